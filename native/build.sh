@@ -1,0 +1,36 @@
+#!/bin/sh
+# Builds podlab's native pod sandbox process: native/pause.c -> build/native/pause
+# Tries a static binary first (no runtime libc dependency, smallest RSS);
+# falls back to a dynamic link when static libc is not installed.
+# Env: CC (default: cc), CFLAGS (extra flags appended).
+set -eu
+
+ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
+SRC="$ROOT/native/pause.c"
+OUT_DIR="$ROOT/build/native"
+OUT="$OUT_DIR/pause"
+CC=${CC:-cc}
+FLAGS="-std=c99 -O2 -Wall -Wextra -Werror ${CFLAGS:-}"
+
+if ! command -v "$CC" >/dev/null 2>&1; then
+    echo "build.sh: no C compiler found ('$CC' is not on PATH)." >&2
+    echo "build.sh: install one (Debian: apt-get install gcc libc6-dev) or set CC." >&2
+    exit 1
+fi
+
+mkdir -p "$OUT_DIR"
+TMP="$OUT.tmp.$$"
+trap 'rm -f "$TMP"' EXIT
+
+# shellcheck disable=SC2086
+if "$CC" $FLAGS -static -o "$TMP" "$SRC" 2>/dev/null; then
+    mode=static
+else
+    echo "build.sh: static link failed, building a dynamic binary" >&2
+    # shellcheck disable=SC2086
+    "$CC" $FLAGS -o "$TMP" "$SRC"
+    mode=dynamic
+fi
+strip "$TMP" 2>/dev/null || true
+mv -f "$TMP" "$OUT"
+echo "build.sh: built $OUT ($mode)"

@@ -1,0 +1,210 @@
+/*
+ * pause.c - podlab's pod sandbox process (the equivalent of Kubernetes'
+ * "pause" / infra container).
+ *
+ * Responsibility:
+ *   One pause process exists per pod. It joins the pod's network namespace
+ *   (a named netns under /run/netns, created by podlab), creates fresh UTS
+ *   and IPC namespaces, sets the pod hostname, reports readiness and then
+ *   does nothing but sleep until told to stop.
+ *
+ * Why it exists:
+ *   A namespace lives only as long as something references it. By holding
+ *   the pod's net, UTS and IPC namespaces open, this process gives every
+ *   container of the pod a stable place to join (nsenter -t PID --net --uts
+ *   --ipc), so that containers share localhost, hostname and IPC objects,
+ *   and so that a container that crashes or restarts comes back into the
+ *   very same network (same interfaces, addresses, routes) instead of the
+ *   pod's namespaces disappearing with it. It must be tiny and never exit on
+ *   its own: its lifetime *is* the pod sandbox's lifetime.
+ *
+ * Contract:
+ *   pause --netns /run/netns/NAME --hostname HOST
+ *     - any failure before readiness: "pause: <what>: <strerror>" on stderr,
+ *       exit status 1 (usage errors included); --help prints usage, exit 0.
+ *     - on success: writes exactly "ready\n" to stdout, then points
+ *       stdin/stdout/stderr at /dev/null, closes every other inherited
+ *       descriptor, and sleeps in pause().
+ *     - SIGTERM/SIGINT: exit 0. SIGCHLD: reap children (matters when it is
+ *       PID 1 of a PID namespace or a subreaper). SIGHUP: ignored.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_HOSTNAME 63
+
+static void usage(FILE *out)
+{
+    fputs("usage: pause --netns /run/netns/NAME --hostname HOST\n"
+          "  Joins the network namespace NAME, creates new UTS and IPC\n"
+          "  namespaces, sets the hostname to HOST (1-63 bytes), prints\n"
+          "  \"ready\" and sleeps until SIGTERM/SIGINT.\n",
+          out);
+}
+
+static void die_usage(const char *msg, const char *arg)
+{
+    if (arg)
+        fprintf(stderr, "pause: %s: %s\n", msg, arg);
+    else
+        fprintf(stderr, "pause: %s\n", msg);
+    usage(stderr);
+    exit(1);
+}
+
+static void die_errno(const char *what, const char *arg)
+{
+    int e = errno;
+    if (arg)
+        fprintf(stderr, "pause: %s %s: %s\n", what, arg, strerror(e));
+    else
+        fprintf(stderr, "pause: %s: %s\n", what, strerror(e));
+    exit(1);
+}
+
+static void on_term(int sig)
+{
+    (void)sig;
+    _exit(0);
+}
+
+static void on_chld(int sig)
+{
+    int saved = errno;
+    (void)sig;
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+    errno = saved;
+}
+
+static void set_handler(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART | (sig == SIGCHLD ? SA_NOCLDSTOP : 0);
+    if (sigaction(sig, &sa, NULL) != 0)
+        die_errno("sigaction", NULL);
+}
+
+/* Drop every inherited descriptor above stderr (e.g. the write end of a
+ * pipe a launcher forgot to mark close-on-exec), so the sandbox holds
+ * nothing but its namespaces and never keeps a reader from seeing EOF. */
+static void close_inherited_fds(void)
+{
+    long max, fd;
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+        return;
+#endif
+    max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536)
+        max = 65536;
+    for (fd = 3; fd < max; fd++)
+        close((int)fd);
+}
+
+/* Accepts "--opt VALUE" and "--opt=VALUE". Returns the value or NULL. */
+static const char *opt_value(const char *name, int argc, char **argv, int *i)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc)
+        die_usage("missing value for option", name);
+    *i += 1;
+    return argv[*i];
+}
+
+int main(int argc, char **argv)
+{
+    const char *netns = NULL, *hostname = NULL;
+    int i, fd;
+
+    for (i = 1; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if ((v = opt_value("--netns", argc, argv, &i)) != NULL) {
+            if (netns)
+                die_usage("option given twice", "--netns");
+            netns = v;
+        } else if ((v = opt_value("--hostname", argc, argv, &i)) != NULL) {
+            if (hostname)
+                die_usage("option given twice", "--hostname");
+            hostname = v;
+        } else {
+            die_usage("unexpected argument", argv[i]);
+        }
+    }
+    if (!netns || !*netns)
+        die_usage("--netns is required", NULL);
+    if (!hostname || !*hostname)
+        die_usage("--hostname is required", NULL);
+    if (strlen(hostname) > MAX_HOSTNAME)
+        die_usage("hostname longer than 63 bytes", hostname);
+
+    /* Install handlers before becoming "ready" so a SIGTERM sent right after
+     * readiness is never lost or fatal in the default way. */
+    set_handler(SIGTERM, on_term);
+    set_handler(SIGINT, on_term);
+    set_handler(SIGCHLD, on_chld);
+    if (signal(SIGHUP, SIG_IGN) == SIG_ERR)
+        die_errno("signal SIGHUP", NULL);
+
+    fd = open(netns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        die_errno("open", netns);
+    if (setns(fd, CLONE_NEWNET) != 0)
+        die_errno("setns", netns);
+    close(fd);
+
+    if (unshare(CLONE_NEWUTS | CLONE_NEWIPC) != 0)
+        die_errno("unshare", "CLONE_NEWUTS|CLONE_NEWIPC");
+    if (sethostname(hostname, strlen(hostname)) != 0)
+        die_errno("sethostname", hostname);
+
+    /* Do not keep whatever directory we were started from busy. */
+    if (chdir("/") != 0)
+        die_errno("chdir", "/");
+
+    {
+        static const char msg[] = "ready\n";
+        ssize_t w;
+        do
+            w = write(STDOUT_FILENO, msg, sizeof msg - 1);
+        while (w < 0 && errno == EINTR);
+        if (w != (ssize_t)(sizeof msg - 1))
+            die_errno("write", "ready");
+    }
+
+    fd = open("/dev/null", O_RDWR);
+    if (fd < 0)
+        _exit(1); /* stderr may be gone already; nothing useful to say */
+    if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+        dup2(fd, STDERR_FILENO) < 0)
+        _exit(1);
+    if (fd > STDERR_FILENO)
+        close(fd);
+    close_inherited_fds();
+
+    for (;;)
+        pause();
+}

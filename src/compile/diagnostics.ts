@@ -1,0 +1,95 @@
+/**
+ * Diagnostics are data: a permanent code, a message (what happened and why), a hint (what to do)
+ * and where it lives (the property path in the lab, and once positioned, file:line:col). This
+ * module holds the catalogue of codes and the terminal formatting; it never decides validity.
+ */
+import { codeFrameColumns } from '@babel/code-frame';
+
+export type Path = ReadonlyArray<string | number>;
+
+export interface Diagnostic {
+  code: string;
+  severity: 'error' | 'warning';
+  message: string;
+  hint?: string;
+  /** Property path inside the lab object, e.g. ['pods', 'web', 'node']. */
+  path: Path;
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+/** The catalogue: every code podlab can emit, with its title. Codes are permanent; never reuse one. */
+export const CODES = {
+  PL0001: 'lab file not found',
+  PL0002: 'lab failed to evaluate',
+  PL0003: 'lab module exports no lab',
+  PL0004: 'type error in lab file',
+  PL1001: 'invalid value',
+  PL1002: 'unknown property',
+  PL1003: 'missing property',
+  PL1004: 'wrong type',
+  PL1005: 'invalid name',
+  PL2001: 'invalid CIDR',
+  PL2002: 'networks overlap',
+  PL2003: 'address outside its network',
+  PL2004: 'address used twice',
+  PL2005: 'network too small',
+  PL2006: 'unknown node',
+  PL2007: 'unknown namespace',
+  PL2008: 'duplicate name',
+  PL2009: 'interface name too long',
+  PL2010: 'port used twice in one pod',
+  PL2011: 'container needs exactly one of workload and command',
+  PL2012: 'unknown check endpoint',
+  PL2013: 'lab has no nodes',
+  PL2014: 'invalid check',
+  PL3001: 'kernel feature missing',
+  PL3002: 'host tool missing',
+  PL3003: 'needs root',
+  PL3004: 'lab already up',
+} as const;
+
+export type Code = keyof typeof CODES;
+
+export function diag(code: Code, path: Path, message: string, hint?: string): Diagnostic {
+  return { code, severity: 'error', message, hint, path };
+}
+
+export function warning(code: Code, path: Path, message: string, hint?: string): Diagnostic {
+  return { code, severity: 'warning', message, hint, path };
+}
+
+/** `pods.web.containers[0].name` */
+export function formatPath(path: Path): string {
+  return path
+    .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : /^[A-Za-z_$][\w$]*$/.test(seg) ? (i ? `.${seg}` : seg) : `[${JSON.stringify(seg)}]`))
+    .join('');
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/** Sorts by position so a report reads top to bottom like the file. */
+export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code),
+  );
+}
+
+/**
+ * `labs/x.lab.ts:12:5 - error PL2006 pods.web.node: …` then the code frame and the hint.
+ * `source` is the lab file's text, for the frame; omitted, no frame is printed.
+ */
+export function formatDiagnostic(d: Diagnostic, source?: string, color = false): string {
+  const where = d.file ? `${d.file}${d.line ? `:${d.line}:${d.column ?? 1}` : ''} - ` : '';
+  const at = d.path.length ? `${formatPath(d.path)}: ` : '';
+  const lines = [`${where}${d.severity} ${d.code} ${at}${d.message}`];
+  if (source && d.line) {
+    const frame = codeFrameColumns(source, { start: { line: d.line, column: d.column ?? 1 } }, { highlightCode: color, linesAbove: 1, linesBelow: 1 });
+    lines.push(frame.replace(/^/gm, '  '));
+  }
+  if (d.hint) lines.push(`  hint: ${d.hint}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,81 @@
+/**
+ * Maps a property path (['pods', 'web', 'node']) to a position in the lab's source, with ts-morph:
+ * find the object literal given to `defineLab` (or default-exported), then walk property names
+ * and array indices as deep as the literal goes. A value built by a helper call stops the walk
+ * at the deepest literal property, which still points the author at the right line.
+ */
+import { Node, Project, SyntaxKind, type SourceFile } from 'ts-morph';
+import type { Diagnostic, Path } from './diagnostics.ts';
+
+let project: Project | undefined;
+
+function sourceOf(file: string, text?: string): SourceFile {
+  project ??= new Project({ useInMemoryFileSystem: false, skipAddingFilesFromTsConfig: true, compilerOptions: { allowJs: true } });
+  const existing = project.getSourceFile(file);
+  if (existing) project.removeSourceFile(existing);
+  return text === undefined ? project.addSourceFileAtPath(file) : project.createSourceFile(file, text, { overwrite: true });
+}
+
+function unwrap(node: Node | undefined): Node | undefined {
+  let n = node;
+  for (let i = 0; n && i < 10; i++) {
+    if (Node.isAsExpression(n) || Node.isSatisfiesExpression(n) || Node.isParenthesizedExpression(n)) n = n.getExpression();
+    else if (Node.isCallExpression(n)) n = n.getArguments()[0];
+    else if (Node.isIdentifier(n)) {
+      const decl = n.getDefinitionNodes().find((d) => Node.isVariableDeclaration(d));
+      n = decl && Node.isVariableDeclaration(decl) ? decl.getInitializer() : undefined;
+    } else break;
+  }
+  return n;
+}
+
+function labRoot(sf: SourceFile): Node | undefined {
+  const exp = sf.getFirstDescendantByKind(SyntaxKind.ExportAssignment);
+  if (exp) return unwrap(exp.getExpression());
+  const named = sf.getVariableDeclaration('lab');
+  return named ? unwrap(named.getInitializer()) : undefined;
+}
+
+function propertyName(p: Node): string | undefined {
+  if (Node.isPropertyAssignment(p) || Node.isShorthandPropertyAssignment(p) || Node.isMethodDeclaration(p)) {
+    const nameNode = p.getNameNode();
+    if (Node.isStringLiteral(nameNode) || Node.isNoSubstitutionTemplateLiteral(nameNode)) return nameNode.getLiteralText();
+    return nameNode.getText();
+  }
+  return undefined;
+}
+
+/** The node the path leads to: the property's name for a property, the element for an array item. */
+function walk(root: Node, path: Path): Node {
+  let at: Node = root;
+  let anchor: Node = root;
+  for (const seg of path) {
+    const value = unwrap(at) ?? at;
+    if (typeof seg === 'number' && Node.isArrayLiteralExpression(value)) {
+      const el = value.getElements()[seg];
+      if (!el) return anchor;
+      at = el;
+      anchor = el;
+    } else if (typeof seg === 'string' && Node.isObjectLiteralExpression(value)) {
+      const prop = value.getProperties().find((p) => propertyName(p) === seg);
+      if (!prop) return anchor;
+      anchor = Node.isPropertyAssignment(prop) || Node.isShorthandPropertyAssignment(prop) ? prop.getNameNode() : prop;
+      at = Node.isPropertyAssignment(prop) ? (prop.getInitializer() ?? prop) : prop;
+    } else return anchor;
+  }
+  return anchor;
+}
+
+/** Fills in line and column of each diagnostic that has a path and a file. `text` overrides the file's contents. */
+export function positionDiagnostics(file: string, diagnostics: Diagnostic[], text?: string): Diagnostic[] {
+  const need = diagnostics.filter((d) => d.line === undefined);
+  if (!need.length) return diagnostics;
+  const sf = sourceOf(file, text);
+  const root = labRoot(sf);
+  return diagnostics.map((d) => {
+    if (d.line !== undefined) return d;
+    const node = root ? walk(root, d.path) : sf;
+    const { line, column } = sf.getLineAndColumnAtPos(node.getStart());
+    return { ...d, file, line, column };
+  });
+}

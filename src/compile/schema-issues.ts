@@ -1,0 +1,84 @@
+/**
+ * Turns zod issues into podlab diagnostics: a permanent code per kind of problem, a message in
+ * the lab's words, and a "did you mean" where a near name exists.
+ */
+import type { z } from 'zod';
+import { diag, type Diagnostic, type Path } from './diagnostics.ts';
+
+type Issue = z.core.$ZodIssue;
+
+export function issuesToDiagnostics(issues: readonly Issue[]): Diagnostic[] {
+  return issues.flatMap((i) => one(i));
+}
+
+function one(issue: Issue): Diagnostic[] {
+  const path = issue.path as Path;
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => {
+        const near = nearest(key, knownKeys(issue));
+        return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? `Did you mean "${near}"?` : 'Remove it, or check the spelling against the lab language (editor completion lists the properties).');
+      });
+    case 'invalid_type':
+      if ((issue as { input?: unknown }).input === undefined && /received undefined/.test(issue.message)) {
+        return [diag('PL1003', path, `missing required property "${String(path.at(-1))}" (${issue.expected})`, 'Add it.')];
+      }
+      return [diag('PL1004', path, `expected ${issue.expected}, ${issue.message.replace(/^.*received /, 'got ')}`)];
+    case 'invalid_value':
+      return [diag('PL1001', path, `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`)];
+    case 'invalid_format':
+      return [diag(/DNS-1123/.test(issue.message) ? 'PL1005' : 'PL1001', path, issue.message)];
+    case 'invalid_union': {
+      const u = issue as Issue & { note?: string; options?: unknown[]; errors: Issue[][] };
+      if (u.note === 'No matching discriminator') {
+        return [diag('PL1001', path, `must be one of ${(u.options ?? []).map((v) => JSON.stringify(v)).join(', ')}`)];
+      }
+      // Report the alternative that got furthest (fewest issues) rather than all of them.
+      const best = [...u.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+      return best.flatMap((sub) => one({ ...sub, path: [...path, ...sub.path] } as Issue));
+    }
+    case 'too_small':
+    case 'too_big':
+      return [diag('PL1001', path, issue.message.startsWith('Too') ? issue.message.replace(/^Too (small|big): expected \w+ to (have )?/, 'must be ') : issue.message)];
+    default:
+      return [diag('PL1001', path, issue.message)];
+  }
+}
+
+function knownKeys(issue: Issue): string[] {
+  // zod does not carry the shape on the issue; the common properties of the lab language suffice for hints.
+  void issue;
+  return KNOWN;
+}
+
+const KNOWN = [
+  'name', 'description', 'nodeNetwork', 'cidr', 'nodes', 'role', 'ip', 'interface', 'podCidr', 'podCidrMaskSize',
+  'serviceCidr', 'clusterDomain', 'namespaces', 'cni', 'type', 'vni', 'port', 'pods', 'namespace', 'node', 'labels',
+  'hostNetwork', 'containers', 'workload', 'command', 'ports', 'containerPort', 'protocol', 'env', 'checks', 'kind',
+  'from', 'to', 'expect', 'timeoutMs', 'path', 'expectPod', 'expectNoNat',
+];
+
+/** The known name within edit distance 2, if any. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}

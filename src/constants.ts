@@ -1,0 +1,58 @@
+/**
+ * Every magic string and default of podlab in one place: prefixes, default CIDRs, ports, paths.
+ * A reader looking for "where does 10.244.0.0/16 come from" lands here.
+ */
+
+/** Prefix of every kernel object name podlab creates (network namespaces, /etc/netns entries). */
+export const NETNS_PREFIX = 'podlab-';
+/** Separator between the lab name and the rest of a namespace name; DNS-1123 labels cannot contain it, so `podlab-a.` never matches a namespace of lab `a-b`. */
+export const NETNS_SEP = '.';
+
+/** Where a live lab's state journal, rendered files, IPAM data and logs live (tmpfs: gone after reboot, like the namespaces). */
+export const STATE_ROOT = process.env.PODLAB_STATE_ROOT ?? '/run/podlab';
+/** Where `ip netns add` bind-mounts namespaces. */
+export const NETNS_RUN_DIR = '/run/netns';
+/** Per-namespace files (resolv.conf, hosts) that `ip netns exec` bind-mounts over /etc. */
+export const ETC_NETNS_DIR = '/etc/netns';
+
+/** Directories searched for the CNI reference plugins (Debian puts them in /usr/lib/cni). */
+export const CNI_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
+export const CNI_VERSION = '1.0.0';
+
+export const DEFAULTS = {
+  nodeNetworkCidr: '172.16.94.0/24',
+  /** First host number given to nodes without a fixed IP: .10, .11, … as in the classic lab. */
+  firstNodeHost: 10,
+  podCidr: '10.244.0.0/16',
+  podCidrMaskSize: 24,
+  serviceCidr: '10.96.0.0/12',
+  clusterDomain: 'cluster.local',
+  namespace: 'default',
+  mtu: 1500,
+  cni: 'flannel',
+} as const;
+
+export const FLANNEL = {
+  /** flannel's VXLAN backend defaults: VNI 1, the Linux-assigned VXLAN port 8472, device flannel.<vni>. */
+  vni: 1,
+  port: 8472,
+  /** VXLAN over IPv4 adds 50 bytes (outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14). */
+  overhead: 50,
+} as const;
+
+/** Name of the Linux bridge CNI creates on every node, as kubenet and flannel do. */
+export const POD_BRIDGE = 'cni0';
+/** Name of the node-network bridge inside the fabric namespace. */
+export const FABRIC_BRIDGE = 'br0';
+/** Interface name of a node's link to the node network, and of a pod's link to its node. */
+export const NODE_IFNAME = 'eth0';
+export const POD_IFNAME = 'eth0';
+
+/** Linux IFNAMSIZ is 16 including the NUL: 15 usable bytes. */
+export const IFNAME_MAX = 15;
+
+/** How long a check retries by default before it is judged failed. */
+export const CHECK_TIMEOUT_MS = 5000;
+
+/** The diagnostic every host-affecting error ends with. */
+export const NOTHING_CHANGED = 'Nothing was changed on this host.';

@@ -1,0 +1,25 @@
+/**
+ * The authoring API: what a `*.lab.ts` file imports. Everything here returns plain data, so an
+ * evaluated lab is a JSON-able object and nothing else.
+ */
+import type { CheckSpec, ContainerSpec, LabSpec, Workload } from './schema/lab-schema.ts';
+
+export type { CheckSpec, ContainerSpec, LabSpec, PodSpec, Workload } from './schema/lab-schema.ts';
+
+/** Declares a lab. Identity at run time; gives the editor the lab language's types. */
+export function defineLab<const T extends LabSpec>(lab: T): T {
+  return lab;
+}
+
+/** Built-in workload helpers: `httpEcho()` answers every request with pod name, pod IP and the client IP it saw. */
+export const workloads = {
+  httpEcho: (port = 8080): Workload => ({ kind: 'http-echo', port }),
+  tcpEcho: (port = 9000): Workload => ({ kind: 'tcp-echo', port }),
+  udpEcho: (port = 9001): Workload => ({ kind: 'udp-echo', port }),
+};
+
+/** A container running a built-in workload, named after it unless `name` is given. */
+export function container(workload: Workload, name?: string): ContainerSpec {
+  return { name: name ?? workload.kind, workload };
+}
+

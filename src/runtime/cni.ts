@@ -1,0 +1,59 @@
+/**
+ * Calls CNI plugins per the CNI spec, as a kubelet/container runtime would: the network
+ * configuration on stdin, CNI_* variables in the environment, the result JSON on stdout, run
+ * inside the node's network namespace (where the plugin creates the bridge and the host-side veth).
+ */
+import { NETNS_RUN_DIR, POD_IFNAME } from '../constants.ts';
+import type { PlanNode, PlanPod } from '../plan/plan.ts';
+import { LOOPBACK_NETCONF, pluginNetconf } from '../render/render.ts';
+import { CommandError, type Executor } from './exec.ts';
+import { cniPluginDir } from './host.ts';
+
+type Command = 'ADD' | 'DEL';
+
+async function invoke(ex: Executor, cmd: Command, node: PlanNode, pod: PlanPod, ifname: string, netconf: Record<string, unknown>): Promise<unknown> {
+  const dir = cniPluginDir()!;
+  const env = {
+    CNI_COMMAND: cmd,
+    CNI_CONTAINERID: pod.containerId,
+    CNI_NETNS: `${NETNS_RUN_DIR}/${pod.netns}`,
+    CNI_IFNAME: ifname,
+    CNI_PATH: dir,
+    CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name}${cmd === 'ADD' && ifname === POD_IFNAME ? `;IP=${pod.ip}` : ''}`,
+  };
+  const argv = ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', `${dir}/${String(netconf.type)}`];
+  const r = await ex.run(argv, { input: JSON.stringify(netconf), env });
+  if (r.exitCode !== 0) {
+    // Plugins report errors as JSON on stdout (spec: "Error" result type).
+    let msg = r.stderr.trim();
+    try {
+      const e = JSON.parse(r.stdout) as { msg?: string; details?: string };
+      msg = [e.msg, e.details].filter(Boolean).join(': ') || msg;
+    } catch {
+      /* not JSON */
+    }
+    throw new CommandError([...argv, `(CNI ${cmd} ${pod.namespace}/${pod.name})`], { ...r, stderr: msg });
+  }
+  return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
+}
+
+/** ADD: loopback first (as containerd does), then each plugin of the node's conflist, chaining prevResult. */
+export async function cniAdd(ex: Executor, node: PlanNode, pod: PlanPod): Promise<unknown> {
+  await invoke(ex, 'ADD', node, pod, 'lo', LOOPBACK_NETCONF);
+  let prev: unknown;
+  for (let i = 0; i < node.conflist.plugins.length; i++) prev = await invoke(ex, 'ADD', node, pod, POD_IFNAME, pluginNetconf(node.conflist, i, prev));
+  return prev;
+}
+
+/** DEL: the conflist's plugins in reverse order with the ADD result; errors are collected, not fatal (DEL must be idempotent). */
+export async function cniDel(ex: Executor, node: PlanNode, pod: PlanPod, addResult?: unknown): Promise<string[]> {
+  const errors: string[] = [];
+  for (let i = node.conflist.plugins.length - 1; i >= 0; i--) {
+    try {
+      await invoke(ex, 'DEL', node, pod, POD_IFNAME, pluginNetconf(node.conflist, i, addResult));
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,106 @@
+/**
+ * Teardown that needs nothing but the lab's name: processes in the lab's namespaces (found by
+ * namespace identity) and recorded ones (pid + start time) are stopped, CNI DEL is called for
+ * every pod whose namespaces still exist, the namespaces are deleted (taking every link inside
+ * with them), and the lab's /etc/netns entries and state directory are removed. Every step treats
+ * "already gone" as success, so a second `down`, or a `down` after a crash at any step, is exact.
+ */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { ETC_NETNS_DIR, NETNS_RUN_DIR, STATE_ROOT } from '../constants.ts';
+import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
+import { cniDel } from './cni.ts';
+import { realExecutor, type Executor } from './exec.ts';
+import { pidsInNetns, recordOf, stopProcesses } from './procs.ts';
+import { readState, stateDir, type LabState } from './state.ts';
+import { cniPluginDir } from './host.ts';
+
+export interface DownReport {
+  lab: string;
+  namespaces: string[];
+  processes: number;
+  cniErrors: string[];
+  existed: boolean;
+}
+
+export function listNetns(): string[] {
+  try {
+    return readdirSync(NETNS_RUN_DIR);
+  } catch {
+    return [];
+  }
+}
+
+export function labNamespacesOnHost(lab: string): string[] {
+  const prefix = labNetnsPrefix(lab);
+  return listNetns().filter((n) => n.startsWith(prefix));
+}
+
+export async function down(lab: string, ex: Executor = realExecutor): Promise<DownReport> {
+  const state: LabState | undefined = readState(lab);
+  const namespaces = labNamespacesOnHost(lab);
+  const report: DownReport = { lab, namespaces, processes: 0, cniErrors: [], existed: !!state || namespaces.length > 0 || existsSync(stateDir(lab)) };
+
+  // 1. Processes: everything running in one of the lab's namespaces, plus recorded ones that may have left them.
+  const recorded = state
+    ? Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])
+    : [];
+  const found = pidsInNetns(namespaces).map((p) => recordOf(p.pid));
+  const all = [...new Map([...recorded, ...found].map((r) => [r.pid, r])).values()].filter((r) => r.pid !== process.pid);
+  report.processes = all.length;
+  await stopProcesses(all);
+
+  // 2. CNI DEL for pods whose pod and node namespaces still exist (releases IPAM, removes host-side veths).
+  if (state && cniPluginDir()) {
+    const nodes = new Map(state.plan.nodes.map((n) => [n.name, n]));
+    const present = new Set(namespaces);
+    await Promise.all(
+      state.plan.pods
+        .filter((p) => !p.hostNetwork && present.has(p.netns) && present.has(nodes.get(p.node)!.netns))
+        .map(async (p) => report.cniErrors.push(...(await cniDel(ex, nodes.get(p.node)!, p, state.pods[p.name]?.cniResult)))),
+    );
+  }
+
+  // 3. Namespaces, in one batch; -force keeps going past ones that vanished meanwhile.
+  if (namespaces.length) {
+    const input = namespaces.map((n) => `netns del ${n}`).join('\n') + '\n';
+    await ex.run(['ip', '-force', '-batch', '-'], { input });
+    const left = labNamespacesOnHost(lab);
+    for (const n of left) await ex.run(['ip', 'netns', 'del', n]);
+  }
+
+  // 4. Files: /etc/netns/<ns> entries and the state directory (journal, rendered files, IPAM data, logs).
+  for (const n of etcNetnsOf(lab)) rmSync(`${ETC_NETNS_DIR}/${n}`, { recursive: true, force: true });
+  rmSync(stateDir(lab), { recursive: true, force: true });
+  return report;
+}
+
+function etcNetnsOf(lab: string): string[] {
+  try {
+    return readdirSync(ETC_NETNS_DIR).filter((n) => n.startsWith(labNetnsPrefix(lab)));
+  } catch {
+    return [];
+  }
+}
+
+/** Every lab with anything on this host: state directories, namespaces, /etc/netns entries. */
+export function labsOnHost(): string[] {
+  const labs = new Set<string>();
+  for (const n of listNetns()) {
+    const l = labOfNetns(n);
+    if (l) labs.add(l);
+  }
+  try {
+    for (const n of readdirSync(ETC_NETNS_DIR)) {
+      const l = labOfNetns(n);
+      if (l) labs.add(l);
+    }
+  } catch {
+    /* no /etc/netns */
+  }
+  try {
+    for (const d of readdirSync(STATE_ROOT)) labs.add(d);
+  } catch {
+    /* no state root */
+  }
+  return [...labs].sort();
+}

@@ -1,0 +1,101 @@
+/**
+ * Preflight: what the host must offer before a lab may touch it — root, the tools (iproute2,
+ * nsenter, CNI plugins, the pause binary), and the kernel features the plan lists. Kernel
+ * features are probed by creating the device in a throw-away namespace of podlab's own, since a
+ * module may be built in, loadable, or missing, and only trying tells.
+ */
+import { accessSync, constants, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CNI_PLUGIN_DIRS, NOTHING_CHANGED } from '../constants.ts';
+import { diag, type Diagnostic } from '../compile/diagnostics.ts';
+import type { Plan } from '../plan/plan.ts';
+import { realExecutor, type Executor } from './exec.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PAUSE_BIN = `${REPO_ROOT}build/native/pause`;
+export const WORKLOAD_SCRIPT = `${REPO_ROOT}assets/workload.mjs`;
+
+const DEBIAN_PACKAGE: Record<string, string> = {
+  ip: 'iproute2',
+  bridge: 'iproute2',
+  nsenter: 'util-linux',
+  ping: 'iputils-ping',
+};
+
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => {
+    try {
+      accessSync(`${d}/${tool}`, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function cniPluginDir(): string | undefined {
+  return CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`) && existsSync(`${d}/loopback`));
+}
+
+/** Builds the pause binary from native/pause.c when it is missing (needs a C compiler). */
+export async function ensurePause(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
+  if (existsSync(PAUSE_BIN)) return undefined;
+  const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`]);
+  if (r.exitCode !== 0 || !existsSync(PAUSE_BIN))
+    return diag('PL3002', [], `could not build the pause binary: ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
+  return undefined;
+}
+
+/** Root, tools, CNI plugins and the pause binary. */
+export async function checkHost(ex: Executor = realExecutor): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  if (process.getuid?.() !== 0) out.push(diag('PL3003', [], 'building a lab needs root (network namespaces, veth pairs, CNI plugins)', `Run it with sudo, or as root. ${NOTHING_CHANGED}`));
+  for (const tool of ['ip', 'bridge', 'nsenter'])
+    if (!onPath(tool)) out.push(diag('PL3002', [], `the "${tool}" command is missing`, `apt-get install ${DEBIAN_PACKAGE[tool]} (or run scripts/setup.sh). ${NOTHING_CHANGED}`));
+  if (!cniPluginDir())
+    out.push(diag('PL3002', [], `the CNI reference plugins (bridge, host-local, loopback) are not in ${CNI_PLUGIN_DIRS.join(' or ')}`, `apt-get install containernetworking-plugins (or run scripts/setup.sh). ${NOTHING_CHANGED}`));
+  if (!out.length) {
+    const p = await ensurePause(ex);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** How to create a throw-away device of each kernel feature, inside the probe namespace. */
+const PROBES: Record<string, string[]> = {
+  veth: ['link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1'],
+  bridge: ['link', 'add', 'p2', 'type', 'bridge'],
+  vxlan: ['link', 'add', 'p3', 'type', 'vxlan', 'id', '42', 'dstport', '4789'],
+  ipip: ['link', 'add', 'p4', 'type', 'ipip', 'local', '192.0.2.1', 'remote', '192.0.2.2'],
+  vrf: ['link', 'add', 'p5', 'type', 'vrf', 'table', '10'],
+  ipvlan: ['link', 'add', 'p6', 'link', 'p2', 'type', 'ipvlan'],
+};
+
+const FEATURE_HINT: Record<string, string> = {
+  vxlan: 'The flannel CNI mode needs VXLAN (CONFIG_VXLAN). Use cni: "kubenet", which routes over the node network instead.',
+  ipip: 'Calico IPIP mode needs CONFIG_NET_IPIP; use VXLAN encapsulation or no encapsulation.',
+};
+
+/** Returns a PL3001 diagnostic per feature the kernel lacks. Needs root. */
+export async function probeKernel(features: readonly string[], ex: Executor = realExecutor): Promise<Diagnostic[]> {
+  const ns = `podlab-probe.${process.pid}`;
+  const out: Diagnostic[] = [];
+  const add = await ex.run(['ip', 'netns', 'add', ns]);
+  if (add.exitCode !== 0) return [diag('PL3001', [], `network namespaces are not available: ${add.stderr.trim()}`, NOTHING_CHANGED)];
+  try {
+    for (const f of features) {
+      const probe = PROBES[f];
+      if (!probe) continue;
+      const r = await ex.run(['ip', '-n', ns, ...probe]);
+      if (r.exitCode !== 0)
+        out.push(diag('PL3001', ['cni'], `this kernel cannot create ${f} devices (${r.stderr.trim()}), which the lab needs`, `${FEATURE_HINT[f] ?? `Load or build the ${f} kernel module.`} ${NOTHING_CHANGED}`));
+    }
+  } finally {
+    await ex.run(['ip', 'netns', 'del', ns]);
+  }
+  return out;
+}
+
+export function requiredFeatures(plan: Plan): string[] {
+  return plan.kernelFeatures;
+}

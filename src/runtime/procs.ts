@@ -1,0 +1,84 @@
+/**
+ * Finding and stopping processes by identity, never by name: by the network namespace they run
+ * in (inode of /run/netns/<ns> against /proc/<pid>/ns/net), or by pid *and* start time.
+ */
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { NETNS_RUN_DIR } from '../constants.ts';
+import type { ProcessRecord } from './state.ts';
+
+/** Start time (field 22 of /proc/<pid>/stat) of a running process; undefined when gone or a zombie. */
+export function startTimeOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses; fields after the last ')' are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie has exited; only its parent's wait() is missing, which is not ours to do.
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+export function recordOf(pid: number): ProcessRecord {
+  return { pid, startTime: startTimeOf(pid) ?? 0 };
+}
+
+/** True when the recorded process still exists and is the same process (not a recycled pid). */
+export function isAlive(rec: ProcessRecord): boolean {
+  return startTimeOf(rec.pid) === rec.startTime;
+}
+
+/** The inode of each named namespace that exists. */
+export function netnsInodes(names: readonly string[]): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const n of names) {
+    try {
+      out.set(statSync(`${NETNS_RUN_DIR}/${n}`).ino, n);
+    } catch {
+      /* gone already */
+    }
+  }
+  return out;
+}
+
+/** Every process whose network namespace is one of `names`: one pass over /proc. */
+export function pidsInNetns(names: readonly string[]): { pid: number; netns: string }[] {
+  const inodes = netnsInodes(names);
+  if (!inodes.size) return [];
+  const out: { pid: number; netns: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${entry}/ns/net`));
+      const ns = m && inodes.get(Number(m[1]));
+      if (ns) out.push({ pid: Number(entry), netns: ns });
+    } catch {
+      /* exited meanwhile, or a kernel thread */
+    }
+  }
+  return out;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL what is left. Only the given pids are touched. */
+export async function stopProcesses(recs: readonly ProcessRecord[], graceMs = 1000): Promise<void> {
+  const live = recs.filter(isAlive);
+  for (const r of live) signal(r.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  let left = live;
+  while (left.length && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 20));
+    left = left.filter(isAlive);
+  }
+  for (const r of left) signal(r.pid, 'SIGKILL');
+  const killDeadline = Date.now() + 2000;
+  while (left.some(isAlive) && Date.now() < killDeadline) await new Promise((res) => setTimeout(res, 10));
+}

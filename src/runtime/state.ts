@@ -1,0 +1,61 @@
+/**
+ * The state journal of a live lab, /run/podlab/<lab>/state.json: the plan it was built from, each
+ * step written *before* it runs, and the processes started (pid + start time, so a recycled pid is
+ * never mistaken for ours). `down` reads it when present and works without it when not.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { STATE_ROOT } from '../constants.ts';
+import type { Plan } from '../plan/plan.ts';
+
+export interface ProcessRecord {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot. */
+  startTime: number;
+}
+
+export interface PodState {
+  pause?: ProcessRecord;
+  /** The CNI ADD result of the bridge plugin (interfaces, IPs, routes). */
+  cniResult?: unknown;
+  ip?: string;
+  containers: Record<string, ProcessRecord & { argv: string[]; log: string }>;
+}
+
+export interface LabState {
+  lab: string;
+  status: 'creating' | 'up' | 'failed' | 'deleting';
+  createdAt: string;
+  steps: { step: string; at: string }[];
+  plan: Plan;
+  pods: Record<string, PodState>;
+}
+
+export const stateDir = (lab: string) => `${STATE_ROOT}/${lab}`;
+const statePath = (lab: string) => `${stateDir(lab)}/state.json`;
+
+export function readState(lab: string): LabState | undefined {
+  try {
+    return JSON.parse(readFileSync(statePath(lab), 'utf8')) as LabState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Atomic write: a crash never leaves a half-written journal. */
+export function writeState(state: LabState): void {
+  mkdirSync(stateDir(state.lab), { recursive: true });
+  const tmp = `${statePath(state.lab)}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, statePath(state.lab));
+}
+
+export function journal(state: LabState, step: string): void {
+  state.steps.push({ step, at: new Date().toISOString() });
+  writeState(state);
+}
+
+/** Labs with a state directory. */
+export function labsWithState(): string[] {
+  if (!existsSync(STATE_ROOT)) return [];
+  return readdirSync(STATE_ROOT).filter((d) => existsSync(`${STATE_ROOT}/${d}/state.json`) || existsSync(`${STATE_ROOT}/${d}`));
+}

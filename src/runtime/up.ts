@@ -1,0 +1,95 @@
+/**
+ * Step "apply" for a whole lab: runs what render produced, in order, journaling each step before
+ * it runs so that `down` can undo any prefix of it. Nodes and pods are wired in parallel.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { NETNS_RUN_DIR } from '../constants.ts';
+import type { Plan, PlanPod } from '../plan/plan.ts';
+import { containerArgv, type Rendered } from '../render/render.ts';
+import { cniAdd } from './cni.ts';
+import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
+import { PAUSE_BIN, WORKLOAD_SCRIPT } from './host.ts';
+import { recordOf } from './procs.ts';
+import { journal, stateDir, writeState, type LabState } from './state.ts';
+
+export interface UpOptions {
+  ex?: Executor;
+  /** Called as each phase starts, for progress output. */
+  onStep?: (step: string) => void;
+  /** Test hook: stop (as if killed) right after this many steps have been journaled. */
+  crashAfterStep?: number;
+}
+
+/** How many pods are wired at once (each runs a few short-lived processes). */
+const POD_CONCURRENCY = 8;
+
+export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}): Promise<LabState> {
+  const ex = options.ex ?? realExecutor;
+  const dir = stateDir(plan.lab);
+  const files = `${dir}/rendered`;
+  const state: LabState = { lab: plan.lab, status: 'creating', createdAt: new Date().toISOString(), steps: [], plan, pods: {} };
+  let stepCount = 0;
+  const step = (name: string) => {
+    journal(state, name);
+    options.onStep?.(name);
+    if (options.crashAfterStep !== undefined && ++stepCount > options.crashAfterStep) process.kill(process.pid, 'SIGKILL');
+  };
+
+  step('state');
+  for (const [rel, content] of rendered) {
+    mkdirSync(dirname(`${files}/${rel}`), { recursive: true });
+    writeFileSync(`${files}/${rel}`, content);
+  }
+  mkdirSync(`${dir}/logs`, { recursive: true });
+
+  step('namespaces');
+  await must(ex, ['ip', '-batch', `${files}/ip/root.batch`]);
+
+  step('node-network');
+  await must(ex, ['ip', '-n', plan.fabric.netns, '-batch', `${files}/ip/fabric.batch`]);
+
+  step('nodes');
+  await parallel(plan.nodes, plan.nodes.length, async (node) => {
+    await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
+    if (node.vxlan) await must(ex, ['bridge', '-n', node.netns, '-batch', `${files}/ip/fdb-${node.name}.batch`]);
+    await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  });
+
+  step('pods');
+  const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
+  await parallel(plan.pods, POD_CONCURRENCY, async (pod) => {
+    const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
+    if (!pod.hostNetwork) {
+      const pid = await spawnDaemon([PAUSE_BIN, '--netns', `${NETNS_RUN_DIR}/${pod.netns}`, '--hostname', pod.hostname], { readyLine: 'ready' });
+      ps.pause = recordOf(pid);
+      writeState(state);
+      ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
+      ps.ip = pod.ip;
+      writeState(state);
+    } else ps.ip = pod.ip;
+    await startContainers(plan, state, pod);
+  });
+  writeState(state);
+
+  state.status = 'up';
+  step('up');
+  return state;
+}
+
+/** Where a pod's container processes join: the pause process's namespaces, or the node's for hostNetwork pods. */
+export function joinArgs(pod: PlanPod, pausePid: number | undefined): string[] {
+  return pod.hostNetwork || pausePid === undefined ? [`--net=${NETNS_RUN_DIR}/${pod.netns}`] : ['-t', String(pausePid), '--net', '--uts', '--ipc'];
+}
+
+export async function startContainers(plan: Plan, state: LabState, pod: PlanPod, only?: string): Promise<void> {
+  const ps = state.pods[pod.name]!;
+  for (const c of pod.containers) {
+    if (only && c.name !== only) continue;
+    const argv = ['nsenter', ...joinArgs(pod, ps.pause?.pid), '--', ...containerArgv(c.argv, WORKLOAD_SCRIPT)];
+    const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
+    const pid = await spawnDaemon(argv, { logFile: log, env: { POD_NAME: pod.name, POD_NAMESPACE: pod.namespace, POD_IP: pod.ip, NODE_NAME: pod.node, ...c.env } });
+    ps.containers[c.name] = { ...recordOf(pid), argv, log };
+  }
+  writeState(state);
+}
