@@ -1,0 +1,119 @@
+/**
+ * The first check kinds (ping, TCP, HTTP): each is a pure command builder plus a pure judge of the
+ * command's output; the runner retries a check until it passes or its timeout expires (no fixed
+ * sleeps) and reports evidence: the command to reproduce it by hand, what was expected, what was seen.
+ */
+import type { Plan, PlanCheck } from '../plan/plan.ts';
+import type { RunResult } from '../runtime/exec.ts';
+
+export interface Probe {
+  /** argv to run inside the check's source (pod or node). */
+  argv: string[];
+  /** The same as a command a learner can paste. */
+  reproduce: string;
+}
+
+export interface Verdict {
+  ok: boolean;
+  expected: string;
+  seen: string;
+}
+
+export interface CheckResult {
+  index: number;
+  name: string;
+  kind: PlanCheck['kind'];
+  status: 'pass' | 'fail';
+  expected: string;
+  seen: string;
+  command: string;
+  attempts: number;
+  ms: number;
+}
+
+const ATTEMPT_TIMEOUT_MS = 1000;
+
+export function sourceRef(check: PlanCheck): string {
+  return check.from.kind === 'node' ? `node/${check.from.name}` : check.from.name;
+}
+
+export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string): Probe {
+  const target = check.to.ip;
+  let argv: string[];
+  switch (check.kind) {
+    case 'ping':
+      argv = ['ping', '-n', '-c', '1', '-W', '1', target];
+      break;
+    case 'tcp':
+      argv = ['node', workloadScript, 'tcp-connect', '--host', target, '--port', String(check.port), '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
+      break;
+    case 'http':
+      argv = ['node', workloadScript, 'http-get', '--url', `http://${target}:${check.port}${check.path ?? '/'}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
+      break;
+  }
+  const shown = argv.map((a) => (a === workloadScript ? 'assets/workload.mjs' : a));
+  return { argv, reproduce: `podlab exec ${plan.lab} ${sourceRef(check)} -- ${shown.join(' ')}` };
+}
+
+/** Addresses a check's source may legitimately appear as to the target (a node has several). */
+export function sourceAddresses(plan: Plan, check: PlanCheck): string[] {
+  if (check.from.kind === 'pod') return [plan.pods.find((p) => p.name === check.from.name)!.ip];
+  const node = plan.nodes.find((n) => n.name === check.from.name)!;
+  return [node.ip, node.podGateway, ...(node.vxlan ? [node.vxlan.address] : [])];
+}
+
+/** Judges one attempt. Pure: the same output always gets the same verdict. */
+export function judge(plan: Plan, check: PlanCheck, r: RunResult): Verdict {
+  const wantReach = check.expect === 'reach';
+  const target = `${check.to.name}${check.to.kind === 'ip' ? '' : ` (${check.to.ip})`}${check.port ? `:${check.port}` : ''}`;
+  let reached = false;
+  let seen = '';
+  let extra: Verdict | undefined;
+  if (check.kind === 'ping') {
+    reached = r.exitCode === 0 && /\b1 received\b/.test(r.stdout);
+    const rtt = /time=([\d.]+) ms/.exec(r.stdout);
+    seen = reached ? `reply from ${check.to.ip}${rtt ? ` in ${rtt[1]} ms` : ''}` : `no reply (${lastLine(r)})`;
+  } else {
+    let out: { ok?: boolean; status?: number; body?: string; error?: string; local?: string } = {};
+    try {
+      out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
+    } catch {
+      out = { ok: false, error: lastLine(r) };
+    }
+    reached = out.ok === true;
+    if (check.kind === 'tcp') seen = reached ? `connected from ${out.local} to ${check.to.ip}:${check.port}` : `no connection (${out.error ?? lastLine(r)})`;
+    else {
+      seen = reached ? `HTTP ${out.status}: ${(out.body ?? '').trim().slice(0, 200)}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
+      if (reached && wantReach) extra = judgeHttpBody(plan, check, out.status ?? 0, out.body ?? '');
+    }
+  }
+  const expected = `${wantReach ? 'reaches' : 'does not reach'} ${target}`;
+  if (extra) return { ok: extra.ok, expected: `${expected}; ${extra.expected}`, seen: extra.ok ? seen : `${seen} — ${extra.seen}` };
+  return { ok: reached === wantReach, expected, seen };
+}
+
+function judgeHttpBody(plan: Plan, check: PlanCheck, status: number, body: string): Verdict {
+  const wants: string[] = ['status 200'];
+  const problems: string[] = [];
+  if (status !== 200) problems.push(`status was ${status}`);
+  let reply: { pod?: string; client?: string } = {};
+  try {
+    reply = JSON.parse(body);
+  } catch {
+    /* not an http-echo answer */
+  }
+  if (check.expectPod) {
+    wants.push(`answered by pod ${check.expectPod}`);
+    if (reply.pod !== check.expectPod) problems.push(`answered by ${reply.pod ?? 'something that is not an http-echo pod'}`);
+  }
+  if (check.expectNoNat) {
+    const mine = sourceAddresses(plan, check);
+    wants.push(`server sees the client's own IP (${mine[0]}), no NAT`);
+    if (!reply.client || !mine.includes(reply.client)) problems.push(`server saw client ${reply.client ?? '(unknown)'}: the source was translated`);
+  }
+  return { ok: problems.length === 0, expected: wants.join(', '), seen: problems.join('; ') };
+}
+
+function lastLine(r: RunResult): string {
+  return (r.stderr || r.stdout).trim().split('\n').at(-1) || `exit ${r.exitCode}`;
+}

@@ -1,0 +1,339 @@
+/**
+ * The command line: parses arguments (commander), calls the library, prints for people or, with
+ * --json, for scripts. Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Command, Option } from 'commander';
+import { compileLab, type CompileResult } from '../compile/compile.ts';
+import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
+import { buildPlan } from '../plan/plan.ts';
+import { render, type Rendered } from '../render/render.ts';
+import { up } from '../runtime/up.ts';
+import { down, labNamespacesOnHost, labsOnHost } from '../runtime/down.ts';
+import { checkHost, probeKernel } from '../runtime/host.ts';
+import { readState } from '../runtime/state.ts';
+import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
+import { sourceArgv, TargetError } from '../runtime/enter.ts';
+import { runChecks } from '../check/run.ts';
+import type { CheckResult } from '../check/checks.ts';
+import { NOTHING_CHANGED } from '../constants.ts';
+
+const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+const green = (s: string) => paint('32', s);
+const red = (s: string) => paint('31', s);
+const dim = (s: string) => paint('2', s);
+
+/** Thrown to end a command with an exit code after its message was printed. */
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function printDiagnostics(r: { diagnostics: Diagnostic[]; source?: string }): void {
+  for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, r.source, color)}\n\n`);
+}
+
+function summary(diags: Diagnostic[]): string {
+  const e = diags.filter((d) => d.severity === 'error').length;
+  const w = diags.length - e;
+  return `${e} error${e === 1 ? '' : 's'}${w ? `, ${w} warning${w === 1 ? '' : 's'}` : ''}`;
+}
+
+/** Compiles or exits 1 with every diagnostic printed. */
+async function compileOrExit(file: string, opts: { typecheck?: boolean; json?: boolean }): Promise<CompileResult & { lab: NonNullable<CompileResult['lab']> }> {
+  const r = await compileLab(file, { typecheck: opts.typecheck });
+  if (!r.lab) {
+    if (opts.json) process.stdout.write(`${JSON.stringify({ file: r.file, valid: false, diagnostics: r.diagnostics }, null, 2)}\n`);
+    else {
+      printDiagnostics(r);
+      process.stderr.write(`${red('✗')} ${r.file}: ${summary(r.diagnostics)}. ${NOTHING_CHANGED}\n`);
+    }
+    throw new Exit(EXIT.failed);
+  }
+  if (!opts.json && r.diagnostics.length) printDiagnostics(r);
+  return r as CompileResult & { lab: NonNullable<CompileResult['lab']> };
+}
+
+/** A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up. */
+async function labName(arg: string): Promise<string> {
+  if (arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg))) return (await compileOrExit(arg, {})).lab.name;
+  return arg;
+}
+
+function writeRendered(dir: string, files: Rendered): void {
+  rmSync(dir, { recursive: true, force: true });
+  for (const [rel, content] of files) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+}
+
+/** Files in `dir` that differ from `files` (missing, changed or extra). */
+function drift(dir: string, files: Rendered): string[] {
+  const out: string[] = [];
+  for (const [rel, content] of files) {
+    const p = join(dir, rel);
+    if (!existsSync(p)) out.push(`missing ${rel}`);
+    else if (readFileSync(p, 'utf8') !== content) out.push(`changed ${rel}`);
+  }
+  const walk = (d: string, pre = ''): string[] =>
+    existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name), `${pre}${e.name}/`) : [`${pre}${e.name}`])) : [];
+  for (const rel of walk(dir)) if (!files.has(rel)) out.push(`extra ${rel}`);
+  return out;
+}
+
+function printHostProblems(diags: Diagnostic[], json?: boolean): never {
+  if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: diags }, null, 2)}\n`);
+  else printDiagnostics({ diagnostics: diags });
+  throw new Exit(EXIT.cannotRun);
+}
+
+function printChecks(results: CheckResult[]): void {
+  for (const r of results) {
+    const mark = r.status === 'pass' ? green('✓') : red('✗');
+    process.stdout.write(`${mark} ${r.name} ${dim(`(${r.ms} ms, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`)}\n`);
+    if (r.status === 'fail') {
+      process.stdout.write(`    expected: ${r.expected}\n    seen:     ${r.seen}\n    try:      ${r.command}\n`);
+    }
+  }
+  const failed = results.filter((r) => r.status === 'fail').length;
+  process.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);
+}
+
+async function checkLive(lab: string, json?: boolean): Promise<number> {
+  const state = readState(lab);
+  if (!state || state.status !== 'up') {
+    process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}; run podlab up first.\n`);
+    return EXIT.cannotRun;
+  }
+  const results = await runChecks(state);
+  if (json) process.stdout.write(`${JSON.stringify({ lab, passed: results.every((r) => r.status === 'pass'), results }, null, 2)}\n`);
+  else printChecks(results);
+  return results.every((r) => r.status === 'pass') ? EXIT.ok : EXIT.failed;
+}
+
+function printStatus(s: LabStatus): void {
+  process.stdout.write(`lab ${s.lab}: ${s.status}${s.cni ? `, cni ${s.cni}` : ''}, ${s.namespaces} namespaces${s.source ? `, from ${s.source}` : ''}\n`);
+  for (const n of s.nodes) process.stdout.write(`  node ${n.name.padEnd(16)} ${n.ip.padEnd(15)} pods ${n.podCidr.padEnd(18)} ${n.present ? '' : red('(namespace missing)')}\n`);
+  for (const p of s.pods) {
+    const procs = [p.pause ? `pause ${p.pause.pid}${p.pause.alive ? '' : red(' dead')}` : p.hostNetwork ? 'hostNetwork' : 'no sandbox', ...p.containers.map((c) => `${c.name} ${c.pid}${c.alive ? '' : red(' dead')}`)];
+    process.stdout.write(`  pod  ${`${p.namespace}/${p.name}`.padEnd(24)} ${p.ip.padEnd(15)} on ${p.node.padEnd(14)} ${procs.join(', ')}\n`);
+  }
+}
+
+const program = new Command();
+program
+  .name('podlab')
+  .description('Kubernetes networking labs as code: validate a typed lab, render it, build it from network namespaces and real CNI plugins, check it, tear it down.')
+  .showHelpAfterError()
+  .addHelpText('after', `
+Typical session:
+  podlab validate labs/pod-networking.lab.ts   check the lab, nothing touches the kernel
+  podlab render labs/pod-networking.lab.ts     write generated/pod-networking/ (no root needed)
+  sudo podlab up labs/pod-networking.lab.ts --check
+  sudo podlab exec pod-networking client -- ping -c1 10.244.2.2
+  sudo podlab down pod-networking
+
+Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.`);
+
+program
+  .command('validate')
+  .description('Check labs (schema, semantic rules, TypeScript types) and report every problem at its source line. Touches nothing.')
+  .argument('<labs...>', 'lab files, e.g. labs/*.lab.ts')
+  .option('--json', 'print diagnostics as JSON')
+  .option('--no-typecheck', 'skip the TypeScript type check (faster)')
+  .action(async (labs: string[], opts: { json?: boolean; typecheck: boolean }) => {
+    const results = [];
+    for (const file of labs) {
+      const r = await compileLab(file, { typecheck: opts.typecheck });
+      results.push({ file: r.file, valid: !!r.lab, diagnostics: r.diagnostics });
+      if (!opts.json) {
+        printDiagnostics(r);
+        process.stderr.write(r.lab ? `${green('✓')} ${r.file}: lab "${r.lab.name}" is valid${r.diagnostics.length ? ` (${summary(r.diagnostics)})` : ''}\n` : `${red('✗')} ${r.file}: ${summary(r.diagnostics)}\n`);
+      }
+    }
+    if (opts.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
+    if (results.some((r) => !r.valid)) throw new Exit(EXIT.failed);
+  });
+
+program
+  .command('render')
+  .description('Write what `up` would run to <out>/<lab>/: ip batch files, CNI configs, up.sh/down.sh, topology, plan.json. Needs no root.')
+  .argument('<labs...>', 'lab files')
+  .option('-o, --out <dir>', 'output directory', 'generated')
+  .option('--check', 'do not write; exit 1 if the files on disk differ from a fresh render (for CI)')
+  .action(async (labs: string[], opts: { out: string; check?: boolean }) => {
+    let drifted = false;
+    for (const file of labs) {
+      const r = await compileOrExit(file, {});
+      const files = render(buildPlan(r.lab));
+      const dir = join(opts.out, r.lab.name);
+      if (opts.check) {
+        const d = drift(dir, files);
+        if (d.length) {
+          drifted = true;
+          process.stderr.write(`${red('✗')} ${dir} is out of date with ${r.file}:\n${d.map((x) => `    ${x}`).join('\n')}\n  run: podlab render ${r.file}\n`);
+        } else process.stderr.write(`${green('✓')} ${dir} is up to date\n`);
+      } else {
+        writeRendered(dir, files);
+        process.stderr.write(`${green('✓')} ${r.file} → ${dir}/ (${files.size} files)\n`);
+      }
+    }
+    if (drifted) throw new Exit(EXIT.failed);
+  });
+
+program
+  .command('up')
+  .description('Build a lab: namespaces, node network, CNI-wired pods with their containers. On failure everything built is removed again.')
+  .argument('<lab>', 'lab file')
+  .option('--check', "run the lab's checks once it is up")
+  .option('--typecheck', 'also run the TypeScript type check first (slower)')
+  .option('--json', 'print the result as JSON')
+  .addOption(new Option('--crash-after-step <n>', 'testing: SIGKILL podlab itself after n journaled steps').hideHelp().argParser(Number))
+  .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; crashAfterStep?: number }) => {
+    const t0 = Date.now();
+    const r = await compileOrExit(file, opts);
+    const plan = buildPlan(r.lab);
+    const files = render(plan);
+    const host = await checkHost();
+    if (host.length) printHostProblems(host, opts.json);
+    if (readState(plan.lab) || labNamespacesOnHost(plan.lab).length)
+      printHostProblems([{ code: 'PL3004', severity: 'error', path: [], message: `lab "${plan.lab}" is already up on this host`, hint: `Run podlab down ${plan.lab} first. ${NOTHING_CHANGED}` }], opts.json);
+    const kernel = await probeKernel(plan.kernelFeatures);
+    if (kernel.length) printHostProblems(kernel.map((d) => ({ ...d, file: r.file })), opts.json);
+
+    const progress = (step: string) => {
+      if (!opts.json) process.stderr.write(dim(`  · ${step}\n`));
+    };
+    const abort = async () => {
+      process.stderr.write(`\ninterrupted: removing what was built of ${plan.lab}…\n`);
+      await down(plan.lab);
+      process.exit(130);
+    };
+    process.once('SIGINT', abort);
+    process.once('SIGTERM', abort);
+    try {
+      if (!opts.json) process.stderr.write(`bringing up ${plan.lab} (${plan.nodes.length} nodes, ${plan.pods.length} pods, ${plan.cni.type})\n`);
+      await up(plan, files, { onStep: progress, crashAfterStep: opts.crashAfterStep });
+    } catch (e) {
+      process.stderr.write(`${red('✗')} up failed: ${(e as Error).message}\n  removing what was built…\n`);
+      await down(plan.lab);
+      process.stderr.write('  the host is as it was before.\n');
+      throw new Exit(EXIT.cannotRun);
+    } finally {
+      process.off('SIGINT', abort);
+      process.off('SIGTERM', abort);
+    }
+    const ms = Date.now() - t0;
+    if (opts.json && !opts.check) process.stdout.write(`${JSON.stringify({ lab: plan.lab, up: true, ms, status: labStatus(plan.lab) }, null, 2)}\n`);
+    if (!opts.json) process.stderr.write(`${green('✓')} ${plan.lab} is up in ${ms} ms — try: podlab status ${plan.lab}\n`);
+    if (opts.check) throw new Exit(await checkLive(plan.lab, opts.json));
+  });
+
+program
+  .command('down')
+  .description('Remove everything a lab made: processes (found by namespace), CNI DEL, namespaces and links, /etc/netns entries, state. Works after a crash; a second down is a no-op.')
+  .argument('[lab]', 'lab name or file')
+  .option('--all', 'every podlab lab on this host, found by name prefix even without state')
+  .option('--json', 'print what was removed as JSON')
+  .action(async (arg: string | undefined, opts: { all?: boolean; json?: boolean }) => {
+    if (!arg && !opts.all) {
+      process.stderr.write('name a lab, or use --all\n');
+      throw new Exit(EXIT.cannotRun);
+    }
+    const labs = opts.all ? labsOnHost() : [await labName(arg!)];
+    const reports = [];
+    for (const lab of labs) {
+      const r = await down(lab);
+      reports.push(r);
+      if (!opts.json)
+        process.stderr.write(r.existed ? `${green('✓')} ${lab}: removed ${r.namespaces.length} namespaces, stopped ${r.processes} processes${r.cniErrors.length ? ` (CNI DEL warnings: ${r.cniErrors.join('; ')})` : ''}\n` : `${lab}: nothing to remove\n`);
+    }
+    if (!opts.json && !labs.length) process.stderr.write('no podlab lab on this host\n');
+    if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+  });
+
+program
+  .command('status')
+  .description('List live labs, or show one lab: nodes, pods with IPs, and their processes.')
+  .argument('[lab]', 'lab name or file')
+  .option('--json', 'print as JSON')
+  .action(async (arg: string | undefined, opts: { json?: boolean }) => {
+    const list = arg ? [labStatus(await labName(arg))].filter((s): s is LabStatus => !!s) : allStatus();
+    if (opts.json) process.stdout.write(`${JSON.stringify(arg ? (list[0] ?? null) : list, null, 2)}\n`);
+    else if (!list.length) process.stdout.write(arg ? `lab "${arg}" is not up\n` : 'no podlab lab is up\n');
+    else list.forEach(printStatus);
+    if (arg && !list.length) throw new Exit(EXIT.failed);
+  });
+
+program
+  .command('exec')
+  .description('Run a command inside a pod (its network, UTS and IPC namespaces) or a node (node/<name>).')
+  .argument('<lab>', 'lab name or file')
+  .argument('<target>', 'pod, namespace/pod, or node/<name>')
+  .argument('<command...>', 'the command, after --')
+  .usage('<lab> <target> -- <command...>')
+  .action(async (arg: string, target: string, command: string[]) => {
+    const lab = await labName(arg);
+    const state = readState(lab);
+    if (!state) {
+      process.stderr.write(`lab "${lab}" is not up\n`);
+      throw new Exit(EXIT.cannotRun);
+    }
+    let prefix: string[];
+    try {
+      prefix = sourceArgv(state, target);
+    } catch (e) {
+      if (e instanceof TargetError) {
+        process.stderr.write(`${e.message}\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      throw e;
+    }
+    const r = spawnSync(prefix[0]!, [...prefix.slice(1), ...command], { stdio: 'inherit' });
+    throw new Exit(r.status ?? 2);
+  });
+
+program
+  .command('logs')
+  .description("Print a pod's container logs.")
+  .argument('<lab>', 'lab name or file')
+  .argument('<pod>', 'pod, or pod/container')
+  .action(async (arg: string, ref: string) => {
+    const lab = await labName(arg);
+    const state = readState(lab);
+    const [podName, container] = ref.split('/');
+    const pod = state?.pods[podName!];
+    if (!pod) {
+      process.stderr.write(`lab "${lab}" has no running pod "${podName}"\n`);
+      throw new Exit(EXIT.cannotRun);
+    }
+    for (const [name, c] of Object.entries(pod.containers)) {
+      if (container && name !== container) continue;
+      process.stdout.write(`${dim(`==> ${podName}/${name} <==`)}\n${existsSync(c.log) ? readFileSync(c.log, 'utf8') : ''}`);
+    }
+  });
+
+program
+  .command('check')
+  .description("Run the lab's checks against the live lab; each retries until it passes or times out.")
+  .argument('<lab>', 'lab name or file')
+  .option('--json', 'print results as JSON')
+  .action(async (arg: string, opts: { json?: boolean }) => {
+    throw new Exit(await checkLive(await labName(arg), opts.json));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof Exit) process.exitCode = e.code;
+  else {
+    process.stderr.write(`podlab: internal error: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = EXIT.cannotRun;
+  }
+}
