@@ -4,6 +4,7 @@
  * and array indices as deep as the literal goes. A value built by a helper call stops the walk
  * at the deepest literal property, which still points the author at the right line.
  */
+import { existsSync } from 'node:fs';
 import { Node, Project, SyntaxKind, type SourceFile } from 'ts-morph';
 import type { Diagnostic, Path } from './diagnostics.ts';
 
@@ -69,7 +70,7 @@ function walk(root: Node, path: Path): Node {
 /** Fills in line and column of each diagnostic that has a path and a file. `text` overrides the file's contents. */
 export function positionDiagnostics(file: string, diagnostics: Diagnostic[], text?: string): Diagnostic[] {
   const need = diagnostics.filter((d) => d.line === undefined);
-  if (!need.length) return diagnostics;
+  if (!need.length || (text === undefined && !existsSync(file))) return diagnostics;
   const sf = sourceOf(file, text);
   const root = labRoot(sf);
   return diagnostics.map((d) => {
