@@ -2,7 +2,7 @@
  * Step "apply" for a whole lab: runs what render produced, in order, journaling each step before
  * it runs so that `down` can undo any prefix of it. Nodes and pods are wired in parallel.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
@@ -10,7 +10,7 @@ import { containerArgv, type Rendered } from '../render/render.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
 import { PAUSE_BIN, WORKLOAD_SCRIPT } from './host.ts';
-import { recordOf } from './procs.ts';
+import { recordOf, stopProcesses } from './procs.ts';
 import { journal, stateDir, writeState, type LabState } from './state.ts';
 
 export interface UpOptions {
@@ -92,4 +92,25 @@ export async function startContainers(plan: Plan, state: LabState, pod: PlanPod,
     ps.containers[c.name] = { ...recordOf(pid), argv, log };
   }
   writeState(state);
+  await Promise.all(pod.containers.filter((c) => c.argv[0] === '@workload' && (!only || c.name === only)).map((c) => waitListening(ps.containers[c.name]!.log, c.name)));
+}
+
+/** Built-in workloads log `{"event":"listening",…}` once their socket is bound; `up` returns only after that. */
+async function waitListening(log: string, container: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    if (text.includes('"event":"listening"')) return;
+    if (Date.now() > deadline) throw new Error(`container "${container}" did not start listening within ${timeoutMs} ms: ${text.trim().split('\n').at(-1) ?? ''}`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
+/** Restarts one container of a live pod: the process is replaced, the pod's sandbox (and so its IP) stays. */
+export async function restartContainer(state: LabState, podName: string, container: string): Promise<void> {
+  const pod = state.plan.pods.find((p) => p.name === podName);
+  const rec = state.pods[podName]?.containers[container];
+  if (!pod || !rec) throw new Error(`no container "${container}" in pod "${podName}" of lab "${state.lab}"`);
+  await stopProcesses([rec]);
+  await startContainers(state.plan, state, pod, container);
 }

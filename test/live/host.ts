@@ -1,0 +1,101 @@
+/**
+ * Live-test support: root detection (live tests must run in CI, never skip silently there), a
+ * snapshot of everything on the host that a lab could leak or change, and lab builders that
+ * always tear down.
+ */
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { execa } from 'execa';
+import { validateValue } from '../../src/compile/compile.ts';
+import type { LabSpec } from '../../src/index.ts';
+import { buildPlan, type Plan } from '../../src/plan/plan.ts';
+import { render } from '../../src/render/render.ts';
+import { up } from '../../src/runtime/up.ts';
+import type { LabState } from '../../src/runtime/state.ts';
+
+export const isRoot = process.getuid?.() === 0;
+
+/** Live tests need root. In CI a missing root is a failure, not a skip. */
+export function liveGuard(): boolean {
+  if (isRoot) return true;
+  if (process.env.CI) throw new Error('live tests need root, and CI must run them: run the suite as root');
+  console.warn('live tests SKIPPED: not root (run `sudo npm test` to include them)');
+  return false;
+}
+
+async function sh(cmd: string, ...args: string[]): Promise<string> {
+  return (await execa(cmd, args, { reject: false })).stdout;
+}
+
+export interface HostSnapshot {
+  links: string;
+  addresses: string;
+  routes: string;
+  routes6: string;
+  rules: string;
+  nft: string;
+  sysctls: string;
+  podlabNetns: string[];
+  etcNetns: string[];
+  state: string[];
+  /** Processes whose network namespace is not the root one's (i.e. in some lab namespace). */
+  foreignNetnsProcs: string[];
+}
+
+export async function hostSnapshot(): Promise<HostSnapshot> {
+  const rootNet = readlinkSync('/proc/self/ns/net');
+  const procs: string[] = [];
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readlinkSync(`/proc/${p}/ns/net`) !== rootNet) procs.push(p);
+    } catch {
+      /* gone */
+    }
+  }
+  const ls = (d: string) => (existsSync(d) ? readdirSync(d).filter((n) => n.startsWith('podlab')) : []);
+  return {
+    links: await sh('ip', '-o', 'link', 'show'),
+    addresses: await sh('ip', '-o', 'address', 'show'),
+    routes: await sh('ip', 'route', 'show', 'table', 'all'),
+    routes6: await sh('ip', '-6', 'route', 'show', 'table', 'all'),
+    rules: await sh('ip', 'rule', 'show'),
+    nft: await sh('nft', 'list', 'ruleset'),
+    sysctls: await sh('sysctl', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'),
+    podlabNetns: ls('/run/netns'),
+    etcNetns: ls('/etc/netns'),
+    state: existsSync('/run/podlab') ? readdirSync('/run/podlab') : [],
+    foreignNetnsProcs: procs,
+  };
+}
+
+/** Link lines minus counters that change on their own (none in `ip -o link`, but keep the hook). */
+export function comparable(s: HostSnapshot): HostSnapshot {
+  return { ...s, links: s.links.replace(/\\\s+link\/\S+ [0-9a-f:]+ brd [0-9a-f:]+/g, '') };
+}
+
+export function planFrom(spec: LabSpec): Plan {
+  const { lab, diagnostics } = validateValue(spec, `${spec.name}.lab.ts`);
+  if (!lab) throw new Error(`test lab invalid: ${JSON.stringify(diagnostics)}`);
+  return buildPlan(lab);
+}
+
+export async function upLab(spec: LabSpec): Promise<LabState> {
+  const plan = planFrom(spec);
+  return up(plan, render(plan));
+}
+
+/** Runs argv inside a pod's sandbox or a node namespace of a live lab. */
+export async function inLab(state: LabState, target: string, argv: string[]) {
+  const { sourceArgv } = await import('../../src/runtime/enter.ts');
+  const prefix = sourceArgv(state, target);
+  return execa(prefix[0]!, [...prefix.slice(1), ...argv], { reject: false, timeout: 10_000 });
+}
+
+export const WORKLOAD = new URL('../../assets/workload.mjs', import.meta.url).pathname;
+
+/** GET via the http-echo workload from inside `target`; returns the echo reply. */
+export async function httpFrom(state: LabState, target: string, url: string): Promise<{ pod: string; podIP: string; client: string; hostname: string }> {
+  const r = await inLab(state, target, ['node', WORKLOAD, 'http-get', '--url', url, '--timeout-ms', '2000']);
+  const out = JSON.parse(r.stdout) as { ok: boolean; body?: string; error?: string };
+  if (!out.ok) throw new Error(`GET ${url} from ${target} failed: ${out.error}`);
+  return JSON.parse(out.body!);
+}
