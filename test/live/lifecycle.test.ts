@@ -1,0 +1,122 @@
+/**
+ * Live: two labs with identical address plans side by side; `up` killed (SIGKILL) after every
+ * journaled step and then `down`; down without state, down of a lab that never existed, down
+ * --all — each time the host must equal its baseline.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import type { LabSpec } from '../../src/index.ts';
+import { down, labsOnHost } from '../../src/runtime/down.ts';
+import { readState } from '../../src/runtime/state.ts';
+import { runChecks } from '../../src/check/run.ts';
+import { comparable, hostSnapshot, httpFrom, liveGuard, upLab, type HostSnapshot } from './host.ts';
+
+const live = liveGuard();
+const TMP = 'test/live/.tmp';
+const CLI = ['bin/podlab.js'];
+
+const twin = (name: string): LabSpec => ({
+  name,
+  nodes: { w1: { ip: '172.16.94.11' }, w2: { ip: '172.16.94.12' } },
+  pods: {
+    a: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
+    b: { node: 'w2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
+  },
+  checks: [
+    { kind: 'http', from: 'a', to: 'b', port: 8080, expectPod: 'b', expectNoNat: true },
+    { kind: 'http', from: 'b', to: 'a', port: 8080, expectPod: 'a', expectNoNat: true },
+  ],
+});
+
+/** A lab file for the CLI (inside the repository, so `import 'podlab'` resolves). */
+function labFile(name: string): string {
+  mkdirSync(TMP, { recursive: true });
+  const file = `${TMP}/${name}.lab.ts`;
+  writeFileSync(file, `import { defineLab } from 'podlab';\nexport default defineLab(${JSON.stringify(twin(name), null, 2)});\n`);
+  return file;
+}
+
+describe.skipIf(!live)('live lifecycle', () => {
+  let baseline: HostSnapshot;
+  const names = ['lt-twin-a', 'lt-twin-b', 'lt-crash', 'lt-nostate'];
+
+  beforeAll(async () => {
+    for (const n of names) await down(n);
+    baseline = comparable(await hostSnapshot());
+  });
+  afterAll(async () => {
+    for (const n of names) await down(n);
+    rmSync(TMP, { recursive: true, force: true });
+  });
+
+  it('two labs with identical address plans run at the same time without interfering', async () => {
+    const [a, b] = await Promise.all([upLab(twin('lt-twin-a')), upLab(twin('lt-twin-b'))]);
+    const [ra, rb] = await Promise.all([runChecks(a), runChecks(b)]);
+    expect([...ra, ...rb].map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
+    // The same address answers from a different sandbox in each lab.
+    expect((await httpFrom(a, 'a', 'http://10.244.1.2:8080/')).pod).toBe('b');
+    expect(a.pods.b!.containers.web!.pid).not.toBe(b.pods.b!.containers.web!.pid);
+    await down('lt-twin-a');
+    // Lab b is untouched by a's teardown.
+    expect((await runChecks(readState('lt-twin-b')!)).every((r) => r.status === 'pass')).toBe(true);
+    await down('lt-twin-b');
+    expect(comparable(await hostSnapshot())).toEqual(baseline);
+  });
+
+  it('up killed after every step, then down: the host equals its baseline each time', async () => {
+    const file = labFile('lt-crash');
+    const steps = ['state', 'namespaces', 'node-network', 'nodes', 'pods', 'up'];
+    for (let k = 0; k <= steps.length; k++) {
+      const r = await execa('node', [...CLI, 'up', file, '--crash-after-step', String(k)], { reject: false });
+      if (k < steps.length) expect(r.signal, `up should have been killed after step ${k}`).toBe('SIGKILL');
+      const d = await execa('node', [...CLI, 'down', 'lt-crash'], { reject: false });
+      expect(d.exitCode, d.stderr).toBe(0);
+      expect(comparable(await hostSnapshot()), `leak after a crash at step ${k} (${steps[k] ?? 'none'})`).toEqual(baseline);
+    }
+  });
+
+  it('down works from the namespace prefix alone when the state is gone, and a second down is a no-op', async () => {
+    await upLab(twin('lt-nostate'));
+    rmSync('/run/podlab/lt-nostate', { recursive: true, force: true });
+    expect(labsOnHost()).toContain('lt-nostate');
+    const r = await down('lt-nostate');
+    expect(r.existed).toBe(true);
+    expect(r.processes).toBeGreaterThanOrEqual(4); // 2 pause + 2 servers, found by namespace
+    expect(comparable(await hostSnapshot())).toEqual(baseline);
+    const again = await execa('node', [...CLI, 'down', 'lt-nostate'], { reject: false });
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain('nothing to remove');
+  });
+
+  it('down of a lab that never existed succeeds and changes nothing', async () => {
+    const r = await execa('node', [...CLI, 'down', 'never-was-here'], { reject: false });
+    expect(r.exitCode).toBe(0);
+    expect(comparable(await hostSnapshot())).toEqual(baseline);
+  });
+
+  it('down --all removes every lab found by prefix, even without state', async () => {
+    if (labsOnHost().length) {
+      console.warn(`down --all test skipped: other podlab labs are up on this host (${labsOnHost().join(', ')})`);
+      if (process.env.CI) throw new Error('CI host has foreign podlab labs');
+      return;
+    }
+    await upLab(twin('lt-twin-a'));
+    await upLab(twin('lt-twin-b'));
+    rmSync('/run/podlab/lt-twin-b', { recursive: true, force: true });
+    const r = await execa('node', [...CLI, 'down', '--all', '--json'], { reject: false });
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).map((x: { lab: string }) => x.lab).sort()).toEqual(['lt-twin-a', 'lt-twin-b']);
+    expect(comparable(await hostSnapshot())).toEqual(baseline);
+  });
+
+  it('a lab that fails validation changes nothing on the host', async () => {
+    mkdirSync(TMP, { recursive: true });
+    writeFileSync(`${TMP}/bad.lab.ts`, `import { defineLab } from 'podlab';\nexport default defineLab({ name: 'lt-bad', nodes: { w1: {} }, pods: { a: { node: 'w9' } } });\n`);
+    const r = await execa('node', [...CLI, 'up', `${TMP}/bad.lab.ts`], { reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('error PL2006 pods.a.node');
+    expect(r.stderr).toContain('Nothing was changed on this host.');
+    expect(comparable(await hostSnapshot())).toEqual(baseline);
+  });
+});
