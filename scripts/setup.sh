@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what podlab needs on a fresh Debian 12 machine (as root): the Debian packages for the
+# kernel plumbing and checks, the npm dependencies, and the native pause binary. Idempotent:
+# packages already present are not reinstalled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(iproute2 nftables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing Debian packages: ${missing[*]} — run this script as root to install them" >&2
+    exit 2
+  fi
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+sh native/build.sh >/dev/null
+echo "setup: ready ($(ip -V | head -1), CNI plugins in /usr/lib/cni, pause at build/native/pause)"
