@@ -1,0 +1,74 @@
+/** The CLI as a user meets it: exit codes, --json, render --check. Needs no root. */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+
+const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false });
+
+describe('podlab CLI', () => {
+  it('validate: exit 0 and a JSON verdict for a valid lab', async () => {
+    const r = await podlab('validate', 'labs/kubenet.lab.ts', '--json', '--no-typecheck');
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ file: 'labs/kubenet.lab.ts', valid: true, diagnostics: [] });
+  });
+
+  it('validate: exit 1 and every positioned diagnostic for an invalid lab', async () => {
+    const dir = mkdtempSync(join('test', '.tmp-cli-'));
+    try {
+      const file = join(dir, 'bad.lab.ts');
+      writeFileSync(file, [
+        "import { defineLab } from 'podlab';",
+        'export default defineLab({',
+        "  name: 'bad',",
+        "  nodes: { w1: { ip: '172.16.94.300' } },",
+        "  pods: { a: { node: 'w2' } },",
+        '});',
+        '',
+      ].join('\n'));
+      const r = await podlab('validate', file, '--json');
+      expect(r.exitCode).toBe(1);
+      const out = JSON.parse(r.stdout) as { valid: boolean; diagnostics: { code: string; line: number; column: number }[] };
+      expect(out.valid).toBe(false);
+      expect(out.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
+        ['PL2003', 4, 18],
+        ['PL2006', 5, 16],
+      ]);
+      const human = await podlab('validate', file);
+      expect(human.stderr).toContain(`${file}:5:16 - error PL2006 pods.a.node: pod "a" is scheduled on node "w2", which the lab does not declare`);
+      expect(human.stderr).toMatch(/> 5 \|\s+pods: \{ a: \{ node: 'w2' \} \},\n\s+\|\s+\^/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('render --check: exit 0 when generated/ is current, 1 naming the file that drifted', async () => {
+    expect((await podlab('render', 'labs/kubenet.lab.ts', '--check')).exitCode).toBe(0);
+    const out = mkdtempSync(join(tmpdir(), 'podlab-render-'));
+    try {
+      cpSync('generated', out, { recursive: true });
+      writeFileSync(join(out, 'kubenet', 'ip', 'fabric.batch'), 'tampered\n');
+      const r = await podlab('render', 'labs/kubenet.lab.ts', '--check', '--out', out);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('changed ip/fabric.batch');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('exec and status on a lab that is not up exit non-zero with a clear message', async () => {
+    const s = await podlab('status', 'no-such-lab');
+    expect(s.exitCode).toBe(1);
+    expect(s.stdout).toContain('lab "no-such-lab" is not up');
+    const e = await podlab('exec', 'no-such-lab', 'web', '--', 'true');
+    expect(e.exitCode).toBe(2);
+    expect(e.stderr).toContain('lab "no-such-lab" is not up');
+  });
+
+  it('--help teaches: names the commands and the exit codes', async () => {
+    const r = await podlab('--help');
+    for (const c of ['validate', 'render', 'up', 'down', 'status', 'exec', 'logs', 'check']) expect(r.stdout).toContain(c);
+    expect(r.stdout).toContain('Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.');
+  });
+});
