@@ -6,8 +6,11 @@ import type { CheckSpec, ContainerSpec, LabSpec, Workload } from './schema/lab-s
 
 export type { CheckSpec, ContainerSpec, LabSpec, PodSpec, Workload } from './schema/lab-schema.ts';
 
-/** Declares a lab. Identity at run time; gives the editor the lab language's types. */
-export function defineLab<const T extends LabSpec>(lab: T): T {
+/**
+ * Declares a lab. Identity at run time; gives the editor the lab language's types. The parameter
+ * is the plain LabSpec (not a generic) so TypeScript's excess-property check flags misspellings.
+ */
+export function defineLab(lab: LabSpec): LabSpec {
   return lab;
 }
 

@@ -40,14 +40,26 @@ export async function loadLab(file: string, timeoutMs = 20000): Promise<Loaded> 
   return { value: out.lab, diagnostics: [] };
 }
 
+/** The reason, from an esbuild syntax error (`file:7:2: ERROR: Expected "}"`), a thrown Error (`Error: boom`) or a thrown value. */
 function firstErrorLine(stderr: string): string {
-  const line = stderr.split('\n').find((l) => /(Error|error)\b.*:/.test(l)) ?? stderr.split('\n').find((l) => l.trim()) ?? 'unknown error';
-  return line.trim();
+  const lines = stderr.split('\n');
+  const esbuild = lines.map((l) => /: ERROR: (.*)$/.exec(l)).find(Boolean);
+  if (esbuild) return `syntax error: ${esbuild[1]}`;
+  const thrown = lines.find((l) => /^\w*(Error|Exception)\b.*?: /.test(l.trim()) && !/^\s*at /.test(l));
+  if (thrown) return thrown.trim();
+  // `throw 'boom'` prints the file line, the source line, a caret line, then the value.
+  const caret = lines.findIndex((l) => /^\s*\^+\s*$/.test(l));
+  const value = caret >= 0 ? lines.slice(caret + 1).find((l) => l.trim() && !/^(\(Use|Node\.js)/.test(l.trim())) : undefined;
+  return (value ?? lines.find((l) => l.trim()) ?? 'unknown error').trim();
 }
 
-/** Finds `file:line:col` of the lab file in a stack trace or an esbuild syntax error. */
+/** Finds `file:line:col` of the lab file in a stack trace, or in an esbuild syntax error (0-based column). */
 function locateInStack(stderr: string, file: string): { line?: number; column?: number } {
   const base = file.split('/').pop()!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const m = new RegExp(`${base}:(\\d+):(\\d+)`).exec(stderr);
-  return m ? { line: Number(m[1]), column: Number(m[2]) } : {};
+  const esbuild = new RegExp(`${base}:(\\d+):(\\d+): ERROR:`).exec(stderr);
+  if (esbuild) return { line: Number(esbuild[1]), column: Number(esbuild[2]) + 1 };
+  const full = new RegExp(`${base}:(\\d+):(\\d+)`).exec(stderr);
+  if (full) return { line: Number(full[1]), column: Number(full[2]) };
+  const lineOnly = new RegExp(`${base}:(\\d+)`).exec(stderr); // `throw 'value'` prints no column
+  return lineOnly ? { line: Number(lineOnly[1]), column: 1 } : {};
 }

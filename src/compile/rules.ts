@@ -77,7 +77,11 @@ export const nodeAddressesAreValid: Rule = (lab, out) => {
     else if (seen.has(a)) out.push(diag('PL2004', path, `node "${n.name}" has ${n.ip}, already the address of node "${seen.get(a)}"`));
     else seen.set(a, n.name);
   }
-  if (net && lab.nodes.length > ip.size(net) - 2)
+  // Nodes without a fixed IP get .10 upward (the classic lab's numbering), so those must fit too.
+  const auto = lab.nodes.filter((n) => n.ip === undefined);
+  if (net && auto.length && ip.size(net) - 1 <= 10 + auto.length - 1 + [...seen.keys()].filter((a) => a >= net.network + 10).length)
+    out.push(diag('PL2005', ['nodeNetwork', 'cidr'], `node network ${lab.nodeNetwork.cidr} is too small for ${auto.length} node(s) numbered from .10 upward`, 'Give those nodes fixed IPs, or use a larger node network (e.g. a /24).'));
+  else if (net && lab.nodes.length > ip.size(net) - 2)
     out.push(diag('PL2005', ['nodeNetwork', 'cidr'], `node network ${lab.nodeNetwork.cidr} has room for ${Math.max(0, ip.size(net) - 2)} hosts, but the lab has ${lab.nodes.length} nodes`));
 };
 

@@ -16,7 +16,7 @@ function one(issue: Issue): Diagnostic[] {
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => {
-        const near = nearest(key, knownKeys(issue));
+        const near = nearest(key, knownKeys(issue).filter((k) => k !== key));
         return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? `Did you mean "${near}"?` : 'Remove it, or check the spelling against the lab language (editor completion lists the properties).');
       });
     case 'invalid_type':
@@ -39,7 +39,8 @@ function one(issue: Issue): Diagnostic[] {
     }
     case 'too_small':
     case 'too_big':
-      return [diag('PL1001', path, issue.message.startsWith('Too') ? issue.message.replace(/^Too (small|big): expected \w+ to (have )?/, 'must be ') : issue.message)];
+      if (/DNS-1123/.test(issue.message)) return [diag('PL1005', path, issue.message)];
+      return [diag('PL1001', path, issue.message.startsWith('Too') ? issue.message.replace(/^Too (small|big): expected \w+ to (have |be )?/, 'must be ') : issue.message)];
     default:
       return [diag('PL1001', path, issue.message)];
   }
