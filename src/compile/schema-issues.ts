@@ -16,7 +16,7 @@ function one(issue: Issue): Diagnostic[] {
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => {
-        const near = nearest(key, knownKeys(issue).filter((k) => k !== key));
+        const near = nearest(key, KNOWN.filter((k) => k !== key));
         return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? `Did you mean "${near}"?` : 'Remove it, or check the spelling against the lab language (editor completion lists the properties).');
       });
     case 'invalid_type':
@@ -46,12 +46,7 @@ function one(issue: Issue): Diagnostic[] {
   }
 }
 
-function knownKeys(issue: Issue): string[] {
-  // zod does not carry the shape on the issue; the common properties of the lab language suffice for hints.
-  void issue;
-  return KNOWN;
-}
-
+/** Property names of the lab language, for "did you mean" (zod's issue does not carry the object's shape). */
 const KNOWN = [
   'name', 'description', 'nodeNetwork', 'cidr', 'nodes', 'role', 'ip', 'interface', 'podCidr', 'podCidrMaskSize',
   'serviceCidr', 'clusterDomain', 'namespaces', 'cni', 'type', 'vni', 'port', 'pods', 'namespace', 'node', 'labels',

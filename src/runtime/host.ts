@@ -8,7 +8,6 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CNI_PLUGIN_DIRS, NOTHING_CHANGED } from '../constants.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
-import type { Plan } from '../plan/plan.ts';
 import { realExecutor, type Executor } from './exec.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -94,8 +93,4 @@ export async function probeKernel(features: readonly string[], ex: Executor = re
     await ex.run(['ip', 'netns', 'del', ns]);
   }
   return out;
-}
-
-export function requiredFeatures(plan: Plan): string[] {
-  return plan.kernelFeatures;
 }

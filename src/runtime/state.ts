@@ -3,7 +3,7 @@
  * step written *before* it runs, and the processes started (pid + start time, so a recycled pid is
  * never mistaken for ours). `down` reads it when present and works without it when not.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { STATE_ROOT } from '../constants.ts';
 import type { Plan } from '../plan/plan.ts';
 
@@ -52,10 +52,4 @@ export function writeState(state: LabState): void {
 export function journal(state: LabState, step: string): void {
   state.steps.push({ step, at: new Date().toISOString() });
   writeState(state);
-}
-
-/** Labs with a state directory. */
-export function labsWithState(): string[] {
-  if (!existsSync(STATE_ROOT)) return [];
-  return readdirSync(STATE_ROOT).filter((d) => existsSync(`${STATE_ROOT}/${d}/state.json`) || existsSync(`${STATE_ROOT}/${d}`));
 }
