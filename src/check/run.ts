@@ -6,14 +6,14 @@ import { realExecutor, type Executor } from '../runtime/exec.ts';
 import { WORKLOAD_SCRIPT } from '../runtime/host.ts';
 import { sourceArgv } from '../runtime/enter.ts';
 import type { LabState } from '../runtime/state.ts';
-import { buildProbe, judge, type CheckResult } from './checks.ts';
+import { buildProbe, judge, sourceRef, type CheckResult } from './checks.ts';
 
 const RETRY_INTERVAL_MS = 200;
 
 export async function runCheck(state: LabState, check: PlanCheck, ex: Executor = realExecutor): Promise<CheckResult> {
   const plan: Plan = state.plan;
   const probe = buildProbe(plan, check, WORKLOAD_SCRIPT);
-  const enter = sourceArgv(state, check.from.kind === 'node' ? `node/${check.from.name}` : check.from.name);
+  const enter = sourceArgv(state, sourceRef(check));
   const started = Date.now();
   let attempts = 0;
   for (;;) {

@@ -2,14 +2,15 @@
  * The command line: parses arguments (commander), calls the library, prints for people or, with
  * --json, for scripts. Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Command, Option } from 'commander';
 import { compileLab, type CompileResult } from '../compile/compile.ts';
 import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { buildPlan } from '../plan/plan.ts';
-import { render, type Rendered } from '../render/render.ts';
+import { render } from '../render/render.ts';
+import { drift, writeRendered } from '../render/files.ts';
 import { up } from '../runtime/up.ts';
 import { down, labNamespacesOnHost, labsOnHost } from '../runtime/down.ts';
 import { checkHost, probeKernel } from '../runtime/host.ts';
@@ -63,28 +64,6 @@ async function compileOrExit(file: string, opts: { typecheck?: boolean; json?: b
 async function labName(arg: string): Promise<string> {
   if (arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg))) return (await compileOrExit(arg, {})).lab.name;
   return arg;
-}
-
-function writeRendered(dir: string, files: Rendered): void {
-  rmSync(dir, { recursive: true, force: true });
-  for (const [rel, content] of files) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
-    writeFileSync(join(dir, rel), content);
-  }
-}
-
-/** Files in `dir` that differ from `files` (missing, changed or extra). */
-function drift(dir: string, files: Rendered): string[] {
-  const out: string[] = [];
-  for (const [rel, content] of files) {
-    const p = join(dir, rel);
-    if (!existsSync(p)) out.push(`missing ${rel}`);
-    else if (readFileSync(p, 'utf8') !== content) out.push(`changed ${rel}`);
-  }
-  const walk = (d: string, pre = ''): string[] =>
-    existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name), `${pre}${e.name}/`) : [`${pre}${e.name}`])) : [];
-  for (const rel of walk(dir)) if (!files.has(rel)) out.push(`extra ${rel}`);
-  return out;
 }
 
 function printHostProblems(diags: Diagnostic[], json?: boolean): never {

@@ -5,6 +5,7 @@
 import { NETNS_RUN_DIR } from '../constants.ts';
 import type { LabState } from './state.ts';
 import { isAlive } from './procs.ts';
+import { joinArgs } from './up.ts';
 
 export class TargetError extends Error {}
 
@@ -19,8 +20,8 @@ export function sourceArgv(state: LabState, target: string): string[] {
   const [ns, name] = target.includes('/') ? target.split('/', 2) : [undefined, target];
   const pod = plan.pods.find((p) => p.name === name && (!ns || p.namespace === ns));
   if (!pod) throw new TargetError(`lab "${plan.lab}" has no pod "${target}"; pods: ${plan.pods.map((p) => `${p.namespace}/${p.name}`).join(', ')}, or use node/<name>`);
-  if (pod.hostNetwork) return ['nsenter', `--net=${NETNS_RUN_DIR}/${pod.netns}`, '--'];
   const pause = state.pods[pod.name]?.pause;
-  if (!pause || !isAlive(pause)) throw new TargetError(`pod "${pod.name}" has no running sandbox (pause process); is the lab fully up? Try podlab status ${plan.lab}`);
-  return ['nsenter', '-t', String(pause.pid), '--net', '--uts', '--ipc', '--'];
+  if (!pod.hostNetwork && (!pause || !isAlive(pause)))
+    throw new TargetError(`pod "${pod.name}" has no running sandbox (pause process); is the lab fully up? Try podlab status ${plan.lab}`);
+  return ['nsenter', ...joinArgs(pod, pause?.pid), '--'];
 }

@@ -2,11 +2,11 @@
  * Step "apply" for a whole lab: runs what render produced, in order, journaling each step before
  * it runs so that `down` can undo any prefix of it. Nodes and pods are wired in parallel.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import { containerArgv, type Rendered } from '../render/render.ts';
+import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
 import { PAUSE_BIN, WORKLOAD_SCRIPT } from './host.ts';
@@ -37,10 +37,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   };
 
   step('state');
-  for (const [rel, content] of rendered) {
-    mkdirSync(dirname(`${files}/${rel}`), { recursive: true });
-    writeFileSync(`${files}/${rel}`, content);
-  }
+  writeRendered(files, rendered);
   mkdirSync(`${dir}/logs`, { recursive: true });
 
   step('namespaces');
@@ -65,9 +62,9 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
       ps.pause = recordOf(pid);
       writeState(state);
       ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
-      ps.ip = pod.ip;
-      writeState(state);
-    } else ps.ip = pod.ip;
+    }
+    ps.ip = pod.ip;
+    writeState(state);
     await startContainers(plan, state, pod);
   });
   writeState(state);

@@ -1,0 +1,34 @@
+/**
+ * Rendered files on disk: writing a render to a directory, and telling how a directory differs
+ * from a fresh render (for `render --check`, the golden test, and anyone reviewing generated/).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Rendered } from './render.ts';
+
+/** Replaces `dir` with exactly the rendered files. */
+export function writeRendered(dir: string, files: Rendered): void {
+  rmSync(dir, { recursive: true, force: true });
+  for (const [rel, content] of files) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+}
+
+function filesUnder(dir: string, pre = ''): string[] {
+  return existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name), `${pre}${e.name}/`) : [`${pre}${e.name}`]))
+    : [];
+}
+
+/** How `dir` differs from `files`: `missing x`, `changed x`, `extra x`; empty when identical. */
+export function drift(dir: string, files: Rendered): string[] {
+  const out: string[] = [];
+  for (const [rel, content] of files) {
+    const p = join(dir, rel);
+    if (!existsSync(p)) out.push(`missing ${rel}`);
+    else if (readFileSync(p, 'utf8') !== content) out.push(`changed ${rel}`);
+  }
+  for (const rel of filesUnder(dir)) if (!files.has(rel)) out.push(`extra ${rel}`);
+  return out;
+}
