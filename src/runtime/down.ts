@@ -9,7 +9,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_RUN_DIR, STATE_ROOT } from '../constants.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { cniDel } from './cni.ts';
-import { realExecutor, type Executor } from './exec.ts';
+import { parallel, realExecutor, type Executor } from './exec.ts';
 import { pidsInNetns, recordOf, stopProcesses } from './procs.ts';
 import { readState, stateDir, type LabState } from './state.ts';
 import { cniPluginDir } from './host.ts';
@@ -21,6 +21,9 @@ export interface DownReport {
   cniErrors: string[];
   existed: boolean;
 }
+
+/** How many pods' CNI DEL run at once (as up's pod concurrency). */
+const CNI_DEL_CONCURRENCY = 8;
 
 export function listNetns(): string[] {
   try {
@@ -53,10 +56,11 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   if (state && cniPluginDir()) {
     const nodes = new Map(state.plan.nodes.map((n) => [n.name, n]));
     const present = new Set(namespaces);
-    await Promise.all(
-      state.plan.pods
-        .filter((p) => !p.hostNetwork && present.has(p.netns) && present.has(nodes.get(p.node)!.netns))
-        .map(async (p) => report.cniErrors.push(...(await cniDel(ex, nodes.get(p.node)!, p, state.pods[p.name]?.cniResult)))),
+    // A few at a time: all at once, 1000 pods' plugins thrash two cores (measured: 9.5 s per DEL).
+    await parallel(
+      state.plan.pods.filter((p) => !p.hostNetwork && present.has(p.netns) && present.has(nodes.get(p.node)!.netns)),
+      CNI_DEL_CONCURRENCY,
+      async (p) => void report.cniErrors.push(...(await cniDel(ex, nodes.get(p.node)!, p, state.pods[p.name]?.cniResult))),
     );
   }
 

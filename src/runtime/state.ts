@@ -28,6 +28,8 @@ export interface LabState {
   steps: { step: string; at: string }[];
   plan: Plan;
   pods: Record<string, PodState>;
+  /** The `up` process that builds the lab: while it lives, a 'creating' lab is being built, not leaked. */
+  owner?: ProcessRecord;
 }
 
 export const stateDir = (lab: string) => `${STATE_ROOT}/${lab}`;
@@ -47,6 +49,26 @@ export function writeState(state: LabState): void {
   const tmp = `${statePath(state.lab)}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(tmp, statePath(state.lab));
+}
+
+/**
+ * For phases that change the state once per pod: writes at most every `ms` and on flush(). Each
+ * write serializes the whole plan, so writing after every pod costs O(pods²) (seconds at 1000
+ * pods). Safe for teardown: `down` finds a lab's processes by namespace, not only by record.
+ */
+export function coalescedWriter(state: LabState, ms = 100): { save: () => void; flush: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    writeState(state);
+  };
+  return {
+    save: () => {
+      timer ??= setTimeout(flush, ms).unref();
+    },
+    flush,
+  };
 }
 
 export function journal(state: LabState, step: string): void {

@@ -11,7 +11,7 @@ import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
 import { PAUSE_BIN, WORKLOAD_SCRIPT } from './host.ts';
 import { recordOf, stopProcesses } from './procs.ts';
-import { journal, stateDir, writeState, type LabState } from './state.ts';
+import { coalescedWriter, journal, stateDir, writeState, type LabState } from './state.ts';
 
 export interface UpOptions {
   ex?: Executor;
@@ -28,7 +28,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const ex = options.ex ?? realExecutor;
   const dir = stateDir(plan.lab);
   const files = `${dir}/rendered`;
-  const state: LabState = { lab: plan.lab, status: 'creating', createdAt: new Date().toISOString(), steps: [], plan, pods: {} };
+  const state: LabState = { lab: plan.lab, status: 'creating', createdAt: new Date().toISOString(), steps: [], plan, pods: {}, owner: recordOf(process.pid) };
   let stepCount = 0;
   const step = (name: string) => {
     journal(state, name);
@@ -55,19 +55,23 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
 
   step('pods');
   const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
-  await parallel(plan.pods, POD_CONCURRENCY, async (pod) => {
-    const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
-    if (!pod.hostNetwork) {
-      const pid = await spawnDaemon([PAUSE_BIN, '--netns', `${NETNS_RUN_DIR}/${pod.netns}`, '--hostname', pod.hostname], { readyLine: 'ready' });
-      ps.pause = recordOf(pid);
-      writeState(state);
-      ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
-    }
-    ps.ip = pod.ip;
-    writeState(state);
-    await startContainers(plan, state, pod);
-  });
-  writeState(state);
+  const saver = coalescedWriter(state);
+  try {
+    await parallel(plan.pods, POD_CONCURRENCY, async (pod) => {
+      const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
+      if (!pod.hostNetwork) {
+        const pid = await spawnDaemon([PAUSE_BIN, '--netns', `${NETNS_RUN_DIR}/${pod.netns}`, '--hostname', pod.hostname], { readyLine: 'ready' });
+        ps.pause = recordOf(pid);
+        saver.save();
+        ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
+      }
+      ps.ip = pod.ip;
+      saver.save();
+      await startContainers(plan, state, pod, undefined, saver.save);
+    });
+  } finally {
+    saver.flush();
+  }
 
   state.status = 'up';
   step('up');
@@ -79,7 +83,7 @@ export function joinArgs(pod: PlanPod, pausePid: number | undefined): string[] {
   return pod.hostNetwork || pausePid === undefined ? [`--net=${NETNS_RUN_DIR}/${pod.netns}`] : ['-t', String(pausePid), '--net', '--uts', '--ipc'];
 }
 
-export async function startContainers(plan: Plan, state: LabState, pod: PlanPod, only?: string): Promise<void> {
+export async function startContainers(plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = writeState): Promise<void> {
   const ps = state.pods[pod.name]!;
   for (const c of pod.containers) {
     if (only && c.name !== only) continue;
@@ -88,7 +92,7 @@ export async function startContainers(plan: Plan, state: LabState, pod: PlanPod,
     const pid = await spawnDaemon(argv, { logFile: log, env: { POD_NAME: pod.name, POD_NAMESPACE: pod.namespace, POD_IP: pod.ip, NODE_NAME: pod.node, ...c.env } });
     ps.containers[c.name] = { ...recordOf(pid), argv, log };
   }
-  writeState(state);
+  save(state);
   await Promise.all(pod.containers.filter((c) => c.argv[0] === '@workload' && (!only || c.name === only)).map((c) => waitListening(ps.containers[c.name]!.log, c.name)));
 }
 
