@@ -30,7 +30,9 @@ clients (one JSON line on stdout; exit 0 ok, 1 failure):
   tcp-connect     --host H --port P [--timeout-ms 2000]
   tcp-echo-client --host H --port P --message M [--timeout-ms 2000]
   udp-echo-client --host H --port P --message M [--timeout-ms 2000]
-  http-get        --url URL [--timeout-ms 2000]
+  http-get        --url URL [--timeout-ms 2000] [--count N]
+                  N > 1: N requests in a row, each on a new connection; prints
+                  {ok,status,body,answers:[{pod,client}...]} (ok if all answered)
 `;
 
 const SPECS = {
@@ -40,7 +42,7 @@ const SPECS = {
   'tcp-connect': { host: 'req', port: 'port', 'timeout-ms': 'timeout' },
   'tcp-echo-client': { host: 'req', port: 'port', message: 'req', 'timeout-ms': 'timeout' },
   'udp-echo-client': { host: 'req', port: 'port', message: 'req', 'timeout-ms': 'timeout' },
-  'http-get': { url: 'req', 'timeout-ms': 'timeout' },
+  'http-get': { url: 'req', 'timeout-ms': 'timeout', count: 'count' },
 };
 
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -74,6 +76,10 @@ function parse(mode, argv) {
       const n = /^\d+$/.test(v) ? Number(v) : NaN;
       if (!(n >= 1 && n <= 65535)) usageExit(`${mode}: invalid --port ${JSON.stringify(v)}`);
       out.port = n;
+    } else if (kind === 'count') {
+      const n = v === undefined ? 1 : /^\d+$/.test(v) ? Number(v) : NaN;
+      if (!(n >= 1 && n <= 10_000)) usageExit(`${mode}: invalid --count ${JSON.stringify(v)}`);
+      out.count = n;
     } else if (kind === 'timeout') {
       if (v === undefined) { out.timeoutMs = DEFAULT_TIMEOUT_MS; continue; }
       const n = /^\d+$/.test(v) ? Number(v) : NaN;
@@ -328,6 +334,31 @@ async function udpEchoClient(o) {
   });
 }
 
+// One GET on a fresh connection; resolves to {status, body[, truncated]}, rejects on error.
+function getOnce(mod, url, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const MAX_BODY = 64 * 1024;
+    const req = mod.get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      const chunks = [];
+      let size = 0, truncated = false;
+      res.on('data', (d) => {
+        if (size < MAX_BODY) chunks.push(d.subarray(0, MAX_BODY - size));
+        if (size + d.length > MAX_BODY) truncated = true;
+        size += d.length;
+      });
+      res.on('end', () => {
+        clearTimeout(t);
+        const r = { status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') };
+        if (truncated) r.truncated = true;
+        resolve(r);
+      });
+      res.on('error', (e) => { clearTimeout(t); e.status = res.statusCode; reject(e); });
+    });
+    const t = setTimeout(() => { req.destroy(); reject(timeoutError(`GET ${url.href}`, timeoutMs)); }, timeoutMs);
+    req.on('error', (e) => { clearTimeout(t); reject(e); });
+  });
+}
+
 async function httpGet(o) {
   let url;
   try {
@@ -339,24 +370,29 @@ async function httpGet(o) {
     usageExit(`http-get: unsupported URL scheme ${url.protocol}`);
   }
   const mod = await import(url.protocol === 'https:' ? 'node:https' : 'node:http');
-  const MAX_BODY = 64 * 1024;
-  const req = mod.get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
-    const chunks = [];
-    let size = 0, truncated = false;
-    res.on('data', (d) => {
-      if (size < MAX_BODY) chunks.push(d.subarray(0, MAX_BODY - size));
-      if (size + d.length > MAX_BODY) truncated = true;
-      size += d.length;
-    });
-    res.on('end', () => {
-      const r = { ok: true, status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') };
-      if (truncated) r.truncated = true;
-      finish(r);
-    });
-    res.on('error', (e) => fail(e, { status: res.statusCode }));
-  });
-  armTimeout(`GET ${url.href}`, o.timeoutMs, () => req.destroy());
-  req.on('error', (e) => fail(e));
+  if (o.count === 1) {
+    try {
+      finish({ ok: true, ...(await getOnce(mod, url, o.timeoutMs)) });
+    } catch (e) {
+      fail(e, e.status ? { status: e.status } : {});
+    }
+    return;
+  }
+  // Several requests: who answered each, and which client address each answer saw.
+  const answers = [];
+  let last;
+  for (let i = 0; i < o.count; i++) {
+    try {
+      last = await getOnce(mod, url, o.timeoutMs);
+    } catch (e) {
+      fail(e, { answered: answers.length, answers });
+      return;
+    }
+    let reply = {};
+    try { reply = JSON.parse(last.body); } catch { /* not an http-echo answer */ }
+    answers.push({ pod: reply.pod ?? null, client: reply.client ?? null });
+  }
+  finish({ ok: true, status: last.status, body: last.body, answers });
 }
 
 // ---------------------------------------------------------------- main

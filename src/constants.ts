@@ -30,6 +30,25 @@ export const DEFAULTS = {
   namespace: 'default',
   mtu: 1500,
   cni: 'flannel',
+  /** The "internet" beyond the lab's gateway: TEST-NET-3, a documentation range no real host uses. */
+  externalNetworkCidr: '203.0.113.0/24',
+  /** Host number of the lab's gateway on the node network (and on the external network): .1. */
+  gatewayHost: 1,
+  natOutgoing: true,
+} as const;
+
+export const SERVICES = {
+  /** kube-apiserver's default --service-node-port-range. */
+  nodePortMin: 30000,
+  nodePortMax: 32767,
+  /** Host number in serviceCidr that kubeadm gives the DNS Service (10.96.0.10); never allocated to another Service. */
+  dnsHost: 10,
+  /** kube-proxy's default sessionAffinity timeout: 3 hours. */
+  affinityTimeoutSeconds: 10800,
+  /** The nftables table podlab's kube-proxy owns in each node namespace (and the gateway's). */
+  table: 'podlab',
+  /** kube-proxy's masquerade mark bit. */
+  masqueradeMark: '0x4000',
 } as const;
 
 export const FLANNEL = {

@@ -3,7 +3,7 @@
  * command's output; the runner retries a check until it passes or its timeout expires (no fixed
  * sleeps) and reports evidence: the command to reproduce it by hand, what was expected, what was seen.
  */
-import type { Plan, PlanCheck } from '../plan/plan.ts';
+import { nodeAddresses, type Plan, type PlanCheck } from '../plan/plan.ts';
 import type { RunResult } from '../runtime/exec.ts';
 
 export interface Probe {
@@ -34,7 +34,7 @@ export interface CheckResult {
 const ATTEMPT_TIMEOUT_MS = 1000;
 
 export function sourceRef(check: PlanCheck): string {
-  return check.from.kind === 'node' ? `node/${check.from.name}` : check.from.name;
+  return check.from.kind === 'pod' ? check.from.name : `${check.from.kind}/${check.from.name}`;
 }
 
 export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string): Probe {
@@ -47,8 +47,12 @@ export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string)
     case 'tcp':
       argv = ['node', workloadScript, 'tcp-connect', '--host', target, '--port', String(check.port), '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
       break;
+    case 'udp':
+      argv = ['node', workloadScript, 'udp-echo-client', '--host', target, '--port', String(check.port), '--message', `podlab-check-${check.index}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
+      break;
     case 'http':
       argv = ['node', workloadScript, 'http-get', '--url', `http://${target}:${check.port}${check.path ?? '/'}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
+      if (check.requests > 1) argv.push('--count', String(check.requests));
       break;
   }
   const shown = argv.map((a) => (a === workloadScript ? 'assets/workload.mjs' : a));
@@ -58,8 +62,8 @@ export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string)
 /** Addresses a check's source may legitimately appear as to the target (a node has several). */
 export function sourceAddresses(plan: Plan, check: PlanCheck): string[] {
   if (check.from.kind === 'pod') return [plan.pods.find((p) => p.name === check.from.name)!.ip];
-  const node = plan.nodes.find((n) => n.name === check.from.name)!;
-  return [node.ip, node.podGateway, ...(node.vxlan ? [node.vxlan.address] : [])];
+  if (check.from.kind === 'host') return [plan.hosts.find((h) => h.name === check.from.name)!.ip];
+  return nodeAddresses(plan.nodes.find((n) => n.name === check.from.name)!);
 }
 
 /** Judges one attempt. Pure: the same output always gets the same verdict. */
@@ -74,7 +78,7 @@ export function judge(plan: Plan, check: PlanCheck, r: RunResult): Verdict {
     const rtt = /time=([\d.]+) ms/.exec(r.stdout);
     seen = reached ? `reply from ${check.to.ip}${rtt ? ` in ${rtt[1]} ms` : ''}` : `no reply (${lastLine(r)})`;
   } else {
-    let out: { ok?: boolean; status?: number; body?: string; error?: string; local?: string } = {};
+    let out: { ok?: boolean; status?: number; body?: string; error?: string; local?: string; remote?: string; answers?: Answer[] } = {};
     try {
       out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
     } catch {
@@ -82,7 +86,11 @@ export function judge(plan: Plan, check: PlanCheck, r: RunResult): Verdict {
     }
     reached = out.ok === true;
     if (check.kind === 'tcp') seen = reached ? `connected from ${out.local} to ${check.to.ip}:${check.port}` : `no connection (${out.error ?? lastLine(r)})`;
-    else {
+    else if (check.kind === 'udp') seen = reached ? `echo from ${out.remote} to ${out.local}` : `no echo (${out.error ?? lastLine(r)})`;
+    else if (out.answers) {
+      seen = reached ? `${out.answers.length} answers from ${describeSpread(out.answers)}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
+      if (reached && wantReach) extra = judgeAnswers(plan, check, out.status ?? 0, out.answers);
+    } else {
       seen = reached ? `HTTP ${out.status}: ${(out.body ?? '').trim().slice(0, 200)}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
       if (reached && wantReach) extra = judgeHttpBody(plan, check, out.status ?? 0, out.body ?? '');
     }
@@ -92,24 +100,59 @@ export function judge(plan: Plan, check: PlanCheck, r: RunResult): Verdict {
   return { ok: reached === wantReach, expected, seen };
 }
 
+/** What one http-echo answer says: the pod that answered and the client address it saw. */
+export interface Answer {
+  pod: string | null;
+  client: string | null;
+}
+
 function judgeHttpBody(plan: Plan, check: PlanCheck, status: number, body: string): Verdict {
-  const wants: string[] = ['status 200'];
-  const problems: string[] = [];
-  if (status !== 200) problems.push(`status was ${status}`);
   let reply: { pod?: string; client?: string } = {};
   try {
     reply = JSON.parse(body);
   } catch {
     /* not an http-echo answer */
   }
+  return judgeAnswers(plan, check, status, [{ pod: reply.pod ?? null, client: reply.client ?? null }]);
+}
+
+/** `web-1 ×21, web-2 ×19` */
+function describeSpread(answers: readonly Answer[]): string {
+  const counts = new Map<string, number>();
+  for (const a of answers) counts.set(a.pod ?? '(not http-echo)', (counts.get(a.pod ?? '(not http-echo)') ?? 0) + 1);
+  return [...counts].map(([pod, n]) => `${pod} ×${n}`).join(', ');
+}
+
+function judgeAnswers(plan: Plan, check: PlanCheck, status: number, answers: readonly Answer[]): Verdict {
+  const wants: string[] = ['status 200'];
+  const problems: string[] = [];
+  if (status !== 200) problems.push(`status was ${status}`);
+  const pods = new Set(answers.map((a) => a.pod));
+  const clients = [...new Set(answers.map((a) => a.client ?? '(unknown)'))];
   if (check.expectPod) {
     wants.push(`answered by pod ${check.expectPod}`);
-    if (reply.pod !== check.expectPod) problems.push(`answered by ${reply.pod ?? 'something that is not an http-echo pod'}`);
+    const others = [...pods].filter((p) => p !== check.expectPod);
+    if (others.length) problems.push(`answered by ${others.map((p) => p ?? 'something that is not an http-echo pod').join(', ')}`);
+  }
+  if (check.expectSpread !== undefined) {
+    wants.push(`at least ${check.expectSpread} different pods answer ${answers.length} requests`);
+    if (pods.size < check.expectSpread) problems.push(`only ${pods.size} pod(s) answered: ${describeSpread(answers)}`);
+  }
+  if (check.expectSticky) {
+    wants.push(`one pod answers all ${answers.length} requests (session affinity)`);
+    if (pods.size !== 1) problems.push(`${pods.size} pods answered: ${describeSpread(answers)}`);
   }
   if (check.expectNoNat) {
     const mine = sourceAddresses(plan, check);
     wants.push(`server sees the client's own IP (${mine[0]}), no NAT`);
-    if (!reply.client || !mine.includes(reply.client)) problems.push(`server saw client ${reply.client ?? '(unknown)'}: the source was translated`);
+    const foreign = clients.filter((c) => !mine.includes(c));
+    if (foreign.length) problems.push(`server saw client ${foreign.join(', ')}: the source was translated`);
+  }
+  if (check.expectSource) {
+    const { label, ips } = check.expectSource;
+    wants.push(`server sees the source as ${label} (${ips.join(' or ')})`);
+    const foreign = clients.filter((c) => !ips.includes(c));
+    if (foreign.length) problems.push(`server saw client ${foreign.join(', ')}, which is not ${label}`);
   }
   return { ok: problems.length === 0, expected: wants.join(', '), seen: problems.join('; ') };
 }

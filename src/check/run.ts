@@ -10,8 +10,17 @@ import { buildProbe, judge, sourceRef, type CheckResult } from './checks.ts';
 
 const RETRY_INTERVAL_MS = 200;
 
-export async function runCheck(state: LabState, check: PlanCheck, ex: Executor = realExecutor): Promise<CheckResult> {
-  const plan: Plan = state.plan;
+/** The plan with pods at their current IPs (a re-created pod has a new one), and checks aimed at them. */
+export function livePlan(state: LabState): Plan {
+  const ipOf = (name: string, planned: string) => state.pods[name]?.ip ?? planned;
+  const pods = state.plan.pods.map((p) => ({ ...p, ip: ipOf(p.name, p.ip) }));
+  const checks = state.plan.checks.map((c) => (c.to.kind === 'pod' ? { ...c, to: { ...c.to, ip: ipOf(c.to.name, c.to.ip) } } : c));
+  return { ...state.plan, pods, checks };
+}
+
+export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor = realExecutor): Promise<CheckResult> {
+  const plan: Plan = livePlan(state);
+  const check = plan.checks.find((c) => c.index === planned.index) ?? planned;
   const probe = buildProbe(plan, check, WORKLOAD_SCRIPT);
   const enter = sourceArgv(state, sourceRef(check));
   const started = Date.now();

@@ -20,6 +20,7 @@ import { sourceArgv, TargetError } from '../runtime/enter.ts';
 import { runChecks } from '../check/run.ts';
 import type { CheckResult } from '../check/checks.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
+import { registerDoctor } from './doctor.ts';
 
 const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -306,6 +307,8 @@ program
   .action(async (arg: string, opts: { json?: boolean }) => {
     throw new Exit(await checkLive(await labName(arg), opts.json));
   });
+
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);

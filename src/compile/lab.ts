@@ -4,7 +4,7 @@
  * the authoring form become arrays in declaration order (order matters: node N gets slice N).
  */
 import { DEFAULTS, FLANNEL } from '../constants.ts';
-import type { LabSpec } from '../schema/lab-schema.ts';
+import type { ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
 
@@ -22,7 +22,42 @@ export interface Lab {
   namespaces: string[];
   cni: { type: 'kubenet' } | { type: 'flannel'; vni: number; port: number };
   pods: LabPod[];
+  services: LabService[];
+  natOutgoing: boolean;
+  hosts: LabHost[];
+  externalNetwork: { cidr: string };
+  loadBalancer?: { pool: string };
   checks: LabCheck[];
+}
+
+export interface LabServicePort {
+  name?: string;
+  protocol: 'TCP' | 'UDP';
+  port: number;
+  targetPort: number | string;
+  nodePort?: number;
+}
+
+export interface LabService {
+  /** The key in `services`. */
+  name: string;
+  namespace: string;
+  type: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
+  selector?: Record<string, string>;
+  ports: LabServicePort[];
+  clusterIP?: string;
+  externalName?: string;
+  loadBalancerIP?: string;
+  sessionAffinity: 'None' | 'ClientIP';
+  externalTrafficPolicy: 'Cluster' | 'Local';
+  internalTrafficPolicy: 'Cluster' | 'Local';
+}
+
+export interface LabHost {
+  name: string;
+  network: 'nodes' | 'external';
+  ip?: string;
+  containers: LabContainer[];
 }
 
 export interface LabNode {
@@ -46,7 +81,7 @@ export interface LabContainer {
   name: string;
   workload?: { kind: WorkloadKind; port: number };
   command?: string[];
-  ports: { name?: string; containerPort: number; protocol: 'TCP' | 'UDP' }[];
+  ports: { name?: string; containerPort: number; protocol: 'TCP' | 'UDP'; hostPort?: number }[];
   env: Record<string, string>;
 }
 
@@ -54,7 +89,7 @@ export interface LabCheck {
   /** Index in the lab's `checks` array, for diagnostics and reports. */
   index: number;
   name: string;
-  kind: 'ping' | 'tcp' | 'http';
+  kind: 'ping' | 'tcp' | 'udp' | 'http';
   from: string;
   to: string;
   expect: 'reach' | 'no-reach';
@@ -63,6 +98,10 @@ export interface LabCheck {
   path?: string;
   expectPod?: string;
   expectNoNat: boolean;
+  expectSource?: string;
+  requests: number;
+  expectSpread?: number;
+  expectSticky: boolean;
 }
 
 const WORKLOAD_PORT: Record<WorkloadKind, { port: number; protocol: 'TCP' | 'UDP'; name: string }> = {
@@ -105,29 +144,66 @@ export function normalize(spec: LabSpec, source: string): Lab {
       node: p.node,
       labels: p.labels ?? {},
       hostNetwork: p.hostNetwork ?? false,
-      containers: (p.containers ?? []).map((c) => {
-        const workload = c.workload ? { kind: c.workload.kind, port: c.workload.port ?? WORKLOAD_PORT[c.workload.kind].port } : undefined;
-        const declared = (c.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? ('TCP' as const) }));
-        const implied = workload && !declared.some((d) => d.containerPort === workload.port)
-          ? [{ name: WORKLOAD_PORT[workload.kind].name, containerPort: workload.port, protocol: WORKLOAD_PORT[workload.kind].protocol }]
-          : [];
-        return { name: c.name, workload, command: c.command, ports: [...implied, ...declared], env: c.env ?? {} };
-      }),
+      containers: (p.containers ?? []).map(normalizeContainer),
     })),
-    checks: (spec.checks ?? []).map((c, index) => ({
-      index,
-      kind: c.kind,
-      from: c.from,
-      to: c.to,
-      expect: c.expect ?? 'reach',
-      timeoutMs: c.timeoutMs ?? 5000,
-      port: 'port' in c ? c.port : undefined,
-      path: c.kind === 'http' ? (c.path ?? '/') : undefined,
-      expectPod: c.kind === 'http' ? c.expectPod : undefined,
-      expectNoNat: c.kind === 'http' ? (c.expectNoNat ?? false) : false,
-      name: c.name ?? describeCheck(c.kind, c.from, c.to, 'port' in c ? c.port : undefined, c.expect ?? 'reach'),
+    services: Object.entries(spec.services ?? {}).map(([name, s]) => ({
+      name,
+      namespace: s.namespace ?? DEFAULTS.namespace,
+      type: s.type ?? 'ClusterIP',
+      selector: s.selector,
+      ports: (s.ports ?? []).map((p) => ({
+        name: p.name,
+        protocol: p.protocol ?? 'TCP',
+        port: p.port,
+        targetPort: p.targetPort ?? p.port,
+        nodePort: p.nodePort,
+      })),
+      clusterIP: s.clusterIP,
+      externalName: s.externalName,
+      loadBalancerIP: s.loadBalancerIP,
+      sessionAffinity: s.sessionAffinity ?? 'None',
+      externalTrafficPolicy: s.externalTrafficPolicy ?? 'Cluster',
+      internalTrafficPolicy: s.internalTrafficPolicy ?? 'Cluster',
     })),
+    natOutgoing: spec.natOutgoing ?? DEFAULTS.natOutgoing,
+    hosts: Object.entries(spec.hosts ?? {}).map(([name, h]) => ({
+      name,
+      network: h.network ?? 'nodes',
+      ip: h.ip,
+      containers: (h.containers ?? []).map(normalizeContainer),
+    })),
+    externalNetwork: { cidr: spec.externalNetwork?.cidr ?? DEFAULTS.externalNetworkCidr },
+    loadBalancer: spec.loadBalancer,
+    checks: (spec.checks ?? []).map((c, index) => {
+      const http = c.kind === 'http' ? c : undefined;
+      return {
+        index,
+        kind: c.kind,
+        from: c.from,
+        to: c.to,
+        expect: c.expect ?? 'reach',
+        timeoutMs: c.timeoutMs ?? 5000,
+        port: 'port' in c ? c.port : undefined,
+        path: http ? (http.path ?? '/') : undefined,
+        expectPod: http?.expectPod,
+        expectNoNat: http?.expectNoNat ?? false,
+        expectSource: http?.expectSource,
+        requests: http?.requests ?? 1,
+        expectSpread: http?.expectSpread,
+        expectSticky: http?.expectSticky ?? false,
+        name: c.name ?? describeCheck(c.kind, c.from, c.to, 'port' in c ? c.port : undefined, c.expect ?? 'reach'),
+      };
+    }),
   };
+}
+
+function normalizeContainer(c: ContainerSpec): LabContainer {
+  const workload = c.workload ? { kind: c.workload.kind, port: c.workload.port ?? WORKLOAD_PORT[c.workload.kind].port } : undefined;
+  const declared = (c.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? ('TCP' as const), hostPort: p.hostPort }));
+  const implied = workload && !declared.some((d) => d.containerPort === workload.port)
+    ? [{ name: WORKLOAD_PORT[workload.kind].name, containerPort: workload.port, protocol: WORKLOAD_PORT[workload.kind].protocol }]
+    : [];
+  return { name: c.name, workload, command: c.command, ports: [...implied, ...declared], env: c.env ?? {} };
 }
 
 function describeCheck(kind: string, from: string, to: string, port: number | undefined, expect: string): string {

@@ -2,7 +2,7 @@
  * Semantic rules: small named pure functions over the resolved lab, each pushing diagnostics.
  * All run; none throws. Paths are those of the authoring form so positions point at the source.
  */
-import { IFNAME_MAX } from '../constants.ts';
+import { DEFAULTS, IFNAME_MAX, SERVICES } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
@@ -61,6 +61,12 @@ export const namesAreDnsLabels: Rule = (lab, out) => {
     if (bad(n.name)) out.push(diag('PL1005', ['nodes', n.name], `node name "${n.name}" is not a DNS-1123 label`, "Use lower-case letters, digits and '-' (at most 63), e.g. \"worker-1\"."));
   for (const p of lab.pods)
     if (bad(p.name)) out.push(diag('PL1005', ['pods', p.name], `pod name "${p.name}" is not a DNS-1123 label`, "Use lower-case letters, digits and '-' (at most 63), e.g. \"web-1\"."));
+  for (const h of lab.hosts)
+    if (bad(h.name)) out.push(diag('PL1005', ['hosts', h.name], `host name "${h.name}" is not a DNS-1123 label`, "Use lower-case letters, digits and '-' (at most 63), e.g. \"client\"."));
+  // Service names are DNS-1035 labels: they must also start with a letter.
+  for (const s of lab.services)
+    if (bad(s.name) || !/^[a-z]/.test(s.name))
+      out.push(diag('PL1005', ['services', s.name], `Service name "${s.name}" is not a DNS-1035 label`, "Start with a letter; use lower-case letters, digits and '-' (at most 63), e.g. \"web\"."));
 };
 
 /** Fixed node IPs lie inside the node network, are usable host addresses, and are not shared. */
@@ -133,21 +139,209 @@ export const podSlicesFit: Rule = (lab, out) => {
   }
 };
 
-/** Check endpoints name a pod, `node/<name>`, or (for `to`) an IPv4 address. */
+const svcPath = (name: string, ...rest: (string | number)[]) => ['services', name, ...rest];
+
+/** Finds a Service by `name` (default namespace) or `namespace/name`. */
+function serviceByRef(lab: Lab, ref: string) {
+  const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [DEFAULTS.namespace, ref];
+  return lab.services.find((s) => s.name === name && s.namespace === ns);
+}
+
+/** Services: ports well-formed, addresses and NodePorts valid and unique, fields fit the type, selectors match something. */
+export const servicesAreValid: Rule = (lab, out) => {
+  const serviceNet = ip.parseCidr(lab.serviceCidr);
+  const pool = lab.loadBalancer ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
+  const clusterIps = new Map<number, string>();
+  const nodePorts = new Map<number, string>();
+  const lbIps = new Map<number, string>();
+  const namespaces = new Set(lab.namespaces);
+  let poolLeft = pool ? ip.size(pool) - (pool.prefix < 31 ? 2 : 0) : 0;
+  for (const s of lab.services) {
+    const where = `Service "${s.namespace}/${s.name}"`;
+    if (!namespaces.has(s.namespace))
+      out.push(diag('PL2007', svcPath(s.name, 'namespace'), `${where} is in namespace "${s.namespace}", which the lab does not declare`, `Add "${s.namespace}" to namespaces.`));
+    const exposed = s.type === 'NodePort' || s.type === 'LoadBalancer';
+    const headless = s.clusterIP === 'None';
+
+    // Fields that only some types take.
+    if (s.type === 'ExternalName') {
+      if (!s.externalName) out.push(diag('PL2021', svcPath(s.name, 'type'), `${where} is of type ExternalName but has no externalName`, 'Add externalName: "db.example.com" (the name the Service is an alias of).'));
+      else if (!/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\.?$/.test(s.externalName))
+        out.push(diag('PL2021', svcPath(s.name, 'externalName'), `${where}: externalName "${s.externalName}" is not a DNS name`));
+      if (s.clusterIP) out.push(diag('PL2021', svcPath(s.name, 'clusterIP'), `${where} is of type ExternalName, which has no cluster IP`));
+    } else if (s.externalName) out.push(diag('PL2021', svcPath(s.name, 'externalName'), `${where} has externalName but is of type ${s.type}`, "Use type: 'ExternalName', or drop externalName."));
+    if (headless && exposed) out.push(diag('PL2021', svcPath(s.name, 'clusterIP'), `${where} is headless (clusterIP: None) and cannot be of type ${s.type}`, 'A NodePort or LoadBalancer Service needs a cluster IP to forward to.'));
+    if (!exposed && s.externalTrafficPolicy !== 'Cluster')
+      out.push(diag('PL2021', svcPath(s.name, 'externalTrafficPolicy'), `${where}: externalTrafficPolicy applies only to NodePort and LoadBalancer Services, not ${s.type}`));
+    if (s.loadBalancerIP !== undefined && s.type !== 'LoadBalancer')
+      out.push(diag('PL2021', svcPath(s.name, 'loadBalancerIP'), `${where}: loadBalancerIP applies only to LoadBalancer Services, not ${s.type}`));
+
+    // Ports.
+    if (s.type !== 'ExternalName' && !s.ports.length)
+      out.push(diag('PL2018', svcPath(s.name), `${where} has no ports`, 'Add ports: [{ port: 80, targetPort: 8080 }].'));
+    const names = new Set<string>();
+    const pairs = new Set<string>();
+    s.ports.forEach((p, i) => {
+      const path = svcPath(s.name, 'ports', i);
+      if (s.ports.length > 1 && !p.name) out.push(diag('PL2018', path, `${where} has ${s.ports.length} ports, so each needs a name`, 'Name each port, e.g. name: "http" (Kubernetes requires it; DNS SRV records use it).'));
+      if (p.name && names.has(p.name)) out.push(diag('PL2018', [...path, 'name'], `${where} has two ports named "${p.name}"`));
+      if (p.name) names.add(p.name);
+      const pair = `${p.protocol}/${p.port}`;
+      if (pairs.has(pair)) out.push(diag('PL2018', [...path, 'port'], `${where} exposes ${pair} twice`));
+      pairs.add(pair);
+      if (p.nodePort !== undefined) {
+        const np = [...path, 'nodePort'];
+        if (!exposed) out.push(diag('PL2021', np, `${where} is of type ${s.type}; only NodePort and LoadBalancer Services have a nodePort`));
+        else if (p.nodePort < SERVICES.nodePortMin || p.nodePort > SERVICES.nodePortMax)
+          out.push(diag('PL2016', np, `nodePort ${p.nodePort} of ${where} is outside the NodePort range ${SERVICES.nodePortMin}-${SERVICES.nodePortMax}`, 'Pick a port in the range, or leave nodePort out to have one allocated.'));
+        else if (nodePorts.has(p.nodePort)) out.push(diag('PL2016', np, `nodePort ${p.nodePort} of ${where} is already used by ${nodePorts.get(p.nodePort)}`, 'A NodePort is open on every node, so two Services cannot share one.'));
+        else nodePorts.set(p.nodePort, where);
+      }
+    });
+
+    // Cluster IP.
+    if (s.clusterIP !== undefined && !headless && s.type !== 'ExternalName') {
+      const a = ip.parseIp(s.clusterIP);
+      const path = svcPath(s.name, 'clusterIP');
+      const dnsIp = serviceNet && ip.nth(serviceNet, SERVICES.dnsHost);
+      if (a === undefined) out.push(diag('PL2015', path, `${where}: clusterIP "${s.clusterIP}" is not an IPv4 address or "None"`));
+      else if (serviceNet && (!ip.contains(serviceNet, a) || ip.isNetworkOrBroadcast(serviceNet, a)))
+        out.push(diag('PL2015', path, `${where}: clusterIP ${s.clusterIP} is outside the service network ${lab.serviceCidr}`, 'Pick an address inside serviceCidr, or leave clusterIP out to have one allocated.'));
+      else if (a === dnsIp && !(s.namespace === 'kube-system' && s.name === 'kube-dns'))
+        out.push(diag('PL2015', path, `${where}: clusterIP ${s.clusterIP} is kept for the cluster DNS Service (kube-system/kube-dns)`));
+      else if (clusterIps.has(a)) out.push(diag('PL2004', path, `${where}: clusterIP ${s.clusterIP} is already the address of ${clusterIps.get(a)}`));
+      else clusterIps.set(a, where);
+    }
+
+    // Load-balancer address.
+    if (s.type === 'LoadBalancer') {
+      if (!lab.loadBalancer) out.push(diag('PL2019', svcPath(s.name, 'type'), `${where} is of type LoadBalancer, but the lab declares no load-balancer pool`, "Add loadBalancer: { pool: '172.16.94.240/28' } to the lab (addresses the gateway will answer for)."));
+      else if (s.loadBalancerIP !== undefined) {
+        const a = ip.parseIp(s.loadBalancerIP);
+        const path = svcPath(s.name, 'loadBalancerIP');
+        if (a === undefined || (pool && !ip.contains(pool, a))) out.push(diag('PL2019', path, `${where}: loadBalancerIP "${s.loadBalancerIP}" is not an address of the pool ${lab.loadBalancer.pool}`));
+        else if (lbIps.has(a)) out.push(diag('PL2004', path, `${where}: loadBalancerIP ${s.loadBalancerIP} is already the address of ${lbIps.get(a)}`));
+        else lbIps.set(a, where);
+        poolLeft--;
+      } else if (pool && --poolLeft < 0) out.push(diag('PL2019', svcPath(s.name, 'type'), `${where} gets no address: the pool ${lab.loadBalancer.pool} is used up`, 'Use a larger pool.'));
+    }
+
+    // Selector and named target ports.
+    if (s.type !== 'ExternalName' && s.selector) {
+      const selected = lab.pods.filter((p) => p.namespace === s.namespace && Object.entries(s.selector!).every(([k, v]) => p.labels[k] === v));
+      if (!selected.length)
+        out.push(warning('PL2020', svcPath(s.name, 'selector'), `${where} selects no pod: it will have no endpoints`, `No pod in namespace "${s.namespace}" has all the labels ${Object.entries(s.selector).map(([k, v]) => `${k}=${v}`).join(', ')}.`));
+      s.ports.forEach((p, i) => {
+        if (typeof p.targetPort !== 'string' || !selected.length) return;
+        const has = selected.some((pod) => pod.containers.some((c) => c.ports.some((q) => q.name === p.targetPort && q.protocol === p.protocol)));
+        if (!has) {
+          const known = [...new Set(selected.flatMap((pod) => pod.containers.flatMap((c) => c.ports.filter((q) => q.name).map((q) => `${q.name} (${q.protocol}/${q.containerPort})`))))];
+          out.push(diag('PL2017', svcPath(s.name, 'ports', i, 'targetPort'), `${where}: targetPort "${p.targetPort}" names a ${p.protocol} port that no selected pod's containers declare`, known.length ? `Named ports of the selected pods: ${known.join(', ')}.` : 'Name a container port, e.g. ports: [{ name: "http", containerPort: 8080 }], or use a number.'));
+        }
+      });
+    }
+  }
+};
+
+/** The load-balancer pool and external network parse and keep clear of the pod and service networks. */
+export const outsideNetworksAreValid: Rule = (lab, out) => {
+  const inner: [string, ip.Cidr | undefined][] = [
+    ['pod network', ip.parseCidr(lab.podCidr)],
+    ['service network', ip.parseCidr(lab.serviceCidr)],
+  ];
+  const check = (what: string, text: string, path: (string | number)[], alsoNodes: boolean) => {
+    const c = ip.parseCidr(text);
+    if (!c) {
+      const loose = ip.parseCidr(text, false);
+      out.push(diag('PL2001', path, `${what} "${text}" is not a valid IPv4 CIDR`, loose ? `Host bits are set; did you mean "${ip.formatCidr(loose)}"?` : undefined));
+      return;
+    }
+    const others: [string, ip.Cidr | undefined][] = alsoNodes ? [...inner, ['node network', ip.parseCidr(lab.nodeNetwork.cidr)]] : inner;
+    for (const [w, o] of others) if (o && ip.overlaps(c, o)) out.push(diag('PL2002', path, `${what} ${text} overlaps the ${w} ${ip.formatCidr(o)}`));
+  };
+  if (lab.loadBalancer) check('load-balancer pool', lab.loadBalancer.pool, ['loadBalancer', 'pool'], false);
+  if (lab.hosts.some((h) => h.network === 'external')) check('external network', lab.externalNetwork.cidr, ['externalNetwork', 'cidr'], true);
+};
+
+/** Outside hosts: fixed IPs inside their network, clear of the gateway, the nodes and each other. */
+export const hostsAreValid: Rule = (lab, out) => {
+  const nodeNet = ip.parseCidr(lab.nodeNetwork.cidr);
+  const extNet = ip.parseCidr(lab.externalNetwork.cidr);
+  const gateway = lab.loadBalancer || lab.hosts.some((h) => h.network === 'external');
+  const used = new Map<number, string>();
+  if (nodeNet && gateway) used.set(ip.nth(nodeNet, DEFAULTS.gatewayHost), 'the lab gateway');
+  if (extNet) used.set(ip.nth(extNet, DEFAULTS.gatewayHost), 'the lab gateway');
+  for (const n of lab.nodes) {
+    const a = n.ip === undefined ? undefined : ip.parseIp(n.ip);
+    if (a === undefined) continue;
+    // Node-to-node clashes are nodeAddressesAreValid's; here only the gateway's address.
+    if (used.get(a) === 'the lab gateway')
+      out.push(diag('PL2004', nodePath(n.name, 'ip'), `node "${n.name}" has ${n.ip}, which is the address of the lab gateway`, 'The gateway takes the first address of the node network when the lab has external hosts or a load-balancer pool.'));
+    else used.set(a, `node "${n.name}"`);
+  }
+  for (const h of lab.hosts) {
+    if (h.ip === undefined) continue;
+    const net = h.network === 'external' ? extNet : nodeNet;
+    const netText = h.network === 'external' ? lab.externalNetwork.cidr : lab.nodeNetwork.cidr;
+    const a = ip.parseIp(h.ip);
+    const path = ['hosts', h.name, 'ip'];
+    if (a === undefined) out.push(diag('PL2003', path, `host "${h.name}" has "${h.ip}", which is not an IPv4 address`));
+    else if (net && (!ip.contains(net, a) || ip.isNetworkOrBroadcast(net, a))) out.push(diag('PL2003', path, `host "${h.name}" has ${h.ip}, not a host address of its network ${netText}`));
+    else if (used.has(a)) out.push(diag('PL2004', path, `host "${h.name}" has ${h.ip}, already the address of ${used.get(a)}`));
+    else used.set(a, `host "${h.name}"`);
+  }
+};
+
+/** Two pods on one node cannot take the same hostPort (the node has one IP). */
+export const hostPortsAreUnique: Rule = (lab, out) => {
+  const seen = new Map<string, string>();
+  for (const p of lab.pods)
+    p.containers.forEach((c, i) =>
+      c.ports.forEach((q, j) => {
+        if (!q.hostPort) return;
+        if (p.hostNetwork) return;
+        const key = `${p.node}/${q.protocol}/${q.hostPort}`;
+        if (seen.has(key)) out.push(diag('PL2022', podPath(p.name, 'containers', i, 'ports', j, 'hostPort'), `pod "${p.name}" asks for hostPort ${q.protocol}/${q.hostPort} on node "${p.node}", which pod "${seen.get(key)}" has already`));
+        else seen.set(key, p.name);
+      }),
+    );
+};
+
+/** Check endpoints: `from` a pod, node or host; `to` also an IPv4 address, a Service or a load-balancer address. */
 export const checksAreValid: Rule = (lab, out) => {
   const pods = new Set(lab.pods.map((p) => p.name));
   const nodes = new Set(lab.nodes.map((n) => n.name));
-  const known = (ref: string) => (ref.startsWith('node/') ? nodes.has(ref.slice(5)) : pods.has(ref));
+  const hosts = new Set(lab.hosts.map((h) => h.name));
+  const machine = (ref: string) =>
+    ref.startsWith('node/') ? nodes.has(ref.slice(5)) : ref.startsWith('host/') ? hosts.has(ref.slice(5)) : pods.has(ref);
   for (const c of lab.checks) {
-    if (!known(c.from))
-      out.push(diag('PL2012', ['checks', c.index, 'from'], `check "${c.name}" starts from "${c.from}", which is neither a pod nor node/<name> of this lab`));
-    if (!known(c.to) && ip.parseIp(c.to) === undefined)
-      out.push(diag('PL2012', ['checks', c.index, 'to'], `check "${c.name}" targets "${c.to}", which is not a pod, node/<name> or IPv4 address of this lab`));
+    const at = (...p: (string | number)[]) => ['checks', c.index, ...p];
+    if (!machine(c.from))
+      out.push(diag('PL2012', at('from'), `check "${c.name}" starts from "${c.from}", which is neither a pod, node/<name> nor host/<name> of this lab`));
+    let service: ReturnType<typeof serviceByRef>;
+    if (c.to.startsWith('svc/') || c.to.startsWith('lb/')) {
+      const lb = c.to.startsWith('lb/');
+      service = serviceByRef(lab, c.to.slice(lb ? 3 : 4));
+      if (!service) out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${c.to.slice(lb ? 3 : 4)}", which the lab does not declare`, 'Write svc/<name> for the default namespace, or svc/<namespace>/<name>.'));
+      else if (lb && service.type !== 'LoadBalancer') out.push(diag('PL2012', at('to'), `check "${c.name}" targets the load-balancer address of "${service.name}", which is of type ${service.type}`));
+      else if (!lb && (service.type === 'ExternalName' || service.clusterIP === 'None'))
+        out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${service.name}", which has no cluster IP (${service.type === 'ExternalName' ? 'ExternalName' : 'headless'})`));
+      else if (c.port !== undefined && !service.ports.some((p) => p.port === c.port))
+        out.push(diag('PL2014', at('port'), `check "${c.name}": Service "${service.name}" has no port ${c.port}`, `Its ports: ${service.ports.map((p) => p.port).join(', ')}.`));
+    } else if (!machine(c.to) && ip.parseIp(c.to) === undefined)
+      out.push(diag('PL2012', at('to'), `check "${c.name}" targets "${c.to}", which is not a pod, node/<name>, host/<name>, svc/<name>, lb/<name> or IPv4 address of this lab`));
+    if (c.kind !== 'ping' && c.port === undefined && !service)
+      out.push(diag('PL2014', at(), `check "${c.name}" needs a port`, 'Give port: …; it may be left out only when the target is a Service (svc/… or lb/…).'));
+    if (c.expectPod && !pods.has(c.expectPod))
+      out.push(diag('PL2012', at('expectPod'), `check "${c.name}" expects an answer from pod "${c.expectPod}", which the lab does not declare`));
+    if (c.expectSource && c.expectSource !== 'nodes' && !machine(c.expectSource) && ip.parseIp(c.expectSource) === undefined)
+      out.push(diag('PL2012', at('expectSource'), `check "${c.name}" expects the source "${c.expectSource}", which is not nodes, node/<name>, host/<name>, a pod or an IPv4 address`));
+    if (c.expectSpread !== undefined && c.expectSpread > c.requests)
+      out.push(diag('PL2014', at('expectSpread'), `check "${c.name}" wants ${c.expectSpread} different pods to answer ${c.requests} request(s)`, `Set requests to at least ${c.expectSpread} (e.g. 60 for 3 backends).`));
+    if (c.expectSticky && c.requests < 2) out.push(diag('PL2014', at('expectSticky'), `check "${c.name}" tests affinity with a single request`, 'Set requests: 20 or so.'));
     const target = lab.pods.find((p) => p.name === c.to);
-    if (c.kind === 'http' && c.expectPod && !pods.has(c.expectPod))
-      out.push(diag('PL2012', ['checks', c.index, 'expectPod'], `check "${c.name}" expects an answer from pod "${c.expectPod}", which the lab does not declare`));
     if (target && c.port && c.expect === 'reach' && !target.containers.some((k) => k.ports.some((p) => p.containerPort === c.port)))
-      out.push(warning('PL2014', ['checks', c.index, 'port'], `check "${c.name}" expects pod "${target.name}" to answer on port ${c.port}, but none of its containers declares it`));
+      out.push(warning('PL2014', at('port'), `check "${c.name}" expects pod "${target.name}" to answer on port ${c.port}, but none of its containers declares it`));
   }
 };
 
@@ -160,6 +354,10 @@ export const RULES: Rule[] = [
   interfaceNamesFit,
   podsAreValid,
   podSlicesFit,
+  hostPortsAreUnique,
+  outsideNetworksAreValid,
+  hostsAreValid,
+  servicesAreValid,
   checksAreValid,
 ];
 

@@ -18,6 +18,8 @@ export const netns = {
   fabric: (lab: string) => `${labNetnsPrefix(lab)}fabric`,
   node: (lab: string, node: string) => `${labNetnsPrefix(lab)}node${NETNS_SEP}${node}`,
   pod: (lab: string, namespace: string, pod: string) => `${labNetnsPrefix(lab)}pod${NETNS_SEP}${namespace}${NETNS_SEP}${pod}`,
+  host: (lab: string, host: string) => `${labNetnsPrefix(lab)}host${NETNS_SEP}${host}`,
+  gateway: (lab: string) => `${labNetnsPrefix(lab)}gateway`,
 };
 
 /** Parses a namespace name back into its lab, for `down --all` and the doctor. */
@@ -31,6 +33,12 @@ export function labOfNetns(name: string): string | undefined {
 /** Fabric-side port of a node's link: the node's name when it fits, else `n-<hash>`. */
 export function fabricPortName(node: string): string {
   return Buffer.byteLength(node) <= IFNAME_MAX ? node : `n-${shortHash(node, 10)}`;
+}
+
+/** Fabric-side port of an outside host's link: `h.<name>` ('.' never occurs in node names, so it cannot clash with a node's port). */
+export function hostPortName(host: string): string {
+  const name = `h.${host}`;
+  return Buffer.byteLength(name) <= IFNAME_MAX ? name : `h.${shortHash(host, 10)}`;
 }
 
 /** A locally administered unicast MAC, stable for a given seed. */

@@ -4,9 +4,13 @@
  * status and checks all read this one object; nothing downstream chooses an address.
  */
 import { CNI_VERSION, FABRIC_BRIDGE, FLANNEL, POD_BRIDGE, DEFAULTS, STATE_ROOT } from '../constants.ts';
-import type { Lab } from '../compile/lab.ts';
+import type { Lab, LabContainer } from '../compile/lab.ts';
 import * as ip from '../net/ipv4.ts';
-import { containerId, fabricPortName, macFor, netns } from './names.ts';
+import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
+import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
+
+/** The second bridge in the fabric namespace: the external network beyond the gateway. */
+export const EXTERNAL_BRIDGE = 'br1';
 
 export const PLAN_VERSION = 1;
 
@@ -51,7 +55,48 @@ export interface PlanContainer {
   name: string;
   argv: string[];
   env: Record<string, string>;
-  ports: { name?: string; containerPort: number; protocol: 'TCP' | 'UDP' }[];
+  ports: { name?: string; containerPort: number; protocol: 'TCP' | 'UDP'; hostPort?: number }[];
+}
+
+/** A machine outside the cluster, in its own namespace, linked to the node network or the external one. */
+export interface PlanHost {
+  name: string;
+  network: 'nodes' | 'external';
+  netns: string;
+  iface: string;
+  fabricPort: string;
+  /** The fabric bridge it hangs off. */
+  bridge: string;
+  ip: string;
+  prefixLen: number;
+  mac: string;
+  /** Its default route (the gateway), when the lab has one. */
+  defaultVia?: string;
+  containers: PlanContainer[];
+}
+
+/** One side of the gateway: its link to a fabric bridge. */
+export interface GatewayLink {
+  iface: string;
+  fabricPort: string;
+  bridge: string;
+  ip: string;
+  prefixLen: number;
+  mac: string;
+}
+
+/**
+ * The lab's router between the node network and the external network, and the holder of the
+ * load-balancer pool (the cloud load balancer, or MetalLB). Present when a host is external or a pool is declared.
+ */
+export interface PlanGateway {
+  netns: string;
+  nodeSide: GatewayLink;
+  externalSide?: GatewayLink;
+  /** Load-balancer addresses it answers for (on its loopback). */
+  loadBalancerIps: string[];
+  /** Return routes to each node's pod CIDR, so pod IPs are routable when natOutgoing is off. */
+  routes: Route[];
 }
 
 export interface PlanPod {
@@ -69,18 +114,25 @@ export interface PlanPod {
   containers: PlanContainer[];
 }
 
+export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
+
 export interface PlanCheck {
   index: number;
   name: string;
-  kind: 'ping' | 'tcp' | 'http';
-  from: { kind: 'pod' | 'node'; name: string };
-  to: { kind: 'pod' | 'node' | 'ip'; name: string; ip: string };
+  kind: 'ping' | 'tcp' | 'udp' | 'http';
+  from: { kind: 'pod' | 'node' | 'host'; name: string };
+  to: { kind: TargetKind; name: string; ip: string };
   expect: 'reach' | 'no-reach';
   timeoutMs: number;
   port?: number;
   path?: string;
   expectPod?: string;
   expectNoNat: boolean;
+  /** The addresses the server may see as the source, and how to name them in a report. */
+  expectSource?: { label: string; ips: string[] };
+  requests: number;
+  expectSpread?: number;
+  expectSticky: boolean;
 }
 
 export interface Plan {
@@ -98,6 +150,13 @@ export interface Plan {
   stateDir: string;
   nodes: PlanNode[];
   pods: PlanPod[];
+  services: PlanService[];
+  /** Endpoints as planned (every selected pod ready, at its planned IP); the live lab recomputes them. */
+  endpoints: Record<string, Endpoint[]>;
+  natOutgoing: boolean;
+  hosts: PlanHost[];
+  gateway?: PlanGateway;
+  externalNetwork?: { cidr: string; bridge: string };
   checks: PlanCheck[];
   /** Kernel features the lab needs; the runtime probes them before touching anything. */
   kernelFeatures: string[];
@@ -116,6 +175,46 @@ export function buildPlan(lab: Lab): Plan {
     while (taken.has(next)) next++;
     taken.add(next);
     return ip.formatIp(next++);
+  });
+
+  // The gateway exists when something lies beyond it: an external host, or load-balancer addresses.
+  const extNet = ip.parseCidr(lab.externalNetwork.cidr)!;
+  const hasExternal = lab.hosts.some((h) => h.network === 'external');
+  const hasGateway = hasExternal || !!lab.loadBalancer;
+  const gatewayIp = ip.nth(nodeNet, DEFAULTS.gatewayHost);
+  const gatewayExtIp = ip.nth(extNet, DEFAULTS.gatewayHost);
+  // Hosts on the node network continue the nodes' numbering; external ones start at .10.
+  for (const h of lab.hosts) if (h.ip && h.network === 'nodes') taken.add(ip.parseIp(h.ip)!);
+  const takenExt = new Set<number>([gatewayExtIp, ...lab.hosts.filter((h) => h.ip && h.network === 'external').map((h) => ip.parseIp(h.ip!)!)]);
+  let nextExt = ip.nth(extNet, DEFAULTS.firstNodeHost);
+  if (hasGateway) taken.add(gatewayIp);
+  const hosts: PlanHost[] = lab.hosts.map((h) => {
+    const external = h.network === 'external';
+    let address = h.ip;
+    if (!address) {
+      if (external) {
+        while (takenExt.has(nextExt)) nextExt++;
+        takenExt.add(nextExt);
+        address = ip.formatIp(nextExt++);
+      } else {
+        while (taken.has(next)) next++;
+        taken.add(next);
+        address = ip.formatIp(next++);
+      }
+    }
+    return {
+      name: h.name,
+      network: h.network,
+      netns: netns.host(lab.name, h.name),
+      iface: 'eth0',
+      fabricPort: hostPortName(h.name),
+      bridge: external ? EXTERNAL_BRIDGE : FABRIC_BRIDGE,
+      ip: address,
+      prefixLen: external ? extNet.prefix : nodeNet.prefix,
+      mac: macFor(`${lab.name}/host/${h.name}`),
+      ...(hasGateway ? { defaultVia: ip.formatIp(external ? gatewayExtIp : gatewayIp) } : {}),
+      containers: h.containers.map((c) => planContainer(c, h.name)),
+    };
   });
 
   const flannel = lab.cni.type === 'flannel' ? lab.cni : undefined;
@@ -140,6 +239,8 @@ export function buildPlan(lab: Lab): Plan {
         ? { dst: ip.formatCidr(o.slice), via: ip.formatIp(o.slice.network), dev: vxlanDev!, onlink: true }
         : { dst: ip.formatCidr(o.slice), via: o.nodeIp, dev: n.interface },
     );
+    if (hasGateway) routes.push({ dst: 'default', via: ip.formatIp(gatewayIp), dev: n.interface });
+    const hostPorts = lab.pods.some((p) => p.node === n.name && !p.hostNetwork && p.containers.some((c) => c.ports.some((q) => q.hostPort)));
     return {
       name: n.name,
       role: n.role,
@@ -180,6 +281,8 @@ export function buildPlan(lab: Lab): Plan {
               dataDir: `${stateDir}/ipam/${n.name}`,
             },
           },
+          // hostPort: the portmap plugin DNATs node-IP:hostPort to the pod (only where a pod asks for one).
+          ...(hostPorts ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
         ],
       },
     };
@@ -205,37 +308,28 @@ export function buildPlan(lab: Lab): Plan {
       ip: podIp,
       labels: p.labels,
       containerId: containerId(lab.name, p.namespace, p.name),
-      containers: p.containers.map((c) => ({
-        name: c.name,
-        argv: c.workload ? ['@workload', c.workload.kind, '--port', String(c.workload.port), '--pod', p.name] : c.command!,
-        env: c.env,
-        ports: c.ports,
-      })),
+      containers: p.containers.map((c) => planContainer(c, p.name)),
     };
   });
 
-  const podByName = new Map(pods.map((p) => [p.name, p]));
-  const ref = (r: string): { kind: 'pod' | 'node' | 'ip'; name: string; ip: string } => {
-    if (r.startsWith('node/')) return { kind: 'node', name: r.slice(5), ip: nodeByName.get(r.slice(5))!.ip };
-    const pod = podByName.get(r);
-    return pod ? { kind: 'pod', name: r, ip: pod.ip } : { kind: 'ip', name: r, ip: r };
-  };
-  const checks: PlanCheck[] = lab.checks.map((c) => {
-    const from = ref(c.from);
-    return {
-      index: c.index,
-      name: c.name,
-      kind: c.kind,
-      from: { kind: from.kind === 'node' ? 'node' : 'pod', name: from.name },
-      to: ref(c.to),
-      expect: c.expect,
-      timeoutMs: c.timeoutMs,
-      port: c.port,
-      path: c.path,
-      expectPod: c.expectPod,
-      expectNoNat: c.expectNoNat,
-    };
-  });
+  // Services: addresses allocated, endpoints as planned.
+  const pool = lab.loadBalancer ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
+  const services = planServices({ services: lab.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, pool, poolTaken: new Set([...taken, ...takenExt]) });
+  const endpoints = computeEndpoints(services, pods);
+
+  const gateway: PlanGateway | undefined = hasGateway
+    ? {
+        netns: netns.gateway(lab.name),
+        nodeSide: { iface: 'eth0', fabricPort: 'gw.nodes', bridge: FABRIC_BRIDGE, ip: ip.formatIp(gatewayIp), prefixLen: nodeNet.prefix, mac: macFor(`${lab.name}/gateway/nodes`) },
+        ...(hasExternal
+          ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: ip.formatIp(gatewayExtIp), prefixLen: extNet.prefix, mac: macFor(`${lab.name}/gateway/ext`) } }
+          : {}),
+        loadBalancerIps: services.flatMap((s) => (s.loadBalancerIP ? [s.loadBalancerIP] : [])),
+        routes: nodes.map((n) => ({ dst: n.podCidr, via: n.ip, dev: 'eth0' })),
+      }
+    : undefined;
+
+  const checks = lab.checks.map((c) => planCheck(c, { nodes, pods, hosts, services }));
 
   return {
     version: PLAN_VERSION,
@@ -251,8 +345,84 @@ export function buildPlan(lab: Lab): Plan {
     stateDir,
     nodes,
     pods,
+    services,
+    endpoints,
+    natOutgoing: lab.natOutgoing,
+    hosts,
+    ...(gateway ? { gateway } : {}),
+    ...(hasExternal ? { externalNetwork: { cidr: ip.formatCidr(extNet), bridge: EXTERNAL_BRIDGE } } : {}),
     checks,
-    kernelFeatures: ['veth', 'bridge', ...(flannel ? ['vxlan'] : [])],
+    kernelFeatures: ['veth', 'bridge', ...(flannel ? ['vxlan'] : []), 'nftables'],
+  };
+}
+
+function planContainer(c: LabContainer, owner: string): PlanContainer {
+  return {
+    name: c.name,
+    argv: c.workload ? ['@workload', c.workload.kind, '--port', String(c.workload.port), '--pod', owner] : c.command!,
+    env: c.env,
+    ports: c.ports,
+  };
+}
+
+interface Peers {
+  nodes: readonly PlanNode[];
+  pods: readonly PlanPod[];
+  hosts: readonly PlanHost[];
+  services: readonly PlanService[];
+}
+
+/** Every address a node can appear as: its node IP, its cni0 gateway, its VXLAN address. */
+export function nodeAddresses(n: PlanNode): string[] {
+  return [n.ip, n.podGateway, ...(n.vxlan ? [n.vxlan.address] : [])];
+}
+
+/** Finds a Service by `name` (namespace default) or `namespace/name`. */
+export function findService(services: readonly PlanService[], ref: string): PlanService | undefined {
+  const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [DEFAULTS.namespace, ref];
+  return services.find((s) => s.name === name && s.namespace === ns);
+}
+
+/** Resolves a check target reference (validated already) to what it is and its address. */
+export function resolveTarget(peers: Peers, r: string): { kind: TargetKind; name: string; ip: string; port?: number } {
+  const [prefix, rest] = r.includes('/') ? [r.slice(0, r.indexOf('/')), r.slice(r.indexOf('/') + 1)] : ['', r];
+  if (prefix === 'node') return { kind: 'node', name: rest, ip: peers.nodes.find((n) => n.name === rest)!.ip };
+  if (prefix === 'host') return { kind: 'host', name: rest, ip: peers.hosts.find((h) => h.name === rest)!.ip };
+  if (prefix === 'svc' || prefix === 'lb') {
+    const s = findService(peers.services, rest)!;
+    return { kind: prefix, name: r, ip: (prefix === 'svc' ? s.clusterIP : s.loadBalancerIP) ?? '', port: s.ports[0]?.port };
+  }
+  const pod = peers.pods.find((p) => p.name === r);
+  return pod ? { kind: 'pod', name: r, ip: pod.ip } : { kind: 'ip', name: r, ip: r };
+}
+
+/** The addresses a server may see a source reference as (`nodes` is any node). */
+export function sourceAddressesOf(peers: Peers, r: string): string[] {
+  if (r === 'nodes') return peers.nodes.flatMap(nodeAddresses);
+  if (r.startsWith('node/')) return nodeAddresses(peers.nodes.find((n) => n.name === r.slice(5))!);
+  const t = resolveTarget(peers, r);
+  return [t.ip];
+}
+
+function planCheck(c: Lab['checks'][number], peers: Peers): PlanCheck {
+  const from = resolveTarget(peers, c.from);
+  const to = resolveTarget(peers, c.to);
+  return {
+    index: c.index,
+    name: c.name,
+    kind: c.kind,
+    from: { kind: from.kind === 'node' || from.kind === 'host' ? from.kind : 'pod', name: from.name },
+    to: { kind: to.kind, name: to.name, ip: to.ip },
+    expect: c.expect,
+    timeoutMs: c.timeoutMs,
+    port: c.port ?? to.port,
+    path: c.path,
+    expectPod: c.expectPod,
+    expectNoNat: c.expectNoNat,
+    ...(c.expectSource ? { expectSource: { label: c.expectSource, ips: sourceAddressesOf(peers, c.expectSource) } } : {}),
+    requests: c.requests,
+    expectSpread: c.expectSpread,
+    expectSticky: c.expectSticky,
   };
 }
 

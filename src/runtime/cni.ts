@@ -37,11 +37,24 @@ async function invoke(ex: Executor, cmd: Command, node: PlanNode, pod: PlanPod, 
   return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
 }
 
+/**
+ * Capability arguments (CNI spec "Deriving runtimeConfig"): a plugin that declares
+ * `capabilities.portMappings` receives the pod's hostPorts as `runtimeConfig.portMappings`.
+ */
+export function withRuntimeConfig(netconf: Record<string, unknown>, pod: PlanPod): Record<string, unknown> {
+  const caps = netconf.capabilities as Record<string, boolean> | undefined;
+  if (!caps?.portMappings) return netconf;
+  const portMappings = pod.containers.flatMap((c) =>
+    c.ports.filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol.toLowerCase() })),
+  );
+  return { ...netconf, runtimeConfig: { portMappings } };
+}
+
 /** ADD: loopback first (as containerd does), then each plugin of the node's conflist, chaining prevResult. */
 export async function cniAdd(ex: Executor, node: PlanNode, pod: PlanPod): Promise<unknown> {
   await invoke(ex, 'ADD', node, pod, 'lo', LOOPBACK_NETCONF);
   let prev: unknown;
-  for (let i = 0; i < node.conflist.plugins.length; i++) prev = await invoke(ex, 'ADD', node, pod, POD_IFNAME, pluginNetconf(node.conflist, i, prev));
+  for (let i = 0; i < node.conflist.plugins.length; i++) prev = await invoke(ex, 'ADD', node, pod, POD_IFNAME, withRuntimeConfig(pluginNetconf(node.conflist, i, prev), pod));
   return prev;
 }
 
@@ -50,7 +63,7 @@ export async function cniDel(ex: Executor, node: PlanNode, pod: PlanPod, addResu
   const errors: string[] = [];
   for (let i = node.conflist.plugins.length - 1; i >= 0; i--) {
     try {
-      await invoke(ex, 'DEL', node, pod, POD_IFNAME, pluginNetconf(node.conflist, i, addResult));
+      await invoke(ex, 'DEL', node, pod, POD_IFNAME, withRuntimeConfig(pluginNetconf(node.conflist, i, addResult), pod));
     } catch (e) {
       errors.push((e as Error).message);
     }

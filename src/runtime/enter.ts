@@ -9,9 +9,18 @@ import { joinArgs } from './up.ts';
 
 export class TargetError extends Error {}
 
-/** Accepts `pod`, `namespace/pod` and `node/<name>`. */
+/** Accepts `pod`, `namespace/pod`, `node/<name>` and `host/<name>`. */
 export function sourceArgv(state: LabState, target: string): string[] {
   const plan = state.plan;
+  if (target.startsWith('host/')) {
+    const host = plan.hosts.find((h) => h.name === target.slice(5));
+    if (!host) throw new TargetError(`lab "${plan.lab}" has no host "${target.slice(5)}"; hosts: ${plan.hosts.map((h) => h.name).join(', ') || '(none)'}`);
+    return ['nsenter', `--net=${NETNS_RUN_DIR}/${host.netns}`, '--'];
+  }
+  if (target === 'gateway') {
+    if (!plan.gateway) throw new TargetError(`lab "${plan.lab}" has no gateway (it has no external hosts and no load-balancer pool)`);
+    return ['nsenter', `--net=${NETNS_RUN_DIR}/${plan.gateway.netns}`, '--'];
+  }
   if (target.startsWith('node/')) {
     const node = plan.nodes.find((n) => n.name === target.slice(5));
     if (!node) throw new TargetError(`lab "${plan.lab}" has no node "${target.slice(5)}"; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`);

@@ -23,12 +23,17 @@ const port = z
 
 const protocol = z.enum(['TCP', 'UDP']);
 
+/** An IANA service name as Kubernetes uses for port names: a DNS-1123 label of at most 15 characters. */
+const portName = dnsLabel.max(15, { message: 'must be at most 15 characters (an IANA service name)' });
+
 export const containerPortSchema = z.strictObject({
   /** Port name, referenced by Services' targetPort. */
-  name: dnsLabel.max(15, { message: 'must be at most 15 characters (an IANA service name)' }).optional(),
+  name: portName.optional(),
   containerPort: port,
   /** @default 'TCP' */
   protocol: protocol.optional(),
+  /** Also expose the port on the node's IP (CNI portmap plugin), as a pod's hostPort does. */
+  hostPort: port.optional(),
 });
 
 /** Built-in workloads: small servers whose answers make the network visible. */
@@ -87,9 +92,12 @@ export const cniSchema = z.union([
 ]);
 
 const checkEnds = {
-  /** A pod key, or `node/<name>`. */
+  /** A pod key, `node/<name>` or `host/<name>`. */
   from: z.string(),
-  /** A pod key, `node/<name>`, or an IPv4 address. */
+  /**
+   * A pod key, `node/<name>`, `host/<name>`, an IPv4 address, a Service's ClusterIP as
+   * `svc/<name>` or `svc/<namespace>/<name>`, or a LoadBalancer Service's address as `lb/<name>`.
+   */
   to: z.string(),
   /** @default 'reach' */
   expect: z.enum(['reach', 'no-reach']).optional(),
@@ -101,19 +109,87 @@ const checkEnds = {
 
 export const checkSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('ping'), ...checkEnds }),
-  z.strictObject({ kind: z.literal('tcp'), ...checkEnds, port }),
+  z.strictObject({
+    kind: z.literal('tcp'),
+    ...checkEnds,
+    /** Required unless `to` is a Service (then its first port). */
+    port: port.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('udp'),
+    ...checkEnds,
+    /** The target must echo datagrams (the udpEcho workload). Required unless `to` is a Service. */
+    port: port.optional(),
+  }),
   z.strictObject({
     kind: z.literal('http'),
     ...checkEnds,
-    port,
+    /** Required unless `to` is a Service (then its first port). */
+    port: port.optional(),
     /** @default '/' */
     path: z.string().startsWith('/').optional(),
     /** The pod expected to answer (its name in the http-echo reply). */
     expectPod: z.string().optional(),
     /** Assert that the server saw the client's own IP (no NAT on the path). @default false */
     expectNoNat: z.boolean().optional(),
+    /**
+     * Assert the source address the server saw: `node/<name>` (one of that node's addresses),
+     * `nodes` (any node's), `host/<name>`, a pod key, or an IPv4 address. Shows SNAT.
+     */
+    expectSource: z.string().optional(),
+    /** Send this many requests, each on a new connection (a new load-balancing decision). @default 1 */
+    requests: z.number().int().min(1).max(1000).optional(),
+    /** At least this many different pods must answer the requests (load balancing). */
+    expectSpread: z.number().int().min(1).optional(),
+    /** Every request must be answered by the same pod (session affinity). @default false */
+    expectSticky: z.boolean().optional(),
   }),
 ]);
+
+export const servicePortSchema = z.strictObject({
+  /** Required when a Service has more than one port; names SRV records and endpoint ports. */
+  name: portName.optional(),
+  /** @default 'TCP' */
+  protocol: protocol.optional(),
+  /** The port on the ClusterIP (and on the load-balancer address). */
+  port,
+  /** The pods' port: a number, or the name of a container port. @default the same as `port` */
+  targetPort: z.union([port, portName]).optional(),
+  /** NodePort and LoadBalancer only: the port on every node's IP, 30000–32767; allocated from 30000 up unless given. */
+  nodePort: z.number().int({ message: 'must be a whole number' }).optional(),
+});
+
+export const serviceSchema = z.strictObject({
+  /** @default 'default' */
+  namespace: dnsLabel.optional(),
+  /** @default 'ClusterIP' */
+  type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']).optional(),
+  /** Pods whose labels include all of these are the Service's endpoints. No selector: no endpoints. */
+  selector: z.record(z.string(), z.string()).optional(),
+  ports: z.array(servicePortSchema).optional(),
+  /** A fixed address inside serviceCidr, or 'None' for a headless Service. Allocated from serviceCidr (.1 upward; .10 is kept for DNS) unless given. */
+  clusterIP: z.string().optional(),
+  /** ExternalName only: the DNS name the Service is an alias (CNAME) of. */
+  externalName: z.string().optional(),
+  /** LoadBalancer only: a fixed address from the lab's loadBalancer pool. */
+  loadBalancerIP: z.string().optional(),
+  /** 'ClientIP': one client keeps reaching the same endpoint (for 3 hours). @default 'None' */
+  sessionAffinity: z.enum(['None', 'ClientIP']).optional(),
+  /** NodePort/LoadBalancer traffic: 'Cluster' spreads it over all endpoints with SNAT to the node; 'Local' uses only the node's own endpoints and keeps the client IP. @default 'Cluster' */
+  externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+  /** ClusterIP traffic: 'Local' uses only endpoints on the client's own node. @default 'Cluster' */
+  internalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+});
+
+/** A machine outside the cluster: a client, an "internet" server, in a namespace of its own. */
+export const hostSchema = z.strictObject({
+  /** 'nodes': on the node network, beside the nodes; 'external': beyond the lab's gateway (the "internet"). @default 'nodes' */
+  network: z.enum(['nodes', 'external']).optional(),
+  /** Fixed address; otherwise the next free one (after the nodes on the node network, from .10 on the external one). */
+  ip: z.string().optional(),
+  /** Programs to run on the host, e.g. container(workloads.httpEcho()). */
+  containers: z.array(containerSchema).optional(),
+});
 
 export const labSchema = z.strictObject({
   name: dnsLabel,
@@ -133,6 +209,16 @@ export const labSchema = z.strictObject({
   /** @default 'flannel' */
   cni: cniSchema.optional(),
   pods: z.record(z.string(), podSchema).optional(),
+  /** Kubernetes Services; keys are Service names (use `namespace` for other namespaces). */
+  services: z.record(z.string(), serviceSchema).optional(),
+  /** Masquerade pod traffic leaving the pod network to the node's IP (flannel's ipMasq). @default true */
+  natOutgoing: z.boolean().optional(),
+  /** Machines outside the cluster. Any host on the 'external' network, or a loadBalancer pool, adds the lab's gateway: a router at the node network's first address. */
+  hosts: z.record(z.string(), hostSchema).optional(),
+  /** The network beyond the gateway, where 'external' hosts live. @default { cidr: '203.0.113.0/24' } */
+  externalNetwork: z.strictObject({ cidr: z.string() }).optional(),
+  /** Addresses for LoadBalancer Services, held by the gateway (as a cloud load balancer or MetalLB would), which forwards them to the Service's NodePort. */
+  loadBalancer: z.strictObject({ pool: z.string() }).optional(),
   checks: z.array(checkSchema).optional(),
 });
 
@@ -142,3 +228,5 @@ export type PodSpec = z.input<typeof podSchema>;
 export type ContainerSpec = z.input<typeof containerSchema>;
 export type CheckSpec = z.input<typeof checkSchema>;
 export type Workload = z.input<typeof workloadSchema>;
+export type ServiceSpec = z.input<typeof serviceSchema>;
+export type HostSpec = z.input<typeof hostSchema>;

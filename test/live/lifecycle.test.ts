@@ -10,6 +10,7 @@ import type { LabSpec } from '../../src/index.ts';
 import { down, labsOnHost } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { runChecks } from '../../src/check/run.ts';
+import { STEPS } from '../../src/runtime/up.ts';
 import { comparable, hostSnapshot, httpFrom, liveGuard, upLab, type HostSnapshot } from './host.ts';
 
 const live = liveGuard();
@@ -66,7 +67,7 @@ describe.skipIf(!live)('live lifecycle', () => {
 
   it('up killed after every step, then down: the host equals its baseline each time', async () => {
     const file = labFile('lt-crash');
-    const steps = ['state', 'namespaces', 'node-network', 'nodes', 'pods', 'up'];
+    const steps = STEPS;
     for (let k = 0; k <= steps.length; k++) {
       const r = await execa('node', [...CLI, 'up', file, '--crash-after-step', String(k)], { reject: false });
       if (k < steps.length) expect(r.signal, `up should have been killed after step ${k}`).toBe('SIGKILL');

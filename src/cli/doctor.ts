@@ -1,0 +1,91 @@
+/**
+ * `podlab doctor [--fix] [--json] [--lab <name>]`: reports what podlab left on this host and which
+ * lab it belonged to, and with --fix removes it (src/runtime/doctor.ts decides; this prints).
+ * Exit codes: 0 nothing left (or all of it removed), 1 leftovers found (or some could not be
+ * removed), 2 the doctor could not run.
+ */
+import type { Command } from 'commander';
+import { diagnose, fix, type DoctorReport, type FixReport, type Leak } from '../runtime/doctor.ts';
+
+const EXIT = { ok: 0, leaks: 1, cannotRun: 2 } as const;
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+const green = (s: string) => paint('32', s);
+const red = (s: string) => paint('31', s);
+const dim = (s: string) => paint('2', s);
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function leakLine(l: Leak): string {
+  return `    ${l.kind.padEnd(11)} ${l.name}${l.detail ? dim(`  (${l.detail})`) : ''}`;
+}
+
+function printReport(r: DoctorReport): void {
+  for (const f of r.labs) {
+    if (f.verdict === 'healthy' || f.verdict === 'busy') {
+      process.stdout.write(`${green('✓')} lab ${f.lab}: ${f.reason}, not a leak\n`);
+    } else {
+      process.stdout.write(`${red('✗')} lab ${f.lab}: ${f.reason}\n`);
+      for (const l of f.leaks) process.stdout.write(`${leakLine(l)}\n`);
+    }
+    for (const n of f.notes) process.stdout.write(`    note: ${n}\n`);
+  }
+  if (r.probes.length) {
+    process.stdout.write(`${red('✗')} kernel-probe namespaces whose process is gone:\n`);
+    for (const l of r.probes) process.stdout.write(`${leakLine(l)}\n`);
+  }
+}
+
+function summary(r: DoctorReport): string {
+  const labs = [...new Set(r.leaks.map((l) => l.lab ?? 'kernel probe'))];
+  return `${r.leaks.length} leftover${r.leaks.length === 1 ? '' : 's'} of ${labs.join(', ')}`;
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description("Find what podlab left on this host (namespaces, processes, /etc/netns entries, state and IPAM directories) and say which lab it belonged to. Labs that are up, or being built, are not leaks. --fix removes the leftovers, and nothing podlab did not make.")
+    .option('--fix', 'remove what was found (leftover labs with down, strays of up labs one by one)')
+    .option('--json', 'print the findings as JSON')
+    .option('--lab <name>', 'look at (and fix) this lab only')
+    .action(async (opts: { fix?: boolean; json?: boolean; lab?: string }) => {
+      if (process.getuid?.() !== 0) {
+        process.stderr.write("podlab doctor needs root: it reads every process's network namespace and removes namespaces.\n");
+        process.exitCode = EXIT.cannotRun;
+        return;
+      }
+      if (opts.lab !== undefined && !DNS1123_LABEL.test(opts.lab)) {
+        process.stderr.write(`--lab "${opts.lab}" is not a lab name (a DNS-1123 label)\n`);
+        process.exitCode = EXIT.cannotRun;
+        return;
+      }
+      const found = diagnose({ lab: opts.lab });
+      let fixed: FixReport | undefined;
+      let after = found;
+      if (opts.fix && found.leaks.length) {
+        fixed = await fix(found);
+        after = diagnose({ lab: opts.lab });
+      }
+      const code = after.leaks.length ? EXIT.leaks : EXIT.ok;
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ clean: !found.leaks.length, found, ...(fixed ? { fixed, remaining: after.leaks } : {}) }, null, 2)}\n`);
+      } else {
+        printReport(found);
+        if (!found.leaks.length) process.stdout.write(`${green('✓')} nothing of podlab's is left on this host${opts.lab ? ` for lab ${opts.lab}` : ''}\n`);
+        else if (!fixed) process.stdout.write(`${red('✗')} ${summary(found)}. Run podlab doctor --fix${opts.lab ? ` --lab ${opts.lab}` : ''} to remove them.\n`);
+        else {
+          const what = [
+            fixed.labsDown.length ? `took down ${fixed.labsDown.join(', ')}` : '',
+            fixed.namespacesDeleted.length ? `deleted ${fixed.namespacesDeleted.length} stray namespace(s)` : '',
+          ].filter(Boolean);
+          process.stdout.write(`${what.length ? `${green('✓')} ${what.join('; ')}\n` : ''}`);
+          for (const e of fixed.errors) process.stdout.write(`${red('✗')} ${e}\n`);
+          if (after.leaks.length) {
+            process.stdout.write(`${red('✗')} still left: ${summary(after)}\n`);
+            for (const l of after.leaks) process.stdout.write(`${leakLine(l)}\n`);
+          } else process.stdout.write(`${green('✓')} nothing of podlab's is left on this host${opts.lab ? ` for lab ${opts.lab}` : ''}\n`);
+        }
+      }
+      process.exitCode = code;
+    });
+}

@@ -1,0 +1,169 @@
+/**
+ * podlab's kube-proxy: the nftables table each node gets for the lab's Services, and the table of
+ * the lab's gateway (which plays the cloud load balancer). Pure functions of the plan and the
+ * current endpoints; the layout follows kube-proxy's nftables mode so that what a learner reads
+ * in `nft list table ip podlab` maps onto the Kubernetes documentation:
+ *
+ *   nat-prerouting / nat-output → services: a verdict map from (daddr, protocol, port) to the
+ *   Service port's chain, and one from (protocol, nodePort) for packets to a local address;
+ *   svc.<ns>/<name>/<port>: masquerade clients from outside the pod network, then pick an
+ *   endpoint (sticky first with sessionAffinity ClientIP, else numgen random);
+ *   ext.<…>: NodePort and load-balancer traffic, by externalTrafficPolicy;
+ *   ep.<…>/<pod IP>: DNAT to the endpoint (and masquerade when a pod reaches itself: hairpin);
+ *   nat-postrouting: masquerade what was marked, and pod traffic leaving the pod network (natOutgoing).
+ */
+import { SERVICES } from '../constants.ts';
+import type { NftChain, NftSet, NftTable } from '../render/nft.ts';
+import type { Plan } from './plan.ts';
+import type { Endpoint, PlanService, PlanServicePort } from './services.ts';
+import { serviceKey } from './services.ts';
+
+export interface ProxyContext {
+  podCidr: string;
+  natOutgoing: boolean;
+  services: readonly PlanService[];
+  /** serviceKey → endpoints (ready pods only). */
+  endpoints: Readonly<Record<string, readonly Endpoint[]>>;
+}
+
+const MARK = SERVICES.masqueradeMark;
+
+/** What the rules of a lab depend on: its plan and the endpoints of the moment. */
+export function proxyContext(plan: Plan, endpoints: Readonly<Record<string, readonly Endpoint[]>> = plan.endpoints): GatewayContext {
+  return { podCidr: plan.podCidr, natOutgoing: plan.natOutgoing, services: plan.services, endpoints, nodeNetworkCidr: plan.nodeNetwork.cidr, nodes: plan.nodes };
+}
+const proto = (p: PlanServicePort) => p.protocol.toLowerCase();
+const portId = (s: PlanService, p: PlanServicePort) => `${serviceKey(s)}/${p.key}`;
+
+/** Services that get rules: not headless, not ExternalName. */
+export function proxiedServices(services: readonly PlanService[]): PlanService[] {
+  return services.filter((s) => s.clusterIP && !s.headless && s.type !== 'ExternalName');
+}
+
+/** The endpoints of one Service port: pods that have the port, in order. */
+export function portEndpoints(ctx: ProxyContext, s: PlanService, p: PlanServicePort): (Endpoint & { port: number })[] {
+  return (ctx.endpoints[serviceKey(s)] ?? []).filter((e) => e.ports[p.key] !== undefined).map((e) => ({ ...e, port: e.ports[p.key]! }));
+}
+
+/** The table for one node. */
+export function nodeTable(ctx: ProxyContext, node: string): NftTable {
+  const sets: NftSet[] = [];
+  const epChains: NftChain[] = [];
+  const svcChains: NftChain[] = [];
+  const serviceIps: [string, string][] = [];
+  const nodePorts: [string, string][] = [];
+
+  for (const s of proxiedServices(ctx.services)) {
+    const sticky = s.sessionAffinity === 'ClientIP';
+    for (const p of s.ports) {
+      const id = portId(s, p);
+      const eps = portEndpoints(ctx, s, p);
+      const local = eps.filter((e) => e.node === node);
+      for (const e of eps) {
+        const rules = [`ip saddr ${e.ip} jump mark-for-masquerade`];
+        if (sticky) {
+          sets.push({ kind: 'set', name: `aff.${id}/${e.ip}`, spec: ['type ipv4_addr', 'flags dynamic,timeout', `timeout ${SERVICES.affinityTimeoutSeconds}s`], elements: [] });
+          rules.push(`update @aff.${id}/${e.ip} { ip saddr }`);
+        }
+        rules.push(`meta l4proto ${proto(p)} dnat to ${e.ip}:${e.port}`);
+        epChains.push({ name: `ep.${id}/${e.ip}`, rules });
+      }
+      const balance = (targets: typeof eps): string[] => {
+        if (!targets.length) return ['drop'];
+        const pick = targets.length === 1
+          ? [`goto ep.${id}/${targets[0]!.ip}`]
+          : [`numgen random mod ${targets.length} vmap { ${targets.map((e, i) => `${i} : goto ep.${id}/${e.ip}`).join(', ')} }`];
+        return [...(sticky ? targets.map((e) => `ip saddr @aff.${id}/${e.ip} goto ep.${id}/${e.ip}`) : []), ...pick];
+      };
+      svcChains.push({
+        name: `svc.${id}`,
+        rules: [`ip daddr ${s.clusterIP} ip saddr != ${ctx.podCidr} jump mark-for-masquerade`, ...balance(s.internalTrafficPolicy === 'Local' ? local : eps)],
+      });
+      serviceIps.push([`${s.clusterIP} . ${proto(p)} . ${p.port}`, `goto svc.${id}`]);
+
+      const exposed = p.nodePort !== undefined || s.loadBalancerIP !== undefined;
+      if (!exposed) continue;
+      svcChains.push({
+        name: `ext.${id}`,
+        rules: s.externalTrafficPolicy === 'Local'
+          ? [
+              // Pods and the node itself still reach every endpoint; only outside clients are kept local.
+              `ip saddr ${ctx.podCidr} goto svc.${id}`,
+              'fib saddr type local jump mark-for-masquerade',
+              `fib saddr type local goto svc.${id}`,
+              ...balance(local),
+            ]
+          : ['jump mark-for-masquerade', ...balance(eps)],
+      });
+      if (p.nodePort !== undefined) nodePorts.push([`${proto(p)} . ${p.nodePort}`, `goto ext.${id}`]);
+      if (s.loadBalancerIP) serviceIps.push([`${s.loadBalancerIP} . ${proto(p)} . ${p.port}`, `goto ext.${id}`]);
+    }
+  }
+
+  sets.push(
+    { kind: 'map', name: 'service-ips', spec: ['type ipv4_addr . inet_proto . inet_service : verdict'], elements: serviceIps },
+    { kind: 'map', name: 'service-nodeports', spec: ['type inet_proto . inet_service : verdict'], elements: nodePorts },
+  );
+  const postrouting = ['jump masquerading'];
+  if (ctx.natOutgoing) postrouting.push(`ip saddr ${ctx.podCidr} ip daddr != ${ctx.podCidr} masquerade`);
+  return {
+    family: 'ip',
+    name: SERVICES.table,
+    sets,
+    chains: [
+      { name: 'mark-for-masquerade', rules: [`meta mark set meta mark | ${MARK}`] },
+      { name: 'masquerading', rules: [`meta mark & ${MARK} == 0 return`, `meta mark set meta mark ^ ${MARK}`, 'masquerade fully-random'] },
+      ...epChains,
+      ...svcChains,
+      {
+        name: 'services',
+        rules: ['ip daddr . meta l4proto . th dport vmap @service-ips', 'fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports'],
+      },
+      { name: 'nat-prerouting', hook: 'type nat hook prerouting priority dstnat; policy accept;', rules: ['jump services'] },
+      { name: 'nat-output', hook: 'type nat hook output priority -100; policy accept;', rules: ['jump services'] },
+      { name: 'nat-postrouting', hook: 'type nat hook postrouting priority srcnat; policy accept;', rules: postrouting },
+    ],
+  };
+}
+
+export interface GatewayContext extends ProxyContext {
+  nodeNetworkCidr: string;
+  nodes: readonly { name: string; ip: string }[];
+}
+
+/**
+ * The gateway's table: each load-balancer address:port is spread over the nodes' NodePort, as a
+ * cloud load balancer does; with externalTrafficPolicy Local only over nodes that have a local
+ * endpoint (what the cloud's health check finds). Clients on the node network are masqueraded, or
+ * the node would answer them directly, around the gateway.
+ */
+export function gatewayTable(ctx: GatewayContext): NftTable {
+  const chains: NftChain[] = [];
+  const lbIps: [string, string][] = [];
+  for (const s of proxiedServices(ctx.services)) {
+    if (!s.loadBalancerIP) continue;
+    for (const p of s.ports) {
+      const id = portId(s, p);
+      const withLocal = new Set(portEndpoints(ctx, s, p).map((e) => e.node));
+      const nodes = s.externalTrafficPolicy === 'Local' ? ctx.nodes.filter((n) => withLocal.has(n.name)) : ctx.nodes;
+      for (const n of nodes) chains.push({ name: `lb.${id}/${n.name}`, rules: [`meta l4proto ${proto(p)} dnat to ${n.ip}:${p.nodePort}`] });
+      const rules = !nodes.length
+        ? ['drop']
+        : nodes.length === 1
+          ? [`goto lb.${id}/${nodes[0]!.name}`]
+          : [`numgen random mod ${nodes.length} vmap { ${nodes.map((n, i) => `${i} : goto lb.${id}/${n.name}`).join(', ')} }`];
+      chains.push({ name: `lb.${id}`, rules });
+      lbIps.push([`${s.loadBalancerIP} . ${proto(p)} . ${p.port}`, `goto lb.${id}`]);
+    }
+  }
+  return {
+    family: 'ip',
+    name: SERVICES.table,
+    sets: [{ kind: 'map', name: 'load-balancers', spec: ['type ipv4_addr . inet_proto . inet_service : verdict'], elements: lbIps }],
+    chains: [
+      ...chains,
+      { name: 'nat-prerouting', hook: 'type nat hook prerouting priority dstnat; policy accept;', rules: ['ip daddr . meta l4proto . th dport vmap @load-balancers'] },
+      { name: 'nat-postrouting', hook: 'type nat hook postrouting priority srcnat; policy accept;', rules: [`ct status dnat ip saddr ${ctx.nodeNetworkCidr} masquerade`] },
+    ],
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * Services in the plan: ClusterIP, NodePort and load-balancer address allocation (deterministic,
+ * declaration order, given values reserved first), and endpoints computed from label selectors
+ * over pods. Pure. The runtime calls `computeEndpoints` again with live pod IPs whenever pods
+ * change, and hands the result to the rule renderer (plan/kube-proxy.ts).
+ */
+import { SERVICES } from '../constants.ts';
+import type { LabService } from '../compile/lab.ts';
+import * as ip from '../net/ipv4.ts';
+
+export interface PlanServicePort {
+  /** The port's name, or (for an unnamed port) `<protocol>-<port>`; unique within the Service. */
+  key: string;
+  name?: string;
+  protocol: 'TCP' | 'UDP';
+  port: number;
+  /** A number, or a container port's name, resolved per endpoint. */
+  targetPort: number | string;
+  nodePort?: number;
+}
+
+export interface PlanService {
+  name: string;
+  namespace: string;
+  type: LabService['type'];
+  /** `clusterIP: None`: no virtual IP and no rules; DNS answers with the endpoints themselves. */
+  headless: boolean;
+  /** Absent for headless and ExternalName Services. */
+  clusterIP?: string;
+  externalName?: string;
+  loadBalancerIP?: string;
+  selector?: Record<string, string>;
+  ports: PlanServicePort[];
+  sessionAffinity: 'None' | 'ClientIP';
+  externalTrafficPolicy: 'Cluster' | 'Local';
+  internalTrafficPolicy: 'Cluster' | 'Local';
+}
+
+/** One pod backing one Service: where it runs and which port each Service port reaches on it. */
+export interface Endpoint {
+  pod: string;
+  namespace: string;
+  node: string;
+  ip: string;
+  /** Service port key → the pod's port. A pod lacking a named targetPort is not an endpoint of that port. */
+  ports: Record<string, number>;
+}
+
+/** The minimum the endpoint computation needs to know of a pod (plan pods and live pods both fit). */
+export interface EndpointSource {
+  name: string;
+  namespace: string;
+  node: string;
+  ip: string;
+  labels: Record<string, string>;
+  containers: { ports: { name?: string; containerPort: number; protocol: 'TCP' | 'UDP' }[] }[];
+}
+
+/** `<namespace>/<name>`: how Services are keyed in endpoint maps, state and status. */
+export const serviceKey = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
+
+export function selects(service: Pick<PlanService, 'namespace' | 'selector'>, pod: Pick<EndpointSource, 'namespace' | 'labels'>): boolean {
+  if (!service.selector || pod.namespace !== service.namespace) return false;
+  return Object.entries(service.selector).every(([k, v]) => pod.labels[k] === v);
+}
+
+/** Resolves a targetPort on one pod: a number as is; a name through the pod's container ports (same protocol). */
+export function resolveTargetPort(port: Pick<PlanServicePort, 'targetPort' | 'protocol'>, pod: Pick<EndpointSource, 'containers'>): number | undefined {
+  if (typeof port.targetPort === 'number') return port.targetPort;
+  for (const c of pod.containers) for (const p of c.ports) if (p.name === port.targetPort && p.protocol === port.protocol) return p.containerPort;
+  return undefined;
+}
+
+/** Endpoints of every Service with a selector, keyed by `serviceKey`; `pods` are the ready pods, in declaration order. */
+export function computeEndpoints(services: readonly PlanService[], pods: readonly EndpointSource[]): Record<string, Endpoint[]> {
+  const out: Record<string, Endpoint[]> = {};
+  for (const s of services) {
+    if (s.type === 'ExternalName' || !s.selector) continue;
+    const eps: Endpoint[] = [];
+    for (const pod of pods) {
+      if (!selects(s, pod)) continue;
+      const ports: Record<string, number> = {};
+      for (const p of s.ports) {
+        const target = resolveTargetPort(p, pod);
+        if (target !== undefined) ports[p.key] = target;
+      }
+      eps.push({ pod: pod.name, namespace: pod.namespace, node: pod.node, ip: pod.ip, ports });
+    }
+    out[serviceKey(s)] = eps;
+  }
+  return out;
+}
+
+export interface AllocationInput {
+  services: readonly LabService[];
+  serviceCidr: ip.Cidr;
+  /** Load-balancer pool and the addresses in it that are already someone's (nodes, hosts, gateway). */
+  pool?: ip.Cidr;
+  poolTaken: ReadonlySet<number>;
+}
+
+/** ClusterIPs (from .1, skipping the DNS address), NodePorts (from 30000) and pool addresses, in declaration order. */
+export function planServices({ services, serviceCidr, pool, poolTaken }: AllocationInput): PlanService[] {
+  const dnsIp = ip.nth(serviceCidr, SERVICES.dnsHost);
+  const takenIps = new Set<number>([dnsIp]);
+  for (const s of services) if (s.clusterIP && s.clusterIP !== 'None') takenIps.add(ip.parseIp(s.clusterIP)!);
+  const takenPorts = new Set<number>();
+  for (const s of services) for (const p of s.ports) if (p.nodePort !== undefined) takenPorts.add(p.nodePort);
+  const takenLb = new Set<number>(poolTaken);
+  for (const s of services) if (s.loadBalancerIP) takenLb.add(ip.parseIp(s.loadBalancerIP)!);
+
+  let nextIp = ip.nth(serviceCidr, 1);
+  const lastIp = ip.nth(serviceCidr, ip.size(serviceCidr) - 2);
+  let nextPort: number = SERVICES.nodePortMin;
+  let nextLb = pool ? ip.nth(pool, pool.prefix < 31 ? 1 : 0) : 0;
+
+  return services.map((s) => {
+    const headless = s.clusterIP === 'None';
+    let clusterIP: string | undefined;
+    if (s.type !== 'ExternalName' && !headless) {
+      if (s.clusterIP) clusterIP = s.clusterIP;
+      else {
+        while (takenIps.has(nextIp) && nextIp <= lastIp) nextIp++;
+        clusterIP = ip.formatIp(nextIp);
+        takenIps.add(nextIp++);
+      }
+    }
+    const exposed = s.type === 'NodePort' || s.type === 'LoadBalancer';
+    const ports: PlanServicePort[] = s.ports.map((p) => {
+      let nodePort = p.nodePort;
+      if (exposed && nodePort === undefined) {
+        while (takenPorts.has(nextPort)) nextPort++;
+        nodePort = nextPort;
+        takenPorts.add(nextPort++);
+      }
+      return {
+        key: p.name ?? `${p.protocol.toLowerCase()}-${p.port}`,
+        name: p.name,
+        protocol: p.protocol,
+        port: p.port,
+        targetPort: p.targetPort,
+        ...(exposed ? { nodePort } : {}),
+      };
+    });
+    let loadBalancerIP: string | undefined;
+    if (s.type === 'LoadBalancer' && pool) {
+      if (s.loadBalancerIP) loadBalancerIP = s.loadBalancerIP;
+      else {
+        while (takenLb.has(nextLb) || ip.isNetworkOrBroadcast(pool, nextLb)) nextLb++;
+        if (ip.contains(pool, nextLb)) {
+          loadBalancerIP = ip.formatIp(nextLb);
+          takenLb.add(nextLb++);
+        }
+      }
+    }
+    return {
+      name: s.name,
+      namespace: s.namespace,
+      type: s.type,
+      headless,
+      ...(clusterIP ? { clusterIP } : {}),
+      ...(s.externalName ? { externalName: s.externalName } : {}),
+      ...(loadBalancerIP ? { loadBalancerIP } : {}),
+      ...(s.selector ? { selector: s.selector } : {}),
+      ports,
+      sessionAffinity: s.sessionAffinity,
+      externalTrafficPolicy: s.externalTrafficPolicy,
+      internalTrafficPolicy: s.internalTrafficPolicy,
+    };
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * Pods of a live lab coming and going, as a ReplicaSet makes them: a pod is deleted (its
+ * processes stopped, CNI DEL, its namespace removed) and created again in a new sandbox with a new
+ * IP; the Services that select it follow, because the kube-proxy tables are re-synced with the
+ * endpoints of the moment. Also the hosts outside the cluster, whose programs run like containers.
+ */
+import { NETNS_RUN_DIR } from '../constants.ts';
+import * as ip from '../net/ipv4.ts';
+import type { Plan, PlanHost, PlanPod } from '../plan/plan.ts';
+import { cniAdd, cniDel } from './cni.ts';
+import { must, spawnDaemon, type Executor } from './exec.ts';
+import { PAUSE_BIN } from './host.ts';
+import { recordOf, stopProcesses } from './procs.ts';
+import { syncServices, type SyncReport } from './services.ts';
+import { writeState, type LabState } from './state.ts';
+import { startContainers } from './up.ts';
+
+export class PodError extends Error {}
+
+function planPod(state: LabState, name: string): PlanPod {
+  const pod = state.plan.pods.find((p) => p.name === name);
+  if (!pod) throw new PodError(`lab "${state.lab}" has no pod "${name}"; pods: ${state.plan.pods.map((p) => p.name).join(', ')}`);
+  return pod;
+}
+
+/** A host's programs run like a hostNetwork pod's containers, in the host's namespace; its state key is `host.<name>`. */
+export function hostSandbox(h: PlanHost): PlanPod {
+  return {
+    name: `host.${h.name}`,
+    namespace: 'host',
+    node: '',
+    hostNetwork: true,
+    netns: h.netns,
+    hostname: h.name,
+    ip: h.ip,
+    labels: {},
+    containerId: '',
+    containers: h.containers,
+  };
+}
+
+export async function startHosts(plan: Plan, state: LabState): Promise<void> {
+  await Promise.all(
+    plan.hosts.map(async (h) => {
+      const sandbox = hostSandbox(h);
+      state.pods[sandbox.name] = { ip: h.ip, containers: {} };
+      await startContainers(plan, state, sandbox);
+    }),
+  );
+}
+
+/**
+ * The address a re-created pod gets: the next host number of its node's pod CIDR after every
+ * address handed out so far (wrapping to the first free one), so it visibly differs from the old one.
+ */
+export function nextPodIp(state: LabState, pod: PlanPod): string {
+  const node = state.plan.nodes.find((n) => n.name === pod.node)!;
+  const cidr = ip.parseCidr(node.podCidr)!;
+  const inUse = new Set(
+    state.plan.pods.filter((p) => p.node === pod.node && state.pods[p.name]?.ip).map((p) => ip.parseIp(state.pods[p.name]!.ip!)!),
+  );
+  const planned = state.plan.pods.filter((p) => p.node === pod.node && !p.hostNetwork).map((p) => ip.parseIp(p.ip)! - cidr.network);
+  const next = (state.nextPodHost ??= {});
+  let host = next[pod.node] ?? Math.max(1, ...planned) + 1;
+  const last = ip.size(cidr) - 2;
+  for (let tries = 0; tries < last; tries++, host++) {
+    if (host > last) host = 2;
+    if (!inUse.has(cidr.network + host)) break;
+  }
+  next[pod.node] = host + 1;
+  return ip.formatIp(cidr.network + host);
+}
+
+/** Deletes a pod: containers and sandbox stopped, CNI DEL (IPAM released), namespace removed; Services re-synced. */
+export async function deletePod(ex: Executor, state: LabState, name: string, options: { sync?: boolean } = {}): Promise<SyncReport | undefined> {
+  const pod = planPod(state, name);
+  const ps = state.pods[name];
+  if (!ps) throw new PodError(`pod "${name}" of lab "${state.lab}" is not running (already deleted?)`);
+  await stopProcesses(Object.values(ps.containers));
+  if (!pod.hostNetwork) {
+    if (ps.pause) await stopProcesses([ps.pause]);
+    const node = state.plan.nodes.find((n) => n.name === pod.node)!;
+    await cniDel(ex, node, pod, ps.cniResult);
+    await ex.run(['ip', 'netns', 'del', pod.netns]);
+  }
+  delete state.pods[name];
+  writeState(state);
+  if (options.sync === false) return undefined;
+  const report = await syncServices(ex, state);
+  writeState(state);
+  return report;
+}
+
+/** Creates a deleted pod again: a new namespace and sandbox, a new IP, its containers; Services re-synced. */
+export async function createPod(ex: Executor, state: LabState, name: string): Promise<{ ip: string; sync: SyncReport }> {
+  const planned = planPod(state, name);
+  if (state.pods[name]) throw new PodError(`pod "${name}" of lab "${state.lab}" is running; delete it first (or use recreate)`);
+  const pod: PlanPod = planned.hostNetwork ? planned : { ...planned, ip: nextPodIp(state, planned) };
+  const ps: LabState['pods'][string] = (state.pods[name] = { containers: {} });
+  if (!pod.hostNetwork) {
+    await must(ex, ['ip', 'netns', 'add', pod.netns]);
+    const pid = await spawnDaemon([PAUSE_BIN, '--netns', `${NETNS_RUN_DIR}/${pod.netns}`, '--hostname', pod.hostname], { readyLine: 'ready' });
+    ps.pause = recordOf(pid);
+    writeState(state);
+    ps.cniResult = await cniAdd(ex, state.plan.nodes.find((n) => n.name === pod.node)!, pod);
+  }
+  ps.ip = pod.ip;
+  writeState(state);
+  await startContainers(state.plan, state, pod);
+  const sync = await syncServices(ex, state);
+  writeState(state);
+  return { ip: pod.ip, sync };
+}
+
+/** Delete, then create: what `kubectl delete pod` looks like under a ReplicaSet. */
+export async function recreatePod(ex: Executor, state: LabState, name: string): Promise<{ oldIp?: string; ip: string; sync: SyncReport }> {
+  const oldIp = state.pods[name]?.ip;
+  await deletePod(ex, state, name, { sync: false });
+  const r = await createPod(ex, state, name);
+  return { oldIp, ...r };
+}
