@@ -14,11 +14,11 @@ ip -batch $G/ip/root.batch
 ip -n podlab-kubenet.fabric -batch $G/ip/fabric.batch
 # 3. Each node: addresses, routes; IP forwarding on (a node routes for its pods).
 ip -n podlab-kubenet.node.control-plane -batch $G/ip/node-control-plane.batch
-ip netns exec podlab-kubenet.node.control-plane sysctl -qw net.ipv4.ip_forward=1
+ip netns exec podlab-kubenet.node.control-plane sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-kubenet.node.worker-1 -batch $G/ip/node-worker-1.batch
-ip netns exec podlab-kubenet.node.worker-1 sysctl -qw net.ipv4.ip_forward=1
+ip netns exec podlab-kubenet.node.worker-1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-kubenet.node.worker-2 -batch $G/ip/node-worker-2.batch
-ip netns exec podlab-kubenet.node.worker-2 sysctl -qw net.ipv4.ip_forward=1
+ip netns exec podlab-kubenet.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 # 4. Pods: a pause process holds each pod's network, UTS and IPC namespaces; the CNI plugins wire
 #    it into its node's cni0 bridge (run inside the node namespace, as a kubelet would).
 build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-a --hostname web-a > "$STATE/web-a.pause" &
@@ -33,3 +33,7 @@ ip netns exec podlab-kubenet.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=p
 nsenter -t "$(cat "$STATE/web-b.pid")" --net --uts --ipc -- node assets/workload.mjs http-echo --port 8080 --pod web-b &
 # pod default/agent uses its node's network namespace (hostNetwork).
 nsenter --net=/run/netns/podlab-kubenet.node.worker-2 -- node assets/workload.mjs tcp-echo --port 9100 --pod agent &
+# 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
+ip netns exec podlab-kubenet.node.control-plane nft -f $G/nft/control-plane.nft
+ip netns exec podlab-kubenet.node.worker-1 nft -f $G/nft/worker-1.nft
+ip netns exec podlab-kubenet.node.worker-2 nft -f $G/nft/worker-2.nft

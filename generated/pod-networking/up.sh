@@ -15,16 +15,16 @@ ip -n podlab-pod-networking.fabric -batch $G/ip/fabric.batch
 # 3. Each node: addresses, VXLAN device, routes; IP forwarding on (a node routes for its pods).
 ip -n podlab-pod-networking.node.control-plane -batch $G/ip/node-control-plane.batch
 bridge -n podlab-pod-networking.node.control-plane -batch $G/ip/fdb-control-plane.batch
-ip netns exec podlab-pod-networking.node.control-plane sysctl -qw net.ipv4.ip_forward=1
+ip netns exec podlab-pod-networking.node.control-plane sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-pod-networking.node.worker-1 -batch $G/ip/node-worker-1.batch
 bridge -n podlab-pod-networking.node.worker-1 -batch $G/ip/fdb-worker-1.batch
-ip netns exec podlab-pod-networking.node.worker-1 sysctl -qw net.ipv4.ip_forward=1
+ip netns exec podlab-pod-networking.node.worker-1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-pod-networking.node.worker-2 -batch $G/ip/node-worker-2.batch
 bridge -n podlab-pod-networking.node.worker-2 -batch $G/ip/fdb-worker-2.batch
-ip netns exec podlab-pod-networking.node.worker-2 sysctl -qw net.ipv4.ip_forward=1
+ip netns exec podlab-pod-networking.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-pod-networking.node.worker-3 -batch $G/ip/node-worker-3.batch
 bridge -n podlab-pod-networking.node.worker-3 -batch $G/ip/fdb-worker-3.batch
-ip netns exec podlab-pod-networking.node.worker-3 sysctl -qw net.ipv4.ip_forward=1
+ip netns exec podlab-pod-networking.node.worker-3 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 # 4. Pods: a pause process holds each pod's network, UTS and IPC namespaces; the CNI plugins wire
 #    it into its node's cni0 bridge (run inside the node namespace, as a kubelet would).
 build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.web --hostname web > "$STATE/web.pause" &
@@ -49,3 +49,8 @@ echo $! > "$STATE/client.pid"
 ip netns exec podlab-pod-networking.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-ade33c4e38abd852 CNI_NETNS=/run/netns/podlab-pod-networking.pod.default.client CNI_IFNAME=lo CNI_PATH=$CNI_PATH $CNI_PATH/loopback < $G/cni/loopback.json
 ip netns exec podlab-pod-networking.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-ade33c4e38abd852 CNI_NETNS=/run/netns/podlab-pod-networking.pod.default.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=client' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 nsenter -t "$(cat "$STATE/client.pid")" --net --uts --ipc -- sleep infinity &
+# 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
+ip netns exec podlab-pod-networking.node.control-plane nft -f $G/nft/control-plane.nft
+ip netns exec podlab-pod-networking.node.worker-1 nft -f $G/nft/worker-1.nft
+ip netns exec podlab-pod-networking.node.worker-2 nft -f $G/nft/worker-2.nft
+ip netns exec podlab-pod-networking.node.worker-3 nft -f $G/nft/worker-3.nft

@@ -15,13 +15,16 @@ ip -n podlab-services.fabric -batch $G/ip/fabric.batch
 # 3. Each node: addresses, VXLAN device, routes; IP forwarding on (a node routes for its pods).
 ip -n podlab-services.node.control-plane -batch $G/ip/node-control-plane.batch
 bridge -n podlab-services.node.control-plane -batch $G/ip/fdb-control-plane.batch
-ip netns exec podlab-services.node.control-plane sysctl -qw net.ipv4.ip_forward=1
+ip netns exec podlab-services.node.control-plane sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-services.node.worker-1 -batch $G/ip/node-worker-1.batch
 bridge -n podlab-services.node.worker-1 -batch $G/ip/fdb-worker-1.batch
-ip netns exec podlab-services.node.worker-1 sysctl -qw net.ipv4.ip_forward=1
+ip netns exec podlab-services.node.worker-1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-services.node.worker-2 -batch $G/ip/node-worker-2.batch
 bridge -n podlab-services.node.worker-2 -batch $G/ip/fdb-worker-2.batch
-ip netns exec podlab-services.node.worker-2 sysctl -qw net.ipv4.ip_forward=1
+ip netns exec podlab-services.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip -n podlab-services.gateway -batch $G/ip/gateway.batch
+ip netns exec podlab-services.gateway sysctl -qw net.ipv4.ip_forward=1
+ip -n podlab-services.host.internet -batch $G/ip/host-internet.batch
 # 4. Pods: a pause process holds each pod's network, UTS and IPC namespaces; the CNI plugins wire
 #    it into its node's cni0 bridge (run inside the node namespace, as a kubelet would).
 build/native/pause --netns /run/netns/podlab-services.pod.default.web-1 --hostname web-1 > "$STATE/web-1.pause" &
@@ -60,3 +63,9 @@ build/native/pause --netns /run/netns/podlab-services.pod.default.client --hostn
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-services.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-c16b7a1c8d834cc2 CNI_NETNS=/run/netns/podlab-services.pod.default.client CNI_IFNAME=lo CNI_PATH=$CNI_PATH $CNI_PATH/loopback < $G/cni/loopback.json
 ip netns exec podlab-services.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-c16b7a1c8d834cc2 CNI_NETNS=/run/netns/podlab-services.pod.default.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=client' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
+nsenter --net=/run/netns/podlab-services.host.internet -- node assets/workload.mjs http-echo --port 80 --pod internet &
+# 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
+ip netns exec podlab-services.node.control-plane nft -f $G/nft/control-plane.nft
+ip netns exec podlab-services.node.worker-1 nft -f $G/nft/worker-1.nft
+ip netns exec podlab-services.node.worker-2 nft -f $G/nft/worker-2.nft
+ip netns exec podlab-services.gateway nft -f $G/nft/gateway.nft

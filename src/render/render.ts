@@ -95,7 +95,8 @@ export function render(plan: Plan): Rendered {
     nodeNetns: nodeNetns.get(p.node)!,
     containers: p.containers.map((c) => ({ ...c, argvText: containerArgv(c.argv, 'assets/workload.mjs').map(shellQuote).join(' ') })),
   }));
-  files.push(['up.sh', template('up.sh')({ banner, plan, pods })]);
+  const hosts = plan.hosts.map((h) => ({ ...h, containers: h.containers.map((c) => ({ ...c, argvText: containerArgv(c.argv, 'assets/workload.mjs').map(shellQuote).join(' ') })) }));
+  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts })]);
   files.push(['down.sh', template('down.sh')({ banner, plan, pods, namespaces })]);
 
   const nodes = plan.nodes.map((n) => ({

@@ -11,6 +11,8 @@ import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
 import { PAUSE_BIN, WORKLOAD_SCRIPT } from './host.ts';
 import { recordOf, stopProcesses } from './procs.ts';
+import { startHosts } from './pods.ts';
+import { syncServices } from './services.ts';
 import { coalescedWriter, journal, stateDir, writeState, type LabState } from './state.ts';
 
 export interface UpOptions {
@@ -20,6 +22,9 @@ export interface UpOptions {
   /** Test hook: stop (as if killed) right after this many steps have been journaled. */
   crashAfterStep?: number;
 }
+
+/** The journaled steps of `up`, in order (the crash tests kill it after each). */
+export const STEPS = ['state', 'namespaces', 'node-network', 'nodes', 'pods', 'services', 'up'] as const;
 
 /** How many pods are wired at once (each runs a few short-lived processes). */
 const POD_CONCURRENCY = 8;
@@ -47,11 +52,23 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   await must(ex, ['ip', '-n', plan.fabric.netns, '-batch', `${files}/ip/fabric.batch`]);
 
   step('nodes');
-  await parallel(plan.nodes, plan.nodes.length, async (node) => {
-    await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
-    if (node.vxlan) await must(ex, ['bridge', '-n', node.netns, '-batch', `${files}/ip/fdb-${node.name}.batch`]);
-    await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-  });
+  await Promise.all([
+    parallel(plan.nodes, plan.nodes.length, async (node) => {
+      await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
+      if (node.vxlan) await must(ex, ['bridge', '-n', node.netns, '-batch', `${files}/ip/fdb-${node.name}.batch`]);
+      // Nodes route for their pods; bridged pod-to-pod packets pass the node's nftables hooks (br_netfilter), as kube-proxy needs.
+      await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
+    }),
+    ...(plan.gateway
+      ? [
+          (async () => {
+            await must(ex, ['ip', '-n', plan.gateway!.netns, '-batch', `${files}/ip/gateway.batch`]);
+            await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${plan.gateway!.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+          })(),
+        ]
+      : []),
+    ...plan.hosts.map((h) => must(ex, ['ip', '-n', h.netns, '-batch', `${files}/ip/host-${h.name}.batch`])),
+  ]);
 
   step('pods');
   const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
@@ -72,6 +89,12 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   } finally {
     saver.flush();
   }
+
+  await startHosts(plan, state);
+
+  step('services');
+  await syncServices(ex, state);
+  writeState(state);
 
   state.status = 'up';
   step('up');
