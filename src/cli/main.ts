@@ -17,6 +17,8 @@ import { checkHost, probeKernel } from '../runtime/host.ts';
 import { readState } from '../runtime/state.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
+import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
+import { realExecutor } from '../runtime/exec.ts';
 import { runChecks } from '../check/run.ts';
 import type { CheckResult } from '../check/checks.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
@@ -102,8 +104,21 @@ function printStatus(s: LabStatus): void {
   for (const n of s.nodes) process.stdout.write(`  node ${n.name.padEnd(16)} ${n.ip.padEnd(15)} pods ${n.podCidr.padEnd(18)} ${n.present ? '' : red('(namespace missing)')}\n`);
   for (const p of s.pods) {
     const procs = [p.pause ? `pause ${p.pause.pid}${p.pause.alive ? '' : red(' dead')}` : p.hostNetwork ? 'hostNetwork' : 'no sandbox', ...p.containers.map((c) => `${c.name} ${c.pid}${c.alive ? '' : red(' dead')}`)];
-    process.stdout.write(`  pod  ${`${p.namespace}/${p.name}`.padEnd(24)} ${p.ip.padEnd(15)} on ${p.node.padEnd(14)} ${procs.join(', ')}\n`);
+    process.stdout.write(`  pod  ${`${p.namespace}/${p.name}`.padEnd(24)} ${(p.running ? p.ip : '-').padEnd(15)} on ${p.node.padEnd(14)} ${p.running ? procs.join(', ') : dim('deleted')}\n`);
   }
+  for (const v of s.services) {
+    const addr = v.type === 'ExternalName' ? `→ ${v.externalName}` : `${v.clusterIP}${v.loadBalancerIP ? `, lb ${v.loadBalancerIP}` : ''}`;
+    const extras = [
+      v.sessionAffinity !== 'None' ? `affinity ${v.sessionAffinity}` : '',
+      v.externalTrafficPolicy !== 'Cluster' ? `externalTrafficPolicy ${v.externalTrafficPolicy}` : '',
+      v.internalTrafficPolicy !== 'Cluster' ? `internalTrafficPolicy ${v.internalTrafficPolicy}` : '',
+    ].filter(Boolean);
+    process.stdout.write(`  svc  ${`${v.namespace}/${v.name}`.padEnd(24)} ${v.type.padEnd(12)} ${addr}  ${v.ports.join(' ')}${extras.length ? dim(`  (${extras.join(', ')})`) : ''}\n`);
+    if (v.type !== 'ExternalName')
+      process.stdout.write(`       endpoints: ${v.endpoints.length ? v.endpoints.map((e) => `${e.pod}@${e.ip}:${Object.values(e.ports).join(',')} (${e.node})`).join('  ') : red('none')}\n`);
+  }
+  if (s.gateway) process.stdout.write(`  gateway ${s.gateway.nodeIp}${s.gateway.externalIp ? ` / ${s.gateway.externalIp}` : ''}${s.gateway.loadBalancerIps.length ? `, load-balancer addresses ${s.gateway.loadBalancerIps.join(', ')}` : ''}\n`);
+  for (const h of s.hosts) process.stdout.write(`  host ${h.name.padEnd(24)} ${h.ip.padEnd(15)} on the ${h.network === 'external' ? 'external network' : 'node network'}\n`);
 }
 
 const program = new Command();
@@ -253,9 +268,9 @@ program
 
 program
   .command('exec')
-  .description('Run a command inside a pod (its network, UTS and IPC namespaces) or a node (node/<name>).')
+  .description('Run a command inside a pod (its network, UTS and IPC namespaces), a node (node/<name>), an outside host (host/<name>) or the gateway.')
   .argument('<lab>', 'lab name or file')
-  .argument('<target>', 'pod, namespace/pod, or node/<name>')
+  .argument('<target>', 'pod, namespace/pod, node/<name>, host/<name> or gateway')
   .argument('<command...>', 'the command, after --')
   .usage('<lab> <target> -- <command...>')
   .action(async (arg: string, target: string, command: string[]) => {
@@ -283,11 +298,13 @@ program
   .command('logs')
   .description("Print a pod's container logs.")
   .argument('<lab>', 'lab name or file')
-  .argument('<pod>', 'pod, or pod/container')
+  .argument('<pod>', 'pod, pod/container, or host/<name>')
   .action(async (arg: string, ref: string) => {
     const lab = await labName(arg);
     const state = readState(lab);
-    const [podName, container] = ref.split('/');
+    const parts = ref.split('/');
+    // host/<name>[/container]: a host's programs are kept under `host.<name>`.
+    const [podName, container] = parts[0] === 'host' ? [`host.${parts[1]}`, parts[2]] : parts;
     const pod = state?.pods[podName!];
     if (!pod) {
       process.stderr.write(`lab "${lab}" has no running pod "${podName}"\n`);
@@ -307,6 +324,55 @@ program
   .action(async (arg: string, opts: { json?: boolean }) => {
     throw new Exit(await checkLive(await labName(arg), opts.json));
   });
+
+const pod = program
+  .command('pod')
+  .description('Delete, create or re-create a pod of a live lab, as a ReplicaSet would; Services follow its new IP.')
+  .addHelpText('after', `
+A deleted pod leaves its Services' endpoints at once; a created pod gets a new sandbox and a new IP
+(the next free address of its node's pod CIDR) and joins them again. Only the changed rules are sent
+to each node's nftables table. Try:
+  podlab pod recreate services web-1 && podlab status services`);
+
+async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, name: string, opts: { json?: boolean }): Promise<void> {
+  const lab = await labName(arg);
+  const state = readState(lab);
+  if (!state || state.status !== 'up') {
+    process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}\n`);
+    throw new Exit(EXIT.cannotRun);
+  }
+  try {
+    const before = state.pods[name]?.ip;
+    const r = action === 'delete' ? { sync: await deletePod(realExecutor, state, name) } : action === 'create' ? await createPod(realExecutor, state, name) : await recreatePod(realExecutor, state, name);
+    const ip = 'ip' in r ? r.ip : undefined;
+    const applied = r.sync?.applied ?? [];
+    if (opts.json) process.stdout.write(`${JSON.stringify({ lab, pod: name, action, oldIp: before ?? null, ip: ip ?? null, rulesApplied: applied }, null, 2)}\n`);
+    else {
+      const what = action === 'delete' ? `deleted (was ${before})` : action === 'create' ? `created at ${ip}` : `re-created: ${before} → ${ip}`;
+      process.stdout.write(`${green('✓')} pod ${name} ${what}\n`);
+      for (const a of applied) process.stdout.write(dim(`  ${a.target}: ${a.lines} rule change(s) in ${a.ms} ms\n`));
+    }
+  } catch (e) {
+    if (e instanceof PodError) {
+      process.stderr.write(`${e.message}\n`);
+      throw new Exit(EXIT.failed);
+    }
+    throw e;
+  }
+}
+
+for (const [action, description] of [
+  ['delete', 'Stop the pod, release its IP (CNI DEL) and remove it from its Services.'],
+  ['create', 'Create a deleted pod again: a new sandbox and a new IP.'],
+  ['recreate', 'Delete, then create (what `kubectl delete pod` looks like under a ReplicaSet).'],
+] as const)
+  pod
+    .command(action)
+    .description(description)
+    .argument('<lab>', 'lab name or file')
+    .argument('<pod>', 'pod name')
+    .option('--json', 'print the result as JSON')
+    .action((arg: string, name: string, opts: { json?: boolean }) => podAction(action, arg, name, opts));
 
 registerDoctor(program);
 

@@ -7,6 +7,7 @@ import { NETNS_RUN_DIR } from '../constants.ts';
 import { labNamespacesOnHost, labsOnHost } from './down.ts';
 import { isAlive } from './procs.ts';
 import { readState } from './state.ts';
+import { serviceKey } from '../plan/services.ts';
 
 export interface LabStatus {
   lab: string;
@@ -20,16 +21,35 @@ export interface LabStatus {
     name: string;
     node: string;
     ip: string;
+    running: boolean;
     hostNetwork: boolean;
     pause?: { pid: number; alive: boolean };
     containers: { name: string; pid: number; alive: boolean }[];
   }[];
+  services: {
+    namespace: string;
+    name: string;
+    type: string;
+    clusterIP: string;
+    loadBalancerIP?: string;
+    externalName?: string;
+    /** `80/TCP→http`, `80:30080/TCP→8080` */
+    ports: string[];
+    sessionAffinity: string;
+    externalTrafficPolicy: string;
+    internalTrafficPolicy: string;
+    /** What the kube-proxy tables are programmed with now. */
+    endpoints: { pod: string; node: string; ip: string; ports: Record<string, number> }[];
+  }[];
+  hosts: { name: string; network: string; ip: string }[];
+  gateway?: { nodeIp: string; externalIp?: string; loadBalancerIps: string[] };
 }
 
 export function labStatus(lab: string): LabStatus | undefined {
   const state = readState(lab);
   const namespaces = labNamespacesOnHost(lab);
-  if (!state) return namespaces.length ? { lab, status: 'orphaned (no state; run podlab down)', namespaces: namespaces.length, nodes: [], pods: [] } : undefined;
+  if (!state)
+    return namespaces.length ? { lab, status: 'orphaned (no state; run podlab down)', namespaces: namespaces.length, nodes: [], pods: [], services: [], hosts: [] } : undefined;
   const plan = state.plan;
   return {
     lab,
@@ -38,13 +58,32 @@ export function labStatus(lab: string): LabStatus | undefined {
     cni: plan.cni.type,
     namespaces: namespaces.length,
     nodes: plan.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip, podCidr: n.podCidr, netns: n.netns, present: existsSync(`${NETNS_RUN_DIR}/${n.netns}`) })),
+    services: plan.services.map((sv) => ({
+      namespace: sv.namespace,
+      name: sv.name,
+      type: sv.type,
+      clusterIP: sv.headless ? 'None' : (sv.clusterIP ?? ''),
+      ...(sv.loadBalancerIP ? { loadBalancerIP: sv.loadBalancerIP } : {}),
+      ...(sv.externalName ? { externalName: sv.externalName } : {}),
+      ports: sv.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}→${p.targetPort}`),
+      sessionAffinity: sv.sessionAffinity,
+      externalTrafficPolicy: sv.externalTrafficPolicy,
+      internalTrafficPolicy: sv.internalTrafficPolicy,
+      endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: e.ip, ports: e.ports })) ?? [],
+    })),
+    hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip })),
+    ...(plan.gateway
+      ? { gateway: { nodeIp: plan.gateway.nodeSide.ip, ...(plan.gateway.externalSide ? { externalIp: plan.gateway.externalSide.ip } : {}), loadBalancerIps: plan.gateway.loadBalancerIps } }
+      : {}),
     pods: plan.pods.map((p) => {
-      const ps = state.pods[p.name];
+      const ps = state.pods[p.name] as (typeof state.pods)[string] | undefined;
       return {
         namespace: p.namespace,
         name: p.name,
         node: p.node,
         ip: ps?.ip ?? p.ip,
+        /** False once `podlab pod delete` removed it. */
+        running: !!ps,
         hostNetwork: p.hostNetwork,
         pause: ps?.pause && { pid: ps.pause.pid, alive: isAlive(ps.pause) },
         containers: Object.entries(ps?.containers ?? {}).map(([name, c]) => ({ name, pid: c.pid, alive: isAlive(c) })),
