@@ -56,7 +56,7 @@ beforeAll(async () => {
 
 describe('error baselines (test/fixtures/bad-labs)', () => {
   it('has fixtures', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(26);
+    expect(fixtures.length).toBeGreaterThanOrEqual(55);
   });
 
   it('has no stray baselines', () => {
