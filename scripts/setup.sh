@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(iproute2 nftables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev)
+# iptables: the CNI portmap plugin (hostPort) programs iptables (nft backend) inside node namespaces.
+PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

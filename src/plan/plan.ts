@@ -352,7 +352,14 @@ export function buildPlan(lab: Lab): Plan {
     ...(gateway ? { gateway } : {}),
     ...(hasExternal ? { externalNetwork: { cidr: ip.formatCidr(extNet), bridge: EXTERNAL_BRIDGE } } : {}),
     checks,
-    kernelFeatures: ['veth', 'bridge', ...(flannel ? ['vxlan'] : []), 'nftables'],
+    kernelFeatures: [
+      'veth',
+      'bridge',
+      ...(flannel ? ['vxlan'] : []),
+      'nftables',
+      'br_netfilter',
+      ...(nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
+    ],
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CNI_PLUGIN_DIRS, NOTHING_CHANGED } from '../constants.ts';
+import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import { realExecutor, type Executor } from './exec.ts';
 
@@ -19,6 +19,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   bridge: 'iproute2',
   nsenter: 'util-linux',
   ping: 'iputils-ping',
+  nft: 'nftables',
+  iptables: 'iptables',
 };
 
 function onPath(tool: string): boolean {
@@ -49,7 +51,7 @@ export async function ensurePause(ex: Executor = realExecutor): Promise<Diagnost
 export async function checkHost(ex: Executor = realExecutor): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   if (process.getuid?.() !== 0) out.push(diag('PL3003', [], 'building a lab needs root (network namespaces, veth pairs, CNI plugins)', `Run it with sudo, or as root. ${NOTHING_CHANGED}`));
-  for (const tool of ['ip', 'bridge', 'nsenter'])
+  for (const tool of ['ip', 'bridge', 'nsenter', 'nft'])
     if (!onPath(tool)) out.push(diag('PL3002', [], `the "${tool}" command is missing`, `apt-get install ${DEBIAN_PACKAGE[tool]} (or run scripts/setup.sh). ${NOTHING_CHANGED}`));
   if (!cniPluginDir())
     out.push(diag('PL3002', [], `the CNI reference plugins (bridge, host-local, loopback) are not in ${CNI_PLUGIN_DIRS.join(' or ')}`, `apt-get install containernetworking-plugins (or run scripts/setup.sh). ${NOTHING_CHANGED}`));
@@ -75,6 +77,38 @@ const FEATURE_HINT: Record<string, string> = {
   ipip: 'Calico IPIP mode needs CONFIG_NET_IPIP; use VXLAN encapsulation or no encapsulation.',
 };
 
+/** A tiny table using what podlab's kube-proxy needs: NAT, numgen, fib, concatenations, a dynamic set with timeouts. */
+const NFT_PROBE = `table ip probe {
+  set s {
+    type ipv4_addr
+    flags dynamic,timeout
+    timeout 10s
+  }
+  chain c {
+    type nat hook prerouting priority dstnat; policy accept;
+    fib daddr type local ip daddr . meta l4proto . th dport { 10.0.0.1 . tcp . 80 } update @s { ip saddr }
+    meta l4proto tcp dnat to numgen random mod 2 map { 0 : 10.0.0.2 . 80, 1 : 10.0.0.3 . 80 }
+  }
+}
+`;
+
+/** Features probed other than by creating a device: nftables NAT, br_netfilter, the iptables tool (portmap). */
+async function probeSpecial(feature: string, ns: string, ex: Executor): Promise<Diagnostic | undefined> {
+  const inNs = ['nsenter', `--net=${NETNS_RUN_DIR}/${ns}`, '--'];
+  if (feature === 'nftables') {
+    const r = await ex.run([...inNs, 'nft', '-f', '-'], { input: NFT_PROBE });
+    if (r.exitCode !== 0)
+      return diag('PL3001', [], `this kernel cannot load podlab's kube-proxy rules (nftables with NAT, numgen, fib and dynamic sets): ${r.stderr.trim().split('\n')[0]}`, `Enable CONFIG_NF_TABLES, CONFIG_NFT_NAT, CONFIG_NFT_NUMGEN, CONFIG_NFT_FIB_IPV4. ${NOTHING_CHANGED}`);
+  } else if (feature === 'br_netfilter') {
+    const r = await ex.run([...inNs, 'sysctl', '-n', 'net.bridge.bridge-nf-call-iptables']);
+    if (r.exitCode !== 0)
+      return diag('PL3001', [], 'this kernel has no br_netfilter (net.bridge.bridge-nf-call-iptables), which Services need for pods on one node reaching each other through a Service', `Load it (modprobe br_netfilter) or build CONFIG_BRIDGE_NETFILTER. ${NOTHING_CHANGED}`);
+  } else if (feature === 'iptables') {
+    if (!onPath('iptables')) return diag('PL3002', [], 'the "iptables" command is missing; the CNI portmap plugin (hostPort) needs it', `apt-get install iptables (or run scripts/setup.sh). ${NOTHING_CHANGED}`);
+  }
+  return undefined;
+}
+
 /** Returns a PL3001 diagnostic per feature the kernel lacks. Needs root. */
 export async function probeKernel(features: readonly string[], ex: Executor = realExecutor): Promise<Diagnostic[]> {
   const ns = `podlab-probe.${process.pid}`;
@@ -83,6 +117,11 @@ export async function probeKernel(features: readonly string[], ex: Executor = re
   if (add.exitCode !== 0) return [diag('PL3001', [], `network namespaces are not available: ${add.stderr.trim()}`, NOTHING_CHANGED)];
   try {
     for (const f of features) {
+      const special = await probeSpecial(f, ns, ex);
+      if (special) {
+        out.push(special);
+        continue;
+      }
       const probe = PROBES[f];
       if (!probe) continue;
       const r = await ex.run(['ip', '-n', ns, ...probe]);

@@ -16,4 +16,9 @@ describe.skipIf(!live)('kernel feature probe', () => {
     expect(missing[0]!.hint).toContain('Nothing was changed on this host.');
     expect(listNetns().filter((n) => n.startsWith('podlab-probe'))).toEqual([]);
   });
+
+  it("loads podlab's kube-proxy features for real (nftables NAT, numgen, fib, dynamic sets; br_netfilter per namespace)", async () => {
+    expect(await probeKernel(['nftables', 'br_netfilter', 'iptables'])).toEqual([]);
+    expect(listNetns().filter((n) => n.startsWith('podlab-probe'))).toEqual([]);
+  });
 });
