@@ -1,0 +1,189 @@
+/**
+ * The judges of the Service checks (several HTTP requests, UDP), on outputs recorded from real
+ * runs of assets/workload.mjs (test/fixtures/outputs). They were recorded on 127.0.0.1: three
+ * http-echo servers (--pod web-1/web-2/web-3) behind a small round-robin TCP proxy for the
+ * spread, one server alone for a single pod, a closed port for the refusal, a proxy whose third
+ * backend is closed for the reset half way, a udp-echo server, a UDP socket that never answers,
+ * and a closed UDP port. The addresses are then replaced by the ones a lab would show.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildProbe, judge } from '../../src/check/checks.ts';
+import { validateValue } from '../../src/compile/compile.ts';
+import { buildPlan, type PlanCheck } from '../../src/plan/plan.ts';
+import type { LabSpec } from '../../src/index.ts';
+
+const web = (node: string) => ({ node, labels: { app: 'web' }, containers: [{ name: 'web', workload: { kind: 'http-echo' as const } }] });
+const spec: LabSpec = {
+  name: 'j',
+  nodes: { 'worker-1': {}, 'worker-2': {} }, // 172.16.94.10, .11
+  pods: {
+    client: { node: 'worker-1' }, // 10.244.0.2
+    'web-1': web('worker-1'),
+    'web-2': web('worker-2'),
+    'web-3': web('worker-2'),
+    echo: { node: 'worker-2', labels: { app: 'echo' }, containers: [{ name: 'echo', workload: { kind: 'udp-echo', port: 5353 } }] },
+  },
+  services: {
+    web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    'web-sticky': { selector: { app: 'web' }, sessionAffinity: 'ClientIP', ports: [{ port: 80, targetPort: 8080 }] },
+    'web-np': { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
+    'echo-udp': { selector: { app: 'echo' }, ports: [{ protocol: 'UDP', port: 53, targetPort: 5353 }] },
+  },
+  hosts: { internet: { network: 'external' } }, // 203.0.113.10
+  checks: [
+    { kind: 'http', from: 'client', to: 'svc/web', requests: 6, expectSpread: 3, expectNoNat: true },
+    { kind: 'http', from: 'client', to: 'svc/web-sticky', requests: 5, expectSticky: true },
+    { kind: 'http', from: 'host/internet', to: 'node/worker-1', port: 30080, requests: 6, expectSpread: 2, expectSource: 'nodes' },
+    { kind: 'http', from: 'host/internet', to: 'node/worker-2', port: 30080, requests: 6, expectSource: 'host/internet' },
+    { kind: 'udp', from: 'client', to: 'svc/echo-udp' },
+    { kind: 'udp', from: 'client', to: 'svc/echo-udp', expect: 'no-reach' },
+    { kind: 'http', from: 'client', to: 'svc/web', requests: 3, expect: 'no-reach' },
+  ],
+};
+const { lab, diagnostics } = validateValue(spec, 'j.lab.ts');
+if (!lab) throw new Error(`the judge lab is invalid: ${JSON.stringify(diagnostics)}`);
+const plan = buildPlan(lab);
+const [spread, sticky, sourceNodes, sourceHost, udp, udpDeny, httpDeny] = plan.checks as [PlanCheck, PlanCheck, PlanCheck, PlanCheck, PlanCheck, PlanCheck, PlanCheck];
+
+const CLIENT_POD = '10.244.0.2';
+const WORKER_1 = '172.16.94.10';
+const WORKER_2_CNI0 = '10.244.1.1';
+const INTERNET = '203.0.113.10';
+const out = (stdout: string, exitCode = 0, stderr = '') => ({ stdout, stderr, exitCode });
+const fixture = (f: string) => readFileSync(`test/fixtures/outputs/${f}`, 'utf8');
+/** A recorded http-get --count answer, as if the servers had seen `client`. */
+const answers = (f: string, client: string) => fixture(f).replaceAll('127.0.0.1', client);
+/** A recorded udp-echo-client answer, with the addresses a check through a Service shows. */
+const udpAnswer = (f: string, local: string, remote: string) => JSON.stringify({ ...JSON.parse(fixture(f)), local, remote });
+
+describe('the judge lab', () => {
+  it('has the addresses the outputs are given', () => {
+    expect(plan.pods.find((p) => p.name === 'client')!.ip).toBe(CLIENT_POD);
+    expect(plan.nodes.map((n) => [n.ip, n.podGateway])).toEqual([[WORKER_1, '10.244.0.1'], ['172.16.94.11', WORKER_2_CNI0]]);
+    expect(plan.hosts[0]!.ip).toBe(INTERNET);
+    expect([spread.to, udp.to, udp.port]).toEqual([{ kind: 'svc', name: 'svc/web', ip: '10.96.0.1' }, { kind: 'svc', name: 'svc/echo-udp', ip: '10.96.0.4' }, 53]);
+  });
+});
+
+describe('http judge, several requests: expectSpread', () => {
+  it('passes when at least that many pods answered, and lists who answered how often', () => {
+    const v = judge(plan, spread, out(answers('http-get-count-spread.txt', CLIENT_POD)));
+    expect(v).toEqual({
+      ok: true,
+      expected: `reaches svc/web (10.96.0.1):80; status 200, at least 3 different pods answer 6 requests, server sees the client's own IP (${CLIENT_POD}), no NAT`,
+      seen: '6 answers from web-1 ×3, web-2 ×2, web-3 ×1',
+    });
+  });
+
+  it('fails when fewer pods answered, naming them', () => {
+    const v = judge(plan, spread, out(answers('http-get-count-one-pod.txt', CLIENT_POD)));
+    expect(v.ok).toBe(false);
+    expect(v.seen).toBe('5 answers from web-1 ×5 — only 1 pod(s) answered: web-1 ×5');
+  });
+
+  it('fails when the spread is there but the source was translated, naming the address seen', () => {
+    const v = judge(plan, spread, out(answers('http-get-count-spread.txt', WORKER_1)));
+    expect(v.ok).toBe(false);
+    expect(v.seen).toContain(`server saw client ${WORKER_1}: the source was translated`);
+    expect(v.seen).not.toContain('only');
+  });
+});
+
+describe('http judge, several requests: expectSticky', () => {
+  it('passes when one pod answered every request', () => {
+    const v = judge(plan, sticky, out(answers('http-get-count-one-pod.txt', CLIENT_POD)));
+    expect(v.ok).toBe(true);
+    expect(v.expected).toContain('one pod answers all 5 requests (session affinity)');
+  });
+
+  it('fails when several pods answered, naming them', () => {
+    const v = judge(plan, sticky, out(answers('http-get-count-spread.txt', CLIENT_POD)));
+    expect(v.ok).toBe(false);
+    expect(v.seen).toContain('3 pods answered: web-1 ×3, web-2 ×2, web-3 ×1');
+  });
+});
+
+describe('http judge: expectSource', () => {
+  it('nodes: any address of any node counts (node IP, cni0 gateway)', () => {
+    expect(judge(plan, sourceNodes, out(answers('http-get-count-spread.txt', WORKER_1))).ok).toBe(true);
+    expect(judge(plan, sourceNodes, out(answers('http-get-count-spread.txt', WORKER_2_CNI0))).ok).toBe(true);
+  });
+
+  it('nodes: the client\'s own address (no SNAT) fails, and says what was seen', () => {
+    const v = judge(plan, sourceNodes, out(answers('http-get-count-spread.txt', INTERNET)));
+    expect(v.ok).toBe(false);
+    expect(v.seen).toContain(`server saw client ${INTERNET}, which is not nodes`);
+    expect(v.expected).toContain(`server sees the source as nodes (${WORKER_1} or 10.244.0.1 or 10.244.0.0 or 172.16.94.11`);
+  });
+
+  it('host/<name>: passes when the client IP survived, fails on a node address (SNAT)', () => {
+    expect(judge(plan, sourceHost, out(answers('http-get-count-one-pod.txt', INTERNET))).ok).toBe(true);
+    const v = judge(plan, sourceHost, out(answers('http-get-count-one-pod.txt', WORKER_1)));
+    expect(v.ok).toBe(false);
+    expect(v.seen).toContain(`server saw client ${WORKER_1}, which is not host/internet`);
+  });
+});
+
+describe('http judge, several requests: failures', () => {
+  it('a refused connection fails a reach check and passes a no-reach check', () => {
+    const stdout = fixture('http-get-count-refused.txt');
+    const v = judge(plan, spread, out(stdout, 1));
+    expect(v.ok).toBe(false);
+    expect(v.seen).toBe('no HTTP answer (connect ECONNREFUSED 127.0.0.1:18089)');
+    expect(judge(plan, httpDeny, out(stdout, 1)).ok).toBe(true);
+  });
+
+  it('a connection reset after some answers fails a reach check, with the error', () => {
+    const v = judge(plan, spread, out(fixture('http-get-count-reset-midway.txt'), 1));
+    expect(v.ok).toBe(false);
+    expect(v.seen).toContain('ECONNRESET socket hang up');
+  });
+
+  it('output that is not JSON fails with its last line', () => {
+    const v = judge(plan, spread, out('', 2, 'workload: http-get: invalid --count "0"\nusage: …'));
+    expect(v.ok).toBe(false);
+    expect(v.seen).toContain('usage: …');
+  });
+});
+
+describe('udp judge', () => {
+  it('passes on an echo, showing both ends', () => {
+    const v = judge(plan, udp, out(udpAnswer('udp-echo-client-ok.txt', CLIENT_POD, '10.96.0.4')));
+    expect(v).toEqual({ ok: true, expected: 'reaches svc/echo-udp (10.96.0.4):53', seen: `echo from 10.96.0.4 to ${CLIENT_POD}` });
+  });
+
+  it('fails on a timeout (nothing answered) and on a refusal (ICMP port unreachable), saying which', () => {
+    const timeout = judge(plan, udp, out(fixture('udp-echo-client-timeout.txt'), 1));
+    expect(timeout.ok).toBe(false);
+    expect(timeout.seen).toBe('no echo (ETIMEDOUT reply from 127.0.0.1:18091 timed out after 1000ms)');
+    const refused = judge(plan, udp, out(fixture('udp-echo-client-refused.txt'), 1));
+    expect(refused.ok).toBe(false);
+    expect(refused.seen).toBe('no echo (recvmsg ECONNREFUSED 127.0.0.1:18092)');
+  });
+
+  it('an echo that differs from what was sent is no echo', () => {
+    const stdout = JSON.stringify({ ok: false, sent: 'podlab-check-4', received: 'garbled', local: CLIENT_POD, remote: '10.96.0.4', code: 'EMISMATCH', error: 'EMISMATCH echoed datagram differs from sent datagram' });
+    expect(judge(plan, udp, out(stdout, 1)).ok).toBe(false);
+  });
+
+  it('expect no-reach: passes on a timeout or refusal, fails on an echo', () => {
+    expect(judge(plan, udpDeny, out(fixture('udp-echo-client-timeout.txt'), 1)).ok).toBe(true);
+    expect(judge(plan, udpDeny, out(fixture('udp-echo-client-refused.txt'), 1)).ok).toBe(true);
+    expect(judge(plan, udpDeny, out(fixture('udp-echo-client-ok.txt'))).ok).toBe(false);
+  });
+});
+
+describe('probes of Service checks', () => {
+  it('send --count for several requests, and a message naming the check for UDP', () => {
+    expect(buildProbe(plan, spread, '/x/assets/workload.mjs').reproduce).toBe(
+      'podlab exec j client -- node assets/workload.mjs http-get --url http://10.96.0.1:80/ --timeout-ms 1000 --count 6',
+    );
+    expect(buildProbe(plan, sourceNodes, '/x/assets/workload.mjs').reproduce).toBe(
+      'podlab exec j host/internet -- node assets/workload.mjs http-get --url http://172.16.94.10:30080/ --timeout-ms 1000 --count 6',
+    );
+    expect(buildProbe(plan, udp, '/x/assets/workload.mjs').reproduce).toBe(
+      'podlab exec j client -- node assets/workload.mjs udp-echo-client --host 10.96.0.4 --port 53 --message podlab-check-4 --timeout-ms 1000',
+    );
+  });
+});
