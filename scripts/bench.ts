@@ -19,7 +19,7 @@
  * (after the step in flight has finished, so nothing is started behind `down`'s back).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -380,7 +380,7 @@ function table(rows: string[][]): string {
 
 function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number): string {
   const lines: string[] = [];
-  lines.push(`podlab benchmark — median of ${runs} run(s), ${cpus().length} CPUs, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}`);
+  lines.push(`podlab benchmark — median of ${runs} run(s), ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}`);
   lines.push('');
   lines.push(
     table([
@@ -446,7 +446,7 @@ async function main(): Promise<number> {
     at: new Date().toISOString(),
     commit: git.stdout.trim(),
     command: `node --import tsx scripts/bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(), node: process.version, iproute2: ipv.stdout.trim() },
+    machine: { loadavg1mAtEnd: round(loadavg()[0]!, 2), cpus: cpus().length, cpuModel: cpus()[0]?.model, kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(), node: process.version, iproute2: ipv.stdout.trim() },
     goals: GOALS,
     floorConcurrency: FLOOR_CONCURRENCY,
     sizes,
