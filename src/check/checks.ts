@@ -84,12 +84,16 @@ export function judge(plan: Plan, check: PlanCheck, r: RunResult): Verdict {
     } catch {
       out = { ok: false, error: lastLine(r) };
     }
-    reached = out.ok === true;
+    // Several requests: one answered is already "reached" (a later reset must not pass a no-reach check).
+    reached = out.ok === true || (out.answers?.length ?? 0) > 0;
     if (check.kind === 'tcp') seen = reached ? `connected from ${out.local} to ${check.to.ip}:${check.port}` : `no connection (${out.error ?? lastLine(r)})`;
     else if (check.kind === 'udp') seen = reached ? `echo from ${out.remote} to ${out.local}` : `no echo (${out.error ?? lastLine(r)})`;
     else if (out.answers) {
-      seen = reached ? `${out.answers.length} answers from ${describeSpread(out.answers)}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
-      if (reached && wantReach) extra = judgeAnswers(plan, check, out.status ?? 0, out.answers);
+      const n = out.answers.length;
+      seen = out.ok ? `${n} answers from ${describeSpread(out.answers)}` : `${n ? `${n} answer(s) from ${describeSpread(out.answers)}, then ` : ''}no HTTP answer (${out.error ?? lastLine(r)})`;
+      if (out.ok && wantReach) extra = judgeAnswers(plan, check, out.status ?? 0, out.answers);
+      // Some answered, then the connection failed: reached (so no-reach fails), but not every request (so reach fails too).
+      else if (!out.ok && n && wantReach) extra = { ok: false, expected: `all ${check.requests} requests answered`, seen: '' };
     } else {
       seen = reached ? `HTTP ${out.status}: ${(out.body ?? '').trim().slice(0, 200)}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
       if (reached && wantReach) extra = judgeHttpBody(plan, check, out.status ?? 0, out.body ?? '');
@@ -128,6 +132,7 @@ function judgeAnswers(plan: Plan, check: PlanCheck, status: number, answers: rea
   const problems: string[] = [];
   if (status !== 200) problems.push(`status was ${status}`);
   const pods = new Set(answers.map((a) => a.pod));
+  const echoPods = new Set(answers.flatMap((a) => (a.pod === null ? [] : [a.pod])));
   const clients = [...new Set(answers.map((a) => a.client ?? '(unknown)'))];
   if (check.expectPod) {
     wants.push(`answered by pod ${check.expectPod}`);
@@ -136,7 +141,7 @@ function judgeAnswers(plan: Plan, check: PlanCheck, status: number, answers: rea
   }
   if (check.expectSpread !== undefined) {
     wants.push(`at least ${check.expectSpread} different pods answer ${answers.length} requests`);
-    if (pods.size < check.expectSpread) problems.push(`only ${pods.size} pod(s) answered: ${describeSpread(answers)}`);
+    if (echoPods.size < check.expectSpread) problems.push(`only ${echoPods.size} pod(s) answered: ${describeSpread(answers)}`);
   }
   if (check.expectSticky) {
     wants.push(`one pod answers all ${answers.length} requests (session affinity)`);

@@ -51,7 +51,7 @@ export const CODES = {
   PL2019: 'load-balancer address unavailable',
   PL2020: 'Service selects no pod',
   PL2021: 'field not allowed for this Service type',
-  PL2022: 'hostPort used twice on one node',
+  PL2022: 'port used twice on one node',
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',
   PL3003: 'needs root',

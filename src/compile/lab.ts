@@ -150,7 +150,8 @@ export function normalize(spec: LabSpec, source: string): Lab {
       name,
       namespace: s.namespace ?? DEFAULTS.namespace,
       type: s.type ?? 'ClusterIP',
-      selector: s.selector,
+      // An empty selector selects nothing, as in Kubernetes (the Service's endpoints are managed by hand).
+      selector: s.selector && Object.keys(s.selector).length ? s.selector : undefined,
       ports: (s.ports ?? []).map((p) => ({
         name: p.name,
         protocol: p.protocol ?? 'TCP',

@@ -155,7 +155,23 @@ export const servicesAreValid: Rule = (lab, out) => {
   const nodePorts = new Map<number, string>();
   const lbIps = new Map<number, string>();
   const namespaces = new Set(lab.namespaces);
-  let poolLeft = pool ? ip.size(pool) - (pool.prefix < 31 ? 2 : 0) : 0;
+  // Addresses the pool cannot hand out: fixed node and host addresses, the gateway's, and given loadBalancerIPs.
+  const nodeNet = ip.parseCidr(lab.nodeNetwork.cidr);
+  const owners = new Map<number, string>();
+  for (const n of lab.nodes) if (n.ip && ip.parseIp(n.ip) !== undefined) owners.set(ip.parseIp(n.ip)!, `node "${n.name}"`);
+  for (const h of lab.hosts) if (h.ip && ip.parseIp(h.ip) !== undefined) owners.set(ip.parseIp(h.ip)!, `host "${h.name}"`);
+  if (nodeNet && lab.loadBalancer) owners.set(ip.nth(nodeNet, DEFAULTS.gatewayHost), 'the lab gateway');
+  const poolUsable = (a: number) => pool !== undefined && ip.contains(pool, a) && !ip.isNetworkOrBroadcast(pool, a);
+  const givenLb = new Set(lab.services.flatMap((s) => (s.type === 'LoadBalancer' && s.loadBalancerIP && ip.parseIp(s.loadBalancerIP) !== undefined ? [ip.parseIp(s.loadBalancerIP)!] : [])));
+  let poolLeft = pool ? ip.size(pool) - (pool.prefix < 31 ? 2 : 0) - [...new Set([...owners.keys(), ...givenLb])].filter(poolUsable).length : 0;
+  // Cluster IPs: every host address of the service network except the DNS one and the given ones.
+  if (serviceNet) {
+    const given = new Set(lab.services.flatMap((s) => (s.clusterIP && s.clusterIP !== 'None' && ip.parseIp(s.clusterIP) !== undefined ? [ip.parseIp(s.clusterIP)!] : [])));
+    const auto = lab.services.filter((s) => s.type !== 'ExternalName' && s.clusterIP === undefined).length;
+    const room = ip.size(serviceNet) - 2 - 1 - [...given].filter((a) => ip.contains(serviceNet, a) && !ip.isNetworkOrBroadcast(serviceNet, a) && a !== ip.nth(serviceNet, SERVICES.dnsHost)).length;
+    if (auto > room)
+      out.push(diag('PL2005', ['serviceCidr'], `service network ${lab.serviceCidr} has room for ${Math.max(0, room)} more cluster IP(s), but ${auto} Service(s) need one`, 'Use a larger serviceCidr.'));
+  }
   for (const s of lab.services) {
     const where = `Service "${s.namespace}/${s.name}"`;
     if (!namespaces.has(s.namespace))
@@ -220,10 +236,12 @@ export const servicesAreValid: Rule = (lab, out) => {
         const a = ip.parseIp(s.loadBalancerIP);
         const path = svcPath(s.name, 'loadBalancerIP');
         if (a === undefined || (pool && !ip.contains(pool, a))) out.push(diag('PL2019', path, `${where}: loadBalancerIP "${s.loadBalancerIP}" is not an address of the pool ${lab.loadBalancer.pool}`));
+        else if (pool && ip.isNetworkOrBroadcast(pool, a)) out.push(diag('PL2019', path, `${where}: loadBalancerIP ${s.loadBalancerIP} is the network or broadcast address of the pool ${lab.loadBalancer.pool}`));
+        else if (owners.has(a)) out.push(diag('PL2004', path, `${where}: loadBalancerIP ${s.loadBalancerIP} is already the address of ${owners.get(a)}`));
         else if (lbIps.has(a)) out.push(diag('PL2004', path, `${where}: loadBalancerIP ${s.loadBalancerIP} is already the address of ${lbIps.get(a)}`));
         else lbIps.set(a, where);
-        poolLeft--;
-      } else if (pool && --poolLeft < 0) out.push(diag('PL2019', svcPath(s.name, 'type'), `${where} gets no address: the pool ${lab.loadBalancer.pool} is used up`, 'Use a larger pool.'));
+      } else if (pool && --poolLeft < 0)
+        out.push(diag('PL2019', svcPath(s.name, 'type'), `${where} gets no address: the pool ${lab.loadBalancer.pool} is used up`, 'Use a larger pool, or move node and host addresses out of it.'));
     }
 
     // Selector and named target ports.
@@ -298,10 +316,13 @@ export const hostPortsAreUnique: Rule = (lab, out) => {
   for (const p of lab.pods)
     p.containers.forEach((c, i) =>
       c.ports.forEach((q, j) => {
-        if (!q.hostPort) return;
-        if (p.hostNetwork) return;
-        const key = `${p.node}/${q.protocol}/${q.hostPort}`;
-        if (seen.has(key)) out.push(diag('PL2022', podPath(p.name, 'containers', i, 'ports', j, 'hostPort'), `pod "${p.name}" asks for hostPort ${q.protocol}/${q.hostPort} on node "${p.node}", which pod "${seen.get(key)}" has already`));
+        // A hostNetwork pod's every port is a port of the node; other pods take only their hostPorts.
+        const port = p.hostNetwork ? q.containerPort : q.hostPort;
+        if (!port) return;
+        const key = `${p.node}/${q.protocol}/${port}`;
+        const path = podPath(p.name, 'containers', i, 'ports', j, p.hostNetwork ? 'containerPort' : 'hostPort');
+        if (seen.has(key) && seen.get(key) !== p.name)
+          out.push(diag('PL2022', path, `pod "${p.name}" needs ${q.protocol} port ${port} on node "${p.node}", which pod "${seen.get(key)}" has already`, p.hostNetwork ? 'A hostNetwork pod listens in the node\'s own network namespace.' : undefined));
         else seen.set(key, p.name);
       }),
     );
@@ -326,8 +347,14 @@ export const checksAreValid: Rule = (lab, out) => {
       else if (lb && service.type !== 'LoadBalancer') out.push(diag('PL2012', at('to'), `check "${c.name}" targets the load-balancer address of "${service.name}", which is of type ${service.type}`));
       else if (!lb && (service.type === 'ExternalName' || service.clusterIP === 'None'))
         out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${service.name}", which has no cluster IP (${service.type === 'ExternalName' ? 'ExternalName' : 'headless'})`));
-      else if (c.port !== undefined && !service.ports.some((p) => p.port === c.port))
-        out.push(diag('PL2014', at('port'), `check "${c.name}": Service "${service.name}" has no port ${c.port}`, `Its ports: ${service.ports.map((p) => p.port).join(', ')}.`));
+      else {
+        const protocol = c.kind === 'udp' ? 'UDP' : 'TCP';
+        const ports = service.ports.filter((p) => p.protocol === protocol);
+        if (c.port !== undefined && !ports.some((p) => p.port === c.port))
+          out.push(diag('PL2014', at('port'), `check "${c.name}": Service "${service.name}" has no ${protocol} port ${c.port}`, `Its ports: ${service.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}.`));
+        else if (c.kind !== 'ping' && !ports.length)
+          out.push(diag('PL2014', at('kind'), `check "${c.name}" is a ${c.kind} check, but Service "${service.name}" has no ${protocol} port`, `Its ports: ${service.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}.`));
+      }
     } else if (!machine(c.to) && ip.parseIp(c.to) === undefined)
       out.push(diag('PL2012', at('to'), `check "${c.name}" targets "${c.to}", which is not a pod, node/<name>, host/<name>, svc/<name>, lb/<name> or IPv4 address of this lab`));
     if (c.kind !== 'ping' && c.port === undefined && !service)

@@ -51,7 +51,10 @@ const KNOWN = [
   'name', 'description', 'nodeNetwork', 'cidr', 'nodes', 'role', 'ip', 'interface', 'podCidr', 'podCidrMaskSize',
   'serviceCidr', 'clusterDomain', 'namespaces', 'cni', 'type', 'vni', 'port', 'pods', 'namespace', 'node', 'labels',
   'hostNetwork', 'containers', 'workload', 'command', 'ports', 'containerPort', 'protocol', 'env', 'checks', 'kind',
-  'from', 'to', 'expect', 'timeoutMs', 'path', 'expectPod', 'expectNoNat',
+  'from', 'to', 'expect', 'timeoutMs', 'path', 'expectPod', 'expectNoNat', 'expectSource', 'requests', 'expectSpread',
+  'expectSticky', 'hostPort', 'services', 'selector', 'targetPort', 'nodePort', 'clusterIP', 'externalName',
+  'loadBalancerIP', 'sessionAffinity', 'externalTrafficPolicy', 'internalTrafficPolicy', 'natOutgoing', 'hosts',
+  'network', 'externalNetwork', 'loadBalancer', 'pool',
 ];
 
 /** The known name within edit distance 2, if any. */

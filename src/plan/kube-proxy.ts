@@ -71,16 +71,16 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
       for (const e of eps) hairpin.add(e.ip);
       if (sticky)
         for (const e of eps) {
-          sets.push({ kind: 'set', name: `aff.${id}/${e.ip}`, spec: ['type ipv4_addr', 'flags dynamic,timeout', `timeout ${SERVICES.affinityTimeoutSeconds}s`], elements: [] });
-          epChains.push({ name: `ep.${id}/${e.ip}`, rules: [`update @aff.${id}/${e.ip} { ip saddr }`, `meta l4proto ${proto(p)} dnat to ${e.ip}:${e.port}`] });
+          sets.push({ kind: 'set', name: `aff.${id}/${e.ip}/${e.port}`, spec: ['type ipv4_addr', 'flags dynamic,timeout', `timeout ${SERVICES.affinityTimeoutSeconds}s`], elements: [] });
+          epChains.push({ name: `ep.${id}/${e.ip}/${e.port}`, rules: [`update @aff.${id}/${e.ip}/${e.port} { ip saddr }`, `meta l4proto ${proto(p)} dnat to ${e.ip}:${e.port}`] });
         }
       const balance = (targets: typeof eps): string[] => {
         if (!targets.length) return ['drop'];
         if (sticky) {
           const pick = targets.length === 1
-            ? `goto ep.${id}/${targets[0]!.ip}`
-            : `numgen random mod ${targets.length} vmap { ${targets.map((e, i) => `${i} : goto ep.${id}/${e.ip}`).join(', ')} }`;
-          return [...targets.map((e) => `ip saddr @aff.${id}/${e.ip} goto ep.${id}/${e.ip}`), pick];
+            ? `goto ep.${id}/${targets[0]!.ip}/${targets[0]!.port}`
+            : `numgen random mod ${targets.length} vmap { ${targets.map((e, i) => `${i} : goto ep.${id}/${e.ip}/${e.port}`).join(', ')} }`;
+          return [...targets.map((e) => `ip saddr @aff.${id}/${e.ip}/${e.port} goto ep.${id}/${e.ip}/${e.port}`), pick];
         }
         if (targets.length === 1) return [`meta l4proto ${proto(p)} dnat to ${targets[0]!.ip}:${targets[0]!.port}`];
         return [`meta l4proto ${proto(p)} dnat to numgen random mod ${targets.length} map { ${targets.map((e, i) => `${i} : ${e.ip} . ${e.port}`).join(', ')} }`];
@@ -93,14 +93,21 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
 
       const exposed = p.nodePort !== undefined || s.loadBalancerIP !== undefined;
       if (!exposed) continue;
+      // Where in-cluster traffic to a NodePort or load-balancer address goes: every endpoint, even
+      // when internalTrafficPolicy keeps the cluster IP local.
+      let clusterWide = `svc.${id}`;
+      if (s.externalTrafficPolicy === 'Local' && s.internalTrafficPolicy === 'Local') {
+        clusterWide = `all.${id}`;
+        svcChains.push({ name: clusterWide, rules: balance(eps) });
+      }
       svcChains.push({
         name: `ext.${id}`,
         rules: s.externalTrafficPolicy === 'Local'
           ? [
               // Pods and the node itself still reach every endpoint; only outside clients are kept local.
-              `ip saddr ${ctx.podCidr} goto svc.${id}`,
+              `ip saddr ${ctx.podCidr} goto ${clusterWide}`,
               'fib saddr type local jump mark-for-masquerade',
-              `fib saddr type local goto svc.${id}`,
+              `fib saddr type local goto ${clusterWide}`,
               ...balance(local),
             ]
           : ['jump mark-for-masquerade', ...balance(eps)],

@@ -167,27 +167,33 @@ export function buildPlan(lab: Lab): Plan {
   const podNet = ip.parseCidr(lab.podCidr)!;
   const stateDir = `${STATE_ROOT}/${lab.name}`;
 
-  // Node addresses: fixed ones as given, the rest from .10 upward skipping taken ones.
-  const taken = new Set(lab.nodes.filter((n) => n.ip).map((n) => ip.parseIp(n.ip!)!));
-  let next = ip.nth(nodeNet, DEFAULTS.firstNodeHost);
-  const nodeIps = lab.nodes.map((n) => {
-    if (n.ip) return n.ip;
-    while (taken.has(next)) next++;
-    taken.add(next);
-    return ip.formatIp(next++);
-  });
-
   // The gateway exists when something lies beyond it: an external host, or load-balancer addresses.
   const extNet = ip.parseCidr(lab.externalNetwork.cidr)!;
   const hasExternal = lab.hosts.some((h) => h.network === 'external');
   const hasGateway = hasExternal || !!lab.loadBalancer;
   const gatewayIp = ip.nth(nodeNet, DEFAULTS.gatewayHost);
   const gatewayExtIp = ip.nth(extNet, DEFAULTS.gatewayHost);
-  // Hosts on the node network continue the nodes' numbering; external ones start at .10.
-  for (const h of lab.hosts) if (h.ip && h.network === 'nodes') taken.add(ip.parseIp(h.ip)!);
+  const pool = lab.loadBalancer ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
+
+  // Node addresses: fixed ones as given, the rest from .10 upward. Automatic numbering (nodes, then
+  // hosts on the node network) skips every address given to something, the gateway's, and the pool.
+  const taken = new Set<number>([
+    ...lab.nodes.filter((n) => n.ip).map((n) => ip.parseIp(n.ip!)!),
+    ...lab.hosts.filter((h) => h.ip && h.network === 'nodes').map((h) => ip.parseIp(h.ip!)!),
+    ...(hasGateway ? [gatewayIp] : []),
+  ]);
+  const skip = (a: number) => taken.has(a) || (pool !== undefined && ip.contains(pool, a));
+  let next = ip.nth(nodeNet, DEFAULTS.firstNodeHost);
+  const nodeIps = lab.nodes.map((n) => {
+    if (n.ip) return n.ip;
+    while (skip(next)) next++;
+    taken.add(next);
+    return ip.formatIp(next++);
+  });
+
+  // External hosts start at .10 of the external network.
   const takenExt = new Set<number>([gatewayExtIp, ...lab.hosts.filter((h) => h.ip && h.network === 'external').map((h) => ip.parseIp(h.ip!)!)]);
   let nextExt = ip.nth(extNet, DEFAULTS.firstNodeHost);
-  if (hasGateway) taken.add(gatewayIp);
   const hosts: PlanHost[] = lab.hosts.map((h) => {
     const external = h.network === 'external';
     let address = h.ip;
@@ -197,7 +203,7 @@ export function buildPlan(lab: Lab): Plan {
         takenExt.add(nextExt);
         address = ip.formatIp(nextExt++);
       } else {
-        while (taken.has(next)) next++;
+        while (skip(next)) next++;
         taken.add(next);
         address = ip.formatIp(next++);
       }
@@ -313,7 +319,6 @@ export function buildPlan(lab: Lab): Plan {
   });
 
   // Services: addresses allocated, endpoints as planned.
-  const pool = lab.loadBalancer ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
   const services = planServices({ services: lab.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, pool, poolTaken: new Set([...taken, ...takenExt]) });
   const endpoints = computeEndpoints(services, pods);
 
@@ -391,13 +396,13 @@ export function findService(services: readonly PlanService[], ref: string): Plan
 }
 
 /** Resolves a check target reference (validated already) to what it is and its address. */
-export function resolveTarget(peers: Peers, r: string): { kind: TargetKind; name: string; ip: string; port?: number } {
+export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' = 'TCP'): { kind: TargetKind; name: string; ip: string; port?: number } {
   const [prefix, rest] = r.includes('/') ? [r.slice(0, r.indexOf('/')), r.slice(r.indexOf('/') + 1)] : ['', r];
   if (prefix === 'node') return { kind: 'node', name: rest, ip: peers.nodes.find((n) => n.name === rest)!.ip };
   if (prefix === 'host') return { kind: 'host', name: rest, ip: peers.hosts.find((h) => h.name === rest)!.ip };
   if (prefix === 'svc' || prefix === 'lb') {
     const s = findService(peers.services, rest)!;
-    return { kind: prefix, name: r, ip: (prefix === 'svc' ? s.clusterIP : s.loadBalancerIP) ?? '', port: s.ports[0]?.port };
+    return { kind: prefix, name: r, ip: (prefix === 'svc' ? s.clusterIP : s.loadBalancerIP) ?? '', port: s.ports.find((p) => p.protocol === protocol)?.port };
   }
   const pod = peers.pods.find((p) => p.name === r);
   return pod ? { kind: 'pod', name: r, ip: pod.ip } : { kind: 'ip', name: r, ip: r };
@@ -413,7 +418,7 @@ export function sourceAddressesOf(peers: Peers, r: string): string[] {
 
 function planCheck(c: Lab['checks'][number], peers: Peers): PlanCheck {
   const from = resolveTarget(peers, c.from);
-  const to = resolveTarget(peers, c.to);
+  const to = resolveTarget(peers, c.to, c.kind === 'udp' ? 'UDP' : 'TCP');
   return {
     index: c.index,
     name: c.name,

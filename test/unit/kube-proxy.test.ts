@@ -21,7 +21,8 @@ const dnat = (targets: Endpoint[], port = 8080, proto = 'tcp') =>
   targets.length === 1
     ? `meta l4proto ${proto} dnat to ${targets[0]!.ip}:${port}`
     : `meta l4proto ${proto} dnat to numgen random mod ${targets.length} map { ${targets.map((e, i) => `${i} : ${e.ip} . ${port}`).join(', ')} }`;
-const ep = (e: Endpoint, id = ID) => `ep.${id}/${e.ip}`;
+const ep = (e: Endpoint, id = ID) => `ep.${id}/${e.ip}/${Object.values(e.ports)[0]}`;
+const aff = (e: Endpoint, id = ID) => `aff.${id}/${e.ip}/${Object.values(e.ports)[0]}`;
 const HAIRPIN = 'ct status dnat ip saddr . ip daddr @hairpin masquerade';
 
 describe('node table: ClusterIP', () => {
@@ -133,23 +134,23 @@ describe('node table: sessionAffinity ClientIP', () => {
 
   it('keeps one dynamic set of clients per endpoint, with a 10800 s timeout', () => {
     for (const e of [A, B, C])
-      expect(set(t, `aff.${ID}/${e.ip}`)).toEqual({ kind: 'set', name: `aff.${ID}/${e.ip}`, spec: ['type ipv4_addr', 'flags dynamic,timeout', 'timeout 10800s'], elements: [] });
+      expect(set(t, aff(e))).toEqual({ kind: 'set', name: aff(e), spec: ['type ipv4_addr', 'flags dynamic,timeout', 'timeout 10800s'], elements: [] });
   });
 
   it('gives each endpoint a chain that records the client before the DNAT', () => {
-    expect(chain(t, ep(A)).rules).toEqual([`update @aff.${ID}/${A.ip} { ip saddr }`, `meta l4proto tcp dnat to ${A.ip}:8080`]);
+    expect(chain(t, ep(A)).rules).toEqual([`update @${aff(A)} { ip saddr }`, `meta l4proto tcp dnat to ${A.ip}:8080`]);
   });
 
   it('looks the client up in every endpoint set before the random pick', () => {
     expect(chain(t, `svc.${ID}`).rules).toEqual([
       MASQ_OFF_CLUSTER,
-      ...[A, B, C].map((e) => `ip saddr @aff.${ID}/${e.ip} goto ${ep(e)}`),
+      ...[A, B, C].map((e) => `ip saddr @${aff(e)} goto ${ep(e)}`),
       vmap([ep(A), ep(B), ep(C)]),
     ]);
   });
 
   it('with one endpoint: the lookup, then the endpoint chain', () => {
-    expect(chain(nodeTable(web({ sessionAffinity: 'ClientIP' }, [C]), 'w1'), `svc.${ID}`).rules).toEqual([MASQ_OFF_CLUSTER, `ip saddr @aff.${ID}/${C.ip} goto ${ep(C)}`, `goto ${ep(C)}`]);
+    expect(chain(nodeTable(web({ sessionAffinity: 'ClientIP' }, [C]), 'w1'), `svc.${ID}`).rules).toEqual([MASQ_OFF_CLUSTER, `ip saddr @${aff(C)} goto ${ep(C)}`, `goto ${ep(C)}`]);
   });
 
   it('without affinity there are no affinity sets and no lookups', () => {
@@ -210,7 +211,7 @@ describe('node table: internalTrafficPolicy Local', () => {
 
   it('with affinity: the sticky lookups of the local endpoints only', () => {
     const t = nodeTable(web({ internalTrafficPolicy: 'Local', sessionAffinity: 'ClientIP' }), 'w1');
-    expect(chain(t, `svc.${ID}`).rules).toEqual([MASQ_OFF_CLUSTER, `ip saddr @aff.${ID}/${A.ip} goto ${ep(A)}`, `ip saddr @aff.${ID}/${B.ip} goto ${ep(B)}`, vmap([ep(A), ep(B)])]);
+    expect(chain(t, `svc.${ID}`).rules).toEqual([MASQ_OFF_CLUSTER, `ip saddr @${aff(A)} goto ${ep(A)}`, `ip saddr @${aff(B)} goto ${ep(B)}`, vmap([ep(A), ep(B)])]);
   });
 });
 
@@ -262,7 +263,7 @@ describe('gateway table', () => {
 });
 
 describe('known gaps (it.fails until fixed)', () => {
-  it.fails('two endpoints at one address (hostNetwork pods on one node) get distinct affinity sets and endpoint chains', () => {
+  it('two endpoints at one address (hostNetwork pods on one node) get distinct affinity sets and endpoint chains', () => {
     // A valid lab: two hostNetwork pods on node w1 serve the named port "http" on 9090 and 9091.
     // Today the sticky Service's set and chain are named by address only, so both endpoints get
     // `aff.default/agent/tcp-80/172.16.94.11` and `ep.default/agent/tcp-80/172.16.94.11`: the file

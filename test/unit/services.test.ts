@@ -137,21 +137,23 @@ describe('load-balancer pool allocation', () => {
     expect(ps[1]!.loadBalancerIP).toBe('172.16.94.241');
   });
 
-  it('in a plan, skips the gateway, node and host addresses that lie in the pool', () => {
+  it('in a plan, hands out the pool from its first usable address; nodes and hosts are numbered around it', () => {
     const p = buildPlan(
       validateValue(
         {
           name: 'pool',
-          nodes: { a: {}, b: {} }, // .10, .11
-          hosts: { client: {} }, // .12
+          nodes: { a: {}, b: {} }, // .16, .17: automatic numbering skips the pool
+          hosts: { client: {} }, // .18
           loadBalancer: { pool: '172.16.94.8/29' }, // .9 – .14 usable
           services: { s1: { type: 'LoadBalancer', ports: [{ port: 80 }] }, s2: { type: 'LoadBalancer', ports: [{ port: 80 }] } },
         },
         'pool.lab.ts',
       ).lab!,
     );
-    expect(p.services.map((s) => s.loadBalancerIP)).toEqual(['172.16.94.9', '172.16.94.13']);
-    expect(p.gateway!.loadBalancerIps).toEqual(['172.16.94.9', '172.16.94.13']);
+    expect(p.nodes.map((n) => n.ip)).toEqual(['172.16.94.16', '172.16.94.17']);
+    expect(p.hosts[0]!.ip).toBe('172.16.94.18');
+    expect(p.services.map((s) => s.loadBalancerIP)).toEqual(['172.16.94.9', '172.16.94.10']);
+    expect(p.gateway!.loadBalancerIps).toEqual(['172.16.94.9', '172.16.94.10']);
   });
 });
 
@@ -297,69 +299,63 @@ describe('selector warnings (PL2020)', () => {
   });
 });
 
-/**
- * Known gaps, reported and not fixed here: each test states what should happen and fails today
- * (`it.fails`). When one is fixed, vitest reports it as an unexpected pass: drop the `.fails`.
- */
-describe('known gaps in Service and host validation (it.fails until fixed)', () => {
+/** Addresses given to one thing are never handed to another; too-small networks are reported, not silently overrun. */
+describe('address conflicts between nodes, hosts, the gateway and the pool', () => {
   const codes = (spec: LabSpec) => validateValue(spec, 'gap.lab.ts').diagnostics.map((d) => `${d.severity} ${d.code} ${d.path.join('.')}`);
   const lbs = (n: number, first: Record<string, unknown> = {}) =>
     Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}`, { type: 'LoadBalancer' as const, ports: [{ port: 80 }], ...(i === 0 ? first : {}) }]));
+  const plan = (spec: LabSpec) => buildPlan(validateValue(spec, 'gap.lab.ts').lab!);
 
-  it.fails('a host given the address an automatic node gets (.10) is an address used twice', () => {
-    // Today: no diagnostic, and the plan gives node "a" and host "h" both 172.16.94.10.
-    expect(codes({ name: 'gap', nodes: { a: {} }, hosts: { h: { ip: '172.16.94.10' } } })).toContain('error PL2004 hosts.h.ip');
+  it('automatic node numbering skips an address a host was given (.10 → the node gets .11)', () => {
+    const spec: LabSpec = { name: 'gap', nodes: { a: {} }, hosts: { h: { ip: '172.16.94.10' } } };
+    expect(codes(spec)).toEqual([]);
+    expect(plan(spec).nodes[0]!.ip).toBe('172.16.94.11');
   });
 
-  it.fails('a loadBalancerIP that is a node\'s address is an address used twice', () => {
-    // Today: no diagnostic; the gateway would answer for the node's own address.
-    expect(codes({ name: 'gap', nodes: { a: {} }, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(1, { loadBalancerIP: '172.16.94.10' }) })).toContain(
+  it("a loadBalancerIP that is a node's fixed address is an address used twice", () => {
+    expect(codes({ name: 'gap', nodes: { a: { ip: '172.16.94.10' } }, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(1, { loadBalancerIP: '172.16.94.10' }) })).toContain(
       'error PL2004 services.s0.loadBalancerIP',
     );
   });
 
-  it.fails('a loadBalancerIP that is the gateway\'s own address is an address used twice', () => {
+  it("a loadBalancerIP that is the gateway's own address is an address used twice", () => {
     expect(codes({ name: 'gap', nodes: { a: {} }, loadBalancer: { pool: '172.16.94.0/29' }, services: lbs(1, { loadBalancerIP: '172.16.94.1' }) })).toContain(
       'error PL2004 services.s0.loadBalancerIP',
     );
   });
 
-  it.fails('an automatic host address does not land on a given loadBalancerIP', () => {
-    // Today: host "h" gets 172.16.94.11, the address s0 asked for.
-    const { lab } = validateValue({ name: 'gap', nodes: { a: {} }, hosts: { h: {} }, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(1, { loadBalancerIP: '172.16.94.11' }) }, 'gap.lab.ts');
-    const p = buildPlan(lab!);
-    expect(p.hosts[0]!.ip).not.toBe(p.services[0]!.loadBalancerIP);
+  it('automatic node and host addresses stay out of the pool', () => {
+    const p = plan({ name: 'gap', nodes: { a: {} }, hosts: { h: {} }, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(1, { loadBalancerIP: '172.16.94.11' }) });
+    expect([p.nodes[0]!.ip, p.hosts[0]!.ip]).toEqual(['172.16.94.16', '172.16.94.17']);
+    expect(p.services[0]!.loadBalancerIP).toBe('172.16.94.11');
   });
 
-  it.fails('a pool used up by node addresses inside it is reported, not left to the plan', () => {
-    // The pool .9–.14 holds 6 addresses, the nodes take .10 and .11: 4 are left for 5 Services.
-    // Today: no diagnostic; the plan silently gives the fifth Service no address (and lb/s4 would target '').
-    expect(codes({ name: 'gap', nodes: { a: {}, b: {} }, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(5) })).toContain('error PL2019 services.s4.type');
+  it('a pool used up by fixed node addresses inside it is reported at the Service that gets none', () => {
+    // The pool .9–.14 holds 6 addresses; the nodes are fixed at .10 and .11: 4 are left for 5 Services.
+    const nodes = { a: { ip: '172.16.94.10' }, b: { ip: '172.16.94.11' } };
+    expect(codes({ name: 'gap', nodes, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(5) })).toContain('error PL2019 services.s4.type');
+    expect(plan({ name: 'gap', nodes, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(4) }).services.map((s) => s.loadBalancerIP)).toEqual([
+      '172.16.94.9',
+      '172.16.94.12',
+      '172.16.94.13',
+      '172.16.94.14',
+    ]);
   });
 
-  it('(the plan side of the same gap: the fifth Service gets no address)', () => {
-    const { lab } = validateValue({ name: 'gap', nodes: { a: {}, b: {} }, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(5) }, 'gap.lab.ts');
-    expect(buildPlan(lab!).services.map((s) => s.loadBalancerIP ?? null)).toEqual(['172.16.94.9', '172.16.94.12', '172.16.94.13', '172.16.94.14', null]);
-  });
-
-  it.fails('a service network too small for its Services is reported; no Service gets the broadcast address or one outside', () => {
-    // 10.96.0.0/30 holds .1 and .2. Today: no diagnostic, and the third Service gets 10.96.0.3, the broadcast address.
+  it('a service network too small for its Services is reported', () => {
+    // 10.96.0.0/30 holds .1 and .2 only.
     const spec: LabSpec = { name: 'gap', nodes: { a: {} }, serviceCidr: '10.96.0.0/30', services: { a: { ports: [{ port: 80 }] }, b: { ports: [{ port: 80 }] }, c: { ports: [{ port: 80 }] } } };
-    expect(codes(spec).some((c) => c.startsWith('error '))).toBe(true);
+    expect(codes(spec)).toContain('error PL2005 serviceCidr');
   });
 
-  it.fails('a misspelt Service property gets a "did you mean" like the lab\'s older properties', () => {
-    // The KNOWN list in src/compile/schema-issues.ts predates Services, hosts and the new check fields.
+  it('a misspelt Service property gets a "did you mean"', () => {
     const { diagnostics } = validateValue({ name: 'gap', nodes: { a: {} }, services: { web: { sessionAfinity: 'ClientIP', ports: [{ port: 80 }] } } }, 'gap.lab.ts');
     expect(diagnostics[0]!.hint).toBe('Did you mean "sessionAffinity"?');
   });
-});
 
-describe('known gaps in pod port validation (it.fails until fixed)', () => {
-  it.fails('two hostNetwork pods on one node cannot both listen on one port (they share the node\'s namespace)', () => {
-    // Today: no diagnostic; the second http-echo fails to bind 9090 when the lab comes up.
+  it("two hostNetwork pods on one node cannot both listen on one port (they share the node's namespace)", () => {
     const hn = { node: 'a', hostNetwork: true, containers: [{ name: 'w', workload: { kind: 'http-echo' as const, port: 9090 } }] };
     const { diagnostics } = validateValue({ name: 'gap', nodes: { a: {} }, pods: { h1: hn, h2: hn } }, 'gap.lab.ts');
-    expect(diagnostics.some((d) => d.severity === 'error')).toBe(true);
+    expect(diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['PL2022']);
   });
 });
