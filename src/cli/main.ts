@@ -247,7 +247,7 @@ program
       const r = await down(lab);
       reports.push(r);
       if (!opts.json)
-        process.stderr.write(r.existed ? `${green('✓')} ${lab}: removed ${r.namespaces.length} namespaces, stopped ${r.processes} processes${r.cniErrors.length ? ` (CNI DEL warnings: ${r.cniErrors.join('; ')})` : ''}\n` : `${lab}: nothing to remove\n`);
+        process.stderr.write(r.existed ? `${green('✓')} ${lab}: removed ${r.namespaces.length} namespaces, stopped ${r.processes} processes\n` : `${lab}: nothing to remove\n`);
     }
     if (!opts.json && !labs.length) process.stderr.write('no podlab lab on this host\n');
     if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);

@@ -8,22 +8,16 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_RUN_DIR, STATE_ROOT } from '../constants.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
-import { cniDel } from './cni.ts';
-import { parallel, realExecutor, type Executor } from './exec.ts';
+import { realExecutor, type Executor } from './exec.ts';
 import { pidsInNetns, recordOf, stopProcesses } from './procs.ts';
 import { readState, stateDir, type LabState } from './state.ts';
-import { cniPluginDir } from './host.ts';
 
 export interface DownReport {
   lab: string;
   namespaces: string[];
   processes: number;
-  cniErrors: string[];
   existed: boolean;
 }
-
-/** How many pods' CNI DEL run at once (as up's pod concurrency). */
-const CNI_DEL_CONCURRENCY = 8;
 
 export function listNetns(): string[] {
   try {
@@ -41,7 +35,7 @@ export function labNamespacesOnHost(lab: string): string[] {
 export async function down(lab: string, ex: Executor = realExecutor): Promise<DownReport> {
   const state: LabState | undefined = readState(lab);
   const namespaces = labNamespacesOnHost(lab);
-  const report: DownReport = { lab, namespaces, processes: 0, cniErrors: [], existed: !!state || namespaces.length > 0 || existsSync(stateDir(lab)) };
+  const report: DownReport = { lab, namespaces, processes: 0, existed: !!state || namespaces.length > 0 || existsSync(stateDir(lab)) };
 
   // 1. Processes: everything running in one of the lab's namespaces, plus recorded ones that may have left them.
   const recorded = state
@@ -52,17 +46,11 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   report.processes = all.length;
   await stopProcesses(all);
 
-  // 2. CNI DEL for pods whose pod and node namespaces still exist (releases IPAM, removes host-side veths).
-  if (state && cniPluginDir()) {
-    const nodes = new Map(state.plan.nodes.map((n) => [n.name, n]));
-    const present = new Set(namespaces);
-    // A few at a time: all at once, 1000 pods' plugins thrash two cores (measured: 9.5 s per DEL).
-    await parallel(
-      state.plan.pods.filter((p) => !p.hostNetwork && present.has(p.netns) && present.has(nodes.get(p.node)!.netns)),
-      CNI_DEL_CONCURRENCY,
-      async (p) => void report.cniErrors.push(...(await cniDel(ex, nodes.get(p.node)!, p, state.pods[p.name]?.cniResult))),
-    );
-  }
+  // 2. No CNI DEL here. Everything the plugins made lives inside the lab's namespaces (the veths,
+  // cni0, portmap's iptables rules in the node namespace) or under its state directory (host-local's
+  // leases), and both go below; a DEL per pod would only repeat that, at five processes a pod
+  // (measured: 10 nodes × 10 pods, down 1.2 s with DEL, 74 ms without). `podlab pod delete`, which
+  // removes one pod from a lab that stays, does call DEL.
 
   // 3. Namespaces, in one batch; -force keeps going past ones that vanished meanwhile.
   if (namespaces.length) {
