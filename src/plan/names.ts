@@ -26,6 +26,9 @@ export const netns = {
 export function labOfNetns(name: string): string | undefined {
   if (!name.startsWith(NETNS_PREFIX)) return undefined;
   const rest = name.slice(NETNS_PREFIX.length);
+  // `podlab-probe.<pid>` is the kernel probe's throw-away namespace, not lab "probe" (whose
+  // namespaces end in fabric, gateway, node.…, host.… or pod.…, never in digits alone).
+  if (/^probe\.\d+$/.test(rest)) return undefined;
   const i = rest.indexOf(NETNS_SEP);
   return i > 0 ? rest.slice(0, i) : undefined;
 }

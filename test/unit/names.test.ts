@@ -12,6 +12,12 @@ describe('names', () => {
     expect(labOfNetns('cni-1234')).toBeUndefined();
     expect(labOfNetns('podlab-')).toBeUndefined();
   });
+  it("the kernel probe's namespace is not a lab, so down --all leaves a running probe alone; lab \"probe\" still is one", () => {
+    expect(labOfNetns('podlab-probe.12345')).toBeUndefined();
+    expect(labOfNetns(netns.fabric('probe'))).toBe('probe');
+    expect(labOfNetns(netns.host('probe', 'h'))).toBe('probe');
+    expect(labOfNetns(netns.gateway('lab'))).toBe('lab');
+  });
   it('interface names fit 15 bytes: readable when they fit, hashed (not truncated) otherwise', () => {
     expect(fabricPortName('worker-1')).toBe('worker-1');
     expect(fabricPortName('a'.repeat(15))).toBe('a'.repeat(15));
