@@ -11,7 +11,7 @@ import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { buildPlan } from '../plan/plan.ts';
 import { render } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
-import { up } from '../runtime/up.ts';
+import { Interrupted, up } from '../runtime/up.ts';
 import { down, labNamespacesOnHost, labsOnHost } from '../runtime/down.ts';
 import { checkHost, probeKernel } from '../runtime/host.ts';
 import { readState } from '../runtime/state.ts';
@@ -205,17 +205,26 @@ program
     const progress = (step: string) => {
       if (!opts.json) process.stderr.write(dim(`  · ${step}\n`));
     };
-    const abort = async () => {
-      process.stderr.write(`\ninterrupted: removing what was built of ${plan.lab}…\n`);
-      await down(plan.lab);
-      process.exit(130);
+    // Ctrl-C: up finishes what is in flight and starts nothing new; then everything is removed.
+    // (A listener stays installed until up is over: with none left, tsx's own SIGINT relay re-raises
+    // the signal and the process dies half-way.)
+    const interrupt = new AbortController();
+    const abort = () => {
+      if (interrupt.signal.aborted) return;
+      process.stderr.write(`\ninterrupted: finishing the step in flight, then removing what was built of ${plan.lab}…\n`);
+      interrupt.abort();
     };
-    process.once('SIGINT', abort);
-    process.once('SIGTERM', abort);
+    process.on('SIGINT', abort);
+    process.on('SIGTERM', abort);
     try {
       if (!opts.json) process.stderr.write(`bringing up ${plan.lab} (${plan.nodes.length} nodes, ${plan.pods.length} pods, ${plan.cni.type})\n`);
-      await up(plan, files, { onStep: progress, crashAfterStep: opts.crashAfterStep });
+      await up(plan, files, { onStep: progress, crashAfterStep: opts.crashAfterStep, signal: interrupt.signal });
     } catch (e) {
+      if (e instanceof Interrupted) {
+        await down(plan.lab);
+        process.stderr.write('  the host is as it was before.\n');
+        throw new Exit(130);
+      }
       process.stderr.write(`${red('✗')} up failed: ${(e as Error).message}\n  removing what was built…\n`);
       await down(plan.lab);
       process.stderr.write('  the host is as it was before.\n');

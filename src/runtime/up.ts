@@ -21,6 +21,17 @@ export interface UpOptions {
   onStep?: (step: string) => void;
   /** Test hook: stop (as if killed) right after this many steps have been journaled. */
   crashAfterStep?: number;
+  /**
+   * Ctrl-C: once aborted, `up` starts nothing new (no further step, no further pod), lets what is
+   * in flight finish, and throws `Interrupted`, so the caller's `down` cannot race a process being started.
+   */
+  signal?: AbortSignal;
+}
+
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
 }
 
 /** The journaled steps of `up`, in order (the crash tests kill it after each). */
@@ -36,6 +47,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const state: LabState = { lab: plan.lab, status: 'creating', createdAt: new Date().toISOString(), steps: [], plan, pods: {}, owner: recordOf(process.pid) };
   let stepCount = 0;
   const step = (name: string) => {
+    if (options.signal?.aborted) throw new Interrupted();
     journal(state, name);
     options.onStep?.(name);
     if (options.crashAfterStep !== undefined && ++stepCount > options.crashAfterStep) process.kill(process.pid, 'SIGKILL');
@@ -75,6 +87,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const saver = coalescedWriter(state);
   try {
     await parallel(plan.pods, POD_CONCURRENCY, async (pod) => {
+      if (options.signal?.aborted) return;
       const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
       if (!pod.hostNetwork) {
         const pid = await spawnDaemon([PAUSE_BIN, '--netns', `${NETNS_RUN_DIR}/${pod.netns}`, '--hostname', pod.hostname], { readyLine: 'ready' });

@@ -77,6 +77,26 @@ describe.skipIf(!live)('live lifecycle', () => {
     }
   });
 
+  it('Ctrl-C during up (at the nodes, pods and services steps): up finishes what is in flight, removes everything, exits 130', async () => {
+    const file = labFile('lt-sigint');
+    for (const at of ['nodes', 'pods', 'services']) {
+      const child = execa('node', [...CLI, 'up', file], { reject: false });
+      let err = '';
+      await new Promise<void>((resolve) => {
+        child.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (err.includes(`· ${at}`)) resolve();
+        });
+        void child.then(() => resolve());
+      });
+      child.kill('SIGINT');
+      const r = await child;
+      expect(r.exitCode, `${at}: ${r.stderr}`).toBe(130);
+      expect(r.stderr).toContain('the host is as it was before');
+      expect(comparable(await hostSnapshot()), `leak after Ctrl-C at ${at}`).toEqual(baseline);
+    }
+  });
+
   it('down works from the namespace prefix alone when the state is gone, and a second down is a no-op', async () => {
     await upLab(twin('lt-nostate'));
     rmSync('/run/podlab/lt-nostate', { recursive: true, force: true });
