@@ -6,13 +6,9 @@
  */
 import type { Command } from 'commander';
 import { diagnose, fix, type DoctorReport, type FixReport, type Leak } from '../runtime/doctor.ts';
+import { dim, green, red } from './terminal.ts';
 
 const EXIT = { ok: 0, leaks: 1, cannotRun: 2 } as const;
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-const green = (s: string) => paint('32', s);
-const red = (s: string) => paint('31', s);
-const dim = (s: string) => paint('2', s);
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

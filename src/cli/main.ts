@@ -23,13 +23,9 @@ import { runChecks } from '../check/run.ts';
 import type { CheckResult } from '../check/checks.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { registerDoctor } from './doctor.ts';
+import { color, dim, green, red } from './terminal.ts';
 
 const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-const green = (s: string) => paint('32', s);
-const red = (s: string) => paint('31', s);
-const dim = (s: string) => paint('2', s);
 
 /** Thrown to end a command with an exit code after its message was printed. */
 class Exit extends Error {

@@ -17,7 +17,7 @@ import { diagnose, fix, type DoctorReport, type LabFinding } from '../../src/run
 import { down, listNetns } from '../../src/runtime/down.ts';
 import { isAlive, recordOf } from '../../src/runtime/procs.ts';
 import { readState, stateDir, writeState } from '../../src/runtime/state.ts';
-import { liveGuard, planFrom, upLab } from './host.ts';
+import { liveGuard, planFrom, twoPodLab, upLab, writeLabFile } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
@@ -26,24 +26,10 @@ const LABS = ['dr-healthy', 'dr-crash', 'dr-nostate', 'dr-ghost', 'dr-ipam', 'dr
 
 const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false });
 
-const lab = (name: string): LabSpec => ({
-  name,
-  nodes: { w1: {}, w2: {} },
-  pods: {
-    a: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-    b: { node: 'w2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-  },
-  checks: [
-    { kind: 'http', from: 'a', to: 'b', port: 8080, expectPod: 'b', expectNoNat: true },
-    { kind: 'ping', from: 'node/w1', to: 'b' },
-  ],
-});
+const lab = (name: string): LabSpec => twoPodLab(name);
 
 function labFile(name: string): string {
-  mkdirSync(TMP, { recursive: true });
-  const file = `${TMP}/${name}.lab.ts`;
-  writeFileSync(file, `import { defineLab } from 'podlab';\nexport default defineLab(${JSON.stringify(lab(name), null, 2)});\n`);
-  return file;
+  return writeLabFile(TMP, name, lab(name));
 }
 
 async function doctorJson(...args: string[]): Promise<{ exitCode: number; found: DoctorReport }> {

@@ -14,7 +14,7 @@ import { runChecks } from '../../src/check/run.ts';
 import { down, labNamespacesOnHost } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { labNamespaces } from '../../src/render/render.ts';
-import { liveGuard, upLab } from './host.ts';
+import { liveGuard, twoPodLab, upLab, writeLabFile } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
@@ -22,25 +22,11 @@ const TMP = 'test/live/.tmp/faults';
 const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false });
 
 function labFile(name: string, spec: unknown): string {
-  mkdirSync(TMP, { recursive: true });
-  const file = `${TMP}/${name.replace(/[^a-z0-9-]/g, '_').slice(0, 40)}-${Math.random().toString(36).slice(2, 8)}.lab.ts`;
-  writeFileSync(file, `import { defineLab } from 'podlab';\nexport default defineLab(${JSON.stringify(spec, null, 2)});\n`);
-  return file;
+  return writeLabFile(TMP, `${name.replace(/[^a-z0-9-]/g, '_').slice(0, 40)}-${Math.random().toString(36).slice(2, 8)}`, spec);
 }
 
 /** The same plan for every lab: same node IPs, same pod CIDRs, same pod IPs. */
-const quad = (name: string): LabSpec => ({
-  name,
-  nodes: { w1: { ip: '172.16.94.11' }, w2: { ip: '172.16.94.12' } },
-  pods: {
-    a: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-    b: { node: 'w2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-  },
-  checks: [
-    { kind: 'http', from: 'a', to: 'b', port: 8080, expectPod: 'b', expectNoNat: true },
-    { kind: 'ping', from: 'node/w1', to: 'b' },
-  ],
-});
+const quad = (name: string): LabSpec => twoPodLab(name, { fixedIps: true });
 
 const QUADS = ['fc-quad-a', 'fc-quad-b', 'fc-quad-c', 'fc-quad-d'];
 const PREFIX = `fz-shared-${'p'.repeat(49)}`; // 59 bytes

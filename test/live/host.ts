@@ -3,7 +3,7 @@
  * snapshot of everything on the host that a lab could leak or change, and lab builders that
  * always tear down.
  */
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
@@ -98,4 +98,31 @@ export async function httpFrom(state: LabState, target: string, url: string): Pr
   const out = JSON.parse(r.stdout) as { ok: boolean; body?: string; error?: string };
   if (!out.ok) throw new Error(`GET ${url} from ${target} failed: ${out.error}`);
   return JSON.parse(out.body!);
+}
+
+/**
+ * The small lab most lifecycle tests need: nodes w1 and w2, pod a on w1 and pod b on w2 serving
+ * http-echo. With `fixedIps` every lab of this shape has the same plan, whatever its name.
+ */
+export function twoPodLab(name: string, opts: { fixedIps?: boolean; checks?: LabSpec['checks'] } = {}): LabSpec {
+  return {
+    name,
+    nodes: opts.fixedIps ? { w1: { ip: '172.16.94.11' }, w2: { ip: '172.16.94.12' } } : { w1: {}, w2: {} },
+    pods: {
+      a: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
+      b: { node: 'w2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
+    },
+    checks: opts.checks ?? [
+      { kind: 'http', from: 'a', to: 'b', port: 8080, expectPod: 'b', expectNoNat: true },
+      { kind: 'ping', from: 'node/w1', to: 'b' },
+    ],
+  };
+}
+
+/** Writes a lab as a file for the CLI, inside the repository so that `import 'podlab'` resolves. */
+export function writeLabFile(dir: string, file: string, spec: unknown): string {
+  mkdirSync(dir, { recursive: true });
+  const path = `${dir}/${file}.lab.ts`;
+  writeFileSync(path, `import { defineLab } from 'podlab';\nexport default defineLab(${JSON.stringify(spec, null, 2)});\n`);
+  return path;
 }

@@ -11,31 +11,24 @@ import { down, labsOnHost } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { STEPS } from '../../src/runtime/up.ts';
-import { comparable, hostSnapshot, httpFrom, liveGuard, upLab, type HostSnapshot } from './host.ts';
+import { comparable, hostSnapshot, httpFrom, liveGuard, twoPodLab, upLab, writeLabFile, type HostSnapshot } from './host.ts';
 
 const live = liveGuard();
 const TMP = 'test/live/.tmp';
 const CLI = ['bin/podlab.js'];
 
-const twin = (name: string): LabSpec => ({
-  name,
-  nodes: { w1: { ip: '172.16.94.11' }, w2: { ip: '172.16.94.12' } },
-  pods: {
-    a: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-    b: { node: 'w2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-  },
-  checks: [
-    { kind: 'http', from: 'a', to: 'b', port: 8080, expectPod: 'b', expectNoNat: true },
-    { kind: 'http', from: 'b', to: 'a', port: 8080, expectPod: 'a', expectNoNat: true },
-  ],
-});
+const twin = (name: string): LabSpec =>
+  twoPodLab(name, {
+    fixedIps: true,
+    checks: [
+      { kind: 'http', from: 'a', to: 'b', port: 8080, expectPod: 'b', expectNoNat: true },
+      { kind: 'http', from: 'b', to: 'a', port: 8080, expectPod: 'a', expectNoNat: true },
+    ],
+  });
 
 /** A lab file for the CLI (inside the repository, so `import 'podlab'` resolves). */
 function labFile(name: string): string {
-  mkdirSync(TMP, { recursive: true });
-  const file = `${TMP}/${name}.lab.ts`;
-  writeFileSync(file, `import { defineLab } from 'podlab';\nexport default defineLab(${JSON.stringify(twin(name), null, 2)});\n`);
-  return file;
+  return writeLabFile(TMP, name, twin(name));
 }
 
 describe.skipIf(!live)('live lifecycle', () => {
