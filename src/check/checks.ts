@@ -3,7 +3,7 @@
  * command's output; the runner retries a check until it passes or its timeout expires (no fixed
  * sleeps) and reports evidence: the command to reproduce it by hand, what was expected, what was seen.
  */
-import { nodeAddresses, type Plan, type PlanCheck } from '../plan/plan.ts';
+import { sourceAddressesOf, type Plan, type PlanCheck } from '../plan/plan.ts';
 import type { RunResult } from '../runtime/exec.ts';
 
 export interface Probe {
@@ -61,9 +61,7 @@ export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string)
 
 /** Addresses a check's source may legitimately appear as to the target (a node has several). */
 export function sourceAddresses(plan: Plan, check: PlanCheck): string[] {
-  if (check.from.kind === 'pod') return [plan.pods.find((p) => p.name === check.from.name)!.ip];
-  if (check.from.kind === 'host') return [plan.hosts.find((h) => h.name === check.from.name)!.ip];
-  return nodeAddresses(plan.nodes.find((n) => n.name === check.from.name)!);
+  return sourceAddressesOf(plan, sourceRef(check));
 }
 
 /** Judges one attempt. Pure: the same output always gets the same verdict. */

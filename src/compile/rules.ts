@@ -6,6 +6,8 @@ import { DEFAULTS, IFNAME_MAX, SERVICES } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
+import { findService } from '../plan/plan.ts';
+import { selects } from '../plan/services.ts';
 
 export type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
@@ -141,12 +143,6 @@ export const podSlicesFit: Rule = (lab, out) => {
 
 const svcPath = (name: string, ...rest: (string | number)[]) => ['services', name, ...rest];
 
-/** Finds a Service by `name` (default namespace) or `namespace/name`. */
-function serviceByRef(lab: Lab, ref: string) {
-  const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [DEFAULTS.namespace, ref];
-  return lab.services.find((s) => s.name === name && s.namespace === ns);
-}
-
 /** Services: ports well-formed, addresses and NodePorts valid and unique, fields fit the type, selectors match something. */
 export const servicesAreValid: Rule = (lab, out) => {
   const serviceNet = ip.parseCidr(lab.serviceCidr);
@@ -246,7 +242,7 @@ export const servicesAreValid: Rule = (lab, out) => {
 
     // Selector and named target ports.
     if (s.type !== 'ExternalName' && s.selector) {
-      const selected = lab.pods.filter((p) => p.namespace === s.namespace && Object.entries(s.selector!).every(([k, v]) => p.labels[k] === v));
+      const selected = lab.pods.filter((p) => selects(s, p));
       if (!selected.length)
         out.push(warning('PL2020', svcPath(s.name, 'selector'), `${where} selects no pod: it will have no endpoints`, `No pod in namespace "${s.namespace}" has all the labels ${Object.entries(s.selector).map(([k, v]) => `${k}=${v}`).join(', ')}.`));
       s.ports.forEach((p, i) => {
@@ -339,10 +335,10 @@ export const checksAreValid: Rule = (lab, out) => {
     const at = (...p: (string | number)[]) => ['checks', c.index, ...p];
     if (!machine(c.from))
       out.push(diag('PL2012', at('from'), `check "${c.name}" starts from "${c.from}", which is neither a pod, node/<name> nor host/<name> of this lab`));
-    let service: ReturnType<typeof serviceByRef>;
+    let service: Lab['services'][number] | undefined;
     if (c.to.startsWith('svc/') || c.to.startsWith('lb/')) {
       const lb = c.to.startsWith('lb/');
-      service = serviceByRef(lab, c.to.slice(lb ? 3 : 4));
+      service = findService(lab.services, c.to.slice(lb ? 3 : 4));
       if (!service) out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${c.to.slice(lb ? 3 : 4)}", which the lab does not declare`, 'Write svc/<name> for the default namespace, or svc/<namespace>/<name>.'));
       else if (lb && service.type !== 'LoadBalancer') out.push(diag('PL2012', at('to'), `check "${c.name}" targets the load-balancer address of "${service.name}", which is of type ${service.type}`));
       else if (!lb && (service.type === 'ExternalName' || service.clusterIP === 'None'))

@@ -58,11 +58,8 @@ export interface PlanContainer {
   ports: { name?: string; containerPort: number; protocol: 'TCP' | 'UDP'; hostPort?: number }[];
 }
 
-/** A machine outside the cluster, in its own namespace, linked to the node network or the external one. */
-export interface PlanHost {
-  name: string;
-  network: 'nodes' | 'external';
-  netns: string;
+/** A link to a fabric bridge: a host's, or one side of the gateway's. */
+export interface FabricLink {
   iface: string;
   fabricPort: string;
   /** The fabric bridge it hangs off. */
@@ -70,19 +67,16 @@ export interface PlanHost {
   ip: string;
   prefixLen: number;
   mac: string;
+}
+
+/** A machine outside the cluster, in its own namespace, linked to the node network or the external one. */
+export interface PlanHost extends FabricLink {
+  name: string;
+  network: 'nodes' | 'external';
+  netns: string;
   /** Its default route (the gateway), when the lab has one. */
   defaultVia?: string;
   containers: PlanContainer[];
-}
-
-/** One side of the gateway: its link to a fabric bridge. */
-export interface GatewayLink {
-  iface: string;
-  fabricPort: string;
-  bridge: string;
-  ip: string;
-  prefixLen: number;
-  mac: string;
 }
 
 /**
@@ -91,8 +85,8 @@ export interface GatewayLink {
  */
 export interface PlanGateway {
   netns: string;
-  nodeSide: GatewayLink;
-  externalSide?: GatewayLink;
+  nodeSide: FabricLink;
+  externalSide?: FabricLink;
   /** Load-balancer addresses it answers for (on its loopback). */
   loadBalancerIps: string[];
   /** Return routes to each node's pod CIDR, so pod IPs are routable when natOutgoing is off. */
@@ -389,8 +383,8 @@ export function nodeAddresses(n: PlanNode): string[] {
   return [n.ip, n.podGateway, ...(n.vxlan ? [n.vxlan.address] : [])];
 }
 
-/** Finds a Service by `name` (namespace default) or `namespace/name`. */
-export function findService(services: readonly PlanService[], ref: string): PlanService | undefined {
+/** Finds a Service (of the lab or of the plan) by `name` (namespace default) or `namespace/name`. */
+export function findService<S extends { name: string; namespace: string }>(services: readonly S[], ref: string): S | undefined {
   const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [DEFAULTS.namespace, ref];
   return services.find((s) => s.name === name && s.namespace === ns);
 }
