@@ -18,8 +18,18 @@
  *   pod's namespaces disappearing with it. It must be tiny and never exit on
  *   its own: its lifetime *is* the pod sandbox's lifetime.
  *
+ * Files (optional): with --bind the sandbox also holds a mount namespace of
+ *   its own, where each SRC is bind-mounted read-only over DST (a pod's
+ *   /etc/resolv.conf and /etc/hosts, the DNS server's /etc/coredns). The
+ *   copy of the host's mount table drops every nsfs mount (other labs'
+ *   /run/netns entries), so a pod never keeps another lab's namespaces
+ *   alive. A DST that does not exist needs --etc-overlay DIR: /etc becomes
+ *   an overlay whose upper layer is DIR/upper (the host's /etc untouched),
+ *   where the missing file or directory is created before the bind.
+ *
  * Contract:
- *   pause --netns /run/netns/NAME --hostname HOST
+ *   pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR]
+ *         [--bind SRC:DST]...
  *     - any failure before readiness: "pause: <what>: <strerror>" on stderr,
  *       exit status 1 (usage errors included); --help prints usage, exit 0.
  *     - on success: writes exactly "ready\n" to stdout, then points
@@ -36,19 +46,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_HOSTNAME 63
+#define MAX_BINDS 16
 
 static void usage(FILE *out)
 {
     fputs("usage: pause --netns /run/netns/NAME --hostname HOST\n"
+          "             [--etc-overlay DIR] [--bind SRC:DST]...\n"
           "  Joins the network namespace NAME, creates new UTS and IPC\n"
           "  namespaces, sets the hostname to HOST (1-63 bytes), prints\n"
-          "  \"ready\" and sleeps until SIGTERM/SIGINT.\n",
+          "  \"ready\" and sleeps until SIGTERM/SIGINT.\n"
+          "  --bind: also a new mount namespace with SRC bind-mounted\n"
+          "  read-only over DST (up to 16 times).\n"
+          "  --etc-overlay: /etc in that namespace is an overlay with its\n"
+          "  upper layer in DIR, so a missing DST under /etc can be created.\n",
           out);
 }
 
@@ -132,9 +150,78 @@ static const char *opt_value(const char *name, int argc, char **argv, int *i)
     return argv[*i];
 }
 
+/* Unmounts (lazily) every nsfs mount in this mount namespace: the copies
+ * of /run/netns/<name> entries would otherwise pin those namespaces. */
+static void detach_nsfs_mounts(void)
+{
+    char line[4096];
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        die_errno("open", "/proc/self/mountinfo");
+    while (fgets(line, sizeof line, f)) {
+        /* fields: id parent major:minor root mountpoint opts [optional...] - fstype source superopts */
+        char root[1024], point[1024], fstype[64];
+        const char *sep = strstr(line, " - ");
+        if (!sep || sscanf(line, "%*s %*s %*s %1023s %1023s", root, point) != 2 ||
+            sscanf(sep + 3, "%63s", fstype) != 1)
+            continue;
+        if (strcmp(fstype, "nsfs") == 0)
+            umount2(point, MNT_DETACH); /* best effort: a parent may be gone already */
+    }
+    fclose(f);
+}
+
+/* Creates DST (a directory if SRC is one, else an empty file) when missing. */
+static void ensure_target(const char *src, const char *dst)
+{
+    struct stat s, d;
+    if (stat(dst, &d) == 0)
+        return;
+    if (stat(src, &s) != 0)
+        die_errno("stat", src);
+    if (S_ISDIR(s.st_mode)) {
+        if (mkdir(dst, 0755) != 0)
+            die_errno("mkdir (is /etc an overlay? see --etc-overlay)", dst);
+    } else {
+        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            die_errno("create (is /etc an overlay? see --etc-overlay)", dst);
+        close(fd);
+    }
+}
+
+static void setup_mounts(const char *overlay, char **binds, int nbinds)
+{
+    int i;
+    if (unshare(CLONE_NEWNS) != 0)
+        die_errno("unshare", "CLONE_NEWNS");
+    /* Nothing done here may propagate back to the host. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        die_errno("mount --make-rprivate", "/");
+    detach_nsfs_mounts();
+    if (overlay) {
+        char opts[3 * 1024];
+        if (snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s/upper,workdir=%s/work", overlay, overlay) >= (int)sizeof opts)
+            die_usage("--etc-overlay path too long", overlay);
+        if (mount("overlay", "/etc", "overlay", 0, opts) != 0)
+            die_errno("mount overlay on /etc with", opts);
+    }
+    for (i = 0; i < nbinds; i++) {
+        char *dst = strchr(binds[i], ':');
+        *dst++ = '\0';
+        ensure_target(binds[i], dst);
+        if (mount(binds[i], dst, NULL, MS_BIND, NULL) != 0)
+            die_errno("bind mount onto", dst);
+        if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0)
+            die_errno("remount read-only", dst);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    const char *netns = NULL, *hostname = NULL;
+    const char *netns = NULL, *hostname = NULL, *overlay = NULL;
+    char *binds[MAX_BINDS];
+    int nbinds = 0;
     int i, fd;
 
     for (i = 1; i < argc; i++) {
@@ -150,6 +237,17 @@ int main(int argc, char **argv)
             if (hostname)
                 die_usage("option given twice", "--hostname");
             hostname = v;
+        } else if ((v = opt_value("--etc-overlay", argc, argv, &i)) != NULL) {
+            if (overlay)
+                die_usage("option given twice", "--etc-overlay");
+            overlay = v;
+        } else if ((v = opt_value("--bind", argc, argv, &i)) != NULL) {
+            const char *colon = strchr(v, ':');
+            if (!colon || colon == v || colon[1] != '/')
+                die_usage("--bind needs SRC:/DST", v);
+            if (nbinds == MAX_BINDS)
+                die_usage("too many --bind options", v);
+            binds[nbinds++] = (char *)v;
         } else {
             die_usage("unexpected argument", argv[i]);
         }
@@ -180,6 +278,8 @@ int main(int argc, char **argv)
         die_errno("unshare", "CLONE_NEWUTS|CLONE_NEWIPC");
     if (sethostname(hostname, strlen(hostname)) != 0)
         die_errno("sethostname", hostname);
+    if (nbinds > 0 || overlay)
+        setup_mounts(overlay, binds, nbinds);
 
     /* Do not keep whatever directory we were started from busy. */
     if (chdir("/") != 0)

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # iptables: the CNI portmap plugin (hostPort) programs iptables (nft backend) inside node namespaces.
-PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev)
+# dnsutils: dig, for DNS checks. dnsperf and dnsmasq-base (the binary only, no system service):
+# the DNS benchmark, which measures podlab-dns against dnsmasq.
+PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -51,6 +51,23 @@ export const SERVICES = {
   masqueradeMark: '0x4000',
 } as const;
 
+export const DNS = {
+  /** The cluster DNS pod, Service and label, named as kubeadm names them. */
+  podName: 'coredns',
+  namespace: 'kube-system',
+  serviceName: 'kube-dns',
+  labels: { 'k8s-app': 'kube-dns' } as Record<string, string>,
+  /** Where the DNS container sees its Corefile and files (a read-only bind mount). */
+  configDir: '/etc/coredns',
+  /** kubelet's default resolver options for ClusterFirst pods. */
+  ndots: 5,
+  /** The Kubernetes DNS spec version answered by `dns-version.<zone>` TXT. */
+  specVersion: '1.1.0',
+  metricsPort: 9153,
+  healthPort: 8080,
+  readyPort: 8181,
+} as const;
+
 export const FLANNEL = {
   /** flannel's VXLAN backend defaults: VNI 1, the Linux-assigned VXLAN port 8472, device flannel.<vni>. */
   vni: 1,

@@ -8,6 +8,7 @@ for pid in $(ip netns pids podlab-kubenet.node.worker-1 2>/dev/null); do kill -T
 for pid in $(ip netns pids podlab-kubenet.node.worker-2 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-kubenet.pod.default.web-a 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-kubenet.pod.default.web-b 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-kubenet.pod.kube-system.coredns 2>/dev/null); do kill -TERM "$pid"; done
 # No CNI DEL: what the plugins made lives in the namespaces (deleted next) and under the state directory.
 ip -force -batch $G/ip/down.batch
 rm -rf /run/podlab/kubenet

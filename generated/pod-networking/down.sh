@@ -11,6 +11,7 @@ for pid in $(ip netns pids podlab-pod-networking.pod.default.web 2>/dev/null); d
 for pid in $(ip netns pids podlab-pod-networking.pod.default.web-2 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-pod-networking.pod.default.echo 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-pod-networking.pod.default.client 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-pod-networking.pod.kube-system.coredns 2>/dev/null); do kill -TERM "$pid"; done
 # No CNI DEL: what the plugins made lives in the namespaces (deleted next) and under the state directory.
 ip -force -batch $G/ip/down.batch
 rm -rf /run/podlab/pod-networking

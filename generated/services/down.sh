@@ -15,6 +15,7 @@ for pid in $(ip netns pids podlab-services.pod.default.solo 2>/dev/null); do kil
 for pid in $(ip netns pids podlab-services.pod.default.echo 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-services.pod.default.hostport-web 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-services.pod.default.client 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-services.pod.kube-system.coredns 2>/dev/null); do kill -TERM "$pid"; done
 # No CNI DEL: what the plugins made lives in the namespaces (deleted next) and under the state directory.
 ip -force -batch $G/ip/down.batch
 rm -rf /run/podlab/services

@@ -5,6 +5,7 @@
  */
 import { sourceAddressesOf, type Plan, type PlanCheck } from '../plan/plan.ts';
 import type { RunResult } from '../runtime/exec.ts';
+import { dnsProbeArgv, judgeDns } from './dns-check.ts';
 
 export interface Probe {
   /** argv to run inside the check's source (pod or node). */
@@ -50,6 +51,9 @@ export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string)
     case 'udp':
       argv = ['node', workloadScript, 'udp-echo-client', '--host', target, '--port', String(check.port), '--message', `podlab-check-${check.index}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
       break;
+    case 'dns':
+      argv = dnsProbeArgv(check);
+      break;
     case 'http':
       argv = ['node', workloadScript, 'http-get', '--url', `http://${target}:${check.port}${check.path ?? '/'}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
       if (check.requests > 1) argv.push('--count', String(check.requests));
@@ -66,6 +70,7 @@ export function sourceAddresses(plan: Plan, check: PlanCheck): string[] {
 
 /** Judges one attempt. Pure: the same output always gets the same verdict. */
 export function judge(plan: Plan, check: PlanCheck, r: RunResult): Verdict {
+  if (check.kind === 'dns') return judgeDns(plan, check, r);
   const wantReach = check.expect === 'reach';
   const target = `${check.to.name}${check.to.kind === 'ip' ? '' : ` (${check.to.ip})`}${check.port ? `:${check.port}` : ''}`;
   let reached = false;

@@ -18,6 +18,7 @@ import { readState } from '../runtime/state.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
+import { DnsError, reloadDns } from '../runtime/dns.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { runChecks } from '../check/run.ts';
 import type { CheckResult } from '../check/checks.ts';
@@ -303,13 +304,15 @@ program
   .command('logs')
   .description("Print a pod's container logs.")
   .argument('<lab>', 'lab name or file')
-  .argument('<pod>', 'pod, pod/container, or host/<name>')
+  .argument('<pod>', 'pod, namespace/pod, pod/container, namespace/pod/container, or host/<name> (e.g. kube-system/coredns)')
   .action(async (arg: string, ref: string) => {
     const lab = await labName(arg);
     const state = readState(lab);
     const parts = ref.split('/');
+    // namespace/pod[/container] when the first part is a namespace holding that pod; else pod[/container].
+    const nsPod = parts.length >= 2 && state?.plan.pods.some((p) => p.namespace === parts[0] && p.name === parts[1]);
     // host/<name>[/container]: a host's programs are kept under `host.<name>`.
-    const [podName, container] = parts[0] === 'host' ? [`host.${parts[1]}`, parts[2]] : parts;
+    const [podName, container] = parts[0] === 'host' ? [`host.${parts[1]}`, parts[2]] : nsPod ? parts.slice(1) : parts;
     const pod = state?.pods[podName!];
     if (!pod) {
       process.stderr.write(`lab "${lab}" has no running pod "${podName}"\n`);
@@ -378,6 +381,43 @@ for (const [action, description] of [
     .argument('<pod>', 'pod name')
     .option('--json', 'print the result as JSON')
     .action((arg: string, name: string, opts: { json?: boolean }) => podAction(action, arg, name, opts));
+
+program
+  .command('dns')
+  .description('Cluster DNS of a live lab.')
+  .command('reload')
+  .description("Make the DNS server re-read its Corefile (SIGUSR1, as CoreDNS takes it); with --corefile, install that Corefile first.")
+  .argument('<lab>', 'lab name or file')
+  .option('--corefile <file>', 'a new Corefile; it is checked first, and one that does not load changes nothing')
+  .addHelpText('after', `
+What editing the coredns ConfigMap does in a cluster. Try the course's custom forwarder:
+  podlab dns reload dns --corefile my.Corefile && podlab exec dns client -- dig +search www.example.org`)
+  .action(async (arg: string, opts: { corefile?: string }) => {
+    const lab = await labName(arg);
+    const state = readState(lab);
+    if (!state || state.status !== 'up') {
+      process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}\n`);
+      throw new Exit(EXIT.cannotRun);
+    }
+    let text: string | undefined;
+    if (opts.corefile) {
+      if (!existsSync(opts.corefile)) {
+        process.stderr.write(`no such file: ${opts.corefile}\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      text = readFileSync(opts.corefile, 'utf8');
+    }
+    try {
+      const warnings = reloadDns(state, text);
+      for (const d of warnings) process.stderr.write(`${formatDiagnostic({ ...d, file: opts.corefile, line: d.within?.line, column: d.within?.col }, text, color)}\n`);
+      process.stdout.write(`${green('✓')} ${lab}: the DNS server is re-reading its Corefile${text ? ` (now ${opts.corefile})` : ''}\n`);
+    } catch (e) {
+      if (!(e instanceof DnsError)) throw e;
+      for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic({ ...d, file: opts.corefile, line: d.within?.line, column: d.within?.col }, text, color)}\n`);
+      process.stderr.write(`${e.message}\n`);
+      throw new Exit(EXIT.failed);
+    }
+  });
 
 registerDoctor(program);
 

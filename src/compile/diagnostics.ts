@@ -4,6 +4,7 @@
  * module holds the catalogue of codes and the terminal formatting; it never decides validity.
  */
 import { codeFrameColumns } from '@babel/code-frame';
+import { COREFILE_CODES } from '../dns/corefile/codes.ts';
 
 export type Path = ReadonlyArray<string | number>;
 
@@ -17,6 +18,11 @@ export interface Diagnostic {
   file?: string;
   line?: number;
   column?: number;
+  /**
+   * A position inside the string value at `path` (1-based line and column of that text, e.g. a
+   * Corefile's): positioning then points at that spot of the literal in the lab file.
+   */
+  within?: { line: number; col: number };
 }
 
 /** The catalogue: every code podlab can emit, with its title. Codes are permanent; never reuse one. */
@@ -52,6 +58,13 @@ export const CODES = {
   PL2020: 'Service selects no pod',
   PL2021: 'field not allowed for this Service type',
   PL2022: 'port used twice on one node',
+  PL2023: 'invalid nameserver',
+  PL2024: 'forwarder outside the lab',
+  PL2025: 'invalid pod DNS settings',
+  PL2026: 'name reserved for cluster DNS',
+  PL2027: 'invalid zone file',
+  PL2028: 'DNS server on a host needs zones',
+  ...COREFILE_CODES,
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',
   PL3003: 'needs root',

@@ -27,7 +27,24 @@ export interface Lab {
   hosts: LabHost[];
   externalNetwork: { cidr: string };
   loadBalancer?: { pool: string };
+  /** Cluster DNS; absent when the lab says `dns: false`. */
+  dns?: LabDns;
   checks: LabCheck[];
+}
+
+export interface LabDns {
+  node: string;
+  /** The author's Corefile; undefined means kubeadm's default for the cluster domain. */
+  corefile?: string;
+  files: Record<string, string>;
+  /** As written: IPv4 addresses or `host/<name>`. */
+  nameservers: string[];
+}
+
+export interface LabDnsConfig {
+  nameservers: string[];
+  searches: string[];
+  options: { name: string; value?: string }[];
 }
 
 export interface LabServicePort {
@@ -58,6 +75,8 @@ export interface LabHost {
   network: 'nodes' | 'external';
   ip?: string;
   containers: LabContainer[];
+  /** A DNS server on the host: its Corefile (undefined: one block per zone) and the files beside it. */
+  dns?: { corefile?: string; zones: Record<string, string>; files: Record<string, string> };
 }
 
 export interface LabNode {
@@ -75,6 +94,10 @@ export interface LabPod {
   labels: Record<string, string>;
   hostNetwork: boolean;
   containers: LabContainer[];
+  hostname?: string;
+  subdomain?: string;
+  dnsPolicy: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
+  dnsConfig?: LabDnsConfig;
 }
 
 export interface LabContainer {
@@ -89,8 +112,9 @@ export interface LabCheck {
   /** Index in the lab's `checks` array, for diagnostics and reports. */
   index: number;
   name: string;
-  kind: 'ping' | 'tcp' | 'udp' | 'http';
+  kind: 'ping' | 'tcp' | 'udp' | 'http' | 'dns';
   from: string;
+  /** For DNS checks: the server asked (`resolv.conf` when the pod's own). */
   to: string;
   expect: 'reach' | 'no-reach';
   timeoutMs: number;
@@ -102,6 +126,16 @@ export interface LabCheck {
   requests: number;
   expectSpread?: number;
   expectSticky: boolean;
+  dns?: LabDnsQuery;
+}
+
+export interface LabDnsQuery {
+  query: string;
+  type: 'A' | 'AAAA' | 'SRV' | 'CNAME' | 'PTR' | 'TXT' | 'NS' | 'SOA' | 'MX';
+  tcp: boolean;
+  expectRcode: 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL' | 'REFUSED';
+  expectAnswers: string[];
+  expectEmpty: boolean;
 }
 
 const WORKLOAD_PORT: Record<WorkloadKind, { port: number; protocol: 'TCP' | 'UDP'; name: string }> = {
@@ -145,6 +179,10 @@ export function normalize(spec: LabSpec, source: string): Lab {
       labels: p.labels ?? {},
       hostNetwork: p.hostNetwork ?? false,
       containers: (p.containers ?? []).map(normalizeContainer),
+      hostname: p.hostname,
+      subdomain: p.subdomain,
+      dnsPolicy: p.dnsPolicy ?? 'ClusterFirst',
+      dnsConfig: p.dnsConfig ? { nameservers: p.dnsConfig.nameservers ?? [], searches: p.dnsConfig.searches ?? [], options: p.dnsConfig.options ?? [] } : undefined,
     })),
     services: Object.entries(spec.services ?? {}).map(([name, s]) => ({
       name,
@@ -172,10 +210,36 @@ export function normalize(spec: LabSpec, source: string): Lab {
       network: h.network ?? 'nodes',
       ip: h.ip,
       containers: (h.containers ?? []).map(normalizeContainer),
+      dns: h.dns ? { corefile: h.dns.corefile, zones: h.dns.zones ?? {}, files: h.dns.files ?? {} } : undefined,
     })),
     externalNetwork: { cidr: spec.externalNetwork?.cidr ?? DEFAULTS.externalNetworkCidr },
     loadBalancer: spec.loadBalancer,
-    checks: (spec.checks ?? []).map((c, index) => {
+    dns:
+      spec.dns === false
+        ? undefined
+        : {
+            node: spec.dns?.node ?? (Object.entries(spec.nodes).find(([, n]) => n.role === 'control-plane') ?? Object.entries(spec.nodes)[0])?.[0] ?? '',
+            corefile: spec.dns?.corefile,
+            files: spec.dns?.files ?? {},
+            nameservers: spec.dns?.nameservers ?? [],
+          },
+    checks: (spec.checks ?? []).map((c, index): LabCheck => {
+      if (c.kind === 'dns') {
+        const type = c.type ?? 'A';
+        return {
+          index,
+          kind: 'dns',
+          from: c.from,
+          to: c.server ?? 'resolv.conf',
+          expect: 'reach',
+          timeoutMs: c.timeoutMs ?? 5000,
+          expectNoNat: false,
+          requests: 1,
+          expectSticky: false,
+          dns: { query: c.query, type, tcp: c.tcp ?? false, expectRcode: c.expectRcode ?? 'NOERROR', expectAnswers: c.expectAnswers ?? [], expectEmpty: c.expectEmpty ?? false },
+          name: c.name ?? `${c.from} resolves ${c.query} ${type}${c.server ? ` at ${c.server}` : ''}${c.expectRcode && c.expectRcode !== 'NOERROR' ? ` → ${c.expectRcode}` : ''}`,
+        };
+      }
       const http = c.kind === 'http' ? c : undefined;
       return {
         index,

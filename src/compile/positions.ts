@@ -48,23 +48,35 @@ function propertyName(p: Node): string | undefined {
 
 /** The node the path leads to: the property's name for a property, the element for an array item. */
 function walk(root: Node, path: Path): Node {
+  return walkTo(root, path).anchor;
+}
+
+/** The string literal the whole path leads to, if the source holds one there (for positions inside its text). */
+function literalAt(root: Node, path: Path): Node | undefined {
+  const { value, complete } = walkTo(root, path);
+  const v = complete ? unwrap(value) : undefined;
+  return v && (Node.isStringLiteral(v) || Node.isNoSubstitutionTemplateLiteral(v) || Node.isTemplateExpression(v)) ? v : undefined;
+}
+
+function walkTo(root: Node, path: Path): { anchor: Node; value: Node; complete: boolean } {
   let at: Node = root;
   let anchor: Node = root;
+  const partial = () => ({ anchor, value: at, complete: false });
   for (const seg of path) {
     const value = unwrap(at) ?? at;
     if (typeof seg === 'number' && Node.isArrayLiteralExpression(value)) {
       const el = value.getElements()[seg];
-      if (!el) return anchor;
+      if (!el) return partial();
       at = el;
       anchor = el;
     } else if (typeof seg === 'string' && Node.isObjectLiteralExpression(value)) {
       const prop = value.getProperties().find((p) => propertyName(p) === seg);
-      if (!prop) return anchor;
+      if (!prop) return partial();
       anchor = Node.isPropertyAssignment(prop) || Node.isShorthandPropertyAssignment(prop) ? prop.getNameNode() : prop;
-      at = Node.isPropertyAssignment(prop) ? (prop.getInitializer() ?? prop) : prop;
-    } else return anchor;
+      at = Node.isPropertyAssignment(prop) ? (prop.getInitializer() ?? prop) : Node.isShorthandPropertyAssignment(prop) ? prop.getNameNode() : prop;
+    } else return partial();
   }
-  return anchor;
+  return { anchor, value: at, complete: true };
 }
 
 /** Fills in line and column of each diagnostic that has a path and a file. `text` overrides the file's contents. */
@@ -75,6 +87,13 @@ export function positionDiagnostics(file: string, diagnostics: Diagnostic[], tex
   const root = labRoot(sf);
   return diagnostics.map((d) => {
     if (d.line !== undefined) return d;
+    const literal = d.within && root ? literalAt(root, d.path) : undefined;
+    if (literal && d.within) {
+      // Line L, column C of the string's text: the literal's first line is its opening quote's.
+      const start = sf.getLineAndColumnAtPos(literal.getStart());
+      const line = start.line + d.within.line - 1;
+      return { ...d, file, line, column: d.within.line === 1 ? start.column + d.within.col : d.within.col };
+    }
     const node = root ? walk(root, d.path) : sf;
     const { line, column } = sf.getLineAndColumnAtPos(node.getStart());
     return { ...d, file, line, column };

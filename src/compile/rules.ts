@@ -2,12 +2,13 @@
  * Semantic rules: small named pure functions over the resolved lab, each pushing diagnostics.
  * All run; none throws. Paths are those of the authoring form so positions point at the source.
  */
-import { DEFAULTS, IFNAME_MAX, SERVICES } from '../constants.ts';
+import { DEFAULTS, DNS, IFNAME_MAX, SERVICES } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
 import { findService } from '../plan/plan.ts';
 import { selects } from '../plan/services.ts';
+import { DNS_RULES } from './rules-dns.ts';
 
 export type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
@@ -335,6 +336,10 @@ export const checksAreValid: Rule = (lab, out) => {
     const at = (...p: (string | number)[]) => ['checks', c.index, ...p];
     if (!machine(c.from))
       out.push(diag('PL2012', at('from'), `check "${c.name}" starts from "${c.from}", which is neither a pod, node/<name> nor host/<name> of this lab`));
+    if (c.kind === 'dns') {
+      dnsCheckIsValid(lab, c, out);
+      continue;
+    }
     let service: Lab['services'][number] | undefined;
     if (c.to.startsWith('svc/') || c.to.startsWith('lb/')) {
       const lb = c.to.startsWith('lb/');
@@ -368,6 +373,39 @@ export const checksAreValid: Rule = (lab, out) => {
   }
 };
 
+/** A DNS check's server: the source's own resolver (pods only: nodes and hosts have no resolv.conf of the lab's), an address, a host or a Service. */
+function dnsCheckIsValid(lab: Lab, c: Lab['checks'][number], out: Diagnostic[]): void {
+  const at = (...p: (string | number)[]) => ['checks', c.index, ...p];
+  const server = c.to;
+  if (server === 'resolv.conf') {
+    if (c.from.startsWith('node/') || c.from.startsWith('host/'))
+      out.push(diag('PL2014', at('server'), `check "${c.name}" runs on ${c.from}, which has no lab resolver of its own`, 'Give server: (e.g. "svc/kube-system/kube-dns" or "host/upstream"), or run it from a pod.'));
+    if (!lab.dns && !lab.pods.find((p) => p.name === c.from)?.dnsConfig)
+      out.push(warning('PL2014', at('from'), `check "${c.name}" uses the pod's resolver, but the lab has no cluster DNS (dns: false)`));
+  } else if (server.startsWith('host/')) {
+    if (!lab.hosts.some((h) => h.name === server.slice(5))) out.push(diag('PL2012', at('server'), `check "${c.name}" asks host "${server.slice(5)}", which the lab does not declare`));
+  } else if (server.startsWith('svc/')) {
+    const ref = server.slice(4);
+    const isDns = !!lab.dns && (ref === `${DNS.namespace}/${DNS.serviceName}`);
+    if (!isDns && !findService(lab.services, ref)) out.push(diag('PL2012', at('server'), `check "${c.name}" asks Service "${ref}", which the lab does not declare`, lab.dns ? `The cluster DNS Service is svc/${DNS.namespace}/${DNS.serviceName}.` : undefined));
+  } else if (ip.parseIp(server) === undefined)
+    out.push(diag('PL2012', at('server'), `check "${c.name}": server "${server}" is not an IPv4 address, host/<name> or svc/<namespace>/<name>`));
+  if (c.dns!.type === 'PTR' && ip.parseIp(c.dns!.query) === undefined)
+    out.push(diag('PL2014', at('query'), `check "${c.name}" is a PTR lookup of "${c.dns!.query}", which is not an IPv4 address`, 'Write the address itself (e.g. "10.96.0.10"); podlab asks for its in-addr.arpa name.'));
+  c.dns!.expectAnswers.forEach((w, i) => {
+    const known = w.startsWith('pod/')
+      ? lab.pods.some((p) => p.name === w.slice(4))
+      : w.startsWith('svc/')
+        ? !!findService(lab.services, w.slice(4)) || (!!lab.dns && w === `svc/${DNS.namespace}/${DNS.serviceName}`)
+        : w.startsWith('host/')
+          ? lab.hosts.some((h) => h.name === w.slice(5))
+          : true;
+    if (!known) out.push(diag('PL2012', at('expectAnswers', i), `check "${c.name}" expects the address of "${w}", which the lab does not declare`));
+  });
+  if (c.dns!.expectEmpty && c.dns!.expectAnswers.length)
+    out.push(diag('PL2014', at('expectEmpty'), `check "${c.name}" expects no answers and also answers ${c.dns!.expectAnswers.join(', ')}`));
+}
+
 /** The registry: every rule, in the order their diagnostics read best. */
 export const RULES: Rule[] = [
   hasNodes,
@@ -381,6 +419,7 @@ export const RULES: Rule[] = [
   outsideNetworksAreValid,
   hostsAreValid,
   servicesAreValid,
+  ...DNS_RULES,
   checksAreValid,
 ];
 

@@ -381,6 +381,8 @@ export interface DnsResponse {
   rcode: 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL' | 'REFUSED' | 'FORMERR' | 'NOTIMP';
   /** Authoritative answer bit. */
   aa: boolean;
+  /** Truncated: an upstream's TC bit passed on (the server also sets it when an answer does not fit). */
+  tc?: boolean;
   answers: Answer[];
   authorities: Answer[];
   additionals: Answer[];

@@ -3,8 +3,9 @@
  * address, MAC, VNI, route, CNI config and process the runtime will create. Render, apply, down,
  * status and checks all read this one object; nothing downstream chooses an address.
  */
-import { CNI_VERSION, FABRIC_BRIDGE, FLANNEL, POD_BRIDGE, DEFAULTS, STATE_ROOT } from '../constants.ts';
-import type { Lab, LabContainer } from '../compile/lab.ts';
+import { CNI_VERSION, DNS, FABRIC_BRIDGE, FLANNEL, POD_BRIDGE, DEFAULTS, SERVICES, STATE_ROOT } from '../constants.ts';
+import type { Lab, LabContainer, LabDnsQuery, LabPod, LabService } from '../compile/lab.ts';
+import { defaultCorefile, hostCorefile, resolvConf, zoneFileName, type ResolvConf } from '../dns/cluster.ts';
 import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
 import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
@@ -77,6 +78,23 @@ export interface PlanHost extends FabricLink {
   /** Its default route (the gateway), when the lab has one. */
   defaultVia?: string;
   containers: PlanContainer[];
+  /** A DNS server on the host (its container is in `containers`): the Corefile and the files beside it. */
+  dns?: { corefile: string; files: Record<string, string> };
+}
+
+/** Cluster DNS: the kube-system/coredns pod (in `pods`) behind the kube-dns Service (in `services`). */
+export interface PlanDns {
+  serviceIP: string;
+  domain: string;
+  node: string;
+  pod: string;
+  /** The Corefile text, and whether the author wrote it (or it is kubeadm's default). */
+  corefile: string;
+  corefileGiven: boolean;
+  /** Files beside the Corefile, by name. */
+  files: Record<string, string>;
+  /** The nodes' resolvers, as addresses. */
+  nameservers: string[];
 }
 
 /**
@@ -106,6 +124,13 @@ export interface PlanPod {
   labels: Record<string, string>;
   containerId: string;
   containers: PlanContainer[];
+  /** Names the pod in DNS under a headless Service of that name (with `hostname`). */
+  subdomain?: string;
+  dnsPolicy: LabPod['dnsPolicy'];
+  /** Its /etc/resolv.conf. */
+  resolv: ResolvConf;
+  /** Set on the pods podlab adds itself (the cluster DNS pod). */
+  system?: 'dns';
 }
 
 export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
@@ -113,7 +138,7 @@ export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
 export interface PlanCheck {
   index: number;
   name: string;
-  kind: 'ping' | 'tcp' | 'udp' | 'http';
+  kind: 'ping' | 'tcp' | 'udp' | 'http' | 'dns';
   from: { kind: 'pod' | 'node' | 'host'; name: string };
   to: { kind: TargetKind; name: string; ip: string };
   expect: 'reach' | 'no-reach';
@@ -127,6 +152,8 @@ export interface PlanCheck {
   requests: number;
   expectSpread?: number;
   expectSticky: boolean;
+  /** DNS checks: the query; `to` is the server asked (ip '' = the resolver of the source's resolv.conf). */
+  dns?: LabDnsQuery;
 }
 
 export interface Plan {
@@ -150,6 +177,9 @@ export interface Plan {
   natOutgoing: boolean;
   hosts: PlanHost[];
   gateway?: PlanGateway;
+  /** Kubernetes namespaces of the lab. */
+  namespaces: string[];
+  dns?: PlanDns;
   externalNetwork?: { cidr: string; bridge: string };
   checks: PlanCheck[];
   /** Kernel features the lab needs; the runtime probes them before touching anything. */
@@ -213,7 +243,8 @@ export function buildPlan(lab: Lab): Plan {
       prefixLen: external ? extNet.prefix : nodeNet.prefix,
       mac: macFor(`${lab.name}/host/${h.name}`),
       ...(hasGateway ? { defaultVia: ip.formatIp(external ? gatewayExtIp : gatewayIp) } : {}),
-      containers: h.containers.map((c) => planContainer(c, h.name)),
+      containers: [...h.containers.map((c) => planContainer(c, h.name)), ...(h.dns ? [dnsContainer(`${stateDir}/rendered/hosts/${h.name}/Corefile`, 'dns')] : [])],
+      ...(h.dns ? { dns: hostDns(h.dns) } : {}),
     };
   });
 
@@ -288,9 +319,17 @@ export function buildPlan(lab: Lab): Plan {
     };
   });
 
+  // Cluster DNS as kubeadm sets it up: a kube-system pod and the kube-dns Service at serviceCidr's .10.
+  // They come after the author's pods and Services, so adding DNS moves no address of theirs.
+  const dnsIp = ip.formatIp(ip.nth(ip.parseCidr(lab.serviceCidr)!, SERVICES.dnsHost));
+  const dnsCluster = lab.dns ? { serviceIP: dnsIp, domain: lab.clusterDomain } : undefined;
+  const nodeNameservers = (lab.dns?.nameservers ?? []).map((r) => (r.startsWith('host/') ? (hosts.find((h) => `host/${h.name}` === r)?.ip ?? r) : r));
+  const labPods = lab.dns ? [...lab.pods, dnsPod(lab.dns.node)] : lab.pods;
+  const labServices = lab.dns ? [...lab.services, dnsService(dnsIp)] : lab.services;
+
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   const nextHost = new Map(nodes.map((n) => [n.name, 2]));
-  const pods: PlanPod[] = lab.pods.map((p) => {
+  const pods: PlanPod[] = labPods.map((p) => {
     const node = nodeByName.get(p.node)!;
     let podIp = node.ip;
     if (!p.hostNetwork) {
@@ -304,16 +343,20 @@ export function buildPlan(lab: Lab): Plan {
       node: p.node,
       hostNetwork: p.hostNetwork,
       netns: p.hostNetwork ? node.netns : netns.pod(lab.name, p.namespace, p.name),
-      hostname: p.hostNetwork ? p.node : p.name,
+      hostname: p.hostNetwork ? p.node : (p.hostname ?? p.name),
       ip: podIp,
       labels: p.labels,
       containerId: containerId(lab.name, p.namespace, p.name),
       containers: p.containers.map((c) => planContainer(c, p.name)),
+      ...(p.subdomain ? { subdomain: p.subdomain } : {}),
+      dnsPolicy: p.dnsPolicy,
+      resolv: resolvConf({ policy: p.dnsPolicy, hostNetwork: p.hostNetwork, namespace: p.namespace, dnsConfig: p.dnsConfig, cluster: dnsCluster, nodeNameservers }),
+      ...(lab.dns && p.namespace === DNS.namespace && p.name === DNS.podName ? { system: 'dns' as const } : {}),
     };
   });
 
   // Services: addresses allocated, endpoints as planned.
-  const services = planServices({ services: lab.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, pool, poolTaken: new Set([...taken, ...takenExt]) });
+  const services = planServices({ services: labServices, serviceCidr: ip.parseCidr(lab.serviceCidr)!, pool, poolTaken: new Set([...taken, ...takenExt]) });
   const endpoints = computeEndpoints(services, pods);
 
   const gateway: PlanGateway | undefined = hasGateway
@@ -349,6 +392,21 @@ export function buildPlan(lab: Lab): Plan {
     natOutgoing: lab.natOutgoing,
     hosts,
     ...(gateway ? { gateway } : {}),
+    namespaces: lab.namespaces,
+    ...(lab.dns
+      ? {
+          dns: {
+            serviceIP: dnsIp,
+            domain: lab.clusterDomain,
+            node: lab.dns.node,
+            pod: DNS.podName,
+            corefile: lab.dns.corefile ?? defaultCorefile(lab.clusterDomain),
+            corefileGiven: lab.dns.corefile !== undefined,
+            files: lab.dns.files,
+            nameservers: nodeNameservers,
+          },
+        }
+      : {}),
     ...(hasExternal ? { externalNetwork: { cidr: ip.formatCidr(extNet), bridge: EXTERNAL_BRIDGE } } : {}),
     checks,
     kernelFeatures: [
@@ -360,6 +418,59 @@ export function buildPlan(lab: Lab): Plan {
       ...(nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
     ],
   };
+}
+
+/** The DNS server's container: `@dns` expands to podlab-dns with its own PID namespace (see runtime). */
+function dnsContainer(corefile: string, name: string = DNS.podName): PlanContainer {
+  return {
+    name,
+    argv: ['@dns', '-conf', corefile],
+    env: {},
+    ports: [
+      { name: 'dns', containerPort: 53, protocol: 'UDP' },
+      { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+      { name: 'metrics', containerPort: DNS.metricsPort, protocol: 'TCP' },
+    ],
+  };
+}
+
+function dnsPod(node: string): LabPod {
+  const c = dnsContainer(`${DNS.configDir}/Corefile`);
+  return {
+    name: DNS.podName,
+    namespace: DNS.namespace,
+    node,
+    labels: { ...DNS.labels },
+    hostNetwork: false,
+    containers: [{ name: c.name, command: c.argv, ports: c.ports, env: {} }],
+    // The DNS pod itself resolves through the node's resolvers, as kubeadm's CoreDNS Deployment does.
+    dnsPolicy: 'Default',
+  };
+}
+
+function dnsService(clusterIP: string): LabService {
+  return {
+    name: DNS.serviceName,
+    namespace: DNS.namespace,
+    type: 'ClusterIP',
+    selector: { ...DNS.labels },
+    ports: [
+      { name: 'dns', protocol: 'UDP', port: 53, targetPort: 53 },
+      { name: 'dns-tcp', protocol: 'TCP', port: 53, targetPort: 53 },
+      { name: 'metrics', protocol: 'TCP', port: DNS.metricsPort, targetPort: DNS.metricsPort },
+    ],
+    clusterIP,
+    sessionAffinity: 'None',
+    externalTrafficPolicy: 'Cluster',
+    internalTrafficPolicy: 'Cluster',
+  };
+}
+
+function hostDns(d: NonNullable<Lab['hosts'][number]['dns']>): NonNullable<PlanHost['dns']> {
+  const origins = Object.keys(d.zones).sort();
+  const files: Record<string, string> = { ...d.files };
+  for (const o of origins) files[zoneFileName(o)] = d.zones[o]!;
+  return { corefile: d.corefile ?? hostCorefile(origins), files };
 }
 
 function planContainer(c: LabContainer, owner: string): PlanContainer {
@@ -412,7 +523,7 @@ export function sourceAddressesOf(peers: Peers, r: string): string[] {
 
 function planCheck(c: Lab['checks'][number], peers: Peers): PlanCheck {
   const from = resolveTarget(peers, c.from);
-  const to = resolveTarget(peers, c.to, c.kind === 'udp' ? 'UDP' : 'TCP');
+  const to = c.kind === 'dns' && c.to === 'resolv.conf' ? { kind: 'ip' as const, name: 'resolv.conf', ip: '', port: 53 } : resolveTarget(peers, c.to, c.kind === 'udp' || c.kind === 'dns' ? 'UDP' : 'TCP');
   return {
     index: c.index,
     name: c.name,
@@ -429,6 +540,7 @@ function planCheck(c: Lab['checks'][number], peers: Peers): PlanCheck {
     requests: c.requests,
     expectSpread: c.expectSpread,
     expectSticky: c.expectSticky,
+    ...(c.dns ? { dns: c.dns } : {}),
   };
 }
 

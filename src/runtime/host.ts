@@ -4,7 +4,8 @@
  * features are probed by creating the device in a throw-away namespace of podlab's own, since a
  * module may be built in, loadable, or missing, and only trying tells.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
@@ -13,6 +14,52 @@ import { realExecutor, type Executor } from './exec.ts';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PAUSE_BIN = `${REPO_ROOT}build/native/pause`;
 export const WORKLOAD_SCRIPT = `${REPO_ROOT}assets/workload.mjs`;
+/** podlab-dns bundled into one file (esbuild), so the DNS pod starts as plain `node`, without tsx. */
+export const DNS_BUNDLE = `${REPO_ROOT}build/dns/podlab-dns.mjs`;
+export const PROGRAMS = { workload: WORKLOAD_SCRIPT, dns: DNS_BUNDLE };
+
+/** Newest modification time of the files below `dir` (0 if none). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) t = Math.max(t, statSync(`${e.parentPath}/${e.name}`).mtimeMs);
+  return t;
+}
+
+/** True when `out` is missing or older than any of `sources` (files or directories). */
+function stale(out: string, sources: string[]): boolean {
+  if (!existsSync(out)) return true;
+  const built = statSync(out).mtimeMs;
+  return sources.some((s) => (statSync(s).isDirectory() ? newest(s) : statSync(s).mtimeMs) > built);
+}
+
+/** Bundles the DNS server when missing or older than its sources. */
+export async function ensureDnsServer(): Promise<Diagnostic | undefined> {
+  if (!stale(DNS_BUNDLE, [`${REPO_ROOT}src/dns`])) return undefined;
+  try {
+    const { build } = await import('esbuild');
+    const out = await build({
+      entryPoints: [`${REPO_ROOT}src/dns/main.ts`],
+      outfile: DNS_BUNDLE,
+      write: false,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'silent',
+      // dns-packet is CommonJS: give its require() of Node built-ins something to call.
+      banner: { js: "import { createRequire as __podlabRequire } from 'node:module'; const require = __podlabRequire(import.meta.url);" },
+    });
+    // Written aside and renamed: a second `up` bundling at the same time never exposes half a file.
+    mkdirSync(dirname(DNS_BUNDLE), { recursive: true });
+    const tmp = `${DNS_BUNDLE}.${process.pid}.tmp`;
+    writeFileSync(tmp, out.outputFiles[0]!.contents);
+    renameSync(tmp, DNS_BUNDLE);
+  } catch (e) {
+    return diag('PL3002', [], `could not bundle the DNS server: ${(e as Error).message}`, `Run npm ci (esbuild is a dependency). ${NOTHING_CHANGED}`);
+  }
+  return undefined;
+}
 
 const DEBIAN_PACKAGE: Record<string, string> = {
   ip: 'iproute2',
@@ -40,7 +87,7 @@ export function cniPluginDir(): string | undefined {
 
 /** Builds the pause binary from native/pause.c when it is missing (needs a C compiler). */
 export async function ensurePause(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
-  if (existsSync(PAUSE_BIN)) return undefined;
+  if (!stale(PAUSE_BIN, [`${REPO_ROOT}native/pause.c`])) return undefined;
   const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`]);
   if (r.exitCode !== 0 || !existsSync(PAUSE_BIN))
     return diag('PL3002', [], `could not build the pause binary: ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
@@ -58,6 +105,8 @@ export async function checkHost(ex: Executor = realExecutor): Promise<Diagnostic
   if (!out.length) {
     const p = await ensurePause(ex);
     if (p) out.push(p);
+    const d = await ensureDnsServer();
+    if (d) out.push(d);
   }
   return out;
 }

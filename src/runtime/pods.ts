@@ -12,7 +12,9 @@ import { must, spawnDaemon, type Executor } from './exec.ts';
 import { PAUSE_BIN } from './host.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { syncServices, type SyncReport } from './services.ts';
-import { writeState, type LabState } from './state.ts';
+import { stateDir, writeState, type LabState } from './state.ts';
+import { pauseArgv, podFiles } from '../render/render.ts';
+import { writeFileAtomic } from '../render/files.ts';
 import { startContainers } from './up.ts';
 
 export class PodError extends Error {}
@@ -36,6 +38,8 @@ export function hostSandbox(h: PlanHost): PlanPod {
     labels: {},
     containerId: '',
     containers: h.containers,
+    dnsPolicy: 'Default',
+    resolv: { nameservers: [], searches: [], options: [] },
   };
 }
 
@@ -99,7 +103,10 @@ export async function createPod(ex: Executor, state: LabState, name: string): Pr
   const ps: LabState['pods'][string] = (state.pods[name] = { containers: {} });
   if (!pod.hostNetwork) {
     await must(ex, ['ip', 'netns', 'add', pod.netns]);
-    const pid = await spawnDaemon([PAUSE_BIN, '--netns', `${NETNS_RUN_DIR}/${pod.netns}`, '--hostname', pod.hostname], { readyLine: 'ready' });
+    // The new sandbox's /etc/hosts names its new address (a bind mount pins the file, so it is written first).
+    const files = `${stateDir(state.lab)}/rendered`;
+    for (const [rel, text] of podFiles(state.plan, pod)) writeFileAtomic(`${files}/${rel}`, text);
+    const pid = await spawnDaemon(pauseArgv(state.plan, pod, PAUSE_BIN, files), { readyLine: 'ready' });
     ps.pause = recordOf(pid);
     writeState(state);
     ps.cniResult = await cniAdd(ex, state.plan.nodes.find((n) => n.name === pod.node)!, pod);

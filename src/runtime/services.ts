@@ -9,9 +9,11 @@ import { gatewayTable, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
 import type { Plan } from '../plan/plan.ts';
 import { computeEndpoints, type Endpoint, type EndpointSource } from '../plan/services.ts';
 import { diffTable, renderTable, type NftTable } from '../render/nft.ts';
+import { clusterViewFile } from '../render/render.ts';
+import { writeFileAtomic } from '../render/files.ts';
 import { must, type Executor } from './exec.ts';
 import { isAlive } from './procs.ts';
-import type { LabState } from './state.ts';
+import { stateDir, type LabState } from './state.ts';
 
 export type Endpoints = Record<string, Endpoint[]>;
 
@@ -64,5 +66,17 @@ export async function syncServices(ex: Executor, state: LabState, endpoints: End
     }),
   );
   state.endpoints = endpoints;
+  publishClusterView(state, endpoints);
   return { applied, endpoints };
+}
+
+/**
+ * The DNS server's view of the cluster (the API server's watch, in miniature): rewritten, by
+ * rename, whenever endpoints are synced; podlab-dns notices the change and answers from it.
+ */
+export function publishClusterView(state: LabState, endpoints: Endpoints): void {
+  if (!state.plan.dns) return;
+  const live: Record<string, string> = {};
+  for (const [name, ps] of Object.entries(state.pods)) if (ps.ip) live[name] = ps.ip;
+  writeFileAtomic(`${stateDir(state.lab)}/rendered/dns/cluster.json`, clusterViewFile(state.plan, endpoints, live));
 }

@@ -5,11 +5,12 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
-import { containerArgv, type Rendered } from '../render/render.ts';
+import { LISTENING_MARK } from '../dns/marks.ts';
+import { containerArgv, pauseArgv, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
-import { PAUSE_BIN, WORKLOAD_SCRIPT } from './host.ts';
+import { ensureDnsServer, PAUSE_BIN, PROGRAMS } from './host.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { startHosts } from './pods.ts';
 import { syncServices } from './services.ts';
@@ -54,8 +55,14 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   };
 
   step('state');
+  if (plan.dns || plan.hosts.some((h) => h.dns)) {
+    // The DNS server runs as a bundle: (re)build it if missing or older than its sources.
+    const problem = await ensureDnsServer();
+    if (problem) throw new Error(problem.message);
+  }
   writeRendered(files, rendered);
   mkdirSync(`${dir}/logs`, { recursive: true });
+  for (const pod of plan.pods) if (pod.system === 'dns') for (const d of ['upper', 'work']) mkdirSync(`${dir}/overlay/${pod.name}/${d}`, { recursive: true });
 
   step('namespaces');
   await must(ex, ['ip', '-batch', `${files}/ip/root.batch`]);
@@ -90,7 +97,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
       if (options.signal?.aborted) return;
       const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
       if (!pod.hostNetwork) {
-        const pid = await spawnDaemon([PAUSE_BIN, '--netns', `${NETNS_RUN_DIR}/${pod.netns}`, '--hostname', pod.hostname], { readyLine: 'ready' });
+        const pid = await spawnDaemon(pauseArgv(plan, pod, PAUSE_BIN, files), { readyLine: 'ready' });
         ps.pause = recordOf(pid);
         saver.save();
         ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
@@ -114,30 +121,35 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   return state;
 }
 
-/** Where a pod's container processes join: the pause process's namespaces, or the node's for hostNetwork pods. */
+/** Where a pod's container processes join: the pause process's namespaces (network, UTS, IPC, mount), or the node's network for hostNetwork pods. */
 export function joinArgs(pod: PlanPod, pausePid: number | undefined): string[] {
-  return pod.hostNetwork || pausePid === undefined ? [`--net=${NETNS_RUN_DIR}/${pod.netns}`] : ['-t', String(pausePid), '--net', '--uts', '--ipc'];
+  return pod.hostNetwork || pausePid === undefined ? [`--net=${NETNS_RUN_DIR}/${pod.netns}`] : ['-t', String(pausePid), '--net', '--uts', '--ipc', '--mount'];
 }
 
 export async function startContainers(plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = writeState): Promise<void> {
   const ps = state.pods[pod.name]!;
   for (const c of pod.containers) {
     if (only && c.name !== only) continue;
-    const argv = ['nsenter', ...joinArgs(pod, ps.pause?.pid), '--', ...containerArgv(c.argv, WORKLOAD_SCRIPT)];
+    const argv = ['nsenter', ...joinArgs(pod, ps.pause?.pid), '--', ...containerArgv(c.argv, PROGRAMS, pod)];
     const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
     const pid = await spawnDaemon(argv, { logFile: log, env: { POD_NAME: pod.name, POD_NAMESPACE: pod.namespace, POD_IP: pod.ip, NODE_NAME: pod.node, ...c.env } });
     ps.containers[c.name] = { ...recordOf(pid), argv, log };
   }
   save(state);
-  await Promise.all(pod.containers.filter((c) => c.argv[0] === '@workload' && (!only || c.name === only)).map((c) => waitListening(ps.containers[c.name]!.log, c.name)));
+  const marks: Record<string, string> = { '@workload': '"event":"listening"', '@dns': LISTENING_MARK };
+  await Promise.all(
+    pod.containers
+      .filter((c) => marks[c.argv[0]!] && (!only || c.name === only))
+      .map((c) => waitListening(ps.containers[c.name]!.log, c.name, marks[c.argv[0]!]!)),
+  );
 }
 
-/** Built-in workloads log `{"event":"listening",…}` once their socket is bound; `up` returns only after that. */
-async function waitListening(log: string, container: string, timeoutMs = 10_000): Promise<void> {
+/** Built-in programs log a line once their sockets are bound (workloads `{"event":"listening",…}`, the DNS server its mark); `up` returns only after that. */
+async function waitListening(log: string, container: string, mark: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-    if (text.includes('"event":"listening"')) return;
+    if (text.includes(mark)) return;
     if (Date.now() > deadline) throw new Error(`container "${container}" did not start listening within ${timeoutMs} ms: ${text.trim().split('\n').at(-1) ?? ''}`);
     await new Promise((r) => setTimeout(r, 15));
   }

@@ -58,9 +58,31 @@ export const containerSchema = z
     env: z.record(z.string(), z.string()).optional(),
   });
 
+/** A pod's own resolver settings, merged into (or, with dnsPolicy 'None', making up) its /etc/resolv.conf. */
+export const dnsConfigSchema = z.strictObject({
+  /** Up to 3 name server addresses. */
+  nameservers: z.array(z.string()).max(3, { message: 'at most 3 nameservers (the resolver reads no more)' }).optional(),
+  /** Search domains, appended after the policy's own. */
+  searches: z.array(z.string()).max(32, { message: 'at most 32 search domains' }).optional(),
+  /** Resolver options, e.g. { name: 'ndots', value: '2' }; they override the policy's. */
+  options: z.array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/, { message: 'must be a resolver option name such as ndots, timeout, attempts, edns0' }), value: z.string().optional() })).optional(),
+});
+
 export const podSchema = z.strictObject({
   /** Kubernetes namespace. @default 'default' */
   namespace: dnsLabel.optional(),
+  /** The pod's hostname. @default the pod's name */
+  hostname: dnsLabel.optional(),
+  /** With `hostname`, names the pod in DNS as `<hostname>.<subdomain>.<namespace>.svc.<zone>` when a headless Service called `<subdomain>` selects it. */
+  subdomain: dnsLabel.optional(),
+  /**
+   * How the pod's /etc/resolv.conf is made: 'ClusterFirst' (the cluster DNS Service, the search
+   * list `<ns>.svc.<zone> svc.<zone> <zone>`, ndots:5), 'Default' (the node's resolvers),
+   * 'None' (only `dnsConfig`), 'ClusterFirstWithHostNet' (ClusterFirst, also for hostNetwork pods,
+   * which otherwise fall back to Default). @default 'ClusterFirst'
+   */
+  dnsPolicy: z.enum(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']).optional(),
+  dnsConfig: dnsConfigSchema.optional(),
   /** Node the pod is scheduled on (a key of `nodes`). */
   node: z.string(),
   labels: z.record(z.string(), z.string()).optional(),
@@ -107,7 +129,38 @@ const checkEnds = {
   name: z.string().optional(),
 };
 
+/** Record types a DNS check may ask for. */
+export const dnsRecordType = z.enum(['A', 'AAAA', 'SRV', 'CNAME', 'PTR', 'TXT', 'NS', 'SOA', 'MX']);
+
+export const dnsCheckSchema = z.strictObject({
+  kind: z.literal('dns'),
+  /** A pod key, `node/<name>` or `host/<name>`: where the lookup runs. */
+  from: z.string(),
+  /**
+   * The name to look up, as a program in the pod would write it: `web` (the search list of the
+   * pod's resolv.conf applies, with its ndots), `web.shop`, or a fully qualified
+   * `web.default.svc.cluster.local.`. For PTR, an IPv4 address.
+   */
+  query: z.string().min(1),
+  /** @default 'A' */
+  type: dnsRecordType.optional(),
+  /** Ask this server instead of the resolv.conf one: an IPv4 address, `svc/<ns>/<name>` or `host/<name>`. */
+  server: z.string().optional(),
+  /** Over TCP instead of UDP. @default false */
+  tcp: z.boolean().optional(),
+  /** @default 'NOERROR' */
+  expectRcode: z.enum(['NOERROR', 'NXDOMAIN', 'SERVFAIL', 'REFUSED']).optional(),
+  /** Each of these must be among the answers' data: an address, a target name (`web.default.svc.cluster.local`), a TXT string. */
+  expectAnswers: z.array(z.string()).optional(),
+  /** No answer records at all (NODATA when the rcode is NOERROR). @default false */
+  expectEmpty: z.boolean().optional(),
+  /** @default 5000 */
+  timeoutMs: z.number().int().min(100).max(120000).optional(),
+  name: z.string().optional(),
+});
+
 export const checkSchema = z.discriminatedUnion('kind', [
+  dnsCheckSchema,
   z.strictObject({ kind: z.literal('ping'), ...checkEnds }),
   z.strictObject({
     kind: z.literal('tcp'),
@@ -181,6 +234,16 @@ export const serviceSchema = z.strictObject({
   internalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
 });
 
+/** A DNS server run by a host (podlab's own server, as for the cluster): zone files it is authoritative for. */
+export const hostDnsSchema = z.strictObject({
+  /** Zone files (RFC 1035 master-file text) by origin, e.g. { 'example.org': zoneText }. */
+  zones: z.record(z.string(), z.string()).optional(),
+  /** A Corefile of its own; by default one server block per zone with `file`, `log` and `errors`. */
+  corefile: z.string().optional(),
+  /** More files beside that Corefile, by name. */
+  files: z.record(z.string(), z.string()).optional(),
+});
+
 /** A machine outside the cluster: a client, an "internet" server, in a namespace of its own. */
 export const hostSchema = z.strictObject({
   /** 'nodes': on the node network, beside the nodes; 'external': beyond the lab's gateway (the "internet"). @default 'nodes' */
@@ -189,6 +252,23 @@ export const hostSchema = z.strictObject({
   ip: z.string().optional(),
   /** Programs to run on the host, e.g. container(workloads.httpEcho()). */
   containers: z.array(containerSchema).optional(),
+  /** Run a DNS server on port 53 (UDP and TCP), e.g. the upstream a custom CoreDNS forwarder points at. */
+  dns: hostDnsSchema.optional(),
+});
+
+/** The cluster DNS: a kube-system/coredns pod behind the kube-dns Service, configured by a Corefile. */
+export const clusterDnsSchema = z.strictObject({
+  /** The Corefile. @default kubeadm's default Corefile for the lab's cluster domain */
+  corefile: z.string().optional(),
+  /** Files beside the Corefile (/etc/coredns/<name>): zone files for `file`, hosts files for `hosts`, snippets for `import`. */
+  files: z.record(z.string(), z.string()).optional(),
+  /** The node the DNS pod runs on. @default the first control-plane node, else the first node */
+  node: z.string().optional(),
+  /**
+   * The nodes' own resolvers: what a 'Default' dnsPolicy pod and `forward . /etc/resolv.conf`
+   * use. An IPv4 address or `host/<name>`. @default [] (none: names outside the cluster do not resolve)
+   */
+  nameservers: z.array(z.string()).max(3, { message: 'at most 3 nameservers (the resolver reads no more)' }).optional(),
 });
 
 export const labSchema = z.strictObject({
@@ -213,6 +293,8 @@ export const labSchema = z.strictObject({
   services: z.record(z.string(), serviceSchema).optional(),
   /** Masquerade pod traffic leaving the pod network to the node's IP (flannel's ipMasq). @default true */
   natOutgoing: z.boolean().optional(),
+  /** Cluster DNS settings; `false` leaves the lab without cluster DNS. @default {} (kubeadm's setup) */
+  dns: z.union([z.literal(false), clusterDnsSchema]).optional(),
   /** Machines outside the cluster. Any host on the 'external' network, or a loadBalancer pool, adds the lab's gateway: a router at the node network's first address. */
   hosts: z.record(z.string(), hostSchema).optional(),
   /** The network beyond the gateway, where 'external' hosts live. @default { cidr: '203.0.113.0/24' } */
@@ -230,3 +312,5 @@ export type CheckSpec = z.input<typeof checkSchema>;
 export type Workload = z.input<typeof workloadSchema>;
 export type ServiceSpec = z.input<typeof serviceSchema>;
 export type HostSpec = z.input<typeof hostSchema>;
+export type ClusterDnsSpec = z.input<typeof clusterDnsSchema>;
+export type DnsConfigSpec = z.input<typeof dnsConfigSchema>;

@@ -109,7 +109,7 @@ describe.skipIf(!live)('podlab doctor', () => {
     expect(f.reason).toContain('left without state');
     const procs = f.leaks.filter((l) => l.kind === 'process').map((l) => Number(l.name));
     for (const p of pids) expect(procs, `process ${p} (found by its namespace)`).toContain(p.pid);
-    expect(f.leaks.filter((l) => l.kind === 'netns')).toHaveLength(5); // fabric, 2 nodes, 2 pods
+    expect(f.leaks.filter((l) => l.kind === 'netns')).toHaveLength(6); // fabric, 2 nodes, 2 pods, the DNS pod
 
     expect((await podlab('doctor', '--fix', '--lab', 'dr-nostate')).exitCode).toBe(0);
     expect(pids.some(isAlive)).toBe(false);
@@ -137,7 +137,7 @@ describe.skipIf(!live)('podlab doctor', () => {
     expect(isAlive(rec)).toBe(false);
     expect(listNetns()).not.toContain(stray);
     expect(readState('dr-healthy')?.status).toBe('up');
-    expect(listNetns().filter((n) => n.startsWith('podlab-dr-healthy.'))).toHaveLength(5);
+    expect(listNetns().filter((n) => n.startsWith('podlab-dr-healthy.'))).toHaveLength(6); // fabric, 2 nodes, 2 pods, the DNS pod
   });
 
   it('a namespace and an /etc/netns entry of a lab that never had state', async () => {

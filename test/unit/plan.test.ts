@@ -44,7 +44,7 @@ describe('plan', () => {
       ['10.244.1.0/24', '10.244.1.1'],
       ['10.244.2.0/24', '10.244.2.1'],
     ]);
-    expect(p.pods.map((x) => [x.name, x.ip])).toEqual([
+    expect(p.pods.filter((x) => !x.system).map((x) => [x.name, x.ip])).toEqual([
       ['a', '10.244.1.2'],
       ['b', '10.244.1.3'],
       ['c', '10.244.2.2'],

@@ -152,7 +152,7 @@ describe('load-balancer pool allocation', () => {
     );
     expect(p.nodes.map((n) => n.ip)).toEqual(['172.16.94.16', '172.16.94.17']);
     expect(p.hosts[0]!.ip).toBe('172.16.94.18');
-    expect(p.services.map((s) => s.loadBalancerIP)).toEqual(['172.16.94.9', '172.16.94.10']);
+    expect(p.services.filter((s) => s.type === 'LoadBalancer').map((s) => s.loadBalancerIP)).toEqual(['172.16.94.9', '172.16.94.10']);
     expect(p.gateway!.loadBalancerIps).toEqual(['172.16.94.9', '172.16.94.10']);
   });
 });
@@ -334,7 +334,7 @@ describe('address conflicts between nodes, hosts, the gateway and the pool', () 
     // The pool .9–.14 holds 6 addresses; the nodes are fixed at .10 and .11: 4 are left for 5 Services.
     const nodes = { a: { ip: '172.16.94.10' }, b: { ip: '172.16.94.11' } };
     expect(codes({ name: 'gap', nodes, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(5) })).toContain('error PL2019 services.s4.type');
-    expect(plan({ name: 'gap', nodes, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(4) }).services.map((s) => s.loadBalancerIP)).toEqual([
+    expect(plan({ name: 'gap', nodes, loadBalancer: { pool: '172.16.94.8/29' }, services: lbs(4) }).services.filter((s) => s.type === 'LoadBalancer').map((s) => s.loadBalancerIP)).toEqual([
       '172.16.94.9',
       '172.16.94.12',
       '172.16.94.13',

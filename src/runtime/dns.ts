@@ -1,0 +1,56 @@
+/**
+ * Cluster DNS of a live lab: changing its Corefile the way `kubectl edit configmap coredns` does.
+ * The new Corefile is checked first (a Corefile that does not load changes nothing), written over
+ * the one the DNS container sees at /etc/coredns/Corefile, and the server is told to reload
+ * (SIGUSR1, as CoreDNS takes it) instead of waiting for the `reload` plugin's next look.
+ */
+import { readFileSync } from 'node:fs';
+import { checkCorefile } from '../compile/rules-dns.ts';
+import type { Diagnostic } from '../compile/diagnostics.ts';
+import { writeFileAtomic } from '../render/files.ts';
+import { isAlive } from './procs.ts';
+import { stateDir, writeState, type LabState } from './state.ts';
+
+export class DnsError extends Error {
+  constructor(
+    message: string,
+    readonly diagnostics: Diagnostic[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export const corefilePath = (state: LabState) => `${stateDir(state.lab)}/rendered/dns/Corefile`;
+
+/** The DNS server's own process: the container's process is `unshare`, whose only child is the server (PID 1 of its namespace). */
+export function dnsServerPid(state: LabState): number | undefined {
+  const pod = state.plan.dns ? state.pods[state.plan.dns.pod] : undefined;
+  const rec = pod?.containers[state.plan.dns!.pod];
+  if (!rec || !isAlive(rec)) return undefined;
+  try {
+    const children = readFileSync(`/proc/${rec.pid}/task/${rec.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return children[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Installs a new Corefile (when given) and makes the server re-read it; returns the warnings the check found. */
+export function reloadDns(state: LabState, corefile?: string): Diagnostic[] {
+  const dns = state.plan.dns;
+  if (!dns) throw new DnsError(`lab "${state.lab}" has no cluster DNS (dns: false)`);
+  let warnings: Diagnostic[] = [];
+  if (corefile !== undefined) {
+    const { diagnostics } = checkCorefile(corefile, dns.files, ['dns', 'corefile'], 'Corefile');
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length) throw new DnsError(`the new Corefile does not load; the old one keeps serving`, errors);
+    warnings = diagnostics;
+    writeFileAtomic(corefilePath(state), corefile);
+    state.plan = { ...state.plan, dns: { ...dns, corefile, corefileGiven: true } };
+    writeState(state);
+  }
+  const pid = dnsServerPid(state);
+  if (!pid) throw new DnsError(`the DNS server of lab "${state.lab}" is not running (see podlab logs ${state.lab} kube-system/${dns.pod})`);
+  process.kill(pid, 'SIGUSR1');
+  return warnings;
+}

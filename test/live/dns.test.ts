@@ -1,0 +1,192 @@
+/**
+ * Live cluster DNS: the example lab labs/dns.lab.ts (renamed) built for real and queried with dig
+ * from pods through the kube-dns Service IP, over UDP and TCP; the DNS container's own namespaces
+ * and read-only Corefile; the cluster view following a re-created pod; bad packets answered
+ * without harm. A second lab has kubeadm's default Corefile, then gets the course's custom
+ * forwarder (and a forward loop) through `reloadDns`, as editing the coredns ConfigMap would.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import dnsLab from '../../labs/dns.lab.ts';
+import type { LabSpec } from '../../src/index.ts';
+import { runChecks } from '../../src/check/run.ts';
+import { down } from '../../src/runtime/down.ts';
+import { dnsServerPid, reloadDns, DnsError } from '../../src/runtime/dns.ts';
+import { recreatePod } from '../../src/runtime/pods.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
+import { readState, type LabState } from '../../src/runtime/state.ts';
+import { inLab, liveGuard, upLab, WORKLOAD } from './host.ts';
+import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
+
+const live = liveGuard();
+
+/** `dig +short` from a pod: the answer lines. */
+async function short(state: LabState, from: string, args: string[]): Promise<string[]> {
+  const r = await inLab(state, from, ['dig', '+short', '+tries=1', '+time=2', ...args]);
+  return r.stdout.trim().split('\n').filter(Boolean);
+}
+
+/** The status dig reports (NOERROR, NXDOMAIN, …), or the reason there was none. */
+async function status(state: LabState, from: string, args: string[]): Promise<string> {
+  const r = await inLab(state, from, ['dig', '+tries=1', '+time=2', ...args]);
+  return /status: ([A-Z]+)/.exec(r.stdout)?.[1] ?? `no answer: ${r.stdout.trim().split('\n').at(-1)}`;
+}
+
+/** Retries `fn` until it returns true or `ms` pass (the server reloads and re-reads in the background). */
+async function eventually(fn: () => Promise<boolean>, ms = 8000): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
+  const name = 'ls-dns';
+  let before: ScopedSnapshot;
+  let state: LabState;
+
+  beforeAll(async () => {
+    await down(name);
+    before = await scopedSnapshot([name]);
+    state = await upLab({ ...dnsLab, name });
+  }, 60_000);
+  afterAll(async () => {
+    await down(name);
+  });
+
+  it('passes every check of the example lab', async () => {
+    const results = await runChecks(readState(name)!);
+    expect(results.filter((r) => r.status === 'fail')).toEqual([]);
+    expect(results.length).toBe(dnsLab.checks!.length);
+  });
+
+  it('a ClusterFirst pod has kubelet\'s resolv.conf and its own /etc/hosts', async () => {
+    const r = await inLab(state, 'client', ['cat', '/etc/resolv.conf', '/etc/hosts']);
+    expect(r.stdout).toContain('nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
+    expect(r.stdout).toMatch(new RegExp(`\\n${readState(name)!.pods.client!.ip}\\s+client$`));
+    const custom = await inLab(state, 'custom', ['cat', '/etc/resolv.conf']);
+    expect(custom.stdout).toContain('search db.shop.svc.cluster.local shop.svc.cluster.local\noptions ndots:2');
+  });
+
+  it('dig through the Service IP over UDP and over TCP gives the same answers; getent uses the search list', async () => {
+    const web = state.plan.services.find((s) => s.name === 'web')!.clusterIP!;
+    expect(await short(state, 'client', ['@10.96.0.10', 'web.default.svc.cluster.local'])).toEqual([web]);
+    expect(await short(state, 'client', ['+tcp', '@10.96.0.10', 'web.default.svc.cluster.local'])).toEqual([web]);
+    const getent = await inLab(state, 'client', ['getent', 'hosts', 'web']);
+    expect(getent.stdout).toMatch(new RegExp(`^${web.replace(/\./g, '\\.')}\\s+web\\.default\\.svc\\.cluster\\.local`));
+    // From namespace shop, "db" is shop's headless Service; from default, db.shop crosses namespaces.
+    const ips = (await short(state, 'shop-client', ['+search', 'db'])).sort();
+    expect(ips).toEqual([readState(name)!.pods['db-0']!.ip, readState(name)!.pods['db-1']!.ip].sort());
+  });
+
+  it('NXDOMAIN for a missing Service, NODATA (NOERROR, no answers, SOA) for AAAA of an IPv4 Service', async () => {
+    expect(await status(state, 'client', ['@10.96.0.10', 'nope.default.svc.cluster.local'])).toBe('NXDOMAIN');
+    const r = await inLab(state, 'client', ['dig', '+tries=1', '@10.96.0.10', 'web.default.svc.cluster.local', 'AAAA']);
+    expect(r.stdout).toContain('status: NOERROR');
+    expect(r.stdout).toContain('ANSWER: 0');
+    expect(r.stdout).toMatch(/AUTHORITY SECTION:\ncluster\.local\.\s+\d+\s+IN\s+SOA\s+ns\.dns\.cluster\.local\./);
+  });
+
+  it('the DNS container has its own PID namespace (it is PID 1 there) and a read-only /etc/coredns', async () => {
+    const pid = dnsServerPid(readState(name)!)!;
+    expect(pid).toBeGreaterThan(0);
+    const nspid = /NSpid:\s+(.*)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!.trim().split(/\s+/);
+    expect(nspid.at(-1)).toBe('1');
+    const { readlinkSync } = await import('node:fs');
+    expect(readlinkSync(`/proc/${pid}/ns/pid`)).not.toBe(readlinkSync('/proc/self/ns/pid'));
+    expect(readlinkSync(`/proc/${pid}/ns/mnt`)).not.toBe(readlinkSync('/proc/self/ns/mnt'));
+    const w = await inLab(state, 'kube-system/coredns', ['sh', '-c', 'head -2 /etc/coredns/Corefile; touch /etc/coredns/x']);
+    expect(w.stdout).toContain('.:53 {');
+    expect(w.stderr).toContain('Read-only file system');
+  });
+
+  it('readiness and metrics are served on the ready, health and prometheus ports', async () => {
+    const podIp = readState(name)!.pods.coredns!.ip!;
+    const get = async (url: string) => JSON.parse((await inLab(state, 'client', ['node', WORKLOAD, 'http-get', '--url', url, '--timeout-ms', '2000'])).stdout);
+    expect(await get(`http://${podIp}:8181/ready`)).toMatchObject({ ok: true, status: 200 });
+    expect(await get(`http://${podIp}:8080/health`)).toMatchObject({ ok: true, status: 200 });
+    const m = await get('http://10.96.0.10:9153/metrics');
+    expect(m.body).toContain('coredns_dns_requests_total{proto="udp"}');
+  });
+
+  it('a re-created pod gets a new IP and DNS answers with it', async () => {
+    const r = await recreatePod(realExecutor, readState(name)!, 'db-0');
+    expect(r.ip).not.toBe(r.oldIp);
+    expect(await eventually(async () => (await short(state, 'shop-client', ['+search', 'db-0.db'])).includes(r.ip))).toBe(true);
+  });
+
+  it('malformed and oversized packets get FORMERR or nothing, and the server keeps answering', async () => {
+    const script = `
+      const s = require('dgram').createSocket('udp4'); const out = [];
+      s.on('message', (m) => out.push(m.readUInt16BE(2) & 15));
+      const send = (b) => s.send(b, 53, '10.96.0.10');
+      send(Buffer.from([0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0x05]));   // header, then a truncated name
+      send(Buffer.alloc(3));                                                             // not even a header
+      send(Buffer.alloc(4000, 0x41));                                                    // oversized garbage
+      setTimeout(() => { console.log(JSON.stringify(out)); s.close(); }, 700);`;
+    const r = await inLab(state, 'client', ['node', '-e', script]);
+    const rcodes = JSON.parse(r.stdout) as number[];
+    expect(rcodes).toContain(1); // FORMERR
+    expect(await short(state, 'client', ['@10.96.0.10', 'web.default.svc.cluster.local'])).toHaveLength(1);
+  });
+
+  it('down leaves nothing of the lab on the host', async () => {
+    await down(name);
+    expect(await scopedSnapshot([name])).toEqual(before);
+  });
+});
+
+/** kubeadm's default Corefile: `forward . /etc/resolv.conf`, and the nodes have no resolvers. */
+function defaultLab(name: string): LabSpec {
+  return {
+    name,
+    nodes: { 'cp': { role: 'control-plane' }, 'w': {} },
+    cni: 'kubenet',
+    pods: { client: { node: 'w' }, web: { node: 'w', labels: { app: 'web' } } },
+    services: { web: { selector: { app: 'web' }, ports: [{ port: 80 }] } },
+    hosts: { upstream: { network: 'external', ip: '203.0.113.53', dns: { zones: { 'example.org': dnsLab.hosts!.upstream!.dns!.zones!['example.org']! } } } },
+  };
+}
+
+describe.skipIf(!live)('live Corefile changes: the custom-forwarder exercise, reload, a loop', () => {
+  const name = 'ls-dnsdef';
+  let state: LabState;
+  const forwarder = (to: string) => `.:53 {\n    errors\n    ready\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n    }\n    forward . ${to}\n    loop\n}\n`;
+
+  beforeAll(async () => {
+    await down(name);
+    state = await upLab(defaultLab(name));
+  }, 60_000);
+  afterAll(async () => {
+    await down(name);
+  });
+
+  it('with the default Corefile, cluster names resolve and the upstream\'s names do not', async () => {
+    expect(await short(state, 'client', ['+search', 'web'])).toHaveLength(1);
+    expect(await status(state, 'client', ['www.example.org'])).toBe('SERVFAIL');
+  });
+
+  it('a Corefile that does not load is refused and changes nothing', () => {
+    expect(() => reloadDns(readState(name)!, '.:53 {\n    forwrd . 203.0.113.53\n}\n')).toThrow(DnsError);
+    expect(readFileSync(`/run/podlab/${name}/rendered/dns/Corefile`, 'utf8')).toContain('forward . /etc/resolv.conf');
+  });
+
+  it('forward . <upstream> (the course\'s custom forwarder), reloaded: the upstream\'s names resolve', async () => {
+    reloadDns(readState(name)!, forwarder('203.0.113.53'));
+    expect(await eventually(async () => (await short(state, 'client', ['www.example.org'])).includes('203.0.113.80'))).toBe(true);
+    expect(await short(state, 'client', ['+search', 'web'])).toHaveLength(1);
+  });
+
+  it('a forward loop is detected and logged; the server keeps answering cluster names and fails the rest fast', async () => {
+    reloadDns(readState(name)!, forwarder('127.0.0.1'));
+    const log = readState(name)!.pods.coredns!.containers.coredns!.log;
+    expect(await eventually(async () => readFileSync(log, 'utf8').includes('plugin/loop: Loop'))).toBe(true);
+    expect(await short(state, 'client', ['+search', 'web'])).toHaveLength(1);
+    const started = Date.now();
+    expect(await status(state, 'client', ['www.example.org'])).toBe('SERVFAIL');
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(dnsServerPid(readState(name)!)).toBeGreaterThan(0);
+  });
+});
