@@ -123,7 +123,13 @@ async function main(): Promise<void> {
   await apply(first.servers, first.text);
   log(VERSION_LINE);
   log(`linux/${process.arch}, node ${process.version}`);
-  log(`${LISTENING_MARK} on ${server.ports.map((p) => `:${p}`).join(' ')} (udp, tcp)`);
+  // podlab's `up` waits for this line: it comes once the sockets are bound and every plugin is
+  // ready, i.e. when the ready plugin's /ready would answer 200.
+  while (usesKubernetes() && !viewLoaded) {
+    await new Promise((r) => setTimeout(r, 50));
+    readView();
+  }
+  log(`${LISTENING_MARK} on ${server.ports.map((p) => `:${p}`).join(' ')} (udp, tcp), ready`);
 
   const reloadCfg = first.servers.flatMap((s) => s.plugins).find((p) => p.plugin === 'reload');
   if (reloadCfg && reloadCfg.plugin === 'reload') {
