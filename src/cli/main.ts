@@ -21,7 +21,7 @@ import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts'
 import { DnsError, reloadDns } from '../runtime/dns.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { runChecks } from '../check/run.ts';
-import type { CheckResult } from '../check/checks.ts';
+import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { registerDoctor } from './doctor.ts';
 import { color, dim, green, red } from './terminal.ts';
@@ -72,29 +72,19 @@ function printHostProblems(diags: Diagnostic[], json?: boolean): never {
   throw new Exit(EXIT.cannotRun);
 }
 
-function printChecks(results: CheckResult[]): void {
-  for (const r of results) {
-    const mark = r.status === 'pass' ? green('✓') : red('✗');
-    process.stdout.write(`${mark} ${r.name} ${dim(`(${r.ms} ms, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`)}\n`);
-    if (r.status === 'fail') {
-      process.stdout.write(`    expected: ${r.expected}\n    seen:     ${r.seen}\n    try:      ${r.command}\n`);
-    }
-  }
-  const failed = results.filter((r) => r.status === 'fail').length;
-  process.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);
-}
-
-async function checkLive(lab: string, json?: boolean): Promise<number> {
+async function checkLive(lab: string, format: ReportFormat = 'text'): Promise<number> {
   const state = readState(lab);
   if (!state || state.status !== 'up') {
     process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}; run podlab up first.\n`);
     return EXIT.cannotRun;
   }
   const results = await runChecks(state);
-  if (json) process.stdout.write(`${JSON.stringify({ lab, passed: results.every((r) => r.status === 'pass'), results }, null, 2)}\n`);
-  else printChecks(results);
+  process.stdout.write(formatReport(format, lab, results, { pass: green, fail: red, dim }));
   return results.every((r) => r.status === 'pass') ? EXIT.ok : EXIT.failed;
 }
+
+const formatOption = () =>
+  new Option('--format <format>', 'report format: text, json (versioned), junit (XML for CI), tap (TAP 13)').choices([...REPORT_FORMATS]).default('text');
 
 function printStatus(s: LabStatus): void {
   process.stdout.write(`lab ${s.lab}: ${s.status}${s.cni ? `, cni ${s.cni}` : ''}, ${s.namespaces} namespaces${s.source ? `, from ${s.source}` : ''}\n`);
@@ -186,8 +176,9 @@ program
   .option('--check', "run the lab's checks once it is up")
   .option('--typecheck', 'also run the TypeScript type check first (slower)')
   .option('--json', 'print the result as JSON')
+  .addOption(formatOption())
   .addOption(new Option('--crash-after-step <n>', 'testing: SIGKILL podlab itself after n journaled steps').hideHelp().argParser(Number))
-  .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; crashAfterStep?: number }) => {
+  .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; format: ReportFormat; crashAfterStep?: number }) => {
     const t0 = Date.now();
     const r = await compileOrExit(file, opts);
     const plan = buildPlan(r.lab);
@@ -233,7 +224,7 @@ program
     const ms = Date.now() - t0;
     if (opts.json && !opts.check) process.stdout.write(`${JSON.stringify({ lab: plan.lab, up: true, ms, status: labStatus(plan.lab) }, null, 2)}\n`);
     if (!opts.json) process.stderr.write(`${green('✓')} ${plan.lab} is up in ${ms} ms — try: podlab status ${plan.lab}\n`);
-    if (opts.check) throw new Exit(await checkLive(plan.lab, opts.json));
+    if (opts.check) throw new Exit(await checkLive(plan.lab, opts.json ? 'json' : opts.format));
   });
 
 program
@@ -328,9 +319,13 @@ program
   .command('check')
   .description("Run the lab's checks against the live lab; each retries until it passes or times out.")
   .argument('<lab>', 'lab name or file')
-  .option('--json', 'print results as JSON')
-  .action(async (arg: string, opts: { json?: boolean }) => {
-    throw new Exit(await checkLive(await labName(arg), opts.json));
+  .addOption(formatOption())
+  .option('--json', 'the same as --format json')
+  .addHelpText('after', `
+Exit codes: 0 every check passed, 1 some check failed, 2 the checks could not run (the lab is not up).
+Each failed check shows what was expected, what was seen, and the command to try it by hand.`)
+  .action(async (arg: string, opts: { json?: boolean; format: ReportFormat }) => {
+    throw new Exit(await checkLive(await labName(arg), opts.json ? 'json' : opts.format));
   });
 
 const pod = program
