@@ -26,5 +26,7 @@ export default defineLab({
     { kind: 'ping', from: 'node/control-plane', to: 'web-b', name: 'control plane reaches a pod via its route' },
     { kind: 'tcp', from: 'web-a', to: 'node/worker-2', port: 9100, name: 'pod reaches a hostNetwork pod on its node IP' },
     { kind: 'tcp', from: 'web-a', to: 'web-b', port: 9999, expect: 'no-reach', timeoutMs: 1000, name: 'nothing listens on 9999' },
+    // kubenet: a plain route per peer node, next hop the peer itself; no overlay device.
+    { kind: 'route', from: 'node/control-plane', to: 'node/worker-2', via: 'node/worker-2' },
   ],
 });

@@ -35,5 +35,9 @@ export default defineLab({
     { kind: 'http', from: 'node/worker-1', to: 'web', port: 8080, expectPod: 'web', name: 'node agent reaches its pod' },
     { kind: 'http', from: 'node/control-plane', to: 'web-2', port: 8080, name: 'control plane reaches a pod on a worker' },
     { kind: 'ping', from: 'web', to: 'node/worker-3', name: 'pod reaches another node' },
+    // The plumbing behind it: flannel's VXLAN device, and a route to each peer's pod CIDR over it.
+    { kind: 'vxlan', from: 'node/worker-1', vni: 1, port: 8472, dev: 'flannel.1' },
+    { kind: 'route', from: 'node/worker-1', to: 'node/worker-2', dev: 'flannel.1' },
+    { kind: 'command', from: 'client', command: ['hostname'], expectOutput: 'client', name: 'a pod has its own hostname (UTS namespace)' },
   ],
 });

@@ -6,6 +6,7 @@
 import { sourceAddressesOf, type Plan, type PlanCheck } from '../plan/plan.ts';
 import type { RunResult } from '../runtime/exec.ts';
 import { dnsProbeArgv, judgeDns } from './dns-check.ts';
+import { factProbeArgv, judgeCommand, judgeRoute, judgeVxlan } from './fact-checks.ts';
 
 export interface Probe {
   /** argv to run inside the check's source (pod or node). */
@@ -54,6 +55,11 @@ export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string)
     case 'dns':
       argv = dnsProbeArgv(check);
       break;
+    case 'command':
+    case 'route':
+    case 'vxlan':
+      argv = factProbeArgv(check);
+      break;
     case 'http':
       argv = ['node', workloadScript, 'http-get', '--url', `http://${target}:${check.port}${check.path ?? '/'}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
       if (check.requests > 1) argv.push('--count', String(check.requests));
@@ -71,6 +77,9 @@ export function sourceAddresses(plan: Plan, check: PlanCheck): string[] {
 /** Judges one attempt. Pure: the same output always gets the same verdict. */
 export function judge(plan: Plan, check: PlanCheck, r: RunResult): Verdict {
   if (check.kind === 'dns') return judgeDns(plan, check, r);
+  if (check.kind === 'command') return judgeCommand(check, r);
+  if (check.kind === 'route') return judgeRoute(check, r);
+  if (check.kind === 'vxlan') return judgeVxlan(check, r);
   const wantReach = check.expect === 'reach';
   const target = `${check.to.name}${check.to.kind === 'ip' ? '' : ` (${check.to.ip})`}${check.port ? `:${check.port}` : ''}`;
   let reached = false;

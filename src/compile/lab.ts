@@ -112,7 +112,7 @@ export interface LabCheck {
   /** Index in the lab's `checks` array, for diagnostics and reports. */
   index: number;
   name: string;
-  kind: 'ping' | 'tcp' | 'udp' | 'http' | 'dns';
+  kind: 'ping' | 'tcp' | 'udp' | 'http' | 'dns' | 'command' | 'route' | 'vxlan';
   from: string;
   /** For DNS checks: the server asked (`resolv.conf` when the pod's own). */
   to: string;
@@ -127,6 +127,9 @@ export interface LabCheck {
   expectSpread?: number;
   expectSticky: boolean;
   dns?: LabDnsQuery;
+  command?: { argv: string[]; expectExit: number; expectOutput?: string; expectMatch?: string };
+  route?: { via?: string; dev?: string; absent: boolean };
+  vxlan?: { vni: number; port?: number; dev?: string };
 }
 
 export interface LabDnsQuery {
@@ -224,6 +227,13 @@ export function normalize(spec: LabSpec, source: string): Lab {
             nameservers: spec.dns?.nameservers ?? [],
           },
     checks: (spec.checks ?? []).map((c, index): LabCheck => {
+      const fact = { index, from: c.from, expect: 'reach' as const, timeoutMs: c.timeoutMs ?? 5000, expectNoNat: false, requests: 1, expectSticky: false };
+      if (c.kind === 'command')
+        return { ...fact, kind: 'command', to: '', command: { argv: c.command, expectExit: c.expectExit ?? 0, expectOutput: c.expectOutput, expectMatch: c.expectMatch }, name: c.name ?? `${c.from}: ${c.command.join(' ')}` };
+      if (c.kind === 'route')
+        return { ...fact, kind: 'route', to: c.to, route: { via: c.via, dev: c.dev, absent: c.absent ?? false }, name: c.name ?? `${c.from} has ${c.absent ? 'no ' : ''}route to ${c.to}${c.via ? ` via ${c.via}` : ''}${c.dev ? ` dev ${c.dev}` : ''}` };
+      if (c.kind === 'vxlan')
+        return { ...fact, kind: 'vxlan', to: '', vxlan: { vni: c.vni, port: c.port, dev: c.dev }, name: c.name ?? `${c.from} has a VXLAN device with VNI ${c.vni}${c.port ? ` on UDP ${c.port}` : ''}` };
       if (c.kind === 'dns') {
         const type = c.type ?? 'A';
         return {

@@ -340,6 +340,10 @@ export const checksAreValid: Rule = (lab, out) => {
       dnsCheckIsValid(lab, c, out);
       continue;
     }
+    if (c.kind === 'command' || c.kind === 'route' || c.kind === 'vxlan') {
+      factCheckIsValid(lab, c, out);
+      continue;
+    }
     let service: Lab['services'][number] | undefined;
     if (c.to.startsWith('svc/') || c.to.startsWith('lb/')) {
       const lb = c.to.startsWith('lb/');
@@ -404,6 +408,28 @@ function dnsCheckIsValid(lab: Lab, c: Lab['checks'][number], out: Diagnostic[]):
   });
   if (c.dns!.expectEmpty && c.dns!.expectAnswers.length)
     out.push(diag('PL2014', at('expectEmpty'), `check "${c.name}" expects no answers and also answers ${c.dns!.expectAnswers.join(', ')}`));
+}
+
+/** Command, route and VXLAN checks: a regular expression that compiles, a destination and next hop that mean something, a VXLAN device only on nodes. */
+function factCheckIsValid(lab: Lab, c: Lab['checks'][number], out: Diagnostic[]): void {
+  const at = (...p: (string | number)[]) => ['checks', c.index, ...p];
+  const nodeRef = (r: string) => r.startsWith('node/') && lab.nodes.some((n) => `node/${n.name}` === r);
+  if (c.command?.expectMatch !== undefined) {
+    try {
+      new RegExp(c.command.expectMatch);
+    } catch (e) {
+      out.push(diag('PL2014', at('expectMatch'), `check "${c.name}": expectMatch is not a valid regular expression: ${(e as Error).message}`));
+    }
+  }
+  if (c.kind === 'route') {
+    if (!nodeRef(c.to) && !ip.parseCidr(c.to) && ip.parseIp(c.to) === undefined)
+      out.push(diag('PL2012', at('to'), `check "${c.name}": route destination "${c.to}" is not a CIDR, an IPv4 address or node/<name>`, 'node/<name> stands for that node\'s pod CIDR.'));
+    const via = c.route!.via;
+    if (via !== undefined && !nodeRef(via) && ip.parseIp(via) === undefined)
+      out.push(diag('PL2012', at('via'), `check "${c.name}": next hop "${via}" is not an IPv4 address or node/<name>`));
+  }
+  if (c.kind === 'vxlan' && !nodeRef(c.from))
+    out.push(diag('PL2014', at('from'), `check "${c.name}" looks for a VXLAN device on "${c.from}"; VXLAN devices live on nodes`, 'Write from: "node/<name>".'));
 }
 
 /** The registry: every rule, in the order their diagnostics read best. */

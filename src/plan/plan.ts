@@ -4,7 +4,7 @@
  * status and checks all read this one object; nothing downstream chooses an address.
  */
 import { CNI_VERSION, DNS, FABRIC_BRIDGE, FLANNEL, POD_BRIDGE, DEFAULTS, SERVICES, STATE_ROOT } from '../constants.ts';
-import type { Lab, LabContainer, LabDnsQuery, LabPod, LabService } from '../compile/lab.ts';
+import type { Lab, LabCheck, LabContainer, LabDnsQuery, LabPod, LabService } from '../compile/lab.ts';
 import { defaultCorefile, hostCorefile, resolvConf, zoneFileName, type ResolvConf } from '../dns/cluster.ts';
 import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
@@ -138,7 +138,7 @@ export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
 export interface PlanCheck {
   index: number;
   name: string;
-  kind: 'ping' | 'tcp' | 'udp' | 'http' | 'dns';
+  kind: 'ping' | 'tcp' | 'udp' | 'http' | 'dns' | 'command' | 'route' | 'vxlan';
   from: { kind: 'pod' | 'node' | 'host'; name: string };
   to: { kind: TargetKind; name: string; ip: string };
   expect: 'reach' | 'no-reach';
@@ -154,6 +154,10 @@ export interface PlanCheck {
   expectSticky: boolean;
   /** DNS checks: the query; `to` is the server asked (ip '' = the resolver of the source's resolv.conf). */
   dns?: LabDnsQuery;
+  command?: NonNullable<LabCheck['command']>;
+  /** Route checks: `to.ip` is the destination (a CIDR or an address); via resolved to an address. */
+  route?: { via?: string; dev?: string; absent: boolean };
+  vxlan?: NonNullable<LabCheck['vxlan']>;
 }
 
 export interface Plan {
@@ -523,7 +527,15 @@ export function sourceAddressesOf(peers: Peers, r: string): string[] {
 
 function planCheck(c: Lab['checks'][number], peers: Peers): PlanCheck {
   const from = resolveTarget(peers, c.from);
-  const to = c.kind === 'dns' && c.to === 'resolv.conf' ? { kind: 'ip' as const, name: 'resolv.conf', ip: '', port: 53 } : resolveTarget(peers, c.to, c.kind === 'udp' || c.kind === 'dns' ? 'UDP' : 'TCP');
+  const none = { kind: 'ip' as const, name: '', ip: '', port: undefined };
+  const to =
+    c.kind === 'dns' && c.to === 'resolv.conf'
+      ? { kind: 'ip' as const, name: 'resolv.conf', ip: '', port: 53 }
+      : c.kind === 'command' || c.kind === 'vxlan'
+        ? none
+        : c.kind === 'route'
+          ? routeDestination(peers, c.to)
+          : resolveTarget(peers, c.to, c.kind === 'udp' || c.kind === 'dns' ? 'UDP' : 'TCP');
   return {
     index: c.index,
     name: c.name,
@@ -541,6 +553,15 @@ function planCheck(c: Lab['checks'][number], peers: Peers): PlanCheck {
     expectSpread: c.expectSpread,
     expectSticky: c.expectSticky,
     ...(c.dns ? { dns: c.dns } : {}),
+    ...(c.command ? { command: c.command } : {}),
+    ...(c.vxlan ? { vxlan: c.vxlan } : {}),
+    ...(c.route ? { route: { ...c.route, via: c.route.via?.startsWith('node/') ? peers.nodes.find((n) => `node/${n.name}` === c.route!.via)?.ip : c.route.via } } : {}),
   };
+}
+
+/** A route check's destination: `node/<name>` is that node's pod CIDR; a CIDR or an address as written. */
+function routeDestination(peers: Peers, ref: string): { kind: 'ip'; name: string; ip: string; port: undefined } {
+  const node = ref.startsWith('node/') ? peers.nodes.find((n) => `node/${n.name}` === ref) : undefined;
+  return { kind: 'ip', name: ref, ip: node ? node.podCidr : ref, port: undefined };
 }
 

@@ -159,8 +159,59 @@ export const dnsCheckSchema = z.strictObject({
   name: z.string().optional(),
 });
 
+const checkTimeout = z.number().int().min(100).max(120000).optional();
+
+export const commandCheckSchema = z.strictObject({
+  kind: z.literal('command'),
+  /** A pod key, `node/<name>` or `host/<name>`: where the command runs. */
+  from: z.string(),
+  /** An argv run there (no shell), e.g. ['ip', 'route']. */
+  command: z.array(z.string()).min(1, { message: 'must name a program' }),
+  /** @default 0 */
+  expectExit: z.number().int().min(0).max(255).optional(),
+  /** Its output (stdout and stderr) must contain this text. */
+  expectOutput: z.string().optional(),
+  /** Its output must match this regular expression (JavaScript syntax). */
+  expectMatch: z.string().optional(),
+  timeoutMs: checkTimeout,
+  name: z.string().optional(),
+});
+
+export const routeCheckSchema = z.strictObject({
+  kind: z.literal('route'),
+  /** `node/<name>`, a pod key or `host/<name>`: whose routing table. */
+  from: z.string(),
+  /** The destination: a CIDR (an exact route), an IPv4 address (the route it takes), or `node/<name>` (that node's pod CIDR). */
+  to: z.string(),
+  /** The next hop: an IPv4 address or `node/<name>` (that node's address). */
+  via: z.string().optional(),
+  /** The outgoing interface, e.g. 'flannel.1' or 'cni0'. */
+  dev: z.string().optional(),
+  /** Assert that there is no such route. @default false */
+  absent: z.boolean().optional(),
+  timeoutMs: checkTimeout,
+  name: z.string().optional(),
+});
+
+export const vxlanCheckSchema = z.strictObject({
+  kind: z.literal('vxlan'),
+  /** `node/<name>`: the node that must have the device. */
+  from: z.string(),
+  /** The VXLAN network identifier. */
+  vni: z.number().int().min(1).max(16777215),
+  /** The UDP port. */
+  port: port.optional(),
+  /** The device name, e.g. 'flannel.1'. */
+  dev: z.string().optional(),
+  timeoutMs: checkTimeout,
+  name: z.string().optional(),
+});
+
 export const checkSchema = z.discriminatedUnion('kind', [
   dnsCheckSchema,
+  commandCheckSchema,
+  routeCheckSchema,
+  vxlanCheckSchema,
   z.strictObject({ kind: z.literal('ping'), ...checkEnds }),
   z.strictObject({
     kind: z.literal('tcp'),
