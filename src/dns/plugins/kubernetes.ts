@@ -141,13 +141,36 @@ function addressFromReverse(name: string): string | undefined {
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
+/** A view's lookups by lower-cased key, built once per view (a query then costs a map lookup, not a scan). */
+interface ViewIndex {
+  namespaces: Set<string>;
+  services: Map<string, ClusterService>;
+  endpoints: Map<string, ClusterView['endpoints']>;
+}
+const INDEXES = new WeakMap<ClusterView, ViewIndex>();
+const key = (namespace: string, name: string) => `${namespace.toLowerCase()}/${name.toLowerCase()}`;
+
+function indexOf(view: ClusterView): ViewIndex {
+  let ix = INDEXES.get(view);
+  if (!ix) {
+    ix = { namespaces: new Set(view.namespaces.map((n) => n.toLowerCase())), services: new Map(), endpoints: new Map() };
+    for (const svc of view.services) if (!ix.services.has(key(svc.namespace, svc.name))) ix.services.set(key(svc.namespace, svc.name), svc);
+    for (const e of view.endpoints) {
+      const k = key(e.namespace, e.service);
+      ix.endpoints.set(k, [...(ix.endpoints.get(k) ?? []), e]);
+    }
+    INDEXES.set(view, ix);
+  }
+  return ix;
+}
+
 function configured(config: KubernetesConfig, namespace: string): boolean {
   return !config.namespaces || config.namespaces.length === 0 || config.namespaces.some((n) => same(n, namespace));
 }
 
 /** CoreDNS's namespaceExposed: allowed by `namespaces` and present in the cluster. */
 function exposed(ctx: Ctx, namespace: string): boolean {
-  return configured(ctx.config, namespace) && ctx.view.namespaces.some((n) => same(n, namespace));
+  return configured(ctx.config, namespace) && indexOf(ctx.view).namespaces.has(namespace.toLowerCase());
 }
 
 /** An endpoint's label: its hostname, else (endpoint_pod_names) its pod's name, else its dashed IP. */
@@ -160,8 +183,7 @@ function endpointName(addr: ClusterEndpointAddress, config: KubernetesConfig): s
 function readyAddresses(ctx: Ctx, service: string, namespace: string): { addr: ClusterEndpointAddress; ports: Port[] }[] {
   // `noendpoints`: CoreDNS does not watch endpoints at all.
   if (ctx.config.noendpoints) return [];
-  return ctx.view.endpoints
-    .filter((e) => same(e.service, service) && same(e.namespace, namespace))
+  return (indexOf(ctx.view).endpoints.get(key(namespace, service)) ?? [])
     .flatMap((e) => e.addresses.filter((a) => a.ready).map((addr) => ({ addr, ports: e.ports.length > 0 ? e.ports : [NO_PORT] })));
 }
 
@@ -210,7 +232,7 @@ function serviceLookup(ctx: Ctx, namespace: string, rest: string[]): Lookup {
   if (name === undefined) return [];
   const endpoint = rest.length === 2 ? rest[0] : undefined;
   const want = rest.length === 3 ? { port: stripUnderscore(rest[0]!), proto: stripUnderscore(rest[1]!) } : { port: '', proto: '' };
-  const svc = ctx.view.services.find((s) => same(s.name, name) && same(s.namespace, namespace));
+  const svc = indexOf(ctx.view).services.get(key(namespace, name));
   if (!svc) return NX;
   const base = join(svc.name, svc.namespace, 'svc', ctx.zoneAsked);
   if (svc.type === 'ExternalName') {
