@@ -46,14 +46,14 @@
  * (not root, a tool missing, the DNS server not bundled); 130 interrupted (Ctrl-C or SIGTERM).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { LISTENING_MARK } from '../src/dns/marks.ts';
 import type { ClusterService, ClusterView } from '../src/dns/types.ts';
-import { DNS_BUNDLE, ensureDnsServer } from '../src/runtime/host.ts';
+import { DNS_BUNDLE, ensureDnsServer, onPath } from '../src/runtime/host.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -398,16 +398,6 @@ function onSignal(sig: NodeJS.Signals): void {
 // ---------------------------------------------------------------------------------------------
 // Preflight
 
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => {
-    try {
-      accessSync(`${d}/${tool}`, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 /** What stops the bench from running at all, each with what to do. */
 function preflight(): string[] {

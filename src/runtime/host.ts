@@ -70,7 +70,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   iptables: 'iptables',
 };
 
-function onPath(tool: string): boolean {
+/** True when `tool` is an executable on PATH. */
+export function onPath(tool: string): boolean {
   return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => {
     try {
       accessSync(`${d}/${tool}`, constants.X_OK);

@@ -10,6 +10,7 @@
  */
 import { isIPv6 } from 'node:net';
 import { parseIp } from '../../../net/ipv4.ts';
+import { editDistance } from '../../../compile/edit-distance.ts';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -253,19 +254,6 @@ export function nearest(word: string, candidates: Iterable<string>): string | un
   return bestD <= Math.max(1, Math.min(2, Math.floor(w.length / 2))) ? best : undefined;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
 
 /** `did you mean "x"?` or undefined. */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
