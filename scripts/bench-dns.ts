@@ -54,6 +54,7 @@ import { execa } from 'execa';
 import { LISTENING_MARK } from '../src/dns/marks.ts';
 import type { ClusterService, ClusterView } from '../src/dns/types.ts';
 import { DNS_BUNDLE, ensureDnsServer, onPath } from '../src/runtime/host.ts';
+import { prng } from '../src/prng.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -175,18 +176,6 @@ function corefile(): string {
 
 function hostsFile(recs: DnsRecord[]): string {
   return `# ${BANNER}: dnsmasq's side of the DNS benchmark (the same records as cluster.json).\n${recs.map((r) => `${r.ip} ${r.fqdn}\n`).join('')}`;
-}
-
-/** mulberry32: a small seeded PRNG, so the query order is the same run to run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function queryFile(recs: DnsRecord[], seed: number): string {
