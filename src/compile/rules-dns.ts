@@ -4,7 +4,8 @@
  * the lab (there is no way out of it), and pods' dnsPolicy/dnsConfig are what kubelet accepts.
  * CoreDNS cannot lint a Corefile (coredns#7078); podlab does it before anything is built.
  */
-import { DNS, SERVICES } from '../constants.ts';
+import { DNS } from '../constants.ts';
+import { dnsServiceIp } from '../plan/services.ts';
 import { defaultCorefile } from '../dns/cluster.ts';
 import { loadCorefile } from '../dns/corefile/setup.ts';
 import type { CorefileIssue, ServerConfig } from '../dns/types.ts';
@@ -43,9 +44,9 @@ function labAddresses(lab: Lab): Set<string> {
   return out;
 }
 
-function dnsServiceIp(lab: Lab): string | undefined {
+function dnsAddress(lab: Lab): string | undefined {
   const c = ip.parseCidr(lab.serviceCidr);
-  return c ? ip.formatIp(ip.nth(c, SERVICES.dnsHost)) : undefined;
+  return c ? ip.formatIp(dnsServiceIp(c)) : undefined;
 }
 
 /** `dns.node` exists, nothing of the author's takes the DNS pod's or Service's name, nameservers are addresses or hosts. */
@@ -58,7 +59,7 @@ export const clusterDnsIsValid: Rule = (lab, out) => {
     out.push(diag('PL2026', ['pods', DNS.podName], `pod name "${DNS.podName}" is taken by the cluster DNS pod (kube-system/${DNS.podName})`, 'Rename the pod, or turn cluster DNS off with dns: false.'));
   if (lab.services.some((s) => s.name === DNS.serviceName && s.namespace === DNS.namespace))
     out.push(diag('PL2026', ['services', DNS.serviceName], `Service ${DNS.namespace}/${DNS.serviceName} is the cluster DNS Service podlab creates`, 'Rename it, or turn cluster DNS off with dns: false.'));
-  const dnsIp = dnsServiceIp(lab);
+  const dnsIp = dnsAddress(lab);
   dns.nameservers.forEach((r, i) => {
     if (r.startsWith('host/')) {
       if (!lab.hosts.some((h) => h.name === r.slice(5)))

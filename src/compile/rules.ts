@@ -7,7 +7,7 @@ import * as ip from '../net/ipv4.ts';
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
 import { findService } from '../plan/plan.ts';
-import { selects } from '../plan/services.ts';
+import { dnsServiceIp, selects } from '../plan/services.ts';
 import { DNS_RULES } from './rules-dns.ts';
 
 export type Rule = (lab: Lab, out: Diagnostic[]) => void;
@@ -165,7 +165,7 @@ export const servicesAreValid: Rule = (lab, out) => {
   if (serviceNet) {
     const given = new Set(lab.services.flatMap((s) => (s.clusterIP && s.clusterIP !== 'None' && ip.parseIp(s.clusterIP) !== undefined ? [ip.parseIp(s.clusterIP)!] : [])));
     const auto = lab.services.filter((s) => s.type !== 'ExternalName' && s.clusterIP === undefined).length;
-    const room = ip.size(serviceNet) - 2 - 1 - [...given].filter((a) => ip.contains(serviceNet, a) && !ip.isNetworkOrBroadcast(serviceNet, a) && a !== ip.nth(serviceNet, SERVICES.dnsHost)).length;
+    const room = ip.size(serviceNet) - 2 - 1 - [...given].filter((a) => ip.contains(serviceNet, a) && !ip.isNetworkOrBroadcast(serviceNet, a) && a !== dnsServiceIp(serviceNet)).length;
     if (auto > room)
       out.push(diag('PL2005', ['serviceCidr'], `service network ${lab.serviceCidr} has room for ${Math.max(0, room)} more cluster IP(s), but ${auto} Service(s) need one`, 'Use a larger serviceCidr.'));
   }
@@ -216,7 +216,7 @@ export const servicesAreValid: Rule = (lab, out) => {
     if (s.clusterIP !== undefined && !headless && s.type !== 'ExternalName') {
       const a = ip.parseIp(s.clusterIP);
       const path = svcPath(s.name, 'clusterIP');
-      const dnsIp = serviceNet && ip.nth(serviceNet, SERVICES.dnsHost);
+      const dnsIp = serviceNet && dnsServiceIp(serviceNet);
       if (a === undefined) out.push(diag('PL2015', path, `${where}: clusterIP "${s.clusterIP}" is not an IPv4 address or "None"`));
       else if (serviceNet && (!ip.contains(serviceNet, a) || ip.isNetworkOrBroadcast(serviceNet, a)))
         out.push(diag('PL2015', path, `${where}: clusterIP ${s.clusterIP} is outside the service network ${lab.serviceCidr}`, 'Pick an address inside serviceCidr, or leave clusterIP out to have one allocated.'));

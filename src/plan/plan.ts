@@ -3,12 +3,12 @@
  * address, MAC, VNI, route, CNI config and process the runtime will create. Render, apply, down,
  * status and checks all read this one object; nothing downstream chooses an address.
  */
-import { CNI_VERSION, DNS, FABRIC_BRIDGE, FLANNEL, POD_BRIDGE, DEFAULTS, SERVICES, STATE_ROOT } from '../constants.ts';
+import { CNI_VERSION, DNS, FABRIC_BRIDGE, FLANNEL, POD_BRIDGE, DEFAULTS, STATE_ROOT } from '../constants.ts';
 import type { Lab, LabCheck, LabContainer, LabDnsQuery, LabPod, LabService } from '../compile/lab.ts';
 import { defaultCorefile, hostCorefile, resolvConf, zoneFileName, type ResolvConf } from '../dns/cluster.ts';
 import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
-import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
+import { computeEndpoints, dnsServiceIp, planServices, type Endpoint, type PlanService } from './services.ts';
 
 /** The second bridge in the fabric namespace: the external network beyond the gateway. */
 export const EXTERNAL_BRIDGE = 'br1';
@@ -325,7 +325,7 @@ export function buildPlan(lab: Lab): Plan {
 
   // Cluster DNS as kubeadm sets it up: a kube-system pod and the kube-dns Service at serviceCidr's .10.
   // They come after the author's pods and Services, so adding DNS moves no address of theirs.
-  const dnsIp = ip.formatIp(ip.nth(ip.parseCidr(lab.serviceCidr)!, SERVICES.dnsHost));
+  const dnsIp = ip.formatIp(dnsServiceIp(ip.parseCidr(lab.serviceCidr)!));
   const dnsCluster = lab.dns ? { serviceIP: dnsIp, domain: lab.clusterDomain } : undefined;
   const nodeNameservers = (lab.dns?.nameservers ?? []).map((r) => (r.startsWith('host/') ? (hosts.find((h) => `host/${h.name}` === r)?.ip ?? r) : r));
   const labPods = lab.dns ? [...lab.pods, dnsPod(lab.dns.node)] : lab.pods;

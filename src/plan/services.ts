@@ -99,9 +99,12 @@ export interface AllocationInput {
   poolTaken: ReadonlySet<number>;
 }
 
+/** The cluster DNS Service's address: kubeadm's `.10` of the service network. */
+export const dnsServiceIp = (serviceCidr: ip.Cidr): number => ip.nth(serviceCidr, SERVICES.dnsHost);
+
 /** ClusterIPs (from .1, skipping the DNS address), NodePorts (from 30000) and pool addresses, in declaration order. */
 export function planServices({ services, serviceCidr, pool, poolTaken }: AllocationInput): PlanService[] {
-  const dnsIp = ip.nth(serviceCidr, SERVICES.dnsHost);
+  const dnsIp = dnsServiceIp(serviceCidr);
   const takenIps = new Set<number>([dnsIp]);
   for (const s of services) if (s.clusterIP && s.clusterIP !== 'None') takenIps.add(ip.parseIp(s.clusterIP)!);
   const takenPorts = new Set<number>();

@@ -13,6 +13,7 @@ import { isIPv6 } from 'node:net';
 import * as packet from 'dns-packet';
 import type { Packet } from 'dns-packet';
 import type { DnsRequest, DnsResponse, ForwardConfig, Next, Plugin } from '../types.ts';
+import { isSubdomain } from './records.ts';
 
 export interface UpstreamState {
   ip: string;
@@ -35,10 +36,6 @@ export function resolvNameservers(text: string): { ip: string; port: number }[] 
     if (m) out.push({ ip: m[1]!.replace(/%.*$/, ''), port: 53 });
   }
   return out;
-}
-
-function inZone(name: string, zone: string): boolean {
-  return zone === '.' || name === zone || name.endsWith(`.${zone}`);
 }
 
 const fail = (rcode: DnsResponse['rcode'], note: string): DnsResponse => ({ rcode, aa: false, answers: [], authorities: [], additionals: [], note });
@@ -223,7 +220,7 @@ export function forwardPlugin(config: ForwardConfig, deps: ForwardDeps): Plugin 
     name: 'forward',
     upstreams,
     async serve(req: DnsRequest, next: Next): Promise<DnsResponse> {
-      if (!inZone(req.qname, config.from) || config.except.some((z) => inZone(req.qname, z))) return next(req);
+      if (!isSubdomain(req.qname, config.from) || config.except.some((z) => isSubdomain(req.qname, z))) return next(req);
       if (deps.loopDetected?.()) return fail('SERVFAIL', 'forwarding disabled: loop detected');
       if (!upstreams.length) throw new Error(`plugin/forward: no upstreams for ${req.qname} (${config.to.map((t) => t.text).join(' ')} lists no nameserver)`);
       if (config.maxConcurrent !== undefined && inflight >= config.maxConcurrent) {
