@@ -23,6 +23,34 @@ mail    IN A   203.0.113.25
 @       IN TXT "podlab upstream zone"
 `;
 
+// The course's ConfigMap, with `forward . /etc/resolv.conf` replaced by the custom forwarder.
+const corefile = `
+.:53 {
+    errors
+    health {
+       lameduck 5s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+       pods insecure
+       fallthrough in-addr.arpa ip6.arpa
+       ttl 30
+    }
+    prometheus :9153
+    forward . 203.0.113.53
+    cache 30 {
+       disable success cluster.local
+       disable denial cluster.local
+    }
+    loop
+    reload 2s
+    loadbalance
+}
+`;
+
+// The same without any forwarder: names outside the cluster have nowhere to go.
+const noForwarder = corefile.replace(/^ *forward .*\n/m, '');
+
 export default defineLab({
   name: 'dns',
   description:
@@ -66,30 +94,7 @@ export default defineLab({
   dns: {
     // The nodes' own resolver: what a dnsPolicy Default pod (and `forward . /etc/resolv.conf`) uses.
     nameservers: ['host/upstream'],
-    // The course's ConfigMap, with `forward . /etc/resolv.conf` replaced by the custom forwarder.
-    corefile: `
-.:53 {
-    errors
-    health {
-       lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-       pods insecure
-       fallthrough in-addr.arpa ip6.arpa
-       ttl 30
-    }
-    prometheus :9153
-    forward . 203.0.113.53
-    cache 30 {
-       disable success cluster.local
-       disable denial cluster.local
-    }
-    loop
-    reload 2s
-    loadbalance
-}
-`,
+    corefile,
   },
   checks: [
     { kind: 'dns', from: 'client', query: 'web', expectAnswers: ['svc/web'] },
@@ -107,4 +112,27 @@ export default defineLab({
     { kind: 'dns', from: 'node-resolver', query: 'web', expectRcode: 'REFUSED', name: 'a Default-policy pod does not know cluster names' },
     { kind: 'http', from: 'client', to: 'svc/web', expectSpread: 2, requests: 20 },
   ],
+  scenarios: {
+    // podlab scenario dns forwarder-removed
+    'forwarder-removed': {
+      description: 'take the forwarder out of the Corefile and reload: outside names fail, cluster names still resolve; put it back',
+      steps: [
+        { check: { kind: 'dns', from: 'client', query: 'www.example.org', expectAnswers: ['203.0.113.80'] } },
+        { action: 'reload-dns', corefile: noForwarder },
+        { check: { kind: 'dns', from: 'client', query: 'www.example.org', expectRcode: 'SERVFAIL', name: 'without a forwarder www.example.org fails' } },
+        { check: { kind: 'dns', from: 'client', query: 'web', expectAnswers: ['svc/web'] } },
+        { action: 'reload-dns', corefile },
+        { check: { kind: 'dns', from: 'client', query: 'www.example.org', expectAnswers: ['203.0.113.80'], name: 'with the forwarder back it resolves again' } },
+      ],
+    },
+    // podlab scenario dns new-pod-ip-in-dns
+    'new-pod-ip-in-dns': {
+      description: 'a re-created pod of a headless Service gets a new IP, and its DNS name follows',
+      steps: [
+        { action: 'recreate-pod', pod: 'db-0' },
+        { check: { kind: 'dns', from: 'shop-client', query: 'db-0.db', expectAnswers: ['pod/db-0'] } },
+        { check: { kind: 'dns', from: 'client', query: 'db.shop', expectAnswers: ['pod/db-0', 'pod/db-1'] } },
+      ],
+    },
+  },
 });

@@ -76,5 +76,57 @@ export default defineLab({
     { kind: 'http', from: 'node/control-plane', to: 'node/worker-1', port: 8081, expectPod: 'hostport-web' },
     // NAT outgoing: the internet host sees the node's address, not the pod's.
     { kind: 'http', from: 'client', to: 'host/internet', port: 80, expectSource: 'node/control-plane' },
+    // Who reaches what: a ClusterIP exists only inside the cluster; a NodePort is reachable from outside.
+    {
+      kind: 'matrix',
+      name: 'ClusterIP inside, NodePort outside',
+      from: ['client', 'web-3', 'host/internet'],
+      to: ['svc/web', 'node/worker-1:30080', 'host/internet:80'],
+      expect: [
+        ['reach', 'reach', 'reach'],
+        ['reach', 'reach', 'reach'],
+        ['no-reach', 'reach', 'reach'],
+      ],
+    },
   ],
+  scenarios: {
+    // podlab scenario services pod-ip-changes
+    'pod-ip-changes': {
+      description: 'a re-created pod gets a new IP; the Service follows it',
+      steps: [
+        { action: 'recreate-pod', pod: 'web-1' },
+        { check: { kind: 'http', from: 'client', to: 'svc/web', requests: 60, expectSpread: 3 } },
+        { check: { kind: 'http', from: 'client', to: 'web-1', port: 8080, expectPod: 'web-1' } },
+      ],
+    },
+    // podlab scenario services scale
+    scale: {
+      description: 'scale solo to 3 replicas: the Service spreads over all of them; back to 1',
+      steps: [
+        { action: 'scale', pod: 'solo', replicas: 3 },
+        { check: { kind: 'http', from: 'client', to: 'svc/solo-local', requests: 40, expectSpread: 3 } },
+        { action: 'scale', pod: 'solo', replicas: 1 },
+        { check: { kind: 'http', from: 'client', to: 'svc/solo-local', requests: 20, expectPod: 'solo' } },
+      ],
+    },
+    // podlab scenario services restart-keeps-ip
+    'restart-keeps-ip': {
+      description: 'a restarted container keeps its pod IP (the sandbox holds it)',
+      steps: [
+        { action: 'restart-container', pod: 'web-2', container: 'http-echo' },
+        { check: { kind: 'http', from: 'client', to: 'web-2', port: 8080, expectPod: 'web-2' } },
+      ],
+    },
+    // podlab scenario services node-unplugged
+    'node-unplugged': {
+      description: "unplug worker-2's link: its pods drop out of reach; plug it back in",
+      steps: [
+        { action: 'link-down', node: 'worker-2' },
+        { check: { kind: 'ping', from: 'client', to: 'web-3', expect: 'no-reach', timeoutMs: 1500 } },
+        { check: { kind: 'ping', from: 'client', to: 'web-1' } },
+        { action: 'link-up', node: 'worker-2' },
+        { check: { kind: 'ping', from: 'client', to: 'web-3' } },
+      ],
+    },
+  },
 });

@@ -31,6 +31,8 @@ export interface CheckResult {
   command: string;
   attempts: number;
   ms: number;
+  /** Matrix checks: the grid of cell results, row-major (sources × targets). */
+  matrix?: { rows: string[]; cols: string[]; cells: CheckResult[] };
 }
 
 const ATTEMPT_TIMEOUT_MS = 1000;
@@ -60,13 +62,14 @@ export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string)
     case 'vxlan':
       argv = factProbeArgv(check);
       break;
+    case 'matrix':
+      throw new Error('a matrix check is run cell by cell');
     case 'http':
       argv = ['node', workloadScript, 'http-get', '--url', `http://${target}:${check.port}${check.path ?? '/'}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
       if (check.requests > 1) argv.push('--count', String(check.requests));
       break;
   }
-  const shown = argv.map((a) => (a === workloadScript ? 'assets/workload.mjs' : a));
-  return { argv, reproduce: `podlab exec ${plan.lab} ${sourceRef(check)} -- ${shown.join(' ')}` };
+  return { argv, reproduce: `podlab exec ${plan.lab} ${sourceRef(check)} -- ${argv.map(shellQuote).join(' ')}` };
 }
 
 /** Addresses a check's source may legitimately appear as to the target (a node has several). */
@@ -129,7 +132,7 @@ function judgeHttpBody(plan: Plan, check: PlanCheck, status: number, body: strin
   } catch {
     /* not an http-echo answer */
   }
-  return judgeAnswers(plan, check, status, [{ pod: reply.pod ?? null, client: reply.client ?? null }]);
+  return judgeAnswers(plan, check, status, [{ pod: reply.pod ?? null, client: reply.client ?? null }], body);
 }
 
 /** `web-1 ×21, web-2 ×19` */
@@ -139,10 +142,16 @@ function describeSpread(answers: readonly Answer[]): string {
   return [...counts].map(([pod, n]) => `${pod} ×${n}`).join(', ');
 }
 
-function judgeAnswers(plan: Plan, check: PlanCheck, status: number, answers: readonly Answer[]): Verdict {
-  const wants: string[] = ['status 200'];
+function judgeAnswers(plan: Plan, check: PlanCheck, status: number, answers: readonly Answer[], body?: string): Verdict {
+  const wantStatus = check.expectStatus ?? 200;
+  const wants: string[] = [`status ${wantStatus}`];
   const problems: string[] = [];
-  if (status !== 200) problems.push(`status was ${status}`);
+  if (status !== wantStatus) problems.push(`status was ${status}`);
+  if (check.expectBody !== undefined) {
+    wants.push(`body contains "${check.expectBody}"`);
+    if (body === undefined) problems.push('the body of several answers is not kept; use requests: 1 with expectBody');
+    else if (!body.includes(check.expectBody)) problems.push(`body lacks "${check.expectBody}"`);
+  }
   const pods = new Set(answers.map((a) => a.pod));
   const echoPods = new Set(answers.flatMap((a) => (a.pod === null ? [] : [a.pod])));
   const clients = [...new Set(answers.map((a) => a.client ?? '(unknown)'))];
@@ -176,4 +185,9 @@ function judgeAnswers(plan: Plan, check: PlanCheck, status: number, answers: rea
 
 function lastLine(r: RunResult): string {
   return (r.stderr || r.stdout).trim().split('\n').at(-1) || `exit ${r.exitCode}`;
+}
+
+/** Quotes an argument for a POSIX shell when it needs it, so a reproduce line can be pasted as is. */
+export function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;
 }

@@ -1,5 +1,7 @@
 /**
- * Runs a live lab's checks: all in parallel, each retried until it passes or its timeout expires.
+ * Runs a live lab's checks: all in parallel (at most PROBES_AT_ONCE probes in flight), each
+ * retried until it passes or its timeout expires. A matrix runs its cells the same way and passes
+ * when every cell does.
  */
 import type { Plan, PlanCheck } from '../plan/plan.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
@@ -9,31 +11,78 @@ import type { LabState } from '../runtime/state.ts';
 import { buildProbe, judge, sourceRef, type CheckResult } from './checks.ts';
 
 const RETRY_INTERVAL_MS = 200;
+/** Probes are short-lived processes; more than this at once only makes each one slower on a small machine. */
+const PROBES_AT_ONCE = 16;
 
-/** The plan with pods at their current IPs (a re-created pod has a new one), and checks aimed at them. */
+/** The plan with pods at their current IPs (a re-created pod has a new one; a scaled copy is in the state's plan). */
 export function livePlan(state: LabState): Plan {
   const ipOf = (name: string, planned: string) => state.pods[name]?.ip ?? planned;
   const pods = state.plan.pods.map((p) => ({ ...p, ip: ipOf(p.name, p.ip) }));
-  const checks = state.plan.checks.map((c) => (c.to.kind === 'pod' ? { ...c, to: { ...c.to, ip: ipOf(c.to.name, c.to.ip) } } : c));
-  return { ...state.plan, pods, checks };
+  return { ...state.plan, pods, checks: state.plan.checks.map((c) => liveCheck(state, c)) };
 }
 
+/** A check aimed at a pod's current IP. */
+export function liveCheck(state: LabState, c: PlanCheck): PlanCheck {
+  const retargeted = c.to.kind === 'pod' ? { ...c, to: { ...c.to, ip: state.pods[c.to.name]?.ip ?? c.to.ip } } : c;
+  return c.matrix ? { ...retargeted, matrix: { ...c.matrix, cells: c.matrix.cells.map((cell) => liveCheck(state, cell)) } } : retargeted;
+}
+
+/** A counting semaphore: `run(fn)` waits for a free slot. */
+function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let free = slots;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (free > 0) free--;
+    else await new Promise<void>((res) => waiting.push(res));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
+const slot = limiter(PROBES_AT_ONCE);
+
 export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor = realExecutor): Promise<CheckResult> {
-  const plan: Plan = livePlan(state);
-  const check = plan.checks.find((c) => c.index === planned.index) ?? planned;
+  const plan = livePlan(state);
+  const check = liveCheck(state, planned);
+  if (check.matrix) return runMatrix(state, check, ex);
   const probe = buildProbe(plan, check, WORKLOAD_SCRIPT);
   const enter = sourceArgv(state, sourceRef(check));
   const started = Date.now();
   let attempts = 0;
   for (;;) {
     attempts++;
-    const r = await ex.run([...enter, ...probe.argv], { timeoutMs: 5000 });
+    const r = await slot(() => ex.run([...enter, ...probe.argv], { timeoutMs: 5000 }));
     const v = judge(plan, check, r);
     const elapsed = Date.now() - started;
     if (v.ok || elapsed + RETRY_INTERVAL_MS >= check.timeoutMs)
       return { index: check.index, name: check.name, kind: check.kind, status: v.ok ? 'pass' : 'fail', expected: v.expected, seen: v.seen, command: probe.reproduce, attempts, ms: elapsed };
     await new Promise((res) => setTimeout(res, RETRY_INTERVAL_MS));
   }
+}
+
+async function runMatrix(state: LabState, check: PlanCheck, ex: Executor): Promise<CheckResult> {
+  const { rows, cols, cells } = check.matrix!;
+  const started = Date.now();
+  const results = await Promise.all(cells.map((c) => runCheck(state, c, ex)));
+  const failed = results.filter((r) => r.status === 'fail');
+  const reaches = cells.filter((c) => c.expect === 'reach').length;
+  return {
+    index: check.index,
+    name: check.name,
+    kind: 'matrix',
+    status: failed.length ? 'fail' : 'pass',
+    expected: `${reaches} of ${cells.length} cells reach, ${cells.length - reaches} do not`,
+    seen: failed.length ? `${failed.length} cell(s) differ: ${failed.map((r) => r.name).join('; ')}` : 'every cell as expected',
+    command: failed[0]?.command ?? results[0]?.command ?? '',
+    attempts: Math.max(...results.map((r) => r.attempts)),
+    ms: Date.now() - started,
+    matrix: { rows, cols, cells: results },
+  };
 }
 
 export async function runChecks(state: LabState, ex: Executor = realExecutor): Promise<CheckResult[]> {

@@ -20,7 +20,8 @@ import { sourceArgv, TargetError } from '../runtime/enter.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
 import { DnsError, reloadDns } from '../runtime/dns.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { runChecks } from '../check/run.ts';
+import { runCheck } from '../check/run.ts';
+import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { registerDoctor } from './doctor.ts';
@@ -72,15 +73,53 @@ function printHostProblems(diags: Diagnostic[], json?: boolean): never {
   throw new Exit(EXIT.cannotRun);
 }
 
-async function checkLive(lab: string, format: ReportFormat = 'text'): Promise<number> {
+interface LiveRun {
+  format?: ReportFormat;
+  /** Run the lab's checks. @default true */
+  checks?: boolean;
+  /** Scenarios to run after the checks: names, or 'all'. */
+  scenarios?: readonly string[] | 'all';
+}
+
+/** Runs a live lab's checks and scenarios and prints the report; progress goes to a terminal's stderr while it runs. */
+async function checkLive(lab: string, run: LiveRun = {}): Promise<number> {
+  const format = run.format ?? 'text';
   const state = readState(lab);
   if (!state || state.status !== 'up') {
     process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}; run podlab up first.\n`);
     return EXIT.cannotRun;
   }
-  const results = await runChecks(state);
-  process.stdout.write(formatReport(format, lab, results, { pass: green, fail: red, dim }));
-  return results.every((r) => r.status === 'pass') ? EXIT.ok : EXIT.failed;
+  const live = format === 'text' && process.stderr.isTTY;
+  const checks = run.checks === false ? [] : state.plan.checks;
+  let done = 0;
+  let failed = 0;
+  const tick = (label: string) => {
+    if (live) process.stderr.write(`\r\x1b[K${dim(`  · ${label}`)}`);
+  };
+  if (checks.length) tick(`checks: 0/${checks.length}`);
+  const results = await Promise.all(
+    checks.map((c) =>
+      runCheck(state, c).then((r) => {
+        done++;
+        if (r.status === 'fail') failed++;
+        tick(`checks: ${done}/${checks.length}${failed ? `, ${failed} failed` : ''}`);
+        return r;
+      }),
+    ),
+  );
+  let scenarios: ScenarioResult[] = [];
+  if (run.scenarios && (run.scenarios === 'all' || run.scenarios.length)) {
+    try {
+      scenarios = await runScenarios(lab, run.scenarios === 'all' ? [] : run.scenarios, realExecutor, (sc, st) => tick(`scenario ${sc}: step ${st.step} ${st.status === 'fail' ? red('✗') : '✓'} ${st.name}`));
+    } catch (e) {
+      if (live) process.stderr.write('\r\x1b[K');
+      process.stderr.write(`${(e as Error).message}\n`);
+      return EXIT.cannotRun;
+    }
+  }
+  if (live) process.stderr.write('\r\x1b[K');
+  process.stdout.write(formatReport(format, lab, results, { pass: green, fail: red, dim }, scenarios));
+  return results.every((r) => r.status === 'pass') && scenarios.every((s) => s.status === 'pass') ? EXIT.ok : EXIT.failed;
 }
 
 const formatOption = () =>
@@ -224,7 +263,7 @@ program
     const ms = Date.now() - t0;
     if (opts.json && !opts.check) process.stdout.write(`${JSON.stringify({ lab: plan.lab, up: true, ms, status: labStatus(plan.lab) }, null, 2)}\n`);
     if (!opts.json) process.stderr.write(`${green('✓')} ${plan.lab} is up in ${ms} ms — try: podlab status ${plan.lab}\n`);
-    if (opts.check) throw new Exit(await checkLive(plan.lab, opts.json ? 'json' : opts.format));
+    if (opts.check) throw new Exit(await checkLive(plan.lab, { format: opts.json ? 'json' : opts.format }));
   });
 
 program
@@ -321,11 +360,30 @@ program
   .argument('<lab>', 'lab name or file')
   .addOption(formatOption())
   .option('--json', 'the same as --format json')
+  .option('--scenarios', "then run the lab's scenarios too, in the order written (they change the lab)")
   .addHelpText('after', `
 Exit codes: 0 every check passed, 1 some check failed, 2 the checks could not run (the lab is not up).
-Each failed check shows what was expected, what was seen, and the command to try it by hand.`)
-  .action(async (arg: string, opts: { json?: boolean; format: ReportFormat }) => {
-    throw new Exit(await checkLive(await labName(arg), opts.json ? 'json' : opts.format));
+Each failed check shows what was expected, what was seen, and the command to try it by hand.
+A matrix check prints its grid: sources down, targets across.`)
+  .action(async (arg: string, opts: { json?: boolean; format: ReportFormat; scenarios?: boolean }) => {
+    throw new Exit(await checkLive(await labName(arg), { format: opts.json ? 'json' : opts.format, scenarios: opts.scenarios ? 'all' : [] }));
+  });
+
+program
+  .command('scenario')
+  .description("Run a live lab's scenarios: steps that change the lab (re-create a pod, scale, restart a container, reload DNS, unplug a node) mixed with checks.")
+  .argument('<lab>', 'lab name or file')
+  .argument('[names...]', 'scenarios to run, in this order (default: all, in the order written)')
+  .addOption(formatOption())
+  .option('--json', 'the same as --format json')
+  .addHelpText('after', `
+A failed check does not stop a scenario; a failed action does (the steps after it are skipped).
+Scenarios change the live lab and do not undo what they did: run podlab down and up for a fresh one.
+Exit codes: 0 every step passed, 1 some step failed, 2 it could not run (the lab is not up, no such scenario).
+Example:
+  podlab scenario services pod-ip-changes`)
+  .action(async (arg: string, names: string[], opts: { json?: boolean; format: ReportFormat }) => {
+    throw new Exit(await checkLive(await labName(arg), { format: opts.json ? 'json' : opts.format, checks: false, scenarios: names.length ? names : 'all' }));
   });
 
 const pod = program

@@ -64,6 +64,7 @@ export const CODES = {
   PL2026: 'name reserved for cluster DNS',
   PL2027: 'invalid zone file',
   PL2028: 'DNS server on a host needs zones',
+  PL2029: 'invalid scenario step',
   ...COREFILE_CODES,
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',

@@ -4,7 +4,7 @@
  * the authoring form become arrays in declaration order (order matters: node N gets slice N).
  */
 import { DEFAULTS, FLANNEL } from '../constants.ts';
-import type { ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
+import type { ActionSpec, CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
 
@@ -30,6 +30,22 @@ export interface Lab {
   /** Cluster DNS; absent when the lab says `dns: false`. */
   dns?: LabDns;
   checks: LabCheck[];
+  scenarios: LabScenario[];
+}
+
+export type LabAction = Exclude<ActionSpec, { action: 'exec' }> | (Extract<ActionSpec, { action: 'exec' }> & { expectExit: number });
+
+export interface LabScenarioStep {
+  /** Where the step was written, for diagnostics. */
+  path: (string | number)[];
+  action?: LabAction;
+  check?: LabCheck;
+}
+
+export interface LabScenario {
+  name: string;
+  description: string;
+  steps: LabScenarioStep[];
 }
 
 export interface LabDns {
@@ -109,10 +125,14 @@ export interface LabContainer {
 }
 
 export interface LabCheck {
-  /** Index in the lab's `checks` array, for diagnostics and reports. */
+  /** Position where it was written (in `checks`, or its step in a scenario), for reports. */
   index: number;
+  /** Where it was written, e.g. ['checks', 3] or ['scenarios', 'x', 'steps', 2, 'check'], for diagnostics. */
+  at: (string | number)[];
+  /** A matrix cell: its source row and target column (`at` is the matrix's). */
+  cell?: { row: number; col: number };
   name: string;
-  kind: 'ping' | 'tcp' | 'udp' | 'http' | 'dns' | 'command' | 'route' | 'vxlan';
+  kind: 'ping' | 'tcp' | 'udp' | 'http' | 'dns' | 'command' | 'route' | 'vxlan' | 'matrix';
   from: string;
   /** For DNS checks: the server asked (`resolv.conf` when the pod's own). */
   to: string;
@@ -121,6 +141,8 @@ export interface LabCheck {
   port?: number;
   path?: string;
   expectPod?: string;
+  expectStatus?: number;
+  expectBody?: string;
   expectNoNat: boolean;
   expectSource?: string;
   requests: number;
@@ -130,6 +152,8 @@ export interface LabCheck {
   command?: { argv: string[]; expectExit: number; expectOutput?: string; expectMatch?: string };
   route?: { via?: string; dev?: string; absent: boolean };
   vxlan?: { vni: number; port?: number; dev?: string };
+  /** Matrix checks: one cell per source × target, each an ordinary check. */
+  matrix?: { probe: 'ping' | 'tcp' | 'udp' | 'http'; rows: string[]; cols: string[]; cells: LabCheck[]; expect?: 'reach' | 'no-reach' | ('reach' | 'no-reach')[][] };
 }
 
 export interface LabDnsQuery {
@@ -226,50 +250,89 @@ export function normalize(spec: LabSpec, source: string): Lab {
             files: spec.dns?.files ?? {},
             nameservers: spec.dns?.nameservers ?? [],
           },
-    checks: (spec.checks ?? []).map((c, index): LabCheck => {
-      const fact = { index, from: c.from, expect: 'reach' as const, timeoutMs: c.timeoutMs ?? 5000, expectNoNat: false, requests: 1, expectSticky: false };
-      if (c.kind === 'command')
-        return { ...fact, kind: 'command', to: '', command: { argv: c.command, expectExit: c.expectExit ?? 0, expectOutput: c.expectOutput, expectMatch: c.expectMatch }, name: c.name ?? `${c.from}: ${c.command.join(' ')}` };
-      if (c.kind === 'route')
-        return { ...fact, kind: 'route', to: c.to, route: { via: c.via, dev: c.dev, absent: c.absent ?? false }, name: c.name ?? `${c.from} has ${c.absent ? 'no ' : ''}route to ${c.to}${c.via ? ` via ${c.via}` : ''}${c.dev ? ` dev ${c.dev}` : ''}` };
-      if (c.kind === 'vxlan')
-        return { ...fact, kind: 'vxlan', to: '', vxlan: { vni: c.vni, port: c.port, dev: c.dev }, name: c.name ?? `${c.from} has a VXLAN device with VNI ${c.vni}${c.port ? ` on UDP ${c.port}` : ''}` };
-      if (c.kind === 'dns') {
-        const type = c.type ?? 'A';
-        return {
-          index,
-          kind: 'dns',
-          from: c.from,
-          to: c.server ?? 'resolv.conf',
-          expect: 'reach',
-          timeoutMs: c.timeoutMs ?? 5000,
-          expectNoNat: false,
-          requests: 1,
-          expectSticky: false,
-          dns: { query: c.query, type, tcp: c.tcp ?? false, expectRcode: c.expectRcode ?? 'NOERROR', expectAnswers: c.expectAnswers ?? [], expectEmpty: c.expectEmpty ?? false },
-          name: c.name ?? `${c.from} resolves ${c.query} ${type}${c.server ? ` at ${c.server}` : ''}${c.expectRcode && c.expectRcode !== 'NOERROR' ? ` → ${c.expectRcode}` : ''}`,
-        };
-      }
-      const http = c.kind === 'http' ? c : undefined;
-      return {
-        index,
-        kind: c.kind,
-        from: c.from,
-        to: c.to,
-        expect: c.expect ?? 'reach',
-        timeoutMs: c.timeoutMs ?? 5000,
-        port: 'port' in c ? c.port : undefined,
-        path: http ? (http.path ?? '/') : undefined,
-        expectPod: http?.expectPod,
-        expectNoNat: http?.expectNoNat ?? false,
-        expectSource: http?.expectSource,
-        requests: http?.requests ?? 1,
-        expectSpread: http?.expectSpread,
-        expectSticky: http?.expectSticky ?? false,
-        name: c.name ?? describeCheck(c.kind, c.from, c.to, 'port' in c ? c.port : undefined, c.expect ?? 'reach'),
-      };
-    }),
+    checks: (spec.checks ?? []).map((c, index) => normalizeCheck(c, index, ['checks', index])),
+    scenarios: Object.entries(spec.scenarios ?? {}).map(([name, sc]) => ({
+      name,
+      description: sc.description ?? '',
+      steps: sc.steps.map((step, i): LabScenarioStep => {
+        const path = ['scenarios', name, 'steps', i];
+        return 'check' in step ? { check: normalizeCheck(step.check, i, [...path, 'check']), path } : { action: normalizeAction(step), path };
+      }),
+    })),
   };
+}
+
+/** A check as the planner needs it; `at` is where it was written (for diagnostics), `index` its position there. */
+export function normalizeCheck(c: CheckSpec, index: number, at: (string | number)[]): LabCheck {
+  const fact = { index, at, from: '', to: '', expect: 'reach' as const, timeoutMs: c.timeoutMs ?? 5000, expectNoNat: false, requests: 1, expectSticky: false };
+  switch (c.kind) {
+    case 'matrix': {
+      const anyService = c.to.some((t) => t.startsWith('svc/') || t.startsWith('lb/'));
+      const probe = c.probe ?? (c.port !== undefined || anyService ? 'tcp' : 'ping');
+      const expectOf = (r: number, k: number) => (Array.isArray(c.expect) ? (c.expect[r]?.[k] ?? 'reach') : (c.expect ?? 'reach'));
+      const cells = c.from.flatMap((from, r) =>
+        c.to.map((written, k): LabCheck => {
+          // A target may carry its own port: `web-1:8080`, `node/worker-1:30080`.
+          const m = /^(.*):(\d{1,5})$/.exec(written);
+          const [to, port] = m ? [m[1]!, Number(m[2])] : [written, c.port];
+          const spec = { kind: probe, from, to, expect: expectOf(r, k), timeoutMs: c.timeoutMs ?? 3000, ...(probe === 'ping' ? {} : { port }) } as CheckSpec;
+          return { ...normalizeCheck(spec, index, at), cell: { row: r, col: k } };
+        }),
+      );
+      return {
+        ...fact,
+        kind: 'matrix',
+        timeoutMs: c.timeoutMs ?? 3000,
+        matrix: { probe, rows: c.from, cols: c.to, cells, expect: c.expect },
+        name: c.name ?? `${probe} matrix: ${c.from.length} source${c.from.length === 1 ? '' : 's'} × ${c.to.length} target${c.to.length === 1 ? '' : 's'}`,
+      };
+    }
+    case 'command':
+      return { ...fact, from: c.from, kind: 'command', command: { argv: c.command, expectExit: c.expectExit ?? 0, expectOutput: c.expectOutput, expectMatch: c.expectMatch }, name: c.name ?? `${c.from}: ${c.command.join(' ')}` };
+    case 'route':
+      return { ...fact, from: c.from, kind: 'route', to: c.to, route: { via: c.via, dev: c.dev, absent: c.absent ?? false }, name: c.name ?? `${c.from} has ${c.absent ? 'no ' : ''}route to ${c.to}${c.via ? ` via ${c.via}` : ''}${c.dev ? ` dev ${c.dev}` : ''}` };
+    case 'vxlan':
+      return { ...fact, from: c.from, kind: 'vxlan', vxlan: { vni: c.vni, port: c.port, dev: c.dev }, name: c.name ?? `${c.from} has a VXLAN device with VNI ${c.vni}${c.port ? ` on UDP ${c.port}` : ''}` };
+    case 'dns': {
+      const type = c.type ?? 'A';
+      return {
+        ...fact,
+        kind: 'dns',
+        from: c.from,
+        to: c.server ?? 'resolv.conf',
+        dns: { query: c.query, type, tcp: c.tcp ?? false, expectRcode: c.expectRcode ?? 'NOERROR', expectAnswers: c.expectAnswers ?? [], expectEmpty: c.expectEmpty ?? false },
+        name: c.name ?? `${c.from} resolves ${c.query} ${type}${c.server ? ` at ${c.server}` : ''}${c.expectRcode && c.expectRcode !== 'NOERROR' ? ` → ${c.expectRcode}` : ''}`,
+      };
+    }
+  }
+  const http = c.kind === 'http' ? c : undefined;
+  return {
+    ...fact,
+    kind: c.kind,
+    from: c.from,
+    to: c.to,
+    expect: c.expect ?? 'reach',
+    port: 'port' in c ? c.port : undefined,
+    path: http ? (http.path ?? '/') : undefined,
+    expectPod: http?.expectPod,
+    expectStatus: http?.expectStatus,
+    expectBody: http?.expectBody,
+    expectNoNat: http?.expectNoNat ?? false,
+    expectSource: http?.expectSource,
+    requests: http?.requests ?? 1,
+    expectSpread: http?.expectSpread,
+    expectSticky: http?.expectSticky ?? false,
+    name: c.name ?? describeCheck(c.kind, c.from, c.to, 'port' in c ? c.port : undefined, c.expect ?? 'reach'),
+  };
+}
+
+function normalizeAction(a: ActionSpec): LabAction {
+  switch (a.action) {
+    case 'exec':
+      return { ...a, expectExit: a.expectExit ?? 0 };
+    default:
+      return a;
+  }
 }
 
 function normalizeContainer(c: ContainerSpec): LabContainer {

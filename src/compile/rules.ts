@@ -5,7 +5,8 @@
 import { DEFAULTS, DNS, IFNAME_MAX, SERVICES } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
-import type { Lab } from './lab.ts';
+import type { Lab, LabCheck } from './lab.ts';
+import { scenariosAreValid } from './rules-scenarios.ts';
 import { findService } from '../plan/plan.ts';
 import { dnsServiceIp, selects } from '../plan/services.ts';
 import { DNS_RULES } from './rules-dns.ts';
@@ -326,14 +327,15 @@ export const hostPortsAreUnique: Rule = (lab, out) => {
 };
 
 /** Check endpoints: `from` a pod, node or host; `to` also an IPv4 address, a Service or a load-balancer address. */
-export const checksAreValid: Rule = (lab, out) => {
+export const checksAreValid: Rule = (lab, sink) => {
   const pods = new Set(lab.pods.map((p) => p.name));
   const nodes = new Set(lab.nodes.map((n) => n.name));
   const hosts = new Set(lab.hosts.map((h) => h.name));
   const machine = (ref: string) =>
     ref.startsWith('node/') ? nodes.has(ref.slice(5)) : ref.startsWith('host/') ? hosts.has(ref.slice(5)) : pods.has(ref);
-  for (const c of lab.checks) {
-    const at = (...p: (string | number)[]) => ['checks', c.index, ...p];
+  const out: Diagnostic[] = [];
+  for (const c of allChecks(lab)) {
+    const at = checkAt(c);
     if (!machine(c.from))
       out.push(diag('PL2012', at('from'), `check "${c.name}" starts from "${c.from}", which is neither a pod, node/<name> nor host/<name> of this lab`));
     if (c.kind === 'dns') {
@@ -370,16 +372,55 @@ export const checksAreValid: Rule = (lab, out) => {
       out.push(diag('PL2012', at('expectSource'), `check "${c.name}" expects the source "${c.expectSource}", which is not nodes, node/<name>, host/<name>, a pod or an IPv4 address`));
     if (c.expectSpread !== undefined && c.expectSpread > c.requests)
       out.push(diag('PL2014', at('expectSpread'), `check "${c.name}" wants ${c.expectSpread} different pods to answer ${c.requests} request(s)`, `Set requests to at least ${c.expectSpread} (e.g. 60 for 3 backends).`));
+    if (c.expectBody !== undefined && c.requests > 1)
+      out.push(diag('PL2014', at('expectBody'), `check "${c.name}" looks into the body of ${c.requests} answers; only a single request's body is kept`, 'Use requests: 1 with expectBody, and a second check for the spread.'));
     if (c.expectSticky && c.requests < 2) out.push(diag('PL2014', at('expectSticky'), `check "${c.name}" tests affinity with a single request`, 'Set requests: 20 or so.'));
     const target = lab.pods.find((p) => p.name === c.to);
     if (target && c.port && c.expect === 'reach' && !target.containers.some((k) => k.ports.some((p) => p.containerPort === c.port)))
       out.push(warning('PL2014', at('port'), `check "${c.name}" expects pod "${target.name}" to answer on port ${c.port}, but none of its containers declares it`));
   }
+  // A matrix's cells share its source and target lists: say each problem once.
+  const said = new Set<string>();
+  for (const d of out) {
+    const key = `${d.code} ${JSON.stringify(d.path)}`;
+    if (!said.has(key)) sink.push(d);
+    said.add(key);
+  }
+};
+
+/** Every check to validate: the lab's, the scenarios' and each matrix's cells (a matrix itself is only its cells). */
+export function allChecks(lab: Lab): LabCheck[] {
+  const written = [...lab.checks, ...lab.scenarios.flatMap((s) => s.steps.flatMap((st) => (st.check ? [st.check] : [])))];
+  return written.flatMap((c) => (c.matrix ? c.matrix.cells : [c]));
+}
+
+/** Diagnostic paths of a check's fields; a matrix cell's `from`, `to` and `expect` point into the matrix's lists. */
+export function checkAt(c: LabCheck): (...p: (string | number)[]) => (string | number)[] {
+  return (...p) => {
+    if (c.cell && p[0] === 'from') return [...c.at, 'from', c.cell.row];
+    if (c.cell && p[0] === 'to') return [...c.at, 'to', c.cell.col];
+    return [...c.at, ...p];
+  };
+}
+
+/** A matrix's expect grid has a row per source and a column per target. */
+export const matricesAreValid: Rule = (lab, out) => {
+  const written = [...lab.checks, ...lab.scenarios.flatMap((s) => s.steps.flatMap((st) => (st.check ? [st.check] : [])))];
+  for (const c of written) {
+    const m = c.matrix;
+    if (!m || !Array.isArray(m.expect)) continue;
+    if (m.expect.length !== m.rows.length)
+      out.push(diag('PL2014', [...c.at, 'expect'], `matrix "${c.name}" has ${m.rows.length} source(s) but ${m.expect.length} row(s) in expect`, 'Write one row per entry of from, in the same order.'));
+    m.expect.forEach((row, r) => {
+      if (row.length !== m.cols.length)
+        out.push(diag('PL2014', [...c.at, 'expect', r], `matrix "${c.name}": row ${r} (${m.rows[r] ?? '?'}) has ${row.length} entr${row.length === 1 ? 'y' : 'ies'} for ${m.cols.length} target(s)`, `One entry per target: ${m.cols.join(', ')}.`));
+    });
+  }
 };
 
 /** A DNS check's server: the source's own resolver (pods only: nodes and hosts have no resolv.conf of the lab's), an address, a host or a Service. */
-function dnsCheckIsValid(lab: Lab, c: Lab['checks'][number], out: Diagnostic[]): void {
-  const at = (...p: (string | number)[]) => ['checks', c.index, ...p];
+function dnsCheckIsValid(lab: Lab, c: LabCheck, out: Diagnostic[]): void {
+  const at = checkAt(c);
   const server = c.to;
   if (server === 'resolv.conf') {
     if (c.from.startsWith('node/') || c.from.startsWith('host/'))
@@ -411,8 +452,8 @@ function dnsCheckIsValid(lab: Lab, c: Lab['checks'][number], out: Diagnostic[]):
 }
 
 /** Command, route and VXLAN checks: a regular expression that compiles, a destination and next hop that mean something, a VXLAN device only on nodes. */
-function factCheckIsValid(lab: Lab, c: Lab['checks'][number], out: Diagnostic[]): void {
-  const at = (...p: (string | number)[]) => ['checks', c.index, ...p];
+function factCheckIsValid(lab: Lab, c: LabCheck, out: Diagnostic[]): void {
+  const at = checkAt(c);
   const nodeRef = (r: string) => r.startsWith('node/') && lab.nodes.some((n) => `node/${n.name}` === r);
   if (c.command?.expectMatch !== undefined) {
     try {
@@ -447,6 +488,8 @@ export const RULES: Rule[] = [
   servicesAreValid,
   ...DNS_RULES,
   checksAreValid,
+  matricesAreValid,
+  scenariosAreValid,
 ];
 
 export function runRules(lab: Lab): Diagnostic[] {

@@ -55,7 +55,10 @@ const KNOWN = [
   'from', 'to', 'expect', 'timeoutMs', 'path', 'expectPod', 'expectNoNat', 'expectSource', 'requests', 'expectSpread',
   'expectSticky', 'hostPort', 'services', 'selector', 'targetPort', 'nodePort', 'clusterIP', 'externalName',
   'loadBalancerIP', 'sessionAffinity', 'externalTrafficPolicy', 'internalTrafficPolicy', 'natOutgoing', 'hosts',
-  'network', 'externalNetwork', 'loadBalancer', 'pool',
+  'network', 'externalNetwork', 'loadBalancer', 'pool', 'hostname', 'subdomain', 'dnsPolicy', 'dnsConfig', 'nameservers',
+  'searches', 'options', 'value', 'dns', 'corefile', 'files', 'zones', 'query', 'server', 'tcp', 'expectRcode',
+  'expectAnswers', 'expectEmpty', 'expectExit', 'expectOutput', 'expectMatch', 'via', 'dev', 'absent', 'expectStatus',
+  'expectBody', 'probe', 'scenarios', 'steps', 'action', 'check', 'pod', 'container', 'replicas',
 ];
 
 /** The known name within edit distance 2, if any. */

@@ -54,3 +54,8 @@ export function macFor(seed: string): string {
 export function containerId(lab: string, namespace: string, pod: string): string {
   return `podlab-${shortHash(`${lab}/${namespace}/${pod}`, 16)}`;
 }
+
+/** The name of the n-th replica a scenario's `scale` makes of a pod (n ≥ 2; the pod itself is the first). */
+export function replicaName(pod: string, n: number): string {
+  return `${pod}-r${n}`;
+}

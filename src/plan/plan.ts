@@ -4,7 +4,7 @@
  * status and checks all read this one object; nothing downstream chooses an address.
  */
 import { CNI_VERSION, DNS, FABRIC_BRIDGE, FLANNEL, POD_BRIDGE, DEFAULTS, STATE_ROOT } from '../constants.ts';
-import type { Lab, LabCheck, LabContainer, LabDnsQuery, LabPod, LabService } from '../compile/lab.ts';
+import type { Lab, LabAction, LabCheck, LabContainer, LabDnsQuery, LabPod, LabService } from '../compile/lab.ts';
 import { defaultCorefile, hostCorefile, resolvConf, zoneFileName, type ResolvConf } from '../dns/cluster.ts';
 import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
@@ -131,6 +131,9 @@ export interface PlanPod {
   resolv: ResolvConf;
   /** Set on the pods podlab adds itself (the cluster DNS pod). */
   system?: 'dns';
+  /** A copy made by a scenario's `scale` (live state only): the pod it copies, and its number (2, 3, …). */
+  replicaOf?: string;
+  replica?: number;
 }
 
 export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
@@ -138,7 +141,7 @@ export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
 export interface PlanCheck {
   index: number;
   name: string;
-  kind: 'ping' | 'tcp' | 'udp' | 'http' | 'dns' | 'command' | 'route' | 'vxlan';
+  kind: LabCheck['kind'];
   from: { kind: 'pod' | 'node' | 'host'; name: string };
   to: { kind: TargetKind; name: string; ip: string };
   expect: 'reach' | 'no-reach';
@@ -146,6 +149,8 @@ export interface PlanCheck {
   port?: number;
   path?: string;
   expectPod?: string;
+  expectStatus?: number;
+  expectBody?: string;
   expectNoNat: boolean;
   /** The addresses the server may see as the source, and how to name them in a report. */
   expectSource?: { label: string; ips: string[] };
@@ -158,6 +163,15 @@ export interface PlanCheck {
   /** Route checks: `to.ip` is the destination (a CIDR or an address); via resolved to an address. */
   route?: { via?: string; dev?: string; absent: boolean };
   vxlan?: NonNullable<LabCheck['vxlan']>;
+  /** Matrix checks: the grid, each cell an ordinary check (row-major: cells[row * cols.length + col]). */
+  matrix?: { probe: string; rows: string[]; cols: string[]; cells: PlanCheck[] };
+}
+
+/** Scenario steps in order; actions name pods and nodes as the lab does. */
+export interface PlanScenario {
+  name: string;
+  description: string;
+  steps: { action?: LabAction; check?: PlanCheck }[];
 }
 
 export interface Plan {
@@ -186,6 +200,7 @@ export interface Plan {
   dns?: PlanDns;
   externalNetwork?: { cidr: string; bridge: string };
   checks: PlanCheck[];
+  scenarios: PlanScenario[];
   /** Kernel features the lab needs; the runtime probes them before touching anything. */
   kernelFeatures: string[];
 }
@@ -375,7 +390,13 @@ export function buildPlan(lab: Lab): Plan {
       }
     : undefined;
 
-  const checks = lab.checks.map((c) => planCheck(c, { nodes, pods, hosts, services }));
+  const peers = { nodes, pods, hosts, services };
+  const checks = lab.checks.map((c) => planCheck(c, peers));
+  const scenarios: PlanScenario[] = lab.scenarios.map((sc) => ({
+    name: sc.name,
+    description: sc.description,
+    steps: sc.steps.map((st) => (st.check ? { check: planCheck(st.check, peers) } : { action: st.action })),
+  }));
 
   return {
     version: PLAN_VERSION,
@@ -413,6 +434,7 @@ export function buildPlan(lab: Lab): Plan {
       : {}),
     ...(hasExternal ? { externalNetwork: { cidr: ip.formatCidr(extNet), bridge: EXTERNAL_BRIDGE } } : {}),
     checks,
+    scenarios,
     kernelFeatures: [
       'veth',
       'bridge',
@@ -525,7 +547,23 @@ export function sourceAddressesOf(peers: Peers, r: string): string[] {
   return [t.ip];
 }
 
-function planCheck(c: Lab['checks'][number], peers: Peers): PlanCheck {
+function planCheck(c: LabCheck, peers: Peers): PlanCheck {
+  if (c.matrix) {
+    const { probe, rows, cols, cells } = c.matrix;
+    return {
+      index: c.index,
+      name: c.name,
+      kind: 'matrix',
+      from: { kind: 'pod', name: rows.join(', ') },
+      to: { kind: 'ip', name: cols.join(', '), ip: '' },
+      expect: 'reach',
+      timeoutMs: c.timeoutMs,
+      expectNoNat: false,
+      requests: 1,
+      expectSticky: false,
+      matrix: { probe, rows, cols, cells: cells.map((cell) => planCheck(cell, peers)) },
+    };
+  }
   const from = resolveTarget(peers, c.from);
   const none = { kind: 'ip' as const, name: '', ip: '', port: undefined };
   const to =
@@ -547,6 +585,8 @@ function planCheck(c: Lab['checks'][number], peers: Peers): PlanCheck {
     port: c.port ?? to.port,
     path: c.path,
     expectPod: c.expectPod,
+    ...(c.expectStatus !== undefined ? { expectStatus: c.expectStatus } : {}),
+    ...(c.expectBody !== undefined ? { expectBody: c.expectBody } : {}),
     expectNoNat: c.expectNoNat,
     ...(c.expectSource ? { expectSource: { label: c.expectSource, ips: sourceAddressesOf(peers, c.expectSource) } } : {}),
     requests: c.requests,

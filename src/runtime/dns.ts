@@ -4,7 +4,7 @@
  * the one the DNS container sees at /etc/coredns/Corefile, and the server is told to reload
  * (SIGUSR1, as CoreDNS takes it) instead of waiting for the `reload` plugin's next look.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { checkCorefile } from '../compile/rules-dns.ts';
 import type { Diagnostic } from '../compile/diagnostics.ts';
 import { writeFileAtomic } from '../render/files.ts';
@@ -53,4 +53,25 @@ export function reloadDns(state: LabState, corefile?: string): Diagnostic[] {
   if (!pid) throw new DnsError(`the DNS server of lab "${state.lab}" is not running (see podlab logs ${state.lab} kube-system/${dns.pod})`);
   process.kill(pid, 'SIGUSR1');
   return warnings;
+}
+
+const RELOADED = /\[INFO\] Reloading complete|\[ERROR\] Restart failed/g;
+
+/** reloadDns, then waits (up to `timeoutMs`) until the server's log says the reload finished; returns that line. */
+export async function reloadDnsAndWait(state: LabState, corefile?: string, timeoutMs = 5000): Promise<{ warnings: Diagnostic[]; outcome: string }> {
+  const log = state.pods[state.plan.dns?.pod ?? '']?.containers[state.plan.dns?.pod ?? '']?.log;
+  const read = () => (log && existsSync(log) ? readFileSync(log, 'utf8') : '');
+  const before = read().match(RELOADED)?.length ?? 0;
+  const warnings = reloadDns(state, corefile);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = read().match(RELOADED) ?? [];
+    if (seen.length > before) {
+      const outcome = seen.at(-1)!;
+      if (outcome.includes('failed')) throw new DnsError(`the DNS server did not take the new Corefile: ${read().split('\n').reverse().find((l) => l.includes('Restart failed'))}`);
+      return { warnings, outcome };
+    }
+    if (Date.now() > deadline) throw new DnsError(`the DNS server did not finish reloading within ${timeoutMs} ms (see podlab logs ${state.lab} kube-system/${state.plan.dns!.pod})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

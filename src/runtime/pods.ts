@@ -4,6 +4,8 @@
  * IP; the Services that select it follow, because the kube-proxy tables are re-synced with the
  * endpoints of the moment. Also the hosts outside the cluster, whose programs run like containers.
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
 import type { Plan, PlanHost, PlanPod } from '../plan/plan.ts';
@@ -15,6 +17,7 @@ import { syncServices, type SyncReport } from './services.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 import { pauseArgv, podFiles } from '../render/render.ts';
 import { writeFileAtomic } from '../render/files.ts';
+import { containerId, netns, replicaName } from '../plan/names.ts';
 import { startContainers } from './up.ts';
 
 export class PodError extends Error {}
@@ -96,24 +99,34 @@ export async function deletePod(ex: Executor, state: LabState, name: string, opt
 }
 
 /** Creates a deleted pod again: a new namespace and sandbox, a new IP, its containers; Services re-synced. */
-export async function createPod(ex: Executor, state: LabState, name: string): Promise<{ ip: string; sync: SyncReport }> {
+export async function createPod(ex: Executor, state: LabState, name: string, options: { sync?: boolean } = {}): Promise<{ ip: string; sync?: SyncReport }> {
   const planned = planPod(state, name);
   if (state.pods[name]) throw new PodError(`pod "${name}" of lab "${state.lab}" is running; delete it first (or use recreate)`);
   const pod: PlanPod = planned.hostNetwork ? planned : { ...planned, ip: nextPodIp(state, planned) };
   const ps: LabState['pods'][string] = (state.pods[name] = { containers: {} });
-  if (!pod.hostNetwork) {
-    await must(ex, ['ip', 'netns', 'add', pod.netns]);
-    // The new sandbox's /etc/hosts names its new address (a bind mount pins the file, so it is written first).
-    const files = `${stateDir(state.lab)}/rendered`;
-    for (const [rel, text] of podFiles(state.plan, pod)) writeFileAtomic(`${files}/${rel}`, text);
-    const pid = await spawnDaemon(pauseArgv(state.plan, pod, PAUSE_BIN, files), { readyLine: 'ready' });
-    ps.pause = recordOf(pid);
+  try {
+    if (!pod.hostNetwork) {
+      await must(ex, ['ip', 'netns', 'add', pod.netns]);
+      // The new sandbox's /etc/hosts names its new address (a bind mount pins the file, so it is written first).
+      const files = `${stateDir(state.lab)}/rendered`;
+      for (const [rel, text] of podFiles(state.plan, pod)) {
+        mkdirSync(dirname(`${files}/${rel}`), { recursive: true });
+        writeFileAtomic(`${files}/${rel}`, text);
+      }
+      const pid = await spawnDaemon(pauseArgv(state.plan, pod, PAUSE_BIN, files), { readyLine: 'ready' });
+      ps.pause = recordOf(pid);
+      writeState(state);
+      ps.cniResult = await cniAdd(ex, state.plan.nodes.find((n) => n.name === pod.node)!, pod);
+    }
+    ps.ip = pod.ip;
     writeState(state);
-    ps.cniResult = await cniAdd(ex, state.plan.nodes.find((n) => n.name === pod.node)!, pod);
+    await startContainers(state.plan, state, pod);
+  } catch (e) {
+    // Nothing half-made stays behind: the pod is as deleted as before.
+    await deletePod(ex, state, name, { sync: false }).catch(() => undefined);
+    throw e;
   }
-  ps.ip = pod.ip;
-  writeState(state);
-  await startContainers(state.plan, state, pod);
+  if (options.sync === false) return { ip: pod.ip };
   const sync = await syncServices(ex, state);
   writeState(state);
   return { ip: pod.ip, sync };
@@ -123,6 +136,60 @@ export async function createPod(ex: Executor, state: LabState, name: string): Pr
 export async function recreatePod(ex: Executor, state: LabState, name: string): Promise<{ oldIp?: string; ip: string; sync: SyncReport }> {
   const oldIp = state.pods[name]?.ip;
   await deletePod(ex, state, name, { sync: false });
-  const r = await createPod(ex, state, name);
-  return { oldIp, ...r };
+  const { ip: newIp, sync } = await createPod(ex, state, name);
+  return { oldIp, ip: newIp, sync: sync! };
+}
+
+/** A pod and the copies a scale made of it, in replica order (the pod itself first). */
+export function replicaSet(state: LabState, name: string): PlanPod[] {
+  const copies = state.plan.pods.filter((p) => p.replicaOf === name).sort((a, b) => a.replica! - b.replica!);
+  return [planPod(state, name), ...copies];
+}
+
+/**
+ * Runs `replicas` pods of a pod's kind, as a Deployment's ReplicaSet does: the pod itself, then
+ * copies `<pod>-r2`, `<pod>-r3`, … on its node with its labels and containers, each in a sandbox
+ * of its own with the next free IP. Scaling down deletes the highest-numbered first (and the
+ * copies leave the state's plan); 0 deletes the pod itself too. Services are re-synced once.
+ */
+export async function scalePod(ex: Executor, state: LabState, name: string, replicas: number): Promise<{ created: string[]; deleted: string[]; sync: SyncReport }> {
+  const template = planPod(state, name);
+  if (template.replicaOf) throw new PodError(`pod "${name}" is a copy of "${template.replicaOf}"; scale that one`);
+  const created: string[] = [];
+  const deleted: string[] = [];
+  const wanted = (p: PlanPod) => (p.replica ?? 1) <= replicas;
+  for (const p of replicaSet(state, name).reverse()) {
+    if (wanted(p)) continue;
+    if (state.pods[p.name]) {
+      await deletePod(ex, state, p.name, { sync: false });
+      deleted.push(p.name);
+    }
+    if (p.replicaOf) state.plan = { ...state.plan, pods: state.plan.pods.filter((q) => q !== p) };
+  }
+  writeState(state);
+  for (let n = 1; n <= replicas; n++) {
+    const podName = n === 1 ? name : replicaName(name, n);
+    if (!state.plan.pods.some((p) => p.name === podName)) {
+      const copy: PlanPod = {
+        ...template,
+        name: podName,
+        hostname: podName,
+        netns: netns.pod(state.lab, template.namespace, podName),
+        // Built-in workloads answer with the name they were started with.
+        containers: template.containers.map((c) => ({ ...c, argv: c.argv.map((a, i) => (c.argv[i - 1] === '--pod' && a === name ? podName : a)) })),
+        containerId: containerId(state.lab, template.namespace, podName),
+        replicaOf: name,
+        replica: n,
+      };
+      state.plan = { ...state.plan, pods: [...state.plan.pods, copy] };
+      writeState(state);
+    }
+    if (!state.pods[podName]) {
+      await createPod(ex, state, podName, { sync: false });
+      created.push(podName);
+    }
+  }
+  const sync = await syncServices(ex, state);
+  writeState(state);
+  return { created, deleted, sync };
 }

@@ -207,6 +207,31 @@ export const vxlanCheckSchema = z.strictObject({
   name: z.string().optional(),
 });
 
+/** One check of a connectivity matrix: how a cell is probed. */
+const matrixProbe = z.enum(['ping', 'tcp', 'udp', 'http']);
+const reachOrNot = z.enum(['reach', 'no-reach']);
+
+/**
+ * A connectivity matrix: every source in `from` tries every target in `to`; the report shows the
+ * grid. `expect` is one verdict for every cell, or one row per source with one entry per target.
+ */
+export const matrixCheckSchema = z.strictObject({
+  kind: z.literal('matrix'),
+  /** Sources: pod keys, `node/<name>` or `host/<name>`. */
+  from: z.array(z.string()).min(1, { message: 'must list at least one source' }),
+  /** Targets, as in other checks: pods, `node/…`, `host/…`, `svc/…`, `lb/…` or IPv4 addresses; `:port` after one gives its own port (`web-1:8080`). */
+  to: z.array(z.string()).min(1, { message: 'must list at least one target' }),
+  /** How each cell is tried. @default 'tcp' (or 'ping' when no port is given and no target is a Service) */
+  probe: matrixProbe.optional(),
+  /** Required for tcp, udp and http unless every target is a Service. */
+  port: port.optional(),
+  /** @default 'reach' for every cell */
+  expect: z.union([reachOrNot, z.array(z.array(reachOrNot))]).optional(),
+  /** Per cell. @default 3000 */
+  timeoutMs: checkTimeout,
+  name: z.string().optional(),
+});
+
 export const checkSchema = z.discriminatedUnion('kind', [
   dnsCheckSchema,
   commandCheckSchema,
@@ -234,6 +259,10 @@ export const checkSchema = z.discriminatedUnion('kind', [
     path: z.string().startsWith('/').optional(),
     /** The pod expected to answer (its name in the http-echo reply). */
     expectPod: z.string().optional(),
+    /** The HTTP status expected. @default 200 */
+    expectStatus: z.number().int().min(100).max(599).optional(),
+    /** The response body must contain this text. */
+    expectBody: z.string().optional(),
     /** Assert that the server saw the client's own IP (no NAT on the path). @default false */
     expectNoNat: z.boolean().optional(),
     /**
@@ -248,7 +277,49 @@ export const checkSchema = z.discriminatedUnion('kind', [
     /** Every request must be answered by the same pod (session affinity). @default false */
     expectSticky: z.boolean().optional(),
   }),
+  matrixCheckSchema,
 ]);
+
+/** Something a scenario does to the live lab between its checks. */
+export const actionSchema = z.discriminatedUnion('action', [
+  /** Delete the pod and create it again, as a ReplicaSet does: a new sandbox and a new IP. */
+  z.strictObject({ action: z.literal('recreate-pod'), pod: z.string() }),
+  z.strictObject({ action: z.literal('delete-pod'), pod: z.string() }),
+  /** Create a deleted pod again (a new IP). */
+  z.strictObject({ action: z.literal('create-pod'), pod: z.string() }),
+  /** Stop one container and start it again; the pod keeps its sandbox and its IP. */
+  z.strictObject({ action: z.literal('restart-container'), pod: z.string(), container: z.string() }),
+  /**
+   * Run `replicas` copies of the pod, as a Deployment does: the pod itself and copies named
+   * `<pod>-r2`, `<pod>-r3`, … on the same node with the same labels (so its Services select them).
+   * Scaling down deletes the highest-numbered copies first; 0 deletes the pod too.
+   */
+  z.strictObject({ action: z.literal('scale'), pod: z.string(), replicas: z.number().int().min(0).max(50) }),
+  /** Give the cluster DNS a new Corefile (checked first) and reload it; without `corefile`, reload the current one. */
+  z.strictObject({ action: z.literal('reload-dns'), corefile: z.string().optional() }),
+  /** Unplug the node's link to the node network (its port on the fabric bridge goes down). */
+  z.strictObject({ action: z.literal('link-down'), node: z.string() }),
+  /** Plug it back in. */
+  z.strictObject({ action: z.literal('link-up'), node: z.string() }),
+  /** Run a command in a pod, node or host; the step fails unless it exits with `expectExit`. */
+  z.strictObject({
+    action: z.literal('exec'),
+    /** A pod key, `node/<name>` or `host/<name>`. */
+    from: z.string(),
+    command: z.array(z.string()).min(1, { message: 'must name a program' }),
+    /** @default 0 */
+    expectExit: z.number().int().min(0).max(255).optional(),
+  }),
+]);
+
+/** A scenario step: an action, or a check (retried until it passes or times out, as every check is). */
+export const scenarioStepSchema = z.union([actionSchema, z.strictObject({ check: checkSchema })]);
+
+/** Ordered steps mixing actions and checks: "the pod IP changed but the Service still works". */
+export const scenarioSchema = z.strictObject({
+  description: z.string().optional(),
+  steps: z.array(scenarioStepSchema).min(1, { message: 'a scenario needs at least one step' }),
+});
 
 export const servicePortSchema = z.strictObject({
   /** Required when a Service has more than one port; names SRV records and endpoint ports. */
@@ -353,6 +424,8 @@ export const labSchema = z.strictObject({
   /** Addresses for LoadBalancer Services, held by the gateway (as a cloud load balancer or MetalLB would), which forwards them to the Service's NodePort. */
   loadBalancer: z.strictObject({ pool: z.string() }).optional(),
   checks: z.array(checkSchema).optional(),
+  /** Scenarios by name: run with `podlab scenario <lab> [name…]` (or `podlab check --scenarios`), in the order written. */
+  scenarios: z.record(dnsLabel, scenarioSchema).optional(),
 });
 
 /** What an author writes (optional fields, shorthands). */
@@ -360,6 +433,9 @@ export type LabSpec = z.input<typeof labSchema>;
 export type PodSpec = z.input<typeof podSchema>;
 export type ContainerSpec = z.input<typeof containerSchema>;
 export type CheckSpec = z.input<typeof checkSchema>;
+export type ActionSpec = z.input<typeof actionSchema>;
+export type ScenarioSpec = z.input<typeof scenarioSchema>;
+export type ScenarioStepSpec = z.input<typeof scenarioStepSchema>;
 export type Workload = z.input<typeof workloadSchema>;
 export type ServiceSpec = z.input<typeof serviceSchema>;
 export type HostSpec = z.input<typeof hostSchema>;
