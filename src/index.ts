@@ -3,6 +3,7 @@
  * evaluated lab is a JSON-able object and nothing else.
  */
 import type { CheckSpec, ContainerSpec, LabSpec, Workload } from './schema/lab-schema.ts';
+import type { ExerciseSpec } from './grade/exercise.ts';
 
 export type { CheckSpec, ContainerSpec, LabSpec, PodSpec, Workload } from './schema/lab-schema.ts';
 
@@ -26,3 +27,14 @@ export function container(workload: Workload, name?: string): ContainerSpec {
   return { name: name ?? workload.kind, workload };
 }
 
+
+export type { ExerciseSpec } from './grade/exercise.ts';
+
+/**
+ * Declares an exercise (exercises/<name>/exercise.ts). Either the exercise itself, or a function
+ * of the student's variant: export `variants` (choices per parameter) beside it, and each student
+ * gets one value of each, picked from their id.
+ */
+export function defineExercise<T extends ExerciseSpec | ((variant: Record<string, string | number>) => ExerciseSpec)>(exercise: T): T {
+  return exercise;
+}

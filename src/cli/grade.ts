@@ -1,0 +1,159 @@
+/**
+ * `podlab grade <exercise> <submission…>`, `podlab exercise test <exercise>` and
+ * `podlab exercise show <exercise>`: the grader's commands (src/grade decides; this prints).
+ * Exit codes: grade 0 whenever grading ran (a submission's failure is a result, not an error),
+ * 2 when it could not run; exercise test 0 when the rubric tells right from wrong, 1 when not.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { ExerciseError, loadExercise, taskText, type Exercise } from '../grade/exercise.ts';
+import { DEFAULT_JOBS, gradeBatch, studentOf, type SubmissionResult } from '../grade/grade.ts';
+import { feedbackText, gradebookCsv, gradebookJson, resultsJson } from '../grade/gradebook.ts';
+import { testExercise } from '../grade/exercise-test.ts';
+import { sandboxAvailable } from '../grade/sandbox.ts';
+import { checkHost } from '../runtime/host.ts';
+import { dim, green, red } from './terminal.ts';
+
+const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
+
+function fail(message: string, code: number = EXIT.cannotRun): void {
+  process.stderr.write(`${red('✗')} ${message}\n`);
+  process.exitCode = code;
+}
+
+/** Loads the exercise once per variant (students with the same variant share it). */
+function exerciseCache(arg: string, first: Exercise): (student: string) => Promise<Exercise> {
+  const cache = new Map<string, Promise<Exercise>>();
+  return async (student) => {
+    if (!Object.keys(first.variant).length) return first;
+    let p = cache.get(student);
+    if (!p) cache.set(student, (p = loadExercise(arg, student)));
+    return p;
+  };
+}
+
+function resultLine(r: SubmissionResult): string {
+  const mark = r.status === 'pass' ? green('✓') : r.status === 'fail' ? red('✗') : red('!');
+  const detail = r.status === 'error' ? `error (${r.reason}): ${r.message}` : r.items.filter((i) => i.status === 'fail').map((i) => i.id).join(', ') || 'full marks';
+  return `${mark} ${r.student.padEnd(20)} ${`${r.score}/${r.max}`.padStart(7)}  ${dim(`${(r.ms / 1000).toFixed(1)} s`)}  ${detail}`;
+}
+
+/** Before anything is built: root, tools, and a sandbox that confines. */
+async function preflight(): Promise<boolean> {
+  const host = await checkHost();
+  if (host.length) {
+    fail(host.map((d) => `${d.message}${d.hint ? ` (${d.hint})` : ''}`).join('\n  '));
+    return false;
+  }
+  const sb = sandboxAvailable();
+  if (!sb.ok) {
+    fail(`submissions cannot be loaded safely: ${sb.why}`);
+    return false;
+  }
+  return true;
+}
+
+async function loadOrFail(arg: string, seed?: string): Promise<Exercise | undefined> {
+  try {
+    return await loadExercise(arg, seed);
+  } catch (e) {
+    fail((e as Error).message, e instanceof ExerciseError ? EXIT.failed : EXIT.cannotRun);
+    return undefined;
+  }
+}
+
+export function registerGrade(program: Command): void {
+  program
+    .command('grade')
+    .description("Grade submissions of an exercise: each is loaded in a sandbox, built as a lab of its own, checked against the rubric and torn down.")
+    .argument('<exercise>', 'exercise folder, e.g. exercises/coredns-forwarder')
+    .argument('<submissions...>', "students' files: whole labs (.lab.ts), or what the exercise lets them change (e.g. a Corefile)")
+    .option('--out <dir>', 'where results go', 'grades')
+    .addOption(new Option('--jobs <n>', 'submissions graded at once').argParser(Number).default(DEFAULT_JOBS))
+    .option('--json', 'print the gradebook JSON instead of the table')
+    .addHelpText('after', `
+Writes, under --out:
+  <student>.json         results (versioned): status pass|fail|error, score, each rubric item with
+                         its points, message and evidence (hidden items included: for instructors)
+  <student>.feedback.md  what the student reads: hidden items show only their points
+  gradebook.csv          one row per student, one column per rubric item
+  gradebook.json         the same, with the rubric and a summary
+The student id is the file name without its extensions (alice.lab.ts → alice); it also picks the
+student's variant when the exercise has variants. A submission that loops, throws, imports what it
+may not, or is not a lab gets status "error" with a reason; the others are graded regardless.
+Exit codes: 0 grading ran (whatever the scores), 2 it could not run (not root, bad exercise).
+Example:
+  podlab grade exercises/coredns-forwarder submissions/*.Corefile --out grades/dns`)
+    .action(async (exArg: string, files: string[], opts: { out: string; jobs: number; json?: boolean }) => {
+      if (!(await preflight())) return;
+      const students = files.map(studentOf);
+      const dup = students.find((s, i) => students.indexOf(s) !== i);
+      if (dup) return fail(`two submissions belong to student "${dup}"; give each student one file`);
+      const ex = await loadOrFail(exArg);
+      if (!ex) return;
+      const started = Date.now();
+      const live = !opts.json && process.stderr.isTTY;
+      process.stderr.write(`grading ${files.length} submission${files.length === 1 ? '' : 's'} of ${ex.name} (${opts.jobs} at a time)\n`);
+      const results = await gradeBatch(files.map((file) => ({ file })), exerciseCache(exArg, ex), {
+        jobs: opts.jobs,
+        onResult: (r, done) => {
+          if (!opts.json) process.stderr.write(`${live ? '\r\x1b[K' : ''}${resultLine(r)}  ${dim(`[${done}/${files.length}]`)}\n`);
+        },
+      });
+      mkdirSync(opts.out, { recursive: true });
+      for (const r of results) {
+        writeFileSync(join(opts.out, `${r.student}.json`), resultsJson(r));
+        writeFileSync(join(opts.out, `${r.student}.feedback.md`), feedbackText(r));
+      }
+      writeFileSync(join(opts.out, 'gradebook.csv'), gradebookCsv(ex.rubric, results));
+      const book = gradebookJson(ex.name, ex.rubric, results);
+      writeFileSync(join(opts.out, 'gradebook.json'), book);
+      if (opts.json) process.stdout.write(book);
+      else {
+        const n = (s: SubmissionResult['status']) => results.filter((r) => r.status === s).length;
+        process.stdout.write(`${n('pass')} full marks, ${n('fail')} partial, ${n('error')} not gradable — ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${opts.out}/\n`);
+      }
+    });
+
+  const exercise = program.command('exercise').description('Work with exercises: show the task, test the rubric.');
+
+  exercise
+    .command('show')
+    .description("Print an exercise's task and rubric as a student sees them (hidden items by points only).")
+    .argument('<exercise>', 'exercise folder')
+    .option('--student <id>', "that student's variant")
+    .option('--json', 'print it as JSON')
+    .action(async (exArg: string, opts: { student?: string; json?: boolean }) => {
+      const ex = await loadOrFail(exArg, opts.student);
+      if (!ex) return;
+      if (opts.json) {
+        const visible = ex.rubric.map((i) => (i.hidden ? { id: i.id, points: i.points, hidden: true } : { id: i.id, title: i.title, points: i.points }));
+        process.stdout.write(`${JSON.stringify({ name: ex.name, title: ex.title, task: ex.task, variant: ex.variant, rubric: visible, starter: ex.starter }, null, 2)}\n`);
+      } else process.stdout.write(taskText(ex));
+    });
+
+  exercise
+    .command('test')
+    .description("Prove the rubric: the reference solution scores full marks, and each shipped broken variant fails exactly the items it names.")
+    .argument('<exercise>', 'exercise folder')
+    .addOption(new Option('--jobs <n>', 'variants graded at once').argParser(Number).default(DEFAULT_JOBS))
+    .option('--json', 'print the verdicts as JSON')
+    .addHelpText('after', `
+Exit codes: 0 the rubric tells right from wrong, 1 it does not (or the exercise is invalid), 2 could not run.`)
+    .action(async (exArg: string, opts: { jobs: number; json?: boolean }) => {
+      if (!(await preflight())) return;
+      const ex = await loadOrFail(exArg, 'solution');
+      if (!ex) return;
+      const verdicts = await testExercise(ex, { jobs: opts.jobs });
+      if (opts.json) process.stdout.write(`${JSON.stringify(verdicts.map(({ result, ...v }) => ({ ...v, score: result.score, max: result.max, status: result.status, reason: result.reason, message: result.message })), null, 2)}\n`);
+      else
+        for (const v of verdicts) {
+          const want = v.expected.length ? `fails ${v.expected.join(', ')}` : 'full marks';
+          const got = v.result.status === 'error' ? `error (${v.result.reason}): ${v.result.message}` : v.failed.length ? `failed ${v.failed.join(', ')}` : 'full marks';
+          process.stdout.write(`${v.ok ? green('✓') : red('✗')} ${v.name.padEnd(32)} want ${want}; got ${got} (${v.result.score}/${v.result.max})\n`);
+          if (!v.ok) for (const i of v.result.items.filter((x) => x.status === 'fail')) process.stdout.write(`    ${i.id}: ${i.message}\n`);
+        }
+      process.exitCode = verdicts.every((v) => v.ok) ? EXIT.ok : EXIT.failed;
+    });
+}

@@ -1,0 +1,157 @@
+/**
+ * Exercises: what an instructor writes in `exercises/<name>/exercise.ts` — a title, the task a
+ * learner reads, a starter lab, a reference solution, a rubric (items with points, each a check or
+ * a scenario, a hint, maybe hidden), what a submission may change, and broken variants that prove
+ * the rubric tells right from wrong. Loaded in a child process (like a lab), validated with zod.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { z } from 'zod';
+import { checkSchema, dnsLabel, scenarioStepSchema, type LabSpec } from '../schema/lab-schema.ts';
+import { loadLab } from '../compile/load.ts';
+import { issuesToDiagnostics } from '../compile/schema-issues.ts';
+import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
+import type { Variant } from './variant.ts';
+
+const WORKER = fileURLToPath(new URL('./exercise-worker.ts', import.meta.url));
+
+export const rubricItemSchema = z
+  .strictObject({
+    /** Stable id: the gradebook's column, the results' key. */
+    id: dnsLabel,
+    /** What the learner is credited for, e.g. 'upstream names resolve'. */
+    title: z.string().min(1),
+    points: z.number().int().min(1).max(1000),
+    /** Shown to the learner when the item fails. */
+    hint: z.string().optional(),
+    /** Its title, evidence and hint are kept from the learner's feedback (the gradebook has them). @default false */
+    hidden: z.boolean().optional(),
+    /** Exactly one of check and scenario. */
+    check: checkSchema.optional(),
+    scenario: z.strictObject({ steps: z.array(scenarioStepSchema).min(1) }).optional(),
+  })
+  .refine((i) => (i.check === undefined) !== (i.scenario === undefined), { message: 'a rubric item needs exactly one of check and scenario' });
+
+const labRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+
+export const exerciseSchema = z.strictObject({
+  title: z.string().min(1),
+  /** The learner-facing task (Markdown). */
+  task: z.string().min(1),
+  /** The lab the learner starts from: a file next to exercise.ts, or the lab itself. */
+  starter: labRef,
+  /** A lab that earns full marks. */
+  solution: labRef,
+  submission: z
+    .strictObject({
+      /**
+       * Dotted paths of the lab a submission may set (e.g. 'dns.corefile', 'services'); the rest
+       * comes from the starter. Absent: a submission is a whole lab.
+       */
+      editable: z.array(z.string().min(1)).optional(),
+      /** A submission that is not code (a file not ending in .ts/.mts/.js/.mjs/.json) is the text of this path, e.g. 'dns.corefile'. */
+      text: z.string().optional(),
+    })
+    .optional(),
+  rubric: z.array(rubricItemSchema).min(1),
+  /** Wrong answers shipped with the exercise, and the rubric items each must fail (`podlab exercise test`). */
+  broken: z.array(z.strictObject({ file: z.string().min(1), fails: z.array(dnsLabel).min(1), why: z.string().optional() })).optional(),
+});
+
+export type ExerciseSpec = z.input<typeof exerciseSchema>;
+export type RubricItem = z.output<typeof rubricItemSchema>;
+
+export interface Exercise {
+  /** The folder's name. */
+  name: string;
+  dir: string;
+  title: string;
+  task: string;
+  variant: Variant;
+  starter: LabSpec;
+  solution: LabSpec;
+  editable?: string[];
+  text?: string;
+  rubric: RubricItem[];
+  broken: { file: string; fails: string[]; why?: string }[];
+}
+
+export class ExerciseError extends Error {
+  constructor(
+    message: string,
+    readonly diagnostics: Diagnostic[] = [],
+  ) {
+    super(diagnostics.length ? `${message}\n${diagnostics.map((d) => formatDiagnostic(d)).join('\n')}` : message);
+  }
+}
+
+/** `exercises/x`, `exercises/x/` or `exercises/x/exercise.ts` → the exercise file. */
+export function exerciseFile(arg: string): string {
+  const file = arg.endsWith('.ts') ? arg : join(arg, 'exercise.ts');
+  if (!existsSync(file)) throw new ExerciseError(`no exercise at ${arg} (expected ${file})`);
+  return resolve(file);
+}
+
+/** Loads and validates an exercise, for one seed's variant (the student's). */
+export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
+  const file = exerciseFile(arg);
+  const dir = dirname(file);
+  const name = dir.split('/').pop()!;
+  const r = await execa(process.execPath, ['--import', 'tsx', WORKER, file, `${name}/${seed}`], { reject: false, timeout: 20000, env: { NODE_OPTIONS: '' }, stdin: 'ignore' });
+  if (r.exitCode !== 0) throw new ExerciseError(`exercise ${relative(process.cwd(), file)} threw while being evaluated: ${String(r.stderr).trim().split('\n').find((l) => /Error/.test(l)) ?? String(r.stderr).trim().split('\n')[0]}`);
+  const out = JSON.parse(String(r.stdout)) as { found: boolean; exercise: unknown; variant: Variant };
+  if (!out.found) throw new ExerciseError(`${relative(process.cwd(), file)} has no default export (write export default defineExercise({ … }))`);
+  const parsed = exerciseSchema.safeParse(out.exercise);
+  if (!parsed.success) throw new ExerciseError(`${relative(process.cwd(), file)} is not a valid exercise:`, issuesToDiagnostics(parsed.error.issues).map((d) => ({ ...d, file: relative(process.cwd(), file) })));
+  const spec = parsed.data;
+  const ids = new Set<string>();
+  for (const item of spec.rubric) {
+    if (ids.has(item.id)) throw new ExerciseError(`${relative(process.cwd(), file)}: rubric item id "${item.id}" is used twice`);
+    ids.add(item.id);
+  }
+  for (const b of spec.broken ?? []) {
+    const unknown = b.fails.filter((f) => !ids.has(f));
+    if (unknown.length) throw new ExerciseError(`${relative(process.cwd(), file)}: broken variant ${b.file} names rubric item(s) ${unknown.join(', ')}, which the rubric does not have`);
+    if (!existsSync(join(dir, b.file))) throw new ExerciseError(`${relative(process.cwd(), file)}: broken variant ${b.file} does not exist`);
+  }
+  return {
+    name,
+    dir,
+    title: spec.title,
+    task: spec.task,
+    variant: out.variant,
+    starter: await labOf(dir, spec.starter, 'starter'),
+    solution: await labOf(dir, spec.solution, 'solution'),
+    editable: spec.submission?.editable,
+    text: spec.submission?.text,
+    rubric: spec.rubric,
+    broken: spec.broken ?? [],
+  };
+}
+
+/** A lab given as a file next to exercise.ts (trusted, loaded like any lab) or as the object itself. */
+async function labOf(dir: string, ref: string | Record<string, unknown>, what: string): Promise<LabSpec> {
+  if (typeof ref !== 'string') return ref as LabSpec;
+  const loaded = await loadLab(join(dir, ref));
+  if (loaded.value === undefined) throw new ExerciseError(`the exercise's ${what} lab ${ref} does not load:`, loaded.diagnostics);
+  return loaded.value as LabSpec;
+}
+
+/** The text a learner reads: the task with the variant's values, and what each visible item is worth. */
+export function taskText(ex: Exercise): string {
+  const max = ex.rubric.reduce((n, i) => n + i.points, 0);
+  const lines = [`# ${ex.title}`, '', ex.task.trim(), '', `## Rubric (${max} points)`, ''];
+  for (const i of ex.rubric) lines.push(i.hidden ? `- (hidden) ${i.points} point${i.points === 1 ? '' : 's'}` : `- ${i.title}: ${i.points} point${i.points === 1 ? '' : 's'}`);
+  if (Object.keys(ex.variant).length) lines.push('', `Your variant: ${Object.entries(ex.variant).map(([k, v]) => `${k} = ${v}`).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reads a text submission, refusing what no honest answer needs (binary, huge). */
+export function readTextSubmission(file: string, limit = 256 * 1024): string {
+  const buf = readFileSync(file);
+  if (buf.length > limit) throw new Error(`the submission is ${buf.length} bytes; at most ${limit} are read`);
+  if (buf.includes(0)) throw new Error('the submission is not text');
+  return buf.toString('utf8');
+}

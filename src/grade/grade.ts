@@ -1,0 +1,254 @@
+/**
+ * Grading a submission: load it in the sandbox (it is code), put it into the exercise's starter
+ * lab, validate it like any lab, build it under a lab name of its own (so many submissions with
+ * the same address plan run side by side), run the rubric, tear it down, and score it. Nothing a
+ * submission does stops the grading of the others: every failure becomes a result with a reason.
+ */
+import { basename, extname } from 'node:path';
+import type { Diagnostic } from '../compile/diagnostics.ts';
+import { validateValue } from '../compile/compile.ts';
+import type { CheckSpec, LabSpec, ScenarioSpec } from '../schema/lab-schema.ts';
+import { buildPlan } from '../plan/plan.ts';
+import { render } from '../render/render.ts';
+import { up } from '../runtime/up.ts';
+import { down } from '../runtime/down.ts';
+import { probeKernel } from '../runtime/host.ts';
+import { runCheck } from '../check/run.ts';
+import { runScenario } from '../check/scenario.ts';
+import type { CheckResult } from '../check/checks.ts';
+import { evaluateInSandbox, type SandboxLimits } from './sandbox.ts';
+import { readTextSubmission, type Exercise, type RubricItem } from './exercise.ts';
+
+/** Bumped when the results JSON changes incompatibly. */
+export const RESULTS_VERSION = 1;
+
+export interface ItemResult {
+  id: string;
+  title: string;
+  status: 'pass' | 'fail';
+  points: number;
+  earned: number;
+  hidden: boolean;
+  /** What was seen (a check's evidence) or why it could not run. */
+  message: string;
+  /** Shown to the learner when the item failed. */
+  hint?: string;
+  evidence?: { expected: string; seen: string; command: string }[];
+}
+
+export interface SubmissionResult {
+  version: number;
+  exercise: string;
+  student: string;
+  submission: string;
+  variant: Record<string, string | number>;
+  /** pass: full marks; fail: less; error: it could not be graded (reason says why), scored 0. */
+  status: 'pass' | 'fail' | 'error';
+  reason?: 'timeout' | 'memory' | 'threw' | 'no-export' | 'not-data' | 'output-too-large' | 'sandbox-failed' | 'unreadable' | 'invalid-lab' | 'kernel' | 'up-failed' | 'internal';
+  message?: string;
+  diagnostics?: Diagnostic[];
+  score: number;
+  max: number;
+  items: ItemResult[];
+  ms: number;
+  gradedAt: string;
+}
+
+/** The student's id: the submission's file name without its extensions (`alice.lab.ts` → `alice`). */
+export function studentOf(file: string): string {
+  return basename(file).replace(/(\.(lab|exercise))?\.(ts|mts|js|mjs|json|txt|corefile)$/i, '').replace(/\.[^.]*$/, '') || basename(file);
+}
+
+const CODE = /\.(ts|mts|js|mjs|json)$/i;
+
+function getPath(obj: unknown, path: string[]): unknown {
+  let cur = obj;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let cur = obj;
+  for (const k of path.slice(0, -1)) {
+    const next = cur[k];
+    cur = cur[k] = next !== null && typeof next === 'object' && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {};
+  }
+  cur[path.at(-1)!] = value;
+}
+
+/**
+ * The lab that is built for a submission: the starter with what the submission may change (all of
+ * it when the exercise lets a submission be a whole lab), under the grading lab's name, with the
+ * rubric's checks and scenarios instead of any of the submission's own. Pure.
+ */
+export function composeLab(ex: Exercise, submitted: unknown, labName: string): LabSpec {
+  let lab: Record<string, unknown>;
+  if (typeof submitted === 'string') {
+    lab = structuredClone(ex.starter) as Record<string, unknown>;
+    setPath(lab, ex.text!.split('.'), submitted);
+  } else if (ex.editable) {
+    lab = structuredClone(ex.starter) as Record<string, unknown>;
+    for (const p of ex.editable) {
+      const v = getPath(submitted, p.split('.'));
+      if (v !== undefined) setPath(lab, p.split('.'), v);
+    }
+  } else lab = { ...(submitted as Record<string, unknown>) };
+  const checks: CheckSpec[] = [];
+  const scenarios: Record<string, ScenarioSpec> = {};
+  for (const item of ex.rubric) {
+    if (item.check) checks.push(item.check);
+    else scenarios[item.id] = item.scenario!;
+  }
+  return { ...(lab as LabSpec), name: labName, checks, scenarios };
+}
+
+/** Which rubric item a diagnostic of the composed lab belongs to, if any (its checks and scenarios are the rubric's). */
+export function itemOfDiagnostic(ex: Exercise, d: Diagnostic): RubricItem | undefined {
+  if (d.path[0] === 'checks' && typeof d.path[1] === 'number') return ex.rubric.filter((i) => i.check)[d.path[1]];
+  if (d.path[0] === 'scenarios') return ex.rubric.find((i) => i.id === d.path[1]);
+  return undefined;
+}
+
+export interface GradeOptions {
+  /** The name of the lab built for this submission (unique on the host while it runs). */
+  labName: string;
+  sandbox?: SandboxLimits;
+  /** The student id (default: from the file name). */
+  student?: string;
+  /** Trusted input (the exercise's own solution): the lab itself, not loaded from `file`. */
+  value?: unknown;
+}
+
+function itemFail(item: RubricItem, message: string): ItemResult {
+  return { id: item.id, title: item.title, status: 'fail', points: item.points, earned: 0, hidden: item.hidden ?? false, message, hint: item.hint };
+}
+
+function itemFrom(item: RubricItem, results: CheckResult[], message: string, ok: boolean): ItemResult {
+  const evidence = results.map((r) => ({ expected: r.expected, seen: r.seen, command: r.command }));
+  return { id: item.id, title: item.title, status: ok ? 'pass' : 'fail', points: item.points, earned: ok ? item.points : 0, hidden: item.hidden ?? false, message, ...(ok ? {} : { hint: item.hint }), evidence };
+}
+
+/** Loads, builds, checks and tears down one submission. Never throws for anything the submission does. */
+export async function gradeSubmission(ex: Exercise, file: string, options: GradeOptions): Promise<SubmissionResult> {
+  const started = Date.now();
+  const max = ex.rubric.reduce((n, i) => n + i.points, 0);
+  const base = { version: RESULTS_VERSION, exercise: ex.name, student: options.student ?? studentOf(file), submission: file, variant: ex.variant, max, gradedAt: new Date().toISOString() };
+  const error = (reason: NonNullable<SubmissionResult['reason']>, message: string, diagnostics?: Diagnostic[]): SubmissionResult => ({
+    ...base,
+    status: 'error',
+    reason,
+    message,
+    ...(diagnostics ? { diagnostics } : {}),
+    score: 0,
+    items: ex.rubric.map((i) => itemFail(i, `not graded: ${message}`)),
+    ms: Date.now() - started,
+  });
+
+  // 1. Load: text as text; code only in the sandbox.
+  let submitted: unknown;
+  if (options.value !== undefined) submitted = options.value;
+  else if (ex.text && !CODE.test(extname(file))) {
+    try {
+      submitted = readTextSubmission(file);
+    } catch (e) {
+      return error('unreadable', (e as Error).message);
+    }
+  } else {
+    const r = await evaluateInSandbox(file, options.sandbox);
+    if (!r.ok) return error(r.reason, r.message);
+    submitted = r.value;
+    if (submitted === null || typeof submitted !== 'object' || Array.isArray(submitted)) return error('not-data', 'the submission does not evaluate to a lab object');
+  }
+
+  // 2. Validate the lab it makes; the rubric's own checks that cannot apply fail their items only.
+  const composed = composeLab(ex, submitted, options.labName);
+  // Positions point into the student's own file when it is the whole lab (parsed, never run here).
+  const text = typeof submitted === 'string' || ex.editable ? '' : undefined;
+  const first = validateValue(composed, file, text);
+  const failed = new Map<string, ItemResult>();
+  for (const d of first.diagnostics.filter((x) => x.severity === 'error')) {
+    const item = itemOfDiagnostic(ex, d);
+    if (item && !failed.has(item.id)) failed.set(item.id, itemFail(item, `cannot be checked on this lab: ${d.message}`));
+  }
+  const usable = ex.rubric.filter((i) => !failed.has(i.id));
+  const retry = { ...ex, rubric: usable };
+  const { lab, diagnostics } = failed.size ? validateValue(composeLab(retry, submitted, options.labName), file, text) : first;
+  if (!lab) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    return error('invalid-lab', `the lab is not valid: ${errors.map((d) => `${d.path.join('.')}: ${d.message}`).join('; ')}`, errors);
+  }
+
+  // 3. Build it, run the rubric, tear it down.
+  const plan = buildPlan(lab);
+  const kernel = await probeKernel(plan.kernelFeatures);
+  if (kernel.length) return error('kernel', kernel.map((d) => d.message).join('; '), kernel);
+  const byId = new Map<string, ItemResult>(failed);
+  try {
+    await down(plan.lab);
+    const state = await up(plan, render(plan));
+    const checkItems = usable.filter((i) => i.check);
+    const checkResults = await Promise.all(plan.checks.map((c) => runCheck(state, c)));
+    checkItems.forEach((item, k) => {
+      const r = checkResults[k]!;
+      byId.set(item.id, itemFrom(item, [r], r.seen, r.status === 'pass'));
+    });
+    for (const sc of plan.scenarios) {
+      const item = usable.find((i) => i.id === sc.name)!;
+      const r = await runScenario(plan.lab, sc);
+      const bad = r.steps.find((s) => s.status !== 'pass');
+      const message = bad ? `step ${bad.step} (${bad.name}) ${bad.status === 'skipped' ? 'skipped' : 'failed'}: ${bad.message}` : `all ${r.steps.length} steps passed`;
+      byId.set(item.id, itemFrom(item, r.steps.flatMap((s) => (s.check ? [s.check] : [])), message, r.status === 'pass'));
+    }
+  } catch (e) {
+    return error('up-failed', (e as Error).message);
+  } finally {
+    await down(plan.lab).catch(() => undefined);
+  }
+  const items = ex.rubric.map((i) => byId.get(i.id)!);
+  const score = items.reduce((n, i) => n + i.earned, 0);
+  return { ...base, status: score === max ? 'pass' : 'fail', score, items, ms: Date.now() - started };
+}
+
+/** A lab name for grading slot `i` of this process: short, unique on the host while this process lives. */
+export function gradingLabName(i: number): string {
+  return `grade-${process.pid.toString(36)}-${i}`;
+}
+
+/**
+ * Grades many submissions, `jobs` at a time, each in its own lab. Per-student variants: `exerciseFor`
+ * gives the exercise as that student sees it. Results come back in the submissions' order.
+ */
+export async function gradeBatch(
+  entries: readonly { file: string; student?: string; value?: unknown }[],
+  exerciseFor: (student: string) => Promise<Exercise>,
+  options: { jobs?: number; sandbox?: SandboxLimits; onResult?: (r: SubmissionResult, done: number) => void } = {},
+): Promise<SubmissionResult[]> {
+  const results: SubmissionResult[] = new Array(entries.length);
+  let next = 0;
+  let done = 0;
+  const worker = async (slot: number) => {
+    for (;;) {
+      const i = next++;
+      if (i >= entries.length) return;
+      const { file, value } = entries[i]!;
+      const student = entries[i]!.student ?? studentOf(file);
+      let r: SubmissionResult;
+      try {
+        r = await gradeSubmission(await exerciseFor(student), file, { labName: gradingLabName(slot), sandbox: options.sandbox, student, value });
+      } catch (e) {
+        // podlab's own failure, not the submission's: still a result, and the others go on.
+        r = { version: RESULTS_VERSION, exercise: '', student, submission: file, variant: {}, status: 'error', reason: 'internal', message: (e as Error).message, score: 0, max: 0, items: [], ms: 0, gradedAt: new Date().toISOString() };
+      }
+      results[i] = r;
+      options.onResult?.(r, ++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs ?? DEFAULT_JOBS, entries.length)) }, (_, s) => worker(s)));
+  return results;
+}
+
+/** Submissions graded at once by default: each lab is mostly waiting on the kernel and short-lived processes. */
+export const DEFAULT_JOBS = 4;

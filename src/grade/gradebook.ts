@@ -1,0 +1,72 @@
+/**
+ * What grading writes: per submission the results JSON (everything, for the instructor) and the
+ * feedback a learner reads (hidden items reduced to their points), and for the batch a gradebook
+ * as CSV (one row per student, one column per rubric item) and JSON. Pure: results in, text out.
+ */
+import type { SubmissionResult } from './grade.ts';
+import type { RubricItem } from './exercise.ts';
+
+export function resultsJson(r: SubmissionResult): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+/** The learner's feedback (Markdown): score, each visible item with what was seen and the hint, hidden ones by points only. */
+export function feedbackText(r: SubmissionResult): string {
+  const lines = [`# ${r.exercise}: ${r.student}`, '', `Score: ${r.score} / ${r.max}${r.status === 'error' ? ` — not graded: ${r.message}` : ''}`, ''];
+  if (r.status === 'error' && r.diagnostics?.length) {
+    lines.push('Your lab did not validate:', '');
+    for (const d of r.diagnostics) lines.push(`- ${d.line ? `line ${d.line}:${d.column} ` : ''}${d.code} ${d.path.join('.')}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`);
+    lines.push('');
+  }
+  r.items.forEach((i, n) => {
+    const mark = i.status === 'pass' ? '✓' : '✗';
+    if (i.hidden) {
+      lines.push(`- ${mark} hidden item ${n + 1}: ${i.earned} / ${i.points}`);
+      return;
+    }
+    lines.push(`- ${mark} ${i.title}: ${i.earned} / ${i.points}`);
+    if (i.status === 'fail' && r.status !== 'error') {
+      lines.push(`  - seen: ${i.message}`);
+      const tried = i.evidence?.find((e) => e.command)?.command;
+      if (tried) lines.push(`  - try: \`${tried}\``);
+    }
+    if (i.status === 'fail' && i.hint) lines.push(`  - hint: ${i.hint}`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+const csvField = (v: string | number) => {
+  const s = String(v);
+  // Quote what needs it, and defuse spreadsheet formulas in free text (=, +, -, @ at the start).
+  const safe = /^[=+\-@]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+};
+
+/** One row per submission: student, status, score, max, then each item's points earned, then the reason of an error. */
+export function gradebookCsv(rubric: readonly RubricItem[], results: readonly SubmissionResult[]): string {
+  const header = ['student', 'status', 'score', 'max', ...rubric.map((i) => i.id), 'reason'];
+  const rows = results.map((r) => [r.student, r.status, r.score, r.max, ...rubric.map((i) => r.items.find((x) => x.id === i.id)?.earned ?? 0), r.status === 'error' ? `${r.reason}: ${r.message ?? ''}` : '']);
+  return `${[header, ...rows].map((row) => row.map(csvField).join(',')).join('\n')}\n`;
+}
+
+export function gradebookJson(exercise: string, rubric: readonly RubricItem[], results: readonly SubmissionResult[]): string {
+  const max = rubric.reduce((n, i) => n + i.points, 0);
+  return `${JSON.stringify(
+    {
+      version: 1,
+      exercise,
+      max,
+      rubric: rubric.map((i) => ({ id: i.id, title: i.title, points: i.points, hidden: i.hidden ?? false })),
+      summary: {
+        submissions: results.length,
+        pass: results.filter((r) => r.status === 'pass').length,
+        fail: results.filter((r) => r.status === 'fail').length,
+        error: results.filter((r) => r.status === 'error').length,
+        meanScore: results.length ? Math.round((results.reduce((n, r) => n + r.score, 0) / results.length) * 100) / 100 : 0,
+      },
+      students: results.map((r) => ({ student: r.student, status: r.status, score: r.score, max: r.max, ...(r.reason ? { reason: r.reason, message: r.message } : {}), items: Object.fromEntries(r.items.map((i) => [i.id, i.earned])) })),
+    },
+    null,
+    2,
+  )}\n`;
+}
