@@ -71,6 +71,8 @@ export function registerGrade(program: Command): void {
     .argument('<submissions...>', "students' files: whole labs (.lab.ts), or what the exercise lets them change (e.g. a Corefile)")
     .option('--out <dir>', 'where results go', 'grades')
     .addOption(new Option('--jobs <n>', 'submissions graded at once').argParser(Number).default(DEFAULT_JOBS))
+    .addOption(new Option('--sandbox-timeout <ms>', 'how long a submission may take to evaluate').argParser(Number).default(10000))
+    .option('--lab-prefix <name>', 'name the grading labs <name>-0, <name>-1, … (default grade-<pid>)')
     .option('--json', 'print the gradebook JSON instead of the table')
     .addHelpText('after', `
 Writes, under --out:
@@ -85,8 +87,9 @@ may not, or is not a lab gets status "error" with a reason; the others are grade
 Exit codes: 0 grading ran (whatever the scores), 2 it could not run (not root, bad exercise).
 Example:
   podlab grade exercises/coredns-forwarder submissions/*.Corefile --out grades/dns`)
-    .action(async (exArg: string, files: string[], opts: { out: string; jobs: number; json?: boolean }) => {
+    .action(async (exArg: string, files: string[], opts: { out: string; jobs: number; sandboxTimeout: number; labPrefix?: string; json?: boolean }) => {
       if (!(await preflight())) return;
+      if (opts.labPrefix !== undefined && !/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(opts.labPrefix)) return fail(`--lab-prefix "${opts.labPrefix}" must be a short DNS label (lower-case letters, digits, '-')`);
       const students = files.map(studentOf);
       const dup = students.find((s, i) => students.indexOf(s) !== i);
       if (dup) return fail(`two submissions belong to student "${dup}"; give each student one file`);
@@ -97,6 +100,8 @@ Example:
       process.stderr.write(`grading ${files.length} submission${files.length === 1 ? '' : 's'} of ${ex.name} (${opts.jobs} at a time)\n`);
       const results = await gradeBatch(files.map((file) => ({ file })), exerciseCache(exArg, ex), {
         jobs: opts.jobs,
+        sandbox: { timeoutMs: opts.sandboxTimeout },
+        labPrefix: opts.labPrefix,
         onResult: (r, done) => {
           if (!opts.json) process.stderr.write(`${live ? '\r\x1b[K' : ''}${resultLine(r)}  ${dim(`[${done}/${files.length}]`)}\n`);
         },

@@ -56,7 +56,9 @@ export interface SubmissionResult {
 
 /** The student's id: the submission's file name without its extensions (`alice.lab.ts` → `alice`). */
 export function studentOf(file: string): string {
-  return basename(file).replace(/(\.(lab|exercise))?\.(ts|mts|js|mjs|json|txt|corefile)$/i, '').replace(/\.[^.]*$/, '') || basename(file);
+  const name = basename(file);
+  const known = /(\.(lab|exercise))?\.(ts|mts|js|mjs|json|txt|corefile)$/i;
+  return (known.test(name) ? name.replace(known, '') : name.replace(/\.[^.]*$/, '')) || name;
 }
 
 const CODE = /\.(ts|mts|js|mjs|json)$/i;
@@ -212,9 +214,9 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
   return { ...base, status: score === max ? 'pass' : 'fail', score, items, ms: Date.now() - started };
 }
 
-/** A lab name for grading slot `i` of this process: short, unique on the host while this process lives. */
-export function gradingLabName(i: number): string {
-  return `grade-${process.pid.toString(36)}-${i}`;
+/** A lab name for grading slot `i`: `<prefix>-<i>`, by default `grade-<pid>-<i>` (unique on the host while this process lives). */
+export function gradingLabName(i: number, prefix = `grade-${process.pid.toString(36)}`): string {
+  return `${prefix}-${i}`;
 }
 
 /**
@@ -224,7 +226,7 @@ export function gradingLabName(i: number): string {
 export async function gradeBatch(
   entries: readonly { file: string; student?: string; value?: unknown }[],
   exerciseFor: (student: string) => Promise<Exercise>,
-  options: { jobs?: number; sandbox?: SandboxLimits; onResult?: (r: SubmissionResult, done: number) => void } = {},
+  options: { jobs?: number; sandbox?: SandboxLimits; labPrefix?: string; onResult?: (r: SubmissionResult, done: number) => void } = {},
 ): Promise<SubmissionResult[]> {
   const results: SubmissionResult[] = new Array(entries.length);
   let next = 0;
@@ -237,7 +239,7 @@ export async function gradeBatch(
       const student = entries[i]!.student ?? studentOf(file);
       let r: SubmissionResult;
       try {
-        r = await gradeSubmission(await exerciseFor(student), file, { labName: gradingLabName(slot), sandbox: options.sandbox, student, value });
+        r = await gradeSubmission(await exerciseFor(student), file, { labName: gradingLabName(slot, options.labPrefix), sandbox: options.sandbox, student, value });
       } catch (e) {
         // podlab's own failure, not the submission's: still a result, and the others go on.
         r = { version: RESULTS_VERSION, exercise: '', student, submission: file, variant: {}, status: 'error', reason: 'internal', message: (e as Error).message, score: 0, max: 0, items: [], ms: 0, gradedAt: new Date().toISOString() };
