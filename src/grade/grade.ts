@@ -209,7 +209,13 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
   } finally {
     await down(plan.lab).catch(() => undefined);
   }
-  const items = ex.rubric.map((i) => byId.get(i.id)!);
+  // Evidence names the lab as the student has it (the grading lab is gone by the time anyone reads it).
+  const submittedName = typeof submitted === 'object' && submitted !== null ? (submitted as { name?: unknown }).name : undefined;
+  const own = !ex.editable && typeof submittedName === 'string' ? submittedName : ex.starter.name;
+  const items = ex.rubric.map((i) => {
+    const r = byId.get(i.id)!;
+    return r.evidence ? { ...r, evidence: r.evidence.map((e) => ({ ...e, command: e.command.replace(`podlab exec ${plan.lab} `, `podlab exec ${own} `) })) } : r;
+  });
   const score = items.reduce((n, i) => n + i.earned, 0);
   return { ...base, status: score === max ? 'pass' : 'fail', score, items, ms: Date.now() - started };
 }

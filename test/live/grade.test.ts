@@ -58,7 +58,8 @@ describe.skipIf(!live)('podlab grade', () => {
     expect(carol).toMatchObject({ version: 1, exercise: 'coredns-forwarder', student: 'carol', status: 'fail', score: 4, max: 12 });
     const up = carol.items.find((i: { id: string }) => i.id === 'upstream-resolves');
     expect(up).toMatchObject({ status: 'fail', earned: 0, points: 4, hint: expect.stringContaining('forward .') });
-    expect(up.evidence[0].command).toMatch(/^podlab exec lgrade-\d client -- dig /);
+    // The command names the lab as the student has it, not the grading lab that is gone.
+    expect(up.evidence[0].command).toMatch(/^podlab exec coredns-forwarder client -- dig /);
     const feedback = readFileSync(join(out, 'carol.feedback.md'), 'utf8');
     expect(feedback).toContain('Score: 4 / 12');
     expect(feedback).toContain('- ✗ hidden item 4: 0 / 2');

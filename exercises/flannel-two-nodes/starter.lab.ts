@@ -1,0 +1,24 @@
+import { container, defineLab, workloads } from 'podlab';
+
+/**
+ * The cluster of the exercise "Make pods on two nodes reach each other with flannel": two nodes,
+ * a pod on each, and kubenet-style routing — each node reaches the other's pod CIDR by a plain
+ * route via the other node's address. That needs a node network that delivers packets addressed
+ * to pod IPs; the lab's node network (one switch) does, the cloud network of the task does not.
+ */
+export default defineLab({
+  name: 'flannel-two-nodes',
+  description: 'Two nodes, a pod on each, pod traffic routed kubenet-style over the node network.',
+  nodes: {
+    'worker-1': {},
+    'worker-2': {},
+  },
+  podCidr: '10.244.0.0/16',
+  cni: 'kubenet',
+  pods: {
+    'pod-a': { node: 'worker-1', containers: [container(workloads.httpEcho(8080))] },
+    'pod-b': { node: 'worker-2', containers: [container(workloads.httpEcho(8080))] },
+  },
+  // No cluster DNS: this exercise is about the pod network only.
+  dns: false,
+});
