@@ -4,8 +4,19 @@
  * then down that block's plugin chain. Sockets and chains are separate so `reload` can swap the
  * chains (and open or close ports) while queries keep flowing. Nothing a client sends can throw
  * out of here: decode errors answer FORMERR, plugin errors SERVFAIL.
+ *
+ * The replay cache sits in front of all that. When every plugin of the block that answered is
+ * replayable (Plugin.replayToken: its answer depends only on the query's bytes and on state the
+ * token stands for), the encoded response is kept, keyed by the query's bytes after its ID, per
+ * port and transport. The same bytes again, with the same tokens, get a copy with the new ID:
+ * byte for byte what the chain would have built, without decoding, the chain or encoding. The
+ * key is the whole query, not a lower-cased name: the kubernetes plugin answers in the case the
+ * client wrote (0x20 randomisation), and an EDNS option, the RD bit or the payload size all
+ * change the answer. A different token (a new cluster view, a re-read file) drops the entry;
+ * `install` (a reload) drops them all; SERVFAIL is never kept, so every failure is still logged.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns';
 import { createServer, type Server } from 'node:net';
 import type { Packet } from 'dns-packet';
 import { decodeQuery, encodeResponse, udpLimit } from './wire.ts';
@@ -16,6 +27,50 @@ export interface Block {
   port: number;
   plugins: Plugin[];
   chain: Next;
+}
+
+/** A kept response and what it was built from. */
+interface Replay {
+  /** The response to the first query with these bytes, its ID included (replaced per copy). */
+  response: Buffer;
+  rcode: DnsResponse['rcode'];
+  /** The block's plugins and their replay tokens when the response was built. */
+  plugins: Plugin[];
+  tokens: unknown[];
+}
+
+/** Responses kept per port and transport; past it the oldest goes (a bound on what a client can make us hold). */
+export const REPLAY_CAPACITY = 10_000;
+/** Longer queries are not kept (a plain question with EDNS is under 100 bytes): bounds the keys. */
+const REPLAY_MAX_QUERY = 512;
+
+/**
+ * The replay tokens of a block's plugins, or undefined when one of them is not replayable.
+ * Read before the chain runs: a change during the query leaves a token that no longer matches.
+ */
+function replayTokens(plugins: Plugin[]): unknown[] | undefined {
+  const tokens: unknown[] = [];
+  for (const p of plugins) {
+    if (!p.replayToken) return undefined;
+    tokens.push(p.replayToken());
+  }
+  return tokens;
+}
+
+/**
+ * dgram passes every destination through dns.lookup (an IP regex, a nextTick) before sending; the
+ * server only sends to the address a query came from, which a udp4 socket reports as a dotted
+ * quad. Digits and dots are taken as they are (a cheap test, per answer); anything else, e.g. a
+ * host name to bind, goes to dns.lookup as before.
+ */
+function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  let digitsAndDots = address.length > 0;
+  for (let i = 0; i < address.length && digitsAndDots; i++) {
+    const c = address.charCodeAt(i);
+    digitsAndDots = c === 46 || (c >= 48 && c <= 57);
+  }
+  if (digitsAndDots) callback(null, address, 4);
+  else lookup(address, 4, callback as never);
 }
 
 export interface Metrics {
@@ -42,6 +97,9 @@ export function pickBlock(blocks: Block[], port: number, qname: string): { block
   return best;
 }
 
+/** The replay cache's map for a port and transport. */
+const slot = (port: number, transport: DnsRequest['client']['transport']): number => port * 2 + (transport === 'tcp' ? 1 : 0);
+
 const SERVFAIL: DnsResponse = { rcode: 'SERVFAIL', aa: false, answers: [], authorities: [], additionals: [] };
 const REFUSED: DnsResponse = { rcode: 'REFUSED', aa: false, answers: [], authorities: [], additionals: [] };
 
@@ -57,6 +115,10 @@ export class DnsServer {
   private blocks: Block[] = [];
   private udp = new Map<number, Socket>();
   private tcp = new Map<number, Server>();
+  /** The replay cache: per port and transport (`slot`), query bytes after the ID → response. */
+  private replays = new Map<number, Map<string, Replay>>();
+  /** Bumped by `install`: a query still in the old chains when it ran must not be kept. */
+  private generation = 0;
   readonly metrics: Metrics = { requests: new Map(), responses: new Map() };
 
   constructor(private readonly options: ServerOptions) {}
@@ -86,16 +148,62 @@ export class DnsServer {
       return { zones: c.zones, port: c.port, plugins, chain: chainOf(plugins) };
     });
     for (const b of old) for (const p of b.plugins) p.close?.();
+    this.replays.clear();
+    this.generation++;
   }
 
   close(): void {
     for (const port of [...this.udp.keys()]) this.unlisten(port);
     for (const b of this.blocks) for (const p of b.plugins) p.close?.();
     this.blocks = [];
+    this.replays.clear();
+    this.generation++;
   }
 
   /** Answers one wire-format query; undefined when nothing must be sent back. */
   async answer(buf: Buffer, port: number, client: DnsRequest['client']): Promise<Buffer | undefined> {
+    return this.replay(buf, port, client.transport) ?? this.resolve(buf, port, client);
+  }
+
+  /**
+   * The kept response to a query with these bytes, with the query's ID; undefined when there is
+   * none or its tokens changed. Synchronous, so the UDP listener sends it without a promise.
+   */
+  replay(buf: Buffer, port: number, transport: DnsRequest['client']['transport']): Buffer | undefined {
+    if (buf.length < 12 || buf.length > REPLAY_MAX_QUERY) return undefined;
+    const kept = this.replays.get(slot(port, transport));
+    if (kept === undefined) return undefined;
+    const key = buf.toString('latin1', 2);
+    const hit = kept.get(key);
+    if (hit === undefined) return undefined;
+    for (let i = 0; i < hit.plugins.length; i++) {
+      if (hit.plugins[i]!.replayToken!() !== hit.tokens[i]) {
+        kept.delete(key);
+        return undefined;
+      }
+    }
+    const out = Buffer.allocUnsafe(hit.response.length);
+    hit.response.copy(out);
+    out[0] = buf[0]!;
+    out[1] = buf[1]!;
+    this.count('requests', transport);
+    this.count('responses', hit.rcode);
+    return out;
+  }
+
+  private keep(buf: Buffer, port: number, transport: DnsRequest['client']['transport'], replay: Replay): void {
+    if (buf.length > REPLAY_MAX_QUERY) return;
+    const s = slot(port, transport);
+    let kept = this.replays.get(s);
+    if (kept === undefined) this.replays.set(s, (kept = new Map()));
+    const key = buf.toString('latin1', 2);
+    if (!kept.has(key) && kept.size >= REPLAY_CAPACITY) kept.delete(kept.keys().next().value!);
+    kept.set(key, replay);
+  }
+
+  /** The full path: decode, route, run the chain, encode; keeps the response when it may be replayed. */
+  private async resolve(buf: Buffer, port: number, client: DnsRequest['client']): Promise<Buffer | undefined> {
+    const generation = this.generation;
     const decoded = decodeQuery(buf);
     if (!decoded.ok) {
       if (decoded.reply) this.count('responses', decoded.reply.readUInt16BE(2) & 0xf ? 'FORMERR' : 'NOERROR');
@@ -107,6 +215,8 @@ export class DnsServer {
     const limit = client.transport === 'udp' ? udpLimit(msg) : 65535;
     this.count('requests', client.transport);
     const picked = pickBlock(this.blocks, port, qname);
+    const plugins = picked ? picked.block.plugins : [];
+    const tokens = replayTokens(plugins);
     let res: DnsResponse;
     if (!picked) res = REFUSED;
     else {
@@ -121,7 +231,9 @@ export class DnsServer {
     }
     this.count('responses', res.rcode);
     try {
-      return encodeResponse(msg as Packet, res, limit);
+      const out = encodeResponse(msg as Packet, res, limit);
+      if (tokens && res.rcode !== 'SERVFAIL' && generation === this.generation) this.keep(buf, port, client.transport, { response: Buffer.from(out), rcode: res.rcode, plugins, tokens });
+      return out;
     } catch (e) {
       this.options.log(`[ERROR] could not encode the answer to ${qname} ${q.type}: ${(e as Error).message}`);
       return encodeResponse(msg as Packet, SERVFAIL, limit);
@@ -135,9 +247,14 @@ export class DnsServer {
 
   private async listen(port: number): Promise<void> {
     const host = this.options.host ?? '0.0.0.0';
-    const udp = createSocket({ type: 'udp4', reuseAddr: false });
+    const udp = createSocket({ type: 'udp4', reuseAddr: false, lookup: literalLookup as never });
     udp.on('message', (buf, rinfo) => {
-      this.answer(buf, port, { address: rinfo.address, port: rinfo.port, transport: 'udp' }).then(
+      const replayed = this.replay(buf, port, 'udp');
+      if (replayed) {
+        udp.send(replayed, rinfo.port, rinfo.address);
+        return;
+      }
+      this.resolve(buf, port, { address: rinfo.address, port: rinfo.port, transport: 'udp' }).then(
         (out) => out && udp.send(out, rinfo.port, rinfo.address),
         (e) => this.options.log(`[ERROR] ${(e as Error).message}`),
       );

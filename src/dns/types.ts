@@ -399,4 +399,15 @@ export interface Plugin {
   close?(): void;
   /** For the `ready` plugin: true once the plugin can answer. */
   ready?(): boolean;
+  /**
+   * For the server's replay cache (server.ts): defined only by a plugin whose answer depends on
+   * nothing but the query's bytes (all but its ID), the port, the transport and the state this
+   * returns — a value compared with `===`, a new one meaning the answers may have changed (the
+   * cluster view, a re-read file). A plugin that reads the client's address, the clock or chance,
+   * asks an upstream, keeps per-query state (`cache`) or must see every query (`log`) leaves it
+   * undefined, and then no answer of its server block is replayed. Called once per replayed query:
+   * keep it cheap.
+   * @default undefined (not replayable)
+   */
+  replayToken?(): unknown;
 }

@@ -197,6 +197,8 @@ export function filePlugin(config: FileConfig, readZone: (file: string) => strin
   const origins = config.zones.map((z) => (z === '.' ? '.' : `${z.toLowerCase().replace(/\.$/, '')}.`));
   const loaded = new Map<string, Loaded>(origins.map((origin) => [origin, { origin, issues: [] }]));
   let lastText: string | undefined;
+  /** Bumped whenever a zone is replaced: the plugin's replay token. */
+  let generation = 0;
 
   const read = (): string | undefined => {
     try {
@@ -214,6 +216,7 @@ export function filePlugin(config: FileConfig, readZone: (file: string) => strin
       // CoreDNS reloads only when the SOA serial changed (plugin/file/reload.go).
       if (entry.zone?.soa && zone.soa && entry.zone.soa.data.serial === zone.soa.data.serial) continue;
       entry.zone = zone;
+      generation++;
     }
   };
 
@@ -246,6 +249,7 @@ export function filePlugin(config: FileConfig, readZone: (file: string) => strin
       if (timer) clearInterval(timer);
     },
     ready: () => true,
+    replayToken: () => generation,
     issues: () => [...loaded.values()].map(({ origin, issues }) => ({ origin, issues })),
   };
 }

@@ -79,6 +79,7 @@ export function hostsPlugin(config: HostsConfig, readFile: (path: string) => str
   const inline = buildMap(config.inline, zones, reverse);
   const inlineNames = new Set([...inline.v4.keys(), ...inline.v6.keys()]);
   let file: HostsMap = buildMap([], zones, reverse);
+  let fileText: string | undefined;
   let lastRead = 0;
 
   const read = (): void => {
@@ -90,9 +91,14 @@ export function hostsPlugin(config: HostsConfig, readFile: (path: string) => str
     } catch {
       text = undefined;
     }
-    if (text !== undefined) file = buildMap(parseHostsFile(text), zones, reverse);
+    // The same text keeps the same map, so a re-read of an unchanged file does not stop replays.
+    if (text !== undefined && text !== fileText) {
+      file = buildMap(parseHostsFile(text), zones, reverse);
+      fileText = text;
+    }
   };
   read();
+  const due = (): boolean => config.file !== undefined && config.reloadMs > 0 && now() - lastRead >= config.reloadMs;
 
   const lookup = (name: string, family: 'v4' | 'v6'): string[] => (inlineNames.has(name) ? (inline[family].get(name) ?? []) : (file[family].get(name) ?? []));
   const exists = (name: string): boolean => lookup(name, 'v4').length + lookup(name, 'v6').length > 0;
@@ -104,7 +110,7 @@ export function hostsPlugin(config: HostsConfig, readFile: (path: string) => str
   return {
     name: 'hosts',
     async serve(req, next): Promise<DnsResponse> {
-      if (config.file !== undefined && config.reloadMs > 0 && now() - lastRead >= config.reloadMs) read();
+      if (due()) read();
       const qname = req.qname;
       // Reverse zones need not be among the plugin's zones.
       if (matchZone(qname, zones) === undefined && req.qtype !== 'PTR') return next(req);
@@ -125,6 +131,11 @@ export function hostsPlugin(config: HostsConfig, readFile: (path: string) => str
       }
       if (answers.length === 0) return nodata();
       return { rcode: 'NOERROR', aa: true, answers, authorities: [], additionals: [] };
+    },
+    // A replayed query skips serve(), so the re-read it would have done is done here.
+    replayToken: () => {
+      if (due()) read();
+      return file;
     },
   };
 }

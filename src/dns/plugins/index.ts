@@ -37,7 +37,8 @@ function reader(dir: string): (path: string) => string | undefined {
   };
 }
 
-const passThrough = (name: Plugin['name']): Plugin => ({ name, serve: (req: DnsRequest, next: Next) => next(req) });
+/** The operational plugins in the chain: they pass queries on, so they never stop a replay. */
+const passThrough = (name: Plugin['name']): Plugin => ({ name, serve: (req: DnsRequest, next: Next) => next(req), replayToken: () => 0 });
 
 /** The plugins of one server block, in the (already sorted) order of its config. */
 export function buildPlugins(server: ServerConfig, ctx: BuildContext): Plugin[] {

@@ -465,5 +465,8 @@ export function kubernetesPlugin(config: KubernetesConfig, view: () => ClusterVi
       return res === 'fallthrough' ? next(req) : res;
     },
     ready: () => true,
+    // main.ts replaces the view object whenever cluster.json changes (the index above relies on
+    // that too); the SOA serial moves only then, on the first query that sees the new view.
+    replayToken: view,
   };
 }

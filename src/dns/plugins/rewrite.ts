@@ -165,5 +165,6 @@ export function rewritePlugin(config: RewriteConfig): Plugin {
       const res = await next(copy);
       return responseRules.length ? revert(res, responseRules) : res;
     },
+    replayToken: () => 0,
   };
 }

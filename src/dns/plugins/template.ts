@@ -255,6 +255,8 @@ export function templatePlugin(config: TemplateConfig): Plugin {
   const additional = config.additional.map(tryCompile);
   const qclass = config.qclass.toUpperCase();
   const qtype = config.qtype.toUpperCase();
+  // `.Remote` is the client's address: such answers differ per client, so they are never replayed.
+  const perClient = [...config.answer, ...config.authority, ...config.additional].some((t) => /\.Remote\b/.test(t));
 
   const dataFor = (req: DnsRequest, zone: string, re: RegExp, m: RegExpExecArray): TemplateData => {
     const group: Record<string, string> = {};
@@ -308,5 +310,6 @@ export function templatePlugin(config: TemplateConfig): Plugin {
         additionals: expandAll('additional', additional, data),
       };
     },
+    ...(perClient ? {} : { replayToken: () => 0 }),
   };
 }
