@@ -12,7 +12,7 @@ import { buildPlan } from '../plan/plan.ts';
 import { render } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
 import { Interrupted, up } from '../runtime/up.ts';
-import { down, labNamespacesOnHost, labsOnHost } from '../runtime/down.ts';
+import { down, labOnHost, labsOnHost } from '../runtime/down.ts';
 import { checkHost, probeKernel } from '../runtime/host.ts';
 import { readState } from '../runtime/state.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
@@ -225,7 +225,7 @@ program
     const files = render(plan);
     const host = await checkHost();
     if (host.length) printHostProblems(host, opts.json);
-    if (readState(plan.lab) || labNamespacesOnHost(plan.lab).length)
+    if (labOnHost(plan.lab))
       printHostProblems([{ code: 'PL3004', severity: 'error', path: [], message: `lab "${plan.lab}" is already up on this host`, hint: `Run podlab down ${plan.lab} first. ${NOTHING_CHANGED}` }], opts.json);
     const kernel = await probeKernel(plan.kernelFeatures);
     if (kernel.length) printHostProblems(kernel.map((d) => ({ ...d, file: r.file })), opts.json);

@@ -388,10 +388,14 @@ export const checksAreValid: Rule = (lab, sink) => {
   }
 };
 
+/** The checks as written: the lab's and the scenarios' (a matrix as one check). */
+function writtenChecks(lab: Lab): LabCheck[] {
+  return [...lab.checks, ...lab.scenarios.flatMap((s) => s.steps.flatMap((st) => (st.check ? [st.check] : [])))];
+}
+
 /** Every check to validate: the lab's, the scenarios' and each matrix's cells (a matrix itself is only its cells). */
 export function allChecks(lab: Lab): LabCheck[] {
-  const written = [...lab.checks, ...lab.scenarios.flatMap((s) => s.steps.flatMap((st) => (st.check ? [st.check] : [])))];
-  return written.flatMap((c) => (c.matrix ? c.matrix.cells : [c]));
+  return writtenChecks(lab).flatMap((c) => (c.matrix ? c.matrix.cells : [c]));
 }
 
 /** Diagnostic paths of a check's fields; a matrix cell's `from`, `to` and `expect` point into the matrix's lists. */
@@ -405,8 +409,7 @@ export function checkAt(c: LabCheck): (...p: (string | number)[]) => (string | n
 
 /** A matrix's expect grid has a row per source and a column per target. */
 export const matricesAreValid: Rule = (lab, out) => {
-  const written = [...lab.checks, ...lab.scenarios.flatMap((s) => s.steps.flatMap((st) => (st.check ? [st.check] : [])))];
-  for (const c of written) {
+  for (const c of writtenChecks(lab)) {
     const m = c.matrix;
     if (!m || !Array.isArray(m.expect)) continue;
     if (m.expect.length !== m.rows.length)

@@ -11,8 +11,7 @@ import type { CheckSpec, LabSpec, ScenarioSpec } from '../schema/lab-schema.ts';
 import { buildPlan } from '../plan/plan.ts';
 import { render } from '../render/render.ts';
 import { up } from '../runtime/up.ts';
-import { down, labNamespacesOnHost } from '../runtime/down.ts';
-import { readState } from '../runtime/state.ts';
+import { down, labOnHost } from '../runtime/down.ts';
 import { probeKernel } from '../runtime/host.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenario } from '../check/scenario.ts';
@@ -191,7 +190,7 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
   const byId = new Map<string, ItemResult>(failed);
   // Never take down a lab that is not ours: a name in use (a lab someone has up, or a crashed
   // grader's leftovers for the doctor) makes this submission an error, not a victim.
-  if (readState(plan.lab) || labNamespacesOnHost(plan.lab).length)
+  if (labOnHost(plan.lab))
     return error('up-failed', `a lab named "${plan.lab}" is already on this host; grade with another --lab-prefix (or see podlab doctor)`);
   try {
     const state = await up(plan, render(plan));

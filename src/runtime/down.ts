@@ -32,6 +32,11 @@ export function labNamespacesOnHost(lab: string): string[] {
   return listNetns().filter((n) => n.startsWith(prefix));
 }
 
+/** Whether anything of lab `lab` is on this host: its state, or a namespace of its. */
+export function labOnHost(lab: string): boolean {
+  return readState(lab) !== undefined || labNamespacesOnHost(lab).length > 0;
+}
+
 export async function down(lab: string, ex: Executor = realExecutor): Promise<DownReport> {
   const state: LabState | undefined = readState(lab);
   const namespaces = labNamespacesOnHost(lab);
