@@ -1,14 +1,13 @@
 #!/bin/sh
-# Builds podlab's native pod sandbox process: native/pause.c -> build/native/pause
+# Builds podlab's native programs: native/pause.c -> build/native/pause (the pod
+# sandbox process) and native/probe.c -> build/native/probe (the check client).
 # Tries a static binary first (no runtime libc dependency, smallest RSS);
 # falls back to a dynamic link when static libc is not installed.
 # Env: CC (default: cc), CFLAGS (extra flags appended).
 set -eu
 
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
-SRC="$ROOT/native/pause.c"
 OUT_DIR="$ROOT/build/native"
-OUT="$OUT_DIR/pause"
 CC=${CC:-cc}
 FLAGS="-std=c99 -O2 -Wall -Wextra -Werror ${CFLAGS:-}"
 
@@ -19,18 +18,23 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 
 mkdir -p "$OUT_DIR"
-TMP="$OUT.tmp.$$"
+TMP=
 trap 'rm -f "$TMP"' EXIT
 
-# shellcheck disable=SC2086
-if "$CC" $FLAGS -static -o "$TMP" "$SRC" 2>/dev/null; then
-    mode=static
-else
-    echo "build.sh: static link failed, building a dynamic binary" >&2
+for name in pause probe; do
+    SRC="$ROOT/native/$name.c"
+    OUT="$OUT_DIR/$name"
+    TMP="$OUT.tmp.$$"
     # shellcheck disable=SC2086
-    "$CC" $FLAGS -o "$TMP" "$SRC"
-    mode=dynamic
-fi
-strip "$TMP" 2>/dev/null || true
-mv -f "$TMP" "$OUT"
-echo "build.sh: built $OUT ($mode)"
+    if "$CC" $FLAGS -static -o "$TMP" "$SRC" 2>/dev/null; then
+        mode=static
+    else
+        echo "build.sh: static link failed for $name, building a dynamic binary" >&2
+        # shellcheck disable=SC2086
+        "$CC" $FLAGS -o "$TMP" "$SRC"
+        mode=dynamic
+    fi
+    strip "$TMP" 2>/dev/null || true
+    mv -f "$TMP" "$OUT"
+    echo "build.sh: built $OUT ($mode)"
+done

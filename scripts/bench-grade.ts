@@ -30,7 +30,7 @@ import { up } from '../src/runtime/up.ts';
 import { down } from '../src/runtime/down.ts';
 import { realExecutor } from '../src/runtime/exec.ts';
 import { sourceArgv } from '../src/runtime/enter.ts';
-import { WORKLOAD_SCRIPT } from '../src/runtime/host.ts';
+import { PROBE_BIN } from '../src/runtime/host.ts';
 import { buildProbe, sourceRef } from '../src/check/checks.ts';
 import { livePlan, runCheck } from '../src/check/run.ts';
 import type { PlanCheck } from '../src/plan/plan.ts';
@@ -75,7 +75,7 @@ async function benchChecks(n: number) {
     // Warm-up: one pass of the lab's own checks (page cache, JIT of the workload script).
     await Promise.all(plan.checks.map((c) => runCheck(state, c)));
     const live = livePlan(state);
-    const bare = checks.map((c) => [...sourceArgv(state, sourceRef(c)), ...buildProbe(live, c, WORKLOAD_SCRIPT).argv]);
+    const bare = checks.map((c) => [...sourceArgv(state, sourceRef(c)), ...buildProbe(live, c, PROBE_BIN).argv]);
     const t0 = performance.now();
     await pool(bare, 16, (argv) => realExecutor.run(argv, { timeoutMs: 5000 }));
     const bareMs = performance.now() - t0;

@@ -41,7 +41,7 @@ export function sourceRef(check: PlanCheck): string {
   return check.from.kind === 'pod' ? check.from.name : `${check.from.kind}/${check.from.name}`;
 }
 
-export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string): Probe {
+export function buildProbe(plan: Plan, check: PlanCheck, probeBin: string): Probe {
   const target = check.to.ip;
   let argv: string[];
   switch (check.kind) {
@@ -49,10 +49,10 @@ export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string)
       argv = ['ping', '-n', '-c', '1', '-W', '1', target];
       break;
     case 'tcp':
-      argv = ['node', workloadScript, 'tcp-connect', '--host', target, '--port', String(check.port), '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
+      argv = [probeBin, 'tcp-connect', '--host', target, '--port', String(check.port), '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
       break;
     case 'udp':
-      argv = ['node', workloadScript, 'udp-echo-client', '--host', target, '--port', String(check.port), '--message', `podlab-check-${check.index}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
+      argv = [probeBin, 'udp-echo-client', '--host', target, '--port', String(check.port), '--message', `podlab-check-${check.index}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
       break;
     case 'dns':
       argv = dnsProbeArgv(check);
@@ -65,7 +65,7 @@ export function buildProbe(plan: Plan, check: PlanCheck, workloadScript: string)
     case 'matrix':
       throw new Error('a matrix check is run cell by cell');
     case 'http':
-      argv = ['node', workloadScript, 'http-get', '--url', `http://${target}:${check.port}${check.path ?? '/'}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
+      argv = [probeBin, 'http-get', '--url', `http://${target}:${check.port}${check.path ?? '/'}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
       if (check.requests > 1) argv.push('--count', String(check.requests));
       break;
   }

@@ -5,7 +5,7 @@
  */
 import type { Plan, PlanCheck } from '../plan/plan.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
-import { WORKLOAD_SCRIPT } from '../runtime/host.ts';
+import { ensureNative, PROBE_BIN } from '../runtime/host.ts';
 import { sourceArgv } from '../runtime/enter.ts';
 import type { LabState } from '../runtime/state.ts';
 import { buildProbe, judge, sourceRef, type CheckResult } from './checks.ts';
@@ -46,11 +46,20 @@ function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
 
 const slot = limiter(PROBES_AT_ONCE);
 
+/** Builds the native probe once per process if it is missing or stale (a lab brought up by an older podlab). */
+let probeReady: Promise<void> | undefined;
+function ensureProbe(): Promise<void> {
+  return (probeReady ??= ensureNative().then((d) => {
+    if (d) throw new Error(`${d.message}. ${d.hint ?? ''}`.trim());
+  }));
+}
+
 export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor = realExecutor): Promise<CheckResult> {
   const plan = livePlan(state);
   const check = liveCheck(state, planned);
   if (check.matrix) return runMatrix(state, check, ex);
-  const probe = buildProbe(plan, check, WORKLOAD_SCRIPT);
+  await ensureProbe();
+  const probe = buildProbe(plan, check, PROBE_BIN);
   const enter = sourceArgv(state, sourceRef(check));
   const started = Date.now();
   let attempts = 0;

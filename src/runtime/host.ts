@@ -13,6 +13,8 @@ import { realExecutor, type Executor } from './exec.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PAUSE_BIN = `${REPO_ROOT}build/native/pause`;
+/** The native check client (native/probe.c): TCP, UDP and HTTP probes without a Node start-up each. */
+export const PROBE_BIN = `${REPO_ROOT}build/native/probe`;
 export const WORKLOAD_SCRIPT = `${REPO_ROOT}assets/workload.mjs`;
 /** podlab-dns bundled into one file (esbuild), so the DNS pod starts as plain `node`, without tsx. */
 export const DNS_BUNDLE = `${REPO_ROOT}build/dns/podlab-dns.mjs`;
@@ -86,12 +88,13 @@ export function cniPluginDir(): string | undefined {
   return CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`) && existsSync(`${d}/loopback`));
 }
 
-/** Builds the pause binary from native/pause.c when it is missing (needs a C compiler). */
-export async function ensurePause(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
-  if (!stale(PAUSE_BIN, [`${REPO_ROOT}native/pause.c`])) return undefined;
+/** Builds the native programs (pause, probe) from native/ when missing or older than their source (needs a C compiler). */
+export async function ensureNative(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
+  const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe']] as const;
+  if (!bins.some(([bin, name]) => stale(bin, [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/build.sh`]))) return undefined;
   const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`]);
-  if (r.exitCode !== 0 || !existsSync(PAUSE_BIN))
-    return diag('PL3002', [], `could not build the pause binary: ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
+  if (r.exitCode !== 0 || !bins.every(([bin]) => existsSync(bin)))
+    return diag('PL3002', [], `could not build the native pause and probe binaries: ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
   return undefined;
 }
 
@@ -104,7 +107,7 @@ export async function checkHost(ex: Executor = realExecutor): Promise<Diagnostic
   if (!cniPluginDir())
     out.push(diag('PL3002', [], `the CNI reference plugins (bridge, host-local, loopback) are not in ${CNI_PLUGIN_DIRS.join(' or ')}`, `apt-get install containernetworking-plugins (or run scripts/setup.sh). ${NOTHING_CHANGED}`));
   if (!out.length) {
-    const p = await ensurePause(ex);
+    const p = await ensureNative(ex);
     if (p) out.push(p);
     const d = await ensureDnsServer();
     if (d) out.push(d);

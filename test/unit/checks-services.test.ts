@@ -176,14 +176,14 @@ describe('udp judge', () => {
 
 describe('probes of Service checks', () => {
   it('send --count for several requests, and a message naming the check for UDP', () => {
-    expect(buildProbe(plan, spread, '/x/assets/workload.mjs').reproduce).toBe(
-      'podlab exec j client -- node /x/assets/workload.mjs http-get --url http://10.96.0.1:80/ --timeout-ms 1000 --count 6',
+    expect(buildProbe(plan, spread, '/x/build/native/probe').reproduce).toBe(
+      'podlab exec j client -- /x/build/native/probe http-get --url http://10.96.0.1:80/ --timeout-ms 1000 --count 6',
     );
-    expect(buildProbe(plan, sourceNodes, '/x/assets/workload.mjs').reproduce).toBe(
-      'podlab exec j host/internet -- node /x/assets/workload.mjs http-get --url http://172.16.94.10:30080/ --timeout-ms 1000 --count 6',
+    expect(buildProbe(plan, sourceNodes, '/x/build/native/probe').reproduce).toBe(
+      'podlab exec j host/internet -- /x/build/native/probe http-get --url http://172.16.94.10:30080/ --timeout-ms 1000 --count 6',
     );
-    expect(buildProbe(plan, udp, '/x/assets/workload.mjs').reproduce).toBe(
-      'podlab exec j client -- node /x/assets/workload.mjs udp-echo-client --host 10.96.0.4 --port 53 --message podlab-check-4 --timeout-ms 1000',
+    expect(buildProbe(plan, udp, '/x/build/native/probe').reproduce).toBe(
+      'podlab exec j client -- /x/build/native/probe udp-echo-client --host 10.96.0.4 --port 53 --message podlab-check-4 --timeout-ms 1000',
     );
   });
 });

@@ -27,7 +27,7 @@ const plan = buildPlan(
 const [ping, http, tcpDeny, httpFromNode] = plan.checks as [typeof plan.checks[0], typeof plan.checks[0], typeof plan.checks[0], typeof plan.checks[0]];
 const out = (stdout: string, exitCode = 0, stderr = '') => ({ stdout, stderr, exitCode });
 const fixture = (f: string) => readFileSync(`test/fixtures/outputs/${f}`, 'utf8');
-// Recorded from `podlab exec pod-networking client -- node /x/assets/workload.mjs http-get …` on a live lab.
+// Recorded from `podlab exec pod-networking client -- /x/build/native/probe http-get …` on a live lab.
 const httpAnswer = (client: string, pod = 'web-2') =>
   JSON.stringify({ ok: true, status: 200, body: `${JSON.stringify({ pod, podIP: '10.244.1.2', client, clientPort: 39550, method: 'GET', path: '/', hostname: pod })}\n` });
 
@@ -79,9 +79,9 @@ describe('tcp judge with expect no-reach', () => {
 
 describe('probes', () => {
   it('give a command a learner can paste', () => {
-    expect(buildProbe(plan, ping, '/x/assets/workload.mjs').reproduce).toBe('podlab exec j client -- ping -n -c 1 -W 1 10.244.1.2');
-    expect(buildProbe(plan, http, '/x/assets/workload.mjs').reproduce).toBe(
-      'podlab exec j client -- node /x/assets/workload.mjs http-get --url http://10.244.1.2:8080/ --timeout-ms 1000',
+    expect(buildProbe(plan, ping, '/x/build/native/probe').reproduce).toBe('podlab exec j client -- ping -n -c 1 -W 1 10.244.1.2');
+    expect(buildProbe(plan, http, '/x/build/native/probe').reproduce).toBe(
+      'podlab exec j client -- /x/build/native/probe http-get --url http://10.244.1.2:8080/ --timeout-ms 1000',
     );
   });
 });
