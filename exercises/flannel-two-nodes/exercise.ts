@@ -7,20 +7,20 @@ import { defineExercise } from 'podlab';
  *   podlab exercise show exercises/flannel-two-nodes
  *   podlab grade exercises/flannel-two-nodes submissions/*.lab.ts
  *
- * podlab's node network is one switch that delivers any packet, so the starter's pods already
- * reach each other: the rubric credits the overlay (the VXLAN device, its VNI and port, routes
- * through it) and that pod-to-pod keeps working without NAT; no lab setting models an underlay
- * that drops pod-addressed packets.
+ * The starter's node network drops packets from or to pod addresses (nodeNetwork.podTraffic
+ * 'drop', a cloud network that knows the nodes only), so its kubenet routes lead nowhere: pods
+ * reach each other across the nodes only once VXLAN carries their packets between node addresses.
+ * A submission may change `cni` only (submission.editable), so the network cannot be switched back.
  */
 export default defineExercise({
   title: 'Make pods on two nodes reach each other with flannel',
   task: `
 This two-node cluster routes pod traffic the kubenet way: worker-1 has a route to worker-2's pod
-CIDR via worker-2's address, and back. That works only when the network between the nodes
-delivers packets addressed to pod IPs. The cluster is moving to a cloud network that does not:
-it knows the nodes' addresses only and drops everything else. (The lab's node network is a
-plain switch, so here the routes still work: look at them with
-\`podlab exec flannel-two-nodes node/worker-1 -- ip route\`.)
+CIDR via worker-2's address, and back (look at them with
+\`podlab exec flannel-two-nodes node/worker-1 -- ip route\`). That works only when the network
+between the nodes delivers packets addressed to pod IPs. The cluster has moved to a cloud
+network that does not: it knows the nodes' addresses only and drops everything else. So the
+pods on the two nodes no longer reach each other.
 
 Move the cluster to flannel's VXLAN backend, so that pod packets travel between the nodes inside
 UDP datagrams addressed to the nodes themselves. The network team has opened UDP port **4789**
@@ -35,16 +35,18 @@ Try it: \`podlab up exercises/flannel-two-nodes/starter.lab.ts\` (then your own 
 \`podlab exec flannel-two-nodes pod-a -- ping -c1 <pod-b's IP>\` (\`podlab status flannel-two-nodes\`
 shows the pod IPs).
 
-Submit your lab file (e.g. \`yourname.lab.ts\`): the starter with its CNI changed.
+Submit your lab file (e.g. \`yourname.lab.ts\`): the starter with its CNI changed. Only \`cni\` is
+taken from it; the rest of the cluster, the cloud network included, stays as given.
 `,
   starter: 'starter.lab.ts',
   solution: 'solution.lab.ts',
+  submission: { editable: ['cni'] },
   rubric: [
     {
       id: 'pods-reach',
       title: 'pod-a (worker-1) pings pod-b (worker-2)',
       points: 2,
-      hint: 'Keep one pod on each node; the CNI must connect the nodes\' pod CIDRs.',
+      hint: 'The node network drops packets addressed to pod IPs: they must cross it inside packets between node addresses (an overlay).',
       check: { kind: 'ping', from: 'pod-a', to: 'pod-b' },
     },
     {
@@ -78,7 +80,8 @@ Submit your lab file (e.g. \`yourname.lab.ts\`): the starter with its CNI change
     },
   ],
   broken: [
-    { file: 'broken/kubenet.lab.ts', fails: ['vxlan-device', 'overlay-route', 'no-underlay-route'], why: 'the starter unchanged: routes via node addresses, no overlay' },
+    { file: 'broken/kubenet.lab.ts', fails: ['pods-reach', 'no-nat', 'vxlan-device', 'overlay-route', 'no-underlay-route'], why: 'the starter unchanged: routes via node addresses, which the cloud network drops' },
+    { file: 'broken/network-delivers.lab.ts', fails: ['pods-reach', 'no-nat', 'vxlan-device', 'overlay-route', 'no-underlay-route'], why: "kubenet kept, the node network switched to podTraffic 'deliver': only cni is taken from a submission" },
     { file: 'broken/default-flannel.lab.ts', fails: ['vxlan-device', 'overlay-route'], why: "cni: 'flannel' with its defaults (VNI 1 on 8472, device flannel.1)" },
     { file: 'broken/default-port.lab.ts', fails: ['vxlan-device'], why: 'VNI 42 on the default port 8472' },
   ],

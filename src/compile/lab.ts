@@ -13,7 +13,7 @@ export interface Lab {
   description: string;
   /** Lab file path as given (relative to the working directory), for banners and diagnostics. */
   source: string;
-  nodeNetwork: { cidr: string };
+  nodeNetwork: { cidr: string; podTraffic: 'deliver' | 'drop' };
   nodes: LabNode[];
   podCidr: string;
   podCidrMaskSize: number;
@@ -179,7 +179,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
     name: spec.name,
     description: spec.description ?? '',
     source,
-    nodeNetwork: { cidr: spec.nodeNetwork?.cidr ?? DEFAULTS.nodeNetworkCidr },
+    nodeNetwork: { cidr: spec.nodeNetwork?.cidr ?? DEFAULTS.nodeNetworkCidr, podTraffic: spec.nodeNetwork?.podTraffic ?? 'deliver' },
     nodes: Object.entries(spec.nodes).map(([name, n]) => ({
       name,
       role: n.role ?? 'worker',

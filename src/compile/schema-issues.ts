@@ -49,7 +49,7 @@ function one(issue: Issue): Diagnostic[] {
 
 /** Property names of the lab language, for "did you mean" (zod's issue does not carry the object's shape). */
 const KNOWN = [
-  'name', 'description', 'nodeNetwork', 'cidr', 'nodes', 'role', 'ip', 'interface', 'podCidr', 'podCidrMaskSize',
+  'name', 'description', 'nodeNetwork', 'cidr', 'podTraffic', 'nodes', 'role', 'ip', 'interface', 'podCidr', 'podCidrMaskSize',
   'serviceCidr', 'clusterDomain', 'namespaces', 'cni', 'type', 'vni', 'port', 'pods', 'namespace', 'node', 'labels',
   'hostNetwork', 'containers', 'workload', 'command', 'ports', 'containerPort', 'protocol', 'env', 'checks', 'kind',
   'from', 'to', 'expect', 'timeoutMs', 'path', 'expectPod', 'expectNoNat', 'expectSource', 'requests', 'expectSpread',

@@ -183,7 +183,8 @@ export interface Plan {
   clusterDomain: string;
   serviceCidr: string;
   podCidr: string;
-  nodeNetwork: { cidr: string; bridge: string };
+  /** podTraffic 'drop': the fabric bridge drops packets from or to podCidr (rendered as nft/fabric.nft). */
+  nodeNetwork: { cidr: string; bridge: string; podTraffic: 'deliver' | 'drop' };
   fabric: { netns: string };
   /** Where the live lab keeps state; the host-local IPAM data of each node lives below it. */
   stateDir: string;
@@ -407,7 +408,7 @@ export function buildPlan(lab: Lab): Plan {
     clusterDomain: lab.clusterDomain,
     serviceCidr: lab.serviceCidr,
     podCidr: lab.podCidr,
-    nodeNetwork: { cidr: ip.formatCidr(nodeNet), bridge: FABRIC_BRIDGE },
+    nodeNetwork: { cidr: ip.formatCidr(nodeNet), bridge: FABRIC_BRIDGE, podTraffic: lab.nodeNetwork.podTraffic },
     fabric: { netns: netns.fabric(lab.name) },
     stateDir,
     nodes,
@@ -441,6 +442,7 @@ export function buildPlan(lab: Lab): Plan {
       ...(flannel ? ['vxlan'] : []),
       'nftables',
       'br_netfilter',
+      ...(lab.nodeNetwork.podTraffic === 'drop' ? ['nft-bridge'] : []),
       ...(nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
     ],
   };

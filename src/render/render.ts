@@ -133,6 +133,7 @@ export function render(plan: Plan): Rendered {
   files.push(['plan.json', json({ generatedBy: banner, ...plan })]);
   files.push(['ip/root.batch', template('root.batch')({ banner, namespaces })]);
   files.push(['ip/fabric.batch', template('fabric.batch')({ banner, plan })]);
+  if (plan.nodeNetwork.podTraffic === 'drop') files.push(['nft/fabric.nft', template('fabric.nft')({ banner, plan })]);
   files.push(['ip/down.batch', template('down.batch')({ banner, namespaces: [...namespaces].reverse() })]);
   for (const node of plan.nodes) {
     files.push([`ip/node-${node.name}.batch`, template('node.batch')({ banner, node })]);

@@ -145,6 +145,14 @@ const NFT_PROBE = `table ip probe {
 }
 `;
 
+const NFT_BRIDGE_PROBE = `table bridge podlab_probe {
+  chain f {
+    type filter hook forward priority filter; policy accept;
+    ip saddr 10.0.0.0/8 counter drop
+  }
+}
+`;
+
 /** Features probed other than by creating a device: nftables NAT, br_netfilter, the iptables tool (portmap). */
 async function probeSpecial(feature: string, ns: string, ex: Executor): Promise<Diagnostic | undefined> {
   const inNs = ['nsenter', `--net=${NETNS_RUN_DIR}/${ns}`, '--'];
@@ -152,6 +160,10 @@ async function probeSpecial(feature: string, ns: string, ex: Executor): Promise<
     const r = await ex.run([...inNs, 'nft', '-f', '-'], { input: NFT_PROBE });
     if (r.exitCode !== 0)
       return diag('PL3001', [], `this kernel cannot load podlab's kube-proxy rules (nftables with NAT, numgen, fib and dynamic sets): ${r.stderr.trim().split('\n')[0]}`, `Enable CONFIG_NF_TABLES, CONFIG_NFT_NAT, CONFIG_NFT_NUMGEN, CONFIG_NFT_FIB_IPV4. ${NOTHING_CHANGED}`);
+  } else if (feature === 'nft-bridge') {
+    const r = await ex.run([...inNs, 'nft', '-f', '-'], { input: NFT_BRIDGE_PROBE });
+    if (r.exitCode !== 0)
+      return diag('PL3001', ['nodeNetwork', 'podTraffic'], `this kernel has no nftables bridge family (nft_chain_filter for bridges), which nodeNetwork.podTraffic 'drop' needs to filter the node network: ${r.stderr.trim().split('\n')[0]}`, `Enable CONFIG_NF_TABLES_BRIDGE, or leave nodeNetwork.podTraffic at 'deliver'. ${NOTHING_CHANGED}`);
   } else if (feature === 'br_netfilter') {
     const r = await ex.run([...inNs, 'sysctl', '-n', 'net.bridge.bridge-nf-call-iptables']);
     if (r.exitCode !== 0)

@@ -396,7 +396,20 @@ export const clusterDnsSchema = z.strictObject({
 export const labSchema = z.strictObject({
   name: dnsLabel,
   description: z.string().optional(),
-  nodeNetwork: z.strictObject({ cidr: z.string() }).optional(),
+  /** The network between the nodes: one switch in the lab's fabric namespace. */
+  nodeNetwork: z
+    .strictObject({
+      /** @default '172.16.94.0/24' */
+      cidr: z.string().optional(),
+      /**
+       * What the node network does with packets from or to pod addresses (podCidr). 'deliver': a plain
+       * switch, so kubenet's routes via node addresses work. 'drop': a cloud network that knows only the
+       * nodes' addresses, so pods on different nodes reach each other only through an overlay (flannel's
+       * VXLAN) or NAT. @default 'deliver'
+       */
+      podTraffic: z.enum(['deliver', 'drop']).optional(),
+    })
+    .optional(),
   nodes: z.record(z.string(), nodeSchema),
   /** Cluster pod network; node N (in declaration order) gets the N-th slice. @default '10.244.0.0/16' */
   podCidr: z.string().optional(),

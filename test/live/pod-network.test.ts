@@ -107,3 +107,52 @@ describe.skipIf(!live).each(['flannel', 'kubenet'] as const)('live pod network (
     expect((await down(name)).existed).toBe(false);
   });
 });
+
+describe.skipIf(!live)("live pod network over a node network that drops pod traffic (nodeNetwork.podTraffic 'drop')", () => {
+  const labs = { kubenet: 'lt-drop-kubenet', flannel: 'lt-drop-flannel' } as const;
+  let before: HostSnapshot;
+  const states: Partial<Record<keyof typeof labs, LabState>> = {};
+
+  function dropSpec(name: string, cni: 'flannel' | 'kubenet'): LabSpec {
+    const cross = cni === 'flannel' ? 'reach' : 'no-reach';
+    return {
+      ...spec(name, cni),
+      nodeNetwork: { podTraffic: 'drop' },
+      checks: [
+        { kind: 'ping', from: 'a', to: 'b', name: 'same node' },
+        { kind: 'ping', from: 'a', to: 'c', expect: cross, name: 'pod to pod across nodes' },
+        { kind: 'ping', from: 'node/cp', to: 'b', expect: cross, name: 'node to pod across nodes' },
+        { kind: 'ping', from: 'node/w1', to: 'node/w2', name: 'node to node' },
+        { kind: 'ping', from: 'a', to: 'node/w2', name: "pod to another node (masqueraded to its node's address)" },
+      ],
+    };
+  }
+
+  beforeAll(async () => {
+    for (const name of Object.values(labs)) await down(name);
+    before = await hostSnapshot();
+    for (const cni of ['kubenet', 'flannel'] as const) states[cni] = await upLab(dropSpec(labs[cni], cni));
+  });
+  afterAll(async () => {
+    for (const name of Object.values(labs)) await down(name);
+  });
+
+  it('kubenet: routes via node addresses are dropped on the wire; same-node pods and node addresses still work', async () => {
+    const results = await runChecks(states.kubenet!);
+    expect(results.map((r) => [r.name, r.status])).toEqual(results.map((r) => [r.name, 'pass']));
+    const fabric = (await execa('ip', ['netns', 'exec', states.kubenet!.plan.fabric.netns, 'nft', 'list', 'table', 'bridge', 'podlab_underlay'])).stdout;
+    const dropped = [...fabric.matchAll(/counter packets (\d+)/g)].map((m) => Number(m[1]));
+    expect(dropped.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
+  it("flannel: VXLAN carries pod packets between node addresses, so pods reach each other and see each other's own IPs", async () => {
+    const results = await runChecks(states.flannel!);
+    expect(results.map((r) => [r.name, r.status])).toEqual(results.map((r) => [r.name, 'pass']));
+    expect(await httpFrom(states.flannel!, 'a', 'http://10.244.2.2:8080/')).toMatchObject({ pod: 'c', client: '10.244.1.2' });
+  });
+
+  it('down removes both labs, the fabric filter with its namespace', async () => {
+    for (const name of Object.values(labs)) await down(name);
+    expect(comparable(await hostSnapshot())).toEqual(comparable(before));
+  });
+});

@@ -81,6 +81,25 @@ describe('plan', () => {
     expect(planOf(classic).kernelFeatures).toContain('vxlan');
   });
 
+  it("nodeNetwork.podTraffic 'drop': the fabric bridge drops pod-addressed packets, and the kernel must have nft's bridge family", () => {
+    const plain = planOf(classic);
+    expect(plain.nodeNetwork.podTraffic).toBe('deliver');
+    expect(plain.kernelFeatures).not.toContain('nft-bridge');
+    expect(render(plain).has('nft/fabric.nft')).toBe(false);
+
+    const cloud = planOf({ ...classic, podCidr: '10.32.0.0/16', nodeNetwork: { podTraffic: 'drop' } });
+    expect(cloud.nodeNetwork).toEqual({ cidr: '172.16.94.0/24', bridge: plain.nodeNetwork.bridge, podTraffic: 'drop' });
+    expect(cloud.kernelFeatures).toContain('nft-bridge');
+    const files = render(cloud);
+    const nft = files.get('nft/fabric.nft')!;
+    expect(nft).toContain('table bridge podlab_underlay');
+    expect(nft).toContain('type filter hook forward priority filter; policy accept;');
+    expect(nft).toMatch(/ip saddr 10\.32\.0\.0\/16 counter drop/);
+    expect(nft).toMatch(/ip daddr 10\.32\.0\.0\/16 counter drop/);
+    expect(files.get('up.sh')).toContain(`ip netns exec ${cloud.fabric.netns} nft -f $G/nft/fabric.nft`);
+    expect(files.get('topology.md')).toContain('drops pod-addressed packets');
+  });
+
   it('host-local IPAM data lives under the lab state directory, never the host-wide default', () => {
     const ipam = (planOf(classic).nodes[0]!.conflist.plugins[0] as { ipam: { dataDir: string } }).ipam;
     expect(ipam.dataDir).toBe('/run/podlab/classic/ipam/cp');

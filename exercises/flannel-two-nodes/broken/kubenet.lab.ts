@@ -1,9 +1,10 @@
 import { container, defineLab, workloads } from 'podlab';
 
-/** A wrong answer to "flannel-two-nodes": the starter as given: routes via the other node's address, no overlay. */
+/** A wrong answer to "flannel-two-nodes": the starter as given: routes via the other node's address, which the cloud network drops. */
 export default defineLab({
   name: 'flannel-two-nodes',
-  description: 'Two nodes, a pod on each, pod traffic routed kubenet-style over the node network.',
+  description: 'Two nodes, a pod on each, pod traffic routed kubenet-style over a cloud network that drops it.',
+  nodeNetwork: { podTraffic: 'drop' },
   nodes: {
     'worker-1': {},
     'worker-2': {},
