@@ -13,7 +13,7 @@ import { render } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
 import { Interrupted, up } from '../runtime/up.ts';
 import { down, labOnHost, labsOnHost } from '../runtime/down.ts';
-import { checkHost, probeKernel } from '../runtime/host.ts';
+import { checkHost, probeKernel, REPO_ROOT } from '../runtime/host.ts';
 import { readState } from '../runtime/state.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
@@ -151,6 +151,7 @@ function printStatus(s: LabStatus): void {
 const program = new Command();
 program
   .name('podlab')
+  .version((JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { version: string }).version, '-V, --version', 'print the version')
   .description('Kubernetes networking labs as code: validate a typed lab, render it, build it from network namespaces and real CNI plugins, check it, tear it down.')
   .showHelpAfterError()
   .addHelpText('after', `

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { diag, type Diagnostic } from './diagnostics.ts';
 
-const WORKER = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
+// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
+const WORKER = fileURLToPath(new URL('../../src/compile/load-worker.ts', import.meta.url));
 
 export interface Loaded {
   value?: unknown;

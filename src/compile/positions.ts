@@ -5,13 +5,16 @@
  * at the deepest literal property, which still points the author at the right line.
  */
 import { existsSync } from 'node:fs';
-import { Node, Project, SyntaxKind, type SourceFile } from 'ts-morph';
+import type { Node, Project, SourceFile } from 'ts-morph';
+import { tsMorph } from './ts-morph.ts';
 import type { Diagnostic, Path } from './diagnostics.ts';
 
 let project: Project | undefined;
+/** ts-morph's node type guards. */
+const is = () => tsMorph().Node;
 
 function sourceOf(file: string, text?: string): SourceFile {
-  project ??= new Project({ useInMemoryFileSystem: false, skipAddingFilesFromTsConfig: true, compilerOptions: { allowJs: true } });
+  project ??= new (tsMorph().Project)({ useInMemoryFileSystem: false, skipAddingFilesFromTsConfig: true, compilerOptions: { allowJs: true } });
   const existing = project.getSourceFile(file);
   if (existing) project.removeSourceFile(existing);
   return text === undefined ? project.addSourceFileAtPath(file) : project.createSourceFile(file, text, { overwrite: true });
@@ -20,27 +23,27 @@ function sourceOf(file: string, text?: string): SourceFile {
 function unwrap(node: Node | undefined): Node | undefined {
   let n = node;
   for (let i = 0; n && i < 10; i++) {
-    if (Node.isAsExpression(n) || Node.isSatisfiesExpression(n) || Node.isParenthesizedExpression(n)) n = n.getExpression();
-    else if (Node.isCallExpression(n)) n = n.getArguments()[0];
-    else if (Node.isIdentifier(n)) {
-      const decl = n.getDefinitionNodes().find((d) => Node.isVariableDeclaration(d));
-      n = decl && Node.isVariableDeclaration(decl) ? decl.getInitializer() : undefined;
+    if (is().isAsExpression(n) || is().isSatisfiesExpression(n) || is().isParenthesizedExpression(n)) n = n.getExpression();
+    else if (is().isCallExpression(n)) n = n.getArguments()[0];
+    else if (is().isIdentifier(n)) {
+      const decl = n.getDefinitionNodes().find((d) => is().isVariableDeclaration(d));
+      n = decl && is().isVariableDeclaration(decl) ? decl.getInitializer() : undefined;
     } else break;
   }
   return n;
 }
 
 function labRoot(sf: SourceFile): Node | undefined {
-  const exp = sf.getFirstDescendantByKind(SyntaxKind.ExportAssignment);
+  const exp = sf.getFirstDescendantByKind(tsMorph().SyntaxKind.ExportAssignment);
   if (exp) return unwrap(exp.getExpression());
   const named = sf.getVariableDeclaration('lab');
   return named ? unwrap(named.getInitializer()) : undefined;
 }
 
 function propertyName(p: Node): string | undefined {
-  if (Node.isPropertyAssignment(p) || Node.isShorthandPropertyAssignment(p) || Node.isMethodDeclaration(p)) {
+  if (is().isPropertyAssignment(p) || is().isShorthandPropertyAssignment(p) || is().isMethodDeclaration(p)) {
     const nameNode = p.getNameNode();
-    if (Node.isStringLiteral(nameNode) || Node.isNoSubstitutionTemplateLiteral(nameNode)) return nameNode.getLiteralText();
+    if (is().isStringLiteral(nameNode) || is().isNoSubstitutionTemplateLiteral(nameNode)) return nameNode.getLiteralText();
     return nameNode.getText();
   }
   return undefined;
@@ -55,7 +58,7 @@ function walk(root: Node, path: Path): Node {
 function literalAt(root: Node, path: Path): Node | undefined {
   const { value, complete } = walkTo(root, path);
   const v = complete ? unwrap(value) : undefined;
-  return v && (Node.isStringLiteral(v) || Node.isNoSubstitutionTemplateLiteral(v) || Node.isTemplateExpression(v)) ? v : undefined;
+  return v && (is().isStringLiteral(v) || is().isNoSubstitutionTemplateLiteral(v) || is().isTemplateExpression(v)) ? v : undefined;
 }
 
 function walkTo(root: Node, path: Path): { anchor: Node; value: Node; complete: boolean } {
@@ -64,16 +67,16 @@ function walkTo(root: Node, path: Path): { anchor: Node; value: Node; complete: 
   const partial = () => ({ anchor, value: at, complete: false });
   for (const seg of path) {
     const value = unwrap(at) ?? at;
-    if (typeof seg === 'number' && Node.isArrayLiteralExpression(value)) {
+    if (typeof seg === 'number' && is().isArrayLiteralExpression(value)) {
       const el = value.getElements()[seg];
       if (!el) return partial();
       at = el;
       anchor = el;
-    } else if (typeof seg === 'string' && Node.isObjectLiteralExpression(value)) {
+    } else if (typeof seg === 'string' && is().isObjectLiteralExpression(value)) {
       const prop = value.getProperties().find((p) => propertyName(p) === seg);
       if (!prop) return partial();
-      anchor = Node.isPropertyAssignment(prop) || Node.isShorthandPropertyAssignment(prop) ? prop.getNameNode() : prop;
-      at = Node.isPropertyAssignment(prop) ? (prop.getInitializer() ?? prop) : Node.isShorthandPropertyAssignment(prop) ? prop.getNameNode() : prop;
+      anchor = is().isPropertyAssignment(prop) || is().isShorthandPropertyAssignment(prop) ? prop.getNameNode() : prop;
+      at = is().isPropertyAssignment(prop) ? (prop.getInitializer() ?? prop) : is().isShorthandPropertyAssignment(prop) ? prop.getNameNode() : prop;
     } else return partial();
   }
   return { anchor, value: at, complete: true };

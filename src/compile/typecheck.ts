@@ -3,10 +3,11 @@
  * file's own errors as PL0004 with their positions. Slower than the schema (a compiler program),
  * so `up` can skip it; `validate` always runs it.
  */
-import { DiagnosticCategory, Project, ts } from 'ts-morph';
+import { tsMorph } from './ts-morph.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
 
 export function typecheckLab(file: string): Diagnostic[] {
+  const { DiagnosticCategory, Project, ts } = tsMorph();
   const project = new Project({
     skipAddingFilesFromTsConfig: true,
     compilerOptions: {

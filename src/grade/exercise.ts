@@ -15,7 +15,8 @@ import { issuesToDiagnostics } from '../compile/schema-issues.ts';
 import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import type { Variant } from './variant.ts';
 
-const WORKER = fileURLToPath(new URL('./exercise-worker.ts', import.meta.url));
+// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
+const WORKER = fileURLToPath(new URL('../../src/grade/exercise-worker.ts', import.meta.url));
 
 export const rubricItemSchema = z
   .strictObject({

@@ -1,5 +1,5 @@
 /** The CLI as a user meets it: exit codes, --json, render --check. Needs no root. */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,21 @@ import { execa } from 'execa';
 const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false });
 
 describe('podlab CLI', () => {
+  it('starts from its bundle, rebuilt as soon as a source file is newer', async () => {
+    await podlab('--version');
+    const bundle = 'build/cli/podlab.mjs';
+    // A bundle older than the sources (as after an edit): made so by dating the bundle back.
+    const past = new Date(statSync('src/cli/main.ts').mtimeMs - 60_000);
+    utimesSync(bundle, past, past);
+    const r = await podlab('--help');
+    expect(r.exitCode).toBe(0);
+    expect(statSync(bundle).mtimeMs).toBeGreaterThan(statSync('src/cli/main.ts').mtimeMs);
+    // Fresh now: the next start reuses it.
+    const again = statSync(bundle).mtimeMs;
+    expect((await podlab('--version')).exitCode).toBe(0);
+    expect(statSync(bundle).mtimeMs).toBe(again);
+  });
+
   it('validate: exit 0 and a JSON verdict for a valid lab', async () => {
     const r = await podlab('validate', 'labs/kubenet.lab.ts', '--json', '--no-typecheck');
     expect(r.exitCode).toBe(0);
