@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds podlab's native programs: native/pause.c -> build/native/pause (the pod
-# sandbox process) and native/probe.c -> build/native/probe (the check client).
+# sandbox process), native/probe.c -> build/native/probe (the check client) and
+# native/workload.c -> build/native/workload (the built-in servers).
 # Tries a static binary first (no runtime libc dependency, smallest RSS);
 # falls back to a dynamic link when static libc is not installed.
 # Env: CC (default: cc), CFLAGS (extra flags appended).
@@ -21,7 +22,7 @@ mkdir -p "$OUT_DIR"
 TMP=
 trap 'rm -f "$TMP"' EXIT
 
-for name in pause probe; do
+for name in pause probe workload; do
     SRC="$ROOT/native/$name.c"
     OUT="$OUT_DIR/$name"
     TMP="$OUT.tmp.$$"

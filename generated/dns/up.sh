@@ -32,22 +32,22 @@ build/native/pause --netns /run/netns/podlab-dns.pod.default.web-1 --hostname we
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-7c4526e2adbf46d4 CNI_NETNS=/run/netns/podlab-dns.pod.default.web-1 CNI_IFNAME=lo CNI_PATH=$CNI_PATH $CNI_PATH/loopback < $G/cni/loopback.json
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-7c4526e2adbf46d4 CNI_NETNS=/run/netns/podlab-dns.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-nsenter -t "$(cat "$STATE/web-1.pid")" --net --uts --ipc --mount -- node assets/workload.mjs http-echo --port 8080 --pod web-1 &
+nsenter -t "$(cat "$STATE/web-1.pid")" --net --uts --ipc --mount -- build/native/workload http-echo --port 8080 --pod web-1 &
 build/native/pause --netns /run/netns/podlab-dns.pod.default.web-2 --hostname web-2 --bind generated/dns/pods/web-2/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/web-2/hosts:/etc/hosts > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-a6abed626d880865 CNI_NETNS=/run/netns/podlab-dns.pod.default.web-2 CNI_IFNAME=lo CNI_PATH=$CNI_PATH $CNI_PATH/loopback < $G/cni/loopback.json
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-a6abed626d880865 CNI_NETNS=/run/netns/podlab-dns.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
-nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- node assets/workload.mjs http-echo --port 8080 --pod web-2 &
+nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- build/native/workload http-echo --port 8080 --pod web-2 &
 build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-0 --hostname db-0 --bind generated/dns/pods/db-0/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/db-0/hosts:/etc/hosts > "$STATE/db-0.pause" &
 echo $! > "$STATE/db-0.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3e48c00853d91510 CNI_NETNS=/run/netns/podlab-dns.pod.shop.db-0 CNI_IFNAME=lo CNI_PATH=$CNI_PATH $CNI_PATH/loopback < $G/cni/loopback.json
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3e48c00853d91510 CNI_NETNS=/run/netns/podlab-dns.pod.shop.db-0 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=db-0' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-nsenter -t "$(cat "$STATE/db-0.pid")" --net --uts --ipc --mount -- node assets/workload.mjs tcp-echo --port 5432 --pod db-0 &
+nsenter -t "$(cat "$STATE/db-0.pid")" --net --uts --ipc --mount -- build/native/workload tcp-echo --port 5432 --pod db-0 &
 build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-1 --hostname db-1 --bind generated/dns/pods/db-1/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/db-1/hosts:/etc/hosts > "$STATE/db-1.pause" &
 echo $! > "$STATE/db-1.pid"
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-204901eba8736815 CNI_NETNS=/run/netns/podlab-dns.pod.shop.db-1 CNI_IFNAME=lo CNI_PATH=$CNI_PATH $CNI_PATH/loopback < $G/cni/loopback.json
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-204901eba8736815 CNI_NETNS=/run/netns/podlab-dns.pod.shop.db-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.3;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=db-1' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
-nsenter -t "$(cat "$STATE/db-1.pid")" --net --uts --ipc --mount -- node assets/workload.mjs tcp-echo --port 5432 --pod db-1 &
+nsenter -t "$(cat "$STATE/db-1.pid")" --net --uts --ipc --mount -- build/native/workload tcp-echo --port 5432 --pod db-1 &
 build/native/pause --netns /run/netns/podlab-dns.pod.default.client --hostname client --bind generated/dns/pods/client/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/client/hosts:/etc/hosts > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-9587c25d6cc8312c CNI_NETNS=/run/netns/podlab-dns.pod.default.client CNI_IFNAME=lo CNI_PATH=$CNI_PATH $CNI_PATH/loopback < $G/cni/loopback.json

@@ -62,15 +62,15 @@ export interface ProgramPaths {
   dns: string;
 }
 
-export const REPO_PROGRAMS: ProgramPaths = { workload: 'assets/workload.mjs', dns: 'build/dns/podlab-dns.mjs' };
+export const REPO_PROGRAMS: ProgramPaths = { workload: 'build/native/workload', dns: 'build/dns/podlab-dns.mjs' };
 
 /**
- * Expands a plan argv's marker to the real program: `@workload` → the workload script,
+ * Expands a plan argv's marker to the real program: `@workload` → the native workload servers,
  * `@dns` → podlab-dns; the cluster DNS pod's server also gets a PID namespace of its own (it is
  * PID 1 there, with its own /proc), as a container would.
  */
 export function containerArgv(argv: readonly string[], paths: ProgramPaths, pod?: Pick<PlanPod, 'system'>): string[] {
-  if (argv[0] === '@workload') return ['node', paths.workload, ...argv.slice(1)];
+  if (argv[0] === '@workload') return [paths.workload, ...argv.slice(1)];
   if (argv[0] === '@dns') {
     const server = ['node', paths.dns, ...argv.slice(1)];
     return pod?.system === 'dns' ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', '--', ...server] : server;

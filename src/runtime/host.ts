@@ -15,10 +15,12 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PAUSE_BIN = `${REPO_ROOT}build/native/pause`;
 /** The native check client (native/probe.c): TCP, UDP and HTTP probes without a Node start-up each. */
 export const PROBE_BIN = `${REPO_ROOT}build/native/probe`;
+/** The built-in servers (native/workload.c); assets/workload.mjs is their reference in Node, and its clients the probe's. */
+export const WORKLOAD_BIN = `${REPO_ROOT}build/native/workload`;
 export const WORKLOAD_SCRIPT = `${REPO_ROOT}assets/workload.mjs`;
 /** podlab-dns bundled into one file (esbuild), so the DNS pod starts as plain `node`, without tsx. */
 export const DNS_BUNDLE = `${REPO_ROOT}build/dns/podlab-dns.mjs`;
-export const PROGRAMS = { workload: WORKLOAD_SCRIPT, dns: DNS_BUNDLE };
+export const PROGRAMS = { workload: WORKLOAD_BIN, dns: DNS_BUNDLE };
 
 /** Newest modification time of the files below `dir` (0 if none). */
 function newest(dir: string): number {
@@ -88,13 +90,13 @@ export function cniPluginDir(): string | undefined {
   return CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`) && existsSync(`${d}/loopback`));
 }
 
-/** Builds the native programs (pause, probe) from native/ when missing or older than their source (needs a C compiler). */
+/** Builds the native programs (pause, probe, workload) from native/ when missing or older than their source (needs a C compiler). */
 export async function ensureNative(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
-  const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe']] as const;
+  const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload']] as const;
   if (!bins.some(([bin, name]) => stale(bin, [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/build.sh`]))) return undefined;
   const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`]);
   if (r.exitCode !== 0 || !bins.every(([bin]) => existsSync(bin)))
-    return diag('PL3002', [], `could not build the native pause and probe binaries: ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
+    return diag('PL3002', [], `could not build the native binaries (pause, probe, workload): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
   return undefined;
 }
 

@@ -10,7 +10,7 @@ import { containerArgv, pauseArgv, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
-import { ensureDnsServer, PAUSE_BIN, PROGRAMS } from './host.ts';
+import { ensureDnsServer, ensureNative, PAUSE_BIN, PROGRAMS } from './host.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { startHosts } from './pods.ts';
 import { syncServices } from './services.ts';
@@ -55,6 +55,9 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   };
 
   step('state');
+  // The pause, workload and probe binaries: (re)built if missing or older than native/.
+  const native = await ensureNative(ex);
+  if (native) throw new Error(native.message);
   if (plan.dns || plan.hosts.some((h) => h.dns)) {
     // The DNS server runs as a bundle: (re)build it if missing or older than its sources.
     const problem = await ensureDnsServer();

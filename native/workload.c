@@ -1,0 +1,430 @@
+/*
+ * workload.c - podlab's built-in container workloads, native.
+ *
+ * Responsibility:
+ *   The servers podlab runs as "containers" inside a pod's namespaces (http-echo, tcp-echo,
+ *   udp-echo). They report what the network looked like from the server side: which pod
+ *   answered, on which address, and which client address arrived, so a lab shows Service load
+ *   balancing, SNAT/DNAT and pod-to-pod addressing. Same command line, same answers and the same
+ *   "listening" line as the servers of assets/workload.mjs (the reference, kept for reading and
+ *   for running by hand); this one starts in a millisecond and holds well under 1 MiB, where a
+ *   Node server cost about 100 ms of CPU to start and 40 MiB to keep.
+ *
+ * Contract:
+ *   workload http-echo --port P [--pod NAME]   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname}
+ *   workload tcp-echo  --port P [--pod NAME]   echoes every byte; closes after the client closes its side
+ *   workload udp-echo  --port P [--pod NAME]   answers each datagram with the same payload
+ *   - Listens on [::] (dual stack), or on 0.0.0.0 when IPv6 is unavailable in the namespace.
+ *   - Once listening, prints {"event":"listening","mode":M,"pod":NAME,"host":H,"port":P} on stdout.
+ *   - The pod name is --pod, else $POD_NAME, else the hostname. Addresses are printed as IPv4
+ *     when they are IPv4-mapped (::ffff:a.b.c.d).
+ *   - http-echo answers each request and closes the connection ("Connection: close").
+ *   - Exit: 0 on SIGTERM/SIGINT, 1 when it cannot listen, 2 on a usage error.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_CONNS 512
+#define MAX_REQUEST 16384
+
+static const char USAGE[] =
+    "usage: workload MODE --port P [--pod NAME]\n"
+    "  http-echo   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname}\n"
+    "  tcp-echo    echo every byte received\n"
+    "  udp-echo    reply to each datagram with the same payload\n";
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static void usage_exit(const char *msg, const char *arg)
+{
+    if (msg)
+        fprintf(stderr, "workload: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
+    fputs(USAGE, stderr);
+    exit(2);
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+/* Appends s as a JSON string to out (bounded); returns the new length. */
+static size_t json_str(char *out, size_t len, size_t cap, const char *s)
+{
+    if (len + 2 >= cap)
+        return len;
+    out[len++] = '"';
+    for (; *s && len + 8 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            out[len++] = '\\';
+            out[len++] = (char)c;
+        } else if (c < 0x20) {
+            len += (size_t)snprintf(out + len, cap - len, "\\u%04x", c);
+        } else {
+            out[len++] = (char)c;
+        }
+    }
+    out[len++] = '"';
+    out[len] = '\0';
+    return len;
+}
+
+/* ---------------------------------------------------------------- sockets */
+
+/* The address of a socket end as text ("10.244.1.2", "fd00::2"); v4-mapped shown as IPv4. */
+static void addr_text(const struct sockaddr_storage *sa, char *out, size_t n, int *port)
+{
+    *port = 0;
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in4->sin_addr, out, (socklen_t)n);
+        *port = ntohs(in4->sin_port);
+    } else if (sa->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], out, (socklen_t)n);
+        else
+            inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)n);
+        *port = ntohs(in6->sin6_port);
+    } else {
+        snprintf(out, n, "?");
+    }
+}
+
+/* A listening (or bound, for UDP) socket on [::]:port dual stack, else 0.0.0.0:port. */
+static int listen_dual(int type, int port, const char **host)
+{
+    int one = 1, zero = 0;
+    int fd = socket(AF_INET6, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd >= 0) {
+        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((unsigned short)port), .sin6_addr = in6addr_any};
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        if (bind(fd, (struct sockaddr *)&a6, sizeof a6) == 0 && (type != SOCK_STREAM || listen(fd, 511) == 0)) {
+            *host = "::";
+            return fd;
+        }
+        int e = errno;
+        close(fd);
+        if (e == EADDRINUSE || e == EACCES) {
+            errno = e;
+            return -1;
+        }
+    }
+    fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port), .sin_addr = {htonl(INADDR_ANY)}};
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a4, sizeof a4) < 0 || (type == SOCK_STREAM && listen(fd, 511) < 0)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    *host = "0.0.0.0";
+    return fd;
+}
+
+/* ---------------------------------------------------------------- connections */
+
+struct conn {
+    int fd;
+    size_t len;      /* http: request bytes read; tcp: bytes waiting to be echoed */
+    size_t off;      /* bytes of out already written */
+    int peer_closed; /* tcp: the client ended its side */
+    char *buf;       /* http: request; tcp: echo backlog */
+    char *out;       /* http: response */
+    size_t out_len;
+};
+
+static const char *pod;
+static char hostname[256];
+
+static void conn_close(struct conn *c)
+{
+    close(c->fd);
+    free(c->buf);
+    free(c->out);
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+}
+
+/* Builds the http-echo answer for the request in c->buf. */
+static void http_answer(struct conn *c)
+{
+    char method[16] = "GET", path[2048] = "/";
+    char *line_end = memchr(c->buf, '\n', c->len);
+    if (line_end) {
+        char *sp1 = memchr(c->buf, ' ', (size_t)(line_end - c->buf));
+        if (sp1) {
+            size_t ml = (size_t)(sp1 - c->buf) < sizeof method - 1 ? (size_t)(sp1 - c->buf) : sizeof method - 1;
+            memcpy(method, c->buf, ml);
+            method[ml] = '\0';
+            char *p = sp1 + 1;
+            char *sp2 = memchr(p, ' ', (size_t)(line_end - p));
+            size_t pl = (size_t)((sp2 ? sp2 : line_end) - p);
+            if (pl >= sizeof path)
+                pl = sizeof path - 1;
+            memcpy(path, p, pl);
+            path[pl] = '\0';
+            if (pl && path[pl - 1] == '\r')
+                path[pl - 1] = '\0';
+        }
+    }
+    struct sockaddr_storage l, r;
+    socklen_t ll = sizeof l, rl = sizeof r;
+    char la[INET6_ADDRSTRLEN] = "?", ra[INET6_ADDRSTRLEN] = "?";
+    int lp = 0, rp = 0;
+    if (getsockname(c->fd, (struct sockaddr *)&l, &ll) == 0)
+        addr_text(&l, la, sizeof la, &lp);
+    if (getpeername(c->fd, (struct sockaddr *)&r, &rl) == 0)
+        addr_text(&r, ra, sizeof ra, &rp);
+
+    char body[4096];
+    size_t n = 0;
+    n += (size_t)snprintf(body + n, sizeof body - n, "{\"pod\":");
+    n = json_str(body, n, sizeof body, pod);
+    n += (size_t)snprintf(body + n, sizeof body - n, ",\"podIP\":");
+    n = json_str(body, n, sizeof body, la);
+    n += (size_t)snprintf(body + n, sizeof body - n, ",\"client\":");
+    n = json_str(body, n, sizeof body, ra);
+    n += (size_t)snprintf(body + n, sizeof body - n, ",\"clientPort\":%d,\"method\":", rp);
+    n = json_str(body, n, sizeof body, method);
+    n += (size_t)snprintf(body + n, sizeof body - n, ",\"path\":");
+    n = json_str(body, n, sizeof body, path);
+    n += (size_t)snprintf(body + n, sizeof body - n, ",\"hostname\":");
+    n = json_str(body, n, sizeof body, hostname);
+    n += (size_t)snprintf(body + n, sizeof body - n, "}\n");
+
+    c->out = malloc(n + 256);
+    if (!c->out) {
+        c->out_len = 0;
+        return;
+    }
+    c->out_len = (size_t)snprintf(c->out, 256,
+                                  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", n);
+    memcpy(c->out + c->out_len, body, n);
+    c->out_len += n;
+    c->off = 0;
+}
+
+/* Writes what is pending; 1 when all of it went out, 0 when it must wait, -1 on error. */
+static int flush_out(int fd, const char *data, size_t len, size_t *off)
+{
+    while (*off < len) {
+        ssize_t w = send(fd, data + *off, len - *off, MSG_NOSIGNAL);
+        if (w < 0)
+            return errno == EAGAIN || errno == EINTR ? 0 : -1;
+        *off += (size_t)w;
+    }
+    return 1;
+}
+
+/* http-echo: one request, one answer, close. Returns 0 to keep the connection, -1 to close it. */
+static int http_event(struct conn *c, short revents)
+{
+    if (!c->out) {
+        if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+            return 0;
+        if (!c->buf && !(c->buf = malloc(MAX_REQUEST + 1)))
+            return -1;
+        ssize_t n = recv(c->fd, c->buf + c->len, MAX_REQUEST - c->len, 0);
+        if (n == 0)
+            return -1;
+        if (n < 0)
+            return errno == EAGAIN || errno == EINTR ? 0 : -1;
+        c->len += (size_t)n;
+        c->buf[c->len] = '\0';
+        if (!strstr(c->buf, "\r\n\r\n") && !strstr(c->buf, "\n\n")) {
+            if (c->len < MAX_REQUEST)
+                return 0;
+            static const char too_big[] = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            if (send(c->fd, too_big, sizeof too_big - 1, MSG_NOSIGNAL) < 0) { /* closing anyway */ }
+            return -1;
+        }
+        http_answer(c);
+        if (!c->out)
+            return -1;
+    }
+    int r = flush_out(c->fd, c->out, c->out_len, &c->off);
+    if (r <= 0)
+        return r;
+    shutdown(c->fd, SHUT_WR);
+    /* Unread bytes (a request body) would turn the close into a reset that can destroy the answer. */
+    char sink[4096];
+    while (recv(c->fd, sink, sizeof sink, 0) > 0) {
+    }
+    return -1;
+}
+
+/* tcp-echo: echo everything; when the client has closed its side and all is echoed, close. */
+static int tcp_event(struct conn *c, short revents)
+{
+    if (c->len > c->off) {
+        int r = flush_out(c->fd, c->buf, c->len, &c->off);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            return 0;
+    }
+    c->len = c->off = 0;
+    if (!c->peer_closed && (revents & (POLLIN | POLLHUP | POLLERR))) {
+        if (!c->buf && !(c->buf = malloc(65536)))
+            return -1;
+        ssize_t n = recv(c->fd, c->buf, 65536, 0);
+        if (n == 0)
+            c->peer_closed = 1;
+        else if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return -1;
+        else if (n > 0) {
+            c->len = (size_t)n;
+            return tcp_event(c, 0);
+        }
+    }
+    if (c->peer_closed) {
+        shutdown(c->fd, SHUT_WR);
+        return -1;
+    }
+    return 0;
+}
+
+static int serve_stream(int lfd, int http)
+{
+    static struct conn conns[MAX_CONNS];
+    static struct pollfd pfds[MAX_CONNS + 1];
+    for (int i = 0; i < MAX_CONNS; i++)
+        conns[i].fd = -1;
+    while (!stop) {
+        int n = 0;
+        pfds[n++] = (struct pollfd){.fd = lfd, .events = POLLIN};
+        int map[MAX_CONNS + 1];
+        for (int i = 0; i < MAX_CONNS; i++) {
+            if (conns[i].fd < 0)
+                continue;
+            short ev = (conns[i].out && conns[i].off < conns[i].out_len) || conns[i].len > conns[i].off ? POLLOUT : POLLIN;
+            map[n] = i;
+            pfds[n++] = (struct pollfd){.fd = conns[i].fd, .events = ev};
+        }
+        int ready = poll(pfds, (nfds_t)n, -1);
+        if (ready < 0) {
+            if (errno == EINTR)
+                continue;
+            return 1;
+        }
+        for (int k = 1; k < n; k++) {
+            if (!pfds[k].revents)
+                continue;
+            struct conn *c = &conns[map[k]];
+            if ((http ? http_event(c, pfds[k].revents) : tcp_event(c, pfds[k].revents)) < 0)
+                conn_close(c);
+        }
+        if (pfds[0].revents & POLLIN) {
+            for (;;) {
+                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0)
+                    break;
+                int slot = -1;
+                for (int i = 0; i < MAX_CONNS && slot < 0; i++)
+                    if (conns[i].fd < 0)
+                        slot = i;
+                if (slot < 0) {
+                    close(fd);
+                    continue;
+                }
+                memset(&conns[slot], 0, sizeof conns[slot]);
+                conns[slot].fd = fd;
+            }
+        }
+    }
+    return 0;
+}
+
+static int serve_udp(int fd)
+{
+    char buf[65536];
+    while (!stop) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, -1) < 0)
+            continue;
+        for (;;) {
+            struct sockaddr_storage from;
+            socklen_t fl = sizeof from;
+            ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+            if (n < 0)
+                break;
+            /* Errors on send (e.g. an ICMP error for an earlier reply) are not the server's end. */
+            if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl) < 0) { /* keep serving */ }
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        usage_exit("missing mode", NULL);
+    const char *mode = argv[1];
+    if (!strcmp(mode, "--help") || !strcmp(mode, "-h") || !strcmp(mode, "help")) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    int type;
+    if (!strcmp(mode, "http-echo") || !strcmp(mode, "tcp-echo"))
+        type = SOCK_STREAM;
+    else if (!strcmp(mode, "udp-echo"))
+        type = SOCK_DGRAM;
+    else
+        usage_exit("unknown mode", mode);
+
+    long port = -1;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--port") && i + 1 < argc) {
+            char *end;
+            const char *v = argv[++i];
+            port = strtol(v, &end, 10);
+            if (!*v || *end || port < 1 || port > 65535 || strspn(v, "0123456789") != strlen(v))
+                usage_exit("invalid --port", v);
+        } else if (!strcmp(argv[i], "--pod") && i + 1 < argc) {
+            pod = argv[++i];
+        } else {
+            usage_exit("unknown or incomplete option", argv[i]);
+        }
+    }
+    if (port < 0)
+        usage_exit("--port is required", NULL);
+    if (gethostname(hostname, sizeof hostname - 1) < 0)
+        strcpy(hostname, "?");
+    if (!pod || !*pod)
+        pod = getenv("POD_NAME") && *getenv("POD_NAME") ? getenv("POD_NAME") : hostname;
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    const char *host;
+    int fd = listen_dual(type, (int)port, &host);
+    if (fd < 0) {
+        fprintf(stderr, "workload: %s: cannot listen: %s\n", mode, strerror(errno));
+        return 1;
+    }
+    char line[512];
+    size_t n = (size_t)snprintf(line, sizeof line, "{\"event\":\"listening\",\"mode\":\"%s\",\"pod\":", mode);
+    n = json_str(line, n, sizeof line, pod);
+    n += (size_t)snprintf(line + n, sizeof line - n, ",\"host\":\"%s\",\"port\":%ld}\n", host, port);
+    fwrite(line, 1, n, stdout);
+    fflush(stdout);
+
+    int r = type == SOCK_DGRAM ? serve_udp(fd) : serve_stream(fd, !strcmp(mode, "http-echo"));
+    return stop ? 0 : r;
+}

@@ -1,0 +1,133 @@
+/**
+ * The native built-in servers (native/workload.c) against their Node reference (assets/workload.mjs):
+ * the same "listening" line, the same http-echo answer (pod, pod IP, client address, method, path,
+ * hostname), the same echoes over TCP and UDP, on IPv4 and IPv6, and exit 0 on SIGTERM. They run in
+ * a namespace of the test's own (named like a lab's, so `down lt-wl` removes it after a crash).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa, type ResultPromise } from 'execa';
+import { down } from '../../src/runtime/down.ts';
+import { ensureNative, PROBE_BIN, WORKLOAD_BIN, WORKLOAD_SCRIPT } from '../../src/runtime/host.ts';
+import { liveGuard } from './host.ts';
+
+const live = liveGuard();
+const LAB = 'lt-wl';
+const NS = `podlab-${LAB}.node.t`;
+const inNs = (argv: string[]) => ['ip', 'netns', 'exec', NS, ...argv];
+
+interface Server {
+  proc: ResultPromise;
+  listening: Record<string, unknown>;
+}
+
+async function start(argv: string[], env: Record<string, string> = {}): Promise<Server> {
+  const [cmd, ...args] = inNs(argv);
+  const proc = execa(cmd!, args, { reject: false, env, buffer: false });
+  const listening = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.includes('"event":"listening"'));
+      if (line) resolve(JSON.parse(line) as Record<string, unknown>);
+    });
+    proc.on('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code} before listening`)));
+  });
+  return { proc, listening };
+}
+
+async function probe(args: string[]): Promise<Record<string, unknown>> {
+  const [cmd, ...rest] = inNs([PROBE_BIN, ...args]);
+  const r = await execa(cmd!, rest, { reject: false });
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+const servers: Server[] = [];
+const pairs: Record<string, { native: Server; node: Server; nativePort: number; nodePort: number }> = {};
+
+describe.skipIf(!live)('native workloads vs the Node reference', () => {
+  beforeAll(async () => {
+    const d = await ensureNative();
+    if (d) throw new Error(d.message);
+    await down(LAB);
+    await execa('ip', ['netns', 'add', NS]);
+    await execa('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+    let port = 18000;
+    for (const mode of ['http-echo', 'tcp-echo', 'udp-echo']) {
+      const nativePort = port++;
+      const nodePort = port++;
+      const native = await start([WORKLOAD_BIN, mode, '--port', String(nativePort), '--pod', 'web']);
+      const node = await start(['node', WORKLOAD_SCRIPT, mode, '--port', String(nodePort), '--pod', 'web']);
+      servers.push(native, node);
+      pairs[mode] = { native, node, nativePort, nodePort };
+    }
+  });
+
+  afterAll(async () => {
+    for (const s of servers) s.proc.kill('SIGKILL');
+    await down(LAB);
+  });
+
+  it('print the same listening line, dual stack on [::]', () => {
+    for (const [mode, p] of Object.entries(pairs)) {
+      expect(p.native.listening).toEqual({ event: 'listening', mode, pod: 'web', host: '::', port: p.nativePort });
+      expect({ ...p.node.listening, port: p.nativePort }).toEqual(p.native.listening);
+    }
+  });
+
+  it('http-echo: the same answer over IPv4 and IPv6, method and path included', async () => {
+    const { nativePort, nodePort } = pairs['http-echo']!;
+    for (const host of ['127.0.0.1', '[::1]']) {
+      const answer = async (port: number) => {
+        const r = await probe(['http-get', '--url', `http://${host}:${port}/a/b?c=d`]);
+        expect(r).toMatchObject({ ok: true, status: 200 });
+        const body = JSON.parse(r.body as string) as Record<string, unknown>;
+        expect(typeof body.clientPort).toBe('number');
+        delete body.clientPort;
+        return body;
+      };
+      const native = await answer(nativePort);
+      expect(native).toEqual({ pod: 'web', podIP: host.replace(/[[\]]/g, ''), client: host.replace(/[[\]]/g, ''), method: 'GET', path: '/a/b?c=d', hostname: native.hostname });
+      expect(native).toEqual(await answer(nodePort));
+    }
+    // Several requests, each on a new connection: every one answered.
+    const several = await probe(['http-get', '--url', `http://127.0.0.1:${nativePort}/`, '--count', '20']);
+    expect(several).toMatchObject({ ok: true });
+    expect(several.answers).toHaveLength(20);
+  });
+
+  it('http-echo: a request with a body (POST) still gets its answer', async () => {
+    const [cmd, ...args] = inNs(['curl', '-s', '-X', 'POST', '--data-binary', 'x'.repeat(100_000), `http://127.0.0.1:${pairs['http-echo']!.nativePort}/post`]);
+    const r = await execa(cmd!, args, { reject: false });
+    expect(JSON.parse(r.stdout)).toMatchObject({ pod: 'web', method: 'POST', path: '/post' });
+  });
+
+  it('tcp-echo and udp-echo: the same echoes', async () => {
+    for (const port of [pairs['tcp-echo']!.nativePort, pairs['tcp-echo']!.nodePort]) {
+      const [cmd, ...args] = inNs(['node', WORKLOAD_SCRIPT, 'tcp-echo-client', '--host', '127.0.0.1', '--port', String(port), '--message', 'hello, echo']);
+      const r = await execa(cmd!, args, { reject: false });
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, received: 'hello, echo' });
+    }
+    for (const host of ['127.0.0.1', '::1']) {
+      const native = await probe(['udp-echo-client', '--host', host, '--port', String(pairs['udp-echo']!.nativePort), '--message', 'ping']);
+      const node = await probe(['udp-echo-client', '--host', host, '--port', String(pairs['udp-echo']!.nodePort), '--message', 'ping']);
+      expect(native).toEqual({ ok: true, sent: 'ping', received: 'ping', local: host, remote: host });
+      expect(node).toEqual(native);
+    }
+  });
+
+  it('usage errors exit 2; a taken port exits 1; SIGTERM exits 0', async () => {
+    for (const args of [[], ['nope', '--port', '1'], ['http-echo'], ['http-echo', '--port', '70000'], ['tcp-echo', '--port', '1', '--bogus']]) {
+      const r = await execa(WORKLOAD_BIN, args, { reject: false });
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('usage: workload MODE');
+    }
+    const [cmd, ...args] = inNs([WORKLOAD_BIN, 'http-echo', '--port', String(pairs['http-echo']!.nativePort)]);
+    const taken = await execa(cmd!, args, { reject: false });
+    expect(taken.exitCode).toBe(1);
+    expect(taken.stderr).toMatch(/cannot listen: Address (already )?in use/);
+
+    const s = await start([WORKLOAD_BIN, 'udp-echo', '--port', '18100']);
+    s.proc.kill('SIGTERM');
+    expect((await s.proc).exitCode).toBe(0);
+  });
+});
