@@ -4,8 +4,9 @@
  *
  * Responsibility:
  *   One pause process exists per pod. It joins the pod's network namespace
- *   (a named netns under /run/netns, created by podlab), creates fresh UTS
- *   and IPC namespaces, sets the pod hostname, reports readiness and then
+ *   (a named netns under /run/netns, created by podlab), brings its loopback
+ *   up (as CRI-O does, instead of a CNI loopback plugin call), creates fresh
+ *   UTS and IPC namespaces, sets the pod hostname, reports readiness and then
  *   does nothing but sleep until told to stop.
  *
  * Why it exists:
@@ -41,12 +42,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -217,6 +221,23 @@ static void setup_mounts(const char *overlay, char **binds, int nbinds)
     }
 }
 
+/* Brings the namespace's loopback up, as CRI-O does itself instead of calling the CNI loopback plugin. */
+static void lo_up(void)
+{
+    struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        die_errno("socket", "lo");
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0)
+        die_errno("SIOCGIFFLAGS", "lo");
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0)
+        die_errno("SIOCSIFFLAGS", "lo");
+    close(s);
+}
+
 int main(int argc, char **argv)
 {
     const char *netns = NULL, *hostname = NULL, *overlay = NULL;
@@ -273,6 +294,7 @@ int main(int argc, char **argv)
     if (setns(fd, CLONE_NEWNET) != 0)
         die_errno("setns", netns);
     close(fd);
+    lo_up();
 
     if (unshare(CLONE_NEWUTS | CLONE_NEWIPC) != 0)
         die_errno("unshare", "CLONE_NEWUTS|CLONE_NEWIPC");

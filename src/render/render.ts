@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { Plan, PlanNode, PlanPod } from '../plan/plan.ts';
-import { CNI_VERSION, DNS, NETNS_RUN_DIR } from '../constants.ts';
+import { DNS, NETNS_RUN_DIR } from '../constants.ts';
 import { clusterView, renderHostsFile, renderResolvConf } from '../dns/cluster.ts';
 import { gatewayTable, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
 import { renderTable } from './nft.ts';
@@ -54,7 +54,6 @@ export function pluginNetconf(conflist: PlanNode['conflist'], index: number, pre
   return { cniVersion: conflist.cniVersion, name: conflist.name, ...conflist.plugins[index], ...(prevResult ? { prevResult } : {}) };
 }
 
-export const LOOPBACK_NETCONF = { cniVersion: CNI_VERSION, name: 'cni-loopback', type: 'loopback' };
 
 /** Where the programs behind a plan argv's markers live (absolute at run time, repository-relative in up.sh). */
 export interface ProgramPaths {
@@ -147,7 +146,6 @@ export function render(plan: Plan): Rendered {
     files.push(['nft/gateway.nft', renderNft(plan, 'gateway')]);
   }
   for (const host of plan.hosts) files.push([`ip/host-${host.name}.batch`, template('host.batch')({ banner, host })]);
-  files.push(['cni/loopback.json', json(LOOPBACK_NETCONF)]);
   if (plan.dns) {
     // The author's Corefile stays byte for byte what they wrote (its line numbers are the ones diagnostics and logs name).
     files.push(['dns/Corefile', plan.dns.corefileGiven ? plan.dns.corefile : `# ${banner}\n# kubeadm's default Corefile.\n${plan.dns.corefile}`]);

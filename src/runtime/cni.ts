@@ -5,7 +5,7 @@
  */
 import { NETNS_RUN_DIR, POD_IFNAME } from '../constants.ts';
 import type { PlanNode, PlanPod } from '../plan/plan.ts';
-import { LOOPBACK_NETCONF, pluginNetconf } from '../render/render.ts';
+import { pluginNetconf } from '../render/render.ts';
 import { CommandError, type Executor } from './exec.ts';
 import { cniPluginDir } from './host.ts';
 
@@ -50,9 +50,12 @@ export function withRuntimeConfig(netconf: Record<string, unknown>, pod: PlanPod
   return { ...netconf, runtimeConfig: { portMappings } };
 }
 
-/** ADD: loopback first (as containerd does), then each plugin of the node's conflist, chaining prevResult. */
+/**
+ * ADD: each plugin of the node's conflist, chaining prevResult. The pod's loopback is already up:
+ * the pause process brings it up when it joins the namespace, as CRI-O does, instead of one more
+ * plugin process per pod (containerd calls the loopback plugin for it).
+ */
 export async function cniAdd(ex: Executor, node: PlanNode, pod: PlanPod): Promise<unknown> {
-  await invoke(ex, 'ADD', node, pod, 'lo', LOOPBACK_NETCONF);
   let prev: unknown;
   for (let i = 0; i < node.conflist.plugins.length; i++) prev = await invoke(ex, 'ADD', node, pod, POD_IFNAME, withRuntimeConfig(pluginNetconf(node.conflist, i, prev), pod));
   return prev;

@@ -87,7 +87,7 @@ export function onPath(tool: string): boolean {
 }
 
 export function cniPluginDir(): string | undefined {
-  return CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`) && existsSync(`${d}/loopback`));
+  return CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`));
 }
 
 /** Builds the native programs (pause, probe, workload) from native/ when missing or older than their source (needs a C compiler). */
@@ -107,7 +107,7 @@ export async function checkHost(ex: Executor = realExecutor): Promise<Diagnostic
   for (const tool of ['ip', 'bridge', 'nsenter', 'nft'])
     if (!onPath(tool)) out.push(diag('PL3002', [], `the "${tool}" command is missing`, `apt-get install ${DEBIAN_PACKAGE[tool]} (or run scripts/setup.sh). ${NOTHING_CHANGED}`));
   if (!cniPluginDir())
-    out.push(diag('PL3002', [], `the CNI reference plugins (bridge, host-local, loopback) are not in ${CNI_PLUGIN_DIRS.join(' or ')}`, `apt-get install containernetworking-plugins (or run scripts/setup.sh). ${NOTHING_CHANGED}`));
+    out.push(diag('PL3002', [], `the CNI reference plugins (bridge, host-local) are not in ${CNI_PLUGIN_DIRS.join(' or ')}`, `apt-get install containernetworking-plugins (or run scripts/setup.sh). ${NOTHING_CHANGED}`));
   if (!out.length) {
     const p = await ensureNative(ex);
     if (p) out.push(p);
