@@ -9,8 +9,11 @@ import type { Rendered } from './render.ts';
 /** Replaces `dir` with exactly the rendered files. */
 export function writeRendered(dir: string, files: Rendered): void {
   rmSync(dir, { recursive: true, force: true });
+  const made = new Set<string>();
   for (const [rel, content] of files) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    const parent = dirname(join(dir, rel));
+    if (!made.has(parent)) mkdirSync(parent, { recursive: true });
+    made.add(parent);
     writeFileSync(join(dir, rel), content);
   }
 }

@@ -151,6 +151,19 @@ describe.skipIf(!live)("live pod network over a node network that drops pod traf
     expect(await httpFrom(states.flannel!, 'a', 'http://10.244.2.2:8080/')).toMatchObject({ pod: 'c', client: '10.244.1.2' });
   });
 
+  it("no pod's mount namespace holds a namespace mount (nsfs) of its own lab or the other one, which would pin it past down", async () => {
+    const { readFileSync } = await import('node:fs');
+    const hostNsfs = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - nsfs /.test(l)).length;
+    expect(hostNsfs).toBeGreaterThanOrEqual(16); // both labs' namespaces (8 each) are mounted on the host
+    for (const s of Object.values(states)) {
+      for (const [pod, ps] of Object.entries(s!.pods)) {
+        const mounts = readFileSync(`/proc/${ps.pause!.pid}/mountinfo`, 'utf8');
+        expect(mounts.split('\n').filter((l) => / - nsfs /.test(l)), pod).toEqual([]);
+        expect(mounts).toMatch(/ \/etc\/resolv\.conf ro,/); // its own files are still bound
+      }
+    }
+  });
+
   it('down removes both labs, the fabric filter with its namespace', async () => {
     for (const name of Object.values(labs)) await down(name);
     expect(comparable(await hostSnapshot())).toEqual(comparable(before));
