@@ -270,7 +270,7 @@ program
 
 program
   .command('down')
-  .description('Remove everything a lab made: processes (found by namespace), CNI DEL, namespaces and links, /etc/netns entries, state. Works after a crash; a second down is a no-op.')
+  .description('Remove everything a lab made: processes (found by namespace), namespaces and the links in them, /etc/netns entries, state and IPAM leases. Works after a crash; a second down is a no-op.')
   .argument('[lab]', 'lab name or file')
   .option('--all', 'every podlab lab on this host, found by name prefix even without state')
   .option('--json', 'print what was removed as JSON')

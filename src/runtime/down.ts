@@ -1,8 +1,8 @@
 /**
  * Teardown that needs nothing but the lab's name: processes in the lab's namespaces (found by
- * namespace identity) and recorded ones (pid + start time) are stopped, CNI DEL is called for
- * every pod whose namespaces still exist, the namespaces are deleted (taking every link inside
- * with them), and the lab's /etc/netns entries and state directory are removed. Every step treats
+ * namespace identity) and recorded ones (pid + start time) are stopped, the namespaces are deleted
+ * (taking every link inside with them, and what the CNI plugins made there), and the lab's
+ * /etc/netns entries and state directory (with the IPAM leases) are removed. Every step treats
  * "already gone" as success, so a second `down`, or a `down` after a crash at any step, is exact.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -57,17 +57,16 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   // (measured: 10 nodes × 10 pods, down 1.2 s with DEL, 74 ms without). `podlab pod delete`, which
   // removes one pod from a lab that stays, does call DEL.
 
-  // 3. Namespaces, in one batch; -force keeps going past ones that vanished meanwhile.
-  if (namespaces.length) {
-    const input = namespaces.map((n) => `netns del ${n}`).join('\n') + '\n';
-    await ex.run(['ip', '-force', '-batch', '-'], { input });
-    const left = labNamespacesOnHost(lab);
-    for (const n of left) await ex.run(['ip', 'netns', 'del', n]);
-  }
-
-  // 4. Files: /etc/netns/<ns> entries and the state directory (journal, rendered files, IPAM data, logs).
+  // 3. Namespaces, in one batch; -force keeps going past ones that vanished meanwhile. 4. Files, while
+  // that batch runs: /etc/netns/<ns> entries and the state directory (journal, rendered files, IPAM
+  // data, logs). A crash between the two leaves namespaces that the next `down` finds by name.
+  const deleting = namespaces.length ? ex.run(['ip', '-force', '-batch', '-'], { input: namespaces.map((n) => `netns del ${n}`).join('\n') + '\n' }) : undefined;
   for (const n of etcNetnsOf(lab)) rmSync(`${ETC_NETNS_DIR}/${n}`, { recursive: true, force: true });
   rmSync(stateDir(lab), { recursive: true, force: true });
+  if (deleting) {
+    await deleting;
+    for (const n of labNamespacesOnHost(lab)) await ex.run(['ip', 'netns', 'del', n]);
+  }
   return report;
 }
 
