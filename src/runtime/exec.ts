@@ -1,9 +1,11 @@
 /**
  * The one door for side effects that run programs: every command podlab runs goes through an
- * Executor, as an argv array (never a shell string). The real one uses execa; tests and dry runs
- * can pass one that records.
+ * Executor, as an argv array (never a shell string). The real one hands commands to the native
+ * spawner (spawner.ts), or runs them with execa where the spawner is not available; tests and dry
+ * runs can pass one that records.
  */
 import { execa } from 'execa';
+import { spawner, type SpawnAnswer } from './spawner.ts';
 
 export interface RunResult {
   exitCode: number;
@@ -31,8 +33,16 @@ export class CommandError extends Error {
   }
 }
 
+/** A spawner's answer to a run, as a RunResult: 124 for a timeout, 128 + n for signal n, 127 when it could not start. */
+export function runResultOf(a: SpawnAnswer): RunResult {
+  const exitCode = a.status === 0 ? a.value : a.status === 1 ? 128 + a.value : a.status === 2 ? 124 : 127;
+  return { exitCode, stdout: a.stdout.toString(), stderr: a.stderr.toString() };
+}
+
 export const realExecutor: Executor = {
   async run(argv, options = {}) {
+    const fast = spawner();
+    if (fast) return runResultOf(await fast.request({ kind: 'run', argv, env: { ...process.env, ...options.env }, timeoutMs: options.timeoutMs, input: options.input }));
     const r = await execa(argv[0]!, argv.slice(1), {
       reject: false,
       input: options.input,
@@ -85,6 +95,15 @@ export interface DaemonOptions {
  * if it exits first.
  */
 export async function spawnDaemon(argv: readonly string[], options: DaemonOptions = {}): Promise<number> {
+  const fast = spawner();
+  if (fast) {
+    const timeoutMs = options.readyTimeoutMs ?? 5000;
+    const a = await fast.request({ kind: 'daemon', argv, env: { ...process.env, ...options.env }, timeoutMs: options.readyLine ? timeoutMs : 0, logFile: options.logFile, readyLine: options.readyLine });
+    if (a.status === 0) return a.pid;
+    if (a.status === 2) throw new Error(`\`${argv.join(' ')}\` did not become ready in ${timeoutMs} ms`);
+    if (a.status === 4) throw new Error(`\`${argv.join(' ')}\` exited (${a.value}) before it was ready: ${a.stderr.toString().trim()}`);
+    throw new Error(`\`${argv.join(' ')}\` could not start: ${a.stderr.toString().trim()}`);
+  }
   const { spawn } = await import('node:child_process');
   const { openSync, closeSync } = await import('node:fs');
   const log = options.logFile ? openSync(options.logFile, 'a') : 'ignore';

@@ -1,0 +1,140 @@
+/**
+ * The native spawner (native/spawner.c) through podlab's executor: what a command returns (exit
+ * code, output, a signal, a timeout, a missing program), many at once, daemons with and without a
+ * ready line, and that it neither keeps podlab alive nor outlives it. Needs no root.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { realExecutor, spawnDaemon } from '../../src/runtime/exec.ts';
+import { decodeAnswers, encodeRequest, spawner, SPAWNER_BIN } from '../../src/runtime/spawner.ts';
+import { ensureNative } from '../../src/runtime/host.ts';
+
+let dir: string;
+beforeAll(async () => {
+  const d = await ensureNative();
+  if (d) throw new Error(d.message);
+  dir = mkdtempSync(join(tmpdir(), 'podlab-spawner-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('spawner frames', () => {
+  it('encode a request field by field, and decode answers split anywhere in the stream', () => {
+    const f = encodeRequest(7, { kind: 'daemon', argv: ['a', 'bé'], env: { K: 'v', GONE: undefined }, timeoutMs: 5, logFile: '/l', readyLine: 'ready' });
+    expect(f.readUInt32LE(0)).toBe(f.length - 4);
+    expect([f.readUInt32LE(4), f.readUInt32LE(8), f.readUInt32LE(12), f.readUInt32LE(16)]).toEqual([7, 1, 5, 2]);
+    expect(f.includes(Buffer.from('bé'))).toBe(true);
+    expect(f.includes(Buffer.from('GONE'))).toBe(false);
+
+    const answer = (id: number, out: string) => {
+      const o = Buffer.from(out);
+      const body = Buffer.alloc(24 + o.length);
+      body.writeUInt32LE(id, 0);
+      body.writeUInt32LE(0, 4);
+      body.writeInt32LE(3, 8);
+      body.writeInt32LE(42, 12);
+      body.writeUInt32LE(o.length, 16);
+      o.copy(body, 20);
+      body.writeUInt32LE(0, 20 + o.length);
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(body.length);
+      return Buffer.concat([len, body]);
+    };
+    const stream = Buffer.concat([answer(1, 'one'), answer(2, 'two')]);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const a = decodeAnswers(stream.subarray(0, cut));
+      const b = decodeAnswers(Buffer.concat([a.rest, stream.subarray(cut)]));
+      const all = [...a.answers, ...b.answers];
+      expect(all.map((x) => [x.id, x.value, x.pid, x.stdout.toString()])).toEqual([[1, 3, 42, 'one'], [2, 3, 42, 'two']]);
+      expect(b.rest.length).toBe(0);
+    }
+  });
+});
+
+describe('the spawner', () => {
+  it('is in use here (built, and not turned off)', () => {
+    expect(spawner()).toBeDefined();
+  });
+
+  it('returns exit code, stdout and stderr, feeds stdin, and passes the environment', async () => {
+    expect(await realExecutor.run(['sh', '-c', 'cat; echo err >&2; exit 3'], { input: 'hello\n' })).toEqual({ exitCode: 3, stdout: 'hello\n', stderr: 'err\n' });
+    expect((await realExecutor.run(['sh', '-c', 'echo "$PODLAB_T"'], { env: { PODLAB_T: 'x y' } })).stdout).toBe('x y\n');
+    const big = 'x'.repeat(1_000_000);
+    expect((await realExecutor.run(['cat'], { input: big })).stdout).toBe(big);
+  });
+
+  it('reports a missing program (127), a signal (128 + n) and a timeout (124, the command killed)', async () => {
+    const missing = await realExecutor.run(['/nonexistent/podlab-nothing']);
+    expect(missing.exitCode).toBe(127);
+    expect(missing.stderr).toContain('No such file or directory');
+    expect((await realExecutor.run(['sh', '-c', 'kill -TERM $$'])).exitCode).toBe(128 + 15);
+    const t = Date.now();
+    const slow = await realExecutor.run(['sh', '-c', 'echo $$; exec sleep 30'], { timeoutMs: 200 });
+    expect(slow.exitCode).toBe(124);
+    expect(Date.now() - t).toBeLessThan(5000);
+    const pid = Number(slow.stdout.trim());
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('runs 200 commands at once, each answer to its own request', async () => {
+    const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => realExecutor.run(['sh', '-c', `echo ${i}; exit ${i % 7}`])));
+    expect(rs.map((r) => [r.stdout, r.exitCode])).toEqual(Array.from({ length: 200 }, (_, i) => [`${i}\n`, i % 7]));
+  });
+
+  it('starts daemons in a session of their own: ready line, exit before ready, not ready in time, log file', async () => {
+    const pid = await spawnDaemon(['sh', '-c', 'echo starting; echo ready; exec sleep 30'], { readyLine: 'ready' });
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      expect(Number(stat[3])).toBe(pid); // session id (field 6) is its own pid: setsid()
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+    await expect(spawnDaemon(['sh', '-c', 'echo broken >&2; exit 4'], { readyLine: 'ready' })).rejects.toThrow(/exited \(4\) before it was ready: broken/);
+    await expect(spawnDaemon(['sh', '-c', 'echo $$ > ' + join(dir, 'slow.pid') + '; exec sleep 30'], { readyLine: 'ready', readyTimeoutMs: 200 })).rejects.toThrow(/did not become ready in 200 ms/);
+    process.kill(Number(readFileSync(join(dir, 'slow.pid'), 'utf8')), 'SIGKILL');
+    const log = join(dir, 'd.log');
+    await spawnDaemon(['sh', '-c', 'echo out; echo err >&2'], { logFile: log });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(readFileSync(log, 'utf8').split('\n').sort()).toEqual(['', 'err', 'out']);
+  });
+
+  it('does not keep podlab alive, and does not outlive it', async () => {
+    const script = [
+      "import { realExecutor } from './src/runtime/exec.ts';",
+      "const r = await realExecutor.run(['true']);",
+      "const { spawner } = await import('./src/runtime/spawner.ts');",
+      'console.log(JSON.stringify({ code: r.exitCode, spawner: spawner() !== undefined }));',
+    ].join('\n');
+    const t = Date.now();
+    const r = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
+    expect(JSON.parse(r.stdout)).toEqual({ code: 0, spawner: true });
+    expect(Date.now() - t).toBeLessThan(15_000);
+    // Killed outright, the parent leaves a spawner whose stdin closes: it ends too.
+    const orphanScript = [
+      "import { realExecutor } from './src/runtime/exec.ts';",
+      "await realExecutor.run(['true']);",
+      "setInterval(() => {}, 1000);",
+      "console.log('up');",
+    ].join('\n');
+    const child = execa('node', ['--import', 'tsx', '--input-type=module', '-e', orphanScript], { reject: false });
+    await new Promise<void>((res) => child.stdout!.on('data', () => res()));
+    const spawners = async () => (await execa('pgrep', ['-P', String(child.pid), '-f', SPAWNER_BIN], { reject: false })).stdout.split('\n').filter(Boolean).map(Number);
+    const before = await spawners();
+    expect(before).toHaveLength(1);
+    child.kill('SIGKILL');
+    await child;
+    let alive = true;
+    for (let i = 0; i < 50 && alive; i++) {
+      await new Promise((res) => setTimeout(res, 20));
+      try {
+        process.kill(before[0]!, 0);
+        alive = !readFileSync(`/proc/${before[0]}/stat`, 'utf8').includes(') Z');
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+  });
+});
