@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
+
 #define MAX_BODY (64 * 1024)
 #define MAX_RESPONSE (MAX_BODY + 16 * 1024)
 #define DEFAULT_TIMEOUT_MS 2000
@@ -278,25 +280,6 @@ static int resolve(const char *host, int port, struct target *t)
     return 0;
 }
 
-/* The address (and port) of a socket's end: "10.244.1.3", or "::1"; v4-mapped v6 as v4. */
-static void addr_text(const struct sockaddr_storage *sa, char *out, size_t n, int *port)
-{
-    if (sa->ss_family == AF_INET) {
-        const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in4->sin_addr, out, (socklen_t)n);
-        *port = ntohs(in4->sin_port);
-    } else if (sa->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], out, (socklen_t)n);
-        else
-            inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)n);
-        *port = ntohs(in6->sin6_port);
-    } else {
-        snprintf(out, n, "?");
-        *port = 0;
-    }
-}
 
 static long long now_ms(void)
 {
@@ -383,14 +366,9 @@ static void tcp_connect_mode(int argc, char **argv)
             timed_out(NULL, "connect to", t.text, o.timeout_ms);
         fail_with(NULL, errno_code(errno), "connect", t.text, NULL);
     }
-    struct sockaddr_storage l, r;
-    socklen_t ll = sizeof l, rl = sizeof r;
-    getsockname(fd, (struct sockaddr *)&l, &ll);
-    getpeername(fd, (struct sockaddr *)&r, &rl);
     char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
     int lp, rp;
-    addr_text(&l, la, sizeof la, &lp);
-    addr_text(&r, ra, sizeof ra, &rp);
+    socket_ends(fd, la, &lp, ra, &rp, sizeof la);
     close(fd);
     struct buf b = {0};
     buf_str(&b, "{\"ok\":true,\"local\":");
@@ -434,14 +412,9 @@ static void udp_echo_mode(int argc, char **argv)
         if (errno != EAGAIN && errno != EINTR)
             fail_with(NULL, errno_code(errno), "recv", t.text, NULL);
     }
-    struct sockaddr_storage l, r;
-    socklen_t ll = sizeof l, rl = sizeof r;
-    getsockname(fd, (struct sockaddr *)&l, &ll);
-    getpeername(fd, (struct sockaddr *)&r, &rl);
     char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
     int lp, rp;
-    addr_text(&l, la, sizeof la, &lp);
-    addr_text(&r, ra, sizeof ra, &rp);
+    socket_ends(fd, la, &lp, ra, &rp, sizeof la);
     int ok = (size_t)n == mlen && memcmp(reply, o.message, mlen) == 0;
     struct buf b = {0};
     buf_fmt(&b, "{\"ok\":%s,\"sent\":", ok ? "true" : "false");

@@ -34,6 +34,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
+
 #define MAX_CONNS 512
 #define MAX_REQUEST 16384
 
@@ -80,25 +82,6 @@ static size_t json_str(char *out, size_t len, size_t cap, const char *s)
 
 /* ---------------------------------------------------------------- sockets */
 
-/* The address of a socket end as text ("10.244.1.2", "fd00::2"); v4-mapped shown as IPv4. */
-static void addr_text(const struct sockaddr_storage *sa, char *out, size_t n, int *port)
-{
-    *port = 0;
-    if (sa->ss_family == AF_INET) {
-        const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in4->sin_addr, out, (socklen_t)n);
-        *port = ntohs(in4->sin_port);
-    } else if (sa->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], out, (socklen_t)n);
-        else
-            inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)n);
-        *port = ntohs(in6->sin6_port);
-    } else {
-        snprintf(out, n, "?");
-    }
-}
 
 /* A listening (or bound, for UDP) socket on [::]:port dual stack, else 0.0.0.0:port. */
 static int listen_dual(int type, int port, const char **host)
@@ -181,14 +164,9 @@ static void http_answer(struct conn *c)
                 path[pl - 1] = '\0';
         }
     }
-    struct sockaddr_storage l, r;
-    socklen_t ll = sizeof l, rl = sizeof r;
-    char la[INET6_ADDRSTRLEN] = "?", ra[INET6_ADDRSTRLEN] = "?";
-    int lp = 0, rp = 0;
-    if (getsockname(c->fd, (struct sockaddr *)&l, &ll) == 0)
-        addr_text(&l, la, sizeof la, &lp);
-    if (getpeername(c->fd, (struct sockaddr *)&r, &rl) == 0)
-        addr_text(&r, ra, sizeof ra, &rp);
+    char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
+    int lp, rp;
+    socket_ends(c->fd, la, &lp, ra, &rp, sizeof la);
 
     char body[4096];
     size_t n = 0;

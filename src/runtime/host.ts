@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import { realExecutor, type Executor } from './exec.ts';
+import { SPAWNER_BIN } from './spawner.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PAUSE_BIN = `${REPO_ROOT}build/native/pause`;
@@ -90,13 +91,13 @@ export function cniPluginDir(): string | undefined {
   return CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`));
 }
 
-/** Builds the native programs (pause, probe, workload) from native/ when missing or older than their source (needs a C compiler). */
+/** Builds the native programs (pause, probe, workload, spawner) from native/ when missing or older than their source (needs a C compiler). */
 export async function ensureNative(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
-  const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload']] as const;
-  if (!bins.some(([bin, name]) => stale(bin, [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/build.sh`]))) return undefined;
+  const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload'], [SPAWNER_BIN, 'spawner']] as const;
+  if (!bins.some(([bin, name]) => stale(bin, [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/addr.h`, `${REPO_ROOT}native/build.sh`]))) return undefined;
   const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`]);
   if (r.exitCode !== 0 || !bins.every(([bin]) => existsSync(bin)))
-    return diag('PL3002', [], `could not build the native binaries (pause, probe, workload): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
+    return diag('PL3002', [], `could not build the native binaries (pause, probe, workload, spawner): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
   return undefined;
 }
 

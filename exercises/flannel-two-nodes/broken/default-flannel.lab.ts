@@ -1,19 +1,2 @@
-import { container, defineLab, workloads } from 'podlab';
-
 /** A wrong answer to "flannel-two-nodes": flannel with its defaults, VNI 1 on UDP 8472 (device flannel.1). */
-export default defineLab({
-  name: 'flannel-two-nodes',
-  description: 'Two nodes, a pod on each, pod traffic routed kubenet-style over the node network.',
-  nodes: {
-    'worker-1': {},
-    'worker-2': {},
-  },
-  podCidr: '10.244.0.0/16',
-  cni: 'flannel',
-  pods: {
-    'pod-a': { node: 'worker-1', containers: [container(workloads.httpEcho(8080))] },
-    'pod-b': { node: 'worker-2', containers: [container(workloads.httpEcho(8080))] },
-  },
-  // No cluster DNS: this exercise is about the pod network only.
-  dns: false,
-});
+export default { cni: 'flannel' };
