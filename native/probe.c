@@ -348,18 +348,24 @@ static void timed_out(struct buf *extra, const char *what, const char *target, i
     fail_with(extra, "ETIMEDOUT", NULL, NULL, detail);
 }
 
+/* The --host and --port of a client mode as a target; a usage error when missing or not an IP. */
+static void target_of(const char *mode, const struct opts *o, struct target *t)
+{
+    require(mode, "host", o->host);
+    if (!o->has_port)
+        usage_exit("%s: --port is required", mode);
+    if (resolve(o->host, o->port, t) < 0)
+        usage_exit("%s: --host must be an IP address, not \"%s\"", mode, o->host);
+}
+
 /* ------------------------------------------------------------ tcp-connect */
 
 static void tcp_connect_mode(int argc, char **argv)
 {
     struct opts o = {0};
     parse("tcp-connect", argc, argv, " host port timeout-ms ", &o);
-    require("tcp-connect", "host", o.host);
-    if (!o.has_port)
-        usage_exit("tcp-connect: --port is required");
     struct target t;
-    if (resolve(o.host, o.port, &t) < 0)
-        usage_exit("tcp-connect: --host must be an IP address, not \"%s\"", o.host);
+    target_of("tcp-connect", &o, &t);
     int fd = tcp_connect(&t, now_ms() + o.timeout_ms);
     if (fd < 0) {
         if (errno == ETIMEDOUT)
@@ -385,13 +391,9 @@ static void udp_echo_mode(int argc, char **argv)
 {
     struct opts o = {0};
     parse("udp-echo-client", argc, argv, " host port message timeout-ms ", &o);
-    require("udp-echo-client", "host", o.host);
     require("udp-echo-client", "message", o.message);
-    if (!o.has_port)
-        usage_exit("udp-echo-client: --port is required");
     struct target t;
-    if (resolve(o.host, o.port, &t) < 0)
-        usage_exit("udp-echo-client: --host must be an IP address, not \"%s\"", o.host);
+    target_of("udp-echo-client", &o, &t);
     long long deadline = now_ms() + o.timeout_ms;
     /* A connected socket reports ICMP port-unreachable as ECONNREFUSED ("nothing listening"),
      * apart from a drop (timeout), and takes replies only from the address it sent to. */
