@@ -3,8 +3,8 @@ import { solution } from './solution.lab.ts';
 
 /**
  * From the course's chapter on Services and kube-proxy: "expose an app with a NodePort Service"
- * and see what externalTrafficPolicy does to the client's address. Students submit a whole lab:
- * the starter with a Service added.
+ * and see what externalTrafficPolicy does to the client's address. Students submit a lab: the
+ * starter with a Service added; only its `services` are taken (submission.editable).
  *   podlab exercise show exercises/nodeport-snat --student alice
  *   podlab grade exercises/nodeport-snat submissions/*.lab.ts
  */
@@ -41,10 +41,12 @@ Try it: \`podlab up exercises/nodeport-snat/starter.lab.ts\` (then your own copy
 \`podlab exec nodeport-snat host/laptop -- curl -s http://172.16.94.10:${nodePort}/\` and
 \`podlab exec nodeport-snat node/worker-1 -- nft list table ip podlab\`.
 
-Submit your lab file (e.g. \`yourname.lab.ts\`): the starter with your Service added.
+Submit your lab file (e.g. \`yourname.lab.ts\`): the starter with your Service added. Only
+\`services\` is taken from it; the rest of the cluster stays as given.
 `,
     starter: 'starter.lab.ts',
     solution: solution(service, nodePort),
+    submission: { editable: ['services'] },
     rubric: [
       {
         id: 'nodeport-reachable',

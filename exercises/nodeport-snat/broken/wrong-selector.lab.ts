@@ -1,24 +1,6 @@
-import { container, defineLab, workloads } from 'podlab';
-
 /** A wrong answer to "nodeport-snat" (variant storefront, 30082): the selector names a label the pods do not have: the Service has no endpoints. */
-export default defineLab({
-  name: 'nodeport-snat',
-  description: 'Two replicas of a shop app on two workers, a laptop outside the cluster, and no Service yet.',
-  nodes: {
-    'control-plane': { role: 'control-plane' },
-    'worker-1': {},
-    'worker-2': {},
-  },
-  cni: 'flannel',
-  pods: {
-    'shop-1': { node: 'worker-1', labels: { app: 'shop' }, containers: [container(workloads.httpEcho(8080))] },
-    'shop-2': { node: 'worker-2', labels: { app: 'shop' }, containers: [container(workloads.httpEcho(8080))] },
-    client: { node: 'control-plane' },
-  },
+export default {
   services: {
     storefront: { type: 'NodePort', selector: { name: 'shop' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30082 }] },
   },
-  hosts: {
-    laptop: { network: 'external' },
-  },
-});
+};
