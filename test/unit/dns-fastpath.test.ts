@@ -11,26 +11,11 @@ import { loadCorefile } from '../../src/dns/corefile/setup.ts';
 import { buildPlugins } from '../../src/dns/plugins/index.ts';
 import { hostsPlugin } from '../../src/dns/plugins/hosts.ts';
 import { filePlugin } from '../../src/dns/plugins/file.ts';
+import { smallView } from './dns-view.ts';
 import { DnsServer, REPLAY_CAPACITY } from '../../src/dns/server.ts';
 import type { ClusterView, DnsRequest, HostsConfig, ServerConfig } from '../../src/dns/types.ts';
 
-const VIEW: ClusterView = {
-  namespaces: ['default'],
-  services: [
-    { name: 'web', namespace: 'default', type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
-    { name: 'big', namespace: 'default', type: 'ClusterIP', clusterIP: 'None', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
-  ],
-  endpoints: [
-    {
-      service: 'big',
-      namespace: 'default',
-      // 60 endpoints: 60 A records do not fit in 512 bytes.
-      addresses: Array.from({ length: 60 }, (_, i) => ({ ip: `10.244.1.${i + 2}`, ready: true })),
-      ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
-    },
-  ],
-  pods: [],
-};
+const VIEW: ClusterView = smallView();
 
 const COREFILE = `
 cluster.local:53 {
