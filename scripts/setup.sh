@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what podlab needs on a fresh Debian 12 machine (as root): the Debian packages for the
-# kernel plumbing and checks, the npm dependencies, and the native pause and probe binaries. Idempotent:
+# kernel plumbing and checks, the npm dependencies, and the native binaries. Idempotent:
 # packages already present are not reinstalled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,4 +29,4 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
 fi
 
 sh native/build.sh >/dev/null
-echo "setup: ready ($(ip -V | head -1), CNI plugins in /usr/lib/cni, pause and probe in build/native)"
+echo "setup: ready ($(ip -V | head -1), CNI plugins in /usr/lib/cni, native binaries in build/native)"
