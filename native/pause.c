@@ -161,6 +161,21 @@ static const char *opt_value(const char *name, int argc, char **argv, int *i)
  * along: one call instead of one per namespace on the host, which made
  * each pod's start grow with the number of pods (19 ms at 400 namespaces). */
 #define MAX_PARENTS 16
+
+/* mountinfo writes space, tab, newline and backslash in paths as \ooo (octal): decode in place. */
+static void unescape_mount_path(char *s)
+{
+    char *out = s;
+    for (; *s; s++) {
+        if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+            *out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+            s += 3;
+        } else {
+            *out++ = *s;
+        }
+    }
+    *out = '\0';
+}
 /* One pass over mountinfo; returns how many nsfs mounts it acted on. */
 static int detach_nsfs_pass(void)
 {
@@ -177,6 +192,7 @@ static int detach_nsfs_pass(void)
         if (!sep || sscanf(line, "%*s %*s %*s %1023s %1023s", root, point) != 2 ||
             sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "nsfs") != 0)
             continue;
+        unescape_mount_path(point);
         char parent[1024];
         strcpy(parent, point);
         char *slash = strrchr(parent, '/');
@@ -189,8 +205,11 @@ static int detach_nsfs_pass(void)
             gone = strcmp(parents[k], parent) == 0;
         if (gone)
             continue; /* detached with its directory already */
+        /* Only a directory of namespaces (ip's /run/netns, docker's .../netns) goes whole: an nsfs
+         * mount straight in /run must not take /run (and the pod's own bind sources) with it. */
+        const char *base = strrchr(parent, '/');
         struct statx sx;
-        if (parent[0] && nparents < MAX_PARENTS && statx(AT_FDCWD, parent, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 &&
+        if (parent[0] && base && strcmp(base, "/netns") == 0 && nparents < MAX_PARENTS && statx(AT_FDCWD, parent, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 &&
             (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) &&
             umount2(parent, MNT_DETACH) == 0) {
             strcpy(parents[nparents++], parent);

@@ -128,10 +128,15 @@ static void buf_json(struct buf *b, const char *s, size_t n)
             buf_put(b, (const char *)&s[i], 1);
         } else {
             /* Validate one UTF-8 sequence; pass it through whole or replace the lead byte. */
-            size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+            size_t len = c >= 0xf5 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
             int valid = len > 0 && i + len <= n;
             for (size_t k = 1; valid && k < len; k++)
                 valid = ((unsigned char)s[i + k] & 0xc0) == 0x80;
+            if (valid) {
+                /* No overlong forms, no UTF-16 surrogates, nothing above U+10FFFF. */
+                unsigned char c1 = (unsigned char)s[i + 1];
+                valid = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 > 0x9f) && !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 > 0x8f);
+            }
             if (valid) {
                 buf_put(b, &s[i], len);
                 i += len - 1;
@@ -560,6 +565,7 @@ static int get_once(const struct url *u, const struct target *t, int timeout_ms,
     }
     size_t len = 0;
     long long content_length = -1;
+    int chunked = 0, eof = 0;
     char *body = NULL;
     for (;;) {
         if (len == MAX_RESPONSE)
@@ -574,16 +580,24 @@ static int get_once(const struct url *u, const struct target *t, int timeout_ms,
                     body = sep + 4;
                     sep[2] = '\0'; /* headers end with one CRLF; the body stays intact */
                     const char *cl = header(data, "content-length");
-                    if (cl && !header(data, "transfer-encoding"))
+                    const char *te = header(data, "transfer-encoding");
+                    chunked = te && strncasecmp(te, "chunked", 7) == 0;
+                    if (cl && !te)
                         content_length = atoll(cl);
                 }
             }
             if (body && content_length >= 0 && (long long)(len - (size_t)(body - data)) >= content_length)
                 break;
+            /* A chunked body is complete at its last chunk, even on a connection the server keeps open. */
+            if (body && chunked && len - (size_t)(body - data) >= 5 &&
+                (memcmp(data + len - 5, "0\r\n\r\n", 5) == 0 && (len - (size_t)(body - data) == 5 || data[len - 6] == '\n')))
+                break;
             continue;
         }
-        if (n == 0)
+        if (n == 0) {
+            eof = 1;
             break;
+        }
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN) {
@@ -602,14 +616,17 @@ static int get_once(const struct url *u, const struct target *t, int timeout_ms,
         return len ? -1 : ECONNRESET;
     r->status = atoi(data + 9);
     size_t blen = len - (size_t)(body - data);
-    const char *te = header(data, "transfer-encoding");
-    if (te && strncasecmp(te, "chunked", 7) == 0)
+    /* The server closed before the length it announced: the answer is cut, as Node reports it. */
+    if (eof && content_length >= 0 && (long long)blen < content_length)
+        return ECONNRESET;
+    if (chunked)
         blen = dechunk(body, blen);
     else if (content_length >= 0 && (long long)blen > content_length)
         blen = (size_t)content_length;
-    r->truncated = blen > MAX_BODY;
+    /* Stopped reading at MAX_RESPONSE: there was more than we kept. */
+    r->truncated = blen > MAX_BODY || len == MAX_RESPONSE;
     r->body = body;
-    r->body_len = r->truncated ? MAX_BODY : blen;
+    r->body_len = blen > MAX_BODY ? MAX_BODY : blen;
     return 0;
 }
 

@@ -234,6 +234,7 @@ static void start(char *request, size_t len)
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
         if (kind == 1)
             setsid();
         int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -354,8 +355,8 @@ static int drain(int *fd, struct bytes *b)
     for (;;) {
         ssize_t n = read(*fd, buf, sizeof buf);
         if (n > 0) {
-            if (b->len + (size_t)n <= MAX_OUTPUT)
-                put(b, buf, (size_t)n);
+            if (b->len < MAX_OUTPUT)
+                put(b, buf, b->len + (size_t)n <= MAX_OUTPUT ? (size_t)n : MAX_OUTPUT - b->len);
             continue;
         }
         if (n == 0) {
@@ -398,12 +399,15 @@ static void progress(struct job *j)
     if (j->exited && j->out < 0 && j->err < 0) {
         finish(j, j->timed_out ? 2 : j->status_kind, j->value);
     } else if (j->deadline && now >= j->deadline) {
-        if (!j->timed_out) {
+        if (j->exited) {
+            /* It ended, but a child of its own holds the pipes: answer with how it ended. */
+            finish(j, j->timed_out ? 2 : j->status_kind, j->value);
+        } else if (!j->timed_out) {
             j->timed_out = 1;
-            kill(j->pid, SIGKILL);
-            j->deadline = now + 1000; /* its pipes may be held by a child of its own: wait that long */
-        } else if (j->exited) {
-            finish(j, 2, j->value);
+            kill(j->pid, SIGKILL); /* not reaped yet, so the pid is still its own */
+            j->deadline = now + 1000;
+        } else {
+            j->deadline = now + 1000; /* SIGKILLed but not gone (uninterruptible sleep): do not spin */
         }
     }
 }
@@ -417,6 +421,9 @@ int main(void)
     struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
     sigaction(SIGCHLD, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Ctrl-C reaches the whole foreground group: podlab handles it (finishing the step in flight),
+     * which needs the spawner alive. It still ends when podlab does: stdin closes. */
+    signal(SIGINT, SIG_IGN);
 
     struct bytes req = {0};
     int stdin_open = 1;

@@ -28,16 +28,21 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 
 #define MAX_CONNS 512
 #define MAX_REQUEST 16384
+/* A connection without a byte either way for this long is closed: a client that vanished (its pod
+ * deleted, its node unplugged) must not hold one of the MAX_CONNS slots for ever. */
+#define IDLE_SECONDS 30
 
 static const char USAGE[] =
     "usage: workload MODE --port P [--pod NAME]\n"
@@ -78,6 +83,20 @@ static size_t json_str(char *out, size_t len, size_t cap, const char *s)
     out[len++] = '"';
     out[len] = '\0';
     return len;
+}
+
+/* Appends formatted text to out (bounded: never past cap - 1); returns the new length. */
+static size_t appendf(char *out, size_t len, size_t cap, const char *fmt, ...)
+{
+    if (len + 1 >= cap)
+        return len;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + len, cap - len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return len;
+    return len + (size_t)n < cap ? len + (size_t)n : cap - 1;
 }
 
 /* ---------------------------------------------------------------- sockets */
@@ -122,6 +141,7 @@ static int listen_dual(int type, int port, const char **host)
 
 struct conn {
     int fd;
+    time_t last; /* last activity, CLOCK_MONOTONIC seconds */
     size_t len;      /* http: request bytes read; tcp: bytes waiting to be echoed */
     size_t off;      /* bytes of out already written */
     int peer_closed; /* tcp: the client ended its side */
@@ -168,21 +188,21 @@ static void http_answer(struct conn *c)
     int lp, rp;
     socket_ends(c->fd, la, &lp, ra, &rp, sizeof la);
 
-    char body[4096];
+    char body[20480]; /* the longest answer (a 2 KiB path of control characters, escaped) fits */
     size_t n = 0;
-    n += (size_t)snprintf(body + n, sizeof body - n, "{\"pod\":");
+    n = appendf(body, n, sizeof body, "{\"pod\":");
     n = json_str(body, n, sizeof body, pod);
-    n += (size_t)snprintf(body + n, sizeof body - n, ",\"podIP\":");
+    n = appendf(body, n, sizeof body, ",\"podIP\":");
     n = json_str(body, n, sizeof body, la);
-    n += (size_t)snprintf(body + n, sizeof body - n, ",\"client\":");
+    n = appendf(body, n, sizeof body, ",\"client\":");
     n = json_str(body, n, sizeof body, ra);
-    n += (size_t)snprintf(body + n, sizeof body - n, ",\"clientPort\":%d,\"method\":", rp);
+    n = appendf(body, n, sizeof body, ",\"clientPort\":%d,\"method\":", rp);
     n = json_str(body, n, sizeof body, method);
-    n += (size_t)snprintf(body + n, sizeof body - n, ",\"path\":");
+    n = appendf(body, n, sizeof body, ",\"path\":");
     n = json_str(body, n, sizeof body, path);
-    n += (size_t)snprintf(body + n, sizeof body - n, ",\"hostname\":");
+    n = appendf(body, n, sizeof body, ",\"hostname\":");
     n = json_str(body, n, sizeof body, hostname);
-    n += (size_t)snprintf(body + n, sizeof body - n, "}\n");
+    n = appendf(body, n, sizeof body, "}\n");
 
     c->out = malloc(n + 256);
     if (!c->out) {
@@ -276,6 +296,13 @@ static int tcp_event(struct conn *c, short revents)
     return 0;
 }
 
+static time_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
 static int serve_stream(int lfd, int http)
 {
     static struct conn conns[MAX_CONNS];
@@ -293,16 +320,21 @@ static int serve_stream(int lfd, int http)
             map[n] = i;
             pfds[n++] = (struct pollfd){.fd = conns[i].fd, .events = ev};
         }
-        int ready = poll(pfds, (nfds_t)n, -1);
+        int ready = poll(pfds, (nfds_t)n, n > 1 ? 1000 : -1);
         if (ready < 0) {
             if (errno == EINTR)
                 continue;
             return 1;
         }
+        time_t now = now_s();
         for (int k = 1; k < n; k++) {
-            if (!pfds[k].revents)
-                continue;
             struct conn *c = &conns[map[k]];
+            if (!pfds[k].revents) {
+                if (now - c->last > IDLE_SECONDS)
+                    conn_close(c);
+                continue;
+            }
+            c->last = now;
             if ((http ? http_event(c, pfds[k].revents) : tcp_event(c, pfds[k].revents)) < 0)
                 conn_close(c);
         }
@@ -321,6 +353,7 @@ static int serve_stream(int lfd, int http)
                 }
                 memset(&conns[slot], 0, sizeof conns[slot]);
                 conns[slot].fd = fd;
+                conns[slot].last = now_s();
             }
         }
     }
@@ -384,6 +417,8 @@ int main(int argc, char **argv)
         strcpy(hostname, "?");
     if (!pod || !*pod)
         pod = getenv("POD_NAME") && *getenv("POD_NAME") ? getenv("POD_NAME") : hostname;
+    if (strlen(pod) > 253)
+        usage_exit("pod name longer than 253 bytes", NULL);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
@@ -396,10 +431,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "workload: %s: cannot listen: %s\n", mode, strerror(errno));
         return 1;
     }
-    char line[512];
-    size_t n = (size_t)snprintf(line, sizeof line, "{\"event\":\"listening\",\"mode\":\"%s\",\"pod\":", mode);
+    char line[2048];
+    size_t n = appendf(line, 0, sizeof line, "{\"event\":\"listening\",\"mode\":\"%s\",\"pod\":", mode);
     n = json_str(line, n, sizeof line, pod);
-    n += (size_t)snprintf(line + n, sizeof line - n, ",\"host\":\"%s\",\"port\":%ld}\n", host, port);
+    n = appendf(line, n, sizeof line, ",\"host\":\"%s\",\"port\":%ld}\n", host, port);
     fwrite(line, 1, n, stdout);
     fflush(stdout);
 

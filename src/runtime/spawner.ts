@@ -13,6 +13,9 @@ import { existsSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+/** Requests the spawner holds at once (its MAX_JOBS); more wait here, in order. */
+export const SPAWNER_SLOTS = 256;
+
 /** From the repository root, so the path holds in the CLI bundle too. */
 export const SPAWNER_BIN = fileURLToPath(new URL('../../build/native/spawner', import.meta.url));
 
@@ -99,6 +102,8 @@ class Spawner {
   private readonly pending = new Map<number, { resolve: (a: SpawnAnswer) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private buf = Buffer.alloc(0);
+  /** Requests beyond SPAWNER_SLOTS, sent as answers free slots. */
+  private readonly waiting: { frame: (id: number) => Buffer; resolve: (a: SpawnAnswer) => void; reject: (e: Error) => void }[] = [];
   dead = false;
 
   constructor(bin: string) {
@@ -125,22 +130,30 @@ class Spawner {
       this.pending.delete(a.id);
       p?.resolve(a);
     }
+    while (this.waiting.length && this.pending.size < SPAWNER_SLOTS) this.send(this.waiting.shift()!);
     if (!this.pending.size) this.idle();
   }
 
   private fail(e: Error): void {
     this.dead = true;
-    for (const p of this.pending.values()) p.reject(e);
+    for (const p of [...this.pending.values(), ...this.waiting]) p.reject(e);
     this.pending.clear();
+    this.waiting.length = 0;
+  }
+
+  private send(w: { frame: (id: number) => Buffer; resolve: (a: SpawnAnswer) => void; reject: (e: Error) => void }): void {
+    const id = this.nextId++;
+    if (!this.pending.size) (this.child.stdout as unknown as { ref(): void }).ref();
+    this.pending.set(id, { resolve: w.resolve, reject: w.reject });
+    this.child.stdin!.write(w.frame(id));
   }
 
   request(r: SpawnRequest): Promise<SpawnAnswer> {
     if (this.dead) return Promise.reject(new Error('the spawner is gone'));
-    const id = this.nextId++;
-    if (!this.pending.size) (this.child.stdout as unknown as { ref(): void }).ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.child.stdin!.write(encodeRequest(id, r));
+      const w = { frame: (id: number) => encodeRequest(id, r), resolve, reject };
+      if (this.pending.size < SPAWNER_SLOTS) this.send(w);
+      else this.waiting.push(w);
     });
   }
 }

@@ -53,6 +53,8 @@ function comparable(l: Line): Line {
 const closed: (() => void)[] = [];
 function listening<T extends HttpServer | TcpServer>(server: T, host = '127.0.0.1'): Promise<number> {
   closed.push(() => server.close());
+  // A client that stops reading early resets the connection: not the test's failure.
+  server.on('connection', (s: import('node:net').Socket) => s.on('error', () => {}));
   return new Promise((res) => server.listen(0, host, () => res((server.address() as { port: number }).port)));
 }
 function udp(host: string, onMessage: (s: Socket, msg: Buffer, port: number, address: string) => void): Promise<number> {
@@ -89,6 +91,17 @@ beforeAll(async () => {
     else res.end(JSON.stringify({ pod: 'flaky', client: '127.0.0.1' }));
   }));
   ports.garbage = await listening(createTcp((s) => s.end('SSH-2.0-OpenSSH_9.2\r\n\r\nhello')));
+  // Announces 100 bytes, sends 5, closes.
+  ports.short = await listening(createTcp((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello'))));
+  // A whole chunked answer on a connection the server keeps open.
+  ports.keepOpen = await listening(createTcp((s) => s.once('data', () => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'))));
+  // Bytes that are not UTF-8.
+  ports.binary = await listening(createHttp((_req, res) => res.end(Buffer.from([0x61, 0xff, 0x80, 0x80, 0xed, 0xa0, 0x80, 0x62]))));
+  // 20 000 bytes in 1-byte chunks: more on the wire than the probe reads.
+  ports.tinyChunks = await listening(createTcp((s) => s.once('data', () => {
+    s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+    s.end(`${'1\r\nx\r\n'.repeat(20_000)}0\r\n\r\n`);
+  })));
   ports.silent = await listening(createTcp(() => {}));
   ports.tcp6 = await listening(createTcp((s) => s.end()), '::1');
   ports.udpEcho = await udp('127.0.0.1', (s, msg, port, address) => s.send(msg, port, address));
@@ -175,6 +188,21 @@ describe('native probe vs the Node client', () => {
     expect(big.native.line).toEqual(big.node.line);
     expect(big.native.line).toMatchObject({ ok: true, status: 200, truncated: true });
     expect(big.native.line.body).toHaveLength(64 * 1024);
+  });
+
+  it('http-get: a body cut short fails, a complete chunked answer on an open connection passes, bytes that are not UTF-8 read alike', async () => {
+    const short = await both(['http-get', '--url', `http://127.0.0.1:${ports.short}/`]);
+    expect(short.native.line.ok).toBe(false);
+    expect(short.node.line.ok).toBe(false);
+    const open = await both(['http-get', '--url', `http://127.0.0.1:${ports.keepOpen}/`, '--timeout-ms', '1500']);
+    expect(open.native.line).toEqual({ ok: true, status: 200, body: 'hello' });
+    expect(open.native.line).toEqual(open.node.line);
+    const binary = await both(['http-get', '--url', `http://127.0.0.1:${ports.binary}/`]);
+    expect(binary.native.line).toEqual(binary.node.line);
+    expect(binary.native.line.body).toMatch(/^a\uFFFD+b$/);
+    const tiny = await run([PROBE_BIN, 'http-get', '--url', `http://127.0.0.1:${ports.tinyChunks}/`]);
+    expect(tiny.line).toMatchObject({ ok: true, status: 200, truncated: true });
+    expect(tiny.line.body).toMatch(/^x+$/);
   });
 
   it('http-get: refused, silent, not HTTP, reset midway through several', async () => {

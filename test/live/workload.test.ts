@@ -95,6 +95,13 @@ describe.skipIf(!live)('native workloads vs the Node reference', () => {
     expect(several.answers).toHaveLength(20);
   });
 
+  it('http-echo: a long path full of characters JSON must escape comes back whole', async () => {
+    const path = '/' + '"\\'.repeat(1000);
+    const [cmd, ...args] = inNs(['curl', '-s', '--path-as-is', `http://127.0.0.1:${pairs['http-echo']!.nativePort}${path}`]);
+    const r = await execa(cmd!, args, { reject: false });
+    expect(JSON.parse(r.stdout)).toMatchObject({ pod: 'web', path });
+  });
+
   it('http-echo: a request with a body (POST) still gets its answer', async () => {
     const [cmd, ...args] = inNs(['curl', '-s', '-X', 'POST', '--data-binary', 'x'.repeat(100_000), `http://127.0.0.1:${pairs['http-echo']!.nativePort}/post`]);
     const r = await execa(cmd!, args, { reject: false });

@@ -78,9 +78,23 @@ describe('the spawner', () => {
     expect(() => process.kill(pid, 0)).toThrow();
   });
 
-  it('runs 200 commands at once, each answer to its own request', async () => {
-    const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => realExecutor.run(['sh', '-c', `echo ${i}; exit ${i % 7}`])));
-    expect(rs.map((r) => [r.stdout, r.exitCode])).toEqual(Array.from({ length: 200 }, (_, i) => [`${i}\n`, i % 7]));
+  it('runs 300 commands at once (more than its 256 slots: the rest wait their turn), each answer to its own request', async () => {
+    const rs = await Promise.all(Array.from({ length: 300 }, (_, i) => realExecutor.run(['sh', '-c', `sleep 0.2; echo ${i}; exit ${i % 7}`])));
+    expect(rs.map((r) => [r.stdout, r.exitCode])).toEqual(Array.from({ length: 300 }, (_, i) => [`${i}\n`, i % 7]));
+  });
+
+  it('answers for a command that ended while a child of its own still holds its output, without calling it a timeout', async () => {
+    const t = Date.now();
+    const r = await realExecutor.run(['sh', '-c', 'sleep 3 & echo done'], { timeoutMs: 500 });
+    expect(r).toEqual({ exitCode: 0, stdout: 'done\n', stderr: '' });
+    expect(Date.now() - t).toBeLessThan(2500);
+  });
+
+  it('outlives a Ctrl-C to its process group (podlab decides what a Ctrl-C means)', async () => {
+    const pid = Number((await execa('pgrep', ['-P', String(process.pid), '-f', SPAWNER_BIN])).stdout.split('\n')[0]);
+    process.kill(pid, 'SIGINT');
+    await new Promise((res) => setTimeout(res, 50));
+    expect((await realExecutor.run(['echo', 'still here'])).stdout).toBe('still here\n');
   });
 
   it('starts daemons in a session of their own: ready line, exit before ready, not ready in time, log file', async () => {
