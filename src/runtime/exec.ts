@@ -100,7 +100,15 @@ export async function spawnDaemon(argv: readonly string[], options: DaemonOption
     const timeoutMs = options.readyTimeoutMs ?? 5000;
     const a = await fast.request({ kind: 'daemon', argv, env: { ...process.env, ...options.env }, timeoutMs: options.readyLine ? timeoutMs : 0, logFile: options.logFile, readyLine: options.readyLine });
     if (a.status === 0) return a.pid;
-    if (a.status === 2) throw new Error(`\`${argv.join(' ')}\` did not become ready in ${timeoutMs} ms`);
+    if (a.status === 2) {
+      // Not ready in time: nothing will record it, so it goes now (its whole session: it ran setsid).
+      try {
+        process.kill(-a.pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+      throw new Error(`\`${argv.join(' ')}\` did not become ready in ${timeoutMs} ms`);
+    }
     if (a.status === 4) throw new Error(`\`${argv.join(' ')}\` exited (${a.value}) before it was ready: ${a.stderr.toString().trim()}`);
     throw new Error(`\`${argv.join(' ')}\` could not start: ${a.stderr.toString().trim()}`);
   }

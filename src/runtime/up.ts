@@ -55,7 +55,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   };
 
   step('state');
-  // The pause, workload and probe binaries: (re)built if missing or older than native/.
+  // The native binaries (pause, workload, probe, spawner): (re)built if missing or older than native/.
   const native = await ensureNative(ex);
   if (native) throw new Error(native.message);
   if (plan.dns || plan.hosts.some((h) => h.dns)) {

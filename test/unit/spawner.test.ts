@@ -107,7 +107,18 @@ describe('the spawner', () => {
     }
     await expect(spawnDaemon(['sh', '-c', 'echo broken >&2; exit 4'], { readyLine: 'ready' })).rejects.toThrow(/exited \(4\) before it was ready: broken/);
     await expect(spawnDaemon(['sh', '-c', 'echo $$ > ' + join(dir, 'slow.pid') + '; exec sleep 30'], { readyLine: 'ready', readyTimeoutMs: 200 })).rejects.toThrow(/did not become ready in 200 ms/);
-    process.kill(Number(readFileSync(join(dir, 'slow.pid'), 'utf8')), 'SIGKILL');
+    // Not ready in time, it is not left behind.
+    const slow = Number(readFileSync(join(dir, 'slow.pid'), 'utf8'));
+    let gone = false;
+    for (let i = 0; i < 50 && !gone; i++) {
+      await new Promise((res) => setTimeout(res, 10));
+      try {
+        gone = readFileSync(`/proc/${slow}/stat`, 'utf8').includes(') Z');
+      } catch {
+        gone = true;
+      }
+    }
+    expect(gone).toBe(true);
     const log = join(dir, 'd.log');
     await spawnDaemon(['sh', '-c', 'echo out; echo err >&2'], { logFile: log });
     await new Promise((r) => setTimeout(r, 300));
