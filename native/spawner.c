@@ -52,9 +52,8 @@ struct job {
     pid_t pid;
     int out, err, in; /* our pipe ends, -1 when closed */
     struct bytes stdout_b, stderr_b;
-    const char *input;
+    char *input;      /* stdin for a run, owned */
     size_t input_len, input_off;
-    char *request;    /* owns input */
     char *ready;      /* daemon ready line, or NULL */
     long long deadline;
     int exited, status_kind, value, timed_out;
@@ -148,7 +147,7 @@ static void finish(struct job *j, int status, int value)
     close_fd(&j->in);
     free(j->stdout_b.p);
     free(j->stderr_b.p);
-    free(j->request);
+    free(j->input);
     free(j->ready);
     memset(j, 0, sizeof *j);
     j->out = j->err = j->in = -1;
@@ -305,7 +304,6 @@ static void start(char *request, size_t len)
     j->out = out[0];
     j->err = err[0];
     j->in = in[1];
-    j->request = input;
     j->input = input;
     j->input_len = in[1] >= 0 ? input_len : 0;
     j->ready = kind == 1 ? ready : (free(ready), NULL);
