@@ -19,18 +19,30 @@
  *   pod's namespaces disappearing with it. It must be tiny and never exit on
  *   its own: its lifetime *is* the pod sandbox's lifetime.
  *
- * Files (optional): with --bind the sandbox also holds a mount namespace of
- *   its own, where each SRC is bind-mounted read-only over DST (a pod's
- *   /etc/resolv.conf and /etc/hosts, the DNS server's /etc/coredns). The
- *   copy of the host's mount table drops every nsfs mount (other labs'
- *   /run/netns entries), so a pod never keeps another lab's namespaces
- *   alive. A DST that does not exist needs --etc-overlay DIR: /etc becomes
- *   an overlay whose upper layer is DIR/upper (the host's /etc untouched),
- *   where the missing file or directory is created before the bind.
+ * Files (optional): with --bind or --write the sandbox also holds a mount
+ *   namespace of its own. --bind SRC:DST bind-mounts SRC read-only over DST
+ *   (the DNS server's /etc/coredns); --write DST=TEXT puts TEXT over DST, read
+ *   only (a pod's /etc/resolv.conf and /etc/hosts). Written files live on a
+ *   tmpfs that only this mount namespace holds: nothing is left on the host's
+ *   disk, and they vanish with the sandbox. The copy of the host's mount table
+ *   drops every nsfs mount (other labs' /run/netns entries), so a pod never
+ *   keeps another lab's namespaces alive. A DST that does not exist needs
+ *   --etc-overlay DIR: /etc becomes an overlay whose upper layer is DIR/upper
+ *   (the host's /etc untouched), where the missing file or directory is
+ *   created before the bind.
+ *
+ * Mount template: copying the host's mount table costs time in proportion to
+ *   its size, and a host with a thousand pods has a thousand nsfs mounts
+ *   (4 ms per pod). So a lab runs one `pause --mount-template` (in its fabric
+ *   namespace, where `down` finds it): a mount namespace with those mounts
+ *   already dropped. Pods start from a copy of it (--mount-from
+ *   /proc/PID/ns/mnt). If that file is gone (the template ended), the pod
+ *   copies the host's table as before.
  *
  * Contract:
  *   pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR]
- *         [--bind SRC:DST]...
+ *         [--mount-from NSFILE] [--bind SRC:DST]... [--write DST=TEXT]...
+ *   pause --netns /run/netns/NAME --mount-template
  *     - any failure before readiness: "pause: <what>: <strerror>" on stderr,
  *       exit status 1 (usage errors included); --help prints usage, exit 0.
  *     - on success: writes exactly "ready\n" to stdout, then points
@@ -62,15 +74,21 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: pause --netns /run/netns/NAME --hostname HOST\n"
-          "             [--etc-overlay DIR] [--bind SRC:DST]...\n"
+    fputs("usage: pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR]\n"
+          "             [--mount-from NSFILE] [--bind SRC:DST]... [--write DST=TEXT]...\n"
+          "       pause --netns /run/netns/NAME --mount-template\n"
           "  Joins the network namespace NAME, creates new UTS and IPC\n"
           "  namespaces, sets the hostname to HOST (1-63 bytes), prints\n"
           "  \"ready\" and sleeps until SIGTERM/SIGINT.\n"
           "  --bind: also a new mount namespace with SRC bind-mounted\n"
-          "  read-only over DST (up to 16 times).\n"
+          "  read-only over DST; --write: TEXT read-only over DST, from a\n"
+          "  tmpfs private to that namespace (16 of both at most).\n"
           "  --etc-overlay: /etc in that namespace is an overlay with its\n"
-          "  upper layer in DIR, so a missing DST under /etc can be created.\n",
+          "  upper layer in DIR, so a missing DST under /etc can be created.\n"
+          "  --mount-from: that mount namespace starts as a copy of NSFILE's\n"
+          "  (e.g. /proc/PID/ns/mnt of a template) instead of this one's.\n"
+          "  --mount-template: only a mount namespace without the host's nsfs\n"
+          "  mounts, for sandboxes to start from; no UTS/IPC, no hostname.\n",
           out);
 }
 
@@ -249,15 +267,60 @@ static void ensure_target(const char *src, const char *dst)
     }
 }
 
-static void setup_mounts(const char *overlay, char **binds, int nbinds)
+/* Where --write files are staged: a tmpfs mounted here, in the sandbox's own
+ * mount namespace only, and detached again once each file is bound in place. */
+#define STAGE "/tmp"
+
+static void write_all(int fd, const char *text, const char *path)
 {
-    int i;
+    size_t left = strlen(text);
+    while (left > 0) {
+        ssize_t w = write(fd, text, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            die_errno("write", path);
+        text += w;
+        left -= (size_t)w;
+    }
+}
+
+static void bind_readonly(const char *src, const char *dst)
+{
+    ensure_target(src, dst);
+    if (mount(src, dst, NULL, MS_BIND, NULL) != 0)
+        die_errno("bind mount onto", dst);
+    if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0)
+        die_errno("remount read-only", dst);
+}
+
+/* A new mount namespace: a copy of FROM's (a template's) when given and still
+ * there, else of this process's; made private, without nsfs mounts. */
+static void new_mount_namespace(const char *from)
+{
+    if (from) {
+        int fd = open(from, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (setns(fd, CLONE_NEWNS) != 0)
+                die_errno("setns (mount)", from);
+            close(fd);
+        } else if (errno != ENOENT && errno != ESRCH) {
+            die_errno("open", from);
+        } /* the template is gone: start from this namespace instead */
+    }
     if (unshare(CLONE_NEWNS) != 0)
         die_errno("unshare", "CLONE_NEWNS");
     /* Nothing done here may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         die_errno("mount --make-rprivate", "/");
+    /* A copy of a template has none left: this only reads its short mountinfo. */
     detach_nsfs_mounts();
+}
+
+static void setup_mounts(const char *from, const char *overlay, char **binds, int nbinds, char **writes, int nwrites)
+{
+    int i;
+    new_mount_namespace(from);
     if (overlay) {
         char opts[3 * 1024];
         if (snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s/upper,workdir=%s/work", overlay, overlay) >= (int)sizeof opts)
@@ -268,12 +331,28 @@ static void setup_mounts(const char *overlay, char **binds, int nbinds)
     for (i = 0; i < nbinds; i++) {
         char *dst = strchr(binds[i], ':');
         *dst++ = '\0';
-        ensure_target(binds[i], dst);
-        if (mount(binds[i], dst, NULL, MS_BIND, NULL) != 0)
-            die_errno("bind mount onto", dst);
-        if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0)
-            die_errno("remount read-only", dst);
+        bind_readonly(binds[i], dst);
     }
+    if (nwrites == 0)
+        return;
+    if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") != 0)
+        die_errno("mount tmpfs on", STAGE);
+    for (i = 0; i < nwrites; i++) {
+        char *text = strchr(writes[i], '=');
+        char staged[64];
+        int fd;
+        *text++ = '\0';
+        snprintf(staged, sizeof staged, STAGE "/%d", i);
+        fd = open(staged, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+            die_errno("create", staged);
+        write_all(fd, text, staged);
+        close(fd);
+        bind_readonly(staged, writes[i]);
+    }
+    /* The binds keep the tmpfs alive; STAGE shows what it showed before. */
+    if (umount2(STAGE, MNT_DETACH) != 0)
+        die_errno("detach", STAGE);
 }
 
 /* Brings the namespace's loopback up, as CRI-O does itself instead of calling the CNI loopback plugin. */
@@ -295,9 +374,9 @@ static void lo_up(void)
 
 int main(int argc, char **argv)
 {
-    const char *netns = NULL, *hostname = NULL, *overlay = NULL;
-    char *binds[MAX_BINDS];
-    int nbinds = 0;
+    const char *netns = NULL, *hostname = NULL, *overlay = NULL, *from = NULL;
+    char *binds[MAX_BINDS], *writes[MAX_BINDS];
+    int nbinds = 0, nwrites = 0, template = 0;
     int i, fd;
 
     for (i = 1; i < argc; i++) {
@@ -321,18 +400,35 @@ int main(int argc, char **argv)
             const char *colon = strchr(v, ':');
             if (!colon || colon == v || colon[1] != '/')
                 die_usage("--bind needs SRC:/DST", v);
-            if (nbinds == MAX_BINDS)
-                die_usage("too many --bind options", v);
+            if (nbinds + nwrites == MAX_BINDS)
+                die_usage("too many --bind/--write options", v);
             binds[nbinds++] = (char *)v;
+        } else if ((v = opt_value("--write", argc, argv, &i)) != NULL) {
+            const char *eq = strchr(v, '=');
+            if (!eq || v[0] != '/' || eq == v + 1)
+                die_usage("--write needs /DST=TEXT", v);
+            if (strncmp(v, STAGE "/", sizeof STAGE) == 0 || ((size_t)(eq - v) == sizeof STAGE - 1 && strncmp(v, STAGE, sizeof STAGE - 1) == 0))
+                die_usage("--write cannot target " STAGE " (its staging directory)", v);
+            if (nbinds + nwrites == MAX_BINDS)
+                die_usage("too many --bind/--write options", v);
+            writes[nwrites++] = (char *)v;
+        } else if ((v = opt_value("--mount-from", argc, argv, &i)) != NULL) {
+            if (from)
+                die_usage("option given twice", "--mount-from");
+            from = v;
+        } else if (strcmp(argv[i], "--mount-template") == 0) {
+            template = 1;
         } else {
             die_usage("unexpected argument", argv[i]);
         }
     }
     if (!netns || !*netns)
         die_usage("--netns is required", NULL);
-    if (!hostname || !*hostname)
+    if (template && (hostname || overlay || from || nbinds || nwrites))
+        die_usage("--mount-template takes only --netns", NULL);
+    if (!template && (!hostname || !*hostname))
         die_usage("--hostname is required", NULL);
-    if (strlen(hostname) > MAX_HOSTNAME)
+    if (hostname && strlen(hostname) > MAX_HOSTNAME)
         die_usage("hostname longer than 63 bytes", hostname);
 
     /* Install handlers before becoming "ready" so a SIGTERM sent right after
@@ -349,14 +445,18 @@ int main(int argc, char **argv)
     if (setns(fd, CLONE_NEWNET) != 0)
         die_errno("setns", netns);
     close(fd);
-    lo_up();
 
-    if (unshare(CLONE_NEWUTS | CLONE_NEWIPC) != 0)
-        die_errno("unshare", "CLONE_NEWUTS|CLONE_NEWIPC");
-    if (sethostname(hostname, strlen(hostname)) != 0)
-        die_errno("sethostname", hostname);
-    if (nbinds > 0 || overlay)
-        setup_mounts(overlay, binds, nbinds);
+    if (template) {
+        new_mount_namespace(NULL);
+    } else {
+        lo_up();
+        if (unshare(CLONE_NEWUTS | CLONE_NEWIPC) != 0)
+            die_errno("unshare", "CLONE_NEWUTS|CLONE_NEWIPC");
+        if (sethostname(hostname, strlen(hostname)) != 0)
+            die_errno("sethostname", hostname);
+        if (nbinds > 0 || nwrites > 0 || overlay || from)
+            setup_mounts(from, overlay, binds, nbinds, writes, nwrites);
+    }
 
     /* Do not keep whatever directory we were started from busy. */
     if (chdir("/") != 0)

@@ -13,10 +13,13 @@
  *   inside are a 32-bit length and the bytes.
  *   Request:  id, kind (0 run, 1 daemon), timeout ms (0: none), argc, argv..., envc, env...
  *             ("K=V"; the child's whole environment), stdin (run), log file (daemon, "" for
- *             /dev/null), ready line (daemon, "" for none).
+ *             /dev/null), ready line (daemon, "" for none), nsc, ns... (namespace files the
+ *             child enters, in order, before it execs: what `nsenter` would do, without
+ *             starting nsenter, a dynamically linked program that cost 1.8 ms a call).
  *   Answer:   id, status, value, pid, stdout, stderr.
  *     run:    status 0 exited (value = exit code), 1 killed by a signal (value = signal),
- *             2 timed out (killed with SIGKILL), 3 could not start (value = errno).
+ *             2 timed out (killed with SIGKILL), 3 could not start (value = errno; stderr
+ *             says what failed: entering namespace file X, or the exec).
  *     daemon: started in a session of its own, stdin /dev/null. With a ready line, its stdout
  *             and stderr are pipes until it prints that line: status 0 once it has, 4 if it
  *             exited first (value = exit code, stderr = what it said), 2 if it did not in time
@@ -28,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -213,6 +217,14 @@ static void start(char *request, size_t len)
     char *input = rd_str(&r, &input_len);
     char *log = rd_str(&r, NULL);
     char *ready = rd_str(&r, NULL);
+    uint32_t nsc = rd_u32(&r);
+    if (nsc > 16)
+        die("bad nsc");
+    char *ns[16];
+    for (uint32_t i = 0; i < nsc; i++)
+        ns[i] = rd_str(&r, NULL);
+    /* What the child reports when it cannot go on: errno, and the namespace file (index + 1) or 0 for the exec. */
+    int why[2] = {0, 0};
 
     int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1}, status[2] = {-1, -1};
     int piped = kind == 0 || ready[0];
@@ -245,29 +257,57 @@ static void start(char *request, size_t len)
         dup2(in[0] >= 0 ? in[0] : devnull, 0);
         dup2(piped ? out[1] : sink, 1);
         dup2(piped ? err[1] : sink, 2);
+        {
+            /* All opened first: entering a mount namespace changes what the later paths name. */
+            int fds[16];
+            for (uint32_t i = 0; i < nsc; i++) {
+                fds[i] = open(ns[i], O_RDONLY | O_CLOEXEC);
+                if (fds[i] < 0) {
+                    why[1] = (int)i + 1;
+                    goto failed;
+                }
+            }
+            for (uint32_t i = 0; i < nsc; i++) {
+                if (setns(fds[i], 0) != 0) {
+                    why[1] = (int)i + 1;
+                    goto failed;
+                }
+                close(fds[i]);
+            }
+        }
         execvpe(argv[0], argv, envp);
-    failed : {
-        int e = errno;
-        if (write(status[1], &e, sizeof e) < 0) { /* nothing left to tell */ }
+    failed:
+        why[0] = errno;
+        if (write(status[1], why, sizeof why) < 0) { /* nothing left to tell */ }
         _exit(127);
-    }
     }
     close_fd(&out[1]);
     close_fd(&err[1]);
     close_fd(&in[0]);
     close_fd(&status[1]);
     if (!fail) {
-        int e = 0;
         ssize_t n;
         do
-            n = read(status[0], &e, sizeof e);
+            n = read(status[0], why, sizeof why);
         while (n < 0 && errno == EINTR);
-        if (n == (ssize_t)sizeof e) {
-            fail = e;
+        if (n == (ssize_t)sizeof why) {
+            fail = why[0];
             waitpid(pid, NULL, 0);
+        } else {
+            why[1] = 0;
         }
     }
     close_fd(&status[0]);
+    char text[256];
+    int n = 0;
+    if (fail) {
+        n = why[1] > 0 ? snprintf(text, sizeof text, "spawn: cannot enter namespace %.160s: %s", ns[why[1] - 1], strerror(fail))
+                       : snprintf(text, sizeof text, "spawn: %s", strerror(fail));
+        if (n >= (int)sizeof text)
+            n = (int)sizeof text - 1;
+    }
+    for (uint32_t i = 0; i < nsc; i++)
+        free(ns[i]);
     for (uint32_t i = 0; i < argc; i++)
         free(argv[i]);
     free(argv);
@@ -281,8 +321,6 @@ static void start(char *request, size_t len)
         close_fd(&err[0]);
         close_fd(&in[1]);
         struct bytes msg = {0};
-        char text[256];
-        int n = snprintf(text, sizeof text, "spawn: %s", strerror(fail));
         put(&msg, text, (size_t)n);
         answer(id, 3, fail, -1, NULL, &msg);
         free(msg.p);

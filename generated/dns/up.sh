@@ -26,38 +26,42 @@ ip -n podlab-dns.gateway -batch $G/ip/gateway.batch
 ip netns exec podlab-dns.gateway sysctl -qw net.ipv4.ip_forward=1
 ip -n podlab-dns.host.upstream -batch $G/ip/host-upstream.batch
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
-#    resolv.conf and hosts bind-mounted read-only); the CNI plugins wire it into its node's cni0
-#    bridge (run inside the node namespace, as a kubelet would).
-build/native/pause --netns /run/netns/podlab-dns.pod.default.web-1 --hostname web-1 --bind generated/dns/pods/web-1/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/web-1/hosts:/etc/hosts > "$STATE/web-1.pause" &
+#    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);
+#    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
+#    kubelet would). Each pod's mount namespace starts as a copy of the lab's mount template, which
+#    has the host's /run/netns mounts dropped already (copying them costs time per pod).
+build/native/pause --netns /run/netns/podlab-dns.fabric --mount-template > "$STATE/mount-template.pause" &
+TEMPLATE=$!
+build/native/pause --netns /run/netns/podlab-dns.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-7c4526e2adbf46d4 CNI_NETNS=/run/netns/podlab-dns.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 nsenter -t "$(cat "$STATE/web-1.pid")" --net --uts --ipc --mount -- build/native/workload http-echo --port 8080 --pod web-1 &
-build/native/pause --netns /run/netns/podlab-dns.pod.default.web-2 --hostname web-2 --bind generated/dns/pods/web-2/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/web-2/hosts:/etc/hosts > "$STATE/web-2.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-a6abed626d880865 CNI_NETNS=/run/netns/podlab-dns.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
 nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- build/native/workload http-echo --port 8080 --pod web-2 &
-build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-0 --hostname db-0 --bind generated/dns/pods/db-0/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/db-0/hosts:/etc/hosts > "$STATE/db-0.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-0 --hostname db-0 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/db-0/resolv.conf)" --write /etc/hosts="$(cat $G/pods/db-0/hosts)" > "$STATE/db-0.pause" &
 echo $! > "$STATE/db-0.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3e48c00853d91510 CNI_NETNS=/run/netns/podlab-dns.pod.shop.db-0 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=db-0' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 nsenter -t "$(cat "$STATE/db-0.pid")" --net --uts --ipc --mount -- build/native/workload tcp-echo --port 5432 --pod db-0 &
-build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-1 --hostname db-1 --bind generated/dns/pods/db-1/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/db-1/hosts:/etc/hosts > "$STATE/db-1.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-1 --hostname db-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/db-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/db-1/hosts)" > "$STATE/db-1.pause" &
 echo $! > "$STATE/db-1.pid"
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-204901eba8736815 CNI_NETNS=/run/netns/podlab-dns.pod.shop.db-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.3;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=db-1' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
 nsenter -t "$(cat "$STATE/db-1.pid")" --net --uts --ipc --mount -- build/native/workload tcp-echo --port 5432 --pod db-1 &
-build/native/pause --netns /run/netns/podlab-dns.pod.default.client --hostname client --bind generated/dns/pods/client/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/client/hosts:/etc/hosts > "$STATE/client.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.default.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-9587c25d6cc8312c CNI_NETNS=/run/netns/podlab-dns.pod.default.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.4;K8S_POD_NAMESPACE=default;K8S_POD_NAME=client' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
-build/native/pause --netns /run/netns/podlab-dns.pod.shop.shop-client --hostname shop-client --bind generated/dns/pods/shop-client/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/shop-client/hosts:/etc/hosts > "$STATE/shop-client.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.shop.shop-client --hostname shop-client --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/shop-client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/shop-client/hosts)" > "$STATE/shop-client.pause" &
 echo $! > "$STATE/shop-client.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-7794557a0c92db60 CNI_NETNS=/run/netns/podlab-dns.pod.shop.shop-client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.4;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=shop-client' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-build/native/pause --netns /run/netns/podlab-dns.pod.default.node-resolver --hostname node-resolver --bind generated/dns/pods/node-resolver/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/node-resolver/hosts:/etc/hosts > "$STATE/node-resolver.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.default.node-resolver --hostname node-resolver --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/node-resolver/resolv.conf)" --write /etc/hosts="$(cat $G/pods/node-resolver/hosts)" > "$STATE/node-resolver.pause" &
 echo $! > "$STATE/node-resolver.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-0cf1eb3a3fe4830d CNI_NETNS=/run/netns/podlab-dns.pod.default.node-resolver CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.5;K8S_POD_NAMESPACE=default;K8S_POD_NAME=node-resolver' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-build/native/pause --netns /run/netns/podlab-dns.pod.default.custom --hostname custom --bind generated/dns/pods/custom/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/custom/hosts:/etc/hosts > "$STATE/custom.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.default.custom --hostname custom --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/custom/resolv.conf)" --write /etc/hosts="$(cat $G/pods/custom/hosts)" > "$STATE/custom.pause" &
 echo $! > "$STATE/custom.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-286001c74acddab0 CNI_NETNS=/run/netns/podlab-dns.pod.default.custom CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.6;K8S_POD_NAMESPACE=default;K8S_POD_NAME=custom' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
-build/native/pause --netns /run/netns/podlab-dns.pod.kube-system.coredns --hostname coredns --bind generated/dns/pods/coredns/resolv.conf:/etc/resolv.conf --bind generated/dns/pods/coredns/hosts:/etc/hosts --etc-overlay /run/podlab/dns/overlay/coredns --bind generated/dns/dns:/etc/coredns > "$STATE/coredns.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --etc-overlay /run/podlab/dns/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-dns.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-fb0899a5fbe8cc91 CNI_NETNS=/run/netns/podlab-dns.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- unshare --pid --fork --mount-proc --kill-child -- node build/dns/podlab-dns.mjs -conf /etc/coredns/Corefile &

@@ -20,20 +20,24 @@ ip netns exec podlab-kubenet.node.worker-1 sysctl -qw net.ipv4.ip_forward=1 net.
 ip -n podlab-kubenet.node.worker-2 -batch $G/ip/node-worker-2.batch
 ip netns exec podlab-kubenet.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
-#    resolv.conf and hosts bind-mounted read-only); the CNI plugins wire it into its node's cni0
-#    bridge (run inside the node namespace, as a kubelet would).
-build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-a --hostname web-a --bind generated/kubenet/pods/web-a/resolv.conf:/etc/resolv.conf --bind generated/kubenet/pods/web-a/hosts:/etc/hosts > "$STATE/web-a.pause" &
+#    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);
+#    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
+#    kubelet would). Each pod's mount namespace starts as a copy of the lab's mount template, which
+#    has the host's /run/netns mounts dropped already (copying them costs time per pod).
+build/native/pause --netns /run/netns/podlab-kubenet.fabric --mount-template > "$STATE/mount-template.pause" &
+TEMPLATE=$!
+build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-a --hostname web-a --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-a/hosts)" > "$STATE/web-a.pause" &
 echo $! > "$STATE/web-a.pid"
 ip netns exec podlab-kubenet.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-9d0285bae24b3084 CNI_NETNS=/run/netns/podlab-kubenet.pod.default.web-a CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-a' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 nsenter -t "$(cat "$STATE/web-a.pid")" --net --uts --ipc --mount -- build/native/workload http-echo --port 8080 --pod web-a &
-build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-b --hostname web-b --bind generated/kubenet/pods/web-b/resolv.conf:/etc/resolv.conf --bind generated/kubenet/pods/web-b/hosts:/etc/hosts > "$STATE/web-b.pause" &
+build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-b --hostname web-b --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-b/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-b/hosts)" > "$STATE/web-b.pause" &
 echo $! > "$STATE/web-b.pid"
 ip netns exec podlab-kubenet.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-4d0276af36899151 CNI_NETNS=/run/netns/podlab-kubenet.pod.default.web-b CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-b' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
 nsenter -t "$(cat "$STATE/web-b.pid")" --net --uts --ipc --mount -- build/native/workload http-echo --port 8080 --pod web-b &
 # pod default/agent uses its node's network namespace (hostNetwork).
 nsenter --net=/run/netns/podlab-kubenet.node.worker-2 -- build/native/workload tcp-echo --port 9100 --pod agent &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
-build/native/pause --netns /run/netns/podlab-kubenet.pod.kube-system.coredns --hostname coredns --bind generated/kubenet/pods/coredns/resolv.conf:/etc/resolv.conf --bind generated/kubenet/pods/coredns/hosts:/etc/hosts --etc-overlay /run/podlab/kubenet/overlay/coredns --bind generated/kubenet/dns:/etc/coredns > "$STATE/coredns.pause" &
+build/native/pause --netns /run/netns/podlab-kubenet.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --etc-overlay /run/podlab/kubenet/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-kubenet.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-afd984539f7c3792 CNI_NETNS=/run/netns/podlab-kubenet.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- unshare --pid --fork --mount-proc --kill-child -- node build/dns/podlab-dns.mjs -conf /etc/coredns/Corefile &

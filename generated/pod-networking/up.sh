@@ -26,28 +26,32 @@ ip -n podlab-pod-networking.node.worker-3 -batch $G/ip/node-worker-3.batch
 bridge -n podlab-pod-networking.node.worker-3 -batch $G/ip/fdb-worker-3.batch
 ip netns exec podlab-pod-networking.node.worker-3 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
-#    resolv.conf and hosts bind-mounted read-only); the CNI plugins wire it into its node's cni0
-#    bridge (run inside the node namespace, as a kubelet would).
-build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.web --hostname web --bind generated/pod-networking/pods/web/resolv.conf:/etc/resolv.conf --bind generated/pod-networking/pods/web/hosts:/etc/hosts > "$STATE/web.pause" &
+#    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);
+#    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
+#    kubelet would). Each pod's mount namespace starts as a copy of the lab's mount template, which
+#    has the host's /run/netns mounts dropped already (copying them costs time per pod).
+build/native/pause --netns /run/netns/podlab-pod-networking.fabric --mount-template > "$STATE/mount-template.pause" &
+TEMPLATE=$!
+build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.web --hostname web --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web/hosts)" > "$STATE/web.pause" &
 echo $! > "$STATE/web.pid"
 ip netns exec podlab-pod-networking.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-d197db9c72d54cfb CNI_NETNS=/run/netns/podlab-pod-networking.pod.default.web CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 nsenter -t "$(cat "$STATE/web.pid")" --net --uts --ipc --mount -- build/native/workload http-echo --port 8080 --pod web &
 nsenter -t "$(cat "$STATE/web.pid")" --net --uts --ipc --mount -- sleep infinity &
-build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.web-2 --hostname web-2 --bind generated/pod-networking/pods/web-2/resolv.conf:/etc/resolv.conf --bind generated/pod-networking/pods/web-2/hosts:/etc/hosts > "$STATE/web-2.pause" &
+build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-pod-networking.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-8677eb6fa28ee834 CNI_NETNS=/run/netns/podlab-pod-networking.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
 nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- build/native/workload http-echo --port 8080 --pod web-2 &
-build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.echo --hostname echo --bind generated/pod-networking/pods/echo/resolv.conf:/etc/resolv.conf --bind generated/pod-networking/pods/echo/hosts:/etc/hosts > "$STATE/echo.pause" &
+build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.echo --hostname echo --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/echo/resolv.conf)" --write /etc/hosts="$(cat $G/pods/echo/hosts)" > "$STATE/echo.pause" &
 echo $! > "$STATE/echo.pid"
 ip netns exec podlab-pod-networking.node.worker-3 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e92bfa2f35b28ee1 CNI_NETNS=/run/netns/podlab-pod-networking.pod.default.echo CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.3.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=echo' $CNI_PATH/bridge < $G/cni/worker-3.bridge.json
 nsenter -t "$(cat "$STATE/echo.pid")" --net --uts --ipc --mount -- build/native/workload tcp-echo --port 9000 --pod echo &
 nsenter -t "$(cat "$STATE/echo.pid")" --net --uts --ipc --mount -- build/native/workload udp-echo --port 9001 --pod echo &
-build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.client --hostname client --bind generated/pod-networking/pods/client/resolv.conf:/etc/resolv.conf --bind generated/pod-networking/pods/client/hosts:/etc/hosts > "$STATE/client.pause" &
+build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-pod-networking.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-ade33c4e38abd852 CNI_NETNS=/run/netns/podlab-pod-networking.pod.default.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=client' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 nsenter -t "$(cat "$STATE/client.pid")" --net --uts --ipc --mount -- sleep infinity &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
-build/native/pause --netns /run/netns/podlab-pod-networking.pod.kube-system.coredns --hostname coredns --bind generated/pod-networking/pods/coredns/resolv.conf:/etc/resolv.conf --bind generated/pod-networking/pods/coredns/hosts:/etc/hosts --etc-overlay /run/podlab/pod-networking/overlay/coredns --bind generated/pod-networking/dns:/etc/coredns > "$STATE/coredns.pause" &
+build/native/pause --netns /run/netns/podlab-pod-networking.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --etc-overlay /run/podlab/pod-networking/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-pod-networking.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e9a5fb002f461dfc CNI_NETNS=/run/netns/podlab-pod-networking.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- unshare --pid --fork --mount-proc --kill-child -- node build/dns/podlab-dns.mjs -conf /etc/coredns/Corefile &

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import Handlebars from 'handlebars';
 import type { Plan, PlanNode, PlanPod } from '../plan/plan.ts';
 import { DNS, NETNS_RUN_DIR } from '../constants.ts';
@@ -78,27 +79,41 @@ export function containerArgv(argv: readonly string[], paths: ProgramPaths, pod?
 }
 
 /** The directory (below the rendered files) holding a pod's resolv.conf and hosts. */
-export const podFilesDir = (pod: { name: string }) => `pods/${pod.name}`;
+export const podFilesRoot = 'pods';
+export const podFilesDir = (pod: { name: string }) => `${podFilesRoot}/${pod.name}`;
 
 /**
  * The pause process of a pod: its network namespace, hostname, and a mount namespace where the
- * pod's resolv.conf and hosts (and for the DNS pod, the Corefile directory at /etc/coredns)
- * are bind-mounted read-only. `files` is the directory render's output was written to.
+ * pod's resolv.conf and hosts are put read-only (written by pause onto a tmpfs of that namespace's
+ * own: nothing on the host's disk), and for the DNS pod the Corefile directory bind-mounted at
+ * /etc/coredns. `files` is the directory render's output was written to; `mountFrom`, the lab's
+ * mount template (a mount namespace without the host's nsfs mounts) to start from.
  */
-export function pauseArgv(plan: Plan, pod: PlanPod, pauseBin: string, files: string): string[] {
-  const dir = `${files}/${podFilesDir(pod)}`;
+export function pauseArgv(plan: Plan, pod: PlanPod, pauseBin: string, files: string, mountFrom?: string): string[] {
+  return [
+    ...pauseBase(plan, pod, pauseBin, files, mountFrom),
+    ...podFiles(plan, pod).flatMap(([rel, text]) => ['--write', `${POD_FILE_TARGETS[basename(rel)]}=${text}`]),
+  ];
+}
+
+function pauseBase(plan: Plan, pod: PlanPod, pauseBin: string, files: string, mountFrom?: string): string[] {
   return [
     pauseBin,
     '--netns',
     `${NETNS_RUN_DIR}/${pod.netns}`,
     '--hostname',
     pod.hostname,
-    '--bind',
-    `${dir}/resolv.conf:/etc/resolv.conf`,
-    '--bind',
-    `${dir}/hosts:/etc/hosts`,
+    ...(mountFrom ? ['--mount-from', mountFrom] : []),
     ...(pod.system === 'dns' ? ['--etc-overlay', `${plan.stateDir}/overlay/${pod.name}`, '--bind', `${files}/dns:${DNS.configDir}`] : []),
   ];
+}
+
+/** Where in the pod each of its files goes. */
+const POD_FILE_TARGETS: Record<string, string> = { 'resolv.conf': '/etc/resolv.conf', hosts: '/etc/hosts' };
+
+/** The lab's mount template: one pause process in the fabric namespace holding a mount namespace without nsfs mounts. */
+export function mountTemplateArgv(plan: Plan, pauseBin: string): string[] {
+  return [pauseBin, '--netns', `${NETNS_RUN_DIR}/${plan.fabric.netns}`, '--mount-template'];
 }
 
 /** The files of a pod's sandbox: resolv.conf (from its dnsPolicy) and hosts (with its address of the moment). */
@@ -163,7 +178,13 @@ export function render(plan: Plan): Rendered {
     ...p,
     nodeNetns: nodeNetns.get(p.node)!,
     system: p.system ?? false,
-    pauseText: p.hostNetwork ? '' : pauseArgv(plan, p, 'build/native/pause', `generated/${plan.lab}`).map(shellQuote).join(' '),
+    // As podlab runs it, with each file's text read from the rendered file of the same content.
+    pauseText: p.hostNetwork
+      ? ''
+      : [
+          ...pauseBase(plan, p, 'build/native/pause', '$G', '/proc/$TEMPLATE/ns/mnt').map((a) => (a.includes('$') ? `"${a}"` : shellQuote(a))),
+          ...podFiles(plan, p).map(([rel]) => `--write ${POD_FILE_TARGETS[basename(rel)]}="$(cat $G/${rel})"`),
+        ].join(' '),
     containers: p.containers.map((c) => ({ ...c, argvText: containerArgv(c.argv, REPO_PROGRAMS, p).map(shellQuote).join(' ') })),
   }));
   const hosts = plan.hosts.map((h) => ({ ...h, containers: h.containers.map((c) => ({ ...c, argvText: containerArgv(c.argv, REPO_PROGRAMS).map(shellQuote).join(' ') })) }));

@@ -44,7 +44,7 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
 
   // 1. Processes: everything running in one of the lab's namespaces, plus recorded ones that may have left them.
   const recorded = state
-    ? Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])
+    ? [...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
     : [];
   const found = pidsInNetns(namespaces).map((p) => recordOf(p.pid));
   const all = [...new Map([...recorded, ...found].map((r) => [r.pid, r])).values()].filter((r) => r.pid !== process.pid);

@@ -39,10 +39,37 @@ export function runResultOf(a: SpawnAnswer): RunResult {
   return { exitCode, stdout: a.stdout.toString(), stderr: a.stderr.toString() };
 }
 
+const NSENTER_FILES: Record<string, string> = { '--ipc': 'ipc', '--uts': 'uts', '--net': 'net', '--mount': 'mnt' };
+
+/**
+ * The two `nsenter` forms podlab builds (`--net=FILE -- cmd`, and `-t PID --net --uts --ipc
+ * --mount -- cmd` with any of those four), as the namespace files to enter and the command: the
+ * spawner enters them itself, in nsenter's order (ipc, uts, net, mnt), and starts `cmd` without
+ * starting nsenter first. Anything else: undefined, and nsenter runs as written.
+ */
+export function nsenterJoin(argv: readonly string[]): { join: string[]; argv: string[] } | undefined {
+  const sep = argv.indexOf('--');
+  if (argv[0] !== 'nsenter' || sep < 0 || sep === argv.length - 1) return undefined;
+  const opts = argv.slice(1, sep);
+  const command = argv.slice(sep + 1);
+  if (opts.length === 1 && /^--net=\/./.test(opts[0]!)) return { join: [opts[0]!.slice('--net='.length)], argv: command };
+  const kinds = opts.slice(2);
+  if (opts[0] !== '-t' || !/^[1-9]\d*$/.test(opts[1] ?? '') || !kinds.length || !kinds.every((k) => NSENTER_FILES[k]) || new Set(kinds).size !== kinds.length) return undefined;
+  const join = Object.keys(NSENTER_FILES)
+    .filter((k) => kinds.includes(k))
+    .map((k) => `/proc/${opts[1]}/ns/${NSENTER_FILES[k]}`);
+  return { join, argv: command };
+}
+
+/** A spawner request for `argv`, with podlab's own nsenter forms done by the spawner. */
+function requestOf(argv: readonly string[]): { argv: readonly string[]; join?: string[] } {
+  return nsenterJoin(argv) ?? { argv };
+}
+
 export const realExecutor: Executor = {
   async run(argv, options = {}) {
     const fast = spawner();
-    if (fast) return runResultOf(await fast.request({ kind: 'run', argv, env: { ...process.env, ...options.env }, timeoutMs: options.timeoutMs, input: options.input }));
+    if (fast) return runResultOf(await fast.request({ kind: 'run', ...requestOf(argv), env: { ...process.env, ...options.env }, timeoutMs: options.timeoutMs, input: options.input }));
     const r = await execa(argv[0]!, argv.slice(1), {
       reject: false,
       input: options.input,
@@ -98,7 +125,7 @@ export async function spawnDaemon(argv: readonly string[], options: DaemonOption
   const fast = spawner();
   if (fast) {
     const timeoutMs = options.readyTimeoutMs ?? 5000;
-    const a = await fast.request({ kind: 'daemon', argv, env: { ...process.env, ...options.env }, timeoutMs: options.readyLine ? timeoutMs : 0, logFile: options.logFile, readyLine: options.readyLine });
+    const a = await fast.request({ kind: 'daemon', ...requestOf(argv), env: { ...process.env, ...options.env }, timeoutMs: options.readyLine ? timeoutMs : 0, logFile: options.logFile, readyLine: options.readyLine });
     if (a.status === 0) return a.pid;
     if (a.status === 2) {
       // Not ready in time: nothing will record it, so it goes now (its whole session: it ran setsid).

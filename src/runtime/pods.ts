@@ -4,8 +4,6 @@
  * IP; the Services that select it follow, because the kube-proxy tables are re-synced with the
  * endpoints of the moment. Also the hosts outside the cluster, whose programs run like containers.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
 import type { Plan, PlanHost, PlanPod } from '../plan/plan.ts';
@@ -15,10 +13,9 @@ import { PAUSE_BIN } from './host.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { syncServices, type SyncReport } from './services.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
-import { pauseArgv, podFiles } from '../render/render.ts';
-import { writeFileAtomic } from '../render/files.ts';
+import { pauseArgv } from '../render/render.ts';
 import { containerId, netns, replicaName } from '../plan/names.ts';
-import { startContainers } from './up.ts';
+import { mountFrom, startContainers } from './up.ts';
 
 export class PodError extends Error {}
 
@@ -107,13 +104,8 @@ export async function createPod(ex: Executor, state: LabState, name: string, opt
   try {
     if (!pod.hostNetwork) {
       await must(ex, ['ip', 'netns', 'add', pod.netns]);
-      // The new sandbox's /etc/hosts names its new address (a bind mount pins the file, so it is written first).
-      const files = `${stateDir(state.lab)}/rendered`;
-      for (const [rel, text] of podFiles(state.plan, pod)) {
-        mkdirSync(dirname(`${files}/${rel}`), { recursive: true });
-        writeFileAtomic(`${files}/${rel}`, text);
-      }
-      const pid = await spawnDaemon(pauseArgv(state.plan, pod, PAUSE_BIN, files), { readyLine: 'ready' });
+      // The new sandbox's /etc/hosts names its new address (pause writes it from `pod`).
+      const pid = await spawnDaemon(pauseArgv(state.plan, pod, PAUSE_BIN, `${stateDir(state.lab)}/rendered`, mountFrom(state)), { readyLine: 'ready' });
       ps.pause = recordOf(pid);
       writeState(state);
       ps.cniResult = await cniAdd(ex, state.plan.nodes.find((n) => n.name === pod.node)!, pod);

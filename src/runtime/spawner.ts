@@ -36,35 +36,41 @@ export interface SpawnRequest {
   input?: string;
   logFile?: string;
   readyLine?: string;
+  /** Namespace files the child enters, in order, before it execs (what nsenter would do). */
+  join?: readonly string[];
 }
 
-function u32(n: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32LE(n >>> 0);
-  return b;
-}
-
-function str(s: string): Buffer[] {
-  const b = Buffer.from(s);
-  return [u32(b.length), b];
-}
-
-/** The request frame, as native/spawner.c reads it. */
+/** The request frame, as native/spawner.c reads it: one buffer, sized first (no piece per field). */
 export function encodeRequest(id: number, r: SpawnRequest): Buffer {
-  const env = Object.entries(r.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  const body = Buffer.concat([
-    u32(id),
-    u32(r.kind === 'run' ? 0 : 1),
-    u32(r.timeoutMs ?? 0),
-    u32(r.argv.length),
-    ...r.argv.flatMap(str),
-    u32(env.length),
-    ...env.flatMap(str),
-    ...str(r.input ?? ''),
-    ...str(r.logFile ?? ''),
-    ...str(r.readyLine ?? ''),
-  ]);
-  return Buffer.concat([u32(body.length), body]);
+  const strings: string[] = [];
+  for (const [k, v] of Object.entries(r.env)) if (v !== undefined) strings.push(`${k}=${v}`);
+  const envc = strings.length;
+  const join = r.join ?? [];
+  const all = [...r.argv, ...strings, r.input ?? '', r.logFile ?? '', r.readyLine ?? '', ...join];
+  let size = 4 * 6; // id, kind, timeout, argc, envc, nsc
+  for (const s of all) size += 4 + Buffer.byteLength(s);
+  const b = Buffer.allocUnsafe(4 + size);
+  let p = 0;
+  const u32 = (n: number) => (p = b.writeUInt32LE(n >>> 0, p));
+  const str = (s: string) => {
+    const n = b.write(s, p + 4);
+    u32(n);
+    p += n;
+  };
+  u32(size);
+  u32(id);
+  u32(r.kind === 'run' ? 0 : 1);
+  u32(r.timeoutMs ?? 0);
+  u32(r.argv.length);
+  for (const a of r.argv) str(a);
+  u32(envc);
+  for (const e of strings) str(e);
+  str(r.input ?? '');
+  str(r.logFile ?? '');
+  str(r.readyLine ?? '');
+  u32(join.length);
+  for (const f of join) str(f);
+  return b;
 }
 
 /** Answer frames out of a byte stream: the frames complete so far, and the rest. */

@@ -35,6 +35,8 @@ export interface LabState {
   nextPodHost?: Record<string, number>;
   /** The `up` process that builds the lab: while it lives, a 'creating' lab is being built, not leaked. */
   owner?: ProcessRecord;
+  /** The lab's mount template (a pause process in the fabric namespace): pods' mount namespaces start as copies of its. */
+  mountTemplate?: ProcessRecord;
 }
 
 export const stateDir = (lab: string) => `${STATE_ROOT}/${lab}`;

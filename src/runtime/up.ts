@@ -6,12 +6,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
-import { containerArgv, pauseArgv, type Rendered } from '../render/render.ts';
+import { containerArgv, mountTemplateArgv, pauseArgv, podFilesRoot, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
 import { ensureDnsServer, ensureNative, PAUSE_BIN, PROGRAMS } from './host.ts';
-import { recordOf, stopProcesses } from './procs.ts';
+import { isAlive, recordOf, stopProcesses } from './procs.ts';
 import { startHosts } from './pods.ts';
 import { syncServices } from './services.ts';
 import { coalescedWriter, journal, stateDir, writeState, type LabState } from './state.ts';
@@ -72,12 +72,16 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // the batch still runs, so a failure never leaves `down` racing it.
   const namespaces = must(ex, ['ip', '-batch', '-'], { input: rendered.get('ip/root.batch')! });
   try {
-    writeRendered(files, rendered);
+    writeRendered(files, runtimeFiles(rendered));
   } catch (e) {
     await namespaces.catch(() => undefined);
     throw e;
   }
   await namespaces;
+  // Pods' mount namespaces start as copies of this one, which has the host's nsfs mounts dropped
+  // already: copying and dropping a thousand of them per pod cost 4 ms of each pod's start.
+  state.mountTemplate = recordOf(await spawnDaemon(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
+  writeState(state);
 
   step('node-network');
   await must(ex, ['ip', '-n', plan.fabric.netns, '-batch', `${files}/ip/fabric.batch`]);
@@ -110,7 +114,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
       if (options.signal?.aborted) return;
       const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
       if (!pod.hostNetwork) {
-        const pid = await spawnDaemon(pauseArgv(plan, pod, PAUSE_BIN, files), { readyLine: 'ready' });
+        const pid = await spawnDaemon(pauseArgv(plan, pod, PAUSE_BIN, files, mountFrom(state)), { readyLine: 'ready' });
         ps.pause = recordOf(pid);
         saver.save();
         ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
@@ -132,6 +136,20 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   state.status = 'up';
   step('up');
   return state;
+}
+
+/**
+ * What `up` writes to the state directory: the rendered files but the pods' own (resolv.conf,
+ * hosts), which pause writes inside each pod's mount namespace instead; 2000 fewer files on disk
+ * for 1000 pods. generated/ still shows them.
+ */
+export function runtimeFiles(rendered: Rendered): Rendered {
+  return new Map([...rendered].filter(([rel]) => !rel.startsWith(`${podFilesRoot}/`)));
+}
+
+/** The lab's mount template as a file for `pause --mount-from`, while its process lives. */
+export function mountFrom(state: LabState): string | undefined {
+  return state.mountTemplate && isAlive(state.mountTemplate) ? `/proc/${state.mountTemplate.pid}/ns/mnt` : undefined;
 }
 
 /** Where a pod's container processes join: the pause process's namespaces (network, UTS, IPC, mount), or the node's network for hostNetwork pods. */

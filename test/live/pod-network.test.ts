@@ -164,6 +164,21 @@ describe.skipIf(!live)("live pod network over a node network that drops pod traf
     }
   });
 
+  it("each pod's mount namespace starts from its lab's mount template, and its files are on no disk of the host", async () => {
+    const { existsSync, readFileSync } = await import('node:fs');
+    for (const s of Object.values(states)) {
+      const template = s!.mountTemplate!;
+      expect(readFileSync(`/proc/${template.pid}/cmdline`, 'utf8').split('\0')).toContain('--mount-template');
+      for (const [pod, ps] of Object.entries(s!.pods)) {
+        const argv = readFileSync(`/proc/${ps.pause!.pid}/cmdline`, 'utf8').split('\0');
+        expect(argv[argv.indexOf('--mount-from') + 1], pod).toBe(`/proc/${template.pid}/ns/mnt`);
+        // resolv.conf and hosts come from a tmpfs of the pod's own, not from the state directory.
+        expect(readFileSync(`/proc/${ps.pause!.pid}/mountinfo`, 'utf8')).toMatch(/ \/etc\/hosts ro,\S* - tmpfs /);
+      }
+      expect(existsSync(`${s!.plan.stateDir}/rendered/pods`)).toBe(false);
+    }
+  });
+
   it('down removes both labs, the fabric filter with its namespace', async () => {
     for (const name of Object.values(labs)) await down(name);
     expect(comparable(await hostSnapshot())).toEqual(comparable(before));

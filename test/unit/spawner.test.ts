@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { realExecutor, spawnDaemon } from '../../src/runtime/exec.ts';
+import { nsenterJoin, realExecutor, spawnDaemon } from '../../src/runtime/exec.ts';
 import { decodeAnswers, encodeRequest, spawner, SPAWNER_BIN } from '../../src/runtime/spawner.ts';
 import { ensureNative } from '../../src/runtime/host.ts';
 
@@ -22,11 +22,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('spawner frames', () => {
   it('encode a request field by field, and decode answers split anywhere in the stream', () => {
-    const f = encodeRequest(7, { kind: 'daemon', argv: ['a', 'bé'], env: { K: 'v', GONE: undefined }, timeoutMs: 5, logFile: '/l', readyLine: 'ready' });
-    expect(f.readUInt32LE(0)).toBe(f.length - 4);
-    expect([f.readUInt32LE(4), f.readUInt32LE(8), f.readUInt32LE(12), f.readUInt32LE(16)]).toEqual([7, 1, 5, 2]);
-    expect(f.includes(Buffer.from('bé'))).toBe(true);
-    expect(f.includes(Buffer.from('GONE'))).toBe(false);
+    const f = encodeRequest(7, { kind: 'daemon', argv: ['a', 'bé'], env: { K: 'v', GONE: undefined }, timeoutMs: 5, logFile: '/l', readyLine: 'ready', join: ['/proc/9/ns/net'] });
+    // Read it back the way native/spawner.c does: every byte accounted for, nothing left over.
+    let p = 0;
+    const u32 = () => ((p += 4), f.readUInt32LE(p - 4));
+    const str = () => {
+      const n = u32();
+      p += n;
+      return f.subarray(p - n, p).toString();
+    };
+    const list = () => Array.from({ length: u32() }, str);
+    expect(u32()).toBe(f.length - 4);
+    expect([u32(), u32(), u32()]).toEqual([7, 1, 5]);
+    expect(list()).toEqual(['a', 'bé']);
+    expect(list()).toEqual(['K=v']);
+    expect([str(), str(), str()]).toEqual(['', '/l', 'ready']);
+    expect(list()).toEqual(['/proc/9/ns/net']);
+    expect(p).toBe(f.length);
+    expect(encodeRequest(1, { kind: 'run', argv: ['x'], env: {} }).subarray(-4).readUInt32LE(0)).toBe(0); // no namespaces to enter
 
     const answer = (id: number, out: string) => {
       const o = Buffer.from(out);
@@ -50,6 +63,31 @@ describe('spawner frames', () => {
       expect(all.map((x) => [x.id, x.value, x.pid, x.stdout.toString()])).toEqual([[1, 3, 42, 'one'], [2, 3, 42, 'two']]);
       expect(b.rest.length).toBe(0);
     }
+  });
+});
+
+describe('nsenter forms the spawner does itself', () => {
+  it.each([
+    [['nsenter', '--net=/run/netns/a', '--', 'ip', 'link'], { join: ['/run/netns/a'], argv: ['ip', 'link'] }],
+    [['nsenter', '-t', '42', '--net', '--uts', '--ipc', '--mount', '--', 'sh', '-c', 'x'], { join: ['/proc/42/ns/ipc', '/proc/42/ns/uts', '/proc/42/ns/net', '/proc/42/ns/mnt'], argv: ['sh', '-c', 'x'] }],
+    [['nsenter', '-t', '7', '--mount', '--net', '--', 'cat', '--', '-x'], { join: ['/proc/7/ns/net', '/proc/7/ns/mnt'], argv: ['cat', '--', '-x'] }],
+  ])('%j enters its namespaces in nsenter’s order', (argv, expected) => {
+    expect(nsenterJoin(argv)).toEqual(expected);
+  });
+
+  it.each([
+    [['ip', 'link']],
+    [['nsenter', '--net=/run/netns/a', 'ip']], // no --
+    [['nsenter', '--net=/run/netns/a', '--']], // no command
+    [['nsenter', '--net=relative', '--', 'ip']],
+    [['nsenter', '--net=/a', '--uts', '--', 'ip']],
+    [['nsenter', '-t', 'self', '--net', '--', 'ip']],
+    [['nsenter', '-t', '0', '--net', '--', 'ip']],
+    [['nsenter', '-t', '5', '--', 'ip']],
+    [['nsenter', '-t', '5', '--pid', '--', 'ip']], // nsenter forks for a PID namespace: left to nsenter
+    [['nsenter', '-t', '5', '--net', '--net', '--', 'ip']],
+  ])('%j is left to nsenter', (argv) => {
+    expect(nsenterJoin(argv)).toBeUndefined();
   });
 });
 

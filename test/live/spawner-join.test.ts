@@ -1,0 +1,63 @@
+/**
+ * The spawner entering namespaces itself in place of nsenter (exec.ts nsenterJoin): a command and a
+ * daemon run inside a network namespace, a pod-style join of a process's net, UTS and mount
+ * namespaces, and a namespace that is not there is a clear failure, not a command run on the host.
+ * The namespace is named like lab `lt-sj`'s, so `down lt-sj` removes it after a crash.
+ */
+import { readFileSync, readlinkSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { down } from '../../src/runtime/down.ts';
+import { realExecutor, spawnDaemon } from '../../src/runtime/exec.ts';
+import { ensureNative } from '../../src/runtime/host.ts';
+import { stopProcesses, recordOf } from '../../src/runtime/procs.ts';
+import { spawner } from '../../src/runtime/spawner.ts';
+import { liveGuard } from './host.ts';
+
+const live = liveGuard();
+const LAB = 'lt-sj';
+const NS = `podlab-${LAB}.node.a`;
+const FILE = `/run/netns/${NS}`;
+
+describe.skipIf(!live)('the spawner enters namespaces itself', () => {
+  beforeAll(async () => {
+    const d = await ensureNative();
+    if (d) throw new Error(d.message);
+    expect(spawner()).toBeDefined();
+    await down(LAB);
+    await execa('ip', ['netns', 'add', NS]);
+  });
+  afterAll(() => down(LAB));
+
+  it('runs a command inside a network namespace, as `nsenter --net=` would', async () => {
+    const r = await realExecutor.run(['nsenter', `--net=${FILE}`, '--', 'sh', '-c', 'readlink /proc/self/ns/net; ip -o link show']);
+    const [inode, ...links] = r.stdout.trim().split('\n');
+    expect(r.exitCode).toBe(0);
+    expect(inode).not.toBe(readlinkSync('/proc/self/ns/net'));
+    expect(links.map((l) => l.split(': ')[1])).toEqual(['lo']);
+    // The same as nsenter itself gives.
+    expect(inode).toBe((await execa('nsenter', [`--net=${FILE}`, '--', 'readlink', '/proc/self/ns/net'])).stdout);
+  });
+
+  it("joins a process's net, UTS and mount namespaces, and starts a daemon there", async () => {
+    const holder = await spawnDaemon(['unshare', '--uts', '--mount', '--', 'sh', '-c', 'hostname sj-holder; echo ready; exec sleep 60'], { readyLine: 'ready' });
+    try {
+      const r = await realExecutor.run(['nsenter', '-t', String(holder), '--uts', '--mount', '--net', '--', 'sh', '-c', 'hostname; readlink /proc/self/ns/mnt /proc/self/ns/uts']);
+      expect(r.stdout.trim().split('\n')).toEqual(['sj-holder', readlinkSync(`/proc/${holder}/ns/mnt`), readlinkSync(`/proc/${holder}/ns/uts`)]);
+      const daemon = await spawnDaemon(['nsenter', `--net=${FILE}`, '--', 'sh', '-c', 'echo ready; exec sleep 60'], { readyLine: 'ready' });
+      expect(readlinkSync(`/proc/${daemon}/ns/net`)).toBe((await execa('ip', ['netns', 'exec', NS, 'readlink', '/proc/self/ns/net'])).stdout);
+      expect(readFileSync(`/proc/${daemon}/comm`, 'utf8').trim()).toBe('sleep'); // the daemon itself, no nsenter in between
+      await stopProcesses([recordOf(daemon)]);
+    } finally {
+      await stopProcesses([recordOf(holder)]);
+    }
+  });
+
+  it('a namespace file that is not there fails the command (127) and names the file; nothing runs', async () => {
+    const r = await realExecutor.run(['nsenter', '--net=/run/netns/podlab-lt-sj.node.none', '--', 'touch', '/tmp/podlab-sj-ran']);
+    expect(r.exitCode).toBe(127);
+    expect(r.stderr).toMatch(/cannot enter namespace \/run\/netns\/podlab-lt-sj\.node\.none: No such file or directory/);
+    expect((await execa('test', ['-e', '/tmp/podlab-sj-ran'], { reject: false })).exitCode).toBe(1);
+    await expect(spawnDaemon(['nsenter', '-t', '999999999', '--net', '--', 'sleep', '1'])).rejects.toThrow(/cannot enter namespace \/proc\/999999999\/ns\/net/);
+  });
+});
