@@ -51,8 +51,9 @@ const nft = (netns: string) => ['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '-
 /**
  * Brings every table in line with `endpoints` (default: the live ones). Without a previous
  * version in the state (first run), each table is loaded whole; otherwise only the difference.
+ * Then the DNS server's view of the cluster is rewritten, unless `publish` is false.
  */
-export async function syncServices(ex: Executor, state: LabState, endpoints: Endpoints = liveEndpoints(state)): Promise<SyncReport> {
+export async function syncServices(ex: Executor, state: LabState, endpoints: Endpoints = liveEndpoints(state), options: { publish?: boolean } = {}): Promise<SyncReport> {
   const before = state.endpoints;
   const applied: SyncReport['applied'] = [];
   await Promise.all(
@@ -66,7 +67,7 @@ export async function syncServices(ex: Executor, state: LabState, endpoints: End
     }),
   );
   state.endpoints = endpoints;
-  publishClusterView(state, endpoints);
+  if (options.publish !== false) publishClusterView(state, endpoints);
   return { applied, endpoints };
 }
 

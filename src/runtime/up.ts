@@ -82,6 +82,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // already: copying and dropping a thousand of them per pod cost 4 ms of each pod's start.
   state.mountTemplate = recordOf(await spawnDaemon(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
   writeState(state);
+  const template = mountFrom(state);
 
   step('node-network');
   await must(ex, ['ip', '-n', plan.fabric.netns, '-batch', `${files}/ip/fabric.batch`]);
@@ -109,27 +110,34 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   step('pods');
   const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
   const saver = coalescedWriter(state);
-  try {
-    await parallel(plan.pods, POD_CONCURRENCY, async (pod) => {
-      if (options.signal?.aborted) return;
-      const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
-      if (!pod.hostNetwork) {
-        const pid = await spawnDaemon(pauseArgv(plan, pod, PAUSE_BIN, files, mountFrom(state)), { readyLine: 'ready' });
-        ps.pause = recordOf(pid);
-        saver.save();
-        ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
-      }
-      ps.ip = pod.ip;
+  const wiring = parallel(plan.pods, POD_CONCURRENCY, async (pod) => {
+    if (options.signal?.aborted) return;
+    const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
+    if (!pod.hostNetwork) {
+      const pid = await spawnDaemon(pauseArgv(plan, pod, PAUSE_BIN, files, template), { readyLine: 'ready' });
+      ps.pause = recordOf(pid);
       saver.save();
-      await startContainers(plan, state, pod, undefined, saver.save);
-    });
+      ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
+    }
+    ps.ip = pod.ip;
+    saver.save();
+    await startContainers(plan, state, pod, undefined, saver.save);
+  }).finally(saver.flush);
+
+  // kube-proxy's tables are loaded while the pods come up, with the endpoints the plan expects
+  // once every pod is ready; `up` succeeds only when they all are, and then syncs the live
+  // endpoints (no change, unless a pod is not where the plan put it). The DNS server's view of
+  // the cluster is published only then, from the live pods.
+  let programming: Promise<unknown> = Promise.resolve();
+  try {
+    step('services');
+    programming = syncServices(ex, state, plan.endpoints, { publish: false });
   } finally {
-    saver.flush();
+    // Nothing returns or throws while pods are still being wired.
+    const [w, p] = await Promise.allSettled([wiring, programming]);
+    for (const r of [w, p]) if (r.status === 'rejected') throw r.reason;
   }
-
   await startHosts(plan, state);
-
-  step('services');
   await syncServices(ex, state);
   writeState(state);
 
