@@ -1,8 +1,8 @@
 #!/bin/sh
-# Builds podlab's native programs: native/pause.c -> build/native/pause (the pod
-# sandbox process), native/probe.c -> build/native/probe (the check client) and
-# native/workload.c -> build/native/workload (the built-in servers) and
-# native/spawner.c -> build/native/spawner (starts podlab's commands for it).
+# Builds podlab's native programs from native/<name>.c into build/native/<name>:
+# pause (the pod sandbox process), probe (the check client), workload (the
+# built-in servers), spawner (starts podlab's commands for it) and dnslat (the
+# DNS benchmark's latency client).
 # Tries a static binary first (no runtime libc dependency, smallest RSS);
 # falls back to a dynamic link when static libc is not installed.
 # Env: CC (default: cc), CFLAGS (extra flags appended).
@@ -23,7 +23,7 @@ mkdir -p "$OUT_DIR"
 TMP=
 trap 'rm -f "$TMP"' EXIT
 
-for name in pause probe workload spawner; do
+for name in pause probe workload spawner dnslat; do
     SRC="$ROOT/native/$name.c"
     OUT="$OUT_DIR/$name"
     TMP="$OUT.tmp.$$"

@@ -18,6 +18,8 @@ export const PAUSE_BIN = `${REPO_ROOT}build/native/pause`;
 export const PROBE_BIN = `${REPO_ROOT}build/native/probe`;
 /** The built-in servers (native/workload.c); assets/workload.mjs is their reference in Node, and its clients the probe's. */
 export const WORKLOAD_BIN = `${REPO_ROOT}build/native/workload`;
+/** The DNS benchmark's latency client (native/dnslat.c). */
+export const DNSLAT_BIN = `${REPO_ROOT}build/native/dnslat`;
 export const WORKLOAD_SCRIPT = `${REPO_ROOT}assets/workload.mjs`;
 /** podlab-dns bundled into one file (esbuild), so the DNS pod starts as plain `node`, without tsx. */
 export const DNS_BUNDLE = `${REPO_ROOT}build/dns/podlab-dns.mjs`;
@@ -91,13 +93,13 @@ export function cniPluginDir(): string | undefined {
   return CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`));
 }
 
-/** Builds the native programs (pause, probe, workload, spawner) from native/ when missing or older than their source (needs a C compiler). */
+/** Builds the native programs (pause, probe, workload, spawner, dnslat) from native/ when missing or older than their source (needs a C compiler). */
 export async function ensureNative(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
-  const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload'], [SPAWNER_BIN, 'spawner']] as const;
+  const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload'], [SPAWNER_BIN, 'spawner'], [DNSLAT_BIN, 'dnslat']] as const;
   if (!bins.some(([bin, name]) => stale(bin, [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/addr.h`, `${REPO_ROOT}native/build.sh`]))) return undefined;
   const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`]);
   if (r.exitCode !== 0 || !bins.every(([bin]) => existsSync(bin)))
-    return diag('PL3002', [], `could not build the native binaries (pause, probe, workload, spawner): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
+    return diag('PL3002', [], `could not build the native binaries (pause, probe, workload, spawner, dnslat): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
   return undefined;
 }
 

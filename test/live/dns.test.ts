@@ -14,6 +14,7 @@ import { down } from '../../src/runtime/down.ts';
 import { dnsServerPid, reloadDns, DnsError } from '../../src/runtime/dns.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
+import { DNSLAT_BIN } from '../../src/runtime/host.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { inLab, liveGuard, upLab, WORKLOAD } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
@@ -115,6 +116,32 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
     const r = await recreatePod(realExecutor, readState(name)!, 'db-0');
     expect(r.ip).not.toBe(r.oldIp);
     expect(await eventually(async () => (await short(state, 'shop-client', ['+search', 'db-0.db'])).includes(r.ip))).toBe(true);
+  });
+
+  it("the benchmark's latency client (dnslat) gets every answer through the Service IP, and counts a silent port's queries as lost", async () => {
+    const { writeFileSync, rmSync } = await import('node:fs');
+    const file = `/tmp/podlab-dnslat-${process.pid}.txt`;
+    writeFileSync(file, 'web.default.svc.cluster.local A\nkube-dns.kube-system.svc.cluster.local A\nweb.default.svc.cluster.local SRV\n');
+    try {
+      const run = async (port: number, ms: number) => {
+        const r = await inLab(state, 'client', [DNSLAT_BIN, '--server', '10.96.0.10', '--port', String(port), '--queries', file, '--rate', '500', '--seconds', '1', '--timeout-ms', String(ms)]);
+        expect(r.exitCode, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as Record<string, number>;
+      };
+      const ok = await run(53, 2000);
+      expect(ok).toMatchObject({ sent: 500, answered: 500, lost: 0, mismatched: 0 });
+      expect(ok.p50Ms).toBeGreaterThan(0);
+      expect(ok.p50Ms).toBeLessThanOrEqual(ok.p99Ms!);
+      expect(ok.p99Ms).toBeLessThanOrEqual(ok.maxMs!);
+      expect(await run(5399, 200)).toMatchObject({ sent: 500, answered: 0, lost: 500, p99Ms: -1 });
+      const usage = await inLab(state, 'client', [DNSLAT_BIN, '--port', '53']);
+      expect([usage.exitCode, usage.stderr]).toEqual([2, expect.stringMatching(/--port, --queries, --rate and --seconds are required/)]);
+      writeFileSync(file, 'not-a-query-line\n');
+      const empty = await inLab(state, 'client', [DNSLAT_BIN, '--port', '53', '--queries', file, '--rate', '1', '--seconds', '1']);
+      expect([empty.exitCode, empty.stderr]).toEqual([2, expect.stringMatching(/no usable queries/)]);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 
   it('malformed and oversized packets get FORMERR or nothing, and the server keeps answering', async () => {
