@@ -70,9 +70,11 @@ describe.skipIf(!live)('live lifecycle', () => {
     }
   });
 
-  it('Ctrl-C during up (at the nodes, pods and services steps): up finishes what is in flight, removes everything, exits 130', async () => {
+  // (Not at 'services': the last step before 'up' only syncs the endpoints, which the tables were
+  // loaded with already, so a Ctrl-C there usually lands once the lab is up, and up exits 0.)
+  it('Ctrl-C during up (at the namespaces, nodes and pods steps): up finishes what is in flight, removes everything, exits 130', async () => {
     const file = labFile('lt-sigint');
-    for (const at of ['nodes', 'pods', 'services']) {
+    for (const at of ['namespaces', 'nodes', 'pods']) {
       const child = execa('node', [...CLI, 'up', file], { reject: false });
       let err = '';
       await new Promise<void>((resolve) => {
