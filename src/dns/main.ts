@@ -6,7 +6,10 @@
  * miniature); it is re-read when it changes. The Corefile is re-read on SIGUSR1, and by the
  * `reload` plugin when its text changes; a Corefile that does not load leaves the old one serving.
  *
- *   podlab-dns -conf /etc/coredns/Corefile [-dns.port 53] [-cluster FILE]
+ *   podlab-dns -conf /etc/coredns/Corefile [-dns.port 53] [-cluster FILE] [-podlab.wait-network]
+ *
+ * -podlab.wait-network: load the Corefile now, but bind and serve only once the network namespace
+ * has a default route (podlab starts the server while its pod's CNI call runs; see network.ts).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, watchFile } from 'node:fs';
@@ -17,6 +20,7 @@ import { buildPlugins } from './plugins/index.ts';
 import type { LoopPlugin } from './plugins/loop.ts';
 import { DnsServer } from './server.ts';
 import { LISTENING_MARK } from './marks.ts';
+import { namespaceHasDefaultRoute, WAIT_NETWORK_FLAG, waitUntil } from './network.ts';
 import type { ClusterView, ServerConfig } from './types.ts';
 
 export const VERSION_LINE = 'CoreDNS-1.11.3 (podlab-dns, CoreDNS-compatible)';
@@ -76,6 +80,9 @@ async function main(): Promise<void> {
   if (first.errors.length) {
     for (const e of first.errors) log(`[FATAL] ${e}`);
     process.exit(1);
+  }
+  if (args.includes(WAIT_NETWORK_FLAG) && !(await waitUntil(namespaceHasDefaultRoute, 30_000))) {
+    log('[WARNING] podlab-dns: the pod has no default route after 30 s; serving anyway');
   }
   const server = new DnsServer({
     log,

@@ -100,7 +100,7 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
   const file = exerciseFile(arg);
   const dir = dirname(file);
   const name = dir.split('/').pop()!;
-  const r = await execa(process.execPath, ['--import', 'tsx', WORKER, file, `${name}/${seed}`], { reject: false, timeout: 20000, env: { NODE_OPTIONS: '' }, stdin: 'ignore' });
+  const r = await execa(process.execPath, ['--import', 'tsx', WORKER, file, `${name}/${seed}`], { reject: false, timeout: 20000, env: { NODE_OPTIONS: '', NODE_EXTRA_CA_CERTS: undefined }, stdin: 'ignore' });
   if (r.exitCode !== 0) throw new ExerciseError(`exercise ${relative(process.cwd(), file)} threw while being evaluated: ${String(r.stderr).trim().split('\n').find((l) => /Error/.test(l)) ?? String(r.stderr).trim().split('\n')[0]}`);
   const out = JSON.parse(String(r.stdout)) as { found: boolean; exercise: unknown; variant: Variant };
   if (!out.found) throw new ExerciseError(`${relative(process.cwd(), file)} has no default export (write export default defineExercise({ … }))`);

@@ -109,6 +109,8 @@ export async function parallel<T>(items: readonly T[], limit: number, fn: (item:
 
 export interface DaemonOptions {
   env?: Record<string, string>;
+  /** The process gets `env` only, not podlab's own environment too (a container's). */
+  cleanEnv?: boolean;
   /** Append stdout and stderr to this file; otherwise they are discarded. */
   logFile?: string;
   /** Wait until the process prints this line on stdout (then stdout is let go). */
@@ -123,9 +125,10 @@ export interface DaemonOptions {
  */
 export async function spawnDaemon(argv: readonly string[], options: DaemonOptions = {}): Promise<number> {
   const fast = spawner();
+  const env = options.cleanEnv ? { ...options.env } : { ...process.env, ...options.env };
   if (fast) {
     const timeoutMs = options.readyTimeoutMs ?? 5000;
-    const a = await fast.request({ kind: 'daemon', ...requestOf(argv), env: { ...process.env, ...options.env }, timeoutMs: options.readyLine ? timeoutMs : 0, logFile: options.logFile, readyLine: options.readyLine });
+    const a = await fast.request({ kind: 'daemon', ...requestOf(argv), env, timeoutMs: options.readyLine ? timeoutMs : 0, logFile: options.logFile, readyLine: options.readyLine });
     if (a.status === 0) return a.pid;
     if (a.status === 2) {
       // Not ready in time: nothing will record it, so it goes now (its whole session: it ran setsid).
@@ -146,7 +149,7 @@ export async function spawnDaemon(argv: readonly string[], options: DaemonOption
     const child = spawn(argv[0]!, argv.slice(1), {
       detached: true,
       stdio: ['ignore', options.readyLine ? 'pipe' : log, options.readyLine ? 'pipe' : log],
-      env: { ...process.env, ...options.env },
+      env,
     });
     if (options.readyLine) {
       await new Promise<void>((resolve, reject) => {

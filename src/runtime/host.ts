@@ -23,7 +23,7 @@ export const DNSLAT_BIN = `${REPO_ROOT}build/native/dnslat`;
 export const WORKLOAD_SCRIPT = `${REPO_ROOT}assets/workload.mjs`;
 /** podlab-dns bundled into one file (esbuild), so the DNS pod starts as plain `node`, without tsx. */
 export const DNS_BUNDLE = `${REPO_ROOT}build/dns/podlab-dns.mjs`;
-export const PROGRAMS = { workload: WORKLOAD_BIN, dns: DNS_BUNDLE };
+export const PROGRAMS = { workload: WORKLOAD_BIN, dns: DNS_BUNDLE, node: process.execPath };
 
 /** Newest modification time of the files below `dir` (0 if none). */
 function newest(dir: string): number {

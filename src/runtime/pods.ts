@@ -6,14 +6,14 @@
  */
 import { NETNS_RUN_DIR } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
-import type { Plan, PlanHost, PlanPod } from '../plan/plan.ts';
+import type { Plan, PlanPod } from '../plan/plan.ts';
 import { cniAdd, cniDel } from './cni.ts';
 import { must, spawnDaemon, type Executor } from './exec.ts';
 import { PAUSE_BIN } from './host.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { syncServices, type SyncReport } from './services.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
-import { pauseArgv } from '../render/render.ts';
+import { hostSandbox, pauseArgv } from '../render/render.ts';
 import { containerId, netns, replicaName } from '../plan/names.ts';
 import { mountFrom, startContainers } from './up.ts';
 
@@ -23,24 +23,6 @@ function planPod(state: LabState, name: string): PlanPod {
   const pod = state.plan.pods.find((p) => p.name === name);
   if (!pod) throw new PodError(`lab "${state.lab}" has no pod "${name}"; pods: ${state.plan.pods.map((p) => p.name).join(', ')}`);
   return pod;
-}
-
-/** A host's programs run like a hostNetwork pod's containers, in the host's namespace; its state key is `host.<name>`. */
-export function hostSandbox(h: PlanHost): PlanPod {
-  return {
-    name: `host.${h.name}`,
-    namespace: 'host',
-    node: '',
-    hostNetwork: true,
-    netns: h.netns,
-    hostname: h.name,
-    ip: h.ip,
-    labels: {},
-    containerId: '',
-    containers: h.containers,
-    dnsPolicy: 'Default',
-    resolv: { nameservers: [], searches: [], options: [] },
-  };
 }
 
 export async function startHosts(plan: Plan, state: LabState): Promise<void> {

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
-import { containerArgv, mountTemplateArgv, pauseArgv, podFilesRoot, type Rendered } from '../render/render.ts';
+import { containerArgv, containerEnv, mountTemplateArgv, pauseArgv, podFilesRoot, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
@@ -81,8 +81,16 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // Pods' mount namespaces start as copies of this one, which has the host's nsfs mounts dropped
   // already: copying and dropping a thousand of them per pod cost 4 ms of each pod's start.
   state.mountTemplate = recordOf(await spawnDaemon(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
-  writeState(state);
   const template = mountFrom(state);
+  // Pods running podlab-dns (a Node process: about 100 ms to start) get their sandbox and
+  // containers now, so that start-up overlaps the node network and the CNI calls; the server binds
+  // only once its pod has a route (-podlab.wait-network). Everything else waits for its network.
+  const early = new Set(plan.pods.filter(startsEarly));
+  for (const pod of early) {
+    await startSandbox(plan, state, pod, files, template);
+    await spawnContainers(plan, state, pod);
+  }
+  writeState(state);
 
   step('node-network');
   await must(ex, ['ip', '-n', plan.fabric.netns, '-batch', `${files}/ip/fabric.batch`]);
@@ -110,18 +118,17 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   step('pods');
   const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
   const saver = coalescedWriter(state);
-  const wiring = parallel(plan.pods, POD_CONCURRENCY, async (pod) => {
+  // The early pods first: their servers are starting already and wait for their network.
+  const order = [...early, ...plan.pods.filter((p) => !early.has(p))];
+  const wiring = parallel(order, POD_CONCURRENCY, async (pod) => {
     if (options.signal?.aborted) return;
-    const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
-    if (!pod.hostNetwork) {
-      const pid = await spawnDaemon(pauseArgv(plan, pod, PAUSE_BIN, files, template), { readyLine: 'ready' });
-      ps.pause = recordOf(pid);
-      saver.save();
-      ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
-    }
+    if (!early.has(pod)) await startSandbox(plan, state, pod, files, template, saver.save);
+    const ps = state.pods[pod.name]!;
+    if (!pod.hostNetwork) ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
     ps.ip = pod.ip;
     saver.save();
-    await startContainers(plan, state, pod, undefined, saver.save);
+    if (!early.has(pod)) await spawnContainers(plan, state, pod, undefined, saver.save);
+    await waitContainers(state, pod);
   }).finally(saver.flush);
 
   // kube-proxy's tables are loaded while the pods come up, with the endpoints the plan expects
@@ -162,21 +169,45 @@ export function joinArgs(pod: PlanPod, pausePid: number | undefined): string[] {
   return pod.hostNetwork || pausePid === undefined ? [`--net=${NETNS_RUN_DIR}/${pod.netns}`] : ['-t', String(pausePid), '--net', '--uts', '--ipc', '--mount'];
 }
 
+/** Whether `up` starts a pod before its network: it has a network of its own and runs podlab-dns, which waits for it. */
+export function startsEarly(pod: PlanPod): boolean {
+  return !pod.hostNetwork && pod.containers.some((c) => c.argv[0] === '@dns');
+}
+
+/** A pod's entry in the state, and its sandbox (the pause process) unless it shares its node's network. */
+async function startSandbox(plan: Plan, state: LabState, pod: PlanPod, files: string, template: string | undefined, save?: () => void): Promise<void> {
+  const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
+  if (pod.hostNetwork) return;
+  ps.pause = recordOf(await spawnDaemon(pauseArgv(plan, pod, PAUSE_BIN, files, template), { readyLine: 'ready' }));
+  save?.();
+}
+
+/** Starts a pod's containers (or only the one named) and waits until the built-in servers among them listen. */
 export async function startContainers(plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = writeState): Promise<void> {
+  await spawnContainers(plan, state, pod, only, save);
+  await waitContainers(state, pod, only);
+}
+
+async function spawnContainers(plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = () => {}): Promise<void> {
   const ps = state.pods[pod.name]!;
   for (const c of pod.containers) {
     if (only && c.name !== only) continue;
     const argv = ['nsenter', ...joinArgs(pod, ps.pause?.pid), '--', ...containerArgv(c.argv, PROGRAMS, pod)];
     const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
-    const pid = await spawnDaemon(argv, { logFile: log, env: { POD_NAME: pod.name, POD_NAMESPACE: pod.namespace, POD_IP: pod.ip, NODE_NAME: pod.node, ...c.env } });
+    const pid = await spawnDaemon(argv, { logFile: log, env: containerEnv(pod, c.env), cleanEnv: true });
     ps.containers[c.name] = { ...recordOf(pid), argv, log };
   }
   save(state);
-  const marks: Record<string, string> = { '@workload': '"event":"listening"', '@dns': LISTENING_MARK };
+}
+
+const LISTENING: Record<string, string> = { '@workload': '"event":"listening"', '@dns': LISTENING_MARK };
+
+async function waitContainers(state: LabState, pod: PlanPod, only?: string): Promise<void> {
+  const ps = state.pods[pod.name]!;
   await Promise.all(
     pod.containers
-      .filter((c) => marks[c.argv[0]!] && (!only || c.name === only))
-      .map((c) => waitListening(ps.containers[c.name]!.log, c.name, marks[c.argv[0]!]!)),
+      .filter((c) => LISTENING[c.argv[0]!] && (!only || c.name === only))
+      .map((c) => waitListening(ps.containers[c.name]!.log, c.name, LISTENING[c.argv[0]!]!)),
   );
 }
 

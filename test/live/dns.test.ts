@@ -5,7 +5,8 @@
  * without harm. A second lab has kubeadm's default Corefile, then gets the course's custom
  * forwarder (and a forward loop) through `reloadDns`, as editing the coredns ConfigMap would.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dnsLab from '../../labs/dns.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
@@ -14,7 +15,9 @@ import { down } from '../../src/runtime/down.ts';
 import { dnsServerPid, reloadDns, DnsError } from '../../src/runtime/dns.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
-import { DNSLAT_BIN } from '../../src/runtime/host.ts';
+import { DNS_BUNDLE, DNSLAT_BIN, ensureDnsServer } from '../../src/runtime/host.ts';
+import { CONTAINER_PATH } from '../../src/render/render.ts';
+import { LISTENING_MARK, WAIT_NETWORK_FLAG } from '../../src/dns/marks.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { inLab, liveGuard, upLab, WORKLOAD } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
@@ -101,6 +104,14 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
     const w = await inLab(state, 'kube-system/coredns', ['sh', '-c', 'head -2 /etc/coredns/Corefile; touch /etc/coredns/x']);
     expect(w.stdout).toContain('.:53 {');
     expect(w.stderr).toContain('Read-only file system');
+  });
+
+  it("the DNS server runs with a container's environment, not podlab's (nor this test runner's)", () => {
+    const pid = dnsServerPid(readState(name)!)!;
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+    expect(env).toEqual(expect.arrayContaining([`PATH=${CONTAINER_PATH}`, 'HOSTNAME=coredns', 'POD_NAME=coredns', 'POD_NAMESPACE=kube-system']));
+    expect(process.env.VITEST).toBeDefined();
+    expect(env.filter((v) => /^(VITEST|NODE_EXTRA_CA_CERTS|NODE_OPTIONS)=/.test(v))).toEqual([]);
   });
 
   it('readiness and metrics are served on the ready, health and prometheus ports', async () => {
@@ -215,5 +226,58 @@ describe.skipIf(!live)('live Corefile changes: the custom-forwarder exercise, re
     expect(await status(state, 'client', ['www.example.org'])).toBe('SERVFAIL');
     expect(Date.now() - started).toBeLessThan(1500);
     expect(dnsServerPid(readState(name)!)).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(!live)('podlab-dns -podlab.wait-network (how up starts a pod\'s DNS server during its CNI call)', () => {
+  // A namespace named like lab lt-dw's pods, so `down lt-dw` removes what a failed run leaves.
+  const lab = 'lt-dw';
+  const netns = `podlab-${lab}.pod.default.t`;
+  const dir = `/tmp/podlab-${lab}`;
+  const inNs = (argv: string[]) => execa('ip', ['netns', 'exec', netns, ...argv], { reject: false });
+  let server: ReturnType<typeof execa> | undefined;
+
+  beforeAll(async () => {
+    const d = await ensureDnsServer();
+    if (d) throw new Error(d.message);
+    await down(lab);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/Corefile`, '.:53 {\n    whoami\n}\n');
+    await execa('ip', ['netns', 'add', netns]);
+    await execa('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  });
+  afterAll(async () => {
+    server?.kill('SIGKILL');
+    await server?.catch(() => undefined);
+    await down(lab);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves nothing while the namespace has no default route, and starts serving once the route is added', async () => {
+    let out = '';
+    server = execa('ip', ['netns', 'exec', netns, process.execPath, DNS_BUNDLE, '-conf', `${dir}/Corefile`, '-dns.port', '5399', WAIT_NETWORK_FLAG], { reject: false, stdin: 'ignore' });
+    server.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    // Long enough for Node to start and load the Corefile (about 0.1 s here), even on a busy runner.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(server.exitCode).toBeNull();
+    expect(out).not.toContain(LISTENING_MARK);
+    const early = await inNs(['dig', '+short', '+tries=1', '+time=1', '-p', '5399', '@127.0.0.1', 'whoami.example']);
+    expect(early.stdout).toContain('connection refused');
+    // What the bridge plugin does last: the pod's interface, its address, then its default route.
+    for (const argv of [
+      ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'gw'],
+      ['addr', 'add', '10.77.0.2/24', 'dev', 'eth0'],
+      ['link', 'set', 'eth0', 'up'],
+      ['link', 'set', 'gw', 'up'],
+      ['route', 'add', 'default', 'via', '10.77.0.1'],
+    ])
+      await execa('ip', ['-n', netns, ...argv]);
+    const deadline = Date.now() + 10_000;
+    while (!out.includes(LISTENING_MARK) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(out).toContain(LISTENING_MARK);
+    // whoami answers with the client's address and port in the additional section.
+    const answer = await inNs(['dig', '+tries=1', '+time=2', '-p', '5399', '@127.0.0.1', 'whoami.example']);
+    expect(answer.stdout).toContain('status: NOERROR');
+    expect(answer.stdout).toMatch(/whoami\.example\.\s+0\s+IN\s+A\s+127\.0\.0\.1/);
   });
 });
