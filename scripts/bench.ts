@@ -11,7 +11,8 @@
  *     plugins and no processes; it is what any tool must at least pay for the same kernel objects;
  *   - the idle pod sandbox's RSS (VmRSS of each pause process).
  * Then the flagship lab through the CLI (`node bin/podlab.js up <file>`, then `down`), wall time and
- * the CLI process's peak RSS. Each figure is the median of N runs.
+ * the CLI process's peak RSS. Each figure is the median of N runs. Every timed phase starts on a
+ * quiet machine (settle(): the kernel frees a removed lab's namespaces after `down` returns).
  *
  *   node --import tsx scripts/bench.ts [--runs N] [--quick] [--only flagship,10x10,4x250] [--out file]
  *
@@ -200,6 +201,51 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [v, performance.now() - t];
 }
 
+/** Busy and total CPU time of the machine so far, in clock ticks, from /proc/stat. */
+function cpuTicks(): { busy: number; all: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const all = f.reduce((a, b) => a + b, 0);
+  return { busy: all - f[3]! - f[4]!, all }; // idle and iowait are not busy
+}
+
+/** How quiet the machine must be before a timed phase starts, and for how long. */
+const SETTLE = { busyFraction: 0.1, probeMs: 5, probeEveryMs: 25, windowMs: 100, windows: 3, maxMs: 10_000 };
+/** A namespace of the bench's own (lab `bench-settle`, removed with the others) for settle()'s probe. */
+const SETTLE_LAB = 'bench-settle';
+const SETTLE_NETNS = `podlab-${SETTLE_LAB}.fabric`;
+
+/**
+ * Waits until the machine is quiet: three 100 ms windows in a row with the CPUs at most 10% busy
+ * and a probe that needs the kernel's RTNL lock (`ip -n <bench's netns> link set lo up`, every 25
+ * ms) answering within SETTLE.probeMs each time; at most SETTLE.maxMs. Why: after `down` returns, podlab's or the floor's alike, the
+ * kernel frees the deleted namespaces in the background, and for 10 namespaces it holds RTNL for
+ * about 150 ms, starting some 50 ms later (measured with that probe). Creating a namespace or a
+ * link waits for RTNL, so without this each phase paid for the teardown of the one before it, by
+ * chance. Every timed phase, podlab's and the floor's, starts after settle(); the time waited is
+ * reported, not counted.
+ */
+async function settle(): Promise<number> {
+  const t = performance.now();
+  let quiet = 0;
+  while (quiet < SETTLE.windows && performance.now() - t < SETTLE.maxMs) {
+    // One window: probes every SETTLE.probeEveryMs; the CPU share over the whole window (the clock
+    // ticks of /proc/stat are 10 ms, too coarse for anything shorter).
+    const a = cpuTicks();
+    const w = performance.now();
+    let slowest = 0;
+    while (performance.now() - w < SETTLE.windowMs) {
+      const p = performance.now();
+      await must(realExecutor, ['ip', '-n', SETTLE_NETNS, 'link', 'set', 'lo', 'up']);
+      slowest = Math.max(slowest, performance.now() - p);
+      await new Promise((r) => setTimeout(r, SETTLE.probeEveryMs));
+    }
+    const b = cpuTicks();
+    const busy = b.all > a.all ? (b.busy - a.busy) / (b.all - a.all) : 0;
+    quiet = busy <= SETTLE.busyFraction && slowest <= SETTLE.probeMs ? quiet + 1 : 0;
+  }
+  return performance.now() - t;
+}
+
 /** VmRSS / VmHWM of a process in KiB, from /proc/<pid>/status. */
 function procKiB(pid: number | 'self', field: 'VmRSS' | 'VmHWM'): number | undefined {
   try {
@@ -231,6 +277,8 @@ interface SizeResult {
   /** Peak RSS of this (bench) process so far, which ran podlab's library for this size. */
   benchPeakRssKiB: number;
   samples: { upMs: number[]; downMs: number[]; floorUpMs: number[]; floorDownMs: number[] };
+  /** How long the machine took to be quiet before each timed phase (settle()), median and longest. */
+  settleMs: { median: number; max: number };
 }
 
 async function benchSize(size: Size, runs: number): Promise<SizeResult> {
@@ -251,12 +299,14 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
   const s = { upMs: [] as number[], downMs: [] as number[], floorUpMs: [] as number[], floorDownMs: [] as number[] };
   const steps: Record<string, number[]> = {};
   const pauseRss: number[] = [];
+  const settles: number[] = [];
   for (let i = 0; i < runs; i++) {
     if (interrupted) break;
     process.stderr.write(`  ${size.id}: run ${i + 1}/${runs}: podlab`);
     made.add(lab.name);
     let last = 0;
     let lastStep = '';
+    settles.push(await settle());
     const t = performance.now();
     const [state, upMs] = await timed(() =>
       up(plan, rendered, {
@@ -269,6 +319,7 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
       }),
     );
     if (i === 0) for (const p of Object.values(state.pods)) if (p.pause) pauseRss.push(procKiB(p.pause.pid, 'VmRSS') ?? NaN);
+    settles.push(await settle());
     const [, downMs] = await timed(() => down(lab.name));
     made.delete(lab.name);
     s.upMs.push(upMs);
@@ -277,7 +328,9 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
 
     process.stderr.write(', floor');
     made.add(floorLab);
+    settles.push(await settle());
     const [, floorUpMs] = await timed(() => floorUp(floor));
+    settles.push(await settle());
     const [, floorDownMs] = await timed(() => floorDown(floor));
     made.delete(floorLab);
     s.floorUpMs.push(floorUpMs);
@@ -307,6 +360,7 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
     pauseRssKiB: { median: median(pauseRss), max: Math.max(...pauseRss) },
     benchPeakRssKiB: procKiB('self', 'VmHWM') ?? process.resourceUsage().maxRSS,
     samples: { upMs: s.upMs.map((x) => round(x)), downMs: s.downMs.map((x) => round(x)), floorUpMs: s.floorUpMs.map((x) => round(x)), floorDownMs: s.floorDownMs.map((x) => round(x)) },
+    settleMs: { median: round(median(settles)), max: round(Math.max(...settles)) },
   };
 }
 
@@ -345,10 +399,12 @@ async function benchCli(runs: number): Promise<CliResult> {
   for (let i = 0; i < runs && !interrupted; i++) {
     process.stderr.write(`  cli: run ${i + 1}/${runs}`);
     made.add(lab);
+    await settle();
     const [u, upMs] = await timed(() => execa('node', ['--import', probe, 'bin/podlab.js', 'up', file], { cwd: ROOT, reject: false }));
     if (u.exitCode !== 0) throw new Error(`podlab up ${file} failed (${u.exitCode}): ${u.stderr}`);
     s.peakRssKiB.push(Number(readFileSync(rssFile, 'utf8')));
     s.upReportedMs.push(Number(/is up in (\d+) ms/.exec(u.stderr)?.[1] ?? NaN));
+    await settle();
     const [d, downMs] = await timed(() => execa('node', ['bin/podlab.js', 'down', lab], { cwd: ROOT, reject: false }));
     if (d.exitCode !== 0) throw new Error(`podlab down ${lab} failed (${d.exitCode}): ${d.stderr}`);
     made.delete(lab);
@@ -401,7 +457,7 @@ function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number): 
     ]),
   );
   lines.push('');
-  for (const r of sizes) lines.push(`  ${r.id}: plan+render ${r.planRenderMs} ms; up by step: ${Object.entries(r.upSteps).map(([k, v]) => `${k} ${v} ms`).join(', ')}; bench process peak RSS ${mib(r.benchPeakRssKiB)}`);
+  for (const r of sizes) lines.push(`  ${r.id}: plan+render ${r.planRenderMs} ms; up by step: ${Object.entries(r.upSteps).map(([k, v]) => `${k} ${v} ms`).join(', ')}; bench process peak RSS ${mib(r.benchPeakRssKiB)}; waited for a quiet machine before each phase ${r.settleMs.median} ms (longest ${r.settleMs.max} ms)`);
   if (cli) {
     lines.push('');
     lines.push(`flagship through the CLI (node bin/podlab.js up ${cli.file}, renamed bench-flagship-cli):`);
@@ -425,6 +481,9 @@ async function main(): Promise<number> {
   }
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  made.add(SETTLE_LAB);
+  if (labNamespacesOnHost(SETTLE_LAB).length) await down(SETTLE_LAB);
+  await must(realExecutor, ['ip', 'netns', 'add', SETTLE_NETNS]);
   const sizes: SizeResult[] = [];
   let cli: CliResult | undefined;
   try {
