@@ -5,7 +5,8 @@
  *   - processes whose network namespace is one of those (by namespace inode, never by name),
  *     and processes a lab's state records (by pid *and* start time),
  *   - /etc/netns/podlab-<lab>.… entries,
- *   - state directories /run/podlab/<lab>, with their host-local IPAM directories, and
+ *   - state directories /run/podlab/<lab> (each a tmpfs mount `podlab-<lab>`), with their
+ *     host-local IPAM directories, and
  *     host-local's default directory /var/lib/cni/networks/podlab-<lab>.
  *
  * What is not a leak: a lab that is up (its state says so, and its namespaces exist), with every
@@ -23,11 +24,12 @@ import { down, listNetns } from './down.ts';
 import { realExecutor, type Executor } from './exec.ts';
 import { isAlive, pidsInNetns, recordOf, stopProcesses } from './procs.ts';
 import { readState, stateDir, type LabState, type ProcessRecord } from './state.ts';
+import { mountsAt, stateSource } from './statefs.ts';
 
 /** host-local's default data directory; podlab sets its own under the state directory, but a plugin run without it would write here. */
 export const CNI_NETWORKS_DIR = '/var/lib/cni/networks';
 
-export type LeakKind = 'netns' | 'process' | 'etc-netns' | 'state' | 'ipam' | 'probe-netns';
+export type LeakKind = 'netns' | 'process' | 'etc-netns' | 'state' | 'mount' | 'ipam' | 'probe-netns';
 
 export interface Leak {
   kind: LeakKind;
@@ -166,6 +168,7 @@ function diagnoseLab(lab: string, netnsOnHost: string[], etcOnHost: string[]): L
     ...processLeaks(lab, namespaces, recordedProcesses(state)),
     ...etc.map((n): Leak => ({ kind: 'etc-netns', lab, name: `${ETC_NETNS_DIR}/${n}` })),
     ...(hasStateDir ? [{ kind: 'state', lab, name: dir } as Leak] : []),
+    ...(mountsAt(dir) ? [{ kind: 'mount', lab, name: dir, detail: `tmpfs ${stateSource(lab)}` } as Leak] : []),
     ...readDir(`${dir}/ipam`).map((n): Leak => ({ kind: 'ipam', lab, name: `${dir}/ipam/${n}` })),
     ...(existsSync(`${CNI_NETWORKS_DIR}/podlab-${lab}`) ? [{ kind: 'ipam', lab, name: `${CNI_NETWORKS_DIR}/podlab-${lab}` } as Leak] : []),
   );

@@ -2,7 +2,7 @@
  * Teardown that needs nothing but the lab's name: processes in the lab's namespaces (found by
  * namespace identity) and recorded ones (pid + start time) are stopped, the namespaces are deleted
  * (taking every link inside with them, and what the CNI plugins made there), and the lab's
- * /etc/netns entries and state directory (with the IPAM leases) are removed. Every step treats
+ * /etc/netns entries and state directory (a tmpfs, with the IPAM leases) are removed. Every step treats
  * "already gone" as success, so a second `down`, or a `down` after a crash at any step, is exact.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { realExecutor, type Executor } from './exec.ts';
 import { pidsInNetns, recordOf, stopProcesses } from './procs.ts';
 import { readState, stateDir, type LabState } from './state.ts';
+import { mountsAt, unmountStateDir } from './statefs.ts';
 
 export interface DownReport {
   lab: string;
@@ -32,9 +33,9 @@ export function labNamespacesOnHost(lab: string): string[] {
   return listNetns().filter((n) => n.startsWith(prefix));
 }
 
-/** Whether anything of lab `lab` is on this host: its state, or a namespace of its. */
+/** Whether anything of lab `lab` is on this host: its state, a namespace of its, or its state directory's tmpfs. */
 export function labOnHost(lab: string): boolean {
-  return readState(lab) !== undefined || labNamespacesOnHost(lab).length > 0;
+  return readState(lab) !== undefined || labNamespacesOnHost(lab).length > 0 || mountsAt(stateDir(lab)) > 0;
 }
 
 export async function down(lab: string, ex: Executor = realExecutor): Promise<DownReport> {
@@ -59,13 +60,18 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
 
   // 3. Namespaces, in one batch; -force keeps going past ones that vanished meanwhile. 4. Files, while
   // that batch runs: /etc/netns/<ns> entries and the state directory (journal, rendered files, IPAM
-  // data, logs). A crash between the two leaves namespaces that the next `down` finds by name.
+  // data, logs), unmounted at once, then the directory itself. A crash between the two leaves
+  // namespaces that the next `down` finds by name.
   const deleting = namespaces.length ? ex.run(['ip', '-force', '-batch', '-'], { input: namespaces.map((n) => `netns del ${n}`).join('\n') + '\n' }) : undefined;
   for (const n of etcNetnsOf(lab)) rmSync(`${ETC_NETNS_DIR}/${n}`, { recursive: true, force: true });
-  rmSync(stateDir(lab), { recursive: true, force: true });
-  if (deleting) {
-    await deleting;
-    for (const n of labNamespacesOnHost(lab)) await ex.run(['ip', 'netns', 'del', n]);
+  try {
+    await unmountStateDir(ex, lab);
+    rmSync(stateDir(lab), { recursive: true, force: true });
+  } finally {
+    if (deleting) {
+      await deleting;
+      for (const n of labNamespacesOnHost(lab)) await ex.run(['ip', 'netns', 'del', n]);
+    }
   }
   return report;
 }

@@ -13,6 +13,7 @@ import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec
 import { ensureDnsServer, ensureNative, PAUSE_BIN, PROGRAMS } from './host.ts';
 import { isAlive, recordOf, stopProcesses } from './procs.ts';
 import { startHosts } from './pods.ts';
+import { mountStateDir } from './statefs.ts';
 import { syncServices } from './services.ts';
 import { coalescedWriter, journal, stateDir, writeState, type LabState } from './state.ts';
 
@@ -54,6 +55,8 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
     if (options.crashAfterStep !== undefined && ++stepCount > options.crashAfterStep) process.kill(process.pid, 'SIGKILL');
   };
 
+  // The state directory is a tmpfs of the lab's own (statefs.ts), before anything is written to it.
+  await mountStateDir(ex, plan.lab);
   step('state');
   // The native binaries (pause, workload, probe, spawner): (re)built if missing or older than native/.
   const native = await ensureNative(ex);

@@ -85,6 +85,7 @@ describe.skipIf(!live)('podlab doctor', () => {
     expect(f.reason).toMatch(/'creating'.*up process .*\(pid \d+\) is gone/);
     expect(f.leaks.filter((l) => l.kind === 'netns').map((l) => l.name)).toContain('podlab-dr-crash.node.w1');
     expect(f.leaks).toContainEqual({ kind: 'state', lab: 'dr-crash', name: stateDir('dr-crash') });
+    expect(f.leaks).toContainEqual({ kind: 'mount', lab: 'dr-crash', name: stateDir('dr-crash'), detail: 'tmpfs podlab-dr-crash' });
     expect(f.leaks.every((l) => l.lab === 'dr-crash')).toBe(true);
 
     const human = await podlab('doctor', '--lab', 'dr-crash');
@@ -101,6 +102,8 @@ describe.skipIf(!live)('podlab doctor', () => {
   it('a live lab whose state directory was deleted: its namespaces and processes are reported and removed', async () => {
     const state = await upLab(lab('dr-nostate'));
     const pids = Object.values(state.pods).flatMap((p) => [p.pause!, ...Object.values(p.containers)]);
+    // The state directory is gone, tmpfs and all.
+    await execa('umount', ['-l', stateDir('dr-nostate')]);
     rmSync(stateDir('dr-nostate'), { recursive: true, force: true });
     const { exitCode, found } = await doctorJson('--lab', 'dr-nostate');
     expect(exitCode).toBe(1);

@@ -3,7 +3,7 @@
  * snapshot of everything on the host that a lab could leak or change, and lab builders that
  * always tear down.
  */
-import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
@@ -11,6 +11,7 @@ import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
 import { up } from '../../src/runtime/up.ts';
 import type { LabState } from '../../src/runtime/state.ts';
+import { parseMountinfo } from '../../src/runtime/statefs.ts';
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -37,6 +38,8 @@ export interface HostSnapshot {
   podlabNetns: string[];
   etcNetns: string[];
   state: string[];
+  /** Mounts under /run/podlab (each up lab's state directory is a tmpfs): mount point and source. */
+  stateMounts: string[];
   /** Processes whose network namespace is not the root one's (i.e. in some lab namespace). */
   foreignNetnsProcs: string[];
 }
@@ -63,6 +66,10 @@ export async function hostSnapshot(): Promise<HostSnapshot> {
     podlabNetns: ls('/run/netns'),
     etcNetns: ls('/etc/netns'),
     state: existsSync('/run/podlab') ? readdirSync('/run/podlab') : [],
+    stateMounts: parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+      .filter((m) => m.mountPoint.startsWith('/run/podlab/'))
+      .map((m) => `${m.mountPoint} ${m.fsType} ${m.source}`)
+      .sort(),
     foreignNetnsProcs: procs,
   };
 }

@@ -3,7 +3,8 @@
  * journaled step and then `down`; down without state, down of a lab that never existed, down
  * --all — each time the host must equal its baseline.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parseMountinfo } from '../../src/runtime/statefs.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import type { LabSpec } from '../../src/index.ts';
@@ -46,6 +47,11 @@ describe.skipIf(!live)('live lifecycle', () => {
 
   it('two labs with identical address plans run at the same time without interfering', async () => {
     const [a, b] = await Promise.all([upLab(twin('lt-twin-a')), upLab(twin('lt-twin-b'))]);
+    // Each lab's state directory is a tmpfs of its own, named after the lab.
+    const mounts = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.mountPoint.startsWith('/run/podlab/lt-twin-'));
+    expect(mounts.sort((x, y) => x.mountPoint.localeCompare(y.mountPoint))).toEqual(
+      ['a', 'b'].map((l) => ({ mountPoint: `/run/podlab/lt-twin-${l}`, fsType: 'tmpfs', source: `podlab-lt-twin-${l}` })),
+    );
     const [ra, rb] = await Promise.all([runChecks(a), runChecks(b)]);
     expect([...ra, ...rb].map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
     // The same address answers from a different sandbox in each lab.
@@ -94,7 +100,8 @@ describe.skipIf(!live)('live lifecycle', () => {
 
   it('down works from the namespace prefix alone when the state is gone, and a second down is a no-op', async () => {
     await upLab(twin('lt-nostate'));
-    rmSync('/run/podlab/lt-nostate', { recursive: true, force: true });
+    // Everything in the state directory goes; its tmpfs stays mounted, and down must unmount it.
+    for (const f of readdirSync('/run/podlab/lt-nostate')) rmSync(`/run/podlab/lt-nostate/${f}`, { recursive: true, force: true });
     expect(labsOnHost()).toContain('lt-nostate');
     const r = await down('lt-nostate');
     expect(r.existed).toBe(true);
@@ -119,6 +126,8 @@ describe.skipIf(!live)('live lifecycle', () => {
     }
     await upLab(twin('lt-twin-a'));
     await upLab(twin('lt-twin-b'));
+    // Lab b's state directory is gone, tmpfs and all: down --all finds it by its namespaces.
+    await execa('umount', ['-l', '/run/podlab/lt-twin-b']);
     rmSync('/run/podlab/lt-twin-b', { recursive: true, force: true });
     const r = await execa('node', [...CLI, 'down', '--all', '--json'], { reject: false });
     expect(r.exitCode).toBe(0);

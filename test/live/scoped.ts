@@ -33,6 +33,7 @@ export async function scopedSnapshot(prefixes: readonly string[]): Promise<Scope
     podlabNetns: full.podlabNetns.filter(mineNs),
     etcNetns: full.etcNetns.filter(mineNs),
     state: full.state.filter((d) => prefixes.some((p) => d.startsWith(p))),
+    stateMounts: full.stateMounts.filter((m) => prefixes.some((p) => m.startsWith(`/run/podlab/${p}`))),
     procs: [...procs].sort(),
   };
 }

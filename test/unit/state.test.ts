@@ -1,11 +1,13 @@
 /**
  * The journal's text: the same bytes as `JSON.stringify(state, null, 2)`, though the plan inside
  * is serialized once per plan; a new plan (pods re-created, the Corefile reloaded) is written anew.
+ * And how podlab reads /proc/self/mountinfo to find the tmpfs under each lab's state directory.
  */
 import { describe, expect, it } from 'vitest';
 import { validateValue } from '../../src/compile/compile.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { stateJson, type LabState } from '../../src/runtime/state.ts';
+import { parseMountinfo } from '../../src/runtime/statefs.ts';
 
 function plan(pods: number) {
   const spec = { name: 'st', nodes: { a: {} }, pods: Object.fromEntries(Array.from({ length: pods }, (_, i) => [`p${i}`, { node: 'a' }])) };
@@ -25,5 +27,21 @@ describe('the journal text', () => {
     state.plan = plan(4);
     same();
     expect(JSON.parse(stateJson(state)).plan.pods.map((p: { name: string }) => p.name)).toContain('p3');
+  });
+});
+
+describe('parseMountinfo', () => {
+  it('reads mount point, type and source, undoing the kernel’s octal escapes', () => {
+    const text = [
+      '22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard',
+      '431 22 0:61 / /run/podlab/lab\\040one rw,nosuid,nodev,relatime - tmpfs podlab-lab\\040one rw,mode=755',
+      '440 22 0:4 net:[4026532500] /run/netns/podlab-x.fabric rw shared:5 - nsfs nsfs rw',
+      '',
+    ].join('\n');
+    expect(parseMountinfo(text)).toEqual([
+      { mountPoint: '/', fsType: 'ext4', source: '/dev/vda' },
+      { mountPoint: '/run/podlab/lab one', fsType: 'tmpfs', source: 'podlab-lab one' },
+      { mountPoint: '/run/netns/podlab-x.fabric', fsType: 'nsfs', source: 'nsfs' },
+    ]);
   });
 });
