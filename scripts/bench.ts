@@ -30,6 +30,7 @@ import type { LabSpec, PodSpec } from '../src/index.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
 import { render } from '../src/render/render.ts';
 import { down, labNamespacesOnHost } from '../src/runtime/down.ts';
+import { cniAdd } from '../src/runtime/cni.ts';
 import { must, parallel, realExecutor } from '../src/runtime/exec.ts';
 import { checkHost, probeKernel } from '../src/runtime/host.ts';
 import { readState } from '../src/runtime/state.ts';
@@ -187,6 +188,59 @@ async function floorDown(b: FloorBatches): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The CNI floor: the floor, but the pods wired by the CNI plugins podlab runs, called directly
+
+interface CniFloor {
+  plan: Plan;
+  root: string;
+  /** [argv prefix, batch text]: the fabric first, then the nodes (podlab's own rendered batches). */
+  fabric: [string[], string];
+  nodes: [string[], string][];
+  fdb: [string[], string][];
+  down: string;
+}
+
+/**
+ * What podlab cannot do without and a bare script would still pay for, with the plugins kept: the
+ * same namespaces and node batches as podlab's, and per pod one CNI ADD (bridge, which runs
+ * host-local) through the same spawner, eight at a time — no pause or container processes, no
+ * kube-proxy tables, no DNS server, no state journal. podlab / CNI floor is podlab's own overhead.
+ */
+function cniFloor(plan: Plan): CniFloor {
+  const files = render(plan);
+  const strip = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).join('\n') + '\n';
+  const namespaces = [plan.fabric.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.filter((p) => !p.hostNetwork).map((p) => p.netns)];
+  return {
+    plan,
+    root: namespaces.map((n) => `netns add ${n}`).join('\n') + '\n',
+    fabric: [['ip', '-n', plan.fabric.netns], strip(files.get('ip/fabric.batch')!)],
+    nodes: plan.nodes.map((n) => [['ip', '-n', n.netns], strip(files.get(`ip/node-${n.name}.batch`)!)]),
+    fdb: plan.nodes.filter((n) => n.vxlan).map((n) => [['bridge', '-n', n.netns], strip(files.get(`ip/fdb-${n.name}.batch`)!)]),
+    down: [...namespaces].reverse().map((n) => `netns del ${n}`).join('\n') + '\n',
+  };
+}
+
+async function cniFloorUp(f: CniFloor): Promise<void> {
+  const batch = async ([argv, input]: [string[], string]) => void (await must(realExecutor, [...argv, '-batch', '-'], { input }));
+  await must(realExecutor, ['ip', '-batch', '-'], { input: f.root });
+  await batch(f.fabric);
+  await parallel(f.nodes, FLOOR_CONCURRENCY, batch);
+  await parallel(f.fdb, FLOOR_CONCURRENCY, batch);
+  const nodes = new Map(f.plan.nodes.map((n) => [n.name, n]));
+  await parallel(
+    f.plan.pods.filter((p) => !p.hostNetwork),
+    FLOOR_CONCURRENCY,
+    async (pod) => void (await cniAdd(realExecutor, nodes.get(pod.node)!, pod)),
+  );
+}
+
+/** The namespaces, and host-local's lease files (which podlab's down removes with its state directory). */
+async function cniFloorDown(f: CniFloor): Promise<void> {
+  await must(realExecutor, ['ip', '-batch', '-'], { input: f.down });
+  rmSync(f.plan.stateDir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Measuring
 
 const median = (xs: number[]) => {
@@ -276,7 +330,9 @@ interface SizeResult {
   pauseRssKiB: { median: number; max: number };
   /** Peak RSS of this (bench) process so far, which ran podlab's library for this size. */
   benchPeakRssKiB: number;
-  samples: { upMs: number[]; downMs: number[]; floorUpMs: number[]; floorDownMs: number[] };
+  /** podlab against the CNI floor (cniFloor()): what podlab adds to the plugins it must run. */
+  cniFloor: { upMs: number; downMs: number; upRatio: number; downRatio: number };
+  samples: { upMs: number[]; downMs: number[]; floorUpMs: number[]; floorDownMs: number[]; cniFloorUpMs: number[]; cniFloorDownMs: number[] };
   /** How long the machine took to be quiet before each timed phase (settle()), median and longest. */
   settleMs: { median: number; max: number };
 }
@@ -289,14 +345,16 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
   const rendered = render(plan);
   const planRenderMs = performance.now() - t0;
   const floor = floorBatches(buildPlan({ ...lab, name: floorLab }));
-  for (const l of [lab.name, floorLab]) {
+  const cniLab = `${lab.name}-cni`;
+  const cni = cniFloor(buildPlan({ ...lab, name: cniLab }));
+  for (const l of [lab.name, floorLab, cniLab]) {
     if (readState(l) || labNamespacesOnHost(l).length) {
       process.stderr.write(`  ${l} was left over from an earlier run: removing it\n`);
       await down(l);
     }
   }
 
-  const s = { upMs: [] as number[], downMs: [] as number[], floorUpMs: [] as number[], floorDownMs: [] as number[] };
+  const s = { upMs: [] as number[], downMs: [] as number[], floorUpMs: [] as number[], floorDownMs: [] as number[], cniFloorUpMs: [] as number[], cniFloorDownMs: [] as number[] };
   const steps: Record<string, number[]> = {};
   const pauseRss: number[] = [];
   const settles: number[] = [];
@@ -335,12 +393,25 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
     made.delete(floorLab);
     s.floorUpMs.push(floorUpMs);
     s.floorDownMs.push(floorDownMs);
-    process.stderr.write(` — up ${upMs.toFixed(0)} ms vs ${floorUpMs.toFixed(0)} ms, down ${downMs.toFixed(0)} ms vs ${floorDownMs.toFixed(0)} ms\n`);
+    if (interrupted) break;
+
+    process.stderr.write(', CNI floor');
+    made.add(cniLab);
+    settles.push(await settle());
+    const [, cniUpMs] = await timed(() => cniFloorUp(cni));
+    settles.push(await settle());
+    const [, cniDownMs] = await timed(() => cniFloorDown(cni));
+    made.delete(cniLab);
+    s.cniFloorUpMs.push(cniUpMs);
+    s.cniFloorDownMs.push(cniDownMs);
+    process.stderr.write(` — up ${upMs.toFixed(0)} ms vs ${floorUpMs.toFixed(0)} / ${cniUpMs.toFixed(0)} ms, down ${downMs.toFixed(0)} ms vs ${floorDownMs.toFixed(0)} / ${cniDownMs.toFixed(0)} ms\n`);
   }
   const upMs = median(s.upMs);
   const downMs = median(s.downMs);
   const floorUpMs = median(s.floorUpMs);
   const floorDownMs = median(s.floorDownMs);
+  const cniFloorUpMs = median(s.cniFloorUpMs);
+  const cniFloorDownMs = median(s.cniFloorDownMs);
   return {
     id: size.id,
     lab: lab.name,
@@ -356,10 +427,11 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
     floorDownMs: round(floorDownMs),
     upRatio: round(upMs / floorUpMs, 2),
     downRatio: round(downMs / floorDownMs, 2),
+    cniFloor: { upMs: round(cniFloorUpMs), downMs: round(cniFloorDownMs), upRatio: round(upMs / cniFloorUpMs, 2), downRatio: round(downMs / cniFloorDownMs, 2) },
     upSteps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, round(median(v))])),
     pauseRssKiB: { median: median(pauseRss), max: Math.max(...pauseRss) },
     benchPeakRssKiB: procKiB('self', 'VmHWM') ?? process.resourceUsage().maxRSS,
-    samples: { upMs: s.upMs.map((x) => round(x)), downMs: s.downMs.map((x) => round(x)), floorUpMs: s.floorUpMs.map((x) => round(x)), floorDownMs: s.floorDownMs.map((x) => round(x)) },
+    samples: Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v.map((x) => round(x))])) as SizeResult['samples'],
     settleMs: { median: round(median(settles)), max: round(Math.max(...settles)) },
   };
 }
@@ -455,6 +527,15 @@ function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number): 
         `${mib(r.pauseRssKiB.median)} ${ok(r.pauseRssKiB.max / 1024 <= GOALS.podRssMiB)}`,
       ]),
     ]),
+  );
+  lines.push('');
+  lines.push('');
+  lines.push('podlab against the CNI floor (the same namespaces and node batches, and one CNI ADD per pod through the same plugins; no processes, tables, DNS or state):');
+  lines.push(
+    table([
+      ['lab', 'up', 'CNI floor', 'ratio', 'down', 'CNI floor', 'ratio'],
+      ...sizes.map((r) => [r.id, `${r.upMs} ms`, `${r.cniFloor.upMs} ms`, r.cniFloor.upRatio.toFixed(2), `${r.downMs} ms`, `${r.cniFloor.downMs} ms`, r.cniFloor.downRatio.toFixed(2)]),
+    ]).replace(/^/gm, '  '),
   );
   lines.push('');
   for (const r of sizes) lines.push(`  ${r.id}: plan+render ${r.planRenderMs} ms; up by step: ${Object.entries(r.upSteps).map(([k, v]) => `${k} ${v} ms`).join(', ')}; bench process peak RSS ${mib(r.benchPeakRssKiB)}; waited for a quiet machine before each phase ${r.settleMs.median} ms (longest ${r.settleMs.max} ms)`);
