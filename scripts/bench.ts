@@ -141,6 +141,15 @@ function onSignal(sig: NodeJS.Signals): void {
 // ---------------------------------------------------------------------------------------------
 // The floor: the same kernel objects, plain iproute2 batches, nothing else
 
+/** A rendered batch without its comment lines. */
+const strip = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).join('\n') + '\n';
+
+/** Every namespace of a lab: the fabric, the nodes, and the pods that have one of their own. */
+const labNetnsList = (plan: Plan) => [plan.fabric.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.filter((p) => !p.hostNetwork).map((p) => p.netns)];
+
+/** `ip -batch` lines adding, and deleting (in reverse), the namespaces. */
+const netnsBatch = (namespaces: string[], verb: 'add' | 'del') => (verb === 'add' ? namespaces : [...namespaces].reverse()).map((n) => `netns ${verb} ${n}`).join('\n') + '\n';
+
 interface FloorBatches {
   root: string;
   /** [argv prefix, batch text] to run after the root batch, in two waves. */
@@ -152,8 +161,7 @@ interface FloorBatches {
 /** The rendered node/fabric/fdb batches plus what the CNI bridge plugin would make, as plain batches. */
 function floorBatches(plan: Plan): FloorBatches {
   const files = render(plan);
-  const strip = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).join('\n') + '\n';
-  const namespaces = [plan.fabric.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.filter((p) => !p.hostNetwork).map((p) => p.netns)];
+  const namespaces = labNetnsList(plan);
   const wave1: [string[], string][] = [[['ip', '-n', plan.fabric.netns], strip(files.get('ip/fabric.batch')!)]];
   const wave2: [string[], string][] = [];
   for (const node of plan.nodes) {
@@ -172,7 +180,7 @@ function floorBatches(plan: Plan): FloorBatches {
     wave1.push([['ip', '-n', node.netns], `${lines.join('\n')}\n`]);
     if (node.vxlan) wave2.push([['bridge', '-n', node.netns], strip(files.get(`ip/fdb-${node.name}.batch`)!)]);
   }
-  return { root: namespaces.map((n) => `netns add ${n}`).join('\n') + '\n', wave1, wave2, down: [...namespaces].reverse().map((n) => `netns del ${n}`).join('\n') + '\n' };
+  return { root: netnsBatch(namespaces, 'add'), wave1, wave2, down: netnsBatch(namespaces, 'del') };
 }
 
 async function floorUp(b: FloorBatches): Promise<void> {
@@ -208,15 +216,14 @@ interface CniFloor {
  */
 function cniFloor(plan: Plan): CniFloor {
   const files = render(plan);
-  const strip = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).join('\n') + '\n';
-  const namespaces = [plan.fabric.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.filter((p) => !p.hostNetwork).map((p) => p.netns)];
+  const namespaces = labNetnsList(plan);
   return {
     plan,
-    root: namespaces.map((n) => `netns add ${n}`).join('\n') + '\n',
+    root: netnsBatch(namespaces, 'add'),
     fabric: [['ip', '-n', plan.fabric.netns], strip(files.get('ip/fabric.batch')!)],
     nodes: plan.nodes.map((n) => [['ip', '-n', n.netns], strip(files.get(`ip/node-${n.name}.batch`)!)]),
     fdb: plan.nodes.filter((n) => n.vxlan).map((n) => [['bridge', '-n', n.netns], strip(files.get(`ip/fdb-${n.name}.batch`)!)]),
-    down: [...namespaces].reverse().map((n) => `netns del ${n}`).join('\n') + '\n',
+    down: netnsBatch(namespaces, 'del'),
   };
 }
 
