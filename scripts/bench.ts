@@ -28,7 +28,7 @@ import { compileLab, validateValue } from '../src/compile/compile.ts';
 import type { Lab } from '../src/compile/lab.ts';
 import type { LabSpec, PodSpec } from '../src/index.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
-import { render } from '../src/render/render.ts';
+import { labNamespaces, render } from '../src/render/render.ts';
 import { down, labNamespacesOnHost } from '../src/runtime/down.ts';
 import { cniAdd } from '../src/runtime/cni.ts';
 import { must, parallel, realExecutor } from '../src/runtime/exec.ts';
@@ -144,9 +144,6 @@ function onSignal(sig: NodeJS.Signals): void {
 /** A rendered batch without its comment lines. */
 const strip = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).join('\n') + '\n';
 
-/** Every namespace of a lab: the fabric, the nodes, and the pods that have one of their own. */
-const labNetnsList = (plan: Plan) => [plan.fabric.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.filter((p) => !p.hostNetwork).map((p) => p.netns)];
-
 /** `ip -batch` lines adding, and deleting (in reverse), the namespaces. */
 const netnsBatch = (namespaces: string[], verb: 'add' | 'del') => (verb === 'add' ? namespaces : [...namespaces].reverse()).map((n) => `netns ${verb} ${n}`).join('\n') + '\n';
 
@@ -161,7 +158,7 @@ interface FloorBatches {
 /** The rendered node/fabric/fdb batches plus what the CNI bridge plugin would make, as plain batches. */
 function floorBatches(plan: Plan): FloorBatches {
   const files = render(plan);
-  const namespaces = labNetnsList(plan);
+  const namespaces = labNamespaces(plan);
   const wave1: [string[], string][] = [[['ip', '-n', plan.fabric.netns], strip(files.get('ip/fabric.batch')!)]];
   const wave2: [string[], string][] = [];
   for (const node of plan.nodes) {
@@ -216,7 +213,7 @@ interface CniFloor {
  */
 function cniFloor(plan: Plan): CniFloor {
   const files = render(plan);
-  const namespaces = labNetnsList(plan);
+  const namespaces = labNamespaces(plan);
   return {
     plan,
     root: netnsBatch(namespaces, 'add'),
