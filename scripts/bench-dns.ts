@@ -1,6 +1,6 @@
 /**
  * The DNS benchmark (`npm run bench:dns`): queries per second of podlab-dns (the bundle
- * build/dns/podlab-dns.mjs, as the DNS pod runs it) against dnsmasq serving the same records,
+ * build/dns/podlab-dns.cjs, as the DNS pod runs it) against dnsmasq serving the same records,
  * both measured in the same run on the same machine, plus the latency of each at half of its own
  * measured maximum. Prints a table and writes bench/results/dns.json. A script that prints
  * figures, not a timed test.

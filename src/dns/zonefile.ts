@@ -14,7 +14,7 @@
  * TXT SRV SOA PTR, wildcard owners (`*.x`). Not supported: $INCLUDE, $GENERATE, classes other than
  * IN, other types (each an issue).
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from '../net/ip.ts';
 import type { MxAnswer, SoaAnswer, SrvAnswer, StringAnswer, TxtAnswer } from 'dns-packet';
 
 export interface ZoneIssue {

@@ -65,7 +65,7 @@ export interface ProgramPaths {
   node: string;
 }
 
-export const REPO_PROGRAMS: ProgramPaths = { workload: 'build/native/workload', dns: 'build/dns/podlab-dns.mjs', node: 'node' };
+export const REPO_PROGRAMS: ProgramPaths = { workload: 'build/native/workload', dns: 'build/dns/podlab-dns.cjs', node: 'node' };
 
 /**
  * Expands a plan argv's marker to the real program: `@workload` → the native workload servers,

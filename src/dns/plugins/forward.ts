@@ -9,7 +9,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { connect } from 'node:net';
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from '../../net/ip.ts';
 import * as packet from 'dns-packet';
 import type { Packet } from 'dns-packet';
 import type { DnsRequest, DnsResponse, ForwardConfig, Next, Plugin } from '../types.ts';

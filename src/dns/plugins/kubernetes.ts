@@ -25,7 +25,7 @@
  *   `dns-version.<zone>` or a reverse name with a PTR asked for another type is NODATA (CoreDNS:
  *   NXDOMAIN): existence does not depend on the type asked (RFC 8020).
  */
-import { isIP } from 'node:net';
+import { isIP } from '../../net/ip.ts';
 import type { Answer, StringAnswer } from 'dns-packet';
 import type { ClusterEndpointAddress, ClusterService, ClusterServicePort, ClusterView, DnsRequest, DnsResponse, KubernetesConfig, Next, Plugin } from '../types.ts';
 

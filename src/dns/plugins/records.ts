@@ -8,7 +8,7 @@
  * trailing dot (`web.default.svc.cluster.local`, the root is `.`). `fqdn()` goes one way,
  * `wireName()` the other; comparisons are always made on the fqdn form.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from '../../net/ip.ts';
 import * as packet from 'dns-packet';
 import type { Answer, Packet } from 'dns-packet';
 import type { DnsResponse, Fallthrough } from '../types.ts';

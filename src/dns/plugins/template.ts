@@ -18,7 +18,7 @@
  *   SOA: `NAME [TTL] [CLASS] TYPE DATA` (TTL 3600 and class IN when left out, names made fully
  *   qualified, parentheses and `;` comments allowed). Go's `(?P<name>…)` groups are accepted.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from '../../net/ip.ts';
 import type { Answer } from 'dns-packet';
 import type { DnsRequest, DnsResponse, Plugin, TemplateConfig } from '../types.ts';
 import { fallsThrough, fqdn, isDomainName, jsRegExp, matchZone, servfail, wireName } from './records.ts';

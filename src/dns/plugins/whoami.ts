@@ -3,7 +3,7 @@
  * empty answer section, and in the additional section an A (or AAAA) record with the client's
  * address and an SRV record `_<transport>.<qname>` with its port.
  */
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from '../../net/ip.ts';
 import type { DnsRequest, DnsResponse, Plugin } from '../types.ts';
 
 export function whoamiPlugin(): Plugin {

@@ -8,7 +8,7 @@
  * Kept free of imports from src/compile (which pulls in @babel/code-frame): the DNS server is
  * bundled on its own with esbuild, so the edit distance below is a deliberate second copy.
  */
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from '../../../net/ip.ts';
 import { parseIp } from '../../../net/ipv4.ts';
 import { editDistance } from '../../../compile/edit-distance.ts';
 
@@ -56,9 +56,9 @@ export function isIPv4Address(text: string): boolean {
   return parseIp(text) !== undefined;
 }
 
-/** IPv6 without a zone index (`fe80::1%eth0` means nothing in a Corefile). */
+/** IPv6 without a zone index (`fe80::1%eth0` means nothing in a Corefile; isIPv6 takes none). */
 export function isIPv6Address(text: string): boolean {
-  return !text.includes('%') && isIPv6(text);
+  return isIPv6(text);
 }
 
 export function isIpAddress(text: string): boolean {
