@@ -61,9 +61,18 @@ export function nsenterJoin(argv: readonly string[]): { join: string[]; argv: st
   return { join, argv: command };
 }
 
-/** A spawner request for `argv`, with podlab's own nsenter forms done by the spawner. */
-function requestOf(argv: readonly string[]): { argv: readonly string[]; join?: string[] } {
-  return nsenterJoin(argv) ?? { argv };
+/** A `key=value` that sysctl(8) would write to /proc/sys/<key with dots as slashes>. */
+const SYSCTL_SETTING = /^[a-z0-9_]+(\.[a-z0-9_-]+)+=[^\n]*$/;
+
+/**
+ * A spawner request for `argv`: podlab's own nsenter forms are entered by the spawner, and
+ * `sysctl -qw key=value...` is written by it too (its "@sysctl" built-in), without starting sysctl.
+ */
+export function requestOf(argv: readonly string[]): { argv: readonly string[]; join?: string[] } {
+  const r = nsenterJoin(argv) ?? { argv };
+  const [cmd, opt, ...settings] = r.argv;
+  if (cmd === 'sysctl' && opt === '-qw' && settings.length && settings.every((s) => SYSCTL_SETTING.test(s))) return { ...r, argv: ['@sysctl', ...settings] };
+  return r;
 }
 
 export const realExecutor: Executor = {
@@ -105,6 +114,27 @@ export async function parallel<T>(items: readonly T[], limit: number, fn: (item:
   });
   await Promise.all(workers);
   if (errors.length) throw errors[0];
+}
+
+/**
+ * At most `limit` of the functions given to the returned `run` at once, started in the order given;
+ * each call's promise settles with its function's. A finished function hands its slot straight to
+ * the next one waiting, so the limit holds even for calls made in between.
+ */
+export function limiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (active < limit) active++;
+    else await new Promise<void>((take) => waiting.push(take));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
 }
 
 export interface DaemonOptions {

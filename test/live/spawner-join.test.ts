@@ -53,6 +53,23 @@ describe.skipIf(!live)('the spawner enters namespaces itself', () => {
     }
   });
 
+  it("sets sysctls inside a network namespace itself (no sysctl process), and leaves the root namespace's alone", async () => {
+    const root = readFileSync('/proc/sys/net/ipv4/conf/lo/forwarding', 'utf8');
+    const inNs = async (key: string) => (await execa('ip', ['netns', 'exec', NS, 'sysctl', '-n', key])).stdout;
+    const before = await inNs('net.ipv4.conf.lo.forwarding');
+    const value = before === '1' ? '0' : '1';
+    const r = await realExecutor.run(['nsenter', `--net=${FILE}`, '--', 'sysctl', '-qw', `net.ipv4.conf.lo.forwarding=${value}`, 'net.ipv4.ping_group_range=0 0']);
+    expect(r).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await inNs('net.ipv4.conf.lo.forwarding')).toBe(value);
+    expect((await inNs('net.ipv4.ping_group_range')).split(/\s+/)).toEqual(['0', '0']);
+    expect(readFileSync('/proc/sys/net/ipv4/conf/lo/forwarding', 'utf8')).toBe(root);
+    // A key that does not exist fails like sysctl does (non-zero, the key named), after the ones before it.
+    const bad = await realExecutor.run(['nsenter', `--net=${FILE}`, '--', 'sysctl', '-qw', `net.ipv4.conf.lo.forwarding=${before}`, 'net.ipv4.no_such_key=1']);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/^sysctl: cannot set net\.ipv4\.no_such_key: No such file or directory/);
+    expect(await inNs('net.ipv4.conf.lo.forwarding')).toBe(before);
+  });
+
   it('a namespace file that is not there fails the command (127) and names the file; nothing runs', async () => {
     const r = await realExecutor.run(['nsenter', '--net=/run/netns/podlab-lt-sj.node.none', '--', 'touch', '/tmp/podlab-sj-ran']);
     expect(r.exitCode).toBe(127);

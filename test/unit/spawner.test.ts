@@ -1,16 +1,18 @@
 /**
  * The native spawner (native/spawner.c) through podlab's executor: what a command returns (exit
  * code, output, a signal, a timeout, a missing program), many at once, daemons with and without a
- * ready line, and that it neither keeps podlab alive nor outlives it. Needs no root.
+ * ready line, that it neither keeps podlab alive nor outlives it, and that what it was still
+ * starting when podlab died does not outlive podlab either. Needs no root.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { nsenterJoin, realExecutor, spawnDaemon } from '../../src/runtime/exec.ts';
+import { nsenterJoin, realExecutor, requestOf, spawnDaemon } from '../../src/runtime/exec.ts';
 import { decodeAnswers, encodeRequest, spawner, SPAWNER_BIN } from '../../src/runtime/spawner.ts';
 import { ensureNative } from '../../src/runtime/host.ts';
+import { isAlive, recordOf } from '../../src/runtime/procs.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -88,6 +90,27 @@ describe('nsenter forms the spawner does itself', () => {
     [['nsenter', '-t', '5', '--net', '--net', '--', 'ip']],
   ])('%j is left to nsenter', (argv) => {
     expect(nsenterJoin(argv)).toBeUndefined();
+  });
+});
+
+describe('sysctl settings the spawner writes itself', () => {
+  it.each([
+    [['sysctl', '-qw', 'net.ipv4.ip_forward=1'], { argv: ['@sysctl', 'net.ipv4.ip_forward=1'] }],
+    [['nsenter', '--net=/run/netns/a', '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1'], { join: ['/run/netns/a'], argv: ['@sysctl', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1'] }],
+  ])('%j', (argv, expected) => {
+    expect(requestOf(argv)).toEqual(expected);
+  });
+
+  it.each([
+    [['sysctl', '-n', 'net.ipv4.ip_forward']], // a read: sysctl prints it
+    [['sysctl', '-w', 'net.ipv4.ip_forward=1']], // not quiet: sysctl prints what it set
+    [['sysctl', '-qw']],
+    [['sysctl', '-qw', 'net/ipv4/ip_forward=1']], // slashes: sysctl's own rules
+    [['sysctl', '-qw', 'net.ipv4.ip_forward']], // no value
+    [['sysctl', '-qw', 'net..x=1']],
+    [['sysctl', '-qw', '../../etc/x=1']],
+  ])('%j is left to sysctl', (argv) => {
+    expect(requestOf(argv).argv[0]).toBe('sysctl');
   });
 });
 
@@ -199,5 +222,42 @@ describe('the spawner', () => {
       }
     }
     expect(alive).toBe(false);
+  });
+
+  it('when podlab dies, kills what it was still starting: a daemon not yet ready (with its session) and a command still running', async () => {
+    const files = mkdtempSync(`${tmpdir()}/podlab-spawner-`);
+    const script = [
+      "import { realExecutor, spawnDaemon } from './src/runtime/exec.ts';",
+      `void spawnDaemon(['sh', '-c', 'sleep 60 & echo $! > ${files}/child; echo $$ > ${files}/daemon; exec sleep 61'], { readyLine: 'never', readyTimeoutMs: 60000 });`,
+      `void realExecutor.run(['sh', '-c', 'echo $$ > ${files}/run; exec sleep 62']);`,
+      'setInterval(() => {}, 1000);',
+      "console.log('up');",
+    ].join('\n');
+    const child = execa('node', ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false });
+    const pids: number[] = [];
+    try {
+      await new Promise<void>((res) => child.stdout!.on('data', () => res()));
+      for (let i = 0; i < 200 && pids.length < 3; i++) {
+        await new Promise((res) => setTimeout(res, 20));
+        pids.splice(0, pids.length, ...['daemon', 'child', 'run'].filter((f) => existsSync(`${files}/${f}`) && readFileSync(`${files}/${f}`, 'utf8').endsWith('\n')).map((f) => Number(readFileSync(`${files}/${f}`, 'utf8'))));
+      }
+      expect(pids).toHaveLength(3);
+      const recs = pids.map(recordOf);
+      expect(recs.filter(isAlive)).toHaveLength(3);
+      child.kill('SIGKILL');
+      await child;
+      for (let i = 0; i < 50 && recs.some(isAlive); i++) await new Promise((res) => setTimeout(res, 20));
+      expect(recs.filter(isAlive)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone, as it should be */
+        }
+      }
+      rmSync(files, { recursive: true, force: true });
+    }
   });
 });
