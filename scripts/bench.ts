@@ -267,7 +267,7 @@ function cpuTicks(): { busy: number; all: number } {
 }
 
 /** How quiet the machine must be before a timed phase starts, and for how long. */
-const SETTLE = { busyFraction: 0.1, probeMs: 5, probeEveryMs: 25, windowMs: 100, windows: 3, maxMs: 10_000 };
+const SETTLE = { busyFraction: 0.1, probeMs: 5, probeEveryMs: 25, windowMs: 100, windows: 3, maxMs: 60_000 };
 /** A namespace of the bench's own (lab `bench-settle`, removed with the others) for settle()'s probe. */
 const SETTLE_LAB = 'bench-settle';
 const SETTLE_NETNS = `podlab-${SETTLE_LAB}.fabric`;

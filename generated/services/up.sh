@@ -30,10 +30,9 @@ ip -n podlab-services.host.internet -batch $G/ip/host-internet.batch
 #    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
 #    kubelet would). Each pod's mount namespace starts as a copy of the lab's mount template, which
 #    has the host's /run/netns mounts dropped already (copying them costs time per pod).
-#    Containers get a container's environment (env -i), not this shell's. podlab itself starts
-#    every pause process right after the namespaces (it needs nothing else), while steps 2 and 3
-#    run, and the DNS server's containers too, so that Node's start-up overlaps the network
-#    set-up; the server waits for its pod's default route (-podlab.wait-network).
+#    Containers get a container's environment (env -i), not this shell's. podlab itself starts the
+#    DNS server's pod first, right after the namespaces, so that Node's start-up overlaps the
+#    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-services.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
 build/native/pause --netns /run/netns/podlab-services.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &

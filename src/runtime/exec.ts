@@ -116,27 +116,6 @@ export async function parallel<T>(items: readonly T[], limit: number, fn: (item:
   if (errors.length) throw errors[0];
 }
 
-/**
- * At most `limit` of the functions given to the returned `run` at once, started in the order given;
- * each call's promise settles with its function's. A finished function hands its slot straight to
- * the next one waiting, so the limit holds even for calls made in between.
- */
-export function limiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (fn) => {
-    if (active < limit) active++;
-    else await new Promise<void>((take) => waiting.push(take));
-    try {
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
-}
-
 export interface DaemonOptions {
   env?: Record<string, string>;
   /** The process gets `env` only, not podlab's own environment too (a container's). */

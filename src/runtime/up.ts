@@ -9,7 +9,7 @@ import { LISTENING_MARK } from '../dns/marks.ts';
 import { containerArgv, containerEnv, mountTemplateArgv, pauseArgv, podFilesRoot, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
-import { limiter, must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
+import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
 import { ensureDnsServer, ensureNative, PAUSE_BIN, PROGRAMS } from './host.ts';
 import { isAlive, recordOf, stopProcesses } from './procs.ts';
 import { startHosts } from './pods.ts';
@@ -85,69 +85,47 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // already: copying and dropping a thousand of them per pod cost 4 ms of each pod's start.
   state.mountTemplate = recordOf(await spawnDaemon(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
   const template = mountFrom(state);
-  const saver = coalescedWriter(state);
-  // Pods running podlab-dns (a Node process: about 80 ms to start) get their sandbox and
+  // Pods running podlab-dns (a Node process: about 100 ms to start) get their sandbox and
   // containers now, so that start-up overlaps the node network and the CNI calls; the server binds
-  // only once its pod has a route (-podlab.wait-network). Every other pod's sandbox (its pause
-  // process, which needs only the pod's namespace) starts now too, alongside the next two steps;
-  // its containers wait for its network.
+  // only once its pod has a route (-podlab.wait-network). Everything else waits for its network.
   const early = new Set(plan.pods.filter(startsEarly));
   for (const pod of early) {
     await startSandbox(plan, state, pod, files, template);
     await spawnContainers(plan, state, pod);
   }
   writeState(state);
-  const slot = limiter(POD_CONCURRENCY);
-  const startLater = (pod: PlanPod) =>
-    slot(async () => {
-      if (!options.signal?.aborted) await startSandbox(plan, state, pod, files, template, saver.save);
-    });
-  const sandboxes = new Map(plan.pods.filter((p) => !early.has(p)).map((pod) => [pod, startLater(pod)]));
-  for (const started of sandboxes.values()) started.catch(() => undefined); // awaited below, each by its pod
-  // Nothing returns or throws while sandboxes are still starting (a caller's `down` would race them).
-  // Nor with a journal write still pending (it would put the state back after that `down`).
-  const settleSandboxes = async (e: unknown) => {
-    await Promise.allSettled(sandboxes.values());
-    saver.flush();
-    throw e;
-  };
 
-  await (async () => {
-    step('node-network');
-    await must(ex, ['ip', '-n', plan.fabric.netns, '-batch', `${files}/ip/fabric.batch`]);
-    if (plan.nodeNetwork.podTraffic === 'drop') await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${plan.fabric.netns}`, '--', 'nft', '-f', `${files}/nft/fabric.nft`]);
+  step('node-network');
+  await must(ex, ['ip', '-n', plan.fabric.netns, '-batch', `${files}/ip/fabric.batch`]);
+  if (plan.nodeNetwork.podTraffic === 'drop') await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${plan.fabric.netns}`, '--', 'nft', '-f', `${files}/nft/fabric.nft`]);
 
-    step('nodes');
-    await Promise.all([
-      parallel(plan.nodes, plan.nodes.length, async (node) => {
-        await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
-        if (node.vxlan) await must(ex, ['bridge', '-n', node.netns, '-batch', `${files}/ip/fdb-${node.name}.batch`]);
-        // Nodes route for their pods; bridged pod-to-pod packets pass the node's nftables hooks (br_netfilter), as kube-proxy needs.
-        await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
-      }),
-      ...(plan.gateway
-        ? [
-            (async () => {
-              await must(ex, ['ip', '-n', plan.gateway!.netns, '-batch', `${files}/ip/gateway.batch`]);
-              await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${plan.gateway!.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-            })(),
-          ]
-        : []),
-      ...plan.hosts.map((h) => must(ex, ['ip', '-n', h.netns, '-batch', `${files}/ip/host-${h.name}.batch`])),
-    ]);
-  })().catch(settleSandboxes);
+  step('nodes');
+  await Promise.all([
+    parallel(plan.nodes, plan.nodes.length, async (node) => {
+      await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
+      if (node.vxlan) await must(ex, ['bridge', '-n', node.netns, '-batch', `${files}/ip/fdb-${node.name}.batch`]);
+      // Nodes route for their pods; bridged pod-to-pod packets pass the node's nftables hooks (br_netfilter), as kube-proxy needs.
+      await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
+    }),
+    ...(plan.gateway
+      ? [
+          (async () => {
+            await must(ex, ['ip', '-n', plan.gateway!.netns, '-batch', `${files}/ip/gateway.batch`]);
+            await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${plan.gateway!.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+          })(),
+        ]
+      : []),
+    ...plan.hosts.map((h) => must(ex, ['ip', '-n', h.netns, '-batch', `${files}/ip/host-${h.name}.batch`])),
+  ]);
 
-  try {
-    step('pods');
-  } catch (e) {
-    await settleSandboxes(e);
-  }
+  step('pods');
   const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
+  const saver = coalescedWriter(state);
   // The early pods first: their servers are starting already and wait for their network.
   const order = [...early, ...plan.pods.filter((p) => !early.has(p))];
   const wiring = parallel(order, POD_CONCURRENCY, async (pod) => {
-    await sandboxes.get(pod);
     if (options.signal?.aborted) return;
+    if (!early.has(pod)) await startSandbox(plan, state, pod, files, template, saver.save);
     const ps = state.pods[pod.name]!;
     if (!pod.hostNetwork) ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
     ps.ip = pod.ip;
