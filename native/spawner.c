@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #define MAX_JOBS 256
+#define MAX_OUTPUT (16 * 1024 * 1024)
 
 /* The "@sysctl" built-in (see the contract): 0 when every key=value was written, else 1. */
 static int write_sysctls(char **kv)
@@ -75,7 +76,6 @@ static int write_sysctls(char **kv)
     }
     return 0;
 }
-#define MAX_OUTPUT (16 * 1024 * 1024)
 
 struct bytes {
     char *p;
