@@ -8,7 +8,7 @@
  * Kept free of imports from src/compile (which pulls in @babel/code-frame): the DNS server is
  * bundled on its own with esbuild, so the edit distance below is a deliberate second copy.
  */
-import { isIPv6 } from '../../../net/ip.ts';
+import { isIP, isIPv4, isIPv6 } from '../../../net/ip.ts';
 import { parseIp } from '../../../net/ipv4.ts';
 import { editDistance } from '../../../compile/edit-distance.ts';
 
@@ -52,17 +52,11 @@ export function isInZone(name: string, zone: string): boolean {
 
 // ── IP addresses and reverse zones ────────────────────────────────────────────────────────────
 
-export function isIPv4Address(text: string): boolean {
-  return parseIp(text) !== undefined;
-}
-
-/** IPv6 without a zone index (`fe80::1%eth0` means nothing in a Corefile; isIPv6 takes none). */
-export function isIPv6Address(text: string): boolean {
-  return isIPv6(text);
-}
+/** Address text as a Corefile takes it: IPv6 without a zone index (`fe80::1%eth0` means nothing there). */
+export { isIPv4 as isIPv4Address, isIPv6 as isIPv6Address };
 
 export function isIpAddress(text: string): boolean {
-  return isIPv4Address(text) || isIPv6Address(text);
+  return isIP(text) !== 0;
 }
 
 /** The 32 hex nibbles of an IPv6 address, most significant first. */
@@ -102,7 +96,7 @@ export function reverseZones(text: string): Result<{ zones: string[]; hostBitsSe
   if (!m) return undefined;
   const [, addr, prefixText] = m as unknown as [string, string, string];
   const prefix = Number(prefixText);
-  if (isIPv4Address(addr)) {
+  if (isIPv4(addr)) {
     if (prefix > 32) return fail(`the prefix /${prefix} is longer than 32`);
     const ip = parseIp(addr)!;
     const bytes = [24, 16, 8, 0].map((s) => Math.floor(ip / 2 ** s) % 256);
@@ -117,7 +111,7 @@ export function reverseZones(text: string): Result<{ zones: string[]; hostBitsSe
     }
     return ok({ zones, hostBitsSet: bitsOf(bytes, 8, 32).join('') !== networkBits.join('').padEnd(32, '0') });
   }
-  if (isIPv6Address(addr)) {
+  if (isIPv6(addr)) {
     if (prefix > 128) return fail(`the prefix /${prefix} is longer than 128`);
     const nibbles = ipv6Nibbles(addr);
     const boundary = Math.ceil(prefix / 4) * 4;
@@ -175,13 +169,13 @@ export function hostPort(text: string): Result<{ host: string; port: number }> {
     const m = /^\[([^\]]*)\]:(.*)$/.exec(text);
     if (!m) return fail('an IPv6 address in brackets needs a port after it, e.g. [::1]:8080');
     [host, portText] = [m[1]!, m[2]!];
-    if (!isIPv6Address(host)) return fail(`"${host}" is not an IPv6 address`);
+    if (!isIPv6(host)) return fail(`"${host}" is not an IPv6 address`);
   } else {
     const colon = text.lastIndexOf(':');
     if (colon < 0) return fail('the port is missing (write HOST:PORT or :PORT)');
     [host, portText] = [text.slice(0, colon), text.slice(colon + 1)];
     if (host.includes(':')) return fail('an IPv6 address must be written in brackets, e.g. [::1]:8080');
-    if (host !== '' && !isIPv4Address(host) && domainProblem(host)) return fail(`"${host}" is not an IP address or host name`);
+    if (host !== '' && !isIPv4(host) && domainProblem(host)) return fail(`"${host}" is not an IP address or host name`);
   }
   const port = portNumber(portText);
   if (port === undefined) return fail(`"${portText}" is not a port number (1-65535)`);
