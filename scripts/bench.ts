@@ -180,16 +180,19 @@ function floorBatches(plan: Plan): FloorBatches {
   return { root: netnsBatch(namespaces, 'add'), wave1, wave2, down: netnsBatch(namespaces, 'del') };
 }
 
+/** Runs one `<argv> -batch -` with the batch text on stdin. */
+const runBatch = async ([argv, input]: [string[], string]) => void (await must(realExecutor, [...argv, '-batch', '-'], { input }));
+
 async function floorUp(b: FloorBatches): Promise<void> {
-  await must(realExecutor, ['ip', '-batch', '-'], { input: b.root });
+  await runBatch([['ip'], b.root]);
   // The fabric batch moves each node's eth0 into its namespace; node batches need it there.
-  await must(realExecutor, [...b.wave1[0]![0], '-batch', '-'], { input: b.wave1[0]![1] });
-  await parallel(b.wave1.slice(1), FLOOR_CONCURRENCY, async ([argv, input]) => void (await must(realExecutor, [...argv, '-batch', '-'], { input })));
-  await parallel(b.wave2, FLOOR_CONCURRENCY, async ([argv, input]) => void (await must(realExecutor, [...argv, '-batch', '-'], { input })));
+  await runBatch(b.wave1[0]!);
+  await parallel(b.wave1.slice(1), FLOOR_CONCURRENCY, runBatch);
+  await parallel(b.wave2, FLOOR_CONCURRENCY, runBatch);
 }
 
 async function floorDown(b: FloorBatches): Promise<void> {
-  await must(realExecutor, ['ip', '-batch', '-'], { input: b.down });
+  await runBatch([['ip'], b.down]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,11 +228,10 @@ function cniFloor(plan: Plan): CniFloor {
 }
 
 async function cniFloorUp(f: CniFloor): Promise<void> {
-  const batch = async ([argv, input]: [string[], string]) => void (await must(realExecutor, [...argv, '-batch', '-'], { input }));
-  await must(realExecutor, ['ip', '-batch', '-'], { input: f.root });
-  await batch(f.fabric);
-  await parallel(f.nodes, FLOOR_CONCURRENCY, batch);
-  await parallel(f.fdb, FLOOR_CONCURRENCY, batch);
+  await runBatch([['ip'], f.root]);
+  await runBatch(f.fabric);
+  await parallel(f.nodes, FLOOR_CONCURRENCY, runBatch);
+  await parallel(f.fdb, FLOOR_CONCURRENCY, runBatch);
   const nodes = new Map(f.plan.nodes.map((n) => [n.name, n]));
   await parallel(
     f.plan.pods.filter((p) => !p.hostNetwork),
@@ -240,7 +242,7 @@ async function cniFloorUp(f: CniFloor): Promise<void> {
 
 /** The namespaces, and host-local's lease files (which podlab's down removes with its state directory). */
 async function cniFloorDown(f: CniFloor): Promise<void> {
-  await must(realExecutor, ['ip', '-batch', '-'], { input: f.down });
+  await runBatch([['ip'], f.down]);
   rmSync(f.plan.stateDir, { recursive: true, force: true });
 }
 
