@@ -69,25 +69,41 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 /**
- * SIGTERM, wait up to `graceMs`, then SIGKILL what is left. Only the given pids are touched. The
- * signals go out before the first await (a caller can start other work right after the call).
- * The wait polls after 1, 2, 4, … ms (at most 20): podlab's own processes exit within a millisecond
- * or two of the signal, and a fixed 20 ms poll made that the floor of every `down`. Each poll reads
- * on from the first process not yet seen gone, so 1000 processes cost about 1000 reads in all, not
- * 1000 per poll.
+ * Waits until every process in `live` is gone or `deadline` (ms since the epoch) has passed; returns
+ * those still alive. Polls after 1, 2, 4, … ms (at most 20): podlab's own processes exit within a
+ * millisecond or two of a signal, and a fixed 20 ms poll made that the floor of every `down`. Each
+ * poll reads on from the first process not yet seen gone, so 1000 processes cost about 1000 reads
+ * in all, not 1000 per poll.
  */
-export async function stopProcesses(recs: readonly ProcessRecord[], graceMs = 1000): Promise<void> {
-  const live = recs.filter(isAlive);
-  for (const r of live) signal(r.pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
+async function waitGone(live: readonly ProcessRecord[], deadline: number): Promise<ProcessRecord[]> {
   let gone = 0;
   for (let wait = 1; ; wait = Math.min(20, wait * 2)) {
     while (gone < live.length && !isAlive(live[gone]!)) gone++;
     if (gone === live.length || Date.now() >= deadline) break;
     await new Promise((res) => setTimeout(res, wait));
   }
-  const left = live.slice(gone).filter(isAlive);
-  for (const r of left) signal(r.pid, 'SIGKILL');
-  const killDeadline = Date.now() + 2000;
-  while (left.some(isAlive) && Date.now() < killDeadline) await new Promise((res) => setTimeout(res, 10));
+  return live.slice(gone).filter(isAlive);
+}
+
+/**
+ * SIGTERM, wait up to `graceMs`, then SIGKILL what is left, as Kubernetes deletes a pod. Only the
+ * given pids are touched. The signals go out before the first await (a caller can start other work
+ * right after the call).
+ */
+export async function stopProcesses(recs: readonly ProcessRecord[], graceMs = 1000): Promise<void> {
+  const live = recs.filter(isAlive);
+  for (const r of live) signal(r.pid, 'SIGTERM');
+  await killProcesses(await waitGone(live, Date.now() + graceMs));
+}
+
+/**
+ * SIGKILL at once, then wait (up to 2 s) until each is gone. For `down`, which destroys the
+ * processes' namespaces with them: there is nothing for them to finish, and once SIGKILL is sent no
+ * process can outlive it, even if podlab dies before the wait ends. The signals go out before the
+ * first await.
+ */
+export async function killProcesses(recs: readonly ProcessRecord[]): Promise<void> {
+  const live = recs.filter(isAlive);
+  for (const r of live) signal(r.pid, 'SIGKILL');
+  await waitGone(live, Date.now() + 2000);
 }

@@ -1,11 +1,12 @@
 /**
  * Stopping processes by identity (pid and start time): SIGTERM first, SIGKILL after the grace
- * period for what ignores it, and never a process whose pid was recycled. Needs no root: the
+ * period for what ignores it (a pod deleted), or SIGKILL at once (a lab's `down`), and never a
+ * process whose pid was recycled. Needs no root: the
  * processes are the test's own.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
-import { isAlive, recordOf, stopProcesses } from '../../src/runtime/procs.ts';
+import { isAlive, killProcesses, recordOf, stopProcesses } from '../../src/runtime/procs.ts';
 
 const started: ResultPromise[] = [];
 afterAll(() => {
@@ -46,6 +47,29 @@ describe('stopProcesses', () => {
     await stopProcesses([{ pid, startTime: rec.startTime + 1 }], 100);
     expect(isAlive(rec)).toBe(true);
     await stopProcesses([rec], 1000);
+    expect(isAlive(rec)).toBe(false);
+  });
+});
+
+describe('killProcesses', () => {
+  it('SIGKILLs at once: no SIGTERM handler runs, and it returns when every process is gone', async () => {
+    const p = execa('sh', ['-c', 'trap "echo got-term; exit 0" TERM; echo up; while :; do sleep 0.05; done'], { reject: false });
+    started.push(p);
+    await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
+    const recs = [recordOf(p.pid!), ...(await Promise.all(Array.from({ length: 10 }, () => startSleeper(true)))).map(recordOf)];
+    await killProcesses(recs);
+    expect(recs.filter(isAlive)).toEqual([]);
+    const r = await p;
+    expect(r.signal).toBe('SIGKILL');
+    expect(r.stdout).not.toContain('got-term');
+  });
+
+  it('leaves alone a process whose pid is recorded with another start time (a recycled pid)', async () => {
+    const pid = await startSleeper();
+    const rec = recordOf(pid);
+    await killProcesses([{ pid, startTime: rec.startTime + 1 }]);
+    expect(isAlive(rec)).toBe(true);
+    await killProcesses([rec]);
     expect(isAlive(rec)).toBe(false);
   });
 });
