@@ -1,23 +1,31 @@
 /**
  * Stopping processes by identity (pid and start time): SIGTERM first, SIGKILL after the grace
  * period for what ignores it (a pod deleted), or SIGKILL at once (a lab's `down`), and never a
- * process whose pid was recycled. Needs no root: the
- * processes are the test's own.
+ * process whose pid was recycled. Needs no root: the processes are the test's own.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { isAlive, killProcesses, recordOf, stopProcesses } from '../../src/runtime/procs.ts';
+import type { ProcessRecord } from '../../src/runtime/state.ts';
 
 const started: ResultPromise[] = [];
 afterAll(() => {
   for (const p of started) p.kill('SIGKILL');
 });
 
-async function startSleeper(ignoreTerm = false): Promise<number> {
-  const p = execa('sh', ['-c', ignoreTerm ? 'trap "" TERM; echo up; while :; do sleep 1; done' : 'echo up; exec sleep 30'], { reject: false, buffer: false });
+/**
+ * A shell running `script`, once it has printed its first line (scripts start with `echo up`).
+ * Wrapped in an object: returning the process itself would await its exit (it is a promise).
+ */
+async function startShell(script: string, buffer = false): Promise<{ proc: ResultPromise }> {
+  const p = execa('sh', ['-c', script], { reject: false, buffer });
   started.push(p);
   await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
-  return p.pid!;
+  return { proc: p };
+}
+
+async function startSleeper(ignoreTerm = false): Promise<number> {
+  return (await startShell(ignoreTerm ? 'trap "" TERM; echo up; while :; do sleep 1; done' : 'echo up; exec sleep 30')).proc.pid!;
 }
 
 describe('stopProcesses', () => {
@@ -40,22 +48,11 @@ describe('stopProcesses', () => {
     expect(recs.filter(isAlive)).toEqual([]);
     expect(Date.now() - t).toBeLessThan(1000);
   });
-
-  it('leaves alone a process whose pid is recorded with another start time (a recycled pid)', async () => {
-    const pid = await startSleeper();
-    const rec = recordOf(pid);
-    await stopProcesses([{ pid, startTime: rec.startTime + 1 }], 100);
-    expect(isAlive(rec)).toBe(true);
-    await stopProcesses([rec], 1000);
-    expect(isAlive(rec)).toBe(false);
-  });
 });
 
 describe('killProcesses', () => {
   it('SIGKILLs at once: no SIGTERM handler runs, and it returns when every process is gone', async () => {
-    const p = execa('sh', ['-c', 'trap "echo got-term; exit 0" TERM; echo up; while :; do sleep 0.05; done'], { reject: false });
-    started.push(p);
-    await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
+    const { proc: p } = await startShell('trap "echo got-term; exit 0" TERM; echo up; while :; do sleep 0.05; done', true);
     const recs = [recordOf(p.pid!), ...(await Promise.all(Array.from({ length: 10 }, () => startSleeper(true)))).map(recordOf)];
     await killProcesses(recs);
     expect(recs.filter(isAlive)).toEqual([]);
@@ -63,13 +60,18 @@ describe('killProcesses', () => {
     expect(r.signal).toBe('SIGKILL');
     expect(r.stdout).not.toContain('got-term');
   });
+});
 
+describe.each([
+  ['stopProcesses', (recs: ProcessRecord[]) => stopProcesses(recs, 100)],
+  ['killProcesses', killProcesses],
+])('%s', (_name, stop) => {
   it('leaves alone a process whose pid is recorded with another start time (a recycled pid)', async () => {
     const pid = await startSleeper();
     const rec = recordOf(pid);
-    await killProcesses([{ pid, startTime: rec.startTime + 1 }]);
+    await stop([{ pid, startTime: rec.startTime + 1 }]);
     expect(isAlive(rec)).toBe(true);
-    await killProcesses([rec]);
+    await stop([rec]);
     expect(isAlive(rec)).toBe(false);
   });
 });
