@@ -19,7 +19,7 @@ import { startOps } from './ops.ts';
 import { buildPlugins } from './plugins/index.ts';
 import type { LoopPlugin } from './plugins/loop.ts';
 import { DnsServer } from './server.ts';
-import { LISTENING_MARK } from './marks.ts';
+import { LISTENING_HOOK, LISTENING_MARK } from './marks.ts';
 import { namespaceHasDefaultRoute, WAIT_NETWORK_FLAG, waitUntil } from './network.ts';
 import type { ClusterView, ServerConfig } from './types.ts';
 
@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     readView();
   }
   log(`${LISTENING_MARK} on ${server.ports.map((p) => `:${p}`).join(' ')} (udp, tcp), ready`);
+  ((globalThis as Record<symbol, unknown>)[LISTENING_HOOK] as (() => void) | undefined)?.();
 
   const reloadCfg = first.servers.flatMap((s) => s.plugins).find((p) => p.plugin === 'reload');
   if (reloadCfg && reloadCfg.plugin === 'reload') {

@@ -5,6 +5,7 @@
  * without harm. A second lab has kubeadm's default Corefile, then gets the course's custom
  * forwarder (and a forward loop) through `reloadDns`, as editing the coredns ConfigMap would.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { down } from '../../src/runtime/down.ts';
 import { dnsServerPid, reloadDns, DnsError } from '../../src/runtime/dns.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
-import { DNS_BUNDLE, DNSLAT_BIN, ensureDnsServer } from '../../src/runtime/host.ts';
+import { DNS_BUNDLE, DNS_CODE_CACHE, DNS_SERVER_BUNDLE, DNSLAT_BIN, ensureDnsServer } from '../../src/runtime/host.ts';
 import { CONTAINER_PATH } from '../../src/render/render.ts';
 import { LISTENING_MARK, WAIT_NETWORK_FLAG } from '../../src/dns/marks.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
@@ -279,5 +280,72 @@ describe.skipIf(!live)('podlab-dns -podlab.wait-network (how up starts a pod\'s 
     const answer = await inNs(['dig', '+tries=1', '+time=2', '-p', '5399', '@127.0.0.1', 'whoami.example']);
     expect(answer.stdout).toContain('status: NOERROR');
     expect(answer.stdout).toMatch(/whoami\.example\.\s+0\s+IN\s+A\s+127\.0\.0\.1/);
+  });
+});
+
+describe.skipIf(!live)('podlab-dns\'s code cache (launch.ts)', () => {
+  const dir = '/tmp/podlab-lt-dns-cache';
+  const launcher = `${dir}/podlab-dns.cjs`;
+
+  /** Starts a launcher in a network namespace of its own until it serves; its stdout and stderr. */
+  async function startOnce(file: string): Promise<{ stdout: string; stderr: string }> {
+    const p = execa('unshare', ['--net', '--', process.execPath, file, '-conf', `${dir}/Corefile`, '-dns.port', '5399'], {
+      reject: false,
+      stdin: 'ignore',
+      env: { PATH: CONTAINER_PATH, PODLAB_DNS_TRACE_CACHE: '1' },
+      extendEnv: false,
+    });
+    let stdout = '';
+    p.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+    const deadline = Date.now() + 10_000;
+    while (!stdout.includes(LISTENING_MARK) && p.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    p.kill('SIGKILL');
+    const r = await p;
+    return { stdout, stderr: String(r.stderr) };
+  }
+
+  beforeAll(async () => {
+    const d = await ensureDnsServer();
+    if (d) throw new Error(d.message);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/Corefile`, '.:53 {\n    whoami\n}\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A copy of the built launcher, server bundle and cache in `dir`, the server's text changed by `edit`. */
+  function copyBuild(edit: (server: string) => string = (s) => s, cache: (c: Buffer) => Buffer = (c) => c): void {
+    writeFileSync(launcher, readFileSync(DNS_BUNDLE));
+    writeFileSync(`${dir}/server.cjs`, edit(readFileSync(DNS_SERVER_BUNDLE, 'utf8')));
+    writeFileSync(`${dir}/server.cache`, cache(readFileSync(DNS_CODE_CACHE)));
+  }
+
+  it('is written with the bundle, headed by the SHA-1 of the bundle, and the DNS pod\'s server starts from it', async () => {
+    const cache = readFileSync(DNS_CODE_CACHE);
+    expect(cache.subarray(0, 20).toString('hex')).toBe(createHash('sha1').update(readFileSync(DNS_SERVER_BUNDLE)).digest('hex'));
+    const run = await startOnce(DNS_BUNDLE);
+    expect(run.stderr).toContain('code cache accepted');
+    expect(run.stdout).toContain(LISTENING_MARK);
+  });
+
+  it('is not used for another bundle of the same length, whose code then runs', async () => {
+    // V8 itself checks only the length: without the digest the old version line would be printed.
+    copyBuild((s) => s.replace('(podlab-dns, CoreDNS-compatible)', '(podlab-dnZ, CoreDNS-compatible)'));
+    expect(readFileSync(`${dir}/server.cjs`).length).toBe(readFileSync(DNS_SERVER_BUNDLE).length);
+    const run = await startOnce(launcher);
+    expect(run.stderr).toContain('code cache stale');
+    expect(run.stdout).toContain('(podlab-dnZ, CoreDNS-compatible)');
+    expect(run.stdout).toContain(LISTENING_MARK);
+  });
+
+  it('leaves the server starting without it when V8 rejects it, or when it is missing', async () => {
+    copyBuild(undefined, (c) => Buffer.concat([c.subarray(0, 20), Buffer.alloc(c.length - 20, 0x5a)]));
+    const rejected = await startOnce(launcher);
+    expect(rejected.stderr).toContain('code cache rejected');
+    expect(rejected.stdout).toContain(LISTENING_MARK);
+    rmSync(`${dir}/server.cache`);
+    const missing = await startOnce(launcher);
+    expect(missing.stderr).toContain('code cache missing');
+    expect(missing.stdout).toContain(LISTENING_MARK);
   });
 });
