@@ -6,8 +6,8 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import { defaultCorefile } from '../dns/cluster.ts';
@@ -64,7 +64,7 @@ function replaceFile(file: string, contents: Uint8Array): void {
  * Bundles the DNS server and its launcher when missing or older than their sources, then writes
  * the server's code cache: the server serves the kubeadm Corefile until it is ready, in a network
  * namespace of its own (`unshare --net`: only a loopback, which is down, and gone when it exits).
- * Without the cache the server starts all the same, on about 12 ms more CPU, so a failure to
+ * Without the cache the server starts all the same, on about 17 ms more CPU, so a failure to
  * write it is not an error.
  */
 export async function ensureDnsServer(): Promise<Diagnostic | undefined> {
@@ -84,21 +84,20 @@ export async function ensureDnsServer(): Promise<Diagnostic | undefined> {
   return undefined;
 }
 
-/** Runs the server once with the launcher's CODE_CACHE_FLAG; returns whether the cache was written. */
-export async function writeDnsCodeCache(): Promise<boolean> {
+/** Runs the server once with the launcher's CODE_CACHE_FLAG, which writes DNS_CODE_CACHE. */
+async function writeDnsCodeCache(): Promise<void> {
   // Beside the bundles, not in /tmp: whatever a podlab killed meanwhile leaves stays in build/.
   const dir = mkdtempSync(`${dirname(DNS_BUNDLE)}/warm-up-`);
   try {
     writeFileSync(`${dir}/Corefile`, defaultCorefile('cluster.local'));
     writeFileSync(`${dir}/cluster.json`, JSON.stringify({ namespaces: [], services: [], endpoints: [], pods: [] }));
-    const r = await execa('unshare', ['--net', '--', process.execPath, DNS_BUNDLE, '-conf', `${dir}/Corefile`, CODE_CACHE_FLAG], {
+    await execa('unshare', ['--net', '--', process.execPath, DNS_BUNDLE, '-conf', `${dir}/Corefile`, CODE_CACHE_FLAG], {
       reject: false,
       timeout: 15_000,
       stdin: 'ignore',
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
       extendEnv: false,
     });
-    return r.exitCode === 0 && existsSync(DNS_CODE_CACHE);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
