@@ -40,7 +40,7 @@ function launch(dir: string): void {
   } catch {
     /* no cache yet: compile as usual */
   }
-  const script = new Script((Module as unknown as { wrap(s: string): string }).wrap(source), { filename: bundle, cachedData: cached });
+  const script = new Script(Module.wrap(source), { filename: bundle, cachedData: cached });
   if (cached) verdict = script.cachedDataRejected ? 'rejected' : 'accepted';
   if (process.env.PODLAB_DNS_TRACE_CACHE === '1') process.stderr.write(`podlab-dns: code cache ${verdict}\n`);
 

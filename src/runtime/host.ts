@@ -45,10 +45,10 @@ function newest(dir: string): number {
   return t;
 }
 
-/** True when `out` is missing or older than any of `sources` (files or directories). */
-function stale(out: string, sources: string[]): boolean {
-  if (!existsSync(out)) return true;
-  const built = statSync(out).mtimeMs;
+/** True when any of `outs` is missing or older than any of `sources` (files or directories). */
+function stale(outs: string[], sources: string[]): boolean {
+  if (!outs.every((o) => existsSync(o))) return true;
+  const built = Math.min(...outs.map((o) => statSync(o).mtimeMs));
   return sources.some((s) => (statSync(s).isDirectory() ? newest(s) : statSync(s).mtimeMs) > built);
 }
 
@@ -68,13 +68,12 @@ function replaceFile(file: string, contents: Uint8Array): void {
  * write it is not an error.
  */
 export async function ensureDnsServer(): Promise<Diagnostic | undefined> {
-  if (!stale(DNS_BUNDLE, [`${REPO_ROOT}src/dns`]) && !stale(DNS_SERVER_BUNDLE, [`${REPO_ROOT}src/dns`])) return undefined;
+  if (!stale([DNS_BUNDLE, DNS_SERVER_BUNDLE], [`${REPO_ROOT}src/dns`])) return undefined;
   try {
     const { build } = await import('esbuild');
     const bundle = (entry: string) =>
       build({ entryPoints: [`${REPO_ROOT}src/dns/${entry}`], write: false, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
     const [server, launcher] = await Promise.all([bundle('main.ts'), bundle('launch.ts')]);
-    // The server first: the launcher is the file whose age says whether both are up to date.
     replaceFile(DNS_SERVER_BUNDLE, server.outputFiles[0]!.contents);
     replaceFile(DNS_BUNDLE, launcher.outputFiles[0]!.contents);
   } catch (e) {
@@ -131,7 +130,7 @@ export function cniPluginDir(): string | undefined {
 /** Builds the native programs (pause, probe, workload, spawner, dnslat) from native/ when missing or older than their source (needs a C compiler). */
 export async function ensureNative(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
   const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload'], [SPAWNER_BIN, 'spawner'], [DNSLAT_BIN, 'dnslat']] as const;
-  if (!bins.some(([bin, name]) => stale(bin, [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/addr.h`, `${REPO_ROOT}native/build.sh`]))) return undefined;
+  if (!bins.some(([bin, name]) => stale([bin], [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/addr.h`, `${REPO_ROOT}native/build.sh`]))) return undefined;
   const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`]);
   if (r.exitCode !== 0 || !bins.every(([bin]) => existsSync(bin)))
     return diag('PL3002', [], `could not build the native binaries (pause, probe, workload, spawner, dnslat): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
