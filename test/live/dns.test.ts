@@ -4,6 +4,8 @@
  * and read-only Corefile; the cluster view following a re-created pod; bad packets answered
  * without harm. A second lab has kubeadm's default Corefile, then gets the course's custom
  * forwarder (and a forward loop) through `reloadDns`, as editing the coredns ConfigMap would.
+ * Then the server started by hand: it serves only once its namespace has a default route, and
+ * its launcher uses V8's code cache only when the cache is the bundle's own.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
