@@ -17,10 +17,11 @@
  * (by V8), stale (another bundle's) or missing.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { writeFileAtomic } from '../render/files.ts';
 import { CODE_CACHE_FLAG, LISTENING_HOOK } from './marks.ts';
 
 const DIGEST_BYTES = 20;
@@ -49,9 +50,7 @@ function launch(dir: string): void {
     process.argv.splice(writeCache, 1);
     // Called by main.ts once the server serves: by then V8 has compiled what a start-up runs.
     (globalThis as Record<symbol, unknown>)[LISTENING_HOOK] = () => {
-      const tmp = `${cacheFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, Buffer.concat([digest, script.createCachedData()]));
-      renameSync(tmp, cacheFile);
+      writeFileAtomic(cacheFile, Buffer.concat([digest, script.createCachedData()]));
       process.exit(0);
     };
   }

@@ -19,7 +19,7 @@ export function writeRendered(dir: string, files: Rendered): void {
 }
 
 /** Writes a file by rename, so a reader (a bind-mounted view, a watcher) never sees half of it. */
-export function writeFileAtomic(path: string, content: string): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, content);
   renameSync(tmp, path);

@@ -4,7 +4,7 @@
  * features are probed by creating the device in a throw-away namespace of podlab's own, since a
  * module may be built in, loadable, or missing, and only trying tells.
  */
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -12,6 +12,7 @@ import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import { defaultCorefile } from '../dns/cluster.ts';
 import { CODE_CACHE_FLAG } from '../dns/marks.ts';
+import { writeFileAtomic } from '../render/files.ts';
 import { realExecutor, type Executor } from './exec.ts';
 import { SPAWNER_BIN } from './spawner.ts';
 
@@ -52,14 +53,6 @@ function stale(outs: string[], sources: string[]): boolean {
   return sources.some((s) => (statSync(s).isDirectory() ? newest(s) : statSync(s).mtimeMs) > built);
 }
 
-/** Writes `contents` beside `file` and renames it into place: a second `up` bundling at the same time never sees half a file. */
-function replaceFile(file: string, contents: Uint8Array): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, contents);
-  renameSync(tmp, file);
-}
-
 /**
  * Bundles the DNS server and its launcher when missing or older than their sources, then writes
  * the server's code cache: the server serves the kubeadm Corefile until it is ready, in a network
@@ -74,8 +67,10 @@ export async function ensureDnsServer(): Promise<Diagnostic | undefined> {
     const bundle = (entry: string) =>
       build({ entryPoints: [`${REPO_ROOT}src/dns/${entry}`], write: false, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
     const [server, launcher] = await Promise.all([bundle('main.ts'), bundle('launch.ts')]);
-    replaceFile(DNS_SERVER_BUNDLE, server.outputFiles[0]!.contents);
-    replaceFile(DNS_BUNDLE, launcher.outputFiles[0]!.contents);
+    // By rename: a second `up` bundling at the same time never exposes half a file.
+    mkdirSync(dirname(DNS_BUNDLE), { recursive: true });
+    writeFileAtomic(DNS_SERVER_BUNDLE, server.outputFiles[0]!.contents);
+    writeFileAtomic(DNS_BUNDLE, launcher.outputFiles[0]!.contents);
   } catch (e) {
     return diag('PL3002', [], `could not bundle the DNS server: ${(e as Error).message}`, `Run npm ci (esbuild is a dependency). ${NOTHING_CHANGED}`);
   }
