@@ -9,8 +9,8 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_RUN_DIR, STATE_ROOT } from '../constants.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { realExecutor, type Executor } from './exec.ts';
-import { killProcesses, pidsInNetns, recordOf } from './procs.ts';
-import { readState, stateDir, type LabState } from './state.ts';
+import { killNow, pidsInNetns, recordOf } from './procs.ts';
+import { readState, stateDir, type LabState, type ProcessRecord } from './state.ts';
 import { mountsAt, unmountStateDir } from './statefs.ts';
 
 export interface DownReport {
@@ -43,19 +43,21 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   const namespaces = labNamespacesOnHost(lab);
   const report: DownReport = { lab, namespaces, processes: 0, existed: !!state || namespaces.length > 0 || existsSync(stateDir(lab)) };
 
-  // 1. Processes: everything running in one of the lab's namespaces, plus recorded ones that may
-  // have left them. SIGKILL, not SIGTERM first: the lab is being destroyed, and no process of it
-  // has anything to finish (`podlab pod delete` gives a grace period, as Kubernetes does). Once the
-  // signal is sent none of them can outlive it, so the steps below need not wait for their exits,
-  // which cost the kernel about 0.3 ms of CPU each (a pod's mount, UTS and IPC namespaces go with
-  // its pause process).
-  const recorded = state
+  // 1. Processes: the recorded ones (which may have left the lab's namespaces), then everything
+  // else running in one of those namespaces. SIGKILL, not SIGTERM first: the lab is being
+  // destroyed, and no process of it has anything to finish (`podlab pod delete` gives a grace
+  // period, as Kubernetes does). Once the signal is sent none of them can outlive it, so the steps
+  // below need not wait for their exits, which cost the kernel about 0.3 ms of CPU each (a pod's
+  // mount, UTS and IPC namespaces go with its pause process). The recorded ones are signalled
+  // before the pass over /proc, so that their exits run while it reads (10 × 10 pods: down 49 → 42
+  // ms, median of 10 each).
+  const records: ProcessRecord[] = state
     ? [...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
     : [];
-  const found = pidsInNetns(namespaces).map((p) => recordOf(p.pid));
-  const all = [...new Map([...recorded, ...found].map((r) => [r.pid, r])).values()].filter((r) => r.pid !== process.pid);
-  report.processes = all.length;
-  const stopping = killProcesses(all);
+  const recorded = killNow(records.filter((r) => r.pid !== process.pid));
+  const others = killNow(pidsInNetns(namespaces, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));
+  report.processes = recorded.signalled.length + others.signalled.length;
+  const stopping = Promise.all([recorded.exited, others.exited]);
 
   // 2. No CNI DEL here. Everything the plugins made lives inside the lab's namespaces (the veths,
   // cni0, portmap's iptables rules in the node namespace) or under its state directory (host-local's

@@ -42,13 +42,16 @@ export function netnsInodes(names: readonly string[]): Map<number, string> {
   return out;
 }
 
-/** Every process whose network namespace is one of `names`: one pass over /proc. */
-export function pidsInNetns(names: readonly string[]): { pid: number; netns: string }[] {
+/**
+ * Every process whose network namespace is one of `names`: one pass over /proc. Pids in `skip`
+ * (ones the caller has dealt with already) are not looked at.
+ */
+export function pidsInNetns(names: readonly string[], skip: ReadonlySet<number> = new Set()): { pid: number; netns: string }[] {
   const inodes = netnsInodes(names);
   if (!inodes.size) return [];
   const out: { pid: number; netns: string }[] = [];
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || skip.has(Number(entry))) continue;
     try {
       const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${entry}/ns/net`));
       const ns = m && inodes.get(Number(m[1]));
@@ -97,13 +100,18 @@ export async function stopProcesses(recs: readonly ProcessRecord[], graceMs = 10
 }
 
 /**
- * SIGKILL at once, then wait (up to 2 s) until each is gone. For `down`, which destroys the
- * processes' namespaces with them: there is nothing for them to finish, and once SIGKILL is sent no
- * process can outlive it, even if podlab dies before the wait ends. The signals go out before the
- * first await.
+ * SIGKILL at once to each of `recs` still alive, then wait (up to 2 s) until each is gone. For
+ * `down`, which destroys the processes' namespaces with them: there is nothing for them to finish,
+ * and once SIGKILL is sent no process can outlive it, even if podlab dies before the wait ends.
+ * The signals go out before this returns; `signalled` are the processes they went to.
  */
+export function killNow(recs: readonly ProcessRecord[]): { signalled: ProcessRecord[]; exited: Promise<void> } {
+  const signalled = recs.filter(isAlive);
+  for (const r of signalled) signal(r.pid, 'SIGKILL');
+  return { signalled, exited: waitGone(signalled, Date.now() + 2000).then(() => undefined) };
+}
+
+/** killNow, awaited. */
 export async function killProcesses(recs: readonly ProcessRecord[]): Promise<void> {
-  const live = recs.filter(isAlive);
-  for (const r of live) signal(r.pid, 'SIGKILL');
-  await waitGone(live, Date.now() + 2000);
+  await killNow(recs).exited;
 }

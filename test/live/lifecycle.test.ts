@@ -7,9 +7,11 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { parseMountinfo } from '../../src/runtime/statefs.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import type { LabSpec } from '../../src/index.ts';
 import { down, labsOnHost } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
+import { isAlive, recordOf } from '../../src/runtime/procs.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { STEPS } from '../../src/runtime/up.ts';
 import { comparable, hostSnapshot, httpFrom, liveGuard, twoPodLab, upLab, writeLabFile, type HostSnapshot } from './host.ts';
@@ -34,7 +36,7 @@ function labFile(name: string): string {
 
 describe.skipIf(!live)('live lifecycle', () => {
   let baseline: HostSnapshot;
-  const names = ['lt-twin-a', 'lt-twin-b', 'lt-crash', 'lt-nostate'];
+  const names = ['lt-twin-a', 'lt-twin-b', 'lt-crash', 'lt-nostate', 'lt-stray'];
 
   beforeAll(async () => {
     for (const n of names) await down(n);
@@ -110,6 +112,29 @@ describe.skipIf(!live)('live lifecycle', () => {
     const again = await execa('node', [...CLI, 'down', 'lt-nostate'], { reject: false });
     expect(again.exitCode).toBe(0);
     expect(again.stderr).toContain('nothing to remove');
+  });
+
+  it('down stops a process the lab never recorded (a shell a learner left in a pod) with its own, and waits until all are gone', async () => {
+    const state = await upLab(twin('lt-stray'));
+    const own = [state.mountTemplate!, ...Object.values(state.pods).flatMap((p) => [p.pause!, ...Object.values(p.containers)])];
+    expect(own.every(isAlive)).toBe(true);
+    const pod = state.plan.pods.find((p) => p.name === 'a')!;
+    const stray = spawn('nsenter', [`--net=/run/netns/${pod.netns}`, '--', 'sleep', '600'], { detached: true, stdio: 'ignore' });
+    stray.unref();
+    // nsenter joins the namespace, then becomes sleep.
+    for (let i = 0; i < 200 && readFileSync(`/proc/${stray.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 10));
+    const strayRec = recordOf(stray.pid!);
+    try {
+      expect(isAlive(strayRec)).toBe(true);
+      const r = await down('lt-stray');
+      // At least those: the DNS server under its recorded `unshare` is found in the pod's namespace
+      // too, unless it has already died with its parent (--kill-child) by the time /proc is read.
+      expect(r.processes).toBeGreaterThanOrEqual(own.length + 1);
+      expect([...own, strayRec].filter(isAlive)).toEqual([]);
+      expect(comparable(await hostSnapshot())).toEqual(baseline);
+    } finally {
+      if (isAlive(strayRec)) process.kill(strayRec.pid, 'SIGKILL');
+    }
   });
 
   it('down of a lab that never existed succeeds and changes nothing', async () => {
