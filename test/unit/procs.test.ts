@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
-import { isAlive, killProcesses, recordOf, stopProcesses } from '../../src/runtime/procs.ts';
+import { isAlive, killNow, killProcesses, recordOf, stopProcesses } from '../../src/runtime/procs.ts';
 import type { ProcessRecord } from '../../src/runtime/state.ts';
 
 const started: ResultPromise[] = [];
@@ -59,6 +59,20 @@ describe('killProcesses', () => {
     const r = await p;
     expect(r.signal).toBe('SIGKILL');
     expect(r.stdout).not.toContain('got-term');
+  });
+});
+
+describe('killNow', () => {
+  it('names as signalled only the processes it signalled: not one already gone, not a recycled pid', async () => {
+    const live = recordOf(await startSleeper(true));
+    const other = recordOf(await startSleeper());
+    const gone = recordOf(await startSleeper());
+    await killProcesses([gone]);
+    const { signalled, exited } = killNow([live, { ...other, startTime: other.startTime + 1 }, gone]);
+    expect(signalled).toEqual([live]);
+    await exited;
+    expect(isAlive(live)).toBe(false);
+    expect(isAlive(other)).toBe(true);
   });
 });
 
