@@ -2,9 +2,10 @@
  * The spawner entering namespaces itself in place of nsenter (exec.ts nsenterJoin): a command and a
  * daemon run inside a network namespace, a pod-style join of a process's net, UTS and mount
  * namespaces, and a namespace that is not there is a clear failure, not a command run on the host.
- * The namespace is named like lab `lt-sj`'s, so `down lt-sj` removes it after a crash.
+ * And the spawner's mount built-ins. The namespace is named like lab `lt-sj`'s and the tmpfs is
+ * mounted where its state directory would be, so `down lt-sj` removes both after a crash.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { down } from '../../src/runtime/down.ts';
@@ -12,6 +13,8 @@ import { realExecutor, spawnDaemon } from '../../src/runtime/exec.ts';
 import { ensureNative } from '../../src/runtime/host.ts';
 import { stopProcesses, recordOf } from '../../src/runtime/procs.ts';
 import { spawner } from '../../src/runtime/spawner.ts';
+import { stateDir } from '../../src/runtime/state.ts';
+import { mountsAt, stateSource } from '../../src/runtime/statefs.ts';
 import { liveGuard } from './host.ts';
 
 const live = liveGuard();
@@ -68,6 +71,33 @@ describe.skipIf(!live)('the spawner enters namespaces itself', () => {
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toMatch(/^sysctl: cannot set net\.ipv4\.no_such_key: No such file or directory/);
     expect(await inNs('net.ipv4.conf.lo.forwarding')).toBe(before);
+  });
+
+  it("mounts a tmpfs and detaches it itself (no mount or umount process), with mount(8)'s flags, and fails with the path named", async () => {
+    // The lab's state directory and mount source: `down lt-sj` (afterAll) unmounts it after a failure.
+    const dir = stateDir(LAB);
+    mkdirSync(dir, { recursive: true });
+    const ok = { exitCode: 0, stdout: '', stderr: '' };
+    expect(await realExecutor.run(['mount', '-t', 'tmpfs', '-o', 'mode=0750,nosuid,nodev', stateSource(LAB), dir])).toEqual(ok);
+    const line = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.split(' ')[4] === dir)!;
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    expect([f[sep + 1], f[sep + 2]]).toEqual(['tmpfs', stateSource(LAB)]);
+    expect(f[5]!.split(',')).toEqual(expect.arrayContaining(['nosuid', 'nodev']));
+    expect(f[5]!.split(',')).not.toContain('noexec');
+    expect(statSync(dir).mode & 0o7777).toBe(0o750);
+    expect(await realExecutor.run(['umount', '-l', dir])).toEqual(ok);
+    expect(mountsAt(dir)).toBe(0);
+    // Exit 1 with the path and the system's reason (umount(8) and mount(8) would exit 32).
+    expect(await realExecutor.run(['umount', '-l', dir])).toEqual({ exitCode: 1, stdout: '', stderr: `umount: ${dir}: Invalid argument\n` });
+    expect(await realExecutor.run(['mount', '-t', 'tmpfs', '-o', 'mode=0755', stateSource(LAB), `${dir}/none`])).toEqual({
+      exitCode: 1,
+      stdout: '',
+      stderr: `mount: ${dir}/none: No such file or directory\n`,
+    });
+    expect(mountsAt(`${dir}/none`)).toBe(0);
   });
 
   it('a namespace file that is not there fails the command (127) and names the file; nothing runs', async () => {

@@ -114,6 +114,29 @@ describe('sysctl settings the spawner writes itself', () => {
   });
 });
 
+describe('mounts the spawner makes and removes itself', () => {
+  it.each([
+    [['umount', '-l', '/run/podlab/x'], { argv: ['@umount-lazy', '/run/podlab/x'] }],
+    [['mount', '-t', 'tmpfs', '-o', 'mode=0755,nosuid,nodev', 'podlab-x', '/run/podlab/x'], { argv: ['@mount-tmpfs', 'mode=0755,nosuid,nodev', 'podlab-x', '/run/podlab/x'] }],
+  ])('%j', (argv, expected) => {
+    expect(requestOf(argv)).toEqual(expected);
+  });
+
+  it.each([
+    [['umount', '/run/podlab/x']], // not lazy
+    [['umount', '-l']],
+    [['umount', '-l', 'podlab-x']], // a source, not a path
+    [['mount', '-t', 'tmpfs', 'podlab-x', '/run/podlab/x']], // no options
+    [['mount', '-t', 'ext4', '-o', 'nodev', '/dev/sda1', '/mnt']],
+    [['mount', '-t', 'tmpfs', '-o', 'ro,nodev', 'podlab-x', '/run/podlab/x']], // a flag the built-in does not know
+    [['mount', '-t', 'tmpfs', '-o', 'mode=0755,', 'podlab-x', '/run/podlab/x']],
+    [['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'podlab-x', 'x']], // relative
+    [['mount', '--bind', '/a', '/b']],
+  ])('%j is left to mount or umount', (argv) => {
+    expect(requestOf(argv).argv[0]).toBe(argv[0]);
+  });
+});
+
 describe('the spawner', () => {
   it('is in use here (built, and not turned off)', () => {
     expect(spawner()).toBeDefined();
