@@ -64,8 +64,8 @@ export function nsenterJoin(argv: readonly string[]): { join: string[]; argv: st
 /** A `key=value` that sysctl(8) would write to /proc/sys/<key with dots as slashes>. */
 const SYSCTL_SETTING = /^[a-z0-9_]+(\.[a-z0-9_-]+)+=[^\n]*$/;
 
-/** Options of a tmpfs the spawner mounts itself: its flags and key=value data, nothing else. */
-const TMPFS_OPTIONS = /^(nosuid|nodev|noexec|[a-z_]+=[0-9A-Za-z_.%]+)(,(nosuid|nodev|noexec|[a-z_]+=[0-9A-Za-z_.%]+))*$/;
+/** One option of a tmpfs the spawner mounts itself: a flag it knows, or key=value data. */
+const TMPFS_OPTION = /^(nosuid|nodev|noexec|[a-z_]+=[0-9A-Za-z_.%]+)$/;
 
 /**
  * A spawner request for `argv`: podlab's own nsenter forms are entered by the spawner, and
@@ -78,7 +78,7 @@ export function requestOf(argv: readonly string[]): { argv: readonly string[]; j
   const [cmd, opt, ...args] = r.argv;
   if (cmd === 'sysctl' && opt === '-qw' && args.length && args.every((s) => SYSCTL_SETTING.test(s))) return { ...r, argv: ['@sysctl', ...args] };
   if (cmd === 'umount' && opt === '-l' && args.length && args.every((p) => p.startsWith('/'))) return { ...r, argv: ['@umount-lazy', ...args] };
-  if (cmd === 'mount' && opt === '-t' && args.length === 5 && args[0] === 'tmpfs' && args[1] === '-o' && TMPFS_OPTIONS.test(args[2]!) && args[4]!.startsWith('/'))
+  if (cmd === 'mount' && opt === '-t' && args.length === 5 && args[0] === 'tmpfs' && args[1] === '-o' && args[2]!.split(',').every((o) => TMPFS_OPTION.test(o)) && args[4]!.startsWith('/'))
     return { ...r, argv: ['@mount-tmpfs', args[2]!, args[3]!, args[4]!] };
   return r;
 }
