@@ -1,7 +1,8 @@
 /**
  * Live: two labs with identical address plans side by side; `up` killed (SIGKILL) after every
- * journaled step and then `down`; down without state, down of a lab that never existed, down
- * --all — each time the host must equal its baseline.
+ * journaled step and then `down`, for a two-pod lab and for the flagship lab; down without state,
+ * down with a process the lab never recorded, down of a lab that never existed, down --all — each
+ * time the host must equal its baseline.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseMountinfo } from '../../src/runtime/statefs.ts';
@@ -34,9 +35,19 @@ function labFile(name: string): string {
   return writeLabFile(TMP, name, twin(name));
 }
 
+/** The flagship lab's file, renamed `name` (a `pod-networking` lab someone has up is never touched). */
+function flagshipFile(name: string): string {
+  const source = readFileSync('labs/pod-networking.lab.ts', 'utf8');
+  expect(source).toContain("name: 'pod-networking'");
+  mkdirSync(TMP, { recursive: true });
+  const file = `${TMP}/${name}.lab.ts`;
+  writeFileSync(file, source.replace("name: 'pod-networking'", `name: '${name}'`));
+  return file;
+}
+
 describe.skipIf(!live)('live lifecycle', () => {
   let baseline: HostSnapshot;
-  const names = ['lt-twin-a', 'lt-twin-b', 'lt-crash', 'lt-nostate', 'lt-stray'];
+  const names = ['lt-twin-a', 'lt-twin-b', 'lt-crash', 'lt-crash-flag', 'lt-nostate', 'lt-stray'];
 
   beforeAll(async () => {
     for (const n of names) await down(n);
@@ -66,13 +77,18 @@ describe.skipIf(!live)('live lifecycle', () => {
     expect(comparable(await hostSnapshot())).toEqual(baseline);
   });
 
-  it('up killed after every step, then down: the host equals its baseline each time', async () => {
-    const file = labFile('lt-crash');
+  it.each([
+    ['a two-pod lab', 'lt-crash', labFile],
+    // Four nodes, five pods (the DNS server's started before the network), Services, a mount template.
+    ['the flagship lab', 'lt-crash-flag', flagshipFile],
+  ])('up of %s killed after every step, then down: the host equals its baseline each time', async (_what, lab, fileOf) => {
+    const file = fileOf(lab);
     const steps = STEPS;
     for (let k = 0; k <= steps.length; k++) {
       const r = await execa('node', [...CLI, 'up', file, '--crash-after-step', String(k)], { reject: false });
       if (k < steps.length) expect(r.signal, `up should have been killed after step ${k}`).toBe('SIGKILL');
-      const d = await execa('node', [...CLI, 'down', 'lt-crash'], { reject: false });
+      else expect(r.exitCode, r.stderr).toBe(0);
+      const d = await execa('node', [...CLI, 'down', lab], { reject: false });
       expect(d.exitCode, d.stderr).toBe(0);
       expect(comparable(await hostSnapshot()), `leak after a crash at step ${k} (${steps[k] ?? 'none'})`).toEqual(baseline);
     }
