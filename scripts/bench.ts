@@ -447,39 +447,25 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
     s.downMs.push(downMs);
     if (interrupted) break;
 
-    process.stderr.write(', floor');
-    made.add(floorLab);
-    settles.push(await settle());
-    const [, floorUpMs] = await timed(() => floorUp(floor));
-    settles.push(await settle());
-    const [, floorDownMs] = await timed(() => floorDown(floor));
-    made.delete(floorLab);
-    s.floorUpMs.push(floorUpMs);
-    s.floorDownMs.push(floorDownMs);
+    // The floors, one after another, each on a quiet machine; a floor's lab is removed on any exit path.
+    const floors = [
+      { label: 'floor', name: floorLab, up: () => floorUp(floor), down: () => floorDown(floor), ups: s.floorUpMs, downs: s.floorDownMs },
+      { label: 'CNI floor', name: cniLab, up: () => cniFloorUp(cni), down: () => cniFloorDown(cni), ups: s.cniFloorUpMs, downs: s.cniFloorDownMs },
+      { label: 'sandbox floor', name: sandboxLab, up: () => cniFloorUp(sandbox), down: () => cniFloorDown(sandbox), ups: s.sandboxFloorUpMs, downs: s.sandboxFloorDownMs },
+    ];
+    for (const f of floors) {
+      if (interrupted) break;
+      process.stderr.write(`, ${f.label}`);
+      made.add(f.name);
+      settles.push(await settle());
+      f.ups.push((await timed(f.up))[1]);
+      settles.push(await settle());
+      f.downs.push((await timed(f.down))[1]);
+      made.delete(f.name);
+    }
     if (interrupted) break;
-
-    process.stderr.write(', CNI floor');
-    made.add(cniLab);
-    settles.push(await settle());
-    const [, cniUpMs] = await timed(() => cniFloorUp(cni));
-    settles.push(await settle());
-    const [, cniDownMs] = await timed(() => cniFloorDown(cni));
-    made.delete(cniLab);
-    s.cniFloorUpMs.push(cniUpMs);
-    s.cniFloorDownMs.push(cniDownMs);
-    if (interrupted) break;
-
-    process.stderr.write(', sandbox floor');
-    made.add(sandboxLab);
-    settles.push(await settle());
-    const [, sandboxUpMs] = await timed(() => cniFloorUp(sandbox));
-    settles.push(await settle());
-    const [, sandboxDownMs] = await timed(() => cniFloorDown(sandbox));
-    made.delete(sandboxLab);
-    s.sandboxFloorUpMs.push(sandboxUpMs);
-    s.sandboxFloorDownMs.push(sandboxDownMs);
-    const ms = (...xs: number[]) => xs.map((x) => x.toFixed(0)).join(' / ');
-    process.stderr.write(` — up ${ms(upMs)} ms vs ${ms(floorUpMs, cniUpMs, sandboxUpMs)} ms, down ${ms(downMs)} ms vs ${ms(floorDownMs, cniDownMs, sandboxDownMs)} ms\n`);
+    const ms = (...xs: number[][]) => xs.map((x) => x.at(-1)!.toFixed(0)).join(' / ');
+    process.stderr.write(` — up ${upMs.toFixed(0)} ms vs ${ms(s.floorUpMs, s.cniFloorUpMs, s.sandboxFloorUpMs)} ms, down ${downMs.toFixed(0)} ms vs ${ms(s.floorDownMs, s.cniFloorDownMs, s.sandboxFloorDownMs)} ms\n`);
   }
   const upMs = median(s.upMs);
   const downMs = median(s.downMs);
