@@ -566,6 +566,12 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
 }
 
+/** Which fields of a result and its floors belong to `up` and which to `down`, with the goal. */
+const PHASE_KEYS = {
+  up: { ms: 'upMs', floor: 'floorUpMs', over: 'upOverFloor', ratio: 'upRatio', goal: GOALS.upRatio },
+  down: { ms: 'downMs', floor: 'floorDownMs', over: 'downOverFloor', ratio: 'downRatio', goal: GOALS.downRatio },
+} as const;
+
 function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number): string {
   const lines: string[] = [];
   lines.push(`podlab benchmark — median of ${runs} run(s), ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}`);
@@ -593,19 +599,14 @@ function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number): 
   lines.push('podlab against floors with more of what its design requires. CNI floor: the same namespaces and node batches, and one CNI ADD per pod');
   lines.push('through the same plugins. Sandbox floor: that, and a bare pause process per pod. Neither has tables, DNS or a journal. "× floor" is a floor');
   lines.push('over the plain floor: the lowest ratio to the floor that any tool paying for those plugins (and processes) could reach.');
-  for (const [phase, key, goal] of [['up', 'up', GOALS.upRatio], ['down', 'down', GOALS.downRatio]] as const) {
-    const ms = (r: SizeResult) => (key === 'up' ? [r.upMs, r.floorUpMs] : [r.downMs, r.floorDownMs]);
-    const other = (f: OtherFloor) => (key === 'up' ? [f.upMs, f.upOverFloor, f.upRatio] : [f.downMs, f.downOverFloor, f.downRatio]);
+  for (const phase of ['up', 'down'] as const) {
+    const k = PHASE_KEYS[phase];
+    const over = (f: OtherFloor) => [`${f[k.ms]} ms`, `${f[k.over].toFixed(2)} ${f[k.over] <= k.goal ? 'yes' : 'no'}`];
     lines.push('');
     lines.push(
       table([
-        [phase, 'podlab', 'floor', 'CNI floor', `× floor (≤${goal}?)`, 'sandbox floor', `× floor (≤${goal}?)`, 'podlab / CNI floor', 'podlab / sandbox floor'],
-        ...sizes.map((r) => {
-          const [podlab, floor] = ms(r);
-          const [cniMs, cniOver, cniRatio] = other(r.cniFloor);
-          const [sbxMs, sbxOver, sbxRatio] = other(r.sandboxFloor);
-          return [r.id, `${podlab} ms`, `${floor} ms`, `${cniMs} ms`, `${cniOver!.toFixed(2)} ${cniOver! <= goal ? 'yes' : 'no'}`, `${sbxMs} ms`, `${sbxOver!.toFixed(2)} ${sbxOver! <= goal ? 'yes' : 'no'}`, cniRatio!.toFixed(2), sbxRatio!.toFixed(2)];
-        }),
+        [phase, 'podlab', 'floor', 'CNI floor', `× floor (≤${k.goal}?)`, 'sandbox floor', `× floor (≤${k.goal}?)`, 'podlab / CNI floor', 'podlab / sandbox floor'],
+        ...sizes.map((r) => [r.id, `${r[k.ms]} ms`, `${r[k.floor]} ms`, ...over(r.cniFloor), ...over(r.sandboxFloor), r.cniFloor[k.ratio].toFixed(2), r.sandboxFloor[k.ratio].toFixed(2)]),
       ]).replace(/^/gm, '  '),
     );
   }
