@@ -10,7 +10,7 @@ import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
 import { createPod, deletePod, recreatePod, scalePod } from './pods.ts';
 import type { LabState } from './state.ts';
-import { restartContainer } from './up.ts';
+import { restartContainer } from './sandbox.ts';
 
 export class ActionFailed extends Error {}
 
