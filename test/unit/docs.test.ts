@@ -17,8 +17,6 @@ const README_MAX_LINES = 220;
  * and checked like any other once it exists. Remove an entry once its file has landed.
  */
 const NOT_YET_MERGED = new Set<string>([
-  // docs/cni-modes.md: the CNI mode registry's page (issue 20, written with src/cni/).
-  'docs/cni-modes.md',
   // docs/network-policy.md: written with NetworkPolicy.
   'docs/network-policy.md',
   // SECURITY.md: the trust model and its tests.
