@@ -1,32 +1,103 @@
 /**
  * Type-checks a lab file with the TypeScript compiler (through ts-morph), reporting only the lab
- * file's own errors as PL0004 with their positions. Slower than the schema (a compiler program),
- * so `up` can skip it; `validate` always runs it.
+ * file's own errors as PL0004 with their positions. Slower than the schema (a compiler program of
+ * the lab and podlab's own sources: about a second of CPU), so `up` can skip it; `validate` always
+ * runs it, and serves a result from typecheck-cache.ts when the lab and every file its program
+ * read are unchanged (the cache is checked before ts-morph is even loaded).
  */
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { tsMorph } from './ts-morph.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
+import { lookup, store, type CheckInputs } from './typecheck-cache.ts';
 
-export function typecheckLab(file: string): Diagnostic[] {
+export interface TypecheckOptions {
+  /** Serve and record results in the type-check cache. @default true */
+  cache?: boolean;
+}
+
+/** The compiler options of the check; part of the cache key. */
+const OPTIONS = { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, skipLibCheck: true, types: [] as string[] };
+
+let fingerprint: string | undefined;
+
+/** ts-morph's and its TypeScript's versions with the options, without loading the compiler. */
+function compilerFingerprint(): string {
+  if (fingerprint) return fingerprint;
+  const require = createRequire(import.meta.url);
+  const version = (pkg: string) => (require(pkg) as { version: string }).version;
+  return (fingerprint = JSON.stringify([`ts-morph@${version('ts-morph/package.json')}`, `@ts-morph/common@${version('@ts-morph/common/package.json')}`, OPTIONS]));
+}
+
+export function typecheckLab(file: string, options: TypecheckOptions = {}): Diagnostic[] {
+  const useCache = options.cache ?? true;
+  const abs = resolve(file);
+  const compiler = useCache ? compilerFingerprint() : '';
+  if (useCache) {
+    const hit = lookup(abs, compiler);
+    if (hit) return hit.map((d) => ({ ...d, file }));
+  }
   const { DiagnosticCategory, Project, ts } = tsMorph();
   const project = new Project({
     skipAddingFilesFromTsConfig: true,
     compilerOptions: {
-      strict: true,
-      noEmit: true,
+      strict: OPTIONS.strict,
+      noEmit: OPTIONS.noEmit,
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      allowImportingTsExtensions: true,
-      skipLibCheck: true,
-      types: [],
+      allowImportingTsExtensions: OPTIONS.allowImportingTsExtensions,
+      skipLibCheck: OPTIONS.skipLibCheck,
+      types: OPTIONS.types,
     },
   });
   const sf = project.addSourceFileAtPath(file);
   project.resolveSourceFileDependencies();
-  return sf.getPreEmitDiagnostics().filter((d) => d.getCategory() === DiagnosticCategory.Error && d.getSourceFile()?.getFilePath() === sf.getFilePath()).map((d) => {
+  const errors = sf.getPreEmitDiagnostics().filter((d) => d.getCategory() === DiagnosticCategory.Error && d.getSourceFile()?.getFilePath() === sf.getFilePath());
+  const diagnostics = errors.map((d) => {
     const start = d.getStart() ?? 0;
     const { line, column } = sf.getLineAndColumnAtPos(start);
     const text = ts.flattenDiagnosticMessageText(d.compilerObject.messageText, '\n');
     return { ...diag('PL0004', [], `TS${d.getCode()}: ${text.split('\n').at(-1)!.trim()}`, text.includes('\n') ? text.split('\n')[0]!.trim() : undefined), file, line, column };
   });
+  if (useCache) {
+    const read = inputsOf(project.getProgram().compilerObject, abs);
+    const codes = [...sf.getPreEmitDiagnostics().map((d) => d.getCode())];
+    if (read) store(abs, compiler, read, diagnostics, codes);
+  }
+  return diagnostics;
+}
+
+/** What a module resolution left behind (TypeScript's ResolvedModuleWithFailedLookupLocations). */
+interface Resolution {
+  failedLookupLocations?: string[];
+  affectingLocations?: string[];
+}
+
+/**
+ * What the check read, for the cache: the program's source files as the compiler read them (the
+ * lab first; TypeScript's own lib files live in memory inside ts-morph and come with its version,
+ * which is in the key), the package.json files resolution read and the paths it tried in vain.
+ * An import that did not resolve (podlab's own `node:` imports do not, with `types: []`) is
+ * covered by the paths it tried. undefined when that cannot be known (a TypeScript without
+ * `forEachResolvedModule`): then nothing is cached.
+ */
+function inputsOf(program: import('ts-morph').ts.Program, abs: string): CheckInputs | undefined {
+  const each = (program as unknown as { forEachResolvedModule?: (cb: (r: Resolution) => void) => void }).forEachResolvedModule;
+  if (typeof each !== 'function') return undefined;
+  const affecting: string[] = [];
+  const absent: string[] = [];
+  each.call(program, (r) => {
+    affecting.push(...(r.affectingLocations ?? []));
+    absent.push(...(r.failedLookupLocations ?? []));
+  });
+  const texts = program
+    .getSourceFiles()
+    .filter((f) => !program.isSourceFileDefaultLibrary(f))
+    .map((f) => ({ path: resolve(f.fileName), text: f.text }));
+  return {
+    texts: [...texts.filter((t) => t.path === abs), ...texts.filter((t) => t.path !== abs)],
+    affecting: [...new Set(affecting)].map((p) => resolve(p)),
+    absent: absent.map((p) => resolve(p)),
+  };
 }
