@@ -262,7 +262,7 @@ program
 
 program
   .command('exec')
-  .description('Run a command inside a pod (its network, UTS and IPC namespaces), a node (node/<name>), an outside host (host/<name>) or the gateway.')
+  .description('Run a command inside a pod (its network, UTS, IPC and mount namespaces: its own resolv.conf and hosts), a node (node/<name>), an outside host (host/<name>) or the gateway.')
   .argument('<lab>', 'lab name or file')
   .argument('<target>', 'pod, namespace/pod, node/<name>, host/<name> or gateway')
   .argument('<command...>', 'the command, after --')
