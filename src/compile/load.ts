@@ -4,6 +4,7 @@
  * that comes back, so a lab cannot reach into podlab's own process.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { diag, type Diagnostic } from './diagnostics.ts';
@@ -20,14 +21,16 @@ export async function loadLab(file: string, timeoutMs = 20000): Promise<Loaded> 
   if (!existsSync(file)) {
     return { diagnostics: [{ ...diag('PL0001', [], `no such file: ${file}`, 'Check the path; labs usually live in labs/*.lab.ts.'), file }] };
   }
-  const r = await execa(process.execPath, ['--import', 'tsx', WORKER, file], {
-    reject: false,
-    timeout: timeoutMs,
-    // NODE_EXTRA_CA_CERTS makes Node parse a certificate bundle before anything runs (35 ms here);
-    // evaluating a lab opens no TLS connection.
-    env: { NODE_OPTIONS: '', NODE_EXTRA_CA_CERTS: undefined },
-    stdin: 'ignore',
-  });
+  const r =
+    (await preloaded(file, timeoutMs)) ??
+    (await execa(process.execPath, ['--import', 'tsx', WORKER, file], {
+      reject: false,
+      timeout: timeoutMs,
+      // NODE_EXTRA_CA_CERTS makes Node parse a certificate bundle before anything runs (35 ms here);
+      // evaluating a lab opens no TLS connection.
+      env: { NODE_OPTIONS: '', NODE_EXTRA_CA_CERTS: undefined },
+      stdin: 'ignore',
+    }));
   if (r.timedOut) {
     return { diagnostics: [{ ...diag('PL0002', [], `evaluating the lab took longer than ${timeoutMs / 1000} s`, 'Does the lab file loop forever?'), file }] };
   }
@@ -65,4 +68,32 @@ function locateInStack(stderr: string, file: string): { line?: number; column?: 
   if (full) return { line: Number(full[1]), column: Number(full[2]) };
   const lineOnly = new RegExp(`${base}:(\\d+)`).exec(stderr); // `throw 'value'` prints no column
   return lineOnly ? { line: Number(lineOnly[1]), column: 1 } : {};
+}
+
+/** A worker that bin/podlab.js started for this file before the CLI bundle had loaded. */
+interface Preloaded {
+  child: { kill(signal?: NodeJS.Signals): boolean };
+  done: Promise<{ exitCode: number; stdout: string; stderr: string; signal?: string }>;
+  ref(): void;
+}
+
+/**
+ * The result of the worker bin/podlab.js started for `validate` (the same worker, arguments and
+ * environment as above), taken once and for the same file only; undefined when there is none.
+ * It gets the same time limit, counted from now.
+ */
+async function preloaded(file: string, timeoutMs: number): Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean } | undefined> {
+  const map = (globalThis as Record<symbol, Map<string, Preloaded> | undefined>)[Symbol.for('podlab.preloadedLabs')];
+  const p = map?.get(resolve(file));
+  if (!p) return undefined;
+  map!.delete(resolve(file));
+  p.ref();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    p.child.kill('SIGKILL');
+  }, timeoutMs);
+  const r = await p.done;
+  clearTimeout(timer);
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut };
 }

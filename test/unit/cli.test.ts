@@ -2,10 +2,13 @@
 import { cpSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 
-const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false });
+// A type-check cache of the tests' own (src/compile/typecheck-cache.ts), not the user's.
+const CACHE = mkdtempSync(join(tmpdir(), 'podlab-cli-cache-'));
+afterAll(() => rmSync(CACHE, { recursive: true, force: true }));
+const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false, env: { PODLAB_CACHE_DIR: CACHE } });
 
 describe('podlab CLI', () => {
   it('starts from its bundle, rebuilt as soon as a source file is newer', async () => {
@@ -57,6 +60,24 @@ describe('podlab CLI', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('validate: a lab edited between two validates is type-checked again', async () => {
+    const dir = mkdtempSync(join('test', '.tmp-cli-'));
+    try {
+      const file = join(dir, 'edit.lab.ts');
+      const lab = (ip: string) => ["import { defineLab } from 'podlab';", 'export default defineLab({', "  name: 'edit',", `  nodes: { w1: { ip: ${ip} } },`, '});', ''].join('\n');
+      writeFileSync(file, lab("'172.16.94.11'"));
+      const first = await podlab('validate', file, '--json');
+      expect(first.exitCode).toBe(0);
+      writeFileSync(file, lab('42'));
+      const second = await podlab('validate', file, '--json');
+      expect(second.exitCode).toBe(1);
+      const out = JSON.parse(second.stdout) as { diagnostics: { code: string; message: string; line: number }[] };
+      expect(out.diagnostics.filter((d) => d.code === 'PL0004').map((d) => [d.message.split(':')[0], d.line])).toEqual([['TS2322', 4]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('render --check: exit 0 when generated/ is current, 1 naming the file that drifted', async () => {
     expect((await podlab('render', 'labs/kubenet.lab.ts', '--check')).exitCode).toBe(0);
