@@ -157,7 +157,10 @@ function onSignal(sig: NodeJS.Signals): void {
   }
   interrupted = true;
   process.stderr.write(`\n${sig}: finishing the step in flight, then removing every bench lab…\n`);
-  void inFlight.then(cleanUp).finally(() => process.exit(130));
+  void inFlight
+    .then(cleanUp)
+    .catch((e: unknown) => process.stderr.write(`clean-up failed: ${(e as Error).stack ?? e}\n`))
+    .finally(() => process.exit(130));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1026,6 +1029,14 @@ async function benchPeers(runs: number, only: string[] | undefined): Promise<Pee
     process.stderr.write('--peers: Mininet or bridge-utils missing: running scripts/setup-bench.sh\n');
     await execa('bash', [join(ROOT, 'scripts/setup-bench.sh')], { stdio: 'inherit' });
   }
+  // A peer namespace of a bench that was killed outright (its Mininet died with its stdin): delete it.
+  for (const name of readdirSync(NETNS_RUN_DIR).filter((n) => n.startsWith(PEER_NETNS_PREFIX))) {
+    const pid = Number(name.slice(PEER_NETNS_PREFIX.length).split('-')[0]);
+    if (pid !== process.pid && !existsSync(`/proc/${pid}`)) {
+      peerRuns.set(name, {});
+      await cleanUpPeer(name);
+    }
+  }
   const version = (await execa(PEER_PYTHON, ['-c', 'import mininet.net; print(mininet.net.VERSION)'], { reject: false })).stdout.trim();
   const before = await rootSnapshot();
   const pairs: PeerResult[] = [];
@@ -1139,8 +1150,10 @@ async function main(): Promise<number> {
     process.stderr.write('this kernel lacks veth, bridge or VXLAN, which the bench labs need\n');
     return 2;
   }
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: execa's exit hook (signal-exit), there while a child runs, raises the signal
+  // again once it is the last listener, which would kill the bench before its clean-up.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   made.add(SETTLE_LAB);
   if (labNamespacesOnHost(SETTLE_LAB).length) await down(SETTLE_LAB);
   await must(realExecutor, ['ip', 'netns', 'add', SETTLE_NETNS]);
