@@ -5,7 +5,7 @@
  * reported as skipped, since they would run against a lab in an unknown state.
  */
 import type { PlanScenario } from '../plan/plan.ts';
-import { ActionFailed, describeAction, runAction } from '../runtime/actions.ts';
+import { ActionFailed, describeAction, runAction } from './actions/index.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
 import { readState, type LabState } from '../runtime/state.ts';
 import type { CheckResult } from './checks.ts';
