@@ -3,6 +3,7 @@
  * `svc/shop/db`, `lb/web`, an address) against the planned lab: what each is and its address.
  * Pure; reads planned nodes, pods, hosts and Services, chooses nothing.
  */
+import { cniMode } from '../cni/registry.ts';
 import { DEFAULTS } from '../constants.ts';
 import type { PlanHost, PlanNode, PlanPod } from './plan.ts';
 import type { PlanService } from './services.ts';
@@ -17,9 +18,9 @@ export interface Peers {
   services: readonly PlanService[];
 }
 
-/** Every address a node can appear as: its node IP, its cni0 gateway, its VXLAN address. */
+/** Every address a node can appear as: its node IP, its pod gateway, and its CNI mode's own (e.g. a VXLAN device's). */
 export function nodeAddresses(n: PlanNode): string[] {
-  return [n.ip, n.podGateway, ...(n.vxlan ? [n.vxlan.address] : [])];
+  return [n.ip, n.podGateway, ...cniMode(n.cni.type).nodeAddresses(n)];
 }
 
 /** Finds a Service (of the lab or of the plan) by `name` (namespace default) or `namespace/name`. */

@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
+import { cniMode } from '../cni/registry.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
 import { containerArgv, containerEnv, mountTemplateArgv, pauseArgv, podFilesRoot, type Rendered } from '../render/render.ts';
@@ -103,7 +104,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   await Promise.all([
     parallel(plan.nodes, plan.nodes.length, async (node) => {
       await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
-      if (node.vxlan) await must(ex, ['bridge', '-n', node.netns, '-batch', `${files}/ip/fdb-${node.name}.batch`]);
+      for (const argv of cniMode(node.cni.type).nodeCommands(node, files)) await must(ex, argv);
       // Nodes route for their pods; bridged pod-to-pod packets pass the node's nftables hooks (br_netfilter), as kube-proxy needs.
       await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
     }),
