@@ -33,7 +33,6 @@ import { sourceArgv } from '../src/runtime/enter.ts';
 import { PROBE_BIN } from '../src/runtime/host.ts';
 import { buildProbe, sourceRef, type ProbeCheck } from '../src/check/checks.ts';
 import { livePlan, runCheck } from '../src/check/run.ts';
-import type { PlanCheck } from '../src/plan/plan.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const GOALS = { checksPerSecond: 50, classSeconds: 60 };

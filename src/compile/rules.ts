@@ -2,14 +2,13 @@
  * Semantic rules: small named pure functions over the resolved lab, each pushing diagnostics.
  * All run; none throws. Paths are those of the authoring form so positions point at the source.
  */
-import { DEFAULTS, DNS, IFNAME_MAX, SERVICES } from '../constants.ts';
+import { DEFAULTS, IFNAME_MAX, SERVICES } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
 import { checkAt } from '../check/kinds/kind.ts';
 import { GRID_KINDS, kindOf, type LabCheck, type ProbeKindName } from '../check/kinds/index.ts';
 import { scenariosAreValid } from './rules-scenarios.ts';
-import { findService } from '../plan/targets.ts';
 import { dnsServiceIp, selects } from '../plan/services.ts';
 import { DNS_RULES } from './rules-dns.ts';
 
