@@ -5,7 +5,7 @@
  * until it passes or its timeout expires and reports evidence: what was expected, what was seen.
  */
 import type { Plan, PlanCheck } from '../plan/plan.ts';
-import { sourceAddressesOf } from '../plan/targets.ts';
+import { sourceAddressesOf } from './kinds/targets.ts';
 import type { RunResult } from '../runtime/exec.ts';
 import { probeKindOf, type ProbeKindName } from './kinds/index.ts';
 import { sourceRef as refOf, type Verdict } from './kinds/kind.ts';

@@ -7,7 +7,7 @@ import { DEFAULTS } from '../constants.ts';
 import { normalizeCni, type CniConfig } from '../cni/registry.ts';
 import type { ActionSpec, CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 import { kindOf, type LabCheck } from '../check/kinds/index.ts';
-import { normalizeAction } from '../check/actions/index.ts';
+import { normalizeAction, type LabAction } from '../check/actions/index.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
 
@@ -36,7 +36,7 @@ export interface Lab {
   scenarios: LabScenario[];
 }
 
-export type LabAction = Exclude<ActionSpec, { action: 'exec' }> | (Extract<ActionSpec, { action: 'exec' }> & { expectExit: number });
+export type { LabAction } from '../check/actions/action.ts';
 
 export interface LabScenarioStep {
   /** Where the step was written, for diagnostics. */

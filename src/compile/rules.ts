@@ -9,7 +9,7 @@ import type { Lab } from './lab.ts';
 import { checkAt } from '../check/kinds/kind.ts';
 import { GRID_KINDS, kindOf, type LabCheck, type ProbeKindName } from '../check/kinds/index.ts';
 import { scenariosAreValid } from './rules-scenarios.ts';
-import { dnsServiceIp, selects } from '../plan/services.ts';
+import { dnsServiceIp, selects } from '../k8s/objects.ts';
 import { DNS_RULES } from './rules-dns.ts';
 
 export type Rule = (lab: Lab, out: Diagnostic[]) => void;

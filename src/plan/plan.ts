@@ -8,10 +8,12 @@ import { cniMode, type NodeCni } from '../cni/registry.ts';
 import type { CniConflist, CniNodeInput, Route } from '../cni/types.ts';
 import type { Lab, LabAction, LabContainer, LabPod, LabService } from '../compile/lab.ts';
 import { kindOf, type PlanCheck } from '../check/kinds/index.ts';
-import { defaultCorefile, hostCorefile, resolvConf, zoneFileName, type ResolvConf } from '../dns/cluster.ts';
+import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
+import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
-import { computeEndpoints, dnsServiceIp, planServices, type Endpoint, type PlanService } from './services.ts';
+import { dnsServiceIp, findService } from '../k8s/objects.ts';
+import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
 
 /** The second bridge in the fabric namespace: the external network beyond the gateway. */
 export const EXTERNAL_BRIDGE = 'br1';
@@ -125,7 +127,7 @@ export interface PlanPod {
   replica?: number;
 }
 
-export type { TargetKind } from './targets.ts';
+export type { TargetKind } from '../check/kinds/targets.ts';
 
 /** A check as planned: a union on `kind` (one type family with LabCheck; see check/kinds/). */
 export type { PlanCheck } from '../check/kinds/index.ts';
@@ -441,4 +443,4 @@ function planContainer(c: LabContainer, owner: string): PlanContainer {
   };
 }
 
-export { findService, nodeAddresses, resolveTarget, sourceAddressesOf } from './targets.ts';
+export { nodeAddresses, resolveTarget, sourceAddressesOf } from '../check/kinds/targets.ts';

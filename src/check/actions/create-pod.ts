@@ -1,5 +1,4 @@
 /** create-pod: create a deleted pod again (a new IP). */
-import { createPod } from '../../runtime/pods.ts';
 import { validatePodRef, type ScenarioAction } from './action.ts';
 
 export const createPodAction: ScenarioAction<'create-pod'> = {
@@ -7,8 +6,8 @@ export const createPodAction: ScenarioAction<'create-pod'> = {
   normalize: (a) => a,
   validate: validatePodRef,
   describe: (a) => `${a.action} ${a.pod}`,
-  async run(ex, state, a) {
-    const r = await createPod(ex, state, a.pod);
+  async run(live, a) {
+    const r = await live.createPod(a.pod);
     return `${a.pod} created at ${r.ip}`;
   },
 };

@@ -1,5 +1,4 @@
 /** delete-pod: the pod's containers stop and its sandbox and address go. */
-import { deletePod } from '../../runtime/pods.ts';
 import { validatePodRef, type ScenarioAction } from './action.ts';
 
 export const deletePodAction: ScenarioAction<'delete-pod'> = {
@@ -7,8 +6,8 @@ export const deletePodAction: ScenarioAction<'delete-pod'> = {
   normalize: (a) => a,
   validate: validatePodRef,
   describe: (a) => `${a.action} ${a.pod}`,
-  async run(ex, state, a) {
-    await deletePod(ex, state, a.pod);
+  async run(live, a) {
+    await live.deletePod(a.pod);
     return `${a.pod} deleted`;
   },
 };

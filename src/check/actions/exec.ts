@@ -1,6 +1,5 @@
 /** exec: run a command in a pod, node or host; the step fails unless it exits with `expectExit`. */
 import { diag } from '../../compile/diagnostics.ts';
-import { sourceArgv } from '../../runtime/enter.ts';
 import { ActionFailed, type ScenarioAction } from './action.ts';
 
 export const execAction: ScenarioAction<'exec'> = {
@@ -16,8 +15,8 @@ export const execAction: ScenarioAction<'exec'> = {
     if (!ok) out.push(diag('PL2029', step.at('from'), `${step.what}: "${a.from}" is neither a pod, node/<name> nor host/<name> of this lab`));
   },
   describe: (a) => `exec ${a.from}: ${a.command.join(' ')}`,
-  async run(ex, state, a) {
-    const r = await ex.run([...sourceArgv(state, a.from), ...a.command], { timeoutMs: 30_000 });
+  async run(live, a) {
+    const r = await live.exec(a.from, a.command, 30_000);
     const output = `${r.stdout}${r.stderr}`.trim().replace(/\s+/g, ' ').slice(0, 300);
     if (r.exitCode !== a.expectExit) throw new ActionFailed(`exit ${r.exitCode} (expected ${a.expectExit})${output ? `: ${output}` : ''}`);
     return `exit ${r.exitCode}${output ? `: ${output}` : ''}`;

@@ -4,11 +4,8 @@
  * run) a compile error; validation, reports and the scenario runner dispatch through it.
  */
 import type { Diagnostic } from '../../compile/diagnostics.ts';
-import type { LabAction } from '../../compile/lab.ts';
-import type { Executor } from '../../runtime/exec.ts';
-import type { LabState } from '../../runtime/state.ts';
 import type { ActionSpec } from '../../schema/lab-schema.ts';
-import type { ActionName, LabActionOf, ScenarioAction, StepContext } from './action.ts';
+import type { ActionName, LabAction, LabActionOf, LiveLab, ScenarioAction, StepContext } from './action.ts';
 import { createPodAction } from './create-pod.ts';
 import { deletePodAction } from './delete-pod.ts';
 import { execAction } from './exec.ts';
@@ -52,8 +49,8 @@ export function describeAction(a: LabAction): string {
 }
 
 /** Runs one action; resolves to what happened, or throws ActionFailed (or the runtime's own error). */
-export function runAction(ex: Executor, state: LabState, a: LabAction): Promise<string> {
-  return actionOf(a.action).run(ex, state, a);
+export function runAction(live: LiveLab, a: LabAction): Promise<string> {
+  return actionOf(a.action).run(live, a);
 }
 
-export { ActionFailed } from './action.ts';
+export { ActionFailed, type LabAction, type LiveLab } from './action.ts';

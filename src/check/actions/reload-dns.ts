@@ -1,7 +1,6 @@
 /** reload-dns: give the cluster DNS a new Corefile (checked first) and reload it; without `corefile`, reload the current one. */
 import { diag } from '../../compile/diagnostics.ts';
-import { checkCorefile } from '../../compile/rules-dns.ts';
-import { reloadDnsAndWait } from '../../runtime/dns.ts';
+import { checkCorefile } from '../../dns/corefile/diagnostics.ts';
 import type { ScenarioAction } from './action.ts';
 
 export const reloadDnsAction: ScenarioAction<'reload-dns'> = {
@@ -14,8 +13,8 @@ export const reloadDnsAction: ScenarioAction<'reload-dns'> = {
     else if (a.corefile !== undefined) out.push(...checkCorefile(a.corefile, dns.files, step.at('corefile'), 'Corefile').diagnostics);
   },
   describe: (a) => (a.corefile === undefined ? 'reload-dns' : 'reload-dns with a new Corefile'),
-  async run(_ex, state, a) {
-    const r = await reloadDnsAndWait(state, a.corefile);
+  async run(live, a) {
+    const r = await live.reloadDns(a.corefile);
     return `DNS server reloaded${a.corefile === undefined ? '' : ' with the new Corefile'}${r.warnings.length ? ` (${r.warnings.length} warning(s): ${r.warnings.map((w) => w.message).join('; ')})` : ''}`;
   },
 };

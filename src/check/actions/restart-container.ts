@@ -1,6 +1,5 @@
 /** restart-container: stop one container and start it again; the pod keeps its sandbox and its IP. */
 import { diag } from '../../compile/diagnostics.ts';
-import { restartContainer } from '../../runtime/up.ts';
 import { didYouMean, podOf, type ScenarioAction } from './action.ts';
 
 export const restartContainerAction: ScenarioAction<'restart-container'> = {
@@ -12,9 +11,8 @@ export const restartContainerAction: ScenarioAction<'restart-container'> = {
       out.push(diag('PL2029', step.at('container'), `${step.what}: pod "${a.pod}" has no container "${a.container}"`, didYouMean(a.container, pod.containers.map((c) => c.name))));
   },
   describe: (a) => `restart-container ${a.pod}/${a.container}`,
-  async run(_ex, state, a) {
-    const before = state.pods[a.pod]?.containers[a.container]?.pid;
-    await restartContainer(state, a.pod, a.container);
-    return `${a.pod}/${a.container}: pid ${before} → ${state.pods[a.pod]!.containers[a.container]!.pid}, IP ${state.pods[a.pod]!.ip} kept`;
+  async run(live, a) {
+    const r = await live.restartContainer(a.pod, a.container);
+    return `${a.pod}/${a.container}: pid ${r.pidBefore} → ${r.pid}, IP ${r.ip} kept`;
   },
 };

@@ -4,7 +4,6 @@
  */
 import { diag } from '../../compile/diagnostics.ts';
 import { replicaName } from '../../plan/names.ts';
-import { scalePod } from '../../runtime/pods.ts';
 import { podOf, type ScenarioAction } from './action.ts';
 
 export const scaleAction: ScenarioAction<'scale'> = {
@@ -23,9 +22,9 @@ export const scaleAction: ScenarioAction<'scale'> = {
       }
   },
   describe: (a) => `scale ${a.pod} to ${a.replicas}`,
-  async run(ex, state, a) {
-    const r = await scalePod(ex, state, a.pod, a.replicas);
-    const parts = [r.created.length ? `created ${r.created.map((p) => `${p} (${state.pods[p]!.ip})`).join(', ')}` : '', r.deleted.length ? `deleted ${r.deleted.join(', ')}` : ''].filter(Boolean);
+  async run(live, a) {
+    const r = await live.scalePod(a.pod, a.replicas);
+    const parts = [r.created.length ? `created ${r.created.map((p) => `${p.name} (${p.ip})`).join(', ')}` : '', r.deleted.length ? `deleted ${r.deleted.join(', ')}` : ''].filter(Boolean);
     return `${a.pod} × ${a.replicas}${parts.length ? `: ${parts.join('; ')}` : ' (already)'}`;
   },
 };

@@ -1,6 +1,6 @@
 /** The command kind: a custom argv in the source, judged on its exit code and output. */
 import { diag } from '../../compile/diagnostics.ts';
-import { resolveSource } from '../../plan/targets.ts';
+import { resolveSource } from './targets.ts';
 import { checkAt, clip, type Check, type ProbeKind, type Stage, type Stages } from './kind.ts';
 
 export interface CommandQuery {

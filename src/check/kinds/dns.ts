@@ -6,8 +6,8 @@
 import { DNS } from '../../constants.ts';
 import { diag, warning } from '../../compile/diagnostics.ts';
 import * as ip from '../../net/ipv4.ts';
-import type { Plan } from '../../plan/plan.ts';
-import { findService, resolveSource, resolveTarget } from '../../plan/targets.ts';
+import { findService } from '../../k8s/objects.ts';
+import { resolveSource, resolveTarget, type Peers } from './targets.ts';
 import { checkAt, type Check, type ProbeKind, type Stage, type Stages } from './kind.ts';
 
 export interface DnsQuery {
@@ -159,7 +159,7 @@ function matches(r: DigRecord, want: string): boolean {
  * What an expected answer means now: `pod/<name>` is the pod's current address, `svc/<ref>` the
  * Service's cluster IP, `host/<name>` the host's address; anything else is taken as written.
  */
-export function expectedAnswer(plan: Plan, want: string): string {
+export function expectedAnswer(plan: Peers, want: string): string {
   if (want.startsWith('pod/')) return plan.pods.find((p) => p.name === want.slice(4))?.ip ?? want;
   if (want.startsWith('svc/')) return findService(plan.services, want.slice(4))?.clusterIP ?? want;
   if (want.startsWith('host/')) return plan.hosts.find((h) => h.name === want.slice(5))?.ip ?? want;

@@ -5,8 +5,7 @@
  */
 import { diag } from '../../compile/diagnostics.ts';
 import * as ip from '../../net/ipv4.ts';
-import type { Plan } from '../../plan/plan.ts';
-import { sourceAddressesOf } from '../../plan/targets.ts';
+import { sourceAddressesOf, type Peers } from './targets.ts';
 import { checkAt, lastLine, sourceRef, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
 import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, type ReachCheck, type ProbeReport } from './reach.ts';
 
@@ -98,7 +97,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
   },
 };
 
-function judgeHttpBody(plan: Plan, check: HttpCheck<'plan'>, status: number, body: string): Verdict {
+function judgeHttpBody(plan: Peers, check: HttpCheck<'plan'>, status: number, body: string): Verdict {
   let reply: { pod?: string; client?: string } = {};
   try {
     reply = JSON.parse(body);
@@ -115,7 +114,7 @@ function describeSpread(answers: readonly Answer[]): string {
   return [...counts].map(([pod, n]) => `${pod} ×${n}`).join(', ');
 }
 
-function judgeAnswers(plan: Plan, check: HttpCheck<'plan'>, status: number, answers: readonly Answer[], body?: string): Verdict {
+function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, answers: readonly Answer[], body?: string): Verdict {
   const wantStatus = check.expectStatus ?? 200;
   const wants: string[] = [`status ${wantStatus}`];
   const problems: string[] = [];

@@ -10,11 +10,28 @@
  * runner reads (references resolved to addresses). Nothing else differs between the two.
  */
 import type { Diagnostic } from '../../compile/diagnostics.ts';
-import type { Lab } from '../../compile/lab.ts';
-import type { Plan } from '../../plan/plan.ts';
-import type { Peers, TargetKind } from '../../plan/targets.ts';
-import type { RunResult } from '../../runtime/exec.ts';
+import type { Peers, TargetKind } from './targets.ts';
 import type { CheckSpec } from '../../schema/lab-schema.ts';
+
+/** What a check prints: the probe's exit code and output (the runtime's RunResult is one). */
+export interface ProbeOutput {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * What check kinds' and scenario actions' rules read of the validated lab (a Lab is one). A view
+ * rather than the Lab type: the kinds sit below validation (it dispatches through them), so they
+ * name only the fields they read.
+ */
+export interface LabView {
+  nodes: readonly { name: string }[];
+  pods: readonly { name: string; hostNetwork: boolean; dnsConfig?: unknown; containers: readonly { name: string; ports: readonly { containerPort: number }[] }[] }[];
+  hosts: readonly { name: string }[];
+  services: readonly { name: string; namespace: string; type: string; clusterIP?: string; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
+  dns?: { files: Record<string, string> };
+}
 
 /** Where the check runs, resolved. */
 export interface CheckSource {
@@ -79,7 +96,7 @@ export interface KindBase<K extends string, L, P, W = SpecOf<K>> {
   /** Fills defaults and names the check; `at` is where it was written, `index` its position there. */
   normalize(spec: W, index: number, at: (string | number)[]): L;
   /** The kind's semantic rules; pushes diagnostics, never throws. (That `from` names a pod, node or host is checked for every kind before.) */
-  validate(lab: Lab, check: L, out: Diagnostic[]): void;
+  validate(lab: LabView, check: L, out: Diagnostic[]): void;
   /** Resolves the check's references against the planned lab. */
   plan(check: L, peers: Peers): P;
 }
@@ -89,7 +106,7 @@ export interface ProbeKind<K extends string, L, P, W = SpecOf<K>> extends KindBa
   /** argv to run inside the check's source; `probeBin` is podlab's native probe. Pure. */
   probe(check: P, probeBin: string): string[];
   /** Judges one attempt. Pure: the same output always gets the same verdict. */
-  judge(plan: Plan, check: P, output: RunResult): Verdict;
+  judge(plan: Peers, check: P, output: ProbeOutput): Verdict;
 }
 
 /** A kind run as a grid of ordinary checks (its cells), judged on the cells' outcomes. */
@@ -101,7 +118,7 @@ export interface GridKind<K extends string, L, P, C, W = SpecOf<K>> extends Kind
 }
 
 /** The last line a probe printed (its error), or its exit code. */
-export function lastLine(r: RunResult): string {
+export function lastLine(r: ProbeOutput): string {
   return (r.stderr || r.stdout).trim().split('\n').at(-1) || `exit ${r.exitCode}`;
 }
 

@@ -5,10 +5,9 @@
  */
 import * as ip from '../../net/ipv4.ts';
 import { diag, warning, type Diagnostic } from '../../compile/diagnostics.ts';
-import type { Lab } from '../../compile/lab.ts';
-import { findService, resolveSource, resolveTarget, type Peers } from '../../plan/targets.ts';
-import type { RunResult } from '../../runtime/exec.ts';
-import { checkAt, lastLine, type Check, type Expect, type SpecOf, type Stage, type Stages, type Verdict } from './kind.ts';
+import { findService } from '../../k8s/objects.ts';
+import { resolveSource, resolveTarget, type Peers } from './targets.ts';
+import { checkAt, lastLine, type Check, type Expect, type LabView, type ProbeOutput, type SpecOf, type Stage, type Stages, type Verdict } from './kind.ts';
 
 export type ReachKindName = 'ping' | 'tcp' | 'udp' | 'http';
 
@@ -46,13 +45,13 @@ export function normalizeReach<K extends ReachKindName>(c: SpecOf<ReachKindName>
  * given unless a Service supplies one. `between` adds the kind's own rules (http's), in the place
  * their diagnostics read best: after the port, before the warning about an undeclared pod port.
  */
-export function validateReach(lab: Lab, c: ReachCheck<'lab', ReachKindName>, out: Diagnostic[], between?: () => void): void {
+export function validateReach(lab: LabView, c: ReachCheck<'lab', ReachKindName>, out: Diagnostic[], between?: () => void): void {
   const at = checkAt(c);
   const pods = new Set(lab.pods.map((p) => p.name));
   const nodes = new Set(lab.nodes.map((n) => n.name));
   const hosts = new Set(lab.hosts.map((h) => h.name));
   const machine = (ref: string) => (ref.startsWith('node/') ? nodes.has(ref.slice(5)) : ref.startsWith('host/') ? hosts.has(ref.slice(5)) : pods.has(ref));
-  let service: Lab['services'][number] | undefined;
+  let service: LabView['services'][number] | undefined;
   if (c.to.startsWith('svc/') || c.to.startsWith('lb/')) {
     const lb = c.to.startsWith('lb/');
     service = findService(lab.services, c.to.slice(lb ? 3 : 4));
@@ -102,7 +101,7 @@ export interface ProbeReport {
   remote?: string;
 }
 
-export function readProbeReport<T extends ProbeReport>(r: RunResult): T {
+export function readProbeReport<T extends ProbeReport>(r: ProbeOutput): T {
   try {
     return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
   } catch {

@@ -5,7 +5,7 @@
  */
 import { diag } from '../../compile/diagnostics.ts';
 import * as ip from '../../net/ipv4.ts';
-import { resolveSource, type Peers } from '../../plan/targets.ts';
+import { resolveSource, type Peers } from './targets.ts';
 import { checkAt, clip, parseJsonArray, type Check, type CheckTarget, type ProbeKind, type Stage, type Stages } from './kind.ts';
 
 export type RouteCheck<S extends Stage> = Check<

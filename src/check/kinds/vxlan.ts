@@ -1,6 +1,6 @@
 /** The vxlan kind: a VXLAN device on a node (`ip -j -d link`), with its VNI, UDP port and name. */
 import { diag } from '../../compile/diagnostics.ts';
-import { resolveSource } from '../../plan/targets.ts';
+import { resolveSource } from './targets.ts';
 import { checkAt, clip, parseJsonArray, type Check, type ProbeKind, type Stage, type Stages } from './kind.ts';
 
 export type VxlanCheck<S extends Stage> = Check<S, 'vxlan', { from: Stages[S]['source']; vxlan: { vni: number; port?: number; dev?: string } }>;

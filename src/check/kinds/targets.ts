@@ -1,32 +1,28 @@
 /**
- * Resolving the references a check or a scenario writes (`web-1`, `node/worker-1`, `host/client`,
- * `svc/shop/db`, `lb/web`, an address) against the planned lab: what each is and its address.
- * Pure; reads planned nodes, pods, hosts and Services, chooses nothing.
+ * Resolving the references a check writes (`web-1`, `node/worker-1`, `host/client`, `svc/shop/db`,
+ * `lb/web`, an address) against the planned lab: what each is and its address. Pure; reads the
+ * planned nodes, pods, hosts and Services through `Peers` (a Plan is one), chooses nothing.
  */
-import { cniMode } from '../cni/registry.ts';
-import { DEFAULTS } from '../constants.ts';
-import type { PlanHost, PlanNode, PlanPod } from './plan.ts';
-import type { PlanService } from './services.ts';
+import { cniMode } from '../../cni/registry.ts';
+import type { CniPlannedNode } from '../../cni/types.ts';
+import { findService } from '../../k8s/objects.ts';
 
 export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
 
-/** What references resolve against: the planned lab (a Plan is one). */
+/**
+ * What checks read of the planned lab. A view rather than the Plan type: check kinds sit below
+ * the plan step (planning dispatches through them), so they name only the fields they read.
+ */
 export interface Peers {
-  nodes: readonly PlanNode[];
-  pods: readonly PlanPod[];
-  hosts: readonly PlanHost[];
-  services: readonly PlanService[];
+  nodes: readonly (CniPlannedNode<{ type: string }> & { podCidr: string; podGateway: string })[];
+  pods: readonly { name: string; ip: string }[];
+  hosts: readonly { name: string; ip: string }[];
+  services: readonly { name: string; namespace: string; clusterIP?: string; loadBalancerIP?: string; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
 }
 
 /** Every address a node can appear as: its node IP, its pod gateway, and its CNI mode's own (e.g. a VXLAN device's). */
-export function nodeAddresses(n: PlanNode): string[] {
+export function nodeAddresses(n: Peers['nodes'][number]): string[] {
   return [n.ip, n.podGateway, ...cniMode(n.cni.type).nodeAddresses(n)];
-}
-
-/** Finds a Service (of the lab or of the plan) by `name` (namespace default) or `namespace/name`. */
-export function findService<S extends { name: string; namespace: string }>(services: readonly S[], ref: string): S | undefined {
-  const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [DEFAULTS.namespace, ref];
-  return services.find((s) => s.name === name && s.namespace === ns);
 }
 
 /** Resolves a check target reference (validated already) to what it is and its address. */

@@ -1,0 +1,42 @@
+/**
+ * The runtime's side of scenario actions: `LiveLab` over one lab's state and an executor. Each
+ * method changes the live lab and records the change in the state; the action modules
+ * (check/actions/) decide what to do and how to say what happened.
+ */
+import type { LiveLab } from '../check/actions/action.ts';
+import { NETNS_RUN_DIR } from '../constants.ts';
+import { reloadDnsAndWait } from './dns.ts';
+import { sourceArgv } from './enter.ts';
+import type { Executor } from './exec.ts';
+import { createPod, deletePod, recreatePod, scalePod } from './pods.ts';
+import { restartContainer } from './sandbox.ts';
+import type { LabState } from './state.ts';
+
+export function liveLab(ex: Executor, state: LabState): LiveLab {
+  return {
+    lab: state.lab,
+    recreatePod: (pod) => recreatePod(ex, state, pod),
+    async deletePod(pod) {
+      await deletePod(ex, state, pod);
+    },
+    createPod: (pod) => createPod(ex, state, pod),
+    async restartContainer(pod, container) {
+      const pidBefore = state.pods[pod]?.containers[container]?.pid;
+      await restartContainer(state, pod, container);
+      return { pidBefore, pid: state.pods[pod]!.containers[container]!.pid, ip: state.pods[pod]!.ip };
+    },
+    async scalePod(pod, replicas) {
+      const r = await scalePod(ex, state, pod, replicas);
+      return { created: r.created.map((name) => ({ name, ip: state.pods[name]!.ip })), deleted: r.deleted };
+    },
+    reloadDns: (corefile) => reloadDnsAndWait(state, corefile),
+    async setNodeLink(name, updown) {
+      const node = state.plan.nodes.find((n) => n.name === name);
+      if (!node) return undefined;
+      // The fabric side of the node's veth: the cable is unplugged, the node's own eth0 keeps its
+      // addresses and routes (NO-CARRIER), as a real unplugged NIC does.
+      return ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${state.plan.fabric.netns}`, '--', 'ip', 'link', 'set', node.fabricPort, updown]);
+    },
+    exec: (from, argv, timeoutMs) => ex.run([...sourceArgv(state, from), ...argv], { timeoutMs }),
+  };
+}
