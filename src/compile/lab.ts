@@ -5,7 +5,7 @@
  */
 import { DEFAULTS } from '../constants.ts';
 import { normalizeCni, type CniConfig } from '../cni/registry.ts';
-import type { ActionSpec, CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
+import type { CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 import { kindOf, type LabCheck } from '../check/kinds/index.ts';
 import { normalizeAction, type LabAction } from '../check/actions/index.ts';
 

@@ -12,7 +12,7 @@ import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
 import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
-import { dnsServiceIp, findService } from '../k8s/objects.ts';
+import { dnsServiceIp } from '../k8s/objects.ts';
 import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
 
 /** The second bridge in the fabric namespace: the external network beyond the gateway. */
@@ -443,4 +443,5 @@ function planContainer(c: LabContainer, owner: string): PlanContainer {
   };
 }
 
-export { nodeAddresses, resolveTarget, sourceAddressesOf } from '../check/kinds/targets.ts';
+/** Every address a node can appear as (check kinds resolve references with it). */
+export { nodeAddresses } from '../check/kinds/targets.ts';
