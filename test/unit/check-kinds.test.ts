@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/check/actions/index.ts';
-import { CHECK_KINDS, GRID_KINDS, PROBE_KINDS, probeKindOf, type CheckKindName, type PlanCheck } from '../../src/check/kinds/index.ts';
-import type { Verdict } from '../../src/check/kinds/kind.ts';
+import { CHECK_KINDS, GRID_KINDS, PROBE_KINDS, probeKindOf, type CheckKindName, type LabCheck, type PlanCheck } from '../../src/check/kinds/index.ts';
+import type { ProbeKind, Verdict } from '../../src/check/kinds/kind.ts';
 import type { RunResult } from '../../src/runtime/exec.ts';
 import type { CheckSpec } from '../../src/schema/lab-schema.ts';
 import { planFrom } from '../live/host.ts';
@@ -104,6 +104,19 @@ describe('the registry of check kinds', () => {
       expect(verdict).toEqual(r.verdict);
     });
   }
+
+  it('does not compile a kind without a probe or a judge, or a registry without a kind', () => {
+    const { normalize, validate, plan: planIt, probe } = PROBE_KINDS.ping;
+    // @ts-expect-error a probe kind needs a judge
+    const noJudge: ProbeKind<'ping', LabCheck<'ping'>, PlanCheck<'ping'>> = { kind: 'ping', normalize, validate, plan: planIt, probe };
+    const { vxlan: _vxlan, ...withoutVxlan } = PROBE_KINDS;
+    // @ts-expect-error every kind has its module in the registry
+    const missing: typeof PROBE_KINDS = withoutVxlan;
+    const { exec: _exec, ...withoutExec } = ACTIONS;
+    // @ts-expect-error every scenario action has its module in the registry
+    const missingAction: typeof ACTIONS = withoutExec;
+    expect([noJudge, missing, missingAction]).toHaveLength(3);
+  });
 
   it('builds an argv for every probe kind', () => {
     for (const k of kinds) {
