@@ -22,14 +22,14 @@ export function liveLab(ex: Executor, state: LabState): LiveLab {
     createPod: (pod) => createPod(ex, state, pod),
     async restartContainer(pod, container) {
       const pidBefore = state.pods[pod]?.containers[container]?.pid;
-      await restartContainer(state, pod, container);
+      await restartContainer(ex, state, pod, container);
       return { pidBefore, pid: state.pods[pod]!.containers[container]!.pid, ip: state.pods[pod]!.ip };
     },
     async scalePod(pod, replicas) {
       const r = await scalePod(ex, state, pod, replicas);
       return { created: r.created.map((name) => ({ name, ip: state.pods[name]!.ip })), deleted: r.deleted };
     },
-    reloadDns: (corefile) => reloadDnsAndWait(state, corefile),
+    reloadDns: (corefile) => reloadDnsAndWait(ex, state, corefile),
     async setNodeLink(name, updown) {
       const node = state.plan.nodes.find((n) => n.name === name);
       if (!node) return undefined;
