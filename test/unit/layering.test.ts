@@ -17,7 +17,7 @@ const LAYERS: [string, RegExp][] = [
   ['cni', /^cni\//],
   ['schema', /^schema\/|^k8s\//],
   // The Corefile language and DNS data formats: validation checks Corefiles with them.
-  ['dns-lang', /^dns\/(corefile\/|types\.ts$|zonefile\.ts$|wire\.ts$)/],
+  ['dns-lang', /^dns\/(corefile\/|plugin\/[^/]+\/setup\.ts$|types\.ts$|zonefile\.ts$|wire\.ts$)/],
   // Check kinds and scenario actions (issue #20): each one module whose rules, planning, probe and
   // judge are pure and read the lab and the plan through small views, so that validation,
   // planning and the runner all dispatch through their registries; acting on a live lab goes
