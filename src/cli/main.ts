@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import { compileLab, type CompileResult } from '../compile/compile.ts';
 import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { buildPlan } from '../plan/plan.ts';
-import { render } from '../render/render.ts';
+import { render, renderGenerated } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
 import { Interrupted, up } from '../runtime/up.ts';
 import { down, labOnHost, labsOnHost } from '../runtime/down.ts';
@@ -26,6 +26,7 @@ import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report
 import { NOTHING_CHANGED } from '../constants.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerGrade } from './grade.ts';
+import { registerGraph } from './graph.ts';
 import { color, dim, green, red } from './terminal.ts';
 
 const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
@@ -194,7 +195,7 @@ program
     let drifted = false;
     for (const file of labs) {
       const r = await compileOrExit(file, {});
-      const files = render(buildPlan(r.lab));
+      const files = await renderGenerated(buildPlan(r.lab));
       const dir = join(opts.out, r.lab.name);
       if (opts.check) {
         const d = drift(dir, files);
@@ -476,6 +477,7 @@ What editing the coredns ConfigMap does in a cluster. Try the course's custom fo
 
 registerDoctor(program);
 registerGrade(program);
+registerGraph(program);
 
 try {
   await program.parseAsync(process.argv);
