@@ -72,17 +72,37 @@ function attrs(a: Record<string, string>): string {
  */
 const TOOLTIP_ONLY = new Set<GraphEdgeKind>(['tunnel', 'route', 'endpoint']);
 
-function edgeLine(e: GraphEdge, indent: string): string {
+function edgeLine(e: GraphEdge, indent: string, down: ReadonlySet<string>): string {
   const a: Record<string, string> = { ...EDGE_STYLE[e.kind] };
+  // A pod that is not running has no veth (deleted) or nothing behind it: its link is drawn as down.
+  if ((e.kind === 'veth' || e.kind === 'host-network') && down.has(e.to)) Object.assign(a, { color: '#dc2626', style: 'dashed' });
   if (e.label && TOOLTIP_ONLY.has(e.kind)) a.tooltip = e.label.join('\n');
   else if (e.label) a.label = `<${e.label.map(html).join('<br/>')}>`;
   return `${indent}${quote(e.from)} -> ${quote(e.to)} [${attrs(a)}];`;
 }
 
+/** The key under the title: a sample and a word for each kind of edge the drawing has. */
+const KEY: Record<GraphEdgeKind, [string, string]> = {
+  wire: ['───', 'link to a bridge'],
+  veth: ['───', "pod's veth pair"],
+  'host-network': ['– – –', 'hostNetwork pod'],
+  internal: ['·····', 'routed inside the node'],
+  tunnel: ['– – ▸', 'tunnel between nodes'],
+  route: ['– – ▸', 'route between nodes'],
+  endpoint: ['◂───', 'Service to endpoint pod'],
+};
+
+function key(g: Graph): string {
+  const kinds = (Object.keys(KEY) as GraphEdgeKind[]).filter((k) => g.edges.some((e) => e.kind === k));
+  const items = kinds.map((k) => `<font color="${EDGE_STYLE[k].color}">${html(KEY[k][0])}</font> ${html(KEY[k][1])}`);
+  if (g.nodes.some((n) => n.state === 'down')) items.push('<font color="#dc2626">red, dashed</font>: pod not running');
+  return `<${html(g.title)}<br/><font point-size="9">${items.join('    ')}</font>>`;
+}
+
 /** DOT text of the graph, `banner` as its first comment. */
 export function graphToDot(g: Graph, banner: string): string {
   const out: string[] = [`// ${banner}`, `digraph ${quote(g.lab)} {`];
-  out.push(`  graph [${attrs({ label: g.title, labelloc: 't', fontname: FONT, fontsize: '14', rankdir: 'LR', nodesep: '0.2', ranksep: '0.5', newrank: 'true', bgcolor: 'white' })}];`);
+  out.push(`  graph [${attrs({ label: key(g), labelloc: 't', fontname: FONT, fontsize: '14', rankdir: 'LR', nodesep: '0.2', ranksep: '0.5', newrank: 'true', bgcolor: 'white' })}];`);
   out.push(`  node [${attrs({ fontname: FONT, fontsize: '10', margin: '0.15,0.05' })}];`);
   out.push(`  edge [${attrs({ fontname: FONT, fontsize: '8', color: '#475569' })}];`);
   const nodeLine = (n: GraphNode, indent: string) => `${indent}${quote(n.id)} [${attrs({ label: label(n.label), ...nodeStyle(n) })}];`;
@@ -100,7 +120,8 @@ export function graphToDot(g: Graph, banner: string): string {
     if (c.kind === 'services') out.push(`    { rank=same; ${inside.map((n) => quote(n.id)).join('; ')}; }`);
     out.push('  }');
   });
-  for (const e of g.edges) out.push(edgeLine(e, '  '));
+  const down = new Set(g.nodes.filter((n) => n.state === 'down').map((n) => n.id));
+  for (const e of g.edges) out.push(edgeLine(e, '  ', down));
   out.push('}');
   return `${out.join('\n')}\n`;
 }

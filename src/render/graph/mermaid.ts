@@ -71,7 +71,7 @@ const LINK: Record<GraphEdgeKind, { link: string; labelled: boolean; reverse?: b
   tunnel: { link: '<-.->', labelled: false },
   route: { link: '<-.->', labelled: false },
   // Traffic goes Service → pod: the arrow points at the pod.
-  endpoint: { link: '-.->', labelled: true, reverse: true },
+  endpoint: { link: '-.->', labelled: false, reverse: true },
 };
 
 /** Mermaid text of the graph, `banner` (and the graph's title) as its first comments. */
@@ -88,8 +88,9 @@ export function graphToMermaid(g: Graph, banner: string): string {
     for (const n of g.nodes) if (n.cluster === c.id) out.push(nodeLine(n, '    '));
     out.push('  end');
   }
+  const down = new Set(g.nodes.filter((n) => n.state === 'down').map((n) => n.id));
   for (const e of g.edges) {
-    const l = LINK[e.kind];
+    const l = e.kind === 'veth' && down.has(e.to) ? LINK['host-network'] : LINK[e.kind];
     const [from, to] = l.reverse ? [e.to, e.from] : [e.from, e.to];
     const text = l.labelled && e.label ? `|${label(e.label, true)}|` : '';
     out.push(`  ${ids.get(from)} ${l.link}${text} ${ids.get(to)}`);
