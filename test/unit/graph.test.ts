@@ -15,6 +15,10 @@ import { graphToMermaid } from '../../src/render/graph/mermaid.ts';
 import { buildGraph, graphIds, type Graph, type GraphLive } from '../../src/render/graph/model.ts';
 import { dotToSvg } from '../../src/render/graph/svg.ts';
 import { hostVeth } from '../../src/runtime/live-graph.ts';
+import { registerCniMode } from '../../src/cni/registry.ts';
+import { validateValue } from '../../src/compile/compile.ts';
+import type { Lab } from '../../src/compile/lab.ts';
+import { hostGw } from './cni-example-mode.ts';
 
 const labFiles = readdirSync('labs').filter((f) => f.endsWith('.lab.ts'));
 const plans = new Map<string, Plan>();
@@ -125,6 +129,22 @@ describe('graph model of every example lab', () => {
       }
     });
   }
+});
+
+describe('graph of a mode added outside src/cni', () => {
+  it("draws what the mode's topology() says, with no change to the graph code", () => {
+    registerCniMode(hostGw);
+    const { lab } = validateValue({ name: 'modes', nodes: { a: {}, b: {}, c: {} }, pods: { p: { node: 'a' } } }, 'modes.lab.ts');
+    const plan = buildPlan({ ...lab!, cni: { type: 'host-gw', mtu: 1400 } as unknown as Lab['cni'] });
+    const g = buildGraph(plan);
+    const routes = g.edges.filter((e) => e.kind === 'route');
+    expect(routes.map((e) => [e.from, e.to, e.label![0]])).toEqual([
+      ['node/a/eth0', 'node/b/eth0', 'host-gw via 172.16.94.11'],
+      ['node/a/eth0', 'node/c/eth0', 'host-gw via 172.16.94.12'],
+      ['node/b/eth0', 'node/c/eth0', 'host-gw via 172.16.94.12'],
+    ]);
+    expect(g.edges.filter((e) => e.kind === 'tunnel')).toEqual([]);
+  });
 });
 
 /** pod-networking as it might run: web-2 deleted, echo's sandbox gone, client re-created at a new IP. */
