@@ -42,7 +42,7 @@ export interface GraphNode {
 }
 
 /**
- * `wire` a link to a bridge (a veth whose peer is the bridge port); `veth` a pod's veth pair
+ * `wire` a link to a bridge (a veth pair: the bridge's port ⇄ the interface in the namespace); `veth` a pod's veth pair
  * (eth0 in the pod, its peer on the pod bridge); `host-network` a pod in its node's namespace;
  * `internal` inside a node: its kernel forwards between the node link, the pod bridge and the
  * mode's devices; `tunnel`/`route` how two nodes reach each other's pods; `endpoint` a Service to a
@@ -159,8 +159,8 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
       ips: [g.nodeSide.ip, ...(g.externalSide ? [g.externalSide.ip] : []), ...g.loadBalancerIps],
     });
     // The gateway sits between the external network (above) and the node network (below).
-    if (g.externalSide) edges.push({ from: ids.externalNetwork, to: ids.gateway, kind: 'wire', label: [g.externalSide.iface] });
-    edges.push({ from: ids.gateway, to: ids.nodeNetwork, kind: 'wire', label: [g.nodeSide.iface] });
+    if (g.externalSide) edges.push({ from: ids.externalNetwork, to: ids.gateway, kind: 'wire', label: [`${g.externalSide.fabricPort} ⇄ ${g.externalSide.iface}`] });
+    edges.push({ from: ids.gateway, to: ids.nodeNetwork, kind: 'wire', label: [`${g.nodeSide.iface} ⇄ ${g.nodeSide.fabricPort}`] });
   }
   for (const h of plan.hosts) {
     const id = ids.host(h.name);
@@ -170,7 +170,7 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
       label: [`host ${h.name}`, `${h.iface} ${h.ip}`, ...(h.dns ? ['DNS server'] : [])],
       ips: [h.ip],
     });
-    edges.push({ from: id, to: h.network === 'external' ? ids.externalNetwork : ids.nodeNetwork, kind: 'wire', label: [h.iface] });
+    edges.push({ from: id, to: h.network === 'external' ? ids.externalNetwork : ids.nodeNetwork, kind: 'wire', label: [`${h.iface} ⇄ ${h.fabricPort}`] });
   }
 
   // Nodes: the link to the node network, the pod bridge, the mode's devices, and their pods.
@@ -180,7 +180,7 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
     clusters.push({ id: cluster, kind: 'node', label: [`node ${n.name} (${n.role})`, `pods ${n.podCidr}`, `netns ${n.netns}`] });
     const link = ids.nodeDevice(n.name, n.iface);
     nodes.push({ id: link, kind: 'link', label: [`${n.iface} ${n.ip}`, `mac ${n.mac}`], cluster, ips: [n.ip] });
-    edges.push({ from: ids.nodeNetwork, to: link, kind: 'wire', label: [n.fabricPort] });
+    edges.push({ from: ids.nodeNetwork, to: link, kind: 'wire', label: [`${n.fabricPort} ⇄ ${n.iface}`] });
 
     const bridge = podBridge(n);
     const bridgeId = bridge ? ids.nodeDevice(n.name, bridge) : undefined;
