@@ -40,7 +40,7 @@ const EDGE_STYLE: Record<GraphEdgeKind, Record<string, string>> = {
   internal: { dir: 'none', color: '#94a3b8', style: 'dotted' },
   tunnel: { tailport: 'e', headport: 'e', dir: 'both', color: '#6d28d9', fontcolor: '#6d28d9', style: 'dashed', penwidth: '2', arrowsize: '0.6', constraint: 'false' },
   route: { tailport: 'e', headport: 'e', dir: 'both', color: '#0369a1', fontcolor: '#0369a1', style: 'dashed', penwidth: '2', arrowsize: '0.6', constraint: 'false' },
-  // Drawn from the pod (above) to its Service (below), the arrow at the pod: traffic goes Service → pod.
+  // Drawn from the pod to its Service (after the pods in the reading order), the arrow at the pod: traffic goes Service → pod.
   endpoint: { dir: 'back', color: '#a21caf', fontcolor: '#86198f', arrowsize: '0.7' },
 };
 

@@ -46,7 +46,7 @@ export interface GraphNode {
  * (eth0 in the pod, its peer on the pod bridge); `host-network` a pod in its node's namespace;
  * `internal` inside a node: its kernel forwards between the node link, the pod bridge and the
  * mode's devices; `tunnel`/`route` how two nodes reach each other's pods; `endpoint` a Service to a
- * pod backing it. Edges run top to bottom of the drawing (outside → node network → nodes → pods → Services).
+ * pod backing it. Edges run in the drawing's reading order (outside → node network → nodes → pods → Services).
  */
 export type GraphEdgeKind = 'wire' | 'veth' | 'host-network' | 'internal' | 'tunnel' | 'route' | 'endpoint';
 
@@ -158,7 +158,7 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
       ],
       ips: [g.nodeSide.ip, ...(g.externalSide ? [g.externalSide.ip] : []), ...g.loadBalancerIps],
     });
-    // The gateway sits between the external network (above) and the node network (below).
+    // The gateway sits between the external network (before it) and the node network (after it).
     if (g.externalSide) edges.push({ from: ids.externalNetwork, to: ids.gateway, kind: 'wire', label: [`${g.externalSide.fabricPort} ⇄ ${g.externalSide.iface}`] });
     edges.push({ from: ids.gateway, to: ids.nodeNetwork, kind: 'wire', label: [`${g.nodeSide.iface} ⇄ ${g.nodeSide.fabricPort}`] });
   }
