@@ -7,10 +7,12 @@ import { DNS, FABRIC_BRIDGE, DEFAULTS, STATE_ROOT } from '../constants.ts';
 import { cniMode, type NodeCni } from '../cni/registry.ts';
 import type { CniConflist, CniNodeInput, Route } from '../cni/types.ts';
 import type { Lab, LabAction, LabCheck, LabContainer, LabDnsQuery, LabPod, LabService } from '../compile/lab.ts';
-import { defaultCorefile, hostCorefile, resolvConf, zoneFileName, type ResolvConf } from '../dns/cluster.ts';
+import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
+import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
-import { computeEndpoints, dnsServiceIp, planServices, type Endpoint, type PlanService } from './services.ts';
+import { dnsServiceIp, findService } from '../k8s/objects.ts';
+import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
 
 /** The second bridge in the fabric namespace: the external network beyond the gateway. */
 export const EXTERNAL_BRIDGE = 'br1';
@@ -488,11 +490,6 @@ export function nodeAddresses(n: PlanNode): string[] {
   return [n.ip, n.podGateway, ...cniMode(n.cni.type).nodeAddresses(n)];
 }
 
-/** Finds a Service (of the lab or of the plan) by `name` (namespace default) or `namespace/name`. */
-export function findService<S extends { name: string; namespace: string }>(services: readonly S[], ref: string): S | undefined {
-  const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [DEFAULTS.namespace, ref];
-  return services.find((s) => s.name === name && s.namespace === ns);
-}
 
 /** Resolves a check target reference (validated already) to what it is and its address. */
 export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' = 'TCP'): { kind: TargetKind; name: string; ip: string; port?: number } {

@@ -3,32 +3,16 @@
  * down.sh, topology, plan.json). Pure: returns a sorted map of relative path → content; writing
  * is the caller's job. Templates are handlebars in strict mode and get ready-made view data.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { basename } from 'node:path';
-import Handlebars from 'handlebars';
 import type { Plan, PlanHost, PlanNode, PlanPod } from '../plan/plan.ts';
 import { DEBIAN_CNI_DIR, DNS, NETNS_RUN_DIR, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
+import { template } from '../lib/templates.ts';
 import { clusterView, renderHostsFile, renderResolvConf } from '../dns/cluster.ts';
 import { WAIT_NETWORK_FLAG } from '../dns/marks.ts';
 import { gatewayTable, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
-import { renderTable } from './nft.ts';
+import { renderTable } from '../nft/table.ts';
 
-const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
-
-const hb = Handlebars.create();
-hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-
-const cache = new Map<string, Handlebars.TemplateDelegate>();
-function template(name: string): Handlebars.TemplateDelegate {
-  let t = cache.get(name);
-  if (!t) {
-    t = hb.compile(readFileSync(`${TEMPLATE_DIR}${name}.hbs`, 'utf8'), { strict: true, noEscape: true });
-    cache.set(name, t);
-  }
-  return t;
-}
 
 export type Rendered = Map<string, string>;
 

@@ -12,7 +12,7 @@ import { chmodSync } from 'node:fs';
 import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
 import { cniFeatureHints } from '../cni/registry.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
-import { defaultCorefile } from '../dns/cluster.ts';
+import { defaultCorefile } from '../dns/corefile/defaults.ts';
 import { CODE_CACHE_FLAG } from '../dns/marks.ts';
 import { writeFileAtomic } from '../render/files.ts';
 import { realExecutor, type Executor } from './exec.ts';
