@@ -6,7 +6,7 @@
  * its peers. VXLAN: the same pods over vxlan.calico (VNI 4096, UDP 4789) with no BIRD at all.
  * `down` stops the daemons by pid and leaves the host as it was.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import type { LabSpec } from '../../src/index.ts';
@@ -14,7 +14,8 @@ import { down } from '../../src/runtime/down.ts';
 import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { hostVethName } from '../../src/cni/calico/veth.ts';
-import { comparable, hostSnapshot, httpFrom, inLab, liveGuard, upLab, type HostSnapshot } from './host.ts';
+import { STEPS } from '../../src/runtime/up.ts';
+import { comparable, hostSnapshot, httpFrom, inLab, liveGuard, upLab, writeLabFile, type HostSnapshot } from './host.ts';
 
 const live = liveGuard();
 
@@ -179,4 +180,43 @@ describe.skipIf(!live)('live calico (VXLAN)', () => {
     await down(name);
     expect(hostPart(await hostSnapshot(), name)).toEqual(hostPart(before, name));
   });
+});
+
+/** Processes whose command line names a path of lab `lab`'s state directory (BIRD's config and socket). */
+function processesOfLab(lab: string): string[] {
+  const out: string[] = [];
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmd.includes(`/run/podlab/${lab}/`)) out.push(`${p}: ${cmd}`);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+describe.skipIf(!live)('live calico: up killed after every step, then down', () => {
+  const name = 'calico-lt-crash';
+  const dir = 'test/live/.tmp/calico';
+
+  afterAll(async () => {
+    await down(name);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves no BIRD and nothing of the lab on the host, whichever step up died after', async () => {
+    await down(name);
+    const before = await hostSnapshot();
+    const file = writeLabFile(dir, name, spec(name, 'None'));
+    for (let k = 0; k <= STEPS.length; k++) {
+      const r = await execa('node', ['bin/podlab.js', 'up', file, '--crash-after-step', String(k)], { reject: false });
+      if (k < STEPS.length) expect(r.signal, `up should have been killed after step ${k}`).toBe('SIGKILL');
+      else expect(r.exitCode, r.stderr).toBe(0);
+      const d = await execa('node', ['bin/podlab.js', 'down', name], { reject: false });
+      expect(d.exitCode, d.stderr).toBe(0);
+      expect(processesOfLab(name), `after a crash at step ${k} (${STEPS[k] ?? 'none'})`).toEqual([]);
+      expect(hostPart(await hostSnapshot(), name), `after a crash at step ${k}`).toEqual(hostPart(before, name));
+    }
+  }, 180_000);
 });
