@@ -15,6 +15,8 @@ import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { hostVethName } from '../../src/cni/calico/veth.ts';
 import { STEPS } from '../../src/runtime/up.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
+import { recreatePod } from '../../src/runtime/pods.ts';
 import { comparable, hostSnapshot, httpFrom, inLab, liveGuard, upLab, writeLabFile, type HostSnapshot } from './host.ts';
 
 const live = liveGuard();
@@ -117,6 +119,17 @@ describe.skipIf(!live)('live calico (BGP with BIRD)', () => {
     expect(await httpFrom(state, 'a', 'http://10.244.0.128:8080/')).toMatchObject({ pod: 'c', client: '10.244.0.64' });
     expect(await httpFrom(state, 'c', 'http://10.244.0.65:8080/')).toMatchObject({ pod: 'b', client: '10.244.0.128' });
     expect(await httpFrom(state, 'a', 'http://10.244.0.65:8080/')).toMatchObject({ pod: 'b', client: '10.244.0.64' });
+  });
+
+  it('a re-created pod (CNI DEL, then ADD) gets a new address of its block and the same cali veth, reachable across nodes', async () => {
+    const r = await recreatePod(realExecutor, readState(name)!, 'b');
+    expect(r.oldIp).toBe('10.244.0.65');
+    expect(r.ip).not.toBe('10.244.0.65');
+    expect(r.ip).toMatch(/^10\.244\.0\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])$/);
+    const veth = hostVethName('default', 'b');
+    expect((await inLab(state, 'node/w1', ['ip', 'route', 'show', 'dev', veth])).stdout.trim()).toBe(`${r.ip} scope link`);
+    expect((await inLab(state, 'node/w1', ['ip', 'route', 'show', '10.244.0.65'])).stdout.trim()).toBe('');
+    expect(await httpFrom(readState(name)!, 'c', `http://${r.ip}:8080/`)).toMatchObject({ pod: 'b', client: '10.244.0.128' });
   });
 
   it("a node whose BIRD stops has its block withdrawn from its peers' tables", async () => {
