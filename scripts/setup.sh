@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 
 # iptables: the CNI portmap plugin (hostPort) programs iptables (nft backend) inside node namespaces.
 # dnsutils: dig, for DNS checks. dnsperf and dnsmasq-base (the binary only, no system service):
-# the DNS benchmark, which measures podlab-dns against dnsmasq.
+# the DNS benchmark, which measures podlab-dns against dnsmasq. tcpdump: `podlab capture`;
+# traceroute and conntrack: for learners, through `podlab exec`.
 # bird2: the BIRD 2 daemon that the calico CNI mode runs inside each node namespace (BGP).
-PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base bird2)
+PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base tcpdump traceroute conntrack bird2)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
