@@ -12,6 +12,8 @@ import type { LabSpec } from '../../src/index.ts';
 import * as ip from '../../src/net/ipv4.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
+import { probeKernel } from '../../src/runtime/host.ts';
+import { recordingExecutor } from './recorder.ts';
 
 function plan(spec: Partial<LabSpec> & { cni: LabSpec['cni'] }): Plan {
   const { lab, diagnostics } = validateValue(
@@ -171,5 +173,24 @@ describe('calico plan', () => {
     // A /24 pod network holds no /24 slice per node, but Calico's /26 blocks fit.
     expect(bad('calico', { podCidr: '10.244.0.0/24' })).toEqual([]);
     expect(bad('kubenet', { podCidr: '10.244.0.0/24' })).toEqual(['PL2005']);
+  });
+});
+
+describe('calico preflight', () => {
+  it('a missing BIRD is a coded error (PL3002) before anything is built, naming the package', async () => {
+    const ex = recordingExecutor();
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const d = await probeKernel(['bird'], ex);
+      expect(d.map((x) => [x.code, x.message])).toEqual([['PL3002', 'the "bird" command is missing; Calico\'s BGP routing runs BIRD 2 in every node']]);
+      expect(d[0]!.hint).toContain('apt-get install bird2');
+      expect(d[0]!.hint).toContain('Nothing was changed on this host.');
+    } finally {
+      process.env.PATH = path;
+      ex.close();
+    }
+    // Only the throw-away probe namespace was touched.
+    expect(ex.lines().every((l) => l.includes('podlab-probe.'))).toBe(true);
   });
 });
