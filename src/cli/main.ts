@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import { compileLab } from '../compile/compile.ts';
 import { formatDiagnostic } from '../compile/diagnostics.ts';
 import { buildPlan } from '../plan/plan.ts';
-import { render } from '../render/render.ts';
+import { render, renderGenerated } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
 import { Interrupted, up } from '../runtime/up.ts';
 import { down, labOnHost, labsOnHost } from '../runtime/down.ts';
@@ -28,6 +28,7 @@ import { compileOrExit, Exit, EXIT, labName, printDiagnostics, printHostProblems
 import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerGrade } from './grade.ts';
+import { registerGraph } from './graph.ts';
 import { color, dim, green, red } from './terminal.ts';
 
 interface LiveRun {
@@ -150,7 +151,7 @@ program
     let drifted = false;
     for (const file of labs) {
       const r = await compileOrExit(file, {});
-      const files = render(buildPlan(r.lab));
+      const files = await renderGenerated(buildPlan(r.lab));
       const dir = join(opts.out, r.lab.name);
       if (opts.check) {
         const d = drift(dir, files);
@@ -433,6 +434,7 @@ What editing the coredns ConfigMap does in a cluster. Try the course's custom fo
 registerCapture(program);
 registerDoctor(program);
 registerGrade(program);
+registerGraph(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -47,5 +47,6 @@ export const hostGw: CniMode<'host-gw', typeof schema, HostGwConfig, HostGwNode>
   nodeDaemons: () => [],
   nodeAddresses: () => [],
   interfaces: () => [],
+  topology: (n, peers) => ({ devices: [], links: peers.map((o) => ({ peer: o.name, kind: 'route', device: n.iface, detail: `host-gw via ${o.ip}` })) }),
   describe: (c) => ({ devices: '', summary: ` (host-gw, pod MTU ${c.mtu})`, ...BRIDGE_POD_LINK }),
 };

@@ -268,6 +268,16 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       : [],
   nodeAddresses: ({ cni: { routing: r } }) => (r.kind === 'vxlan' ? [r.vxlan.address] : []),
   interfaces: ({ cni: { routing: r, workloads } }) => [...(r.kind === 'vxlan' ? [r.vxlan.dev] : []), ...workloads.map((w) => w.hostVeth)],
+  topology: ({ ip: nodeIp, iface, cni: { routing: r } }, peers) =>
+    r.kind === 'vxlan'
+      ? {
+          devices: [{ name: r.vxlan.dev, detail: `VTEP ${r.vxlan.address}/32, VNI ${r.vxlan.vni}, MTU ${r.vxlan.mtu}` }],
+          links: r.vxlan.peers.map((p) => ({ peer: p.node, kind: 'tunnel' as const, device: r.vxlan.dev, detail: `VXLAN VNI ${r.vxlan.vni}, UDP ${r.vxlan.port}: ${nodeIp} ⇄ ${p.nodeIp}` })),
+        }
+      : {
+          devices: [],
+          links: peers.map((o) => ({ peer: o.name, kind: 'route' as const, device: iface, detail: `iBGP (AS ${r.asNumber}, BIRD): ${nodeIp} ⇄ ${o.ip}` })),
+        },
   describe: (c) => ({
     devices: c.encapsulation === 'VXLAN' ? 'VXLAN device, ' : '',
     summary: c.encapsulation === 'VXLAN' ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; /${c.ipPool.blockSize} blocks)` : ` (BGP full mesh, AS ${c.asNumber}, BIRD; /${c.ipPool.blockSize} blocks)`,
