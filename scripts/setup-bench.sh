@@ -18,5 +18,13 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "setup-bench: installing ${missing[*]}"
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# No package may start a service while it installs (as scripts/setup.sh): policy-rc.d answering 101
+# is Debian's way to say so. A policy-rc.d of the machine's own is left as it is.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+fi
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || { if [[ -n $own_policy ]]; then rm -f "$policy"; fi; exit 1; }
+if [[ -n $own_policy ]]; then rm -f "$policy"; fi
 echo "setup-bench: ready ($(command -v mn), $(command -v brctl))"
