@@ -37,8 +37,8 @@ class Exit extends Error {
   }
 }
 
-function printDiagnostics(r: { diagnostics: Diagnostic[]; source?: string }): void {
-  for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, r.source, color)}\n\n`);
+function printDiagnostics(r: { diagnostics: Diagnostic[]; source?: string; sources?: Record<string, string> }): void {
+  for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, (d.file && r.sources?.[d.file]) ?? r.source, color)}\n\n`);
 }
 
 function summary(diags: Diagnostic[]): string {
