@@ -33,6 +33,8 @@ export const ROOT_KINDS: Record<string, string> = {
   'batch/v1/Job': 'kubernetes-models/batch/v1/Job',
   'rbac.authorization.k8s.io/v1/Role': 'kubernetes-models/rbac.authorization.k8s.io/v1/Role',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding',
 };
 
 /** A field's shape: a scalar, another type (by key), a list or a string-keyed map of a shape. */

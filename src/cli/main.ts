@@ -25,6 +25,7 @@ import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { registerDoctor } from './doctor.ts';
+import { registerExport } from './export.ts';
 import { registerGrade } from './grade.ts';
 import { color, dim, green, red } from './terminal.ts';
 
@@ -476,6 +477,7 @@ What editing the coredns ConfigMap does in a cluster. Try the course's custom fo
 
 registerDoctor(program);
 registerGrade(program);
+registerExport(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,8 +42,16 @@ export const IMAGE_RULES: ImageRule[] = [
   {
     repository: 'registry.k8s.io/e2e-test-images/agnhost',
     subcommand: 'serve-hostname',
-    becomes: 'http-echo on --port (default 9376); its reply names the pod, as serve-hostname does',
-    map: (c) => http(num(flag(c.args, ['--port'])) ?? 9376),
+    becomes: 'http-echo on --port (default 9376), or with --tcp or --udp (and --http=false) tcp-echo or udp-echo; its reply names the pod, as serve-hostname does',
+    map: (c) => {
+      const port = num(flag(c.args, ['--port'])) ?? 9376;
+      const on = (f: string) => c.args.includes(f) || c.args.includes(`${f}=true`);
+      const workloads: MappedContainer['workloads'] = [];
+      if (!c.args.includes('--http=false')) workloads.push({ suffix: '', workload: { kind: 'http-echo', port } });
+      if (on('--tcp')) workloads.push({ suffix: workloads.length ? '-tcp' : '', workload: { kind: 'tcp-echo', port } });
+      if (on('--udp')) workloads.push({ suffix: workloads.length ? '-udp' : '', workload: { kind: 'udp-echo', port } });
+      return { workloads };
+    },
   },
   {
     repository: 'registry.k8s.io/e2e-test-images/agnhost',

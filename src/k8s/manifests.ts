@@ -72,10 +72,14 @@ function suffix(input: string, length: number): string {
   return Array.from({ length }, (_, i) => SAFE[h[i]! % SAFE.length]).join('');
 }
 
-/** Labels every node has, as the kubelet and kubeadm set them. */
+/** The node label `podlab export` puts on each node of its kind cluster: the lab's node name. */
+export const NODE_LABEL = 'podlab.dev/node';
+
+/** Labels every node has, as the kubelet and kubeadm set them, and podlab's own. */
 export function nodeLabels(node: { name: string; role: string }): Record<string, string> {
   return {
     'kubernetes.io/hostname': node.name,
+    [NODE_LABEL]: node.name,
     'kubernetes.io/os': 'linux',
     ...(node.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
   };
