@@ -80,8 +80,9 @@ export function expandManifests(value: unknown, labFile: string, options: Expand
     merged.dns = { ...dns, ...(converted.dns.corefile !== undefined ? { corefile: converted.dns.corefile } : {}), ...(Object.keys(converted.dns.files).length ? { files: { ...((dns.files as object | undefined) ?? {}), ...converted.dns.files } } : {}) };
   }
   for (const m of objects) {
-    const name = (m.obj.metadata as { name?: string } | undefined)?.name;
-    if (name && m.obj.kind === 'Service') origins[`services/${name}`] = m.at;
+    const meta = m.obj.metadata as { name?: string; namespace?: string } | undefined;
+    if (meta?.name && m.obj.kind === 'Service') origins[`services/${meta.name}`] = m.at;
+    if (m.obj.kind === 'ConfigMap' && meta?.name === 'coredns' && meta.namespace === 'kube-system' && converted.dns) origins['dns/corefile'] = m.at;
   }
   for (const [pod] of Object.entries(converted.pods)) {
     const owner = objects.find((m) => pod.startsWith(String((m.obj.metadata as { name?: string }).name)) && m.obj.kind !== 'Service');
@@ -98,6 +99,12 @@ export function placeAtOrigin(d: Diagnostic, origins: Record<string, Locate>): D
   if (d.line !== undefined || d.path.length < 2) return d;
   const at = origins[`${String(d.path[0])}/${String(d.path[1])}`];
   if (!at) return d;
+  if (d.path[0] === 'dns') {
+    // A spot in the Corefile: a block scalar (`Corefile: |`) starts on the next line, indented two past its key.
+    const key = at(['data', 'Corefile'], true);
+    if (key.line === undefined || !d.within) return { ...d, ...key, path: key.path ?? d.path };
+    return { ...d, file: key.file, line: key.line + d.within.line, column: (key.column ?? 1) + 2 + d.within.col - 1, within: undefined };
+  }
   const field: ObjectPath = d.path[2] === 'namespace' ? ['metadata', 'namespace'] : ['metadata', 'name'];
   const where = at(field);
   return { ...d, ...where, path: where.path ?? d.path };
