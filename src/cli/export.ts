@@ -8,10 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { compileLab } from '../compile/compile.ts';
-import { formatDiagnostic } from '../compile/diagnostics.ts';
 import { exportLab } from '../export/export.ts';
 import { buildPlan } from '../plan/plan.ts';
 import { drift } from '../render/files.ts';
+import { printDiagnostics } from './common.ts';
 import { green, red } from './terminal.ts';
 
 export function registerExport(program: Command): void {
@@ -23,7 +23,7 @@ export function registerExport(program: Command): void {
     .option('--check', 'do not write; exit 1 if the files in <dir> differ from a fresh export')
     .action(async (file: string, opts: { out?: string; check?: boolean }) => {
       const r = await compileLab(file, { typecheck: false });
-      for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, (d.file && r.sources?.[d.file]) ?? r.source)}\n\n`);
+      printDiagnostics(r);
       if (!r.lab) {
         process.stderr.write(`${red('✗')} ${r.file}: not exported, the lab is invalid\n`);
         process.exitCode = 1;
