@@ -6,11 +6,12 @@ import Module, { register } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // `import … from 'podlab'` means this podlab, wherever the lab file lives (a course folder has no
-// node_modules/podlab): a resolve hook maps the bare name to its entry point, src/index.ts.
+// node_modules/podlab): a resolve hook maps the bare name to its entry point, src/index.ts, and
+// hands it on to tsx's own hooks, which load TypeScript.
 const PODLAB = new URL('../../src/index.ts', import.meta.url).href;
 register(
   `data:text/javascript,${encodeURIComponent(
-    `export async function resolve(specifier, context, next) { return specifier === 'podlab' ? { url: ${JSON.stringify(PODLAB)}, shortCircuit: true } : next(specifier, context); }`,
+    `export async function resolve(specifier, context, next) { return next(specifier === 'podlab' ? ${JSON.stringify(PODLAB)} : specifier, context); }`,
   )}`,
 );
 // A lab file outside any "type": "module" package is CommonJS to tsx: its require() needs the same.

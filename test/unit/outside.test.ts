@@ -27,6 +27,12 @@ export default defineLab({
 });
 `,
 );
+// The same lab in a folder whose package.json says "type": "module": tsx loads it as ESM, not CommonJS.
+mkdirSync(join(dir, 'esm'));
+writeFileSync(join(dir, 'esm', 'package.json'), '{ "type": "module" }\n');
+mkdirSync(join(dir, 'esm', 'k8s'));
+writeFileSync(join(dir, 'esm', 'k8s', 'web.yaml'), readFileSync(join(ROOT, 'labs/k8s/web.yaml')));
+writeFileSync(join(dir, 'esm', 'course.lab.ts'), readFileSync(join(dir, 'course.lab.ts')));
 writeFileSync(join(dir, 'typo.lab.ts'), `import { defineLab } from 'podlab';\nexport default defineLab({ name: 'typo', nodes: { a: {} }, podz: {} });\n`);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,8 +40,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/podlab.js'), ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
 
 describe('a lab outside the checkout', () => {
-  it("imports 'podlab' and its manifests resolve beside it", async () => {
-    const r = await compileLab(join(dir, 'course.lab.ts'));
+  it.each(['course.lab.ts', 'esm/course.lab.ts'])("%s imports 'podlab' and its manifests resolve beside it", async (file) => {
+    const r = await compileLab(join(dir, file));
     expect(r.diagnostics).toEqual([]);
     expect(r.lab!.pods.filter((p) => p.labels.app === 'web').length).toBe(3);
   }, 30_000);
