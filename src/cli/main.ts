@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import { compileLab } from '../compile/compile.ts';
 import { formatDiagnostic } from '../compile/diagnostics.ts';
 import { buildPlan } from '../plan/plan.ts';
-import { render } from '../render/render.ts';
+import { render, renderGenerated } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
 import { Interrupted, up } from '../runtime/up.ts';
 import { down, labOnHost, labsOnHost } from '../runtime/down.ts';
@@ -29,6 +29,7 @@ import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerExport } from './export.ts';
 import { registerGrade } from './grade.ts';
+import { registerGraph } from './graph.ts';
 import { color, dim, green, red } from './terminal.ts';
 
 interface LiveRun {
@@ -151,7 +152,7 @@ program
     let drifted = false;
     for (const file of labs) {
       const r = await compileOrExit(file, {});
-      const files = render(buildPlan(r.lab));
+      const files = await renderGenerated(buildPlan(r.lab));
       const dir = join(opts.out, r.lab.name);
       if (opts.check) {
         const d = drift(dir, files);
@@ -435,6 +436,7 @@ registerCapture(program);
 registerDoctor(program);
 registerGrade(program);
 registerExport(program);
+registerGraph(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import type { Lab, LabContainer, LabPod, LabService } from '../compile/lab.ts';
 import { defaultCorefile } from '../dns/corefile/defaults.ts';
 import { NODE_LABEL } from '../k8s/manifests.ts';
+import type { CellCheck, CheckTarget } from '../check/kinds/index.ts';
 import type { Plan, PlanCheck } from '../plan/plan.ts';
 
 export const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
@@ -184,13 +185,14 @@ export function checksObjects(lab: Lab, plan: Plan): Obj[] {
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The flat list of checks (a matrix's cells are checks of their own). */
-function flatChecks(plan: Plan): PlanCheck[] {
-  return plan.checks.flatMap((c) => (c.matrix ? c.matrix.cells : [c]));
+function flatChecks(plan: Plan): Checkable[] {
+  return plan.checks.flatMap((c): Checkable[] => (c.kind === 'matrix' ? c.matrix.cells : [c]));
 }
 
+type Checkable = Exclude<PlanCheck, { kind: 'matrix' }> | CellCheck<'plan'>;
+
 /** A shell expression that prints the in-cluster address of a check's target, or the reason it has none. */
-function targetExpr(plan: Plan, c: PlanCheck): string | { skip: string } {
-  const t = c.to;
+function targetExpr(plan: Plan, t: CheckTarget): string | { skip: string } {
   switch (t.kind) {
     case 'svc': {
       const ref = t.name.slice(4);
@@ -205,32 +207,32 @@ function targetExpr(plan: Plan, c: PlanCheck): string | { skip: string } {
       return `$(node_ip ${q(t.name)})`;
     case 'ip':
       return t.ip;
-    case 'host':
-    case 'lb':
+    default:
       return { skip: `${t.kind}/ targets exist only in podlab's lab (outside hosts and its gateway)` };
   }
 }
 
-function checkLine(plan: Plan, c: PlanCheck): string {
+function checkLine(plan: Plan, c: Checkable): string {
   const name = q(c.name);
   const skip = (why: string) => `skip ${c.index} ${name} ${q(why)}`;
-  if (c.from.kind !== 'pod') return skip(`runs from ${c.from.kind}/${c.from.name}, which a cluster Job cannot stand in for`);
-  if (c.expectSource || c.expectNoNat || c.expectSticky) return skip('judges the source address a server saw, which depends on the source pod');
-  const invert = c.expect === 'no-reach' ? 'expect_fail ' : '';
   switch (c.kind) {
     case 'ping':
     case 'tcp':
     case 'udp':
     case 'http': {
-      const target = targetExpr(plan, c);
+      if (c.from.kind !== 'pod') return skip(`runs from ${c.from.kind}/${c.from.name}, which a cluster Job cannot stand in for`);
+      if (c.kind === 'http' && (c.expectSource || c.expectNoNat || c.expectSticky)) return skip('judges the source address a server saw, which depends on the source pod');
+      const invert = c.expect === 'no-reach' ? 'expect_fail ' : '';
+      const target = targetExpr(plan, c.to);
       if (typeof target !== 'string') return skip(target.skip);
       if (c.kind === 'ping') return `run ${c.index} ${name} ${invert}ping -c 1 -W 2 "${target}"`;
       if (c.kind === 'tcp') return `run ${c.index} ${name} ${invert}nc -z -w 2 "${target}" ${c.port}`;
       if (c.kind === 'udp') return `run ${c.index} ${name} ${invert}udp_answers "${target}" ${c.port}`;
-      return `run ${c.index} ${name} ${invert}http_check "${target}" ${c.port} ${q(c.path ?? '/')} ${c.expectStatus ?? 200} ${c.requests} ${c.expectSpread ?? 0} ${q(c.expectPod ?? '')} ${q(c.expectBody ?? '')}`;
+      return `run ${c.index} ${name} ${invert}http_check "${target}" ${c.port} ${q(c.path)} ${c.expectStatus ?? 200} ${c.requests} ${c.expectSpread ?? 0} ${q(c.expectPod ?? '')} ${q(c.expectBody ?? '')}`;
     }
     case 'dns': {
-      const d = c.dns!;
+      if (c.from.kind !== 'pod') return skip(`runs from ${c.from.kind}/${c.from.name}, which a cluster Job cannot stand in for`);
+      const d = c.dns;
       if (c.to.ip !== '') return skip('asks a server other than the cluster DNS');
       // The source pod's own search list (its dnsPolicy and dnsConfig), tried as its resolver would.
       const searches = plan.pods.find((p) => p.name === c.from.name)?.resolv.searches ?? [];
