@@ -65,6 +65,12 @@ export const CODES = {
   PL2027: 'invalid zone file',
   PL2028: 'DNS server on a host needs zones',
   PL2029: 'invalid scenario step',
+  PL2150: 'invalid IP pool',
+  PL2151: 'IP pool outside the pod network',
+  PL2152: 'block size does not fit the IP pool',
+  PL2153: 'IP pool too small',
+  PL2154: 'AS number out of range',
+  PL2155: 'encapsulation needs a missing kernel feature',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',
