@@ -18,6 +18,8 @@ import { runScenario } from '../check/scenario.ts';
 import type { CheckResult } from '../check/checks.ts';
 import { evaluateInSandbox, type SandboxLimits } from './sandbox.ts';
 import { readTextSubmission, type Exercise, type RubricItem } from './exercise.ts';
+import { SafeReadError, tryReadUntrustedText } from '../compile/safe-read.ts';
+import { plainNameProblem } from '../compile/plain-name.ts';
 
 /** Bumped when the results JSON changes incompatibly. */
 export const RESULTS_VERSION = 1;
@@ -59,6 +61,21 @@ export function studentOf(file: string): string {
   const name = basename(file);
   const known = /(\.(lab|exercise))?\.(ts|mts|js|mjs|json|txt|corefile)$/i;
   return (known.test(name) ? name.replace(known, '') : name.replace(/\.[^.]*$/, '')) || name;
+}
+
+/** The names `grade --out` writes for the class as a whole: no student id may be one of them. */
+export const OUTPUT_NAMES = ['gradebook'] as const;
+
+/**
+ * Why `id` cannot be a student id, or undefined when it can: it names the files `<id>.json` and
+ * `<id>.feedback.md` in the output directory, so it must be a plain name (plain-name.ts) and not
+ * one of the grader's own output names (a student `gradebook` would overwrite the class's).
+ */
+export function studentIdProblem(id: string): string | undefined {
+  const plain = plainNameProblem(id);
+  if (plain) return `it is not a plain file name (${plain})`;
+  if ((OUTPUT_NAMES as readonly string[]).includes(id.toLowerCase())) return `"${id}" is the name of the grader's own output (${id}.json, ${id}.csv)`;
+  return undefined;
 }
 
 const CODE = /\.(ts|mts|js|mjs|json)$/i;
@@ -156,6 +173,7 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
     try {
       submitted = readTextSubmission(file);
     } catch (e) {
+      if (e instanceof SafeReadError) return error('unreadable', `${e.diagnostic.code} ${e.message}`, [{ ...e.diagnostic, file }]);
       return error('unreadable', (e as Error).message);
     }
   } else {
@@ -167,8 +185,9 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
 
   // 2. Validate the lab it makes; the rubric's own checks that cannot apply fail their items only.
   const composed = composeLab(ex, submitted, options.labName);
-  // Positions point into the student's own file when it is the whole lab (parsed, never run here).
-  const text = typeof submitted === 'string' || ex.editable ? '' : undefined;
+  // Positions point into the student's own file when it is the whole lab (parsed, never run here),
+  // read as any untrusted file is (no link followed, regular file, size-capped): never by path.
+  const text = typeof submitted === 'string' || ex.editable || options.value !== undefined ? '' : (tryReadUntrustedText(file) ?? '');
   const first = validateValue(composed, file, text);
   const failed = new Map<string, ItemResult>();
   for (const d of first.diagnostics.filter((x) => x.severity === 'error')) {
