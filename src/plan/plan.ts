@@ -7,7 +7,7 @@ import { CNI_VERSION, DNS, FABRIC_BRIDGE, FLANNEL, POD_BRIDGE, DEFAULTS, STATE_R
 import type { Lab, LabAction, LabCheck, LabContainer, LabDnsQuery, LabPod, LabService } from '../compile/lab.ts';
 import { defaultCorefile, hostCorefile, resolvConf, zoneFileName, type ResolvConf } from '../dns/cluster.ts';
 import * as ip from '../net/ipv4.ts';
-import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
+import { containerId, fabricPortName, hostPortName, macFor, netns, vxlanDevName } from './names.ts';
 import { computeEndpoints, dnsServiceIp, planServices, type Endpoint, type PlanService } from './services.ts';
 
 /** The second bridge in the fabric namespace: the external network beyond the gateway. */
@@ -284,7 +284,7 @@ export function buildPlan(lab: Lab): Plan {
 
   const nodes: PlanNode[] = base.map(({ n, nodeIp, slice, gateway, vtepMac }) => {
     const others = base.filter((b) => b.n.name !== n.name);
-    const vxlanDev = flannel ? `flannel.${flannel.vni}` : undefined;
+    const vxlanDev = flannel ? vxlanDevName(flannel.vni) : undefined;
     const routes: Route[] = others.map((o) =>
       flannel
         ? { dst: ip.formatCidr(o.slice), via: ip.formatIp(o.slice.network), dev: vxlanDev!, onlink: true }
