@@ -13,6 +13,7 @@ import { render } from '../render/render.ts';
 import { up } from '../runtime/up.ts';
 import { down, labOnHost } from '../runtime/down.ts';
 import { probeKernel } from '../runtime/host.ts';
+import { takeLabLock } from '../runtime/lock.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenario } from '../check/scenario.ts';
 import type { CheckResult } from '../check/checks.ts';
@@ -204,32 +205,39 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
 
   // 3. Build it, run the rubric, tear it down.
   const plan = buildPlan(lab);
-  const kernel = await probeKernel(plan.kernelFeatures);
-  if (kernel.length) return error('kernel', kernel.map((d) => d.message).join('; '), kernel);
   const byId = new Map<string, ItemResult>(failed);
-  // Never take down a lab that is not ours: a name in use (a lab someone has up, or a crashed
-  // grader's leftovers for the doctor) makes this submission an error, not a victim.
-  if (labOnHost(plan.lab))
-    return error('up-failed', `a lab named "${plan.lab}" is already on this host; grade with another --lab-prefix (or see podlab doctor)`);
+  // The lab's lock first (lock.ts), then: never take down a lab that is not ours. A name in use
+  // (a lab someone has up, or a crashed grader's leftovers for the doctor) makes this submission
+  // an error, not a victim.
+  const taken = takeLabLock(plan.lab);
+  if (!taken.ok) return error('up-failed', `a lab named "${plan.lab}" is being built by another podlab (pid ${taken.holder?.pid ?? '?'}); grade with another --lab-prefix`);
   try {
-    const state = await up(plan, render(plan));
-    const checkItems = usable.filter((i) => i.check);
-    const checkResults = await Promise.all(plan.checks.map((c) => runCheck(state, c)));
-    checkItems.forEach((item, k) => {
-      const r = checkResults[k]!;
-      byId.set(item.id, itemFrom(item, [r], r.seen, r.status === 'pass'));
-    });
-    for (const sc of plan.scenarios) {
-      const item = usable.find((i) => i.id === sc.name)!;
-      const r = await runScenario(plan.lab, sc);
-      const bad = r.steps.find((s) => s.status !== 'pass');
-      const message = bad ? `step ${bad.step} (${bad.name}) ${bad.status === 'skipped' ? 'skipped' : 'failed'}: ${bad.message}` : `all ${r.steps.length} steps passed`;
-      byId.set(item.id, itemFrom(item, r.steps.flatMap((s) => (s.check ? [s.check] : [])), message, r.status === 'pass'));
+    if (labOnHost(plan.lab))
+      return error('up-failed', `a lab named "${plan.lab}" is already on this host; grade with another --lab-prefix (or see podlab doctor)`);
+    const kernel = await probeKernel(plan.kernelFeatures, undefined, plan.lab);
+    if (kernel.length) return error('kernel', kernel.map((d) => d.message).join('; '), kernel);
+    try {
+      const state = await up(plan, render(plan));
+      const checkItems = usable.filter((i) => i.check);
+      const checkResults = await Promise.all(plan.checks.map((c) => runCheck(state, c)));
+      checkItems.forEach((item, k) => {
+        const r = checkResults[k]!;
+        byId.set(item.id, itemFrom(item, [r], r.seen, r.status === 'pass'));
+      });
+      for (const sc of plan.scenarios) {
+        const item = usable.find((i) => i.id === sc.name)!;
+        const r = await runScenario(plan.lab, sc);
+        const bad = r.steps.find((s) => s.status !== 'pass');
+        const message = bad ? `step ${bad.step} (${bad.name}) ${bad.status === 'skipped' ? 'skipped' : 'failed'}: ${bad.message}` : `all ${r.steps.length} steps passed`;
+        byId.set(item.id, itemFrom(item, r.steps.flatMap((s) => (s.check ? [s.check] : [])), message, r.status === 'pass'));
+      }
+    } catch (e) {
+      return error('up-failed', (e as Error).message);
+    } finally {
+      await down(plan.lab).catch(() => undefined);
     }
-  } catch (e) {
-    return error('up-failed', (e as Error).message);
   } finally {
-    await down(plan.lab).catch(() => undefined);
+    taken.lock?.release();
   }
   // Evidence names the lab as the student has it (the grading lab is gone by the time anyone reads it).
   const submittedName = typeof submitted === 'object' && submitted !== null ? (submitted as { name?: unknown }).name : undefined;

@@ -8,7 +8,8 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync,
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
+import { CNI_PLUGIN_DIRS, NETNS_PREFIX, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
+import { netns } from '../plan/names.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import { defaultCorefile } from '../dns/cluster.ts';
 import { CODE_CACHE_FLAG } from '../dns/marks.ts';
@@ -212,12 +213,16 @@ async function probeSpecial(feature: string, ns: string, ex: Executor): Promise<
 const known = new Map<string, Diagnostic | undefined>();
 let queue: Promise<unknown> = Promise.resolve();
 
-/** Returns a PL3001 diagnostic per feature the kernel lacks. Needs root. A process (the grader) probes each feature once. */
-export function probeKernel(features: readonly string[], ex: Executor = realExecutor): Promise<Diagnostic[]> {
+/**
+ * Returns a PL3001 diagnostic per feature the kernel lacks. Needs root. A process (the grader)
+ * probes each feature once. With `lab`, the probe's namespace is that lab's (`podlab-<lab>.probe`):
+ * an `up` killed while probing leaves it where `down <lab>` and `doctor --lab <lab>` find it.
+ */
+export function probeKernel(features: readonly string[], ex: Executor = realExecutor, lab?: string): Promise<Diagnostic[]> {
   const run = queue.then(async () => {
     const memo = ex === realExecutor;
     const todo = memo ? features.filter((f) => !known.has(f)) : features;
-    const found = todo.length || !memo ? await probeOnce(todo, ex) : new Map<string, Diagnostic | undefined>();
+    const found = todo.length || !memo ? await probeOnce(todo, ex, lab) : new Map<string, Diagnostic | undefined>();
     if (found instanceof Array) return found; // no namespaces at all: nothing is remembered
     if (memo) for (const [f, d] of found) known.set(f, d);
     return features.flatMap((f) => {
@@ -230,8 +235,8 @@ export function probeKernel(features: readonly string[], ex: Executor = realExec
 }
 
 /** Probes each feature in a throw-away namespace: feature → its diagnostic (undefined: present); an array when namespaces themselves fail. */
-async function probeOnce(features: readonly string[], ex: Executor): Promise<Map<string, Diagnostic | undefined> | Diagnostic[]> {
-  const ns = `podlab-probe.${process.pid}`;
+async function probeOnce(features: readonly string[], ex: Executor, lab?: string): Promise<Map<string, Diagnostic | undefined> | Diagnostic[]> {
+  const ns = lab ? netns.probe(lab) : `${NETNS_PREFIX}probe.${process.pid}`;
   const out = new Map<string, Diagnostic | undefined>();
   const add = await ex.run(['ip', 'netns', 'add', ns]);
   if (add.exitCode !== 0) return [diag('PL3001', [], `network namespaces are not available: ${add.stderr.trim()}`, NOTHING_CHANGED)];
