@@ -256,8 +256,8 @@ program
       if (e instanceof UpRefused) printHostProblems(e.diagnostics.map((d) => (d.code === 'PL3001' ? { ...d, file: r.file } : d)), opts.json);
       if (e instanceof Interrupted) {
         const d = by === 'SIGTERM'
-          ? diag('PL3005', [], `up of ${plan.lab} was stopped (SIGTERM, as podlab down ${plan.lab} sends) and removed what it had built`, 'Nothing of the lab is left on this host.')
-          : diag('PL3006', [], `up of ${plan.lab} was interrupted (${by ?? 'SIGINT'}) and removed what it had built`, 'Nothing of the lab is left on this host.');
+          ? diag('PL3005', [], `up of ${plan.lab} was stopped (SIGTERM, as podlab down ${plan.lab} sends) and removed what it had built`, 'Nothing of the lab is left: the host is as it was before.')
+          : diag('PL3006', [], `up of ${plan.lab} was interrupted (${by ?? 'SIGINT'}) and removed what it had built`, 'Nothing of the lab is left: the host is as it was before.');
         if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: [d] }, null, 2)}\n`);
         else process.stderr.write(`${formatDiagnostic(d)}\n`);
         throw new Exit(130);

@@ -7,7 +7,7 @@
 import { DNS } from '../constants.ts';
 import { dnsServiceIp } from '../plan/services.ts';
 import { defaultCorefile } from '../dns/cluster.ts';
-import { loadCorefile } from '../dns/corefile/setup.ts';
+import { CLUSTER_DNS_FILES, HOST_DNS_FILES, loadCorefile, type Confinement } from '../dns/corefile/setup.ts';
 import type { CorefileIssue, ServerConfig } from '../dns/types.ts';
 import { parseZoneFile } from '../dns/zonefile.ts';
 import * as ip from '../net/ipv4.ts';
@@ -30,9 +30,12 @@ function corefileDiagnostics(issues: CorefileIssue[], path: Path, what: string):
   }));
 }
 
-/** Loads a Corefile as the server will, with the files beside it; diagnostics at `path`. */
-export function checkCorefile(text: string, files: Record<string, string>, path: Path, what: string): { servers: ServerConfig[]; diagnostics: Diagnostic[] } {
-  const { servers, issues } = loadCorefile(text, { files });
+/**
+ * Loads a Corefile as the server will, with the files beside it and confined to the files that
+ * server may read (the cluster DNS pod's by default); diagnostics at `path`.
+ */
+export function checkCorefile(text: string, files: Record<string, string>, path: Path, what: string, confine: Confinement = CLUSTER_DNS_FILES): { servers: ServerConfig[]; diagnostics: Diagnostic[] } {
+  const { servers, issues } = loadCorefile(text, { files, confine });
   return { servers, diagnostics: corefileDiagnostics(issues, path, what) };
 }
 
@@ -128,7 +131,7 @@ export const hostDnsIsValid: Rule = (lab, out) => {
         out.push({ ...diag('PL2027', ['hosts', h.name, 'dns', 'zones', o], `zone file of "${o}" on host "${h.name}" ${i.line}:${i.col}: ${i.message}`), within: { line: i.line, col: i.col } });
     }
     if (h.dns.corefile !== undefined) {
-      const { servers, diagnostics } = checkCorefile(h.dns.corefile, h.dns.files, ['hosts', h.name, 'dns', 'corefile'], `host "${h.name}" Corefile`);
+      const { servers, diagnostics } = checkCorefile(h.dns.corefile, h.dns.files, ['hosts', h.name, 'dns', 'corefile'], `host "${h.name}" Corefile`, HOST_DNS_FILES);
       out.push(...diagnostics);
       checkZoneFiles(servers, h.dns.files, ['hosts', h.name, 'dns', 'files'], out);
     }

@@ -84,7 +84,11 @@ async function writeDnsCodeCache(): Promise<void> {
   // Beside the bundles, not in /tmp: whatever a podlab killed meanwhile leaves stays in build/.
   const dir = mkdtempSync(`${dirname(DNS_BUNDLE)}/warm-up-`);
   try {
-    writeFileSync(`${dir}/Corefile`, defaultCorefile('cluster.local'));
+    // kubeadm's Corefile, forwarding to a resolv.conf beside it: outside /etc/coredns the server
+    // reads only the files beside its Corefile (its Corefile paths are confined), and the warm-up
+    // should take the same code paths as the DNS pod.
+    writeFileSync(`${dir}/Corefile`, defaultCorefile('cluster.local').replace('/etc/resolv.conf', 'resolv.conf'));
+    writeFileSync(`${dir}/resolv.conf`, 'nameserver 127.0.0.1\n');
     writeFileSync(`${dir}/cluster.json`, JSON.stringify({ namespaces: [], services: [], endpoints: [], pods: [] }));
     await execa('unshare', ['--net', '--', process.execPath, DNS_BUNDLE, '-conf', `${dir}/Corefile`, CODE_CACHE_FLAG], {
       reject: false,

@@ -36,7 +36,32 @@ export interface SetupContext {
    * @default undefined (relative paths are not checked)
    */
   files?: ReadonlySet<string>;
+  /**
+   * Which paths the DNS server may read at all (it runs as root): its shipped files, by name or
+   * as `<dir>/<name>`, and the few absolute paths in `also`. Anything else in `file`, `hosts` or
+   * `forward` is a PL4024 error, and the server itself refuses such a Corefile.
+   * @default undefined (paths are taken on trust: only for Corefiles podlab does not run)
+   */
+  confine?: Confinement;
 }
+
+/** The files a DNS server may read: see SetupContext.confine. */
+export interface Confinement {
+  /** The directory the server sees its Corefile in (absolute); undefined: shipped files only by bare name. */
+  dir?: string;
+  /** Absolute paths outside `dir` it may read too. */
+  also: readonly string[];
+}
+
+/**
+ * The cluster DNS server's files: /etc/coredns (the lab's dns.files, bind-mounted read-only), and
+ * its pod's own /etc/resolv.conf and /etc/hosts, which podlab writes into the pod's /etc overlay
+ * (kubeadm's default Corefile forwards to /etc/resolv.conf).
+ */
+export const CLUSTER_DNS_FILES: Confinement = { dir: '/etc/coredns', also: ['/etc/resolv.conf', '/etc/hosts'] };
+
+/** A host's DNS server runs in the machine's own mount namespace: its /etc is the host's, so only the files shipped beside its Corefile. */
+export const HOST_DNS_FILES: Confinement = { also: [] };
 
 interface PluginEntry {
   /** Checks one directive; returns its config (ignored when the directive reported an error). */
@@ -101,11 +126,12 @@ export function setupCorefile(corefile: Corefile, ctx: SetupContext = {}): { ser
 /**
  * parseCorefile then setupCorefile, stopping after parsing when it found errors (servers empty).
  * `files` may be a record (name → content: what `import` pastes, and also the names the lab
- * ships for file/hosts/forward) or a Set of names only.
+ * ships for file/hosts/forward) or a Set of names only. `confine` defaults to the cluster DNS
+ * server's files (CLUSTER_DNS_FILES).
  */
 export function loadCorefile(
   text: string,
-  opts: { env?: Record<string, string | undefined>; files?: Record<string, string> } = {},
+  opts: { env?: Record<string, string | undefined>; files?: Record<string, string>; confine?: Confinement } = {},
 ): { servers: ServerConfig[]; issues: CorefileIssue[] } {
   // The files beside the Corefile (name → content): what `import` pastes, and the names that
   // `file`, `hosts` and `forward` may refer to.
@@ -113,7 +139,7 @@ export function loadCorefile(
   const shipped = contents ? new Set(Object.keys(contents)) : undefined;
   const parsed = parseCorefile(text, { env: opts.env, files: contents });
   if (parsed.issues.some((i) => i.severity === 'error')) return { servers: [], issues: parsed.issues };
-  const set = setupCorefile(parsed.corefile, { files: shipped });
+  const set = setupCorefile(parsed.corefile, { files: shipped, confine: opts.confine ?? CLUSTER_DNS_FILES });
   return { servers: set.servers, issues: sortIssues([...parsed.issues, ...set.issues]) };
 }
 

@@ -155,13 +155,42 @@ export function oneOf<T extends string>(s: Scope, t: Token, what: string, option
 }
 
 /**
- * A file the plugin reads: absolute paths are taken on trust (they live in the DNS server's
- * own file system, e.g. /etc/hosts); relative ones must be among the files the lab ships
- * (ctx.files), when the caller says which those are.
+ * Whether the DNS server may read `path` at all (ctx.confine): a shipped file's plain name
+ * (optionally `./name`) or `<dir>/<name>`, or one of the few absolute paths the server owns. The
+ * server runs as root: a Corefile naming /etc/shadow in `hosts`, or any host file in `file` or
+ * `forward`, would have it read that file (and `rewrite` could return its lines as answers).
+ * Reports PL4024 at `pos` when not.
+ */
+export function pathAllowed(s: Scope, pos: Pos, what: string, path: string): boolean {
+  const c = s.ctx.confine;
+  if (!c) return true;
+  const inside = path.startsWith('/') ? (c.also.includes(path) || (c.dir !== undefined && path.startsWith(`${c.dir}/`) && plainName(path.slice(c.dir.length + 1)))) : plainName(path.replace(/^\.\//, ''));
+  if (inside) return true;
+  const own = [...(c.dir ? [`${c.dir}/<name>`] : []), '<name>', ...c.also].join(', ');
+  s.error('PL4024', pos, `${what} "${path}" is outside this DNS server's own files (${own})`, 'Ship the file with the lab (dns.files) and name it by its plain name; the server reads nothing else of the host.');
+  return false;
+}
+
+/** A file name without '/', not '.' or '..', with no control character. */
+function plainName(name: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return name.length > 0 && !name.includes('/') && name !== '.' && name !== '..' && !/[\u0000-\u001f\u007f]/.test(name);
+}
+
+/**
+ * A file the plugin reads: only one the server may read (pathAllowed); a relative one, or one in
+ * the server's own directory, must be among the files the lab ships (ctx.files), when the caller
+ * says which those are.
  */
 export function fileOf(s: Scope, t: Token, what: string): string | undefined {
   if (t.text === '') {
     s.error('PL4004', t.pos, `${what} is empty`, EMPTY_HINT);
+    return undefined;
+  }
+  if (!pathAllowed(s, t.pos, what, t.text)) return undefined;
+  const dir = s.ctx.confine?.dir;
+  if (dir && t.text.startsWith(`${dir}/`) && s.ctx.files && !s.ctx.files.has(t.text.slice(dir.length + 1))) {
+    s.error('PL4012', t.pos, `${what} "${t.text}" is not among the files the lab ships${s.ctx.files.size === 0 ? ' (it ships none)' : s.ctx.files.size <= 8 ? ` (${[...s.ctx.files].sort().join(', ')})` : ''}`, didYouMean(t.text.slice(dir.length + 1), s.ctx.files) ?? 'Ship the file with the lab (dns.files).');
     return undefined;
   }
   const relative = !t.text.startsWith('/');
