@@ -3,7 +3,8 @@
  * shorthand expanded, nothing optional that the planner would have to guess. Keyed records of
  * the authoring form become arrays in declaration order (order matters: node N gets slice N).
  */
-import { DEFAULTS, FLANNEL } from '../constants.ts';
+import { DEFAULTS } from '../constants.ts';
+import { normalizeCni, type CniConfig } from '../cni/registry.ts';
 import type { ActionSpec, CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
@@ -20,7 +21,7 @@ export interface Lab {
   serviceCidr: string;
   clusterDomain: string;
   namespaces: string[];
-  cni: { type: 'kubenet' } | { type: 'flannel'; vni: number; port: number };
+  cni: CniConfig;
   pods: LabPod[];
   services: LabService[];
   natOutgoing: boolean;
@@ -173,8 +174,6 @@ const WORKLOAD_PORT: Record<WorkloadKind, { port: number; protocol: 'TCP' | 'UDP
 
 /** Fills defaults. Input must already have passed the schema. */
 export function normalize(spec: LabSpec, source: string): Lab {
-  const cni = spec.cni ?? DEFAULTS.cni;
-  const cniType = typeof cni === 'string' ? cni : cni.type;
   return {
     name: spec.name,
     description: spec.description ?? '',
@@ -191,14 +190,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
     serviceCidr: spec.serviceCidr ?? DEFAULTS.serviceCidr,
     clusterDomain: spec.clusterDomain ?? DEFAULTS.clusterDomain,
     namespaces: [...new Set(['default', 'kube-system', ...(spec.namespaces ?? [])])],
-    cni:
-      cniType === 'kubenet'
-        ? { type: 'kubenet' }
-        : {
-            type: 'flannel',
-            vni: (typeof cni === 'object' && 'vni' in cni && cni.vni) || FLANNEL.vni,
-            port: (typeof cni === 'object' && 'port' in cni && cni.port) || FLANNEL.port,
-          },
+    cni: normalizeCni(spec.cni ?? DEFAULTS.cni),
     pods: Object.entries(spec.pods ?? {}).map(([name, p]) => ({
       name,
       namespace: p.namespace ?? DEFAULTS.namespace,

@@ -7,7 +7,7 @@
  */
 import { IFNAME_MAX } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
-import { vxlanDevName } from '../plan/names.ts';
+import { cniMode } from '../cni/registry.ts';
 import { diag, type Diagnostic, type Path } from './diagnostics.ts';
 import type { Lab, LabContainer } from './lab.ts';
 
@@ -34,14 +34,24 @@ export const namesAreNotReserved: Rule = (lab, out) => {
   for (const p of lab.pods) check('pod', p.name, ['pods', p.name]);
 };
 
-/** Kernel names podlab derives from the lab: each must fit 15 bytes (IFNAMSIZ 16 with the NUL), or `ip link add` fails. */
+/**
+ * Kernel names podlab derives from the lab: each must fit 15 bytes (IFNAMSIZ 16 with the NUL), or
+ * `ip link add` fails. The CNI mode says which interfaces it creates (CniMode.interfaces), asked
+ * here for the lab's own nodes with stand-in addresses (names never depend on addresses).
+ */
 export const derivedNamesFit: Rule = (lab, out) => {
-  if (lab.cni.type === 'flannel') {
-    const dev = vxlanDevName(lab.cni.vni);
-    const bytes = Buffer.byteLength(dev);
-    if (bytes > IFNAME_MAX)
-      out.push(diag('PL2052', ['cni', 'vni'], `VNI ${lab.cni.vni} makes the VXLAN device "${dev}", ${bytes} bytes; Linux allows at most ${IFNAME_MAX}`, 'flannel names the device flannel.<vni>: use a VNI of at most 7 digits (≤ 9999999).'));
-  }
+  const mode = cniMode(lab.cni.type);
+  const nodes = lab.nodes.map((n, i) => ({ name: n.name, ip: ip.formatIp(ip.parseIp('10.0.0.0')! + i + 1), iface: n.interface, slice: ip.parseCidr(`10.${(i >> 8) & 255}.${i & 255}.0/24`)!, podGateway: `10.${(i >> 8) & 255}.${i & 255}.1`, hostPorts: false }));
+  const plans = mode.planNodes({ lab: lab.name, config: lab.cni, nodes, ipamDir: '', mtu: 1500 });
+  const said = new Set<string>();
+  plans.forEach((p, i) => {
+    for (const dev of mode.interfaces({ name: nodes[i]!.name, netns: '', ip: nodes[i]!.ip, iface: nodes[i]!.iface, cni: p.data })) {
+      const bytes = Buffer.byteLength(dev);
+      if (bytes <= IFNAME_MAX || said.has(dev)) continue;
+      said.add(dev);
+      out.push(diag('PL2052', ['cni'], `the ${lab.cni.type} CNI mode would name an interface "${dev}" (${bytes} bytes) with this configuration; Linux allows at most ${IFNAME_MAX}`, lab.cni.type === 'flannel' ? 'flannel names its VXLAN device flannel.<vni>: use a VNI of at most 7 digits (≤ 9999999).' : 'Change the setting the name is derived from.'));
+    }
+  });
 };
 
 /**

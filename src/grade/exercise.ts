@@ -14,8 +14,8 @@ import { loadLab } from '../compile/load.ts';
 import { issuesToDiagnostics } from '../compile/schema-issues.ts';
 import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import type { Variant } from './variant.ts';
-import { readUntrustedText, TEXT_LIMIT } from '../compile/safe-read.ts';
-import { joinPlainPath, plainPathProblem } from '../compile/plain-name.ts';
+import { readUntrustedText, TEXT_LIMIT } from '../lib/safe-read.ts';
+import { joinPlainPath, plainPathProblem } from '../lib/plain-name.ts';
 
 // From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
 const WORKER = fileURLToPath(new URL('../../src/grade/exercise-worker.ts', import.meta.url));

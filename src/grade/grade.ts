@@ -19,8 +19,8 @@ import { runScenario } from '../check/scenario.ts';
 import type { CheckResult } from '../check/checks.ts';
 import { evaluateInSandbox, type SandboxLimits } from './sandbox.ts';
 import { readTextSubmission, type Exercise, type RubricItem } from './exercise.ts';
-import { SafeReadError, tryReadUntrustedText } from '../compile/safe-read.ts';
-import { plainNameProblem } from '../compile/plain-name.ts';
+import { SafeReadError, tryReadUntrustedText } from '../lib/safe-read.ts';
+import { plainNameProblem } from '../lib/plain-name.ts';
 
 /** Bumped when the results JSON changes incompatibly. */
 export const RESULTS_VERSION = 1;

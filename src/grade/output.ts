@@ -5,7 +5,7 @@
  * (student ids are checked before grading; joinPlain checks again here).
  */
 import { chmodSync, closeSync, constants, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { joinPlain } from '../compile/plain-name.ts';
+import { joinPlain } from '../lib/plain-name.ts';
 import type { RubricItem } from './exercise.ts';
 import type { SubmissionResult } from './grade.ts';
 import { feedbackText, gradebookCsv, gradebookJson, resultsJson } from './gradebook.ts';

@@ -30,7 +30,7 @@ import { basename, delimiter, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { execa, execaSync } from 'execa';
-import { readUntrusted, SafeReadError } from '../compile/safe-read.ts';
+import { readUntrusted, SafeReadError } from '../lib/safe-read.ts';
 
 export interface SandboxLimits {
   /** Wall-clock limit for the whole evaluation, node's start-up included; the child is SIGKILLed after it. @default 10000 */

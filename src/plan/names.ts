@@ -46,11 +46,6 @@ export function hostPortName(host: string): string {
   return Buffer.byteLength(name) <= IFNAME_MAX ? name : `h.${shortHash(host, 10)}`;
 }
 
-/** flannel's VXLAN device on each node: `flannel.<vni>` (validation keeps it within 15 bytes: VNI ≤ 9999999). */
-export function vxlanDevName(vni: number): string {
-  return `flannel.${vni}`;
-}
-
 /** A locally administered unicast MAC, stable for a given seed. */
 export function macFor(seed: string): string {
   const h = shortHash(seed, 10);

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Rendered } from './render.ts';
-import { joinPlainPath } from '../compile/plain-name.ts';
+import { joinPlainPath } from '../lib/plain-name.ts';
 
 /** Replaces `dir` with exactly the rendered files. */
 export function writeRendered(dir: string, files: Rendered): void {

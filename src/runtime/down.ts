@@ -53,7 +53,7 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   // `up` would race the processes and namespaces it is creating.
   const holder = liveLockHolder(lab);
   const stoppedUp = holder && holder.pid !== process.pid ? holder : undefined;
-  if (stoppedUp) await stopProcesses([stoppedUp], UP_STOP_GRACE_MS);
+  if (stoppedUp) await stopProcesses(ex, [stoppedUp], UP_STOP_GRACE_MS);
 
   const state: LabState | undefined = readState(lab);
   const namespaces = labNamespacesOnHost(lab);
@@ -69,8 +69,8 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   const records: ProcessRecord[] = state
     ? [...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
     : [];
-  const recorded = killNow(records.filter((r) => r.pid !== process.pid));
-  const others = killNow(pidsInNetns(namespaces, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));
+  const recorded = killNow(ex, records.filter((r) => r.pid !== process.pid));
+  const others = killNow(ex, pidsInNetns(namespaces, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));
   report.processes = recorded.signalled.length + others.signalled.length;
   const stopping = Promise.all([recorded.exited, others.exited]);
 

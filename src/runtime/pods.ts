@@ -4,18 +4,17 @@
  * IP; the Services that select it follow, because the kube-proxy tables are re-synced with the
  * endpoints of the moment. Also the hosts outside the cluster, whose programs run like containers.
  */
-import { NETNS_RUN_DIR } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
-import type { Plan, PlanPod } from '../plan/plan.ts';
+import type { PlanPod } from '../plan/plan.ts';
 import { cniAdd, cniDel } from './cni.ts';
-import { must, spawnDaemon, type Executor } from './exec.ts';
+import { must, type Executor } from './exec.ts';
 import { PAUSE_BIN } from './host.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { syncServices, type SyncReport } from './services.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
-import { hostSandbox, pauseArgv } from '../render/render.ts';
+import { pauseArgv } from '../render/render.ts';
 import { containerId, netns, replicaName } from '../plan/names.ts';
-import { mountFrom, startContainers } from './up.ts';
+import { mountFrom, startContainers } from './sandbox.ts';
 
 export class PodError extends Error {}
 
@@ -23,16 +22,6 @@ function planPod(state: LabState, name: string): PlanPod {
   const pod = state.plan.pods.find((p) => p.name === name);
   if (!pod) throw new PodError(`lab "${state.lab}" has no pod "${name}"; pods: ${state.plan.pods.map((p) => p.name).join(', ')}`);
   return pod;
-}
-
-export async function startHosts(plan: Plan, state: LabState): Promise<void> {
-  await Promise.all(
-    plan.hosts.map(async (h) => {
-      const sandbox = hostSandbox(h);
-      state.pods[sandbox.name] = { ip: h.ip, containers: {} };
-      await startContainers(plan, state, sandbox);
-    }),
-  );
 }
 
 /**
@@ -62,9 +51,9 @@ export async function deletePod(ex: Executor, state: LabState, name: string, opt
   const pod = planPod(state, name);
   const ps = state.pods[name];
   if (!ps) throw new PodError(`pod "${name}" of lab "${state.lab}" is not running (already deleted?)`);
-  await stopProcesses(Object.values(ps.containers));
+  await stopProcesses(ex, Object.values(ps.containers));
   if (!pod.hostNetwork) {
-    if (ps.pause) await stopProcesses([ps.pause]);
+    if (ps.pause) await stopProcesses(ex, [ps.pause]);
     const node = state.plan.nodes.find((n) => n.name === pod.node)!;
     await cniDel(ex, node, pod, ps.cniResult);
     await ex.run(['ip', 'netns', 'del', pod.netns]);
@@ -87,14 +76,14 @@ export async function createPod(ex: Executor, state: LabState, name: string, opt
     if (!pod.hostNetwork) {
       await must(ex, ['ip', 'netns', 'add', pod.netns]);
       // The new sandbox's /etc/hosts names its new address (pause writes it from `pod`).
-      const pid = await spawnDaemon(pauseArgv(state.plan, pod, PAUSE_BIN, `${stateDir(state.lab)}/rendered`, mountFrom(state)), { readyLine: 'ready' });
+      const pid = await ex.spawn(pauseArgv(state.plan, pod, PAUSE_BIN, `${stateDir(state.lab)}/rendered`, mountFrom(state)), { readyLine: 'ready' });
       ps.pause = recordOf(pid);
       writeState(state);
       ps.cniResult = await cniAdd(ex, state.plan.nodes.find((n) => n.name === pod.node)!, pod);
     }
     ps.ip = pod.ip;
     writeState(state);
-    await startContainers(state.plan, state, pod);
+    await startContainers(ex, state.plan, state, pod);
   } catch (e) {
     // Nothing half-made stays behind: the pod is as deleted as before.
     await deletePod(ex, state, name, { sync: false }).catch(() => undefined);

@@ -8,7 +8,7 @@ import { NETNS_RUN_DIR } from '../constants.ts';
 import { gatewayTable, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
 import type { Plan } from '../plan/plan.ts';
 import { computeEndpoints, type Endpoint, type EndpointSource } from '../plan/services.ts';
-import { diffTable, renderTable, type NftTable } from '../render/nft.ts';
+import { diffTable, renderTable, type NftTable } from '../nft/table.ts';
 import { clusterViewFile } from '../render/render.ts';
 import { writeFileAtomic } from '../render/files.ts';
 import { must, type Executor } from './exec.ts';

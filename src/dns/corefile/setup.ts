@@ -17,7 +17,9 @@ import type { Corefile, CorefileIssue, Directive, PluginConfig, PluginName, Pos,
 import { PLUGIN_ORDER } from '../types.ts';
 import { Issues, parseCorefile, sortIssues } from './parse.ts';
 import { setupCache } from './plugins/cache.ts';
-import { Scope } from './plugins/check.ts';
+import { CLUSTER_DNS_FILES, Scope, type Confinement, type SetupContext } from './plugins/check.ts';
+
+export { CLUSTER_DNS_FILES, HOST_DNS_FILES, type Confinement } from './plugins/check.ts';
 import { setupFile } from './plugins/file.ts';
 import { setupForward } from './plugins/forward.ts';
 import { setupHosts } from './plugins/hosts.ts';
@@ -27,41 +29,6 @@ import { setupErrors, setupHealth, setupLoadbalance, setupLog, setupLoop, setupP
 import { didYouMean } from './plugins/names.ts';
 import { setupRewrite } from './plugins/rewrite.ts';
 import { setupTemplate } from './plugins/template.ts';
-
-export interface SetupContext {
-  /**
-   * Names of the files the lab ships next to the Corefile (zone files, hosts files,
-   * resolv.conf-style files). A relative path in `file`, `hosts` or `forward` that is not in this
-   * set is a PL4012 error; absolute paths (/etc/hosts, /etc/resolv.conf) are taken on trust.
-   * @default undefined (relative paths are not checked)
-   */
-  files?: ReadonlySet<string>;
-  /**
-   * Which paths the DNS server may read at all (it runs as root): its shipped files, by name or
-   * as `<dir>/<name>`, and the few absolute paths in `also`. Anything else in `file`, `hosts` or
-   * `forward` is a PL4024 error, and the server itself refuses such a Corefile.
-   * @default undefined (paths are taken on trust: only for Corefiles podlab does not run)
-   */
-  confine?: Confinement;
-}
-
-/** The files a DNS server may read: see SetupContext.confine. */
-export interface Confinement {
-  /** The directory the server sees its Corefile in (absolute); undefined: shipped files only by bare name. */
-  dir?: string;
-  /** Absolute paths outside `dir` it may read too. */
-  also: readonly string[];
-}
-
-/**
- * The cluster DNS server's files: /etc/coredns (the lab's dns.files, bind-mounted read-only), and
- * its pod's own /etc/resolv.conf and /etc/hosts, which podlab writes into the pod's /etc overlay
- * (kubeadm's default Corefile forwards to /etc/resolv.conf).
- */
-export const CLUSTER_DNS_FILES: Confinement = { dir: '/etc/coredns', also: ['/etc/resolv.conf', '/etc/hosts'] };
-
-/** A host's DNS server runs in the machine's own mount namespace: its /etc is the host's, so only the files shipped beside its Corefile. */
-export const HOST_DNS_FILES: Confinement = { also: [] };
 
 interface PluginEntry {
   /** Checks one directive; returns its config (ignored when the directive reported an error). */

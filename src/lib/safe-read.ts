@@ -10,7 +10,7 @@
  * choice; the student controls only the file's contents and type).
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { diag, type Code, type Diagnostic } from './diagnostics.ts';
+import { diag, type Code, type Diagnostic } from '../compile/diagnostics.ts';
 
 /** What the grader reads of a text submission at most by default: no honest Corefile is near it. */
 export const TEXT_LIMIT = 256 * 1024;
