@@ -88,6 +88,8 @@ export const CODES = {
   PL3004: 'lab already up',
   PL3005: 'up stopped by down',
   PL3006: 'up interrupted',
+  PL3030: 'no such pod, node or host',
+  PL3031: 'no such interface',
 } as const;
 
 export type Code = keyof typeof CODES;

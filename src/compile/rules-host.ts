@@ -9,7 +9,7 @@ import { IFNAME_MAX } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
 import { cniMode } from '../cni/registry.ts';
 import { diag, type Diagnostic, type Path } from './diagnostics.ts';
-import type { Lab, LabContainer } from './lab.ts';
+import type { Lab, LabCheck, LabContainer } from './lab.ts';
 
 type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
@@ -117,11 +117,14 @@ export const commandsAreClean: Rule = (lab, out) => {
     cs.forEach((c, i) => commandAndEnvAreClean(c.command, c.env, [...owner, 'containers', i], `container "${c.name}" of ${whose}`, out));
   for (const p of lab.pods) containers(p.containers, ['pods', p.name], `pod "${p.name}"`);
   for (const h of lab.hosts) containers(h.containers, ['hosts', h.name], `host "${h.name}"`);
-  for (const c of lab.checks) if (c.command) commandAndEnvAreClean(c.command.argv, {}, c.at, `check ${JSON.stringify(c.name)}`, out);
+  const check = (c: LabCheck) => {
+    if (c.kind === 'command') commandAndEnvAreClean(c.command.argv, {}, c.at, `check ${JSON.stringify(c.name)}`, out);
+  };
+  lab.checks.forEach(check);
   for (const sc of lab.scenarios)
     for (const st of sc.steps) {
       if (st.action?.action === 'exec') commandAndEnvAreClean(st.action.command, {}, [...st.path], `scenario "${sc.name}" step`, out);
-      if (st.check?.command) commandAndEnvAreClean(st.check.command.argv, {}, st.check.at, `check ${JSON.stringify(st.check.name)}`, out);
+      if (st.check) check(st.check);
     }
 };
 
