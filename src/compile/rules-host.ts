@@ -41,8 +41,15 @@ export const namesAreNotReserved: Rule = (lab, out) => {
  */
 export const derivedNamesFit: Rule = (lab, out) => {
   const mode = cniMode(lab.cni.type);
+  const podCidr = ip.parseCidr(lab.podCidr);
+  if (!podCidr) return; // networksAreValid reports it
   const nodes = lab.nodes.map((n, i) => ({ name: n.name, ip: ip.formatIp(ip.parseIp('10.0.0.0')! + i + 1), iface: n.interface, slice: ip.parseCidr(`10.${(i >> 8) & 255}.${i & 255}.0/24`)!, podGateway: `10.${(i >> 8) & 255}.${i & 255}.1`, hostPorts: false }));
-  const plans = mode.planNodes({ lab: lab.name, config: lab.cni, nodes, ipamDir: '', mtu: 1500 });
+  let plans: ReturnType<typeof mode.planNodes>;
+  try {
+    plans = mode.planNodes({ lab: lab.name, config: lab.cni, nodes, nodeCidrs: nodes.map((n) => [n.slice]), ipamDir: '', mtu: 1500, natOutgoing: lab.natOutgoing, podCidr, pods: [] });
+  } catch {
+    return; // a configuration the mode cannot plan: its own rules report why
+  }
   const said = new Set<string>();
   plans.forEach((p, i) => {
     for (const dev of mode.interfaces({ name: nodes[i]!.name, netns: '', ip: nodes[i]!.ip, iface: nodes[i]!.iface, cni: p.data })) {
