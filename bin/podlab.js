@@ -5,6 +5,7 @@
 // Without esbuild (or if bundling fails) it falls back to the pinned TypeScript loader (tsx).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,7 +13,7 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 
 // `validate` evaluates each lab in a child process (src/compile/load.ts). Started here, before the
 // bundle is loaded (about 0.3 s of CPU), the child runs on the other core meanwhile. The same
-// worker, arguments and environment as load.ts's; load.ts takes a result for the same file only,
+// worker, loader (tsx, resolved from here), arguments and environment as load.ts's; load.ts takes a result for the same file only,
 // once (PRELOAD below), and runs its own child otherwise. Unused children are not waited for.
 const PRELOAD = Symbol.for('podlab.preloadedLabs');
 if (process.argv[2] === 'validate') {
@@ -21,7 +22,7 @@ if (process.argv[2] === 'validate') {
     if (arg.startsWith('-') || !arg.endsWith('.ts') || !existsSync(arg) || preloaded.has(resolve(arg))) continue;
     const env = { ...process.env, NODE_OPTIONS: '' };
     delete env.NODE_EXTRA_CA_CERTS;
-    const child = spawn(process.execPath, ['--import', 'tsx', `${root}src/compile/load-worker.ts`, arg], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', createRequire(import.meta.url).resolve('tsx'), `${root}src/compile/load-worker.ts`, arg], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { stdout: '', stderr: '' };
     child.stdout.on('data', (b) => (out.stdout += b));
     child.stderr.on('data', (b) => (out.stderr += b));

@@ -23,6 +23,12 @@ export interface Diagnostic {
    * Corefile's): positioning then points at that spot of the literal in the lab file.
    */
   within?: { line: number; col: number };
+  /**
+   * The same problem told from another property, used when `path` is not written in the source
+   * (a default, e.g. serviceCidr): the diagnostic then points at a line the author wrote instead
+   * of at `defineLab(`. Positioning resolves it and drops it.
+   */
+  otherwise?: { path: Path; message: string };
 }
 
 /** The catalogue: every code podlab can emit, with its title. Codes are permanent; never reuse one. */
@@ -31,6 +37,11 @@ export const CODES = {
   PL0002: 'lab failed to evaluate',
   PL0003: 'lab module exports no lab',
   PL0004: 'type error in lab file',
+  PL0005: 'not a regular file',
+  PL0006: 'file too large',
+  PL0007: 'file is not text',
+  PL0008: 'file cannot be read',
+  PL0009: 'student id not usable',
   PL1001: 'invalid value',
   PL1002: 'unknown property',
   PL1003: 'missing property',
@@ -65,17 +76,40 @@ export const CODES = {
   PL2027: 'invalid zone file',
   PL2028: 'DNS server on a host needs zones',
   PL2029: 'invalid scenario step',
+  PL2050: 'not a plain file name',
+  PL2051: 'name reserved by podlab',
+  PL2052: 'generated interface name too long',
+  PL2053: 'network in a reserved address range',
+  PL2054: 'control character in a command or environment',
   PL2150: 'invalid IP pool',
   PL2151: 'IP pool outside the pod network',
   PL2152: 'block size does not fit the IP pool',
   PL2153: 'IP pool too small',
   PL2154: 'AS number out of range',
   PL2155: 'encapsulation needs a missing kernel feature',
+  // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
+  PL2200: 'manifest file not found',
+  PL2201: 'YAML syntax error',
+  PL2202: 'not a Kubernetes object',
+  PL2203: 'unknown kind or apiVersion',
+  PL2204: 'kind not built from manifests',
+  PL2205: 'object does not match the Kubernetes schema',
+  PL2206: 'unknown field in manifest',
+  PL2207: 'selector does not match the pod template',
+  PL2208: 'unknown container image',
+  PL2209: 'manifest clashes with the lab file',
+  PL2210: 'object made twice by the manifests',
+  PL2211: 'no node fits the pod',
+  PL2212: 'manifest field not built',
+  PL2213: 'ConfigMap not built',
+  PL2214: 'manifest files not allowed here',
   ...COREFILE_CODES,
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',
   PL3003: 'needs root',
   PL3004: 'lab already up',
+  PL3005: 'up stopped by down',
+  PL3006: 'up interrupted',
   PL3030: 'no such pod, node or host',
   PL3031: 'no such interface',
 } as const;
@@ -101,10 +135,10 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
 
-/** Sorts by position so a report reads top to bottom like the file. */
+/** Sorts by file, then position, so a report reads top to bottom like each file (a lab and its manifests). */
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
-    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code),
+    (a, b) => (a.file === b.file ? 0 : (a.file ?? '').localeCompare(b.file ?? '')) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code),
   );
 }
 

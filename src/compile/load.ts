@@ -4,6 +4,7 @@
  * that comes back, so a lab cannot reach into podlab's own process.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -11,6 +12,8 @@ import { diag, type Diagnostic } from './diagnostics.ts';
 
 // From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
 const WORKER = fileURLToPath(new URL('../../src/compile/load-worker.ts', import.meta.url));
+/** What `--import tsx` loads, resolved here: a lab outside the checkout has no tsx beside it. */
+const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 
 export interface Loaded {
   value?: unknown;
@@ -23,7 +26,7 @@ export async function loadLab(file: string, timeoutMs = 20000): Promise<Loaded> 
   }
   const r =
     (await preloaded(file, timeoutMs)) ??
-    (await execa(process.execPath, ['--import', 'tsx', WORKER, file], {
+    (await execa(process.execPath, ['--import', TSX_LOADER, WORKER, file], {
       reject: false,
       timeout: timeoutMs,
       // NODE_EXTRA_CA_CERTS makes Node parse a certificate bundle before anything runs (35 ms here);
@@ -78,7 +81,7 @@ interface Preloaded {
 }
 
 /**
- * The result of the worker bin/podlab.js started for `validate` (the same worker, arguments and
+ * The result of the worker bin/podlab.js started for `validate` (the same worker, loader, arguments and
  * environment as above), taken once and for the same file only; undefined when there is none.
  * It gets the same time limit, counted from now.
  */

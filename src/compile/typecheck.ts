@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tsMorph } from './ts-morph.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
 import { lookup, store, type CheckInputs } from './typecheck-cache.ts';
@@ -16,8 +17,22 @@ export interface TypecheckOptions {
   cache?: boolean;
 }
 
+// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
+const PODLAB_ENTRY = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+
 /** The compiler options of the check; part of the cache key. */
-const OPTIONS = { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, skipLibCheck: true, types: [] as string[] };
+const OPTIONS = {
+  strict: true,
+  noEmit: true,
+  target: 'ES2022',
+  module: 'NodeNext',
+  moduleResolution: 'NodeNext',
+  allowImportingTsExtensions: true,
+  skipLibCheck: true,
+  types: [] as string[],
+  // 'podlab' is this podlab wherever the lab lives, as the loader resolves it (load-worker.ts).
+  paths: { podlab: [PODLAB_ENTRY] },
+};
 
 let fingerprint: string | undefined;
 
@@ -49,6 +64,7 @@ export function typecheckLab(file: string, options: TypecheckOptions = {}): Diag
       allowImportingTsExtensions: OPTIONS.allowImportingTsExtensions,
       skipLibCheck: OPTIONS.skipLibCheck,
       types: OPTIONS.types,
+      paths: OPTIONS.paths,
     },
   });
   const sf = project.addSourceFileAtPath(file);
