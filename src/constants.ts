@@ -37,6 +37,16 @@ export const DEFAULTS = {
   natOutgoing: true,
 } as const;
 
+/** NetworkPolicy enforcement (src/policy/): its own nftables table per node, beside kube-proxy's. */
+export const POLICY = {
+  table: 'podlab-policy',
+  /**
+   * Forward-hook filter priority. DNAT happens in prerouting (priority dstnat, -100), before any
+   * forward chain, so policies see the endpoint's real address; 'filter' (0) is iptables' FORWARD.
+   */
+  priority: 'filter',
+} as const;
+
 export const SERVICES = {
   /** kube-apiserver's default --service-node-port-range. */
   nodePortMin: 30000,

@@ -5,6 +5,8 @@
  */
 import { DEFAULTS, FLANNEL } from '../constants.ts';
 import type { ActionSpec, CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
+import { normalizeNamespaces, normalizePolicyAction, type PolicyAction } from '../policy/normalize.ts';
+import { normalizePolicy, type NamespaceLabels, type NetworkPolicy } from '../policy/types.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
 
@@ -20,6 +22,10 @@ export interface Lab {
   serviceCidr: string;
   clusterDomain: string;
   namespaces: string[];
+  /** Labels the author gave namespaces (NetworkPolicy namespaceSelectors); the name label is added where they are read. */
+  namespaceLabels: NamespaceLabels;
+  /** NetworkPolicies in declaration order, with the API's defaults filled in. */
+  networkPolicies: NetworkPolicy[];
   cni: { type: 'kubenet' } | { type: 'flannel'; vni: number; port: number };
   pods: LabPod[];
   services: LabService[];
@@ -33,7 +39,10 @@ export interface Lab {
   scenarios: LabScenario[];
 }
 
-export type LabAction = Exclude<ActionSpec, { action: 'exec' }> | (Extract<ActionSpec, { action: 'exec' }> & { expectExit: number });
+export type LabAction =
+  | Exclude<ActionSpec, { action: 'exec' | 'apply-policy' }>
+  | (Extract<ActionSpec, { action: 'exec' }> & { expectExit: number })
+  | PolicyAction;
 
 export interface LabScenarioStep {
   /** Where the step was written, for diagnostics. */
@@ -190,7 +199,8 @@ export function normalize(spec: LabSpec, source: string): Lab {
     podCidrMaskSize: spec.podCidrMaskSize ?? DEFAULTS.podCidrMaskSize,
     serviceCidr: spec.serviceCidr ?? DEFAULTS.serviceCidr,
     clusterDomain: spec.clusterDomain ?? DEFAULTS.clusterDomain,
-    namespaces: [...new Set(['default', 'kube-system', ...(spec.namespaces ?? [])])],
+    ...normalizeNamespaces(spec.namespaces),
+    networkPolicies: Object.entries(spec.networkPolicies ?? {}).map(([name, p]) => normalizePolicy(name, p)),
     cni:
       cniType === 'kubenet'
         ? { type: 'kubenet' }
@@ -330,6 +340,8 @@ function normalizeAction(a: ActionSpec): LabAction {
   switch (a.action) {
     case 'exec':
       return { ...a, expectExit: a.expectExit ?? 0 };
+    case 'apply-policy':
+      return normalizePolicyAction(a);
     default:
       return a;
   }

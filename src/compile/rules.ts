@@ -10,6 +10,7 @@ import { scenariosAreValid } from './rules-scenarios.ts';
 import { findService } from '../plan/plan.ts';
 import { dnsServiceIp, selects } from '../plan/services.ts';
 import { DNS_RULES } from './rules-dns.ts';
+import { policiesAreValid } from './rules-policy.ts';
 
 export type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
@@ -490,6 +491,7 @@ export const RULES: Rule[] = [
   hostsAreValid,
   servicesAreValid,
   ...DNS_RULES,
+  policiesAreValid,
   checksAreValid,
   matricesAreValid,
   scenariosAreValid,

@@ -9,6 +9,7 @@ import { defaultCorefile, hostCorefile, resolvConf, zoneFileName, type ResolvCon
 import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
 import { computeEndpoints, dnsServiceIp, planServices, type Endpoint, type PlanService } from './services.ts';
+import { planNetworkPolicy, type PlanNetworkPolicy } from '../policy/plan.ts';
 
 /** The second bridge in the fabric namespace: the external network beyond the gateway. */
 export const EXTERNAL_BRIDGE = 'br1';
@@ -204,6 +205,8 @@ export interface Plan {
   scenarios: PlanScenario[];
   /** Kernel features the lab needs; the runtime probes them before touching anything. */
   kernelFeatures: string[];
+  /** NetworkPolicies and namespace labels; absent when the lab has none (src/policy/). */
+  networkPolicy?: PlanNetworkPolicy;
 }
 
 export function buildPlan(lab: Lab): Plan {
@@ -445,6 +448,7 @@ export function buildPlan(lab: Lab): Plan {
       ...(lab.nodeNetwork.podTraffic === 'drop' ? ['nft-bridge'] : []),
       ...(nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
     ],
+    ...(planNetworkPolicy(lab) ? { networkPolicy: planNetworkPolicy(lab) } : {}),
   };
 }
 

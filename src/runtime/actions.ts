@@ -9,6 +9,7 @@ import { reloadDnsAndWait } from './dns.ts';
 import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
 import { createPod, deletePod, recreatePod, scalePod } from './pods.ts';
+import { applyPolicy, deletePolicy } from './policies.ts';
 import type { LabState } from './state.ts';
 import { restartContainer } from './up.ts';
 
@@ -32,6 +33,10 @@ export function describeAction(a: LabAction): string {
       return `${a.action} node/${a.node}`;
     case 'exec':
       return `exec ${a.from}: ${a.command.join(' ')}`;
+    case 'apply-policy':
+      return `apply-policy ${a.policy.namespace}/${a.name}`;
+    case 'delete-policy':
+      return `delete-policy ${a.namespace ?? 'default'}/${a.name}`;
   }
 }
 
@@ -80,5 +85,17 @@ export async function runAction(ex: Executor, state: LabState, a: LabAction): Pr
       if (r.exitCode !== a.expectExit) throw new ActionFailed(`exit ${r.exitCode} (expected ${a.expectExit})${output ? `: ${output}` : ''}`);
       return `exit ${r.exitCode}${output ? `: ${output}` : ''}`;
     }
+    case 'apply-policy': {
+      const r = await applyPolicy(ex, state, a.policy);
+      return `NetworkPolicy ${a.policy.namespace}/${a.name} ${r.replaced ? 'replaced' : 'created'}; ${describeSync(r.sync.applied)}`;
+    }
+    case 'delete-policy': {
+      const r = await deletePolicy(ex, state, a.namespace ?? 'default', a.name);
+      return `NetworkPolicy ${a.namespace ?? 'default'}/${a.name} deleted; ${describeSync(r.applied)}`;
+    }
   }
+}
+
+function describeSync(applied: { target: string; lines: number }[]): string {
+  return applied.length ? `nft: ${[...applied].sort((a, b) => a.target.localeCompare(b.target)).map((x) => `${x.target} ${x.lines} lines`).join(', ')}` : 'no nft change';
 }

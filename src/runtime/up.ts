@@ -139,7 +139,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // syncs the live endpoints: no change, unless a pod is not where the plan put it. The DNS
   // server's view of the cluster is published only then, from the live pods. Nothing returns or
   // throws while pods are still being wired.
-  const programming = syncServices(ex, state, plan.endpoints, { publish: false });
+  const programming = syncServices(ex, state, plan.endpoints, { publish: false, planned: true });
   const [w, p] = await Promise.allSettled([wiring, programming]);
   for (const r of [w, p]) if (r.status === 'rejected') throw r.reason;
   await startHosts(plan, state);
