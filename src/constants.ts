@@ -45,6 +45,12 @@ export const POLICY = {
    * forward chain, so policies see the endpoint's real address; 'filter' (0) is iptables' FORWARD.
    */
   priority: 'filter',
+  /**
+   * Set in each node namespace of a lab with policies: a denied connection is rejected, and the
+   * kernel rate-limits the ICMP errors a reject sends (icmp_ratelimit, 1 s per peer after a small
+   * burst), so a truth table's denied UDP cells would otherwise wait out the probe's timeout.
+   */
+  nodeSysctls: ['net.ipv4.icmp_ratelimit=0'],
 } as const;
 
 export const SERVICES = {

@@ -81,10 +81,17 @@ export function interpret(table: NftTable, pkt: Packet): Interpretation {
     let i = 0;
     const verdictOf = (): Outcome => {
       const v = w[i++];
-      if (v === 'accept' || v === 'drop' || v === 'reject') return { kind: 'verdict', verdict: v };
-      if (v === 'return') return { kind: 'return' };
-      if (v === 'jump' || v === 'goto') return { kind: v, chain: w[i++]! };
-      throw new Error(`interpret: unknown word "${v}" in: ${text}`);
+      let o: Outcome;
+      if (v === 'reject' && w[i] === 'with') {
+        if (w.slice(i, i + 3).join(' ') !== 'with tcp reset') throw new Error(`interpret: unknown reject in: ${text}`);
+        i += 3;
+      }
+      if (v === 'accept' || v === 'drop' || v === 'reject') o = { kind: 'verdict', verdict: v };
+      else if (v === 'return') o = { kind: 'return' };
+      else if (v === 'jump' || v === 'goto') o = { kind: v, chain: w[i++]! };
+      else throw new Error(`interpret: unknown word "${v}" in: ${text}`);
+      if (i < w.length && w[i] !== 'comment') throw new Error(`interpret: words after the verdict in: ${text}`);
+      return o;
     };
     while (i < w.length) {
       const t = w[i]!;

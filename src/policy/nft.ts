@@ -22,8 +22,10 @@
  * Traffic from the node itself (and hostNetwork pods) to its pods leaves through the output hook,
  * not forward: it is never filtered, as kube-router also allows it. Cross-node traffic is checked
  * twice, for egress on the source's node and for ingress on the destination's: each node's maps
- * hold only its own pods. Denied packets are rejected (ICMP port unreachable), so a denied
- * connection fails at once rather than timing out, as kube-router does.
+ * hold only its own pods. Denied packets are rejected with ICMP port unreachable, so a denied
+ * connection fails at once rather than timing out, as kube-router does. (Not a TCP reset: for a
+ * bridged packet after DNAT the kernel sends the reset straight out of the bridge port without
+ * undoing the DNAT, so the client, which spoke to the ClusterIP, ignores it.)
  */
 import { POLICY } from '../constants.ts';
 import * as ipv4 from '../net/ipv4.ts';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { basename } from 'node:path';
 import Handlebars from 'handlebars';
 import type { Plan, PlanHost, PlanNode, PlanPod } from '../plan/plan.ts';
-import { DNS, NETNS_RUN_DIR } from '../constants.ts';
+import { DNS, NETNS_RUN_DIR, POLICY } from '../constants.ts';
 import { clusterView, renderHostsFile, renderResolvConf } from '../dns/cluster.ts';
 import { WAIT_NETWORK_FLAG } from '../dns/marks.ts';
 import { gatewayTable, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
@@ -239,7 +239,7 @@ export function render(plan: Plan): Rendered {
     containers: p.containers.map((c) => containerText(c, p)),
   }));
   const hosts = plan.hosts.map((h) => ({ ...h, containers: h.containers.map((c) => containerText(c, hostSandbox(h))) }));
-  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, policyNodes: plan.networkPolicy?.policies.length ? plan.nodes : [] })]);
+  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, policyNodes: plan.networkPolicy?.policies.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' ') })]);
   files.push(['down.sh', template('down.sh')({ banner, plan, pods, namespaces })]);
 
   const nodes = plan.nodes.map((n) => ({

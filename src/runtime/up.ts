@@ -3,7 +3,7 @@
  * it runs so that `down` can undo any prefix of it. Nodes and pods are wired in parallel.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { NETNS_RUN_DIR } from '../constants.ts';
+import { NETNS_RUN_DIR, POLICY } from '../constants.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
 import { containerArgv, containerEnv, mountTemplateArgv, pauseArgv, podFilesRoot, type Rendered } from '../render/render.ts';
@@ -105,7 +105,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
       await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
       if (node.vxlan) await must(ex, ['bridge', '-n', node.netns, '-batch', `${files}/ip/fdb-${node.name}.batch`]);
       // Nodes route for their pods; bridged pod-to-pod packets pass the node's nftables hooks (br_netfilter), as kube-proxy needs.
-      await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
+      await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', ...(plan.networkPolicy ? POLICY.nodeSysctls : [])]);
     }),
     ...(plan.gateway
       ? [

@@ -17,6 +17,7 @@ import type { LabSpec } from '../../src/index.ts';
 import { normalizePolicy } from '../../src/policy/types.ts';
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
+import { PROBE_BIN } from '../../src/runtime/host.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { applyPolicy, deletePolicy } from '../../src/runtime/policies.ts';
 import { readState } from '../../src/runtime/state.ts';
@@ -26,8 +27,10 @@ const live = liveGuard();
 
 /** One TCP connection attempt from a lab source to host:port (the probe the checks use). */
 async function connects(lab: string, from: string, host: string, port: number): Promise<boolean> {
-  const r = await inLab(readState(lab)!, from, ['build/native/probe', 'tcp-connect', '--host', host, '--port', String(port), '--timeout-ms', '1000']);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}').ok === true;
+  const r = await inLab(readState(lab)!, from, [PROBE_BIN, 'tcp-connect', '--host', host, '--port', String(port), '--timeout-ms', '1000']);
+  const last = r.stdout.trim().split('\n').at(-1);
+  if (!last) throw new Error(`probe from ${from} printed nothing: ${r.stderr}`);
+  return JSON.parse(last).ok === true;
 }
 
 for (const cni of ['kubenet', 'flannel'] as const) {
@@ -57,6 +60,17 @@ for (const cni of ['kubenet', 'flannel'] as const) {
       for (const r of results) expect(r.matrix!.cells.filter((c) => c.status === 'fail').map((c) => `${c.name}: ${c.seen}`), r.name).toEqual([]);
       expect(results.length).toBe(2);
     }, 60_000);
+
+    it('a truth table with one wrong cell fails on exactly that cell (the matrix can fail)', async () => {
+      const state = readState(name)!;
+      const table = state.plan.checks[0]!;
+      // y/a → x/a is denied; expect it to reach, and x/a → y/a (allowed) not to.
+      const flip = new Map([[3 * 9 + 0, 'reach'], [0 * 9 + 3, 'no-reach']] as const);
+      const cells = table.matrix!.cells.map((c, i) => (flip.has(i) ? { ...c, expect: flip.get(i)!, timeoutMs: 600 } : c));
+      const r = await runCheck(state, { ...table, matrix: { ...table.matrix!, cells } });
+      expect(r.status).toBe('fail');
+      expect(r.matrix!.cells.flatMap((c, i) => (c.status === 'fail' ? [i] : []))).toEqual([3, 27]);
+    }, 30_000);
 
     it('every scenario of the lab passes: each idiom with its full truth table', async () => {
       const t = performance.now();
