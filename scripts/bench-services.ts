@@ -21,7 +21,7 @@ import * as ip from '../src/net/ipv4.ts';
 import { nodeTable, type ProxyContext } from '../src/plan/kube-proxy.ts';
 import { netns } from '../src/plan/names.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../src/plan/services.ts';
-import { diffTable, renderTable } from '../src/render/nft.ts';
+import { diffTable, renderTable } from '../src/nft/table.ts';
 import { down } from '../src/runtime/down.ts';
 import { must, realExecutor } from '../src/runtime/exec.ts';
 

@@ -181,7 +181,7 @@ function floorBatches(plan: Plan): FloorBatches {
         wave2.push([['ip', '-n', p.netns], ['link set lo up', `address add ${p.ip}/${prefix} dev eth0`, 'link set eth0 up', `route add default via ${node.podGateway} dev eth0`].join('\n') + '\n']);
       });
     wave1.push([['ip', '-n', node.netns], `${lines.join('\n')}\n`]);
-    if (node.vxlan) wave2.push([['bridge', '-n', node.netns], strip(files.get(`ip/fdb-${node.name}.batch`)!)]);
+    if (node.cni.type === 'flannel') wave2.push([['bridge', '-n', node.netns], strip(files.get(`ip/fdb-${node.name}.batch`)!)]);
   }
   return { root: netnsBatch(namespaces, 'add'), wave1, wave2, down: netnsBatch(namespaces, 'del') };
 }
@@ -239,7 +239,7 @@ function cniFloor(plan: Plan, sandboxes: boolean): CniFloor {
     root: netnsBatch(namespaces, 'add'),
     fabric: [['ip', '-n', plan.fabric.netns], strip(files.get('ip/fabric.batch')!)],
     nodes: plan.nodes.map((n) => [['ip', '-n', n.netns], strip(files.get(`ip/node-${n.name}.batch`)!)]),
-    fdb: plan.nodes.filter((n) => n.vxlan).map((n) => [['bridge', '-n', n.netns], strip(files.get(`ip/fdb-${n.name}.batch`)!)]),
+    fdb: plan.nodes.filter((n) => n.cni.type === 'flannel').map((n) => [['bridge', '-n', n.netns], strip(files.get(`ip/fdb-${n.name}.batch`)!)]),
     down: netnsBatch(namespaces, 'del'),
     pauses: [],
   };

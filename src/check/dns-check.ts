@@ -3,7 +3,8 @@
  * /etc/resolv.conf — nameserver, search list, ndots — applies unless a server is given), and the
  * judge reads dig's report: the status of the header, and the answer section's records.
  */
-import { findService, type Plan, type PlanCheck } from '../plan/plan.ts';
+import { findService } from '../k8s/objects.ts';
+import type { Plan, PlanCheck } from '../plan/plan.ts';
 import type { RunResult } from '../runtime/exec.ts';
 import type { Verdict } from './checks.ts';
 

@@ -3,7 +3,8 @@
  * shorthand expanded, nothing optional that the planner would have to guess. Keyed records of
  * the authoring form become arrays in declaration order (order matters: node N gets slice N).
  */
-import { DEFAULTS, FLANNEL } from '../constants.ts';
+import { DEFAULTS } from '../constants.ts';
+import { normalizeCni, type CniConfig } from '../cni/registry.ts';
 import type { ActionSpec, CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 import { normalizeNamespaces, normalizePolicyAction, type PolicyAction } from '../policy/normalize.ts';
 import { normalizePolicy, type NamespaceLabels, type NetworkPolicy } from '../policy/types.ts';
@@ -26,7 +27,7 @@ export interface Lab {
   namespaceLabels: NamespaceLabels;
   /** NetworkPolicies in declaration order, with the API's defaults filled in. */
   networkPolicies: NetworkPolicy[];
-  cni: { type: 'kubenet' } | { type: 'flannel'; vni: number; port: number };
+  cni: CniConfig;
   pods: LabPod[];
   services: LabService[];
   natOutgoing: boolean;
@@ -182,8 +183,6 @@ const WORKLOAD_PORT: Record<WorkloadKind, { port: number; protocol: 'TCP' | 'UDP
 
 /** Fills defaults. Input must already have passed the schema. */
 export function normalize(spec: LabSpec, source: string): Lab {
-  const cni = spec.cni ?? DEFAULTS.cni;
-  const cniType = typeof cni === 'string' ? cni : cni.type;
   return {
     name: spec.name,
     description: spec.description ?? '',
@@ -201,14 +200,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
     clusterDomain: spec.clusterDomain ?? DEFAULTS.clusterDomain,
     ...normalizeNamespaces(spec.namespaces),
     networkPolicies: Object.entries(spec.networkPolicies ?? {}).map(([name, p]) => normalizePolicy(name, p)),
-    cni:
-      cniType === 'kubenet'
-        ? { type: 'kubenet' }
-        : {
-            type: 'flannel',
-            vni: (typeof cni === 'object' && 'vni' in cni && cni.vni) || FLANNEL.vni,
-            port: (typeof cni === 'object' && 'port' in cni && cni.port) || FLANNEL.port,
-          },
+    cni: normalizeCni(spec.cni ?? DEFAULTS.cni),
     pods: Object.entries(spec.pods ?? {}).map(([name, p]) => ({
       name,
       namespace: p.namespace ?? DEFAULTS.namespace,

@@ -5,35 +5,19 @@
  * CoreDNS cannot lint a Corefile (coredns#7078); podlab does it before anything is built.
  */
 import { DNS } from '../constants.ts';
-import { dnsServiceIp } from '../plan/services.ts';
-import { defaultCorefile } from '../dns/cluster.ts';
-import { loadCorefile } from '../dns/corefile/setup.ts';
-import type { CorefileIssue, ServerConfig } from '../dns/types.ts';
+import { dnsServiceIp } from '../k8s/objects.ts';
+import { defaultCorefile } from '../dns/corefile/defaults.ts';
+import { checkCorefile } from '../dns/corefile/diagnostics.ts';
+import type { ServerConfig } from '../dns/types.ts';
 import { parseZoneFile } from '../dns/zonefile.ts';
 import * as ip from '../net/ipv4.ts';
-import { diag, warning, type Code, type Diagnostic, type Path } from './diagnostics.ts';
+import { diag, warning, type Diagnostic, type Path } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
 
 type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?\.?$/i;
 
-function corefileDiagnostics(issues: CorefileIssue[], path: Path, what: string): Diagnostic[] {
-  return issues.map((i) => ({
-    code: i.code as Code,
-    severity: i.severity,
-    message: `${what} ${i.pos.line}:${i.pos.col}: ${i.message}`,
-    ...(i.hint ? { hint: i.hint } : {}),
-    path,
-    within: i.pos,
-  }));
-}
-
-/** Loads a Corefile as the server will, with the files beside it; diagnostics at `path`. */
-export function checkCorefile(text: string, files: Record<string, string>, path: Path, what: string): { servers: ServerConfig[]; diagnostics: Diagnostic[] } {
-  const { servers, issues } = loadCorefile(text, { files });
-  return { servers, diagnostics: corefileDiagnostics(issues, path, what) };
-}
 
 /** Every address something in the lab answers on (so a forwarder there can be reached). */
 function labAddresses(lab: Lab): Set<string> {

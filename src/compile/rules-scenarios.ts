@@ -5,7 +5,7 @@
  */
 import { diag, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
-import { checkCorefile } from './rules-dns.ts';
+import { checkCorefile } from '../dns/corefile/diagnostics.ts';
 import { replicaName } from '../plan/names.ts';
 import { nearest } from './schema-issues.ts';
 

@@ -7,8 +7,7 @@ import * as ip from '../net/ipv4.ts';
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import type { Lab, LabCheck } from './lab.ts';
 import { scenariosAreValid } from './rules-scenarios.ts';
-import { findService } from '../plan/plan.ts';
-import { dnsServiceIp, selects } from '../plan/services.ts';
+import { dnsServiceIp, findService, selects } from '../k8s/objects.ts';
 import { DNS_RULES } from './rules-dns.ts';
 import { policiesAreValid } from './rules-policy.ts';
 

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { diag, type Diagnostic, type Path } from './diagnostics.ts';
-import { editDistance } from './edit-distance.ts';
+import { editDistance } from '../lib/edit-distance.ts';
 
 type Issue = z.core.$ZodIssue;
 

@@ -4,36 +4,12 @@
  * /etc/resolv.conf (kubelet's rules for dnsPolicy and dnsConfig) and /etc/hosts, and the cluster
  * view the `kubernetes` plugin answers from (Services, endpoints, pods, namespaces).
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 import { DNS } from '../constants.ts';
+import { template } from '../lib/templates.ts';
 import type { LabDnsConfig } from '../compile/lab.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../plan/services.ts';
 import type { ClusterView } from './types.ts';
 
-const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
-const hb = Handlebars.create();
-hb.registerHelper('join', (list: string[]) => list.join(' '));
-const cache = new Map<string, Handlebars.TemplateDelegate>();
-function template(name: string): Handlebars.TemplateDelegate {
-  let t = cache.get(name);
-  if (!t) cache.set(name, (t = hb.compile(readFileSync(`${TEMPLATE_DIR}${name}.hbs`, 'utf8'), { strict: true, noEscape: true })));
-  return t;
-}
-
-/** kubeadm's default Corefile for a cluster domain. */
-export function defaultCorefile(domain: string): string {
-  return template('Corefile')({ domain });
-}
-
-/** The zone file name of an origin beside a host's Corefile. */
-export const zoneFileName = (origin: string) => `db.${origin.replace(/\.$/, '') || 'root'}`;
-
-/** An upstream host's Corefile: one authoritative server block per zone. */
-export function hostCorefile(zones: string[]): string {
-  return template('host-Corefile')({ zones: zones.map((z) => ({ origin: z.replace(/\.$/, '') || '.', file: zoneFileName(z) })) });
-}
 
 export interface ResolvConf {
   nameservers: string[];

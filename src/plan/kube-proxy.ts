@@ -20,7 +20,7 @@
  * endpoint change costs ~35 ms per node instead of ~65 ms (scripts/bench-services.ts).
  */
 import { SERVICES } from '../constants.ts';
-import type { NftChain, NftSet, NftTable } from '../render/nft.ts';
+import type { NftChain, NftSet, NftTable } from '../nft/table.ts';
 import type { Plan } from './plan.ts';
 import type { Endpoint, PlanService, PlanServicePort } from './services.ts';
 import { serviceKey } from './services.ts';

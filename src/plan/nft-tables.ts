@@ -6,7 +6,7 @@
  * difference from what it applied last. A new table (Calico NAT, the fabric rule) is one entry here.
  */
 import { POLICY, SERVICES } from '../constants.ts';
-import type { NftTable } from '../render/nft.ts';
+import type { NftTable } from '../nft/table.ts';
 import { policyTable } from '../policy/nft.ts';
 import type { NetworkPolicy, PolicyPod } from '../policy/types.ts';
 import { gatewayTable, nodeTable, proxyContext } from './kube-proxy.ts';

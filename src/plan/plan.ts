@@ -3,20 +3,24 @@
  * address, MAC, VNI, route, CNI config and process the runtime will create. Render, apply, down,
  * status and checks all read this one object; nothing downstream chooses an address.
  */
-import { CNI_VERSION, DNS, FABRIC_BRIDGE, FLANNEL, POD_BRIDGE, DEFAULTS, STATE_ROOT } from '../constants.ts';
+import { DNS, FABRIC_BRIDGE, DEFAULTS, STATE_ROOT } from '../constants.ts';
+import { cniMode, type NodeCni } from '../cni/registry.ts';
+import type { CniConflist, CniNodeInput, Route } from '../cni/types.ts';
 import type { Lab, LabAction, LabCheck, LabContainer, LabDnsQuery, LabPod, LabService } from '../compile/lab.ts';
-import { defaultCorefile, hostCorefile, resolvConf, zoneFileName, type ResolvConf } from '../dns/cluster.ts';
+import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
+import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
-import { computeEndpoints, dnsServiceIp, planServices, type Endpoint, type PlanService } from './services.ts';
-import { planNetworkPolicy, type PlanNetworkPolicy } from '../policy/plan.ts';
+import { dnsServiceIp, findService } from '../k8s/objects.ts';
+import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
+import { planNetworkPolicy, type PlanNetworkPolicy } from './network-policy.ts';
 
 /** The second bridge in the fabric namespace: the external network beyond the gateway. */
 export const EXTERNAL_BRIDGE = 'br1';
 
 export const PLAN_VERSION = 1;
 
-export interface Route { dst: string; via: string; dev: string; onlink?: boolean }
+export type { CniConflist, Route };
 
 export interface PlanNode {
   name: string;
@@ -33,24 +37,10 @@ export interface PlanNode {
   podCidr: string;
   podGateway: string;
   routes: Route[];
-  vxlan?: {
-    dev: string;
-    vni: number;
-    port: number;
-    mac: string;
-    mtu: number;
-    /** flannel gives the VXLAN device the pod slice's network address as a /32. */
-    address: string;
-    peers: { node: string; nodeIp: string; mac: string; gateway: string }[];
-  };
+  /** The CNI mode's own share of the node (e.g. flannel's VXLAN device and peers). */
+  cni: NodeCni;
   /** The CNI network configuration list handed to the plugins on this node. */
   conflist: CniConflist;
-}
-
-export interface CniConflist {
-  cniVersion: string;
-  name: string;
-  plugins: Record<string, unknown>[];
 }
 
 export interface PlanContainer {
@@ -271,74 +261,42 @@ export function buildPlan(lab: Lab): Plan {
     };
   });
 
-  const flannel = lab.cni.type === 'flannel' ? lab.cni : undefined;
+  // The pod network: node N gets slice N; the CNI mode plans the rest (routes, devices, conflist).
   const mtu = DEFAULTS.mtu;
-  const podMtu = flannel ? mtu - FLANNEL.overhead : mtu;
-  const base = lab.nodes.map((n, i) => {
+  const cniInputs: CniNodeInput[] = lab.nodes.map((n, i) => {
     const slice = ip.subnet(podNet, lab.podCidrMaskSize, i);
     return {
-      n,
-      nodeIp: nodeIps[i]!,
+      name: n.name,
+      ip: nodeIps[i]!,
+      iface: n.interface,
       slice,
-      gateway: ip.formatIp(ip.nth(slice, 1)),
-      vtepMac: macFor(`${lab.name}/vtep/${n.name}`),
+      podGateway: ip.formatIp(ip.nth(slice, 1)),
+      hostPorts: lab.pods.some((p) => p.node === n.name && !p.hostNetwork && p.containers.some((c) => c.ports.some((q) => q.hostPort))),
     };
   });
+  const mode = cniMode(lab.cni.type);
+  const cniPlans = mode.planNodes({ lab: lab.name, config: lab.cni, nodes: cniInputs, ipamDir: `${stateDir}/ipam`, mtu });
 
-  const nodes: PlanNode[] = base.map(({ n, nodeIp, slice, gateway, vtepMac }) => {
-    const others = base.filter((b) => b.n.name !== n.name);
-    const vxlanDev = flannel ? `flannel.${flannel.vni}` : undefined;
-    const routes: Route[] = others.map((o) =>
-      flannel
-        ? { dst: ip.formatCidr(o.slice), via: ip.formatIp(o.slice.network), dev: vxlanDev!, onlink: true }
-        : { dst: ip.formatCidr(o.slice), via: o.nodeIp, dev: n.interface },
-    );
+  const nodes: PlanNode[] = lab.nodes.map((n, i) => {
+    const input = cniInputs[i]!;
+    const cni = cniPlans[i]!;
+    const routes: Route[] = [...cni.routes];
     if (hasGateway) routes.push({ dst: 'default', via: ip.formatIp(gatewayIp), dev: n.interface });
-    const hostPorts = lab.pods.some((p) => p.node === n.name && !p.hostNetwork && p.containers.some((c) => c.ports.some((q) => q.hostPort)));
     return {
       name: n.name,
       role: n.role,
       netns: netns.node(lab.name, n.name),
       iface: n.interface,
       fabricPort: fabricPortName(n.name),
-      ip: nodeIp,
+      ip: input.ip,
       prefixLen: nodeNet.prefix,
       mac: macFor(`${lab.name}/node/${n.name}`),
       mtu,
-      podCidr: ip.formatCidr(slice),
-      podGateway: gateway,
+      podCidr: ip.formatCidr(input.slice),
+      podGateway: input.podGateway,
       routes,
-      vxlan: flannel && {
-        dev: vxlanDev!,
-        vni: flannel.vni,
-        port: flannel.port,
-        mac: vtepMac,
-        mtu: podMtu,
-        address: ip.formatIp(slice.network),
-        peers: others.map((o) => ({ node: o.n.name, nodeIp: o.nodeIp, mac: o.vtepMac, gateway: ip.formatIp(o.slice.network) })),
-      },
-      conflist: {
-        cniVersion: CNI_VERSION,
-        name: `podlab-${lab.name}`,
-        plugins: [
-          {
-            type: 'bridge',
-            bridge: POD_BRIDGE,
-            isGateway: true,
-            ipMasq: false,
-            hairpinMode: true,
-            mtu: podMtu,
-            ipam: {
-              type: 'host-local',
-              ranges: [[{ subnet: ip.formatCidr(slice), gateway }]],
-              routes: [{ dst: '0.0.0.0/0' }],
-              dataDir: `${stateDir}/ipam/${n.name}`,
-            },
-          },
-          // hostPort: the portmap plugin DNATs node-IP:hostPort to the pod (only where a pod asks for one).
-          ...(hostPorts ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
-        ],
-      },
+      cni: cni.data as NodeCni,
+      conflist: cni.conflist,
     };
   });
 
@@ -442,7 +400,7 @@ export function buildPlan(lab: Lab): Plan {
     kernelFeatures: [
       'veth',
       'bridge',
-      ...(flannel ? ['vxlan'] : []),
+      ...mode.kernelFeatures(lab.cni),
       'nftables',
       'br_netfilter',
       ...(lab.nodeNetwork.podTraffic === 'drop' ? ['nft-bridge'] : []),
@@ -521,16 +479,11 @@ interface Peers {
   services: readonly PlanService[];
 }
 
-/** Every address a node can appear as: its node IP, its cni0 gateway, its VXLAN address. */
+/** Every address a node can appear as: its node IP, its pod gateway, and its CNI mode's own (e.g. a VXLAN device's). */
 export function nodeAddresses(n: PlanNode): string[] {
-  return [n.ip, n.podGateway, ...(n.vxlan ? [n.vxlan.address] : [])];
+  return [n.ip, n.podGateway, ...cniMode(n.cni.type).nodeAddresses(n)];
 }
 
-/** Finds a Service (of the lab or of the plan) by `name` (namespace default) or `namespace/name`. */
-export function findService<S extends { name: string; namespace: string }>(services: readonly S[], ref: string): S | undefined {
-  const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [DEFAULTS.namespace, ref];
-  return services.find((s) => s.name === name && s.namespace === ns);
-}
 
 /** Resolves a check target reference (validated already) to what it is and its address. */
 export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' = 'TCP'): { kind: TargetKind; name: string; ip: string; port?: number } {

@@ -7,6 +7,7 @@
 import { SERVICES } from '../constants.ts';
 import type { LabService } from '../compile/lab.ts';
 import * as ip from '../net/ipv4.ts';
+import { dnsServiceIp, selects } from '../k8s/objects.ts';
 
 export interface PlanServicePort {
   /** The port's name, or (for an unnamed port) `<protocol>-<port>`; unique within the Service. */
@@ -59,10 +60,6 @@ export interface EndpointSource {
 /** `<namespace>/<name>`: how Services are keyed in endpoint maps, state and status. */
 export const serviceKey = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
 
-export function selects(service: Pick<PlanService, 'namespace' | 'selector'>, pod: Pick<EndpointSource, 'namespace' | 'labels'>): boolean {
-  if (!service.selector || pod.namespace !== service.namespace) return false;
-  return Object.entries(service.selector).every(([k, v]) => pod.labels[k] === v);
-}
 
 /** Resolves a targetPort on one pod: a number as is; a name through the pod's container ports (same protocol). */
 export function resolveTargetPort(port: Pick<PlanServicePort, 'targetPort' | 'protocol'>, pod: Pick<EndpointSource, 'containers'>): number | undefined {
@@ -98,9 +95,6 @@ export interface AllocationInput {
   pool?: ip.Cidr;
   poolTaken: ReadonlySet<number>;
 }
-
-/** The cluster DNS Service's address: kubeadm's `.10` of the service network. */
-export const dnsServiceIp = (serviceCidr: ip.Cidr): number => ip.nth(serviceCidr, SERVICES.dnsHost);
 
 /** ClusterIPs (from .1, skipping the DNS address), NodePorts (from 30000) and pool addresses, in declaration order. */
 export function planServices({ services, serviceCidr, pool, poolTaken }: AllocationInput): PlanService[] {

@@ -6,7 +6,7 @@
  * Anything outside that vocabulary throws rather than being guessed at. Pure.
  */
 import * as ipv4 from '../net/ipv4.ts';
-import type { NftTable } from '../render/nft.ts';
+import type { NftTable } from '../nft/table.ts';
 
 export interface Packet {
   saddr: string;

@@ -29,7 +29,7 @@
  */
 import { POLICY } from '../constants.ts';
 import * as ipv4 from '../net/ipv4.ts';
-import type { NftChain, NftSet, NftTable } from '../render/nft.ts';
+import type { NftChain, NftSet, NftTable } from '../nft/table.ts';
 import { isolates, peerSelectsPod, policySelects } from './selectors.ts';
 import { resolvePort } from './evaluate.ts';
 import { policyKey, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPod, type PolicyPort } from './types.ts';

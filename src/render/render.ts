@@ -3,32 +3,17 @@
  * down.sh, topology, plan.json). Pure: returns a sorted map of relative path → content; writing
  * is the caller's job. Templates are handlebars in strict mode and get ready-made view data.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { basename } from 'node:path';
-import Handlebars from 'handlebars';
 import type { Plan, PlanHost, PlanNode, PlanPod } from '../plan/plan.ts';
 import { DNS, NETNS_RUN_DIR, POLICY } from '../constants.ts';
+import { cniMode } from '../cni/registry.ts';
+import { template } from '../lib/templates.ts';
 import { clusterView, renderHostsFile, renderResolvConf } from '../dns/cluster.ts';
 import { WAIT_NETWORK_FLAG } from '../dns/marks.ts';
 import { gatewayTable, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
-import { renderTable } from './nft.ts';
+import { renderTable } from '../nft/table.ts';
 import { plannedView, policyTables } from '../plan/nft-tables.ts';
 
-const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
-
-const hb = Handlebars.create();
-hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-
-const cache = new Map<string, Handlebars.TemplateDelegate>();
-function template(name: string): Handlebars.TemplateDelegate {
-  let t = cache.get(name);
-  if (!t) {
-    t = hb.compile(readFileSync(`${TEMPLATE_DIR}${name}.hbs`, 'utf8'), { strict: true, noEscape: true });
-    cache.set(name, t);
-  }
-  return t;
-}
 
 export type Rendered = Map<string, string>;
 
@@ -186,6 +171,11 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+/** A word of an up.sh command: a path below the rendered files (`$G/…`) stays bare so the shell expands it. */
+function shellWord(arg: string): string {
+  return /^\$G\/[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg);
+}
+
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 export function render(plan: Plan): Rendered {
@@ -200,8 +190,9 @@ export function render(plan: Plan): Rendered {
   if (plan.nodeNetwork.podTraffic === 'drop') files.push(['nft/fabric.nft', template('fabric.nft')({ banner, plan })]);
   files.push(['ip/down.batch', template('down.batch')({ banner, namespaces: [...namespaces].reverse() })]);
   for (const node of plan.nodes) {
-    files.push([`ip/node-${node.name}.batch`, template('node.batch')({ banner, node })]);
-    if (node.vxlan) files.push([`ip/fdb-${node.name}.batch`, template('fdb.batch')({ banner, node })]);
+    const mode = cniMode(node.cni.type);
+    files.push([`ip/node-${node.name}.batch`, template('node.batch')({ banner, node, devices: mode.nodeBatchLines(node) })]);
+    for (const f of mode.nodeFiles(node)) files.push([f.path, template(f.template)({ banner, node })]);
     files.push([`cni/${node.name}.conflist`, json({ _comment: banner, ...node.conflist })]);
     files.push([`cni/${node.name}.bridge.json`, json(pluginNetconf(node.conflist, 0))]);
     files.push([`nft/${node.name}.nft`, renderNft(plan, node.name)]);
@@ -239,14 +230,16 @@ export function render(plan: Plan): Rendered {
     containers: p.containers.map((c) => containerText(c, p)),
   }));
   const hosts = plan.hosts.map((h) => ({ ...h, containers: h.containers.map((c) => containerText(c, hostSandbox(h))) }));
-  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, policyNodes: plan.networkPolicy?.policies.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' ') })]);
+  const mode = cniMode(plan.cni.type);
+  const nodes = plan.nodes.map((n) => ({ ...n, commands: mode.nodeCommands(n, '$G').map((argv) => argv.map(shellWord).join(' ')) }));
+  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' ') })]);
   files.push(['down.sh', template('down.sh')({ banner, plan, pods, namespaces })]);
 
-  const nodes = plan.nodes.map((n) => ({
+  const drawn = plan.nodes.map((n) => ({
     ...n,
     pods: plan.pods.filter((p) => p.node === n.name).map((p) => ({ ...p, containerNames: p.containers.map((c) => c.name).join(', ') })),
   }));
-  files.push(['topology.md', template('topology.md')({ banner, plan: { ...plan, nodes } })]);
+  files.push(['topology.md', template('topology.md')({ banner, plan: { ...plan, nodes: drawn }, cni: mode.describe(plan.cni) })]);
 
   return new Map(files.sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -11,7 +11,7 @@ import type { Executor } from './exec.ts';
 import { createPod, deletePod, recreatePod, scalePod } from './pods.ts';
 import { applyPolicy, deletePolicy } from './policies.ts';
 import type { LabState } from './state.ts';
-import { restartContainer } from './up.ts';
+import { restartContainer } from './sandbox.ts';
 
 export class ActionFailed extends Error {}
 

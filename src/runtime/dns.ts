@@ -5,7 +5,7 @@
  * (SIGUSR1, as CoreDNS takes it) instead of waiting for the `reload` plugin's next look.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { checkCorefile } from '../compile/rules-dns.ts';
+import { checkCorefile } from '../dns/corefile/diagnostics.ts';
 import type { Diagnostic } from '../compile/diagnostics.ts';
 import { writeFileAtomic } from '../render/files.ts';
 import { isAlive } from './procs.ts';

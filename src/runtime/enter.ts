@@ -5,7 +5,7 @@
 import { NETNS_RUN_DIR } from '../constants.ts';
 import type { LabState } from './state.ts';
 import { isAlive } from './procs.ts';
-import { joinArgs } from './up.ts';
+import { joinArgs } from './sandbox.ts';
 
 export class TargetError extends Error {}
 

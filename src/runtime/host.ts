@@ -9,8 +9,9 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
+import { cniFeatureHints } from '../cni/registry.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
-import { defaultCorefile } from '../dns/cluster.ts';
+import { defaultCorefile } from '../dns/corefile/defaults.ts';
 import { CODE_CACHE_FLAG } from '../dns/marks.ts';
 import { writeFileAtomic } from '../render/files.ts';
 import { realExecutor, type Executor } from './exec.ts';
@@ -160,7 +161,7 @@ const PROBES: Record<string, string[]> = {
 };
 
 const FEATURE_HINT: Record<string, string> = {
-  vxlan: 'The flannel CNI mode needs VXLAN (CONFIG_VXLAN). Use cni: "kubenet", which routes over the node network instead.',
+  ...cniFeatureHints(),
   ipip: 'Calico IPIP mode needs CONFIG_NET_IPIP; use VXLAN encapsulation or no encapsulation.',
 };
 

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { nftTargets, TABLE_BUILDERS, type NftView } from '../plan/nft-tables.ts';
-import { diffTable, renderTable, type NftTable } from '../render/nft.ts';
+import { diffTable, renderTable, type NftTable } from '../nft/table.ts';
 import { writeFileAtomic } from '../render/files.ts';
 import { must, type Executor } from './exec.ts';
 import { stateDir, type LabState } from './state.ts';

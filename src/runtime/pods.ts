@@ -4,18 +4,17 @@
  * IP; the Services that select it follow, because the kube-proxy tables are re-synced with the
  * endpoints of the moment. Also the hosts outside the cluster, whose programs run like containers.
  */
-import { NETNS_RUN_DIR } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
-import type { Plan, PlanPod } from '../plan/plan.ts';
+import type { PlanPod } from '../plan/plan.ts';
 import { cniAdd, cniDel } from './cni.ts';
 import { must, spawnDaemon, type Executor } from './exec.ts';
 import { PAUSE_BIN } from './host.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { syncServices, type SyncReport } from './services.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
-import { hostSandbox, pauseArgv } from '../render/render.ts';
+import { pauseArgv } from '../render/render.ts';
 import { containerId, netns, replicaName } from '../plan/names.ts';
-import { mountFrom, startContainers } from './up.ts';
+import { mountFrom, startContainers } from './sandbox.ts';
 
 export class PodError extends Error {}
 
@@ -23,16 +22,6 @@ function planPod(state: LabState, name: string): PlanPod {
   const pod = state.plan.pods.find((p) => p.name === name);
   if (!pod) throw new PodError(`lab "${state.lab}" has no pod "${name}"; pods: ${state.plan.pods.map((p) => p.name).join(', ')}`);
   return pod;
-}
-
-export async function startHosts(plan: Plan, state: LabState): Promise<void> {
-  await Promise.all(
-    plan.hosts.map(async (h) => {
-      const sandbox = hostSandbox(h);
-      state.pods[sandbox.name] = { ip: h.ip, containers: {} };
-      await startContainers(plan, state, sandbox);
-    }),
-  );
 }
 
 /**

@@ -2,17 +2,17 @@
  * Step "apply" for a whole lab: runs what render produced, in order, journaling each step before
  * it runs so that `down` can undo any prefix of it. Nodes and pods are wired in parallel.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { NETNS_RUN_DIR, POLICY } from '../constants.ts';
-import type { Plan, PlanPod } from '../plan/plan.ts';
-import { LISTENING_MARK } from '../dns/marks.ts';
-import { containerArgv, containerEnv, mountTemplateArgv, pauseArgv, podFilesRoot, type Rendered } from '../render/render.ts';
+import { cniMode } from '../cni/registry.ts';
+import type { Plan } from '../plan/plan.ts';
+import { mountTemplateArgv, podFilesRoot, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
-import { ensureDnsServer, ensureNative, PAUSE_BIN, PROGRAMS } from './host.ts';
-import { isAlive, recordOf, stopProcesses } from './procs.ts';
-import { startHosts } from './pods.ts';
+import { ensureDnsServer, ensureNative, PAUSE_BIN } from './host.ts';
+import { recordOf } from './procs.ts';
+import { mountFrom, spawnContainers, startHosts, startSandbox, startsEarly, waitContainers } from './sandbox.ts';
 import { mountStateDir } from './statefs.ts';
 import { syncServices } from './services.ts';
 import { coalescedWriter, journal, stateDir, writeState, type LabState } from './state.ts';
@@ -103,7 +103,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   await Promise.all([
     parallel(plan.nodes, plan.nodes.length, async (node) => {
       await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
-      if (node.vxlan) await must(ex, ['bridge', '-n', node.netns, '-batch', `${files}/ip/fdb-${node.name}.batch`]);
+      for (const argv of cniMode(node.cni.type).nodeCommands(node, files)) await must(ex, argv);
       // Nodes route for their pods; bridged pod-to-pod packets pass the node's nftables hooks (br_netfilter), as kube-proxy needs.
       await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', ...(plan.networkPolicy ? POLICY.nodeSysctls : [])]);
     }),
@@ -160,78 +160,4 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
  */
 export function runtimeFiles(rendered: Rendered): Rendered {
   return new Map([...rendered].filter(([rel]) => !rel.startsWith(`${podFilesRoot}/`)));
-}
-
-/** The lab's mount template as a file for `pause --mount-from`, while its process lives. */
-export function mountFrom(state: LabState): string | undefined {
-  return state.mountTemplate && isAlive(state.mountTemplate) ? `/proc/${state.mountTemplate.pid}/ns/mnt` : undefined;
-}
-
-/** Where a pod's container processes join: the pause process's namespaces (network, UTS, IPC, mount), or the node's network for hostNetwork pods. */
-export function joinArgs(pod: PlanPod, pausePid: number | undefined): string[] {
-  return pod.hostNetwork || pausePid === undefined ? [`--net=${NETNS_RUN_DIR}/${pod.netns}`] : ['-t', String(pausePid), '--net', '--uts', '--ipc', '--mount'];
-}
-
-/** Whether `up` starts a pod before its network: it has a network of its own and runs podlab-dns, which waits for it. */
-export function startsEarly(pod: PlanPod): boolean {
-  return !pod.hostNetwork && pod.containers.some((c) => c.argv[0] === '@dns');
-}
-
-/** A pod's entry in the state, and its sandbox (the pause process) unless it shares its node's network. */
-async function startSandbox(plan: Plan, state: LabState, pod: PlanPod, files: string, template: string | undefined, save?: () => void): Promise<void> {
-  const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
-  if (pod.hostNetwork) return;
-  ps.pause = recordOf(await spawnDaemon(pauseArgv(plan, pod, PAUSE_BIN, files, template), { readyLine: 'ready' }));
-  save?.();
-}
-
-/** Starts a pod's containers (or only the one named) and waits until the built-in servers among them listen. */
-export async function startContainers(plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = writeState): Promise<void> {
-  await spawnContainers(plan, state, pod, only, save);
-  await waitContainers(state, pod, only);
-}
-
-async function spawnContainers(plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = () => {}): Promise<void> {
-  const ps = state.pods[pod.name]!;
-  for (const c of pod.containers) {
-    if (only && c.name !== only) continue;
-    const argv = ['nsenter', ...joinArgs(pod, ps.pause?.pid), '--', ...containerArgv(c.argv, PROGRAMS, pod)];
-    const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
-    const pid = await spawnDaemon(argv, { logFile: log, env: containerEnv(pod, c.env), cleanEnv: true });
-    ps.containers[c.name] = { ...recordOf(pid), argv, log };
-  }
-  save(state);
-}
-
-const LISTENING: Record<string, string> = { '@workload': '"event":"listening"', '@dns': LISTENING_MARK };
-
-async function waitContainers(state: LabState, pod: PlanPod, only?: string): Promise<void> {
-  const ps = state.pods[pod.name]!;
-  await Promise.all(
-    pod.containers
-      .filter((c) => LISTENING[c.argv[0]!] && (!only || c.name === only))
-      .map((c) => waitListening(ps.containers[c.name]!.log, c.name, LISTENING[c.argv[0]!]!)),
-  );
-}
-
-/** Built-in programs log a line once their sockets are bound (workloads `{"event":"listening",…}`, the DNS server its mark); `up` returns only after that. */
-async function waitListening(log: string, container: string, mark: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  // Polls after 2, 4, 8, then every 10 ms: the log is a few lines, and a 15 ms poll made `up` wait
-  // 7 ms on average after the DNS server was listening.
-  for (let wait = 2; ; wait = Math.min(10, wait * 2)) {
-    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-    if (text.includes(mark)) return;
-    if (Date.now() > deadline) throw new Error(`container "${container}" did not start listening within ${timeoutMs} ms: ${text.trim().split('\n').at(-1) ?? ''}`);
-    await new Promise((r) => setTimeout(r, wait));
-  }
-}
-
-/** Restarts one container of a live pod: the process is replaced, the pod's sandbox (and so its IP) stays. */
-export async function restartContainer(state: LabState, podName: string, container: string): Promise<void> {
-  const pod = state.plan.pods.find((p) => p.name === podName);
-  const rec = state.pods[podName]?.containers[container];
-  if (!pod || !rec) throw new Error(`no container "${container}" in pod "${podName}" of lab "${state.lab}"`);
-  await stopProcesses([rec]);
-  await startContainers(state.plan, state, pod, container);
 }

@@ -4,6 +4,8 @@
  * that relate one part to another (references, overlaps, sizes) live in compile/rules.ts.
  */
 import { z } from 'zod';
+import { cniSchema } from '../cni/registry.ts';
+import { port } from './fields.ts';
 import { namespaceSchema, networkPolicySchema, policyActionSchemas } from './network-policy-schema.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -16,11 +18,6 @@ export const dnsLabel = z
     message: "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
   });
 
-const port = z
-  .number()
-  .int({ message: 'must be a whole number' })
-  .min(1, { message: 'must be between 1 and 65535' })
-  .max(65535, { message: 'must be between 1 and 65535' });
 
 const protocol = z.enum(['TCP', 'UDP']);
 
@@ -102,17 +99,7 @@ export const nodeSchema = z.strictObject({
   interface: z.string().optional(),
 });
 
-export const cniSchema = z.union([
-  z.enum(['kubenet', 'flannel']),
-  z.strictObject({ type: z.literal('kubenet') }),
-  z.strictObject({
-    type: z.literal('flannel'),
-    /** VXLAN network identifier. @default 1 */
-    vni: z.number().int().min(1).max(16777215).optional(),
-    /** VXLAN UDP port. @default 8472 */
-    port: port.optional(),
-  }),
-]);
+export { cniSchema };
 
 const checkEnds = {
   /** A pod key, `node/<name>` or `host/<name>`. */

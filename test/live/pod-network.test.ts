@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
-import { restartContainer } from '../../src/runtime/up.ts';
+import { restartContainer } from '../../src/runtime/sandbox.ts';
 import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { runChecks } from '../../src/check/run.ts';

@@ -9,6 +9,7 @@ import servicesLab from '../../labs/services.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { down } from '../../src/runtime/down.ts';
+import { nodeAddresses } from '../../src/plan/plan.ts';
 import { createPod, deletePod, recreatePod } from '../../src/runtime/pods.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
@@ -97,7 +98,7 @@ describe.skipIf(!live)('live Services (labs/services.lab.ts)', () => {
   });
 
   it('NodePort (externalTrafficPolicy Cluster): every node answers, from another node and from outside; the backend sees a node address', async () => {
-    const nodeAddrs = new Set(state.plan.nodes.flatMap((n) => [n.ip, n.podGateway, n.vxlan!.address]));
+    const nodeAddrs = new Set(state.plan.nodes.flatMap(nodeAddresses));
     for (const n of state.plan.nodes) {
       const outside = await answers(state, 'host/internet', `http://${n.ip}:30080/`, 12);
       expect(outside.length).toBe(12);

@@ -4,7 +4,8 @@
  * command and judge (on dig output recorded from a live lab).
  */
 import { describe, expect, it } from 'vitest';
-import { defaultCorefile, renderResolvConf, resolvConf, type ResolvInput } from '../../src/dns/cluster.ts';
+import { renderResolvConf, resolvConf, type ResolvInput } from '../../src/dns/cluster.ts';
+import { defaultCorefile } from '../../src/dns/corefile/defaults.ts';
 import { loadCorefile } from '../../src/dns/corefile/setup.ts';
 import { dnsProbeArgv, judgeDns, parseDig } from '../../src/check/dns-check.ts';
 import { render } from '../../src/render/render.ts';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { hasDefaultRoute, waitUntil } from '../../src/dns/network.ts';
 import { WAIT_NETWORK_FLAG } from '../../src/dns/marks.ts';
 import { containerArgv, containerEnv, CONTAINER_PATH, hostSandbox, REPO_PROGRAMS } from '../../src/render/render.ts';
-import { startsEarly } from '../../src/runtime/up.ts';
+import { startsEarly } from '../../src/runtime/sandbox.ts';
 import type { PlanHost, PlanPod } from '../../src/plan/plan.ts';
 
 const V4_HEADER = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT';

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { IFNAME_MAX } from '../../src/constants.ts';
+import { cniMode } from '../../src/cni/registry.ts';
 import { labNetnsPrefix, labOfNetns } from '../../src/plan/names.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { labNamespaces } from '../../src/render/render.ts';
@@ -101,7 +102,7 @@ describe('name fuzzing: valid extremes plan into kernel names that fit and stay 
       pods: { [long]: { node: long, namespace: long }, p: { node: 'a'.repeat(16) } },
     });
     for (const n of p.nodes) {
-      for (const iface of [n.iface, n.fabricPort, n.vxlan?.dev ?? 'x', String(n.conflist.plugins[0]!.bridge)]) expect(Buffer.byteLength(iface), iface).toBeLessThanOrEqual(IFNAME_MAX);
+      for (const iface of [n.iface, n.fabricPort, ...cniMode(n.cni.type).interfaces(n), String(n.conflist.plugins[0]!.bridge)]) expect(Buffer.byteLength(iface), iface).toBeLessThanOrEqual(IFNAME_MAX);
     }
     expect(p.nodes.map((n) => n.fabricPort)).toEqual([expect.stringMatching(/^n-[0-9a-f]{10}$/), 'a'.repeat(15), expect.stringMatching(/^n-[0-9a-f]{10}$/)]);
     expect(new Set(p.nodes.map((n) => n.fabricPort)).size).toBe(3);

@@ -1,5 +1,5 @@
 /**
- * The nftables table model (src/render/nft.ts): the whole-table file, and the incremental
+ * The nftables table model (src/nft/table.ts): the whole-table file, and the incremental
  * transaction diffTable writes. The transaction is checked by a small interpreter that applies it
  * the way the kernel would, strictly: a rule or element may only name chains and sets that exist
  * at that point of the transaction, a chain or set may only be deleted once nothing refers to it,
@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { gatewayTable, nodeTable } from '../../src/plan/kube-proxy.ts';
 import { computeEndpoints, type EndpointSource, type PlanService } from '../../src/plan/services.ts';
-import { diffTable, renderTable, type NftChain, type NftSet, type NftTable } from '../../src/render/nft.ts';
+import { diffTable, renderTable, type NftChain, type NftSet, type NftTable } from '../../src/nft/table.ts';
 import { context, labPort, labService, NODES, planned, prng } from './service-builders.ts';
 import type { LabService } from '../../src/compile/lab.ts';
 

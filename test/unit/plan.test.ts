@@ -60,9 +60,10 @@ describe('plan', () => {
 
   it('flannel: a VXLAN device per node with a neighbour, FDB entry and onlink route per peer, MTU 1450', () => {
     const w1 = planOf(classic).nodes[1]!;
-    expect(w1.vxlan!.mtu).toBe(1450);
-    expect(w1.vxlan!.address).toBe('10.244.1.0');
-    expect(w1.vxlan!.peers.map((x) => [x.node, x.nodeIp, x.gateway])).toEqual([
+    if (w1.cni.type !== 'flannel') throw new Error(`expected a flannel node, got ${w1.cni.type}`);
+    expect(w1.cni.vxlan.mtu).toBe(1450);
+    expect(w1.cni.vxlan.address).toBe('10.244.1.0');
+    expect(w1.cni.vxlan.peers.map((x) => [x.node, x.nodeIp, x.gateway])).toEqual([
       ['cp', '172.16.94.10', '10.244.0.0'],
       ['w2', '172.16.94.11', '10.244.2.0'],
     ]);
@@ -72,7 +73,7 @@ describe('plan', () => {
 
   it('kubenet: routes to other nodes pod CIDRs via their node IPs, no VXLAN, full MTU', () => {
     const w1 = planOf({ ...classic, cni: 'kubenet' }).nodes[1]!;
-    expect(w1.vxlan).toBeUndefined();
+    expect(w1.cni).toEqual({ type: 'kubenet' });
     expect(w1.routes).toEqual([
       { dst: '10.244.0.0/24', via: '172.16.94.10', dev: 'eth0' },
       { dst: '10.244.2.0/24', via: '172.16.94.11', dev: 'eth0' },

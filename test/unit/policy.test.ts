@@ -10,7 +10,7 @@ import { interpret } from '../../src/policy/interpret.ts';
 import { policyTable, type PolicyContext } from '../../src/policy/nft.ts';
 import { matchesSelector } from '../../src/policy/selectors.ts';
 import { normalizePolicy, normalizeSelector, type NamespaceLabels, type NetworkPolicy, type PolicyPod } from '../../src/policy/types.ts';
-import { diffTable } from '../../src/render/nft.ts';
+import { diffTable } from '../../src/nft/table.ts';
 import type { NetworkPolicySpec } from '../../src/schema/network-policy-schema.ts';
 import { prng } from '../../src/prng.ts';
 

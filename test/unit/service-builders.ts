@@ -3,7 +3,7 @@ import type { LabService, LabServicePort } from '../../src/compile/lab.ts';
 import * as ip from '../../src/net/ipv4.ts';
 import type { GatewayContext } from '../../src/plan/kube-proxy.ts';
 import { planServices, type Endpoint, type PlanService } from '../../src/plan/services.ts';
-import type { NftChain, NftSet, NftTable } from '../../src/render/nft.ts';
+import type { NftChain, NftSet, NftTable } from '../../src/nft/table.ts';
 
 export const POD_CIDR = '10.244.0.0/16';
 export const NODES = [

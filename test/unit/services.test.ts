@@ -5,7 +5,8 @@ import { validateValue } from '../../src/compile/compile.ts';
 import * as ip from '../../src/net/ipv4.ts';
 import { portEndpoints } from '../../src/plan/kube-proxy.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { computeEndpoints, planServices, resolveTargetPort, selects, serviceKey, type EndpointSource, type PlanService } from '../../src/plan/services.ts';
+import { selects } from '../../src/k8s/objects.ts';
+import { computeEndpoints, planServices, resolveTargetPort, serviceKey, type EndpointSource, type PlanService } from '../../src/plan/services.ts';
 import type { LabSpec } from '../../src/index.ts';
 
 const SERVICE_CIDR = ip.parseCidr('10.96.0.0/12')!;

@@ -17,7 +17,7 @@ import type { Corefile, CorefileIssue, Directive, PluginConfig, PluginName, Pos,
 import { PLUGIN_ORDER } from '../types.ts';
 import { Issues, parseCorefile, sortIssues } from './parse.ts';
 import { setupCache } from './plugins/cache.ts';
-import { Scope } from './plugins/check.ts';
+import { Scope, type SetupContext } from './plugins/check.ts';
 import { setupFile } from './plugins/file.ts';
 import { setupForward } from './plugins/forward.ts';
 import { setupHosts } from './plugins/hosts.ts';
@@ -27,16 +27,6 @@ import { setupErrors, setupHealth, setupLoadbalance, setupLog, setupLoop, setupP
 import { didYouMean } from './plugins/names.ts';
 import { setupRewrite } from './plugins/rewrite.ts';
 import { setupTemplate } from './plugins/template.ts';
-
-export interface SetupContext {
-  /**
-   * Names of the files the lab ships next to the Corefile (zone files, hosts files,
-   * resolv.conf-style files). A relative path in `file`, `hosts` or `forward` that is not in this
-   * set is a PL4012 error; absolute paths (/etc/hosts, /etc/resolv.conf) are taken on trust.
-   * @default undefined (relative paths are not checked)
-   */
-  files?: ReadonlySet<string>;
-}
 
 interface PluginEntry {
   /** Checks one directive; returns its config (ignored when the directive reported an error). */

@@ -8,8 +8,18 @@
 import type { Directive, Fallthrough, Pos, Token } from '../../types.ts';
 import type { CorefileCode } from '../codes.ts';
 import type { Issues } from '../parse.ts';
-import type { SetupContext } from '../setup.ts';
 import { didYouMean, duration, durationProblem, integer, isInZone, zoneArgument } from './names.ts';
+
+/** What a Corefile is checked against: the lab's files beside it. */
+export interface SetupContext {
+  /**
+   * Names of the files the lab ships next to the Corefile (zone files, hosts files,
+   * resolv.conf-style files). A relative path in `file`, `hosts` or `forward` that is not in this
+   * set is a PL4012 error; absolute paths (/etc/hosts, /etc/resolv.conf) are taken on trust.
+   * @default undefined (relative paths are not checked)
+   */
+  files?: ReadonlySet<string>;
+}
 
 /** What a plugin's setup sees: where it is, and where to report. */
 export class Scope {

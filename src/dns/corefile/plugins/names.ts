@@ -10,7 +10,7 @@
  */
 import { isIP, isIPv4, isIPv6 } from '../../../net/ip.ts';
 import { parseIp } from '../../../net/ipv4.ts';
-import { editDistance } from '../../../compile/edit-distance.ts';
+import { editDistance } from '../../../lib/edit-distance.ts';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
 

@@ -5,7 +5,7 @@
  * a lab without policies is the same as before policies existed.
  */
 import type { Lab } from '../compile/lab.ts';
-import type { NamespaceLabels, NetworkPolicy } from './types.ts';
+import type { NamespaceLabels, NetworkPolicy } from '../policy/types.ts';
 
 export interface PlanNetworkPolicy {
   /** Namespace labels as written (the name label is added where they are read). */

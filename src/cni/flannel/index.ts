@@ -1,0 +1,86 @@
+/**
+ * flannel's VXLAN backend: pods on each node's cni0 bridge; one VTEP per node (`flannel.<vni>`,
+ * no learning) holding the slice's network address as a /32; per peer a permanent neighbour
+ * entry (peer VTEP address → its MAC) and an FDB entry (that MAC → the peer's node IP), and a
+ * route to the peer's slice via its VTEP address, onlink — what flanneld programs.
+ */
+import { z } from 'zod';
+import { FLANNEL } from '../../constants.ts';
+import * as ip from '../../net/ipv4.ts';
+import { macFor } from '../../plan/names.ts';
+import { port } from '../../schema/fields.ts';
+import { bridgeConflist } from '../bridge.ts';
+import type { CniMode } from '../types.ts';
+
+const schema = z.strictObject({
+  type: z.literal('flannel'),
+  /** VXLAN network identifier. @default 1 */
+  vni: z.number().int().min(1).max(16777215).optional(),
+  /** VXLAN UDP port. @default 8472 */
+  port: port.optional(),
+});
+
+export interface FlannelConfig {
+  type: 'flannel';
+  vni: number;
+  port: number;
+}
+
+export interface FlannelNode {
+  type: 'flannel';
+  vxlan: {
+    dev: string;
+    vni: number;
+    port: number;
+    mac: string;
+    mtu: number;
+    /** flannel gives the VXLAN device the pod slice's network address as a /32. */
+    address: string;
+    peers: { node: string; nodeIp: string; mac: string; gateway: string }[];
+  };
+}
+
+export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNode> = {
+  type: 'flannel',
+  schema,
+  normalize: (spec) => ({ type: 'flannel', vni: spec?.vni || FLANNEL.vni, port: spec?.port || FLANNEL.port }),
+  planNodes: ({ lab, config, nodes, ipamDir, mtu }) => {
+    const dev = `flannel.${config.vni}`;
+    const podMtu = mtu - FLANNEL.overhead;
+    const vtepMac = (node: string) => macFor(`${lab}/vtep/${node}`);
+    return nodes.map((n) => {
+      const others = nodes.filter((o) => o.name !== n.name);
+      return {
+        routes: others.map((o) => ({ dst: ip.formatCidr(o.slice), via: ip.formatIp(o.slice.network), dev, onlink: true })),
+        conflist: bridgeConflist(lab, n, ipamDir, podMtu),
+        data: {
+          type: 'flannel',
+          vxlan: {
+            dev,
+            vni: config.vni,
+            port: config.port,
+            mac: vtepMac(n.name),
+            mtu: podMtu,
+            address: ip.formatIp(n.slice.network),
+            peers: others.map((o) => ({ node: o.name, nodeIp: o.ip, mac: vtepMac(o.name), gateway: ip.formatIp(o.slice.network) })),
+          },
+        },
+      };
+    });
+  },
+  kernelFeatures: () => ['vxlan'],
+  featureHints: { vxlan: 'The flannel CNI mode needs VXLAN (CONFIG_VXLAN). Use cni: "kubenet", which routes over the node network instead.' },
+  nodeBatchLines: ({ ip: nodeIp, iface, cni: { vxlan: v } }) => [
+    '# flannel VXLAN backend: one VTEP per node, no learning; peers are programmed below as flannel does',
+    '# (a neighbour entry for each peer\'s VTEP address, an FDB entry mapping its MAC to its node IP).',
+    `link add name ${v.dev} address ${v.mac} mtu ${v.mtu} type vxlan id ${v.vni} local ${nodeIp} dev ${iface} dstport ${v.port} nolearning`,
+    `address add ${v.address}/32 dev ${v.dev}`,
+    `link set dev ${v.dev} up`,
+    ...v.peers.map((p) => `neigh add ${p.gateway} lladdr ${p.mac} dev ${v.dev} nud permanent`),
+  ],
+  nodeFiles: (n) => [{ path: `ip/fdb-${n.name}.batch`, template: 'fdb.batch' }],
+  nodeCommands: (n, dir) => [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb-${n.name}.batch`]],
+  nodeAddresses: (n) => [n.cni.vxlan.address],
+  interfaces: (n) => [n.cni.vxlan.dev],
+  describe: (c) => ({ devices: 'VXLAN device, ', summary: ` (VXLAN VNI ${c.vni}, UDP ${c.port})` }),
+};

@@ -1,0 +1,39 @@
+/**
+ * kubenet: pods on each node's cni0 bridge, and a route per other node's pod CIDR via that
+ * node's address on the node network — the "routed" pod network of kubenet on AKS, which works
+ * only where the node network delivers pod-addressed packets.
+ */
+import { z } from 'zod';
+import * as ip from '../../net/ipv4.ts';
+import { bridgeConflist } from '../bridge.ts';
+import type { CniMode } from '../types.ts';
+
+const schema = z.strictObject({ type: z.literal('kubenet') });
+
+export interface KubenetConfig {
+  type: 'kubenet';
+}
+
+export interface KubenetNode {
+  type: 'kubenet';
+}
+
+export const kubenet: CniMode<'kubenet', typeof schema, KubenetConfig, KubenetNode> = {
+  type: 'kubenet',
+  schema,
+  normalize: () => ({ type: 'kubenet' }),
+  planNodes: ({ lab, nodes, ipamDir, mtu }) =>
+    nodes.map((n) => ({
+      routes: nodes.filter((o) => o.name !== n.name).map((o) => ({ dst: ip.formatCidr(o.slice), via: o.ip, dev: n.iface })),
+      conflist: bridgeConflist(lab, n, ipamDir, mtu),
+      data: { type: 'kubenet' },
+    })),
+  kernelFeatures: () => [],
+  featureHints: {},
+  nodeBatchLines: () => [],
+  nodeFiles: () => [],
+  nodeCommands: () => [],
+  nodeAddresses: () => [],
+  interfaces: () => [],
+  describe: () => ({ devices: '', summary: '' }),
+};

@@ -1,0 +1,56 @@
+/**
+ * The CNI modes, by name. Adding a mode is a folder under src/cni/ and one entry in `MODES`
+ * (docs/cni-modes.md); the lab schema, the resolved lab's and the plan's types follow from here.
+ */
+import { z } from 'zod';
+import { flannel } from './flannel/index.ts';
+import { kubenet } from './kubenet/index.ts';
+import type { CniMode } from './types.ts';
+
+/** Every mode, in the order the lab schema lists them (the order of its error messages). */
+const MODES = [kubenet, flannel] as const;
+
+type Modes = (typeof MODES)[number];
+export type CniType = Modes['type'];
+type ConfigOf<M> = M extends CniMode<string, z.ZodType, infer C, { type: string }> ? C : never;
+type DataOf<M> = M extends CniMode<string, z.ZodType, { type: string }, infer D> ? D : never;
+type SchemaOf<M> = M extends CniMode<string, infer S> ? S : never;
+
+/** A resolved `cni:` of a lab: one mode's config, defaults filled. */
+export type CniConfig = ConfigOf<Modes>;
+/** A node's share of its mode's plan (`PlanNode.cni`). */
+export type NodeCni = DataOf<Modes>;
+
+const byType = new Map<string, CniMode>(MODES.map((m) => [m.type, m as unknown as CniMode]));
+
+/** Every mode's hints for a missing kernel feature, by feature. */
+export function cniFeatureHints(): Record<string, string> {
+  return Object.assign({}, ...[...byType.values()].map((m) => m.featureHints));
+}
+
+/** The names of the modes, as `cni: '<name>'` takes them. */
+export const CNI_TYPES = MODES.map((m) => m.type) as [CniType, ...CniType[]];
+
+/** `cni:` in a lab: a mode's name, or its object form. */
+export const cniSchema = z.union([z.enum(CNI_TYPES), ...(MODES.map((m) => m.schema) as unknown as { [K in keyof typeof MODES]: SchemaOf<(typeof MODES)[K]> })]);
+
+/** The mode of a resolved config (or of a node's data), typed loosely: callers hold a config of that mode. */
+export function cniMode(type: string): CniMode<string, z.ZodType, { type: string }, { type: string }> {
+  const m = byType.get(type);
+  if (!m) throw new Error(`unknown CNI mode "${type}"`);
+  return m;
+}
+
+/** The resolved config of `cni:` as written (a name, or the object form). */
+export function normalizeCni(spec: z.output<typeof cniSchema>): CniConfig {
+  const type = typeof spec === 'string' ? spec : spec.type;
+  return cniMode(type).normalize(typeof spec === 'string' ? undefined : spec) as CniConfig;
+}
+
+/**
+ * Adds a mode at run time, for tests and experiments: it plans, renders and runs like the built-in
+ * ones, but the lab schema (built once, above) does not accept its name; a real mode goes in `MODES`.
+ */
+export function registerCniMode<T extends string, S extends z.ZodType, C extends { type: T }, D extends { type: T }>(mode: CniMode<T, S, C, D>): void {
+  byType.set(mode.type, mode as unknown as CniMode);
+}

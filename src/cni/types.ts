@@ -1,0 +1,101 @@
+/**
+ * The contract of a CNI mode: everything that differs between kubenet, flannel and the next mode
+ * (Calico) is answered by one object implementing `CniMode`, listed in `registry.ts`. The plan,
+ * render, `up` and the kernel probe ask the mode; none of them branches on a mode's name.
+ * See docs/cni-modes.md for how to add one.
+ */
+import type { z } from 'zod';
+import type { Cidr } from '../net/ipv4.ts';
+
+/** A route in a node's table (`ip route add <dst> via <via> dev <dev> [onlink]`). */
+export interface Route {
+  dst: string;
+  via: string;
+  dev: string;
+  onlink?: boolean;
+}
+
+/** A CNI network configuration list (CNI spec §"Network configuration lists"). */
+export interface CniConflist {
+  cniVersion: string;
+  name: string;
+  plugins: Record<string, unknown>[];
+}
+
+/** A node as every mode sees it while planning: its address, interface and pod slice. */
+export interface CniNodeInput {
+  name: string;
+  /** The node's address on the node network. */
+  ip: string;
+  /** The node's link to the node network (e.g. eth0). */
+  iface: string;
+  /** The node's slice of the pod network. */
+  slice: Cidr;
+  /** The pod gateway: the slice's first address (on cni0 for bridge-based modes). */
+  podGateway: string;
+  /** Whether a pod on this node asks for a hostPort (the portmap plugin is then chained). */
+  hostPorts: boolean;
+}
+
+/** What a mode is given to plan the lab's nodes. */
+export interface CniPlanInput<Config> {
+  lab: string;
+  config: Config;
+  /** Every node in declaration order (a mode plans each node knowing its peers). */
+  nodes: readonly CniNodeInput[];
+  /** Where host-local keeps each node's leases: `<ipamDir>/<node>`. */
+  ipamDir: string;
+  /** The node network's MTU. */
+  mtu: number;
+}
+
+/** One node's share of a mode's plan. `data` is the mode's own, kept in the plan as `node.cni`. */
+export interface CniNodePlan<Data> {
+  /** Routes to the other nodes' pod CIDRs (the lab's default route is added by the plan). */
+  routes: Route[];
+  conflist: CniConflist;
+  data: Data;
+}
+
+/** The node as render and `up` see it: the plan's node with the mode's data. */
+export interface CniPlannedNode<Data> {
+  name: string;
+  netns: string;
+  ip: string;
+  /** The node's link to the node network. */
+  iface: string;
+  cni: Data;
+}
+
+/** A file the mode renders per node, relative to generated/<lab>/. */
+export interface CniNodeFile {
+  path: string;
+  /** Name of the template under templates/ (without .hbs), rendered with `{ banner, node }`. */
+  template: string;
+}
+
+export interface CniMode<Type extends string = string, Schema extends z.ZodType = z.ZodType, Config extends { type: Type } = { type: Type }, Data extends { type: Type } = { type: Type }> {
+  type: Type;
+  /** The object form of `cni:` in a lab (`cni: '<type>'` is the shorthand for `{ type }`). */
+  schema: Schema;
+  /** Defaults filled: the resolved config the plan reads. `spec` is undefined for the shorthand. */
+  normalize(spec: z.output<Schema> | undefined): Config;
+  /** Per node: routes to the other nodes' pods, the conflist, and the mode's own data. */
+  planNodes(input: CniPlanInput<Config>): CniNodePlan<Data>[];
+  /** Kernel features the mode needs (probed before anything is created; see runtime/host.ts PROBES). */
+  kernelFeatures(config: Config): string[];
+  /** What to tell a user whose kernel lacks one of those features (the PL3001 hint). */
+  featureHints: Record<string, string>;
+  /** Lines of the node's `ip -batch` file that create the mode's devices (after the node's own link, before the routes). */
+  nodeBatchLines(node: CniPlannedNode<Data>): string[];
+  /** Further files rendered per node (e.g. flannel's FDB batch). */
+  nodeFiles(node: CniPlannedNode<Data>): CniNodeFile[];
+  /** Commands `up` runs per node after its ip batch, with `dir` the rendered files' directory. */
+  nodeCommands(node: CniPlannedNode<Data>, dir: string): string[][];
+  /** Addresses the node itself may appear as, besides its node IP and pod gateway (e.g. a VXLAN device's). */
+  nodeAddresses(node: CniPlannedNode<Data>): string[];
+  /** Kernel interface names the mode creates on the node (each must fit IFNAMSIZ). */
+  interfaces(node: CniPlannedNode<Data>): string[];
+  /** One line for a reader: what the devices are (`'VXLAN device, '` in up.sh), and the config (`' (VXLAN VNI 1, UDP 8472)'`). */
+  describe(config: Config): { devices: string; summary: string };
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import * as ip from '../../src/net/ipv4.ts';
+import { bridgeConflist } from '../../src/cni/bridge.ts';
+import type { CniMode } from '../../src/cni/types.ts';
+
+const schema = z.strictObject({
+  type: z.literal('host-gw'),
+  /** Pod MTU. @default 1500 */
+  mtu: z.number().int().min(576).max(9000).optional(),
+});
+
+export interface HostGwConfig {
+  type: 'host-gw';
+  mtu: number;
+}
+
+export interface HostGwNode {
+  type: 'host-gw';
+  /** The peers this node routes to, for a reader of plan.json. */
+  peers: string[];
+}
+
+/** flannel's host-gw backend: pods on cni0, a route to each peer's slice via the peer's node IP. */
+export const hostGw: CniMode<'host-gw', typeof schema, HostGwConfig, HostGwNode> = {
+  type: 'host-gw',
+  schema,
+  normalize: (spec) => ({ type: 'host-gw', mtu: spec?.mtu ?? 1500 }),
+  planNodes: ({ lab, config, nodes, ipamDir }) =>
+    nodes.map((n) => {
+      const peers = nodes.filter((o) => o.name !== n.name);
+      return {
+        routes: peers.map((o) => ({ dst: ip.formatCidr(o.slice), via: o.ip, dev: n.iface })),
+        conflist: bridgeConflist(lab, n, ipamDir, config.mtu),
+        data: { type: 'host-gw', peers: peers.map((o) => o.name) },
+      };
+    }),
+  kernelFeatures: () => [],
+  featureHints: {},
+  nodeBatchLines: (n) => [`# host-gw: this node routes to ${n.cni.peers.join(', ') || 'no peer'} over the node network.`],
+  nodeFiles: () => [],
+  nodeCommands: (n) => [['ip', '-n', n.netns, 'route', 'show']],
+  nodeAddresses: () => [],
+  interfaces: () => [],
+  describe: (c) => ({ devices: '', summary: ` (host-gw, pod MTU ${c.mtu})` }),
+};
