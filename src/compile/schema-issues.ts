@@ -59,6 +59,8 @@ const KNOWN = [
   'searches', 'options', 'value', 'dns', 'corefile', 'files', 'zones', 'query', 'server', 'tcp', 'expectRcode',
   'expectAnswers', 'expectEmpty', 'expectExit', 'expectOutput', 'expectMatch', 'via', 'dev', 'absent', 'expectStatus',
   'expectBody', 'probe', 'scenarios', 'steps', 'action', 'check', 'pod', 'container', 'replicas',
+  'networkPolicies', 'podSelector', 'namespaceSelector', 'policyTypes', 'ingress', 'egress', 'ipBlock', 'except',
+  'endPort', 'matchLabels', 'matchExpressions', 'operator', 'values', 'key', 'policy',
 ];
 
 /** The known name within edit distance 2, if any. */
