@@ -142,6 +142,18 @@ const lab: LabSpec = {
         remove('x', 'allow-range'),
       ],
     },
+    relabel: {
+      description: 'x admits pods labelled role=client from any namespace; labelling y/a moves it into the policy, removing the label moves it out again.',
+      steps: [
+        apply('allow-clients', { namespace: 'x', podSelector: {}, ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { role: 'client' } } }] }] }),
+        { check: truthTable(80, 'tcp', X_DENIED, 'no client yet: TCP/80') },
+        { action: 'label-pod', pod: 'y-a', labels: { role: 'client' } },
+        { check: truthTable(80, 'tcp', ['.XX ... ...', 'X.X ... ...', 'XX. ... ...', '... ... ...', ...Array(5).fill('XXX ... ...')], 'y/a labelled role=client: TCP/80') },
+        { action: 'label-pod', pod: 'y-a', labels: { role: null } },
+        { check: truthTable(80, 'tcp', X_DENIED, 'label removed again: TCP/80') },
+        remove('x', 'allow-clients'),
+      ],
+    },
     'deny-all-egress': {
       description: 'Default-deny all (Ingress and Egress) in z: z reaches nothing but itself, nothing reaches z.',
       steps: [

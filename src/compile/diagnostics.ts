@@ -76,6 +76,7 @@ export const CODES = {
   PL2108: 'invalid port name',
   PL2109: 'invalid namespace label',
   PL2110: 'unknown NetworkPolicy',
+  PL2111: 'invalid pod label',
   ...COREFILE_CODES,
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',

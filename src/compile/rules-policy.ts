@@ -122,6 +122,12 @@ export function policiesAreValid(lab: Lab, out: Diagnostic[]): void {
       if (a?.action === 'apply-policy') {
         policyIsValid(lab, a.policy, (...q) => [...step.path, 'policy', ...q], out);
         live.add(`${a.policy.namespace}/${a.name}`);
+      } else if (a?.action === 'label-pod') {
+        for (const [k, v] of Object.entries(a.labels)) {
+          const why = badKey(k);
+          if (why) out.push(diag('PL2111', [...step.path, 'labels', k], `scenario "${sc.name}", step ${Number(step.path.at(-1)) + 1} (label-pod): label key "${k}" is invalid: ${why}`));
+          else if (v !== null && badValue(v)) out.push(diag('PL2111', [...step.path, 'labels', k], `scenario "${sc.name}", step ${Number(step.path.at(-1)) + 1} (label-pod): label value "${v}" is invalid`, 'A label value is empty or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit; null removes the label.'));
+        }
       } else if (a?.action === 'delete-policy') {
         const key = `${a.namespace ?? 'default'}/${a.name}`;
         if (!live.has(key))

@@ -9,7 +9,7 @@ import { reloadDnsAndWait } from './dns.ts';
 import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
 import { createPod, deletePod, recreatePod, scalePod } from './pods.ts';
-import { applyPolicy, deletePolicy } from './policies.ts';
+import { applyPolicy, deletePolicy, labelPod } from './policies.ts';
 import type { LabState } from './state.ts';
 import { restartContainer } from './sandbox.ts';
 
@@ -37,6 +37,8 @@ export function describeAction(a: LabAction): string {
       return `apply-policy ${a.policy.namespace}/${a.name}`;
     case 'delete-policy':
       return `delete-policy ${a.namespace ?? 'default'}/${a.name}`;
+    case 'label-pod':
+      return `label-pod ${a.pod} ${Object.entries(a.labels).map(([k, v]) => (v === null ? `${k}-` : `${k}=${v}`)).join(' ')}`;
   }
 }
 
@@ -92,6 +94,11 @@ export async function runAction(ex: Executor, state: LabState, a: LabAction): Pr
     case 'delete-policy': {
       const r = await deletePolicy(ex, state, a.namespace ?? 'default', a.name);
       return `NetworkPolicy ${a.namespace ?? 'default'}/${a.name} deleted; ${describeSync(r.applied)}`;
+    }
+    case 'label-pod': {
+      const r = await labelPod(ex, state, a.pod, a.labels);
+      const show = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') || '(none)';
+      return `${a.pod}: labels ${show(r.before)} → ${show(r.after)}; ${describeSync(r.sync.applied)}`;
     }
   }
 }

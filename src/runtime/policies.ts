@@ -36,3 +36,20 @@ export async function deletePolicy(ex: Executor, state: LabState, namespace: str
   writeState(state);
   return sync;
 }
+
+/** Sets (or, with null, removes) labels of a pod; its policies and Services follow in one sync. */
+export async function labelPod(ex: Executor, state: LabState, name: string, labels: Record<string, string | null>): Promise<{ before: Record<string, string>; after: Record<string, string>; sync: SyncReport }> {
+  const pod = state.plan.pods.find((p) => p.name === name);
+  if (!pod) throw new PolicyError(`lab "${state.lab}" has no pod "${name}"`);
+  const after = { ...pod.labels };
+  for (const [k, v] of Object.entries(labels)) {
+    if (v === null) delete after[k];
+    else after[k] = v;
+  }
+  // A plan is never changed in place (state.ts serializes each plan once): a new one replaces it.
+  state.plan = { ...state.plan, pods: state.plan.pods.map((p) => (p === pod ? { ...p, labels: after } : p)) };
+  writeState(state);
+  const sync = await syncServices(ex, state);
+  writeState(state);
+  return { before: pod.labels, after, sync };
+}

@@ -94,12 +94,18 @@ export const namespaceSchema = z.strictObject({
   labels: z.record(z.string(), z.string()).optional(),
 });
 
-/** Scenario actions for policies: apply one (create or replace by namespace/name), delete one. */
+/** Scenario actions for policies: apply one (create or replace by namespace/name), delete one, relabel a pod. */
 export const policyActionSchemas = [
   /** Create a NetworkPolicy, or replace the one of the same namespace and name; every node's rules follow. */
   z.strictObject({ action: z.literal('apply-policy'), name, policy: networkPolicySchema }),
   /** Delete a NetworkPolicy; every node's rules follow. */
   z.strictObject({ action: z.literal('delete-policy'), name, /** @default 'default' */ namespace: name.optional() }),
+  /**
+   * Change a running pod's labels, as `kubectl label pod` does: each given label is set, or
+   * removed when its value is null. Policies that select the pod (as subject or peer) and Services
+   * whose selector it matches follow at once; the pod keeps its sandbox and IP.
+   */
+  z.strictObject({ action: z.literal('label-pod'), pod: z.string(), labels: z.record(z.string(), z.string().nullable()) }),
 ] as const;
 
 export type LabelSelectorSpec = z.input<typeof labelSelectorSchema>;
