@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
-import { nftTargets, TABLE_BUILDERS, type NftView } from '../plan/nft-tables.ts';
+import { nftTargets, TABLE_BUILDERS, type NftTarget, type NftView } from '../plan/nft-tables.ts';
 import { diffTable, renderTable, type NftTable } from '../nft/table.ts';
 import { writeFileAtomic } from '../render/files.ts';
 import { must, type Executor } from './exec.ts';
@@ -35,7 +35,7 @@ export interface NftSyncReport {
 const nft = (netns: string) => ['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '--', 'nft', '-f', '-'];
 
 /** The transaction that takes a namespace from `before` to the tables of `view` (and those tables), or '' when nothing changes. */
-export function namespaceScript(view: NftView, target: ReturnType<typeof nftTargets>[number], before: Record<string, NftTable>): { script: string; tables: Record<string, NftTable> } {
+export function namespaceScript(view: NftView, target: NftTarget, before: Record<string, NftTable>): { script: string; tables: Record<string, NftTable> } {
   const parts: string[] = [];
   const tables: Record<string, NftTable> = {};
   for (const b of TABLE_BUILDERS) {
