@@ -265,7 +265,7 @@ async function cniFloorUp(f: CniFloor): Promise<void> {
 
 /** The processes (sandbox floor), the namespaces, and the tmpfs with host-local's leases. */
 async function cniFloorDown(f: CniFloor): Promise<void> {
-  const { exited } = killNow(f.pauses);
+  const { exited } = killNow(realExecutor, f.pauses);
   await runBatch([['ip'], f.down]);
   await unmountStateDir(realExecutor, f.plan.lab);
   rmSync(f.plan.stateDir, { recursive: true, force: true });

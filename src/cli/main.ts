@@ -463,7 +463,7 @@ What editing the coredns ConfigMap does in a cluster. Try the course's custom fo
       text = readFileSync(opts.corefile, 'utf8');
     }
     try {
-      const warnings = reloadDns(state, text);
+      const warnings = reloadDns(realExecutor, state, text);
       for (const d of warnings) process.stderr.write(`${formatDiagnostic({ ...d, file: opts.corefile, line: d.within?.line, column: d.within?.col }, text, color)}\n`);
       process.stdout.write(`${green('✓')} ${lab}: the DNS server is re-reading its Corefile${text ? ` (now ${opts.corefile})` : ''}\n`);
     } catch (e) {

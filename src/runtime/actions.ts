@@ -58,7 +58,7 @@ export async function runAction(ex: Executor, state: LabState, a: LabAction): Pr
     }
     case 'restart-container': {
       const before = state.pods[a.pod]?.containers[a.container]?.pid;
-      await restartContainer(state, a.pod, a.container);
+      await restartContainer(ex, state, a.pod, a.container);
       return `${a.pod}/${a.container}: pid ${before} → ${state.pods[a.pod]!.containers[a.container]!.pid}, IP ${state.pods[a.pod]!.ip} kept`;
     }
     case 'scale': {
@@ -67,7 +67,7 @@ export async function runAction(ex: Executor, state: LabState, a: LabAction): Pr
       return `${a.pod} × ${a.replicas}${parts.length ? `: ${parts.join('; ')}` : ' (already)'}`;
     }
     case 'reload-dns': {
-      const r = await reloadDnsAndWait(state, a.corefile);
+      const r = await reloadDnsAndWait(ex, state, a.corefile);
       return `DNS server reloaded${a.corefile === undefined ? '' : ' with the new Corefile'}${r.warnings.length ? ` (${r.warnings.length} warning(s): ${r.warnings.map((w) => w.message).join('; ')})` : ''}`;
     }
     case 'link-down':

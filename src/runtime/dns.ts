@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { checkCorefile } from '../dns/corefile/diagnostics.ts';
 import type { Diagnostic } from '../compile/diagnostics.ts';
 import { writeFileAtomic } from '../render/files.ts';
+import type { Executor } from './exec.ts';
 import { isAlive } from './procs.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 
@@ -36,7 +37,7 @@ export function dnsServerPid(state: LabState): number | undefined {
 }
 
 /** Installs a new Corefile (when given) and makes the server re-read it; returns the warnings the check found. */
-export function reloadDns(state: LabState, corefile?: string): Diagnostic[] {
+export function reloadDns(ex: Executor, state: LabState, corefile?: string): Diagnostic[] {
   const dns = state.plan.dns;
   if (!dns) throw new DnsError(`lab "${state.lab}" has no cluster DNS (dns: false)`);
   let warnings: Diagnostic[] = [];
@@ -51,18 +52,18 @@ export function reloadDns(state: LabState, corefile?: string): Diagnostic[] {
   }
   const pid = dnsServerPid(state);
   if (!pid) throw new DnsError(`the DNS server of lab "${state.lab}" is not running (see podlab logs ${state.lab} kube-system/${dns.pod})`);
-  process.kill(pid, 'SIGUSR1');
+  ex.signal(pid, 'SIGUSR1');
   return warnings;
 }
 
 const RELOADED = /\[INFO\] Reloading complete|\[ERROR\] Restart failed/g;
 
 /** reloadDns, then waits (up to `timeoutMs`) until the server's log says the reload finished; returns that line. */
-export async function reloadDnsAndWait(state: LabState, corefile?: string, timeoutMs = 5000): Promise<{ warnings: Diagnostic[]; outcome: string }> {
+export async function reloadDnsAndWait(ex: Executor, state: LabState, corefile?: string, timeoutMs = 5000): Promise<{ warnings: Diagnostic[]; outcome: string }> {
   const log = state.pods[state.plan.dns?.pod ?? '']?.containers[state.plan.dns?.pod ?? '']?.log;
   const read = () => (log && existsSync(log) ? readFileSync(log, 'utf8') : '');
   const before = read().match(RELOADED)?.length ?? 0;
-  const warnings = reloadDns(state, corefile);
+  const warnings = reloadDns(ex, state, corefile);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const seen = read().match(RELOADED) ?? [];

@@ -215,7 +215,7 @@ export interface FixReport {
 
 async function removeNamespaces(names: string[], ex: Executor, out: FixReport): Promise<void> {
   if (!names.length) return;
-  await stopProcesses(pidsInNetns(names).filter((p) => p.pid !== process.pid).map((p) => recordOf(p.pid)));
+  await stopProcesses(ex, pidsInNetns(names).filter((p) => p.pid !== process.pid).map((p) => recordOf(p.pid)));
   for (const n of names) {
     const r = await ex.run(['ip', 'netns', 'del', n]);
     if (r.exitCode === 0 || !listNetns().includes(n)) out.namespacesDeleted.push(n);

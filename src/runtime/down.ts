@@ -53,8 +53,8 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   const records: ProcessRecord[] = state
     ? [...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
     : [];
-  const recorded = killNow(records.filter((r) => r.pid !== process.pid));
-  const others = killNow(pidsInNetns(namespaces, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));
+  const recorded = killNow(ex, records.filter((r) => r.pid !== process.pid));
+  const others = killNow(ex, pidsInNetns(namespaces, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));
   report.processes = recorded.signalled.length + others.signalled.length;
   const stopping = Promise.all([recorded.exited, others.exited]);
 

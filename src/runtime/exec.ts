@@ -1,8 +1,9 @@
 /**
- * The one door for side effects that run programs: every command podlab runs goes through an
- * Executor, as an argv array (never a shell string). The real one hands commands to the native
- * spawner (spawner.ts), or runs them with execa where the spawner is not available; tests and dry
- * runs can pass one that records.
+ * The one door for side effects that run programs: every command podlab runs, every daemon it
+ * starts and every signal it sends goes through an Executor, as an argv array (never a shell
+ * string). The real one hands commands to the native spawner (spawner.ts), or runs them with execa
+ * where the spawner is not available; `recorder.ts` records instead, so unit tests can assert what
+ * `up`, `down` and the pod commands do, in order, without root.
  */
 import { execa } from 'execa';
 import { spawner, type SpawnAnswer } from './spawner.ts';
@@ -20,7 +21,12 @@ export interface RunOptions {
 }
 
 export interface Executor {
+  /** Runs a command to its end. */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Starts a long-lived process in its own session and returns its pid (see `DaemonOptions`). */
+  spawn(argv: readonly string[], options?: DaemonOptions): Promise<number>;
+  /** Sends a signal to a process; one that is gone already is not an error. */
+  signal(pid: number, signal: NodeJS.Signals): void;
 }
 
 /** Thrown when a step's command fails; carries the command for the error report. */
@@ -96,6 +102,14 @@ export const realExecutor: Executor = {
       timeout: options.timeoutMs,
     });
     return { exitCode: r.exitCode ?? (r.timedOut ? 124 : 1), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  },
+  spawn: (argv, options) => spawnDaemon(argv, options),
+  signal(pid, sig) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
   },
 };
 

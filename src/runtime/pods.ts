@@ -7,7 +7,7 @@
 import * as ip from '../net/ipv4.ts';
 import type { PlanPod } from '../plan/plan.ts';
 import { cniAdd, cniDel } from './cni.ts';
-import { must, spawnDaemon, type Executor } from './exec.ts';
+import { must, type Executor } from './exec.ts';
 import { PAUSE_BIN } from './host.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { syncServices, type SyncReport } from './services.ts';
@@ -51,9 +51,9 @@ export async function deletePod(ex: Executor, state: LabState, name: string, opt
   const pod = planPod(state, name);
   const ps = state.pods[name];
   if (!ps) throw new PodError(`pod "${name}" of lab "${state.lab}" is not running (already deleted?)`);
-  await stopProcesses(Object.values(ps.containers));
+  await stopProcesses(ex, Object.values(ps.containers));
   if (!pod.hostNetwork) {
-    if (ps.pause) await stopProcesses([ps.pause]);
+    if (ps.pause) await stopProcesses(ex, [ps.pause]);
     const node = state.plan.nodes.find((n) => n.name === pod.node)!;
     await cniDel(ex, node, pod, ps.cniResult);
     await ex.run(['ip', 'netns', 'del', pod.netns]);
@@ -76,14 +76,14 @@ export async function createPod(ex: Executor, state: LabState, name: string, opt
     if (!pod.hostNetwork) {
       await must(ex, ['ip', 'netns', 'add', pod.netns]);
       // The new sandbox's /etc/hosts names its new address (pause writes it from `pod`).
-      const pid = await spawnDaemon(pauseArgv(state.plan, pod, PAUSE_BIN, `${stateDir(state.lab)}/rendered`, mountFrom(state)), { readyLine: 'ready' });
+      const pid = await ex.spawn(pauseArgv(state.plan, pod, PAUSE_BIN, `${stateDir(state.lab)}/rendered`, mountFrom(state)), { readyLine: 'ready' });
       ps.pause = recordOf(pid);
       writeState(state);
       ps.cniResult = await cniAdd(ex, state.plan.nodes.find((n) => n.name === pod.node)!, pod);
     }
     ps.ip = pod.ip;
     writeState(state);
-    await startContainers(state.plan, state, pod);
+    await startContainers(ex, state.plan, state, pod);
   } catch (e) {
     // Nothing half-made stays behind: the pod is as deleted as before.
     await deletePod(ex, state, name, { sync: false }).catch(() => undefined);

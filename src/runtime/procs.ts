@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
+import type { Executor } from './exec.ts';
 import type { ProcessRecord } from './state.ts';
 
 /** Start time (field 22 of /proc/<pid>/stat) of a running process; undefined when gone or a zombie. */
@@ -63,14 +64,6 @@ export function pidsInNetns(names: readonly string[], skip: ReadonlySet<number> 
   return out;
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    /* already gone */
-  }
-}
-
 /**
  * Waits until every process in `live` is gone or `deadline` (ms since the epoch) has passed; returns
  * those still alive. Polls after 1, 2, 4, … ms (at most 20): podlab's own processes exit within a
@@ -93,10 +86,10 @@ async function waitGone(live: readonly ProcessRecord[], deadline: number): Promi
  * given pids are touched. The signals go out before the first await (a caller can start other work
  * right after the call).
  */
-export async function stopProcesses(recs: readonly ProcessRecord[], graceMs = 1000): Promise<void> {
+export async function stopProcesses(ex: Executor, recs: readonly ProcessRecord[], graceMs = 1000): Promise<void> {
   const live = recs.filter(isAlive);
-  for (const r of live) signal(r.pid, 'SIGTERM');
-  await killProcesses(await waitGone(live, Date.now() + graceMs));
+  for (const r of live) ex.signal(r.pid, 'SIGTERM');
+  await killProcesses(ex, await waitGone(live, Date.now() + graceMs));
 }
 
 /**
@@ -105,13 +98,13 @@ export async function stopProcesses(recs: readonly ProcessRecord[], graceMs = 10
  * and once SIGKILL is sent no process can outlive it, even if podlab dies before the wait ends.
  * The signals go out before this returns; `signalled` are the processes they went to.
  */
-export function killNow(recs: readonly ProcessRecord[]): { signalled: ProcessRecord[]; exited: Promise<void> } {
+export function killNow(ex: Executor, recs: readonly ProcessRecord[]): { signalled: ProcessRecord[]; exited: Promise<void> } {
   const signalled = recs.filter(isAlive);
-  for (const r of signalled) signal(r.pid, 'SIGKILL');
+  for (const r of signalled) ex.signal(r.pid, 'SIGKILL');
   return { signalled, exited: waitGone(signalled, Date.now() + 2000).then(() => undefined) };
 }
 
 /** killNow, awaited. */
-export async function killProcesses(recs: readonly ProcessRecord[]): Promise<void> {
-  await killNow(recs).exited;
+export async function killProcesses(ex: Executor, recs: readonly ProcessRecord[]): Promise<void> {
+  await killNow(ex, recs).exited;
 }

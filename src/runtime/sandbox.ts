@@ -8,7 +8,7 @@ import { NETNS_RUN_DIR } from '../constants.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import { containerArgv, containerEnv, hostSandbox, pauseArgv } from '../render/render.ts';
-import { spawnDaemon } from './exec.ts';
+import type { Executor } from './exec.ts';
 import { PAUSE_BIN, PROGRAMS } from './host.ts';
 import { isAlive, recordOf, stopProcesses } from './procs.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
@@ -29,26 +29,26 @@ export function startsEarly(pod: PlanPod): boolean {
 }
 
 /** A pod's entry in the state, and its sandbox (the pause process) unless it shares its node's network. */
-export async function startSandbox(plan: Plan, state: LabState, pod: PlanPod, files: string, template: string | undefined, save?: () => void): Promise<void> {
+export async function startSandbox(ex: Executor, plan: Plan, state: LabState, pod: PlanPod, files: string, template: string | undefined, save?: () => void): Promise<void> {
   const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
   if (pod.hostNetwork) return;
-  ps.pause = recordOf(await spawnDaemon(pauseArgv(plan, pod, PAUSE_BIN, files, template), { readyLine: 'ready' }));
+  ps.pause = recordOf(await ex.spawn(pauseArgv(plan, pod, PAUSE_BIN, files, template), { readyLine: 'ready' }));
   save?.();
 }
 
 /** Starts a pod's containers (or only the one named) and waits until the built-in servers among them listen. */
-export async function startContainers(plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = writeState): Promise<void> {
-  await spawnContainers(plan, state, pod, only, save);
+export async function startContainers(ex: Executor, plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = writeState): Promise<void> {
+  await spawnContainers(ex, plan, state, pod, only, save);
   await waitContainers(state, pod, only);
 }
 
-export async function spawnContainers(plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = () => {}): Promise<void> {
+export async function spawnContainers(ex: Executor, plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = () => {}): Promise<void> {
   const ps = state.pods[pod.name]!;
   for (const c of pod.containers) {
     if (only && c.name !== only) continue;
     const argv = ['nsenter', ...joinArgs(pod, ps.pause?.pid), '--', ...containerArgv(c.argv, PROGRAMS, pod)];
     const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
-    const pid = await spawnDaemon(argv, { logFile: log, env: containerEnv(pod, c.env), cleanEnv: true });
+    const pid = await ex.spawn(argv, { logFile: log, env: containerEnv(pod, c.env), cleanEnv: true });
     ps.containers[c.name] = { ...recordOf(pid), argv, log };
   }
   save(state);
@@ -79,21 +79,21 @@ async function waitListening(log: string, container: string, mark: string, timeo
 }
 
 /** Restarts one container of a live pod: the process is replaced, the pod's sandbox (and so its IP) stays. */
-export async function restartContainer(state: LabState, podName: string, container: string): Promise<void> {
+export async function restartContainer(ex: Executor, state: LabState, podName: string, container: string): Promise<void> {
   const pod = state.plan.pods.find((p) => p.name === podName);
   const rec = state.pods[podName]?.containers[container];
   if (!pod || !rec) throw new Error(`no container "${container}" in pod "${podName}" of lab "${state.lab}"`);
-  await stopProcesses([rec]);
-  await startContainers(state.plan, state, pod, container);
+  await stopProcesses(ex, [rec]);
+  await startContainers(ex, state.plan, state, pod, container);
 }
 
 /** Starts every outside host's programs (a host's sandbox is its namespace: no pause process). */
-export async function startHosts(plan: Plan, state: LabState): Promise<void> {
+export async function startHosts(ex: Executor, plan: Plan, state: LabState): Promise<void> {
   await Promise.all(
     plan.hosts.map(async (h) => {
       const sandbox = hostSandbox(h);
       state.pods[sandbox.name] = { ip: h.ip, containers: {} };
-      await startContainers(plan, state, sandbox);
+      await startContainers(ex, plan, state, sandbox);
     }),
   );
 }

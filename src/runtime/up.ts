@@ -9,7 +9,7 @@ import type { Plan } from '../plan/plan.ts';
 import { mountTemplateArgv, podFilesRoot, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
-import { must, parallel, realExecutor, spawnDaemon, type Executor } from './exec.ts';
+import { must, parallel, realExecutor, type Executor } from './exec.ts';
 import { ensureDnsServer, ensureNative, PAUSE_BIN } from './host.ts';
 import { recordOf } from './procs.ts';
 import { mountFrom, spawnContainers, startHosts, startSandbox, startsEarly, waitContainers } from './sandbox.ts';
@@ -83,15 +83,15 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   await namespaces;
   // Pods' mount namespaces start as copies of this one, which has the host's nsfs mounts dropped
   // already: copying and dropping a thousand of them per pod cost 4 ms of each pod's start.
-  state.mountTemplate = recordOf(await spawnDaemon(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
+  state.mountTemplate = recordOf(await ex.spawn(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
   const template = mountFrom(state);
   // Pods running podlab-dns (a Node process: about 100 ms to start) get their sandbox and
   // containers now, so that start-up overlaps the node network and the CNI calls; the server binds
   // only once its pod has a route (-podlab.wait-network). Everything else waits for its network.
   const early = new Set(plan.pods.filter(startsEarly));
   for (const pod of early) {
-    await startSandbox(plan, state, pod, files, template);
-    await spawnContainers(plan, state, pod);
+    await startSandbox(ex, plan, state, pod, files, template);
+    await spawnContainers(ex, plan, state, pod);
   }
   writeState(state);
 
@@ -125,12 +125,12 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const order = [...early, ...plan.pods.filter((p) => !early.has(p))];
   const wiring = parallel(order, POD_CONCURRENCY, async (pod) => {
     if (options.signal?.aborted) return;
-    if (!early.has(pod)) await startSandbox(plan, state, pod, files, template, saver.save);
+    if (!early.has(pod)) await startSandbox(ex, plan, state, pod, files, template, saver.save);
     const ps = state.pods[pod.name]!;
     if (!pod.hostNetwork) ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
     ps.ip = pod.ip;
     saver.save();
-    if (!early.has(pod)) await spawnContainers(plan, state, pod, undefined, saver.save);
+    if (!early.has(pod)) await spawnContainers(ex, plan, state, pod, undefined, saver.save);
     await waitContainers(state, pod);
   }).finally(saver.flush);
 
@@ -142,7 +142,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const programming = syncServices(ex, state, plan.endpoints, { publish: false, planned: true });
   const [w, p] = await Promise.allSettled([wiring, programming]);
   for (const r of [w, p]) if (r.status === 'rejected') throw r.reason;
-  await startHosts(plan, state);
+  await startHosts(ex, plan, state);
 
   step('services');
   await syncServices(ex, state);

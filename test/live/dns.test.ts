@@ -210,18 +210,18 @@ describe.skipIf(!live)('live Corefile changes: the custom-forwarder exercise, re
   });
 
   it('a Corefile that does not load is refused and changes nothing', () => {
-    expect(() => reloadDns(readState(name)!, '.:53 {\n    forwrd . 203.0.113.53\n}\n')).toThrow(DnsError);
+    expect(() => reloadDns(realExecutor, readState(name)!, '.:53 {\n    forwrd . 203.0.113.53\n}\n')).toThrow(DnsError);
     expect(readFileSync(`/run/podlab/${name}/rendered/dns/Corefile`, 'utf8')).toContain('forward . /etc/resolv.conf');
   });
 
   it('forward . <upstream> (the course\'s custom forwarder), reloaded: the upstream\'s names resolve', async () => {
-    reloadDns(readState(name)!, forwarder('203.0.113.53'));
+    reloadDns(realExecutor, readState(name)!, forwarder('203.0.113.53'));
     expect(await eventually(async () => (await short(state, 'client', ['www.example.org'])).includes('203.0.113.80'))).toBe(true);
     expect(await short(state, 'client', ['+search', 'web'])).toHaveLength(1);
   });
 
   it('a forward loop is detected and logged; the server keeps answering cluster names and fails the rest fast', async () => {
-    reloadDns(readState(name)!, forwarder('127.0.0.1'));
+    reloadDns(realExecutor, readState(name)!, forwarder('127.0.0.1'));
     const log = readState(name)!.pods.coredns!.containers.coredns!.log;
     expect(await eventually(async () => readFileSync(log, 'utf8').includes('plugin/loop: Loop'))).toBe(true);
     expect(await short(state, 'client', ['+search', 'web'])).toHaveLength(1);

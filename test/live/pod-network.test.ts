@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
 import { restartContainer } from '../../src/runtime/sandbox.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
 import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { runChecks } from '../../src/check/run.ts';
@@ -84,7 +85,7 @@ describe.skipIf(!live).each(['flannel', 'kubenet'] as const)('live pod network (
 
   it('a restarted container gets a new process but keeps the pod IP', async () => {
     const old = state.pods.a!.containers.web!;
-    await restartContainer(state, 'a', 'web');
+    await restartContainer(realExecutor, state, 'a', 'web');
     const fresh = readState(name)!.pods.a!.containers.web!;
     expect(fresh.pid).not.toBe(old.pid);
     expect(isAlive(old)).toBe(false);

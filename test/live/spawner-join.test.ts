@@ -50,9 +50,9 @@ describe.skipIf(!live)('the spawner enters namespaces itself', () => {
       const daemon = await spawnDaemon(['nsenter', `--net=${FILE}`, '--', 'sh', '-c', 'echo ready; exec sleep 60'], { readyLine: 'ready' });
       expect(readlinkSync(`/proc/${daemon}/ns/net`)).toBe((await execa('ip', ['netns', 'exec', NS, 'readlink', '/proc/self/ns/net'])).stdout);
       expect(readFileSync(`/proc/${daemon}/comm`, 'utf8').trim()).toBe('sleep'); // the daemon itself, no nsenter in between
-      await stopProcesses([recordOf(daemon)]);
+      await stopProcesses(realExecutor, [recordOf(daemon)]);
     } finally {
-      await stopProcesses([recordOf(holder)]);
+      await stopProcesses(realExecutor, [recordOf(holder)]);
     }
   });
 

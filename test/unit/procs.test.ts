@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { isAlive, killNow, killProcesses, recordOf, stopProcesses } from '../../src/runtime/procs.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
 import type { ProcessRecord } from '../../src/runtime/state.ts';
 
 const started: ResultPromise[] = [];
@@ -34,7 +35,7 @@ describe('stopProcesses', () => {
     const polite = await Promise.all(Array.from({ length: 20 }, () => startSleeper()));
     const recs = [stubborn, ...polite].map(recordOf);
     const t = Date.now();
-    await stopProcesses(recs, 300);
+    await stopProcesses(realExecutor, recs, 300);
     const took = Date.now() - t;
     expect(recs.filter(isAlive)).toEqual([]);
     expect(took).toBeGreaterThanOrEqual(300); // the stubborn one, first in the list, held the wait
@@ -44,7 +45,7 @@ describe('stopProcesses', () => {
   it('returns at once when every process exits on SIGTERM', async () => {
     const recs = (await Promise.all(Array.from({ length: 10 }, () => startSleeper()))).map(recordOf);
     const t = Date.now();
-    await stopProcesses(recs, 5000);
+    await stopProcesses(realExecutor, recs, 5000);
     expect(recs.filter(isAlive)).toEqual([]);
     expect(Date.now() - t).toBeLessThan(1000);
   });
@@ -54,7 +55,7 @@ describe('killProcesses', () => {
   it('SIGKILLs at once: no SIGTERM handler runs, and it returns when every process is gone', async () => {
     const { proc: p } = await startShell('trap "echo got-term; exit 0" TERM; echo up; while :; do sleep 0.05; done', true);
     const recs = [recordOf(p.pid!), ...(await Promise.all(Array.from({ length: 10 }, () => startSleeper(true)))).map(recordOf)];
-    await killProcesses(recs);
+    await killProcesses(realExecutor, recs);
     expect(recs.filter(isAlive)).toEqual([]);
     const r = await p;
     expect(r.signal).toBe('SIGKILL');
@@ -67,8 +68,8 @@ describe('killNow', () => {
     const live = recordOf(await startSleeper(true));
     const other = recordOf(await startSleeper());
     const gone = recordOf(await startSleeper());
-    await killProcesses([gone]);
-    const { signalled, exited } = killNow([live, { ...other, startTime: other.startTime + 1 }, gone]);
+    await killProcesses(realExecutor, [gone]);
+    const { signalled, exited } = killNow(realExecutor, [live, { ...other, startTime: other.startTime + 1 }, gone]);
     expect(signalled).toEqual([live]);
     await exited;
     expect(isAlive(live)).toBe(false);
@@ -77,8 +78,8 @@ describe('killNow', () => {
 });
 
 describe.each([
-  ['stopProcesses', (recs: ProcessRecord[]) => stopProcesses(recs, 100)],
-  ['killProcesses', killProcesses],
+  ['stopProcesses', (recs: ProcessRecord[]) => stopProcesses(realExecutor, recs, 100)],
+  ['killProcesses', (recs: ProcessRecord[]) => killProcesses(realExecutor, recs)],
 ])('%s', (_name, stop) => {
   it('leaves alone a process whose pid is recorded with another start time (a recycled pid)', async () => {
     const pid = await startSleeper();

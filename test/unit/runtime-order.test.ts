@@ -1,0 +1,173 @@
+/**
+ * What `up`, `down`, `pod recreate` and `dns reload` do to the host, in order, through the one
+ * door (the Executor), asserted without root: a recording executor runs nothing, and the state
+ * lives in a temporary directory. Parallel work (nodes, pods) is asserted per lane and by phase,
+ * not as one total order.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+const root = vi.hoisted(() => {
+  // The state root is read when constants.ts is first imported: set it before any import.
+  const { mkdtempSync } = require('node:fs') as typeof import('node:fs');
+  const dir = mkdtempSync(`${require('node:os').tmpdir()}/podlab-order-`);
+  process.env.PODLAB_STATE_ROOT = dir;
+  return dir;
+});
+
+import { validateValue } from '../../src/compile/compile.ts';
+import type { LabSpec } from '../../src/index.ts';
+import { buildPlan, type Plan } from '../../src/plan/plan.ts';
+import { render } from '../../src/render/render.ts';
+import { reloadDns } from '../../src/runtime/dns.ts';
+import { down } from '../../src/runtime/down.ts';
+import { recreatePod } from '../../src/runtime/pods.ts';
+import { isAlive } from '../../src/runtime/procs.ts';
+import { readState } from '../../src/runtime/state.ts';
+import { up } from '../../src/runtime/up.ts';
+import { recordingExecutor, type Recorder } from './recorder.ts';
+
+/** Two nodes (flannel), a Service's backend and a client, and cluster DNS (on by default). */
+const spec: LabSpec = {
+  name: 'order',
+  nodes: { a: {}, b: {} },
+  pods: {
+    web: { node: 'a', labels: { app: 'web' }, containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
+    client: { node: 'b', containers: [{ name: 'sh', command: ['sleep', 'infinity'] }] },
+  },
+  services: { web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+};
+
+function planOf(s: LabSpec): Plan {
+  const { lab, diagnostics } = validateValue(s, 'order.lab.ts');
+  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return buildPlan(lab!);
+}
+
+/** The index of the first line matching `re` (failing the test when there is none). */
+function at(lines: string[], re: RegExp, from = 0): number {
+  const i = lines.findIndex((l, k) => k >= from && re.test(l));
+  expect(i, `no line matching ${re} after line ${from} in:\n${lines.join('\n')}`).toBeGreaterThanOrEqual(0);
+  return i;
+}
+
+const recorders: Recorder[] = [];
+const recorder = () => {
+  const r = recordingExecutor();
+  recorders.push(r);
+  return r;
+};
+
+afterAll(() => {
+  for (const r of recorders) r.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('up, through the executor', () => {
+  const plan = planOf(spec);
+  const ex = recorder();
+  let lines: string[];
+  beforeAll(async () => {
+    await up(plan, render(plan), { ex });
+    lines = ex.lines();
+  });
+
+  it("mounts the lab's state tmpfs first, then makes every namespace in one batch", () => {
+    expect(lines[0]).toBe(`mount -t tmpfs -o mode=0755,nosuid,nodev podlab-order ${root}/order`);
+    expect(lines[1]).toBe('ip -batch -');
+    const batch = ex.calls[1]!.op === 'run' ? ex.calls[1]!.input : '';
+    for (const ns of ['fabric', 'node.a', 'node.b', 'pod.default.web', 'pod.default.client']) expect(batch).toContain(`netns add podlab-order.${ns}\n`);
+  });
+
+  it('starts the DNS pod (sandbox and server) before the node network, so its start-up overlaps it', () => {
+    const fabric = at(lines, /^ip -n podlab-order\.fabric -batch .*\/ip\/fabric\.batch$/);
+    const template = at(lines, /^spawn \S+\/pause .*--mount-template$/);
+    const dnsSandbox = at(lines, /^spawn \S+\/pause --netns \/run\/netns\/podlab-order\.pod\.kube-system\.coredns /);
+    const dnsServer = at(lines, /^spawn nsenter -t \d+ .* -- unshare --pid .*podlab-dns/);
+    expect([template < dnsSandbox, dnsSandbox < dnsServer, dnsServer < fabric]).toEqual([true, true, true]);
+  });
+
+  it('wires the node network, then each node (its batch, its FDB entries, its sysctls), before any other pod', () => {
+    const fabric = at(lines, /^ip -n podlab-order\.fabric -batch .*\/ip\/fabric\.batch$/);
+    const firstPod = at(lines, /^spawn \S+\/pause --netns \/run\/netns\/podlab-order\.pod\.default\./);
+    for (const n of ['a', 'b']) {
+      const batch = at(lines, new RegExp(`^ip -n podlab-order\\.node\\.${n} -batch .*/ip/node-${n}\\.batch$`));
+      const fdb = at(lines, new RegExp(`^bridge -n podlab-order\\.node\\.${n} -batch .*/ip/fdb-${n}\\.batch$`));
+      const sysctl = at(lines, new RegExp(`^nsenter --net=/run/netns/podlab-order\\.node\\.${n} -- sysctl -qw net\\.ipv4\\.ip_forward=1`));
+      expect([fabric < batch, batch < fdb, fdb < sysctl, sysctl < firstPod]).toEqual([true, true, true, true]);
+    }
+  });
+
+  it('per pod: its sandbox, then the CNI ADD in its node, then its containers; kube-proxy tables in every node', () => {
+    for (const [pod, node, container] of [['web', 'a', '/workload http-echo'], ['client', 'b', ' sleep infinity']] as const) {
+      const sandbox = at(lines, new RegExp(`^spawn \\S+/pause --netns /run/netns/podlab-order\\.pod\\.default\\.${pod} `));
+      const add = ex.calls.findIndex((c) => c.op === 'run' && c.env?.CNI_COMMAND === 'ADD' && c.env.CNI_NETNS === `/run/netns/podlab-order.pod.default.${pod}`);
+      const cmd = ex.calls[add]!;
+      expect(cmd.op === 'run' && cmd.argv.slice(0, 3)).toEqual(['nsenter', `--net=/run/netns/podlab-order.node.${node}`, '--']);
+      const started = lines.findIndex((l, i) => i > add && l.startsWith('spawn nsenter -t ') && l.includes(container));
+      expect([sandbox < add, add < started]).toEqual([true, true]);
+    }
+    for (const n of ['a', 'b']) at(lines, new RegExp(`^nsenter --net=/run/netns/podlab-order\\.node\\.${n} -- nft -f -$`));
+  });
+
+  it('runs nothing else: every command is one podlab means to run', () => {
+    const programs = new Set(ex.calls.flatMap((c) => (c.op === 'signal' ? [] : [c.argv[0] === 'nsenter' ? c.argv[c.argv.indexOf('--') + 1]!.split('/').at(-1)! : c.argv[0]!.split('/').at(-1)!])));
+    expect([...programs].sort()).toEqual(['bridge', 'ip', 'mount', 'nft', 'pause', 'sleep', 'sysctl', 'unshare', 'workload']);
+    expect(ex.calls.filter((c) => c.op === 'signal')).toEqual([]);
+  });
+
+  it('pod recreate: containers stopped, then the sandbox, CNI DEL, namespace gone and made again, sandbox, ADD, containers, tables', async () => {
+    const state = readState('order')!;
+    const old = state.pods.web!;
+    const mark = ex.calls.length;
+    await recreatePod(ex, state, 'web');
+    const after = ex.lines().slice(mark);
+    const i = {
+      stopContainer: at(after, new RegExp(`^signal SIGTERM ${old.containers.web!.pid}$`)),
+      stopSandbox: at(after, new RegExp(`^signal SIGTERM ${old.pause!.pid}$`)),
+      del: ex.calls.slice(mark).findIndex((c) => c.op === 'run' && c.env?.CNI_COMMAND === 'DEL'),
+      netnsDel: at(after, /^ip netns del podlab-order\.pod\.default\.web$/),
+      netnsAdd: at(after, /^ip netns add podlab-order\.pod\.default\.web$/),
+      sandbox: at(after, /^spawn \S+\/pause --netns \/run\/netns\/podlab-order\.pod\.default\.web /),
+      add: ex.calls.slice(mark).findIndex((c) => c.op === 'run' && c.env?.CNI_COMMAND === 'ADD'),
+      container: at(after, /^spawn nsenter -t \d+ .*\/workload http-echo/),
+      tables: at(after, /^nsenter --net=\/run\/netns\/podlab-order\.node\.a -- nft -f -$/),
+    };
+    const order = Object.entries(i).sort(([, a], [, b]) => a - b).map(([k]) => k);
+    expect(order).toEqual(['stopContainer', 'stopSandbox', 'del', 'netnsDel', 'netnsAdd', 'sandbox', 'add', 'container', 'tables']);
+  });
+
+  it('down: SIGKILL to every recorded process, and (no namespace or mount of this lab being on the host) nothing else to run', async () => {
+    const state = readState('order')!;
+    const recorded = [state.mountTemplate!, ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])];
+    const mark = ex.calls.length;
+    await down('order', ex);
+    const after = ex.lines().slice(mark);
+    const kills = after.filter((l) => l.startsWith('signal SIGKILL '));
+    expect(kills.sort()).toEqual(recorded.map((r) => `signal SIGKILL ${r.pid}`).sort());
+    expect(after.filter((l) => !l.startsWith('signal '))).toEqual([]);
+    expect(recorded.filter(isAlive)).toEqual([]);
+    expect(readState('order')).toBeUndefined();
+  });
+});
+
+describe('dns reload, through the executor', () => {
+  it('checks the new Corefile, installs it, and sends SIGUSR1 to the server (the container process\'s child)', async () => {
+    const plan = planOf({ ...spec, name: 'order-dns' });
+    const ex = recorder();
+    await up(plan, render(plan), { ex });
+    const state = readState('order-dns')!;
+    const mark = ex.calls.length;
+    reloadDns(ex, state, '.:53 {\n    errors\n    forward . 172.16.94.10\n}\n');
+    const sent = ex.calls.slice(mark);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ op: 'signal', signal: 'SIGUSR1' });
+    const container = state.pods.coredns!.containers.coredns!.pid;
+    expect(sent[0]!.op === 'signal' && sent[0]!.pid).not.toBe(container);
+    expect(() => reloadDns(ex, state, '.:53 {\n    forwrd . 172.16.94.10\n}\n')).toThrow(/does not load/);
+    expect(ex.calls.length).toBe(mark + 1);
+    await down('order-dns', ex);
+  });
+});
