@@ -404,6 +404,7 @@ export function buildPlan(lab: Lab): Plan {
       'nftables',
       'br_netfilter',
       ...(lab.nodeNetwork.podTraffic === 'drop' ? ['nft-bridge'] : []),
+      ...(planNetworkPolicy(lab) ? ['nft-policy'] : []),
       ...(nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
     ],
     ...(planNetworkPolicy(lab) ? { networkPolicy: planNetworkPolicy(lab) } : {}),
