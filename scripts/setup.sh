@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # iptables: the CNI portmap plugin (hostPort) programs iptables (nft backend) inside node namespaces.
 # dnsutils: dig, for DNS checks. dnsperf and dnsmasq-base (the binary only, no system service):
-# the DNS benchmark, which measures podlab-dns against dnsmasq.
-PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base)
+# the DNS benchmark, which measures podlab-dns against dnsmasq. tcpdump: `podlab capture`;
+# traceroute and conntrack: for learners, through `podlab exec`.
+PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base tcpdump traceroute conntrack)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -2,7 +2,7 @@
  * The authoring API: what a `*.lab.ts` file imports. Everything here returns plain data, so an
  * evaluated lab is a JSON-able object and nothing else.
  */
-import type { CheckSpec, ContainerSpec, LabSpec, Workload } from './schema/lab-schema.ts';
+import type { ContainerSpec, LabSpec, Workload } from './schema/lab-schema.ts';
 import type { ExerciseSpec } from './grade/exercise.ts';
 
 export type { CheckSpec, ContainerSpec, LabSpec, PodSpec, Workload } from './schema/lab-schema.ts';

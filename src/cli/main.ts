@@ -6,10 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Command, Option } from 'commander';
-import { compileLab, type CompileResult } from '../compile/compile.ts';
-import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
+import { compileLab } from '../compile/compile.ts';
+import { formatDiagnostic } from '../compile/diagnostics.ts';
 import { buildPlan } from '../plan/plan.ts';
-import { render } from '../render/render.ts';
+import { render, renderGenerated } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
 import { Interrupted, up } from '../runtime/up.ts';
 import { down, labOnHost, labsOnHost } from '../runtime/down.ts';
@@ -24,55 +24,12 @@ import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
+import { compileOrExit, Exit, EXIT, labName, printDiagnostics, printHostProblems, summary } from './common.ts';
+import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerGrade } from './grade.ts';
+import { registerGraph } from './graph.ts';
 import { color, dim, green, red } from './terminal.ts';
-
-const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
-
-/** Thrown to end a command with an exit code after its message was printed. */
-class Exit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
-function printDiagnostics(r: { diagnostics: Diagnostic[]; source?: string }): void {
-  for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, r.source, color)}\n\n`);
-}
-
-function summary(diags: Diagnostic[]): string {
-  const e = diags.filter((d) => d.severity === 'error').length;
-  const w = diags.length - e;
-  return `${e} error${e === 1 ? '' : 's'}${w ? `, ${w} warning${w === 1 ? '' : 's'}` : ''}`;
-}
-
-/** Compiles or exits 1 with every diagnostic printed. */
-async function compileOrExit(file: string, opts: { typecheck?: boolean; json?: boolean }): Promise<CompileResult & { lab: NonNullable<CompileResult['lab']> }> {
-  const r = await compileLab(file, { typecheck: opts.typecheck });
-  if (!r.lab) {
-    if (opts.json) process.stdout.write(`${JSON.stringify({ file: r.file, valid: false, diagnostics: r.diagnostics }, null, 2)}\n`);
-    else {
-      printDiagnostics(r);
-      process.stderr.write(`${red('✗')} ${r.file}: ${summary(r.diagnostics)}. ${NOTHING_CHANGED}\n`);
-    }
-    throw new Exit(EXIT.failed);
-  }
-  if (!opts.json && r.diagnostics.length) printDiagnostics(r);
-  return r as CompileResult & { lab: NonNullable<CompileResult['lab']> };
-}
-
-/** A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up. */
-async function labName(arg: string): Promise<string> {
-  if (arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg))) return (await compileOrExit(arg, {})).lab.name;
-  return arg;
-}
-
-function printHostProblems(diags: Diagnostic[], json?: boolean): never {
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: diags }, null, 2)}\n`);
-  else printDiagnostics({ diagnostics: diags });
-  throw new Exit(EXIT.cannotRun);
-}
 
 interface LiveRun {
   format?: ReportFormat;
@@ -194,7 +151,7 @@ program
     let drifted = false;
     for (const file of labs) {
       const r = await compileOrExit(file, {});
-      const files = render(buildPlan(r.lab));
+      const files = await renderGenerated(buildPlan(r.lab));
       const dir = join(opts.out, r.lab.name);
       if (opts.check) {
         const d = drift(dir, files);
@@ -306,7 +263,7 @@ program
 
 program
   .command('exec')
-  .description('Run a command inside a pod (its network, UTS and IPC namespaces), a node (node/<name>), an outside host (host/<name>) or the gateway.')
+  .description('Run a command inside a pod (its network, UTS, IPC and mount namespaces: its own resolv.conf and hosts), a node (node/<name>), an outside host (host/<name>) or the gateway.')
   .argument('<lab>', 'lab name or file')
   .argument('<target>', 'pod, namespace/pod, node/<name>, host/<name> or gateway')
   .argument('<command...>', 'the command, after --')
@@ -474,8 +431,10 @@ What editing the coredns ConfigMap does in a cluster. Try the course's custom fo
     }
   });
 
+registerCapture(program);
 registerDoctor(program);
 registerGrade(program);
+registerGraph(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -74,6 +74,20 @@ export interface CniNodeFile {
   template: string;
 }
 
+/**
+ * What a drawing of the lab (`podlab graph`) shows of a mode on one node: the devices it adds
+ * beside the node's link and cni0, and how the node reaches each peer node's pods.
+ */
+export interface CniTopology {
+  /** Devices the mode creates on the node (e.g. a VXLAN device), each with a line for a reader. */
+  devices: { name: string; detail: string }[];
+  /**
+   * One per peer node: `tunnel` (encapsulated over the node network, through `device`) or `route`
+   * (plain routing to the peer over the node network, out of `device`), with a line for a reader.
+   */
+  links: { peer: string; kind: 'tunnel' | 'route'; device: string; detail: string }[];
+}
+
 export interface CniMode<Type extends string = string, Schema extends z.ZodType = z.ZodType, Config extends { type: Type } = { type: Type }, Data extends { type: Type } = { type: Type }> {
   type: Type;
   /** The object form of `cni:` in a lab (`cni: '<type>'` is the shorthand for `{ type }`). */
@@ -96,6 +110,8 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
   nodeAddresses(node: CniPlannedNode<Data>): string[];
   /** Kernel interface names the mode creates on the node (each must fit IFNAMSIZ). */
   interfaces(node: CniPlannedNode<Data>): string[];
+  /** For drawings: the mode's devices on the node and its link to each of `peers` (every other node). */
+  topology(node: CniPlannedNode<Data>, peers: readonly CniPlannedNode<Data>[]): CniTopology;
   /** One line for a reader: what the devices are (`'VXLAN device, '` in up.sh), and the config (`' (VXLAN VNI 1, UDP 8472)'`). */
   describe(config: Config): { devices: string; summary: string };
 }

@@ -82,6 +82,8 @@ export const CODES = {
   PL3002: 'host tool missing',
   PL3003: 'needs root',
   PL3004: 'lab already up',
+  PL3030: 'no such pod, node or host',
+  PL3031: 'no such interface',
 } as const;
 
 export type Code = keyof typeof CODES;

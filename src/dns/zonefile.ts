@@ -1,5 +1,5 @@
 /**
- * RFC 1035 §5 master files → a `Zone` the `file` plugin answers from (plugins/file.ts). Pure: text
+ * RFC 1035 §5 master files → a `Zone` the `file` plugin answers from (plugin/file/handler.ts). Pure: text
  * in, zone and issues out; reading the file and reloading it is the plugin's business.
  *
  * Division of labour: `scan` turns the text into entries (one per logical line: parentheses join

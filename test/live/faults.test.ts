@@ -6,7 +6,7 @@
  * (path traversal, shell metacharacters, Unicode) are rejected with a code and create nothing.
  * Each time, nothing of these labs is left and the host's root namespace is unchanged.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import type { LabSpec } from '../../src/index.ts';

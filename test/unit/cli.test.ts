@@ -1,9 +1,13 @@
 /** The CLI as a user meets it: exit codes, --json, render --check. Needs no root. */
-import { cpSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { compileLab } from '../../src/compile/compile.ts';
+import { buildPlan } from '../../src/plan/plan.ts';
+import { recordOf } from '../../src/runtime/procs.ts';
+import type { LabState } from '../../src/runtime/state.ts';
 
 const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false });
 
@@ -85,5 +89,73 @@ describe('podlab CLI', () => {
     const r = await podlab('--help');
     for (const c of ['validate', 'render', 'up', 'down', 'status', 'exec', 'logs', 'check']) expect(r.stdout).toContain(c);
     expect(r.stdout).toContain('Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.');
+  });
+
+  it('graph: Mermaid of a lab file on stdout, exit 0; SVG by default, the same bytes as generated/', async () => {
+    const r = await podlab('graph', 'labs/pod-networking.lab.ts', '--format', 'mermaid');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^flowchart LR$/m);
+    for (const ip of ['10.244.1.2', '10.244.2.2', '10.244.3.2']) expect(r.stdout).toContain(ip);
+    const dir = mkdtempSync(join(tmpdir(), 'podlab-graph-'));
+    try {
+      const out = join(dir, 'pod-networking.svg');
+      const s = await podlab('graph', 'labs/pod-networking.lab.ts', '--out', out);
+      expect(s.exitCode).toBe(0);
+      expect(readFileSync(out, 'utf8')).toBe(readFileSync('generated/pod-networking/topology.svg', 'utf8'));
+      // The format follows --out's extension when --format is not given.
+      expect((await podlab('graph', 'labs/pod-networking.lab.ts', '--out', join(dir, 'g.dot'))).exitCode).toBe(0);
+      expect(readFileSync(join(dir, 'g.dot'), 'utf8')).toContain('digraph "pod-networking" {');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('graph: a bad --format exits 2 naming the formats; a lab that is not up exits 2 saying how to draw its plan', async () => {
+    const r = await podlab('graph', 'labs/pod-networking.lab.ts', '--format', 'png');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--format "png" is not a drawing format: use one of svg, mermaid, dot, json.');
+    expect(r.stdout).toBe('');
+    const n = await podlab('graph', 'no-such-lab');
+    expect(n.exitCode).toBe(2);
+    expect(n.stderr).toContain('lab "no-such-lab" is not up');
+    expect(n.stderr).toContain('podlab graph labs/no-such-lab.lab.ts');
+    const h = await podlab('graph', '--help');
+    expect(h.stdout).toContain('svg, mermaid, dot, json');
+    expect(h.stdout).toContain('draws its live state');
+  });
+
+  it('graph: a lab that is up is drawn from its state, pods that are down marked', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'podlab-state-'));
+    try {
+      const plan = buildPlan((await compileLab('labs/pod-networking.lab.ts')).lab!);
+      const alive = recordOf(process.pid);
+      const state: LabState = {
+        lab: plan.lab,
+        status: 'up',
+        createdAt: new Date().toISOString(),
+        steps: [],
+        plan,
+        pods: {
+          web: { pause: alive, ip: '10.244.1.2', containers: {}, cniResult: { interfaces: [{ name: 'cni0' }, { name: 'veth0a1b2c3d' }, { name: 'eth0', sandbox: '/run/netns/x' }] } },
+          client: { pause: alive, ip: '10.244.1.9', containers: {} },
+          echo: { pause: { pid: process.pid, startTime: 1 }, ip: '10.244.3.2', containers: {} },
+          coredns: { pause: alive, ip: '10.244.0.2', containers: {} },
+        },
+      };
+      mkdirSync(join(root, plan.lab));
+      writeFileSync(join(root, plan.lab, 'state.json'), JSON.stringify(state));
+      const r = await execa('node', ['bin/podlab.js', 'graph', plan.lab, '--format', 'json'], { reject: false, env: { PODLAB_STATE_ROOT: root } });
+      expect(r.exitCode).toBe(0);
+      const g = JSON.parse(r.stdout) as { live: boolean; nodes: { id: string; state?: string; ips: string[]; label: string[] }[]; edges: { to: string; label?: string[] }[] };
+      expect(g.live).toBe(true);
+      const pod = (name: string) => g.nodes.find((n) => n.id === `pod/default/${name}`)!;
+      expect(pod('web').state).toBe('running');
+      expect(g.edges.find((e) => e.to === 'pod/default/web')?.label).toEqual(['veth0a1b2c3d ⇄ eth0']);
+      expect(pod('client')).toMatchObject({ state: 'running', ips: ['10.244.1.9'] });
+      expect(pod('echo').label).toContain('not running: sandbox (pause) exited');
+      expect(pod('web-2').label).toContain('not running: deleted');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

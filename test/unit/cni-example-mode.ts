@@ -41,5 +41,6 @@ export const hostGw: CniMode<'host-gw', typeof schema, HostGwConfig, HostGwNode>
   nodeCommands: (n) => [['ip', '-n', n.netns, 'route', 'show']],
   nodeAddresses: () => [],
   interfaces: () => [],
+  topology: (n, peers) => ({ devices: [], links: peers.map((o) => ({ peer: o.name, kind: 'route', device: n.iface, detail: `host-gw via ${o.ip}` })) }),
   describe: (c) => ({ devices: '', summary: ` (host-gw, pod MTU ${c.mtu})` }),
 };

@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { COREFILE_CODES } from '../../src/dns/corefile/codes.ts';
 import { parseCorefile } from '../../src/dns/corefile/parse.ts';
-import { compileGoRegex } from '../../src/dns/corefile/plugins/regex.ts';
-import { duration, reverseZones } from '../../src/dns/corefile/plugins/names.ts';
+import { compileGoRegex } from '../../src/dns/corefile/regex.ts';
+import { duration, reverseZones } from '../../src/dns/corefile/names.ts';
 import { loadCorefile, setupCorefile } from '../../src/dns/corefile/setup.ts';
 import type { CorefileIssue, ForwardConfig, PluginConfig, RewriteConfig, ServerConfig } from '../../src/dns/types.ts';
 import { PLUGIN_ORDER } from '../../src/dns/types.ts';
@@ -166,9 +166,12 @@ describe('the code catalogue', () => {
   });
 
   it('knows every code the sources emit', () => {
-    const dir = join(ROOT, 'src/dns/corefile');
-    const sources = ['parse.ts', 'setup.ts', ...readdirSync(join(dir, 'plugins')).map((f) => `plugins/${f}`)];
+    const dir = join(ROOT, 'src/dns');
+    const plugins = readdirSync(join(dir, 'plugin'), { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(dir, 'plugin', e.name, 'setup.ts')));
+    expect(plugins.length).toBeGreaterThan(15);
+    const sources = [...readdirSync(join(dir, 'corefile')).map((f) => `corefile/${f}`), ...plugins.map((e) => `plugin/${e.name}/setup.ts`)];
     const used = new Set(sources.flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/'(PL40\d\d)'/g)].map((m) => m[1]!)));
+    expect(used.size).toBeGreaterThan(20);
     for (const c of used) expect(Object.keys(COREFILE_CODES)).toContain(c);
   });
 });

@@ -8,9 +8,9 @@
 import * as packet from 'dns-packet';
 import { describe, expect, it, vi } from 'vitest';
 import { loadCorefile } from '../../src/dns/corefile/setup.ts';
-import { buildPlugins } from '../../src/dns/plugins/index.ts';
-import { hostsPlugin } from '../../src/dns/plugins/hosts.ts';
-import { filePlugin } from '../../src/dns/plugins/file.ts';
+import { buildPlugins } from '../../src/dns/plugin/handlers.ts';
+import { hostsPlugin } from '../../src/dns/plugin/hosts/handler.ts';
+import { filePlugin } from '../../src/dns/plugin/file/handler.ts';
 import { smallView } from './dns-view.ts';
 import { DnsServer, REPLAY_CAPACITY } from '../../src/dns/server.ts';
 import type { ClusterView, DnsRequest, HostsConfig, ServerConfig } from '../../src/dns/types.ts';

@@ -6,7 +6,7 @@
  */
 import type { Answer, OptAnswer, Packet } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { kubernetesPlugin, lookupKubernetes } from '../../src/dns/plugins/kubernetes.ts';
+import { kubernetesPlugin, lookupKubernetes } from '../../src/dns/plugin/kubernetes/handler.ts';
 import type { ClusterView, DnsRequest, DnsResponse, KubernetesConfig } from '../../src/dns/types.ts';
 
 const view: ClusterView = {

@@ -17,14 +17,14 @@ import type {
   RewriteRule,
   TemplateConfig,
 } from '../../src/dns/types.ts';
-import { cachePlugin } from '../../src/dns/plugins/cache.ts';
-import { errorsPlugin } from '../../src/dns/plugins/errors.ts';
-import { hostsPlugin, parseHostsFile } from '../../src/dns/plugins/hosts.ts';
-import { loadbalancePlugin, roundRobin } from '../../src/dns/plugins/loadbalance.ts';
-import { formatSeconds, logPlugin } from '../../src/dns/plugins/log.ts';
-import { addressFromReverse, canonicalIp, fqdn, isDomainName, isSubdomain, typify, wireName } from '../../src/dns/plugins/records.ts';
-import { rewritePlugin } from '../../src/dns/plugins/rewrite.ts';
-import { compileTemplate, parseRR, templatePlugin, type TemplateData } from '../../src/dns/plugins/template.ts';
+import { cachePlugin } from '../../src/dns/plugin/cache/handler.ts';
+import { errorsPlugin } from '../../src/dns/plugin/errors/handler.ts';
+import { hostsPlugin, parseHostsFile } from '../../src/dns/plugin/hosts/handler.ts';
+import { loadbalancePlugin, roundRobin } from '../../src/dns/plugin/loadbalance/handler.ts';
+import { formatSeconds, logPlugin } from '../../src/dns/plugin/log/handler.ts';
+import { addressFromReverse, canonicalIp, fqdn, isDomainName, isSubdomain, typify, wireName } from '../../src/dns/records.ts';
+import { rewritePlugin } from '../../src/dns/plugin/rewrite/handler.ts';
+import { compileTemplate, parseRR, templatePlugin, type TemplateData } from '../../src/dns/plugin/template/handler.ts';
 
 // ── Fixtures ─────────────────────────────────────────────────────────────────────────────────
 

@@ -7,7 +7,7 @@ import * as packet from 'dns-packet';
 import type { Packet } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { loadCorefile } from '../../src/dns/corefile/setup.ts';
-import { buildPlugins } from '../../src/dns/plugins/index.ts';
+import { buildPlugins } from '../../src/dns/plugin/handlers.ts';
 import { smallView } from './dns-view.ts';
 import { DnsServer, pickBlock } from '../../src/dns/server.ts';
 import type { ClusterView } from '../../src/dns/types.ts';

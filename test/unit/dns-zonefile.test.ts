@@ -5,7 +5,7 @@
  */
 import type { Packet } from 'dns-packet';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { filePlugin, lookupZone } from '../../src/dns/plugins/file.ts';
+import { filePlugin, lookupZone } from '../../src/dns/plugin/file/handler.ts';
 import type { DnsRequest, DnsResponse, FileConfig } from '../../src/dns/types.ts';
 import { parseZoneFile, type ZoneRecord } from '../../src/dns/zonefile.ts';
 

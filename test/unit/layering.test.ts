@@ -19,7 +19,7 @@ const LAYERS: [string, RegExp][] = [
   // NetworkPolicy semantics and its nft compiler: pure, read by validation, the plan and the runtime.
   ['policy', /^policy\//],
   // The Corefile language and DNS data formats: validation checks Corefiles with them.
-  ['dns-lang', /^dns\/(corefile\/|types\.ts$|zonefile\.ts$|wire\.ts$)/],
+  ['dns-lang', /^dns\/(corefile\/|plugin\/[^/]+\/setup\.ts$|types\.ts$|zonefile\.ts$|wire\.ts$)/],
   ['compile', /^compile\//],
   // Cluster DNS as the plan sees it (resolv.conf, hosts, the cluster view).
   ['plan', /^plan\/|^dns\/cluster\.ts$/],

@@ -4,9 +4,7 @@
  * lives in a temporary directory. Parallel work (nodes, pods) is asserted per lane and by phase,
  * not as one total order.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const root = vi.hoisted(() => {

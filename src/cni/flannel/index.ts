@@ -82,5 +82,9 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
   nodeCommands: (n, dir) => [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb-${n.name}.batch`]],
   nodeAddresses: (n) => [n.cni.vxlan.address],
   interfaces: (n) => [n.cni.vxlan.dev],
+  topology: ({ ip: nodeIp, cni: { vxlan: v } }) => ({
+    devices: [{ name: v.dev, detail: `VTEP ${v.address}/32, VNI ${v.vni}, MTU ${v.mtu}` }],
+    links: v.peers.map((p) => ({ peer: p.node, kind: 'tunnel', device: v.dev, detail: `VXLAN VNI ${v.vni}, UDP ${v.port}: ${nodeIp} ⇄ ${p.nodeIp}` })),
+  }),
   describe: (c) => ({ devices: 'VXLAN device, ', summary: ` (VXLAN VNI ${c.vni}, UDP ${c.port})` }),
 };

@@ -35,5 +35,6 @@ export const kubenet: CniMode<'kubenet', typeof schema, KubenetConfig, KubenetNo
   nodeCommands: () => [],
   nodeAddresses: () => [],
   interfaces: () => [],
+  topology: (n, peers) => ({ devices: [], links: peers.map((o) => ({ peer: o.name, kind: 'route', device: n.iface, detail: `routed over the node network: ${n.ip} ⇄ ${o.ip}` })) }),
   describe: () => ({ devices: '', summary: '' }),
 };

@@ -1,6 +1,6 @@
 /**
  * The catalogue of Corefile diagnostics: every code the Corefile front end (parse.ts, setup.ts,
- * plugins/*.ts) can emit, with its title. Codes are permanent: never renumber or reuse one; add
+ * plugin/<name>/setup.ts) can emit, with its title. Codes are permanent: never renumber or reuse one; add
  * new ones at the end. Severity is per issue (most codes are errors; PL4010, PL4016, PL4021 and
  * PL4022 are warnings), the title says what kind of problem it is.
  */

@@ -31,8 +31,8 @@
  */
 import type { Corefile, CorefileIssue, Directive, Pos, ServerBlock, ServerKey, Token } from '../types.ts';
 import type { CorefileCode } from './codes.ts';
-import { ALL_PLUGIN_NAMES } from './plugins/known.ts';
-import { didYouMean, domainProblem, fqdn, portNumber, reverseZones } from './plugins/names.ts';
+import { ALL_PLUGIN_NAMES } from './known.ts';
+import { didYouMean, domainProblem, fqdn, portNumber, reverseZones } from './names.ts';
 
 /** Options of parseCorefile (and loadCorefile). */
 export interface ParseOptions {

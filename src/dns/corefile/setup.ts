@@ -16,17 +16,25 @@
 import type { Corefile, CorefileIssue, Directive, PluginConfig, PluginName, Pos, RewriteConfig, ServerBlock, ServerConfig, ServerKey } from '../types.ts';
 import { PLUGIN_ORDER } from '../types.ts';
 import { Issues, parseCorefile, sortIssues } from './parse.ts';
-import { setupCache } from './plugins/cache.ts';
-import { Scope, type SetupContext } from './plugins/check.ts';
-import { setupFile } from './plugins/file.ts';
-import { setupForward } from './plugins/forward.ts';
-import { setupHosts } from './plugins/hosts.ts';
-import { ALL_PLUGIN_NAMES, IGNORED_PLUGINS, IMPLEMENTED, REMOVED_PLUGINS, UNSUPPORTED_PLUGINS } from './plugins/known.ts';
-import { setupKubernetes } from './plugins/kubernetes.ts';
-import { setupErrors, setupHealth, setupLoadbalance, setupLog, setupLoop, setupPrometheus, setupReady, setupReload, setupWhoami } from './plugins/misc.ts';
-import { didYouMean } from './plugins/names.ts';
-import { setupRewrite } from './plugins/rewrite.ts';
-import { setupTemplate } from './plugins/template.ts';
+import { Scope, type SetupContext } from './check.ts';
+import { ALL_PLUGIN_NAMES, IGNORED_PLUGINS, IMPLEMENTED, REMOVED_PLUGINS, UNSUPPORTED_PLUGINS } from './known.ts';
+import { didYouMean } from './names.ts';
+import { setupCache } from '../plugin/cache/setup.ts';
+import { setupErrors } from '../plugin/errors/setup.ts';
+import { setupFile } from '../plugin/file/setup.ts';
+import { setupForward } from '../plugin/forward/setup.ts';
+import { setupHealth } from '../plugin/health/setup.ts';
+import { setupHosts } from '../plugin/hosts/setup.ts';
+import { setupKubernetes } from '../plugin/kubernetes/setup.ts';
+import { setupLoadbalance } from '../plugin/loadbalance/setup.ts';
+import { setupLog } from '../plugin/log/setup.ts';
+import { setupLoop } from '../plugin/loop/setup.ts';
+import { setupPrometheus } from '../plugin/prometheus/setup.ts';
+import { setupReady } from '../plugin/ready/setup.ts';
+import { setupReload } from '../plugin/reload/setup.ts';
+import { setupRewrite } from '../plugin/rewrite/setup.ts';
+import { setupTemplate } from '../plugin/template/setup.ts';
+import { setupWhoami } from '../plugin/whoami/setup.ts';
 
 interface PluginEntry {
   /** Checks one directive; returns its config (ignored when the directive reported an error). */

@@ -1,0 +1,56 @@
+/**
+ * What every command shares: exit codes, the Exit that ends a command once its message is out,
+ * printing diagnostics, compiling a lab file or exiting, and naming a lab by file or by name.
+ */
+import { existsSync } from 'node:fs';
+import { compileLab, type CompileResult } from '../compile/compile.ts';
+import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
+import { NOTHING_CHANGED } from '../constants.ts';
+import { color, red } from './terminal.ts';
+
+export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
+
+/** Thrown to end a command with an exit code after its message was printed. */
+export class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export function printDiagnostics(r: { diagnostics: Diagnostic[]; source?: string }): void {
+  for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, r.source, color)}\n\n`);
+}
+
+export function summary(diags: Diagnostic[]): string {
+  const e = diags.filter((d) => d.severity === 'error').length;
+  const w = diags.length - e;
+  return `${e} error${e === 1 ? '' : 's'}${w ? `, ${w} warning${w === 1 ? '' : 's'}` : ''}`;
+}
+
+/** Compiles or exits 1 with every diagnostic printed. */
+export async function compileOrExit(file: string, opts: { typecheck?: boolean; json?: boolean }): Promise<CompileResult & { lab: NonNullable<CompileResult['lab']> }> {
+  const r = await compileLab(file, { typecheck: opts.typecheck });
+  if (!r.lab) {
+    if (opts.json) process.stdout.write(`${JSON.stringify({ file: r.file, valid: false, diagnostics: r.diagnostics }, null, 2)}\n`);
+    else {
+      printDiagnostics(r);
+      process.stderr.write(`${red('✗')} ${r.file}: ${summary(r.diagnostics)}. ${NOTHING_CHANGED}\n`);
+    }
+    throw new Exit(EXIT.failed);
+  }
+  if (!opts.json && r.diagnostics.length) printDiagnostics(r);
+  return r as CompileResult & { lab: NonNullable<CompileResult['lab']> };
+}
+
+/** A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up. */
+export async function labName(arg: string): Promise<string> {
+  if (arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg))) return (await compileOrExit(arg, {})).lab.name;
+  return arg;
+}
+
+export function printHostProblems(diags: Diagnostic[], json?: boolean): never {
+  if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: diags }, null, 2)}\n`);
+  else printDiagnostics({ diagnostics: diags });
+  throw new Exit(EXIT.cannotRun);
+}
+

@@ -1,0 +1,111 @@
+/**
+ * `podlab graph <lab> [--format svg|mermaid|dot|json] [--out file]`: the lab drawn — from its
+ * file (the plan, as in generated/<lab>/topology.svg), or by its name once it is up (the live
+ * state: pods that are down drawn red and dashed, live IPs and endpoints). The model and the
+ * drawing are src/render/graph/; this picks the source, the format and where the bytes go.
+ * Exit codes: 0 drawn, 1 the lab file is invalid, 2 podlab could not draw (bad option, lab not up).
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { Command } from 'commander';
+import { compileLab } from '../compile/compile.ts';
+import { formatDiagnostic } from '../compile/diagnostics.ts';
+import { buildPlan, type Plan } from '../plan/plan.ts';
+import { bannerOf } from '../render/render.ts';
+import { graphToDot } from '../render/graph/dot.ts';
+import { graphToMermaid } from '../render/graph/mermaid.ts';
+import { buildGraph, type GraphLive } from '../render/graph/model.ts';
+import { dotToSvg } from '../render/graph/svg.ts';
+import { liveGraphFacts } from '../runtime/live-graph.ts';
+import { readState } from '../runtime/state.ts';
+import { color, dim, green, red } from './terminal.ts';
+
+const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
+
+export const GRAPH_FORMATS = ['svg', 'mermaid', 'dot', 'json'] as const;
+export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+
+/** The format an output file's extension names, when --format is not given. */
+const BY_EXTENSION: Record<string, GraphFormat> = { '.svg': 'svg', '.mmd': 'mermaid', '.mermaid': 'mermaid', '.dot': 'dot', '.gv': 'dot', '.json': 'json' };
+
+function fail(message: string, code: number): void {
+  process.stderr.write(`${red('✗')} ${message}\n`);
+  process.exitCode = code;
+}
+
+/** The drawing in one format. */
+export async function drawGraph(plan: Plan, format: GraphFormat, banner: string, live?: GraphLive): Promise<string> {
+  const g = buildGraph(plan, live);
+  if (format === 'json') return `${JSON.stringify({ generatedBy: banner, ...g }, null, 2)}\n`;
+  if (format === 'mermaid') return graphToMermaid(g, banner);
+  const dot = graphToDot(g, banner);
+  return format === 'dot' ? dot : dotToSvg(dot, banner);
+}
+
+const HELP = `
+What is drawn (docs/graph.md has the key to shapes and colours):
+  the node network (the bridge in the lab's fabric namespace), each node with its link to it,
+  its pod bridge (cni0) and its CNI mode's devices (flannel's VXLAN device), the pods with
+  their IPs on veth pairs, how nodes reach each other's pods (VXLAN tunnels, or routes), the
+  gateway, outside hosts, and the Services with their ClusterIPs and endpoints.
+
+Planned or live:
+  a lab file draws the plan (the same drawing as generated/<lab>/topology.svg);
+  the name of a lab that is up draws its live state: pods that are deleted or whose processes
+  exited are red and dashed, with their live IPs, and the endpoints kube-proxy has now.
+
+Examples:
+  podlab graph labs/pod-networking.lab.ts --out topology.svg
+  podlab graph labs/services.lab.ts --format mermaid      paste into a \`\`\`mermaid block
+  podlab graph labs/dns.lab.ts --format dot | dot -Tpng -o dns.png
+  sudo podlab graph pod-networking --out live.svg          the lab as it runs now
+
+Exit codes: 0 drawn, 1 the lab file is invalid, 2 it could not draw (unknown format, lab not up).`;
+
+export function registerGraph(program: Command): void {
+  program
+    .command('graph')
+    .description('Draw a lab: nodes, node network, pods and their IPs, bridges and veths, VXLAN tunnels or routes, gateway, outside hosts, Services and endpoints. SVG, Mermaid, Graphviz DOT or JSON. Needs no root for a lab file.')
+    .argument('<lab>', 'a lab file (draws the plan), or the name of a lab that is up (draws its live state)')
+    .option('-f, --format <format>', `${GRAPH_FORMATS.join(', ')} (default: from --out's extension, else svg)`)
+    .option('-o, --out <file>', 'write the drawing to this file instead of stdout')
+    .addHelpText('after', HELP)
+    .action(async (arg: string, opts: { format?: string; out?: string }) => {
+      const format = opts.format ?? (opts.out ? BY_EXTENSION[extname(opts.out).toLowerCase()] : undefined) ?? 'svg';
+      if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
+        fail(`--format "${format}" is not a drawing format: use one of ${GRAPH_FORMATS.join(', ')}.`, EXIT.cannotRun);
+        return;
+      }
+      let plan: Plan;
+      let live: GraphLive | undefined;
+      let banner: string;
+      if (arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg))) {
+        const r = await compileLab(arg);
+        for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, r.source, color)}\n\n`);
+        if (!r.lab) {
+          fail(`${r.file}: not drawn, the lab has errors.`, EXIT.failed);
+          return;
+        }
+        plan = buildPlan(r.lab);
+        banner = bannerOf(plan);
+        if (readState(plan.lab)?.status === 'up') process.stderr.write(dim(`lab ${plan.lab} is up: \`podlab graph ${plan.lab}\` draws it as it runs; this is its plan.\n`));
+      } else {
+        const facts = liveGraphFacts(arg);
+        if (!facts) {
+          const state = readState(arg);
+          fail(
+            `lab "${arg}" is not up${state ? ` (status: ${state.status})` : ''}, so there is no live state to draw. Draw its plan from the lab file instead: podlab graph labs/${arg}.lab.ts`,
+            EXIT.cannotRun,
+          );
+          return;
+        }
+        ({ plan, live } = facts);
+        banner = `Drawn by podlab from the live state of lab ${plan.lab} (from ${plan.source}) at ${new Date().toISOString()}.`;
+      }
+      const text = await drawGraph(plan, format as GraphFormat, banner, live);
+      if (opts.out) {
+        writeFileSync(opts.out, text);
+        process.stderr.write(`${green('✓')} ${live ? 'live' : 'planned'} ${plan.lab} → ${opts.out} (${format})\n`);
+      } else process.stdout.write(text);
+    });
+}

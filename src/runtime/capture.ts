@@ -1,0 +1,81 @@
+/**
+ * `podlab capture`: tcpdump on an interface of a live lab's pod, node, outside host or gateway.
+ * Only the target's network namespace is entered (tcpdump needs nothing else of a pod, and a
+ * capture file then lands where the user asked, in the host's filesystem). Which namespace and
+ * interface, and the argv, are decided here; the CLI runs it with the terminal attached.
+ */
+import { NETNS_RUN_DIR } from '../constants.ts';
+import { diag, type Diagnostic } from '../compile/diagnostics.ts';
+import type { Executor } from './exec.ts';
+import type { LabState } from './state.ts';
+
+export interface CaptureOptions {
+  /** The interface; default eth0 in a pod or host, every interface ('any') in a node or the gateway. */
+  iface?: string;
+  /** Stop after this many packets. */
+  count?: number;
+  /** Write the packets to this pcap file instead of printing them. */
+  write?: string;
+  /** A tcpdump filter expression, as words (`icmp`, `tcp port 80`). */
+  filter?: string[];
+}
+
+export interface CaptureTarget {
+  /** What is captured, for messages: `pod default/web`, `node worker-1`. */
+  what: string;
+  netns: string;
+  defaultIface: string;
+}
+
+/** The namespace behind `pod`, `namespace/pod`, `node/<name>`, `host/<name>` or `gateway`; a PL3030 naming what exists otherwise. */
+export function captureTarget(state: LabState, target: string): CaptureTarget | Diagnostic {
+  const plan = state.plan;
+  const none = (what: string, known: string[]) =>
+    diag('PL3030', [], `lab "${plan.lab}" has no ${what}`, `It has: ${known.join(', ') || '(none)'}. Name a pod (or namespace/pod), node/<name>, host/<name> or gateway.`);
+  if (target === 'gateway') return plan.gateway ? { what: 'the gateway', netns: plan.gateway.netns, defaultIface: 'any' } : none('gateway (no external host, no load-balancer pool)', []);
+  if (target.startsWith('node/')) {
+    const n = plan.nodes.find((x) => x.name === target.slice(5));
+    return n ? { what: `node ${n.name}`, netns: n.netns, defaultIface: 'any' } : none(`node "${target.slice(5)}"`, plan.nodes.map((x) => `node/${x.name}`));
+  }
+  if (target.startsWith('host/')) {
+    const h = plan.hosts.find((x) => x.name === target.slice(5));
+    return h ? { what: `host ${h.name}`, netns: h.netns, defaultIface: 'eth0' } : none(`host "${target.slice(5)}"`, plan.hosts.map((x) => `host/${x.name}`));
+  }
+  const [ns, name] = target.includes('/') ? target.split('/', 2) : [undefined, target];
+  const p = plan.pods.find((x) => x.name === name && (!ns || x.namespace === ns));
+  if (!p) return none(`pod "${target}"`, plan.pods.map((x) => `${x.namespace}/${x.name}`));
+  if (!state.pods[p.name]) return diag('PL3030', [], `pod ${p.namespace}/${p.name} of lab "${plan.lab}" is not running (deleted?)`, `See podlab status ${plan.lab}.`);
+  // A hostNetwork pod is its node's network.
+  return { what: `pod ${p.namespace}/${p.name}${p.hostNetwork ? ` (hostNetwork, node ${p.node})` : ''}`, netns: p.netns, defaultIface: p.hostNetwork ? 'any' : 'eth0' };
+}
+
+/** The interfaces of a namespace, by name. */
+export async function interfacesOf(ex: Executor, netns: string): Promise<string[]> {
+  const r = await ex.run(['ip', '-n', netns, '-j', 'link', 'show']);
+  if (r.exitCode !== 0) return [];
+  return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname).sort();
+}
+
+/** The tcpdump command for a target, or a PL3031 naming the interfaces that exist. */
+export async function captureArgv(ex: Executor, t: CaptureTarget, o: CaptureOptions): Promise<string[] | Diagnostic> {
+  const iface = o.iface ?? t.defaultIface;
+  if (iface !== 'any') {
+    const known = await interfacesOf(ex, t.netns);
+    if (!known.includes(iface))
+      return diag('PL3031', [], `${t.what} has no interface "${iface}"`, `Its interfaces: ${known.join(', ') || '(none: is the lab up?)'}, or "any".`);
+  }
+  return [
+    'nsenter',
+    `--net=${NETNS_RUN_DIR}/${t.netns}`,
+    '--',
+    'tcpdump',
+    '-n',
+    // Line-buffered, so a learner (or a pipe) sees each packet as it passes.
+    '-l',
+    '-i',
+    iface,
+    ...(o.count !== undefined ? ['-c', String(o.count)] : []),
+    ...(o.write ? ['-w', o.write] : []),
+    ...(o.filter ?? []),
+  ];
+}

@@ -1,0 +1,228 @@
+/**
+ * `podlab graph`: the graph model of every example lab (every node, pod and Service with its
+ * addresses; VXLAN tunnels only where the mode makes them), a live lab's pods drawn as they run,
+ * the DOT and Mermaid of a live lab as golden files, and the SVG: well formed, one Graphviz node
+ * per graph node, every pod IP as text, and the same bytes every time.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compileLab } from '../../src/compile/compile.ts';
+import { buildPlan, type Plan } from '../../src/plan/plan.ts';
+import { serviceKey } from '../../src/plan/services.ts';
+import { graphToDot } from '../../src/render/graph/dot.ts';
+import { graphToMermaid } from '../../src/render/graph/mermaid.ts';
+import { buildGraph, graphIds, type Graph, type GraphLive } from '../../src/render/graph/model.ts';
+import { dotToSvg } from '../../src/render/graph/svg.ts';
+import { hostVeth } from '../../src/runtime/live-graph.ts';
+import { registerCniMode } from '../../src/cni/registry.ts';
+import { validateValue } from '../../src/compile/compile.ts';
+import type { Lab } from '../../src/compile/lab.ts';
+import { hostGw } from './cni-example-mode.ts';
+
+const labFiles = readdirSync('labs').filter((f) => f.endsWith('.lab.ts'));
+const plans = new Map<string, Plan>();
+
+beforeAll(async () => {
+  for (const f of labFiles) {
+    const r = await compileLab(join('labs', f));
+    expect(r.diagnostics).toEqual([]);
+    plans.set(f, buildPlan(r.lab!));
+  }
+});
+
+const node = (g: Graph, id: string) => {
+  const n = g.nodes.find((x) => x.id === id);
+  expect(n, `graph node ${id}`).toBeDefined();
+  return n!;
+};
+
+/**
+ * XML well-formedness, enough for Graphviz's SVG: every tag closes in order, attributes quoted,
+ * no stray `<` or `&` in text.
+ */
+function wellFormed(svg: string): string[] {
+  const problems: string[] = [];
+  const stack: string[] = [];
+  const body = svg.replace(/<!--[\s\S]*?-->/g, '');
+  const tag = /<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[\w:.-]+="[^"<]*")*)\s*(\/?)>/g;
+  let at = 0;
+  for (let m = tag.exec(body); m; m = tag.exec(body)) {
+    const text = body.slice(at, m.index);
+    if (/[<]|&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[\da-fA-F]+);)/.test(text)) problems.push(`bad text before <${m[2]}>: ${text.slice(0, 40)}`);
+    at = tag.lastIndex;
+    if (m[1]) {
+      const open = stack.pop();
+      if (open !== m[2]) problems.push(`</${m[2]}> closes <${open}>`);
+    } else if (!m[4]) stack.push(m[2]!);
+  }
+  if (body.slice(at).trim()) problems.push(`text after the root: ${body.slice(at).trim().slice(0, 40)}`);
+  if (stack.length) problems.push(`unclosed: ${stack.join(' ')}`);
+  return problems;
+}
+
+describe('graph model of every example lab', () => {
+  for (const file of labFiles) {
+    it(`${file}: every node, pod and Service, with its addresses`, () => {
+      const plan = plans.get(file)!;
+      const g = buildGraph(plan);
+      expect(g.live).toBe(false);
+      expect(new Set(g.nodes.map((n) => n.id)).size, 'ids are unique').toBe(g.nodes.length);
+      const ids = new Set(g.nodes.map((n) => n.id));
+      for (const e of g.edges) {
+        expect(ids.has(e.from), `edge from ${e.from}`).toBe(true);
+        expect(ids.has(e.to), `edge to ${e.to}`).toBe(true);
+      }
+      for (const n of g.nodes) if (n.cluster) expect(g.clusters.map((c) => c.id)).toContain(n.cluster);
+
+      expect(node(g, graphIds.nodeNetwork).label[0]).toContain(plan.nodeNetwork.cidr);
+      for (const n of plan.nodes) {
+        expect(g.clusters.find((c) => c.id === graphIds.nodeCluster(n.name))?.label.join(' ')).toContain(n.podCidr);
+        const link = node(g, graphIds.nodeDevice(n.name, n.iface));
+        expect(link.ips).toEqual([n.ip]);
+        expect(link.label[0]).toContain(n.ip);
+        expect(g.edges).toContainEqual(expect.objectContaining({ from: graphIds.nodeNetwork, to: link.id, kind: 'wire' }));
+        expect(node(g, graphIds.nodeDevice(n.name, 'cni0')).ips).toEqual([n.podGateway]);
+      }
+      const ifaceOf = new Map(plan.nodes.map((n) => [n.name, n.iface]));
+      for (const p of plan.pods) {
+        const pod = node(g, graphIds.pod(p));
+        expect(pod.ips).toEqual([p.ip]);
+        expect(pod.label[1]).toContain(p.ip);
+        expect(pod.state).toBe('planned');
+        expect(pod.cluster).toBe(graphIds.nodeCluster(p.node));
+        const attach = g.edges.filter((e) => e.to === pod.id && (e.kind === 'veth' || e.kind === 'host-network'));
+        expect(attach, `${p.name} hangs off its node`).toHaveLength(1);
+        expect(attach[0]!.from).toBe(p.hostNetwork ? graphIds.nodeDevice(p.node, ifaceOf.get(p.node)!) : graphIds.nodeDevice(p.node, 'cni0'));
+      }
+      for (const s of plan.services) {
+        const svc = node(g, graphIds.service(s));
+        if (s.clusterIP) {
+          expect(svc.ips).toContain(s.clusterIP);
+          expect(svc.label.join(' ')).toContain(s.clusterIP);
+        }
+        if (s.externalName) expect(svc.label.join(' ')).toContain(s.externalName);
+        const drawn = g.edges.filter((e) => e.kind === 'endpoint' && e.to === svc.id).map((e) => e.from);
+        expect(drawn).toEqual((plan.endpoints[serviceKey(s)] ?? []).map((e) => graphIds.pod({ namespace: e.namespace, name: e.pod })));
+      }
+      for (const h of plan.hosts) expect(node(g, graphIds.host(h.name)).ips).toEqual([h.ip]);
+      if (plan.gateway) expect(node(g, graphIds.gateway).ips).toContain(plan.gateway.nodeSide.ip);
+      else expect(ids.has(graphIds.gateway)).toBe(false);
+    });
+
+    it(`${file}: VXLAN tunnels between every pair of nodes in flannel labs only, routes otherwise`, () => {
+      const plan = plans.get(file)!;
+      const g = buildGraph(plan);
+      const pairs = (plan.nodes.length * (plan.nodes.length - 1)) / 2;
+      const tunnels = g.edges.filter((e) => e.kind === 'tunnel');
+      const routes = g.edges.filter((e) => e.kind === 'route');
+      if (plan.cni.type === 'flannel') {
+        const vni = plan.cni.vni;
+        expect(tunnels).toHaveLength(pairs);
+        expect(routes).toHaveLength(0);
+        for (const t of tunnels) expect(t.label?.[0]).toMatch(/^VXLAN VNI \d+, UDP \d+: /);
+        expect(g.nodes.filter((n) => n.kind === 'device').map((n) => n.label[0])).toEqual(plan.nodes.map(() => `flannel.${vni}`));
+      } else {
+        expect(tunnels).toHaveLength(0);
+        expect(routes).toHaveLength(pairs);
+        expect(g.nodes.filter((n) => n.kind === 'device')).toEqual([]);
+      }
+    });
+  }
+});
+
+describe('graph of a mode added outside src/cni', () => {
+  it("draws what the mode's topology() says, with no change to the graph code", () => {
+    registerCniMode(hostGw);
+    const { lab } = validateValue({ name: 'modes', nodes: { a: {}, b: {}, c: {} }, pods: { p: { node: 'a' } } }, 'modes.lab.ts');
+    const plan = buildPlan({ ...lab!, cni: { type: 'host-gw', mtu: 1400 } as unknown as Lab['cni'] });
+    const g = buildGraph(plan);
+    const routes = g.edges.filter((e) => e.kind === 'route');
+    expect(routes.map((e) => [e.from, e.to, e.label![0]])).toEqual([
+      ['node/a/eth0', 'node/b/eth0', 'host-gw via 172.16.94.11'],
+      ['node/a/eth0', 'node/c/eth0', 'host-gw via 172.16.94.12'],
+      ['node/b/eth0', 'node/c/eth0', 'host-gw via 172.16.94.12'],
+    ]);
+    expect(g.edges.filter((e) => e.kind === 'tunnel')).toEqual([]);
+  });
+});
+
+/** pod-networking as it might run: web-2 deleted, echo's sandbox gone, client re-created at a new IP. */
+function liveFacts(plan: Plan): GraphLive {
+  const pods: GraphLive['pods'] = {};
+  for (const p of plan.pods) pods[p.name] = { state: 'running', ip: p.ip };
+  delete pods['web-2'];
+  pods['web-2'] = { state: 'down', ip: '10.244.2.2', why: 'deleted' };
+  pods.echo = { state: 'down', ip: '10.244.3.2', why: 'sandbox (pause) exited' };
+  pods.client = { state: 'running', ip: '10.244.1.7', hostVeth: 'veth3f2a9c1d' };
+  return { pods, endpoints: { ...plan.endpoints } };
+}
+
+describe('graph of a live lab', () => {
+  it('draws pods as they run: down ones marked with why, live IPs and host veths', () => {
+    const plan = plans.get('pod-networking.lab.ts')!;
+    const g = buildGraph(plan, liveFacts(plan));
+    expect(g.live).toBe(true);
+    expect(g.title).toContain('live');
+    const web2 = node(g, 'pod/default/web-2');
+    expect(web2.state).toBe('down');
+    expect(web2.label).toContain('not running: deleted');
+    expect(node(g, 'pod/default/echo').label).toContain('not running: sandbox (pause) exited');
+    const client = node(g, 'pod/default/client');
+    expect(client).toMatchObject({ state: 'running', ips: ['10.244.1.7'] });
+    expect(g.edges.find((e) => e.to === client.id)?.label).toEqual(['veth3f2a9c1d ⇄ eth0']);
+    // A pod the state does not know (never created) is down too.
+    const { web: _, ...rest } = liveFacts(plan).pods;
+    expect(buildGraph(plan, { pods: rest, endpoints: {} }).nodes.find((n) => n.id === 'pod/default/web')?.state).toBe('down');
+  });
+
+  it('down pods are red and dashed in DOT, and of class down in Mermaid', () => {
+    const plan = plans.get('pod-networking.lab.ts')!;
+    const g = buildGraph(plan, liveFacts(plan));
+    const dot = graphToDot(g, 'banner');
+    expect(dot).toMatch(/"pod\/default\/web-2" \[label=.*style="rounded,filled,dashed".*color="#dc2626"/);
+    expect(dot).not.toMatch(/"pod\/default\/web" \[label=.*dashed/);
+    expect(graphToMermaid(g, 'banner')).toMatch(/^ {2}class pod__default__web_2,pod__default__echo down$/m);
+  });
+
+  it('DOT and Mermaid of a live lab match their golden files', async () => {
+    const plan = plans.get('pod-networking.lab.ts')!;
+    const g = buildGraph(plan, liveFacts(plan));
+    const banner = 'Drawn by podlab from the live state of lab pod-networking (golden test).';
+    await expect(graphToDot(g, banner)).toMatchFileSnapshot('../fixtures/graph/pod-networking.live.dot');
+    await expect(graphToMermaid(g, banner)).toMatchFileSnapshot('../fixtures/graph/pod-networking.live.mmd');
+  });
+
+  it('finds the host end of a veth pair in a CNI ADD result', () => {
+    const result = { interfaces: [{ name: 'cni0', mac: 'x' }, { name: 'veth1234abcd', mac: 'y' }, { name: 'eth0', mac: 'z', sandbox: '/run/netns/p' }] };
+    expect(hostVeth(result, 'cni0')).toBe('veth1234abcd');
+    expect(hostVeth(undefined, 'cni0')).toBeUndefined();
+  });
+});
+
+describe('SVG', () => {
+  it('is well formed, with one Graphviz node per graph node and every pod IP as text, the same bytes every time', async () => {
+    for (const file of ['pod-networking.lab.ts', 'services.lab.ts']) {
+      const plan = plans.get(file)!;
+      const g = buildGraph(plan);
+      const dot = graphToDot(g, 'banner');
+      const svg = await dotToSvg(dot, 'banner');
+      expect(await dotToSvg(dot, 'banner')).toBe(svg);
+      expect(svg.startsWith('<svg ')).toBe(true);
+      expect(svg.endsWith('</svg>\n')).toBe(true);
+      expect(svg).toContain('<!-- banner Laid out by Graphviz');
+      expect(wellFormed(svg)).toEqual([]);
+      expect(svg.match(/<g id="node\d+" class="node">/g)).toHaveLength(g.nodes.length);
+      expect(svg.match(/<g id="clust\d+" class="cluster">/g)).toHaveLength(g.clusters.length);
+      expect(svg.match(/<g id="edge\d+" class="edge">/g)).toHaveLength(g.edges.length);
+      for (const p of plan.pods) expect(svg, p.name).toMatch(new RegExp(`<text [^>]*>${p.ip.replace(/\./g, '\\.')}( \\(hostNetwork\\))?</text>`));
+      expect(svg).not.toMatch(/font-family="DejaVu Sans"/);
+    }
+  });
+
+  it('the committed generated/<lab>/topology.svg was laid out in another process to the same bytes', async () => {
+    const plan = plans.get('kubenet.lab.ts')!;
+    const { renderGenerated } = await import('../../src/render/render.ts');
+    expect((await renderGenerated(plan)).get('topology.svg')).toBe(readFileSync('generated/kubenet/topology.svg', 'utf8'));
+  });
+});
