@@ -14,7 +14,7 @@
  * - hostNetwork pods are not subject to policy and are not chosen by pod selectors.
  */
 import * as ipv4 from '../net/ipv4.ts';
-import { isolates, matchesSelector, namespaceLabelsOf, peerSelectsPod } from './selectors.ts';
+import { isolates, peerSelectsPod } from './selectors.ts';
 import { policyKey, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPod, type PolicyPort } from './types.ts';
 
 export interface PolicyWorld {
@@ -107,4 +107,3 @@ export function evaluate(world: PolicyWorld, t: Traffic): Verdict {
   return { allowed: egress.allowed && ingress.allowed, egress, ingress };
 }
 
-export { matchesSelector, namespaceLabelsOf };
