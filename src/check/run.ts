@@ -9,6 +9,7 @@ import { ensureNative, PROBE_BIN } from '../runtime/host.ts';
 import { sourceArgv } from '../runtime/enter.ts';
 import type { LabState } from '../runtime/state.ts';
 import { buildProbe, judge, sourceRef, type CheckResult } from './checks.ts';
+import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
 
 const RETRY_INTERVAL_MS = 200;
 /** Probes are short-lived processes; more than this at once only makes each one slower on a small machine. */
@@ -22,9 +23,9 @@ export function livePlan(state: LabState): Plan {
 }
 
 /** A check aimed at a pod's current IP. */
-export function liveCheck(state: LabState, c: PlanCheck): PlanCheck {
-  const retargeted = c.to.kind === 'pod' ? { ...c, to: { ...c.to, ip: state.pods[c.to.name]?.ip ?? c.to.ip } } : c;
-  return c.matrix ? { ...retargeted, matrix: { ...c.matrix, cells: c.matrix.cells.map((cell) => liveCheck(state, cell)) } } : retargeted;
+export function liveCheck<C extends PlanCheck>(state: LabState, c: C): C {
+  if (c.kind === 'matrix') return { ...c, matrix: { ...c.matrix, cells: c.matrix.cells.map((cell) => liveCheck(state, cell)) } };
+  return 'to' in c && c.to.kind === 'pod' ? { ...c, to: { ...c.to, ip: state.pods[c.to.name]?.ip ?? c.to.ip } } : c;
 }
 
 /** A counting semaphore: `run(fn)` waits for a free slot. */
@@ -57,7 +58,7 @@ function ensureProbe(): Promise<void> {
 export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor = realExecutor): Promise<CheckResult> {
   const plan = livePlan(state);
   const check = liveCheck(state, planned);
-  if (check.matrix) return runMatrix(state, check, ex);
+  if (check.kind === 'matrix') return runGrid(state, check, ex);
   await ensureProbe();
   const probe = buildProbe(plan, check, PROBE_BIN);
   const enter = sourceArgv(state, sourceRef(check));
@@ -74,20 +75,21 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   }
 }
 
-async function runMatrix(state: LabState, check: PlanCheck, ex: Executor): Promise<CheckResult> {
-  const { rows, cols, cells } = check.matrix!;
+/** A grid kind: its cells run as ordinary checks (in parallel), then its judge reads their outcomes. */
+async function runGrid(state: LabState, check: PlanCheck<GridKindName>, ex: Executor): Promise<CheckResult> {
+  const kind = GRID_KINDS[check.kind];
   const started = Date.now();
+  const { rows, cols, cells } = kind.grid(check);
   const results = await Promise.all(cells.map((c) => runCheck(state, c, ex)));
-  const failed = results.filter((r) => r.status === 'fail');
-  const reaches = cells.filter((c) => c.expect === 'reach').length;
+  const v = kind.judge(check, results);
   return {
     index: check.index,
     name: check.name,
-    kind: 'matrix',
-    status: failed.length ? 'fail' : 'pass',
-    expected: `${reaches} of ${cells.length} cells reach, ${cells.length - reaches} do not`,
-    seen: failed.length ? `${failed.length} cell(s) differ: ${failed.map((r) => r.name).join('; ')}` : 'every cell as expected',
-    command: failed[0]?.command ?? results[0]?.command ?? '',
+    kind: check.kind,
+    status: v.ok ? 'pass' : 'fail',
+    expected: v.expected,
+    seen: v.seen,
+    command: results.find((r) => r.status === 'fail')?.command ?? results[0]?.command ?? '',
     attempts: Math.max(...results.map((r) => r.attempts)),
     ms: Date.now() - started,
     matrix: { rows, cols, cells: results },

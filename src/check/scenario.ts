@@ -5,7 +5,8 @@
  * reported as skipped, since they would run against a lab in an unknown state.
  */
 import type { PlanScenario } from '../plan/plan.ts';
-import { ActionFailed, describeAction, runAction } from '../runtime/actions.ts';
+import { ActionFailed, describeAction, runAction } from './actions/index.ts';
+import { liveLab } from '../runtime/actions.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
 import { readState, type LabState } from '../runtime/state.ts';
 import type { CheckResult } from './checks.ts';
@@ -49,7 +50,7 @@ export async function runScenario(lab: string, scenario: PlanScenario, ex: Execu
     if (stopped) r = { step: i + 1, kind: step.action ? 'action' : 'check', name, status: 'skipped', message: 'skipped: an earlier action failed', ms: 0 };
     else if (step.action) {
       try {
-        const message = await runAction(ex, current(lab), step.action);
+        const message = await runAction(liveLab(ex, current(lab)), step.action);
         r = { step: i + 1, kind: 'action', name, status: 'pass', message, ms: Date.now() - t };
       } catch (e) {
         stopped = true;

@@ -5,8 +5,10 @@
  */
 import { DEFAULTS } from '../constants.ts';
 import { normalizeCni, type CniConfig } from '../cni/registry.ts';
-import type { ActionSpec, CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
-import { normalizeNamespaces, normalizePolicyAction, type PolicyAction } from '../policy/normalize.ts';
+import type { CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
+import { kindOf, type LabCheck } from '../check/kinds/index.ts';
+import { normalizeAction, type LabAction } from '../check/actions/index.ts';
+import { normalizeNamespaces } from '../policy/normalize.ts';
 import { normalizePolicy, type NamespaceLabels, type NetworkPolicy } from '../policy/types.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
@@ -40,10 +42,7 @@ export interface Lab {
   scenarios: LabScenario[];
 }
 
-export type LabAction =
-  | Exclude<ActionSpec, { action: 'exec' | 'apply-policy' }>
-  | (Extract<ActionSpec, { action: 'exec' }> & { expectExit: number })
-  | PolicyAction;
+export type { LabAction } from '../check/actions/action.ts';
 
 export interface LabScenarioStep {
   /** Where the step was written, for diagnostics. */
@@ -134,46 +133,9 @@ export interface LabContainer {
   env: Record<string, string>;
 }
 
-export interface LabCheck {
-  /** Position where it was written (in `checks`, or its step in a scenario), for reports. */
-  index: number;
-  /** Where it was written, e.g. ['checks', 3] or ['scenarios', 'x', 'steps', 2, 'check'], for diagnostics. */
-  at: (string | number)[];
-  /** A matrix cell: its source row and target column (`at` is the matrix's). */
-  cell?: { row: number; col: number };
-  name: string;
-  kind: 'ping' | 'tcp' | 'udp' | 'http' | 'dns' | 'command' | 'route' | 'vxlan' | 'matrix';
-  from: string;
-  /** For DNS checks: the server asked (`resolv.conf` when the pod's own). */
-  to: string;
-  expect: 'reach' | 'no-reach';
-  timeoutMs: number;
-  port?: number;
-  path?: string;
-  expectPod?: string;
-  expectStatus?: number;
-  expectBody?: string;
-  expectNoNat: boolean;
-  expectSource?: string;
-  requests: number;
-  expectSpread?: number;
-  expectSticky: boolean;
-  dns?: LabDnsQuery;
-  command?: { argv: string[]; expectExit: number; expectOutput?: string; expectMatch?: string };
-  route?: { via?: string; dev?: string; absent: boolean };
-  vxlan?: { vni: number; port?: number; dev?: string };
-  /** Matrix checks: one cell per source × target, each an ordinary check. */
-  matrix?: { probe: 'ping' | 'tcp' | 'udp' | 'http'; rows: string[]; cols: string[]; cells: LabCheck[]; expect?: 'reach' | 'no-reach' | ('reach' | 'no-reach')[][] };
-}
-
-export interface LabDnsQuery {
-  query: string;
-  type: 'A' | 'AAAA' | 'SRV' | 'CNAME' | 'PTR' | 'TXT' | 'NS' | 'SOA' | 'MX';
-  tcp: boolean;
-  expectRcode: 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL' | 'REFUSED';
-  expectAnswers: string[];
-  expectEmpty: boolean;
-}
+/** A check as validated: a union on `kind` (one type family with PlanCheck; see check/kinds/). */
+export type { LabCheck } from '../check/kinds/index.ts';
+export type { DnsQuery as LabDnsQuery } from '../check/kinds/dns.ts';
 
 const WORKLOAD_PORT: Record<WorkloadKind, { port: number; protocol: 'TCP' | 'UDP'; name: string }> = {
   'http-echo': { port: 8080, protocol: 'TCP', name: 'http' },
@@ -266,77 +228,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
 
 /** A check as the planner needs it; `at` is where it was written (for diagnostics), `index` its position there. */
 export function normalizeCheck(c: CheckSpec, index: number, at: (string | number)[]): LabCheck {
-  const fact = { index, at, from: '', to: '', expect: 'reach' as const, timeoutMs: c.timeoutMs ?? 5000, expectNoNat: false, requests: 1, expectSticky: false };
-  switch (c.kind) {
-    case 'matrix': {
-      const anyService = c.to.some((t) => t.startsWith('svc/') || t.startsWith('lb/'));
-      const probe = c.probe ?? (c.port !== undefined || anyService ? 'tcp' : 'ping');
-      const expectOf = (r: number, k: number) => (Array.isArray(c.expect) ? (c.expect[r]?.[k] ?? 'reach') : (c.expect ?? 'reach'));
-      const cells = c.from.flatMap((from, r) =>
-        c.to.map((written, k): LabCheck => {
-          // A target may carry its own port: `web-1:8080`, `node/worker-1:30080`.
-          const m = /^(.*):(\d{1,5})$/.exec(written);
-          const [to, port] = m ? [m[1]!, Number(m[2])] : [written, c.port];
-          const spec = { kind: probe, from, to, expect: expectOf(r, k), timeoutMs: c.timeoutMs ?? 3000, ...(probe === 'ping' ? {} : { port }) } as CheckSpec;
-          return { ...normalizeCheck(spec, index, at), cell: { row: r, col: k } };
-        }),
-      );
-      return {
-        ...fact,
-        kind: 'matrix',
-        timeoutMs: c.timeoutMs ?? 3000,
-        matrix: { probe, rows: c.from, cols: c.to, cells, expect: c.expect },
-        name: c.name ?? `${probe} matrix: ${c.from.length} source${c.from.length === 1 ? '' : 's'} × ${c.to.length} target${c.to.length === 1 ? '' : 's'}`,
-      };
-    }
-    case 'command':
-      return { ...fact, from: c.from, kind: 'command', command: { argv: c.command, expectExit: c.expectExit ?? 0, expectOutput: c.expectOutput, expectMatch: c.expectMatch }, name: c.name ?? `${c.from}: ${c.command.join(' ')}` };
-    case 'route':
-      return { ...fact, from: c.from, kind: 'route', to: c.to, route: { via: c.via, dev: c.dev, absent: c.absent ?? false }, name: c.name ?? `${c.from} has ${c.absent ? 'no ' : ''}route to ${c.to}${c.via ? ` via ${c.via}` : ''}${c.dev ? ` dev ${c.dev}` : ''}` };
-    case 'vxlan':
-      return { ...fact, from: c.from, kind: 'vxlan', vxlan: { vni: c.vni, port: c.port, dev: c.dev }, name: c.name ?? `${c.from} has a VXLAN device with VNI ${c.vni}${c.port ? ` on UDP ${c.port}` : ''}` };
-    case 'dns': {
-      const type = c.type ?? 'A';
-      return {
-        ...fact,
-        kind: 'dns',
-        from: c.from,
-        to: c.server ?? 'resolv.conf',
-        dns: { query: c.query, type, tcp: c.tcp ?? false, expectRcode: c.expectRcode ?? 'NOERROR', expectAnswers: c.expectAnswers ?? [], expectEmpty: c.expectEmpty ?? false },
-        name: c.name ?? `${c.from} resolves ${c.query} ${type}${c.server ? ` at ${c.server}` : ''}${c.expectRcode && c.expectRcode !== 'NOERROR' ? ` → ${c.expectRcode}` : ''}`,
-      };
-    }
-  }
-  const http = c.kind === 'http' ? c : undefined;
-  return {
-    ...fact,
-    kind: c.kind,
-    from: c.from,
-    to: c.to,
-    expect: c.expect ?? 'reach',
-    port: 'port' in c ? c.port : undefined,
-    path: http ? (http.path ?? '/') : undefined,
-    expectPod: http?.expectPod,
-    expectStatus: http?.expectStatus,
-    expectBody: http?.expectBody,
-    expectNoNat: http?.expectNoNat ?? false,
-    expectSource: http?.expectSource,
-    requests: http?.requests ?? 1,
-    expectSpread: http?.expectSpread,
-    expectSticky: http?.expectSticky ?? false,
-    name: c.name ?? describeCheck(c.kind, c.from, c.to, 'port' in c ? c.port : undefined, c.expect ?? 'reach'),
-  };
-}
-
-function normalizeAction(a: ActionSpec): LabAction {
-  switch (a.action) {
-    case 'exec':
-      return { ...a, expectExit: a.expectExit ?? 0 };
-    case 'apply-policy':
-      return normalizePolicyAction(a);
-    default:
-      return a;
-  }
+  return kindOf(c.kind).normalize(c, index, at);
 }
 
 function normalizeContainer(c: ContainerSpec): LabContainer {
@@ -346,8 +238,4 @@ function normalizeContainer(c: ContainerSpec): LabContainer {
     ? [{ name: WORKLOAD_PORT[workload.kind].name, containerPort: workload.port, protocol: WORKLOAD_PORT[workload.kind].protocol }]
     : [];
   return { name: c.name, workload, command: c.command, ports: [...implied, ...declared], env: c.env ?? {} };
-}
-
-function describeCheck(kind: string, from: string, to: string, port: number | undefined, expect: string): string {
-  return `${kind} ${from} → ${to}${port ? `:${port}` : ''}${expect === 'no-reach' ? ' (must fail)' : ''}`;
 }

@@ -2,12 +2,14 @@
  * Semantic rules: small named pure functions over the resolved lab, each pushing diagnostics.
  * All run; none throws. Paths are those of the authoring form so positions point at the source.
  */
-import { DEFAULTS, DNS, IFNAME_MAX, SERVICES } from '../constants.ts';
+import { DEFAULTS, IFNAME_MAX, SERVICES } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
-import type { Lab, LabCheck } from './lab.ts';
+import type { Lab } from './lab.ts';
+import { checkAt } from '../check/kinds/kind.ts';
+import { GRID_KINDS, kindOf, type LabCheck, type ProbeKindName } from '../check/kinds/index.ts';
 import { scenariosAreValid } from './rules-scenarios.ts';
-import { dnsServiceIp, findService, selects } from '../k8s/objects.ts';
+import { dnsServiceIp, selects } from '../k8s/objects.ts';
 import { DNS_RULES } from './rules-dns.ts';
 import { policiesAreValid } from './rules-policy.ts';
 
@@ -326,7 +328,7 @@ export const hostPortsAreUnique: Rule = (lab, out) => {
     );
 };
 
-/** Check endpoints: `from` a pod, node or host; `to` also an IPv4 address, a Service or a load-balancer address. */
+/** Checks: `from` names a pod, node or host of the lab; then each kind's own rules (check/kinds/). */
 export const checksAreValid: Rule = (lab, sink) => {
   const pods = new Set(lab.pods.map((p) => p.name));
   const nodes = new Set(lab.nodes.map((n) => n.name));
@@ -335,49 +337,9 @@ export const checksAreValid: Rule = (lab, sink) => {
     ref.startsWith('node/') ? nodes.has(ref.slice(5)) : ref.startsWith('host/') ? hosts.has(ref.slice(5)) : pods.has(ref);
   const out: Diagnostic[] = [];
   for (const c of allChecks(lab)) {
-    const at = checkAt(c);
     if (!machine(c.from))
-      out.push(diag('PL2012', at('from'), `check "${c.name}" starts from "${c.from}", which is neither a pod, node/<name> nor host/<name> of this lab`));
-    if (c.kind === 'dns') {
-      dnsCheckIsValid(lab, c, out);
-      continue;
-    }
-    if (c.kind === 'command' || c.kind === 'route' || c.kind === 'vxlan') {
-      factCheckIsValid(lab, c, out);
-      continue;
-    }
-    let service: Lab['services'][number] | undefined;
-    if (c.to.startsWith('svc/') || c.to.startsWith('lb/')) {
-      const lb = c.to.startsWith('lb/');
-      service = findService(lab.services, c.to.slice(lb ? 3 : 4));
-      if (!service) out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${c.to.slice(lb ? 3 : 4)}", which the lab does not declare`, 'Write svc/<name> for the default namespace, or svc/<namespace>/<name>.'));
-      else if (lb && service.type !== 'LoadBalancer') out.push(diag('PL2012', at('to'), `check "${c.name}" targets the load-balancer address of "${service.name}", which is of type ${service.type}`));
-      else if (!lb && (service.type === 'ExternalName' || service.clusterIP === 'None'))
-        out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${service.name}", which has no cluster IP (${service.type === 'ExternalName' ? 'ExternalName' : 'headless'})`));
-      else {
-        const protocol = c.kind === 'udp' ? 'UDP' : 'TCP';
-        const ports = service.ports.filter((p) => p.protocol === protocol);
-        if (c.port !== undefined && !ports.some((p) => p.port === c.port))
-          out.push(diag('PL2014', at('port'), `check "${c.name}": Service "${service.name}" has no ${protocol} port ${c.port}`, `Its ports: ${service.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}.`));
-        else if (c.kind !== 'ping' && !ports.length)
-          out.push(diag('PL2014', at('kind'), `check "${c.name}" is a ${c.kind} check, but Service "${service.name}" has no ${protocol} port`, `Its ports: ${service.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}.`));
-      }
-    } else if (!machine(c.to) && ip.parseIp(c.to) === undefined)
-      out.push(diag('PL2012', at('to'), `check "${c.name}" targets "${c.to}", which is not a pod, node/<name>, host/<name>, svc/<name>, lb/<name> or IPv4 address of this lab`));
-    if (c.kind !== 'ping' && c.port === undefined && !service)
-      out.push(diag('PL2014', at(), `check "${c.name}" needs a port`, 'Give port: …; it may be left out only when the target is a Service (svc/… or lb/…).'));
-    if (c.expectPod && !pods.has(c.expectPod))
-      out.push(diag('PL2012', at('expectPod'), `check "${c.name}" expects an answer from pod "${c.expectPod}", which the lab does not declare`));
-    if (c.expectSource && c.expectSource !== 'nodes' && !machine(c.expectSource) && ip.parseIp(c.expectSource) === undefined)
-      out.push(diag('PL2012', at('expectSource'), `check "${c.name}" expects the source "${c.expectSource}", which is not nodes, node/<name>, host/<name>, a pod or an IPv4 address`));
-    if (c.expectSpread !== undefined && c.expectSpread > c.requests)
-      out.push(diag('PL2014', at('expectSpread'), `check "${c.name}" wants ${c.expectSpread} different pods to answer ${c.requests} request(s)`, `Set requests to at least ${c.expectSpread} (e.g. 60 for 3 backends).`));
-    if (c.expectBody !== undefined && c.requests > 1)
-      out.push(diag('PL2014', at('expectBody'), `check "${c.name}" looks into the body of ${c.requests} answers; only a single request's body is kept`, 'Use requests: 1 with expectBody, and a second check for the spread.'));
-    if (c.expectSticky && c.requests < 2) out.push(diag('PL2014', at('expectSticky'), `check "${c.name}" tests affinity with a single request`, 'Set requests: 20 or so.'));
-    const target = lab.pods.find((p) => p.name === c.to);
-    if (target && c.port && c.expect === 'reach' && !target.containers.some((k) => k.ports.some((p) => p.containerPort === c.port)))
-      out.push(warning('PL2014', at('port'), `check "${c.name}" expects pod "${target.name}" to answer on port ${c.port}, but none of its containers declares it`));
+      out.push(diag('PL2012', checkAt(c)('from'), `check "${c.name}" starts from "${c.from}", which is neither a pod, node/<name> nor host/<name> of this lab`));
+    kindOf(c.kind).validate(lab, c, out);
   }
   // A matrix's cells share its source and target lists: say each problem once.
   const said = new Set<string>();
@@ -394,87 +356,14 @@ function writtenChecks(lab: Lab): LabCheck[] {
 }
 
 /** Every check to validate: the lab's, the scenarios' and each matrix's cells (a matrix itself is only its cells). */
-export function allChecks(lab: Lab): LabCheck[] {
-  return writtenChecks(lab).flatMap((c) => (c.matrix ? c.matrix.cells : [c]));
+export function allChecks(lab: Lab): LabCheck<ProbeKindName>[] {
+  return writtenChecks(lab).flatMap((c) => (c.kind === 'matrix' ? c.matrix.cells : [c]));
 }
 
-/** Diagnostic paths of a check's fields; a matrix cell's `from`, `to` and `expect` point into the matrix's lists. */
-export function checkAt(c: LabCheck): (...p: (string | number)[]) => (string | number)[] {
-  return (...p) => {
-    if (c.cell && p[0] === 'from') return [...c.at, 'from', c.cell.row];
-    if (c.cell && p[0] === 'to') return [...c.at, 'to', c.cell.col];
-    return [...c.at, ...p];
-  };
-}
-
-/** A matrix's expect grid has a row per source and a column per target. */
+/** Grid kinds' own rules (a matrix's expect grid), after every check's. */
 export const matricesAreValid: Rule = (lab, out) => {
-  for (const c of writtenChecks(lab)) {
-    const m = c.matrix;
-    if (!m || !Array.isArray(m.expect)) continue;
-    if (m.expect.length !== m.rows.length)
-      out.push(diag('PL2014', [...c.at, 'expect'], `matrix "${c.name}" has ${m.rows.length} source(s) but ${m.expect.length} row(s) in expect`, 'Write one row per entry of from, in the same order.'));
-    m.expect.forEach((row, r) => {
-      if (row.length !== m.cols.length)
-        out.push(diag('PL2014', [...c.at, 'expect', r], `matrix "${c.name}": row ${r} (${m.rows[r] ?? '?'}) has ${row.length} entr${row.length === 1 ? 'y' : 'ies'} for ${m.cols.length} target(s)`, `One entry per target: ${m.cols.join(', ')}.`));
-    });
-  }
+  for (const c of writtenChecks(lab)) if (c.kind === 'matrix') GRID_KINDS[c.kind].validate(lab, c, out);
 };
-
-/** A DNS check's server: the source's own resolver (pods only: nodes and hosts have no resolv.conf of the lab's), an address, a host or a Service. */
-function dnsCheckIsValid(lab: Lab, c: LabCheck, out: Diagnostic[]): void {
-  const at = checkAt(c);
-  const server = c.to;
-  if (server === 'resolv.conf') {
-    if (c.from.startsWith('node/') || c.from.startsWith('host/'))
-      out.push(diag('PL2014', at('server'), `check "${c.name}" runs on ${c.from}, which has no lab resolver of its own`, 'Give server: (e.g. "svc/kube-system/kube-dns" or "host/upstream"), or run it from a pod.'));
-    if (!lab.dns && !lab.pods.find((p) => p.name === c.from)?.dnsConfig)
-      out.push(warning('PL2014', at('from'), `check "${c.name}" uses the pod's resolver, but the lab has no cluster DNS (dns: false)`));
-  } else if (server.startsWith('host/')) {
-    if (!lab.hosts.some((h) => h.name === server.slice(5))) out.push(diag('PL2012', at('server'), `check "${c.name}" asks host "${server.slice(5)}", which the lab does not declare`));
-  } else if (server.startsWith('svc/')) {
-    const ref = server.slice(4);
-    const isDns = !!lab.dns && (ref === `${DNS.namespace}/${DNS.serviceName}`);
-    if (!isDns && !findService(lab.services, ref)) out.push(diag('PL2012', at('server'), `check "${c.name}" asks Service "${ref}", which the lab does not declare`, lab.dns ? `The cluster DNS Service is svc/${DNS.namespace}/${DNS.serviceName}.` : undefined));
-  } else if (ip.parseIp(server) === undefined)
-    out.push(diag('PL2012', at('server'), `check "${c.name}": server "${server}" is not an IPv4 address, host/<name> or svc/<namespace>/<name>`));
-  if (c.dns!.type === 'PTR' && ip.parseIp(c.dns!.query) === undefined)
-    out.push(diag('PL2014', at('query'), `check "${c.name}" is a PTR lookup of "${c.dns!.query}", which is not an IPv4 address`, 'Write the address itself (e.g. "10.96.0.10"); podlab asks for its in-addr.arpa name.'));
-  c.dns!.expectAnswers.forEach((w, i) => {
-    const known = w.startsWith('pod/')
-      ? lab.pods.some((p) => p.name === w.slice(4))
-      : w.startsWith('svc/')
-        ? !!findService(lab.services, w.slice(4)) || (!!lab.dns && w === `svc/${DNS.namespace}/${DNS.serviceName}`)
-        : w.startsWith('host/')
-          ? lab.hosts.some((h) => h.name === w.slice(5))
-          : true;
-    if (!known) out.push(diag('PL2012', at('expectAnswers', i), `check "${c.name}" expects the address of "${w}", which the lab does not declare`));
-  });
-  if (c.dns!.expectEmpty && c.dns!.expectAnswers.length)
-    out.push(diag('PL2014', at('expectEmpty'), `check "${c.name}" expects no answers and also answers ${c.dns!.expectAnswers.join(', ')}`));
-}
-
-/** Command, route and VXLAN checks: a regular expression that compiles, a destination and next hop that mean something, a VXLAN device only on nodes. */
-function factCheckIsValid(lab: Lab, c: LabCheck, out: Diagnostic[]): void {
-  const at = checkAt(c);
-  const nodeRef = (r: string) => r.startsWith('node/') && lab.nodes.some((n) => `node/${n.name}` === r);
-  if (c.command?.expectMatch !== undefined) {
-    try {
-      new RegExp(c.command.expectMatch);
-    } catch (e) {
-      out.push(diag('PL2014', at('expectMatch'), `check "${c.name}": expectMatch is not a valid regular expression: ${(e as Error).message}`));
-    }
-  }
-  if (c.kind === 'route') {
-    if (!nodeRef(c.to) && !ip.parseCidr(c.to) && ip.parseIp(c.to) === undefined)
-      out.push(diag('PL2012', at('to'), `check "${c.name}": route destination "${c.to}" is not a CIDR, an IPv4 address or node/<name>`, 'node/<name> stands for that node\'s pod CIDR.'));
-    const via = c.route!.via;
-    if (via !== undefined && !nodeRef(via) && ip.parseIp(via) === undefined)
-      out.push(diag('PL2012', at('via'), `check "${c.name}": next hop "${via}" is not an IPv4 address or node/<name>`));
-  }
-  if (c.kind === 'vxlan' && !nodeRef(c.from))
-    out.push(diag('PL2014', at('from'), `check "${c.name}" looks for a VXLAN device on "${c.from}"; VXLAN devices live on nodes`, 'Write from: "node/<name>".'));
-}
 
 /** The registry: every rule, in the order their diagnostics read best. */
 export const RULES: Rule[] = [

@@ -4,7 +4,9 @@
  */
 import type { z } from 'zod';
 import { diag, type Diagnostic, type Path } from './diagnostics.ts';
-import { editDistance } from '../lib/edit-distance.ts';
+import { nearest } from '../lib/edit-distance.ts';
+
+export { nearest };
 
 type Issue = z.core.$ZodIssue;
 
@@ -62,15 +64,3 @@ const KNOWN = [
   'networkPolicies', 'podSelector', 'namespaceSelector', 'policyTypes', 'ingress', 'egress', 'ipBlock', 'except',
   'endPort', 'matchLabels', 'matchExpressions', 'operator', 'values', 'key', 'policy',
 ];
-
-/** The known name within edit distance 2, if any. */
-export function nearest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best;
-}
-

@@ -6,12 +6,13 @@
 import { DNS, FABRIC_BRIDGE, DEFAULTS, STATE_ROOT } from '../constants.ts';
 import { cniMode, type NodeCni } from '../cni/registry.ts';
 import type { CniConflist, CniNodeInput, Route } from '../cni/types.ts';
-import type { Lab, LabAction, LabCheck, LabContainer, LabDnsQuery, LabPod, LabService } from '../compile/lab.ts';
+import type { Lab, LabAction, LabContainer, LabPod, LabService } from '../compile/lab.ts';
+import { kindOf, type PlanCheck } from '../check/kinds/index.ts';
 import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
 import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
-import { dnsServiceIp, findService } from '../k8s/objects.ts';
+import { dnsServiceIp } from '../k8s/objects.ts';
 import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
 import { planNetworkPolicy, type PlanNetworkPolicy } from './network-policy.ts';
 
@@ -127,36 +128,10 @@ export interface PlanPod {
   replica?: number;
 }
 
-export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
+export type { TargetKind } from '../check/kinds/targets.ts';
 
-export interface PlanCheck {
-  index: number;
-  name: string;
-  kind: LabCheck['kind'];
-  from: { kind: 'pod' | 'node' | 'host'; name: string };
-  to: { kind: TargetKind; name: string; ip: string };
-  expect: 'reach' | 'no-reach';
-  timeoutMs: number;
-  port?: number;
-  path?: string;
-  expectPod?: string;
-  expectStatus?: number;
-  expectBody?: string;
-  expectNoNat: boolean;
-  /** The addresses the server may see as the source, and how to name them in a report. */
-  expectSource?: { label: string; ips: string[] };
-  requests: number;
-  expectSpread?: number;
-  expectSticky: boolean;
-  /** DNS checks: the query; `to` is the server asked (ip '' = the resolver of the source's resolv.conf). */
-  dns?: LabDnsQuery;
-  command?: NonNullable<LabCheck['command']>;
-  /** Route checks: `to.ip` is the destination (a CIDR or an address); via resolved to an address. */
-  route?: { via?: string; dev?: string; absent: boolean };
-  vxlan?: NonNullable<LabCheck['vxlan']>;
-  /** Matrix checks: the grid, each cell an ordinary check (row-major: cells[row * cols.length + col]). */
-  matrix?: { probe: string; rows: string[]; cols: string[]; cells: PlanCheck[] };
-}
+/** A check as planned: a union on `kind` (one type family with LabCheck; see check/kinds/). */
+export type { PlanCheck } from '../check/kinds/index.ts';
 
 /** Scenario steps in order; actions name pods and nodes as the lab does. */
 export interface PlanScenario {
@@ -353,11 +328,11 @@ export function buildPlan(lab: Lab): Plan {
     : undefined;
 
   const peers = { nodes, pods, hosts, services };
-  const checks = lab.checks.map((c) => planCheck(c, peers));
+  const checks = lab.checks.map((c) => kindOf(c.kind).plan(c, peers));
   const scenarios: PlanScenario[] = lab.scenarios.map((sc) => ({
     name: sc.name,
     description: sc.description,
-    steps: sc.steps.map((st) => (st.check ? { check: planCheck(st.check, peers) } : { action: st.action })),
+    steps: sc.steps.map((st) => (st.check ? { check: kindOf(st.check.kind).plan(st.check, peers) } : { action: st.action })),
   }));
 
   return {
@@ -473,95 +448,5 @@ function planContainer(c: LabContainer, owner: string): PlanContainer {
   };
 }
 
-interface Peers {
-  nodes: readonly PlanNode[];
-  pods: readonly PlanPod[];
-  hosts: readonly PlanHost[];
-  services: readonly PlanService[];
-}
-
-/** Every address a node can appear as: its node IP, its pod gateway, and its CNI mode's own (e.g. a VXLAN device's). */
-export function nodeAddresses(n: PlanNode): string[] {
-  return [n.ip, n.podGateway, ...cniMode(n.cni.type).nodeAddresses(n)];
-}
-
-
-/** Resolves a check target reference (validated already) to what it is and its address. */
-export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' = 'TCP'): { kind: TargetKind; name: string; ip: string; port?: number } {
-  const [prefix, rest] = r.includes('/') ? [r.slice(0, r.indexOf('/')), r.slice(r.indexOf('/') + 1)] : ['', r];
-  if (prefix === 'node') return { kind: 'node', name: rest, ip: peers.nodes.find((n) => n.name === rest)!.ip };
-  if (prefix === 'host') return { kind: 'host', name: rest, ip: peers.hosts.find((h) => h.name === rest)!.ip };
-  if (prefix === 'svc' || prefix === 'lb') {
-    const s = findService(peers.services, rest)!;
-    return { kind: prefix, name: r, ip: (prefix === 'svc' ? s.clusterIP : s.loadBalancerIP) ?? '', port: s.ports.find((p) => p.protocol === protocol)?.port };
-  }
-  const pod = peers.pods.find((p) => p.name === r);
-  return pod ? { kind: 'pod', name: r, ip: pod.ip } : { kind: 'ip', name: r, ip: r };
-}
-
-/** The addresses a server may see a source reference as (`nodes` is any node). */
-export function sourceAddressesOf(peers: Peers, r: string): string[] {
-  if (r === 'nodes') return peers.nodes.flatMap(nodeAddresses);
-  if (r.startsWith('node/')) return nodeAddresses(peers.nodes.find((n) => n.name === r.slice(5))!);
-  const t = resolveTarget(peers, r);
-  return [t.ip];
-}
-
-function planCheck(c: LabCheck, peers: Peers): PlanCheck {
-  if (c.matrix) {
-    const { probe, rows, cols, cells } = c.matrix;
-    return {
-      index: c.index,
-      name: c.name,
-      kind: 'matrix',
-      from: { kind: 'pod', name: rows.join(', ') },
-      to: { kind: 'ip', name: cols.join(', '), ip: '' },
-      expect: 'reach',
-      timeoutMs: c.timeoutMs,
-      expectNoNat: false,
-      requests: 1,
-      expectSticky: false,
-      matrix: { probe, rows, cols, cells: cells.map((cell) => planCheck(cell, peers)) },
-    };
-  }
-  const from = resolveTarget(peers, c.from);
-  const none = { kind: 'ip' as const, name: '', ip: '', port: undefined };
-  const to =
-    c.kind === 'dns' && c.to === 'resolv.conf'
-      ? { kind: 'ip' as const, name: 'resolv.conf', ip: '', port: 53 }
-      : c.kind === 'command' || c.kind === 'vxlan'
-        ? none
-        : c.kind === 'route'
-          ? routeDestination(peers, c.to)
-          : resolveTarget(peers, c.to, c.kind === 'udp' || c.kind === 'dns' ? 'UDP' : 'TCP');
-  return {
-    index: c.index,
-    name: c.name,
-    kind: c.kind,
-    from: { kind: from.kind === 'node' || from.kind === 'host' ? from.kind : 'pod', name: from.name },
-    to: { kind: to.kind, name: to.name, ip: to.ip },
-    expect: c.expect,
-    timeoutMs: c.timeoutMs,
-    port: c.port ?? to.port,
-    path: c.path,
-    expectPod: c.expectPod,
-    ...(c.expectStatus !== undefined ? { expectStatus: c.expectStatus } : {}),
-    ...(c.expectBody !== undefined ? { expectBody: c.expectBody } : {}),
-    expectNoNat: c.expectNoNat,
-    ...(c.expectSource ? { expectSource: { label: c.expectSource, ips: sourceAddressesOf(peers, c.expectSource) } } : {}),
-    requests: c.requests,
-    expectSpread: c.expectSpread,
-    expectSticky: c.expectSticky,
-    ...(c.dns ? { dns: c.dns } : {}),
-    ...(c.command ? { command: c.command } : {}),
-    ...(c.vxlan ? { vxlan: c.vxlan } : {}),
-    ...(c.route ? { route: { ...c.route, via: c.route.via?.startsWith('node/') ? peers.nodes.find((n) => `node/${n.name}` === c.route!.via)?.ip : c.route.via } } : {}),
-  };
-}
-
-/** A route check's destination: `node/<name>` is that node's pod CIDR; a CIDR or an address as written. */
-function routeDestination(peers: Peers, ref: string): { kind: 'ip'; name: string; ip: string; port: undefined } {
-  const node = ref.startsWith('node/') ? peers.nodes.find((n) => `node/${n.name}` === ref) : undefined;
-  return { kind: 'ip', name: ref, ip: node ? node.podCidr : ref, port: undefined };
-}
-
+/** Every address a node can appear as (check kinds resolve references with it). */
+export { nodeAddresses } from '../check/kinds/targets.ts';

@@ -20,7 +20,8 @@ import { realExecutor } from '../../src/runtime/exec.ts';
 import { PROBE_BIN } from '../../src/runtime/host.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { applyPolicy, deletePolicy } from '../../src/runtime/policies.ts';
-import { readState } from '../../src/runtime/state.ts';
+import { readState, type LabState } from '../../src/runtime/state.ts';
+import type { PlanCheck } from '../../src/plan/plan.ts';
 import { hostSnapshot, inLab, liveGuard, upLab } from './host.ts';
 
 const live = liveGuard();
@@ -31,6 +32,13 @@ async function connects(lab: string, from: string, host: string, port: number): 
   const last = r.stdout.trim().split('\n').at(-1);
   if (!last) throw new Error(`probe from ${from} printed nothing: ${r.stderr}`);
   return JSON.parse(last).ok === true;
+}
+
+/** The lab's first check: the default-deny TCP/80 truth table. */
+function tableOf(state: LabState): Extract<PlanCheck, { kind: 'matrix' }> {
+  const c = state.plan.checks[0]!;
+  if (c.kind !== 'matrix') throw new Error('the lab\'s first check is its TCP/80 truth table');
+  return c;
 }
 
 for (const cni of ['kubenet', 'flannel'] as const) {
@@ -63,11 +71,11 @@ for (const cni of ['kubenet', 'flannel'] as const) {
 
     it('a truth table with one wrong cell fails on exactly that cell (the matrix can fail)', async () => {
       const state = readState(name)!;
-      const table = state.plan.checks[0]!;
+      const table = tableOf(state);
       // y/a → x/a is denied; expect it to reach, and x/a → y/a (allowed) not to.
       const flip = new Map([[3 * 9 + 0, 'reach'], [0 * 9 + 3, 'no-reach']] as const);
-      const cells = table.matrix!.cells.map((c, i) => (flip.has(i) ? { ...c, expect: flip.get(i)!, timeoutMs: 600 } : c));
-      const r = await runCheck(state, { ...table, matrix: { ...table.matrix!, cells } });
+      const cells = table.matrix.cells.map((c, i) => (flip.has(i) ? { ...c, expect: flip.get(i)!, timeoutMs: 600 } : c));
+      const r = await runCheck(state, { ...table, matrix: { ...table.matrix, cells } });
       expect(r.status).toBe('fail');
       expect(r.matrix!.cells.flatMap((c, i) => (c.status === 'fail' ? [i] : []))).toEqual([3, 27]);
     }, 30_000);
@@ -105,7 +113,7 @@ for (const cni of ['kubenet', 'flannel'] as const) {
         const lines = r.sync.applied.reduce((n, a) => n + a.lines, 0);
         expect(lines).toBeGreaterThan(0);
         expect(lines).toBeLessThan(40);
-        const probe = (from: string, to: string) => runCheck(readState(name)!, { ...readState(name)!.plan.checks[0]!.matrix!.cells[0]!, name: `${from} → ${to}`, from: { kind: 'pod', name: from }, to: { kind: 'svc', name: `x/s-${to}`, ip: readState(name)!.plan.services.find((s) => s.name === `s-${to}`)!.clusterIP! }, port: 80, expect: 'reach' });
+        const probe = (from: string, to: string) => runCheck(readState(name)!, { ...tableOf(readState(name)!).matrix.cells[0]!, name: `${from} → ${to}`, from: { kind: 'pod', name: from }, to: { kind: 'svc', name: `x/s-${to}`, ip: readState(name)!.plan.services.find((s) => s.name === `s-${to}`)!.clusterIP! }, port: 80, expect: 'reach' });
         expect((await probe('y-b', 'x-a')).status).toBe('pass');
         expect((await probe('y-b', 'x-b')).status).toBe('pass');
         expect(await connects(name, 'z-b', ip('x-a'), 80)).toBe(false);

@@ -118,11 +118,11 @@ afterAll(() => {
 });
 
 const plan = { lab: 'probe', pods: [], nodes: [], hosts: [], services: [] } as unknown as Plan;
-function check(kind: 'tcp' | 'udp' | 'http', port: number, extra: Partial<PlanCheck> = {}): PlanCheck {
-  return { index: 1, name: 'x', kind, from: { kind: 'node', name: 'n' }, to: { kind: 'ip', name: '127.0.0.1', ip: '127.0.0.1' }, port, expect: 'reach', timeoutMs: 1000, requests: 1, ...extra } as PlanCheck;
+function check(kind: 'tcp' | 'udp' | 'http', port: number, extra: Partial<PlanCheck<'http'>> = {}): PlanCheck<'tcp' | 'udp' | 'http'> {
+  return { index: 1, name: 'x', kind, from: { kind: 'node', name: 'n' }, to: { kind: 'ip', name: '127.0.0.1', ip: '127.0.0.1' }, port, expect: 'reach', timeoutMs: 1000, requests: 1, ...extra } as PlanCheck<'tcp' | 'udp' | 'http'>;
 }
 /** Both lines get the same verdict from the check's judge. */
-function sameVerdict(c: PlanCheck, a: string, b: string): boolean {
+function sameVerdict(c: PlanCheck<'tcp' | 'udp' | 'http'>, a: string, b: string): boolean {
   const r = (stdout: string) => judge(plan, c, { stdout, stderr: '', exitCode: 0 });
   expect(r(a).ok).toBe(r(b).ok);
   return r(a).ok;

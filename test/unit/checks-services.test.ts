@@ -44,7 +44,7 @@ const spec: LabSpec = {
 const { lab, diagnostics } = validateValue(spec, 'j.lab.ts');
 if (!lab) throw new Error(`the judge lab is invalid: ${JSON.stringify(diagnostics)}`);
 const plan = buildPlan(lab);
-const [spread, sticky, sourceNodes, sourceHost, udp, udpDeny, httpDeny] = plan.checks as [PlanCheck, PlanCheck, PlanCheck, PlanCheck, PlanCheck, PlanCheck, PlanCheck];
+const [spread, sticky, sourceNodes, sourceHost, udp, udpDeny, httpDeny] = plan.checks as PlanCheck<'http' | 'udp'>[];
 
 const CLIENT_POD = '10.244.0.2';
 const WORKER_1 = '172.16.94.10';

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateValue } from '../../src/compile/compile.ts';
-import { buildPlan } from '../../src/plan/plan.ts';
+import { buildPlan, type PlanCheck } from '../../src/plan/plan.ts';
 import { buildProbe, judge } from '../../src/check/checks.ts';
 
 const plan = buildPlan(
@@ -24,7 +24,7 @@ const plan = buildPlan(
     'j.lab.ts',
   ).lab!,
 );
-const [ping, http, tcpDeny, httpFromNode] = plan.checks as [typeof plan.checks[0], typeof plan.checks[0], typeof plan.checks[0], typeof plan.checks[0]];
+const [ping, http, tcpDeny, httpFromNode] = plan.checks as PlanCheck<'ping' | 'http' | 'tcp'>[];
 const out = (stdout: string, exitCode = 0, stderr = '') => ({ stdout, stderr, exitCode });
 const fixture = (f: string) => readFileSync(`test/fixtures/outputs/${f}`, 'utf8');
 // Recorded from `podlab exec pod-networking client -- /x/build/native/probe http-get …` on a live lab.

@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { renderResolvConf, resolvConf, type ResolvInput } from '../../src/dns/cluster.ts';
 import { defaultCorefile } from '../../src/dns/corefile/defaults.ts';
 import { loadCorefile } from '../../src/dns/corefile/setup.ts';
-import { dnsProbeArgv, judgeDns, parseDig } from '../../src/check/dns-check.ts';
+import { dns, parseDig } from '../../src/check/kinds/dns.ts';
 import { render } from '../../src/render/render.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { planFrom } from '../live/host.ts';
+import type { PlanCheck } from '../../src/plan/plan.ts';
 
 const cluster = { serviceIP: '10.96.0.10', domain: 'cluster.local' };
 const base: ResolvInput = { policy: 'ClusterFirst', hostNetwork: false, namespace: 'shop', cluster, nodeNameservers: ['203.0.113.53'] };
@@ -130,13 +131,13 @@ describe('the DNS check', () => {
       { kind: 'dns', from: 'client', query: '10.96.0.10', type: 'PTR', expectAnswers: ['kube-dns.kube-system.svc.cluster.local'] },
     ],
   });
-  const [web, srv, nx, ptr] = plan.checks;
+  const [web, srv, nx, ptr] = plan.checks as PlanCheck<'dns'>[];
   const out = (stdout: string, exitCode = 0) => ({ stdout, stderr: '', exitCode });
 
   it('builds dig with the search list for relative names, @server, +tcp, and -x for PTR', () => {
-    expect(dnsProbeArgv(web!)).toEqual(['dig', '+tries=1', '+time=1', '+search', 'web', 'A']);
-    expect(dnsProbeArgv(srv!)).toEqual(['dig', '+tries=1', '+time=1', '+tcp', '@10.96.0.10', '_postgres._tcp.db.shop.svc.cluster.local.', 'SRV']);
-    expect(dnsProbeArgv(ptr!)).toEqual(['dig', '+tries=1', '+time=1', '-x', '10.96.0.10']);
+    expect(dns.probe(web!, '')).toEqual(['dig', '+tries=1', '+time=1', '+search', 'web', 'A']);
+    expect(dns.probe(srv!, '')).toEqual(['dig', '+tries=1', '+time=1', '+tcp', '@10.96.0.10', '_postgres._tcp.db.shop.svc.cluster.local.', 'SRV']);
+    expect(dns.probe(ptr!, '')).toEqual(['dig', '+tries=1', '+time=1', '-x', '10.96.0.10']);
   });
 
   it('reads dig: status and answer records', () => {
@@ -145,19 +146,19 @@ describe('the DNS check', () => {
   });
 
   it('passes when svc/web resolves to its cluster IP; fails naming what was seen otherwise', () => {
-    expect(judgeDns(plan, web!, out(DIG_WEB))).toMatchObject({ ok: true, seen: 'NOERROR: web.default.svc.cluster.local. A 10.96.0.1' });
-    const wrong = judgeDns(plan, web!, out(DIG_WEB.replace('10.96.0.1\n', '10.96.0.7\n')));
+    expect(dns.judge(plan, web!, out(DIG_WEB))).toMatchObject({ ok: true, seen: 'NOERROR: web.default.svc.cluster.local. A 10.96.0.1' });
+    const wrong = dns.judge(plan, web!, out(DIG_WEB.replace('10.96.0.1\n', '10.96.0.7\n')));
     expect(wrong.ok).toBe(false);
     expect(wrong.seen).toContain('missing 10.96.0.1');
   });
 
   it('matches an SRV target among the record fields; an NXDOMAIN check passes only on NXDOMAIN', () => {
-    expect(judgeDns(plan, srv!, out(DIG_SRV)).ok).toBe(true);
-    expect(judgeDns(plan, nx!, out(DIG_NX)).ok).toBe(true);
-    expect(judgeDns(plan, nx!, out(DIG_WEB))).toMatchObject({ ok: false });
+    expect(dns.judge(plan, srv!, out(DIG_SRV)).ok).toBe(true);
+    expect(dns.judge(plan, nx!, out(DIG_NX)).ok).toBe(true);
+    expect(dns.judge(plan, nx!, out(DIG_WEB))).toMatchObject({ ok: false });
   });
 
   it('no answer at all is a failure that says why', () => {
-    expect(judgeDns(plan, web!, out(DIG_TIMEOUT, 9))).toEqual({ ok: false, expected: 'A web: NOERROR, answers include 10.96.0.1', seen: 'no DNS answer (communications error to 10.96.0.10#53: timed out)' });
+    expect(dns.judge(plan, web!, out(DIG_TIMEOUT, 9))).toEqual({ ok: false, expected: 'A web: NOERROR, answers include 10.96.0.1', seen: 'no DNS answer (communications error to 10.96.0.10#53: timed out)' });
   });
 });

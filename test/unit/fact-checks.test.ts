@@ -1,6 +1,9 @@
 /** Command, route and VXLAN checks: the command each builds and the judge on `ip -j` output recorded from live labs. */
 import { describe, expect, it } from 'vitest';
-import { factProbeArgv, judgeCommand, judgeRoute, judgeVxlan } from '../../src/check/fact-checks.ts';
+import { command } from '../../src/check/kinds/command.ts';
+import { route } from '../../src/check/kinds/route.ts';
+import { vxlan as vxlanKind } from '../../src/check/kinds/vxlan.ts';
+import type { PlanCheck } from '../../src/plan/plan.ts';
 import { planFrom } from '../live/host.ts';
 
 // Recorded on labs/pod-networking.lab.ts (flannel) and labs/kubenet.lab.ts.
@@ -22,45 +25,45 @@ const plan = planFrom({
     { kind: 'command', from: 'client', command: ['false'], expectExit: 1 },
   ],
 });
-const [routeCidr, routeGet, routeAbsent, vxlan, cmd, cmdFalse] = plan.checks;
+const [routeCidr, routeGet, routeAbsent, vxlan, cmd, cmdFalse] = plan.checks as [PlanCheck<'route'>, PlanCheck<'route'>, PlanCheck<'route'>, PlanCheck<'vxlan'>, PlanCheck<'command'>, PlanCheck<'command'>];
 const out = (stdout: string, exitCode = 0, stderr = '') => ({ stdout, stderr, exitCode });
 
 describe('route checks', () => {
   it('node/<name> stands for its pod CIDR (exact route); an address asks which route it takes', () => {
     expect(routeCidr!.to.ip).toBe('10.244.1.0/24');
-    expect(factProbeArgv(routeCidr!)).toEqual(['ip', '-j', 'route', 'show', 'exact', '10.244.1.0/24']);
-    expect(factProbeArgv(routeGet!)).toEqual(['ip', '-j', 'route', 'get', '10.244.3.5']);
+    expect(route.probe(routeCidr!, '')).toEqual(['ip', '-j', 'route', 'show', 'exact', '10.244.1.0/24']);
+    expect(route.probe(routeGet!, '')).toEqual(['ip', '-j', 'route', 'get', '10.244.3.5']);
     expect(routeAbsent!.route!.via).toBe(plan.nodes[1]!.ip);
   });
   it('passes when a route has the wanted device and next hop; says what it saw otherwise', () => {
-    expect(judgeRoute(routeCidr!, out(FLANNEL_ROUTE))).toMatchObject({ ok: true, seen: '10.244.2.0/24 via 10.244.2.0 dev flannel.1' });
-    expect(judgeRoute(routeCidr!, out(KUBENET_ROUTE))).toMatchObject({ ok: false, seen: '10.244.2.0/24 via 192.168.56.12 dev enp0s8' });
-    expect(judgeRoute(routeCidr!, out('[]'))).toMatchObject({ ok: false, seen: 'no route' });
-    expect(judgeRoute(routeGet!, out(ROUTE_GET)).ok).toBe(true);
+    expect(route.judge(plan, routeCidr!, out(FLANNEL_ROUTE))).toMatchObject({ ok: true, seen: '10.244.2.0/24 via 10.244.2.0 dev flannel.1' });
+    expect(route.judge(plan, routeCidr!, out(KUBENET_ROUTE))).toMatchObject({ ok: false, seen: '10.244.2.0/24 via 192.168.56.12 dev enp0s8' });
+    expect(route.judge(plan, routeCidr!, out('[]'))).toMatchObject({ ok: false, seen: 'no route' });
+    expect(route.judge(plan, routeGet!, out(ROUTE_GET)).ok).toBe(true);
   });
   it('an unreachable address (ip route get fails) is "no route"; absent passes then', () => {
-    expect(judgeRoute(routeGet!, out('', 2, 'RTNETLINK answers: Network is unreachable'))).toMatchObject({ ok: false, seen: 'no route (RTNETLINK answers: Network is unreachable)' });
-    expect(judgeRoute(routeAbsent!, out('[]')).ok).toBe(true);
-    expect(judgeRoute(routeAbsent!, out(KUBENET_ROUTE.replace('192.168.56.12', plan.nodes[1]!.ip))).ok).toBe(false);
+    expect(route.judge(plan, routeGet!, out('', 2, 'RTNETLINK answers: Network is unreachable'))).toMatchObject({ ok: false, seen: 'no route (RTNETLINK answers: Network is unreachable)' });
+    expect(route.judge(plan, routeAbsent!, out('[]')).ok).toBe(true);
+    expect(route.judge(plan, routeAbsent!, out(KUBENET_ROUTE.replace('192.168.56.12', plan.nodes[1]!.ip))).ok).toBe(false);
   });
 });
 
 describe('VXLAN checks', () => {
   it('finds the device by VNI, port and name', () => {
-    expect(factProbeArgv(vxlan!)).toEqual(['ip', '-j', '-d', 'link', 'show', 'type', 'vxlan']);
-    expect(judgeVxlan(vxlan!, out(VXLAN))).toEqual({ ok: true, expected: 'a VXLAN device flannel.1 with VNI 1 on UDP 8472', seen: 'flannel.1 VNI 1 port 8472' });
-    expect(judgeVxlan(vxlan!, out(VXLAN.replace('"id":1', '"id":2'))).ok).toBe(false);
-    expect(judgeVxlan(vxlan!, out('[]'))).toMatchObject({ ok: false, seen: 'no VXLAN device' });
-    expect(judgeVxlan(vxlan!, out('garbage')).seen).toContain('unreadable');
+    expect(vxlanKind.probe(vxlan!, '')).toEqual(['ip', '-j', '-d', 'link', 'show', 'type', 'vxlan']);
+    expect(vxlanKind.judge(plan, vxlan!, out(VXLAN))).toEqual({ ok: true, expected: 'a VXLAN device flannel.1 with VNI 1 on UDP 8472', seen: 'flannel.1 VNI 1 port 8472' });
+    expect(vxlanKind.judge(plan, vxlan!, out(VXLAN.replace('"id":1', '"id":2'))).ok).toBe(false);
+    expect(vxlanKind.judge(plan, vxlan!, out('[]'))).toMatchObject({ ok: false, seen: 'no VXLAN device' });
+    expect(vxlanKind.judge(plan, vxlan!, out('garbage')).seen).toContain('unreadable');
   });
 });
 
 describe('command checks', () => {
   it('runs the argv as given and judges exit code, text and pattern', () => {
-    expect(factProbeArgv(cmd!)).toEqual(['hostname']);
-    expect(judgeCommand(cmd!, out('client\n'))).toEqual({ ok: true, expected: 'exit 0, output contains "client", output matches /^cl/', seen: 'exit 0: client' });
-    expect(judgeCommand(cmd!, out('web\n'))).toMatchObject({ ok: false, seen: 'exit 0: web — output lacks "client", output does not match /^cl/' });
-    expect(judgeCommand(cmdFalse!, out('', 1)).ok).toBe(true);
-    expect(judgeCommand(cmdFalse!, out('', 0))).toMatchObject({ ok: false, seen: 'exit 0, no output — exit 0' });
+    expect(command.probe(cmd!, '')).toEqual(['hostname']);
+    expect(command.judge(plan, cmd!, out('client\n'))).toEqual({ ok: true, expected: 'exit 0, output contains "client", output matches /^cl/', seen: 'exit 0: client' });
+    expect(command.judge(plan, cmd!, out('web\n'))).toMatchObject({ ok: false, seen: 'exit 0: web — output lacks "client", output does not match /^cl/' });
+    expect(command.judge(plan, cmdFalse!, out('', 1)).ok).toBe(true);
+    expect(command.judge(plan, cmdFalse!, out('', 0))).toMatchObject({ ok: false, seen: 'exit 0, no output — exit 0' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateValue } from '../../src/compile/compile.ts';
-import { buildPlan } from '../../src/plan/plan.ts';
+import { buildPlan, type PlanCheck } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
 import type { LabSpec } from '../../src/index.ts';
 
@@ -121,7 +121,7 @@ describe('plan', () => {
   });
 
   it('resolves check endpoints to addresses', () => {
-    const c = planOf(classic).checks[0]!;
+    const c = planOf(classic).checks[0]! as Extract<PlanCheck, { to: unknown }>;
     expect(c.from).toEqual({ kind: 'pod', name: 'a' });
     expect(c.to).toEqual({ kind: 'pod', name: 'c', ip: '10.244.2.2' });
   });

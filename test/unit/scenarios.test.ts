@@ -8,8 +8,9 @@ import type { CheckResult } from '../../src/check/checks.ts';
 import { judge } from '../../src/check/checks.ts';
 import { jsonReport, junitReport, matrixTable, tapReport, textReport } from '../../src/check/report.ts';
 import type { ScenarioResult } from '../../src/check/scenario.ts';
-import { describeAction } from '../../src/runtime/actions.ts';
+import { describeAction } from '../../src/check/actions/index.ts';
 import { planFrom } from '../live/host.ts';
+import type { PlanCheck } from '../../src/plan/plan.ts';
 import type { LabSpec } from '../../src/index.ts';
 
 const echo = { name: 'http-echo', workload: { kind: 'http-echo' as const } };
@@ -42,7 +43,7 @@ const lab: LabSpec = {
 
 describe('matrix checks', () => {
   const plan = planFrom(lab);
-  const [grid, pings] = plan.checks;
+  const [grid, pings] = plan.checks as PlanCheck<'matrix'>[];
 
   it('expands into one ordinary check per source × target, row-major, with per-target ports', () => {
     const m = grid!.matrix!;
@@ -78,14 +79,14 @@ describe('matrix checks', () => {
       'link-down node/worker-2',
       'exec node/worker-1: ip route',
     ]);
-    expect(sc.steps[1]!.check!.port).toBe(80);
+    expect((sc.steps[1]!.check as PlanCheck<'tcp' | 'http'>).port).toBe(80);
     expect(sc.steps[4]!.action).toMatchObject({ expectExit: 0 });
   });
 });
 
 describe('http body and status', () => {
   const plan = planFrom(lab);
-  const http = plan.checks[2]!;
+  const http = plan.checks[2]! as PlanCheck<'http'>;
   const web = plan.pods.find((p) => p.name === 'web')!;
   const answer = (status: number, body: string) => ({ exitCode: 0, stdout: JSON.stringify({ ok: true, status, body }), stderr: '' });
 

@@ -1,0 +1,18 @@
+/** The ping kind: one ICMP echo from the source; reached when the reply comes back. */
+import { lastLine, type ProbeKind, type Stage } from './kind.ts';
+import { normalizeReach, planReach, reachVerdict, validateReach, type ReachCheck } from './reach.ts';
+
+export type PingCheck<S extends Stage> = ReachCheck<S, 'ping'>;
+
+export const ping: ProbeKind<'ping', PingCheck<'lab'>, PingCheck<'plan'>> = {
+  kind: 'ping',
+  normalize: normalizeReach,
+  validate: (lab, c, out) => validateReach(lab, c, out),
+  plan: planReach,
+  probe: (c) => ['ping', '-n', '-c', '1', '-W', '1', c.to.ip],
+  judge(_plan, c, r) {
+    const reached = r.exitCode === 0 && /\b1 received\b/.test(r.stdout);
+    const rtt = /time=([\d.]+) ms/.exec(r.stdout);
+    return reachVerdict(c, reached, reached ? `reply from ${c.to.ip}${rtt ? ` in ${rtt[1]} ms` : ''}` : `no reply (${lastLine(r)})`);
+  },
+};

@@ -1,0 +1,125 @@
+/**
+ * What the reachability kinds (ping, tcp, udp, http) share: their fields, their defaults, the
+ * rules on their source, target and port, how a target is resolved, and the verdict "reaches /
+ * does not reach" every one of their judges ends in.
+ */
+import * as ip from '../../net/ipv4.ts';
+import { diag, warning, type Diagnostic } from '../../compile/diagnostics.ts';
+import { findService } from '../../k8s/objects.ts';
+import { resolveSource, resolveTarget, type Peers } from './targets.ts';
+import { checkAt, lastLine, type Check, type Expect, type LabView, type ProbeOutput, type SpecOf, type Stage, type Stages, type Verdict } from './kind.ts';
+
+export type ReachKindName = 'ping' | 'tcp' | 'udp' | 'http';
+
+export interface ReachFields<S extends Stage> {
+  from: Stages[S]['source'];
+  /** A pod, node/<name>, host/<name>, svc/…, lb/… or an address; planned: with its address. */
+  to: Stages[S]['target'];
+  expect: Expect;
+  /** As written; planned, a Service target's first port of the protocol when none was written. */
+  port?: number;
+}
+
+export type ReachCheck<S extends Stage, K extends ReachKindName> = Check<S, K, ReachFields<S>>;
+
+const DEFAULT_TIMEOUT_MS = 5000;
+
+export function normalizeReach<K extends ReachKindName>(c: SpecOf<ReachKindName> & { kind: K }, index: number, at: (string | number)[]): ReachCheck<'lab', K> {
+  const port = 'port' in c ? c.port : undefined;
+  const expect = c.expect ?? 'reach';
+  return {
+    index,
+    at,
+    kind: c.kind,
+    from: c.from,
+    to: c.to,
+    expect,
+    timeoutMs: c.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    port,
+    name: c.name ?? `${c.kind} ${c.from} → ${c.to}${port ? `:${port}` : ''}${expect === 'no-reach' ? ' (must fail)' : ''}`,
+  };
+}
+
+/**
+ * The target is a pod, node, host, Service with a port of the protocol, or an address; a port is
+ * given unless a Service supplies one. `between` adds the kind's own rules (http's), in the place
+ * their diagnostics read best: after the port, before the warning about an undeclared pod port.
+ */
+export function validateReach(lab: LabView, c: ReachCheck<'lab', ReachKindName>, out: Diagnostic[], between?: () => void): void {
+  const at = checkAt(c);
+  const pods = new Set(lab.pods.map((p) => p.name));
+  const nodes = new Set(lab.nodes.map((n) => n.name));
+  const hosts = new Set(lab.hosts.map((h) => h.name));
+  const machine = (ref: string) => (ref.startsWith('node/') ? nodes.has(ref.slice(5)) : ref.startsWith('host/') ? hosts.has(ref.slice(5)) : pods.has(ref));
+  let service: LabView['services'][number] | undefined;
+  if (c.to.startsWith('svc/') || c.to.startsWith('lb/')) {
+    const lb = c.to.startsWith('lb/');
+    service = findService(lab.services, c.to.slice(lb ? 3 : 4));
+    if (!service) out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${c.to.slice(lb ? 3 : 4)}", which the lab does not declare`, 'Write svc/<name> for the default namespace, or svc/<namespace>/<name>.'));
+    else if (lb && service.type !== 'LoadBalancer') out.push(diag('PL2012', at('to'), `check "${c.name}" targets the load-balancer address of "${service.name}", which is of type ${service.type}`));
+    else if (!lb && (service.type === 'ExternalName' || service.clusterIP === 'None'))
+      out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${service.name}", which has no cluster IP (${service.type === 'ExternalName' ? 'ExternalName' : 'headless'})`));
+    else {
+      const protocol = c.kind === 'udp' ? 'UDP' : 'TCP';
+      const ports = service.ports.filter((p) => p.protocol === protocol);
+      if (c.port !== undefined && !ports.some((p) => p.port === c.port))
+        out.push(diag('PL2014', at('port'), `check "${c.name}": Service "${service.name}" has no ${protocol} port ${c.port}`, `Its ports: ${service.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}.`));
+      else if (c.kind !== 'ping' && !ports.length)
+        out.push(diag('PL2014', at('kind'), `check "${c.name}" is a ${c.kind} check, but Service "${service.name}" has no ${protocol} port`, `Its ports: ${service.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}.`));
+    }
+  } else if (!machine(c.to) && ip.parseIp(c.to) === undefined)
+    out.push(diag('PL2012', at('to'), `check "${c.name}" targets "${c.to}", which is not a pod, node/<name>, host/<name>, svc/<name>, lb/<name> or IPv4 address of this lab`));
+  if (c.kind !== 'ping' && c.port === undefined && !service)
+    out.push(diag('PL2014', at(), `check "${c.name}" needs a port`, 'Give port: …; it may be left out only when the target is a Service (svc/… or lb/…).'));
+  between?.();
+  const target = lab.pods.find((p) => p.name === c.to);
+  if (target && c.port && c.expect === 'reach' && !target.containers.some((k) => k.ports.some((p) => p.containerPort === c.port)))
+    out.push(warning('PL2014', at('port'), `check "${c.name}" expects pod "${target.name}" to answer on port ${c.port}, but none of its containers declares it`));
+}
+
+export function planReach<K extends ReachKindName>(c: ReachCheck<'lab', K>, peers: Peers): ReachCheck<'plan', K> {
+  const to = resolveTarget(peers, c.to, c.kind === 'udp' ? 'UDP' : 'TCP');
+  return {
+    index: c.index,
+    name: c.name,
+    kind: c.kind,
+    from: resolveSource(peers, c.from),
+    to: { kind: to.kind, name: to.name, ip: to.ip },
+    expect: c.expect,
+    timeoutMs: c.timeoutMs,
+    port: c.port ?? to.port,
+  };
+}
+
+/** What the native probe prints last: one JSON line. */
+export interface ProbeReport {
+  ok?: boolean;
+  status?: number;
+  body?: string;
+  error?: string;
+  local?: string;
+  remote?: string;
+}
+
+export function readProbeReport<T extends ProbeReport>(r: ProbeOutput): T {
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
+  } catch {
+    return { ok: false, error: lastLine(r) } as T;
+  }
+}
+
+/**
+ * "reaches X" or "does not reach X", judged against whether it was reached; `extra` is what the
+ * kind checks beyond reaching (only when it was meant to reach and did).
+ */
+export function reachVerdict(check: ReachCheck<'plan', ReachKindName>, reached: boolean, seen: string, extra?: Verdict): Verdict {
+  const wantReach = check.expect === 'reach';
+  const target = `${check.to.name}${check.to.kind === 'ip' ? '' : ` (${check.to.ip})`}${check.port ? `:${check.port}` : ''}`;
+  const expected = `${wantReach ? 'reaches' : 'does not reach'} ${target}`;
+  if (extra) return { ok: extra.ok, expected: `${expected}; ${extra.expected}`, seen: extra.ok ? seen : `${seen} — ${extra.seen}` };
+  return { ok: reached === wantReach, expected, seen };
+}
+
+/** One attempt's time budget inside a probe. */
+export const ATTEMPT_TIMEOUT_MS = 1000;

@@ -1,0 +1,53 @@
+/**
+ * Resolving the references a check writes (`web-1`, `node/worker-1`, `host/client`, `svc/shop/db`,
+ * `lb/web`, an address) against the planned lab: what each is and its address. Pure; reads the
+ * planned nodes, pods, hosts and Services through `Peers` (a Plan is one), chooses nothing.
+ */
+import { cniMode } from '../../cni/registry.ts';
+import type { CniPlannedNode } from '../../cni/types.ts';
+import { findService } from '../../k8s/objects.ts';
+
+export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
+
+/**
+ * What checks read of the planned lab. A view rather than the Plan type: check kinds sit below
+ * the plan step (planning dispatches through them), so they name only the fields they read.
+ */
+export interface Peers {
+  nodes: readonly (CniPlannedNode<{ type: string }> & { podCidr: string; podGateway: string })[];
+  pods: readonly { name: string; ip: string }[];
+  hosts: readonly { name: string; ip: string }[];
+  services: readonly { name: string; namespace: string; clusterIP?: string; loadBalancerIP?: string; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
+}
+
+/** Every address a node can appear as: its node IP, its pod gateway, and its CNI mode's own (e.g. a VXLAN device's). */
+export function nodeAddresses(n: Peers['nodes'][number]): string[] {
+  return [n.ip, n.podGateway, ...cniMode(n.cni.type).nodeAddresses(n)];
+}
+
+/** Resolves a check target reference (validated already) to what it is and its address. */
+export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' = 'TCP'): { kind: TargetKind; name: string; ip: string; port?: number } {
+  const [prefix, rest] = r.includes('/') ? [r.slice(0, r.indexOf('/')), r.slice(r.indexOf('/') + 1)] : ['', r];
+  if (prefix === 'node') return { kind: 'node', name: rest, ip: peers.nodes.find((n) => n.name === rest)!.ip };
+  if (prefix === 'host') return { kind: 'host', name: rest, ip: peers.hosts.find((h) => h.name === rest)!.ip };
+  if (prefix === 'svc' || prefix === 'lb') {
+    const s = findService(peers.services, rest)!;
+    return { kind: prefix, name: r, ip: (prefix === 'svc' ? s.clusterIP : s.loadBalancerIP) ?? '', port: s.ports.find((p) => p.protocol === protocol)?.port };
+  }
+  const pod = peers.pods.find((p) => p.name === r);
+  return pod ? { kind: 'pod', name: r, ip: pod.ip } : { kind: 'ip', name: r, ip: r };
+}
+
+/** The addresses a server may see a source reference as (`nodes` is any node). */
+export function sourceAddressesOf(peers: Peers, r: string): string[] {
+  if (r === 'nodes') return peers.nodes.flatMap(nodeAddresses);
+  if (r.startsWith('node/')) return nodeAddresses(peers.nodes.find((n) => n.name === r.slice(5))!);
+  const t = resolveTarget(peers, r);
+  return [t.ip];
+}
+
+/** Where a check runs: a pod, a node or a host. */
+export function resolveSource(peers: Peers, r: string): { kind: 'pod' | 'node' | 'host'; name: string } {
+  const from = resolveTarget(peers, r);
+  return { kind: from.kind === 'node' || from.kind === 'host' ? from.kind : 'pod', name: from.name };
+}

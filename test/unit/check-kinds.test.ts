@@ -1,0 +1,137 @@
+/**
+ * The registry of check kinds: every kind has its module with a probe (or a grid) and a judge,
+ * and every kind's judge is tested here on output recorded from a real run (test/fixtures/outputs
+ * and the literals below, taken from live labs). RECORDED is keyed by every kind, so a new kind
+ * without a recorded-output test does not compile.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ACTIONS } from '../../src/check/actions/index.ts';
+import { CHECK_KINDS, GRID_KINDS, PROBE_KINDS, probeKindOf, type CheckKindName, type LabCheck, type PlanCheck } from '../../src/check/kinds/index.ts';
+import type { ProbeKind, Verdict } from '../../src/check/kinds/kind.ts';
+import type { RunResult } from '../../src/runtime/exec.ts';
+import type { CheckSpec } from '../../src/schema/lab-schema.ts';
+import { planFrom } from '../live/host.ts';
+
+const fixture = (f: string) => readFileSync(`test/fixtures/outputs/${f}`, 'utf8');
+const out = (stdout: string, exitCode = 0, stderr = ''): RunResult => ({ stdout, stderr, exitCode });
+
+// Recorded on live labs (the same outputs the per-kind tests use).
+const DIG_WEB = `
+; <<>> DiG 9.18.41-1~deb12u1-Debian <<>> +tries=1 +time=1 +search web A
+;; global options: +cmd
+;; Got answer:
+;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 14211
+;; flags: qr aa rd ra; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1
+
+;; QUESTION SECTION:
+;web.default.svc.cluster.local.	IN	A
+
+;; ANSWER SECTION:
+web.default.svc.cluster.local. 30 IN	A	10.96.0.1
+
+;; Query time: 3 msec
+;; SERVER: 10.96.0.10#53(10.96.0.10) (UDP)
+`;
+const FLANNEL_ROUTE = '[{"dst":"10.244.2.0/24","gateway":"10.244.2.0","dev":"flannel.1","flags":["onlink"]}]';
+const VXLAN = '[{"ifindex":3,"ifname":"flannel.1","mtu":1450,"linkinfo":{"info_kind":"vxlan","info_data":{"id":1,"local":"172.16.94.11","link":"eth0","port":8472,"learning":false}}}]';
+const TCP_CONNECTED = '{"ok":true,"local":"10.244.0.2","remote":"10.244.1.2"}';
+
+type Recorded = { spec: CheckSpec; verdict: Verdict } & ({ output: RunResult } | { cells: { name: string; status: 'pass' | 'fail' }[] });
+
+const RECORDED: { [K in CheckKindName]: Recorded } = {
+  ping: { spec: { kind: 'ping', from: 'client', to: 'web' }, output: out(fixture('ping-ok.txt')), verdict: { ok: true, expected: 'reaches web (10.244.1.2)', seen: 'reply from 10.244.1.2 in 0.298 ms' } },
+  tcp: { spec: { kind: 'tcp', from: 'client', to: 'web', port: 8080 }, output: out(TCP_CONNECTED), verdict: { ok: true, expected: 'reaches web (10.244.1.2):8080', seen: 'connected from 10.244.0.2 to 10.244.1.2:8080' } },
+  udp: { spec: { kind: 'udp', from: 'client', to: 'web', port: 9001 }, output: out(fixture('udp-echo-client-ok.txt')), verdict: { ok: true, expected: 'reaches web (10.244.1.2):9001', seen: 'echo from 127.0.0.1 to 127.0.0.1' } },
+  http: {
+    spec: { kind: 'http', from: 'client', to: 'web', port: 8080, requests: 3, expectSpread: 3 },
+    output: out(fixture('http-get-count-spread.txt')),
+    verdict: { ok: true, expected: 'reaches web (10.244.1.2):8080; status 200, at least 3 different pods answer 6 requests', seen: '6 answers from web-1 ×3, web-2 ×2, web-3 ×1' },
+  },
+  dns: { spec: { kind: 'dns', from: 'client', query: 'web', expectAnswers: ['10.96.0.1'] }, output: out(DIG_WEB), verdict: { ok: true, expected: 'A web: NOERROR, answers include 10.96.0.1', seen: 'NOERROR: web.default.svc.cluster.local. A 10.96.0.1' } },
+  command: { spec: { kind: 'command', from: 'client', command: ['hostname'], expectOutput: 'client' }, output: out('client\n'), verdict: { ok: true, expected: 'exit 0, output contains "client"', seen: 'exit 0: client' } },
+  route: { spec: { kind: 'route', from: 'node/worker-1', to: 'node/worker-2', dev: 'flannel.1' }, output: out(FLANNEL_ROUTE), verdict: { ok: true, expected: 'route to 10.244.1.0/24 dev flannel.1', seen: '10.244.2.0/24 via 10.244.2.0 dev flannel.1' } },
+  vxlan: { spec: { kind: 'vxlan', from: 'node/worker-1', vni: 1, port: 8472, dev: 'flannel.1' }, output: out(VXLAN), verdict: { ok: true, expected: 'a VXLAN device flannel.1 with VNI 1 on UDP 8472', seen: 'flannel.1 VNI 1 port 8472' } },
+  matrix: {
+    spec: { kind: 'matrix', from: ['client'], to: ['web:8080', 'web:9999'], expect: [['reach', 'no-reach']] },
+    cells: [
+      { name: 'tcp client → web:8080', status: 'pass' },
+      { name: 'tcp client → web:9999 (must fail)', status: 'fail' },
+    ],
+    verdict: { ok: false, expected: '1 of 2 cells reach, 1 do not', seen: '1 cell(s) differ: tcp client → web:9999 (must fail)' },
+  },
+};
+
+const kinds = Object.keys(RECORDED) as CheckKindName[];
+const plan = planFrom({
+  name: 'kinds',
+  nodes: { 'worker-1': {}, 'worker-2': {} },
+  pods: { client: { node: 'worker-1' }, web: { node: 'worker-2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] } },
+  checks: kinds.map((k) => RECORDED[k].spec),
+});
+const planned = (k: CheckKindName): PlanCheck => plan.checks[kinds.indexOf(k)]!;
+
+describe('the registry of check kinds', () => {
+  it('lists every kind under its own name, with the pieces every kind has', () => {
+    expect(Object.keys(CHECK_KINDS).sort()).toEqual([...kinds].sort());
+    for (const [name, kind] of Object.entries(CHECK_KINDS)) {
+      expect(kind.kind).toBe(name);
+      for (const piece of ['normalize', 'validate', 'plan'] as const) expect(typeof kind[piece], `${name}.${piece}`).toBe('function');
+    }
+  });
+
+  it('gives every probe kind a probe and a judge, and every grid kind its cells and a judge', () => {
+    expect([...Object.keys(PROBE_KINDS), ...Object.keys(GRID_KINDS)].sort()).toEqual([...kinds].sort());
+    for (const [name, kind] of Object.entries(PROBE_KINDS)) {
+      expect(typeof kind.probe, `${name}.probe`).toBe('function');
+      expect(typeof kind.judge, `${name}.judge`).toBe('function');
+    }
+    for (const [name, kind] of Object.entries(GRID_KINDS)) {
+      expect(typeof kind.grid, `${name}.grid`).toBe('function');
+      expect(typeof kind.judge, `${name}.judge`).toBe('function');
+    }
+  });
+
+  it('plans each kind to a check of that kind', () => {
+    expect(plan.checks.map((c) => c.kind)).toEqual(kinds);
+  });
+
+  for (const k of kinds) {
+    it(`judges ${k} on recorded output`, () => {
+      const r = RECORDED[k];
+      const c = planned(k);
+      const verdict = c.kind === 'matrix' ? GRID_KINDS.matrix.judge(c, 'cells' in r ? r.cells : []) : probeKindOf(c.kind).judge(plan, c, 'output' in r ? r.output : out(''));
+      expect(verdict).toEqual(r.verdict);
+    });
+  }
+
+  it('does not compile a kind without a probe or a judge, or a registry without a kind', () => {
+    const { normalize, validate, plan: planIt, probe } = PROBE_KINDS.ping;
+    // @ts-expect-error a probe kind needs a judge
+    const noJudge: ProbeKind<'ping', LabCheck<'ping'>, PlanCheck<'ping'>> = { kind: 'ping', normalize, validate, plan: planIt, probe };
+    const { vxlan: _vxlan, ...withoutVxlan } = PROBE_KINDS;
+    // @ts-expect-error every kind has its module in the registry
+    const missing: typeof PROBE_KINDS = withoutVxlan;
+    const { exec: _exec, ...withoutExec } = ACTIONS;
+    // @ts-expect-error every scenario action has its module in the registry
+    const missingAction: typeof ACTIONS = withoutExec;
+    expect([noJudge, missing, missingAction]).toHaveLength(3);
+  });
+
+  it('builds an argv for every probe kind', () => {
+    for (const k of kinds) {
+      const c = planned(k);
+      if (c.kind === 'matrix') expect(GRID_KINDS.matrix.grid(c).cells).toHaveLength(2);
+      else expect(probeKindOf(c.kind).probe(c, '/probe').length, k).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('the registry of scenario actions', () => {
+  it('lists every action under its own name, with its rules, description and run', () => {
+    for (const [name, a] of Object.entries(ACTIONS)) {
+      expect(a.action).toBe(name);
+      for (const piece of ['normalize', 'validate', 'describe', 'run'] as const) expect(typeof a[piece], `${name}.${piece}`).toBe('function');
+    }
+  });
+});
