@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # dnsutils: dig, for DNS checks. dnsperf and dnsmasq-base (the binary only, no system service):
 # the DNS benchmark, which measures podlab-dns against dnsmasq. tcpdump: `podlab capture`;
 # traceroute and conntrack: for learners, through `podlab exec`.
-PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base tcpdump traceroute conntrack)
+# bird2: the BIRD 2 daemon that the calico CNI mode runs inside each node namespace (BGP).
+PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base tcpdump traceroute conntrack bird2)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -22,6 +23,11 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's bird2 enables a system-wide bird.service in the host's own namespace; podlab needs only
+  # the binaries (it runs one BIRD per lab node, inside the node's namespace), so that service goes.
+  if [[ " ${missing[*]} " == *" bird2 "* ]] && command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+    systemctl disable --now bird.service >/dev/null 2>&1 || true
+  fi
 fi
 
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then

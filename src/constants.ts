@@ -18,6 +18,12 @@ export const ETC_NETNS_DIR = '/etc/netns';
 /** Directories searched for the CNI reference plugins (Debian puts them in /usr/lib/cni). */
 export const CNI_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
 export const CNI_VERSION = '1.0.0';
+/** CNI plugins of podlab's own (src/cni/<mode>/plugin.ts), bundled into PODLAB_CNI_DIR, searched before the reference plugins. */
+export const PODLAB_CNI_PLUGINS: readonly string[] = ['calico'];
+/** Where podlab's own CNI plugins are bundled, relative to the repository root. */
+export const PODLAB_CNI_DIR = 'build/cni';
+/** The reference plugins' directory as up.sh names it (Debian's). */
+export const DEBIAN_CNI_DIR = '/usr/lib/cni';
 
 export const DEFAULTS = {
   nodeNetworkCidr: '172.16.94.0/24',
@@ -90,6 +96,27 @@ export const FLANNEL = {
   port: 8472,
   /** VXLAN over IPv4 adds 50 bytes (outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14). */
   overhead: 50,
+} as const;
+
+export const CALICO = {
+  /** Calico's default node-to-node mesh AS (calicoctl's default BGPConfiguration). */
+  asNumber: 64512,
+  /** IPPool blockSize default: each node claims /26 blocks (64 addresses) of the pool. */
+  blockSize: 26,
+  /** The pod's gateway: a link-local address no interface holds; the host-side veth answers ARP for it (proxy ARP). */
+  gateway: '169.254.1.1',
+  /** The MAC Calico gives every host-side veth. */
+  hostVethMac: 'ee:ee:ee:ee:ee:ee',
+  /** Host-side veth names: `cali` + the first 11 hex digits of sha1("<namespace>.<pod>") (15 bytes). */
+  vethPrefix: 'cali',
+  /** Felix's VXLAN defaults: device vxlan.calico, VNI 4096, the IANA VXLAN port. */
+  vxlanDevice: 'vxlan.calico',
+  vni: 4096,
+  port: 4789,
+  /** VXLAN over IPv4 adds 50 bytes; Calico's default VXLAN MTU is 1450. */
+  vxlanOverhead: 50,
+  /** The nftables table of a node's per-pool NAT (Calico's cali-nat-outgoing chain). */
+  natTable: 'calico',
 } as const;
 
 /** Name of the Linux bridge CNI creates on every node, as kubenet and flannel do. */

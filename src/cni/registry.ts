@@ -3,12 +3,13 @@
  * (docs/cni-modes.md); the lab schema, the resolved lab's and the plan's types follow from here.
  */
 import { z } from 'zod';
+import { calico } from './calico/index.ts';
 import { flannel } from './flannel/index.ts';
 import { kubenet } from './kubenet/index.ts';
 import type { CniMode } from './types.ts';
 
 /** Every mode, in the order the lab schema lists them (the order of its error messages). */
-const MODES = [kubenet, flannel] as const;
+const MODES = [kubenet, flannel, calico] as const;
 
 type Modes = (typeof MODES)[number];
 export type CniType = Modes['type'];

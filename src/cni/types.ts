@@ -43,10 +43,60 @@ export interface CniPlanInput<Config> {
   config: Config;
   /** Every node in declaration order (a mode plans each node knowing its peers). */
   nodes: readonly CniNodeInput[];
+  /** The pod CIDRs each node's pods take their addresses from (`addressPods`' `nodeCidrs`), by node index. */
+  nodeCidrs: readonly (readonly Cidr[])[];
   /** Where host-local keeps each node's leases: `<ipamDir>/<node>`. */
   ipamDir: string;
   /** The node network's MTU. */
   mtu: number;
+  /** The lab's `natOutgoing`. */
+  natOutgoing: boolean;
+  /** The lab's pod network. */
+  podCidr: Cidr;
+  /** The pods with a network of their own, in plan order, with their node's index and their address. */
+  pods: readonly { name: string; namespace: string; node: number; ip: string }[];
+}
+
+/** What a mode is given to choose the pods' addresses: the plan is the single source of addresses. */
+export interface CniAddressInput<Config> {
+  config: Config;
+  podCidr: Cidr;
+  nodes: readonly CniNodeInput[];
+  /** The pods with a network of their own, in plan order, by node index. */
+  pods: readonly { node: number }[];
+}
+
+/** The pods' addresses (in the order given), the CIDRs each node hands them out from and its pods' gateway (by node index). */
+export interface CniAddresses {
+  pods: string[];
+  nodeCidrs: Cidr[][];
+  nodeGateways: string[];
+}
+
+/** A lab as a mode's validation sees it. */
+export interface CniValidationInput {
+  podCidr: string;
+  nodes: readonly { name: string }[];
+  pods: readonly { node: string; hostNetwork: boolean }[];
+}
+
+/** A problem with a mode's config: a coded diagnostic (compile/diagnostics.ts), its path below `cni`. */
+export interface CniProblem {
+  code: string;
+  /** Below `cni` in the lab, e.g. ['ipPool', 'blockSize']. */
+  path: (string | number)[];
+  message: string;
+  hint: string;
+}
+
+/** A long-lived process a mode runs in each node's network namespace (e.g. BIRD). */
+export interface CniDaemon {
+  /** Unique on the node, e.g. 'bird'; its log is `logs/<node>_<name>.log` in the state directory. */
+  name: string;
+  /** Run inside the node's network namespace. */
+  argv: string[];
+  /** A file the daemon creates once it is serving (e.g. its control socket); `up` waits for it. */
+  readyFile?: string;
 }
 
 /** One node's share of a mode's plan. `data` is the mode's own, kept in the plan as `node.cni`. */
@@ -94,8 +144,19 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
   schema: Schema;
   /** Defaults filled: the resolved config the plan reads. `spec` is undefined for the shorthand. */
   normalize(spec: z.output<Schema> | undefined): Config;
+  /**
+   * Whether pods take their addresses from per-node slices of podCidr (`podCidrMaskSize`), whose
+   * size the lab's rules check; a mode with IPAM of its own says false and checks it in `validate`.
+   */
+  nodeSlices: boolean;
+  /** The mode's own rules over its config and the lab (codes PL2xxx), run with the lab's rules. */
+  validate(config: Config, lab: CniValidationInput): CniProblem[];
+  /** Each pod's address and each node's pod CIDRs: the node's slice (`sliceAddresses`), or the mode's IPAM. */
+  addressPods(input: CniAddressInput<Config>): CniAddresses;
   /** Per node: routes to the other nodes' pods, the conflist, and the mode's own data. */
   planNodes(input: CniPlanInput<Config>): CniNodePlan<Data>[];
+  /** Whether podlab's kube-proxy table masquerades pod traffic leaving podCidr; false when the mode does its own NAT. */
+  kubeProxyNat(config: Config, labNatOutgoing: boolean): boolean;
   /** Kernel features the mode needs (probed before anything is created; see runtime/host.ts PROBES). */
   kernelFeatures(config: Config): string[];
   /** What to tell a user whose kernel lacks one of those features (the PL3001 hint). */
@@ -106,12 +167,20 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
   nodeFiles(node: CniPlannedNode<Data>): CniNodeFile[];
   /** Commands `up` runs per node after its ip batch, with `dir` the rendered files' directory. */
   nodeCommands(node: CniPlannedNode<Data>, dir: string): string[][];
+  /**
+   * Daemons `up` starts in the node's namespace after its commands (recorded in the state, stopped
+   * by `down`), with `dir` the rendered files' directory and `run` the lab's state directory.
+   */
+  nodeDaemons(node: CniPlannedNode<Data>, dir: string, run: string): CniDaemon[];
   /** Addresses the node itself may appear as, besides its node IP and pod gateway (e.g. a VXLAN device's). */
   nodeAddresses(node: CniPlannedNode<Data>): string[];
   /** Kernel interface names the mode creates on the node (each must fit IFNAMSIZ). */
   interfaces(node: CniPlannedNode<Data>): string[];
   /** For drawings: the mode's devices on the node and its link to each of `peers` (every other node). */
   topology(node: CniPlannedNode<Data>, peers: readonly CniPlannedNode<Data>[]): CniTopology;
-  /** One line for a reader: what the devices are (`'VXLAN device, '` in up.sh), and the config (`' (VXLAN VNI 1, UDP 8472)'`). */
-  describe(config: Config): { devices: string; summary: string };
+  /**
+   * For a reader: what the devices are (`'VXLAN device, '` in up.sh), the config (`' (VXLAN VNI 1, UDP 8472)'`),
+   * what pods hang off on a node (`'cni0'`, in topology.md), and the same as a sentence for the node's batch.
+   */
+  describe(config: Config): { devices: string; summary: string; podLink: string; podLinkText: string };
 }

@@ -4,7 +4,7 @@
  */
 import { DEFAULTS, IFNAME_MAX, SERVICES } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
-import { diag, warning, type Diagnostic } from './diagnostics.ts';
+import { diag, warning, type Code, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
 import { checkAt } from '../check/kinds/kind.ts';
 import { GRID_KINDS, kindOf, type LabCheck, type ProbeKindName } from '../check/kinds/index.ts';
@@ -12,6 +12,7 @@ import { scenariosAreValid } from './rules-scenarios.ts';
 import { dnsServiceIp, selects } from '../k8s/objects.ts';
 import { DNS_RULES } from './rules-dns.ts';
 import { policiesAreValid } from './rules-policy.ts';
+import { cniMode } from '../cni/registry.ts';
 
 export type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
@@ -43,7 +44,7 @@ export const networksAreValid: Rule = (lab, out) => {
         out.push(diag('PL2002', pb, `${wb} ${ip.formatCidr(b)} overlaps the ${wa} ${ip.formatCidr(a)}`, 'Pods, Services and nodes need disjoint networks, or routing cannot tell them apart.'));
     }
   const pod = ip.parseCidr(lab.podCidr);
-  if (pod) {
+  if (pod && cniMode(lab.cni.type).nodeSlices) {
     if (lab.podCidrMaskSize < pod.prefix) {
       out.push(diag('PL2005', ['podCidrMaskSize'], `a node slice of /${lab.podCidrMaskSize} is larger than the pod network ${lab.podCidr}`, `Use a mask size of at least ${pod.prefix}.`));
     } else {
@@ -137,12 +138,18 @@ export const podsAreValid: Rule = (lab, out) => {
 
 /** Pod IPs per node slice: each node's pods must fit in its slice (minus network, gateway, broadcast). */
 export const podSlicesFit: Rule = (lab, out) => {
+  if (!cniMode(lab.cni.type).nodeSlices) return;
   const room = 2 ** (32 - lab.podCidrMaskSize) - 3;
   for (const n of lab.nodes) {
     const count = lab.pods.filter((p) => p.node === n.name && !p.hostNetwork).length;
     if (count > room)
       out.push(diag('PL2005', nodePath(n.name), `node "${n.name}" has ${count} pods, but a /${lab.podCidrMaskSize} slice holds ${room}`, 'Use a shorter podCidrMaskSize or spread the pods over more nodes.'));
   }
+};
+
+/** The CNI mode's own rules over its config (e.g. Calico's IP pool and AS number), at paths below `cni`. */
+export const cniIsValid: Rule = (lab, out) => {
+  for (const p of cniMode(lab.cni.type).validate(lab.cni, lab)) out.push(diag(p.code as Code, ['cni', ...p.path], p.message, p.hint));
 };
 
 const svcPath = (name: string, ...rest: (string | number)[]) => ['services', name, ...rest];
@@ -370,6 +377,7 @@ export const RULES: Rule[] = [
   hasNodes,
   namesAreDnsLabels,
   networksAreValid,
+  cniIsValid,
   nodeAddressesAreValid,
   interfaceNamesFit,
   podsAreValid,

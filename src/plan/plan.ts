@@ -236,7 +236,8 @@ export function buildPlan(lab: Lab): Plan {
     };
   });
 
-  // The pod network: node N gets slice N; the CNI mode plans the rest (routes, devices, conflist).
+  // The pod network: node N gets slice N; the CNI mode chooses the pods' addresses (from the slices,
+  // or its own IPAM) and plans the rest (routes, devices, conflist).
   const mtu = DEFAULTS.mtu;
   const cniInputs: CniNodeInput[] = lab.nodes.map((n, i) => {
     const slice = ip.subnet(podNet, lab.podCidrMaskSize, i);
@@ -250,7 +251,25 @@ export function buildPlan(lab: Lab): Plan {
     };
   });
   const mode = cniMode(lab.cni.type);
-  const cniPlans = mode.planNodes({ lab: lab.name, config: lab.cni, nodes: cniInputs, ipamDir: `${stateDir}/ipam`, mtu });
+
+  // Cluster DNS as kubeadm sets it up: a kube-system pod and the kube-dns Service at serviceCidr's .10.
+  // They come after the author's pods and Services, so adding DNS moves no address of theirs.
+  const labPods = lab.dns ? [...lab.pods, dnsPod(lab.dns.node)] : lab.pods;
+  const nodeIndex = new Map(lab.nodes.map((n, i) => [n.name, i]));
+  const networked = labPods.filter((p) => !p.hostNetwork);
+  const addresses = mode.addressPods({ config: lab.cni, podCidr: podNet, nodes: cniInputs, pods: networked.map((p) => ({ node: nodeIndex.get(p.node)! })) });
+  const podIps = new Map(networked.map((p, i) => [p, addresses.pods[i]!]));
+  const cniPlans = mode.planNodes({
+    lab: lab.name,
+    config: lab.cni,
+    nodes: cniInputs,
+    nodeCidrs: addresses.nodeCidrs,
+    ipamDir: `${stateDir}/ipam`,
+    mtu,
+    natOutgoing: lab.natOutgoing,
+    podCidr: podNet,
+    pods: networked.map((p) => ({ name: p.name, namespace: p.namespace, node: nodeIndex.get(p.node)!, ip: podIps.get(p)! })),
+  });
 
   const nodes: PlanNode[] = lab.nodes.map((n, i) => {
     const input = cniInputs[i]!;
@@ -267,32 +286,23 @@ export function buildPlan(lab: Lab): Plan {
       prefixLen: nodeNet.prefix,
       mac: macFor(`${lab.name}/node/${n.name}`),
       mtu,
-      podCidr: ip.formatCidr(input.slice),
-      podGateway: input.podGateway,
+      podCidr: ip.formatCidr(addresses.nodeCidrs[i]![0]!),
+      podGateway: addresses.nodeGateways[i]!,
       routes,
       cni: cni.data as NodeCni,
       conflist: cni.conflist,
     };
   });
 
-  // Cluster DNS as kubeadm sets it up: a kube-system pod and the kube-dns Service at serviceCidr's .10.
-  // They come after the author's pods and Services, so adding DNS moves no address of theirs.
   const dnsIp = ip.formatIp(dnsServiceIp(ip.parseCidr(lab.serviceCidr)!));
   const dnsCluster = lab.dns ? { serviceIP: dnsIp, domain: lab.clusterDomain } : undefined;
   const nodeNameservers = (lab.dns?.nameservers ?? []).map((r) => (r.startsWith('host/') ? (hosts.find((h) => `host/${h.name}` === r)?.ip ?? r) : r));
-  const labPods = lab.dns ? [...lab.pods, dnsPod(lab.dns.node)] : lab.pods;
   const labServices = lab.dns ? [...lab.services, dnsService(dnsIp)] : lab.services;
 
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
-  const nextHost = new Map(nodes.map((n) => [n.name, 2]));
   const pods: PlanPod[] = labPods.map((p) => {
     const node = nodeByName.get(p.node)!;
-    let podIp = node.ip;
-    if (!p.hostNetwork) {
-      const host = nextHost.get(p.node)!;
-      nextHost.set(p.node, host + 1);
-      podIp = ip.formatIp(ip.nth(ip.parseCidr(node.podCidr)!, host));
-    }
+    const podIp = p.hostNetwork ? node.ip : podIps.get(p)!;
     return {
       name: p.name,
       namespace: p.namespace,
@@ -323,7 +333,7 @@ export function buildPlan(lab: Lab): Plan {
           ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: ip.formatIp(gatewayExtIp), prefixLen: extNet.prefix, mac: macFor(`${lab.name}/gateway/ext`) } }
           : {}),
         loadBalancerIps: services.flatMap((s) => (s.loadBalancerIP ? [s.loadBalancerIP] : [])),
-        routes: nodes.map((n) => ({ dst: n.podCidr, via: n.ip, dev: 'eth0' })),
+        routes: nodes.flatMap((n, i) => addresses.nodeCidrs[i]!.map((c) => ({ dst: ip.formatCidr(c), via: n.ip, dev: 'eth0' }))),
       }
     : undefined;
 
@@ -351,7 +361,7 @@ export function buildPlan(lab: Lab): Plan {
     pods,
     services,
     endpoints,
-    natOutgoing: lab.natOutgoing,
+    natOutgoing: mode.kubeProxyNat(lab.cni, lab.natOutgoing),
     hosts,
     ...(gateway ? { gateway } : {}),
     namespaces: lab.namespaces,

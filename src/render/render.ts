@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { Plan, PlanHost, PlanNode, PlanPod } from '../plan/plan.ts';
-import { DNS, NETNS_RUN_DIR, POLICY } from '../constants.ts';
+import { DEBIAN_CNI_DIR, DNS, NETNS_RUN_DIR, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS, POLICY } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
 import { template } from '../lib/templates.ts';
 import { clusterView, renderHostsFile, renderResolvConf } from '../dns/cluster.ts';
@@ -174,7 +174,13 @@ function shellQuote(arg: string): string {
 
 /** A word of an up.sh command: a path below the rendered files (`$G/…`) stays bare so the shell expands it. */
 function shellWord(arg: string): string {
-  return /^\$G\/[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg);
+  return /^\$(G|STATE)\/[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg);
+}
+
+/** The first plugin of a node's conflist as up.sh runs it: a reference plugin from $CNI_PATH, or podlab's own from build/cni. */
+function firstPlugin(node: PlanNode): { plugin: string; pluginType: string } {
+  const type = String(node.conflist.plugins[0]!.type);
+  return { plugin: PODLAB_CNI_PLUGINS.includes(type) ? `${PODLAB_CNI_DIR}/${type}` : `$CNI_PATH/${type}`, pluginType: type };
 }
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
@@ -195,10 +201,10 @@ export function render(plan: Plan): Rendered {
   files.push(['ip/down.batch', template('down.batch')({ banner, namespaces: [...namespaces].reverse() })]);
   for (const node of plan.nodes) {
     const mode = cniMode(node.cni.type);
-    files.push([`ip/node-${node.name}.batch`, template('node.batch')({ banner, node, devices: mode.nodeBatchLines(node) })]);
+    files.push([`ip/node-${node.name}.batch`, template('node.batch')({ banner, node, devices: mode.nodeBatchLines(node), podLinkText: mode.describe(plan.cni).podLinkText })]);
     for (const f of mode.nodeFiles(node)) files.push([f.path, template(f.template)({ banner, node })]);
     files.push([`cni/${node.name}.conflist`, json({ _comment: banner, ...node.conflist })]);
-    files.push([`cni/${node.name}.bridge.json`, json(pluginNetconf(node.conflist, 0))]);
+    files.push([`cni/${node.name}.${String(node.conflist.plugins[0]!.type)}.json`, json(pluginNetconf(node.conflist, 0))]);
     files.push([`nft/${node.name}.nft`, renderNft(plan, node.name)]);
     if (plan.networkPolicy?.policies.length) files.push([`nft/${node.name}.policy.nft`, renderPolicyNft(plan, node.name)]);
   }
@@ -220,9 +226,12 @@ export function render(plan: Plan): Rendered {
     for (const [name, text] of Object.entries(h.dns.files)) files.push([`hosts/${h.name}/${name}`, text]);
   }
 
+  const nodeByName = new Map(plan.nodes.map((n) => [n.name, n]));
+  const usesOwnPlugin = plan.nodes.some((n) => n.conflist.plugins.some((p) => PODLAB_CNI_PLUGINS.includes(String(p.type))));
   const pods = plan.pods.map((p) => ({
     ...p,
     nodeNetns: nodeNetns.get(p.node)!,
+    ...firstPlugin(nodeByName.get(p.node)!),
     system: p.system ?? false,
     // As podlab runs it, with each file's text read from the rendered file of the same content.
     pauseText: p.hostNetwork
@@ -235,8 +244,13 @@ export function render(plan: Plan): Rendered {
   }));
   const hosts = plan.hosts.map((h) => ({ ...h, containers: h.containers.map((c) => containerText(c, hostSandbox(h))) }));
   const mode = cniMode(plan.cni.type);
-  const nodes = plan.nodes.map((n) => ({ ...n, commands: mode.nodeCommands(n, '$G').map((argv) => argv.map(shellWord).join(' ')) }));
-  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' ') })]);
+  const nodes = plan.nodes.map((n) => ({
+    ...n,
+    commands: mode.nodeCommands(n, '$G').map((argv) => argv.map(shellWord).join(' ')),
+    daemons: mode.nodeDaemons(n, '$G', '$STATE').map((d) => `${d.argv.map(shellWord).join(' ')} >> "$STATE/${n.name}_${d.name}.log" 2>&1`),
+  }));
+  const cniPath = usesOwnPlugin ? `${PODLAB_CNI_DIR}:${DEBIAN_CNI_DIR}` : DEBIAN_CNI_DIR;
+  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' ') })]);
   files.push(['down.sh', template('down.sh')({ banner, plan, pods, namespaces })]);
 
   const drawn = plan.nodes.map((n) => ({

@@ -7,21 +7,25 @@ import { NETNS_RUN_DIR, POD_IFNAME } from '../constants.ts';
 import type { PlanNode, PlanPod } from '../plan/plan.ts';
 import { pluginNetconf } from '../render/render.ts';
 import { CommandError, type Executor } from './exec.ts';
-import { cniPluginDir } from './host.ts';
+import { cniPluginDir, PODLAB_CNI_BIN_DIR } from './host.ts';
+import { PODLAB_CNI_PLUGINS } from '../constants.ts';
 
 type Command = 'ADD' | 'DEL';
 
 async function invoke(ex: Executor, cmd: Command, node: PlanNode, pod: PlanPod, ifname: string, netconf: Record<string, unknown>): Promise<unknown> {
   const dir = cniPluginDir()!;
+  const type = String(netconf.type);
+  // podlab's own plugins (e.g. calico) come from build/cni; they find IPAM plugins through CNI_PATH, as the spec says.
+  const own = PODLAB_CNI_PLUGINS.includes(type);
   const env = {
     CNI_COMMAND: cmd,
     CNI_CONTAINERID: pod.containerId,
     CNI_NETNS: `${NETNS_RUN_DIR}/${pod.netns}`,
     CNI_IFNAME: ifname,
-    CNI_PATH: dir,
+    CNI_PATH: own ? `${PODLAB_CNI_BIN_DIR}:${dir}` : dir,
     CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name}${cmd === 'ADD' && ifname === POD_IFNAME ? `;IP=${pod.ip}` : ''}`,
   };
-  const argv = ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', `${dir}/${String(netconf.type)}`];
+  const argv = ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', `${own ? PODLAB_CNI_BIN_DIR : dir}/${type}`];
   const r = await ex.run(argv, { input: JSON.stringify(netconf), env });
   if (r.exitCode !== 0) {
     // Plugins report errors as JSON on stdout (spec: "Error" result type).

@@ -8,7 +8,8 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync,
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
+import { chmodSync } from 'node:fs';
+import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
 import { cniFeatureHints } from '../cni/registry.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import { defaultCorefile } from '../dns/corefile/defaults.ts';
@@ -38,6 +39,8 @@ export const DNS_SERVER_BUNDLE = `${REPO_ROOT}build/dns/server.cjs`;
 /** V8's code cache of the server bundle, written when it is bundled (see launch.ts). */
 export const DNS_CODE_CACHE = `${REPO_ROOT}build/dns/server.cache`;
 export const PROGRAMS = { workload: WORKLOAD_BIN, dns: DNS_BUNDLE, node: process.execPath };
+/** podlab's own CNI plugins (e.g. `calico`), bundled from src/cni/<name>/plugin.ts; searched before the reference plugins. */
+export const PODLAB_CNI_BIN_DIR = `${REPO_ROOT}${PODLAB_CNI_DIR}`;
 
 /** Newest modification time of the files below `dir` (0 if none). */
 function newest(dir: string): number {
@@ -76,6 +79,39 @@ export async function ensureDnsServer(): Promise<Diagnostic | undefined> {
     return diag('PL3002', [], `could not bundle the DNS server: ${(e as Error).message}`, `Run npm ci (esbuild is a dependency). ${NOTHING_CHANGED}`);
   }
   await writeDnsCodeCache();
+  return undefined;
+}
+
+/**
+ * Bundles podlab's own CNI plugins (src/cni/<name>/plugin.ts → build/cni/<name>) when missing or
+ * older than their mode's sources: one executable file each, run by this Node (its path in the
+ * first line), so the plugin starts as the reference plugins do, by its path.
+ */
+export async function ensureCniPlugins(names: readonly string[] = PODLAB_CNI_PLUGINS): Promise<Diagnostic | undefined> {
+  for (const name of names) {
+    const out = `${PODLAB_CNI_BIN_DIR}/${name}`;
+    if (!stale([out], [`${REPO_ROOT}src/cni/${name}`])) continue;
+    try {
+      const { build } = await import('esbuild');
+      const r = await build({
+        entryPoints: [`${REPO_ROOT}src/cni/${name}/plugin.ts`],
+        write: false,
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node20',
+        logLevel: 'silent',
+        banner: { js: `#!${process.execPath}` },
+      });
+      mkdirSync(PODLAB_CNI_BIN_DIR, { recursive: true });
+      // The bundles have no .cjs extension (a plugin's file name is its type): this makes Node read them as CommonJS.
+      writeFileAtomic(`${PODLAB_CNI_BIN_DIR}/package.json`, '{ "type": "commonjs" }\n');
+      writeFileAtomic(out, r.outputFiles[0]!.contents);
+      chmodSync(out, 0o755);
+    } catch (e) {
+      return diag('PL3002', [], `could not bundle podlab's ${name} CNI plugin: ${(e as Error).message}`, `Run npm ci (esbuild is a dependency). ${NOTHING_CHANGED}`);
+    }
+  }
   return undefined;
 }
 
@@ -227,6 +263,10 @@ async function probeSpecial(feature: string, ns: string, ex: Executor): Promise<
     const r = await ex.run([...inNs, 'sysctl', '-n', 'net.bridge.bridge-nf-call-iptables']);
     if (r.exitCode !== 0)
       return diag('PL3001', [], 'this kernel has no br_netfilter (net.bridge.bridge-nf-call-iptables), which Services need for pods on one node reaching each other through a Service', `Load it (modprobe br_netfilter) or build CONFIG_BRIDGE_NETFILTER. ${NOTHING_CHANGED}`);
+  } else if (feature === 'bird') {
+    // Not a kernel feature: the BIRD 2 daemon (Debian bird2), which Calico's BGP mode runs in every node.
+    for (const tool of ['bird', 'birdc'])
+      if (!onPath(tool)) return diag('PL3002', ['cni'], `the "${tool}" command is missing; Calico's BGP routing runs BIRD 2 in every node`, `apt-get install bird2 (or run scripts/setup.sh), or use encapsulation: 'VXLAN', which needs no BGP. ${NOTHING_CHANGED}`);
   } else if (feature === 'iptables') {
     if (!onPath('iptables')) return diag('PL3002', [], 'the "iptables" command is missing; the CNI portmap plugin (hostPort) needs it', `apt-get install iptables (or run scripts/setup.sh). ${NOTHING_CHANGED}`);
   }

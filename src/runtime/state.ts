@@ -40,6 +40,8 @@ export interface LabState {
   owner?: ProcessRecord;
   /** The lab's mount template (a pause process in the fabric namespace): pods' mount namespaces start as copies of its. */
   mountTemplate?: ProcessRecord;
+  /** The CNI mode's daemons in the nodes (e.g. BIRD), by `<node>/<name>`. */
+  daemons?: Record<string, ProcessRecord & { argv: string[]; log: string }>;
 }
 
 export const stateDir = (lab: string) => `${STATE_ROOT}/${lab}`;

@@ -2,20 +2,20 @@
  * Step "apply" for a whole lab: runs what render produced, in order, journaling each step before
  * it runs so that `down` can undo any prefix of it. Nodes and pods are wired in parallel.
  */
-import { mkdirSync } from 'node:fs';
-import { NETNS_RUN_DIR, POLICY } from '../constants.ts';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { NETNS_RUN_DIR, PODLAB_CNI_PLUGINS, POLICY } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
 import type { Plan } from '../plan/plan.ts';
 import { mountTemplateArgv, podFilesRoot, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, type Executor } from './exec.ts';
-import { ensureDnsServer, ensureNative, PAUSE_BIN } from './host.ts';
-import { recordOf } from './procs.ts';
+import { ensureCniPlugins, ensureDnsServer, ensureNative, PAUSE_BIN } from './host.ts';
+import { isAlive, recordOf } from './procs.ts';
 import { mountFrom, spawnContainers, startHosts, startSandbox, startsEarly, waitContainers } from './sandbox.ts';
 import { mountStateDir } from './statefs.ts';
 import { syncServices } from './services.ts';
-import { coalescedWriter, journal, stateDir, writeState, type LabState } from './state.ts';
+import { coalescedWriter, journal, stateDir, writeState, type LabState, type ProcessRecord } from './state.ts';
 
 export interface UpOptions {
   ex?: Executor;
@@ -66,6 +66,12 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
     const problem = await ensureDnsServer();
     if (problem) throw new Error(problem.message);
   }
+  // podlab's own CNI plugins that the nodes' conflists name (e.g. calico): (re)bundled if missing or stale.
+  const own = PODLAB_CNI_PLUGINS.filter((t) => plan.nodes.some((n) => n.conflist.plugins.some((p) => p.type === t)));
+  if (own.length) {
+    const problem = await ensureCniPlugins(own);
+    if (problem) throw new Error(problem.message);
+  }
   mkdirSync(`${dir}/logs`, { recursive: true });
   for (const pod of plan.pods) if (pod.system === 'dns') for (const d of ['upper', 'work']) mkdirSync(`${dir}/overlay/${pod.name}/${d}`, { recursive: true });
 
@@ -106,6 +112,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
       for (const argv of cniMode(node.cni.type).nodeCommands(node, files)) await must(ex, argv);
       // Nodes route for their pods; bridged pod-to-pod packets pass the node's nftables hooks (br_netfilter), as kube-proxy needs.
       await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', ...(plan.networkPolicy ? POLICY.nodeSysctls : [])]);
+      await startNodeDaemons(ex, plan, state, node, files);
     }),
     ...(plan.gateway
       ? [
@@ -151,6 +158,36 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   state.status = 'up';
   step('up');
   return state;
+}
+
+/**
+ * The CNI mode's daemons of a node (e.g. BIRD): started in the node's network namespace, recorded
+ * (pid + start time) before anything waits on them, so `down` stops them by pid; ready once their
+ * ready file exists (BIRD's control socket, created after its configuration was read).
+ */
+export async function startNodeDaemons(ex: Executor, plan: Plan, state: LabState, node: Plan['nodes'][number], files: string): Promise<void> {
+  const dir = stateDir(plan.lab);
+  for (const d of cniMode(node.cni.type).nodeDaemons(node, files, dir)) {
+    const argv = ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', ...d.argv];
+    const log = `${dir}/logs/${node.name}_${d.name}.log`;
+    const pid = await ex.spawn(argv, { logFile: log });
+    const rec = { ...recordOf(pid), argv, log };
+    (state.daemons ??= {})[`${node.name}/${d.name}`] = rec;
+    writeState(state);
+    if (d.readyFile) await waitReady(rec, d.readyFile, `${d.name} on node ${node.name}`);
+  }
+}
+
+/** Waits until `file` exists; fails (with the log's last lines) if the process exits first, or after `timeoutMs`. */
+async function waitReady(rec: ProcessRecord & { log: string }, file: string, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const tail = () => (existsSync(rec.log) ? readFileSync(rec.log, 'utf8').trim().split('\n').slice(-3).join(' | ') : '');
+  for (let wait = 1; ; wait = Math.min(20, wait * 2)) {
+    if (existsSync(file)) return;
+    if (!isAlive(rec)) throw new Error(`${what} exited before it was ready: ${tail()}`);
+    if (Date.now() > deadline) throw new Error(`${what} was not ready within ${timeoutMs} ms: ${tail()}`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as ip from '../../src/net/ipv4.ts';
 import { bridgeConflist } from '../../src/cni/bridge.ts';
+import { BRIDGE_POD_LINK, sliceAddresses } from '../../src/cni/slices.ts';
 import type { CniMode } from '../../src/cni/types.ts';
 
 const schema = z.strictObject({
@@ -25,6 +26,9 @@ export const hostGw: CniMode<'host-gw', typeof schema, HostGwConfig, HostGwNode>
   type: 'host-gw',
   schema,
   normalize: (spec) => ({ type: 'host-gw', mtu: spec?.mtu ?? 1500 }),
+  nodeSlices: true,
+  validate: () => [],
+  addressPods: sliceAddresses,
   planNodes: ({ lab, config, nodes, ipamDir }) =>
     nodes.map((n) => {
       const peers = nodes.filter((o) => o.name !== n.name);
@@ -34,13 +38,15 @@ export const hostGw: CniMode<'host-gw', typeof schema, HostGwConfig, HostGwNode>
         data: { type: 'host-gw', peers: peers.map((o) => o.name) },
       };
     }),
+  kubeProxyNat: (_config, labNatOutgoing) => labNatOutgoing,
   kernelFeatures: () => [],
   featureHints: {},
   nodeBatchLines: (n) => [`# host-gw: this node routes to ${n.cni.peers.join(', ') || 'no peer'} over the node network.`],
   nodeFiles: () => [],
   nodeCommands: (n) => [['ip', '-n', n.netns, 'route', 'show']],
+  nodeDaemons: () => [],
   nodeAddresses: () => [],
   interfaces: () => [],
   topology: (n, peers) => ({ devices: [], links: peers.map((o) => ({ peer: o.name, kind: 'route', device: n.iface, detail: `host-gw via ${o.ip}` })) }),
-  describe: (c) => ({ devices: '', summary: ` (host-gw, pod MTU ${c.mtu})` }),
+  describe: (c) => ({ devices: '', summary: ` (host-gw, pod MTU ${c.mtu})`, ...BRIDGE_POD_LINK }),
 };

@@ -26,13 +26,13 @@ function labWith(cni: unknown): Lab {
 }
 
 describe('CNI registry', () => {
-  it('lists kubenet and flannel, each accepted by name and in its object form', () => {
-    expect(CNI_TYPES).toEqual(['kubenet', 'flannel']);
+  it('lists kubenet, flannel and calico, each accepted by name and in its object form', () => {
+    expect(CNI_TYPES).toEqual(['kubenet', 'flannel', 'calico']);
     for (const t of CNI_TYPES) {
       expect(cniSchema.safeParse(t).success).toBe(true);
       expect(cniSchema.safeParse({ type: t }).success).toBe(true);
     }
-    expect(cniSchema.safeParse('calico').success).toBe(false);
+    expect(cniSchema.safeParse('cilium').success).toBe(false);
     expect(cniSchema.safeParse({ type: 'flannel', vni: 0 }).success).toBe(false);
   });
 

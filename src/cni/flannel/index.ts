@@ -10,6 +10,7 @@ import * as ip from '../../net/ipv4.ts';
 import { macFor } from '../../plan/names.ts';
 import { port } from '../../schema/fields.ts';
 import { bridgeConflist } from '../bridge.ts';
+import { BRIDGE_POD_LINK, sliceAddresses } from '../slices.ts';
 import type { CniMode } from '../types.ts';
 
 const schema = z.strictObject({
@@ -43,6 +44,9 @@ export interface FlannelNode {
 export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNode> = {
   type: 'flannel',
   schema,
+  nodeSlices: true,
+  validate: () => [],
+  addressPods: sliceAddresses,
   normalize: (spec) => ({ type: 'flannel', vni: spec?.vni || FLANNEL.vni, port: spec?.port || FLANNEL.port }),
   planNodes: ({ lab, config, nodes, ipamDir, mtu }) => {
     const dev = `flannel.${config.vni}`;
@@ -68,6 +72,7 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
       };
     });
   },
+  kubeProxyNat: (_config, labNatOutgoing) => labNatOutgoing,
   kernelFeatures: () => ['vxlan'],
   featureHints: { vxlan: 'The flannel CNI mode needs VXLAN (CONFIG_VXLAN). Use cni: "kubenet", which routes over the node network instead.' },
   nodeBatchLines: ({ ip: nodeIp, iface, cni: { vxlan: v } }) => [
@@ -80,11 +85,12 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
   ],
   nodeFiles: (n) => [{ path: `ip/fdb-${n.name}.batch`, template: 'fdb.batch' }],
   nodeCommands: (n, dir) => [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb-${n.name}.batch`]],
+  nodeDaemons: () => [],
   nodeAddresses: (n) => [n.cni.vxlan.address],
   interfaces: (n) => [n.cni.vxlan.dev],
   topology: ({ ip: nodeIp, cni: { vxlan: v } }) => ({
     devices: [{ name: v.dev, detail: `VTEP ${v.address}/32, VNI ${v.vni}, MTU ${v.mtu}` }],
     links: v.peers.map((p) => ({ peer: p.node, kind: 'tunnel', device: v.dev, detail: `VXLAN VNI ${v.vni}, UDP ${v.port}: ${nodeIp} ⇄ ${p.nodeIp}` })),
   }),
-  describe: (c) => ({ devices: 'VXLAN device, ', summary: ` (VXLAN VNI ${c.vni}, UDP ${c.port})` }),
+  describe: (c) => ({ devices: 'VXLAN device, ', summary: ` (VXLAN VNI ${c.vni}, UDP ${c.port})`, ...BRIDGE_POD_LINK }),
 };

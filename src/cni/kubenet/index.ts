@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import * as ip from '../../net/ipv4.ts';
 import { bridgeConflist } from '../bridge.ts';
+import { BRIDGE_POD_LINK, sliceAddresses } from '../slices.ts';
 import type { CniMode } from '../types.ts';
 
 const schema = z.strictObject({ type: z.literal('kubenet') });
@@ -21,6 +22,9 @@ export interface KubenetNode {
 export const kubenet: CniMode<'kubenet', typeof schema, KubenetConfig, KubenetNode> = {
   type: 'kubenet',
   schema,
+  nodeSlices: true,
+  validate: () => [],
+  addressPods: sliceAddresses,
   normalize: () => ({ type: 'kubenet' }),
   planNodes: ({ lab, nodes, ipamDir, mtu }) =>
     nodes.map((n) => ({
@@ -28,13 +32,15 @@ export const kubenet: CniMode<'kubenet', typeof schema, KubenetConfig, KubenetNo
       conflist: bridgeConflist(lab, n, ipamDir, mtu),
       data: { type: 'kubenet' },
     })),
+  kubeProxyNat: (_config, labNatOutgoing) => labNatOutgoing,
   kernelFeatures: () => [],
   featureHints: {},
   nodeBatchLines: () => [],
   nodeFiles: () => [],
   nodeCommands: () => [],
+  nodeDaemons: () => [],
   nodeAddresses: () => [],
   interfaces: () => [],
   topology: (n, peers) => ({ devices: [], links: peers.map((o) => ({ peer: o.name, kind: 'route', device: n.iface, detail: `routed over the node network: ${n.ip} ⇄ ${o.ip}` })) }),
-  describe: () => ({ devices: '', summary: '' }),
+  describe: () => ({ devices: '', summary: '', ...BRIDGE_POD_LINK }),
 };

@@ -1,0 +1,43 @@
+/**
+ * "Local Cluster – Calico CNI Plugin": the course's cluster (c1-master1 and three workers on
+ * 172.16.94.0/24) on Calico. Each pod hangs off a `cali…` veth with no address on the node side and
+ * has its IP as a /32 behind 169.254.1.1; the pool 10.244.0.0/16 is cut into /26 blocks that the
+ * nodes claim; BIRD runs in every node and the nodes peer in a full iBGP mesh (AS 64512), each
+ * exporting its blocks. Try `podlab exec calico node/c1-master1 -- ip route` (blackhole for its
+ * own block, `proto bird` routes to the others') and, in a pod, `ip route` (default via 169.254.1.1).
+ * Switch to VXLAN with one line: cni: { type: 'calico', encapsulation: 'VXLAN' }.
+ */
+import { container, defineLab, workloads } from 'podlab';
+
+export default defineLab({
+  name: 'calico',
+  description: 'Calico: cali veths with /32 pod routes, /26 blocks per node, BIRD full-mesh iBGP (AS 64512) between the nodes',
+  nodeNetwork: { cidr: '172.16.94.0/24' },
+  nodes: {
+    'c1-master1': { role: 'control-plane', ip: '172.16.94.10' },
+    'c1-node1': { ip: '172.16.94.11' },
+    'c1-node2': { ip: '172.16.94.12' },
+    'c1-node3': { ip: '172.16.94.13' },
+  },
+  podCidr: '10.244.0.0/16',
+  cni: { type: 'calico', ipPool: { blockSize: 26, natOutgoing: true } },
+  pods: {
+    'web-1': { node: 'c1-node1', labels: { app: 'web' }, containers: [container(workloads.httpEcho())] },
+    'web-2': { node: 'c1-node2', labels: { app: 'web' }, containers: [container(workloads.httpEcho())] },
+    'web-3': { node: 'c1-node3', labels: { app: 'web' }, containers: [container(workloads.httpEcho())] },
+    client: { node: 'c1-node1', containers: [container(workloads.tcpEcho(9000), 'shell')] },
+  },
+  services: {
+    web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+  },
+  checks: [
+    { kind: 'http', from: 'client', to: 'web-2', port: 8080, expectPod: 'web-2', expectNoNat: true, name: 'pod to pod across nodes, routed by BGP, no NAT' },
+    { kind: 'http', from: 'client', to: 'web-1', port: 8080, expectPod: 'web-1', expectNoNat: true, name: 'pod to pod on one node, through the node (/32 routes)' },
+    { kind: 'http', from: 'client', to: 'svc/web', expectSpread: 3, requests: 30, name: 'the Service balances over pods on three nodes' },
+    { kind: 'ping', from: 'node/c1-master1', to: 'web-3', name: 'the control plane reaches a pod through a route BIRD learned' },
+    // The route to a peer's block was learned over BGP: via the peer's node address.
+    { kind: 'route', from: 'node/c1-master1', to: 'node/c1-node2', via: 'node/c1-node2', name: "c1-node2's block is routed via c1-node2" },
+    { kind: 'command', from: 'node/c1-master1', command: ['ip', 'route', 'show', 'proto', 'bird'], expectMatch: '^blackhole 10\\.244\\.0\\.0/26', name: 'the node holds a blackhole route for its own block' },
+    { kind: 'command', from: 'client', command: ['ip', 'route'], expectMatch: '^default via 169\\.254\\.1\\.1 dev eth0', name: 'the pod routes everything via 169.254.1.1' },
+  ],
+});

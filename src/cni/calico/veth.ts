@@ -1,0 +1,7 @@
+/** Calico's host-side veth names, shared by the plan (index.ts) and the plugin (plugin.ts). */
+import { createHash } from 'node:crypto';
+
+/** Calico's VethNameForWorkload: `cali` + the first 11 hex digits of sha1("<namespace>.<pod>"), 15 bytes. */
+export function hostVethName(namespace: string, pod: string): string {
+  return `cali${createHash('sha1').update(`${namespace}.${pod}`).digest('hex').slice(0, 11)}`;
+}
