@@ -22,9 +22,17 @@ if ((${#missing[@]})); then
   fi
   echo "setup: installing ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian's bird2 enables a system-wide bird.service in the host's own namespace; podlab needs only
-  # the binaries (it runs one BIRD per lab node, inside the node's namespace), so that service goes.
+  # No package may start a service while it installs: Debian's bird2 would start a system-wide BIRD
+  # in the host's own namespace, and podlab needs only the binary (one BIRD per lab node, inside the
+  # node's namespace). policy-rc.d answering 101 is Debian's way to say "do not start services".
+  policy=/usr/sbin/policy-rc.d
+  own_policy=
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || { if [[ -n $own_policy ]]; then rm -f "$policy"; fi; exit 1; }
+  if [[ -n $own_policy ]]; then rm -f "$policy"; fi
+  # And it stays off at the next boot.
   if [[ " ${missing[*]} " == *" bird2 "* ]] && command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
     systemctl disable --now bird.service >/dev/null 2>&1 || true
   fi
