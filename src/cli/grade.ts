@@ -4,12 +4,11 @@
  * Exit codes: grade 0 whenever grading ran (a submission's failure is a result, not an error),
  * 2 when it could not run; exercise test 0 when the rubric tells right from wrong, 1 when not.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExerciseError, loadExercise, taskText, type Exercise } from '../grade/exercise.ts';
-import { DEFAULT_JOBS, gradeBatch, studentOf, type SubmissionResult } from '../grade/grade.ts';
-import { feedbackText, gradebookCsv, gradebookJson, resultsJson } from '../grade/gradebook.ts';
+import { DEFAULT_JOBS, gradeBatch, studentIdProblem, studentOf, type SubmissionResult } from '../grade/grade.ts';
+import { visible } from '../grade/escape.ts';
+import { writeGradeOutput } from '../grade/output.ts';
 import { testExercise } from '../grade/exercise-test.ts';
 import { sandboxAvailable } from '../grade/sandbox.ts';
 import { checkHost } from '../runtime/host.ts';
@@ -33,10 +32,11 @@ function exerciseCache(arg: string, first: Exercise): (student: string) => Promi
   };
 }
 
+/** One line per submission on the grader's terminal; what came from the student has its control characters made visible. */
 function resultLine(r: SubmissionResult): string {
   const mark = r.status === 'pass' ? green('✓') : r.status === 'fail' ? red('✗') : red('!');
-  const detail = r.status === 'error' ? `error (${r.reason}): ${r.message}` : r.items.filter((i) => i.status === 'fail').map((i) => i.id).join(', ') || 'full marks';
-  return `${mark} ${r.student.padEnd(20)} ${`${r.score}/${r.max}`.padStart(7)}  ${dim(`${(r.ms / 1000).toFixed(1)} s`)}  ${detail}`;
+  const detail = r.status === 'error' ? `error (${r.reason}): ${visible(r.message ?? '')}` : r.items.filter((i) => i.status === 'fail').map((i) => i.id).join(', ') || 'full marks';
+  return `${mark} ${visible(r.student).padEnd(20)} ${`${r.score}/${r.max}`.padStart(7)}  ${dim(`${(r.ms / 1000).toFixed(1)} s`)}  ${detail}`;
 }
 
 /** Before anything is built: root, tools, and a sandbox that confines. */
@@ -91,8 +91,15 @@ Example:
       if (!(await preflight())) return;
       if (opts.labPrefix !== undefined && !/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(opts.labPrefix)) return fail(`--lab-prefix "${opts.labPrefix}" must be a short DNS label (lower-case letters, digits, '-')`);
       const students = files.map(studentOf);
+      // A student id names files in --out: one that is not a plain name, or is the grader's own
+      // output name, would write somewhere else or overwrite the class's gradebook.
+      const unusable = files.flatMap((f, i) => {
+        const why = studentIdProblem(students[i]!);
+        return why ? [`${visible(f)}: student id ${JSON.stringify(visible(students[i]!))} cannot be used: ${why}`] : [];
+      });
+      if (unusable.length) return fail(`error PL0009 ${unusable.join('\n  ')}\n  hint: rename the file(s): the student id is the file name without its extensions. Nothing was graded.`);
       const dup = students.find((s, i) => students.indexOf(s) !== i);
-      if (dup) return fail(`two submissions belong to student "${dup}"; give each student one file`);
+      if (dup) return fail(`two submissions belong to student "${visible(dup)}"; give each student one file`);
       const ex = await loadOrFail(exArg);
       if (!ex) return;
       const started = Date.now();
@@ -106,14 +113,7 @@ Example:
           if (!opts.json) process.stderr.write(`${live ? '\r\x1b[K' : ''}${resultLine(r)}  ${dim(`[${done}/${files.length}]`)}\n`);
         },
       });
-      mkdirSync(opts.out, { recursive: true });
-      for (const r of results) {
-        writeFileSync(join(opts.out, `${r.student}.json`), resultsJson(r));
-        writeFileSync(join(opts.out, `${r.student}.feedback.md`), feedbackText(r));
-      }
-      writeFileSync(join(opts.out, 'gradebook.csv'), gradebookCsv(ex.rubric, results));
-      const book = gradebookJson(ex.name, ex.rubric, results);
-      writeFileSync(join(opts.out, 'gradebook.json'), book);
+      const book = writeGradeOutput(opts.out, ex.name, ex.rubric, results);
       if (opts.json) process.stdout.write(book);
       else {
         const n = (s: SubmissionResult['status']) => results.filter((r) => r.status === s).length;

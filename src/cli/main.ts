@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Command, Option } from 'commander';
 import { compileLab } from '../compile/compile.ts';
-import { formatDiagnostic } from '../compile/diagnostics.ts';
+import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
 import { buildPlan } from '../plan/plan.ts';
 import { render, renderGenerated } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
-import { Interrupted, up } from '../runtime/up.ts';
-import { down, labOnHost, labsOnHost } from '../runtime/down.ts';
-import { checkHost, probeKernel, REPO_ROOT } from '../runtime/host.ts';
+import { Interrupted } from '../runtime/up.ts';
+import { upExclusive, UpRefused } from '../runtime/up-exclusive.ts';
+import { down, labsOnHost } from '../runtime/down.ts';
+import { checkHost, REPO_ROOT } from '../runtime/host.ts';
 import { readState } from '../runtime/state.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
@@ -183,37 +184,42 @@ program
     const files = render(plan);
     const host = await checkHost();
     if (host.length) printHostProblems(host, opts.json);
-    if (labOnHost(plan.lab))
-      printHostProblems([{ code: 'PL3004', severity: 'error', path: [], message: `lab "${plan.lab}" is already up on this host`, hint: `Run podlab down ${plan.lab} first. ${NOTHING_CHANGED}` }], opts.json);
-    const kernel = await probeKernel(plan.kernelFeatures);
-    if (kernel.length) printHostProblems(kernel.map((d) => ({ ...d, file: r.file })), opts.json);
-
-    const progress = (step: string) => {
-      if (!opts.json) process.stderr.write(dim(`  · ${step}\n`));
-    };
-    // Ctrl-C: up finishes what is in flight and starts nothing new; then everything is removed.
-    // (A listener stays installed until up is over: with none left, tsx's own SIGINT relay re-raises
-    // the signal and the process dies half-way.)
+    // Ctrl-C (SIGINT), or SIGTERM (what `podlab down` sends an `up` of its lab): up finishes what
+    // is in flight and starts nothing new; then everything is removed. (A listener stays installed
+    // until up is over: with none left, tsx's own SIGINT relay re-raises the signal and the process
+    // dies half-way.)
     const interrupt = new AbortController();
-    const abort = () => {
+    let by: NodeJS.Signals | undefined;
+    const abort = (signal: NodeJS.Signals) => {
       if (interrupt.signal.aborted) return;
-      process.stderr.write(`\ninterrupted: finishing the step in flight, then removing what was built of ${plan.lab}…\n`);
+      by = signal;
+      process.stderr.write(`\ninterrupted (${signal}${signal === 'SIGTERM' ? ', e.g. by podlab down' : ''}): finishing the step in flight, then removing what was built of ${plan.lab}…\n`);
       interrupt.abort();
     };
     process.on('SIGINT', abort);
     process.on('SIGTERM', abort);
+    let started = false;
+    const progress = (step: string) => {
+      if (opts.json) return;
+      if (!started) process.stderr.write(`bringing up ${plan.lab} (${plan.nodes.length} nodes, ${plan.pods.length} pods, ${plan.cni.type})\n`);
+      started = true;
+      process.stderr.write(dim(`  · ${step}\n`));
+    };
     try {
-      if (!opts.json) process.stderr.write(`bringing up ${plan.lab} (${plan.nodes.length} nodes, ${plan.pods.length} pods, ${plan.cni.type})\n`);
-      await up(plan, files, { onStep: progress, crashAfterStep: opts.crashAfterStep, signal: interrupt.signal });
+      // Under the lab's lock, taken before anything is created (runtime/up-exclusive.ts): a second
+      // `up` of this lab is refused here with PL3004, having changed nothing.
+      await upExclusive(plan, files, { onStep: progress, crashAfterStep: opts.crashAfterStep, signal: interrupt.signal });
     } catch (e) {
+      if (e instanceof UpRefused) printHostProblems(e.diagnostics.map((d) => (d.code === 'PL3001' ? { ...d, file: r.file } : d)), opts.json);
       if (e instanceof Interrupted) {
-        await down(plan.lab);
-        process.stderr.write('  the host is as it was before.\n');
+        const d = by === 'SIGTERM'
+          ? diag('PL3005', [], `up of ${plan.lab} was stopped (SIGTERM, as podlab down ${plan.lab} sends) and removed what it had built`, 'Nothing of the lab is left: the host is as it was before.')
+          : diag('PL3006', [], `up of ${plan.lab} was interrupted (${by ?? 'SIGINT'}) and removed what it had built`, 'Nothing of the lab is left: the host is as it was before.');
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: [d] }, null, 2)}\n`);
+        else process.stderr.write(`${formatDiagnostic(d)}\n`);
         throw new Exit(130);
       }
-      process.stderr.write(`${red('✗')} up failed: ${(e as Error).message}\n  removing what was built…\n`);
-      await down(plan.lab);
-      process.stderr.write('  the host is as it was before.\n');
+      process.stderr.write(`${red('✗')} up failed: ${(e as Error).message}\n  what was built was removed: the host is as it was before.\n`);
       throw new Exit(EXIT.cannotRun);
     } finally {
       process.off('SIGINT', abort);
@@ -241,6 +247,8 @@ program
     for (const lab of labs) {
       const r = await down(lab);
       reports.push(r);
+      if (!opts.json && r.stoppedUp !== undefined)
+        process.stderr.write(`note PL3005 ${lab}: its up (pid ${r.stoppedUp}) was still running; it was stopped first (as Ctrl-C stops it)\n`);
       if (!opts.json)
         process.stderr.write(r.existed ? `${green('✓')} ${lab}: removed ${r.namespaces.length} namespaces, stopped ${r.processes} processes\n` : `${lab}: nothing to remove\n`);
     }

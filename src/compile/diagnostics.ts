@@ -23,6 +23,12 @@ export interface Diagnostic {
    * Corefile's): positioning then points at that spot of the literal in the lab file.
    */
   within?: { line: number; col: number };
+  /**
+   * The same problem told from another property, used when `path` is not written in the source
+   * (a default, e.g. serviceCidr): the diagnostic then points at a line the author wrote instead
+   * of at `defineLab(`. Positioning resolves it and drops it.
+   */
+  otherwise?: { path: Path; message: string };
 }
 
 /** The catalogue: every code podlab can emit, with its title. Codes are permanent; never reuse one. */
@@ -31,6 +37,11 @@ export const CODES = {
   PL0002: 'lab failed to evaluate',
   PL0003: 'lab module exports no lab',
   PL0004: 'type error in lab file',
+  PL0005: 'not a regular file',
+  PL0006: 'file too large',
+  PL0007: 'file is not text',
+  PL0008: 'file cannot be read',
+  PL0009: 'student id not usable',
   PL1001: 'invalid value',
   PL1002: 'unknown property',
   PL1003: 'missing property',
@@ -65,6 +76,11 @@ export const CODES = {
   PL2027: 'invalid zone file',
   PL2028: 'DNS server on a host needs zones',
   PL2029: 'invalid scenario step',
+  PL2050: 'not a plain file name',
+  PL2051: 'name reserved by podlab',
+  PL2052: 'generated interface name too long',
+  PL2053: 'network in a reserved address range',
+  PL2054: 'control character in a command or environment',
   PL2100: 'invalid label selector',
   PL2101: 'invalid ipBlock CIDR',
   PL2102: 'ipBlock except outside its cidr',
@@ -88,6 +104,8 @@ export const CODES = {
   PL3002: 'host tool missing',
   PL3003: 'needs root',
   PL3004: 'lab already up',
+  PL3005: 'up stopped by down',
+  PL3006: 'up interrupted',
   PL3030: 'no such pod, node or host',
   PL3031: 'no such interface',
 } as const;

@@ -85,11 +85,15 @@ function walkTo(root: Node, path: Path): { anchor: Node; value: Node; complete: 
 /** Fills in line and column of each diagnostic that has a path and a file. `text` overrides the file's contents. */
 export function positionDiagnostics(file: string, diagnostics: Diagnostic[], text?: string): Diagnostic[] {
   const need = diagnostics.filter((d) => d.line === undefined);
-  if (!need.length || (text === undefined && !existsSync(file))) return diagnostics;
+  const settled = ({ otherwise: _, ...d }: Diagnostic): Diagnostic => d;
+  if (!need.length || (text === undefined && !existsSync(file))) return diagnostics.map(settled);
   const sf = sourceOf(file, text);
   const root = labRoot(sf);
-  return diagnostics.map((d) => {
-    if (d.line !== undefined) return d;
+  return diagnostics.map((given) => {
+    if (given.line !== undefined) return settled(given);
+    // Told from the other property when this one is not in the source but that one is.
+    const o = given.otherwise;
+    const d = settled(o && root && !walkTo(root, given.path).complete && walkTo(root, o.path).complete ? { ...given, path: o.path, message: o.message } : given);
     const literal = d.within && root ? literalAt(root, d.path) : undefined;
     if (literal && d.within) {
       // Line L, column C of the string's text: the literal's first line is its opening quote's.

@@ -9,10 +9,12 @@ import { dnsServiceIp } from '../k8s/objects.ts';
 import { defaultCorefile } from '../dns/corefile/defaults.ts';
 import { checkCorefile } from '../dns/corefile/diagnostics.ts';
 import type { ServerConfig } from '../dns/types.ts';
+import { HOST_DNS_FILES } from '../dns/corefile/setup.ts';
 import { parseZoneFile } from '../dns/zonefile.ts';
 import * as ip from '../net/ipv4.ts';
 import { diag, warning, type Diagnostic, type Path } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
+import { plainNameProblem } from '../lib/plain-name.ts';
 
 type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
@@ -111,7 +113,7 @@ export const hostDnsIsValid: Rule = (lab, out) => {
         out.push({ ...diag('PL2027', ['hosts', h.name, 'dns', 'zones', o], `zone file of "${o}" on host "${h.name}" ${i.line}:${i.col}: ${i.message}`), within: { line: i.line, col: i.col } });
     }
     if (h.dns.corefile !== undefined) {
-      const { servers, diagnostics } = checkCorefile(h.dns.corefile, h.dns.files, ['hosts', h.name, 'dns', 'corefile'], `host "${h.name}" Corefile`);
+      const { servers, diagnostics } = checkCorefile(h.dns.corefile, h.dns.files, ['hosts', h.name, 'dns', 'corefile'], `host "${h.name}" Corefile`, HOST_DNS_FILES);
       out.push(...diagnostics);
       checkZoneFiles(servers, h.dns.files, ['hosts', h.name, 'dns', 'files'], out);
     }
@@ -137,4 +139,25 @@ export const podDnsIsValid: Rule = (lab, out) => {
   }
 };
 
-export const DNS_RULES: Rule[] = [clusterDnsIsValid, hostDnsIsValid, podDnsIsValid];
+/**
+ * The names of the files beside a Corefile become files in the DNS server's directory, written as
+ * root: each must be a plain name, or `../x` would be written outside it.
+ */
+/** Files podlab itself writes into a DNS server's directory (the Corefile, the cluster view the kubernetes plugin reads). */
+const RESERVED_DNS_FILES = new Set(['Corefile', 'cluster.json']);
+
+export const dnsFileNamesArePlain: Rule = (lab, out) => {
+  const check = (files: Record<string, string>, path: Path, whose: string) => {
+    for (const name of Object.keys(files)) {
+      const problem = plainNameProblem(name);
+      if (problem)
+        out.push(diag('PL2050', [...path, name], `${whose} file name ${JSON.stringify(name)} is not a plain file name: ${problem}`, "Name the file without '/', '..' or control characters, e.g. \"db.example.org\"; it is written into the DNS server's own directory."));
+      else if (RESERVED_DNS_FILES.has(name))
+        out.push(diag('PL2051', [...path, name], `${whose} file name "${name}" is the name of a file podlab writes there itself`, `Rename it; ${[...RESERVED_DNS_FILES].join(' and ')} are podlab's.`));
+    }
+  };
+  if (lab.dns) check(lab.dns.files, ['dns', 'files'], 'DNS');
+  for (const h of lab.hosts) if (h.dns) check(h.dns.files, ['hosts', h.name, 'dns', 'files'], `host "${h.name}" DNS`);
+};
+
+export const DNS_RULES: Rule[] = [dnsFileNamesArePlain, clusterDnsIsValid, hostDnsIsValid, podDnsIsValid];

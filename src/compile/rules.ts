@@ -12,6 +12,7 @@ import { scenariosAreValid } from './rules-scenarios.ts';
 import { dnsServiceIp, selects } from '../k8s/objects.ts';
 import { DNS_RULES } from './rules-dns.ts';
 import { policiesAreValid } from './rules-policy.ts';
+import { HOST_RULES, reservedRangeOf } from './rules-host.ts';
 import { cniMode } from '../cni/registry.ts';
 
 export type Rule = (lab: Lab, out: Diagnostic[]) => void;
@@ -34,19 +35,26 @@ export const networksAreValid: Rule = (lab, out) => {
       out.push(
         diag('PL2001', path, `${what} "${text}" is not a valid IPv4 CIDR`, loose ? `Host bits are set; did you mean "${ip.formatCidr(loose)}"?` : 'Write it as a.b.c.d/n, e.g. "10.244.0.0/16".'),
       );
-    } else parsed.push([what, c, path]);
+    // A network in a reserved range (0.0.0.0/0 covers them all) is reported once, by networksAreUsable, at its own property.
+    } else if (!reservedRangeOf(text)) parsed.push([what, c, path]);
   }
   for (let i = 0; i < parsed.length; i++)
     for (let j = i + 1; j < parsed.length; j++) {
-      const [wa, a] = parsed[i]!;
+      const [wa, a, pa] = parsed[i]!;
       const [wb, b, pb] = parsed[j]!;
       if (ip.overlaps(a, b))
-        out.push(diag('PL2002', pb, `${wb} ${ip.formatCidr(b)} overlaps the ${wa} ${ip.formatCidr(a)}`, 'Pods, Services and nodes need disjoint networks, or routing cannot tell them apart.'));
+        out.push({
+          ...diag('PL2002', pb, `${wb} ${ip.formatCidr(b)} overlaps the ${wa} ${ip.formatCidr(a)}`, 'Pods, Services and nodes need disjoint networks, or routing cannot tell them apart.'),
+          // When pb is a default (not in the source), at pa, which the author wrote.
+          otherwise: { path: pa, message: `${wa} ${ip.formatCidr(a)} overlaps the ${wb} ${ip.formatCidr(b)}` },
+        });
     }
   const pod = ip.parseCidr(lab.podCidr);
-  if (pod && cniMode(lab.cni.type).nodeSlices) {
+  if (pod && !reservedRangeOf(lab.podCidr) && cniMode(lab.cni.type).nodeSlices) {
     if (lab.podCidrMaskSize < pod.prefix) {
-      out.push(diag('PL2005', ['podCidrMaskSize'], `a node slice of /${lab.podCidrMaskSize} is larger than the pod network ${lab.podCidr}`, `Use a mask size of at least ${pod.prefix}.`));
+      const message = `a node slice of /${lab.podCidrMaskSize} is larger than the pod network ${lab.podCidr}`;
+      // At podCidr when podCidrMaskSize is the default, which is not in the source.
+      out.push({ ...diag('PL2005', ['podCidrMaskSize'], message, `Use a mask size of at least ${pod.prefix}.`), otherwise: { path: ['podCidr'], message } });
     } else {
       const slices = 2 ** (lab.podCidrMaskSize - pod.prefix);
       if (slices < lab.nodes.length)
@@ -270,9 +278,11 @@ export const servicesAreValid: Rule = (lab, out) => {
 
 /** The load-balancer pool and external network parse and keep clear of the pod and service networks. */
 export const outsideNetworksAreValid: Rule = (lab, out) => {
+  // A network in a reserved range is reported once, at its own property (networksAreUsable).
+  const usable = (text: string) => (reservedRangeOf(text) ? undefined : ip.parseCidr(text));
   const inner: [string, ip.Cidr | undefined][] = [
-    ['pod network', ip.parseCidr(lab.podCidr)],
-    ['service network', ip.parseCidr(lab.serviceCidr)],
+    ['pod network', usable(lab.podCidr)],
+    ['service network', usable(lab.serviceCidr)],
   ];
   const check = (what: string, text: string, path: (string | number)[], alsoNodes: boolean) => {
     const c = ip.parseCidr(text);
@@ -281,7 +291,7 @@ export const outsideNetworksAreValid: Rule = (lab, out) => {
       out.push(diag('PL2001', path, `${what} "${text}" is not a valid IPv4 CIDR`, loose ? `Host bits are set; did you mean "${ip.formatCidr(loose)}"?` : undefined));
       return;
     }
-    const others: [string, ip.Cidr | undefined][] = alsoNodes ? [...inner, ['node network', ip.parseCidr(lab.nodeNetwork.cidr)]] : inner;
+    const others: [string, ip.Cidr | undefined][] = alsoNodes ? [...inner, ['node network', usable(lab.nodeNetwork.cidr)]] : inner;
     for (const [w, o] of others) if (o && ip.overlaps(c, o)) out.push(diag('PL2002', path, `${what} ${text} overlaps the ${w} ${ip.formatCidr(o)}`));
   };
   if (lab.loadBalancer) check('load-balancer pool', lab.loadBalancer.pool, ['loadBalancer', 'pool'], false);
@@ -376,6 +386,7 @@ export const matricesAreValid: Rule = (lab, out) => {
 export const RULES: Rule[] = [
   hasNodes,
   namesAreDnsLabels,
+  ...HOST_RULES,
   networksAreValid,
   cniIsValid,
   nodeAddressesAreValid,

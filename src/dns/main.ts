@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, watchFile } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadCorefile } from './corefile/setup.ts';
+import { CLUSTER_DNS_FILES, loadCorefile } from './corefile/setup.ts';
 import { startOps } from './ops.ts';
 import { buildPlugins } from './plugin/handlers.ts';
 import type { LoopPlugin } from './plugin/loop/handler.ts';
@@ -49,7 +49,10 @@ function filesBeside(dir: string): Record<string, string> {
 function load(conf: string, port: number | undefined): { servers: ServerConfig[]; errors: string[]; text: string } {
   const text = readFileSync(conf, 'utf8');
   const files = filesBeside(dirname(conf));
-  const { servers, issues } = loadCorefile(text, { env: process.env, files });
+  // The server runs as root: it reads only its own files. The cluster DNS pod's are /etc/coredns
+  // and its pod's /etc/resolv.conf and /etc/hosts; a host's server, only the files beside its Corefile.
+  const confine = dirname(conf) === CLUSTER_DNS_FILES.dir ? CLUSTER_DNS_FILES : { dir: dirname(conf), also: [] };
+  const { servers, issues } = loadCorefile(text, { env: process.env, files, confine });
   const errors = issues.filter((i) => i.severity === 'error').map((i) => `${conf}:${i.pos.line}:${i.pos.col} ${i.code} ${i.message}`);
   for (const w of issues.filter((i) => i.severity === 'warning')) log(`[WARNING] ${conf}:${w.pos.line}:${w.pos.col} ${w.message}`);
   // -dns.port moves every server block to that port (for running the server unprivileged, or beside another).

@@ -4,7 +4,7 @@
  * a scenario, a hint, maybe hidden), what a submission may change, and broken variants that prove
  * the rubric tells right from wrong. Loaded in a child process (like a lab), validated with zod.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -14,6 +14,8 @@ import { loadLab } from '../compile/load.ts';
 import { issuesToDiagnostics } from '../compile/schema-issues.ts';
 import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import type { Variant } from './variant.ts';
+import { readUntrustedText, TEXT_LIMIT } from '../lib/safe-read.ts';
+import { joinPlainPath, plainPathProblem } from '../lib/plain-name.ts';
 
 // From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
 const WORKER = fileURLToPath(new URL('../../src/grade/exercise-worker.ts', import.meta.url));
@@ -35,7 +37,13 @@ export const rubricItemSchema = z
   })
   .refine((i) => (i.check === undefined) !== (i.scenario === undefined), { message: 'a rubric item needs exactly one of check and scenario' });
 
-const labRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+/** A file of the exercise, relative to its folder: plain names joined by '/', never absolute or climbing out with '..'. */
+const exercisePath = z.string().min(1).superRefine((p, ctx) => {
+  const problem = plainPathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: `must be a path inside the exercise's folder (${problem})` });
+});
+
+const labRef = z.union([exercisePath, z.record(z.string(), z.unknown())]);
 
 export const exerciseSchema = z.strictObject({
   title: z.string().min(1),
@@ -58,7 +66,7 @@ export const exerciseSchema = z.strictObject({
     .optional(),
   rubric: z.array(rubricItemSchema).min(1),
   /** Wrong answers shipped with the exercise, and the rubric items each must fail (`podlab exercise test`). */
-  broken: z.array(z.strictObject({ file: z.string().min(1), fails: z.array(dnsLabel).min(1), why: z.string().optional() })).optional(),
+  broken: z.array(z.strictObject({ file: exercisePath, fails: z.array(dnsLabel).min(1), why: z.string().optional() })).optional(),
 });
 
 export type ExerciseSpec = z.input<typeof exerciseSchema>;
@@ -115,7 +123,7 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
   for (const b of spec.broken ?? []) {
     const unknown = b.fails.filter((f) => !ids.has(f));
     if (unknown.length) throw new ExerciseError(`${relative(process.cwd(), file)}: broken variant ${b.file} names rubric item(s) ${unknown.join(', ')}, which the rubric does not have`);
-    if (!existsSync(join(dir, b.file))) throw new ExerciseError(`${relative(process.cwd(), file)}: broken variant ${b.file} does not exist`);
+    if (!existsSync(joinPlainPath(dir, b.file))) throw new ExerciseError(`${relative(process.cwd(), file)}: broken variant ${b.file} does not exist`);
   }
   return {
     name,
@@ -135,7 +143,7 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
 /** A lab given as a file next to exercise.ts (trusted, loaded like any lab) or as the object itself. */
 async function labOf(dir: string, ref: string | Record<string, unknown>, what: string): Promise<LabSpec> {
   if (typeof ref !== 'string') return ref as LabSpec;
-  const loaded = await loadLab(join(dir, ref));
+  const loaded = await loadLab(joinPlainPath(dir, ref));
   if (loaded.value === undefined) throw new ExerciseError(`the exercise's ${what} lab ${ref} does not load:`, loaded.diagnostics);
   return loaded.value as LabSpec;
 }
@@ -149,10 +157,11 @@ export function taskText(ex: Exercise): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Reads a text submission, refusing what no honest answer needs (binary, huge). */
-export function readTextSubmission(file: string, limit = 256 * 1024): string {
-  const buf = readFileSync(file);
-  if (buf.length > limit) throw new Error(`the submission is ${buf.length} bytes; at most ${limit} are read`);
-  if (buf.includes(0)) throw new Error('the submission is not text');
-  return buf.toString('utf8');
+/**
+ * Reads a text submission as root without trusting it: a link is not followed, only a regular
+ * file is read (no FIFO, device or socket), and at most `limit` + 1 bytes of it (safe-read.ts).
+ * Throws SafeReadError with a coded diagnostic.
+ */
+export function readTextSubmission(file: string, limit = TEXT_LIMIT): string {
+  return readUntrustedText(file, limit);
 }

@@ -13,11 +13,14 @@ import { render } from '../render/render.ts';
 import { up } from '../runtime/up.ts';
 import { down, labOnHost } from '../runtime/down.ts';
 import { probeKernel } from '../runtime/host.ts';
+import { takeLabLock } from '../runtime/lock.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenario } from '../check/scenario.ts';
 import type { CheckResult } from '../check/checks.ts';
 import { evaluateInSandbox, type SandboxLimits } from './sandbox.ts';
 import { readTextSubmission, type Exercise, type RubricItem } from './exercise.ts';
+import { SafeReadError, tryReadUntrustedText } from '../lib/safe-read.ts';
+import { plainNameProblem } from '../lib/plain-name.ts';
 
 /** Bumped when the results JSON changes incompatibly. */
 export const RESULTS_VERSION = 1;
@@ -59,6 +62,21 @@ export function studentOf(file: string): string {
   const name = basename(file);
   const known = /(\.(lab|exercise))?\.(ts|mts|js|mjs|json|txt|corefile)$/i;
   return (known.test(name) ? name.replace(known, '') : name.replace(/\.[^.]*$/, '')) || name;
+}
+
+/** The names `grade --out` writes for the class as a whole: no student id may be one of them. */
+export const OUTPUT_NAMES = ['gradebook'] as const;
+
+/**
+ * Why `id` cannot be a student id, or undefined when it can: it names the files `<id>.json` and
+ * `<id>.feedback.md` in the output directory, so it must be a plain name (plain-name.ts) and not
+ * one of the grader's own output names (a student `gradebook` would overwrite the class's).
+ */
+export function studentIdProblem(id: string): string | undefined {
+  const plain = plainNameProblem(id);
+  if (plain) return `it is not a plain file name (${plain})`;
+  if ((OUTPUT_NAMES as readonly string[]).includes(id.toLowerCase())) return `"${id}" is the name of the grader's own output (${id}.json, ${id}.csv)`;
+  return undefined;
 }
 
 const CODE = /\.(ts|mts|js|mjs|json)$/i;
@@ -156,6 +174,7 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
     try {
       submitted = readTextSubmission(file);
     } catch (e) {
+      if (e instanceof SafeReadError) return error('unreadable', `${e.diagnostic.code} ${e.message}`, [{ ...e.diagnostic, file }]);
       return error('unreadable', (e as Error).message);
     }
   } else {
@@ -167,8 +186,9 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
 
   // 2. Validate the lab it makes; the rubric's own checks that cannot apply fail their items only.
   const composed = composeLab(ex, submitted, options.labName);
-  // Positions point into the student's own file when it is the whole lab (parsed, never run here).
-  const text = typeof submitted === 'string' || ex.editable ? '' : undefined;
+  // Positions point into the student's own file when it is the whole lab (parsed, never run here),
+  // read as any untrusted file is (no link followed, regular file, size-capped): never by path.
+  const text = typeof submitted === 'string' || ex.editable || options.value !== undefined ? '' : (tryReadUntrustedText(file) ?? '');
   const first = validateValue(composed, file, text);
   const failed = new Map<string, ItemResult>();
   for (const d of first.diagnostics.filter((x) => x.severity === 'error')) {
@@ -185,32 +205,39 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
 
   // 3. Build it, run the rubric, tear it down.
   const plan = buildPlan(lab);
-  const kernel = await probeKernel(plan.kernelFeatures);
-  if (kernel.length) return error('kernel', kernel.map((d) => d.message).join('; '), kernel);
   const byId = new Map<string, ItemResult>(failed);
-  // Never take down a lab that is not ours: a name in use (a lab someone has up, or a crashed
-  // grader's leftovers for the doctor) makes this submission an error, not a victim.
-  if (labOnHost(plan.lab))
-    return error('up-failed', `a lab named "${plan.lab}" is already on this host; grade with another --lab-prefix (or see podlab doctor)`);
+  // The lab's lock first (lock.ts), then: never take down a lab that is not ours. A name in use
+  // (a lab someone has up, or a crashed grader's leftovers for the doctor) makes this submission
+  // an error, not a victim.
+  const taken = takeLabLock(plan.lab);
+  if (!taken.ok) return error('up-failed', `a lab named "${plan.lab}" is being built by another podlab (pid ${taken.holder?.pid ?? '?'}); grade with another --lab-prefix`);
   try {
-    const state = await up(plan, render(plan));
-    const checkItems = usable.filter((i) => i.check);
-    const checkResults = await Promise.all(plan.checks.map((c) => runCheck(state, c)));
-    checkItems.forEach((item, k) => {
-      const r = checkResults[k]!;
-      byId.set(item.id, itemFrom(item, [r], r.seen, r.status === 'pass'));
-    });
-    for (const sc of plan.scenarios) {
-      const item = usable.find((i) => i.id === sc.name)!;
-      const r = await runScenario(plan.lab, sc);
-      const bad = r.steps.find((s) => s.status !== 'pass');
-      const message = bad ? `step ${bad.step} (${bad.name}) ${bad.status === 'skipped' ? 'skipped' : 'failed'}: ${bad.message}` : `all ${r.steps.length} steps passed`;
-      byId.set(item.id, itemFrom(item, r.steps.flatMap((s) => (s.check ? [s.check] : [])), message, r.status === 'pass'));
+    if (labOnHost(plan.lab))
+      return error('up-failed', `a lab named "${plan.lab}" is already on this host; grade with another --lab-prefix (or see podlab doctor)`);
+    const kernel = await probeKernel(plan.kernelFeatures, undefined, plan.lab);
+    if (kernel.length) return error('kernel', kernel.map((d) => d.message).join('; '), kernel);
+    try {
+      const state = await up(plan, render(plan));
+      const checkItems = usable.filter((i) => i.check);
+      const checkResults = await Promise.all(plan.checks.map((c) => runCheck(state, c)));
+      checkItems.forEach((item, k) => {
+        const r = checkResults[k]!;
+        byId.set(item.id, itemFrom(item, [r], r.seen, r.status === 'pass'));
+      });
+      for (const sc of plan.scenarios) {
+        const item = usable.find((i) => i.id === sc.name)!;
+        const r = await runScenario(plan.lab, sc);
+        const bad = r.steps.find((s) => s.status !== 'pass');
+        const message = bad ? `step ${bad.step} (${bad.name}) ${bad.status === 'skipped' ? 'skipped' : 'failed'}: ${bad.message}` : `all ${r.steps.length} steps passed`;
+        byId.set(item.id, itemFrom(item, r.steps.flatMap((s) => (s.check ? [s.check] : [])), message, r.status === 'pass'));
+      }
+    } catch (e) {
+      return error('up-failed', (e as Error).message);
+    } finally {
+      await down(plan.lab).catch(() => undefined);
     }
-  } catch (e) {
-    return error('up-failed', (e as Error).message);
   } finally {
-    await down(plan.lab).catch(() => undefined);
+    taken.lock?.release();
   }
   // Evidence names the lab as the student has it (the grading lab is gone by the time anyone reads it).
   const submittedName = typeof submitted === 'object' && submitted !== null ? (submitted as { name?: unknown }).name : undefined;

@@ -5,17 +5,23 @@
  */
 import type { SubmissionResult } from './grade.ts';
 import type { RubricItem } from './exercise.ts';
+import { safeJson, visible } from './escape.ts';
 
 export function resultsJson(r: SubmissionResult): string {
-  return `${JSON.stringify(r, null, 2)}\n`;
+  return `${safeJson(r)}\n`;
 }
 
-/** The learner's feedback (Markdown): score, each visible item with what was seen and the hint, hidden ones by points only. */
+/**
+ * The learner's feedback (Markdown): score, each visible item with what was seen and the hint,
+ * hidden ones by points only. Every value is one line with its control characters made visible
+ * (escape.ts): the file is read in terminals and editors.
+ */
 export function feedbackText(r: SubmissionResult): string {
-  const lines = [`# ${r.exercise}: ${r.student}`, '', `Score: ${r.score} / ${r.max}${r.status === 'error' ? ` — not graded: ${r.message}` : ''}`, ''];
+  const v = visible;
+  const lines = [`# ${v(r.exercise)}: ${v(r.student)}`, '', `Score: ${r.score} / ${r.max}${r.status === 'error' ? ` — not graded: ${v(r.message ?? '')}` : ''}`, ''];
   if (r.status === 'error' && r.diagnostics?.length) {
     lines.push('Your lab did not validate:', '');
-    for (const d of r.diagnostics) lines.push(`- ${d.line ? `line ${d.line}:${d.column} ` : ''}${d.code} ${d.path.join('.')}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`);
+    for (const d of r.diagnostics) lines.push(`- ${d.line ? `line ${d.line}:${d.column} ` : ''}${d.code} ${v(d.path.join('.'))}: ${v(d.message)}${d.hint ? ` (${v(d.hint)})` : ''}`);
     lines.push('');
   }
   r.items.forEach((i, n) => {
@@ -36,7 +42,8 @@ export function feedbackText(r: SubmissionResult): string {
 }
 
 const csvField = (v: string | number) => {
-  const s = String(v);
+  // Control characters made visible (a cell is one line of text), then quoting and formula defusing.
+  const s = visible(String(v));
   // Quote what needs it, and defuse spreadsheet formulas in free text (=, +, -, @ at the start).
   const safe = /^[=+\-@]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
@@ -51,7 +58,7 @@ export function gradebookCsv(rubric: readonly RubricItem[], results: readonly Su
 
 export function gradebookJson(exercise: string, rubric: readonly RubricItem[], results: readonly SubmissionResult[]): string {
   const max = rubric.reduce((n, i) => n + i.points, 0);
-  return `${JSON.stringify(
+  return `${safeJson(
     {
       version: 1,
       exercise,
@@ -66,7 +73,5 @@ export function gradebookJson(exercise: string, rubric: readonly RubricItem[], r
       },
       students: results.map((r) => ({ student: r.student, status: r.status, score: r.score, max: r.max, ...(r.reason ? { reason: r.reason, message: r.message } : {}), items: Object.fromEntries(r.items.map((i) => [i.id, i.earned])) })),
     },
-    null,
-    2,
   )}\n`;
 }

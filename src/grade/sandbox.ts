@@ -24,12 +24,13 @@
  * same). The limits below live here, not in src/constants.ts, because they only mean something
  * next to the command line they shape.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, delimiter, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { execa, execaSync } from 'execa';
+import { readUntrusted, SafeReadError } from '../lib/safe-read.ts';
 
 export interface SandboxLimits {
   /** Wall-clock limit for the whole evaluation, node's start-up included; the child is SIGKILLed after it. @default 10000 */
@@ -46,7 +47,7 @@ export type SandboxResult =
   | { ok: true; value: unknown; ms: number }
   | {
       ok: false;
-      reason: 'timeout' | 'memory' | 'threw' | 'no-export' | 'not-data' | 'output-too-large' | 'sandbox-failed';
+      reason: 'timeout' | 'memory' | 'threw' | 'no-export' | 'not-data' | 'output-too-large' | 'sandbox-failed' | 'unreadable';
       message: string;
       ms: number;
     };
@@ -62,6 +63,8 @@ const STDOUT_CAP = 1024 * 1024;
 const STDERR_CAP = 1024 * 1024;
 const STDERR_KEEP = 64 * 1024;
 const MESSAGE_CAP = 400;
+/** The most of a submission's source that is read (and copied into the sandbox): far above any honest lab. */
+export const SOURCE_CAP = 1024 * 1024;
 /**
  * RLIMIT_DATA above the heap limit. Measured: node + the tsx loader thread need ~100 MB to
  * evaluate a lab. RLIMIT_AS cannot be used: V8 reserves gigabytes of address space up front (code
@@ -242,10 +245,11 @@ async function evaluate(file: string, timeoutMs: number, memoryMb: number): Prom
   }
   let source: Buffer;
   try {
-    // A symlink would make root copy whatever it points at (/etc/shadow) into the sandbox.
-    if (!lstatSync(file).isFile()) return fail('sandbox-failed', `${file} is not a regular file (symlinks are refused)`);
-    source = readFileSync(file);
+    // A symlink would make root copy whatever it points at (/etc/shadow) into the sandbox; a FIFO
+    // would hang the grader, /dev/zero fill its memory: readUntrusted refuses all three.
+    source = readUntrusted(file, SOURCE_CAP);
   } catch (e) {
+    if (e instanceof SafeReadError) return fail('unreadable', `${e.diagnostic.code} ${e.message}`);
     return fail('sandbox-failed', `cannot read ${file}: ${(e as Error).message}`);
   }
 

@@ -20,6 +20,8 @@ export const netns = {
   pod: (lab: string, namespace: string, pod: string) => `${labNetnsPrefix(lab)}pod${NETNS_SEP}${namespace}${NETNS_SEP}${pod}`,
   host: (lab: string, host: string) => `${labNetnsPrefix(lab)}host${NETNS_SEP}${host}`,
   gateway: (lab: string) => `${labNetnsPrefix(lab)}gateway`,
+  /** The kernel probe's throw-away namespace while `up` of the lab checks the kernel (not in the plan: it is gone before the lab is built). */
+  probe: (lab: string) => `${labNetnsPrefix(lab)}probe`,
 };
 
 /** Parses a namespace name back into its lab, for `down --all` and the doctor. */

@@ -5,16 +5,20 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Rendered } from './render.ts';
+import { joinPlainPath } from '../lib/plain-name.ts';
 
 /** Replaces `dir` with exactly the rendered files. */
 export function writeRendered(dir: string, files: Rendered): void {
+  // Some names come from the lab (dns.files keys): validation refuses any that is not plain, and
+  // this refuses it again before anything is written, so no path can climb out of `dir`.
+  const paths = [...files].map(([rel, content]) => [joinPlainPath(dir, rel), content] as const);
   rmSync(dir, { recursive: true, force: true });
   const made = new Set<string>();
-  for (const [rel, content] of files) {
-    const parent = dirname(join(dir, rel));
+  for (const [path, content] of paths) {
+    const parent = dirname(path);
     if (!made.has(parent)) mkdirSync(parent, { recursive: true });
     made.add(parent);
-    writeFileSync(join(dir, rel), content);
+    writeFileSync(path, content);
   }
 }
 
@@ -35,7 +39,7 @@ function filesUnder(dir: string, pre = ''): string[] {
 export function drift(dir: string, files: Rendered): string[] {
   const out: string[] = [];
   for (const [rel, content] of files) {
-    const p = join(dir, rel);
+    const p = joinPlainPath(dir, rel);
     if (!existsSync(p)) out.push(`missing ${rel}`);
     else if (readFileSync(p, 'utf8') !== content) out.push(`changed ${rel}`);
   }

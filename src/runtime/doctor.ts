@@ -1,7 +1,9 @@
 /**
  * The leak doctor: finds what podlab left on this host and which lab it belonged to, and removes
  * it on request. It looks only where podlab puts things and only at names podlab makes:
- *   - network namespaces `podlab-<lab>.…` (and the kernel probe's `podlab-probe.<pid>`),
+ *   - network namespaces `podlab-<lab>.…` (an `up`'s kernel probe's is `podlab-<lab>.probe`, so
+ *     a killed `up` leaves it to its lab; a probe made for no lab is `podlab-probe.<pid>`),
+ *   - `<STATE_ROOT>/<lab>.lock`, the lab's lock, left by an `up` that was killed (lock.ts),
  *   - processes whose network namespace is one of those (by namespace inode, never by name),
  *     and processes a lab's state records (by pid *and* start time),
  *   - /etc/netns/podlab-<lab>.… entries,
@@ -25,11 +27,12 @@ import { realExecutor, type Executor } from './exec.ts';
 import { isAlive, pidsInNetns, recordOf, stopProcesses } from './procs.ts';
 import { readState, stateDir, type LabState, type ProcessRecord } from './state.ts';
 import { mountsAt, stateSource } from './statefs.ts';
+import { liveLockHolder, LOCK_SUFFIX, lockPath, removeStaleLock, staleLock } from './lock.ts';
 
 /** host-local's default data directory; podlab sets its own under the state directory, but a plugin run without it would write here. */
 export const CNI_NETWORKS_DIR = '/var/lib/cni/networks';
 
-export type LeakKind = 'netns' | 'process' | 'etc-netns' | 'state' | 'mount' | 'ipam' | 'probe-netns';
+export type LeakKind = 'netns' | 'process' | 'etc-netns' | 'state' | 'mount' | 'ipam' | 'probe-netns' | 'lock';
 
 export interface Leak {
   kind: LeakKind;
@@ -143,9 +146,14 @@ function diagnoseLab(lab: string, netnsOnHost: string[], etcOnHost: string[]): L
   const state = readState(lab);
   const finding: LabFinding = { lab, verdict: 'healthy', reason: '', leaks: [], notes: [] };
 
+  // A live `up` holds the lab's lock from before its first namespace (the kernel probe's) until it is done.
+  const builder = liveLockHolder(lab);
+  if (builder && builder.pid !== process.pid) return { ...finding, verdict: 'busy', reason: `being built by up (pid ${builder.pid})` };
   if (state?.status === 'creating' && state.owner && isAlive(state.owner)) {
     return { ...finding, verdict: 'busy', reason: `being built by up (pid ${state.owner.pid})` };
   }
+  // The lock of an `up` that was killed: never taken over by another `up`, removed by down (or --fix).
+  const lock: Leak[] = staleLock(lab) ? [{ kind: 'lock', lab, name: lockPath(lab), detail: 'left by an up that was killed' }] : [];
   if (state?.status === 'up' && namespaces.length) {
     const planned = plannedNamespaces(state);
     const strayNs = namespaces.filter((n) => !planned.has(n));
@@ -156,8 +164,9 @@ function diagnoseLab(lab: string, netnsOnHost: string[], etcOnHost: string[]): L
       ...strayNs.map((n): Leak => ({ kind: 'netns', lab, name: n })),
       ...processLeaks(lab, strayNs, []),
       ...strayEtc.map((n): Leak => ({ kind: 'etc-netns', lab, name: `${ETC_NETNS_DIR}/${n}` })),
+      ...lock,
     );
-    if (finding.leaks.length) return { ...finding, verdict: 'strays', reason: 'up, but with namespaces its plan does not name' };
+    if (finding.leaks.length) return { ...finding, verdict: 'strays', reason: 'up, but with namespaces its plan does not name (or the lock of a killed up)' };
     return { ...finding, reason: 'up' };
   }
 
@@ -171,6 +180,7 @@ function diagnoseLab(lab: string, netnsOnHost: string[], etcOnHost: string[]): L
     ...(mountsAt(dir) ? [{ kind: 'mount', lab, name: dir, detail: `tmpfs ${stateSource(lab)}` } as Leak] : []),
     ...readDir(`${dir}/ipam`).map((n): Leak => ({ kind: 'ipam', lab, name: `${dir}/ipam/${n}` })),
     ...(existsSync(`${CNI_NETWORKS_DIR}/podlab-${lab}`) ? [{ kind: 'ipam', lab, name: `${CNI_NETWORKS_DIR}/podlab-${lab}` } as Leak] : []),
+    ...lock,
   );
   return finding;
 }
@@ -191,7 +201,11 @@ export function diagnose(options: DoctorOptions = {}): DoctorReport {
     const lab = labOfNetns(n);
     if (lab) labs.add(lab);
   }
-  for (const d of readDir(STATE_ROOT)) labs.add(d);
+  for (const d of readDir(STATE_ROOT)) {
+    // State directories, and `<lab>.lock` files; lab names hold no '.', so nothing else there is a lab.
+    const lab = d.endsWith(LOCK_SUFFIX) ? d.slice(0, -LOCK_SUFFIX.length) : d;
+    if (!lab.includes('.')) labs.add(lab);
+  }
   if (existsSync(CNI_NETWORKS_DIR)) for (const d of readDir(CNI_NETWORKS_DIR)) if (d.startsWith(NETNS_PREFIX)) labs.add(d.slice(NETNS_PREFIX.length));
 
   const findings = [...labs]
@@ -242,6 +256,7 @@ export async function fix(report: DoctorReport, ex: Executor = realExecutor): Pr
       } else {
         await removeNamespaces(now.leaks.filter((l) => l.kind === 'netns').map((l) => l.name), ex, out);
         for (const l of now.leaks.filter((x) => x.kind === 'etc-netns')) rmSync(l.name, { recursive: true, force: true });
+        if (now.leaks.some((x) => x.kind === 'lock')) removeStaleLock(now.lab);
       }
     } catch (e) {
       out.errors.push(`${now.lab}: ${(e as Error).message}`);

@@ -9,7 +9,8 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_RUN_DIR, STATE_ROOT } from '../constants.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { realExecutor, type Executor } from './exec.ts';
-import { killNow, pidsInNetns, recordOf } from './procs.ts';
+import { killNow, pidsInNetns, recordOf, stopProcesses } from './procs.ts';
+import { liveLockHolder, LOCK_SUFFIX, removeStaleLock } from './lock.ts';
 import { readState, stateDir, type LabState, type ProcessRecord } from './state.ts';
 import { mountsAt, unmountStateDir } from './statefs.ts';
 
@@ -18,7 +19,15 @@ export interface DownReport {
   namespaces: string[];
   processes: number;
   existed: boolean;
+  /** The pid of an `up` of this lab that was running, and was stopped first. */
+  stoppedUp?: number;
 }
+
+/**
+ * How long an `up` stopped by `down` has to finish its step in flight and remove what it built
+ * before it is SIGKILLed (then `down` removes it all: it is exact after a crash at any step).
+ */
+const UP_STOP_GRACE_MS = 30_000;
 
 export function listNetns(): string[] {
   try {
@@ -39,9 +48,16 @@ export function labOnHost(lab: string): boolean {
 }
 
 export async function down(lab: string, ex: Executor = realExecutor): Promise<DownReport> {
+  // 0. An `up` of this lab still running (it holds the lab's lock) is stopped first, as Ctrl-C
+  // stops it: it starts nothing new, and removes what it built. Removing the lab under a live
+  // `up` would race the processes and namespaces it is creating.
+  const holder = liveLockHolder(lab);
+  const stoppedUp = holder && holder.pid !== process.pid ? holder : undefined;
+  if (stoppedUp) await stopProcesses(ex, [stoppedUp], UP_STOP_GRACE_MS);
+
   const state: LabState | undefined = readState(lab);
   const namespaces = labNamespacesOnHost(lab);
-  const report: DownReport = { lab, namespaces, processes: 0, existed: !!state || namespaces.length > 0 || existsSync(stateDir(lab)) };
+  const report: DownReport = { lab, namespaces, processes: 0, existed: !!state || namespaces.length > 0 || existsSync(stateDir(lab)) || !!stoppedUp, ...(stoppedUp ? { stoppedUp: stoppedUp.pid } : {}) };
 
   // 1. Processes: the recorded ones (which may have left the lab's namespaces), then everything
   // else running in one of those namespaces. SIGKILL, not SIGTERM first: the lab is being
@@ -82,6 +98,8 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
       for (const n of labNamespacesOnHost(lab)) await ex.run(['ip', 'netns', 'del', n]);
     }
   }
+  // Last, the lock of an `up` that died (SIGKILL) — never one a live `up` holds.
+  if (removeStaleLock(lab)) report.existed = true;
   return report;
 }
 
@@ -109,7 +127,11 @@ export function labsOnHost(): string[] {
     /* no /etc/netns */
   }
   try {
-    for (const d of readdirSync(STATE_ROOT)) labs.add(d);
+    // State directories, and locks (`<lab>.lock`) of `up`s running or killed; nothing else there is a lab.
+    for (const d of readdirSync(STATE_ROOT)) {
+      const lab = d.endsWith(LOCK_SUFFIX) ? d.slice(0, -LOCK_SUFFIX.length) : d;
+      if (!lab.includes('.')) labs.add(lab);
+    }
   } catch {
     /* no state root */
   }

@@ -9,8 +9,9 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { chmodSync } from 'node:fs';
-import { CNI_PLUGIN_DIRS, NETNS_RUN_DIR, NOTHING_CHANGED, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
+import { CNI_PLUGIN_DIRS, NETNS_PREFIX, NETNS_RUN_DIR, NOTHING_CHANGED, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
 import { cniFeatureHints } from '../cni/registry.ts';
+import { netns } from '../plan/names.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import { defaultCorefile } from '../dns/corefile/defaults.ts';
 import { CODE_CACHE_FLAG } from '../dns/marks.ts';
@@ -120,7 +121,11 @@ async function writeDnsCodeCache(): Promise<void> {
   // Beside the bundles, not in /tmp: whatever a podlab killed meanwhile leaves stays in build/.
   const dir = mkdtempSync(`${dirname(DNS_BUNDLE)}/warm-up-`);
   try {
-    writeFileSync(`${dir}/Corefile`, defaultCorefile('cluster.local'));
+    // kubeadm's Corefile, forwarding to a resolv.conf beside it: outside /etc/coredns the server
+    // reads only the files beside its Corefile (its Corefile paths are confined), and the warm-up
+    // should take the same code paths as the DNS pod.
+    writeFileSync(`${dir}/Corefile`, defaultCorefile('cluster.local').replace('/etc/resolv.conf', 'resolv.conf'));
+    writeFileSync(`${dir}/resolv.conf`, 'nameserver 127.0.0.1\n');
     writeFileSync(`${dir}/cluster.json`, JSON.stringify({ namespaces: [], services: [], endpoints: [], pods: [] }));
     await execa('unshare', ['--net', '--', process.execPath, DNS_BUNDLE, '-conf', `${dir}/Corefile`, CODE_CACHE_FLAG], {
       reject: false,
@@ -277,12 +282,16 @@ async function probeSpecial(feature: string, ns: string, ex: Executor): Promise<
 const known = new Map<string, Diagnostic | undefined>();
 let queue: Promise<unknown> = Promise.resolve();
 
-/** Returns a PL3001 diagnostic per feature the kernel lacks. Needs root. A process (the grader) probes each feature once. */
-export function probeKernel(features: readonly string[], ex: Executor = realExecutor): Promise<Diagnostic[]> {
+/**
+ * Returns a PL3001 diagnostic per feature the kernel lacks. Needs root. A process (the grader)
+ * probes each feature once. With `lab`, the probe's namespace is that lab's (`podlab-<lab>.probe`):
+ * an `up` killed while probing leaves it where `down <lab>` and `doctor --lab <lab>` find it.
+ */
+export function probeKernel(features: readonly string[], ex: Executor = realExecutor, lab?: string): Promise<Diagnostic[]> {
   const run = queue.then(async () => {
     const memo = ex === realExecutor;
     const todo = memo ? features.filter((f) => !known.has(f)) : features;
-    const found = todo.length || !memo ? await probeOnce(todo, ex) : new Map<string, Diagnostic | undefined>();
+    const found = todo.length || !memo ? await probeOnce(todo, ex, lab) : new Map<string, Diagnostic | undefined>();
     if (found instanceof Array) return found; // no namespaces at all: nothing is remembered
     if (memo) for (const [f, d] of found) known.set(f, d);
     return features.flatMap((f) => {
@@ -295,8 +304,8 @@ export function probeKernel(features: readonly string[], ex: Executor = realExec
 }
 
 /** Probes each feature in a throw-away namespace: feature → its diagnostic (undefined: present); an array when namespaces themselves fail. */
-async function probeOnce(features: readonly string[], ex: Executor): Promise<Map<string, Diagnostic | undefined> | Diagnostic[]> {
-  const ns = `podlab-probe.${process.pid}`;
+async function probeOnce(features: readonly string[], ex: Executor, lab?: string): Promise<Map<string, Diagnostic | undefined> | Diagnostic[]> {
+  const ns = lab ? netns.probe(lab) : `${NETNS_PREFIX}probe.${process.pid}`;
   const out = new Map<string, Diagnostic | undefined>();
   const add = await ex.run(['ip', 'netns', 'add', ns]);
   if (add.exitCode !== 0) return [diag('PL3001', [], `network namespaces are not available: ${add.stderr.trim()}`, NOTHING_CHANGED)];

@@ -8,6 +8,7 @@
 import type { Directive, Fallthrough, Pos, Token } from '../types.ts';
 import type { CorefileCode } from './codes.ts';
 import type { Issues } from './parse.ts';
+import { isPlainName } from '../../lib/plain-name.ts';
 import { didYouMean, duration, durationProblem, hostPort, integer, isInZone, zoneArgument } from './names.ts';
 
 /** What a Corefile is checked against: the lab's files beside it. */
@@ -15,11 +16,36 @@ export interface SetupContext {
   /**
    * Names of the files the lab ships next to the Corefile (zone files, hosts files,
    * resolv.conf-style files). A relative path in `file`, `hosts` or `forward` that is not in this
-   * set is a PL4012 error; absolute paths (/etc/hosts, /etc/resolv.conf) are taken on trust.
+   * set is a PL4012 error (which absolute paths may be read at all: `confine`).
    * @default undefined (relative paths are not checked)
    */
   files?: ReadonlySet<string>;
+  /**
+   * Which paths the DNS server may read at all (it runs as root): its shipped files, by name or
+   * as `<dir>/<name>`, and the few absolute paths in `also`. Anything else in `file`, `hosts` or
+   * `forward` is a PL4024 error, and the server itself refuses such a Corefile.
+   * @default undefined (paths are taken on trust: only for Corefiles podlab does not run)
+   */
+  confine?: Confinement;
 }
+
+/** The files a DNS server may read: see SetupContext.confine. */
+export interface Confinement {
+  /** The directory the server sees its Corefile in (absolute); undefined: shipped files only by bare name. */
+  dir?: string;
+  /** Absolute paths outside `dir` it may read too. */
+  also: readonly string[];
+}
+
+/**
+ * The cluster DNS server's files: /etc/coredns (the lab's dns.files, bind-mounted read-only), and
+ * its pod's own /etc/resolv.conf and /etc/hosts, which podlab writes into the pod's /etc overlay
+ * (kubeadm's default Corefile forwards to /etc/resolv.conf).
+ */
+export const CLUSTER_DNS_FILES: Confinement = { dir: '/etc/coredns', also: ['/etc/resolv.conf', '/etc/hosts'] };
+
+/** A host's DNS server runs in the machine's own mount namespace: its /etc is the host's, so only the files shipped beside its Corefile. */
+export const HOST_DNS_FILES: Confinement = { also: [] };
 
 /** What a plugin's setup sees: where it is, and where to report. */
 export class Scope {
@@ -165,13 +191,36 @@ export function oneOf<T extends string>(s: Scope, t: Token, what: string, option
 }
 
 /**
- * A file the plugin reads: absolute paths are taken on trust (they live in the DNS server's
- * own file system, e.g. /etc/hosts); relative ones must be among the files the lab ships
- * (ctx.files), when the caller says which those are.
+ * Whether the DNS server may read `path` at all (ctx.confine): a shipped file's plain name
+ * (optionally `./name`) or `<dir>/<name>`, or one of the few absolute paths the server owns. The
+ * server runs as root: a Corefile naming /etc/shadow in `hosts`, or any host file in `file` or
+ * `forward`, would have it read that file (and `rewrite` could return its lines as answers).
+ * Reports PL4024 at `pos` when not.
+ */
+export function pathAllowed(s: Scope, pos: Pos, what: string, path: string): boolean {
+  const c = s.ctx.confine;
+  if (!c) return true;
+  const inside = path.startsWith('/') ? (c.also.includes(path) || (c.dir !== undefined && path.startsWith(`${c.dir}/`) && isPlainName(path.slice(c.dir.length + 1)))) : isPlainName(path.replace(/^\.\//, ''));
+  if (inside) return true;
+  const own = [...(c.dir ? [`${c.dir}/<name>`] : []), '<name>', ...c.also].join(', ');
+  s.error('PL4024', pos, `${what} "${path}" is outside this DNS server's own files (${own})`, 'Ship the file with the lab (dns.files) and name it by its plain name; the server reads nothing else of the host.');
+  return false;
+}
+
+/**
+ * A file the plugin reads: only one the server may read (pathAllowed); a relative one, or one in
+ * the server's own directory, must be among the files the lab ships (ctx.files), when the caller
+ * says which those are.
  */
 export function fileOf(s: Scope, t: Token, what: string): string | undefined {
   if (t.text === '') {
     s.error('PL4004', t.pos, `${what} is empty`, EMPTY_HINT);
+    return undefined;
+  }
+  if (!pathAllowed(s, t.pos, what, t.text)) return undefined;
+  const dir = s.ctx.confine?.dir;
+  if (dir && t.text.startsWith(`${dir}/`) && s.ctx.files && !s.ctx.files.has(t.text.slice(dir.length + 1))) {
+    s.error('PL4012', t.pos, `${what} "${t.text}" is not among the files the lab ships${s.ctx.files.size === 0 ? ' (it ships none)' : s.ctx.files.size <= 8 ? ` (${[...s.ctx.files].sort().join(', ')})` : ''}`, didYouMean(t.text.slice(dir.length + 1), s.ctx.files) ?? 'Ship the file with the lab (dns.files).');
     return undefined;
   }
   const relative = !t.text.startsWith('/');

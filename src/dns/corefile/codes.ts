@@ -28,6 +28,7 @@ const CODES = {
   PL4021: 'property set twice',
   PL4022: 'value adjusted as CoreDNS does',
   PL4023: 'snippet defined twice',
+  PL4024: "path outside the DNS server's files",
 } as const;
 
 /** A code from the catalogue; issue builders take only these, so a typo is a type error. */

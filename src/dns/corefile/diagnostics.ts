@@ -5,7 +5,7 @@
  */
 import type { Code, Diagnostic, Path } from '../../compile/diagnostics.ts';
 import type { CorefileIssue, ServerConfig } from '../types.ts';
-import { loadCorefile } from './setup.ts';
+import { CLUSTER_DNS_FILES, loadCorefile, type Confinement } from './setup.ts';
 
 function corefileDiagnostics(issues: CorefileIssue[], path: Path, what: string): Diagnostic[] {
   return issues.map((i) => ({
@@ -18,8 +18,11 @@ function corefileDiagnostics(issues: CorefileIssue[], path: Path, what: string):
   }));
 }
 
-/** Loads a Corefile as the server will, with the files beside it; diagnostics at `path`. */
-export function checkCorefile(text: string, files: Record<string, string>, path: Path, what: string): { servers: ServerConfig[]; diagnostics: Diagnostic[] } {
-  const { servers, issues } = loadCorefile(text, { files });
+/**
+ * Loads a Corefile as the server will, with the files beside it and confined to the files that
+ * server may read (the cluster DNS pod's by default); diagnostics at `path`.
+ */
+export function checkCorefile(text: string, files: Record<string, string>, path: Path, what: string, confine: Confinement = CLUSTER_DNS_FILES): { servers: ServerConfig[]; diagnostics: Diagnostic[] } {
+  const { servers, issues } = loadCorefile(text, { files, confine });
   return { servers, diagnostics: corefileDiagnostics(issues, path, what) };
 }

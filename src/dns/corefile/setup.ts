@@ -16,7 +16,9 @@
 import type { Corefile, CorefileIssue, Directive, PluginConfig, PluginName, Pos, RewriteConfig, ServerBlock, ServerConfig, ServerKey } from '../types.ts';
 import { PLUGIN_ORDER } from '../types.ts';
 import { Issues, parseCorefile, sortIssues } from './parse.ts';
-import { Scope, type SetupContext } from './check.ts';
+import { CLUSTER_DNS_FILES, Scope, type Confinement, type SetupContext } from './check.ts';
+
+export { CLUSTER_DNS_FILES, HOST_DNS_FILES, type Confinement } from './check.ts';
 import { ALL_PLUGIN_NAMES, IGNORED_PLUGINS, IMPLEMENTED, REMOVED_PLUGINS, UNSUPPORTED_PLUGINS } from './known.ts';
 import { didYouMean } from './names.ts';
 import { setupCache } from '../plugin/cache/setup.ts';
@@ -99,11 +101,12 @@ export function setupCorefile(corefile: Corefile, ctx: SetupContext = {}): { ser
 /**
  * parseCorefile then setupCorefile, stopping after parsing when it found errors (servers empty).
  * `files` may be a record (name → content: what `import` pastes, and also the names the lab
- * ships for file/hosts/forward) or a Set of names only.
+ * ships for file/hosts/forward) or a Set of names only. `confine` defaults to the cluster DNS
+ * server's files (CLUSTER_DNS_FILES).
  */
 export function loadCorefile(
   text: string,
-  opts: { env?: Record<string, string | undefined>; files?: Record<string, string> } = {},
+  opts: { env?: Record<string, string | undefined>; files?: Record<string, string>; confine?: Confinement } = {},
 ): { servers: ServerConfig[]; issues: CorefileIssue[] } {
   // The files beside the Corefile (name → content): what `import` pastes, and the names that
   // `file`, `hosts` and `forward` may refer to.
@@ -111,7 +114,7 @@ export function loadCorefile(
   const shipped = contents ? new Set(Object.keys(contents)) : undefined;
   const parsed = parseCorefile(text, { env: opts.env, files: contents });
   if (parsed.issues.some((i) => i.severity === 'error')) return { servers: [], issues: parsed.issues };
-  const set = setupCorefile(parsed.corefile, { files: shipped });
+  const set = setupCorefile(parsed.corefile, { files: shipped, confine: opts.confine ?? CLUSTER_DNS_FILES });
   return { servers: set.servers, issues: sortIssues([...parsed.issues, ...set.issues]) };
 }
 

@@ -4,7 +4,7 @@
  * properties are inline hosts(5) entries, `IP NAME…`, checked here one by one.
  */
 import type { Directive, HostsConfig, HostsEntry } from '../../types.ts';
-import { arity, durationOf, fallthrough, fileOf, intOf, properties, type Scope, shown, zonesOrServer } from '../../corefile/check.ts';
+import { arity, durationOf, fallthrough, fileOf, intOf, pathAllowed, properties, type Scope, shown, zonesOrServer } from '../../corefile/check.ts';
 import { didYouMean, domainProblem, fqdn, isInZone, isIpAddress } from '../../corefile/names.ts';
 
 const PROPERTIES = ['ttl', 'no_reverse', 'reload', 'fallthrough'];
@@ -13,7 +13,8 @@ export function setupHosts(d: Directive, s: Scope): HostsConfig {
   const [fileTok, ...zoneToks] = d.args;
   const config: HostsConfig = {
     plugin: 'hosts',
-    file: fileTok ? fileOf(s, fileTok, 'hosts file') : '/etc/hosts',
+    // Without a file, /etc/hosts: the cluster DNS pod's own, but the machine's for a host's server.
+    file: fileTok ? fileOf(s, fileTok, 'hosts file') : pathAllowed(s, d.pos, 'hosts file (the default)', '/etc/hosts') ? '/etc/hosts' : undefined,
     zones: zonesOrServer(s, zoneToks, 'zone'),
     inline: [],
     ttl: 3600,

@@ -1,0 +1,99 @@
+/**
+ * Live, through the CLI: text submissions that attack the grader's reads and outputs. A Corefile
+ * that is a link to a root-only canary, a FIFO (which would hang a plain read for the whole class),
+ * a link to /dev/zero (which would grow the grader without end), a file past the size cap, and a
+ * Corefile naming the canary for the root DNS server to read — each is an `error` result with a
+ * coded reason, the canary's content appears nowhere, the others are still graded, and the output
+ * is 0700/0600. Student ids that would overwrite the gradebook or carry escape sequences stop the
+ * run before anything is graded. None of these builds a lab.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { liveGuard } from './host.ts';
+import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
+
+const live = liveGuard();
+const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false, env: { CI: '' }, timeout: 120_000 });
+const SECRET = `canary-${process.pid}-${Date.now()}`;
+
+describe.skipIf(!live)('podlab grade: hostile text submissions and names', () => {
+  let dir: string;
+  let out: string;
+  let canary: string;
+  let before: ScopedSnapshot;
+  let run: Awaited<ReturnType<typeof podlab>>;
+
+  beforeAll(async () => {
+    before = await scopedSnapshot(['lhostile-']);
+    dir = mkdtempSync(join(tmpdir(), 'podlab-hostile-'));
+    out = join(dir, 'out');
+    canary = join(dir, 'canary');
+    writeFileSync(canary, `root:${SECRET}:19000:0:99999:7:::\n`);
+    chmodSync(canary, 0o600);
+    const subs = join(dir, 'subs');
+    mkdirSync(subs);
+    symlinkSync(canary, join(subs, 'linker.Corefile'));
+    execFileSync('mkfifo', [join(subs, 'piper.Corefile')]);
+    symlinkSync('/dev/zero', join(subs, 'zeroer.Corefile'));
+    writeFileSync(join(subs, 'bigger.Corefile'), `# ${'x'.repeat(300 * 1024)}\n`);
+    writeFileSync(join(subs, 'reader.Corefile'), `.:53 {\n    hosts ${canary}\n    forward . /etc/resolv.conf\n}\n`);
+    writeFileSync(join(subs, 'honest.Corefile'), '.:53 {\n    errors\n    kubernetes cluster.local in-addr.arpa\n    forward . /etc/resolv.conf\n}\n');
+    // An earlier run's output, world-readable: the new run makes it the grader's alone.
+    mkdirSync(out, { mode: 0o755 });
+    writeFileSync(join(out, 'gradebook.json'), '{}', { mode: 0o644 });
+    const files = readdirSync(subs).sort().map((f) => join(subs, f));
+    // `honest` alone builds a lab; the others stop before anything is created.
+    run = await podlab('grade', 'exercises/coredns-forwarder', ...files, '--out', out, '--jobs', '4', '--lab-prefix', 'lhostile');
+  }, 180_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('grades the class: each hostile file is an error with a coded reason, the honest one is graded', () => {
+    expect(run.exitCode, run.stderr).toBe(0);
+    const book = JSON.parse(readFileSync(join(out, 'gradebook.json'), 'utf8'));
+    const rows = Object.fromEntries(book.students.map((s: { student: string; status: string; reason?: string; message?: string }) => [s.student, `${s.status} ${s.reason ?? ''} ${/^PL\d{4}/.exec(s.message ?? '')?.[0] ?? ''}`.trim()]));
+    expect(rows).toEqual({
+      bigger: 'error unreadable PL0006',
+      honest: expect.stringMatching(/^(pass|fail)$/),
+      linker: 'error unreadable PL0005',
+      piper: 'error unreadable PL0005',
+      reader: 'error invalid-lab',
+      zeroer: 'error unreadable PL0005',
+    });
+    const reader = JSON.parse(readFileSync(join(out, 'reader.json'), 'utf8'));
+    expect(reader.diagnostics.map((d: { code: string }) => d.code)).toEqual(['PL4024']);
+  });
+
+  it("the canary's content appears in no output, on the terminal or in a file", () => {
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+    for (const f of readdirSync(out)) expect(readFileSync(join(out, f), 'utf8'), f).not.toContain(SECRET);
+  });
+
+  it('the output directory is 0700 and every file 0600, the earlier gradebook included', () => {
+    expect(statSync(out).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(out)) expect(statSync(join(out, f)).mode & 0o777, f).toBe(0o600);
+  });
+
+  it('no lab, process or namespace of the run is left', async () => {
+    expect(await scopedSnapshot(['lhostile-'])).toEqual(before);
+  });
+
+  it("a student id that is the gradebook's, or carries an escape sequence, stops the run before grading (PL0009)", async () => {
+    const subs = join(dir, 'names');
+    mkdirSync(subs);
+    const evil = join(subs, 'e\x1b]0;owned\x07vil.Corefile');
+    writeFileSync(join(subs, 'gradebook.Corefile'), '.:53 {\n    whoami\n}\n');
+    writeFileSync(evil, '.:53 {\n    whoami\n}\n');
+    const out2 = join(dir, 'out2');
+    const r = await podlab('grade', 'exercises/coredns-forwarder', join(subs, 'gradebook.Corefile'), evil, '--out', out2, '--lab-prefix', 'lhostile');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('PL0009');
+    expect(r.stderr).toMatch(/student id "gradebook" cannot be used: "gradebook" is the name of the grader's own output/);
+    expect(r.stderr).toContain('e\\x1b]0;owned\\x07vil');
+    expect(r.stderr).not.toContain('\x1b]0;');
+    expect(existsSync(out2)).toBe(false);
+  }, 60_000);
+});
