@@ -17,8 +17,9 @@ export class Exit extends Error {
   }
 }
 
-export function printDiagnostics(r: { diagnostics: Diagnostic[]; source?: string }): void {
-  for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, r.source, color)}\n\n`);
+/** Each with a code frame from its own file: the lab's, or a manifest's (`sources`). */
+export function printDiagnostics(r: { diagnostics: Diagnostic[]; source?: string; sources?: Record<string, string> }): void {
+  for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, (d.file && r.sources?.[d.file]) ?? r.source, color)}\n\n`);
 }
 
 export function summary(diags: Diagnostic[]): string {

@@ -28,6 +28,7 @@ import { NOTHING_CHANGED } from '../constants.ts';
 import { compileOrExit, Exit, EXIT, labName, printDiagnostics, printHostProblems, summary } from './common.ts';
 import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
+import { registerExport } from './export.ts';
 import { registerGrade } from './grade.ts';
 import { registerGraph } from './graph.ts';
 import { color, dim, green, red } from './terminal.ts';
@@ -442,6 +443,7 @@ What editing the coredns ConfigMap does in a cluster. Try the course's custom fo
 registerCapture(program);
 registerDoctor(program);
 registerGrade(program);
+registerExport(program);
 registerGraph(program);
 
 try {

@@ -8,6 +8,7 @@ import { labSchema, type LabSpec } from '../schema/lab-schema.ts';
 import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { normalize, type Lab } from './lab.ts';
 import { loadLab } from './load.ts';
+import { expandManifests, placeAtOrigin } from './manifests.ts';
 import { positionDiagnostics } from './positions.ts';
 import { runRules } from './rules.ts';
 import { issuesToDiagnostics } from './schema-issues.ts';
@@ -18,6 +19,8 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   /** The lab file's text, for code frames. */
   source?: string;
+  /** Text of the other files diagnostics point into (manifests), by the file name they carry. */
+  sources?: Record<string, string>;
   file: string;
 }
 
@@ -26,18 +29,30 @@ export interface CompileOptions {
   typecheck?: boolean;
 }
 
+export interface ValidateOptions {
+  /**
+   * Read the manifest files the lab names (relative to `file`). Off where the value comes from
+   * someone untrusted (a graded submission): then only inline YAML manifests are accepted.
+   * @default false
+   */
+  readFiles?: boolean;
+}
+
 /** Validates an already evaluated lab value; `file` is used for positions and banners. */
-export function validateValue(value: unknown, file: string, text?: string): { lab?: Lab; diagnostics: Diagnostic[] } {
-  const parsed = labSchema.safeParse(value);
-  let diagnostics: Diagnostic[];
+export function validateValue(value: unknown, file: string, text?: string, options: ValidateOptions = {}): { lab?: Lab; diagnostics: Diagnostic[]; sources: Record<string, string> } {
+  const manifests = expandManifests(value, file, { readFiles: options.readFiles ?? false });
+  // The lab's own checks do not run on a lab whose manifests could not be read in full.
+  const parsed = hasErrors(manifests.diagnostics) ? undefined : labSchema.safeParse(manifests.value);
+  let diagnostics: Diagnostic[] = manifests.diagnostics;
   let lab: Lab | undefined;
-  if (!parsed.success) diagnostics = issuesToDiagnostics(parsed.error.issues);
-  else {
+  if (parsed && !parsed.success) diagnostics = [...diagnostics, ...issuesToDiagnostics(parsed.error.issues)];
+  else if (parsed) {
     lab = normalize(parsed.data as LabSpec, file);
-    diagnostics = runRules(lab);
+    diagnostics = [...diagnostics, ...runRules(lab)];
   }
-  diagnostics = sortDiagnostics(positionDiagnostics(file, diagnostics.map((d) => ({ ...d, file })), text));
-  return { lab: hasErrors(diagnostics) ? undefined : lab, diagnostics };
+  diagnostics = diagnostics.map((d) => placeAtOrigin(d, manifests.origins));
+  diagnostics = sortDiagnostics(positionDiagnostics(file, diagnostics.map((d) => ({ ...d, file: d.file ?? file })), text));
+  return { lab: hasErrors(diagnostics) ? undefined : lab, diagnostics, sources: manifests.sources };
 }
 
 export async function compileLab(path: string, options: CompileOptions = {}): Promise<CompileResult> {
@@ -46,9 +61,9 @@ export async function compileLab(path: string, options: CompileOptions = {}): Pr
   const source = safeRead(file);
   const typeDiagnostics = options.typecheck && source !== undefined ? typecheckLab(file) : [];
   if (loaded.value === undefined) return { file, source, diagnostics: sortDiagnostics([...loaded.diagnostics, ...typeDiagnostics]) };
-  const { lab, diagnostics } = validateValue(loaded.value, file);
+  const { lab, diagnostics, sources } = validateValue(loaded.value, file, undefined, { readFiles: true });
   const all = sortDiagnostics([...typeDiagnostics, ...diagnostics]);
-  return { file, source, lab: hasErrors(all) ? undefined : lab, diagnostics: all };
+  return { file, source, sources, lab: hasErrors(all) ? undefined : lab, diagnostics: all };
 }
 
 function safeRead(file: string): string | undefined {

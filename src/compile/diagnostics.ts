@@ -99,6 +99,22 @@ export const CODES = {
   PL2153: 'IP pool too small',
   PL2154: 'AS number out of range',
   PL2155: 'encapsulation needs a missing kernel feature',
+  // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
+  PL2200: 'manifest file not found',
+  PL2201: 'YAML syntax error',
+  PL2202: 'not a Kubernetes object',
+  PL2203: 'unknown kind or apiVersion',
+  PL2204: 'kind not built from manifests',
+  PL2205: 'object does not match the Kubernetes schema',
+  PL2206: 'unknown field in manifest',
+  PL2207: 'selector does not match the pod template',
+  PL2208: 'unknown container image',
+  PL2209: 'manifest clashes with the lab file',
+  PL2210: 'object made twice by the manifests',
+  PL2211: 'no node fits the pod',
+  PL2212: 'manifest field not built',
+  PL2213: 'ConfigMap not built',
+  PL2214: 'manifest files not allowed here',
   ...COREFILE_CODES,
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',
@@ -131,10 +147,10 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
 
-/** Sorts by position so a report reads top to bottom like the file. */
+/** Sorts by file, then position, so a report reads top to bottom like each file (a lab and its manifests). */
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
-    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code),
+    (a, b) => (a.file === b.file ? 0 : (a.file ?? '').localeCompare(b.file ?? '')) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code),
   );
 }
 

@@ -4,12 +4,15 @@
  * that comes back, so a lab cannot reach into podlab's own process.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { diag, type Diagnostic } from './diagnostics.ts';
 
 // From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
 const WORKER = fileURLToPath(new URL('../../src/compile/load-worker.ts', import.meta.url));
+/** What `--import tsx` loads, resolved here: a lab outside the checkout has no tsx beside it. */
+const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 
 export interface Loaded {
   value?: unknown;
@@ -20,7 +23,7 @@ export async function loadLab(file: string, timeoutMs = 20000): Promise<Loaded> 
   if (!existsSync(file)) {
     return { diagnostics: [{ ...diag('PL0001', [], `no such file: ${file}`, 'Check the path; labs usually live in labs/*.lab.ts.'), file }] };
   }
-  const r = await execa(process.execPath, ['--import', 'tsx', WORKER, file], {
+  const r = await execa(process.execPath, ['--import', TSX_LOADER, WORKER, file], {
     reject: false,
     timeout: timeoutMs,
     // NODE_EXTRA_CA_CERTS makes Node parse a certificate bundle before anything runs (35 ms here);

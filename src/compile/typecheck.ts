@@ -3,8 +3,12 @@
  * file's own errors as PL0004 with their positions. Slower than the schema (a compiler program),
  * so `up` can skip it; `validate` always runs it.
  */
+import { fileURLToPath } from 'node:url';
 import { tsMorph } from './ts-morph.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
+
+// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
+const PODLAB_ENTRY = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
 
 export function typecheckLab(file: string): Diagnostic[] {
   const { DiagnosticCategory, Project, ts } = tsMorph();
@@ -19,6 +23,8 @@ export function typecheckLab(file: string): Diagnostic[] {
       allowImportingTsExtensions: true,
       skipLibCheck: true,
       types: [],
+      // 'podlab' is this podlab wherever the lab lives, as the loader resolves it (load-worker.ts).
+      paths: { podlab: [PODLAB_ENTRY] },
     },
   });
   const sf = project.addSourceFileAtPath(file);

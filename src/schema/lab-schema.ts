@@ -385,6 +385,13 @@ export const clusterDnsSchema = z.strictObject({
 export const labSchema = z.strictObject({
   name: dnsLabel,
   description: z.string().optional(),
+  /**
+   * Kubernetes manifests merged into the lab: YAML files or globs (`'k8s/*.yaml'`, relative to the
+   * lab file) or inline YAML (a string with a line break). Namespace, Pod, Deployment, ReplicaSet,
+   * Service and the kube-system/coredns ConfigMap, checked against the Kubernetes API schemas:
+   * docs/manifests.md. @default []
+   */
+  manifests: z.array(z.string()).optional(),
   /** The network between the nodes: one switch in the lab's fabric namespace. */
   nodeNetwork: z
     .strictObject({

@@ -29,6 +29,8 @@ const LAYERS: [string, RegExp][] = [
   // Cluster DNS as the plan sees it (resolv.conf, hosts, the cluster view).
   ['plan', /^plan\/|^dns\/cluster\.ts$/],
   ['render', /^render\//],
+  // Manifests out: the resolved lab and its plan as Kubernetes objects (reads the Lab, so above compile).
+  ['export', /^export\//],
   // The DNS server is a program the runtime starts; its own modules sit with the runtime.
   ['runtime', /^runtime\/|^dns\//],
   ['check', /^check\//],

@@ -1,0 +1,334 @@
+/**
+ * Manifests in: Kubernetes objects (already parsed and checked against the API schemas) become
+ * the lab's own structures — namespaces, pods, Services, the cluster DNS Corefile — before the
+ * lab's schema and semantic rules run, so a manifest pod is a pod like any other. Deployments and
+ * ReplicaSets are expanded into their pods here, placed by a small scheduler (`schedule`): it
+ * honours `nodeName` and `nodeSelector` (on the labels every node has), keeps pods off a
+ * control-plane node that has workers beside it (kubeadm's taint) unless they tolerate it, and
+ * spreads replicas over the nodes that fit. Pure: objects in, lab fragments and diagnostics out.
+ */
+import { createHash } from 'node:crypto';
+import { diag, warning, type Diagnostic } from '../compile/diagnostics.ts';
+import type { ContainerSpec, PodSpec, ServiceSpec } from '../schema/lab-schema.ts';
+import type { ObjectPath } from './api-schema.ts';
+import { findImageRule, imageTable } from './images.ts';
+
+/** The kinds manifests may hold, by apiVersion/kind. */
+export const BUILT_KINDS = ['v1/Namespace', 'v1/Pod', 'v1/Service', 'v1/ConfigMap', 'apps/v1/Deployment', 'apps/v1/ReplicaSet'] as const;
+
+/** Where something in one manifest object is: diagnostic fields (file, line, column, or a path inside the lab). */
+export type Locate = (path: ObjectPath, key?: boolean) => Partial<Diagnostic>;
+
+export interface ManifestObject {
+  obj: Record<string, unknown>;
+  at: Locate;
+}
+
+/** What the lab file itself declares, that manifests must fit beside. */
+export interface LabContext {
+  nodes: { name: string; role: 'control-plane' | 'worker' }[];
+  /** Pods of the lab file: name → node (for spreading and clashes). */
+  pods: Record<string, string>;
+  services: string[];
+  namespaces: string[];
+  /** The lab's `dns` as written: false, or whether it sets a corefile. */
+  dns: false | { corefile: boolean };
+}
+
+export interface Converted {
+  namespaces: string[];
+  pods: Record<string, PodSpec>;
+  services: Record<string, ServiceSpec>;
+  dns?: { corefile?: string; files: Record<string, string> };
+  diagnostics: Diagnostic[];
+}
+
+/** `spec.template.spec.containers[0].image` */
+export function formatObjectPath(path: ObjectPath): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i ? `.${s}` : s)).join('');
+}
+
+/** `Deployment "shop/web"`, the way an object is named in messages. */
+export function objectName(obj: Record<string, unknown>): string {
+  const meta = (obj.metadata ?? {}) as { name?: string; namespace?: string };
+  const ns = meta.namespace && meta.namespace !== 'default' ? `${meta.namespace}/` : '';
+  return `${String(obj.kind)} "${ns}${meta.name ?? '?'}"`;
+}
+
+/** A message naming the object and the field: `Deployment "web" spec.replicas: …`. */
+export function located(obj: Record<string, unknown>, at: Locate, d: Diagnostic, path: ObjectPath, key = false): Diagnostic {
+  const field = path.length ? ` ${formatObjectPath(path)}` : '';
+  return { ...d, message: `${objectName(obj)}${field}: ${d.message}`, ...at(path, key) };
+}
+
+type Obj = Record<string, unknown>;
+interface Meta { name: string; namespace?: string; labels?: Record<string, string> }
+
+// Kubernetes' random-suffix alphabet (no vowels, no 0/1/3): names look like the real ones, but
+// come from a hash so the same manifests give the same names every time.
+const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
+function suffix(input: string, length: number): string {
+  const h = createHash('sha256').update(input).digest();
+  return Array.from({ length }, (_, i) => SAFE[h[i]! % SAFE.length]).join('');
+}
+
+/** The node label `podlab export` puts on each node of its kind cluster: the lab's node name. */
+export const NODE_LABEL = 'podlab.dev/node';
+
+/** Labels every node has, as the kubelet and kubeadm set them, and podlab's own. */
+export function nodeLabels(node: { name: string; role: string }): Record<string, string> {
+  return {
+    'kubernetes.io/hostname': node.name,
+    [NODE_LABEL]: node.name,
+    'kubernetes.io/os': 'linux',
+    ...(node.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
+  };
+}
+
+export function convertManifests(objects: readonly ManifestObject[], ctx: LabContext): Converted {
+  const out: Converted = { namespaces: [], pods: {}, services: {}, diagnostics: [] };
+  const load = new Map(ctx.nodes.map((n) => [n.name, 0]));
+  for (const node of Object.values(ctx.pods)) load.set(node, (load.get(node) ?? 0) + 1);
+  const podOwner = new Map<string, string>();
+  const push = (m: ManifestObject, d: Diagnostic, path: ObjectPath, key = false) => out.diagnostics.push(located(m.obj, m.at, d, path, key));
+
+  const addPod = (m: ManifestObject, name: string, spec: PodSpec, path: ObjectPath) => {
+    if (name in ctx.pods) return push(m, diag('PL2209', [], `pod "${name}" is declared in the lab file too`, 'Rename one of them, or remove the pod from the lab file or the manifest.'), path);
+    if (name in out.pods) {
+      return push(m, diag('PL2210', [], `pod "${name}" is also made by ${podOwner.get(name)}`, "podlab's pod names are lab-wide, across namespaces: rename one."), path);
+    }
+    out.pods[name] = spec;
+    podOwner.set(name, objectName(m.obj));
+    load.set(spec.node, (load.get(spec.node) ?? 0) + 1);
+  };
+
+  for (const m of objects) {
+    const { obj } = m;
+    const meta = obj.metadata as Meta;
+    const kind = `${String(obj.apiVersion)}/${String(obj.kind)}`;
+    switch (kind) {
+      case 'v1/Namespace':
+        if (!['default', 'kube-system'].includes(meta.name) && !ctx.namespaces.includes(meta.name) && !out.namespaces.includes(meta.name)) out.namespaces.push(meta.name);
+        break;
+      case 'v1/Pod': {
+        const spec = obj.spec as Obj;
+        const node = schedule(m, meta, spec, ['spec'], ctx, load, new Map(), out);
+        const pod = node === undefined ? undefined : convertPod(m, meta, spec, ['spec'], node, out);
+        if (pod) addPod(m, meta.name, pod, ['metadata', 'name']);
+        break;
+      }
+      case 'apps/v1/Deployment':
+      case 'apps/v1/ReplicaSet': {
+        const spec = obj.spec as { replicas?: number; selector: Selector; template: { metadata?: Partial<Meta>; spec: Obj } };
+        const labels = spec.template.metadata?.labels ?? {};
+        if (!selectorMatches(spec.selector, labels)) {
+          push(m, diag('PL2207', [], `selector ${JSON.stringify(spec.selector.matchLabels ?? spec.selector)} does not match the template's labels ${JSON.stringify(labels)}`, 'spec.selector must select spec.template.metadata.labels (the API server rejects it too): make the labels match.'), ['spec', 'selector']);
+          break;
+        }
+        const replicas = spec.replicas ?? 1;
+        const template = JSON.stringify(spec.template);
+        // A Deployment's pods are named <deployment>-<pod-template-hash>-<suffix>, a ReplicaSet's <rs>-<suffix>.
+        const hash = obj.kind === 'Deployment' ? `${suffix(template, 10)}-` : '';
+        const mine = new Map<string, number>();
+        for (let i = 0; i < replicas; i++) {
+          const name = `${meta.name}-${hash}${suffix(`${meta.namespace ?? 'default'}/${meta.name}/${i}`, 5)}`;
+          const podMeta: Meta = { name, namespace: meta.namespace, labels: { ...labels, ...(hash ? { 'pod-template-hash': hash.slice(0, -1) } : {}) } };
+          const node = schedule(m, podMeta, spec.template.spec, ['spec', 'template', 'spec'], ctx, load, mine, out);
+          if (node === undefined) break;
+          const pod = convertPod(m, podMeta, spec.template.spec, ['spec', 'template', 'spec'], node, out);
+          if (!pod) break;
+          mine.set(node, (mine.get(node) ?? 0) + 1);
+          addPod(m, name, pod, ['metadata', 'name']);
+        }
+        break;
+      }
+      case 'v1/Service': {
+        if (ctx.services.includes(meta.name)) {
+          push(m, diag('PL2209', [], `Service "${meta.name}" is declared in the lab file too`, 'Rename one of them, or remove it from the lab file or the manifest.'), ['metadata', 'name']);
+          break;
+        }
+        if (meta.name in out.services) {
+          push(m, diag('PL2210', [], `Service "${meta.name}" is declared twice in the manifests`, "podlab's Service names are lab-wide, across namespaces: rename one."), ['metadata', 'name']);
+          break;
+        }
+        out.services[meta.name] = convertService(meta, obj.spec as Obj);
+        break;
+      }
+      case 'v1/ConfigMap': {
+        if (meta.name !== 'coredns' || meta.namespace !== 'kube-system') {
+          push(m, warning('PL2213', [], 'only the kube-system/coredns ConfigMap is built (its Corefile configures the cluster DNS); this one is ignored', 'Remove it, or name it kube-system/coredns if it is the DNS configuration.'), ['metadata', 'name']);
+          break;
+        }
+        const data = (obj.data ?? {}) as Record<string, string>;
+        if (ctx.dns === false) {
+          push(m, diag('PL2209', [], 'the lab file says `dns: false`, so there is no cluster DNS to configure', 'Remove `dns: false` from the lab file, or this ConfigMap.'), ['metadata', 'name']);
+        } else if (ctx.dns.corefile && data.Corefile !== undefined) {
+          push(m, diag('PL2209', [], 'the lab file sets `dns.corefile` too', 'Keep one Corefile: remove `dns.corefile` from the lab file, or this ConfigMap.'), ['data', 'Corefile'], true);
+        } else if (out.dns) {
+          push(m, diag('PL2210', [], 'a second kube-system/coredns ConfigMap', 'Keep one.'), ['metadata', 'name']);
+        } else {
+          const { Corefile: corefile, ...files } = data;
+          out.dns = { corefile, files };
+        }
+        break;
+      }
+      default:
+        throw new Error(`convertManifests: ${kind} is not a built kind`);
+    }
+  }
+  return out;
+}
+
+type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+
+/** A label selector against a set of labels (metav1.LabelSelector semantics). */
+export function selectorMatches(sel: Selector, labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpr = (sel.matchExpressions ?? []).every((e) => {
+    const has = e.key in labels;
+    switch (e.operator) {
+      case 'In': return has && (e.values ?? []).includes(labels[e.key]!);
+      case 'NotIn': return !has || !(e.values ?? []).includes(labels[e.key]!);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: return false;
+    }
+  });
+  // An empty selector selects everything, but the API server refuses it for a workload.
+  return byLabels && byExpr && (Object.keys(sel.matchLabels ?? {}).length > 0 || (sel.matchExpressions ?? []).length > 0);
+}
+
+/**
+ * Picks the node for one pod: `nodeName` as given (no scheduling, as the kubelet takes it);
+ * otherwise the nodes whose labels satisfy `nodeSelector`, without a tainted control plane unless
+ * tolerated, the one with fewest replicas of this workload, then fewest pods, then the first.
+ */
+function schedule(m: ManifestObject, meta: Meta, spec: Obj, path: ObjectPath, ctx: LabContext, load: Map<string, number>, mine: Map<string, number>, out: Converted): string | undefined {
+  const names = ctx.nodes.map((n) => n.name);
+  const fail = (message: string, hint: string, at: ObjectPath) => {
+    out.diagnostics.push(located(m.obj, m.at, diag('PL2211', [], message, hint), at));
+    return undefined;
+  };
+  if (typeof spec.nodeName === 'string') {
+    if (!names.includes(spec.nodeName)) return fail(`pod "${meta.name}": no node "${spec.nodeName}"`, `The lab's nodes: ${names.join(', ')}.`, [...path, 'nodeName']);
+    return spec.nodeName;
+  }
+  const selector = (spec.nodeSelector ?? {}) as Record<string, string>;
+  const tolerations = (spec.tolerations ?? []) as { key?: string; operator?: string }[];
+  const tolerated = tolerations.some((t) => (t.operator === 'Exists' && !t.key) || t.key === 'node-role.kubernetes.io/control-plane');
+  const hasWorkers = ctx.nodes.some((n) => n.role === 'worker');
+  const fits = ctx.nodes.filter((n) => {
+    const labels = nodeLabels(n);
+    if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) return false;
+    return !(n.role === 'control-plane' && hasWorkers && !tolerated);
+  });
+  if (!fits.length) {
+    const where = Object.keys(selector).length ? [...path, 'nodeSelector'] : path;
+    return fail(
+      `pod "${meta.name}": no node fits${Object.keys(selector).length ? ` nodeSelector ${JSON.stringify(selector)}` : ''}`,
+      `Node labels: ${ctx.nodes.map((n) => `${n.name} ${JSON.stringify(nodeLabels(n))}`).join('; ')}. A control-plane node takes pods only when there is no worker or they tolerate node-role.kubernetes.io/control-plane.`,
+      where,
+    );
+  }
+  const best = [...fits].sort((a, b) => (mine.get(a.name) ?? 0) - (mine.get(b.name) ?? 0) || (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) || names.indexOf(a.name) - names.indexOf(b.name))[0]!;
+  return best.name;
+}
+
+function convertPod(m: ManifestObject, meta: Meta, spec: Obj, path: ObjectPath, node: string, out: Converted): PodSpec | undefined {
+  const pod: PodSpec = { node };
+  if (meta.namespace && meta.namespace !== 'default') pod.namespace = meta.namespace;
+  if (meta.labels && Object.keys(meta.labels).length) pod.labels = { ...meta.labels };
+  if (spec.hostNetwork === true) pod.hostNetwork = true;
+  if (typeof spec.hostname === 'string') pod.hostname = spec.hostname;
+  if (typeof spec.subdomain === 'string') pod.subdomain = spec.subdomain;
+  if (typeof spec.dnsPolicy === 'string') pod.dnsPolicy = spec.dnsPolicy as PodSpec['dnsPolicy'];
+  const dc = spec.dnsConfig as { nameservers?: string[]; searches?: string[]; options?: { name?: string; value?: string }[] } | undefined;
+  if (dc) {
+    pod.dnsConfig = {};
+    if (dc.nameservers) pod.dnsConfig.nameservers = dc.nameservers;
+    if (dc.searches) pod.dnsConfig.searches = dc.searches;
+    if (dc.options) pod.dnsConfig.options = dc.options.map((o) => (o.value === undefined ? { name: o.name ?? '' } : { name: o.name ?? '', value: o.value }));
+  }
+  if (Array.isArray(spec.initContainers) && spec.initContainers.length) {
+    out.diagnostics.push(located(m.obj, m.at, warning('PL2212', [], 'init containers are not run by podlab', 'The pod starts without them.'), [...path, 'initContainers'], true));
+  }
+  let ok = true;
+  const containers: ContainerSpec[] = [];
+  (spec.containers as Obj[]).forEach((c, i) => {
+    const converted = convertContainer(m, c, [...path, 'containers', i], out);
+    if (converted) containers.push(...converted);
+    else ok = false;
+  });
+  if (containers.length) pod.containers = containers;
+  return ok ? pod : undefined;
+}
+
+interface K8sContainer {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  ports?: { name?: string; containerPort: number; protocol?: string; hostPort?: number }[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+}
+
+function convertContainer(m: ManifestObject, raw: Obj, path: ObjectPath, out: Converted): ContainerSpec[] | undefined {
+  const c = raw as unknown as K8sContainer;
+  const env: Record<string, string> = {};
+  for (const [i, e] of (c.env ?? []).entries()) {
+    if (e.valueFrom !== undefined) out.diagnostics.push(located(m.obj, m.at, warning('PL2212', [], `env "${e.name}": valueFrom is not built by podlab; the variable is left unset`, 'Give it a `value`.'), [...path, 'env', i, 'valueFrom'], true));
+    else env[e.name] = e.value ?? '';
+  }
+  const ports: NonNullable<ContainerSpec['ports']> = [];
+  for (const [i, p] of (c.ports ?? []).entries()) {
+    if (p.protocol === 'SCTP') {
+      out.diagnostics.push(located(m.obj, m.at, diag('PL2212', [], 'SCTP ports are not built by podlab (TCP and UDP are)', 'Use TCP or UDP.'), [...path, 'ports', i, 'protocol']));
+      return undefined;
+    }
+    ports.push({ ...(p.name ? { name: p.name } : {}), containerPort: p.containerPort, ...(p.protocol && p.protocol !== 'TCP' ? { protocol: p.protocol as 'UDP' } : {}), ...(p.hostPort ? { hostPort: p.hostPort } : {}) });
+  }
+  const extra = { ...(ports.length ? { ports } : {}), ...(Object.keys(env).length ? { env } : {}) };
+  if (c.command?.length) return [{ name: c.name, command: [...c.command, ...(c.args ?? [])], ...extra }];
+  const args = c.args ?? [];
+  const rule = findImageRule(c.image ?? '', args);
+  if (!rule) {
+    out.diagnostics.push(
+      located(
+        m.obj,
+        m.at,
+        diag('PL2208', [], `unknown image "${c.image ?? ''}"${args[0] ? ` (args ${JSON.stringify(args)})` : ''}: podlab runs no images, only its built-in workloads`, `Images it maps: ${imageTable()}. Or give the container a \`command\` (an argv of this host's programs, e.g. ["sleep", "infinity"]), which it then runs as is.`),
+        [...path, 'image'],
+      ),
+    );
+    return undefined;
+  }
+  const tcpPorts = ports.filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort);
+  const mapped = rule.map({ args, env, tcpPorts });
+  // A declared port goes with the workload that serves it (netexec's UDP port with its udp-echo), the rest with the first.
+  const proto = (k: string) => (k === 'udp-echo' ? 'UDP' : 'TCP');
+  const owner = (p: (typeof ports)[number]) => Math.max(0, mapped.workloads.findIndex((w) => w.workload.port === p.containerPort && proto(w.workload.kind) === (p.protocol ?? 'TCP')));
+  return mapped.workloads.map((w, i) => {
+    const mine = ports.filter((p) => owner(p) === i);
+    return { name: `${c.name}${w.suffix}`, workload: w.workload, ...(mine.length ? { ports: mine } : {}), ...(i === 0 && Object.keys(env).length ? { env } : {}) };
+  });
+}
+
+function convertService(meta: Meta, spec: Obj): ServiceSpec {
+  const s: ServiceSpec = {};
+  const pick = <K extends keyof ServiceSpec>(k: K) => {
+    if (spec[k] !== undefined) s[k] = spec[k] as ServiceSpec[K];
+  };
+  if (meta.namespace && meta.namespace !== 'default') s.namespace = meta.namespace;
+  for (const k of ['type', 'selector', 'clusterIP', 'externalName', 'loadBalancerIP', 'sessionAffinity', 'externalTrafficPolicy', 'internalTrafficPolicy'] as const) pick(k);
+  const ports = spec.ports as { name?: string; protocol?: string; port: number; targetPort?: number | string; nodePort?: number }[] | undefined;
+  if (ports) {
+    s.ports = ports.map((p) => ({
+      ...(p.name ? { name: p.name } : {}),
+      ...(p.protocol && p.protocol !== 'TCP' ? { protocol: p.protocol as 'UDP' } : {}),
+      port: p.port,
+      ...(p.targetPort !== undefined ? { targetPort: typeof p.targetPort === 'string' && /^\d+$/.test(p.targetPort) ? Number(p.targetPort) : p.targetPort } : {}),
+      ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}),
+    }));
+  }
+  return s;
+}

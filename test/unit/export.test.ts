@@ -1,0 +1,128 @@
+/**
+ * Manifests out: every example lab's export is committed under test/fixtures/export/<lab>/ and
+ * kept equal to a fresh one; every exported object passes the same Kubernetes schema checks that
+ * manifests-in applies; the checks script is valid bash; and a round trip — export a lab's
+ * objects, build a lab from those manifests — plans the same pods, Services and addresses.
+ *
+ *   UPDATE_EXPORTS=1 npx vitest run test/unit/export.test.ts   # (re)writes test/fixtures/export/
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compileLab, validateValue } from '../../src/compile/compile.ts';
+import type { Lab } from '../../src/compile/lab.ts';
+import { loadLab } from '../../src/compile/load.ts';
+import { exportLab, labObjects } from '../../src/export/export.ts';
+import { validateObject } from '../../src/k8s/api-schema.ts';
+import { buildPlan, type Plan } from '../../src/plan/plan.ts';
+import { drift } from '../../src/render/files.ts';
+
+const labs = readdirSync('labs').filter((f) => f.endsWith('.lab.ts')).sort();
+const UPDATE = process.env.UPDATE_EXPORTS === '1';
+const compiled = new Map<string, { lab: Lab; plan: Plan; value: Record<string, unknown> }>();
+
+beforeAll(async () => {
+  for (const f of labs) {
+    const r = await compileLab(join('labs', f));
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const loaded = await loadLab(join('labs', f));
+    compiled.set(f, { lab: r.lab!, plan: buildPlan(r.lab!), value: loaded.value as Record<string, unknown> });
+  }
+}, 120_000);
+
+/** What a round trip must keep: each pod's place and address, each Service's addresses and ports. */
+function essentials(plan: Plan) {
+  return {
+    nodes: plan.nodes.map((n) => ({ name: n.name, ip: n.ip })),
+    namespaces: plan.namespaces,
+    pods: plan.pods.map((p) => ({
+      name: p.name,
+      namespace: p.namespace,
+      node: p.node,
+      ip: p.ip,
+      hostNetwork: p.hostNetwork,
+      labels: p.labels,
+      resolv: p.resolv,
+      containers: p.containers.map((c) => JSON.stringify(c)),
+    })),
+    services: plan.services,
+    endpoints: plan.endpoints,
+    corefile: plan.dns ? JSON.stringify(plan.dns) : undefined,
+  };
+}
+
+describe('podlab export', () => {
+  for (const f of labs) {
+    const name = f.replace(/\.lab\.ts$/, '');
+
+    it(`${f}: matches test/fixtures/export/${name}/`, () => {
+      const { lab, plan } = compiled.get(f)!;
+      const files = exportLab(lab, plan);
+      const dir = join('test/fixtures/export', name);
+      if (UPDATE) {
+        rmSync(dir, { recursive: true, force: true });
+        for (const [rel, text] of files) {
+          mkdirSync(dirname(join(dir, rel)), { recursive: true });
+          writeFileSync(join(dir, rel), text);
+        }
+      }
+      expect(drift(dir, files), `${dir} drifted: run UPDATE_EXPORTS=1 npx vitest run test/unit/export.test.ts`).toEqual([]);
+    });
+
+    it(`${f}: every exported object passes the Kubernetes schemas`, () => {
+      const { lab, plan } = compiled.get(f)!;
+      const files = exportLab(lab, plan);
+      let objects = 0;
+      for (const [rel, text] of files) {
+        if (!rel.endsWith('.yaml') || rel === 'kind.yaml') continue;
+        for (const doc of parseAllDocuments(text)) {
+          expect(doc.errors).toEqual([]);
+          const obj = doc.toJS() as Record<string, unknown>;
+          expect(validateObject(obj), `${rel}: ${String(obj.kind)}`).toEqual([]);
+          objects++;
+        }
+      }
+      expect(objects).toBeGreaterThanOrEqual(7);
+    });
+
+    it(`${f}: the checks Job's script is valid bash`, () => {
+      const { lab, plan } = compiled.get(f)!;
+      const text = exportLab(lab, plan).get('40-checks.yaml')!;
+      const cm = parseAllDocuments(text).map((d) => d.toJS() as { kind: string; data?: Record<string, string> }).find((o) => o.kind === 'ConfigMap')!;
+      const r = spawnSync('bash', ['-n'], { input: cm.data!['checks.sh'], encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    });
+
+    it(`${f}: round trip — the exported manifests build the same pods, Services and addresses`, () => {
+      const { lab, plan, value } = compiled.get(f)!;
+      const o = labObjects(lab, plan);
+      const yaml = (objs: Record<string, unknown>[]) => objs.map((x) => stringify(x)).join('---\n');
+      const dns = value.dns === false ? false : { ...((value.dns as object | undefined) ?? {}), corefile: undefined, files: undefined };
+      const fromManifests = {
+        ...value,
+        namespaces: undefined,
+        pods: undefined,
+        services: undefined,
+        dns,
+        manifests: [o.namespaces, o.dns, o.pods, o.services].filter((x) => x.length).map(yaml),
+      };
+      const back = validateValue(JSON.parse(JSON.stringify(fromManifests)), join('labs', f));
+      expect(back.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(essentials(buildPlan(back.lab!))).toEqual(essentials(plan));
+    });
+  }
+
+  it('a round trip can fail: a pod moved to another node changes the plan', () => {
+    const { lab, plan } = compiled.get('services.lab.ts')!;
+    const o = labObjects(lab, plan);
+    const moved = o.pods.map((p) => JSON.parse(JSON.stringify(p)) as { metadata: { name: string }; spec: { nodeSelector: Record<string, string> } });
+    moved.find((p) => p.metadata.name === 'web-1')!.spec.nodeSelector['podlab.dev/node'] = 'worker-2';
+    const { value } = compiled.get('services.lab.ts')!;
+    const back = validateValue({ ...value, pods: undefined, services: undefined, manifests: [moved.map((x) => stringify(x)).join('---\n'), o.services.map((x) => stringify(x)).join('---\n')] }, 'labs/services.lab.ts');
+    expect(back.lab).toBeDefined();
+    expect(essentials(buildPlan(back.lab!))).not.toEqual(essentials(plan));
+  });
+});
