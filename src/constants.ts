@@ -43,6 +43,22 @@ export const DEFAULTS = {
   natOutgoing: true,
 } as const;
 
+/** NetworkPolicy enforcement (src/policy/): its own nftables table per node, beside kube-proxy's. */
+export const POLICY = {
+  table: 'podlab-policy',
+  /**
+   * Forward-hook filter priority. DNAT happens in prerouting (priority dstnat, -100), before any
+   * forward chain, so policies see the endpoint's real address; 'filter' (0) is iptables' FORWARD.
+   */
+  priority: 'filter',
+  /**
+   * Set in each node namespace of a lab with policies: a denied connection is rejected, and the
+   * kernel rate-limits the ICMP errors a reject sends (icmp_ratelimit, 1 s per peer after a small
+   * burst), so a truth table's denied UDP cells would otherwise wait out the probe's timeout.
+   */
+  nodeSysctls: ['net.ipv4.icmp_ratelimit=0'],
+} as const;
+
 export const SERVICES = {
   /** kube-apiserver's default --service-node-port-range. */
   nodePortMin: 30000,

@@ -8,6 +8,8 @@ import { normalizeCni, type CniConfig } from '../cni/registry.ts';
 import type { CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 import { kindOf, type LabCheck } from '../check/kinds/index.ts';
 import { normalizeAction, type LabAction } from '../check/actions/index.ts';
+import { normalizeNamespaces } from '../policy/normalize.ts';
+import { normalizePolicy, type NamespaceLabels, type NetworkPolicy } from '../policy/types.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
 
@@ -23,6 +25,10 @@ export interface Lab {
   serviceCidr: string;
   clusterDomain: string;
   namespaces: string[];
+  /** Labels the author gave namespaces (NetworkPolicy namespaceSelectors); the name label is added where they are read. */
+  namespaceLabels: NamespaceLabels;
+  /** NetworkPolicies in declaration order, with the API's defaults filled in. */
+  networkPolicies: NetworkPolicy[];
   cni: CniConfig;
   pods: LabPod[];
   services: LabService[];
@@ -154,7 +160,8 @@ export function normalize(spec: LabSpec, source: string): Lab {
     podCidrMaskSize: spec.podCidrMaskSize ?? DEFAULTS.podCidrMaskSize,
     serviceCidr: spec.serviceCidr ?? DEFAULTS.serviceCidr,
     clusterDomain: spec.clusterDomain ?? DEFAULTS.clusterDomain,
-    namespaces: [...new Set(['default', 'kube-system', ...(spec.namespaces ?? [])])],
+    ...normalizeNamespaces(spec.namespaces),
+    networkPolicies: Object.entries(spec.networkPolicies ?? {}).map(([name, p]) => normalizePolicy(name, p)),
     cni: normalizeCni(spec.cni ?? DEFAULTS.cni),
     pods: Object.entries(spec.pods ?? {}).map(([name, p]) => ({
       name,

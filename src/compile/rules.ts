@@ -11,6 +11,7 @@ import { GRID_KINDS, kindOf, type LabCheck, type ProbeKindName } from '../check/
 import { scenariosAreValid } from './rules-scenarios.ts';
 import { dnsServiceIp, selects } from '../k8s/objects.ts';
 import { DNS_RULES } from './rules-dns.ts';
+import { policiesAreValid } from './rules-policy.ts';
 import { HOST_RULES, reservedRangeOf } from './rules-host.ts';
 import { cniMode } from '../cni/registry.ts';
 
@@ -397,6 +398,7 @@ export const RULES: Rule[] = [
   hostsAreValid,
   servicesAreValid,
   ...DNS_RULES,
+  policiesAreValid,
   checksAreValid,
   matricesAreValid,
   scenariosAreValid,

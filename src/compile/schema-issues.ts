@@ -61,4 +61,6 @@ const KNOWN = [
   'searches', 'options', 'value', 'dns', 'corefile', 'files', 'zones', 'query', 'server', 'tcp', 'expectRcode',
   'expectAnswers', 'expectEmpty', 'expectExit', 'expectOutput', 'expectMatch', 'via', 'dev', 'absent', 'expectStatus',
   'expectBody', 'probe', 'scenarios', 'steps', 'action', 'check', 'pod', 'container', 'replicas',
+  'networkPolicies', 'podSelector', 'namespaceSelector', 'policyTypes', 'ingress', 'egress', 'ipBlock', 'except',
+  'endPort', 'matchLabels', 'matchExpressions', 'operator', 'values', 'key', 'policy',
 ];

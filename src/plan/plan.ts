@@ -14,6 +14,7 @@ import * as ip from '../net/ipv4.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
 import { dnsServiceIp } from '../k8s/objects.ts';
 import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
+import { planNetworkPolicy, type PlanNetworkPolicy } from './network-policy.ts';
 
 /** The second bridge in the fabric namespace: the external network beyond the gateway. */
 export const EXTERNAL_BRIDGE = 'br1';
@@ -169,6 +170,8 @@ export interface Plan {
   scenarios: PlanScenario[];
   /** Kernel features the lab needs; the runtime probes them before touching anything. */
   kernelFeatures: string[];
+  /** NetworkPolicies and namespace labels; absent when the lab has none (src/policy/). */
+  networkPolicy?: PlanNetworkPolicy;
 }
 
 export function buildPlan(lab: Lab): Plan {
@@ -386,8 +389,10 @@ export function buildPlan(lab: Lab): Plan {
       'nftables',
       'br_netfilter',
       ...(lab.nodeNetwork.podTraffic === 'drop' ? ['nft-bridge'] : []),
+      ...(planNetworkPolicy(lab) ? ['nft-policy'] : []),
       ...(nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
     ],
+    ...(planNetworkPolicy(lab) ? { networkPolicy: planNetworkPolicy(lab) } : {}),
   };
 }
 

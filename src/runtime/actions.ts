@@ -9,6 +9,7 @@ import { reloadDnsAndWait } from './dns.ts';
 import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
 import { createPod, deletePod, recreatePod, scalePod } from './pods.ts';
+import { applyPolicy, deletePolicy, labelPod } from './policies.ts';
 import { restartContainer } from './sandbox.ts';
 import type { LabState } from './state.ts';
 
@@ -38,5 +39,16 @@ export function liveLab(ex: Executor, state: LabState): LiveLab {
       return ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${state.plan.fabric.netns}`, '--', 'ip', 'link', 'set', node.fabricPort, updown]);
     },
     exec: (from, argv, timeoutMs) => ex.run([...sourceArgv(state, from), ...argv], { timeoutMs }),
+    async applyPolicy(policy) {
+      const r = await applyPolicy(ex, state, policy);
+      return { replaced: r.replaced, applied: r.sync.applied };
+    },
+    async deletePolicy(namespace, name) {
+      return { applied: (await deletePolicy(ex, state, namespace, name)).applied };
+    },
+    async labelPod(pod, labels) {
+      const r = await labelPod(ex, state, pod, labels);
+      return { before: r.before, after: r.after, applied: r.sync.applied };
+    },
   };
 }

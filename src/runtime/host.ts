@@ -229,6 +229,26 @@ const NFT_BRIDGE_PROBE = `table bridge podlab_probe {
 }
 `;
 
+/** What the NetworkPolicy tables use (src/policy/nft.ts): conntrack state, concatenated sets, verdict maps, reject. */
+const NFT_POLICY_PROBE = `table ip podlab_probe_policy {
+  set p {
+    type ipv4_addr . inet_proto . inet_service
+  }
+  map m {
+    type ipv4_addr : verdict
+  }
+  chain c {
+  }
+  chain f {
+    type filter hook forward priority filter; policy accept;
+    ct state established,related accept
+    ip daddr . meta l4proto . th dport @p counter accept
+    ip saddr vmap @m
+    counter reject
+  }
+}
+`;
+
 /** Features probed other than by creating a device: nftables NAT, br_netfilter, the iptables tool (portmap). */
 async function probeSpecial(feature: string, ns: string, ex: Executor): Promise<Diagnostic | undefined> {
   const inNs = ['nsenter', `--net=${NETNS_RUN_DIR}/${ns}`, '--'];
@@ -240,6 +260,10 @@ async function probeSpecial(feature: string, ns: string, ex: Executor): Promise<
     const r = await ex.run([...inNs, 'nft', '-f', '-'], { input: NFT_BRIDGE_PROBE });
     if (r.exitCode !== 0)
       return diag('PL3001', ['nodeNetwork', 'podTraffic'], `this kernel has no nftables bridge family (nft_chain_filter for bridges), which nodeNetwork.podTraffic 'drop' needs to filter the node network: ${r.stderr.trim().split('\n')[0]}`, `Enable CONFIG_NF_TABLES_BRIDGE, or leave nodeNetwork.podTraffic at 'deliver'. ${NOTHING_CHANGED}`);
+  } else if (feature === 'nft-policy') {
+    const r = await ex.run([...inNs, 'nft', '-f', '-'], { input: NFT_POLICY_PROBE });
+    if (r.exitCode !== 0)
+      return diag('PL3001', ['networkPolicies'], `this kernel cannot load podlab's NetworkPolicy rules (nftables with conntrack, concatenated sets, verdict maps and reject): ${r.stderr.trim().split('\n')[0]}`, `Enable CONFIG_NFT_CT, CONFIG_NFT_REJECT and CONFIG_NFT_REJECT_IPV4. ${NOTHING_CHANGED}`);
   } else if (feature === 'br_netfilter') {
     const r = await ex.run([...inNs, 'sysctl', '-n', 'net.bridge.bridge-nf-call-iptables']);
     if (r.exitCode !== 0)

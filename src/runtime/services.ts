@@ -1,17 +1,16 @@
 /**
  * The kube-proxy of a live lab: computes endpoints from the pods that are ready now (sandbox and
  * every container alive, at their current IPs), and programs each node's (and the gateway's)
- * nftables table. The first time the whole table is loaded; after that only the difference
- * between the tables for the old and the new endpoints is sent, as one transaction per namespace.
+ * nftables tables (with the NetworkPolicy tables, through the general sync of nft-sync.ts). The
+ * first time each table is loaded whole; after that only the difference from the table last
+ * applied is sent, as one transaction per namespace.
  */
-import { NETNS_RUN_DIR } from '../constants.ts';
-import { gatewayTable, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
-import type { Plan } from '../plan/plan.ts';
 import { computeEndpoints, type Endpoint, type EndpointSource } from '../plan/services.ts';
-import { diffTable, renderTable, type NftTable } from '../nft/table.ts';
+import type { PolicyPod } from '../policy/types.ts';
+import { syncTables } from './nft-sync.ts';
 import { clusterViewFile } from '../render/render.ts';
 import { writeFileAtomic } from '../render/files.ts';
-import { must, type Executor } from './exec.ts';
+import type { Executor } from './exec.ts';
 import { isAlive } from './procs.ts';
 import { stateDir, type LabState } from './state.ts';
 
@@ -32,40 +31,30 @@ export function liveEndpoints(state: LabState): Endpoints {
   return computeEndpoints(state.plan.services, readyPods(state));
 }
 
-/** Every namespace with a kube-proxy table, and how to build its table. */
-function targets(plan: Plan): { name: string; netns: string; table: (eps: Endpoints) => NftTable }[] {
-  return [
-    ...plan.nodes.map((n) => ({ name: n.name, netns: n.netns, table: (eps: Endpoints) => nodeTable(proxyContext(plan, eps), n.name) })),
-    ...(plan.gateway ? [{ name: 'gateway', netns: plan.gateway.netns, table: (eps: Endpoints) => gatewayTable(proxyContext(plan, eps)) }] : []),
-  ];
-}
-
 export interface SyncReport {
-  /** Namespaces whose table changed, with the transaction's size in lines. */
+  /** Namespaces whose tables changed, with the transaction's size in lines. */
   applied: { target: string; lines: number; ms: number }[];
   endpoints: Endpoints;
 }
 
-const nft = (netns: string) => ['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '--', 'nft', '-f', '-'];
+/** Every pod of the lab at its current address (none when it is not running), or as planned. */
+export function viewPods(state: LabState, planned = false): PolicyPod[] {
+  return state.plan.pods.map((p) => {
+    const ip = planned ? p.ip : state.pods[p.name]?.ip;
+    return ip ? { ...p, ip } : { ...p, ip: undefined };
+  });
+}
 
 /**
- * Brings every table in line with `endpoints` (default: the live ones). Without a previous
- * version in the state (first run), each table is loaded whole; otherwise only the difference.
- * Then the DNS server's view of the cluster is rewritten, unless `publish` is false.
+ * Brings every nft table of the lab (kube-proxy's and NetworkPolicy's, runtime/nft-sync.ts) in
+ * line with `endpoints` (default: the live ones), the pods' current addresses and the policies in
+ * force: the whole tables the first time, only the difference after that. `planned` builds them
+ * for pods at their planned addresses (while `up` wires them). Then the DNS server's view of the
+ * cluster is rewritten, unless `publish` is false.
  */
-export async function syncServices(ex: Executor, state: LabState, endpoints: Endpoints = liveEndpoints(state), options: { publish?: boolean } = {}): Promise<SyncReport> {
-  const before = state.endpoints;
-  const applied: SyncReport['applied'] = [];
-  await Promise.all(
-    targets(state.plan).map(async (t) => {
-      const next = t.table(endpoints);
-      const script = before ? diffTable(t.table(before), next) : renderTable(next);
-      if (!script) return;
-      const started = performance.now();
-      await must(ex, nft(t.netns), { input: script });
-      applied.push({ target: t.name, lines: script.split('\n').length - 1, ms: Math.round(performance.now() - started) });
-    }),
-  );
+export async function syncServices(ex: Executor, state: LabState, endpoints: Endpoints = liveEndpoints(state), options: { publish?: boolean; planned?: boolean } = {}): Promise<SyncReport> {
+  const policies = state.policies ?? state.plan.networkPolicy?.policies ?? [];
+  const { applied } = await syncTables(ex, state, { plan: state.plan, endpoints, pods: viewPods(state, options.planned), policies });
   state.endpoints = endpoints;
   if (options.publish !== false) publishClusterView(state, endpoints);
   return { applied, endpoints };

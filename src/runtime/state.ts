@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { STATE_ROOT } from '../constants.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { Endpoint } from '../plan/services.ts';
+import type { NetworkPolicy } from '../policy/types.ts';
 
 export interface ProcessRecord {
   pid: number;
@@ -31,6 +32,8 @@ export interface LabState {
   pods: Record<string, PodState>;
   /** Endpoints the kube-proxy tables were last programmed with (serviceKey → endpoints). */
   endpoints?: Record<string, Endpoint[]>;
+  /** NetworkPolicies in force once a scenario applied or deleted one (absent: the plan's). */
+  policies?: NetworkPolicy[];
   /** Per node, the host number the next re-created pod gets in the node's pod CIDR (so it gets a new IP). */
   nextPodHost?: Record<string, number>;
   /** The `up` process that builds the lab: while it lives, a 'creating' lab is being built, not leaked. */

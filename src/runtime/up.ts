@@ -3,7 +3,7 @@
  * it runs so that `down` can undo any prefix of it. Nodes and pods are wired in parallel.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { NETNS_RUN_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
+import { NETNS_RUN_DIR, PODLAB_CNI_PLUGINS, POLICY } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
 import type { Plan } from '../plan/plan.ts';
 import { mountTemplateArgv, podFilesRoot, type Rendered } from '../render/render.ts';
@@ -111,7 +111,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
       await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
       for (const argv of cniMode(node.cni.type).nodeCommands(node, files)) await must(ex, argv);
       // Nodes route for their pods; bridged pod-to-pod packets pass the node's nftables hooks (br_netfilter), as kube-proxy needs.
-      await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
+      await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', ...(plan.networkPolicy ? POLICY.nodeSysctls : [])]);
       await startNodeDaemons(ex, plan, state, node, files);
     }),
     ...(plan.gateway
@@ -146,7 +146,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // syncs the live endpoints: no change, unless a pod is not where the plan put it. The DNS
   // server's view of the cluster is published only then, from the live pods. Nothing returns or
   // throws while pods are still being wired.
-  const programming = syncServices(ex, state, plan.endpoints, { publish: false });
+  const programming = syncServices(ex, state, plan.endpoints, { publish: false, planned: true });
   const [w, p] = await Promise.allSettled([wiring, programming]);
   for (const r of [w, p]) if (r.status === 'rejected') throw r.reason;
   await startHosts(ex, plan, state);

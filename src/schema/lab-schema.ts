@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { cniSchema } from '../cni/registry.ts';
 import { port } from './fields.ts';
+import { namespaceSchema, networkPolicySchema, policyActionSchemas } from './network-policy-schema.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -297,6 +298,7 @@ export const actionSchema = z.discriminatedUnion('action', [
     /** @default 0 */
     expectExit: z.number().int().min(0).max(255).optional(),
   }),
+  ...policyActionSchemas,
 ]);
 
 /** A scenario step: an action, or a check (retried until it passes or times out, as every check is). */
@@ -413,8 +415,11 @@ export const labSchema = z.strictObject({
   serviceCidr: z.string().optional(),
   /** @default 'cluster.local' */
   clusterDomain: z.string().optional(),
-  /** Kubernetes namespaces; 'default' and 'kube-system' always exist. */
-  namespaces: z.array(dnsLabel).optional(),
+  /**
+   * Kubernetes namespaces; 'default' and 'kube-system' always exist. A name, or { name, labels }
+   * (labels for NetworkPolicy namespaceSelectors; `kubernetes.io/metadata.name` is always set).
+   */
+  namespaces: z.array(z.union([dnsLabel, namespaceSchema])).optional(),
   /** @default 'flannel' */
   cni: cniSchema.optional(),
   pods: z.record(z.string(), podSchema).optional(),
@@ -430,6 +435,8 @@ export const labSchema = z.strictObject({
   externalNetwork: z.strictObject({ cidr: z.string() }).optional(),
   /** Addresses for LoadBalancer Services, held by the gateway (as a cloud load balancer or MetalLB would), which forwards them to the Service's NodePort. */
   loadBalancer: z.strictObject({ pool: z.string() }).optional(),
+  /** NetworkPolicies (networking.k8s.io/v1) by name; enforced in nftables on every node (docs/network-policy.md). */
+  networkPolicies: z.record(z.string(), networkPolicySchema).optional(),
   checks: z.array(checkSchema).optional(),
   /** Scenarios by name: run with `podlab scenario <lab> [name…]` (or `podlab check --scenarios`), in the order written. */
   scenarios: z.record(dnsLabel, scenarioSchema).optional(),
@@ -448,3 +455,4 @@ export type ServiceSpec = z.input<typeof serviceSchema>;
 export type HostSpec = z.input<typeof hostSchema>;
 export type ClusterDnsSpec = z.input<typeof clusterDnsSchema>;
 export type DnsConfigSpec = z.input<typeof dnsConfigSchema>;
+export type { LabelSelectorSpec, NamespaceSpec, NetworkPolicySpec, PolicyPeerSpec, PolicyPortSpec } from './network-policy-schema.ts';

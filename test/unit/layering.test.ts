@@ -16,6 +16,8 @@ const LAYERS: [string, RegExp][] = [
   ['leaf', /^(constants|prng)\.ts$|^net\/|^lib\/|^nft\/|^plan\/names\.ts$|^schema\/fields\.ts$|^compile\/diagnostics\.ts$|^dns\/corefile\/codes\.ts$|^dns\/marks\.ts$/],
   ['cni', /^cni\//],
   ['schema', /^schema\/|^k8s\//],
+  // NetworkPolicy semantics and its nft compiler: pure, read by validation, the plan and the runtime.
+  ['policy', /^policy\//],
   // The Corefile language and DNS data formats: validation checks Corefiles with them.
   ['dns-lang', /^dns\/(corefile\/|plugin\/[^/]+\/setup\.ts$|types\.ts$|zonefile\.ts$|wire\.ts$)/],
   // Check kinds and scenario actions (issue #20): each one module whose rules, planning, probe and

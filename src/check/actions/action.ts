@@ -9,10 +9,15 @@
 import { diag, type Diagnostic } from '../../compile/diagnostics.ts';
 import { nearest } from '../../lib/edit-distance.ts';
 import type { ActionSpec } from '../../schema/lab-schema.ts';
+import type { PolicyAction } from '../../policy/normalize.ts';
+import type { NetworkPolicy } from '../../policy/types.ts';
 import type { LabView, ProbeOutput } from '../kinds/kind.ts';
 
 /** A scenario action as validated: defaults filled. */
-export type LabAction = Exclude<ActionSpec, { action: 'exec' }> | (Extract<ActionSpec, { action: 'exec' }> & { expectExit: number });
+export type LabAction =
+  | Exclude<ActionSpec, { action: 'exec' | 'apply-policy' }>
+  | (Extract<ActionSpec, { action: 'exec' }> & { expectExit: number })
+  | PolicyAction;
 export type ActionName = LabAction['action'];
 export type LabActionOf<K extends ActionName> = Extract<LabAction, { action: K }>;
 
@@ -33,6 +38,23 @@ export interface LiveLab {
   setNodeLink(node: string, updown: 'up' | 'down'): Promise<ProbeOutput | undefined>;
   /** Runs an argv in a pod, `node/<name>` or `host/<name>`. */
   exec(from: string, argv: readonly string[], timeoutMs: number): Promise<ProbeOutput>;
+  /** Creates or replaces a NetworkPolicy; the nft transactions sent (per node, in lines). */
+  applyPolicy(policy: NetworkPolicy): Promise<{ replaced: boolean; applied: NftChange[] }>;
+  /** Deletes a NetworkPolicy (an error when there is none of that name). */
+  deletePolicy(namespace: string, name: string): Promise<{ applied: NftChange[] }>;
+  /** Sets (or, with null, removes) a running pod's labels. */
+  labelPod(pod: string, labels: Record<string, string | null>): Promise<{ before: Record<string, string>; after: Record<string, string>; applied: NftChange[] }>;
+}
+
+/** One namespace's nft transaction: its target (a node, the gateway) and its size in lines. */
+export interface NftChange {
+  target: string;
+  lines: number;
+}
+
+/** `nft: a 12 lines, b 12 lines`, or `no nft change`. */
+export function describeNft(applied: readonly NftChange[]): string {
+  return applied.length ? `nft: ${[...applied].sort((a, b) => a.target.localeCompare(b.target)).map((x) => `${x.target} ${x.lines} lines`).join(', ')}` : 'no nft change';
 }
 
 /** What an action's rules see: the lab, where the step was written, and how to name it. */

@@ -6,7 +6,10 @@
 import type { Diagnostic } from '../../compile/diagnostics.ts';
 import type { ActionSpec } from '../../schema/lab-schema.ts';
 import type { ActionName, LabAction, LabActionOf, LiveLab, ScenarioAction, StepContext } from './action.ts';
+import { applyPolicyAction } from './apply-policy.ts';
 import { createPodAction } from './create-pod.ts';
+import { deletePolicyAction } from './delete-policy.ts';
+import { labelPodAction } from './label-pod.ts';
 import { deletePodAction } from './delete-pod.ts';
 import { execAction } from './exec.ts';
 import { linkDownAction, linkUpAction } from './link.ts';
@@ -25,6 +28,9 @@ export const ACTIONS: { readonly [K in ActionName]: ScenarioAction<K, LabActionO
   'link-down': linkDownAction,
   'link-up': linkUpAction,
   exec: execAction,
+  'apply-policy': applyPolicyAction,
+  'delete-policy': deletePolicyAction,
+  'label-pod': labelPodAction,
 };
 
 /**

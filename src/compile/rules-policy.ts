@@ -1,0 +1,139 @@
+/**
+ * Rules for NetworkPolicies (the lab's, and those a scenario applies), with the API server's
+ * validation (pkg/apis/networking/validation): label selectors, peers, ipBlock CIDRs and their
+ * `except`, ports and endPort, policyTypes; plus what podlab cannot do (SCTP: this kernel has no
+ * SCTP) and references to namespaces and policies the lab does not have. Codes PL2100–PL2149.
+ */
+import * as ip from '../net/ipv4.ts';
+import { NAMESPACE_NAME_LABEL, type LabelSelector, type NetworkPolicy } from '../policy/types.ts';
+import { diag, type Diagnostic } from './diagnostics.ts';
+import type { Lab } from './lab.ts';
+
+type At = (...p: (string | number)[]) => (string | number)[];
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const IANA_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+
+/** Why a label key is invalid, or undefined (a qualified name: optional DNS-subdomain prefix, '/', a name of ≤ 63). */
+function badKey(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const [prefix, name] = slash === -1 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return `its prefix "${prefix}" is not a DNS subdomain`;
+  if (!name || name.length > 63 || !LABEL_NAME.test(name)) return 'a label name has at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
+  return undefined;
+}
+
+const badValue = (v: string) => v.length > 63 || (v !== '' && !LABEL_NAME.test(v));
+
+function selectorIsValid(sel: LabelSelector, at: At, what: string, out: Diagnostic[]): void {
+  for (const [k, v] of Object.entries(sel.matchLabels)) {
+    const why = badKey(k);
+    if (why) out.push(diag('PL2100', at('matchLabels', k), `${what}: label key "${k}" is invalid: ${why}`, 'Write a key such as "app" or "example.com/tier".'));
+    else if (badValue(v)) out.push(diag('PL2100', at('matchLabels', k), `${what}: label value "${v}" is invalid`, 'A label value is empty or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit.'));
+  }
+  for (const [i, e] of sel.matchExpressions.entries()) {
+    const why = badKey(e.key);
+    if (why) out.push(diag('PL2100', at('matchExpressions', i, 'key'), `${what}: label key "${e.key}" is invalid: ${why}`));
+    if (!OPERATORS.includes(e.operator)) {
+      out.push(diag('PL2100', at('matchExpressions', i, 'operator'), `${what}: operator "${e.operator}" is not a label selector operator`, `Use one of ${OPERATORS.join(', ')}.`));
+      continue;
+    }
+    const setOp = e.operator === 'In' || e.operator === 'NotIn';
+    if (setOp && !e.values.length) out.push(diag('PL2100', at('matchExpressions', i, 'values'), `${what}: operator ${e.operator} needs at least one value`, 'List the values, or use Exists / DoesNotExist.'));
+    if (!setOp && e.values.length) out.push(diag('PL2100', at('matchExpressions', i, 'values'), `${what}: operator ${e.operator} takes no values`, 'Remove values, or use In / NotIn.'));
+    for (const [j, v] of e.values.entries()) if (badValue(v)) out.push(diag('PL2100', at('matchExpressions', i, 'values', j), `${what}: label value "${v}" is invalid`));
+  }
+}
+
+function cidrIsValid(text: string, at: (string | number)[], what: string, out: Diagnostic[]): ip.Cidr | undefined {
+  const c = ip.parseCidr(text);
+  if (c) return c;
+  const loose = ip.parseCidr(text, false);
+  out.push(diag('PL2101', at, `${what}: "${text}" is not a valid IPv4 CIDR`, loose ? `Host bits are set; did you mean "${ip.formatCidr(loose)}"?` : 'Write it as a.b.c.d/n, e.g. "10.244.0.0/16" (a single address is a.b.c.d/32).'));
+  return undefined;
+}
+
+/** One policy, wherever it was written (`at` is its path). */
+export function policyIsValid(lab: Lab, p: NetworkPolicy, at: At, out: Diagnostic[]): void {
+  const where = `NetworkPolicy "${p.namespace}/${p.name}"`;
+  if (!lab.namespaces.includes(p.namespace))
+    out.push(diag('PL2106', at('namespace'), `${where} is in namespace "${p.namespace}", which the lab does not declare`, `Add "${p.namespace}" to namespaces.`));
+  selectorIsValid(p.podSelector, (...q) => at('podSelector', ...q), `${where} podSelector`, out);
+  for (const [i, t] of p.policyTypes.entries())
+    if (t !== 'Ingress' && t !== 'Egress') out.push(diag('PL2104', at('policyTypes', i), `${where}: policyType "${t}" is neither "Ingress" nor "Egress"`, 'policyTypes lists "Ingress" and/or "Egress" (case matters); omitted, it is ["Ingress"] plus "Egress" when egress rules are given.'));
+  if (new Set(p.policyTypes).size !== p.policyTypes.length) out.push(diag('PL2104', at('policyTypes'), `${where}: policyTypes lists a type twice`));
+  for (const dir of ['ingress', 'egress'] as const)
+    for (const [i, rule] of p[dir].entries()) {
+      const peersKey = dir === 'ingress' ? 'from' : 'to';
+      for (const [j, peer] of rule.peers.entries()) {
+        const pat: At = (...q) => at(dir, i, peersKey, j, ...q);
+        const what = `${where} ${dir}[${i}].${peersKey}[${j}]`;
+        if (peer.ipBlock && (peer.podSelector || peer.namespaceSelector))
+          out.push(diag('PL2107', pat('ipBlock'), `${what}: ipBlock cannot be combined with podSelector or namespaceSelector in one peer`, 'Write the ipBlock as a peer of its own (peers of a rule are OR-ed).'));
+        if (!peer.ipBlock && !peer.podSelector && !peer.namespaceSelector)
+          out.push(diag('PL2107', pat(), `${what}: a peer must give podSelector, namespaceSelector or ipBlock`, `To allow every ${dir === 'ingress' ? 'source' : 'destination'}, leave ${peersKey} out of the rule.`));
+        if (peer.podSelector) selectorIsValid(peer.podSelector, (...q) => pat('podSelector', ...q), `${what} podSelector`, out);
+        if (peer.namespaceSelector) selectorIsValid(peer.namespaceSelector, (...q) => pat('namespaceSelector', ...q), `${what} namespaceSelector`, out);
+        if (peer.ipBlock) {
+          const block = cidrIsValid(peer.ipBlock.cidr, pat('ipBlock', 'cidr'), `${what} ipBlock.cidr`, out);
+          for (const [k, e] of peer.ipBlock.except.entries()) {
+            const ex = cidrIsValid(e, pat('ipBlock', 'except', k), `${what} ipBlock.except[${k}]`, out);
+            if (block && ex && !(ip.contains(block, ex.network) && ex.prefix > block.prefix))
+              out.push(diag('PL2102', pat('ipBlock', 'except', k), `${what}: except "${e}" is not inside the block's cidr "${peer.ipBlock.cidr}"`, 'Each except must be a strictly smaller range inside cidr (the API server rejects it otherwise).'));
+          }
+        }
+      }
+      for (const [k, q] of rule.ports.entries()) {
+        const qat: At = (...r) => at(dir, i, 'ports', k, ...r);
+        const what = `${where} ${dir}[${i}].ports[${k}]`;
+        if (q.protocol === 'SCTP')
+          out.push(diag('PL2105', qat('protocol'), `${what}: protocol SCTP cannot be filtered here: this kernel has no SCTP (the sctp module, CONFIG_IP_SCTP)`, 'Use TCP or UDP; podlab checks SCTP only where the kernel has it.'));
+        if (typeof q.port === 'string' && (q.port.length > 15 || !IANA_NAME.test(q.port) || !/[a-z]/.test(q.port)))
+          out.push(diag('PL2108', qat('port'), `${what}: "${q.port}" is not a port name (an IANA service name: at most 15 lower-case letters, digits and '-', with a letter)`, 'Give a number, or the name of a container port.'));
+        if (q.endPort !== undefined) {
+          if (q.port === undefined) out.push(diag('PL2103', qat('endPort'), `${what}: endPort needs a numeric port to start the range`, 'Add port: the first port of the range.'));
+          else if (typeof q.port === 'string') out.push(diag('PL2103', qat('endPort'), `${what}: endPort cannot follow a named port ("${q.port}")`, 'A range needs a numeric port; name ports one by one instead.'));
+          else if (q.endPort < q.port) out.push(diag('PL2103', qat('endPort'), `${what}: endPort ${q.endPort} is below port ${q.port}`, `Write the range as port: ${q.endPort}, endPort: ${q.port}?`));
+        }
+      }
+    }
+}
+
+export function policiesAreValid(lab: Lab, out: Diagnostic[]): void {
+  for (const p of lab.networkPolicies) policyIsValid(lab, p, (...q) => ['networkPolicies', p.name, ...q], out);
+  for (const [ns, labels] of Object.entries(lab.namespaceLabels)) {
+    const i = lab.namespaces.indexOf(ns) - 2;
+    const nsAt = (...q: (string | number)[]) => ['namespaces', i, 'labels', ...q];
+    for (const [k, v] of Object.entries(labels)) {
+      const why = badKey(k);
+      if (why) out.push(diag('PL2109', nsAt(k), `namespace "${ns}": label key "${k}" is invalid: ${why}`));
+      else if (badValue(v)) out.push(diag('PL2109', nsAt(k), `namespace "${ns}": label value "${v}" is invalid`));
+      else if (k === NAMESPACE_NAME_LABEL && v !== ns)
+        out.push(diag('PL2109', nsAt(k), `namespace "${ns}": label ${NAMESPACE_NAME_LABEL} is always the namespace's name, not "${v}"`, 'Leave it out: the API server sets it (and podlab does).'));
+    }
+  }
+  // Scenario actions: the policies they apply, and the policies they delete must exist by then.
+  for (const sc of lab.scenarios) {
+    const live = new Set(lab.networkPolicies.map((p) => `${p.namespace}/${p.name}`));
+    for (const step of sc.steps) {
+      const a = step.action;
+      if (a?.action === 'apply-policy') {
+        policyIsValid(lab, a.policy, (...q) => [...step.path, 'policy', ...q], out);
+        live.add(`${a.policy.namespace}/${a.name}`);
+      } else if (a?.action === 'label-pod') {
+        for (const [k, v] of Object.entries(a.labels)) {
+          const why = badKey(k);
+          if (why) out.push(diag('PL2111', [...step.path, 'labels', k], `scenario "${sc.name}", step ${Number(step.path.at(-1)) + 1} (label-pod): label key "${k}" is invalid: ${why}`));
+          else if (v !== null && badValue(v)) out.push(diag('PL2111', [...step.path, 'labels', k], `scenario "${sc.name}", step ${Number(step.path.at(-1)) + 1} (label-pod): label value "${v}" is invalid`, 'A label value is empty or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit; null removes the label.'));
+        }
+      } else if (a?.action === 'delete-policy') {
+        const key = `${a.namespace ?? 'default'}/${a.name}`;
+        if (!live.has(key))
+          out.push(diag('PL2110', [...step.path, 'name'], `scenario "${sc.name}", step ${Number(step.path.at(-1)) + 1} (delete-policy): no NetworkPolicy "${key}" exists at that step`, `In force then: ${[...live].join(', ') || '(none)'}.`));
+        live.delete(key);
+      }
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The plan's NetworkPolicy part: the lab's policies and namespace labels, carried as they are
+ * (already resolved) so that render, the runtime's table sync and the scenario actions read one
+ * object. Present only when the lab has policies or a scenario applies one, so that the plan of
+ * a lab without policies is the same as before policies existed.
+ */
+import type { Lab } from '../compile/lab.ts';
+import type { NamespaceLabels, NetworkPolicy } from '../policy/types.ts';
+
+export interface PlanNetworkPolicy {
+  /** Namespace labels as written (the name label is added where they are read). */
+  namespaces: NamespaceLabels;
+  /** The policies in force when the lab comes up. */
+  policies: NetworkPolicy[];
+}
+
+export function planNetworkPolicy(lab: Lab): PlanNetworkPolicy | undefined {
+  const scenarioPolicies = lab.scenarios.some((sc) => sc.steps.some((st) => st.action?.action === 'apply-policy' || st.action?.action === 'delete-policy'));
+  if (!lab.networkPolicies.length && !scenarioPolicies) return undefined;
+  return { namespaces: lab.namespaceLabels, policies: lab.networkPolicies };
+}

@@ -1,0 +1,157 @@
+/**
+ * The policy compiler: NetworkPolicies + pods (labels, namespaces, current IPs, named ports) → the
+ * nftables table `ip podlab-policy` of one node. Pure; a table builder beside kube-proxy's (its
+ * own table, so neither touches the other), synced by runtime/nft-sync.ts. The layout, read top
+ * down in `nft list table ip podlab-policy`:
+ *
+ *   forward (hook forward, priority filter): every packet a node routes or bridges between pods
+ *     (br_netfilter), seen after kube-proxy's DNAT in prerouting, so with the endpoint's real address:
+ *       ct state established,related accept   replies and the rest of allowed connections
+ *       ip saddr . ip daddr @self accept       a pod reaching itself through a Service (hairpin)
+ *       ip saddr vmap @egress-pods             a local pod isolated for egress → egress.<ns>/<pod>
+ *       goto ingress
+ *   ingress: ip daddr vmap @ingress-pods (a local pod isolated for ingress → ingress.<ns>/<pod>), else accept
+ *   egress.<ns>/<pod>: jump to each selecting policy's egress chain, then reject (nothing allowed it)
+ *   ingress.<ns>/<pod>: jump to each selecting policy's ingress chain, then reject
+ *   np.<ns>/<policy>.egress / .ingress: one nft rule per (peer × port) of each API rule, each with
+ *     a counter and a comment naming the policy, rule, peer and port; a match goes on to the
+ *     destination's ingress check (egress) or accepts (ingress)
+ *   np.<ns>/<policy>.<dir>.<i>.peer.<j>: the addresses of the pods a selector peer chooses
+ *   np.<ns>/<policy>.<dir>.<i>.port.<k>: for a named port, address . protocol . port of each pod that has it
+ *
+ * Traffic from the node itself (and hostNetwork pods) to its pods leaves through the output hook,
+ * not forward: it is never filtered, as kube-router also allows it. Cross-node traffic is checked
+ * twice, for egress on the source's node and for ingress on the destination's: each node's maps
+ * hold only its own pods. Denied packets are rejected with ICMP port unreachable, so a denied
+ * connection fails at once rather than timing out, as kube-router does. (Not a TCP reset: for a
+ * bridged packet after DNAT the kernel sends the reset straight out of the bridge port without
+ * undoing the DNAT, so the client, which spoke to the ClusterIP, ignores it.)
+ */
+import { POLICY } from '../constants.ts';
+import * as ipv4 from '../net/ipv4.ts';
+import type { NftChain, NftSet, NftTable } from '../nft/table.ts';
+import { isolates, peerSelectsPod, policySelects } from './selectors.ts';
+import { resolvePort } from './evaluate.ts';
+import { policyKey, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPod, type PolicyPort } from './types.ts';
+
+export interface PolicyContext {
+  policies: readonly NetworkPolicy[];
+  namespaces: NamespaceLabels;
+  /** Every pod of the lab with its current IP (none: not running). */
+  pods: readonly PolicyPod[];
+}
+
+const DIRS: PolicyDirection[] = ['egress', 'ingress'];
+const TYPE: Record<PolicyDirection, string> = { egress: 'Egress', ingress: 'Ingress' };
+/** The packet field that names the peer, and the one that names the destination. */
+const PEER_FIELD: Record<PolicyDirection, string> = { egress: 'ip daddr', ingress: 'ip saddr' };
+
+const policyChain = (p: NetworkPolicy, dir: PolicyDirection) => `np.${policyKey(p)}.${dir}`;
+const podChain = (pod: PolicyPod, dir: PolicyDirection) => `${dir}.${pod.namespace}/${pod.name}`;
+const byAddress = (a: PolicyPod, b: PolicyPod) => ipv4.parseIp(a.ip!)! - ipv4.parseIp(b.ip!)!;
+const byKey = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) => policyKey(a).localeCompare(policyKey(b));
+
+/** Pods that can be in a set: running, with an address of their own. */
+const addressed = (pods: readonly PolicyPod[]) => pods.filter((p) => p.ip && !p.hostNetwork);
+
+/** A comment naming where an nft rule comes from, within nft's 128-byte limit. */
+function comment(text: string): string {
+  const t = text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  return `comment "${t}"`;
+}
+
+function portMatch(q: PolicyPort, setName: string): string {
+  const proto = q.protocol.toLowerCase();
+  if (q.port === undefined) return `meta l4proto ${proto}`;
+  if (typeof q.port === 'string') return `ip daddr . meta l4proto . th dport @${setName}`;
+  return `${proto} dport ${q.endPort !== undefined && q.endPort !== q.port ? `${q.port}-${q.endPort}` : q.port}`;
+}
+
+/** The sets and the chain of one policy in one direction. */
+function policyRules(ctx: PolicyContext, p: NetworkPolicy, dir: PolicyDirection, sets: NftSet[]): NftChain {
+  const rules: string[] = [];
+  const verdict = dir === 'egress' ? 'goto ingress' : 'accept';
+  const field = PEER_FIELD[dir];
+  // Named ports resolve against the destination pod: the policy's own pods for ingress, any pod for egress.
+  const destinations = addressed(dir === 'ingress' ? ctx.pods.filter((pod) => policySelects(p, pod)) : ctx.pods);
+  for (const [i, rule] of p[dir].entries()) {
+    const base = `${policyChain(p, dir)}.${i}`;
+    const peers: { match: string; label: string }[] = rule.peers.length ? [] : [{ match: '', label: '' }];
+    for (const [j, peer] of rule.peers.entries()) {
+      if (peer.ipBlock) {
+        const except = peer.ipBlock.except.length ? ` ${field} != { ${peer.ipBlock.except.join(', ')} }` : '';
+        peers.push({ match: `${field} ${peer.ipBlock.cidr}${except} `, label: ` ${dir === 'egress' ? 'to' : 'from'}[${j}]` });
+        continue;
+      }
+      const name = `${base}.peer.${j}`;
+      const members = addressed(ctx.pods).filter((pod) => peerSelectsPod(peer, p.namespace, pod, ctx.namespaces));
+      sets.push({ kind: 'set', name, spec: ['type ipv4_addr'], elements: [...new Set([...members].sort(byAddress).map((m) => m.ip!))].map((a) => [a]) });
+      peers.push({ match: `${field} @${name} `, label: ` ${dir === 'egress' ? 'to' : 'from'}[${j}]` });
+    }
+    const ports: { match: string; label: string }[] = rule.ports.length ? [] : [{ match: '', label: '' }];
+    for (const [k, q] of rule.ports.entries()) {
+      const name = `${base}.port.${k}`;
+      if (typeof q.port === 'string') {
+        const elements = new Set<string>();
+        for (const d of destinations) {
+          const n = resolvePort(q, d);
+          if (n !== undefined) elements.add(`${d.ip} . ${q.protocol.toLowerCase()} . ${n}`);
+        }
+        sets.push({ kind: 'set', name, spec: ['type ipv4_addr . inet_proto . inet_service'], elements: [...elements].sort().map((e) => [e]) });
+      }
+      ports.push({ match: `${portMatch(q, name)} `, label: ` ports[${k}]` });
+    }
+    for (const peer of peers)
+      for (const port of ports) rules.push(`${peer.match}${port.match}counter ${verdict} ${comment(`${policyKey(p)} ${dir}[${i}]${peer.label}${port.label}`)}`);
+  }
+  return { name: policyChain(p, dir), rules };
+}
+
+/** The policy table of one node, or undefined when the lab has no policy (then no table at all). */
+export function policyTable(ctx: PolicyContext, node: string): NftTable | undefined {
+  if (!ctx.policies.length) return undefined;
+  const policies = [...ctx.policies].sort(byKey);
+  const local = addressed(ctx.pods).filter((p) => p.node === node).sort(byKey);
+  const sets: NftSet[] = [];
+  const policyChains: NftChain[] = [];
+  for (const p of policies)
+    for (const dir of DIRS) if (p.policyTypes.includes(TYPE[dir])) policyChains.push(policyRules(ctx, p, dir, sets));
+
+  const podChains: NftChain[] = [];
+  const maps: Record<PolicyDirection, [string, string][]> = { egress: [], ingress: [] };
+  for (const pod of local)
+    for (const dir of DIRS) {
+      const selecting = policies.filter((p) => isolates(p, dir, pod));
+      if (!selecting.length) continue;
+      const chain = podChain(pod, dir);
+      podChains.push({
+        name: chain,
+        rules: [
+          ...selecting.map((p) => `jump ${policyChain(p, dir)}`),
+          `counter reject ${comment(`${pod.namespace}/${pod.name} isolated for ${dir} by ${selecting.map(policyKey).join(', ')}: no rule allowed`)}`,
+        ],
+      });
+      maps[dir].push([pod.ip!, `${dir === 'egress' ? 'jump' : 'goto'} ${chain}`]);
+    }
+
+  return {
+    family: 'ip',
+    name: POLICY.table,
+    sets: [
+      { kind: 'set', name: 'self', spec: ['type ipv4_addr . ipv4_addr'], elements: [...local].sort(byAddress).map((p) => [`${p.ip} . ${p.ip}`]) },
+      { kind: 'map', name: 'egress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.egress },
+      { kind: 'map', name: 'ingress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.ingress },
+      ...sets,
+    ],
+    chains: [
+      ...policyChains,
+      ...podChains,
+      { name: 'ingress', rules: ['ip daddr vmap @ingress-pods', 'accept'] },
+      {
+        name: 'forward',
+        hook: `type filter hook forward priority ${POLICY.priority}; policy accept;`,
+        rules: ['ct state established,related accept', 'ip saddr . ip daddr @self accept', 'ip saddr vmap @egress-pods', 'goto ingress'],
+      },
+    ],
+  };
+}
