@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { MODELS as KINDS } from '../src/k8s/api-schema.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'src/k8s/api-fields.json');
@@ -21,21 +22,8 @@ const require = createRequire(import.meta.url);
 const MODELS = dirname(require.resolve('kubernetes-models/package.json'));
 const NODE_MODULES = dirname(MODELS);
 
-/** The kinds manifests may hold, and the ones `export` writes; the index covers what they reach. */
-export const ROOT_KINDS: Record<string, string> = {
-  'v1/Namespace': 'kubernetes-models/v1/Namespace',
-  'v1/Pod': 'kubernetes-models/v1/Pod',
-  'v1/Service': 'kubernetes-models/v1/Service',
-  'v1/ConfigMap': 'kubernetes-models/v1/ConfigMap',
-  'v1/ServiceAccount': 'kubernetes-models/v1/ServiceAccount',
-  'apps/v1/Deployment': 'kubernetes-models/apps/v1/Deployment',
-  'apps/v1/ReplicaSet': 'kubernetes-models/apps/v1/ReplicaSet',
-  'batch/v1/Job': 'kubernetes-models/batch/v1/Job',
-  'rbac.authorization.k8s.io/v1/Role': 'kubernetes-models/rbac.authorization.k8s.io/v1/Role',
-  'rbac.authorization.k8s.io/v1/RoleBinding': 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding',
-  'rbac.authorization.k8s.io/v1/ClusterRole': 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole',
-  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding',
-};
+/** The kinds manifests may hold, and the ones `export` writes (src/k8s/api-schema.ts); the index covers what they reach. */
+export const ROOT_KINDS = KINDS;
 
 /** A field's shape: a scalar, another type (by key), a list or a string-keyed map of a shape. */
 export type Shape = 's' | { t: string } | { a: Shape } | { m: Shape };

@@ -30,7 +30,7 @@ interface Model {
 }
 
 /** Every apiVersion/kind kubernetes-models knows, as `apiVersion/kind` → the module exporting its model. */
-const MODELS: Record<string, string> = {
+export const MODELS: Record<string, string> = {
   'v1/Namespace': 'kubernetes-models/v1/Namespace',
   'v1/Pod': 'kubernetes-models/v1/Pod',
   'v1/Service': 'kubernetes-models/v1/Service',
