@@ -11,6 +11,7 @@ import { kindOf, type PlanCheck } from '../check/kinds/index.ts';
 import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
 import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
+import { planNetworks, type Networks } from './addresses.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
 import { dnsServiceIp } from '../k8s/objects.ts';
 import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
@@ -174,176 +175,25 @@ export interface Plan {
   networkPolicy?: PlanNetworkPolicy;
 }
 
+/**
+ * The plan, pass by pass. Each pass is a pure function of the lab and what the passes before it
+ * chose; the order is the order of dependence: addresses on the node network first, then the
+ * hosts on it, the pod network (the CNI mode's nodes and pod addresses), cluster DNS, the pods,
+ * the Services and their endpoints, the gateway, the checks, and the kernel features it all needs.
+ */
 export function buildPlan(lab: Lab): Plan {
-  const nodeNet = ip.parseCidr(lab.nodeNetwork.cidr)!;
-  const podNet = ip.parseCidr(lab.podCidr)!;
   const stateDir = `${STATE_ROOT}/${lab.name}`;
-
-  // The gateway exists when something lies beyond it: an external host, or load-balancer addresses.
-  const extNet = ip.parseCidr(lab.externalNetwork.cidr)!;
-  const hasExternal = lab.hosts.some((h) => h.network === 'external');
-  const hasGateway = hasExternal || !!lab.loadBalancer;
-  const gatewayIp = ip.nth(nodeNet, DEFAULTS.gatewayHost);
-  const gatewayExtIp = ip.nth(extNet, DEFAULTS.gatewayHost);
-  const pool = lab.loadBalancer ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
-
-  // Node addresses: fixed ones as given, the rest from .10 upward. Automatic numbering (nodes, then
-  // hosts on the node network) skips every address given to something, the gateway's, and the pool.
-  const taken = new Set<number>([
-    ...lab.nodes.filter((n) => n.ip).map((n) => ip.parseIp(n.ip!)!),
-    ...lab.hosts.filter((h) => h.ip && h.network === 'nodes').map((h) => ip.parseIp(h.ip!)!),
-    ...(hasGateway ? [gatewayIp] : []),
-  ]);
-  const skip = (a: number) => taken.has(a) || (pool !== undefined && ip.contains(pool, a));
-  let next = ip.nth(nodeNet, DEFAULTS.firstNodeHost);
-  const nodeIps = lab.nodes.map((n) => {
-    if (n.ip) return n.ip;
-    while (skip(next)) next++;
-    taken.add(next);
-    return ip.formatIp(next++);
-  });
-
-  // External hosts start at .10 of the external network.
-  const takenExt = new Set<number>([gatewayExtIp, ...lab.hosts.filter((h) => h.ip && h.network === 'external').map((h) => ip.parseIp(h.ip!)!)]);
-  let nextExt = ip.nth(extNet, DEFAULTS.firstNodeHost);
-  const hosts: PlanHost[] = lab.hosts.map((h) => {
-    const external = h.network === 'external';
-    let address = h.ip;
-    if (!address) {
-      if (external) {
-        while (takenExt.has(nextExt)) nextExt++;
-        takenExt.add(nextExt);
-        address = ip.formatIp(nextExt++);
-      } else {
-        while (skip(next)) next++;
-        taken.add(next);
-        address = ip.formatIp(next++);
-      }
-    }
-    return {
-      name: h.name,
-      network: h.network,
-      netns: netns.host(lab.name, h.name),
-      iface: 'eth0',
-      fabricPort: hostPortName(h.name),
-      bridge: external ? EXTERNAL_BRIDGE : FABRIC_BRIDGE,
-      ip: address,
-      prefixLen: external ? extNet.prefix : nodeNet.prefix,
-      mac: macFor(`${lab.name}/host/${h.name}`),
-      ...(hasGateway ? { defaultVia: ip.formatIp(external ? gatewayExtIp : gatewayIp) } : {}),
-      containers: [...h.containers.map((c) => planContainer(c, h.name)), ...(h.dns ? [dnsContainer(`${stateDir}/rendered/hosts/${h.name}/Corefile`, 'dns')] : [])],
-      ...(h.dns ? { dns: hostDns(h.dns) } : {}),
-    };
-  });
-
-  // The pod network: node N gets slice N; the CNI mode chooses the pods' addresses (from the slices,
-  // or its own IPAM) and plans the rest (routes, devices, conflist).
-  const mtu = DEFAULTS.mtu;
-  const cniInputs: CniNodeInput[] = lab.nodes.map((n, i) => {
-    const slice = ip.subnet(podNet, lab.podCidrMaskSize, i);
-    return {
-      name: n.name,
-      ip: nodeIps[i]!,
-      iface: n.interface,
-      slice,
-      podGateway: ip.formatIp(ip.nth(slice, 1)),
-      hostPorts: lab.pods.some((p) => p.node === n.name && !p.hostNetwork && p.containers.some((c) => c.ports.some((q) => q.hostPort))),
-    };
-  });
-  const mode = cniMode(lab.cni.type);
-
-  // Cluster DNS as kubeadm sets it up: a kube-system pod and the kube-dns Service at serviceCidr's .10.
-  // They come after the author's pods and Services, so adding DNS moves no address of theirs.
-  const labPods = lab.dns ? [...lab.pods, dnsPod(lab.dns.node)] : lab.pods;
-  const nodeIndex = new Map(lab.nodes.map((n, i) => [n.name, i]));
-  const networked = labPods.filter((p) => !p.hostNetwork);
-  const addresses = mode.addressPods({ config: lab.cni, podCidr: podNet, nodes: cniInputs, pods: networked.map((p) => ({ node: nodeIndex.get(p.node)! })) });
-  const podIps = new Map(networked.map((p, i) => [p, addresses.pods[i]!]));
-  const cniPlans = mode.planNodes({
-    lab: lab.name,
-    config: lab.cni,
-    nodes: cniInputs,
-    nodeCidrs: addresses.nodeCidrs,
-    ipamDir: `${stateDir}/ipam`,
-    mtu,
-    natOutgoing: lab.natOutgoing,
-    podCidr: podNet,
-    pods: networked.map((p) => ({ name: p.name, namespace: p.namespace, node: nodeIndex.get(p.node)!, ip: podIps.get(p)! })),
-  });
-
-  const nodes: PlanNode[] = lab.nodes.map((n, i) => {
-    const input = cniInputs[i]!;
-    const cni = cniPlans[i]!;
-    const routes: Route[] = [...cni.routes];
-    if (hasGateway) routes.push({ dst: 'default', via: ip.formatIp(gatewayIp), dev: n.interface });
-    return {
-      name: n.name,
-      role: n.role,
-      netns: netns.node(lab.name, n.name),
-      iface: n.interface,
-      fabricPort: fabricPortName(n.name),
-      ip: input.ip,
-      prefixLen: nodeNet.prefix,
-      mac: macFor(`${lab.name}/node/${n.name}`),
-      mtu,
-      podCidr: ip.formatCidr(addresses.nodeCidrs[i]![0]!),
-      podGateway: addresses.nodeGateways[i]!,
-      routes,
-      cni: cni.data as NodeCni,
-      conflist: cni.conflist,
-    };
-  });
-
-  const dnsIp = ip.formatIp(dnsServiceIp(ip.parseCidr(lab.serviceCidr)!));
-  const dnsCluster = lab.dns ? { serviceIP: dnsIp, domain: lab.clusterDomain } : undefined;
-  const nodeNameservers = (lab.dns?.nameservers ?? []).map((r) => (r.startsWith('host/') ? (hosts.find((h) => `host/${h.name}` === r)?.ip ?? r) : r));
-  const labServices = lab.dns ? [...lab.services, dnsService(dnsIp)] : lab.services;
-
-  const nodeByName = new Map(nodes.map((n) => [n.name, n]));
-  const pods: PlanPod[] = labPods.map((p) => {
-    const node = nodeByName.get(p.node)!;
-    const podIp = p.hostNetwork ? node.ip : podIps.get(p)!;
-    return {
-      name: p.name,
-      namespace: p.namespace,
-      node: p.node,
-      hostNetwork: p.hostNetwork,
-      netns: p.hostNetwork ? node.netns : netns.pod(lab.name, p.namespace, p.name),
-      hostname: p.hostNetwork ? p.node : (p.hostname ?? p.name),
-      ip: podIp,
-      labels: p.labels,
-      containerId: containerId(lab.name, p.namespace, p.name),
-      containers: p.containers.map((c) => planContainer(c, p.name)),
-      ...(p.subdomain ? { subdomain: p.subdomain } : {}),
-      dnsPolicy: p.dnsPolicy,
-      resolv: resolvConf({ policy: p.dnsPolicy, hostNetwork: p.hostNetwork, namespace: p.namespace, dnsConfig: p.dnsConfig, cluster: dnsCluster, nodeNameservers }),
-      ...(lab.dns && p.namespace === DNS.namespace && p.name === DNS.podName ? { system: 'dns' as const } : {}),
-    };
-  });
-
-  // Services: addresses allocated, endpoints as planned.
-  const services = planServices({ services: labServices, serviceCidr: ip.parseCidr(lab.serviceCidr)!, pool, poolTaken: new Set([...taken, ...takenExt]) });
+  const net = planNetworks(lab);
+  const hosts = planHosts(lab, net, stateDir);
+  const cluster = planPodNetwork(lab, net, stateDir);
+  const dns = planClusterDns(lab, hosts);
+  const pods = planPods(lab, cluster, dns);
+  const services = planServices({ services: dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, pool: net.pool, poolTaken: net.taken });
   const endpoints = computeEndpoints(services, pods);
-
-  const gateway: PlanGateway | undefined = hasGateway
-    ? {
-        netns: netns.gateway(lab.name),
-        nodeSide: { iface: 'eth0', fabricPort: 'gw.nodes', bridge: FABRIC_BRIDGE, ip: ip.formatIp(gatewayIp), prefixLen: nodeNet.prefix, mac: macFor(`${lab.name}/gateway/nodes`) },
-        ...(hasExternal
-          ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: ip.formatIp(gatewayExtIp), prefixLen: extNet.prefix, mac: macFor(`${lab.name}/gateway/ext`) } }
-          : {}),
-        loadBalancerIps: services.flatMap((s) => (s.loadBalancerIP ? [s.loadBalancerIP] : [])),
-        routes: nodes.flatMap((n, i) => addresses.nodeCidrs[i]!.map((c) => ({ dst: ip.formatCidr(c), via: n.ip, dev: 'eth0' }))),
-      }
-    : undefined;
-
-  const peers = { nodes, pods, hosts, services };
-  const checks = lab.checks.map((c) => kindOf(c.kind).plan(c, peers));
-  const scenarios: PlanScenario[] = lab.scenarios.map((sc) => ({
-    name: sc.name,
-    description: sc.description,
-    steps: sc.steps.map((st) => (st.check ? { check: kindOf(st.check.kind).plan(st.check, peers) } : { action: st.action })),
-  }));
+  const gateway = planGateway(lab, net, cluster, services);
+  const { checks, scenarios } = planChecks(lab, { nodes: cluster.nodes, pods, hosts, services });
+  const networkPolicy = planNetworkPolicy(lab);
+  const { nodeNet, extNet } = net;
 
   return {
     version: PLAN_VERSION,
@@ -357,42 +207,204 @@ export function buildPlan(lab: Lab): Plan {
     nodeNetwork: { cidr: ip.formatCidr(nodeNet), bridge: FABRIC_BRIDGE, podTraffic: lab.nodeNetwork.podTraffic },
     fabric: { netns: netns.fabric(lab.name) },
     stateDir,
-    nodes,
+    nodes: cluster.nodes,
     pods,
     services,
     endpoints,
-    natOutgoing: mode.kubeProxyNat(lab.cni, lab.natOutgoing),
+    natOutgoing: cluster.mode.kubeProxyNat(lab.cni, lab.natOutgoing),
     hosts,
     ...(gateway ? { gateway } : {}),
     namespaces: lab.namespaces,
-    ...(lab.dns
-      ? {
-          dns: {
-            serviceIP: dnsIp,
-            domain: lab.clusterDomain,
-            node: lab.dns.node,
-            pod: DNS.podName,
-            corefile: lab.dns.corefile ?? defaultCorefile(lab.clusterDomain),
-            corefileGiven: lab.dns.corefile !== undefined,
-            files: lab.dns.files,
-            nameservers: nodeNameservers,
-          },
-        }
-      : {}),
-    ...(hasExternal ? { externalNetwork: { cidr: ip.formatCidr(extNet), bridge: EXTERNAL_BRIDGE } } : {}),
+    ...(dns.plan ? { dns: dns.plan } : {}),
+    ...(net.hasExternal ? { externalNetwork: { cidr: ip.formatCidr(extNet), bridge: EXTERNAL_BRIDGE } } : {}),
     checks,
     scenarios,
     kernelFeatures: [
       'veth',
       'bridge',
-      ...mode.kernelFeatures(lab.cni),
+      ...cluster.mode.kernelFeatures(lab.cni),
       'nftables',
       'br_netfilter',
       ...(lab.nodeNetwork.podTraffic === 'drop' ? ['nft-bridge'] : []),
-      ...(planNetworkPolicy(lab) ? ['nft-policy'] : []),
-      ...(nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
+      ...(networkPolicy ? ['nft-policy'] : []),
+      ...(cluster.nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
     ],
-    ...(planNetworkPolicy(lab) ? { networkPolicy: planNetworkPolicy(lab) } : {}),
+    ...(networkPolicy ? { networkPolicy } : {}),
+  };
+}
+
+/** Pass "hosts": the machines outside the cluster, each in its own namespace, with its programs. */
+function planHosts(lab: Lab, net: Networks, stateDir: string): PlanHost[] {
+  return lab.hosts.map((h, i) => {
+    const external = h.network === 'external';
+    return {
+      name: h.name,
+      network: h.network,
+      netns: netns.host(lab.name, h.name),
+      iface: 'eth0',
+      fabricPort: hostPortName(h.name),
+      bridge: external ? EXTERNAL_BRIDGE : FABRIC_BRIDGE,
+      ip: net.hostIps[i]!,
+      prefixLen: external ? net.extNet.prefix : net.nodeNet.prefix,
+      mac: macFor(`${lab.name}/host/${h.name}`),
+      ...(net.hasGateway ? { defaultVia: ip.formatIp(external ? net.gatewayExtIp : net.gatewayIp) } : {}),
+      containers: [...h.containers.map((c) => planContainer(c, h.name)), ...(h.dns ? [dnsContainer(`${stateDir}/rendered/hosts/${h.name}/Corefile`, 'dns')] : [])],
+      ...(h.dns ? { dns: hostDns(h.dns) } : {}),
+    };
+  });
+}
+
+interface PodNetwork {
+  mode: ReturnType<typeof cniMode>;
+  nodes: PlanNode[];
+  /** Each node's pod CIDRs (a slice, or the CNI mode's blocks), by node index. */
+  nodeCidrs: ip.Cidr[][];
+  /** The address of every pod with a network of its own (cluster DNS's included). */
+  podIps: Map<LabPod, string>;
+  /** The lab's pods and, with cluster DNS, its pod last (so adding DNS moves no address of the author's). */
+  labPods: LabPod[];
+}
+
+/**
+ * Pass "nodes": node N gets slice N of the pod network; the CNI mode chooses the pods' addresses
+ * (from the slices, or its own IPAM) and plans the rest of each node (routes, devices, conflist).
+ */
+function planPodNetwork(lab: Lab, net: Networks, stateDir: string): PodNetwork {
+  const mtu = DEFAULTS.mtu;
+  const cniInputs: CniNodeInput[] = lab.nodes.map((n, i) => {
+    const slice = ip.subnet(net.podNet, lab.podCidrMaskSize, i);
+    return {
+      name: n.name,
+      ip: net.nodeIps[i]!,
+      iface: n.interface,
+      slice,
+      podGateway: ip.formatIp(ip.nth(slice, 1)),
+      hostPorts: lab.pods.some((p) => p.node === n.name && !p.hostNetwork && p.containers.some((c) => c.ports.some((q) => q.hostPort))),
+    };
+  });
+  const mode = cniMode(lab.cni.type);
+  const labPods = lab.dns ? [...lab.pods, dnsPod(lab.dns.node)] : lab.pods;
+  const nodeIndex = new Map(lab.nodes.map((n, i) => [n.name, i]));
+  const networked = labPods.filter((p) => !p.hostNetwork);
+  const addresses = mode.addressPods({ config: lab.cni, podCidr: net.podNet, nodes: cniInputs, pods: networked.map((p) => ({ node: nodeIndex.get(p.node)! })) });
+  const podIps = new Map(networked.map((p, i) => [p, addresses.pods[i]!]));
+  const cniPlans = mode.planNodes({
+    lab: lab.name,
+    config: lab.cni,
+    nodes: cniInputs,
+    nodeCidrs: addresses.nodeCidrs,
+    ipamDir: `${stateDir}/ipam`,
+    mtu,
+    natOutgoing: lab.natOutgoing,
+    podCidr: net.podNet,
+    pods: networked.map((p) => ({ name: p.name, namespace: p.namespace, node: nodeIndex.get(p.node)!, ip: podIps.get(p)! })),
+  });
+
+  const nodes: PlanNode[] = lab.nodes.map((n, i) => {
+    const input = cniInputs[i]!;
+    const cni = cniPlans[i]!;
+    const routes: Route[] = [...cni.routes];
+    if (net.hasGateway) routes.push({ dst: 'default', via: ip.formatIp(net.gatewayIp), dev: n.interface });
+    return {
+      name: n.name,
+      role: n.role,
+      netns: netns.node(lab.name, n.name),
+      iface: n.interface,
+      fabricPort: fabricPortName(n.name),
+      ip: input.ip,
+      prefixLen: net.nodeNet.prefix,
+      mac: macFor(`${lab.name}/node/${n.name}`),
+      mtu,
+      podCidr: ip.formatCidr(addresses.nodeCidrs[i]![0]!),
+      podGateway: addresses.nodeGateways[i]!,
+      routes,
+      cni: cni.data as NodeCni,
+      conflist: cni.conflist,
+    };
+  });
+  return { mode, nodes, nodeCidrs: addresses.nodeCidrs, podIps, labPods };
+}
+
+interface ClusterDnsPass {
+  /** The plan's `dns`, absent with `dns: false`. */
+  plan?: PlanDns;
+  /** What pods' resolv.conf points at: the kube-dns Service and the cluster domain. */
+  cluster?: { serviceIP: string; domain: string };
+  /** The nodes' resolvers, as addresses. */
+  nameservers: string[];
+  /** The lab's Services and, with cluster DNS, kube-dns last. */
+  services: LabService[];
+}
+
+/** Pass "dns": cluster DNS as kubeadm sets it up, a kube-system pod behind the kube-dns Service at serviceCidr's .10. */
+function planClusterDns(lab: Lab, hosts: readonly PlanHost[]): ClusterDnsPass {
+  const dnsIp = ip.formatIp(dnsServiceIp(ip.parseCidr(lab.serviceCidr)!));
+  const nameservers = (lab.dns?.nameservers ?? []).map((r) => (r.startsWith('host/') ? (hosts.find((h) => `host/${h.name}` === r)?.ip ?? r) : r));
+  if (!lab.dns) return { nameservers, services: lab.services };
+  return {
+    plan: {
+      serviceIP: dnsIp,
+      domain: lab.clusterDomain,
+      node: lab.dns.node,
+      pod: DNS.podName,
+      corefile: lab.dns.corefile ?? defaultCorefile(lab.clusterDomain),
+      corefileGiven: lab.dns.corefile !== undefined,
+      files: lab.dns.files,
+      nameservers,
+    },
+    cluster: { serviceIP: dnsIp, domain: lab.clusterDomain },
+    nameservers,
+    services: [...lab.services, dnsService(dnsIp)],
+  };
+}
+
+/** Pass "pods": every pod's namespace, address, hostname, containers and resolv.conf. */
+function planPods(lab: Lab, cluster: PodNetwork, dns: ClusterDnsPass): PlanPod[] {
+  const nodeByName = new Map(cluster.nodes.map((n) => [n.name, n]));
+  return cluster.labPods.map((p) => {
+    const node = nodeByName.get(p.node)!;
+    return {
+      name: p.name,
+      namespace: p.namespace,
+      node: p.node,
+      hostNetwork: p.hostNetwork,
+      netns: p.hostNetwork ? node.netns : netns.pod(lab.name, p.namespace, p.name),
+      hostname: p.hostNetwork ? p.node : (p.hostname ?? p.name),
+      ip: p.hostNetwork ? node.ip : cluster.podIps.get(p)!,
+      labels: p.labels,
+      containerId: containerId(lab.name, p.namespace, p.name),
+      containers: p.containers.map((c) => planContainer(c, p.name)),
+      ...(p.subdomain ? { subdomain: p.subdomain } : {}),
+      dnsPolicy: p.dnsPolicy,
+      resolv: resolvConf({ policy: p.dnsPolicy, hostNetwork: p.hostNetwork, namespace: p.namespace, dnsConfig: p.dnsConfig, cluster: dns.cluster, nodeNameservers: dns.nameservers }),
+      ...(lab.dns && p.namespace === DNS.namespace && p.name === DNS.podName ? { system: 'dns' as const } : {}),
+    };
+  });
+}
+
+/** Pass "gateway": the router to the external network and holder of the load-balancer addresses, when the lab needs one. */
+function planGateway(lab: Lab, net: Networks, cluster: PodNetwork, services: readonly PlanService[]): PlanGateway | undefined {
+  if (!net.hasGateway) return undefined;
+  return {
+    netns: netns.gateway(lab.name),
+    nodeSide: { iface: 'eth0', fabricPort: 'gw.nodes', bridge: FABRIC_BRIDGE, ip: ip.formatIp(net.gatewayIp), prefixLen: net.nodeNet.prefix, mac: macFor(`${lab.name}/gateway/nodes`) },
+    ...(net.hasExternal
+      ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: ip.formatIp(net.gatewayExtIp), prefixLen: net.extNet.prefix, mac: macFor(`${lab.name}/gateway/ext`) } }
+      : {}),
+    loadBalancerIps: services.flatMap((s) => (s.loadBalancerIP ? [s.loadBalancerIP] : [])),
+    routes: cluster.nodes.flatMap((n, i) => cluster.nodeCidrs[i]!.map((c) => ({ dst: ip.formatCidr(c), via: n.ip, dev: 'eth0' }))),
+  };
+}
+
+/** Pass "checks": every check and scenario step resolved against the planned objects, by its kind's module. */
+function planChecks(lab: Lab, peers: Parameters<ReturnType<typeof kindOf>['plan']>[1]): { checks: PlanCheck[]; scenarios: PlanScenario[] } {
+  return {
+    checks: lab.checks.map((c) => kindOf(c.kind).plan(c, peers)),
+    scenarios: lab.scenarios.map((sc) => ({
+      name: sc.name,
+      description: sc.description,
+      steps: sc.steps.map((st) => (st.check ? { check: kindOf(st.check.kind).plan(st.check, peers) } : { action: st.action })),
+    })),
   };
 }
 

@@ -5,6 +5,7 @@
  * endpoints of the moment. Also the hosts outside the cluster, whose programs run like containers.
  */
 import * as ip from '../net/ipv4.ts';
+import { nextFreeAddress } from '../plan/addresses.ts';
 import type { PlanPod } from '../plan/plan.ts';
 import { cniAdd, cniDel } from './cni.ts';
 import { must, type Executor } from './exec.ts';
@@ -36,14 +37,9 @@ export function nextPodIp(state: LabState, pod: PlanPod): string {
   );
   const planned = state.plan.pods.filter((p) => p.node === pod.node && !p.hostNetwork).map((p) => ip.parseIp(p.ip)! - cidr.network);
   const next = (state.nextPodHost ??= {});
-  let host = next[pod.node] ?? Math.max(1, ...planned) + 1;
-  const last = ip.size(cidr) - 2;
-  for (let tries = 0; tries < last; tries++, host++) {
-    if (host > last) host = 2;
-    if (!inUse.has(cidr.network + host)) break;
-  }
-  next[pod.node] = host + 1;
-  return ip.formatIp(cidr.network + host);
+  const chosen = nextFreeAddress(cidr, inUse, next[pod.node] ?? Math.max(1, ...planned) + 1);
+  next[pod.node] = chosen.next;
+  return chosen.ip;
 }
 
 /** Deletes a pod: containers and sandbox stopped, CNI DEL (IPAM released), namespace removed; Services re-synced. */

@@ -1,0 +1,84 @@
+/**
+ * Where podlab chooses addresses that the author did not write: nodes and outside hosts on the
+ * node network (from .10 upward, skipping every address given to something, the gateway's and the
+ * load-balancer pool), outside hosts on the external network, the gateway's, and the address a
+ * re-created pod gets at run time. Pod addresses come from the lab's CNI mode (its `addressPods`)
+ * and Service addresses from services.ts, both called by the plan. Pure.
+ */
+import { DEFAULTS } from '../constants.ts';
+import type { Lab } from '../compile/lab.ts';
+import * as ip from '../net/ipv4.ts';
+
+/** The lab's networks and the addresses on them, before anything is built on them. */
+export interface Networks {
+  nodeNet: ip.Cidr;
+  podNet: ip.Cidr;
+  extNet: ip.Cidr;
+  /** An outside host lives on the external network: the gateway has a second side. */
+  hasExternal: boolean;
+  /** Something lies beyond the node network (an external host, or load-balancer addresses). */
+  hasGateway: boolean;
+  gatewayIp: number;
+  gatewayExtIp: number;
+  pool?: ip.Cidr;
+  /** Per node, in declaration order. */
+  nodeIps: string[];
+  /** Per outside host, in declaration order. */
+  hostIps: string[];
+  /** Every address given on the node and external networks (a load-balancer address must not be one). */
+  taken: Set<number>;
+}
+
+/** Pass "networks": the node network, the gateway's presence and address, and every node's and host's address. */
+export function planNetworks(lab: Lab): Networks {
+  const nodeNet = ip.parseCidr(lab.nodeNetwork.cidr)!;
+  const extNet = ip.parseCidr(lab.externalNetwork.cidr)!;
+  const hasExternal = lab.hosts.some((h) => h.network === 'external');
+  const hasGateway = hasExternal || !!lab.loadBalancer;
+  const gatewayIp = ip.nth(nodeNet, DEFAULTS.gatewayHost);
+  const gatewayExtIp = ip.nth(extNet, DEFAULTS.gatewayHost);
+  const pool = lab.loadBalancer ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
+
+  // Fixed addresses as given, the rest from .10 upward: nodes first, then hosts on the node network.
+  const taken = new Set<number>([
+    ...lab.nodes.filter((n) => n.ip).map((n) => ip.parseIp(n.ip!)!),
+    ...lab.hosts.filter((h) => h.ip && h.network === 'nodes').map((h) => ip.parseIp(h.ip!)!),
+    ...(hasGateway ? [gatewayIp] : []),
+  ]);
+  const skip = (a: number) => taken.has(a) || (pool !== undefined && ip.contains(pool, a));
+  let next = ip.nth(nodeNet, DEFAULTS.firstNodeHost);
+  const nextOnNodes = () => {
+    while (skip(next)) next++;
+    taken.add(next);
+    return ip.formatIp(next++);
+  };
+  const nodeIps = lab.nodes.map((n) => n.ip ?? nextOnNodes());
+
+  // External hosts start at .10 of the external network.
+  const takenExt = new Set<number>([gatewayExtIp, ...lab.hosts.filter((h) => h.ip && h.network === 'external').map((h) => ip.parseIp(h.ip!)!)]);
+  let nextExt = ip.nth(extNet, DEFAULTS.firstNodeHost);
+  const hostIps = lab.hosts.map((h) => {
+    if (h.ip) return h.ip;
+    if (h.network === 'nodes') return nextOnNodes();
+    while (takenExt.has(nextExt)) nextExt++;
+    takenExt.add(nextExt);
+    return ip.formatIp(nextExt++);
+  });
+
+  return { nodeNet, podNet: ip.parseCidr(lab.podCidr)!, extNet, hasExternal, hasGateway, gatewayIp, gatewayExtIp, pool, nodeIps, hostIps, taken: new Set([...taken, ...takenExt]) };
+}
+
+/**
+ * The address a re-created pod gets: the next host number of `cidr` from `from` (wrapping to .2)
+ * that is not in use, so it visibly differs from the old one. Returns the address and where the
+ * next search starts.
+ */
+export function nextFreeAddress(cidr: ip.Cidr, inUse: ReadonlySet<number>, from: number): { ip: string; next: number } {
+  let host = from;
+  const last = ip.size(cidr) - 2;
+  for (let tries = 0; tries < last; tries++, host++) {
+    if (host > last) host = 2;
+    if (!inUse.has(cidr.network + host)) break;
+  }
+  return { ip: ip.formatIp(cidr.network + host), next: host + 1 };
+}
