@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CODES } from '../../src/compile/diagnostics.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const README_MAX_LINES = 220;
@@ -68,4 +69,9 @@ describe('docs', () => {
       expect(broken).toEqual([]);
     });
   }
+  it('docs/errors.md lists every code of the catalogue with its title, and no other', () => {
+    const doc = readFileSync(join(ROOT, 'docs/errors.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| (PL\d{4}) \| (.+) \|$/gm)].map((m) => [m[1], m[2]]);
+    expect(rows).toEqual(Object.entries(CODES));
+  });
 });
