@@ -63,7 +63,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { LISTENING_MARK } from '../src/dns/marks.ts';
 import type { ClusterService, ClusterView } from '../src/dns/types.ts';
-import { DNS_BUNDLE, DNSLAT_BIN, ensureDnsServer, ensureNative, onPath } from '../src/runtime/host.ts';
+import { DNS_BUNDLE, DNSLAT_BIN, ensureDnsServer, ensureNative } from '../src/runtime/artifacts.ts';
+import { onPath } from '../src/runtime/preflight.ts';
 import { prng } from '../src/prng.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

@@ -30,7 +30,7 @@ import { up } from '../src/runtime/up.ts';
 import { down } from '../src/runtime/down.ts';
 import { realExecutor } from '../src/runtime/exec.ts';
 import { sourceArgv } from '../src/runtime/enter.ts';
-import { PROBE_BIN } from '../src/runtime/host.ts';
+import { PROBE_BIN } from '../src/runtime/artifacts.ts';
 import { buildProbe, sourceRef, type ProbeCheck } from '../src/check/checks.ts';
 import { livePlan, runCheck } from '../src/check/run.ts';
 

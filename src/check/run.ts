@@ -5,7 +5,7 @@
  */
 import type { Plan, PlanCheck } from '../plan/plan.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
-import { ensureNative, PROBE_BIN } from '../runtime/host.ts';
+import { ensureNative, PROBE_BIN } from '../runtime/artifacts.ts';
 import { sourceArgv } from '../runtime/enter.ts';
 import type { LabState } from '../runtime/state.ts';
 import { buildProbe, judge, sourceRef, type CheckResult } from './checks.ts';

@@ -9,7 +9,7 @@ import { NOTHING_CHANGED } from '../constants.ts';
 import { diag } from '../compile/diagnostics.ts';
 import { captureArgv, captureTarget } from '../runtime/capture.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { onPath } from '../runtime/host.ts';
+import { onPath } from '../runtime/preflight.ts';
 import { readState } from '../runtime/state.ts';
 import { Exit, EXIT, labName, printDiagnostics } from './common.ts';
 

@@ -11,7 +11,7 @@ import { visible } from '../grade/escape.ts';
 import { writeGradeOutput } from '../grade/output.ts';
 import { testExercise } from '../grade/exercise-test.ts';
 import { sandboxAvailable } from '../grade/sandbox.ts';
-import { checkHost } from '../runtime/host.ts';
+import { checkHost } from '../runtime/preflight.ts';
 import { dim, green, red } from './terminal.ts';
 
 const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;

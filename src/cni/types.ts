@@ -157,7 +157,7 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
   planNodes(input: CniPlanInput<Config>): CniNodePlan<Data>[];
   /** Whether podlab's kube-proxy table masquerades pod traffic leaving podCidr; false when the mode does its own NAT. */
   kubeProxyNat(config: Config, labNatOutgoing: boolean): boolean;
-  /** Kernel features the mode needs (probed before anything is created; see runtime/host.ts PROBES). */
+  /** Kernel features the mode needs (probed before anything is created; see runtime/preflight.ts PROBES). */
   kernelFeatures(config: Config): string[];
   /** What to tell a user whose kernel lacks one of those features (the PL3001 hint). */
   featureHints: Record<string, string>;

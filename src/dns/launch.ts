@@ -2,7 +2,7 @@
  * podlab-dns's entry point (bundled to build/dns/podlab-dns.cjs): it runs the server bundle
  * (server.cjs) from V8's code cache, so that a DNS pod does not compile the server's functions
  * again on every start. The cache (server.cache) is written once per bundle, when podlab bundles
- * the server (host.ts): a run of the server in a network namespace of its own, which stores the
+ * the server (runtime/artifacts.ts): a run of the server in a network namespace of its own, which stores the
  * code V8 compiled by the time the server serves. Node 20 has no compile cache of its own
  * (`module.enableCompileCache` came in Node 22).
  *

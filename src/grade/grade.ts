@@ -12,7 +12,7 @@ import { buildPlan } from '../plan/plan.ts';
 import { render } from '../render/render.ts';
 import { up } from '../runtime/up.ts';
 import { down, labOnHost } from '../runtime/down.ts';
-import { probeKernel } from '../runtime/host.ts';
+import { probeKernel } from '../runtime/preflight.ts';
 import { takeLabLock } from '../runtime/lock.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenario } from '../check/scenario.ts';

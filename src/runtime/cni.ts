@@ -7,7 +7,8 @@ import { NETNS_RUN_DIR, POD_IFNAME } from '../constants.ts';
 import type { PlanNode, PlanPod } from '../plan/plan.ts';
 import { pluginNetconf } from '../render/render.ts';
 import { CommandError, type Executor } from './exec.ts';
-import { cniPluginDir, PODLAB_CNI_BIN_DIR } from './host.ts';
+import { PODLAB_CNI_BIN_DIR } from './artifacts.ts';
+import { cniPluginDir } from './preflight.ts';
 import { PODLAB_CNI_PLUGINS } from '../constants.ts';
 
 type Command = 'ADD' | 'DEL';

@@ -9,7 +9,7 @@ import { nextFreeAddress } from '../plan/addresses.ts';
 import type { PlanPod } from '../plan/plan.ts';
 import { cniAdd, cniDel } from './cni.ts';
 import { must, type Executor } from './exec.ts';
-import { PAUSE_BIN } from './host.ts';
+import { PAUSE_BIN } from './artifacts.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { syncServices, type SyncReport } from './services.ts';
 import { stateDir, writeState, type LabState } from './state.ts';

@@ -9,7 +9,7 @@ import { LISTENING_MARK } from '../dns/marks.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import { containerArgv, containerEnv, hostSandbox, pauseArgv } from '../render/render.ts';
 import type { Executor } from './exec.ts';
-import { PAUSE_BIN, PROGRAMS } from './host.ts';
+import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
 import { isAlive, recordOf, stopProcesses } from './procs.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 

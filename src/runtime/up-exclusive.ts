@@ -10,7 +10,7 @@ import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { Rendered } from '../render/render.ts';
 import { down, labOnHost } from './down.ts';
-import { probeKernel } from './host.ts';
+import { probeKernel } from './preflight.ts';
 import { takeLabLock } from './lock.ts';
 import type { LabState } from './state.ts';
 import { Interrupted, up, type UpOptions } from './up.ts';

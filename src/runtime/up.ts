@@ -10,7 +10,7 @@ import { mountTemplateArgv, podFilesRoot, type Rendered } from '../render/render
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, type Executor } from './exec.ts';
-import { ensureCniPlugins, ensureDnsServer, ensureNative, PAUSE_BIN } from './host.ts';
+import { ensureCniPlugins, ensureDnsServer, ensureNative, PAUSE_BIN } from './artifacts.ts';
 import { isAlive, recordOf } from './procs.ts';
 import { mountFrom, spawnContainers, startHosts, startSandbox, startsEarly, waitContainers } from './sandbox.ts';
 import { mountStateDir } from './statefs.ts';

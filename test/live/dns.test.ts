@@ -18,7 +18,7 @@ import { down } from '../../src/runtime/down.ts';
 import { dnsServerPid, reloadDns, DnsError } from '../../src/runtime/dns.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
-import { DNS_BUNDLE, DNS_CODE_CACHE, DNS_SERVER_BUNDLE, DNSLAT_BIN, ensureDnsServer } from '../../src/runtime/host.ts';
+import { DNS_BUNDLE, DNS_CODE_CACHE, DNS_SERVER_BUNDLE, DNSLAT_BIN, ensureDnsServer } from '../../src/runtime/artifacts.ts';
 import { CONTAINER_PATH } from '../../src/render/render.ts';
 import { LISTENING_MARK, WAIT_NETWORK_FLAG } from '../../src/dns/marks.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';

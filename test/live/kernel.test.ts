@@ -1,6 +1,6 @@
 /** Live: kernel features are probed for real in a throw-away namespace, and a missing one is named. */
 import { describe, expect, it } from 'vitest';
-import { probeKernel } from '../../src/runtime/host.ts';
+import { probeKernel } from '../../src/runtime/preflight.ts';
 import { listNetns } from '../../src/runtime/down.ts';
 import { liveGuard } from './host.ts';
 

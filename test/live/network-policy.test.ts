@@ -17,7 +17,7 @@ import type { LabSpec } from '../../src/index.ts';
 import { normalizePolicy } from '../../src/policy/types.ts';
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
-import { PROBE_BIN } from '../../src/runtime/host.ts';
+import { PROBE_BIN } from '../../src/runtime/artifacts.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { applyPolicy, deletePolicy } from '../../src/runtime/policies.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';

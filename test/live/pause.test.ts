@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { down } from '../../src/runtime/down.ts';
-import { ensureNative, PAUSE_BIN } from '../../src/runtime/host.ts';
+import { ensureNative, PAUSE_BIN } from '../../src/runtime/artifacts.ts';
 import { liveGuard } from './host.ts';
 
 const live = liveGuard();

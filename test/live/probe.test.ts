@@ -9,7 +9,7 @@ import { createServer as createTcp, type Server as TcpServer } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { ensureNative, PROBE_BIN, WORKLOAD_SCRIPT } from '../../src/runtime/host.ts';
+import { ensureNative, PROBE_BIN, WORKLOAD_SCRIPT } from '../../src/runtime/artifacts.ts';
 import { judge } from '../../src/check/checks.ts';
 import type { Plan, PlanCheck } from '../../src/plan/plan.ts';
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor, spawnDaemon } from '../../src/runtime/exec.ts';
-import { ensureNative } from '../../src/runtime/host.ts';
+import { ensureNative } from '../../src/runtime/artifacts.ts';
 import { stopProcesses, recordOf } from '../../src/runtime/procs.ts';
 import { spawner } from '../../src/runtime/spawner.ts';
 import { stateDir } from '../../src/runtime/state.ts';

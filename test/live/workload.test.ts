@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { down } from '../../src/runtime/down.ts';
-import { ensureNative, PROBE_BIN, WORKLOAD_BIN, WORKLOAD_SCRIPT } from '../../src/runtime/host.ts';
+import { ensureNative, PROBE_BIN, WORKLOAD_BIN, WORKLOAD_SCRIPT } from '../../src/runtime/artifacts.ts';
 import { liveGuard } from './host.ts';
 
 const live = liveGuard();

@@ -12,7 +12,7 @@ import type { LabSpec } from '../../src/index.ts';
 import * as ip from '../../src/net/ipv4.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
-import { probeKernel } from '../../src/runtime/host.ts';
+import { probeKernel } from '../../src/runtime/preflight.ts';
 import { recordingExecutor } from './recorder.ts';
 
 function plan(spec: Partial<LabSpec> & { cni: LabSpec['cni'] }): Plan {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { nsenterJoin, realExecutor, requestOf, spawnDaemon } from '../../src/runtime/exec.ts';
 import { decodeAnswers, encodeRequest, spawner, SPAWNER_BIN } from '../../src/runtime/spawner.ts';
-import { ensureNative } from '../../src/runtime/host.ts';
+import { ensureNative } from '../../src/runtime/artifacts.ts';
 import { isAlive, recordOf } from '../../src/runtime/procs.ts';
 
 let dir: string;

@@ -4,140 +4,13 @@
  * features are probed by creating the device in a throw-away namespace of podlab's own, since a
  * module may be built in, loadable, or missing, and only trying tells.
  */
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { chmodSync } from 'node:fs';
-import { CNI_PLUGIN_DIRS, NETNS_PREFIX, NETNS_RUN_DIR, NOTHING_CHANGED, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { CNI_PLUGIN_DIRS, NETNS_PREFIX, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
 import { cniFeatureHints } from '../cni/registry.ts';
 import { netns } from '../plan/names.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
-import { defaultCorefile } from '../dns/corefile/defaults.ts';
-import { CODE_CACHE_FLAG } from '../dns/marks.ts';
-import { writeFileAtomic } from '../render/files.ts';
 import { realExecutor, type Executor } from './exec.ts';
-import { SPAWNER_BIN } from './spawner.ts';
-
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const PAUSE_BIN = `${REPO_ROOT}build/native/pause`;
-/** The native check client (native/probe.c): TCP, UDP and HTTP probes without a Node start-up each. */
-export const PROBE_BIN = `${REPO_ROOT}build/native/probe`;
-/** The built-in servers (native/workload.c); assets/workload.mjs is their reference in Node, and its clients the probe's. */
-export const WORKLOAD_BIN = `${REPO_ROOT}build/native/workload`;
-/** The DNS benchmark's latency client (native/dnslat.c). */
-export const DNSLAT_BIN = `${REPO_ROOT}build/native/dnslat`;
-export const WORKLOAD_SCRIPT = `${REPO_ROOT}assets/workload.mjs`;
-/**
- * podlab-dns, bundled by esbuild so that the DNS pod starts as plain `node`, without tsx: the
- * server (main.ts) in one file, and the file `node` runs, its launcher (launch.ts), which runs the
- * server from V8's code cache. CommonJS, not ESM: Node 20 reaches the first line of a CommonJS
- * file sooner (no ES module loader to set up, built-ins required directly), 12 ms less CPU from
- * start to serving (measured).
- */
-export const DNS_BUNDLE = `${REPO_ROOT}build/dns/podlab-dns.cjs`;
-export const DNS_SERVER_BUNDLE = `${REPO_ROOT}build/dns/server.cjs`;
-/** V8's code cache of the server bundle, written when it is bundled (see launch.ts). */
-export const DNS_CODE_CACHE = `${REPO_ROOT}build/dns/server.cache`;
-export const PROGRAMS = { workload: WORKLOAD_BIN, dns: DNS_BUNDLE, node: process.execPath };
-/** podlab's own CNI plugins (e.g. `calico`), bundled from src/cni/<name>/plugin.ts; searched before the reference plugins. */
-export const PODLAB_CNI_BIN_DIR = `${REPO_ROOT}${PODLAB_CNI_DIR}`;
-
-/** Newest modification time of the files below `dir` (0 if none). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true }))
-    if (e.isFile()) t = Math.max(t, statSync(`${e.parentPath}/${e.name}`).mtimeMs);
-  return t;
-}
-
-/** True when any of `outs` is missing or older than any of `sources` (files or directories). */
-function stale(outs: string[], sources: string[]): boolean {
-  if (!outs.every((o) => existsSync(o))) return true;
-  const built = Math.min(...outs.map((o) => statSync(o).mtimeMs));
-  return sources.some((s) => (statSync(s).isDirectory() ? newest(s) : statSync(s).mtimeMs) > built);
-}
-
-/**
- * Bundles the DNS server and its launcher when missing or older than their sources, then writes
- * the server's code cache: the server serves the kubeadm Corefile until it is ready, in a network
- * namespace of its own (`unshare --net`: only a loopback, which is down, and gone when it exits).
- * Without the cache the server starts all the same, on about 17 ms more CPU, so a failure to
- * write it is not an error.
- */
-export async function ensureDnsServer(): Promise<Diagnostic | undefined> {
-  if (!stale([DNS_BUNDLE, DNS_SERVER_BUNDLE], [`${REPO_ROOT}src/dns`])) return undefined;
-  try {
-    const { build } = await import('esbuild');
-    const bundle = (entry: string) =>
-      build({ entryPoints: [`${REPO_ROOT}src/dns/${entry}`], write: false, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
-    const [server, launcher] = await Promise.all([bundle('main.ts'), bundle('launch.ts')]);
-    // By rename: a second `up` bundling at the same time never exposes half a file.
-    mkdirSync(dirname(DNS_BUNDLE), { recursive: true });
-    writeFileAtomic(DNS_SERVER_BUNDLE, server.outputFiles[0]!.contents);
-    writeFileAtomic(DNS_BUNDLE, launcher.outputFiles[0]!.contents);
-  } catch (e) {
-    return diag('PL3002', [], `could not bundle the DNS server: ${(e as Error).message}`, `Run npm ci (esbuild is a dependency). ${NOTHING_CHANGED}`);
-  }
-  await writeDnsCodeCache();
-  return undefined;
-}
-
-/**
- * Bundles podlab's own CNI plugins (src/cni/<name>/plugin.ts → build/cni/<name>) when missing or
- * older than their mode's sources: one executable file each, run by this Node (its path in the
- * first line), so the plugin starts as the reference plugins do, by its path.
- */
-export async function ensureCniPlugins(names: readonly string[] = PODLAB_CNI_PLUGINS): Promise<Diagnostic | undefined> {
-  for (const name of names) {
-    const out = `${PODLAB_CNI_BIN_DIR}/${name}`;
-    if (!stale([out], [`${REPO_ROOT}src/cni/${name}`])) continue;
-    try {
-      const { build } = await import('esbuild');
-      const r = await build({
-        entryPoints: [`${REPO_ROOT}src/cni/${name}/plugin.ts`],
-        write: false,
-        bundle: true,
-        platform: 'node',
-        format: 'cjs',
-        target: 'node20',
-        logLevel: 'silent',
-        banner: { js: `#!${process.execPath}` },
-      });
-      mkdirSync(PODLAB_CNI_BIN_DIR, { recursive: true });
-      // The bundles have no .cjs extension (a plugin's file name is its type): this makes Node read them as CommonJS.
-      writeFileAtomic(`${PODLAB_CNI_BIN_DIR}/package.json`, '{ "type": "commonjs" }\n');
-      writeFileAtomic(out, r.outputFiles[0]!.contents);
-      chmodSync(out, 0o755);
-    } catch (e) {
-      return diag('PL3002', [], `could not bundle podlab's ${name} CNI plugin: ${(e as Error).message}`, `Run npm ci (esbuild is a dependency). ${NOTHING_CHANGED}`);
-    }
-  }
-  return undefined;
-}
-
-/** Runs the server once with the launcher's CODE_CACHE_FLAG, which writes DNS_CODE_CACHE. */
-async function writeDnsCodeCache(): Promise<void> {
-  // Beside the bundles, not in /tmp: whatever a podlab killed meanwhile leaves stays in build/.
-  const dir = mkdtempSync(`${dirname(DNS_BUNDLE)}/warm-up-`);
-  try {
-    // kubeadm's Corefile, forwarding to a resolv.conf beside it: outside /etc/coredns the server
-    // reads only the files beside its Corefile (its Corefile paths are confined), and the warm-up
-    // should take the same code paths as the DNS pod.
-    writeFileSync(`${dir}/Corefile`, defaultCorefile('cluster.local').replace('/etc/resolv.conf', 'resolv.conf'));
-    writeFileSync(`${dir}/resolv.conf`, 'nameserver 127.0.0.1\n');
-    writeFileSync(`${dir}/cluster.json`, JSON.stringify({ namespaces: [], services: [], endpoints: [], pods: [] }));
-    await execa('unshare', ['--net', '--', process.execPath, DNS_BUNDLE, '-conf', `${dir}/Corefile`, CODE_CACHE_FLAG], {
-      reject: false,
-      timeout: 15_000,
-      stdin: 'ignore',
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-      extendEnv: false,
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { ensureDnsServer, ensureNative } from './artifacts.ts';
 
 const DEBIAN_PACKAGE: Record<string, string> = {
   ip: 'iproute2',
@@ -162,16 +35,6 @@ export function onPath(tool: string): boolean {
 
 export function cniPluginDir(): string | undefined {
   return CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`));
-}
-
-/** Builds the native programs (pause, probe, workload, spawner, dnslat) from native/ when missing or older than their source (needs a C compiler). */
-export async function ensureNative(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
-  const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload'], [SPAWNER_BIN, 'spawner'], [DNSLAT_BIN, 'dnslat']] as const;
-  if (!bins.some(([bin, name]) => stale([bin], [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/addr.h`, `${REPO_ROOT}native/build.sh`]))) return undefined;
-  const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`]);
-  if (r.exitCode !== 0 || !bins.every(([bin]) => existsSync(bin)))
-    return diag('PL3002', [], `could not build the native binaries (pause, probe, workload, spawner, dnslat): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
-  return undefined;
 }
 
 /** Root, tools, CNI plugins and the pause binary. */
