@@ -2,8 +2,8 @@
  * The one door for side effects that run programs: every command podlab runs, every daemon it
  * starts and every signal it sends goes through an Executor, as an argv array (never a shell
  * string). The real one hands commands to the native spawner (spawner.ts), or runs them with execa
- * where the spawner is not available; `recorder.ts` records instead, so unit tests can assert what
- * `up`, `down` and the pod commands do, in order, without root.
+ * where the spawner is not available. test/unit/recorder.ts records instead, so that unit tests
+ * assert what `up`, `down` and the pod commands do, in order, without root.
  */
 import { execa } from 'execa';
 import { spawner, type SpawnAnswer } from './spawner.ts';
