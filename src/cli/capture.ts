@@ -11,7 +11,7 @@ import { captureArgv, captureTarget } from '../runtime/capture.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { onPath } from '../runtime/preflight.ts';
 import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName, printDiagnostics } from './common.ts';
+import { Exit, EXIT, labName, printHostProblems } from './common.ts';
 
 export function registerCapture(program: Command): void {
   program
@@ -41,18 +41,13 @@ Exit codes: tcpdump's own once it ran; 2 podlab could not start it (lab not up, 
         process.stderr.write(`lab "${lab}" is not up\n`);
         throw new Exit(EXIT.cannotRun);
       }
-      if (!onPath('tcpdump')) printAndExit(diag('PL3002', [], 'the "tcpdump" command is missing', `apt-get install tcpdump (or run scripts/setup.sh). ${NOTHING_CHANGED}`));
+      if (!onPath('tcpdump')) printHostProblems([diag('PL3002', [], 'the "tcpdump" command is missing', `apt-get install tcpdump (or run scripts/setup.sh). ${NOTHING_CHANGED}`)]);
       const t = captureTarget(state, target);
-      if ('code' in t) printAndExit(t);
+      if ('code' in t) printHostProblems([t]);
       const argv = await captureArgv(realExecutor, t, { ...opts, filter });
-      if (!Array.isArray(argv)) printAndExit(argv);
+      if (!Array.isArray(argv)) printHostProblems([argv]);
       process.stderr.write(`capturing on ${t.what}, ${opts.iface ?? t.defaultIface} (Ctrl-C to stop)\n`);
       const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
       throw new Exit(r.status ?? EXIT.cannotRun);
     });
-}
-
-function printAndExit(d: Parameters<typeof printDiagnostics>[0]['diagnostics'][number]): never {
-  printDiagnostics({ diagnostics: [d] });
-  throw new Exit(EXIT.cannotRun);
 }

@@ -6,6 +6,7 @@
  */
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
+import { findTarget, TargetError, type LabTarget } from './enter.ts';
 import type { Executor } from './exec.ts';
 import type { LabState } from './state.ts';
 
@@ -27,26 +28,19 @@ export interface CaptureTarget {
   defaultIface: string;
 }
 
-/** The namespace behind `pod`, `namespace/pod`, `node/<name>`, `host/<name>` or `gateway`; a PL3030 naming what exists otherwise. */
+/** The namespace behind `pod`, `namespace/pod`, `node/<name>`, `host/<name>` or `gateway` (as `exec` finds it); a PL3030 naming what exists otherwise. */
 export function captureTarget(state: LabState, target: string): CaptureTarget | Diagnostic {
-  const plan = state.plan;
-  const none = (what: string, known: string[]) =>
-    diag('PL3030', [], `lab "${plan.lab}" has no ${what}`, `It has: ${known.join(', ') || '(none)'}. Name a pod (or namespace/pod), node/<name>, host/<name> or gateway.`);
-  if (target === 'gateway') return plan.gateway ? { what: 'the gateway', netns: plan.gateway.netns, defaultIface: 'any' } : none('gateway (no external host, no load-balancer pool)', []);
-  if (target.startsWith('node/')) {
-    const n = plan.nodes.find((x) => x.name === target.slice(5));
-    return n ? { what: `node ${n.name}`, netns: n.netns, defaultIface: 'any' } : none(`node "${target.slice(5)}"`, plan.nodes.map((x) => `node/${x.name}`));
+  let t: LabTarget;
+  try {
+    t = findTarget(state.plan, target);
+  } catch (e) {
+    if (e instanceof TargetError) return diag('PL3030', [], e.message, 'Name a pod (or namespace/pod), node/<name>, host/<name> or gateway.');
+    throw e;
   }
-  if (target.startsWith('host/')) {
-    const h = plan.hosts.find((x) => x.name === target.slice(5));
-    return h ? { what: `host ${h.name}`, netns: h.netns, defaultIface: 'eth0' } : none(`host "${target.slice(5)}"`, plan.hosts.map((x) => `host/${x.name}`));
-  }
-  const [ns, name] = target.includes('/') ? target.split('/', 2) : [undefined, target];
-  const p = plan.pods.find((x) => x.name === name && (!ns || x.namespace === ns));
-  if (!p) return none(`pod "${target}"`, plan.pods.map((x) => `${x.namespace}/${x.name}`));
-  if (!state.pods[p.name]) return diag('PL3030', [], `pod ${p.namespace}/${p.name} of lab "${plan.lab}" is not running (deleted?)`, `See podlab status ${plan.lab}.`);
-  // A hostNetwork pod is its node's network.
-  return { what: `pod ${p.namespace}/${p.name}${p.hostNetwork ? ` (hostNetwork, node ${p.node})` : ''}`, netns: p.netns, defaultIface: p.hostNetwork ? 'any' : 'eth0' };
+  if (t.kind === 'pod' && !state.pods[t.pod.name]) return diag('PL3030', [], `pod ${t.pod.namespace}/${t.pod.name} of lab "${state.plan.lab}" is not running (deleted?)`, `See podlab status ${state.plan.lab}.`);
+  // A pod or host has its own eth0; a node, the gateway and a hostNetwork pod (its node's network) have several links.
+  const ownLink = t.kind === 'host' || (t.kind === 'pod' && !t.pod.hostNetwork);
+  return { what: t.what, netns: t.netns, defaultIface: ownLink ? 'eth0' : 'any' };
 }
 
 /** The interfaces of a namespace, by name. */

@@ -3,34 +3,49 @@
  * journal (the pod's pause pid) and the plan (the node's namespace).
  */
 import { NETNS_RUN_DIR } from '../constants.ts';
+import type { Plan, PlanPod } from '../plan/plan.ts';
 import type { LabState } from './state.ts';
 import { isAlive } from './procs.ts';
 import { joinArgs } from './sandbox.ts';
 
 export class TargetError extends Error {}
 
-/** Accepts `pod`, `namespace/pod`, `node/<name>` and `host/<name>`. */
-export function sourceArgv(state: LabState, target: string): string[] {
-  const plan = state.plan;
+/** What a target reference names in a lab: a host, the gateway, a node or a pod, and its network namespace. */
+export type LabTarget =
+  | { kind: 'host' | 'gateway' | 'node'; netns: string; what: string }
+  | { kind: 'pod'; netns: string; what: string; pod: PlanPod };
+
+/**
+ * Resolves `pod`, `namespace/pod`, `node/<name>`, `host/<name>` or `gateway` against the plan;
+ * a TargetError naming what the lab has otherwise.
+ */
+export function findTarget(plan: Plan, target: string): LabTarget {
   if (target.startsWith('host/')) {
     const host = plan.hosts.find((h) => h.name === target.slice(5));
     if (!host) throw new TargetError(`lab "${plan.lab}" has no host "${target.slice(5)}"; hosts: ${plan.hosts.map((h) => h.name).join(', ') || '(none)'}`);
-    return ['nsenter', `--net=${NETNS_RUN_DIR}/${host.netns}`, '--'];
+    return { kind: 'host', netns: host.netns, what: `host ${host.name}` };
   }
   if (target === 'gateway') {
     if (!plan.gateway) throw new TargetError(`lab "${plan.lab}" has no gateway (it has no external hosts and no load-balancer pool)`);
-    return ['nsenter', `--net=${NETNS_RUN_DIR}/${plan.gateway.netns}`, '--'];
+    return { kind: 'gateway', netns: plan.gateway.netns, what: 'the gateway' };
   }
   if (target.startsWith('node/')) {
     const node = plan.nodes.find((n) => n.name === target.slice(5));
     if (!node) throw new TargetError(`lab "${plan.lab}" has no node "${target.slice(5)}"; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`);
-    return ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--'];
+    return { kind: 'node', netns: node.netns, what: `node ${node.name}` };
   }
   const [ns, name] = target.includes('/') ? target.split('/', 2) : [undefined, target];
   const pod = plan.pods.find((p) => p.name === name && (!ns || p.namespace === ns));
   if (!pod) throw new TargetError(`lab "${plan.lab}" has no pod "${target}"; pods: ${plan.pods.map((p) => `${p.namespace}/${p.name}`).join(', ')}, or use node/<name>`);
-  const pause = state.pods[pod.name]?.pause;
-  if (!pod.hostNetwork && (!pause || !isAlive(pause)))
-    throw new TargetError(`pod "${pod.name}" has no running sandbox (pause process); is the lab fully up? Try podlab status ${plan.lab}`);
-  return ['nsenter', ...joinArgs(pod, pause?.pid), '--'];
+  return { kind: 'pod', netns: pod.netns, what: `pod ${pod.namespace}/${pod.name}${pod.hostNetwork ? ` (hostNetwork, node ${pod.node})` : ''}`, pod };
+}
+
+/** The nsenter prefix that runs a command in a target: a pod's sandbox namespaces, or the network namespace of anything else. */
+export function sourceArgv(state: LabState, target: string): string[] {
+  const t = findTarget(state.plan, target);
+  if (t.kind !== 'pod') return ['nsenter', `--net=${NETNS_RUN_DIR}/${t.netns}`, '--'];
+  const pause = state.pods[t.pod.name]?.pause;
+  if (!t.pod.hostNetwork && (!pause || !isAlive(pause)))
+    throw new TargetError(`pod "${t.pod.name}" has no running sandbox (pause process); is the lab fully up? Try podlab status ${state.plan.lab}`);
+  return ['nsenter', ...joinArgs(t.pod, pause?.pid), '--'];
 }
