@@ -8,6 +8,7 @@ import { cniMode, type NodeCni } from '../cni/registry.ts';
 import type { CniConflist, CniNodeInput, Route } from '../cni/types.ts';
 import type { Lab, LabAction, LabContainer, LabPod, LabService } from '../compile/lab.ts';
 import { kindOf, type PlanCheck } from '../check/kinds/index.ts';
+import type { Peers } from '../check/kinds/targets.ts';
 import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
 import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
@@ -397,7 +398,7 @@ function planGateway(lab: Lab, net: Networks, cluster: PodNetwork, services: rea
 }
 
 /** Pass "checks": every check and scenario step resolved against the planned objects, by its kind's module. */
-function planChecks(lab: Lab, peers: Parameters<ReturnType<typeof kindOf>['plan']>[1]): { checks: PlanCheck[]; scenarios: PlanScenario[] } {
+function planChecks(lab: Lab, peers: Peers): { checks: PlanCheck[]; scenarios: PlanScenario[] } {
   return {
     checks: lab.checks.map((c) => kindOf(c.kind).plan(c, peers)),
     scenarios: lab.scenarios.map((sc) => ({

@@ -17,22 +17,7 @@ const fixture = (f: string) => readFileSync(`test/fixtures/outputs/${f}`, 'utf8'
 const out = (stdout: string, exitCode = 0, stderr = ''): RunResult => ({ stdout, stderr, exitCode });
 
 // Recorded on live labs (the same outputs the per-kind tests use).
-const DIG_WEB = `
-; <<>> DiG 9.18.41-1~deb12u1-Debian <<>> +tries=1 +time=1 +search web A
-;; global options: +cmd
-;; Got answer:
-;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 14211
-;; flags: qr aa rd ra; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1
-
-;; QUESTION SECTION:
-;web.default.svc.cluster.local.	IN	A
-
-;; ANSWER SECTION:
-web.default.svc.cluster.local. 30 IN	A	10.96.0.1
-
-;; Query time: 3 msec
-;; SERVER: 10.96.0.10#53(10.96.0.10) (UDP)
-`;
+const DIG_WEB = fixture('dig-web.txt');
 const FLANNEL_ROUTE = '[{"dst":"10.244.2.0/24","gateway":"10.244.2.0","dev":"flannel.1","flags":["onlink"]}]';
 const VXLAN = '[{"ifindex":3,"ifname":"flannel.1","mtu":1450,"linkinfo":{"info_kind":"vxlan","info_data":{"id":1,"local":"172.16.94.11","link":"eth0","port":8472,"learning":false}}}]';
 const TCP_CONNECTED = '{"ok":true,"local":"10.244.0.2","remote":"10.244.1.2"}';

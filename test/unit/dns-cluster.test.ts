@@ -3,6 +3,7 @@
  * resolv.conf kubelet would write for each dnsPolicy, the cluster view, and the DNS check's
  * command and judge (on dig output recorded from a live lab).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderResolvConf, resolvConf, type ResolvInput } from '../../src/dns/cluster.ts';
 import { defaultCorefile } from '../../src/dns/corefile/defaults.ts';
@@ -88,25 +89,7 @@ describe('the cluster DNS in a plan', () => {
 });
 
 // Recorded from `podlab exec dns client -- dig +search web` and friends on a live lab.
-const DIG_WEB = `
-; <<>> DiG 9.18.41-1~deb12u1-Debian <<>> +tries=1 +time=1 +search web A
-;; global options: +cmd
-;; Got answer:
-;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 14211
-;; flags: qr aa rd ra; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1
-
-;; OPT PSEUDOSECTION:
-; EDNS: version: 0, flags:; udp: 1232
-; COOKIE: 2d9d1c2b5e1c1a0d (echoed)
-;; QUESTION SECTION:
-;web.default.svc.cluster.local.	IN	A
-
-;; ANSWER SECTION:
-web.default.svc.cluster.local. 30 IN	A	10.96.0.1
-
-;; Query time: 3 msec
-;; SERVER: 10.96.0.10#53(10.96.0.10) (UDP)
-`;
+const DIG_WEB = readFileSync('test/fixtures/outputs/dig-web.txt', 'utf8');
 const DIG_SRV = `
 ;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1
 ;; ANSWER SECTION:

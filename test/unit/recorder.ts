@@ -7,7 +7,7 @@
  * listen, so `up` does not wait for them.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { LISTENING_MARK } from '../../src/dns/marks.ts';
 import type { DaemonOptions, Executor, RunOptions, RunResult } from '../../src/runtime/exec.ts';
 
@@ -48,7 +48,6 @@ export function recordingExecutor(respond: (argv: readonly string[], options?: R
       // The shell's child exists before the stand-in counts as started (a DNS container's server is its child).
       for (let i = 0; i < 200; i++) {
         try {
-          const { readFileSync } = await import('node:fs');
           if (readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()) break;
         } catch {
           break;
