@@ -57,6 +57,8 @@ function context(n: number): ProxyContext {
       type: nodePort ? 'NodePort' : 'ClusterIP',
       headless: false,
       clusterIP: ip.formatIp(ip.nth(svcNet, 11 + i)),
+      clusterIPs: [ip.formatIp(ip.nth(svcNet, 11 + i))],
+      ipFamilies: ['IPv4'],
       selector: { app: `app-${i}` },
       ports: [{ key: 'http', name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, ...(nodePort ? { nodePort } : {}) }],
       sessionAffinity: 'None',

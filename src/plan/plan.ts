@@ -12,6 +12,7 @@ import type { Peers } from '../check/kinds/targets.ts';
 import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
 import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
+import type { Family } from '../net/addr.ts';
 import { planNetworks, type Networks } from './addresses.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
 import { dnsServiceIp } from '../k8s/objects.ts';
@@ -33,11 +34,17 @@ export interface PlanNode {
   iface: string;
   /** Its peer, on the fabric bridge. */
   fabricPort: string;
+  /** The primary family's address: `ips[0]` (as a Node's status keeps InternalIP per family). */
   ip: string;
+  /** The node's addresses on the node network, one per family, primary family first. */
+  ips: string[];
   prefixLen: number;
   mac: string;
   mtu: number;
+  /** The primary family's pod CIDR: `podCidrs[0]` (Node `spec.podCIDR` beside `spec.podCIDRs`). */
   podCidr: string;
+  /** The node's pod CIDRs, one per family, primary family first (Node `spec.podCIDRs`). */
+  podCidrs: string[];
   podGateway: string;
   routes: Route[];
   /** The CNI mode's own share of the node (e.g. flannel's VXLAN device and peers). */
@@ -113,8 +120,10 @@ export interface PlanPod {
   /** For hostNetwork pods this is the node's namespace. */
   netns: string;
   hostname: string;
-  /** The address the plan asks host-local for (CNI_ARGS IP=…); a hostNetwork pod has the node IP. */
+  /** The address the plan asks host-local for (CNI_ARGS IP=…); a hostNetwork pod has the node IP. `ips[0]`, as status.podIP. */
   ip: string;
+  /** The pod's addresses, one per family, primary family first (status.podIPs). */
+  ips: string[];
   labels: Record<string, string>;
   containerId: string;
   containers: PlanContainer[];
@@ -149,8 +158,16 @@ export interface Plan {
   source: string;
   cni: Lab['cni'];
   clusterDomain: string;
+  /** The lab's address families, primary first (a single-stack lab has one). */
+  ipFamilies: Family[];
+  /** The primary family's Service CIDR: `serviceCidrs[0]`. */
   serviceCidr: string;
+  /** Service CIDRs, one per family in `ipFamilies` order (kube-apiserver's --service-cluster-ip-range). */
+  serviceCidrs: string[];
+  /** The primary family's pod network: `podCidrs[0]`. */
   podCidr: string;
+  /** Pod networks, one per family in `ipFamilies` order (kube-controller-manager's --cluster-cidr). */
+  podCidrs: string[];
   /** podTraffic 'drop': the fabric bridge drops packets from or to podCidr (rendered as nft/fabric.nft). */
   nodeNetwork: { cidr: string; bridge: string; podTraffic: 'deliver' | 'drop' };
   fabric: { netns: string };
@@ -203,8 +220,11 @@ export function buildPlan(lab: Lab): Plan {
     source: lab.source,
     cni: lab.cni,
     clusterDomain: lab.clusterDomain,
+    ipFamilies: ['IPv4'],
     serviceCidr: lab.serviceCidr,
+    serviceCidrs: [lab.serviceCidr],
     podCidr: lab.podCidr,
+    podCidrs: [lab.podCidr],
     nodeNetwork: { cidr: ip.formatCidr(nodeNet), bridge: FABRIC_BRIDGE, podTraffic: lab.nodeNetwork.podTraffic },
     fabric: { netns: netns.fabric(lab.name) },
     stateDir,
@@ -313,10 +333,12 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string): PodNetwork {
       iface: n.interface,
       fabricPort: fabricPortName(n.name),
       ip: input.ip,
+      ips: [input.ip],
       prefixLen: net.nodeNet.prefix,
       mac: macFor(`${lab.name}/node/${n.name}`),
       mtu,
       podCidr: ip.formatCidr(addresses.nodeCidrs[i]![0]!),
+      podCidrs: [ip.formatCidr(addresses.nodeCidrs[i]![0]!)],
       podGateway: addresses.nodeGateways[i]!,
       routes,
       cni: cni.data as NodeCni,
@@ -372,6 +394,7 @@ function planPods(lab: Lab, cluster: PodNetwork, dns: ClusterDnsPass): PlanPod[]
       netns: p.hostNetwork ? node.netns : netns.pod(lab.name, p.namespace, p.name),
       hostname: p.hostNetwork ? p.node : (p.hostname ?? p.name),
       ip: p.hostNetwork ? node.ip : cluster.podIps.get(p)!,
+      ips: p.hostNetwork ? node.ips : [cluster.podIps.get(p)!],
       labels: p.labels,
       containerId: containerId(lab.name, p.namespace, p.name),
       containers: p.containers.map((c) => planContainer(c, p.name)),

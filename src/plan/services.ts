@@ -7,6 +7,7 @@
 import { SERVICES } from '../constants.ts';
 import type { LabService } from '../compile/lab.ts';
 import * as ip from '../net/ipv4.ts';
+import type { Family } from '../net/addr.ts';
 import { dnsServiceIp, selects } from '../k8s/objects.ts';
 
 export interface PlanServicePort {
@@ -26,8 +27,12 @@ export interface PlanService {
   type: LabService['type'];
   /** `clusterIP: None`: no virtual IP and no rules; DNS answers with the endpoints themselves. */
   headless: boolean;
-  /** Absent for headless and ExternalName Services. */
+  /** The primary family's cluster IP, `clusterIPs[0]`. Absent for headless and ExternalName Services. */
   clusterIP?: string;
+  /** One cluster IP per family of `ipFamilies`, in that order (spec.clusterIPs). Absent with `clusterIP`. */
+  clusterIPs?: string[];
+  /** The Service's families, primary first (spec.ipFamilies); none for an ExternalName Service. */
+  ipFamilies: Family[];
   externalName?: string;
   loadBalancerIP?: string;
   selector?: Record<string, string>;
@@ -155,7 +160,8 @@ export function planServices({ services, serviceCidr, pool, poolTaken }: Allocat
       namespace: s.namespace,
       type: s.type,
       headless,
-      ...(clusterIP ? { clusterIP } : {}),
+      ...(clusterIP ? { clusterIP, clusterIPs: [clusterIP] } : {}),
+      ipFamilies: s.type === 'ExternalName' ? [] : ['IPv4'],
       ...(s.externalName ? { externalName: s.externalName } : {}),
       ...(loadBalancerIP ? { loadBalancerIP } : {}),
       ...(s.selector ? { selector: s.selector } : {}),

@@ -101,6 +101,7 @@ export function hostSandbox(h: PlanHost): PlanPod {
     netns: h.netns,
     hostname: h.name,
     ip: h.ip,
+    ips: [h.ip],
     labels: {},
     containerId: '',
     containers: h.containers,

@@ -66,7 +66,8 @@ export async function deletePod(ex: Executor, state: LabState, name: string, opt
 export async function createPod(ex: Executor, state: LabState, name: string, options: { sync?: boolean } = {}): Promise<{ ip: string; sync?: SyncReport }> {
   const planned = planPod(state, name);
   if (state.pods[name]) throw new PodError(`pod "${name}" of lab "${state.lab}" is running; delete it first (or use recreate)`);
-  const pod: PlanPod = planned.hostNetwork ? planned : { ...planned, ip: nextPodIp(state, planned) };
+  const newIp = planned.hostNetwork ? undefined : nextPodIp(state, planned);
+  const pod: PlanPod = newIp === undefined ? planned : { ...planned, ip: newIp, ips: [newIp] };
   const ps: LabState['pods'][string] = (state.pods[name] = { containers: {} });
   try {
     if (!pod.hostNetwork) {
