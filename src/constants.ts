@@ -43,6 +43,26 @@ export const DEFAULTS = {
   natOutgoing: true,
 } as const;
 
+/**
+ * The IPv6 side of a dual-stack or IPv6-only lab (ULA ranges, fd00::/8, never routed outside):
+ * kind's defaults for pods and Services, and kube-controller-manager's /64 node slice
+ * (--node-cidr-mask-size-ipv6).
+ */
+export const IPV6_DEFAULTS = {
+  nodeNetworkCidr: 'fd00:172:16:94::/64',
+  podCidr: 'fd00:10:244::/56',
+  podCidrMaskSize: 64,
+  serviceCidr: 'fd00:10:96::/112',
+  /**
+   * Written in every IPv6-capable lab namespace before an address is added: duplicate address
+   * detection would hold each new address "tentative" for about a second (the bridge plugin and
+   * routes via it wait), and podlab gives out every address itself.
+   */
+  noDadSysctls: ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0'],
+  /** A node routes IPv6 for its pods; switched on inside node namespaces only, never the host's. */
+  forwardingSysctls: ['net.ipv6.conf.all.forwarding=1'],
+} as const;
+
 /** NetworkPolicy enforcement (src/policy/): its own nftables table per node, beside kube-proxy's. */
 export const POLICY = {
   table: 'podlab-policy',

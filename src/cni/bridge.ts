@@ -5,7 +5,19 @@
  */
 import { CNI_VERSION, POD_BRIDGE } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
+import { formatPrefix } from '../net/addr.ts';
 import type { CniConflist, CniNodeInput } from './types.ts';
+
+/**
+ * host-local's range sets: one per family (each top-level entry yields one address), primary
+ * family first, as the bridge plugin's dual-stack conflist has them.
+ */
+function ranges(node: CniNodeInput): { subnet: string; gateway: string }[][] {
+  const v4 = [{ subnet: ip.formatCidr(node.slice), gateway: node.podGateway }];
+  if (!node.ipv6) return [v4];
+  const v6 = [{ subnet: formatPrefix(node.ipv6.slice), gateway: node.ipv6.podGateway }];
+  return node.ipv6.primary ? [v6, v4] : [v4, v6];
+}
 
 export function bridgeConflist(lab: string, node: CniNodeInput, ipamDir: string, mtu: number): CniConflist {
   return {
@@ -21,8 +33,8 @@ export function bridgeConflist(lab: string, node: CniNodeInput, ipamDir: string,
         mtu,
         ipam: {
           type: 'host-local',
-          ranges: [[{ subnet: ip.formatCidr(node.slice), gateway: node.podGateway }]],
-          routes: [{ dst: '0.0.0.0/0' }],
+          ranges: ranges(node),
+          routes: node.ipv6 ? [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] : [{ dst: '0.0.0.0/0' }],
           dataDir: `${ipamDir}/${node.name}`,
         },
       },

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { Cidr } from '../net/ipv4.ts';
+import type { Prefix } from '../net/addr.ts';
 
 /** A route in a node's table (`ip route add <dst> via <via> dev <dev> [onlink]`). */
 export interface Route {
@@ -35,6 +36,8 @@ export interface CniNodeInput {
   podGateway: string;
   /** Whether a pod on this node asks for a hostPort (the portmap plugin is then chained). */
   hostPorts: boolean;
+  /** A lab with IPv6: the node's IPv6 address, slice and pod gateway, and whether IPv6 is the primary family. */
+  ipv6?: { ip: string; slice: Prefix; podGateway: string; primary: boolean };
 }
 
 /** What a mode is given to plan the lab's nodes. */

@@ -99,6 +99,18 @@ export const CODES = {
   PL2153: 'IP pool too small',
   PL2154: 'AS number out of range',
   PL2155: 'encapsulation needs a missing kernel feature',
+  // Address families, dual stack (src/compile/rules-families.ts): PL2400–PL2429.
+  PL2400: 'invalid ipFamilies',
+  PL2401: 'families mixed in one list',
+  PL2402: 'IPv6 pod network too small',
+  PL2403: 'cluster IP of the wrong family',
+  PL2404: 'address of a family the lab does not have',
+  PL2405: 'RequireDualStack on a single-stack lab',
+  PL2406: 'invalid Service ipFamilies',
+  PL2407: 'CNI mode is IPv4-only',
+  PL2408: 'invalid IPv6 CIDR',
+  PL2409: 'invalid IPv6 cluster IP',
+  PL2410: 'address family setup not built yet',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',

@@ -3,7 +3,8 @@
  * shorthand expanded, nothing optional that the planner would have to guess. Keyed records of
  * the authoring form become arrays in declaration order (order matters: node N gets slice N).
  */
-import { DEFAULTS } from '../constants.ts';
+import { DEFAULTS, IPV6_DEFAULTS } from '../constants.ts';
+import type { Family } from '../net/addr.ts';
 import { normalizeCni, type CniConfig } from '../cni/registry.ts';
 import type { CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 import { kindOf, type LabCheck } from '../check/kinds/index.ts';
@@ -20,9 +21,16 @@ export interface Lab {
   source: string;
   nodeNetwork: { cidr: string; podTraffic: 'deliver' | 'drop' };
   nodes: LabNode[];
+  /** The IPv4 pod network (unused by an IPv6-only lab, whose networks are in `ipv6`). */
   podCidr: string;
   podCidrMaskSize: number;
   serviceCidr: string;
+  /** The lab's address families, primary first. */
+  ipFamilies: Family[];
+  /** The IPv6 networks, when ipFamilies holds IPv6. */
+  ipv6?: LabIPv6;
+  /** Per-family CIDR lists as written (a single CIDR is a list of one), for the family rules. */
+  cidrsWritten: { nodeNetwork: string[]; podCidr: string[]; serviceCidr: string[] };
   clusterDomain: string;
   namespaces: string[];
   /** Labels the author gave namespaces (NetworkPolicy namespaceSelectors); the name label is added where they are read. */
@@ -80,6 +88,13 @@ export interface LabServicePort {
   nodePort?: number;
 }
 
+export interface LabIPv6 {
+  nodeCidr: string;
+  podCidr: string;
+  podCidrMaskSize: number;
+  serviceCidr: string;
+}
+
 export interface LabService {
   /** The key in `services`. */
   name: string;
@@ -87,7 +102,15 @@ export interface LabService {
   type: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
   selector?: Record<string, string>;
   ports: LabServicePort[];
+  /** As written: `clusterIP`, else the first of `clusterIPs`. */
   clusterIP?: string;
+  /** As written (one per family, in `ipFamilies` order). */
+  clusterIPs?: string[];
+  ipFamilyPolicy: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+  /** Resolved: the Service's families, primary first, each one the lab has; none for ExternalName. */
+  ipFamilies: Family[];
+  /** As written, for the family rules. */
+  ipFamiliesWritten?: Family[];
   externalName?: string;
   loadBalancerIP?: string;
   sessionAffinity: 'None' | 'ClientIP';
@@ -143,22 +166,56 @@ const WORKLOAD_PORT: Record<WorkloadKind, { port: number; protocol: 'TCP' | 'UDP
   'udp-echo': { port: 9001, protocol: 'UDP', name: 'udp-echo' },
 };
 
+/** A CIDR list as written: a single CIDR is a list of one. */
+const listOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
+/** The family a written address or CIDR is meant in: text with a colon is IPv6 (so a bad IPv6 CIDR is judged as one). */
+export const familyOfText = (text: string): Family => (text.includes(':') ? 'IPv6' : 'IPv4');
+const ipv4Of = (v: string | string[] | undefined) => listOf(v).find((t) => familyOfText(t) === 'IPv4');
+const ipv6Of = (v: string | string[] | undefined) => listOf(v).find((t) => familyOfText(t) === 'IPv6');
+
+/**
+ * A Service's families as the API server defaults them: from `ipFamilies`, else from the cluster
+ * IPs given, else the lab's primary family; a dual-stack policy on a dual-stack lab adds the
+ * other family. Families the lab lacks are dropped here (the family rules report them).
+ */
+function serviceFamilies(s: NonNullable<LabSpec['services']>[string], lab: Family[]): Family[] {
+  if (s.type === 'ExternalName') return [];
+  const given = s.clusterIPs ?? (s.clusterIP && s.clusterIP !== 'None' ? [s.clusterIP] : []);
+  const base = [...new Set(s.ipFamilies ?? given.map(familyOfText))].filter((f) => lab.includes(f));
+  const primary = base[0] ?? lab[0]!;
+  if ((s.ipFamilyPolicy ?? 'SingleStack') === 'SingleStack' || lab.length === 1) return [primary];
+  return [primary, lab.find((f) => f !== primary)!];
+}
+
 /** Fills defaults. Input must already have passed the schema. */
 export function normalize(spec: LabSpec, source: string): Lab {
+  const families: Family[] = spec.ipFamilies?.length ? [...spec.ipFamilies] : ['IPv4'];
   return {
     name: spec.name,
     description: spec.description ?? '',
     source,
-    nodeNetwork: { cidr: spec.nodeNetwork?.cidr ?? DEFAULTS.nodeNetworkCidr, podTraffic: spec.nodeNetwork?.podTraffic ?? 'deliver' },
+    nodeNetwork: { cidr: ipv4Of(spec.nodeNetwork?.cidr) ?? DEFAULTS.nodeNetworkCidr, podTraffic: spec.nodeNetwork?.podTraffic ?? 'deliver' },
     nodes: Object.entries(spec.nodes).map(([name, n]) => ({
       name,
       role: n.role ?? 'worker',
       ip: n.ip,
       interface: n.interface ?? 'eth0',
     })),
-    podCidr: spec.podCidr ?? DEFAULTS.podCidr,
+    podCidr: ipv4Of(spec.podCidr) ?? DEFAULTS.podCidr,
     podCidrMaskSize: spec.podCidrMaskSize ?? DEFAULTS.podCidrMaskSize,
-    serviceCidr: spec.serviceCidr ?? DEFAULTS.serviceCidr,
+    serviceCidr: ipv4Of(spec.serviceCidr) ?? DEFAULTS.serviceCidr,
+    ipFamilies: families,
+    ...(families.includes('IPv6')
+      ? {
+          ipv6: {
+            nodeCidr: ipv6Of(spec.nodeNetwork?.cidr) ?? IPV6_DEFAULTS.nodeNetworkCidr,
+            podCidr: ipv6Of(spec.podCidr) ?? IPV6_DEFAULTS.podCidr,
+            podCidrMaskSize: spec.podCidrMaskSizeIPv6 ?? IPV6_DEFAULTS.podCidrMaskSize,
+            serviceCidr: ipv6Of(spec.serviceCidr) ?? IPV6_DEFAULTS.serviceCidr,
+          },
+        }
+      : {}),
+    cidrsWritten: { nodeNetwork: listOf(spec.nodeNetwork?.cidr), podCidr: listOf(spec.podCidr), serviceCidr: listOf(spec.serviceCidr) },
     clusterDomain: spec.clusterDomain ?? DEFAULTS.clusterDomain,
     ...normalizeNamespaces(spec.namespaces),
     networkPolicies: Object.entries(spec.networkPolicies ?? {}).map(([name, p]) => normalizePolicy(name, p)),
@@ -188,7 +245,11 @@ export function normalize(spec: LabSpec, source: string): Lab {
         targetPort: p.targetPort ?? p.port,
         nodePort: p.nodePort,
       })),
-      clusterIP: s.clusterIP,
+      clusterIP: s.clusterIP ?? s.clusterIPs?.[0],
+      ...(s.clusterIPs ? { clusterIPs: s.clusterIPs } : {}),
+      ipFamilyPolicy: s.ipFamilyPolicy ?? 'SingleStack',
+      ipFamilies: serviceFamilies(s, families),
+      ...(s.ipFamilies ? { ipFamiliesWritten: s.ipFamilies } : {}),
       externalName: s.externalName,
       loadBalancerIP: s.loadBalancerIP,
       sessionAffinity: s.sessionAffinity ?? 'None',

@@ -14,6 +14,8 @@ import { DNS_RULES } from './rules-dns.ts';
 import { policiesAreValid } from './rules-policy.ts';
 import { HOST_RULES, reservedRangeOf } from './rules-host.ts';
 import { cniMode } from '../cni/registry.ts';
+import { FAMILY_RULES } from './rules-families.ts';
+import { familyOfText } from './lab.ts';
 
 export type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
@@ -89,7 +91,8 @@ export const nodeAddressesAreValid: Rule = (lab, out) => {
   const net = ip.parseCidr(lab.nodeNetwork.cidr);
   const seen = new Map<number, string>();
   for (const n of lab.nodes) {
-    if (n.ip === undefined) continue;
+    // An IPv6 address here is reported by the family rules (rules-families.ts).
+    if (n.ip === undefined || familyOfText(n.ip) === 'IPv6') continue;
     const a = ip.parseIp(n.ip);
     const path = nodePath(n.name, 'ip');
     if (a === undefined) out.push(diag('PL2003', path, `node "${n.name}" has "${n.ip}", which is not an IPv4 address`));
@@ -231,7 +234,8 @@ export const servicesAreValid: Rule = (lab, out) => {
     });
 
     // Cluster IP.
-    if (s.clusterIP !== undefined && !headless && s.type !== 'ExternalName') {
+    // An IPv6 cluster IP is judged by the family rules (rules-families.ts).
+    if (s.clusterIP !== undefined && !headless && s.type !== 'ExternalName' && familyOfText(s.clusterIP) === 'IPv4') {
       const a = ip.parseIp(s.clusterIP);
       const path = svcPath(s.name, 'clusterIP');
       const dnsIp = serviceNet && dnsServiceIp(serviceNet);
@@ -388,6 +392,7 @@ export const RULES: Rule[] = [
   namesAreDnsLabels,
   ...HOST_RULES,
   networksAreValid,
+  ...FAMILY_RULES,
   cniIsValid,
   nodeAddressesAreValid,
   interfaceNamesFit,

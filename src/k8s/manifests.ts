@@ -319,7 +319,7 @@ function convertService(meta: Meta, spec: Obj): ServiceSpec {
     if (spec[k] !== undefined) s[k] = spec[k] as ServiceSpec[K];
   };
   if (meta.namespace && meta.namespace !== 'default') s.namespace = meta.namespace;
-  for (const k of ['type', 'selector', 'clusterIP', 'externalName', 'loadBalancerIP', 'sessionAffinity', 'externalTrafficPolicy', 'internalTrafficPolicy'] as const) pick(k);
+  for (const k of ['type', 'selector', 'clusterIP', 'externalName', 'loadBalancerIP', 'sessionAffinity', 'externalTrafficPolicy', 'internalTrafficPolicy', 'ipFamilyPolicy', 'ipFamilies', 'clusterIPs'] as const) pick(k);
   const ports = spec.ports as { name?: string; protocol?: string; port: number; targetPort?: number | string; nodePort?: number }[] | undefined;
   if (ports) {
     s.ports = ports.map((p) => ({

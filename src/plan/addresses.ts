@@ -8,6 +8,7 @@
 import { DEFAULTS } from '../constants.ts';
 import type { Lab } from '../compile/lab.ts';
 import * as ip from '../net/ipv4.ts';
+import { formatAddr, nth, parsePrefix, type Prefix } from '../net/addr.ts';
 
 /** The lab's networks and the addresses on them, before anything is built on them. */
 export interface Networks {
@@ -27,6 +28,8 @@ export interface Networks {
   hostIps: string[];
   /** Every address given on the node and external networks (a load-balancer address must not be one). */
   taken: Set<number>;
+  /** A lab with IPv6: its networks, and each node's IPv6 address (the IPv4 host number in the IPv6 node network). */
+  ipv6?: { nodeNet: Prefix; podNet: Prefix; serviceNet: Prefix; podMaskSize: number; nodeIps: string[] };
 }
 
 /** Pass "networks": the node network, the gateway's presence and address, and every node's and host's address. */
@@ -65,7 +68,25 @@ export function planNetworks(lab: Lab): Networks {
     return ip.formatIp(nextExt++);
   });
 
-  return { nodeNet, podNet: ip.parseCidr(lab.podCidr)!, extNet, hasExternal, hasGateway, gatewayIp, gatewayExtIp, pool, nodeIps, hostIps, taken: new Set([...taken, ...takenExt]) };
+  const ipv6 = lab.ipv6 ? planIPv6(lab.ipv6, nodeNet, nodeIps) : undefined;
+  return { ...(ipv6 ? { ipv6 } : {}), nodeNet, podNet: ip.parseCidr(lab.podCidr)!, extNet, hasExternal, hasGateway, gatewayIp, gatewayExtIp, pool, nodeIps, hostIps, taken: new Set([...taken, ...takenExt]) };
+}
+
+/** The IPv6 networks; node N's IPv6 address has node N's IPv4 host number (.11 → ::b), so the two read alike. */
+function planIPv6(v6: NonNullable<Lab['ipv6']>, nodeNet: ip.Cidr, nodeIps: readonly string[]): NonNullable<Networks['ipv6']> {
+  const net6 = parsePrefix(v6.nodeCidr)!;
+  return {
+    nodeNet: net6,
+    podNet: parsePrefix(v6.podCidr)!,
+    serviceNet: parsePrefix(v6.serviceCidr)!,
+    podMaskSize: v6.podCidrMaskSize,
+    nodeIps: nodeIps.map((a) => formatAddr(nth(net6, ip.parseIp(a)! - nodeNet.network)!)),
+  };
+}
+
+/** The IPv6 twin of an IPv4 address inside `v4net`: the same host number inside `v6net`. */
+export function ipv6Twin(v4net: ip.Cidr, v6net: Prefix, v4: string): string {
+  return formatAddr(nth(v6net, ip.parseIp(v4)! - v4net.network)!);
 }
 
 /**

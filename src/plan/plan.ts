@@ -3,7 +3,7 @@
  * address, MAC, VNI, route, CNI config and process the runtime will create. Render, apply, down,
  * status and checks all read this one object; nothing downstream chooses an address.
  */
-import { DNS, FABRIC_BRIDGE, DEFAULTS, STATE_ROOT } from '../constants.ts';
+import { DNS, FABRIC_BRIDGE, DEFAULTS, SERVICES, STATE_ROOT } from '../constants.ts';
 import { cniMode, type NodeCni } from '../cni/registry.ts';
 import type { CniConflist, CniNodeInput, Route } from '../cni/types.ts';
 import type { Lab, LabAction, LabContainer, LabPod, LabService } from '../compile/lab.ts';
@@ -12,7 +12,7 @@ import type { Peers } from '../check/kinds/targets.ts';
 import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
 import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
-import type { Family } from '../net/addr.ts';
+import { formatAddr, formatPrefix, nth, parsePrefix, subnet, type Family } from '../net/addr.ts';
 import { planNetworks, type Networks } from './addresses.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
 import { dnsServiceIp } from '../k8s/objects.ts';
@@ -169,7 +169,7 @@ export interface Plan {
   /** Pod networks, one per family in `ipFamilies` order (kube-controller-manager's --cluster-cidr). */
   podCidrs: string[];
   /** podTraffic 'drop': the fabric bridge drops packets from or to podCidr (rendered as nft/fabric.nft). */
-  nodeNetwork: { cidr: string; bridge: string; podTraffic: 'deliver' | 'drop' };
+  nodeNetwork: { cidr: string; /** With IPv6: one per family, in ipFamilies order. */ cidrs?: string[]; bridge: string; podTraffic: 'deliver' | 'drop' };
   fabric: { netns: string };
   /** Where the live lab keeps state; the host-local IPAM data of each node lives below it. */
   stateDir: string;
@@ -206,7 +206,7 @@ export function buildPlan(lab: Lab): Plan {
   const cluster = planPodNetwork(lab, net, stateDir);
   const dns = planClusterDns(lab, hosts);
   const pods = planPods(lab, cluster, dns);
-  const services = planServices({ services: dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, pool: net.pool, poolTaken: net.taken });
+  const services = planServices({ services: dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, ...(net.ipv6 ? { serviceCidr6: net.ipv6.serviceNet } : {}), pool: net.pool, poolTaken: net.taken });
   const endpoints = computeEndpoints(services, pods);
   const gateway = planGateway(lab, net, cluster, services);
   const { checks, scenarios } = planChecks(lab, { nodes: cluster.nodes, pods, hosts, services });
@@ -220,12 +220,12 @@ export function buildPlan(lab: Lab): Plan {
     source: lab.source,
     cni: lab.cni,
     clusterDomain: lab.clusterDomain,
-    ipFamilies: ['IPv4'],
+    ipFamilies: lab.ipFamilies,
     serviceCidr: lab.serviceCidr,
-    serviceCidrs: [lab.serviceCidr],
+    serviceCidrs: byFamily(lab.ipFamilies, lab.serviceCidr, lab.ipv6?.serviceCidr),
     podCidr: lab.podCidr,
-    podCidrs: [lab.podCidr],
-    nodeNetwork: { cidr: ip.formatCidr(nodeNet), bridge: FABRIC_BRIDGE, podTraffic: lab.nodeNetwork.podTraffic },
+    podCidrs: byFamily(lab.ipFamilies, lab.podCidr, lab.ipv6?.podCidr),
+    nodeNetwork: { cidr: ip.formatCidr(nodeNet), ...(lab.ipv6 ? { cidrs: byFamily(lab.ipFamilies, ip.formatCidr(nodeNet), lab.ipv6.nodeCidr) } : {}), bridge: FABRIC_BRIDGE, podTraffic: lab.nodeNetwork.podTraffic },
     fabric: { netns: netns.fabric(lab.name) },
     stateDir,
     nodes: cluster.nodes,
@@ -252,6 +252,17 @@ export function buildPlan(lab: Lab): Plan {
     ],
     ...(networkPolicy ? { networkPolicy } : {}),
   };
+}
+
+/** One value per family of the lab, in ipFamilies order (the primary family first). */
+export function byFamily<T>(families: readonly Family[], v4: T, v6: T | undefined): T[] {
+  return families.flatMap((f) => (f === 'IPv4' ? [v4] : v6 === undefined ? [] : [v6]));
+}
+
+/** A node's IPv6 share: its address (from the networks pass), slice N of the IPv6 pod network, and ::1 of it as the pods' gateway. */
+function ipv6Input(v6: NonNullable<Networks['ipv6']>, i: number, families: readonly Family[]): NonNullable<CniNodeInput['ipv6']> {
+  const slice = subnet(v6.podNet, v6.podMaskSize, i)!;
+  return { ip: v6.nodeIps[i]!, slice, podGateway: formatAddr(nth(slice, 1)!), primary: families[0] === 'IPv6' };
 }
 
 /** Pass "hosts": the machines outside the cluster, each in its own namespace, with its programs. */
@@ -282,6 +293,8 @@ interface PodNetwork {
   nodeCidrs: ip.Cidr[][];
   /** The address of every pod with a network of its own (cluster DNS's included). */
   podIps: Map<LabPod, string>;
+  /** Their IPv6 addresses, in a lab with IPv6. */
+  podIps6: Map<LabPod, string>;
   /** The lab's pods and, with cluster DNS, its pod last (so adding DNS moves no address of the author's). */
   labPods: LabPod[];
 }
@@ -301,6 +314,7 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string): PodNetwork {
       slice,
       podGateway: ip.formatIp(ip.nth(slice, 1)),
       hostPorts: lab.pods.some((p) => p.node === n.name && !p.hostNetwork && p.containers.some((c) => c.ports.some((q) => q.hostPort))),
+      ...(net.ipv6 ? { ipv6: ipv6Input(net.ipv6, i, lab.ipFamilies) } : {}),
     };
   });
   const mode = cniMode(lab.cni.type);
@@ -309,6 +323,15 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string): PodNetwork {
   const networked = labPods.filter((p) => !p.hostNetwork);
   const addresses = mode.addressPods({ config: lab.cni, podCidr: net.podNet, nodes: cniInputs, pods: networked.map((p) => ({ node: nodeIndex.get(p.node)! })) });
   const podIps = new Map(networked.map((p, i) => [p, addresses.pods[i]!]));
+  // A pod's IPv6 address has its IPv4 host number in its node's IPv6 slice (10.244.1.5 → fd00:10:244:1::5).
+  const podIps6 = new Map(
+    cniInputs[0]?.ipv6
+      ? networked.map((p) => {
+          const node = cniInputs[nodeIndex.get(p.node)!]!;
+          return [p, formatAddr(nth(node.ipv6!.slice, ip.parseIp(podIps.get(p)!)! - node.slice.network)!)];
+        })
+      : [],
+  );
   const cniPlans = mode.planNodes({
     lab: lab.name,
     config: lab.cni,
@@ -333,19 +356,19 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string): PodNetwork {
       iface: n.interface,
       fabricPort: fabricPortName(n.name),
       ip: input.ip,
-      ips: [input.ip],
+      ips: byFamily(lab.ipFamilies, input.ip, input.ipv6?.ip),
       prefixLen: net.nodeNet.prefix,
       mac: macFor(`${lab.name}/node/${n.name}`),
       mtu,
       podCidr: ip.formatCidr(addresses.nodeCidrs[i]![0]!),
-      podCidrs: [ip.formatCidr(addresses.nodeCidrs[i]![0]!)],
+      podCidrs: byFamily(lab.ipFamilies, ip.formatCidr(addresses.nodeCidrs[i]![0]!), input.ipv6 && formatPrefix(input.ipv6.slice)),
       podGateway: addresses.nodeGateways[i]!,
       routes,
       cni: cni.data as NodeCni,
       conflist: cni.conflist,
     };
   });
-  return { mode, nodes, nodeCidrs: addresses.nodeCidrs, podIps, labPods };
+  return { mode, nodes, nodeCidrs: addresses.nodeCidrs, podIps, podIps6, labPods };
 }
 
 interface ClusterDnsPass {
@@ -377,7 +400,7 @@ function planClusterDns(lab: Lab, hosts: readonly PlanHost[]): ClusterDnsPass {
     },
     cluster: { serviceIP: dnsIp, domain: lab.clusterDomain },
     nameservers,
-    services: [...lab.services, dnsService(dnsIp)],
+    services: [...lab.services, dnsService(dnsIp, lab.ipFamilies, lab.ipv6 && formatAddr(nth(parsePrefix(lab.ipv6.serviceCidr)!, SERVICES.dnsHost)!))],
   };
 }
 
@@ -394,7 +417,7 @@ function planPods(lab: Lab, cluster: PodNetwork, dns: ClusterDnsPass): PlanPod[]
       netns: p.hostNetwork ? node.netns : netns.pod(lab.name, p.namespace, p.name),
       hostname: p.hostNetwork ? p.node : (p.hostname ?? p.name),
       ip: p.hostNetwork ? node.ip : cluster.podIps.get(p)!,
-      ips: p.hostNetwork ? node.ips : [cluster.podIps.get(p)!],
+      ips: p.hostNetwork ? node.ips : byFamily(lab.ipFamilies, cluster.podIps.get(p)!, cluster.podIps6.get(p)),
       labels: p.labels,
       containerId: containerId(lab.name, p.namespace, p.name),
       containers: p.containers.map((c) => planContainer(c, p.name)),
@@ -460,7 +483,7 @@ function dnsPod(node: string): LabPod {
   };
 }
 
-function dnsService(clusterIP: string): LabService {
+function dnsService(clusterIP: string, families: Family[], clusterIP6?: string): LabService {
   return {
     name: DNS.serviceName,
     namespace: DNS.namespace,
@@ -472,9 +495,14 @@ function dnsService(clusterIP: string): LabService {
       { name: 'metrics', protocol: 'TCP', port: DNS.metricsPort, targetPort: DNS.metricsPort },
     ],
     clusterIP,
+    ...(clusterIP6 ? { clusterIPs: byFamily(families, clusterIP, clusterIP6) } : {}),
     sessionAffinity: 'None',
     externalTrafficPolicy: 'Cluster',
     internalTrafficPolicy: 'Cluster',
+    // Reachable over either family of a dual-stack lab (kubeadm's kube-dns is SingleStack; podlab's
+    // answers on both, so resolv.conf may name either).
+    ipFamilyPolicy: families.length > 1 ? 'PreferDualStack' : 'SingleStack',
+    ipFamilies: families,
   };
 }
 

@@ -7,7 +7,7 @@
 import { SERVICES } from '../constants.ts';
 import type { LabService } from '../compile/lab.ts';
 import * as ip from '../net/ipv4.ts';
-import type { Family } from '../net/addr.ts';
+import { formatAddr, nth, parseAddr, type Family, type Prefix } from '../net/addr.ts';
 import { dnsServiceIp, selects } from '../k8s/objects.ts';
 
 export interface PlanServicePort {
@@ -93,19 +93,53 @@ export function computeEndpoints(services: readonly PlanService[], pods: readonl
   return out;
 }
 
+/** The cluster IP the author gave a Service in one family (clusterIP or clusterIPs). */
+function givenOf(s: LabService, family: Family): string | undefined {
+  if (s.clusterIP === 'None') return undefined;
+  return (s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])).find((t) => (t.includes(':') ? 'IPv6' : 'IPv4') === family);
+}
+
+/** IPv6 cluster IPs from ::1 upward, skipping the given ones and ::a (kept for cluster DNS, as .10 is). */
+function ipv6Allocator(services: readonly LabService[], net: Prefix): () => string {
+  const taken = new Set<bigint>([nth(net, SERVICES.dnsHost)!.value]);
+  for (const s of services) {
+    const given = givenOf(s, 'IPv6');
+    if (given) taken.add(parseAddr(given)!.value);
+  }
+  let next = net.network + 1n;
+  return () => {
+    while (taken.has(next)) next++;
+    taken.add(next);
+    return formatAddr({ family: 'IPv6', value: next++ });
+  };
+}
+
+/** `clusterIP` and `clusterIPs` in the Service's family order; the IPv4 address (if any) is chosen by the caller. */
+function clusterIPsOf(s: LabService, v4: string | undefined, next6: (() => string) | undefined): { clusterIP?: string; clusterIPs?: string[] } {
+  if (s.type === 'ExternalName' || s.clusterIP === 'None') return {};
+  const ips = s.ipFamilies.flatMap((f) => (f === 'IPv4' ? (v4 ? [v4] : []) : next6 ? [givenOf(s, 'IPv6') ?? next6()] : []));
+  return ips.length ? { clusterIP: ips[0]!, clusterIPs: ips } : {};
+}
+
 export interface AllocationInput {
   services: readonly LabService[];
   serviceCidr: ip.Cidr;
+  /** The IPv6 service network of a lab with IPv6. */
+  serviceCidr6?: Prefix;
   /** Load-balancer pool and the addresses in it that are already someone's (nodes, hosts, gateway). */
   pool?: ip.Cidr;
   poolTaken: ReadonlySet<number>;
 }
 
 /** ClusterIPs (from .1, skipping the DNS address), NodePorts (from 30000) and pool addresses, in declaration order. */
-export function planServices({ services, serviceCidr, pool, poolTaken }: AllocationInput): PlanService[] {
+export function planServices({ services, serviceCidr, serviceCidr6, pool, poolTaken }: AllocationInput): PlanService[] {
   const dnsIp = dnsServiceIp(serviceCidr);
+  const next6 = serviceCidr6 ? ipv6Allocator(services, serviceCidr6) : undefined;
   const takenIps = new Set<number>([dnsIp]);
-  for (const s of services) if (s.clusterIP && s.clusterIP !== 'None') takenIps.add(ip.parseIp(s.clusterIP)!);
+  for (const s of services) {
+    const given = givenOf(s, 'IPv4');
+    if (given) takenIps.add(ip.parseIp(given)!);
+  }
   const takenPorts = new Set<number>();
   for (const s of services) for (const p of s.ports) if (p.nodePort !== undefined) takenPorts.add(p.nodePort);
   const takenLb = new Set<number>(poolTaken);
@@ -119,8 +153,9 @@ export function planServices({ services, serviceCidr, pool, poolTaken }: Allocat
   return services.map((s) => {
     const headless = s.clusterIP === 'None';
     let clusterIP: string | undefined;
-    if (s.type !== 'ExternalName' && !headless) {
-      if (s.clusterIP) clusterIP = s.clusterIP;
+    if (s.type !== 'ExternalName' && !headless && s.ipFamilies.includes('IPv4')) {
+      const given = givenOf(s, 'IPv4');
+      if (given) clusterIP = given;
       else {
         while (takenIps.has(nextIp) && nextIp <= lastIp) nextIp++;
         clusterIP = ip.formatIp(nextIp);
@@ -160,8 +195,8 @@ export function planServices({ services, serviceCidr, pool, poolTaken }: Allocat
       namespace: s.namespace,
       type: s.type,
       headless,
-      ...(clusterIP ? { clusterIP, clusterIPs: [clusterIP] } : {}),
-      ipFamilies: s.type === 'ExternalName' ? [] : ['IPv4'],
+      ...clusterIPsOf(s, clusterIP, next6),
+      ipFamilies: s.ipFamilies,
       ...(s.externalName ? { externalName: s.externalName } : {}),
       ...(loadBalancerIP ? { loadBalancerIP } : {}),
       ...(s.selector ? { selector: s.selector } : {}),

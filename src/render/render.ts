@@ -46,6 +46,11 @@ export function renderPolicyNft(plan: Plan, node: string): string {
   return renderTable(table, [banner, `NetworkPolicy rules of node ${n.name} in lab ${plan.lab} (docs/network-policy.md). Apply: ip netns exec ${n.netns} nft -f ${n.name}.policy.nft`]);
 }
 
+/** A dual-stack node's addresses beyond its primary one, each with its node network's prefix length (`a/len`). */
+function otherAddresses(plan: Plan, node: PlanNode): string[] {
+  return node.ips.slice(1).map((a, k) => `${a}/${plan.nodeNetwork.cidrs![k + 1]!.split('/')[1]}`);
+}
+
 /** The network configuration a single plugin of a conflist receives on stdin (CNI spec §"Network configuration lists"). */
 export function pluginNetconf(conflist: PlanNode['conflist'], index: number, prevResult?: unknown): Record<string, unknown> {
   return { cniVersion: conflist.cniVersion, name: conflist.name, ...conflist.plugins[index], ...(prevResult ? { prevResult } : {}) };
@@ -202,7 +207,7 @@ export function render(plan: Plan): Rendered {
   files.push(['ip/down.batch', template('down.batch')({ banner, namespaces: [...namespaces].reverse() })]);
   for (const node of plan.nodes) {
     const mode = cniMode(node.cni.type);
-    files.push([`ip/node-${node.name}.batch`, template('node.batch')({ banner, node, devices: mode.nodeBatchLines(node), podLinkText: mode.describe(plan.cni).podLinkText })]);
+    files.push([`ip/node-${node.name}.batch`, template('node.batch')({ banner, node, otherAddresses: otherAddresses(plan, node), devices: mode.nodeBatchLines(node), podLinkText: mode.describe(plan.cni).podLinkText })]);
     for (const f of mode.nodeFiles(node)) files.push([f.path, template(f.template)({ banner, node })]);
     files.push([`cni/${node.name}.conflist`, json({ _comment: banner, ...node.conflist })]);
     files.push([`cni/${node.name}.${String(node.conflist.plugins[0]!.type)}.json`, json(pluginNetconf(node.conflist, 0))]);

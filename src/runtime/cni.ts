@@ -48,6 +48,9 @@ async function invoke(ex: Executor, cmd: Command, node: PlanNode, pod: PlanPod, 
  */
 export function withRuntimeConfig(netconf: Record<string, unknown>, pod: PlanPod): Record<string, unknown> {
   const caps = netconf.capabilities as Record<string, boolean> | undefined;
+  // A dual-stack pod asks host-local for its planned address in each family: CNI_ARGS' IP= holds
+  // one, so both go as `args.cni.ips` in the network configuration (the CNI "args" convention).
+  if (pod.ips.length > 1 && netconf.ipam) netconf = { ...netconf, args: { cni: { ips: pod.ips } } };
   if (!caps?.portMappings) return netconf;
   const portMappings = pod.containers.flatMap((c) =>
     c.ports.filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol.toLowerCase() })),

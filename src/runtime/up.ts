@@ -3,7 +3,7 @@
  * it runs so that `down` can undo any prefix of it. Nodes and pods are wired in parallel.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { NETNS_RUN_DIR, PODLAB_CNI_PLUGINS, POLICY } from '../constants.ts';
+import { IPV6_DEFAULTS, NETNS_RUN_DIR, PODLAB_CNI_PLUGINS, POLICY } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
 import type { Plan } from '../plan/plan.ts';
 import { mountTemplateArgv, podFilesRoot, type Rendered } from '../render/render.ts';
@@ -111,7 +111,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
       await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
       for (const argv of cniMode(node.cni.type).nodeCommands(node, files)) await must(ex, argv);
       // Nodes route for their pods; bridged pod-to-pod packets pass the node's nftables hooks (br_netfilter), as kube-proxy needs.
-      await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', ...(plan.networkPolicy ? POLICY.nodeSysctls : [])]);
+      await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', ...(plan.networkPolicy ? POLICY.nodeSysctls : []), ...(plan.ipFamilies.includes('IPv6') ? [...IPV6_DEFAULTS.forwardingSysctls, ...IPV6_DEFAULTS.noDadSysctls, 'net.bridge.bridge-nf-call-ip6tables=1'] : [])]);
       await startNodeDaemons(ex, plan, state, node, files);
     }),
     ...(plan.gateway

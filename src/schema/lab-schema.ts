@@ -323,6 +323,9 @@ export const servicePortSchema = z.strictObject({
   nodePort: z.number().int({ message: 'must be a whole number' }).optional(),
 });
 
+/** A CIDR, or one per address family in the lab's ipFamilies order (as kubeadm's comma-separated podSubnet). */
+const cidrs = z.union([z.string(), z.array(z.string()).min(1).max(2)]);
+
 export const serviceSchema = z.strictObject({
   /** @default 'default' */
   namespace: dnsLabel.optional(),
@@ -343,6 +346,16 @@ export const serviceSchema = z.strictObject({
   externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
   /** ClusterIP traffic: 'Local' uses only endpoints on the client's own node. @default 'Cluster' */
   internalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+  /**
+   * 'SingleStack': one cluster IP, of `ipFamilies[0]` or the lab's primary family; 'PreferDualStack':
+   * one per family of a dual-stack lab; 'RequireDualStack': the same, an error on a single-stack lab.
+   * @default 'SingleStack'
+   */
+  ipFamilyPolicy: z.enum(['SingleStack', 'PreferDualStack', 'RequireDualStack']).optional(),
+  /** The Service's families, primary first. @default from ipFamilyPolicy and the lab's ipFamilies */
+  ipFamilies: z.array(z.enum(['IPv4', 'IPv6'])).min(1).max(2).optional(),
+  /** Fixed cluster IPs, one per family in ipFamilies order; the first is `clusterIP`. */
+  clusterIPs: z.array(z.string()).min(1).max(2).optional(),
 });
 
 /** A DNS server run by a host (podlab's own server, as for the cluster): zone files it is authoritative for. */
@@ -395,8 +408,8 @@ export const labSchema = z.strictObject({
   /** The network between the nodes: one switch in the lab's fabric namespace. */
   nodeNetwork: z
     .strictObject({
-      /** @default '172.16.94.0/24' */
-      cidr: z.string().optional(),
+      /** One CIDR, or one per family in ipFamilies order. @default '172.16.94.0/24' (IPv6: 'fd00:172:16:94::/64') */
+      cidr: cidrs.optional(),
       /**
        * What the node network does with packets from or to pod addresses (podCidr). 'deliver': a plain
        * switch, so kubenet's routes via node addresses work. 'drop': a cloud network that knows only the
@@ -407,12 +420,19 @@ export const labSchema = z.strictObject({
     })
     .optional(),
   nodes: z.record(z.string(), nodeSchema),
-  /** Cluster pod network; node N (in declaration order) gets the N-th slice. @default '10.244.0.0/16' */
-  podCidr: z.string().optional(),
+  /**
+   * The lab's address families, primary first: ['IPv4'], ['IPv4', 'IPv6'] or ['IPv6', 'IPv4'] (dual
+   * stack) or ['IPv6']. Every node, pod and dual-stack Service gets one address per family. @default ['IPv4']
+   */
+  ipFamilies: z.array(z.enum(['IPv4', 'IPv6'])).min(1).max(2).optional(),
+  /** Cluster pod network, one CIDR per family in ipFamilies order; node N (in declaration order) gets the N-th slice. @default '10.244.0.0/16' (IPv6: 'fd00:10:244::/56') */
+  podCidr: cidrs.optional(),
   /** Prefix length of each node's slice of podCidr. @default 24 */
   podCidrMaskSize: z.number().int().min(8).max(30).optional(),
-  /** @default '10.96.0.0/12' */
-  serviceCidr: z.string().optional(),
+  /** Prefix length of each node's slice of the IPv6 podCidr (kube-controller-manager's --node-cidr-mask-size-ipv6). @default 64 */
+  podCidrMaskSizeIPv6: z.number().int().min(8).max(126).optional(),
+  /** One CIDR per family in ipFamilies order. @default '10.96.0.0/12' (IPv6: 'fd00:10:96::/112') */
+  serviceCidr: cidrs.optional(),
   /** @default 'cluster.local' */
   clusterDomain: z.string().optional(),
   /**

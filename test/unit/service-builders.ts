@@ -26,6 +26,8 @@ export function labService(name: string, s: Partial<LabService> = {}): LabServic
     sessionAffinity: 'None',
     externalTrafficPolicy: 'Cluster',
     internalTrafficPolicy: 'Cluster',
+    ipFamilyPolicy: 'SingleStack',
+    ipFamilies: ['IPv4'],
     ...s,
   };
 }

@@ -24,6 +24,8 @@ function svc(name: string, s: Partial<LabService> = {}): LabService {
     sessionAffinity: 'None',
     externalTrafficPolicy: 'Cluster',
     internalTrafficPolicy: 'Cluster',
+    ipFamilyPolicy: 'SingleStack',
+    ipFamilies: ['IPv4'],
     ...s,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import * as ip from '../../net/ipv4.ts';
+import { formatPrefix } from '../../net/addr.ts';
 import { bridgeConflist } from '../bridge.ts';
 import { BRIDGE_POD_LINK, sliceAddresses } from '../slices.ts';
 import type { CniMode } from '../types.ts';
@@ -28,7 +29,13 @@ export const kubenet: CniMode<'kubenet', typeof schema, KubenetConfig, KubenetNo
   normalize: () => ({ type: 'kubenet' }),
   planNodes: ({ lab, nodes, ipamDir, mtu }) =>
     nodes.map((n) => ({
-      routes: nodes.filter((o) => o.name !== n.name).map((o) => ({ dst: ip.formatCidr(o.slice), via: o.ip, dev: n.iface })),
+      routes: nodes
+        .filter((o) => o.name !== n.name)
+        .flatMap((o) => [
+          { dst: ip.formatCidr(o.slice), via: o.ip, dev: n.iface },
+          // The same route in IPv6: the peer's IPv6 slice via its IPv6 node address.
+          ...(o.ipv6 ? [{ dst: formatPrefix(o.ipv6.slice), via: o.ipv6.ip, dev: n.iface }] : []),
+        ]),
       conflist: bridgeConflist(lab, n, ipamDir, mtu),
       data: { type: 'kubenet' },
     })),

@@ -1,0 +1,31 @@
+/**
+ * Dual stack: every node and pod has an IPv4 and an IPv6 address (IPv4 primary), Services ask
+ * for one or both families, and pods reach each other across nodes over IPv6 without NAT.
+ * Switch to IPv6 primary with ipFamilies: ['IPv6', 'IPv4'] (see docs/dual-stack.md).
+ */
+import { container, defineLab, workloads } from 'podlab';
+
+export default defineLab({
+  name: 'dual-stack',
+  description: 'Dual-stack pods and Services: one address per family, pod-to-pod over IPv6 without NAT',
+  ipFamilies: ['IPv4', 'IPv6'],
+  cni: 'kubenet',
+  nodes: {
+    'control-plane': { role: 'control-plane' },
+    'worker-1': {},
+    'worker-2': {},
+  },
+  pods: {
+    'web-1': { node: 'worker-1', labels: { app: 'web' }, containers: [container(workloads.httpEcho())] },
+    'web-2': { node: 'worker-2', labels: { app: 'web' }, containers: [container(workloads.httpEcho())] },
+    client: { node: 'worker-1', containers: [container(workloads.httpEcho())] },
+  },
+  services: {
+    web: { selector: { app: 'web' }, ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80, targetPort: 8080 }] },
+    'web-v4': { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    'web-v6': { selector: { app: 'web' }, ipFamilies: ['IPv6'], ports: [{ port: 80, targetPort: 8080 }] },
+  },
+  checks: [
+    { kind: 'ping', from: 'client', to: 'web-2' },
+  ],
+});
