@@ -12,10 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PODLAB_UIDS, UID_LOCK_DIR } from '../../src/constants.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
-import { restartContainer } from '../../src/runtime/sandbox.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import type { LabState } from '../../src/runtime/state.ts';
-import { httpFrom, liveGuard, upLab } from './host.ts';
+import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
+import { dnsServerPid, dnsServerView } from '../../src/runtime/dns.ts';
+import { containedArgv } from '../../src/runtime/container.ts';
+import { PROGRAMS } from '../../src/runtime/artifacts.ts';
+import { joinArgs, restartContainer } from '../../src/runtime/sandbox.ts';
+import { acquireUid, releaseUid } from '../../src/runtime/uids.ts';
+import { execa } from 'execa';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
@@ -64,6 +69,8 @@ function spec(canary: string): LabSpec {
       },
       web: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo', port: 80 } }] },
     },
+    hosts: { corp: { ip: '172.16.94.53', dns: { zones: { 'corp.example': '$ORIGIN corp.example.\n@ 3600 IN SOA ns admin 1 7200 3600 1209600 3600\nwww 60 IN A 192.0.2.80\n' } } } },
+    dns: { nameservers: ['host/corp'] },
   };
 }
 
@@ -132,6 +139,55 @@ describe.skipIf(!live)('live: containers are containers', () => {
     expect(now.pid).not.toBe(old.pid);
     expect(existsSync(`${UID_LOCK_DIR}/${now.uid}`)).toBe(true);
     expect(existsSync(`${UID_LOCK_DIR}/${old.uid}`)).toBe(old.uid === now.uid);
+  });
+
+  /** What a process's root holds, seen by root from outside through /proc/PID/root. */
+  const seen = (pid: number, path: string) => existsSync(`/proc/${pid}/root${path}`);
+
+  it('the cluster DNS server runs unprivileged, its root holding only its own directory and what Node needs', async () => {
+    const pid = dnsServerPid(state)!;
+    expect(pid).toBeGreaterThan(0);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
+    expect(uid >= PODLAB_UIDS.container.first && uid < PODLAB_UIDS.container.first + PODLAB_UIDS.container.count).toBe(true);
+    expect(/^CapEff:\s+(\w+)/m.exec(status)![1]).toBe('0000000000000000');
+    expect(/^CapBnd:\s+(\w+)/m.exec(status)![1]).toBe('0000000000000000');
+    expect(readdirSync(`/proc/${pid}/root/etc`).sort()).toEqual(['coredns', 'hosts', 'ld.so.cache', 'resolv.conf']);
+    expect(readdirSync(`/proc/${pid}/root`).sort()).toEqual(['dev', 'etc', 'lib', 'lib64', 'proc', 'tmp', 'usr', ...(process.cwd().startsWith('/usr') ? [] : [process.cwd().split('/')[1]!])].sort());
+    for (const p of ['/etc/shadow', '/etc/passwd', '/root', canary, '/run/podlab', '/run/netns', '/var', `${process.cwd()}/src`]) expect(seen(pid, p), p).toBe(false);
+    expect(seen(pid, '/etc/coredns/Corefile')).toBe(true);
+    // It serves: the cluster's names, and (forwarded to the host's server) the corp zone.
+    const dig = await inLab(state, 'box', ['dig', '+short', '+time=2', '+tries=2', 'kube-dns.kube-system.svc.cluster.local']);
+    expect(dig.stdout.trim()).toBe('10.96.0.10');
+  });
+
+  it('code run the way the DNS server is (its launch, its view) finds no host file to read: /etc/shadow, the canary, /root, the lab state', async () => {
+    const pod = state.plan.pods.find((p) => p.system === 'dns')!;
+    const c = pod.containers[0]!;
+    const uid = acquireUid('container');
+    try {
+      const plugin = `for (const f of ${JSON.stringify(['/etc/shadow', canary, '/root', '/run/podlab', '/proc/1/root/etc/shadow'])}) { try { require('fs').readFileSync(f); console.log(f, 'READ'); } catch (e) { console.log(f, e.code); } }`;
+      const argv = containedArgv({ join: joinArgs(pod, state.pods[pod.name]!.pause!.pid), argv: [PROGRAMS.node, '-e', plugin], only: dnsServerView(c.argv, pod) }, uid);
+      const r = await execa(argv[0]!, argv.slice(1), { reject: false, env: { PATH: '/usr/bin:/bin' }, extendEnv: false });
+      // Not there at all, but for the machine's init through /proc (this stand-in has no PID namespace, the server has): not its to read.
+      expect(r.stdout.split('\n').sort(), r.stderr).toEqual([`${canary} ENOENT`, '/etc/shadow ENOENT', '/proc/1/root/etc/shadow EACCES', '/root ENOENT', '/run/podlab ENOENT'].sort());
+    } finally {
+      releaseUid(uid);
+    }
+  });
+
+  it("a host's DNS server sees only the files beside its Corefile", async () => {
+    const rec = state.pods['host.corp']!.containers.dns!;
+    const pid = rec.pid;
+    expect(Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])).toBe(rec.uid);
+    expect(seen(pid, '/etc/shadow')).toBe(false);
+    expect(seen(pid, '/etc/hosts')).toBe(false);
+    expect(seen(pid, canary)).toBe(false);
+    const dir = `${state.plan.stateDir}/rendered/hosts/corp`;
+    expect(readdirSync(`/proc/${pid}/root${dir}`)).toContain('Corefile');
+    expect(readdirSync(`/proc/${pid}/root${state.plan.stateDir}`)).toEqual(['rendered']);
+    const dig = await inLab(state, 'box', ['dig', '+short', '+time=2', '+tries=2', 'www.corp.example']);
+    expect(dig.stdout.trim()).toBe('192.0.2.80');
   });
 
   it('down leaves nothing: no process, no uid held, the host as it was', async () => {
