@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds podlab's native programs from native/<name>.c into build/native/<name>:
 # pause (the pod sandbox process), probe (the check client), workload (the
-# built-in servers), spawner (starts podlab's commands for it) and dnslat (the
-# DNS benchmark's latency client).
+# built-in servers), spawner (starts podlab's commands for it), dnslat (the
+# DNS benchmark's latency client) and contain (a container's last step: read-only
+# mounts, private /tmp, unprivileged).
 # Tries a static binary first (no runtime libc dependency, smallest RSS);
 # falls back to a dynamic link when static libc is not installed.
 # Env: CC (default: cc), CFLAGS (extra flags appended).
@@ -23,7 +24,7 @@ mkdir -p "$OUT_DIR"
 TMP=
 trap 'rm -f "$TMP"' EXIT
 
-for name in pause probe workload spawner dnslat; do
+for name in pause probe workload spawner dnslat contain; do
     SRC="$ROOT/native/$name.c"
     OUT="$OUT_DIR/$name"
     TMP="$OUT.tmp.$$"

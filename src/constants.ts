@@ -155,3 +155,21 @@ export const CHECK_TIMEOUT_MS = 5000;
 
 /** The diagnostic every host-affecting error ends with. */
 export const NOTHING_CHANGED = 'Nothing was changed on this host.';
+
+/**
+ * The uids (and gids of the same number) podlab runs untrusted code as, never root and never a
+ * user of the machine: each container of a lab gets one of `container` while it runs, each
+ * sandbox evaluating a lab file or submission one of `sandbox`, so RLIMIT_NPROC and file access
+ * are per container and per sandbox. Above the ranges systemd hands out (nspawn's ends at
+ * 1879048191), below 2^31 (tools that treat a uid as signed). Held by lock files in UID_LOCK_DIR.
+ */
+export const PODLAB_UIDS = {
+  sandbox: { first: 1_950_000_000, count: 4096 },
+  container: { first: 1_950_004_096, count: 61_440 },
+} as const;
+/**
+ * One file per uid in use (`<uid>`, holding the holder's pid and start time). Shared by every lab
+ * and grading run on the machine, so not inside a lab's state: beside STATE_ROOT (whose listing is
+ * the host baseline), or inside a state root given for tests.
+ */
+export const UID_LOCK_DIR = process.env.PODLAB_UID_DIR ?? (process.env.PODLAB_STATE_ROOT ? `${process.env.PODLAB_STATE_ROOT}/.uids` : '/run/podlab-uids');

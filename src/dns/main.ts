@@ -49,7 +49,7 @@ function filesBeside(dir: string): Record<string, string> {
 function load(conf: string, port: number | undefined): { servers: ServerConfig[]; errors: string[]; text: string } {
   const text = readFileSync(conf, 'utf8');
   const files = filesBeside(dirname(conf));
-  // The server runs as root: it reads only its own files. The cluster DNS pod's are /etc/coredns
+  // The server reads only its own files (and its container holds nothing else: runtime/dns.ts dnsServerView). The cluster DNS pod's are /etc/coredns
   // and its pod's /etc/resolv.conf and /etc/hosts; a host's server, only the files beside its Corefile.
   const confine = dirname(conf) === CLUSTER_DNS_FILES.dir ? CLUSTER_DNS_FILES : { dir: dirname(conf), also: [] };
   const { servers, issues } = loadCorefile(text, { env: process.env, files, confine });

@@ -9,7 +9,7 @@
  *   unshare --net --ipc --uts --pid --mount --fork --mount-proc --kill-child   new namespaces; the net one has only a down `lo`
  *     sh -c SETUP                  (root, inside) every mount remounted read-only, in this mount namespace only
  *       timeout --foreground -s KILL T+2   PID 1 of the namespace, root: a deadline that holds even if podlab dies
- *         setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs --bounding-set=-all   nobody
+ *         setpriv --reuid=U --regid=U --clear-groups --no-new-privs --bounding-set=-all   a uid of this sandbox's own
  *           prlimit --cpu --data --nproc --fsize=0 --nofile --core=0 --memlock=0 --msgqueue=0
  *             node --max-old-space-size=M --import <tsx loader> worker.mjs <copy> <nonce> <cap>
  *
@@ -31,6 +31,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { execa, execaSync } from 'execa';
 import { readUntrusted, SafeReadError } from '../lib/safe-read.ts';
+import { PODLAB_UIDS } from '../constants.ts';
+import { acquireUid, releaseUid } from '../runtime/uids.ts';
 
 export interface SandboxLimits {
   /** Wall-clock limit for the whole evaluation, node's start-up included; the child is SIGKILLed after it. @default 10000 */
@@ -43,10 +45,12 @@ export interface SandboxLimits {
   memoryMb?: number;
 }
 
+/** `uid`: the uid the submission ran as (the full sandbox only), for tests and diagnostics. */
 export type SandboxResult =
-  | { ok: true; value: unknown; ms: number }
+  | { ok: true; value: unknown; ms: number; uid?: number }
   | {
       ok: false;
+      uid?: number;
       reason: 'timeout' | 'memory' | 'threw' | 'no-export' | 'not-data' | 'output-too-large' | 'sandbox-failed' | 'unreadable';
       message: string;
       ms: number;
@@ -55,8 +59,6 @@ export type SandboxResult =
 type Failure = Extract<SandboxResult, { ok: false }>;
 type Reason = Failure['reason'];
 
-/** Who the submission runs as: nobody. */
-const NOBODY = 65534;
 /** What may come back on stdout (the result line and anything the submission prints before it). */
 const STDOUT_CAP = 1024 * 1024;
 /** Past this much stderr the child is killed; only the first STDERR_KEEP bytes are kept for the message. */
@@ -73,8 +75,10 @@ export const SOURCE_CAP = 1024 * 1024;
  */
 const DATA_HEADROOM_MB = 256;
 /**
- * RLIMIT_NPROC counts every task (thread) of the real uid on the whole host, so the limit is what
- * nobody already runs plus this. A sandboxed node with the tsx loader needs ~20 tasks (main, libuv
+ * RLIMIT_NPROC counts every task (thread) of the real uid on the whole host. Each sandbox runs as
+ * a uid of its own (PODLAB_UIDS.sandbox, held by a lock file while it runs: src/runtime/uids.ts),
+ * so the budget is that sandbox's alone: the limit is what that uid already runs (nothing, unless
+ * a killed run left something) plus this. A sandboxed node with the tsx loader needs ~20 tasks (main, libuv
  * and V8 pools, the loader thread, esbuild's service process, pinned to GOMAXPROCS=1).
  */
 const NPROC_HEADROOM = 64;
@@ -82,7 +86,7 @@ const NOFILE = 128;
 /** The inner `timeout` (PID 1 of the sandbox) fires this long after podlab's own deadline: a backstop if podlab dies. */
 const BACKSTOP_S = 2;
 /**
- * Runs as root inside the new mount namespace, before dropping to nobody: every mount becomes
+ * Runs as root inside the new mount namespace, before dropping to the sandbox's uid: every mount becomes
  * read-only, so not even an empty file can be created in /tmp, /var/tmp, /dev/shm or /run/lock
  * (RLIMIT_FSIZE=0 stops the bytes, not the create). The read-only flag is per mount and the
  * mounts are this namespace's copies, so the host keeps its view.
@@ -185,7 +189,7 @@ report({ status: 'ok', value });
 let probed: { ok: boolean; why?: string } | undefined;
 
 /**
- * Whether submissions get the full sandbox (root: nobody, own namespaces, no network, read-only
+ * Whether submissions get the full sandbox (root: a uid of its own, own namespaces, no network, read-only
  * mounts). `ok: false` with `why` when they would run degraded (not root: prlimit and a timeout
  * only, as the current user, with its network) or not at all (root, but the isolation does not work).
  * Probes once per process by running the real command line with `test` in place of node.
@@ -206,15 +210,21 @@ export function sandboxAvailable(): { ok: boolean; why?: string } {
   if (tools.length) return (probed = { ok: false, why: `${tools.join(', ')} not found (util-linux, mount): cannot isolate submissions` });
   try {
     ensureGradeRoot();
-    const argv = confine(['test', '-r', join(REPO_ROOT, 'src', 'index.ts'), '-a', '-r', TSX_LOADER, '-a', '-x', GRADE_ROOT, '-a', '-x', process.execPath], 5000, 64);
-    const r = execaSync(argv[0]!, argv.slice(1), { reject: false, env: childEnv(), extendEnv: false, stdin: 'ignore', timeout: 10000 });
+    const uid = acquireUid('sandbox');
+    let r;
+    try {
+      const argv = confine(['test', '-r', join(REPO_ROOT, 'src', 'index.ts'), '-a', '-r', TSX_LOADER, '-a', '-x', GRADE_ROOT, '-a', '-x', process.execPath], 5000, 64, uid);
+      r = execaSync(argv[0]!, argv.slice(1), { reject: false, env: childEnv(), extendEnv: false, stdin: 'ignore', timeout: 10000 });
+    } finally {
+      releaseUid(uid);
+    }
     if (r.exitCode !== 0) {
       const err = String(r.stderr ?? '').trim().split('\n')[0];
       return (probed = {
         ok: false,
         why: err
           ? `the isolation does not work here: ${err}`
-          : `nobody (uid ${NOBODY}) cannot read ${REPO_ROOT}src/index.ts, the tsx loader or ${GRADE_ROOT}, or run ${process.execPath}`,
+          : `a sandbox uid (${PODLAB_UIDS.sandbox.first}…) cannot read ${REPO_ROOT}src/index.ts, the tsx loader or ${GRADE_ROOT}, or run ${process.execPath}`,
       });
     }
   } catch (e) {
@@ -234,7 +244,7 @@ export async function evaluateInSandbox(file: string, limits: SandboxLimits = {}
   return { ...result, ms: Math.round(performance.now() - started) } as SandboxResult;
 }
 
-type Unstamped = { ok: true; value: unknown } | Omit<Failure, 'ms'>;
+type Unstamped = { ok: true; value: unknown; uid?: number } | Omit<Failure, 'ms'>;
 
 async function evaluate(file: string, timeoutMs: number, memoryMb: number): Promise<Unstamped> {
   const fail = (reason: Reason, message: string): Unstamped => ({ ok: false, reason, message });
@@ -254,9 +264,10 @@ async function evaluate(file: string, timeoutMs: number, memoryMb: number): Prom
   }
 
   const work = join(GRADE_ROOT, randomBytes(12).toString('hex'));
+  let uid: number | undefined;
   try {
     ensureGradeRoot();
-    // root-owned, readable by nobody, writable by no one but root.
+    // root-owned, readable by the sandbox's uid, writable by no one but root.
     mkdirSync(work, { mode: 0o755 });
     chmodSync(work, 0o755);
     const name = copyName(file);
@@ -279,24 +290,27 @@ async function evaluate(file: string, timeoutMs: number, memoryMb: number): Prom
       nonce,
       String(STDOUT_CAP - 4096),
     ];
-    const argv = available.ok ? confine(node, timeoutMs, memoryMb) : prlimited(node, timeoutMs, memoryMb, process.getuid?.() ?? -1);
+    uid = available.ok ? acquireUid('sandbox') : undefined;
+    const argv = uid !== undefined ? confine(node, timeoutMs, memoryMb, uid) : prlimited(node, timeoutMs, memoryMb, process.getuid?.() ?? -1);
     const run = await runCapped(argv, work, timeoutMs, available.ok);
-    return judge(run, { nonce, work, name, timeoutMs, memoryMb });
+    return { ...judge(run, { nonce, work, name, timeoutMs, memoryMb }), ...(uid !== undefined ? { uid } : {}) };
   } catch (e) {
     return fail('sandbox-failed', `the sandbox could not run: ${(e as Error).message}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
+    // Only now: when runCapped returned, the sandbox's PID namespace (and so every process of the uid) is gone.
+    if (uid !== undefined) releaseUid(uid);
   }
 }
 
-/** The full command line (root): namespaces, read-only mounts, the inner deadline, nobody, limits. */
-function confine(command: string[], timeoutMs: number, memoryMb: number): string[] {
+/** The full command line (root): namespaces, read-only mounts, the inner deadline, the sandbox's uid, limits. */
+function confine(command: string[], timeoutMs: number, memoryMb: number, uid: number): string[] {
   return [
     'unshare', '--net', '--ipc', '--uts', '--pid', '--mount', '--fork', '--mount-proc', '--kill-child',
     'sh', '-c', SETUP, 'podlab-sandbox',
     'timeout', '--foreground', '--signal=KILL', `${Math.ceil(timeoutMs / 1000) + BACKSTOP_S}s`,
-    'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--no-new-privs', '--bounding-set=-all', '--inh-caps=-all',
-    ...limitArgs(timeoutMs, memoryMb, NOBODY),
+    'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--no-new-privs', '--bounding-set=-all', '--inh-caps=-all',
+    ...limitArgs(timeoutMs, memoryMb, uid),
     ...command,
   ];
 }
@@ -550,7 +564,7 @@ function copyName(file: string): string {
 }
 
 function ensureGradeRoot(): void {
-  // 0711: nobody may pass through to its own run's directory but not list the others' (grading in parallel).
+  // 0711: a sandbox may pass through to its own run's directory but not list the others' (grading in parallel).
   mkdirSync(GRADE_ROOT, { recursive: true, mode: 0o711 });
   chmodSync(GRADE_ROOT, 0o711);
 }

@@ -1,6 +1,6 @@
 /**
  * What podlab builds for itself before a lab can run, and where it lives: the native programs
- * (pause, probe, workload, spawner, dnslat), the DNS server's bundle and V8 code cache, and
+ * (pause, probe, workload, spawner, dnslat, contain), the DNS server's bundle and V8 code cache, and
  * podlab's own CNI plugins; each rebuilt only when missing or older than its sources.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,8 @@ export const PROBE_BIN = `${REPO_ROOT}build/native/probe`;
 export const WORKLOAD_BIN = `${REPO_ROOT}build/native/workload`;
 /** The DNS benchmark's latency client (native/dnslat.c). */
 export const DNSLAT_BIN = `${REPO_ROOT}build/native/dnslat`;
+/** A container's last step before its program (native/contain.c): read-only mounts, a private /tmp, an unprivileged uid. */
+export const CONTAIN_BIN = `${REPO_ROOT}build/native/contain`;
 export const WORKLOAD_SCRIPT = `${REPO_ROOT}assets/workload.mjs`;
 /**
  * podlab-dns, bundled by esbuild so that the DNS pod starts as plain `node`, without tsx: the
@@ -137,10 +139,10 @@ async function writeDnsCodeCache(): Promise<void> {
 
 /** Builds the native programs (pause, probe, workload, spawner, dnslat) from native/ when missing or older than their source (needs a C compiler). */
 export async function ensureNative(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
-  const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload'], [SPAWNER_BIN, 'spawner'], [DNSLAT_BIN, 'dnslat']] as const;
+  const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload'], [SPAWNER_BIN, 'spawner'], [DNSLAT_BIN, 'dnslat'], [CONTAIN_BIN, 'contain']] as const;
   if (!bins.some(([bin, name]) => stale([bin], [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/addr.h`, `${REPO_ROOT}native/build.sh`]))) return undefined;
   const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`]);
   if (r.exitCode !== 0 || !bins.every(([bin]) => existsSync(bin)))
-    return diag('PL3002', [], `could not build the native binaries (pause, probe, workload, spawner, dnslat): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
+    return diag('PL3002', [], `could not build the native binaries (pause, probe, workload, spawner, dnslat, contain): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
   return undefined;
 }

@@ -5,6 +5,8 @@
  * (SIGUSR1, as CoreDNS takes it) instead of waiting for the `reload` plugin's next look.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PROGRAMS } from './artifacts.ts';
 import { checkCorefile } from '../dns/corefile/diagnostics.ts';
 import type { Diagnostic } from '../compile/diagnostics.ts';
 import { writeFileAtomic } from '../render/files.ts';
@@ -19,6 +21,28 @@ export class DnsError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Where the dynamic loader and the libraries `node` links against live (those that exist here). */
+const NODE_NEEDS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/etc/ld.so.cache'];
+
+/**
+ * What a DNS server's container sees (contain --only): its own directory (the Corefile's: the
+ * cluster DNS pod's /etc/coredns, or a host's rendered directory), the pod's own resolv.conf and
+ * hosts (the cluster DNS, whose Corefile may forward to them), and what Node needs to run the
+ * server, read-only: the node binary, the libraries, podlab-dns's bundle directory. Nothing else
+ * of the host: not /etc/shadow, not /root, not the lab's state, not other labs.
+ */
+export function dnsServerView(argv: readonly string[], pod: { system?: string }, node: string = PROGRAMS.node, bundle: string = PROGRAMS.dns): string[] {
+  const conf = argv[argv.indexOf('-conf') + 1];
+  if (!argv.includes('-conf') || !conf?.startsWith('/')) throw new DnsError(`the DNS server's command line has no absolute -conf path: ${argv.join(' ')}`);
+  return [
+    node,
+    ...NODE_NEEDS.filter((p) => existsSync(p)),
+    dirname(bundle),
+    dirname(conf),
+    ...(pod.system === 'dns' ? ['/etc/resolv.conf', '/etc/hosts'] : []),
+  ];
 }
 
 export const corefilePath = (state: LabState) => `${stateDir(state.lab)}/rendered/dns/Corefile`;

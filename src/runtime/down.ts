@@ -13,6 +13,7 @@ import { killNow, pidsInNetns, recordOf, stopProcesses } from './procs.ts';
 import { liveLockHolder, LOCK_SUFFIX, removeStaleLock } from './lock.ts';
 import { readState, stateDir, type LabState, type ProcessRecord } from './state.ts';
 import { mountsAt, unmountStateDir } from './statefs.ts';
+import { sweepUids } from './uids.ts';
 
 export interface DownReport {
   lab: string;
@@ -93,6 +94,7 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
     rmSync(stateDir(lab), { recursive: true, force: true });
   } finally {
     await stopping;
+    sweepUids(); // the lab's containers are gone: their uids are free
     if (deleting) {
       await deleting;
       for (const n of labNamespacesOnHost(lab)) await ex.run(['ip', 'netns', 'del', n]);

@@ -10,7 +10,10 @@ import type { Plan, PlanPod } from '../plan/plan.ts';
 import { containerArgv, containerEnv, hostSandbox, pauseArgv } from '../render/render.ts';
 import type { Executor } from './exec.ts';
 import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
+import { launchContainer } from './container.ts';
+import { dnsServerView } from './dns.ts';
 import { isAlive, recordOf, stopProcesses } from './procs.ts';
+import { releaseUid } from './uids.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 
 /** The lab's mount template as a file for `pause --mount-from`, while its process lives. */
@@ -46,10 +49,9 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
   const ps = state.pods[pod.name]!;
   for (const c of pod.containers) {
     if (only && c.name !== only) continue;
-    const argv = ['nsenter', ...joinArgs(pod, ps.pause?.pid), '--', ...containerArgv(c.argv, PROGRAMS, pod)];
     const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
-    const pid = await ex.spawn(argv, { logFile: log, env: containerEnv(pod, c.env), cleanEnv: true });
-    ps.containers[c.name] = { ...recordOf(pid), argv, log };
+    const { pid, startTime, argv, uid } = await launchContainer(ex, { netns: pod.netns, join: joinArgs(pod, ps.pause?.pid), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, ...(c.argv[0] === '@dns' ? { only: dnsServerView(c.argv, pod) } : {}) });
+    ps.containers[c.name] = { pid, startTime, argv, log, uid };
   }
   save(state);
 }
@@ -84,6 +86,7 @@ export async function restartContainer(ex: Executor, state: LabState, podName: s
   const rec = state.pods[podName]?.containers[container];
   if (!pod || !rec) throw new Error(`no container "${container}" in pod "${podName}" of lab "${state.lab}"`);
   await stopProcesses(ex, [rec]);
+  if (rec.uid !== undefined) releaseUid(rec.uid, rec);
   await startContainers(ex, state.plan, state, pod, container);
 }
 

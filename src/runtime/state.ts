@@ -20,7 +20,7 @@ export interface PodState {
   /** The CNI ADD result of the bridge plugin (interfaces, IPs, routes). */
   cniResult?: unknown;
   ip?: string;
-  containers: Record<string, ProcessRecord & { argv: string[]; log: string }>;
+  containers: Record<string, ProcessRecord & { argv: string[]; log: string; /** the uid it runs as (src/runtime/container.ts) */ uid?: number }>;
 }
 
 export interface LabState {

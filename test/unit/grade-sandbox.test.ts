@@ -14,6 +14,7 @@ import { loadLab } from '../../src/compile/load.ts';
 import { evaluateInSandbox, sandboxAvailable, type SandboxResult } from '../../src/grade/sandbox.ts';
 
 const isRoot = process.getuid?.() === 0;
+import { PODLAB_UIDS, UID_LOCK_DIR } from '../../src/constants.ts';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const GRADE_ROOT = join(REPO, 'build', 'grade-tmp');
 const dir = mkdtempSync(join(tmpdir(), 'grade-sandbox-test-'));
@@ -191,7 +192,7 @@ describe('grading sandbox: any user', () => {
   });
 });
 
-describe.skipIf(!isRoot)('grading sandbox: as root, the submission is nobody with no network', () => {
+describe.skipIf(!isRoot)('grading sandbox: as root, the submission is a uid of its own with no network', () => {
   it('writing a file → threw (read-only mounts), and the file does not exist', async () => {
     const target = `/tmp/pwned-${tag}`;
     const r = failure(await evaluateInSandbox(submission('write.lab.ts', "import { writeFileSync } from 'node:fs';", `writeFileSync('${target}', 'x');`, 'export default {};')));
@@ -217,7 +218,7 @@ describe.skipIf(!isRoot)('grading sandbox: as root, the submission is nobody wit
     for (const t of targets) expect(existsSync(t)).toBe(false);
   });
 
-  it('spawning a process → it runs as nobody (65534) and cannot create what root could', async () => {
+  it('spawning a process → it runs as a sandbox uid (not root, not nobody) and cannot create what root could', async () => {
     const marker = `/root/pwned-${tag}`;
     const r = await evaluateInSandbox(
       submission(
@@ -228,7 +229,11 @@ describe.skipIf(!isRoot)('grading sandbox: as root, the submission is nobody wit
         'export default { uid, marker };',
       ),
     );
-    expect(r).toMatchObject({ ok: true, value: { uid: '65534', marker: 'refused' } });
+    expect(r).toMatchObject({ ok: true, value: { marker: 'refused' } });
+    const uid = Number((r as { value: { uid: string } }).value.uid);
+    expect(uid).toBe(r.uid);
+    expect(uid >= PODLAB_UIDS.sandbox.first && uid < PODLAB_UIDS.sandbox.first + PODLAB_UIDS.sandbox.count).toBe(true);
+    expect(existsSync(`${UID_LOCK_DIR}/${uid}`)).toBe(false); // released once the sandbox is gone
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -293,7 +298,8 @@ describe.skipIf(!isRoot)('grading sandbox: as root, the submission is nobody wit
     expect(started).toBeLessThan(100);
     expect(refused).toBeGreaterThan(200);
     expect(r.ms).toBeLessThan(8000);
-    expect(processesOf(65534, ['sleep', 'sh', 'node', 'esbuild'])).toEqual([]);
+    expect(r.uid).toBeDefined();
+    expect(processesOf(r.uid!, ['sleep', 'sh', 'node', 'esbuild'])).toEqual([]);
   });
 
   it('an infinite loop in a setsid child is killed with the namespace at the deadline', async () => {
@@ -310,6 +316,39 @@ describe.skipIf(!isRoot)('grading sandbox: as root, the submission is nobody wit
       ),
     );
     expect(r.reason).toBe('timeout');
-    expect(processesOf(65534, ['sh', 'node'])).toEqual([]);
+    expect(r.uid).toBeDefined();
+    expect(processesOf(r.uid!, ['sh', 'node'])).toEqual([]);
+  });
+
+  it("one sandbox's fork bomb does not fail another's evaluation running at the same time: each has a uid, and a process budget, of its own", async () => {
+    // The honest one starts first and spawns late; the bomb starts after it (with one uid for both, the
+    // bomb's budget, counted later, would take all of the honest one's) and holds its processes meanwhile.
+    const honest = evaluateInSandbox(
+      submission(
+        'honest.lab.ts',
+        "import { execFileSync } from 'node:child_process';",
+        'await new Promise((r) => setTimeout(r, 3000));',
+        "const out = Array.from({ length: 5 }, () => execFileSync('id', ['-u']).toString().trim());",
+        'export default { out };',
+      ),
+      { timeoutMs: 12000 },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const bomb = evaluateInSandbox(
+      submission(
+        'bomb.lab.ts',
+        "import { spawn } from 'node:child_process';",
+        "for (let i = 0; i < 300; i++) { try { spawn('sleep', ['600'], { detached: true, stdio: 'ignore' }).on('error', () => {}); } catch {} }",
+        "spawn('sh', ['-c', 'b() { b | b & }; b'], { detached: true, stdio: 'ignore' }).on('error', () => {});",
+        'await new Promise((r) => setTimeout(r, 6000));',
+        'export default {};',
+      ),
+      { timeoutMs: 12000 },
+    );
+    const [h, b] = await Promise.all([honest, bomb]);
+    expect(h).toMatchObject({ ok: true });
+    expect(h.uid).not.toBe(b.uid);
+    expect((h as { value: { out: string[] } }).value.out).toEqual(Array(5).fill(String(h.uid)));
+    expect(processesOf(b.uid!, ['sleep', 'sh', 'node'])).toEqual([]);
   });
 });

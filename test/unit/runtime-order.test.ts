@@ -15,6 +15,7 @@ const root = vi.hoisted(() => {
   return dir;
 });
 
+import { PODLAB_UIDS } from '../../src/constants.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
@@ -112,8 +113,23 @@ describe('up, through the executor', () => {
 
   it('runs nothing else: every command is one podlab means to run', () => {
     const programs = new Set(ex.calls.flatMap((c) => (c.op === 'signal' ? [] : [c.argv[0] === 'nsenter' ? c.argv[c.argv.indexOf('--') + 1]!.split('/').at(-1)! : c.argv[0]!.split('/').at(-1)!])));
-    expect([...programs].sort()).toEqual(['bridge', 'ip', 'mount', 'nft', 'pause', 'sleep', 'sysctl', 'unshare', 'workload']);
+    expect([...programs].sort()).toEqual(['bridge', 'contain', 'ip', 'mount', 'nft', 'pause', 'sysctl', 'unshare']);
     expect(ex.calls.filter((c) => c.op === 'signal')).toEqual([]);
+  });
+
+  it('starts every container through contain, as a uid of its own from the container range, after allowing low ports in its namespace', () => {
+    const spawned = ex.calls.flatMap((c) => (c.op === 'spawn' && c.argv[0] === 'nsenter' ? [[...c.argv]] : []));
+    const uids = spawned.map((argv) => {
+      const at = argv.findIndex((a) => a.endsWith('/contain'));
+      expect(at, argv.join(' ')).toBeGreaterThan(0);
+      expect(argv.slice(at + 1, at + 4)).toEqual(['--uid', argv[at + 2], '--gid']);
+      return Number(argv[at + 2]);
+    });
+    const programs = spawned.map((argv) => argv[argv.indexOf('--', argv.findIndex((a) => a.endsWith('/contain'))) + 1]!.split('/').at(-1));
+    expect(new Set(programs)).toEqual(new Set(['node', 'workload', 'sleep']));
+    for (const uid of uids) expect(uid >= PODLAB_UIDS.container.first && uid < PODLAB_UIDS.container.first + PODLAB_UIDS.container.count).toBe(true);
+    expect(new Set(uids).size).toBe(uids.length);
+    for (const pod of ['web', 'client']) at(lines, new RegExp(`^nsenter --net=/run/netns/podlab-order\\.pod\\.default\\.${pod} -- sysctl -qw net\\.ipv4\\.ip_unprivileged_port_start=0$`));
   });
 
   it('pod recreate: containers stopped, then the sandbox, CNI DEL, namespace gone and made again, sandbox, ADD, containers, tables', async () => {

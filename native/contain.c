@@ -1,0 +1,261 @@
+/*
+ * contain.c - the last step of starting a container: podlab's equivalent of what runc does
+ * between "the namespaces exist" and "exec the entrypoint".
+ *
+ * Responsibility:
+ *   Started as root inside a pod's namespaces (nsenter/spawner joined the pause process's
+ *   network, UTS, IPC and mount namespaces, or a node's or host's network namespace), it
+ *     1. makes a mount namespace of its own (a copy of the pod's): with --only, a root that
+ *        holds nothing but the listed paths (read-only binds) plus /dev/null, /dev/zero,
+ *        /dev/urandom, /dev/random and /proc; without, the pod's whole view. Either way every
+ *        mount read-only and nosuid (one recursive mount_setattr), then a private tmpfs on /tmp
+ *        (and /dev/shm) that only this container sees,
+ *     2. drops to --uid/--gid (never 0) with no supplementary groups, no_new_privs, an empty
+ *        capability bounding set and no inheritable or ambient capabilities,
+ *     3. chdir("/") and execs the program, in place: the pid podlab recorded is the program's.
+ *
+ * Contract:
+ *   contain --uid UID --gid GID [--tmp-size SIZE] [--only PATH]... -- PROGRAM [ARG]...
+ *     - any failure before the exec: "contain: <what>: <strerror>" on stderr, exit 126
+ *       (usage errors exit 2); an exec failure exits 127. --help prints usage, exit 0.
+ *     - SIZE is tmpfs's size= (default 64m).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+struct mount_attr {
+    uint64_t attr_set;
+    uint64_t attr_clr;
+    uint64_t propagation;
+    uint64_t userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_pivot_root
+#define SYS_pivot_root 155
+#endif
+
+#define MAX_ONLY 32
+/* Built on a tmpfs mounted over /tmp in this namespace only: nothing is created on the host. */
+#define NEW_ROOT "/tmp"
+
+static void usage(FILE *out)
+{
+    fputs("usage: contain --uid UID --gid GID [--tmp-size SIZE] [--only PATH]... -- PROGRAM [ARG]...\n"
+          "  Run as root in a pod's namespaces: makes a mount namespace where every mount is read-only with a private tmpfs on\n"
+          "  /tmp and /dev/shm, drops to UID:GID (not 0) with no_new_privs and no\n"
+          "  capabilities, then execs PROGRAM. --only: the root holds only these paths\n"
+          "  (read-only) and /dev/{null,zero,random,urandom}, /proc.\n",
+          out);
+}
+
+static void die(const char *what, const char *arg)
+{
+    int e = errno;
+    if (arg)
+        fprintf(stderr, "contain: %s %s: %s\n", what, arg, strerror(e));
+    else
+        fprintf(stderr, "contain: %s: %s\n", what, strerror(e));
+    exit(126);
+}
+
+static void die_usage(const char *msg)
+{
+    fprintf(stderr, "contain: %s\n", msg);
+    usage(stderr);
+    exit(2);
+}
+
+static unsigned long parse_id(const char *s, const char *what)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *s == '\0' || *end != '\0' || v == 0 || v >= 4294967295UL)
+        die_usage(what);
+    return v;
+}
+
+static void mkdirs(const char *path, int is_dir)
+{
+    char buf[4096];
+    if (strlen(path) >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        die("path", path);
+    }
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            die("mkdir", buf);
+        *p = '/';
+    }
+    if (is_dir) {
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            die("mkdir", buf);
+    } else {
+        int fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            die("create", buf);
+        close(fd);
+    }
+}
+
+static void bind_into(const char *src, const char *root)
+{
+    struct stat st;
+    char dst[4096];
+    if (stat(src, &st) != 0)
+        die("stat", src);
+    if ((size_t)snprintf(dst, sizeof dst, "%s%s", root, src) >= sizeof dst) {
+        errno = ENAMETOOLONG;
+        die("path", src);
+    }
+    mkdirs(dst, S_ISDIR(st.st_mode));
+    if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) != 0)
+        die("bind", src);
+}
+
+/* A root of its own: a tmpfs holding only the listed paths, /dev's harmless nodes and /proc. */
+static void only_view(char **only, int n)
+{
+    static const char *devs[] = {"/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"};
+    mkdirs(NEW_ROOT, 1);
+    if (mount("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
+        die("mount tmpfs", NEW_ROOT);
+    for (int i = 0; i < n; i++)
+        bind_into(only[i], NEW_ROOT);
+    for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++)
+        bind_into(devs[i], NEW_ROOT);
+    mkdirs(NEW_ROOT "/proc", 1);
+    if (mount("/proc", NEW_ROOT "/proc", NULL, MS_BIND | MS_REC, NULL) != 0)
+        die("bind", "/proc");
+    mkdirs(NEW_ROOT "/tmp", 1);
+    mkdirs(NEW_ROOT "/dev/shm", 1);
+    if (chdir(NEW_ROOT) != 0)
+        die("chdir", NEW_ROOT);
+    if (syscall(SYS_pivot_root, ".", ".") != 0)
+        die("pivot_root", NEW_ROOT);
+    if (umount2(".", MNT_DETACH) != 0)
+        die("detach the old root", NULL);
+    if (chdir("/") != 0)
+        die("chdir", "/");
+}
+
+static void read_only_view(char **only, int n, const char *tmp_size)
+{
+    if (unshare(CLONE_NEWNS) != 0)
+        die("unshare", "mount namespace");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        die("make private", "/");
+    if (n > 0)
+        only_view(only, n);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
+    if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
+        die("make read-only", "/");
+    char data[128];
+    snprintf(data, sizeof data, "mode=1777,size=%s", tmp_size);
+    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)
+        die("mount tmpfs", "/tmp");
+    if (access("/dev/shm", F_OK) == 0 && mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)
+        die("mount tmpfs", "/dev/shm");
+}
+
+static void drop_privileges(uid_t uid, gid_t gid)
+{
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        die("prctl", "no_new_privs");
+    for (int cap = 0; cap <= 63; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+            die("drop capability from the bounding set", NULL);
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+        die("clear ambient capabilities", NULL);
+    if (setgroups(0, NULL) != 0)
+        die("setgroups", NULL);
+    if (setresgid(gid, gid, gid) != 0)
+        die("setresgid", NULL);
+    if (setresuid(uid, uid, uid) != 0)
+        die("setresuid", NULL);
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capset, &hdr, data) != 0)
+        die("capset", NULL);
+    if (getuid() == 0 || geteuid() == 0) {
+        errno = EPERM;
+        die("still root after setresuid", NULL);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    unsigned long uid = 0, gid = 0;
+    const char *tmp_size = "64m";
+    char *only[MAX_ONLY];
+    int nonly = 0, i;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (i + 1 >= argc)
+            die_usage("missing value for an option");
+        if (strcmp(a, "--uid") == 0)
+            uid = parse_id(argv[++i], "--uid must be a uid other than 0");
+        else if (strcmp(a, "--gid") == 0)
+            gid = parse_id(argv[++i], "--gid must be a gid other than 0");
+        else if (strcmp(a, "--tmp-size") == 0) {
+            tmp_size = argv[++i];
+            if (strspn(tmp_size, "0123456789kmgKMG%") != strlen(tmp_size) || !*tmp_size)
+                die_usage("--tmp-size must be a size (e.g. 64m)");
+        } else if (strcmp(a, "--only") == 0) {
+            if (nonly == MAX_ONLY)
+                die_usage("too many --only paths");
+            only[nonly] = argv[++i];
+            if (only[nonly][0] != '/')
+                die_usage("--only paths must be absolute");
+            nonly++;
+        } else
+            die_usage("unknown option");
+    }
+    if (!uid || !gid)
+        die_usage("--uid and --gid are required");
+    if (i >= argc)
+        die_usage("no program given");
+    read_only_view(only, nonly, tmp_size);
+    drop_privileges((uid_t)uid, (gid_t)gid);
+    if (chdir("/") != 0)
+        die("chdir", "/");
+    execvp(argv[i], argv + i);
+    fprintf(stderr, "contain: exec %s: %s\n", argv[i], strerror(errno));
+    return 127;
+}

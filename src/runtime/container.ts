@@ -1,0 +1,69 @@
+/**
+ * Launching one container: the step every container of a lab goes through (a pod's `command:`,
+ * the built-in workloads, the DNS server, an outside host's programs), and the one module that
+ * knows how. Given where the container joins (the pause process's namespaces, or a node's or
+ * host's network namespace) and the program, it
+ *   1. lets unprivileged processes bind low ports in that network namespace
+ *      (net.ipv4.ip_unprivileged_port_start=0, a per-namespace sysctl, written through the
+ *      spawner in the named namespace podlab made: never the host's),
+ *   2. takes a uid of its own for the container (PODLAB_UIDS.container, src/runtime/uids.ts),
+ *   3. starts `nsenter … -- contain --uid U --gid U [--only PATH]… -- program` (native/contain.c:
+ *      a mount namespace of its own with every mount read-only and nosuid, a private tmpfs on
+ *      /tmp and /dev/shm, then uid U with no_new_privs and no capabilities, exec in place),
+ *   4. hands the uid's lock to the container's process, so the uid is free once it ends.
+ * The recorded pid is the program's own (nsenter, contain and the program exec one another).
+ */
+import { NETNS_RUN_DIR } from '../constants.ts';
+import { must, type Executor } from './exec.ts';
+import { CONTAIN_BIN } from './artifacts.ts';
+import { recordOf } from './procs.ts';
+import type { ProcessRecord } from './state.ts';
+import { acquireUid, releaseUid, transferUid } from './uids.ts';
+
+export interface ContainerLaunch {
+  /** The named network namespace (under /run/netns) the container's network is: a pod's, a node's or a host's. */
+  netns: string;
+  /** nsenter's options to join the container's namespaces (e.g. `-t PID --net --uts --ipc --mount`, or `--net=FILE`). */
+  join: readonly string[];
+  /** The program and its arguments. A leading `unshare … --` (a PID namespace of its own) stays outside: contain runs inside it. */
+  argv: readonly string[];
+  env: Record<string, string>;
+  log: string;
+  /** When given, the container's root holds only these paths (read-only), as the DNS server's does. */
+  only?: readonly string[];
+}
+
+export interface LaunchedContainer extends ProcessRecord {
+  /** The full command line started, for the state and `podlab status`. */
+  argv: string[];
+  /** The uid the program runs as. */
+  uid: number;
+}
+
+export const LOW_PORTS_SYSCTL = 'net.ipv4.ip_unprivileged_port_start=0';
+
+/** The command line that starts a contained program as `uid`. */
+export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only'>, uid: number, contain = CONTAIN_BIN): string[] {
+  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(launch.only ?? []).flatMap((p) => ['--only', p]), '--'];
+  const argv = [...launch.argv];
+  // `unshare --pid --fork … -- program`: unshare needs root, so contain goes between it and the program.
+  const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
+  const program = sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
+  return ['nsenter', ...launch.join, '--', ...program];
+}
+
+/** Starts one container (see the module's comment); the uid is released again if it does not start. */
+export async function launchContainer(ex: Executor, launch: ContainerLaunch): Promise<LaunchedContainer> {
+  await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${launch.netns}`, '--', 'sysctl', '-qw', LOW_PORTS_SYSCTL]);
+  const uid = acquireUid('container');
+  const argv = containedArgv(launch, uid);
+  let rec: ProcessRecord;
+  try {
+    rec = recordOf(await ex.spawn(argv, { logFile: launch.log, env: launch.env, cleanEnv: true }));
+  } catch (e) {
+    releaseUid(uid);
+    throw e;
+  }
+  transferUid(uid, rec);
+  return { ...rec, argv, uid };
+}

@@ -1,0 +1,139 @@
+/**
+ * Uids for untrusted code, one per container and per sandbox while it runs (PODLAB_UIDS): a lock
+ * file per uid in UID_LOCK_DIR, created with O_EXCL and holding the holder's pid and start time.
+ * A file whose holder has ended is taken over, so a killed podlab leaks nothing for long; `release`
+ * removes the file when the holder stops normally.
+ */
+import { linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { PODLAB_UIDS, UID_LOCK_DIR } from '../constants.ts';
+import { isAlive, recordOf } from './procs.ts';
+import type { ProcessRecord } from './state.ts';
+
+export type UidPool = keyof typeof PODLAB_UIDS;
+
+export class UidError extends Error {}
+
+const lockFile = (uid: number) => `${UID_LOCK_DIR}/${uid}`;
+const holderText = (rec: ProcessRecord) => `${rec.pid} ${rec.startTime}\n`;
+
+function holderOf(text: string): ProcessRecord | undefined {
+  const m = /^(\d+) (\d+)\n?$/.exec(text);
+  return m ? { pid: Number(m[1]), startTime: Number(m[2]) } : undefined;
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates the lock file of `uid` for `holder`; false when it exists. */
+function create(uid: number, holder: ProcessRecord): boolean {
+  let fd: number;
+  try {
+    fd = openSync(lockFile(uid), 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, holderText(holder));
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** Removes the lock file of `uid` if its holder (as read: `seen`) has ended; a file taken meanwhile by someone else is put back. */
+function reclaim(uid: number, seen: string): void {
+  const aside = `${lockFile(uid)}.stale.${process.pid}`;
+  try {
+    renameSync(lockFile(uid), aside);
+  } catch {
+    return; // someone else reclaimed it first
+  }
+  if (read(aside) !== seen) {
+    try {
+      linkSync(aside, lockFile(uid)); // not the stale one: a new holder's, give it back
+    } catch {
+      /* taken again meanwhile; the new holder's file stands */
+    }
+  }
+  try {
+    unlinkSync(aside);
+  } catch {
+    /* gone */
+  }
+}
+
+/**
+ * Takes a free uid of `pool` for `holder` (default: this process). Starts at a random place in
+ * the range, so concurrent callers rarely meet. Throws UidError when every uid is held by a live process.
+ */
+export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(process.pid)): number {
+  const { first, count } = PODLAB_UIDS[pool];
+  mkdirSync(UID_LOCK_DIR, { recursive: true, mode: 0o700 });
+  const start = randomInt(count);
+  for (let i = 0; i < count; i++) {
+    const uid = first + ((start + i) % count);
+    if (create(uid, holder)) return uid;
+    const seen = read(lockFile(uid));
+    if (seen === undefined) {
+      if (create(uid, holder)) return uid;
+      continue;
+    }
+    const h = holderOf(seen);
+    if (h && isAlive(h)) continue;
+    reclaim(uid, seen);
+    if (create(uid, holder)) return uid;
+  }
+  throw new UidError(`all ${count} ${pool} uids (${first}-${first + count - 1}) are in use by live processes; see ${UID_LOCK_DIR}`);
+}
+
+/** Hands `uid` over to another holder (the container's own process, once started): the file is replaced whole. */
+export function transferUid(uid: number, holder: ProcessRecord): void {
+  const tmp = `${lockFile(uid)}.new.${process.pid}`;
+  writeFileSync(tmp, holderText(holder), { mode: 0o600 });
+  renameSync(tmp, lockFile(uid));
+}
+
+/** Frees `uid` if `holder` (when given) still holds it. */
+export function releaseUid(uid: number, holder?: ProcessRecord): void {
+  const seen = read(lockFile(uid));
+  if (seen === undefined) return;
+  if (holder && seen !== holderText(holder)) return;
+  try {
+    unlinkSync(lockFile(uid));
+  } catch {
+    /* gone */
+  }
+}
+
+/** The uid's holder, if its file exists. */
+export function uidHolder(uid: number): ProcessRecord | undefined {
+  const seen = read(lockFile(uid));
+  return seen === undefined ? undefined : holderOf(seen);
+}
+
+/** Removes every lock file whose holder has ended (after `down`, a killed run's leftovers); returns how many. */
+export function sweepUids(): number {
+  let n = 0;
+  let names: string[];
+  try {
+    names = readdirSync(UID_LOCK_DIR);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const seen = read(lockFile(Number(name)));
+    const h = seen === undefined ? undefined : holderOf(seen);
+    if (seen === undefined || (h && isAlive(h))) continue;
+    reclaim(Number(name), seen);
+    n++;
+  }
+  return n;
+}
