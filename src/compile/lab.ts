@@ -10,6 +10,7 @@ import { kindOf, type LabCheck } from '../check/kinds/index.ts';
 import { normalizeAction, type LabAction } from '../check/actions/index.ts';
 import { normalizeNamespaces } from '../policy/normalize.ts';
 import { normalizePolicy, type NamespaceLabels, type NetworkPolicy } from '../policy/types.ts';
+import { containerLoops, expandDeployments, loopSettings, type ContainerLoops, type LabDeployment, type LoopSettings } from './loops.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
 
@@ -38,6 +39,10 @@ export interface Lab {
   loadBalancer?: { pool: string };
   /** Cluster DNS; absent when the lab says `dns: false`. */
   dns?: LabDns;
+  /** Deployments in declaration order; their pods are in `pods` (with `owner`). */
+  deployments: LabDeployment<LabContainer>[];
+  /** The control loops' timings; absent when the lab uses none (no agent runs). */
+  loops?: LoopSettings;
   checks: LabCheck[];
   scenarios: LabScenario[];
 }
@@ -93,6 +98,8 @@ export interface LabService {
   sessionAffinity: 'None' | 'ClientIP';
   externalTrafficPolicy: 'Cluster' | 'Local';
   internalTrafficPolicy: 'Cluster' | 'Local';
+  /** Pods that are not ready stay in the endpoints; set only when true. */
+  publishNotReadyAddresses?: true;
 }
 
 export interface LabHost {
@@ -123,9 +130,11 @@ export interface LabPod {
   subdomain?: string;
   dnsPolicy: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
   dnsConfig?: LabDnsConfig;
+  /** The Deployment that made the pod. */
+  owner?: string;
 }
 
-export interface LabContainer {
+export interface LabContainer extends ContainerLoops {
   name: string;
   workload?: { kind: WorkloadKind; port: number };
   command?: string[];
@@ -145,6 +154,8 @@ const WORKLOAD_PORT: Record<WorkloadKind, { port: number; protocol: 'TCP' | 'UDP
 
 /** Fills defaults. Input must already have passed the schema. */
 export function normalize(spec: LabSpec, source: string): Lab {
+  const expanded = expandDeployments(spec, normalizeContainer);
+  const loops = loopSettings(spec);
   return {
     name: spec.name,
     description: spec.description ?? '',
@@ -174,7 +185,9 @@ export function normalize(spec: LabSpec, source: string): Lab {
       subdomain: p.subdomain,
       dnsPolicy: p.dnsPolicy ?? 'ClusterFirst',
       dnsConfig: p.dnsConfig ? { nameservers: p.dnsConfig.nameservers ?? [], searches: p.dnsConfig.searches ?? [], options: p.dnsConfig.options ?? [] } : undefined,
-    })),
+    })).concat(expanded.pods.map((p) => ({ ...p, hostNetwork: false, dnsPolicy: 'ClusterFirst' as const, hostname: undefined, subdomain: undefined, dnsConfig: undefined }))),
+    deployments: expanded.deployments,
+    ...(loops ? { loops } : {}),
     services: Object.entries(spec.services ?? {}).map(([name, s]) => ({
       name,
       namespace: s.namespace ?? DEFAULTS.namespace,
@@ -194,6 +207,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
       sessionAffinity: s.sessionAffinity ?? 'None',
       externalTrafficPolicy: s.externalTrafficPolicy ?? 'Cluster',
       internalTrafficPolicy: s.internalTrafficPolicy ?? 'Cluster',
+      ...(s.publishNotReadyAddresses ? { publishNotReadyAddresses: true as const } : {}),
     })),
     natOutgoing: spec.natOutgoing ?? DEFAULTS.natOutgoing,
     hosts: Object.entries(spec.hosts ?? {}).map(([name, h]) => ({
@@ -237,5 +251,5 @@ function normalizeContainer(c: ContainerSpec): LabContainer {
   const implied = workload && !declared.some((d) => d.containerPort === workload.port)
     ? [{ name: WORKLOAD_PORT[workload.kind].name, containerPort: workload.port, protocol: WORKLOAD_PORT[workload.kind].protocol }]
     : [];
-  return { name: c.name, workload, command: c.command, ports: [...implied, ...declared], env: c.env ?? {} };
+  return { name: c.name, workload, command: c.command, ports: [...implied, ...declared], env: c.env ?? {}, ...containerLoops(c) };
 }

@@ -35,6 +35,8 @@ export interface PlanService {
   sessionAffinity: 'None' | 'ClientIP';
   externalTrafficPolicy: 'Cluster' | 'Local';
   internalTrafficPolicy: 'Cluster' | 'Local';
+  /** Pods that are not ready stay in its endpoints (set only when true). */
+  publishNotReadyAddresses?: true;
 }
 
 /** One pod backing one Service: where it runs and which port each Service port reaches on it. */
@@ -163,6 +165,7 @@ export function planServices({ services, serviceCidr, pool, poolTaken }: Allocat
       sessionAffinity: s.sessionAffinity,
       externalTrafficPolicy: s.externalTrafficPolicy,
       internalTrafficPolicy: s.internalTrafficPolicy,
+      ...(s.publishNotReadyAddresses ? { publishNotReadyAddresses: true as const } : {}),
     };
   });
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { cniSchema } from '../cni/registry.ts';
 import { port } from './fields.ts';
+import { containerLoopFields, deploymentSchemaOf, loopsSettingsSchema } from '../loops/schema.ts';
 import { namespaceSchema, networkPolicySchema, policyActionSchemas } from './network-policy-schema.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -54,6 +55,7 @@ export const containerSchema = z
     command: z.array(z.string()).min(1, { message: 'must name a program' }).optional(),
     ports: z.array(containerPortSchema).optional(),
     env: z.record(z.string(), z.string()).optional(),
+    ...containerLoopFields,
   });
 
 /** A pod's own resolver settings, merged into (or, with dnsPolicy 'None', making up) its /etc/resolv.conf. */
@@ -343,6 +345,8 @@ export const serviceSchema = z.strictObject({
   externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
   /** ClusterIP traffic: 'Local' uses only endpoints on the client's own node. @default 'Cluster' */
   internalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+  /** Keep pods that are not ready in the endpoints (and DNS answers), as a StatefulSet's headless Service often does. @default false */
+  publishNotReadyAddresses: z.boolean().optional(),
 });
 
 /** A DNS server run by a host (podlab's own server, as for the cluster): zone files it is authoritative for. */
@@ -423,6 +427,10 @@ export const labSchema = z.strictObject({
   /** @default 'flannel' */
   cni: cniSchema.optional(),
   pods: z.record(z.string(), podSchema).optional(),
+  /** Deployments by name: pods made from a template and kept at `replicas` by the lab's control loops (docs/control-loops.md). */
+  deployments: z.record(dnsLabel, deploymentSchemaOf(containerSchema)).optional(),
+  /** The control loops' timings (restart back-off, node grace); Kubernetes' own by default. */
+  loops: loopsSettingsSchema.optional(),
   /** Kubernetes Services; keys are Service names (use `namespace` for other namespaces). */
   services: z.record(z.string(), serviceSchema).optional(),
   /** Masquerade pod traffic leaving the pod network to the node's IP (flannel's ipMasq). @default true */
