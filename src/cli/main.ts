@@ -31,6 +31,10 @@ import { registerDoctor } from './doctor.ts';
 import { registerExport } from './export.ts';
 import { registerGrade } from './grade.ts';
 import { registerGraph } from './graph.ts';
+import { registerAgent } from './agent.ts';
+import { registerEvents } from './events.ts';
+import { registerNode } from './node.ts';
+import { registerScale } from './scale.ts';
 import { color, dim, green, red } from './terminal.ts';
 
 interface LiveRun {
@@ -89,7 +93,8 @@ function printStatus(s: LabStatus): void {
   process.stdout.write(`lab ${s.lab}: ${s.status}${s.cni ? `, cni ${s.cni}` : ''}, ${s.namespaces} namespaces${s.source ? `, from ${s.source}` : ''}\n`);
   for (const n of s.nodes) process.stdout.write(`  node ${n.name.padEnd(16)} ${n.ip.padEnd(15)} pods ${n.podCidr.padEnd(18)} ${n.present ? '' : red('(namespace missing)')}\n`);
   for (const p of s.pods) {
-    const procs = [p.pause ? `pause ${p.pause.pid}${p.pause.alive ? '' : red(' dead')}` : p.hostNetwork ? 'hostNetwork' : 'no sandbox', ...p.containers.map((c) => `${c.name} ${c.pid}${c.alive ? '' : red(' dead')}`)];
+    const loops = (c: LabStatus['pods'][number]['containers'][number]) => (c.restarts !== undefined ? ` restarts ${c.restarts}${c.lastExitCode !== undefined ? ` (last exit ${c.lastExitCode})` : ''}${c.reason ? ` ${red(c.reason)}` : ''}` : '');
+    const procs = [p.pause ? `pause ${p.pause.pid}${p.pause.alive ? '' : red(' dead')}` : p.hostNetwork ? 'hostNetwork' : 'no sandbox', ...p.containers.map((c) => `${c.name} ${c.pid}${c.alive ? '' : red(' dead')}${loops(c)}`), ...(p.ready === undefined ? [] : [p.ready ? green('ready') : red('not ready')])];
     process.stdout.write(`  pod  ${`${p.namespace}/${p.name}`.padEnd(24)} ${(p.running ? p.ip : '-').padEnd(15)} on ${p.node.padEnd(14)} ${p.running ? procs.join(', ') : dim('deleted')}\n`);
   }
   for (const v of s.services) {
@@ -103,6 +108,7 @@ function printStatus(s: LabStatus): void {
     if (v.type !== 'ExternalName')
       process.stdout.write(`       endpoints: ${v.endpoints.length ? v.endpoints.map((e) => `${e.pod}@${e.ip}:${Object.values(e.ports).join(',')} (${e.node})`).join('  ') : red('none')}\n`);
   }
+  if (s.agent) process.stdout.write(`  agent pid ${s.agent.pid}${s.agent.alive ? '' : red(' dead')}${s.agent.failedNodes.length ? red(`, failed nodes: ${s.agent.failedNodes.join(', ')}`) : ''}  (podlab events ${s.lab})\n`);
   if (s.gateway) process.stdout.write(`  gateway ${s.gateway.nodeIp}${s.gateway.externalIp ? ` / ${s.gateway.externalIp}` : ''}${s.gateway.loadBalancerIps.length ? `, load-balancer addresses ${s.gateway.loadBalancerIps.join(', ')}` : ''}\n`);
   for (const h of s.hosts) process.stdout.write(`  host ${h.name.padEnd(24)} ${h.ip.padEnd(15)} on the ${h.network === 'external' ? 'external network' : 'node network'}\n`);
 }
@@ -445,6 +451,10 @@ registerDoctor(program);
 registerGrade(program);
 registerExport(program);
 registerGraph(program);
+registerAgent(program);
+registerEvents(program);
+registerNode(program);
+registerScale(program);
 
 try {
   await program.parseAsync(process.argv);

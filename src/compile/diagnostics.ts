@@ -123,6 +123,7 @@ export const CODES = {
   PL2304: 'probe needs exactly one handler',
   PL2305: 'liveness successThreshold must be 1',
   PL2306: 'Deployment on an unknown node',
+  PL2307: 'action needs control loops',
   ...COREFILE_CODES,
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',

@@ -75,3 +75,31 @@ export const loopsSettingsSchema = z.strictObject({
   /** How often the agent looks at containers, in ms. @default 200 */
   tickMs: z.number().int().min(20).max(10000).optional(),
 });
+
+/** Scenario actions that make the control loops act (docs/control-loops.md). */
+export const loopActionSchemas = [
+  /** Kill a container as a crash would (SIGKILL, exit 137); the lab's agent restarts it in the same sandbox (same IP). @default container: the pod's first */
+  z.strictObject({ action: z.literal('crash-container'), pod: z.string(), container: z.string().optional() }),
+  /** Make a pod's http-echo answer /healthz with 503: its readiness (or liveness) probe starts failing. */
+  z.strictObject({ action: z.literal('make-unready'), pod: z.string() }),
+  /** Make it answer 200 again. */
+  z.strictObject({ action: z.literal('make-ready'), pod: z.string() }),
+  /** Fail a node: its link goes down and its agent stops; after `loops.nodeGraceMs` its pods are evicted. */
+  z.strictObject({ action: z.literal('fail-node'), node: z.string() }),
+  /** Bring a failed node back; it rejoins empty of the pods evicted meanwhile. */
+  z.strictObject({ action: z.literal('restore-node'), node: z.string() }),
+  /** Set a Deployment's replicas; its ReplicaSet loop creates or deletes pods. */
+  z.strictObject({ action: z.literal('scale-deployment'), deployment: z.string(), replicas: z.number().int().min(0).max(50) }),
+  /**
+   * Wait until the lab's events include one with this reason (and object: `pod/<name>`, or a prefix
+   * such as `pod/web-`; and text in its message). Fails after `timeoutMs`.
+   */
+  z.strictObject({
+    action: z.literal('wait-event'),
+    reason: z.string().min(1),
+    object: z.string().optional(),
+    text: z.string().optional(),
+    /** @default 10000 */
+    timeoutMs: z.number().int().min(100).max(300000).optional(),
+  }),
+] as const;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { cniSchema } from '../cni/registry.ts';
 import { port } from './fields.ts';
-import { containerLoopFields, deploymentSchemaOf, loopsSettingsSchema } from '../loops/schema.ts';
+import { containerLoopFields, deploymentSchemaOf, loopActionSchemas, loopsSettingsSchema } from '../loops/schema.ts';
 import { namespaceSchema, networkPolicySchema, policyActionSchemas } from './network-policy-schema.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -301,6 +301,7 @@ export const actionSchema = z.discriminatedUnion('action', [
     expectExit: z.number().int().min(0).max(255).optional(),
   }),
   ...policyActionSchemas,
+  ...loopActionSchemas,
 ]);
 
 /** A scenario step: an action, or a check (retried until it passes or times out, as every check is). */
