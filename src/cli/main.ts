@@ -17,6 +17,7 @@ import { down, labsOnHost } from '../runtime/down.ts';
 import { REPO_ROOT } from '../runtime/artifacts.ts';
 import { checkHost } from '../runtime/preflight.ts';
 import { readState } from '../runtime/state.ts';
+import { withLabMutex } from '../runtime/mutex.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
@@ -378,7 +379,9 @@ async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, 
   }
   try {
     const before = state.pods[name]?.ip;
-    const r = action === 'delete' ? { sync: await deletePod(realExecutor, state, name) } : action === 'create' ? await createPod(realExecutor, state, name) : await recreatePod(realExecutor, state, name);
+    const act = async (st: typeof state) => (action === 'delete' ? { sync: await deletePod(realExecutor, st, name) } : action === 'create' ? await createPod(realExecutor, st, name) : await recreatePod(realExecutor, st, name));
+    // With control loops, the lab's agent changes it too: one writer at a time (runtime/mutex.ts).
+    const r = state.plan.loops ? await withLabMutex(lab, () => act(readState(lab) ?? state)) : await act(state);
     const ip = 'ip' in r ? r.ip : undefined;
     const applied = r.sync?.applied ?? [];
     if (opts.json) process.stdout.write(`${JSON.stringify({ lab, pod: name, action, oldIp: before ?? null, ip: ip ?? null, rulesApplied: applied }, null, 2)}\n`);

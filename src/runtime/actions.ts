@@ -15,7 +15,8 @@ import { eventMatches, readEvents } from './events.ts';
 import { crashContainer, failNode, restoreNode, scaleDeployment, setHealth } from './faults.ts';
 import type { LabState } from './state.ts';
 
-export function liveLab(ex: Executor, state: LabState): LiveLab {
+/** `eventsSince` (ISO time): `waitEvent` looks only at events from then on (the scenario's last action). */
+export function liveLab(ex: Executor, state: LabState, eventsSince = ''): LiveLab {
   return {
     lab: state.lab,
     recreatePod: (pod) => recreatePod(ex, state, pod),
@@ -55,7 +56,7 @@ export function liveLab(ex: Executor, state: LabState): LiveLab {
     async waitEvent(filter, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const hit = readEvents(state.lab).find((e) => eventMatches(e, filter));
+        const hit = readEvents(state.lab).find((e) => e.at >= eventsSince && eventMatches(e, filter));
         if (hit || Date.now() > deadline) return hit;
         await new Promise((r) => setTimeout(r, 50));
       }

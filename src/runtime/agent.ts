@@ -27,9 +27,11 @@ import { newHistory, nextRestart, recordExit, recordRestart, type RestartHistory
 import { isDue, newProbe, recordResult, type ProbeState } from '../loops/probe.ts';
 import { reconcile } from '../loops/replicaset.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
+import * as ipv4 from '../net/ipv4.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
 import { readEvents, recordEvent } from './events.ts';
 import type { Executor } from './exec.ts';
+import { withLabMutex } from './mutex.ts';
 import { readControl, readLoops, writeLoops, type LoopsFile } from './loops-state.ts';
 import { createPod, deletePod } from './pods.ts';
 import { isAlive, recordOf, stopProcesses } from './procs.ts';
@@ -67,17 +69,28 @@ export class Agent {
 
   /** One round of every loop; 'gone' when the lab is being taken down (the agent then exits). */
   async tick(): Promise<'gone' | 'ok'> {
-    let state = readState(this.lab);
-    if (!state || state.status === 'deleting' || state.status === 'failed') return 'gone';
-    if (state.status !== 'up' || !state.plan.loops) return 'ok';
+    const probe = readState(this.lab);
+    if (!probe || probe.status === 'deleting' || probe.status === 'failed') return 'gone';
+    if (probe.status !== 'up' || !probe.plan.loops) return 'ok';
     const before = JSON.stringify(this.file);
-    this.nodes(state);
-    await this.containers(state);
-    await this.probes(state);
-    this.readiness(state);
-    state = (await this.deployments(state)) ?? state;
-    if (JSON.stringify(this.file) !== before) writeLoops(this.lab, this.file);
-    await this.syncEndpoints(state);
+    // Changes to the lab are made holding its mutex (runtime/mutex.ts), each part on the state
+    // read inside it; the probes, which change nothing but the agent's memory, run outside.
+    await withLabMutex(this.lab, async () => {
+      const state = readState(this.lab);
+      if (!state || state.status !== 'up') return;
+      this.nodes(state);
+      await this.containers(state);
+    });
+    const state = readState(this.lab);
+    if (state?.status === 'up') await this.probes(state);
+    await withLabMutex(this.lab, async () => {
+      let state = readState(this.lab);
+      if (!state || state.status !== 'up') return;
+      this.readiness(state);
+      state = (await this.deployments(state)) ?? state;
+      if (JSON.stringify(this.file) !== before) writeLoops(this.lab, this.file);
+      await this.syncEndpoints(state);
+    });
     return 'ok';
   }
 
@@ -147,6 +160,8 @@ export class Agent {
         }
         const policy = c.restartPolicy ?? 'Always';
         if (m.history.exitedAt === undefined) {
+          // Seen dead this round: the pod leaves the endpoints now (readiness below, then the
+          // sync), and the restart comes on a later round, never before the endpoints moved.
           // The agent is not the container's parent (the spawner started it), so it knows the exit
           // code only of exits it caused or was told of (a liveness kill, a crash action): 137.
           const code = m.knownExit ?? (rec ? crashedBy(this.lab, pod.name, c.name, rec.pid) : undefined);
@@ -154,6 +169,8 @@ export class Agent {
           m.history = recordExit(m.history, code ?? 1, now, backoff);
           cf.lastExitCode = code;
           this.event('Warning', 'Exited', `pod/${pod.name}`, `container ${c.name} exited${code === undefined ? '' : ` with code ${code}`}`);
+          cf.state = 'waiting';
+          continue;
         }
         const d = nextRestart(m.history, policy, backoff);
         if (!d.restart) {
@@ -275,6 +292,13 @@ export class Agent {
       // A pod of the Deployment that is no longer running is gone for good: it leaves the plan.
       const gone = state.plan.pods.filter((q) => q.owner === d.name && !state.pods[q.name]);
       if (gone.length) {
+        // Their addresses are not handed out again at once: a replacement visibly gets a new IP.
+        const next = (state.nextPodHost ??= {});
+        for (const q of gone) {
+          const cidr = ipv4.parseCidr(state.plan.nodes.find((n) => n.name === q.node)!.podCidr)!;
+          const host = ipv4.parseIp(q.ip)! - cidr.network;
+          if (host > 0 && host < 2 ** (32 - cidr.prefix)) next[q.node] = Math.max(next[q.node] ?? 0, host + 1);
+        }
         state.plan = { ...state.plan, pods: state.plan.pods.filter((q) => !gone.includes(q)) };
         writeState(state);
         changed = true;
@@ -300,6 +324,8 @@ export class Agent {
           name: c.name,
           hostname: c.name,
           node: c.node,
+          // A placeholder in the node's pod CIDR; createPod gives it the node's next free address.
+          ip: ipv4.formatIp(ipv4.parseCidr(state.plan.nodes.find((n) => n.name === c.node)!.podCidr)!.network + 1),
           netns: netns.pod(state.lab, t.namespace, c.name),
           containerId: containerId(state.lab, t.namespace, c.name),
           containers: t.containers.map((k) => ({ ...k, argv: k.argv.map((a, i) => (k.argv[i - 1] === '--pod' && a === t.name ? c.name : a)) })),
