@@ -182,6 +182,10 @@ async function httpEcho(o) {
   const [http, os] = await Promise.all([import('node:http'), import('node:os')]);
   const pod = await podName(o.pod);
   const hostname = os.hostname();
+  // Failing on demand, as the native server: SIGUSR1 makes /healthz answer 503, SIGUSR2 heals it.
+  let unhealthy = false;
+  process.on('SIGUSR1', () => (unhealthy = true));
+  process.on('SIGUSR2', () => (unhealthy = false));
   const server = http.createServer((req, res) => {
     const body = JSON.stringify({
       pod,
@@ -192,7 +196,7 @@ async function httpEcho(o) {
       path: req.url,
       hostname,
     }) + '\n';
-    res.writeHead(200, {
+    res.writeHead(unhealthy && /^\/healthz(?:[/?]|$)/.test(req.url ?? '') ? 503 : 200, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
     });

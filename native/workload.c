@@ -19,6 +19,9 @@
  *   - The pod name is --pod, else $POD_NAME, else the hostname. Addresses are printed as IPv4
  *     when they are IPv4-mapped (::ffff:a.b.c.d).
  *   - http-echo answers each request and closes the connection ("Connection: close").
+ *   - Failing on demand (for readiness and liveness probes): after SIGUSR1, http-echo answers
+ *     requests for /healthz (and below) with 503; SIGUSR2 makes it healthy again. Every other
+ *     path keeps answering 200, so a learner sees a pod that serves but is not ready.
  *   - Exit: 0 on SIGTERM/SIGINT, 1 when it cannot listen, 2 on a usage error.
  */
 #define _GNU_SOURCE
@@ -52,6 +55,8 @@ static const char USAGE[] =
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
+static volatile sig_atomic_t unhealthy;
+static void on_health(int sig) { unhealthy = sig == SIGUSR1; }
 
 static void usage_exit(const char *msg, const char *arg)
 {
@@ -209,8 +214,10 @@ static void http_answer(struct conn *c)
         c->out_len = 0;
         return;
     }
+    int sick = unhealthy && !strncmp(path, "/healthz", 8) && (path[8] == '\0' || path[8] == '/' || path[8] == '?');
     c->out_len = (size_t)snprintf(c->out, 256,
-                                  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", n);
+                                  "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                                  sick ? "503 Service Unavailable" : "200 OK", n);
     memcpy(c->out + c->out_len, body, n);
     c->out_len += n;
     c->off = 0;
@@ -423,6 +430,9 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    struct sigaction sh = {.sa_handler = on_health};
+    sigaction(SIGUSR1, &sh, NULL);
+    sigaction(SIGUSR2, &sh, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     const char *host;

@@ -7,6 +7,7 @@
 import type { PlanScenario } from '../plan/plan.ts';
 import { ActionFailed, describeAction, runAction } from './actions/index.ts';
 import { liveLab } from '../runtime/actions.ts';
+import { withLabMutex } from '../runtime/mutex.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
 import { readState, type LabState } from '../runtime/state.ts';
 import type { CheckResult } from './checks.ts';
@@ -43,6 +44,7 @@ export async function runScenario(lab: string, scenario: PlanScenario, ex: Execu
   const started = Date.now();
   const steps: StepResult[] = [];
   let stopped = false;
+  let since = new Date(started).toISOString();
   for (const [i, step] of scenario.steps.entries()) {
     const t = Date.now();
     const name = step.action ? describeAction(step.action) : step.check!.name;
@@ -50,7 +52,13 @@ export async function runScenario(lab: string, scenario: PlanScenario, ex: Execu
     if (stopped) r = { step: i + 1, kind: step.action ? 'action' : 'check', name, status: 'skipped', message: 'skipped: an earlier action failed', ms: 0 };
     else if (step.action) {
       try {
-        const message = await runAction(liveLab(ex, current(lab)), step.action);
+        // A wait-event step sees the events from the last other action on (docs/control-loops.md).
+        if (step.action.action !== 'wait-event') since = new Date().toISOString();
+        const action = step.action;
+        const act = () => runAction(liveLab(ex, current(lab), since), action);
+        // With control loops, an action changes the lab holding its mutex, as the agent does;
+        // a wait-event step must not (the agent is what it waits for).
+        const message = current(lab).plan.loops && action.action !== 'wait-event' ? await withLabMutex(lab, act) : await act();
         r = { step: i + 1, kind: 'action', name, status: 'pass', message, ms: Date.now() - t };
       } catch (e) {
         stopped = true;

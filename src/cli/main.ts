@@ -17,6 +17,7 @@ import { down, labsOnHost } from '../runtime/down.ts';
 import { REPO_ROOT } from '../runtime/artifacts.ts';
 import { checkHost } from '../runtime/preflight.ts';
 import { readState } from '../runtime/state.ts';
+import { withLabMutex } from '../runtime/mutex.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
@@ -31,6 +32,10 @@ import { registerDoctor } from './doctor.ts';
 import { registerExport } from './export.ts';
 import { registerGrade } from './grade.ts';
 import { registerGraph } from './graph.ts';
+import { registerAgent } from './agent.ts';
+import { registerEvents } from './events.ts';
+import { registerNode } from './node.ts';
+import { registerScale } from './scale.ts';
 import { color, dim, green, red } from './terminal.ts';
 
 interface LiveRun {
@@ -89,7 +94,8 @@ function printStatus(s: LabStatus): void {
   process.stdout.write(`lab ${s.lab}: ${s.status}${s.cni ? `, cni ${s.cni}` : ''}, ${s.namespaces} namespaces${s.source ? `, from ${s.source}` : ''}\n`);
   for (const n of s.nodes) process.stdout.write(`  node ${n.name.padEnd(16)} ${n.ip.padEnd(15)} pods ${n.podCidr.padEnd(18)} ${n.present ? '' : red('(namespace missing)')}\n`);
   for (const p of s.pods) {
-    const procs = [p.pause ? `pause ${p.pause.pid}${p.pause.alive ? '' : red(' dead')}` : p.hostNetwork ? 'hostNetwork' : 'no sandbox', ...p.containers.map((c) => `${c.name} ${c.pid}${c.alive ? '' : red(' dead')}`)];
+    const loops = (c: LabStatus['pods'][number]['containers'][number]) => (c.restarts !== undefined ? ` restarts ${c.restarts}${c.lastExitCode !== undefined ? ` (last exit ${c.lastExitCode})` : ''}${c.reason ? ` ${red(c.reason)}` : ''}` : '');
+    const procs = [p.pause ? `pause ${p.pause.pid}${p.pause.alive ? '' : red(' dead')}` : p.hostNetwork ? 'hostNetwork' : 'no sandbox', ...p.containers.map((c) => `${c.name} ${c.pid}${c.alive ? '' : red(' dead')}${loops(c)}`), ...(p.ready === undefined ? [] : [p.ready ? green('ready') : red('not ready')])];
     process.stdout.write(`  pod  ${`${p.namespace}/${p.name}`.padEnd(24)} ${(p.running ? p.ip : '-').padEnd(15)} on ${p.node.padEnd(14)} ${p.running ? procs.join(', ') : dim('deleted')}\n`);
   }
   for (const v of s.services) {
@@ -103,6 +109,7 @@ function printStatus(s: LabStatus): void {
     if (v.type !== 'ExternalName')
       process.stdout.write(`       endpoints: ${v.endpoints.length ? v.endpoints.map((e) => `${e.pod}@${e.ip}:${Object.values(e.ports).join(',')} (${e.node})`).join('  ') : red('none')}\n`);
   }
+  if (s.agent) process.stdout.write(`  agent pid ${s.agent.pid}${s.agent.alive ? '' : red(' dead')}${s.agent.failedNodes.length ? red(`, failed nodes: ${s.agent.failedNodes.join(', ')}`) : ''}  (podlab events ${s.lab})\n`);
   if (s.gateway) process.stdout.write(`  gateway ${s.gateway.nodeIp}${s.gateway.externalIp ? ` / ${s.gateway.externalIp}` : ''}${s.gateway.loadBalancerIps.length ? `, load-balancer addresses ${s.gateway.loadBalancerIps.join(', ')}` : ''}\n`);
   for (const h of s.hosts) process.stdout.write(`  host ${h.name.padEnd(24)} ${h.ip.padEnd(15)} on the ${h.network === 'external' ? 'external network' : 'node network'}\n`);
 }
@@ -372,7 +379,9 @@ async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, 
   }
   try {
     const before = state.pods[name]?.ip;
-    const r = action === 'delete' ? { sync: await deletePod(realExecutor, state, name) } : action === 'create' ? await createPod(realExecutor, state, name) : await recreatePod(realExecutor, state, name);
+    const act = async (st: typeof state) => (action === 'delete' ? { sync: await deletePod(realExecutor, st, name) } : action === 'create' ? await createPod(realExecutor, st, name) : await recreatePod(realExecutor, st, name));
+    // With control loops, the lab's agent changes it too: one writer at a time (runtime/mutex.ts).
+    const r = state.plan.loops ? await withLabMutex(lab, () => act(readState(lab) ?? state)) : await act(state);
     const ip = 'ip' in r ? r.ip : undefined;
     const applied = r.sync?.applied ?? [];
     if (opts.json) process.stdout.write(`${JSON.stringify({ lab, pod: name, action, oldIp: before ?? null, ip: ip ?? null, rulesApplied: applied }, null, 2)}\n`);
@@ -445,6 +454,10 @@ registerDoctor(program);
 registerGrade(program);
 registerExport(program);
 registerGraph(program);
+registerAgent(program);
+registerEvents(program);
+registerNode(program);
+registerScale(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,6 +11,7 @@ import { kindOf, type LabCheck } from '../check/kinds/index.ts';
 import { normalizeAction, type LabAction } from '../check/actions/index.ts';
 import { normalizeNamespaces } from '../policy/normalize.ts';
 import { normalizePolicy, type NamespaceLabels, type NetworkPolicy } from '../policy/types.ts';
+import { containerLoops, expandDeployments, loopSettings, type ContainerLoops, type LabDeployment, type LoopSettings } from './loops.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
 
@@ -46,6 +47,10 @@ export interface Lab {
   loadBalancer?: { pool: string };
   /** Cluster DNS; absent when the lab says `dns: false`. */
   dns?: LabDns;
+  /** Deployments in declaration order; their pods are in `pods` (with `owner`). */
+  deployments: LabDeployment<LabContainer>[];
+  /** The control loops' timings; absent when the lab uses none (no agent runs). */
+  loops?: LoopSettings;
   checks: LabCheck[];
   scenarios: LabScenario[];
 }
@@ -116,6 +121,8 @@ export interface LabService {
   sessionAffinity: 'None' | 'ClientIP';
   externalTrafficPolicy: 'Cluster' | 'Local';
   internalTrafficPolicy: 'Cluster' | 'Local';
+  /** Pods that are not ready stay in the endpoints; set only when true. */
+  publishNotReadyAddresses?: true;
 }
 
 export interface LabHost {
@@ -146,9 +153,11 @@ export interface LabPod {
   subdomain?: string;
   dnsPolicy: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
   dnsConfig?: LabDnsConfig;
+  /** The Deployment that made the pod. */
+  owner?: string;
 }
 
-export interface LabContainer {
+export interface LabContainer extends ContainerLoops {
   name: string;
   workload?: { kind: WorkloadKind; port: number };
   command?: string[];
@@ -190,6 +199,8 @@ function serviceFamilies(s: NonNullable<LabSpec['services']>[string], lab: Famil
 /** Fills defaults. Input must already have passed the schema. */
 export function normalize(spec: LabSpec, source: string): Lab {
   const families: Family[] = spec.ipFamilies?.length ? [...spec.ipFamilies] : ['IPv4'];
+  const expanded = expandDeployments(spec, normalizeContainer);
+  const loops = loopSettings(spec);
   return {
     name: spec.name,
     description: spec.description ?? '',
@@ -231,7 +242,9 @@ export function normalize(spec: LabSpec, source: string): Lab {
       subdomain: p.subdomain,
       dnsPolicy: p.dnsPolicy ?? 'ClusterFirst',
       dnsConfig: p.dnsConfig ? { nameservers: p.dnsConfig.nameservers ?? [], searches: p.dnsConfig.searches ?? [], options: p.dnsConfig.options ?? [] } : undefined,
-    })),
+    })).concat(expanded.pods.map((p) => ({ ...p, hostNetwork: false, dnsPolicy: 'ClusterFirst' as const, hostname: undefined, subdomain: undefined, dnsConfig: undefined }))),
+    deployments: expanded.deployments,
+    ...(loops ? { loops } : {}),
     services: Object.entries(spec.services ?? {}).map(([name, s]) => ({
       name,
       namespace: s.namespace ?? DEFAULTS.namespace,
@@ -255,6 +268,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
       sessionAffinity: s.sessionAffinity ?? 'None',
       externalTrafficPolicy: s.externalTrafficPolicy ?? 'Cluster',
       internalTrafficPolicy: s.internalTrafficPolicy ?? 'Cluster',
+      ...(s.publishNotReadyAddresses ? { publishNotReadyAddresses: true as const } : {}),
     })),
     natOutgoing: spec.natOutgoing ?? DEFAULTS.natOutgoing,
     hosts: Object.entries(spec.hosts ?? {}).map(([name, h]) => ({
@@ -298,5 +312,5 @@ function normalizeContainer(c: ContainerSpec): LabContainer {
   const implied = workload && !declared.some((d) => d.containerPort === workload.port)
     ? [{ name: WORKLOAD_PORT[workload.kind].name, containerPort: workload.port, protocol: WORKLOAD_PORT[workload.kind].protocol }]
     : [];
-  return { name: c.name, workload, command: c.command, ports: [...implied, ...declared], env: c.env ?? {} };
+  return { name: c.name, workload, command: c.command, ports: [...implied, ...declared], env: c.env ?? {}, ...containerLoops(c) };
 }

@@ -12,6 +12,7 @@ import { scenariosAreValid } from './rules-scenarios.ts';
 import { dnsServiceIp, selects } from '../k8s/objects.ts';
 import { DNS_RULES } from './rules-dns.ts';
 import { policiesAreValid } from './rules-policy.ts';
+import { LOOP_RULES } from './rules-loops.ts';
 import { HOST_RULES, reservedRangeOf } from './rules-host.ts';
 import { cniMode } from '../cni/registry.ts';
 import { FAMILY_RULES } from './rules-families.ts';
@@ -407,6 +408,7 @@ export const RULES: Rule[] = [
   checksAreValid,
   matricesAreValid,
   scenariosAreValid,
+  ...LOOP_RULES,
 ];
 
 export function runRules(lab: Lab): Diagnostic[] {

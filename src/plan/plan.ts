@@ -4,6 +4,7 @@
  * status and checks all read this one object; nothing downstream chooses an address.
  */
 import { DNS, FABRIC_BRIDGE, DEFAULTS, SERVICES, STATE_ROOT } from '../constants.ts';
+import { planContainerLoops, planLoops, type PlanContainerLoops, type PlanLoops } from './loops.ts';
 import { cniMode, type NodeCni } from '../cni/registry.ts';
 import type { CniConflist, CniNodeInput, Route } from '../cni/types.ts';
 import type { Lab, LabAction, LabContainer, LabPod, LabService } from '../compile/lab.ts';
@@ -53,7 +54,7 @@ export interface PlanNode {
   conflist: CniConflist;
 }
 
-export interface PlanContainer {
+export interface PlanContainer extends PlanContainerLoops {
   name: string;
   argv: string[];
   env: Record<string, string>;
@@ -137,6 +138,8 @@ export interface PlanPod {
   /** A copy made by a scenario's `scale` (live state only): the pod it copies, and its number (2, 3, …). */
   replicaOf?: string;
   replica?: number;
+  /** The Deployment that made the pod (its ReplicaSet loop replaces it). */
+  owner?: string;
 }
 
 export type { TargetKind } from '../check/kinds/targets.ts';
@@ -191,6 +194,8 @@ export interface Plan {
   kernelFeatures: string[];
   /** NetworkPolicies and namespace labels; absent when the lab has none (src/policy/). */
   networkPolicy?: PlanNetworkPolicy;
+  /** The control loops (restarts, probes, Deployments); absent when the lab uses none: no agent runs. */
+  loops?: PlanLoops;
 }
 
 /**
@@ -211,6 +216,7 @@ export function buildPlan(lab: Lab): Plan {
   const gateway = planGateway(lab, net, cluster, services);
   const { checks, scenarios } = planChecks(lab, { nodes: cluster.nodes, pods, hosts, services });
   const networkPolicy = planNetworkPolicy(lab);
+  const loops = planLoops(lab, pods);
   const { nodeNet, extNet } = net;
 
   return {
@@ -251,6 +257,7 @@ export function buildPlan(lab: Lab): Plan {
       ...(cluster.nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
     ],
     ...(networkPolicy ? { networkPolicy } : {}),
+    ...(loops ? { loops } : {}),
   };
 }
 
@@ -425,6 +432,7 @@ function planPods(lab: Lab, cluster: PodNetwork, dns: ClusterDnsPass): PlanPod[]
       dnsPolicy: p.dnsPolicy,
       resolv: resolvConf({ policy: p.dnsPolicy, hostNetwork: p.hostNetwork, namespace: p.namespace, dnsConfig: p.dnsConfig, cluster: dns.cluster, nodeNameservers: dns.nameservers }),
       ...(lab.dns && p.namespace === DNS.namespace && p.name === DNS.podName ? { system: 'dns' as const } : {}),
+      ...(p.owner ? { owner: p.owner } : {}),
     };
   });
 }
@@ -477,7 +485,7 @@ function dnsPod(node: string): LabPod {
     node,
     labels: { ...DNS.labels },
     hostNetwork: false,
-    containers: [{ name: c.name, command: c.argv, ports: c.ports, env: {} }],
+    containers: [{ name: c.name, command: c.argv, ports: c.ports, env: {}, restartPolicy: 'Always' }],
     // The DNS pod itself resolves through the node's resolvers, as kubeadm's CoreDNS Deployment does.
     dnsPolicy: 'Default',
   };
@@ -519,6 +527,7 @@ function planContainer(c: LabContainer, owner: string): PlanContainer {
     argv: c.workload ? ['@workload', c.workload.kind, '--port', String(c.workload.port), '--pod', owner] : c.command!,
     env: c.env,
     ports: c.ports,
+    ...planContainerLoops(c),
   };
 }
 

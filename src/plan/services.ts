@@ -40,6 +40,8 @@ export interface PlanService {
   sessionAffinity: 'None' | 'ClientIP';
   externalTrafficPolicy: 'Cluster' | 'Local';
   internalTrafficPolicy: 'Cluster' | 'Local';
+  /** Pods that are not ready stay in its endpoints (set only when true). */
+  publishNotReadyAddresses?: true;
 }
 
 /** One pod backing one Service: where it runs and which port each Service port reaches on it. */
@@ -204,6 +206,7 @@ export function planServices({ services, serviceCidr, serviceCidr6, pool, poolTa
       sessionAffinity: s.sessionAffinity,
       externalTrafficPolicy: s.externalTrafficPolicy,
       internalTrafficPolicy: s.internalTrafficPolicy,
+      ...(s.publishNotReadyAddresses ? { publishNotReadyAddresses: true as const } : {}),
     };
   });
 }

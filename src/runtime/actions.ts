@@ -11,9 +11,12 @@ import type { Executor } from './exec.ts';
 import { createPod, deletePod, recreatePod, scalePod } from './pods.ts';
 import { applyPolicy, deletePolicy, labelPod } from './policies.ts';
 import { restartContainer } from './sandbox.ts';
+import { eventMatches, readEvents } from './events.ts';
+import { crashContainer, failNode, restoreNode, scaleDeployment, setHealth } from './faults.ts';
 import type { LabState } from './state.ts';
 
-export function liveLab(ex: Executor, state: LabState): LiveLab {
+/** `eventsSince` (ISO time): `waitEvent` looks only at events from then on (the scenario's last action). */
+export function liveLab(ex: Executor, state: LabState, eventsSince = ''): LiveLab {
   return {
     lab: state.lab,
     recreatePod: (pod) => recreatePod(ex, state, pod),
@@ -45,6 +48,18 @@ export function liveLab(ex: Executor, state: LabState): LiveLab {
     },
     async deletePolicy(namespace, name) {
       return { applied: (await deletePolicy(ex, state, namespace, name)).applied };
+    },
+    crashContainer: async (pod, container) => crashContainer(ex, state, pod, container),
+    setHealth: async (pod, healthy) => setHealth(ex, state, pod, healthy),
+    setNodeFailed: (node, failed) => (failed ? failNode(ex, state, node) : restoreNode(ex, state, node)),
+    scaleDeployment: async (deployment, replicas) => scaleDeployment(state, deployment, replicas),
+    async waitEvent(filter, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = readEvents(state.lab).find((e) => e.at >= eventsSince && eventMatches(e, filter));
+        if (hit || Date.now() > deadline) return hit;
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async labelPod(pod, labels) {
       const r = await labelPod(ex, state, pod, labels);

@@ -5,6 +5,7 @@
  * /etc/netns entries and state directory (a tmpfs, with the IPAM leases) are removed. Every step treats
  * "already gone" as success, so a second `down`, or a `down` after a crash at any step, is exact.
  */
+import { stopAgent } from './agent.ts';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_RUN_DIR, STATE_ROOT } from '../constants.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
@@ -57,6 +58,10 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   if (stoppedUp) await stopProcesses(ex, [stoppedUp], UP_STOP_GRACE_MS);
 
   const state: LabState | undefined = readState(lab);
+  // The lab's agent next: stopped (and gone) before anything else, it restarts nothing of what
+  // is being removed. Its pid is recorded; without a state it is found in no namespace (it runs
+  // in the host's), so it sees the state gone and exits by itself.
+  const stoppedAgent = await stopAgent(ex, state);
   const namespaces = labNamespacesOnHost(lab);
   const report: DownReport = { lab, namespaces, processes: 0, existed: !!state || namespaces.length > 0 || existsSync(stateDir(lab)) || !!stoppedUp, ...(stoppedUp ? { stoppedUp: stoppedUp.pid } : {}) };
 
@@ -68,7 +73,7 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   // mount, UTS and IPC namespaces go with its pause process). The recorded ones are signalled
   // before the pass over /proc, which skips them, so that their exits run while it reads.
   const records: ProcessRecord[] = state
-    ? [...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.daemons ?? {}), ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
+    ? [...(state.agent && !stoppedAgent ? [state.agent] : []), ...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.daemons ?? {}), ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
     : [];
   const recorded = killNow(ex, records.filter((r) => r.pid !== process.pid));
   const others = killNow(ex, pidsInNetns(namespaces, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));

@@ -5,7 +5,8 @@
  * first time each table is loaded whole; after that only the difference from the table last
  * applied is sent, as one transaction per namespace.
  */
-import { computeEndpoints, type Endpoint, type EndpointSource } from '../plan/services.ts';
+import { computeEndpoints, serviceKey, type Endpoint, type EndpointSource } from '../plan/services.ts';
+import { notReadyPods } from './loops-state.ts';
 import type { PolicyPod } from '../policy/types.ts';
 import { syncTables } from './nft-sync.ts';
 import { clusterViewFile } from '../render/render.ts';
@@ -27,8 +28,20 @@ export function readyPods(state: LabState): EndpointSource[] {
   });
 }
 
+/**
+ * The endpoints of the moment: running pods that the lab's agent does not hold not ready
+ * (runtime/loops-state.ts); a Service with publishNotReadyAddresses keeps its running pods that
+ * are not ready.
+ */
 export function liveEndpoints(state: LabState): Endpoints {
-  return computeEndpoints(state.plan.services, readyPods(state));
+  const running = readyPods(state);
+  if (!state.plan.loops) return computeEndpoints(state.plan.services, running);
+  const notReady = notReadyPods(state.lab);
+  const ready = running.filter((p) => !notReady.has(p.name));
+  const all = computeEndpoints(state.plan.services, running);
+  const out = computeEndpoints(state.plan.services, ready);
+  for (const s of state.plan.services) if (s.publishNotReadyAddresses && all[serviceKey(s)]) out[serviceKey(s)] = all[serviceKey(s)]!;
+  return out;
 }
 
 export interface SyncReport {

@@ -42,6 +42,8 @@ export interface LabState {
   mountTemplate?: ProcessRecord;
   /** The CNI mode's daemons in the nodes (e.g. BIRD), by `<node>/<name>`. */
   daemons?: Record<string, ProcessRecord & { argv: string[]; log: string }>;
+  /** The lab's agent (runtime/agent.ts), when the lab runs control loops: `down` stops it first. */
+  agent?: ProcessRecord & { log: string };
 }
 
 export const stateDir = (lab: string) => `${STATE_ROOT}/${lab}`;

@@ -7,6 +7,7 @@ import { NETNS_RUN_DIR } from '../constants.ts';
 import { labNamespacesOnHost, labsOnHost } from './down.ts';
 import { isAlive } from './procs.ts';
 import { readState } from './state.ts';
+import { readLoops } from './loops-state.ts';
 import { serviceKey } from '../plan/services.ts';
 
 export interface LabStatus {
@@ -24,8 +25,14 @@ export interface LabStatus {
     running: boolean;
     hostNetwork: boolean;
     pause?: { pid: number; alive: boolean };
-    containers: { name: string; pid: number; alive: boolean }[];
+    containers: { name: string; pid: number; alive: boolean; restarts?: number; lastExitCode?: number; state?: string; reason?: string }[];
+    /** With control loops: whether the agent holds the pod ready (in its Services' endpoints). */
+    ready?: boolean;
+    /** The Deployment that made it. */
+    owner?: string;
   }[];
+  /** The lab's agent (control loops), when it has one. */
+  agent?: { pid: number; alive: boolean; failedNodes: string[] };
   services: {
     namespace: string;
     name: string;
@@ -51,6 +58,7 @@ export function labStatus(lab: string): LabStatus | undefined {
   if (!state)
     return namespaces.length ? { lab, status: 'orphaned (no state; run podlab down)', namespaces: namespaces.length, nodes: [], pods: [], services: [], hosts: [] } : undefined;
   const plan = state.plan;
+  const loops = plan.loops ? readLoops(lab) : undefined;
   return {
     lab,
     status: state.status,
@@ -75,8 +83,10 @@ export function labStatus(lab: string): LabStatus | undefined {
     ...(plan.gateway
       ? { gateway: { nodeIp: plan.gateway.nodeSide.ip, ...(plan.gateway.externalSide ? { externalIp: plan.gateway.externalSide.ip } : {}), loadBalancerIps: plan.gateway.loadBalancerIps } }
       : {}),
+    ...(state.agent ? { agent: { pid: state.agent.pid, alive: isAlive(state.agent), failedNodes: Object.keys(loops?.failedNodes ?? {}) } } : {}),
     pods: plan.pods.map((p) => {
       const ps = state.pods[p.name] as (typeof state.pods)[string] | undefined;
+      const lp = loops?.pods[p.name];
       return {
         namespace: p.namespace,
         name: p.name,
@@ -86,7 +96,9 @@ export function labStatus(lab: string): LabStatus | undefined {
         running: !!ps,
         hostNetwork: p.hostNetwork,
         pause: ps?.pause && { pid: ps.pause.pid, alive: isAlive(ps.pause) },
-        containers: Object.entries(ps?.containers ?? {}).map(([name, c]) => ({ name, pid: c.pid, alive: isAlive(c) })),
+        containers: Object.entries(ps?.containers ?? {}).map(([name, c]) => ({ name, pid: c.pid, alive: isAlive(c), ...(lp?.containers[name] ?? {}) })),
+        ...(lp && ps ? { ready: lp.ready } : {}),
+        ...(p.owner ? { owner: p.owner } : {}),
       };
     }),
   };

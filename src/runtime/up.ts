@@ -2,6 +2,7 @@
  * Step "apply" for a whole lab: runs what render produced, in order, journaling each step before
  * it runs so that `down` can undo any prefix of it. Nodes and pods are wired in parallel.
  */
+import { startAgent } from './agent.ts';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { IPV6_DEFAULTS, NETNS_RUN_DIR, PODLAB_CNI_PLUGINS, POLICY } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
@@ -157,6 +158,8 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
 
   state.status = 'up';
   step('up');
+  // The control loops run once the lab is up (docs/control-loops.md).
+  if (plan.loops) await startAgent(ex, state);
   return state;
 }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { cniSchema } from '../cni/registry.ts';
 import { port } from './fields.ts';
+import { containerLoopFields, deploymentSchemaOf, loopActionSchemas, loopsSettingsSchema } from '../loops/schema.ts';
 import { namespaceSchema, networkPolicySchema, policyActionSchemas } from './network-policy-schema.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -54,6 +55,7 @@ export const containerSchema = z
     command: z.array(z.string()).min(1, { message: 'must name a program' }).optional(),
     ports: z.array(containerPortSchema).optional(),
     env: z.record(z.string(), z.string()).optional(),
+    ...containerLoopFields,
   });
 
 /** A pod's own resolver settings, merged into (or, with dnsPolicy 'None', making up) its /etc/resolv.conf. */
@@ -299,6 +301,7 @@ export const actionSchema = z.discriminatedUnion('action', [
     expectExit: z.number().int().min(0).max(255).optional(),
   }),
   ...policyActionSchemas,
+  ...loopActionSchemas,
 ]);
 
 /** A scenario step: an action, or a check (retried until it passes or times out, as every check is). */
@@ -356,6 +359,8 @@ export const serviceSchema = z.strictObject({
   ipFamilies: z.array(z.enum(['IPv4', 'IPv6'])).min(1).max(2).optional(),
   /** Fixed cluster IPs, one per family in ipFamilies order; the first is `clusterIP`. */
   clusterIPs: z.array(z.string()).min(1).max(2).optional(),
+  /** Keep pods that are not ready in the endpoints (and DNS answers), as a StatefulSet's headless Service often does. @default false */
+  publishNotReadyAddresses: z.boolean().optional(),
 });
 
 /** A DNS server run by a host (podlab's own server, as for the cluster): zone files it is authoritative for. */
@@ -443,6 +448,10 @@ export const labSchema = z.strictObject({
   /** @default 'flannel' */
   cni: cniSchema.optional(),
   pods: z.record(z.string(), podSchema).optional(),
+  /** Deployments by name: pods made from a template and kept at `replicas` by the lab's control loops (docs/control-loops.md). */
+  deployments: z.record(dnsLabel, deploymentSchemaOf(containerSchema)).optional(),
+  /** The control loops' timings (restart back-off, node grace); Kubernetes' own by default. */
+  loops: loopsSettingsSchema.optional(),
   /** Kubernetes Services; keys are Service names (use `namespace` for other namespaces). */
   services: z.record(z.string(), serviceSchema).optional(),
   /** Masquerade pod traffic leaving the pod network to the node's IP (flannel's ipMasq). @default true */

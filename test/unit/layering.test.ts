@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Layers, lowest first; the first pattern that matches a path (relative to src/) decides. */
 const LAYERS: [string, RegExp][] = [
-  ['leaf', /^(constants|prng)\.ts$|^net\/|^lib\/|^nft\/|^plan\/names\.ts$|^schema\/fields\.ts$|^compile\/diagnostics\.ts$|^dns\/corefile\/codes\.ts$|^dns\/marks\.ts$/],
+  ['leaf', /^(constants|prng)\.ts$|^loops\/|^net\/|^lib\/|^nft\/|^plan\/names\.ts$|^schema\/fields\.ts$|^compile\/diagnostics\.ts$|^dns\/corefile\/codes\.ts$|^dns\/marks\.ts$/],
   ['cni', /^cni\//],
   ['schema', /^schema\/|^k8s\//],
   // NetworkPolicy semantics and its nft compiler: pure, read by validation, the plan and the runtime.

@@ -44,6 +44,15 @@ export interface LiveLab {
   deletePolicy(namespace: string, name: string): Promise<{ applied: NftChange[] }>;
   /** Sets (or, with null, removes) a running pod's labels. */
   labelPod(pod: string, labels: Record<string, string | null>): Promise<{ before: Record<string, string>; after: Record<string, string>; applied: NftChange[] }>;
+  /** Kills a container (SIGKILL); the lab's agent restarts it. */
+  crashContainer(pod: string, container?: string): Promise<{ container: string; pid: number; ip?: string }>;
+  /** Makes the pod's http-echo containers healthy or not (/healthz 200 or 503); the containers told. */
+  setHealth(pod: string, healthy: boolean): Promise<string[]>;
+  /** Fails (link down, agent stopped for it) or restores a node. */
+  setNodeFailed(node: string, failed: boolean): Promise<ProbeOutput>;
+  scaleDeployment(deployment: string, replicas: number): Promise<{ from: number }>;
+  /** The first event matching, waiting up to `timeoutMs`; undefined when none came. */
+  waitEvent(filter: { reason: string; object?: string; text?: string }, timeoutMs: number): Promise<{ reason: string; object: string; message: string } | undefined>;
 }
 
 /** One namespace's nft transaction: its target (a node, the gateway) and its size in lines. */

@@ -17,6 +17,11 @@ import { recreatePodAction } from './recreate-pod.ts';
 import { reloadDnsAction } from './reload-dns.ts';
 import { restartContainerAction } from './restart-container.ts';
 import { scaleAction } from './scale.ts';
+import { crashContainerAction } from './crash-container.ts';
+import { makeReadyAction, makeUnreadyAction } from './readiness.ts';
+import { failNodeAction, restoreNodeAction } from './node-failure.ts';
+import { scaleDeploymentAction } from './scale-deployment.ts';
+import { waitEventAction } from './wait-event.ts';
 
 export const ACTIONS: { readonly [K in ActionName]: ScenarioAction<K, LabActionOf<K>> } = {
   'recreate-pod': recreatePodAction,
@@ -31,6 +36,13 @@ export const ACTIONS: { readonly [K in ActionName]: ScenarioAction<K, LabActionO
   'apply-policy': applyPolicyAction,
   'delete-policy': deletePolicyAction,
   'label-pod': labelPodAction,
+  'crash-container': crashContainerAction,
+  'make-unready': makeUnreadyAction,
+  'make-ready': makeReadyAction,
+  'fail-node': failNodeAction,
+  'restore-node': restoreNodeAction,
+  'scale-deployment': scaleDeploymentAction,
+  'wait-event': waitEventAction,
 };
 
 /**

@@ -31,6 +31,9 @@ export interface LabView {
   hosts: readonly { name: string }[];
   services: readonly { name: string; namespace: string; type: string; clusterIP?: string; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
   dns?: { files: Record<string, string> };
+  /** Deployments (their pods are in `pods`), and whether the lab runs control loops at all. */
+  deployments?: readonly { name: string }[];
+  loops?: unknown;
 }
 
 /** Where the check runs, resolved. */

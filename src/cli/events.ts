@@ -1,0 +1,76 @@
+/**
+ * `podlab events <lab>`: what the lab's control loops decided, in time order, as
+ * `kubectl get events` lists a cluster's (src/runtime/events.ts); `--follow` keeps printing,
+ * `--wait-for REASON[:OBJECT]` waits until such an event happens (for scripts and graders).
+ */
+import { Option, type Command } from 'commander';
+import { eventMatches, readEvents, type LabEvent } from '../runtime/events.ts';
+import { readState } from '../runtime/state.ts';
+import { Exit, EXIT, labName } from './common.ts';
+import { dim, red } from './terminal.ts';
+
+function line(e: LabEvent, json: boolean): string {
+  if (json) return `${JSON.stringify(e)}\n`;
+  const t = e.at.slice(11, 23);
+  return `${dim(t)}  ${(e.type === 'Warning' ? red(e.type) : e.type).padEnd(e.type === 'Warning' ? 7 + (red('x').length - 1) : 7)}  ${e.reason.padEnd(18)} ${e.object.padEnd(34)} ${e.message}\n`;
+}
+
+export function registerEvents(program: Command): void {
+  program
+    .command('events')
+    .description("Show what a live lab's control loops did (restarts, probe failures, endpoints removed, pods scheduled), in time order.")
+    .argument('<lab>', 'lab name or file')
+    .option('--json', 'one JSON object per line: at, type, reason, object, message')
+    .option('-f, --follow', 'keep printing new events until Ctrl-C (or the lab goes down)')
+    .option('--wait-for <reason[:object]>', 'wait until an event with this reason (and object, e.g. Restarted:pod/web-) happens; prints it')
+    .option('--since <iso>', 'only events at or after this time (ISO 8601)')
+    .addOption(new Option('--timeout <ms>', 'how long --wait-for waits').default(30000).argParser(Number))
+    .addHelpText('after', `
+Examples:
+  podlab events self-healing                               everything so far
+  podlab events self-healing -f                            and what happens next
+  podlab events self-healing --wait-for EndpointRemoved    block until a pod leaves a Service
+  podlab events self-healing --wait-for Restarted:pod/web- --json
+
+Reasons: Exited, BackOff, Restarted, Unhealthy, Killing, Ready, NotReady, EndpointRemoved,
+EndpointAdded, Scheduled, SuccessfulCreate, SuccessfulDelete, FailedScheduling, NodeFailed,
+NodeNotReady, Evicted, NodeRestored, NodeReady, Crash, Sickened, Healed, ScalingReplicaSet.
+
+Exit codes: 0 printed (or the awaited event happened); 1 --wait-for timed out; 2 the lab is not up.`)
+    .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: string; since?: string; timeout: number }) => {
+      const lab = await labName(arg);
+      if (!readState(lab)) {
+        process.stderr.write(`lab "${lab}" is not up\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      const since = opts.since ?? '';
+      if (opts.waitFor) {
+        const [reason, object] = opts.waitFor.split(/:(.*)/s, 2);
+        const deadline = Date.now() + opts.timeout;
+        for (;;) {
+          const hit = readEvents(lab).find((e) => e.at >= since && eventMatches(e, { reason, ...(object ? { object } : {}) }));
+          if (hit) {
+            process.stdout.write(line(hit, !!opts.json));
+            return;
+          }
+          if (Date.now() > deadline || !readState(lab)) {
+            process.stderr.write(`no ${opts.waitFor} event within ${opts.timeout} ms\n`);
+            throw new Exit(EXIT.failed);
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      let shown = 0;
+      const show = () => {
+        const all = readEvents(lab).filter((e) => e.at >= since);
+        for (const e of all.slice(shown)) process.stdout.write(line(e, !!opts.json));
+        shown = all.length;
+      };
+      show();
+      if (!shown && !opts.follow && !opts.json) process.stderr.write(`no events yet (a lab has events only when it runs control loops)\n`);
+      while (opts.follow && readState(lab)) {
+        await new Promise((r) => setTimeout(r, 200));
+        show();
+      }
+    });
+}

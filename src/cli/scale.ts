@@ -1,0 +1,63 @@
+/**
+ * `podlab scale <lab> <deployment> <replicas>`: a Deployment's desired replicas; the lab's agent
+ * (its ReplicaSet loop) creates or deletes pods to match, `--wait` waits until it has.
+ */
+import type { Command } from 'commander';
+import { scaleDeployment } from '../runtime/faults.ts';
+import { PodError } from '../runtime/pods.ts';
+import { readState } from '../runtime/state.ts';
+import { Exit, EXIT, labName } from './common.ts';
+
+export function registerScale(program: Command): void {
+  program
+    .command('scale')
+    .description("Set a Deployment's replicas in a live lab; its control loop creates or deletes pods (new names, new IPs) to match.")
+    .argument('<lab>', 'lab name or file')
+    .argument('<deployment>', 'Deployment name')
+    .argument('<replicas>', 'desired number of pods (0-50)')
+    .option('--wait', 'wait (up to 30 s) until that many pods of it run')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `
+Examples:
+  podlab scale self-healing web 5 --wait
+  podlab events self-healing        SuccessfulCreate / Scheduled, one per new pod
+
+Exit codes: 0 done; 1 --wait timed out; 2 the lab is not up or has no such Deployment.`)
+    .action(async (arg: string, deployment: string, count: string, opts: { wait?: boolean; json?: boolean }) => {
+      if (!/^\d{1,2}$/.test(count) || Number(count) > 50) {
+        process.stderr.write(`scale: replicas must be a whole number from 0 to 50, not "${count}"\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      const replicas = Number(count);
+      const lab = await labName(arg);
+      const state = readState(lab);
+      if (!state) {
+        process.stderr.write(`lab "${lab}" is not up\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      let from: number;
+      try {
+        ({ from } = scaleDeployment(state, deployment, replicas));
+      } catch (e) {
+        if (!(e instanceof PodError)) throw e;
+        process.stderr.write(`${e.message}\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      const running = () => {
+        const s = readState(lab);
+        return s ? s.plan.pods.filter((p) => p.owner === deployment && s.pods[p.name]).map((p) => p.name) : [];
+      };
+      if (opts.wait) {
+        const deadline = Date.now() + 30_000;
+        while (running().length !== replicas) {
+          if (Date.now() > deadline) {
+            process.stderr.write(`Deployment "${deployment}" runs ${running().length} pods, not ${replicas}, after 30 s\n`);
+            throw new Exit(EXIT.failed);
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify({ lab, deployment, from, replicas, pods: opts.wait ? running() : undefined })}\n`);
+      else process.stdout.write(`deployment ${deployment}: ${from} → ${replicas}${opts.wait ? ` (${running().join(', ') || 'no pods'})` : ''}\n`);
+    });
+}

@@ -1,0 +1,77 @@
+/**
+ * The ReplicaSet controller's decision, pure: given a Deployment's desired replicas and the pods
+ * that are its now, which pods to create (named and placed) and which to delete. Names are
+ * Kubernetes-shaped, `<deployment>-<pod-template-hash>-<suffix>`, but derived from a hash so the
+ * same lab gives the same names every run: the template hash from the template, the suffix from
+ * the deployment and a sequence number that only grows (a replacement never reuses a name).
+ */
+import { createHash } from 'node:crypto';
+import { schedule, type Placed, type SchedNode, type SchedRequest } from './scheduler.ts';
+
+// Kubernetes' random-suffix alphabet (no vowels, no 0/1/3).
+const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function safeHash(input: string, length: number): string {
+  const h = createHash('sha256').update(input).digest();
+  return Array.from({ length }, (_, i) => SAFE[h[i]! % SAFE.length]).join('');
+}
+
+/** The pod-template-hash label of a template (any JSON value). */
+export const templateHash = (template: unknown) => safeHash(JSON.stringify(template), 10);
+
+/** The name of the `seq`-th pod (0, 1, …) a Deployment ever made. */
+export function podName(deployment: string, namespace: string, hash: string, seq: number): string {
+  return `${deployment}-${hash}-${safeHash(`${namespace}/${deployment}/${seq}`, 5)}`;
+}
+
+export interface DeploymentView {
+  name: string;
+  namespace: string;
+  replicas: number;
+  hash: string;
+  placement: SchedRequest;
+}
+
+export interface OwnedPod {
+  name: string;
+  node: string;
+  /** Created (ms): the newest pods are deleted first on scale-down, as ReplicaSets prefer. */
+  createdAt: number;
+  /** Not ready, or on a failed node: deleted before ready ones. */
+  ready: boolean;
+}
+
+export interface Reconcile {
+  create: { name: string; node: string; seq: number }[];
+  delete: string[];
+  /** Pods that could not be placed (no node fits): Pending. */
+  pending: number;
+  /** The next sequence number after this round. */
+  nextSeq: number;
+}
+
+/**
+ * One round of the ReplicaSet loop. `others` are the pods of other owners (for spreading); `seq`
+ * is the deployment's next sequence number.
+ */
+export function reconcile(d: DeploymentView, owned: readonly OwnedPod[], nodes: readonly SchedNode[], others: readonly Placed[], seq: number): Reconcile {
+  const out: Reconcile = { create: [], delete: [], pending: 0, nextSeq: seq };
+  if (owned.length > d.replicas) {
+    // Not ready first, then the newest (Kubernetes' ActivePods ordering, reduced).
+    const victims = [...owned].sort((a, b) => Number(a.ready) - Number(b.ready) || b.createdAt - a.createdAt || b.name.localeCompare(a.name));
+    out.delete = victims.slice(0, owned.length - d.replicas).map((p) => p.name);
+    return out;
+  }
+  const placed: Placed[] = [...others, ...owned.map((p) => ({ node: p.node, owner: d.name }))];
+  for (let i = owned.length; i < d.replicas; i++) {
+    const node = schedule(nodes, placed, d.placement, d.name);
+    if (node === undefined) {
+      out.pending = d.replicas - i;
+      break;
+    }
+    out.create.push({ name: podName(d.name, d.namespace, d.hash, out.nextSeq), node, seq: out.nextSeq });
+    out.nextSeq++;
+    placed.push({ node, owner: d.name });
+  }
+  return out;
+}

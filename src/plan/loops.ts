@@ -1,0 +1,69 @@
+/**
+ * The control loops as planned: each container's restart policy and probes with their ports
+ * resolved to numbers, and the lab's Deployments with a pod template the agent copies for
+ * replacements. Pure; read by the agent (runtime/agent.ts) and `status`.
+ */
+import type { LabContainer, Lab } from '../compile/lab.ts';
+import type { LabProbe, LoopSettings } from '../compile/loops.ts';
+import type { RestartPolicy } from '../loops/backoff.ts';
+import type { ProbeSettings } from '../loops/probe.ts';
+import type { SchedNode, SchedRequest } from '../loops/scheduler.ts';
+import { nodeLabels } from '../k8s/manifests.ts';
+import type { PlanPod } from './plan.ts';
+
+export type PlanProbeAction = { kind: 'exec'; command: string[] } | { kind: 'tcpSocket'; port: number } | { kind: 'httpGet'; port: number; path: string };
+export interface PlanProbe {
+  action: PlanProbeAction;
+  settings: ProbeSettings;
+}
+
+/** The fields a container gets in the plan; each absent when Kubernetes' default (Always, no probe). */
+export interface PlanContainerLoops {
+  restartPolicy?: Exclude<RestartPolicy, 'Always'>;
+  readinessProbe?: PlanProbe;
+  livenessProbe?: PlanProbe;
+}
+
+export interface PlanDeployment {
+  name: string;
+  namespace: string;
+  replicas: number;
+  hash: string;
+  placement: SchedRequest;
+  /** A pod of the Deployment as planned (named after the first pod), copied for every replacement. */
+  template?: PlanPod;
+}
+
+export interface PlanLoops {
+  settings: LoopSettings;
+  deployments: PlanDeployment[];
+  /** The nodes with their labels, as the scheduler sees them. */
+  nodes: SchedNode[];
+}
+
+function planProbe(p: LabProbe, c: LabContainer): PlanProbe {
+  const a = p.action;
+  const port = (ref: number | string) => (typeof ref === 'number' ? ref : (c.ports.find((q) => q.name === ref)?.containerPort ?? 0));
+  const action: PlanProbeAction = a.kind === 'exec' ? a : a.kind === 'tcpSocket' ? { kind: 'tcpSocket', port: port(a.port) } : { kind: 'httpGet', port: port(a.port), path: a.path };
+  return { action, settings: p.settings };
+}
+
+export function planContainerLoops(c: LabContainer): PlanContainerLoops {
+  return {
+    ...(c.restartPolicy !== 'Always' ? { restartPolicy: c.restartPolicy } : {}),
+    ...(c.readinessProbe ? { readinessProbe: planProbe(c.readinessProbe, c) } : {}),
+    ...(c.livenessProbe ? { livenessProbe: planProbe(c.livenessProbe, c) } : {}),
+  };
+}
+
+export function planLoops(lab: Lab, pods: readonly PlanPod[]): PlanLoops | undefined {
+  if (!lab.loops) return undefined;
+  return {
+    settings: lab.loops,
+    deployments: lab.deployments.map((d) => {
+      const first = pods.find((p) => p.name === d.pods[0]);
+      return { name: d.name, namespace: d.namespace, replicas: Math.max(0, d.replicas), hash: d.hash, placement: d.placement, ...(first ? { template: first } : {}) };
+    }),
+    nodes: lab.nodes.map((n) => ({ name: n.name, labels: nodeLabels(n) })),
+  };
+}

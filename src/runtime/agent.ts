@@ -1,0 +1,426 @@
+/**
+ * The lab's agent: one background process per lab (`podlab agent <lab>`, started by `up` after the
+ * lab is built, recorded as `agent` in the state, stopped first by `down`) running the control
+ * loops a kubelet and the workload controllers run in a cluster:
+ *
+ * - restarts: a container that exited is started again in its pod's sandbox (same IP: the pause
+ *   process holds the network) per its restartPolicy, with the kubelet's back-off (loops/backoff.ts);
+ * - probes: readiness and liveness probes (exec, tcpSocket, httpGet) run inside the pod's network
+ *   namespace on their period; a failed liveness probe restarts the container;
+ * - endpoints: whenever the endpoints of the moment (running and ready pods) differ from those the
+ *   kube-proxy tables hold, they are synced through `syncServices` — the same incremental nft
+ *   diffs and DNS view podlab's own commands use;
+ * - Deployments: pods deleted, or evicted from a failed node after the grace, are replaced by new
+ *   pods (new name, new IP) on a node the scheduler picks (loops/replicaset.ts);
+ * - node failure: a failed node's pods are left alone (its kubelet is "down") until the grace ends,
+ *   then they are marked not ready and Deployment pods there are evicted.
+ *
+ * Each decision is recorded as an event (runtime/events.ts); what the agent knows is published in
+ * loops.json (runtime/loops-state.ts). The state journal is re-read every tick and written right
+ * after each change, so commands and scenario actions that change the lab meanwhile are seen.
+ */
+import type { PlanPod } from '../plan/plan.ts';
+import type { PlanProbe } from '../plan/loops.ts';
+import { containerId, netns } from '../plan/names.ts';
+import { serviceKey } from '../plan/services.ts';
+import { newHistory, nextRestart, recordExit, recordRestart, type RestartHistory } from '../loops/backoff.ts';
+import { isDue, newProbe, recordResult, type ProbeState } from '../loops/probe.ts';
+import { reconcile } from '../loops/replicaset.ts';
+import { NETNS_RUN_DIR } from '../constants.ts';
+import * as ipv4 from '../net/ipv4.ts';
+import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
+import { readEvents, recordEvent } from './events.ts';
+import type { Executor } from './exec.ts';
+import { withLabMutex } from './mutex.ts';
+import { readControl, readLoops, writeLoops, type LoopsFile } from './loops-state.ts';
+import { createPod, deletePod } from './pods.ts';
+import { isAlive, recordOf, stopProcesses } from './procs.ts';
+import { joinArgs, spawnContainers, waitContainers } from './sandbox.ts';
+import { liveEndpoints, syncServices, type Endpoints } from './services.ts';
+import { readState, stateDir, writeState, type LabState } from './state.ts';
+
+interface ContainerMemory {
+  pid?: number;
+  history: RestartHistory;
+  readiness?: ProbeState;
+  liveness?: ProbeState;
+  /** The exit code the agent caused (a liveness kill), or a crash action announced. */
+  knownExit?: number;
+  announcedBackoff?: boolean;
+}
+
+export class Agent {
+  readonly mem = new Map<string, ContainerMemory>();
+  file: LoopsFile;
+  private probing = new Set<string>();
+
+  constructor(
+    readonly lab: string,
+    readonly ex: Executor,
+    readonly now: () => number = Date.now,
+  ) {
+    this.file = readLoops(lab) ?? { agent: { pid: process.pid }, pods: {}, failedNodes: {}, evictedNodes: [], seq: {} };
+    this.file.agent = { pid: process.pid };
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, object: string, message: string): void {
+    recordEvent(this.lab, { type, reason, object, message });
+  }
+
+  /** One round of every loop; 'gone' when the lab is being taken down (the agent then exits). */
+  async tick(): Promise<'gone' | 'ok'> {
+    const probe = readState(this.lab);
+    if (!probe || probe.status === 'deleting' || probe.status === 'failed') return 'gone';
+    if (probe.status !== 'up' || !probe.plan.loops) return 'ok';
+    const before = JSON.stringify(this.file);
+    // Changes to the lab are made holding its mutex (runtime/mutex.ts), each part on the state
+    // read inside it; the probes, which change nothing but the agent's memory, run outside.
+    await withLabMutex(this.lab, async () => {
+      const state = readState(this.lab);
+      if (!state || state.status !== 'up') return;
+      this.nodes(state);
+      await this.containers(state);
+    });
+    const state = readState(this.lab);
+    if (state?.status === 'up') await this.probes(state);
+    await withLabMutex(this.lab, async () => {
+      let state = readState(this.lab);
+      if (!state || state.status !== 'up') return;
+      this.readiness(state);
+      state = (await this.deployments(state)) ?? state;
+      if (JSON.stringify(this.file) !== before) writeLoops(this.lab, this.file);
+      await this.syncEndpoints(state);
+    });
+    return 'ok';
+  }
+
+  /** Nodes failed by `podlab node fail` (loops-control.json); after the grace their pods are evicted. */
+  private nodes(state: LabState): void {
+    const failed = readControl(this.lab).failedNodes;
+    const grace = state.plan.loops!.settings.nodeGraceMs;
+    for (const [node, at] of Object.entries(failed)) {
+      if (this.file.failedNodes[node] === undefined) {
+        this.file.failedNodes[node] = at;
+        this.event('Warning', 'NodeNotReady', `node/${node}`, `node ${node} stopped posting status; its pods are evicted after ${grace} ms`);
+      }
+      if (!this.file.evictedNodes.includes(node) && this.now() - at >= grace) {
+        this.file.evictedNodes.push(node);
+        for (const p of state.plan.pods.filter((q) => q.node === node && state.pods[q.name])) this.setReady(p.name, false, `node ${node} is not ready`);
+      }
+    }
+    for (const node of Object.keys(this.file.failedNodes)) {
+      if (failed[node] !== undefined) continue;
+      delete this.file.failedNodes[node];
+      this.file.evictedNodes = this.file.evictedNodes.filter((n) => n !== node);
+      this.event('Normal', 'NodeReady', `node/${node}`, `node ${node} is ready again`);
+    }
+  }
+
+  private onFailedNode(pod: PlanPod): boolean {
+    return this.file.failedNodes[pod.node] !== undefined;
+  }
+
+  private podFile(name: string): LoopsFile['pods'][string] {
+    return (this.file.pods[name] ??= { ready: false, containers: {} });
+  }
+
+  private setReady(pod: string, ready: boolean, why: string): void {
+    const f = this.podFile(pod);
+    if (f.ready === ready) return;
+    f.ready = ready;
+    this.event(ready ? 'Normal' : 'Warning', ready ? 'Ready' : 'NotReady', `pod/${pod}`, `pod ${pod} is ${ready ? 'ready' : 'not ready'}: ${why}`);
+  }
+
+  private probesFor(c: PlanPod['containers'][number], now: number): Pick<ContainerMemory, 'readiness' | 'liveness'> {
+    return { ...(c.readinessProbe ? { readiness: newProbe('readiness', now) } : {}), ...(c.livenessProbe ? { liveness: newProbe('liveness', now) } : {}) };
+  }
+
+  /** Restarts: every container of every running pod (not on a failed node), alive or due a restart. */
+  private async containers(state: LabState): Promise<void> {
+    const { backoff } = state.plan.loops!.settings;
+    for (const pod of state.plan.pods) {
+      const ps = state.pods[pod.name];
+      if (!ps || this.onFailedNode(pod)) continue;
+      if (!pod.hostNetwork && (!ps.pause || !isAlive(ps.pause))) continue;
+      for (const c of pod.containers) {
+        const key = `${pod.name}/${c.name}`;
+        const rec = ps.containers[c.name];
+        const now = this.now();
+        let m = this.mem.get(key);
+        if (!m) this.mem.set(key, (m = { pid: rec?.pid, history: newHistory(now), ...this.probesFor(c, now) }));
+        const cf = (this.podFile(pod.name).containers[c.name] ??= { restarts: 0, state: 'running' });
+        if (rec && rec.pid !== m.pid) {
+          // Started again by someone else (`restart-container`): a new run.
+          Object.assign(m, { pid: rec.pid, history: { ...m.history, startedAt: now, exitedAt: undefined }, announcedBackoff: false }, this.probesFor(c, now));
+        }
+        if (rec && isAlive(rec)) {
+          cf.state = 'running';
+          delete cf.reason;
+          continue;
+        }
+        const policy = c.restartPolicy ?? 'Always';
+        if (m.history.exitedAt === undefined) {
+          // Seen dead this round: the pod leaves the endpoints now (readiness below, then the
+          // sync), and the restart comes on a later round, never before the endpoints moved.
+          // The agent is not the container's parent (the spawner started it), so it knows the exit
+          // code only of exits it caused or was told of (a liveness kill, a crash action): 137.
+          const code = m.knownExit ?? (rec ? crashedBy(this.lab, pod.name, c.name, rec.pid) : undefined);
+          m.knownExit = undefined;
+          m.history = recordExit(m.history, code ?? 1, now, backoff);
+          cf.lastExitCode = code;
+          this.event('Warning', 'Exited', `pod/${pod.name}`, `container ${c.name} exited${code === undefined ? '' : ` with code ${code}`}`);
+          cf.state = 'waiting';
+          continue;
+        }
+        const d = nextRestart(m.history, policy, backoff);
+        if (!d.restart) {
+          cf.state = 'terminated';
+          cf.reason = m.history.lastExitCode === 0 ? 'Completed' : 'Error';
+          continue;
+        }
+        if (now < d.at) {
+          cf.state = 'waiting';
+          cf.reason = 'CrashLoopBackOff';
+          if (!m.announcedBackoff) this.event('Warning', 'BackOff', `pod/${pod.name}`, `back-off ${Math.round(d.at - m.history.exitedAt!)} ms restarting failed container ${c.name}`);
+          m.announcedBackoff = true;
+          continue;
+        }
+        await spawnContainers(this.ex, state.plan, state, pod, c.name);
+        const fresh = readState(this.lab);
+        if (fresh?.pods[pod.name]) {
+          fresh.pods[pod.name]!.containers[c.name] = state.pods[pod.name]!.containers[c.name]!;
+          writeState(fresh);
+        }
+        await waitContainers(state, pod, c.name).catch(() => undefined);
+        const started = this.now();
+        Object.assign(m, { pid: state.pods[pod.name]!.containers[c.name]!.pid, history: recordRestart(m.history, started), announcedBackoff: false }, this.probesFor(c, started));
+        cf.restarts = m.history.restarts;
+        cf.state = 'running';
+        delete cf.reason;
+        this.event('Normal', 'Restarted', `pod/${pod.name}`, `container ${c.name} restarted (restart ${cf.restarts}); the pod keeps ${ps.ip ?? 'its address'}`);
+      }
+    }
+  }
+
+  /** Runs every probe that is due, in parallel; a failed liveness probe kills its container. */
+  private async probes(state: LabState): Promise<void> {
+    const runs: Promise<void>[] = [];
+    for (const pod of state.plan.pods) {
+      const ps = state.pods[pod.name];
+      if (!ps?.ip || this.onFailedNode(pod) || (!pod.hostNetwork && !ps.pause)) continue;
+      for (const c of pod.containers) {
+        const m = this.mem.get(`${pod.name}/${c.name}`);
+        const rec = ps.containers[c.name];
+        if (!m || !rec || !isAlive(rec)) continue;
+        for (const kind of ['readiness', 'liveness'] as const) {
+          const probe = kind === 'readiness' ? c.readinessProbe : c.livenessProbe;
+          const st = m[kind];
+          const key = `${pod.name}/${c.name}/${kind}`;
+          if (!probe || !st || this.probing.has(key) || !isDue(st, probe.settings, this.now())) continue;
+          this.probing.add(key);
+          runs.push(
+            this.runProbe(probe, pod, ps.ip, ps.pause?.pid)
+              .then(async (ok) => {
+                const cur = m[kind];
+                if (!cur || m.pid !== rec.pid) return;
+                const r = recordResult(cur, ok.ok, this.now(), probe.settings);
+                m[kind] = r.state;
+                if (!ok.ok && r.state.failures === probe.settings.failureThreshold) this.event('Warning', 'Unhealthy', `pod/${pod.name}`, `${kind === 'readiness' ? 'Readiness' : 'Liveness'} probe failed on container ${c.name}: ${ok.why}`);
+                if (kind === 'liveness' && r.changed && !r.state.ok) {
+                  this.event('Normal', 'Killing', `pod/${pod.name}`, `container ${c.name} failed its liveness probe, will be restarted`);
+                  m.knownExit = 137;
+                  await stopProcesses(this.ex, [rec], 0);
+                }
+              })
+              .finally(() => this.probing.delete(key)),
+          );
+        }
+      }
+    }
+    await Promise.all(runs);
+  }
+
+  private async runProbe(p: PlanProbe, pod: PlanPod, ip: string, pausePid: number | undefined): Promise<{ ok: boolean; why: string }> {
+    const timeoutMs = p.settings.timeoutSeconds * 1000;
+    const a = p.action;
+    const inNet = ['nsenter', `--net=${NETNS_RUN_DIR}/${pod.netns}`, '--'];
+    if (a.kind === 'exec') {
+      const r = await this.ex.run(['nsenter', ...joinArgs(pod, pausePid), '--', ...a.command], { timeoutMs: timeoutMs + 500 });
+      return { ok: r.exitCode === 0, why: `${a.command.join(' ')} exited ${r.exitCode}` };
+    }
+    if (a.kind === 'tcpSocket') {
+      const r = await this.ex.run([...inNet, PROBE_BIN, 'tcp-connect', '--host', ip, '--port', String(a.port), '--timeout-ms', String(timeoutMs)], { timeoutMs: timeoutMs + 500 });
+      return { ok: r.exitCode === 0, why: `dial tcp ${ip}:${a.port}: ${r.stdout.trim() || r.stderr.trim()}` };
+    }
+    const url = `http://${ip}:${a.port}${a.path}`;
+    const r = await this.ex.run([...inNet, PROBE_BIN, 'http-get', '--url', url, '--timeout-ms', String(timeoutMs)], { timeoutMs: timeoutMs + 500 });
+    try {
+      const out = JSON.parse(r.stdout) as { ok: boolean; status?: number; error?: string };
+      const ok = out.ok && out.status !== undefined && out.status >= 200 && out.status < 400;
+      return { ok, why: out.status !== undefined ? `HTTP probe ${url} answered ${out.status}` : `GET ${url}: ${out.error ?? 'failed'}` };
+    } catch {
+      return { ok: false, why: `GET ${url}: ${r.stderr.trim() || `exit ${r.exitCode}`}` };
+    }
+  }
+
+  /** A pod is ready when its sandbox and every container run and every readiness probe passes. */
+  private readiness(state: LabState): void {
+    for (const name of Object.keys(this.file.pods)) if (!state.pods[name]) delete this.file.pods[name];
+    for (const pod of state.plan.pods) {
+      const ps = state.pods[pod.name];
+      if (!ps || this.onFailedNode(pod)) continue;
+      const sandbox = pod.hostNetwork || (!!ps.pause && isAlive(ps.pause));
+      const down = pod.containers.find((c) => !ps.containers[c.name] || !isAlive(ps.containers[c.name]!));
+      const unready = pod.containers.find((c) => c.readinessProbe && !this.mem.get(`${pod.name}/${c.name}`)?.readiness?.ok);
+      const why = !sandbox ? 'its sandbox is gone' : down ? `container ${down.name} is not running` : unready ? `container ${unready.name} is not ready` : 'every container runs and passes its readiness probe';
+      this.setReady(pod.name, sandbox && !down && !unready, why);
+    }
+  }
+
+  /** The ReplicaSet loop: pods gone (deleted, or evicted from a failed node) are replaced. */
+  private async deployments(state: LabState): Promise<LabState | undefined> {
+    const loops = state.plan.loops!;
+    let changed = false;
+    const nodes = loops.nodes.map((n) => ({ ...n, ready: this.file.failedNodes[n.name] === undefined }));
+    for (const d of loops.deployments) {
+      // Evicted: a Deployment pod on a node whose grace ran out is deleted (a new one replaces it).
+      for (const p of state.plan.pods.filter((q) => q.owner === d.name && state.pods[q.name] && this.file.evictedNodes.includes(q.node))) {
+        await deletePod(this.ex, state, p.name, { sync: false });
+        this.event('Warning', 'Evicted', `pod/${p.name}`, `pod ${p.name} evicted from failed node ${p.node}`);
+        changed = true;
+      }
+      // A pod of the Deployment that is no longer running is gone for good: it leaves the plan.
+      const gone = state.plan.pods.filter((q) => q.owner === d.name && !state.pods[q.name]);
+      if (gone.length) {
+        // Their addresses are not handed out again at once: a replacement visibly gets a new IP.
+        const next = (state.nextPodHost ??= {});
+        for (const q of gone) {
+          const cidr = ipv4.parseCidr(state.plan.nodes.find((n) => n.name === q.node)!.podCidr)!;
+          const host = ipv4.parseIp(q.ip)! - cidr.network;
+          if (host > 0 && host < 2 ** (32 - cidr.prefix)) next[q.node] = Math.max(next[q.node] ?? 0, host + 1);
+        }
+        state.plan = { ...state.plan, pods: state.plan.pods.filter((q) => !gone.includes(q)) };
+        writeState(state);
+        changed = true;
+      }
+      const owned = state.plan.pods.filter((q) => q.owner === d.name);
+      const others = state.plan.pods.filter((q) => q.owner !== d.name && state.pods[q.name]).map((q) => ({ node: q.node }));
+      const seq = this.file.seq[d.name] ?? owned.length + gone.length;
+      const replicas = readControl(this.lab).replicas[d.name] ?? d.replicas;
+      const r = reconcile({ ...d, replicas }, owned.map((q) => ({ name: q.name, node: q.node, createdAt: 0, ready: this.file.pods[q.name]?.ready ?? false })), nodes, others, seq);
+      this.file.seq[d.name] = r.nextSeq;
+      for (const name of r.delete) {
+        await deletePod(this.ex, state, name, { sync: false });
+        state.plan = { ...state.plan, pods: state.plan.pods.filter((q) => q.name !== name) };
+        writeState(state);
+        this.event('Normal', 'SuccessfulDelete', `deployment/${d.name}`, `deleted pod ${name}`);
+        changed = true;
+      }
+      for (const c of r.create) {
+        if (!d.template) break;
+        const t = d.template;
+        const pod: PlanPod = {
+          ...t,
+          name: c.name,
+          hostname: c.name,
+          node: c.node,
+          // A placeholder in the node's pod CIDR; createPod gives it the node's next free address.
+          ip: ipv4.formatIp(ipv4.parseCidr(state.plan.nodes.find((n) => n.name === c.node)!.podCidr)!.network + 1),
+          netns: netns.pod(state.lab, t.namespace, c.name),
+          containerId: containerId(state.lab, t.namespace, c.name),
+          containers: t.containers.map((k) => ({ ...k, argv: k.argv.map((a, i) => (k.argv[i - 1] === '--pod' && a === t.name ? c.name : a)) })),
+        };
+        state.plan = { ...state.plan, pods: [...state.plan.pods, pod] };
+        writeState(state);
+        this.event('Normal', 'Scheduled', `pod/${c.name}`, `successfully assigned ${t.namespace}/${c.name} to ${c.node}`);
+        try {
+          const { ip } = await createPod(this.ex, state, c.name, { sync: false });
+          this.event('Normal', 'SuccessfulCreate', `deployment/${d.name}`, `created pod ${c.name} on ${c.node} at ${ip}`);
+        } catch (e) {
+          state.plan = { ...state.plan, pods: state.plan.pods.filter((q) => q.name !== c.name) };
+          writeState(state);
+          this.event('Warning', 'FailedCreate', `deployment/${d.name}`, `pod ${c.name}: ${(e as Error).message}`);
+        }
+        changed = true;
+      }
+      if (r.pending && !r.create.length && !r.delete.length && this.pendingSaid.get(d.name) !== r.pending) {
+        this.event('Warning', 'FailedScheduling', `deployment/${d.name}`, `${r.pending} pod(s) Pending: no node fits`);
+      }
+      this.pendingSaid.set(d.name, r.pending);
+    }
+    return changed ? state : undefined;
+  }
+
+  private pendingSaid = new Map<string, number>();
+
+  /** Endpoints follow the pods: synced (nft diffs, the DNS view) when they differ from the tables'. */
+  private async syncEndpoints(state: LabState): Promise<void> {
+    const fresh = readState(this.lab) ?? state;
+    const want = liveEndpoints(fresh);
+    const have: Endpoints = fresh.endpoints ?? {};
+    if (JSON.stringify(want) === JSON.stringify(have)) return;
+    await syncServices(this.ex, fresh, want);
+    const latest = readState(this.lab);
+    if (latest) {
+      latest.endpoints = fresh.endpoints;
+      writeState(latest);
+    }
+    for (const s of fresh.plan.services) {
+      const k = serviceKey(s);
+      const before = new Set((have[k] ?? []).map((e) => `${e.pod} ${e.ip}`));
+      const after = new Set((want[k] ?? []).map((e) => `${e.pod} ${e.ip}`));
+      for (const e of before) if (!after.has(e)) this.event('Normal', 'EndpointRemoved', `service/${k}`, `${e.replace(' ', ' (')}) left the endpoints of ${k}`);
+      for (const e of after) if (!before.has(e)) this.event('Normal', 'EndpointAdded', `service/${k}`, `${e.replace(' ', ' (')}) joined the endpoints of ${k}`);
+    }
+  }
+}
+
+/** 137 when a crash action (SIGKILL) announced killing exactly this process (events say so). */
+function crashedBy(lab: string, pod: string, container: string, pid: number): number | undefined {
+  const said = readEvents(lab).some((e) => e.reason === 'Crash' && e.object === `pod/${pod}` && e.message.startsWith(`container ${container} (pid ${pid})`));
+  return said ? 137 : undefined;
+}
+
+/** Runs the agent until the lab goes away (or SIGTERM); prints `ready` once its first round is done. */
+export async function runAgent(lab: string, ex: Executor, onReady: () => void): Promise<void> {
+  const agent = new Agent(lab, ex);
+  let stop = false;
+  const quit = () => (stop = true);
+  process.on('SIGTERM', quit);
+  process.on('SIGINT', quit);
+  const first = readState(lab);
+  const tickMs = first?.plan.loops?.settings.tickMs ?? 200;
+  writeLoops(lab, agent.file);
+  let ready = false;
+  while (!stop) {
+    const t = Date.now();
+    let r: 'gone' | 'ok' = 'ok';
+    try {
+      r = await agent.tick();
+    } catch (e) {
+      process.stderr.write(`agent: ${(e as Error).stack ?? e}\n`);
+    }
+    if (r === 'gone') break;
+    if (!ready) {
+      ready = true;
+      onReady();
+    }
+    await new Promise((res) => setTimeout(res, Math.max(0, tickMs - (Date.now() - t))));
+  }
+}
+
+
+/** Starts the lab's agent (`podlab agent <lab>`) and records it; `up` calls it once the lab is up. */
+export async function startAgent(ex: Executor, state: LabState): Promise<void> {
+  const log = `${stateDir(state.lab)}/logs/agent.log`;
+  const pid = await ex.spawn([process.execPath, `${REPO_ROOT}bin/podlab.js`, 'agent', state.lab], { logFile: log, readyLine: 'ready', readyTimeoutMs: 60_000 });
+  state.agent = { ...recordOf(pid), log };
+  writeState(state);
+}
+
+/** Stops the lab's agent and waits until it is gone, so that nothing restarts what is being removed. */
+export async function stopAgent(ex: Executor, state: LabState | undefined): Promise<boolean> {
+  if (!state?.agent || !isAlive(state.agent)) return false;
+  await stopProcesses(ex, [state.agent], 2000);
+  return true;
+}

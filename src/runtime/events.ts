@@ -1,0 +1,53 @@
+/**
+ * The lab's events, as `kubectl get events` shows a cluster's: each decision of a control loop
+ * (container exited, restarted, back-off, probe failed, pod ready or not, endpoint removed, pod
+ * scheduled on a node) and each failure an action caused, one JSON line each in
+ * /run/podlab/<lab>/events.jsonl. Appended (O_APPEND: a line from the agent and one from a
+ * scenario never interleave); read in time order by `podlab events` and the `event` wait.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { stateDir } from './state.ts';
+
+export interface LabEvent {
+  /** ISO time. */
+  at: string;
+  /** Sequence within the writer, for a stable order at equal times. */
+  type: 'Normal' | 'Warning';
+  /** Kubernetes-style reason: Started, Exited, BackOff, Restarted, Unhealthy, Killing, Ready, NotReady, EndpointRemoved, EndpointAdded, Scheduled, SuccessfulCreate, SuccessfulDelete, NodeNotReady, NodeReady, Evicted. */
+  reason: string;
+  /** `pod/web-…`, `service/default/web`, `node/worker-2`, `deployment/web`. */
+  object: string;
+  message: string;
+}
+
+export const eventsPath = (lab: string) => `${stateDir(lab)}/events.jsonl`;
+
+export function recordEvent(lab: string, e: Omit<LabEvent, 'at'>, at = new Date()): LabEvent {
+  const ev: LabEvent = { at: at.toISOString(), ...e };
+  mkdirSync(stateDir(lab), { recursive: true });
+  appendFileSync(eventsPath(lab), `${JSON.stringify(ev)}\n`);
+  return ev;
+}
+
+/** Every event so far, in time order (lines that do not parse, e.g. one being written, are skipped). */
+export function readEvents(lab: string): LabEvent[] {
+  if (!existsSync(eventsPath(lab))) return [];
+  const out: LabEvent[] = [];
+  for (const line of readFileSync(eventsPath(lab), 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as LabEvent);
+    } catch {
+      /* a partial last line */
+    }
+  }
+  return out.map((e, i) => [e, i] as const).sort((a, b) => a[0].at.localeCompare(b[0].at) || a[1] - b[1]).map(([e]) => e);
+}
+
+/** Whether an event matches a filter: each given field equal (object may be a prefix ending in '/' or '-'), message containing `text`. */
+export function eventMatches(e: LabEvent, f: { reason?: string; object?: string; text?: string; type?: string }): boolean {
+  if (f.reason !== undefined && e.reason !== f.reason) return false;
+  if (f.type !== undefined && e.type !== f.type) return false;
+  if (f.object !== undefined && !(e.object === f.object || (/[/-]$/.test(f.object) && e.object.startsWith(f.object)))) return false;
+  return f.text === undefined || e.message.includes(f.text);
+}
