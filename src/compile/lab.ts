@@ -10,6 +10,8 @@ import { kindOf, type LabCheck } from '../check/kinds/index.ts';
 import { normalizeAction, type LabAction } from '../check/actions/index.ts';
 import { normalizeNamespaces } from '../policy/normalize.ts';
 import { normalizePolicy, type NamespaceLabels, type NetworkPolicy } from '../policy/types.ts';
+import { normalizeIngress } from '../ingress/normalize.ts';
+import type { LabIngress } from '../ingress/types.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
 
@@ -38,6 +40,8 @@ export interface Lab {
   loadBalancer?: { pool: string };
   /** Cluster DNS; absent when the lab says `dns: false`. */
   dns?: LabDns;
+  /** Ingress classes, Ingresses and where the controller runs; absent when the lab declares none (src/ingress/). */
+  ingress?: LabIngress;
   checks: LabCheck[];
   scenarios: LabScenario[];
 }
@@ -214,6 +218,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
             files: spec.dns?.files ?? {},
             nameservers: spec.dns?.nameservers ?? [],
           },
+    ...ingressOf(spec),
     checks: (spec.checks ?? []).map((c, index) => normalizeCheck(c, index, ['checks', index])),
     scenarios: Object.entries(spec.scenarios ?? {}).map(([name, sc]) => ({
       name,
@@ -224,6 +229,13 @@ export function normalize(spec: LabSpec, source: string): Lab {
       }),
     })),
   };
+}
+
+function ingressOf(spec: LabSpec): { ingress?: LabIngress } {
+  const nodes = Object.entries(spec.nodes);
+  const node = (nodes.find(([, n]) => (n.role ?? 'worker') === 'worker') ?? nodes[0])?.[0] ?? '';
+  const ingress = normalizeIngress(spec.ingressClasses, spec.ingresses, spec.ingressController, { node, hasPool: spec.loadBalancer !== undefined });
+  return ingress ? { ingress } : {};
 }
 
 /** A check as the planner needs it; `at` is where it was written (for diagnostics), `index` its position there. */

@@ -12,6 +12,7 @@ import { scenariosAreValid } from './rules-scenarios.ts';
 import { dnsServiceIp, selects } from '../k8s/objects.ts';
 import { DNS_RULES } from './rules-dns.ts';
 import { policiesAreValid } from './rules-policy.ts';
+import { INGRESS_RULES } from './rules-ingress.ts';
 import { HOST_RULES, reservedRangeOf } from './rules-host.ts';
 import { cniMode } from '../cni/registry.ts';
 
@@ -399,6 +400,7 @@ export const RULES: Rule[] = [
   servicesAreValid,
   ...DNS_RULES,
   policiesAreValid,
+  ...INGRESS_RULES,
   checksAreValid,
   matricesAreValid,
   scenariosAreValid,

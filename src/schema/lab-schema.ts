@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { cniSchema } from '../cni/registry.ts';
 import { port } from './fields.ts';
 import { namespaceSchema, networkPolicySchema, policyActionSchemas } from './network-policy-schema.ts';
+import { ingressClassSchema, ingressControllerSchema, ingressSchema } from './ingress-schema.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -437,6 +438,12 @@ export const labSchema = z.strictObject({
   loadBalancer: z.strictObject({ pool: z.string() }).optional(),
   /** NetworkPolicies (networking.k8s.io/v1) by name; enforced in nftables on every node (docs/network-policy.md). */
   networkPolicies: z.record(z.string(), networkPolicySchema).optional(),
+  /** IngressClasses (networking.k8s.io/v1) by name; podlab's controller serves those of controller 'k8s.io/ingress-nginx' (docs/ingress.md). */
+  ingressClasses: z.record(z.string(), ingressClassSchema).optional(),
+  /** Ingresses (networking.k8s.io/v1) by name, served by an ingress-nginx/controller pod running real nginx (docs/ingress.md). */
+  ingresses: z.record(z.string(), ingressSchema).optional(),
+  /** Where the ingress controller pod runs and how its Service is exposed. */
+  ingressController: ingressControllerSchema.optional(),
   checks: z.array(checkSchema).optional(),
   /** Scenarios by name: run with `podlab scenario <lab> [name…]` (or `podlab check --scenarios`), in the order written. */
   scenarios: z.record(dnsLabel, scenarioSchema).optional(),
