@@ -84,8 +84,9 @@ const ingressesAreValid: Rule = (lab, out) => {
     for (const [k, v] of Object.entries(i.annotations)) {
       if (k === INGRESS.sslRedirect && v !== 'true' && v !== 'false')
         out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is "${v}"`, "Write 'true' or 'false'."));
-      if (k === INGRESS.rewriteTarget && !v.startsWith('/'))
-        out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is "${v}", which does not start with '/'`, "Write a path, e.g. '/' or '/$2' with capture groups from the path."));
+      // ingress-nginx's rewrite-target turns the Ingress's paths into regular expressions; podlab's controller does not do that (yet).
+      if (k === INGRESS.rewriteTarget)
+        out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is not supported by podlab's ingress controller`, 'Route to a backend that serves the full path, or leave the annotation out (docs/ingress.md).'));
     }
   }
 };

@@ -54,7 +54,7 @@ export const ingressSchema = z.strictObject({
   ingressClassName: z.string().optional(),
   /**
    * ingress-nginx annotations understood: `nginx.ingress.kubernetes.io/ssl-redirect` ('true':
-   * plain HTTP to a TLS host is redirected with 308) and `nginx.ingress.kubernetes.io/rewrite-target`.
+   * plain HTTP to a TLS host is redirected with 308). `rewrite-target` is refused (not built yet).
    */
   annotations: z.record(z.string(), z.string()).optional(),
   /** Where requests no rule matches go. */
