@@ -135,3 +135,24 @@ export const CHECK_TIMEOUT_MS = 5000;
 
 /** The diagnostic every host-affecting error ends with. */
 export const NOTHING_CHANGED = 'Nothing was changed on this host.';
+
+/**
+ * Who the ingress controller's nginx runs as: nobody/nogroup (65534), no supplementary groups,
+ * no new privileges, and of all capabilities only CAP_NET_BIND_SERVICE (ambient, so nginx keeps it
+ * across exec) to bind 80 and 443, as ingress-nginx's image grants its nginx binary.
+ */
+export const INGRESS_USER = {
+  uid: 65534,
+  gid: 65534,
+  setpriv: [
+    'setpriv',
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    '--inh-caps=-all,+net_bind_service',
+    '--ambient-caps=-all,+net_bind_service',
+    '--bounding-set=-all,+net_bind_service',
+    '--no-new-privs',
+    '--',
+  ],
+} as const;
