@@ -4,8 +4,8 @@ import { container, defineLab, workloads } from 'podlab';
  * Ingress on real nginx, as ingress-nginx runs it: pod ingress-nginx/controller serves the
  * Ingresses below, its nginx.conf rendered in generated/ingress/ingress/nginx.conf. A client on
  * the "internet" reaches it through the load-balancer address:
- *   podlab exec ingress host/internet -- curl -s -H 'Host: shop.example.com' http://172.16.94.240/api/v1
- *   podlab exec ingress host/internet -- curl -sk --resolve shop.example.com:443:172.16.94.240 https://shop.example.com/
+ *   podlab exec ingress host/internet -- curl -s -H 'Host: shop.example.com' http://172.16.94.241/api/v1
+ *   podlab exec ingress host/internet -- curl -sk --resolve shop.example.com:443:172.16.94.241 https://shop.example.com/
  * The http-echo pods answer with their name, the path and the headers they saw (X-Forwarded-*).
  */
 export default defineLab({
