@@ -75,7 +75,7 @@ export interface IngressSync {
  * Renders nginx.conf for `endpoints` and, when it differs from the one nginx runs, writes it
  * (by rename) and reloads nginx. A controller not started yet reads the new file when it starts.
  */
-export function syncIngress(ex: Executor, state: LabState, endpoints: Endpoints): IngressSync {
+export async function syncIngress(ex: Executor, state: LabState, endpoints: Endpoints): Promise<IngressSync> {
   const plan = state.plan;
   if (!plan.ingress) return { reloaded: false, changed: false };
   const text = nginxConf(plan, endpoints);
@@ -85,8 +85,28 @@ export function syncIngress(ex: Executor, state: LabState, endpoints: Endpoints)
   writeFileAtomic(file, text);
   const pid = nginxMaster(state);
   if (pid === undefined) return { reloaded: false, changed: true };
+  const before = workersOf(pid);
   ex.signal(pid, 'SIGHUP');
+  // The reload is done when a worker of the new configuration runs: from then on new connections
+  // get the new upstreams (the old workers stop accepting and finish what they hold).
+  const deadline = Date.now() + RELOAD_TIMEOUT_MS;
+  for (let wait = 1; Date.now() < deadline; wait = Math.min(10, wait * 2)) {
+    if (workersOf(pid).some((w) => !before.includes(w))) break;
+    await new Promise((r) => setTimeout(r, wait));
+  }
   return { reloaded: true, changed: true };
+}
+
+/** How long a sync waits for nginx to have reloaded. */
+const RELOAD_TIMEOUT_MS = 2000;
+
+/** The nginx master's worker processes (its children). */
+function workersOf(master: number): number[] {
+  try {
+    return readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -58,7 +58,7 @@ export async function syncServices(ex: Executor, state: LabState, endpoints: End
   const { applied } = await syncTables(ex, state, { plan: state.plan, endpoints, pods: viewPods(state, options.planned), policies });
   state.endpoints = endpoints;
   // The ingress controller's upstreams follow the endpoints (nginx reloads when they changed).
-  if (!options.planned) syncIngress(ex, state, endpoints);
+  if (!options.planned) await syncIngress(ex, state, endpoints);
   if (options.publish !== false) publishClusterView(state, endpoints);
   return { applied, endpoints };
 }

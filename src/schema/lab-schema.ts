@@ -265,6 +265,16 @@ export const checkSchema = z.discriminatedUnion('kind', [
     expectSpread: z.number().int().min(1).optional(),
     /** Every request must be answered by the same pod (session affinity). @default false */
     expectSticky: z.boolean().optional(),
+    /** The Host header to send (an Ingress routes on it), e.g. 'shop.example.com'. Sent with curl. */
+    host: z.string().optional(),
+    /** Speak HTTPS (curl), verifying the certificate against the lab's CA when `sni` is given. @default false */
+    https: z.boolean().optional(),
+    /** With https: the TLS server name (SNI) to ask for; the certificate must be valid for it. @default `host` */
+    sni: z.string().optional(),
+    /** Every answer must come from a pod of this Service (`<name>` or `<namespace>/<name>`): which backend an Ingress chose. */
+    expectService: z.string().optional(),
+    /** Request headers the server must have seen (names case-insensitive), e.g. { 'x-forwarded-proto': 'https' }. */
+    expectHeaders: z.record(z.string(), z.string()).optional(),
   }),
   matrixCheckSchema,
 ]);
