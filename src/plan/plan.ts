@@ -233,6 +233,7 @@ export function buildPlan(lab: Lab): Plan {
       ...(lab.nodeNetwork.podTraffic === 'drop' ? ['nft-bridge'] : []),
       ...(networkPolicy ? ['nft-policy'] : []),
       ...(cluster.nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
+      ...(ingress ? ['ingress'] : []),
     ],
     ...(networkPolicy ? { networkPolicy } : {}),
     ...(ingress ? { ingress } : {}),
