@@ -177,7 +177,9 @@ export function readCurl(r: { exitCode: number; stdout: string; stderr: string }
     }
     body = nl < 0 ? '' : rest.slice(nl + 1);
   }
-  const error = r.exitCode === 0 ? undefined : r.stderr.trim().split('\n').at(-1) || `curl exited with ${r.exitCode}`;
+  // curl's own error line (`curl: (60) SSL: …`), not the advice it prints after it.
+  const lines = r.stderr.trim().split('\n');
+  const error = r.exitCode === 0 ? undefined : (lines.find((l) => /^curl: \(\d+\)/.test(l)) ?? lines.at(-1)) || `curl exited with ${r.exitCode}`;
   const last = answers.at(-1);
   if (answers.length <= 1) return { ok: r.exitCode === 0 && !!last, ...(last ? { status: last.status, body: last.body } : {}), ...(error ? { error } : {}) };
   return { ok: r.exitCode === 0, status: last!.status, answers, ...(error ? { error } : {}) };
