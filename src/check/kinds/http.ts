@@ -23,7 +23,8 @@ export type HttpCheck<S extends Stage> = ReachCheck<S, 'http'> & {
   expectSpread?: number;
   expectSticky: boolean;
   host?: string;
-  https: boolean;
+  /** Only when true (plans of plain HTTP checks stay as they were). */
+  https?: boolean;
   sni?: string;
   /** As written; planned, with the pods that back it (copies a scale makes, `<pod>-rN`, count too). */
   expectService?: S extends 'plan' ? { label: string; pods: string[] } : string;
@@ -56,7 +57,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     expectSpread: c.expectSpread,
     expectSticky: c.expectSticky ?? false,
     ...(c.host !== undefined ? { host: c.host } : {}),
-    https: c.https ?? false,
+    ...(c.https ? { https: true } : {}),
     ...(c.sni !== undefined ? { sni: c.sni } : {}),
     ...(c.expectService !== undefined ? { expectService: c.expectService } : {}),
     ...(c.expectHeaders !== undefined ? { expectHeaders: c.expectHeaders } : {}),
@@ -97,7 +98,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     expectSpread: c.expectSpread,
     expectSticky: c.expectSticky,
     ...(c.host !== undefined ? { host: c.host } : {}),
-    https: c.https,
+    ...(c.https ? { https: true } : {}),
     ...(c.sni !== undefined ? { sni: c.sni } : {}),
     ...(c.expectService !== undefined ? { expectService: { label: c.expectService, pods: backingPods(peers, c.expectService) } } : {}),
     ...(c.expectHeaders !== undefined ? { expectHeaders: c.expectHeaders } : {}),
@@ -134,7 +135,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
 };
 
 /** Requests with a Host header or over HTTPS go with curl (the native probe speaks plain HTTP to an address). */
-const usesCurl = (c: HttpCheck<'plan'>) => c.https || c.host !== undefined;
+const usesCurl = (c: HttpCheck<'plan'>) => c.https === true || c.host !== undefined;
 
 /** The mark curl writes after each answer: its status code. */
 const CURL_MARK = '@@podlab-status ';
