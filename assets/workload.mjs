@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 
 const USAGE = `usage: node workload.mjs MODE [options]
 servers (run until SIGTERM):
-  http-echo --port P [--pod NAME]   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname}
+  http-echo --port P [--pod NAME]   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname,headers,host}
   tcp-echo  --port P [--pod NAME]   echo every byte received
   udp-echo  --port P [--pod NAME]   reply to each datagram with the same payload
 clients (one JSON line on stdout; exit 0 ok, 1 failure):
@@ -195,6 +195,9 @@ async function httpEcho(o) {
       method: req.method,
       path: req.url,
       hostname,
+      // The request's headers, names lower-cased, in the order sent; and its Host.
+      headers: Object.fromEntries(req.rawHeaders.flatMap((v, i, a) => (i % 2 ? [] : [[v.toLowerCase(), a[i + 1]]]))),
+      host: req.headers.host ?? '',
     }) + '\n';
     res.writeHead(unhealthy && /^\/healthz(?:[/?]|$)/.test(req.url ?? '') ? 503 : 200, {
       'content-type': 'application/json',

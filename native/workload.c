@@ -11,7 +11,7 @@
  *   Node server cost about 100 ms of CPU to start and 40 MiB to keep.
  *
  * Contract:
- *   workload http-echo --port P [--pod NAME]   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname}
+ *   workload http-echo --port P [--pod NAME]   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname,headers,host}
  *   workload tcp-echo  --port P [--pod NAME]   echoes every byte; closes after the client closes its side
  *   workload udp-echo  --port P [--pod NAME]   answers each datagram with the same payload
  *   - Listens on [::] (dual stack), or on 0.0.0.0 when IPv6 is unavailable in the namespace.
@@ -26,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -49,7 +50,7 @@
 
 static const char USAGE[] =
     "usage: workload MODE --port P [--pod NAME]\n"
-    "  http-echo   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname}\n"
+    "  http-echo   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname,headers,host}\n"
     "  tcp-echo    echo every byte received\n"
     "  udp-echo    reply to each datagram with the same payload\n";
 
@@ -193,7 +194,7 @@ static void http_answer(struct conn *c)
     int lp, rp;
     socket_ends(c->fd, la, &lp, ra, &rp, sizeof la);
 
-    char body[20480]; /* the longest answer (a 2 KiB path of control characters, escaped) fits */
+    char body[65536]; /* the longest answer (a 2 KiB path and 16 KiB of headers, escaped) fits */
     size_t n = 0;
     n = appendf(body, n, sizeof body, "{\"pod\":");
     n = json_str(body, n, sizeof body, pod);
@@ -207,6 +208,49 @@ static void http_answer(struct conn *c)
     n = json_str(body, n, sizeof body, path);
     n = appendf(body, n, sizeof body, ",\"hostname\":");
     n = json_str(body, n, sizeof body, hostname);
+    /* The request's headers (names lower-cased, as HTTP/2 and most echo servers show them) and
+     * its Host, so that an ingress's routing, rewriting and X-Forwarded-* headers are visible. */
+    char host[256] = "";
+    n = appendf(body, n, sizeof body, ",\"headers\":{");
+    int first = 1;
+    char *line = line_end ? line_end + 1 : NULL;
+    while (line && line < c->buf + c->len) {
+        char *end = memchr(line, '\n', (size_t)(c->buf + c->len - line));
+        if (!end)
+            break;
+        size_t ll = (size_t)(end - line);
+        if (ll && line[ll - 1] == '\r')
+            ll--;
+        if (!ll)
+            break;
+        char *colon = memchr(line, ':', ll);
+        if (colon && colon > line) {
+            char name[128], value[2048];
+            size_t nl = (size_t)(colon - line) < sizeof name - 1 ? (size_t)(colon - line) : sizeof name - 1;
+            for (size_t i = 0; i < nl; i++)
+                name[i] = (char)tolower((unsigned char)line[i]);
+            name[nl] = '\0';
+            char *v = colon + 1;
+            while (v < line + ll && (*v == ' ' || *v == '\t'))
+                v++;
+            size_t vl = (size_t)(line + ll - v) < sizeof value - 1 ? (size_t)(line + ll - v) : sizeof value - 1;
+            memcpy(value, v, vl);
+            value[vl] = '\0';
+            if (!strcmp(name, "host")) {
+                size_t hl = vl < sizeof host - 1 ? vl : sizeof host - 1;
+                memcpy(host, value, hl);
+                host[hl] = '\0';
+            }
+            n = appendf(body, n, sizeof body, first ? "" : ",");
+            n = json_str(body, n, sizeof body, name);
+            n = appendf(body, n, sizeof body, ":");
+            n = json_str(body, n, sizeof body, value);
+            first = 0;
+        }
+        line = end + 1;
+    }
+    n = appendf(body, n, sizeof body, "},\"host\":");
+    n = json_str(body, n, sizeof body, host);
     n = appendf(body, n, sizeof body, "}\n");
 
     c->out = malloc(n + 256);

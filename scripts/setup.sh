@@ -10,13 +10,20 @@ cd "$(dirname "$0")/.."
 # the DNS benchmark, which measures podlab-dns against dnsmasq. tcpdump: `podlab capture`;
 # traceroute and conntrack: for learners, through `podlab exec`.
 # bird2: the BIRD 2 daemon that the calico CNI mode runs inside each node namespace (BGP).
-PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base tcpdump traceroute conntrack bird2)
+# nginx: the ingress controller's server (run only inside a lab's controller pod, never as a host
+# service); openssl: the lab CA and TLS certificates made at `up`; curl: http checks with a Host
+# header or over HTTPS (SNI).
+PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base tcpdump traceroute conntrack bird2 nginx openssl curl)
 source scripts/apt-install.sh
 APT_INSTALLED=()
 apt_install setup "${PACKAGES[@]}"
 # A freshly installed bird2 stays off at the next boot too.
 if [[ " ${APT_INSTALLED[*]} " == *" bird2 "* ]] && command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
   systemctl disable --now bird.service >/dev/null 2>&1 || true
+fi
+# Likewise nginx: podlab starts it in lab namespaces only; no nginx listens on the host.
+if [[ " ${APT_INSTALLED[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+  systemctl disable --now nginx.service >/dev/null 2>&1 || true
 fi
 
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then

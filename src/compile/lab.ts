@@ -12,6 +12,8 @@ import { normalizeAction, type LabAction } from '../check/actions/index.ts';
 import { normalizeNamespaces } from '../policy/normalize.ts';
 import { normalizePolicy, type NamespaceLabels, type NetworkPolicy } from '../policy/types.ts';
 import { containerLoops, expandDeployments, loopSettings, type ContainerLoops, type LabDeployment, type LoopSettings } from './loops.ts';
+import { normalizeIngress } from '../ingress/normalize.ts';
+import type { LabIngress } from '../ingress/types.ts';
 
 export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
 
@@ -51,6 +53,8 @@ export interface Lab {
   deployments: LabDeployment<LabContainer>[];
   /** The control loops' timings; absent when the lab uses none (no agent runs). */
   loops?: LoopSettings;
+  /** Ingress classes, Ingresses and where the controller runs; absent when the lab declares none (src/ingress/). */
+  ingress?: LabIngress;
   checks: LabCheck[];
   scenarios: LabScenario[];
 }
@@ -289,6 +293,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
             files: spec.dns?.files ?? {},
             nameservers: spec.dns?.nameservers ?? [],
           },
+    ...ingressOf(spec),
     checks: (spec.checks ?? []).map((c, index) => normalizeCheck(c, index, ['checks', index])),
     scenarios: Object.entries(spec.scenarios ?? {}).map(([name, sc]) => ({
       name,
@@ -299,6 +304,13 @@ export function normalize(spec: LabSpec, source: string): Lab {
       }),
     })),
   };
+}
+
+function ingressOf(spec: LabSpec): { ingress?: LabIngress } {
+  const nodes = Object.entries(spec.nodes);
+  const node = (nodes.find(([, n]) => (n.role ?? 'worker') === 'worker') ?? nodes[0])?.[0] ?? '';
+  const ingress = normalizeIngress(spec.ingressClasses, spec.ingresses, spec.ingressController, { node, hasPool: spec.loadBalancer !== undefined, family: spec.ipFamilies?.[0] ?? 'IPv4' });
+  return ingress ? { ingress } : {};
 }
 
 /** A check as the planner needs it; `at` is where it was written (for diagnostics), `index` its position there. */

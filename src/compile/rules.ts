@@ -13,6 +13,8 @@ import { dnsServiceIp, selects } from '../k8s/objects.ts';
 import { DNS_RULES } from './rules-dns.ts';
 import { policiesAreValid } from './rules-policy.ts';
 import { LOOP_RULES } from './rules-loops.ts';
+import { INGRESS_RULES } from './rules-ingress.ts';
+import { withController } from '../ingress/controller.ts';
 import { HOST_RULES, reservedRangeOf } from './rules-host.ts';
 import { cniMode } from '../cni/registry.ts';
 import { FAMILY_RULES } from './rules-families.ts';
@@ -351,7 +353,9 @@ export const hostPortsAreUnique: Rule = (lab, out) => {
 };
 
 /** Checks: `from` names a pod, node or host of the lab; then each kind's own rules (check/kinds/). */
-export const checksAreValid: Rule = (lab, sink) => {
+export const checksAreValid: Rule = (written, sink) => {
+  // Checks may aim at the ingress controller's pod and Service, which the plan adds.
+  const lab = withController(written);
   const pods = new Set(lab.pods.map((p) => p.name));
   const nodes = new Set(lab.nodes.map((n) => n.name));
   const hosts = new Set(lab.hosts.map((h) => h.name));
@@ -405,6 +409,7 @@ export const RULES: Rule[] = [
   servicesAreValid,
   ...DNS_RULES,
   policiesAreValid,
+  ...INGRESS_RULES,
   checksAreValid,
   matricesAreValid,
   scenariosAreValid,

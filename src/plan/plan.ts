@@ -19,6 +19,7 @@ import { containerId, fabricPortName, hostPortName, macFor, netns } from './name
 import { dnsServiceIp } from '../k8s/objects.ts';
 import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
 import { planNetworkPolicy, type PlanNetworkPolicy } from './network-policy.ts';
+import { ingressPod, ingressService, planIngress, type PlanIngress } from './ingress.ts';
 
 /** The second bridge in the fabric namespace: the external network beyond the gateway. */
 export const EXTERNAL_BRIDGE = 'br1';
@@ -196,6 +197,8 @@ export interface Plan {
   networkPolicy?: PlanNetworkPolicy;
   /** The control loops (restarts, probes, Deployments); absent when the lab uses none: no agent runs. */
   loops?: PlanLoops;
+  /** The ingress controller and the Ingresses it serves; absent when the lab has none (src/ingress/). */
+  ingress?: PlanIngress;
 }
 
 /**
@@ -208,13 +211,14 @@ export function buildPlan(lab: Lab): Plan {
   const stateDir = `${STATE_ROOT}/${lab.name}`;
   const net = planNetworks(lab);
   const hosts = planHosts(lab, net, stateDir);
-  const cluster = planPodNetwork(lab, net, stateDir);
+  const ingress = planIngress(lab.ingress, stateDir);
+  const cluster = planPodNetwork(lab, net, stateDir, ingress);
   const dns = planClusterDns(lab, hosts);
   const pods = planPods(lab, cluster, dns);
-  const services = planServices({ services: dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, ...(net.ipv6 ? { serviceCidr6: net.ipv6.serviceNet } : {}), pool: net.pool, poolTaken: net.taken });
+  const services = planServices({ services: lab.ingress ? [...dns.services, ingressService(lab.ingress)] : dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, ...(net.ipv6 ? { serviceCidr6: net.ipv6.serviceNet } : {}), pool: net.pool, poolTaken: net.taken });
   const endpoints = computeEndpoints(services, pods);
   const gateway = planGateway(lab, net, cluster, services);
-  const { checks, scenarios } = planChecks(lab, { nodes: cluster.nodes, pods, hosts, services });
+  const { checks, scenarios } = planChecks(lab, { nodes: cluster.nodes, pods, hosts, services, ...(ingress ? { ingress } : {}) });
   const networkPolicy = planNetworkPolicy(lab);
   const loops = planLoops(lab, pods);
   const { nodeNet, extNet } = net;
@@ -241,7 +245,7 @@ export function buildPlan(lab: Lab): Plan {
     natOutgoing: cluster.mode.kubeProxyNat(lab.cni, lab.natOutgoing),
     hosts,
     ...(gateway ? { gateway } : {}),
-    namespaces: lab.namespaces,
+    namespaces: ingress ? [...lab.namespaces, ingress.namespace] : lab.namespaces,
     ...(dns.plan ? { dns: dns.plan } : {}),
     ...(net.hasExternal ? { externalNetwork: { cidr: ip.formatCidr(extNet), bridge: EXTERNAL_BRIDGE } } : {}),
     checks,
@@ -255,9 +259,11 @@ export function buildPlan(lab: Lab): Plan {
       ...(lab.nodeNetwork.podTraffic === 'drop' ? ['nft-bridge'] : []),
       ...(networkPolicy ? ['nft-policy'] : []),
       ...(cluster.nodes.some((n) => n.conflist.plugins.some((p) => p.type === 'portmap')) ? ['iptables'] : []),
+      ...(ingress ? ['ingress'] : []),
     ],
     ...(networkPolicy ? { networkPolicy } : {}),
     ...(loops ? { loops } : {}),
+    ...(ingress ? { ingress } : {}),
   };
 }
 
@@ -310,7 +316,7 @@ interface PodNetwork {
  * Pass "nodes": node N gets slice N of the pod network; the CNI mode chooses the pods' addresses
  * (from the slices, or its own IPAM) and plans the rest of each node (routes, devices, conflist).
  */
-function planPodNetwork(lab: Lab, net: Networks, stateDir: string): PodNetwork {
+function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: PlanIngress): PodNetwork {
   const mtu = DEFAULTS.mtu;
   const cniInputs: CniNodeInput[] = lab.nodes.map((n, i) => {
     const slice = ip.subnet(net.podNet, lab.podCidrMaskSize, i);
@@ -325,7 +331,8 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string): PodNetwork {
     };
   });
   const mode = cniMode(lab.cni.type);
-  const labPods = lab.dns ? [...lab.pods, dnsPod(lab.dns.node)] : lab.pods;
+  // System pods last (so adding them moves no address of the author's): cluster DNS, then the ingress controller.
+  const labPods = [...lab.pods, ...(lab.dns ? [dnsPod(lab.dns.node)] : []), ...(lab.ingress && ingress ? [ingressPod(lab.ingress, ingress.confFile)] : [])];
   const nodeIndex = new Map(lab.nodes.map((n, i) => [n.name, i]));
   const networked = labPods.filter((p) => !p.hostNetwork);
   const addresses = mode.addressPods({ config: lab.cni, podCidr: net.podNet, nodes: cniInputs, pods: networked.map((p) => ({ node: nodeIndex.get(p.node)! })) });

@@ -9,6 +9,7 @@ import { computeEndpoints, serviceKey, type Endpoint, type EndpointSource } from
 import { notReadyPods } from './loops-state.ts';
 import type { PolicyPod } from '../policy/types.ts';
 import { syncTables } from './nft-sync.ts';
+import { syncIngress } from './ingress.ts';
 import { clusterViewFile } from '../render/render.ts';
 import { writeFileAtomic } from '../render/files.ts';
 import type { Executor } from './exec.ts';
@@ -69,6 +70,8 @@ export async function syncServices(ex: Executor, state: LabState, endpoints: End
   const policies = state.policies ?? state.plan.networkPolicy?.policies ?? [];
   const { applied } = await syncTables(ex, state, { plan: state.plan, endpoints, pods: viewPods(state, options.planned), policies });
   state.endpoints = endpoints;
+  // The ingress controller's upstreams follow the endpoints (nginx reloads when they changed).
+  if (!options.planned) await syncIngress(ex, state, endpoints);
   if (options.publish !== false) publishClusterView(state, endpoints);
   return { applied, endpoints };
 }

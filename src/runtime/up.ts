@@ -16,6 +16,7 @@ import { isAlive, recordOf } from './procs.ts';
 import { mountFrom, spawnContainers, startHosts, startSandbox, startsEarly, waitContainers } from './sandbox.ts';
 import { mountStateDir } from './statefs.ts';
 import { syncServices } from './services.ts';
+import { prepareIngress, waitIngress } from './ingress.ts';
 import { coalescedWriter, journal, stateDir, writeState, type LabState, type ProcessRecord } from './state.ts';
 
 export interface UpOptions {
@@ -88,6 +89,8 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
     throw e;
   }
   await namespaces;
+  // The ingress controller's certificates and run directory, before its pod starts.
+  await prepareIngress(ex, plan);
   // Pods' mount namespaces start as copies of this one, which has the host's nsfs mounts dropped
   // already: copying and dropping a thousand of them per pod cost 4 ms of each pod's start.
   state.mountTemplate = recordOf(await ex.spawn(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
@@ -154,6 +157,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
 
   step('services');
   await syncServices(ex, state);
+  await waitIngress(state);
   writeState(state);
 
   state.status = 'up';

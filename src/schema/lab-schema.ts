@@ -8,6 +8,7 @@ import { cniSchema } from '../cni/registry.ts';
 import { port } from './fields.ts';
 import { containerLoopFields, deploymentSchemaOf, loopActionSchemas, loopsSettingsSchema } from '../loops/schema.ts';
 import { namespaceSchema, networkPolicySchema, policyActionSchemas } from './network-policy-schema.ts';
+import { ingressClassSchema, ingressControllerSchema, ingressSchema } from './ingress-schema.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -266,6 +267,16 @@ export const checkSchema = z.discriminatedUnion('kind', [
     expectSpread: z.number().int().min(1).optional(),
     /** Every request must be answered by the same pod (session affinity). @default false */
     expectSticky: z.boolean().optional(),
+    /** The Host header to send (an Ingress routes on it), e.g. 'shop.example.com'. Sent with curl. */
+    host: z.string().optional(),
+    /** Speak HTTPS (curl), verifying the certificate against the lab's CA when `sni` is given. @default false */
+    https: z.boolean().optional(),
+    /** With https: the TLS server name (SNI) to ask for; the certificate must be valid for it. @default `host` */
+    sni: z.string().optional(),
+    /** Every answer must come from a pod of this Service (`<name>` or `<namespace>/<name>`): which backend an Ingress chose. */
+    expectService: z.string().optional(),
+    /** Request headers the server must have seen (names case-insensitive), e.g. { 'x-forwarded-proto': 'https' }. */
+    expectHeaders: z.record(z.string(), z.string()).optional(),
   }),
   matrixCheckSchema,
 ]);
@@ -466,6 +477,12 @@ export const labSchema = z.strictObject({
   loadBalancer: z.strictObject({ pool: z.string() }).optional(),
   /** NetworkPolicies (networking.k8s.io/v1) by name; enforced in nftables on every node (docs/network-policy.md). */
   networkPolicies: z.record(z.string(), networkPolicySchema).optional(),
+  /** IngressClasses (networking.k8s.io/v1) by name; podlab's controller serves those of controller 'k8s.io/ingress-nginx' (docs/ingress.md). */
+  ingressClasses: z.record(z.string(), ingressClassSchema).optional(),
+  /** Ingresses (networking.k8s.io/v1) by name, served by an ingress-nginx/controller pod running real nginx (docs/ingress.md). */
+  ingresses: z.record(z.string(), ingressSchema).optional(),
+  /** Where the ingress controller pod runs and how its Service is exposed. */
+  ingressController: ingressControllerSchema.optional(),
   checks: z.array(checkSchema).optional(),
   /** Scenarios by name: run with `podlab scenario <lab> [name…]` (or `podlab check --scenarios`), in the order written. */
   scenarios: z.record(dnsLabel, scenarioSchema).optional(),

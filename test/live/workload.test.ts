@@ -86,8 +86,13 @@ describe.skipIf(!live)('native workloads vs the Node reference', () => {
         return body;
       };
       const native = await answer(nativePort);
-      expect(native).toEqual({ pod: 'web', podIP: host.replace(/[[\]]/g, ''), client: host.replace(/[[\]]/g, ''), method: 'GET', path: '/a/b?c=d', hostname: native.hostname });
-      expect(native).toEqual(await answer(nodePort));
+      expect(native).toEqual({ pod: 'web', podIP: host.replace(/[[\]]/g, ''), client: host.replace(/[[\]]/g, ''), method: 'GET', path: '/a/b?c=d', hostname: native.hostname, headers: native.headers, host: native.host });
+      // The request's headers come back, names lower-cased, and its Host on its own.
+      expect(native.host).toBe((native.headers as Record<string, string>).host);
+      expect(native.host).toContain(String(nativePort));
+      // The Host header names each server's own port; the rest is the same.
+      const other = await answer(nodePort);
+      expect({ ...native, headers: Object.keys(native.headers as object), host: undefined }).toEqual({ ...other, headers: Object.keys(other.headers as object), host: undefined });
     }
     // Several requests, each on a new connection: every one answered.
     const several = await probe(['http-get', '--url', `http://127.0.0.1:${nativePort}/`, '--count', '20']);

@@ -18,6 +18,8 @@ const LAYERS: [string, RegExp][] = [
   ['schema', /^schema\/|^k8s\//],
   // NetworkPolicy semantics and its nft compiler: pure, read by validation, the plan and the runtime.
   ['policy', /^policy\//],
+  // Ingress semantics (router) and the nginx configuration it renders: pure, read by validation, plan, render, runtime and checks.
+  ['ingress', /^ingress\//],
   // The Corefile language and DNS data formats: validation checks Corefiles with them.
   ['dns-lang', /^dns\/(corefile\/|plugin\/[^/]+\/setup\.ts$|types\.ts$|zonefile\.ts$|wire\.ts$)/],
   // Check kinds and scenario actions (issue #20): each one module whose rules, planning, probe and

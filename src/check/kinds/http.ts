@@ -6,6 +6,8 @@
 import { diag } from '../../compile/diagnostics.ts';
 import * as ip from '../../net/ipv4.ts';
 import { sourceAddressesOf, type Peers } from './targets.ts';
+import { findService } from '../../k8s/objects.ts';
+import { buildRoutes, describeDecision, route } from '../../ingress/router.ts';
 import { checkAt, lastLine, sourceRef, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
 import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, type ReachCheck, type ProbeReport } from './reach.ts';
 
@@ -20,12 +22,25 @@ export type HttpCheck<S extends Stage> = ReachCheck<S, 'http'> & {
   requests: number;
   expectSpread?: number;
   expectSticky: boolean;
+  host?: string;
+  /** Only when true (plans of plain HTTP checks stay as they were). */
+  https?: boolean;
+  sni?: string;
+  /** As written; planned, with the pods that back it (copies a scale makes, `<pod>-rN`, count too). */
+  expectService?: S extends 'plan' ? { label: string; pods: string[] } : string;
+  expectHeaders?: Record<string, string>;
+  /** Planned, when the request goes through the ingress controller: the rule the router expects it to take. */
+  ingressRoute?: string;
+  /** Planned, for https with a server name: the lab CA to verify against. */
+  caFile?: string;
 };
 
 /** What one http-echo answer says: the pod that answered and the client address it saw. */
 export interface Answer {
   pod: string | null;
   client: string | null;
+  /** The headers the server saw (http-echo), names lower-cased. */
+  headers?: Record<string, string>;
 }
 
 export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
@@ -41,6 +56,11 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     requests: c.requests ?? 1,
     expectSpread: c.expectSpread,
     expectSticky: c.expectSticky ?? false,
+    ...(c.host !== undefined ? { host: c.host } : {}),
+    ...(c.https ? { https: true } : {}),
+    ...(c.sni !== undefined ? { sni: c.sni } : {}),
+    ...(c.expectService !== undefined ? { expectService: c.expectService } : {}),
+    ...(c.expectHeaders !== undefined ? { expectHeaders: c.expectHeaders } : {}),
   }),
   validate(lab, c, out) {
     const at = checkAt(c);
@@ -57,10 +77,17 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
       if (c.expectBody !== undefined && c.requests > 1)
         out.push(diag('PL2014', at('expectBody'), `check "${c.name}" looks into the body of ${c.requests} answers; only a single request's body is kept`, 'Use requests: 1 with expectBody, and a second check for the spread.'));
       if (c.expectSticky && c.requests < 2) out.push(diag('PL2014', at('expectSticky'), `check "${c.name}" tests affinity with a single request`, 'Set requests: 20 or so.'));
+      if (c.expectService !== undefined && !findService(lab.services, c.expectService))
+        out.push(diag('PL2012', at('expectService'), `check "${c.name}" expects an answer from Service "${c.expectService}", which the lab does not declare`, 'Write <name> for the default namespace, or <namespace>/<name>.'));
+      if (c.sni !== undefined && !c.https) out.push(diag('PL2014', at('sni'), `check "${c.name}" names a TLS server name but does not speak HTTPS`, 'Add https: true.'));
+      if ((c.expectHeaders || c.expectService) && c.requests > 1 && c.expectHeaders)
+        out.push(diag('PL2014', at('expectHeaders'), `check "${c.name}" looks at the headers of ${c.requests} answers; only a single request's are kept`, 'Use requests: 1 with expectHeaders.'));
     });
   },
   plan: (c, peers) => ({
     ...planReach(c, peers),
+    // HTTPS to a Service without a port: its https port (by name, else 443), not its first.
+    ...(c.https && c.port === undefined && /^(svc|lb)\//.test(c.to) ? { port: httpsPort(peers, c.to) } : {}),
     path: c.path,
     expectPod: c.expectPod,
     ...(c.expectStatus !== undefined ? { expectStatus: c.expectStatus } : {}),
@@ -70,15 +97,23 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     requests: c.requests,
     expectSpread: c.expectSpread,
     expectSticky: c.expectSticky,
+    ...(c.host !== undefined ? { host: c.host } : {}),
+    ...(c.https ? { https: true } : {}),
+    ...(c.sni !== undefined ? { sni: c.sni } : {}),
+    ...(c.expectService !== undefined ? { expectService: { label: c.expectService, pods: backingPods(peers, c.expectService) } } : {}),
+    ...(c.expectHeaders !== undefined ? { expectHeaders: c.expectHeaders } : {}),
+    ...ingressRoute(peers, c),
+    ...(c.https && (c.sni ?? c.host) && peers.ingress ? { caFile: `${peers.ingress.tlsDir}/ca.crt` } : {}),
   }),
   probe(c, probeBin) {
+    if (usesCurl(c)) return curlArgv(c);
     const argv = [probeBin, 'http-get', '--url', `http://${c.to.ip}:${c.port}${c.path}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
     if (c.requests > 1) argv.push('--count', String(c.requests));
     return argv;
   },
   judge(plan, c, r) {
     const wantReach = c.expect === 'reach';
-    const out = readProbeReport<ProbeReport & { answers?: Answer[] }>(r);
+    const out = usesCurl(c) ? readCurl(r) : readProbeReport<ProbeReport & { answers?: Answer[] }>(r);
     // Several requests: one answered is already "reached" (a later reset must not pass a no-reach check).
     const reached = out.ok === true || (out.answers?.length ?? 0) > 0;
     let seen: string;
@@ -93,18 +128,95 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
       seen = reached ? `HTTP ${out.status}: ${(out.body ?? '').trim().slice(0, 200)}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
       if (reached && wantReach) extra = judgeHttpBody(plan, c, out.status ?? 0, out.body ?? '');
     }
-    return reachVerdict(c, reached, seen, extra);
+    const v = reachVerdict(c, reached, seen, extra);
+    // A failing check through the ingress says which rule the router expected to serve it.
+    return v.ok || !c.ingressRoute ? v : { ...v, seen: `${v.seen} [ingress: ${c.ingressRoute}]` };
   },
 };
 
+/** Requests with a Host header or over HTTPS go with curl (the native probe speaks plain HTTP to an address). */
+const usesCurl = (c: HttpCheck<'plan'>) => c.https === true || c.host !== undefined;
+
+/** The mark curl writes after each answer: its status code. */
+const CURL_MARK = '@@podlab-status ';
+
+/**
+ * curl, once per request (`requests` URLs, each a new connection: the http-echo server closes
+ * it). HTTPS with a server name: the URL names it and `--resolve` points it at the target, so
+ * curl sends it as SNI and verifies the certificate against the lab's CA; without one, the
+ * address is the URL and nothing is verified.
+ */
+export function curlArgv(c: HttpCheck<'plan'>): string[] {
+  const name = c.sni ?? c.host;
+  const scheme = c.https ? 'https' : 'http';
+  const authority = c.https && name ? name : c.to.ip;
+  const url = `${scheme}://${authority}:${c.port}${c.path}`;
+  return [
+    'curl', '-sS', '--globoff', '--path-as-is', '--max-time', String(ATTEMPT_TIMEOUT_MS / 1000), '-o', '-', '-w', `\\n${CURL_MARK}%{http_code}\\n`,
+    ...(c.host !== undefined ? ['-H', `Host: ${c.host}`] : []),
+    ...(c.https ? (name ? ['--resolve', `${name}:${c.port}:${c.to.ip}`, ...(c.caFile ? ['--cacert', c.caFile] : ['--insecure'])] : ['--insecure']) : []),
+    ...Array.from({ length: c.requests }, () => url),
+  ];
+}
+
+/** curl's output as the native probe's report: each answer's status and http-echo fields, the body of a single one. */
+export function readCurl(r: { exitCode: number; stdout: string; stderr: string }): ProbeReport & { answers?: Answer[] } {
+  const parts = r.stdout.split(`\n${CURL_MARK}`);
+  const answers: (Answer & { status: number; body: string })[] = [];
+  let body = parts[0] ?? '';
+  for (const rest of parts.slice(1)) {
+    const nl = rest.indexOf('\n');
+    const status = Number(rest.slice(0, nl < 0 ? undefined : nl));
+    if (status > 0) {
+      let reply: { pod?: string; client?: string; headers?: Record<string, string> } = {};
+      try {
+        reply = JSON.parse(body);
+      } catch {
+        /* not an http-echo answer */
+      }
+      answers.push({ pod: reply.pod ?? null, client: reply.client ?? null, ...(reply.headers ? { headers: reply.headers } : {}), status, body });
+    }
+    body = nl < 0 ? '' : rest.slice(nl + 1);
+  }
+  // curl's own error line (`curl: (60) SSL: …`), not the advice it prints after it.
+  const lines = r.stderr.trim().split('\n');
+  const error = r.exitCode === 0 ? undefined : (lines.find((l) => /^curl: \(\d+\)/.test(l)) ?? lines.at(-1)) || `curl exited with ${r.exitCode}`;
+  const last = answers.at(-1);
+  if (answers.length <= 1) return { ok: r.exitCode === 0 && !!last, ...(last ? { status: last.status, body: last.body } : {}), ...(error ? { error } : {}) };
+  return { ok: r.exitCode === 0, status: last!.status, answers, ...(error ? { error } : {}) };
+}
+
+function httpsPort(peers: Peers, to: string): number | undefined {
+  const ports = findService(peers.services, to.slice(to.indexOf('/') + 1))?.ports.filter((p) => p.protocol === 'TCP') ?? [];
+  return (ports.find((p) => 'name' in p && p.name === 'https') ?? ports.find((p) => p.port === 443) ?? ports[0])?.port;
+}
+
+/** The pods of a Service (by its selector), and the copies a scale would make of them. */
+function backingPods(peers: Peers, ref: string): string[] {
+  const svc = findService(peers.services, ref);
+  if (!svc?.selector) return [];
+  const sel = Object.entries(svc.selector);
+  return peers.pods.filter((p) => p.namespace === svc.namespace && sel.every(([k, v]) => p.labels?.[k] === v)).map((p) => p.name);
+}
+
+/** When the check goes through the ingress controller (its Service, load-balancer address or pod, or with a Host header): the rule the router picks. */
+function ingressRoute(peers: Peers, c: HttpCheck<'lab'>): { ingressRoute?: string } {
+  const ing = peers.ingress;
+  if (!ing) return {};
+  const svc = `${ing.namespace}/${ing.service}`;
+  const through = c.to === ing.pod || c.to === `svc/${svc}` || c.to === `lb/${svc}` || c.host !== undefined || c.sni !== undefined;
+  if (!through) return {};
+  return { ingressRoute: describeDecision(route(buildRoutes(ing.ingresses), c.host ?? c.sni ?? '', c.path)) };
+}
+
 function judgeHttpBody(plan: Peers, check: HttpCheck<'plan'>, status: number, body: string): Verdict {
-  let reply: { pod?: string; client?: string } = {};
+  let reply: { pod?: string; client?: string; headers?: Record<string, string> } = {};
   try {
     reply = JSON.parse(body);
   } catch {
     /* not an http-echo answer */
   }
-  return judgeAnswers(plan, check, status, [{ pod: reply.pod ?? null, client: reply.client ?? null }], body);
+  return judgeAnswers(plan, check, status, [{ pod: reply.pod ?? null, client: reply.client ?? null, ...(reply.headers ? { headers: reply.headers } : {}) }], body);
 }
 
 /** `web-1 ×21, web-2 ×19` */
@@ -135,6 +247,21 @@ function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, ans
   if (check.expectSpread !== undefined) {
     wants.push(`at least ${check.expectSpread} different pods answer ${answers.length} requests`);
     if (echoPods.size < check.expectSpread) problems.push(`only ${echoPods.size} pod(s) answered: ${describeSpread(answers)}`);
+  }
+  if (check.expectService) {
+    const { label, pods: backends } = check.expectService;
+    wants.push(`answered by Service ${label}`);
+    const ofService = (p: string | null) => p !== null && backends.some((b) => p === b || new RegExp(`^${b}-r\\d+$`).test(p));
+    const others = [...pods].filter((p) => !ofService(p));
+    if (others.length) problems.push(`answered by ${others.map((p) => (p === null ? 'something that is not an http-echo pod' : `pod ${p}`)).join(', ')}, not a pod of Service ${label} (${backends.join(', ') || 'none'})`);
+  }
+  if (check.expectHeaders) {
+    const seenHeaders = answers[0]?.headers;
+    for (const [k, v] of Object.entries(check.expectHeaders)) {
+      wants.push(`server saw ${k}: ${v}`);
+      const got = seenHeaders?.[k.toLowerCase()];
+      if (got !== v) problems.push(got === undefined ? `server saw no ${k} header` : `server saw ${k}: ${got}`);
+    }
   }
   if (check.expectSticky) {
     wants.push(`one pod answers all ${answers.length} requests (session affinity)`);

@@ -6,6 +6,7 @@
 import { cniMode } from '../../cni/registry.ts';
 import type { CniPlannedNode } from '../../cni/types.ts';
 import { findService } from '../../k8s/objects.ts';
+import type { Ingress } from '../../ingress/types.ts';
 
 export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
 
@@ -15,9 +16,11 @@ export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
  */
 export interface Peers {
   nodes: readonly (CniPlannedNode<{ type: string }> & { podCidr: string; podGateway: string })[];
-  pods: readonly { name: string; ip: string }[];
+  pods: readonly { name: string; ip: string; namespace?: string; labels?: Record<string, string> }[];
   hosts: readonly { name: string; ip: string }[];
-  services: readonly { name: string; namespace: string; clusterIP?: string; loadBalancerIP?: string; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
+  services: readonly { name: string; namespace: string; clusterIP?: string; loadBalancerIP?: string; selector?: Record<string, string>; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
+  /** The ingress controller (plan/ingress.ts), for checks that go through it. */
+  ingress?: { ingresses: readonly Ingress[]; namespace: string; pod: string; service: string; tlsDir: string };
 }
 
 /** Every address a node can appear as: its node IP, its pod gateway, and its CNI mode's own (e.g. a VXLAN device's). */

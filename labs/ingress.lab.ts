@@ -1,0 +1,105 @@
+import { container, defineLab, workloads } from 'podlab';
+
+/**
+ * Ingress on real nginx, as ingress-nginx runs it: pod ingress-nginx/controller serves the
+ * Ingresses below, its nginx.conf rendered in generated/ingress/ingress/nginx.conf. A client on
+ * the "internet" reaches it through the load-balancer address:
+ *   podlab exec ingress host/internet -- curl -s -H 'Host: shop.example.com' http://172.16.94.241/api/v1
+ *   podlab exec ingress host/internet -- curl -sk --resolve shop.example.com:443:172.16.94.241 https://shop.example.com/
+ * The http-echo pods answer with their name, the path and the headers they saw (X-Forwarded-*).
+ */
+/** The controller's load-balancer address (the first of the pool). */
+const LB = 'lb/ingress-nginx/ingress-nginx-controller';
+
+export default defineLab({
+  name: 'ingress',
+  description: 'Ingress by path and by host, a wildcard host, TLS with SNI, a default backend and an HTTPS redirect, on real nginx behind a LoadBalancer.',
+  nodes: {
+    'control-plane': { role: 'control-plane' },
+    'worker-1': {},
+    'worker-2': {},
+  },
+  cni: 'flannel',
+  pods: {
+    'web-1': { node: 'worker-1', labels: { app: 'web' }, containers: [container(workloads.httpEcho(8080))] },
+    'web-2': { node: 'worker-2', labels: { app: 'web' }, containers: [container(workloads.httpEcho(8080))] },
+    'api-1': { node: 'worker-2', labels: { app: 'api' }, containers: [container(workloads.httpEcho(9000))] },
+    'blog-1': { node: 'worker-1', labels: { app: 'blog' }, containers: [container(workloads.httpEcho(8080))] },
+    'fallback': { node: 'control-plane', labels: { app: 'fallback' }, containers: [container(workloads.httpEcho(8080))] },
+  },
+  services: {
+    web: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    api: { selector: { app: 'api' }, ports: [{ port: 8080, targetPort: 9000 }] },
+    blog: { selector: { app: 'blog' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    fallback: { selector: { app: 'fallback' }, ports: [{ port: 80, targetPort: 8080 }] },
+  },
+  hosts: { internet: { network: 'external' } },
+  loadBalancer: { pool: '172.16.94.240/28' },
+  ingressClasses: { nginx: { default: true } },
+  ingresses: {
+    // Two apps on one host by path; served over HTTPS too (a certificate from the lab's CA).
+    shop: {
+      ingressClassName: 'nginx',
+      rules: [
+        {
+          host: 'shop.example.com',
+          http: {
+            paths: [
+              { path: '/api', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 8080 } } } },
+              { path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { name: 'http' } } } },
+            ],
+          },
+        },
+      ],
+      tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }],
+    },
+    // By host: an exact host and a wildcard covering one label.
+    blog: {
+      rules: [
+        { host: 'blog.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'blog', port: { name: 'http' } } } }] } },
+        { host: '*.blog.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'blog', port: { number: 80 } } } }] } },
+      ],
+    },
+    // Plain HTTP to this host is redirected to HTTPS.
+    secure: {
+      annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'true' },
+      rules: [{ host: 'secure.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+      tls: [{ hosts: ['secure.example.com'], secretName: 'secure-tls' }],
+    },
+    // Whatever no rule matches.
+    fallback: { defaultBackend: { service: { name: 'fallback', port: { number: 80 } } } },
+  },
+  checks: [
+    // By path on one host: /api to the api Service, the rest to web (round robin over both web pods).
+    { kind: 'http', from: 'host/internet', to: LB, host: 'shop.example.com', path: '/api/v1/items', expectService: 'api' },
+    { kind: 'http', from: 'host/internet', to: LB, host: 'shop.example.com', path: '/', requests: 20, expectService: 'web', expectSpread: 2 },
+    // Prefix is element-wise: /apiary is not under /api.
+    { kind: 'http', from: 'host/internet', to: LB, host: 'shop.example.com', path: '/apiary', expectService: 'web' },
+    // By host: the exact host, a wildcard of one label; two labels fall through to the default backend.
+    { kind: 'http', from: 'host/internet', to: LB, host: 'blog.example.com', expectService: 'blog' },
+    { kind: 'http', from: 'host/internet', to: LB, host: 'dev.blog.example.com', expectService: 'blog' },
+    { kind: 'http', from: 'host/internet', to: LB, host: 'a.dev.blog.example.com', expectService: 'fallback' },
+    { kind: 'http', from: 'host/internet', to: LB, host: 'unknown.example.org', expectService: 'fallback' },
+    // The backend sees who asked, and how, in the forwarding headers.
+    { kind: 'http', from: 'host/internet', to: LB, host: 'shop.example.com', path: '/api', expectHeaders: { 'x-forwarded-host': 'shop.example.com', 'x-forwarded-proto': 'http' } },
+    // TLS: SNI picks the certificate (verified against the lab's CA), the request goes on as HTTP.
+    { kind: 'http', from: 'host/internet', to: LB, https: true, sni: 'shop.example.com', path: '/api', expectService: 'api', expectHeaders: { 'x-forwarded-proto': 'https' } },
+    // ssl-redirect: plain HTTP to secure.example.com is sent to HTTPS.
+    { kind: 'http', from: 'host/internet', to: LB, host: 'secure.example.com', expectStatus: 308 },
+    { kind: 'http', from: 'host/internet', to: LB, https: true, sni: 'secure.example.com', expectService: 'web' },
+    // Inside the cluster the controller's ClusterIP works the same.
+    { kind: 'http', from: 'web-1', to: 'svc/ingress-nginx/ingress-nginx-controller', host: 'shop.example.com', path: '/api', expectService: 'api' },
+  ],
+  scenarios: {
+    // podlab scenario ingress backend-recreated
+    'backend-recreated': {
+      description: 'a backend pod is re-created with a new IP; nginx reloads with the new upstream and traffic follows',
+      steps: [
+        { action: 'recreate-pod', pod: 'api-1' },
+        { check: { kind: 'http', from: 'host/internet', to: LB, host: 'shop.example.com', path: '/api', expectPod: 'api-1' } },
+        { action: 'recreate-pod', pod: 'web-1' },
+        { check: { kind: 'http', from: 'host/internet', to: LB, host: 'shop.example.com', requests: 20, expectSpread: 2, expectService: 'web' } },
+      ],
+    },
+  },
+});

@@ -1,0 +1,147 @@
+/**
+ * The nginx configuration of the ingress controller, built the way ingress-nginx builds it:
+ * one upstream per Service port with the ready endpoint addresses (nginx's round robin over pod
+ * IPs, not through the ClusterIP), one server per host (its TLS certificate chosen by SNI), the
+ * host-less rules and the default backend in the default server, and locations that nginx's own
+ * matching resolves exactly as the router (router.ts) decides:
+ *
+ *   Exact p                  → `location = p`
+ *   Prefix /                 → `location /`
+ *   Prefix p                 → `location = p` and `location p/` (element-wise: not /pfoo)
+ *   ImplementationSpecific p → `location p` (nginx's plain prefix)
+ *
+ * nginx takes an exact location first, else the longest prefix: the API's "longest path, Exact
+ * first". Where two routes give one location, the one the router ranks first keeps it. Pure: the
+ * runtime calls it again with the live endpoints and reloads nginx.
+ */
+import { template } from '../lib/templates.ts';
+import { buildRoutes, byPrecedence, type Route } from './router.ts';
+import { INGRESS, type Ingress, type IngressBackend } from './types.ts';
+
+/** The minimum of a Service the renderer needs (PlanService fits). */
+export interface BackendService {
+  name: string;
+  namespace: string;
+  ports: { key: string; name?: string; port: number; protocol: 'TCP' | 'UDP' }[];
+}
+
+/** The minimum of an endpoint (plan/services.ts Endpoint fits). */
+export interface BackendEndpoint {
+  pod: string;
+  ip: string;
+  ports: Record<string, number>;
+}
+
+export interface NginxInput {
+  lab: string;
+  source: string;
+  /** The served Ingresses. */
+  ingresses: readonly Ingress[];
+  services: readonly BackendService[];
+  /** By `<namespace>/<name>`. */
+  endpoints: Record<string, readonly BackendEndpoint[]>;
+  /** Where nginx keeps its pid file and temporary files (writable by it). */
+  runDir: string;
+  /** Where the certificates are: `<tlsDir>/<namespace>-<secret>.crt|.key`, and `default.crt|.key`. */
+  tlsDir: string;
+}
+
+/** The certificates podlab issues: one per (namespace, secretName), for the hosts its tls entries list. */
+export function tlsSecrets(ingresses: readonly Ingress[]): { file: string; namespace: string; secret: string; hosts: string[] }[] {
+  const out = new Map<string, { file: string; namespace: string; secret: string; hosts: string[] }>();
+  for (const i of ingresses)
+    for (const t of i.tls) {
+      if (!t.secretName) continue;
+      const file = `${i.namespace}-${t.secretName}`;
+      const s = out.get(file) ?? { file, namespace: i.namespace, secret: t.secretName, hosts: [] };
+      for (const h of t.hosts) if (!s.hosts.includes(h.toLowerCase())) s.hosts.push(h.toLowerCase());
+      out.set(file, s);
+    }
+  return [...out.values()].sort((a, b) => a.file.localeCompare(b.file)).map((s) => ({ ...s, hosts: s.hosts.sort() }));
+}
+
+/** ingress-nginx's upstream name: `<namespace>-<service>-<port>`. */
+export const upstreamName = (namespace: string, b: IngressBackend) => `${namespace}-${b.service}-${b.port}`;
+
+interface Location {
+  match: string;
+  comment: string;
+  upstream?: string;
+  status?: number;
+}
+
+function servicePort(services: readonly BackendService[], namespace: string, b: IngressBackend) {
+  const svc = services.find((s) => s.name === b.service && s.namespace === namespace);
+  return svc?.ports.find((p) => p.protocol === 'TCP' && (typeof b.port === 'number' ? p.port === b.port : p.name === b.port));
+}
+
+/** The nginx locations of one server's routes, precedence first, one per location key. */
+export function locationsOf(routes: readonly Route[]): { match: string; route: Route }[] {
+  const seen = new Map<string, Route>();
+  for (const r of [...routes].sort(byPrecedence)) {
+    const keys =
+      r.pathType === 'Exact'
+        ? [`= ${r.path}`]
+        : r.pathType === 'ImplementationSpecific'
+          ? [r.path]
+          : r.path.replace(/\/+$/, '') === ''
+            ? ['/']
+            : [`= ${r.path.replace(/\/+$/, '')}`, `${r.path.replace(/\/+$/, '')}/`];
+    for (const k of keys) if (!seen.has(k)) seen.set(k, r);
+  }
+  return [...seen].map(([match, route]) => ({ match, route }));
+}
+
+/** nginx.conf for the served Ingresses and the given endpoints. */
+export function renderNginxConf(input: NginxInput): string {
+  const table = buildRoutes(input.ingresses);
+  const upstreams = new Map<string, string[]>();
+  const target = (namespace: string, b: IngressBackend): Pick<Location, 'upstream' | 'status'> => {
+    const port = servicePort(input.services, namespace, b);
+    const eps = port ? (input.endpoints[`${namespace}/${b.service}`] ?? []).filter((e) => e.ports[port.key] !== undefined) : [];
+    // ingress-nginx answers 503 for a Service without ready endpoints.
+    if (!eps.length) return { status: 503 };
+    const name = upstreamName(namespace, b);
+    upstreams.set(name, eps.map((e) => `${e.ip}:${e.ports[port!.key]}`).sort());
+    return { upstream: name };
+  };
+  const fallback: Location = table.defaultBackend
+    ? { match: '/', comment: `default backend of Ingress ${table.defaultBackend.ingress}`, ...target(table.defaultBackend.namespace, table.defaultBackend.backend) }
+    : { match: '/', comment: 'no rule matched and no default backend: 404', status: 404 };
+  const secrets = tlsSecrets(input.ingresses);
+  const certOf = (host: string) => {
+    const s = secrets.find((x) => x.hosts.includes(host));
+    return s ? { crt: `${input.tlsDir}/${s.file}.crt`, key: `${input.tlsDir}/${s.file}.key`, secret: `${s.namespace}/${s.secret}` } : undefined;
+  };
+  const redirects = new Set(input.ingresses.filter((i) => i.annotations[INGRESS.sslRedirect] === 'true').flatMap((i) => i.rules.flatMap((r) => (r.host ? [r.host.toLowerCase()] : []))));
+  const serverOf = (host: string, routes: readonly Route[]) => {
+    const locations: Location[] = locationsOf(routes).map(({ match, route }) => ({
+      match,
+      comment: `Ingress ${route.ingress}: ${route.pathType} ${route.path}`,
+      ...target(route.namespace, route.backend),
+    }));
+    if (!locations.some((l) => l.match === '/')) locations.push(fallback);
+    const cert = certOf(host);
+    return {
+      host: host || '(any host) and every host no rule names',
+      defaultServer: host === '',
+      serverName: host === '' ? '_' : host.startsWith('*.') ? `~^[^.]+${host.slice(1).replace(/\./g, '\\.')}$` : host,
+      crt: cert?.crt ?? `${input.tlsDir}/default.crt`,
+      key: cert?.key ?? `${input.tlsDir}/default.key`,
+      certComment: cert ? `Secret ${cert.secret}` : "the controller's default (fake) certificate",
+      sslRedirect: !!cert && redirects.has(host),
+      locations,
+    };
+  };
+  const servers = [...table.hosts].filter(([h]) => h !== '').map(([h, routes]) => serverOf(h, routes));
+  const defaultServer = serverOf('', table.hosts.get('') ?? []);
+  return template('nginx.conf')({
+    banner: `Generated by podlab from ${input.source}; do not edit, run \`podlab render ${input.source}\`.`,
+    lab: input.lab,
+    runDir: input.runDir,
+    upstreams: [...upstreams].sort(([a], [b]) => a.localeCompare(b)).map(([name, servers]) => ({ name, servers })),
+    servers: [defaultServer, ...servers],
+    httpPort: INGRESS.httpPort,
+    httpsPort: INGRESS.httpsPort,
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * The ingress router, pure: which rule of the served Ingresses a request (Host, path) reaches,
+ * with the precedence of the networking.k8s.io/v1 API and ingress-nginx's choice of server:
+ *
+ * - host: an exact host rule first, then a wildcard (`*.example.com` covers exactly one label),
+ *   then the rules without a host; once a host is chosen only its paths are considered (as
+ *   ingress-nginx's server block for that host): no path of it matching → the default backend;
+ * - path: the longest matching path; at equal length Exact before Prefix before
+ *   ImplementationSpecific; Prefix is element-wise on '/' with a trailing slash ignored,
+ *   ImplementationSpecific is nginx's plain prefix match (documented in docs/ingress.md);
+ * - nothing matches: the (first, by namespace/name) Ingress's defaultBackend, else the
+ *   controller's 404.
+ *
+ * The same module explains a decision (which rules were considered and why each lost) for
+ * failing checks, and the nginx renderer (nginx-conf.ts) turns routes into locations that nginx's
+ * own matching resolves the same way (test/unit/ingress-router.test.ts checks both on one table).
+ */
+import { ingressKey, type Ingress, type IngressBackend, type PathType } from './types.ts';
+
+export interface Route {
+  /** `<namespace>/<name>` of the Ingress. */
+  ingress: string;
+  namespace: string;
+  /** '' for a rule without a host. */
+  host: string;
+  path: string;
+  pathType: PathType;
+  backend: IngressBackend;
+  /** Where it was written: rules[i].http.paths[j]. */
+  rule: number;
+  index: number;
+}
+
+export interface RouteTable {
+  /** Routes by host key ('' = no host), each list in precedence order. */
+  hosts: Map<string, Route[]>;
+  defaultBackend?: { ingress: string; namespace: string; backend: IngressBackend };
+}
+
+export type Decision =
+  | { kind: 'rule'; route: Route; server: string; considered: Considered[] }
+  | { kind: 'default-backend'; server: string | undefined; ingress: string; namespace: string; backend: IngressBackend; considered: Considered[] }
+  | { kind: 'not-found'; server: string | undefined; considered: Considered[] };
+
+export interface Considered {
+  route: Route;
+  /** Why it did not win. */
+  lost: string;
+}
+
+const RANK: Record<PathType, number> = { Exact: 0, Prefix: 1, ImplementationSpecific: 2 };
+
+/** The length that decides precedence: the path as written, a Prefix's trailing slash not counted. */
+export function pathLength(r: Pick<Route, 'path' | 'pathType'>): number {
+  return r.pathType === 'Prefix' ? trimSlash(r.path).length : r.path.length;
+}
+
+const trimSlash = (p: string) => (p.length > 1 && p.endsWith('/') ? p.replace(/\/+$/, '') || '/' : p);
+
+/** Orders routes as the API gives them precedence: longest path first, then Exact, Prefix, ImplementationSpecific; then by Ingress and position (stable). */
+export function byPrecedence(a: Route, b: Route): number {
+  return pathLength(b) - pathLength(a) || RANK[a.pathType] - RANK[b.pathType] || a.ingress.localeCompare(b.ingress) || a.rule - b.rule || a.index - b.index;
+}
+
+/** Whether `request` (a path, no query) matches `path` of `pathType`. */
+export function pathMatches(pathType: PathType, path: string, request: string): boolean {
+  switch (pathType) {
+    case 'Exact':
+      return request === path;
+    case 'Prefix': {
+      const want = path.split('/').filter(Boolean);
+      const got = request.split('/').filter(Boolean);
+      return want.length <= got.length && want.every((e, i) => got[i] === e);
+    }
+    case 'ImplementationSpecific':
+      return request.startsWith(path);
+  }
+}
+
+/** The routes of the served Ingresses (call with those only), grouped by host and sorted by precedence. */
+export function buildRoutes(ingresses: readonly Ingress[]): RouteTable {
+  const hosts = new Map<string, Route[]>();
+  let defaultBackend: RouteTable['defaultBackend'];
+  for (const ing of [...ingresses].sort((a, b) => ingressKey(a).localeCompare(ingressKey(b)))) {
+    if (ing.defaultBackend && !defaultBackend) defaultBackend = { ingress: ingressKey(ing), namespace: ing.namespace, backend: ing.defaultBackend };
+    ing.rules.forEach((rule, ri) => {
+      const key = (rule.host ?? '').toLowerCase();
+      const list = hosts.get(key) ?? [];
+      rule.paths.forEach((p, pi) => {
+        list.push({ ingress: ingressKey(ing), namespace: ing.namespace, host: key, path: p.path, pathType: p.pathType as PathType, backend: p.backend, rule: ri, index: pi });
+      });
+      hosts.set(key, list);
+    });
+  }
+  for (const list of hosts.values()) list.sort(byPrecedence);
+  return { hosts: new Map([...hosts].sort(([a], [b]) => a.localeCompare(b))), ...(defaultBackend ? { defaultBackend } : {}) };
+}
+
+/** Whether a request's Host matches a rule's host (exact, or a wildcard covering exactly one label). */
+export function hostMatches(ruleHost: string, host: string): boolean {
+  if (!ruleHost.startsWith('*.')) return ruleHost === host;
+  const dot = host.indexOf('.');
+  return dot > 0 && host.slice(dot + 1) === ruleHost.slice(2);
+}
+
+/** The server (host key) a Host header lands on: exact, then wildcard, then the host-less rules. */
+export function chooseServer(table: RouteTable, hostHeader: string): string | undefined {
+  const host = hostHeader.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  if (table.hosts.has(host) && !host.startsWith('*.')) return host;
+  for (const key of table.hosts.keys()) if (key.startsWith('*.') && hostMatches(key, host)) return key;
+  return table.hosts.has('') ? '' : undefined;
+}
+
+/** Routes a request: which rule wins, and why every other candidate of that server lost. */
+export function route(table: RouteTable, hostHeader: string, requestPath: string): Decision {
+  const path = requestPath.split('?')[0]!.split('#')[0]! || '/';
+  const server = chooseServer(table, hostHeader);
+  const routes = server === undefined ? [] : table.hosts.get(server)!;
+  const considered: Considered[] = [];
+  let winner: Route | undefined;
+  for (const r of routes) {
+    if (!pathMatches(r.pathType, r.path, path)) considered.push({ route: r, lost: `${r.pathType} ${r.path} does not match ${path}` });
+    else if (!winner) winner = r;
+    else
+      considered.push({
+        route: r,
+        lost: pathLength(r) < pathLength(winner) ? `shorter than ${winner.path}` : `${winner.pathType} is preferred over ${r.pathType} at equal length`,
+      });
+  }
+  if (winner) return { kind: 'rule', route: winner, server: server!, considered };
+  if (table.defaultBackend) return { kind: 'default-backend', server, ...table.defaultBackend, considered };
+  return { kind: 'not-found', server, considered };
+}
+
+/** `Ingress default/shop: host shop.example.com, Prefix /api → Service api:http` */
+export function describeRoute(r: Route): string {
+  return `Ingress ${r.ingress} rule ${r.host || '(any host)'} ${r.pathType} ${r.path} → Service ${r.namespace}/${r.backend.service}:${r.backend.port}`;
+}
+
+/** One line for a report: the rule that matched, or "no rule matched → default backend / 404". */
+export function describeDecision(d: Decision): string {
+  if (d.kind === 'rule') return `matched ${describeRoute(d.route)}`;
+  const why = d.server === undefined ? 'no rule for this host' : `no path of ${d.server || '(any host)'} matched`;
+  if (d.kind === 'default-backend') return `no rule matched (${why}) → default backend Service ${d.namespace}/${d.backend.service}:${d.backend.port} of Ingress ${d.ingress}`;
+  return `no rule matched (${why}) and no default backend → the controller's 404`;
+}

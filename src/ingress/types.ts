@@ -1,0 +1,72 @@
+/**
+ * Ingress as the resolved lab holds it (networking.k8s.io/v1, defaults filled in) and the names
+ * podlab's ingress controller goes by. Pure data; read by validation, the router, the plan and the
+ * nginx configuration renderer.
+ */
+
+export type PathType = 'Exact' | 'Prefix' | 'ImplementationSpecific';
+export const PATH_TYPES: readonly PathType[] = ['Exact', 'Prefix', 'ImplementationSpecific'];
+
+/** podlab's controller: ingress-nginx's names, namespace and labels. */
+export const INGRESS = {
+  controller: 'k8s.io/ingress-nginx',
+  namespace: 'ingress-nginx',
+  podName: 'controller',
+  containerName: 'controller',
+  serviceName: 'ingress-nginx-controller',
+  labels: { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' },
+  httpPort: 80,
+  httpsPort: 443,
+  sslRedirect: 'nginx.ingress.kubernetes.io/ssl-redirect',
+  rewriteTarget: 'nginx.ingress.kubernetes.io/rewrite-target',
+} as const;
+
+/** A Service port, by number or by name, of a Service in the Ingress's namespace. */
+export interface IngressBackend {
+  service: string;
+  port: number | string;
+}
+
+export interface IngressPath {
+  path: string;
+  /** As written; validation rejects anything but PATH_TYPES. */
+  pathType: string;
+  backend: IngressBackend;
+}
+
+export interface IngressRule {
+  /** Absent: every host. */
+  host?: string;
+  paths: IngressPath[];
+}
+
+export interface Ingress {
+  name: string;
+  namespace: string;
+  /** The class asked for, or the default class's name; undefined when neither exists. */
+  className?: string;
+  annotations: Record<string, string>;
+  defaultBackend?: IngressBackend;
+  rules: IngressRule[];
+  tls: { hosts: string[]; secretName?: string }[];
+}
+
+export interface IngressClass {
+  name: string;
+  controller: string;
+  isDefault: boolean;
+}
+
+export interface LabIngress {
+  classes: IngressClass[];
+  ingresses: Ingress[];
+  controller: { node: string; serviceType: 'LoadBalancer' | 'NodePort'; /** The lab's primary family: the controller's Service is single-stack in it. */ family: 'IPv4' | 'IPv6' };
+}
+
+/** Whether podlab's controller serves this Ingress (its class is one of the controller's). */
+export function served(ing: LabIngress, i: Ingress): boolean {
+  return ing.classes.some((c) => c.name === i.className && c.controller === INGRESS.controller);
+}
+
+/** `<namespace>/<name>` */
+export const ingressKey = (i: Pick<Ingress, 'namespace' | 'name'>) => `${i.namespace}/${i.name}`;

@@ -1,0 +1,49 @@
+/**
+ * Pass "ingress" of the plan: podlab's ingress controller as ingress-nginx installs it — pod
+ * ingress-nginx/controller (a container running real nginx) behind Service
+ * ingress-nginx/ingress-nginx-controller (LoadBalancer from the lab's pool, or NodePort) — and
+ * the files it reads: nginx.conf (rendered from the served Ingresses and the endpoints of the
+ * moment), its run directory and the certificates issued at `up`.
+ */
+import { renderNginxConf, tlsSecrets } from '../ingress/nginx-conf.ts';
+import { INGRESS, served, type Ingress, type LabIngress } from '../ingress/types.ts';
+export { ingressPod, ingressService } from '../ingress/controller.ts';
+import type { Endpoint, PlanService } from './services.ts';
+
+export interface PlanIngress {
+  /** The Ingresses podlab's controller serves (its classes'), in declaration order. */
+  ingresses: Ingress[];
+  node: string;
+  namespace: string;
+  pod: string;
+  service: string;
+  /** nginx.conf as the runtime keeps it (rendered/ingress/nginx.conf below the state directory). */
+  confFile: string;
+  /** nginx's pid file and temporary files; owned by the controller's user. */
+  runDir: string;
+  /** The lab CA, the default certificate and one certificate per TLS Secret, made with openssl at `up`. */
+  tlsDir: string;
+  secrets: { file: string; namespace: string; secret: string; hosts: string[] }[];
+}
+
+export function planIngress(ing: LabIngress | undefined, stateDir: string): PlanIngress | undefined {
+  if (!ing) return undefined;
+  const ingresses = ing.ingresses.filter((i) => served(ing, i));
+  return {
+    ingresses,
+    node: ing.controller.node,
+    namespace: INGRESS.namespace,
+    pod: INGRESS.podName,
+    service: INGRESS.serviceName,
+    confFile: `${stateDir}/rendered/ingress/nginx.conf`,
+    runDir: `${stateDir}/ingress/run`,
+    tlsDir: `${stateDir}/ingress/tls`,
+    secrets: tlsSecrets(ingresses),
+  };
+}
+
+/** nginx.conf for the plan's served Ingresses and the given endpoints (the planned ones by default). */
+export function nginxConf(plan: { lab: string; source: string; ingress?: PlanIngress; services: readonly PlanService[]; endpoints: Record<string, Endpoint[]> }, endpoints = plan.endpoints): string {
+  const ing = plan.ingress!;
+  return renderNginxConf({ lab: plan.lab, source: plan.source, ingresses: ing.ingresses, services: plan.services, endpoints, runDir: ing.runDir, tlsDir: ing.tlsDir });
+}

@@ -1,0 +1,150 @@
+/**
+ * Live Ingress: labs/ingress.lab.ts (renamed) built for real on nginx, and the points of the
+ * Ingress issue checked with real requests from the "internet" host through the load-balancer
+ * address: routing by path and host, wildcard hosts, the default backend, TLS with SNI against
+ * the lab's CA, the forwarding headers, a backend re-created (nginx reloads, traffic follows),
+ * nginx's confinement (unprivileged, in the pod's network and mount namespaces) and `down`
+ * leaving nothing behind.
+ */
+import { readFileSync, readlinkSync, statSync, existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ingressLab from '../../labs/ingress.lab.ts';
+import { runChecks } from '../../src/check/run.ts';
+import { down } from '../../src/runtime/down.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
+import { recreatePod } from '../../src/runtime/pods.ts';
+import { readState, type LabState } from '../../src/runtime/state.ts';
+import { inLab, liveGuard, upLab } from './host.ts';
+import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
+
+const live = liveGuard();
+
+interface Echo {
+  pod: string;
+  path: string;
+  host: string;
+  headers: Record<string, string>;
+}
+
+describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
+  const name = 'ingress-live';
+  let before: ScopedSnapshot;
+  let state: LabState;
+  const lb = () => state.plan.services.find((s) => s.name === 'ingress-nginx-controller')!.loadBalancerIP!;
+  const ca = () => `${state.plan.ingress!.tlsDir}/ca.crt`;
+
+  /** curl from the internet host; returns the exit code, status and the echo (when the answer is one). */
+  async function get(args: string[]): Promise<{ exit: number; status: number; echo?: Echo; stderr: string }> {
+    const r = await inLab(state, 'host/internet', ['curl', '-sS', '--max-time', '3', '-o', '-', '-w', '\\n%{http_code}', ...args]);
+    const lines = r.stdout.split('\n');
+    const status = Number(lines.at(-1));
+    let echo: Echo | undefined;
+    try {
+      echo = JSON.parse(lines.slice(0, -1).join('\n'));
+    } catch {
+      /* not an echo */
+    }
+    return { exit: r.exitCode ?? -1, status, echo, stderr: r.stderr };
+  }
+  const http = (host: string, path = '/') => get(['-H', `Host: ${host}`, `http://${lb()}${path}`]);
+  const https = (sni: string, path = '/') => get(['--resolve', `${sni}:443:${lb()}`, '--cacert', ca(), `https://${sni}${path}`]);
+
+  beforeAll(async () => {
+    await down(name);
+    before = await scopedSnapshot([name]);
+    state = await upLab({ ...ingressLab, name });
+  }, 90_000);
+  afterAll(async () => {
+    await down(name);
+  });
+
+  it('passes every check of the example lab', async () => {
+    const results = await runChecks(readState(name)!);
+    expect(results.filter((r) => r.status === 'fail')).toEqual([]);
+    expect(results.length).toBe(ingressLab.checks!.length);
+  }, 120_000);
+
+  it('routes by path on one host (Prefix is element-wise) and by host, exact and one-label wildcard', async () => {
+    expect((await http('shop.example.com', '/api/v1?x=1')).echo).toMatchObject({ pod: 'api-1', path: '/api/v1?x=1', host: 'shop.example.com' });
+    expect((await http('shop.example.com', '/api')).echo?.pod).toBe('api-1');
+    expect((await http('shop.example.com', '/apiary')).echo?.pod).toMatch(/^web-/);
+    expect((await http('blog.example.com')).echo?.pod).toBe('blog-1');
+    expect((await http('Dev.Blog.example.com')).echo?.pod).toBe('blog-1');
+    // Two labels below the wildcard, or an unknown host: the default backend.
+    expect((await http('a.dev.blog.example.com')).echo?.pod).toBe('fallback');
+    expect((await http('nothing.example.org')).echo?.pod).toBe('fallback');
+  });
+
+  it('balances over the ready endpoints (round robin, not through the ClusterIP)', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add((await http('shop.example.com')).echo!.pod);
+    expect(seen).toEqual(new Set(['web-1', 'web-2']));
+    const conf = readFileSync(state.plan.ingress!.confFile, 'utf8');
+    const web = state.plan.services.find((s) => s.name === 'web')!;
+    expect(conf).not.toContain(web.clusterIP);
+    expect(conf).toContain(`server ${readState(name)!.pods['web-1']!.ip}:8080;`);
+  });
+
+  it('sets X-Forwarded-For/-Proto/-Host and X-Real-IP, keeping path, query and headers', async () => {
+    const a = await get(['-H', 'Host: shop.example.com', '-H', 'X-Custom: kept', `http://${lb()}/api/x?y=z`]);
+    expect(a.echo!.path).toBe('/api/x?y=z');
+    expect(a.echo!.headers).toMatchObject({ 'x-forwarded-host': 'shop.example.com', 'x-forwarded-proto': 'http', 'x-forwarded-port': '80', 'x-custom': 'kept' });
+    // The LoadBalancer Service (externalTrafficPolicy Cluster) SNATs to a node: that is the client nginx saw.
+    expect(a.echo!.headers['x-real-ip']).toBe(a.echo!.headers['x-forwarded-for']);
+    const s = await https('shop.example.com', '/api');
+    expect(s.echo!.headers['x-forwarded-proto']).toBe('https');
+  });
+
+  it('terminates TLS with the certificate SNI asks for, issued by the lab CA; other hosts get the fake certificate', async () => {
+    const ok = await https('shop.example.com', '/');
+    expect(ok.exit).toBe(0);
+    expect(ok.echo?.pod).toMatch(/^web-/);
+    expect((await https('secure.example.com')).exit).toBe(0);
+    // blog.example.com has no TLS: nginx answers with the default certificate, which is not for it.
+    const bad = await https('blog.example.com');
+    expect(bad.exit).toBe(60);
+    expect(bad.stderr).toMatch(/certificate/i);
+    // ssl-redirect on secure.example.com only.
+    const redirect = await get(['-H', 'Host: secure.example.com', `http://${lb()}/a?b=c`, '-D', '-']);
+    expect(redirect.status).toBe(308);
+    expect((await http('shop.example.com')).status).toBe(200);
+  });
+
+  it('runs nginx unprivileged in the controller pod: its network and mount namespaces, only CAP_NET_BIND_SERVICE', async () => {
+    const rec = readState(name)!.pods['controller']!.containers['controller']!;
+    const master = rec.pid;
+    const status = readFileSync(`/proc/${master}/status`, 'utf8');
+    expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+    expect(status).toMatch(/^CapEff:\s+0000000000000400$/m);
+    expect(status).toMatch(/^CapBnd:\s+0000000000000400$/m);
+    expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+    const pod = state.plan.pods.find((p) => p.name === 'controller')!;
+    expect(readlinkSync(`/proc/${master}/ns/net`)).toBe(`net:[${statSync(`/run/netns/${pod.netns}`).ino}]`);
+    expect(readlinkSync(`/proc/${master}/ns/mnt`)).not.toBe(readlinkSync('/proc/self/ns/mnt'));
+    // No private key is readable by anyone but root and the controller's user.
+    expect(statSync(`${state.plan.ingress!.tlsDir}/default-shop-tls.key`).mode & 0o077).toBe(0);
+  });
+
+  it('follows a re-created backend: nginx reloads (same master) with the new address and traffic goes there', async () => {
+    const master = readState(name)!.pods['controller']!.containers['controller']!.pid;
+    const { oldIp, ip } = await recreatePod(realExecutor, readState(name)!, 'api-1');
+    expect(ip).not.toBe(oldIp);
+    const conf = readFileSync(state.plan.ingress!.confFile, 'utf8');
+    expect(conf).toContain(`server ${ip}:9000;`);
+    expect(conf).not.toContain(`server ${oldIp}:9000;`);
+    // The sync returned once nginx runs the new configuration: the very next request reaches the new pod.
+    const a = await http('shop.example.com', '/api');
+    expect(a.status).toBe(200);
+    expect(a.echo?.pod).toBe('api-1');
+    expect(readState(name)!.pods['controller']!.containers['controller']!.pid).toBe(master);
+  });
+
+  it('down stops nginx and removes everything, certificates included', async () => {
+    const master = readState(name)!.pods['controller']!.containers['controller']!.pid;
+    const tls = state.plan.ingress!.tlsDir;
+    await down(name);
+    expect(existsSync(`/proc/${master}`)).toBe(false);
+    expect(existsSync(tls)).toBe(false);
+    expect(await scopedSnapshot([name])).toEqual(before);
+  });
+});
