@@ -42,6 +42,8 @@ export interface LabState {
   mountTemplate?: ProcessRecord;
   /** The CNI mode's daemons in the nodes (e.g. BIRD), by `<node>/<name>`. */
   daemons?: Record<string, ProcessRecord & { argv: string[]; log: string }>;
+  /** The lab's Kubernetes API server (src/api/), on 127.0.0.1:port; absent with `up --no-api`. */
+  api?: ProcessRecord & { port: number };
 }
 
 export const stateDir = (lab: string) => `${STATE_ROOT}/${lab}`;
