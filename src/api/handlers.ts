@@ -6,6 +6,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { findKind, KINDS } from './kinds/index.ts';
+import { openapiDocument, openapiRoot } from './openapi.ts';
 import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { apiVersionOf, ApiError, notFound, type ApiKind, type Intent, type K8sObject, type LabView } from './types.ts';
 
@@ -180,7 +181,11 @@ export function handle(view: LabView, req: ApiRequest, port: number): ApiResult 
   if (req.method === 'GET') {
     const d = discovery(parts, port);
     if (d) return d;
-    if (parts[0] === 'openapi') throw new ApiError(404, 'NotFound', `podlab serves no OpenAPI document yet (${req.path}); kubectl explain is not available, and kubectl apply validates on the server`);
+    if (parts[0] === 'openapi' && parts[1] === 'v3') {
+      const doc = parts.length === 2 ? openapiRoot() : openapiDocument(parts.slice(2).join('/'));
+      if (doc) return json(doc);
+    }
+    if (parts[0] === 'openapi') throw new ApiError(404, 'NotFound', `podlab serves OpenAPI v3 only (/openapi/v3), for the kinds it serves; not ${req.path}`);
   }
   const r = route(parts);
   if (!r) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${req.method} ${req.path})`);

@@ -16,6 +16,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { handle, select, tableOf, type ApiRequest, type ApiResult } from './handlers.ts';
+import { SANDBOX } from './kinds/pods.ts';
 import { apiDir, carryOut, readView } from './live.ts';
 import { ApiError, type K8sObject, type LabView } from './types.ts';
 
@@ -151,6 +152,10 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
 
   async function logs(req: IncomingMessage, res: ServerResponse, l: Extract<ApiResult, { type: 'logs' }>): Promise<void> {
     const rec = view().state.pods[l.pod]?.containers[l.container];
+    if (!rec && l.container === SANDBOX) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.end();
+    }
     if (!rec) throw new ApiError(400, 'BadRequest', `container "${l.container}" in pod "${l.pod}" is not running`);
     const file = rec.log;
     let text = existsSync(file) ? readFileSync(file, 'utf8') : '';

@@ -6,6 +6,9 @@
  */
 import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 
+/** The container name a sandbox-only pod shows. */
+export const SANDBOX = 'sandbox';
+
 function podObjects(view: LabView): K8sObject[] {
   const nodes = new Map(view.plan.nodes.map((n) => [n.name, n]));
   return view.status.pods.flatMap((p) => {
@@ -14,8 +17,11 @@ function podObjects(view: LabView): K8sObject[] {
     const node = nodes.get(p.node);
     const sandboxUp = p.hostNetwork || !!p.pause?.alive;
     const alive = new Map(p.containers.map((c) => [c.name, c]));
-    const statuses = plan.containers.map((c) => {
-      const s = alive.get(c.name);
+    // A pod of only a sandbox (podlab's client pods) shows its pause process as the container, so
+    // that kubectl exec, which needs a container, runs in it as podlab exec does.
+    const containers = plan.containers.length ? plan.containers : [{ name: SANDBOX, argv: ['pause'], env: {}, ports: [] }];
+    const statuses = containers.map((c) => {
+      const s = c.name === SANDBOX && !plan.containers.length ? { pid: p.pause?.pid ?? 0, alive: sandboxUp } : alive.get(c.name);
       const up = sandboxUp && !!s?.alive;
       return {
         name: c.name,
@@ -46,7 +52,7 @@ function podObjects(view: LabView): K8sObject[] {
         ...(plan.subdomain ? { subdomain: plan.subdomain } : {}),
         dnsPolicy: plan.dnsPolicy,
         restartPolicy: 'Always',
-        containers: plan.containers.map((c) => ({
+        containers: containers.map((c) => ({
           name: c.name,
           image: imageOf(c.argv),
           command: c.argv,
