@@ -27,6 +27,7 @@ import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
 import { compileOrExit, Exit, EXIT, labName, printDiagnostics, printHostProblems, summary } from './common.ts';
+import { registerApiServer } from './api-server.ts';
 import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerExport } from './export.ts';
@@ -36,6 +37,8 @@ import { registerAgent } from './agent.ts';
 import { registerEvents } from './events.ts';
 import { registerNode } from './node.ts';
 import { registerScale } from './scale.ts';
+import { registerKubeconfig } from './kubeconfig.ts';
+import { startApiServer } from '../api/launch.ts';
 import { color, dim, green, red } from './terminal.ts';
 
 interface LiveRun {
@@ -183,9 +186,10 @@ program
   .option('--check', "run the lab's checks once it is up")
   .option('--typecheck', 'also run the TypeScript type check first (slower)')
   .option('--json', 'print the result as JSON')
+  .option('--no-api', "do not start the lab's Kubernetes API server (see podlab kubeconfig)")
   .addOption(formatOption())
   .addOption(new Option('--crash-after-step <n>', 'testing: SIGKILL podlab itself after n journaled steps').hideHelp().argParser(Number))
-  .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; format: ReportFormat; crashAfterStep?: number }) => {
+  .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; api: boolean; format: ReportFormat; crashAfterStep?: number }) => {
     const t0 = Date.now();
     const r = await compileOrExit(file, opts);
     const plan = buildPlan(r.lab);
@@ -232,6 +236,15 @@ program
     } finally {
       process.off('SIGINT', abort);
       process.off('SIGTERM', abort);
+    }
+    // The lab's Kubernetes API server (src/api/): a lab without one still works, so a failure is reported, not fatal.
+    if (opts.api) {
+      try {
+        const a = await startApiServer(realExecutor, plan.lab);
+        if (!opts.json) process.stderr.write(dim(`  · api server on https://127.0.0.1:${a.port} (kubectl: export KUBECONFIG=$(podlab kubeconfig ${plan.lab}))\n`));
+      } catch (e) {
+        process.stderr.write(`${formatDiagnostic(diag('PL3071', [], `the Kubernetes API server of ${plan.lab} did not start: ${(e as Error).message}`, 'The lab itself is up; podlab exec, status and check work. Its log: /run/podlab/<lab>/api/server.log.'))}\n`);
+      }
     }
     const ms = Date.now() - t0;
     if (opts.json && !opts.check) process.stdout.write(`${JSON.stringify({ lab: plan.lab, up: true, ms, status: labStatus(plan.lab) }, null, 2)}\n`);
@@ -458,6 +471,8 @@ registerAgent(program);
 registerEvents(program);
 registerNode(program);
 registerScale(program);
+registerKubeconfig(program);
+registerApiServer(program);
 
 try {
   await program.parseAsync(process.argv);

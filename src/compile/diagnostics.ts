@@ -161,6 +161,9 @@ export const CODES = {
   PL3006: 'up interrupted',
   PL3030: 'no such pod, node or host',
   PL3031: 'no such interface',
+  // The lab's Kubernetes API server (src/api/, src/cli/kubeconfig.ts): PL3070–PL3089.
+  PL3070: 'lab has no API server',
+  PL3071: 'API server did not start',
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -52,8 +52,8 @@ export interface LabStatus {
   gateway?: { nodeIp: string; externalIp?: string; loadBalancerIps: string[] };
 }
 
-export function labStatus(lab: string): LabStatus | undefined {
-  const state = readState(lab);
+/** `state`: the journal already read (the API server's view reads it once for everything it answers). */
+export function labStatus(lab: string, state = readState(lab)): LabStatus | undefined {
   const namespaces = labNamespacesOnHost(lab);
   if (!state)
     return namespaces.length ? { lab, status: 'orphaned (no state; run podlab down)', namespaces: namespaces.length, nodes: [], pods: [], services: [], hosts: [] } : undefined;
@@ -106,6 +106,6 @@ export function labStatus(lab: string): LabStatus | undefined {
 
 export function allStatus(): LabStatus[] {
   return labsOnHost()
-    .map(labStatus)
+    .map((lab) => labStatus(lab))
     .filter((s): s is LabStatus => !!s);
 }

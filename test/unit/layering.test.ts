@@ -35,6 +35,8 @@ const LAYERS: [string, RegExp][] = [
   ['export', /^export\//],
   // The DNS server is a program the runtime starts; its own modules sit with the runtime.
   ['runtime', /^runtime\/|^dns\//],
+  // The lab's Kubernetes API server: answers from the live state, writes through the runtime's paths.
+  ['api', /^api\//],
   ['check', /^check\//],
   ['grade', /^grade\//],
   ['cli', /^cli\/|^index\.ts$/],

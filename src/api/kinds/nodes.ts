@@ -1,0 +1,69 @@
+/** Nodes: one per lab node (a network namespace), with its address, pod CIDR and role. Read only. */
+import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+
+function nodeObjects(view: LabView): K8sObject[] {
+  return view.status.nodes.map((n) => {
+    const plan = view.plan.nodes.find((p) => p.name === n.name)!;
+    const obj: K8sObject = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: n.name,
+        labels: {
+          'kubernetes.io/hostname': n.name,
+          'kubernetes.io/os': 'linux',
+          ...(n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
+        },
+      },
+      spec: { podCIDR: n.podCidr, podCIDRs: [n.podCidr] },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: n.ip },
+          { type: 'Hostname', address: n.name },
+        ],
+        conditions: [{ type: 'Ready', status: n.present ? 'True' : 'False', reason: n.present ? 'KubeletReady' : 'NamespaceMissing', message: n.present ? `network namespace ${n.netns}` : `network namespace ${n.netns} is missing` }],
+        nodeInfo: { kubeletVersion: 'podlab', containerRuntimeVersion: 'podlab://sandbox', osImage: 'podlab node (network namespace)', kernelVersion: '', operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch },
+      },
+    };
+    void plan;
+    return finish(obj, view, nodeKind);
+  });
+}
+
+export const nodeKind: ApiKind = {
+  group: '',
+  version: 'v1',
+  kind: 'Node',
+  resource: 'nodes',
+  singular: 'node',
+  shortNames: ['no'],
+  namespaced: false,
+  verbs: ['get', 'list', 'watch'],
+  list: nodeObjects,
+  columns: [
+    { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the node' },
+    { name: 'Status', type: 'string', priority: 0, description: 'Ready when its namespace is there' },
+    { name: 'Roles', type: 'string', priority: 0, description: 'node roles' },
+    { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
+    { name: 'Version', type: 'string', priority: 0, description: 'kubelet version' },
+    { name: 'Internal-IP', type: 'string', priority: 1, description: 'address on the node network' },
+    { name: 'External-IP', type: 'string', priority: 1, description: 'external address' },
+    { name: 'Pod-CIDR', type: 'string', priority: 1, description: "the node's pod CIDR" },
+    { name: 'OS-Image', type: 'string', priority: 1, description: 'OS image' },
+  ],
+  row(o, view) {
+    const labels = o.metadata.labels as Record<string, string>;
+    const st = o.status as { conditions: { status: string }[]; addresses: { type: string; address: string }[]; nodeInfo: { kubeletVersion: string; osImage: string } };
+    return [
+      o.metadata.name,
+      st.conditions[0]!.status === 'True' ? 'Ready' : 'NotReady',
+      'node-role.kubernetes.io/control-plane' in labels ? 'control-plane' : '<none>',
+      age(view.createdAt),
+      st.nodeInfo.kubeletVersion,
+      st.addresses.find((a) => a.type === 'InternalIP')?.address ?? '<none>',
+      '<none>',
+      (o.spec as { podCIDR: string }).podCIDR,
+      st.nodeInfo.osImage,
+    ];
+  },
+};

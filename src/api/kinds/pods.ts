@@ -1,0 +1,114 @@
+/**
+ * Pods: every running pod of the lab (a pod `podlab pod delete` removed is gone), with the
+ * status kubectl shows: podIP/podIPs at the address it has now, hostIP its node's, phase,
+ * conditions and one containerStatus per container (ready = its process is alive). Deleting one
+ * re-creates it with a new sandbox and a new IP, as a ReplicaSet replaces a pod (runtime/pods.ts).
+ */
+import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+
+/** The container name a sandbox-only pod shows. */
+export const SANDBOX = 'sandbox';
+
+function podObjects(view: LabView): K8sObject[] {
+  const nodes = new Map(view.plan.nodes.map((n) => [n.name, n]));
+  return view.status.pods.flatMap((p) => {
+    if (!p.running) return [];
+    const plan = view.plan.pods.find((q) => q.name === p.name && q.namespace === p.namespace)!;
+    const node = nodes.get(p.node);
+    const sandboxUp = p.hostNetwork || !!p.pause?.alive;
+    const alive = new Map(p.containers.map((c) => [c.name, c]));
+    // A pod of only a sandbox (podlab's client pods) shows its pause process as the container, so
+    // that kubectl exec, which needs a container, runs in it as podlab exec does.
+    const containers = plan.containers.length ? plan.containers : [{ name: SANDBOX, argv: ['pause'], env: {}, ports: [] }];
+    const statuses = containers.map((c) => {
+      const s = c.name === SANDBOX && !plan.containers.length ? { pid: p.pause?.pid ?? 0, alive: sandboxUp } : alive.get(c.name);
+      const up = sandboxUp && !!s?.alive;
+      return {
+        name: c.name,
+        image: imageOf(c.argv),
+        imageID: '',
+        containerID: s ? `podlab://${s.pid}` : '',
+        ready: up,
+        started: up,
+        restartCount: 0,
+        state: up ? { running: { startedAt: view.createdAt.replace(/\.\d+Z$/, 'Z') } } : { terminated: { exitCode: 137, reason: 'Error' } },
+      };
+    });
+    const ready = statuses.every((s) => s.ready);
+    const cond = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: view.createdAt.replace(/\.\d+Z$/, 'Z') });
+    const obj: K8sObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: p.name,
+        namespace: p.namespace,
+        labels: plan.labels,
+        ...(plan.replicaOf ? { annotations: { 'podlab.dev/replica-of': plan.replicaOf } } : {}),
+      },
+      spec: {
+        nodeName: p.node,
+        hostNetwork: p.hostNetwork || undefined,
+        hostname: plan.hostname,
+        ...(plan.subdomain ? { subdomain: plan.subdomain } : {}),
+        dnsPolicy: plan.dnsPolicy,
+        restartPolicy: 'Always',
+        containers: containers.map((c) => ({
+          name: c.name,
+          image: imageOf(c.argv),
+          command: c.argv,
+          ...(Object.keys(c.env).length ? { env: Object.entries(c.env).map(([name, value]) => ({ name, value })) } : {}),
+          ...(c.ports.length ? { ports: c.ports.map((q) => ({ ...(q.name ? { name: q.name } : {}), containerPort: q.containerPort, protocol: q.protocol, ...(q.hostPort ? { hostPort: q.hostPort } : {}) })) } : {}),
+        })),
+      },
+      status: {
+        phase: sandboxUp ? 'Running' : 'Failed',
+        conditions: [cond('PodReadyToStartContainers', sandboxUp), cond('Initialized', true), cond('Ready', ready), cond('ContainersReady', ready), cond('PodScheduled', true)],
+        hostIP: node?.ip,
+        hostIPs: node ? [{ ip: node.ip }] : [],
+        podIP: p.ip,
+        podIPs: [{ ip: p.ip }],
+        startTime: view.createdAt.replace(/\.\d+Z$/, 'Z'),
+        containerStatuses: statuses,
+        qosClass: 'BestEffort',
+      },
+    };
+    // A new incarnation (re-created: new sandbox, new IP) is a new object: a new uid, as kubectl's delete --wait expects.
+    return [finish(obj, view, podKind, [p.ip, String(p.pause?.pid ?? '')])];
+  });
+}
+
+/** An image name for a container podlab runs from a command line: its program, under podlab/. */
+function imageOf(argv: readonly string[]): string {
+  const prog = (argv[0] ?? 'pause').split('/').at(-1)!;
+  return `podlab/${prog}`;
+}
+
+export const podKind: ApiKind = {
+  group: '',
+  version: 'v1',
+  kind: 'Pod',
+  resource: 'pods',
+  singular: 'pod',
+  shortNames: ['po'],
+  namespaced: true,
+  verbs: ['get', 'list', 'watch', 'delete'],
+  list: podObjects,
+  columns: [
+    { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the pod' },
+    { name: 'Ready', type: 'string', priority: 0, description: 'ready containers / containers' },
+    { name: 'Status', type: 'string', priority: 0, description: 'what the pod is doing' },
+    { name: 'Restarts', type: 'string', priority: 0, description: 'container restarts' },
+    { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
+    { name: 'IP', type: 'string', priority: 1, description: 'the pod IP' },
+    { name: 'Node', type: 'string', priority: 1, description: 'the node it runs on' },
+    { name: 'Nominated Node', type: 'string', priority: 1, description: 'preemption target' },
+    { name: 'Readiness Gates', type: 'string', priority: 1, description: 'readiness gates' },
+  ],
+  row(o, view) {
+    const st = o.status as { phase: string; podIP: string; containerStatuses: { ready: boolean }[] };
+    const ready = st.containerStatuses.filter((c) => c.ready).length;
+    const all = st.containerStatuses.length;
+    return [o.metadata.name, `${ready}/${all}`, st.phase === 'Running' && ready < all ? 'NotReady' : st.phase, '0', age(view.createdAt), st.podIP, (o.spec as { nodeName: string }).nodeName, '<none>', '<none>'];
+  },
+  remove: (o) => ({ op: 'recreate-pod', pod: o.metadata.name }),
+};

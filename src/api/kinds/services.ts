@@ -1,0 +1,196 @@
+/**
+ * Services, and what follows them: Endpoints and EndpointSlices (discovery.k8s.io/v1), each
+ * read from the endpoints the kube-proxy tables are programmed with now (runtime/services.ts:
+ * the same list `podlab status` prints), so a re-created pod's new IP shows in both at once.
+ */
+import { age, finish, invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
+
+type SvcStatus = LabView['status']['services'][number];
+
+function serviceObjects(view: LabView): K8sObject[] {
+  return view.plan.services.map((sv) => {
+    const obj: K8sObject = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: sv.name, namespace: sv.namespace },
+      spec: {
+        type: sv.type,
+        ...(sv.type === 'ExternalName' ? { externalName: sv.externalName } : { clusterIP: sv.headless ? 'None' : sv.clusterIP, clusterIPs: [sv.headless ? 'None' : sv.clusterIP] }),
+        ...(sv.selector ? { selector: sv.selector } : {}),
+        ports: sv.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), protocol: p.protocol, port: p.port, targetPort: p.targetPort, ...(p.nodePort ? { nodePort: p.nodePort } : {}) })),
+        sessionAffinity: sv.sessionAffinity,
+        ...(sv.type === 'NodePort' || sv.type === 'LoadBalancer' ? { externalTrafficPolicy: sv.externalTrafficPolicy } : {}),
+        internalTrafficPolicy: sv.internalTrafficPolicy,
+        ipFamilies: ['IPv4'],
+      },
+      status: { loadBalancer: sv.loadBalancerIP ? { ingress: [{ ip: sv.loadBalancerIP }] } : {} },
+    };
+    return finish(obj, view, serviceKind, [sv.clusterIP ?? '']);
+  });
+}
+
+const PROTOCOLS = ['TCP', 'UDP'];
+const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'];
+
+/** The checks the API server makes of a Service podlab can build; each failure names its field. */
+export function serviceCauses(o: K8sObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  const type = (spec.type as string | undefined) ?? 'ClusterIP';
+  if (!TYPES.includes(type)) causes.push({ field: 'spec.type', reason: 'FieldValueNotSupported', message: `Unsupported value: "${type}": podlab builds these through the API: ${TYPES.map((t) => `"${t}"`).join(', ')}` });
+  const ports = spec.ports;
+  if (!Array.isArray(ports) || !ports.length) causes.push({ field: 'spec.ports', reason: 'FieldValueRequired', message: 'Required value' });
+  else
+    ports.forEach((p: Record<string, unknown>, i) => {
+      const port = p.port;
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) causes.push({ field: `spec.ports[${i}].port`, message: `Invalid value: ${JSON.stringify(port)}: must be between 1 and 65535, inclusive` });
+      const proto = (p.protocol as string | undefined) ?? 'TCP';
+      if (!PROTOCOLS.includes(proto)) causes.push({ field: `spec.ports[${i}].protocol`, reason: 'FieldValueNotSupported', message: `Unsupported value: "${proto}": supported values: "TCP", "UDP"` });
+      const tp = p.targetPort;
+      if (tp !== undefined && !(typeof tp === 'string' && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(tp)) && !(typeof tp === 'number' && Number.isInteger(tp) && tp >= 1 && tp <= 65535))
+        causes.push({ field: `spec.ports[${i}].targetPort`, message: `Invalid value: ${JSON.stringify(tp)}: must be a port number between 1 and 65535 or a port name` });
+      if (ports.length > 1 && !p.name) causes.push({ field: `spec.ports[${i}].name`, reason: 'FieldValueRequired', message: 'Required value' });
+    });
+  if (spec.selector !== undefined && (typeof spec.selector !== 'object' || Object.values(spec.selector as object).some((v) => typeof v !== 'string')))
+    causes.push({ field: 'spec.selector', message: 'Invalid value: must be a map of label keys to string values' });
+  if (spec.clusterIP !== undefined && spec.clusterIP !== '' && spec.clusterIP !== 'None' && typeof spec.clusterIP !== 'string') causes.push({ field: 'spec.clusterIP', message: 'Invalid value: must be an IP address, "" or "None"' });
+  return causes;
+}
+
+export const serviceKind: ApiKind = {
+  group: '',
+  version: 'v1',
+  kind: 'Service',
+  resource: 'services',
+  singular: 'service',
+  shortNames: ['svc'],
+  namespaced: true,
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  list: serviceObjects,
+  columns: [
+    { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the Service' },
+    { name: 'Type', type: 'string', priority: 0, description: 'ClusterIP, NodePort, LoadBalancer or ExternalName' },
+    { name: 'Cluster-IP', type: 'string', priority: 0, description: 'the virtual IP' },
+    { name: 'External-IP', type: 'string', priority: 0, description: 'load-balancer address or external name' },
+    { name: 'Port(s)', type: 'string', priority: 0, description: 'ports' },
+    { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
+    { name: 'Selector', type: 'string', priority: 1, description: 'the pods it selects' },
+  ],
+  row(o, view) {
+    const spec = o.spec as { type: string; clusterIP?: string; externalName?: string; selector?: Record<string, string>; ports: { port: number; nodePort?: number; protocol: string }[] };
+    const lb = (o.status as { loadBalancer: { ingress?: { ip: string }[] } }).loadBalancer.ingress?.map((i) => i.ip).join(',');
+    return [
+      o.metadata.name,
+      spec.type,
+      spec.clusterIP ?? '<none>',
+      spec.externalName ?? lb ?? (spec.type === 'LoadBalancer' ? '<pending>' : '<none>'),
+      spec.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',') || '<none>',
+      age(view.createdAt),
+      spec.selector ? Object.entries(spec.selector).map(([k, v]) => `${k}=${v}`).join(',') : '<none>',
+    ];
+  },
+  write(o, ctx) {
+    const causes = serviceCauses(o);
+    if (causes.length) throw invalid(serviceKind, ctx.name, causes);
+    return { op: 'apply-service', object: o, annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {} };
+  },
+  remove: (o) => ({ op: 'delete-service', namespace: o.metadata.namespace!, name: o.metadata.name }),
+};
+
+function liveEndpointsOf(view: LabView, sv: { namespace: string; name: string }): SvcStatus['endpoints'] {
+  return view.status.services.find((s) => s.namespace === sv.namespace && s.name === sv.name)?.endpoints ?? [];
+}
+
+function endpointsObjects(view: LabView): K8sObject[] {
+  return view.plan.services
+    .filter((sv) => sv.type !== 'ExternalName' && sv.selector)
+    .map((sv) => {
+      const eps = liveEndpointsOf(view, sv);
+      const obj: K8sObject = {
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name: sv.name, namespace: sv.namespace },
+        subsets: eps.length
+          ? [
+              {
+                addresses: eps.map((e) => ({ ip: e.ip, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
+                ports: sv.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: eps[0]!.ports[p.key] ?? (typeof p.targetPort === 'number' ? p.targetPort : p.port), protocol: p.protocol })),
+              },
+            ]
+          : [],
+      };
+      return finish(obj, view, endpointsKind);
+    });
+}
+
+export const endpointsKind: ApiKind = {
+  group: '',
+  version: 'v1',
+  kind: 'Endpoints',
+  resource: 'endpoints',
+  singular: 'endpoints',
+  shortNames: ['ep'],
+  namespaced: true,
+  verbs: ['get', 'list', 'watch'],
+  list: endpointsObjects,
+  columns: [
+    { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the Service' },
+    { name: 'Endpoints', type: 'string', priority: 0, description: 'ready addresses and ports' },
+    { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
+  ],
+  row(o, view) {
+    const subsets = o.subsets as { addresses: { ip: string }[]; ports: { port: number }[] }[];
+    const list = subsets.flatMap((s) => s.addresses.flatMap((a) => s.ports.map((p) => `${a.ip}:${p.port}`)));
+    return [o.metadata.name, list.length ? list.slice(0, 3).join(',') + (list.length > 3 ? ` + ${list.length - 3} more...` : '') : '<none>', age(view.createdAt)];
+  },
+};
+
+/** kube-controller-manager names a Service's slice `<service>-<5 random characters>`; here the characters are derived from the name, so they are stable. */
+const sliceName = (ns: string, name: string) => `${name}-${(Number.parseInt(String((Array.from(`${ns}/${name}`).reduce((h, c) => (Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0), 2166136261))), 10) % 36 ** 5).toString(36).padStart(5, '0')}`;
+
+function sliceObjects(view: LabView): K8sObject[] {
+  return view.plan.services
+    .filter((sv) => sv.type !== 'ExternalName' && sv.selector)
+    .map((sv) => {
+      const eps = liveEndpointsOf(view, sv);
+      const obj: K8sObject = {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: {
+          name: sliceName(sv.namespace, sv.name),
+          namespace: sv.namespace,
+          labels: { 'kubernetes.io/service-name': sv.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+          ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: sv.name, uid: '', controller: true, blockOwnerDeletion: true }],
+        },
+        addressType: 'IPv4',
+        endpoints: eps.map((e) => ({ addresses: [e.ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
+        ports: sv.ports.map((p) => ({ ...(p.name ? { name: p.name } : { name: '' }), port: eps[0]?.ports[p.key] ?? (typeof p.targetPort === 'number' ? p.targetPort : p.port), protocol: p.protocol })),
+      };
+      return finish(obj, view, sliceKind);
+    });
+}
+
+export const sliceKind: ApiKind = {
+  group: 'discovery.k8s.io',
+  version: 'v1',
+  kind: 'EndpointSlice',
+  resource: 'endpointslices',
+  singular: 'endpointslice',
+  shortNames: [],
+  namespaced: true,
+  verbs: ['get', 'list', 'watch'],
+  list: sliceObjects,
+  columns: [
+    { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the slice' },
+    { name: 'AddressType', type: 'string', priority: 0, description: 'IPv4 or IPv6' },
+    { name: 'Ports', type: 'string', priority: 0, description: 'ports' },
+    { name: 'Endpoints', type: 'string', priority: 0, description: 'addresses' },
+    { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
+  ],
+  row(o, view) {
+    const eps = (o.endpoints as { addresses: string[] }[]).flatMap((e) => e.addresses);
+    const ports = (o.ports as { port: number }[]).map((p) => p.port).join(',');
+    return [o.metadata.name, o.addressType, ports || '<unset>', eps.length ? eps.slice(0, 3).join(',') + (eps.length > 3 ? ` + ${eps.length - 3} more...` : '') : '<unset>', age(view.createdAt)];
+  },
+};
+

@@ -1,0 +1,112 @@
+/**
+ * The API's hold on the live lab: a view read from the state journal exactly as `podlab status`
+ * reads it (runtime/status.ts), and a write's intent carried out through the runtime's own
+ * incremental paths: pods re-created as `podlab pod recreate` does, policies as the scenario
+ * actions apply them, Services through runtime/live-services.ts, the Corefile as `podlab dns
+ * reload` installs it. Annotations the API was given (kubectl's last-applied configuration) are
+ * kept beside the state, in api/annotations.json: podlab's own model has no place for them.
+ */
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../render/files.ts';
+import { reloadDnsAndWait, DnsError } from '../runtime/dns.ts';
+import type { Executor } from '../runtime/exec.ts';
+import { applyService, deleteService, ServiceError, type ServiceRequest } from '../runtime/live-services.ts';
+import { PodError, recreatePod } from '../runtime/pods.ts';
+import { applyPolicy, deletePolicy, livePolicies, PolicyError } from '../runtime/policies.ts';
+import { readState, stateDir } from '../runtime/state.ts';
+import { labStatus } from '../runtime/status.ts';
+import { ApiError, type Intent, type K8sObject, type LabView } from './types.ts';
+
+export const apiDir = (lab: string) => `${stateDir(lab)}/api`;
+const annotationsPath = (lab: string) => `${apiDir(lab)}/annotations.json`;
+
+function readAnnotations(lab: string): LabView['annotations'] {
+  try {
+    return JSON.parse(readFileSync(annotationsPath(lab), 'utf8')) as LabView['annotations'];
+  } catch {
+    return {};
+  }
+}
+
+export function readView(lab: string): LabView | undefined {
+  const state = readState(lab);
+  if (!state) return undefined;
+  const status = labStatus(lab, state)!;
+  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), annotations: readAnnotations(lab) };
+}
+
+function keep(lab: string, key: string, annotations: Record<string, string> | undefined): void {
+  const all = readAnnotations(lab);
+  if (annotations && Object.keys(annotations).length) all[key] = annotations;
+  else delete all[key];
+  writeFileAtomic(annotationsPath(lab), `${JSON.stringify(all)}\n`);
+}
+
+/** A Service object as the runtime's allocation request (validated already by the kind: kinds/services.ts). */
+export function serviceRequest(o: K8sObject): ServiceRequest {
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  const ports = (spec.ports as Record<string, unknown>[]).map((p) => ({
+    ...(p.name ? { name: p.name as string } : {}),
+    protocol: ((p.protocol as string | undefined) ?? 'TCP') as 'TCP' | 'UDP',
+    port: p.port as number,
+    targetPort: (p.targetPort as number | string | undefined) ?? (p.port as number),
+    ...(typeof p.nodePort === 'number' ? { nodePort: p.nodePort } : {}),
+  }));
+  return {
+    name: o.metadata.name,
+    namespace: o.metadata.namespace ?? 'default',
+    type: ((spec.type as string | undefined) ?? 'ClusterIP') as ServiceRequest['type'],
+    ...(spec.selector ? { selector: spec.selector as Record<string, string> } : {}),
+    ports,
+    ...(typeof spec.clusterIP === 'string' && spec.clusterIP ? { clusterIP: spec.clusterIP } : {}),
+    sessionAffinity: spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None',
+    externalTrafficPolicy: spec.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
+    internalTrafficPolicy: spec.internalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
+    // Services applied to a live lab are single-stack in IPv4 (the live allocation has no IPv6 range yet).
+    ipFamilyPolicy: 'SingleStack',
+    ipFamilies: ['IPv4'],
+  };
+}
+
+/** Carries out a write on the lab as it is now (the journal read afresh); runtime refusals become Status errors. */
+export async function carryOut(ex: Executor, lab: string, intent: Intent): Promise<void> {
+  const state = readState(lab);
+  if (!state || state.status !== 'up') throw new ApiError(503, 'ServiceUnavailable', `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`);
+  try {
+    switch (intent.op) {
+      case 'recreate-pod':
+        await recreatePod(ex, state, intent.pod);
+        return;
+      case 'apply-policy':
+        await applyPolicy(ex, state, intent.policy);
+        keep(lab, `NetworkPolicy/${intent.policy.namespace}/${intent.policy.name}`, intent.annotations);
+        return;
+      case 'delete-policy':
+        await deletePolicy(ex, state, intent.namespace, intent.name);
+        keep(lab, `NetworkPolicy/${intent.namespace}/${intent.name}`, undefined);
+        return;
+      case 'reload-dns':
+        await reloadDnsAndWait(ex, state, intent.corefile);
+        keep(lab, 'ConfigMap/kube-system/coredns', intent.annotations);
+        return;
+      case 'apply-service':
+        await applyService(ex, state, serviceRequest(intent.object));
+        keep(lab, `Service/${intent.object.metadata.namespace ?? 'default'}/${intent.object.metadata.name}`, intent.annotations);
+        return;
+      case 'delete-service':
+        await deleteService(ex, state, intent.namespace, intent.name);
+        keep(lab, `Service/${intent.namespace}/${intent.name}`, undefined);
+        return;
+    }
+  } catch (e) {
+    if (e instanceof DnsError)
+      throw new ApiError(422, 'Invalid', `ConfigMap "coredns" is invalid: data.Corefile: ${e.message}${e.diagnostics.length ? `: ${e.diagnostics.map((d) => `${d.code} ${d.message}${d.within ? ` (line ${d.within.line})` : ''}`).join('; ')}` : ''}`, {
+        name: 'coredns',
+        kind: 'ConfigMap',
+        causes: e.diagnostics.map((d) => ({ reason: 'FieldValueInvalid', message: `${d.code}: ${d.message}${d.within ? ` (Corefile line ${d.within.line})` : ''}`, field: 'data.Corefile' })),
+      });
+    if (e instanceof ServiceError) throw new ApiError(422, 'Invalid', e.message, { kind: 'Service' });
+    if (e instanceof PolicyError || e instanceof PodError) throw new ApiError(409, 'Conflict', e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The API server's vocabulary: the live lab as the handlers see it (`LabView`, one snapshot of
+ * the state journal and the liveness `podlab status` reads), a served kind (`ApiKind`: one
+ * module per kind under kinds/, listed in kinds/index.ts), Kubernetes Status errors, and the
+ * changes a write asks the runtime for (`Intent`). Pure: no I/O here.
+ */
+import type { LabStatus } from '../runtime/status.ts';
+import type { Plan } from '../plan/plan.ts';
+import type { NetworkPolicy } from '../policy/types.ts';
+import type { LabState } from '../runtime/state.ts';
+
+export type K8sObject = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace?: string } };
+
+/** One consistent look at a live lab: everything a handler answers from. */
+export interface LabView {
+  lab: string;
+  createdAt: string;
+  plan: Plan;
+  state: LabState;
+  status: LabStatus;
+  policies: NetworkPolicy[];
+  /** Annotations the API keeps for objects it was given (kubectl's last-applied configuration), by `kind/namespace/name`. */
+  annotations: Record<string, Record<string, string>>;
+}
+
+export interface Column {
+  name: string;
+  type: 'string' | 'integer' | 'date' | 'number';
+  format?: string;
+  /** 0: `kubectl get`; 1: only `-o wide`. */
+  priority: 0 | 1;
+  description: string;
+}
+
+/** What a write asks of the live lab; the server carries it out through the runtime's own paths. */
+export type Intent =
+  | { op: 'recreate-pod'; pod: string }
+  | { op: 'apply-policy'; policy: NetworkPolicy; annotations: Record<string, string> }
+  | { op: 'delete-policy'; namespace: string; name: string }
+  | { op: 'reload-dns'; corefile: string; annotations: Record<string, string> }
+  | { op: 'apply-service'; object: K8sObject; annotations: Record<string, string> }
+  | { op: 'delete-service'; namespace: string; name: string };
+
+/** A write a kind accepts: the new object as the client sent it (already merged for PATCH), checked, turned into an intent. */
+export interface WriteContext {
+  view: LabView;
+  namespace?: string;
+  name: string;
+  /** Whether the object exists now (create vs replace). */
+  exists: boolean;
+}
+
+export interface ApiKind {
+  group: string;
+  version: string;
+  kind: string;
+  /** Plural, lower case: `pods`. */
+  resource: string;
+  singular: string;
+  shortNames: string[];
+  namespaced: boolean;
+  /** Verbs served; anything else is a 405 Status naming these. */
+  verbs: string[];
+  list(view: LabView): K8sObject[];
+  columns: Column[];
+  row(obj: K8sObject, view: LabView): unknown[];
+  /** create/update/patch/apply: the object → an intent, or an ApiError (422 naming the field). */
+  write?(obj: K8sObject, ctx: WriteContext): Intent;
+  /** delete: → an intent. */
+  remove?(obj: K8sObject, ctx: WriteContext): Intent;
+}
+
+export const apiVersionOf = (k: Pick<ApiKind, 'group' | 'version'>) => (k.group ? `${k.group}/${k.version}` : k.version);
+
+export interface StatusCause {
+  reason?: string;
+  message: string;
+  field?: string;
+}
+
+/** A Kubernetes Status error (what kubectl prints as `Error from server (Reason): message`). */
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details: { name?: string; group?: string; kind?: string; causes?: StatusCause[] } = {},
+  ) {
+    super(message);
+  }
+  toStatus(): K8sObject {
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {} as K8sObject['metadata'],
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      ...(Object.keys(this.details).length ? { details: this.details } : {}),
+      code: this.code,
+    };
+  }
+}
+
+export const notFound = (k: ApiKind, name: string) => new ApiError(404, 'NotFound', `${k.resource}${k.group ? `.${k.group}` : ''} "${name}" not found`, { name, group: k.group, kind: k.resource });
+
+export function invalid(k: ApiKind, name: string, causes: StatusCause[]): ApiError {
+  const what = `${k.kind}${k.group ? `.${k.group}` : ''} "${name}" is invalid`;
+  return new ApiError(422, 'Invalid', `${what}: ${causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ')}`, {
+    name,
+    group: k.group,
+    kind: k.kind,
+    causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, ...(c.field ? { field: c.field } : {}) })),
+  });
+}
+
+/** A stable short decimal hash (FNV-1a, 32 bit): resourceVersions and uids derived from content. */
+export function fnv(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** A uid in the usual 8-4-4-4-12 form, derived from what makes the object this incarnation. */
+export function uidOf(...parts: string[]): string {
+  const hex = [0, 1, 2, 3].map((i) => fnv(`${i}:${parts.join('\0')}`).toString(16).padStart(8, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Fills metadata the API server sets: uid, creationTimestamp, resourceVersion (a hash of the rest, so a change is a new version). */
+export function finish(obj: K8sObject, view: LabView, kind: Pick<ApiKind, 'kind'>, uidParts: string[] = []): K8sObject {
+  const key = `${kind.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+  const annotations = view.annotations[key];
+  const metadata = {
+    ...obj.metadata,
+    uid: uidOf(view.lab, view.createdAt, key, ...uidParts),
+    creationTimestamp: (obj.metadata.creationTimestamp as string | undefined) ?? view.createdAt.replace(/\.\d+Z$/, 'Z'),
+    ...(annotations ? { annotations: { ...annotations, ...((obj.metadata.annotations as Record<string, string>) ?? {}) } } : {}),
+  };
+  const body = { ...obj, metadata };
+  return { ...body, metadata: { ...metadata, resourceVersion: String(fnv(JSON.stringify(body))) } };
+}
+
+/** `5m`, `3h`, `2d`: kubectl's AGE column. */
+export function age(from: string, now = Date.now()): string {
+  const s = Math.max(0, Math.floor((now - Date.parse(from)) / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}

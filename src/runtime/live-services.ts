@@ -1,0 +1,73 @@
+/**
+ * Services of a live lab changing, as `kubectl apply -f service.yaml` and `kubectl delete service`
+ * change them: the new Service gets its ClusterIP (and NodePorts) from the same allocation the
+ * plan uses (plan/services.ts, every existing Service keeping its own), the live plan records it,
+ * and one sync brings every node's kube-proxy table and the DNS server's cluster view in line
+ * (runtime/services.ts: only the rules that differ are sent).
+ */
+import * as ip from '../net/ipv4.ts';
+import { planServices, serviceKey, type PlanService } from '../plan/services.ts';
+import type { Executor } from './exec.ts';
+import { syncServices, type SyncReport } from './services.ts';
+import { writeState, type LabState } from './state.ts';
+
+export class ServiceError extends Error {}
+
+/** What a Service is asked to be: the plan's allocation input (addresses and NodePorts left out are chosen). */
+export type ServiceRequest = Parameters<typeof planServices>[0]['services'][number];
+
+/** A planned Service as an allocation request that keeps everything it was given. */
+function asRequest(s: PlanService): ServiceRequest {
+  return {
+    name: s.name,
+    namespace: s.namespace,
+    type: s.type,
+    ...(s.selector ? { selector: s.selector } : {}),
+    ports: s.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), protocol: p.protocol, port: p.port, targetPort: p.targetPort, ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}) })),
+    ...(s.headless ? { clusterIP: 'None' } : s.clusterIP ? { clusterIP: s.clusterIP } : {}),
+    ...(s.externalName ? { externalName: s.externalName } : {}),
+    ...(s.loadBalancerIP ? { loadBalancerIP: s.loadBalancerIP } : {}),
+    sessionAffinity: s.sessionAffinity,
+    externalTrafficPolicy: s.externalTrafficPolicy,
+    internalTrafficPolicy: s.internalTrafficPolicy,
+    ipFamilyPolicy: s.ipFamilies.length > 1 ? 'PreferDualStack' : 'SingleStack',
+    ipFamilies: s.ipFamilies,
+    ...(s.clusterIPs && !s.headless ? { clusterIPs: s.clusterIPs } : {}),
+  };
+}
+
+/** Creates the Service, or replaces the one of the same namespace and name (keeping its ClusterIP unless another is asked for). */
+export async function applyService(ex: Executor, state: LabState, request: ServiceRequest): Promise<{ service: PlanService; replaced: boolean; sync: SyncReport }> {
+  const key = serviceKey(request);
+  const old = state.plan.services.find((s) => serviceKey(s) === key);
+  if (request.type === 'LoadBalancer') throw new ServiceError(`Service ${key}: type LoadBalancer is not built at run time (the load-balancer pool is the plan's); use ClusterIP or NodePort`);
+  const serviceCidr = ip.parseCidr(state.plan.serviceCidr)!;
+  if (request.clusterIP && request.clusterIP !== 'None') {
+    const a = ip.parseIp(request.clusterIP);
+    if (a === undefined || !ip.contains(serviceCidr, a)) throw new ServiceError(`Service ${key}: clusterIP ${request.clusterIP} is not in the service CIDR ${state.plan.serviceCidr}`);
+    if (state.plan.services.some((s) => s.clusterIP === request.clusterIP && serviceKey(s) !== key) || state.plan.dns?.serviceIP === request.clusterIP)
+      throw new ServiceError(`Service ${key}: clusterIP ${request.clusterIP} is already allocated`);
+  }
+  // An existing Service keeps its ClusterIP (the API server refuses to change it) and its NodePorts where the port stays.
+  const wanted: ServiceRequest = old && !request.clusterIP && !old.headless && old.clusterIP ? { ...request, clusterIP: old.clusterIP } : request;
+  const others = state.plan.services.filter((s) => serviceKey(s) !== key);
+  const planned = planServices({ services: [...others.map(asRequest), wanted], serviceCidr, poolTaken: new Set() });
+  const service = planned.at(-1)!;
+  const services = old ? state.plan.services.map((s) => (serviceKey(s) === key ? service : s)) : [...state.plan.services, service];
+  // A plan is never changed in place (state.ts serializes each plan once): a new one replaces it.
+  state.plan = { ...state.plan, services };
+  writeState(state);
+  const sync = await syncServices(ex, state);
+  writeState(state);
+  return { service, replaced: !!old, sync };
+}
+
+export async function deleteService(ex: Executor, state: LabState, namespace: string, name: string): Promise<SyncReport> {
+  const key = `${namespace}/${name}`;
+  if (!state.plan.services.some((s) => serviceKey(s) === key)) throw new ServiceError(`lab "${state.lab}" has no Service "${key}"`);
+  state.plan = { ...state.plan, services: state.plan.services.filter((s) => serviceKey(s) !== key) };
+  writeState(state);
+  const sync = await syncServices(ex, state);
+  writeState(state);
+  return sync;
+}
