@@ -124,6 +124,13 @@ export const CODES = {
   PL3006: 'up interrupted',
   PL3030: 'no such pod, node or host',
   PL3031: 'no such interface',
+  // explain and trace (src/trace/, src/runtime/trace.ts): PL3110–PL3129.
+  PL3110: 'no such pod, Service, node or host',
+  PL3111: 'no such Service port',
+  PL3112: 'nothing listens on the port',
+  PL3113: 'lab is not up',
+  PL3114: 'pod is not running',
+  PL3115: 'which port?',
 } as const;
 
 export type Code = keyof typeof CODES;
