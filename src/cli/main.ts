@@ -29,6 +29,7 @@ import { compileOrExit, Exit, EXIT, labName, printDiagnostics, printHostProblems
 import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerExport } from './export.ts';
+import { registerExplain } from './explain.ts';
 import { registerGrade } from './grade.ts';
 import { registerGraph } from './graph.ts';
 import { color, dim, green, red } from './terminal.ts';
@@ -445,6 +446,7 @@ registerDoctor(program);
 registerGrade(program);
 registerExport(program);
 registerGraph(program);
+registerExplain(program);
 
 try {
   await program.parseAsync(process.argv);
