@@ -30,6 +30,7 @@ import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerExport } from './export.ts';
 import { registerExplain } from './explain.ts';
+import { registerTrace } from './trace.ts';
 import { registerGrade } from './grade.ts';
 import { registerGraph } from './graph.ts';
 import { color, dim, green, red } from './terminal.ts';
@@ -447,6 +448,7 @@ registerGrade(program);
 registerExport(program);
 registerGraph(program);
 registerExplain(program);
+registerTrace(program);
 
 try {
   await program.parseAsync(process.argv);
