@@ -126,7 +126,8 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   }
 
   // The nodes the packet crosses: their links and policy tables are counted around the probe.
-  const nodes = plan.nodes.filter((n) => first.hops.some((h) => h.at === `node ${n.name}` || h.at.split(', ').includes(`node ${n.name}`)));
+  // Every node: kube-proxy may pick an endpoint on another node than the one predicted first.
+  const nodes = plan.nodes;
   const snapshot = () => Promise.all(nodes.map(async (n) => ({ links: await linkStats(ex, n.netns), policy: await readCounters(ex, n.netns) })));
   const before = await snapshot();
   lap('counters-before');
@@ -141,10 +142,12 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const r = await ex.run([...sourceArgv(state, req.from), ...probeArgv], { timeoutMs: timeoutMs + 2000 });
   const ms = Math.round(performance.now() - pt);
   let ok = r.exitCode === 0;
+  let localPort: number | undefined;
   let probe = first.protocol === 'icmp' ? (ok ? 'echo reply' : 'no echo reply') : '';
   if (first.protocol !== 'icmp') {
     try {
-      const o = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { ok?: boolean; error?: string; local?: string };
+      const o = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { ok?: boolean; error?: string; local?: string; localPort?: number };
+      localPort = o.localPort;
       ok = o.ok === true;
       probe = ok ? `connected from ${o.local ?? '?'}` : (o.error ?? 'failed');
     } catch {
@@ -159,7 +162,10 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   if (carrier && first.protocol !== 'icmp') {
     const srcIp = first.hops.length ? (view.pods.find((p) => `${p.namespace}/${p.name}` === req.from || p.name === req.from)?.ip ?? plan.nodes.find((n) => `node/${n.name}` === req.from)?.ip ?? plan.hosts.find((h) => `host/${h.name}` === req.from)?.ip) : undefined;
     const ct = await ex.run(inNs(carrier.netns, ['conntrack', '-L', '-p', first.protocol, ...(srcIp ? ['-s', srcIp] : []), '-d', first.daddr, ...(first.port !== undefined ? ['--dport', String(first.port)] : [])]));
-    const line = ct.stdout.trim().split('\n').filter(Boolean).at(-1);
+    // This probe's entry (its source port, when the probe said), else the freshest (the longest time left).
+    const lines = ct.stdout.trim().split('\n').filter((l) => /src=/.test(l));
+    const timeLeft = (l: string) => Number(l.trim().split(/\s+/)[2]) || 0;
+    const line = (localPort !== undefined ? lines.find((l) => parseConntrack(l)?.orig.sport === localPort) : undefined) ?? lines.sort((a, b) => timeLeft(b) - timeLeft(a))[0];
     if (line) {
       facts.conntrack = line.replace(/\s+/g, ' ');
       const parsed = parseConntrack(line);
@@ -168,8 +174,14 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   }
   lap('counters-after');
 
-  // The prediction again, now with the facts, then each hop judged against what was seen.
-  const p = predictTrace(view, req, facts);
+  // The prediction again, now with the facts (the endpoint conntrack names), then each hop judged against what was seen.
+  let p = predictTrace(view, req, facts);
+  const nodeHop = p.hops.find((h) => h.kind === 'node-route');
+  if (nodeHop && !facts.routes![`${nodeHop.at}|${p.dest.ip}`]) {
+    const ns = plan.nodes.find((n) => `node ${n.name}` === nodeHop.at)!.netns;
+    facts.routes![`${nodeHop.at}|${p.dest.ip}`] = firstLine((await ex.run(inNs(ns, ['ip', 'route', 'get', p.dest.ip]))).stdout);
+    p = predictTrace(view, req, facts);
+  }
   const grew = (node: string, dev: string, dir: 'rx' | 'tx') => {
     const i = nodes.findIndex((n) => n.name === node);
     if (i < 0) return 0;
@@ -224,6 +236,18 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
         const dev = /FDB of (\S+)\)/.exec(h.linux)?.[1] ?? /^(\S+)/.exec(h.see?.split('dev ')[1] ?? '')?.[1] ?? '';
         const d = grew(n, dev, 'tx');
         mark(h, d > 0, `${dev} sent ${d} packet${d === 1 ? '' : 's'}`);
+        break;
+      }
+      case 'fabric': {
+        // Out of the node that routes it (tx on its node-network link), or into the node a NodePort is on (rx).
+        const i = p.hops.indexOf(h);
+        const next = p.hops[i + 1];
+        const prev = p.hops[i - 1];
+        const node = next?.kind === 'dnat' ? plan.nodes.find((x) => `node ${x.name}` === next.at) : plan.nodes.find((x) => `node ${x.name}` === prev?.at);
+        if (!node) break;
+        const dir = next?.kind === 'dnat' ? 'rx' : 'tx';
+        const d = grew(node.name, node.iface, dir);
+        mark(h, d > 0, `${node.iface} of ${node.name} ${dir === 'rx' ? 'received' : 'sent'} ${d} packet${d === 1 ? '' : 's'}`);
         break;
       }
       case 'snat': {

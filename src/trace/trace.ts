@@ -229,7 +229,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     hops.push({
       kind: 'route',
       at: fromWhere,
-      linux: recordedRoute ?? `${daddr} via ${gw} dev eth0 src ${from.ip}`,
+      // A pod of the same bridge is on-link (ARP for it directly); everything else goes via the gateway.
+      linux: recordedRoute ?? (!isCalico(srcNode!) && ipv4.contains(ipv4.parseCidr(srcNode!.podCidr, false)!, ipv4.parseIp(daddr)!) ? `${daddr} dev eth0 src ${from.ip}` : `${daddr} via ${gw} dev eth0 src ${from.ip}`),
       k8s: isCalico(srcNode!) ? `Calico: every pod's default route is via ${gw}, answered by proxy ARP on the host side` : `pod network of node ${srcNode!.name} (${srcNode!.podCidr}): default route via ${POD_BRIDGE}, set by the CNI bridge plugin`,
       see: `ip route get ${daddr}`,
       status: 'predicted',
