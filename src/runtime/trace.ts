@@ -25,7 +25,8 @@ export interface TraceObservation {
   differences: string[];
 }
 
-export type LiveTrace = TracePath & { observed?: TraceObservation; timings: Record<string, number> };
+/** The trace, what was observed, the facts read (recordable: `predictTrace(view, req, facts)` gives the same hops), and where the time went. */
+export type LiveTrace = TracePath & { observed?: TraceObservation; facts: TraceFacts; timings: Record<string, number> };
 
 const inNs = (netns: string, argv: string[]) => ['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '--', ...argv];
 
@@ -122,7 +123,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
 
   if (opts.probe === false) {
     const p = predictTrace(view, req, facts);
-    return { ...p, timings };
+    return { ...p, facts, timings };
   }
 
   // The nodes the packet crosses: their links and policy tables are counted around the probe.
@@ -276,5 +277,5 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   if (p.outcome === 'dropped' && ok) differences.push('predicted dropped, but the probe got through');
   for (const h of p.hops) if (h.status === 'differs') differences.push(`${h.kind} at ${h.at}: predicted "${h.linux}", seen "${h.observed}"`);
   lap('judge');
-  return { ...p, observed: { probe, ok, ms, differences }, timings };
+  return { ...p, observed: { probe, ok, ms, differences }, facts, timings };
 }

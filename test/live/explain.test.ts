@@ -1,6 +1,6 @@
 /**
  * Live `podlab explain`: labs/network-policy.lab.ts built as see-np (flannel; a and c on worker-1,
- * b on worker-2). Each explanation is predicted from the live view, then one real probe runs
+ * b on worker-2), and one `podlab trace` that a policy drops. Each explanation is predicted from the live view, then one real probe runs
  * between two reads of the nodes' podlab-policy counters: the rule that fired must be the one
  * predicted, and the probe's fate the verdict's.
  */
@@ -13,6 +13,7 @@ import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { explainLive } from '../../src/runtime/explain.ts';
 import { applyPolicy } from '../../src/runtime/policies.ts';
+import { traceLive } from '../../src/runtime/trace.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { liveGuard, upLab } from './host.ts';
 
@@ -38,6 +39,18 @@ describe.skipIf(!live)('live explain (labs/network-policy.lab.ts as see-np)', ()
     expect(x.observed!.fired['worker-1']!.map((r) => [r.chain, r.comment])).toEqual([['ingress.x/x-a', 'x/x-a isolated for ingress by x/default-deny-ingress: no rule allowed']]);
     expect(x.observed!.fired['worker-2']).toEqual([]);
     expect(x.observed).toMatchObject({ agrees: true, matchedCase: 0, differences: [] });
+  });
+
+  it('trace: a policy drop is the hop where the path ends, confirmed by the reject rule\'s counter', async () => {
+    const t = await traceLive(realExecutor, readState(name)!, { from: 'x-b', to: 'svc/x/s-x-a', port: 80 });
+    expect(t.outcome).toBe('dropped');
+    expect(t.hops.map((h) => h.kind)).toEqual(['route', 'veth', 'dnat', 'policy']);
+    const p = t.hops.at(-1)!;
+    expect(p.status).toBe('dropped');
+    expect(p.k8s).toMatch(/ingress at destination denied \(isolated by x\/default-deny-ingress; no rule matched\)/);
+    expect(p.observed).toMatch(/worker-1: ingress\.x\/x-a "x\/x-a isolated for ingress by x\/default-deny-ingress: no rule allowed" \+1/);
+    expect(t.observed).toMatchObject({ ok: false, differences: [] });
+    expect(t.hops.slice(0, 3).map((h) => h.status)).toEqual(['confirmed', 'confirmed', 'confirmed']);
   });
 
   it('an allowing rule: the rule that matched is the rule whose counter grew; UDP too', async () => {
