@@ -93,7 +93,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     if (v) facts.hostVeths![`${p.namespace}/${p.name}`] = v;
   }
   const srcNs = netnsOf(state, req.from)!;
-  const routeHop = first.hops.find((h) => h.kind === 'route')!;
+  const routeHop = first.hops.find((h) => h.kind === 'route');
   const nodeRouteHop = first.hops.find((h) => h.kind === 'node-route');
   const dest = first.hops.find((h) => h.kind === 'deliver');
   const destPodRef = dest?.at.startsWith('pod ') ? dest.at.slice(4) : undefined;
@@ -101,7 +101,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
 
   // Facts that need no probe, in parallel.
   const jobs: Promise<void>[] = [];
-  jobs.push(ex.run(inNs(srcNs, ['ip', 'route', 'get', first.daddr])).then((r) => void (facts.routes![`${routeHop.at}|${first.daddr}`] = firstLine(r.stdout || r.stderr))));
+  if (routeHop) jobs.push(ex.run(inNs(srcNs, ['ip', 'route', 'get', first.daddr])).then((r) => void (facts.routes![`${routeHop.at}|${first.daddr}`] = firstLine(r.stdout || r.stderr))));
   if (nodeRouteHop) {
     const ns = plan.nodes.find((n) => `node ${n.name}` === nodeRouteHop.at)!.netns;
     jobs.push(ex.run(inNs(ns, ['ip', 'route', 'get', first.dest.ip])).then((r) => void (facts.routes![`${nodeRouteHop.at}|${first.dest.ip}`] = firstLine(r.stdout || r.stderr))));

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import policyLab from '../../labs/network-policy.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
+import { runCheck } from '../../src/check/run.ts';
 import { normalizePolicy } from '../../src/policy/types.ts';
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
@@ -51,6 +52,19 @@ describe.skipIf(!live)('live explain (labs/network-policy.lab.ts as see-np)', ()
     expect(p.observed).toMatch(/worker-1: ingress\.x\/x-a "x\/x-a isolated for ingress by x\/default-deny-ingress: no rule allowed" \+1/);
     expect(t.observed).toMatchObject({ ok: false, differences: [] });
     expect(t.hops.slice(0, 3).map((h) => h.status)).toEqual(['confirmed', 'confirmed', 'confirmed']);
+  });
+
+  it('a check that a policy fails says which policy dropped it, from the counters, without waiting out its timeout', async () => {
+    const state = readState(name)!;
+    const table = state.plan.checks[0]!;
+    if (table.kind !== 'matrix') throw new Error('the first check is a truth table');
+    // Row x/b, column s-x-a: denied by default-deny; expect it to reach.
+    const cell = { ...table.matrix.cells[1 * 9 + 0]!, expect: 'reach' as const, timeoutMs: 5000 };
+    const r = await runCheck(state, cell);
+    expect(r.status).toBe('fail');
+    expect(r.seen).toMatch(/^dropped by NetworkPolicy default-deny-ingress in namespace x \(ingress of x\/x-a: no rule allows it; the reject rule in chain ingress\.x\/x-a counted the packet\)/);
+    expect(r.ms).toBeLessThan(2500);
+    expect(r.command).toMatch(/^podlab trace see-np x-b svc\/x\/s-x-a --port 80 --proto tcp$/);
   });
 
   it('an allowing rule: the rule that matched is the rule whose counter grew; UDP too', async () => {

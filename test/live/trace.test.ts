@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import kubenetLab from '../../labs/kubenet.lab.ts';
 import servicesLab from '../../labs/services.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
+import { runCheck } from '../../src/check/run.ts';
 import { down } from '../../src/runtime/down.ts';
+import { deletePod } from '../../src/runtime/pods.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
@@ -36,7 +38,16 @@ describe.skipIf(!live)('live trace, flannel (labs/services.lab.ts as see-svc)', 
   const trace = (req: TraceRequest) => traceLive(realExecutor, readState(name)!, req);
   beforeAll(async () => {
     await down(name);
-    await upLab({ ...(servicesLab as LabSpec), name, scenarios: {} });
+    await upLab({
+      ...(servicesLab as LabSpec),
+      name,
+      scenarios: {},
+      // Two checks that must fail, for the learner's message: a port nothing listens on, a Service left without endpoints.
+      checks: [
+        { kind: 'tcp', from: 'client', to: 'web-2', port: 8081, timeoutMs: 5000, name: 'wrong port' },
+        { kind: 'http', from: 'client', to: 'svc/solo-local', timeoutMs: 5000, name: 'no endpoints' },
+      ],
+    });
   }, 120_000);
   afterAll(async () => {
     await down(name);
@@ -80,6 +91,21 @@ describe.skipIf(!live)('live trace, flannel (labs/services.lab.ts as see-svc)', 
     expect(t.hops.find((h) => h.kind === 'dnat')!.linux).toMatch(/chain ext\.default\/web-nodeport\//);
     expect(t.hops.find((h) => h.kind === 'snat')!.observed).toMatch(/the reply goes to (10\.244|172\.16\.94)\./);
   });
+
+  it('a failing check says why, stops retrying once the cause is settled, and its try: line is a command a learner knows', async () => {
+    const state = readState(name)!;
+    const wrong = await runCheck(state, state.plan.checks[0]!);
+    expect(wrong.status).toBe('fail');
+    expect(wrong.seen).toMatch(/^10\.244\.\d+\.\d+:8081\/tcp refused: pod web-2 listens on TCP 8080 \(/);
+    expect(wrong.ms, 'settled: no waiting out the 5 s timeout').toBeLessThan(2500);
+    expect(wrong.command).toBe(`podlab trace ${name} client web-2 --port 8081 --proto tcp`);
+    await deletePod(realExecutor, state, 'solo');
+    const none = await runCheck(readState(name)!, state.plan.checks[1]!);
+    expect(none.status).toBe('fail');
+    expect(none.seen).toMatch(/^Service default\/solo-local has no ready endpoints \(/);
+    expect(none.ms).toBeLessThan(2500);
+    expect(none.command).toMatch(new RegExp(`^podlab exec ${name} client -- curl -sS -m 2 http://10\\.96\\.\\d+\\.\\d+:80/$`));
+  }, 30_000);
 
   it('bad input: an unknown pod, and a port nothing listens on — coded, naming what exists', async () => {
     await expect(trace({ from: 'nobody', to: 'web-1', port: 8080 })).rejects.toMatchObject({ code: 'PL3110' });
