@@ -10,6 +10,7 @@ import { sourceArgv } from '../runtime/enter.ts';
 import type { LabState } from '../runtime/state.ts';
 import { buildProbe, judge, sourceRef, type CheckResult } from './checks.ts';
 import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
+import { learnerCommand, whyUnreachable, type Cause } from './why.ts';
 
 const RETRY_INTERVAL_MS = 200;
 /** Probes are short-lived processes; more than this at once only makes each one slower on a small machine. */
@@ -62,15 +63,21 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   await ensureProbe();
   const probe = buildProbe(plan, check, PROBE_BIN);
   const enter = sourceArgv(state, sourceRef(check));
+  const command = learnerCommand(plan.lab, check) ?? probe.reproduce;
   const started = Date.now();
   let attempts = 0;
+  // Why it fails, asked once after the first failure (src/check/why.ts); a settled cause ends the retries.
+  let why: Cause | undefined | null = null;
   for (;;) {
     attempts++;
     const r = await slot(() => ex.run([...enter, ...probe.argv], { timeoutMs: 5000 }));
     const v = judge(plan, check, r);
+    if (!v.ok && why === null) why = await whyUnreachable(ex, state, check);
     const elapsed = Date.now() - started;
-    if (v.ok || elapsed + RETRY_INTERVAL_MS >= check.timeoutMs)
-      return { index: check.index, name: check.name, kind: check.kind, status: v.ok ? 'pass' : 'fail', expected: v.expected, seen: v.seen, command: probe.reproduce, attempts, ms: elapsed };
+    if (v.ok || why?.settled || elapsed + RETRY_INTERVAL_MS >= check.timeoutMs) {
+      const seen = !v.ok && why ? `${why.cause} (${v.seen})` : v.seen;
+      return { index: check.index, name: check.name, kind: check.kind, status: v.ok ? 'pass' : 'fail', expected: v.expected, seen, command, attempts, ms: Date.now() - started };
+    }
     await new Promise((res) => setTimeout(res, RETRY_INTERVAL_MS));
   }
 }

@@ -31,6 +31,8 @@ import { registerApiServer } from './api-server.ts';
 import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerExport } from './export.ts';
+import { registerExplain } from './explain.ts';
+import { registerTrace } from './trace.ts';
 import { registerGrade } from './grade.ts';
 import { registerGraph } from './graph.ts';
 import { registerAgent } from './agent.ts';
@@ -473,6 +475,8 @@ registerNode(program);
 registerScale(program);
 registerKubeconfig(program);
 registerApiServer(program);
+registerExplain(program);
+registerTrace(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -164,6 +164,13 @@ export const CODES = {
   // The lab's Kubernetes API server (src/api/, src/cli/kubeconfig.ts): PL3070–PL3089.
   PL3070: 'lab has no API server',
   PL3071: 'API server did not start',
+  // explain and trace (src/trace/, src/runtime/trace.ts): PL3110–PL3129.
+  PL3110: 'no such pod, Service, node or host',
+  PL3111: 'no such Service port',
+  PL3112: 'nothing listens on the port',
+  PL3113: 'lab is not up',
+  PL3114: 'pod is not running',
+  PL3115: 'which port?',
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -31,6 +31,8 @@ const LAYERS: [string, RegExp][] = [
   // Cluster DNS as the plan sees it (resolv.conf, hosts, the cluster view).
   ['plan', /^plan\/|^dns\/cluster\.ts$/],
   ['render', /^render\//],
+  // explain and trace, the pure part: predictions from the plan and a view of the live lab.
+  ['trace', /^trace\//],
   // Manifests out: the resolved lab and its plan as Kubernetes objects (reads the Lab, so above compile).
   ['export', /^export\//],
   // The DNS server is a program the runtime starts; its own modules sit with the runtime.

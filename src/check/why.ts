@@ -1,0 +1,88 @@
+/**
+ * Why a reachability check failed, in the learner's terms, and whether waiting can change it.
+ * Asked once a check that expected to reach has failed: the lab's own facts, read as `podlab
+ * trace` reads them (src/runtime/trace.ts) and, for a NetworkPolicy, the podlab-policy counters
+ * around one more probe (src/runtime/explain.ts): "Service web has no ready endpoints",
+ * "10.244.2.3:8081 refused: pod web-2 listens on TCP 8080", "dropped by NetworkPolicy deny-all in
+ * namespace x". A cause is *settled* when retrying cannot cure it (no pod backs the Service, no
+ * container of the pod declares the port, a policy's reject rule counted the probe), so the runner
+ * stops there instead of waiting out the timeout. And the "try:" line: a command a learner knows.
+ */
+import type { PlanCheck } from '../plan/plan.ts';
+import type { Executor } from '../runtime/exec.ts';
+import { explainLive } from '../runtime/explain.ts';
+import type { LabState } from '../runtime/state.ts';
+import { traceLive } from '../runtime/trace.ts';
+import { TraceProblem } from '../trace/ends.ts';
+import type { ProbeCheck } from './checks.ts';
+import { sourceRef } from './checks.ts';
+import { shellQuote } from './checks.ts';
+
+export interface Cause {
+  /** One sentence a learner understands. */
+  cause: string;
+  /** Retrying cannot change it: the runner stops. */
+  settled: boolean;
+}
+
+type ReachCheck = Extract<PlanCheck, { kind: 'tcp' | 'udp' | 'http' | 'ping' }>;
+
+const isReach = (c: ProbeCheck): c is ReachCheck => c.kind === 'tcp' || c.kind === 'udp' || c.kind === 'http' || c.kind === 'ping';
+
+/** The trace reference of a check's target: `svc/ns/name`, a pod, `node/…`, `host/…` or an address. */
+function targetRef(c: ReachCheck): string | undefined {
+  const t = c.to as { kind: string; name: string; ip: string };
+  if (t.kind === 'svc' || t.kind === 'pod' || t.kind === 'ip') return t.name;
+  if (t.kind === 'node' || t.kind === 'host') return `${t.kind}/${t.name}`;
+  return undefined;
+}
+
+const portOf = (c: ReachCheck) => c.port ?? (c.to as { port?: number }).port;
+
+/** A command a learner recognises that tries the same thing: curl for HTTP, ping, `podlab trace` for TCP and UDP. */
+export function learnerCommand(lab: string, c: ProbeCheck): string | undefined {
+  if (!isReach(c)) return undefined;
+  const from = sourceRef(c);
+  const t = c.to as { ip: string };
+  const port = portOf(c);
+  if (c.kind === 'http') return `podlab exec ${lab} ${from} -- curl -sS -m 2 ${shellQuote(`http://${t.ip}:${port}${(c as { path?: string }).path ?? '/'}`)}`;
+  if (c.kind === 'ping') return `podlab exec ${lab} ${from} -- ping -c 1 ${t.ip}`;
+  const to = targetRef(c);
+  return to ? `podlab trace ${lab} ${from} ${to}${port ? ` --port ${port}` : ''} --proto ${c.kind}` : undefined;
+}
+
+/** Why a check that should reach did not; undefined when podlab cannot tell (then the runner keeps retrying). */
+export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeCheck): Promise<Cause | undefined> {
+  if (!isReach(c) || c.expect !== 'reach') return undefined;
+  const to = targetRef(c);
+  if (!to) return undefined;
+  const from = sourceRef(c);
+  const port = portOf(c);
+  const protocol = c.kind === 'ping' ? 'icmp' : c.kind === 'udp' ? 'udp' : 'tcp';
+  try {
+    const t = await traceLive(ex, state, { from, to, ...(port !== undefined && protocol !== 'icmp' ? { port } : {}), protocol }, { probe: false });
+    if (t.outcome === 'dropped' && /no ready endpoints/.test(t.reason)) return { cause: t.reason, settled: true };
+    if (t.outcome === 'dropped' && t.policy && protocol !== 'icmp') {
+      // Confirm by the counters: one more probe, and the rule that counted it.
+      const x = await explainLive(ex, state, { from, to, port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' });
+      const fired = Object.values(x.observed?.fired ?? {}).flat().find((r) => /isolated for|no rule allowed/.test(r.comment));
+      const c0 = x.cases.find((k) => !k.allowed) ?? x.cases[0]!;
+      const side = !c0.egress.allowed ? c0.egress : c0.ingress;
+      const pols = side.selecting.map((s) => s.policy);
+      const named = pols.map((p) => `${p.split('/')[1]} in namespace ${p.split('/')[0]}`).join(', ');
+      if (fired) return { cause: `dropped by NetworkPolicy ${named} (${side.direction} of ${side.subject}: no rule allows it; the reject rule in chain ${fired.chain} counted the packet)`, settled: true };
+      return { cause: `NetworkPolicy ${named} should drop it (${side.direction} of ${side.subject}), but no policy counter moved`, settled: false };
+    }
+    return undefined;
+  } catch (e) {
+    if (e instanceof TraceProblem && e.code === 'PL3112') {
+      // Settled when no container declares the port: nothing will start listening on it.
+      const podName = /: pod (\S+) listens/.exec(e.message)?.[1];
+      const pod = state.plan.pods.find((p) => `${p.namespace}/${p.name}` === podName);
+      const declared = pod?.containers.some((k) => k.ports.some((p) => p.containerPort === port));
+      return { cause: e.message.replace(' would be refused:', ' refused:').replace(/: pod (\S+)\/(\S+) listens/, ': pod $2 listens'), settled: !declared };
+    }
+    if (e instanceof TraceProblem) return { cause: e.message, settled: false };
+    return undefined;
+  }
+}

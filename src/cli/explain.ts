@@ -1,0 +1,93 @@
+/**
+ * `podlab explain <lab> <from> <to> [--port N/proto]`: why a connection is allowed or denied by
+ * NetworkPolicy — the policies selecting each side, the rule that matched or "isolated, no rule
+ * matched", the verdict per direction (after Service DNAT), the nft rules that count it; on a lab
+ * that is up, one real probe and the policy counters that fired. The reasoning is
+ * src/trace/explain.ts, the live part src/runtime/explain.ts.
+ * Exit codes: 0 allowed, 1 denied (or the probe disagreed), 2 could not explain (bad input, lab not up).
+ */
+import type { Command } from 'commander';
+import { diag, type Code } from '../compile/diagnostics.ts';
+import { NOTHING_CHANGED } from '../constants.ts';
+import { buildPlan } from '../plan/plan.ts';
+import { plannedView } from '../plan/nft-tables.ts';
+import { realExecutor } from '../runtime/exec.ts';
+import { explainLive, type ExplainObservation } from '../runtime/explain.ts';
+import { readState, type LabState } from '../runtime/state.ts';
+import { parsePort, TraceProblem } from '../trace/ends.ts';
+import { explain, formatExplanation, type ExplainRequest, type Explanation } from '../trace/explain.ts';
+import { compileOrExit, Exit, EXIT, printHostProblems } from './common.ts';
+import { dim, green, red } from './terminal.ts';
+
+const isFile = (arg: string) => arg.endsWith('.ts');
+
+/** A lab that is up, or a coded problem (PL3113). */
+export function upStateOrExit(lab: string, json?: boolean, command = 'explain'): LabState {
+  const state = readState(lab);
+  if (!state || state.status !== 'up')
+    printHostProblems([diag('PL3113', [], `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`, `Bring it up with podlab up labs/${lab}.lab.ts, or pass the lab file to ${command} its plan. ${NOTHING_CHANGED}`)], json);
+  return state;
+}
+
+/** Prints a TraceProblem as a coded diagnostic and exits 2; rethrows anything else. */
+export function problemExit(e: unknown, json?: boolean): never {
+  if (e instanceof TraceProblem) printHostProblems([diag(e.code as Code, [], e.message, e.hint)], json);
+  throw e;
+}
+
+export function parsePortOption(v: string): { port: number; protocol?: 'TCP' | 'UDP' } {
+  const p = parsePort(v);
+  if (!p) throw new Error(`--port takes N or N/tcp or N/udp (1-65535), not "${v}"`);
+  return p;
+}
+
+export function registerExplain(program: Command): void {
+  program
+    .command('explain')
+    .description('Explain by NetworkPolicy why a connection is allowed or denied: the policies selecting each side, the rule that matched, the verdict per direction after Service DNAT, and on a live lab the nft rule that fired.')
+    .argument('<lab>', 'a lab file (explains its plan) or the name of a lab that is up (explains it live, with a probe)')
+    .argument('<from>', 'pod, namespace/pod, node/<name> or host/<name>')
+    .argument('<to>', 'pod, namespace/pod, svc/<name>, svc/<namespace>/<name>, a Service name, node/<name>, host/<name> or an address')
+    .option('-p, --port <N/proto>', 'destination port, e.g. 80 or 53/udp (default: the only port of the Service or pod)', parsePortOption)
+    .option('--no-probe', 'on a live lab, do not send a probe (prediction only)')
+    .option('--json', 'print the explanation as JSON')
+    .addHelpText('after', `
+How to read it:
+  A pod is isolated for a direction when some NetworkPolicy selects it for that direction; then only
+  the rules of those policies allow. A connection needs egress allowed at the source pod AND
+  ingress allowed at the destination pod. Through a Service, the destination is the endpoint
+  kube-proxy picked (policies see the pod address after DNAT), so each endpoint is explained.
+  The nft lines are the rules of table ip podlab-policy (on the node named) that count the first
+  packet: see them with  podlab exec <lab> node/<node> -- nft list table ip podlab-policy
+
+Examples:
+  podlab explain labs/network-policy.lab.ts x-b svc/x/s-x-a --port 80      the plan, no root
+  sudo podlab explain network-policy y/y-a x/x-c --port 81/udp             live: probe + counters
+  sudo podlab explain network-policy x-a svc/s-y-b -p 80 --json
+
+Exit codes: 0 allowed (and, live, the probe agreed), 1 denied or the probe disagreed with the
+prediction, 2 could not explain (unknown pod or Service, no such port, lab not up).`)
+    .action(async (arg: string, from: string, to: string, opts: { port?: { port: number; protocol?: 'TCP' | 'UDP' }; probe: boolean; json?: boolean }) => {
+      const req: ExplainRequest = { from, to, ...(opts.port ? { port: opts.port.port, ...(opts.port.protocol ? { protocol: opts.port.protocol } : {}) } : {}) };
+      let x: Explanation & { observed?: ExplainObservation };
+      try {
+        if (isFile(arg)) {
+          const { lab } = await compileOrExit(arg, { json: opts.json });
+          x = explain(plannedView(buildPlan(lab)), req);
+        } else x = await explainLive(realExecutor, upStateOrExit(arg, opts.json), req, { probe: opts.probe });
+      } catch (e) {
+        problemExit(e, opts.json);
+      }
+      const observed = x.observed;
+      if (opts.json) process.stdout.write(`${JSON.stringify(x, null, 2)}\n`);
+      else {
+        process.stdout.write(formatExplanation(x, { ok: green, bad: red, dim }));
+        if (observed) {
+          process.stdout.write(`live probe ${observed.probe.to}: ${observed.probe.ok ? green('connected') : red(observed.probe.detail)} (${observed.probe.ms} ms)\n`);
+          for (const [node, rules] of Object.entries(observed.fired)) for (const r of rules) process.stdout.write(`  fired on ${node}: chain ${r.chain} "${r.comment}" (+${r.delta} packet${r.delta === 1 ? '' : 's'})\n`);
+          process.stdout.write(observed.agrees ? `${green('✓')} observed as predicted\n` : `${red('✗')} prediction and observation differ:\n${observed.differences.map((d) => `  - ${d}\n`).join('')}`);
+        } else if (isFile(arg)) process.stdout.write(dim(`(planned; with the lab up, \`podlab explain <name> …\` also probes and reads the counters)\n`));
+      }
+      throw new Exit(x.allowed && (!observed || observed.agrees) ? EXIT.ok : EXIT.failed);
+    });
+}

@@ -1,0 +1,67 @@
+/**
+ * `podlab trace <lab> <from> <to> [--port N] [--proto tcp|udp|icmp]`: the hops of one connection,
+ * each with its Linux fact and the Kubernetes object behind it; predicted (src/trace/trace.ts),
+ * and on a lab that is up confirmed by one probe with counters (src/runtime/trace.ts).
+ * Exit codes: 0 the trace completed as predicted, 1 it was dropped or observation differs from the
+ * prediction, 2 could not trace (unknown pod or Service, nothing listens on the port, lab not up).
+ */
+import { Option, type Command } from 'commander';
+import { buildPlan } from '../plan/plan.ts';
+import { plannedView } from '../plan/nft-tables.ts';
+import { realExecutor } from '../runtime/exec.ts';
+import { traceLive, type LiveTrace } from '../runtime/trace.ts';
+import { formatTrace, predictTrace, type TraceProtocol, type TraceRequest } from '../trace/trace.ts';
+import { compileOrExit, Exit, EXIT } from './common.ts';
+import { problemExit, upStateOrExit } from './explain.ts';
+import { dim, green, red } from './terminal.ts';
+
+export function registerTrace(program: Command): void {
+  program
+    .command('trace')
+    .description('Follow one connection hop by hop: DNS, the source route and veth, kube-proxy DNAT, NetworkPolicy, the node route (VXLAN, kubenet, BGP), SNAT, delivery and the reply; each hop with its Linux fact and Kubernetes object, predicted, then confirmed on a live lab by a probe and counters.')
+    .argument('<lab>', 'a lab file (predicts from its plan) or the name of a lab that is up (predicts, probes and confirms)')
+    .argument('<from>', 'pod, namespace/pod, node/<name> or host/<name>')
+    .argument('<to>', 'pod, namespace/pod, svc/<name>, a Service DNS name (web.default, web.default.svc.cluster.local), node/<name> (with a NodePort), host/<name> or an address')
+    .addOption(new Option('-p, --port <n>', 'destination port (a Service port, a NodePort, a pod port)').argParser((v) => {
+      if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new Error('--port takes a number 1-65535');
+      return Number(v);
+    }))
+    .addOption(new Option('--proto <protocol>', 'tcp, udp or icmp (default: tcp, or the Service port\'s)').choices(['tcp', 'udp', 'icmp']))
+    .option('--no-probe', 'on a live lab, read the facts but send no probe')
+    .option('--json', 'print the trace as JSON')
+    .addHelpText('after', `
+Each hop: where it happens (pod, node, fabric), the Linux fact (a route, a veth, an nft rule, a
+VXLAN header, a conntrack entry), the Kubernetes object behind it, and a command to see it yourself.
+On a live lab each hop is marked ✓ confirmed (the probe's packet was counted there, or the fact was
+read live), ≠ differs, ✗ dropped here, or · predicted only.
+
+Examples:
+  podlab trace labs/pod-networking.lab.ts client web-2 --port 8080     planned, no root
+  sudo podlab trace pod-networking client web-2 --port 8080           across nodes over VXLAN
+  sudo podlab trace services client svc/web                           through kube-proxy's DNAT
+  sudo podlab trace services host/internet node/worker-1 --port 30080 a NodePort from outside, SNAT
+  sudo podlab trace network-policy x-b svc/x/s-x-a --port 80           dropped by a NetworkPolicy
+
+Exit codes: 0 delivered as predicted, 1 dropped or observed otherwise, 2 could not trace (PL3110
+unknown pod/Service/node/host, PL3111 no such Service port, PL3112 nothing listens on the port,
+PL3113 lab not up, PL3114 pod not running, PL3115 which port).`)
+    .action(async (arg: string, from: string, to: string, opts: { port?: number; proto?: TraceProtocol; probe: boolean; json?: boolean }) => {
+      const req: TraceRequest = { from, to, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.proto ? { protocol: opts.proto } : {}) };
+      let t: LiveTrace | ReturnType<typeof predictTrace>;
+      try {
+        if (arg.endsWith('.ts')) {
+          const { lab } = await compileOrExit(arg, { json: opts.json });
+          t = predictTrace(plannedView(buildPlan(lab)), req);
+        } else t = await traceLive(realExecutor, upStateOrExit(arg, opts.json, 'trace'), req, { probe: opts.probe });
+      } catch (e) {
+        problemExit(e, opts.json);
+      }
+      const observed = 'observed' in t ? t.observed : undefined;
+      if (opts.json) process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
+      else {
+        process.stdout.write(formatTrace(t, { ok: green, bad: red, dim }));
+        if (arg.endsWith('.ts')) process.stdout.write(dim('(planned; with the lab up, `podlab trace <name> …` probes and confirms each hop)\n'));
+      }
+      throw new Exit(t.outcome === 'delivered' && (!observed || (observed.ok && !observed.differences.length)) ? EXIT.ok : EXIT.failed);
+    });
+}

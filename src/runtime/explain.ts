@@ -1,0 +1,60 @@
+/**
+ * `podlab explain` on a live lab: the view of the moment (pods at their current addresses, the
+ * endpoints kube-proxy's tables hold, the policies in force), the pure explanation of it
+ * (src/trace/explain.ts), then one real connection attempt between two snapshots of the policy
+ * counters of the nodes involved: which nft rule fired, and whether that is what was predicted.
+ */
+import type { NftView } from '../plan/nft-tables.ts';
+import { explain, type ExplainRequest, type Explanation } from '../trace/explain.ts';
+import type { Executor } from './exec.ts';
+import { observeCounters, probeOnce, type CounterRule, type ProbeOutcome } from './policy-counters.ts';
+import { livePolicies } from './policies.ts';
+import { viewPods } from './services.ts';
+import type { LabState } from './state.ts';
+
+export interface ExplainObservation {
+  probe: ProbeOutcome & { to: string };
+  /** Per node, the policy rules whose counters grew during the probe. */
+  fired: Record<string, (CounterRule & { delta: number })[]>;
+  /** The case (endpoint) the observation matches, by index into `cases`, when one does. */
+  matchedCase?: number;
+  /** True when what happened is what was predicted; otherwise `differences` says how not. */
+  agrees: boolean;
+  differences: string[];
+}
+
+/** The live lab as explain and trace read it. */
+export function liveView(state: LabState): NftView {
+  return { plan: state.plan, endpoints: state.endpoints ?? state.plan.endpoints, pods: viewPods(state), policies: livePolicies(state) };
+}
+
+/** Compares a probe and the counters that fired with each predicted case. Pure. */
+export function compareObservation(x: Explanation, probe: ProbeOutcome, fired: ExplainObservation['fired']): Pick<ExplainObservation, 'matchedCase' | 'agrees' | 'differences'> {
+  const firedSet = new Set(Object.entries(fired).flatMap(([n, rs]) => rs.map((r) => `${n}\n${r.chain}\n${r.comment}`)));
+  const anyFired = firedSet.size > 0;
+  const idx = x.cases.findIndex((c) => {
+    const hits = c.nft.flatMap((n) => n.hits.filter((h) => h.comment).map((h) => `${h.node}\n${h.chain}\n${h.comment}`));
+    return hits.length ? hits.every((h) => firedSet.has(h)) : !anyFired;
+  });
+  const differences: string[] = [];
+  if (!x.cases.length) {
+    if (probe.ok) differences.push('the Service has no endpoints, yet the probe connected');
+    return { agrees: !probe.ok, differences };
+  }
+  if (idx < 0) differences.push(anyFired ? `the rules that fired are not those predicted for any endpoint` : 'no policy rule counted the probe, though one was predicted to');
+  const c = x.cases[idx < 0 ? 0 : idx]!;
+  if (c.allowed && !probe.ok) differences.push(`policy allows it, but the probe failed: ${probe.detail} (not a policy drop: is anything listening on ${c.dest.ip}:${c.dest.port}?)`);
+  if (!c.allowed && probe.ok) differences.push('policy should deny it, but the probe connected');
+  return { ...(idx >= 0 ? { matchedCase: idx } : {}), agrees: differences.length === 0, differences };
+}
+
+export async function explainLive(ex: Executor, state: LabState, req: ExplainRequest, opts: { probe?: boolean; timeoutMs?: number } = {}): Promise<Explanation & { observed?: ExplainObservation }> {
+  const x = explain(liveView(state), req);
+  if (opts.probe === false) return x;
+  const ip = x.service?.clusterIP ?? x.to.ip;
+  if (!ip) return x;
+  const port = x.service ? x.service.port : x.port;
+  const nodes = [...new Set(x.cases.flatMap((c) => c.nft.map((n) => n.node)))];
+  const { result, fired } = await observeCounters(ex, state, nodes, () => probeOnce(ex, state, req.from, ip, port, x.protocol, opts.timeoutMs));
+  return { ...x, observed: { probe: { ...result, to: `${ip}:${port}/${x.protocol}` }, fired, ...compareObservation(x, result, fired) } };
+}

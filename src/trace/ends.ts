@@ -1,0 +1,113 @@
+/**
+ * The two ends of a connection a learner names on the command line (`podlab explain` and
+ * `podlab trace`), resolved against a lab's view: a pod (`web`, `ns/web`), a node (`node/w1`), an
+ * outside host (`host/ext`), the gateway, a Service (`svc/web`, `svc/ns/web`, or a bare name that
+ * is no pod's), or an address the lab owns. Pure: reads the plan and the pods' current addresses;
+ * an unknown name is a TraceProblem that names what exists.
+ */
+import type { Code } from '../compile/diagnostics.ts';
+import type { Plan, PlanPod } from '../plan/plan.ts';
+import type { PlanService, PlanServicePort } from '../plan/services.ts';
+import type { PolicyPod } from '../policy/types.ts';
+
+/** A user error of explain/trace: a catalogued code (PL3110–PL3119), a message naming what exists, a hint. */
+export class TraceProblem extends Error {
+  constructor(
+    readonly code: Code,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+export type End =
+  | { kind: 'pod'; ref: string; ip: string; node: string; pod: PlanPod; policyPod: PolicyPod }
+  | { kind: 'node'; ref: string; ip: string; node: string }
+  | { kind: 'host'; ref: string; ip: string; host: string; network: 'nodes' | 'external' }
+  | { kind: 'gateway'; ref: string; ip: string }
+  | { kind: 'service'; ref: string; service: PlanService };
+
+/** The lab as explain and trace read it: the plan and every pod at its current address (none: not running). */
+export interface EndsView {
+  plan: Plan;
+  pods: readonly PolicyPod[];
+}
+
+const key = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
+
+function known(v: EndsView): string {
+  const pods = v.plan.pods.filter((p) => !p.system).map(key);
+  const svcs = v.plan.services.map((s) => `svc/${key(s)}`);
+  return [`pods: ${pods.join(', ') || '(none)'}`, `Services: ${svcs.join(', ') || '(none)'}`, `nodes: ${v.plan.nodes.map((n) => `node/${n.name}`).join(', ')}`, ...(v.plan.hosts.length ? [`hosts: ${v.plan.hosts.map((h) => `host/${h.name}`).join(', ')}`] : [])].join('; ');
+}
+
+function podEnd(v: EndsView, pod: PlanPod, ref: string): End {
+  const live = v.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace);
+  if (!live?.ip) throw new TraceProblem('PL3114', `pod ${key(pod)} of lab "${v.plan.lab}" is not running, so it has no address`, `See podlab status ${v.plan.lab}; a deleted pod comes back with podlab pod create.`);
+  return { kind: 'pod', ref, ip: live.ip, node: pod.node, pod, policyPod: live };
+}
+
+function findService(v: EndsView, ns: string | undefined, name: string): PlanService | undefined {
+  return v.plan.services.find((s) => s.name === name && (ns ? s.namespace === ns : true));
+}
+
+/** Resolves one end; `allowService` only for the destination. */
+export function resolveEnd(v: EndsView, ref: string, allowService: boolean): End {
+  const plan = v.plan;
+  const unknown = (what: string) => new TraceProblem('PL3110', `lab "${plan.lab}" has no ${what}`, `Name one of its ${known(v)}.`);
+  if (ref.startsWith('node/')) {
+    const n = plan.nodes.find((x) => x.name === ref.slice(5));
+    if (!n) throw unknown(`node "${ref.slice(5)}"`);
+    return { kind: 'node', ref, ip: n.ip, node: n.name };
+  }
+  if (ref.startsWith('host/')) {
+    const h = plan.hosts.find((x) => x.name === ref.slice(5));
+    if (!h) throw unknown(`host "${ref.slice(5)}"`);
+    return { kind: 'host', ref, ip: h.ip, host: h.name, network: h.network };
+  }
+  if (ref === 'gateway') {
+    if (!plan.gateway) throw unknown('gateway');
+    return { kind: 'gateway', ref, ip: plan.gateway.nodeSide.ip };
+  }
+  if (ref.startsWith('svc/')) {
+    if (!allowService) throw new TraceProblem('PL3110', `a Service cannot be the source of a connection ("${ref}")`, `Start from a pod, node/<name> or host/<name>: ${known(v)}.`);
+    const parts = ref.slice(4).split('/');
+    const s = parts.length === 2 ? findService(v, parts[0], parts[1]!) : findService(v, undefined, parts[0]!);
+    if (!s) throw unknown(`Service "${ref.slice(4)}"`);
+    return { kind: 'service', ref, service: s };
+  }
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(ref)) {
+    const pod = v.pods.find((p) => p.ip === ref && !p.hostNetwork);
+    if (pod) return podEnd(v, plan.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace)!, ref);
+    const svc = plan.services.find((s) => s.clusterIP === ref || s.loadBalancerIP === ref);
+    if (svc && allowService) return { kind: 'service', ref, service: svc };
+    const node = plan.nodes.find((n) => n.ip === ref);
+    if (node) return { kind: 'node', ref, ip: node.ip, node: node.name };
+    const host = plan.hosts.find((h) => h.ip === ref);
+    if (host) return { kind: 'host', ref, ip: host.ip, host: host.name, network: host.network };
+    throw unknown(`pod, Service, node or host with address ${ref}`);
+  }
+  const [ns, name] = ref.includes('/') ? (ref.split('/', 2) as [string, string]) : [undefined, ref];
+  const pod = plan.pods.find((p) => p.name === name && (!ns || p.namespace === ns));
+  if (pod) return podEnd(v, pod, ref);
+  const s = allowService ? findService(v, ns, name) : undefined;
+  if (s) return { kind: 'service', ref, service: s };
+  throw unknown(`pod${allowService ? ' or Service' : ''} "${ref}"`);
+}
+
+/** The Service port a connection uses: the one with this port (and protocol), or the only one. */
+export function servicePort(s: PlanService, port: number | undefined, protocol: 'TCP' | 'UDP' | undefined): PlanServicePort {
+  const fits = s.ports.filter((p) => (port === undefined || p.port === port || p.nodePort === port) && (!protocol || p.protocol === protocol));
+  if (fits.length === 1 || (fits.length > 1 && port !== undefined)) return fits[0]!;
+  const list = s.ports.map((p) => `${p.port}/${p.protocol}${p.nodePort ? ` (nodePort ${p.nodePort})` : ''}`).join(', ');
+  if (!fits.length) throw new TraceProblem('PL3111', `Service ${key(s)} has no port ${port ?? ''}${protocol ? `/${protocol}` : ''}`.replace('  ', ' '), `Its ports: ${list || '(none)'}.`);
+  throw new TraceProblem('PL3111', `Service ${key(s)} has several ports; which one?`, `Add --port N/proto, one of: ${list}.`);
+}
+
+/** `80`, `80/tcp`, `53/UDP` → port and protocol. */
+export function parsePort(text: string): { port: number; protocol?: 'TCP' | 'UDP' } | undefined {
+  const m = /^(\d{1,5})(?:\/(tcp|udp))?$/i.exec(text);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) return undefined;
+  return { port: Number(m[1]), ...(m[2] ? { protocol: m[2].toUpperCase() as 'TCP' | 'UDP' } : {}) };
+}

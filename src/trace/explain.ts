@@ -1,0 +1,268 @@
+/**
+ * `podlab explain`, the pure part: for one connection attempt (from, to, port, protocol) it says
+ * which NetworkPolicies select each side, which rule allowed it or that the pod is isolated and
+ * no rule matched, the verdict per direction (egress at the source, ingress at the destination,
+ * judged after Service DNAT: one case per endpoint when `to` is a Service), and the nft rules of
+ * the `ip podlab-policy` table that fire on each node. The verdict is the reference evaluator's
+ * (src/policy/evaluate.ts); the nft rules come from running the very tables the runtime loads
+ * through the rule interpreter (src/policy/interpret.ts), so the prediction names rules by the
+ * chain and comment that `nft list table ip podlab-policy` shows and the live counters confirm.
+ */
+import type { NftView } from '../plan/nft-tables.ts';
+import type { Endpoint, PlanServicePort } from '../plan/services.ts';
+import { serviceKey } from '../plan/services.ts';
+import { evaluate, type DirectionVerdict, type TrafficEnd } from '../policy/evaluate.ts';
+import { interpret } from '../policy/interpret.ts';
+import { policyTable } from '../policy/nft.ts';
+import { isolates } from '../policy/selectors.ts';
+import { policyKey, type LabelSelector, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPort, type PolicyRule } from '../policy/types.ts';
+import { resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
+
+export interface ExplainRequest {
+  from: string;
+  to: string;
+  /** The destination port: a Service's port (or nodePort), or the pod's. @default the only port there is */
+  port?: number;
+  /** @default TCP, or the only protocol of the Service's ports */
+  protocol?: 'TCP' | 'UDP';
+}
+
+/** One selecting policy and the rules it has in a direction, as a person reads them. */
+export interface SelectingPolicy {
+  policy: string;
+  rules: string[];
+}
+
+export interface DirectionExplanation {
+  direction: PolicyDirection;
+  /** The pod judged (ns/name), when the end is a pod subject to policy. */
+  subject?: string;
+  /** The node whose policy table judges this direction. */
+  node?: string;
+  selecting: SelectingPolicy[];
+  allowed: boolean;
+  /** 'not isolated', 'pod to itself', 'from its own node', 'allowed by …', 'isolated by …; no rule matched'. */
+  reason: string;
+  /** The rule that allowed, as written and described. */
+  rule?: { policy: string; index: number; text: string };
+}
+
+/** A rule of the podlab-policy table predicted to count this packet. */
+export interface NftHit {
+  node: string;
+  chain: string;
+  rule: string;
+  /** The rule's comment (how the live table's counters are matched). */
+  comment?: string;
+}
+
+export interface ExplainCase {
+  /** The pod the packet reaches after DNAT, when `to` is a Service. */
+  endpoint?: { pod: string; namespace: string; node: string; ip: string; port: number };
+  dest: { ip: string; port: number; what: string };
+  allowed: boolean;
+  egress: DirectionExplanation;
+  ingress: DirectionExplanation;
+  /** Per node the table's verdict for the first packet, and the counting rules on the way. */
+  nft: { node: string; verdict: 'accept' | 'drop' | 'reject'; hits: NftHit[] }[];
+}
+
+export interface Explanation {
+  lab: string;
+  from: { ref: string; what: string; ip: string };
+  to: { ref: string; what: string; ip?: string };
+  protocol: 'TCP' | 'UDP';
+  port: number;
+  service?: { key: string; clusterIP?: string; port: number; protocol: 'TCP' | 'UDP'; targetPort: number | string; endpoints: number };
+  /** True when the lab has no NetworkPolicy at all (everything is allowed). */
+  noPolicies: boolean;
+  cases: ExplainCase[];
+  /** Overall: allowed for every case (the client gets through whichever endpoint it is sent to). */
+  allowed: boolean;
+}
+
+const selectorText = (s: LabelSelector): string => {
+  const parts = [...Object.entries(s.matchLabels).map(([k, v]) => `${k}=${v}`), ...s.matchExpressions.map((e) => `${e.key} ${e.operator}${e.values.length ? ` (${e.values.join(',')})` : ''}`)];
+  return parts.length ? `{${parts.join(', ')}}` : '{} (all)';
+};
+
+function peerText(p: PolicyPeer): string {
+  if (p.ipBlock) return `ipBlock ${p.ipBlock.cidr}${p.ipBlock.except.length ? ` except ${p.ipBlock.except.join(', ')}` : ''}`;
+  const parts = [p.namespaceSelector ? `namespaces ${selectorText(p.namespaceSelector)}` : '', p.podSelector ? `pods ${selectorText(p.podSelector)}` : ''].filter(Boolean);
+  return parts.join(' and ');
+}
+
+const portText = (q: PolicyPort) => (q.port === undefined ? `any ${q.protocol} port` : `${q.protocol}/${q.port}${q.endPort !== undefined ? `-${q.endPort}` : ''}`);
+
+/** `ingress[0]: from namespaces {ns=y} or pods {pod=b}; ports TCP/80` */
+export function ruleText(dir: PolicyDirection, index: number, r: PolicyRule): string {
+  const peers = r.peers.length ? r.peers.map(peerText).join(' or ') : dir === 'ingress' ? 'anywhere' : 'anywhere';
+  const ports = r.ports.length ? r.ports.map(portText).join(', ') : 'any port';
+  return `${dir}[${index}]: ${dir === 'ingress' ? 'from' : 'to'} ${peers}; ports ${ports}`;
+}
+
+function describe(policies: readonly NetworkPolicy[], dir: PolicyDirection, v: DirectionVerdict, end: End | undefined): DirectionExplanation {
+  const pod = end?.kind === 'pod' && !end.pod.hostNetwork ? end.policyPod : undefined;
+  const selecting = pod ? policies.filter((p) => isolates(p, dir, pod)).sort((a, b) => policyKey(a).localeCompare(policyKey(b))) : [];
+  const out: DirectionExplanation = {
+    direction: dir,
+    ...(pod ? { subject: `${pod.namespace}/${pod.name}`, node: pod.node } : {}),
+    selecting: selecting.map((p) => ({ policy: policyKey(p), rules: p[dir].map((r, i) => ruleText(dir, i, r)) })),
+    allowed: v.allowed,
+    reason: v.reason,
+  };
+  if (v.rule) {
+    const p = policies.find((x) => policyKey(x) === v.rule!.policy)!;
+    out.rule = { ...v.rule, text: ruleText(dir, v.rule.index, p[dir][v.rule.index]!) };
+  }
+  return out;
+}
+
+const trafficEnd = (e: End): TrafficEnd => {
+  if (e.kind === 'pod') return { ip: e.ip, pod: e.policyPod, ...(e.pod.hostNetwork ? { node: e.node } : {}) };
+  if (e.kind === 'node') return { ip: e.ip, node: e.node };
+  if (e.kind === 'service') throw new Error('a Service is resolved to its endpoints first');
+  return { ip: e.ip };
+};
+
+const describeEnd = (e: End): string => {
+  switch (e.kind) {
+    case 'pod':
+      return `pod ${e.pod.namespace}/${e.pod.name} ${e.ip} on ${e.node}${e.pod.hostNetwork ? ' (hostNetwork)' : ''}`;
+    case 'node':
+      return `node ${e.node} ${e.ip}`;
+    case 'host':
+      return `host ${e.host} ${e.ip}`;
+    case 'gateway':
+      return `the gateway ${e.ip}`;
+    case 'service':
+      return `Service ${serviceKey(e.service)}${e.service.clusterIP ? ` ${e.service.clusterIP}` : ''}`;
+  }
+};
+
+/** The nodes whose forward hook sees the first packet: the source pod's node, the destination pod's node (not for traffic from that node itself). */
+function judgingNodes(from: End, dest: { node?: string; hostNetwork?: boolean }): string[] {
+  const nodes: string[] = [];
+  if (from.kind === 'pod' && !from.pod.hostNetwork) nodes.push(from.node);
+  const fromNode = from.kind === 'node' ? from.node : from.kind === 'pod' && from.pod.hostNetwork ? from.node : undefined;
+  if (dest.node && !dest.hostNetwork && fromNode !== dest.node && !nodes.includes(dest.node)) nodes.push(dest.node);
+  return nodes;
+}
+
+function predictNft(view: NftView, from: End, saddr: string, daddr: string, dest: { node?: string; hostNetwork?: boolean }, protocol: 'TCP' | 'UDP', port: number): ExplainCase['nft'] {
+  const ctx = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods };
+  const out: ExplainCase['nft'] = [];
+  for (const node of judgingNodes(from, dest)) {
+    const table = policyTable(ctx, node);
+    if (!table) continue;
+    const r = interpret(table, { saddr, daddr, protocol: protocol === 'TCP' ? 'tcp' : 'udp', dport: port, ct: 'new' });
+    const hits = r.trail
+      .filter((t) => /\bcounter\b/.test(t.rule))
+      .map((t) => {
+        const comment = /comment "([^"]*)"/.exec(t.rule)?.[1];
+        return { node, chain: t.chain, rule: t.rule, ...(comment ? { comment } : {}) };
+      });
+    out.push({ node, verdict: r.verdict, hits });
+  }
+  return out;
+}
+
+/** The port a pod destination is reached on: the one given, or the pod's only declared container port. */
+function podPort(e: Extract<End, { kind: 'pod' }>, port: number | undefined, protocol: 'TCP' | 'UDP' | undefined): { port: number; protocol: 'TCP' | 'UDP' } {
+  if (port !== undefined) return { port, protocol: protocol ?? 'TCP' };
+  const ports = e.pod.containers.flatMap((c) => c.ports).filter((p) => !protocol || p.protocol === protocol);
+  if (ports.length === 1) return { port: ports[0]!.containerPort, protocol: ports[0]!.protocol };
+  throw new TraceProblem(
+    'PL3115',
+    `which port of pod ${e.pod.namespace}/${e.pod.name}? ${ports.length ? 'it declares several' : 'it declares none'}`,
+    `Add --port N/proto${ports.length ? `, e.g. ${ports.map((p) => `${p.containerPort}/${p.protocol.toLowerCase()}`).join(', ')}` : ''}.`,
+  );
+}
+
+/** The endpoints one Service port reaches, with the pod's port. */
+export function endpointsOf(view: NftView, key: string, sp: PlanServicePort): (Endpoint & { port: number })[] {
+  return (view.endpoints[key] ?? []).filter((e) => e.ports[sp.key] !== undefined).map((e) => ({ ...e, port: e.ports[sp.key]! }));
+}
+
+export function explain(view: NftView, req: ExplainRequest): Explanation {
+  const from = resolveEnd(view, req.from, false);
+  const to = resolveEnd(view, req.to, true);
+  if (from.kind === 'service') throw new Error('unreachable');
+  const world = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {} };
+  const cases: ExplainCase[] = [];
+  let protocol: 'TCP' | 'UDP';
+  let port: number;
+  let service: Explanation['service'];
+
+  const judge = (destEnd: End, destIp: string, destPort: number, endpoint?: ExplainCase['endpoint']): ExplainCase => {
+    const v = evaluate(world, { from: trafficEnd(from), to: trafficEnd(destEnd), protocol, port: destPort });
+    const dest = destEnd.kind === 'pod' ? { node: destEnd.node, hostNetwork: destEnd.pod.hostNetwork } : {};
+    return {
+      ...(endpoint ? { endpoint } : {}),
+      dest: { ip: destIp, port: destPort, what: describeEnd(destEnd) },
+      allowed: v.allowed,
+      egress: describe(view.policies, 'egress', v.egress, from),
+      ingress: describe(view.policies, 'ingress', v.ingress, destEnd),
+      nft: predictNft(view, from, from.ip, destIp, dest, protocol, destPort),
+    };
+  };
+
+  if (to.kind === 'service') {
+    const s = to.service;
+    if (s.type === 'ExternalName' || s.headless)
+      throw new TraceProblem('PL3111', `Service ${serviceKey(s)} is ${s.headless ? 'headless' : 'an ExternalName'}: it has no virtual IP and no DNAT`, s.headless ? `Name one of its pods instead: ${(view.endpoints[serviceKey(s)] ?? []).map((e) => `${e.namespace}/${e.pod}`).join(', ') || '(it has no endpoints)'}.` : `It is a DNS name (${s.externalName}) only.`);
+    const sp = servicePort(s, req.port, req.protocol);
+    protocol = sp.protocol;
+    port = req.port ?? sp.port;
+    const eps = endpointsOf(view, serviceKey(s), sp);
+    service = { key: serviceKey(s), ...(s.clusterIP ? { clusterIP: s.clusterIP } : {}), port: sp.port, protocol: sp.protocol, targetPort: sp.targetPort, endpoints: eps.length };
+    for (const e of eps) {
+      const pod = view.plan.pods.find((p) => p.name === e.pod && p.namespace === e.namespace)!;
+      const destEnd = resolveEnd(view, `${pod.namespace}/${pod.name}`, false);
+      cases.push(judge(destEnd, e.ip, e.port, { pod: e.pod, namespace: e.namespace, node: e.node, ip: e.ip, port: e.port }));
+    }
+  } else {
+    const pp = to.kind === 'pod' ? podPort(to, req.port, req.protocol) : { port: req.port, protocol: req.protocol ?? 'TCP' };
+    if (pp.port === undefined) throw new TraceProblem('PL3115', `which port of ${describeEnd(to)}?`, 'Add --port N/proto.');
+    protocol = pp.protocol;
+    port = pp.port;
+    cases.push(judge(to, to.ip, port));
+  }
+  return {
+    lab: view.plan.lab,
+    from: { ref: req.from, what: describeEnd(from), ip: from.ip },
+    to: { ref: req.to, what: describeEnd(to), ...(to.kind === 'service' ? (to.service.clusterIP ? { ip: to.service.clusterIP } : {}) : { ip: to.ip }) },
+    protocol,
+    port,
+    ...(service ? { service } : {}),
+    noPolicies: view.policies.length === 0,
+    cases,
+    allowed: cases.length > 0 && cases.every((c) => c.allowed),
+  };
+}
+
+/** The explanation as text, for a terminal (colours optional). */
+export function formatExplanation(x: Explanation, paint: { ok: (s: string) => string; bad: (s: string) => string; dim: (s: string) => string } = { ok: (s) => s, bad: (s) => s, dim: (s) => s }): string {
+  const lines: string[] = [];
+  lines.push(`${x.from.what} → ${x.to.what} ${x.protocol}/${x.port}`);
+  if (x.service) lines.push(`  Service ${x.service.key} port ${x.service.port}/${x.service.protocol} → targetPort ${x.service.targetPort}: ${x.service.endpoints} endpoint${x.service.endpoints === 1 ? '' : 's'} (policies judge the endpoint's address, after kube-proxy's DNAT)`);
+  if (x.service && !x.service.endpoints) lines.push(paint.bad(`  Service ${x.service.key} has no ready endpoints: kube-proxy has nowhere to send the connection.`));
+  if (x.noPolicies) lines.push(paint.dim('  the lab has no NetworkPolicy: every pod is non-isolated, everything is allowed'));
+  for (const c of x.cases) {
+    lines.push(`${c.endpoint ? `endpoint ${c.endpoint.namespace}/${c.endpoint.pod} ${c.dest.ip}:${c.dest.port} on ${c.endpoint.node}` : `to ${c.dest.what}:${c.dest.port}`}: ${c.allowed ? paint.ok('ALLOWED') : paint.bad('DENIED')}`);
+    for (const d of [c.egress, c.ingress]) {
+      const where = d.subject ? `${d.direction} at ${d.subject}${d.node ? ` (node ${d.node})` : ''}` : `${d.direction}`;
+      const verdict = d.allowed ? paint.ok('allowed') : paint.bad('denied');
+      lines.push(`  ${where}: ${verdict}, ${d.reason}`);
+      for (const s of d.selecting) {
+        lines.push(paint.dim(`    selected by ${s.policy}${s.rules.length ? '' : ' (no rules: isolates only)'}`));
+        for (const r of s.rules) lines.push(paint.dim(`      ${d.rule && d.rule.policy === s.policy && r.startsWith(`${d.direction}[${d.rule.index}]`) ? '▸' : ' '} ${r}`));
+      }
+    }
+    for (const n of c.nft) {
+      lines.push(paint.dim(`  nft on ${n.node} (table ip podlab-policy, hook forward): ${n.verdict}`));
+      for (const h of n.hits) lines.push(paint.dim(`    chain ${h.chain}: ${h.rule}`));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,387 @@
+/**
+ * `podlab trace`, the pure part: the path of one connection through a lab, hop by hop, each hop
+ * with the Linux fact (a route, a veth, a DNAT rule, a VXLAN header, a conntrack entry) and the
+ * Kubernetes object behind it (the pod, the CNI mode, the Service and its endpoints, the
+ * NetworkPolicy). Predicted from the plan and a view of the live lab; `facts` recorded from the
+ * live lab (what `ip route get`, the CNI result, `ss`, `conntrack` said) replace the predicted
+ * text where there are some, and the runtime (src/runtime/trace.ts) marks each hop confirmed, or
+ * differing, from what a real probe made the counters do.
+ */
+import { POD_BRIDGE } from '../constants.ts';
+import * as ipv4 from '../net/ipv4.ts';
+import type { NftView } from '../plan/nft-tables.ts';
+import type { PlanNode } from '../plan/plan.ts';
+import type { PlanService, PlanServicePort } from '../plan/services.ts';
+import { serviceKey } from '../plan/services.ts';
+import { resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
+import { endpointsOf, explain, type ExplainCase, type Explanation } from './explain.ts';
+
+export type TraceProtocol = 'tcp' | 'udp' | 'icmp';
+
+export interface TraceRequest {
+  from: string;
+  /** A pod, Service, node, host, address, or a DNS name of a Service (`web`, `web.ns.svc.cluster.local`). */
+  to: string;
+  port?: number;
+  /** @default tcp (udp or tcp from the Service port when it has one protocol) */
+  protocol?: TraceProtocol;
+}
+
+export type HopKind = 'dns' | 'route' | 'veth' | 'dnat' | 'policy' | 'bridge' | 'node-route' | 'vxlan' | 'fabric' | 'snat' | 'deliver' | 'reply';
+
+export interface Hop {
+  kind: HopKind;
+  /** Where it happens: `pod default/client`, `node worker-1`, `fabric`. */
+  at: string;
+  /** The Linux fact. */
+  linux: string;
+  /** The Kubernetes object (or CNI mode) behind it. */
+  k8s: string;
+  /** A command a learner can run to see it. */
+  see?: string;
+  /** What the live lab showed for this hop, when observed. */
+  observed?: string;
+  /** predicted (not observed), confirmed (observed as predicted), differs, or dropped here. */
+  status: 'predicted' | 'confirmed' | 'differs' | 'dropped';
+}
+
+/** What the live lab said, recorded; every field optional (a plan alone has none). */
+export interface TraceFacts {
+  /** `ip route get` text (first line) by `<where>|<destination>` (where: a `pod ns/name`, `node name` or `host name`). */
+  routes?: Record<string, string>;
+  /** The node-side veth of each pod (`ns/name`), from its CNI result. */
+  hostVeths?: Record<string, string>;
+  /** The DNS answer for `to` when it was a name: addresses, and the server asked. */
+  dns?: { answers: string[]; server: string };
+  /** The endpoint the probe was sent to by kube-proxy (from conntrack), `ip:port`. */
+  chosenEndpoint?: string;
+  /** The conntrack entry of the probe, as `conntrack -L` prints it. */
+  conntrack?: string;
+}
+
+export interface TracePath {
+  lab: string;
+  from: string;
+  to: string;
+  protocol: TraceProtocol;
+  port?: number;
+  /** Where the first packet is addressed: a ClusterIP, a node's NodePort, a pod. */
+  daddr: string;
+  /** Where it ends, after any DNAT. */
+  dest: { ip: string; port?: number; what: string };
+  /** The endpoint followed, when `to` is a Service (kube-proxy picks one at random). */
+  endpoint?: { pod: string; namespace: string; node: string; ip: string; port: number; of: number };
+  /** The NetworkPolicy verdict for the followed case; absent when the lab has no policy. */
+  policy?: { allowed: boolean; egress: string; ingress: string };
+  hops: Hop[];
+  /** What the trace predicts: delivered, or dropped (by policy, no endpoint, no route). */
+  outcome: 'delivered' | 'dropped';
+  reason: string;
+}
+
+const nodeOf = (view: NftView, name: string): PlanNode => view.plan.nodes.find((n) => n.name === name)!;
+
+/** A DNS name of a Service in the cluster domain (`web`, `web.ns`, `web.ns.svc`, `web.ns.svc.<domain>`), when `to` is one. */
+function serviceByName(view: NftView, name: string): PlanService | undefined {
+  if (!name.includes('.')) return undefined;
+  const domain = view.plan.clusterDomain;
+  const bare = name.replace(/\.$/, '').replace(new RegExp(`\\.svc\\.${domain.replaceAll('.', '\\.')}$`), '').replace(/\.svc$/, '');
+  const [svc, ns, ...rest] = bare.split('.');
+  if (rest.length || !ns) return undefined;
+  return view.plan.services.find((s) => s.name === svc && s.namespace === ns);
+}
+
+/** The Corefile server block and plugin that answer for the cluster domain: `.:53` and `kubernetes cluster.local …`. */
+export function corefileAnswerer(corefile: string, domain: string): string {
+  let block = '';
+  let depth = 0;
+  for (const raw of corefile.split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) continue;
+    if (depth === 0 && line.endsWith('{')) block = line.slice(0, -1).trim();
+    if (depth === 1 && /^kubernetes(\s|$)/.test(line) && (line.split(/\s+/).includes(domain) || line === 'kubernetes' || line.startsWith('kubernetes {'))) return `server block "${block}", plugin "${line.replace(/\s*\{$/, '')}"`;
+    depth += (line.match(/\{/g) ?? []).length - (line.match(/\}/g) ?? []).length;
+  }
+  return 'no kubernetes plugin for the cluster domain in the Corefile';
+}
+
+function nodeRoute(src: PlanNode, dst: PlanNode, destIp: string): { route: Hop; tunnel?: Hop } {
+  const at = `node ${src.name}`;
+  const see = `ip route get ${destIp}`;
+  const cni = src.cni as { type: string; vxlan?: { dev: string; vni: number; port: number; peers: { node: string; nodeIp: string; mac: string; gateway: string }[] }; routing?: { kind: 'bgp' | 'vxlan'; vxlan?: { dev: string; vni: number; port: number; peers: { node: string; nodeIp: string; mac: string; address: string; blocks: string[] }[] }; peers?: { node: string; ip: string; protocol: string }[] } };
+  if (cni.type === 'flannel' && cni.vxlan) {
+    const peer = cni.vxlan.peers.find((p) => p.node === dst.name)!;
+    return {
+      route: { kind: 'node-route', at, linux: `${dst.podCidr} via ${peer.gateway} dev ${cni.vxlan.dev} onlink`, k8s: `flannel: node ${dst.name}'s pod CIDR (spec.podCIDR ${dst.podCidr}) through the VXLAN device`, see, status: 'predicted' },
+      tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${cni.vxlan.vni}: outer ${src.ip} → ${peer.nodeIp} UDP ${cni.vxlan.port}, inner to ${peer.mac} (FDB of ${cni.vxlan.dev})`, k8s: `flannel backend vxlan: ${src.name} → ${dst.name} over the node network`, see: `bridge fdb show dev ${cni.vxlan.dev}`, status: 'predicted' },
+    };
+  }
+  if (cni.type === 'calico' && cni.routing?.kind === 'vxlan' && cni.routing.vxlan) {
+    const v = cni.routing.vxlan;
+    const peer = v.peers.find((p) => p.node === dst.name)!;
+    const block = peer.blocks.find((b) => ipv4.contains(ipv4.parseCidr(b, false)!, ipv4.parseIp(destIp)!)) ?? peer.blocks[0];
+    return {
+      route: { kind: 'node-route', at, linux: `${block} via ${peer.address} dev ${v.dev} onlink`, k8s: `Calico IPAM block ${block} of node ${dst.name}, over VXLAN`, see, status: 'predicted' },
+      tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${v.vni}: outer ${src.ip} → ${peer.nodeIp} UDP ${v.port}, inner to ${peer.mac}`, k8s: `Calico encapsulation VXLAN: ${src.name} → ${dst.name}`, see: `bridge fdb show dev ${v.dev}`, status: 'predicted' },
+    };
+  }
+  if (cni.type === 'calico' && cni.routing?.kind === 'bgp') {
+    const peer = cni.routing.peers?.find((p) => p.node === dst.name);
+    return {
+      route: { kind: 'node-route', at, linux: `${dst.podCidr} via ${dst.ip} dev ${src.iface} proto bird`, k8s: `Calico BGP: the block of node ${dst.name}, learnt by BIRD over iBGP from ${dst.ip}${peer ? ` (protocol ${peer.protocol})` : ''}`, see: `ip route show proto bird`, status: 'predicted' },
+      tunnel: { kind: 'fabric', at: 'fabric', linux: `plain IP over the node network ${src.ip} → ${dst.ip} (no encapsulation)`, k8s: 'Calico IP pool encapsulation None', status: 'predicted' },
+    };
+  }
+  const r = src.routes.find((x) => x.dst === dst.podCidr);
+  return {
+    route: { kind: 'node-route', at, linux: r ? `${r.dst} via ${r.via} dev ${r.dev}` : `no route to ${dst.podCidr}`, k8s: `${cni.type}: route to node ${dst.name}'s pod CIDR ${dst.podCidr} via its node address`, see, status: r ? 'predicted' : 'dropped' },
+    tunnel: { kind: 'fabric', at: 'fabric', linux: `the node network carries the packet from ${src.name} (${src.ip}) to ${dst.name} (${dst.ip}) as it is: no NAT, no tunnel`, k8s: `node network ${dst.ip.split('.').slice(0, 3).join('.')}.0`, status: 'predicted' },
+  };
+}
+
+/** The node-side end of a pod's veth: recorded, or Calico's planned name, or `veth…`. */
+function hostVethOf(node: PlanNode, pod: { name: string; namespace: string }, facts: TraceFacts): string {
+  const recorded = facts.hostVeths?.[`${pod.namespace}/${pod.name}`];
+  if (recorded) return recorded;
+  const w = (node.cni as { workloads?: { pod: string; namespace: string; hostVeth: string }[] }).workloads?.find((x) => x.pod === pod.name && x.namespace === pod.namespace);
+  return w?.hostVeth ?? 'veth…';
+}
+
+const isCalico = (n: PlanNode) => (n.cni as { type: string }).type === 'calico';
+
+export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts = {}): TracePath {
+  const plan = view.plan;
+  const hops: Hop[] = [];
+  const from = resolveEnd(view, req.from, false);
+  if (from.kind === 'service') throw new Error('unreachable');
+  let to: End;
+  const byName = serviceByName(view, req.to);
+  if (byName) {
+    to = { kind: 'service', ref: req.to, service: byName };
+    const answers = facts.dns?.answers ?? [byName.clusterIP ?? '(headless: the endpoints)'];
+    hops.push({
+      kind: 'dns',
+      at: from.kind === 'pod' ? `pod ${from.pod.namespace}/${from.pod.name}` : from.ref,
+      linux: `A ${req.to} → ${answers.join(', ')} from ${facts.dns?.server ?? plan.dns?.serviceIP ?? '?'}`,
+      k8s: `Service ${serviceKey(byName)} in CoreDNS: ${plan.dns ? corefileAnswerer(plan.dns.corefile, plan.clusterDomain) : 'the lab has no cluster DNS'}`,
+      see: `dig ${req.to}`,
+      status: 'predicted',
+    });
+  } else to = resolveEnd(view, req.to, true);
+
+  // The Service port, the first packet's address, the endpoint followed.
+  let protocol: TraceProtocol = req.protocol ?? 'tcp';
+  let port = req.port;
+  let daddr: string;
+  let svc: { s: PlanService; sp: PlanServicePort; nodePort: boolean } | undefined;
+  if (to.kind === 'service') {
+    if (!to.service.clusterIP || to.service.headless) throw new TraceProblem('PL3111', `Service ${serviceKey(to.service)} has no virtual IP (${to.service.headless ? 'headless' : 'ExternalName'})`, 'Trace to one of its pods instead.');
+    if (protocol === 'icmp') throw new TraceProblem('PL3111', `a ClusterIP answers no ping: kube-proxy forwards only the ports of Service ${serviceKey(to.service)}`, `Trace a port: --port ${to.service.ports[0]?.port ?? 80} --proto ${to.service.ports[0]?.protocol.toLowerCase() ?? 'tcp'}.`);
+    const sp = servicePort(to.service, port, req.protocol ? (req.protocol.toUpperCase() as 'TCP' | 'UDP') : undefined);
+    protocol = sp.protocol.toLowerCase() as TraceProtocol;
+    port = sp.port;
+    daddr = to.service.clusterIP;
+    svc = { s: to.service, sp, nodePort: false };
+  } else {
+    daddr = to.ip;
+    if (to.kind === 'node' && port !== undefined && protocol !== 'icmp') {
+      const s = plan.services.find((x) => x.ports.some((p) => p.nodePort === port && (!req.protocol || p.protocol.toLowerCase() === req.protocol)));
+      if (s) {
+        const sp = s.ports.find((p) => p.nodePort === port)!;
+        protocol = sp.protocol.toLowerCase() as TraceProtocol;
+        svc = { s, sp, nodePort: true };
+      }
+    }
+    if (to.kind === 'pod' && port === undefined && protocol !== 'icmp') {
+      const ports = to.pod.containers.flatMap((c) => c.ports).filter((p) => !req.protocol || p.protocol.toLowerCase() === req.protocol);
+      if (ports.length !== 1) throw new TraceProblem('PL3115', `which port of pod ${to.pod.namespace}/${to.pod.name}?`, `Add --port N${ports.length ? ` (it declares ${ports.map((p) => `${p.containerPort}/${p.protocol.toLowerCase()}`).join(', ')})` : ''}, or --proto icmp for a ping.`);
+      port = ports[0]!.containerPort;
+      protocol = ports[0]!.protocol.toLowerCase() as TraceProtocol;
+    }
+  }
+
+  // The endpoint followed after DNAT.
+  let endpoint: TracePath['endpoint'];
+  let destEnd: End = to;
+  if (svc) {
+    const eps = endpointsOf(view, serviceKey(svc.s), svc.sp);
+    const dnatNode = svc.nodePort ? (to as Extract<End, { kind: 'node' }>).node : from.kind === 'pod' || from.kind === 'node' ? from.node : undefined;
+    const usable = svc.nodePort && svc.s.externalTrafficPolicy === 'Local' && from.kind !== 'pod' ? eps.filter((e) => e.node === dnatNode) : eps;
+    if (!usable.length) {
+      hops.push({ kind: 'dnat', at: dnatNode ? `node ${dnatNode}` : 'the cluster', linux: `chain ${svc.nodePort ? 'ext' : 'svc'}.${serviceKey(svc.s)}/${svc.sp.key}: no endpoint, the packet is dropped`, k8s: `Service ${serviceKey(svc.s)} has no ready endpoints${svc.s.selector ? ` (selector ${Object.entries(svc.s.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no running pod)` : ''}`, see: `podlab status ${plan.lab}`, status: 'dropped' });
+      return { lab: plan.lab, from: req.from, to: req.to, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no ready endpoints` };
+    }
+    const chosen = (facts.chosenEndpoint && usable.find((e) => `${e.ip}:${e.port}` === facts.chosenEndpoint)) || usable[0]!;
+    endpoint = { pod: chosen.pod, namespace: chosen.namespace, node: chosen.node, ip: chosen.ip, port: chosen.port, of: usable.length };
+    destEnd = resolveEnd(view, `${chosen.namespace}/${chosen.pod}`, false);
+  }
+  const destIp = destEnd.kind === 'service' ? daddr : destEnd.ip;
+  const destPort = endpoint?.port ?? port;
+  const destNode = destEnd.kind === 'pod' || destEnd.kind === 'node' ? destEnd.node : undefined;
+  const destPodNet = destEnd.kind === 'pod' && !destEnd.pod.hostNetwork ? destEnd : undefined;
+
+  // 1. Leaving the source.
+  const fromWhere = from.kind === 'pod' ? `pod ${from.pod.namespace}/${from.pod.name}` : from.kind === 'node' ? `node ${from.node}` : from.kind === 'host' ? `host ${from.host}` : 'gateway';
+  const srcNode = from.kind === 'pod' || from.kind === 'node' ? nodeOf(view, from.node) : undefined;
+  const recordedRoute = facts.routes?.[`${fromWhere}|${daddr}`];
+  if (from.kind === 'pod' && !from.pod.hostNetwork) {
+    const gw = srcNode!.podGateway;
+    hops.push({
+      kind: 'route',
+      at: fromWhere,
+      // A pod of the same bridge is on-link (ARP for it directly); everything else goes via the gateway.
+      linux: recordedRoute ?? (!isCalico(srcNode!) && ipv4.contains(ipv4.parseCidr(srcNode!.podCidr, false)!, ipv4.parseIp(daddr)!) ? `${daddr} dev eth0 src ${from.ip}` : `${daddr} via ${gw} dev eth0 src ${from.ip}`),
+      k8s: isCalico(srcNode!) ? `Calico: every pod's default route is via ${gw}, answered by proxy ARP on the host side` : `pod network of node ${srcNode!.name} (${srcNode!.podCidr}): default route via ${POD_BRIDGE}, set by the CNI bridge plugin`,
+      see: `ip route get ${daddr}`,
+      status: 'predicted',
+    });
+    const veth = hostVethOf(srcNode!, from.pod, facts);
+    hops.push({
+      kind: 'veth',
+      at: `node ${srcNode!.name}`,
+      linux: isCalico(srcNode!) ? `eth0 of the pod ↔ ${veth} on ${srcNode!.name} (no address; proxy_arp answers for ${gw})` : `eth0 of the pod ↔ ${veth} on ${srcNode!.name}, a port of bridge ${POD_BRIDGE} (${gw})`,
+      k8s: `pod ${from.pod.namespace}/${from.pod.name}'s sandbox, wired by CNI ADD (${srcNode!.conflist.name})`,
+      see: `ip -d link show ${veth}`,
+      status: 'predicted',
+    });
+  } else {
+    hops.push({ kind: 'route', at: fromWhere, linux: recordedRoute ?? `${daddr} from ${from.ip}`, k8s: from.kind === 'host' ? `outside host ${from.ref} (not in the cluster)` : `the node's own routing table${from.kind === 'pod' ? ' (hostNetwork pod)' : ''}`, see: `ip route get ${daddr}`, status: 'predicted' });
+  }
+
+  // 2. kube-proxy.
+  let dnatNode: PlanNode | undefined;
+  if (svc && endpoint) {
+    dnatNode = svc.nodePort ? nodeOf(view, (to as Extract<End, { kind: 'node' }>).node) : srcNode;
+    const chain = `${svc.nodePort ? 'ext' : 'svc'}.${serviceKey(svc.s)}/${svc.sp.key}`;
+    if (svc.nodePort && from.kind !== 'pod') hops.push({ kind: 'fabric', at: 'fabric', linux: `${from.ip} → ${daddr}:${port} over ${from.kind === 'host' && plan.hosts.find((h) => h.ip === from.ip)?.network === 'external' ? 'the gateway and ' : ''}the node network`, k8s: `NodePort ${port} of Service ${serviceKey(svc.s)} on node ${dnatNode!.name}`, status: 'predicted' });
+    hops.push({
+      kind: 'dnat',
+      at: dnatNode ? `node ${dnatNode.name}` : 'the cluster',
+      linux: `nft table ip podlab, chain ${chain}: dnat to ${endpoint.ip}:${endpoint.port}${endpoint.of > 1 ? ` (1 of ${endpoint.of}, numgen random)` : ''}`,
+      k8s: `Service ${serviceKey(svc.s)} ${svc.nodePort ? `NodePort ${port}` : `${daddr}:${port}`}/${svc.sp.protocol} → endpoint ${endpoint.namespace}/${endpoint.pod} (targetPort ${svc.sp.targetPort})`,
+      see: `nft list chain ip podlab ${chain}`,
+      status: 'predicted',
+    });
+  }
+
+  // 3. NetworkPolicy.
+  let policy: TracePath['policy'];
+  let denied = false;
+  if (view.policies.length && protocol !== 'icmp' && destPort !== undefined) {
+    let x: Explanation | undefined;
+    try {
+      x = explain(view, { from: req.from, to: destEnd.kind === 'service' ? req.to : destEnd.ref, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP' });
+    } catch {
+      x = undefined;
+    }
+    const c: ExplainCase | undefined = x?.cases[0];
+    if (c) {
+      const word = (d: ExplainCase['egress']) => `${d.allowed ? 'allowed' : 'denied'} (${d.reason})`;
+      policy = { allowed: c.allowed, egress: word(c.egress), ingress: word(c.ingress) };
+      denied = !c.allowed;
+      const rule = c.nft.flatMap((n) => n.hits.map((h) => `${n.node}: ${h.chain} "${h.comment ?? h.rule}"`));
+      hops.push({
+        kind: 'policy',
+        at: c.nft.map((n) => `node ${n.node}`).join(', ') || 'no node filters it',
+        linux: `nft table ip podlab-policy, hook forward: ${c.nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`,
+        k8s: `NetworkPolicy: egress at source ${word(c.egress)}; ingress at destination ${word(c.ingress)}`,
+        see: `podlab explain ${plan.lab} ${req.from} ${destEnd.kind === 'service' ? req.to : destEnd.ref} --port ${destPort}/${protocol}`,
+        status: c.allowed ? 'predicted' : 'dropped',
+      });
+    }
+  }
+
+  // 4. Across nodes, or within one.
+  const carrier = dnatNode ?? srcNode;
+  if (!denied && destNode && carrier && destPodNet) {
+    const dstNode = nodeOf(view, destNode);
+    if (carrier.name !== dstNode.name) {
+      const { route, tunnel } = nodeRoute(carrier, dstNode, destIp);
+      hops.push(route);
+      if (tunnel) hops.push(tunnel);
+    }
+  } else if (!denied && destNode && carrier && destEnd.kind === 'node' && carrier.name !== destNode) {
+    hops.push({ kind: 'node-route', at: `node ${carrier.name}`, linux: `${destIp} dev ${carrier.iface} (the node network)`, k8s: `node ${destNode}`, status: 'predicted' });
+  }
+
+  // 5. Source NAT.
+  if (!denied && svc?.nodePort && from.kind !== 'pod' && svc.s.externalTrafficPolicy === 'Cluster' && dnatNode && endpoint) {
+    const viaNode = dnatNode.name === endpoint.node ? dnatNode.podGateway : isCalico(dnatNode) ? dnatNode.ip : (dnatNode.cni as { vxlan?: { address: string } }).vxlan?.address ?? dnatNode.ip;
+    hops.push({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${from.ip} becomes ${viaNode}`, k8s: `Service ${serviceKey(svc.s)} externalTrafficPolicy: Cluster (the client's address is lost)`, see: `conntrack -L -d ${daddr}`, status: 'predicted' });
+  } else if (!denied && from.kind === 'pod' && !from.pod.hostNetwork && (to.kind === 'host' || to.kind === 'gateway') && plan.natOutgoing) {
+    hops.push({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${srcNode!.ip} (leaving the pod network ${plan.podCidr})`, k8s: 'natOutgoing: pod traffic to outside the cluster is masqueraded', see: `conntrack -L -s ${from.ip}`, status: 'predicted' });
+  } else if (!denied && from.kind === 'node' && svc && !svc.nodePort && endpoint) {
+    hops.push({ kind: 'snat', at: `node ${from.node}`, linux: `masquerade: a ClusterIP reached from outside the pod network (${from.ip}) is masqueraded`, k8s: `Service ${serviceKey(svc.s)}: clients outside ${plan.podCidr} are masqueraded (kube-proxy's masquerade-all for non-pod sources)`, status: 'predicted' });
+  }
+
+  // 6. Delivery.
+  if (!denied) {
+    if (destPodNet) {
+      const n = nodeOf(view, destPodNet.node);
+      const veth = hostVethOf(n, destPodNet.pod, facts);
+      hops.push({
+        kind: 'bridge',
+        at: `node ${n.name}`,
+        linux: isCalico(n) ? `${destIp} dev ${veth} scope link (a /32 route per local pod)` : `${POD_BRIDGE} forwards to ${veth} (FDB: the pod's MAC)`,
+        k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name} on node ${n.name}`,
+        see: isCalico(n) ? `ip route get ${destIp}` : `bridge fdb show br ${POD_BRIDGE}`,
+        status: 'predicted',
+      });
+      const ports = destPodNet.pod.containers.flatMap((c) => c.ports.map((p) => ({ ...p, container: c.name })));
+      const listener = ports.find((p) => p.containerPort === destPort && p.protocol.toLowerCase() === protocol);
+      hops.push({
+        kind: 'deliver',
+        at: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name}`,
+        linux: protocol === 'icmp' ? `eth0 ${destIp}: the kernel answers the echo request` : `eth0 ${destIp}:${destPort}/${protocol}${listener ? `: container ${listener.container}${listener.name ? ` (port ${listener.name})` : ''}` : ''}`,
+        k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name}${listener ? `, containerPort ${listener.containerPort}` : ''}`,
+        see: protocol === 'icmp' ? undefined : `ss -ltnup`,
+        status: 'predicted',
+      });
+    } else {
+      hops.push({ kind: 'deliver', at: destEnd.kind === 'service' ? 'Service' : destEnd.ref, linux: `${destIp}${destPort !== undefined ? `:${destPort}/${protocol}` : ''}`, k8s: destEnd.kind === 'host' ? `outside host ${destEnd.ref}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref, status: 'predicted' });
+    }
+    hops.push({
+      kind: 'reply',
+      at: carrier ? `node ${carrier.name}` : fromWhere,
+      linux: facts.conntrack ?? (endpoint ? `conntrack: reply ${endpoint.ip}:${endpoint.port} → ${from.ip} is un-DNATed to come from ${daddr}:${port}` : `conntrack: reply ${destIp} → ${from.ip} (ESTABLISHED, the same path back)`),
+      k8s: endpoint ? `the client sees Service ${svc ? serviceKey(svc.s) : ''} answer, not the pod` : 'stateful: replies are allowed by policy and NAT is undone',
+      see: 'conntrack -L',
+      status: 'predicted',
+    });
+  }
+  const destWhat = destEnd.kind === 'pod' ? `pod ${destEnd.pod.namespace}/${destEnd.pod.name}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref;
+  return {
+    lab: plan.lab,
+    from: req.from,
+    to: req.to,
+    protocol,
+    ...(port !== undefined ? { port } : {}),
+    daddr,
+    dest: { ip: destIp, ...(destPort !== undefined ? { port: destPort } : {}), what: destWhat },
+    ...(endpoint ? { endpoint } : {}),
+    ...(policy ? { policy } : {}),
+    hops,
+    outcome: denied ? 'dropped' : 'delivered',
+    reason: denied ? `denied by NetworkPolicy: egress ${policy!.egress}; ingress ${policy!.ingress}` : `reaches ${destWhat}`,
+  };
+}
+
+/** The trace as text. */
+export function formatTrace(t: TracePath & { observed?: { probe: string; ok: boolean; ms: number; differences: string[] } }, paint: { ok: (s: string) => string; bad: (s: string) => string; dim: (s: string) => string } = { ok: (s) => s, bad: (s) => s, dim: (s) => s }): string {
+  const out: string[] = [`trace ${t.from} → ${t.to} ${t.protocol}${t.port !== undefined ? `/${t.port}` : ''} (first packet to ${t.daddr}${t.endpoint ? `, endpoint ${t.endpoint.namespace}/${t.endpoint.pod} ${t.endpoint.ip}:${t.endpoint.port}` : ''})`];
+  const mark: Record<Hop['status'], string> = { predicted: paint.dim('·'), confirmed: paint.ok('✓'), differs: paint.bad('≠'), dropped: paint.bad('✗') };
+  t.hops.forEach((h, i) => {
+    out.push(`${String(i + 1).padStart(2)} ${mark[h.status]} ${h.kind.padEnd(10)} ${h.at}`);
+    out.push(`      linux: ${h.linux}`);
+    out.push(`      k8s:   ${h.k8s}`);
+    if (h.observed) out.push(`      seen:  ${h.observed}`);
+    const target = /^(pod|node|host) (\S+)$/.exec(h.at);
+    if (h.see) out.push(paint.dim(`      see:   ${h.see.startsWith('podlab ') || !target ? h.see : `podlab exec ${t.lab} ${target[1] === 'pod' ? target[2] : `${target[1]}/${target[2]}`} -- ${h.see}`}`));
+  });
+  out.push(`${t.outcome === 'delivered' ? paint.ok('predicted: delivered') : paint.bad('predicted: dropped')} — ${t.reason}`);
+  if (t.observed) {
+    out.push(`probe: ${t.observed.ok ? paint.ok(t.observed.probe) : paint.bad(t.observed.probe)} (${t.observed.ms} ms)`);
+    out.push(t.observed.differences.length ? `${paint.bad('prediction and observation differ:')}\n${t.observed.differences.map((d) => `  - ${d}`).join('\n')}` : paint.ok('observed as predicted'));
+  }
+  return `${out.join('\n')}\n`;
+}

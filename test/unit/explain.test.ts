@@ -1,0 +1,90 @@
+/**
+ * `podlab explain`, the pure part, on labs/network-policy.lab.ts as planned (default-deny ingress
+ * in x; pods a and c on worker-1, b on worker-2): the selecting policies, the rule that matched
+ * or "no rule matched", per direction, after Service DNAT, and the podlab-policy rules that fire
+ * on each node — the same tables the runtime loads.
+ */
+import { describe, expect, it } from 'vitest';
+import policyLab from '../../labs/network-policy.lab.ts';
+import podLab from '../../labs/pod-networking.lab.ts';
+import { validateValue } from '../../src/compile/compile.ts';
+import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
+import { buildPlan } from '../../src/plan/plan.ts';
+import { normalizePolicy } from '../../src/policy/types.ts';
+import { TraceProblem } from '../../src/trace/ends.ts';
+import { explain, formatExplanation } from '../../src/trace/explain.ts';
+
+function viewOf(spec: unknown): NftView {
+  const { lab, diagnostics } = validateValue(spec, 'x.lab.ts');
+  if (!lab) throw new Error(JSON.stringify(diagnostics));
+  return plannedView(buildPlan(lab));
+}
+
+const np = viewOf(policyLab);
+
+describe('explain (pure)', () => {
+  it('a pod of x reached through its Service is denied at ingress: isolated by default-deny, no rule matched, the reject rule on its node', () => {
+    const x = explain(np, { from: 'x-b', to: 'svc/x/s-x-a', port: 80 });
+    expect(x.service).toMatchObject({ key: 'x/s-x-a', port: 80, protocol: 'TCP', endpoints: 1 });
+    expect(x.allowed).toBe(false);
+    const c = x.cases[0]!;
+    expect(c.endpoint).toMatchObject({ pod: 'x-a', node: 'worker-1', port: 80 });
+    expect(c.egress).toMatchObject({ allowed: true, reason: 'not isolated', selecting: [] });
+    expect(c.ingress).toMatchObject({ allowed: false, subject: 'x/x-a', node: 'worker-1', selecting: [{ policy: 'x/default-deny-ingress', rules: [] }] });
+    expect(c.ingress.reason).toMatch(/isolated by x\/default-deny-ingress; no rule matched/);
+    // x-b runs on worker-2: its node forwards it (accept), x-a's node rejects it with the pod's reject rule.
+    expect(c.nft.map((n) => [n.node, n.verdict])).toEqual([['worker-2', 'accept'], ['worker-1', 'reject']]);
+    expect(c.nft[1]!.hits).toEqual([expect.objectContaining({ chain: 'ingress.x/x-a', comment: 'x/x-a isolated for ingress by x/default-deny-ingress: no rule allowed' })]);
+    expect(formatExplanation(x)).toMatch(/DENIED/);
+  });
+
+  it('an allowing policy: the rule that matched, by index and in words, and its counting rule', () => {
+    const allow = normalizePolicy('allow-from-y', { namespace: 'x', podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }], ports: [{ port: 'serve-80-tcp' }] }] });
+    const view = { ...np, policies: [...np.policies, allow] };
+    const x = explain(view, { from: 'y/y-a', to: 'x/x-c', port: 80 });
+    const c = x.cases[0]!;
+    expect(x.allowed).toBe(true);
+    expect(c.ingress.rule).toEqual({ policy: 'x/allow-from-y', index: 0, text: 'ingress[0]: from namespaces {ns=y}; ports TCP/serve-80-tcp' });
+    expect(c.ingress.selecting.map((s) => s.policy)).toEqual(['x/allow-from-y', 'x/default-deny-ingress']);
+    // Same node (worker-1): one table, the rule of allow-from-y counts it.
+    expect(c.nft).toHaveLength(1);
+    expect(c.nft[0]!.verdict).toBe('accept');
+    expect(c.nft[0]!.hits.map((h) => h.comment)).toEqual(['x/allow-from-y ingress[0] from[0] ports[0]']);
+    // Port 81 is not the named port: denied, although the peer matches.
+    expect(explain(view, { from: 'y/y-a', to: 'x/x-c', port: 81 }).allowed).toBe(false);
+    // z is not y.
+    expect(explain(view, { from: 'z-a', to: 'x/x-c', port: 80 }).cases[0]!.ingress.allowed).toBe(false);
+  });
+
+  it('a pod reaching itself through its Service, and its own node, are allowed', () => {
+    expect(explain(np, { from: 'x-a', to: 'svc/s-x-a', port: 80 }).cases[0]!.ingress.reason).toBe('pod to itself');
+    const n = explain(np, { from: 'node/worker-1', to: 'x-a', port: 80 });
+    expect(n.cases[0]!.ingress.reason).toBe('from its own node');
+    expect(n.cases[0]!.nft).toEqual([]);
+    expect(explain(np, { from: 'node/worker-2', to: 'x-a', port: 80 }).allowed).toBe(false);
+  });
+
+  it('a lab without policies: everything allowed, said so', () => {
+    const x = explain(viewOf(podLab), { from: 'client', to: 'web-2', port: 8080 });
+    expect(x).toMatchObject({ noPolicies: true, allowed: true });
+    expect(x.cases[0]!.nft).toEqual([]);
+  });
+
+  it('bad input is a coded problem naming what exists', () => {
+    const err = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        if (e instanceof TraceProblem) return { code: e.code, message: e.message, hint: e.hint };
+        throw e;
+      }
+      throw new Error('no problem raised');
+    };
+    expect(err(() => explain(np, { from: 'nope', to: 'x-a', port: 80 }))).toMatchObject({ code: 'PL3110', message: 'lab "network-policy" has no pod "nope"' });
+    expect(err(() => explain(np, { from: 'nope', to: 'x-a', port: 80 })).hint).toMatch(/pods: x\/x-a, x\/x-b/);
+    expect(err(() => explain(np, { from: 'x-a', to: 'svc/x/s-x-b', port: 8080 }))).toMatchObject({ code: 'PL3111' });
+    expect(err(() => explain(np, { from: 'x-a', to: 'svc/x/s-x-b', port: 8080 })).hint).toMatch(/80\/TCP, 80\/UDP, 81\/TCP, 81\/UDP/);
+    expect(err(() => explain(np, { from: 'x-a', to: 'x-b' }))).toMatchObject({ code: 'PL3115' });
+    expect(err(() => explain(np, { from: 'svc/x/s-x-a', to: 'x-b', port: 80 }))).toMatchObject({ code: 'PL3110' });
+  });
+});
