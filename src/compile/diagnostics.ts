@@ -99,6 +99,8 @@ export const CODES = {
   PL2153: 'IP pool too small',
   PL2154: 'AS number out of range',
   PL2155: 'encapsulation needs a missing kernel feature',
+  PL2156: 'Calico check in a lab without Calico',
+  PL2157: 'invalid Calico check',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',

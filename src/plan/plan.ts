@@ -192,7 +192,7 @@ export function buildPlan(lab: Lab): Plan {
   const services = planServices({ services: dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, pool: net.pool, poolTaken: net.taken });
   const endpoints = computeEndpoints(services, pods);
   const gateway = planGateway(lab, net, cluster, services);
-  const { checks, scenarios } = planChecks(lab, { nodes: cluster.nodes, pods, hosts, services });
+  const { checks, scenarios } = planChecks(lab, { stateDir, nodes: cluster.nodes, pods, hosts, services });
   const networkPolicy = planNetworkPolicy(lab);
   const { nodeNet, extNet } = net;
 

@@ -8,6 +8,7 @@ import { labNamespacesOnHost, labsOnHost } from './down.ts';
 import { isAlive } from './procs.ts';
 import { readState } from './state.ts';
 import { serviceKey } from '../plan/services.ts';
+import type { CalicoStatus } from './calico-status.ts';
 
 export interface LabStatus {
   lab: string;
@@ -43,6 +44,8 @@ export interface LabStatus {
   }[];
   hosts: { name: string; network: string; ip: string }[];
   gateway?: { nodeIp: string; externalIp?: string; loadBalancerIps: string[] };
+  /** Calico: the pool, blocks per node and BGP sessions, read live (added by `calicoStatus`). */
+  calico?: CalicoStatus;
 }
 
 export function labStatus(lab: string): LabStatus | undefined {

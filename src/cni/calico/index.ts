@@ -101,7 +101,7 @@ export interface CalicoNode {
 }
 
 /** A BGP protocol's name in bird.conf, as Calico's template names mesh peers: Mesh_172_16_94_11. */
-const meshName = (peerIp: string) => `Mesh_${peerIp.replaceAll('.', '_')}`;
+export const meshName = (peerIp: string) => `Mesh_${peerIp.replaceAll('.', '_')}`;
 
 const poolOf = (config: CalicoConfig, podCidr: string) => config.ipPool.cidr ?? podCidr;
 
