@@ -17,6 +17,8 @@ export interface CalicoStatus {
     plannedBlocks: string[];
     /** The blocks the node holds now (a blackhole route each). */
     blocks: string[];
+    /** Addresses its pods borrowed from other nodes' blocks (planned). */
+    borrowed: CalicoNode['borrowed'];
     /** BGP: each mesh session as BIRD reports it; undefined with VXLAN. */
     bgp?: { peer: string; protocol: string; state: string; info: string }[];
     /** BGP: BIRD did not answer on its socket (stopped, or crashed). */
@@ -40,7 +42,7 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
         } catch {
           blocks = [];
         }
-        const base = { name: n.name, plannedBlocks: c.blocks, blocks };
+        const base = { name: n.name, plannedBlocks: c.blocks, blocks, borrowed: c.borrowed ?? [] };
         if (c.routing.kind !== 'bgp') return base;
         const r = await ex.run(['birdc', '-s', birdSocket(state.plan.stateDir, n.name), 'show', 'protocols'], { timeoutMs: 5000 });
         const rows = r.exitCode === 0 ? parseBirdProtocols(r.stdout) : [];
@@ -63,6 +65,7 @@ export function calicoStatusLines(s: CalicoStatus): string[] {
   const lines = [`  pool ${s.pool.cidr} (/${s.pool.blockSize} blocks, natOutgoing ${s.pool.natOutgoing}, encapsulation ${s.pool.encapsulation})`];
   for (const n of s.nodes) {
     lines.push(`  blocks ${n.name.padEnd(14)} ${n.blocks.join(' ') || '(none)'}${n.blocks.join() !== n.plannedBlocks.join() ? `  (planned ${n.plannedBlocks.join(' ')})` : ''}`);
+    if (n.borrowed.length) lines.push(`  borrow ${n.name.padEnd(14)} ${n.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);
     if (n.bgp) lines.push(`  bgp    ${n.name.padEnd(14)} ${n.birdDown ? 'BIRD not answering  ' : ''}${n.bgp.map((b) => `${b.peer} ${b.state === 'up' ? b.info : `${b.state}${b.info ? ` ${b.info}` : ''}`}`).join(', ')}`);
   }
   return lines;

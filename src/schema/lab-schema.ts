@@ -325,6 +325,10 @@ export const actionSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('link-down'), node: z.string() }),
   /** Plug it back in. */
   z.strictObject({ action: z.literal('link-up'), node: z.string() }),
+  /** Calico BGP: stop the node's BIRD (its peers drop the routes it advertised). */
+  z.strictObject({ action: z.literal('stop-bird'), node: z.string() }),
+  /** Calico BGP: start the node's BIRD again (the sessions come back, and the routes with them). */
+  z.strictObject({ action: z.literal('start-bird'), node: z.string() }),
   /** Run a command in a pod, node or host; the step fails unless it exits with `expectExit`. */
   z.strictObject({
     action: z.literal('exec'),

@@ -147,3 +147,45 @@ describe('podlab status for a Calico lab', () => {
     ]);
   });
 });
+
+describe('calico IPAM: borrowing and strictAffinity', () => {
+  // Pool 10.244.0.0/28 in /30 blocks: four blocks, claimed by the four nodes as they join.
+  const spec = (strictAffinity?: boolean): LabSpec => ({
+    name: 'cal-borrow',
+    cni: { type: 'calico', ipPool: { cidr: '10.244.0.0/28', blockSize: 30, ...(strictAffinity !== undefined ? { strictAffinity } : {}) } },
+    nodes: { cp: { role: 'control-plane', ip: '172.16.94.10' }, w1: { ip: '172.16.94.11' }, w2: { ip: '172.16.94.12' }, w3: { ip: '172.16.94.13' } },
+    pods: { ...Object.fromEntries(['p1', 'p2', 'p3', 'p4', 'p5'].map((p) => [p, { node: 'w1' }])), q: { node: 'w2' } },
+    dns: false,
+  });
+
+  it("a node whose block is full, with no free block left in the pool, borrows the next free address of another node's block", async () => {
+    const { assignBlocks } = await import('../../src/cni/calico/ipam.ts');
+    const ip = await import('../../src/net/ipv4.ts');
+    const r = assignBlocks({ pool: ip.parseCidr('10.244.0.0/28')!, blockSize: 30, nodes: 4, pods: [1, 1, 1, 1, 1, 2, 0].map((node) => ({ node })), tunnel: false });
+    expect(r.pods).toEqual(['10.244.0.4', '10.244.0.5', '10.244.0.6', '10.244.0.7', '10.244.0.0', '10.244.0.8', '10.244.0.1']);
+    expect(r.borrowed.map((b) => [b.pod, ip.formatCidr(b.block), b.from])).toEqual([[4, '10.244.0.0/30', 0]]);
+    // cp's own pod takes the address after the one lent away.
+    const strict = assignBlocks({ pool: ip.parseCidr('10.244.0.0/28')!, blockSize: 30, nodes: 4, pods: [1, 1, 1, 1, 1].map((node) => ({ node })), tunnel: false, strictAffinity: true });
+    expect(strict.pods.at(-1)).toBeUndefined();
+  });
+
+  it('the plan: the borrower lists the borrowed address, its conflist a range for it inside the lender\'s block; the lender keeps its block', () => {
+    const { lab, diagnostics } = validateValue(spec(), 'cal-borrow.lab.ts');
+    expect(diagnostics).toEqual([]);
+    const plan = buildPlan(lab!);
+    const w1 = plan.nodes.find((n) => n.name === 'w1')!;
+    const data = w1.cni as unknown as { blocks: string[]; borrowed: unknown[] };
+    expect(data.blocks).toEqual(['10.244.0.4/30']);
+    expect(data.borrowed).toEqual([{ pod: 'p5', ip: '10.244.0.0', block: '10.244.0.0/30', from: 'cp' }]);
+    const ranges = (w1.conflist.plugins[0] as { ipam: { ranges: { subnet: string; rangeStart: string; rangeEnd: string }[][] } }).ipam.ranges;
+    expect(ranges[0]!.map((r) => `${r.subnet} ${r.rangeStart}-${r.rangeEnd}`)).toEqual(['10.244.0.4/30 10.244.0.4-10.244.0.7', '10.244.0.0/30 10.244.0.0-10.244.0.0']);
+    expect((plan.nodes.find((n) => n.name === 'cp')!.cni as unknown as { blocks: string[] }).blocks).toEqual(['10.244.0.0/30']);
+  });
+
+  it('strictAffinity forbids it: the same lab is PL2153, naming strictAffinity', () => {
+    const d = validateValue(spec(true), 'cal-borrow.lab.ts').diagnostics;
+    expect(d.map((x) => x.code)).toEqual(['PL2153']);
+    expect(d[0]!.message).toMatch(/strictAffinity forbids borrowing/);
+    expect(validateValue(spec(false), 'cal-borrow.lab.ts').diagnostics).toEqual([]);
+  });
+});
