@@ -38,6 +38,15 @@ export default defineLab({
     // The route to a peer's block was learned over BGP: via the peer's node address.
     { kind: 'route', from: 'node/c1-master1', to: 'node/c1-node2', via: 'node/c1-node2', name: "c1-node2's block is routed via c1-node2" },
     { kind: 'command', from: 'node/c1-master1', command: ['ip', 'route', 'show', 'proto', 'bird'], expectMatch: '^blackhole 10\\.244\\.0\\.0/26', name: 'the node holds a blackhole route for its own block' },
+    { kind: 'route', from: 'node/c1-master1', to: '10.244.0.64/26', via: 'node/c1-node1', proto: 'bird', name: "c1-node1's block is a route BIRD installed (proto bird)" },
+    { kind: 'route', from: 'node/c1-node1', to: '10.244.0.64/26', type: 'blackhole', name: 'c1-node1 holds a blackhole route for its own block' },
+    // BGP, asked of BIRD itself (birdc on the node's control socket): the sessions, and what came over them.
+    { kind: 'bgp', from: 'node/c1-master1', peer: 'node/c1-node1', name: 'the iBGP session c1-master1 ⇄ c1-node1 is Established' },
+    { kind: 'bgp', from: 'node/c1-node3', peer: 'node/c1-node2', name: 'the iBGP session c1-node3 ⇄ c1-node2 is Established' },
+    { kind: 'bgp', from: 'node/c1-node1', peer: 'node/c1-node3', learned: 'blocks', name: "c1-node1 learned c1-node3's block from c1-node3" },
+    // Block IPAM: blocks are claimed in node order, one /26 each here; web-1's address is from its node's own block.
+    { kind: 'block', from: 'node/c1-node2', holds: ['10.244.0.128/26'], name: 'c1-node2 holds the third block of the pool' },
+    { kind: 'block', from: 'node/c1-node1', pod: 'web-1', borrowed: false, name: "web-1's address comes from c1-node1's own block" },
     { kind: 'command', from: 'client', command: ['ip', 'route'], expectMatch: '^default via 169\\.254\\.1\\.1 dev eth0', name: 'the pod routes everything via 169.254.1.1' },
   ],
 });

@@ -26,7 +26,7 @@ export function livePlan(state: LabState): Plan {
 /** A check aimed at a pod's current IP. */
 export function liveCheck<C extends PlanCheck>(state: LabState, c: C): C {
   if (c.kind === 'matrix') return { ...c, matrix: { ...c.matrix, cells: c.matrix.cells.map((cell) => liveCheck(state, cell)) } };
-  return 'to' in c && c.to.kind === 'pod' ? { ...c, to: { ...c.to, ip: state.pods[c.to.name]?.ip ?? c.to.ip } } : c;
+  return 'to' in c && c.to?.kind === 'pod' ? { ...c, to: { ...c.to, ip: state.pods[c.to.name]?.ip ?? c.to.ip } } : c;
 }
 
 /** A counting semaphore: `run(fn)` waits for a free slot. */

@@ -19,6 +19,7 @@ import { checkHost } from '../runtime/preflight.ts';
 import { readState } from '../runtime/state.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
+import { calicoStatus, calicoStatusLines } from '../runtime/calico-status.ts';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
 import { DnsError, reloadDns } from '../runtime/dns.ts';
@@ -117,6 +118,7 @@ function printStatus(s: LabStatus): void {
   if (s.agent) process.stdout.write(`  agent pid ${s.agent.pid}${s.agent.alive ? '' : red(' dead')}${s.agent.failedNodes.length ? red(`, failed nodes: ${s.agent.failedNodes.join(', ')}`) : ''}  (podlab events ${s.lab})\n`);
   if (s.gateway) process.stdout.write(`  gateway ${s.gateway.nodeIp}${s.gateway.externalIp ? ` / ${s.gateway.externalIp}` : ''}${s.gateway.loadBalancerIps.length ? `, load-balancer addresses ${s.gateway.loadBalancerIps.join(', ')}` : ''}\n`);
   for (const h of s.hosts) process.stdout.write(`  host ${h.name.padEnd(24)} ${h.ip.padEnd(15)} on the ${h.network === 'external' ? 'external network' : 'node network'}\n`);
+  if (s.calico) for (const l of calicoStatusLines(s.calico)) process.stdout.write(`${l}\n`);
 }
 
 const program = new Command();
@@ -281,11 +283,15 @@ program
 
 program
   .command('status')
-  .description('List live labs, or show one lab: nodes, pods with IPs, and their processes.')
+  .description('List live labs, or show one lab: nodes, pods with IPs, and their processes; for Calico its pool, the blocks each node holds and its BGP sessions.')
   .argument('[lab]', 'lab name or file')
   .option('--json', 'print as JSON')
   .action(async (arg: string | undefined, opts: { json?: boolean }) => {
     const list = arg ? [labStatus(await labName(arg))].filter((s): s is LabStatus => !!s) : allStatus();
+    // One lab: Calico's pools, blocks and BGP sessions, asked of the live nodes.
+    const state = arg && list[0] ? readState(list[0].lab) : undefined;
+    const calico = state && state.status === 'up' ? await calicoStatus(realExecutor, state) : undefined;
+    if (calico) list[0]!.calico = calico;
     if (opts.json) process.stdout.write(`${JSON.stringify(arg ? (list[0] ?? null) : list, null, 2)}\n`);
     else if (!list.length) process.stdout.write(arg ? `lab "${arg}" is not up\n` : 'no podlab lab is up\n');
     else list.forEach(printStatus);

@@ -111,6 +111,9 @@ export const CODES = {
   PL2408: 'invalid IPv6 CIDR',
   PL2409: 'invalid IPv6 cluster IP',
   PL2410: 'address family setup not built yet',
+  PL2156: 'Calico check in a lab without Calico',
+  PL2157: 'invalid Calico check',
+  PL2158: 'BIRD action without Calico BGP',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',

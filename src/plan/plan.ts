@@ -218,7 +218,7 @@ export function buildPlan(lab: Lab): Plan {
   const services = planServices({ services: lab.ingress ? [...dns.services, ingressService(lab.ingress)] : dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, ...(net.ipv6 ? { serviceCidr6: net.ipv6.serviceNet } : {}), pool: net.pool, poolTaken: net.taken });
   const endpoints = computeEndpoints(services, pods);
   const gateway = planGateway(lab, net, cluster, services);
-  const { checks, scenarios } = planChecks(lab, { nodes: cluster.nodes, pods, hosts, services, ...(ingress ? { ingress } : {}) });
+  const { checks, scenarios } = planChecks(lab, { stateDir, nodes: cluster.nodes, pods, hosts, services, ...(ingress ? { ingress } : {}) });
   const networkPolicy = planNetworkPolicy(lab);
   const loops = planLoops(lab, pods);
   const { nodeNet, extNet } = net;

@@ -3,6 +3,7 @@
  * method changes the live lab and records the change in the state; the action modules
  * (check/actions/) decide what to do and how to say what happened.
  */
+import { setBird } from './bird.ts';
 import type { LiveLab } from '../check/actions/action.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { reloadDnsAndWait } from './dns.ts';
@@ -41,6 +42,7 @@ export function liveLab(ex: Executor, state: LabState, eventsSince = ''): LiveLa
       // addresses and routes (NO-CARRIER), as a real unplugged NIC does.
       return ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${state.plan.fabric.netns}`, '--', 'ip', 'link', 'set', node.fabricPort, updown]);
     },
+    setBird: (node, to) => setBird(ex, state, node, to),
     exec: (from, argv, timeoutMs) => ex.run([...sourceArgv(state, from), ...argv], { timeoutMs }),
     async applyPolicy(policy) {
       const r = await applyPolicy(ex, state, policy);

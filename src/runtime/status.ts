@@ -9,6 +9,7 @@ import { isAlive } from './procs.ts';
 import { readState } from './state.ts';
 import { readLoops } from './loops-state.ts';
 import { serviceKey } from '../plan/services.ts';
+import type { CalicoStatus } from './calico-status.ts';
 
 export interface LabStatus {
   lab: string;
@@ -50,6 +51,8 @@ export interface LabStatus {
   }[];
   hosts: { name: string; network: string; ip: string }[];
   gateway?: { nodeIp: string; externalIp?: string; loadBalancerIps: string[] };
+  /** Calico: the pool, blocks per node and BGP sessions, read live (added by `calicoStatus`). */
+  calico?: CalicoStatus;
 }
 
 /** `state`: the journal already read (the API server's view reads it once for everything it answers). */

@@ -178,8 +178,42 @@ export const routeCheckSchema = z.strictObject({
   via: z.string().optional(),
   /** The outgoing interface, e.g. 'flannel.1' or 'cni0'. */
   dev: z.string().optional(),
+  /** The route's protocol as `ip route` prints it after `proto`: 'bird' (learned over BGP by BIRD), 'kernel', 'static', 'boot'. */
+  proto: z.string().optional(),
+  /** The route's type: 'unicast' (a next hop or device), 'blackhole' (Calico's route for a node's own block), 'unreachable', 'prohibit'. */
+  type: z.enum(['unicast', 'blackhole', 'unreachable', 'prohibit', 'local']).optional(),
   /** Assert that there is no such route. @default false */
   absent: z.boolean().optional(),
+  timeoutMs: checkTimeout,
+  name: z.string().optional(),
+});
+
+/** Calico BGP (BIRD in every node, asked through the node's control socket with birdc). */
+export const bgpCheckSchema = z.strictObject({
+  kind: z.literal('bgp'),
+  /** `node/<name>`: the node whose BIRD is asked. */
+  from: z.string(),
+  /** `node/<name>`: the peer; the session to it must be Established. */
+  peer: z.string(),
+  /** A CIDR the node must have learned from the peer over that session, or 'blocks': every block the peer holds in the plan. */
+  learned: z.string().optional(),
+  /** The opposite: the session is not Established (without `learned`), or the route was not learned from the peer. @default false */
+  absent: z.boolean().optional(),
+  timeoutMs: checkTimeout,
+  name: z.string().optional(),
+});
+
+/** Calico IPAM facts, read from the node's blackhole routes (one per block the node holds). */
+export const blockCheckSchema = z.strictObject({
+  kind: z.literal('block'),
+  /** `node/<name>`: the node asked. */
+  from: z.string(),
+  /** The blocks the node holds: exactly these CIDRs, in any order. */
+  holds: z.array(z.string()).optional(),
+  /** A pod on that node: where its current address came from (see `borrowed`). */
+  pod: z.string().optional(),
+  /** With `pod`: true, its address lies in no block of its node (borrowed from another node's block); false, in one of its node's own. @default true */
+  borrowed: z.boolean().optional(),
   timeoutMs: checkTimeout,
   name: z.string().optional(),
 });
@@ -279,6 +313,8 @@ export const checkSchema = z.discriminatedUnion('kind', [
     expectHeaders: z.record(z.string(), z.string()).optional(),
   }),
   matrixCheckSchema,
+  bgpCheckSchema,
+  blockCheckSchema,
 ]);
 
 /** Something a scenario does to the live lab between its checks. */
@@ -302,6 +338,10 @@ export const actionSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('link-down'), node: z.string() }),
   /** Plug it back in. */
   z.strictObject({ action: z.literal('link-up'), node: z.string() }),
+  /** Calico BGP: stop the node's BIRD (its peers drop the routes it advertised). */
+  z.strictObject({ action: z.literal('stop-bird'), node: z.string() }),
+  /** Calico BGP: start the node's BIRD again (the sessions come back, and the routes with them). */
+  z.strictObject({ action: z.literal('start-bird'), node: z.string() }),
   /** Run a command in a pod, node or host; the step fails unless it exits with `expectExit`. */
   z.strictObject({
     action: z.literal('exec'),

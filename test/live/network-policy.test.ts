@@ -1,7 +1,9 @@
 /**
  * Live NetworkPolicy: labs/network-policy.lab.ts (the upstream e2e model: x, y, z × a, b, c, TCP
  * and UDP on 80 and 81, probes to the Services' ClusterIPs) built for real in both CNI modes,
- * kubenet and flannel, under the names np-kubenet and np-flannel. Its lab checks and every
+ * kubenet, flannel and Calico (routed /32 pods on cali veths, BGP with BIRD and VXLAN), under the
+ * names np-kubenet, np-flannel, np-calico and np-calico-vxlan. The Calico copies take /24 blocks, so
+ * worker-2's pods come from 10.244.1.0/24 as in the other modes and the ipBlock scenario holds as written. Its lab checks and every
  * scenario run through the same code as `podlab check` and `podlab scenario`: default-deny
  * ingress, allow from a namespace, AND against OR peers, ipBlock with except, a named port, a
  * port range, egress only to DNS, default-deny all; each a full 9×9 truth table mixing same-node
@@ -41,9 +43,16 @@ function tableOf(state: LabState): Extract<PlanCheck, { kind: 'matrix' }> {
   return c;
 }
 
-for (const cni of ['kubenet', 'flannel'] as const) {
-  describe.skipIf(!live)(`live NetworkPolicy, ${cni} (labs/network-policy.lab.ts as np-${cni})`, () => {
-    const name = `np-${cni}`;
+const MODES: [string, LabSpec['cni']][] = [
+  ['kubenet', 'kubenet'],
+  ['flannel', 'flannel'],
+  ['calico', { type: 'calico', ipPool: { blockSize: 24 } }],
+  ['calico-vxlan', { type: 'calico', encapsulation: 'VXLAN', ipPool: { blockSize: 24 } }],
+];
+
+for (const [mode, cni] of MODES) {
+  describe.skipIf(!live)(`live NetworkPolicy, ${mode} (labs/network-policy.lab.ts as np-${mode})`, () => {
+    const name = `np-${mode}`;
     const spec: LabSpec = { ...policyLab, name, cni };
     const ip = (pod: string) => readState(name)!.pods[pod]!.ip!;
     let rootNft = '';

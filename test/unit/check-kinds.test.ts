@@ -20,6 +20,8 @@ const out = (stdout: string, exitCode = 0, stderr = ''): RunResult => ({ stdout,
 const DIG_WEB = fixture('dig-web.txt');
 const FLANNEL_ROUTE = '[{"dst":"10.244.2.0/24","gateway":"10.244.2.0","dev":"flannel.1","flags":["onlink"]}]';
 const VXLAN = '[{"ifindex":3,"ifname":"flannel.1","mtu":1450,"linkinfo":{"info_kind":"vxlan","info_data":{"id":1,"local":"172.16.94.11","link":"eth0","port":8472,"learning":false}}}]';
+const BIRD_ESTABLISHED = 'BIRD 2.0.12 ready.\nName       Proto      Table      State  Since         Info\nMesh_172_16_94_12 BGP        ---        up     05:19:34.332  Established   \n';
+const BLACKHOLE_W1 = '[{"type":"blackhole","dst":"10.244.0.64/26","protocol":"bird","metric":32,"flags":[]}]';
 const TCP_CONNECTED = '{"ok":true,"local":"10.244.0.2","remote":"10.244.1.2"}';
 
 type Recorded = { spec: CheckSpec; verdict: Verdict } & ({ output: RunResult } | { cells: { name: string; status: 'pass' | 'fail' }[] });
@@ -37,6 +39,8 @@ const RECORDED: { [K in CheckKindName]: Recorded } = {
   command: { spec: { kind: 'command', from: 'client', command: ['hostname'], expectOutput: 'client' }, output: out('client\n'), verdict: { ok: true, expected: 'exit 0, output contains "client"', seen: 'exit 0: client' } },
   route: { spec: { kind: 'route', from: 'node/worker-1', to: 'node/worker-2', dev: 'flannel.1' }, output: out(FLANNEL_ROUTE), verdict: { ok: true, expected: 'route to 10.244.1.0/24 dev flannel.1', seen: '10.244.2.0/24 via 10.244.2.0 dev flannel.1' } },
   vxlan: { spec: { kind: 'vxlan', from: 'node/worker-1', vni: 1, port: 8472, dev: 'flannel.1' }, output: out(VXLAN), verdict: { ok: true, expected: 'a VXLAN device flannel.1 with VNI 1 on UDP 8472', seen: 'flannel.1 VNI 1 port 8472' } },
+  bgp: { spec: { kind: 'bgp', from: 'node/worker-1', peer: 'node/worker-2' }, output: out(BIRD_ESTABLISHED), verdict: { ok: true, expected: 'BGP session Mesh_172_16_94_12 (to worker-2) Established', seen: 'Mesh_172_16_94_12 up Established' } },
+  block: { spec: { kind: 'block', from: 'node/worker-1', pod: 'client', borrowed: false }, output: out(BLACKHOLE_W1), verdict: { ok: true, expected: 'client (10.244.0.64) in a block of worker-1', seen: 'worker-1 holds 10.244.0.64/26; 10.244.0.64 is in 10.244.0.64/26' } },
   matrix: {
     spec: { kind: 'matrix', from: ['client'], to: ['web:8080', 'web:9999'], expect: [['reach', 'no-reach']] },
     cells: [
@@ -48,13 +52,22 @@ const RECORDED: { [K in CheckKindName]: Recorded } = {
 };
 
 const kinds = Object.keys(RECORDED) as CheckKindName[];
-const plan = planFrom({
-  name: 'kinds',
-  nodes: { 'worker-1': {}, 'worker-2': {} },
-  pods: { client: { node: 'worker-1' }, web: { node: 'worker-2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] } },
-  checks: kinds.map((k) => RECORDED[k].spec),
-});
-const planned = (k: CheckKindName): PlanCheck => plan.checks[kinds.indexOf(k)]!;
+/** Calico's kinds need a Calico lab; the others are planned on the default one. */
+const CALICO_KINDS: CheckKindName[] = ['bgp', 'block'];
+const labOf = (cni: 'kubenet' | 'calico', of: CheckKindName[]) =>
+  planFrom({
+    name: 'kinds',
+    cni: cni === 'calico' ? { type: 'calico' } : 'kubenet',
+    // As on the live lab the Calico outputs were recorded on: a control plane claims the first block.
+    nodes: cni === 'calico' ? { cp: { role: 'control-plane', ip: '172.16.94.10' }, 'worker-1': { ip: '172.16.94.11' }, 'worker-2': { ip: '172.16.94.12' } } : { 'worker-1': {}, 'worker-2': {} },
+    pods: { client: { node: 'worker-1' }, web: { node: 'worker-2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] } },
+    checks: of.map((k) => RECORDED[k].spec),
+  });
+const plainKinds = kinds.filter((k) => !CALICO_KINDS.includes(k));
+const plans = { plain: labOf('kubenet', plainKinds), calico: labOf('calico', CALICO_KINDS) };
+const plan = plans.plain;
+const planOf = (k: CheckKindName) => (CALICO_KINDS.includes(k) ? plans.calico : plans.plain);
+const planned = (k: CheckKindName): PlanCheck => (CALICO_KINDS.includes(k) ? plans.calico.checks[CALICO_KINDS.indexOf(k)]! : plans.plain.checks[plainKinds.indexOf(k)]!);
 
 describe('the registry of check kinds', () => {
   it('lists every kind under its own name, with the pieces every kind has', () => {
@@ -78,14 +91,14 @@ describe('the registry of check kinds', () => {
   });
 
   it('plans each kind to a check of that kind', () => {
-    expect(plan.checks.map((c) => c.kind)).toEqual(kinds);
+    expect([...plans.plain.checks, ...plans.calico.checks].map((c) => c.kind)).toEqual([...plainKinds, ...CALICO_KINDS]);
   });
 
   for (const k of kinds) {
     it(`judges ${k} on recorded output`, () => {
       const r = RECORDED[k];
       const c = planned(k);
-      const verdict = c.kind === 'matrix' ? GRID_KINDS.matrix.judge(c, 'cells' in r ? r.cells : []) : probeKindOf(c.kind).judge(plan, c, 'output' in r ? r.output : out(''));
+      const verdict = c.kind === 'matrix' ? GRID_KINDS.matrix.judge(c, 'cells' in r ? r.cells : []) : probeKindOf(c.kind).judge(planOf(k), c, 'output' in r ? r.output : out(''));
       expect(verdict).toEqual(r.verdict);
     });
   }

@@ -36,6 +36,8 @@ export interface LiveLab {
   reloadDns(corefile: string | undefined): Promise<{ warnings: { message: string }[] }>;
   /** Sets the fabric side of a node's link down or up; undefined when the lab has no such node. */
   setNodeLink(node: string, updown: 'up' | 'down'): Promise<ProbeOutput | undefined>;
+  /** Stops or starts a node's BIRD (Calico BGP): whether it was running before, and its pid once started. */
+  setBird(node: string, to: 'stop' | 'start'): Promise<{ pid?: number; was: 'running' | 'stopped' }>;
   /** Runs an argv in a pod, `node/<name>` or `host/<name>`. */
   exec(from: string, argv: readonly string[], timeoutMs: number): Promise<ProbeOutput>;
   /** Creates or replaces a NetworkPolicy; the nft transactions sent (per node, in lines). */

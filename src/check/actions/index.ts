@@ -7,6 +7,7 @@ import type { Diagnostic } from '../../compile/diagnostics.ts';
 import type { ActionSpec } from '../../schema/lab-schema.ts';
 import type { ActionName, LabAction, LabActionOf, LiveLab, ScenarioAction, StepContext } from './action.ts';
 import { applyPolicyAction } from './apply-policy.ts';
+import { startBirdAction, stopBirdAction } from './bird.ts';
 import { createPodAction } from './create-pod.ts';
 import { deletePolicyAction } from './delete-policy.ts';
 import { labelPodAction } from './label-pod.ts';
@@ -43,6 +44,8 @@ export const ACTIONS: { readonly [K in ActionName]: ScenarioAction<K, LabActionO
   'restore-node': restoreNodeAction,
   'scale-deployment': scaleDeploymentAction,
   'wait-event': waitEventAction,
+  'stop-bird': stopBirdAction,
+  'start-bird': startBirdAction,
 };
 
 /**

@@ -6,6 +6,8 @@
  */
 import type { CheckSpec } from '../../schema/lab-schema.ts';
 import type { GridKind, KindBase, ProbeKind, Stage } from './kind.ts';
+import { bgp, type BgpCheck } from './bgp.ts';
+import { block, type BlockCheck } from './block.ts';
 import { command, type CommandCheck } from './command.ts';
 import { dns, type DnsCheck } from './dns.ts';
 import { http, type HttpCheck } from './http.ts';
@@ -26,6 +28,8 @@ export interface CheckTypes<S extends Stage> {
   command: CommandCheck<S>;
   route: RouteCheck<S>;
   vxlan: VxlanCheck<S>;
+  bgp: BgpCheck<S>;
+  block: BlockCheck<S>;
   matrix: MatrixCheck<S>;
 }
 
@@ -48,6 +52,8 @@ export const PROBE_KINDS: { readonly [K in ProbeKindName]: ProbeKind<K, LabCheck
   command,
   route,
   vxlan,
+  bgp,
+  block,
 };
 
 export const GRID_KINDS: { readonly [K in GridKindName]: GridKind<K, LabCheck<K>, PlanCheck<K>, CellCheck<'plan'>> } = {

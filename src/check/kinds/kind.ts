@@ -26,8 +26,10 @@ export interface ProbeOutput {
  * name only the fields they read.
  */
 export interface LabView {
+  /** The CNI mode (Calico's checks need Calico, and BGP checks its BGP routing). */
+  cni?: { type: string; encapsulation?: string };
   nodes: readonly { name: string }[];
-  pods: readonly { name: string; hostNetwork: boolean; dnsConfig?: unknown; containers: readonly { name: string; ports: readonly { containerPort: number }[] }[] }[];
+  pods: readonly { name: string; node?: string; hostNetwork: boolean; dnsConfig?: unknown; containers: readonly { name: string; ports: readonly { containerPort: number }[] }[] }[];
   hosts: readonly { name: string }[];
   services: readonly { name: string; namespace: string; type: string; clusterIP?: string; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
   dns?: { files: Record<string, string> };

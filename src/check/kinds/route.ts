@@ -16,7 +16,7 @@ export type RouteCheck<S extends Stage> = Check<
     /** The destination; planned, `ip` is the CIDR or address asked about. */
     to: Stages[S]['target'];
     /** `via` as written (an address or node/<name>); planned, an address. */
-    route: { via?: string; dev?: string; absent: boolean };
+    route: { via?: string; dev?: string; proto?: string; type?: string; absent: boolean };
   }
 >;
 
@@ -24,6 +24,9 @@ interface IpRoute {
   dst?: string;
   gateway?: string;
   dev?: string;
+  /** `ip -j` leaves it out for unicast routes. */
+  type?: string;
+  protocol?: string;
 }
 
 export const route: ProbeKind<'route', RouteCheck<'lab'>, RouteCheck<'plan'>> = {
@@ -35,8 +38,8 @@ export const route: ProbeKind<'route', RouteCheck<'lab'>, RouteCheck<'plan'>> = 
     timeoutMs: c.timeoutMs ?? 5000,
     from: c.from,
     to: c.to,
-    route: { via: c.via, dev: c.dev, absent: c.absent ?? false },
-    name: c.name ?? `${c.from} has ${c.absent ? 'no ' : ''}route to ${c.to}${c.via ? ` via ${c.via}` : ''}${c.dev ? ` dev ${c.dev}` : ''}`,
+    route: { via: c.via, dev: c.dev, ...(c.proto ? { proto: c.proto } : {}), ...(c.type ? { type: c.type } : {}), absent: c.absent ?? false },
+    name: c.name ?? `${c.from} has ${c.absent ? 'no ' : ''}${c.type && c.type !== 'unicast' ? `${c.type} ` : ''}route to ${c.to}${c.via ? ` via ${c.via}` : ''}${c.dev ? ` dev ${c.dev}` : ''}${c.proto ? ` proto ${c.proto}` : ''}`,
   }),
   /** A destination and next hop that mean something. */
   validate(lab, c, out) {
@@ -61,12 +64,17 @@ export const route: ProbeKind<'route', RouteCheck<'lab'>, RouteCheck<'plan'>> = 
   judge(_plan, check, r) {
     const want = check.route;
     const dst = check.to.ip;
-    const expected = `${want.absent ? 'no ' : ''}route to ${dst}${want.via ? ` via ${want.via}` : ''}${want.dev ? ` dev ${want.dev}` : ''}`;
+    const kindOf = (x: IpRoute) => x.type ?? 'unicast';
+    const expected = `${want.absent ? 'no ' : ''}${want.type && want.type !== 'unicast' ? `${want.type} ` : ''}route to ${dst}${want.via ? ` via ${want.via}` : ''}${want.dev ? ` dev ${want.dev}` : ''}${want.proto ? ` proto ${want.proto}` : ''}`;
     // `ip route get` to an unreachable address exits non-zero: that is "no route", not a broken probe.
     const routes = r.exitCode === 0 ? parseJsonArray<IpRoute>(r.stdout) : [];
     if (!routes) return { ok: false, expected, seen: `unreadable ip output: ${clip(r.stdout || r.stderr)}` };
-    const show = (x: IpRoute) => `${x.dst ?? dst}${x.gateway ? ` via ${x.gateway}` : ''}${x.dev ? ` dev ${x.dev}` : ''}`;
-    const matching = routes.filter((x) => (!want.via || x.gateway === want.via) && (!want.dev || x.dev === want.dev));
+    // Shown as `ip route` prints it, the type and protocol only when the check asks about them (older reports stay as they were).
+    const show = (x: IpRoute) =>
+      `${want.type && kindOf(x) !== 'unicast' ? `${kindOf(x)} ` : ''}${x.dst ?? dst}${x.gateway ? ` via ${x.gateway}` : ''}${x.dev ? ` dev ${x.dev}` : ''}${want.proto && x.protocol ? ` proto ${x.protocol}` : ''}`;
+    const matching = routes.filter(
+      (x) => (!want.via || x.gateway === want.via) && (!want.dev || x.dev === want.dev) && (!want.proto || x.protocol === want.proto) && (!want.type || kindOf(x) === want.type),
+    );
     const seen = routes.length ? routes.map(show).join('; ') : `no route${r.exitCode ? ` (${clip(r.stderr.trim())})` : ''}`;
     return { ok: want.absent ? matching.length === 0 : matching.length > 0, expected, seen };
   },

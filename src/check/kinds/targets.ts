@@ -15,6 +15,8 @@ export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
  * the plan step (planning dispatches through them), so they name only the fields they read.
  */
 export interface Peers {
+  /** Where the live lab keeps its state (BIRD's control sockets are there). */
+  stateDir: string;
   nodes: readonly (CniPlannedNode<{ type: string }> & { podCidr: string; podGateway: string })[];
   pods: readonly { name: string; ip: string; namespace?: string; labels?: Record<string, string> }[];
   hosts: readonly { name: string; ip: string }[];

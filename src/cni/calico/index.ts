@@ -31,6 +31,12 @@ const schema = z.strictObject({
       blockSize: z.number().int().optional(),
       /** Masquerade pod traffic from the pool to anything outside it (Calico's natOutgoing). @default the lab's natOutgoing */
       natOutgoing: z.boolean().optional(),
+      /**
+       * Calico's IPAM strictAffinity: a node never takes an address from another node's block. Off
+       * (Calico's default), a node whose blocks are full when the pool has no free block left
+       * borrows one address of another node's block, and BIRD advertises that /32. @default false
+       */
+      strictAffinity: z.boolean().optional(),
     })
     .optional(),
   /**
@@ -54,6 +60,7 @@ export interface CalicoConfig {
     blockSize: number;
     /** Undefined: as the lab's natOutgoing. */
     natOutgoing?: boolean;
+    strictAffinity: boolean;
   };
   encapsulation: 'None' | 'VXLAN' | 'IPIP';
   asNumber: number;
@@ -93,15 +100,17 @@ export interface CalicoVxlan {
 
 export interface CalicoNode {
   type: 'calico';
-  pool: { cidr: string; blockSize: number; natOutgoing: boolean; encapsulation: 'None' | 'VXLAN' };
+  pool: { cidr: string; blockSize: number; natOutgoing: boolean; encapsulation: 'None' | 'VXLAN'; strictAffinity: boolean };
   /** The blocks this node holds, in the order it claimed them. */
   blocks: string[];
+  /** Pods of this node whose address is borrowed from another node's block (advertised by BIRD as a /32). */
+  borrowed: { pod: string; ip: string; block: string; from: string }[];
   workloads: CalicoWorkload[];
   routing: CalicoBgp | CalicoVxlan;
 }
 
 /** A BGP protocol's name in bird.conf, as Calico's template names mesh peers: Mesh_172_16_94_11. */
-const meshName = (peerIp: string) => `Mesh_${peerIp.replaceAll('.', '_')}`;
+export const meshName = (peerIp: string) => `Mesh_${peerIp.replaceAll('.', '_')}`;
 
 const poolOf = (config: CalicoConfig, podCidr: string) => config.ipPool.cidr ?? podCidr;
 
@@ -128,14 +137,31 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
     return out;
   }
   const perNode = lab.nodes.map((n) => lab.pods.filter((q) => q.node === n.name && !q.hostNetwork).length);
-  const needed = blocksNeeded(bs, perNode, config.encapsulation === 'VXLAN');
+  const tunnel = config.encapsulation === 'VXLAN';
+  const needed = blocksNeeded(bs, perNode, tunnel);
   const have = blockCount(pool, bs);
-  if (needed > have)
-    p('PL2153', ['ipPool'], `IP pool ${poolText} holds ${have} block(s) of /${bs}, but the lab's ${lab.nodes.length} node(s) and their pods need ${needed}`, 'Every node claims at least one block, and one more per 2^(32 - blockSize) addresses: make the pool larger or the blocks smaller (a longer blockSize).');
+  const addresses = perNode.reduce((a, n) => a + n + (tunnel ? 1 : 0), 0);
+  // Without strictAffinity a node may borrow addresses of other nodes' blocks once the pool has no free block.
+  const fits = config.ipPool.strictAffinity ? needed <= have : lab.nodes.length <= have && addresses <= have * 2 ** (32 - bs);
+  if (!fits)
+    p(
+      'PL2153',
+      ['ipPool'],
+      config.ipPool.strictAffinity
+        ? `IP pool ${poolText} holds ${have} block(s) of /${bs}, but the lab's ${lab.nodes.length} node(s) and their pods need ${needed}, and strictAffinity forbids borrowing`
+        : `IP pool ${poolText} holds ${have} block(s) of /${bs} (${have * 2 ** (32 - bs)} addresses), but the lab's ${lab.nodes.length} node(s) need a block each${addresses ? ` and their pods ${addresses} addresses` : ''}`,
+      config.ipPool.strictAffinity
+        ? 'Every node claims at least one block, and one more per 2^(32 - blockSize) addresses; with strictAffinity it never borrows: make the pool larger, the blocks smaller, or drop strictAffinity.'
+        : 'Every node claims at least one block; once no block is free, pods borrow the free addresses of other nodes\' blocks: make the pool larger or the blocks smaller (a longer blockSize).',
+    );
   return out;
 }
 
-function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], ipamDir: string, mtu: number, hostPorts: boolean): CniConflist {
+function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowed: readonly { ip: string; block: string }[], ipamDir: string, mtu: number, hostPorts: boolean): CniConflist {
+  // A borrowed address is a range of its own inside the lender's block (host-local refuses ranges that overlap: one per block, from the first borrowed address to the last).
+  const lent = new Map<string, string[]>();
+  for (const b of borrowed) lent.set(b.block, [...(lent.get(b.block) ?? []), b.ip]);
+  const byIp = (a: string, b: string) => ip.parseIp(a)! - ip.parseIp(b)!;
   return {
     cniVersion: CNI_VERSION,
     name: `podlab-${lab}`,
@@ -148,7 +174,15 @@ function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], ipamDir
         ipam: {
           type: 'host-local',
           // One range set: a pod gets one address, from whichever of the node's blocks holds the one asked for.
-          ranges: [blocks.map((b) => ({ subnet: ip.formatCidr(b), rangeStart: ip.formatIp(b.network), rangeEnd: ip.formatIp(ip.nth(b, ip.size(b) - 1)), gateway: CALICO.gateway }))],
+          ranges: [
+            [
+              ...blocks.map((b) => ({ subnet: ip.formatCidr(b), rangeStart: ip.formatIp(b.network), rangeEnd: ip.formatIp(ip.nth(b, ip.size(b) - 1)), gateway: CALICO.gateway })),
+              ...[...lent].map(([block, ips]) => {
+                const sorted = [...ips].sort(byIp);
+                return { subnet: block, rangeStart: sorted[0]!, rangeEnd: sorted.at(-1)!, gateway: CALICO.gateway };
+              }),
+            ],
+          ],
           routes: [{ dst: '0.0.0.0/0' }],
           dataDir: `${ipamDir}/${node}`,
         },
@@ -168,6 +202,7 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       ...(spec?.ipPool?.cidr !== undefined ? { cidr: spec.ipPool.cidr } : {}),
       blockSize: spec?.ipPool?.blockSize ?? CALICO.blockSize,
       ...(spec?.ipPool?.natOutgoing !== undefined ? { natOutgoing: spec.ipPool.natOutgoing } : {}),
+      strictAffinity: spec?.ipPool?.strictAffinity ?? false,
     },
     encapsulation: spec?.encapsulation ?? 'None',
     asNumber: spec?.asNumber ?? CALICO.asNumber,
@@ -182,8 +217,10 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       nodes: nodes.length,
       pods,
       tunnel: config.encapsulation === 'VXLAN',
+      strictAffinity: config.ipPool.strictAffinity,
     });
-    return { pods: addresses, nodeCidrs: blocks, nodeGateways: nodes.map(() => CALICO.gateway) };
+    // Validation (PL2153) has made sure every pod has an address.
+    return { pods: addresses.map((a) => a ?? ''), nodeCidrs: blocks, nodeGateways: nodes.map(() => CALICO.gateway) };
   },
   planNodes: ({ lab, config, nodes, nodeCidrs, pods, ipamDir, mtu, natOutgoing, podCidr }) => {
     const vxlan = config.encapsulation === 'VXLAN';
@@ -196,7 +233,21 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       blockSize: config.ipPool.blockSize,
       natOutgoing: config.ipPool.natOutgoing ?? natOutgoing,
       encapsulation: vxlan ? ('VXLAN' as const) : ('None' as const),
+      strictAffinity: config.ipPool.strictAffinity,
     };
+    // A pod whose address is in none of its node's blocks borrowed it: from the block (and node) it lies in.
+    const blockOf = (addr: string) => {
+      const a = ip.parseIp(addr)!;
+      for (const [j, bs] of nodeCidrs.entries()) for (const b of bs) if (ip.contains(b, a)) return { block: ip.formatCidr(b), from: nodes[j]!.name, own: j };
+      return undefined;
+    };
+    const borrowedOf = (i: number) =>
+      pods
+        .filter((p) => p.node === i)
+        .flatMap((p) => {
+          const b = blockOf(p.ip);
+          return b && b.own !== i ? [{ pod: p.name, ip: p.ip, block: b.block, from: b.from }] : [];
+        });
     return nodes.map((n, i) => {
       const others = nodes.map((o, j) => ({ o, j })).filter(({ j }) => j !== i);
       const routing: CalicoBgp | CalicoVxlan = vxlan
@@ -222,11 +273,12 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
         // VXLAN: Felix's routes to each peer block via the peer's tunnel address; BGP: none here, BIRD learns them.
         routes:
           routing.kind === 'vxlan' ? routing.vxlan.peers.flatMap((p) => p.blocks.map((b) => ({ dst: b, via: p.address, dev: CALICO.vxlanDevice, onlink: true }))) : [],
-        conflist: conflist(lab, n.name, nodeCidrs[i]!, ipamDir, podMtu, n.hostPorts),
+        conflist: conflist(lab, n.name, nodeCidrs[i]!, borrowedOf(i), ipamDir, podMtu, n.hostPorts),
         data: {
           type: 'calico',
           pool,
           blocks: blocksOf(i),
+          borrowed: borrowedOf(i),
           workloads: pods.filter((p) => p.node === i).map((p) => ({ pod: p.name, namespace: p.namespace, ip: p.ip, hostVeth: hostVethName(p.namespace, p.name) })),
           routing,
         },

@@ -16,15 +16,19 @@ export interface BlockInput {
   pods: readonly { node: number }[];
   /** VXLAN: each node's first address is its tunnel address (vxlan.calico). */
   tunnel: boolean;
+  /** Calico's strictAffinity: never take an address from another node's block. @default false */
+  strictAffinity?: boolean;
 }
 
 export interface Blocks {
-  /** Each pod's address, in the order given. */
-  pods: string[];
+  /** Each pod's address, in the order given; undefined when there is none (the pool is full). */
+  pods: (string | undefined)[];
   /** Each node's blocks, in the order it claimed them. */
   blocks: ip.Cidr[][];
   /** Each node's tunnel address (VXLAN), else undefined. */
   tunnels: (string | undefined)[];
+  /** Pods (by index in `pods`) whose address was borrowed from another node's block: that block and its node. */
+  borrowed: { pod: number; block: ip.Cidr; from: number }[];
 }
 
 /** How many blocks of `blockSize` the pool holds. */
@@ -38,21 +42,35 @@ export function blocksNeeded(blockSize: number, perNode: readonly number[], tunn
   return perNode.reduce((sum, pods) => sum + Math.max(1, Math.ceil((pods + (tunnel ? 1 : 0)) / room)), 0);
 }
 
-export function assignBlocks({ pool, blockSize, nodes, pods, tunnel }: BlockInput): Blocks {
+/**
+ * Claims blocks and hands out addresses. A node whose blocks are full claims the pool's next free
+ * block; when the pool has none left, it borrows the next free address of another node's block
+ * (the first such block in the order they were claimed), as Calico's IPAM does, unless
+ * strictAffinity forbids it; then the pod has no address (validation reports it first, PL2153).
+ */
+export function assignBlocks({ pool, blockSize, nodes, pods, tunnel, strictAffinity = false }: BlockInput): Blocks {
   const room = 2 ** (32 - blockSize);
-  let nextBlock = 0;
-  const claim = () => ip.subnet(pool, blockSize, nextBlock++);
-  // Each node joins in declaration order and claims its first block.
-  const blocks = Array.from({ length: nodes }, () => [claim()]);
-  // used[n]: addresses handed out in node n's newest block.
-  const used = blocks.map(() => (tunnel ? 1 : 0));
-  const tunnels = blocks.map((b) => (tunnel ? ip.formatIp(b[0]!.network) : undefined));
-  const addresses = pods.map(({ node }) => {
-    if (used[node]! === room) {
-      blocks[node]!.push(claim());
-      used[node] = 0;
+  const total = blockCount(pool, blockSize);
+  // Every claimed block in claim order, with its node and how many of its addresses are taken (in order).
+  const claimed: { cidr: ip.Cidr; node: number; used: number }[] = [];
+  const claim = (node: number) => {
+    if (claimed.length >= total) return undefined;
+    const b = { cidr: ip.subnet(pool, blockSize, claimed.length), node, used: 0 };
+    claimed.push(b);
+    return b;
+  };
+  // Each node joins in declaration order and claims its first block (as long as the pool has one).
+  const own = Array.from({ length: nodes }, (_, n) => [claim(n)].filter((b) => b !== undefined));
+  const tunnels = own.map((b) => (tunnel && b[0] ? ip.formatIp(ip.nth(b[0].cidr, b[0].used++)) : undefined));
+  const borrowed: Blocks['borrowed'] = [];
+  const addresses = pods.map(({ node }, i) => {
+    let block = own[node]!.find((b) => b.used < room) ?? claim(node);
+    if (block && block.node === node && !own[node]!.includes(block)) own[node]!.push(block);
+    if (!block && !strictAffinity) {
+      block = claimed.find((b) => b.node !== node && b.used < room);
+      if (block) borrowed.push({ pod: i, block: block.cidr, from: block.node });
     }
-    return ip.formatIp(ip.nth(blocks[node]!.at(-1)!, used[node]!++));
+    return block ? ip.formatIp(ip.nth(block.cidr, block.used++)) : undefined;
   });
-  return { pods: addresses, blocks, tunnels };
+  return { pods: addresses, blocks: own.map((bs) => bs.map((b) => b.cidr)), tunnels, borrowed };
 }

@@ -1,0 +1,98 @@
+/**
+ * The block kind (Calico's block IPAM): a node holds a block iff it has the blackhole route Calico
+ * installs for it (`ip -j route show type blackhole`, read in the node). `holds`: exactly these
+ * blocks. `pod`: whether the pod's current address lies in a block of its own node (`borrowed:
+ * false`) or in none of them, i.e. was borrowed from another node's block (`borrowed: true`).
+ */
+import { diag } from '../../compile/diagnostics.ts';
+import * as ip from '../../net/ipv4.ts';
+import type { CalicoNode } from '../../cni/calico/index.ts';
+import { resolveSource, type Peers } from './targets.ts';
+import { requireCalico, requireNode } from './bgp.ts';
+import { checkAt, clip, parseJsonArray, type Check, type CheckTarget, type ProbeKind, type Stage, type Stages } from './kind.ts';
+
+export type BlockCheck<S extends Stage> = Check<
+  S,
+  'block',
+  {
+    from: Stages[S]['source'];
+    holds?: string[];
+    /** The pod as written; planned, the pod with its address (the runner puts in its current one). */
+    to?: S extends 'lab' ? string : CheckTarget;
+    borrowed: boolean;
+  }
+>;
+
+const inside = (cidr: string, addr: string) => {
+  const c = ip.parseCidr(cidr);
+  const a = ip.parseIp(addr);
+  return c !== undefined && a !== undefined && ip.contains(c, a);
+};
+
+/** Whose planned block an address is in (the node that lent it), for the report. */
+function ownerOf(peers: Peers, addr: string): string | undefined {
+  return peers.nodes.find((n) => n.cni.type === 'calico' && (n.cni as unknown as CalicoNode).blocks.some((b) => inside(b, addr)))?.name;
+}
+
+export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = {
+  kind: 'block',
+  normalize: (c, index, at) => ({
+    index,
+    at,
+    kind: 'block',
+    timeoutMs: c.timeoutMs ?? 5000,
+    from: c.from,
+    ...(c.holds ? { holds: c.holds } : {}),
+    ...(c.pod !== undefined ? { to: c.pod } : {}),
+    borrowed: c.borrowed ?? true,
+    name:
+      c.name ??
+      (c.pod !== undefined
+        ? `${c.pod}'s address is ${c.borrowed === false ? `from a block of ${c.from}` : `borrowed (in no block of ${c.from})`}`
+        : `${c.from} holds ${c.holds?.join(', ') || 'no block'}`),
+  }),
+  validate(lab, c, out) {
+    if (!requireCalico(lab, c, 'block', false, out)) return;
+    if (!requireNode(lab, c, 'from', c.from, out)) return;
+    const at = checkAt(c);
+    if ((c.holds === undefined) === (c.to === undefined))
+      out.push(diag('PL2157', at('kind'), `check "${c.name}" needs exactly one of holds (the node's blocks) and pod (where a pod's address came from)`, "Write holds: ['10.244.0.0/26'] or pod: '<pod on that node>'."));
+    for (const [i, b] of (c.holds ?? []).entries())
+      if (!ip.parseCidr(b)) out.push(diag('PL2157', at('holds', i), `check "${c.name}": "${b}" is not a CIDR`, "Write a block such as '10.244.0.64/26'."));
+    if (c.to !== undefined) {
+      const pod = lab.pods.find((p) => p.name === c.to);
+      if (!pod || pod.hostNetwork || `node/${pod.node}` !== c.from)
+        out.push(
+          diag('PL2157', at('pod'), `check "${c.name}": "${c.to}" is not ${pod ? (pod.hostNetwork ? 'a pod with an address of its own (hostNetwork)' : `on ${c.from} (it runs on node/${pod.node})`) : 'a pod of the lab'}`, `Name a pod that runs on ${c.from}.`),
+        );
+    }
+  },
+  plan: (c, peers) => {
+    const pod = c.to !== undefined ? peers.pods.find((p) => p.name === c.to)! : undefined;
+    return {
+      index: c.index,
+      name: c.name,
+      kind: 'block',
+      from: resolveSource(peers, c.from),
+      timeoutMs: c.timeoutMs,
+      ...(c.holds ? { holds: c.holds.map((b) => ip.formatCidr(ip.parseCidr(b)!)) } : {}),
+      ...(pod ? { to: { kind: 'pod' as const, name: pod.name, ip: pod.ip } } : {}),
+      borrowed: c.borrowed,
+    };
+  },
+  probe: () => ['ip', '-j', 'route', 'show', 'type', 'blackhole'],
+  judge(plan, c, r) {
+    const routes = r.exitCode === 0 ? parseJsonArray<{ dst?: string }>(r.stdout) : undefined;
+    const expected = c.to ? `${c.to.name} (${c.to.ip}) ${c.borrowed ? 'in no block of' : 'in a block of'} ${c.from.name}` : `${c.from.name} holds exactly ${c.holds!.join(', ') || 'no block'}`;
+    if (!routes) return { ok: false, expected, seen: `unreadable ip output: ${clip(r.stdout || r.stderr)}` };
+    const held = routes.map((x) => x.dst ?? '').filter((d) => d.includes('/'));
+    const heldText = held.length ? `${c.from.name} holds ${held.join(', ')}` : `${c.from.name} holds no block`;
+    if (c.to) {
+      const own = held.find((b) => inside(b, c.to!.ip));
+      const lender = own ? undefined : ownerOf(plan, c.to.ip);
+      return { ok: c.borrowed ? !own : own !== undefined, expected, seen: `${heldText}; ${c.to.ip} ${own ? `is in ${own}` : `is in none of them${lender ? ` (a block of ${lender})` : ''}`}` };
+    }
+    const want = new Set(c.holds);
+    return { ok: held.length === want.size && held.every((b) => want.has(b)), expected, seen: heldText };
+  },
+};
