@@ -446,12 +446,11 @@ registerGrade(program);
 registerExport(program);
 registerGraph(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
+// Not a top-level await: bin/podlab.js runs this bundled as CommonJS, from V8's code cache.
+program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof Exit) process.exitCode = e.code;
   else {
     process.stderr.write(`podlab: internal error: ${(e as Error).stack ?? e}\n`);
     process.exitCode = EXIT.cannotRun;
   }
-}
+});
