@@ -1,15 +1,17 @@
 /**
  * Runs a live lab's checks: all in parallel (at most PROBES_AT_ONCE probes in flight), each
- * retried until it passes or its timeout expires. A matrix runs its cells the same way and passes
+ * retried until it passes, its failure is settled (settle.ts: a definite answer with nothing
+ * pending; PODLAB_FAIL_FAST=0 turns that off) or its timeout expires. A matrix runs its cells the same way and passes
  * when every cell does.
  */
 import type { Plan, PlanCheck } from '../plan/plan.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
 import { ensureNative, PROBE_BIN } from '../runtime/artifacts.ts';
 import { sourceArgv } from '../runtime/enter.ts';
-import type { LabState } from '../runtime/state.ts';
+import { readState, type LabState } from '../runtime/state.ts';
 import { buildProbe, judge, sourceRef, type CheckResult } from './checks.ts';
 import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
+import { liveKey, retry } from './settle.ts';
 
 const RETRY_INTERVAL_MS = 200;
 /** Probes are short-lived processes; more than this at once only makes each one slower on a small machine. */
@@ -62,17 +64,17 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   await ensureProbe();
   const probe = buildProbe(plan, check, PROBE_BIN);
   const enter = sourceArgv(state, sourceRef(check));
-  const started = Date.now();
-  let attempts = 0;
-  for (;;) {
-    attempts++;
-    const r = await slot(() => ex.run([...enter, ...probe.argv], { timeoutMs: 5000 }));
-    const v = judge(plan, check, r);
-    const elapsed = Date.now() - started;
-    if (v.ok || elapsed + RETRY_INTERVAL_MS >= check.timeoutMs)
-      return { index: check.index, name: check.name, kind: check.kind, status: v.ok ? 'pass' : 'fail', expected: v.expected, seen: v.seen, command: probe.reproduce, attempts, ms: elapsed };
-    await new Promise((res) => setTimeout(res, RETRY_INTERVAL_MS));
-  }
+  const outcome = await retry(
+    async () => {
+      const r = await slot(() => ex.run([...enter, ...probe.argv], { timeoutMs: 5000 }));
+      const verdict = judge(plan, check, r);
+      // The live state is read only for a definite failure: the one case it can decide.
+      return { verdict, live: !verdict.ok && verdict.definite ? liveKey(readState(state.lab), planned) : undefined };
+    },
+    { timeoutMs: check.timeoutMs, intervalMs: RETRY_INTERVAL_MS, now: Date.now, sleep: (ms) => new Promise((res) => setTimeout(res, ms)), failFast: process.env.PODLAB_FAIL_FAST !== '0' },
+  );
+  const v = outcome.verdict;
+  return { index: check.index, name: check.name, kind: check.kind, status: v.ok ? 'pass' : 'fail', expected: v.expected, seen: v.seen, command: probe.reproduce, attempts: outcome.attempts, ms: outcome.ms, ...(outcome.settled ? { settled: true } : {}) };
 }
 
 /** A grid kind: its cells run as ordinary checks (in parallel), then its judge reads their outcomes. */

@@ -7,7 +7,7 @@ import { diag } from '../../compile/diagnostics.ts';
 import * as ip from '../../net/ipv4.ts';
 import { sourceAddressesOf, type Peers } from './targets.ts';
 import { checkAt, lastLine, sourceRef, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
-import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, type ReachCheck, type ProbeReport } from './reach.ts';
+import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, wasRefused, type ReachCheck, type ProbeReport } from './reach.ts';
 
 export type HttpCheck<S extends Stage> = ReachCheck<S, 'http'> & {
   path: string;
@@ -93,7 +93,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
       seen = reached ? `HTTP ${out.status}: ${(out.body ?? '').trim().slice(0, 200)}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
       if (reached && wantReach) extra = judgeHttpBody(plan, c, out.status ?? 0, out.body ?? '');
     }
-    return reachVerdict(c, reached, seen, extra);
+    return reachVerdict(c, reached, seen, extra, !reached && wasRefused(out));
   },
 };
 
