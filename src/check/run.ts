@@ -14,6 +14,8 @@ import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
 import { liveKey, retry } from './settle.ts';
 
 const RETRY_INTERVAL_MS = 200;
+/** The wait before a definite failure is probed again to confirm it is settled (settle.ts). */
+const CONFIRM_MS = 50;
 /** Probes are short-lived processes; more than this at once only makes each one slower on a small machine. */
 const PROBES_AT_ONCE = 16;
 
@@ -71,7 +73,7 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
       // The live state is read only for a definite failure: the one case it can decide.
       return { verdict, live: !verdict.ok && verdict.definite ? liveKey(readState(state.lab), planned) : undefined };
     },
-    { timeoutMs: check.timeoutMs, intervalMs: RETRY_INTERVAL_MS, now: Date.now, sleep: (ms) => new Promise((res) => setTimeout(res, ms)), failFast: process.env.PODLAB_FAIL_FAST !== '0' },
+    { timeoutMs: check.timeoutMs, intervalMs: RETRY_INTERVAL_MS, confirmMs: CONFIRM_MS, now: Date.now, sleep: (ms) => new Promise((res) => setTimeout(res, ms)), failFast: process.env.PODLAB_FAIL_FAST !== '0' },
   );
   const v = outcome.verdict;
   return { index: check.index, name: check.name, kind: check.kind, status: v.ok ? 'pass' : 'fail', expected: v.expected, seen: v.seen, command: probe.reproduce, attempts: outcome.attempts, ms: outcome.ms, ...(outcome.settled ? { settled: true } : {}) };

@@ -8,7 +8,8 @@
  *   listen; a `command` container may still be starting), and the live state (pods, their
  *   addresses and processes, Service endpoints, policies) is the same as at the attempt before;
  * - and the attempt before saw the same definite answer.
- * So a settled failure fails one retry interval after it is first seen, not at its timeout.
+ * So a settled failure fails one confirmation (50 ms, and a probe) after it is first seen, not at
+ * its timeout.
  *
  * `retry` is the loop, with its clock and sleep passed in (tests use a fake clock); `liveKey` is
  * what "nothing pending" reads from the lab's state.
@@ -32,6 +33,8 @@ export function isSettled(prev: Attempt | undefined, cur: Attempt): boolean {
 export interface RetryOptions {
   timeoutMs: number;
   intervalMs: number;
+  /** The wait before confirming a definite failure (shorter than intervalMs: settling it is the likely outcome). */
+  confirmMs: number;
   now(): number;
   sleep(ms: number): Promise<void>;
   /** Off: retry every failure until the timeout (as before fail-fast). */
@@ -59,7 +62,8 @@ export async function retry(attempt: () => Promise<Attempt>, o: RetryOptions): P
     if (o.failFast && isSettled(prev, cur)) return { verdict: cur.verdict, attempts, ms, settled: true };
     if (ms + o.intervalMs >= o.timeoutMs) return { verdict: cur.verdict, attempts, ms, settled: false };
     prev = cur;
-    await o.sleep(o.intervalMs);
+    const candidate = o.failFast && !cur.verdict.ok && cur.verdict.definite === true && cur.live !== undefined;
+    await o.sleep(candidate ? o.confirmMs : o.intervalMs);
   }
 }
 
