@@ -25,7 +25,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
-import { compileOrExit, Exit, EXIT, labName, printDiagnostics, printHostProblems, summary } from './common.ts';
+import { compileOrExit, Exit, EXIT, labName, prefixed, printDiagnostics, printHostProblems, summary } from './common.ts';
 import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerExport } from './export.ts';
@@ -112,6 +112,11 @@ program
   .name('podlab')
   .version((JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { version: string }).version, '-V, --version', 'print the version')
   .description('Kubernetes networking labs as code: validate a typed lab, render it, build it from network namespaces and real CNI plugins, check it, tear it down.')
+  .option('--prefix <prefix>', 'lab-name prefix for up, down, status, check, …: two users run the same lab side by side (default: $PODLAB_PREFIX)')
+  .hook('preAction', (cmd) => {
+    const prefix = cmd.opts<{ prefix?: string }>().prefix;
+    if (prefix !== undefined) process.env.PODLAB_PREFIX = prefix;
+  })
   .showHelpAfterError()
   .addHelpText('after', `
 Typical session:
@@ -181,7 +186,7 @@ program
   .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; format: ReportFormat; crashAfterStep?: number }) => {
     const t0 = Date.now();
     const r = await compileOrExit(file, opts);
-    const plan = buildPlan(r.lab);
+    const plan = buildPlan({ ...r.lab, name: prefixed(r.lab.name) });
     const files = render(plan);
     const host = await checkHost();
     if (host.length) printHostProblems(host, opts.json);

@@ -124,6 +124,7 @@ export const CODES = {
   PL3006: 'up interrupted',
   PL3030: 'no such pod, node or host',
   PL3031: 'no such interface',
+  PL3140: 'bad lab-name prefix',
 } as const;
 
 export type Code = keyof typeof CODES;
