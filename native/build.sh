@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds podlab's native programs from native/<name>.c into build/native/<name>:
+# Builds podlab's native programs from native/<name>.c into build/native/<name>
+# (or $PODLAB_NATIVE_OUT, podlab's build folder when the package's is not writable):
 # pause (the pod sandbox process), probe (the check client), workload (the
 # built-in servers), spawner (starts podlab's commands for it), dnslat (the
 # DNS benchmark's latency client) and contain (a container's last step: read-only
@@ -10,7 +11,7 @@
 set -eu
 
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
-OUT_DIR="$ROOT/build/native"
+OUT_DIR="${PODLAB_NATIVE_OUT:-$ROOT/build/native}"
 CC=${CC:-cc}
 FLAGS="-std=c99 -O2 -Wall -Wextra -Werror ${CFLAGS:-}"
 

@@ -22,7 +22,7 @@
  * phase starts on a quiet machine (settle(): the kernel frees a removed lab's namespaces after
  * `down` returns).
  *
- *   node --import tsx scripts/bench.ts [--runs N] [--quick] [--only flagship,10x10,4x250,cli,validate,peers,peer-…]
+ *   node --import tsx scripts/bench.ts [--runs N] [--quick] [--only flagship,10x10,4x250,cli,validate,failfast,peers,peer-…]
  *                                      [--peers] [--settle-max S] [--out file]
  *
  * With --only, the JSON keeps the sections of the file that did not run; `measured` names the run
@@ -51,12 +51,13 @@ import { killNow, pidsInNetns, recordOf } from '../src/runtime/procs.ts';
 import { readState, type ProcessRecord } from '../src/runtime/state.ts';
 import { mountStateDir, unmountStateDir } from '../src/runtime/statefs.ts';
 import { up } from '../src/runtime/up.ts';
+import { runCheck } from '../src/check/run.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TMP = join(ROOT, 'bench/.tmp');
 
 /** The goals of issues 6 and 28, printed next to the figures. */
-const GOALS = { upRatio: 1.5, downRatio: 1.2, flagshipCliUpMs: 1500, podRssMiB: 2, validateMs: 500, peerFlagshipUpDown: 0.5, peer10x10Up: 0.33 };
+const GOALS = { upRatio: 1.5, downRatio: 1.2, flagshipCliUpMs: 1500, podRssMiB: 2, validateMs: 500, peerFlagshipUpDown: 0.5, peer10x10Up: 0.33, failFastAfterSettledMs: 200 };
 /** The floor's batches run this many at a time (as many as podlab wires pods at once). */
 const FLOOR_CONCURRENCY = 8;
 
@@ -83,7 +84,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--settle-max') settleMaxMs = Math.max(1, Number(argv[++i])) * 1000;
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'usage: node --import tsx scripts/bench.ts [--runs N (default 3)] [--quick (1 run)] [--only flagship,10x10,4x250,cli,validate,peers,peer-flagship,peer-10x10,peer-cli] [--peers] [--settle-max S (default 60)] [--out file]\n',
+        'usage: node --import tsx scripts/bench.ts [--runs N (default 3)] [--quick (1 run)] [--only flagship,10x10,4x250,cli,validate,failfast,peers,peer-flagship,peer-10x10,peer-cli] [--peers] [--settle-max S (default 60)] [--out file]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -615,6 +616,66 @@ async function benchCli(runs: number): Promise<CliResult> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Fail fast: a settled failing check (src/check/settle.ts)
+
+interface FailFastResult {
+  runs: number;
+  timeoutMs: number;
+  /** One attempt alone (the check with a timeout shorter than a retry): when the failure is first seen. */
+  firstSeenMs: number;
+  /** The check as it runs: fails once settled. */
+  failFastMs: number;
+  /** failFastMs - firstSeenMs: how long after the failure was settled-and-seen the check failed. */
+  afterSettledMs: number;
+  /** The same check with PODLAB_FAIL_FAST=0: every attempt until the timeout (the behaviour before). */
+  eventualMs: number;
+  goalMs: number;
+  samples: { firstSeenMs: number[]; failFastMs: number[]; eventualMs: number[] };
+}
+
+/**
+ * A tcp check refused by a pod where nothing listens on the port (5 s timeout), run through the
+ * check runner: with fail fast, once alone (one attempt: when the failure is first seen), and with
+ * fail fast off (the baseline, same run). Lab: bench-failfast, two pods.
+ */
+async function benchFailFast(runs: number): Promise<FailFastResult> {
+  const name = 'bench-failfast';
+  made.add(name);
+  if (labNamespacesOnHost(name).length) await down(name);
+  const spec: LabSpec = {
+    name,
+    nodes: { w1: {}, w2: {} },
+    pods: { a: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] }, b: { node: 'w2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] } },
+    checks: [{ kind: 'tcp', from: 'a', to: 'b', port: 8081, timeoutMs: 5000 }],
+  };
+  const lab = resolve(spec);
+  const plan = buildPlan(lab);
+  const state = await up(plan, render(plan));
+  const check = plan.checks[0]!;
+  const s = { firstSeenMs: [] as number[], failFastMs: [] as number[], eventualMs: [] as number[] };
+  try {
+    for (let i = 0; i < runs && !interrupted; i++) {
+      await settle();
+      const once = await runCheck(state, { ...check, timeoutMs: 100 });
+      const ff = await runCheck(state, check);
+      process.env.PODLAB_FAIL_FAST = '0';
+      const ev = await runCheck(state, check).finally(() => delete process.env.PODLAB_FAIL_FAST);
+      if (ff.status !== 'fail' || !ff.settled || ev.status !== 'fail') throw new Error(`fail-fast bench: unexpected outcomes ${JSON.stringify([ff, ev])}`);
+      s.firstSeenMs.push(once.ms);
+      s.failFastMs.push(ff.ms);
+      s.eventualMs.push(ev.ms);
+      process.stderr.write(`  fail fast: run ${i + 1}/${runs} — first seen ${once.ms} ms, failed ${ff.ms} ms (settled), without fail fast ${ev.ms} ms\n`);
+    }
+  } finally {
+    await down(name);
+    made.delete(name);
+  }
+  const firstSeenMs = median(s.firstSeenMs);
+  const failFastMs = median(s.failFastMs);
+  return { runs: s.failFastMs.length, timeoutMs: check.timeoutMs, firstSeenMs, failFastMs, afterSettledMs: failFastMs - firstSeenMs, eventualMs: median(s.eventualMs), goalMs: GOALS.failFastAfterSettledMs, samples: s };
+}
+
+// ---------------------------------------------------------------------------------------------
 // CLI validate: cold (an empty type-check cache) and warm
 
 interface ValidateResult {
@@ -1071,7 +1132,7 @@ const PHASE_KEYS = {
   down: { ms: 'downMs', floor: 'floorDownMs', over: 'downOverFloor', ratio: 'downRatio', goal: GOALS.downRatio },
 } as const;
 
-function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number, validate?: ValidateResult, peers?: PeersResult): string {
+function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number, validate?: ValidateResult, peers?: PeersResult, failFast?: FailFastResult): string {
   const lines: string[] = [];
   lines.push(`podlab benchmark — median of ${runs} run(s), ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}`);
   if (sizes.length) {
@@ -1122,6 +1183,10 @@ function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number, v
     lines.push('');
     lines.push(`CLI validate (node bin/podlab.js validate ${validate.file}, type check included): cold (empty type-check cache) ${validate.coldWallMs} ms wall, ${validate.coldCpuMs} ms CPU (goal ≤ ${validate.goalMs} ms: ${ok(validate.coldWallMs <= validate.goalMs)}); warm ${validate.warmWallMs} ms wall, ${validate.warmCpuMs} ms CPU (goal ≤ ${validate.goalMs} ms: ${ok(validate.warmWallMs <= validate.goalMs)}); podlab --version ${validate.startWallMs} ms wall, ${validate.startCpuMs} ms CPU`);
   }
+  if (failFast) {
+    lines.push('');
+    lines.push(`fail fast (a tcp check refused by a pod, timeout ${failFast.timeoutMs} ms; median of ${failFast.runs}): failed after ${failFast.failFastMs} ms, ${failFast.afterSettledMs} ms after the refusal was first seen (goal ≤ ${failFast.goalMs} ms: ${ok(failFast.afterSettledMs <= failFast.goalMs)}); without fail fast ${failFast.eventualMs} ms (${(failFast.failFastMs / failFast.eventualMs).toFixed(2)}×)`);
+  }
   if (peers) {
     lines.push('');
     lines.push(`Debian's Mininet ${peers.mininet.version} side by side (Linux-bridge switches, no controller, in a network namespace of the bench's own; median of ${runs}, alternating which goes first).`);
@@ -1162,6 +1227,7 @@ async function main(): Promise<number> {
   let cli: CliResult | undefined;
   let validate: ValidateResult | undefined;
   let peers: PeersResult | undefined;
+  let failFast: FailFastResult | undefined;
   const wants = (id: string) => !args.only || args.only.includes(id);
   try {
     for (const size of SIZES) {
@@ -1171,16 +1237,17 @@ async function main(): Promise<number> {
     }
     if (!interrupted && wants('cli')) cli = await benchCli(args.runs);
     if (!interrupted && wants('validate')) validate = await benchValidate(args.runs);
+    if (!interrupted && wants('failfast')) failFast = await benchFailFast(args.runs);
     if (!interrupted && args.peers && (!args.only || args.only.some((o) => o === 'peers' || o.startsWith('peer-')))) peers = await benchPeers(args.runs, args.only);
   } finally {
     if (!interrupted) await cleanUp();
   }
   if (interrupted) return new Promise(() => undefined); // the signal handler exits once down is done
-  process.stdout.write(`${report(sizes, cli, args.runs, validate, peers)}\n`);
+  process.stdout.write(`${report(sizes, cli, args.runs, validate, peers, failFast)}\n`);
   const git = await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, reject: false });
   const ipv = await execa('ip', ['-V'], { reject: false });
   const measured = { at: new Date().toISOString(), commit: git.stdout.trim(), command: `node --import tsx scripts/bench.ts ${process.argv.slice(2).join(' ')}`.trim(), loadavg1mAtEnd: round(loadavg()[0]!, 2) };
-  const ran = { sizes: sizes.length ? sizes : undefined, cli, validate, peers };
+  const ran = { sizes: sizes.length ? sizes : undefined, cli, validate, peers, failFast };
   // A partial run (--only) keeps the other sections of the file, each with the run that measured it.
   const previous = args.only && existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as Record<string, unknown>) : {};
   const sections = { ...((previous.measured as Record<string, unknown> | undefined) ?? Object.fromEntries(['sizes', 'cli'].filter((k) => previous[k]).map((k) => [k, { at: previous.at, commit: previous.commit, command: previous.command }]))) };

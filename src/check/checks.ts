@@ -29,6 +29,8 @@ export interface CheckResult {
   command: string;
   attempts: number;
   ms: number;
+  /** It failed before its timeout: the failure was settled (src/check/settle.ts). */
+  settled?: boolean;
   /** Matrix checks: the grid of cell results, row-major (sources × targets). */
   matrix?: { rows: string[]; cols: string[]; cells: CheckResult[] };
 }

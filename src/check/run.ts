@@ -1,18 +1,22 @@
 /**
  * Runs a live lab's checks: all in parallel (at most PROBES_AT_ONCE probes in flight), each
- * retried until it passes or its timeout expires. A matrix runs its cells the same way and passes
+ * retried until it passes, its failure is settled (settle.ts: a definite answer with nothing
+ * pending; PODLAB_FAIL_FAST=0 turns that off) or its timeout expires. A matrix runs its cells the same way and passes
  * when every cell does.
  */
 import type { Plan, PlanCheck } from '../plan/plan.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
 import { ensureNative, PROBE_BIN } from '../runtime/artifacts.ts';
 import { sourceArgv } from '../runtime/enter.ts';
-import type { LabState } from '../runtime/state.ts';
+import { readState, type LabState } from '../runtime/state.ts';
 import { buildProbe, judge, sourceRef, type CheckResult } from './checks.ts';
 import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
 import { learnerCommand, whyUnreachable, type Cause } from './why.ts';
+import { liveKey, retry } from './settle.ts';
 
 const RETRY_INTERVAL_MS = 200;
+/** The wait before a definite failure is probed again to confirm it is settled (settle.ts). */
+const CONFIRM_MS = 50;
 /** Probes are short-lived processes; more than this at once only makes each one slower on a small machine. */
 const PROBES_AT_ONCE = 16;
 
@@ -64,22 +68,22 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   const probe = buildProbe(plan, check, PROBE_BIN);
   const enter = sourceArgv(state, sourceRef(check));
   const command = learnerCommand(plan.lab, check) ?? probe.reproduce;
-  const started = Date.now();
-  let attempts = 0;
   // Why it fails, asked once after the first failure (src/check/why.ts); a settled cause ends the retries.
   let why: Cause | undefined | null = null;
-  for (;;) {
-    attempts++;
-    const r = await slot(() => ex.run([...enter, ...probe.argv], { timeoutMs: 5000 }));
-    const v = judge(plan, check, r);
-    if (!v.ok && why === null) why = await whyUnreachable(ex, state, check);
-    const elapsed = Date.now() - started;
-    if (v.ok || why?.settled || elapsed + RETRY_INTERVAL_MS >= check.timeoutMs) {
-      const seen = !v.ok && why ? `${why.cause} (${v.seen})` : v.seen;
-      return { index: check.index, name: check.name, kind: check.kind, status: v.ok ? 'pass' : 'fail', expected: v.expected, seen, command, attempts, ms: Date.now() - started };
-    }
-    await new Promise((res) => setTimeout(res, RETRY_INTERVAL_MS));
-  }
+  const outcome = await retry(
+    async () => {
+      const r = await slot(() => ex.run([...enter, ...probe.argv], { timeoutMs: 5000 }));
+      const verdict = judge(plan, check, r);
+      if (!verdict.ok && why === null) why = await whyUnreachable(ex, state, check);
+      // The live state is read only for a definite failure: the one case it can decide.
+      return { verdict, live: !verdict.ok && verdict.definite ? liveKey(readState(state.lab), planned) : undefined, ...(why?.settled ? { settledCause: true } : {}) };
+    },
+    { timeoutMs: check.timeoutMs, intervalMs: RETRY_INTERVAL_MS, confirmMs: CONFIRM_MS, now: Date.now, sleep: (ms) => new Promise((res) => setTimeout(res, ms)), failFast: process.env.PODLAB_FAIL_FAST !== '0' },
+  );
+  const v = outcome.verdict;
+  const cause = why as Cause | undefined | null;
+  const seen = !v.ok && cause ? `${cause.cause} (${v.seen})` : v.seen;
+  return { index: check.index, name: check.name, kind: check.kind, status: v.ok ? 'pass' : 'fail', expected: v.expected, seen, command, attempts: outcome.attempts, ms: outcome.ms, ...(outcome.settled ? { settled: true } : {}) };
 }
 
 /** A grid kind: its cells run as ordinary checks (in parallel), then its judge reads their outcomes. */

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { compileLab, type CompileResult } from '../compile/compile.ts';
-import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
+import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { color, red } from './terminal.ts';
 
@@ -43,10 +43,26 @@ export async function compileOrExit(file: string, opts: { typecheck?: boolean; j
   return r as CompileResult & { lab: NonNullable<CompileResult['lab']> };
 }
 
-/** A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up. */
+/**
+ * The lab-name prefix (`--prefix`, or PODLAB_PREFIX): prepended to the name of every lab a live
+ * command builds or names, so that two users on one host can run the same lab (`alice-` and
+ * `bob-` make `alice-services` and `bob-services`, with namespaces of their own). render and
+ * validate keep the lab's own name.
+ */
+export function prefixed(name: string, prefix = process.env.PODLAB_PREFIX ?? ''): string {
+  if (!prefix || name.startsWith(prefix)) return name;
+  const full = `${prefix}${name}`;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(full) || full.length > 63 || !/^[a-z0-9][-a-z0-9]*$/.test(prefix)) {
+    process.stderr.write(`${formatDiagnostic(diag('PL3140', [], `the lab-name prefix "${prefix}" makes "${full}", which is not a lab name`, `A prefix is lower-case letters, digits and '-', and the whole name at most 63 characters, e.g. --prefix alice- (from PODLAB_PREFIX or --prefix). ${NOTHING_CHANGED}`))}\n`);
+    throw new Exit(EXIT.cannotRun);
+  }
+  return full;
+}
+
+/** A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up; with the lab-name prefix. */
 export async function labName(arg: string): Promise<string> {
-  if (arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg))) return (await compileOrExit(arg, {})).lab.name;
-  return arg;
+  if (arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg))) return prefixed((await compileOrExit(arg, {})).lab.name);
+  return prefixed(arg);
 }
 
 export function printHostProblems(diags: Diagnostic[], json?: boolean): never {

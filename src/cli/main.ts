@@ -27,7 +27,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
-import { compileOrExit, Exit, EXIT, labName, printDiagnostics, printHostProblems, summary } from './common.ts';
+import { compileOrExit, Exit, EXIT, labName, prefixed, printDiagnostics, printHostProblems, summary } from './common.ts';
 import { registerApiServer } from './api-server.ts';
 import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
@@ -126,6 +126,11 @@ program
   .name('podlab')
   .version((JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { version: string }).version, '-V, --version', 'print the version')
   .description('Kubernetes networking labs as code: validate a typed lab, render it, build it from network namespaces and real CNI plugins, check it, tear it down.')
+  .option('--prefix <prefix>', 'lab-name prefix for up, down, status, check, …: two users run the same lab side by side (default: $PODLAB_PREFIX)')
+  .hook('preAction', (cmd) => {
+    const prefix = cmd.opts<{ prefix?: string }>().prefix;
+    if (prefix !== undefined) process.env.PODLAB_PREFIX = prefix;
+  })
   .showHelpAfterError()
   .addHelpText('after', `
 Typical session:
@@ -196,7 +201,7 @@ program
   .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; api: boolean; format: ReportFormat; crashAfterStep?: number }) => {
     const t0 = Date.now();
     const r = await compileOrExit(file, opts);
-    const plan = buildPlan(r.lab);
+    const plan = buildPlan({ ...r.lab, name: prefixed(r.lab.name) });
     const files = render(plan);
     const host = await checkHost();
     if (host.length) printHostProblems(host, opts.json);
@@ -484,12 +489,11 @@ registerApiServer(program);
 registerExplain(program);
 registerTrace(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
+// Not a top-level await: bin/podlab.js runs this bundled as CommonJS, from V8's code cache.
+program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof Exit) process.exitCode = e.code;
   else {
     process.stderr.write(`podlab: internal error: ${(e as Error).stack ?? e}\n`);
     process.exitCode = EXIT.cannotRun;
   }
-}
+});

@@ -3,11 +3,12 @@
  * it stops at the phase barrier. Returns a resolved Lab only when there is no error.
  */
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { labSchema, type LabSpec } from '../schema/lab-schema.ts';
 import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { normalize, type Lab } from './lab.ts';
-import { loadLab } from './load.ts';
+import { labInputs, lookupEvaluation, storeEvaluation } from './eval-cache.ts';
+import { loadLab, type Loaded } from './load.ts';
 import { expandManifests, placeAtOrigin } from './manifests.ts';
 import { positionDiagnostics } from './positions.ts';
 import { runRules } from './rules.ts';
@@ -58,7 +59,7 @@ export function validateValue(value: unknown, file: string, text?: string, optio
 export async function compileLab(path: string, options: CompileOptions = {}): Promise<CompileResult> {
   const file = relative(process.cwd(), path) || path;
   // The lab evaluates in a child process while this one type-checks: two cores, half the wait.
-  const loading = loadLab(file);
+  const loading = loadCached(file);
   const source = safeRead(file);
   const typeDiagnostics = options.typecheck && source !== undefined ? typecheckLab(file) : [];
   const loaded = await loading;
@@ -66,6 +67,17 @@ export async function compileLab(path: string, options: CompileOptions = {}): Pr
   const { lab, diagnostics, sources } = validateValue(loaded.value, file, undefined, { readFiles: true });
   const all = sortDiagnostics([...typeDiagnostics, ...diagnostics]);
   return { file, source, sources, lab: hasErrors(all) ? undefined : lab, diagnostics: all };
+}
+
+/** loadLab, served from the evaluation cache (eval-cache.ts) when the lab's files are unchanged. */
+async function loadCached(file: string): Promise<Loaded> {
+  const abs = resolve(file);
+  const hit = lookupEvaluation(abs);
+  if (hit) return { value: hit.value, diagnostics: [] };
+  const before = labInputs(abs);
+  const loaded = await loadLab(file);
+  if (loaded.value !== undefined && !loaded.diagnostics.length) storeEvaluation(abs, before, loaded.value);
+  return loaded;
 }
 
 function safeRead(file: string): string | undefined {

@@ -174,6 +174,7 @@ export const CODES = {
   PL3113: 'lab is not up',
   PL3114: 'pod is not running',
   PL3115: 'which port?',
+  PL3140: 'bad lab-name prefix',
 } as const;
 
 export type Code = keyof typeof CODES;

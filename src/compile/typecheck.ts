@@ -17,7 +17,7 @@ export interface TypecheckOptions {
   cache?: boolean;
 }
 
-// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
+// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.cjs) too.
 const PODLAB_ENTRY = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
 
 /** The compiler options of the check; part of the cache key. */

@@ -17,7 +17,7 @@ import type { Variant } from './variant.ts';
 import { readUntrustedText, TEXT_LIMIT } from '../lib/safe-read.ts';
 import { joinPlainPath, plainPathProblem } from '../lib/plain-name.ts';
 
-// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
+// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.cjs) too.
 const WORKER = fileURLToPath(new URL('../../src/grade/exercise-worker.ts', import.meta.url));
 
 export const rubricItemSchema = z

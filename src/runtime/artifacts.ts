@@ -5,7 +5,6 @@
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { NOTHING_CHANGED, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
@@ -14,17 +13,18 @@ import { CODE_CACHE_FLAG } from '../dns/marks.ts';
 import { writeFileAtomic } from '../render/files.ts';
 import { realExecutor, type Executor } from './exec.ts';
 import { SPAWNER_BIN } from './spawner.ts';
+import { BUILD_DIR, PACKAGE_ROOT } from './build-dir.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const PAUSE_BIN = `${REPO_ROOT}build/native/pause`;
+export const REPO_ROOT = PACKAGE_ROOT;
+export const PAUSE_BIN = `${BUILD_DIR}/native/pause`;
 /** The native check client (native/probe.c): TCP, UDP and HTTP probes without a Node start-up each. */
-export const PROBE_BIN = `${REPO_ROOT}build/native/probe`;
+export const PROBE_BIN = `${BUILD_DIR}/native/probe`;
 /** The built-in servers (native/workload.c); assets/workload.mjs is their reference in Node, and its clients the probe's. */
-export const WORKLOAD_BIN = `${REPO_ROOT}build/native/workload`;
+export const WORKLOAD_BIN = `${BUILD_DIR}/native/workload`;
 /** The DNS benchmark's latency client (native/dnslat.c). */
-export const DNSLAT_BIN = `${REPO_ROOT}build/native/dnslat`;
+export const DNSLAT_BIN = `${BUILD_DIR}/native/dnslat`;
 /** A container's last step before its program (native/contain.c): read-only mounts, a private /tmp, an unprivileged uid. */
-export const CONTAIN_BIN = `${REPO_ROOT}build/native/contain`;
+export const CONTAIN_BIN = `${BUILD_DIR}/native/contain`;
 export const WORKLOAD_SCRIPT = `${REPO_ROOT}assets/workload.mjs`;
 /**
  * podlab-dns, bundled by esbuild so that the DNS pod starts as plain `node`, without tsx: the
@@ -33,13 +33,13 @@ export const WORKLOAD_SCRIPT = `${REPO_ROOT}assets/workload.mjs`;
  * file sooner (no ES module loader to set up, built-ins required directly), 12 ms less CPU from
  * start to serving (measured).
  */
-export const DNS_BUNDLE = `${REPO_ROOT}build/dns/podlab-dns.cjs`;
-export const DNS_SERVER_BUNDLE = `${REPO_ROOT}build/dns/server.cjs`;
+export const DNS_BUNDLE = `${BUILD_DIR}/dns/podlab-dns.cjs`;
+export const DNS_SERVER_BUNDLE = `${BUILD_DIR}/dns/server.cjs`;
 /** V8's code cache of the server bundle, written when it is bundled (see launch.ts). */
-export const DNS_CODE_CACHE = `${REPO_ROOT}build/dns/server.cache`;
+export const DNS_CODE_CACHE = `${BUILD_DIR}/dns/server.cache`;
 export const PROGRAMS = { workload: WORKLOAD_BIN, dns: DNS_BUNDLE, node: process.execPath };
 /** podlab's own CNI plugins (e.g. `calico`), bundled from src/cni/<name>/plugin.ts; searched before the reference plugins. */
-export const PODLAB_CNI_BIN_DIR = `${REPO_ROOT}${PODLAB_CNI_DIR}`;
+export const PODLAB_CNI_BIN_DIR = `${BUILD_DIR}/${PODLAB_CNI_DIR.replace(/^build\//, '')}`;
 
 /** Newest modification time of the files below `dir` (0 if none). */
 function newest(dir: string): number {
@@ -141,7 +141,7 @@ async function writeDnsCodeCache(): Promise<void> {
 export async function ensureNative(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
   const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload'], [SPAWNER_BIN, 'spawner'], [DNSLAT_BIN, 'dnslat'], [CONTAIN_BIN, 'contain']] as const;
   if (!bins.some(([bin, name]) => stale([bin], [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/addr.h`, `${REPO_ROOT}native/build.sh`]))) return undefined;
-  const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`]);
+  const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`], { env: { PODLAB_NATIVE_OUT: dirname(PAUSE_BIN) } });
   if (r.exitCode !== 0 || !bins.every(([bin]) => existsSync(bin)))
     return diag('PL3002', [], `could not build the native binaries (pause, probe, workload, spawner, dnslat, contain): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);
   return undefined;

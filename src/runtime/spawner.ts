@@ -8,16 +8,16 @@
  * it off); if it cannot start or dies, callers fall back to Node's own spawning. It keeps the
  * event loop alive only while a request is pending, and exits when podlab does (stdin closes).
  */
+import { BUILD_DIR } from './build-dir.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { fileURLToPath } from 'node:url';
 
 /** Requests the spawner holds at once (its MAX_JOBS); more wait here, in order. */
 export const SPAWNER_SLOTS = 256;
 
-/** From the repository root, so the path holds in the CLI bundle too. */
-export const SPAWNER_BIN = fileURLToPath(new URL('../../build/native/spawner', import.meta.url));
+/** In podlab's build folder (build-dir.ts: the package's build/, or the user's cache). */
+export const SPAWNER_BIN = `${BUILD_DIR}/native/spawner`;
 
 export interface SpawnAnswer {
   /** run: 0 exited, 1 signaled, 2 timed out, 3 could not start; daemon: 0 ready/started, 2 not ready in time, 3 could not start, 4 exited first. */

@@ -17,7 +17,7 @@ const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], 
 describe('podlab CLI', () => {
   it('starts from its bundle, rebuilt as soon as a source file is newer', async () => {
     await podlab('--version');
-    const bundle = 'build/cli/podlab.mjs';
+    const bundle = 'build/cli/podlab.cjs';
     // A bundle older than the sources (as after an edit): made so by dating the bundle back.
     const past = new Date(statSync('src/cli/main.ts').mtimeMs - 60_000);
     utimesSync(bundle, past, past);

@@ -112,7 +112,8 @@ export const dns: ProbeKind<'dns', DnsCheck<'lab'>, DnsCheck<'plan'>> = {
     const missing = q.expectAnswers.filter((w) => !rep.answers.some((a) => matches(a, w)));
     if (missing.length) problems.push(`missing ${missing.join(', ')}`);
     if (!q.expectEmpty && !q.expectAnswers.length && q.expectRcode === 'NOERROR' && !rep.answers.some((a) => a.type === q.type)) problems.push(`no ${q.type} record`);
-    return { ok: problems.length === 0, expected, seen: problems.length ? `${seen} — ${problems.join(', ')}` : seen };
+    // An answer (NXDOMAIN, or records other than expected) is definite: a server said so.
+    return { ok: problems.length === 0, expected, seen: problems.length ? `${seen} — ${problems.join(', ')}` : seen, ...(problems.length ? { definite: true } : {}) };
   },
 };
 

@@ -9,7 +9,7 @@ import { sourceAddressesOf, type Peers } from './targets.ts';
 import { findService } from '../../k8s/objects.ts';
 import { buildRoutes, describeDecision, route } from '../../ingress/router.ts';
 import { checkAt, lastLine, sourceRef, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
-import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, type ReachCheck, type ProbeReport } from './reach.ts';
+import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, wasRefused, type ReachCheck, type ProbeReport } from './reach.ts';
 
 export type HttpCheck<S extends Stage> = ReachCheck<S, 'http'> & {
   path: string;
@@ -128,7 +128,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
       seen = reached ? `HTTP ${out.status}: ${(out.body ?? '').trim().slice(0, 200)}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
       if (reached && wantReach) extra = judgeHttpBody(plan, c, out.status ?? 0, out.body ?? '');
     }
-    const v = reachVerdict(c, reached, seen, extra);
+    const v = reachVerdict(c, reached, seen, extra, !reached && wasRefused(out));
     // A failing check through the ingress says which rule the router expected to serve it.
     return v.ok || !c.ingressRoute ? v : { ...v, seen: `${v.seen} [ingress: ${c.ingressRoute}]` };
   },

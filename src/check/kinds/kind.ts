@@ -90,6 +90,12 @@ export interface Verdict {
   ok: boolean;
   expected: string;
   seen: string;
+  /**
+   * A failure that is a definite answer from the lab (a refusal, a DNS answer), not the absence
+   * of one (a timeout): retrying it can only change the outcome if the lab changes meanwhile, so
+   * the runner stops retrying once nothing is pending (src/check/settle.ts).
+   */
+  definite?: boolean;
 }
 
 /** The authoring form of a kind's checks. */

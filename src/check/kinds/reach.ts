@@ -94,6 +94,8 @@ export function planReach<K extends ReachKindName>(c: ReachCheck<'lab', K>, peer
 /** What the native probe prints last: one JSON line. */
 export interface ProbeReport {
   ok?: boolean;
+  /** The failure's errno name (ECONNREFUSED, ETIMEDOUT, …). */
+  code?: string;
   status?: number;
   body?: string;
   error?: string;
@@ -113,12 +115,18 @@ export function readProbeReport<T extends ProbeReport>(r: ProbeOutput): T {
  * "reaches X" or "does not reach X", judged against whether it was reached; `extra` is what the
  * kind checks beyond reaching (only when it was meant to reach and did).
  */
-export function reachVerdict(check: ReachCheck<'plan', ReachKindName>, reached: boolean, seen: string, extra?: Verdict): Verdict {
+export function reachVerdict(check: ReachCheck<'plan', ReachKindName>, reached: boolean, seen: string, extra?: Verdict, refused = false): Verdict {
   const wantReach = check.expect === 'reach';
   const target = `${check.to.name}${check.to.kind === 'ip' ? '' : ` (${check.to.ip})`}${check.port ? `:${check.port}` : ''}`;
   const expected = `${wantReach ? 'reaches' : 'does not reach'} ${target}`;
   if (extra) return { ok: extra.ok, expected: `${expected}; ${extra.expected}`, seen: extra.ok ? seen : `${seen} — ${extra.seen}` };
-  return { ok: reached === wantReach, expected, seen };
+  const ok = reached === wantReach;
+  return { ok, expected, seen, ...(!ok && refused ? { definite: true } : {}) };
+}
+
+/** The probe was refused (a reset, or ICMP port unreachable): something answered "no one here". */
+export function wasRefused(out: ProbeReport): boolean {
+  return out.ok !== true && (out.code === 'ECONNREFUSED' || /\bECONNREFUSED\b/.test(out.error ?? ''));
 }
 
 /** One attempt's time budget inside a probe. */

@@ -1,6 +1,6 @@
 /** The tcp kind: the native probe opens a connection; reached when it is accepted. */
 import { lastLine, type ProbeKind, type Stage } from './kind.ts';
-import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, type ReachCheck } from './reach.ts';
+import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, wasRefused, type ReachCheck } from './reach.ts';
 
 export type TcpCheck<S extends Stage> = ReachCheck<S, 'tcp'>;
 
@@ -13,6 +13,6 @@ export const tcp: ProbeKind<'tcp', TcpCheck<'lab'>, TcpCheck<'plan'>> = {
   judge(_plan, c, r) {
     const out = readProbeReport(r);
     const reached = out.ok === true;
-    return reachVerdict(c, reached, reached ? `connected from ${out.local} to ${c.to.ip}:${c.port}` : `no connection (${out.error ?? lastLine(r)})`);
+    return reachVerdict(c, reached, reached ? `connected from ${out.local} to ${c.to.ip}:${c.port}` : `no connection (${out.error ?? lastLine(r)})`, undefined, wasRefused(out));
   },
 };

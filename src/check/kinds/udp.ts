@@ -1,6 +1,6 @@
 /** The udp kind: the native probe sends one datagram to an echo server; reached when the echo comes back. */
 import { lastLine, type ProbeKind, type Stage } from './kind.ts';
-import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, type ReachCheck } from './reach.ts';
+import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, wasRefused, type ReachCheck } from './reach.ts';
 
 export type UdpCheck<S extends Stage> = ReachCheck<S, 'udp'>;
 
@@ -13,6 +13,6 @@ export const udp: ProbeKind<'udp', UdpCheck<'lab'>, UdpCheck<'plan'>> = {
   judge(_plan, c, r) {
     const out = readProbeReport(r);
     const reached = out.ok === true;
-    return reachVerdict(c, reached, reached ? `echo from ${out.remote} to ${out.local}` : `no echo (${out.error ?? lastLine(r)})`);
+    return reachVerdict(c, reached, reached ? `echo from ${out.remote} to ${out.local}` : `no echo (${out.error ?? lastLine(r)})`, undefined, wasRefused(out));
   },
 };

@@ -1,0 +1,68 @@
+/**
+ * Fail fast on a live lab: a check refused by a pod where nothing listens on the port, with
+ * nothing pending, fails well before its timeout (marked settled); a check that passes still
+ * passes; a silent drop (no definite answer) still waits for its timeout. No timing is asserted
+ * beyond "before the timeout": the figures are in `npm run bench`'s fail-fast row.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCheck } from '../../src/check/run.ts';
+import { down } from '../../src/runtime/down.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
+import type { LabState } from '../../src/runtime/state.ts';
+import { liveGuard, twoPodLab, upLab } from './host.ts';
+
+const live = liveGuard();
+const LAB = 'spd-failfast';
+
+describe.runIf(live)('fail fast (live)', () => {
+  let state: LabState;
+  beforeAll(async () => {
+    await down(LAB, realExecutor).catch(() => {});
+    state = await upLab(
+      twoPodLab(LAB, {
+        checks: [
+          { kind: 'http', from: 'a', to: 'b', port: 8080 },
+          { kind: 'tcp', from: 'a', to: 'b', port: 8081, timeoutMs: 10_000 },
+        ],
+      }),
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await down(LAB, realExecutor);
+  }, 60_000);
+
+  const check = (i: number) => state.plan.checks[i]!;
+
+  it('a passing check passes', async () => {
+    expect(await runCheck(state, check(0))).toMatchObject({ status: 'pass' });
+  }, 30_000);
+
+  it('a refused connection with nothing pending fails settled, long before its 10 s timeout', async () => {
+    const r = await runCheck(state, check(1));
+    expect(r).toMatchObject({ status: 'fail', settled: true });
+    expect(r.seen).toContain('ECONNREFUSED');
+    expect(r.attempts).toBe(2);
+    expect(r.ms).toBeLessThan(5_000);
+  }, 30_000);
+
+  it('with PODLAB_FAIL_FAST=0 the same check retries until its timeout', async () => {
+    process.env.PODLAB_FAIL_FAST = '0';
+    try {
+      const r = await runCheck(state, { ...check(1), timeoutMs: 1_500 });
+      expect(r.status).toBe('fail');
+      expect(r.settled).toBeUndefined();
+      expect(r.attempts).toBeGreaterThan(2);
+    } finally {
+      delete process.env.PODLAB_FAIL_FAST;
+    }
+  }, 30_000);
+
+  it("no answer at all (an unused address in b's pod subnet, inside the lab) is not settled: it waits for its timeout", async () => {
+    const b = state.plan.pods.find((p) => p.name === 'b')!;
+    const unused = b.ip.replace(/\.\d+$/, '.250');
+    const r = await runCheck(state, { ...check(1), to: { kind: 'ip', name: unused, ip: unused }, timeoutMs: 2_000 } as typeof check extends (i: number) => infer C ? C : never);
+    expect(r.status).toBe('fail');
+    expect(r.settled).toBeUndefined();
+    expect(r.ms).toBeGreaterThanOrEqual(1_000);
+  }, 30_000);
+});
