@@ -24,16 +24,7 @@ export async function loadLab(file: string, timeoutMs = 20000): Promise<Loaded> 
   if (!existsSync(file)) {
     return { diagnostics: [{ ...diag('PL0001', [], `no such file: ${file}`, 'Check the path; labs usually live in labs/*.lab.ts.'), file }] };
   }
-  const r =
-    (await preloaded(file, timeoutMs)) ??
-    (await execa(process.execPath, ['--import', TSX_LOADER, WORKER, file], {
-      reject: false,
-      timeout: timeoutMs,
-      // NODE_EXTRA_CA_CERTS makes Node parse a certificate bundle before anything runs (35 ms here);
-      // evaluating a lab opens no TLS connection.
-      env: { NODE_OPTIONS: '', NODE_EXTRA_CA_CERTS: undefined },
-      stdin: 'ignore',
-    }));
+  const r = (await preloaded(file, timeoutMs)) ?? (await spawned(file, timeoutMs));
   if (r.timedOut) {
     return { diagnostics: [{ ...diag('PL0002', [], `evaluating the lab took longer than ${timeoutMs / 1000} s`, 'Does the lab file loop forever?'), file }] };
   }
@@ -47,6 +38,44 @@ export async function loadLab(file: string, timeoutMs = 20000): Promise<Loaded> 
     return { diagnostics: [{ ...diag('PL0003', [], 'the lab file has no default export that is a lab object', "Write `export default defineLab({ … })`."), file }] };
   }
   return { value: out.lab, diagnostics: [] };
+}
+
+/** The worker run here (no preloaded one), under the same time limit. */
+async function spawned(file: string, timeoutMs: number) {
+  const child = execa(process.execPath, ['--import', TSX_LOADER, WORKER, file], {
+    reject: false,
+    // NODE_EXTRA_CA_CERTS makes Node parse a certificate bundle before anything runs (35 ms here);
+    // evaluating a lab opens no TLS connection.
+    env: { NODE_OPTIONS: '', NODE_EXTRA_CA_CERTS: undefined },
+    stdin: 'ignore',
+  });
+  let finished = false;
+  let timedOut = false;
+  const stop = deadline(timeoutMs, () => finished, () => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  });
+  const r = await child;
+  finished = true;
+  stop();
+  return { exitCode: r.exitCode ?? 128, stdout: String(r.stdout), stderr: String(r.stderr), timedOut };
+}
+
+/**
+ * A time limit that does not blame the child for time this process spent blocked: compileLab
+ * type-checks synchronously while the child evaluates, and when that check outlasts the limit,
+ * the expired timer runs before the child's exit has been read. So on expiry, pending I/O gets
+ * one more turn (100 ms) before `expire` runs, and only if the child is still not `done`.
+ */
+function deadline(ms: number, done: () => boolean, expire: () => void): () => void {
+  let grace: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    grace = setTimeout(() => done() || expire(), 100);
+  }, ms);
+  return () => {
+    clearTimeout(timer);
+    if (grace) clearTimeout(grace);
+  };
 }
 
 /** The reason, from an esbuild syntax error (`file:7:2: ERROR: Expected "}"`), a thrown Error (`Error: boom`) or a thrown value. */
@@ -92,11 +121,13 @@ async function preloaded(file: string, timeoutMs: number): Promise<{ exitCode: n
   map!.delete(resolve(file));
   p.ref();
   let timedOut = false;
-  const timer = setTimeout(() => {
+  let finished = false;
+  const stop = deadline(timeoutMs, () => finished, () => {
     timedOut = true;
     p.child.kill('SIGKILL');
-  }, timeoutMs);
+  });
   const r = await p.done;
-  clearTimeout(timer);
+  finished = true;
+  stop();
   return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut };
 }
