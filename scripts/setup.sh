@@ -9,14 +9,21 @@ cd "$(dirname "$0")/.."
 # dnsutils: dig, for DNS checks. dnsperf and dnsmasq-base (the binary only, no system service):
 # the DNS benchmark, which measures podlab-dns against dnsmasq. tcpdump: `podlab capture`;
 # traceroute and conntrack: for learners, through `podlab exec`.
+# openssl: each lab's API server gets a CA and a serving certificate made at `up` (src/api/launch.ts).
 # bird2: the BIRD 2 daemon that the calico CNI mode runs inside each node namespace (BGP).
-PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base tcpdump traceroute conntrack bird2)
+PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base tcpdump traceroute conntrack bird2 openssl)
 source scripts/apt-install.sh
 APT_INSTALLED=()
 apt_install setup "${PACKAGES[@]}"
 # A freshly installed bird2 stays off at the next boot too.
 if [[ " ${APT_INSTALLED[*]} " == *" bird2 "* ]] && command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
   systemctl disable --now bird.service >/dev/null 2>&1 || true
+fi
+
+# kubectl, for the lab's API server (docs/kubectl.md): the machine's own when there is one, else
+# Debian's kubernetes-client (an older 1.20; podlab's server answers it too).
+if ! command -v kubectl >/dev/null; then
+  apt_install setup kubernetes-client
 fi
 
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
