@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 # dnsutils: dig, for DNS checks. dnsperf and dnsmasq-base (the binary only, no system service):
 # the DNS benchmark, which measures podlab-dns against dnsmasq. tcpdump: `podlab capture`;
 # traceroute and conntrack: for learners, through `podlab exec`.
+# openssl: each lab's API server gets a CA and a serving certificate made at `up` (src/api/launch.ts).
 # bird2: the BIRD 2 daemon that the calico CNI mode runs inside each node namespace (BGP).
 # nginx: the ingress controller's server (run only inside a lab's controller pod, never as a host
 # service); openssl: the lab CA and TLS certificates made at `up`; curl: http checks with a Host
@@ -24,6 +25,12 @@ fi
 # Likewise nginx: podlab starts it in lab namespaces only; no nginx listens on the host.
 if [[ " ${APT_INSTALLED[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
   systemctl disable --now nginx.service >/dev/null 2>&1 || true
+fi
+
+# kubectl, for the lab's API server (docs/kubectl.md): the machine's own when there is one, else
+# Debian's kubernetes-client (an older 1.20; podlab's server answers it too).
+if ! command -v kubectl >/dev/null; then
+  apt_install setup kubernetes-client
 fi
 
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then

@@ -28,11 +28,21 @@ function readAnnotations(lab: string): LabView['annotations'] {
   }
 }
 
+/** /proc/stat's btime, in ms since the epoch (start times in the journal count clock ticks from it). */
+function bootTime(): number | undefined {
+  try {
+    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return m ? Number(m[1]) * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function readView(lab: string): LabView | undefined {
   const state = readState(lab);
   if (!state) return undefined;
   const status = labStatus(lab, state)!;
-  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), annotations: readAnnotations(lab) };
+  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), annotations: readAnnotations(lab), bootTime: bootTime() };
 }
 
 function keep(lab: string, key: string, annotations: Record<string, string> | undefined): void {

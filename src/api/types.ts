@@ -19,6 +19,8 @@ export interface LabView {
   state: LabState;
   status: LabStatus;
   policies: NetworkPolicy[];
+  /** When the host booted (ms since the epoch): process start times in the journal are clock ticks since boot. */
+  bootTime?: number;
   /** Annotations the API keeps for objects it was given (kubectl's last-applied configuration), by `kind/namespace/name`. */
   annotations: Record<string, Record<string, string>>;
 }

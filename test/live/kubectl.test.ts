@@ -165,6 +165,9 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
     const eps = await kubectl('get', 'endpoints', 'web', '-o', 'jsonpath={.subsets[*].addresses[*].ip}');
     expect(eps.stdout.split(' ')).toContain(newIp);
     expect(eps.stdout.split(' ')).not.toContain(oldIp);
+    // A new pod: created now, not when the lab came up (kubectl's AGE column).
+    const created = Date.parse((await kubectl('get', 'pod', 'web-2', '-o', 'jsonpath={.metadata.creationTimestamp}')).stdout);
+    expect(created).toBeGreaterThan(Date.parse(state().createdAt) + 1000);
   }, 30_000);
 
   it('kubectl apply -f of a NetworkPolicy cuts the client off; kubectl delete -f lets it through again', async () => {
@@ -229,4 +232,17 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
     await expect.poll(() => isAlive(rec), { timeout: 5000 }).toBe(false);
     expect(existsSync(`/run/podlab/${LAB}`)).toBe(false);
   }, 30_000);
+
+  it('up --no-api starts no server, and podlab kubeconfig says so (PL3070, exit 1)', async () => {
+    const up = await podlab('up', '--no-api', LAB_FILE);
+    expect(up.exitCode).toBe(0);
+    try {
+      expect(state().api).toBeUndefined();
+      const k = await podlab('kubeconfig', LAB);
+      expect(k.exitCode).toBe(1);
+      expect(k.stderr).toContain('PL3070');
+    } finally {
+      await podlab('down', LAB);
+    }
+  }, 60_000);
 });

@@ -16,6 +16,7 @@ function podObjects(view: LabView): K8sObject[] {
     const plan = view.plan.pods.find((q) => q.name === p.name && q.namespace === p.namespace)!;
     const node = nodes.get(p.node);
     const sandboxUp = p.hostNetwork || !!p.pause?.alive;
+    const created = createdAt(view, p.name);
     const alive = new Map(p.containers.map((c) => [c.name, c]));
     // A pod of only a sandbox (podlab's client pods) shows its pause process as the container, so
     // that kubectl exec, which needs a container, runs in it as podlab exec does.
@@ -31,11 +32,11 @@ function podObjects(view: LabView): K8sObject[] {
         ready: up,
         started: up,
         restartCount: 0,
-        state: up ? { running: { startedAt: view.createdAt.replace(/\.\d+Z$/, 'Z') } } : { terminated: { exitCode: 137, reason: 'Error' } },
+        state: up ? { running: { startedAt: created } } : { terminated: { exitCode: 137, reason: 'Error' } },
       };
     });
     const ready = statuses.every((s) => s.ready);
-    const cond = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: view.createdAt.replace(/\.\d+Z$/, 'Z') });
+    const cond = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: created });
     const obj: K8sObject = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -43,6 +44,7 @@ function podObjects(view: LabView): K8sObject[] {
         name: p.name,
         namespace: p.namespace,
         labels: plan.labels,
+        creationTimestamp: created,
         ...(plan.replicaOf ? { annotations: { 'podlab.dev/replica-of': plan.replicaOf } } : {}),
       },
       spec: {
@@ -67,7 +69,7 @@ function podObjects(view: LabView): K8sObject[] {
         hostIPs: node ? [{ ip: node.ip }] : [],
         podIP: p.ip,
         podIPs: [{ ip: p.ip }],
-        startTime: view.createdAt.replace(/\.\d+Z$/, 'Z'),
+        startTime: created,
         containerStatuses: statuses,
         qosClass: 'BestEffort',
       },
@@ -75,6 +77,14 @@ function podObjects(view: LabView): K8sObject[] {
     // A new incarnation (re-created: new sandbox, new IP) is a new object: a new uid, as kubectl's delete --wait expects.
     return [finish(obj, view, podKind, [p.ip, String(p.pause?.pid ?? '')])];
   });
+}
+
+/** When the pod's sandbox started (a re-created pod is new), from its pause process's start time; else when the lab came up. */
+function createdAt(view: LabView, pod: string): string {
+  const ticks = view.state.pods[pod]?.pause?.startTime;
+  // Clock ticks are 1/100 s on Linux (USER_HZ), as procs.ts reads them.
+  const at = ticks !== undefined && view.bootTime !== undefined ? new Date(view.bootTime + ticks * 10).toISOString() : view.createdAt;
+  return at.replace(/\.\d+Z$/, 'Z');
 }
 
 /** An image name for a container podlab runs from a command line: its program, under podlab/. */
@@ -108,7 +118,7 @@ export const podKind: ApiKind = {
     const st = o.status as { phase: string; podIP: string; containerStatuses: { ready: boolean }[] };
     const ready = st.containerStatuses.filter((c) => c.ready).length;
     const all = st.containerStatuses.length;
-    return [o.metadata.name, `${ready}/${all}`, st.phase === 'Running' && ready < all ? 'NotReady' : st.phase, '0', age(view.createdAt), st.podIP, (o.spec as { nodeName: string }).nodeName, '<none>', '<none>'];
+    return [o.metadata.name, `${ready}/${all}`, st.phase === 'Running' && ready < all ? 'NotReady' : st.phase, '0', age(o.metadata.creationTimestamp as string), st.podIP, (o.spec as { nodeName: string }).nodeName, '<none>', '<none>'];
   },
   remove: (o) => ({ op: 'recreate-pod', pod: o.metadata.name }),
 };
