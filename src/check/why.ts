@@ -82,7 +82,8 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
       const declared = pod?.containers.some((k) => k.ports.some((p) => p.containerPort === port));
       return { cause: e.message.replace(' would be refused:', ' refused:').replace(/: pod (\S+)\/(\S+) listens/, ': pod $2 listens'), settled: !declared };
     }
-    if (e instanceof TraceProblem) return { cause: e.message, settled: false };
+    // A pod that is not running is worth saying; other problems (an address outside the lab) are not a cause.
+    if (e instanceof TraceProblem && e.code === 'PL3114') return { cause: e.message, settled: false };
     return undefined;
   }
 }

@@ -132,3 +132,23 @@ describe('trace prediction (pure)', () => {
     expect(corefileAnswerer('example.org:53 {\n  file db\n}\n.:53 {\n  errors\n  kubernetes cluster.local in-addr.arpa {\n    pods insecure\n  }\n}\n', 'cluster.local')).toBe('server block ".:53", plugin "kubernetes cluster.local in-addr.arpa"');
   });
 });
+
+describe('learner commands for a failing check (src/check/why.ts)', () => {
+  it('curl for http, ping for ping, podlab trace for tcp and udp', async () => {
+    const { learnerCommand } = await import('../../src/check/why.ts');
+    const plan = viewOf({
+      ...podLab,
+      checks: [
+        { kind: 'http', from: 'client', to: 'web-2', port: 8080 },
+        { kind: 'ping', from: 'client', to: 'web' },
+        { kind: 'tcp', from: 'client', to: 'echo', port: 9000 },
+        { kind: 'udp', from: 'node/worker-1', to: 'web', port: 53 },
+      ],
+    }).plan;
+    const [http, ping, tcp, udp] = plan.checks.map((c) => learnerCommand(plan.lab, c as never));
+    expect(http).toBe('podlab exec pod-networking client -- curl -sS -m 2 http://10.244.2.2:8080/');
+    expect(ping).toMatch(/^podlab exec pod-networking client -- ping -c 1 10\.244\.1\.\d+$/);
+    expect(tcp).toBe('podlab trace pod-networking client echo --port 9000 --proto tcp');
+    expect(udp).toBe('podlab trace pod-networking node/worker-1 web --port 53 --proto udp');
+  });
+});
