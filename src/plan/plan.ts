@@ -245,7 +245,7 @@ export function buildPlan(lab: Lab): Plan {
     natOutgoing: cluster.mode.kubeProxyNat(lab.cni, lab.natOutgoing),
     hosts,
     ...(gateway ? { gateway } : {}),
-    namespaces: ingress ? [...lab.namespaces, ingress.namespace] : lab.namespaces,
+    namespaces: ingress && !lab.namespaces.includes(ingress.namespace) ? [...lab.namespaces, ingress.namespace] : lab.namespaces,
     ...(dns.plan ? { dns: dns.plan } : {}),
     ...(net.hasExternal ? { externalNetwork: { cidr: ip.formatCidr(extNet), bridge: EXTERNAL_BRIDGE } } : {}),
     checks,

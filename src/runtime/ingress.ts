@@ -87,11 +87,13 @@ export async function syncIngress(ex: Executor, state: LabState, endpoints: Endp
   if (pid === undefined) return { reloaded: false, changed: true };
   const before = workersOf(pid);
   ex.signal(pid, 'SIGHUP');
-  // The reload is done when a worker of the new configuration runs: from then on new connections
-  // get the new upstreams (the old workers stop accepting and finish what they hold).
+  // The reload is done when a worker of the new configuration runs and every old one has closed
+  // its listening sockets (it then calls itself "worker process is shutting down" and only
+  // finishes the requests it holds): from then on every new connection gets the new upstreams.
   const deadline = Date.now() + RELOAD_TIMEOUT_MS;
   for (let wait = 1; Date.now() < deadline; wait = Math.min(10, wait * 2)) {
-    if (workersOf(pid).some((w) => !before.includes(w))) break;
+    const now = workersOf(pid);
+    if (now.some((w) => !before.includes(w)) && before.every((w) => !now.includes(w) || shuttingDown(w))) break;
     await new Promise((r) => setTimeout(r, wait));
   }
   return { reloaded: true, changed: true };
@@ -99,6 +101,14 @@ export async function syncIngress(ex: Executor, state: LabState, endpoints: Endp
 
 /** How long a sync waits for nginx to have reloaded. */
 const RELOAD_TIMEOUT_MS = 2000;
+
+function shuttingDown(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shutting down');
+  } catch {
+    return true;
+  }
+}
 
 /** The nginx master's worker processes (its children). */
 function workersOf(master: number): number[] {
