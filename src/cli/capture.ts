@@ -20,6 +20,7 @@ export function registerCapture(program: Command): void {
     .argument('<lab>', 'lab name or file')
     .argument('<target>', 'pod, namespace/pod, node/<name>, host/<name> or gateway')
     .argument('[filter...]', 'a tcpdump filter, after -- (e.g. -- icmp, -- tcp port 8080)')
+    .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n): the same as namespace/pod")
     .option('-i, --iface <name>', 'the interface (default: eth0 in a pod or host, any in a node or the gateway)')
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser((v) => {
       if (!/^[1-9]\d{0,8}$/.test(v)) throw new Error('--count takes a whole number above 0');
@@ -34,7 +35,8 @@ Examples:
   podlab capture services web-1 -w web.pcap                  to a file, for Wireshark
 
 Exit codes: tcpdump's own once it ran; 2 podlab could not start it (lab not up, unknown target or interface).`)
-    .action(async (arg: string, target: string, filter: string[], opts: { iface?: string; count?: number; write?: string }) => {
+    .action(async (arg: string, target: string, filter: string[], opts: { namespace?: string; iface?: string; count?: number; write?: string }) => {
+      if (opts.namespace && !target.includes('/') && target !== 'gateway') target = `${opts.namespace}/${target}`;
       const lab = await labName(arg);
       const state = readState(lab);
       if (!state) {

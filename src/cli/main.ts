@@ -42,6 +42,7 @@ import { registerNode } from './node.ts';
 import { registerScale } from './scale.ts';
 import { registerKubeconfig } from './kubeconfig.ts';
 import { startApiServer } from '../api/launch.ts';
+import { registerGet } from './get.ts';
 import { color, dim, green, red } from './terminal.ts';
 
 interface LiveRun {
@@ -309,8 +310,10 @@ program
   .argument('<lab>', 'lab name or file')
   .argument('<target>', 'pod, namespace/pod, node/<name>, host/<name> or gateway')
   .argument('<command...>', 'the command, after --')
-  .usage('<lab> <target> -- <command...>')
-  .action(async (arg: string, target: string, command: string[]) => {
+  .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n): the same as namespace/pod")
+  .usage('[-n namespace] <lab> <target> -- <command...>')
+  .action(async (arg: string, target: string, command: string[], opts: { namespace?: string }) => {
+    if (opts.namespace && !target.includes('/') && target !== 'gateway') target = `${opts.namespace}/${target}`;
     const lab = await labName(arg);
     const state = readState(lab);
     if (!state) {
@@ -336,7 +339,12 @@ program
   .description("Print a pod's container logs.")
   .argument('<lab>', 'lab name or file')
   .argument('<pod>', 'pod, namespace/pod, pod/container, namespace/pod/container, or host/<name> (e.g. kube-system/coredns)')
-  .action(async (arg: string, ref: string) => {
+  .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n): the same as namespace/pod")
+  .option('-c, --container <container>', 'only this container (the same as pod/container)')
+  .option('-f, --follow', 'keep printing what the containers log, until Ctrl-C or the lab goes down')
+  .action(async (arg: string, ref0: string, opts: { namespace?: string; container?: string; follow?: boolean }) => {
+    let ref = opts.namespace && !ref0.startsWith('host/') ? `${opts.namespace}/${ref0}` : ref0;
+    if (opts.container) ref = `${ref}/${opts.container}`;
     const lab = await labName(arg);
     const state = readState(lab);
     const parts = ref.split('/');
@@ -349,10 +357,41 @@ program
       process.stderr.write(`lab "${lab}" has no running pod "${podName}"\n`);
       throw new Exit(EXIT.cannotRun);
     }
-    for (const [name, c] of Object.entries(pod.containers)) {
-      if (container && name !== container) continue;
-      process.stdout.write(`${dim(`==> ${podName}/${name} <==`)}\n${existsSync(c.log) ? readFileSync(c.log, 'utf8') : ''}`);
+    const shown = Object.entries(pod.containers).filter(([name]) => !container || name === container);
+    const offsets = new Map<string, number>();
+    for (const [name, c] of shown) {
+      const text = existsSync(c.log) ? readFileSync(c.log) : Buffer.alloc(0);
+      offsets.set(c.log, text.length);
+      process.stdout.write(`${dim(`==> ${podName}/${name} <==`)}\n${text.toString('utf8')}`);
     }
+    if (!opts.follow) return;
+    // Followed by polling (the logs are plain files on the lab's tmpfs): what was appended since, with
+    // the container's name before it when there are several; over when the lab is gone.
+    await new Promise<void>((done) => {
+      const stop = () => {
+        clearInterval(timer);
+        process.off('SIGINT', stop);
+        done();
+      };
+      process.on('SIGINT', stop);
+      const timer = setInterval(() => {
+        if (!readState(lab)) return stop();
+        for (const [name, c] of shown) {
+          let text: Buffer;
+          try {
+            text = readFileSync(c.log);
+          } catch {
+            continue;
+          }
+          const from = offsets.get(c.log) ?? 0;
+          if (text.length < from) offsets.set(c.log, 0); // a restarted container's new log
+          if (text.length <= from) continue;
+          offsets.set(c.log, text.length);
+          const added = text.subarray(from).toString('utf8');
+          process.stdout.write(shown.length > 1 ? added.replace(/^(?=.)/gm, `${dim(`[${name}]`)} `) : added);
+        }
+      }, 200);
+    });
   });
 
 program
@@ -396,11 +435,17 @@ A deleted pod leaves its Services' endpoints at once; a created pod gets a new s
 to each node's nftables table. Try:
   podlab pod recreate services web-1 && podlab status services`);
 
-async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, name: string, opts: { json?: boolean }): Promise<void> {
+async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, ref: string, opts: { json?: boolean; namespace?: string }): Promise<void> {
   const lab = await labName(arg);
   const state = readState(lab);
   if (!state || state.status !== 'up') {
     process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}\n`);
+    throw new Exit(EXIT.cannotRun);
+  }
+  // namespace/pod, or -n namespace: the pod must be in that namespace (pod names are unique in a lab).
+  const [ns, name] = ref.includes('/') ? (ref.split('/', 2) as [string, string]) : [opts.namespace, ref];
+  if (ns !== undefined && !state.plan.pods.some((p) => p.name === name && p.namespace === ns)) {
+    process.stderr.write(`lab "${lab}" has no pod "${name}" in namespace "${ns}"\n`);
     throw new Exit(EXIT.cannotRun);
   }
   try {
@@ -434,9 +479,10 @@ for (const [action, description] of [
     .command(action)
     .description(description)
     .argument('<lab>', 'lab name or file')
-    .argument('<pod>', 'pod name')
+    .argument('<pod>', 'pod name, or namespace/pod')
+    .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n)")
     .option('--json', 'print the result as JSON')
-    .action((arg: string, name: string, opts: { json?: boolean }) => podAction(action, arg, name, opts));
+    .action((arg: string, name: string, opts: { json?: boolean; namespace?: string }) => podAction(action, arg, name, opts));
 
 program
   .command('dns')
@@ -488,6 +534,7 @@ registerKubeconfig(program);
 registerApiServer(program);
 registerExplain(program);
 registerTrace(program);
+registerGet(program);
 
 // Not a top-level await: bin/podlab.js runs this bundled as CommonJS, from V8's code cache.
 program.parseAsync(process.argv).catch((e: unknown) => {

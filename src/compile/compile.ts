@@ -59,9 +59,14 @@ export function validateValue(value: unknown, file: string, text?: string, optio
 export async function compileLab(path: string, options: CompileOptions = {}): Promise<CompileResult> {
   const file = relative(process.cwd(), path) || path;
   // The lab evaluates in a child process while this one type-checks: two cores, half the wait.
-  const loading = loadCached(file);
+  // When bin/podlab.js started that child already, it is taken after the (synchronous) type check:
+  // taken before, its time limit would run while the type check blocks this process, and a busy
+  // machine's slow type check would count as the lab's own evaluation taking too long (PL0002).
+  const startedEarly = (globalThis as Record<symbol, Map<string, unknown> | undefined>)[Symbol.for('podlab.preloadedLabs')]?.has(resolve(file)) === true;
+  let loading = startedEarly ? undefined : loadCached(file);
   const source = safeRead(file);
   const typeDiagnostics = options.typecheck && source !== undefined ? typecheckLab(file) : [];
+  loading ??= loadCached(file);
   const loaded = await loading;
   if (loaded.value === undefined) return { file, source, diagnostics: sortDiagnostics([...loaded.diagnostics, ...typeDiagnostics]) };
   const { lab, diagnostics, sources } = validateValue(loaded.value, file, undefined, { readFiles: true });

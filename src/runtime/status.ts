@@ -14,6 +14,8 @@ import type { CalicoStatus } from './calico-status.ts';
 export interface LabStatus {
   lab: string;
   status: string;
+  /** When `up` started building it (ISO time). */
+  createdAt?: string;
   source?: string;
   cni?: string;
   namespaces: number;
@@ -46,6 +48,8 @@ export interface LabStatus {
     sessionAffinity: string;
     externalTrafficPolicy: string;
     internalTrafficPolicy: string;
+    /** The Service's label selector (absent: none, endpoints are its own). */
+    selector?: Record<string, string>;
     /** What the kube-proxy tables are programmed with now. */
     endpoints: { pod: string; node: string; ip: string; ports: Record<string, number> }[];
   }[];
@@ -65,6 +69,7 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
   return {
     lab,
     status: state.status,
+    createdAt: state.createdAt,
     source: plan.source,
     cni: plan.cni.type,
     namespaces: namespaces.length,
@@ -80,6 +85,7 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
       sessionAffinity: sv.sessionAffinity,
       externalTrafficPolicy: sv.externalTrafficPolicy,
       internalTrafficPolicy: sv.internalTrafficPolicy,
+      ...(sv.selector ? { selector: sv.selector } : {}),
       endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: e.ip, ports: e.ports })) ?? [],
     })),
     hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip })),

@@ -1,0 +1,138 @@
+/**
+ * `podlab get pods|svc|endpoints|nodes [lab] [-n ns | -A] [-o wide|json|yaml]`: the live lab in
+ * kubectl's layout, for kubectl habits. A thin reader of the live state (runtime/status.ts, the
+ * same as `podlab status`), so that it and any other reader of that state agree.
+ * Exit codes: 0 printed, 2 podlab could not read it (no such lab, more than one lab up and none named, bad option).
+ */
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
+import { Exit, EXIT, labName } from './common.ts';
+
+const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
+  pods: 'pods', pod: 'pods', po: 'pods',
+  services: 'services', service: 'services', svc: 'services',
+  endpoints: 'endpoints', endpoint: 'endpoints', ep: 'endpoints',
+  nodes: 'nodes', node: 'nodes', no: 'nodes',
+};
+const OUTPUTS = ['wide', 'json', 'yaml'] as const;
+type Output = (typeof OUTPUTS)[number] | undefined;
+
+/** kubectl's age: 45s, 3m12s, 42m, 5h3m, 20h, 3d4h, 12d. */
+export function humanAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const m = Math.floor(s / 60);
+  const h = Math.floor(m / 60);
+  const d = Math.floor(h / 24);
+  if (s < 120) return `${s}s`;
+  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  if (m < 180) return `${m}m`;
+  if (h < 8) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+  if (h < 48) return `${h}h`;
+  if (h < 24 * 8) return `${d}d${h % 24 ? `${h % 24}h` : ''}`;
+  return `${d}d`;
+}
+
+/** Columns padded as kubectl's printer pads them: each as wide as its widest cell, three spaces apart. */
+export function columns(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n');
+}
+
+const selectorText = (sel?: Record<string, string>) => (sel && Object.keys(sel).length ? Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',') : '<none>');
+
+/** The table (or document) kubectl would print for this resource of the lab. */
+export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { namespace?: string; all: boolean; output: Output; now: number }): string {
+  const age = humanAge(o.now - Date.parse(s.createdAt ?? new Date(o.now).toISOString()));
+  const inNs = <T extends { namespace: string }>(xs: T[]) => (o.all ? xs : xs.filter((x) => x.namespace === (o.namespace ?? 'default')));
+  const wide = o.output === 'wide';
+  const nsCol = (ns: string) => (o.all ? [ns] : []);
+  const head = (cols: string[]) => [...(o.all && resource !== 'nodes' ? ['NAMESPACE'] : []), ...cols];
+  const items: object[] = [];
+  let rows: string[][];
+  if (resource === 'pods') {
+    const pods = inNs(s.pods);
+    rows = [head(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])])];
+    for (const p of pods) {
+      const ready = p.containers.filter((c) => c.alive).length;
+      const status = !p.running ? 'Terminated' : p.containers.length && ready === p.containers.length ? 'Running' : p.containers.length ? 'Error' : p.pause?.alive || p.hostNetwork ? 'Running' : 'Error';
+      rows.push([...nsCol(p.namespace), p.name, `${ready}/${p.containers.length}`, status, '0', age, ...(wide ? [p.ip, p.node, '<none>', '<none>'] : [])]);
+      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: s.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: p.containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', podIP: p.ip, containerStatuses: p.containers.map((c) => ({ name: c.name, ready: c.alive, restartCount: 0 })) } });
+    }
+  } else if (resource === 'services') {
+    const svcs = inNs(s.services);
+    rows = [head(['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', ...(wide ? ['SELECTOR'] : [])])];
+    for (const v of svcs) {
+      const external = v.type === 'ExternalName' ? (v.externalName ?? '<none>') : v.type === 'LoadBalancer' ? (v.loadBalancerIP ?? '<pending>') : '<none>';
+      const ports = v.ports.map((p) => p.replace(/→.*$/, '')).join(',') || '<none>';
+      rows.push([...nsCol(v.namespace), v.name, v.type, v.type === 'ExternalName' ? '<none>' : v.clusterIP || '<none>', external, ports, age, ...(wide ? [selectorText(v.selector)] : [])]);
+      items.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: v.name, namespace: v.namespace, creationTimestamp: s.createdAt }, spec: { type: v.type, clusterIP: v.clusterIP || undefined, externalName: v.externalName, selector: v.selector, ports: v.ports, sessionAffinity: v.sessionAffinity }, status: { loadBalancer: v.loadBalancerIP ? { ingress: [{ ip: v.loadBalancerIP }] } : {} } });
+    }
+  } else if (resource === 'endpoints') {
+    const svcs = inNs(s.services).filter((v) => v.type !== 'ExternalName');
+    rows = [head(['NAME', 'ENDPOINTS', 'AGE'])];
+    for (const v of svcs) {
+      const all = v.endpoints.flatMap((e) => [...new Set(Object.values(e.ports))].map((port) => `${e.ip}:${port}`));
+      const shown = all.length ? `${all.slice(0, 3).join(',')}${all.length > 3 ? ` + ${all.length - 3} more...` : ''}` : '<none>';
+      rows.push([...nsCol(v.namespace), v.name, shown, age]);
+      items.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: v.name, namespace: v.namespace }, subsets: v.endpoints.length ? [{ addresses: v.endpoints.map((e) => ({ ip: e.ip, nodeName: e.node, targetRef: { kind: 'Pod', name: e.pod, namespace: v.namespace } })), ports: [...new Map(v.endpoints.flatMap((e) => Object.entries(e.ports)).map(([name, port]) => [name, { name, port }])).values()] }] : [] });
+    }
+  } else {
+    rows = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'POD-CIDR'] : [])]];
+    for (const n of s.nodes) {
+      const roles = n.role === 'control-plane' ? 'control-plane' : '<none>';
+      rows.push([n.name, n.present ? 'Ready' : 'NotReady', roles, age, 'podlab', ...(wide ? [n.ip, '<none>', n.podCidr] : [])]);
+      items.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {} }, spec: { podCIDR: n.podCidr }, status: { addresses: [{ type: 'InternalIP', address: n.ip }], conditions: [{ type: 'Ready', status: n.present ? 'True' : 'False' }] } });
+    }
+  }
+  const list = { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } };
+  if (o.output === 'json') return `${JSON.stringify(list, null, 4)}\n`;
+  if (o.output === 'yaml') return stringify(list);
+  if (rows.length === 1) return `No resources found${resource === 'nodes' ? '' : o.all ? '' : ` in ${o.namespace ?? 'default'} namespace`}.\n`;
+  return `${columns(rows)}\n`;
+}
+
+export function registerGet(program: Command): void {
+  program
+    .command('get')
+    .description("Show a live lab's pods, Services, endpoints or nodes in kubectl's layout (read from the live state, as `status` is).")
+    .argument('<resource>', 'pods (po), svc (services), endpoints (ep) or nodes (no)')
+    .argument('[lab]', 'lab name or file; may be left out when one lab is up')
+    .option('-n, --namespace <namespace>', 'only this namespace (default: default)')
+    .option('-A, --all-namespaces', 'every namespace')
+    .option('-o, --output <format>', 'wide, json or yaml')
+    .addHelpText('after', `
+Examples:
+  podlab get pods services                 pods of the default namespace of lab "services"
+  podlab get pods services -n kube-system  the DNS pod
+  podlab get svc -A -o wide                every Service of the one lab that is up, with selectors
+  podlab get ep services -o json           the endpoints as a kubectl-style List
+
+Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none named; bad option).`)
+    .action(async (what: string, arg: string | undefined, opts: { namespace?: string; allNamespaces?: boolean; output?: string }) => {
+      const resource = RESOURCES[what.toLowerCase()];
+      if (!resource) {
+        process.stderr.write(`podlab get: unknown resource "${what}"; one of pods (po), svc, endpoints (ep), nodes (no)\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      if (opts.output !== undefined && !(OUTPUTS as readonly string[]).includes(opts.output)) {
+        process.stderr.write(`podlab get: -o ${opts.output}: one of ${OUTPUTS.join(', ')}\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      let status: LabStatus | undefined;
+      if (arg) status = labStatus(await labName(arg));
+      else {
+        const up = allStatus();
+        if (up.length !== 1) {
+          process.stderr.write(up.length ? `podlab get: ${up.length} labs are up (${up.map((s) => s.lab).join(', ')}): name one\n` : 'podlab get: no lab is up\n');
+          throw new Exit(EXIT.cannotRun);
+        }
+        status = up[0];
+      }
+      if (!status) {
+        process.stderr.write(`podlab get: lab "${arg}" is not up\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      process.stdout.write(render(status, resource, { namespace: opts.namespace, all: !!opts.allNamespaces, output: opts.output as Output, now: Date.now() }));
+    });
+}

@@ -1,0 +1,69 @@
+/** `podlab get` (src/cli/get.ts): the live state in kubectl's layout, read from runtime/status.ts. */
+import { describe, expect, it } from 'vitest';
+import { columns, humanAge, render } from '../../src/cli/get.ts';
+import type { LabStatus } from '../../src/runtime/status.ts';
+
+const now = Date.parse('2026-12-06T06:00:00Z');
+const s: LabStatus = {
+  lab: 'services',
+  status: 'up',
+  createdAt: '2026-12-06T05:56:48Z',
+  namespaces: 5,
+  nodes: [
+    { name: 'control-plane', role: 'control-plane', ip: '172.16.94.10', podCidr: '10.244.0.0/24', netns: 'x', present: true },
+    { name: 'worker-1', role: 'worker', ip: '172.16.94.11', podCidr: '10.244.1.0/24', netns: 'y', present: false },
+  ],
+  pods: [
+    { namespace: 'default', name: 'web-1', node: 'worker-1', ip: '10.244.1.2', running: true, hostNetwork: false, pause: { pid: 1, alive: true }, containers: [{ name: 'http-echo', pid: 2, alive: true }] },
+    { namespace: 'default', name: 'web-2', node: 'worker-1', ip: '10.244.1.3', running: false, hostNetwork: false, containers: [] },
+    { namespace: 'kube-system', name: 'coredns', node: 'control-plane', ip: '10.244.0.3', running: true, hostNetwork: false, pause: { pid: 3, alive: true }, containers: [{ name: 'coredns', pid: 4, alive: true }] },
+  ],
+  services: [
+    { namespace: 'default', name: 'web', type: 'NodePort', clusterIP: '10.96.0.3', ports: ['80:30080/TCP→8080'], sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', selector: { app: 'web' },
+      endpoints: [1, 2, 3, 4].map((i) => ({ pod: `web-${i}`, node: 'worker-1', ip: `10.244.1.${i + 1}`, ports: { http: 8080 } })) },
+    { namespace: 'default', name: 'db', type: 'ExternalName', clusterIP: '', externalName: 'db.example.com', ports: [], sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', endpoints: [] },
+  ],
+  hosts: [],
+};
+const opts = { all: false, output: undefined, now };
+
+describe('podlab get', () => {
+  it("prints pods as kubectl does: the default namespace, READY, STATUS, AGE; -o wide adds IP and NODE", () => {
+    expect(render(s, 'pods', opts)).toBe(
+      ['NAME    READY   STATUS       RESTARTS   AGE', 'web-1   1/1     Running      0          3m12s', 'web-2   0/0     Terminated   0          3m12s', ''].join('\n'),
+    );
+    const wide = render(s, 'pods', { ...opts, output: 'wide' });
+    expect(wide.split('\n')[0]).toMatch(/^NAME +READY +STATUS +RESTARTS +AGE +IP +NODE +NOMINATED NODE +READINESS GATES$/);
+    expect(wide).toMatch(/web-1 .* 10\.244\.1\.2 +worker-1 +<none> +<none>/);
+  });
+
+  it('-n picks the namespace, -A adds a NAMESPACE column', () => {
+    expect(render(s, 'pods', { ...opts, namespace: 'kube-system' })).toContain('coredns');
+    expect(render(s, 'pods', { ...opts, namespace: 'kube-system' })).not.toContain('web-1');
+    expect(render(s, 'pods', { ...opts, all: true }).split('\n')[0]).toMatch(/^NAMESPACE +NAME/);
+    expect(render(s, 'pods', { ...opts, namespace: 'nope' })).toBe('No resources found in nope namespace.\n');
+  });
+
+  it('services: PORT(S) as nodePort/protocol, EXTERNAL-IP of an ExternalName, SELECTOR with -o wide', () => {
+    const out = render(s, 'services', { ...opts, output: 'wide' });
+    expect(out).toMatch(/web +NodePort +10\.96\.0\.3 +<none> +80:30080\/TCP +3m12s +app=web/);
+    expect(out).toMatch(/db +ExternalName +<none> +db\.example\.com +<none>/);
+  });
+
+  it('endpoints: three addresses, then "+ N more..."; an ExternalName has none', () => {
+    expect(render(s, 'endpoints', opts)).toContain('web    10.244.1.2:8080,10.244.1.3:8080,10.244.1.4:8080 + 1 more...   3m12s');
+    expect(render(s, 'endpoints', opts)).not.toContain('db');
+  });
+
+  it('nodes: Ready when its namespace is there; roles; -o json is a kubectl List', () => {
+    expect(render(s, 'nodes', opts)).toMatch(/worker-1 +NotReady +<none>/);
+    const list = JSON.parse(render(s, 'nodes', { ...opts, output: 'json' }));
+    expect(list).toMatchObject({ apiVersion: 'v1', kind: 'List', items: [{ kind: 'Node', metadata: { name: 'control-plane' } }, { kind: 'Node' }] });
+    expect(render(s, 'pods', { ...opts, output: 'yaml' })).toContain('kind: Pod');
+  });
+
+  it("ages as kubectl prints them", () => {
+    expect([45e3, 192e3, 42 * 60e3, 5 * 3600e3 + 180e3, 20 * 3600e3, 3 * 86400e3 + 4 * 3600e3, 12 * 86400e3].map(humanAge)).toEqual(['45s', '3m12s', '42m', '5h3m', '20h', '3d4h', '12d']);
+    expect(columns([['A', 'B'], ['long', 'x']])).toBe('A      B\nlong   x');
+  });
+});
