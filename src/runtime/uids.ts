@@ -30,6 +30,19 @@ function read(path: string): string | undefined {
   }
 }
 
+/** Whether a lock file's holder lives, asked of /proc once per holder in one pass (a podlab process holds many uids). */
+function aliveCache(): (text: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (text) => {
+    let v = known.get(text);
+    if (v === undefined) {
+      const h = holderOf(text);
+      known.set(text, (v = !!h && isAlive(h)));
+    }
+    return v;
+  };
+}
+
 /** Creates the lock file of `uid` for `holder`; false when it exists. */
 function create(uid: number, holder: ProcessRecord): boolean {
   let fd: number;
@@ -77,6 +90,7 @@ export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(proce
   const { first, count } = PODLAB_UIDS[pool];
   mkdirSync(UID_LOCK_DIR, { recursive: true, mode: 0o700 });
   const start = randomInt(count);
+  const alive = aliveCache();
   for (let i = 0; i < count; i++) {
     const uid = first + ((start + i) % count);
     if (create(uid, holder)) return uid;
@@ -85,8 +99,7 @@ export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(proce
       if (create(uid, holder)) return uid;
       continue;
     }
-    const h = holderOf(seen);
-    if (h && isAlive(h)) continue;
+    if (alive(seen)) continue;
     reclaim(uid, seen);
     if (create(uid, holder)) return uid;
   }
@@ -121,6 +134,7 @@ export function uidHolder(uid: number): ProcessRecord | undefined {
 /** Removes every lock file whose holder has ended (after `down`, a killed run's leftovers); returns how many. */
 export function sweepUids(): number {
   let n = 0;
+  const alive = aliveCache();
   let names: string[];
   try {
     names = readdirSync(UID_LOCK_DIR);
@@ -130,8 +144,7 @@ export function sweepUids(): number {
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     const seen = read(lockFile(Number(name)));
-    const h = seen === undefined ? undefined : holderOf(seen);
-    if (seen === undefined || (h && isAlive(h))) continue;
+    if (seen === undefined || alive(seen)) continue;
     reclaim(Number(name), seen);
     n++;
   }
