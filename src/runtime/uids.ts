@@ -4,7 +4,7 @@
  * A file whose holder has ended is taken over, so a killed podlab leaks nothing for long; `release`
  * removes the file when the holder stops normally.
  */
-import { linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { PODLAB_UIDS, UID_LOCK_DIR } from '../constants.ts';
 import { isAlive, recordOf } from './procs.ts';
@@ -40,6 +40,25 @@ function aliveCache(): (text: string) => boolean {
       known.set(text, (v = !!h && isAlive(h)));
     }
     return v;
+  };
+}
+
+/** Whether any process runs as a uid: the owners of /proc/PID (a process's effective uid), read once per pass, when first asked. */
+function runningUids(): (uid: number) => boolean {
+  let uids: Set<number> | undefined;
+  return (uid) => {
+    if (!uids) {
+      uids = new Set();
+      for (const pid of readdirSync('/proc')) {
+        if (!/^\d+$/.test(pid)) continue;
+        try {
+          uids.add(statSync(`/proc/${pid}`).uid);
+        } catch {
+          /* exited meanwhile */
+        }
+      }
+    }
+    return uids.has(uid);
   };
 }
 
@@ -84,13 +103,14 @@ function reclaim(uid: number, seen: string): void {
 
 /**
  * Takes a free uid of `pool` for `holder` (default: this process). Starts at a random place in
- * the range, so concurrent callers rarely meet. Throws UidError when every uid is held by a live process.
+ * the range, so concurrent callers rarely meet (`range`: a part of the pool, for tests). Throws UidError when every uid is held by a live process.
  */
-export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(process.pid)): number {
-  const { first, count } = PODLAB_UIDS[pool];
+export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(process.pid), range: { first: number; count: number } = PODLAB_UIDS[pool]): number {
+  const { first, count } = range;
   mkdirSync(UID_LOCK_DIR, { recursive: true, mode: 0o700 });
   const start = randomInt(count);
   const alive = aliveCache();
+  const runsAs = runningUids();
   for (let i = 0; i < count; i++) {
     const uid = first + ((start + i) % count);
     if (create(uid, holder)) return uid;
@@ -99,7 +119,9 @@ export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(proce
       if (create(uid, holder)) return uid;
       continue;
     }
-    if (alive(seen)) continue;
+    // An ended holder may have left processes of its uid (a container's orphans, until `down`):
+    // a new holder must not share a uid with them, so such a uid waits.
+    if (alive(seen) || runsAs(uid)) continue;
     reclaim(uid, seen);
     if (create(uid, holder)) return uid;
   }
@@ -135,6 +157,7 @@ export function uidHolder(uid: number): ProcessRecord | undefined {
 export function sweepUids(): number {
   let n = 0;
   const alive = aliveCache();
+  const runsAs = runningUids();
   let names: string[];
   try {
     names = readdirSync(UID_LOCK_DIR);
@@ -144,7 +167,7 @@ export function sweepUids(): number {
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     const seen = read(lockFile(Number(name)));
-    if (seen === undefined || alive(seen)) continue;
+    if (seen === undefined || alive(seen) || runsAs(Number(name))) continue;
     reclaim(Number(name), seen);
     n++;
   }

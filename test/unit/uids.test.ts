@@ -21,6 +21,8 @@ import { acquireUid, releaseUid, sweepUids, transferUid, uidHolder } from '../..
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A small part of the sandbox pool, so that filling it is cheap. */
+const SMALL = { first: PODLAB_UIDS.sandbox.first + 4000, count: 16 };
 const inRange = (pool: 'container' | 'sandbox', uid: number) => uid >= PODLAB_UIDS[pool].first && uid < PODLAB_UIDS[pool].first + PODLAB_UIDS[pool].count;
 
 describe('uids for containers and sandboxes', () => {
@@ -45,11 +47,11 @@ describe('uids for containers and sandboxes', () => {
     await new Promise((r) => child.once('spawn', r));
     const live = recordOf(child.pid!);
     const dead = { pid: live.pid, startTime: live.startTime + 1 }; // the pid, recycled: not that process
-    const count = PODLAB_UIDS.sandbox.count;
-    // Fill the whole sandbox range: half with the live holder, half with an ended one.
-    for (let i = 0; i < count; i++) writeFileSync(`${dir}/${PODLAB_UIDS.sandbox.first + i}`, `${(i % 2 ? dead : live).pid} ${(i % 2 ? dead : live).startTime}\n`);
-    const got = acquireUid('sandbox');
-    expect((got - PODLAB_UIDS.sandbox.first) % 2).toBe(1);
+    const { first, count } = SMALL;
+    // Fill the range: half with the live holder, half with an ended one.
+    for (let i = 0; i < count; i++) writeFileSync(`${dir}/${first + i}`, `${(i % 2 ? dead : live).pid} ${(i % 2 ? dead : live).startTime}\n`);
+    const got = acquireUid('sandbox', undefined, SMALL);
+    expect((got - first) % 2).toBe(1);
     expect(uidHolder(got)).toEqual(recordOf(process.pid));
     // Once the live holder ends, sweeping frees every uid it held, and not the one just taken.
     child.kill('SIGKILL');
@@ -57,6 +59,28 @@ describe('uids for containers and sandboxes', () => {
     expect(sweepUids()).toBe(count - 1);
     expect(readdirSync(dir)).toEqual([String(got)]);
     releaseUid(got);
+  });
+
+  it("an ended holder's uid is not taken over while a process still runs as that uid (a container's orphan)", () => {
+    const me = recordOf(process.pid);
+    const { first, count } = SMALL;
+    // Every uid held by a live holder but one, whose holder ended; a process runs as that uid if we are root (then it must wait).
+    const orphanUid = process.getuid!() === 0 ? first + 7 : undefined;
+    for (let i = 0; i < count; i++) writeFileSync(`${dir}/${first + i}`, first + i === (orphanUid ?? first + 7) ? '1 1\n' : `${me.pid} ${me.startTime}\n`);
+    if (orphanUid === undefined) {
+      expect(acquireUid('sandbox', undefined, SMALL)).toBe(first + 7); // not root: nothing can run as it, so it is free
+    } else {
+      const orphan = spawn('sleep', ['30'], { uid: orphanUid, gid: orphanUid });
+      try {
+        const deadline = Date.now() + 5000;
+        while (!readdirSync('/proc').some((p) => { try { return /^\d+$/.test(p) && require('node:fs').statSync(`/proc/${p}`).uid === orphanUid; } catch { return false; } }) && Date.now() < deadline) {}
+        expect(() => acquireUid('sandbox', undefined, SMALL)).toThrow('are in use');
+        expect(sweepUids()).toBe(0);
+      } finally {
+        orphan.kill('SIGKILL');
+      }
+    }
+    for (let i = 0; i < count; i++) releaseUid(first + i);
   });
 
   it('transfer hands a uid to the container process; release by a holder that no longer holds it does nothing', () => {
@@ -72,9 +96,9 @@ describe('uids for containers and sandboxes', () => {
 
   it('when every uid of a pool is held by a live process, acquiring fails with a message naming the range', () => {
     const me = recordOf(process.pid);
-    const { first, count } = PODLAB_UIDS.sandbox;
+    const { first, count } = SMALL;
     for (let i = 0; i < count; i++) writeFileSync(`${dir}/${first + i}`, `${me.pid} ${me.startTime}\n`);
-    expect(() => acquireUid('sandbox')).toThrow(`all ${count} sandbox uids (${first}-${first + count - 1}) are in use`);
+    expect(() => acquireUid('sandbox', undefined, SMALL)).toThrow(`all ${count} sandbox uids (${first}-${first + count - 1}) are in use`);
     for (let i = 0; i < count; i++) releaseUid(first + i);
   });
 });
