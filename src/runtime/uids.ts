@@ -7,7 +7,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { PODLAB_UIDS, UID_LOCK_DIR } from '../constants.ts';
-import { isAlive, recordOf } from './procs.ts';
+import { isAlive, recordOf, startTimeOf } from './procs.ts';
 import type { ProcessRecord } from './state.ts';
 
 export type UidPool = keyof typeof PODLAB_UIDS;
@@ -43,22 +43,26 @@ function aliveCache(): (text: string) => boolean {
   };
 }
 
-/** Whether any process runs as a uid: the owners of /proc/PID (a process's effective uid), read once per pass, when first asked. */
+/**
+ * Whether any process runs as a uid: the owners of /proc/PID (a process's effective uid), read
+ * once per pass, when first asked. A zombie (ended, not yet reaped by its parent) runs nothing.
+ */
 function runningUids(): (uid: number) => boolean {
-  let uids: Set<number> | undefined;
+  let pids: Map<number, string[]> | undefined;
   return (uid) => {
-    if (!uids) {
-      uids = new Set();
+    if (!pids) {
+      pids = new Map();
       for (const pid of readdirSync('/proc')) {
         if (!/^\d+$/.test(pid)) continue;
         try {
-          uids.add(statSync(`/proc/${pid}`).uid);
+          const owner = statSync(`/proc/${pid}`).uid;
+          pids.set(owner, [...(pids.get(owner) ?? []), pid]);
         } catch {
           /* exited meanwhile */
         }
       }
     }
-    return uids.has(uid);
+    return (pids.get(uid) ?? []).some((pid) => startTimeOf(Number(pid)) !== undefined);
   };
 }
 
