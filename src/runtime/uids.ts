@@ -4,10 +4,10 @@
  * A file whose holder has ended is taken over, so a killed podlab leaks nothing for long; `release`
  * removes the file when the holder stops normally.
  */
-import { linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { PODLAB_UIDS, UID_LOCK_DIR } from '../constants.ts';
-import { isAlive, recordOf } from './procs.ts';
+import { isAlive, recordOf, startTimeOf } from './procs.ts';
 import type { ProcessRecord } from './state.ts';
 
 export type UidPool = keyof typeof PODLAB_UIDS;
@@ -28,6 +28,42 @@ function read(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether a lock file's holder lives, asked of /proc once per holder in one pass (a podlab process holds many uids). */
+function aliveCache(): (text: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (text) => {
+    let v = known.get(text);
+    if (v === undefined) {
+      const h = holderOf(text);
+      known.set(text, (v = !!h && isAlive(h)));
+    }
+    return v;
+  };
+}
+
+/**
+ * Whether any process runs as a uid: the owners of /proc/PID (a process's effective uid), read
+ * once per pass, when first asked. A zombie (ended, not yet reaped by its parent) runs nothing.
+ */
+function runningUids(): (uid: number) => boolean {
+  let pids: Map<number, string[]> | undefined;
+  return (uid) => {
+    if (!pids) {
+      pids = new Map();
+      for (const pid of readdirSync('/proc')) {
+        if (!/^\d+$/.test(pid)) continue;
+        try {
+          const owner = statSync(`/proc/${pid}`).uid;
+          pids.set(owner, [...(pids.get(owner) ?? []), pid]);
+        } catch {
+          /* exited meanwhile */
+        }
+      }
+    }
+    return (pids.get(uid) ?? []).some((pid) => startTimeOf(Number(pid)) !== undefined);
+  };
 }
 
 /** Creates the lock file of `uid` for `holder`; false when it exists. */
@@ -71,12 +107,14 @@ function reclaim(uid: number, seen: string): void {
 
 /**
  * Takes a free uid of `pool` for `holder` (default: this process). Starts at a random place in
- * the range, so concurrent callers rarely meet. Throws UidError when every uid is held by a live process.
+ * the range, so concurrent callers rarely meet (`range`: a part of the pool, for tests). Throws UidError when every uid is held by a live process.
  */
-export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(process.pid)): number {
-  const { first, count } = PODLAB_UIDS[pool];
+export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(process.pid), range: { first: number; count: number } = PODLAB_UIDS[pool]): number {
+  const { first, count } = range;
   mkdirSync(UID_LOCK_DIR, { recursive: true, mode: 0o700 });
   const start = randomInt(count);
+  const alive = aliveCache();
+  const runsAs = runningUids();
   for (let i = 0; i < count; i++) {
     const uid = first + ((start + i) % count);
     if (create(uid, holder)) return uid;
@@ -85,8 +123,9 @@ export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(proce
       if (create(uid, holder)) return uid;
       continue;
     }
-    const h = holderOf(seen);
-    if (h && isAlive(h)) continue;
+    // An ended holder may have left processes of its uid (a container's orphans, until `down`):
+    // a new holder must not share a uid with them, so such a uid waits.
+    if (alive(seen) || runsAs(uid)) continue;
     reclaim(uid, seen);
     if (create(uid, holder)) return uid;
   }
@@ -121,6 +160,8 @@ export function uidHolder(uid: number): ProcessRecord | undefined {
 /** Removes every lock file whose holder has ended (after `down`, a killed run's leftovers); returns how many. */
 export function sweepUids(): number {
   let n = 0;
+  const alive = aliveCache();
+  const runsAs = runningUids();
   let names: string[];
   try {
     names = readdirSync(UID_LOCK_DIR);
@@ -130,8 +171,7 @@ export function sweepUids(): number {
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     const seen = read(lockFile(Number(name)));
-    const h = seen === undefined ? undefined : holderOf(seen);
-    if (seen === undefined || (h && isAlive(h))) continue;
+    if (seen === undefined || alive(seen) || runsAs(Number(name))) continue;
     reclaim(Number(name), seen);
     n++;
   }
