@@ -14,7 +14,7 @@ export function registerScale(program: Command): void {
     .description("Set a Deployment's replicas in a live lab; its control loop creates or deletes pods (new names, new IPs) to match.")
     .argument('<lab>', 'lab name or file')
     .argument('<deployment>', 'Deployment name')
-    .argument('<replicas>', 'desired number of pods (0-50)')
+    .argument('<replicas>', 'desired number of pods (0-500)')
     .option('--wait', 'wait (up to 30 s) until that many pods of it run')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `
@@ -24,8 +24,8 @@ Examples:
 
 Exit codes: 0 done; 1 --wait timed out; 2 the lab is not up or has no such Deployment.`)
     .action(async (arg: string, deployment: string, count: string, opts: { wait?: boolean; json?: boolean }) => {
-      if (!/^\d{1,2}$/.test(count) || Number(count) > 50) {
-        process.stderr.write(`scale: replicas must be a whole number from 0 to 50, not "${count}"\n`);
+      if (!/^\d{1,3}$/.test(count) || Number(count) > 500) {
+        process.stderr.write(`scale: replicas must be a whole number from 0 to 500, not "${count}"\n`);
         throw new Exit(EXIT.cannotRun);
       }
       const replicas = Number(count);

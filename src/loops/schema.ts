@@ -48,7 +48,7 @@ export function deploymentSchemaOf<C extends z.ZodTypeAny>(container: C) {
     /** @default 'default' */
     namespace: z.string().optional(),
     /** @default 1 */
-    replicas: z.number().int({ message: 'must be a whole number' }).max(50, { message: 'must be at most 50' }).optional(),
+    replicas: z.number().int({ message: 'must be a whole number' }).max(500, { message: 'must be at most 500' }).optional(),
     /** Must select the template's labels. @default the template's labels */
     selector: z.strictObject({ matchLabels: z.record(z.string(), z.string()) }).optional(),
     template: z.strictObject({
@@ -89,7 +89,7 @@ export const loopActionSchemas = [
   /** Bring a failed node back; it rejoins empty of the pods evicted meanwhile. */
   z.strictObject({ action: z.literal('restore-node'), node: z.string() }),
   /** Set a Deployment's replicas; its ReplicaSet loop creates or deletes pods. */
-  z.strictObject({ action: z.literal('scale-deployment'), deployment: z.string(), replicas: z.number().int().min(0).max(50) }),
+  z.strictObject({ action: z.literal('scale-deployment'), deployment: z.string(), replicas: z.number().int().min(0).max(500) }),
   /**
    * Wait until the lab's events include one with this reason (and object: `pod/<name>`, or a prefix
    * such as `pod/web-`; and text in its message). Fails after `timeoutMs`.

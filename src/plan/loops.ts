@@ -9,7 +9,6 @@ import type { RestartPolicy } from '../loops/backoff.ts';
 import type { ProbeSettings } from '../loops/probe.ts';
 import type { SchedNode, SchedRequest } from '../loops/scheduler.ts';
 import { nodeLabels } from '../k8s/manifests.ts';
-import type { PlanPod } from './plan.ts';
 
 export type PlanProbeAction = { kind: 'exec'; command: string[] } | { kind: 'tcpSocket'; port: number } | { kind: 'httpGet'; port: number; path: string };
 export interface PlanProbe {
@@ -24,19 +23,20 @@ export interface PlanContainerLoops {
   livenessProbe?: PlanProbe;
 }
 
-export interface PlanDeployment {
+/** `P` is the plan's pod type (plan.ts passes PlanPod; a type parameter keeps this module below plan.ts). */
+export interface PlanDeployment<P> {
   name: string;
   namespace: string;
   replicas: number;
   hash: string;
   placement: SchedRequest;
   /** A pod of the Deployment as planned (named after the first pod), copied for every replacement. */
-  template?: PlanPod;
+  template?: P;
 }
 
-export interface PlanLoops {
+export interface PlanLoops<P> {
   settings: LoopSettings;
-  deployments: PlanDeployment[];
+  deployments: PlanDeployment<P>[];
   /** The nodes with their labels, as the scheduler sees them. */
   nodes: SchedNode[];
 }
@@ -56,7 +56,7 @@ export function planContainerLoops(c: LabContainer): PlanContainerLoops {
   };
 }
 
-export function planLoops(lab: Lab, pods: readonly PlanPod[]): PlanLoops | undefined {
+export function planLoops<P extends { name: string }>(lab: Lab, pods: readonly P[]): PlanLoops<P> | undefined {
   if (!lab.loops) return undefined;
   return {
     settings: lab.loops,

@@ -196,7 +196,7 @@ export interface Plan {
   /** NetworkPolicies and namespace labels; absent when the lab has none (src/policy/). */
   networkPolicy?: PlanNetworkPolicy;
   /** The control loops (restarts, probes, Deployments); absent when the lab uses none: no agent runs. */
-  loops?: PlanLoops;
+  loops?: PlanLoops<PlanPod>;
   /** The ingress controller and the Ingresses it serves; absent when the lab has none (src/ingress/). */
   ingress?: PlanIngress;
 }

@@ -96,8 +96,10 @@ describe('podlab export', () => {
       expect(r.status).toBe(0);
     });
 
-    it(`${f}: round trip — the exported manifests build the same pods, Services and addresses`, () => {
+    it(`${f}: round trip — the exported manifests build the same pods, Services and addresses`, (ctx) => {
       const { lab, plan, value } = compiled.get(f)!;
+      // Export writes a Deployment's pods as Pods, without their probes (docs/control-loops.md, Limits).
+      if (plan.loops) return ctx.skip();
       const o = labObjects(lab, plan);
       const yaml = (objs: Record<string, unknown>[]) => objs.map((x) => stringify(x)).join('---\n');
       const dns = value.dns === false ? false : { ...((value.dns as object | undefined) ?? {}), corefile: undefined, files: undefined };
