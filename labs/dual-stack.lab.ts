@@ -24,8 +24,10 @@ export default defineLab({
     web: { selector: { app: 'web' }, ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80, targetPort: 8080 }] },
     'web-v4': { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
     'web-v6': { selector: { app: 'web' }, ipFamilies: ['IPv6'], ports: [{ port: 80, targetPort: 8080 }] },
+    'web-np': { type: 'NodePort', selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
   },
   checks: [
     { kind: 'ping', from: 'client', to: 'web-2' },
+    { kind: 'http', from: 'client', to: 'svc/web', expectNoNat: true },
   ],
 });
