@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dualStackLab from '../../labs/dual-stack.lab.ts';
 import { down } from '../../src/runtime/down.ts';
 import type { LabState } from '../../src/runtime/state.ts';
-import { httpFrom, liveGuard, upLab } from './host.ts';
+import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
 
 const live = liveGuard();
 const name = 'ds-live';
@@ -59,6 +59,23 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
     expect(only6.clusterIPs!.length).toBe(1);
     expect(only6.clusterIP).toContain(':');
     expect(['web-1', 'web-2']).toContain((await httpFrom(state, 'client', `http://[${only6.clusterIP}]/`)).pod);
+  });
+
+  it('DNS: AAAA for IPv6 cluster IPs, NODATA for an IPv4-only Service, ip6.arpa PTR, DNS Service over IPv6', async () => {
+    const dig = async (server: string, ...q: string[]) => (await inLab(state, 'client', ['dig', '+time=2', '+tries=2', `@${server}`, ...q])).stdout;
+    const [dns4, dns6] = svc('kube-dns').clusterIPs!;
+    expect(dns6).toContain(':');
+    const web = svc('web').clusterIPs!;
+    // Asked over IPv6, at the kube-dns Service's IPv6 cluster IP.
+    const aaaa = await dig(dns6!, 'web.default.svc.cluster.local', 'AAAA');
+    expect(aaaa).toContain('status: NOERROR');
+    expect(aaaa).toMatch(new RegExp(`IN\\s+AAAA\\s+${web[1]!.replace(/\./g, '\\.')}`));
+    expect(await dig(dns4!, '+short', 'web.default.svc.cluster.local', 'A')).toBe(web[0]);
+    const nodata = await dig(dns4!, 'web-v4.default.svc.cluster.local', 'AAAA');
+    expect(nodata).toContain('status: NOERROR');
+    expect(nodata).toContain('ANSWER: 0');
+    expect(await dig(dns4!, '+short', '-x', web[1]!)).toBe('web.default.svc.cluster.local.');
+    expect(await dig(dns4!, '+short', '-x', v6(pod('web-2').ips))).toContain('.web.default.svc.cluster.local.');
   });
 
   it('NodePort on a node’s IPv6 address: the backend sees a node address, not the client (SNAT in IPv6)', async () => {
