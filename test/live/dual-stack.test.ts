@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dualStackLab from '../../labs/dual-stack.lab.ts';
 import { down } from '../../src/runtime/down.ts';
+import { labStatus } from '../../src/runtime/status.ts';
 import type { LabState } from '../../src/runtime/state.ts';
 import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
 
@@ -32,15 +33,19 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
   }, 60_000);
 
   it('every pod has an IPv4 and an IPv6 address on eth0, IPv4 first (status.podIPs)', async () => {
-    for (const name of ['web-1', 'web-2', 'client']) {
-      const p = pod(name);
+    for (const pn of ['web-1', 'web-2', 'client']) {
+      const p = pod(pn);
       expect(p.ips.map((a) => a.includes(':'))).toEqual([false, true]);
       const { stdout } = await execa('ip', ['-n', p.netns, '-j', 'addr', 'show', 'eth0']);
       const addrs = (JSON.parse(stdout) as { addr_info: { local: string; tentative?: boolean }[] }[])[0]!.addr_info;
-      for (const a of p.ips) expect(addrs.map((x) => x.local), name).toContain(a);
+      for (const a of p.ips) expect(addrs.map((x) => x.local), pn).toContain(a);
       // DAD is off: no address is left tentative.
       expect(addrs.filter((x) => x.tentative)).toEqual([]);
     }
+    // `podlab status` shows status.podIPs and a dual-stack Service's clusterIPs.
+    const st = labStatus(name)!;
+    expect(st.pods.find((p) => p.name === 'client')!.podIPs).toEqual(pod('client').ips);
+    expect(st.services.find((s) => s.name === 'web')!.clusterIPs).toEqual(svc('web').clusterIPs);
   });
 
   it('pod to pod across nodes over IPv6 without NAT: the server sees the client pod’s IPv6 address', async () => {
