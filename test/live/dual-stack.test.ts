@@ -8,6 +8,9 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dualStackLab from '../../labs/dual-stack.lab.ts';
+import flagship from '../../labs/pod-networking.lab.ts';
+import { runChecks } from '../../src/check/run.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
 import { down } from '../../src/runtime/down.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import type { LabState } from '../../src/runtime/state.ts';
@@ -90,5 +93,26 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
     expect(['web-1', 'web-2']).toContain(r.pod);
     expect(r.client).toContain(':');
     expect(r.client).not.toBe(v6(cp.ips));
+  });
+});
+
+describe.skipIf(!live)('live dual stack on flannel (the flagship lab with its ipFamilies line on)', () => {
+  const fl = 'ds-flannel';
+  let state: LabState;
+  beforeAll(async () => {
+    await down(fl);
+    state = await upLab({ ...flagship, name: fl, ipFamilies: ['IPv4', 'IPv6'] });
+  }, 90_000);
+  afterAll(async () => {
+    await down(fl);
+  }, 60_000);
+
+  it('IPv6 pod to pod across nodes rides the VXLAN devices, without NAT; the lab’s own checks pass', async () => {
+    const ips = (n: string) => state.plan.pods.find((p) => p.name === n)!.ips;
+    const r = await httpFrom(state, 'client', `http://[${ips('web-2')[1]}]:8080/`);
+    expect(r.pod).toBe('web-2');
+    expect(r.client).toBe(ips('client')[1]);
+    const results = await runChecks(state);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => x.name)).toEqual([]);
   });
 });
