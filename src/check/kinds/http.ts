@@ -72,7 +72,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     expectSticky: c.expectSticky,
   }),
   probe(c, probeBin) {
-    const argv = [probeBin, 'http-get', '--url', `http://${c.to.ip}:${c.port}${c.path}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
+    const argv = [probeBin, 'http-get', '--url', `http://${c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip}:${c.port}${c.path}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
     if (c.requests > 1) argv.push('--count', String(c.requests));
     return argv;
   },

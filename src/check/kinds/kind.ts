@@ -26,6 +26,8 @@ export interface ProbeOutput {
  * name only the fields they read.
  */
 export interface LabView {
+  /** The lab's address families (absent: IPv4 only). */
+  ipFamilies?: readonly ('IPv4' | 'IPv6')[];
   nodes: readonly { name: string }[];
   pods: readonly { name: string; hostNetwork: boolean; dnsConfig?: unknown; containers: readonly { name: string; ports: readonly { containerPort: number }[] }[] }[];
   hosts: readonly { name: string }[];
