@@ -86,6 +86,12 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
     expect(await dig(dns4!, '+short', '-x', v6(pod('web-2').ips))).toContain('.web.default.svc.cluster.local.');
   });
 
+  it('the lab’s own checks pass in both families (pod-to-pod, Services, node-to-node, AAAA, NODATA)', async () => {
+    const results = await runChecks(state);
+    expect(results.length).toBeGreaterThanOrEqual(8);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+  });
+
   it('NodePort on a node’s IPv6 address: the backend sees a node address, not the client (SNAT in IPv6)', async () => {
     const w1 = state.plan.nodes.find((n) => n.name === 'worker-1')!;
     const cp = state.plan.nodes.find((n) => n.name === 'control-plane')!;
