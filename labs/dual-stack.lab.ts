@@ -24,8 +24,16 @@ export default defineLab({
     web: { selector: { app: 'web' }, ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80, targetPort: 8080 }] },
     'web-v4': { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
     'web-v6': { selector: { app: 'web' }, ipFamilies: ['IPv6'], ports: [{ port: 80, targetPort: 8080 }] },
+    'web-np': { type: 'NodePort', selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
   },
   checks: [
     { kind: 'ping', from: 'client', to: 'web-2' },
+    { kind: 'http', from: 'client', to: 'svc/web', expectNoNat: true },
+    { kind: 'http', from: 'client', to: 'web-2', port: 8080, family: 'IPv6', expectPod: 'web-2', name: 'cross-node pod-to-pod over IPv6' },
+    { kind: 'http', from: 'client', to: 'svc/web', family: 'IPv6', name: 'dual-stack Service at its IPv6 cluster IP' },
+    { kind: 'http', from: 'client', to: 'svc/web-v6', name: 'IPv6-only Service' },
+    { kind: 'ping', from: 'node/worker-1', to: 'node/worker-2', family: 'IPv6', name: 'node to node over IPv6' },
+    { kind: 'dns', from: 'client', query: 'web.default.svc.cluster.local.', type: 'AAAA', expectAnswers: ['fd00:10:96::1'] },
+    { kind: 'dns', from: 'client', query: 'web-v4.default.svc.cluster.local.', type: 'AAAA', expectEmpty: true, name: 'AAAA for an IPv4-only Service is NODATA' },
   ],
 });

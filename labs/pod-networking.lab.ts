@@ -7,6 +7,7 @@ import { container, defineLab, workloads } from 'podlab';
 
 export default defineLab({
   name: 'pod-networking',
+  // ipFamilies: ['IPv4', 'IPv6'], // dual stack: every node and pod gets an IPv6 address too (docs/dual-stack.md)
   description: 'IP per pod, shared pod namespaces, pod-to-pod across nodes over flannel VXLAN, no NAT',
   nodeNetwork: { cidr: '172.16.94.0/24' },
   nodes: {

@@ -88,21 +88,19 @@ export const ipv6NetworksAreValid: Rule = (lab, out) => {
 };
 
 /**
- * What podlab builds today: dual stack with IPv4 primary on kubenet. IPv6 as the primary family
- * (['IPv6', 'IPv4'], ['IPv6']) and flannel's IPv6 VXLAN are not built yet; say so at the line
- * rather than bring up a lab that half-works.
+ * What podlab builds today: dual stack with IPv4 primary (kubenet, flannel). IPv6 as the primary
+ * family (['IPv6', 'IPv4'], ['IPv6']) is not built yet; say so at the line rather than bring up a
+ * lab that half-works.
  */
 export const familiesAreBuilt: Rule = (lab, out) => {
   if (lab.ipFamilies[0] === 'IPv6' && new Set(lab.ipFamilies).size === lab.ipFamilies.length)
     out.push(diag('PL2410', ['ipFamilies', 0], `ipFamilies [${lab.ipFamilies.join(', ')}]: IPv6 as the primary family is not built in podlab yet`, "Use ipFamilies: ['IPv4', 'IPv6'] (dual stack, IPv4 primary): every pod, node and dual-stack Service still gets its IPv6 address."));
-  else if (lab.ipFamilies.includes('IPv6') && lab.cni.type === 'flannel')
-    out.push(diag('PL2410', ['ipFamilies'], 'flannel mode carries IPv4 only in podlab: its IPv6 VXLAN device is not built yet', "Use cni: 'kubenet' for a dual-stack lab."));
 };
 
 /** A CNI mode without IPv6 support is rejected on a lab with IPv6 (say so, rather than half-build it). */
 export const cniSupportsFamilies: Rule = (lab, out) => {
   if (lab.ipFamilies.includes('IPv6') && lab.cni.type === 'calico')
-    out.push(diag('PL2407', ['cni'], 'calico mode is IPv4-only in podlab: its block IPAM and BIRD config have no IPv6 side yet', "Use cni: 'kubenet' for a lab with IPv6, or ipFamilies: ['IPv4']."));
+    out.push(diag('PL2407', ['cni'], 'calico mode is IPv4-only in podlab: its block IPAM and BIRD config have no IPv6 side yet', "Use cni: 'kubenet' or 'flannel' for a lab with IPv6, or ipFamilies: ['IPv4']."));
 };
 
 /** A node's fixed address is its IPv4 one (its IPv6 address takes the same host number in the IPv6 node network). */

@@ -70,6 +70,8 @@ export interface ViewPod {
   name: string;
   namespace: string;
   ip: string;
+  /** Every address, primary first (a dual-stack pod answers `a-b-c-d.ns.pod` in both families). */
+  ips?: string[];
   hostNetwork: boolean;
   hostname: string;
   subdomain?: string;
@@ -86,6 +88,7 @@ export function clusterView(input: { namespaces: string[]; services: readonly Pl
       namespace: s.namespace,
       type: s.type,
       ...(s.type === 'ExternalName' ? { externalName: s.externalName } : { clusterIP: s.headless ? 'None' : s.clusterIP }),
+      ...(s.clusterIPs && s.clusterIPs.length > 1 ? { clusterIPs: s.clusterIPs } : {}),
       ports: s.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol })),
     })),
     endpoints: services
@@ -95,15 +98,16 @@ export function clusterView(input: { namespaces: string[]; services: readonly Pl
         return {
           service: s.name,
           namespace: s.namespace,
-          addresses: eps.map((e) => {
+          // A dual-stack endpoint is one address per family (Kubernetes keeps an EndpointSlice per family).
+          addresses: eps.flatMap((e) => {
             const pod = podByName.get(e.pod);
             // The DNS spec names an endpoint by its pod's hostname only when the pod's subdomain is the Service.
             const hostname = pod?.subdomain === s.name ? pod.hostname : undefined;
-            return { ip: e.ip, ...(hostname ? { hostname } : {}), podName: e.pod, nodeName: e.node, ready: true };
+            return (e.ips && e.ips[0] === e.ip ? e.ips : [e.ip]).filter((ip) => s.ipFamilies.length !== 1 || !e.ips || (ip.includes(':') ? 'IPv6' : 'IPv4') === s.ipFamilies[0]).map((ip) => ({ ip, ...(hostname ? { hostname } : {}), podName: e.pod, nodeName: e.node, ready: true }));
           }),
           ports: s.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: eps.find((e) => e.ports[p.key] !== undefined)?.ports[p.key] ?? (typeof p.targetPort === 'number' ? p.targetPort : p.port), protocol: p.protocol })),
         };
       }),
-    pods: input.pods.map((p) => ({ name: p.name, namespace: p.namespace, ip: p.ip, hostNetwork: p.hostNetwork })).sort((a, b) => a.name.localeCompare(b.name)),
+    pods: input.pods.flatMap((p) => (p.ips && p.ips.length > 1 && p.ips[0] === p.ip ? p.ips : [p.ip]).map((ip) => ({ name: p.name, namespace: p.namespace, ip, hostNetwork: p.hostNetwork }))).sort((a, b) => a.name.localeCompare(b.name)),
   };
 }

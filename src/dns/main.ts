@@ -8,6 +8,7 @@
  *
  *   podlab-dns -conf /etc/coredns/Corefile [-dns.port 53] [-cluster FILE] [-podlab.wait-network]
  *
+ * -podlab.ipv6: serve on '::' as well as on 0.0.0.0 (a dual-stack lab's cluster DNS).
  * -podlab.wait-network: load the Corefile now, but bind and serve only once the network namespace
  * has a default route (podlab starts the server while its pod's CNI call runs; see network.ts).
  */
@@ -22,6 +23,9 @@ import { DnsServer } from './server.ts';
 import { LISTENING_HOOK, LISTENING_MARK } from './marks.ts';
 import { namespaceHasDefaultRoute, WAIT_NETWORK_FLAG, waitUntil } from './network.ts';
 import type { ClusterView, ServerConfig } from './types.ts';
+
+/** Serve on IPv6 too (a dual-stack cluster's DNS pod; the kube-dns Service has an IPv6 cluster IP). */
+export const IPV6_FLAG = '-podlab.ipv6';
 
 export const VERSION_LINE = 'CoreDNS-1.11.3 (podlab-dns, CoreDNS-compatible)';
 
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
   }
   const server = new DnsServer({
     log,
+    ipv6: args.includes(IPV6_FLAG),
     build: (c) => buildPlugins(c, { dir: dirname(conf), view: () => view, log }),
   });
   let stopOps = () => {};

@@ -106,6 +106,8 @@ const REFUSED: DnsResponse = { rcode: 'REFUSED', aa: false, answers: [], authori
 export interface ServerOptions {
   /** Address to bind. @default '0.0.0.0' */
   host?: string;
+  /** Also serve on '::' (IPv6 only; IPv4 stays on `host`), for a dual-stack cluster's DNS. @default false */
+  ipv6?: boolean;
   log: (line: string) => void;
   /** Builds the plugins of a server block. */
   build: (config: ServerConfig) => Plugin[];
@@ -115,6 +117,8 @@ export class DnsServer {
   private blocks: Block[] = [];
   private udp = new Map<number, Socket>();
   private tcp = new Map<number, Server>();
+  private udp6 = new Map<number, Socket>();
+  private tcp6 = new Map<number, Server>();
   /** The replay cache: per port and transport (`slot`), query bytes after the ID → response. */
   private replays = new Map<number, Map<string, Replay>>();
   /** Bumped by `install`: a query still in the old chains when it ran must not be kept. */
@@ -246,8 +250,13 @@ export class DnsServer {
   }
 
   private async listen(port: number): Promise<void> {
-    const host = this.options.host ?? '0.0.0.0';
-    const udp = createSocket({ type: 'udp4', reuseAddr: false, lookup: literalLookup as never });
+    await this.listenOn(port, 'udp4', this.options.host ?? '0.0.0.0', this.udp, this.tcp);
+    if (this.options.ipv6) await this.listenOn(port, 'udp6', '::', this.udp6, this.tcp6);
+  }
+
+  private async listenOn(port: number, type: 'udp4' | 'udp6', host: string, udpMap: Map<number, Socket>, tcpMap: Map<number, Server>): Promise<void> {
+    const v6 = type === 'udp6';
+    const udp = createSocket({ type, reuseAddr: false, ...(v6 ? { ipv6Only: true } : { lookup: literalLookup as never }) });
     udp.on('message', (buf, rinfo) => {
       const replayed = this.replay(buf, port, 'udp');
       if (replayed) {
@@ -293,19 +302,21 @@ export class DnsServer {
     });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(port, host, () => {
+      tcp.listen({ port, host, ...(v6 ? { ipv6Only: true } : {}) }, () => {
         tcp.off('error', reject);
         resolve();
       });
     });
-    this.udp.set(port, udp);
-    this.tcp.set(port, tcp);
+    udpMap.set(port, udp);
+    tcpMap.set(port, tcp);
   }
 
   private unlisten(port: number): void {
-    this.udp.get(port)?.close();
-    this.tcp.get(port)?.close();
-    this.udp.delete(port);
-    this.tcp.delete(port);
+    for (const [udp, tcp] of [[this.udp, this.tcp], [this.udp6, this.tcp6]] as const) {
+      udp.get(port)?.close();
+      tcp.get(port)?.close();
+      udp.delete(port);
+      tcp.delete(port);
+    }
   }
 }

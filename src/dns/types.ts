@@ -323,8 +323,10 @@ export interface ClusterService {
   name: string;
   namespace: string;
   type: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
-  /** An IPv4 address, or 'None' for a headless Service; absent for ExternalName. */
+  /** An IPv4 or IPv6 address (the primary family's), or 'None' for a headless Service; absent for ExternalName. */
   clusterIP?: string;
+  /** A dual-stack Service's cluster IPs, primary first (clusterIP is the first); absent for single stack. */
+  clusterIPs?: string[];
   externalName?: string;
   ports: ClusterServicePort[];
 }

@@ -104,14 +104,19 @@ function serviceObject(s: LabService, plan: Plan): Obj {
   if (s.sessionAffinity !== 'None') spec.sessionAffinity = s.sessionAffinity;
   if (s.externalTrafficPolicy !== 'Cluster') spec.externalTrafficPolicy = s.externalTrafficPolicy;
   if (s.internalTrafficPolicy !== 'Cluster') spec.internalTrafficPolicy = s.internalTrafficPolicy;
+  if (s.ipFamilyPolicy !== 'SingleStack') spec.ipFamilyPolicy = s.ipFamilyPolicy;
+  if (s.ipFamiliesWritten) spec.ipFamilies = s.ipFamiliesWritten;
+  if (s.clusterIPs) spec.clusterIPs = s.clusterIPs;
   return { apiVersion: 'v1', kind: 'Service', metadata: { name: s.name, namespace: s.namespace }, spec };
 }
 
 /** kind's cluster config: the lab's nodes, networks and CNI choice, kube-proxy in nftables mode. */
 export function kindConfig(lab: Lab): Obj {
   const networking: Obj = {
-    podSubnet: lab.podCidr,
-    serviceSubnet: lab.serviceCidr,
+    // kind's dual stack: ipFamily dual (or ipv6) and one subnet per family, comma-separated, primary first.
+    ...(lab.ipv6 ? { ipFamily: lab.ipFamilies.length > 1 ? 'dual' : 'ipv6' } : {}),
+    podSubnet: lab.ipv6 ? (lab.ipFamilies[0] === 'IPv6' ? [lab.ipv6.podCidr, lab.podCidr] : [lab.podCidr, lab.ipv6.podCidr]).join(',') : lab.podCidr,
+    serviceSubnet: lab.ipv6 ? (lab.ipFamilies[0] === 'IPv6' ? [lab.ipv6.serviceCidr, lab.serviceCidr] : [lab.serviceCidr, lab.ipv6.serviceCidr]).join(',') : lab.serviceCidr,
     // kindnet, kind's own CNI, routes each node's pod CIDR via the node as kubenet does; flannel is installed by hand.
     disableDefaultCNI: lab.cni.type !== 'kubenet',
     kubeProxyMode: 'nftables',

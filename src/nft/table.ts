@@ -23,7 +23,8 @@ export interface NftChain {
 }
 
 export interface NftTable {
-  family: 'ip';
+  /** `ip` (IPv4) or `ip6` (IPv6): kube-proxy's nftables mode keeps one table per family. */
+  family: 'ip' | 'ip6';
   name: string;
   /** In declaration order; the order is kept in the rendered file. */
   sets: NftSet[];

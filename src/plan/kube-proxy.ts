@@ -26,6 +26,8 @@ import type { Endpoint, PlanService, PlanServicePort } from './services.ts';
 import { serviceKey } from './services.ts';
 
 export interface ProxyContext {
+  /** The family of the table: `ip` (default) or `ip6`, with the Services' and endpoints' addresses of that family. */
+  family?: 'ip' | 'ip6';
   podCidr: string;
   natOutgoing: boolean;
   services: readonly PlanService[];
@@ -37,10 +39,37 @@ const MARK = SERVICES.masqueradeMark;
 
 /** What the rules of a lab depend on: its plan and the endpoints of the moment. */
 export function proxyContext(plan: Plan, endpoints: Readonly<Record<string, readonly Endpoint[]>> = plan.endpoints): GatewayContext {
-  return { podCidr: plan.podCidr, natOutgoing: plan.natOutgoing, services: plan.services, endpoints, nodeNetworkCidr: plan.nodeNetwork.cidr, nodes: plan.nodes };
+  return { podCidr: plan.podCidr, natOutgoing: plan.natOutgoing, services: plan.services.map(ipv4Side), endpoints, nodeNetworkCidr: plan.nodeNetwork.cidr, nodes: plan.nodes };
 }
 const proto = (p: PlanServicePort) => p.protocol.toLowerCase();
 const portId = (s: PlanService, p: PlanServicePort) => `${serviceKey(s)}/${p.key}`;
+
+/** A Service as the IPv4 table sees it: at its IPv4 cluster IP, or without one (an IPv6-only Service). */
+function ipv4Side(s: PlanService): PlanService {
+  if (!s.clusterIPs || !s.clusterIPs.some((a) => a.includes(':'))) return s;
+  const v4 = s.clusterIPs.find((a) => !a.includes(':'));
+  const { clusterIP: _c, ...rest } = s;
+  return v4 ? { ...rest, clusterIP: v4 } : rest;
+}
+
+/**
+ * The same lab seen in IPv6 only, for the `ip6` table: Services with an IPv6 cluster IP at that
+ * address (load-balancer pools are IPv4-only), endpoints at their pods' IPv6 addresses, the IPv6
+ * pod network. Undefined when the lab has no IPv6.
+ */
+export function ipv6Context(plan: Plan, endpoints: Readonly<Record<string, readonly Endpoint[]>> = plan.endpoints): ProxyContext | undefined {
+  const podCidr = plan.podCidrs.find((c) => c.includes(':'));
+  if (!podCidr) return undefined;
+  const services = plan.services.flatMap((s) => {
+    const v6 = s.clusterIPs?.find((a) => a.includes(':'));
+    if (!v6) return [];
+    const { loadBalancerIP: _lb, ...rest } = s;
+    return [{ ...rest, clusterIP: v6 }];
+  });
+  const eps: Record<string, Endpoint[]> = {};
+  for (const [k, list] of Object.entries(endpoints)) eps[k] = list.flatMap((e) => (e.ips?.find((a) => a.includes(':')) ? [{ ...e, ip: e.ips.find((a) => a.includes(':'))! }] : []));
+  return { family: 'ip6', podCidr, natOutgoing: plan.natOutgoing, services, endpoints: eps };
+}
 
 /** Services that get rules: not headless, not ExternalName. */
 export function proxiedServices(services: readonly PlanService[]): PlanService[] {
@@ -61,6 +90,10 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
   const nodePorts: [string, string][] = [];
 
   const hairpin = new Set<string>();
+  const fam = ctx.family ?? 'ip';
+  const addrType = fam === 'ip' ? 'ipv4_addr' : 'ipv6_addr';
+  // nft writes an IPv6 address and port as [addr]:port.
+  const hostPort = (a: string, port: number) => (fam === 'ip' ? `${a}:${port}` : `[${a}]:${port}`);
 
   for (const s of proxiedServices(ctx.services)) {
     const sticky = s.sessionAffinity === 'ClientIP';
@@ -71,8 +104,8 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
       for (const e of eps) hairpin.add(e.ip);
       if (sticky)
         for (const e of eps) {
-          sets.push({ kind: 'set', name: `aff.${id}/${e.ip}/${e.port}`, spec: ['type ipv4_addr', 'flags dynamic,timeout', `timeout ${SERVICES.affinityTimeoutSeconds}s`], elements: [] });
-          epChains.push({ name: `ep.${id}/${e.ip}/${e.port}`, rules: [`update @aff.${id}/${e.ip}/${e.port} { ip saddr }`, `meta l4proto ${proto(p)} dnat to ${e.ip}:${e.port}`] });
+          sets.push({ kind: 'set', name: `aff.${id}/${e.ip}/${e.port}`, spec: [`type ${addrType}`, 'flags dynamic,timeout', `timeout ${SERVICES.affinityTimeoutSeconds}s`], elements: [] });
+          epChains.push({ name: `ep.${id}/${e.ip}/${e.port}`, rules: [`update @aff.${id}/${e.ip}/${e.port} { ${fam} saddr }`, `meta l4proto ${proto(p)} dnat to ${hostPort(e.ip, e.port)}`] });
         }
       const balance = (targets: typeof eps): string[] => {
         if (!targets.length) return ['drop'];
@@ -80,14 +113,14 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
           const pick = targets.length === 1
             ? `goto ep.${id}/${targets[0]!.ip}/${targets[0]!.port}`
             : `numgen random mod ${targets.length} vmap { ${targets.map((e, i) => `${i} : goto ep.${id}/${e.ip}/${e.port}`).join(', ')} }`;
-          return [...targets.map((e) => `ip saddr @aff.${id}/${e.ip}/${e.port} goto ep.${id}/${e.ip}/${e.port}`), pick];
+          return [...targets.map((e) => `${fam} saddr @aff.${id}/${e.ip}/${e.port} goto ep.${id}/${e.ip}/${e.port}`), pick];
         }
-        if (targets.length === 1) return [`meta l4proto ${proto(p)} dnat to ${targets[0]!.ip}:${targets[0]!.port}`];
+        if (targets.length === 1) return [`meta l4proto ${proto(p)} dnat to ${hostPort(targets[0]!.ip, targets[0]!.port)}`];
         return [`meta l4proto ${proto(p)} dnat to numgen random mod ${targets.length} map { ${targets.map((e, i) => `${i} : ${e.ip} . ${e.port}`).join(', ')} }`];
       };
       svcChains.push({
         name: `svc.${id}`,
-        rules: [`ip daddr ${s.clusterIP} ip saddr != ${ctx.podCidr} jump mark-for-masquerade`, ...balance(s.internalTrafficPolicy === 'Local' ? local : eps)],
+        rules: [`${fam} daddr ${s.clusterIP} ${fam} saddr != ${ctx.podCidr} jump mark-for-masquerade`, ...balance(s.internalTrafficPolicy === 'Local' ? local : eps)],
       });
       serviceIps.push([`${s.clusterIP} . ${proto(p)} . ${p.port}`, `goto svc.${id}`]);
 
@@ -105,7 +138,7 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
         rules: s.externalTrafficPolicy === 'Local'
           ? [
               // Pods and the node itself still reach every endpoint; only outside clients are kept local.
-              `ip saddr ${ctx.podCidr} goto ${clusterWide}`,
+              `${fam} saddr ${ctx.podCidr} goto ${clusterWide}`,
               'fib saddr type local jump mark-for-masquerade',
               `fib saddr type local goto ${clusterWide}`,
               ...balance(local),
@@ -118,14 +151,14 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
   }
 
   sets.push(
-    { kind: 'set', name: 'hairpin', spec: ['type ipv4_addr . ipv4_addr'], elements: [...hairpin].map((a) => [`${a} . ${a}`]) },
-    { kind: 'map', name: 'service-ips', spec: ['type ipv4_addr . inet_proto . inet_service : verdict'], elements: serviceIps },
+    { kind: 'set', name: 'hairpin', spec: [`type ${addrType} . ${addrType}`], elements: [...hairpin].map((a) => [`${a} . ${a}`]) },
+    { kind: 'map', name: 'service-ips', spec: [`type ${addrType} . inet_proto . inet_service : verdict`], elements: serviceIps },
     { kind: 'map', name: 'service-nodeports', spec: ['type inet_proto . inet_service : verdict'], elements: nodePorts },
   );
-  const postrouting = ['jump masquerading', 'ct status dnat ip saddr . ip daddr @hairpin masquerade'];
-  if (ctx.natOutgoing) postrouting.push(`ip saddr ${ctx.podCidr} ip daddr != ${ctx.podCidr} masquerade`);
+  const postrouting = ['jump masquerading', `ct status dnat ${fam} saddr . ${fam} daddr @hairpin masquerade`];
+  if (ctx.natOutgoing) postrouting.push(`${fam} saddr ${ctx.podCidr} ${fam} daddr != ${ctx.podCidr} masquerade`);
   return {
-    family: 'ip',
+    family: fam,
     name: SERVICES.table,
     sets,
     chains: [
@@ -135,7 +168,7 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
       ...svcChains,
       {
         name: 'services',
-        rules: ['ip daddr . meta l4proto . th dport vmap @service-ips', 'fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports'],
+        rules: [`${fam} daddr . meta l4proto . th dport vmap @service-ips`, `fib daddr type local ${fam} daddr != ${fam === 'ip' ? '127.0.0.0/8' : '::1'} meta l4proto . th dport vmap @service-nodeports`],
       },
       { name: 'nat-prerouting', hook: 'type nat hook prerouting priority dstnat; policy accept;', rules: ['jump services'] },
       { name: 'nat-output', hook: 'type nat hook output priority -100; policy accept;', rules: ['jump services'] },

@@ -9,7 +9,7 @@ import { POLICY, SERVICES } from '../constants.ts';
 import type { NftTable } from '../nft/table.ts';
 import { policyTable } from '../policy/nft.ts';
 import type { NetworkPolicy, PolicyPod } from '../policy/types.ts';
-import { gatewayTable, nodeTable, proxyContext } from './kube-proxy.ts';
+import { gatewayTable, ipv6Context, nodeTable, proxyContext } from './kube-proxy.ts';
 import type { Plan } from './plan.ts';
 import type { Endpoint } from './services.ts';
 
@@ -27,7 +27,7 @@ export interface NftView {
 export type NftTarget = { kind: 'node'; name: string; netns: string } | { kind: 'gateway'; name: 'gateway'; netns: string };
 
 export interface TableBuilder {
-  /** The table's name (family ip). */
+  /** The table's key: its name (family ip), or `<family> <name>` for another family. */
   table: string;
   build(view: NftView, target: NftTarget): NftTable | undefined;
 }
@@ -40,6 +40,16 @@ export const kubeProxyTables: TableBuilder = {
   },
 };
 
+/** kube-proxy's IPv6 table (family ip6, the same name) in a lab with IPv6; its key here is `ip6 <name>`. */
+export const kubeProxyTables6: TableBuilder = {
+  table: `ip6 ${SERVICES.table}`,
+  build: (view, target) => {
+    if (target.kind !== 'node') return undefined;
+    const ctx = ipv6Context(view.plan, view.endpoints);
+    return ctx ? nodeTable(ctx, target.name) : undefined;
+  },
+};
+
 export const policyTables: TableBuilder = {
   table: POLICY.table,
   build: (view, target) =>
@@ -47,7 +57,7 @@ export const policyTables: TableBuilder = {
 };
 
 /** Every builder, in the order their tables are applied within a namespace's transaction. */
-export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, policyTables];
+export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables];
 
 export function nftTargets(plan: Plan): NftTarget[] {
   return [

@@ -332,7 +332,7 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
   });
   const mode = cniMode(lab.cni.type);
   // System pods last (so adding them moves no address of the author's): cluster DNS, then the ingress controller.
-  const labPods = [...lab.pods, ...(lab.dns ? [dnsPod(lab.dns.node)] : []), ...(lab.ingress && ingress ? [ingressPod(lab.ingress, ingress.confFile)] : [])];
+  const labPods = [...lab.pods, ...(lab.dns ? [dnsPod(lab.dns.node, lab.ipFamilies.includes('IPv6'))] : []), ...(lab.ingress && ingress ? [ingressPod(lab.ingress, ingress.confFile)] : [])];
   const nodeIndex = new Map(lab.nodes.map((n, i) => [n.name, i]));
   const networked = labPods.filter((p) => !p.hostNetwork);
   const addresses = mode.addressPods({ config: lab.cni, podCidr: net.podNet, nodes: cniInputs, pods: networked.map((p) => ({ node: nodeIndex.get(p.node)! })) });
@@ -484,8 +484,10 @@ function dnsContainer(corefile: string, name: string = DNS.podName): PlanContain
   };
 }
 
-function dnsPod(node: string): LabPod {
-  const c = dnsContainer(`${DNS.configDir}/Corefile`);
+function dnsPod(node: string, ipv6: boolean): LabPod {
+  const base = dnsContainer(`${DNS.configDir}/Corefile`);
+  // podlab-dns's -podlab.ipv6 (src/dns/main.ts): the kube-dns Service is reachable over either family.
+  const c = ipv6 ? { ...base, argv: [...base.argv, '-podlab.ipv6'] } : base;
   return {
     name: DNS.podName,
     namespace: DNS.namespace,

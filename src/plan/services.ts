@@ -50,6 +50,8 @@ export interface Endpoint {
   namespace: string;
   node: string;
   ip: string;
+  /** The pod's addresses per family, primary first (a dual-stack pod's IPv6 one backs IPv6 cluster IPs). */
+  ips?: string[];
   /** Service port key → the pod's port. A pod lacking a named targetPort is not an endpoint of that port. */
   ports: Record<string, number>;
 }
@@ -60,6 +62,7 @@ export interface EndpointSource {
   namespace: string;
   node: string;
   ip: string;
+  ips?: string[];
   labels: Record<string, string>;
   containers: { ports: { name?: string; containerPort: number; protocol: 'TCP' | 'UDP' }[] }[];
 }
@@ -88,7 +91,7 @@ export function computeEndpoints(services: readonly PlanService[], pods: readonl
         const target = resolveTargetPort(p, pod);
         if (target !== undefined) ports[p.key] = target;
       }
-      eps.push({ pod: pod.name, namespace: pod.namespace, node: pod.node, ip: pod.ip, ports });
+      eps.push({ pod: pod.name, namespace: pod.namespace, node: pod.node, ip: pod.ip, ...(pod.ips && pod.ips.length > 1 ? { ips: pod.ips } : {}), ports });
     }
     out[serviceKey(s)] = eps;
   }

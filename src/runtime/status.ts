@@ -19,12 +19,14 @@ export interface LabStatus {
   source?: string;
   cni?: string;
   namespaces: number;
-  nodes: { name: string; role: string; ip: string; podCidr: string; netns: string; present: boolean }[];
+  nodes: { name: string; role: string; ip: string; ips: string[]; podCidr: string; podCidrs: string[]; netns: string; present: boolean }[];
   pods: {
     namespace: string;
     name: string;
     node: string;
     ip: string;
+    /** status.podIPs: one address per family, primary first. */
+    podIPs: string[];
     running: boolean;
     hostNetwork: boolean;
     pause?: { pid: number; alive: boolean };
@@ -41,6 +43,8 @@ export interface LabStatus {
     name: string;
     type: string;
     clusterIP: string;
+    /** One per family of the Service, primary first. */
+    clusterIPs?: string[];
     loadBalancerIP?: string;
     externalName?: string;
     /** `80/TCP→http`, `80:30080/TCP→8080` */
@@ -73,12 +77,13 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
     source: plan.source,
     cni: plan.cni.type,
     namespaces: namespaces.length,
-    nodes: plan.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip, podCidr: n.podCidr, netns: n.netns, present: existsSync(`${NETNS_RUN_DIR}/${n.netns}`) })),
+    nodes: plan.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip, ips: n.ips ?? [n.ip], podCidr: n.podCidr, podCidrs: n.podCidrs ?? [n.podCidr], netns: n.netns, present: existsSync(`${NETNS_RUN_DIR}/${n.netns}`) })),
     services: plan.services.map((sv) => ({
       namespace: sv.namespace,
       name: sv.name,
       type: sv.type,
       clusterIP: sv.headless ? 'None' : (sv.clusterIP ?? ''),
+      ...(sv.clusterIPs && sv.clusterIPs.length > 1 ? { clusterIPs: sv.clusterIPs } : {}),
       ...(sv.loadBalancerIP ? { loadBalancerIP: sv.loadBalancerIP } : {}),
       ...(sv.externalName ? { externalName: sv.externalName } : {}),
       ports: sv.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}→${p.targetPort}`),
@@ -101,6 +106,8 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
         name: p.name,
         node: p.node,
         ip: ps?.ip ?? p.ip,
+        // A pod re-created at run time has a new IPv4 address; its planned list no longer holds.
+        podIPs: !ps?.ip || ps.ip === p.ip ? (p.ips ?? [p.ip]) : [ps.ip],
         /** False once `podlab pod delete` removed it. */
         running: !!ps,
         hostNetwork: p.hostNetwork,

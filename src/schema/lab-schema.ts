@@ -112,6 +112,8 @@ const checkEnds = {
    * `svc/<name>` or `svc/<namespace>/<name>`, or a LoadBalancer Service's address as `lb/<name>`.
    */
   to: z.string(),
+  /** In a dual-stack lab: reach a pod, node or Service (`svc/…`) at its address of this family. @default its primary address */
+  family: z.enum(['IPv4', 'IPv6']).optional(),
   /** @default 'reach' */
   expect: z.enum(['reach', 'no-reach']).optional(),
   /** How long to keep retrying before the check fails, in ms. @default 5000 */

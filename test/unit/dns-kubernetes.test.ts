@@ -348,3 +348,32 @@ describe('IPv6 endpoints', () => {
     expect(res.answers.map(show)).toEqual(an);
   });
 });
+
+describe('dual-stack Services (clusterIPs per family)', () => {
+  const dual: ClusterView = {
+    namespaces: ['default'],
+    services: [
+      { name: 'web', namespace: 'default', type: 'ClusterIP', clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.1', 'fd00:10:96::1'], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+      { name: 'v4', namespace: 'default', type: 'ClusterIP', clusterIP: '10.96.0.2', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+      { name: 'v6', namespace: 'default', type: 'ClusterIP', clusterIP: 'fd00:10:96::2', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+    ],
+    endpoints: [],
+    pods: [],
+  };
+  const REV = [...'fd000010009600000000000000000001'].reverse().join('.');
+  const cases: [string, string, string, string[]][] = [
+    ['web.default.svc.cluster.local', 'A', 'NOERROR', ['web.default.svc.cluster.local. 5 IN A 10.96.0.1']],
+    ['web.default.svc.cluster.local', 'AAAA', 'NOERROR', ['web.default.svc.cluster.local. 5 IN AAAA fd00:10:96::1']],
+    // CoreDNS: the name exists, only not in this family: NODATA (NOERROR, no answer), never NXDOMAIN.
+    ['v4.default.svc.cluster.local', 'AAAA', 'NOERROR', []],
+    ['v6.default.svc.cluster.local', 'A', 'NOERROR', []],
+    ['v6.default.svc.cluster.local', 'AAAA', 'NOERROR', ['v6.default.svc.cluster.local. 5 IN AAAA fd00:10:96::2']],
+    [`${REV}.ip6.arpa`, 'PTR', 'NOERROR', [`${REV}.ip6.arpa. 5 IN PTR web.default.svc.cluster.local.`]],
+    ['1.0.96.10.in-addr.arpa', 'PTR', 'NOERROR', ['1.0.96.10.in-addr.arpa. 5 IN PTR web.default.svc.cluster.local.']],
+  ];
+  it.each(cases)('%s %s → %s', (q, t, rcode, an) => {
+    const res = lookupKubernetes(base, dual, q, t) as DnsResponse;
+    expect(res.rcode).toBe(rcode);
+    expect(res.answers.map(show)).toEqual(an);
+  });
+});

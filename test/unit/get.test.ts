@@ -10,13 +10,13 @@ const s: LabStatus = {
   createdAt: '2026-12-06T05:56:48Z',
   namespaces: 5,
   nodes: [
-    { name: 'control-plane', role: 'control-plane', ip: '172.16.94.10', podCidr: '10.244.0.0/24', netns: 'x', present: true },
-    { name: 'worker-1', role: 'worker', ip: '172.16.94.11', podCidr: '10.244.1.0/24', netns: 'y', present: false },
+    { name: 'control-plane', role: 'control-plane', ip: '172.16.94.10', ips: ['172.16.94.10'], podCidr: '10.244.0.0/24', podCidrs: ['10.244.0.0/24'], netns: 'x', present: true },
+    { name: 'worker-1', role: 'worker', ip: '172.16.94.11', ips: ['172.16.94.11'], podCidr: '10.244.1.0/24', podCidrs: ['10.244.1.0/24'], netns: 'y', present: false },
   ],
   pods: [
-    { namespace: 'default', name: 'web-1', node: 'worker-1', ip: '10.244.1.2', running: true, hostNetwork: false, pause: { pid: 1, alive: true }, containers: [{ name: 'http-echo', pid: 2, alive: true }] },
-    { namespace: 'default', name: 'web-2', node: 'worker-1', ip: '10.244.1.3', running: false, hostNetwork: false, containers: [] },
-    { namespace: 'kube-system', name: 'coredns', node: 'control-plane', ip: '10.244.0.3', running: true, hostNetwork: false, pause: { pid: 3, alive: true }, containers: [{ name: 'coredns', pid: 4, alive: true }] },
+    { namespace: 'default', name: 'web-1', node: 'worker-1', ip: '10.244.1.2', podIPs: ['10.244.1.2'], running: true, hostNetwork: false, pause: { pid: 1, alive: true }, containers: [{ name: 'http-echo', pid: 2, alive: true }] },
+    { namespace: 'default', name: 'web-2', node: 'worker-1', ip: '10.244.1.3', podIPs: ['10.244.1.3'], running: false, hostNetwork: false, containers: [] },
+    { namespace: 'kube-system', name: 'coredns', node: 'control-plane', ip: '10.244.0.3', podIPs: ['10.244.0.3'], running: true, hostNetwork: false, pause: { pid: 3, alive: true }, containers: [{ name: 'coredns', pid: 4, alive: true }] },
   ],
   services: [
     { namespace: 'default', name: 'web', type: 'NodePort', clusterIP: '10.96.0.3', ports: ['80:30080/TCP→8080'], sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', selector: { app: 'web' },

@@ -107,7 +107,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
   }),
   probe(c, probeBin) {
     if (usesCurl(c)) return curlArgv(c);
-    const argv = [probeBin, 'http-get', '--url', `http://${c.to.ip}:${c.port}${c.path}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
+    const argv = [probeBin, 'http-get', '--url', `http://${c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip}:${c.port}${c.path}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
     if (c.requests > 1) argv.push('--count', String(c.requests));
     return argv;
   },

@@ -28,6 +28,8 @@ export interface ProbeOutput {
 export interface LabView {
   /** The CNI mode (Calico's checks need Calico, and BGP checks its BGP routing). */
   cni?: { type: string; encapsulation?: string };
+  /** The lab's address families (absent: IPv4 only). */
+  ipFamilies?: readonly ('IPv4' | 'IPv6')[];
   nodes: readonly { name: string }[];
   pods: readonly { name: string; node?: string; hostNetwork: boolean; dnsConfig?: unknown; containers: readonly { name: string; ports: readonly { containerPort: number }[] }[] }[];
   hosts: readonly { name: string }[];

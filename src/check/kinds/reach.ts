@@ -4,6 +4,7 @@
  * does not reach" every one of their judges ends in.
  */
 import * as ip from '../../net/ipv4.ts';
+import { parseAddr } from '../../net/addr.ts';
 import { diag, warning, type Diagnostic } from '../../compile/diagnostics.ts';
 import { findService } from '../../k8s/objects.ts';
 import { resolveSource, resolveTarget, type Peers } from './targets.ts';
@@ -18,6 +19,8 @@ export interface ReachFields<S extends Stage> {
   expect: Expect;
   /** As written; planned, a Service target's first port of the protocol when none was written. */
   port?: number;
+  /** As written: the target's address family (a dual-stack lab's pods, nodes and Services have one address per family). */
+  family?: 'IPv4' | 'IPv6';
 }
 
 export type ReachCheck<S extends Stage, K extends ReachKindName> = Check<S, K, ReachFields<S>>;
@@ -36,7 +39,8 @@ export function normalizeReach<K extends ReachKindName>(c: SpecOf<ReachKindName>
     expect,
     timeoutMs: c.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     port,
-    name: c.name ?? `${c.kind} ${c.from} → ${c.to}${port ? `:${port}` : ''}${expect === 'no-reach' ? ' (must fail)' : ''}`,
+    ...('family' in c && c.family ? { family: c.family } : {}),
+    name: c.name ?? `${c.kind} ${c.from} → ${c.to}${port ? `:${port}` : ''}${'family' in c && c.family ? ` (${c.family})` : ''}${expect === 'no-reach' ? ' (must fail)' : ''}`,
   };
 }
 
@@ -67,8 +71,10 @@ export function validateReach(lab: LabView, c: ReachCheck<'lab', ReachKindName>,
       else if (c.kind !== 'ping' && !ports.length)
         out.push(diag('PL2014', at('kind'), `check "${c.name}" is a ${c.kind} check, but Service "${service.name}" has no ${protocol} port`, `Its ports: ${service.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}.`));
     }
-  } else if (!machine(c.to) && ip.parseIp(c.to) === undefined)
+  } else if (!machine(c.to) && ip.parseIp(c.to) === undefined && parseAddr(c.to)?.family !== 'IPv6')
     out.push(diag('PL2012', at('to'), `check "${c.name}" targets "${c.to}", which is not a pod, node/<name>, host/<name>, svc/<name>, lb/<name> or IPv4 address of this lab`));
+  if (c.family && lab.ipFamilies && !lab.ipFamilies.includes(c.family))
+    out.push(diag('PL2404', at('family'), `check "${c.name}" asks for ${c.family}, but the lab is ${lab.ipFamilies.join('-')}-only`, "Add ipFamilies: ['IPv4', 'IPv6'] to the lab for dual stack."));
   if (c.kind !== 'ping' && c.port === undefined && !service)
     out.push(diag('PL2014', at(), `check "${c.name}" needs a port`, 'Give port: …; it may be left out only when the target is a Service (svc/… or lb/…).'));
   between?.();
@@ -78,7 +84,7 @@ export function validateReach(lab: LabView, c: ReachCheck<'lab', ReachKindName>,
 }
 
 export function planReach<K extends ReachKindName>(c: ReachCheck<'lab', K>, peers: Peers): ReachCheck<'plan', K> {
-  const to = resolveTarget(peers, c.to, c.kind === 'udp' ? 'UDP' : 'TCP');
+  const to = resolveTarget(peers, c.to, c.kind === 'udp' ? 'UDP' : 'TCP', c.family);
   return {
     index: c.index,
     name: c.name,

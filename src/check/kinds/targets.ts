@@ -17,10 +17,10 @@ export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
 export interface Peers {
   /** Where the live lab keeps its state (BIRD's control sockets are there). */
   stateDir: string;
-  nodes: readonly (CniPlannedNode<{ type: string }> & { podCidr: string; podGateway: string })[];
-  pods: readonly { name: string; ip: string; namespace?: string; labels?: Record<string, string> }[];
+  nodes: readonly (CniPlannedNode<{ type: string }> & { podCidr: string; podGateway: string; ips?: readonly string[] })[];
+  pods: readonly { name: string; ip: string; ips?: readonly string[]; namespace?: string; labels?: Record<string, string> }[];
   hosts: readonly { name: string; ip: string }[];
-  services: readonly { name: string; namespace: string; clusterIP?: string; loadBalancerIP?: string; selector?: Record<string, string>; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
+  services: readonly { name: string; namespace: string; clusterIP?: string; clusterIPs?: readonly string[]; loadBalancerIP?: string; selector?: Record<string, string>; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
   /** The ingress controller (plan/ingress.ts), for checks that go through it. */
   ingress?: { ingresses: readonly Ingress[]; namespace: string; pod: string; service: string; tlsDir: string };
 }
@@ -31,16 +31,21 @@ export function nodeAddresses(n: Peers['nodes'][number]): string[] {
 }
 
 /** Resolves a check target reference (validated already) to what it is and its address. */
-export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' = 'TCP'): { kind: TargetKind; name: string; ip: string; port?: number } {
+export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' = 'TCP', family?: 'IPv4' | 'IPv6'): { kind: TargetKind; name: string; ip: string; port?: number } {
   const [prefix, rest] = r.includes('/') ? [r.slice(0, r.indexOf('/')), r.slice(r.indexOf('/') + 1)] : ['', r];
-  if (prefix === 'node') return { kind: 'node', name: rest, ip: peers.nodes.find((n) => n.name === rest)!.ip };
+  // The address of the asked family from a per-family list (no such address: the primary one, which the check then shows).
+  const pick = (primary: string, list?: readonly string[]) => (family ? (list?.find((a) => a.includes(':') === (family === 'IPv6')) ?? primary) : primary);
+  if (prefix === 'node') {
+    const n = peers.nodes.find((x) => x.name === rest)!;
+    return { kind: 'node', name: rest, ip: pick(n.ip, n.ips) };
+  }
   if (prefix === 'host') return { kind: 'host', name: rest, ip: peers.hosts.find((h) => h.name === rest)!.ip };
   if (prefix === 'svc' || prefix === 'lb') {
     const s = findService(peers.services, rest)!;
-    return { kind: prefix, name: r, ip: (prefix === 'svc' ? s.clusterIP : s.loadBalancerIP) ?? '', port: s.ports.find((p) => p.protocol === protocol)?.port };
+    return { kind: prefix, name: r, ip: (prefix === 'svc' ? (s.clusterIP ? pick(s.clusterIP, s.clusterIPs) : undefined) : s.loadBalancerIP) ?? '', port: s.ports.find((p) => p.protocol === protocol)?.port };
   }
   const pod = peers.pods.find((p) => p.name === r);
-  return pod ? { kind: 'pod', name: r, ip: pod.ip } : { kind: 'ip', name: r, ip: r };
+  return pod ? { kind: 'pod', name: r, ip: pick(pod.ip, pod.ips) } : { kind: 'ip', name: r, ip: r };
 }
 
 /** The addresses a server may see a source reference as (`nodes` is any node). */

@@ -2,7 +2,10 @@
  * flannel's VXLAN backend: pods on each node's cni0 bridge; one VTEP per node (`flannel.<vni>`,
  * no learning) holding the slice's network address as a /32; per peer a permanent neighbour
  * entry (peer VTEP address → its MAC) and an FDB entry (that MAC → the peer's node IP), and a
- * route to the peer's slice via its VTEP address, onlink — what flanneld programs.
+ * route to the peer's slice via its VTEP address, onlink — what flanneld programs. In a lab with
+ * IPv6 the same VTEPs carry it too: an IPv6 address (the IPv6 slice's network address), a
+ * neighbour entry and an onlink route per peer in IPv6 (flanneld makes a second device,
+ * flannel-v6.<vni>, with IPv6 outer headers; podlab's node network is IPv4 underneath).
  */
 import { z } from 'zod';
 import { FLANNEL } from '../../constants.ts';
@@ -10,6 +13,9 @@ import * as ip from '../../net/ipv4.ts';
 import { macFor } from '../../plan/names.ts';
 import { port } from '../../schema/fields.ts';
 import { bridgeConflist } from '../bridge.ts';
+import { formatAddr, formatPrefix, type Prefix } from '../../net/addr.ts';
+
+const network6 = (p: Prefix) => formatAddr({ family: 'IPv6', value: p.network });
 import { BRIDGE_POD_LINK, sliceAddresses } from '../slices.ts';
 import type { CniMode } from '../types.ts';
 
@@ -37,7 +43,9 @@ export interface FlannelNode {
     mtu: number;
     /** flannel gives the VXLAN device the pod slice's network address as a /32. */
     address: string;
-    peers: { node: string; nodeIp: string; mac: string; gateway: string }[];
+    /** In a lab with IPv6: the IPv6 slice's network address, as a /128 (IPv6 rides the same VTEPs). */
+    address6?: string;
+    peers: { node: string; nodeIp: string; mac: string; gateway: string; gateway6?: string }[];
   };
 }
 
@@ -55,7 +63,11 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
     return nodes.map((n) => {
       const others = nodes.filter((o) => o.name !== n.name);
       return {
-        routes: others.map((o) => ({ dst: ip.formatCidr(o.slice), via: ip.formatIp(o.slice.network), dev, onlink: true })),
+        routes: others.flatMap((o) => [
+          { dst: ip.formatCidr(o.slice), via: ip.formatIp(o.slice.network), dev, onlink: true },
+          // IPv6 pod traffic through the same VXLAN devices: the peer's IPv6 slice via its VTEP's IPv6 address.
+          ...(o.ipv6 ? [{ dst: formatPrefix(o.ipv6.slice), via: network6(o.ipv6.slice), dev, onlink: true }] : []),
+        ]),
         conflist: bridgeConflist(lab, n, ipamDir, podMtu),
         data: {
           type: 'flannel',
@@ -66,7 +78,8 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
             mac: vtepMac(n.name),
             mtu: podMtu,
             address: ip.formatIp(n.slice.network),
-            peers: others.map((o) => ({ node: o.name, nodeIp: o.ip, mac: vtepMac(o.name), gateway: ip.formatIp(o.slice.network) })),
+            ...(n.ipv6 ? { address6: network6(n.ipv6.slice) } : {}),
+            peers: others.map((o) => ({ node: o.name, nodeIp: o.ip, mac: vtepMac(o.name), gateway: ip.formatIp(o.slice.network), ...(o.ipv6 ? { gateway6: network6(o.ipv6.slice) } : {}) })),
           },
         },
       };
@@ -80,13 +93,15 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
     '# (a neighbour entry for each peer\'s VTEP address, an FDB entry mapping its MAC to its node IP).',
     `link add name ${v.dev} address ${v.mac} mtu ${v.mtu} type vxlan id ${v.vni} local ${nodeIp} dev ${iface} dstport ${v.port} nolearning`,
     `address add ${v.address}/32 dev ${v.dev}`,
+    ...(v.address6 ? [`address add ${v.address6}/128 dev ${v.dev} nodad`] : []),
     `link set dev ${v.dev} up`,
     ...v.peers.map((p) => `neigh add ${p.gateway} lladdr ${p.mac} dev ${v.dev} nud permanent`),
+    ...v.peers.flatMap((p) => (p.gateway6 ? [`neigh add ${p.gateway6} lladdr ${p.mac} dev ${v.dev} nud permanent`] : [])),
   ],
   nodeFiles: (n) => [{ path: `ip/fdb-${n.name}.batch`, template: 'fdb.batch' }],
   nodeCommands: (n, dir) => [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb-${n.name}.batch`]],
   nodeDaemons: () => [],
-  nodeAddresses: (n) => [n.cni.vxlan.address],
+  nodeAddresses: (n) => [n.cni.vxlan.address, ...(n.cni.vxlan.address6 ? [n.cni.vxlan.address6] : [])],
   interfaces: (n) => [n.cni.vxlan.dev],
   topology: ({ ip: nodeIp, cni: { vxlan: v } }) => ({
     devices: [{ name: v.dev, detail: `VTEP ${v.address}/32, VNI ${v.vni}, MTU ${v.mtu}` }],

@@ -248,7 +248,8 @@ function serviceLookup(ctx: Ctx, namespace: string, rest: string[]): Lookup {
       for (const p of ports) if (portMatches(p, want)) out.push({ host: addr.ip, port: p.port, target: join(label, base) });
     }
   } else if (svc.clusterIP) {
-    for (const p of portsOf(svc)) if (portMatches(p, want)) out.push({ host: svc.clusterIP, port: p.port, target: base });
+    // A dual-stack Service has a cluster IP per family: A answers the IPv4 one, AAAA the IPv6 one.
+    for (const ip of svc.clusterIPs ?? [svc.clusterIP]) for (const p of portsOf(svc)) if (portMatches(p, want)) out.push({ host: ip, port: p.port, target: base });
   }
   return out.length > 0 ? out : NX;
 }
@@ -351,7 +352,7 @@ function reverseTargets(ctx: Ctx, ip: string): string[] {
   const key = addressKey(ip);
   const filtered = ctx.config.namespaces !== undefined && ctx.config.namespaces.length > 0;
   const allowed = (ns: string) => !filtered || exposed(ctx, ns);
-  const svc = ctx.view.services.find((s) => s.clusterIP && s.clusterIP !== 'None' && addressKey(s.clusterIP) === key && allowed(s.namespace));
+  const svc = ctx.view.services.find((s) => s.clusterIP && s.clusterIP !== 'None' && (s.clusterIPs ?? [s.clusterIP]).some((c) => addressKey(c) === key) && allowed(s.namespace));
   if (svc) return [join(svc.name, svc.namespace, 'svc', zone)];
   if (ctx.config.noendpoints) return [];
   const out = new Set<string>();

@@ -1,0 +1,124 @@
+/**
+ * Live dual stack: labs/dual-stack.lab.ts (renamed ds-live) built for real. Every pod has an
+ * address per family; pods reach each other across nodes over IPv6 without NAT (the echo reports
+ * the client's own IPv6 address); IPv6 and dual-stack Services answer at their IPv6 cluster IPs
+ * through kube-proxy's `ip6` table; a NodePort on a node's IPv6 address is source-NATed; and
+ * `down` leaves nothing behind.
+ */
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import dualStackLab from '../../labs/dual-stack.lab.ts';
+import flagship from '../../labs/pod-networking.lab.ts';
+import { runChecks } from '../../src/check/run.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
+import { down } from '../../src/runtime/down.ts';
+import { labStatus } from '../../src/runtime/status.ts';
+import type { LabState } from '../../src/runtime/state.ts';
+import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
+
+const live = liveGuard();
+const name = 'ds-live';
+
+describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
+  let state: LabState;
+  const pod = (n: string) => state.plan.pods.find((p) => p.name === n)!;
+  const v6 = (ips: readonly string[]) => ips.find((a) => a.includes(':'))!;
+  const svc = (n: string) => state.plan.services.find((s) => s.name === n)!;
+
+  beforeAll(async () => {
+    await down(name);
+    state = await upLab({ ...dualStackLab, name });
+  }, 90_000);
+  afterAll(async () => {
+    await down(name);
+    const { stdout } = await execa('ip', ['netns', 'list']);
+    expect(stdout).not.toContain(`podlab-${name}.`);
+  }, 60_000);
+
+  it('every pod has an IPv4 and an IPv6 address on eth0, IPv4 first (status.podIPs)', async () => {
+    for (const pn of ['web-1', 'web-2', 'client']) {
+      const p = pod(pn);
+      expect(p.ips.map((a) => a.includes(':'))).toEqual([false, true]);
+      const { stdout } = await execa('ip', ['-n', p.netns, '-j', 'addr', 'show', 'eth0']);
+      const addrs = (JSON.parse(stdout) as { addr_info: { local: string; tentative?: boolean }[] }[])[0]!.addr_info;
+      for (const a of p.ips) expect(addrs.map((x) => x.local), pn).toContain(a);
+      // DAD is off: no address is left tentative.
+      expect(addrs.filter((x) => x.tentative)).toEqual([]);
+    }
+    // `podlab status` shows status.podIPs and a dual-stack Service's clusterIPs.
+    const st = labStatus(name)!;
+    expect(st.pods.find((p) => p.name === 'client')!.podIPs).toEqual(pod('client').ips);
+    expect(st.services.find((s) => s.name === 'web')!.clusterIPs).toEqual(svc('web').clusterIPs);
+  });
+
+  it('pod to pod across nodes over IPv6 without NAT: the server sees the client pod’s IPv6 address', async () => {
+    const r = await httpFrom(state, 'client', `http://[${v6(pod('web-2').ips)}]:8080/`);
+    expect(r.pod).toBe('web-2');
+    expect(r.client).toBe(v6(pod('client').ips));
+  });
+
+  it('a dual-stack Service answers at both cluster IPs; an IPv6 Service at its IPv6 one', async () => {
+    const web = svc('web');
+    expect(web.ipFamilies).toEqual(['IPv4', 'IPv6']);
+    const [a, b] = web.clusterIPs!;
+    expect((await httpFrom(state, 'client', `http://${a}/`)).client).toBe(pod('client').ips[0]);
+    expect((await httpFrom(state, 'client', `http://[${b}]/`)).client).toBe(v6(pod('client').ips));
+    const only6 = svc('web-v6');
+    expect(only6.clusterIPs!.length).toBe(1);
+    expect(only6.clusterIP).toContain(':');
+    expect(['web-1', 'web-2']).toContain((await httpFrom(state, 'client', `http://[${only6.clusterIP}]/`)).pod);
+  });
+
+  it('DNS: AAAA for IPv6 cluster IPs, NODATA for an IPv4-only Service, ip6.arpa PTR, DNS Service over IPv6', async () => {
+    const dig = async (server: string, ...q: string[]) => (await inLab(state, 'client', ['dig', '+time=2', '+tries=2', `@${server}`, ...q])).stdout;
+    const [dns4, dns6] = svc('kube-dns').clusterIPs!;
+    expect(dns6).toContain(':');
+    const web = svc('web').clusterIPs!;
+    // Asked over IPv6, at the kube-dns Service's IPv6 cluster IP.
+    const aaaa = await dig(dns6!, 'web.default.svc.cluster.local', 'AAAA');
+    expect(aaaa).toContain('status: NOERROR');
+    expect(aaaa).toMatch(new RegExp(`IN\\s+AAAA\\s+${web[1]!.replace(/\./g, '\\.')}`));
+    expect(await dig(dns4!, '+short', 'web.default.svc.cluster.local', 'A')).toBe(web[0]);
+    const nodata = await dig(dns4!, 'web-v4.default.svc.cluster.local', 'AAAA');
+    expect(nodata).toContain('status: NOERROR');
+    expect(nodata).toContain('ANSWER: 0');
+    expect(await dig(dns4!, '+short', '-x', web[1]!)).toBe('web.default.svc.cluster.local.');
+    expect(await dig(dns4!, '+short', '-x', v6(pod('web-2').ips))).toContain('.web.default.svc.cluster.local.');
+  });
+
+  it('the lab’s own checks pass in both families (pod-to-pod, Services, node-to-node, AAAA, NODATA)', async () => {
+    const results = await runChecks(state);
+    expect(results.length).toBeGreaterThanOrEqual(8);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+  });
+
+  it('NodePort on a node’s IPv6 address: the backend sees a node address, not the client (SNAT in IPv6)', async () => {
+    const w1 = state.plan.nodes.find((n) => n.name === 'worker-1')!;
+    const cp = state.plan.nodes.find((n) => n.name === 'control-plane')!;
+    const r = await httpFrom(state, 'node/control-plane', `http://[${v6(w1.ips)}]:30080/`);
+    expect(['web-1', 'web-2']).toContain(r.pod);
+    expect(r.client).toContain(':');
+    expect(r.client).not.toBe(v6(cp.ips));
+  });
+});
+
+describe.skipIf(!live)('live dual stack on flannel (the flagship lab with its ipFamilies line on)', () => {
+  const fl = 'ds-flannel';
+  let state: LabState;
+  beforeAll(async () => {
+    await down(fl);
+    state = await upLab({ ...flagship, name: fl, ipFamilies: ['IPv4', 'IPv6'] });
+  }, 90_000);
+  afterAll(async () => {
+    await down(fl);
+  }, 60_000);
+
+  it('IPv6 pod to pod across nodes rides the VXLAN devices, without NAT; the lab’s own checks pass', async () => {
+    const ips = (n: string) => state.plan.pods.find((p) => p.name === n)!.ips;
+    const r = await httpFrom(state, 'client', `http://[${ips('web-2')[1]}]:8080/`);
+    expect(r.pod).toBe('web-2');
+    expect(r.client).toBe(ips('client')[1]);
+    const results = await runChecks(state);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => x.name)).toEqual([]);
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * Dual stack in the plan: per-family allocation (nodes, pod slices, pods, cluster IPs), the
+ * host-local range sets, kubenet's routes per family, kube-proxy's `ip6` table, and the DNS view.
+ */
+import { describe, expect, it } from 'vitest';
+import { validateValue } from '../../src/compile/compile.ts';
+import type { LabSpec } from '../../src/index.ts';
+import { buildPlan } from '../../src/plan/plan.ts';
+import { ipv6Context, nodeTable, proxyContext } from '../../src/plan/kube-proxy.ts';
+import { renderTable } from '../../src/nft/table.ts';
+import { clusterView } from '../../src/dns/cluster.ts';
+
+const spec: LabSpec = {
+  name: 'ds-unit',
+  ipFamilies: ['IPv4', 'IPv6'],
+  cni: 'kubenet',
+  nodes: { a: {}, b: {} },
+  pods: {
+    p1: { node: 'a', labels: { app: 'web' }, containers: [{ name: 'c', workload: { kind: 'http-echo' } }] },
+    p2: { node: 'b', labels: { app: 'web' }, containers: [{ name: 'c', workload: { kind: 'http-echo' } }] },
+  },
+  services: {
+    dual: { selector: { app: 'web' }, ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80, targetPort: 8080 }] },
+    four: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    six: { selector: { app: 'web' }, ipFamilies: ['IPv6'], clusterIPs: ['fd00:10:96::99'], ports: [{ port: 80, targetPort: 8080 }] },
+  },
+};
+
+function plan(s: LabSpec = spec) {
+  const { lab, diagnostics } = validateValue(s, 'ds-unit.lab.ts');
+  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return buildPlan(lab!);
+}
+
+describe('dual-stack plan', () => {
+  const p = plan();
+  const svc = (n: string) => p.services.find((s) => s.name === n)!;
+
+  it('nodes: an IPv6 address with the IPv4 host number, /64 slice N of the IPv6 pod network', () => {
+    expect(p.nodes.map((n) => n.ips)).toEqual([
+      ['172.16.94.10', 'fd00:172:16:94::a'],
+      ['172.16.94.11', 'fd00:172:16:94::b'],
+    ]);
+    expect(p.nodes.map((n) => n.podCidrs)).toEqual([
+      ['10.244.0.0/24', 'fd00:10:244::/64'],
+      ['10.244.1.0/24', 'fd00:10:244:1::/64'],
+    ]);
+  });
+
+  it('pods: IPv4 first, the IPv6 address with the same host number in the node’s IPv6 slice', () => {
+    expect(p.pods.find((x) => x.name === 'p1')!.ips).toEqual(['10.244.0.2', 'fd00:10:244::2']);
+    expect(p.pods.find((x) => x.name === 'p2')!.ips).toEqual(['10.244.1.2', 'fd00:10:244:1::2']);
+  });
+
+  it('Services: families from the policy, cluster IPs in family order, ::a kept for kube-dns', () => {
+    expect(svc('dual').clusterIPs).toEqual(['10.96.0.1', 'fd00:10:96::1']);
+    expect(svc('four').clusterIPs).toEqual(['10.96.0.2']);
+    expect(svc('six')).toMatchObject({ clusterIP: 'fd00:10:96::99', clusterIPs: ['fd00:10:96::99'], ipFamilies: ['IPv6'] });
+    expect(svc('kube-dns').clusterIPs).toEqual(['10.96.0.10', 'fd00:10:96::a']);
+    // PreferDualStack on a single-stack lab is single stack.
+    const single = plan({ ...spec, ipFamilies: undefined, services: { dual: spec.services!.dual! } });
+    expect(single.services.find((s) => s.name === 'dual')!.clusterIPs).toEqual(['10.96.0.1']);
+  });
+
+  it('host-local gets one range set per family; kubenet routes each family via the peer’s address of that family', () => {
+    const a = p.nodes[0]!;
+    const ipam = (a.conflist.plugins[0] as { ipam: { ranges: unknown; routes: unknown } }).ipam;
+    expect(ipam.ranges).toEqual([[{ subnet: '10.244.0.0/24', gateway: '10.244.0.1' }], [{ subnet: 'fd00:10:244::/64', gateway: 'fd00:10:244::1' }]]);
+    expect(ipam.routes).toEqual([{ dst: '0.0.0.0/0' }, { dst: '::/0' }]);
+    expect(a.routes).toEqual([
+      { dst: '10.244.1.0/24', via: '172.16.94.11', dev: 'eth0' },
+      { dst: 'fd00:10:244:1::/64', via: 'fd00:172:16:94::b', dev: 'eth0' },
+    ]);
+  });
+
+  it('kube-proxy: the ip table holds IPv4 cluster IPs only, the ip6 table IPv6 ones with IPv6 endpoints', () => {
+    const v4 = renderTable(nodeTable(proxyContext(p), 'a'));
+    expect(v4).toContain('table ip podlab');
+    expect(v4).not.toContain('fd00:');
+    const ctx6 = ipv6Context(p)!;
+    const v6 = renderTable(nodeTable(ctx6, 'a'));
+    expect(v6).toContain('table ip6 podlab');
+    expect(v6).toContain('fd00:10:96::1 . tcp . 80 : goto svc.default/dual/tcp-80');
+    expect(v6).toContain('fd00:10:96::99 . tcp . 80 : goto svc.default/six/tcp-80');
+    expect(v6).not.toContain('svc.default/four/');
+    expect(v6).toContain('0 : fd00:10:244::2 . 8080, 1 : fd00:10:244:1::2 . 8080');
+    expect(v6).toContain('ip6 saddr fd00:10:244::/56 ip6 daddr != fd00:10:244::/56 masquerade');
+    expect(v6).not.toMatch(/\b10\.\d+\.\d+\.\d+/);
+    // An IPv4-only lab has no ip6 table.
+    expect(ipv6Context(plan({ ...spec, ipFamilies: undefined, services: {} }))).toBeUndefined();
+  });
+
+  it('DNS view: a dual-stack endpoint has an address per family; an IPv6-only Service’s endpoints are IPv6', () => {
+    const view = clusterView({ namespaces: p.namespaces, services: p.services, endpoints: p.endpoints, pods: p.pods });
+    const eps = (n: string) => view.endpoints.find((e) => e.service === n)!.addresses.map((a) => a.ip);
+    expect(eps('dual')).toEqual(['10.244.0.2', 'fd00:10:244::2', '10.244.1.2', 'fd00:10:244:1::2']);
+    expect(eps('six')).toEqual(['fd00:10:244::2', 'fd00:10:244:1::2']);
+    expect(eps('four')).toEqual(['10.244.0.2', '10.244.1.2']);
+  });
+});
