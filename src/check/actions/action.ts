@@ -102,6 +102,12 @@ export function podOf(a: { pod: string }, step: StepContext, out: Diagnostic[]):
   return pod;
 }
 
+/** Actions that name a node: a diagnostic when the lab has none of that name. */
+export function validateNodeRef(a: { node: string }, step: StepContext, out: Diagnostic[]): void {
+  const nodes = step.lab.nodes.map((n) => n.name);
+  if (!nodes.includes(a.node)) out.push(diag('PL2029', step.at('node'), `${step.what}: the lab has no node "${a.node}"`, didYouMean(a.node, nodes)));
+}
+
 /** Actions that only name a pod of the lab. */
 export function validatePodRef(a: { pod: string }, step: StepContext, out: Diagnostic[]): void {
   podOf(a, step, out);

@@ -4,7 +4,7 @@
  * are Established again; a matrix or `bgp` check between the steps shows who became unreachable.
  */
 import { diag } from '../../compile/diagnostics.ts';
-import { ActionFailed, didYouMean, type ScenarioAction } from './action.ts';
+import { ActionFailed, validateNodeRef, type ScenarioAction } from './action.ts';
 
 function birdAction<K extends 'stop-bird' | 'start-bird'>(action: K): ScenarioAction<K, { action: K; node: string }, { action: K; node: string }> {
   const to = action === 'stop-bird' ? 'stop' : 'start';
@@ -12,8 +12,7 @@ function birdAction<K extends 'stop-bird' | 'start-bird'>(action: K): ScenarioAc
     action,
     normalize: (a) => a,
     validate(a, step, out) {
-      const nodes = step.lab.nodes.map((n) => n.name);
-      if (!nodes.includes(a.node)) out.push(diag('PL2029', step.at('node'), `${step.what}: the lab has no node "${a.node}"`, didYouMean(a.node, nodes)));
+      validateNodeRef(a, step, out);
       const cni = step.lab.cni;
       if (cni && (cni.type !== 'calico' || cni.encapsulation === 'VXLAN'))
         out.push(diag('PL2158', step.at('action'), `${step.what}: ${action} needs BIRD, which runs only with Calico BGP (this lab: ${cni.type === 'calico' ? 'Calico VXLAN' : cni.type})`, "Use cni: { type: 'calico' } with encapsulation 'None' (the default)."));

@@ -3,8 +3,7 @@
  * module for the two directions of one cable (runtime/actions.ts sets the fabric side of the
  * node's veth down or up).
  */
-import { diag } from '../../compile/diagnostics.ts';
-import { ActionFailed, didYouMean, type ScenarioAction } from './action.ts';
+import { ActionFailed, validateNodeRef, type ScenarioAction } from './action.ts';
 
 function linkAction<K extends 'link-down' | 'link-up'>(action: K): ScenarioAction<K, { action: K; node: string }, { action: K; node: string }> {
   const updown = action === 'link-down' ? 'down' : 'up';
@@ -12,8 +11,7 @@ function linkAction<K extends 'link-down' | 'link-up'>(action: K): ScenarioActio
     action,
     normalize: (a) => a,
     validate(a, step, out) {
-      const nodes = step.lab.nodes.map((n) => n.name);
-      if (!nodes.includes(a.node)) out.push(diag('PL2029', step.at('node'), `${step.what}: the lab has no node "${a.node}"`, didYouMean(a.node, nodes)));
+      validateNodeRef(a, step, out);
     },
     describe: (a) => `${a.action} node/${a.node}`,
     async run(live, a) {

@@ -2,8 +2,7 @@
  * fail-node / restore-node: a node fails (its link down, its agent stopped; after the lab's node
  * grace its pods leave the endpoints and Deployment pods are recreated elsewhere), or comes back.
  */
-import { diag } from '../../compile/diagnostics.ts';
-import { ActionFailed, didYouMean, type ScenarioAction } from './action.ts';
+import { ActionFailed, validateNodeRef, type ScenarioAction } from './action.ts';
 import { needsLoops } from './loops-common.ts';
 
 function nodeAction<K extends 'fail-node' | 'restore-node'>(action: K): ScenarioAction<K, { action: K; node: string }, { action: K; node: string }> {
@@ -13,8 +12,7 @@ function nodeAction<K extends 'fail-node' | 'restore-node'>(action: K): Scenario
     normalize: (a) => a,
     validate(a, step, out) {
       needsLoops(step, out);
-      const nodes = step.lab.nodes.map((n) => n.name);
-      if (!nodes.includes(a.node)) out.push(diag('PL2029', step.at('node'), `${step.what}: the lab has no node "${a.node}"`, didYouMean(a.node, nodes)));
+      validateNodeRef(a, step, out);
     },
     describe: (a) => `${a.action} node/${a.node}`,
     async run(live, a) {
