@@ -56,6 +56,18 @@ struct mount_attr {
 #ifndef SYS_pivot_root
 #define SYS_pivot_root 155
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
 
 #define MAX_ONLY 32
 /* Built on a tmpfs mounted over /tmp in this namespace only: nothing is created on the host. */
@@ -140,15 +152,59 @@ static void bind_into(const char *src, const char *root)
         die("bind", src);
 }
 
+/*
+ * A detached copy of the mounts at `path` (open_tree with OPEN_TREE_CLONE): what a tmpfs about to
+ * be mounted over one of its parents would hide. A checkout under /tmp (CI clones there) keeps
+ * its programs this way.
+ */
+static int clone_tree(const char *path)
+{
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0)
+        die("open_tree", path);
+    return fd;
+}
+
+/* Attaches a tree from clone_tree at `dst` (made first, a directory or a file like the source). */
+static void attach_tree(int fd, const char *dst, int is_dir)
+{
+    mkdirs(dst, is_dir);
+    if (syscall(SYS_move_mount, fd, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        die("move_mount", dst);
+    close(fd);
+}
+
+static int under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
 /* A root of its own: a tmpfs holding only the listed paths, /dev's harmless nodes and /proc. */
 static void only_view(char **only, int n)
 {
     static const char *devs[] = {"/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"};
+    int fds[MAX_ONLY];
+    int dirs[MAX_ONLY];
+    /* Cloned before the tmpfs goes over NEW_ROOT, which may be one of their parents. */
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(only[i], &st) != 0)
+            die("stat", only[i]);
+        dirs[i] = S_ISDIR(st.st_mode);
+        fds[i] = clone_tree(only[i]);
+    }
     mkdirs(NEW_ROOT, 1);
     if (mount("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
         die("mount tmpfs", NEW_ROOT);
-    for (int i = 0; i < n; i++)
-        bind_into(only[i], NEW_ROOT);
+    for (int i = 0; i < n; i++) {
+        char dst[4096];
+        if ((size_t)snprintf(dst, sizeof dst, "%s%s", NEW_ROOT, only[i]) >= sizeof dst) {
+            errno = ENAMETOOLONG;
+            die("path", only[i]);
+        }
+        attach_tree(fds[i], dst, dirs[i]);
+    }
     for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++)
         bind_into(devs[i], NEW_ROOT);
     mkdirs(NEW_ROOT "/proc", 1);
@@ -166,7 +222,7 @@ static void only_view(char **only, int n)
         die("chdir", "/");
 }
 
-static void read_only_view(char **only, int n, const char *tmp_size)
+static void read_only_view(char **only, int n, const char *tmp_size, const char *program)
 {
     if (unshare(CLONE_NEWNS) != 0)
         die("unshare", "mount namespace");
@@ -177,10 +233,34 @@ static void read_only_view(char **only, int n, const char *tmp_size)
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
     if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
         die("make read-only", "/");
+    /*
+     * What the private /tmp would hide but the container needs: the listed paths and the
+     * program's folder, when they lie under /tmp (a checkout there). Cloned read-only, put back.
+     */
+    char *keep[MAX_ONLY + 1];
+    int nkeep = 0, fds[MAX_ONLY + 1], dirs[MAX_ONLY + 1];
+    for (int i = 0; i < n; i++)
+        if (under(only[i], "/tmp"))
+            keep[nkeep++] = only[i];
+    static char progdir[4096];
+    if (program && under(program, "/tmp") && strlen(program) < sizeof progdir) {
+        strcpy(progdir, program);
+        *strrchr(progdir, '/') = '\0';
+        keep[nkeep++] = progdir;
+    }
+    for (int i = 0; i < nkeep; i++) {
+        struct stat st;
+        if (stat(keep[i], &st) != 0)
+            die("stat", keep[i]);
+        dirs[i] = S_ISDIR(st.st_mode);
+        fds[i] = clone_tree(keep[i]);
+    }
     char data[128];
     snprintf(data, sizeof data, "mode=1777,size=%s", tmp_size);
     if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)
         die("mount tmpfs", "/tmp");
+    for (int i = 0; i < nkeep; i++)
+        attach_tree(fds[i], keep[i], dirs[i]);
     if (access("/dev/shm", F_OK) == 0 && mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)
         die("mount tmpfs", "/dev/shm");
 }
@@ -251,7 +331,7 @@ int main(int argc, char **argv)
         die_usage("--uid and --gid are required");
     if (i >= argc)
         die_usage("no program given");
-    read_only_view(only, nonly, tmp_size);
+    read_only_view(only, nonly, tmp_size, strchr(argv[i], '/') ? argv[i] : NULL);
     drop_privileges((uid_t)uid, (gid_t)gid);
     if (chdir("/") != 0)
         die("chdir", "/");

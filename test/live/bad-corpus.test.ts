@@ -46,7 +46,8 @@ describe.skipIf(!live)('bad input corpus, live', () => {
     );
     for (const r of results) {
       expect(r.exitCode, `${r.file}: ${r.stderr}`).toBe(1);
-      for (const c of r.codes) expect(r.stderr, r.file).toContain(`error ${c}`);
+      // Each promised code is printed (a warning such as PL2303 as one); the lab fails on its errors (exit 1).
+      for (const c of r.codes) expect(r.stderr, r.file).toMatch(new RegExp(`(error|warning) ${c}\\b`));
       expect(r.stderr, r.file).toContain('Nothing was changed on this host.');
     }
     expect(await scopedSnapshot(names)).toEqual(before);
