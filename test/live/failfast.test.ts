@@ -41,7 +41,9 @@ describe.runIf(live)('fail fast (live)', () => {
     const r = await runCheck(state, check(1));
     expect(r).toMatchObject({ status: 'fail', settled: true });
     expect(r.seen).toContain('ECONNREFUSED');
-    expect(r.attempts).toBe(2);
+    // Settled at the second attempt (the same definite answer twice), or at the first when the lab's
+    // facts already explain it (check/why.ts: no container of b declares 8081).
+    expect(r.attempts).toBeLessThanOrEqual(2);
     expect(r.ms).toBeLessThan(5_000);
   }, 30_000);
 
