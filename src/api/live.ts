@@ -7,7 +7,7 @@
  * kept beside the state, in api/annotations.json: podlab's own model has no place for them.
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../render/files.ts';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { reloadDnsAndWait, DnsError } from '../runtime/dns.ts';
 import type { Executor } from '../runtime/exec.ts';
 import { applyService, deleteService, ServiceError, type ServiceRequest } from '../runtime/live-services.ts';

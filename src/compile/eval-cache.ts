@@ -23,7 +23,8 @@
  * decide whether to start the evaluation early at all.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,9 +168,7 @@ export function storeEvaluation(absFile: string, before: ReturnType<typeof labIn
   const path = entryPath(absFile);
   try {
     mkdirSync(evalCacheDir(), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-    renameSync(tmp, path);
+    writeFileAtomic(path, JSON.stringify(entry), 0o600);
   } catch {
     /* a cache that cannot be written costs only the speed */
   }

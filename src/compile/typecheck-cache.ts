@@ -18,7 +18,8 @@
  * costs only the speed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Diagnostic } from './diagnostics.ts';
@@ -111,10 +112,7 @@ export function store(absFile: string, compiler: string, read: CheckInputs, diag
   const path = entryPath(absFile, compiler);
   try {
     mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
-    // Written aside and renamed: a reader never sees half an entry, two writers never mix.
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-    renameSync(tmp, path);
+    writeFileAtomic(path, JSON.stringify(entry), 0o600);
   } catch {
     /* a cache that cannot be written costs only the speed */
   }

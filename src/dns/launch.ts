@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
-import { writeFileAtomic } from '../render/files.ts';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { CODE_CACHE_FLAG, LISTENING_HOOK } from './marks.ts';
 
 const DIGEST_BYTES = 20;

@@ -2,7 +2,7 @@
  * Rendered files on disk: writing a render to a directory, and telling how a directory differs
  * from a fresh render (for `render --check`, the golden test, and anyone reviewing generated/).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Rendered } from './render.ts';
 import { joinPlainPath } from '../lib/plain-name.ts';
@@ -20,13 +20,6 @@ export function writeRendered(dir: string, files: Rendered): void {
     made.add(parent);
     writeFileSync(path, content);
   }
-}
-
-/** Writes a file by rename, so a reader (a bind-mounted view, a watcher) never sees half of it. */
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
 }
 
 function filesUnder(dir: string, pre = ''): string[] {

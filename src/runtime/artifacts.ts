@@ -10,7 +10,7 @@ import { NOTHING_CHANGED, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS } from '../constant
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import { defaultCorefile } from '../dns/corefile/defaults.ts';
 import { CODE_CACHE_FLAG } from '../dns/marks.ts';
-import { writeFileAtomic } from '../render/files.ts';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { realExecutor, type Executor } from './exec.ts';
 import { SPAWNER_BIN } from './spawner.ts';
 import { BUILD_DIR, PACKAGE_ROOT } from './build-dir.ts';

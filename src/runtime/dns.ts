@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { PROGRAMS } from './artifacts.ts';
 import { checkCorefile } from '../dns/corefile/diagnostics.ts';
 import type { Diagnostic } from '../compile/diagnostics.ts';
-import { writeFileAtomic } from '../render/files.ts';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import type { Executor } from './exec.ts';
 import { isAlive } from './procs.ts';
 import { stateDir, writeState, type LabState } from './state.ts';

@@ -16,7 +16,7 @@ import { INGRESS_USER } from '../constants.ts';
 import { INGRESS } from '../ingress/types.ts';
 import { nginxConf } from '../plan/ingress.ts';
 import type { Plan } from '../plan/plan.ts';
-import { writeFileAtomic } from '../render/files.ts';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { must, type Executor } from './exec.ts';
 import { isAlive } from './procs.ts';
 import type { Endpoint } from '../plan/services.ts';

@@ -6,7 +6,7 @@
  * the endpoints, so a command's sync and the agent's agree.
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../render/files.ts';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { stateDir } from './state.ts';
 
 export interface ContainerLoopState {

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { nftTargets, TABLE_BUILDERS, type NftTarget, type NftView } from '../plan/nft-tables.ts';
 import { diffTable, renderTable, type NftTable } from '../nft/table.ts';
-import { writeFileAtomic } from '../render/files.ts';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { must, type Executor } from './exec.ts';
 import { stateDir, type LabState } from './state.ts';
 

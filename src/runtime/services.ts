@@ -11,7 +11,7 @@ import type { PolicyPod } from '../policy/types.ts';
 import { syncTables } from './nft-sync.ts';
 import { syncIngress } from './ingress.ts';
 import { clusterViewFile } from '../render/render.ts';
-import { writeFileAtomic } from '../render/files.ts';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import type { Executor } from './exec.ts';
 import { isAlive } from './procs.ts';
 import { stateDir, type LabState } from './state.ts';
