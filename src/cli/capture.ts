@@ -10,8 +10,7 @@ import { diag } from '../compile/diagnostics.ts';
 import { captureArgv, captureTarget } from '../runtime/capture.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { onPath } from '../runtime/preflight.ts';
-import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName, printHostProblems } from './common.ts';
+import { Exit, EXIT, inNamespace, labName, printHostProblems, upOrExit } from './common.ts';
 
 export function registerCapture(program: Command): void {
   program
@@ -36,13 +35,9 @@ Examples:
 
 Exit codes: tcpdump's own once it ran; 2 podlab could not start it (lab not up, unknown target or interface).`)
     .action(async (arg: string, target: string, filter: string[], opts: { namespace?: string; iface?: string; count?: number; write?: string }) => {
-      if (opts.namespace && !target.includes('/') && target !== 'gateway') target = `${opts.namespace}/${target}`;
+      target = inNamespace(target, opts.namespace);
       const lab = await labName(arg);
-      const state = readState(lab);
-      if (!state) {
-        process.stderr.write(`lab "${lab}" is not up\n`);
-        throw new Exit(EXIT.cannotRun);
-      }
+      const state = upOrExit(lab);
       if (!onPath('tcpdump')) printHostProblems([diag('PL3002', [], 'the "tcpdump" command is missing', `apt-get install tcpdump (or run scripts/setup.sh). ${NOTHING_CHANGED}`)]);
       const t = captureTarget(state, target);
       if ('code' in t) printHostProblems([t]);

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { compileLab, type CompileResult } from '../compile/compile.ts';
 import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
+import { readState, type LabState } from '../runtime/state.ts';
 import { color, red } from './terminal.ts';
 
 export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
@@ -71,3 +72,18 @@ export function printHostProblems(diags: Diagnostic[], json?: boolean): never {
   throw new Exit(EXIT.cannotRun);
 }
 
+
+/** The live state of a lab that must be up; otherwise `lab "…" is not up` and exit 2. */
+export function upOrExit(lab: string): LabState {
+  const state = readState(lab);
+  if (!state) {
+    process.stderr.write(`lab "${lab}" is not up\n`);
+    throw new Exit(EXIT.cannotRun);
+  }
+  return state;
+}
+
+/** A target as kubectl's `-n` names it: `namespace/pod`, unless it already has a slash or is the gateway. */
+export function inNamespace(target: string, namespace: string | undefined): string {
+  return namespace && !target.includes('/') && target !== 'gateway' ? `${namespace}/${target}` : target;
+}

@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { eventMatches, readEvents, type LabEvent } from '../runtime/events.ts';
 import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName } from './common.ts';
+import { Exit, EXIT, labName, upOrExit } from './common.ts';
 import { dim, red } from './terminal.ts';
 
 function line(e: LabEvent, json: boolean): string {
@@ -39,10 +39,7 @@ NodeNotReady, Evicted, NodeRestored, NodeReady, Crash, Sickened, Healed, Scaling
 Exit codes: 0 printed (or the awaited event happened); 1 --wait-for timed out; 2 the lab is not up.`)
     .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: string; since?: string; timeout: number }) => {
       const lab = await labName(arg);
-      if (!readState(lab)) {
-        process.stderr.write(`lab "${lab}" is not up\n`);
-        throw new Exit(EXIT.cannotRun);
-      }
+      upOrExit(lab);
       const since = opts.since ?? '';
       if (opts.waitFor) {
         const [reason, object] = opts.waitFor.split(/:(.*)/s, 2);

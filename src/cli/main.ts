@@ -27,7 +27,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
-import { compileOrExit, Exit, EXIT, labName, prefixed, printDiagnostics, printHostProblems, summary } from './common.ts';
+import { compileOrExit, Exit, EXIT, inNamespace, labName, prefixed, printDiagnostics, printHostProblems, summary, upOrExit } from './common.ts';
 import { registerApiServer } from './api-server.ts';
 import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
@@ -313,13 +313,9 @@ program
   .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n): the same as namespace/pod")
   .usage('[-n namespace] <lab> <target> -- <command...>')
   .action(async (arg: string, target: string, command: string[], opts: { namespace?: string }) => {
-    if (opts.namespace && !target.includes('/') && target !== 'gateway') target = `${opts.namespace}/${target}`;
+    target = inNamespace(target, opts.namespace);
     const lab = await labName(arg);
-    const state = readState(lab);
-    if (!state) {
-      process.stderr.write(`lab "${lab}" is not up\n`);
-      throw new Exit(EXIT.cannotRun);
-    }
+    const state = upOrExit(lab);
     let prefix: string[];
     try {
       prefix = sourceArgv(state, target);

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { scaleDeployment } from '../runtime/faults.ts';
 import { PodError } from '../runtime/pods.ts';
 import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName } from './common.ts';
+import { Exit, EXIT, labName, upOrExit } from './common.ts';
 
 export function registerScale(program: Command): void {
   program
@@ -30,11 +30,7 @@ Exit codes: 0 done; 1 --wait timed out; 2 the lab is not up or has no such Deplo
       }
       const replicas = Number(count);
       const lab = await labName(arg);
-      const state = readState(lab);
-      if (!state) {
-        process.stderr.write(`lab "${lab}" is not up\n`);
-        throw new Exit(EXIT.cannotRun);
-      }
+      const state = upOrExit(lab);
       let from: number;
       try {
         ({ from } = scaleDeployment(state, deployment, replicas));
