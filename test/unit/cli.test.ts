@@ -106,6 +106,14 @@ describe('podlab CLI', () => {
     expect(e.stderr).toContain('lab "no-such-lab" is not up');
   });
 
+  it('a reader that went away (`podlab graph … | head`) ends the command quietly, exit 0', async () => {
+    const p = podlab('graph', 'labs/services.lab.ts', '--format', 'mermaid');
+    p.stdout!.destroy();
+    const r = await p;
+    expect(r.stderr).not.toContain('EPIPE');
+    expect(r.exitCode).toBe(0);
+  });
+
   it('--help teaches: names the commands and the exit codes', async () => {
     const r = await podlab('--help');
     for (const c of ['validate', 'render', 'up', 'down', 'status', 'exec', 'logs', 'check']) expect(r.stdout).toContain(c);

@@ -1,0 +1,61 @@
+/** Running a live lab's checks and scenarios and printing the report: shared by check, scenario and up --check. */
+import { Option } from 'commander';
+import { readState } from '../runtime/state.ts';
+import { realExecutor } from '../runtime/exec.ts';
+import { runCheck } from '../check/run.ts';
+import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
+import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
+import { EXIT } from './common.ts';
+import { dim, green, red } from './terminal.ts';
+
+interface LiveRun {
+  format?: ReportFormat;
+  /** Run the lab's checks. @default true */
+  checks?: boolean;
+  /** Scenarios to run after the checks: names, or 'all'. */
+  scenarios?: readonly string[] | 'all';
+}
+
+/** Runs a live lab's checks and scenarios and prints the report; progress goes to a terminal's stderr while it runs. */
+export async function checkLive(lab: string, run: LiveRun = {}): Promise<number> {
+  const format = run.format ?? 'text';
+  const state = readState(lab);
+  if (!state || state.status !== 'up') {
+    process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}; run podlab up first.\n`);
+    return EXIT.cannotRun;
+  }
+  const live = format === 'text' && process.stderr.isTTY;
+  const checks = run.checks === false ? [] : state.plan.checks;
+  let done = 0;
+  let failed = 0;
+  const tick = (label: string) => {
+    if (live) process.stderr.write(`\r\x1b[K${dim(`  · ${label}`)}`);
+  };
+  if (checks.length) tick(`checks: 0/${checks.length}`);
+  const results = await Promise.all(
+    checks.map((c) =>
+      runCheck(state, c).then((r) => {
+        done++;
+        if (r.status === 'fail') failed++;
+        tick(`checks: ${done}/${checks.length}${failed ? `, ${failed} failed` : ''}`);
+        return r;
+      }),
+    ),
+  );
+  let scenarios: ScenarioResult[] = [];
+  if (run.scenarios && (run.scenarios === 'all' || run.scenarios.length)) {
+    try {
+      scenarios = await runScenarios(lab, run.scenarios === 'all' ? [] : run.scenarios, realExecutor, (sc, st) => tick(`scenario ${sc}: step ${st.step} ${st.status === 'fail' ? red('✗') : '✓'} ${st.name}`));
+    } catch (e) {
+      if (live) process.stderr.write('\r\x1b[K');
+      process.stderr.write(`${(e as Error).message}\n`);
+      return EXIT.cannotRun;
+    }
+  }
+  if (live) process.stderr.write('\r\x1b[K');
+  process.stdout.write(formatReport(format, lab, results, { pass: green, fail: red, dim }, scenarios));
+  return results.every((r) => r.status === 'pass') && scenarios.every((s) => s.status === 'pass') ? EXIT.ok : EXIT.failed;
+}
+
+export const formatOption = () =>
+  new Option('--format <format>', 'report format: text, json (versioned), junit (XML for CI), tap (TAP 13)').choices([...REPORT_FORMATS]).default('text');

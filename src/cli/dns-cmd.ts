@@ -1,0 +1,48 @@
+/** `podlab dns reload`: make the DNS server re-read its (new) Corefile. */
+import { existsSync, readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { formatDiagnostic } from '../compile/diagnostics.ts';
+import { readState } from '../runtime/state.ts';
+import { DnsError, reloadDns } from '../runtime/dns.ts';
+import { realExecutor } from '../runtime/exec.ts';
+import { Exit, EXIT, labName } from './common.ts';
+import { color, green } from './terminal.ts';
+
+export function registerDns(program: Command): void {
+  program
+    .command('dns')
+    .description('Cluster DNS of a live lab.')
+    .command('reload')
+    .description("Make the DNS server re-read its Corefile (SIGUSR1, as CoreDNS takes it); with --corefile, install that Corefile first.")
+    .argument('<lab>', 'lab name or file')
+    .option('--corefile <file>', 'a new Corefile; it is checked first, and one that does not load changes nothing')
+    .addHelpText('after', `
+What editing the coredns ConfigMap does in a cluster. Try the course's custom forwarder:
+  podlab dns reload dns --corefile my.Corefile && podlab exec dns client -- dig +search www.example.org`)
+    .action(async (arg: string, opts: { corefile?: string }) => {
+      const lab = await labName(arg);
+      const state = readState(lab);
+      if (!state || state.status !== 'up') {
+        process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      let text: string | undefined;
+      if (opts.corefile) {
+        if (!existsSync(opts.corefile)) {
+          process.stderr.write(`no such file: ${opts.corefile}\n`);
+          throw new Exit(EXIT.cannotRun);
+        }
+        text = readFileSync(opts.corefile, 'utf8');
+      }
+      try {
+        const warnings = reloadDns(realExecutor, state, text);
+        for (const d of warnings) process.stderr.write(`${formatDiagnostic({ ...d, file: opts.corefile, line: d.within?.line, column: d.within?.col }, text, color)}\n`);
+        process.stdout.write(`${green('✓')} ${lab}: the DNS server is re-reading its Corefile${text ? ` (now ${opts.corefile})` : ''}\n`);
+      } catch (e) {
+        if (!(e instanceof DnsError)) throw e;
+        for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic({ ...d, file: opts.corefile, line: d.within?.line, column: d.within?.col }, text, color)}\n`);
+        process.stderr.write(`${e.message}\n`);
+        throw new Exit(EXIT.failed);
+      }
+    });
+}

@@ -1,0 +1,32 @@
+/** `podlab down`: remove everything a lab made, also after a crash. */
+import { Command } from 'commander';
+import { down, labsOnHost } from '../runtime/down.ts';
+import { Exit, EXIT, labName } from './common.ts';
+import { green } from './terminal.ts';
+
+export function registerDown(program: Command): void {
+  program
+    .command('down')
+    .description('Remove everything a lab made: processes (found by namespace), namespaces and the links in them, /etc/netns entries, state and IPAM leases. Works after a crash; a second down is a no-op.')
+    .argument('[lab]', 'lab name or file')
+    .option('--all', 'every podlab lab on this host, found by name prefix even without state')
+    .option('--json', 'print what was removed as JSON')
+    .action(async (arg: string | undefined, opts: { all?: boolean; json?: boolean }) => {
+      if (!arg && !opts.all) {
+        process.stderr.write('name a lab, or use --all\n');
+        throw new Exit(EXIT.cannotRun);
+      }
+      const labs = opts.all ? labsOnHost() : [await labName(arg!)];
+      const reports = [];
+      for (const lab of labs) {
+        const r = await down(lab);
+        reports.push(r);
+        if (!opts.json && r.stoppedUp !== undefined)
+          process.stderr.write(`note PL3005 ${lab}: its up (pid ${r.stoppedUp}) was still running; it was stopped first (as Ctrl-C stops it)\n`);
+        if (!opts.json)
+          process.stderr.write(r.existed ? `${green('✓')} ${lab}: removed ${r.namespaces.length} namespaces, stopped ${r.processes} processes\n` : `${lab}: nothing to remove\n`);
+      }
+      if (!opts.json && !labs.length) process.stderr.write('no podlab lab on this host\n');
+      if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+    });
+}

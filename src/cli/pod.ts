@@ -1,0 +1,68 @@
+/** `podlab pod delete|create|recreate`: change a pod of a live lab as a ReplicaSet would. */
+import { Command } from 'commander';
+import { readState } from '../runtime/state.ts';
+import { withLabMutex } from '../runtime/mutex.ts';
+import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
+import { realExecutor } from '../runtime/exec.ts';
+import { Exit, EXIT, labName } from './common.ts';
+import { dim, green } from './terminal.ts';
+
+async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, ref: string, opts: { json?: boolean; namespace?: string }): Promise<void> {
+  const lab = await labName(arg);
+  const state = readState(lab);
+  if (!state || state.status !== 'up') {
+    process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}\n`);
+    throw new Exit(EXIT.cannotRun);
+  }
+  // namespace/pod, or -n namespace: the pod must be in that namespace (pod names are unique in a lab).
+  const [ns, name] = ref.includes('/') ? (ref.split('/', 2) as [string, string]) : [opts.namespace, ref];
+  if (ns !== undefined && !state.plan.pods.some((p) => p.name === name && p.namespace === ns)) {
+    process.stderr.write(`lab "${lab}" has no pod "${name}" in namespace "${ns}"\n`);
+    throw new Exit(EXIT.cannotRun);
+  }
+  try {
+    const before = state.pods[name]?.ip;
+    const act = async (st: typeof state) => (action === 'delete' ? { sync: await deletePod(realExecutor, st, name) } : action === 'create' ? await createPod(realExecutor, st, name) : await recreatePod(realExecutor, st, name));
+    // With control loops, the lab's agent changes it too: one writer at a time (runtime/mutex.ts).
+    const r = state.plan.loops ? await withLabMutex(lab, () => act(readState(lab) ?? state)) : await act(state);
+    const ip = 'ip' in r ? r.ip : undefined;
+    const applied = r.sync?.applied ?? [];
+    if (opts.json) process.stdout.write(`${JSON.stringify({ lab, pod: name, action, oldIp: before ?? null, ip: ip ?? null, rulesApplied: applied }, null, 2)}\n`);
+    else {
+      const what = action === 'delete' ? `deleted (was ${before})` : action === 'create' ? `created at ${ip}` : `re-created: ${before} → ${ip}`;
+      process.stdout.write(`${green('✓')} pod ${name} ${what}\n`);
+      for (const a of applied) process.stdout.write(dim(`  ${a.target}: ${a.lines} rule change(s) in ${a.ms} ms\n`));
+    }
+  } catch (e) {
+    if (e instanceof PodError) {
+      process.stderr.write(`${e.message}\n`);
+      throw new Exit(EXIT.failed);
+    }
+    throw e;
+  }
+}
+
+export function registerPod(program: Command): void {
+  const pod = program
+    .command('pod')
+    .description('Delete, create or re-create a pod of a live lab, as a ReplicaSet would; Services follow its new IP.')
+    .addHelpText('after', `
+A deleted pod leaves its Services' endpoints at once; a created pod gets a new sandbox and a new IP
+(the next free address of its node's pod CIDR) and joins them again. Only the changed rules are sent
+to each node's nftables table. Try:
+  podlab pod recreate services web-1 && podlab status services`);
+
+  for (const [action, description] of [
+    ['delete', 'Stop the pod, release its IP (CNI DEL) and remove it from its Services.'],
+    ['create', 'Create a deleted pod again: a new sandbox and a new IP.'],
+    ['recreate', 'Delete, then create (what `kubectl delete pod` looks like under a ReplicaSet).'],
+  ] as const)
+    pod
+      .command(action)
+      .description(description)
+      .argument('<lab>', 'lab name or file')
+      .argument('<pod>', 'pod name, or namespace/pod')
+      .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n)")
+      .option('--json', 'print the result as JSON')
+      .action((arg: string, name: string, opts: { json?: boolean; namespace?: string }) => podAction(action, arg, name, opts));
+}

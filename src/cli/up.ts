@@ -1,0 +1,90 @@
+/** `podlab up`: build a lab under its lock, start its API server, optionally run its checks. */
+import { Command, Option } from 'commander';
+import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
+import { buildPlan } from '../plan/plan.ts';
+import { render } from '../render/render.ts';
+import { Interrupted } from '../runtime/up.ts';
+import { upExclusive, UpRefused } from '../runtime/up-exclusive.ts';
+import { checkHost } from '../runtime/preflight.ts';
+import { labStatus } from '../runtime/status.ts';
+import { realExecutor } from '../runtime/exec.ts';
+import { type ReportFormat } from '../check/report.ts';
+import { compileOrExit, Exit, EXIT, prefixed, printHostProblems } from './common.ts';
+import { startApiServer } from '../api/launch.ts';
+import { dim, green, red } from './terminal.ts';
+import { checkLive, formatOption } from './check-live.ts';
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('Build a lab: namespaces, node network, CNI-wired pods with their containers. On failure everything built is removed again.')
+    .argument('<lab>', 'lab file')
+    .option('--check', "run the lab's checks once it is up")
+    .option('--typecheck', 'also run the TypeScript type check first (slower)')
+    .option('--json', 'print the result as JSON')
+    .option('--no-api', "do not start the lab's Kubernetes API server (see podlab kubeconfig)")
+    .addOption(formatOption())
+    .addOption(new Option('--crash-after-step <n>', 'testing: SIGKILL podlab itself after n journaled steps').hideHelp().argParser(Number))
+    .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; api: boolean; format: ReportFormat; crashAfterStep?: number }) => {
+      const t0 = Date.now();
+      const r = await compileOrExit(file, opts);
+      const plan = buildPlan({ ...r.lab, name: prefixed(r.lab.name) });
+      const files = render(plan);
+      const host = await checkHost();
+      if (host.length) printHostProblems(host, opts.json);
+      // Ctrl-C (SIGINT), or SIGTERM (what `podlab down` sends an `up` of its lab): up finishes what
+      // is in flight and starts nothing new; then everything is removed. (A listener stays installed
+      // until up is over: with none left, tsx's own SIGINT relay re-raises the signal and the process
+      // dies half-way.)
+      const interrupt = new AbortController();
+      let by: NodeJS.Signals | undefined;
+      const abort = (signal: NodeJS.Signals) => {
+        if (interrupt.signal.aborted) return;
+        by = signal;
+        process.stderr.write(`\ninterrupted (${signal}${signal === 'SIGTERM' ? ', e.g. by podlab down' : ''}): finishing the step in flight, then removing what was built of ${plan.lab}…\n`);
+        interrupt.abort();
+      };
+      process.on('SIGINT', abort);
+      process.on('SIGTERM', abort);
+      let started = false;
+      const progress = (step: string) => {
+        if (opts.json) return;
+        if (!started) process.stderr.write(`bringing up ${plan.lab} (${plan.nodes.length} nodes, ${plan.pods.length} pods, ${plan.cni.type})\n`);
+        started = true;
+        process.stderr.write(dim(`  · ${step}\n`));
+      };
+      try {
+        // Under the lab's lock, taken before anything is created (runtime/up-exclusive.ts): a second
+        // `up` of this lab is refused here with PL3004, having changed nothing.
+        await upExclusive(plan, files, { onStep: progress, crashAfterStep: opts.crashAfterStep, signal: interrupt.signal });
+      } catch (e) {
+        if (e instanceof UpRefused) printHostProblems(e.diagnostics.map((d) => (d.code === 'PL3001' ? { ...d, file: r.file } : d)), opts.json);
+        if (e instanceof Interrupted) {
+          const d = by === 'SIGTERM'
+            ? diag('PL3005', [], `up of ${plan.lab} was stopped (SIGTERM, as podlab down ${plan.lab} sends) and removed what it had built`, 'Nothing of the lab is left: the host is as it was before.')
+            : diag('PL3006', [], `up of ${plan.lab} was interrupted (${by ?? 'SIGINT'}) and removed what it had built`, 'Nothing of the lab is left: the host is as it was before.');
+          if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: [d] }, null, 2)}\n`);
+          else process.stderr.write(`${formatDiagnostic(d)}\n`);
+          throw new Exit(130);
+        }
+        process.stderr.write(`${red('✗')} up failed: ${(e as Error).message}\n  what was built was removed: the host is as it was before.\n`);
+        throw new Exit(EXIT.cannotRun);
+      } finally {
+        process.off('SIGINT', abort);
+        process.off('SIGTERM', abort);
+      }
+      // The lab's Kubernetes API server (src/api/): a lab without one still works, so a failure is reported, not fatal.
+      if (opts.api) {
+        try {
+          const a = await startApiServer(realExecutor, plan.lab);
+          if (!opts.json) process.stderr.write(dim(`  · api server on https://127.0.0.1:${a.port} (kubectl: export KUBECONFIG=$(podlab kubeconfig ${plan.lab}))\n`));
+        } catch (e) {
+          process.stderr.write(`${formatDiagnostic(diag('PL3071', [], `the Kubernetes API server of ${plan.lab} did not start: ${(e as Error).message}`, 'The lab itself is up; podlab exec, status and check work. Its log: /run/podlab/<lab>/api/server.log.'))}\n`);
+        }
+      }
+      const ms = Date.now() - t0;
+      if (opts.json && !opts.check) process.stdout.write(`${JSON.stringify({ lab: plan.lab, up: true, ms, status: labStatus(plan.lab) }, null, 2)}\n`);
+      if (!opts.json) process.stderr.write(`${green('✓')} ${plan.lab} is up in ${ms} ms — try: podlab status ${plan.lab}\n`);
+      if (opts.check) throw new Exit(await checkLive(plan.lab, { format: opts.json ? 'json' : opts.format }));
+    });
+}
