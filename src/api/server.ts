@@ -230,7 +230,7 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
     let prefix: string[];
     try {
       const state = readView(lab)?.state;
-      if (!state) throw new TargetError(`lab "${lab}" is not up`);
+      if (!state) throw new TargetError('PL3113', `lab "${lab}" is not up`);
       prefix = sourceArgv(state, `${x.namespace}/${x.pod}`);
     } catch (e) {
       frame(3, JSON.stringify({ metadata: {}, status: 'Failure', message: (e as Error).message, reason: 'InternalError', code: 500 }));

@@ -7,6 +7,7 @@ import { compileLab, type CompileResult } from '../compile/compile.ts';
 import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { readState, type LabState } from '../runtime/state.ts';
+import type { RuntimeError } from '../runtime/errors.ts';
 import { color, red } from './terminal.ts';
 
 export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
@@ -86,4 +87,11 @@ export function upOrExit(lab: string): LabState {
 /** A target as kubectl's `-n` names it: `namespace/pod`, unless it already has a slash or is the gateway. */
 export function inNamespace(target: string, namespace: string | undefined): string {
   return namespace && !target.includes('/') && target !== 'gateway' ? `${namespace}/${target}` : target;
+}
+
+/** A refused runtime operation (a RuntimeError: PodError, TargetError, …) printed with its code, or as JSON; then exit. */
+export function refused(e: RuntimeError, opts: { json?: boolean; exit?: number } = {}): never {
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: [e.diagnostic] }, null, 2)}\n`);
+  else process.stderr.write(`${formatDiagnostic(e.diagnostic, undefined, color)}\n`);
+  throw new Exit(opts.exit ?? EXIT.failed);
 }

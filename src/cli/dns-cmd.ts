@@ -5,7 +5,7 @@ import { formatDiagnostic } from '../compile/diagnostics.ts';
 import { readState } from '../runtime/state.ts';
 import { DnsError, reloadDns } from '../runtime/dns.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { Exit, EXIT, labName } from './common.ts';
+import { Exit, EXIT, labName, refused } from './common.ts';
 import { color, green } from './terminal.ts';
 
 export function registerDns(program: Command): void {
@@ -41,8 +41,7 @@ What editing the coredns ConfigMap does in a cluster. Try the course's custom fo
       } catch (e) {
         if (!(e instanceof DnsError)) throw e;
         for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic({ ...d, file: opts.corefile, line: d.within?.line, column: d.within?.col }, text, color)}\n`);
-        process.stderr.write(`${e.message}\n`);
-        throw new Exit(EXIT.failed);
+        refused(e);
       }
     });
 }

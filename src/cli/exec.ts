@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
-import { Exit, EXIT, inNamespace, labName, upOrExit } from './common.ts';
+import { Exit, EXIT, inNamespace, labName, upOrExit, refused } from './common.ts';
 
 export function registerExec(program: Command): void {
   program
@@ -21,10 +21,7 @@ export function registerExec(program: Command): void {
       try {
         prefix = sourceArgv(state, target);
       } catch (e) {
-        if (e instanceof TargetError) {
-          process.stderr.write(`${e.message}\n`);
-          throw new Exit(EXIT.cannotRun);
-        }
+        if (e instanceof TargetError) refused(e, { exit: EXIT.cannotRun });
         throw e;
       }
       const r = spawnSync(prefix[0]!, [...prefix.slice(1), ...command], { stdio: 'inherit' });

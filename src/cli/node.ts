@@ -9,7 +9,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { failNode, restoreNode } from '../runtime/faults.ts';
 import { PodError } from '../runtime/pods.ts';
 import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName } from './common.ts';
+import { Exit, EXIT, labName, refused } from './common.ts';
 
 export function registerNode(program: Command): void {
   program
@@ -44,8 +44,7 @@ Exit codes: 0 done; 1 the link command failed; 2 the lab is not up, has no such 
         if (r.exitCode !== 0) throw new Exit(EXIT.failed);
       } catch (e) {
         if (!(e instanceof PodError)) throw e;
-        process.stderr.write(`${e.message}\n`);
-        throw new Exit(EXIT.cannotRun);
+        refused(e, { json: opts.json, exit: EXIT.cannotRun });
       }
     });
 }

@@ -4,7 +4,7 @@ import { readState } from '../runtime/state.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { Exit, EXIT, labName } from './common.ts';
+import { Exit, EXIT, labName, refused } from './common.ts';
 import { dim, green } from './terminal.ts';
 
 async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, ref: string, opts: { json?: boolean; namespace?: string }): Promise<void> {
@@ -34,10 +34,7 @@ async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, 
       for (const a of applied) process.stdout.write(dim(`  ${a.target}: ${a.lines} rule change(s) in ${a.ms} ms\n`));
     }
   } catch (e) {
-    if (e instanceof PodError) {
-      process.stderr.write(`${e.message}\n`);
-      throw new Exit(EXIT.failed);
-    }
+    if (e instanceof PodError) refused(e, opts);
     throw e;
   }
 }

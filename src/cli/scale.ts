@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { scaleDeployment } from '../runtime/faults.ts';
 import { PodError } from '../runtime/pods.ts';
 import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName, upOrExit } from './common.ts';
+import { Exit, EXIT, labName, upOrExit, refused } from './common.ts';
 
 export function registerScale(program: Command): void {
   program
@@ -36,8 +36,7 @@ Exit codes: 0 done; 1 --wait timed out; 2 the lab is not up or has no such Deplo
         ({ from } = scaleDeployment(state, deployment, replicas));
       } catch (e) {
         if (!(e instanceof PodError)) throw e;
-        process.stderr.write(`${e.message}\n`);
-        throw new Exit(EXIT.cannotRun);
+        refused(e, { json: opts.json, exit: EXIT.cannotRun });
       }
       const running = () => {
         const s = readState(lab);

@@ -8,18 +8,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PROGRAMS } from './artifacts.ts';
 import { checkCorefile } from '../dns/corefile/diagnostics.ts';
-import type { Diagnostic } from '../compile/diagnostics.ts';
+import type { Code, Diagnostic } from '../compile/diagnostics.ts';
+import { RuntimeError } from './errors.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import type { Executor } from './exec.ts';
 import { isAlive } from './procs.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 
-export class DnsError extends Error {
+export class DnsError extends RuntimeError {
   constructor(
+    code: Code,
     message: string,
     readonly diagnostics: Diagnostic[] = [],
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
@@ -35,7 +37,7 @@ const NODE_NEEDS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/etc/ld.so.cach
  */
 export function dnsServerView(argv: readonly string[], pod: { system?: string }, node: string = PROGRAMS.node, bundle: string = PROGRAMS.dns): string[] {
   const conf = argv[argv.indexOf('-conf') + 1];
-  if (!argv.includes('-conf') || !conf?.startsWith('/')) throw new DnsError(`the DNS server's command line has no absolute -conf path: ${argv.join(' ')}`);
+  if (!argv.includes('-conf') || !conf?.startsWith('/')) throw new DnsError('PL3049', `the DNS server's command line has no absolute -conf path: ${argv.join(' ')}`);
   return [
     node,
     ...NODE_NEEDS.filter((p) => existsSync(p)),
@@ -63,19 +65,19 @@ export function dnsServerPid(state: LabState): number | undefined {
 /** Installs a new Corefile (when given) and makes the server re-read it; returns the warnings the check found. */
 export function reloadDns(ex: Executor, state: LabState, corefile?: string): Diagnostic[] {
   const dns = state.plan.dns;
-  if (!dns) throw new DnsError(`lab "${state.lab}" has no cluster DNS (dns: false)`);
+  if (!dns) throw new DnsError('PL3046', `lab "${state.lab}" has no cluster DNS (dns: false)`);
   let warnings: Diagnostic[] = [];
   if (corefile !== undefined) {
     const { diagnostics } = checkCorefile(corefile, dns.files, ['dns', 'corefile'], 'Corefile');
     const errors = diagnostics.filter((d) => d.severity === 'error');
-    if (errors.length) throw new DnsError(`the new Corefile does not load; the old one keeps serving`, errors);
+    if (errors.length) throw new DnsError('PL3047', `the new Corefile does not load; the old one keeps serving`, errors);
     warnings = diagnostics;
     writeFileAtomic(corefilePath(state), corefile);
     state.plan = { ...state.plan, dns: { ...dns, corefile, corefileGiven: true } };
     writeState(state);
   }
   const pid = dnsServerPid(state);
-  if (!pid) throw new DnsError(`the DNS server of lab "${state.lab}" is not running (see podlab logs ${state.lab} kube-system/${dns.pod})`);
+  if (!pid) throw new DnsError('PL3048', `the DNS server of lab "${state.lab}" is not running (see podlab logs ${state.lab} kube-system/${dns.pod})`);
   ex.signal(pid, 'SIGUSR1');
   return warnings;
 }
@@ -93,10 +95,10 @@ export async function reloadDnsAndWait(ex: Executor, state: LabState, corefile?:
     const seen = read().match(RELOADED) ?? [];
     if (seen.length > before) {
       const outcome = seen.at(-1)!;
-      if (outcome.includes('failed')) throw new DnsError(`the DNS server did not take the new Corefile: ${read().split('\n').reverse().find((l) => l.includes('Restart failed'))}`);
+      if (outcome.includes('failed')) throw new DnsError('PL3049', `the DNS server did not take the new Corefile: ${read().split('\n').reverse().find((l) => l.includes('Restart failed'))}`);
       return { warnings, outcome };
     }
-    if (Date.now() > deadline) throw new DnsError(`the DNS server did not finish reloading within ${timeoutMs} ms (see podlab logs ${state.lab} kube-system/${state.plan.dns!.pod})`);
+    if (Date.now() > deadline) throw new DnsError('PL3049', `the DNS server did not finish reloading within ${timeoutMs} ms (see podlab logs ${state.lab} kube-system/${state.plan.dns!.pod})`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -7,8 +7,9 @@ import type { Plan, PlanPod } from '../plan/plan.ts';
 import type { LabState } from './state.ts';
 import { isAlive } from './procs.ts';
 import { joinArgs } from './sandbox.ts';
+import { RuntimeError } from './errors.ts';
 
-export class TargetError extends Error {}
+export class TargetError extends RuntimeError {}
 
 /** What a target reference names in a lab: a host, the gateway, a node or a pod, and its network namespace. */
 export type LabTarget =
@@ -22,21 +23,21 @@ export type LabTarget =
 export function findTarget(plan: Plan, target: string): LabTarget {
   if (target.startsWith('host/')) {
     const host = plan.hosts.find((h) => h.name === target.slice(5));
-    if (!host) throw new TargetError(`lab "${plan.lab}" has no host "${target.slice(5)}"; hosts: ${plan.hosts.map((h) => h.name).join(', ') || '(none)'}`);
+    if (!host) throw new TargetError('PL3030', `lab "${plan.lab}" has no host "${target.slice(5)}"; hosts: ${plan.hosts.map((h) => h.name).join(', ') || '(none)'}`);
     return { kind: 'host', netns: host.netns, what: `host ${host.name}` };
   }
   if (target === 'gateway') {
-    if (!plan.gateway) throw new TargetError(`lab "${plan.lab}" has no gateway (it has no external hosts and no load-balancer pool)`);
+    if (!plan.gateway) throw new TargetError('PL3038', `lab "${plan.lab}" has no gateway (it has no external hosts and no load-balancer pool)`);
     return { kind: 'gateway', netns: plan.gateway.netns, what: 'the gateway' };
   }
   if (target.startsWith('node/')) {
     const node = plan.nodes.find((n) => n.name === target.slice(5));
-    if (!node) throw new TargetError(`lab "${plan.lab}" has no node "${target.slice(5)}"; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`);
+    if (!node) throw new TargetError('PL3030', `lab "${plan.lab}" has no node "${target.slice(5)}"; nodes: ${plan.nodes.map((n) => n.name).join(', ')}`);
     return { kind: 'node', netns: node.netns, what: `node ${node.name}` };
   }
   const [ns, name] = target.includes('/') ? target.split('/', 2) : [undefined, target];
   const pod = plan.pods.find((p) => p.name === name && (!ns || p.namespace === ns));
-  if (!pod) throw new TargetError(`lab "${plan.lab}" has no pod "${target}"; pods: ${plan.pods.map((p) => `${p.namespace}/${p.name}`).join(', ')}, or use node/<name>`);
+  if (!pod) throw new TargetError('PL3030', `lab "${plan.lab}" has no pod "${target}"; pods: ${plan.pods.map((p) => `${p.namespace}/${p.name}`).join(', ')}, or use node/<name>`);
   return { kind: 'pod', netns: pod.netns, what: `pod ${pod.namespace}/${pod.name}${pod.hostNetwork ? ` (hostNetwork, node ${pod.node})` : ''}`, pod };
 }
 
@@ -46,6 +47,6 @@ export function sourceArgv(state: LabState, target: string): string[] {
   if (t.kind !== 'pod') return ['nsenter', `--net=${NETNS_RUN_DIR}/${t.netns}`, '--'];
   const pause = state.pods[t.pod.name]?.pause;
   if (!t.pod.hostNetwork && (!pause || !isAlive(pause)))
-    throw new TargetError(`pod "${t.pod.name}" has no running sandbox (pause process); is the lab fully up? Try podlab status ${state.plan.lab}`);
+    throw new TargetError('PL3033', `pod "${t.pod.name}" has no running sandbox (pause process); is the lab fully up? Try podlab status ${state.plan.lab}`);
   return ['nsenter', ...joinArgs(t.pod, pause?.pid), '--'];
 }

@@ -16,17 +16,17 @@ import type { LabState } from './state.ts';
 function container(state: LabState, pod: string, name?: string) {
   const planned = state.plan.pods.find((p) => p.name === pod);
   const ps = state.pods[pod];
-  if (!planned || !ps) throw new PodError(`lab "${state.lab}" has no running pod "${pod}"; pods: ${Object.keys(state.pods).filter((n) => state.plan.pods.some((p) => p.name === n)).join(', ')}`);
+  if (!planned || !ps) throw new PodError('PL3030', `lab "${state.lab}" has no running pod "${pod}"; pods: ${Object.keys(state.pods).filter((n) => state.plan.pods.some((p) => p.name === n)).join(', ')}`);
   const c = name ? planned.containers.find((k) => k.name === name) : planned.containers[0];
   const rec = c && ps.containers[c.name];
-  if (!c || !rec) throw new PodError(`pod "${pod}" has no container "${name}"; containers: ${planned.containers.map((k) => k.name).join(', ')}`);
+  if (!c || !rec) throw new PodError('PL3032', `pod "${pod}" has no container "${name}"; containers: ${planned.containers.map((k) => k.name).join(', ')}`);
   return { c, rec, ip: ps.ip };
 }
 
 /** Kills a container as a crash would (SIGKILL); the agent restarts it in the same sandbox. */
 export function crashContainer(ex: Executor, state: LabState, pod: string, name?: string): { container: string; pid: number; ip?: string } {
   const { c, rec, ip } = container(state, pod, name);
-  if (!isAlive(rec)) throw new PodError(`container "${c.name}" of pod "${pod}" is not running`);
+  if (!isAlive(rec)) throw new PodError('PL3033', `container "${c.name}" of pod "${pod}" is not running`);
   recordEvent(state.lab, { type: 'Warning', reason: 'Crash', object: `pod/${pod}`, message: `container ${c.name} (pid ${rec.pid}) killed with SIGKILL` });
   ex.signal(rec.pid, 'SIGKILL');
   return { container: c.name, pid: rec.pid, ip };
@@ -36,9 +36,9 @@ export function crashContainer(ex: Executor, state: LabState, pod: string, name?
 export function setHealth(ex: Executor, state: LabState, pod: string, healthy: boolean): string[] {
   const planned = state.plan.pods.find((p) => p.name === pod);
   const ps = state.pods[pod];
-  if (!planned || !ps) throw new PodError(`lab "${state.lab}" has no running pod "${pod}"`);
+  if (!planned || !ps) throw new PodError('PL3030', `lab "${state.lab}" has no running pod "${pod}"`);
   const servers = planned.containers.filter((c) => c.argv[0] === '@workload' && c.argv[1] === 'http-echo' && ps.containers[c.name] && isAlive(ps.containers[c.name]!));
-  if (!servers.length) throw new PodError(`pod "${pod}" runs no http-echo workload to make ${healthy ? 'healthy' : 'unhealthy'}`);
+  if (!servers.length) throw new PodError('PL3037', `pod "${pod}" runs no http-echo workload to make ${healthy ? 'healthy' : 'unhealthy'}`);
   for (const c of servers) ex.signal(ps.containers[c.name]!.pid, healthy ? 'SIGUSR2' : 'SIGUSR1');
   recordEvent(state.lab, { type: healthy ? 'Normal' : 'Warning', reason: healthy ? 'Healed' : 'Sickened', object: `pod/${pod}`, message: `${servers.map((c) => c.name).join(', ')}: /healthz answers ${healthy ? 200 : 503}` });
   return servers.map((c) => c.name);
@@ -46,7 +46,7 @@ export function setHealth(ex: Executor, state: LabState, pod: string, healthy: b
 
 function node(state: LabState, name: string) {
   const n = state.plan.nodes.find((k) => k.name === name);
-  if (!n) throw new PodError(`lab "${state.lab}" has no node "${name}"; nodes: ${state.plan.nodes.map((k) => k.name).join(', ')}`);
+  if (!n) throw new PodError('PL3030', `lab "${state.lab}" has no node "${name}"; nodes: ${state.plan.nodes.map((k) => k.name).join(', ')}`);
   return n;
 }
 
@@ -72,7 +72,7 @@ export async function restoreNode(ex: Executor, state: LabState, name: string): 
 export function scaleDeployment(state: LabState, deployment: string, replicas: number): { from: number } {
   const loops = state.plan.loops;
   const d = loops?.deployments.find((k) => k.name === deployment);
-  if (!loops || !d) throw new PodError(`lab "${state.lab}" has no Deployment "${deployment}"${loops?.deployments.length ? `; Deployments: ${loops.deployments.map((k) => k.name).join(', ')}` : ''}`);
+  if (!loops || !d) throw new PodError('PL3036', `lab "${state.lab}" has no Deployment "${deployment}"${loops?.deployments.length ? `; Deployments: ${loops.deployments.map((k) => k.name).join(', ')}` : ''}`);
   const from = readControl(state.lab).replicas[deployment] ?? d.replicas;
   updateControl(state.lab, (c) => (c.replicas[deployment] = replicas));
   recordEvent(state.lab, { type: 'Normal', reason: 'ScalingReplicaSet', object: `deployment/${deployment}`, message: `scaled from ${from} to ${replicas}` });

@@ -10,8 +10,9 @@ import { planServices, serviceKey, type PlanService } from '../plan/services.ts'
 import type { Executor } from './exec.ts';
 import { syncServices, type SyncReport } from './services.ts';
 import { writeState, type LabState } from './state.ts';
+import { RuntimeError } from './errors.ts';
 
-export class ServiceError extends Error {}
+export class ServiceError extends RuntimeError {}
 
 /** What a Service is asked to be: the plan's allocation input (addresses and NodePorts left out are chosen). */
 export type ServiceRequest = Parameters<typeof planServices>[0]['services'][number];
@@ -40,13 +41,13 @@ function asRequest(s: PlanService): ServiceRequest {
 export async function applyService(ex: Executor, state: LabState, request: ServiceRequest): Promise<{ service: PlanService; replaced: boolean; sync: SyncReport }> {
   const key = serviceKey(request);
   const old = state.plan.services.find((s) => serviceKey(s) === key);
-  if (request.type === 'LoadBalancer') throw new ServiceError(`Service ${key}: type LoadBalancer is not built at run time (the load-balancer pool is the plan's); use ClusterIP or NodePort`);
+  if (request.type === 'LoadBalancer') throw new ServiceError('PL3040', `Service ${key}: type LoadBalancer is not built at run time (the load-balancer pool is the plan's); use ClusterIP or NodePort`);
   const serviceCidr = ip.parseCidr(state.plan.serviceCidr)!;
   if (request.clusterIP && request.clusterIP !== 'None') {
     const a = ip.parseIp(request.clusterIP);
-    if (a === undefined || !ip.contains(serviceCidr, a)) throw new ServiceError(`Service ${key}: clusterIP ${request.clusterIP} is not in the service CIDR ${state.plan.serviceCidr}`);
+    if (a === undefined || !ip.contains(serviceCidr, a)) throw new ServiceError('PL3041', `Service ${key}: clusterIP ${request.clusterIP} is not in the service CIDR ${state.plan.serviceCidr}`);
     if (state.plan.services.some((s) => s.clusterIP === request.clusterIP && serviceKey(s) !== key) || state.plan.dns?.serviceIP === request.clusterIP)
-      throw new ServiceError(`Service ${key}: clusterIP ${request.clusterIP} is already allocated`);
+      throw new ServiceError('PL3042', `Service ${key}: clusterIP ${request.clusterIP} is already allocated`);
   }
   // An existing Service keeps its ClusterIP (the API server refuses to change it) and its NodePorts where the port stays.
   const wanted: ServiceRequest = old && !request.clusterIP && !old.headless && old.clusterIP ? { ...request, clusterIP: old.clusterIP } : request;
@@ -64,7 +65,7 @@ export async function applyService(ex: Executor, state: LabState, request: Servi
 
 export async function deleteService(ex: Executor, state: LabState, namespace: string, name: string): Promise<SyncReport> {
   const key = `${namespace}/${name}`;
-  if (!state.plan.services.some((s) => serviceKey(s) === key)) throw new ServiceError(`lab "${state.lab}" has no Service "${key}"`);
+  if (!state.plan.services.some((s) => serviceKey(s) === key)) throw new ServiceError('PL3043', `lab "${state.lab}" has no Service "${key}"`);
   state.plan = { ...state.plan, services: state.plan.services.filter((s) => serviceKey(s) !== key) };
   writeState(state);
   const sync = await syncServices(ex, state);

@@ -16,12 +16,13 @@ import { stateDir, writeState, type LabState } from './state.ts';
 import { pauseArgv } from '../render/render.ts';
 import { containerId, netns, replicaName } from '../plan/names.ts';
 import { mountFrom, startContainers } from './sandbox.ts';
+import { RuntimeError } from './errors.ts';
 
-export class PodError extends Error {}
+export class PodError extends RuntimeError {}
 
 function planPod(state: LabState, name: string): PlanPod {
   const pod = state.plan.pods.find((p) => p.name === name);
-  if (!pod) throw new PodError(`lab "${state.lab}" has no pod "${name}"; pods: ${state.plan.pods.map((p) => p.name).join(', ')}`);
+  if (!pod) throw new PodError('PL3030', `lab "${state.lab}" has no pod "${name}"; pods: ${state.plan.pods.map((p) => p.name).join(', ')}`);
   return pod;
 }
 
@@ -46,7 +47,7 @@ export function nextPodIp(state: LabState, pod: PlanPod): string {
 export async function deletePod(ex: Executor, state: LabState, name: string, options: { sync?: boolean } = {}): Promise<SyncReport | undefined> {
   const pod = planPod(state, name);
   const ps = state.pods[name];
-  if (!ps) throw new PodError(`pod "${name}" of lab "${state.lab}" is not running (already deleted?)`);
+  if (!ps) throw new PodError('PL3033', `pod "${name}" of lab "${state.lab}" is not running (already deleted?)`);
   await stopProcesses(ex, Object.values(ps.containers));
   if (!pod.hostNetwork) {
     if (ps.pause) await stopProcesses(ex, [ps.pause]);
@@ -65,7 +66,7 @@ export async function deletePod(ex: Executor, state: LabState, name: string, opt
 /** Creates a deleted pod again: a new namespace and sandbox, a new IP, its containers; Services re-synced. */
 export async function createPod(ex: Executor, state: LabState, name: string, options: { sync?: boolean } = {}): Promise<{ ip: string; sync?: SyncReport }> {
   const planned = planPod(state, name);
-  if (state.pods[name]) throw new PodError(`pod "${name}" of lab "${state.lab}" is running; delete it first (or use recreate)`);
+  if (state.pods[name]) throw new PodError('PL3034', `pod "${name}" of lab "${state.lab}" is running; delete it first (or use recreate)`);
   const newIp = planned.hostNetwork ? undefined : nextPodIp(state, planned);
   const pod: PlanPod = newIp === undefined ? planned : { ...planned, ip: newIp, ips: [newIp] };
   const ps: LabState['pods'][string] = (state.pods[name] = { containers: {} });
@@ -114,7 +115,7 @@ export function replicaSet(state: LabState, name: string): PlanPod[] {
  */
 export async function scalePod(ex: Executor, state: LabState, name: string, replicas: number): Promise<{ created: string[]; deleted: string[]; sync: SyncReport }> {
   const template = planPod(state, name);
-  if (template.replicaOf) throw new PodError(`pod "${name}" is a copy of "${template.replicaOf}"; scale that one`);
+  if (template.replicaOf) throw new PodError('PL3035', `pod "${name}" is a copy of "${template.replicaOf}"; scale that one`);
   const created: string[] = [];
   const deleted: string[] = [];
   const wanted = (p: PlanPod) => (p.replica ?? 1) <= replicas;

@@ -7,8 +7,9 @@ import { policyKey, type NetworkPolicy } from '../policy/types.ts';
 import type { Executor } from './exec.ts';
 import { syncServices, type SyncReport } from './services.ts';
 import { writeState, type LabState } from './state.ts';
+import { RuntimeError } from './errors.ts';
 
-export class PolicyError extends Error {}
+export class PolicyError extends RuntimeError {}
 
 export function livePolicies(state: LabState): NetworkPolicy[] {
   return state.policies ?? state.plan.networkPolicy?.policies ?? [];
@@ -29,7 +30,7 @@ export async function deletePolicy(ex: Executor, state: LabState, namespace: str
   const current = livePolicies(state);
   const key = `${namespace}/${name}`;
   if (!current.some((p) => policyKey(p) === key))
-    throw new PolicyError(`lab "${state.lab}" has no NetworkPolicy "${key}"; policies: ${current.map(policyKey).join(', ') || '(none)'}`);
+    throw new PolicyError('PL3044', `lab "${state.lab}" has no NetworkPolicy "${key}"; policies: ${current.map(policyKey).join(', ') || '(none)'}`);
   state.policies = current.filter((p) => policyKey(p) !== key);
   writeState(state);
   const sync = await syncServices(ex, state);
@@ -40,7 +41,7 @@ export async function deletePolicy(ex: Executor, state: LabState, namespace: str
 /** Sets (or, with null, removes) labels of a pod; its policies and Services follow in one sync. */
 export async function labelPod(ex: Executor, state: LabState, name: string, labels: Record<string, string | null>): Promise<{ before: Record<string, string>; after: Record<string, string>; sync: SyncReport }> {
   const pod = state.plan.pods.find((p) => p.name === name);
-  if (!pod) throw new PolicyError(`lab "${state.lab}" has no pod "${name}"`);
+  if (!pod) throw new PolicyError('PL3030', `lab "${state.lab}" has no pod "${name}"`);
   const after = { ...pod.labels };
   for (const [k, v] of Object.entries(labels)) {
     if (v === null) delete after[k];

@@ -9,10 +9,11 @@ import { randomInt } from 'node:crypto';
 import { PODLAB_UIDS, UID_LOCK_DIR } from '../constants.ts';
 import { isAlive, recordOf, startTimeOf } from './procs.ts';
 import type { ProcessRecord } from './state.ts';
+import { RuntimeError } from './errors.ts';
 
 export type UidPool = keyof typeof PODLAB_UIDS;
 
-export class UidError extends Error {}
+export class UidError extends RuntimeError {}
 
 const lockFile = (uid: number) => `${UID_LOCK_DIR}/${uid}`;
 const holderText = (rec: ProcessRecord) => `${rec.pid} ${rec.startTime}\n`;
@@ -129,7 +130,7 @@ export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(proce
     reclaim(uid, seen);
     if (create(uid, holder)) return uid;
   }
-  throw new UidError(`all ${count} ${pool} uids (${first}-${first + count - 1}) are in use by live processes; see ${UID_LOCK_DIR}`);
+  throw new UidError('PL3045', `all ${count} ${pool} uids (${first}-${first + count - 1}) are in use by live processes; see ${UID_LOCK_DIR}`);
 }
 
 /** Hands `uid` over to another holder (the container's own process, once started): the file is replaced whole. */

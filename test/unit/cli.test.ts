@@ -183,6 +183,14 @@ describe('podlab CLI', () => {
       expect(pod('client')).toMatchObject({ state: 'running', ips: ['10.244.1.9'] });
       expect(pod('echo').label).toContain('not running: sandbox (pause) exited');
       expect(pod('web-2').label).toContain('not running: deleted');
+      // A refused operation on the live lab names its code (src/runtime/errors.ts), in text and JSON.
+      const env = { PODLAB_STATE_ROOT: root };
+      const x = await execa('node', ['bin/podlab.js', 'exec', plan.lab, 'nope', '--', 'true'], { reject: false, env });
+      expect(x.exitCode).toBe(2);
+      expect(x.stderr).toContain(`error PL3030 lab "${plan.lab}" has no pod "nope"`);
+      const d = await execa('node', ['bin/podlab.js', 'pod', 'create', plan.lab, 'web', '--json'], { reject: false, env });
+      expect(d.exitCode).toBe(1);
+      expect(JSON.parse(d.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3034', message: expect.stringContaining('is running; delete it first') }] });
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

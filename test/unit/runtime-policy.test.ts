@@ -88,6 +88,8 @@ describe('policies of a live lab, through the executor', () => {
 
   it('delete-policy: an unknown one is an error; the last one deletes the table', async () => {
     await expect(deletePolicy(ex, readState('pol')!, 'shop', 'nope')).rejects.toBeInstanceOf(PolicyError);
+    await expect(deletePolicy(ex, readState('pol')!, 'shop', 'nope')).rejects.toMatchObject({ code: 'PL3044', message: expect.stringContaining('has no NetworkPolicy') });
+    await expect(deletePolicy(ex, readState('pol')!, 'shop', 'nope')).rejects.toMatchObject({ code: 'PL3044', message: expect.stringContaining('has no NetworkPolicy') });
     for (const name of ['deny-all', 'from-red']) await deletePolicy(ex, readState('pol')!, 'shop', name);
     const before = ex.calls.length;
     await deletePolicy(ex, readState('pol')!, 'shop', 'from-clients');
