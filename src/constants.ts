@@ -79,6 +79,9 @@ export const POLICY = {
   nodeSysctls: ['net.ipv4.icmp_ratelimit=0'],
 } as const;
 
+/** nodeNetwork.podTraffic 'drop': the table on the node network's bridge (family bridge, in the fabric namespace). */
+export const UNDERLAY = { table: 'podlab_underlay' } as const;
+
 export const SERVICES = {
   /** kube-apiserver's default --service-node-port-range. */
   nodePortMin: 30000,

@@ -23,8 +23,8 @@ export interface NftChain {
 }
 
 export interface NftTable {
-  /** `ip` (IPv4) or `ip6` (IPv6): kube-proxy's nftables mode keeps one table per family. */
-  family: 'ip' | 'ip6';
+  /** `ip` (IPv4) or `ip6` (IPv6): kube-proxy's nftables mode keeps one table per family; `bridge` filters a bridge's frames (the underlay rule). */
+  family: 'ip' | 'ip6' | 'bridge';
   name: string;
   /** In declaration order; the order is kept in the rendered file. */
   sets: NftSet[];

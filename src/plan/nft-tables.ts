@@ -3,9 +3,9 @@
  * each a pure function of the lab's view of the moment (plan, endpoints, pods at their current
  * addresses, policies in force) for one namespace, or undefined where that namespace has no such
  * table. runtime/nft-sync.ts applies them all, one transaction per namespace, sending only the
- * difference from what it applied last. A new table (Calico NAT, the fabric rule) is one entry here.
+ * difference from what it applied last. A new table (Calico NAT, say) is one entry here, as the underlay rule on the fabric's bridge is.
  */
-import { POLICY, SERVICES } from '../constants.ts';
+import { POLICY, SERVICES, UNDERLAY } from '../constants.ts';
 import type { NftTable } from '../nft/table.ts';
 import { policyTable } from '../policy/nft.ts';
 import type { NetworkPolicy, PolicyPod } from '../policy/types.ts';
@@ -23,8 +23,8 @@ export interface NftView {
   policies: readonly NetworkPolicy[];
 }
 
-/** A namespace that holds tables: a node, or the gateway. */
-export type NftTarget = { kind: 'node'; name: string; netns: string } | { kind: 'gateway'; name: 'gateway'; netns: string };
+/** A namespace that holds tables: a node, the gateway, or the fabric (the node network's bridge). */
+export type NftTarget = { kind: 'node'; name: string; netns: string } | { kind: 'gateway'; name: 'gateway'; netns: string } | { kind: 'fabric'; name: 'fabric'; netns: string };
 
 export interface TableBuilder {
   /** The table's key: its name (family ip), or `<family> <name>` for another family. */
@@ -35,8 +35,9 @@ export interface TableBuilder {
 export const kubeProxyTables: TableBuilder = {
   table: SERVICES.table,
   build: (view, target) => {
+    if (target.kind === 'fabric') return undefined;
     const ctx = proxyContext(view.plan, view.endpoints as Record<string, Endpoint[]>);
-    return target.kind === 'gateway' ? gatewayTable(ctx) : nodeTable(ctx, target.name);
+    return target.kind === 'gateway' ? gatewayTable(ctx) : target.kind === 'node' ? nodeTable(ctx, target.name) : undefined;
   },
 };
 
@@ -56,11 +57,31 @@ export const policyTables: TableBuilder = {
     target.kind === 'node' ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods }, target.name) : undefined,
 };
 
+/**
+ * nodeNetwork.podTraffic 'drop': the node network knows the nodes' addresses only, as a cloud
+ * network does. Its bridge drops every frame carrying a packet from or to a pod network (each
+ * family's), so pods on different nodes reach each other only inside an overlay or NATed.
+ */
+export function underlayTable(plan: Plan): NftTable | undefined {
+  if (plan.nodeNetwork.podTraffic !== 'drop') return undefined;
+  const rules = plan.podCidrs.flatMap((cidr) => {
+    const f = cidr.includes(':') ? 'ip6' : 'ip';
+    return [`${f} saddr ${cidr} counter drop comment "pod source on the node network"`, `${f} daddr ${cidr} counter drop comment "pod destination on the node network"`];
+  });
+  return { family: 'bridge', name: UNDERLAY.table, sets: [], chains: [{ name: 'forward', hook: 'type filter hook forward priority filter; policy accept;', rules }] };
+}
+
+export const underlayTables: TableBuilder = {
+  table: `bridge ${UNDERLAY.table}`,
+  build: (view, target) => (target.kind === 'fabric' ? underlayTable(view.plan) : undefined),
+};
+
 /** Every builder, in the order their tables are applied within a namespace's transaction. */
-export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables];
+export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables, underlayTables];
 
 export function nftTargets(plan: Plan): NftTarget[] {
   return [
+    ...(plan.nodeNetwork.podTraffic === 'drop' ? [{ kind: 'fabric' as const, name: 'fabric' as const, netns: plan.fabric.netns }] : []),
     ...plan.nodes.map((n): NftTarget => ({ kind: 'node', name: n.name, netns: n.netns })),
     ...(plan.gateway ? [{ kind: 'gateway' as const, name: 'gateway' as const, netns: plan.gateway.netns }] : []),
   ];

@@ -172,7 +172,7 @@ export interface Plan {
   podCidr: string;
   /** Pod networks, one per family in `ipFamilies` order (kube-controller-manager's --cluster-cidr). */
   podCidrs: string[];
-  /** podTraffic 'drop': the fabric bridge drops packets from or to podCidr (rendered as nft/fabric.nft). */
+  /** podTraffic 'drop': the fabric bridge drops packets from or to podCidr (`underlayTable` in nft-tables.ts; rendered as nft/fabric.nft, applied by the nft sync). */
   nodeNetwork: { cidr: string; /** With IPv6: one per family, in ipFamilies order. */ cidrs?: string[]; bridge: string; podTraffic: 'deliver' | 'drop' };
   fabric: { netns: string };
   /** Where the live lab keeps state; the host-local IPAM data of each node lives below it. */

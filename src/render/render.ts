@@ -12,7 +12,7 @@ import { clusterView, renderHostsFile, renderResolvConf } from '../dns/cluster.t
 import { WAIT_NETWORK_FLAG } from '../dns/marks.ts';
 import { gatewayTable, ipv6Context, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
 import { renderTable } from '../nft/table.ts';
-import { plannedView, policyTables } from '../plan/nft-tables.ts';
+import { plannedView, policyTables, underlayTable } from '../plan/nft-tables.ts';
 import { topologyFiles, topologySvg } from './graph/index.ts';
 import { nginxConf } from '../plan/ingress.ts';
 import { INGRESS_USER } from '../constants.ts';
@@ -207,7 +207,9 @@ export function render(plan: Plan): Rendered {
   files.push(['plan.json', json({ generatedBy: banner, ...plan })]);
   files.push(['ip/root.batch', template('root.batch')({ banner, namespaces })]);
   files.push(['ip/fabric.batch', template('fabric.batch')({ banner, plan })]);
-  if (plan.nodeNetwork.podTraffic === 'drop') files.push(['nft/fabric.nft', template('fabric.nft')({ banner, plan })]);
+  const underlay = underlayTable(plan);
+  if (underlay)
+    files.push(['nft/fabric.nft', renderTable(underlay, [banner, `Run as: ip netns exec ${plan.fabric.netns} nft -f fabric.nft`, `nodeNetwork.podTraffic 'drop': the node network knows the nodes' addresses only, as a cloud network does;`, `its bridge drops every packet from or to the pod network (${plan.podCidrs.join(', ')}), so pods on different`, 'nodes reach each other only inside an overlay (VXLAN between node addresses) or NATed.'])]);
   files.push(['ip/down.batch', template('down.batch')({ banner, namespaces: [...namespaces].reverse() })]);
   for (const node of plan.nodes) {
     const mode = cniMode(node.cni.type);

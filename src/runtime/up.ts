@@ -107,7 +107,6 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
 
   step('node-network');
   await must(ex, ['ip', '-n', plan.fabric.netns, '-batch', `${files}/ip/fabric.batch`]);
-  if (plan.nodeNetwork.podTraffic === 'drop') await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${plan.fabric.netns}`, '--', 'nft', '-f', `${files}/nft/fabric.nft`]);
 
   step('nodes');
   await Promise.all([

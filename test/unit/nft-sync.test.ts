@@ -19,8 +19,22 @@ const w1 = nftTargets(plan).find((t) => t.name === 'worker-1')!;
 const lines = (s: string) => s.split('\n').filter(Boolean);
 
 describe('nft sync of one namespace', () => {
-  it('the registry lists kube-proxy (ip, then ip6 for a lab with IPv6) and then the policy table', () => {
-    expect(TABLE_BUILDERS.map((b) => b.table)).toEqual(['podlab', 'ip6 podlab', 'podlab-policy']);
+  it('the registry lists kube-proxy (ip, then ip6 for a lab with IPv6), the policy table, then the underlay rule', () => {
+    expect(TABLE_BUILDERS.map((b) => b.table)).toEqual(['podlab', 'ip6 podlab', 'podlab-policy', 'bridge podlab_underlay']);
+  });
+
+  it("nodeNetwork.podTraffic 'drop': the fabric is a target holding only the underlay table, in every family", () => {
+    expect(nftTargets(plan).some((t) => t.kind === 'fabric')).toBe(false);
+    const cloud = buildPlan({ ...lab!, nodeNetwork: { ...lab!.nodeNetwork, podTraffic: 'drop' } });
+    const fabric = nftTargets(cloud).find((t) => t.kind === 'fabric')!;
+    expect(fabric.netns).toBe(cloud.fabric.netns);
+    const { script, tables } = namespaceScript(plannedView(cloud), fabric, {});
+    expect(Object.keys(tables)).toEqual(['bridge podlab_underlay']);
+    expect(script).toContain(`ip saddr ${cloud.podCidr} counter drop`);
+    expect(script).toContain(`ip daddr ${cloud.podCidr} counter drop`);
+    // Nodes keep their own tables, without the underlay's.
+    const node = namespaceScript(plannedView(cloud), nftTargets(cloud).find((t) => t.name === 'worker-1')!, {});
+    expect(Object.keys(node.tables)).toEqual(['podlab', 'podlab-policy']);
   });
 
   it('first sync: both tables whole, each replacing any table of its name', () => {
