@@ -167,10 +167,15 @@ function preload(evalCache) {
   globalThis[PRELOAD] = preloaded;
 }
 
+// PODLAB_TRACE=1: this file's phases, for the timeline src/lib/trace.ts prints.
+const boot = (globalThis[Symbol.for('podlab.bootSpans')] = []);
+let t = performance.now();
 const dir = await bundles();
+boot.push(['boot: bundles fresh? (stat src/)', t, (t = performance.now())]);
 if (process.argv[2] === 'validate') preload(dir ? run(dir, 'eval-cache.cjs') : undefined);
 if (dir) {
   run(dir, 'podlab.cjs');
+  boot.push(['boot: load the CLI bundle', t, performance.now()]);
 } else {
   const { register } = await import('tsx/esm/api');
   register();

@@ -12,6 +12,7 @@ import { must, type Executor } from '../runtime/exec.ts';
 import { recordOf } from '../runtime/procs.ts';
 import { readState, writeState } from '../runtime/state.ts';
 import { apiDir } from './live.ts';
+import { traced } from '../lib/trace.ts';
 
 export const kubeconfigPath = (lab: string) => `${apiDir(lab)}/kubeconfig`;
 
@@ -45,7 +46,7 @@ export async function startApiServer(ex: Executor, lab: string): Promise<{ port:
   const dir = apiDir(lab);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  await makeCertificates(ex, lab, dir);
+  await traced('api: certificates', () => makeCertificates(ex, lab, dir));
   const token = randomBytes(32).toString('base64url');
   writeFileSync(`${dir}/token`, `${token}\n`, { mode: 0o600 });
   const pid = await ex.spawn([process.execPath, `${REPO_ROOT}bin/podlab.js`, 'api-server', lab], { logFile: `${dir}/server.log`, readyLine: 'ready', readyTimeoutMs: 20_000 });
