@@ -42,7 +42,7 @@ import { registerEvents } from './events.ts';
 import { registerNode } from './node.ts';
 import { registerScale } from './scale.ts';
 import { registerKubeconfig } from './kubeconfig.ts';
-import { startApiServer } from '../api/launch.ts';
+import { launchApiServer } from '../api/launch.ts';
 import { registerGet } from './get.ts';
 import { color, dim, green, red } from './terminal.ts';
 
@@ -254,8 +254,9 @@ program
     // The lab's Kubernetes API server (src/api/): a lab without one still works, so a failure is reported, not fatal.
     if (opts.api) {
       try {
-        const a = await traced('cli: api server (certificates, start)', () => startApiServer(realExecutor, plan.lab));
-        if (!opts.json) process.stderr.write(dim(`  · api server on https://127.0.0.1:${a.port} (kubectl: export KUBECONFIG=$(podlab kubeconfig ${plan.lab}))\n`));
+        // Started in the background: `up` returns once the lab is up; `podlab kubeconfig` waits for the server.
+        await traced('cli: api server (start in the background)', () => launchApiServer(realExecutor, plan.lab));
+        if (!opts.json) process.stderr.write(dim(`  · api server starting (kubectl: export KUBECONFIG=$(podlab kubeconfig ${plan.lab}))\n`));
       } catch (e) {
         process.stderr.write(`${formatDiagnostic(diag('PL3071', [], `the Kubernetes API server of ${plan.lab} did not start: ${(e as Error).message}`, 'The lab itself is up; podlab exec, status and check work. Its log: /run/podlab/<lab>/api/server.log.'))}\n`);
       }
