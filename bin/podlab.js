@@ -123,6 +123,8 @@ function run(dir, name) {
   } catch {
     /* none yet */
   }
+  // What the CLI caches per build (src/render/render-cache.ts) is keyed by this stamp.
+  if (name === 'podlab.cjs') globalThis[Symbol.for('podlab.bundle')] = { dir, stamp: stamp.toString().trim() };
   const script = new Script(Module.wrap(source), { filename: as, cachedData: cached, });
   if (!cached || script.cachedDataRejected) {
     // Made at exit: by then V8 has compiled what this command ran, not only the top level.

@@ -17,6 +17,7 @@ import { down, labsOnHost } from '../runtime/down.ts';
 import { REPO_ROOT } from '../runtime/artifacts.ts';
 import { checkHost } from '../runtime/preflight.ts';
 import { mark, span, traced } from '../lib/trace.ts';
+import { renderCached } from '../render/render-cache.ts';
 import { readState } from '../runtime/state.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
@@ -206,7 +207,7 @@ program
     const r = await traced('cli: compile (evaluate, validate)', () => compileOrExit(file, opts));
     const planned = span('cli: plan, render');
     const plan = buildPlan({ ...r.lab, name: prefixed(r.lab.name) });
-    const files = render(plan);
+    const files = renderCached(plan);
     planned();
     const host = await traced('cli: preflight (checkHost)', () => checkHost());
     if (host.length) printHostProblems(host, opts.json);

@@ -33,8 +33,11 @@ export function onPath(tool: string): boolean {
   });
 }
 
+let pluginDir: string | undefined;
+
+/** Where the CNI reference plugins are (found once per process: every CNI call asks). */
 export function cniPluginDir(): string | undefined {
-  return CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`));
+  return (pluginDir ??= CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`)));
 }
 
 /** Root, tools, CNI plugins and the pause binary. */
