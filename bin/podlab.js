@@ -123,6 +123,8 @@ function run(dir, name) {
   } catch {
     /* none yet */
   }
+  // What the CLI caches per build (src/render/render-cache.ts) is keyed by this stamp.
+  if (name === 'podlab.cjs') globalThis[Symbol.for('podlab.bundle')] = { dir, stamp: stamp.toString().trim() };
   const script = new Script(Module.wrap(source), { filename: as, cachedData: cached, });
   if (!cached || script.cachedDataRejected) {
     // Made at exit: by then V8 has compiled what this command ran, not only the top level.
@@ -167,10 +169,15 @@ function preload(evalCache) {
   globalThis[PRELOAD] = preloaded;
 }
 
+// PODLAB_TRACE=1: this file's phases, for the timeline src/lib/trace.ts prints.
+const boot = (globalThis[Symbol.for('podlab.bootSpans')] = []);
+let t = performance.now();
 const dir = await bundles();
+boot.push(['boot: bundles fresh? (stat src/)', t, (t = performance.now())]);
 if (process.argv[2] === 'validate') preload(dir ? run(dir, 'eval-cache.cjs') : undefined);
 if (dir) {
   run(dir, 'podlab.cjs');
+  boot.push(['boot: load the CLI bundle', t, performance.now()]);
 } else {
   const { register } = await import('tsx/esm/api');
   register();

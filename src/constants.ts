@@ -175,6 +175,11 @@ export const PODLAB_UIDS = {
  * and grading run on the machine, so not inside a lab's state: beside STATE_ROOT (whose listing is
  * the host baseline), or inside a state root given for tests.
  */
+/**
+ * The kernel features a probe found present in this boot (runtime/preflight.ts), so that `up` does
+ * not probe them again: beside STATE_ROOT as the uid locks are, on /run (a tmpfs, empty at boot).
+ */
+export const KERNEL_PROBE_FILE = process.env.PODLAB_STATE_ROOT ? `${process.env.PODLAB_STATE_ROOT}/.kernel.json` : '/run/podlab-kernel.json';
 export const UID_LOCK_DIR = process.env.PODLAB_UID_DIR ?? (process.env.PODLAB_STATE_ROOT ? `${process.env.PODLAB_STATE_ROOT}/.uids` : '/run/podlab-uids');
 /**
  * Who the ingress controller's nginx runs as: nobody/nogroup (65534), no supplementary groups,

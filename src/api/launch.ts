@@ -1,30 +1,36 @@
 /**
- * Starting a lab's API server at `up`: a CA and a serving certificate for 127.0.0.1 made with
- * openssl in /run/podlab/<lab>/api/ (keys 0600), a random bearer token, the server process
- * (`podlab api-server <lab>`, in its own session, recorded in the state with its port so that
- * `down` stops it by pid), and a kubeconfig (0600) whose context is named after the lab.
+ * Starting a lab's API server at `up`, in the background: `up` starts the server process
+ * (`podlab api-server <lab>`, in its own session, recorded in the state so that `down` stops it by
+ * pid) and returns without waiting for it. The process then makes, in /run/podlab/<lab>/api/, a CA
+ * and a serving certificate for 127.0.0.1 with openssl (keys 0600), a random bearer token, listens
+ * on a port the kernel picks, and writes the kubeconfig (0600, context named after the lab) last:
+ * its existence says the server answers. `podlab kubeconfig` waits for it (waitApiServer).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from '../runtime/artifacts.ts';
 import { must, type Executor } from '../runtime/exec.ts';
-import { recordOf } from '../runtime/procs.ts';
-import { readState, writeState } from '../runtime/state.ts';
+import { isAlive, recordOf } from '../runtime/procs.ts';
+import { readState, stateDir, writeState, type ProcessRecord } from '../runtime/state.ts';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { apiDir } from './live.ts';
+import { traced } from '../lib/trace.ts';
 
 export const kubeconfigPath = (lab: string) => `${apiDir(lab)}/kubeconfig`;
 
 /** Certificates valid this long: a lab lives for a session, not a year. */
 const CERT_DAYS = '30';
 
-/** The CA, and a serving certificate for 127.0.0.1 and localhost signed by it (P-256 keys: made in milliseconds). */
+/**
+ * The CA, and a serving certificate for 127.0.0.1 and localhost signed by it: two openssl runs
+ * (`req -x509 -CA` signs in the run that makes the key; P-256 keys are made in milliseconds).
+ */
 export async function makeCertificates(ex: Executor, lab: string, dir = apiDir(lab)): Promise<void> {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await must(ex, ['openssl', 'req', '-x509', ...ec, '-keyout', `${dir}/ca.key`, '-out', `${dir}/ca.crt`, '-days', CERT_DAYS, '-subj', `/CN=podlab-${lab}-ca`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  await must(ex, ['openssl', 'req', ...ec, '-keyout', `${dir}/server.key`, '-out', `${dir}/server.csr`, '-subj', `/CN=podlab-${lab}-apiserver`]);
-  writeFileSync(`${dir}/server.ext`, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
-  await must(ex, ['openssl', 'x509', '-req', '-in', `${dir}/server.csr`, '-CA', `${dir}/ca.crt`, '-CAkey', `${dir}/ca.key`, '-CAcreateserial', '-out', `${dir}/server.crt`, '-days', CERT_DAYS, '-extfile', `${dir}/server.ext`]);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', CERT_DAYS];
+  await must(ex, ['openssl', 'req', '-x509', ...ec, '-keyout', `${dir}/ca.key`, '-out', `${dir}/ca.crt`, '-subj', `/CN=podlab-${lab}-ca`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await must(ex, ['openssl', 'req', '-x509', ...ec, '-keyout', `${dir}/server.key`, '-out', `${dir}/server.crt`, '-subj', `/CN=podlab-${lab}-apiserver`, '-CA', `${dir}/ca.crt`, '-CAkey', `${dir}/ca.key`,
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment', '-addext', 'extendedKeyUsage=serverAuth']);
   chmodSync(`${dir}/ca.key`, 0o600);
   chmodSync(`${dir}/server.key`, 0o600);
 }
@@ -40,21 +46,62 @@ export function kubeconfigText(lab: string, port: number, caPem: string, token: 
   });
 }
 
-/** Starts the lab's API server and records it; returns its port and the kubeconfig's path. */
-export async function startApiServer(ex: Executor, lab: string): Promise<{ port: number; pid: number; kubeconfig: string }> {
+/**
+ * Starts the lab's API server process and records it in the state; does not wait for it (it makes
+ * its certificates and token itself: prepareApiServer). Returns its pid.
+ */
+export async function launchApiServer(ex: Executor, lab: string): Promise<number> {
   const dir = apiDir(lab);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  await makeCertificates(ex, lab, dir);
-  const token = randomBytes(32).toString('base64url');
-  writeFileSync(`${dir}/token`, `${token}\n`, { mode: 0o600 });
-  const pid = await ex.spawn([process.execPath, `${REPO_ROOT}bin/podlab.js`, 'api-server', lab], { logFile: `${dir}/server.log`, readyLine: 'ready', readyTimeoutMs: 20_000 });
-  const port = Number(readFileSync(`${dir}/port`, 'utf8').trim());
+  const pid = await ex.spawn([process.execPath, `${REPO_ROOT}bin/podlab.js`, 'api-server', lab], { logFile: `${dir}/server.log` });
   const state = readState(lab);
   if (!state) throw new Error(`lab "${lab}" has no state`);
-  state.api = { ...recordOf(pid), port };
+  state.api = recordOf(pid);
   writeState(state);
-  writeFileSync(kubeconfigPath(lab), kubeconfigText(lab, port, readFileSync(`${dir}/ca.crt`, 'utf8'), token), { mode: 0o600 });
+  return pid;
+}
+
+/** In the server process, before it listens: the certificates and the token. */
+export async function prepareApiServer(ex: Executor, lab: string): Promise<string> {
+  const dir = apiDir(lab);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await traced('api: certificates', () => makeCertificates(ex, lab, dir));
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(`${dir}/token`, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/** In the server process, once it listens: the kubeconfig, written whole (it says the server is ready). */
+export function writeKubeconfig(lab: string, port: number, token: string): void {
+  writeFileAtomic(kubeconfigPath(lab), kubeconfigText(lab, port, readFileSync(`${apiDir(lab)}/ca.crt`, 'utf8'), token), 0o600);
   chmodSync(kubeconfigPath(lab), 0o600);
-  return { port, pid, kubeconfig: kubeconfigPath(lab) };
+}
+
+/** The port the lab's API server listens on, once it does. */
+export function apiPort(lab: string): number | undefined {
+  try {
+    const port = Number(readFileSync(`${apiDir(lab)}/port`, 'utf8').trim());
+    return port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export type ApiWait = { ready: true; port: number; kubeconfig: string } | { ready: false; why: 'none' | 'exited' | 'timeout' };
+
+/**
+ * Waits until the lab's API server (started by `up` in the background) has written its kubeconfig:
+ * 'none' when the lab has no server (`up --no-api`), 'exited' when its process is gone, 'timeout'.
+ */
+export async function waitApiServer(lab: string, rec: ProcessRecord | undefined, timeoutMs = 20_000): Promise<ApiWait> {
+  if (!rec) return { ready: false, why: 'none' };
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 5; ; wait = Math.min(50, wait * 2)) {
+    const port = apiPort(lab);
+    if (port && existsSync(kubeconfigPath(lab))) return { ready: true, port, kubeconfig: kubeconfigPath(lab) };
+    if (!isAlive(rec) || !existsSync(stateDir(lab))) return { ready: false, why: 'exited' };
+    if (Date.now() > deadline) return { ready: false, why: 'timeout' };
+    await new Promise((r) => setTimeout(r, wait));
+  }
 }

@@ -1,9 +1,12 @@
 /**
- * `podlab api-server <lab>` (hidden): the lab's API server process itself, started by `up`
- * (api/launch.ts) and stopped by `down`; not a command for people to run.
+ * `podlab api-server <lab>` (hidden): the lab's API server process itself, started by `up` in the
+ * background (api/launch.ts) and stopped by `down`; not a command for people to run. It makes its
+ * certificates and token, listens, then writes the kubeconfig that `podlab kubeconfig` waits for.
  */
 import type { Command } from 'commander';
+import { prepareApiServer, writeKubeconfig } from '../api/launch.ts';
 import { serve } from '../api/server.ts';
+import { realExecutor } from '../runtime/exec.ts';
 
 export function registerApiServer(program: Command): void {
   program
@@ -11,7 +14,9 @@ export function registerApiServer(program: Command): void {
     .description("run a lab's Kubernetes API server (started by podlab up)")
     .argument('<lab>', 'lab name')
     .action(async (lab: string) => {
+      const token = await prepareApiServer(realExecutor, lab);
       const { port } = await serve({ lab });
+      writeKubeconfig(lab, port, token);
       process.stderr.write(`podlab api-server for ${lab} on https://127.0.0.1:${port}\n`);
       process.stdout.write('ready\n');
       process.on('SIGTERM', () => process.exit(0));

@@ -3,11 +3,9 @@
  * for `kubectl --kubeconfig "$(podlab kubeconfig lab)" get pods -o wide` or `export KUBECONFIG=…`.
  * Exit codes: 0 printed, 1 the lab is up without an API server (`up --no-api`), 2 the lab is not up.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { kubeconfigPath } from '../api/launch.ts';
+import { kubeconfigPath, waitApiServer } from '../api/launch.ts';
 import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
-import { isAlive } from '../runtime/procs.ts';
 import { readState } from '../runtime/state.ts';
 import { EXIT, Exit, labName } from './common.ts';
 
@@ -27,7 +25,8 @@ Try:
   kubectl get pods -o wide
   kubectl get endpointslices -w &   podlab pod recreate services web-1
 
-Exit codes: 0 printed, 1 the lab runs without an API server (up --no-api), 2 the lab is not up.`)
+Exit codes: 0 printed, 1 the lab runs without an API server (up --no-api, or it failed to start), 2 the lab
+is not up. Right after up it waits (up to 20 s) until the server, started in the background, answers.`)
     .action(async (arg: string, opts: { json?: boolean }) => {
       const lab = await labName(arg);
       const state = readState(lab);
@@ -36,13 +35,15 @@ Exit codes: 0 printed, 1 the lab runs without an API server (up --no-api), 2 the
         throw new Exit(EXIT.cannotRun);
       }
       const path = kubeconfigPath(lab);
-      if (!state.api || !isAlive(state.api) || !existsSync(path)) {
+      // `up` returns before its API server is ready: wait for the kubeconfig it writes once it listens.
+      const api = await waitApiServer(lab, state.api);
+      if (!api.ready) {
         process.stderr.write(
-          `${formatDiagnostic(diag('PL3070', [], `lab "${lab}" has no running API server${state.api ? ` (pid ${state.api.pid} is gone; see ${path.replace(/kubeconfig$/, 'server.log')})` : ' (it was brought up with --no-api)'}`, `Bring it up again without --no-api: podlab down ${lab} && podlab up <lab file>.`))}\n`,
+          `${formatDiagnostic(diag('PL3070', [], `lab "${lab}" has no running API server${state.api ? ` (pid ${state.api.pid} ${api.why === 'timeout' ? 'did not answer in time' : 'is gone'}; see ${path.replace(/kubeconfig$/, 'server.log')})` : ' (it was brought up with --no-api)'}`, `Bring it up again without --no-api: podlab down ${lab} && podlab up <lab file>.`))}\n`,
         );
         throw new Exit(EXIT.failed);
       }
-      if (opts.json) process.stdout.write(`${JSON.stringify({ lab, kubeconfig: path, server: `https://127.0.0.1:${state.api.port}`, context: lab }, null, 2)}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ lab, kubeconfig: path, server: `https://127.0.0.1:${api.port}`, context: lab }, null, 2)}\n`);
       else process.stdout.write(`${path}\n`);
     });
 }

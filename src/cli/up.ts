@@ -2,15 +2,16 @@
 import { Command, Option } from 'commander';
 import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
 import { buildPlan } from '../plan/plan.ts';
-import { render } from '../render/render.ts';
+import { renderCached } from '../render/render-cache.ts';
 import { Interrupted } from '../runtime/up.ts';
 import { upExclusive, UpRefused } from '../runtime/up-exclusive.ts';
 import { checkHost } from '../runtime/preflight.ts';
+import { mark, span, traced } from '../lib/trace.ts';
 import { labStatus } from '../runtime/status.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { type ReportFormat } from '../check/report.ts';
 import { compileOrExit, Exit, EXIT, prefixed, printHostProblems } from './common.ts';
-import { startApiServer } from '../api/launch.ts';
+import { launchApiServer } from '../api/launch.ts';
 import { dim, green, red } from './terminal.ts';
 import { checkLive, formatOption } from './check-live.ts';
 
@@ -27,10 +28,13 @@ export function registerUp(program: Command): void {
     .addOption(new Option('--crash-after-step <n>', 'testing: SIGKILL podlab itself after n journaled steps').hideHelp().argParser(Number))
     .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; api: boolean; format: ReportFormat; crashAfterStep?: number }) => {
       const t0 = Date.now();
-      const r = await compileOrExit(file, opts);
+      mark('cli: up starts');
+      const r = await traced('cli: compile (evaluate, validate)', () => compileOrExit(file, opts));
+      const planned = span('cli: plan, render');
       const plan = buildPlan({ ...r.lab, name: prefixed(r.lab.name) });
-      const files = render(plan);
-      const host = await checkHost();
+      const files = renderCached(plan);
+      planned();
+      const host = await traced('cli: preflight (checkHost)', () => checkHost());
       if (host.length) printHostProblems(host, opts.json);
       // Ctrl-C (SIGINT), or SIGTERM (what `podlab down` sends an `up` of its lab): up finishes what
       // is in flight and starts nothing new; then everything is removed. (A listener stays installed
@@ -56,7 +60,7 @@ export function registerUp(program: Command): void {
       try {
         // Under the lab's lock, taken before anything is created (runtime/up-exclusive.ts): a second
         // `up` of this lab is refused here with PL3004, having changed nothing.
-        await upExclusive(plan, files, { onStep: progress, crashAfterStep: opts.crashAfterStep, signal: interrupt.signal });
+        await traced('cli: up (lock, build)', () => upExclusive(plan, files, { onStep: progress, crashAfterStep: opts.crashAfterStep, signal: interrupt.signal }));
       } catch (e) {
         if (e instanceof UpRefused) printHostProblems(e.diagnostics.map((d) => (d.code === 'PL3001' ? { ...d, file: r.file } : d)), opts.json);
         if (e instanceof Interrupted) {
@@ -76,8 +80,9 @@ export function registerUp(program: Command): void {
       // The lab's Kubernetes API server (src/api/): a lab without one still works, so a failure is reported, not fatal.
       if (opts.api) {
         try {
-          const a = await startApiServer(realExecutor, plan.lab);
-          if (!opts.json) process.stderr.write(dim(`  · api server on https://127.0.0.1:${a.port} (kubectl: export KUBECONFIG=$(podlab kubeconfig ${plan.lab}))\n`));
+          // Started in the background: `up` returns once the lab is up; `podlab kubeconfig` waits for the server.
+          await traced('cli: api server (start in the background)', () => launchApiServer(realExecutor, plan.lab));
+          if (!opts.json) process.stderr.write(dim(`  · api server starting (kubectl: export KUBECONFIG=$(podlab kubeconfig ${plan.lab}))\n`));
         } catch (e) {
           process.stderr.write(`${formatDiagnostic(diag('PL3071', [], `the Kubernetes API server of ${plan.lab} did not start: ${(e as Error).message}`, 'The lab itself is up; podlab exec, status and check work. Its log: /run/podlab/<lab>/api/server.log.'))}\n`);
         }

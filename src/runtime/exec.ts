@@ -7,6 +7,7 @@
  */
 import { execa } from 'execa';
 import { spawner, type SpawnAnswer } from './spawner.ts';
+import { traced, tracing } from '../lib/trace.ts';
 
 export interface RunResult {
   exitCode: number;
@@ -89,21 +90,15 @@ export function requestOf(argv: readonly string[]): { argv: readonly string[]; j
   return r;
 }
 
+/** A command as one short line of the trace: the program and its first arguments, state paths shortened. */
+export function traceLabel(kind: string, argv: readonly string[]): string {
+  const words = argv.map((a) => a.replace(/^(--net=)?\/run\/netns\//, '$1').replace(/^.*\/build\/native\//, ''));
+  return `${kind} ${words.join(' ').slice(0, 120)}`;
+}
+
 export const realExecutor: Executor = {
-  async run(argv, options = {}) {
-    const fast = spawner();
-    if (fast) return runResultOf(await fast.request({ kind: 'run', ...requestOf(argv), env: { ...process.env, ...options.env }, timeoutMs: options.timeoutMs, input: options.input }));
-    const r = await execa(argv[0]!, argv.slice(1), {
-      reject: false,
-      input: options.input,
-      stdin: options.input === undefined ? 'ignore' : undefined,
-      env: options.env,
-      extendEnv: true,
-      timeout: options.timeoutMs,
-    });
-    return { exitCode: r.exitCode ?? (r.timedOut ? 124 : 1), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
-  },
-  spawn: (argv, options) => spawnDaemon(argv, options),
+  run: (argv, options) => (tracing() ? traced(traceLabel('run', argv), () => runReal(argv, options)) : runReal(argv, options)),
+  spawn: (argv, options) => (tracing() ? traced(traceLabel('spawn', argv), () => spawnDaemon(argv, options)) : spawnDaemon(argv, options)),
   signal(pid, sig) {
     try {
       process.kill(pid, sig);
@@ -112,6 +107,20 @@ export const realExecutor: Executor = {
     }
   },
 };
+
+async function runReal(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const fast = spawner();
+  if (fast) return runResultOf(await fast.request({ kind: 'run', ...requestOf(argv), env: { ...process.env, ...options.env }, timeoutMs: options.timeoutMs, input: options.input }));
+  const r = await execa(argv[0]!, argv.slice(1), {
+    reject: false,
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : undefined,
+    env: options.env,
+    extendEnv: true,
+    timeout: options.timeoutMs,
+  });
+  return { exitCode: r.exitCode ?? (r.timedOut ? 124 : 1), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
 
 /** Runs and throws CommandError on a non-zero exit. */
 export async function must(ex: Executor, argv: readonly string[], options?: RunOptions): Promise<RunResult> {

@@ -4,8 +4,9 @@
  * features are probed by creating the device in a throw-away namespace of podlab's own, since a
  * module may be built in, loadable, or missing, and only trying tells.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
-import { CNI_PLUGIN_DIRS, NETNS_PREFIX, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
+import { CNI_PLUGIN_DIRS, KERNEL_PROBE_FILE, NETNS_PREFIX, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
 import { cniFeatureHints } from '../cni/registry.ts';
 import { netns } from '../plan/names.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
@@ -33,8 +34,11 @@ export function onPath(tool: string): boolean {
   });
 }
 
+let pluginDir: string | undefined;
+
+/** Where the CNI reference plugins are (found once per process: every CNI call asks). */
 export function cniPluginDir(): string | undefined {
-  return CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`));
+  return (pluginDir ??= CNI_PLUGIN_DIRS.find((d) => existsSync(`${d}/bridge`) && existsSync(`${d}/host-local`)));
 }
 
 /** Root, tools, CNI plugins and the pause binary. */
@@ -149,6 +153,42 @@ async function probeSpecial(feature: string, ns: string, ex: Executor): Promise<
 const known = new Map<string, Diagnostic | undefined>();
 let queue: Promise<unknown> = Promise.resolve();
 
+/** Features probed by making something in the probe namespace: what the kernel has stays for the boot. */
+const KERNEL_FEATURES = new Set([...Object.keys(PROBES), 'nftables', 'nft-bridge', 'nft-policy', 'br_netfilter']);
+
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Kernel features found present earlier in this boot (KERNEL_PROBE_FILE): each probe costs a
+ * namespace and a few processes, 20-80 ms of an `up`. Only presence is kept (a feature found
+ * missing is probed again, as the hint says to load a module), and only for this boot's id.
+ */
+export function presentThisBoot(file = KERNEL_PROBE_FILE, boot = bootId()): Set<string> {
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8')) as { boot?: unknown; present?: unknown };
+    if (boot && j.boot === boot && Array.isArray(j.present)) return new Set(j.present.filter((f): f is string => typeof f === 'string' && KERNEL_FEATURES.has(f)));
+  } catch {
+    /* none yet, or unreadable: probe */
+  }
+  return new Set();
+}
+
+export function rememberPresent(features: Iterable<string>, file = KERNEL_PROBE_FILE, boot = bootId()): void {
+  if (!boot) return;
+  const present = [...new Set([...presentThisBoot(file, boot), ...[...features].filter((f) => KERNEL_FEATURES.has(f))])].sort();
+  try {
+    writeFileAtomic(file, `${JSON.stringify({ boot, present })}\n`, 0o644);
+  } catch {
+    /* costs only the speed */
+  }
+}
+
 /**
  * Returns a PL3001 diagnostic per feature the kernel lacks. Needs root. A process (the grader)
  * probes each feature once. With `lab`, the probe's namespace is that lab's (`podlab-<lab>.probe`):
@@ -157,10 +197,12 @@ let queue: Promise<unknown> = Promise.resolve();
 export function probeKernel(features: readonly string[], ex: Executor = realExecutor, lab?: string): Promise<Diagnostic[]> {
   const run = queue.then(async () => {
     const memo = ex === realExecutor;
+    if (memo && features.some((f) => !known.has(f) && KERNEL_FEATURES.has(f))) for (const f of presentThisBoot()) known.set(f, undefined);
     const todo = memo ? features.filter((f) => !known.has(f)) : features;
     const found = todo.length || !memo ? await probeOnce(todo, ex, lab) : new Map<string, Diagnostic | undefined>();
     if (found instanceof Array) return found; // no namespaces at all: nothing is remembered
     if (memo) for (const [f, d] of found) known.set(f, d);
+    if (memo && [...found.keys()].some((f) => KERNEL_FEATURES.has(f))) rememberPresent([...found].filter(([, d]) => !d).map(([f]) => f));
     return features.flatMap((f) => {
       const d = memo ? known.get(f) : found.get(f);
       return d ? [d] : [];
@@ -174,6 +216,11 @@ export function probeKernel(features: readonly string[], ex: Executor = realExec
 async function probeOnce(features: readonly string[], ex: Executor, lab?: string): Promise<Map<string, Diagnostic | undefined> | Diagnostic[]> {
   const ns = lab ? netns.probe(lab) : `${NETNS_PREFIX}probe.${process.pid}`;
   const out = new Map<string, Diagnostic | undefined>();
+  // Tools on the PATH need no namespace: none is made when nothing else is left to probe.
+  if (!features.some((f) => KERNEL_FEATURES.has(f))) {
+    for (const f of features) out.set(f, await probeSpecial(f, ns, ex));
+    return out;
+  }
   const add = await ex.run(['ip', 'netns', 'add', ns]);
   if (add.exitCode !== 0) return [diag('PL3001', [], `network namespaces are not available: ${add.stderr.trim()}`, NOTHING_CHANGED)];
   try {

@@ -44,8 +44,8 @@ export interface LabState {
   daemons?: Record<string, ProcessRecord & { argv: string[]; log: string }>;
   /** The lab's agent (runtime/agent.ts), when the lab runs control loops: `down` stops it first. */
   agent?: ProcessRecord & { log: string };
-  /** The lab's Kubernetes API server (src/api/), on 127.0.0.1:port; absent with `up --no-api`. */
-  api?: ProcessRecord & { port: number };
+  /** The lab's Kubernetes API server (src/api/; its port in api/port once it listens); absent with `up --no-api`. */
+  api?: ProcessRecord;
 }
 
 export const stateDir = (lab: string) => `${STATE_ROOT}/${lab}`;

@@ -17,6 +17,7 @@ import { mountFrom, spawnContainers, startHosts, startSandbox, startsEarly, wait
 import { mountStateDir } from './statefs.ts';
 import { syncServices } from './services.ts';
 import { prepareIngress, waitIngress } from './ingress.ts';
+import { mark, traced } from '../lib/trace.ts';
 import { coalescedWriter, journal, stateDir, writeState, type LabState, type ProcessRecord } from './state.ts';
 
 export interface UpOptions {
@@ -53,6 +54,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const step = (name: string) => {
     if (options.signal?.aborted) throw new Interrupted();
     journal(state, name);
+    mark(`up: step ${name}`);
     options.onStep?.(name);
     if (options.crashAfterStep !== undefined && ++stepCount > options.crashAfterStep) process.kill(process.pid, 'SIGKILL');
   };
@@ -61,11 +63,11 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   await mountStateDir(ex, plan.lab);
   step('state');
   // The native binaries (pause, workload, probe, spawner): (re)built if missing or older than native/.
-  const native = await ensureNative(ex);
+  const native = await traced('up: native binaries fresh?', () => ensureNative(ex));
   if (native) throw new Error(native.message);
   if (plan.dns || plan.hosts.some((h) => h.dns)) {
     // The DNS server runs as a bundle: (re)build it if missing or older than its sources.
-    const problem = await ensureDnsServer();
+    const problem = await traced('up: DNS server bundle fresh?', () => ensureDnsServer());
     if (problem) throw new Error(problem.message);
   }
   // podlab's own CNI plugins that the nodes' conflists name (e.g. calico): (re)bundled if missing or stale.
@@ -141,7 +143,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
     ps.ip = pod.ip;
     saver.save();
     if (!early.has(pod)) await spawnContainers(ex, plan, state, pod, undefined, saver.save);
-    await waitContainers(state, pod);
+    await traced(`up: pod ${pod.name}: containers listening`, () => waitContainers(state, pod));
   }).finally(saver.flush);
 
   // kube-proxy's tables are loaded while the pods come up, with the endpoints the plan expects
@@ -149,13 +151,13 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // syncs the live endpoints: no change, unless a pod is not where the plan put it. The DNS
   // server's view of the cluster is published only then, from the live pods. Nothing returns or
   // throws while pods are still being wired.
-  const programming = syncServices(ex, state, plan.endpoints, { publish: false, planned: true });
+  const programming = traced('up: kube-proxy tables (planned endpoints)', () => syncServices(ex, state, plan.endpoints, { publish: false, planned: true }));
   const [w, p] = await Promise.allSettled([wiring, programming]);
   for (const r of [w, p]) if (r.status === 'rejected') throw r.reason;
   await startHosts(ex, plan, state);
 
   step('services');
-  await syncServices(ex, state);
+  await traced('up: kube-proxy tables (live endpoints), DNS view', () => syncServices(ex, state));
   await waitIngress(state);
   writeState(state);
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiPort } from '../../src/api/launch.ts';
 import { down } from '../../src/runtime/down.ts';
 import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
@@ -33,10 +34,9 @@ async function reaches(from: string, host: string, port: number): Promise<boolea
 
 /** An HTTPS GET to the lab's API server with the lab's CA and the given Authorization header (or none). */
 function apiGet(path: string, auth?: string): Promise<{ status: number; body: string }> {
-  const s = state().api!;
   const ca = readFileSync(`/run/podlab/${LAB}/api/ca.crt`);
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: s.port, path, ca, headers: auth ? { authorization: auth } : {} }, (res) => {
+    const req = request({ host: '127.0.0.1', port: apiPort(LAB), path, ca, headers: auth ? { authorization: auth } : {} }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode!, body }));
@@ -77,14 +77,14 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
     for (const key of ['ca.key', 'server.key', 'token']) expect(statSync(`/run/podlab/${LAB}/api/${key}`).mode & 0o777).toBe(0o600);
     const r = await kubectl('config', 'current-context');
     expect(r.stdout.trim()).toBe(LAB);
-    expect(readFileSync(kubeconfig, 'utf8')).toContain(`server: https://127.0.0.1:${state().api!.port}`);
+    expect(readFileSync(kubeconfig, 'utf8')).toContain(`server: https://127.0.0.1:${apiPort(LAB)}`);
   });
 
   it('nothing of the API server listens on anything but 127.0.0.1', async () => {
     const ss = await execa('ss', ['-Hltnp'], { reject: false });
     const mine = ss.stdout.split('\n').filter((l) => l.includes(`pid=${apiPid},`));
     expect(mine.length).toBeGreaterThan(0);
-    for (const l of mine) expect(l.split(/\s+/)[3]).toBe(`127.0.0.1:${state().api!.port}`);
+    for (const l of mine) expect(l.split(/\s+/)[3]).toBe(`127.0.0.1:${apiPort(LAB)}`);
     const udp = await execa('ss', ['-Hlunp'], { reject: false });
     expect(udp.stdout.split('\n').filter((l) => l.includes(`pid=${apiPid},`))).toEqual([]);
   });
