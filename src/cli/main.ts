@@ -43,6 +43,7 @@ import { registerScale } from './scale.ts';
 import { registerKubeconfig } from './kubeconfig.ts';
 import { startApiServer } from '../api/launch.ts';
 import { registerGet } from './get.ts';
+import { registerUi } from './ui.ts';
 import { color, dim, green, red } from './terminal.ts';
 
 interface LiveRun {
@@ -531,6 +532,7 @@ registerApiServer(program);
 registerExplain(program);
 registerTrace(program);
 registerGet(program);
+registerUi(program);
 
 // Not a top-level await: bin/podlab.js runs this bundled as CommonJS, from V8's code cache.
 program.parseAsync(process.argv).catch((e: unknown) => {
