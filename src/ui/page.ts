@@ -113,11 +113,12 @@ export function traceHtml(t: UiTrace | undefined): string {
 const STYLE = `
 body{font-family:system-ui,sans-serif;margin:0;color:#0f172a;background:#f8fafc}
 header{background:#0f172a;color:#f8fafc;padding:.6rem 1rem}header h1{font-size:1.1rem;margin:0}header span{opacity:.7;font-size:.85rem}
-main{display:grid;grid-template-columns:minmax(0,3fr) minmax(22rem,2fr);gap:1rem;padding:1rem}
+main{padding:1rem}.cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1rem}
 section{background:#fff;border:1px solid #e2e8f0;border-radius:6px;padding:.6rem .8rem;margin-bottom:1rem}
 h2{font-size:1rem;margin:.2rem 0 .5rem}table{border-collapse:collapse;width:100%;font-size:.8rem}
-td,th{border-bottom:1px solid #e2e8f0;padding:.2rem .3rem;text-align:left;vertical-align:top}
-#topology svg{max-width:100%;height:auto}#topology g.node{cursor:pointer}
+td,th{border-bottom:1px solid #e2e8f0;padding:.2rem .3rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td.seen{font-size:.75rem;max-width:30rem}th{white-space:nowrap}
+#topology{overflow:auto}#topology svg{max-width:100%;height:auto}#topology g.node{cursor:pointer}
 tr[data-status=pass] .status{color:#15803d}tr[data-status=fail] .status{color:#dc2626;font-weight:bold}
 tr.down td{color:#dc2626}.hop{margin-bottom:.3rem;font-size:.8rem}.hop .linux{font-family:monospace}.hop .k8s{color:#475569}
 .hop .observed{color:#0369a1}.hop[data-status=dropped]{color:#dc2626}.mark{font-size:.7rem;color:#64748b}
@@ -133,9 +134,9 @@ export function renderPage(m: UiModel, token: string): string {
 <html lang="en"><head><meta charset="utf-8"><title>podlab ui · ${e(m.lab)}</title>
 <meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}</style></head>
 <body><header><h1>podlab · lab ${e(m.lab)}</h1><span>${e(m.cni)} · from ${e(m.source)} · live</span></header>
-<main><div>
+<main>
 <section><h2>Topology</h2><p style="font-size:.8rem;color:#475569;margin:0">Click a pod to trace from it, then another to trace to it.</p><div id="topology">${m.svg}</div></section>
-</div><div>
+<div class="cols"><div>
 <section><h2>Checks</h2><button id="run-checks" type="button">Run checks</button> <span id="checks-summary"></span><span id="checks-error"></span>
 <table id="checks"><thead><tr><th>check</th><th>kind</th><th>result</th><th>seen</th></tr></thead><tbody>${m.checks.map(checkRow).join('')}</tbody></table></section>
 <section><h2>Trace</h2><form id="trace-form">from <select id="trace-from">${options(m.ends.from, m.ends.from[0])}</select>
@@ -143,8 +144,9 @@ to <select id="trace-to">${options(m.ends.to, m.ends.to[1])}</select>
 port <input id="trace-port" type="number" min="1" max="65535" placeholder="auto" style="width:5rem">
 <select id="trace-proto"><option value="">proto</option><option>tcp</option><option>udp</option><option>icmp</option></select>
 <button id="trace-go" type="submit">Trace</button></form><div id="trace-error"></div><div id="trace">${traceHtml(m.trace)}</div></section>
+</div><div>
 <section><h2>Pods</h2><table id="pods"><thead><tr><th>pod</th><th>IP</th><th>node</th><th>state</th></tr></thead><tbody>${pods.join('')}</tbody></table></section>
 <section><h2>Services</h2><table id="services"><thead><tr><th>Service</th><th>type</th><th>address</th><th>ports</th><th>endpoints</th></tr></thead><tbody>${svcs.join('')}</tbody></table></section>
-</div></main><script src="/app.js?token=${encodeURIComponent(token)}"></script></body></html>
+</div></div></main><script src="/app.js?token=${encodeURIComponent(token)}"></script></body></html>
 `;
 }
