@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 # nginx: the ingress controller's server (run only inside a lab's controller pod, never as a host
 # service); openssl: the lab CA and TLS certificates made at `up`; curl: http checks with a Host
 # header or over HTTPS (SNI).
-PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base tcpdump traceroute conntrack bird2 nginx openssl curl)
+# chromium: the headless browser test/live/ui.test.ts drives the `podlab ui` page with.
+PACKAGES=(iproute2 nftables iptables containernetworking-plugins iputils-ping dnsutils util-linux procps gcc libc6-dev dnsperf dnsmasq-base tcpdump traceroute conntrack bird2 nginx openssl curl chromium)
 source scripts/apt-install.sh
 APT_INSTALLED=()
 apt_install setup "${PACKAGES[@]}"

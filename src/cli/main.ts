@@ -30,6 +30,7 @@ import { registerNode } from './node.ts';
 import { registerScale } from './scale.ts';
 import { registerKubeconfig } from './kubeconfig.ts';
 import { registerGet } from './get.ts';
+import { registerUi } from './ui.ts';
 
 // A reader that went away (`podlab status | head`) ends the command quietly, as other tools do.
 for (const stream of [process.stdout, process.stderr])
@@ -83,6 +84,7 @@ registerApiServer(program);
 registerExplain(program);
 registerTrace(program);
 registerGet(program);
+registerUi(program);
 
 // Not a top-level await: bin/podlab.js runs this bundled as CommonJS, from V8's code cache.
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -5,15 +5,28 @@
  * Exit codes: 0 the trace completed as predicted, 1 it was dropped or observation differs from the
  * prediction, 2 could not trace (unknown pod or Service, nothing listens on the port, lab not up).
  */
+import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { buildPlan } from '../plan/plan.ts';
+import { buildPlan, type Plan } from '../plan/plan.ts';
+import { bannerOf } from '../render/render.ts';
+import { graphToDot } from '../render/graph/dot.ts';
+import { buildGraph, type GraphLive } from '../render/graph/model.ts';
+import { dotToSvg } from '../render/graph/svg.ts';
+import { liveGraphFacts } from '../runtime/live-graph.ts';
+import { tracePathMarks } from '../trace/draw.ts';
 import { plannedView } from '../plan/nft-tables.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { traceLive, type LiveTrace } from '../runtime/trace.ts';
-import { formatTrace, predictTrace, type TraceProtocol, type TraceRequest } from '../trace/trace.ts';
+import { formatTrace, predictTrace, type TracePath, type TraceProtocol, type TraceRequest } from '../trace/trace.ts';
 import { compileOrExit, Exit, EXIT } from './common.ts';
 import { problemExit, upStateOrExit } from './explain.ts';
 import { dim, green, red } from './terminal.ts';
+
+/** The lab's drawing with the traced path over it (orange: delivered, red: dropped). */
+export async function traceSvg(plan: Plan, t: TracePath, banner: string, live?: GraphLive): Promise<string> {
+  const g = buildGraph(plan, live);
+  return dotToSvg(graphToDot(g, banner, { path: tracePathMarks(g, t) }), banner);
+}
 
 export function registerTrace(program: Command): void {
   program
@@ -29,6 +42,7 @@ export function registerTrace(program: Command): void {
     .addOption(new Option('--proto <protocol>', 'tcp, udp or icmp (default: tcp, or the Service port\'s)').choices(['tcp', 'udp', 'icmp']))
     .option('--no-probe', 'on a live lab, read the facts but send no probe')
     .option('--json', 'print the trace as JSON')
+    .option('--svg <file>', "also write the lab's drawing with the path highlighted (orange: delivered, red: dropped)")
     .addHelpText('after', `
 Each hop: where it happens (pod, node, fabric), the Linux fact (a route, a veth, an nft rule, a
 VXLAN header, a conntrack entry), the Kubernetes object behind it, and a command to see it yourself.
@@ -41,20 +55,30 @@ Examples:
   sudo podlab trace services client svc/web                           through kube-proxy's DNAT
   sudo podlab trace services host/internet node/worker-1 --port 30080 a NodePort from outside, SNAT
   sudo podlab trace network-policy x-b svc/x/s-x-a --port 80           dropped by a NetworkPolicy
+  podlab trace labs/services.lab.ts client svc/web --svg path.svg      the path drawn on the topology
 
 Exit codes: 0 delivered as predicted, 1 dropped or observed otherwise, 2 could not trace (PL3110
 unknown pod/Service/node/host, PL3111 no such Service port, PL3112 nothing listens on the port,
 PL3113 lab not up, PL3114 pod not running, PL3115 which port).`)
-    .action(async (arg: string, from: string, to: string, opts: { port?: number; proto?: TraceProtocol; probe: boolean; json?: boolean }) => {
+    .action(async (arg: string, from: string, to: string, opts: { port?: number; proto?: TraceProtocol; probe: boolean; json?: boolean; svg?: string }) => {
       const req: TraceRequest = { from, to, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.proto ? { protocol: opts.proto } : {}) };
       let t: LiveTrace | ReturnType<typeof predictTrace>;
+      let plan: Plan | undefined;
       try {
         if (arg.endsWith('.ts')) {
           const { lab } = await compileOrExit(arg, { json: opts.json });
-          t = predictTrace(plannedView(buildPlan(lab)), req);
+          plan = buildPlan(lab);
+          t = predictTrace(plannedView(plan), req);
         } else t = await traceLive(realExecutor, upStateOrExit(arg, opts.json, 'trace'), req, { probe: opts.probe });
       } catch (e) {
         problemExit(e, opts.json);
+      }
+      if (opts.svg) {
+        const facts = plan ? undefined : liveGraphFacts(arg);
+        const drawn = plan ?? facts!.plan;
+        const banner = plan ? bannerOf(plan) : `Drawn by podlab from the live state of lab ${drawn.lab} (from ${drawn.source}) at ${new Date().toISOString()}.`;
+        writeFileSync(opts.svg, await traceSvg(drawn, t, banner, facts?.live));
+        process.stderr.write(dim(`the path drawn → ${opts.svg}\n`));
       }
       const observed = 'observed' in t ? t.observed : undefined;
       if (opts.json) process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);

@@ -12,7 +12,15 @@
  *   ep.<…>/<pod IP>: only for sessionAffinity ClientIP, where each endpoint records its clients;
  *   nat-postrouting: masquerade what was marked, a pod that reached itself through a Service
  *   (hairpin: the `hairpin` set of endpoint . endpoint pairs), and pod traffic leaving the pod
- *   network (natOutgoing).
+ *   network (natOutgoing);
+ *   filter-prerouting / filter-output → service-endpoints-check: a new connection to a Service
+ *   port with no endpoints at all (maps no-endpoint-services, no-endpoint-nodeports) goes to
+ *   reject-chain — a TCP reset, or ICMP port unreachable — so the client sees "connection
+ *   refused" at once, as with kube-proxy, rather than waiting out a timeout.
+ *
+ * kube-proxy rejects in the forward, input and output hooks, after routing; podlab rejects in
+ * prerouting (priority -110, before DNAT), because a node of a lab without a gateway has no
+ * default route: a ClusterIP it cannot route would be "no route to host" there, never refused.
  *
  * One departure from kube-proxy: it gives every endpoint a chain; podlab does so only for sticky
  * Services. Fewer chains make every nft transaction cheaper (the kernel validates the whole chain
@@ -88,6 +96,8 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
   const svcChains: NftChain[] = [];
   const serviceIps: [string, string][] = [];
   const nodePorts: [string, string][] = [];
+  const noEndpointIps: [string, string][] = [];
+  const noEndpointPorts: [string, string][] = [];
 
   const hairpin = new Set<string>();
   const fam = ctx.family ?? 'ip';
@@ -123,6 +133,8 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
         rules: [`${fam} daddr ${s.clusterIP} ${fam} saddr != ${ctx.podCidr} jump mark-for-masquerade`, ...balance(s.internalTrafficPolicy === 'Local' ? local : eps)],
       });
       serviceIps.push([`${s.clusterIP} . ${proto(p)} . ${p.port}`, `goto svc.${id}`]);
+      // No endpoint at all (not merely none local): refused, as kube-proxy does.
+      if (!eps.length) noEndpointIps.push([`${s.clusterIP} . ${proto(p)} . ${p.port}`, 'goto reject-chain']);
 
       const exposed = p.nodePort !== undefined || s.loadBalancerIP !== undefined;
       if (!exposed) continue;
@@ -147,6 +159,8 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
       });
       if (p.nodePort !== undefined) nodePorts.push([`${proto(p)} . ${p.nodePort}`, `goto ext.${id}`]);
       if (s.loadBalancerIP) serviceIps.push([`${s.loadBalancerIP} . ${proto(p)} . ${p.port}`, `goto ext.${id}`]);
+      if (!eps.length && p.nodePort !== undefined) noEndpointPorts.push([`${proto(p)} . ${p.nodePort}`, 'goto reject-chain']);
+      if (!eps.length && s.loadBalancerIP) noEndpointIps.push([`${s.loadBalancerIP} . ${proto(p)} . ${p.port}`, 'goto reject-chain']);
     }
   }
 
@@ -154,7 +168,10 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
     { kind: 'set', name: 'hairpin', spec: [`type ${addrType} . ${addrType}`], elements: [...hairpin].map((a) => [`${a} . ${a}`]) },
     { kind: 'map', name: 'service-ips', spec: [`type ${addrType} . inet_proto . inet_service : verdict`], elements: serviceIps },
     { kind: 'map', name: 'service-nodeports', spec: ['type inet_proto . inet_service : verdict'], elements: nodePorts },
+    { kind: 'map', name: 'no-endpoint-services', spec: [`type ${addrType} . inet_proto . inet_service : verdict`], elements: noEndpointIps },
+    { kind: 'map', name: 'no-endpoint-nodeports', spec: ['type inet_proto . inet_service : verdict'], elements: noEndpointPorts },
   );
+  const toNode = `fib daddr type local ${fam} daddr != ${fam === 'ip' ? '127.0.0.0/8' : '::1'}`;
   const postrouting = ['jump masquerading', `ct status dnat ${fam} saddr . ${fam} daddr @hairpin masquerade`];
   if (ctx.natOutgoing) postrouting.push(`${fam} saddr ${ctx.podCidr} ${fam} daddr != ${ctx.podCidr} masquerade`);
   return {
@@ -168,8 +185,12 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
       ...svcChains,
       {
         name: 'services',
-        rules: [`${fam} daddr . meta l4proto . th dport vmap @service-ips`, `fib daddr type local ${fam} daddr != ${fam === 'ip' ? '127.0.0.0/8' : '::1'} meta l4proto . th dport vmap @service-nodeports`],
+        rules: [`${fam} daddr . meta l4proto . th dport vmap @service-ips`, `${toNode} meta l4proto . th dport vmap @service-nodeports`],
       },
+      { name: 'reject-chain', rules: ['meta l4proto tcp reject with tcp reset', 'reject'] },
+      { name: 'service-endpoints-check', rules: [`${fam} daddr . meta l4proto . th dport vmap @no-endpoint-services`, `${toNode} meta l4proto . th dport vmap @no-endpoint-nodeports`] },
+      { name: 'filter-prerouting', hook: 'type filter hook prerouting priority -110; policy accept;', rules: ['ct state new jump service-endpoints-check'] },
+      { name: 'filter-output', hook: 'type filter hook output priority -110; policy accept;', rules: ['ct state new jump service-endpoints-check'] },
       { name: 'nat-prerouting', hook: 'type nat hook prerouting priority dstnat; policy accept;', rules: ['jump services'] },
       { name: 'nat-output', hook: 'type nat hook output priority -100; policy accept;', rules: ['jump services'] },
       { name: 'nat-postrouting', hook: 'type nat hook postrouting priority srcnat; policy accept;', rules: postrouting },

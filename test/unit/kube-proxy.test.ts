@@ -47,11 +47,27 @@ describe('node table: ClusterIP', () => {
     expect(chain(nodeTable(web({}, [C]), 'w1'), `svc.${ID}`).rules).toEqual([MASQ_OFF_CLUSTER, 'meta l4proto tcp dnat to 10.244.2.2:8080']);
   });
 
-  it('drops traffic to a Service without endpoints (and keeps its address in the map, so it is not routed onwards)', () => {
+  it('refuses a new connection to a Service without endpoints before DNAT (reject: TCP reset, else ICMP port unreachable), as kube-proxy does', () => {
     const t = nodeTable(web({}, []), 'w1');
+    expect(set(t, 'no-endpoint-services').elements).toEqual([['10.96.0.1 . tcp . 80', 'goto reject-chain']]);
+    expect(chain(t, 'reject-chain').rules).toEqual(['meta l4proto tcp reject with tcp reset', 'reject']);
+    expect(chain(t, 'service-endpoints-check').rules[0]).toBe('ip daddr . meta l4proto . th dport vmap @no-endpoint-services');
+    // Before DNAT (priority -110 < -100), for forwarded pod traffic and the node's own.
+    expect(chain(t, 'filter-prerouting')).toEqual({ name: 'filter-prerouting', hook: 'type filter hook prerouting priority -110; policy accept;', rules: ['ct state new jump service-endpoints-check'] });
+    expect(chain(t, 'filter-output').rules).toEqual(['ct state new jump service-endpoints-check']);
+    // What is left of an established flow still ends in the Service chain, not routed onwards.
     expect(chain(t, `svc.${ID}`).rules).toEqual([MASQ_OFF_CLUSTER, 'drop']);
     expect(t.chains.filter((c) => c.name.startsWith('ep.'))).toEqual([]);
     expect(set(t, 'service-ips').elements).toEqual([['10.96.0.1 . tcp . 80', `goto svc.${ID}`]]);
+  });
+
+  it('refuses a NodePort and a load-balancer address with no endpoints; a Service with endpoints is in neither map', () => {
+    const t = nodeTable(web({ type: 'LoadBalancer' }, []), 'w1');
+    expect(set(t, 'no-endpoint-nodeports').elements).toEqual([['tcp . 30000', 'goto reject-chain']]);
+    expect(set(t, 'no-endpoint-services').elements.map((e) => e[1])).toEqual(['goto reject-chain', 'goto reject-chain']);
+    const ok = nodeTable(web({ type: 'LoadBalancer' }), 'w1');
+    expect(set(ok, 'no-endpoint-services').elements).toEqual([]);
+    expect(set(ok, 'no-endpoint-nodeports').elements).toEqual([]);
   });
 
   it('masquerades a pod that reaches itself through a Service (hairpin): every endpoint, once, in the hairpin set', () => {
@@ -103,8 +119,10 @@ describe('node table: ClusterIP', () => {
       ['hairpin', []],
       ['service-ips', []],
       ['service-nodeports', []],
+      ['no-endpoint-services', []],
+      ['no-endpoint-nodeports', []],
     ]);
-    expect(t.chains.map((c) => c.name)).toEqual(['mark-for-masquerade', 'masquerading', 'services', 'nat-prerouting', 'nat-output', 'nat-postrouting']);
+    expect(t.chains.map((c) => c.name)).toEqual(['mark-for-masquerade', 'masquerading', 'services', 'reject-chain', 'service-endpoints-check', 'filter-prerouting', 'filter-output', 'nat-prerouting', 'nat-output', 'nat-postrouting']);
   });
 
   it('hooks prerouting and output to the services chain, and postrouting to the masquerading', () => {
@@ -155,7 +173,7 @@ describe('node table: sessionAffinity ClientIP', () => {
 
   it('without affinity there are no affinity sets and no lookups', () => {
     const plain = nodeTable(web(), 'w1');
-    expect(plain.sets.map((s) => s.name)).toEqual(['hairpin', 'service-ips', 'service-nodeports']);
+    expect(plain.sets.map((s) => s.name)).toEqual(['hairpin', 'service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports']);
     expect(plain.chains.flatMap((c) => c.rules).filter((r) => r.includes('@aff.'))).toEqual([]);
   });
 });

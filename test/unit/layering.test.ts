@@ -41,6 +41,8 @@ const LAYERS: [string, RegExp][] = [
   ['api', /^api\//],
   ['check', /^check\//],
   ['grade', /^grade\//],
+  // The local web page (podlab ui): serves the live lab, runs checks and traces through the layers below.
+  ['ui', /^ui\//],
   ['cli', /^cli\/|^index\.ts$/],
 ];
 

@@ -4,7 +4,7 @@
  * namespace and one for the Services; shapes and colours by kind (docs/graph.md has the key).
  * Output is a pure function of the graph: same graph, same bytes.
  */
-import type { Graph, GraphEdge, GraphEdgeKind, GraphNode } from './model.ts';
+import type { DrawMarks, Graph, GraphEdge, GraphEdgeKind, GraphNode } from './model.ts';
 
 /**
  * The font text is measured in. Graphviz has metrics for DejaVu Sans (Debian's default sans), and
@@ -72,10 +72,14 @@ function attrs(a: Record<string, string>): string {
  */
 const TOOLTIP_ONLY = new Set<GraphEdgeKind>(['tunnel', 'route', 'endpoint']);
 
-function edgeLine(e: GraphEdge, indent: string, down: ReadonlySet<string>): string {
+/** The colours of a traced path: delivered, dropped. */
+const PATH_COLOR = { ok: '#ea580c', dropped: '#dc2626' } as const;
+
+function edgeLine(e: GraphEdge, indent: string, down: ReadonlySet<string>, onPath?: string): string {
   const a: Record<string, string> = { ...EDGE_STYLE[e.kind] };
   // A pod that is not running has no veth (deleted) or nothing behind it: its link is drawn as down.
   if ((e.kind === 'veth' || e.kind === 'host-network') && down.has(e.to)) Object.assign(a, { color: '#dc2626', style: 'dashed' });
+  if (onPath) Object.assign(a, { color: onPath, penwidth: '4', class: 'traced' });
   if (e.label && TOOLTIP_ONLY.has(e.kind)) a.tooltip = e.label.join('\n');
   else if (e.label) a.label = `<${e.label.map(html).join('<br/>')}>`;
   return `${indent}${quote(e.from)} -> ${quote(e.to)} [${attrs(a)}];`;
@@ -92,20 +96,34 @@ const KEY: Record<GraphEdgeKind, [string, string]> = {
   endpoint: ['◂───', 'Service to endpoint pod'],
 };
 
-function key(g: Graph): string {
+function key(g: Graph, marks: DrawMarks): string {
   const kinds = (Object.keys(KEY) as GraphEdgeKind[]).filter((k) => g.edges.some((e) => e.kind === k));
   const items = kinds.map((k) => `<font color="${EDGE_STYLE[k].color}">${html(KEY[k][0])}</font> ${html(KEY[k][1])}`);
   if (g.nodes.some((n) => n.state === 'down')) items.push('<font color="#dc2626">red, dashed</font>: pod not running');
-  return `<${html(g.title)}<br/><font point-size="9">${items.join('    ')}</font>>`;
+  if (marks.failed && Object.keys(marks.failed).length) items.push('<font color="#dc2626">red, bold</font>: a failed check');
+  const path = marks.path ? `<br/><font color="${marks.path.ok ? PATH_COLOR.ok : PATH_COLOR.dropped}">trace ${html(marks.path.label)}</font>` : '';
+  return `<${html(g.title)}<br/><font point-size="9">${items.join('    ')}</font>${path}>`;
 }
 
-/** DOT text of the graph, `banner` as its first comment. */
-export function graphToDot(g: Graph, banner: string): string {
+/** A box's attributes with the marks on it: on a traced path, or a failed check's end (its names added to the label). */
+function markedNode(n: GraphNode, marks: DrawMarks, pathColor: string): Record<string, string> {
+  const failed = marks.failed?.[n.id];
+  const lines = failed?.length ? [...n.label, ...failed.map((c) => `✗ check ${c}`)] : n.label;
+  const a: Record<string, string> = { label: label(lines), ...nodeStyle(n) };
+  if (failed?.length) Object.assign(a, { color: '#dc2626', fillcolor: '#fee2e2', penwidth: '3', class: 'failed' });
+  if (marks.path?.nodes.includes(n.id)) Object.assign(a, { color: pathColor, penwidth: '3', class: failed?.length ? 'failed traced' : 'traced' });
+  return a;
+}
+
+/** DOT text of the graph, `banner` as its first comment; `marks` (a trace, failed checks) drawn over it. */
+export function graphToDot(g: Graph, banner: string, marks: DrawMarks = {}): string {
+  const pathColor = marks.path?.ok === false ? PATH_COLOR.dropped : PATH_COLOR.ok;
+  const onPath = new Set(marks.path?.edges ?? []);
   const out: string[] = [`// ${banner}`, `digraph ${quote(g.lab)} {`];
-  out.push(`  graph [${attrs({ label: key(g), labelloc: 't', fontname: FONT, fontsize: '14', rankdir: 'LR', nodesep: '0.2', ranksep: '0.5', newrank: 'true', bgcolor: 'white' })}];`);
+  out.push(`  graph [${attrs({ label: key(g, marks), labelloc: 't', fontname: FONT, fontsize: '14', rankdir: 'LR', nodesep: '0.2', ranksep: '0.5', newrank: 'true', bgcolor: 'white' })}];`);
   out.push(`  node [${attrs({ fontname: FONT, fontsize: '10', margin: '0.15,0.05' })}];`);
   out.push(`  edge [${attrs({ fontname: FONT, fontsize: '8', color: '#475569' })}];`);
-  const nodeLine = (n: GraphNode, indent: string) => `${indent}${quote(n.id)} [${attrs({ label: label(n.label), ...nodeStyle(n) })}];`;
+  const nodeLine = (n: GraphNode, indent: string) => `${indent}${quote(n.id)} [${attrs(markedNode(n, marks, pathColor))}];`;
   for (const n of g.nodes) if (!n.cluster) out.push(nodeLine(n, '  '));
   g.clusters.forEach((c, i) => {
     const style =
@@ -121,7 +139,7 @@ export function graphToDot(g: Graph, banner: string): string {
     out.push('  }');
   });
   const down = new Set(g.nodes.filter((n) => n.state === 'down').map((n) => n.id));
-  for (const e of g.edges) out.push(edgeLine(e, '  ', down));
+  g.edges.forEach((e, i) => out.push(edgeLine(e, '  ', down, onPath.has(i) ? pathColor : undefined)));
   out.push('}');
   return `${out.join('\n')}\n`;
 }

@@ -82,6 +82,23 @@ export interface GraphLive {
   endpoints: Record<string, Endpoint[]>;
 }
 
+/** A path drawn over the graph (a trace, src/trace/draw.ts): its boxes and its lines (indexes into `edges`). */
+export interface PathMarks {
+  nodes: string[];
+  edges: number[];
+  /** Delivered (drawn orange) or dropped (drawn red). */
+  ok: boolean;
+  /** One line for the title: what was traced and how it ended. */
+  label: string;
+}
+
+/** What a drawing marks on a graph beyond its own facts: a traced path, and the checks that failed at a box. */
+export interface DrawMarks {
+  path?: PathMarks;
+  /** Box id → names of the failed checks from or to it: the box is drawn red with them. */
+  failed?: Record<string, string[]>;
+}
+
 export const graphIds = {
   nodeNetwork: 'net/nodes',
   externalNetwork: 'net/external',

@@ -1,0 +1,141 @@
+/**
+ * `podlab ui` without root: the server against a recorded live state (a state.json under a
+ * temporary PODLAB_STATE_ROOT, pods "alive" as this process): it listens on 127.0.0.1 only, answers
+ * 403 without its token, with another token or for another Host, serves the page with the live
+ * drawing, every pod and Service, and refuses bad trace requests; the page escapes what a lab
+ * file wrote; failed checks are marked on the boxes at their ends.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../../src/plan/plan.ts';
+import type { LabState } from '../../src/runtime/state.ts';
+import type { UiModel } from '../../src/ui/page.ts';
+
+// The state root is read when the constants load: set it before importing podlab.
+const root = mkdtempSync(join(tmpdir(), 'podlab-ui-'));
+process.env.PODLAB_STATE_ROOT = root;
+const { compileLab } = await import('../../src/compile/compile.ts');
+const { buildPlan } = await import('../../src/plan/plan.ts');
+const { buildGraph } = await import('../../src/render/graph/model.ts');
+const { recordOf } = await import('../../src/runtime/procs.ts');
+const { checkBoxes, failedMarks, renderPage } = await import('../../src/ui/page.ts');
+const { startUi } = await import('../../src/ui/server.ts');
+
+/** A raw HTTP request (fetch would not let the test send its own Host header). */
+function get(port: number, path: string, opts: { method?: string; host?: string; body?: string; type?: string } = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host: opts.host ?? `127.0.0.1:${port}`, ...(opts.type ? { 'content-type': opts.type } : {}) } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(parts).toString('utf8'), headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+let plan: Plan;
+let ui: Awaited<ReturnType<typeof startUi>>;
+
+beforeAll(async () => {
+  plan = buildPlan((await compileLab('labs/pod-networking.lab.ts')).lab!);
+  const alive = recordOf(process.pid);
+  const state: LabState = {
+    lab: plan.lab,
+    status: 'up',
+    createdAt: new Date().toISOString(),
+    steps: [],
+    plan,
+    pods: Object.fromEntries(plan.pods.filter((p) => p.name !== 'web-2').map((p) => [p.name, { pause: alive, ip: p.ip, containers: {} }])),
+  };
+  mkdirSync(join(root, plan.lab));
+  writeFileSync(join(root, plan.lab, 'state.json'), JSON.stringify(state));
+  ui = await startUi(plan.lab);
+}, 60_000);
+
+afterAll(async () => {
+  await ui?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('podlab ui server (recorded live state)', () => {
+  it('listens on 127.0.0.1 at a free port, with a 32-hex-digit token in its URL', () => {
+    expect(ui.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${ui.port}/\\?token=[0-9a-f]{32}$`));
+    expect(ui.port).toBeGreaterThan(0);
+  });
+
+  it('403 without the token, with another token, for another Host; the script and the API too', async () => {
+    const wrong = ui.token.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'));
+    for (const path of ['/', `/?token=${wrong}`, '/?token=', `/?token=${ui.token}x`, '/app.js', '/api/view', `/api/view?token=${wrong}`]) expect((await get(ui.port, path)).status, path).toBe(403);
+    expect((await get(ui.port, '/api/checks', { method: 'POST', body: '{}', type: 'application/json' })).status).toBe(403);
+    expect((await get(ui.port, `/?token=${ui.token}`, { host: `attacker.example:${ui.port}` })).status).toBe(403);
+  });
+
+  it('the page: the live drawing with every node and pod, the pods (a deleted one down), Services, checks, the script with its token', async () => {
+    const r = await get(ui.port, `/?token=${ui.token}`);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(r.body).toContain(`<script src="/app.js?token=${ui.token}"></script>`);
+    // Graphviz writes '-' in a title as &#45;.
+    const title = (id: string) => `<title>${id.replace(/-/g, '&#45;')}</title>`;
+    for (const n of plan.nodes) expect(r.body).toContain(title(`node/${n.name}/${n.iface}`));
+    for (const p of plan.pods) {
+      expect(r.body).toContain(title(`pod/${p.namespace}/${p.name}`));
+      expect(r.body).toContain(`data-pod="${p.namespace}/${p.name}"`);
+    }
+    expect(r.body).toMatch(/<tr class="pod down" data-pod="default\/web-2">.*not running: deleted/);
+    expect(r.body).toContain('data-service="kube-system/kube-dns"');
+    expect(r.body.match(/<tr class="check" data-index="\d+" data-status="not-run">/g)).toHaveLength(plan.checks.length);
+    const js = await get(ui.port, `/app.js?token=${ui.token}`);
+    expect(js.status).toBe(200);
+    expect(js.body).toContain("api('/api/checks'");
+  });
+
+  it('a bad trace request is 400 with why; an unknown pod is PL3110 naming the pods there are', async () => {
+    const post = (body: string, type = 'application/json') => get(ui.port, `/api/trace?token=${ui.token}`, { method: 'POST', body, type });
+    expect((await post('{"from":"client"}')).status).toBe(400);
+    expect(JSON.parse((await post('{"from":"client","to":"web","port":70000}')).body).error).toBe('"port" is a number 1-65535');
+    expect(JSON.parse((await post('{"from":"client","to":"a b"}')).body).error).toMatch(/needs "from" and "to"/);
+    expect((await post('not json')).status).toBe(400);
+    expect((await post('{}', 'text/plain')).status).toBe(415);
+    const unknown = await post('{"from":"nobody","to":"web","port":8080}');
+    expect(unknown.status).toBe(400);
+    expect(JSON.parse(unknown.body)).toMatchObject({ code: 'PL3110', error: `lab "${plan.lab}" has no pod "nobody"` });
+    expect(JSON.parse(unknown.body).hint).toContain('default/client');
+    expect((await get(ui.port, `/nowhere?token=${ui.token}`)).status).toBe(404);
+  });
+});
+
+describe('the page (pure)', () => {
+  it('escapes what a lab wrote: names, check output, trace text', () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const m: UiModel = {
+      lab: 'x',
+      source: evil,
+      cni: 'flannel',
+      svg: '<svg></svg>',
+      pods: [{ namespace: 'default', name: evil, node: 'n', ips: ['10.0.0.1'], state: 'running' }],
+      services: [],
+      ends: { from: [evil], to: [evil] },
+      checks: [{ index: 0, name: evil, kind: 'http', result: { status: 'fail', expected: '', seen: evil, command: evil, ms: 1 } }],
+      trace: { request: evil, outcome: 'dropped', reason: evil, hops: [{ kind: 'route', at: evil, linux: evil, k8s: evil, status: 'dropped' }] },
+    };
+    const html = renderPage(m, 'tok"en');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('/app.js?token=tok%22en');
+  });
+
+  it('a failed check marks the boxes at its two ends; a passing one marks nothing', () => {
+    const g = buildGraph(plan);
+    const http = plan.checks.find((c) => c.kind === 'http')!;
+    expect(checkBoxes(g, http)).toEqual(['pod/default/client', 'pod/default/web-2']);
+    const r = { index: http.index, name: http.name, kind: http.kind, expected: '', seen: '', command: '', attempts: 1, ms: 1 };
+    expect(failedMarks(g, plan.checks, [{ ...r, status: 'fail' }])).toEqual({ 'pod/default/client': [http.name], 'pod/default/web-2': [http.name] });
+    expect(failedMarks(g, plan.checks, [{ ...r, status: 'pass' }])).toEqual({});
+  });
+});
