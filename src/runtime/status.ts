@@ -106,8 +106,8 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
         name: p.name,
         node: p.node,
         ip: ps?.ip ?? p.ip,
-        // A pod re-created at run time has a new IPv4 address; its planned list no longer holds.
-        podIPs: !ps?.ip || ps.ip === p.ip ? (p.ips ?? [p.ip]) : [ps.ip],
+        // A pod re-created at run time has new addresses (one per family, recorded); its planned list no longer holds.
+        podIPs: !ps?.ip || ps.ip === p.ip ? (p.ips ?? [p.ip]) : (ps.ips ?? [ps.ip]),
         /** False once `podlab pod delete` removed it. */
         running: !!ps,
         hostNetwork: p.hostNetwork,

@@ -13,6 +13,8 @@ import { runChecks } from '../../src/check/run.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { down } from '../../src/runtime/down.ts';
 import { labStatus } from '../../src/runtime/status.ts';
+import { recreatePod, scalePod } from '../../src/runtime/pods.ts';
+import { readState } from '../../src/runtime/state.ts';
 import type { LabState } from '../../src/runtime/state.ts';
 import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
 
@@ -102,6 +104,34 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
     expect(r.client).toContain(':');
     expect(r.client).not.toBe(v6(cp.ips));
   });
+  it('a pod re-created at run time, and a copy made by scale, keep an IPv6 endpoint (address, Services, status)', async () => {
+    const old = pod('web-2').ips;
+    const r = await recreatePod(realExecutor, state, 'web-2');
+    const now = readState(name)!.pods['web-2']!;
+    expect(r.ip).not.toBe(old[0]);
+    // The new IPv4 address's host number in worker-2's IPv6 slice (10.244.2.N → fd00:10:244:2::N).
+    const six = `fd00:10:244:2::${Number(r.ip.split('.')[3]).toString(16)}`;
+    expect(now.ips).toEqual([r.ip, six]);
+    const eth0 = JSON.parse((await execa('ip', ['-n', pod('web-2').netns, '-j', 'addr', 'show', 'eth0'])).stdout) as { addr_info: { local: string }[] }[];
+    expect(eth0[0]!.addr_info.map((a) => a.local)).toEqual(expect.arrayContaining([r.ip, six]));
+    expect(labStatus(name)!.pods.find((p) => p.name === 'web-2')!.podIPs).toEqual([r.ip, six]);
+    // The IPv6-only Service's endpoints follow: its ip6 table sends to the new IPv6 address.
+    expect(r.sync.endpoints['default/web-v6']!.map((e) => e.ips ?? [e.ip]).flat()).toContain(six);
+    const table = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip6', 'podlab'])).stdout;
+    expect(table).toContain(six);
+    expect(table).not.toContain(old[1]!);
+    const seen = new Set<string>();
+    for (let i = 0; i < 12 && !seen.has('web-2'); i++) seen.add((await httpFrom(readState(name)!, 'client', `http://[${svc('web-v6').clusterIP}]/`)).pod);
+    expect(seen).toContain('web-2');
+    // scale: the copy web-1-r2 gets its own address in both families, and backs the IPv6 Service.
+    const sc = await scalePod(realExecutor, readState(name)!, 'web-1', 2);
+    expect(sc.created).toEqual(['web-1-r2']);
+    const copy = readState(name)!.pods['web-1-r2']!;
+    expect(copy.ips!.map((a) => a.includes(':'))).toEqual([false, true]);
+    expect(sc.sync.endpoints['default/web-v6']!.flatMap((e) => e.ips ?? [e.ip])).toContain(copy.ips![1]);
+    const direct = await httpFrom(readState(name)!, 'client', `http://[${copy.ips![1]}]:8080/`);
+    expect([direct.pod, direct.client]).toEqual(['web-1-r2', v6(pod('client').ips)]);
+  }, 60_000);
 });
 
 describe.skipIf(!live)('live dual stack on flannel (the flagship lab with its ipFamilies line on)', () => {
