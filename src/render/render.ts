@@ -48,9 +48,9 @@ export function renderPolicyNft(plan: Plan, node: string): string {
   return renderTable(table, [banner, `NetworkPolicy rules of node ${n.name} in lab ${plan.lab} (docs/network-policy.md). Apply: ip netns exec ${n.netns} nft -f ${n.name}.policy.nft`]);
 }
 
-/** A dual-stack node's addresses beyond its primary one, each with its node network's prefix length (`a/len`). */
+/** A dual-stack node's IPv6 address (`ip` is its IPv4 one, whichever family is primary), with the IPv6 node network's prefix length (`a/len`). */
 function otherAddresses(plan: Plan, node: PlanNode): string[] {
-  return node.ips.slice(1).map((a, k) => `${a}/${plan.nodeNetwork.cidrs![k + 1]!.split('/')[1]}`);
+  return node.ips.flatMap((a, k) => (a.includes(':') ? [`${a}/${plan.nodeNetwork.cidrs![k]!.split('/')[1]}`] : []));
 }
 
 /** The network configuration a single plugin of a conflist receives on stdin (CNI spec §"Network configuration lists"). */

@@ -91,7 +91,8 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
       externalTrafficPolicy: sv.externalTrafficPolicy,
       internalTrafficPolicy: sv.internalTrafficPolicy,
       ...(sv.selector ? { selector: sv.selector } : {}),
-      endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: e.ip, ports: e.ports })) ?? [],
+      // The endpoint's address in the Service's primary family (an IPv6 Service's EndpointSlice is IPv6).
+      endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: (sv.ipFamilies?.[0] === 'IPv6' && e.ips?.find((a) => a.includes(':'))) || e.ip, ports: e.ports })) ?? [],
     })),
     hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip })),
     ...(plan.gateway

@@ -8,6 +8,7 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dualStackLab from '../../labs/dual-stack.lab.ts';
+import dualStackIPv6Lab from '../../labs/dual-stack-ipv6.lab.ts';
 import flagship from '../../labs/pod-networking.lab.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
@@ -153,4 +154,59 @@ describe.skipIf(!live)('live dual stack on flannel (the flagship lab with its ip
     const results = await runChecks(state);
     expect(results.filter((x) => x.status !== 'pass').map((x) => x.name)).toEqual([]);
   });
+});
+
+describe.skipIf(!live)('live dual stack, IPv6 primary (labs/dual-stack-ipv6.lab.ts, and the flagship on flannel)', () => {
+  const v6p = 'ds-v6p';
+  const v6f = 'ds-v6p-flannel';
+  let state: LabState;
+  const pod = (n: string) => state.plan.pods.find((p) => p.name === n)!;
+  beforeAll(async () => {
+    await down(v6p);
+    state = await upLab({ ...dualStackIPv6Lab, name: v6p });
+  }, 90_000);
+  afterAll(async () => {
+    await down(v6p);
+    await down(v6f);
+    const { stdout } = await execa('ip', ['netns', 'list']);
+    expect(stdout).not.toContain(`podlab-${v6p}`);
+  }, 60_000);
+
+  it('IPv6 is first: node and pod lists, status podIPs and endpoints, a pod reached at its primary address without NAT', async () => {
+    // Right after `up`, with no retry: the first request is IPv6 across nodes.
+    const r = await httpFrom(state, 'client', `http://[${pod('web-2').ips[0]}]:8080/`);
+    expect([r.pod, r.client]).toEqual(['web-2', pod('client').ips[0]]);
+    for (const pn of ['web-1', 'web-2', 'client']) expect(pod(pn).ips.map((a) => a.includes(':')), pn).toEqual([true, false]);
+    const st = labStatus(v6p)!;
+    expect(st.pods.find((p) => p.name === 'client')!.podIPs).toEqual(pod('client').ips);
+    expect(st.nodes.find((n) => n.name === 'worker-1')!.ips[0]).toContain(':');
+    expect(st.services.find((s) => s.name === 'web-v6')!.endpoints.every((e) => e.ip.includes(':'))).toBe(true);
+  });
+
+  it('resolv.conf names kube-dns’s IPv6 cluster IP, and the pod resolves through it (A and AAAA)', async () => {
+    const dnsIPs = state.plan.services.find((s) => s.name === 'kube-dns')!.clusterIPs!;
+    expect(dnsIPs[0]).toContain(':');
+    const conf = (await inLab(state, 'client', ['cat', '/etc/resolv.conf'])).stdout;
+    expect(conf).toContain(`nameserver ${dnsIPs[0]}\n`);
+    const web = state.plan.services.find((s) => s.name === 'web')!.clusterIPs!;
+    expect((await inLab(state, 'client', ['dig', '+short', '+time=2', 'web.default.svc.cluster.local', 'AAAA'])).stdout).toBe(web[0]);
+    expect((await inLab(state, 'client', ['dig', '+short', '+time=2', 'web.default.svc.cluster.local', 'A'])).stdout).toBe(web[1]);
+  });
+
+  it('the lab’s own checks pass (primary-family targets, IPv4 on request, A NODATA for an IPv6-only Service)', async () => {
+    const results = await runChecks(state);
+    expect(results.length).toBe(10);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+  });
+
+  it('flannel: the flagship lab with ipFamilies [IPv6, IPv4] comes up and passes its checks over IPv6', async () => {
+    await down(v6f);
+    const fl = await upLab({ ...flagship, name: v6f, ipFamilies: ['IPv6', 'IPv4'] });
+    const ips = (n: string) => fl.plan.pods.find((p) => p.name === n)!.ips;
+    const r = await httpFrom(fl, 'client', `http://[${ips('web-2')[0]}]:8080/`);
+    expect([r.pod, r.client]).toEqual(['web-2', ips('client')[0]]);
+    const results = await runChecks(fl);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+    await down(v6f);
+  }, 90_000);
 });
