@@ -22,7 +22,7 @@ export default defineLab({
   },
   services: {
     web: { selector: { app: 'web' }, ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80, targetPort: 8080 }] },
-    'web-v4': { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    'web-v4': { selector: { app: 'web' }, ipFamilies: ['IPv4'], ports: [{ port: 80, targetPort: 8080 }] },
     'web-v6': { selector: { app: 'web' }, ipFamilies: ['IPv6'], ports: [{ port: 80, targetPort: 8080 }] },
     'web-np': { type: 'NodePort', selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
   },

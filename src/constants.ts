@@ -63,6 +63,15 @@ export const IPV6_DEFAULTS = {
   forwardingSysctls: ['net.ipv6.conf.all.forwarding=1'],
 } as const;
 
+/**
+ * DAD off in a lab namespace whose interface `iface` was made before (a veth end moved in by the
+ * fabric's batch): the defaults cover what is made later (bridges, VXLAN devices, pods' veths).
+ * Written before the interface comes up: while a node's link-local address was tentative (about a
+ * second) neighbour solicitations across the fabric bridge (multicast snooping on, as on a real
+ * switch) went unanswered, and the first IPv6 packet between nodes waited ~1 s (docs/dual-stack.md).
+ */
+export const noDadSysctls = (iface: string): string[] => [...IPV6_DEFAULTS.noDadSysctls, `net.ipv6.conf.${iface}.accept_dad=0`];
+
 /** NetworkPolicy enforcement (src/policy/): its own nftables table per node, beside kube-proxy's. */
 export const POLICY = {
   table: 'podlab-policy',

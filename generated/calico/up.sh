@@ -12,18 +12,19 @@ mkdir -p "$STATE"
 ip -batch $G/ip/root.batch
 # 2. The node network and each node's link to it.
 ip -n podlab-calico.fabric -batch $G/ip/fabric.batch
-# 3. Each node: addresses, routes; IP forwarding on (a node routes for its pods).
-ip -n podlab-calico.node.c1-master1 -batch $G/ip/node-c1-master1.batch
+# 3. Each node: IP forwarding on (a node routes for its pods);
+#    addresses, routes.
 ip netns exec podlab-calico.node.c1-master1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip -n podlab-calico.node.c1-master1 -batch $G/ip/node-c1-master1.batch
 ip netns exec podlab-calico.node.c1-master1 bird -f -c $G/bird/c1-master1.conf -s $STATE/bird-c1-master1.ctl >> "$STATE/c1-master1_bird.log" 2>&1 &
-ip -n podlab-calico.node.c1-node1 -batch $G/ip/node-c1-node1.batch
 ip netns exec podlab-calico.node.c1-node1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip -n podlab-calico.node.c1-node1 -batch $G/ip/node-c1-node1.batch
 ip netns exec podlab-calico.node.c1-node1 bird -f -c $G/bird/c1-node1.conf -s $STATE/bird-c1-node1.ctl >> "$STATE/c1-node1_bird.log" 2>&1 &
-ip -n podlab-calico.node.c1-node2 -batch $G/ip/node-c1-node2.batch
 ip netns exec podlab-calico.node.c1-node2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip -n podlab-calico.node.c1-node2 -batch $G/ip/node-c1-node2.batch
 ip netns exec podlab-calico.node.c1-node2 bird -f -c $G/bird/c1-node2.conf -s $STATE/bird-c1-node2.ctl >> "$STATE/c1-node2_bird.log" 2>&1 &
-ip -n podlab-calico.node.c1-node3 -batch $G/ip/node-c1-node3.batch
 ip netns exec podlab-calico.node.c1-node3 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip -n podlab-calico.node.c1-node3 -batch $G/ip/node-c1-node3.batch
 ip netns exec podlab-calico.node.c1-node3 bird -f -c $G/bird/c1-node3.conf -s $STATE/bird-c1-node3.ctl >> "$STATE/c1-node3_bird.log" 2>&1 &
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);

@@ -12,13 +12,14 @@ mkdir -p "$STATE"
 ip -batch $G/ip/root.batch
 # 2. The node network and each node's link to it.
 ip -n podlab-dual-stack.fabric -batch $G/ip/fabric.batch
-# 3. Each node: addresses, routes; IP forwarding on (a node routes for its pods).
+# 3. Each node: IP forwarding on (a node routes for its pods), IPv6 DAD off before anything comes up;
+#    addresses, routes.
+ip netns exec podlab-dual-stack.node.control-plane sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.bridge.bridge-nf-call-ip6tables=1
 ip -n podlab-dual-stack.node.control-plane -batch $G/ip/node-control-plane.batch
-ip netns exec podlab-dual-stack.node.control-plane sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip netns exec podlab-dual-stack.node.worker-1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.bridge.bridge-nf-call-ip6tables=1
 ip -n podlab-dual-stack.node.worker-1 -batch $G/ip/node-worker-1.batch
-ip netns exec podlab-dual-stack.node.worker-1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip netns exec podlab-dual-stack.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.bridge.bridge-nf-call-ip6tables=1
 ip -n podlab-dual-stack.node.worker-2 -batch $G/ip/node-worker-2.batch
-ip netns exec podlab-dual-stack.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);
 #    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
@@ -48,5 +49,8 @@ ip netns exec podlab-dual-stack.node.control-plane env CNI_COMMAND=ADD CNI_CONTA
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- node build/dns/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.ipv6 -podlab.wait-network &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-dual-stack.node.control-plane nft -f $G/nft/control-plane.nft
+ip netns exec podlab-dual-stack.node.control-plane nft -f $G/nft/control-plane.ip6.nft
 ip netns exec podlab-dual-stack.node.worker-1 nft -f $G/nft/worker-1.nft
+ip netns exec podlab-dual-stack.node.worker-1 nft -f $G/nft/worker-1.ip6.nft
 ip netns exec podlab-dual-stack.node.worker-2 nft -f $G/nft/worker-2.nft
+ip netns exec podlab-dual-stack.node.worker-2 nft -f $G/nft/worker-2.ip6.nft

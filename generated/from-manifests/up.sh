@@ -12,16 +12,17 @@ mkdir -p "$STATE"
 ip -batch $G/ip/root.batch
 # 2. The node network and each node's link to it.
 ip -n podlab-from-manifests.fabric -batch $G/ip/fabric.batch
-# 3. Each node: addresses, VXLAN device, routes; IP forwarding on (a node routes for its pods).
+# 3. Each node: IP forwarding on (a node routes for its pods);
+#    addresses, VXLAN device, routes.
+ip netns exec podlab-from-manifests.node.control-plane sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-from-manifests.node.control-plane -batch $G/ip/node-control-plane.batch
 bridge -n podlab-from-manifests.node.control-plane -batch $G/ip/fdb-control-plane.batch
-ip netns exec podlab-from-manifests.node.control-plane sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip netns exec podlab-from-manifests.node.worker-1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-from-manifests.node.worker-1 -batch $G/ip/node-worker-1.batch
 bridge -n podlab-from-manifests.node.worker-1 -batch $G/ip/fdb-worker-1.batch
-ip netns exec podlab-from-manifests.node.worker-1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip netns exec podlab-from-manifests.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-from-manifests.node.worker-2 -batch $G/ip/node-worker-2.batch
 bridge -n podlab-from-manifests.node.worker-2 -batch $G/ip/fdb-worker-2.batch
-ip netns exec podlab-from-manifests.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-from-manifests.host.corp-dns -batch $G/ip/host-corp-dns.batch
 ip -n podlab-from-manifests.host.laptop -batch $G/ip/host-laptop.batch
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its

@@ -56,8 +56,8 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     for (const p of pods) {
       const ready = p.containers.filter((c) => c.alive).length;
       const status = !p.running ? 'Terminated' : p.containers.length && ready === p.containers.length ? 'Running' : p.containers.length ? 'Error' : p.pause?.alive || p.hostNetwork ? 'Running' : 'Error';
-      rows.push([...nsCol(p.namespace), p.name, `${ready}/${p.containers.length}`, status, '0', age, ...(wide ? [p.ip, p.node, '<none>', '<none>'] : [])]);
-      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: s.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: p.containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', podIP: p.ip, containerStatuses: p.containers.map((c) => ({ name: c.name, ready: c.alive, restartCount: 0 })) } });
+      rows.push([...nsCol(p.namespace), p.name, `${ready}/${p.containers.length}`, status, '0', age, ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : [])]);
+      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: s.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: p.containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses: p.containers.map((c) => ({ name: c.name, ready: c.alive, restartCount: 0 })) } });
     }
   } else if (resource === 'services') {
     const svcs = inNs(s.services);
@@ -72,7 +72,7 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     const svcs = inNs(s.services).filter((v) => v.type !== 'ExternalName');
     rows = [head(['NAME', 'ENDPOINTS', 'AGE'])];
     for (const v of svcs) {
-      const all = v.endpoints.flatMap((e) => [...new Set(Object.values(e.ports))].map((port) => `${e.ip}:${port}`));
+      const all = v.endpoints.flatMap((e) => [...new Set(Object.values(e.ports))].map((port) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${port}`));
       const shown = all.length ? `${all.slice(0, 3).join(',')}${all.length > 3 ? ` + ${all.length - 3} more...` : ''}` : '<none>';
       rows.push([...nsCol(v.namespace), v.name, shown, age]);
       items.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: v.name, namespace: v.namespace }, subsets: v.endpoints.length ? [{ addresses: v.endpoints.map((e) => ({ ip: e.ip, nodeName: e.node, targetRef: { kind: 'Pod', name: e.pod, namespace: v.namespace } })), ports: [...new Map(v.endpoints.flatMap((e) => Object.entries(e.ports)).map(([name, port]) => [name, { name, port }])).values()] }] : [] });
@@ -81,8 +81,8 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     rows = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'POD-CIDR'] : [])]];
     for (const n of s.nodes) {
       const roles = n.role === 'control-plane' ? 'control-plane' : '<none>';
-      rows.push([n.name, n.present ? 'Ready' : 'NotReady', roles, age, 'podlab', ...(wide ? [n.ip, '<none>', n.podCidr] : [])]);
-      items.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {} }, spec: { podCIDR: n.podCidr }, status: { addresses: [{ type: 'InternalIP', address: n.ip }], conditions: [{ type: 'Ready', status: n.present ? 'True' : 'False' }] } });
+      rows.push([n.name, n.present ? 'Ready' : 'NotReady', roles, age, 'podlab', ...(wide ? [n.ips[0] ?? n.ip, '<none>', n.podCidrs[0] ?? n.podCidr] : [])]);
+      items.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {} }, spec: { podCIDR: n.podCidrs[0] ?? n.podCidr, podCIDRs: n.podCidrs }, status: { addresses: n.ips.map((address) => ({ type: 'InternalIP', address })), conditions: [{ type: 'Ready', status: n.present ? 'True' : 'False' }] } });
     }
   }
   const list = { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } };

@@ -24,7 +24,7 @@ function printStatus(s: LabStatus): void {
     ].filter(Boolean);
     process.stdout.write(`  svc  ${`${v.namespace}/${v.name}`.padEnd(24)} ${v.type.padEnd(12)} ${addr}  ${v.ports.join(' ')}${extras.length ? dim(`  (${extras.join(', ')})`) : ''}\n`);
     if (v.type !== 'ExternalName')
-      process.stdout.write(`       endpoints: ${v.endpoints.length ? v.endpoints.map((e) => `${e.pod}@${e.ip}:${Object.values(e.ports).join(',')} (${e.node})`).join('  ') : red('none')}\n`);
+      process.stdout.write(`       endpoints: ${v.endpoints.length ? v.endpoints.map((e) => `${e.pod}@${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${Object.values(e.ports).join(',')} (${e.node})`).join('  ') : red('none')}\n`);
   }
   if (s.agent) process.stdout.write(`  agent pid ${s.agent.pid}${s.agent.alive ? '' : red(' dead')}${s.agent.failedNodes.length ? red(`, failed nodes: ${s.agent.failedNodes.join(', ')}`) : ''}  (podlab events ${s.lab})\n`);
   if (s.gateway) process.stdout.write(`  gateway ${s.gateway.nodeIp}${s.gateway.externalIp ? ` / ${s.gateway.externalIp}` : ''}${s.gateway.loadBalancerIps.length ? `, load-balancer addresses ${s.gateway.loadBalancerIps.join(', ')}` : ''}\n`);

@@ -90,6 +90,16 @@ export function ipv6Twin(v4net: ip.Cidr, v6net: Prefix, v4: string): string {
 }
 
 /**
+ * A re-created pod's addresses, one per family of its node's pod CIDRs (primary first): the IPv4
+ * one chosen by nextFreeAddress, and in a lab with IPv6 the same host number in the node's IPv6
+ * slice, as the plan gives every pod (10.244.1.7 → fd00:10:244:1::7).
+ */
+export function podAddresses(node: { podCidr: string; podCidrs?: readonly string[] }, v4: string): string[] {
+  const v4net = ip.parseCidr(node.podCidr)!;
+  return (node.podCidrs ?? [node.podCidr]).map((c) => (c.includes(':') ? ipv6Twin(v4net, parsePrefix(c)!, v4) : v4));
+}
+
+/**
  * The address a re-created pod gets: the next host number of `cidr` from `from` (wrapping to .2)
  * that is not in use, so it visibly differs from the old one. Returns the address and where the
  * next search starts.

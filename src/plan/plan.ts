@@ -399,6 +399,9 @@ interface ClusterDnsPass {
 /** Pass "dns": cluster DNS as kubeadm sets it up, a kube-system pod behind the kube-dns Service at serviceCidr's .10. */
 function planClusterDns(lab: Lab, hosts: readonly PlanHost[]): ClusterDnsPass {
   const dnsIp = ip.formatIp(dnsServiceIp(ip.parseCidr(lab.serviceCidr)!));
+  const dnsIp6 = lab.ipv6 && formatAddr(nth(parsePrefix(lab.ipv6.serviceCidr)!, SERVICES.dnsHost)!);
+  // Pods ask kube-dns at its primary family's cluster IP (kubeadm's clusterDNS is the first service subnet's .10).
+  const resolverIp = lab.ipFamilies[0] === 'IPv6' && dnsIp6 ? dnsIp6 : dnsIp;
   const nameservers = (lab.dns?.nameservers ?? []).map((r) => (r.startsWith('host/') ? (hosts.find((h) => `host/${h.name}` === r)?.ip ?? r) : r));
   if (!lab.dns) return { nameservers, services: lab.services };
   return {
@@ -412,9 +415,9 @@ function planClusterDns(lab: Lab, hosts: readonly PlanHost[]): ClusterDnsPass {
       files: lab.dns.files,
       nameservers,
     },
-    cluster: { serviceIP: dnsIp, domain: lab.clusterDomain },
+    cluster: { serviceIP: resolverIp, domain: lab.clusterDomain },
     nameservers,
-    services: [...lab.services, dnsService(dnsIp, lab.ipFamilies, lab.ipv6 && formatAddr(nth(parsePrefix(lab.ipv6.serviceCidr)!, SERVICES.dnsHost)!))],
+    services: [...lab.services, dnsService(dnsIp, lab.ipFamilies, dnsIp6)],
   };
 }
 

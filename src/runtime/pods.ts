@@ -5,7 +5,7 @@
  * endpoints of the moment. Also the hosts outside the cluster, whose programs run like containers.
  */
 import * as ip from '../net/ipv4.ts';
-import { nextFreeAddress } from '../plan/addresses.ts';
+import { nextFreeAddress, podAddresses } from '../plan/addresses.ts';
 import type { PlanPod } from '../plan/plan.ts';
 import { cniAdd, cniDel } from './cni.ts';
 import { must, type Executor } from './exec.ts';
@@ -68,7 +68,9 @@ export async function createPod(ex: Executor, state: LabState, name: string, opt
   const planned = planPod(state, name);
   if (state.pods[name]) throw new PodError('PL3034', `pod "${name}" of lab "${state.lab}" is running; delete it first (or use recreate)`);
   const newIp = planned.hostNetwork ? undefined : nextPodIp(state, planned);
-  const pod: PlanPod = newIp === undefined ? planned : { ...planned, ip: newIp, ips: [newIp] };
+  // Dual stack: the new IPv4 address's host number in the node's IPv6 slice too, so the pod keeps an IPv6 endpoint.
+  const node = state.plan.nodes.find((n) => n.name === planned.node)!;
+  const pod: PlanPod = newIp === undefined ? planned : { ...planned, ip: newIp, ips: podAddresses(node, newIp) };
   const ps: LabState['pods'][string] = (state.pods[name] = { containers: {} });
   try {
     if (!pod.hostNetwork) {
@@ -80,6 +82,7 @@ export async function createPod(ex: Executor, state: LabState, name: string, opt
       ps.cniResult = await cniAdd(ex, state.plan.nodes.find((n) => n.name === pod.node)!, pod);
     }
     ps.ip = pod.ip;
+    if (pod.ips.length > 1) ps.ips = pod.ips;
     writeState(state);
     await startContainers(ex, state.plan, state, pod);
   } catch (e) {

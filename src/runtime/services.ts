@@ -25,7 +25,7 @@ export function readyPods(state: LabState): EndpointSource[] {
     if (!ps?.ip) return [];
     if (!p.hostNetwork && (!ps.pause || !isAlive(ps.pause))) return [];
     if (p.containers.some((c) => !ps.containers[c.name] || !isAlive(ps.containers[c.name]!))) return [];
-    return [{ ...p, ip: ps.ip, ...(ps.ip !== p.ip ? { ips: [ps.ip] } : {}) }];
+    return [{ ...p, ip: ps.ip, ...(ps.ip !== p.ip ? { ips: ps.ips ?? [ps.ip] } : {}) }];
   });
 }
 

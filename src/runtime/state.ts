@@ -20,6 +20,8 @@ export interface PodState {
   /** The CNI ADD result of the bridge plugin (interfaces, IPs, routes). */
   cniResult?: unknown;
   ip?: string;
+  /** A dual-stack pod re-created at run time: its addresses now, one per family, primary first (its planned `ips` otherwise). */
+  ips?: string[];
   containers: Record<string, ProcessRecord & { argv: string[]; log: string; /** the uid it runs as (src/runtime/container.ts) */ uid?: number }>;
 }
 

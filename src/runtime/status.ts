@@ -91,7 +91,8 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
       externalTrafficPolicy: sv.externalTrafficPolicy,
       internalTrafficPolicy: sv.internalTrafficPolicy,
       ...(sv.selector ? { selector: sv.selector } : {}),
-      endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: e.ip, ports: e.ports })) ?? [],
+      // The endpoint's address in the Service's primary family (an IPv6 Service's EndpointSlice is IPv6).
+      endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: (sv.ipFamilies?.[0] === 'IPv6' && e.ips?.find((a) => a.includes(':'))) || e.ip, ports: e.ports })) ?? [],
     })),
     hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip })),
     ...(plan.gateway
@@ -106,8 +107,8 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
         name: p.name,
         node: p.node,
         ip: ps?.ip ?? p.ip,
-        // A pod re-created at run time has a new IPv4 address; its planned list no longer holds.
-        podIPs: !ps?.ip || ps.ip === p.ip ? (p.ips ?? [p.ip]) : [ps.ip],
+        // A pod re-created at run time has new addresses (one per family, recorded); its planned list no longer holds.
+        podIPs: !ps?.ip || ps.ip === p.ip ? (p.ips ?? [p.ip]) : (ps.ips ?? [ps.ip]),
         /** False once `podlab pod delete` removed it. */
         running: !!ps,
         hostNetwork: p.hostNetwork,

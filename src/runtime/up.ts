@@ -4,10 +4,10 @@
  */
 import { startAgent } from './agent.ts';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { IPV6_DEFAULTS, NETNS_RUN_DIR, PODLAB_CNI_PLUGINS, POLICY } from '../constants.ts';
+import { NETNS_RUN_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
 import type { Plan } from '../plan/plan.ts';
-import { mountTemplateArgv, podFilesRoot, type Rendered } from '../render/render.ts';
+import { mountTemplateArgv, nodeSysctls, podFilesRoot, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, type Executor } from './exec.ts';
@@ -113,10 +113,10 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   step('nodes');
   await Promise.all([
     parallel(plan.nodes, plan.nodes.length, async (node) => {
+      // Before the node's batch: with IPv6, DAD is off before any of its interfaces comes up.
+      await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', ...nodeSysctls(plan, node)]);
       await must(ex, ['ip', '-n', node.netns, '-batch', `${files}/ip/node-${node.name}.batch`]);
       for (const argv of cniMode(node.cni.type).nodeCommands(node, files)) await must(ex, argv);
-      // Nodes route for their pods; bridged pod-to-pod packets pass the node's nftables hooks (br_netfilter), as kube-proxy needs.
-      await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', ...(plan.networkPolicy ? POLICY.nodeSysctls : []), ...(plan.ipFamilies.includes('IPv6') ? [...IPV6_DEFAULTS.forwardingSysctls, ...IPV6_DEFAULTS.noDadSysctls, 'net.bridge.bridge-nf-call-ip6tables=1'] : [])]);
       await startNodeDaemons(ex, plan, state, node, files);
     }),
     ...(plan.gateway

@@ -8,11 +8,14 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dualStackLab from '../../labs/dual-stack.lab.ts';
+import dualStackIPv6Lab from '../../labs/dual-stack-ipv6.lab.ts';
 import flagship from '../../labs/pod-networking.lab.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { down } from '../../src/runtime/down.ts';
 import { labStatus } from '../../src/runtime/status.ts';
+import { recreatePod, scalePod } from '../../src/runtime/pods.ts';
+import { readState } from '../../src/runtime/state.ts';
 import type { LabState } from '../../src/runtime/state.ts';
 import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
 
@@ -35,6 +38,14 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
     expect(stdout).not.toContain(`podlab-${name}.`);
   }, 60_000);
 
+  it('pod to pod across nodes over IPv6 without NAT: the server sees the client pod’s IPv6 address', async () => {
+    // The first request, right after `up`, with no retry: `up` returns once IPv6 works across nodes
+    // (DAD off before any node interface comes up; the probe's timeout is 2 s, the wait it used to see ~1 s).
+    const r = await httpFrom(state, 'client', `http://[${v6(pod('web-2').ips)}]:8080/`);
+    expect(r.pod).toBe('web-2');
+    expect(r.client).toBe(v6(pod('client').ips));
+  });
+
   it('every pod has an IPv4 and an IPv6 address on eth0, IPv4 first (status.podIPs)', async () => {
     for (const pn of ['web-1', 'web-2', 'client']) {
       const p = pod(pn);
@@ -49,16 +60,6 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
     const st = labStatus(name)!;
     expect(st.pods.find((p) => p.name === 'client')!.podIPs).toEqual(pod('client').ips);
     expect(st.services.find((s) => s.name === 'web')!.clusterIPs).toEqual(svc('web').clusterIPs);
-  });
-
-  it('pod to pod across nodes over IPv6 without NAT: the server sees the client pod’s IPv6 address', async () => {
-    // Eventual, as podlab's checks are: right after `up` the first IPv6 packet across nodes can wait
-    // on neighbour discovery on the node network (noted on issue 24: `up` should wait for it).
-    const url = `http://[${v6(pod('web-2').ips)}]:8080/`;
-    let r: Awaited<ReturnType<typeof httpFrom>> | undefined;
-    for (let i = 0; !r; i++) r = await httpFrom(state, 'client', url).catch((e: Error) => { if (i >= 4) throw e; return undefined; });
-    expect(r.pod).toBe('web-2');
-    expect(r.client).toBe(v6(pod('client').ips));
   });
 
   it('a dual-stack Service answers at both cluster IPs; an IPv6 Service at its IPv6 one', async () => {
@@ -104,6 +105,34 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
     expect(r.client).toContain(':');
     expect(r.client).not.toBe(v6(cp.ips));
   });
+  it('a pod re-created at run time, and a copy made by scale, keep an IPv6 endpoint (address, Services, status)', async () => {
+    const old = pod('web-2').ips;
+    const r = await recreatePod(realExecutor, state, 'web-2');
+    const now = readState(name)!.pods['web-2']!;
+    expect(r.ip).not.toBe(old[0]);
+    // The new IPv4 address's host number in worker-2's IPv6 slice (10.244.2.N → fd00:10:244:2::N).
+    const six = `fd00:10:244:2::${Number(r.ip.split('.')[3]).toString(16)}`;
+    expect(now.ips).toEqual([r.ip, six]);
+    const eth0 = JSON.parse((await execa('ip', ['-n', pod('web-2').netns, '-j', 'addr', 'show', 'eth0'])).stdout) as { addr_info: { local: string }[] }[];
+    expect(eth0[0]!.addr_info.map((a) => a.local)).toEqual(expect.arrayContaining([r.ip, six]));
+    expect(labStatus(name)!.pods.find((p) => p.name === 'web-2')!.podIPs).toEqual([r.ip, six]);
+    // The IPv6-only Service's endpoints follow: its ip6 table sends to the new IPv6 address.
+    expect(r.sync.endpoints['default/web-v6']!.map((e) => e.ips ?? [e.ip]).flat()).toContain(six);
+    const table = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip6', 'podlab'])).stdout;
+    expect(table).toContain(six);
+    expect(table).not.toContain(old[1]!);
+    const seen = new Set<string>();
+    for (let i = 0; i < 12 && !seen.has('web-2'); i++) seen.add((await httpFrom(readState(name)!, 'client', `http://[${svc('web-v6').clusterIP}]/`)).pod);
+    expect(seen).toContain('web-2');
+    // scale: the copy web-1-r2 gets its own address in both families, and backs the IPv6 Service.
+    const sc = await scalePod(realExecutor, readState(name)!, 'web-1', 2);
+    expect(sc.created).toEqual(['web-1-r2']);
+    const copy = readState(name)!.pods['web-1-r2']!;
+    expect(copy.ips!.map((a) => a.includes(':'))).toEqual([false, true]);
+    expect(sc.sync.endpoints['default/web-v6']!.flatMap((e) => e.ips ?? [e.ip])).toContain(copy.ips![1]);
+    const direct = await httpFrom(readState(name)!, 'client', `http://[${copy.ips![1]}]:8080/`);
+    expect([direct.pod, direct.client]).toEqual(['web-1-r2', v6(pod('client').ips)]);
+  }, 60_000);
 });
 
 describe.skipIf(!live)('live dual stack on flannel (the flagship lab with its ipFamilies line on)', () => {
@@ -125,4 +154,59 @@ describe.skipIf(!live)('live dual stack on flannel (the flagship lab with its ip
     const results = await runChecks(state);
     expect(results.filter((x) => x.status !== 'pass').map((x) => x.name)).toEqual([]);
   });
+});
+
+describe.skipIf(!live)('live dual stack, IPv6 primary (labs/dual-stack-ipv6.lab.ts, and the flagship on flannel)', () => {
+  const v6p = 'ds-v6p';
+  const v6f = 'ds-v6p-flannel';
+  let state: LabState;
+  const pod = (n: string) => state.plan.pods.find((p) => p.name === n)!;
+  beforeAll(async () => {
+    await down(v6p);
+    state = await upLab({ ...dualStackIPv6Lab, name: v6p });
+  }, 90_000);
+  afterAll(async () => {
+    await down(v6p);
+    await down(v6f);
+    const { stdout } = await execa('ip', ['netns', 'list']);
+    expect(stdout).not.toContain(`podlab-${v6p}`);
+  }, 60_000);
+
+  it('IPv6 is first: node and pod lists, status podIPs and endpoints, a pod reached at its primary address without NAT', async () => {
+    // Right after `up`, with no retry: the first request is IPv6 across nodes.
+    const r = await httpFrom(state, 'client', `http://[${pod('web-2').ips[0]}]:8080/`);
+    expect([r.pod, r.client]).toEqual(['web-2', pod('client').ips[0]]);
+    for (const pn of ['web-1', 'web-2', 'client']) expect(pod(pn).ips.map((a) => a.includes(':')), pn).toEqual([true, false]);
+    const st = labStatus(v6p)!;
+    expect(st.pods.find((p) => p.name === 'client')!.podIPs).toEqual(pod('client').ips);
+    expect(st.nodes.find((n) => n.name === 'worker-1')!.ips[0]).toContain(':');
+    expect(st.services.find((s) => s.name === 'web-v6')!.endpoints.every((e) => e.ip.includes(':'))).toBe(true);
+  });
+
+  it('resolv.conf names kube-dns’s IPv6 cluster IP, and the pod resolves through it (A and AAAA)', async () => {
+    const dnsIPs = state.plan.services.find((s) => s.name === 'kube-dns')!.clusterIPs!;
+    expect(dnsIPs[0]).toContain(':');
+    const conf = (await inLab(state, 'client', ['cat', '/etc/resolv.conf'])).stdout;
+    expect(conf).toContain(`nameserver ${dnsIPs[0]}\n`);
+    const web = state.plan.services.find((s) => s.name === 'web')!.clusterIPs!;
+    expect((await inLab(state, 'client', ['dig', '+short', '+time=2', 'web.default.svc.cluster.local', 'AAAA'])).stdout).toBe(web[0]);
+    expect((await inLab(state, 'client', ['dig', '+short', '+time=2', 'web.default.svc.cluster.local', 'A'])).stdout).toBe(web[1]);
+  });
+
+  it('the lab’s own checks pass (primary-family targets, IPv4 on request, A NODATA for an IPv6-only Service)', async () => {
+    const results = await runChecks(state);
+    expect(results.length).toBe(10);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+  });
+
+  it('flannel: the flagship lab with ipFamilies [IPv6, IPv4] comes up and passes its checks over IPv6', async () => {
+    await down(v6f);
+    const fl = await upLab({ ...flagship, name: v6f, ipFamilies: ['IPv6', 'IPv4'] });
+    const ips = (n: string) => fl.plan.pods.find((p) => p.name === n)!.ips;
+    const r = await httpFrom(fl, 'client', `http://[${ips('web-2')[0]}]:8080/`);
+    expect([r.pod, r.client]).toEqual(['web-2', ips('client')[0]]);
+    const results = await runChecks(fl);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+    await down(v6f);
+  }, 90_000);
 });

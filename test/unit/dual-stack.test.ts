@@ -9,6 +9,8 @@ import { buildPlan } from '../../src/plan/plan.ts';
 import { ipv6Context, nodeTable, proxyContext } from '../../src/plan/kube-proxy.ts';
 import { renderTable } from '../../src/nft/table.ts';
 import { clusterView } from '../../src/dns/cluster.ts';
+import { render } from '../../src/render/render.ts';
+import { resolveTarget, sourceAddressesOf } from '../../src/check/kinds/targets.ts';
 
 const spec: LabSpec = {
   name: 'ds-unit',
@@ -96,5 +98,54 @@ describe('dual-stack plan', () => {
     expect(eps('dual')).toEqual(['10.244.0.2', 'fd00:10:244::2', '10.244.1.2', 'fd00:10:244:1::2']);
     expect(eps('six')).toEqual(['fd00:10:244::2', 'fd00:10:244:1::2']);
     expect(eps('four')).toEqual(['10.244.0.2', '10.244.1.2']);
+  });
+});
+
+describe('dual-stack plan, IPv6 primary', () => {
+  const p = plan({ ...spec, name: 'ds-unit6', ipFamilies: ['IPv6', 'IPv4'] });
+  const svc = (n: string) => p.services.find((s) => s.name === n)!;
+  const files = render(p);
+
+  it('every list puts IPv6 first: the lab’s networks, node addresses and slices, pod addresses', () => {
+    expect([p.podCidrs, p.serviceCidrs, p.nodeNetwork.cidrs]).toEqual([
+      ['fd00:10:244::/56', '10.244.0.0/16'],
+      ['fd00:10:96::/112', '10.96.0.0/12'],
+      ['fd00:172:16:94::/64', '172.16.94.0/24'],
+    ]);
+    expect(p.nodes.map((n) => [n.ips, n.podCidrs])).toEqual([
+      [['fd00:172:16:94::a', '172.16.94.10'], ['fd00:10:244::/64', '10.244.0.0/24']],
+      [['fd00:172:16:94::b', '172.16.94.11'], ['fd00:10:244:1::/64', '10.244.1.0/24']],
+    ]);
+    expect(p.pods.find((x) => x.name === 'p2')!.ips).toEqual(['fd00:10:244:1::2', '10.244.1.2']);
+  });
+
+  it('a Service without ipFamilies is IPv6-only; dual-stack ones list the IPv6 cluster IP first', () => {
+    expect(svc('four')).toMatchObject({ ipFamilies: ['IPv6'], clusterIP: 'fd00:10:96::2', clusterIPs: ['fd00:10:96::2'] });
+    expect(svc('dual')).toMatchObject({ ipFamilies: ['IPv6', 'IPv4'], clusterIP: 'fd00:10:96::1', clusterIPs: ['fd00:10:96::1', '10.96.0.1'] });
+    expect(svc('kube-dns')).toMatchObject({ clusterIP: 'fd00:10:96::a', clusterIPs: ['fd00:10:96::a', '10.96.0.10'] });
+  });
+
+  it('pods ask kube-dns at its IPv6 cluster IP (kubeadm’s clusterDNS is the first service subnet’s)', () => {
+    expect(p.pods.find((x) => x.name === 'p1')!.resolv.nameservers).toEqual(['fd00:10:96::a']);
+    expect(plan().pods.find((x) => x.name === 'p1')!.resolv.nameservers).toEqual(['10.96.0.10']);
+  });
+
+  it('host-local’s first range set is IPv6 (the CNI result lists it first); each node has both addresses, IPv6 nodad', () => {
+    const ipam = (p.nodes[0]!.conflist.plugins[0] as { ipam: { ranges: { subnet: string }[][] } }).ipam;
+    expect(ipam.ranges.map((r) => r[0]!.subnet)).toEqual(['fd00:10:244::/64', '10.244.0.0/24']);
+    const batch = files.get('ip/node-a.batch')!;
+    expect(batch).toContain('address add 172.16.94.10/24 dev eth0\n');
+    expect(batch).toContain('address add fd00:172:16:94::a/64 dev eth0 nodad\n');
+  });
+
+  it('a check without family goes to the primary (IPv6) address; a pod is its own source in either family', () => {
+    const peers = { stateDir: '', nodes: p.nodes, pods: p.pods, hosts: p.hosts, services: p.services };
+    expect(resolveTarget(peers, 'p2').ip).toBe('fd00:10:244:1::2');
+    expect(resolveTarget(peers, 'p2', 'TCP', 'IPv4').ip).toBe('10.244.1.2');
+    expect(resolveTarget(peers, 'node/b').ip).toBe('fd00:172:16:94::b');
+    expect(resolveTarget(peers, 'svc/dual').ip).toBe('fd00:10:96::1');
+    expect(sourceAddressesOf(peers, 'p1')).toEqual(['fd00:10:244::2', '10.244.0.2']);
+    // A node is seen at either of its addresses or either pod gateway (its cni0's).
+    expect(sourceAddressesOf(peers, 'node/a')).toEqual(expect.arrayContaining(['172.16.94.10', 'fd00:172:16:94::a', '10.244.0.1', 'fd00:10:244::1']));
   });
 });

@@ -88,14 +88,14 @@ describe('up, through the executor', () => {
     expect([template < dnsSandbox, dnsSandbox < dnsServer, dnsServer < fabric]).toEqual([true, true, true]);
   });
 
-  it('wires the node network, then each node (its batch, its FDB entries, its sysctls), before any other pod', () => {
+  it('wires the node network, then each node (its sysctls, its batch, its FDB entries), before any other pod', () => {
     const fabric = at(lines, /^ip -n podlab-order\.fabric -batch .*\/ip\/fabric\.batch$/);
     const firstPod = at(lines, /^spawn \S+\/pause --netns \/run\/netns\/podlab-order\.pod\.default\./);
     for (const n of ['a', 'b']) {
       const batch = at(lines, new RegExp(`^ip -n podlab-order\\.node\\.${n} -batch .*/ip/node-${n}\\.batch$`));
       const fdb = at(lines, new RegExp(`^bridge -n podlab-order\\.node\\.${n} -batch .*/ip/fdb-${n}\\.batch$`));
       const sysctl = at(lines, new RegExp(`^nsenter --net=/run/netns/podlab-order\\.node\\.${n} -- sysctl -qw net\\.ipv4\\.ip_forward=1`));
-      expect([fabric < batch, batch < fdb, fdb < sysctl, sysctl < firstPod]).toEqual([true, true, true, true]);
+      expect([fabric < sysctl, sysctl < batch, batch < fdb, fdb < firstPod]).toEqual([true, true, true, true]);
     }
   });
 
@@ -164,6 +164,25 @@ describe('up, through the executor', () => {
     expect(after.filter((l) => !l.startsWith('signal '))).toEqual([]);
     expect(recorded.filter(isAlive)).toEqual([]);
     expect(readState('order')).toBeUndefined();
+  });
+});
+
+describe('up of a dual-stack lab, through the executor', () => {
+  const plan = planOf({ ...spec, name: 'order6', ipFamilies: ['IPv4', 'IPv6'] });
+  const ex = recorder();
+  let lines: string[];
+  beforeAll(async () => {
+    await up(plan, render(plan), { ex });
+    lines = ex.lines();
+  });
+
+  it('turns DAD off in each node, on its node-network interface too, before its batch brings anything up', () => {
+    for (const n of ['a', 'b']) {
+      const sysctl = at(lines, new RegExp(`^nsenter --net=/run/netns/podlab-order6\\.node\\.${n} -- sysctl -qw `));
+      const batch = at(lines, new RegExp(`^ip -n podlab-order6\\.node\\.${n} -batch .*/ip/node-${n}\\.batch$`));
+      expect(lines[sysctl]!.split(' ')).toEqual(expect.arrayContaining(['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.eth0.accept_dad=0', 'net.ipv6.conf.all.forwarding=1']));
+      expect(sysctl).toBeLessThan(batch);
+    }
   });
 });
 

@@ -15,10 +15,10 @@ function nodeObjects(view: LabView): K8sObject[] {
           ...(n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
         },
       },
-      spec: { podCIDR: n.podCidr, podCIDRs: [n.podCidr] },
+      spec: { podCIDR: n.podCidrs[0], podCIDRs: n.podCidrs },
       status: {
         addresses: [
-          { type: 'InternalIP', address: n.ip },
+          ...n.ips.map((address) => ({ type: 'InternalIP', address })),
           { type: 'Hostname', address: n.name },
         ],
         conditions: [{ type: 'Ready', status: n.present ? 'True' : 'False', reason: n.present ? 'KubeletReady' : 'NamespaceMissing', message: n.present ? `network namespace ${n.netns}` : `network namespace ${n.netns} is missing` }],

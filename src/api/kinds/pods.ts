@@ -65,10 +65,11 @@ function podObjects(view: LabView): K8sObject[] {
       status: {
         phase: sandboxUp ? 'Running' : 'Failed',
         conditions: [cond('PodReadyToStartContainers', sandboxUp), cond('Initialized', true), cond('Ready', ready), cond('ContainersReady', ready), cond('PodScheduled', true)],
-        hostIP: node?.ip,
-        hostIPs: node ? [{ ip: node.ip }] : [],
-        podIP: p.ip,
-        podIPs: [{ ip: p.ip }],
+        // One address per family, primary first; podIP and hostIP are the primary family's.
+        hostIP: node?.ips[0],
+        hostIPs: node ? node.ips.map((ip) => ({ ip })) : [],
+        podIP: p.podIPs[0],
+        podIPs: p.podIPs.map((ip) => ({ ip })),
         startTime: created,
         containerStatuses: statuses,
         qosClass: 'BestEffort',

@@ -6,6 +6,7 @@
 import { cniMode } from '../../cni/registry.ts';
 import type { CniPlannedNode } from '../../cni/types.ts';
 import { findService } from '../../k8s/objects.ts';
+import { formatAddr, nth, parsePrefix } from '../../net/addr.ts';
 import type { Ingress } from '../../ingress/types.ts';
 
 export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
@@ -17,7 +18,7 @@ export type TargetKind = 'pod' | 'node' | 'host' | 'ip' | 'svc' | 'lb';
 export interface Peers {
   /** Where the live lab keeps its state (BIRD's control sockets are there). */
   stateDir: string;
-  nodes: readonly (CniPlannedNode<{ type: string }> & { podCidr: string; podGateway: string; ips?: readonly string[] })[];
+  nodes: readonly (CniPlannedNode<{ type: string }> & { podCidr: string; podCidrs?: readonly string[]; podGateway: string; ips?: readonly string[] })[];
   pods: readonly { name: string; ip: string; ips?: readonly string[]; namespace?: string; labels?: Record<string, string> }[];
   hosts: readonly { name: string; ip: string }[];
   services: readonly { name: string; namespace: string; clusterIP?: string; clusterIPs?: readonly string[]; loadBalancerIP?: string; selector?: Record<string, string>; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
@@ -25,16 +26,21 @@ export interface Peers {
   ingress?: { ingresses: readonly Ingress[]; namespace: string; pod: string; service: string; tlsDir: string };
 }
 
-/** Every address a node can appear as: its node IP, its pod gateway, and its CNI mode's own (e.g. a VXLAN device's). */
+/** Every address a node can appear as: its node IPs, its pod gateways (one per family), and its CNI mode's own (e.g. a VXLAN device's). */
 export function nodeAddresses(n: Peers['nodes'][number]): string[] {
-  return [n.ip, n.podGateway, ...cniMode(n.cni.type).nodeAddresses(n)];
+  const gateways6 = (n.podCidrs ?? []).flatMap((c) => (c.includes(':') ? [formatAddr(nth(parsePrefix(c)!, 1)!)] : []));
+  return [...new Set([n.ip, ...(n.ips ?? []), n.podGateway, ...gateways6, ...cniMode(n.cni.type).nodeAddresses(n)])];
 }
 
 /** Resolves a check target reference (validated already) to what it is and its address. */
 export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' = 'TCP', family?: 'IPv4' | 'IPv6'): { kind: TargetKind; name: string; ip: string; port?: number } {
   const [prefix, rest] = r.includes('/') ? [r.slice(0, r.indexOf('/')), r.slice(r.indexOf('/') + 1)] : ['', r];
-  // The address of the asked family from a per-family list (no such address: the primary one, which the check then shows).
-  const pick = (primary: string, list?: readonly string[]) => (family ? (list?.find((a) => a.includes(':') === (family === 'IPv6')) ?? primary) : primary);
+  // The address of the asked family from a per-family list (no such address: the primary one, which the check then shows);
+  // no family asked: the primary one, the list's first (IPv6 in an IPv6-primary lab; `ip` is the IPv4 one podlab wires with).
+  const pick = (ip: string, list?: readonly string[]) => {
+    const primary = list?.[0] ?? ip;
+    return family ? (list?.find((a) => a.includes(':') === (family === 'IPv6')) ?? primary) : primary;
+  };
   if (prefix === 'node') {
     const n = peers.nodes.find((x) => x.name === rest)!;
     return { kind: 'node', name: rest, ip: pick(n.ip, n.ips) };
@@ -53,7 +59,9 @@ export function sourceAddressesOf(peers: Peers, r: string): string[] {
   if (r === 'nodes') return peers.nodes.flatMap(nodeAddresses);
   if (r.startsWith('node/')) return nodeAddresses(peers.nodes.find((n) => n.name === r.slice(5))!);
   const t = resolveTarget(peers, r);
-  return [t.ip];
+  // A pod may be seen at any of its addresses (one per family): the family is the connection's.
+  const pod = t.kind === 'pod' ? peers.pods.find((p) => p.name === r) : undefined;
+  return pod?.ips?.length ? [...pod.ips] : [t.ip];
 }
 
 /** Where a check runs: a pod, a node or a host. */
