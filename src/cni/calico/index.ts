@@ -2,7 +2,7 @@
  * Calico: pods are routed, not bridged. Each pod's veth has its host side named `cali<hash>`, no
  * address, MAC ee:ee:ee:ee:ee:ee and proxy ARP on; the pod has its IP as a /32 and a default route
  * via 169.254.1.1, an address nobody holds, which the host side answers for. The node has a /32
- * route per local pod (podlab's `calico` CNI plugin, src/cni/calico/plugin.ts, makes all of that;
+ * route per local pod (podlab's `calico` CNI plugin, src/cni/calico/plugin.c, makes all of that;
  * host-local hands out the address the plan chose). Addresses come from an IP pool cut into blocks
  * that nodes claim (ipam.ts). Between nodes, either real BIRD per node (full-mesh iBGP, each node
  * exporting its blocks, bird.conf from templates/bird.conf.hbs as Calico's confd templates write
