@@ -18,9 +18,9 @@ export const ETC_NETNS_DIR = '/etc/netns';
 /** Directories searched for the CNI reference plugins (Debian puts them in /usr/lib/cni). */
 export const CNI_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
 export const CNI_VERSION = '1.0.0';
-/** CNI plugins of podlab's own (src/cni/<mode>/plugin.ts), bundled into PODLAB_CNI_DIR, searched before the reference plugins. */
+/** CNI plugins of podlab's own (src/cni/<mode>/plugin.c), compiled into PODLAB_CNI_DIR, searched before the reference plugins. */
 export const PODLAB_CNI_PLUGINS: readonly string[] = ['calico'];
-/** Where podlab's own CNI plugins are bundled, relative to the repository root. */
+/** Where podlab's own CNI plugins are compiled, relative to the repository root. */
 export const PODLAB_CNI_DIR = 'build/cni';
 /** The reference plugins' directory as up.sh names it (Debian's). */
 export const DEBIAN_CNI_DIR = '/usr/lib/cni';

@@ -79,6 +79,8 @@ export interface CniAddresses {
 /** A lab as a mode's validation sees it. */
 export interface CniValidationInput {
   podCidr: string;
+  /** The node network, where peers of a routing daemon must be (Calico's BGPPeer peerIP). */
+  nodeNetwork?: { cidr: string };
   nodes: readonly { name: string }[];
   pods: readonly { node: string; hostNetwork: boolean }[];
 }

@@ -102,6 +102,10 @@ export const CODES = {
   PL2156: 'Calico check in a lab without Calico',
   PL2157: 'invalid Calico check',
   PL2158: 'BIRD action without Calico BGP',
+  // Calico BGP peers and IP pools (src/cni/calico/): PL2170–PL2189.
+  PL2170: 'BGP settings with VXLAN',
+  PL2171: 'BGP peer for an unknown node',
+  PL2172: 'BGP peer address outside the node network',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',

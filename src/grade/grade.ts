@@ -12,6 +12,7 @@ import { buildPlan } from '../plan/plan.ts';
 import { render } from '../render/render.ts';
 import { up } from '../runtime/up.ts';
 import { down, labOnHost } from '../runtime/down.ts';
+import { stateDir } from '../runtime/state.ts';
 import { probeKernel } from '../runtime/preflight.ts';
 import { takeLabLock } from '../runtime/lock.ts';
 import { runCheck } from '../check/run.ts';
@@ -244,7 +245,8 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
   const own = !ex.editable && typeof submittedName === 'string' ? submittedName : ex.starter.name;
   const items = ex.rubric.map((i) => {
     const r = byId.get(i.id)!;
-    return r.evidence ? { ...r, evidence: r.evidence.map((e) => ({ ...e, command: e.command.replace(`podlab exec ${plan.lab} `, `podlab exec ${own} `) })) } : r;
+    // The lab's state directory too (BIRD's control socket in a bgp check's command).
+    return r.evidence ? { ...r, evidence: r.evidence.map((e) => ({ ...e, command: e.command.replace(`podlab exec ${plan.lab} `, `podlab exec ${own} `).replaceAll(`${stateDir(plan.lab)}/`, `${stateDir(own)}/`) })) } : r;
   });
   const score = items.reduce((n, i) => n + i.earned, 0);
   return { ...base, status: score === max ? 'pass' : 'fail', score, items, ms: Date.now() - started };

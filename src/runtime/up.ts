@@ -70,10 +70,10 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
     const problem = await traced('up: DNS server bundle fresh?', () => ensureDnsServer());
     if (problem) throw new Error(problem.message);
   }
-  // podlab's own CNI plugins that the nodes' conflists name (e.g. calico): (re)bundled if missing or stale.
+  // podlab's own CNI plugins that the nodes' conflists name (e.g. calico): (re)compiled if missing or stale.
   const own = PODLAB_CNI_PLUGINS.filter((t) => plan.nodes.some((n) => n.conflist.plugins.some((p) => p.type === t)));
   if (own.length) {
-    const problem = await ensureCniPlugins(own);
+    const problem = await ensureCniPlugins(own, ex);
     if (problem) throw new Error(problem.message);
   }
   mkdirSync(`${dir}/logs`, { recursive: true });

@@ -88,7 +88,7 @@ describe('calico plan', () => {
     expect(p.kernelFeatures).not.toContain('vxlan');
   });
 
-  it('BGP: a full mesh in AS 64512 where, of each pair, exactly the node with the lower address connects', () => {
+  it('BGP: a full mesh in AS 64512 where, of each pair, exactly the node with the higher address connects (the lower waits, passive)', () => {
     const p = plan({ cni: { type: 'calico', asNumber: 65001 } });
     const peers = Object.fromEntries(p.nodes.map((n) => [n.name, (cniOf(p, n.name).routing as Extract<CalicoNode['routing'], { kind: 'bgp' }>).peers]));
     expect(peers.m!.map((x) => [x.protocol, x.passive])).toEqual([

@@ -1,7 +1,7 @@
 /**
  * The bgp kind (Calico with BGP): asks a node's BIRD through its control socket (`birdc -s
  * <state>/bird-<node>.ctl`), run in the node. Without `learned`: the session to the peer (BIRD
- * protocol Mesh_<peer ip>, as Calico's templates name it) is Established (`show protocols`). With
+ * protocol Mesh_<peer ip>, or Node_/Global_<peer ip> for a BGPPeer, as Calico's templates name them) is Established (`show protocols`). With
  * `learned`: each CIDR is a route the node has from that session (`show route protocol …`);
  * 'blocks' stands for every block the peer holds in the plan. `absent` asserts the opposite, e.g.
  * after the peer's BIRD was stopped.
@@ -77,6 +77,12 @@ const peerBlocks = (peers: Peers, node: string): string[] => {
   return n?.cni.type === 'calico' ? (n.cni as unknown as CalicoNode).blocks : [];
 };
 
+const sessionTo = (peers: Peers, node: string, peerIp: string): string => {
+  const n = peers.nodes.find((x) => x.name === node);
+  const routing = n?.cni.type === 'calico' ? (n.cni as unknown as CalicoNode).routing : undefined;
+  return (routing?.kind === 'bgp' ? routing.peers.find((p) => p.ip === peerIp)?.protocol : undefined) ?? meshName(peerIp);
+};
+
 export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
   kind: 'bgp',
   normalize: (c, index, at) => ({
@@ -115,7 +121,8 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
       peer: { name: peerName, ip: peerIp },
       ...(c.learned !== undefined ? { learned: c.learned === 'blocks' ? peerBlocks(peers, peerName) : [c.learned] } : {}),
       absent: c.absent,
-      bird: { socket: birdSocket(peers.stateDir, from.name), protocol: meshName(peerIp) },
+      // The session's protocol as the node's bird.conf names it (Mesh_, Node_ or Global_<ip>); Mesh_ when it has none to that peer.
+      bird: { socket: birdSocket(peers.stateDir, from.name), protocol: sessionTo(peers, from.name, peerIp) },
     };
   },
   probe: (c) => ['birdc', '-s', c.bird.socket, ...(c.learned ? ['show', 'route', 'protocol', c.bird.protocol] : ['show', 'protocols', c.bird.protocol])],

@@ -2,7 +2,7 @@
  * Calico: pods are routed, not bridged. Each pod's veth has its host side named `cali<hash>`, no
  * address, MAC ee:ee:ee:ee:ee:ee and proxy ARP on; the pod has its IP as a /32 and a default route
  * via 169.254.1.1, an address nobody holds, which the host side answers for. The node has a /32
- * route per local pod (podlab's `calico` CNI plugin, src/cni/calico/plugin.ts, makes all of that;
+ * route per local pod (podlab's `calico` CNI plugin, src/cni/calico/plugin.c, makes all of that;
  * host-local hands out the address the plan chose). Addresses come from an IP pool cut into blocks
  * that nodes claim (ipam.ts). Between nodes, either real BIRD per node (full-mesh iBGP, each node
  * exporting its blocks, bird.conf from templates/bird.conf.hbs as Calico's confd templates write
@@ -47,6 +47,29 @@ const schema = z.strictObject({
   encapsulation: z.enum(['None', 'VXLAN', 'IPIP']).optional(),
   /** AS number of the node-to-node BGP mesh. @default 64512 */
   asNumber: z.number().int().optional(),
+  /**
+   * Calico's BGPConfiguration `nodeToNodeMeshEnabled`: every node peers with every other node.
+   * Off, nodes peer only with `peers`. @default true
+   */
+  nodeToNodeMesh: z.boolean().optional(),
+  /**
+   * Calico's BGPPeer resources: explicit BGP sessions. A peer with `node` applies to that node only
+   * (BIRD protocol Node_<ip>), without it to every node (Global_<ip>); a node never peers with
+   * its own address, nor twice with one address (the mesh's session counts first). `peerIP` must
+   * lie in the lab's node network: BIRD speaks only to lab nodes. @default []
+   */
+  peers: z
+    .array(
+      z.strictObject({
+        /** The node this peer applies to (Calico's BGPPeer spec.node); every node if left out. */
+        node: z.string().optional(),
+        /** The peer's address (spec.peerIP): a node of the lab, by its address in the node network. */
+        peerIP: z.string(),
+        /** The peer's AS number (spec.asNumber). */
+        asNumber: z.number().int(),
+      }),
+    )
+    .optional(),
   /** VXLAN network identifier of vxlan.calico. @default 4096 */
   vni: z.number().int().min(1).max(16777215).optional(),
   /** VXLAN UDP port. @default 4789 */
@@ -64,6 +87,8 @@ export interface CalicoConfig {
   };
   encapsulation: 'None' | 'VXLAN' | 'IPIP';
   asNumber: number;
+  nodeToNodeMesh: boolean;
+  peers: { node?: string; peerIP: string; asNumber: number }[];
   vni: number;
   port: number;
 }
@@ -80,7 +105,14 @@ export interface CalicoWorkload {
 export interface CalicoBgp {
   kind: 'bgp';
   asNumber: number;
-  peers: { node: string; ip: string; protocol: string; passive: boolean }[];
+  /** Calico's nodeToNodeMeshEnabled. */
+  mesh: boolean;
+  /**
+   * The node's BGP sessions, in bird.conf's order: the mesh's (Mesh_<ip>), then node-specific
+   * (Node_<ip>) and global (Global_<ip>) BGPPeers. `node` is the lab node at `ip`, or the address
+   * itself when no node has it (the session then never comes up).
+   */
+  peers: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean; source: 'mesh' | 'node' | 'global' }[];
 }
 
 /** VXLAN: the node's VTEP and, per peer, its VTEP and blocks (routed via its tunnel address). */
@@ -111,6 +143,8 @@ export interface CalicoNode {
 
 /** A BGP protocol's name in bird.conf, as Calico's template names mesh peers: Mesh_172_16_94_11. */
 export const meshName = (peerIp: string) => `Mesh_${peerIp.replaceAll('.', '_')}`;
+/** BGPPeers' protocols, as Calico's template names them: Node_172_16_94_11 (one node's), Global_172_16_94_11 (every node's). */
+const peerName = (peerIp: string, node: boolean) => `${node ? 'Node' : 'Global'}_${peerIp.replaceAll('.', '_')}`;
 
 const poolOf = (config: CalicoConfig, podCidr: string) => config.ipPool.cidr ?? podCidr;
 
@@ -122,6 +156,20 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
     p('PL2155', ['encapsulation'], "encapsulation 'IPIP' needs IP-in-IP tunnels (the kernel's ipip module, CONFIG_NET_IPIP), which this machine's kernel does not have", "Use encapsulation: 'VXLAN' (Calico's other overlay, vxlan.calico) or 'None' (routed, BGP with BIRD).");
   if (config.asNumber < 1 || config.asNumber > 4294967295)
     p('PL2154', ['asNumber'], `AS number ${config.asNumber} is out of range`, 'An AS number is 1–4294967295 (4-byte ASN); Calico uses 64512, the first private AS, by default.');
+  if (config.encapsulation === 'VXLAN' && (config.peers.length || !config.nodeToNodeMesh))
+    p('PL2170', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are' : 'nodeToNodeMesh is'} set, but encapsulation 'VXLAN' runs no BGP (no BIRD)`, "Leave peers and nodeToNodeMesh out with VXLAN, or use encapsulation 'None' (routed, BGP with BIRD).");
+  const nodeNet = lab.nodeNetwork ? ip.parseCidr(lab.nodeNetwork.cidr) : undefined;
+  for (const [i, peer] of config.peers.entries()) {
+    if (peer.node !== undefined && !lab.nodes.some((n) => n.name === peer.node))
+      p('PL2171', ['peers', i, 'node'], `BGP peer ${i + 1} applies to node "${peer.node}", which is not a node of the lab`, `Name one of: ${lab.nodes.map((n) => n.name).join(', ')}; or leave node out for a peer of every node (a global BGPPeer).`);
+    const addr = ip.parseIp(peer.peerIP);
+    if (addr === undefined)
+      p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP "${peer.peerIP}" is not an IPv4 address`, 'Write the peer node\'s address, e.g. "172.16.94.11".');
+    else if (nodeNet && !ip.contains(nodeNet, addr))
+      p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP ${peer.peerIP} is outside the lab's node network ${lab.nodeNetwork!.cidr}`, "podlab's BIRD speaks BGP only to the lab's nodes, on its node network: give a node's address.");
+    if (peer.asNumber < 1 || peer.asNumber > 4294967295)
+      p('PL2154', ['peers', i, 'asNumber'], `BGP peer ${i + 1}: AS number ${peer.asNumber} is out of range`, 'An AS number is 1–4294967295 (4-byte ASN); the nodes of this lab are in AS ' + config.asNumber + '.');
+  }
   const podNet = ip.parseCidr(lab.podCidr);
   const poolText = poolOf(config, lab.podCidr);
   const pool = ip.parseCidr(poolText);
@@ -154,6 +202,30 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
         ? 'Every node claims at least one block, and one more per 2^(32 - blockSize) addresses; with strictAffinity it never borrows: make the pool larger, the blocks smaller, or drop strictAffinity.'
         : 'Every node claims at least one block; once no block is free, pods borrow the free addresses of other nodes\' blocks: make the pool larger or the blocks smaller (a longer blockSize).',
     );
+  return out;
+}
+
+/**
+ * A node's BGP sessions: the mesh (one session per pair: the node with the higher address connects,
+ * the other waits, passive), then the BGPPeers that apply to it, node-specific before global as
+ * Calico's template writes them; never to its own address, never twice to one address.
+ */
+function bgpPeers(config: CalicoConfig, nodes: readonly { name: string; ip: string }[], n: { name: string; ip: string }): CalicoBgp['peers'] {
+  const out: CalicoBgp['peers'] = [];
+  const seen = new Set([n.ip]);
+  const nameAt = (addr: string) => nodes.find((o) => o.ip === addr)?.name ?? addr;
+  if (config.nodeToNodeMesh)
+    for (const o of nodes)
+      if (!seen.has(o.ip)) {
+        seen.add(o.ip);
+        out.push({ node: o.name, ip: o.ip, asNumber: config.asNumber, protocol: meshName(o.ip), passive: ip.parseIp(o.ip)! > ip.parseIp(n.ip)!, source: 'mesh' });
+      }
+  const explicit = [...config.peers.filter((x) => x.node === n.name), ...config.peers.filter((x) => x.node === undefined)];
+  for (const x of explicit)
+    if (!seen.has(x.peerIP)) {
+      seen.add(x.peerIP);
+      out.push({ node: nameAt(x.peerIP), ip: x.peerIP, asNumber: x.asNumber, protocol: peerName(x.peerIP, x.node !== undefined), passive: false, source: x.node !== undefined ? 'node' : 'global' });
+    }
   return out;
 }
 
@@ -206,6 +278,8 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
     },
     encapsulation: spec?.encapsulation ?? 'None',
     asNumber: spec?.asNumber ?? CALICO.asNumber,
+    nodeToNodeMesh: spec?.nodeToNodeMesh ?? true,
+    peers: (spec?.peers ?? []).map((x) => ({ ...(x.node !== undefined ? { node: x.node } : {}), peerIP: x.peerIP, asNumber: x.asNumber })),
     vni: spec?.vni ?? CALICO.vni,
     port: spec?.port ?? CALICO.port,
   }),
@@ -263,12 +337,7 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
               peers: others.map(({ o, j }) => ({ node: o.name, nodeIp: o.ip, mac: vtepMac(o.name), address: tunnelOf(j), blocks: blocksOf(j) })),
             },
           }
-        : {
-            kind: 'bgp',
-            asNumber: config.asNumber,
-            // Calico's mesh is one session per pair: the node with the lower address connects, the other waits (passive).
-            peers: others.map(({ o }) => ({ node: o.name, ip: o.ip, protocol: meshName(o.ip), passive: ip.parseIp(o.ip)! > ip.parseIp(n.ip)! })),
-          };
+        : { kind: 'bgp', asNumber: config.asNumber, mesh: config.nodeToNodeMesh, peers: bgpPeers(config, nodes, n) };
       return {
         // VXLAN: Felix's routes to each peer block via the peer's tunnel address; BGP: none here, BIRD learns them.
         routes:

@@ -1,4 +1,4 @@
-/** Calico's host-side veth names, shared by the plan (index.ts) and the plugin (plugin.ts). */
+/** Calico's host-side veth names, used by the plan (index.ts); plugin.c computes the same in C. */
 import { createHash } from 'node:crypto';
 
 /** Calico's VethNameForWorkload: `cali` + the first 11 hex digits of sha1("<namespace>.<pod>"), 15 bytes. */
