@@ -53,7 +53,7 @@ export const kubeProxyTables6: TableBuilder = {
 export const policyTables: TableBuilder = {
   table: POLICY.table,
   build: (view, target) =>
-    target.kind === 'node' ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods }, target.name) : undefined,
+    target.kind === 'node' ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] }, target.name) : undefined,
 };
 
 /** Every builder, in the order their tables are applied within a namespace's transaction. */

@@ -150,7 +150,7 @@ function judgingNodes(from: End, dest: { node?: string; hostNetwork?: boolean })
 }
 
 function predictNft(view: NftView, from: End, saddr: string, daddr: string, dest: { node?: string; hostNetwork?: boolean }, protocol: 'TCP' | 'UDP', port: number): ExplainCase['nft'] {
-  const ctx = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods };
+  const ctx = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] };
   const out: ExplainCase['nft'] = [];
   for (const node of judgingNodes(from, dest)) {
     const table = policyTable(ctx, node);
@@ -188,7 +188,7 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
   const from = resolveEnd(view, req.from, false);
   const to = resolveEnd(view, req.to, true);
   if (from.kind === 'service') throw new Error('unreachable');
-  const world = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {} };
+  const world = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] };
   const cases: ExplainCase[] = [];
   let protocol: 'TCP' | 'UDP';
   let port: number;
@@ -235,7 +235,7 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
     protocol,
     port,
     ...(service ? { service } : {}),
-    noPolicies: view.policies.length === 0,
+    noPolicies: view.policies.length === 0 && !view.plan.networkPolicy?.clusterPolicies?.length,
     cases,
     allowed: cases.length > 0 && cases.every((c) => c.allowed),
   };
