@@ -6,7 +6,7 @@ import type { ContainerSpec, LabSpec, Workload } from './schema/lab-schema.ts';
 import type { ExerciseSpec } from './grade/exercise.ts';
 
 export type { CheckSpec, ContainerSpec, LabSpec, PodSpec, Workload } from './schema/lab-schema.ts';
-export type { LabelSelectorSpec, NamespaceSpec, NetworkPolicySpec, PolicyPeerSpec, PolicyPortSpec } from './schema/lab-schema.ts';
+export type { ClusterNetworkPolicySpec, LabelSelectorSpec, NamespaceSpec, NetworkPolicySpec, PolicyPeerSpec, PolicyPortSpec } from './schema/lab-schema.ts';
 
 /**
  * Declares a lab. Identity at run time; gives the editor the lab language's types. The parameter

@@ -4,7 +4,8 @@
  * trace` reads them (src/runtime/trace.ts) and, for a NetworkPolicy, the podlab-policy counters
  * around one more probe (src/runtime/explain.ts): "Service web has no ready endpoints",
  * "10.244.2.3:8081 refused: pod web-2 listens on TCP 8080", "dropped by NetworkPolicy deny-all in
- * namespace x". A cause is *settled* when retrying cannot cure it (no pod backs the Service, no
+ * namespace x", "denied by ClusterNetworkPolicy deny-z (Admin tier, priority 10), rule ingress[0]: Deny".
+ * A cause is *settled* when retrying cannot cure it (no pod backs the Service, no
  * container of the pod declares the port, a policy's reject rule counted the probe), so the runner
  * stops there instead of waiting out the timeout. And the "try:" line: a command a learner knows.
  */
@@ -65,12 +66,20 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
     if (t.outcome === 'dropped' && t.policy && protocol !== 'icmp') {
       // Confirm by the counters: one more probe, and the rule that counted it.
       const x = await explainLive(ex, state, { from, to, port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' });
-      const fired = Object.values(x.observed?.fired ?? {}).flat().find((r) => /isolated for|no rule allowed/.test(r.comment));
+      const fired = Object.values(x.observed?.fired ?? {}).flat().find((r) => /isolated for|no rule allowed|^cnp\/\S+ \S+ .*\bDeny\b/.test(r.comment));
       const c0 = x.cases.find((k) => !k.allowed) ?? x.cases[0]!;
       const side = !c0.egress.allowed ? c0.egress : c0.ingress;
+      if (side.cluster) {
+        const cnp = side.cluster;
+        const what = `ClusterNetworkPolicy ${cnp.policy} (${cnp.tier} tier, priority ${cnp.priority}), rule ${side.direction}[${cnp.index}]${cnp.name ? ` "${cnp.name}"` : ''}: ${cnp.action}`;
+        const passed = side.passed?.length ? `, after ${side.passed.map((p) => `${p.policy} passed it on`).join(', ')}` : '';
+        if (fired) return { cause: `denied by ${what} (${side.direction} of ${side.subject}${passed}; its rule in chain ${fired.chain} counted the packet)`, settled: true };
+        return { cause: `${what} should deny it (${side.direction} of ${side.subject}), but no policy counter moved`, settled: false };
+      }
       const pols = side.selecting.map((s) => s.policy);
       const named = pols.map((p) => `${p.split('/')[1]} in namespace ${p.split('/')[0]}`).join(', ');
-      if (fired) return { cause: `dropped by NetworkPolicy ${named} (${side.direction} of ${side.subject}: no rule allows it; the reject rule in chain ${fired.chain} counted the packet)`, settled: true };
+      const tiers = side.passed?.length ? `; ${side.passed.map((p) => `ClusterNetworkPolicy ${p.policy} passed it on to the NetworkPolicies`).join(', ')}` : '';
+      if (fired) return { cause: `dropped by NetworkPolicy ${named} (${side.direction} of ${side.subject}: no rule allows it${tiers}; the reject rule in chain ${fired.chain} counted the packet)`, settled: true };
       return { cause: `NetworkPolicy ${named} should drop it (${side.direction} of ${side.subject}), but no policy counter moved`, settled: false };
     }
     return undefined;

@@ -10,6 +10,7 @@ import type { CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts'
 import { kindOf, type LabCheck } from '../check/kinds/index.ts';
 import { normalizeAction, type LabAction } from '../check/actions/index.ts';
 import { normalizeNamespaces } from '../policy/normalize.ts';
+import { normalizeClusterPolicy, type ClusterNetworkPolicy } from '../policy/cluster.ts';
 import { normalizePolicy, type NamespaceLabels, type NetworkPolicy } from '../policy/types.ts';
 import { containerLoops, expandDeployments, loopSettings, type ContainerLoops, type LabDeployment, type LoopSettings } from './loops.ts';
 import { normalizeIngress } from '../ingress/normalize.ts';
@@ -40,6 +41,8 @@ export interface Lab {
   namespaceLabels: NamespaceLabels;
   /** NetworkPolicies in declaration order, with the API's defaults filled in. */
   networkPolicies: NetworkPolicy[];
+  /** ClusterNetworkPolicies in declaration order (evaluation order is by tier and priority). */
+  clusterNetworkPolicies: ClusterNetworkPolicy[];
   cni: CniConfig;
   pods: LabPod[];
   services: LabService[];
@@ -234,6 +237,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
     clusterDomain: spec.clusterDomain ?? DEFAULTS.clusterDomain,
     ...normalizeNamespaces(spec.namespaces),
     networkPolicies: Object.entries(spec.networkPolicies ?? {}).map(([name, p]) => normalizePolicy(name, p)),
+    clusterNetworkPolicies: Object.entries(spec.clusterNetworkPolicies ?? {}).map(([name, p]) => normalizeClusterPolicy(name, p)),
     cni: normalizeCni(spec.cni ?? DEFAULTS.cni),
     pods: Object.entries(spec.pods ?? {}).map(([name, p]) => ({
       name,

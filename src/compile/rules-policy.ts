@@ -27,7 +27,7 @@ function badKey(key: string): string | undefined {
 
 const badValue = (v: string) => v.length > 63 || (v !== '' && !LABEL_NAME.test(v));
 
-function selectorIsValid(sel: LabelSelector, at: At, what: string, out: Diagnostic[]): void {
+export function selectorIsValid(sel: LabelSelector, at: At, what: string, out: Diagnostic[]): void {
   for (const [k, v] of Object.entries(sel.matchLabels)) {
     const why = badKey(k);
     if (why) out.push(diag('PL2100', at('matchLabels', k), `${what}: label key "${k}" is invalid: ${why}`, 'Write a key such as "app" or "example.com/tier".'));

@@ -11,6 +11,7 @@ import { GRID_KINDS, kindOf, type LabCheck, type ProbeKindName } from '../check/
 import { scenariosAreValid } from './rules-scenarios.ts';
 import { dnsServiceIp, selects } from '../k8s/objects.ts';
 import { DNS_RULES } from './rules-dns.ts';
+import { clusterPoliciesAreValid } from './rules-cluster-policy.ts';
 import { policiesAreValid } from './rules-policy.ts';
 import { LOOP_RULES } from './rules-loops.ts';
 import { INGRESS_RULES } from './rules-ingress.ts';
@@ -409,6 +410,7 @@ export const RULES: Rule[] = [
   servicesAreValid,
   ...DNS_RULES,
   policiesAreValid,
+  clusterPoliciesAreValid,
   ...INGRESS_RULES,
   checksAreValid,
   matricesAreValid,

@@ -61,6 +61,6 @@ const KNOWN = [
   'searches', 'options', 'value', 'dns', 'corefile', 'files', 'zones', 'query', 'server', 'tcp', 'expectRcode',
   'expectAnswers', 'expectEmpty', 'expectExit', 'expectOutput', 'expectMatch', 'via', 'dev', 'absent', 'expectStatus',
   'expectBody', 'probe', 'scenarios', 'steps', 'action', 'check', 'pod', 'container', 'replicas',
-  'networkPolicies', 'podSelector', 'namespaceSelector', 'policyTypes', 'ingress', 'egress', 'ipBlock', 'except',
+  'networkPolicies', 'clusterNetworkPolicies', 'tier', 'priority', 'subject', 'action', 'protocols', 'destinationPort', 'destinationNamedPort', 'number', 'range', 'start', 'end', 'networks', 'domainNames', 'tcp', 'udp', 'sctp', 'podSelector', 'namespaceSelector', 'policyTypes', 'ingress', 'egress', 'ipBlock', 'except',
   'endPort', 'matchLabels', 'matchExpressions', 'operator', 'values', 'key', 'policy',
 ];

@@ -5,6 +5,7 @@
  * a lab without policies is the same as before policies existed.
  */
 import type { Lab } from '../compile/lab.ts';
+import type { ClusterNetworkPolicy } from '../policy/cluster.ts';
 import type { NamespaceLabels, NetworkPolicy } from '../policy/types.ts';
 
 export interface PlanNetworkPolicy {
@@ -12,10 +13,12 @@ export interface PlanNetworkPolicy {
   namespaces: NamespaceLabels;
   /** The policies in force when the lab comes up. */
   policies: NetworkPolicy[];
+  /** The lab's ClusterNetworkPolicies, both tiers (absent when it has none). */
+  clusterPolicies?: ClusterNetworkPolicy[];
 }
 
 export function planNetworkPolicy(lab: Lab): PlanNetworkPolicy | undefined {
   const scenarioPolicies = lab.scenarios.some((sc) => sc.steps.some((st) => st.action?.action === 'apply-policy' || st.action?.action === 'delete-policy'));
-  if (!lab.networkPolicies.length && !scenarioPolicies) return undefined;
-  return { namespaces: lab.namespaceLabels, policies: lab.networkPolicies };
+  if (!lab.networkPolicies.length && !lab.clusterNetworkPolicies.length && !scenarioPolicies) return undefined;
+  return { namespaces: lab.namespaceLabels, policies: lab.networkPolicies, ...(lab.clusterNetworkPolicies.length ? { clusterPolicies: lab.clusterNetworkPolicies } : {}) };
 }

@@ -54,7 +54,7 @@ export const kubeProxyTables6: TableBuilder = {
 export const policyTables: TableBuilder = {
   table: POLICY.table,
   build: (view, target) =>
-    target.kind === 'node' ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods }, target.name) : undefined,
+    target.kind === 'node' ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] }, target.name) : undefined,
 };
 
 /**

@@ -143,6 +143,11 @@ export function interpret(table: NftTable, pkt: Packet): Interpretation {
           } else if (!s.elements.some(([k]) => inAddr(k, value))) return { kind: 'continue' };
           continue;
         }
+        if (op!.startsWith('{')) {
+          i++;
+          if (!setItems(op!).some((x) => inAddr(x, value))) return { kind: 'continue' };
+          continue;
+        }
         i++;
         if (names[0] === 'meta l4proto') {
           if (op !== value) return { kind: 'continue' };

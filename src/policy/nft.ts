@@ -19,6 +19,22 @@
  *   np.<ns>/<policy>.<dir>.<i>.peer.<j>: the addresses of the pods a selector peer chooses
  *   np.<ns>/<policy>.<dir>.<i>.port.<k>: for a named port, address . protocol . port of each pod that has it
  *
+ * With ClusterNetworkPolicies the tiers become chains of their own, per direction, each ending
+ * in a goto to the next:
+ *
+ *   forward: ct state …, @self …, goto egress
+ *   egress (Admin tier): ip saddr @cnp.<name>.subject jump cnp.<name>.egress, per Admin policy in
+ *     order (priority, then name); goto egress-np
+ *   egress-np: ip saddr vmap @egress-pods (the NetworkPolicies, final for a pod they isolate); goto egress-baseline
+ *   egress-baseline: the Baseline policies likewise; goto ingress
+ *   ingress, ingress-np, ingress-baseline: the same for the destination, ending in accept
+ *   cnp.<name>.egress / .ingress: one rule per (peer × port) of each API rule, in written order:
+ *     Accept → goto ingress (egress) or accept (ingress); Deny → counter reject; Pass → goto the
+ *     next tier's chain (egress-np / ingress-np in Admin; after Baseline: goto ingress / accept)
+ *   cnp.<name>.subject: the addresses of this node's pods the policy applies to
+ *
+ * Without ClusterNetworkPolicies the table is exactly the NetworkPolicy layout above.
+ *
  * Traffic from the node itself (and hostNetwork pods) to its pods leaves through the output hook,
  * not forward: it is never filtered, as kube-router also allows it. Cross-node traffic is checked
  * twice, for egress on the source's node and for ingress on the destination's: each node's maps
@@ -30,6 +46,7 @@
 import { POLICY } from '../constants.ts';
 import * as ipv4 from '../net/ipv4.ts';
 import type { NftChain, NftSet, NftTable } from '../nft/table.ts';
+import { clusterPeerSelectsPod, clusterRuleLabel, clusterSubjectSelects, inTierOrder, type ClusterNetworkPolicy, type ClusterTier } from './cluster.ts';
 import { isolates, peerSelectsPod, policySelects } from './selectors.ts';
 import { resolvePort } from './evaluate.ts';
 import { policyKey, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPod, type PolicyPort } from './types.ts';
@@ -39,6 +56,8 @@ export interface PolicyContext {
   namespaces: NamespaceLabels;
   /** Every pod of the lab with its current IP (none: not running). */
   pods: readonly PolicyPod[];
+  /** ClusterNetworkPolicies of both tiers. */
+  clusterPolicies?: readonly ClusterNetworkPolicy[];
 }
 
 const DIRS: PolicyDirection[] = ['egress', 'ingress'];
@@ -107,9 +126,65 @@ function policyRules(ctx: PolicyContext, p: NetworkPolicy, dir: PolicyDirection,
   return { name: policyChain(p, dir), rules };
 }
 
+const cnpChain = (p: ClusterNetworkPolicy, dir: PolicyDirection) => `cnp.${p.name}.${dir}`;
+const cnpSubject = (p: ClusterNetworkPolicy) => `cnp.${p.name}.subject`;
+/** The chain each tier hands on to, per direction: after Admin the NetworkPolicies, after Baseline the destination's ingress check (egress) or accept. */
+const NEXT: Record<ClusterTier, Record<PolicyDirection, string>> = {
+  Admin: { egress: 'goto egress-np', ingress: 'goto ingress-np' },
+  Baseline: { egress: 'goto ingress', ingress: 'accept' },
+};
+
+/** The sets and the chain of one ClusterNetworkPolicy in one direction. */
+function clusterRules(ctx: PolicyContext, p: ClusterNetworkPolicy, dir: PolicyDirection, sets: NftSet[]): NftChain {
+  const rules: string[] = [];
+  const field = PEER_FIELD[dir];
+  const tier = p.tier as ClusterTier;
+  const verdict = (action: string) => {
+    if (action === 'Accept') return dir === 'egress' ? 'goto ingress' : 'accept';
+    if (action === 'Pass') return NEXT[tier][dir];
+    return 'reject'; // Deny, and fail closed on anything else
+  };
+  const destinations = addressed(dir === 'ingress' ? ctx.pods.filter((pod) => clusterSubjectSelects(p, pod, ctx.namespaces)) : ctx.pods);
+  for (const [i, rule] of p[dir].entries()) {
+    const base = `${cnpChain(p, dir)}.${i}`;
+    const peers: { match: string; label: string }[] = [];
+    for (const [j, peer] of rule.peers.entries()) {
+      const label = ` ${dir === 'egress' ? 'to' : 'from'}[${j}]`;
+      if (peer.networks) {
+        peers.push({ match: `${field} ${peer.networks.length === 1 ? peer.networks[0] : `{ ${peer.networks.join(', ')} }`} `, label });
+        continue;
+      }
+      const name = `${base}.peer.${j}`;
+      const members = addressed(ctx.pods).filter((pod) => clusterPeerSelectsPod(peer, pod, ctx.namespaces));
+      sets.push({ kind: 'set', name, spec: ['type ipv4_addr'], elements: [...new Set([...members].sort(byAddress).map((m) => m.ip!))].map((a) => [a]) });
+      peers.push({ match: `${field} @${name} `, label });
+    }
+    const ports: { match: string; label: string }[] = rule.ports.length ? [] : [{ match: '', label: '' }];
+    for (const [k, q] of rule.ports.entries()) {
+      if ('invalid' in q) continue; // validation rejects it: it matches nothing
+      if ('namedPort' in q) {
+        const name = `${base}.port.${k}`;
+        const elements = new Set<string>();
+        for (const d of destinations)
+          for (const c of d.containers) for (const cp of c.ports) if (cp.name === q.namedPort) elements.add(`${d.ip} . ${cp.protocol.toLowerCase()} . ${cp.containerPort}`);
+        sets.push({ kind: 'set', name, spec: ['type ipv4_addr . inet_proto . inet_service'], elements: [...elements].sort().map((e) => [e]) });
+        ports.push({ match: `ip daddr . meta l4proto . th dport @${name} `, label: ` protocols[${k}]` });
+      } else {
+        const range = q.endPort !== undefined && q.endPort !== q.port ? `${q.port}-${q.endPort}` : `${q.port}`;
+        ports.push({ match: `${q.protocol.toLowerCase()} dport ${range} `, label: ` protocols[${k}]` });
+      }
+    }
+    const counted = `counter ${verdict(rule.action)}`;
+    for (const peer of peers)
+      for (const port of ports) rules.push(`${peer.match}${port.match}${counted} ${comment(`${clusterRuleLabel(p, dir, i).replaceAll('"', "'")} ${rule.action}${peer.label}${port.label}`)}`);
+  }
+  return { name: cnpChain(p, dir), rules };
+}
+
 /** The policy table of one node, or undefined when the lab has no policy (then no table at all). */
 export function policyTable(ctx: PolicyContext, node: string): NftTable | undefined {
-  if (!ctx.policies.length) return undefined;
+  const clusterPolicies = ctx.clusterPolicies ?? [];
+  if (!ctx.policies.length && !clusterPolicies.length) return undefined;
   const policies = [...ctx.policies].sort(byKey);
   const local = addressed(ctx.pods).filter((p) => p.node === node).sort(byKey);
   const sets: NftSet[] = [];
@@ -134,24 +209,56 @@ export function policyTable(ctx: PolicyContext, node: string): NftTable | undefi
       maps[dir].push([pod.ip!, `${dir === 'egress' ? 'jump' : 'goto'} ${chain}`]);
     }
 
+  const baseSets: NftSet[] = [
+    { kind: 'set', name: 'self', spec: ['type ipv4_addr . ipv4_addr'], elements: [...local].sort(byAddress).map((p) => [`${p.ip} . ${p.ip}`]) },
+    { kind: 'map', name: 'egress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.egress },
+    { kind: 'map', name: 'ingress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.ingress },
+  ];
+  const hook = `type filter hook forward priority ${POLICY.priority}; policy accept;`;
+  const forwardStart = ['ct state established,related accept', 'ip saddr . ip daddr @self accept'];
+  if (!clusterPolicies.length)
+    return {
+      family: 'ip',
+      name: POLICY.table,
+      sets: [...baseSets, ...sets],
+      chains: [
+        ...policyChains,
+        ...podChains,
+        { name: 'ingress', rules: ['ip daddr vmap @ingress-pods', 'accept'] },
+        { name: 'forward', hook, rules: [...forwardStart, 'ip saddr vmap @egress-pods', 'goto ingress'] },
+      ],
+    };
+
+  // The tiers: each ClusterNetworkPolicy's rule chains, its subject set (this node's pods), and per tier and direction a chain that jumps to them in order.
+  const clusterSets: NftSet[] = [];
+  const clusterChains: NftChain[] = [];
+  const tierJumps: Record<ClusterTier, Record<PolicyDirection, string[]>> = { Admin: { egress: [], ingress: [] }, Baseline: { egress: [], ingress: [] } };
+  for (const tier of ['Admin', 'Baseline'] as const)
+    for (const p of inTierOrder(clusterPolicies, tier)) {
+      if (!p.egress.length && !p.ingress.length) continue;
+      const subjects = local.filter((pod) => clusterSubjectSelects(p, pod, ctx.namespaces)).sort(byAddress);
+      clusterSets.push({ kind: 'set', name: cnpSubject(p), spec: ['type ipv4_addr'], elements: subjects.map((pod) => [pod.ip!]) });
+      for (const dir of DIRS) {
+        if (!p[dir].length) continue;
+        clusterChains.push(clusterRules(ctx, p, dir, clusterSets));
+        tierJumps[tier][dir].push(`${dir === 'egress' ? 'ip saddr' : 'ip daddr'} @${cnpSubject(p)} jump ${cnpChain(p, dir)}`);
+      }
+    }
   return {
     family: 'ip',
     name: POLICY.table,
-    sets: [
-      { kind: 'set', name: 'self', spec: ['type ipv4_addr . ipv4_addr'], elements: [...local].sort(byAddress).map((p) => [`${p.ip} . ${p.ip}`]) },
-      { kind: 'map', name: 'egress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.egress },
-      { kind: 'map', name: 'ingress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.ingress },
-      ...sets,
-    ],
+    sets: [...baseSets, ...clusterSets, ...sets],
     chains: [
+      ...clusterChains,
       ...policyChains,
       ...podChains,
-      { name: 'ingress', rules: ['ip daddr vmap @ingress-pods', 'accept'] },
-      {
-        name: 'forward',
-        hook: `type filter hook forward priority ${POLICY.priority}; policy accept;`,
-        rules: ['ct state established,related accept', 'ip saddr . ip daddr @self accept', 'ip saddr vmap @egress-pods', 'goto ingress'],
-      },
+      { name: 'ingress-baseline', rules: [...tierJumps.Baseline.ingress, 'accept'] },
+      { name: 'ingress-np', rules: ['ip daddr vmap @ingress-pods', 'goto ingress-baseline'] },
+      { name: 'ingress', rules: [...tierJumps.Admin.ingress, 'goto ingress-np'] },
+      { name: 'egress-baseline', rules: [...tierJumps.Baseline.egress, 'goto ingress'] },
+      { name: 'egress-np', rules: ['ip saddr vmap @egress-pods', 'goto egress-baseline'] },
+      { name: 'egress', rules: [...tierJumps.Admin.egress, 'goto egress-np'] },
+      { name: 'forward', hook, rules: [...forwardStart, 'goto egress'] },
     ],
   };
 }

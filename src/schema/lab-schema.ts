@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { cniSchema } from '../cni/registry.ts';
 import { port } from './fields.ts';
 import { containerLoopFields, deploymentSchemaOf, loopActionSchemas, loopsSettingsSchema } from '../loops/schema.ts';
+import { clusterNetworkPolicySchema } from './cluster-network-policy-schema.ts';
 import { namespaceSchema, networkPolicySchema, policyActionSchemas } from './network-policy-schema.ts';
 import { ingressClassSchema, ingressControllerSchema, ingressSchema } from './ingress-schema.ts';
 
@@ -519,6 +520,8 @@ export const labSchema = z.strictObject({
   loadBalancer: z.strictObject({ pool: z.string() }).optional(),
   /** NetworkPolicies (networking.k8s.io/v1) by name; enforced in nftables on every node (docs/network-policy.md). */
   networkPolicies: z.record(z.string(), networkPolicySchema).optional(),
+  /** ClusterNetworkPolicies (policy.networking.k8s.io, tiers Admin and Baseline) by name; evaluated Admin → NetworkPolicy → Baseline → allow (docs/network-policy.md). */
+  clusterNetworkPolicies: z.record(z.string(), clusterNetworkPolicySchema).optional(),
   /** IngressClasses (networking.k8s.io/v1) by name; podlab's controller serves those of controller 'k8s.io/ingress-nginx' (docs/ingress.md). */
   ingressClasses: z.record(z.string(), ingressClassSchema).optional(),
   /** Ingresses (networking.k8s.io/v1) by name, served by an ingress-nginx/controller pod running real nginx (docs/ingress.md). */
@@ -544,3 +547,4 @@ export type HostSpec = z.input<typeof hostSchema>;
 export type ClusterDnsSpec = z.input<typeof clusterDnsSchema>;
 export type DnsConfigSpec = z.input<typeof dnsConfigSchema>;
 export type { LabelSelectorSpec, NamespaceSpec, NetworkPolicySpec, PolicyPeerSpec, PolicyPortSpec } from './network-policy-schema.ts';
+export type { ClusterNetworkPolicySpec } from './cluster-network-policy-schema.ts';

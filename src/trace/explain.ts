@@ -11,11 +11,12 @@
 import type { NftView } from '../plan/nft-tables.ts';
 import type { Endpoint, PlanServicePort } from '../plan/services.ts';
 import { serviceKey } from '../plan/services.ts';
-import { evaluate, type DirectionVerdict, type TrafficEnd } from '../policy/evaluate.ts';
+import { clusterPoliciesFor, type ClusterNetworkPolicy, type ClusterPolicyPeer, type ClusterPolicyPort, type ClusterPolicyRule } from '../policy/cluster.ts';
+import { evaluate, type ClusterRuleRef, type DirectionVerdict, type TrafficEnd } from '../policy/evaluate.ts';
 import { interpret } from '../policy/interpret.ts';
 import { policyTable } from '../policy/nft.ts';
 import { isolates } from '../policy/selectors.ts';
-import { policyKey, type LabelSelector, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPort, type PolicyRule } from '../policy/types.ts';
+import { policyKey, type LabelSelector, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPod, type PolicyPort, type PolicyRule } from '../policy/types.ts';
 import { resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
 
 export interface ExplainRequest {
@@ -45,6 +46,21 @@ export interface DirectionExplanation {
   reason: string;
   /** The rule that allowed, as written and described. */
   rule?: { policy: string; index: number; text: string };
+  /** The tier that decided, when the lab has ClusterNetworkPolicies. */
+  tier?: DirectionVerdict['tier'];
+  /** The ClusterNetworkPolicies of each tier that apply to the subject in this direction, in evaluation order. */
+  clusterTiers?: { Admin: SelectingClusterPolicy[]; Baseline: SelectingClusterPolicy[] };
+  /** The ClusterNetworkPolicy rule that decided (Accept or Deny), described. */
+  cluster?: ClusterRuleRef & { text: string };
+  /** Pass rules that handed the decision on. */
+  passed?: (ClusterRuleRef & { text: string })[];
+}
+
+/** A ClusterNetworkPolicy applying to a pod, with its rules in the direction as a person reads them. */
+export interface SelectingClusterPolicy {
+  policy: string;
+  priority: number;
+  rules: string[];
 }
 
 /** A rule of the podlab-policy table predicted to count this packet. */
@@ -101,7 +117,30 @@ export function ruleText(dir: PolicyDirection, index: number, r: PolicyRule): st
   return `${dir}[${index}]: ${dir === 'ingress' ? 'from' : 'to'} ${peers}; ports ${ports}`;
 }
 
-function describe(policies: readonly NetworkPolicy[], dir: PolicyDirection, v: DirectionVerdict, end: End | undefined): DirectionExplanation {
+const clusterPeerText = (p: ClusterPolicyPeer): string => {
+  if (p.networks) return `networks ${p.networks.join(', ')}`;
+  if (p.namespaces) return `namespaces ${selectorText(p.namespaces)}`;
+  if (p.pods) return `pods ${selectorText(p.pods.podSelector)} in namespaces ${selectorText(p.pods.namespaceSelector)}`;
+  return '(nothing)';
+};
+const clusterPortText = (q: ClusterPolicyPort) => ('invalid' in q ? '(invalid)' : 'namedPort' in q ? `named port ${q.namedPort}` : `${q.protocol}/${q.port}${q.endPort !== undefined ? `-${q.endPort}` : ''}`);
+
+/** `ingress[0] Deny "no b": from pods {app=b} in namespaces {} (all); any port` */
+export function clusterRuleText(dir: PolicyDirection, index: number, r: ClusterPolicyRule): string {
+  return `${dir}[${index}] ${r.action}${r.name ? ` "${r.name}"` : ''}: ${dir === 'ingress' ? 'from' : 'to'} ${r.peers.map(clusterPeerText).join(' or ')}; ${r.ports.length ? `ports ${r.ports.map(clusterPortText).join(', ')}` : 'any port'}`;
+}
+
+function describeCluster(clusterPolicies: readonly ClusterNetworkPolicy[], namespaces: NamespaceLabels, dir: PolicyDirection, v: DirectionVerdict, pod: PolicyPod | undefined, out: DirectionExplanation): void {
+  if (!clusterPolicies.length) return;
+  const tier = (t: 'Admin' | 'Baseline') => (pod ? clusterPoliciesFor(clusterPolicies, t, dir, pod, namespaces) : []).map((p) => ({ policy: p.name, priority: p.priority, rules: p[dir].map((r, i) => clusterRuleText(dir, i, r)) }));
+  const text = (ref: ClusterRuleRef) => ({ ...ref, text: clusterRuleText(dir, ref.index, clusterPolicies.find((p) => p.name === ref.policy)![dir][ref.index]!) });
+  out.clusterTiers = { Admin: tier('Admin'), Baseline: tier('Baseline') };
+  if (v.tier) out.tier = v.tier;
+  if (v.cluster) out.cluster = text(v.cluster);
+  if (v.passed) out.passed = v.passed.map(text);
+}
+
+function describe(policies: readonly NetworkPolicy[], dir: PolicyDirection, v: DirectionVerdict, end: End | undefined, clusterPolicies: readonly ClusterNetworkPolicy[] = [], namespaces: NamespaceLabels = {}): DirectionExplanation {
   const pod = end?.kind === 'pod' && !end.pod.hostNetwork ? end.policyPod : undefined;
   const selecting = pod ? policies.filter((p) => isolates(p, dir, pod)).sort((a, b) => policyKey(a).localeCompare(policyKey(b))) : [];
   const out: DirectionExplanation = {
@@ -115,6 +154,7 @@ function describe(policies: readonly NetworkPolicy[], dir: PolicyDirection, v: D
     const p = policies.find((x) => policyKey(x) === v.rule!.policy)!;
     out.rule = { ...v.rule, text: ruleText(dir, v.rule.index, p[dir][v.rule.index]!) };
   }
+  describeCluster(clusterPolicies, namespaces, dir, v, pod, out);
   return out;
 }
 
@@ -150,7 +190,7 @@ function judgingNodes(from: End, dest: { node?: string; hostNetwork?: boolean })
 }
 
 function predictNft(view: NftView, from: End, saddr: string, daddr: string, dest: { node?: string; hostNetwork?: boolean }, protocol: 'TCP' | 'UDP', port: number): ExplainCase['nft'] {
-  const ctx = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods };
+  const ctx = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] };
   const out: ExplainCase['nft'] = [];
   for (const node of judgingNodes(from, dest)) {
     const table = policyTable(ctx, node);
@@ -188,7 +228,7 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
   const from = resolveEnd(view, req.from, false);
   const to = resolveEnd(view, req.to, true);
   if (from.kind === 'service') throw new Error('unreachable');
-  const world = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {} };
+  const world = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] };
   const cases: ExplainCase[] = [];
   let protocol: 'TCP' | 'UDP';
   let port: number;
@@ -201,8 +241,8 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
       ...(endpoint ? { endpoint } : {}),
       dest: { ip: destIp, port: destPort, what: describeEnd(destEnd) },
       allowed: v.allowed,
-      egress: describe(view.policies, 'egress', v.egress, from),
-      ingress: describe(view.policies, 'ingress', v.ingress, destEnd),
+      egress: describe(view.policies, 'egress', v.egress, from, world.clusterPolicies, world.namespaces),
+      ingress: describe(view.policies, 'ingress', v.ingress, destEnd, world.clusterPolicies, world.namespaces),
       nft: predictNft(view, from, from.ip, destIp, dest, protocol, destPort),
     };
   };
@@ -235,7 +275,7 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
     protocol,
     port,
     ...(service ? { service } : {}),
-    noPolicies: view.policies.length === 0,
+    noPolicies: view.policies.length === 0 && !view.plan.networkPolicy?.clusterPolicies?.length,
     cases,
     allowed: cases.length > 0 && cases.every((c) => c.allowed),
   };
@@ -247,17 +287,26 @@ export function formatExplanation(x: Explanation, paint: { ok: (s: string) => st
   lines.push(`${x.from.what} → ${x.to.what} ${x.protocol}/${x.port}`);
   if (x.service) lines.push(`  Service ${x.service.key} port ${x.service.port}/${x.service.protocol} → targetPort ${x.service.targetPort}: ${x.service.endpoints} endpoint${x.service.endpoints === 1 ? '' : 's'} (policies judge the endpoint's address, after kube-proxy's DNAT)`);
   if (x.service && !x.service.endpoints) lines.push(paint.bad(`  Service ${x.service.key} has no ready endpoints: kube-proxy has nowhere to send the connection.`));
-  if (x.noPolicies) lines.push(paint.dim('  the lab has no NetworkPolicy: every pod is non-isolated, everything is allowed'));
+  if (x.noPolicies) lines.push(paint.dim('  the lab has no NetworkPolicy and no ClusterNetworkPolicy: every pod is non-isolated, everything is allowed'));
   for (const c of x.cases) {
     lines.push(`${c.endpoint ? `endpoint ${c.endpoint.namespace}/${c.endpoint.pod} ${c.dest.ip}:${c.dest.port} on ${c.endpoint.node}` : `to ${c.dest.what}:${c.dest.port}`}: ${c.allowed ? paint.ok('ALLOWED') : paint.bad('DENIED')}`);
     for (const d of [c.egress, c.ingress]) {
       const where = d.subject ? `${d.direction} at ${d.subject}${d.node ? ` (node ${d.node})` : ''}` : `${d.direction}`;
       const verdict = d.allowed ? paint.ok('allowed') : paint.bad('denied');
       lines.push(`  ${where}: ${verdict}, ${d.reason}`);
+      const mark = (policy: string, index: number) => (d.cluster?.policy === policy && d.cluster.index === index) || d.passed?.some((p) => p.policy === policy && p.index === index);
+      const clusterTier = (t: 'Admin' | 'Baseline') => {
+        for (const s of d.clusterTiers?.[t] ?? []) {
+          lines.push(paint.dim(`    ${t} tier: ClusterNetworkPolicy ${s.policy} (priority ${s.priority})`));
+          for (const [i, r] of s.rules.entries()) lines.push(paint.dim(`      ${mark(s.policy, i) ? '▸' : ' '} ${r}`));
+        }
+      };
+      clusterTier('Admin');
       for (const s of d.selecting) {
         lines.push(paint.dim(`    selected by ${s.policy}${s.rules.length ? '' : ' (no rules: isolates only)'}`));
         for (const r of s.rules) lines.push(paint.dim(`      ${d.rule && d.rule.policy === s.policy && r.startsWith(`${d.direction}[${d.rule.index}]`) ? '▸' : ' '} ${r}`));
       }
+      clusterTier('Baseline');
     }
     for (const n of c.nft) {
       lines.push(paint.dim(`  nft on ${n.node} (table ip podlab-policy, hook forward): ${n.verdict}`));

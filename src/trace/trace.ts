@@ -267,7 +267,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   // 3. NetworkPolicy.
   let policy: TracePath['policy'];
   let denied = false;
-  if (view.policies.length && protocol !== 'icmp' && destPort !== undefined) {
+  if ((view.policies.length || view.plan.networkPolicy?.clusterPolicies?.length) && protocol !== 'icmp' && destPort !== undefined) {
     let x: Explanation | undefined;
     try {
       x = explain(view, { from: req.from, to: destEnd.kind === 'service' ? req.to : destEnd.ref, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP' });
@@ -284,7 +284,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
         kind: 'policy',
         at: c.nft.map((n) => `node ${n.node}`).join(', ') || 'no node filters it',
         linux: `nft table ip podlab-policy, hook forward: ${c.nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`,
-        k8s: `NetworkPolicy: egress at source ${word(c.egress)}; ingress at destination ${word(c.ingress)}`,
+        k8s: `${view.plan.networkPolicy?.clusterPolicies?.length ? 'Network policy (ClusterNetworkPolicy tiers and NetworkPolicy)' : 'NetworkPolicy'}: egress at source ${word(c.egress)}; ingress at destination ${word(c.ingress)}`,
         see: `podlab explain ${plan.lab} ${req.from} ${destEnd.kind === 'service' ? req.to : destEnd.ref} --port ${destPort}/${protocol}`,
         status: c.allowed ? 'predicted' : 'dropped',
       });

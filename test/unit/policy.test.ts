@@ -9,6 +9,8 @@ import { evaluate, type Traffic } from '../../src/policy/evaluate.ts';
 import { interpret } from '../../src/policy/interpret.ts';
 import { policyTable, type PolicyContext } from '../../src/policy/nft.ts';
 import { matchesSelector } from '../../src/policy/selectors.ts';
+import { normalizeClusterPolicy, type ClusterNetworkPolicy } from '../../src/policy/cluster.ts';
+import type { ClusterNetworkPolicySpec } from '../../src/schema/cluster-network-policy-schema.ts';
 import { normalizePolicy, normalizeSelector, type NamespaceLabels, type NetworkPolicy, type PolicyPod } from '../../src/policy/types.ts';
 import { diffTable } from '../../src/nft/table.ts';
 import type { NetworkPolicySpec } from '../../src/schema/network-policy-schema.ts';
@@ -35,11 +37,11 @@ const P = (ns: string, name: string) => PODS.find((p) => p.namespace === ns && p
 const policy = (name: string, spec: NetworkPolicySpec) => normalizePolicy(name, spec);
 
 /** The reference verdict and the compiled tables' verdict for one connection between pods (or an address). */
-function both(policies: NetworkPolicy[], from: PolicyPod | string, to: PolicyPod | string, protocol: 'TCP' | 'UDP', port: number, pods: readonly PolicyPod[] = PODS, namespaces = NAMESPACES, tables = new Map<string, ReturnType<typeof policyTable>>()) {
+export function both(policies: NetworkPolicy[], from: PolicyPod | string, to: PolicyPod | string, protocol: 'TCP' | 'UDP', port: number, pods: readonly PolicyPod[] = PODS, namespaces = NAMESPACES, tables = new Map<string, ReturnType<typeof policyTable>>(), clusterPolicies: ClusterNetworkPolicy[] = []) {
   const end = (e: PolicyPod | string) => (typeof e === 'string' ? { ip: e } : { ip: e.ip!, pod: e });
   const t: Traffic = { from: end(from), to: end(to), protocol, port };
-  const reference = evaluate({ policies, namespaces }, t).allowed;
-  const ctx: PolicyContext = { policies, namespaces, pods };
+  const reference = evaluate({ policies, namespaces, clusterPolicies }, t).allowed;
+  const ctx: PolicyContext = { policies, namespaces, pods, clusterPolicies };
   const nodes = [...new Set([typeof from === 'string' ? undefined : from.node, typeof to === 'string' ? undefined : to.node].filter((n): n is string => !!n))];
   let compiled = true;
   for (const node of nodes) {
@@ -234,20 +236,55 @@ function randomWorld(seed: number) {
       ...(chance(0.75) ? { [k]: Array.from({ length: 1 + Math.floor(r() * 2) }, peer) } : {}),
       ...(chance(0.6) ? { ports: Array.from({ length: 1 + Math.floor(r() * 2) }, port) } : {}),
     }));
-  const policies = Array.from({ length: 1 + Math.floor(r() * 4) }, (_, i) => {
+  // ClusterNetworkPolicies in half the worlds: both tiers, every action, peers of each kind, ports by number, range and name.
+  const nsSel = () => pick([{}, { matchLabels: { team: pick(['red', 'blue']) } }, { matchLabels: { 'kubernetes.io/metadata.name': pick(nsNames) } }]);
+  const cnpPeer = (egress: boolean) =>
+    pick([
+      () => ({ namespaces: nsSel() }),
+      () => ({ pods: { ...(chance(0.5) ? { namespaceSelector: nsSel() } : {}), podSelector: selector() } }),
+      ...(egress ? [() => ({ networks: [pick(['10.244.0.0/16', '10.244.1.0/24', '10.244.0.0/28', '192.168.0.0/16', '0.0.0.0/0'])] })] : []),
+    ])();
+  const cnpPort = (named: boolean) =>
+    pick([
+      () => ({ tcp: { destinationPort: { number: pick([80, 81, 8080]) } } }),
+      () => ({ udp: { destinationPort: { number: pick([80, 81, 8080]) } } }),
+      () => ({ [pick(['tcp', 'udp'])]: { destinationPort: { range: { start: 80, end: pick([81, 90]) } } } }),
+      ...(named ? [() => ({ destinationNamedPort: 'http' })] : []),
+    ])();
+  const cnpRules = (k: 'from' | 'to') =>
+    Array.from({ length: Math.floor(r() * 3) }, () => {
+      const peers = Array.from({ length: 1 + Math.floor(r() * 2) }, () => cnpPeer(k === 'to'));
+      const named = !peers.some((q) => 'networks' in q);
+      return { action: pick(['Accept', 'Deny', 'Pass']), [k]: peers, ...(chance(0.5) ? { protocols: Array.from({ length: 1 + Math.floor(r() * 2) }, () => cnpPort(named)) } : {}) };
+    });
+  const clusterPolicies: ClusterNetworkPolicy[] = chance(0.5)
+    ? Array.from({ length: 1 + Math.floor(r() * 3) }, (_, i) => {
+        const spec = {
+          tier: pick(['Admin', 'Baseline']),
+          priority: pick([1, 5, 10]),
+          subject: chance(0.5) ? { namespaces: nsSel() } : { pods: { namespaceSelector: nsSel(), podSelector: selector() } },
+          ingress: cnpRules('from'),
+          egress: cnpRules('to'),
+        } as ClusterNetworkPolicySpec;
+        return normalizeClusterPolicy(`cnp${i}`, spec);
+      })
+    : [];
+  const policies = Array.from({ length: Math.floor(r() * 4) + (clusterPolicies.length ? 0 : 1) }, (_, i) => {
     const spec: NetworkPolicySpec = { namespace: pick(nsNames), podSelector: selector() };
     if (chance(0.8)) spec.ingress = rules('from');
     if (chance(0.5)) spec.egress = rules('to');
     if (chance(0.4)) spec.policyTypes = pick([['Ingress'], ['Egress'], ['Ingress', 'Egress']]);
     return normalizePolicy(`np${i}`, spec);
   });
-  return { namespaces, pods, policies };
+  return { namespaces, pods, policies, clusterPolicies };
 }
 
 describe('property: compiled rules agree with the reference evaluator', () => {
-  it('on 300 random labs, for every pair of pods (and an outside address), TCP and UDP, ports 80, 81, 85, 8080', () => {
+  it('on 300 random labs (half with ClusterNetworkPolicies of both tiers), for every pair of pods (and an outside address), TCP and UDP, ports 80, 81, 85, 8080', () => {
     let cells = 0;
     let denied = 0;
+    let cnpCells = 0;
+    let cnpDenied = 0;
     for (let seed = 1; seed <= 300; seed++) {
       const w = randomWorld(seed);
       const ends: (PolicyPod | string)[] = [...w.pods, '192.168.7.7'];
@@ -257,9 +294,13 @@ describe('property: compiled rules agree with the reference evaluator', () => {
           if (typeof from === 'string' && typeof to === 'string') continue;
           for (const proto of ['TCP', 'UDP'] as const)
             for (const port of [80, 81, 85, 8080]) {
-              const v = both(w.policies, from, to, proto, port, w.pods, w.namespaces, tables);
+              const v = both(w.policies, from, to, proto, port, w.pods, w.namespaces, tables, w.clusterPolicies);
               cells++;
               if (!v.reference) denied++;
+              if (w.clusterPolicies.length) {
+                cnpCells++;
+                if (!v.reference) cnpDenied++;
+              }
               if (v.reference !== v.compiled)
                 throw new Error(`seed ${seed}: ${typeof from === 'string' ? from : `${from.namespace}/${from.name}`} → ${typeof to === 'string' ? to : `${to.namespace}/${to.name}`} ${proto}/${port}: evaluator ${v.reference}, compiled ${v.compiled}\n${JSON.stringify(w, null, 1)}`);
             }
@@ -268,5 +309,9 @@ describe('property: compiled rules agree with the reference evaluator', () => {
     // Both verdicts occur often enough for the agreement to mean something.
     expect(denied).toBeGreaterThan(cells * 0.15);
     expect(cells - denied).toBeGreaterThan(cells * 0.15);
+    // About half the worlds have ClusterNetworkPolicies, and there too both verdicts are common.
+    expect(cnpCells).toBeGreaterThan(cells * 0.3);
+    expect(cnpDenied).toBeGreaterThan(cnpCells * 0.1);
+    expect(cnpCells - cnpDenied).toBeGreaterThan(cnpCells * 0.1);
   });
 });
