@@ -17,10 +17,11 @@
  *     3. chdir("/") and execs the program, in place: the pid podlab recorded is the program's.
  *
  * Contract:
- *   contain --uid UID --gid GID [--tmp-size SIZE] [--only PATH]... [--writable PATH]... -- PROGRAM [ARG]...
+ *   contain --uid UID --gid GID [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... -- PROGRAM [ARG]...
  *     - any failure before the exec: "contain: <what>: <strerror>" on stderr, exit 126
  *       (usage errors exit 2); an exec failure exits 127. --help prints usage, exit 0.
- *     - SIZE is tmpfs's size= (default 64m).
+ *     - SIZE is tmpfs's size= (default 64m). --no-tmp: no private tmpfs, /tmp and /dev/shm stay
+ *       read-only like everything else (lab evaluation: nothing may be written anywhere).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -78,7 +79,7 @@ struct mount_attr {
 
 static void usage(FILE *out)
 {
-    fputs("usage: contain --uid UID --gid GID [--tmp-size SIZE] [--only PATH]... [--writable DIR]... -- PROGRAM [ARG]...\n"
+    fputs("usage: contain --uid UID --gid GID [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... -- PROGRAM [ARG]...\n"
           "  Run as root in a pod's namespaces: makes a mount namespace where every mount is read-only with a private tmpfs on\n"
           "  /tmp and /dev/shm, drops to UID:GID (not 0) with no_new_privs and no\n"
           "  capabilities, then execs PROGRAM. --only: the root holds only these paths\n"
@@ -262,6 +263,8 @@ static void read_only_view(char **only, int n, char **writable, int nw, const ch
         dirs[i] = S_ISDIR(st.st_mode);
         fds[i] = clone_tree(keep[i]);
     }
+    if (!tmp_size)
+        return; /* --no-tmp: read-only everywhere */
     char data[128];
     snprintf(data, sizeof data, "mode=1777,size=%s", tmp_size);
     if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)
@@ -344,6 +347,10 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
+        }
+        if (strcmp(a, "--no-tmp") == 0) {
+            tmp_size = NULL;
+            continue;
         }
         if (i + 1 >= argc)
             die_usage("missing value for an option");
