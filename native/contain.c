@@ -10,15 +10,18 @@
  *        /dev/urandom, /dev/random and /proc; without, the pod's whole view. Either way every
  *        mount read-only and nosuid (one recursive mount_setattr), then a private tmpfs on /tmp
  *        (and /dev/shm) that only this container sees,
+ *        With --writable, each listed path is then bound over itself read-write (nosuid and
+ *        nodev kept): the one place the program may write outside its /tmp (nginx's run directory),
  *     2. drops to --uid/--gid (never 0) with no supplementary groups, no_new_privs, an empty
  *        capability bounding set and no inheritable or ambient capabilities,
  *     3. chdir("/") and execs the program, in place: the pid podlab recorded is the program's.
  *
  * Contract:
- *   contain --uid UID --gid GID [--tmp-size SIZE] [--only PATH]... -- PROGRAM [ARG]...
+ *   contain --uid UID --gid GID [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... -- PROGRAM [ARG]...
  *     - any failure before the exec: "contain: <what>: <strerror>" on stderr, exit 126
  *       (usage errors exit 2); an exec failure exits 127. --help prints usage, exit 0.
- *     - SIZE is tmpfs's size= (default 64m).
+ *     - SIZE is tmpfs's size= (default 64m). --no-tmp: no private tmpfs, /tmp and /dev/shm stay
+ *       read-only like everything else (lab evaluation: nothing may be written anywhere).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +43,7 @@
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
 #define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
 struct mount_attr {
     uint64_t attr_set;
     uint64_t attr_clr;
@@ -75,11 +79,12 @@ struct mount_attr {
 
 static void usage(FILE *out)
 {
-    fputs("usage: contain --uid UID --gid GID [--tmp-size SIZE] [--only PATH]... -- PROGRAM [ARG]...\n"
+    fputs("usage: contain --uid UID --gid GID [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... -- PROGRAM [ARG]...\n"
           "  Run as root in a pod's namespaces: makes a mount namespace where every mount is read-only with a private tmpfs on\n"
           "  /tmp and /dev/shm, drops to UID:GID (not 0) with no_new_privs and no\n"
           "  capabilities, then execs PROGRAM. --only: the root holds only these paths\n"
-          "  (read-only) and /dev/{null,zero,random,urandom}, /proc.\n",
+          "  (read-only) and /dev/{null,zero,random,urandom}, /proc. --writable: this directory\n"
+          "  (an absolute path, not a link, not under /proc, /sys or /dev) stays writable.\n",
           out);
 }
 
@@ -222,7 +227,7 @@ static void only_view(char **only, int n)
         die("chdir", "/");
 }
 
-static void read_only_view(char **only, int n, const char *tmp_size, const char *program)
+static void read_only_view(char **only, int n, char **writable, int nw, const char *tmp_size, const char *program)
 {
     if (unshare(CLONE_NEWNS) != 0)
         die("unshare", "mount namespace");
@@ -234,14 +239,17 @@ static void read_only_view(char **only, int n, const char *tmp_size, const char 
     if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
         die("make read-only", "/");
     /*
-     * What the private /tmp would hide but the container needs: the listed paths and the
-     * program's folder, when they lie under /tmp (a checkout there). Cloned read-only, put back.
+     * What the private /tmp would hide but the container needs: the listed paths, the writable
+     * ones and the program's folder, when they lie under /tmp (a checkout there). Cloned read-only, put back.
      */
-    char *keep[MAX_ONLY + 1];
-    int nkeep = 0, fds[MAX_ONLY + 1], dirs[MAX_ONLY + 1];
+    char *keep[2 * MAX_ONLY + 1];
+    int nkeep = 0, fds[2 * MAX_ONLY + 1], dirs[2 * MAX_ONLY + 1];
     for (int i = 0; i < n; i++)
         if (under(only[i], "/tmp"))
             keep[nkeep++] = only[i];
+    for (int i = 0; i < nw; i++)
+        if (under(writable[i], "/tmp"))
+            keep[nkeep++] = writable[i];
     static char progdir[4096];
     if (program && under(program, "/tmp") && strlen(program) < sizeof progdir) {
         strcpy(progdir, program);
@@ -255,6 +263,8 @@ static void read_only_view(char **only, int n, const char *tmp_size, const char 
         dirs[i] = S_ISDIR(st.st_mode);
         fds[i] = clone_tree(keep[i]);
     }
+    if (!tmp_size)
+        return; /* --no-tmp: read-only everywhere */
     char data[128];
     snprintf(data, sizeof data, "mode=1777,size=%s", tmp_size);
     if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)
@@ -263,6 +273,37 @@ static void read_only_view(char **only, int n, const char *tmp_size, const char 
         attach_tree(fds[i], keep[i], dirs[i]);
     if (access("/dev/shm", F_OK) == 0 && mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)
         die("mount tmpfs", "/dev/shm");
+}
+
+/*
+ * Binds each --writable directory over itself and clears the read-only flag of that one mount:
+ * the new mount is the only writable place outside the private /tmp. A link is refused (O_NOFOLLOW
+ * on the last component, and the resolved path must be the path given), so the caller's path is
+ * exactly what becomes writable.
+ */
+static void writable_paths(char **paths, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char real[4096];
+        if (!realpath(paths[i], real))
+            die("resolve --writable", paths[i]);
+        if (strcmp(real, paths[i]) != 0) {
+            errno = ELOOP;
+            die("--writable path is not canonical (a link on the way?)", paths[i]);
+        }
+        struct stat st;
+        if (lstat(paths[i], &st) != 0)
+            die("stat", paths[i]);
+        if (!S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            die("--writable", paths[i]);
+        }
+        if (mount(paths[i], paths[i], NULL, MS_BIND, NULL) != 0)
+            die("bind --writable", paths[i]);
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, .attr_clr = MOUNT_ATTR_RDONLY};
+        if (syscall(SYS_mount_setattr, AT_FDCWD, paths[i], 0, &attr, sizeof attr) != 0)
+            die("make writable", paths[i]);
+    }
 }
 
 static void drop_privileges(uid_t uid, gid_t gid)
@@ -295,8 +336,8 @@ int main(int argc, char **argv)
 {
     unsigned long uid = 0, gid = 0;
     const char *tmp_size = "64m";
-    char *only[MAX_ONLY];
-    int nonly = 0, i;
+    char *only[MAX_ONLY], *writable[MAX_ONLY];
+    int nonly = 0, nwritable = 0, i;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
@@ -306,6 +347,10 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
+        }
+        if (strcmp(a, "--no-tmp") == 0) {
+            tmp_size = NULL;
+            continue;
         }
         if (i + 1 >= argc)
             die_usage("missing value for an option");
@@ -324,6 +369,15 @@ int main(int argc, char **argv)
             if (only[nonly][0] != '/')
                 die_usage("--only paths must be absolute");
             nonly++;
+        } else if (strcmp(a, "--writable") == 0) {
+            if (nwritable == MAX_ONLY)
+                die_usage("too many --writable paths");
+            writable[nwritable] = argv[++i];
+            const char *w = writable[nwritable];
+            if (w[0] != '/' || strcmp(w, "/") == 0 || strstr(w, "/../") || strstr(w, "/./") ||
+                under(w, "/proc") || under(w, "/sys") || under(w, "/dev") || !strcmp(w, "/proc") || !strcmp(w, "/sys") || !strcmp(w, "/dev"))
+                die_usage("--writable paths must be absolute directories other than /, outside /proc, /sys and /dev");
+            nwritable++;
         } else
             die_usage("unknown option");
     }
@@ -331,7 +385,8 @@ int main(int argc, char **argv)
         die_usage("--uid and --gid are required");
     if (i >= argc)
         die_usage("no program given");
-    read_only_view(only, nonly, tmp_size, strchr(argv[i], '/') ? argv[i] : NULL);
+    read_only_view(only, nonly, writable, nwritable, tmp_size, strchr(argv[i], '/') ? argv[i] : NULL);
+    writable_paths(writable, nwritable);
     drop_privileges((uid_t)uid, (gid_t)gid);
     if (chdir("/") != 0)
         die("chdir", "/");

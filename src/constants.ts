@@ -190,23 +190,3 @@ export const PODLAB_UIDS = {
  */
 export const KERNEL_PROBE_FILE = process.env.PODLAB_STATE_ROOT ? `${process.env.PODLAB_STATE_ROOT}/.kernel.json` : '/run/podlab-kernel.json';
 export const UID_LOCK_DIR = process.env.PODLAB_UID_DIR ?? (process.env.PODLAB_STATE_ROOT ? `${process.env.PODLAB_STATE_ROOT}/.uids` : '/run/podlab-uids');
-/**
- * Who the ingress controller's nginx runs as: nobody/nogroup (65534), no supplementary groups,
- * no new privileges, and of all capabilities only CAP_NET_BIND_SERVICE (ambient, so nginx keeps it
- * across exec) to bind 80 and 443, as ingress-nginx's image grants its nginx binary.
- */
-export const INGRESS_USER = {
-  uid: 65534,
-  gid: 65534,
-  setpriv: [
-    'setpriv',
-    '--reuid=65534',
-    '--regid=65534',
-    '--clear-groups',
-    '--inh-caps=-all,+net_bind_service',
-    '--ambient-caps=-all,+net_bind_service',
-    '--bounding-set=-all,+net_bind_service',
-    '--no-new-privs',
-    '--',
-  ],
-} as const;

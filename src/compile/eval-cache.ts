@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 /** Bump when what is stored for the same input changes. */
 const FORMAT = 1;
 
-/** podlab's authoring API, what `import … from 'podlab'` means in a lab (load-worker.ts). */
+/** podlab's authoring API, what `import … from 'podlab'` means in a lab (evaluate-worker.ts). */
 const PODLAB_ENTRY = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
 
 /** Names whose use makes a lab's value depend on more than its source. */
@@ -83,7 +83,7 @@ function stripComments(text: string): string {
 }
 
 /** Resolution as the TypeScript loader does it for a relative specifier: the path, then with .ts/.js/…, then an index. */
-function resolveRelative(from: string, spec: string, absent: string[]): string | undefined {
+export function resolveRelative(from: string, spec: string, absent: string[]): string | undefined {
   const base = resolve(dirname(from), spec);
   const candidates = [base, base.replace(/\.(m|c)?js$/, '.$1ts'), `${base}.ts`, `${base}.tsx`, `${base}.mts`, `${base}.js`, `${base}.mjs`, join(base, 'index.ts'), join(base, 'index.js')];
   for (const c of [...new Set(candidates)]) {

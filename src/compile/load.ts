@@ -1,81 +1,60 @@
 /**
- * Step "load": evaluates a `*.lab.ts` module in a child process with the pinned tsx loader and
- * returns the plain data it exports. The child has a time limit; what it prints is the only thing
- * that comes back, so a lab cannot reach into podlab's own process.
+ * Step "load": evaluates a `*.lab.ts` module in the sandbox (evaluate.ts: unprivileged, no
+ * network, a read-only view of only Node, podlab and the lab's own folders, capped memory, CPU,
+ * processes and output) and returns the plain data it exports, or one coded diagnostic for each
+ * way the evaluation can end: PL0002 threw, PL0003 no lab exported, PL0010 timed out, PL0011 ended
+ * its own process, PL0012 out of memory, PL0013 too much output, PL0014 not plain data, PL0015 the
+ * sandbox could not run. What it prints is the only thing that comes back.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { diag, type Diagnostic } from './diagnostics.ts';
-
-// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.mjs) too.
-const WORKER = fileURLToPath(new URL('../../src/compile/load-worker.ts', import.meta.url));
-/** What `--import tsx` loads, resolved here: a lab outside the checkout has no tsx beside it. */
-const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
+import { diag, type Code, type Diagnostic } from './diagnostics.ts';
+import { evaluateModule, LAB_LIMITS, type EvalResult, type StartedEvaluation } from './evaluate.ts';
 
 export interface Loaded {
   value?: unknown;
   diagnostics: Diagnostic[];
 }
 
-export async function loadLab(file: string, timeoutMs = 20000): Promise<Loaded> {
+const NOTHING = 'Nothing was changed on the host.';
+
+export async function loadLab(file: string, timeoutMs = LAB_LIMITS.timeoutMs): Promise<Loaded> {
   if (!existsSync(file)) {
     return { diagnostics: [{ ...diag('PL0001', [], `no such file: ${file}`, 'Check the path; labs usually live in labs/*.lab.ts.'), file }] };
   }
-  const r = (await preloaded(file, timeoutMs)) ?? (await spawned(file, timeoutMs));
-  if (r.timedOut) {
-    return { diagnostics: [{ ...diag('PL0002', [], `evaluating the lab took longer than ${timeoutMs / 1000} s`, 'Does the lab file loop forever?'), file }] };
-  }
-  if (r.exitCode !== 0) {
-    const at = locateInStack(r.stderr, file);
-    const message = firstErrorLine(r.stderr);
-    return { diagnostics: [{ ...diag('PL0002', [], `the lab threw while being evaluated: ${message}`, 'Fix the error above; the lab file must evaluate to plain data.'), file, ...at }] };
-  }
-  const out = JSON.parse(r.stdout) as { found: boolean; lab: unknown };
-  if (!out.found || typeof out.lab !== 'object' || out.lab === null || Array.isArray(out.lab)) {
-    return { diagnostics: [{ ...diag('PL0003', [], 'the lab file has no default export that is a lab object', "Write `export default defineLab({ … })`."), file }] };
-  }
-  return { value: out.lab, diagnostics: [] };
+  const r = (await preloaded(file, timeoutMs)) ?? (await evaluateModule({ file, ...LAB_LIMITS, timeoutMs }));
+  return loadedOf(r, file, timeoutMs);
 }
 
-/** The worker run here (no preloaded one), under the same time limit. */
-async function spawned(file: string, timeoutMs: number) {
-  const child = execa(process.execPath, ['--import', TSX_LOADER, WORKER, file], {
-    reject: false,
-    // NODE_EXTRA_CA_CERTS makes Node parse a certificate bundle before anything runs (35 ms here);
-    // evaluating a lab opens no TLS connection.
-    env: { NODE_OPTIONS: '', NODE_EXTRA_CA_CERTS: undefined },
-    stdin: 'ignore',
-  });
-  let finished = false;
-  let timedOut = false;
-  const stop = deadline(timeoutMs, () => finished, () => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  });
-  const r = await child;
-  finished = true;
-  stop();
-  return { exitCode: r.exitCode ?? 128, stdout: String(r.stdout), stderr: String(r.stderr), timedOut };
-}
-
-/**
- * A time limit that does not blame the child for time this process spent blocked: compileLab
- * type-checks synchronously while the child evaluates, and when that check outlasts the limit,
- * the expired timer runs before the child's exit has been read. So on expiry, pending I/O gets
- * one more turn (100 ms) before `expire` runs, and only if the child is still not `done`.
- */
-function deadline(ms: number, done: () => boolean, expire: () => void): () => void {
-  let grace: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    grace = setTimeout(() => done() || expire(), 100);
-  }, ms);
-  return () => {
-    clearTimeout(timer);
-    if (grace) clearTimeout(grace);
-  };
+/** The sandbox's result as a lab's value or its one diagnostic, at the lab's line where the error names one. */
+export function loadedOf(r: EvalResult, file: string, timeoutMs: number): Loaded {
+  if (r.ok) {
+    if (typeof r.value !== 'object' || r.value === null || Array.isArray(r.value)) return fail('PL0003', 'the lab file has no default export that is a lab object', 'Write `export default defineLab({ … })`.');
+    return { value: r.value, diagnostics: [] };
+  }
+  function fail(code: Code, message: string, hint: string, at: { line?: number; column?: number } = {}): Loaded {
+    return { diagnostics: [{ ...diag(code, [], message, hint), file, ...at }] };
+  }
+  switch (r.reason) {
+    case 'threw':
+      return fail('PL0002', `the lab threw while being evaluated: ${firstErrorLine(r.error ?? r.message)}`, 'Fix the error above; the lab file must evaluate to plain data.', locateInStack(r.error ?? '', file));
+    case 'no-export':
+      return fail('PL0003', 'the lab file has no default export that is a lab object', 'Write `export default defineLab({ … })`.');
+    case 'not-data':
+      // A default export that is a function, an array or a number is no lab at all; a lab with a function inside is not data.
+      if (r.problem && /^lab is /.test(r.problem)) return fail('PL0003', 'the lab file has no default export that is a lab object', 'Write `export default defineLab({ … })`.');
+      return fail('PL0014', `the lab is not plain data: ${r.problem}`, `A lab may hold only objects, arrays, strings, finite numbers, booleans and null. ${NOTHING}`);
+    case 'timeout':
+      return fail('PL0010', `evaluating the lab took longer than ${timeoutMs / 1000} s and it was stopped`, `Does the lab file loop forever or wait on something that never comes? ${NOTHING}`);
+    case 'exited':
+      return fail('PL0011', `the lab ended its own process (exit code ${r.exitCode}) while being evaluated, so no lab came back`, `A lab file must not call process.exit(); export the lab instead. ${NOTHING}`, locateInStack(r.error ?? '', file));
+    case 'memory':
+      return fail('PL0012', `the lab ran out of memory while being evaluated: ${r.message}`, `A lab is a few KB of data; what does it allocate? ${NOTHING}`, locateInStack(r.error ?? '', file));
+    case 'output-too-large':
+      return fail('PL0013', `the lab printed or exported too much: ${r.message}`, `A lab file should print nothing and export a few KB. ${NOTHING}`);
+    case 'sandbox-failed':
+      return fail('PL0015', `the lab could not be evaluated in podlab's sandbox: ${r.message}`, `As root, podlab evaluates lab files only confined (build native/contain: sh native/build.sh, or scripts/setup.sh). ${NOTHING}`);
+  }
 }
 
 /** The reason, from an esbuild syntax error (`file:7:2: ERROR: Expected "}"`), a thrown Error (`Error: boom`) or a thrown value. */
@@ -102,32 +81,15 @@ function locateInStack(stderr: string, file: string): { line?: number; column?: 
   return lineOnly ? { line: Number(lineOnly[1]), column: 1 } : {};
 }
 
-/** A worker that bin/podlab.js started for this file before the CLI bundle had loaded. */
-interface Preloaded {
-  child: { kill(signal?: NodeJS.Signals): boolean };
-  done: Promise<{ exitCode: number; stdout: string; stderr: string; signal?: string }>;
-  ref(): void;
-}
-
 /**
- * The result of the worker bin/podlab.js started for `validate` (the same worker, loader, arguments and
- * environment as above), taken once and for the same file only; undefined when there is none.
- * It gets the same time limit, counted from now.
+ * The evaluation bin/podlab.js started for `validate` before the CLI bundle had loaded (the same
+ * evaluator and request: src/compile/preload.ts), taken once and for the same file only; undefined
+ * when there is none. Its time limit counts from now.
  */
-async function preloaded(file: string, timeoutMs: number): Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean } | undefined> {
-  const map = (globalThis as Record<symbol, Map<string, Preloaded> | undefined>)[Symbol.for('podlab.preloadedLabs')];
+async function preloaded(file: string, timeoutMs: number): Promise<EvalResult | undefined> {
+  const map = (globalThis as Record<symbol, Map<string, StartedEvaluation> | undefined>)[Symbol.for('podlab.preloadedLabs')];
   const p = map?.get(resolve(file));
-  if (!p) return undefined;
+  if (!p || timeoutMs !== LAB_LIMITS.timeoutMs) return undefined;
   map!.delete(resolve(file));
-  p.ref();
-  let timedOut = false;
-  let finished = false;
-  const stop = deadline(timeoutMs, () => finished, () => {
-    timedOut = true;
-    p.child.kill('SIGKILL');
-  });
-  const r = await p.done;
-  finished = true;
-  stop();
-  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut };
+  return p.result();
 }

@@ -30,7 +30,7 @@ const OPTIONS = {
   allowImportingTsExtensions: true,
   skipLibCheck: true,
   types: [] as string[],
-  // 'podlab' is this podlab wherever the lab lives, as the loader resolves it (load-worker.ts).
+  // 'podlab' is this podlab wherever the lab lives, as the loader resolves it (evaluate-worker.ts).
   paths: { podlab: [PODLAB_ENTRY] },
 };
 

@@ -2,23 +2,21 @@
  * Exercises: what an instructor writes in `exercises/<name>/exercise.ts` — a title, the task a
  * learner reads, a starter lab, a reference solution, a rubric (items with points, each a check or
  * a scenario, a hint, maybe hidden), what a submission may change, and broken variants that prove
- * the rubric tells right from wrong. Loaded in a child process (like a lab), validated with zod.
+ * the rubric tells right from wrong. Evaluated in the sandbox like a lab (src/compile/evaluate.ts),
+ * validated with zod.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { z } from 'zod';
 import { checkSchema, dnsLabel, scenarioStepSchema, type LabSpec } from '../schema/lab-schema.ts';
-import { loadLab } from '../compile/load.ts';
+import { loadedOf, loadLab } from '../compile/load.ts';
+import { evaluateModule, LAB_LIMITS } from '../compile/evaluate.ts';
 import { issuesToDiagnostics } from '../compile/schema-issues.ts';
 import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import type { Variant } from './variant.ts';
 import { readUntrustedText, TEXT_LIMIT } from '../lib/safe-read.ts';
 import { joinPlainPath, plainPathProblem } from '../lib/plain-name.ts';
 
-// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.cjs) too.
-const WORKER = fileURLToPath(new URL('../../src/grade/exercise-worker.ts', import.meta.url));
 
 export const rubricItemSchema = z
   .strictObject({
@@ -108,10 +106,12 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
   const file = exerciseFile(arg);
   const dir = dirname(file);
   const name = dir.split('/').pop()!;
-  const r = await execa(process.execPath, ['--import', 'tsx', WORKER, file, `${name}/${seed}`], { reject: false, timeout: 20000, env: { NODE_OPTIONS: '', NODE_EXTRA_CA_CERTS: undefined }, stdin: 'ignore' });
-  if (r.exitCode !== 0) throw new ExerciseError(`exercise ${relative(process.cwd(), file)} threw while being evaluated: ${String(r.stderr).trim().split('\n').find((l) => /Error/.test(l)) ?? String(r.stderr).trim().split('\n')[0]}`);
-  const out = JSON.parse(String(r.stdout)) as { found: boolean; exercise: unknown; variant: Variant };
-  if (!out.found) throw new ExerciseError(`${relative(process.cwd(), file)} has no default export (write export default defineExercise({ … }))`);
+  const r = await evaluateModule({ file, mode: 'exercise', seed: `${name}/${seed}`, ...LAB_LIMITS });
+  if (!r.ok && r.reason === 'no-export') throw new ExerciseError(`${relative(process.cwd(), file)} has no default export (write export default defineExercise({ … }))`);
+  // Every other way the evaluation can end is a lab file's (PL0002, PL0010–PL0015), told of the exercise file.
+  const loaded = loadedOf(r.ok ? { ...r, value: {} } : r, relative(process.cwd(), file), LAB_LIMITS.timeoutMs);
+  if (!r.ok) throw new ExerciseError(`exercise ${relative(process.cwd(), file)} could not be evaluated:`, loaded.diagnostics);
+  const out = r.value as { exercise: unknown; variant: Variant };
   const parsed = exerciseSchema.safeParse(out.exercise);
   if (!parsed.success) throw new ExerciseError(`${relative(process.cwd(), file)} is not a valid exercise:`, issuesToDiagnostics(parsed.error.issues).map((d) => ({ ...d, file: relative(process.cwd(), file) })));
   const spec = parsed.data;

@@ -48,7 +48,7 @@ export interface SubmissionResult {
   variant: Record<string, string | number>;
   /** pass: full marks; fail: less; error: it could not be graded (reason says why), scored 0. */
   status: 'pass' | 'fail' | 'error';
-  reason?: 'timeout' | 'memory' | 'threw' | 'no-export' | 'not-data' | 'output-too-large' | 'sandbox-failed' | 'unreadable' | 'invalid-lab' | 'kernel' | 'up-failed' | 'internal';
+  reason?: 'timeout' | 'memory' | 'threw' | 'exited' | 'no-export' | 'not-data' | 'output-too-large' | 'sandbox-failed' | 'unreadable' | 'invalid-lab' | 'kernel' | 'up-failed' | 'internal';
   message?: string;
   diagnostics?: Diagnostic[];
   score: number;

@@ -15,7 +15,6 @@ import { renderTable } from '../nft/table.ts';
 import { plannedView, policyTables, underlayTable } from '../plan/nft-tables.ts';
 import { topologyFiles, topologySvg } from './graph/index.ts';
 import { nginxConf } from '../plan/ingress.ts';
-import { INGRESS_USER } from '../constants.ts';
 
 
 export type Rendered = Map<string, string>;
@@ -77,8 +76,8 @@ export const REPO_PROGRAMS: ProgramPaths = { workload: 'build/native/workload', 
  */
 export function containerArgv(argv: readonly string[], paths: ProgramPaths, pod?: Pick<PlanPod, 'system' | 'hostNetwork'>): string[] {
   if (argv[0] === '@workload') return [paths.workload, ...argv.slice(1)];
-  // The ingress controller: nginx in the foreground, as an unprivileged user whose only capability is binding ports below 1024.
-  if (argv[0] === '@nginx') return [...INGRESS_USER.setpriv, 'nginx', '-e', 'stderr', '-c', argv[1]!, '-g', 'daemon off;'];
+  // The ingress controller: nginx in the foreground (contained like any container, its run directory writable).
+  if (argv[0] === '@nginx') return ['nginx', '-e', 'stderr', '-c', argv[1]!, '-g', 'daemon off;'];
   if (argv[0] === '@dns') {
     const server = [paths.node, paths.dns, ...argv.slice(1), ...(pod && !pod.hostNetwork ? [WAIT_NETWORK_FLAG] : [])];
     return pod?.system === 'dns' ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', '--', ...server] : server;

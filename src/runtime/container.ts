@@ -7,12 +7,16 @@
  *      (net.ipv4.ip_unprivileged_port_start=0, a per-namespace sysctl, written through the
  *      spawner in the named namespace podlab made: never the host's),
  *   2. takes a uid of its own for the container (PODLAB_UIDS.container, src/runtime/uids.ts),
- *   3. starts `nsenter … -- contain --uid U --gid U [--only PATH]… -- program` (native/contain.c:
- *      a mount namespace of its own with every mount read-only and nosuid, a private tmpfs on
- *      /tmp and /dev/shm, then uid U with no_new_privs and no capabilities, exec in place),
+ *   3. hands the container's own paths to uid U (`owns`: chown, before it starts: a restarted
+ *      container has a new uid) and starts
+ *      `nsenter … -- contain --uid U --gid U [--only PATH]… [--writable DIR]… -- program`
+ *      (native/contain.c: a mount namespace of its own with every mount read-only and nosuid, a
+ *      private tmpfs on /tmp and /dev/shm, the `writable` directories bound read-write, then uid U
+ *      with no_new_privs and no capabilities, exec in place),
  *   4. hands the uid's lock to the container's process, so the uid is free once it ends.
  * The recorded pid is the program's own (nsenter, contain and the program exec one another).
  */
+import { lchownSync, lstatSync, readdirSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { must, type Executor } from './exec.ts';
 import { CONTAIN_BIN } from './artifacts.ts';
@@ -31,6 +35,13 @@ export interface ContainerLaunch {
   log: string;
   /** When given, the container's root holds only these paths (read-only), as the DNS server's does. */
   only?: readonly string[];
+  /**
+   * Directories that stay writable in the otherwise read-only view (absolute, no link on the way):
+   * the ingress controller's run directory. Each is also in `owns`.
+   */
+  writable?: readonly string[];
+  /** Paths handed to the container's uid (chown; a directory with what it holds) before it starts: its run directory, its private keys. */
+  owns?: readonly string[];
 }
 
 export interface LaunchedContainer extends ProcessRecord {
@@ -43,12 +54,13 @@ export interface LaunchedContainer extends ProcessRecord {
 export const LOW_PORTS_SYSCTL = 'net.ipv4.ip_unprivileged_port_start=0';
 
 /** The command line that starts a contained program as `uid`. */
-export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only'>, uid: number, contain = CONTAIN_BIN): string[] {
-  // The ingress controller's nginx drops its own privileges (setpriv: uid 65534, CAP_NET_BIND_SERVICE
-  // only) and writes its run directory, which contain's read-only view would not allow: it is not
-  // wrapped (SECURITY.md, "Not done yet").
-  if (launch.argv[0] === 'setpriv') return ['nsenter', ...launch.join, '--', ...launch.argv];
-  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(launch.only ?? []).flatMap((p) => ['--only', p]), '--'];
+export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only' | 'writable'>, uid: number | string, contain = CONTAIN_BIN): string[] {
+  const contained = [
+    contain, '--uid', String(uid), '--gid', String(uid),
+    ...(launch.only ?? []).flatMap((p) => ['--only', p]),
+    ...(launch.writable ?? []).flatMap((p) => ['--writable', p]),
+    '--',
+  ];
   const argv = [...launch.argv];
   // `unshare --pid --fork … -- program`: unshare needs root, so contain goes between it and the program.
   const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
@@ -63,6 +75,7 @@ export async function launchContainer(ex: Executor, launch: ContainerLaunch): Pr
   const argv = containedArgv(launch, uid);
   let rec: ProcessRecord;
   try {
+    for (const p of launch.owns ?? []) chownTree(p, uid);
     rec = recordOf(await ex.spawn(argv, { logFile: launch.log, env: launch.env, cleanEnv: true }));
   } catch (e) {
     releaseUid(uid);
@@ -70,4 +83,11 @@ export async function launchContainer(ex: Executor, launch: ContainerLaunch): Pr
   }
   transferUid(uid, rec);
   return { ...rec, argv, uid };
+}
+
+/** `path` and, for a directory, everything below it (links themselves, never followed) given to uid:uid. */
+function chownTree(path: string, uid: number): void {
+  lchownSync(path, uid, uid);
+  if (!lstatSync(path).isDirectory()) return;
+  for (const e of readdirSync(path, { withFileTypes: true })) chownTree(`${path}/${e.name}`, uid);
 }

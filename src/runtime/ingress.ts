@@ -7,12 +7,11 @@
  * - whenever endpoints are synced (a pod recreated, scaled, deleted): nginx.conf rendered again
  *   with the ready endpoints and, if it changed, nginx told to reload (SIGHUP to its master, the
  *   signal `nginx -s reload` sends; old workers finish their requests, nothing is dropped).
- * nginx itself is the controller pod's container (render.ts expands `@nginx`); `down` stops it by
- * pid with the pod.
+ * nginx itself is the controller pod's container (render.ts expands `@nginx`), contained like every
+ * other (runtime/container.ts) with its run directory writable; `down` stops it by pid with the pod.
  */
-import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { INGRESS_USER } from '../constants.ts';
 import { INGRESS } from '../ingress/types.ts';
 import { nginxConf } from '../plan/ingress.ts';
 import type { Plan } from '../plan/plan.ts';
@@ -32,10 +31,11 @@ const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes
 export async function prepareIngress(ex: Executor, plan: Plan): Promise<void> {
   const ing = plan.ingress;
   if (!ing) return;
-  // Traversable by the controller's user; the run and tls directories are its own, or its group's.
+  // Traversable by the controller; the run directory and the leaf keys become its uid's when it
+  // starts (nginxContainer), the CA's key stays root's alone.
   mkdirSync(dirname(ing.runDir), { recursive: true, mode: 0o755 });
-  for (const d of [ing.runDir, ing.tlsDir]) mkdirSync(d, { mode: 0o750 });
-  chownSync(ing.runDir, INGRESS_USER.uid, INGRESS_USER.gid);
+  mkdirSync(ing.runDir, { mode: 0o700 });
+  mkdirSync(ing.tlsDir, { mode: 0o711 });
   const tls = ing.tlsDir;
   await must(ex, ['openssl', 'req', '-x509', ...EC, '-keyout', `${tls}/ca.key`, '-out', `${tls}/ca.crt`, '-days', CERT_DAYS, '-subj', `/O=podlab/CN=podlab lab ${plan.lab} CA`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   const leaves = [
@@ -50,11 +50,24 @@ export async function prepareIngress(ex: Executor, plan: Plan): Promise<void> {
         '-CA', `${tls}/ca.crt`, '-CAkey', `${tls}/ca.key`, '-subj', `/O=podlab/CN=${l.cn}`,
         '-addext', `subjectAltName=${san}`, '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'extendedKeyUsage=serverAuth',
       ]);
-      // nginx reads its keys as the controller's user; nobody else may.
-      chownSync(`${tls}/${l.file}.key`, INGRESS_USER.uid, INGRESS_USER.gid);
+      // nginx reads its keys as the controller's uid, which owns them once it starts; nobody else may.
+      chmodSync(`${tls}/${l.file}.key`, 0o600);
     }),
   );
-  chownSync(tls, 0, INGRESS_USER.gid);
+}
+
+/** The leaf certificates' files (not the CA's): the default ("fake") certificate's and one per TLS Secret. */
+function leafFiles(plan: Plan): string[] {
+  return ['default', ...(plan.ingress?.secrets.map((s) => s.file) ?? [])];
+}
+
+/**
+ * What the controller's container may touch beyond the read-only view: its run directory
+ * (writable: pid file, temporary files) and, read-only, its private keys, both handed to its uid.
+ */
+export function nginxContainer(plan: Plan): { writable: string[]; owns: string[] } {
+  const ing = plan.ingress!;
+  return { writable: [ing.runDir], owns: [ing.runDir, ...leafFiles(plan).map((f) => `${ing.tlsDir}/${f}.key`)] };
 }
 
 /** The controller's nginx master process, when it is running and has set itself up (its pid file exists). */

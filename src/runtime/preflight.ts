@@ -140,8 +140,8 @@ async function probeSpecial(feature: string, ns: string, ex: Executor): Promise<
     for (const tool of ['bird', 'birdc'])
       if (!onPath(tool)) return diag('PL3002', ['cni'], `the "${tool}" command is missing; Calico's BGP routing runs BIRD 2 in every node`, `apt-get install bird2 (or run scripts/setup.sh), or use encapsulation: 'VXLAN', which needs no BGP. ${NOTHING_CHANGED}`);
   } else if (feature === 'ingress') {
-    // Not a kernel feature: the ingress controller runs Debian's nginx, unprivileged through setpriv, with certificates from openssl.
-    for (const [tool, pkg] of [['nginx', 'nginx'], ['openssl', 'openssl'], ['setpriv', 'util-linux']])
+    // Not a kernel feature: the ingress controller runs Debian's nginx (contained like any container), with certificates from openssl.
+    for (const [tool, pkg] of [['nginx', 'nginx'], ['openssl', 'openssl']])
       if (!onPath(tool!)) return diag('PL3002', ['ingresses'], `the "${tool}" command is missing; the lab's ingress controller needs it`, `apt-get install ${pkg} (or run scripts/setup.sh). ${NOTHING_CHANGED}`);
   } else if (feature === 'iptables') {
     if (!onPath('iptables')) return diag('PL3002', [], 'the "iptables" command is missing; the CNI portmap plugin (hostPort) needs it', `apt-get install iptables (or run scripts/setup.sh). ${NOTHING_CHANGED}`);

@@ -7,28 +7,8 @@ import { NETNS_RUN_DIR } from '../constants.ts';
 import type { Executor } from './exec.ts';
 import type { ProcessRecord } from './state.ts';
 
-/** Start time (field 22 of /proc/<pid>/stat) of a running process; undefined when gone or a zombie. */
-export function startTimeOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses; fields after the last ')' are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // A zombie has exited; only its parent's wait() is missing, which is not ours to do.
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return Number(fields[19]);
-  } catch {
-    return undefined;
-  }
-}
-
-export function recordOf(pid: number): ProcessRecord {
-  return { pid, startTime: startTimeOf(pid) ?? 0 };
-}
-
-/** True when the recorded process still exists and is the same process (not a recycled pid). */
-export function isAlive(rec: ProcessRecord): boolean {
-  return startTimeOf(rec.pid) === rec.startTime;
-}
+export { isAlive, recordOf, startTimeOf } from '../lib/proc.ts';
+import { isAlive, startTimeOf } from '../lib/proc.ts';
 
 /** The inode of each named namespace that exists. */
 export function netnsInodes(names: readonly string[]): Map<number, string> {

@@ -12,6 +12,7 @@ import type { Executor } from './exec.ts';
 import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
 import { launchContainer } from './container.ts';
 import { dnsServerView } from './dns.ts';
+import { nginxContainer } from './ingress.ts';
 import { isAlive, recordOf, stopProcesses } from './procs.ts';
 import { releaseUid } from './uids.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
@@ -50,7 +51,7 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
   for (const c of pod.containers) {
     if (only && c.name !== only) continue;
     const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
-    const { pid, startTime, argv, uid } = await launchContainer(ex, { netns: pod.netns, join: joinArgs(pod, ps.pause?.pid), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, ...(c.argv[0] === '@dns' ? { only: dnsServerView(c.argv, pod) } : {}) });
+    const { pid, startTime, argv, uid } = await launchContainer(ex, { netns: pod.netns, join: joinArgs(pod, ps.pause?.pid), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, ...(c.argv[0] === '@dns' ? { only: dnsServerView(c.argv, pod) } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
     ps.containers[c.name] = { pid, startTime, argv, log, uid };
   }
   save(state);

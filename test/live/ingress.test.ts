@@ -3,10 +3,14 @@
  * Ingress issue checked with real requests from the "internet" host through the load-balancer
  * address: routing by path and host, wildcard hosts, the default backend, TLS with SNI against
  * the lab's CA, the forwarding headers, a backend re-created (nginx reloads, traffic follows),
- * nginx's confinement (unprivileged, in the pod's network and mount namespaces) and `down`
+ * nginx's confinement (contained: its own uid, read-only but for its run directory, in the pod's
+ * network and mount namespaces) and `down`
  * leaving nothing behind.
  */
 import { readFileSync, readlinkSync, statSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { execa } from 'execa';
+import { PODLAB_UIDS } from '../../src/constants.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ingressLab from '../../labs/ingress.lab.ts';
 import { runChecks } from '../../src/check/run.ts';
@@ -110,19 +114,49 @@ describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
     expect((await http('shop.example.com')).status).toBe(200);
   });
 
-  it('runs nginx unprivileged in the controller pod: its network and mount namespaces, only CAP_NET_BIND_SERVICE', async () => {
+  it('runs nginx contained in the controller pod: its own uid, no capabilities, its network and mount namespaces', async () => {
     const rec = readState(name)!.pods['controller']!.containers['controller']!;
     const master = rec.pid;
     const status = readFileSync(`/proc/${master}/status`, 'utf8');
-    expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
-    expect(status).toMatch(/^CapEff:\s+0000000000000400$/m);
-    expect(status).toMatch(/^CapBnd:\s+0000000000000400$/m);
+    const uid = PODLAB_UIDS.container;
+    const u = Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
+    expect(u).toBeGreaterThanOrEqual(uid.first);
+    expect(u).toBeLessThan(uid.first + uid.count);
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${u}\\s+${u}\\s+${u}\\s+${u}$`, 'm'));
+    expect(status).toMatch(/^CapEff:\s+0000000000000000$/m);
+    expect(status).toMatch(/^CapBnd:\s+0000000000000000$/m);
     expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
     const pod = state.plan.pods.find((p) => p.name === 'controller')!;
     expect(readlinkSync(`/proc/${master}/ns/net`)).toBe(`net:[${statSync(`/run/netns/${pod.netns}`).ino}]`);
     expect(readlinkSync(`/proc/${master}/ns/mnt`)).not.toBe(readlinkSync('/proc/self/ns/mnt'));
-    // No private key is readable by anyone but root and the controller's user.
+    // No private key is readable by anyone but its owner: the controller's uid for the leaves, root for the CA.
     expect(statSync(`${state.plan.ingress!.tlsDir}/default-shop-tls.key`).mode & 0o077).toBe(0);
+    expect(statSync(`${state.plan.ingress!.tlsDir}/default-shop-tls.key`).uid).toBe(u);
+    expect(statSync(`${state.plan.ingress!.tlsDir}/ca.key`).uid).toBe(0);
+  });
+
+  it('lets nginx write its run directory and nothing else (contain --writable)', async () => {
+    const master = readState(name)!.pods['controller']!.containers['controller']!.pid;
+    const u = String(statSync(`/proc/${master}`).uid);
+    const ing = state.plan.ingress!;
+    // The attacker is nginx itself: a shell in its mount and network namespaces, as its uid, no capabilities.
+    const asNginx = (script: string) =>
+      execa('nsenter', ['-t', String(master), '--mount', '--net', '-S', u, '-G', u, '--', 'setpriv', '--no-new-privs', '--bounding-set=-all', '--inh-caps=-all', '--', 'sh', '-c', script], { reject: false });
+    const ok = await asNginx(`echo ok > ${ing.runDir}/attack && cat ${ing.runDir}/attack`);
+    expect(ok.stdout).toBe('ok');
+    expect(readFileSync(`${ing.runDir}/attack`, 'utf8')).toBe('ok\n');
+    for (const target of [`${ing.tlsDir}/planted`, `${dirname(ing.runDir)}/planted`, `${dirname(ing.confFile)}/nginx.conf`, '/etc/podlab-planted', '/var/tmp/podlab-planted', '/root/podlab-planted', `${process.cwd()}/podlab-planted`]) {
+      const r = await asNginx(`echo pwned > '${target}'`);
+      expect(r.exitCode, target).not.toBe(0);
+      expect(r.stderr, target).toMatch(/Read-only file system|Permission denied/);
+      if (target.endsWith('nginx.conf')) expect(readFileSync(target, 'utf8')).not.toContain('pwned');
+      else expect(existsSync(target), target).toBe(false);
+    }
+    // The CA's key is not nginx's to read.
+    expect((await asNginx(`cat ${ing.tlsDir}/ca.key`)).exitCode).not.toBe(0);
+    // Seen from its mountinfo: the run directory is the only writable mount outside its own /tmp, /dev/shm and /proc.
+    const rw = readFileSync(`/proc/${master}/mountinfo`, 'utf8').trim().split('\n').map((l) => l.split(' ')).filter((f) => f[5]!.split(',').includes('rw')).map((f) => f[4]!);
+    expect(rw.filter((m) => !['/tmp', '/dev/shm'].includes(m) && !m.startsWith('/proc')).sort()).toEqual([ing.runDir]);
   });
 
   it('follows a re-created backend: nginx reloads (same master) with the new address and traffic goes there', async () => {

@@ -1,0 +1,36 @@
+/**
+ * A process by identity: its pid and its start time (field 22 of /proc/<pid>/stat), so that a
+ * recycled pid is never taken for the process it replaced. Read-only; stopping processes is
+ * src/runtime/procs.ts's.
+ */
+import { readFileSync } from 'node:fs';
+
+/** A process as recorded: `ProcessRecord` of the runtime's state has this shape. */
+export interface ProcessRef {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot. */
+  startTime: number;
+}
+
+/** Start time (field 22 of /proc/<pid>/stat) of a running process; undefined when gone or a zombie. */
+export function startTimeOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses; fields after the last ')' are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie has exited; only its parent's wait() is missing, which is not ours to do.
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+export function recordOf(pid: number): ProcessRef {
+  return { pid, startTime: startTimeOf(pid) ?? 0 };
+}
+
+/** True when the recorded process still exists and is the same process (not a recycled pid). */
+export function isAlive(rec: ProcessRef): boolean {
+  return startTimeOf(rec.pid) === rec.startTime;
+}

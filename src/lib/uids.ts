@@ -1,0 +1,181 @@
+/**
+ * Uids for untrusted code, one per container and per sandbox while it runs (PODLAB_UIDS): a lock
+ * file per uid in UID_LOCK_DIR, created with O_EXCL and holding the holder's pid and start time.
+ * A file whose holder has ended is taken over, so a killed podlab leaks nothing for long; `release`
+ * removes the file when the holder stops normally.
+ */
+import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { PODLAB_UIDS, UID_LOCK_DIR } from '../constants.ts';
+import { isAlive, recordOf, startTimeOf, type ProcessRef as ProcessRecord } from './proc.ts';
+
+export type UidPool = keyof typeof PODLAB_UIDS;
+
+/** PL3045 (docs/errors.md): as the runtime's coded errors (src/runtime/errors.ts), without importing above this leaf. */
+export class UidError extends Error {
+  readonly code = 'PL3045';
+}
+
+const lockFile = (uid: number) => `${UID_LOCK_DIR}/${uid}`;
+const holderText = (rec: ProcessRecord) => `${rec.pid} ${rec.startTime}\n`;
+
+function holderOf(text: string): ProcessRecord | undefined {
+  const m = /^(\d+) (\d+)\n?$/.exec(text);
+  return m ? { pid: Number(m[1]), startTime: Number(m[2]) } : undefined;
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a lock file's holder lives, asked of /proc once per holder in one pass (a podlab process holds many uids). */
+function aliveCache(): (text: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (text) => {
+    let v = known.get(text);
+    if (v === undefined) {
+      const h = holderOf(text);
+      known.set(text, (v = !!h && isAlive(h)));
+    }
+    return v;
+  };
+}
+
+/**
+ * Whether any process runs as a uid: the owners of /proc/PID (a process's effective uid), read
+ * once per pass, when first asked. A zombie (ended, not yet reaped by its parent) runs nothing.
+ */
+function runningUids(): (uid: number) => boolean {
+  let pids: Map<number, string[]> | undefined;
+  return (uid) => {
+    if (!pids) {
+      pids = new Map();
+      for (const pid of readdirSync('/proc')) {
+        if (!/^\d+$/.test(pid)) continue;
+        try {
+          const owner = statSync(`/proc/${pid}`).uid;
+          pids.set(owner, [...(pids.get(owner) ?? []), pid]);
+        } catch {
+          /* exited meanwhile */
+        }
+      }
+    }
+    return (pids.get(uid) ?? []).some((pid) => startTimeOf(Number(pid)) !== undefined);
+  };
+}
+
+/** Creates the lock file of `uid` for `holder`; false when it exists. */
+function create(uid: number, holder: ProcessRecord): boolean {
+  let fd: number;
+  try {
+    fd = openSync(lockFile(uid), 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, holderText(holder));
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** Removes the lock file of `uid` if its holder (as read: `seen`) has ended; a file taken meanwhile by someone else is put back. */
+function reclaim(uid: number, seen: string): void {
+  const aside = `${lockFile(uid)}.stale.${process.pid}`;
+  try {
+    renameSync(lockFile(uid), aside);
+  } catch {
+    return; // someone else reclaimed it first
+  }
+  if (read(aside) !== seen) {
+    try {
+      linkSync(aside, lockFile(uid)); // not the stale one: a new holder's, give it back
+    } catch {
+      /* taken again meanwhile; the new holder's file stands */
+    }
+  }
+  try {
+    unlinkSync(aside);
+  } catch {
+    /* gone */
+  }
+}
+
+/**
+ * Takes a free uid of `pool` for `holder` (default: this process). Starts at a random place in
+ * the range, so concurrent callers rarely meet (`range`: a part of the pool, for tests). Throws UidError when every uid is held by a live process.
+ */
+export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(process.pid), range: { first: number; count: number } = PODLAB_UIDS[pool]): number {
+  const { first, count } = range;
+  mkdirSync(UID_LOCK_DIR, { recursive: true, mode: 0o700 });
+  const start = randomInt(count);
+  const alive = aliveCache();
+  const runsAs = runningUids();
+  for (let i = 0; i < count; i++) {
+    const uid = first + ((start + i) % count);
+    if (create(uid, holder)) return uid;
+    const seen = read(lockFile(uid));
+    if (seen === undefined) {
+      if (create(uid, holder)) return uid;
+      continue;
+    }
+    // An ended holder may have left processes of its uid (a container's orphans, until `down`):
+    // a new holder must not share a uid with them, so such a uid waits.
+    if (alive(seen) || runsAs(uid)) continue;
+    reclaim(uid, seen);
+    if (create(uid, holder)) return uid;
+  }
+  throw new UidError(`all ${count} ${pool} uids (${first}-${first + count - 1}) are in use by live processes; see ${UID_LOCK_DIR}`);
+}
+
+/** Hands `uid` over to another holder (the container's own process, once started): the file is replaced whole. */
+export function transferUid(uid: number, holder: ProcessRecord): void {
+  const tmp = `${lockFile(uid)}.new.${process.pid}`;
+  writeFileSync(tmp, holderText(holder), { mode: 0o600 });
+  renameSync(tmp, lockFile(uid));
+}
+
+/** Frees `uid` if `holder` (when given) still holds it. */
+export function releaseUid(uid: number, holder?: ProcessRecord): void {
+  const seen = read(lockFile(uid));
+  if (seen === undefined) return;
+  if (holder && seen !== holderText(holder)) return;
+  try {
+    unlinkSync(lockFile(uid));
+  } catch {
+    /* gone */
+  }
+}
+
+/** The uid's holder, if its file exists. */
+export function uidHolder(uid: number): ProcessRecord | undefined {
+  const seen = read(lockFile(uid));
+  return seen === undefined ? undefined : holderOf(seen);
+}
+
+/** Removes every lock file whose holder has ended (after `down`, a killed run's leftovers); returns how many. */
+export function sweepUids(): number {
+  let n = 0;
+  const alive = aliveCache();
+  const runsAs = runningUids();
+  let names: string[];
+  try {
+    names = readdirSync(UID_LOCK_DIR);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const seen = read(lockFile(Number(name)));
+    if (seen === undefined || alive(seen) || runsAs(Number(name))) continue;
+    reclaim(Number(name), seen);
+    n++;
+  }
+  return n;
+}
