@@ -74,6 +74,7 @@ export function expandManifests(value: unknown, labFile: string, options: Expand
   const merged: Record<string, unknown> = { ...lab };
   if (converted.namespaces.length) merged.namespaces = [...((lab.namespaces as string[] | undefined) ?? []), ...converted.namespaces];
   if (Object.keys(converted.pods).length) merged.pods = { ...((lab.pods as object | undefined) ?? {}), ...converted.pods };
+  if (Object.keys(converted.deployments).length) merged.deployments = { ...((lab.deployments as object | undefined) ?? {}), ...converted.deployments };
   if (Object.keys(converted.services).length) merged.services = { ...((lab.services as object | undefined) ?? {}), ...converted.services };
   if (converted.dns) {
     const dns = (typeof lab.dns === 'object' && lab.dns !== null ? lab.dns : {}) as Record<string, unknown>;
@@ -82,10 +83,11 @@ export function expandManifests(value: unknown, labFile: string, options: Expand
   for (const m of objects) {
     const meta = m.obj.metadata as { name?: string; namespace?: string } | undefined;
     if (meta?.name && m.obj.kind === 'Service') origins[`services/${meta.name}`] = m.at;
+    if (meta?.name && m.obj.kind === 'Deployment' && meta.name in converted.deployments) origins[`deployments/${meta.name}`] = m.at;
     if (m.obj.kind === 'ConfigMap' && meta?.name === 'coredns' && meta.namespace === 'kube-system' && converted.dns) origins['dns/corefile'] = m.at;
   }
   for (const [pod] of Object.entries(converted.pods)) {
-    const owner = objects.find((m) => pod.startsWith(String((m.obj.metadata as { name?: string }).name)) && m.obj.kind !== 'Service');
+    const owner = objects.find((m) => pod.startsWith(String((m.obj.metadata as { name?: string }).name)) && m.obj.kind !== 'Service' && m.obj.kind !== 'Deployment');
     if (owner) origins[`pods/${pod}`] = owner.at;
   }
   return { value: merged, diagnostics, sources, origins };
@@ -118,6 +120,7 @@ function contextOf(lab: Record<string, unknown>): LabContext {
     nodes,
     pods,
     services: Object.keys(rec(lab.services)),
+    deployments: Object.keys(rec(lab.deployments)),
     namespaces: Array.isArray(lab.namespaces) ? lab.namespaces.map(String) : [],
     dns: lab.dns === false ? false : { corefile: typeof rec(lab.dns).corefile === 'string' },
   };

@@ -8,8 +8,11 @@
  */
 import { stringify } from 'yaml';
 import type { Lab, LabContainer, LabPod, LabService } from '../compile/lab.ts';
+import type { LabDeployment, LabProbe } from '../compile/loops.ts';
+import { PROBE_DEFAULTS } from '../loops/probe.ts';
 import { defaultCorefile } from '../dns/corefile/defaults.ts';
 import { NODE_LABEL } from '../k8s/manifests.ts';
+import { CONTROL_PLANE_TAINT } from '../loops/scheduler.ts';
 import type { CellCheck, CheckTarget } from '../check/kinds/index.ts';
 import type { Plan, PlanCheck } from '../plan/plan.ts';
 
@@ -20,7 +23,6 @@ export const SHELL_IMAGE = 'busybox:1.36';
 /** The image the checks Job runs: bash, curl, dig, nc, ping and jq in one. */
 export const CHECKS_IMAGE = 'nicolaka/netshoot:v0.13';
 export const CHECKS_NAMESPACE = 'podlab-checks';
-const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane';
 
 export type Exported = Map<string, string>;
 
@@ -31,11 +33,11 @@ function banner(lab: Lab): string {
 }
 
 function yamlDocs(lab: Lab, objects: Obj[]): string {
-  return banner(lab) + objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+  return banner(lab) + objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
 
 /** The Kubernetes objects of the lab itself (no kind config, no checks): what a round trip reads back. */
-export function labObjects(lab: Lab, plan: Plan): { namespaces: Obj[]; dns: Obj[]; pods: Obj[]; services: Obj[] } {
+export function labObjects(lab: Lab, plan: Plan): { namespaces: Obj[]; dns: Obj[]; pods: Obj[]; deployments: Obj[]; services: Obj[] } {
   const namespaces = lab.namespaces
     .filter((n) => n !== 'default' && n !== 'kube-system')
     .map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n, labels: { 'app.kubernetes.io/managed-by': 'podlab', 'podlab.dev/lab': lab.name } } }));
@@ -44,9 +46,41 @@ export function labObjects(lab: Lab, plan: Plan): { namespaces: Obj[]; dns: Obj[
     ? [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: lab.dns.corefile ?? defaultCorefile(lab.clusterDomain), ...lab.dns.files } }]
     : [];
   const roles = new Map(lab.nodes.map((n) => [n.name, n.role]));
-  const pods = lab.pods.map((p) => podObject(p, roles.get(p.node) === 'control-plane'));
+  // A Deployment's pods are the Deployment's to make: exported as the Deployment, not as Pods.
+  const pods = lab.pods.filter((p) => !p.owner).map((p) => podObject(p, roles.get(p.node) === 'control-plane'));
+  const deployments = lab.deployments.map(deploymentObject);
   const services = lab.services.map((s) => serviceObject(s, plan));
-  return { namespaces, dns, pods, services };
+  return { namespaces, dns, pods, deployments, services };
+}
+
+/**
+ * A Deployment as written for the API server: replicas, selector, the template with its labels,
+ * placement and containers (probes included); `restartPolicy: Always`, the only one a Deployment's
+ * pods may have. Its pods are scheduled by the cluster, not pinned as the lab's own pods are.
+ */
+function deploymentObject(d: LabDeployment<LabContainer>): Obj {
+  const spec: Obj = {};
+  if (d.placement.nodeName !== undefined) spec.nodeName = d.placement.nodeName;
+  if (d.placement.nodeSelector) spec.nodeSelector = d.placement.nodeSelector;
+  if (d.placement.tolerateControlPlane) spec.tolerations = [{ key: CONTROL_PLANE_TAINT, operator: 'Exists', effect: 'NoSchedule' }];
+  spec.restartPolicy = 'Always';
+  spec.containers = d.containers.map(containerObject);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: d.name, namespace: d.namespace },
+    spec: { replicas: d.replicas, selector: { matchLabels: d.selector }, template: { metadata: { labels: d.labels }, spec } },
+  };
+}
+
+/** A probe as in a container spec; timings only where they differ from Kubernetes' defaults. */
+function probeObject(p: LabProbe): Obj {
+  const a = p.action;
+  const o: Obj = a.kind === 'exec' ? { exec: { command: a.command } } : a.kind === 'tcpSocket' ? { tcpSocket: { port: a.port } } : { httpGet: { path: a.path, port: a.port } };
+  for (const k of ['initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold'] as const) {
+    if (p.settings[k] !== PROBE_DEFAULTS[k]) o[k] = p.settings[k];
+  }
+  return o;
 }
 
 function podObject(p: LabPod, onControlPlane: boolean): Obj {
@@ -63,6 +97,9 @@ function podObject(p: LabPod, onControlPlane: boolean): Obj {
     if (p.dnsConfig.options.length) dc.options = p.dnsConfig.options;
     spec.dnsConfig = dc;
   }
+  // Kubernetes has one restartPolicy per pod: the lab's containers' (the first's where they differ).
+  const restart = p.containers.find((c) => c.restartPolicy !== 'Always')?.restartPolicy;
+  if (restart) spec.restartPolicy = restart;
   // A pod is never without a container in Kubernetes: podlab's bare sandbox is the pause image.
   spec.containers = p.containers.length ? p.containers.map(containerObject) : [{ name: 'pause', image: PAUSE }];
   const metadata: Obj = { name: p.name, namespace: p.namespace };
@@ -85,6 +122,8 @@ function containerObject(c: LabContainer): Obj {
     o.ports = c.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.containerPort, protocol: p.protocol, ...(p.hostPort ? { hostPort: p.hostPort } : {}) }));
   }
   if (Object.keys(c.env).length) o.env = Object.entries(c.env).map(([name, value]) => ({ name, value }));
+  if (c.readinessProbe) o.readinessProbe = probeObject(c.readinessProbe);
+  if (c.livenessProbe) o.livenessProbe = probeObject(c.livenessProbe);
   return o;
 }
 
@@ -140,6 +179,7 @@ export function exportLab(lab: Lab, plan: Plan): Exported {
   if (o.namespaces.length) files.set('00-namespaces.yaml', yamlDocs(lab, o.namespaces));
   if (o.dns.length) files.set('10-coredns.yaml', yamlDocs(lab, o.dns));
   if (o.pods.length) files.set('20-pods.yaml', yamlDocs(lab, o.pods));
+  if (o.deployments.length) files.set('25-deployments.yaml', yamlDocs(lab, o.deployments));
   if (o.services.length) files.set('30-services.yaml', yamlDocs(lab, o.services));
   files.set('40-checks.yaml', yamlDocs(lab, checksObjects(lab, plan)));
   files.set('README.md', readme(lab));
@@ -206,6 +246,7 @@ function targetExpr(plan: Plan, t: CheckTarget): string | { skip: string } {
     }
     case 'pod': {
       const pod = plan.pods.find((p) => p.name === t.name);
+      if (pod?.owner) return { skip: `pod ${t.name} is Deployment ${pod.owner}'s: a cluster names its pods at random` };
       return `$(pod_ip ${q(pod?.namespace ?? 'default')} ${q(t.name)})`;
     }
     case 'node':
