@@ -16,7 +16,24 @@ import type { ObjectPath } from './api-schema.ts';
 import { findImageRule, imageTable } from './images.ts';
 
 /** The kinds manifests may hold, by apiVersion/kind. */
-export const BUILT_KINDS = ['v1/Namespace', 'v1/Pod', 'v1/Service', 'v1/ConfigMap', 'apps/v1/Deployment', 'apps/v1/ReplicaSet'] as const;
+export const BUILT_KINDS = [
+  'v1/Namespace',
+  'v1/Pod',
+  'v1/Service',
+  'v1/ConfigMap',
+  'apps/v1/Deployment',
+  'apps/v1/ReplicaSet',
+  'networking.k8s.io/v1/NetworkPolicy',
+  'networking.k8s.io/v1/Ingress',
+  'networking.k8s.io/v1/IngressClass',
+] as const;
+
+/** ingress-nginx's annotations live under this prefix; the rest of an Ingress's annotations do nothing here. */
+const NGINX_ANNOTATIONS = 'nginx.ingress.kubernetes.io/';
+/** The annotation that makes an IngressClass the default (Kubernetes' own, on the IngressClass). */
+export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+/** The label the API server puts on every namespace (immutable): not the author's to set. */
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /** Where something in one manifest object is: diagnostic fields (file, line, column, or a path inside the lab). */
 export type Locate = (path: ObjectPath, key?: boolean) => Partial<Diagnostic>;
@@ -33,6 +50,9 @@ export interface LabContext {
   pods: Record<string, string>;
   services: string[];
   deployments: string[];
+  networkPolicies: string[];
+  ingresses: string[];
+  ingressClasses: string[];
   namespaces: string[];
   /** The lab's `dns` as written: false, or whether it sets a corefile. */
   dns: false | { corefile: boolean };
@@ -40,10 +60,18 @@ export interface LabContext {
 
 export type DeploymentSpec = NonNullable<LabSpec['deployments']>[string];
 
+export type NetworkPolicySpec = NonNullable<LabSpec['networkPolicies']>[string];
+export type IngressSpec = NonNullable<LabSpec['ingresses']>[string];
+export type IngressClassSpec = NonNullable<LabSpec['ingressClasses']>[string];
+
 export interface Converted {
-  namespaces: string[];
+  /** A name, or the name with the labels the manifest gave it. */
+  namespaces: (string | { name: string; labels: Record<string, string> })[];
   pods: Record<string, PodSpec>;
   deployments: Record<string, DeploymentSpec>;
+  networkPolicies: Record<string, NetworkPolicySpec>;
+  ingresses: Record<string, IngressSpec>;
+  ingressClasses: Record<string, IngressClassSpec>;
   services: Record<string, ServiceSpec>;
   dns?: { corefile?: string; files: Record<string, string> };
   diagnostics: Diagnostic[];
@@ -92,7 +120,7 @@ export function nodeLabels(node: { name: string; role: string }): Record<string,
 }
 
 export function convertManifests(objects: readonly ManifestObject[], ctx: LabContext): Converted {
-  const out: Converted = { namespaces: [], pods: {}, deployments: {}, services: {}, diagnostics: [] };
+  const out: Converted = { namespaces: [], pods: {}, deployments: {}, networkPolicies: {}, ingresses: {}, ingressClasses: {}, services: {}, diagnostics: [] };
   const load = new Map(ctx.nodes.map((n) => [n.name, 0]));
   for (const node of Object.values(ctx.pods)) load.set(node, (load.get(node) ?? 0) + 1);
   const podOwner = new Map<string, string>();
@@ -113,9 +141,28 @@ export function convertManifests(objects: readonly ManifestObject[], ctx: LabCon
     const meta = obj.metadata as Meta;
     const kind = `${String(obj.apiVersion)}/${String(obj.kind)}`;
     switch (kind) {
-      case 'v1/Namespace':
-        if (!['default', 'kube-system'].includes(meta.name) && !ctx.namespaces.includes(meta.name) && !out.namespaces.includes(meta.name)) out.namespaces.push(meta.name);
+      case 'v1/Namespace': {
+        const labels = Object.fromEntries(Object.entries(meta.labels ?? {}).filter(([k]) => k !== NAMESPACE_NAME_LABEL));
+        const known = out.namespaces.some((n) => (typeof n === 'string' ? n : n.name) === meta.name);
+        if (!['default', 'kube-system'].includes(meta.name) && !ctx.namespaces.includes(meta.name) && !known) out.namespaces.push(Object.keys(labels).length ? { name: meta.name, labels } : meta.name);
         break;
+      }
+      case 'networking.k8s.io/v1/NetworkPolicy':
+        addNamed(m, 'NetworkPolicy', meta.name, ctx.networkPolicies, out.networkPolicies, convertNetworkPolicy(meta, obj.spec as Obj), push);
+        break;
+      case 'networking.k8s.io/v1/Ingress': {
+        const ing = convertIngress(m, meta, obj, out);
+        if (ing) addNamed(m, 'Ingress', meta.name, ctx.ingresses, out.ingresses, ing, push);
+        break;
+      }
+      case 'networking.k8s.io/v1/IngressClass': {
+        const spec = (obj.spec ?? {}) as { controller?: string; parameters?: unknown };
+        if (spec.parameters !== undefined) push(m, warning('PL2212', [], "an IngressClass's parameters are not read by podlab's controller", 'The class is served without them.'), ['spec', 'parameters'], true);
+        const annotations = ((obj.metadata as { annotations?: Record<string, string> }).annotations ?? {});
+        const cls: IngressClassSpec = { ...(spec.controller !== undefined ? { controller: spec.controller } : {}), ...(annotations[DEFAULT_CLASS_ANNOTATION] === 'true' ? { default: true } : {}) };
+        addNamed(m, 'IngressClass', meta.name, ctx.ingressClasses, out.ingressClasses, cls, push);
+        break;
+      }
       case 'v1/Pod': {
         const spec = obj.spec as Obj;
         const node = schedule(m, meta, spec, ['spec'], ctx, load, new Map(), out);
@@ -232,6 +279,60 @@ function convertDeployment(m: ManifestObject, meta: Meta, out: Converted): Deplo
 }
 
 const stableEq = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+
+/** A named object into its lab record: a clash with the lab file is PL2209, with another manifest PL2210. */
+function addNamed<T>(m: ManifestObject, kind: string, name: string, lab: string[], into: Record<string, T>, value: T, push: (m: ManifestObject, d: Diagnostic, path: ObjectPath) => void): void {
+  if (lab.includes(name)) push(m, diag('PL2209', [], `${kind} "${name}" is declared in the lab file too`, 'Rename one of them, or remove it from the lab file or the manifest.'), ['metadata', 'name']);
+  else if (name in into) push(m, diag('PL2210', [], `${kind} "${name}" is declared twice in the manifests`, `podlab's ${kind} names are lab-wide, across namespaces: rename one.`), ['metadata', 'name']);
+  else into[name] = value;
+}
+
+/** A NetworkPolicy's spec is the lab's own shape (docs/network-policy.md): taken field by field. */
+function convertNetworkPolicy(meta: Meta, spec: Obj): NetworkPolicySpec {
+  const p: NetworkPolicySpec = { podSelector: (spec.podSelector ?? {}) as NetworkPolicySpec['podSelector'] };
+  if (meta.namespace && meta.namespace !== 'default') p.namespace = meta.namespace;
+  if (spec.policyTypes !== undefined) p.policyTypes = spec.policyTypes as string[];
+  if (spec.ingress !== undefined) p.ingress = spec.ingress as NetworkPolicySpec['ingress'];
+  if (spec.egress !== undefined) p.egress = spec.egress as NetworkPolicySpec['egress'];
+  return p;
+}
+
+type K8sBackend = { service?: { name: string; port?: { number?: number; name?: string } }; resource?: unknown };
+
+/**
+ * An Ingress in the lab's terms (docs/ingress.md): class, ingress-nginx annotations, default
+ * backend, rules and TLS. A `resource` backend (a CRD, not a Service) is PL2273; the legacy
+ * `kubernetes.io/ingress.class` annotation stands for ingressClassName, as controllers still read it.
+ */
+function convertIngress(m: ManifestObject, meta: Meta, obj: Obj, out: Converted): IngressSpec | undefined {
+  const spec = (obj.spec ?? {}) as { ingressClassName?: string; defaultBackend?: K8sBackend; rules?: { host?: string; http?: { paths: { path?: string; pathType: string; backend: K8sBackend }[] } }[]; tls?: { hosts?: string[]; secretName?: string }[] };
+  const annotations = ((obj.metadata as { annotations?: Record<string, string> }).annotations ?? {});
+  let ok = true;
+  const backend = (b: K8sBackend, path: ObjectPath) => {
+    if (!b.service) {
+      ok = false;
+      out.diagnostics.push(located(m.obj, m.at, diag('PL2273', [], 'a resource backend is not built by podlab (its controller proxies to Services)', 'Give the path a service backend: { service: { name, port: { number } } }.'), [...path, 'resource'], true));
+      return { service: { name: '', port: {} } };
+    }
+    const port = b.service.port ?? {};
+    return { service: { name: b.service.name, port: { ...(port.number !== undefined ? { number: port.number } : {}), ...(port.name !== undefined ? { name: port.name } : {}) } } };
+  };
+  const i: IngressSpec = {};
+  if (meta.namespace && meta.namespace !== 'default') i.namespace = meta.namespace;
+  const className = spec.ingressClassName ?? annotations['kubernetes.io/ingress.class'];
+  if (className !== undefined) i.ingressClassName = className;
+  const nginx = Object.fromEntries(Object.entries(annotations).filter(([k]) => k.startsWith(NGINX_ANNOTATIONS)));
+  if (Object.keys(nginx).length) i.annotations = nginx;
+  if (spec.defaultBackend) i.defaultBackend = backend(spec.defaultBackend, ['spec', 'defaultBackend']);
+  if (spec.rules) {
+    i.rules = spec.rules.map((r, ri) => ({
+      ...(r.host !== undefined ? { host: r.host } : {}),
+      ...(r.http ? { http: { paths: r.http.paths.map((p, pi) => ({ path: p.path ?? '/', pathType: p.pathType, backend: backend(p.backend, ['spec', 'rules', ri, 'http', 'paths', pi, 'backend']) })) } } : {}),
+    }));
+  }
+  if (spec.tls) i.tls = spec.tls.map((t) => ({ ...(t.hosts ? { hosts: t.hosts } : {}), ...(t.secretName !== undefined ? { secretName: t.secretName } : {}) }));
+  return ok ? i : undefined;
+}
 
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
 

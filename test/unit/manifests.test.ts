@@ -50,7 +50,7 @@ describe('manifests in', () => {
     expect(named.lab!.pods.map((p) => p.node)).toEqual(['cp']);
     // A Deployment's pods that fit no node stay Pending (a warning at the YAML); a Pod that fits none is an error.
     const none = lab([deployment(1, '      nodeSelector: { disk: ssd }\n')]);
-    expect(none.diagnostics.map((d) => [d.code, d.severity, d.path[0], d.within?.line])).toEqual([['PL2303', 'warning', 'manifests', 4]]);
+    expect(none.diagnostics.map((d) => [d.code, d.severity, d.path[0], d.within?.line])).toEqual([['PL2303', 'warning', 'manifests', 11]]);
     expect(none.lab!.deployments[0]!.pending).toBe(1);
     const pod = lab(['apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  nodeSelector: { disk: ssd }\n  containers: [{ name: c, image: nginx }]\n']);
     expect(pod.diagnostics.map((d) => d.code)).toEqual(['PL2211']);
@@ -92,6 +92,28 @@ ${probe}`, 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n']);
     }, 'test/unit/inline.lab.ts');
     expect(same.diagnostics).toEqual([]);
     expect(same.lab!.deployments[0]!.pods).toEqual(d.pods);
+  });
+
+  it('builds NetworkPolicy, Ingress and IngressClass, and keeps namespace labels', () => {
+    const r = lab(
+      [
+        'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop, labels: { team: a, kubernetes.io/metadata.name: shop } }\n',
+        deployment(1),
+        'apiVersion: v1\nkind: Service\nmetadata: { name: web }\nspec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }\n',
+        'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: from-team-a }\nspec:\n  podSelector: { matchLabels: { app: web } }\n  ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: a } } }], ports: [{ port: 8080 }] }]\n',
+        'apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: { name: nginx, annotations: { ingressclass.kubernetes.io/is-default-class: "true" } }\nspec: { controller: k8s.io/ingress-nginx }\n',
+        'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: web, annotations: { nginx.ingress.kubernetes.io/ssl-redirect: "false", kubectl.kubernetes.io/last-applied-configuration: "{}" } }\nspec:\n  rules: [{ host: a.example, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]\n',
+      ],
+      { loadBalancer: { pool: '172.16.94.240/28' } },
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(r.lab!.namespaceLabels).toEqual({ shop: { team: 'a' } });
+    expect(r.lab!.networkPolicies).toEqual([
+      { name: 'from-team-a', namespace: 'default', podSelector: { matchLabels: { app: 'web' }, matchExpressions: [] }, policyTypes: ['Ingress'], ingress: [{ peers: [{ namespaceSelector: { matchLabels: { team: 'a' }, matchExpressions: [] } }], ports: [{ protocol: 'TCP', port: 8080 }] }], egress: [] },
+    ]);
+    expect(r.lab!.ingress!.classes).toEqual([{ name: 'nginx', controller: 'k8s.io/ingress-nginx', isDefault: true }]);
+    // The default class is given to the Ingress that names none; only ingress-nginx's annotations are kept.
+    expect(r.lab!.ingress!.ingresses[0]).toMatchObject({ name: 'web', className: 'nginx', annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' }, rules: [{ host: 'a.example', paths: [{ path: '/', pathType: 'Prefix', backend: { service: 'web', port: 80 } }] }] });
   });
 
   it("gives a Pod's restartPolicy to each of its containers", () => {
