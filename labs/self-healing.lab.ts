@@ -38,27 +38,27 @@ export default defineLab({
     crash: {
       description: 'A container dies; the agent restarts it in the same sandbox: same IP, restart count 1.',
       steps: [
-        { action: 'crash-container', pod: 'web-hhghnmbmjs-n8tqc' },
-        { action: 'wait-event', reason: 'Restarted', object: 'pod/web-hhghnmbmjs-n8tqc' },
-        { action: 'wait-event', reason: 'EndpointAdded', object: 'service/default/web', text: 'web-hhghnmbmjs-n8tqc' },
-        { check: { kind: 'http', from: 'client', to: 'web-hhghnmbmjs-n8tqc', port: 8080, expectPod: 'web-hhghnmbmjs-n8tqc', name: 'the restarted pod answers at its old IP' } },
+        { action: 'crash-container', pod: 'web-22dnp66tqx-n8tqc' },
+        { action: 'wait-event', reason: 'Restarted', object: 'pod/web-22dnp66tqx-n8tqc' },
+        { action: 'wait-event', reason: 'EndpointAdded', object: 'service/default/web', text: 'web-22dnp66tqx-n8tqc' },
+        { check: { kind: 'http', from: 'client', to: 'web-22dnp66tqx-n8tqc', port: 8080, expectPod: 'web-22dnp66tqx-n8tqc', name: 'the restarted pod answers at its old IP' } },
       ],
     },
     unready: {
       description: 'A pod fails its readiness probe: it leaves the endpoints (and DNS), and comes back when ready.',
       steps: [
-        { action: 'make-unready', pod: 'web-hhghnmbmjs-ngmcc' },
-        { action: 'wait-event', reason: 'EndpointRemoved', object: 'service/default/web', text: 'web-hhghnmbmjs-ngmcc' },
+        { action: 'make-unready', pod: 'web-22dnp66tqx-ngmcc' },
+        { action: 'wait-event', reason: 'EndpointRemoved', object: 'service/default/web', text: 'web-22dnp66tqx-ngmcc' },
         { check: { kind: 'http', from: 'client', to: 'svc/web', requests: 12, expectSpread: 2, name: 'the Service spreads over the 2 ready pods' } },
-        { action: 'make-ready', pod: 'web-hhghnmbmjs-ngmcc' },
-        { action: 'wait-event', reason: 'EndpointAdded', object: 'service/default/web', text: 'web-hhghnmbmjs-ngmcc' },
+        { action: 'make-ready', pod: 'web-22dnp66tqx-ngmcc' },
+        { action: 'wait-event', reason: 'EndpointAdded', object: 'service/default/web', text: 'web-22dnp66tqx-ngmcc' },
         { check: { kind: 'http', from: 'client', to: 'svc/web', requests: 12, expectSpread: 3, name: 'and over 3 again' } },
       ],
     },
     delete: {
       description: 'A pod is deleted; the Deployment makes a new one (new name, new IP) and the Service follows.',
       steps: [
-        { action: 'delete-pod', pod: 'web-hhghnmbmjs-q7ns9' },
+        { action: 'delete-pod', pod: 'web-22dnp66tqx-q7ns9' },
         { action: 'wait-event', reason: 'SuccessfulCreate', object: 'deployment/web' },
         { action: 'wait-event', reason: 'EndpointAdded', object: 'service/default/web', text: 'web-' },
         { check: { kind: 'http', from: 'client', to: 'svc/web', requests: 12, expectSpread: 3, name: 'the Service spreads over 3 again' } },

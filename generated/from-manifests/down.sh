@@ -10,9 +10,9 @@ for pid in $(ip netns pids podlab-from-manifests.host.corp-dns 2>/dev/null); do 
 for pid in $(ip netns pids podlab-from-manifests.host.laptop 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-from-manifests.pod.tools.client 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-from-manifests.pod.tools.custom-dns 2>/dev/null); do kill -TERM "$pid"; done
-for pid in $(ip netns pids podlab-from-manifests.pod.default.web-kq5gtl6g48-ngmcc 2>/dev/null); do kill -TERM "$pid"; done
-for pid in $(ip netns pids podlab-from-manifests.pod.default.web-kq5gtl6g48-q7ns9 2>/dev/null); do kill -TERM "$pid"; done
-for pid in $(ip netns pids podlab-from-manifests.pod.default.web-kq5gtl6g48-n8tqc 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-from-manifests.pod.default.web-sf24bfzbnr-ngmcc 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-from-manifests.pod.default.web-sf24bfzbnr-q7ns9 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-from-manifests.pod.default.web-sf24bfzbnr-n8tqc 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-from-manifests.pod.kube-system.coredns 2>/dev/null); do kill -TERM "$pid"; done
 # No CNI DEL: what the plugins made lives in the namespaces (deleted next) and under the state directory.
 ip -force -batch $G/ip/down.batch

@@ -7,9 +7,9 @@ for pid in $(ip netns pids podlab-self-healing.node.worker-1 2>/dev/null); do ki
 for pid in $(ip netns pids podlab-self-healing.node.worker-2 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-self-healing.node.worker-3 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-self-healing.pod.default.client 2>/dev/null); do kill -TERM "$pid"; done
-for pid in $(ip netns pids podlab-self-healing.pod.default.web-hhghnmbmjs-ngmcc 2>/dev/null); do kill -TERM "$pid"; done
-for pid in $(ip netns pids podlab-self-healing.pod.default.web-hhghnmbmjs-q7ns9 2>/dev/null); do kill -TERM "$pid"; done
-for pid in $(ip netns pids podlab-self-healing.pod.default.web-hhghnmbmjs-n8tqc 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-self-healing.pod.default.web-22dnp66tqx-ngmcc 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-self-healing.pod.default.web-22dnp66tqx-q7ns9 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-self-healing.pod.default.web-22dnp66tqx-n8tqc 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-self-healing.pod.kube-system.coredns 2>/dev/null); do kill -TERM "$pid"; done
 # No CNI DEL: what the plugins made lives in the namespaces (deleted next) and under the state directory.
 ip -force -batch $G/ip/down.batch

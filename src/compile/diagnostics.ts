@@ -154,6 +154,11 @@ export const CODES = {
   PL2262: 'unknown backend Service port',
   PL2263: 'host and path claimed twice',
   PL2264: 'two default backends',
+  // Kubernetes in and out, more (src/k8s/manifests.ts): PL2270–PL2289.
+  PL2270: 'Deployment selector not built',
+  PL2271: 'Deployment restartPolicy not Always',
+  PL2272: 'probe not built',
+  PL2273: 'Ingress resource backend not built',
   // Control loops (src/compile/rules-loops.ts): PL2300–PL2329.
   PL2300: 'probe port not declared',
   PL2301: 'Deployment selector does not match its template',

@@ -8,7 +8,7 @@ import { nodeLabels } from '../k8s/manifests.ts';
 import { KUBELET_BACKOFF, type BackoffSettings, type RestartPolicy } from '../loops/backoff.ts';
 import { PROBE_DEFAULTS, type ProbeSettings } from '../loops/probe.ts';
 import { reconcile, templateHash } from '../loops/replicaset.ts';
-import type { SchedNode, SchedRequest } from '../loops/scheduler.ts';
+import { toleratesControlPlane, type SchedNode, type SchedRequest } from '../loops/scheduler.ts';
 import type { ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 
 export type LabProbeAction = { kind: 'exec'; command: string[] } | { kind: 'tcpSocket'; port: number | string } | { kind: 'httpGet'; port: number | string; path: string };
@@ -111,11 +111,15 @@ export function expandDeployments<C>(spec: LabSpec, container: (c: ContainerSpec
   for (const [name, d] of Object.entries(spec.deployments ?? {})) {
     const namespace = d.namespace ?? 'default';
     const labels = d.template.labels;
-    const placement: SchedRequest = { ...(d.template.nodeName !== undefined ? { nodeName: d.template.nodeName } : {}), ...(d.template.nodeSelector ? { nodeSelector: d.template.nodeSelector } : {}) };
-    const hash = templateHash({ namespace, template: d.template });
+    const placement: SchedRequest = {
+      ...(d.template.nodeName !== undefined ? { nodeName: d.template.nodeName } : {}),
+      ...(d.template.nodeSelector ? { nodeSelector: d.template.nodeSelector } : {}),
+      ...(toleratesControlPlane(d.template.tolerations) ? { tolerateControlPlane: true as const } : {}),
+    };
+    const containers = d.template.containers.map(container);
+    const hash = templateHash({ namespace, labels, placement, containers });
     const replicas = d.replicas ?? 1;
     const round = reconcile({ name, namespace, replicas: Math.max(0, replicas), hash, placement }, [], nodes, placed, 0);
-    const containers = d.template.containers.map(container);
     const made = round.create.map((c) => ({ name: c.name, node: c.node, namespace, labels: { ...labels, 'pod-template-hash': hash }, owner: name, containers }));
     for (const m of made) placed.push({ node: m.node });
     pods.push(...made);

@@ -21,9 +21,37 @@ export interface Expanded {
   diagnostics: Diagnostic[];
   /** Text of each YAML file read, by the file name diagnostics carry (for code frames). */
   sources: Record<string, string>;
-  /** Where each pod and Service from a manifest was declared, for diagnostics of later rules. */
-  origins: Record<string, Locate>;
+  /** Where each object from a manifest was declared, for diagnostics of later rules: by `<lab record>/<name>`. */
+  origins: Record<string, Origin>;
 }
+
+/** A manifest object behind a lab record entry: how to locate its fields, and a lab path (after the name) as its field. */
+export interface Origin {
+  at: Locate;
+  field: (rest: (string | number)[]) => ObjectPath;
+}
+
+/** The object's name (or namespace): what a diagnostic about the whole object points at. */
+const byName = (rest: (string | number)[]): ObjectPath => (rest[0] === 'namespace' ? ['metadata', 'namespace'] : ['metadata', 'name']);
+
+/**
+ * Lab paths of objects whose lab shape is the spec's (NetworkPolicy, Ingress), or close to it
+ * (Deployment), mapped to the field in the YAML, so a rule's finding lands on the YAML line.
+ */
+const FIELDS: Record<string, (rest: (string | number)[]) => ObjectPath> = {
+  NetworkPolicy: (rest) => (rest.length && rest[0] !== 'namespace' ? ['spec', ...rest] : byName(rest)),
+  Ingress: (rest) => (rest[0] === 'annotations' ? ['metadata', ...rest] : rest.length && rest[0] !== 'namespace' ? ['spec', ...rest] : byName(rest)),
+  IngressClass: (rest) => (rest[0] === 'controller' ? ['spec', 'controller'] : byName(rest)),
+  Deployment: (rest) => {
+    if (rest[0] === 'replicas' || rest[0] === 'selector') return ['spec', ...rest];
+    if (rest[0] !== 'template') return byName(rest);
+    if (rest[1] === 'labels') return ['spec', 'template', 'metadata', ...rest.slice(1)];
+    return rest.length > 1 ? ['spec', 'template', 'spec', ...rest.slice(1)] : ['spec', 'template'];
+  },
+};
+
+/** Which lab record a built kind's objects go to. */
+const RECORD: Record<string, string> = { Service: 'services', Deployment: 'deployments', NetworkPolicy: 'networkPolicies', Ingress: 'ingresses', IngressClass: 'ingressClasses' };
 
 export interface ExpandOptions {
   /** Read manifest files (a lab file on disk); false where only inline YAML may be given (graded submissions). @default true */
@@ -70,43 +98,46 @@ export function expandManifests(value: unknown, labFile: string, options: Expand
   const ctx = contextOf(lab);
   const converted = convertManifests(objects, ctx);
   diagnostics.push(...converted.diagnostics);
-  const origins: Record<string, Locate> = {};
+  const origins: Record<string, Origin> = {};
   const merged: Record<string, unknown> = { ...lab };
   if (converted.namespaces.length) merged.namespaces = [...((lab.namespaces as string[] | undefined) ?? []), ...converted.namespaces];
-  if (Object.keys(converted.pods).length) merged.pods = { ...((lab.pods as object | undefined) ?? {}), ...converted.pods };
-  if (Object.keys(converted.services).length) merged.services = { ...((lab.services as object | undefined) ?? {}), ...converted.services };
+  for (const key of ['pods', 'deployments', 'services', 'networkPolicies', 'ingresses', 'ingressClasses'] as const) {
+    if (Object.keys(converted[key]).length) merged[key] = { ...((lab[key] as object | undefined) ?? {}), ...converted[key] };
+  }
   if (converted.dns) {
     const dns = (typeof lab.dns === 'object' && lab.dns !== null ? lab.dns : {}) as Record<string, unknown>;
     merged.dns = { ...dns, ...(converted.dns.corefile !== undefined ? { corefile: converted.dns.corefile } : {}), ...(Object.keys(converted.dns.files).length ? { files: { ...((dns.files as object | undefined) ?? {}), ...converted.dns.files } } : {}) };
   }
   for (const m of objects) {
     const meta = m.obj.metadata as { name?: string; namespace?: string } | undefined;
-    if (meta?.name && m.obj.kind === 'Service') origins[`services/${meta.name}`] = m.at;
-    if (m.obj.kind === 'ConfigMap' && meta?.name === 'coredns' && meta.namespace === 'kube-system' && converted.dns) origins['dns/corefile'] = m.at;
+    const record = RECORD[String(m.obj.kind)];
+    if (meta?.name && record && meta.name in (converted as unknown as Record<string, Record<string, unknown>>)[record]!) origins[`${record}/${meta.name}`] = { at: m.at, field: FIELDS[String(m.obj.kind)] ?? byName };
+    if (m.obj.kind === 'ConfigMap' && meta?.name === 'coredns' && meta.namespace === 'kube-system' && converted.dns) origins['dns/corefile'] = { at: m.at, field: byName };
   }
   for (const [pod] of Object.entries(converted.pods)) {
-    const owner = objects.find((m) => pod.startsWith(String((m.obj.metadata as { name?: string }).name)) && m.obj.kind !== 'Service');
-    if (owner) origins[`pods/${pod}`] = owner.at;
+    const owner = objects.find((m) => pod.startsWith(String((m.obj.metadata as { name?: string }).name)) && (m.obj.kind === 'Pod' || m.obj.kind === 'ReplicaSet'));
+    if (owner) origins[`pods/${pod}`] = { at: owner.at, field: byName };
   }
   return { value: merged, diagnostics, sources, origins };
 }
 
 /**
- * A diagnostic of the lab's own rules about a pod or Service that came from a manifest: placed at
- * that object's YAML (its namespace or name) instead of the lab file.
+ * A diagnostic of the lab's own rules about an object that came from a manifest: placed at that
+ * object's YAML (the field, where the lab's shape follows the spec; else its namespace or name)
+ * instead of the lab file.
  */
-export function placeAtOrigin(d: Diagnostic, origins: Record<string, Locate>): Diagnostic {
+export function placeAtOrigin(d: Diagnostic, origins: Record<string, Origin>): Diagnostic {
   if (d.line !== undefined || d.path.length < 2) return d;
-  const at = origins[`${String(d.path[0])}/${String(d.path[1])}`];
-  if (!at) return d;
+  const origin = origins[`${String(d.path[0])}/${String(d.path[1])}`];
+  if (!origin) return d;
+  const { at } = origin;
   if (d.path[0] === 'dns') {
     // A spot in the Corefile: a block scalar (`Corefile: |`) starts on the next line, indented two past its key.
     const key = at(['data', 'Corefile'], true);
     if (key.line === undefined || !d.within) return { ...d, ...key, path: key.path ?? d.path };
     return { ...d, file: key.file, line: key.line + d.within.line, column: (key.column ?? 1) + 2 + d.within.col - 1, within: undefined };
   }
-  const field: ObjectPath = d.path[2] === 'namespace' ? ['metadata', 'namespace'] : ['metadata', 'name'];
-  const where = at(field);
+  const where = at(origin.field(d.path.slice(2)));
   return { ...d, ...where, path: where.path ?? d.path };
 }
 
@@ -118,6 +149,10 @@ function contextOf(lab: Record<string, unknown>): LabContext {
     nodes,
     pods,
     services: Object.keys(rec(lab.services)),
+    deployments: Object.keys(rec(lab.deployments)),
+    networkPolicies: Object.keys(rec(lab.networkPolicies)),
+    ingresses: Object.keys(rec(lab.ingresses)),
+    ingressClasses: Object.keys(rec(lab.ingressClasses)),
     namespaces: Array.isArray(lab.namespaces) ? lab.namespaces.map(String) : [],
     dns: lab.dns === false ? false : { corefile: typeof rec(lab.dns).corefile === 'string' },
   };

@@ -8,8 +8,13 @@
  */
 import { stringify } from 'yaml';
 import type { Lab, LabContainer, LabPod, LabService } from '../compile/lab.ts';
+import type { LabDeployment, LabProbe } from '../compile/loops.ts';
+import { PROBE_DEFAULTS } from '../loops/probe.ts';
 import { defaultCorefile } from '../dns/corefile/defaults.ts';
-import { NODE_LABEL } from '../k8s/manifests.ts';
+import { DEFAULT_CLASS_ANNOTATION, NODE_LABEL } from '../k8s/manifests.ts';
+import type { Ingress, IngressBackend, IngressClass } from '../ingress/types.ts';
+import type { LabelSelector, NetworkPolicy, PolicyRule } from '../policy/types.ts';
+import { CONTROL_PLANE_TAINT } from '../loops/scheduler.ts';
 import type { CellCheck, CheckTarget } from '../check/kinds/index.ts';
 import type { Plan, PlanCheck } from '../plan/plan.ts';
 
@@ -20,7 +25,6 @@ export const SHELL_IMAGE = 'busybox:1.36';
 /** The image the checks Job runs: bash, curl, dig, nc, ping and jq in one. */
 export const CHECKS_IMAGE = 'nicolaka/netshoot:v0.13';
 export const CHECKS_NAMESPACE = 'podlab-checks';
-const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane';
 
 export type Exported = Map<string, string>;
 
@@ -31,22 +35,102 @@ function banner(lab: Lab): string {
 }
 
 function yamlDocs(lab: Lab, objects: Obj[]): string {
-  return banner(lab) + objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+  return banner(lab) + objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
 
 /** The Kubernetes objects of the lab itself (no kind config, no checks): what a round trip reads back. */
-export function labObjects(lab: Lab, plan: Plan): { namespaces: Obj[]; dns: Obj[]; pods: Obj[]; services: Obj[] } {
+export function labObjects(lab: Lab, plan: Plan): { namespaces: Obj[]; dns: Obj[]; pods: Obj[]; deployments: Obj[]; services: Obj[]; networkPolicies: Obj[]; ingress: Obj[] } {
   const namespaces = lab.namespaces
     .filter((n) => n !== 'default' && n !== 'kube-system')
-    .map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n, labels: { 'app.kubernetes.io/managed-by': 'podlab', 'podlab.dev/lab': lab.name } } }));
+    .map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n, labels: { ...lab.namespaceLabels[n], ...PODLAB_LABELS(lab) } } }));
   // kind's cluster already has kubeadm's coredns ConfigMap: exported only when the lab has its own Corefile.
   const dns = lab.dns && (lab.dns.corefile !== undefined || Object.keys(lab.dns.files).length)
     ? [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: lab.dns.corefile ?? defaultCorefile(lab.clusterDomain), ...lab.dns.files } }]
     : [];
   const roles = new Map(lab.nodes.map((n) => [n.name, n.role]));
-  const pods = lab.pods.map((p) => podObject(p, roles.get(p.node) === 'control-plane'));
+  // A Deployment's pods are the Deployment's to make: exported as the Deployment, not as Pods.
+  const pods = lab.pods.filter((p) => !p.owner).map((p) => podObject(p, roles.get(p.node) === 'control-plane'));
+  const deployments = lab.deployments.map(deploymentObject);
   const services = lab.services.map((s) => serviceObject(s, plan));
-  return { namespaces, dns, pods, services };
+  const networkPolicies = lab.networkPolicies.map(policyObject);
+  const ingress = [...(lab.ingress?.classes ?? []).map(ingressClassObject), ...(lab.ingress?.ingresses ?? []).map(ingressObject)];
+  return { namespaces, dns, pods, deployments, services, networkPolicies, ingress };
+}
+
+/** The labels podlab puts on the namespaces it exports (`kubectl delete ns -l podlab.dev/lab=<lab>` removes them). */
+export const PODLAB_LABELS = (lab: Lab) => ({ 'app.kubernetes.io/managed-by': 'podlab', 'podlab.dev/lab': lab.name });
+
+function selectorObject(s: LabelSelector): Obj {
+  return { ...(Object.keys(s.matchLabels).length ? { matchLabels: s.matchLabels } : {}), ...(s.matchExpressions.length ? { matchExpressions: s.matchExpressions.map((e) => ({ key: e.key, operator: e.operator, ...(e.values.length ? { values: e.values } : {}) })) } : {}) };
+}
+
+/** A NetworkPolicy as the API server holds it after defaulting (policyTypes written out). */
+function policyObject(p: NetworkPolicy): Obj {
+  const rule = (r: PolicyRule, peersKey: 'from' | 'to'): Obj => ({
+    ...(r.peers.length
+      ? {
+          [peersKey]: r.peers.map((peer) => ({
+            ...(peer.podSelector ? { podSelector: selectorObject(peer.podSelector) } : {}),
+            ...(peer.namespaceSelector ? { namespaceSelector: selectorObject(peer.namespaceSelector) } : {}),
+            ...(peer.ipBlock ? { ipBlock: { cidr: peer.ipBlock.cidr, ...(peer.ipBlock.except.length ? { except: peer.ipBlock.except } : {}) } } : {}),
+          })),
+        }
+      : {}),
+    ...(r.ports.length ? { ports: r.ports.map((q) => ({ protocol: q.protocol, ...(q.port !== undefined ? { port: q.port } : {}), ...(q.endPort !== undefined ? { endPort: q.endPort } : {}) })) } : {}),
+  });
+  const spec: Obj = { podSelector: selectorObject(p.podSelector), policyTypes: p.policyTypes };
+  if (p.ingress.length) spec.ingress = p.ingress.map((r) => rule(r, 'from'));
+  if (p.egress.length) spec.egress = p.egress.map((r) => rule(r, 'to'));
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: p.name, namespace: p.namespace }, spec };
+}
+
+function ingressClassObject(c: IngressClass): Obj {
+  const metadata: Obj = { name: c.name };
+  if (c.isDefault) metadata.annotations = { [DEFAULT_CLASS_ANNOTATION]: 'true' };
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata, spec: { controller: c.controller } };
+}
+
+/** An Ingress with its class written out (the default class it got, if it named none). */
+function ingressObject(i: Ingress): Obj {
+  const backend = (b: IngressBackend) => ({ service: { name: b.service, port: typeof b.port === 'number' ? { number: b.port } : { name: b.port } } });
+  const metadata: Obj = { name: i.name, namespace: i.namespace };
+  if (Object.keys(i.annotations).length) metadata.annotations = i.annotations;
+  const spec: Obj = {};
+  if (i.className !== undefined) spec.ingressClassName = i.className;
+  if (i.defaultBackend) spec.defaultBackend = backend(i.defaultBackend);
+  if (i.rules.length) spec.rules = i.rules.map((r) => ({ ...(r.host !== undefined ? { host: r.host } : {}), ...(r.paths.length ? { http: { paths: r.paths.map((p) => ({ path: p.path, pathType: p.pathType, backend: backend(p.backend) })) } } : {}) }));
+  if (i.tls.length) spec.tls = i.tls.map((t) => ({ ...(t.hosts.length ? { hosts: t.hosts } : {}), ...(t.secretName !== undefined ? { secretName: t.secretName } : {}) }));
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata, spec };
+}
+
+/**
+ * A Deployment as written for the API server: replicas, selector, the template with its labels,
+ * placement and containers (probes included); `restartPolicy: Always`, the only one a Deployment's
+ * pods may have. Its pods are scheduled by the cluster, not pinned as the lab's own pods are.
+ */
+function deploymentObject(d: LabDeployment<LabContainer>): Obj {
+  const spec: Obj = {};
+  if (d.placement.nodeName !== undefined) spec.nodeName = d.placement.nodeName;
+  if (d.placement.nodeSelector) spec.nodeSelector = d.placement.nodeSelector;
+  if (d.placement.tolerateControlPlane) spec.tolerations = [{ key: CONTROL_PLANE_TAINT, operator: 'Exists', effect: 'NoSchedule' }];
+  spec.restartPolicy = 'Always';
+  spec.containers = d.containers.map(containerObject);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: d.name, namespace: d.namespace },
+    spec: { replicas: d.replicas, selector: { matchLabels: d.selector }, template: { metadata: { labels: d.labels }, spec } },
+  };
+}
+
+/** A probe as in a container spec; timings only where they differ from Kubernetes' defaults. */
+function probeObject(p: LabProbe): Obj {
+  const a = p.action;
+  const o: Obj = a.kind === 'exec' ? { exec: { command: a.command } } : a.kind === 'tcpSocket' ? { tcpSocket: { port: a.port } } : { httpGet: { path: a.path, port: a.port } };
+  for (const k of ['initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold'] as const) {
+    if (p.settings[k] !== PROBE_DEFAULTS[k]) o[k] = p.settings[k];
+  }
+  return o;
 }
 
 function podObject(p: LabPod, onControlPlane: boolean): Obj {
@@ -63,6 +147,9 @@ function podObject(p: LabPod, onControlPlane: boolean): Obj {
     if (p.dnsConfig.options.length) dc.options = p.dnsConfig.options;
     spec.dnsConfig = dc;
   }
+  // Kubernetes has one restartPolicy per pod: the lab's containers' (the first's where they differ).
+  const restart = p.containers.find((c) => c.restartPolicy !== 'Always')?.restartPolicy;
+  if (restart) spec.restartPolicy = restart;
   // A pod is never without a container in Kubernetes: podlab's bare sandbox is the pause image.
   spec.containers = p.containers.length ? p.containers.map(containerObject) : [{ name: 'pause', image: PAUSE }];
   const metadata: Obj = { name: p.name, namespace: p.namespace };
@@ -85,6 +172,8 @@ function containerObject(c: LabContainer): Obj {
     o.ports = c.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.containerPort, protocol: p.protocol, ...(p.hostPort ? { hostPort: p.hostPort } : {}) }));
   }
   if (Object.keys(c.env).length) o.env = Object.entries(c.env).map(([name, value]) => ({ name, value }));
+  if (c.readinessProbe) o.readinessProbe = probeObject(c.readinessProbe);
+  if (c.livenessProbe) o.livenessProbe = probeObject(c.livenessProbe);
   return o;
 }
 
@@ -140,7 +229,10 @@ export function exportLab(lab: Lab, plan: Plan): Exported {
   if (o.namespaces.length) files.set('00-namespaces.yaml', yamlDocs(lab, o.namespaces));
   if (o.dns.length) files.set('10-coredns.yaml', yamlDocs(lab, o.dns));
   if (o.pods.length) files.set('20-pods.yaml', yamlDocs(lab, o.pods));
+  if (o.deployments.length) files.set('25-deployments.yaml', yamlDocs(lab, o.deployments));
   if (o.services.length) files.set('30-services.yaml', yamlDocs(lab, o.services));
+  if (o.networkPolicies.length) files.set('35-network-policies.yaml', yamlDocs(lab, o.networkPolicies));
+  if (o.ingress.length) files.set('37-ingress.yaml', yamlDocs(lab, o.ingress));
   files.set('40-checks.yaml', yamlDocs(lab, checksObjects(lab, plan)));
   files.set('README.md', readme(lab));
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
@@ -206,6 +298,7 @@ function targetExpr(plan: Plan, t: CheckTarget): string | { skip: string } {
     }
     case 'pod': {
       const pod = plan.pods.find((p) => p.name === t.name);
+      if (pod?.owner) return { skip: `pod ${t.name} is Deployment ${pod.owner}'s: a cluster names its pods at random` };
       return `$(pod_ip ${q(pod?.namespace ?? 'default')} ${q(t.name)})`;
     }
     case 'node':
@@ -227,13 +320,16 @@ function checkLine(plan: Plan, c: Checkable): string {
     case 'http': {
       if (c.from.kind !== 'pod') return skip(`runs from ${c.from.kind}/${c.from.name}, which a cluster Job cannot stand in for`);
       if (c.kind === 'http' && (c.expectSource || c.expectNoNat || c.expectSticky)) return skip('judges the source address a server saw, which depends on the source pod');
+      if (c.kind === 'http' && (c.https || c.expectHeaders)) return skip("judges TLS or the headers podlab's own servers echo, which agnhost does not");
       const invert = c.expect === 'no-reach' ? 'expect_fail ' : '';
       const target = targetExpr(plan, c.to);
       if (typeof target !== 'string') return skip(target.skip);
       if (c.kind === 'ping') return `run ${c.index} ${name} ${invert}ping -c 1 -W 2 "${target}"`;
       if (c.kind === 'tcp') return `run ${c.index} ${name} ${invert}nc -z -w 2 "${target}" ${c.port}`;
       if (c.kind === 'udp') return `run ${c.index} ${name} ${invert}udp_answers "${target}" ${c.port}`;
-      return `run ${c.index} ${name} ${invert}http_check "${target}" ${c.port} ${q(c.path)} ${c.expectStatus ?? 200} ${c.requests} ${c.expectSpread ?? 0} ${q(c.expectPod ?? '')} ${q(c.expectBody ?? '')}`;
+      // expectService: the answer (agnhost serve-hostname's body is the pod's name) is one of the Service's pods.
+      const service = c.expectService ? c.expectService.pods.join(' ') : '';
+      return `run ${c.index} ${name} ${invert}http_check "${target}" ${c.port} ${q(c.path)} ${c.expectStatus ?? 200} ${c.requests} ${c.expectSpread ?? 0} ${q(c.expectPod ?? '')} ${q(c.expectBody ?? '')} ${q(c.host ?? '')} ${q(service)}`;
     }
     case 'dns': {
       if (c.from.kind !== 'pod') return skip(`runs from ${c.from.kind}/${c.from.name}, which a cluster Job cannot stand in for`);
@@ -269,14 +365,16 @@ node_ip() { api "/api/v1/nodes?labelSelector=${NODE_LABEL}%3D$1" | jq -r '.items
 ref_ip() { local kind=\${1%%/*} rest=\${1#*/} ns=default; if [[ $rest == */* ]]; then ns=\${rest%%/*}; rest=\${rest#*/}; fi; if [[ $kind == svc ]]; then svc_ip "$ns" "$rest"; else pod_ip "$ns" "$rest"; fi; }
 udp_answers() { [[ -n "$(echo podlab | nc -u -w 2 "$1" "$2" 2>/dev/null)" ]]; }
 expect_fail() { ! "$@"; }
-http_check() { # host port path status requests spread pod body
+http_check() { # address port path status requests spread pod body host service-pods
   local seen="" i code body
+  local -a hdr=(); [[ -z $9 ]] || hdr=(-H "Host: $9")
   for ((i = 0; i < $5; i++)); do
-    body=$(curl -s -m 3 -w '\\n%{http_code}' "http://$1:$2$3") || return 1
+    body=$(curl -s -m 3 "\${hdr[@]}" -w '\\n%{http_code}' "http://$1:$2$3") || return 1
     code=\${body##*$'\\n'}; body=\${body%$'\\n'*}
     [[ $code == "$4" ]] || return 1
     [[ -z $7 || $body == *"$7"* ]] || return 1
     [[ -z $8 || $body == *"$8"* ]] || return 1
+    [[ -z \${10} || " \${10} " == *" $body "* ]] || return 1
     seen+="$body"$'\\n'
   done
   (( $6 == 0 )) || (( $(printf '%s' "$seen" | sort -u | grep -c .) >= $6 ))
@@ -317,14 +415,15 @@ printf '%s\\n' "\${results[@]}" | jq -s --arg lab ${q(lab.name)} --argjson passe
 }
 
 function readme(lab: Lab): string {
+  let step = 3;
   const cni = lab.cni.type === 'kubenet' ? "kind's own CNI (kindnet) routes pod CIDRs via the nodes, as kubenet does." : 'Install flannel: `kubectl apply -f https://github.com/flannel-io/flannel/releases/latest/download/kube-flannel.yml` (the cluster has no CNI until then: `disableDefaultCNI: true`).';
   return `<!-- Generated by podlab from ${lab.source}; do not edit, run \`podlab export ${lab.source}\`. -->
 # ${lab.name} on a real cluster
 
 1. \`kind create cluster --config kind.yaml\` (nodes, pod and service networks, kube-proxy in nftables mode).
 2. ${cni}
-3. \`kubectl apply -f .\` in this folder: namespaces, the coredns ConfigMap, pods, Services and the checks Job.
-4. \`kubectl logs -n ${CHECKS_NAMESPACE} job/podlab-checks > report.json\`, then \`podlab check --report report.json\` beside the lab's own.
+${lab.ingress ? `${step++}. Install ingress-nginx, the controller podlab's Ingresses are written for: \`kubectl apply -f https://raw.githubusercontent.com/kubernetes/ingress-nginx/main/deploy/static/provider/kind/deploy.yaml\`${lab.ingress.ingresses.some((i) => i.tls.some((t) => t.secretName)) ? `; then the TLS Secrets podlab issues from its lab CA at \`up\`: \`kubectl create secret tls <name> --cert=… --key=…\` for ${[...new Set(lab.ingress.ingresses.flatMap((i) => i.tls.flatMap((t) => (t.secretName ? [`${i.namespace}/${t.secretName}`] : []))))].join(', ')}` : ''}.\n` : ''}${step++}. \`kubectl apply -f .\` in this folder: namespaces, the coredns ConfigMap, pods, Deployments, Services, NetworkPolicies, Ingresses and the checks Job.
+${step++}. \`kubectl logs -n ${CHECKS_NAMESPACE} job/podlab-checks > report.json\`, then \`podlab check --report report.json\` beside the lab's own.
 
 Workloads run the upstream test image agnhost (\`serve-hostname\`: it answers with the pod's name over HTTP, TCP or UDP) and
 pods with a \`command\` run ${SHELL_IMAGE}. The Job runs each check from its own pod in namespace ${CHECKS_NAMESPACE}: checks that

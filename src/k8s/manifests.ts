@@ -1,20 +1,39 @@
 /**
  * Manifests in: Kubernetes objects (already parsed and checked against the API schemas) become
- * the lab's own structures — namespaces, pods, Services, the cluster DNS Corefile — before the
- * lab's schema and semantic rules run, so a manifest pod is a pod like any other. Deployments and
- * ReplicaSets are expanded into their pods here, placed by a small scheduler (`schedule`): it
+ * the lab's own structures — namespaces, pods, Services, Deployments, the cluster DNS Corefile —
+ * before the lab's schema and semantic rules run, so a manifest pod is a pod like any other. A
+ * Deployment becomes a lab Deployment (its pods named, placed and kept by the control loops, as
+ * the lab file's are); a ReplicaSet is expanded into its pods here, placed by a small scheduler (`schedule`): it
  * honours `nodeName` and `nodeSelector` (on the labels every node has), keeps pods off a
  * control-plane node that has workers beside it (kubeadm's taint) unless they tolerate it, and
  * spreads replicas over the nodes that fit. Pure: objects in, lab fragments and diagnostics out.
  */
 import { createHash } from 'node:crypto';
 import { diag, warning, type Diagnostic } from '../compile/diagnostics.ts';
-import type { ContainerSpec, PodSpec, ServiceSpec } from '../schema/lab-schema.ts';
+import type { ContainerSpec, LabSpec, PodSpec, ServiceSpec } from '../schema/lab-schema.ts';
+import { CONTROL_PLANE_TAINT, type Toleration } from '../loops/scheduler.ts';
 import type { ObjectPath } from './api-schema.ts';
 import { findImageRule, imageTable } from './images.ts';
 
 /** The kinds manifests may hold, by apiVersion/kind. */
-export const BUILT_KINDS = ['v1/Namespace', 'v1/Pod', 'v1/Service', 'v1/ConfigMap', 'apps/v1/Deployment', 'apps/v1/ReplicaSet'] as const;
+export const BUILT_KINDS = [
+  'v1/Namespace',
+  'v1/Pod',
+  'v1/Service',
+  'v1/ConfigMap',
+  'apps/v1/Deployment',
+  'apps/v1/ReplicaSet',
+  'networking.k8s.io/v1/NetworkPolicy',
+  'networking.k8s.io/v1/Ingress',
+  'networking.k8s.io/v1/IngressClass',
+] as const;
+
+/** ingress-nginx's annotations live under this prefix; the rest of an Ingress's annotations do nothing here. */
+const NGINX_ANNOTATIONS = 'nginx.ingress.kubernetes.io/';
+/** The annotation that makes an IngressClass the default (Kubernetes' own, on the IngressClass). */
+export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+/** The label the API server puts on every namespace (immutable): not the author's to set. */
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /** Where something in one manifest object is: diagnostic fields (file, line, column, or a path inside the lab). */
 export type Locate = (path: ObjectPath, key?: boolean) => Partial<Diagnostic>;
@@ -30,14 +49,29 @@ export interface LabContext {
   /** Pods of the lab file: name → node (for spreading and clashes). */
   pods: Record<string, string>;
   services: string[];
+  deployments: string[];
+  networkPolicies: string[];
+  ingresses: string[];
+  ingressClasses: string[];
   namespaces: string[];
   /** The lab's `dns` as written: false, or whether it sets a corefile. */
   dns: false | { corefile: boolean };
 }
 
+export type DeploymentSpec = NonNullable<LabSpec['deployments']>[string];
+
+export type NetworkPolicySpec = NonNullable<LabSpec['networkPolicies']>[string];
+export type IngressSpec = NonNullable<LabSpec['ingresses']>[string];
+export type IngressClassSpec = NonNullable<LabSpec['ingressClasses']>[string];
+
 export interface Converted {
-  namespaces: string[];
+  /** A name, or the name with the labels the manifest gave it. */
+  namespaces: (string | { name: string; labels: Record<string, string> })[];
   pods: Record<string, PodSpec>;
+  deployments: Record<string, DeploymentSpec>;
+  networkPolicies: Record<string, NetworkPolicySpec>;
+  ingresses: Record<string, IngressSpec>;
+  ingressClasses: Record<string, IngressClassSpec>;
   services: Record<string, ServiceSpec>;
   dns?: { corefile?: string; files: Record<string, string> };
   diagnostics: Diagnostic[];
@@ -86,7 +120,7 @@ export function nodeLabels(node: { name: string; role: string }): Record<string,
 }
 
 export function convertManifests(objects: readonly ManifestObject[], ctx: LabContext): Converted {
-  const out: Converted = { namespaces: [], pods: {}, services: {}, diagnostics: [] };
+  const out: Converted = { namespaces: [], pods: {}, deployments: {}, networkPolicies: {}, ingresses: {}, ingressClasses: {}, services: {}, diagnostics: [] };
   const load = new Map(ctx.nodes.map((n) => [n.name, 0]));
   for (const node of Object.values(ctx.pods)) load.set(node, (load.get(node) ?? 0) + 1);
   const podOwner = new Map<string, string>();
@@ -107,9 +141,28 @@ export function convertManifests(objects: readonly ManifestObject[], ctx: LabCon
     const meta = obj.metadata as Meta;
     const kind = `${String(obj.apiVersion)}/${String(obj.kind)}`;
     switch (kind) {
-      case 'v1/Namespace':
-        if (!['default', 'kube-system'].includes(meta.name) && !ctx.namespaces.includes(meta.name) && !out.namespaces.includes(meta.name)) out.namespaces.push(meta.name);
+      case 'v1/Namespace': {
+        const labels = Object.fromEntries(Object.entries(meta.labels ?? {}).filter(([k]) => k !== NAMESPACE_NAME_LABEL));
+        const known = out.namespaces.some((n) => (typeof n === 'string' ? n : n.name) === meta.name);
+        if (!['default', 'kube-system'].includes(meta.name) && !ctx.namespaces.includes(meta.name) && !known) out.namespaces.push(Object.keys(labels).length ? { name: meta.name, labels } : meta.name);
         break;
+      }
+      case 'networking.k8s.io/v1/NetworkPolicy':
+        addNamed(m, 'NetworkPolicy', meta.name, ctx.networkPolicies, out.networkPolicies, convertNetworkPolicy(meta, obj.spec as Obj), push);
+        break;
+      case 'networking.k8s.io/v1/Ingress': {
+        const ing = convertIngress(m, meta, obj, out);
+        if (ing) addNamed(m, 'Ingress', meta.name, ctx.ingresses, out.ingresses, ing, push);
+        break;
+      }
+      case 'networking.k8s.io/v1/IngressClass': {
+        const spec = (obj.spec ?? {}) as { controller?: string; parameters?: unknown };
+        if (spec.parameters !== undefined) push(m, warning('PL2212', [], "an IngressClass's parameters are not read by podlab's controller", 'The class is served without them.'), ['spec', 'parameters'], true);
+        const annotations = ((obj.metadata as { annotations?: Record<string, string> }).annotations ?? {});
+        const cls: IngressClassSpec = { ...(spec.controller !== undefined ? { controller: spec.controller } : {}), ...(annotations[DEFAULT_CLASS_ANNOTATION] === 'true' ? { default: true } : {}) };
+        addNamed(m, 'IngressClass', meta.name, ctx.ingressClasses, out.ingressClasses, cls, push);
+        break;
+      }
       case 'v1/Pod': {
         const spec = obj.spec as Obj;
         const node = schedule(m, meta, spec, ['spec'], ctx, load, new Map(), out);
@@ -117,7 +170,14 @@ export function convertManifests(objects: readonly ManifestObject[], ctx: LabCon
         if (pod) addPod(m, meta.name, pod, ['metadata', 'name']);
         break;
       }
-      case 'apps/v1/Deployment':
+      case 'apps/v1/Deployment': {
+        const d = convertDeployment(m, meta, out);
+        if (!d) break;
+        if (ctx.deployments.includes(meta.name)) push(m, diag('PL2209', [], `Deployment "${meta.name}" is declared in the lab file too`, 'Rename one of them, or remove it from the lab file or the manifest.'), ['metadata', 'name']);
+        else if (meta.name in out.deployments) push(m, diag('PL2210', [], `Deployment "${meta.name}" is declared twice in the manifests`, "podlab's Deployment names are lab-wide, across namespaces: rename one."), ['metadata', 'name']);
+        else out.deployments[meta.name] = d;
+        break;
+      }
       case 'apps/v1/ReplicaSet': {
         const spec = obj.spec as { replicas?: number; selector: Selector; template: { metadata?: Partial<Meta>; spec: Obj } };
         const labels = spec.template.metadata?.labels ?? {};
@@ -126,13 +186,11 @@ export function convertManifests(objects: readonly ManifestObject[], ctx: LabCon
           break;
         }
         const replicas = spec.replicas ?? 1;
-        const template = JSON.stringify(spec.template);
-        // A Deployment's pods are named <deployment>-<pod-template-hash>-<suffix>, a ReplicaSet's <rs>-<suffix>.
-        const hash = obj.kind === 'Deployment' ? `${suffix(template, 10)}-` : '';
         const mine = new Map<string, number>();
         for (let i = 0; i < replicas; i++) {
-          const name = `${meta.name}-${hash}${suffix(`${meta.namespace ?? 'default'}/${meta.name}/${i}`, 5)}`;
-          const podMeta: Meta = { name, namespace: meta.namespace, labels: { ...labels, ...(hash ? { 'pod-template-hash': hash.slice(0, -1) } : {}) } };
+          // A ReplicaSet's pods are named <rs>-<suffix>.
+          const name = `${meta.name}-${suffix(`${meta.namespace ?? 'default'}/${meta.name}/${i}`, 5)}`;
+          const podMeta: Meta = { name, namespace: meta.namespace, labels: { ...labels } };
           const node = schedule(m, podMeta, spec.template.spec, ['spec', 'template', 'spec'], ctx, load, mine, out);
           if (node === undefined) break;
           const pod = convertPod(m, podMeta, spec.template.spec, ['spec', 'template', 'spec'], node, out);
@@ -177,6 +235,103 @@ export function convertManifests(objects: readonly ManifestObject[], ctx: LabCon
     }
   }
   return out;
+}
+
+/**
+ * A Deployment as the lab's own: replicas, matchLabels, the template's labels, placement
+ * (nodeName, nodeSelector, tolerations) and containers. Its pods are named, placed and kept by
+ * the control loops (compile/loops.ts, the agent), exactly as a lab file's Deployment.
+ */
+function convertDeployment(m: ManifestObject, meta: Meta, out: Converted): DeploymentSpec | undefined {
+  const spec = m.obj.spec as { replicas?: number; selector: Selector; template: { metadata?: Partial<Meta>; spec: Obj } };
+  const labels = spec.template.metadata?.labels ?? {};
+  const push = (d: Diagnostic, path: ObjectPath, key = false) => out.diagnostics.push(located(m.obj, m.at, d, path, key));
+  if (!selectorMatches(spec.selector, labels)) {
+    push(diag('PL2207', [], `selector ${JSON.stringify(spec.selector.matchLabels ?? spec.selector)} does not match the template's labels ${JSON.stringify(labels)}`, 'spec.selector must select spec.template.metadata.labels (the API server rejects it too): make the labels match.'), ['spec', 'selector']);
+    return undefined;
+  }
+  if (spec.selector.matchExpressions?.length) {
+    push(diag('PL2270', [], "a Deployment's selector with matchExpressions is not built by podlab (its Deployments select by matchLabels)", 'Write the selector as matchLabels.'), ['spec', 'selector', 'matchExpressions'], true);
+    return undefined;
+  }
+  const tspec = spec.template.spec;
+  const path: ObjectPath = ['spec', 'template', 'spec'];
+  if (tspec.restartPolicy !== undefined && tspec.restartPolicy !== 'Always') {
+    push(diag('PL2271', [], `restartPolicy "${String(tspec.restartPolicy)}": a Deployment's pods always restart`, 'The API server accepts only `Always` in a Deployment template: remove the field, or use a Pod (or a Job on a real cluster).'), [...path, 'restartPolicy']);
+    return undefined;
+  }
+  let ok = true;
+  const containers: ContainerSpec[] = [];
+  (tspec.containers as Obj[]).forEach((c, i) => {
+    const converted = convertContainer(m, c, [...path, 'containers', i], out);
+    if (converted) containers.push(...converted);
+    else ok = false;
+  });
+  if (!ok) return undefined;
+  const d: DeploymentSpec = { replicas: spec.replicas ?? 1, template: { labels: { ...labels }, containers } };
+  if (meta.namespace && meta.namespace !== 'default') d.namespace = meta.namespace;
+  if (spec.selector.matchLabels && stableEq(spec.selector.matchLabels, labels) === false) d.selector = { matchLabels: { ...spec.selector.matchLabels } };
+  if (typeof tspec.nodeName === 'string') d.template.nodeName = tspec.nodeName;
+  if (tspec.nodeSelector) d.template.nodeSelector = { ...(tspec.nodeSelector as Record<string, string>) };
+  const tolerations = (tspec.tolerations ?? []) as (Toleration & { tolerationSeconds?: number })[];
+  if (tolerations.length) d.template.tolerations = tolerations.map(({ key, operator, value, effect }) => ({ ...(key !== undefined ? { key } : {}), ...(operator ? { operator } : {}), ...(value !== undefined ? { value } : {}), ...(effect ? { effect } : {}) }));
+  return d;
+}
+
+const stableEq = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+
+/** A named object into its lab record: a clash with the lab file is PL2209, with another manifest PL2210. */
+function addNamed<T>(m: ManifestObject, kind: string, name: string, lab: string[], into: Record<string, T>, value: T, push: (m: ManifestObject, d: Diagnostic, path: ObjectPath) => void): void {
+  if (lab.includes(name)) push(m, diag('PL2209', [], `${kind} "${name}" is declared in the lab file too`, 'Rename one of them, or remove it from the lab file or the manifest.'), ['metadata', 'name']);
+  else if (name in into) push(m, diag('PL2210', [], `${kind} "${name}" is declared twice in the manifests`, `podlab's ${kind} names are lab-wide, across namespaces: rename one.`), ['metadata', 'name']);
+  else into[name] = value;
+}
+
+/** A NetworkPolicy's spec is the lab's own shape (docs/network-policy.md): taken field by field. */
+function convertNetworkPolicy(meta: Meta, spec: Obj): NetworkPolicySpec {
+  const p: NetworkPolicySpec = { podSelector: (spec.podSelector ?? {}) as NetworkPolicySpec['podSelector'] };
+  if (meta.namespace && meta.namespace !== 'default') p.namespace = meta.namespace;
+  if (spec.policyTypes !== undefined) p.policyTypes = spec.policyTypes as string[];
+  if (spec.ingress !== undefined) p.ingress = spec.ingress as NetworkPolicySpec['ingress'];
+  if (spec.egress !== undefined) p.egress = spec.egress as NetworkPolicySpec['egress'];
+  return p;
+}
+
+type K8sBackend = { service?: { name: string; port?: { number?: number; name?: string } }; resource?: unknown };
+
+/**
+ * An Ingress in the lab's terms (docs/ingress.md): class, ingress-nginx annotations, default
+ * backend, rules and TLS. A `resource` backend (a CRD, not a Service) is PL2273; the legacy
+ * `kubernetes.io/ingress.class` annotation stands for ingressClassName, as controllers still read it.
+ */
+function convertIngress(m: ManifestObject, meta: Meta, obj: Obj, out: Converted): IngressSpec | undefined {
+  const spec = (obj.spec ?? {}) as { ingressClassName?: string; defaultBackend?: K8sBackend; rules?: { host?: string; http?: { paths: { path?: string; pathType: string; backend: K8sBackend }[] } }[]; tls?: { hosts?: string[]; secretName?: string }[] };
+  const annotations = ((obj.metadata as { annotations?: Record<string, string> }).annotations ?? {});
+  let ok = true;
+  const backend = (b: K8sBackend, path: ObjectPath) => {
+    if (!b.service) {
+      ok = false;
+      out.diagnostics.push(located(m.obj, m.at, diag('PL2273', [], 'a resource backend is not built by podlab (its controller proxies to Services)', 'Give the path a service backend: { service: { name, port: { number } } }.'), [...path, 'resource'], true));
+      return { service: { name: '', port: {} } };
+    }
+    const port = b.service.port ?? {};
+    return { service: { name: b.service.name, port: { ...(port.number !== undefined ? { number: port.number } : {}), ...(port.name !== undefined ? { name: port.name } : {}) } } };
+  };
+  const i: IngressSpec = {};
+  if (meta.namespace && meta.namespace !== 'default') i.namespace = meta.namespace;
+  const className = spec.ingressClassName ?? annotations['kubernetes.io/ingress.class'];
+  if (className !== undefined) i.ingressClassName = className;
+  const nginx = Object.fromEntries(Object.entries(annotations).filter(([k]) => k.startsWith(NGINX_ANNOTATIONS)));
+  if (Object.keys(nginx).length) i.annotations = nginx;
+  if (spec.defaultBackend) i.defaultBackend = backend(spec.defaultBackend, ['spec', 'defaultBackend']);
+  if (spec.rules) {
+    i.rules = spec.rules.map((r, ri) => ({
+      ...(r.host !== undefined ? { host: r.host } : {}),
+      ...(r.http ? { http: { paths: r.http.paths.map((p, pi) => ({ path: p.path ?? '/', pathType: p.pathType, backend: backend(p.backend, ['spec', 'rules', ri, 'http', 'paths', pi, 'backend']) })) } } : {}),
+    }));
+  }
+  if (spec.tls) i.tls = spec.tls.map((t) => ({ ...(t.hosts ? { hosts: t.hosts } : {}), ...(t.secretName !== undefined ? { secretName: t.secretName } : {}) }));
+  return ok ? i : undefined;
 }
 
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
@@ -259,7 +414,9 @@ function convertPod(m: ManifestObject, meta: Meta, spec: Obj, path: ObjectPath, 
     if (converted) containers.push(...converted);
     else ok = false;
   });
-  if (containers.length) pod.containers = containers;
+  // The pod's restartPolicy is each of its containers' in the lab language.
+  const restart = spec.restartPolicy as 'Always' | 'OnFailure' | 'Never' | undefined;
+  if (containers.length) pod.containers = restart && restart !== 'Always' ? containers.map((c) => ({ ...c, restartPolicy: restart })) : containers;
   return ok ? pod : undefined;
 }
 
@@ -270,6 +427,43 @@ interface K8sContainer {
   args?: string[];
   ports?: { name?: string; containerPort: number; protocol?: string; hostPort?: number }[];
   env?: { name: string; value?: string; valueFrom?: unknown }[];
+  readinessProbe?: K8sProbe;
+  livenessProbe?: K8sProbe;
+}
+
+interface K8sProbe {
+  exec?: { command?: string[] };
+  tcpSocket?: { port: number | string; host?: string };
+  httpGet?: { port: number | string; path?: string; host?: string; scheme?: string; httpHeaders?: unknown[] };
+  grpc?: unknown;
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+  terminationGracePeriodSeconds?: number;
+}
+
+type ProbeSpec = NonNullable<ContainerSpec['readinessProbe']>;
+
+/** A probe in the lab's terms; what podlab's prober cannot do (gRPC, HTTPS, another host) is PL2272. */
+function convertProbe(m: ManifestObject, p: K8sProbe, path: ObjectPath, out: Converted): ProbeSpec | undefined {
+  const fail = (message: string, at: ObjectPath) => {
+    out.diagnostics.push(located(m.obj, m.at, diag('PL2272', [], message, "podlab's prober runs exec, tcpSocket and httpGet (HTTP) against the pod itself: use one of those."), at, true));
+    return undefined;
+  };
+  if (p.grpc !== undefined) return fail('a grpc probe is not built by podlab', [...path, 'grpc']);
+  if (p.httpGet?.scheme !== undefined && p.httpGet.scheme !== 'HTTP') return fail(`an httpGet probe with scheme ${p.httpGet.scheme} is not built by podlab`, [...path, 'httpGet', 'scheme']);
+  if (p.httpGet?.host !== undefined) return fail("an httpGet probe of another host is not built by podlab (it probes the pod's own address)", [...path, 'httpGet', 'host']);
+  if (p.tcpSocket?.host !== undefined) return fail("a tcpSocket probe of another host is not built by podlab (it probes the pod's own address)", [...path, 'tcpSocket', 'host']);
+  if (p.httpGet?.httpHeaders !== undefined) out.diagnostics.push(located(m.obj, m.at, warning('PL2212', [], 'httpHeaders of a probe are not sent by podlab', 'The probe asks without them.'), [...path, 'httpGet', 'httpHeaders'], true));
+  const port = (v: number | string) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v);
+  const probe: ProbeSpec = {};
+  if (p.exec) probe.exec = { command: p.exec.command ?? [] };
+  if (p.tcpSocket) probe.tcpSocket = { port: port(p.tcpSocket.port) };
+  if (p.httpGet) probe.httpGet = { port: port(p.httpGet.port), ...(p.httpGet.path !== undefined ? { path: p.httpGet.path } : {}) };
+  for (const k of ['initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold'] as const) if (p[k] !== undefined) probe[k] = p[k];
+  return probe;
 }
 
 function convertContainer(m: ManifestObject, raw: Obj, path: ObjectPath, out: Converted): ContainerSpec[] | undefined {
@@ -287,7 +481,15 @@ function convertContainer(m: ManifestObject, raw: Obj, path: ObjectPath, out: Co
     }
     ports.push({ ...(p.name ? { name: p.name } : {}), containerPort: p.containerPort, ...(p.protocol && p.protocol !== 'TCP' ? { protocol: p.protocol as 'UDP' } : {}), ...(p.hostPort ? { hostPort: p.hostPort } : {}) });
   }
-  const extra = { ...(ports.length ? { ports } : {}), ...(Object.keys(env).length ? { env } : {}) };
+  const probes: Pick<ContainerSpec, 'readinessProbe' | 'livenessProbe'> = {};
+  for (const k of ['readinessProbe', 'livenessProbe'] as const) {
+    const p = c[k];
+    if (!p) continue;
+    const probe = convertProbe(m, p, [...path, k], out);
+    if (!probe) return undefined;
+    probes[k] = probe;
+  }
+  const extra = { ...(ports.length ? { ports } : {}), ...(Object.keys(env).length ? { env } : {}), ...probes };
   if (c.command?.length) return [{ name: c.name, command: [...c.command, ...(c.args ?? [])], ...extra }];
   const args = c.args ?? [];
   const rule = findImageRule(c.image ?? '', args);
@@ -309,7 +511,7 @@ function convertContainer(m: ManifestObject, raw: Obj, path: ObjectPath, out: Co
   const owner = (p: (typeof ports)[number]) => Math.max(0, mapped.workloads.findIndex((w) => w.workload.port === p.containerPort && proto(w.workload.kind) === (p.protocol ?? 'TCP')));
   return mapped.workloads.map((w, i) => {
     const mine = ports.filter((p) => owner(p) === i);
-    return { name: `${c.name}${w.suffix}`, workload: w.workload, ...(mine.length ? { ports: mine } : {}), ...(i === 0 && Object.keys(env).length ? { env } : {}) };
+    return { name: `${c.name}${w.suffix}`, workload: w.workload, ...(mine.length ? { ports: mine } : {}), ...(i === 0 && Object.keys(env).length ? { env } : {}), ...(i === 0 ? probes : {}) };
   });
 }
 

@@ -16,8 +16,22 @@ export function safeHash(input: string, length: number): string {
   return Array.from({ length }, (_, i) => SAFE[h[i]! % SAFE.length]).join('');
 }
 
-/** The pod-template-hash label of a template (any JSON value). */
-export const templateHash = (template: unknown) => safeHash(JSON.stringify(template), 10);
+/** JSON with every object's keys sorted: the same value gives the same text however it was written. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : stableJson(v))).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The pod-template-hash label of a template (any JSON value), over its resolved form with sorted
+ * keys — as Kubernetes hashes the template object, not the YAML it came from — so a Deployment
+ * written in the lab file and the same Deployment read from a manifest name their pods alike.
+ */
+export const templateHash = (template: unknown) => safeHash(stableJson(template), 10);
 
 /** The name of the `seq`-th pod (0, 1, …) a Deployment ever made. */
 export function podName(deployment: string, namespace: string, hash: string, seq: number): string {

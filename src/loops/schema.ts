@@ -57,6 +57,17 @@ export function deploymentSchemaOf<C extends z.ZodTypeAny>(container: C) {
       nodeName: z.string().optional(),
       /** Only nodes whose labels include these (`kubernetes.io/hostname`, `node-role.kubernetes.io/control-plane`, …). */
       nodeSelector: z.record(z.string(), z.string()).optional(),
+      /** As a pod's: tolerating `node-role.kubernetes.io/control-plane` lets replicas onto a control-plane node that has workers beside it. @default none */
+      tolerations: z
+        .array(
+          z.strictObject({
+            key: z.string().optional(),
+            operator: z.enum(['Exists', 'Equal']).optional(),
+            value: z.string().optional(),
+            effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+          }),
+        )
+        .optional(),
       containers: z.array(container).min(1, { message: 'a pod template needs at least one container' }),
     }),
   });

@@ -52,7 +52,7 @@ describe.skipIf(!live)('live: self-healing (control loops)', () => {
   }, 30_000);
 
   it('crash: the container is restarted in its sandbox, same IP, restart count 1, last exit 137', async () => {
-    const pod = 'web-hhghnmbmjs-n8tqc';
+    const pod = 'web-22dnp66tqx-n8tqc';
     const ip = readState(name)!.pods[pod]!.ip;
     const [r] = await runScenarios(name, ['crash']);
     expect(r!.steps.map((s) => `${s.name}: ${s.status}`)).toEqual([
@@ -69,7 +69,7 @@ describe.skipIf(!live)('live: self-healing (control loops)', () => {
   }, 60_000);
 
   it('unready: the pod leaves the Service and the headless Service (DNS) until its probe passes again', async () => {
-    const pod = 'web-hhghnmbmjs-ngmcc';
+    const pod = 'web-22dnp66tqx-ngmcc';
     const [r] = await runScenarios(name, ['unready']);
     expect(r!.steps.every((s) => s.status === 'pass')).toBe(true);
     const ev = readEvents(name).map((e) => `${e.reason} ${e.object} ${e.message.split(' ')[0]}`);
@@ -80,7 +80,7 @@ describe.skipIf(!live)('live: self-healing (control loops)', () => {
   }, 60_000);
 
   it('delete: the Deployment replaces the pod with a new name and a new IP; the Service follows', async () => {
-    const pod = 'web-hhghnmbmjs-q7ns9';
+    const pod = 'web-22dnp66tqx-q7ns9';
     const oldIp = readState(name)!.pods[pod]!.ip;
     const [r] = await runScenarios(name, ['delete']);
     expect(r!.steps.every((s) => s.status === 'pass')).toBe(true);
@@ -88,7 +88,7 @@ describe.skipIf(!live)('live: self-healing (control loops)', () => {
     const now = webPods(s);
     expect(now).toHaveLength(3);
     const fresh = now.find((p) => !first.includes(p.name))!;
-    expect(fresh.name).toMatch(/^web-hhghnmbmjs-[a-z2-9]{5}$/);
+    expect(fresh.name).toMatch(/^web-22dnp66tqx-[a-z2-9]{5}$/);
     expect(s.pods[fresh.name]!.ip).not.toBe(oldIp);
     expect(s.plan.pods.some((p) => p.name === pod)).toBe(false);
     expect(s.endpoints!['default/web']!.map((e) => e.pod).sort()).toEqual(now.map((p) => p.name).sort());

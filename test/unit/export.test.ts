@@ -49,6 +49,13 @@ function essentials(plan: Plan) {
     })),
     services: plan.services,
     endpoints: plan.endpoints,
+    loops: plan.loops ? JSON.stringify(plan.loops) : undefined,
+    // Namespace labels as the lab wrote them: export adds podlab's own two marks (PODLAB_LABELS), which read back as labels.
+    networkPolicy: plan.networkPolicy && {
+      policies: plan.networkPolicy.policies,
+      namespaces: Object.fromEntries(Object.entries(plan.networkPolicy.namespaces).map(([ns, l]) => [ns, Object.fromEntries(Object.entries(l).filter(([k]) => !['app.kubernetes.io/managed-by', 'podlab.dev/lab'].includes(k)))]).filter(([, l]) => Object.keys(l as object).length)),
+    },
+    ingress: plan.ingress,
     corefile: plan.dns ? JSON.stringify(plan.dns) : undefined,
   };
 }
@@ -96,10 +103,8 @@ describe('podlab export', () => {
       expect(r.status).toBe(0);
     });
 
-    it(`${f}: round trip — the exported manifests build the same pods, Services and addresses`, (ctx) => {
+    it(`${f}: round trip — the exported manifests build the same pods, Services and addresses`, () => {
       const { lab, plan, value } = compiled.get(f)!;
-      // Export writes a Deployment's pods as Pods, without their probes (docs/control-loops.md, Limits).
-      if (plan.loops) return ctx.skip();
       const o = labObjects(lab, plan);
       const yaml = (objs: Record<string, unknown>[]) => objs.map((x) => stringify(x)).join('---\n');
       const dns = value.dns === false ? false : { ...((value.dns as object | undefined) ?? {}), corefile: undefined, files: undefined };
@@ -107,15 +112,41 @@ describe('podlab export', () => {
         ...value,
         namespaces: undefined,
         pods: undefined,
+        deployments: undefined,
         services: undefined,
+        networkPolicies: undefined,
+        ingresses: undefined,
+        ingressClasses: undefined,
         dns,
-        manifests: [o.namespaces, o.dns, o.pods, o.services].filter((x) => x.length).map(yaml),
+        manifests: [o.namespaces, o.dns, o.pods, o.deployments, o.services, o.networkPolicies, o.ingress].filter((x) => x.length).map(yaml),
       };
       const back = validateValue(JSON.parse(JSON.stringify(fromManifests)), join('labs', f));
       expect(back.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       expect(essentials(buildPlan(back.lab!))).toEqual(essentials(plan));
     });
   }
+
+  it('a round trip can fail: an Ingress path or a policy port changed in the YAML changes the plan', () => {
+    const back = (f: string, edit: (o: ReturnType<typeof labObjects>) => void) => {
+      const { lab, plan, value } = compiled.get(f)!;
+      const o = JSON.parse(JSON.stringify(labObjects(lab, plan))) as ReturnType<typeof labObjects>;
+      edit(o);
+      const yaml = (objs: Record<string, unknown>[]) => objs.map((x) => stringify(x)).join('---\n');
+      const r = validateValue({ ...value, namespaces: undefined, pods: undefined, services: undefined, networkPolicies: undefined, ingresses: undefined, ingressClasses: undefined, manifests: [o.namespaces, o.pods, o.services, o.networkPolicies, o.ingress].filter((x) => x.length).map(yaml) }, join('labs', f));
+      expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      return { before: essentials(plan), after: essentials(buildPlan(r.lab!)) };
+    };
+    const ing = back('ingress.lab.ts', (o) => {
+      const shop = o.ingress.find((x) => (x.metadata as { name: string }).name === 'shop') as { spec: { rules: { http: { paths: { path: string }[] } }[] } };
+      shop.spec.rules[0]!.http.paths[0]!.path = '/apis';
+    });
+    expect(ing.after.ingress).not.toEqual(ing.before.ingress);
+    expect({ ...ing.after, ingress: undefined }).toEqual({ ...ing.before, ingress: undefined });
+    const np = back('network-policy.lab.ts', (o) => {
+      (o.networkPolicies[0] as { spec: { policyTypes: string[] } }).spec.policyTypes = ['Egress'];
+    });
+    expect(np.after.networkPolicy).not.toEqual(np.before.networkPolicy);
+  });
 
   it('a round trip can fail: a pod moved to another node changes the plan', () => {
     const { lab, plan } = compiled.get('services.lab.ts')!;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, KUBELET_BACKOFF, newHistory, nextRestart, recordExit, recordRestart, type RestartHistory } from '../../src/loops/backoff.ts';
 import { isDue, newProbe, nextDue, PROBE_DEFAULTS, recordResult, type ProbeSettings, type ProbeState } from '../../src/loops/probe.ts';
-import { schedule } from '../../src/loops/scheduler.ts';
+import { schedule, toleratesControlPlane } from '../../src/loops/scheduler.ts';
 import { podName, reconcile, templateHash } from '../../src/loops/replicaset.ts';
 
 describe('restart back-off (kubelet)', () => {
@@ -131,6 +131,25 @@ describe('scheduler', () => {
 
   it('a failed node takes nothing', () => {
     expect(schedule([{ ...nodes[0]!, ready: false }, nodes[1]!], [], {})).toBe('worker-2');
+  });
+
+  it("keeps pods off a control plane that has workers beside it, unless they tolerate kubeadm's taint", () => {
+    const cp = { name: 'cp', labels: { 'node-role.kubernetes.io/control-plane': '' } };
+    expect(schedule([cp, nodes[0]!], [{ node: 'worker-1', owner: 'web' }], {}, 'web')).toBe('worker-1');
+    expect(schedule([cp, nodes[0]!], [{ node: 'worker-1', owner: 'web' }], { tolerateControlPlane: true }, 'web')).toBe('cp');
+    expect(schedule([cp, nodes[0]!], [], { nodeName: 'cp' })).toBe('cp');
+    // A lab of only a control plane schedules there (as kind's single-node cluster does).
+    expect(schedule([cp], [], {})).toBe('cp');
+    expect(toleratesControlPlane([{ operator: 'Exists' }])).toBe(true);
+    expect(toleratesControlPlane([{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoExecute' }])).toBe(false);
+  });
+});
+
+describe('templateHash', () => {
+  it('is of the value, not of the order its keys were written in', () => {
+    expect(templateHash({ a: 1, b: { c: [1, { d: 2, e: 3 }] } })).toBe(templateHash({ b: { c: [1, { e: 3, d: 2 }] }, a: 1 }));
+    expect(templateHash({ a: 1, b: [1, 2] })).not.toBe(templateHash({ a: 1, b: [2, 1] }));
+    expect(templateHash({ a: 1, x: undefined })).toBe(templateHash({ a: 1 }));
   });
 });
 

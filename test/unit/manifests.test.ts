@@ -48,8 +48,83 @@ describe('manifests in', () => {
     expect(cp.lab!.pods.map((p) => p.node)).toEqual(['cp']);
     const named = lab([deployment(1, '      nodeName: cp\n')]);
     expect(named.lab!.pods.map((p) => p.node)).toEqual(['cp']);
+    // A Deployment's pods that fit no node stay Pending (a warning at the YAML); a Pod that fits none is an error.
     const none = lab([deployment(1, '      nodeSelector: { disk: ssd }\n')]);
-    expect(none.diagnostics.map((d) => d.code)).toEqual(['PL2211']);
+    expect(none.diagnostics.map((d) => [d.code, d.severity, d.path[0], d.within?.line])).toEqual([['PL2303', 'warning', 'manifests', 11]]);
+    expect(none.lab!.deployments[0]!.pending).toBe(1);
+    const pod = lab(['apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  nodeSelector: { disk: ssd }\n  containers: [{ name: c, image: nginx }]\n']);
+    expect(pod.diagnostics.map((d) => d.code)).toEqual(['PL2211']);
+  });
+
+  it('makes a Deployment a lab Deployment: kept by the control loops, with its probes and restart policy', () => {
+    const probe = '          readinessProbe: { httpGet: { path: /healthz, port: 8080 }, periodSeconds: 2 }\n          livenessProbe: { tcpSocket: { port: "8080" }, failureThreshold: 5 }\n';
+    const r = lab([`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, tier: front } }
+    spec:
+      restartPolicy: Always
+      containers:
+        - name: web
+          image: nginx
+          ports: [{ containerPort: 8080 }]
+${probe}`, 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n']);
+    expect(r.diagnostics).toEqual([]);
+    const d = r.lab!.deployments[0]!;
+    expect([d.name, d.namespace, d.replicas, d.selector, d.labels]).toEqual(['web', 'shop', 2, { app: 'web' }, { app: 'web', tier: 'front' }]);
+    expect(d.pods).toHaveLength(2);
+    expect(r.lab!.loops).toBeDefined();
+    const c = d.containers[0]!;
+    expect(c.readinessProbe).toEqual({ action: { kind: 'httpGet', port: 8080, path: '/healthz' }, handlers: 1, settings: { initialDelaySeconds: 0, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 } });
+    expect(c.livenessProbe?.action).toEqual({ kind: 'tcpSocket', port: 8080 });
+    expect(c.livenessProbe?.settings.failureThreshold).toBe(5);
+    // The same Deployment written in the lab file names its pods alike (the template hash is of the resolved template).
+    const same = validateValue({
+      name: 'm',
+      nodes,
+      namespaces: ['shop'],
+      deployments: { web: { namespace: 'shop', replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { labels: { tier: 'front', app: 'web' }, containers: [{ name: 'web', workload: { kind: 'http-echo', port: 8080 }, ports: [{ containerPort: 8080 }], livenessProbe: { failureThreshold: 5, tcpSocket: { port: 8080 } }, readinessProbe: { periodSeconds: 2, httpGet: { port: 8080, path: '/healthz' } } }] } } },
+    }, 'test/unit/inline.lab.ts');
+    expect(same.diagnostics).toEqual([]);
+    expect(same.lab!.deployments[0]!.pods).toEqual(d.pods);
+  });
+
+  it('builds NetworkPolicy, Ingress and IngressClass, and keeps namespace labels', () => {
+    const r = lab(
+      [
+        'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop, labels: { team: a, kubernetes.io/metadata.name: shop } }\n',
+        deployment(1),
+        'apiVersion: v1\nkind: Service\nmetadata: { name: web }\nspec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }\n',
+        'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: from-team-a }\nspec:\n  podSelector: { matchLabels: { app: web } }\n  ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: a } } }], ports: [{ port: 8080 }] }]\n',
+        'apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: { name: nginx, annotations: { ingressclass.kubernetes.io/is-default-class: "true" } }\nspec: { controller: k8s.io/ingress-nginx }\n',
+        'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: web, annotations: { nginx.ingress.kubernetes.io/ssl-redirect: "false", kubectl.kubernetes.io/last-applied-configuration: "{}" } }\nspec:\n  rules: [{ host: a.example, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]\n',
+      ],
+      { loadBalancer: { pool: '172.16.94.240/28' } },
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(r.lab!.namespaceLabels).toEqual({ shop: { team: 'a' } });
+    expect(r.lab!.networkPolicies).toEqual([
+      { name: 'from-team-a', namespace: 'default', podSelector: { matchLabels: { app: 'web' }, matchExpressions: [] }, policyTypes: ['Ingress'], ingress: [{ peers: [{ namespaceSelector: { matchLabels: { team: 'a' }, matchExpressions: [] } }], ports: [{ protocol: 'TCP', port: 8080 }] }], egress: [] },
+    ]);
+    expect(r.lab!.ingress!.classes).toEqual([{ name: 'nginx', controller: 'k8s.io/ingress-nginx', isDefault: true }]);
+    // The default class is given to the Ingress that names none; only ingress-nginx's annotations are kept.
+    expect(r.lab!.ingress!.ingresses[0]).toMatchObject({ name: 'web', className: 'nginx', annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' }, rules: [{ host: 'a.example', paths: [{ path: '/', pathType: 'Prefix', backend: { service: 'web', port: 80 } }] }] });
+  });
+
+  it("gives a Pod's restartPolicy to each of its containers", () => {
+    const r = lab(['apiVersion: v1\nkind: Pod\nmetadata: { name: job }\nspec:\n  restartPolicy: OnFailure\n  containers: [{ name: a, image: nginx }, { name: b, command: [sleep, "1"] }]\n']);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.lab!.pods[0]!.containers.map((c) => c.restartPolicy)).toEqual(['OnFailure', 'OnFailure']);
+  });
+
+  it('clashes a Deployment with the lab file\'s of the same name', () => {
+    const r = lab([deployment(1)], { deployments: { web: { template: { labels: { app: 'x' }, containers: [{ name: 'c', command: ['sleep', 'infinity'] }] } } } });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['PL2209']);
   });
 
   it('counts the lab file\'s pods when spreading', () => {
