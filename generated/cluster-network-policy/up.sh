@@ -12,13 +12,14 @@ mkdir -p "$STATE"
 ip -batch $G/ip/root.batch
 # 2. The node network and each node's link to it.
 ip -n podlab-cluster-network-policy.fabric -batch $G/ip/fabric.batch
-# 3. Each node: addresses, VXLAN device, routes; IP forwarding on (a node routes for its pods).
+# 3. Each node: IP forwarding on (a node routes for its pods);
+#    addresses, VXLAN device, routes.
+ip netns exec podlab-cluster-network-policy.node.worker-1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-cluster-network-policy.node.worker-1 -batch $G/ip/node-worker-1.batch
 bridge -n podlab-cluster-network-policy.node.worker-1 -batch $G/ip/fdb-worker-1.batch
-ip netns exec podlab-cluster-network-policy.node.worker-1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip netns exec podlab-cluster-network-policy.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-cluster-network-policy.node.worker-2 -batch $G/ip/node-worker-2.batch
 bridge -n podlab-cluster-network-policy.node.worker-2 -batch $G/ip/fdb-worker-2.batch
-ip netns exec podlab-cluster-network-policy.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);
 #    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
