@@ -87,3 +87,15 @@ export function upOrExit(lab: string): LabState {
 export function inNamespace(target: string, namespace: string | undefined): string {
   return namespace && !target.includes('/') && target !== 'gateway' ? `${namespace}/${target}` : target;
 }
+
+/**
+ * A reader that closes the pipe early (`podlab status | head -1`) ends the command quietly, as a
+ * coreutils program killed by SIGPIPE does: exit status 141 (128 + SIGPIPE), no stack trace.
+ */
+export function endQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(141);
+    });
+}

@@ -20,14 +20,14 @@ import { readState } from '../runtime/state.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { calicoStatus, calicoStatusLines } from '../runtime/calico-status.ts';
-import { sourceArgv, TargetError } from '../runtime/enter.ts';
+import { execArgv, TargetError } from '../runtime/enter.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
 import { DnsError, reloadDns } from '../runtime/dns.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
-import { compileOrExit, Exit, EXIT, inNamespace, labName, prefixed, printDiagnostics, printHostProblems, summary, upOrExit } from './common.ts';
+import { compileOrExit, endQuietlyOnClosedPipe, Exit, EXIT, inNamespace, labName, prefixed, printDiagnostics, printHostProblems, summary, upOrExit } from './common.ts';
 import { registerApiServer } from './api-server.ts';
 import { registerCapture } from './capture.ts';
 import { registerDoctor } from './doctor.ts';
@@ -123,6 +123,7 @@ function printStatus(s: LabStatus): void {
   if (s.calico) for (const l of calicoStatusLines(s.calico)) process.stdout.write(`${l}\n`);
 }
 
+endQuietlyOnClosedPipe();
 const program = new Command();
 program
   .name('podlab')
@@ -312,14 +313,23 @@ program
   .argument('<target>', 'pod, namespace/pod, node/<name>, host/<name> or gateway')
   .argument('<command...>', 'the command, after --')
   .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n): the same as namespace/pod")
-  .usage('[-n namespace] <lab> <target> -- <command...>')
-  .action(async (arg: string, target: string, command: string[], opts: { namespace?: string }) => {
+  .option('-c, --container <container>', "run in this container's own view (its mount namespace: read-only files, its private /tmp; its uid), as kubectl exec -c")
+  .usage('[-n namespace] [-c container] <lab> <target> -- <command...>')
+  .addHelpText('after', `
+A node is entered in its sandbox: its network namespace, its hostname (the node's name) and its
+/etc/hosts (the lab's nodes), so \`podlab exec <lab> node/worker-1 -- getent hosts worker-2\` works.
+Without -c a pod is entered in its sandbox (its network, hostname, resolv.conf and hosts, as root);
+with -c in that container's own view. Examples:
+  podlab exec services client -- curl -sS web
+  podlab exec services node/worker-1 -- hostname
+  podlab exec services web-1 -c http-echo -- id`)
+  .action(async (arg: string, target: string, command: string[], opts: { namespace?: string; container?: string }) => {
     target = inNamespace(target, opts.namespace);
     const lab = await labName(arg);
     const state = upOrExit(lab);
     let prefix: string[];
     try {
-      prefix = sourceArgv(state, target);
+      prefix = execArgv(state, target, opts.container);
     } catch (e) {
       if (e instanceof TargetError) {
         process.stderr.write(`${e.message}\n`);
