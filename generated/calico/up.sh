@@ -36,6 +36,17 @@ ip netns exec podlab-calico.node.c1-node3 bird -f -c $G/bird/c1-node3.conf -s $S
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-calico.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+# Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
+# node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
+# node and the node's hostNetwork pods join it.
+build/native/pause --netns /run/netns/podlab-calico.node.c1-master1 --hostname c1-master1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-master1/hosts)" > "$STATE/node-c1-master1.pause" &
+echo $! > "$STATE/node-c1-master1.pid"
+build/native/pause --netns /run/netns/podlab-calico.node.c1-node1 --hostname c1-node1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-node1/hosts)" > "$STATE/node-c1-node1.pause" &
+echo $! > "$STATE/node-c1-node1.pid"
+build/native/pause --netns /run/netns/podlab-calico.node.c1-node2 --hostname c1-node2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-node2/hosts)" > "$STATE/node-c1-node2.pause" &
+echo $! > "$STATE/node-c1-node2.pid"
+build/native/pause --netns /run/netns/podlab-calico.node.c1-node3 --hostname c1-node3 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-node3/hosts)" > "$STATE/node-c1-node3.pause" &
+echo $! > "$STATE/node-c1-node3.pid"
 build/native/pause --netns /run/netns/podlab-calico.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-calico.node.c1-node1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-d646fce8ea05cd45 CNI_NETNS=/run/netns/podlab-calico.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.64;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' build/cni/calico < $G/cni/c1-node1.calico.json

@@ -35,6 +35,15 @@ ip -n podlab-from-manifests.host.laptop -batch $G/ip/host-laptop.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-from-manifests.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+# Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
+# node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
+# node and the node's hostNetwork pods join it.
+build/native/pause --netns /run/netns/podlab-from-manifests.node.control-plane --hostname control-plane --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/control-plane/hosts)" > "$STATE/node-control-plane.pause" &
+echo $! > "$STATE/node-control-plane.pid"
+build/native/pause --netns /run/netns/podlab-from-manifests.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" > "$STATE/node-worker-1.pause" &
+echo $! > "$STATE/node-worker-1.pid"
+build/native/pause --netns /run/netns/podlab-from-manifests.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" > "$STATE/node-worker-2.pause" &
+echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-from-manifests.pod.tools.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-from-manifests.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e18904d27bb5a065 CNI_NETNS=/run/netns/podlab-from-manifests.pod.tools.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=tools;K8S_POD_NAME=client' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json

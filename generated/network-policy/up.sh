@@ -30,6 +30,13 @@ bridge -n podlab-network-policy.node.worker-2 -batch $G/ip/fdb-worker-2.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-network-policy.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+# Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
+# node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
+# node and the node's hostNetwork pods join it.
+build/native/pause --netns /run/netns/podlab-network-policy.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" > "$STATE/node-worker-1.pause" &
+echo $! > "$STATE/node-worker-1.pid"
+build/native/pause --netns /run/netns/podlab-network-policy.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" > "$STATE/node-worker-2.pause" &
+echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-network-policy.pod.x.x-a --hostname x-a --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/x-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/x-a/hosts)" > "$STATE/x-a.pause" &
 echo $! > "$STATE/x-a.pid"
 ip netns exec podlab-network-policy.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e0b1563caa702564 CNI_NETNS=/run/netns/podlab-network-policy.pod.x.x-a CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=x;K8S_POD_NAME=x-a' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json

@@ -36,6 +36,15 @@ ip -n podlab-services.host.internet -batch $G/ip/host-internet.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-services.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+# Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
+# node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
+# node and the node's hostNetwork pods join it.
+build/native/pause --netns /run/netns/podlab-services.node.control-plane --hostname control-plane --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/control-plane/hosts)" > "$STATE/node-control-plane.pause" &
+echo $! > "$STATE/node-control-plane.pid"
+build/native/pause --netns /run/netns/podlab-services.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" > "$STATE/node-worker-1.pause" &
+echo $! > "$STATE/node-worker-1.pid"
+build/native/pause --netns /run/netns/podlab-services.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" > "$STATE/node-worker-2.pause" &
+echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-services.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-services.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-c0b5b14eb0f9a5a2 CNI_NETNS=/run/netns/podlab-services.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
@@ -61,7 +70,7 @@ echo $! > "$STATE/hostport-web.pid"
 ip netns exec podlab-services.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-129254db826c102a CNI_NETNS=/run/netns/podlab-services.pod.default.hostport-web CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.4;K8S_POD_NAMESPACE=default;K8S_POD_NAME=hostport-web' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 nsenter -t "$(cat "$STATE/hostport-web.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=hostport-web POD_NAME=hostport-web POD_NAMESPACE=default POD_IP=10.244.1.4 NODE_NAME=worker-1 build/native/workload http-echo --port 8080 --pod hostport-web &
 # pod default/agent uses its node's network namespace (hostNetwork).
-nsenter --net=/run/netns/podlab-services.node.worker-2 -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=worker-2 POD_NAME=agent POD_NAMESPACE=default POD_IP=172.16.94.12 NODE_NAME=worker-2 build/native/workload http-echo --port 9090 --pod agent &
+nsenter -t "$(cat "$STATE/node-worker-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=worker-2 POD_NAME=agent POD_NAMESPACE=default POD_IP=172.16.94.12 NODE_NAME=worker-2 build/native/workload http-echo --port 9090 --pod agent &
 build/native/pause --netns /run/netns/podlab-services.pod.default.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-services.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-c16b7a1c8d834cc2 CNI_NETNS=/run/netns/podlab-services.pod.default.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=client' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json

@@ -95,3 +95,15 @@ export function refused(e: RuntimeError, opts: { json?: boolean; exit?: number }
   else process.stderr.write(`${formatDiagnostic(e.diagnostic, undefined, color)}\n`);
   throw new Exit(opts.exit ?? EXIT.failed);
 }
+
+/**
+ * A reader that closes the pipe early (`podlab status | head -1`) ends the command quietly, as a
+ * coreutils program killed by SIGPIPE does: exit status 141 (128 + SIGPIPE), no stack trace.
+ */
+export function endQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(141);
+    });
+}

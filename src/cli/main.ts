@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { REPO_ROOT } from '../runtime/artifacts.ts';
-import { Exit, EXIT } from './common.ts';
+import { endQuietlyOnClosedPipe, Exit, EXIT } from './common.ts';
 import { registerValidate } from './validate.ts';
 import { registerRender } from './render-cmd.ts';
 import { registerUp } from './up.ts';
@@ -32,12 +32,7 @@ import { registerKubeconfig } from './kubeconfig.ts';
 import { registerGet } from './get.ts';
 import { registerUi } from './ui.ts';
 
-// A reader that went away (`podlab status | head`) ends the command quietly, as other tools do.
-for (const stream of [process.stdout, process.stderr])
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    process.exit(process.exitCode ?? EXIT.ok);
-  });
+endQuietlyOnClosedPipe();
 
 const program = new Command();
 program

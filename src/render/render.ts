@@ -8,7 +8,7 @@ import type { Plan, PlanHost, PlanNode, PlanPod } from '../plan/plan.ts';
 import { DEBIAN_CNI_DIR, DNS, IPV6_DEFAULTS, NETNS_RUN_DIR, noDadSysctls, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS, POLICY } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
 import { template } from '../lib/templates.ts';
-import { clusterView, renderHostsFile, renderResolvConf } from '../dns/cluster.ts';
+import { clusterView, renderHostsFile, renderNodeHostsFile, renderResolvConf } from '../dns/cluster.ts';
 import { WAIT_NETWORK_FLAG } from '../dns/marks.ts';
 import { gatewayTable, ipv6Context, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
 import { renderTable } from '../nft/table.ts';
@@ -151,6 +151,21 @@ function pauseBase(plan: Plan, pod: PlanPod, pauseBin: string, files: string, mo
 /** Where in the pod each of its files goes. */
 const POD_FILE_TARGETS: Record<string, string> = { 'resolv.conf': '/etc/resolv.conf', hosts: '/etc/hosts' };
 
+/** A node's files: its /etc/hosts (the lab's nodes by name). */
+export function nodeFiles(plan: Plan, node: PlanNode): [string, string][] {
+  return [[`nodes/${node.name}/hosts`, renderNodeHostsFile(plan.nodes, node.name, plan.source)]];
+}
+
+/**
+ * A node's sandbox: a pause process in the node's network namespace holding a UTS namespace with
+ * the node's name as hostname, and a mount namespace with the node's hosts file over /etc/hosts.
+ * `podlab exec … node/<name>` and the node's hostNetwork pods join it, as a pod's containers join
+ * their pod's sandbox.
+ */
+export function nodeSandboxArgv(plan: Plan, node: PlanNode, pauseBin: string, mountFrom?: string): string[] {
+  return [pauseBin, '--netns', `${NETNS_RUN_DIR}/${node.netns}`, '--hostname', node.name, ...(mountFrom ? ['--mount-from', mountFrom] : []), ...nodeFiles(plan, node).flatMap(([, text]) => ['--write', `/etc/hosts=${text}`])];
+}
+
 /** The lab's mount template: one pause process in the fabric namespace holding a mount namespace without nsfs mounts. */
 export function mountTemplateArgv(plan: Plan, pauseBin: string): string[] {
   return [pauseBin, '--netns', `${NETNS_RUN_DIR}/${plan.fabric.netns}`, '--mount-template'];
@@ -249,6 +264,7 @@ export function render(plan: Plan): Rendered {
   }
   if (plan.ingress) files.push(['ingress/nginx.conf', nginxConf(plan)]);
   for (const pod of plan.pods) if (!pod.hostNetwork) files.push(...podFiles(plan, pod));
+  for (const node of plan.nodes) files.push(...nodeFiles(plan, node));
   for (const h of plan.hosts) {
     if (!h.dns) continue;
     files.push([`hosts/${h.name}/Corefile`, h.dns.corefile]);
@@ -276,6 +292,7 @@ export function render(plan: Plan): Rendered {
   const nodes = plan.nodes.map((n) => ({
     ...n,
     sysctls: nodeSysctls(plan, n, { policy: false }).join(' '),
+    sandboxText: [...nodeSandboxArgv(plan, n, 'build/native/pause', '/proc/$TEMPLATE/ns/mnt').slice(0, -2).map((a) => (a.includes('$') ? `"${a}"` : shellQuote(a))), ...nodeFiles(plan, n).map(([rel]) => `--write /etc/hosts="$(cat $G/${rel})"`)].join(' '),
     commands: mode.nodeCommands(n, '$G').map((argv) => argv.map(shellWord).join(' ')),
     daemons: mode.nodeDaemons(n, '$G', '$STATE').map((d) => `${d.argv.map(shellWord).join(' ')} >> "$STATE/${n.name}_${d.name}.log" 2>&1`),
   }));

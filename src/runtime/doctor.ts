@@ -118,7 +118,7 @@ function plannedList(state: LabState): string[] {
 
 function recordedProcesses(state: LabState | undefined): ProcessRecord[] {
   if (!state) return [];
-  return Object.values(state.pods ?? {}).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers ?? {})]);
+  return [...Object.values(state.nodeSandboxes ?? {}), ...Object.values(state.pods ?? {}).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers ?? {})])];
 }
 
 function processLeaks(lab: string, namespaces: string[], recorded: ProcessRecord[]): Leak[] {

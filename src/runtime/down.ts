@@ -73,7 +73,7 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   // mount, UTS and IPC namespaces go with its pause process). The recorded ones are signalled
   // before the pass over /proc, which skips them, so that their exits run while it reads.
   const records: ProcessRecord[] = state
-    ? [...(state.agent && !stoppedAgent ? [state.agent] : []), ...(state.api ? [state.api] : []), ...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.daemons ?? {}), ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
+    ? [...(state.agent && !stoppedAgent ? [state.agent] : []), ...(state.api ? [state.api] : []), ...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.nodeSandboxes ?? {}), ...Object.values(state.daemons ?? {}), ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
     : [];
   const recorded = killNow(ex, records.filter((r) => r.pid !== process.pid));
   const others = killNow(ex, pidsInNetns(namespaces, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));

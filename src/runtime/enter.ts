@@ -6,7 +6,7 @@ import { NETNS_RUN_DIR } from '../constants.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import type { LabState } from './state.ts';
 import { isAlive } from './procs.ts';
-import { joinArgs } from './sandbox.ts';
+import { joinArgs, nodeSandboxPid, sandboxPid } from './sandbox.ts';
 import { RuntimeError } from './errors.ts';
 
 export class TargetError extends RuntimeError {}
@@ -48,5 +48,26 @@ export function sourceArgv(state: LabState, target: string): string[] {
   const pause = state.pods[t.pod.name]?.pause;
   if (!t.pod.hostNetwork && (!pause || !isAlive(pause)))
     throw new TargetError('PL3033', `pod "${t.pod.name}" has no running sandbox (pause process); is the lab fully up? Try podlab status ${state.plan.lab}`);
-  return ['nsenter', ...joinArgs(t.pod, pause?.pid), '--'];
+  return ['nsenter', ...joinArgs(t.pod, sandboxPid(state, t.pod)), '--'];
+}
+
+/**
+ * What `podlab exec` runs a command in: as `sourceArgv`, but a node is entered in its sandbox too
+ * (its hostname and /etc/hosts), not only its network namespace; and with `container`, a pod's
+ * container's own view — its mount namespace (read-only files, its private /tmp) and its uid.
+ */
+export function execArgv(state: LabState, target: string, container?: string): string[] {
+  const t = findTarget(state.plan, target);
+  if (container !== undefined && t.kind !== 'pod') throw new TargetError('PL3032', `-c names a container of a pod; ${t.what} has none`);
+  if (t.kind === 'node') {
+    const pid = nodeSandboxPid(state, t.what.slice('node '.length));
+    return pid === undefined ? sourceArgv(state, target) : ['nsenter', '-t', String(pid), '--net', '--uts', '--ipc', '--mount', '--'];
+  }
+  if (container === undefined || t.kind !== 'pod') return sourceArgv(state, target);
+  const names = t.pod.containers.map((c) => c.name);
+  const rec = state.pods[t.pod.name]?.containers[container];
+  if (!names.includes(container)) throw new TargetError('PL3032', `pod ${t.pod.namespace}/${t.pod.name} has no container "${container}"; its containers: ${names.join(', ') || '(none: it is only a sandbox)'}`);
+  if (!rec || !isAlive(rec)) throw new TargetError('PL3033', `container "${container}" of pod ${t.pod.namespace}/${t.pod.name} is not running; see podlab status ${state.plan.lab}`);
+  // Its namespaces (network, UTS, IPC from the sandbox; the mount namespace contain made), as its own uid.
+  return ['nsenter', '-t', String(rec.pid), '--net', '--uts', '--ipc', '--mount', ...(rec.uid !== undefined ? [`--setuid=${rec.uid}`, `--setgid=${rec.uid}`] : []), '--'];
 }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
-import { containerArgv, containerEnv, hostSandbox, pauseArgv } from '../render/render.ts';
+import { containerArgv, containerEnv, hostSandbox, nodeSandboxArgv, pauseArgv } from '../render/render.ts';
 import type { Executor } from './exec.ts';
 import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
 import { launchContainer } from './container.ts';
@@ -22,9 +22,30 @@ export function mountFrom(state: LabState): string | undefined {
   return state.mountTemplate && isAlive(state.mountTemplate) ? `/proc/${state.mountTemplate.pid}/ns/mnt` : undefined;
 }
 
-/** Where a pod's container processes join: the pause process's namespaces (network, UTS, IPC, mount), or the node's network for hostNetwork pods. */
-export function joinArgs(pod: PlanPod, pausePid: number | undefined): string[] {
-  return pod.hostNetwork || pausePid === undefined ? [`--net=${NETNS_RUN_DIR}/${pod.netns}`] : ['-t', String(pausePid), '--net', '--uts', '--ipc', '--mount'];
+/**
+ * Where a pod's container processes join: the sandbox's namespaces (network, UTS, IPC, mount) —
+ * the pod's pause process, or for a hostNetwork pod its node's sandbox (the node's hostname and
+ * /etc/hosts) — or, without a live sandbox, only the network namespace.
+ */
+export function joinArgs(pod: PlanPod, sandboxPid: number | undefined): string[] {
+  return sandboxPid === undefined ? [`--net=${NETNS_RUN_DIR}/${pod.netns}`] : ['-t', String(sandboxPid), '--net', '--uts', '--ipc', '--mount'];
+}
+
+/** The pid of a node's sandbox while it lives. */
+export function nodeSandboxPid(state: Pick<LabState, 'nodeSandboxes'>, node: string): number | undefined {
+  const r = state.nodeSandboxes?.[node];
+  return r && isAlive(r) ? r.pid : undefined;
+}
+
+/** The sandbox a pod's processes join: its pause process, or its node's for a hostNetwork pod. */
+export function sandboxPid(state: Pick<LabState, 'nodeSandboxes' | 'pods'>, pod: PlanPod): number | undefined {
+  return pod.hostNetwork ? nodeSandboxPid(state, pod.node) : state.pods[pod.name]?.pause?.pid;
+}
+
+/** Starts every node's sandbox (node identity: hostname, /etc/hosts), in parallel. */
+export async function startNodeSandboxes(ex: Executor, plan: Plan, state: LabState, template: string | undefined): Promise<void> {
+  const records = await Promise.all(plan.nodes.map(async (n) => [n.name, recordOf(await ex.spawn(nodeSandboxArgv(plan, n, PAUSE_BIN, template), { readyLine: 'ready' }))] as const));
+  state.nodeSandboxes = Object.fromEntries(records);
 }
 
 /** Whether `up` starts a pod before its network: it has a network of its own and runs podlab-dns, which waits for it. */
@@ -51,7 +72,7 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
   for (const c of pod.containers) {
     if (only && c.name !== only) continue;
     const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
-    const { pid, startTime, argv, uid } = await launchContainer(ex, { netns: pod.netns, join: joinArgs(pod, ps.pause?.pid), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, ...(c.argv[0] === '@dns' ? { only: dnsServerView(c.argv, pod) } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
+    const { pid, startTime, argv, uid } = await launchContainer(ex, { netns: pod.netns, join: joinArgs(pod, sandboxPid(state, pod)), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, ...(c.argv[0] === '@dns' ? { only: dnsServerView(c.argv, pod) } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
     ps.containers[c.name] = { pid, startTime, argv, log, uid };
   }
   save(state);

@@ -42,6 +42,8 @@ export interface LabState {
   owner?: ProcessRecord;
   /** The lab's mount template (a pause process in the fabric namespace): pods' mount namespaces start as copies of its. */
   mountTemplate?: ProcessRecord;
+  /** Each node's sandbox (a pause process holding its hostname and /etc/hosts), by node name. */
+  nodeSandboxes?: Record<string, ProcessRecord>;
   /** The CNI mode's daemons in the nodes (e.g. BIRD), by `<node>/<name>`. */
   daemons?: Record<string, ProcessRecord & { argv: string[]; log: string }>;
   /** The lab's agent (runtime/agent.ts), when the lab runs control loops: `down` stops it first. */

@@ -13,7 +13,7 @@ import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, type Executor } from './exec.ts';
 import { ensureCniPlugins, ensureDnsServer, ensureNative, PAUSE_BIN } from './artifacts.ts';
 import { isAlive, recordOf } from './procs.ts';
-import { mountFrom, spawnContainers, startHosts, startSandbox, startsEarly, waitContainers } from './sandbox.ts';
+import { mountFrom, spawnContainers, startHosts, startNodeSandboxes, startSandbox, startsEarly, waitContainers } from './sandbox.ts';
 import { mountStateDir } from './statefs.ts';
 import { syncServices } from './services.ts';
 import { prepareIngress, waitIngress } from './ingress.ts';
@@ -97,6 +97,8 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // already: copying and dropping a thousand of them per pod cost 4 ms of each pod's start.
   state.mountTemplate = recordOf(await ex.spawn(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
   const template = mountFrom(state);
+  // Each node's identity (hostname, /etc/hosts), before any hostNetwork pod joins it.
+  await startNodeSandboxes(ex, plan, state, template);
   // Pods running podlab-dns (a Node process: about 100 ms to start) get their sandbox and
   // containers now, so that start-up overlaps the node network and the CNI calls; the server binds
   // only once its pod has a route (-podlab.wait-network). Everything else waits for its network.

@@ -106,12 +106,12 @@ describe('podlab CLI', () => {
     expect(e.stderr).toContain('lab "no-such-lab" is not up');
   });
 
-  it('a reader that went away (`podlab graph … | head`) ends the command quietly, exit 0', async () => {
+  it('a reader that went away (`podlab graph … | head`) ends the command quietly, exit 141 as SIGPIPE', async () => {
     const p = podlab('graph', 'labs/services.lab.ts', '--format', 'mermaid');
     p.stdout!.destroy();
     const r = await p;
     expect(r.stderr).not.toContain('EPIPE');
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode).toBe(141);
   });
 
   it('--help teaches: names the commands and the exit codes', async () => {

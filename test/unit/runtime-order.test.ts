@@ -88,6 +88,16 @@ describe('up, through the executor', () => {
     expect([template < dnsSandbox, dnsSandbox < dnsServer, dnsServer < fabric]).toEqual([true, true, true]);
   });
 
+  it("starts each node's sandbox (hostname, /etc/hosts) from the mount template, before any pod's, and records it", () => {
+    const template = at(lines, /^spawn \S+\/pause .*--mount-template$/);
+    const firstPod = at(lines, /^spawn \S+\/pause --netns \/run\/netns\/podlab-order\.pod\./);
+    for (const n of ['a', 'b']) {
+      const node = at(lines, new RegExp(`^spawn \\S+/pause --netns /run/netns/podlab-order\\.node\\.${n} --hostname ${n} --mount-from /proc/\\d+/ns/mnt --write /etc/hosts=`));
+      expect([template < node, node < firstPod]).toEqual([true, true]);
+    }
+    expect(Object.keys(readState('order')!.nodeSandboxes!).sort()).toEqual(['a', 'b']);
+  });
+
   it('wires the node network, then each node (its sysctls, its batch, its FDB entries), before any other pod', () => {
     const fabric = at(lines, /^ip -n podlab-order\.fabric -batch .*\/ip\/fabric\.batch$/);
     const firstPod = at(lines, /^spawn \S+\/pause --netns \/run\/netns\/podlab-order\.pod\.default\./);
@@ -155,7 +165,7 @@ describe('up, through the executor', () => {
 
   it('down: SIGKILL to every recorded process, and (no namespace or mount of this lab being on the host) nothing else to run', async () => {
     const state = readState('order')!;
-    const recorded = [state.mountTemplate!, ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])];
+    const recorded = [state.mountTemplate!, ...Object.values(state.nodeSandboxes ?? {}), ...Object.values(state.pods).flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])];
     const mark = ex.calls.length;
     await down('order', ex);
     const after = ex.lines().slice(mark);
