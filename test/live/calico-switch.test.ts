@@ -6,7 +6,9 @@
  * - BIRD never outlives its lab: with the lab's state lost (state.json gone, as after a crash
  *   that took the journal with it), `down <name>` still stops every BIRD (found by its node's
  *   namespace) and leaves nothing of the lab on the host.
- * Labs cal-sw-vx, cal-sw-lost.
+ * - set-nat-outgoing on a live lab: an outside host sees the node's address, then the pod's, then
+ *   the node's again.
+ * Labs cal-sw-vx, cal-sw-lost, cal-sw-nat.
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,8 +17,9 @@ import calicoLab from '../../labs/calico.lab.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
-import { stateDir } from '../../src/runtime/state.ts';
+import { readState, stateDir } from '../../src/runtime/state.ts';
 import { runChecks } from '../../src/check/run.ts';
+import { runScenarios } from '../../src/check/scenario.ts';
 import { comparable, hostSnapshot, liveGuard, upLab, type HostSnapshot } from './host.ts';
 
 const live = liveGuard();
@@ -107,5 +110,45 @@ describe.skipIf(!live)('BIRD never outlives its lab', () => {
     expect(d.exitCode, d.stderr).toBe(0);
     expect(birdsOf(name)).toEqual([]);
     expect(hostPart(await hostSnapshot(), name)).toEqual(hostPart(before, name));
+  }, 120_000);
+});
+
+describe.skipIf(!live)('set-nat-outgoing: the pool masquerades, then not, then again', () => {
+  const name = 'cal-sw-nat';
+  afterAll(async () => {
+    await down(name);
+  });
+
+  it("an outside host sees the node address, then the pod IP, then the node address, and the node's table is back as it was", async () => {
+    await down(name);
+    const toInternet = (expect: { expectSource?: string; expectNoNat?: boolean }, what: string) => ({ check: { kind: 'http' as const, from: 'client', to: 'host/internet', port: 80, ...expect, name: what } });
+    const spec: LabSpec = {
+      name,
+      cni: { type: 'calico', ipPool: { natOutgoing: true } },
+      nodes: { n1: { ip: '172.16.94.10' }, n2: { ip: '172.16.94.11' } },
+      pods: { client: { node: 'n2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] } },
+      hosts: { internet: { network: 'external', containers: [{ name: 'web', workload: { kind: 'http-echo', port: 80 } }] } },
+      dns: false,
+      scenarios: {
+        nat: {
+          steps: [
+            toInternet({ expectSource: 'nodes' }, 'natOutgoing true: the host sees a node address'),
+            { action: 'set-nat-outgoing', natOutgoing: false },
+            toInternet({ expectNoNat: true }, "natOutgoing false: the host sees the pod's own address"),
+            { action: 'set-nat-outgoing', natOutgoing: true },
+            toInternet({ expectSource: 'nodes' }, 'natOutgoing true again: a node address'),
+          ],
+        },
+      },
+    };
+    const state = await upLab(spec);
+    const before = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip', 'podlab'], { reject: false })).stdout;
+    expect(before).toMatch(/masquerade/);
+    const [r] = await runScenarios(name, ['nat']);
+    expect(r!.steps.filter((s) => s.status !== 'pass').map((s) => `step ${s.step} ${s.name}: ${s.message}`)).toEqual([]);
+    expect(r!.steps.filter((s) => s.kind === 'action').map((s) => s.message)).toEqual(['IP pool natOutgoing true → false', 'IP pool natOutgoing false → true']);
+    expect(readState(name)!.plan.natOutgoing).toBe(true);
+    const after = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip', 'podlab'], { reject: false })).stdout;
+    expect(after).toBe(before);
   }, 120_000);
 });
