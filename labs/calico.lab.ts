@@ -5,7 +5,9 @@
  * nodes claim; BIRD runs in every node and the nodes peer in a full iBGP mesh (AS 64512), each
  * exporting its blocks. Try `podlab exec calico node/c1-master1 -- ip route` (blackhole for its
  * own block, `proto bird` routes to the others') and, in a pod, `ip route` (default via 169.254.1.1).
- * Switch to VXLAN with one line: cni: { type: 'calico', encapsulation: 'VXLAN' }.
+ * Switch to VXLAN with one line: cni: { type: 'calico', encapsulation: 'VXLAN' }; the bgp checks are
+ * then refused (PL2156: no BIRD runs) and those of BGP's routes (proto bird, via a peer's node
+ * address) no longer hold; everything else does (test/live/calico-switch.test.ts).
  */
 import { container, defineLab, workloads } from 'podlab';
 

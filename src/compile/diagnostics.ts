@@ -122,6 +122,7 @@ export const CODES = {
   PL2170: 'BGP settings with VXLAN',
   PL2171: 'BGP peer for an unknown node',
   PL2172: 'BGP peer address outside the node network',
+  PL2173: 'natOutgoing action without Calico',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',

@@ -4,6 +4,7 @@
  * (check/actions/) decide what to do and how to say what happened.
  */
 import { setBird } from './bird.ts';
+import { setNatOutgoing } from './calico-nat.ts';
 import type { LiveLab } from '../check/actions/action.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { reloadDnsAndWait } from './dns.ts';
@@ -43,6 +44,7 @@ export function liveLab(ex: Executor, state: LabState, eventsSince = ''): LiveLa
       return ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${state.plan.fabric.netns}`, '--', 'ip', 'link', 'set', node.fabricPort, updown]);
     },
     setBird: (node, to) => setBird(ex, state, node, to),
+    setNatOutgoing: async (natOutgoing) => ({ was: (await setNatOutgoing(ex, state, natOutgoing)).was }),
     exec: (from, argv, timeoutMs) => ex.run([...sourceArgv(state, from), ...argv], { timeoutMs }),
     async applyPolicy(policy) {
       const r = await applyPolicy(ex, state, policy);

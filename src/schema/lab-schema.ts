@@ -345,6 +345,8 @@ export const actionSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('stop-bird'), node: z.string() }),
   /** Calico BGP: start the node's BIRD again (the sessions come back, and the routes with them). */
   z.strictObject({ action: z.literal('start-bird'), node: z.string() }),
+  /** Calico: set the IP pool's natOutgoing (masquerade pod traffic leaving the pool, or not). */
+  z.strictObject({ action: z.literal('set-nat-outgoing'), natOutgoing: z.boolean() }),
   /** Run a command in a pod, node or host; the step fails unless it exits with `expectExit`. */
   z.strictObject({
     action: z.literal('exec'),

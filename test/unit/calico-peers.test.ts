@@ -56,6 +56,20 @@ describe('Calico BGP peers', () => {
     expect(render(p).get('bird/n1.conf')!).not.toContain('protocol bgp ');
   });
 
+  it('podlab status: a node with no session says why, and a BGPPeer session shows as its peer node', async () => {
+    const { calicoStatusLines } = await import('../../src/runtime/calico-status.ts');
+    const pool = { cidr: '10.244.0.0/16', blockSize: 26, natOutgoing: true, encapsulation: 'None' as const, strictAffinity: false };
+    const lines = calicoStatusLines({
+      pool,
+      nodes: [
+        { name: 'm', plannedBlocks: ['10.244.0.0/26'], blocks: ['10.244.0.0/26'], borrowed: [], bgp: [] },
+        { name: 'n2', plannedBlocks: ['10.244.0.64/26'], blocks: ['10.244.0.64/26'], borrowed: [], bgp: [{ peer: 'm', protocol: 'Global_172_16_94_10', state: 'start', info: 'Idle BGP Error: Bad peer AS' }] },
+      ],
+    });
+    expect(lines).toContain('  bgp    m              (no BGP peers: nodeToNodeMesh off, no peers apply)');
+    expect(lines).toContain('  bgp    n2             m start Idle BGP Error: Bad peer AS');
+  });
+
   it('a peer address no node holds is still configured (it never comes up), named by its address', () => {
     const p = plan(base({ type: 'calico', nodeToNodeMesh: false, peers: [{ peerIP: '172.16.94.99', asNumber: 64512 }] }));
     expect(sessions(p, 'm')).toEqual(['Global_172_16_94_99 172.16.94.99 as 64512']);

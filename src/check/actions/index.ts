@@ -8,6 +8,7 @@ import type { ActionSpec } from '../../schema/lab-schema.ts';
 import type { ActionName, LabAction, LabActionOf, LiveLab, ScenarioAction, StepContext } from './action.ts';
 import { applyPolicyAction } from './apply-policy.ts';
 import { startBirdAction, stopBirdAction } from './bird.ts';
+import { setNatOutgoingAction } from './nat-outgoing.ts';
 import { createPodAction } from './create-pod.ts';
 import { deletePolicyAction } from './delete-policy.ts';
 import { labelPodAction } from './label-pod.ts';
@@ -46,6 +47,7 @@ export const ACTIONS: { readonly [K in ActionName]: ScenarioAction<K, LabActionO
   'wait-event': waitEventAction,
   'stop-bird': stopBirdAction,
   'start-bird': startBirdAction,
+  'set-nat-outgoing': setNatOutgoingAction,
 };
 
 /**
