@@ -67,7 +67,10 @@ const PEER_FIELD: Record<PolicyDirection, string> = { egress: 'ip daddr', ingres
 
 const policyChain = (p: NetworkPolicy, dir: PolicyDirection) => `np.${policyKey(p)}.${dir}`;
 const podChain = (pod: PolicyPod, dir: PolicyDirection) => `${dir}.${pod.namespace}/${pod.name}`;
-const byAddress = (a: PolicyPod, b: PolicyPod) => ipv4.parseIp(a.ip!)! - ipv4.parseIp(b.ip!)!;
+/** Pods (with addresses) in address order; each address parsed once, not once per comparison. */
+function sortedByAddress(pods: readonly PolicyPod[]): PolicyPod[] {
+  return pods.map((p) => [ipv4.parseIp(p.ip!)!, p] as const).sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+}
 const byKey = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) => policyKey(a).localeCompare(policyKey(b));
 
 /** Pods that can be in a set: running, with an address of their own. */
@@ -104,7 +107,7 @@ function policyRules(ctx: PolicyContext, p: NetworkPolicy, dir: PolicyDirection,
       }
       const name = `${base}.peer.${j}`;
       const members = addressed(ctx.pods).filter((pod) => peerSelectsPod(peer, p.namespace, pod, ctx.namespaces));
-      sets.push({ kind: 'set', name, spec: ['type ipv4_addr'], elements: [...new Set([...members].sort(byAddress).map((m) => m.ip!))].map((a) => [a]) });
+      sets.push({ kind: 'set', name, spec: ['type ipv4_addr'], elements: [...new Set(sortedByAddress(members).map((m) => m.ip!))].map((a) => [a]) });
       peers.push({ match: `${field} @${name} `, label: ` ${dir === 'egress' ? 'to' : 'from'}[${j}]` });
     }
     const ports: { match: string; label: string }[] = rule.ports.length ? [] : [{ match: '', label: '' }];
@@ -156,7 +159,7 @@ function clusterRules(ctx: PolicyContext, p: ClusterNetworkPolicy, dir: PolicyDi
       }
       const name = `${base}.peer.${j}`;
       const members = addressed(ctx.pods).filter((pod) => clusterPeerSelectsPod(peer, pod, ctx.namespaces));
-      sets.push({ kind: 'set', name, spec: ['type ipv4_addr'], elements: [...new Set([...members].sort(byAddress).map((m) => m.ip!))].map((a) => [a]) });
+      sets.push({ kind: 'set', name, spec: ['type ipv4_addr'], elements: [...new Set(sortedByAddress(members).map((m) => m.ip!))].map((a) => [a]) });
       peers.push({ match: `${field} @${name} `, label });
     }
     const ports: { match: string; label: string }[] = rule.ports.length ? [] : [{ match: '', label: '' }];
@@ -210,7 +213,7 @@ export function policyTable(ctx: PolicyContext, node: string): NftTable | undefi
     }
 
   const baseSets: NftSet[] = [
-    { kind: 'set', name: 'self', spec: ['type ipv4_addr . ipv4_addr'], elements: [...local].sort(byAddress).map((p) => [`${p.ip} . ${p.ip}`]) },
+    { kind: 'set', name: 'self', spec: ['type ipv4_addr . ipv4_addr'], elements: sortedByAddress(local).map((p) => [`${p.ip} . ${p.ip}`]) },
     { kind: 'map', name: 'egress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.egress },
     { kind: 'map', name: 'ingress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.ingress },
   ];
@@ -236,7 +239,7 @@ export function policyTable(ctx: PolicyContext, node: string): NftTable | undefi
   for (const tier of ['Admin', 'Baseline'] as const)
     for (const p of inTierOrder(clusterPolicies, tier)) {
       if (!p.egress.length && !p.ingress.length) continue;
-      const subjects = local.filter((pod) => clusterSubjectSelects(p, pod, ctx.namespaces)).sort(byAddress);
+      const subjects = sortedByAddress(local.filter((pod) => clusterSubjectSelects(p, pod, ctx.namespaces)));
       clusterSets.push({ kind: 'set', name: cnpSubject(p), spec: ['type ipv4_addr'], elements: subjects.map((pod) => [pod.ip!]) });
       for (const dir of DIRS) {
         if (!p[dir].length) continue;
