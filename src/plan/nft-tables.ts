@@ -56,8 +56,17 @@ export const policyTables: TableBuilder = {
     target.kind === 'node' ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] }, target.name) : undefined,
 };
 
+/** The policy table over IPv6 addresses (family ip6, the same name) in a lab with IPv6 and policies; its key here is `ip6 <name>`. */
+export const policyTables6: TableBuilder = {
+  table: `ip6 ${POLICY.table}`,
+  build: (view, target) =>
+    target.kind === 'node' && view.plan.ipFamilies.includes('IPv6')
+      ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [], family: 'ip6' }, target.name)
+      : undefined,
+};
+
 /** Every builder, in the order their tables are applied within a namespace's transaction. */
-export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables];
+export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables, policyTables6];
 
 export function nftTargets(plan: Plan): NftTarget[] {
   return [
