@@ -8,7 +8,7 @@
  * implement (the experimental `nodes` and `domainNames` peers, SCTP on this kernel). Codes
  * PL2115–PL2139 (and PL2100 for label selectors, PL2105 for SCTP, shared with NetworkPolicy).
  */
-import * as ip from '../net/ipv4.ts';
+import { formatPrefix, parsePrefix } from '../net/addr.ts';
 import { nearest } from '../lib/edit-distance.ts';
 import { CLUSTER_ACTIONS, CLUSTER_TIERS, type ClusterNetworkPolicy, type NamespacedPod } from '../policy/cluster.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
@@ -70,9 +70,9 @@ function clusterPolicyIsValid(p: ClusterNetworkPolicy, out: Diagnostic[]): void 
           if (!peer.networks.length) out.push(diag('PL2120', pat('networks'), `${pwhat}: networks is empty`, 'List at least one CIDR.'));
           if (peer.networks.length > MAX_ITEMS) out.push(diag('PL2124', pat('networks'), `${pwhat}: ${peer.networks.length} networks; the API allows at most ${MAX_ITEMS}`));
           for (const [k, n] of peer.networks.entries()) {
-            if (ip.parseCidr(n)) continue;
-            const loose = ip.parseCidr(n, false);
-            out.push(diag('PL2120', pat('networks', k), `${pwhat}: networks[${k}] "${n}" is not a valid IPv4 CIDR`, loose ? `Host bits are set; did you mean "${ip.formatCidr(loose)}"?` : n.includes(':') ? 'IPv6 networks are not enforced yet (the policy table is IPv4); write an IPv4 CIDR.' : 'Write it as a.b.c.d/n, e.g. "10.0.0.0/8".'));
+            if (parsePrefix(n)) continue;
+            const loose = parsePrefix(n, false);
+            out.push(diag('PL2120', pat('networks', k), `${pwhat}: networks[${k}] "${n}" is not a valid IPv4 or IPv6 CIDR`, loose ? `Host bits are set; did you mean "${formatPrefix(loose)}"?` : 'Write it as a.b.c.d/n, e.g. "10.0.0.0/8", or an IPv6 prefix such as "fd00::/8".'));
           }
         }
       }

@@ -4,7 +4,7 @@
  * `except`, ports and endPort, policyTypes; plus what podlab cannot do (SCTP: this kernel has no
  * SCTP) and references to namespaces and policies the lab does not have. Codes PL2100–PL2149.
  */
-import * as ip from '../net/ipv4.ts';
+import { contains, formatPrefix, parsePrefix, type Prefix } from '../net/addr.ts';
 import { NAMESPACE_NAME_LABEL, type LabelSelector, type NetworkPolicy } from '../policy/types.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
@@ -47,11 +47,12 @@ export function selectorIsValid(sel: LabelSelector, at: At, what: string, out: D
   }
 }
 
-function cidrIsValid(text: string, at: (string | number)[], what: string, out: Diagnostic[]): ip.Cidr | undefined {
-  const c = ip.parseCidr(text);
+/** An IPv4 or IPv6 CIDR (IPv6 ones are enforced in a dual-stack lab's `ip6` policy table). */
+function cidrIsValid(text: string, at: (string | number)[], what: string, out: Diagnostic[]): Prefix | undefined {
+  const c = parsePrefix(text);
   if (c) return c;
-  const loose = ip.parseCidr(text, false);
-  out.push(diag('PL2101', at, `${what}: "${text}" is not a valid IPv4 CIDR`, loose ? `Host bits are set; did you mean "${ip.formatCidr(loose)}"?` : 'Write it as a.b.c.d/n, e.g. "10.244.0.0/16" (a single address is a.b.c.d/32).'));
+  const loose = parsePrefix(text, false);
+  out.push(diag('PL2101', at, `${what}: "${text}" is not a valid IPv4 or IPv6 CIDR`, loose ? `Host bits are set; did you mean "${formatPrefix(loose)}"?` : 'Write it as a.b.c.d/n, e.g. "10.244.0.0/16" (a single address is a.b.c.d/32), or an IPv6 prefix such as "fd00:10:244::/56".'));
   return undefined;
 }
 
@@ -80,7 +81,7 @@ export function policyIsValid(lab: Lab, p: NetworkPolicy, at: At, out: Diagnosti
           const block = cidrIsValid(peer.ipBlock.cidr, pat('ipBlock', 'cidr'), `${what} ipBlock.cidr`, out);
           for (const [k, e] of peer.ipBlock.except.entries()) {
             const ex = cidrIsValid(e, pat('ipBlock', 'except', k), `${what} ipBlock.except[${k}]`, out);
-            if (block && ex && !(ip.contains(block, ex.network) && ex.prefix > block.prefix))
+            if (block && ex && !(contains(block, { family: ex.family, value: ex.network }) && ex.bits > block.bits))
               out.push(diag('PL2102', pat('ipBlock', 'except', k), `${what}: except "${e}" is not inside the block's cidr "${peer.ipBlock.cidr}"`, 'Each except must be a strictly smaller range inside cidr (the API server rejects it otherwise).'));
           }
         }

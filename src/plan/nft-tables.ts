@@ -57,6 +57,15 @@ export const policyTables: TableBuilder = {
     target.kind === 'node' ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] }, target.name) : undefined,
 };
 
+/** The policy table over IPv6 addresses (family ip6, the same name) in a lab with IPv6 and policies; its key here is `ip6 <name>`. */
+export const policyTables6: TableBuilder = {
+  table: `ip6 ${POLICY.table}`,
+  build: (view, target) =>
+    target.kind === 'node' && view.plan.ipFamilies.includes('IPv6')
+      ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [], family: 'ip6' }, target.name)
+      : undefined,
+};
+
 /**
  * nodeNetwork.podTraffic 'drop': the node network knows the nodes' addresses only, as a cloud
  * network does. Its bridge drops every frame carrying a packet from or to a pod network (each
@@ -77,7 +86,7 @@ export const underlayTables: TableBuilder = {
 };
 
 /** Every builder, in the order their tables are applied within a namespace's transaction. */
-export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables, underlayTables];
+export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables, policyTables6, underlayTables];
 
 export function nftTargets(plan: Plan): NftTarget[] {
   return [

@@ -17,7 +17,7 @@
  *   the rest of the tier), then the NetworkPolicies (for a pod they isolate, their decision is
  *   final), then the Baseline tier likewise, then the default: allowed.
  */
-import * as ipv4 from '../net/ipv4.ts';
+import { contains, parseAddr, parsePrefix } from '../net/addr.ts';
 import { clusterPeerSelectsPod, clusterPoliciesFor, clusterRuleLabel, type ClusterNetworkPolicy, type ClusterPolicyPort, type ClusterPolicyRule, type ClusterTier } from './cluster.ts';
 import { isolates, peerSelectsPod } from './selectors.ts';
 import { policyKey, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPod, type PolicyPort } from './types.ts';
@@ -78,10 +78,11 @@ export interface Verdict {
   ingress: DirectionVerdict;
 }
 
+/** Whether an address is in a CIDR; either may be IPv4 or IPv6 (across families: never). */
 const inCidr = (cidr: string, ip: string) => {
-  const c = ipv4.parseCidr(cidr, false);
-  const a = ipv4.parseIp(ip);
-  return !!c && a !== undefined && ipv4.contains(c, a);
+  const c = parsePrefix(cidr, false);
+  const a = parseAddr(ip);
+  return !!c && !!a && contains(c, a);
 };
 
 function peerMatches(peer: PolicyPeer, policy: NetworkPolicy, other: TrafficEnd, world: PolicyWorld): boolean {

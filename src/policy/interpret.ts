@@ -5,7 +5,7 @@
  * test that compares it with the reference evaluator checks the rules as nft would load them.
  * Anything outside that vocabulary throws rather than being guessed at. Pure.
  */
-import * as ipv4 from '../net/ipv4.ts';
+import { contains, parseAddr, parsePrefix } from '../net/addr.ts';
 import type { NftTable } from '../nft/table.ts';
 
 export interface Packet {
@@ -41,10 +41,11 @@ function words(rule: string): string[] {
 }
 
 function inAddr(value: string, ip: string): boolean {
-  const a = ipv4.parseIp(ip)!;
-  const c = value.includes('/') ? ipv4.parseCidr(value, false) : undefined;
-  if (c) return ipv4.contains(c, a);
-  if (ipv4.parseIp(value) !== undefined) return ipv4.parseIp(value) === a;
+  const a = parseAddr(ip)!;
+  const c = value.includes('/') ? parsePrefix(value, false) : undefined;
+  if (c) return contains(c, a);
+  const v = parseAddr(value);
+  if (v) return v.family === a.family && v.value === a.value;
   throw new Error(`interpret: not an address: ${value}`);
 }
 
@@ -59,8 +60,10 @@ export function interpret(table: NftTable, pkt: Packet): Interpretation {
   const field = (name: string): string => {
     switch (name) {
       case 'ip saddr':
+      case 'ip6 saddr':
         return pkt.saddr;
       case 'ip daddr':
+      case 'ip6 daddr':
         return pkt.daddr;
       case 'meta l4proto':
         return pkt.protocol;
@@ -109,7 +112,7 @@ export function interpret(table: NftTable, pkt: Packet): Interpretation {
         if (!states.includes(pkt.ct)) return { kind: 'continue' };
         continue;
       }
-      if (t === 'ip' || t === 'meta' || t === 'th') {
+      if (t === 'ip' || t === 'ip6' || t === 'meta' || t === 'th') {
         // A field, or a concatenation `a . b . c`, then a relation.
         const names: string[] = [];
         for (;;) {

@@ -44,7 +44,7 @@
  * undoing the DNAT, so the client, which spoke to the ClusterIP, ignores it.)
  */
 import { POLICY } from '../constants.ts';
-import * as ipv4 from '../net/ipv4.ts';
+import { parseAddr, parsePrefix } from '../net/addr.ts';
 import type { NftChain, NftSet, NftTable } from '../nft/table.ts';
 import { clusterPeerSelectsPod, clusterRuleLabel, clusterSubjectSelects, inTierOrder, type ClusterNetworkPolicy, type ClusterTier } from './cluster.ts';
 import { isolates, peerSelectsPod, policySelects } from './selectors.ts';
@@ -58,7 +58,20 @@ export interface PolicyContext {
   pods: readonly PolicyPod[];
   /** ClusterNetworkPolicies of both tiers. */
   clusterPolicies?: readonly ClusterNetworkPolicy[];
+  /** The table's family: `ip` (IPv4, the default) or `ip6` (a dual-stack lab's IPv6 addresses). */
+  family?: 'ip' | 'ip6';
 }
+
+const FAMILY = { ip: 'IPv4', ip6: 'IPv6' } as const;
+
+/** A pod's address in a family: its `ip` or the one of its `ips` of that family. */
+export function addressIn(pod: PolicyPod, family: 'ip' | 'ip6'): string | undefined {
+  for (const a of [pod.ip, ...(pod.ips ?? [])]) if (a && (family === 'ip6') === a.includes(':')) return a;
+  return undefined;
+}
+
+/** Whether a CIDR (ipBlock, networks, except) belongs in the table of a family; the other family's match nothing there. */
+const inFamily = (cidr: string, family: 'ip' | 'ip6') => parsePrefix(cidr, false)?.family === FAMILY[family];
 
 const DIRS: PolicyDirection[] = ['egress', 'ingress'];
 const TYPE: Record<PolicyDirection, string> = { egress: 'Egress', ingress: 'Ingress' };
@@ -67,7 +80,10 @@ const PEER_FIELD: Record<PolicyDirection, string> = { egress: 'ip daddr', ingres
 
 const policyChain = (p: NetworkPolicy, dir: PolicyDirection) => `np.${policyKey(p)}.${dir}`;
 const podChain = (pod: PolicyPod, dir: PolicyDirection) => `${dir}.${pod.namespace}/${pod.name}`;
-const byAddress = (a: PolicyPod, b: PolicyPod) => ipv4.parseIp(a.ip!)! - ipv4.parseIp(b.ip!)!;
+/** Pods (with addresses) in address order; each address parsed once, not once per comparison. */
+function sortedByAddress(pods: readonly PolicyPod[]): PolicyPod[] {
+  return pods.map((p) => [parseAddr(p.ip!)!.value, p] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, p]) => p);
+}
 const byKey = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) => policyKey(a).localeCompare(policyKey(b));
 
 /** Pods that can be in a set: running, with an address of their own. */
@@ -98,13 +114,15 @@ function policyRules(ctx: PolicyContext, p: NetworkPolicy, dir: PolicyDirection,
     const peers: { match: string; label: string }[] = rule.peers.length ? [] : [{ match: '', label: '' }];
     for (const [j, peer] of rule.peers.entries()) {
       if (peer.ipBlock) {
-        const except = peer.ipBlock.except.length ? ` ${field} != { ${peer.ipBlock.except.join(', ')} }` : '';
+        if (!inFamily(peer.ipBlock.cidr, ctx.family ?? 'ip')) continue;
+        const excepts = peer.ipBlock.except.filter((e) => inFamily(e, ctx.family ?? 'ip'));
+        const except = excepts.length ? ` ${field} != { ${excepts.join(', ')} }` : '';
         peers.push({ match: `${field} ${peer.ipBlock.cidr}${except} `, label: ` ${dir === 'egress' ? 'to' : 'from'}[${j}]` });
         continue;
       }
       const name = `${base}.peer.${j}`;
       const members = addressed(ctx.pods).filter((pod) => peerSelectsPod(peer, p.namespace, pod, ctx.namespaces));
-      sets.push({ kind: 'set', name, spec: ['type ipv4_addr'], elements: [...new Set([...members].sort(byAddress).map((m) => m.ip!))].map((a) => [a]) });
+      sets.push({ kind: 'set', name, spec: ['type ipv4_addr'], elements: [...new Set(sortedByAddress(members).map((m) => m.ip!))].map((a) => [a]) });
       peers.push({ match: `${field} @${name} `, label: ` ${dir === 'egress' ? 'to' : 'from'}[${j}]` });
     }
     const ports: { match: string; label: string }[] = rule.ports.length ? [] : [{ match: '', label: '' }];
@@ -151,12 +169,13 @@ function clusterRules(ctx: PolicyContext, p: ClusterNetworkPolicy, dir: PolicyDi
     for (const [j, peer] of rule.peers.entries()) {
       const label = ` ${dir === 'egress' ? 'to' : 'from'}[${j}]`;
       if (peer.networks) {
-        peers.push({ match: `${field} ${peer.networks.length === 1 ? peer.networks[0] : `{ ${peer.networks.join(', ')} }`} `, label });
+        const networks = peer.networks.filter((n) => inFamily(n, ctx.family ?? 'ip'));
+        if (networks.length) peers.push({ match: `${field} ${networks.length === 1 ? networks[0] : `{ ${networks.join(', ')} }`} `, label });
         continue;
       }
       const name = `${base}.peer.${j}`;
       const members = addressed(ctx.pods).filter((pod) => clusterPeerSelectsPod(peer, pod, ctx.namespaces));
-      sets.push({ kind: 'set', name, spec: ['type ipv4_addr'], elements: [...new Set([...members].sort(byAddress).map((m) => m.ip!))].map((a) => [a]) });
+      sets.push({ kind: 'set', name, spec: ['type ipv4_addr'], elements: [...new Set(sortedByAddress(members).map((m) => m.ip!))].map((a) => [a]) });
       peers.push({ match: `${field} @${name} `, label });
     }
     const ports: { match: string; label: string }[] = rule.ports.length ? [] : [{ match: '', label: '' }];
@@ -181,10 +200,41 @@ function clusterRules(ctx: PolicyContext, p: ClusterNetworkPolicy, dir: PolicyDi
   return { name: cnpChain(p, dir), rules };
 }
 
-/** The policy table of one node, or undefined when the lab has no policy (then no table at all). */
+/**
+ * The policy table of one node, or undefined when the lab has no policy (then no table at all).
+ * With `family: 'ip6'` the same table over the pods' IPv6 addresses and the IPv6 ipBlocks and
+ * networks (`table ip6 podlab-policy`, `ip6 saddr`, `ipv6_addr` sets); each family's table
+ * ignores the other family's CIDRs, so a peer written only in the other family matches nothing.
+ */
 export function policyTable(ctx: PolicyContext, node: string): NftTable | undefined {
+  if (!ctx.policies.length && !ctx.clusterPolicies?.length) return undefined;
+  const family = ctx.family ?? 'ip';
+  // Each pod at its address of this family (none: in no set of this table).
+  const pods = ctx.pods.map((p) => {
+    const ip = addressIn(p, family);
+    return ip === p.ip ? p : { ...p, ip };
+  });
+  const table = familyTable({ ...ctx, pods }, node);
+  return family === 'ip' || !table ? table : ip6(table);
+}
+
+/** The IPv4 table's words in IPv6: the match fields and the set types. */
+function ip6(t: NftTable): NftTable {
+  const words = (s: string) => s.replaceAll('ip saddr', 'ip6 saddr').replaceAll('ip daddr', 'ip6 daddr').replaceAll('ipv4_addr', 'ipv6_addr');
+  return {
+    ...t,
+    family: 'ip6',
+    sets: t.sets.map((s) => ({ ...s, spec: s.spec.map(words) })),
+    chains: t.chains.map((c) => ({ ...c, rules: c.rules.map((r) => {
+      // Only the rule's matches: a comment keeps its text.
+      const at = r.indexOf(' comment "');
+      return at < 0 ? words(r) : words(r.slice(0, at)) + r.slice(at);
+    }) })),
+  };
+}
+
+function familyTable(ctx: PolicyContext, node: string): NftTable {
   const clusterPolicies = ctx.clusterPolicies ?? [];
-  if (!ctx.policies.length && !clusterPolicies.length) return undefined;
   const policies = [...ctx.policies].sort(byKey);
   const local = addressed(ctx.pods).filter((p) => p.node === node).sort(byKey);
   const sets: NftSet[] = [];
@@ -210,7 +260,7 @@ export function policyTable(ctx: PolicyContext, node: string): NftTable | undefi
     }
 
   const baseSets: NftSet[] = [
-    { kind: 'set', name: 'self', spec: ['type ipv4_addr . ipv4_addr'], elements: [...local].sort(byAddress).map((p) => [`${p.ip} . ${p.ip}`]) },
+    { kind: 'set', name: 'self', spec: ['type ipv4_addr . ipv4_addr'], elements: sortedByAddress(local).map((p) => [`${p.ip} . ${p.ip}`]) },
     { kind: 'map', name: 'egress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.egress },
     { kind: 'map', name: 'ingress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.ingress },
   ];
@@ -236,7 +286,7 @@ export function policyTable(ctx: PolicyContext, node: string): NftTable | undefi
   for (const tier of ['Admin', 'Baseline'] as const)
     for (const p of inTierOrder(clusterPolicies, tier)) {
       if (!p.egress.length && !p.ingress.length) continue;
-      const subjects = local.filter((pod) => clusterSubjectSelects(p, pod, ctx.namespaces)).sort(byAddress);
+      const subjects = sortedByAddress(local.filter((pod) => clusterSubjectSelects(p, pod, ctx.namespaces)));
       clusterSets.push({ kind: 'set', name: cnpSubject(p), spec: ['type ipv4_addr'], elements: subjects.map((pod) => [pod.ip!]) });
       for (const dir of DIRS) {
         if (!p[dir].length) continue;

@@ -30,9 +30,16 @@ export function matchesSelector(sel: LabelSelector, labels: Readonly<Record<stri
   return true;
 }
 
+/** Per namespaces object (never changed in place: plans and views are replaced, not edited), each namespace's full labels, built once. */
+const fullLabels = new WeakMap<NamespaceLabels, Map<string, Record<string, string>>>();
+
 /** A namespace's labels as the API server keeps them: the author's, plus its name label. */
 export function namespaceLabelsOf(namespaces: NamespaceLabels, ns: string): Record<string, string> {
-  return { ...(namespaces[ns] ?? {}), [NAMESPACE_NAME_LABEL]: ns };
+  let byName = fullLabels.get(namespaces);
+  if (!byName) fullLabels.set(namespaces, (byName = new Map()));
+  let labels = byName.get(ns);
+  if (!labels) byName.set(ns, (labels = Object.freeze({ ...(namespaces[ns] ?? {}), [NAMESPACE_NAME_LABEL]: ns })));
+  return labels;
 }
 
 /** Policies select pods of their own namespace; hostNetwork pods are never subject to policy. */

@@ -58,6 +58,8 @@ export interface PolicyPod {
   hostNetwork: boolean;
   /** Its current address; a pod without one (not running) is in no set. */
   ip?: string;
+  /** Every address, one per family, primary first (dual stack: the IPv6 policy table reads the IPv6 one). */
+  ips?: string[];
   containers: { ports: { name?: string; containerPort: number; protocol: 'TCP' | 'UDP' }[] }[];
 }
 

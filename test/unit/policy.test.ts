@@ -13,6 +13,7 @@ import { normalizeClusterPolicy, type ClusterNetworkPolicy } from '../../src/pol
 import type { ClusterNetworkPolicySpec } from '../../src/schema/cluster-network-policy-schema.ts';
 import { normalizePolicy, normalizeSelector, type NamespaceLabels, type NetworkPolicy, type PolicyPod } from '../../src/policy/types.ts';
 import { diffTable } from '../../src/nft/table.ts';
+import { formatAddr, parseAddr } from '../../src/net/addr.ts';
 import type { NetworkPolicySpec } from '../../src/schema/network-policy-schema.ts';
 import { prng } from '../../src/prng.ts';
 
@@ -313,5 +314,54 @@ describe('property: compiled rules agree with the reference evaluator', () => {
     expect(cnpCells).toBeGreaterThan(cells * 0.3);
     expect(cnpDenied).toBeGreaterThan(cnpCells * 0.1);
     expect(cnpCells - cnpDenied).toBeGreaterThan(cnpCells * 0.1);
+  });
+});
+
+describe('IPv6 (dual stack): the ip6 table over the pods\' IPv6 addresses', () => {
+  // As the plan gives a dual-stack pod its IPv6 address: the same host number in its node's /64 (10.244.1.5 → fd00:10:244:1::5).
+  const v6 = (p: PolicyPod): PolicyPod => ({ ...p, ips: [p.ip!, formatAddr(parseAddr(p.ip!.replace(/^10\.244\.(\d+)\.(\d+)$/, (_, n, h) => `fd00:10:244:${n}::${Number(h).toString(16)}`))!)] });
+  const pods = PODS.map(v6);
+  const P6 = (ns: string, name: string) => pods.find((p) => p.namespace === ns && p.name === name)!;
+  const policies = [
+    policy('v6-block', { namespace: 'x', podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: 'fd00:10:244:1::/64', except: ['fd00:10:244:1::3/128'] } }, { ipBlock: { cidr: '10.244.0.0/24' } }] }] }),
+    policy('y-egress', { namespace: 'y', podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: {} }, { ipBlock: { cidr: 'fd00:10:244::/56' } }], ports: [{ port: 'web' }, { protocol: 'UDP' }] }] }),
+  ];
+  const ctx6: PolicyContext = { policies, namespaces: NAMESPACES, pods, family: 'ip6' };
+  const ctx4: PolicyContext = { policies, namespaces: NAMESPACES, pods };
+  const addr = (p: PolicyPod, family: 'ip' | 'ip6') => (family === 'ip' ? p.ips![0]! : p.ips![1]!);
+
+  it('each family\'s table agrees with the evaluator on every pair of pods, and ignores the other family\'s CIDRs', () => {
+    let denied = 0;
+    for (const [family, ctx] of [['ip6', ctx6], ['ip', ctx4]] as const)
+      for (const from of pods)
+        for (const to of pods)
+          for (const [proto, port] of [['TCP', 80], ['TCP', 8080], ['TCP', 9090], ['UDP', 53]] as const) {
+            const t: Traffic = { from: { ip: addr(from, family), pod: from }, to: { ip: addr(to, family), pod: to }, protocol: proto, port };
+            const reference = evaluate({ policies, namespaces: NAMESPACES }, t).allowed;
+            let compiled = true;
+            for (const node of new Set([from.node, to.node])) {
+              const r = interpret(policyTable(ctx, node)!, { saddr: t.from.ip, daddr: t.to.ip, protocol: proto === 'TCP' ? 'tcp' : 'udp', dport: port, ct: 'new' });
+              if (r.verdict !== 'accept') compiled = false;
+            }
+            expect(compiled, `${family} ${from.namespace}/${from.name} → ${to.namespace}/${to.name} ${proto}/${port}`).toBe(reference);
+            if (!reference) denied++;
+          }
+    expect(denied).toBeGreaterThan(10);
+    // Over IPv6, x/b (fd00:10:244:1::2, in the block) reaches x/a; y/b (::3, the except) does not; over IPv4 x/b is outside 10.244.0.0/24.
+    const at = (f: PolicyPod, t: PolicyPod, family: 'ip' | 'ip6') => evaluate({ policies, namespaces: NAMESPACES }, { from: { ip: addr(f, family), pod: f }, to: { ip: addr(t, family), pod: t }, protocol: 'TCP', port: 8080 });
+    expect([at(P6('x', 'b'), P6('x', 'a'), 'ip6').allowed, at(P6('y', 'b'), P6('x', 'a'), 'ip6').allowed, at(P6('x', 'b'), P6('x', 'a'), 'ip').allowed]).toEqual([true, false, false]);
+    // y's egress admits fd00:10:244::/56: x/a's IPv6 address, not its IPv4 one.
+    expect([at(P6('y', 'a'), P6('x', 'a'), 'ip6').egress.allowed, at(P6('y', 'a'), P6('x', 'a'), 'ip').egress.allowed]).toEqual([true, false]);
+  });
+
+  it('the ip6 table: family ip6, ip6 matches, ipv6_addr sets; an ipBlock of the other family writes no rule', () => {
+    const t = policyTable(ctx6, 'n1')!;
+    expect(t.family).toBe('ip6');
+    expect(t.chains.find((c) => c.name === 'np.x/v6-block.ingress')!.rules).toEqual([
+      'ip6 saddr fd00:10:244:1::/64 ip6 saddr != { fd00:10:244:1::3/128 } counter accept comment "x/v6-block ingress[0] from[0]"',
+    ]);
+    expect(t.sets.find((s) => s.name === 'self')!.spec).toEqual(['type ipv6_addr . ipv6_addr']);
+    expect(t.sets.find((s) => s.name === 'ingress-pods')!.elements).toEqual([['fd00:10:244::2', 'goto ingress.x/a']]);
+    expect(policyTable(ctx4, 'n1')!.chains.find((c) => c.name === 'np.x/v6-block.ingress')!.rules).toEqual(['ip saddr 10.244.0.0/24 counter accept comment "x/v6-block ingress[0] from[1]"']);
   });
 });
