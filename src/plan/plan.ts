@@ -70,6 +70,9 @@ export interface FabricLink {
   bridge: string;
   ip: string;
   prefixLen: number;
+  /** In a lab with IPv6: its IPv6 address (the IPv4 host number in the network's IPv6 prefix) and that prefix's length. */
+  ip6?: string;
+  prefixLen6?: number;
   mac: string;
 }
 
@@ -78,8 +81,11 @@ export interface PlanHost extends FabricLink {
   name: string;
   network: 'nodes' | 'external';
   netns: string;
-  /** Its default route (the gateway), when the lab has one. */
+  /** Its addresses, one per family of the lab, primary first (`ip` is the IPv4 one). */
+  ips: string[];
+  /** Its default route (the gateway), when the lab has one; `defaultVia6` the IPv6 one. */
   defaultVia?: string;
+  defaultVia6?: string;
   containers: PlanContainer[];
   /** A DNS server on the host (its container is in `containers`): the Corefile and the files beside it. */
   dns?: { corefile: string; files: Record<string, string> };
@@ -280,6 +286,7 @@ function ipv6Input(v6: NonNullable<Networks['ipv6']>, i: number, families: reado
 
 /** Pass "hosts": the machines outside the cluster, each in its own namespace, with its programs. */
 function planHosts(lab: Lab, net: Networks, stateDir: string): PlanHost[] {
+  const v6 = net.ipv6;
   return lab.hosts.map((h, i) => {
     const external = h.network === 'external';
     return {
@@ -291,8 +298,10 @@ function planHosts(lab: Lab, net: Networks, stateDir: string): PlanHost[] {
       bridge: external ? EXTERNAL_BRIDGE : FABRIC_BRIDGE,
       ip: net.hostIps[i]!,
       prefixLen: external ? net.extNet.prefix : net.nodeNet.prefix,
+      ...(v6 ? { ip6: v6.hostIps[i]!, prefixLen6: (external ? v6.extNet : v6.nodeNet).bits } : {}),
+      ips: byFamily(lab.ipFamilies, net.hostIps[i]!, v6?.hostIps[i]),
       mac: macFor(`${lab.name}/host/${h.name}`),
-      ...(net.hasGateway ? { defaultVia: ip.formatIp(external ? net.gatewayExtIp : net.gatewayIp) } : {}),
+      ...(net.hasGateway ? { defaultVia: ip.formatIp(external ? net.gatewayExtIp : net.gatewayIp), ...(v6 ? { defaultVia6: external ? v6.gatewayExtIp : v6.gatewayIp } : {}) } : {}),
       containers: [...h.containers.map((c) => planContainer(c, h.name)), ...(h.dns ? [dnsContainer(`${stateDir}/rendered/hosts/${h.name}/Corefile`, 'dns')] : [])],
       ...(h.dns ? { dns: hostDns(h.dns) } : {}),
     };
@@ -362,7 +371,7 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
     const input = cniInputs[i]!;
     const cni = cniPlans[i]!;
     const routes: Route[] = [...cni.routes];
-    if (net.hasGateway) routes.push({ dst: 'default', via: ip.formatIp(net.gatewayIp), dev: n.interface });
+    if (net.hasGateway) routes.push({ dst: 'default', via: ip.formatIp(net.gatewayIp), dev: n.interface }, ...(net.ipv6 ? [{ dst: 'default', via: net.ipv6.gatewayIp, dev: n.interface }] : []));
     return {
       name: n.name,
       role: n.role,
@@ -450,14 +459,19 @@ function planPods(lab: Lab, cluster: PodNetwork, dns: ClusterDnsPass): PlanPod[]
 /** Pass "gateway": the router to the external network and holder of the load-balancer addresses, when the lab needs one. */
 function planGateway(lab: Lab, net: Networks, cluster: PodNetwork, services: readonly PlanService[]): PlanGateway | undefined {
   if (!net.hasGateway) return undefined;
+  const v6 = net.ipv6;
   return {
     netns: netns.gateway(lab.name),
-    nodeSide: { iface: 'eth0', fabricPort: 'gw.nodes', bridge: FABRIC_BRIDGE, ip: ip.formatIp(net.gatewayIp), prefixLen: net.nodeNet.prefix, mac: macFor(`${lab.name}/gateway/nodes`) },
+    nodeSide: { iface: 'eth0', fabricPort: 'gw.nodes', bridge: FABRIC_BRIDGE, ip: ip.formatIp(net.gatewayIp), prefixLen: net.nodeNet.prefix, ...(v6 ? { ip6: v6.gatewayIp, prefixLen6: v6.nodeNet.bits } : {}), mac: macFor(`${lab.name}/gateway/nodes`) },
     ...(net.hasExternal
-      ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: ip.formatIp(net.gatewayExtIp), prefixLen: net.extNet.prefix, mac: macFor(`${lab.name}/gateway/ext`) } }
+      ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: ip.formatIp(net.gatewayExtIp), prefixLen: net.extNet.prefix, ...(v6 ? { ip6: v6.gatewayExtIp, prefixLen6: v6.extNet.bits } : {}), mac: macFor(`${lab.name}/gateway/ext`) } }
       : {}),
     loadBalancerIps: services.flatMap((s) => (s.loadBalancerIP ? [s.loadBalancerIP] : [])),
-    routes: cluster.nodes.flatMap((n, i) => cluster.nodeCidrs[i]!.map((c) => ({ dst: ip.formatCidr(c), via: n.ip, dev: 'eth0' }))),
+    routes: cluster.nodes.flatMap((n, i) => [
+      ...cluster.nodeCidrs[i]!.map((c) => ({ dst: ip.formatCidr(c), via: n.ip, dev: 'eth0' })),
+      // IPv6: the node's IPv6 slice via its IPv6 address.
+      ...n.podCidrs.flatMap((c) => (c.includes(':') ? [{ dst: c, via: n.ips.find((a) => a.includes(':'))!, dev: 'eth0' }] : [])),
+    ]),
   };
 }
 

@@ -188,6 +188,17 @@ export function nodeSysctls(plan: Plan, node: PlanNode, opts: { policy?: boolean
   ];
 }
 
+/** The gateway's sysctls, before its batch: it routes (both families in a lab with IPv6, DAD off on both its sides). */
+export function gatewaySysctls(plan: Plan): string[] {
+  const g = plan.gateway!;
+  return ['net.ipv4.ip_forward=1', ...(plan.ipFamilies.includes('IPv6') ? [...IPV6_DEFAULTS.forwardingSysctls, ...noDadSysctls(g.nodeSide.iface), ...(g.externalSide ? [`net.ipv6.conf.${g.externalSide.iface}.accept_dad=0`] : [])] : [])];
+}
+
+/** An outside host's sysctls before its batch: none in an IPv4-only lab; with IPv6, DAD off (as on the nodes). */
+export function hostSysctls(plan: Plan, host: PlanHost): string[] {
+  return plan.ipFamilies.includes('IPv6') ? noDadSysctls(host.iface) : [];
+}
+
 /** A container's command line and environment (as `env -i` arguments) for up.sh, as `up` starts it in `pod` (a host's sandbox for a host). */
 function containerText(c: PlanPod['containers'][number], pod: PlanPod) {
   return { ...c, argvText: containerArgv(c.argv, REPO_PROGRAMS, pod).map(shellQuote).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
@@ -270,7 +281,7 @@ export function render(plan: Plan): Rendered {
         ].join(' '),
     containers: p.containers.map((c) => containerText(c, p)),
   }));
-  const hosts = plan.hosts.map((h) => ({ ...h, containers: h.containers.map((c) => containerText(c, hostSandbox(h))) }));
+  const hosts = plan.hosts.map((h) => ({ ...h, sysctls: hostSysctls(plan, h).join(' '), containers: h.containers.map((c) => containerText(c, hostSandbox(h))) }));
   const mode = cniMode(plan.cni.type);
   const nodes = plan.nodes.map((n) => ({
     ...n,
@@ -279,7 +290,7 @@ export function render(plan: Plan): Rendered {
     daemons: mode.nodeDaemons(n, '$G', '$STATE').map((d) => `${d.argv.map(shellWord).join(' ')} >> "$STATE/${n.name}_${d.name}.log" 2>&1`),
   }));
   const cniPath = usesOwnPlugin ? `${PODLAB_CNI_DIR}:${DEBIAN_CNI_DIR}` : DEBIAN_CNI_DIR;
-  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' '), ipv6: plan.ipFamilies.includes('IPv6') })]);
+  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' '), ipv6: plan.ipFamilies.includes('IPv6'), gatewaySysctls: plan.gateway ? gatewaySysctls(plan).join(' ') : '' })]);
   files.push(['down.sh', template('down.sh')({ banner, plan, pods, namespaces })]);
 
   const drawn = plan.nodes.map((n) => ({

@@ -149,3 +149,35 @@ describe('dual-stack plan, IPv6 primary', () => {
     expect(sourceAddressesOf(peers, 'node/a')).toEqual(expect.arrayContaining(['172.16.94.10', 'fd00:172:16:94::a', '10.244.0.1', 'fd00:10:244::1']));
   });
 });
+
+describe('dual-stack plan: outside hosts and the gateway', () => {
+  const p = plan({ ...spec, name: 'ds-unit-hosts', hosts: { out: { network: 'external' }, near: {} } });
+  const files = render(p);
+
+  it('each host has the IPv6 twin of its IPv4 address, in the IPv6 network of its side, and a default route per family', () => {
+    expect(p.hosts.map((h) => [h.name, h.ips, h.defaultVia, h.defaultVia6])).toEqual([
+      ['out', ['203.0.113.10', 'fd00:203:0:113::a'], '203.0.113.1', 'fd00:203:0:113::1'],
+      ['near', ['172.16.94.12', 'fd00:172:16:94::c'], '172.16.94.1', 'fd00:172:16:94::1'],
+    ]);
+    expect(files.get('ip/host-out.batch')).toContain('address add fd00:203:0:113::a/64 dev eth0 nodad\n');
+    expect(files.get('ip/host-out.batch')).toContain('route add default via fd00:203:0:113::1 dev eth0\n');
+  });
+
+  it('the gateway routes IPv6: an address on each side, each node’s IPv6 slice via its IPv6 address; nodes default to it in IPv6', () => {
+    const g = p.gateway!;
+    expect([g.nodeSide.ip6, g.externalSide!.ip6]).toEqual(['fd00:172:16:94::1', 'fd00:203:0:113::1']);
+    expect(g.routes).toContainEqual({ dst: 'fd00:10:244:1::/64', via: 'fd00:172:16:94::b', dev: 'eth0' });
+    expect(files.get('ip/gateway.batch')).toContain('address add fd00:203:0:113::1/64 dev eth1 nodad\n');
+    expect(p.nodes[0]!.routes).toContainEqual({ dst: 'default', via: 'fd00:172:16:94::1', dev: 'eth0' });
+    // An IPv4-only lab's hosts and gateway stay IPv4.
+    const single = plan({ ...spec, ipFamilies: undefined, services: {}, hosts: { out: { network: 'external' } } });
+    expect([single.hosts[0]!.ips, single.hosts[0]!.ip6, single.gateway!.nodeSide.ip6]).toEqual([['203.0.113.10'], undefined, undefined]);
+  });
+
+  it('a check to a host picks its address of the asked family; the host is its own source in either', () => {
+    const peers = { stateDir: '', nodes: p.nodes, pods: p.pods, hosts: p.hosts, services: p.services };
+    expect(resolveTarget(peers, 'host/out', 'TCP', 'IPv6').ip).toBe('fd00:203:0:113::a');
+    expect(resolveTarget(peers, 'host/out').ip).toBe('203.0.113.10');
+    expect(sourceAddressesOf(peers, 'host/out')).toEqual(['203.0.113.10', 'fd00:203:0:113::a']);
+  });
+});
