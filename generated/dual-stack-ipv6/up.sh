@@ -60,3 +60,4 @@ ip netns exec podlab-dual-stack-ipv6.node.worker-1 nft -f $G/nft/worker-1.ip6.nf
 ip netns exec podlab-dual-stack-ipv6.node.worker-2 nft -f $G/nft/worker-2.nft
 ip netns exec podlab-dual-stack-ipv6.node.worker-2 nft -f $G/nft/worker-2.ip6.nft
 ip netns exec podlab-dual-stack-ipv6.gateway nft -f $G/nft/gateway.nft
+ip netns exec podlab-dual-stack-ipv6.gateway nft -f $G/nft/gateway.ip6.nft

@@ -14,7 +14,7 @@ import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
 import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
 import { formatAddr, formatPrefix, nth, parsePrefix, subnet, type Family } from '../net/addr.ts';
-import { planNetworks, type Networks } from './addresses.ts';
+import { ipv6Twin, planNetworks, type Networks } from './addresses.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
 import { dnsServiceIp } from '../k8s/objects.ts';
 import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
@@ -116,6 +116,8 @@ export interface PlanGateway {
   externalSide?: FabricLink;
   /** Load-balancer addresses it answers for (on its loopback). */
   loadBalancerIps: string[];
+  /** In a lab with IPv6: the IPv6 load-balancer addresses (on its node-network side, so that it answers neighbour solicitations for them). */
+  loadBalancerIps6?: string[];
   /** Return routes to each node's pod CIDR, so pod IPs are routable when natOutgoing is off. */
   routes: Route[];
 }
@@ -221,7 +223,7 @@ export function buildPlan(lab: Lab): Plan {
   const cluster = planPodNetwork(lab, net, stateDir, ingress);
   const dns = planClusterDns(lab, hosts);
   const pods = planPods(lab, cluster, dns);
-  const services = planServices({ services: lab.ingress ? [...dns.services, ingressService(lab.ingress)] : dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, ...(net.ipv6 ? { serviceCidr6: net.ipv6.serviceNet } : {}), pool: net.pool, poolTaken: net.taken });
+  const services = withLoadBalancerIPv6(planServices({ services: lab.ingress ? [...dns.services, ingressService(lab.ingress)] : dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, ...(net.ipv6 ? { serviceCidr6: net.ipv6.serviceNet } : {}), pool: net.pool, poolTaken: net.taken }), net);
   const endpoints = computeEndpoints(services, pods);
   const gateway = planGateway(lab, net, cluster, services);
   const { checks, scenarios } = planChecks(lab, { stateDir, nodes: cluster.nodes, pods, hosts, services, ...(ingress ? { ingress } : {}) });
@@ -456,6 +458,21 @@ function planPods(lab: Lab, cluster: PodNetwork, dns: ClusterDnsPass): PlanPod[]
   });
 }
 
+/**
+ * A load-balancer address per family for the LoadBalancer Services with IPv6 among their families,
+ * when the pool lies in the node network: the IPv6 one is the IPv4 one's twin in the IPv6 node
+ * network (172.16.94.240 → fd00:172:16:94::f0), which the gateway holds beside it.
+ */
+function withLoadBalancerIPv6(services: PlanService[], net: Networks): PlanService[] {
+  const v6 = net.ipv6;
+  if (!v6 || !net.pool || !ip.contains(net.nodeNet, net.pool.network)) return services;
+  return services.map((s) => {
+    if (!s.loadBalancerIP || !s.ipFamilies?.includes('IPv6') || !s.ipFamilies.includes('IPv4')) return s;
+    const twin = ipv6Twin(net.nodeNet, v6.nodeNet, s.loadBalancerIP);
+    return { ...s, loadBalancerIPs: s.ipFamilies.map((f) => (f === 'IPv6' ? twin : s.loadBalancerIP!)) };
+  });
+}
+
 /** Pass "gateway": the router to the external network and holder of the load-balancer addresses, when the lab needs one. */
 function planGateway(lab: Lab, net: Networks, cluster: PodNetwork, services: readonly PlanService[]): PlanGateway | undefined {
   if (!net.hasGateway) return undefined;
@@ -467,6 +484,7 @@ function planGateway(lab: Lab, net: Networks, cluster: PodNetwork, services: rea
       ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: ip.formatIp(net.gatewayExtIp), prefixLen: net.extNet.prefix, ...(v6 ? { ip6: v6.gatewayExtIp, prefixLen6: v6.extNet.bits } : {}), mac: macFor(`${lab.name}/gateway/ext`) } }
       : {}),
     loadBalancerIps: services.flatMap((s) => (s.loadBalancerIP ? [s.loadBalancerIP] : [])),
+    ...(v6 ? { loadBalancerIps6: services.flatMap((s) => s.loadBalancerIPs?.filter((a) => a.includes(':')) ?? []) } : {}),
     routes: cluster.nodes.flatMap((n, i) => [
       ...cluster.nodeCidrs[i]!.map((c) => ({ dst: ip.formatCidr(c), via: n.ip, dev: 'eth0' })),
       // IPv6: the node's IPv6 slice via its IPv6 address.

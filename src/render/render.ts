@@ -10,7 +10,7 @@ import { cniMode } from '../cni/registry.ts';
 import { template } from '../lib/templates.ts';
 import { clusterView, renderHostsFile, renderResolvConf } from '../dns/cluster.ts';
 import { WAIT_NETWORK_FLAG } from '../dns/marks.ts';
-import { gatewayTable, ipv6Context, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
+import { gatewayTable, ipv6Context, ipv6GatewayContext, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
 import { renderTable } from '../nft/table.ts';
 import { plannedView, policyTables } from '../plan/nft-tables.ts';
 import { topologyFiles, topologySvg } from './graph/index.ts';
@@ -249,6 +249,8 @@ export function render(plan: Plan): Rendered {
   if (plan.gateway) {
     files.push(['ip/gateway.batch', template('gateway.batch')({ banner, gateway: plan.gateway })]);
     files.push(['nft/gateway.nft', renderNft(plan, 'gateway')]);
+    const g6 = ipv6GatewayContext(plan);
+    if (g6) files.push(['nft/gateway.ip6.nft', renderTable(gatewayTable(g6), [banner, `The gateway of lab ${plan.lab} in IPv6: IPv6 load-balancer addresses → the Services' NodePorts at the nodes' IPv6 addresses. Apply: ip netns exec ${plan.gateway.netns} nft -f gateway.ip6.nft`])]);
   }
   for (const host of plan.hosts) files.push([`ip/host-${host.name}.batch`, template('host.batch')({ banner, host })]);
   if (plan.dns) {

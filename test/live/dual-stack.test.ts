@@ -115,6 +115,10 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
     const np = await httpFrom(state, 'host/internet', `http://[${v6(w2.ips)}]:30080/`);
     expect(['web-1', 'web-2']).toContain(np.pod);
     expect(np.client).toContain(':');
+    // A dual-stack LoadBalancer Service: an address per family, both held by the gateway.
+    const lb = svc('web-lb').loadBalancerIPs!;
+    expect(lb.map((a) => a.includes(':'))).toEqual([false, true]);
+    for (const a of lb) expect(['web-1', 'web-2']).toContain((await httpFrom(state, 'host/internet', a.includes(':') ? `http://[${a}]/` : `http://${a}/`)).pod);
   });
 
   it('a pod re-created at run time, and a copy made by scale, keep an IPv6 endpoint (address, Services, status)', async () => {
@@ -207,7 +211,7 @@ describe.skipIf(!live)('live dual stack, IPv6 primary (labs/dual-stack-ipv6.lab.
 
   it('the lab’s own checks pass (primary-family targets, IPv4 on request, A NODATA for an IPv6-only Service)', async () => {
     const results = await runChecks(state);
-    expect(results.length).toBe(12);
+    expect(results.length).toBe(13);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
   });
 

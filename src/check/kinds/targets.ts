@@ -21,7 +21,7 @@ export interface Peers {
   nodes: readonly (CniPlannedNode<{ type: string }> & { podCidr: string; podCidrs?: readonly string[]; podGateway: string; ips?: readonly string[] })[];
   pods: readonly { name: string; ip: string; ips?: readonly string[]; namespace?: string; labels?: Record<string, string> }[];
   hosts: readonly { name: string; ip: string; ips?: readonly string[] }[];
-  services: readonly { name: string; namespace: string; clusterIP?: string; clusterIPs?: readonly string[]; loadBalancerIP?: string; selector?: Record<string, string>; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
+  services: readonly { name: string; namespace: string; clusterIP?: string; clusterIPs?: readonly string[]; loadBalancerIP?: string; loadBalancerIPs?: readonly string[]; selector?: Record<string, string>; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
   /** The ingress controller (plan/ingress.ts), for checks that go through it. */
   ingress?: { ingresses: readonly Ingress[]; namespace: string; pod: string; service: string; tlsDir: string };
 }
@@ -51,7 +51,7 @@ export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' =
   }
   if (prefix === 'svc' || prefix === 'lb') {
     const s = findService(peers.services, rest)!;
-    return { kind: prefix, name: r, ip: (prefix === 'svc' ? (s.clusterIP ? pick(s.clusterIP, s.clusterIPs) : undefined) : s.loadBalancerIP) ?? '', port: s.ports.find((p) => p.protocol === protocol)?.port };
+    return { kind: prefix, name: r, ip: (prefix === 'svc' ? (s.clusterIP ? pick(s.clusterIP, s.clusterIPs) : undefined) : s.loadBalancerIP && pick(s.loadBalancerIP, s.loadBalancerIPs)) ?? '', port: s.ports.find((p) => p.protocol === protocol)?.port };
   }
   const pod = peers.pods.find((p) => p.name === r);
   return pod ? { kind: 'pod', name: r, ip: pick(pod.ip, pod.ips) } : { kind: 'ip', name: r, ip: r };
