@@ -21,10 +21,17 @@ export default defineLab({
     'web-2': { node: 'worker-2', labels: { app: 'web' }, containers: [container(workloads.httpEcho())] },
     client: { node: 'worker-1', containers: [container(workloads.httpEcho())] },
   },
+  hosts: {
+    // A machine on the "internet", beyond the gateway: it has an address in each family too.
+    internet: { network: 'external', containers: [container(workloads.httpEcho(8000))] },
+  },
+  // The gateway holds the load-balancer addresses: one per family for a dual-stack LoadBalancer Service.
+  loadBalancer: { pool: '172.16.94.240/28' },
   services: {
     web: { selector: { app: 'web' }, ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80, targetPort: 8080 }] },
     'web-v4': { selector: { app: 'web' }, ipFamilies: ['IPv4'], ports: [{ port: 80, targetPort: 8080 }] },
     'web-v6': { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    'web-lb': { type: 'LoadBalancer', selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080 }] },
     'web-np': { type: 'NodePort', selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
   },
   checks: [
@@ -38,5 +45,8 @@ export default defineLab({
     { kind: 'dns', from: 'client', query: 'web.default.svc.cluster.local.', type: 'AAAA', expectAnswers: ['fd00:10:96::1'], name: 'AAAA, asked at kube-dns’s IPv6 cluster IP (resolv.conf)' },
     { kind: 'dns', from: 'client', query: 'web.default.svc.cluster.local.', type: 'A', expectAnswers: ['10.96.0.1'] },
     { kind: 'dns', from: 'client', query: 'web-v6.default.svc.cluster.local.', type: 'A', expectEmpty: true, name: 'A for an IPv6-only Service is NODATA' },
+    { kind: 'http', from: 'client', to: 'host/internet', port: 8000, expectSource: 'node/worker-1', name: 'pod to an outside host over IPv6: source-NATed to its node (natOutgoing)' },
+    { kind: 'http', from: 'host/internet', to: 'node/worker-2', port: 30080, name: 'outside host to a NodePort over IPv6, through the gateway' },
+    { kind: 'http', from: 'host/internet', to: 'lb/web-lb', name: 'outside host to a LoadBalancer’s IPv6 address, through the gateway' },
   ],
 });

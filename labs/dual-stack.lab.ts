@@ -20,10 +20,17 @@ export default defineLab({
     'web-2': { node: 'worker-2', labels: { app: 'web' }, containers: [container(workloads.httpEcho())] },
     client: { node: 'worker-1', containers: [container(workloads.httpEcho())] },
   },
+  hosts: {
+    // A machine on the "internet", beyond the gateway: it has an address in each family too.
+    internet: { network: 'external', containers: [container(workloads.httpEcho(8000))] },
+  },
+  // The gateway holds the load-balancer addresses: one per family for a dual-stack LoadBalancer Service.
+  loadBalancer: { pool: '172.16.94.240/28' },
   services: {
     web: { selector: { app: 'web' }, ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80, targetPort: 8080 }] },
     'web-v4': { selector: { app: 'web' }, ipFamilies: ['IPv4'], ports: [{ port: 80, targetPort: 8080 }] },
     'web-v6': { selector: { app: 'web' }, ipFamilies: ['IPv6'], ports: [{ port: 80, targetPort: 8080 }] },
+    'web-lb': { type: 'LoadBalancer', selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080 }] },
     'web-np': { type: 'NodePort', selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
   },
   checks: [
@@ -35,5 +42,8 @@ export default defineLab({
     { kind: 'ping', from: 'node/worker-1', to: 'node/worker-2', family: 'IPv6', name: 'node to node over IPv6' },
     { kind: 'dns', from: 'client', query: 'web.default.svc.cluster.local.', type: 'AAAA', expectAnswers: ['fd00:10:96::1'] },
     { kind: 'dns', from: 'client', query: 'web-v4.default.svc.cluster.local.', type: 'AAAA', expectEmpty: true, name: 'AAAA for an IPv4-only Service is NODATA' },
+    { kind: 'http', from: 'client', to: 'host/internet', port: 8000, family: 'IPv6', expectSource: 'node/worker-1', name: 'pod to an outside host over IPv6: source-NATed to its node (natOutgoing)' },
+    { kind: 'http', from: 'host/internet', to: 'node/worker-2', port: 30080, family: 'IPv6', name: 'outside host to a NodePort over IPv6, through the gateway' },
+    { kind: 'http', from: 'host/internet', to: 'lb/web-lb', family: 'IPv6', name: 'outside host to a LoadBalancer’s IPv6 address, through the gateway' },
   ],
 });

@@ -53,6 +53,8 @@ export const IPV6_DEFAULTS = {
   podCidr: 'fd00:10:244::/56',
   podCidrMaskSize: 64,
   serviceCidr: 'fd00:10:96::/112',
+  /** The external network's IPv6 side (outside hosts and the gateway's far side): 203.0.113.0/24's twin. */
+  externalNetworkCidr: 'fd00:203:0:113::/64',
   /**
    * Written in every IPv6-capable lab namespace before an address is added: duplicate address
    * detection would hold each new address "tentative" for about a second (the bridge plugin and

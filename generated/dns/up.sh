@@ -23,8 +23,8 @@ bridge -n podlab-dns.node.worker-1 -batch $G/ip/fdb-worker-1.batch
 ip netns exec podlab-dns.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-dns.node.worker-2 -batch $G/ip/node-worker-2.batch
 bridge -n podlab-dns.node.worker-2 -batch $G/ip/fdb-worker-2.batch
-ip -n podlab-dns.gateway -batch $G/ip/gateway.batch
 ip netns exec podlab-dns.gateway sysctl -qw net.ipv4.ip_forward=1
+ip -n podlab-dns.gateway -batch $G/ip/gateway.batch
 ip -n podlab-dns.host.upstream -batch $G/ip/host-upstream.batch
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);

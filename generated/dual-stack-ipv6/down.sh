@@ -3,9 +3,11 @@
 # What `podlab down dual-stack-ipv6` does. Processes are found by the namespace they run in, never by name.
 G=generated/dual-stack-ipv6
 for pid in $(ip netns pids podlab-dual-stack-ipv6.fabric 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-dual-stack-ipv6.gateway 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack-ipv6.node.control-plane 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack-ipv6.node.worker-1 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack-ipv6.node.worker-2 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-dual-stack-ipv6.host.internet 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack-ipv6.pod.default.web-1 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack-ipv6.pod.default.web-2 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack-ipv6.pod.default.client 2>/dev/null); do kill -TERM "$pid"; done

@@ -20,6 +20,10 @@ ip netns exec podlab-dual-stack-ipv6.node.worker-1 sysctl -qw net.ipv4.ip_forwar
 ip -n podlab-dual-stack-ipv6.node.worker-1 -batch $G/ip/node-worker-1.batch
 ip netns exec podlab-dual-stack-ipv6.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.bridge.bridge-nf-call-ip6tables=1
 ip -n podlab-dual-stack-ipv6.node.worker-2 -batch $G/ip/node-worker-2.batch
+ip netns exec podlab-dual-stack-ipv6.gateway sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.eth1.accept_dad=0
+ip -n podlab-dual-stack-ipv6.gateway -batch $G/ip/gateway.batch
+ip netns exec podlab-dual-stack-ipv6.host.internet sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0
+ip -n podlab-dual-stack-ipv6.host.internet -batch $G/ip/host-internet.batch
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);
 #    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
@@ -56,6 +60,7 @@ build/native/pause --netns /run/netns/podlab-dual-stack-ipv6.pod.kube-system.cor
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-dual-stack-ipv6.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-b013182b2d8388c7 CNI_NETNS=/run/netns/podlab-dual-stack-ipv6.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- node build/dns/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.ipv6 -podlab.wait-network &
+nsenter --net=/run/netns/podlab-dual-stack-ipv6.host.internet -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=internet POD_NAME=host.internet POD_NAMESPACE=host POD_IP=203.0.113.10 NODE_NAME= build/native/workload http-echo --port 8000 --pod internet &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-dual-stack-ipv6.node.control-plane nft -f $G/nft/control-plane.nft
 ip netns exec podlab-dual-stack-ipv6.node.control-plane nft -f $G/nft/control-plane.ip6.nft
@@ -63,3 +68,5 @@ ip netns exec podlab-dual-stack-ipv6.node.worker-1 nft -f $G/nft/worker-1.nft
 ip netns exec podlab-dual-stack-ipv6.node.worker-1 nft -f $G/nft/worker-1.ip6.nft
 ip netns exec podlab-dual-stack-ipv6.node.worker-2 nft -f $G/nft/worker-2.nft
 ip netns exec podlab-dual-stack-ipv6.node.worker-2 nft -f $G/nft/worker-2.ip6.nft
+ip netns exec podlab-dual-stack-ipv6.gateway nft -f $G/nft/gateway.nft
+ip netns exec podlab-dual-stack-ipv6.gateway nft -f $G/nft/gateway.ip6.nft

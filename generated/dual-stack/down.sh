@@ -3,9 +3,11 @@
 # What `podlab down dual-stack` does. Processes are found by the namespace they run in, never by name.
 G=generated/dual-stack
 for pid in $(ip netns pids podlab-dual-stack.fabric 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-dual-stack.gateway 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack.node.control-plane 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack.node.worker-1 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack.node.worker-2 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-dual-stack.host.internet 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack.pod.default.web-1 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack.pod.default.web-2 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-dual-stack.pod.default.client 2>/dev/null); do kill -TERM "$pid"; done

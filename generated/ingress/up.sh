@@ -23,8 +23,8 @@ bridge -n podlab-ingress.node.worker-1 -batch $G/ip/fdb-worker-1.batch
 ip netns exec podlab-ingress.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-ingress.node.worker-2 -batch $G/ip/node-worker-2.batch
 bridge -n podlab-ingress.node.worker-2 -batch $G/ip/fdb-worker-2.batch
-ip -n podlab-ingress.gateway -batch $G/ip/gateway.batch
 ip netns exec podlab-ingress.gateway sysctl -qw net.ipv4.ip_forward=1
+ip -n podlab-ingress.gateway -batch $G/ip/gateway.batch
 ip -n podlab-ingress.host.internet -batch $G/ip/host-internet.batch
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);

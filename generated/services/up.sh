@@ -23,8 +23,8 @@ bridge -n podlab-services.node.worker-1 -batch $G/ip/fdb-worker-1.batch
 ip netns exec podlab-services.node.worker-2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-services.node.worker-2 -batch $G/ip/node-worker-2.batch
 bridge -n podlab-services.node.worker-2 -batch $G/ip/fdb-worker-2.batch
-ip -n podlab-services.gateway -batch $G/ip/gateway.batch
 ip netns exec podlab-services.gateway sysctl -qw net.ipv4.ip_forward=1
+ip -n podlab-services.gateway -batch $G/ip/gateway.batch
 ip -n podlab-services.host.internet -batch $G/ip/host-internet.batch
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);

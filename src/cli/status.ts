@@ -16,7 +16,7 @@ function printStatus(s: LabStatus): void {
     process.stdout.write(`  pod  ${`${p.namespace}/${p.name}`.padEnd(24)} ${(p.running ? p.podIPs.join(',') : '-').padEnd(15)} on ${p.node.padEnd(14)} ${p.running ? procs.join(', ') : dim('deleted')}\n`);
   }
   for (const v of s.services) {
-    const addr = v.type === 'ExternalName' ? `→ ${v.externalName}` : `${(v.clusterIPs ?? [v.clusterIP]).join(',')}${v.loadBalancerIP ? `, lb ${v.loadBalancerIP}` : ''}`;
+    const addr = v.type === 'ExternalName' ? `→ ${v.externalName}` : `${(v.clusterIPs ?? [v.clusterIP]).join(',')}${v.loadBalancerIP ? `, lb ${(v.loadBalancerIPs ?? [v.loadBalancerIP]).join(',')}` : ''}`;
     const extras = [
       v.sessionAffinity !== 'None' ? `affinity ${v.sessionAffinity}` : '',
       v.externalTrafficPolicy !== 'Cluster' ? `externalTrafficPolicy ${v.externalTrafficPolicy}` : '',

@@ -105,6 +105,8 @@ export interface LabIPv6 {
   podCidr: string;
   podCidrMaskSize: number;
   serviceCidr: string;
+  /** The external network's IPv6 prefix (IPV6_DEFAULTS: not written in a lab yet). */
+  externalCidr: string;
 }
 
 export interface LabService {
@@ -230,6 +232,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
             podCidr: ipv6Of(spec.podCidr) ?? IPV6_DEFAULTS.podCidr,
             podCidrMaskSize: spec.podCidrMaskSizeIPv6 ?? IPV6_DEFAULTS.podCidrMaskSize,
             serviceCidr: ipv6Of(spec.serviceCidr) ?? IPV6_DEFAULTS.serviceCidr,
+            externalCidr: IPV6_DEFAULTS.externalNetworkCidr,
           },
         }
       : {}),

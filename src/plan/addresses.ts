@@ -28,8 +28,11 @@ export interface Networks {
   hostIps: string[];
   /** Every address given on the node and external networks (a load-balancer address must not be one). */
   taken: Set<number>;
-  /** A lab with IPv6: its networks, and each node's IPv6 address (the IPv4 host number in the IPv6 node network). */
-  ipv6?: { nodeNet: Prefix; podNet: Prefix; serviceNet: Prefix; podMaskSize: number; nodeIps: string[] };
+  /**
+   * A lab with IPv6: its networks, and the IPv6 address of each node, outside host and gateway
+   * side (the IPv4 host number in the IPv6 network of the same kind: .11 → ::b).
+   */
+  ipv6?: { nodeNet: Prefix; podNet: Prefix; serviceNet: Prefix; extNet: Prefix; podMaskSize: number; nodeIps: string[]; hostIps: string[]; gatewayIp: string; gatewayExtIp: string };
 }
 
 /** Pass "networks": the node network, the gateway's presence and address, and every node's and host's address. */
@@ -68,19 +71,27 @@ export function planNetworks(lab: Lab): Networks {
     return ip.formatIp(nextExt++);
   });
 
-  const ipv6 = lab.ipv6 ? planIPv6(lab.ipv6, nodeNet, nodeIps) : undefined;
+  const ipv6 = lab.ipv6 ? planIPv6(lab.ipv6, { nodeNet, extNet, nodeIps, hostIps, external: lab.hosts.map((h) => h.network === 'external'), gatewayIp, gatewayExtIp }) : undefined;
   return { ...(ipv6 ? { ipv6 } : {}), nodeNet, podNet: ip.parseCidr(lab.podCidr)!, extNet, hasExternal, hasGateway, gatewayIp, gatewayExtIp, pool, nodeIps, hostIps, taken: new Set([...taken, ...takenExt]) };
 }
 
-/** The IPv6 networks; node N's IPv6 address has node N's IPv4 host number (.11 → ::b), so the two read alike. */
-function planIPv6(v6: NonNullable<Lab['ipv6']>, nodeNet: ip.Cidr, nodeIps: readonly string[]): NonNullable<Networks['ipv6']> {
+/** The IPv6 networks; node N's IPv6 address has node N's IPv4 host number (.11 → ::b), so the two read alike; hosts and the gateway alike. */
+function planIPv6(
+  v6: NonNullable<Lab['ipv6']>,
+  v4: { nodeNet: ip.Cidr; extNet: ip.Cidr; nodeIps: readonly string[]; hostIps: readonly string[]; external: readonly boolean[]; gatewayIp: number; gatewayExtIp: number },
+): NonNullable<Networks['ipv6']> {
   const net6 = parsePrefix(v6.nodeCidr)!;
+  const ext6 = parsePrefix(v6.externalCidr)!;
   return {
     nodeNet: net6,
     podNet: parsePrefix(v6.podCidr)!,
     serviceNet: parsePrefix(v6.serviceCidr)!,
+    extNet: ext6,
     podMaskSize: v6.podCidrMaskSize,
-    nodeIps: nodeIps.map((a) => formatAddr(nth(net6, ip.parseIp(a)! - nodeNet.network)!)),
+    nodeIps: v4.nodeIps.map((a) => ipv6Twin(v4.nodeNet, net6, a)),
+    hostIps: v4.hostIps.map((a, i) => (v4.external[i] ? ipv6Twin(v4.extNet, ext6, a) : ipv6Twin(v4.nodeNet, net6, a))),
+    gatewayIp: ipv6Twin(v4.nodeNet, net6, ip.formatIp(v4.gatewayIp)),
+    gatewayExtIp: ipv6Twin(v4.extNet, ext6, ip.formatIp(v4.gatewayExtIp)),
   };
 }
 

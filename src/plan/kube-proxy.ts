@@ -79,6 +79,24 @@ export function ipv6Context(plan: Plan, endpoints: Readonly<Record<string, reado
   return { family: 'ip6', podCidr, natOutgoing: plan.natOutgoing, services, endpoints: eps };
 }
 
+/**
+ * The gateway seen in IPv6, for its `ip6` table: the Services' IPv6 load-balancer addresses
+ * (loadBalancerIPs), spread over the nodes' NodePorts at their IPv6 addresses. Undefined when the
+ * lab has no IPv6.
+ */
+export function ipv6GatewayContext(plan: Plan, endpoints: Readonly<Record<string, readonly Endpoint[]>> = plan.endpoints): GatewayContext | undefined {
+  const base = ipv6Context(plan, endpoints);
+  const nodeNetworkCidr = plan.nodeNetwork.cidrs?.find((c) => c.includes(':'));
+  if (!base || !nodeNetworkCidr) return undefined;
+  const lb6 = new Map(plan.services.flatMap((s) => s.loadBalancerIPs?.filter((a) => a.includes(':')).map((a) => [serviceKey(s), a] as const) ?? []));
+  const services = base.services.map((s) => {
+    const { loadBalancerIP: _lb, ...rest } = s;
+    const six = lb6.get(serviceKey(s));
+    return six ? { ...rest, loadBalancerIP: six } : rest;
+  });
+  return { ...base, services, nodeNetworkCidr, nodes: plan.nodes.map((n) => ({ name: n.name, ip: n.ips.find((a) => a.includes(':'))! })) };
+}
+
 /** Services that get rules: not headless, not ExternalName. */
 export function proxiedServices(services: readonly PlanService[]): PlanService[] {
   return services.filter((s) => s.clusterIP && !s.headless && s.type !== 'ExternalName');
@@ -218,7 +236,7 @@ export function gatewayTable(ctx: GatewayContext): NftTable {
       const id = portId(s, p);
       const withLocal = new Set(portEndpoints(ctx, s, p).map((e) => e.node));
       const nodes = s.externalTrafficPolicy === 'Local' ? ctx.nodes.filter((n) => withLocal.has(n.name)) : ctx.nodes;
-      for (const n of nodes) chains.push({ name: `lb.${id}/${n.name}`, rules: [`meta l4proto ${proto(p)} dnat to ${n.ip}:${p.nodePort}`] });
+      for (const n of nodes) chains.push({ name: `lb.${id}/${n.name}`, rules: [`meta l4proto ${proto(p)} dnat to ${n.ip.includes(':') ? `[${n.ip}]` : n.ip}:${p.nodePort}`] });
       const rules = !nodes.length
         ? ['drop']
         : nodes.length === 1
@@ -228,14 +246,15 @@ export function gatewayTable(ctx: GatewayContext): NftTable {
       lbIps.push([`${s.loadBalancerIP} . ${proto(p)} . ${p.port}`, `goto lb.${id}`]);
     }
   }
+  const fam = ctx.family ?? 'ip';
   return {
-    family: 'ip',
+    family: fam,
     name: SERVICES.table,
-    sets: [{ kind: 'map', name: 'load-balancers', spec: ['type ipv4_addr . inet_proto . inet_service : verdict'], elements: lbIps }],
+    sets: [{ kind: 'map', name: 'load-balancers', spec: [`type ${fam === 'ip' ? 'ipv4_addr' : 'ipv6_addr'} . inet_proto . inet_service : verdict`], elements: lbIps }],
     chains: [
       ...chains,
-      { name: 'nat-prerouting', hook: 'type nat hook prerouting priority dstnat; policy accept;', rules: ['ip daddr . meta l4proto . th dport vmap @load-balancers'] },
-      { name: 'nat-postrouting', hook: 'type nat hook postrouting priority srcnat; policy accept;', rules: [`ct status dnat ip saddr ${ctx.nodeNetworkCidr} masquerade`] },
+      { name: 'nat-prerouting', hook: 'type nat hook prerouting priority dstnat; policy accept;', rules: [`${fam} daddr . meta l4proto . th dport vmap @load-balancers`] },
+      { name: 'nat-postrouting', hook: 'type nat hook postrouting priority srcnat; policy accept;', rules: [`ct status dnat ${fam} saddr ${ctx.nodeNetworkCidr} masquerade`] },
     ],
   };
 }

@@ -9,7 +9,7 @@ import { POLICY, SERVICES, UNDERLAY } from '../constants.ts';
 import type { NftTable } from '../nft/table.ts';
 import { policyTable } from '../policy/nft.ts';
 import type { NetworkPolicy, PolicyPod } from '../policy/types.ts';
-import { gatewayTable, ipv6Context, nodeTable, proxyContext } from './kube-proxy.ts';
+import { gatewayTable, ipv6Context, ipv6GatewayContext, nodeTable, proxyContext } from './kube-proxy.ts';
 import type { Plan } from './plan.ts';
 import type { Endpoint } from './services.ts';
 
@@ -45,7 +45,10 @@ export const kubeProxyTables: TableBuilder = {
 export const kubeProxyTables6: TableBuilder = {
   table: `ip6 ${SERVICES.table}`,
   build: (view, target) => {
-    if (target.kind !== 'node') return undefined;
+    if (target.kind === 'gateway') {
+      const gctx = ipv6GatewayContext(view.plan, view.endpoints);
+      return gctx ? gatewayTable(gctx) : undefined;
+    }
     const ctx = ipv6Context(view.plan, view.endpoints);
     return ctx ? nodeTable(ctx, target.name) : undefined;
   },

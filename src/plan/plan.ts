@@ -14,7 +14,7 @@ import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
 import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
 import { formatAddr, formatPrefix, nth, parsePrefix, subnet, type Family } from '../net/addr.ts';
-import { planNetworks, type Networks } from './addresses.ts';
+import { ipv6Twin, planNetworks, type Networks } from './addresses.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
 import { dnsServiceIp } from '../k8s/objects.ts';
 import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
@@ -70,6 +70,9 @@ export interface FabricLink {
   bridge: string;
   ip: string;
   prefixLen: number;
+  /** In a lab with IPv6: its IPv6 address (the IPv4 host number in the network's IPv6 prefix) and that prefix's length. */
+  ip6?: string;
+  prefixLen6?: number;
   mac: string;
 }
 
@@ -78,8 +81,11 @@ export interface PlanHost extends FabricLink {
   name: string;
   network: 'nodes' | 'external';
   netns: string;
-  /** Its default route (the gateway), when the lab has one. */
+  /** Its addresses, one per family of the lab, primary first (`ip` is the IPv4 one). */
+  ips: string[];
+  /** Its default route (the gateway), when the lab has one; `defaultVia6` the IPv6 one. */
   defaultVia?: string;
+  defaultVia6?: string;
   containers: PlanContainer[];
   /** A DNS server on the host (its container is in `containers`): the Corefile and the files beside it. */
   dns?: { corefile: string; files: Record<string, string> };
@@ -110,6 +116,8 @@ export interface PlanGateway {
   externalSide?: FabricLink;
   /** Load-balancer addresses it answers for (on its loopback). */
   loadBalancerIps: string[];
+  /** In a lab with IPv6: the IPv6 load-balancer addresses (on its node-network side, so that it answers neighbour solicitations for them). */
+  loadBalancerIps6?: string[];
   /** Return routes to each node's pod CIDR, so pod IPs are routable when natOutgoing is off. */
   routes: Route[];
 }
@@ -215,7 +223,7 @@ export function buildPlan(lab: Lab): Plan {
   const cluster = planPodNetwork(lab, net, stateDir, ingress);
   const dns = planClusterDns(lab, hosts);
   const pods = planPods(lab, cluster, dns);
-  const services = planServices({ services: lab.ingress ? [...dns.services, ingressService(lab.ingress)] : dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, ...(net.ipv6 ? { serviceCidr6: net.ipv6.serviceNet } : {}), pool: net.pool, poolTaken: net.taken });
+  const services = withLoadBalancerIPv6(planServices({ services: lab.ingress ? [...dns.services, ingressService(lab.ingress)] : dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, ...(net.ipv6 ? { serviceCidr6: net.ipv6.serviceNet } : {}), pool: net.pool, poolTaken: net.taken }), net);
   const endpoints = computeEndpoints(services, pods);
   const gateway = planGateway(lab, net, cluster, services);
   const { checks, scenarios } = planChecks(lab, { stateDir, nodes: cluster.nodes, pods, hosts, services, ...(ingress ? { ingress } : {}) });
@@ -280,6 +288,7 @@ function ipv6Input(v6: NonNullable<Networks['ipv6']>, i: number, families: reado
 
 /** Pass "hosts": the machines outside the cluster, each in its own namespace, with its programs. */
 function planHosts(lab: Lab, net: Networks, stateDir: string): PlanHost[] {
+  const v6 = net.ipv6;
   return lab.hosts.map((h, i) => {
     const external = h.network === 'external';
     return {
@@ -291,8 +300,10 @@ function planHosts(lab: Lab, net: Networks, stateDir: string): PlanHost[] {
       bridge: external ? EXTERNAL_BRIDGE : FABRIC_BRIDGE,
       ip: net.hostIps[i]!,
       prefixLen: external ? net.extNet.prefix : net.nodeNet.prefix,
+      ...(v6 ? { ip6: v6.hostIps[i]!, prefixLen6: (external ? v6.extNet : v6.nodeNet).bits } : {}),
+      ips: byFamily(lab.ipFamilies, net.hostIps[i]!, v6?.hostIps[i]),
       mac: macFor(`${lab.name}/host/${h.name}`),
-      ...(net.hasGateway ? { defaultVia: ip.formatIp(external ? net.gatewayExtIp : net.gatewayIp) } : {}),
+      ...(net.hasGateway ? { defaultVia: ip.formatIp(external ? net.gatewayExtIp : net.gatewayIp), ...(v6 ? { defaultVia6: external ? v6.gatewayExtIp : v6.gatewayIp } : {}) } : {}),
       containers: [...h.containers.map((c) => planContainer(c, h.name)), ...(h.dns ? [dnsContainer(`${stateDir}/rendered/hosts/${h.name}/Corefile`, 'dns')] : [])],
       ...(h.dns ? { dns: hostDns(h.dns) } : {}),
     };
@@ -362,7 +373,7 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
     const input = cniInputs[i]!;
     const cni = cniPlans[i]!;
     const routes: Route[] = [...cni.routes];
-    if (net.hasGateway) routes.push({ dst: 'default', via: ip.formatIp(net.gatewayIp), dev: n.interface });
+    if (net.hasGateway) routes.push({ dst: 'default', via: ip.formatIp(net.gatewayIp), dev: n.interface }, ...(net.ipv6 ? [{ dst: 'default', via: net.ipv6.gatewayIp, dev: n.interface }] : []));
     return {
       name: n.name,
       role: n.role,
@@ -447,17 +458,38 @@ function planPods(lab: Lab, cluster: PodNetwork, dns: ClusterDnsPass): PlanPod[]
   });
 }
 
+/**
+ * A load-balancer address per family for the LoadBalancer Services with IPv6 among their families,
+ * when the pool lies in the node network: the IPv6 one is the IPv4 one's twin in the IPv6 node
+ * network (172.16.94.240 → fd00:172:16:94::f0), which the gateway holds beside it.
+ */
+function withLoadBalancerIPv6(services: PlanService[], net: Networks): PlanService[] {
+  const v6 = net.ipv6;
+  if (!v6 || !net.pool || !ip.contains(net.nodeNet, net.pool.network)) return services;
+  return services.map((s) => {
+    if (!s.loadBalancerIP || !s.ipFamilies?.includes('IPv6') || !s.ipFamilies.includes('IPv4')) return s;
+    const twin = ipv6Twin(net.nodeNet, v6.nodeNet, s.loadBalancerIP);
+    return { ...s, loadBalancerIPs: s.ipFamilies.map((f) => (f === 'IPv6' ? twin : s.loadBalancerIP!)) };
+  });
+}
+
 /** Pass "gateway": the router to the external network and holder of the load-balancer addresses, when the lab needs one. */
 function planGateway(lab: Lab, net: Networks, cluster: PodNetwork, services: readonly PlanService[]): PlanGateway | undefined {
   if (!net.hasGateway) return undefined;
+  const v6 = net.ipv6;
   return {
     netns: netns.gateway(lab.name),
-    nodeSide: { iface: 'eth0', fabricPort: 'gw.nodes', bridge: FABRIC_BRIDGE, ip: ip.formatIp(net.gatewayIp), prefixLen: net.nodeNet.prefix, mac: macFor(`${lab.name}/gateway/nodes`) },
+    nodeSide: { iface: 'eth0', fabricPort: 'gw.nodes', bridge: FABRIC_BRIDGE, ip: ip.formatIp(net.gatewayIp), prefixLen: net.nodeNet.prefix, ...(v6 ? { ip6: v6.gatewayIp, prefixLen6: v6.nodeNet.bits } : {}), mac: macFor(`${lab.name}/gateway/nodes`) },
     ...(net.hasExternal
-      ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: ip.formatIp(net.gatewayExtIp), prefixLen: net.extNet.prefix, mac: macFor(`${lab.name}/gateway/ext`) } }
+      ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: ip.formatIp(net.gatewayExtIp), prefixLen: net.extNet.prefix, ...(v6 ? { ip6: v6.gatewayExtIp, prefixLen6: v6.extNet.bits } : {}), mac: macFor(`${lab.name}/gateway/ext`) } }
       : {}),
     loadBalancerIps: services.flatMap((s) => (s.loadBalancerIP ? [s.loadBalancerIP] : [])),
-    routes: cluster.nodes.flatMap((n, i) => cluster.nodeCidrs[i]!.map((c) => ({ dst: ip.formatCidr(c), via: n.ip, dev: 'eth0' }))),
+    ...(v6 ? { loadBalancerIps6: services.flatMap((s) => s.loadBalancerIPs?.filter((a) => a.includes(':')) ?? []) } : {}),
+    routes: cluster.nodes.flatMap((n, i) => [
+      ...cluster.nodeCidrs[i]!.map((c) => ({ dst: ip.formatCidr(c), via: n.ip, dev: 'eth0' })),
+      // IPv6: the node's IPv6 slice via its IPv6 address.
+      ...n.podCidrs.flatMap((c) => (c.includes(':') ? [{ dst: c, via: n.ips.find((a) => a.includes(':'))!, dev: 'eth0' }] : [])),
+    ]),
   };
 }
 

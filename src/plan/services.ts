@@ -35,6 +35,12 @@ export interface PlanService {
   ipFamilies: Family[];
   externalName?: string;
   loadBalancerIP?: string;
+  /**
+   * A dual-stack LoadBalancer Service in a lab with IPv6: its load-balancer address per family, in
+   * its ipFamilies order (status.loadBalancer.ingress); the IPv6 one is the IPv4 one's twin in the
+   * IPv6 node network (when the pool lies in the node network). `loadBalancerIP` is the IPv4 one.
+   */
+  loadBalancerIPs?: string[];
   selector?: Record<string, string>;
   ports: PlanServicePort[];
   sessionAffinity: 'None' | 'ClientIP';

@@ -10,7 +10,7 @@ import { cniMode } from '../cni/registry.ts';
 import { template } from '../lib/templates.ts';
 import { clusterView, renderHostsFile, renderNodeHostsFile, renderResolvConf } from '../dns/cluster.ts';
 import { WAIT_NETWORK_FLAG } from '../dns/marks.ts';
-import { gatewayTable, ipv6Context, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
+import { gatewayTable, ipv6Context, ipv6GatewayContext, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
 import { renderTable } from '../nft/table.ts';
 import { plannedView, policyTables, policyTables6, underlayTable } from '../plan/nft-tables.ts';
 import { topologyFiles, topologySvg } from './graph/index.ts';
@@ -203,6 +203,17 @@ export function nodeSysctls(plan: Plan, node: PlanNode, opts: { policy?: boolean
   ];
 }
 
+/** The gateway's sysctls, before its batch: it routes (both families in a lab with IPv6, DAD off on both its sides). */
+export function gatewaySysctls(plan: Plan): string[] {
+  const g = plan.gateway!;
+  return ['net.ipv4.ip_forward=1', ...(plan.ipFamilies.includes('IPv6') ? [...IPV6_DEFAULTS.forwardingSysctls, ...noDadSysctls(g.nodeSide.iface), ...(g.externalSide ? [`net.ipv6.conf.${g.externalSide.iface}.accept_dad=0`] : [])] : [])];
+}
+
+/** An outside host's sysctls before its batch: none in an IPv4-only lab; with IPv6, DAD off (as on the nodes). */
+export function hostSysctls(plan: Plan, host: PlanHost): string[] {
+  return plan.ipFamilies.includes('IPv6') ? noDadSysctls(host.iface) : [];
+}
+
 /** A container's command line and environment (as `env -i` arguments) for up.sh, as `up` starts it in `pod` (a host's sandbox for a host). */
 function containerText(c: PlanPod['containers'][number], pod: PlanPod) {
   return { ...c, argvText: containerArgv(c.argv, REPO_PROGRAMS, pod).map(shellQuote).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
@@ -258,6 +269,8 @@ export function render(plan: Plan): Rendered {
   if (plan.gateway) {
     files.push(['ip/gateway.batch', template('gateway.batch')({ banner, gateway: plan.gateway })]);
     files.push(['nft/gateway.nft', renderNft(plan, 'gateway')]);
+    const g6 = ipv6GatewayContext(plan);
+    if (g6) files.push(['nft/gateway.ip6.nft', renderTable(gatewayTable(g6), [banner, `The gateway of lab ${plan.lab} in IPv6: IPv6 load-balancer addresses → the Services' NodePorts at the nodes' IPv6 addresses. Apply: ip netns exec ${plan.gateway.netns} nft -f gateway.ip6.nft`])]);
   }
   for (const host of plan.hosts) files.push([`ip/host-${host.name}.batch`, template('host.batch')({ banner, host })]);
   if (plan.dns) {
@@ -291,7 +304,7 @@ export function render(plan: Plan): Rendered {
         ].join(' '),
     containers: p.containers.map((c) => containerText(c, p)),
   }));
-  const hosts = plan.hosts.map((h) => ({ ...h, containers: h.containers.map((c) => containerText(c, hostSandbox(h))) }));
+  const hosts = plan.hosts.map((h) => ({ ...h, sysctls: hostSysctls(plan, h).join(' '), containers: h.containers.map((c) => containerText(c, hostSandbox(h))) }));
   const mode = cniMode(plan.cni.type);
   const nodes = plan.nodes.map((n) => ({
     ...n,
@@ -301,7 +314,7 @@ export function render(plan: Plan): Rendered {
     daemons: mode.nodeDaemons(n, '$G', '$STATE').map((d) => `${d.argv.map(shellWord).join(' ')} >> "$STATE/${n.name}_${d.name}.log" 2>&1`),
   }));
   const cniPath = usesOwnPlugin ? `${PODLAB_CNI_DIR}:${DEBIAN_CNI_DIR}` : DEBIAN_CNI_DIR;
-  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length || plan.networkPolicy?.clusterPolicies?.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' '), ipv6: plan.ipFamilies.includes('IPv6'), policy6: plan.ipFamilies.includes('IPv6') })]);
+  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length || plan.networkPolicy?.clusterPolicies?.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' '), ipv6: plan.ipFamilies.includes('IPv6'), policy6: plan.ipFamilies.includes('IPv6'), gatewaySysctls: plan.gateway ? gatewaySysctls(plan).join(' ') : '' })]);
   files.push(['down.sh', template('down.sh')({ banner, plan, pods, namespaces })]);
 
   const drawn = plan.nodes.map((n) => ({

@@ -46,6 +46,8 @@ export interface LabStatus {
     /** One per family of the Service, primary first. */
     clusterIPs?: string[];
     loadBalancerIP?: string;
+    /** A dual-stack LoadBalancer Service's addresses, one per family in its ipFamilies order. */
+    loadBalancerIPs?: string[];
     externalName?: string;
     /** `80/TCP→http`, `80:30080/TCP→8080` */
     ports: string[];
@@ -85,6 +87,7 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
       clusterIP: sv.headless ? 'None' : (sv.clusterIP ?? ''),
       ...(sv.clusterIPs && sv.clusterIPs.length > 1 ? { clusterIPs: sv.clusterIPs } : {}),
       ...(sv.loadBalancerIP ? { loadBalancerIP: sv.loadBalancerIP } : {}),
+      ...(sv.loadBalancerIPs ? { loadBalancerIPs: sv.loadBalancerIPs } : {}),
       ...(sv.externalName ? { externalName: sv.externalName } : {}),
       ports: sv.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}→${p.targetPort}`),
       sessionAffinity: sv.sessionAffinity,

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
 import type { Plan } from '../plan/plan.ts';
-import { mountTemplateArgv, nodeSysctls, podFilesRoot, type Rendered } from '../render/render.ts';
+import { gatewaySysctls, hostSysctls, mountTemplateArgv, nodeSysctls, podFilesRoot, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { must, parallel, realExecutor, type Executor } from './exec.ts';
@@ -124,12 +124,16 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
     ...(plan.gateway
       ? [
           (async () => {
+            await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${plan.gateway!.netns}`, '--', 'sysctl', '-qw', ...gatewaySysctls(plan)]);
             await must(ex, ['ip', '-n', plan.gateway!.netns, '-batch', `${files}/ip/gateway.batch`]);
-            await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${plan.gateway!.netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
           })(),
         ]
       : []),
-    ...plan.hosts.map((h) => must(ex, ['ip', '-n', h.netns, '-batch', `${files}/ip/host-${h.name}.batch`])),
+    ...plan.hosts.map(async (h) => {
+      const sysctls = hostSysctls(plan, h);
+      if (sysctls.length) await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${h.netns}`, '--', 'sysctl', '-qw', ...sysctls]);
+      await must(ex, ['ip', '-n', h.netns, '-batch', `${files}/ip/host-${h.name}.batch`]);
+    }),
   ]);
 
   step('pods');

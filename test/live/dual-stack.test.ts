@@ -105,6 +105,22 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
     expect(r.client).toContain(':');
     expect(r.client).not.toBe(v6(cp.ips));
   });
+  it('an outside host and the gateway have IPv6 too: a pod reaches the host source-NATed to its node’s IPv6 address, the host a NodePort over IPv6', async () => {
+    const host = state.plan.hosts.find((h) => h.name === 'internet')!;
+    const w1 = state.plan.nodes.find((n) => n.name === 'worker-1')!;
+    expect(host.ips.map((a) => a.includes(':'))).toEqual([false, true]);
+    const out = await httpFrom(state, 'client', `http://[${v6(host.ips)}]:8000/`);
+    expect([out.pod, out.client]).toEqual(['internet', v6(w1.ips)]);
+    const w2 = state.plan.nodes.find((n) => n.name === 'worker-2')!;
+    const np = await httpFrom(state, 'host/internet', `http://[${v6(w2.ips)}]:30080/`);
+    expect(['web-1', 'web-2']).toContain(np.pod);
+    expect(np.client).toContain(':');
+    // A dual-stack LoadBalancer Service: an address per family, both held by the gateway.
+    const lb = svc('web-lb').loadBalancerIPs!;
+    expect(lb.map((a) => a.includes(':'))).toEqual([false, true]);
+    for (const a of lb) expect(['web-1', 'web-2']).toContain((await httpFrom(state, 'host/internet', a.includes(':') ? `http://[${a}]/` : `http://${a}/`)).pod);
+  });
+
   it('a pod re-created at run time, and a copy made by scale, keep an IPv6 endpoint (address, Services, status)', async () => {
     const old = pod('web-2').ips;
     const r = await recreatePod(realExecutor, state, 'web-2');
@@ -195,7 +211,7 @@ describe.skipIf(!live)('live dual stack, IPv6 primary (labs/dual-stack-ipv6.lab.
 
   it('the lab’s own checks pass (primary-family targets, IPv4 on request, A NODATA for an IPv6-only Service)', async () => {
     const results = await runChecks(state);
-    expect(results.length).toBe(10);
+    expect(results.length).toBe(13);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
   });
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { ipv6Context, nodeTable, proxyContext } from '../../src/plan/kube-proxy.ts';
+import { gatewayTable, ipv6Context, ipv6GatewayContext, nodeTable, proxyContext } from '../../src/plan/kube-proxy.ts';
 import { renderTable } from '../../src/nft/table.ts';
 import { clusterView } from '../../src/dns/cluster.ts';
 import { render } from '../../src/render/render.ts';
@@ -147,5 +147,70 @@ describe('dual-stack plan, IPv6 primary', () => {
     expect(sourceAddressesOf(peers, 'p1')).toEqual(['fd00:10:244::2', '10.244.0.2']);
     // A node is seen at either of its addresses or either pod gateway (its cni0's).
     expect(sourceAddressesOf(peers, 'node/a')).toEqual(expect.arrayContaining(['172.16.94.10', 'fd00:172:16:94::a', '10.244.0.1', 'fd00:10:244::1']));
+  });
+});
+
+describe('dual-stack plan: outside hosts and the gateway', () => {
+  const p = plan({ ...spec, name: 'ds-unit-hosts', hosts: { out: { network: 'external' }, near: {} } });
+  const files = render(p);
+
+  it('each host has the IPv6 twin of its IPv4 address, in the IPv6 network of its side, and a default route per family', () => {
+    expect(p.hosts.map((h) => [h.name, h.ips, h.defaultVia, h.defaultVia6])).toEqual([
+      ['out', ['203.0.113.10', 'fd00:203:0:113::a'], '203.0.113.1', 'fd00:203:0:113::1'],
+      ['near', ['172.16.94.12', 'fd00:172:16:94::c'], '172.16.94.1', 'fd00:172:16:94::1'],
+    ]);
+    expect(files.get('ip/host-out.batch')).toContain('address add fd00:203:0:113::a/64 dev eth0 nodad\n');
+    expect(files.get('ip/host-out.batch')).toContain('route add default via fd00:203:0:113::1 dev eth0\n');
+  });
+
+  it('the gateway routes IPv6: an address on each side, each node’s IPv6 slice via its IPv6 address; nodes default to it in IPv6', () => {
+    const g = p.gateway!;
+    expect([g.nodeSide.ip6, g.externalSide!.ip6]).toEqual(['fd00:172:16:94::1', 'fd00:203:0:113::1']);
+    expect(g.routes).toContainEqual({ dst: 'fd00:10:244:1::/64', via: 'fd00:172:16:94::b', dev: 'eth0' });
+    expect(files.get('ip/gateway.batch')).toContain('address add fd00:203:0:113::1/64 dev eth1 nodad\n');
+    expect(p.nodes[0]!.routes).toContainEqual({ dst: 'default', via: 'fd00:172:16:94::1', dev: 'eth0' });
+    // An IPv4-only lab's hosts and gateway stay IPv4.
+    const single = plan({ ...spec, ipFamilies: undefined, services: {}, hosts: { out: { network: 'external' } } });
+    expect([single.hosts[0]!.ips, single.hosts[0]!.ip6, single.gateway!.nodeSide.ip6]).toEqual([['203.0.113.10'], undefined, undefined]);
+  });
+
+  it('a check to a host picks its address of the asked family; the host is its own source in either', () => {
+    const peers = { stateDir: '', nodes: p.nodes, pods: p.pods, hosts: p.hosts, services: p.services };
+    expect(resolveTarget(peers, 'host/out', 'TCP', 'IPv6').ip).toBe('fd00:203:0:113::a');
+    expect(resolveTarget(peers, 'host/out').ip).toBe('203.0.113.10');
+    expect(sourceAddressesOf(peers, 'host/out')).toEqual(['203.0.113.10', 'fd00:203:0:113::a']);
+  });
+});
+
+describe('dual-stack plan: load-balancer addresses per family', () => {
+  const p = plan({
+    ...spec,
+    name: 'ds-unit-lb',
+    hosts: { out: { network: 'external' } },
+    loadBalancer: { pool: '172.16.94.240/28' },
+    services: {
+      lb: { type: 'LoadBalancer', selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080 }] },
+      lb4: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 81, targetPort: 8080 }] },
+    },
+  });
+  const svc = (n: string) => p.services.find((s) => s.name === n)!;
+
+  it('a dual-stack LoadBalancer Service gets the IPv6 twin of its pool address; a single-stack one only the IPv4 one', () => {
+    expect(svc('lb').loadBalancerIPs).toEqual(['172.16.94.241', 'fd00:172:16:94::f1']);
+    expect(svc('lb4').loadBalancerIPs).toBeUndefined();
+    expect(p.gateway!.loadBalancerIps6).toEqual(['fd00:172:16:94::f1']);
+    expect(render(p).get('ip/gateway.batch')).toContain('address add fd00:172:16:94::f1/128 dev eth0 nodad\n');
+  });
+
+  it('the gateway’s ip6 table spreads the IPv6 address over the nodes’ NodePorts at their IPv6 addresses', () => {
+    const t = renderTable(gatewayTable(ipv6GatewayContext(p)!));
+    expect(t).toContain('table ip6 podlab');
+    expect(t).toMatch(/fd00:172:16:94::f1 \. tcp \. 80 : goto lb\.default\/lb\/tcp-80/);
+    expect(t).toMatch(/dnat to \[fd00:172:16:94::a\]:3\d{4}/);
+    expect(t).toContain('ct status dnat ip6 saddr fd00:172:16:94::/64 masquerade');
+    expect(t).not.toContain('172.16.94.242');
+    const peers = { stateDir: '', nodes: p.nodes, pods: p.pods, hosts: p.hosts, services: p.services };
+    expect(resolveTarget(peers, 'lb/lb', 'TCP', 'IPv6').ip).toBe('fd00:172:16:94::f1');
+    expect(resolveTarget(peers, 'lb/lb').ip).toBe('172.16.94.241');
   });
 });

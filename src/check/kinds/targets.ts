@@ -20,8 +20,8 @@ export interface Peers {
   stateDir: string;
   nodes: readonly (CniPlannedNode<{ type: string }> & { podCidr: string; podCidrs?: readonly string[]; podGateway: string; ips?: readonly string[] })[];
   pods: readonly { name: string; ip: string; ips?: readonly string[]; namespace?: string; labels?: Record<string, string> }[];
-  hosts: readonly { name: string; ip: string }[];
-  services: readonly { name: string; namespace: string; clusterIP?: string; clusterIPs?: readonly string[]; loadBalancerIP?: string; selector?: Record<string, string>; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
+  hosts: readonly { name: string; ip: string; ips?: readonly string[] }[];
+  services: readonly { name: string; namespace: string; clusterIP?: string; clusterIPs?: readonly string[]; loadBalancerIP?: string; loadBalancerIPs?: readonly string[]; selector?: Record<string, string>; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
   /** The ingress controller (plan/ingress.ts), for checks that go through it. */
   ingress?: { ingresses: readonly Ingress[]; namespace: string; pod: string; service: string; tlsDir: string };
 }
@@ -45,10 +45,13 @@ export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' =
     const n = peers.nodes.find((x) => x.name === rest)!;
     return { kind: 'node', name: rest, ip: pick(n.ip, n.ips) };
   }
-  if (prefix === 'host') return { kind: 'host', name: rest, ip: peers.hosts.find((h) => h.name === rest)!.ip };
+  if (prefix === 'host') {
+    const h = peers.hosts.find((x) => x.name === rest)!;
+    return { kind: 'host', name: rest, ip: pick(h.ip, h.ips) };
+  }
   if (prefix === 'svc' || prefix === 'lb') {
     const s = findService(peers.services, rest)!;
-    return { kind: prefix, name: r, ip: (prefix === 'svc' ? (s.clusterIP ? pick(s.clusterIP, s.clusterIPs) : undefined) : s.loadBalancerIP) ?? '', port: s.ports.find((p) => p.protocol === protocol)?.port };
+    return { kind: prefix, name: r, ip: (prefix === 'svc' ? (s.clusterIP ? pick(s.clusterIP, s.clusterIPs) : undefined) : s.loadBalancerIP && pick(s.loadBalancerIP, s.loadBalancerIPs)) ?? '', port: s.ports.find((p) => p.protocol === protocol)?.port };
   }
   const pod = peers.pods.find((p) => p.name === r);
   return pod ? { kind: 'pod', name: r, ip: pick(pod.ip, pod.ips) } : { kind: 'ip', name: r, ip: r };
@@ -60,8 +63,8 @@ export function sourceAddressesOf(peers: Peers, r: string): string[] {
   if (r.startsWith('node/')) return nodeAddresses(peers.nodes.find((n) => n.name === r.slice(5))!);
   const t = resolveTarget(peers, r);
   // A pod may be seen at any of its addresses (one per family): the family is the connection's.
-  const pod = t.kind === 'pod' ? peers.pods.find((p) => p.name === r) : undefined;
-  return pod?.ips?.length ? [...pod.ips] : [t.ip];
+  const own = t.kind === 'pod' ? peers.pods.find((p) => p.name === r) : t.kind === 'host' ? peers.hosts.find((h) => `host/${h.name}` === r) : undefined;
+  return own?.ips?.length ? [...own.ips] : [t.ip];
 }
 
 /** Where a check runs: a pod, a node or a host. */
