@@ -57,6 +57,9 @@ describe.skipIf(!live)('kubectl: deployments, replicasets, ingresses, scale, wat
     const hash = readState(LAB)!.plan.loops!.deployments[0]!.hash;
     const rs = await kubectl('get', 'rs', '--no-headers');
     expect(rs.stdout.split(/\s+/).slice(0, 4)).toEqual([`web-${hash}`, '2', '2', '2']);
+    const pod = webPods()[0]!;
+    const describe = await kubectl('describe', 'pod', pod);
+    expect(describe.stdout).toMatch(new RegExp(`Controlled By:\\s+ReplicaSet/web-${hash}`));
     const wide = await kubectl('get', 'deploy', 'web', '-o', 'wide', '--no-headers');
     expect(wide.stdout).toMatch(/\sapp=web$/);
   });

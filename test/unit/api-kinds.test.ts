@@ -70,6 +70,12 @@ describe('deployments and replicasets (apps/v1)', () => {
     expect(healing.plan.pods.filter((p) => p.owner === 'web').every((p) => p.name.startsWith(`web-${hash}-`))).toBe(true);
     const deploy = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/deployments/web'), 1));
     expect(rs.items[0]!.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Deployment', name: 'web', uid: deploy.metadata.uid, controller: true })]);
+    // Its pods name it as their controller (kubectl describe pod: "Controlled By: ReplicaSet/web-…"), by the uid it is served with.
+    const pods = body(handle(healing, req('GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Dweb'), 1)) as unknown as { items: K8sObject[] };
+    expect(pods.items).toHaveLength(3);
+    for (const p of pods.items) expect(p.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ReplicaSet', name: `web-${hash}`, uid: rs.items[0]!.metadata.uid, controller: true })]);
+    const client = body(handle(healing, req('GET', '/api/v1/namespaces/default/pods/client'), 1));
+    expect(client.metadata.ownerReferences).toBeUndefined();
     const t = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/replicasets', { accept: TABLE }), 1)) as unknown as Table;
     expect(t.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual(['Name', 'Desired', 'Current', 'Ready', 'Age']);
     expect(t.rows[0]!.cells.slice(0, 4)).toEqual([`web-${hash}`, 3, 3, 3]);
