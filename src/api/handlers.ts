@@ -29,10 +29,10 @@ export interface Scope {
 }
 
 export type ApiResult =
-  | { type: 'json'; code: number; body: unknown; contentType?: string }
+  | { type: 'json'; code: number; body: unknown; contentType?: string; /** A list's objects at its resourceVersion, for a watch from that version to catch up from. */ snapshot?: { resource: string; version: string; objects: K8sObject[] } }
   | { type: 'text'; code: number; body: string }
-  | { type: 'write'; scope: Scope & { name: string }; intent: Intent; dryRun: boolean; object: K8sObject; created: boolean; deleted?: boolean }
-  | { type: 'watch'; scope: Scope; filter: (o: K8sObject) => boolean; table: boolean }
+  | { type: 'write'; scope: Scope & { name: string }; intent: Intent; dryRun: boolean; object: K8sObject; created: boolean; deleted?: boolean; /** A subresource's answer after the write (the Scale), instead of the object. */ reply?: (after: K8sObject) => K8sObject }
+  | { type: 'watch'; scope: Scope; filter: (o: K8sObject) => boolean; table: boolean; /** The list's resourceVersion for these selectors now: a watch from it has nothing to catch up. */ listVersion: string }
   | { type: 'logs'; namespace: string; pod: string; container: string; follow: boolean; tailLines?: number }
   | { type: 'exec'; namespace: string; pod: string; container: string; command: string[]; stdin: boolean; tty: boolean };
 
@@ -59,6 +59,8 @@ function resourceList(group: string, version: string) {
     resources: KINDS.filter((k) => k.group === group && k.version === version).flatMap((k) => [
       { name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: k.verbs, ...(k.shortNames.length ? { shortNames: k.shortNames } : {}) },
       ...(k.kind === 'Pod' ? [{ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] }, { name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] }] : []),
+      // kubectl scale finds the Scale's group and version here (client-go's scale client).
+      ...(k.scale ? [{ name: `${k.resource}/scale`, singularName: '', namespaced: k.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }] : []),
     ]),
   };
 }
@@ -213,7 +215,18 @@ export function handle(view: LabView, req: ApiRequest, port: number): ApiResult 
       if (!command.length) throw new ApiError(400, 'BadRequest', 'you must specify at least one command for the container');
       return { type: 'exec', namespace, pod: name, container, command, stdin: req.query.get('stdin') === 'true', tty: req.query.get('tty') === 'true' };
     }
-    throw new ApiError(404, 'NotFound', `podlab serves the subresources pods/log and pods/exec only, not ${kind.resource}/${r.sub}`);
+    if (r.sub === 'scale' && kind.scale && name) {
+      const current = kind.list(view).find((o) => o.metadata.name === name && (!namespace || o.metadata.namespace === namespace));
+      if (!current) throw notFound(kind, name);
+      const scale = kind.scale.get(current);
+      if (req.method === 'GET') return json(scale);
+      if (req.method !== 'PATCH' && req.method !== 'PUT') throw new ApiError(405, 'MethodNotAllowed', `${kind.resource}/scale answers GET, PATCH and PUT`);
+      const wanted = req.method === 'PUT' ? (decode(req.body, /yaml/.test(req.contentType)) as K8sObject) : patched(scale, req.contentType, req.body);
+      const intent = kind.scale.write(wanted, { view, namespace, name, exists: true });
+      const get = kind.scale.get;
+      return { type: 'write', scope: { kind, namespace, name }, intent, dryRun: req.query.has('dryRun'), object: current, created: false, reply: (after) => ({ ...get(after), spec: wanted.spec }) };
+    }
+    throw new ApiError(404, 'NotFound', `podlab serves the subresources pods/log, pods/exec${KINDS.filter((k) => k.scale).map((k) => ` and ${k.resource}/scale`).join('')} only, not ${kind.resource}/${r.sub}`);
   }
   if (!kind.verbs.includes(verb))
     throw new ApiError(405, 'MethodNotAllowed', `podlab does not ${verb} ${kind.resource}: it serves ${kind.verbs.join(', ')} for ${kind.resource}. What it changes: ${writableSummary()}`, { kind: kind.resource, group: kind.group, ...(name ? { name } : {}) });
@@ -226,12 +239,16 @@ export function handle(view: LabView, req: ApiRequest, port: number): ApiResult 
         type: 'watch',
         scope: { kind, namespace },
         table: wantsTable(req.accept),
+        listVersion: String(listOf(kind, select(view, kind, namespace, req.query)).metadata.resourceVersion),
         filter: (o) => (!namespace || o.metadata.namespace === namespace) && labelsMatch(labels, (o.metadata.labels as Record<string, string>) ?? {}) && fieldsMatch(fields, o),
       };
     }
     const objects = select(view, kind, namespace, req.query);
     const list = listOf(kind, objects);
-    return wantsTable(req.accept) ? { type: 'json', code: 200, body: tableOf(kind, view, objects, true, String(list.metadata.resourceVersion)), contentType: 'application/json;as=Table;v=v1;g=meta.k8s.io' } : json(list);
+    const snapshot = { resource: kind.resource, version: String(list.metadata.resourceVersion), objects };
+    return wantsTable(req.accept)
+      ? { type: 'json', code: 200, body: tableOf(kind, view, objects, true, String(list.metadata.resourceVersion)), contentType: 'application/json;as=Table;v=v1;g=meta.k8s.io', snapshot }
+      : { type: 'json', code: 200, body: list, snapshot };
   }
   const current = name ? kind.list(view).find((o) => o.metadata.name === name && (!namespace || o.metadata.namespace === namespace)) : undefined;
   if (verb === 'get') {

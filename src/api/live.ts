@@ -14,6 +14,8 @@ import { applyService, deleteService, ServiceError, type ServiceRequest } from '
 import { PodError, recreatePod } from '../runtime/pods.ts';
 import { applyPolicy, deletePolicy, livePolicies, PolicyError } from '../runtime/policies.ts';
 import { readState, stateDir } from '../runtime/state.ts';
+import { scaleDeployment } from '../runtime/faults.ts';
+import { readControl } from '../runtime/loops-state.ts';
 import { labStatus } from '../runtime/status.ts';
 import { ApiError, type Intent, type K8sObject, type LabView } from './types.ts';
 
@@ -42,7 +44,7 @@ export function readView(lab: string): LabView | undefined {
   const state = readState(lab);
   if (!state) return undefined;
   const status = labStatus(lab, state)!;
-  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), annotations: readAnnotations(lab), bootTime: bootTime() };
+  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), replicas: state.plan.loops ? readControl(lab).replicas : {}, annotations: readAnnotations(lab), bootTime: bootTime() };
 }
 
 function keep(lab: string, key: string, annotations: Record<string, string> | undefined): void {
@@ -106,6 +108,10 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
       case 'delete-service':
         await deleteService(ex, state, intent.namespace, intent.name);
         keep(lab, `Service/${intent.namespace}/${intent.name}`, undefined);
+        return;
+      case 'scale-deployment':
+        // The path `podlab scale` takes: the desired replicas for the agent's ReplicaSet loop.
+        scaleDeployment(state, intent.deployment, intent.replicas);
         return;
     }
   } catch (e) {

@@ -20,6 +20,8 @@ import { SANDBOX } from './kinds/pods.ts';
 import { apiDir, carryOut, readView } from './live.ts';
 import { ApiError, type K8sObject, type LabView } from './types.ts';
 
+/** Lists remembered for watches from their resourceVersion. */
+const LIST_MEMORY = 256;
 const WATCH_POLL_MS = 200;
 const LOG_POLL_MS = 200;
 const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -73,6 +75,16 @@ export interface ServeOptions {
 export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{ port: number; close: () => void }> {
   const token = Buffer.from(readFileSync(`${dir}/token`, 'utf8').trim());
   let writes: Promise<unknown> = Promise.resolve();
+  // The objects of the lists this server answered, by resource and resourceVersion (the newest
+  // LIST_MEMORY): a watch from one of those versions starts with what changed since, as kubectl
+  // get -w (list, then watch from the list's version) expects.
+  const lists = new Map<string, K8sObject[]>();
+  const remember = (s: { resource: string; version: string; objects: K8sObject[] }) => {
+    const key = `${s.resource}/${s.version}`;
+    lists.delete(key);
+    lists.set(key, s.objects);
+    while (lists.size > LIST_MEMORY) lists.delete(lists.keys().next().value!);
+  };
   let port = 0;
 
   const view = (): LabView => {
@@ -84,6 +96,7 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
   async function answer(req: IncomingMessage, res: ServerResponse, result: ApiResult): Promise<void> {
     switch (result.type) {
       case 'json':
+        if (result.snapshot) remember(result.snapshot);
         return sendJson(res, result.code, result.body, result.contentType);
       case 'text':
         res.writeHead(result.code, { 'content-type': 'text/plain' });
@@ -98,6 +111,7 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
         }
         if (result.deleted) return sendJson(res, 200, result.object);
         const after = result.dryRun ? undefined : scope.kind.list(view()).find((o) => o.metadata.name === scope.name && (!scope.namespace || o.metadata.namespace === scope.namespace));
+        if (result.reply) return sendJson(res, 200, result.reply(after ?? result.object));
         return sendJson(res, result.created ? 201 : 200, after ?? result.object);
       }
       case 'watch':
@@ -122,8 +136,30 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
     const rv = url.searchParams.get('resourceVersion') ?? '';
     let v = view();
     let known = current(v);
-    // Without a resourceVersion to start from (or "0"), a watch begins with every object as ADDED.
-    if (rv === '' || rv === '0') for (const o of known.values()) send('ADDED', o, v);
+    const diff = (now: Map<string, K8sObject>) => {
+      for (const [k, o] of now) {
+        const before = known.get(k);
+        if (!before) send('ADDED', o, v);
+        else if (before.metadata.resourceVersion !== o.metadata.resourceVersion) send(before.metadata.uid !== o.metadata.uid ? 'ADDED' : 'MODIFIED', o, v);
+      }
+      for (const [k, o] of known) if (!now.has(k)) send('DELETED', o, v);
+      known = now;
+    };
+    if (rv === '' || rv === '0') {
+      // Without a resourceVersion to start from (or "0"), a watch begins with every object as ADDED.
+      for (const o of known.values()) send('ADDED', o, v);
+    } else if (rv !== w.listVersion) {
+      // From an earlier list: what changed since that list, then the changes as they come.
+      const then = lists.get(`${kind.resource}/${rv}`);
+      if (!then) {
+        // A version this server never listed (or forgot): 410 Gone, as the API server answers a compacted one; clients list again.
+        res.write(`${JSON.stringify({ type: 'ERROR', object: new ApiError(410, 'Expired', `too old resource version: ${rv}`).toStatus() })}\n`);
+        return void res.end();
+      }
+      const now = known;
+      known = new Map(then.filter(w.filter).map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]));
+      diff(now);
+    }
     const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
     await new Promise<void>((resolve) => {
       const stop = () => {
@@ -136,14 +172,7 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
         const next = readView(lab);
         if (!next) return stop();
         v = next;
-        const now = current(v);
-        for (const [k, o] of now) {
-          const before = known.get(k);
-          if (!before) send('ADDED', o, v);
-          else if (before.metadata.resourceVersion !== o.metadata.resourceVersion) send(before.metadata.uid !== o.metadata.uid ? 'ADDED' : 'MODIFIED', o, v);
-        }
-        for (const [k, o] of known) if (!now.has(k)) send('DELETED', o, v);
-        known = now;
+        diff(current(v));
       }, WATCH_POLL_MS);
       req.on('close', stop);
     });

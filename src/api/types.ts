@@ -21,6 +21,8 @@ export interface LabView {
   policies: NetworkPolicy[];
   /** When the host booted (ms since the epoch): process start times in the journal are clock ticks since boot. */
   bootTime?: number;
+  /** Deployments' desired replicas as `scale` last set them (loops-control.json); a Deployment not there has its planned number. */
+  replicas?: Record<string, number>;
   /** Annotations the API keeps for objects it was given (kubectl's last-applied configuration), by `kind/namespace/name`. */
   annotations: Record<string, Record<string, string>>;
 }
@@ -41,7 +43,8 @@ export type Intent =
   | { op: 'delete-policy'; namespace: string; name: string }
   | { op: 'reload-dns'; corefile: string; annotations: Record<string, string> }
   | { op: 'apply-service'; object: K8sObject; annotations: Record<string, string> }
-  | { op: 'delete-service'; namespace: string; name: string };
+  | { op: 'delete-service'; namespace: string; name: string }
+  | { op: 'scale-deployment'; deployment: string; replicas: number };
 
 /** A write a kind accepts: the new object as the client sent it (already merged for PATCH), checked, turned into an intent. */
 export interface WriteContext {
@@ -70,6 +73,8 @@ export interface ApiKind {
   write?(obj: K8sObject, ctx: WriteContext): Intent;
   /** delete: → an intent. */
   remove?(obj: K8sObject, ctx: WriteContext): Intent;
+  /** The scale subresource (autoscaling/v1 Scale): the object's Scale, and a new Scale → an intent. */
+  scale?: { get(obj: K8sObject): K8sObject; write(scale: K8sObject, ctx: WriteContext): Intent };
 }
 
 export const apiVersionOf = (k: Pick<ApiKind, 'group' | 'version'>) => (k.group ? `${k.group}/${k.version}` : k.version);

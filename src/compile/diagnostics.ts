@@ -160,6 +160,7 @@ export const CODES = {
   PL2271: 'Deployment restartPolicy not Always',
   PL2272: 'probe not built',
   PL2273: 'Ingress resource backend not built',
+  PL2274: 'Ingress path is not a regular expression',
   // Control loops (src/compile/rules-loops.ts): PL2300–PL2329.
   PL2300: 'probe port not declared',
   PL2301: 'Deployment selector does not match its template',

@@ -6,11 +6,13 @@
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
 import { INGRESS, PATH_TYPES, served, type IngressBackend } from '../ingress/types.ts';
-import { buildRoutes } from '../ingress/router.ts';
+import { buildRoutes, pathRegex } from '../ingress/router.ts';
 
 type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
 const HOST_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** One nginx token: no whitespace, quotes, ';' or braces (it is written into nginx.conf). */
+const NGINX_TOKEN = /^[^\s"';{}\\]+$/;
 const ingPath = (name: string, ...rest: (string | number)[]) => ['ingresses', name, ...rest];
 
 /** A rule host as the API accepts it: a lower-case DNS name, or `*.` and a DNS name (the wildcard only as the whole first label); never an IP address. */
@@ -82,11 +84,11 @@ const ingressesAreValid: Rule = (lab, out) => {
       }),
     );
     for (const [k, v] of Object.entries(i.annotations)) {
-      if (k === INGRESS.sslRedirect && v !== 'true' && v !== 'false')
+      if ((k === INGRESS.sslRedirect || k === INGRESS.useRegex) && v !== 'true' && v !== 'false')
         out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is "${v}"`, "Write 'true' or 'false'."));
-      // ingress-nginx's rewrite-target turns the Ingress's paths into regular expressions; podlab's controller does not do that (yet).
-      if (k === INGRESS.rewriteTarget)
-        out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is not supported by podlab's ingress controller`, 'Route to a backend that serves the full path, or leave the annotation out (docs/ingress.md).'));
+      // The target goes into nginx.conf as one token of `rewrite … <target> break;`.
+      if (k === INGRESS.rewriteTarget && !NGINX_TOKEN.test(v))
+        out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is "${v}": a rewrite target is a path such as /$2, without spaces, quotes, ';' or braces`, 'Write the path the backend should see, with $1, $2 … for the groups of the path\'s regular expression (docs/ingress.md).'));
     }
   }
 };
@@ -136,4 +138,22 @@ const ingressesDoNotClash: Rule = (lab, out) => {
       out.push(diag('PL2264', ingPath(i.name, 'defaultBackend'), `Ingress "${i.namespace}/${i.name}" sets a defaultBackend, and so does Ingress "${first}"`, 'The controller has one default backend; keep it on one Ingress.'));
 };
 
-export const INGRESS_RULES: Rule[] = [ingressClassesAreValid, ingressesAreValid, ingressesDoNotClash];
+/**
+ * On a host where regular expressions are in force (an Ingress's use-regex or rewrite-target),
+ * every path of the host must be one: it is written as `location ~* "^<path>"` (PL2274).
+ */
+const regexPathsAreValid: Rule = (lab, out) => {
+  const ing = lab.ingress;
+  if (!ing) return;
+  const mine = ing.ingresses.filter((i) => served(ing, i));
+  for (const routes of buildRoutes(mine).hosts.values())
+    for (const r of routes) {
+      if (!r.regex) continue;
+      const name = r.ingress.slice(r.ingress.indexOf('/') + 1);
+      const why = !NGINX_TOKEN.test(r.path) ? "has spaces, quotes, ';', braces or a backslash, which nginx.conf cannot hold in a location" : !pathRegex(r.path, true) ? 'is not a regular expression' : undefined;
+      if (why)
+        out.push(diag('PL2274', ingPath(name, 'rules', r.rule, 'http', 'paths', r.index, 'path'), `path "${r.path}" of Ingress "${r.ingress}" ${why}; on host ${r.host || '(any host)'} every path is a regular expression (an Ingress of it sets use-regex or rewrite-target)`, 'Write the path as a regular expression, e.g. /api(/|$)(.*) (docs/ingress.md).'));
+    }
+};
+
+export const INGRESS_RULES: Rule[] = [ingressClassesAreValid, ingressesAreValid, ingressesDoNotClash, regexPathsAreValid];

@@ -11,8 +11,12 @@
  *   ImplementationSpecific p → `location p` (nginx's plain prefix)
  *
  * nginx takes an exact location first, else the longest prefix: the API's "longest path, Exact
- * first". Where two routes give one location, the one the router ranks first keeps it. Pure: the
- * runtime calls it again with the live endpoints and reloads nginx.
+ * first". Where two routes give one location, the one the router ranks first keeps it. On a host
+ * where an Ingress asks for regular expressions (`use-regex`, or a `rewrite-target`), every path
+ * is `location ~* "^p"`, longest first (nginx takes the first regex that matches), and a route
+ * with a rewrite-target rewrites before it proxies: `rewrite "(?i)p" target break;`, as
+ * ingress-nginx's template writes them. Pure: the runtime calls it again with the live endpoints
+ * and reloads nginx.
  */
 import { template } from '../lib/templates.ts';
 import { buildRoutes, byPrecedence, type Route } from './router.ts';
@@ -66,6 +70,8 @@ export const upstreamName = (namespace: string, b: IngressBackend) => `${namespa
 interface Location {
   match: string;
   comment: string;
+  /** `"(?i)<path>" <target>`: nginx's rewrite before the proxy (rewrite-target). */
+  rewrite?: string;
   upstream?: string;
   status?: number;
 }
@@ -78,6 +84,11 @@ function servicePort(services: readonly BackendService[], namespace: string, b: 
 /** The nginx locations of one server's routes, precedence first, one per location key. */
 export function locationsOf(routes: readonly Route[]): { match: string; route: Route }[] {
   const seen = new Map<string, Route>();
+  if (routes.some((r) => r.regex)) {
+    // Already in ingress-nginx's order (longest path first): nginx tries regex locations in the order written.
+    for (const r of routes) if (!seen.has(`~* "^${r.path}"`)) seen.set(`~* "^${r.path}"`, r);
+    return [...seen].map(([match, route]) => ({ match, route }));
+  }
   for (const r of [...routes].sort(byPrecedence)) {
     const keys =
       r.pathType === 'Exact'
@@ -117,7 +128,8 @@ export function renderNginxConf(input: NginxInput): string {
   const serverOf = (host: string, routes: readonly Route[]) => {
     const locations: Location[] = locationsOf(routes).map(({ match, route }) => ({
       match,
-      comment: `Ingress ${route.ingress}: ${route.pathType} ${route.path}`,
+      comment: `Ingress ${route.ingress}: ${route.pathType} ${route.path}${route.regex ? ' (a regular expression on this host)' : ''}${route.rewrite !== undefined ? `, rewrite-target ${route.rewrite}` : ''}`,
+      ...(route.rewrite !== undefined ? { rewrite: `"(?i)${route.path}" ${route.rewrite}` } : {}),
       ...target(route.namespace, route.backend),
     }));
     if (!locations.some((l) => l.match === '/')) locations.push(fallback);

@@ -9,13 +9,21 @@
  *   ImplementationSpecific; Prefix is element-wise on '/' with a trailing slash ignored,
  *   ImplementationSpecific is nginx's plain prefix match (documented in docs/ingress.md);
  * - nothing matches: the (first, by namespace/name) Ingress's defaultBackend, else the
- *   controller's 404.
+ *   controller's 404;
+ * - regular expressions, as ingress-nginx does them: when any Ingress of a host has
+ *   `nginx.ingress.kubernetes.io/use-regex: "true"` or a `rewrite-target` (other than its path),
+ *   every path of that host, of every Ingress, is a case-insensitive regular expression anchored
+ *   at the start (`location ~* "^<path>"`), tried longest path first (ingress-nginx sorts its
+ *   locations by length), the first that matches winning, whatever the pathType; a
+ *   `rewrite-target` then replaces the whole path the backend sees with the target, `$1`, `$2` …
+ *   the groups of the path's expression (`rewrite "(?i)<path>" <target> break;`), the query
+ *   string kept.
  *
  * The same module explains a decision (which rules were considered and why each lost) for
  * failing checks, and the nginx renderer (nginx-conf.ts) turns routes into locations that nginx's
  * own matching resolves the same way (test/unit/ingress-router.test.ts checks both on one table).
  */
-import { ingressKey, type Ingress, type IngressBackend, type PathType } from './types.ts';
+import { INGRESS, ingressKey, type Ingress, type IngressBackend, type PathType } from './types.ts';
 
 export interface Route {
   /** `<namespace>/<name>` of the Ingress. */
@@ -29,6 +37,12 @@ export interface Route {
   /** Where it was written: rules[i].http.paths[j]. */
   rule: number;
   index: number;
+  /** Its Ingress says `use-regex: "true"`. */
+  useRegex: boolean;
+  /** Its Ingress's rewrite-target, when it differs from the path (ingress-nginx's needsRewrite). */
+  rewrite?: string;
+  /** Matched as a regular expression: set on every route of a host where any route uses regex or a rewrite. */
+  regex: boolean;
 }
 
 export interface RouteTable {
@@ -38,7 +52,7 @@ export interface RouteTable {
 }
 
 export type Decision =
-  | { kind: 'rule'; route: Route; server: string; considered: Considered[] }
+  | { kind: 'rule'; route: Route; server: string; considered: Considered[]; /** The path (and query) the backend is sent, after a rewrite-target. */ rewritten?: string }
   | { kind: 'default-backend'; server: string | undefined; ingress: string; namespace: string; backend: IngressBackend; considered: Considered[] }
   | { kind: 'not-found'; server: string | undefined; considered: Considered[] };
 
@@ -62,6 +76,33 @@ export function byPrecedence(a: Route, b: Route): number {
   return pathLength(b) - pathLength(a) || RANK[a.pathType] - RANK[b.pathType] || a.ingress.localeCompare(b.ingress) || a.rule - b.rule || a.index - b.index;
 }
 
+/** A path as nginx's case-insensitive regular expression (PCRE; JavaScript's RegExp reads the forms labs use alike), or undefined when it does not compile. */
+export function pathRegex(path: string, anchored: boolean): RegExp | undefined {
+  try {
+    return new RegExp(anchored ? `^${path}` : path, 'i');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `request` (a path, no query) matches the route: as a regular expression on a regex host, else by its pathType. */
+export function routeMatches(r: Pick<Route, 'pathType' | 'path' | 'regex'>, request: string): boolean {
+  return r.regex ? (pathRegex(r.path, true)?.test(request) ?? false) : pathMatches(r.pathType, r.path, request);
+}
+
+/**
+ * nginx's `rewrite "(?i)<path>" <target> break;`: the first match of the path's expression in the
+ * request path (unanchored, as nginx's rewrite is) replaces the whole path with the target, `$N`
+ * its groups (an unmatched one empty); the request's query string follows (after `&` when the
+ * target has one of its own).
+ */
+export function rewritePath(path: string, target: string, requestPath: string, query: string): string {
+  const m = pathRegex(path, false)?.exec(requestPath);
+  if (!m) return requestPath + (query ? `?${query}` : '');
+  const out = target.replace(/\$(\d)/g, (_, n: string) => m[Number(n)] ?? '');
+  return query ? `${out}${out.includes('?') ? '&' : '?'}${query}` : out;
+}
+
 /** Whether `request` (a path, no query) matches `path` of `pathType`. */
 export function pathMatches(pathType: PathType, path: string, request: string): boolean {
   switch (pathType) {
@@ -83,16 +124,29 @@ export function buildRoutes(ingresses: readonly Ingress[]): RouteTable {
   let defaultBackend: RouteTable['defaultBackend'];
   for (const ing of [...ingresses].sort((a, b) => ingressKey(a).localeCompare(ingressKey(b)))) {
     if (ing.defaultBackend && !defaultBackend) defaultBackend = { ingress: ingressKey(ing), namespace: ing.namespace, backend: ing.defaultBackend };
+    const useRegex = ing.annotations[INGRESS.useRegex] === 'true';
+    const target = ing.annotations[INGRESS.rewriteTarget];
     ing.rules.forEach((rule, ri) => {
       const key = (rule.host ?? '').toLowerCase();
       const list = hosts.get(key) ?? [];
       rule.paths.forEach((p, pi) => {
-        list.push({ ingress: ingressKey(ing), namespace: ing.namespace, host: key, path: p.path, pathType: p.pathType as PathType, backend: p.backend, rule: ri, index: pi });
+        const rewrite = target !== undefined && target !== '' && target !== p.path ? { rewrite: target } : {};
+        list.push({ ingress: ingressKey(ing), namespace: ing.namespace, host: key, path: p.path, pathType: p.pathType as PathType, backend: p.backend, rule: ri, index: pi, useRegex, ...rewrite, regex: false });
       });
       hosts.set(key, list);
     });
   }
-  for (const list of hosts.values()) list.sort(byPrecedence);
+  for (const [key, list] of hosts) {
+    // ingress-nginx's enforceRegexModifier: one Ingress's use-regex or rewrite turns every path of the host into a regex.
+    if (!list.some((r) => r.useRegex || r.rewrite !== undefined)) {
+      list.sort(byPrecedence);
+      continue;
+    }
+    // Then nginx takes the first regex location that matches, in the order ingress-nginx writes them: longest path first.
+    const regex = list.map((r) => ({ ...r, regex: true }));
+    regex.sort((a, b) => b.path.length - a.path.length || a.ingress.localeCompare(b.ingress) || a.rule - b.rule || a.index - b.index);
+    hosts.set(key, regex);
+  }
   return { hosts: new Map([...hosts].sort(([a], [b]) => a.localeCompare(b))), ...(defaultBackend ? { defaultBackend } : {}) };
 }
 
@@ -119,27 +173,31 @@ export function route(table: RouteTable, hostHeader: string, requestPath: string
   const considered: Considered[] = [];
   let winner: Route | undefined;
   for (const r of routes) {
-    if (!pathMatches(r.pathType, r.path, path)) considered.push({ route: r, lost: `${r.pathType} ${r.path} does not match ${path}` });
+    if (!routeMatches(r, path)) considered.push({ route: r, lost: r.regex ? `regex ~* ^${r.path} does not match ${path}` : `${r.pathType} ${r.path} does not match ${path}` });
     else if (!winner) winner = r;
+    else if (r.regex) considered.push({ route: r, lost: `a longer (or earlier) regex, ${winner.path}, matched first` });
     else
       considered.push({
         route: r,
         lost: pathLength(r) < pathLength(winner) ? `shorter than ${winner.path}` : `${winner.pathType} is preferred over ${r.pathType} at equal length`,
       });
   }
-  if (winner) return { kind: 'rule', route: winner, server: server!, considered };
+  if (winner) {
+    const query = requestPath.includes('?') ? requestPath.slice(requestPath.indexOf('?') + 1).split('#')[0]! : '';
+    return { kind: 'rule', route: winner, server: server!, considered, ...(winner.rewrite !== undefined ? { rewritten: rewritePath(winner.path, winner.rewrite, path, query) } : {}) };
+  }
   if (table.defaultBackend) return { kind: 'default-backend', server, ...table.defaultBackend, considered };
   return { kind: 'not-found', server, considered };
 }
 
 /** `Ingress default/shop: host shop.example.com, Prefix /api → Service api:http` */
 export function describeRoute(r: Route): string {
-  return `Ingress ${r.ingress} rule ${r.host || '(any host)'} ${r.pathType} ${r.path} → Service ${r.namespace}/${r.backend.service}:${r.backend.port}`;
+  return `Ingress ${r.ingress} rule ${r.host || '(any host)'} ${r.regex ? `regex ~* ^${r.path}` : `${r.pathType} ${r.path}`} → Service ${r.namespace}/${r.backend.service}:${r.backend.port}`;
 }
 
 /** One line for a report: the rule that matched, or "no rule matched → default backend / 404". */
 export function describeDecision(d: Decision): string {
-  if (d.kind === 'rule') return `matched ${describeRoute(d.route)}`;
+  if (d.kind === 'rule') return `matched ${describeRoute(d.route)}${d.rewritten !== undefined ? `, rewritten to ${d.rewritten}` : ''}`;
   const why = d.server === undefined ? 'no rule for this host' : `no path of ${d.server || '(any host)'} matched`;
   if (d.kind === 'default-backend') return `no rule matched (${why}) → default backend Service ${d.namespace}/${d.backend.service}:${d.backend.port} of Ingress ${d.ingress}`;
   return `no rule matched (${why}) and no default backend → the controller's 404`;

@@ -19,6 +19,7 @@ export const INGRESS = {
   httpsPort: 443,
   sslRedirect: 'nginx.ingress.kubernetes.io/ssl-redirect',
   rewriteTarget: 'nginx.ingress.kubernetes.io/rewrite-target',
+  useRegex: 'nginx.ingress.kubernetes.io/use-regex',
 } as const;
 
 /** A Service port, by number or by name, of a Service in the Ingress's namespace. */

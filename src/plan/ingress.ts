@@ -6,13 +6,15 @@
  * moment), its run directory and the certificates issued at `up`.
  */
 import { renderNginxConf, tlsSecrets } from '../ingress/nginx-conf.ts';
-import { INGRESS, served, type Ingress, type LabIngress } from '../ingress/types.ts';
+import { INGRESS, served, type Ingress, type IngressClass, type LabIngress } from '../ingress/types.ts';
 export { ingressPod, ingressService } from '../ingress/controller.ts';
 import type { Endpoint, PlanService } from './services.ts';
 
 export interface PlanIngress {
   /** The Ingresses podlab's controller serves (its classes'), in declaration order. */
   ingresses: Ingress[];
+  /** Every IngressClass of the lab, served by podlab's controller or not (the API lists them). */
+  classes: IngressClass[];
   node: string;
   namespace: string;
   pod: string;
@@ -31,6 +33,7 @@ export function planIngress(ing: LabIngress | undefined, stateDir: string): Plan
   const ingresses = ing.ingresses.filter((i) => served(ing, i));
   return {
     ingresses,
+    classes: ing.classes,
     node: ing.controller.node,
     namespace: INGRESS.namespace,
     pod: INGRESS.podName,

@@ -54,7 +54,10 @@ export const ingressSchema = z.strictObject({
   ingressClassName: z.string().optional(),
   /**
    * ingress-nginx annotations understood: `nginx.ingress.kubernetes.io/ssl-redirect` ('true':
-   * plain HTTP to a TLS host is redirected with 308). `rewrite-target` is refused (not built yet).
+   * plain HTTP to a TLS host is redirected with 308); `use-regex` ('true': the paths of every
+   * Ingress of its hosts are case-insensitive regular expressions, longest first);
+   * `rewrite-target` (the path the backend sees, `$1`, `$2` … the path's groups; it also turns
+   * regular expressions on). See docs/ingress.md.
    */
   annotations: z.record(z.string(), z.string()).optional(),
   /** Where requests no rule matches go. */

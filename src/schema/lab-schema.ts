@@ -314,6 +314,8 @@ export const checkSchema = z.discriminatedUnion('kind', [
     expectService: z.string().optional(),
     /** Request headers the server must have seen (names case-insensitive), e.g. { 'x-forwarded-proto': 'https' }. */
     expectHeaders: z.record(z.string(), z.string()).optional(),
+    /** The path (and query) the server must have seen: what an Ingress's rewrite-target made of `path` (http-echo reports it). */
+    expectPath: z.string().optional(),
   }),
   matrixCheckSchema,
   bgpCheckSchema,

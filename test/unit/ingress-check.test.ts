@@ -71,6 +71,13 @@ describe('http checks through the ingress: judged on recorded curl output', () =
     expect(v.seen).toContain('[ingress: no rule matched (no rule for this host) → default backend Service default/fallback:80 of Ingress default/fallback]');
   });
 
+  it('checks the path the backend was sent (expectPath: what a rewrite-target made of it)', () => {
+    expect(http.judge(plan, { ...check(0), expectPath: '/api/v1' }, recorded('curl-host-one'))).toMatchObject({ ok: true, expected: expect.stringContaining('server saw path /api/v1') });
+    const rewritten = http.judge(plan, { ...check(0), expectPath: '/v1' }, recorded('curl-host-one'));
+    expect(rewritten.ok).toBe(false);
+    expect(rewritten.seen).toContain('server saw path /api/v1');
+  });
+
   it('checks the forwarding headers the backend saw', () => {
     expect(judge(3, 'curl-https-sni')).toMatchObject({ ok: true });
     const wrong = http.judge(plan, { ...check(3), expectHeaders: { 'x-forwarded-proto': 'http' } }, recorded('curl-https-sni'));

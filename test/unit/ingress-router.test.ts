@@ -178,3 +178,77 @@ describe('nginx.conf', () => {
     expect(text).toMatch(/# no rule matched and no default backend: 404\n\s+location \/ \{\n\s+return 404;/);
   });
 });
+
+describe('rewrite-target and use-regex (ingress-nginx)', () => {
+  const rewrite = (paths: [PathType, string][], annotations: Record<string, string>, name = 'rw'): Ingress => ({
+    name,
+    namespace: 'default',
+    className: 'nginx',
+    annotations,
+    rules: [{ host: 'rewrite.bar.com', paths: paths.map(([pathType, path]) => ({ path, pathType, backend: { service: `svc-${name}`, port: 80 } })) }],
+    tls: [],
+  });
+  const TARGET = { 'nginx.ingress.kubernetes.io/rewrite-target': '/$2' };
+
+  it("rewrites as ingress-nginx's documented example: /something(/|$)(.*) with /$2", () => {
+    const table = buildRoutes([rewrite([['ImplementationSpecific', '/something(/|$)(.*)']], TARGET)]);
+    const seen = (p: string) => {
+      const d = route(table, 'rewrite.bar.com', p);
+      return d.kind === 'rule' ? d.rewritten : `(${d.kind})`;
+    };
+    expect(seen('/something')).toBe('/');
+    expect(seen('/something/')).toBe('/');
+    expect(seen('/something/new')).toBe('/new');
+    expect(seen('/SOMETHING/New?x=1')).toBe('/New?x=1');
+    expect(seen('/somethingelse')).toBe('(not-found)');
+    expect(describeDecision(route(table, 'rewrite.bar.com', '/something/new'))).toBe('matched Ingress default/rw rule rewrite.bar.com regex ~* ^/something(/|$)(.*) → Service default/svc-rw:80, rewritten to /new');
+  });
+
+  it('use-regex on one Ingress makes every path of the host a case-insensitive regex, longest first; other hosts keep their pathTypes', () => {
+    const regex = rewrite([['ImplementationSpecific', '/api/v[0-9]+/.*']], { 'nginx.ingress.kubernetes.io/use-regex': 'true' }, 'a');
+    // Exact /api on the same host, from another Ingress: a regex now, so /api/anything and /API match it too.
+    const plain = rewrite([['Exact', '/api'], ['Prefix', '/']], {}, 'b');
+    const other: Ingress = { ...rewrite([['Exact', '/api']], {}, 'c'), rules: [{ host: 'other.com', paths: [{ path: '/api', pathType: 'Exact', backend: { service: 'svc-c', port: 80 } }] }] };
+    const table = buildRoutes([regex, plain, other]);
+    expect(table.hosts.get('rewrite.bar.com')!.map((r) => [r.path, r.regex])).toEqual([['/api/v[0-9]+/.*', true], ['/api', true], ['/', true]]);
+    const to = (host: string, p: string) => {
+      const d = route(table, host, p);
+      return d.kind === 'rule' ? d.route.backend.service : d.kind;
+    };
+    expect(to('rewrite.bar.com', '/api/v2/items')).toBe('svc-a');
+    expect(to('rewrite.bar.com', '/API/V2/items')).toBe('svc-a');
+    expect(to('rewrite.bar.com', '/api/other')).toBe('svc-b');
+    expect(to('rewrite.bar.com', '/Apis')).toBe('svc-b');
+    expect(to('rewrite.bar.com', '/x')).toBe('svc-b');
+    // No rewrite-target: the backend sees the request's own path.
+    expect((route(table, 'rewrite.bar.com', '/api/v2/items') as Extract<Decision, { kind: 'rule' }>).rewritten).toBeUndefined();
+    expect(to('other.com', '/api')).toBe('svc-c');
+    expect(to('other.com', '/API')).toBe('not-found');
+  });
+
+  it('a rewrite-target equal to the path is no rewrite (and turns no regex on), as ingress-nginx checks', () => {
+    const table = buildRoutes([rewrite([['Prefix', '/app']], { 'nginx.ingress.kubernetes.io/rewrite-target': '/app' })]);
+    expect(table.hosts.get('rewrite.bar.com')![0]!.regex).toBe(false);
+    const d = route(table, 'rewrite.bar.com', '/app/x');
+    expect(d.kind).toBe('rule');
+    expect((d as Extract<Decision, { kind: 'rule' }>).rewritten).toBeUndefined();
+  });
+
+  it('nginx.conf: ~* "^path" locations longest first, the rewrite before the proxy', () => {
+    const ing = rewrite([['ImplementationSpecific', '/something(/|$)(.*)'], ['Prefix', '/']], TARGET);
+    const text = renderNginxConf({
+      lab: 'l',
+      source: 'labs/l.lab.ts',
+      ingresses: [ing],
+      services: [{ name: 'svc-rw', namespace: 'default', ports: [{ key: 'TCP-80', port: 80, protocol: 'TCP' }] }],
+      endpoints: { 'default/svc-rw': [{ pod: 'p', ip: '10.244.1.2', ports: { 'TCP-80': 8080 } }] },
+      runDir: '/run/x',
+      tlsDir: '/run/x/tls',
+    });
+    const something = text.indexOf('location ~* "^/something(/|$)(.*)" {\n            rewrite "(?i)/something(/|$)(.*)" /$2 break;\n            proxy_pass http://default-svc-rw-80;');
+    const root = text.indexOf('location ~* "^/" {\n            rewrite "(?i)/" /$2 break;');
+    expect(something).toBeGreaterThan(0);
+    expect(root).toBeGreaterThan(something);
+    expect(locationsOf(buildRoutes([ing]).hosts.get('rewrite.bar.com')!).map((l) => l.match)).toEqual(['~* "^/something(/|$)(.*)"', '~* "^/"']);
+  });
+});

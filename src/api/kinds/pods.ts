@@ -4,7 +4,15 @@
  * conditions and one containerStatus per container (ready = its process is alive). Deleting one
  * re-creates it with a new sandbox and a new IP, as a ReplicaSet replaces a pod (runtime/pods.ts).
  */
-import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+import { age, finish, uidOf, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+
+/** A Deployment's pod is its ReplicaSet's (`<deployment>-<pod-template-hash>`, kinds/deployments.ts): kubectl describe's "Controlled By". */
+function ownerOf(view: LabView, deployment: string | undefined, namespace: string): Record<string, unknown>[] | undefined {
+  const d = deployment ? view.plan.loops?.deployments.find((x) => x.name === deployment) : undefined;
+  if (!d) return undefined;
+  const name = `${d.name}-${d.hash}`;
+  return [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid: uidOf(view.lab, view.createdAt, `ReplicaSet/${namespace}/${name}`), controller: true, blockOwnerDeletion: true }];
+}
 
 /** The container name a sandbox-only pod shows. */
 export const SANDBOX = 'sandbox';
@@ -46,6 +54,7 @@ function podObjects(view: LabView): K8sObject[] {
         labels: plan.labels,
         creationTimestamp: created,
         ...(plan.replicaOf ? { annotations: { 'podlab.dev/replica-of': plan.replicaOf } } : {}),
+        ...(plan.owner ? { ownerReferences: ownerOf(view, plan.owner, p.namespace) } : {}),
       },
       spec: {
         nodeName: p.node,

@@ -29,6 +29,8 @@ export type HttpCheck<S extends Stage> = ReachCheck<S, 'http'> & {
   /** As written; planned, with the pods that back it (copies a scale makes, `<pod>-rN`, count too). */
   expectService?: S extends 'plan' ? { label: string; pods: string[] } : string;
   expectHeaders?: Record<string, string>;
+  /** The path (and query) the server saw: what an Ingress's rewrite-target made of the request's. */
+  expectPath?: string;
   /** Planned, when the request goes through the ingress controller: the rule the router expects it to take. */
   ingressRoute?: string;
   /** Planned, for https with a server name: the lab CA to verify against. */
@@ -41,6 +43,8 @@ export interface Answer {
   client: string | null;
   /** The headers the server saw (http-echo), names lower-cased. */
   headers?: Record<string, string>;
+  /** The path (and query) the server saw (http-echo). */
+  path?: string;
 }
 
 export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
@@ -61,6 +65,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     ...(c.sni !== undefined ? { sni: c.sni } : {}),
     ...(c.expectService !== undefined ? { expectService: c.expectService } : {}),
     ...(c.expectHeaders !== undefined ? { expectHeaders: c.expectHeaders } : {}),
+    ...(c.expectPath !== undefined ? { expectPath: c.expectPath } : {}),
   }),
   validate(lab, c, out) {
     const at = checkAt(c);
@@ -168,13 +173,13 @@ export function readCurl(r: { exitCode: number; stdout: string; stderr: string }
     const nl = rest.indexOf('\n');
     const status = Number(rest.slice(0, nl < 0 ? undefined : nl));
     if (status > 0) {
-      let reply: { pod?: string; client?: string; headers?: Record<string, string> } = {};
+      let reply: { pod?: string; client?: string; headers?: Record<string, string>; path?: string } = {};
       try {
         reply = JSON.parse(body);
       } catch {
         /* not an http-echo answer */
       }
-      answers.push({ pod: reply.pod ?? null, client: reply.client ?? null, ...(reply.headers ? { headers: reply.headers } : {}), status, body });
+      answers.push({ pod: reply.pod ?? null, client: reply.client ?? null, ...(reply.headers ? { headers: reply.headers } : {}), ...(reply.path !== undefined ? { path: reply.path } : {}), status, body });
     }
     body = nl < 0 ? '' : rest.slice(nl + 1);
   }
@@ -210,13 +215,13 @@ function ingressRoute(peers: Peers, c: HttpCheck<'lab'>): { ingressRoute?: strin
 }
 
 function judgeHttpBody(plan: Peers, check: HttpCheck<'plan'>, status: number, body: string): Verdict {
-  let reply: { pod?: string; client?: string; headers?: Record<string, string> } = {};
+  let reply: { pod?: string; client?: string; headers?: Record<string, string>; path?: string } = {};
   try {
     reply = JSON.parse(body);
   } catch {
     /* not an http-echo answer */
   }
-  return judgeAnswers(plan, check, status, [{ pod: reply.pod ?? null, client: reply.client ?? null, ...(reply.headers ? { headers: reply.headers } : {}) }], body);
+  return judgeAnswers(plan, check, status, [{ pod: reply.pod ?? null, client: reply.client ?? null, ...(reply.headers ? { headers: reply.headers } : {}), ...(reply.path !== undefined ? { path: reply.path } : {}) }], body);
 }
 
 /** `web-1 ×21, web-2 ×19` */
@@ -262,6 +267,11 @@ function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, ans
       const got = seenHeaders?.[k.toLowerCase()];
       if (got !== v) problems.push(got === undefined ? `server saw no ${k} header` : `server saw ${k}: ${got}`);
     }
+  }
+  if (check.expectPath !== undefined) {
+    wants.push(`server saw path ${check.expectPath}`);
+    const seen = answers.map((a) => a.path ?? '(not http-echo)').filter((p) => p !== check.expectPath);
+    if (seen.length) problems.push(`server saw path ${[...new Set(seen)].join(', ')}`);
   }
   if (check.expectSticky) {
     wants.push(`one pod answers all ${answers.length} requests (session affinity)`);

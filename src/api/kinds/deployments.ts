@@ -1,0 +1,169 @@
+/**
+ * Deployments and their ReplicaSets (apps/v1), read from the live lab: a Deployment's desired
+ * replicas are the plan's or what `podlab scale` (or `kubectl scale`) last set, its status counts
+ * the pods of it that run and that the agent holds ready. One ReplicaSet per Deployment,
+ * `<deployment>-<pod-template-hash>` (podlab has no rolling updates: one template per
+ * Deployment), owning the pods. The scale subresource (autoscaling/v1 Scale) sets replicas
+ * through the same path as `podlab scale`: the agent's ReplicaSet loop creates or deletes pods.
+ */
+import { age, finish, invalid, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+
+interface Counts {
+  desired: number;
+  current: number;
+  ready: number;
+}
+
+function counts(view: LabView, name: string, planned: number): Counts {
+  const pods = view.status.pods.filter((p) => p.owner === name && p.running);
+  return { desired: view.replicas?.[name] ?? planned, current: pods.length, ready: pods.filter((p) => p.ready !== false).length };
+}
+
+const selectorText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+
+/** The template's containers as a Deployment shows them (the first planned pod's, as the agent copies it). */
+function templateOf(view: LabView, d: NonNullable<LabView['plan']['loops']>['deployments'][number]): { labels: Record<string, string>; containers: K8sObject[] } {
+  const t = d.template;
+  return {
+    labels: t?.labels ?? {},
+    containers: (t?.containers ?? []).map((c) => ({ name: c.name, image: `podlab/${(c.argv[0] === '@workload' ? c.argv[1] : c.argv[0])?.split('/').at(-1) ?? 'pause'}` }) as unknown as K8sObject),
+  };
+}
+
+/** The selector: the template's labels without pod-template-hash (what the lab wrote as matchLabels, or its labels). */
+const matchLabelsOf = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).filter(([k]) => k !== 'pod-template-hash'));
+
+function deploymentObjects(view: LabView): K8sObject[] {
+  return (view.plan.loops?.deployments ?? []).map((d) => {
+    const c = counts(view, d.name, d.replicas);
+    const t = templateOf(view, d);
+    const matchLabels = matchLabelsOf(t.labels);
+    const obj: K8sObject = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: d.name, namespace: d.namespace, generation: 1, annotations: { 'deployment.kubernetes.io/revision': '1' } },
+      spec: {
+        replicas: c.desired,
+        selector: { matchLabels },
+        template: { metadata: { labels: matchLabels }, spec: { restartPolicy: 'Always', containers: t.containers } },
+        strategy: { type: 'Recreate' },
+      },
+      status: {
+        observedGeneration: 1,
+        replicas: c.current,
+        updatedReplicas: c.current,
+        readyReplicas: c.ready,
+        availableReplicas: c.ready,
+        ...(c.current - c.ready > 0 ? { unavailableReplicas: c.current - c.ready } : {}),
+        conditions: [{ type: 'Available', status: c.ready >= c.desired ? 'True' : 'False', reason: c.ready >= c.desired ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', lastUpdateTime: view.createdAt, lastTransitionTime: view.createdAt }],
+      },
+    };
+    return finish(obj, view, deploymentKind);
+  });
+}
+
+function replicaSetObjects(view: LabView): K8sObject[] {
+  return (view.plan.loops?.deployments ?? []).map((d) => {
+    const c = counts(view, d.name, d.replicas);
+    const t = templateOf(view, d);
+    const owner = deploymentObjects(view).find((o) => o.metadata.name === d.name)!;
+    const labels = { ...matchLabelsOf(t.labels), 'pod-template-hash': d.hash };
+    const obj: K8sObject = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: `${d.name}-${d.hash}`,
+        namespace: d.namespace,
+        labels,
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: { replicas: c.desired, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { restartPolicy: 'Always', containers: t.containers } } },
+      status: { replicas: c.current, fullyLabeledReplicas: c.current, readyReplicas: c.ready, availableReplicas: c.ready, observedGeneration: 1 },
+    };
+    return finish(obj, view, replicaSetKind);
+  });
+}
+
+const wideColumns = [
+  { name: 'Containers', type: 'string', priority: 1, description: 'the template\'s containers' },
+  { name: 'Images', type: 'string', priority: 1, description: 'their images' },
+  { name: 'Selector', type: 'string', priority: 1, description: 'the pods it owns' },
+] as const;
+
+function wide(o: K8sObject): string[] {
+  const spec = o.spec as { selector: { matchLabels: Record<string, string> }; template: { spec: { containers: { name: string; image: string }[] } } };
+  const cs = spec.template.spec.containers;
+  return [cs.map((c) => c.name).join(','), cs.map((c) => c.image).join(','), selectorText(spec.selector.matchLabels)];
+}
+
+/** autoscaling/v1 Scale of a Deployment: what `kubectl scale` reads and patches. */
+export function scaleOf(o: K8sObject): K8sObject {
+  const spec = o.spec as { replicas: number; selector: { matchLabels: Record<string, string> } };
+  const status = o.status as { replicas: number };
+  return {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+    spec: { replicas: spec.replicas },
+    status: { replicas: status.replicas, selector: selectorText(spec.selector.matchLabels) },
+  };
+}
+
+export const deploymentKind: ApiKind = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'Deployment',
+  resource: 'deployments',
+  singular: 'deployment',
+  shortNames: ['deploy'],
+  namespaced: true,
+  verbs: ['get', 'list', 'watch'],
+  list: deploymentObjects,
+  columns: [
+    { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the Deployment' },
+    { name: 'Ready', type: 'string', priority: 0, description: 'ready pods / desired' },
+    { name: 'Up-to-date', type: 'integer', priority: 0, description: 'pods of the current template' },
+    { name: 'Available', type: 'integer', priority: 0, description: 'pods ready' },
+    { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
+    ...wideColumns,
+  ],
+  row(o) {
+    const spec = o.spec as { replicas: number };
+    const st = o.status as { updatedReplicas: number; readyReplicas: number; availableReplicas: number };
+    return [o.metadata.name, `${st.readyReplicas}/${spec.replicas}`, st.updatedReplicas, st.availableReplicas, age(o.metadata.creationTimestamp as string), ...wide(o)];
+  },
+  scale: {
+    get: scaleOf,
+    write(scale, ctx) {
+      const replicas = (scale.spec as { replicas?: unknown } | undefined)?.replicas;
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > 500)
+        throw invalid(deploymentKind, ctx.name, [{ field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be a whole number from 0 to 500` }]);
+      return { op: 'scale-deployment', deployment: ctx.name, replicas };
+    },
+  },
+};
+
+export const replicaSetKind: ApiKind = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'ReplicaSet',
+  resource: 'replicasets',
+  singular: 'replicaset',
+  shortNames: ['rs'],
+  namespaced: true,
+  verbs: ['get', 'list', 'watch'],
+  list: replicaSetObjects,
+  columns: [
+    { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the ReplicaSet' },
+    { name: 'Desired', type: 'integer', priority: 0, description: 'pods wanted' },
+    { name: 'Current', type: 'integer', priority: 0, description: 'pods that run' },
+    { name: 'Ready', type: 'integer', priority: 0, description: 'pods ready' },
+    { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
+    ...wideColumns,
+  ],
+  row(o) {
+    const spec = o.spec as { replicas: number };
+    const st = o.status as { replicas: number; readyReplicas: number };
+    return [o.metadata.name, spec.replicas, st.replicas, st.readyReplicas, age(o.metadata.creationTimestamp as string), ...wide(o)];
+  },
+};

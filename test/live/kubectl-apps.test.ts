@@ -1,0 +1,112 @@
+/**
+ * The machine's kubectl (v1.32) against a live lab with a Deployment and an Ingress
+ * (test/fixtures/labs/k8s-apps.lab.ts): `kubectl get deployments|replicasets|ingresses|ingressclasses`
+ * print kubectl's own columns with the live counts, `kubectl scale` goes through the scale
+ * subresource to the agent (new pods run), and `kubectl get -w` watches from its list's
+ * resourceVersion without replaying the list. The lab comes up and goes down by podlab's CLI.
+ */
+import { spawn } from 'node:child_process';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { down } from '../../src/runtime/down.ts';
+import { readState } from '../../src/runtime/state.ts';
+import { labStatus } from '../../src/runtime/status.ts';
+import { liveGuard } from './host.ts';
+
+const live = liveGuard();
+const LAB = 'k8s-apps';
+const LAB_FILE = 'test/fixtures/labs/k8s-apps.lab.ts';
+const ROOT = new URL('../../', import.meta.url).pathname;
+const podlab = (...args: string[]) => execa(process.execPath, [`${ROOT}bin/podlab.js`, ...args], { reject: false, cwd: ROOT, timeout: 90_000 });
+
+let kubeconfig = '';
+const kubectl = (...args: string[]) => execa('kubectl', args, { reject: false, env: { KUBECONFIG: kubeconfig }, timeout: 30_000 });
+/** The Deployment's pods that run now, by the live status. */
+const webPods = () => labStatus(LAB)!.pods.filter((p) => p.owner === 'web' && p.running).map((p) => p.name).sort();
+
+async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe.skipIf(!live)('kubectl: deployments, replicasets, ingresses, scale, watch from a resourceVersion', () => {
+  beforeAll(async () => {
+    await down(LAB);
+    const up = await podlab('up', LAB_FILE);
+    if (up.exitCode !== 0) throw new Error(`podlab up failed: ${up.stderr}`);
+    const k = await podlab('kubeconfig', LAB);
+    expect(k.exitCode).toBe(0);
+    kubeconfig = k.stdout.trim();
+    await until('both replicas ready', async () => (await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')).stdout === '2');
+  }, 150_000);
+
+  afterAll(async () => {
+    await podlab('down', LAB);
+    await down(LAB);
+  }, 60_000);
+
+  it('kubectl get deployments and replicasets print READY, UP-TO-DATE, AVAILABLE and the ReplicaSet of the pods', async () => {
+    const d = await kubectl('get', 'deployments');
+    expect(d.exitCode).toBe(0);
+    const [header, row] = d.stdout.split('\n');
+    expect(header!.split(/\s+/)).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE']);
+    expect(row!.split(/\s+/).slice(0, 4)).toEqual(['web', '2/2', '2', '2']);
+    const hash = readState(LAB)!.plan.loops!.deployments[0]!.hash;
+    const rs = await kubectl('get', 'rs', '--no-headers');
+    expect(rs.stdout.split(/\s+/).slice(0, 4)).toEqual([`web-${hash}`, '2', '2', '2']);
+    const pod = webPods()[0]!;
+    const describe = await kubectl('describe', 'pod', pod);
+    expect(describe.stdout).toMatch(new RegExp(`Controlled By:\\s+ReplicaSet/web-${hash}`));
+    const wide = await kubectl('get', 'deploy', 'web', '-o', 'wide', '--no-headers');
+    expect(wide.stdout).toMatch(/\sapp=web$/);
+  });
+
+  it('kubectl get ingress and ingressclass show the class, hosts, the controller address and ports', async () => {
+    const svc = labStatus(LAB)!.services.find((s) => s.name === 'ingress-nginx-controller')!;
+    const i = await kubectl('get', 'ingress', '--no-headers');
+    expect(i.exitCode).toBe(0);
+    expect(i.stdout.split(/\s+/).slice(0, 5)).toEqual(['web', 'nginx', 'web.example.com', svc.clusterIP, '80']);
+    const c = await kubectl('get', 'ingressclass', '--no-headers');
+    expect(c.stdout.split(/\s+/).slice(0, 3)).toEqual(['nginx', 'k8s.io/ingress-nginx', '<none>']);
+  });
+
+  it('kubectl get -w lists once and then shows only what changes; kubectl scale makes the agent start new pods', async () => {
+    const before = webPods();
+    expect(before).toHaveLength(2);
+    const watch = spawn('kubectl', ['get', 'pods', '-l', 'app=web', '-w', '--output-watch-events', '--no-headers'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    let out = '';
+    watch.stdout.on('data', (d) => (out += d));
+    try {
+      await until('the watch to print the list', () => before.every((p) => out.includes(p)));
+      const s = await kubectl('scale', 'deployment/web', '--replicas=3');
+      expect(s.stderr).toBe('');
+      expect(s.stdout.trim()).toBe('deployment.apps/web scaled');
+      await until('a third pod', () => webPods().length === 3);
+      const added = webPods().find((p) => !before.includes(p))!;
+      await until('the watch to show the new pod', () => out.includes(added));
+      // Each pod of the list once (ADDED), never replayed from the start: kubectl watched from the list's resourceVersion.
+      for (const p of before) expect(out.split('\n').filter((l) => l.startsWith('ADDED') && l.includes(p)), out).toHaveLength(1);
+      expect(out.split('\n').some((l) => l.startsWith('ADDED') && l.includes(added))).toBe(true);
+      await until('3 ready', async () => (await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}/{.spec.replicas}')).stdout === '3/3');
+    } finally {
+      watch.kill();
+    }
+    const down1 = await kubectl('scale', 'deployment', 'web', '--replicas=1');
+    expect(down1.exitCode).toBe(0);
+    await until('one pod', () => webPods().length === 1);
+    expect((await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).stdout).toBe('1');
+    const bad = await kubectl('scale', 'deployment/nope', '--replicas=2');
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toContain('deployments.apps "nope" not found');
+  }, 90_000);
+
+  it('a watch from a resourceVersion this server never listed is 410 Gone (kubectl lists again)', async () => {
+    const r = await kubectl('get', '--raw', '/api/v1/namespaces/default/pods?watch=1&resourceVersion=123&timeoutSeconds=2');
+    expect(r.stdout).toContain('"type":"ERROR"');
+    expect(r.stdout).toContain('too old resource version: 123');
+    expect(r.stdout).toContain('"code":410');
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * The API's apps/v1 and Ingress kinds, pure: Deployments and ReplicaSets with the columns kubectl
+ * prints (READY, UP-TO-DATE, AVAILABLE, AGE), the scale subresource as kubectl scale uses it
+ * (discovery names autoscaling/v1 Scale; GET and PATCH of …/deployments/<name>/scale become the
+ * same intent `podlab scale` carries out), Ingresses and IngressClasses; over views of
+ * labs/self-healing.lab.ts and labs/ingress.lab.ts as if they were up.
+ * test/live/kubectl-apps.test.ts runs the machine's kubectl against a live lab.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { handle, type ApiRequest, type ApiResult } from '../../src/api/handlers.ts';
+import { ApiError, type K8sObject, type LabView } from '../../src/api/types.ts';
+import { compileLab } from '../../src/compile/compile.ts';
+import { buildPlan } from '../../src/plan/plan.ts';
+import { recordOf } from '../../src/runtime/procs.ts';
+import type { LabState } from '../../src/runtime/state.ts';
+import { labStatus } from '../../src/runtime/status.ts';
+
+async function viewOf(file: string, name: string): Promise<LabView> {
+  const r = await compileLab(file);
+  const plan = buildPlan({ ...r.lab!, name });
+  const me = recordOf(process.pid);
+  const state: LabState = {
+    lab: plan.lab,
+    status: 'up',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    steps: [],
+    plan,
+    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: p.ip, containers: Object.fromEntries(p.containers.map((c) => [c.name, { ...me, argv: c.argv, log: '/dev/null' }])) }])),
+  };
+  return { lab: plan.lab, createdAt: state.createdAt, plan, state, status: labStatus(plan.lab, state)!, policies: [], annotations: {} };
+}
+
+const req = (method: string, path: string, extra: Partial<ApiRequest> = {}): ApiRequest => ({ method, path: path.split('?')[0]!, query: new URLSearchParams(path.split('?')[1] ?? ''), accept: 'application/json', contentType: 'application/json', ...extra });
+const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+const body = (r: ApiResult) => (r.type === 'json' ? (r.body as K8sObject) : (undefined as never));
+type Table = { columnDefinitions: { name: string; priority: number }[]; rows: { cells: unknown[] }[] };
+
+let healing: LabView;
+let ingress: LabView;
+beforeAll(async () => {
+  healing = await viewOf('labs/self-healing.lab.ts', 'k8s-unit-sh');
+  ingress = await viewOf('labs/ingress.lab.ts', 'k8s-unit-ing');
+}, 60_000);
+
+describe('deployments and replicasets (apps/v1)', () => {
+  it('are in discovery, with the scale subresource kubectl scale looks for', () => {
+    const list = body(handle(healing, req('GET', '/apis/apps/v1'), 1)) as unknown as { resources: { name: string; kind: string; group?: string; version?: string; verbs: string[]; shortNames?: string[] }[] };
+    expect(list.resources.map((r) => r.name)).toEqual(['deployments', 'deployments/scale', 'replicasets']);
+    expect(list.resources[1]).toMatchObject({ kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
+    expect(list.resources[0]!.shortNames).toEqual(['deploy']);
+  });
+
+  it("print READY, UP-TO-DATE, AVAILABLE and AGE; READY's second number follows a scale", () => {
+    const t = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/deployments', { accept: TABLE }), 1)) as unknown as Table;
+    expect(t.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual(['Name', 'Ready', 'Up-to-date', 'Available', 'Age']);
+    expect(t.rows.map((r) => r.cells.slice(0, 4))).toEqual([['web', '3/3', 3, 3]]);
+    expect(t.rows[0]!.cells.slice(5)).toEqual(['web', 'podlab/http-echo', 'app=web']);
+    const scaled = body(handle({ ...healing, replicas: { web: 5 } }, req('GET', '/apis/apps/v1/namespaces/default/deployments', { accept: TABLE }), 1)) as unknown as Table;
+    expect(scaled.rows[0]!.cells.slice(0, 4)).toEqual(['web', '3/5', 3, 3]);
+    // A pod the agent holds not ready is not available.
+    const unready = { ...healing, status: { ...healing.status, pods: healing.status.pods.map((p, i) => (p.owner && i === 1 ? { ...p, ready: false } : p)) } };
+    const d = body(handle(unready, req('GET', '/apis/apps/v1/namespaces/default/deployments/web'), 1));
+    expect(d.status).toMatchObject({ replicas: 3, readyReplicas: 2, availableReplicas: 2, unavailableReplicas: 1 });
+  });
+
+  it('show one ReplicaSet per Deployment, named with the pod-template-hash its pods carry, owned by the Deployment', () => {
+    const rs = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/replicasets'), 1)) as unknown as { items: K8sObject[] };
+    const hash = healing.plan.loops!.deployments[0]!.hash;
+    expect(rs.items.map((o) => o.metadata.name)).toEqual([`web-${hash}`]);
+    expect(healing.plan.pods.filter((p) => p.owner === 'web').every((p) => p.name.startsWith(`web-${hash}-`))).toBe(true);
+    const deploy = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/deployments/web'), 1));
+    expect(rs.items[0]!.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Deployment', name: 'web', uid: deploy.metadata.uid, controller: true })]);
+    // Its pods name it as their controller (kubectl describe pod: "Controlled By: ReplicaSet/web-…"), by the uid it is served with.
+    const pods = body(handle(healing, req('GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Dweb'), 1)) as unknown as { items: K8sObject[] };
+    expect(pods.items).toHaveLength(3);
+    for (const p of pods.items) expect(p.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ReplicaSet', name: `web-${hash}`, uid: rs.items[0]!.metadata.uid, controller: true })]);
+    const client = body(handle(healing, req('GET', '/api/v1/namespaces/default/pods/client'), 1));
+    expect(client.metadata.ownerReferences).toBeUndefined();
+    const t = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/replicasets', { accept: TABLE }), 1)) as unknown as Table;
+    expect(t.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual(['Name', 'Desired', 'Current', 'Ready', 'Age']);
+    expect(t.rows[0]!.cells.slice(0, 4)).toEqual([`web-${hash}`, 3, 3, 3]);
+  });
+
+  it('scale: GET is an autoscaling/v1 Scale; PATCH and PUT become the scale-deployment intent', () => {
+    const scale = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/deployments/web/scale'), 1));
+    expect(scale).toMatchObject({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 3 }, status: { replicas: 3, selector: 'app=web' } });
+    const patch = handle(healing, req('PATCH', '/apis/apps/v1/namespaces/default/deployments/web/scale', { body: '{"spec":{"replicas":5}}', contentType: 'application/merge-patch+json' }), 1);
+    expect(patch.type === 'write' && patch.intent).toEqual({ op: 'scale-deployment', deployment: 'web', replicas: 5 });
+    expect(patch.type === 'write' && patch.reply!(patch.object)).toMatchObject({ kind: 'Scale', spec: { replicas: 5 } });
+    const put = handle(healing, req('PUT', '/apis/apps/v1/namespaces/default/deployments/web/scale', { body: JSON.stringify({ ...scale, spec: { replicas: 0 } }) }), 1);
+    expect(put.type === 'write' && put.intent).toEqual({ op: 'scale-deployment', deployment: 'web', replicas: 0 });
+    let refused: ApiError | undefined;
+    try {
+      handle(healing, req('PATCH', '/apis/apps/v1/namespaces/default/deployments/web/scale', { body: '{"spec":{"replicas":-1}}', contentType: 'application/merge-patch+json' }), 1);
+    } catch (e) {
+      refused = e as ApiError;
+    }
+    expect(refused?.toStatus()).toMatchObject({ code: 422, reason: 'Invalid', details: { causes: [{ field: 'spec.replicas' }] } });
+    expect(() => handle(healing, req('GET', '/apis/apps/v1/namespaces/default/deployments/nope/scale'), 1)).toThrow(/deployments.apps "nope" not found/);
+    // Deployments themselves are not written: replicas change through scale only.
+    expect(() => handle(healing, req('DELETE', '/apis/apps/v1/namespaces/default/deployments/web'), 1)).toThrow(/podlab does not delete deployments/);
+  });
+
+  it('a watch carries the list version it would start from', () => {
+    const list = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/deployments'), 1));
+    const w = handle(healing, req('GET', '/apis/apps/v1/namespaces/default/deployments?watch=true&resourceVersion=1'), 1);
+    expect(w.type === 'watch' && w.listVersion).toBe(list.metadata.resourceVersion);
+    const other = handle({ ...healing, replicas: { web: 4 } }, req('GET', '/apis/apps/v1/namespaces/default/deployments?watch=true'), 1);
+    expect(other.type === 'watch' && other.listVersion).not.toBe(list.metadata.resourceVersion);
+  });
+});
+
+describe('ingresses and ingressclasses (networking.k8s.io/v1)', () => {
+  it("list the lab's Ingresses with CLASS, HOSTS, ADDRESS (the controller's load balancer) and PORTS", () => {
+    const t = body(handle(ingress, req('GET', '/apis/networking.k8s.io/v1/namespaces/default/ingresses', { accept: TABLE }), 1)) as unknown as Table;
+    expect(t.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Class', 'Hosts', 'Address', 'Ports', 'Age']);
+    const lb = ingress.status.services.find((s) => s.name === 'ingress-nginx-controller')!.loadBalancerIP;
+    expect(lb).toBeDefined();
+    expect(t.rows.map((r) => r.cells.slice(0, 5))).toEqual([
+      ['shop', 'nginx', 'shop.example.com', lb, '80, 443'],
+      ['blog', 'nginx', 'blog.example.com,*.blog.example.com', lb, '80'],
+      ['secure', 'nginx', 'secure.example.com', lb, '80, 443'],
+      ['fallback', 'nginx', '*', lb, '80'],
+    ]);
+    const shop = body(handle(ingress, req('GET', '/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop'), 1));
+    expect((shop.spec as { rules: { http: { paths: unknown[] } }[] }).rules[0]!.http.paths[0]).toEqual({ path: '/api', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 8080 } } } });
+  });
+
+  it('list IngressClasses, the default one annotated; neither is written through the API', () => {
+    const list = body(handle(ingress, req('GET', '/apis/networking.k8s.io/v1/ingressclasses'), 1)) as unknown as { items: K8sObject[] };
+    expect(list.items.map((o) => [o.metadata.name, (o.spec as { controller: string }).controller, o.metadata.annotations])).toEqual([['nginx', 'k8s.io/ingress-nginx', { 'ingressclass.kubernetes.io/is-default-class': 'true' }]]);
+    expect(() => handle(ingress, req('DELETE', '/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop'), 1)).toThrow(/podlab does not delete ingresses/);
+  });
+});
