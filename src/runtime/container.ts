@@ -31,6 +31,8 @@ export interface ContainerLaunch {
   log: string;
   /** When given, the container's root holds only these paths (read-only), as the DNS server's does. */
   only?: readonly string[];
+  /** Low ports were allowed in `netns` already (by allowLowPorts: once per pod, not per container). */
+  lowPortsAllowed?: boolean;
 }
 
 export interface LaunchedContainer extends ProcessRecord {
@@ -56,9 +58,14 @@ export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'o
   return ['nsenter', ...launch.join, '--', ...program];
 }
 
+/** Step 1 of the module's comment: lets unprivileged processes bind low ports in the named network namespace. */
+export async function allowLowPorts(ex: Executor, netns: string): Promise<void> {
+  await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '--', 'sysctl', '-qw', LOW_PORTS_SYSCTL]);
+}
+
 /** Starts one container (see the module's comment); the uid is released again if it does not start. */
 export async function launchContainer(ex: Executor, launch: ContainerLaunch): Promise<LaunchedContainer> {
-  await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${launch.netns}`, '--', 'sysctl', '-qw', LOW_PORTS_SYSCTL]);
+  if (!launch.lowPortsAllowed) await allowLowPorts(ex, launch.netns);
   const uid = acquireUid('container');
   const argv = containedArgv(launch, uid);
   let rec: ProcessRecord;
