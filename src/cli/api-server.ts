@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { prepareApiServer, writeKubeconfig } from '../api/launch.ts';
-import { serve } from '../api/server.ts';
 import { realExecutor } from '../runtime/exec.ts';
 
 export function registerApiServer(program: Command): void {
@@ -15,6 +14,8 @@ export function registerApiServer(program: Command): void {
     .argument('<lab>', 'lab name')
     .action(async (lab: string) => {
       const token = await prepareApiServer(realExecutor, lab);
+      // Loaded here, not at the CLI's start: node:https, node:zlib and ws cost every command ~10 ms of CPU.
+      const { serve } = await import('../api/server.ts');
       const { port } = await serve({ lab });
       writeKubeconfig(lab, port, token);
       process.stderr.write(`podlab api-server for ${lab} on https://127.0.0.1:${port}\n`);

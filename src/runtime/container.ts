@@ -42,6 +42,8 @@ export interface ContainerLaunch {
   writable?: readonly string[];
   /** Paths handed to the container's uid (chown; a directory with what it holds) before it starts: its run directory, its private keys. */
   owns?: readonly string[];
+  /** Low ports were allowed in `netns` already (by allowLowPorts: once per pod, not per container). */
+  lowPortsAllowed?: boolean;
 }
 
 export interface LaunchedContainer extends ProcessRecord {
@@ -68,9 +70,14 @@ export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'o
   return ['nsenter', ...launch.join, '--', ...program];
 }
 
+/** Step 1 of the module's comment: lets unprivileged processes bind low ports in the named network namespace. */
+export async function allowLowPorts(ex: Executor, netns: string): Promise<void> {
+  await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '--', 'sysctl', '-qw', LOW_PORTS_SYSCTL]);
+}
+
 /** Starts one container (see the module's comment); the uid is released again if it does not start. */
 export async function launchContainer(ex: Executor, launch: ContainerLaunch): Promise<LaunchedContainer> {
-  await must(ex, ['nsenter', `--net=${NETNS_RUN_DIR}/${launch.netns}`, '--', 'sysctl', '-qw', LOW_PORTS_SYSCTL]);
+  if (!launch.lowPortsAllowed) await allowLowPorts(ex, launch.netns);
   const uid = acquireUid('container');
   const argv = containedArgv(launch, uid);
   let rec: ProcessRecord;

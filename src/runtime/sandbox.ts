@@ -10,7 +10,7 @@ import type { Plan, PlanPod } from '../plan/plan.ts';
 import { containerArgv, containerEnv, hostSandbox, nodeSandboxArgv, pauseArgv } from '../render/render.ts';
 import type { Executor } from './exec.ts';
 import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
-import { launchContainer } from './container.ts';
+import { allowLowPorts, launchContainer } from './container.ts';
 import { dnsServerView } from './dns.ts';
 import { nginxContainer } from './ingress.ts';
 import { isAlive, recordOf, stopProcesses } from './procs.ts';
@@ -69,10 +69,12 @@ export async function startContainers(ex: Executor, plan: Plan, state: LabState,
 
 export async function spawnContainers(ex: Executor, plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = () => {}): Promise<void> {
   const ps = state.pods[pod.name]!;
-  for (const c of pod.containers) {
-    if (only && c.name !== only) continue;
+  // One sysctl for the pod's network namespace, not one per container.
+  const starts = pod.containers.filter((c) => !only || c.name === only);
+  if (starts.length) await allowLowPorts(ex, pod.netns);
+  for (const c of starts) {
     const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
-    const { pid, startTime, argv, uid } = await launchContainer(ex, { netns: pod.netns, join: joinArgs(pod, sandboxPid(state, pod)), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, ...(c.argv[0] === '@dns' ? { only: dnsServerView(c.argv, pod) } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
+    const { pid, startTime, argv, uid } = await launchContainer(ex, { netns: pod.netns, join: joinArgs(pod, sandboxPid(state, pod)), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...(c.argv[0] === '@dns' ? { only: dnsServerView(c.argv, pod) } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
     ps.containers[c.name] = { pid, startTime, argv, log, uid };
   }
   save(state);

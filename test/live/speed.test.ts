@@ -1,16 +1,19 @@
 /**
  * What `up` no longer waits for (issue 28): the lab's API server starts in the background, so
  * `podlab up` returns while it may still be making its certificates. `podlab kubeconfig` waits for
- * it; a `down` right after `up` stops it wherever it is, and leaves nothing of it behind.
+ * it; a `down` right after `up` stops it wherever it is, and leaves nothing of it behind. And the
+ * DNS pod now starts alongside the node network: an `up` killed at any step still leaves nothing.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiPort } from '../../src/api/launch.ts';
 import { down } from '../../src/runtime/down.ts';
 import { isAlive } from '../../src/runtime/procs.ts';
 import { readState } from '../../src/runtime/state.ts';
+import { STEPS } from '../../src/runtime/up.ts';
 import { liveGuard } from './host.ts';
+import { scopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
 const LAB = 'spd-api';
@@ -67,4 +70,27 @@ describe.skipIf(!live)("up's API server in the background", () => {
       expect(existsSync(`/run/podlab/${LAB}`)).toBe(false);
     }
   }, 120_000);
+
+  it('the flagship killed after every step of up (DNS pod starting beside the node network), then down: nothing of it is left', async () => {
+    const lab = 'spd-crash';
+    const source = readFileSync(`${ROOT}labs/pod-networking.lab.ts`, 'utf8');
+    expect(source).toContain("name: 'pod-networking'");
+    mkdirSync(`${ROOT}test/live/.tmp`, { recursive: true });
+    const file = `${ROOT}test/live/.tmp/${lab}.lab.ts`;
+    writeFileSync(file, source.replace("name: 'pod-networking'", `name: '${lab}'`));
+    await down(lab);
+    const baseline = await scopedSnapshot([lab]);
+    try {
+      for (let k = 0; k < STEPS.length; k++) {
+        const r = await podlab('up', file, '--crash-after-step', String(k));
+        expect(r.signal, `up should have been killed after step ${k}`).toBe('SIGKILL');
+        const d = await podlab('down', lab);
+        expect(d.exitCode, d.stderr).toBe(0);
+        const now = await scopedSnapshot([lab]);
+        expect({ netns: now.podlabNetns, state: now.state, mounts: now.stateMounts, procs: now.procs }, `leak after a crash at step ${k} (${STEPS[k]})`).toEqual({ netns: baseline.podlabNetns, state: baseline.state, mounts: baseline.stateMounts, procs: baseline.procs });
+      }
+    } finally {
+      await down(lab);
+    }
+  }, 240_000);
 });

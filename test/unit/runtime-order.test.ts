@@ -80,12 +80,14 @@ describe('up, through the executor', () => {
     for (const ns of ['fabric', 'node.a', 'node.b', 'pod.default.web', 'pod.default.client']) expect(batch).toContain(`netns add podlab-order.${ns}\n`);
   });
 
-  it('starts the DNS pod (sandbox and server) before the node network, so its start-up overlaps it', () => {
-    const fabric = at(lines, /^ip -n podlab-order\.fabric -batch .*\/ip\/fabric\.batch$/);
+  it('starts the DNS pod (sandbox and server) alongside the node network, before any other pod, so its start-up overlaps them', () => {
+    const namespaces = at(lines, /^ip -batch -$/);
     const template = at(lines, /^spawn \S+\/pause .*--mount-template$/);
     const dnsSandbox = at(lines, /^spawn \S+\/pause --netns \/run\/netns\/podlab-order\.pod\.kube-system\.coredns /);
     const dnsServer = at(lines, /^spawn nsenter -t \d+ .* -- unshare --pid .*podlab-dns/);
-    expect([template < dnsSandbox, dnsSandbox < dnsServer, dnsServer < fabric]).toEqual([true, true, true]);
+    const firstPod = at(lines, /^spawn \S+\/pause --netns \/run\/netns\/podlab-order\.pod\.default\./);
+    const firstAdd = ex.calls.findIndex((c) => c.op === 'run' && c.env?.CNI_COMMAND === 'ADD');
+    expect([namespaces < template, template < dnsSandbox, dnsSandbox < dnsServer, dnsServer < firstPod, dnsServer < firstAdd]).toEqual([true, true, true, true, true]);
   });
 
   it("starts each node's sandbox (hostname, /etc/hosts) from the mount template, before any pod's, and records it", () => {
@@ -139,7 +141,12 @@ describe('up, through the executor', () => {
     expect(new Set(programs)).toEqual(new Set(['node', 'workload', 'sleep']));
     for (const uid of uids) expect(uid >= PODLAB_UIDS.container.first && uid < PODLAB_UIDS.container.first + PODLAB_UIDS.container.count).toBe(true);
     expect(new Set(uids).size).toBe(uids.length);
-    for (const pod of ['web', 'client']) at(lines, new RegExp(`^nsenter --net=/run/netns/podlab-order\\.pod\\.default\\.${pod} -- sysctl -qw net\\.ipv4\\.ip_unprivileged_port_start=0$`));
+    // Once per pod, before its first container.
+    for (const pod of ['web', 'client']) {
+      const sysctls = lines.flatMap((l, i) => (l === `nsenter --net=/run/netns/podlab-order.pod.default.${pod} -- sysctl -qw net.ipv4.ip_unprivileged_port_start=0` ? [i] : []));
+      expect(sysctls.length).toBe(1);
+      expect(sysctls[0]).toBeLessThan(lines.findIndex((l) => l.startsWith('spawn nsenter -t ') && l.includes(`${pod === 'web' ? 'http-echo' : 'sleep'}`)));
+    }
   });
 
   it('pod recreate: containers stopped, then the sandbox, CNI DEL, namespace gone and made again, sandbox, ADD, containers, tables', async () => {
