@@ -34,7 +34,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,7 +95,7 @@ export interface StartedEvaluation {
 }
 
 /** A lab's or an exercise's limits (a submission's are the grader's: grade --timeout). */
-export const LAB_LIMITS = { timeoutMs: 20000, memoryMb: 512 } as const;
+export const LAB_LIMITS: Readonly<Required<EvalLimits>> = { timeoutMs: 20000, memoryMb: 512 };
 
 /** What may come back on stdout (the result line and anything the module prints before it). */
 export const STDOUT_CAP = 1024 * 1024;
@@ -179,6 +179,8 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
   const available = sandboxAvailable();
   const root = process.getuid?.() === 0;
   if (!available.ok && (root || !onPath('prlimit') || !onPath('timeout'))) return failed(`refusing to evaluate ${file}: ${available.why}`);
+  const hidden = available.ok ? notForOthers(file) : undefined;
+  if (hidden) return failed(`the sandbox's own user cannot read ${file}: ${hidden}; make it readable by others (chmod o+r on the file, o+x on its folders), as the lab's folder is the only part of the host it sees`);
   let uid: number | undefined;
   try {
     uid = available.ok ? acquireUid('sandbox') : undefined;
@@ -204,6 +206,21 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
     unref: () => run.unref(),
     ref: () => run.ref(),
   };
+}
+
+/** Why a user of no group could not read `file` (a folder on the way not searchable, the file not readable), or undefined. */
+function notForOthers(file: string): string | undefined {
+  try {
+    const mode = statSync(file).mode & 0o777;
+    if (!(mode & 0o004)) return `the file is mode ${mode.toString(8).padStart(4, '0')}`;
+    for (let d = dirname(file); ; d = dirname(d)) {
+      const m = statSync(d).mode & 0o777;
+      if (!(m & 0o001)) return `the folder ${d} is mode ${m.toString(8).padStart(4, '0')}`;
+      if (dirname(d) === d) return undefined;
+    }
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /**
