@@ -32,7 +32,7 @@
  * The limits below live here, not in src/constants.ts, because they only mean something next to the
  * command line they shape.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -153,8 +153,23 @@ export function sandboxAvailable(): { ok: boolean; why?: string } {
     return (probed = { ok: false, why: 'not running as root: lab files and submissions run as the current user, with its network and files, limited only by prlimit and a timeout' });
   }
   if (!onPath('unshare')) return (probed = { ok: false, why: 'unshare not found (util-linux): cannot isolate evaluation' });
-  if (!existsSync(CONTAIN)) return (probed = { ok: false, why: `${CONTAIN} is missing: build it with sh native/build.sh (scripts/setup.sh does)` });
+  const built = ensureContain();
+  if (built) return (probed = { ok: false, why: built });
   return (probed = { ok: true });
+}
+
+/**
+ * Builds native/contain when it is missing or older than its source (as `up` does for every native
+ * program, src/runtime/artifacts.ts): a contain from before an option the command line uses would
+ * refuse to start every evaluation. Returns why not, when it cannot.
+ */
+function ensureContain(): string | undefined {
+  const sources = ['contain.c', 'build.sh'].map((f) => join(PACKAGE_ROOT, 'native', f)).filter((f) => existsSync(f));
+  const mtime = (f: string) => statSync(f).mtimeMs;
+  if (existsSync(CONTAIN) && sources.every((f) => mtime(f) <= mtime(CONTAIN))) return undefined;
+  const r = spawnSync('sh', [join(PACKAGE_ROOT, 'native', 'build.sh')], { env: { PATH: PATH_ENV, PODLAB_NATIVE_OUT: dirname(CONTAIN) }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  if (r.status === 0 && existsSync(CONTAIN)) return undefined;
+  return `${CONTAIN} is missing or older than native/contain.c and could not be built (${String(r.stderr ?? r.error ?? '').trim().split('\n').pop()}): run sh native/build.sh (scripts/setup.sh does)`;
 }
 
 /** Evaluates a module in the sandbox (see the module's comment). Never throws for anything the module does. */
