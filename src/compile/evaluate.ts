@@ -34,9 +34,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join, resolve, sep } from 'node:path';
+import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_DIR, PACKAGE_ROOT } from '../lib/build-dir.ts';
 import { acquireUid, releaseUid } from '../lib/uids.ts';
@@ -194,28 +194,50 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
   const available = sandboxAvailable();
   const root = process.getuid?.() === 0;
   if (!available.ok && (root || !onPath('prlimit') || !onPath('timeout'))) return failed(`refusing to evaluate ${file}: ${available.why}`);
-  const hidden = available.ok ? notForOthers(file) : undefined;
-  if (hidden) return failed(`the sandbox's own user cannot read ${file}: ${hidden}; make it readable by others (chmod o+r on the file, o+x on its folders), as the lab's folder is the only part of the host it sees`);
+  let view = available.ok ? viewOf(file, req.ownFolderOnly) : [];
+  // A module other users cannot read (a 0700 folder) is evaluated from a readable copy of its own files.
+  let staged: ReturnType<typeof stage> | undefined;
+  let target = file;
+  if (available.ok && notForOthers(file, view)) {
+    try {
+      staged = stage(file);
+    } catch (e) {
+      return failed(`cannot copy ${file} where the sandbox may read it: ${(e as Error).message}`);
+    }
+    target = staged.file;
+    view = viewOf(target);
+    const still = notForOthers(target, view);
+    if (still) {
+      rmSync(staged.dir, { recursive: true, force: true });
+      return failed(`the sandbox's own user cannot read ${file}: ${still}`);
+    }
+  }
+  const unstage = (text: string) => (staged ? text.replaceAll(`${staged.dir}/`, `${staged.project}/`) : text);
   let uid: number | undefined;
   try {
     uid = available.ok ? acquireUid('sandbox') : undefined;
   } catch (e) {
+    if (staged) rmSync(staged.dir, { recursive: true, force: true });
     return failed(`no sandbox uid is free: ${(e as Error).message}`);
   }
   const nonce = randomBytes(12).toString('hex');
-  const node = [process.execPath, `--max-old-space-size=${memoryMb}`, '--v8-pool-size=2', '--no-addons', '--import', TSX_LOADER, WORKER, req.mode ?? 'lab', file, nonce, String(STDOUT_CAP - 4096), ...(req.seed ? [req.seed] : [])];
-  const argv = uid !== undefined ? confine(node, viewOf(file, req.ownFolderOnly), timeoutMs, memoryMb, uid) : prlimited(node, timeoutMs, memoryMb);
+  const node = [process.execPath, `--max-old-space-size=${memoryMb}`, '--v8-pool-size=2', '--no-addons', '--import', TSX_LOADER, WORKER, req.mode ?? 'lab', target, nonce, String(STDOUT_CAP - 4096), ...(req.seed ? [req.seed] : [])];
+  const argv = uid !== undefined ? confine(node, view, timeoutMs, memoryMb, uid) : prlimited(node, timeoutMs, memoryMb);
   const run = runCapped(argv, uid !== undefined);
   let outcome: Promise<EvalResult> | undefined;
   return {
     result() {
       run.ref();
       return (outcome ??= run.finish(timeoutMs).then(
-        (r) => stamp(judge(r, { nonce, file, timeoutMs, memoryMb }), uid),
+        (r) => {
+          const j = judge(r, { nonce, file: target, timeoutMs, memoryMb });
+          return stamp(j.ok ? j : { ...j, message: unstage(j.message), ...(j.error !== undefined ? { error: unstage(j.error) } : {}) }, uid);
+        },
         (e: Error) => stamp({ ok: false, reason: 'sandbox-failed', message: `the sandbox could not run: ${e.message}` }, uid),
       ).finally(() => {
         // Only now: when the run ended, the sandbox's PID namespace (and so every process of the uid) is gone.
         if (uid !== undefined) releaseUid(uid);
+        if (staged) rmSync(staged.dir, { recursive: true, force: true });
       }));
     },
     unref: () => run.unref(),
@@ -223,15 +245,21 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
   };
 }
 
-/** Why a user of no group could not read `file` (a folder on the way not searchable, the file not readable), or undefined. */
-function notForOthers(file: string): string | undefined {
+/**
+ * Why a user of no group could not read `file` in its view, or undefined: the file must be
+ * readable by others, and the folders from the view's mount point down to it searchable (the
+ * folders above the mount point are the sandbox root's own, not the host's: a lab in /root/labs
+ * is fine while /root is 0700).
+ */
+function notForOthers(file: string, view: readonly string[]): string | undefined {
   try {
     const mode = statSync(file).mode & 0o777;
     if (!(mode & 0o004)) return `the file is mode ${mode.toString(8).padStart(4, '0')}`;
+    const top = view.filter((v) => file.startsWith(v + sep)).sort((a, b) => b.length - a.length)[0] ?? dirname(file);
     for (let d = dirname(file); ; d = dirname(d)) {
       const m = statSync(d).mode & 0o777;
       if (!(m & 0o001)) return `the folder ${d} is mode ${m.toString(8).padStart(4, '0')}`;
-      if (dirname(d) === d) return undefined;
+      if (d === top || dirname(d) === d) return undefined;
     }
   } catch (e) {
     return (e as Error).message;
@@ -246,6 +274,16 @@ function notForOthers(file: string): string | undefined {
  * resolve inside the sandbox. `ownOnly`: the module's folder alone (a submission's private copy).
  */
 export function viewOf(file: string, ownOnly = false): string[] {
+  const { pkg, files } = closureOf(file, ownOnly);
+  const root = PACKAGE_ROOT.replace(/\/$/, '');
+  const all = [process.execPath, ...NODE_NEEDS.filter((p) => existsSync(p)), join(root, 'src'), join(root, 'node_modules'), join(root, 'package.json'), ...(pkg ? [pkg] : []), ...files.map((f) => dirname(f))];
+  // A folder inside another listed one is already there (and contain takes at most 32 paths); never the whole of /.
+  const sorted = [...new Set(all)].filter((p) => p !== '/').sort();
+  return sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(q + sep)));
+}
+
+/** A module's own files (it, and the relative imports it reaches inside its project), its project folder and nearest package.json. */
+function closureOf(file: string, ownOnly = false): { pkg?: string; project: string; files: string[] } {
   let pkg: string | undefined;
   for (let d = dirname(file); ; d = dirname(d)) {
     if (existsSync(join(d, 'package.json'))) {
@@ -256,7 +294,7 @@ export function viewOf(file: string, ownOnly = false): string[] {
   }
   const project = pkg && !ownOnly ? dirname(pkg) : dirname(file);
   const inside = (p: string) => p === project || p.startsWith(project === '/' ? '/' : project + sep);
-  const own = new Set<string>([dirname(file)]);
+  const files = [file];
   const seen = new Set<string>();
   const visit = (path: string) => {
     if (ownOnly || seen.has(path) || seen.size > 200) return;
@@ -270,18 +308,37 @@ export function viewOf(file: string, ownOnly = false): string[] {
     for (const spec of importSpecifiers(text) ?? []) {
       if (!spec.startsWith('.')) continue;
       const target = resolveRelative(path, spec, []);
-      if (target && inside(dirname(target))) {
-        own.add(dirname(target));
+      if (target && inside(dirname(target)) && !files.includes(target)) {
+        files.push(target);
         visit(target);
       }
     }
   };
   visit(file);
-  const root = PACKAGE_ROOT.replace(/\/$/, '');
-  const all = [process.execPath, ...NODE_NEEDS.filter((p) => existsSync(p)), join(root, 'src'), join(root, 'node_modules'), join(root, 'package.json'), ...(pkg ? [pkg] : []), ...own];
-  // A folder inside another listed one is already there (and contain takes at most 32 paths); never the whole of /.
-  const sorted = [...new Set(all)].filter((p) => p !== '/').sort();
-  return sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(q + sep)));
+  return { pkg, project, files };
+}
+
+/** Where copies of modules other users cannot read are staged for the sandbox (root's, 0711: no listing). */
+const STAGE_ROOT = join(BUILD_DIR, 'eval-tmp');
+
+/**
+ * A copy of a module's own files (closureOf) that the sandbox's user may read, laid out as in its
+ * project (with its package.json), for a module in a folder other users cannot enter (0700, as
+ * mkdtemp makes them). Root reads the originals; the copies are 0644 in 0755 folders of a 0711 root.
+ */
+function stage(file: string): { dir: string; file: string; project: string } {
+  const { pkg, project, files } = closureOf(file);
+  mkdirSync(STAGE_ROOT, { recursive: true, mode: 0o711 });
+  chmodSync(STAGE_ROOT, 0o711);
+  const dir = join(STAGE_ROOT, randomBytes(12).toString('hex'));
+  for (const f of [...files, ...(pkg ? [pkg] : [])]) {
+    const copy = join(dir, relative(project, f));
+    mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
+    copyFileSync(f, copy);
+    chmodSync(copy, 0o644);
+  }
+  for (let d = dirname(join(dir, relative(project, file))); d.startsWith(dir); d = dirname(d)) chmodSync(d, 0o755);
+  return { dir, file: join(dir, relative(project, file)), project };
 }
 
 /** The full command line (root): namespaces, the inner deadline, limits, the read-only view and the sandbox's uid. */

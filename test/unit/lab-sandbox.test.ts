@@ -136,13 +136,23 @@ describe.skipIf(!isRoot)('a hostile lab file, as root: each its coded error, not
     expect(existsSync(target)).toBe(false);
   }, 60_000);
 
-  it('a lab its folder hides from other users → PL0015 saying which folder, and nothing ran', async () => {
+  it('a lab in a folder other users cannot enter (0700) is evaluated from a readable copy of its own files, removed after', async () => {
     const hidden = join(dir, 'hidden');
     mkdirSync(hidden, { mode: 0o700 });
+    writeFileSync(join(hidden, 'nodes.ts'), 'export const nodes = { h1: {} };\n', { mode: 0o600 });
     const file = join(hidden, 'hidden.lab.ts');
-    writeFileSync(file, "export default { name: 'h', nodes: { n: {} } };\n");
-    const d = await rejected(file, 'PL0015');
-    expect(d.message).toContain(`the folder ${hidden} is mode 0700`);
+    writeFileSync(file, "import { nodes } from './nodes.ts';\nexport default { name: 'h', nodes };\n", { mode: 0o600 });
+    const stageRoot = join(REPO, 'build', 'eval-tmp');
+    const before = existsSync(stageRoot) ? readdirSync(stageRoot).length : 0;
+    const r = await loadLab(file);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.value).toEqual({ name: 'h', nodes: { h1: {} } });
+    // Its errors still name the original file.
+    writeFileSync(file, "throw new Error('hidden boom');\nexport default {};\n", { mode: 0o600 });
+    const d = await rejected(file, 'PL0002');
+    expect(d.message).toContain('hidden boom');
+    expect(d.line).toBe(1);
+    expect(existsSync(stageRoot) ? readdirSync(stageRoot).length : 0).toBe(before);
   });
 
   it('an exercise that writes a file → ExerciseError with PL0002; nothing written', async () => {
