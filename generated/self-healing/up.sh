@@ -28,7 +28,13 @@ bridge -n podlab-self-healing.node.worker-3 -batch $G/ip/fdb-worker-3.batch
 #    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
 #    kubelet would). Each pod's mount namespace starts as a copy of the lab's mount template, which
 #    has the host's /run/netns mounts dropped already (copying them costs time per pod).
-#    Containers get a container's environment (env -i), not this shell's. podlab itself starts the
+#    Containers get a container's environment (env -i), not this shell's, and start through
+#    contain (native/contain.c): a mount namespace of their own where everything is read-only but a
+#    private /tmp (and, for the ingress controller, its run directory), as a uid of their own with
+#    no capabilities (binding low ports: net.ipv4.ip_unprivileged_port_start=0 in the container's
+#    own network namespace, never the host's). podlab takes a free uid of the range per container (lock files in
+#    /run/podlab-uids) and gives the DNS server a root holding only its own files (--only); this
+#    script numbers the uids from the range's start. podlab itself starts the
 #    DNS server's pod first, right after the namespaces, so that Node's start-up overlaps the
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-self-healing.fabric --mount-template > "$STATE/mount-template.pause" &
@@ -48,20 +54,24 @@ ip netns exec podlab-self-healing.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINE
 build/native/pause --netns /run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-ngmcc --hostname web-22dnp66tqx-ngmcc --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-22dnp66tqx-ngmcc/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-22dnp66tqx-ngmcc/hosts)" > "$STATE/web-22dnp66tqx-ngmcc.pause" &
 echo $! > "$STATE/web-22dnp66tqx-ngmcc.pid"
 ip netns exec podlab-self-healing.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-0b22e1e763898fd4 CNI_NETNS=/run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-ngmcc CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-22dnp66tqx-ngmcc' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
-nsenter -t "$(cat "$STATE/web-22dnp66tqx-ngmcc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-ngmcc POD_NAME=web-22dnp66tqx-ngmcc POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-2 build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-ngmcc &
+ip netns exec podlab-self-healing.pod.default.web-22dnp66tqx-ngmcc sysctl -qw net.ipv4.ip_unprivileged_port_start=0
+nsenter -t "$(cat "$STATE/web-22dnp66tqx-ngmcc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-ngmcc POD_NAME=web-22dnp66tqx-ngmcc POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-2 build/native/contain --uid 1950004096 --gid 1950004096 -- build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-ngmcc &
 build/native/pause --netns /run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-q7ns9 --hostname web-22dnp66tqx-q7ns9 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-22dnp66tqx-q7ns9/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-22dnp66tqx-q7ns9/hosts)" > "$STATE/web-22dnp66tqx-q7ns9.pause" &
 echo $! > "$STATE/web-22dnp66tqx-q7ns9.pid"
 ip netns exec podlab-self-healing.node.worker-3 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-f0f06f38b525b51c CNI_NETNS=/run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-q7ns9 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-22dnp66tqx-q7ns9' $CNI_PATH/bridge < $G/cni/worker-3.bridge.json
-nsenter -t "$(cat "$STATE/web-22dnp66tqx-q7ns9.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-q7ns9 POD_NAME=web-22dnp66tqx-q7ns9 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-3 build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-q7ns9 &
+ip netns exec podlab-self-healing.pod.default.web-22dnp66tqx-q7ns9 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
+nsenter -t "$(cat "$STATE/web-22dnp66tqx-q7ns9.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-q7ns9 POD_NAME=web-22dnp66tqx-q7ns9 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-3 build/native/contain --uid 1950004097 --gid 1950004097 -- build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-q7ns9 &
 build/native/pause --netns /run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-n8tqc --hostname web-22dnp66tqx-n8tqc --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-22dnp66tqx-n8tqc/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-22dnp66tqx-n8tqc/hosts)" > "$STATE/web-22dnp66tqx-n8tqc.pause" &
 echo $! > "$STATE/web-22dnp66tqx-n8tqc.pid"
 ip netns exec podlab-self-healing.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-b7db8eec554cedd4 CNI_NETNS=/run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-n8tqc CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-22dnp66tqx-n8tqc' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-nsenter -t "$(cat "$STATE/web-22dnp66tqx-n8tqc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-n8tqc POD_NAME=web-22dnp66tqx-n8tqc POD_NAMESPACE=default POD_IP=10.244.0.3 NODE_NAME=worker-1 build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-n8tqc &
+ip netns exec podlab-self-healing.pod.default.web-22dnp66tqx-n8tqc sysctl -qw net.ipv4.ip_unprivileged_port_start=0
+nsenter -t "$(cat "$STATE/web-22dnp66tqx-n8tqc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-n8tqc POD_NAME=web-22dnp66tqx-n8tqc POD_NAMESPACE=default POD_IP=10.244.0.3 NODE_NAME=worker-1 build/native/contain --uid 1950004098 --gid 1950004098 -- build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-n8tqc &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-self-healing.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --etc-overlay /run/podlab/self-healing/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-self-healing.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-a5cbecb57751f614 CNI_NETNS=/run/netns/podlab-self-healing.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.4;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.4 NODE_NAME=worker-1 unshare --pid --fork --mount-proc --kill-child -- node build/dns/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
+ip netns exec podlab-self-healing.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
+nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.4 NODE_NAME=worker-1 unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004099 --gid 1950004099 -- node build/dns/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-self-healing.node.worker-1 nft -f $G/nft/worker-1.nft
 ip netns exec podlab-self-healing.node.worker-2 nft -f $G/nft/worker-2.nft

@@ -32,11 +32,11 @@
  * The limits below live here, not in src/constants.ts, because they only mean something next to the
  * command line they shape.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join, resolve, sep } from 'node:path';
+import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_DIR, PACKAGE_ROOT } from '../lib/build-dir.ts';
 import { acquireUid, releaseUid } from '../lib/uids.ts';
@@ -95,7 +95,7 @@ export interface StartedEvaluation {
 }
 
 /** A lab's or an exercise's limits (a submission's are the grader's: grade --timeout). */
-export const LAB_LIMITS = { timeoutMs: 20000, memoryMb: 512 } as const;
+export const LAB_LIMITS: Readonly<Required<EvalLimits>> = { timeoutMs: 20000, memoryMb: 512 };
 
 /** What may come back on stdout (the result line and anything the module prints before it). */
 export const STDOUT_CAP = 1024 * 1024;
@@ -153,8 +153,23 @@ export function sandboxAvailable(): { ok: boolean; why?: string } {
     return (probed = { ok: false, why: 'not running as root: lab files and submissions run as the current user, with its network and files, limited only by prlimit and a timeout' });
   }
   if (!onPath('unshare')) return (probed = { ok: false, why: 'unshare not found (util-linux): cannot isolate evaluation' });
-  if (!existsSync(CONTAIN)) return (probed = { ok: false, why: `${CONTAIN} is missing: build it with sh native/build.sh (scripts/setup.sh does)` });
+  const built = ensureContain();
+  if (built) return (probed = { ok: false, why: built });
   return (probed = { ok: true });
+}
+
+/**
+ * Builds native/contain when it is missing or older than its source (as `up` does for every native
+ * program, src/runtime/artifacts.ts): a contain from before an option the command line uses would
+ * refuse to start every evaluation. Returns why not, when it cannot.
+ */
+function ensureContain(): string | undefined {
+  const sources = ['contain.c', 'build.sh'].map((f) => join(PACKAGE_ROOT, 'native', f)).filter((f) => existsSync(f));
+  const mtime = (f: string) => statSync(f).mtimeMs;
+  if (existsSync(CONTAIN) && sources.every((f) => mtime(f) <= mtime(CONTAIN))) return undefined;
+  const r = spawnSync('sh', [join(PACKAGE_ROOT, 'native', 'build.sh')], { env: { PATH: PATH_ENV, PODLAB_NATIVE_OUT: dirname(CONTAIN) }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  if (r.status === 0 && existsSync(CONTAIN)) return undefined;
+  return `${CONTAIN} is missing or older than native/contain.c and could not be built (${String(r.stderr ?? r.error ?? '').trim().split('\n').pop()}): run sh native/build.sh (scripts/setup.sh does)`;
 }
 
 /** Evaluates a module in the sandbox (see the module's comment). Never throws for anything the module does. */
@@ -179,31 +194,76 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
   const available = sandboxAvailable();
   const root = process.getuid?.() === 0;
   if (!available.ok && (root || !onPath('prlimit') || !onPath('timeout'))) return failed(`refusing to evaluate ${file}: ${available.why}`);
+  let view = available.ok ? viewOf(file, req.ownFolderOnly) : [];
+  // A module other users cannot read (a 0700 folder) is evaluated from a readable copy of its own files.
+  let staged: ReturnType<typeof stage> | undefined;
+  let target = file;
+  if (available.ok && notForOthers(file, view)) {
+    try {
+      staged = stage(file);
+    } catch (e) {
+      return failed(`cannot copy ${file} where the sandbox may read it: ${(e as Error).message}`);
+    }
+    target = staged.file;
+    view = viewOf(target);
+    const still = notForOthers(target, view);
+    if (still) {
+      rmSync(staged.dir, { recursive: true, force: true });
+      return failed(`the sandbox's own user cannot read ${file}: ${still}`);
+    }
+  }
+  const unstage = (text: string) => (staged ? text.replaceAll(`${staged.dir}/`, `${staged.project}/`) : text);
   let uid: number | undefined;
   try {
     uid = available.ok ? acquireUid('sandbox') : undefined;
   } catch (e) {
+    if (staged) rmSync(staged.dir, { recursive: true, force: true });
     return failed(`no sandbox uid is free: ${(e as Error).message}`);
   }
   const nonce = randomBytes(12).toString('hex');
-  const node = [process.execPath, `--max-old-space-size=${memoryMb}`, '--v8-pool-size=2', '--no-addons', '--import', TSX_LOADER, WORKER, req.mode ?? 'lab', file, nonce, String(STDOUT_CAP - 4096), ...(req.seed ? [req.seed] : [])];
-  const argv = uid !== undefined ? confine(node, viewOf(file, req.ownFolderOnly), timeoutMs, memoryMb, uid) : prlimited(node, timeoutMs, memoryMb);
+  const node = [process.execPath, `--max-old-space-size=${memoryMb}`, '--v8-pool-size=2', '--no-addons', '--import', TSX_LOADER, WORKER, req.mode ?? 'lab', target, nonce, String(STDOUT_CAP - 4096), ...(req.seed ? [req.seed] : [])];
+  const argv = uid !== undefined ? confine(node, view, timeoutMs, memoryMb, uid) : prlimited(node, timeoutMs, memoryMb);
   const run = runCapped(argv, uid !== undefined);
   let outcome: Promise<EvalResult> | undefined;
   return {
     result() {
       run.ref();
       return (outcome ??= run.finish(timeoutMs).then(
-        (r) => stamp(judge(r, { nonce, file, timeoutMs, memoryMb }), uid),
+        (r) => {
+          const j = judge(r, { nonce, file: target, timeoutMs, memoryMb });
+          return stamp(j.ok ? j : { ...j, message: unstage(j.message), ...(j.error !== undefined ? { error: unstage(j.error) } : {}) }, uid);
+        },
         (e: Error) => stamp({ ok: false, reason: 'sandbox-failed', message: `the sandbox could not run: ${e.message}` }, uid),
       ).finally(() => {
         // Only now: when the run ended, the sandbox's PID namespace (and so every process of the uid) is gone.
         if (uid !== undefined) releaseUid(uid);
+        if (staged) rmSync(staged.dir, { recursive: true, force: true });
       }));
     },
     unref: () => run.unref(),
     ref: () => run.ref(),
   };
+}
+
+/**
+ * Why a user of no group could not read `file` in its view, or undefined: the file must be
+ * readable by others, and the folders from the view's mount point down to it searchable (the
+ * folders above the mount point are the sandbox root's own, not the host's: a lab in /root/labs
+ * is fine while /root is 0700).
+ */
+function notForOthers(file: string, view: readonly string[]): string | undefined {
+  try {
+    const mode = statSync(file).mode & 0o777;
+    if (!(mode & 0o004)) return `the file is mode ${mode.toString(8).padStart(4, '0')}`;
+    const top = view.filter((v) => file.startsWith(v + sep)).sort((a, b) => b.length - a.length)[0] ?? dirname(file);
+    for (let d = dirname(file); ; d = dirname(d)) {
+      const m = statSync(d).mode & 0o777;
+      if (!(m & 0o001)) return `the folder ${d} is mode ${m.toString(8).padStart(4, '0')}`;
+      if (d === top || dirname(d) === d) return undefined;
+    }
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /**
@@ -214,6 +274,16 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
  * resolve inside the sandbox. `ownOnly`: the module's folder alone (a submission's private copy).
  */
 export function viewOf(file: string, ownOnly = false): string[] {
+  const { pkg, files } = closureOf(file, ownOnly);
+  const root = PACKAGE_ROOT.replace(/\/$/, '');
+  const all = [process.execPath, ...NODE_NEEDS.filter((p) => existsSync(p)), join(root, 'src'), join(root, 'node_modules'), join(root, 'package.json'), ...(pkg ? [pkg] : []), ...files.map((f) => dirname(f))];
+  // A folder inside another listed one is already there (and contain takes at most 32 paths); never the whole of /.
+  const sorted = [...new Set(all)].filter((p) => p !== '/').sort();
+  return sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(q + sep)));
+}
+
+/** A module's own files (it, and the relative imports it reaches inside its project), its project folder and nearest package.json. */
+function closureOf(file: string, ownOnly = false): { pkg?: string; project: string; files: string[] } {
   let pkg: string | undefined;
   for (let d = dirname(file); ; d = dirname(d)) {
     if (existsSync(join(d, 'package.json'))) {
@@ -224,7 +294,7 @@ export function viewOf(file: string, ownOnly = false): string[] {
   }
   const project = pkg && !ownOnly ? dirname(pkg) : dirname(file);
   const inside = (p: string) => p === project || p.startsWith(project === '/' ? '/' : project + sep);
-  const own = new Set<string>([dirname(file)]);
+  const files = [file];
   const seen = new Set<string>();
   const visit = (path: string) => {
     if (ownOnly || seen.has(path) || seen.size > 200) return;
@@ -238,18 +308,37 @@ export function viewOf(file: string, ownOnly = false): string[] {
     for (const spec of importSpecifiers(text) ?? []) {
       if (!spec.startsWith('.')) continue;
       const target = resolveRelative(path, spec, []);
-      if (target && inside(dirname(target))) {
-        own.add(dirname(target));
+      if (target && inside(dirname(target)) && !files.includes(target)) {
+        files.push(target);
         visit(target);
       }
     }
   };
   visit(file);
-  const root = PACKAGE_ROOT.replace(/\/$/, '');
-  const all = [process.execPath, ...NODE_NEEDS.filter((p) => existsSync(p)), join(root, 'src'), join(root, 'node_modules'), join(root, 'package.json'), ...(pkg ? [pkg] : []), ...own];
-  // A folder inside another listed one is already there (and contain takes at most 32 paths); never the whole of /.
-  const sorted = [...new Set(all)].filter((p) => p !== '/').sort();
-  return sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(q + sep)));
+  return { pkg, project, files };
+}
+
+/** Where copies of modules other users cannot read are staged for the sandbox (root's, 0711: no listing). */
+const STAGE_ROOT = join(BUILD_DIR, 'eval-tmp');
+
+/**
+ * A copy of a module's own files (closureOf) that the sandbox's user may read, laid out as in its
+ * project (with its package.json), for a module in a folder other users cannot enter (0700, as
+ * mkdtemp makes them). Root reads the originals; the copies are 0644 in 0755 folders of a 0711 root.
+ */
+function stage(file: string): { dir: string; file: string; project: string } {
+  const { pkg, project, files } = closureOf(file);
+  mkdirSync(STAGE_ROOT, { recursive: true, mode: 0o711 });
+  chmodSync(STAGE_ROOT, 0o711);
+  const dir = join(STAGE_ROOT, randomBytes(12).toString('hex'));
+  for (const f of [...files, ...(pkg ? [pkg] : [])]) {
+    const copy = join(dir, relative(project, f));
+    mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
+    copyFileSync(f, copy);
+    chmodSync(copy, 0o644);
+  }
+  for (let d = dirname(join(dir, relative(project, file))); d.startsWith(dir); d = dirname(d)) chmodSync(d, 0o755);
+  return { dir, file: join(dir, relative(project, file)), project };
 }
 
 /** The full command line (root): namespaces, the inner deadline, limits, the read-only view and the sandbox's uid. */

@@ -49,9 +49,12 @@ export function loadedOf(r: EvalResult, file: string, timeoutMs: number): Loaded
     case 'exited':
       return fail('PL0011', `the lab ended its own process (exit code ${r.exitCode}) while being evaluated, so no lab came back`, `A lab file must not call process.exit(); export the lab instead. ${NOTHING}`, locateInStack(r.error ?? '', file));
     case 'memory':
-      return fail('PL0012', `the lab ran out of memory while being evaluated: ${r.message}`, `A lab is a few KB of data; what does it allocate? ${NOTHING}`, locateInStack(r.error ?? '', file));
-    case 'output-too-large':
-      return fail('PL0013', `the lab printed or exported too much: ${r.message}`, `A lab file should print nothing and export a few KB. ${NOTHING}`);
+      return fail('PL0012', `the lab ran out of memory while being evaluated: ${r.error ? firstErrorLine(r.error) : r.message}`, `A lab is a few KB of data; evaluating one may use ${LAB_LIMITS.memoryMb} MB. What does it allocate? ${NOTHING}`, locateInStack(r.error ?? '', file));
+    case 'output-too-large': {
+      const base = file.split('/').pop()!;
+      const what = r.message.startsWith(`${base} `) ? r.message.slice(base.length + 1) : r.message;
+      return fail('PL0013', `the lab gave too much output while being evaluated: ${what}`, `A lab file should print nothing and export a few KB. ${NOTHING}`);
+    }
     case 'sandbox-failed':
       return fail('PL0015', `the lab could not be evaluated in podlab's sandbox: ${r.message}`, `As root, podlab evaluates lab files only confined (build native/contain: sh native/build.sh, or scripts/setup.sh). ${NOTHING}`);
   }

@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { Plan, PlanHost, PlanNode, PlanPod } from '../plan/plan.ts';
-import { DEBIAN_CNI_DIR, DNS, IPV6_DEFAULTS, NETNS_RUN_DIR, noDadSysctls, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS, POLICY } from '../constants.ts';
+import { DEBIAN_CNI_DIR, DNS, IPV6_DEFAULTS, NETNS_RUN_DIR, noDadSysctls, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS, PODLAB_UIDS, POLICY } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
 import { template } from '../lib/templates.ts';
 import { clusterView, renderHostsFile, renderNodeHostsFile, renderResolvConf } from '../dns/cluster.ts';
@@ -65,9 +65,11 @@ export interface ProgramPaths {
   dns: string;
   /** The Node.js that runs the DNS server bundle. */
   node: string;
+  /** native/contain: every container's last step. */
+  contain: string;
 }
 
-export const REPO_PROGRAMS: ProgramPaths = { workload: 'build/native/workload', dns: 'build/dns/podlab-dns.cjs', node: 'node' };
+export const REPO_PROGRAMS: ProgramPaths = { workload: 'build/native/workload', dns: 'build/dns/podlab-dns.cjs', node: 'node', contain: 'build/native/contain' };
 
 /**
  * Expands a plan argv's marker to the real program: `@workload` → the native workload servers,
@@ -214,9 +216,35 @@ export function hostSysctls(plan: Plan, host: PlanHost): string[] {
   return plan.ipFamilies.includes('IPv6') ? noDadSysctls(host.iface) : [];
 }
 
-/** A container's command line and environment (as `env -i` arguments) for up.sh, as `up` starts it in `pod` (a host's sandbox for a host). */
-function containerText(c: PlanPod['containers'][number], pod: PlanPod) {
-  return { ...c, argvText: containerArgv(c.argv, REPO_PROGRAMS, pod).map(shellQuote).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
+/** Where a container is contained: `contain`'s options besides the uid (runtime/container.ts launches with the same). */
+export interface Containment {
+  /** The container's root holds only these paths (read-only), as the DNS server's does. */
+  only?: readonly string[];
+  /** Directories that stay writable in the otherwise read-only view (the ingress controller's run directory). */
+  writable?: readonly string[];
+}
+
+/**
+ * The program part of a contained container's command line, as nsenter runs it once it has joined
+ * the container's namespaces: `[unshare … --] contain --uid U --gid U [--only P]… [--writable D]… -- program`.
+ * A leading `unshare … --` (a PID namespace of its own) stays outside: unshare needs root, so
+ * contain goes between it and the program.
+ */
+export function containedProgram(argv: readonly string[], uid: number | string, contain: string, how: Containment = {}): string[] {
+  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), '--'];
+  const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
+  return sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
+}
+
+/**
+ * A container's command line and environment (as `env -i` arguments) for up.sh, as `up` starts it
+ * in `pod` (a host's sandbox for a host): through contain, as uid `uid` (podlab takes a free uid of
+ * the container range per container; the script numbers them from the range's start).
+ */
+function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: number, plan: Plan) {
+  const how: Containment = c.argv[0] === '@nginx' && plan.ingress ? { writable: [plan.ingress.runDir] } : {};
+  const argv = containedProgram(containerArgv(c.argv, REPO_PROGRAMS, pod), uid, REPO_PROGRAMS.contain, how);
+  return { ...c, uid, argvText: argv.map(shellQuote).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
 }
 
 function shellQuote(arg: string): string {
@@ -290,6 +318,8 @@ export function render(plan: Plan): Rendered {
 
   const nodeByName = new Map(plan.nodes.map((n) => [n.name, n]));
   const usesOwnPlugin = plan.nodes.some((n) => n.conflist.plugins.some((p) => PODLAB_CNI_PLUGINS.includes(String(p.type))));
+  let uid = PODLAB_UIDS.container.first;
+  const nextUid = () => uid++;
   const pods = plan.pods.map((p) => ({
     ...p,
     nodeNetns: nodeNetns.get(p.node)!,
@@ -302,9 +332,9 @@ export function render(plan: Plan): Rendered {
           ...pauseBase(plan, p, 'build/native/pause', '$G', '/proc/$TEMPLATE/ns/mnt').map((a) => (a.includes('$') ? `"${a}"` : shellQuote(a))),
           ...podFiles(plan, p).map(([rel]) => `--write ${POD_FILE_TARGETS[basename(rel)]}="$(cat $G/${rel})"`),
         ].join(' '),
-    containers: p.containers.map((c) => containerText(c, p)),
+    containers: p.containers.map((c) => containerText(c, p, nextUid(), plan)),
   }));
-  const hosts = plan.hosts.map((h) => ({ ...h, sysctls: hostSysctls(plan, h).join(' '), containers: h.containers.map((c) => containerText(c, hostSandbox(h))) }));
+  const hosts = plan.hosts.map((h) => ({ ...h, sysctls: hostSysctls(plan, h).join(' '), containers: h.containers.map((c) => containerText(c, hostSandbox(h), nextUid(), plan)) }));
   const mode = cniMode(plan.cni.type);
   const nodes = plan.nodes.map((n) => ({
     ...n,

@@ -37,7 +37,7 @@ export const DNS_BUNDLE = `${BUILD_DIR}/dns/podlab-dns.cjs`;
 export const DNS_SERVER_BUNDLE = `${BUILD_DIR}/dns/server.cjs`;
 /** V8's code cache of the server bundle, written when it is bundled (see launch.ts). */
 export const DNS_CODE_CACHE = `${BUILD_DIR}/dns/server.cache`;
-export const PROGRAMS = { workload: WORKLOAD_BIN, dns: DNS_BUNDLE, node: process.execPath };
+export const PROGRAMS = { workload: WORKLOAD_BIN, dns: DNS_BUNDLE, node: process.execPath, contain: CONTAIN_BIN };
 /** podlab's own CNI plugins (e.g. `calico`), compiled from src/cni/<name>/plugin.c; searched before the reference plugins. */
 export const PODLAB_CNI_BIN_DIR = `${BUILD_DIR}/${PODLAB_CNI_DIR.replace(/^build\//, '')}`;
 

@@ -20,6 +20,7 @@ import { lchownSync, lstatSync, readdirSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { must, type Executor } from './exec.ts';
 import { CONTAIN_BIN } from './artifacts.ts';
+import { containedProgram } from '../render/render.ts';
 import { recordOf } from './procs.ts';
 import type { ProcessRecord } from './state.ts';
 import { acquireUid, releaseUid, transferUid } from './uids.ts';
@@ -55,19 +56,9 @@ export interface LaunchedContainer extends ProcessRecord {
 
 export const LOW_PORTS_SYSCTL = 'net.ipv4.ip_unprivileged_port_start=0';
 
-/** The command line that starts a contained program as `uid`. */
+/** The command line that starts a contained program as `uid` (the program part is render's containedProgram, which up.sh shows too). */
 export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only' | 'writable'>, uid: number | string, contain = CONTAIN_BIN): string[] {
-  const contained = [
-    contain, '--uid', String(uid), '--gid', String(uid),
-    ...(launch.only ?? []).flatMap((p) => ['--only', p]),
-    ...(launch.writable ?? []).flatMap((p) => ['--writable', p]),
-    '--',
-  ];
-  const argv = [...launch.argv];
-  // `unshare --pid --fork … -- program`: unshare needs root, so contain goes between it and the program.
-  const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
-  const program = sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
-  return ['nsenter', ...launch.join, '--', ...program];
+  return ['nsenter', ...launch.join, '--', ...containedProgram(launch.argv, uid, contain, launch)];
 }
 
 /** Step 1 of the module's comment: lets unprivileged processes bind low ports in the named network namespace. */
