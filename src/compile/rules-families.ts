@@ -97,6 +97,16 @@ export const familiesAreBuilt: Rule = (lab, out) => {
     out.push(diag('PL2410', ['ipFamilies', 0], "ipFamilies ['IPv6']: IPv6-only labs are not built in podlab yet", "Use ipFamilies: ['IPv6', 'IPv4'] (dual stack, IPv6 primary): every pod, node and Service gets its IPv6 address first, and Services are IPv6-only unless they ask for dual stack."));
 };
 
+/**
+ * An IPv6-only LoadBalancer Service is not built: the pool is IPv4 (its IPv6 side is only the twin
+ * of a dual-stack Service's IPv4 address), and its IPv4 address would lead to no IPv4 NodePort.
+ */
+export const loadBalancersAreBuilt: Rule = (lab, out) => {
+  for (const s of lab.services)
+    if (s.type === 'LoadBalancer' && s.ipFamilies.length === 1 && s.ipFamilies[0] === 'IPv6')
+      out.push(diag('PL2410', svcPath(s.name, s.ipFamiliesWritten ? 'ipFamilies' : 'type'), `Service "${s.name}" is an IPv6-only LoadBalancer: podlab gives load-balancer addresses in IPv6 only beside an IPv4 one`, "Make it dual stack (ipFamilyPolicy: 'RequireDualStack'): it gets an address per family, the IPv6 one held by the gateway too."));
+};
+
 /** A CNI mode without IPv6 support is rejected on a lab with IPv6 (say so, rather than half-build it). */
 export const cniSupportsFamilies: Rule = (lab, out) => {
   if (lab.ipFamilies.includes('IPv6') && lab.cni.type === 'calico')
@@ -156,4 +166,4 @@ export const serviceFamiliesAreValid: Rule = (lab, out) => {
   }
 };
 
-export const FAMILY_RULES: Rule[] = [ipFamiliesAreValid, familiesAreBuilt, familyListsAreValid, ipv6NetworksAreValid, cniSupportsFamilies, ipv4OnlyFieldsAreIPv4, serviceFamiliesAreValid];
+export const FAMILY_RULES: Rule[] = [ipFamiliesAreValid, familiesAreBuilt, familyListsAreValid, ipv6NetworksAreValid, cniSupportsFamilies, ipv4OnlyFieldsAreIPv4, serviceFamiliesAreValid, loadBalancersAreBuilt];

@@ -44,8 +44,8 @@ export function ingressService(ing: LabIngress) {
     sessionAffinity: 'None' as const,
     externalTrafficPolicy: 'Cluster' as const,
     internalTrafficPolicy: 'Cluster' as const,
-    ipFamilyPolicy: 'SingleStack' as const,
-    ipFamilies: [ing.controller.family],
+    // IPv6 primary: dual stack, IPv6 first (a load-balancer address in IPv6 comes only beside an IPv4 one, docs/dual-stack.md).
+    ...(ing.controller.family === 'IPv6' ? { ipFamilyPolicy: 'RequireDualStack' as const, ipFamilies: ['IPv6' as const, 'IPv4' as const] } : { ipFamilyPolicy: 'SingleStack' as const, ipFamilies: [ing.controller.family] }),
   };
 }
 

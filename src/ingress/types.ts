@@ -61,7 +61,7 @@ export interface IngressClass {
 export interface LabIngress {
   classes: IngressClass[];
   ingresses: Ingress[];
-  controller: { node: string; serviceType: 'LoadBalancer' | 'NodePort'; /** The lab's primary family: the controller's Service is single-stack in it. */ family: 'IPv4' | 'IPv6' };
+  controller: { node: string; serviceType: 'LoadBalancer' | 'NodePort'; /** The lab's primary family: the controller's Service is single-stack in IPv4, dual-stack IPv6 first when IPv6 is primary. */ family: 'IPv4' | 'IPv6' };
 }
 
 /** Whether podlab's controller serves this Ingress (its class is one of the controller's). */

@@ -10,6 +10,7 @@ import { gatewayTable, ipv6Context, ipv6GatewayContext, nodeTable, proxyContext 
 import { renderTable } from '../../src/nft/table.ts';
 import { clusterView } from '../../src/dns/cluster.ts';
 import { render } from '../../src/render/render.ts';
+import { loadLab } from '../../src/compile/load.ts';
 import { resolveTarget, sourceAddressesOf } from '../../src/check/kinds/targets.ts';
 
 const spec: LabSpec = {
@@ -213,4 +214,15 @@ describe('dual-stack plan: load-balancer addresses per family', () => {
     expect(resolveTarget(peers, 'lb/lb', 'TCP', 'IPv6').ip).toBe('fd00:172:16:94::f1');
     expect(resolveTarget(peers, 'lb/lb').ip).toBe('172.16.94.241');
   });
+});
+
+describe('dual-stack plan: the ingress controller with IPv6 primary', () => {
+  it('its LoadBalancer Service is dual stack, IPv6 first, so it has a load-balancer address in each family', async () => {
+    const { value } = await loadLab('labs/ingress.lab.ts');
+    const p = plan({ ...(value as LabSpec), name: 'ds-unit-ing', ipFamilies: ['IPv6', 'IPv4'] });
+    const c = p.services.find((s) => s.name === 'ingress-nginx-controller')!;
+    expect(c.ipFamilies).toEqual(['IPv6', 'IPv4']);
+    expect(c.loadBalancerIPs!.map((a) => a.includes(':'))).toEqual([true, false]);
+    expect(c.loadBalancerIPs![1]).toBe(c.loadBalancerIP);
+  }, 30_000);
 });
