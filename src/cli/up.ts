@@ -14,6 +14,7 @@ import { compileOrExit, Exit, EXIT, prefixed, printHostProblems } from './common
 import { launchApiServer } from '../api/launch.ts';
 import { dim, green, red } from './terminal.ts';
 import { checkLive, formatOption } from './check-live.ts';
+import { RuntimeError } from '../runtime/errors.ts';
 
 export function registerUp(program: Command): void {
   program
@@ -71,7 +72,7 @@ export function registerUp(program: Command): void {
           else process.stderr.write(`${formatDiagnostic(d)}\n`);
           throw new Exit(130);
         }
-        process.stderr.write(`${red('✗')} up failed: ${(e as Error).message}\n  what was built was removed: the host is as it was before.\n`);
+        process.stderr.write(`${red('✗')} up failed: ${e instanceof RuntimeError ? `${e.code} ` : ''}${(e as Error).message}\n  what was built was removed: the host is as it was before.\n`);
         throw new Exit(EXIT.cannotRun);
       } finally {
         process.off('SIGINT', abort);

@@ -8,6 +8,7 @@
 import { execa } from 'execa';
 import { spawner, type SpawnAnswer } from './spawner.ts';
 import { traced, tracing } from '../lib/trace.ts';
+import { RuntimeError } from './errors.ts';
 
 export interface RunResult {
   exitCode: number;
@@ -30,13 +31,13 @@ export interface Executor {
   signal(pid: number, signal: NodeJS.Signals): void;
 }
 
-/** Thrown when a step's command fails; carries the command for the error report. */
-export class CommandError extends Error {
+/** Thrown when a step's command fails (PL3050); carries the command for the error report. */
+export class CommandError extends RuntimeError {
   constructor(
     readonly argv: readonly string[],
     readonly result: RunResult,
   ) {
-    super(`\`${argv.join(' ')}\` failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    super('PL3050', `\`${argv.join(' ')}\` failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ')}`);
   }
 }
 

@@ -221,3 +221,13 @@ describe('dns reload, through the executor', () => {
     await down('order-dns', ex);
   });
 });
+
+describe('a failed command during up, through the executor', () => {
+  it('ends up with a coded CommandError (PL3050) naming the command and what it said', async () => {
+    const plan = planOf({ ...spec, name: 'order-fail' });
+    const failing = recordingExecutor((argv) => (argv[0] === 'ip' && argv.at(-1)?.endsWith('/ip/node-b.batch') ? { exitCode: 2, stdout: '', stderr: 'RTNETLINK answers: File exists' } : undefined));
+    recorders.push(failing);
+    await expect(up(plan, render(plan), { ex: failing })).rejects.toMatchObject({ code: 'PL3050', message: expect.stringMatching(/ip -n podlab-order-fail\.node\.b -batch .*node-b\.batch` failed \(exit 2\): RTNETLINK answers: File exists/) });
+    await down('order-fail', failing);
+  });
+});
