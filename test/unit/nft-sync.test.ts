@@ -19,8 +19,8 @@ const w1 = nftTargets(plan).find((t) => t.name === 'worker-1')!;
 const lines = (s: string) => s.split('\n').filter(Boolean);
 
 describe('nft sync of one namespace', () => {
-  it('the registry lists kube-proxy (ip, then ip6 for a lab with IPv6) and then the policy table', () => {
-    expect(TABLE_BUILDERS.map((b) => b.table)).toEqual(['podlab', 'ip6 podlab', 'podlab-policy']);
+  it('the registry lists kube-proxy (ip, then ip6 for a lab with IPv6) and then the policy tables (ip, then ip6)', () => {
+    expect(TABLE_BUILDERS.map((b) => b.table)).toEqual(['podlab', 'ip6 podlab', 'podlab-policy', 'ip6 podlab-policy']);
   });
 
   it('first sync: both tables whole, each replacing any table of its name', () => {
