@@ -31,6 +31,7 @@ import { registerScale } from './scale.ts';
 import { registerKubeconfig } from './kubeconfig.ts';
 import { registerGet } from './get.ts';
 import { registerUi } from './ui.ts';
+import { registerPolicy } from './policy.ts';
 
 endQuietlyOnClosedPipe();
 
@@ -80,6 +81,7 @@ registerExplain(program);
 registerTrace(program);
 registerGet(program);
 registerUi(program);
+registerPolicy(program);
 
 // Not a top-level await: bin/podlab.js runs this bundled as CommonJS, from V8's code cache.
 program.parseAsync(process.argv).catch((e: unknown) => {

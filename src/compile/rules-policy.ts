@@ -17,7 +17,7 @@ const IANA_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 
 /** Why a label key is invalid, or undefined (a qualified name: optional DNS-subdomain prefix, '/', a name of ≤ 63). */
-function badKey(key: string): string | undefined {
+export function badKey(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const [prefix, name] = slash === -1 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
   if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return `its prefix "${prefix}" is not a DNS subdomain`;
@@ -25,7 +25,7 @@ function badKey(key: string): string | undefined {
   return undefined;
 }
 
-const badValue = (v: string) => v.length > 63 || (v !== '' && !LABEL_NAME.test(v));
+export const badValue = (v: string) => v.length > 63 || (v !== '' && !LABEL_NAME.test(v));
 
 export function selectorIsValid(sel: LabelSelector, at: At, what: string, out: Diagnostic[]): void {
   for (const [k, v] of Object.entries(sel.matchLabels)) {

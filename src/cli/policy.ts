@@ -1,0 +1,177 @@
+/**
+ * `podlab label` and `podlab policy apply|delete`: what `kubectl label pod`, `kubectl apply -f
+ * policy.yaml` and `kubectl delete networkpolicy` do to a live lab, without the API server. Each
+ * goes through the runtime's own path (runtime/policies.ts): the state first, then one nft
+ * transaction per node holding only the chains and sets that differ.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parseAllDocuments } from 'yaml';
+import { toPolicy } from '../api/kinds/networkpolicies.ts';
+import type { K8sObject } from '../api/types.ts';
+import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
+import { badKey, badValue } from '../compile/rules-policy.ts';
+import { NOTHING_CHANGED } from '../constants.ts';
+import { policyKey, type NetworkPolicy } from '../policy/types.ts';
+import { realExecutor } from '../runtime/exec.ts';
+import { withLabMutex } from '../runtime/mutex.ts';
+import { applyPolicy, deletePolicy, labelPod, PolicyError } from '../runtime/policies.ts';
+import { readState, type LabState } from '../runtime/state.ts';
+import type { SyncReport } from '../runtime/services.ts';
+import { EXIT, Exit, labName, refused, upOrExit } from './common.ts';
+import { color, dim, green } from './terminal.ts';
+
+/** Runs `fn` on the lab's current state, as the one writer when the lab's agent writes too (runtime/mutex.ts). */
+function asWriter<T>(lab: string, state: LabState, fn: (s: LabState) => Promise<T>): Promise<T> {
+  return state.plan.loops ? withLabMutex(lab, () => fn(readState(lab) ?? state)) : fn(state);
+}
+
+function invalid(diags: Diagnostic[], json: boolean | undefined, file?: string): never {
+  if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: diags.map((d) => ({ ...d, file })) }, null, 2)}\n`);
+  else for (const d of diags) process.stderr.write(`${formatDiagnostic({ ...d, file }, undefined, color)}\n`);
+  if (!json) process.stderr.write(`${NOTHING_CHANGED}\n`);
+  throw new Exit(EXIT.failed);
+}
+
+const nftLines = (sync: SyncReport) => sync.applied.map((a) => dim(`  ${a.target}: ${a.lines} rule change(s) in ${a.ms} ms\n`)).join('');
+
+/** `key=value` sets, `key-` removes (kubectl label's syntax); every problem at once. */
+export function parseLabelArgs(args: readonly string[]): { labels: Record<string, string | null>; problems: Diagnostic[] } {
+  const labels: Record<string, string | null> = {};
+  const problems: Diagnostic[] = [];
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    const [key, value] = eq >= 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : arg.endsWith('-') ? [arg.slice(0, -1), null] : [arg, undefined];
+    const why = badKey(key);
+    if (value === undefined) problems.push(diag('PL2111', [], `"${arg}" is neither key=value nor key-`, 'Write app=web to set a label, app- to remove it.'));
+    else if (why) problems.push(diag('PL2111', [], `label key "${key}" is invalid: ${why}`));
+    else if (value !== null && badValue(value)) problems.push(diag('PL2111', [], `label value "${value}" is invalid`, 'A label value is empty or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit.'));
+    else labels[key] = value;
+  }
+  return { labels, problems };
+}
+
+/** The NetworkPolicies of a YAML file (one or more documents), checked as the API server checks them. */
+export function policiesOfYaml(text: string, namespaces: readonly string[]): { policies: NetworkPolicy[]; problems: Diagnostic[] } {
+  const policies: NetworkPolicy[] = [];
+  const problems: Diagnostic[] = [];
+  for (const [i, doc] of parseAllDocuments(text).entries()) {
+    const where = `document ${i + 1}`;
+    if (doc.errors.length) {
+      problems.push(diag('PL3051', [], `${where} is not YAML: ${doc.errors[0]!.message.split('\n')[0]}`));
+      continue;
+    }
+    const o = doc.toJS() as K8sObject | null;
+    if (o === null) continue;
+    if (o?.kind !== 'NetworkPolicy' || o.apiVersion !== 'networking.k8s.io/v1' || typeof o.metadata?.name !== 'string') {
+      problems.push(diag('PL3051', [], `${where} is not a networking.k8s.io/v1 NetworkPolicy with a metadata.name (kind: ${String((o as { kind?: unknown } | undefined)?.kind ?? 'none')})`, 'podlab policy apply takes NetworkPolicies; Services and the coredns ConfigMap go through kubectl apply (docs/kubectl.md).'));
+      continue;
+    }
+    const { policy, causes } = toPolicy(o, namespaces);
+    if (policy) policies.push(policy);
+    else for (const c of causes) problems.push(diag('PL3052', [], `${where}, NetworkPolicy ${o.metadata.namespace ?? 'default'}/${o.metadata.name}: ${c.field ? `${c.field}: ` : ''}${c.message}`));
+  }
+  if (!policies.length && !problems.length) problems.push(diag('PL3051', [], 'the file holds no NetworkPolicy'));
+  return { policies, problems };
+}
+
+export function registerPolicy(program: Command): void {
+  program
+    .command('label')
+    .description("Set or remove a pod's labels in a live lab, as kubectl label pod does; the NetworkPolicies that select it and the Services whose selector it matches follow at once.")
+    .argument('<lab>', 'lab name or file')
+    .argument('<pod>', 'pod name, or namespace/pod')
+    .argument('<labels...>', 'key=value to set, key- to remove')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `
+Only the rules that change are sent: each node gets one nft transaction with the set elements
+(and chains) the new labels move. Try it on the policy lab:
+  podlab label network-policy x/b role=db          b joins the policies that select role=db
+  podlab explain network-policy x/a x/b --port 80/tcp
+  podlab label network-policy x/b role-            and leaves them again
+
+Exit codes: 0 done; 1 a label is invalid (nothing changed); 2 the lab is not up or has no such pod.`)
+    .action(async (arg: string, ref: string, args: string[], opts: { json?: boolean }) => {
+      const { labels, problems } = parseLabelArgs(args);
+      if (problems.length) invalid(problems, opts.json);
+      const lab = await labName(arg);
+      const state = upOrExit(lab);
+      const name = ref.includes('/') ? ref.slice(ref.indexOf('/') + 1) : ref;
+      if (ref.includes('/') && !state.plan.pods.some((p) => `${p.namespace}/${p.name}` === ref)) refused(new PolicyError('PL3030', `lab "${lab}" has no pod "${ref}"`), { json: opts.json, exit: EXIT.cannotRun });
+      try {
+        const r = await asWriter(lab, state, (s) => labelPod(realExecutor, s, name, labels));
+        if (opts.json) process.stdout.write(`${JSON.stringify({ lab, pod: name, before: r.before, after: r.after, rulesApplied: r.sync.applied }, null, 2)}\n`);
+        else {
+          const show = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') || '(none)';
+          process.stdout.write(`${green('✓')} pod ${name}: labels ${show(r.before)} → ${show(r.after)}\n${nftLines(r.sync)}`);
+        }
+      } catch (e) {
+        if (e instanceof PolicyError) refused(e, { json: opts.json, exit: EXIT.cannotRun });
+        throw e;
+      }
+    });
+
+  const policy = program
+    .command('policy')
+    .description('Add, change or remove NetworkPolicies of a live lab, as kubectl apply -f and kubectl delete networkpolicy do.');
+
+  policy
+    .command('apply')
+    .description('Create or replace the NetworkPolicies of a YAML file (networking.k8s.io/v1; several documents allowed). Every one is checked first; one that is invalid changes nothing.')
+    .argument('<lab>', 'lab name or file')
+    .requiredOption('-f, --filename <file>', 'the YAML file')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `
+Example (default-deny ingress in namespace x):
+  cat > deny.yaml <<'EOF'
+  apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: { name: default-deny, namespace: x }
+  spec: { podSelector: {}, policyTypes: [Ingress] }
+  EOF
+  podlab policy apply network-policy -f deny.yaml && podlab check network-policy
+
+Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is not up.`)
+    .action(async (arg: string, opts: { filename: string; json?: boolean }) => {
+      let text: string;
+      try {
+        text = readFileSync(opts.filename, 'utf8');
+      } catch (e) {
+        process.stderr.write(`cannot read ${opts.filename}: ${(e as Error).message}\n`);
+        throw new Exit(EXIT.cannotRun);
+      }
+      const lab = await labName(arg);
+      const state = upOrExit(lab);
+      const { policies, problems } = policiesOfYaml(text, state.plan.namespaces);
+      if (problems.length) invalid(problems, opts.json, opts.filename);
+      const done: { policy: string; replaced: boolean }[] = [];
+      let applied: SyncReport['applied'] = [];
+      for (const p of policies) {
+        const r = await asWriter(lab, readState(lab) ?? state, (s) => applyPolicy(realExecutor, s, p));
+        done.push({ policy: policyKey(p), replaced: r.replaced });
+        applied = [...applied, ...r.sync.applied];
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify({ lab, applied: done, rulesApplied: applied }, null, 2)}\n`);
+      else process.stdout.write(`${done.map((d) => `${green('✓')} networkpolicy ${d.policy} ${d.replaced ? 'configured' : 'created'}\n`).join('')}${nftLines({ applied } as SyncReport)}`);
+    });
+
+  policy
+    .command('delete')
+    .description('Remove a NetworkPolicy of a live lab; the pods it isolated are isolated only by what is left.')
+    .argument('<lab>', 'lab name or file')
+    .argument('<policy>', 'namespace/name (or name, in namespace default)')
+    .option('--json', 'print the result as JSON')
+    .action(async (arg: string, ref: string, opts: { json?: boolean }) => {
+      const lab = await labName(arg);
+      const state = upOrExit(lab);
+      const [namespace, name] = ref.includes('/') ? [ref.slice(0, ref.indexOf('/')), ref.slice(ref.indexOf('/') + 1)] : ['default', ref];
+      try {
+        const sync = await asWriter(lab, state, (s) => deletePolicy(realExecutor, s, namespace, name));
+        if (opts.json) process.stdout.write(`${JSON.stringify({ lab, deleted: `${namespace}/${name}`, rulesApplied: sync.applied }, null, 2)}\n`);
+        else process.stdout.write(`${green('✓')} networkpolicy ${namespace}/${name} deleted\n${nftLines(sync)}`);
+      } catch (e) {
+        if (e instanceof PolicyError) refused(e, { json: opts.json, exit: EXIT.cannotRun });
+        throw e;
+      }
+    });
+}
