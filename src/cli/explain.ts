@@ -16,6 +16,7 @@ import { explainLive, type ExplainObservation } from '../runtime/explain.ts';
 import { readState, type LabState } from '../runtime/state.ts';
 import { parsePort, TraceProblem } from '../trace/ends.ts';
 import { explain, formatExplanation, type ExplainRequest, type Explanation } from '../trace/explain.ts';
+import { explainHttp, formatHttpExplanation, parseHttpTarget } from '../ingress/explain.ts';
 import { compileOrExit, Exit, EXIT, printHostProblems } from './common.ts';
 import { dim, green, red } from './terminal.ts';
 
@@ -41,13 +42,25 @@ export function parsePortOption(v: string): { port: number; protocol?: 'TCP' | '
   return p;
 }
 
+/** `--http host/path`: the Ingress rule a request meets, from the lab file's plan or the live lab's. */
+async function explainHttpRequest(arg: string, target: string, json?: boolean): Promise<number> {
+  const plan = isFile(arg) ? buildPlan((await compileOrExit(arg, { json })).lab) : upStateOrExit(arg, json).plan;
+  const req = parseHttpTarget(target);
+  if (!req) printHostProblems([diag('PL3116', [], `--http takes host/path (e.g. shop.example.com/api), not "${target}"`, NOTHING_CHANGED)], json);
+  if (!plan.ingress) printHostProblems([diag('PL3117', [], `lab "${plan.lab}" has no Ingress controller (no ingresses)`, `Declare ingresses in the lab (docs/ingress.md). ${NOTHING_CHANGED}`)], json);
+  const x = explainHttp(plan.ingress.ingresses, req.host, req.path);
+  process.stdout.write(json ? `${JSON.stringify(x, null, 2)}\n` : formatHttpExplanation(x, { ok: green, bad: red, dim }));
+  return x.decision === 'not-found' ? EXIT.failed : EXIT.ok;
+}
+
 export function registerExplain(program: Command): void {
   program
     .command('explain')
     .description('Explain by NetworkPolicy why a connection is allowed or denied: the policies selecting each side, the rule that matched, the verdict per direction after Service DNAT, and on a live lab the nft rule that fired.')
     .argument('<lab>', 'a lab file (explains its plan) or the name of a lab that is up (explains it live, with a probe)')
-    .argument('<from>', 'pod, namespace/pod, node/<name> or host/<name>')
-    .argument('<to>', 'pod, namespace/pod, svc/<name>, svc/<namespace>/<name>, a Service name, node/<name>, host/<name> or an address')
+    .argument('[from]', 'pod, namespace/pod, node/<name> or host/<name>')
+    .argument('[to]', 'pod, namespace/pod, svc/<name>, svc/<namespace>/<name>, a Service name, node/<name>, host/<name> or an address')
+    .option('--http <host/path>', 'instead: which Ingress rule an HTTP request for host/path meets, and why every other rule lost')
     .option('-p, --port <N/proto>', 'destination port, e.g. 80 or 53/udp (default: the only port of the Service or pod)', parsePortOption)
     .option('--no-probe', 'on a live lab, do not send a probe (prediction only)')
     .option('--json', 'print the explanation as JSON')
@@ -64,10 +77,14 @@ Examples:
   podlab explain labs/network-policy.lab.ts x-b svc/x/s-x-a --port 80      the plan, no root
   sudo podlab explain network-policy y/y-a x/x-c --port 81/udp             live: probe + counters
   sudo podlab explain network-policy x-a svc/s-y-b -p 80 --json
+  podlab explain labs/ingress.lab.ts --http shop.example.com/api/v1      the Ingress rule that wins
 
 Exit codes: 0 allowed (and, live, the probe agreed), 1 denied or the probe disagreed with the
-prediction, 2 could not explain (unknown pod or Service, no such port, lab not up).`)
-    .action(async (arg: string, from: string, to: string, opts: { port?: { port: number; protocol?: 'TCP' | 'UDP' }; probe: boolean; json?: boolean }) => {
+prediction, 2 could not explain (unknown pod or Service, no such port, lab not up). With --http:
+0 a rule or the default backend answers, 1 the controller's 404, 2 the lab has no Ingress.`)
+    .action(async (arg: string, from: string | undefined, to: string | undefined, opts: { port?: { port: number; protocol?: 'TCP' | 'UDP' }; probe: boolean; json?: boolean; http?: string }) => {
+      if (opts.http !== undefined) throw new Exit(await explainHttpRequest(arg, opts.http, opts.json));
+      if (!from || !to) printHostProblems([diag('PL3116', [], 'explain needs <from> and <to> (or --http host/path)', `e.g. podlab explain ${arg} x/x-a svc/x/s-x-b --port 80. ${NOTHING_CHANGED}`)], opts.json);
       const req: ExplainRequest = { from, to, ...(opts.port ? { port: opts.port.port, ...(opts.port.protocol ? { protocol: opts.port.protocol } : {}) } : {}) };
       let x: Explanation & { observed?: ExplainObservation };
       try {

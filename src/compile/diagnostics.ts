@@ -221,6 +221,8 @@ export const CODES = {
   PL3113: 'lab is not up',
   PL3114: 'pod is not running',
   PL3115: 'which port?',
+  PL3116: 'what to explain?',
+  PL3117: 'lab has no Ingress',
   PL3140: 'bad lab-name prefix',
   ...COREFILE_CODES,
 } as const;
