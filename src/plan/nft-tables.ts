@@ -37,7 +37,7 @@ export const kubeProxyTables: TableBuilder = {
   build: (view, target) => {
     if (target.kind === 'fabric') return undefined;
     const ctx = proxyContext(view.plan, view.endpoints as Record<string, Endpoint[]>);
-    return target.kind === 'gateway' ? gatewayTable(ctx) : target.kind === 'node' ? nodeTable(ctx, target.name) : undefined;
+    return target.kind === 'gateway' ? gatewayTable(ctx) : nodeTable(ctx, target.name);
   },
 };
 
@@ -45,6 +45,7 @@ export const kubeProxyTables: TableBuilder = {
 export const kubeProxyTables6: TableBuilder = {
   table: `ip6 ${SERVICES.table}`,
   build: (view, target) => {
+    if (target.kind === 'fabric') return undefined;
     if (target.kind === 'gateway') {
       const gctx = ipv6GatewayContext(view.plan, view.endpoints);
       return gctx ? gatewayTable(gctx) : undefined;

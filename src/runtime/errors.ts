@@ -1,5 +1,5 @@
 /**
- * What a runtime operation on a live lab refuses with: a coded error (PL3030–PL3049 in
+ * What a runtime operation on a live lab refuses with: a coded error (PL3030–PL3052 in
  * docs/errors.md), so that a pod, Service, policy, DNS or target failure carries a code as every
  * compile-time diagnostic does. The classes per area (PodError, TargetError, …) extend it, so
  * callers keep catching by area and print `code message`.

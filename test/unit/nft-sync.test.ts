@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import policyLab from '../../labs/network-policy.lab.ts';
+import dualStackLab from '../../labs/dual-stack.lab.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { nftTargets, plannedView, TABLE_BUILDERS } from '../../src/plan/nft-tables.ts';
@@ -35,6 +36,16 @@ describe('nft sync of one namespace', () => {
     // Nodes keep their own tables, without the underlay's.
     const node = namespaceScript(plannedView(cloud), nftTargets(cloud).find((t) => t.name === 'worker-1')!, {});
     expect(Object.keys(node.tables)).toEqual(['podlab', 'podlab-policy']);
+  });
+
+  it('in a dual-stack lab the fabric still holds only the underlay table, with a rule pair per family', () => {
+    const ds = validateValue(dualStackLab, 'labs/dual-stack.lab.ts').lab!;
+    const cloud = buildPlan({ ...ds, nodeNetwork: { ...ds.nodeNetwork, podTraffic: 'drop' } });
+    const fabric = nftTargets(cloud).find((t) => t.kind === 'fabric')!;
+    const { script, tables } = namespaceScript(plannedView(cloud), fabric, {});
+    expect(Object.keys(tables)).toEqual(['bridge podlab_underlay']);
+    for (const cidr of cloud.podCidrs) expect(script).toContain(`${cidr.includes(':') ? 'ip6' : 'ip'} saddr ${cidr} counter drop`);
+    expect(cloud.podCidrs.some((c) => c.includes(':'))).toBe(true);
   });
 
   it('first sync: both tables whole, each replacing any table of its name', () => {
