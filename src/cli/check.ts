@@ -1,6 +1,6 @@
 /** `podlab check` and `podlab scenario`: a live lab's checks and scenarios, reported as text, JSON, JUnit or TAP. */
-import { Command } from 'commander';
-import { type ReportFormat } from '../check/report.ts';
+import type { Command } from 'commander';
+import type { ReportFormat } from '../check/report.ts';
 import { Exit, labName } from './common.ts';
 import { checkLive, formatOption } from './check-live.ts';
 

@@ -1,6 +1,6 @@
 /** `podlab dns reload`: make the DNS server re-read its (new) Corefile. */
 import { existsSync, readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { formatDiagnostic } from '../compile/diagnostics.ts';
 import { readState } from '../runtime/state.ts';
 import { DnsError, reloadDns } from '../runtime/dns.ts';

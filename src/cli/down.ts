@@ -1,5 +1,5 @@
 /** `podlab down`: remove everything a lab made, also after a crash. */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { down, labsOnHost } from '../runtime/down.ts';
 import { Exit, EXIT, labName } from './common.ts';
 import { green } from './terminal.ts';

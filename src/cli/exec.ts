@@ -1,6 +1,6 @@
 /** `podlab exec`: a command inside a pod, node, outside host or the gateway. */
 import { spawnSync } from 'node:child_process';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { execArgv, TargetError } from '../runtime/enter.ts';
 import { Exit, EXIT, inNamespace, labName, upOrExit, refused } from './common.ts';
 

@@ -1,6 +1,6 @@
 /** `podlab logs`: a pod's container logs, optionally followed. */
 import { existsSync, readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { readState } from '../runtime/state.ts';
 import { Exit, EXIT, labName } from './common.ts';
 import { dim } from './terminal.ts';

@@ -1,5 +1,5 @@
 /** `podlab pod delete|create|recreate`: change a pod of a live lab as a ReplicaSet would. */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { readState } from '../runtime/state.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';

@@ -1,6 +1,6 @@
 /** `podlab render`: what `up` would run, written to generated/<lab>/ (or checked for drift). */
 import { join } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { buildPlan } from '../plan/plan.ts';
 import { renderGenerated } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';

@@ -1,5 +1,5 @@
 /** `podlab status`: live labs, or one lab's nodes, pods, Services, agent, gateway, hosts and Calico state. */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { readState } from '../runtime/state.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { calicoStatus, calicoStatusLines } from '../runtime/calico-status.ts';

@@ -1,5 +1,5 @@
 /** `podlab up`: build a lab under its lock, start its API server, optionally run its checks. */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
 import { buildPlan } from '../plan/plan.ts';
 import { renderCached } from '../render/render-cache.ts';
@@ -9,7 +9,7 @@ import { checkHost } from '../runtime/preflight.ts';
 import { mark, span, traced } from '../lib/trace.ts';
 import { labStatus } from '../runtime/status.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { type ReportFormat } from '../check/report.ts';
+import type { ReportFormat } from '../check/report.ts';
 import { compileOrExit, Exit, EXIT, prefixed, printHostProblems } from './common.ts';
 import { launchApiServer } from '../api/launch.ts';
 import { dim, green, red } from './terminal.ts';

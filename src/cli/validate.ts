@@ -1,5 +1,5 @@
 /** `podlab validate`: schema, semantic rules and types of lab files, each problem at its line. */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { compileLab } from '../compile/compile.ts';
 import { Exit, EXIT, printDiagnostics, summary } from './common.ts';
 import { green, red } from './terminal.ts';
