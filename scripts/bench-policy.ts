@@ -16,15 +16,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NETNS_RUN_DIR } from '../src/constants.ts';
 import { diffTable, renderTable, type NftTable } from '../src/nft/table.ts';
-import { netns } from '../src/plan/names.ts';
 import { normalizeClusterPolicy, type ClusterNetworkPolicy } from '../src/policy/cluster.ts';
 import { policyTable, type PolicyContext } from '../src/policy/nft.ts';
 import { normalizePolicy, type NamespaceLabels, type NetworkPolicy, type PolicyPod } from '../src/policy/types.ts';
 import { prng } from '../src/prng.ts';
-import { down } from '../src/runtime/down.ts';
 import { must, realExecutor } from '../src/runtime/exec.ts';
+import { median, nftIn, timed, withBareNodes } from './bench-nft.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LAB = 'np-bench-pol';
@@ -107,19 +105,6 @@ function relabelled(pods: readonly PolicyPod[], round: number): PolicyPod[] {
   return pods.map((p, k) => (k === i ? { ...p, labels: { app: APPS[(Number(p.labels.app!.slice(4)) + 7) % APPS.length]!, tier: p.labels.tier === 'web' ? 'api' : 'web' } } : p));
 }
 
-const nftIn = (ns: string) => ['nsenter', `--net=${NETNS_RUN_DIR}/${ns}`, '--', 'nft', '-f', '-'];
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 interface Row {
   case: string;
   pods: number;
@@ -140,23 +125,11 @@ interface Row {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const namespaces = NODES.map((n) => netns.node(LAB, n));
-  let stopping = false;
-  const onSignal = () => {
-    stopping = true;
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const rows: Row[] = [];
-  try {
-    await down(LAB);
-    await must(realExecutor, ['ip', '-batch', '-'], { input: namespaces.map((n) => `netns add ${n}\n`).join('') });
-    const floors: number[] = [];
-    for (let r = 0; r < args.runs; r++) floors.push(await timed(() => must(realExecutor, nftIn(namespaces[0]!), { input: 'list tables\n' })));
-    const processFloorMs = median(floors);
+  await withBareNodes(LAB, NODES, args.runs, async ({ namespaces, processFloorMs, stopping }) => {
 
     for (const [label, nCnps] of [['NetworkPolicies', 0], ['+ ClusterNetworkPolicies', args.cnps]] as const) {
-      if (stopping) break;
+      if (stopping()) break;
       const w = world(args.pods, args.policies, nCnps);
       const ctx: PolicyContext = { policies: w.policies, namespaces: w.namespaces, pods: w.pods, clusterPolicies: w.clusterPolicies };
       const plans: number[] = [];
@@ -167,7 +140,7 @@ async function main(): Promise<void> {
       let bytes = 0;
       let rules = 0;
       let tables: NftTable[] = [];
-      for (let r = 0; r < args.runs && !stopping; r++) {
+      for (let r = 0; r < args.runs && !stopping(); r++) {
         // Plan: build and render every node's table (pure), per node.
         let files: string[] = [];
         plans.push((await timed(async () => {
@@ -205,9 +178,7 @@ async function main(): Promise<void> {
         processFloorMs,
       });
     }
-  } finally {
-    await down(LAB);
-  }
+  });
 
   const f = (x: number) => x.toFixed(1).padStart(7);
   process.stdout.write(`\n${args.policies} policies over ${args.pods} pods on ${NODES.length} nodes (median of ${args.runs}); nft process floor ${rows[0]?.processFloorMs.toFixed(1)} ms\n\n`);

@@ -16,14 +16,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NETNS_RUN_DIR } from '../src/constants.ts';
 import * as ip from '../src/net/ipv4.ts';
 import { nodeTable, type ProxyContext } from '../src/plan/kube-proxy.ts';
-import { netns } from '../src/plan/names.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../src/plan/services.ts';
 import { diffTable, renderTable } from '../src/nft/table.ts';
-import { down } from '../src/runtime/down.ts';
 import { must, realExecutor } from '../src/runtime/exec.ts';
+import { median, nftIn, timed, withBareNodes } from './bench-nft.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LAB = 'bench-svc';
@@ -86,19 +84,6 @@ function withOneChange(ctx: ProxyContext, round: number): ProxyContext {
   return { ...ctx, endpoints: { ...ctx.endpoints, [key]: [moved, ...eps.slice(1)] } };
 }
 
-const nftIn = (ns: string) => ['nsenter', `--net=${NETNS_RUN_DIR}/${ns}`, '--', 'nft', '-f', '-'];
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 interface Row {
   services: number;
   chainsPerNode: number;
@@ -112,24 +97,10 @@ interface Row {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const namespaces = NODES.map((n) => netns.node(LAB, n));
-  let stopping = false;
-  const onSignal = () => {
-    stopping = true;
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const rows: Row[] = [];
-  try {
-    await down(LAB);
-    await must(realExecutor, ['ip', '-batch', '-'], { input: namespaces.map((n) => `netns add ${n}\n`).join('') });
-    // What any nft invocation in a namespace costs (process start, netlink, an empty transaction).
-    const floors: number[] = [];
-    for (let r = 0; r < args.runs; r++) floors.push(await timed(() => must(realExecutor, nftIn(namespaces[0]!), { input: 'list tables\n' })));
-    const processFloorMs = median(floors);
-
+  await withBareNodes(LAB, NODES, args.runs, async ({ namespaces, processFloorMs, stopping }) => {
     for (const size of args.sizes) {
-      if (stopping) break;
+      if (stopping()) break;
       const ctx = context(size);
       const renders: number[] = [];
       const fulls: number[] = [];
@@ -137,7 +108,7 @@ async function main(): Promise<void> {
       const rewrites: number[] = [];
       let lines = 0;
       let chains = 0;
-      for (let r = 0; r < args.runs && !stopping; r++) {
+      for (let r = 0; r < args.runs && !stopping(); r++) {
         // Render (pure): the three nodes' tables as nft files.
         let files: string[] = [];
         renders.push(await timed(async () => (files = NODES.map((n) => renderTable(nodeTable(ctx, n))))));
@@ -165,9 +136,7 @@ async function main(): Promise<void> {
         processFloorMs,
       });
     }
-  } finally {
-    await down(LAB);
-  }
+  });
 
   const f = (x: number) => x.toFixed(1).padStart(8);
   process.stdout.write(`\nServices × 3 endpoints on ${NODES.length} nodes (median of ${args.runs}); nft process floor ${rows[0]?.processFloorMs.toFixed(1)} ms\n\n`);
