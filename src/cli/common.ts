@@ -7,8 +7,10 @@ import { compileLab, type CompileResult } from '../compile/compile.ts';
 import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { readState, type LabState } from '../runtime/state.ts';
+import { withLabMutex } from '../runtime/mutex.ts';
+import type { SyncReport } from '../runtime/services.ts';
 import type { RuntimeError } from '../runtime/errors.ts';
-import { color, red } from './terminal.ts';
+import { color, dim, red } from './terminal.ts';
 
 export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
 
@@ -106,4 +108,14 @@ export function endQuietlyOnClosedPipe(): void {
       if (e.code !== 'EPIPE') throw e;
       process.exit(141);
     });
+}
+
+/** Runs `fn` on the lab's current state, as its one writer when the lab's agent writes too (runtime/mutex.ts). */
+export function asLabWriter<T>(lab: string, state: LabState, fn: (s: LabState) => Promise<T>): Promise<T> {
+  return state.plan.loops ? withLabMutex(lab, () => fn(readState(lab) ?? state)) : fn(state);
+}
+
+/** The nft transactions a change sent, a dim line per namespace. */
+export function ruleChangeLines(applied: SyncReport['applied']): string {
+  return applied.map((a) => dim(`  ${a.target}: ${a.lines} rule change(s) in ${a.ms} ms\n`)).join('');
 }

@@ -1,11 +1,10 @@
 /** `podlab pod delete|create|recreate`: change a pod of a live lab as a ReplicaSet would. */
 import type { Command } from 'commander';
 import { readState } from '../runtime/state.ts';
-import { withLabMutex } from '../runtime/mutex.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { Exit, EXIT, labName, refused } from './common.ts';
-import { dim, green } from './terminal.ts';
+import { asLabWriter, Exit, EXIT, labName, refused, ruleChangeLines } from './common.ts';
+import { green } from './terminal.ts';
 
 async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, ref: string, opts: { json?: boolean; namespace?: string }): Promise<void> {
   const lab = await labName(arg);
@@ -23,15 +22,15 @@ async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, 
   try {
     const before = state.pods[name]?.ip;
     const act = async (st: typeof state) => (action === 'delete' ? { sync: await deletePod(realExecutor, st, name) } : action === 'create' ? await createPod(realExecutor, st, name) : await recreatePod(realExecutor, st, name));
-    // With control loops, the lab's agent changes it too: one writer at a time (runtime/mutex.ts).
-    const r = state.plan.loops ? await withLabMutex(lab, () => act(readState(lab) ?? state)) : await act(state);
+    // With control loops, the lab's agent changes it too: one writer at a time.
+    const r = await asLabWriter(lab, state, act);
     const ip = 'ip' in r ? r.ip : undefined;
     const applied = r.sync?.applied ?? [];
     if (opts.json) process.stdout.write(`${JSON.stringify({ lab, pod: name, action, oldIp: before ?? null, ip: ip ?? null, rulesApplied: applied }, null, 2)}\n`);
     else {
       const what = action === 'delete' ? `deleted (was ${before})` : action === 'create' ? `created at ${ip}` : `re-created: ${before} → ${ip}`;
       process.stdout.write(`${green('✓')} pod ${name} ${what}\n`);
-      for (const a of applied) process.stdout.write(dim(`  ${a.target}: ${a.lines} rule change(s) in ${a.ms} ms\n`));
+      process.stdout.write(ruleChangeLines(applied));
     }
   } catch (e) {
     if (e instanceof PodError) refused(e, opts);

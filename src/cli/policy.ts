@@ -14,17 +14,11 @@ import { badKey, badValue } from '../compile/rules-policy.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { policyKey, type NetworkPolicy } from '../policy/types.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { withLabMutex } from '../runtime/mutex.ts';
 import { applyPolicy, deletePolicy, labelPod, PolicyError } from '../runtime/policies.ts';
-import { readState, type LabState } from '../runtime/state.ts';
+import { readState } from '../runtime/state.ts';
 import type { SyncReport } from '../runtime/services.ts';
-import { EXIT, Exit, labName, refused, upOrExit } from './common.ts';
-import { color, dim, green } from './terminal.ts';
-
-/** Runs `fn` on the lab's current state, as the one writer when the lab's agent writes too (runtime/mutex.ts). */
-function asWriter<T>(lab: string, state: LabState, fn: (s: LabState) => Promise<T>): Promise<T> {
-  return state.plan.loops ? withLabMutex(lab, () => fn(readState(lab) ?? state)) : fn(state);
-}
+import { asLabWriter, EXIT, Exit, labName, refused, ruleChangeLines, upOrExit } from './common.ts';
+import { color, green } from './terminal.ts';
 
 function invalid(diags: Diagnostic[], json: boolean | undefined, file?: string): never {
   if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: diags.map((d) => ({ ...d, file })) }, null, 2)}\n`);
@@ -32,8 +26,6 @@ function invalid(diags: Diagnostic[], json: boolean | undefined, file?: string):
   if (!json) process.stderr.write(`${NOTHING_CHANGED}\n`);
   throw new Exit(EXIT.failed);
 }
-
-const nftLines = (sync: SyncReport) => sync.applied.map((a) => dim(`  ${a.target}: ${a.lines} rule change(s) in ${a.ms} ms\n`)).join('');
 
 /** `key=value` sets, `key-` removes (kubectl label's syntax); every problem at once. */
 export function parseLabelArgs(args: readonly string[]): { labels: Record<string, string | null>; problems: Diagnostic[] } {
@@ -99,11 +91,11 @@ Exit codes: 0 done; 1 a label is invalid (nothing changed); 2 the lab is not up 
       const name = ref.includes('/') ? ref.slice(ref.indexOf('/') + 1) : ref;
       if (ref.includes('/') && !state.plan.pods.some((p) => `${p.namespace}/${p.name}` === ref)) refused(new PolicyError('PL3030', `lab "${lab}" has no pod "${ref}"`), { json: opts.json, exit: EXIT.cannotRun });
       try {
-        const r = await asWriter(lab, state, (s) => labelPod(realExecutor, s, name, labels));
+        const r = await asLabWriter(lab, state, (s) => labelPod(realExecutor, s, name, labels));
         if (opts.json) process.stdout.write(`${JSON.stringify({ lab, pod: name, before: r.before, after: r.after, rulesApplied: r.sync.applied }, null, 2)}\n`);
         else {
           const show = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') || '(none)';
-          process.stdout.write(`${green('✓')} pod ${name}: labels ${show(r.before)} → ${show(r.after)}\n${nftLines(r.sync)}`);
+          process.stdout.write(`${green('✓')} pod ${name}: labels ${show(r.before)} → ${show(r.after)}\n${ruleChangeLines(r.sync.applied)}`);
         }
       } catch (e) {
         if (e instanceof PolicyError) refused(e, { json: opts.json, exit: EXIT.cannotRun });
@@ -147,12 +139,12 @@ Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is n
       const done: { policy: string; replaced: boolean }[] = [];
       let applied: SyncReport['applied'] = [];
       for (const p of policies) {
-        const r = await asWriter(lab, readState(lab) ?? state, (s) => applyPolicy(realExecutor, s, p));
+        const r = await asLabWriter(lab, readState(lab) ?? state, (s) => applyPolicy(realExecutor, s, p));
         done.push({ policy: policyKey(p), replaced: r.replaced });
         applied = [...applied, ...r.sync.applied];
       }
       if (opts.json) process.stdout.write(`${JSON.stringify({ lab, applied: done, rulesApplied: applied }, null, 2)}\n`);
-      else process.stdout.write(`${done.map((d) => `${green('✓')} networkpolicy ${d.policy} ${d.replaced ? 'configured' : 'created'}\n`).join('')}${nftLines({ applied } as SyncReport)}`);
+      else process.stdout.write(`${done.map((d) => `${green('✓')} networkpolicy ${d.policy} ${d.replaced ? 'configured' : 'created'}\n`).join('')}${ruleChangeLines(applied)}`);
     });
 
   policy
@@ -166,9 +158,9 @@ Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is n
       const state = upOrExit(lab);
       const [namespace, name] = ref.includes('/') ? [ref.slice(0, ref.indexOf('/')), ref.slice(ref.indexOf('/') + 1)] : ['default', ref];
       try {
-        const sync = await asWriter(lab, state, (s) => deletePolicy(realExecutor, s, namespace, name));
+        const sync = await asLabWriter(lab, state, (s) => deletePolicy(realExecutor, s, namespace, name));
         if (opts.json) process.stdout.write(`${JSON.stringify({ lab, deleted: `${namespace}/${name}`, rulesApplied: sync.applied }, null, 2)}\n`);
-        else process.stdout.write(`${green('✓')} networkpolicy ${namespace}/${name} deleted\n${nftLines(sync)}`);
+        else process.stdout.write(`${green('✓')} networkpolicy ${namespace}/${name} deleted\n${ruleChangeLines(sync.applied)}`);
       } catch (e) {
         if (e instanceof PolicyError) refused(e, { json: opts.json, exit: EXIT.cannotRun });
         throw e;
