@@ -15,9 +15,16 @@
  *     2. drops to --uid/--gid (never 0) with no supplementary groups, no_new_privs, an empty
  *        capability bounding set and no inheritable or ambient capabilities,
  *     3. chdir("/") and execs the program, in place: the pid podlab recorded is the program's.
+ *   With --pid-ns FILE (a pod with shareProcessNamespace: /proc/1/ns/pid in the pod's view, its
+ *   pause), it first joins that PID namespace, and after step 2 forks: the program runs in the
+ *   pod's PID namespace as the child, and contain stays as its parent outside (a PID namespace is
+ *   entered only by a new process), forwarding SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2
+ *   and ending as the program ended (its status, or the same signal); the program is killed if
+ *   contain is (PR_SET_PDEATHSIG). The pid podlab recorded is contain's; both share the mount
+ *   namespace and uid, so `exec -c` enters the same view.
  *
  * Contract:
- *   contain --uid UID --gid GID [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... -- PROGRAM [ARG]...
+ *   contain --uid UID --gid GID [--pid-ns FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... -- PROGRAM [ARG]...
  *     - any failure before the exec: "contain: <what>: <strerror>" on stderr, exit 126
  *       (usage errors exit 2); an exec failure exits 127. --help prints usage, exit 0.
  *     - SIZE is tmpfs's size= (default 64m). --no-tmp: no private tmpfs, /tmp and /dev/shm stay
@@ -38,6 +45,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #ifndef MOUNT_ATTR_RDONLY
@@ -79,12 +88,13 @@ struct mount_attr {
 
 static void usage(FILE *out)
 {
-    fputs("usage: contain --uid UID --gid GID [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... -- PROGRAM [ARG]...\n"
+    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... -- PROGRAM [ARG]...\n"
           "  Run as root in a pod's namespaces: makes a mount namespace where every mount is read-only with a private tmpfs on\n"
           "  /tmp and /dev/shm, drops to UID:GID (not 0) with no_new_privs and no\n"
           "  capabilities, then execs PROGRAM. --only: the root holds only these paths\n"
           "  (read-only) and /dev/{null,zero,random,urandom}, /proc. --writable: this directory\n"
-          "  (an absolute path, not a link, not under /proc, /sys or /dev) stays writable.\n",
+          "  (an absolute path, not a link, not under /proc, /sys or /dev) stays writable.\n"
+          "  --pid-ns: PROGRAM runs in that PID namespace, as a child of contain.\n",
           out);
 }
 
@@ -306,6 +316,69 @@ static void writable_paths(char **paths, int n)
     }
 }
 
+/* Enters the PID namespace FILE names: for the children of this process only. */
+static void join_pid_namespace(const char *file)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        die("open", file);
+    if (setns(fd, CLONE_NEWPID) != 0)
+        die("setns (pid)", file);
+    close(fd);
+}
+
+static volatile pid_t program_pid = 0;
+
+static void forward(int sig)
+{
+    if (program_pid > 0)
+        kill(program_pid, sig);
+}
+
+/*
+ * Forks the program into the PID namespace joined before; this process waits for it and ends the
+ * way it ended. Returns only in the child.
+ */
+static void run_as_child(void)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+    sigset_t block, old;
+    sigemptyset(&block);
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+        sigaddset(&block, sigs[k]);
+    /* Blocked across the fork, so a signal that comes before program_pid is known waits for it. */
+    sigprocmask(SIG_BLOCK, &block, &old);
+    pid_t child = fork();
+    if (child < 0)
+        die("fork", "into the PID namespace");
+    if (child == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        /* The parent is outside the namespace (getppid() is 0); had it died already, the pod's PID 1 would have adopted us. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != 0)
+            _exit(126);
+        return;
+    }
+    program_pid = child;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+        sigaction(sigs[k], &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR)
+            die("wait", "the program");
+    if (WIFSIGNALED(status)) {
+        signal(WTERMSIG(status), SIG_DFL);
+        kill(getpid(), WTERMSIG(status));
+        _exit(128 + WTERMSIG(status));
+    }
+    _exit(WEXITSTATUS(status));
+}
+
 static void drop_privileges(uid_t uid, gid_t gid)
 {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
@@ -337,6 +410,7 @@ int main(int argc, char **argv)
     unsigned long uid = 0, gid = 0;
     const char *tmp_size = "64m";
     char *only[MAX_ONLY], *writable[MAX_ONLY];
+    const char *pidns = NULL;
     int nonly = 0, nwritable = 0, i;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -358,7 +432,11 @@ int main(int argc, char **argv)
             uid = parse_id(argv[++i], "--uid must be a uid other than 0");
         else if (strcmp(a, "--gid") == 0)
             gid = parse_id(argv[++i], "--gid must be a gid other than 0");
-        else if (strcmp(a, "--tmp-size") == 0) {
+        else if (strcmp(a, "--pid-ns") == 0) {
+            pidns = argv[++i];
+            if (pidns[0] != '/')
+                die_usage("--pid-ns must be an absolute path");
+        } else if (strcmp(a, "--tmp-size") == 0) {
             tmp_size = argv[++i];
             if (strspn(tmp_size, "0123456789kmgKMG%") != strlen(tmp_size) || !*tmp_size)
                 die_usage("--tmp-size must be a size (e.g. 64m)");
@@ -385,11 +463,15 @@ int main(int argc, char **argv)
         die_usage("--uid and --gid are required");
     if (i >= argc)
         die_usage("no program given");
+    if (pidns)
+        join_pid_namespace(pidns); /* first: the path is the pod's view, and entering needs the capability */
     read_only_view(only, nonly, writable, nwritable, tmp_size, strchr(argv[i], '/') ? argv[i] : NULL);
     writable_paths(writable, nwritable);
     drop_privileges((uid_t)uid, (gid_t)gid);
     if (chdir("/") != 0)
         die("chdir", "/");
+    if (pidns)
+        run_as_child();
     execvp(argv[i], argv + i);
     fprintf(stderr, "contain: exec %s: %s\n", argv[i], strerror(errno));
     return 127;

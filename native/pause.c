@@ -39,8 +39,18 @@
  *   /proc/PID/ns/mnt). If that file is gone (the template ended), the pod
  *   copies the host's table as before.
  *
+ * PID namespace (optional, --pid): Kubernetes' shareProcessNamespace. The sandbox
+ *   also makes a PID namespace and forks its PID 1 (a second pause, which
+ *   reaps orphans as an init must), which mounts a /proc of that namespace in
+ *   the sandbox's mount namespace: `ps` in the pod shows the pod's processes
+ *   only. Containers join it through /proc/1/ns/pid in that view (contain
+ *   --pid-ns), `podlab exec` through /proc/PID/ns/pid_for_children. The
+ *   process podlab records stays outside; it ends when its PID 1 ends and
+ *   kills it (and so, by the kernel, every process of the pod) when told to
+ *   stop; its PID 1 is killed too if it dies (PR_SET_PDEATHSIG).
+ *
  * Contract:
- *   pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR]
+ *   pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR] [--pid]
  *         [--mount-from NSFILE] [--bind SRC:DST]... [--write DST=TEXT]...
  *   pause --netns /run/netns/NAME --mount-template
  *     - any failure before readiness: "pause: <what>: <strerror>" on stderr,
@@ -48,6 +58,7 @@
  *     - on success: writes exactly "ready\n" to stdout, then points
  *       stdin/stdout/stderr at /dev/null, closes every other inherited
  *       descriptor, and sleeps in pause().
+ *   pause --pid-init: what the PID 1 of a --pid sandbox execs (internal).
  *     - SIGTERM/SIGINT: exit 0. SIGCHLD: reap children (matters when it is
  *       PID 1 of a PID namespace or a subreaper). SIGHUP: ignored.
  */
@@ -62,6 +73,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -74,7 +86,7 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR]\n"
+    fputs("usage: pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR] [--pid]\n"
           "             [--mount-from NSFILE] [--bind SRC:DST]... [--write DST=TEXT]...\n"
           "       pause --netns /run/netns/NAME --mount-template\n"
           "  Joins the network namespace NAME, creates new UTS and IPC\n"
@@ -87,6 +99,8 @@ static void usage(FILE *out)
           "  upper layer in DIR, so a missing DST under /etc can be created.\n"
           "  --mount-from: that mount namespace starts as a copy of NSFILE's\n"
           "  (e.g. /proc/PID/ns/mnt of a template) instead of this one's.\n"
+          "  --pid: also a PID namespace whose PID 1 is a pause child, with\n"
+          "  its own /proc in the sandbox's mount namespace.\n"
           "  --mount-template: only a mount namespace without the host's nsfs\n"
           "  mounts, for sandboxes to start from; no UTS/IPC, no hostname.\n",
           out);
@@ -116,6 +130,29 @@ static void on_term(int sig)
 {
     (void)sig;
     _exit(0);
+}
+
+/* With --pid: the namespace's PID 1, as seen from the process podlab recorded. */
+static volatile pid_t init_pid = 0;
+
+static void on_term_outer(int sig)
+{
+    (void)sig;
+    if (init_pid > 0)
+        kill(init_pid, SIGKILL); /* the kernel then kills every process of the namespace */
+    _exit(0);
+}
+
+/* The outer process lives exactly as long as the namespace's PID 1. */
+static void on_chld_outer(int sig)
+{
+    int saved = errno;
+    pid_t p;
+    (void)sig;
+    while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+        if (p == init_pid)
+            _exit(1);
+    errno = saved;
 }
 
 static void on_chld(int sig)
@@ -372,13 +409,76 @@ static void lo_up(void)
     close(s);
 }
 
+/*
+ * --pid: a new PID namespace and its PID 1. The child mounts the namespace's /proc over the
+ * sandbox's (their mount namespace is shared, private to the pod) and says so on a pipe; the
+ * parent returns to become ready, the child never returns: it sleeps and reaps as init.
+ */
+static void start_pid_namespace(void)
+{
+    int p[2];
+    char ok;
+    pid_t child;
+    if (pipe2(p, O_CLOEXEC) != 0)
+        die_errno("pipe", NULL);
+    if (unshare(CLONE_NEWPID) != 0)
+        die_errno("unshare", "CLONE_NEWPID");
+    child = fork();
+    if (child < 0)
+        die_errno("fork", "PID 1");
+    if (child == 0) {
+        close(p[0]);
+        /* Its parent is outside the namespace (getppid() is 0): if it is gone already, the write below fails. */
+        signal(SIGPIPE, SIG_DFL);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+            _exit(1);
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+            die_errno("mount proc on", "/proc");
+        if (write(p[1], "1", 1) != 1)
+            _exit(1);
+        close(p[1]);
+        if (chdir("/") != 0)
+            _exit(1);
+        int fd = open("/dev/null", O_RDWR);
+        if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+            _exit(1);
+        close_inherited_fds();
+        /* Shown by ps in the pod as Kubernetes' is: a short line, not the sandbox's files. */
+        execl("/proc/self/exe", "/pause", "--pid-init", (char *)NULL);
+        _exit(1);
+    }
+    init_pid = child;
+    close(p[1]);
+    set_handler(SIGTERM, on_term_outer);
+    set_handler(SIGINT, on_term_outer);
+    set_handler(SIGCHLD, on_chld_outer);
+    ssize_t r;
+    do
+        r = read(p[0], &ok, 1);
+    while (r < 0 && errno == EINTR);
+    close(p[0]);
+    if (r != 1) {
+        fputs("pause: the PID namespace's PID 1 did not start\n", stderr);
+        exit(1);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *netns = NULL, *hostname = NULL, *overlay = NULL, *from = NULL;
     char *binds[MAX_BINDS], *writes[MAX_BINDS];
-    int nbinds = 0, nwrites = 0, template = 0;
+    int nbinds = 0, nwrites = 0, template = 0, pidns = 0;
     int i, fd;
 
+    if (argc == 2 && strcmp(argv[1], "--pid-init") == 0) {
+        /* The PID 1 of a --pid sandbox, started as above: sleep, reap, end on SIGTERM/SIGINT. */
+        set_handler(SIGTERM, on_term);
+        set_handler(SIGINT, on_term);
+        set_handler(SIGCHLD, on_chld);
+        signal(SIGHUP, SIG_IGN);
+        for (;;)
+            pause();
+    }
     for (i = 1; i < argc; i++) {
         const char *v;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -418,13 +518,15 @@ int main(int argc, char **argv)
             from = v;
         } else if (strcmp(argv[i], "--mount-template") == 0) {
             template = 1;
+        } else if (strcmp(argv[i], "--pid") == 0) {
+            pidns = 1;
         } else {
             die_usage("unexpected argument", argv[i]);
         }
     }
     if (!netns || !*netns)
         die_usage("--netns is required", NULL);
-    if (template && (hostname || overlay || from || nbinds || nwrites))
+    if (template && (hostname || overlay || from || nbinds || nwrites || pidns))
         die_usage("--mount-template takes only --netns", NULL);
     if (!template && (!hostname || !*hostname))
         die_usage("--hostname is required", NULL);
@@ -454,8 +556,10 @@ int main(int argc, char **argv)
             die_errno("unshare", "CLONE_NEWUTS|CLONE_NEWIPC");
         if (sethostname(hostname, strlen(hostname)) != 0)
             die_errno("sethostname", hostname);
-        if (nbinds > 0 || nwrites > 0 || overlay || from)
+        if (nbinds > 0 || nwrites > 0 || overlay || from || pidns)
             setup_mounts(from, overlay, binds, nbinds, writes, nwrites);
+        if (pidns)
+            start_pid_namespace();
     }
 
     /* Do not keep whatever directory we were started from busy. */

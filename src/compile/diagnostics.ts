@@ -223,6 +223,8 @@ export const CODES = {
   PL3115: 'which port?',
   PL3116: 'what to explain?',
   PL3117: 'lab has no Ingress',
+  // a pod's PID namespace (src/compile/rules.ts): PL3118.
+  PL3118: 'shareProcessNamespace with hostNetwork',
   PL3140: 'bad lab-name prefix',
   ...COREFILE_CODES,
 } as const;

@@ -157,6 +157,8 @@ export interface LabPod {
   node: string;
   labels: Record<string, string>;
   hostNetwork: boolean;
+  /** One PID namespace for the pod (shareProcessNamespace); absent for the pods podlab adds itself (DNS, ingress controller). */
+  shareProcessNamespace?: boolean;
   containers: LabContainer[];
   hostname?: string;
   subdomain?: string;
@@ -248,6 +250,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
       node: p.node,
       labels: p.labels ?? {},
       hostNetwork: p.hostNetwork ?? false,
+      ...(p.shareProcessNamespace ? { shareProcessNamespace: true } : {}),
       containers: (p.containers ?? []).map(normalizeContainer),
       hostname: p.hostname,
       subdomain: p.subdomain,

@@ -353,6 +353,16 @@ export const hostPortsAreUnique: Rule = (lab, out) => {
     );
 };
 
+/**
+ * A pod's own PID namespace is held by its pause process, which a hostNetwork pod does not have
+ * (its containers join the node's sandbox).
+ */
+export const pidNamespaceNeedsSandbox: Rule = (lab, out) => {
+  for (const p of lab.pods)
+    if (p.shareProcessNamespace && p.hostNetwork)
+      out.push(diag('PL3118', podPath(p.name, 'shareProcessNamespace'), `pod "${p.name}" asks for a PID namespace of its own (shareProcessNamespace) and for the node's network (hostNetwork); podlab gives a hostNetwork pod no sandbox to hold one`, 'Drop one of the two: a pod with its own network may share one PID namespace among its containers.'));
+};
+
 /** Checks: `from` names a pod, node or host of the lab; then each kind's own rules (check/kinds/). */
 export const checksAreValid: Rule = (written, sink) => {
   // Checks may aim at the ingress controller's pod and Service, which the plan adds.
@@ -405,6 +415,7 @@ export const RULES: Rule[] = [
   podsAreValid,
   podSlicesFit,
   hostPortsAreUnique,
+  pidNamespaceNeedsSandbox,
   outsideNetworksAreValid,
   hostsAreValid,
   servicesAreValid,

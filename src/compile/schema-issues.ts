@@ -53,7 +53,7 @@ function one(issue: Issue): Diagnostic[] {
 const KNOWN = [
   'name', 'description', 'nodeNetwork', 'cidr', 'podTraffic', 'nodes', 'role', 'ip', 'interface', 'podCidr', 'podCidrMaskSize',
   'serviceCidr', 'clusterDomain', 'namespaces', 'cni', 'type', 'vni', 'port', 'pods', 'namespace', 'node', 'labels',
-  'hostNetwork', 'containers', 'workload', 'command', 'ports', 'containerPort', 'protocol', 'env', 'checks', 'kind',
+  'hostNetwork', 'shareProcessNamespace', 'containers', 'workload', 'command', 'ports', 'containerPort', 'protocol', 'env', 'checks', 'kind',
   'from', 'to', 'expect', 'timeoutMs', 'path', 'expectPod', 'expectNoNat', 'expectSource', 'requests', 'expectSpread',
   'expectSticky', 'hostPort', 'services', 'selector', 'targetPort', 'nodePort', 'clusterIP', 'externalName',
   'loadBalancerIP', 'sessionAffinity', 'externalTrafficPolicy', 'internalTrafficPolicy', 'natOutgoing', 'hosts',

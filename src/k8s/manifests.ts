@@ -394,6 +394,7 @@ function convertPod(m: ManifestObject, meta: Meta, spec: Obj, path: ObjectPath, 
   if (meta.namespace && meta.namespace !== 'default') pod.namespace = meta.namespace;
   if (meta.labels && Object.keys(meta.labels).length) pod.labels = { ...meta.labels };
   if (spec.hostNetwork === true) pod.hostNetwork = true;
+  if (spec.shareProcessNamespace === true) pod.shareProcessNamespace = true;
   if (typeof spec.hostname === 'string') pod.hostname = spec.hostname;
   if (typeof spec.subdomain === 'string') pod.subdomain = spec.subdomain;
   if (typeof spec.dnsPolicy === 'string') pod.dnsPolicy = spec.dnsPolicy as PodSpec['dnsPolicy'];

@@ -127,6 +127,11 @@ export interface PlanPod {
   namespace: string;
   node: string;
   hostNetwork: boolean;
+  /**
+   * One PID namespace for the pod, held by its pause process (shareProcessNamespace). Only
+   * present when true, so the plans of labs without it read as before.
+   */
+  shareProcessNamespace?: true;
   /** For hostNetwork pods this is the node's namespace. */
   netns: string;
   hostname: string;
@@ -442,6 +447,7 @@ function planPods(lab: Lab, cluster: PodNetwork, dns: ClusterDnsPass): PlanPod[]
       namespace: p.namespace,
       node: p.node,
       hostNetwork: p.hostNetwork,
+      ...(p.shareProcessNamespace ? { shareProcessNamespace: true as const } : {}),
       netns: p.hostNetwork ? node.netns : netns.pod(lab.name, p.namespace, p.name),
       hostname: p.hostNetwork ? p.node : (p.hostname ?? p.name),
       ip: p.hostNetwork ? node.ip : cluster.podIps.get(p)!,

@@ -147,6 +147,7 @@ function pauseBase(plan: Plan, pod: PlanPod, pauseBin: string, files: string, mo
     '--hostname',
     pod.hostname,
     ...(mountFrom ? ['--mount-from', mountFrom] : []),
+    ...(pod.shareProcessNamespace ? ['--pid'] : []),
     ...(pod.system === 'dns' ? ['--etc-overlay', `${plan.stateDir}/overlay/${pod.name}`, '--bind', `${files}/dns:${DNS.configDir}`] : []),
   ];
 }
@@ -222,6 +223,19 @@ export interface Containment {
   only?: readonly string[];
   /** Directories that stay writable in the otherwise read-only view (the ingress controller's run directory). */
   writable?: readonly string[];
+  /** The PID namespace the program runs in (contain --pid-ns): a pod's own, with shareProcessNamespace. */
+  pidNs?: string;
+}
+
+/**
+ * A shareProcessNamespace pod's PID namespace as its containers find it: in the sandbox's mount
+ * namespace /proc is the pod's own, where PID 1 is its pause process.
+ */
+export const POD_PID_NS = '/proc/1/ns/pid';
+
+/** How a pod's container joins its PID namespace (none: the node's, podlab's default). */
+export function podPidNs(pod: Pick<PlanPod, 'shareProcessNamespace'>): Containment {
+  return pod.shareProcessNamespace ? { pidNs: POD_PID_NS } : {};
 }
 
 /**
@@ -231,7 +245,7 @@ export interface Containment {
  * contain goes between it and the program.
  */
 export function containedProgram(argv: readonly string[], uid: number | string, contain: string, how: Containment = {}): string[] {
-  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), '--'];
+  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), '--'];
   const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
   return sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
 }
@@ -242,7 +256,7 @@ export function containedProgram(argv: readonly string[], uid: number | string, 
  * the container range per container; the script numbers them from the range's start).
  */
 function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: number, plan: Plan) {
-  const how: Containment = c.argv[0] === '@nginx' && plan.ingress ? { writable: [plan.ingress.runDir] } : {};
+  const how: Containment = { ...(c.argv[0] === '@nginx' && plan.ingress ? { writable: [plan.ingress.runDir] } : {}), ...podPidNs(pod) };
   const argv = containedProgram(containerArgv(c.argv, REPO_PROGRAMS, pod), uid, REPO_PROGRAMS.contain, how);
   return { ...c, uid, argvText: argv.map(shellQuote).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
 }

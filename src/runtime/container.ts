@@ -45,6 +45,8 @@ export interface ContainerLaunch {
   owns?: readonly string[];
   /** Low ports were allowed in `netns` already (by allowLowPorts: once per pod, not per container). */
   lowPortsAllowed?: boolean;
+  /** The PID namespace the program joins (contain --pid-ns): a shareProcessNamespace pod's. */
+  pidNs?: string;
 }
 
 export interface LaunchedContainer extends ProcessRecord {
@@ -57,7 +59,7 @@ export interface LaunchedContainer extends ProcessRecord {
 export const LOW_PORTS_SYSCTL = 'net.ipv4.ip_unprivileged_port_start=0';
 
 /** The command line that starts a contained program as `uid` (the program part is render's containedProgram, which up.sh shows too). */
-export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only' | 'writable'>, uid: number | string, contain = CONTAIN_BIN): string[] {
+export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only' | 'writable' | 'pidNs'>, uid: number | string, contain = CONTAIN_BIN): string[] {
   return ['nsenter', ...launch.join, '--', ...containedProgram(launch.argv, uid, contain, launch)];
 }
 

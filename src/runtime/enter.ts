@@ -63,11 +63,18 @@ export function execArgv(state: LabState, target: string, container?: string): s
     const pid = nodeSandboxPid(state, t.what.slice('node '.length));
     return pid === undefined ? sourceArgv(state, target) : ['nsenter', '-t', String(pid), '--net', '--uts', '--ipc', '--mount', '--'];
   }
-  if (container === undefined || t.kind !== 'pod') return sourceArgv(state, target);
+  if (t.kind !== 'pod') return sourceArgv(state, target);
+  // A shareProcessNamespace pod: its PID namespace too (nsenter forks into it), where ps sees only the pod.
+  const pause = state.pods[t.pod.name]?.pause;
+  const pid = t.pod.shareProcessNamespace && pause ? [`--pid=/proc/${pause.pid}/ns/pid_for_children`] : [];
+  if (container === undefined) {
+    const argv = sourceArgv(state, target);
+    return pid.length ? [...argv.slice(0, -1), ...pid, '--'] : argv;
+  }
   const names = t.pod.containers.map((c) => c.name);
   const rec = state.pods[t.pod.name]?.containers[container];
   if (!names.includes(container)) throw new TargetError('PL3032', `pod ${t.pod.namespace}/${t.pod.name} has no container "${container}"; its containers: ${names.join(', ') || '(none: it is only a sandbox)'}`);
   if (!rec || !isAlive(rec)) throw new TargetError('PL3033', `container "${container}" of pod ${t.pod.namespace}/${t.pod.name} is not running; see podlab status ${state.plan.lab}`);
   // Its namespaces (network, UTS, IPC from the sandbox; the mount namespace contain made), as its own uid.
-  return ['nsenter', '-t', String(rec.pid), '--net', '--uts', '--ipc', '--mount', ...(rec.uid !== undefined ? [`--setuid=${rec.uid}`, `--setgid=${rec.uid}`] : []), '--'];
+  return ['nsenter', '-t', String(rec.pid), '--net', '--uts', '--ipc', '--mount', ...pid, ...(rec.uid !== undefined ? [`--setuid=${rec.uid}`, `--setgid=${rec.uid}`] : []), '--'];
 }

@@ -90,6 +90,14 @@ export const podSchema = z.strictObject({
   labels: z.record(z.string(), z.string()).optional(),
   /** Share the node's network namespace instead of getting a pod IP. @default false */
   hostNetwork: z.boolean().optional(),
+  /**
+   * One PID namespace for the whole pod (Kubernetes' `shareProcessNamespace`): its pause process
+   * is PID 1, and `ps` in the pod (`podlab exec`, any container) shows the pod's processes only.
+   * Without it containers see the node's processes (podlab's departure from Kubernetes, which gives
+   * each container a PID namespace of its own: see docs/labs.md). Not with `hostNetwork`.
+   * @default false
+   */
+  shareProcessNamespace: z.boolean().optional(),
   /** @default [] — a pod with no containers is just its sandbox (the pause process). */
   containers: z.array(containerSchema).optional(),
 });
