@@ -2,7 +2,9 @@
  * The `podlab ui` page's script, served as /app.js: plain browser JavaScript, no framework, no
  * build step. It asks the server (server.ts) to run the checks or a trace and puts the answers
  * into the page the server rendered (page.ts): results into the check rows, hops into a list, the
- * redrawn SVG (failed checks, the traced path) into the topology. Every request carries the
+ * redrawn SVG (failed checks, the traced path) into the topology. It also listens to the server's
+ * live updates (server-sent events, /api/events): the pods, Services, check rows and the drawing
+ * are replaced as the lab changes, and the header says what changed. Every request carries the
  * page's token; text from the lab goes in as textContent, never as HTML, except the SVG the
  * server drew (Graphviz escapes every label).
  */
@@ -105,6 +107,33 @@ export const APP_JS = `'use strict';
     }).finally(function () { document.getElementById('trace-go').disabled = false; });
   }
   form.addEventListener('submit', function (ev) { ev.preventDefault(); trace(); });
+
+  // Live: the server pushes the rows and the drawing when the lab changes (a pod deleted or crashed
+  // elsewhere, endpoints, check results). Its HTML is the server's own rendering, escaped as the page is.
+  var updates = 0;
+  var events = new EventSource('/api/events?token=' + encodeURIComponent(token));
+  events.addEventListener('update', function (ev) {
+    var u = JSON.parse(ev.data);
+    document.querySelector('#pods tbody').innerHTML = u.pods;
+    document.querySelector('#services tbody').innerHTML = u.services;
+    if (!runBtn.disabled) document.querySelector('#checks tbody').innerHTML = u.checks;
+    setSvg(u.svg);
+    document.getElementById('live').textContent = 'live';
+    // The latest changes first, the last five kept.
+    if (u.changes.length) {
+      var box = document.getElementById('changes');
+      var li = el('li', '', new Date().toLocaleTimeString() + ' · ' + u.changes.join(' · '));
+      box.insertBefore(li, box.firstChild);
+      while (box.children.length > 5) box.removeChild(box.lastChild);
+    }
+    document.body.dataset.updates = String(++updates);
+  });
+  events.addEventListener('gone', function (ev) {
+    document.getElementById('live').textContent = JSON.parse(ev.data).error;
+  });
+  events.addEventListener('error', function () {
+    document.getElementById('live').textContent = 'not live (podlab ui stopped?)';
+  });
 
   // A click on a pod in the drawing: the first picks where the trace starts, the second where it ends, and traces.
   var picked = null;

@@ -112,7 +112,7 @@ export function traceHtml(t: UiTrace | undefined): string {
 
 const STYLE = `
 body{font-family:system-ui,sans-serif;margin:0;color:#0f172a;background:#f8fafc}
-header{background:#0f172a;color:#f8fafc;padding:.6rem 1rem}header h1{font-size:1.1rem;margin:0}header span{opacity:.7;font-size:.85rem}
+header{background:#0f172a;color:#f8fafc;padding:.6rem 1rem}#changes{margin:.3rem 0 0;padding-left:1rem;font-size:.8rem;color:#fde68a}header h1{font-size:1.1rem;margin:0}header span{opacity:.7;font-size:.85rem}
 main{padding:1rem}.cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1rem}
 section{background:#fff;border:1px solid #e2e8f0;border-radius:6px;padding:.6rem .8rem;margin-bottom:1rem}
 h2{font-size:1rem;margin:.2rem 0 .5rem}table{border-collapse:collapse;width:100%;font-size:.8rem}
@@ -125,15 +125,62 @@ tr.down td{color:#dc2626}.hop{margin-bottom:.3rem;font-size:.8rem}.hop .linux{fo
 button{padding:.3rem .8rem}select,input{font-size:.85rem;max-width:12rem}#trace-error,#checks-error{color:#dc2626}
 `;
 
+/** The rows of the Pods table. */
+export function podRows(m: Pick<UiModel, 'pods'>): string {
+  return m.pods.map((p) => `<tr class="pod ${p.state}" data-pod="${e(`${p.namespace}/${p.name}`)}"><td>${e(`${p.namespace}/${p.name}`)}</td><td>${e(p.ips.join(', ') || '-')}</td><td>${e(p.node)}</td><td>${e(p.state === 'down' ? (p.why ?? 'not running') : 'running')}</td></tr>`).join('');
+}
+
+/** The rows of the Services table. */
+export function serviceRows(m: Pick<UiModel, 'services'>): string {
+  return m.services.map((s) => `<tr class="service" data-service="${e(`${s.namespace}/${s.name}`)}"><td>${e(`${s.namespace}/${s.name}`)}</td><td>${e(s.type)}</td><td>${e(s.address)}</td><td>${e(s.ports.join(' '))}</td><td class="endpoints">${s.type === 'ExternalName' ? '' : s.endpoints.length ? s.endpoints.map(e).join('<br>') : '<b style="color:#dc2626">none</b>'}</td></tr>`).join('');
+}
+
+/**
+ * What the page's live updates carry (server-sent events, `GET /api/events`): the parts of the
+ * page that follow the lab, as HTML rendered here (escaped as the page is) and the check rows.
+ */
+export interface UiUpdate {
+  svg: string;
+  pods: string;
+  services: string;
+  checks: string;
+  /** What changed, in words, for the page's status line: "pod default/web-2 down (deleted)". */
+  changes: string[];
+}
+
+export function pageUpdate(m: UiModel, before: UiModel | undefined): UiUpdate {
+  return { svg: m.svg, pods: podRows(m), services: serviceRows(m), checks: m.checks.map(checkRow).join(''), changes: before ? changesOf(before, m) : [] };
+}
+
+/** The changes a learner cares about between two views of the lab: pods down or back, endpoints, check results. */
+export function changesOf(a: Pick<UiModel, 'pods' | 'services' | 'checks'>, b: Pick<UiModel, 'pods' | 'services' | 'checks'>): string[] {
+  const out: string[] = [];
+  const podsA = new Map(a.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
+  for (const p of b.pods) {
+    const was = podsA.get(`${p.namespace}/${p.name}`);
+    if (was && (was.state !== p.state || (p.state === 'down' && was.why !== p.why))) out.push(`pod ${p.namespace}/${p.name} ${p.state === 'down' ? `down (${(p.why ?? 'not running').replace(/^not running: /, '')})` : `running again${p.ips.length ? ` at ${p.ips.join(', ')}` : ''}`}`);
+    else if (was && was.ips.join() !== p.ips.join() && p.ips.length) out.push(`pod ${p.namespace}/${p.name} now at ${p.ips.join(', ')}`);
+  }
+  const svcA = new Map(a.services.map((s) => [`${s.namespace}/${s.name}`, s]));
+  for (const s of b.services) {
+    const was = svcA.get(`${s.namespace}/${s.name}`);
+    if (was && was.endpoints.join() !== s.endpoints.join()) out.push(`Service ${s.namespace}/${s.name}: ${s.endpoints.length} endpoint${s.endpoints.length === 1 ? '' : 's'}${s.endpoints.length ? ` (${s.endpoints.map((x) => x.split(' ')[0]).join(', ')})` : ''}`);
+  }
+  const checksA = new Map(a.checks.map((c) => [c.index, c.result?.status]));
+  const ran = b.checks.filter((c) => c.result && checksA.get(c.index) !== c.result.status);
+  if (ran.length) out.push(`checks: ${b.checks.filter((c) => c.result?.status === 'pass').length} passed, ${b.checks.filter((c) => c.result?.status === 'fail').length} failed`);
+  return out;
+}
+
 /** The whole page; `token` (which the page's own URL carries) goes into the script's URL. */
 export function renderPage(m: UiModel, token: string): string {
-  const pods = m.pods.map((p) => `<tr class="pod ${p.state}" data-pod="${e(`${p.namespace}/${p.name}`)}"><td>${e(`${p.namespace}/${p.name}`)}</td><td>${e(p.ips.join(', ') || '-')}</td><td>${e(p.node)}</td><td>${e(p.state === 'down' ? (p.why ?? 'not running') : 'running')}</td></tr>`);
-  const svcs = m.services.map((s) => `<tr class="service" data-service="${e(`${s.namespace}/${s.name}`)}"><td>${e(`${s.namespace}/${s.name}`)}</td><td>${e(s.type)}</td><td>${e(s.address)}</td><td>${e(s.ports.join(' '))}</td><td class="endpoints">${s.type === 'ExternalName' ? '' : s.endpoints.length ? s.endpoints.map(e).join('<br>') : '<b style="color:#dc2626">none</b>'}</td></tr>`);
+  const pods = podRows(m);
+  const svcs = serviceRows(m);
   const options = (list: string[], selected?: string) => list.map((x) => `<option value="${e(x)}"${x === selected ? ' selected' : ''}>${e(x)}</option>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>podlab ui · ${e(m.lab)}</title>
 <meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}</style></head>
-<body><header><h1>podlab · lab ${e(m.lab)}</h1><span>${e(m.cni)} · from ${e(m.source)} · live</span></header>
+<body><header><h1>podlab · lab ${e(m.lab)}</h1><span>${e(m.cni)} · from ${e(m.source)} · <span id="live">live</span></span><ul id="changes"></ul></header>
 <main>
 <section><h2>Topology</h2><p style="font-size:.8rem;color:#475569;margin:0">Click a pod to trace from it, then another to trace to it.</p><div id="topology">${m.svg}</div></section>
 <div class="cols"><div>
@@ -145,8 +192,8 @@ port <input id="trace-port" type="number" min="1" max="65535" placeholder="auto"
 <select id="trace-proto"><option value="">proto</option><option>tcp</option><option>udp</option><option>icmp</option></select>
 <button id="trace-go" type="submit">Trace</button></form><div id="trace-error"></div><div id="trace">${traceHtml(m.trace)}</div></section>
 </div><div>
-<section><h2>Pods</h2><table id="pods"><thead><tr><th>pod</th><th>IP</th><th>node</th><th>state</th></tr></thead><tbody>${pods.join('')}</tbody></table></section>
-<section><h2>Services</h2><table id="services"><thead><tr><th>Service</th><th>type</th><th>address</th><th>ports</th><th>endpoints</th></tr></thead><tbody>${svcs.join('')}</tbody></table></section>
+<section><h2>Pods</h2><table id="pods"><thead><tr><th>pod</th><th>IP</th><th>node</th><th>state</th></tr></thead><tbody>${pods}</tbody></table></section>
+<section><h2>Services</h2><table id="services"><thead><tr><th>Service</th><th>type</th><th>address</th><th>ports</th><th>endpoints</th></tr></thead><tbody>${svcs}</tbody></table></section>
 </div></div></main><script src="/app.js?token=${encodeURIComponent(token)}"></script></body></html>
 `;
 }

@@ -8,7 +8,14 @@
  * last results to mark them on the drawing. The page itself is page.ts, its script app.ts.
  *
  * Routes: `GET /` the page, `GET /app.js` its script, `GET /api/view` the model as JSON,
- * `POST /api/checks` run every check, `POST /api/trace` trace `{from, to, port?, proto?}`.
+ * `GET /api/events` the page's live updates (server-sent events), `POST /api/checks` run every
+ * check, `POST /api/trace` trace `{from, to, port?, proto?}`.
+ *
+ * Live updates: while a page listens on /api/events (same token), the server looks at the lab
+ * every POLL_MS — the state journal and /proc, what `podlab status` reads, no command run — and
+ * when what the page shows changed (a pod deleted or crashed in another terminal, endpoints, check
+ * results), sends an `update` event with the new rows and drawing, and the changes in words.
+ * Polling, not inotify: a crashed process writes nothing anywhere to watch.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -27,7 +34,10 @@ import { TraceProblem } from '../trace/ends.ts';
 import { tracePathMarks } from '../trace/draw.ts';
 import type { TracePath, TraceProtocol } from '../trace/trace.ts';
 import { APP_JS } from './app.ts';
-import { failedMarks, renderPage, statusParts, type UiModel, type UiTrace } from './page.ts';
+import { failedMarks, pageUpdate, renderPage, statusParts, type UiModel, type UiTrace } from './page.ts';
+
+/** How often the server looks at the lab while a page listens for updates. */
+export const POLL_MS = 500;
 
 /** The only address the server listens on. */
 export const UI_HOST = '127.0.0.1';
@@ -114,6 +124,62 @@ export async function startUi(lab: string, opts: { port?: number; ex?: Executor 
   let results: CheckResult[] = [];
   let lastTrace: TracePath | undefined;
   let running: Promise<CheckResult[]> | undefined;
+  const listeners = new Set<ServerResponse>();
+  let poller: NodeJS.Timeout | undefined;
+  let lastKey: string | undefined;
+  let lastModel: UiModel | undefined;
+  let looking: Promise<void> | undefined;
+
+  /** What the page shows that can change, as one string: cheap (no drawing, no command), read every POLL_MS. */
+  function liveKey(): string | undefined {
+    const facts = liveGraphFacts(lab);
+    const status = labStatus(lab);
+    if (!facts || !status) return undefined;
+    const parts = statusParts(status, buildGraph(facts.plan, facts.live));
+    return JSON.stringify([parts.pods, parts.services, results.map((r) => [r.index, r.status, r.seen]), lastTrace ? [lastTrace.from, lastTrace.to, lastTrace.outcome] : []]);
+  }
+
+  function event(res: ServerResponse, name: string, data: unknown): void {
+    res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** Looks at the lab once and tells every listening page what changed (one look at a time). */
+  function look(): Promise<void> {
+    looking ??= (async () => {
+      const key = liveKey();
+      if (key === undefined) {
+        if (lastKey !== 'gone') for (const res of listeners) event(res, 'gone', { error: `lab "${lab}" is no longer up` });
+        lastKey = 'gone';
+        return;
+      }
+      if (key === lastKey) return;
+      lastKey = key;
+      const m = await model();
+      const update = pageUpdate(m, lastModel);
+      lastModel = m;
+      for (const res of listeners) event(res, 'update', update);
+    })()
+      .catch(() => {})
+      .finally(() => (looking = undefined));
+    return looking;
+  }
+
+  /** A page listens: it gets the view of now at once, then each change. */
+  async function listen(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.writeHead(200, { ...HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+    res.write('retry: 2000\n\n');
+    listeners.add(res);
+    req.on('close', () => {
+      listeners.delete(res);
+      if (!listeners.size && poller) {
+        clearInterval(poller);
+        poller = undefined;
+      }
+    });
+    await look();
+    if (lastModel) event(res, 'update', pageUpdate(lastModel, undefined));
+    poller ??= setInterval(() => void look(), POLL_MS);
+  }
 
   /** The page's model, read live now, with the last check results and trace marked on the drawing. */
   async function model(): Promise<UiModel> {
@@ -142,6 +208,7 @@ export async function startUi(lab: string, opts: { port?: number; ex?: Executor 
     if (route === 'GET /') return send(res, 200, 'text/html', renderPage(await model(), token));
     if (route === 'GET /app.js') return send(res, 200, 'text/javascript', APP_JS);
     if (route === 'GET /api/view') return json(res, 200, await model());
+    if (route === 'GET /api/events') return listen(req, res);
     if (req.method === 'POST' && !(req.headers['content-type'] ?? '').startsWith('application/json')) return json(res, 415, { error: 'send application/json' });
     if (route === 'POST /api/checks') {
       const state = readState(lab);
@@ -149,6 +216,7 @@ export async function startUi(lab: string, opts: { port?: number; ex?: Executor 
       // One run at a time: a second click waits for the run under way.
       running ??= runChecks(state, ex).finally(() => (running = undefined));
       results = await running;
+      void look();
       return json(res, 200, { results, svg: (await model()).svg });
     }
     if (route === 'POST /api/trace') {
@@ -181,6 +249,7 @@ export async function startUi(lab: string, opts: { port?: number; ex?: Executor 
     token,
     close: () =>
       new Promise<void>((resolve) => {
+        if (poller) clearInterval(poller);
         server.closeAllConnections();
         server.close(() => resolve());
       }),

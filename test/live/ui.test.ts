@@ -1,24 +1,29 @@
 /**
  * `podlab ui` in headless Chromium (Debian's /usr/bin/chromium, driven over the DevTools protocol:
- * test/live/cdp.ts) against a live lab, ui-live (flannel, three nodes, a Service, one check that
+ * test/live/cdp.ts) against a live lab, see-ui (flannel, three nodes, a Service, one check that
  * must fail): the page answers 403 without its token; with it, the topology SVG has every node
  * and every pod; a mouse click on "Run checks" shows each check's result and marks the failed
  * one on the drawing; clicking two pods in the drawing traces between them, lists the hops (each
  * confirmed by the probe) and draws the path. A screenshot is saved to test-artifacts/ui.png.
+ * Then, in another "terminal" (the CLI, and a kill by pid), a pod is deleted and a container
+ * crashes: the open page shows both — rows, endpoints, drawing, the changes in words — without a
+ * reload (test-artifacts/ui-live.png).
  * Chromium, the ui process and the lab are removed in afterAll, by pid, also when a test fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { container, workloads, type LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
+import { readState } from '../../src/runtime/state.ts';
 import { Browser, type Page } from './cdp.ts';
 import { liveGuard, upLab } from './host.ts';
 
 const live = liveGuard();
 const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
-const name = 'ui-live';
+const name = 'see-ui';
 
 const lab: LabSpec = {
   name,
@@ -42,7 +47,7 @@ const boxes = (p: Page) => p.eval<string[]>(`[...document.querySelectorAll('#top
 /** A box of the drawing by id. */
 const box = (id: string) => `[...document.querySelectorAll('#topology g.node')].find((g) => g.querySelector('title').textContent === ${JSON.stringify(id)})`;
 
-describe.skipIf(!live)('podlab ui in headless Chromium (lab ui-live)', () => {
+describe.skipIf(!live)('podlab ui in headless Chromium (lab see-ui)', () => {
   let ui: ChildProcess | undefined;
   let url = '';
   let browser: Browser | undefined;
@@ -141,6 +146,30 @@ describe.skipIf(!live)('podlab ui in headless Chromium (lab ui-live)', () => {
     await page.click(`document.getElementById('trace-go')`);
     await page.waitFor(`document.body.dataset.trace === 'error'`, 30_000);
     expect(await page.eval<string>(`document.getElementById('trace-error').innerText`)).toMatch(/^PL3115: which port of pod default\/client\?/);
+  }, 60_000);
+
+  it('a pod deleted and a container crashed in another terminal show on the open page, without a reload', async () => {
+    expect(await page.goto(url)).toBe(200);
+    await page.eval(`window.sameLoad = true`);
+    await page.waitFor(`Number(document.body.dataset.updates) >= 1`, 10_000);
+    const row = (pod: string) => `document.querySelector('#pods tr.pod[data-pod="default/${pod}"]')`;
+    const r = await execa('node', [BIN, 'pod', 'delete', name, 'web-2'], { reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    // (While `pod delete` works, the page may show its processes exited first, then the pod deleted.)
+    await page.waitFor(`${row('web-2')}.classList.contains('down') && ${row('web-2')}.innerText.includes('deleted')`, 10_000);
+    await page.waitFor(`!document.querySelector('tr[data-service="default/web"] .endpoints').innerText.includes('web-2')`, 10_000);
+    expect(await page.eval<string>(`document.querySelector('tr[data-service="default/web"] .endpoints').innerText`)).toMatch(/^web-1 10\.244\.1\.\d+:8080/);
+    await page.waitFor(`document.getElementById('changes').innerText.includes('pod default/web-2 down (deleted)')`, 10_000);
+    // The drawing: web-2 red and dashed.
+    expect(await page.eval<boolean>(`!!${box('pod/default/web-2')}.querySelector('[fill="#fee2e2"]')`)).toBe(true);
+    // A crash: web-1's program killed by pid, as a learner's kill would.
+    const c = Object.values(readState(name)!.pods['web-1']!.containers)[0]!;
+    process.kill(c.pid, 'SIGKILL');
+    await page.waitFor(`${row('web-1')}.classList.contains('down')`, 10_000);
+    expect(await page.eval<string>(`${row('web-1')}.innerText`)).toMatch(/container http-echo exited/);
+    expect(await page.eval<boolean>(`window.sameLoad === true`)).toBe(true);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(`${ARTIFACTS}ui-live.png`, await page.screenshot());
   }, 60_000);
 
   it('Ctrl-C (SIGINT) stops podlab ui with exit code 0', async () => {

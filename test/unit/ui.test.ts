@@ -2,10 +2,11 @@
  * `podlab ui` without root: the server against a recorded live state (a state.json under a
  * temporary PODLAB_STATE_ROOT, pods "alive" as this process): it listens on 127.0.0.1 only, answers
  * 403 without its token, with another token or for another Host, serves the page with the live
- * drawing, every pod and Service, and refuses bad trace requests; the page escapes what a lab
- * file wrote; failed checks are marked on the boxes at their ends.
+ * drawing, every pod and Service, and refuses bad trace requests; its live updates (server-sent
+ * events) follow the state: a pod deleted after the page opened arrives as an update naming it;
+ * the page escapes what a lab file wrote; failed checks are marked on the boxes at their ends.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ const { compileLab } = await import('../../src/compile/compile.ts');
 const { buildPlan } = await import('../../src/plan/plan.ts');
 const { buildGraph } = await import('../../src/render/graph/model.ts');
 const { recordOf } = await import('../../src/runtime/procs.ts');
-const { checkBoxes, failedMarks, renderPage } = await import('../../src/ui/page.ts');
+const { changesOf, checkBoxes, failedMarks, renderPage } = await import('../../src/ui/page.ts');
 const { startUi } = await import('../../src/ui/server.ts');
 
 /** A raw HTTP request (fetch would not let the test send its own Host header). */
@@ -108,9 +109,57 @@ describe('podlab ui server (recorded live state)', () => {
     expect(JSON.parse(unknown.body).hint).toContain('default/client');
     expect((await get(ui.port, `/nowhere?token=${ui.token}`)).status).toBe(404);
   });
+
+  it('live updates: 403 without the token; with it, the view at once, then a pod deleted later arrives as a change', async () => {
+    expect((await get(ui.port, '/api/events')).status).toBe(403);
+    const events: { event: string; data: { pods: string; services: string; changes: string[] } }[] = [];
+    let buffer = '';
+    const req = request({ host: '127.0.0.1', port: ui.port, path: `/api/events?token=${ui.token}`, headers: { host: `127.0.0.1:${ui.port}` } }, (res) => {
+      expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      res.on('data', (c: Buffer) => {
+        buffer += c.toString();
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = block.match(/^event: (.*)$/m)?.[1];
+          const data = block.match(/^data: (.*)$/m)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) });
+        }
+      });
+    });
+    req.end();
+    const until = async (what: () => boolean) => {
+      for (const end = Date.now() + 5000; !what(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > end) throw new Error(`no such event in 5 s: ${JSON.stringify(events.map((e) => e.data.changes))}`);
+    };
+    try {
+      await until(() => events.length >= 1);
+      expect(events[0]!.event).toBe('update');
+      expect(events[0]!.data.pods).toMatch(/<tr class="pod down" data-pod="default\/web-2">/);
+      expect(events[0]!.data.pods).toMatch(/<tr class="pod running" data-pod="default\/client">/);
+      // Another terminal deletes client: the state says so, and the page hears it.
+      const file = join(root, plan.lab, 'state.json');
+      const state = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+      delete state.pods.client;
+      writeFileSync(file, JSON.stringify(state));
+      await until(() => events.some((e) => e.data.changes.includes('pod default/client down (deleted)')));
+      expect(events.at(-1)!.data.pods).toMatch(/<tr class="pod down" data-pod="default\/client">/);
+    } finally {
+      req.destroy();
+    }
+  });
 });
 
 describe('the page (pure)', () => {
+  it('names what changed between two views: pods down and back, endpoints, check results', () => {
+    const pod = (name: string, state: 'running' | 'down', why?: string) => ({ namespace: 'default', name, node: 'w', ips: state === 'running' ? ['10.244.1.2'] : [], state, ...(why ? { why } : {}) });
+    const svc = (endpoints: string[]) => ({ namespace: 'default', name: 'web', type: 'ClusterIP', address: '10.96.0.1', ports: [], endpoints });
+    const a = { pods: [pod('web-1', 'running'), pod('web-2', 'running')], services: [svc(['web-1 10.244.1.2:8080 (w)', 'web-2 10.244.1.3:8080 (w)'])], checks: [{ index: 0, name: 'c', kind: 'tcp' }] };
+    const b = { pods: [pod('web-1', 'running'), pod('web-2', 'down', 'not running: deleted')], services: [svc(['web-1 10.244.1.2:8080 (w)'])], checks: [{ index: 0, name: 'c', kind: 'tcp', result: { status: 'fail' as const, expected: '', seen: '', command: '', ms: 1 } }] };
+    expect(changesOf(a, b)).toEqual(['pod default/web-2 down (deleted)', 'Service default/web: 1 endpoint (web-1)', 'checks: 0 passed, 1 failed']);
+    expect(changesOf(b, a)).toEqual(['pod default/web-2 running again at 10.244.1.2', 'Service default/web: 2 endpoints (web-1, web-2)']);
+    expect(changesOf(a, a)).toEqual([]);
+  });
+
   it('escapes what a lab wrote: names, check output, trace text', () => {
     const evil = '<img src=x onerror=alert(1)>';
     const m: UiModel = {
