@@ -41,9 +41,18 @@ export function findTarget(plan: Plan, target: string): LabTarget {
   return { kind: 'pod', netns: pod.netns, what: `pod ${pod.namespace}/${pod.name}${pod.hostNetwork ? ` (hostNetwork, node ${pod.node})` : ''}`, pod };
 }
 
-/** The nsenter prefix that runs a command in a target: a pod's sandbox namespaces, or the network namespace of anything else. */
+/**
+ * The nsenter prefix that runs a command in a target, as the target itself would: a pod's sandbox
+ * namespaces; a node's sandbox (its network, its hostname, its /etc/hosts listing the nodes), so a
+ * check from a node resolves `c1-node1` as `podlab exec … node/c1-master1` does; the network
+ * namespace of anything else (hosts, the gateway, a node whose sandbox is gone).
+ */
 export function sourceArgv(state: LabState, target: string): string[] {
   const t = findTarget(state.plan, target);
+  if (t.kind === 'node') {
+    const pid = nodeSandboxPid(state, t.what.slice('node '.length));
+    if (pid !== undefined) return ['nsenter', '-t', String(pid), '--net', '--uts', '--ipc', '--mount', '--'];
+  }
   if (t.kind !== 'pod') return ['nsenter', `--net=${NETNS_RUN_DIR}/${t.netns}`, '--'];
   const pause = state.pods[t.pod.name]?.pause;
   if (!t.pod.hostNetwork && (!pause || !isAlive(pause)))
@@ -52,17 +61,13 @@ export function sourceArgv(state: LabState, target: string): string[] {
 }
 
 /**
- * What `podlab exec` runs a command in: as `sourceArgv`, but a node is entered in its sandbox too
- * (its hostname and /etc/hosts), not only its network namespace; and with `container`, a pod's
- * container's own view — its mount namespace (read-only files, its private /tmp) and its uid.
+ * What `podlab exec` runs a command in: as `sourceArgv` (what checks, traces and scenario steps
+ * run in too); with `container`, a pod's container's own view — its mount namespace (read-only
+ * files, its private /tmp) and its uid; in a shareProcessNamespace pod, its PID namespace too.
  */
 export function execArgv(state: LabState, target: string, container?: string): string[] {
   const t = findTarget(state.plan, target);
   if (container !== undefined && t.kind !== 'pod') throw new TargetError('PL3032', `-c names a container of a pod; ${t.what} has none`);
-  if (t.kind === 'node') {
-    const pid = nodeSandboxPid(state, t.what.slice('node '.length));
-    return pid === undefined ? sourceArgv(state, target) : ['nsenter', '-t', String(pid), '--net', '--uts', '--ipc', '--mount', '--'];
-  }
   if (t.kind !== 'pod') return sourceArgv(state, target);
   // A shareProcessNamespace pod: its PID namespace too (nsenter forks into it), where ps sees only the pod.
   const pause = state.pods[t.pod.name]?.pause;
