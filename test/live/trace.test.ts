@@ -1,12 +1,13 @@
 /**
- * Live `podlab trace`: labs/services.lab.ts (flannel) as see-svc and labs/kubenet.lab.ts as
- * see-kube. Each trace is predicted from the live view, then one probe runs between two reads of
+ * Live `podlab trace`: labs/services.lab.ts (flannel) as see-svc, labs/kubenet.lab.ts as
+ * see-kube and labs/calico.lab.ts (BGP, BIRD) as see-cal. Each trace is predicted from the live view, then one probe runs between two reads of
  * the path's link and policy counters and conntrack is read: every hop must be confirmed by what
  * the kernel counted (the veth, the VXLAN device, the bridge port towards the pod), by conntrack
  * (the DNAT's endpoint, the SNAT address) or by a live read (route, DNS answer).
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import calicoLab from '../../labs/calico.lab.ts';
 import kubenetLab from '../../labs/kubenet.lab.ts';
 import servicesLab from '../../labs/services.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
@@ -140,4 +141,36 @@ describe.skipIf(!live)('live trace, kubenet (labs/kubenet.lab.ts as see-kube)', 
     expect(t.hops.find((h) => h.kind === 'node-route')!.observed).toContain(`via ${w2.ip} dev `);
     expect(statuses(t)['fabric']).toBe('confirmed');
   });
+});
+
+describe.skipIf(!live)('live trace, Calico BGP (labs/calico.lab.ts as see-cal)', () => {
+  const name = 'see-cal';
+  beforeAll(async () => {
+    await down(name);
+    await upLab({ ...(calicoLab as LabSpec), name, checks: [], scenarios: {} });
+  }, 180_000);
+  afterAll(async () => {
+    await down(name);
+  }, 60_000);
+
+  it('pod → pod across nodes: 169.254.1.1, a cali veth, the block BIRD learnt from the peer, a /32 to the pod', async () => {
+    // BIRD's sessions come up after `up`: wait (bounded) until the route to web-2's block is learnt.
+    const state = readState(name)!;
+    const n2 = state.plan.nodes.find((n) => n.name === 'c1-node2')!;
+    for (const end = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 250))) {
+      const r = await execa('ip', ['-n', state.plan.nodes.find((n) => n.name === 'c1-node1')!.netns, 'route', 'show', 'proto', 'bird'], { reject: false });
+      if (r.stdout.includes(`via ${n2.ip}`)) break;
+      if (Date.now() > end) throw new Error(`no BGP route via ${n2.ip} on c1-node1 in 30 s: ${r.stdout}`);
+    }
+    const t = await traceLive(realExecutor, readState(name)!, { from: 'client', to: 'web-2', port: 8080 });
+    expect(kinds(t)).toEqual(['route', 'veth', 'node-route', 'fabric', 'bridge', 'deliver', 'reply']);
+    allConfirmed(t);
+    const hop = (k: string) => t.hops.find((h) => h.kind === k)!;
+    expect(hop('route').linux).toMatch(/via 169\.254\.1\.1 dev eth0/);
+    expect(hop('veth').linux).toMatch(/cali[0-9a-f]{11}/);
+    expect(hop('node-route').linux).toMatch(/ via 172\.16\.94\.12 dev \S+ proto bird$/);
+    expect(hop('node-route').observed).toMatch(/^ip route get: 10\.244\.\d+\.\d+ via 172\.16\.94\.12 dev /);
+    expect(hop('node-route').k8s).toMatch(/learnt by BIRD over iBGP from 172\.16\.94\.12/);
+    expect(hop('bridge').linux).toMatch(/dev cali[0-9a-f]{11} scope link/);
+  }, 90_000);
 });
