@@ -1,22 +1,28 @@
 /**
  * `podlab graph <lab> [--format svg|mermaid|dot|json] [--out file]`: the lab drawn — from its
  * file (the plan, as in generated/<lab>/topology.svg), or by its name once it is up (the live
- * state: pods that are down drawn red and dashed, live IPs and endpoints). The model and the
+ * state: pods that are down drawn red and dashed, live IPs and endpoints; with --checks, the
+ * lab's checks run first and the ends of each failed one marked). The model and the
  * drawing are src/render/graph/; this picks the source, the format and where the bytes go.
  * Exit codes: 0 drawn, 1 the lab file is invalid, 2 podlab could not draw (bad option, lab not up).
+ * (A failed check is drawn, not an exit code: the drawing is what was asked for.)
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { compileLab } from '../compile/compile.ts';
 import { formatDiagnostic } from '../compile/diagnostics.ts';
+import type { CheckResult } from '../check/checks.ts';
 import { buildPlan, type Plan } from '../plan/plan.ts';
 import { bannerOf } from '../render/render.ts';
 import { graphToDot } from '../render/graph/dot.ts';
 import { graphToMermaid } from '../render/graph/mermaid.ts';
 import { buildGraph, type GraphLive } from '../render/graph/model.ts';
 import { dotToSvg } from '../render/graph/svg.ts';
+import { runChecks } from '../check/run.ts';
+import { realExecutor } from '../runtime/exec.ts';
 import { liveGraphFacts } from '../runtime/live-graph.ts';
+import { failedMarks } from '../ui/page.ts';
 import { readState } from '../runtime/state.ts';
 import { color, dim, green, red } from './terminal.ts';
 
@@ -34,11 +40,12 @@ function fail(message: string, code: number): void {
 }
 
 /** The drawing in one format. */
-export async function drawGraph(plan: Plan, format: GraphFormat, banner: string, live?: GraphLive): Promise<string> {
+export async function drawGraph(plan: Plan, format: GraphFormat, banner: string, live?: GraphLive, results?: readonly CheckResult[]): Promise<string> {
   const g = buildGraph(plan, live);
-  if (format === 'json') return `${JSON.stringify({ generatedBy: banner, ...g }, null, 2)}\n`;
+  const failed = results ? failedMarks(g, plan.checks, results) : undefined;
+  if (format === 'json') return `${JSON.stringify({ generatedBy: banner, ...g, ...(failed ? { failedChecks: failed } : {}) }, null, 2)}\n`;
   if (format === 'mermaid') return graphToMermaid(g, banner);
-  const dot = graphToDot(g, banner);
+  const dot = graphToDot(g, banner, failed ? { failed } : {});
   return format === 'dot' ? dot : dotToSvg(dot, banner);
 }
 
@@ -52,13 +59,17 @@ What is drawn (docs/graph.md has the key to shapes and colours):
 Planned or live:
   a lab file draws the plan (the same drawing as generated/<lab>/topology.svg);
   the name of a lab that is up draws its live state: pods that are deleted or whose processes
-  exited are red and dashed, with their live IPs, and the endpoints kube-proxy has now.
+  exited are red and dashed, with their live IPs, and the endpoints kube-proxy has now;
+  with --checks, the lab's checks run first (as podlab check) and the pods, nodes, hosts and
+  Services at the ends of each failed one are red and bold, "✗ check <name>" in their box
+  (SVG and DOT; JSON lists them as failedChecks; Mermaid does not mark them).
 
 Examples:
   podlab graph labs/pod-networking.lab.ts --out topology.svg
   podlab graph labs/services.lab.ts --format mermaid      paste into a \`\`\`mermaid block
   podlab graph labs/dns.lab.ts --format dot | dot -Tpng -o dns.png
   sudo podlab graph pod-networking --out live.svg          the lab as it runs now
+  sudo podlab graph pod-networking --checks --out live.svg with its checks run: failed ones in red
 
 Exit codes: 0 drawn, 1 the lab file is invalid, 2 it could not draw (unknown format, lab not up).`;
 
@@ -69,8 +80,9 @@ export function registerGraph(program: Command): void {
     .argument('<lab>', 'a lab file (draws the plan), or the name of a lab that is up (draws its live state)')
     .option('-f, --format <format>', `${GRAPH_FORMATS.join(', ')} (default: from --out's extension, else svg)`)
     .option('-o, --out <file>', 'write the drawing to this file instead of stdout')
+    .option('--checks', "a lab that is up: run its checks first and mark the failed ones on the drawing")
     .addHelpText('after', HELP)
-    .action(async (arg: string, opts: { format?: string; out?: string }) => {
+    .action(async (arg: string, opts: { format?: string; out?: string; checks?: boolean }) => {
       const format = opts.format ?? (opts.out ? BY_EXTENSION[extname(opts.out).toLowerCase()] : undefined) ?? 'svg';
       if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
         fail(`--format "${format}" is not a drawing format: use one of ${GRAPH_FORMATS.join(', ')}.`, EXIT.cannotRun);
@@ -88,6 +100,10 @@ export function registerGraph(program: Command): void {
         }
         plan = buildPlan(r.lab);
         banner = bannerOf(plan);
+        if (opts.checks) {
+          fail(`--checks marks the checks of a lab that is up: name it (podlab graph ${plan.lab} --checks), not its file.`, EXIT.cannotRun);
+          return;
+        }
         if (readState(plan.lab)?.status === 'up') process.stderr.write(dim(`lab ${plan.lab} is up: \`podlab graph ${plan.lab}\` draws it as it runs; this is its plan.\n`));
       } else {
         const facts = liveGraphFacts(arg);
@@ -102,7 +118,10 @@ export function registerGraph(program: Command): void {
         ({ plan, live } = facts);
         banner = `Drawn by podlab from the live state of lab ${plan.lab} (from ${plan.source}) at ${new Date().toISOString()}.`;
       }
-      const text = await drawGraph(plan, format as GraphFormat, banner, live);
+      const state = opts.checks ? readState(plan.lab) : undefined;
+      const results = state ? await runChecks(state, realExecutor) : undefined;
+      if (results) banner = `${banner} Checks run: ${results.filter((r) => r.status === 'pass').length} passed, ${results.filter((r) => r.status === 'fail').length} failed.`;
+      const text = await drawGraph(plan, format as GraphFormat, banner, live, results);
       if (opts.out) {
         writeFileSync(opts.out, text);
         process.stderr.write(`${green('✓')} ${live ? 'live' : 'planned'} ${plan.lab} → ${opts.out} (${format})\n`);

@@ -172,6 +172,21 @@ describe.skipIf(!live)('podlab ui in headless Chromium (lab see-ui)', () => {
     writeFileSync(`${ARTIFACTS}ui-live.png`, await page.screenshot());
   }, 60_000);
 
+  it('podlab graph of the live lab, with --checks: the deleted pod red and dashed, the failed checks at their ends', async () => {
+    const r = await execa('node', [BIN, 'graph', name, '--checks', '--format', 'dot'], { reject: false, timeout: 60_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const box = (id: string) => r.stdout.split('\n').find((l) => l.trimStart().startsWith(`"${id}" [`)) ?? '';
+    expect(box('pod/default/web-2')).toContain('style="rounded,filled,dashed"');
+    expect(box('pod/default/web-2')).toContain('not running: deleted');
+    expect(box('pod/default/web-2')).toContain('✗ check client pings web-2');
+    expect(box('pod/default/web-1')).toContain('✗ check wrong port');
+    expect(box('pod/default/client')).toContain('class="failed"');
+    expect(r.stdout).toMatch(/^\/\/ Drawn by podlab from the live state of lab see-ui .* Checks run: \d+ passed, [1-3] failed\.$/m);
+    // Without --checks, nothing is marked failed; a lab file with --checks is refused (exit 2).
+    expect((await execa('node', [BIN, 'graph', name, '--format', 'dot'], { reject: false })).stdout).not.toContain('✗ check');
+    expect((await execa('node', [BIN, 'graph', 'labs/services.lab.ts', '--checks'], { reject: false })).exitCode).toBe(2);
+  }, 90_000);
+
   it('Ctrl-C (SIGINT) stops podlab ui with exit code 0', async () => {
     ui!.kill('SIGINT');
     expect(await uiExit).toBe(0);
