@@ -4,12 +4,15 @@
  * lab see-nodes (c1-master1, c1-node1), `podlab check --json` passes a check that asks a node its
  * name and one that resolves the other node by name — which the host's own /etc/hosts cannot
  * (asserted first, so the test fails if the check ran in the host's view) — and sees the same
- * output `podlab exec` prints.
+ * output `podlab exec` prints. And the tools scripts/setup.sh installs for learners work through
+ * `podlab exec`: traceroute across the nodes to a pod, conntrack showing its flows, tcpdump.
  */
+import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { container, workloads, type LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
+import { readState } from '../../src/runtime/state.ts';
 import { liveGuard, upLab } from './host.ts';
 
 const live = liveGuard();
@@ -53,5 +56,21 @@ describe.skipIf(!live)('checks from a node, in its own view (lab see-nodes)', ()
     // The same as a learner's exec on that node.
     const exec = await podlab('exec', name, 'node/c1-master1', '--', 'getent', 'hosts', 'c1-node1');
     expect(report.results[1]!.seen).toBe(`exit 0: ${exec.stdout.trim().replace(/\s+/g, ' ')}`);
+  });
+
+  it('the tools setup.sh installs work through exec: traceroute to a pod on the other node, conntrack, tcpdump', async () => {
+    const setup = readFileSync(new URL('../../scripts/setup.sh', import.meta.url), 'utf8').match(/^PACKAGES=\((.*)\)$/m)![1]!.split(' ');
+    for (const p of ['tcpdump', 'traceroute', 'conntrack']) expect(setup).toContain(p);
+    const web = readState(name)!.plan.pods.find((p) => p.name === 'web')!.ip;
+    const tr = await podlab('exec', name, 'node/c1-master1', '--', 'traceroute', '-n', '-q', '1', '-w', '1', web);
+    expect(tr.exitCode, tr.stderr).toBe(0);
+    // Over flannel: c1-node1's flannel.1 address (10.244.x.0), then the pod.
+    expect(tr.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual([web.replace(/\.\d+$/, '.0'), web]);
+    const ct = await podlab('exec', name, 'node/c1-master1', '--', 'conntrack', '-L', '-p', 'udp', '-d', web);
+    expect(ct.exitCode, ct.stderr).toBe(0);
+    expect(ct.stdout).toMatch(new RegExp(`^udp .* dst=${web.replace(/\./g, '\\.')} sport=\\d+ dport=334\\d\\d `, 'm'));
+    const td = await podlab('exec', name, 'web', '--', 'tcpdump', '--version');
+    expect(td.exitCode, td.stderr).toBe(0);
+    expect(td.stdout).toMatch(/^tcpdump version /);
   });
 });
