@@ -20,11 +20,17 @@ export function startTimeOf(pid: number): number | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // A zombie has exited; only its parent's wait() is missing, which is not ours to do.
     if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    // So has an exiting process (PF_EXITING, field 9): it has left its namespaces and runs no more
+    // code. A PID namespace's init stays so until whoever reaps outside has reaped its children.
+    if (Number(fields[6]) & PF_EXITING) return undefined;
     return Number(fields[19]);
   } catch {
     return undefined;
   }
 }
+
+/** include/linux/sched.h: the task is getting shut down. */
+const PF_EXITING = 0x4;
 
 export function recordOf(pid: number): ProcessRef {
   return { pid, startTime: startTimeOf(pid) ?? 0 };
