@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { validateValue } from '../../src/compile/compile.ts';
 import { findImageRule, repositoryOf } from '../../src/k8s/images.ts';
 import { validateObject } from '../../src/k8s/api-schema.ts';
+import { buildPlan } from '../../src/plan/plan.ts';
+import { containedProgram, pauseArgv, podPidNs } from '../../src/render/render.ts';
 
 const nodes = { cp: { role: 'control-plane' as const }, 'w-1': {}, 'w-2': {} };
 
@@ -153,6 +155,19 @@ spec:
     expect(p).toMatchObject({ name: 'p', node: 'w-1', hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', labels: { app: 'x' } });
     expect(p.dnsConfig).toEqual({ nameservers: [], searches: ['corp.example'], options: [{ name: 'ndots', value: '2' }] });
     expect(p.containers[0]).toMatchObject({ workload: { kind: 'http-echo', port: 5678 }, ports: [{ name: 'web', containerPort: 5678, protocol: 'TCP', hostPort: 5678 }] });
+  });
+
+  it('shareProcessNamespace: the pod gets its own PID namespace (pause --pid), its containers join it (contain --pid-ns)', () => {
+    const r = lab(['apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  nodeName: w-1\n  shareProcessNamespace: true\n  containers: [{ name: a, image: nginx }]\n', 'apiVersion: v1\nkind: Pod\nmetadata: { name: q }\nspec:\n  nodeName: w-1\n  containers: [{ name: a, image: nginx }]\n']);
+    expect(r.diagnostics).toEqual([]);
+    const plan = buildPlan(r.lab!);
+    const [p, q] = ['p', 'q'].map((n) => plan.pods.find((x) => x.name === n)!);
+    expect(p!.shareProcessNamespace).toBe(true);
+    expect('shareProcessNamespace' in q!).toBe(false);
+    expect(pauseArgv(plan, p!, 'pause', '/files')).toContain('--pid');
+    expect(pauseArgv(plan, q!, 'pause', '/files')).not.toContain('--pid');
+    expect(containedProgram(['prog'], 7, 'contain', podPidNs(p!))).toEqual(['contain', '--uid', '7', '--gid', '7', '--pid-ns', '/proc/1/ns/pid', '--', 'prog']);
+    expect(containedProgram(['prog'], 7, 'contain', podPidNs(q!))).not.toContain('--pid-ns');
   });
 
   it('takes the Corefile from the kube-system/coredns ConfigMap', () => {
