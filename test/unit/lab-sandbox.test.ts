@@ -56,25 +56,57 @@ it('runs confined wherever it is meant to', () => {
   if (process.env.CI === 'true') expect(isRoot, 'CI must run the lab sandbox tests as root, or they prove nothing').toBe(true);
 });
 
-describe('the view of a lab: Node, podlab, and the lab’s own folders', () => {
-  it('holds the lab’s folder and its siblings’ (inside its project), not an import that climbs out of it', () => {
+describe('the view of a lab: Node, podlab, and the lab’s own files (not their folders)', () => {
+  it('holds the lab and the files it imports (inside its project), not their folders, not an import that climbs out of it', () => {
     mkdirSync(join(dir, 'shared'), { recursive: true });
     writeFileSync(join(dir, 'shared', 'nodes.ts'), 'export const nodes = { n1: {} };\n');
+    writeFileSync(join(dir, 'shared', 'gradebook.csv'), 'alice,100\n');
     mkdirSync(join(dir, 'labs'), { recursive: true });
     const file = join(dir, 'labs', 'view.lab.ts');
-    writeFileSync(file, "import { nodes } from '../shared/nodes.ts';\nimport '../../../../../../../etc/passwd';\nexport default { name: 'view', nodes };\n");
+    writeFileSync(file, "import { nodes } from '../shared/nodes.ts';\nimport '../shared/gradebook.csv';\nimport '../../../../../../../etc/passwd';\nexport default { name: 'view', nodes };\n");
     const view = viewOf(file);
-    expect(view).toContain(join(dir, 'labs'));
-    expect(view).toContain(join(dir, 'shared'));
+    expect(view).toContain(file);
+    expect(view).toContain(join(dir, 'shared', 'nodes.ts'));
     expect(view).toContain(join(dir, 'package.json'));
     expect(view).toContain(join(REPO, 'src'));
+    // Not the folders (what else lies there), not a file that is no module (a gradebook named by an import).
+    expect(view).not.toContain(join(dir, 'labs'));
+    expect(view).not.toContain(join(dir, 'shared'));
+    expect(view).not.toContain(join(dir, 'shared', 'gradebook.csv'));
     expect(view.some((p) => p === '/etc' || p === '/' || p.startsWith('/home') || p === '/root')).toBe(false);
-    expect(viewOf(file, true).filter((p) => p.startsWith(dir))).toEqual([join(dir, 'labs'), join(dir, 'package.json')]);
+    expect(viewOf(file, true).filter((p) => p.startsWith(dir))).toEqual([file, join(dir, 'package.json')]);
   });
 });
 
 describe.skipIf(!isRoot)('a hostile lab file, as root: each its coded error, nothing left behind', () => {
-  it('a lab importing a sibling file evaluates (the view holds its folders)', async () => {
+  it('a file beside the lab that it does not import is not there: readFileSync, a dynamic import, a listing all fail, its content in no output', async () => {
+    const secret = `CANARY-${tag}`;
+    const canary = join(dir, 'other-student.lab.ts');
+    writeFileSync(canary, `export default { name: '${secret}', nodes: { n: {} } };\n`, { mode: 0o644 });
+    writeFileSync(join(dir, 'gradebook.csv'), `alice,${secret}\n`, { mode: 0o644 });
+    const attempts = {
+      read: "readFileSync(new URL('./gradebook.csv', import.meta.url), 'utf8')",
+      dynamic: "(await import('./' + ['other-student', 'lab', 'ts'].join('.'))).default.name",
+    };
+    for (const [name, expr] of Object.entries(attempts)) {
+      const file = lab(`beside-${name}.lab.ts`, "import { readFileSync, readdirSync } from 'node:fs';", `export default defineLab({ name: String(${expr}), nodes: { n: {} } });`);
+      const r = await loadLab(file);
+      expect(r.value, name).toBeUndefined();
+      expect(r.diagnostics.map((d) => d.code), name).toEqual(['PL0002']);
+      expect(r.diagnostics[0]!.message, name).toMatch(name === 'dynamic' ? /Cannot find module|ERR_MODULE_NOT_FOUND|ENOENT/ : /ENOENT/);
+      expect(JSON.stringify(r), name).not.toContain(secret);
+    }
+    // Its folder, listed from inside, holds the lab and its package.json only.
+    const listed = await loadLab(lab('beside-listing.lab.ts', "import { readdirSync } from 'node:fs';", "export default defineLab({ name: 'l', nodes: Object.fromEntries(readdirSync(new URL('.', import.meta.url)).map((f) => [f.replace(/\\W/g, '-'), {}])) });"));
+    expect(Object.keys((listed.value as { nodes: object }).nodes).sort()).toEqual(['beside-listing-lab-ts', 'package-json']);
+    // The same through the CLI: exit 1, the canary in neither stream.
+    const cli = await execa(process.execPath, [join(REPO, 'bin', 'podlab.js'), 'validate', join(dir, 'beside-read.lab.ts'), '--no-typecheck', '--json'], { reject: false });
+    expect(cli.exitCode).toBe(1);
+    expect(cli.stdout + cli.stderr).toContain('PL0002');
+    expect(cli.stdout + cli.stderr).not.toContain(secret);
+  }, 60_000);
+
+  it('a lab importing a sibling file evaluates (the view holds the files it imports)', async () => {
     writeFileSync(join(dir, 'sibling.ts'), "export const nodes = { a: {}, b: {} };\n");
     const r = await loadLab(lab('sibling.lab.ts', "import { nodes } from './sibling.ts';", "export default defineLab({ name: 'sibling', nodes });"));
     expect(r.diagnostics).toEqual([]);
