@@ -48,6 +48,7 @@ export const CODES = {
   PL0013: 'lab printed too much',
   PL0014: 'lab export is not plain data',
   PL0015: 'lab sandbox could not run',
+  PL0016: 'link on the path',
   PL1001: 'invalid value',
   PL1002: 'unknown property',
   PL1003: 'missing property',

@@ -35,12 +35,13 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_DIR, PACKAGE_ROOT } from '../lib/build-dir.ts';
 import { acquireUid, releaseUid } from '../lib/uids.ts';
+import { openWithoutLinks } from '../lib/open-beneath.ts';
 import { importSpecifiers, resolveRelative } from './eval-cache.ts';
 import type { WorkerReport } from './evaluate-worker.ts';
 
@@ -356,14 +357,36 @@ function stage(file: string): { dir: string; file: string; project: string } {
   mkdirSync(STAGE_ROOT, { recursive: true, mode: 0o711 });
   chmodSync(STAGE_ROOT, 0o711);
   const dir = join(STAGE_ROOT, randomBytes(12).toString('hex'));
-  for (const f of [...files, ...(pkg ? [pkg] : [])]) {
-    const copy = join(dir, relative(project, f));
-    mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
-    copyFileSync(f, copy);
-    chmodSync(copy, 0o644);
+  try {
+    copyOwnFiles(dir, project, [...files, ...(pkg ? [pkg] : [])]);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
   for (let d = dirname(join(dir, relative(project, file))); d.startsWith(dir); d = dirname(d)) chmodSync(d, 0o755);
   return { dir, file: join(dir, relative(project, file)), project };
+}
+
+function copyOwnFiles(dir: string, project: string, files: string[]): void {
+  for (const f of files) {
+    const copy = join(dir, relative(project, f));
+    mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
+    // Root reads what it copies: not through a link below the project (a `nodes.ts` that is a link
+    // to a root-only file would become readable in the copy), and only a regular file.
+    writeFileSync(copy, readOwnFile(f, project), { mode: 0o644 });
+    chmodSync(copy, 0o644);
+  }
+}
+
+/** A module's own file, read as root with no link on its path below its project folder and no FIFO or device. */
+function readOwnFile(file: string, project: string): Buffer {
+  const fd = openWithoutLinks(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY, { beneath: project });
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The full command line (root): namespaces, the inner deadline, limits, the read-only view and the sandbox's uid. */

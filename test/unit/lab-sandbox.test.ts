@@ -6,7 +6,7 @@
  * CI=true a non-root run fails instead of skipping them.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -197,5 +197,39 @@ describe.skipIf(!isRoot)('a hostile lab file, as root: each its coded error, not
     expect((e as ExerciseError).diagnostics.map((d) => d.code)).toEqual(['PL0002']);
     expect((e as Error).message).toContain('EROFS');
     expect(existsSync(target)).toBe(false);
+  });
+
+  it('an exercise whose starter lab is reached through a linked folder → ExerciseError PL0016', async () => {
+    const ex = join(dir, 'ex-link');
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(ex, { recursive: true });
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(join(elsewhere, 'starter.lab.ts'), "export default { name: 's', nodes: { n: {} } };\n");
+    symlinkSync(elsewhere, join(ex, 'labs'));
+    writeFileSync(join(ex, 'exercise.ts'), "export default { title: 't', task: 't', starter: 'labs/starter.lab.ts', solution: 'labs/starter.lab.ts', rubric: [{ id: 'a', title: 'a', points: 1, check: { kind: 'dns', from: 'n', query: 'x', expectAnswers: ['1.2.3.4'] } }] };\n");
+    const e = await loadExercise(ex).then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(ExerciseError);
+    expect((e as ExerciseError).diagnostics.map((d) => d.code)).toEqual(['PL0016']);
+    expect((e as Error).message).toContain(`${join(ex, 'labs')} is a symbolic link`);
+  });
+
+  it('a lab in a 0700 folder importing a link to a root-only file: not copied for the sandbox (PL0015), its content in no output, no copy left', async () => {
+    const secret = `ROOTONLY-${tag}`;
+    const vault = join(dir, 'vault');
+    mkdirSync(vault, { mode: 0o700 });
+    writeFileSync(join(vault, 'secret.ts'), `export const nodes = { '${secret}': {} };\n`, { mode: 0o600 });
+    const hidden = join(dir, 'hidden-link');
+    mkdirSync(hidden, { mode: 0o700 });
+    symlinkSync(join(vault, 'secret.ts'), join(hidden, 'nodes.ts'));
+    const file = join(hidden, 'steal.lab.ts');
+    writeFileSync(file, "import { nodes } from './nodes.ts';\nexport default { name: 'steal', nodes };\n", { mode: 0o600 });
+    const stageRoot = join(REPO, 'build', 'eval-tmp');
+    const before = existsSync(stageRoot) ? readdirSync(stageRoot).length : 0;
+    const r = await loadLab(file);
+    expect(r.value).toBeUndefined();
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['PL0015']);
+    expect(r.diagnostics[0]!.message).toContain('symbolic link');
+    expect(JSON.stringify(r)).not.toContain(secret);
+    expect(existsSync(stageRoot) ? readdirSync(stageRoot).length : 0).toBe(before);
   });
 });

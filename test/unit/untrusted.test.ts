@@ -99,6 +99,42 @@ describe('readUntrusted: what a submission file may be', () => {
   });
 });
 
+describe('readUntrusted: no link anywhere on the path', () => {
+  it('a submission folder that is a link (to a root-only folder) → PL0016 naming it; nothing of the file is read', () => {
+    const priv = join(dir, 'private');
+    mkdirSync(priv, { mode: 0o700 });
+    writeFileSync(join(priv, 'alice.Corefile'), 'CANARY-private\n', { mode: 0o600 });
+    symlinkSync(priv, join(dir, 'subs'));
+    const e = refusal(() => readUntrustedText(join(dir, 'subs', 'alice.Corefile')));
+    expect(e.diagnostic.code).toBe('PL0016');
+    expect(e.message).toContain(`${join(dir, 'subs')} is a symbolic link`);
+    expect(e.message).not.toContain('CANARY');
+    // The same file by its real path reads: only the link is refused.
+    expect(readUntrustedText(join(priv, 'alice.Corefile'))).toBe('CANARY-private\n');
+  });
+
+  it('a link in the middle of the path, and one to /etc → PL0016; a relative path and `..` are walked the same', () => {
+    mkdirSync(join(dir, 'class', 'real', 'week1'), { recursive: true });
+    writeFileSync(join(dir, 'class', 'real', 'week1', 'bob.Corefile'), 'x\n');
+    symlinkSync(join(dir, 'class', 'real'), join(dir, 'class', 'mid'));
+    symlinkSync('/etc', join(dir, 'class', 'etc'));
+    expect(refusal(() => readUntrusted(join(dir, 'class', 'mid', 'week1', 'bob.Corefile'), 1024)).diagnostic.code).toBe('PL0016');
+    expect(refusal(() => readUntrusted(join(dir, 'class', 'etc', 'passwd'), 1024)).message).toContain(`${join(dir, 'class', 'etc')} is a symbolic link`);
+    const rel = join(dir, 'class', 'real', 'week1', '..', 'week1', 'bob.Corefile').replace(process.cwd() + '/', '');
+    expect(readUntrustedText(rel)).toBe('x\n');
+  });
+
+  it('beneath: links above the given folder are the author’s, links below it are refused', () => {
+    mkdirSync(join(dir, 'ex-real', 'labs'), { recursive: true });
+    writeFileSync(join(dir, 'ex-real', 'labs', 'starter.lab.ts'), 'export default {};\n');
+    symlinkSync(join(dir, 'ex-real'), join(dir, 'ex-link'));
+    symlinkSync(join(dir, 'ex-real', 'labs'), join(dir, 'ex-real', 'shortcut'));
+    expect(readUntrustedText(join(dir, 'ex-link', 'labs', 'starter.lab.ts'), 1024, { beneath: join(dir, 'ex-link') })).toContain('export');
+    expect(refusal(() => readUntrusted(join(dir, 'ex-link', 'shortcut', 'starter.lab.ts'), 1024, { beneath: join(dir, 'ex-link') })).diagnostic.code).toBe('PL0016');
+    expect(refusal(() => readUntrusted('/etc/passwd', 1024, { beneath: join(dir, 'ex-real') })).diagnostic.code).toBe('PL0008');
+  });
+});
+
 describe('plain names', () => {
   it.each([
     ['', 'it is empty'],
