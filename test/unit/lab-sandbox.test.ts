@@ -168,6 +168,17 @@ describe.skipIf(!isRoot)('a hostile lab file, as root: each its coded error, not
     expect(existsSync(target)).toBe(false);
   }, 60_000);
 
+  it('`podlab up` of a lab that imports node:fs and writes: exit 1, PL0002, nothing written, nothing of the lab created', async () => {
+    const target = `/tmp/up-pwned-${tag}`;
+    const file = lab('cli-up-write.lab.ts', "import { writeFileSync } from 'node:fs';", `writeFileSync('${target}', 'x');`, "export default defineLab({ name: 'sec-upw', nodes: { n: {} } });");
+    const r = await execa(process.execPath, [join(REPO, 'bin', 'podlab.js'), 'up', file], { reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/cli-up-write\.lab\.ts:3:\d+ - error PL0002 .*EROFS/);
+    expect(existsSync(target)).toBe(false);
+    expect(existsSync('/run/podlab/sec-upw')).toBe(false);
+    expect((await execa('ip', ['netns', 'list'])).stdout).not.toContain('podlab-sec-upw');
+  }, 60_000);
+
   it('a lab in a folder other users cannot enter (0700) is evaluated from a readable copy of its own files, removed after', async () => {
     const hidden = join(dir, 'hidden');
     mkdirSync(hidden, { mode: 0o700 });
@@ -212,6 +223,19 @@ describe.skipIf(!isRoot)('a hostile lab file, as root: each its coded error, not
     expect((e as ExerciseError).diagnostics.map((d) => d.code)).toEqual(['PL0016']);
     expect((e as Error).message).toContain(`${join(ex, 'labs')} is a symbolic link`);
   });
+
+  it('an exercise whose starter, solution or broken file climbs out of its folder, or is absolute → ExerciseError, nothing loaded', async () => {
+    for (const [field, value] of [['starter', '../ex-write/exercise.ts'], ['solution', '/etc/passwd'], ['broken', '../../x.lab.ts']] as const) {
+      const ex = join(dir, `ex-climb-${field}`);
+      mkdirSync(ex, { recursive: true });
+      writeFileSync(join(ex, 'ok.lab.ts'), "export default { name: 's', nodes: { n: {} } };\n");
+      const spec = { starter: 'ok.lab.ts', solution: 'ok.lab.ts', ...(field === 'broken' ? { broken: [{ file: value, fails: ['a'], why: 'x' }] } : { [field]: value }) };
+      writeFileSync(join(ex, 'exercise.ts'), `export default { title: 't', task: 't', ...${JSON.stringify(spec)}, rubric: [{ id: 'a', title: 'a', points: 1, check: { kind: 'dns', from: 'n', query: 'x', expectAnswers: ['1.2.3.4'] } }] };\n`);
+      const e = await loadExercise(ex).then(() => undefined, (err: unknown) => err);
+      expect(e, field).toBeInstanceOf(ExerciseError);
+      expect((e as Error).message, field).toMatch(/must be a path inside the exercise's folder \(it (is absolute|is "\.\.")\)/);
+    }
+  }, 60_000);
 
   it('a lab in a 0700 folder importing a link to a root-only file: not copied for the sandbox (PL0015), its content in no output, no copy left', async () => {
     const secret = `ROOTONLY-${tag}`;
