@@ -83,6 +83,7 @@ export const CODES = {
   PL2027: 'invalid zone file',
   PL2028: 'DNS server on a host needs zones',
   PL2029: 'invalid scenario step',
+  PL2030: 'manifest path outside the lab folder',
   PL2050: 'not a plain file name',
   PL2051: 'name reserved by podlab',
   PL2052: 'generated interface name too long',

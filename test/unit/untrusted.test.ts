@@ -18,6 +18,7 @@ import { studentIdProblem, studentOf, type SubmissionResult } from '../../src/gr
 import { feedbackText, gradebookCsv, gradebookJson, resultsJson } from '../../src/grade/gradebook.ts';
 import { writeRendered } from '../../src/render/files.ts';
 import { writeGradeOutput } from '../../src/grade/output.ts';
+import { validateValue } from '../../src/compile/compile.ts';
 
 let dir: string;
 let server: Server;
@@ -132,6 +133,32 @@ describe('readUntrusted: no link anywhere on the path', () => {
     expect(readUntrustedText(join(dir, 'ex-link', 'labs', 'starter.lab.ts'), 1024, { beneath: join(dir, 'ex-link') })).toContain('export');
     expect(refusal(() => readUntrusted(join(dir, 'ex-link', 'shortcut', 'starter.lab.ts'), 1024, { beneath: join(dir, 'ex-link') })).diagnostic.code).toBe('PL0016');
     expect(refusal(() => readUntrusted('/etc/passwd', 1024, { beneath: join(dir, 'ex-real') })).diagnostic.code).toBe('PL0008');
+  });
+});
+
+describe("a lab's manifest files: inside its folder, no link, regular files only", () => {
+  const nodes = { cp: { role: 'control-plane' }, w1: {} };
+  const validate = (labFile: string, manifests: string[]) => validateValue({ name: 'm', nodes, manifests }, labFile, undefined, { readFiles: true });
+
+  it('a manifest that is a link to a host file, one in a linked folder, a FIFO: each its code, nothing of them in any message, no hang', () => {
+    const lab = join(dir, 'mf');
+    mkdirSync(join(lab, 'k8s'), { recursive: true });
+    const secret = join(dir, 'mf-secret.yaml');
+    writeFileSync(secret, 'MANIFEST-CANARY: yes\n');
+    symlinkSync(secret, join(lab, 'k8s', 'linked.yaml'));
+    symlinkSync(dir, join(lab, 'up'));
+    execFileSync('mkfifo', [join(lab, 'k8s', 'pipe.yaml')]);
+    const file = join(lab, 'x.lab.ts');
+    const cases: [string, string][] = [['k8s/linked.yaml', 'PL0005'], ['up/mf-secret.yaml', 'PL0016'], ['k8s/pipe.yaml', 'PL0005'], ['/etc/passwd', 'PL2030'], ['../mf-secret.yaml', 'PL2030']];
+    for (const [entry, code] of cases) {
+      const r = validate(file, [entry]);
+      expect(r.diagnostics.map((d) => d.code), entry).toEqual([code]);
+      expect(r.diagnostics[0]!.path, entry).toEqual(['manifests', 0]);
+      expect(JSON.stringify(r), entry).not.toContain('MANIFEST-CANARY');
+    }
+    // The real file inside the folder reads.
+    writeFileSync(join(lab, 'k8s', 'ok.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n');
+    expect(validate(file, ['./k8s/ok.yaml']).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   });
 });
 
