@@ -82,9 +82,8 @@ struct mount_attr {
 #define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 #endif
 
-#define MAX_ONLY 32
-/* Built on a tmpfs mounted over /tmp in this namespace only: nothing is created on the host. */
-#define NEW_ROOT "/tmp"
+/* Paths given with --only: the own files of a module are listed one by one (evaluate.ts). */
+#define MAX_ONLY 256
 
 static void usage(FILE *out)
 {
@@ -195,42 +194,55 @@ static int under(const char *path, const char *dir)
     return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
+/*
+ * Where the new root is built: a folder that is none of the listed paths' parents (a tmpfs goes
+ * over it in this namespace only, so nothing is created on the host and nothing listed is hidden).
+ * Each listed path is then bound straight from where it is: no descriptor is held per path, so
+ * many single files (a lab's own files, one by one) fit under a small RLIMIT_NOFILE.
+ */
+static const char *pick_root(char **only, int n)
+{
+    static const char *candidates[] = {"/tmp", "/mnt", "/media", "/srv", "/opt", "/var/tmp"};
+    for (size_t c = 0; c < sizeof candidates / sizeof candidates[0]; c++) {
+        struct stat st;
+        int clash = 0;
+        if (stat(candidates[c], &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        for (int i = 0; i < n && !clash; i++)
+            clash = strcmp(only[i], candidates[c]) == 0 || under(only[i], candidates[c]);
+        if (!clash)
+            return candidates[c];
+    }
+    errno = EBUSY;
+    die("no folder to build the root in (every candidate holds a --only path)", NULL);
+    return NULL;
+}
+
 /* A root of its own: a tmpfs holding only the listed paths, /dev's harmless nodes and /proc. */
 static void only_view(char **only, int n)
 {
     static const char *devs[] = {"/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"};
-    int fds[MAX_ONLY];
-    int dirs[MAX_ONLY];
-    /* Cloned before the tmpfs goes over NEW_ROOT, which may be one of their parents. */
-    for (int i = 0; i < n; i++) {
-        struct stat st;
-        if (stat(only[i], &st) != 0)
-            die("stat", only[i]);
-        dirs[i] = S_ISDIR(st.st_mode);
-        fds[i] = clone_tree(only[i]);
-    }
-    mkdirs(NEW_ROOT, 1);
-    if (mount("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
-        die("mount tmpfs", NEW_ROOT);
-    for (int i = 0; i < n; i++) {
-        char dst[4096];
-        if ((size_t)snprintf(dst, sizeof dst, "%s%s", NEW_ROOT, only[i]) >= sizeof dst) {
-            errno = ENAMETOOLONG;
-            die("path", only[i]);
-        }
-        attach_tree(fds[i], dst, dirs[i]);
-    }
+    const char *new_root = pick_root(only, n);
+    if (mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
+        die("mount tmpfs", new_root);
+    for (int i = 0; i < n; i++)
+        bind_into(only[i], new_root);
     for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++)
-        bind_into(devs[i], NEW_ROOT);
-    mkdirs(NEW_ROOT "/proc", 1);
-    if (mount("/proc", NEW_ROOT "/proc", NULL, MS_BIND | MS_REC, NULL) != 0)
+        bind_into(devs[i], new_root);
+    char proc[64];
+    snprintf(proc, sizeof proc, "%s/proc", new_root);
+    mkdirs(proc, 1);
+    if (mount("/proc", proc, NULL, MS_BIND | MS_REC, NULL) != 0)
         die("bind", "/proc");
-    mkdirs(NEW_ROOT "/tmp", 1);
-    mkdirs(NEW_ROOT "/dev/shm", 1);
-    if (chdir(NEW_ROOT) != 0)
-        die("chdir", NEW_ROOT);
+    char tmp[64], shm[64];
+    snprintf(tmp, sizeof tmp, "%s/tmp", new_root);
+    snprintf(shm, sizeof shm, "%s/dev/shm", new_root);
+    mkdirs(tmp, 1);
+    mkdirs(shm, 1);
+    if (chdir(new_root) != 0)
+        die("chdir", new_root);
     if (syscall(SYS_pivot_root, ".", ".") != 0)
-        die("pivot_root", NEW_ROOT);
+        die("pivot_root", new_root);
     if (umount2(".", MNT_DETACH) != 0)
         die("detach the old root", NULL);
     if (chdir("/") != 0)
@@ -248,6 +260,8 @@ static void read_only_view(char **only, int n, char **writable, int nw, const ch
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
     if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
         die("make read-only", "/");
+    if (!tmp_size)
+        return; /* --no-tmp: read-only everywhere, nothing to put back */
     /*
      * What the private /tmp would hide but the container needs: the listed paths, the writable
      * ones and the program's folder, when they lie under /tmp (a checkout there). Cloned read-only, put back.
@@ -273,8 +287,6 @@ static void read_only_view(char **only, int n, char **writable, int nw, const ch
         dirs[i] = S_ISDIR(st.st_mode);
         fds[i] = clone_tree(keep[i]);
     }
-    if (!tmp_size)
-        return; /* --no-tmp: read-only everywhere */
     char data[128];
     snprintf(data, sizeof data, "mode=1777,size=%s", tmp_size);
     if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)

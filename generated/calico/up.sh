@@ -7,6 +7,14 @@ G=generated/calico
 CNI_PATH=build/cni:/usr/lib/cni
 STATE=/run/podlab/calico
 mkdir -p "$STATE"
+# The DNS server's container gets a root of its own holding only what it needs (contain --only,
+# as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
+# directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
+# starts the program from that root's /.
+NODE=$(command -v node)
+DNS=$PWD/build/dns
+DNS_LIBS=
+for p in /lib /lib64 /usr/lib /usr/lib64 /etc/ld.so.cache; do if [ -e "$p" ]; then DNS_LIBS="$DNS_LIBS --only $p"; fi; done
 
 # 1. Namespaces: the fabric (node network), one per node, one per pod.
 ip -batch $G/ip/root.batch
@@ -78,7 +86,7 @@ build/native/pause --netns /run/netns/podlab-calico.pod.kube-system.coredns --ho
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-calico.node.c1-master1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-b67193a44549ec9d CNI_NETNS=/run/netns/podlab-calico.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.0;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' build/cni/calico < $G/cni/c1-master1.calico.json
 ip netns exec podlab-calico.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.0 NODE_NAME=c1-master1 unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004100 --gid 1950004100 -- node build/dns/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
+nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.0 NODE_NAME=c1-master1 unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004100 --gid 1950004100 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-calico.node.c1-master1 nft -f $G/nft/c1-master1.nft
 ip netns exec podlab-calico.node.c1-node1 nft -f $G/nft/c1-node1.nft

@@ -7,6 +7,14 @@ G=generated/cluster-network-policy
 CNI_PATH=/usr/lib/cni
 STATE=/run/podlab/cluster-network-policy
 mkdir -p "$STATE"
+# The DNS server's container gets a root of its own holding only what it needs (contain --only,
+# as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
+# directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
+# starts the program from that root's /.
+NODE=$(command -v node)
+DNS=$PWD/build/dns
+DNS_LIBS=
+for p in /lib /lib64 /usr/lib /usr/lib64 /etc/ld.so.cache; do if [ -e "$p" ]; then DNS_LIBS="$DNS_LIBS --only $p"; fi; done
 
 # 1. Namespaces: the fabric (node network), one per node, one per pod.
 ip -batch $G/ip/root.batch
@@ -147,7 +155,7 @@ build/native/pause --netns /run/netns/podlab-cluster-network-policy.pod.kube-sys
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-cluster-network-policy.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-d08cd5f648d5dc1a CNI_NETNS=/run/netns/podlab-cluster-network-policy.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.8;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 ip netns exec podlab-cluster-network-policy.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.8 NODE_NAME=worker-1 unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004132 --gid 1950004132 -- node build/dns/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
+nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.8 NODE_NAME=worker-1 unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004132 --gid 1950004132 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-cluster-network-policy.node.worker-1 nft -f $G/nft/worker-1.nft
 ip netns exec podlab-cluster-network-policy.node.worker-2 nft -f $G/nft/worker-2.nft

@@ -7,6 +7,14 @@ G=generated/dual-stack
 CNI_PATH=/usr/lib/cni
 STATE=/run/podlab/dual-stack
 mkdir -p "$STATE"
+# The DNS server's container gets a root of its own holding only what it needs (contain --only,
+# as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
+# directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
+# starts the program from that root's /.
+NODE=$(command -v node)
+DNS=$PWD/build/dns
+DNS_LIBS=
+for p in /lib /lib64 /usr/lib /usr/lib64 /etc/ld.so.cache; do if [ -e "$p" ]; then DNS_LIBS="$DNS_LIBS --only $p"; fi; done
 
 # 1. Namespaces: the fabric (node network), one per node, one per pod.
 ip -batch $G/ip/root.batch
@@ -69,7 +77,7 @@ build/native/pause --netns /run/netns/podlab-dual-stack.pod.kube-system.coredns 
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-dual-stack.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-adb105941e247154 CNI_NETNS=/run/netns/podlab-dual-stack.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
 ip netns exec podlab-dual-stack.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004099 --gid 1950004099 -- node build/dns/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.ipv6 -podlab.wait-network &
+nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004099 --gid 1950004099 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.ipv6 -podlab.wait-network &
 ip netns exec podlab-dual-stack.host.internet sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter --net=/run/netns/podlab-dual-stack.host.internet -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=internet POD_NAME=host.internet POD_NAMESPACE=host POD_IP=203.0.113.10 NODE_NAME= build/native/contain --uid 1950004100 --gid 1950004100 -- build/native/workload http-echo --port 8000 --pod internet &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.

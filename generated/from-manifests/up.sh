@@ -7,6 +7,14 @@ G=generated/from-manifests
 CNI_PATH=/usr/lib/cni
 STATE=/run/podlab/from-manifests
 mkdir -p "$STATE"
+# The DNS server's container gets a root of its own holding only what it needs (contain --only,
+# as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
+# directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
+# starts the program from that root's /.
+NODE=$(command -v node)
+DNS=$PWD/build/dns
+DNS_LIBS=
+for p in /lib /lib64 /usr/lib /usr/lib64 /etc/ld.so.cache; do if [ -e "$p" ]; then DNS_LIBS="$DNS_LIBS --only $p"; fi; done
 
 # 1. Namespaces: the fabric (node network), one per node, one per pod.
 ip -batch $G/ip/root.batch
@@ -86,9 +94,9 @@ build/native/pause --netns /run/netns/podlab-from-manifests.pod.kube-system.core
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-from-manifests.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-8fde166de3502d48 CNI_NETNS=/run/netns/podlab-from-manifests.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
 ip netns exec podlab-from-manifests.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004104 --gid 1950004104 -- node build/dns/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
+nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004104 --gid 1950004104 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 ip netns exec podlab-from-manifests.host.corp-dns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter --net=/run/netns/podlab-from-manifests.host.corp-dns -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=corp-dns POD_NAME=host.corp-dns POD_NAMESPACE=host POD_IP=172.16.94.53 NODE_NAME= build/native/contain --uid 1950004105 --gid 1950004105 -- node build/dns/podlab-dns.cjs -conf /run/podlab/from-manifests/rendered/hosts/corp-dns/Corefile &
+nsenter --net=/run/netns/podlab-from-manifests.host.corp-dns -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=corp-dns POD_NAME=host.corp-dns POD_NAMESPACE=host POD_IP=172.16.94.53 NODE_NAME= build/native/contain --uid 1950004105 --gid 1950004105 $DNS_LIBS --only $NODE --only $DNS --only /run/podlab/from-manifests/rendered/hosts/corp-dns -- $NODE $DNS/podlab-dns.cjs -conf /run/podlab/from-manifests/rendered/hosts/corp-dns/Corefile &
 ip netns exec podlab-from-manifests.host.laptop sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter --net=/run/netns/podlab-from-manifests.host.laptop -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=laptop POD_NAME=host.laptop POD_NAMESPACE=host POD_IP=172.16.94.13 NODE_NAME= build/native/contain --uid 1950004106 --gid 1950004106 -- build/native/workload http-echo --port 8000 --pod laptop &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.

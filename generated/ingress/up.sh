@@ -7,6 +7,14 @@ G=generated/ingress
 CNI_PATH=/usr/lib/cni
 STATE=/run/podlab/ingress
 mkdir -p "$STATE"
+# The DNS server's container gets a root of its own holding only what it needs (contain --only,
+# as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
+# directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
+# starts the program from that root's /.
+NODE=$(command -v node)
+DNS=$PWD/build/dns
+DNS_LIBS=
+for p in /lib /lib64 /usr/lib /usr/lib64 /etc/ld.so.cache; do if [ -e "$p" ]; then DNS_LIBS="$DNS_LIBS --only $p"; fi; done
 
 # 1. Namespaces: the fabric (node network), one per node, one per pod.
 ip -batch $G/ip/root.batch
@@ -81,7 +89,7 @@ build/native/pause --netns /run/netns/podlab-ingress.pod.kube-system.coredns --h
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-ingress.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3658143da86bdb2a CNI_NETNS=/run/netns/podlab-ingress.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.3;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
 ip netns exec podlab-ingress.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.3 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004101 --gid 1950004101 -- node build/dns/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
+nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.3 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004101 --gid 1950004101 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 build/native/pause --netns /run/netns/podlab-ingress.pod.ingress-nginx.controller --hostname controller --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/controller/resolv.conf)" --write /etc/hosts="$(cat $G/pods/controller/hosts)" > "$STATE/controller.pause" &
 echo $! > "$STATE/controller.pid"
 ip netns exec podlab-ingress.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-af138ef105dd9ec8 CNI_NETNS=/run/netns/podlab-ingress.pod.ingress-nginx.controller CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.4;K8S_POD_NAMESPACE=ingress-nginx;K8S_POD_NAME=controller' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json

@@ -15,10 +15,11 @@
  *           node --max-old-space-size=M --import <tsx> evaluate-worker.ts lab|exercise FILE NONCE CAP [SEED]
  *
  * VIEW is what Node needs (its binary, the system libraries), podlab's sources, its node_modules and
- * package.json (tsx, 'podlab', zod), and the folders of the module's own files (the module and the
- * relative imports it reaches, as read from its source: eval-cache.ts's resolution) with the
- * nearest package.json above them: not the host's /, not /etc, not /home, not another student's
- * submission. Nothing is writable: no /tmp, no /dev/shm.
+ * package.json (tsx, 'podlab', zod), and the module's own files one by one (the module and the
+ * relative imports it reaches that are modules, as read from its source: eval-cache.ts's
+ * resolution) with the nearest package.json above them: not the host's /, not /etc, not /home, not
+ * another student's submission, not even what else lies in the module's folder. Nothing is
+ * writable: no /tmp, no /dev/shm.
  *
  * At the deadline (or past an output cap) podlab SIGKILLs the namespace's PID 1; the kernel then
  * kills everything in the namespace before unshare returns. Not root: the same without unshare and
@@ -34,12 +35,13 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_DIR, PACKAGE_ROOT } from '../lib/build-dir.ts';
 import { acquireUid, releaseUid } from '../lib/uids.ts';
+import { openWithoutLinks } from '../lib/open-beneath.ts';
 import { importSpecifiers, resolveRelative } from './eval-cache.ts';
 import type { WorkerReport } from './evaluate-worker.ts';
 
@@ -255,6 +257,18 @@ function notForOthers(file: string, view: readonly string[]): string | undefined
   try {
     const mode = statSync(file).mode & 0o777;
     if (!(mode & 0o004)) return `the file is mode ${mode.toString(8).padStart(4, '0')}`;
+    // A file mounted by itself sits in folders of the sandbox root's own (0755): only its own mode
+    // counts, and the same holds for the other files of the module mounted beside it (its imports).
+    if (view.includes(file)) {
+      const podlab = PACKAGE_ROOT.replace(/\/$/, '');
+      const fixed = [process.execPath, ...NODE_NEEDS, join(podlab, 'src'), join(podlab, 'node_modules'), join(podlab, 'package.json')];
+      for (const f of view) {
+        if (f === file || fixed.some((x) => f === x || f.startsWith(x + sep))) continue;
+        const m = statSync(f).mode & 0o777;
+        if (!(m & 0o004)) return `${f} is mode ${m.toString(8).padStart(4, '0')}`;
+      }
+      return undefined;
+    }
     const top = view.filter((v) => file.startsWith(v + sep)).sort((a, b) => b.length - a.length)[0] ?? dirname(file);
     for (let d = dirname(file); ; d = dirname(d)) {
       const m = statSync(d).mode & 0o777;
@@ -267,20 +281,32 @@ function notForOthers(file: string, view: readonly string[]): string | undefined
 }
 
 /**
- * The read-only view of a module: Node, podlab's code, and the folders of the module's own files
- * (its folder, and those of the relative imports it reaches that lie inside its project: the folder
+ * The read-only view of a module: Node, podlab's code, and the module's own files, each by itself
+ * (it, and the relative imports it reaches that are modules and lie inside its project: the folder
  * of the nearest package.json, or its own folder when there is none) with that package.json. An
- * import elsewhere (`../../../home/…`, an absolute path) is not brought into view: it fails to
- * resolve inside the sandbox. `ownOnly`: the module's folder alone (a submission's private copy).
+ * import elsewhere (`../../../home/…`, an absolute path), a file that is no module
+ * (`./gradebook.csv`) and anything the module only computes a name for are not brought into view:
+ * they fail to resolve inside the sandbox. `ownOnly`: the module alone (a submission's private copy).
  */
 export function viewOf(file: string, ownOnly = false): string[] {
   const { pkg, files } = closureOf(file, ownOnly);
   const root = PACKAGE_ROOT.replace(/\/$/, '');
-  const all = [process.execPath, ...NODE_NEEDS.filter((p) => existsSync(p)), join(root, 'src'), join(root, 'node_modules'), join(root, 'package.json'), ...(pkg ? [pkg] : []), ...files.map((f) => dirname(f))];
-  // A folder inside another listed one is already there (and contain takes at most 32 paths); never the whole of /.
+  // The module's own files one by one, not their folders: whatever else lies beside them (another
+  // student's submission, a gradebook) is not in the sandbox's root at all.
+  const all = [process.execPath, ...NODE_NEEDS.filter((p) => existsSync(p)), join(root, 'src'), join(root, 'node_modules'), join(root, 'package.json'), ...(pkg ? [pkg] : []), ...files];
+  // A path inside another listed folder is already there (and contain takes at most MAX_VIEW paths); never the whole of /.
   const sorted = [...new Set(all)].filter((p) => p !== '/').sort();
   return sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(q + sep)));
 }
+
+/**
+ * At most this many of a module's own files are brought into view (contain takes 256 paths; Node,
+ * the libraries and podlab's code are 10 of them). An import past it fails to resolve (PL0002).
+ */
+const MAX_OWN_FILES = 200;
+
+/** What an import may bring into view: modules Node and tsx can load (code, JSON), not any file a specifier names. */
+const MODULE_FILE = /\.(?:[cm]?[jt]s|tsx|jsx|json)$/;
 
 /** A module's own files (it, and the relative imports it reaches inside its project), its project folder and nearest package.json. */
 function closureOf(file: string, ownOnly = false): { pkg?: string; project: string; files: string[] } {
@@ -297,7 +323,7 @@ function closureOf(file: string, ownOnly = false): { pkg?: string; project: stri
   const files = [file];
   const seen = new Set<string>();
   const visit = (path: string) => {
-    if (ownOnly || seen.has(path) || seen.size > 200) return;
+    if (ownOnly || seen.has(path) || files.length >= MAX_OWN_FILES) return;
     seen.add(path);
     let text: string;
     try {
@@ -308,7 +334,7 @@ function closureOf(file: string, ownOnly = false): { pkg?: string; project: stri
     for (const spec of importSpecifiers(text) ?? []) {
       if (!spec.startsWith('.')) continue;
       const target = resolveRelative(path, spec, []);
-      if (target && inside(dirname(target)) && !files.includes(target)) {
+      if (target && MODULE_FILE.test(target) && inside(dirname(target)) && !files.includes(target) && files.length < MAX_OWN_FILES) {
         files.push(target);
         visit(target);
       }
@@ -331,14 +357,36 @@ function stage(file: string): { dir: string; file: string; project: string } {
   mkdirSync(STAGE_ROOT, { recursive: true, mode: 0o711 });
   chmodSync(STAGE_ROOT, 0o711);
   const dir = join(STAGE_ROOT, randomBytes(12).toString('hex'));
-  for (const f of [...files, ...(pkg ? [pkg] : [])]) {
-    const copy = join(dir, relative(project, f));
-    mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
-    copyFileSync(f, copy);
-    chmodSync(copy, 0o644);
+  try {
+    copyOwnFiles(dir, project, [...files, ...(pkg ? [pkg] : [])]);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
   for (let d = dirname(join(dir, relative(project, file))); d.startsWith(dir); d = dirname(d)) chmodSync(d, 0o755);
   return { dir, file: join(dir, relative(project, file)), project };
+}
+
+function copyOwnFiles(dir: string, project: string, files: string[]): void {
+  for (const f of files) {
+    const copy = join(dir, relative(project, f));
+    mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
+    // Root reads what it copies: not through a link below the project (a `nodes.ts` that is a link
+    // to a root-only file would become readable in the copy), and only a regular file.
+    writeFileSync(copy, readOwnFile(f, project), { mode: 0o644 });
+    chmodSync(copy, 0o644);
+  }
+}
+
+/** A module's own file, read as root with no link on its path below its project folder and no FIFO or device. */
+function readOwnFile(file: string, project: string): Buffer {
+  const fd = openWithoutLinks(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY, { beneath: project });
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The full command line (root): namespaces, the inner deadline, limits, the read-only view and the sandbox's uid. */

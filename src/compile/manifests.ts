@@ -7,13 +7,18 @@
  * run. Every problem is a diagnostic at the YAML file's own line and column (or, for inline YAML,
  * inside the lab file's string).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
 import { apiVersionsOf, existsInKubernetes, knownKinds, validateObject, type ObjectPath } from '../k8s/api-schema.ts';
 import { BUILT_KINDS, convertManifests, located, type LabContext, type Locate, type ManifestObject } from '../k8s/manifests.ts';
 import { editDistance } from '../lib/edit-distance.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
+import { readUntrustedText, SafeReadError } from '../lib/safe-read.ts';
+import { plainPathProblem } from '../lib/plain-name.ts';
+
+/** The most of one manifest file that is read: far above any honest set of manifests. */
+const MANIFEST_LIMIT = 4 * 1024 * 1024;
 
 export interface Expanded {
   /** The lab value with the manifests' objects merged in. */
@@ -82,6 +87,14 @@ export function expandManifests(value: unknown, labFile: string, options: Expand
       diagnostics.push(diag('PL2214', ['manifests', i], `manifest files cannot be read here ("${entry}")`, 'A graded submission may give manifests only as inline YAML strings.'));
       return;
     }
+    // A lab file may be from elsewhere (SECURITY.md): root reads its manifests only inside the lab's
+    // folder (no absolute path, no `..`), through no link below it, regular files of at most
+    // MANIFEST_LIMIT bytes — `manifests: ['/etc/shadow']` would otherwise print the file's lines.
+    const outside = plainPathProblem(entry.replace(/^(\.\/)+/, ''));
+    if (outside) {
+      diagnostics.push(diag('PL2030', ['manifests', i], `manifest path "${entry}" is not inside the lab's folder (${outside})`, "Name manifest files relative to the lab file, inside its folder (e.g. 'k8s/*.yaml'), or give the YAML inline."));
+      return;
+    }
     const files = expandGlob(dirname(labFile), entry);
     if (!files.length) {
       diagnostics.push(diag('PL2200', ['manifests', i], `no manifest file matches "${entry}" (relative to ${dirname(labFile)}/)`, 'Paths and globs (*, ?) are relative to the lab file.'));
@@ -89,7 +102,14 @@ export function expandManifests(value: unknown, labFile: string, options: Expand
     }
     for (const f of files) {
       const name = relative(process.cwd(), f) || f;
-      const text = readFileSync(f, 'utf8');
+      let text: string;
+      try {
+        text = readUntrustedText(f, MANIFEST_LIMIT, { beneath: dirname(resolve(labFile)) });
+      } catch (e) {
+        if (!(e instanceof SafeReadError)) throw e;
+        diagnostics.push({ ...e.diagnostic, path: ['manifests', i], message: `manifest "${entry}": ${e.diagnostic.message}` });
+        continue;
+      }
       sources[name] = text;
       objects.push(...documents(text, (line, column) => ({ file: name, line, column }), diagnostics));
     }

@@ -14,7 +14,7 @@ import { evaluateModule, LAB_LIMITS } from '../compile/evaluate.ts';
 import { issuesToDiagnostics } from '../compile/schema-issues.ts';
 import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import type { Variant } from './variant.ts';
-import { readUntrustedText, TEXT_LIMIT } from '../lib/safe-read.ts';
+import { readUntrusted, readUntrustedText, SafeReadError, TEXT_LIMIT } from '../lib/safe-read.ts';
 import { joinPlainPath, plainPathProblem } from '../lib/plain-name.ts';
 
 
@@ -106,6 +106,7 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
   const file = exerciseFile(arg);
   const dir = dirname(file);
   const name = dir.split('/').pop()!;
+  ownFile(dir, file, 'exercise file');
   const r = await evaluateModule({ file, mode: 'exercise', seed: `${name}/${seed}`, ...LAB_LIMITS });
   if (!r.ok && r.reason === 'no-export') throw new ExerciseError(`${relative(process.cwd(), file)} has no default export (write export default defineExercise({ … }))`);
   // Every other way the evaluation can end is a lab file's (PL0002, PL0010–PL0015), told of the exercise file.
@@ -124,6 +125,7 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
     const unknown = b.fails.filter((f) => !ids.has(f));
     if (unknown.length) throw new ExerciseError(`${relative(process.cwd(), file)}: broken variant ${b.file} names rubric item(s) ${unknown.join(', ')}, which the rubric does not have`);
     if (!existsSync(joinPlainPath(dir, b.file))) throw new ExerciseError(`${relative(process.cwd(), file)}: broken variant ${b.file} does not exist`);
+    ownFile(dir, joinPlainPath(dir, b.file), `broken variant ${b.file}`);
   }
   return {
     name,
@@ -143,10 +145,29 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
 /** A lab given as a file next to exercise.ts (trusted, loaded like any lab) or as the object itself. */
 async function labOf(dir: string, ref: string | Record<string, unknown>, what: string): Promise<LabSpec> {
   if (typeof ref !== 'string') return ref as LabSpec;
+  ownFile(dir, joinPlainPath(dir, ref), `${what} lab ${ref}`);
   const loaded = await loadLab(joinPlainPath(dir, ref));
   if (loaded.value === undefined) throw new ExerciseError(`the exercise's ${what} lab ${ref} does not load:`, loaded.diagnostics);
   return loaded.value as LabSpec;
 }
+
+/**
+ * An exercise's own file (the exercise, its starter, solution and broken labs) must be a regular
+ * file reached without a link below the exercise's folder (that folder is the grader's choice; an
+ * exercise from elsewhere may bring links): PL0016 for a link on the way, PL0005 for a link or a
+ * FIFO as the file itself, before anything of it is evaluated.
+ */
+function ownFile(dir: string, file: string, what: string): void {
+  try {
+    readUntrusted(file, EXERCISE_FILE_CAP, { beneath: dir });
+  } catch (e) {
+    if (e instanceof SafeReadError) throw new ExerciseError(`the exercise's ${what} cannot be used:`, [{ ...e.diagnostic, file: relative(process.cwd(), file) }]);
+    throw e;
+  }
+}
+
+/** The most of an exercise's own file that is read to check it: far above any honest lab. */
+const EXERCISE_FILE_CAP = 1024 * 1024;
 
 /** The text a learner reads: the task with the variant's values, and what each visible item is worth. */
 export function taskText(ex: Exercise): string {

@@ -6,10 +6,18 @@
  * (so no check-then-open race), and read to at most `limit` + 1 bytes whatever its size claims
  * (/proc files report 0, /dev/zero never ends). Every refusal is a coded diagnostic.
  *
- * Not covered: a symlink in a *directory* component of the path (the path is the grader's own
- * choice; the student controls only the file's contents and type).
+ * No link is followed on the way there either: the path is opened one component at a time, each
+ * directory with O_DIRECTORY | O_NOFOLLOW relative to the descriptor of the one before (through
+ * /proc/self/fd/N/<name>, Node's stand-in for openat(2)), so a submission folder that is a link to
+ * a root-only folder, or a link in the middle of the path, is refused (PL0016) before anything is
+ * read, and nothing can swap a component for a link between a check and the open. `beneath`: the
+ * walk starts at that folder (opened as given: the author's choice, e.g. an exercise's folder) and
+ * only the components below it must not be links.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, readSync } from 'node:fs';
+import { LinkOnPathError, openWithoutLinks, type WalkOptions } from './open-beneath.ts';
+
+export type { WalkOptions };
 import { diag, type Code, type Diagnostic } from '../compile/diagnostics.ts';
 
 /** What the grader reads of a text submission at most by default: no honest Corefile is near it. */
@@ -48,11 +56,13 @@ function kindOf(mode: number): string {
  * The bytes of `file`, a regular file of at most `limit` bytes that is not a symlink. Throws
  * SafeReadError (PL0005 not a regular file, PL0006 too large, PL0008 cannot be read).
  */
-export function readUntrusted(file: string, limit: number): Buffer {
+export function readUntrusted(file: string, limit: number, options: WalkOptions = {}): Buffer {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = openWithoutLinks(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY, options);
   } catch (e) {
+    if (e instanceof LinkOnPathError) refuse('PL0016', `${file}: ${e.link} is a symbolic link; links on the path are not followed`, 'Name the file by a path of real folders, not through a link.');
+    if (e instanceof RangeError) refuse('PL0008', e.message, 'Name a file inside its folder.');
     const code = (e as NodeJS.ErrnoException).code;
     // O_NOFOLLOW on a symlink fails with ELOOP: the link is refused, not followed.
     if (code === 'ELOOP') refuse('PL0005', `${file} is a symbolic link; links are not followed`, 'Submit the file itself, not a link to it.');
@@ -79,8 +89,8 @@ export function readUntrusted(file: string, limit: number): Buffer {
 }
 
 /** `readUntrusted` for text: also refuses NUL bytes and invalid UTF-8 (PL0007). */
-export function readUntrustedText(file: string, limit = TEXT_LIMIT): string {
-  const buf = readUntrusted(file, limit);
+export function readUntrustedText(file: string, limit = TEXT_LIMIT, options: WalkOptions = {}): string {
+  const buf = readUntrusted(file, limit, options);
   if (buf.includes(0)) refuse('PL0007', `${file} is not text (it holds NUL bytes)`, 'Submit a text file.');
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buf);

@@ -3,7 +3,7 @@
  * down.sh, topology, plan.json). Pure: returns a sorted map of relative path → content; writing
  * is the caller's job. Templates are handlebars in strict mode and get ready-made view data.
  */
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { Plan, PlanHost, PlanNode, PlanPod } from '../plan/plan.ts';
 import { DEBIAN_CNI_DIR, DNS, IPV6_DEFAULTS, NETNS_RUN_DIR, noDadSysctls, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS, PODLAB_UIDS, POLICY } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
@@ -250,12 +250,47 @@ export function containedProgram(argv: readonly string[], uid: number | string, 
   return sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
 }
 
+/** Where the dynamic loader and the libraries `node` links against may live (runtime keeps those that exist; up.sh tests each). */
+export const NODE_LIBRARIES = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/etc/ld.so.cache'] as const;
+
+/**
+ * What a DNS server's container sees (contain --only), given its argv (after containerArgv, with
+ * `-conf`), its pod, the node binary, podlab-dns's bundle and the libraries: its own directory (the
+ * Corefile's: the cluster DNS pod's /etc/coredns, or a host's rendered directory), the pod's own
+ * resolv.conf and hosts (the cluster DNS, whose Corefile may forward to them), and what Node needs
+ * to run the server. Nothing else of the host. Pure: `up` (runtime/dns.ts) and up.sh use it alike.
+ * Undefined when the argv has no absolute -conf path.
+ */
+export function dnsServerOnly(argv: readonly string[], pod: { system?: string }, node: string, bundle: string, libraries: readonly string[]): string[] | undefined {
+  const conf = argv.includes('-conf') ? argv[argv.indexOf('-conf') + 1] : undefined;
+  if (!conf?.startsWith('/')) return undefined;
+  return [node, ...libraries, dirname(bundle), dirname(conf), ...(pod.system === 'dns' ? ['/etc/resolv.conf', '/etc/hosts'] : [])];
+}
+
+/**
+ * up.sh's DNS server: its programs by absolute path (contain starts the program from `/`, and an
+ * --only path must be absolute), from shell variables the script sets from the repository root.
+ * `$DNS_LIBS` is `--only P` for each of NODE_LIBRARIES that exists on the machine running it.
+ */
+const UP_SH_DNS: ProgramPaths = { ...REPO_PROGRAMS, node: '$NODE', dns: '$DNS/podlab-dns.cjs' };
+const UP_SH_WORDS = new Set(['$NODE', '$DNS', '$DNS/podlab-dns.cjs', '$DNS_LIBS']);
+
 /**
  * A container's command line and environment (as `env -i` arguments) for up.sh, as `up` starts it
  * in `pod` (a host's sandbox for a host): through contain, as uid `uid` (podlab takes a free uid of
  * the container range per container; the script numbers them from the range's start).
  */
 function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: number, plan: Plan) {
+  if (c.argv[0] === '@dns') {
+    // The same root of its own as `up` gives it (runtime/dns.ts): only its directory and what Node needs.
+    const server = containerArgv(c.argv, UP_SH_DNS, pod);
+    const only = dnsServerOnly(server, pod, UP_SH_DNS.node, UP_SH_DNS.dns, []) ?? [];
+    const argv = containedProgram(server, uid, REPO_PROGRAMS.contain, { only, ...podPidNs(pod) });
+    const at = argv.indexOf('--only');
+    if (at >= 0) argv.splice(at, 0, '$DNS_LIBS');
+    // Only podlab's own words stay bare for the shell to expand; everything else is quoted.
+    return { ...c, uid, argvText: argv.map((a) => (UP_SH_WORDS.has(a) ? a : shellQuote(a))).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
+  }
   const how: Containment = { ...(c.argv[0] === '@nginx' && plan.ingress ? { writable: [plan.ingress.runDir] } : {}), ...podPidNs(pod) };
   const argv = containedProgram(containerArgv(c.argv, REPO_PROGRAMS, pod), uid, REPO_PROGRAMS.contain, how);
   return { ...c, uid, argvText: argv.map(shellQuote).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
@@ -358,7 +393,8 @@ export function render(plan: Plan): Rendered {
     daemons: mode.nodeDaemons(n, '$G', '$STATE').map((d) => `${d.argv.map(shellWord).join(' ')} >> "$STATE/${n.name}_${d.name}.log" 2>&1`),
   }));
   const cniPath = usesOwnPlugin ? `${PODLAB_CNI_DIR}:${DEBIAN_CNI_DIR}` : DEBIAN_CNI_DIR;
-  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length || plan.networkPolicy?.clusterPolicies?.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' '), ipv6: plan.ipFamilies.includes('IPv6'), policy6: plan.ipFamilies.includes('IPv6'), gatewaySysctls: plan.gateway ? gatewaySysctls(plan).join(' ') : '' })]);
+  const dnsView = [...plan.pods, ...plan.hosts].some((p) => p.containers.some((c) => c.argv[0] === '@dns'));
+  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, dnsView, nodeLibraries: NODE_LIBRARIES.join(' '), cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length || plan.networkPolicy?.clusterPolicies?.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' '), ipv6: plan.ipFamilies.includes('IPv6'), policy6: plan.ipFamilies.includes('IPv6'), gatewaySysctls: plan.gateway ? gatewaySysctls(plan).join(' ') : '' })]);
   files.push(['down.sh', template('down.sh')({ banner, plan, pods, namespaces })]);
 
   const drawn = plan.nodes.map((n) => ({

@@ -5,7 +5,7 @@
  * (SIGUSR1, as CoreDNS takes it) instead of waiting for the `reload` plugin's next look.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dnsServerOnly, NODE_LIBRARIES } from '../render/render.ts';
 import { PROGRAMS } from './artifacts.ts';
 import { checkCorefile } from '../dns/corefile/diagnostics.ts';
 import type { Code, Diagnostic } from '../compile/diagnostics.ts';
@@ -25,26 +25,16 @@ export class DnsError extends RuntimeError {
   }
 }
 
-/** Where the dynamic loader and the libraries `node` links against live (those that exist here). */
-const NODE_NEEDS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/etc/ld.so.cache'];
-
 /**
- * What a DNS server's container sees (contain --only): its own directory (the Corefile's: the
- * cluster DNS pod's /etc/coredns, or a host's rendered directory), the pod's own resolv.conf and
- * hosts (the cluster DNS, whose Corefile may forward to them), and what Node needs to run the
- * server, read-only: the node binary, the libraries, podlab-dns's bundle directory. Nothing else
- * of the host: not /etc/shadow, not /root, not the lab's state, not other labs.
+ * What a DNS server's container sees (contain --only): render's dnsServerOnly with this machine's
+ * programs and the libraries that exist here — its own directory, the pod's resolv.conf and hosts
+ * (cluster DNS), Node, the libraries, podlab-dns's bundle. Nothing else of the host: not
+ * /etc/shadow, not /root, not the lab's state, not other labs. up.sh gives it the same view.
  */
 export function dnsServerView(argv: readonly string[], pod: { system?: string }, node: string = PROGRAMS.node, bundle: string = PROGRAMS.dns): string[] {
-  const conf = argv[argv.indexOf('-conf') + 1];
-  if (!argv.includes('-conf') || !conf?.startsWith('/')) throw new DnsError('PL3049', `the DNS server's command line has no absolute -conf path: ${argv.join(' ')}`);
-  return [
-    node,
-    ...NODE_NEEDS.filter((p) => existsSync(p)),
-    dirname(bundle),
-    dirname(conf),
-    ...(pod.system === 'dns' ? ['/etc/resolv.conf', '/etc/hosts'] : []),
-  ];
+  const view = dnsServerOnly(argv, pod, node, bundle, NODE_LIBRARIES.filter((p) => existsSync(p)));
+  if (!view) throw new DnsError('PL3049', `the DNS server's command line has no absolute -conf path: ${argv.join(' ')}`);
+  return view;
 }
 
 export const corefilePath = (state: LabState) => `${stateDir(state.lab)}/rendered/dns/Corefile`;

@@ -5,7 +5,9 @@
  * Corefile naming the canary for the root DNS server to read — each is an `error` result with a
  * coded reason, the canary's content appears nowhere, the others are still graded, and the output
  * is 0700/0600. Student ids that would overwrite the gradebook or carry escape sequences stop the
- * run before anything is graded. None of these builds a lab.
+ * run before anything is graded. A submission reached through a folder that is a link (to a
+ * root-only folder, or in the middle of the path) is refused with PL0016, nothing of it read.
+ * None of these builds a lab.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -45,7 +47,15 @@ describe.skipIf(!live)('podlab grade: hostile text submissions and names', () =>
     // An earlier run's output, world-readable: the new run makes it the grader's alone.
     mkdirSync(out, { mode: 0o755 });
     writeFileSync(join(out, 'gradebook.json'), '{}', { mode: 0o644 });
-    const files = readdirSync(subs).sort().map((f) => join(subs, f));
+    // A folder on the path that is a link: to a root-only folder holding a canary, and one in the middle of the path.
+    const vault = join(dir, 'vault');
+    mkdirSync(vault, { mode: 0o700 });
+    writeFileSync(join(vault, 'sneaky.Corefile'), `.:53 {\n    whoami\n}\n# ${SECRET}\n`, { mode: 0o600 });
+    symlinkSync(vault, join(dir, 'via'));
+    mkdirSync(join(dir, 'term', 'week1'), { recursive: true });
+    writeFileSync(join(dir, 'term', 'week1', 'middler.Corefile'), '.:53 {\n    whoami\n}\n');
+    symlinkSync(join(dir, 'term'), join(dir, 'class'));
+    const files = [...readdirSync(subs).sort().map((f) => join(subs, f)), join(dir, 'via', 'sneaky.Corefile'), join(dir, 'class', 'week1', 'middler.Corefile')];
     // `honest` alone builds a lab; the others stop before anything is created.
     run = await podlab('grade', 'exercises/coredns-forwarder', ...files, '--out', out, '--jobs', '4', '--lab-prefix', 'lhostile');
   }, 180_000);
@@ -59,6 +69,8 @@ describe.skipIf(!live)('podlab grade: hostile text submissions and names', () =>
       bigger: 'error unreadable PL0006',
       honest: expect.stringMatching(/^(pass|fail)$/),
       linker: 'error unreadable PL0005',
+      middler: 'error unreadable PL0016',
+      sneaky: 'error unreadable PL0016',
       piper: 'error unreadable PL0005',
       reader: 'error invalid-lab',
       zeroer: 'error unreadable PL0005',

@@ -6,7 +6,7 @@
  * CI=true a non-root run fails instead of skipping them.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,25 +56,57 @@ it('runs confined wherever it is meant to', () => {
   if (process.env.CI === 'true') expect(isRoot, 'CI must run the lab sandbox tests as root, or they prove nothing').toBe(true);
 });
 
-describe('the view of a lab: Node, podlab, and the lab’s own folders', () => {
-  it('holds the lab’s folder and its siblings’ (inside its project), not an import that climbs out of it', () => {
+describe('the view of a lab: Node, podlab, and the lab’s own files (not their folders)', () => {
+  it('holds the lab and the files it imports (inside its project), not their folders, not an import that climbs out of it', () => {
     mkdirSync(join(dir, 'shared'), { recursive: true });
     writeFileSync(join(dir, 'shared', 'nodes.ts'), 'export const nodes = { n1: {} };\n');
+    writeFileSync(join(dir, 'shared', 'gradebook.csv'), 'alice,100\n');
     mkdirSync(join(dir, 'labs'), { recursive: true });
     const file = join(dir, 'labs', 'view.lab.ts');
-    writeFileSync(file, "import { nodes } from '../shared/nodes.ts';\nimport '../../../../../../../etc/passwd';\nexport default { name: 'view', nodes };\n");
+    writeFileSync(file, "import { nodes } from '../shared/nodes.ts';\nimport '../shared/gradebook.csv';\nimport '../../../../../../../etc/passwd';\nexport default { name: 'view', nodes };\n");
     const view = viewOf(file);
-    expect(view).toContain(join(dir, 'labs'));
-    expect(view).toContain(join(dir, 'shared'));
+    expect(view).toContain(file);
+    expect(view).toContain(join(dir, 'shared', 'nodes.ts'));
     expect(view).toContain(join(dir, 'package.json'));
     expect(view).toContain(join(REPO, 'src'));
+    // Not the folders (what else lies there), not a file that is no module (a gradebook named by an import).
+    expect(view).not.toContain(join(dir, 'labs'));
+    expect(view).not.toContain(join(dir, 'shared'));
+    expect(view).not.toContain(join(dir, 'shared', 'gradebook.csv'));
     expect(view.some((p) => p === '/etc' || p === '/' || p.startsWith('/home') || p === '/root')).toBe(false);
-    expect(viewOf(file, true).filter((p) => p.startsWith(dir))).toEqual([join(dir, 'labs'), join(dir, 'package.json')]);
+    expect(viewOf(file, true).filter((p) => p.startsWith(dir))).toEqual([file, join(dir, 'package.json')]);
   });
 });
 
 describe.skipIf(!isRoot)('a hostile lab file, as root: each its coded error, nothing left behind', () => {
-  it('a lab importing a sibling file evaluates (the view holds its folders)', async () => {
+  it('a file beside the lab that it does not import is not there: readFileSync, a dynamic import, a listing all fail, its content in no output', async () => {
+    const secret = `CANARY-${tag}`;
+    const canary = join(dir, 'other-student.lab.ts');
+    writeFileSync(canary, `export default { name: '${secret}', nodes: { n: {} } };\n`, { mode: 0o644 });
+    writeFileSync(join(dir, 'gradebook.csv'), `alice,${secret}\n`, { mode: 0o644 });
+    const attempts = {
+      read: "readFileSync(new URL('./gradebook.csv', import.meta.url), 'utf8')",
+      dynamic: "(await import('./' + ['other-student', 'lab', 'ts'].join('.'))).default.name",
+    };
+    for (const [name, expr] of Object.entries(attempts)) {
+      const file = lab(`beside-${name}.lab.ts`, "import { readFileSync, readdirSync } from 'node:fs';", `export default defineLab({ name: String(${expr}), nodes: { n: {} } });`);
+      const r = await loadLab(file);
+      expect(r.value, name).toBeUndefined();
+      expect(r.diagnostics.map((d) => d.code), name).toEqual(['PL0002']);
+      expect(r.diagnostics[0]!.message, name).toMatch(name === 'dynamic' ? /Cannot find module|ERR_MODULE_NOT_FOUND|ENOENT/ : /ENOENT/);
+      expect(JSON.stringify(r), name).not.toContain(secret);
+    }
+    // Its folder, listed from inside, holds the lab and its package.json only.
+    const listed = await loadLab(lab('beside-listing.lab.ts', "import { readdirSync } from 'node:fs';", "export default defineLab({ name: 'l', nodes: Object.fromEntries(readdirSync(new URL('.', import.meta.url)).map((f) => [f.replace(/\\W/g, '-'), {}])) });"));
+    expect(Object.keys((listed.value as { nodes: object }).nodes).sort()).toEqual(['beside-listing-lab-ts', 'package-json']);
+    // The same through the CLI: exit 1, the canary in neither stream.
+    const cli = await execa(process.execPath, [join(REPO, 'bin', 'podlab.js'), 'validate', join(dir, 'beside-read.lab.ts'), '--no-typecheck', '--json'], { reject: false });
+    expect(cli.exitCode).toBe(1);
+    expect(cli.stdout + cli.stderr).toContain('PL0002');
+    expect(cli.stdout + cli.stderr).not.toContain(secret);
+  }, 60_000);
+
+  it('a lab importing a sibling file evaluates (the view holds the files it imports)', async () => {
     writeFileSync(join(dir, 'sibling.ts'), "export const nodes = { a: {}, b: {} };\n");
     const r = await loadLab(lab('sibling.lab.ts', "import { nodes } from './sibling.ts';", "export default defineLab({ name: 'sibling', nodes });"));
     expect(r.diagnostics).toEqual([]);
@@ -136,6 +168,17 @@ describe.skipIf(!isRoot)('a hostile lab file, as root: each its coded error, not
     expect(existsSync(target)).toBe(false);
   }, 60_000);
 
+  it('`podlab up` of a lab that imports node:fs and writes: exit 1, PL0002, nothing written, nothing of the lab created', async () => {
+    const target = `/tmp/up-pwned-${tag}`;
+    const file = lab('cli-up-write.lab.ts', "import { writeFileSync } from 'node:fs';", `writeFileSync('${target}', 'x');`, "export default defineLab({ name: 'sec-upw', nodes: { n: {} } });");
+    const r = await execa(process.execPath, [join(REPO, 'bin', 'podlab.js'), 'up', file], { reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/cli-up-write\.lab\.ts:3:\d+ - error PL0002 .*EROFS/);
+    expect(existsSync(target)).toBe(false);
+    expect(existsSync('/run/podlab/sec-upw')).toBe(false);
+    expect((await execa('ip', ['netns', 'list'])).stdout).not.toContain('podlab-sec-upw');
+  }, 60_000);
+
   it('a lab in a folder other users cannot enter (0700) is evaluated from a readable copy of its own files, removed after', async () => {
     const hidden = join(dir, 'hidden');
     mkdirSync(hidden, { mode: 0o700 });
@@ -165,5 +208,52 @@ describe.skipIf(!isRoot)('a hostile lab file, as root: each its coded error, not
     expect((e as ExerciseError).diagnostics.map((d) => d.code)).toEqual(['PL0002']);
     expect((e as Error).message).toContain('EROFS');
     expect(existsSync(target)).toBe(false);
+  });
+
+  it('an exercise whose starter lab is reached through a linked folder → ExerciseError PL0016', async () => {
+    const ex = join(dir, 'ex-link');
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(ex, { recursive: true });
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(join(elsewhere, 'starter.lab.ts'), "export default { name: 's', nodes: { n: {} } };\n");
+    symlinkSync(elsewhere, join(ex, 'labs'));
+    writeFileSync(join(ex, 'exercise.ts'), "export default { title: 't', task: 't', starter: 'labs/starter.lab.ts', solution: 'labs/starter.lab.ts', rubric: [{ id: 'a', title: 'a', points: 1, check: { kind: 'dns', from: 'n', query: 'x', expectAnswers: ['1.2.3.4'] } }] };\n");
+    const e = await loadExercise(ex).then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(ExerciseError);
+    expect((e as ExerciseError).diagnostics.map((d) => d.code)).toEqual(['PL0016']);
+    expect((e as Error).message).toContain(`${join(ex, 'labs')} is a symbolic link`);
+  });
+
+  it('an exercise whose starter, solution or broken file climbs out of its folder, or is absolute → ExerciseError, nothing loaded', async () => {
+    for (const [field, value] of [['starter', '../ex-write/exercise.ts'], ['solution', '/etc/passwd'], ['broken', '../../x.lab.ts']] as const) {
+      const ex = join(dir, `ex-climb-${field}`);
+      mkdirSync(ex, { recursive: true });
+      writeFileSync(join(ex, 'ok.lab.ts'), "export default { name: 's', nodes: { n: {} } };\n");
+      const spec = { starter: 'ok.lab.ts', solution: 'ok.lab.ts', ...(field === 'broken' ? { broken: [{ file: value, fails: ['a'], why: 'x' }] } : { [field]: value }) };
+      writeFileSync(join(ex, 'exercise.ts'), `export default { title: 't', task: 't', ...${JSON.stringify(spec)}, rubric: [{ id: 'a', title: 'a', points: 1, check: { kind: 'dns', from: 'n', query: 'x', expectAnswers: ['1.2.3.4'] } }] };\n`);
+      const e = await loadExercise(ex).then(() => undefined, (err: unknown) => err);
+      expect(e, field).toBeInstanceOf(ExerciseError);
+      expect((e as Error).message, field).toMatch(/must be a path inside the exercise's folder \(it (is absolute|is "\.\.")\)/);
+    }
+  }, 60_000);
+
+  it('a lab in a 0700 folder importing a link to a root-only file: not copied for the sandbox (PL0015), its content in no output, no copy left', async () => {
+    const secret = `ROOTONLY-${tag}`;
+    const vault = join(dir, 'vault');
+    mkdirSync(vault, { mode: 0o700 });
+    writeFileSync(join(vault, 'secret.ts'), `export const nodes = { '${secret}': {} };\n`, { mode: 0o600 });
+    const hidden = join(dir, 'hidden-link');
+    mkdirSync(hidden, { mode: 0o700 });
+    symlinkSync(join(vault, 'secret.ts'), join(hidden, 'nodes.ts'));
+    const file = join(hidden, 'steal.lab.ts');
+    writeFileSync(file, "import { nodes } from './nodes.ts';\nexport default { name: 'steal', nodes };\n", { mode: 0o600 });
+    const stageRoot = join(REPO, 'build', 'eval-tmp');
+    const before = existsSync(stageRoot) ? readdirSync(stageRoot).length : 0;
+    const r = await loadLab(file);
+    expect(r.value).toBeUndefined();
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['PL0015']);
+    expect(r.diagnostics[0]!.message).toContain('symbolic link');
+    expect(JSON.stringify(r)).not.toContain(secret);
+    expect(existsSync(stageRoot) ? readdirSync(stageRoot).length : 0).toBe(before);
   });
 });

@@ -18,6 +18,7 @@ import { studentIdProblem, studentOf, type SubmissionResult } from '../../src/gr
 import { feedbackText, gradebookCsv, gradebookJson, resultsJson } from '../../src/grade/gradebook.ts';
 import { writeRendered } from '../../src/render/files.ts';
 import { writeGradeOutput } from '../../src/grade/output.ts';
+import { validateValue } from '../../src/compile/compile.ts';
 
 let dir: string;
 let server: Server;
@@ -96,6 +97,68 @@ describe('readUntrusted: what a submission file may be', () => {
     expect(refusal(() => readUntrustedText(join(dir, 'nul'))).diagnostic.code).toBe('PL0007');
     expect(refusal(() => readUntrustedText(join(dir, 'latin1'))).diagnostic.code).toBe('PL0007');
     expect(refusal(() => readUntrustedText(join(dir, 'missing'))).diagnostic.code).toBe('PL0008');
+  });
+});
+
+describe('readUntrusted: no link anywhere on the path', () => {
+  it('a submission folder that is a link (to a root-only folder) → PL0016 naming it; nothing of the file is read', () => {
+    const priv = join(dir, 'private');
+    mkdirSync(priv, { mode: 0o700 });
+    writeFileSync(join(priv, 'alice.Corefile'), 'CANARY-private\n', { mode: 0o600 });
+    symlinkSync(priv, join(dir, 'subs'));
+    const e = refusal(() => readUntrustedText(join(dir, 'subs', 'alice.Corefile')));
+    expect(e.diagnostic.code).toBe('PL0016');
+    expect(e.message).toContain(`${join(dir, 'subs')} is a symbolic link`);
+    expect(e.message).not.toContain('CANARY');
+    // The same file by its real path reads: only the link is refused.
+    expect(readUntrustedText(join(priv, 'alice.Corefile'))).toBe('CANARY-private\n');
+  });
+
+  it('a link in the middle of the path, and one to /etc → PL0016; a relative path and `..` are walked the same', () => {
+    mkdirSync(join(dir, 'class', 'real', 'week1'), { recursive: true });
+    writeFileSync(join(dir, 'class', 'real', 'week1', 'bob.Corefile'), 'x\n');
+    symlinkSync(join(dir, 'class', 'real'), join(dir, 'class', 'mid'));
+    symlinkSync('/etc', join(dir, 'class', 'etc'));
+    expect(refusal(() => readUntrusted(join(dir, 'class', 'mid', 'week1', 'bob.Corefile'), 1024)).diagnostic.code).toBe('PL0016');
+    expect(refusal(() => readUntrusted(join(dir, 'class', 'etc', 'passwd'), 1024)).message).toContain(`${join(dir, 'class', 'etc')} is a symbolic link`);
+    const rel = join(dir, 'class', 'real', 'week1', '..', 'week1', 'bob.Corefile').replace(process.cwd() + '/', '');
+    expect(readUntrustedText(rel)).toBe('x\n');
+  });
+
+  it('beneath: links above the given folder are the author’s, links below it are refused', () => {
+    mkdirSync(join(dir, 'ex-real', 'labs'), { recursive: true });
+    writeFileSync(join(dir, 'ex-real', 'labs', 'starter.lab.ts'), 'export default {};\n');
+    symlinkSync(join(dir, 'ex-real'), join(dir, 'ex-link'));
+    symlinkSync(join(dir, 'ex-real', 'labs'), join(dir, 'ex-real', 'shortcut'));
+    expect(readUntrustedText(join(dir, 'ex-link', 'labs', 'starter.lab.ts'), 1024, { beneath: join(dir, 'ex-link') })).toContain('export');
+    expect(refusal(() => readUntrusted(join(dir, 'ex-link', 'shortcut', 'starter.lab.ts'), 1024, { beneath: join(dir, 'ex-link') })).diagnostic.code).toBe('PL0016');
+    expect(refusal(() => readUntrusted('/etc/passwd', 1024, { beneath: join(dir, 'ex-real') })).diagnostic.code).toBe('PL0008');
+  });
+});
+
+describe("a lab's manifest files: inside its folder, no link, regular files only", () => {
+  const nodes = { cp: { role: 'control-plane' }, w1: {} };
+  const validate = (labFile: string, manifests: string[]) => validateValue({ name: 'm', nodes, manifests }, labFile, undefined, { readFiles: true });
+
+  it('a manifest that is a link to a host file, one in a linked folder, a FIFO: each its code, nothing of them in any message, no hang', () => {
+    const lab = join(dir, 'mf');
+    mkdirSync(join(lab, 'k8s'), { recursive: true });
+    const secret = join(dir, 'mf-secret.yaml');
+    writeFileSync(secret, 'MANIFEST-CANARY: yes\n');
+    symlinkSync(secret, join(lab, 'k8s', 'linked.yaml'));
+    symlinkSync(dir, join(lab, 'up'));
+    execFileSync('mkfifo', [join(lab, 'k8s', 'pipe.yaml')]);
+    const file = join(lab, 'x.lab.ts');
+    const cases: [string, string][] = [['k8s/linked.yaml', 'PL0005'], ['up/mf-secret.yaml', 'PL0016'], ['k8s/pipe.yaml', 'PL0005'], ['/etc/passwd', 'PL2030'], ['../mf-secret.yaml', 'PL2030']];
+    for (const [entry, code] of cases) {
+      const r = validate(file, [entry]);
+      expect(r.diagnostics.map((d) => d.code), entry).toEqual([code]);
+      expect(r.diagnostics[0]!.path, entry).toEqual(['manifests', 0]);
+      expect(JSON.stringify(r), entry).not.toContain('MANIFEST-CANARY');
+    }
+    // The real file inside the folder reads.
+    writeFileSync(join(lab, 'k8s', 'ok.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n');
+    expect(validate(file, ['./k8s/ok.yaml']).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   });
 });
 
