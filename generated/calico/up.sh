@@ -84,3 +84,8 @@ ip netns exec podlab-calico.node.c1-master1 nft -f $G/nft/c1-master1.nft
 ip netns exec podlab-calico.node.c1-node1 nft -f $G/nft/c1-node1.nft
 ip netns exec podlab-calico.node.c1-node2 nft -f $G/nft/c1-node2.nft
 ip netns exec podlab-calico.node.c1-node3 nft -f $G/nft/c1-node3.nft
+# 5c. Calico natOutgoing per IP pool (Felix's cali-nat-outgoing): each node's calico table.
+ip netns exec podlab-calico.node.c1-master1 nft -f $G/nft/c1-master1.calico.nft
+ip netns exec podlab-calico.node.c1-node1 nft -f $G/nft/c1-node1.calico.nft
+ip netns exec podlab-calico.node.c1-node2 nft -f $G/nft/c1-node2.calico.nft
+ip netns exec podlab-calico.node.c1-node3 nft -f $G/nft/c1-node3.calico.nft

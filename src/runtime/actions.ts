@@ -44,7 +44,7 @@ export function liveLab(ex: Executor, state: LabState, eventsSince = ''): LiveLa
       return ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${state.plan.fabric.netns}`, '--', 'ip', 'link', 'set', node.fabricPort, updown]);
     },
     setBird: (node, to) => setBird(ex, state, node, to),
-    setNatOutgoing: async (natOutgoing) => ({ was: (await setNatOutgoing(ex, state, natOutgoing)).was }),
+    setNatOutgoing: async (natOutgoing, pool) => ({ was: (await setNatOutgoing(ex, state, natOutgoing, pool)).was }),
     exec: (from, argv, timeoutMs) => ex.run([...sourceArgv(state, from), ...argv], { timeoutMs }),
     async applyPolicy(policy) {
       const r = await applyPolicy(ex, state, policy);

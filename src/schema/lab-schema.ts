@@ -101,6 +101,8 @@ export const nodeSchema = z.strictObject({
   ip: z.string().optional(),
   /** Name of the node's link to the node network (e.g. 'enp0s8' as on a VM). @default 'eth0' */
   interface: z.string().optional(),
+  /** The node's own labels, beside the well-known ones (kubernetes.io/hostname, …); Calico's IP pools select nodes by them. @default {} */
+  labels: z.record(z.string(), z.string()).optional(),
 });
 
 export { cniSchema };
@@ -347,8 +349,8 @@ export const actionSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('stop-bird'), node: z.string() }),
   /** Calico BGP: start the node's BIRD again (the sessions come back, and the routes with them). */
   z.strictObject({ action: z.literal('start-bird'), node: z.string() }),
-  /** Calico: set the IP pool's natOutgoing (masquerade pod traffic leaving the pool, or not). */
-  z.strictObject({ action: z.literal('set-nat-outgoing'), natOutgoing: z.boolean() }),
+  /** Calico: set an IP pool's natOutgoing (masquerade pod traffic leaving every pool, or not): the pool named `pool`, or every pool. */
+  z.strictObject({ action: z.literal('set-nat-outgoing'), natOutgoing: z.boolean(), pool: z.string().optional() }),
   /** Run a command in a pod, node or host; the step fails unless it exits with `expectExit`. */
   z.strictObject({
     action: z.literal('exec'),
