@@ -129,6 +129,7 @@ export const CODES = {
   PL2177: 'invalid nodeSelector',
   PL2178: 'pool encapsulation differs from the lab',
   PL2179: 'unknown IP pool',
+  PL2180: 'exhaust-block without Calico BGP',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',

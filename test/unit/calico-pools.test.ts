@@ -152,3 +152,33 @@ describe('rules of IP pools (PL2174–PL2178)', () => {
     expect(codes({ type: 'calico', ipPools: tiny })).toEqual(['PL2153 cni.ipPools']);
   });
 });
+
+describe('run-time IPAM (a pod created on a live lab, exhaust-block)', () => {
+  const pools = [{ name: 'p', cidr: '10.244.0.0/28', blockSize: 30, disabled: false }];
+  const nodes = [
+    { name: 'cp', blocks: ['10.244.0.0/30'], selected: ['p'] },
+    { name: 'w1', blocks: ['10.244.0.4/30'], selected: ['p'] },
+    { name: 'w2', blocks: ['10.244.0.8/30'], selected: ['p'] },
+  ];
+  const live = (taken: string[], over: Partial<import('../../src/cni/calico/ipam.ts').LiveBlocks> = {}) => ({ pools, nodes, taken: new Set(taken), strictAffinity: false, ...over });
+  it('own block first, after the address handed out last, wrapping', async () => {
+    const { nextAddress } = await import('../../src/cni/calico/ipam.ts');
+    expect(nextAddress(live(['10.244.0.4']), 'w1')).toEqual({ ip: '10.244.0.5', block: '10.244.0.4/30', how: 'own' });
+    const after = { ...live(['10.244.0.4']), nodes: nodes.map((n) => (n.name === 'w1' ? { ...n, after: '10.244.0.6' } : n)) };
+    expect(nextAddress(after, 'w1')!.ip).toBe('10.244.0.7');
+    const wrap = { ...live(['10.244.0.4', '10.244.0.7']), nodes: nodes.map((n) => (n.name === 'w1' ? { ...n, after: '10.244.0.7' } : n)) };
+    expect(nextAddress(wrap, 'w1')!.ip).toBe('10.244.0.5');
+  });
+  it('a full node claims the first unclaimed block of its pools, then borrows; strictAffinity: none', async () => {
+    const { nextAddress, freeAddresses } = await import('../../src/cni/calico/ipam.ts');
+    const w1Full = freeAddresses(['10.244.0.4/30'], new Set());
+    expect(w1Full).toEqual(['10.244.0.4', '10.244.0.5', '10.244.0.6', '10.244.0.7']);
+    expect(nextAddress(live(w1Full), 'w1')).toEqual({ ip: '10.244.0.12', block: '10.244.0.12/30', how: 'new-block' });
+    const allClaimed = nodes.map((n) => (n.name === 'w1' ? { ...n, blocks: ['10.244.0.4/30', '10.244.0.12/30'] } : n));
+    const taken = [...w1Full, ...freeAddresses(['10.244.0.12/30'], new Set()), '10.244.0.0'];
+    expect(nextAddress({ ...live(taken), nodes: allClaimed }, 'w1')).toEqual({ ip: '10.244.0.1', block: '10.244.0.0/30', how: 'borrowed', from: 'cp' });
+    expect(nextAddress({ ...live(taken, { strictAffinity: true }), nodes: allClaimed }, 'w1')).toBeUndefined();
+    // A disabled pool gives no new address at all: no new block, nothing borrowed from it.
+    expect(nextAddress(live(w1Full, { pools: [{ ...pools[0]!, disabled: true }] }), 'w1')).toBeUndefined();
+  });
+});

@@ -195,6 +195,10 @@ export interface CalicoNode {
   blocks: string[];
   /** Pods of this node whose address is borrowed from another node's block (advertised by BIRD as a /32). */
   borrowed: { pod: string; ip: string; block: string; from: string }[];
+  /** Addresses of its blocks reserved on the live lab (exhaust-block, as Calico's IPReservation): no pod gets them. */
+  reserved?: string[];
+  /** The address its run-time IPAM handed out last (the next pod's search starts after it). */
+  lastIp?: string;
   workloads: CalicoWorkload[];
   routing: CalicoBgp | CalicoVxlan;
 }

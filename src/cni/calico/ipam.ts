@@ -89,3 +89,71 @@ export function assignBlocks({ pools, nodes, pods, tunnel, strictAffinity = fals
   });
   return { pods: addresses, blocks: own.map((bs) => bs.map((b) => b.cidr)), tunnels, borrowed, podPools };
 }
+
+/** A live lab's blocks as the run-time IPAM sees them (a pod created after `up`: create-pod, scale, recreate). */
+export interface LiveBlocks {
+  /** The lab's pools in order. */
+  pools: readonly { name: string; cidr: string; blockSize: number; disabled: boolean }[];
+  /** Every node in order: the blocks it holds (claim order) and the enabled pools that select it. */
+  nodes: readonly { name: string; blocks: readonly string[]; selected: readonly string[]; after?: string }[];
+  /** Addresses not to hand out: running pods', reserved (exhaust-block), tunnel addresses. */
+  taken: ReadonlySet<string>;
+  strictAffinity: boolean;
+}
+
+export type NextAddress = { ip: string; block: string; how: 'own' | 'new-block' } | { ip: string; block: string; how: 'borrowed'; from: string };
+
+/**
+ * The address of a pod created on `node` of a live lab, as Calico's IPAM picks it: the next free
+ * address of the node's blocks after the one it handed out last (`after`; as host-local does, so a
+ * re-created pod visibly gets a new address), wrapping; else the first address of a new block (the first unclaimed block of
+ * the first of the node's pools that has one); else, unless strictAffinity, the first free address of
+ * another node's block in one of the node's pools (nodes in order, blocks in claim order): borrowed.
+ * Undefined when there is none.
+ */
+export function nextAddress(live: LiveBlocks, node: string): NextAddress | undefined {
+  const free = (block: string) => {
+    const c = ip.parseCidr(block)!;
+    for (let i = 0; i < ip.size(c); i++) {
+      const a = ip.formatIp(ip.nth(c, i));
+      if (!live.taken.has(a)) return a;
+    }
+    return undefined;
+  };
+  const me = live.nodes.find((n) => n.name === node)!;
+  const own = me.blocks.flatMap((b) => {
+    const c = ip.parseCidr(b)!;
+    return Array.from({ length: ip.size(c) }, (_, i) => ({ a: ip.formatIp(ip.nth(c, i)), b }));
+  });
+  const start = me.after === undefined ? 0 : own.findIndex((x) => x.a === me.after) + 1;
+  for (let i = 0; i < own.length; i++) {
+    const x = own[(start + i) % own.length]!;
+    if (!live.taken.has(x.a)) return { ip: x.a, block: x.b, how: 'own' };
+  }
+  const claimed = new Set(live.nodes.flatMap((n) => n.blocks));
+  const mine = live.pools.filter((p) => !p.disabled && me.selected.includes(p.name));
+  for (const p of mine) {
+    const cidr = ip.parseCidr(p.cidr)!;
+    for (let i = 0; i < blockCount(cidr, p.blockSize); i++) {
+      const b = ip.formatCidr(ip.subnet(cidr, p.blockSize, i));
+      if (!claimed.has(b)) return { ip: ip.formatIp(ip.nth(ip.parseCidr(b)!, 0)), block: b, how: 'new-block' };
+    }
+  }
+  if (live.strictAffinity) return undefined;
+  const inMine = (b: string) => mine.some((p) => ip.contains(ip.parseCidr(p.cidr)!, ip.parseCidr(b)!.network));
+  for (const other of live.nodes)
+    if (other.name !== node)
+      for (const b of other.blocks.filter(inMine)) {
+        const a = free(b);
+        if (a) return { ip: a, block: b, how: 'borrowed', from: other.name };
+      }
+  return undefined;
+}
+
+/** The free addresses of a node's blocks (what exhaust-block reserves). */
+export function freeAddresses(blocks: readonly string[], taken: ReadonlySet<string>): string[] {
+  return blocks.flatMap((b) => {
+    const c = ip.parseCidr(b)!;
+    return Array.from({ length: ip.size(c) }, (_, i) => ip.formatIp(ip.nth(c, i))).filter((a) => !taken.has(a));
+  });
+}
