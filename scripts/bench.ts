@@ -200,6 +200,19 @@ function floorBatches(plan: Plan): FloorBatches {
     const prefix = Number(node.podCidr.split('/')[1]);
     const bridge = node.conflist.plugins[0] as { bridge: string; mtu: number };
     const lines = [strip(files.get(`ip/node-${node.name}.batch`)!).trimEnd()];
+    if (node.cni.type === 'calico') {
+      // What Calico's data plane is in iproute2 alone: per pod a veth (node end ee:ee:ee:ee:ee:ee, no
+      // address, a /32 route to the pod), the pod's address as a /32 behind 169.254.1.1.
+      const mtu = (node.conflist.plugins[0] as { mtu: number }).mtu;
+      plan.pods
+        .filter((p) => p.node === node.name && !p.hostNetwork)
+        .forEach((p, i) => {
+          lines.push(`link add cali${i} address ee:ee:ee:ee:ee:ee mtu ${mtu} type veth peer name eth0 mtu ${mtu} netns ${p.netns}`, `link set cali${i} up`, `route add ${p.ip}/32 dev cali${i} scope link`);
+          wave2.push([['ip', '-n', p.netns], ['link set lo up', `address add ${p.ip}/32 dev eth0`, 'link set eth0 up', 'route add 169.254.1.1 dev eth0 scope link', 'route add default via 169.254.1.1 dev eth0'].join('\n') + '\n']);
+        });
+      wave1.push([['ip', '-n', node.netns], `${lines.join('\n')}\n`]);
+      continue;
+    }
     // What the CNI bridge plugin does on the node side: the bridge with the gateway address, and
     // per pod a veth pair created in place (node end on the bridge, pod end straight into the pod).
     lines.push(`link add ${bridge.bridge} mtu ${bridge.mtu} type bridge`, `address add ${node.podGateway}/${prefix} dev ${bridge.bridge}`, `link set ${bridge.bridge} up`);
