@@ -32,6 +32,8 @@ export default defineLab({
   services: {
     web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
   },
+  // An "internet" host beyond the lab's gateway: what natOutgoing is for.
+  hosts: { internet: { network: 'external', containers: [container(workloads.httpEcho(80))] } },
   checks: [
     { kind: 'http', from: 'client', to: 'web-2', port: 8080, expectPod: 'web-2', expectNoNat: true, name: 'pod to pod across nodes, routed by BGP, no NAT' },
     { kind: 'http', from: 'client', to: 'web-1', port: 8080, expectPod: 'web-1', expectNoNat: true, name: 'pod to pod on one node, through the node (/32 routes)' },
@@ -50,5 +52,7 @@ export default defineLab({
     { kind: 'block', from: 'node/c1-node2', holds: ['10.244.0.128/26'], name: 'c1-node2 holds the third block of the pool' },
     { kind: 'block', from: 'node/c1-node1', pod: 'web-1', borrowed: false, name: "web-1's address comes from c1-node1's own block" },
     { kind: 'command', from: 'client', command: ['ip', 'route'], expectMatch: '^default via 169\\.254\\.1\\.1 dev eth0', name: 'the pod routes everything via 169.254.1.1' },
+    // natOutgoing: leaving every pool, the pod's traffic is masqueraded to its node's address (the node's calico nft table).
+    { kind: 'http', from: 'client', to: 'host/internet', port: 80, expectSource: 'node/c1-node1', name: 'natOutgoing: the outside host sees the node, not the pod' },
   ],
 });

@@ -72,6 +72,9 @@ interface Args {
   peers: boolean;
 }
 
+/** The CNI mode of the generated lab sizes (`--cni`): flannel by default; calico for its per-pod cost against the same floors. */
+let benchCni: 'flannel' | 'kubenet' | 'calico' = 'flannel';
+
 function parseArgs(argv: string[]): Args {
   const args: Args = { runs: 3, out: join(ROOT, 'bench/results/latest.json'), peers: false };
   for (let i = 0; i < argv.length; i++) {
@@ -81,10 +84,15 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--only') args.only = argv[++i]!.split(',');
     else if (a === '--out') args.out = argv[++i]!;
     else if (a === '--peers') args.peers = true;
+    else if (a === '--cni') {
+      benchCni = argv[++i] as typeof benchCni;
+      if (!['flannel', 'kubenet', 'calico'].includes(benchCni)) throw new Error('--cni takes flannel, kubenet or calico');
+      if (!argv.includes('--out')) args.out = join(ROOT, `bench/results/latest-${benchCni}.json`);
+    }
     else if (a === '--settle-max') settleMaxMs = Math.max(1, Number(argv[++i])) * 1000;
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'usage: node --import tsx scripts/bench.ts [--runs N (default 3)] [--quick (1 run)] [--only flagship,10x10,4x250,cli,validate,failfast,peers,peer-flagship,peer-10x10,peer-cli] [--peers] [--settle-max S (default 60)] [--out file]\n',
+        'usage: node --import tsx scripts/bench.ts [--runs N (default 3)] [--quick (1 run)] [--only flagship,10x10,4x250,cli,validate,failfast,peers,peer-flagship,peer-10x10,peer-cli] [--peers] [--cni flannel|kubenet|calico (mode of the grid labs)] [--settle-max S (default 60)] [--out file]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -101,7 +109,7 @@ function gridLab(name: string, nodes: number, podsPerNode: number, podCidrMaskSi
   const nodeNames = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
   const pods: Record<string, PodSpec> = {};
   for (const n of nodeNames) for (let p = 1; p <= podsPerNode; p++) pods[`${n}-p${p}`] = { node: n };
-  return { name, nodes: Object.fromEntries(nodeNames.map((n) => [n, {}])), podCidr: '10.244.0.0/16', podCidrMaskSize, cni: 'flannel', pods };
+  return { name, nodes: Object.fromEntries(nodeNames.map((n) => [n, {}])), podCidr: '10.244.0.0/16', podCidrMaskSize, cni: benchCni, pods };
 }
 
 function resolve(spec: LabSpec): Lab {
@@ -192,6 +200,19 @@ function floorBatches(plan: Plan): FloorBatches {
     const prefix = Number(node.podCidr.split('/')[1]);
     const bridge = node.conflist.plugins[0] as { bridge: string; mtu: number };
     const lines = [strip(files.get(`ip/node-${node.name}.batch`)!).trimEnd()];
+    if (node.cni.type === 'calico') {
+      // What Calico's data plane is in iproute2 alone: per pod a veth (node end ee:ee:ee:ee:ee:ee, no
+      // address, a /32 route to the pod), the pod's address as a /32 behind 169.254.1.1.
+      const mtu = (node.conflist.plugins[0] as { mtu: number }).mtu;
+      plan.pods
+        .filter((p) => p.node === node.name && !p.hostNetwork)
+        .forEach((p, i) => {
+          lines.push(`link add cali${i} address ee:ee:ee:ee:ee:ee mtu ${mtu} type veth peer name eth0 mtu ${mtu} netns ${p.netns}`, `link set cali${i} up`, `route add ${p.ip}/32 dev cali${i} scope link`);
+          wave2.push([['ip', '-n', p.netns], ['link set lo up', `address add ${p.ip}/32 dev eth0`, 'link set eth0 up', 'route add 169.254.1.1 dev eth0 scope link', 'route add default via 169.254.1.1 dev eth0'].join('\n') + '\n']);
+        });
+      wave1.push([['ip', '-n', node.netns], `${lines.join('\n')}\n`]);
+      continue;
+    }
     // What the CNI bridge plugin does on the node side: the bridge with the gateway address, and
     // per pod a veth pair created in place (node end on the bridge, pod end straight into the pod).
     lines.push(`link add ${bridge.bridge} mtu ${bridge.mtu} type bridge`, `address add ${node.podGateway}/${prefix} dev ${bridge.bridge}`, `link set ${bridge.bridge} up`);

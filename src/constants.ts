@@ -137,6 +137,8 @@ export const CALICO = {
   asNumber: 64512,
   /** IPPool blockSize default: each node claims /26 blocks (64 addresses) of the pool. */
   blockSize: 26,
+  /** The name of the IP pool a lab gets from `ipPool` (Calico's default IPPool). */
+  defaultPool: 'default-ipv4-ippool',
   /** The pod's gateway: a link-local address no interface holds; the host-side veth answers ARP for it (proxy ARP). */
   gateway: '169.254.1.1',
   /** The MAC Calico gives every host-side veth. */

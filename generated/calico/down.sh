@@ -3,10 +3,12 @@
 # What `podlab down calico` does. Processes are found by the namespace they run in, never by name.
 G=generated/calico
 for pid in $(ip netns pids podlab-calico.fabric 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-calico.gateway 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-calico.node.c1-master1 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-calico.node.c1-node1 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-calico.node.c1-node2 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-calico.node.c1-node3 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-calico.host.internet 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-calico.pod.default.web-1 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-calico.pod.default.web-2 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-calico.pod.default.web-3 2>/dev/null); do kill -TERM "$pid"; done

@@ -34,6 +34,9 @@ ip netns exec podlab-calico.node.c1-node2 bird -f -c $G/bird/c1-node2.conf -s $S
 ip netns exec podlab-calico.node.c1-node3 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-calico.node.c1-node3 -batch $G/ip/node-c1-node3.batch
 ip netns exec podlab-calico.node.c1-node3 bird -f -c $G/bird/c1-node3.conf -s $STATE/bird-c1-node3.ctl >> "$STATE/c1-node3_bird.log" 2>&1 &
+ip netns exec podlab-calico.gateway sysctl -qw net.ipv4.ip_forward=1
+ip -n podlab-calico.gateway -batch $G/ip/gateway.batch
+ip -n podlab-calico.host.internet -batch $G/ip/host-internet.batch
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);
 #    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
@@ -87,8 +90,16 @@ echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-calico.node.c1-master1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-b67193a44549ec9d CNI_NETNS=/run/netns/podlab-calico.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.0;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' build/cni/calico < $G/cni/c1-master1.calico.json
 ip netns exec podlab-calico.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.0 NODE_NAME=c1-master1 unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004100 --gid 1950004100 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
+ip netns exec podlab-calico.host.internet sysctl -qw net.ipv4.ip_unprivileged_port_start=0
+nsenter --net=/run/netns/podlab-calico.host.internet -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=internet POD_NAME=host.internet POD_NAMESPACE=host POD_IP=203.0.113.10 NODE_NAME= build/native/contain --uid 1950004101 --gid 1950004101 -- build/native/workload http-echo --port 80 --pod internet &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-calico.node.c1-master1 nft -f $G/nft/c1-master1.nft
 ip netns exec podlab-calico.node.c1-node1 nft -f $G/nft/c1-node1.nft
 ip netns exec podlab-calico.node.c1-node2 nft -f $G/nft/c1-node2.nft
 ip netns exec podlab-calico.node.c1-node3 nft -f $G/nft/c1-node3.nft
+ip netns exec podlab-calico.gateway nft -f $G/nft/gateway.nft
+# 5c. Calico natOutgoing per IP pool (Felix's cali-nat-outgoing): each node's calico table.
+ip netns exec podlab-calico.node.c1-master1 nft -f $G/nft/c1-master1.calico.nft
+ip netns exec podlab-calico.node.c1-node1 nft -f $G/nft/c1-node1.calico.nft
+ip netns exec podlab-calico.node.c1-node2 nft -f $G/nft/c1-node2.calico.nft
+ip netns exec podlab-calico.node.c1-node3 nft -f $G/nft/c1-node3.calico.nft

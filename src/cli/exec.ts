@@ -1,7 +1,7 @@
 /** `podlab exec`: a command inside a pod, node, outside host or the gateway. */
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
-import { execArgv, TargetError } from '../runtime/enter.ts';
+import { execArgv, targetCommand, TargetError } from '../runtime/enter.ts';
 import { Exit, EXIT, inNamespace, labName, upOrExit, refused } from './common.ts';
 
 export function registerExec(program: Command): void {
@@ -21,6 +21,7 @@ Without -c a pod is entered in its sandbox (its network, hostname, resolv.conf a
 with -c in that container's own view. Examples:
   podlab exec services client -- curl -sS web
   podlab exec services node/worker-1 -- hostname
+  podlab exec calico node/c1-master1 -- birdc show protocols   (Calico: that node's BIRD)
   podlab exec services web-1 -c http-echo -- id`)
     .action(async (arg: string, target: string, command: string[], opts: { namespace?: string; container?: string }) => {
       target = inNamespace(target, opts.namespace);
@@ -33,7 +34,7 @@ with -c in that container's own view. Examples:
         if (e instanceof TargetError) refused(e, { exit: EXIT.cannotRun });
         throw e;
       }
-      const r = spawnSync(prefix[0]!, [...prefix.slice(1), ...command], { stdio: 'inherit' });
+      const r = spawnSync(prefix[0]!, [...prefix.slice(1), ...targetCommand(state, target, command)], { stdio: 'inherit' });
       throw new Exit(r.status ?? 2);
     });
 }

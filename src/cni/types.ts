@@ -36,6 +36,8 @@ export interface CniNodeInput {
   podGateway: string;
   /** Whether a pod on this node asks for a hostPort (the portmap plugin is then chained). */
   hostPorts: boolean;
+  /** The node's labels (Kubernetes' well-known ones and the lab's), for modes that select nodes (Calico's IP pools). */
+  labels?: Readonly<Record<string, string>>;
   /** A lab with IPv6: the node's IPv6 address, slice and pod gateway, and whether IPv6 is the primary family. */
   ipv6?: { ip: string; slice: Prefix; podGateway: string; primary: boolean };
 }
@@ -81,7 +83,8 @@ export interface CniValidationInput {
   podCidr: string;
   /** The node network, where peers of a routing daemon must be (Calico's BGPPeer peerIP). */
   nodeNetwork?: { cidr: string };
-  nodes: readonly { name: string }[];
+  /** With their labels (Kubernetes' well-known ones and the lab's), for modes that select nodes. */
+  nodes: readonly { name: string; labels?: Readonly<Record<string, string>> }[];
   pods: readonly { node: string; hostNetwork: boolean }[];
 }
 

@@ -125,6 +125,13 @@ export const CODES = {
   PL2171: 'BGP peer for an unknown node',
   PL2172: 'BGP peer address outside the node network',
   PL2173: 'natOutgoing action without Calico',
+  PL2174: 'IP pools written twice',
+  PL2175: 'overlapping IP pools',
+  PL2176: 'node without an IP pool',
+  PL2177: 'invalid nodeSelector',
+  PL2178: 'pool encapsulation differs from the lab',
+  PL2179: 'unknown IP pool',
+  PL2180: 'exhaust-block without Calico BGP',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',

@@ -148,6 +148,8 @@ export interface LabNode {
   role: 'control-plane' | 'worker';
   ip?: string;
   interface: string;
+  /** The node's own labels as written (nodeLabels adds the well-known ones). */
+  labels?: Record<string, string>;
 }
 
 export interface LabPod {
@@ -222,6 +224,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
       role: n.role ?? 'worker',
       ip: n.ip,
       interface: n.interface ?? 'eth0',
+      ...(n.labels ? { labels: n.labels } : {}),
     })),
     podCidr: ipv4Of(spec.podCidr) ?? DEFAULTS.podCidr,
     podCidrMaskSize: spec.podCidrMaskSize ?? DEFAULTS.podCidrMaskSize,

@@ -10,6 +10,7 @@ import { checkAt } from '../check/kinds/kind.ts';
 import { GRID_KINDS, kindOf, type LabCheck, type ProbeKindName } from '../check/kinds/index.ts';
 import { scenariosAreValid } from './rules-scenarios.ts';
 import { dnsServiceIp, selects } from '../k8s/objects.ts';
+import { nodeLabels } from '../k8s/manifests.ts';
 import { DNS_RULES } from './rules-dns.ts';
 import { clusterPoliciesAreValid } from './rules-cluster-policy.ts';
 import { policiesAreValid } from './rules-policy.ts';
@@ -164,7 +165,7 @@ export const podSlicesFit: Rule = (lab, out) => {
 
 /** The CNI mode's own rules over its config (e.g. Calico's IP pool and AS number), at paths below `cni`. */
 export const cniIsValid: Rule = (lab, out) => {
-  for (const p of cniMode(lab.cni.type).validate(lab.cni, lab)) out.push(diag(p.code as Code, ['cni', ...p.path], p.message, p.hint));
+  for (const p of cniMode(lab.cni.type).validate(lab.cni, { ...lab, nodes: lab.nodes.map((n) => ({ name: n.name, labels: nodeLabels(n) })) })) out.push(diag(p.code as Code, ['cni', ...p.path], p.message, p.hint));
 };
 
 const svcPath = (name: string, ...rest: (string | number)[]) => ['services', name, ...rest];

@@ -110,8 +110,9 @@ function suffix(input: string, length: number): string {
 export const NODE_LABEL = 'podlab.dev/node';
 
 /** Labels every node has, as the kubelet and kubeadm set them, and podlab's own. */
-export function nodeLabels(node: { name: string; role: string }): Record<string, string> {
+export function nodeLabels(node: { name: string; role: string; labels?: Readonly<Record<string, string>> }): Record<string, string> {
   return {
+    ...node.labels,
     'kubernetes.io/hostname': node.name,
     [NODE_LABEL]: node.name,
     'kubernetes.io/os': 'linux',

@@ -5,7 +5,9 @@
  * table. runtime/nft-sync.ts applies them all, one transaction per namespace, sending only the
  * difference from what it applied last. A new table (Calico NAT, say) is one entry here, as the underlay rule on the fabric's bridge is.
  */
-import { POLICY, SERVICES, UNDERLAY } from '../constants.ts';
+import { CALICO, POLICY, SERVICES, UNDERLAY } from '../constants.ts';
+import type { CalicoNode } from '../cni/calico/index.ts';
+import { calicoNatTable } from '../cni/calico/nat.ts';
 import type { NftTable } from '../nft/table.ts';
 import { policyTable } from '../policy/nft.ts';
 import type { NetworkPolicy, PolicyPod } from '../policy/types.ts';
@@ -89,8 +91,17 @@ export const underlayTables: TableBuilder = {
   build: (view, target) => (target.kind === 'fabric' ? underlayTable(view.plan) : undefined),
 };
 
+/** Calico's natOutgoing per IP pool (cni/calico/nat.ts), in every node of a Calico lab. */
+export const calicoNatTables: TableBuilder = {
+  table: CALICO.natTable,
+  build: (view, target) => {
+    const node = target.kind === 'node' ? view.plan.nodes.find((n) => n.name === target.name) : undefined;
+    return node?.cni.type === 'calico' ? calicoNatTable((node.cni as unknown as CalicoNode).pools) : undefined;
+  },
+};
+
 /** Every builder, in the order their tables are applied within a namespace's transaction. */
-export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables, policyTables6, underlayTables];
+export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables, policyTables6, underlayTables, calicoNatTables];
 
 export function nftTargets(plan: Plan): NftTarget[] {
   return [

@@ -17,6 +17,7 @@ import { formatAddr, formatPrefix, nth, parsePrefix, subnet, type Family } from 
 import { ipv6Twin, planNetworks, type Networks } from './addresses.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
 import { dnsServiceIp } from '../k8s/objects.ts';
+import { nodeLabels } from '../k8s/manifests.ts';
 import { computeEndpoints, planServices, type Endpoint, type PlanService } from './services.ts';
 import { planNetworkPolicy, type PlanNetworkPolicy } from './network-policy.ts';
 import { ingressPod, ingressService, planIngress, type PlanIngress } from './ingress.ts';
@@ -342,6 +343,7 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
       iface: n.interface,
       slice,
       podGateway: ip.formatIp(ip.nth(slice, 1)),
+      labels: nodeLabels(n),
       hostPorts: lab.pods.some((p) => p.node === n.name && !p.hostNetwork && p.containers.some((c) => c.ports.some((q) => q.hostPort))),
       ...(net.ipv6 ? { ipv6: ipv6Input(net.ipv6, i, lab.ipFamilies) } : {}),
     };

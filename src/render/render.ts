@@ -12,7 +12,7 @@ import { clusterView, renderHostsFile, renderNodeHostsFile, renderResolvConf } f
 import { WAIT_NETWORK_FLAG } from '../dns/marks.ts';
 import { gatewayTable, ipv6Context, ipv6GatewayContext, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
 import { renderTable } from '../nft/table.ts';
-import { plannedView, policyTables, policyTables6, underlayTable } from '../plan/nft-tables.ts';
+import { calicoNatTables, plannedView, policyTables, policyTables6, underlayTable } from '../plan/nft-tables.ts';
 import { topologyFiles, topologySvg } from './graph/index.ts';
 import { nginxConf } from '../plan/ingress.ts';
 
@@ -342,6 +342,8 @@ export function render(plan: Plan): Rendered {
       files.push([`nft/${node.name}.policy.nft`, renderPolicyNft(plan, node.name)]);
       if (plan.ipFamilies.includes('IPv6')) files.push([`nft/${node.name}.policy6.nft`, renderPolicyNft(plan, node.name, 'ip6')]);
     }
+    const calicoNat = calicoNatTables.build(plannedView(plan), { kind: 'node', name: node.name, netns: node.netns });
+    if (calicoNat) files.push([`nft/${node.name}.calico.nft`, renderTable(calicoNat, [banner, `Calico natOutgoing per IP pool (Felix's cali-nat-outgoing) of node ${node.name} in lab ${plan.lab}. Apply: ip netns exec ${node.netns} nft -f ${node.name}.calico.nft`])]);
   }
   if (plan.gateway) {
     files.push(['ip/gateway.batch', template('gateway.batch')({ banner, gateway: plan.gateway })]);
@@ -394,7 +396,7 @@ export function render(plan: Plan): Rendered {
   }));
   const cniPath = usesOwnPlugin ? `${PODLAB_CNI_DIR}:${DEBIAN_CNI_DIR}` : DEBIAN_CNI_DIR;
   const dnsView = [...plan.pods, ...plan.hosts].some((p) => p.containers.some((c) => c.argv[0] === '@dns'));
-  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, dnsView, nodeLibraries: NODE_LIBRARIES.join(' '), cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length || plan.networkPolicy?.clusterPolicies?.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' '), ipv6: plan.ipFamilies.includes('IPv6'), policy6: plan.ipFamilies.includes('IPv6'), gatewaySysctls: plan.gateway ? gatewaySysctls(plan).join(' ') : '' })]);
+  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, dnsView, nodeLibraries: NODE_LIBRARIES.join(' '), cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length || plan.networkPolicy?.clusterPolicies?.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' '), ipv6: plan.ipFamilies.includes('IPv6'), policy6: plan.ipFamilies.includes('IPv6'), calicoNatNodes: plan.nodes.filter((n) => calicoNatTables.build(plannedView(plan), { kind: 'node', name: n.name, netns: n.netns })), gatewaySysctls: plan.gateway ? gatewaySysctls(plan).join(' ') : '' })]);
   files.push(['down.sh', template('down.sh')({ banner, plan, pods, namespaces })]);
 
   const drawn = plan.nodes.map((n) => ({

@@ -5,6 +5,7 @@
  */
 import { setBird } from './bird.ts';
 import { setNatOutgoing } from './calico-nat.ts';
+import { exhaustBlocks } from './calico-ipam.ts';
 import type { LiveLab } from '../check/actions/action.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { reloadDnsAndWait } from './dns.ts';
@@ -44,7 +45,8 @@ export function liveLab(ex: Executor, state: LabState, eventsSince = ''): LiveLa
       return ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${state.plan.fabric.netns}`, '--', 'ip', 'link', 'set', node.fabricPort, updown]);
     },
     setBird: (node, to) => setBird(ex, state, node, to),
-    setNatOutgoing: async (natOutgoing) => ({ was: (await setNatOutgoing(ex, state, natOutgoing)).was }),
+    exhaustBlock: async (node) => exhaustBlocks(state, node),
+    setNatOutgoing: async (natOutgoing, pool) => ({ was: (await setNatOutgoing(ex, state, natOutgoing, pool)).was }),
     exec: (from, argv, timeoutMs) => ex.run([...sourceArgv(state, from), ...argv], { timeoutMs }),
     async applyPolicy(policy) {
       const r = await applyPolicy(ex, state, policy);

@@ -1,20 +1,24 @@
 /**
  * Changing a Calico IP pool's natOutgoing on a live lab (the scenario action set-nat-outgoing), as
- * `calicoctl patch ippool … natOutgoing` makes Felix rewrite its cali-nat-outgoing rule: the
- * plan's natOutgoing and the pool's are set, recorded in the state, and every node's kube-proxy
- * table synced (only the masquerade rule changes: the table is sent as a diff).
+ * `calicoctl patch ippool <name> -p '{"spec": {"natOutgoing": false}}'` makes Felix rewrite its
+ * cali-nat-outgoing rule: the pool's natOutgoing is set in every node's plan data, recorded in the
+ * state, and every node's tables synced (only the calico NAT table changes: its sets, or the whole
+ * table when the first pool starts or the last one stops masquerading).
  */
 import type { CalicoNode } from '../cni/calico/index.ts';
 import type { Executor } from './exec.ts';
 import { syncServices, type SyncReport } from './services.ts';
 import { writeState, type LabState } from './state.ts';
 
-export async function setNatOutgoing(ex: Executor, state: LabState, natOutgoing: boolean): Promise<{ was: boolean; sync: SyncReport }> {
-  const nodes = state.plan.nodes.filter((n) => n.cni.type === 'calico');
+/** Sets natOutgoing of the pool named `pool` (every pool when undefined); `was`: the pool's (or, for every pool, whether any had it on). */
+export async function setNatOutgoing(ex: Executor, state: LabState, natOutgoing: boolean, pool?: string): Promise<{ was: boolean; sync: SyncReport }> {
+  const nodes = state.plan.nodes.filter((n) => n.cni.type === 'calico').map((n) => n.cni as unknown as CalicoNode);
   if (!nodes.length) throw new Error(`lab "${state.lab}" does not run Calico: it has no IP pool`);
-  const was = state.plan.natOutgoing;
-  state.plan.natOutgoing = natOutgoing;
-  for (const n of nodes) (n.cni as unknown as CalicoNode).pool.natOutgoing = natOutgoing;
+  const names = nodes[0]!.pools.map((p) => p.name);
+  if (pool !== undefined && !names.includes(pool)) throw new Error(`lab "${state.lab}" has no IP pool "${pool}" (its pools: ${names.join(', ')})`);
+  const hit = (p: { name: string }) => pool === undefined || p.name === pool;
+  const was = nodes[0]!.pools.some((p) => hit(p) && p.natOutgoing);
+  for (const n of nodes) for (const p of n.pools) if (hit(p)) p.natOutgoing = natOutgoing;
   writeState(state);
   const sync = await syncServices(ex, state);
   writeState(state);

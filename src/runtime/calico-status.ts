@@ -10,9 +10,12 @@ import type { Executor } from './exec.ts';
 import type { LabState } from './state.ts';
 
 export interface CalicoStatus {
-  pool: CalicoNode['pool'];
+  pools: CalicoNode['pools'];
+  strictAffinity: boolean;
   nodes: {
     name: string;
+    /** The enabled pools that select the node. */
+    selected: string[];
     /** The blocks the plan gave the node. */
     plannedBlocks: string[];
     /** The blocks the node holds now (a blackhole route each). */
@@ -31,7 +34,8 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
   if (!nodes.length) return undefined;
   const data = (n: (typeof nodes)[number]) => n.cni as unknown as CalicoNode;
   return {
-    pool: data(nodes[0]!).pool,
+    pools: data(nodes[0]!).pools,
+    strictAffinity: data(nodes[0]!).strictAffinity,
     nodes: await Promise.all(
       nodes.map(async (n) => {
         const c = data(n);
@@ -42,7 +46,7 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
         } catch {
           blocks = [];
         }
-        const base = { name: n.name, plannedBlocks: c.blocks, blocks, borrowed: c.borrowed ?? [] };
+        const base = { name: n.name, selected: c.selected, plannedBlocks: c.blocks, blocks, borrowed: c.borrowed ?? [] };
         if (c.routing.kind !== 'bgp') return base;
         const r = await ex.run(['birdc', '-s', birdSocket(state.plan.stateDir, n.name), 'show', 'protocols'], { timeoutMs: 5000 });
         const rows = r.exitCode === 0 ? parseBirdProtocols(r.stdout) : [];
@@ -62,7 +66,8 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
 
 /** The text `podlab status` prints for it. */
 export function calicoStatusLines(s: CalicoStatus): string[] {
-  const lines = [`  pool ${s.pool.cidr} (/${s.pool.blockSize} blocks, natOutgoing ${s.pool.natOutgoing}, encapsulation ${s.pool.encapsulation})`];
+  const lines = s.pools.map((p) => `  pool ${p.name} ${p.cidr} (/${p.blockSize} blocks, natOutgoing ${p.natOutgoing}, encapsulation ${p.encapsulation}${p.nodeSelector !== 'all()' ? `, nodeSelector ${p.nodeSelector}` : ''}${p.disabled ? ', disabled' : ''})`);
+  if (s.pools.length > 1) for (const n of s.nodes) lines.push(`  pools  ${n.name.padEnd(14)} ${n.selected.join(', ') || '(none)'}`);
   for (const n of s.nodes) {
     lines.push(`  blocks ${n.name.padEnd(14)} ${n.blocks.join(' ') || '(none)'}${n.blocks.join() !== n.plannedBlocks.join() ? `  (planned ${n.plannedBlocks.join(' ')})` : ''}`);
     if (n.borrowed.length) lines.push(`  borrow ${n.name.padEnd(14)} ${n.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);

@@ -4,7 +4,8 @@
  */
 import { NETNS_RUN_DIR } from '../constants.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
-import type { LabState } from './state.ts';
+import { stateDir, type LabState } from './state.ts';
+import { birdSocket } from '../cni/calico/index.ts';
 import { isAlive } from './procs.ts';
 import { joinArgs, nodeSandboxPid, sandboxPid } from './sandbox.ts';
 import { RuntimeError } from './errors.ts';
@@ -82,4 +83,16 @@ export function execArgv(state: LabState, target: string, container?: string): s
   if (!rec || !isAlive(rec)) throw new TargetError('PL3033', `container "${container}" of pod ${t.pod.namespace}/${t.pod.name} is not running; see podlab status ${state.plan.lab}`);
   // Its namespaces (network, UTS, IPC from the sandbox; the mount namespace contain made), as its own uid.
   return ['nsenter', '-t', String(rec.pid), '--net', '--uts', '--ipc', '--mount', ...pid, ...(rec.uid !== undefined ? [`--setuid=${rec.uid}`, `--setgid=${rec.uid}`] : []), '--'];
+}
+
+/**
+ * The command `podlab exec` runs in a target. On a Calico BGP node, `birdc` (or `birdcl`) without
+ * `-s` talks to that node's BIRD: its control socket is under the lab's state directory, not
+ * BIRD's default /run/bird/bird.ctl, so `-s <socket>` is added. Anything else runs as written.
+ */
+export function targetCommand(state: LabState, target: string, command: readonly string[]): string[] {
+  const node = state.plan.nodes.find((n) => `node/${n.name}` === target);
+  const bgp = node?.cni.type === 'calico' && (node.cni as unknown as { routing: { kind: string } }).routing.kind === 'bgp';
+  if (!node || !bgp || !['birdc', 'birdcl'].includes(command[0] ?? '') || command.includes('-s')) return [...command];
+  return [command[0]!, '-s', birdSocket(stateDir(state.lab), node.name), ...command.slice(1)];
 }

@@ -17,6 +17,7 @@ import { pauseArgv } from '../render/render.ts';
 import { containerId, netns, replicaName } from '../plan/names.ts';
 import { mountFrom, startContainers } from './sandbox.ts';
 import { RuntimeError } from './errors.ts';
+import { calicoPodIp } from './calico-ipam.ts';
 
 export class PodError extends RuntimeError {}
 
@@ -67,7 +68,9 @@ export async function deletePod(ex: Executor, state: LabState, name: string, opt
 export async function createPod(ex: Executor, state: LabState, name: string, options: { sync?: boolean } = {}): Promise<{ ip: string; sync?: SyncReport }> {
   const planned = planPod(state, name);
   if (state.pods[name]) throw new PodError('PL3034', `pod "${name}" of lab "${state.lab}" is running; delete it first (or use recreate)`);
-  const newIp = planned.hostNetwork ? undefined : nextPodIp(state, planned);
+  const onCalico = state.plan.nodes.find((n) => n.name === planned.node)?.cni.type === 'calico';
+  // Calico: its block IPAM at run time (own block, a new block, or borrowed); other modes: the next free address of the node's slice.
+  const newIp = planned.hostNetwork ? undefined : onCalico ? (await calicoPodIp(ex, state, planned)).ip : nextPodIp(state, planned);
   // Dual stack: the new IPv4 address's host number in the node's IPv6 slice too, so the pod keeps an IPv6 endpoint.
   const node = state.plan.nodes.find((n) => n.name === planned.node)!;
   const pod: PlanPod = newIp === undefined ? planned : { ...planned, ip: newIp, ips: podAddresses(node, newIp) };

@@ -109,6 +109,8 @@ export const nodeSchema = z.strictObject({
   ip: z.string().optional(),
   /** Name of the node's link to the node network (e.g. 'enp0s8' as on a VM). @default 'eth0' */
   interface: z.string().optional(),
+  /** The node's own labels, beside the well-known ones (kubernetes.io/hostname, …); Calico's IP pools select nodes by them. @default {} */
+  labels: z.record(z.string(), z.string()).optional(),
 });
 
 export { cniSchema };
@@ -355,8 +357,14 @@ export const actionSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('stop-bird'), node: z.string() }),
   /** Calico BGP: start the node's BIRD again (the sessions come back, and the routes with them). */
   z.strictObject({ action: z.literal('start-bird'), node: z.string() }),
-  /** Calico: set the IP pool's natOutgoing (masquerade pod traffic leaving the pool, or not). */
-  z.strictObject({ action: z.literal('set-nat-outgoing'), natOutgoing: z.boolean() }),
+  /**
+   * Calico BGP: reserve every free address of the node's blocks (as an IPReservation does), so the
+   * next pod created on it claims a new block of its pools or, with none free, borrows an address
+   * of another node's block (its /32 advertised by BIRD).
+   */
+  z.strictObject({ action: z.literal('exhaust-block'), node: z.string() }),
+  /** Calico: set an IP pool's natOutgoing (masquerade pod traffic leaving every pool, or not): the pool named `pool`, or every pool. */
+  z.strictObject({ action: z.literal('set-nat-outgoing'), natOutgoing: z.boolean(), pool: z.string().optional() }),
   /** Run a command in a pod, node or host; the step fails unless it exits with `expectExit`. */
   z.strictObject({
     action: z.literal('exec'),

@@ -10,7 +10,7 @@
 import { POD_BRIDGE } from '../constants.ts';
 import * as ipv4 from '../net/ipv4.ts';
 import type { NftView } from '../plan/nft-tables.ts';
-import type { PlanNode } from '../plan/plan.ts';
+import type { Plan, PlanNode } from '../plan/plan.ts';
 import type { PlanService, PlanServicePort } from '../plan/services.ts';
 import { serviceKey } from '../plan/services.ts';
 import { resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
@@ -148,6 +148,13 @@ function hostVethOf(node: PlanNode, pod: { name: string; namespace: string }, fa
 }
 
 const isCalico = (n: PlanNode) => (n.cni as { type: string }).type === 'calico';
+/** Whether pod traffic from `addr` on `node` leaving every pool is masqueraded: the lab's natOutgoing, or Calico's pool of that address (its calico table). */
+function masqueraded(plan: Plan, node: PlanNode, addr: string): boolean {
+  if (!isCalico(node)) return plan.natOutgoing;
+  const a = ipv4.parseIp(addr);
+  const pools = (node.cni as unknown as { pools: { cidr: string; natOutgoing: boolean }[] }).pools;
+  return a !== undefined && pools.some((p) => p.natOutgoing && ipv4.contains(ipv4.parseCidr(p.cidr, false)!, a));
+}
 
 export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts = {}): TracePath {
   const plan = view.plan;
@@ -308,7 +315,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   if (!denied && svc?.nodePort && from.kind !== 'pod' && svc.s.externalTrafficPolicy === 'Cluster' && dnatNode && endpoint) {
     const viaNode = dnatNode.name === endpoint.node ? dnatNode.podGateway : isCalico(dnatNode) ? dnatNode.ip : (dnatNode.cni as { vxlan?: { address: string } }).vxlan?.address ?? dnatNode.ip;
     hops.push({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${from.ip} becomes ${viaNode}`, k8s: `Service ${serviceKey(svc.s)} externalTrafficPolicy: Cluster (the client's address is lost)`, see: `conntrack -L -d ${daddr}`, status: 'predicted' });
-  } else if (!denied && from.kind === 'pod' && !from.pod.hostNetwork && (to.kind === 'host' || to.kind === 'gateway') && plan.natOutgoing) {
+  } else if (!denied && from.kind === 'pod' && !from.pod.hostNetwork && (to.kind === 'host' || to.kind === 'gateway') && masqueraded(plan, srcNode!, from.ip)) {
     hops.push({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${srcNode!.ip} (leaving the pod network ${plan.podCidr})`, k8s: 'natOutgoing: pod traffic to outside the cluster is masqueraded', see: `conntrack -L -s ${from.ip}`, status: 'predicted' });
   } else if (!denied && from.kind === 'node' && svc && !svc.nodePort && endpoint) {
     hops.push({ kind: 'snat', at: `node ${from.node}`, linux: `masquerade: a ClusterIP reached from outside the pod network (${from.ip}) is masqueraded`, k8s: `Service ${serviceKey(svc.s)}: clients outside ${plan.podCidr} are masqueraded (kube-proxy's masquerade-all for non-pod sources)`, status: 'predicted' });

@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import calicoLab from '../../labs/calico.lab.ts';
+import type { CalicoNode } from '../../src/cni/calico/index.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
@@ -142,13 +143,13 @@ describe.skipIf(!live)('set-nat-outgoing: the pool masquerades, then not, then a
       },
     };
     const state = await upLab(spec);
-    const before = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip', 'podlab'], { reject: false })).stdout;
-    expect(before).toMatch(/masquerade/);
+    const before = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip', 'calico'], { reject: false })).stdout;
+    expect(before).toMatch(/ip saddr @masq-ipam-pools ip daddr != @all-ipam-pools masquerade/);
     const [r] = await runScenarios(name, ['nat']);
     expect(r!.steps.filter((s) => s.status !== 'pass').map((s) => `step ${s.step} ${s.name}: ${s.message}`)).toEqual([]);
-    expect(r!.steps.filter((s) => s.kind === 'action').map((s) => s.message)).toEqual(['IP pool natOutgoing true → false', 'IP pool natOutgoing false → true']);
-    expect(readState(name)!.plan.natOutgoing).toBe(true);
-    const after = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip', 'podlab'], { reject: false })).stdout;
+    expect(r!.steps.filter((s) => s.kind === 'action').map((s) => s.message)).toEqual(['IP pools natOutgoing true → false', 'IP pools natOutgoing false → true']);
+    expect(readState(name)!.plan.nodes.map((n) => (n.cni as unknown as CalicoNode).pools[0]!.natOutgoing)).toEqual([true, true]);
+    const after = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip', 'calico'], { reject: false })).stdout;
     expect(after).toBe(before);
   }, 120_000);
 });

@@ -137,7 +137,7 @@ describe('podlab status for a Calico lab', () => {
     const s = await calicoStatus(ex, { plan } as never);
     expect(asked).toContain('birdc -s /run/podlab/cal-kinds/bird-cp.ctl show protocols');
     expect(calicoStatusLines(s!)).toEqual([
-      '  pool 10.244.0.0/16 (/26 blocks, natOutgoing true, encapsulation None)',
+      '  pool default-ipv4-ippool 10.244.0.0/16 (/26 blocks, natOutgoing true, encapsulation None)',
       '  blocks cp             10.244.0.0/26',
       '  bgp    cp             w1 Established, w2 start Active Socket: Connection refused',
       '  blocks w1             10.244.0.64/26',
@@ -161,11 +161,11 @@ describe('calico IPAM: borrowing and strictAffinity', () => {
   it("a node whose block is full, with no free block left in the pool, borrows the next free address of another node's block", async () => {
     const { assignBlocks } = await import('../../src/cni/calico/ipam.ts');
     const ip = await import('../../src/net/ipv4.ts');
-    const r = assignBlocks({ pool: ip.parseCidr('10.244.0.0/28')!, blockSize: 30, nodes: 4, pods: [1, 1, 1, 1, 1, 2, 0].map((node) => ({ node })), tunnel: false });
+    const r = assignBlocks({ pools: [{ cidr: ip.parseCidr('10.244.0.0/28')!, blockSize: 30, disabled: false, selects: [true, true, true, true] }], nodes: 4, pods: [1, 1, 1, 1, 1, 2, 0].map((node) => ({ node })), tunnel: false });
     expect(r.pods).toEqual(['10.244.0.4', '10.244.0.5', '10.244.0.6', '10.244.0.7', '10.244.0.0', '10.244.0.8', '10.244.0.1']);
     expect(r.borrowed.map((b) => [b.pod, ip.formatCidr(b.block), b.from])).toEqual([[4, '10.244.0.0/30', 0]]);
     // cp's own pod takes the address after the one lent away.
-    const strict = assignBlocks({ pool: ip.parseCidr('10.244.0.0/28')!, blockSize: 30, nodes: 4, pods: [1, 1, 1, 1, 1].map((node) => ({ node })), tunnel: false, strictAffinity: true });
+    const strict = assignBlocks({ pools: [{ cidr: ip.parseCidr('10.244.0.0/28')!, blockSize: 30, disabled: false, selects: [true, true, true, true] }], nodes: 4, pods: [1, 1, 1, 1, 1].map((node) => ({ node })), tunnel: false, strictAffinity: true });
     expect(strict.pods.at(-1)).toBeUndefined();
   });
 

@@ -58,12 +58,13 @@ describe('Calico BGP peers', () => {
 
   it('podlab status: a node with no session says why, and a BGPPeer session shows as its peer node', async () => {
     const { calicoStatusLines } = await import('../../src/runtime/calico-status.ts');
-    const pool = { cidr: '10.244.0.0/16', blockSize: 26, natOutgoing: true, encapsulation: 'None' as const, strictAffinity: false };
+    const pools = [{ name: 'default-ipv4-ippool', cidr: '10.244.0.0/16', blockSize: 26, nodeSelector: 'all()', natOutgoing: true, disabled: false, encapsulation: 'None' as const }];
     const lines = calicoStatusLines({
-      pool,
+      pools,
+      strictAffinity: false,
       nodes: [
-        { name: 'm', plannedBlocks: ['10.244.0.0/26'], blocks: ['10.244.0.0/26'], borrowed: [], bgp: [] },
-        { name: 'n2', plannedBlocks: ['10.244.0.64/26'], blocks: ['10.244.0.64/26'], borrowed: [], bgp: [{ peer: 'm', protocol: 'Global_172_16_94_10', state: 'start', info: 'Idle BGP Error: Bad peer AS' }] },
+        { name: 'm', selected: ['default-ipv4-ippool'], plannedBlocks: ['10.244.0.0/26'], blocks: ['10.244.0.0/26'], borrowed: [], bgp: [] },
+        { name: 'n2', selected: ['default-ipv4-ippool'], plannedBlocks: ['10.244.0.64/26'], blocks: ['10.244.0.64/26'], borrowed: [], bgp: [{ peer: 'm', protocol: 'Global_172_16_94_10', state: 'start', info: 'Idle BGP Error: Bad peer AS' }] },
       ],
     });
     expect(lines).toContain('  bgp    m              (no BGP peers: nodeToNodeMesh off, no peers apply)');

@@ -5,7 +5,7 @@
  * The bird.conf files themselves are golden (generated/calico/bird/, test/unit/golden.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { assignBlocks, blocksNeeded } from '../../src/cni/calico/ipam.ts';
+import { assignBlocks, type PoolInput } from '../../src/cni/calico/ipam.ts';
 import { hostVethName, type CalicoNode } from '../../src/cni/calico/index.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
@@ -33,10 +33,10 @@ const cniOf = (p: Plan, node: string) => p.nodes.find((n) => n.name === node)!.c
 const podIp = (p: Plan, pod: string) => p.pods.find((q) => q.name === pod)!.ip;
 
 describe('calico IPAM: blocks', () => {
-  const pool = ip.parseCidr('10.244.0.0/16')!;
+  const one = (blockSize: number, nodes: number): PoolInput[] => [{ cidr: ip.parseCidr('10.244.0.0/16')!, blockSize, disabled: false, selects: Array.from({ length: nodes }, () => true) }];
 
   it('each node claims a first block as it joins, in node order; pods take every address of it, .0 included', () => {
-    const r = assignBlocks({ pool, blockSize: 26, nodes: 3, pods: [{ node: 1 }, { node: 1 }, { node: 2 }], tunnel: false });
+    const r = assignBlocks({ pools: one(26, 3), nodes: 3, pods: [{ node: 1 }, { node: 1 }, { node: 2 }], tunnel: false });
     expect(r.blocks.map((b) => b.map(ip.formatCidr))).toEqual([['10.244.0.0/26'], ['10.244.0.64/26'], ['10.244.0.128/26']]);
     expect(r.pods).toEqual(['10.244.0.64', '10.244.0.65', '10.244.0.128']);
     expect(r.tunnels).toEqual([undefined, undefined, undefined]);
@@ -44,7 +44,7 @@ describe('calico IPAM: blocks', () => {
 
   it('a node whose blocks are full claims the next free block of the pool, on demand', () => {
     const pods = [...Array.from({ length: 65 }, () => ({ node: 0 })), { node: 1 }];
-    const r = assignBlocks({ pool, blockSize: 26, nodes: 2, pods, tunnel: false });
+    const r = assignBlocks({ pools: one(26, 2), nodes: 2, pods, tunnel: false });
     expect(r.blocks.map((b) => b.map(ip.formatCidr))).toEqual([['10.244.0.0/26', '10.244.0.128/26'], ['10.244.0.64/26']]);
     expect(r.pods[63]).toBe('10.244.0.63');
     expect(r.pods[64]).toBe('10.244.0.128');
@@ -52,15 +52,11 @@ describe('calico IPAM: blocks', () => {
   });
 
   it('VXLAN: the first address of each node is its tunnel address; blockSize is honoured', () => {
-    const r = assignBlocks({ pool, blockSize: 28, nodes: 2, pods: [{ node: 0 }, { node: 1 }], tunnel: true });
+    const r = assignBlocks({ pools: one(28, 2), nodes: 2, pods: [{ node: 0 }, { node: 1 }], tunnel: true });
     expect(r.tunnels).toEqual(['10.244.0.0', '10.244.0.16']);
     expect(r.pods).toEqual(['10.244.0.1', '10.244.0.17']);
   });
 
-  it('counts the blocks a lab needs (at least one per node, the tunnel address counted)', () => {
-    expect(blocksNeeded(26, [0, 64, 65], false)).toBe(1 + 1 + 2);
-    expect(blocksNeeded(26, [64], true)).toBe(2);
-  });
 });
 
 describe('calico plan', () => {
@@ -145,14 +141,15 @@ describe('calico plan', () => {
     expect(podIp(p, 'a')).toBe('10.244.0.65');
   });
 
-  it('natOutgoing per pool: the pool\'s setting wins over the lab\'s, and is the masquerade rule of the node tables', () => {
-    const masq = (p: Plan) => render(p).get('nft/n1.nft')!.includes('ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 masquerade');
-    expect(plan({ cni: 'calico' }).natOutgoing).toBe(true);
-    expect(plan({ cni: { type: 'calico', ipPool: { natOutgoing: false } } }).natOutgoing).toBe(false);
-    expect(masq(plan({ cni: { type: 'calico', ipPool: { natOutgoing: false } } }))).toBe(false);
-    expect(masq(plan({ cni: 'calico' }))).toBe(true);
-    expect(plan({ cni: { type: 'calico', ipPool: { natOutgoing: true } }, natOutgoing: false }).natOutgoing).toBe(true);
-    expect(plan({ cni: 'calico', natOutgoing: false }).natOutgoing).toBe(false);
+  it("natOutgoing per pool: the pool's setting wins over the lab's, and is the node's calico table, not kube-proxy's rule", () => {
+    const nat = (p: Plan) => render(p).get('nft/n1.calico.nft');
+    const kubeProxyMasq = (p: Plan) => render(p).get('nft/n1.nft')!.includes('ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 masquerade');
+    expect(nat(plan({ cni: 'calico' }))).toContain('ip saddr @masq-ipam-pools ip daddr != @all-ipam-pools masquerade');
+    expect(kubeProxyMasq(plan({ cni: 'calico' }))).toBe(false);
+    expect(nat(plan({ cni: { type: 'calico', ipPool: { natOutgoing: false } } }))).toBeUndefined();
+    expect(nat(plan({ cni: { type: 'calico', ipPool: { natOutgoing: true } }, natOutgoing: false }))).toBeDefined();
+    expect(nat(plan({ cni: 'calico', natOutgoing: false }))).toBeUndefined();
+    expect(render(plan({ cni: 'calico' })).get('up.sh')).toContain('nft -f $G/nft/n1.calico.nft');
   });
 
   it('up.sh runs the calico plugin from build/cni and starts BIRD in each node with its socket in the state directory', () => {

@@ -39,7 +39,9 @@ export interface LiveLab {
   /** Stops or starts a node's BIRD (Calico BGP): whether it was running before, and its pid once started. */
   setBird(node: string, to: 'stop' | 'start'): Promise<{ pid?: number; was: 'running' | 'stopped' }>;
   /** Sets the Calico IP pool's natOutgoing; what it was. */
-  setNatOutgoing(natOutgoing: boolean): Promise<{ was: boolean }>;
+  setNatOutgoing(natOutgoing: boolean, pool?: string): Promise<{ was: boolean }>;
+  /** Reserves every free address of a Calico node's blocks; what was reserved, and the blocks. */
+  exhaustBlock(node: string): Promise<{ reserved: string[]; blocks: string[] }>;
   /** Runs an argv in a pod, `node/<name>` or `host/<name>`. */
   exec(from: string, argv: readonly string[], timeoutMs: number): Promise<ProbeOutput>;
   /** Creates or replaces a NetworkPolicy; the nft transactions sent (per node, in lines). */

@@ -9,6 +9,7 @@ import type { ActionName, LabAction, LabActionOf, LiveLab, ScenarioAction, StepC
 import { applyPolicyAction } from './apply-policy.ts';
 import { startBirdAction, stopBirdAction } from './bird.ts';
 import { setNatOutgoingAction } from './nat-outgoing.ts';
+import { exhaustBlockAction } from './exhaust-block.ts';
 import { createPodAction } from './create-pod.ts';
 import { deletePolicyAction } from './delete-policy.ts';
 import { labelPodAction } from './label-pod.ts';
@@ -48,6 +49,7 @@ export const ACTIONS: { readonly [K in ActionName]: ScenarioAction<K, LabActionO
   'stop-bird': stopBirdAction,
   'start-bird': startBirdAction,
   'set-nat-outgoing': setNatOutgoingAction,
+  'exhaust-block': exhaustBlockAction,
 };
 
 /**

@@ -15,14 +15,38 @@ import * as ip from '../../net/ipv4.ts';
 import { macFor } from '../../plan/names.ts';
 import { port } from '../../schema/fields.ts';
 import type { CniConflist, CniMode, CniProblem } from '../types.ts';
-import { assignBlocks, blockCount, blocksNeeded } from './ipam.ts';
+import { assignBlocks, blockCount, type PoolInput } from './ipam.ts';
+import { parseSelector, selects } from './selector.ts';
 import { hostVethName } from './veth.ts';
 
 export { hostVethName };
 
+/** One IP pool (Calico's IPPool resource, the fields podlab builds). */
+const poolSchema = z.strictObject({
+  /** The pool's name (metadata.name), shown by status and named by set-nat-outgoing. @default 'ippool-<n>' (n from 1) */
+  name: z.string().optional(),
+  /** The pool: a CIDR inside the lab's podCidr, overlapping no other pool. */
+  cidr: z.string(),
+  /** Prefix length of the blocks nodes claim from this pool (Calico: 20–32). @default 26 */
+  blockSize: z.number().int().optional(),
+  /**
+   * Which nodes take blocks from the pool: a Calico selector over node labels (`all()`, `has(k)`,
+   * `!has(k)`, `k == 'v'`, `k != 'v'`, `k in {'a','b'}`, `k not in {…}`, `!`, `&&`, `||`, parentheses).
+   * Every node has `kubernetes.io/hostname`, `kubernetes.io/os` and, on a control plane,
+   * `node-role.kubernetes.io/control-plane`, plus the node's own `labels`. @default 'all()'
+   */
+  nodeSelector: z.string().optional(),
+  /** Masquerade traffic from this pool's pods to anything outside all pools (Calico's natOutgoing). @default the lab's natOutgoing */
+  natOutgoing: z.boolean().optional(),
+  /** No new block is claimed from the pool (blocks already claimed stay); BIRD stops exporting it. @default false */
+  disabled: z.boolean().optional(),
+  /** Must equal the lab's `encapsulation` (one routing per lab: BIRD, or vxlan.calico). @default the lab's encapsulation */
+  encapsulation: z.enum(['None', 'VXLAN']).optional(),
+});
+
 const schema = z.strictObject({
   type: z.literal('calico'),
-  /** The IP pool pods take their addresses from (Calico's default IPPool). */
+  /** The IP pool pods take their addresses from (Calico's default IPPool, `default-ipv4-ippool`); or use `ipPools`. */
   ipPool: z
     .strictObject({
       /** The pool; inside the lab's podCidr. @default the lab's podCidr */
@@ -31,14 +55,21 @@ const schema = z.strictObject({
       blockSize: z.number().int().optional(),
       /** Masquerade pod traffic from the pool to anything outside it (Calico's natOutgoing). @default the lab's natOutgoing */
       natOutgoing: z.boolean().optional(),
-      /**
-       * Calico's IPAM strictAffinity: a node never takes an address from another node's block. Off
-       * (Calico's default), a node whose blocks are full when the pool has no free block left
-       * borrows one address of another node's block, and BIRD advertises that /32. @default false
-       */
+      /** As the lab-wide `strictAffinity` (kept here for labs written before `ipPools`). @default false */
       strictAffinity: z.boolean().optional(),
     })
     .optional(),
+  /**
+   * Several IP pools, tried in this order by every node they select (instead of `ipPool`). Each
+   * node needs at least one enabled pool that selects it.
+   */
+  ipPools: z.array(poolSchema).min(1).optional(),
+  /**
+   * Calico's IPAM strictAffinity: a node never takes an address from another node's block. Off
+   * (Calico's default), a node whose blocks are full when its pools have no free block left
+   * borrows one address of another node's block, and BIRD advertises that /32. @default false
+   */
+  strictAffinity: z.boolean().optional(),
   /**
    * How pod traffic crosses nodes: 'None' routes it over the node network, the routes learned by
    * BIRD over BGP; 'VXLAN' encapsulates it in `vxlan.calico`, no BGP. 'IPIP' is refused: this
@@ -76,21 +107,45 @@ const schema = z.strictObject({
   port: port.optional(),
 });
 
+/** An IP pool, resolved. */
+export interface CalicoPoolConfig {
+  name: string;
+  /** Undefined: the lab's podCidr (the single `ipPool` without a cidr). */
+  cidr?: string;
+  blockSize: number;
+  nodeSelector: string;
+  /** Undefined: as the lab's natOutgoing. */
+  natOutgoing?: boolean;
+  disabled: boolean;
+  /** As written; undefined: the lab's. */
+  encapsulation?: 'None' | 'VXLAN';
+  /** Where it was written, below `cni`: ['ipPool'] or ['ipPools', i]. */
+  at: (string | number)[];
+}
+
 export interface CalicoConfig {
   type: 'calico';
-  ipPool: {
-    cidr?: string;
-    blockSize: number;
-    /** Undefined: as the lab's natOutgoing. */
-    natOutgoing?: boolean;
-    strictAffinity: boolean;
-  };
+  pools: CalicoPoolConfig[];
+  strictAffinity: boolean;
+  /** Both `ipPool` and `ipPools` were written (PL2174). */
+  bothPoolForms?: true;
   encapsulation: 'None' | 'VXLAN' | 'IPIP';
   asNumber: number;
   nodeToNodeMesh: boolean;
   peers: { node?: string; peerIP: string; asNumber: number }[];
   vni: number;
   port: number;
+}
+
+/** An IP pool as the plan keeps it (every node's data holds all of them: NAT needs the whole list). */
+export interface CalicoPool {
+  name: string;
+  cidr: string;
+  blockSize: number;
+  nodeSelector: string;
+  natOutgoing: boolean;
+  disabled: boolean;
+  encapsulation: 'None' | 'VXLAN';
 }
 
 /** A pod's endpoint on the node: its host-side veth (Calico's workload endpoint). */
@@ -132,11 +187,18 @@ export interface CalicoVxlan {
 
 export interface CalicoNode {
   type: 'calico';
-  pool: { cidr: string; blockSize: number; natOutgoing: boolean; encapsulation: 'None' | 'VXLAN'; strictAffinity: boolean };
+  /** The lab's IP pools, in order; `selected`: the names of the enabled ones that select this node. */
+  pools: CalicoPool[];
+  selected: string[];
+  strictAffinity: boolean;
   /** The blocks this node holds, in the order it claimed them. */
   blocks: string[];
   /** Pods of this node whose address is borrowed from another node's block (advertised by BIRD as a /32). */
   borrowed: { pod: string; ip: string; block: string; from: string }[];
+  /** Addresses of its blocks reserved on the live lab (exhaust-block, as Calico's IPReservation): no pod gets them. */
+  reserved?: string[];
+  /** The address its run-time IPAM handed out last (the next pod's search starts after it). */
+  lastIp?: string;
   workloads: CalicoWorkload[];
   routing: CalicoBgp | CalicoVxlan;
 }
@@ -146,9 +208,20 @@ export const meshName = (peerIp: string) => `Mesh_${peerIp.replaceAll('.', '_')}
 /** BGPPeers' protocols, as Calico's template names them: Node_172_16_94_11 (one node's), Global_172_16_94_11 (every node's). */
 const peerName = (peerIp: string, node: boolean) => `${node ? 'Node' : 'Global'}_${peerIp.replaceAll('.', '_')}`;
 
-const poolOf = (config: CalicoConfig, podCidr: string) => config.ipPool.cidr ?? podCidr;
+const poolCidr = (pool: CalicoPoolConfig, podCidr: string) => pool.cidr ?? podCidr;
 
-/** The rules of the mode's config (PL2150–PL2169): pool, block size, AS number, encapsulation. */
+/** The pools as the IPAM reads them: parsed, with the nodes each selects. Undefined when a pool is not a CIDR. */
+function ipamPools(config: CalicoConfig, podCidr: string, nodes: readonly { labels?: Readonly<Record<string, string>> }[]): PoolInput[] | undefined {
+  const out: PoolInput[] = [];
+  for (const p of config.pools) {
+    const cidr = ip.parseCidr(poolCidr(p, podCidr));
+    if (!cidr) return undefined;
+    out.push({ cidr, blockSize: p.blockSize, disabled: p.disabled, selects: nodes.map((n) => selects(p.nodeSelector, n.labels ?? {})) });
+  }
+  return out;
+}
+
+/** The rules of the mode's config (PL2150–PL2189): pools, block sizes, selectors, AS numbers, encapsulation. */
 function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1]): CniProblem[] {
   const out: CniProblem[] = [];
   const p = (code: string, path: (string | number)[], message: string, hint: string) => out.push({ code, path, message, hint });
@@ -170,38 +243,63 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
     if (peer.asNumber < 1 || peer.asNumber > 4294967295)
       p('PL2154', ['peers', i, 'asNumber'], `BGP peer ${i + 1}: AS number ${peer.asNumber} is out of range`, 'An AS number is 1–4294967295 (4-byte ASN); the nodes of this lab are in AS ' + config.asNumber + '.');
   }
+  if (config.bothPoolForms)
+    p('PL2174', ['ipPools'], 'both ipPool and ipPools are set', 'Write one IP pool as ipPool, or every pool in ipPools; not both.');
   const podNet = ip.parseCidr(lab.podCidr);
-  const poolText = poolOf(config, lab.podCidr);
-  const pool = ip.parseCidr(poolText);
-  if (!pool) {
-    if (config.ipPool.cidr !== undefined) p('PL2150', ['ipPool', 'cidr'], `IP pool "${poolText}" is not a valid IPv4 CIDR`, 'Write it as a.b.c.d/n with no host bits set, e.g. "10.244.0.0/16".');
-    return out;
+  const parsed: { pool: CalicoPoolConfig; cidr: ip.Cidr }[] = [];
+  const names = new Set<string>();
+  for (const pool of config.pools) {
+    const text = poolCidr(pool, lab.podCidr);
+    const at = (...k: string[]) => [...pool.at, ...k];
+    if (names.has(pool.name)) p('PL2174', at('name'), `two IP pools are named "${pool.name}"`, 'Give every pool a name of its own (Calico\'s IPPool metadata.name).');
+    names.add(pool.name);
+    const sel = parseSelector(pool.nodeSelector);
+    if (!sel.ok)
+      p('PL2177', at('nodeSelector'), `IP pool ${pool.name}: nodeSelector is not a Calico selector: ${sel.error}`, "Write e.g. all(), kubernetes.io/hostname == 'c1-node1', has(node-role.kubernetes.io/control-plane), !has(k), rack in {'a', 'b'}, joined with && and ||.");
+    if (pool.encapsulation !== undefined && config.encapsulation !== 'IPIP' && pool.encapsulation !== config.encapsulation)
+      p('PL2178', at('encapsulation'), `IP pool ${pool.name} has encapsulation '${pool.encapsulation}', but the lab's is '${config.encapsulation}'`, "podlab builds one routing per lab (BIRD for 'None', vxlan.calico for 'VXLAN'): give every pool the lab's encapsulation, or leave it out.");
+    const cidr = ip.parseCidr(text);
+    if (!cidr) {
+      p('PL2150', pool.cidr !== undefined ? at('cidr') : pool.at, `IP pool "${text}" is not a valid IPv4 CIDR`, 'Write it as a.b.c.d/n with no host bits set, e.g. "10.244.0.0/16".');
+      continue;
+    }
+    if (podNet && !(ip.contains(podNet, cidr.network) && cidr.prefix >= podNet.prefix))
+      p('PL2151', at('cidr'), `IP pool ${text} is not inside the pod network ${lab.podCidr}`, 'Pods, Services and nodes are told apart by podCidr: choose a pool inside it, or leave ipPool.cidr out to use podCidr itself.');
+    const bs = pool.blockSize;
+    if (bs < 20 || bs > 32 || bs < cidr.prefix)
+      p('PL2152', at('blockSize'), `a block size of /${bs} does not fit IP pool ${text}`, `Calico's IPv4 blocks are /20 to /32 and no larger than the pool: use a block size from ${Math.max(20, cidr.prefix)} to 32 (default 26).`);
+    for (const o of parsed)
+      if (ip.contains(o.cidr, cidr.network) || ip.contains(cidr, o.cidr.network))
+        p('PL2175', at('cidr'), `IP pool ${pool.name} (${text}) overlaps IP pool ${o.pool.name} (${ip.formatCidr(o.cidr)})`, 'Calico refuses overlapping IPPools: an address belongs to one pool. Make the CIDRs disjoint.');
+    parsed.push({ pool, cidr });
   }
-  if (podNet && !(ip.contains(podNet, pool.network) && pool.prefix >= podNet.prefix))
-    p('PL2151', ['ipPool', 'cidr'], `IP pool ${poolText} is not inside the pod network ${lab.podCidr}`, 'Pods, Services and nodes are told apart by podCidr: choose a pool inside it, or leave ipPool.cidr out to use podCidr itself.');
-  const bs = config.ipPool.blockSize;
-  if (bs < 20 || bs > 32 || bs < pool.prefix) {
-    p('PL2152', ['ipPool', 'blockSize'], `a block size of /${bs} does not fit IP pool ${poolText}`, `Calico's IPv4 blocks are /20 to /32 and no larger than the pool: use a block size from ${Math.max(20, pool.prefix)} to 32 (default 26).`);
-    return out;
-  }
+  if (out.some((x) => ['PL2150', 'PL2151', 'PL2152', 'PL2174', 'PL2175', 'PL2177'].includes(x.code))) return out;
+  // Every node needs an enabled pool that selects it: without one its pods get no address (in Kubernetes they stay ContainerCreating).
+  const pools = ipamPools(config, lab.podCidr, lab.nodes)!;
+  for (const [n, node] of lab.nodes.entries())
+    if (!pools.some((q) => !q.disabled && q.selects[n]))
+      p('PL2176', config.pools.length === 1 ? config.pools[0]!.at : ['ipPools'], `node "${node.name}": no enabled IP pool selects it, so it claims no block and its pods get no address`, `Every node needs an enabled pool whose nodeSelector matches its labels (${Object.entries(node.labels ?? {}).map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ')}): widen a nodeSelector (all()), or add a pool for it.`);
+  if (out.length) return out;
+  // Run the IPAM itself: each pod an address, borrowing allowed unless strictAffinity.
   const perNode = lab.nodes.map((n) => lab.pods.filter((q) => q.node === n.name && !q.hostNetwork).length);
-  const tunnel = config.encapsulation === 'VXLAN';
-  const needed = blocksNeeded(bs, perNode, tunnel);
-  const have = blockCount(pool, bs);
-  const addresses = perNode.reduce((a, n) => a + n + (tunnel ? 1 : 0), 0);
-  // Without strictAffinity a node may borrow addresses of other nodes' blocks once the pool has no free block.
-  const fits = config.ipPool.strictAffinity ? needed <= have : lab.nodes.length <= have && addresses <= have * 2 ** (32 - bs);
-  if (!fits)
+  const pods = perNode.flatMap((k, node) => Array.from({ length: k }, () => ({ node })));
+  const r = assignBlocks({ pools, nodes: lab.nodes.length, pods, tunnel: config.encapsulation === 'VXLAN', strictAffinity: config.strictAffinity });
+  const missing = r.pods.filter((a) => a === undefined).length;
+  const blockless = r.blocks.findIndex((b) => b.length === 0);
+  if (missing || blockless >= 0) {
+    const where = config.pools.length === 1 ? config.pools[0]!.at : ['ipPools'];
+    const what = config.pools.map((q, i) => `${poolCidr(q, lab.podCidr)} (${blockCount(pools[i]!.cidr, q.blockSize)} block(s) of /${q.blockSize})`).join(', ');
     p(
       'PL2153',
-      ['ipPool'],
-      config.ipPool.strictAffinity
-        ? `IP pool ${poolText} holds ${have} block(s) of /${bs}, but the lab's ${lab.nodes.length} node(s) and their pods need ${needed}, and strictAffinity forbids borrowing`
-        : `IP pool ${poolText} holds ${have} block(s) of /${bs} (${have * 2 ** (32 - bs)} addresses), but the lab's ${lab.nodes.length} node(s) need a block each${addresses ? ` and their pods ${addresses} addresses` : ''}`,
-      config.ipPool.strictAffinity
+      where,
+      config.strictAffinity
+        ? `IP pool${config.pools.length > 1 ? 's' : ''} ${what} cannot give the lab's ${lab.nodes.length} node(s) and their pods the blocks they need (${missing ? `${missing} pod(s) get no address` : `node "${lab.nodes[blockless]!.name}" gets no block`}), and strictAffinity forbids borrowing`
+        : `IP pool${config.pools.length > 1 ? 's' : ''} ${what} cannot give the lab's ${lab.nodes.length} node(s) a block each${pods.length ? ` and their pods ${pods.length} addresses` : ''} (${missing ? `${missing} pod(s) get no address` : `node "${lab.nodes[blockless]!.name}" gets no block`})`,
+      config.strictAffinity
         ? 'Every node claims at least one block, and one more per 2^(32 - blockSize) addresses; with strictAffinity it never borrows: make the pool larger, the blocks smaller, or drop strictAffinity.'
-        : 'Every node claims at least one block; once no block is free, pods borrow the free addresses of other nodes\' blocks: make the pool larger or the blocks smaller (a longer blockSize).',
+        : "Every node claims at least one block; once no block is free, pods borrow the free addresses of other nodes' blocks: make the pool larger or the blocks smaller (a longer blockSize).",
     );
+  }
   return out;
 }
 
@@ -270,12 +368,30 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
   nodeSlices: false,
   normalize: (spec) => ({
     type: 'calico',
-    ipPool: {
-      ...(spec?.ipPool?.cidr !== undefined ? { cidr: spec.ipPool.cidr } : {}),
-      blockSize: spec?.ipPool?.blockSize ?? CALICO.blockSize,
-      ...(spec?.ipPool?.natOutgoing !== undefined ? { natOutgoing: spec.ipPool.natOutgoing } : {}),
-      strictAffinity: spec?.ipPool?.strictAffinity ?? false,
-    },
+    pools: spec?.ipPools
+      ? spec.ipPools.map((q, i) => ({
+          name: q.name ?? `ippool-${i + 1}`,
+          cidr: q.cidr,
+          blockSize: q.blockSize ?? CALICO.blockSize,
+          nodeSelector: q.nodeSelector ?? 'all()',
+          ...(q.natOutgoing !== undefined ? { natOutgoing: q.natOutgoing } : {}),
+          disabled: q.disabled ?? false,
+          ...(q.encapsulation !== undefined ? { encapsulation: q.encapsulation } : {}),
+          at: ['ipPools', i],
+        }))
+      : [
+          {
+            name: CALICO.defaultPool,
+            ...(spec?.ipPool?.cidr !== undefined ? { cidr: spec.ipPool.cidr } : {}),
+            blockSize: spec?.ipPool?.blockSize ?? CALICO.blockSize,
+            nodeSelector: 'all()',
+            ...(spec?.ipPool?.natOutgoing !== undefined ? { natOutgoing: spec.ipPool.natOutgoing } : {}),
+            disabled: false,
+            at: ['ipPool'],
+          },
+        ],
+    strictAffinity: spec?.strictAffinity ?? spec?.ipPool?.strictAffinity ?? false,
+    ...(spec?.ipPools && spec.ipPool ? { bothPoolForms: true as const } : {}),
     encapsulation: spec?.encapsulation ?? 'None',
     asNumber: spec?.asNumber ?? CALICO.asNumber,
     nodeToNodeMesh: spec?.nodeToNodeMesh ?? true,
@@ -286,14 +402,13 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
   validate,
   addressPods: ({ config, podCidr, nodes, pods }) => {
     const { pods: addresses, blocks } = assignBlocks({
-      pool: ip.parseCidr(poolOf(config, ip.formatCidr(podCidr)))!,
-      blockSize: config.ipPool.blockSize,
+      pools: ipamPools(config, ip.formatCidr(podCidr), nodes)!,
       nodes: nodes.length,
       pods,
       tunnel: config.encapsulation === 'VXLAN',
-      strictAffinity: config.ipPool.strictAffinity,
+      strictAffinity: config.strictAffinity,
     });
-    // Validation (PL2153) has made sure every pod has an address.
+    // Validation (PL2153, PL2176) has made sure every pod has an address and every node a block.
     return { pods: addresses.map((a) => a ?? ''), nodeCidrs: blocks, nodeGateways: nodes.map(() => CALICO.gateway) };
   },
   planNodes: ({ lab, config, nodes, nodeCidrs, pods, ipamDir, mtu, natOutgoing, podCidr }) => {
@@ -302,13 +417,17 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
     const blocksOf = (i: number) => nodeCidrs[i]!.map(ip.formatCidr);
     const tunnelOf = (i: number) => ip.formatIp(nodeCidrs[i]![0]!.network);
     const vtepMac = (node: string) => macFor(`${lab}/vxlan.calico/${node}`);
-    const pool = {
-      cidr: poolOf(config, ip.formatCidr(podCidr)),
-      blockSize: config.ipPool.blockSize,
-      natOutgoing: config.ipPool.natOutgoing ?? natOutgoing,
-      encapsulation: vxlan ? ('VXLAN' as const) : ('None' as const),
-      strictAffinity: config.ipPool.strictAffinity,
-    };
+    const encapsulation = vxlan ? ('VXLAN' as const) : ('None' as const);
+    const pools: CalicoPool[] = config.pools.map((q) => ({
+      name: q.name,
+      cidr: poolCidr(q, ip.formatCidr(podCidr)),
+      blockSize: q.blockSize,
+      nodeSelector: q.nodeSelector,
+      natOutgoing: q.natOutgoing ?? natOutgoing,
+      disabled: q.disabled,
+      encapsulation,
+    }));
+    const selectedBy = nodes.map((n) => pools.filter((q) => !q.disabled && selects(q.nodeSelector, n.labels ?? {})).map((q) => q.name));
     // A pod whose address is in none of its node's blocks borrowed it: from the block (and node) it lies in.
     const blockOf = (addr: string) => {
       const a = ip.parseIp(addr)!;
@@ -345,7 +464,9 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
         conflist: conflist(lab, n.name, nodeCidrs[i]!, borrowedOf(i), ipamDir, podMtu, n.hostPorts),
         data: {
           type: 'calico',
-          pool,
+          pools,
+          selected: selectedBy[i]!,
+          strictAffinity: config.strictAffinity,
           blocks: blocksOf(i),
           borrowed: borrowedOf(i),
           workloads: pods.filter((p) => p.node === i).map((p) => ({ pod: p.name, namespace: p.namespace, ip: p.ip, hostVeth: hostVethName(p.namespace, p.name) })),
@@ -354,7 +475,8 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       };
     });
   },
-  kubeProxyNat: (config, labNatOutgoing) => config.ipPool.natOutgoing ?? labNatOutgoing,
+  // Calico's NAT is its own table, per pool (nat.ts: Felix's cali-nat-outgoing), not kube-proxy's podCidr-wide rule.
+  kubeProxyNat: () => false,
   kernelFeatures: (c) => (c.encapsulation === 'VXLAN' ? ['vxlan'] : ['bird']),
   featureHints: {
     vxlan: 'Calico\'s VXLAN encapsulation needs VXLAN (CONFIG_VXLAN). Use encapsulation: "None", which routes with BGP instead.',
@@ -401,11 +523,14 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
         },
   describe: (c) => ({
     devices: c.encapsulation === 'VXLAN' ? 'VXLAN device, ' : '',
-    summary: c.encapsulation === 'VXLAN' ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; /${c.ipPool.blockSize} blocks)` : ` (BGP full mesh, AS ${c.asNumber}, BIRD; /${c.ipPool.blockSize} blocks)`,
+    summary: c.encapsulation === 'VXLAN' ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; ${blockSizes(c)} blocks)` : ` (BGP full mesh, AS ${c.asNumber}, BIRD; ${blockSizes(c)} blocks)`,
     podLink: 'cali* veths',
     podLinkText: 'cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee, proxy ARP), a /32 route each.',
   }),
 };
+
+/** The pools' block sizes for a summary: `/26`, or `/26 and /28`. */
+const blockSizes = (c: CalicoConfig) => [...new Set(c.pools.map((q) => `/${q.blockSize}`))].join(' and ');
 
 /** BIRD's control socket of a node: `birdc -s <this>` talks to it. Under the lab's state directory. */
 export function birdSocket(run: string, node: string): string {

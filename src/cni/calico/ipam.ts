@@ -8,9 +8,19 @@
  */
 import * as ip from '../../net/ipv4.ts';
 
-export interface BlockInput {
-  pool: ip.Cidr;
+/** An IP pool as the IPAM sees it: its CIDR, block size, whether new blocks may come from it, and which nodes it serves. */
+export interface PoolInput {
+  cidr: ip.Cidr;
   blockSize: number;
+  /** Calico's `disabled`: no new block is claimed from it (blocks it already gave stay). */
+  disabled: boolean;
+  /** By node index: whether the pool's nodeSelector selects the node. */
+  selects: readonly boolean[];
+}
+
+export interface BlockInput {
+  /** The pools in the order a node tries them. */
+  pools: readonly PoolInput[];
   nodes: number;
   /** Pods with a network of their own, in plan order, by node index. */
   pods: readonly { node: number }[];
@@ -21,7 +31,7 @@ export interface BlockInput {
 }
 
 export interface Blocks {
-  /** Each pod's address, in the order given; undefined when there is none (the pool is full). */
+  /** Each pod's address, in the order given; undefined when there is none (no pool has room for it). */
   pods: (string | undefined)[];
   /** Each node's blocks, in the order it claimed them. */
   blocks: ip.Cidr[][];
@@ -29,6 +39,8 @@ export interface Blocks {
   tunnels: (string | undefined)[];
   /** Pods (by index in `pods`) whose address was borrowed from another node's block: that block and its node. */
   borrowed: { pod: number; block: ip.Cidr; from: number }[];
+  /** Each pod's pool (index in `pools`), undefined without an address. */
+  podPools: (number | undefined)[];
 }
 
 /** How many blocks of `blockSize` the pool holds. */
@@ -36,41 +48,112 @@ export function blockCount(pool: ip.Cidr, blockSize: number): number {
   return blockSize < pool.prefix ? 0 : 2 ** (blockSize - pool.prefix);
 }
 
-/** How many blocks the lab needs: per node, enough for its tunnel address and pods, at least one. */
-export function blocksNeeded(blockSize: number, perNode: readonly number[], tunnel: boolean): number {
-  const room = 2 ** (32 - blockSize);
-  return perNode.reduce((sum, pods) => sum + Math.max(1, Math.ceil((pods + (tunnel ? 1 : 0)) / room)), 0);
-}
-
 /**
- * Claims blocks and hands out addresses. A node whose blocks are full claims the pool's next free
- * block; when the pool has none left, it borrows the next free address of another node's block
- * (the first such block in the order they were claimed), as Calico's IPAM does, unless
+ * Claims blocks and hands out addresses. A node uses only the enabled pools that select it, in
+ * their order: it joins by claiming a block of the first of them with a free block; a pod takes the
+ * next free address of its node's blocks, else a new block (first pool with one free), else, when
+ * no pool of the node has a free block, it borrows the next free address of another node's block in
+ * one of those pools (the first such block in claim order), as Calico's IPAM does, unless
  * strictAffinity forbids it; then the pod has no address (validation reports it first, PL2153).
  */
-export function assignBlocks({ pool, blockSize, nodes, pods, tunnel, strictAffinity = false }: BlockInput): Blocks {
-  const room = 2 ** (32 - blockSize);
-  const total = blockCount(pool, blockSize);
-  // Every claimed block in claim order, with its node and how many of its addresses are taken (in order).
-  const claimed: { cidr: ip.Cidr; node: number; used: number }[] = [];
+export function assignBlocks({ pools, nodes, pods, tunnel, strictAffinity = false }: BlockInput): Blocks {
+  // Every claimed block in claim order, with its pool, node and how many of its addresses are taken (in order).
+  const claimed: { cidr: ip.Cidr; pool: number; node: number; used: number; room: number }[] = [];
+  const next = pools.map(() => 0);
+  const usable = (node: number) => pools.flatMap((p, i) => (!p.disabled && p.selects[node] ? [i] : []));
   const claim = (node: number) => {
-    if (claimed.length >= total) return undefined;
-    const b = { cidr: ip.subnet(pool, blockSize, claimed.length), node, used: 0 };
-    claimed.push(b);
-    return b;
+    for (const i of usable(node)) {
+      const p = pools[i]!;
+      if (next[i]! >= blockCount(p.cidr, p.blockSize)) continue;
+      const b = { cidr: ip.subnet(p.cidr, p.blockSize, next[i]!++), pool: i, node, used: 0, room: 2 ** (32 - p.blockSize) };
+      claimed.push(b);
+      return b;
+    }
+    return undefined;
   };
-  // Each node joins in declaration order and claims its first block (as long as the pool has one).
+  // Each node joins in declaration order and claims its first block (as long as a pool of it has one).
   const own = Array.from({ length: nodes }, (_, n) => [claim(n)].filter((b) => b !== undefined));
   const tunnels = own.map((b) => (tunnel && b[0] ? ip.formatIp(ip.nth(b[0].cidr, b[0].used++)) : undefined));
   const borrowed: Blocks['borrowed'] = [];
+  const podPools: Blocks['podPools'] = [];
   const addresses = pods.map(({ node }, i) => {
-    let block = own[node]!.find((b) => b.used < room) ?? claim(node);
+    let block = own[node]!.find((b) => b.used < b.room) ?? claim(node);
     if (block && block.node === node && !own[node]!.includes(block)) own[node]!.push(block);
     if (!block && !strictAffinity) {
-      block = claimed.find((b) => b.node !== node && b.used < room);
+      const mine = new Set(usable(node));
+      block = claimed.find((b) => b.node !== node && mine.has(b.pool) && b.used < b.room);
       if (block) borrowed.push({ pod: i, block: block.cidr, from: block.node });
     }
+    podPools.push(block?.pool);
     return block ? ip.formatIp(ip.nth(block.cidr, block.used++)) : undefined;
   });
-  return { pods: addresses, blocks: own.map((bs) => bs.map((b) => b.cidr)), tunnels, borrowed };
+  return { pods: addresses, blocks: own.map((bs) => bs.map((b) => b.cidr)), tunnels, borrowed, podPools };
+}
+
+/** A live lab's blocks as the run-time IPAM sees them (a pod created after `up`: create-pod, scale, recreate). */
+export interface LiveBlocks {
+  /** The lab's pools in order. */
+  pools: readonly { name: string; cidr: string; blockSize: number; disabled: boolean }[];
+  /** Every node in order: the blocks it holds (claim order) and the enabled pools that select it. */
+  nodes: readonly { name: string; blocks: readonly string[]; selected: readonly string[]; after?: string }[];
+  /** Addresses not to hand out: running pods', reserved (exhaust-block), tunnel addresses. */
+  taken: ReadonlySet<string>;
+  strictAffinity: boolean;
+}
+
+export type NextAddress = { ip: string; block: string; how: 'own' | 'new-block' } | { ip: string; block: string; how: 'borrowed'; from: string };
+
+/**
+ * The address of a pod created on `node` of a live lab, as Calico's IPAM picks it: the next free
+ * address of the node's blocks after the one it handed out last (`after`; as host-local does, so a
+ * re-created pod visibly gets a new address), wrapping; else the first address of a new block (the first unclaimed block of
+ * the first of the node's pools that has one); else, unless strictAffinity, the first free address of
+ * another node's block in one of the node's pools (nodes in order, blocks in claim order): borrowed.
+ * Undefined when there is none.
+ */
+export function nextAddress(live: LiveBlocks, node: string): NextAddress | undefined {
+  const free = (block: string) => {
+    const c = ip.parseCidr(block)!;
+    for (let i = 0; i < ip.size(c); i++) {
+      const a = ip.formatIp(ip.nth(c, i));
+      if (!live.taken.has(a)) return a;
+    }
+    return undefined;
+  };
+  const me = live.nodes.find((n) => n.name === node)!;
+  const own = me.blocks.flatMap((b) => {
+    const c = ip.parseCidr(b)!;
+    return Array.from({ length: ip.size(c) }, (_, i) => ({ a: ip.formatIp(ip.nth(c, i)), b }));
+  });
+  const start = me.after === undefined ? 0 : own.findIndex((x) => x.a === me.after) + 1;
+  for (let i = 0; i < own.length; i++) {
+    const x = own[(start + i) % own.length]!;
+    if (!live.taken.has(x.a)) return { ip: x.a, block: x.b, how: 'own' };
+  }
+  const claimed = new Set(live.nodes.flatMap((n) => n.blocks));
+  const mine = live.pools.filter((p) => !p.disabled && me.selected.includes(p.name));
+  for (const p of mine) {
+    const cidr = ip.parseCidr(p.cidr)!;
+    for (let i = 0; i < blockCount(cidr, p.blockSize); i++) {
+      const b = ip.formatCidr(ip.subnet(cidr, p.blockSize, i));
+      if (!claimed.has(b)) return { ip: ip.formatIp(ip.nth(ip.parseCidr(b)!, 0)), block: b, how: 'new-block' };
+    }
+  }
+  if (live.strictAffinity) return undefined;
+  const inMine = (b: string) => mine.some((p) => ip.contains(ip.parseCidr(p.cidr)!, ip.parseCidr(b)!.network));
+  for (const other of live.nodes)
+    if (other.name !== node)
+      for (const b of other.blocks.filter(inMine)) {
+        const a = free(b);
+        if (a) return { ip: a, block: b, how: 'borrowed', from: other.name };
+      }
+  return undefined;
+}
+
+/** The free addresses of a node's blocks (what exhaust-block reserves). */
+export function freeAddresses(blocks: readonly string[], taken: ReadonlySet<string>): string[] {
+  return blocks.flatMap((b) => {
+    const c = ip.parseCidr(b)!;
+    return Array.from({ length: ip.size(c) }, (_, i) => ip.formatIp(ip.nth(c, i))).filter((a) => !taken.has(a));
+  });
 }
