@@ -5,7 +5,9 @@
  * changes a write asks the runtime for (`Intent`). Pure: no I/O here.
  */
 import type { LabStatus } from '../runtime/status.ts';
-import type { Plan } from '../plan/plan.ts';
+import type { Plan, PlanPod } from '../plan/plan.ts';
+import type { PlanDeployment } from '../plan/loops.ts';
+import type { Ingress } from '../ingress/types.ts';
 import type { NetworkPolicy } from '../policy/types.ts';
 import type { LabState } from '../runtime/state.ts';
 
@@ -44,7 +46,11 @@ export type Intent =
   | { op: 'reload-dns'; corefile: string; annotations: Record<string, string> }
   | { op: 'apply-service'; object: K8sObject; annotations: Record<string, string> }
   | { op: 'delete-service'; namespace: string; name: string }
-  | { op: 'scale-deployment'; deployment: string; replicas: number };
+  | { op: 'scale-deployment'; deployment: string; replicas: number }
+  | { op: 'apply-deployment'; deployment: PlanDeployment<PlanPod>; annotations: Record<string, string> }
+  | { op: 'delete-deployment'; namespace: string; name: string }
+  | { op: 'apply-ingress'; ingress: Ingress; annotations: Record<string, string> }
+  | { op: 'delete-ingress'; namespace: string; name: string };
 
 /** A write a kind accepts: the new object as the client sent it (already merged for PATCH), checked, turned into an intent. */
 export interface WriteContext {
