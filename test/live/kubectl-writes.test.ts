@@ -206,6 +206,38 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
       expect(snapshot()).toBe(before);
     });
 
+  it('kubectl exec -it gets a terminal in the pod (a /dev/pts path, sized by kubectl\'s resize message); its exit code comes back', async () => {
+    // script(1) gives kubectl a terminal of 120x40, as a learner's shell would.
+    const run = (cmd: string) => execa('script', ['-qec', `stty cols 120 rows 40; kubectl exec -it client -- ${cmd}`, '/dev/null'], { reject: false, env: { KUBECONFIG: kubeconfig }, input: '', timeout: 30_000 });
+    const r = await run(`sh -c 'tty; stty size'`);
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.replace(/\r/g, '').replace(/\0|\^@/g, '').trim().split('\n');
+    expect(lines[0]).toMatch(/^\/dev\/pts\/\d+$/);
+    expect(lines[1]).toBe('40 120');
+    // Without -t there is no terminal: tty says so.
+    const plain = await kubectl('exec', 'client', '--', 'tty');
+    expect(plain.stdout.trim()).toBe('not a tty');
+    const code = await run(`sh -c 'exit 4'`);
+    expect(code.stdout).toContain('command terminated with exit code 4');
+    expect(code.exitCode).toBe(4);
+  }, 40_000);
+
+  it('kubectl explain describes sub-fields from the OpenAPI v3 served: pod.spec.containers, service.spec.ports', async () => {
+    const c = await kubectl('explain', 'pod.spec.containers');
+    expect(c.exitCode).toBe(0);
+    expect(c.stdout).toMatch(/^KIND:\s+Pod\nVERSION:\s+v1\n\nFIELD: containers <\[\]Container>/);
+    expect(c.stdout).toContain('A single application container that you want to run within a pod.');
+    expect(c.stdout).toMatch(/\n  readinessProbe\t<Probe>\n/);
+    const p = await kubectl('explain', 'service.spec.ports');
+    expect(p.stdout).toMatch(/FIELD: ports <\[\]ServicePort>/);
+    expect(p.stdout).toMatch(/\n  targetPort\t<IntOrString>|\n  targetPort\t<string>/);
+    const deep = await kubectl('explain', 'deployment.spec.template.spec.containers.ports.containerPort');
+    expect(deep.stdout).toMatch(/FIELD: containerPort <integer>/);
+    const missing = await kubectl('explain', 'pod.spec.nosuchfield');
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('field "nosuchfield" does not exist');
+  });
+
   it('what podlab does not write is a Status naming what it changes, never a hang', async () => {
     const r = await kubectl('delete', 'ingressclass', 'nginx');
     expect(r.exitCode).toBe(1);

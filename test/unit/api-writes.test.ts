@@ -146,3 +146,43 @@ describe('Ingresses written through the API', () => {
     expect(intentOf(handle(ingress, req('POST', INGS, ing({ name: 'shop2', host: 'shop.example.com', path: '/new', tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }] })), 1)).op).toBe('apply-ingress');
   });
 });
+
+describe('OpenAPI v3 for kubectl explain, and the terminal of exec -t', () => {
+  it('every field below a served kind is described: Pod → spec → containers → ports, with types and required fields', async () => {
+    const { openapiDocument } = await import('../../src/api/openapi.ts');
+    type S = { description?: string; type?: string; required?: string[]; properties?: Record<string, S>; items?: S; allOf?: { $ref: string }[]; 'x-kubernetes-group-version-kind'?: unknown };
+    const doc = openapiDocument('api/v1') as { components: { schemas: Record<string, S> } };
+    const schemas = doc.components.schemas;
+    const deref = (s: S): S => (s.allOf ? schemas[s.allOf[0]!.$ref.replace('#/components/schemas/', '')]! : s);
+    const pod = schemas['io.k8s.api.core.v1.Pod']!;
+    expect(pod['x-kubernetes-group-version-kind']).toEqual([{ group: '', version: 'v1', kind: 'Pod' }]);
+    const containers = deref(pod.properties!.spec!).properties!.containers!;
+    expect(containers.type).toBe('array');
+    const container = deref(containers.items!);
+    expect(container.description).toBe('A single application container that you want to run within a pod.');
+    expect(container.required).toEqual(['name']);
+    const port = deref(container.properties!.ports!.items!);
+    expect(port.properties!.containerPort).toMatchObject({ type: 'integer', description: expect.stringContaining('0 < x < 65536') });
+    // Every reference resolves inside the document, as kubectl explain follows them.
+    const refs = JSON.stringify(doc).match(/#\/components\/schemas\/[^"]+/g)!;
+    for (const r of refs) expect(schemas[r.replace('#/components/schemas/', '')], r).toBeDefined();
+    // Kinds without a model (EndpointSlice) keep their top level.
+    const discovery = openapiDocument('apis/discovery.k8s.io/v1') as { components: { schemas: Record<string, S> } };
+    expect(Object.keys(discovery.components.schemas)).toEqual(['io.k8s.api.discovery.v1.EndpointSlice']);
+  });
+
+  it('src/api/openapi-docs.json is what scripts/k8s-docs.ts makes of the installed kubernetes-models', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/k8s-docs.ts', '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }, 60_000);
+
+  it('resize messages (channel 4) are read as kubectl sends them; anything else is ignored', async () => {
+    const { resizeOf } = await import('../../src/api/server.ts');
+    expect(resizeOf(Buffer.from('{"Width":120,"Height":40}'))).toEqual({ cols: 120, rows: 40 });
+    expect(resizeOf(Buffer.from('{"Width":0,"Height":40}'))).toBeUndefined();
+    expect(resizeOf(Buffer.from('{"Width":"120; rm -rf /","Height":40}'))).toBeUndefined();
+    expect(resizeOf(Buffer.from('not json'))).toBeUndefined();
+  });
+});
