@@ -28,9 +28,18 @@ const WATCH_POLL_MS = 200;
 const LOG_POLL_MS = 200;
 const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
+/** When each request arrived (performance.now()), for the Server-Timing header of its answer. */
+const started = new WeakMap<ServerResponse, number>();
+
+/**
+ * A JSON answer, with `Server-Timing: api;dur=<ms>`: the server's own time for the request, from
+ * its arrival to the body serialized (authentication, reading the live state, the answer), which
+ * `npm run bench:kubectl` reads (`kubectl -v=8` shows it too).
+ */
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private' });
+  const t0 = started.get(res);
+  res.writeHead(code, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private', ...(t0 === undefined ? {} : { 'server-timing': `api;dur=${(performance.now() - t0).toFixed(2)}` }) });
   res.end(text);
 }
 
@@ -236,6 +245,7 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
   }
 
   const server = createServer({ key: readFileSync(`${dir}/server.key`), cert: readFileSync(`${dir}/server.crt`) }, (req, res) => {
+    started.set(res, performance.now());
     void (async () => {
       try {
         if (!authorized(req, token)) throw UNAUTHORIZED;
