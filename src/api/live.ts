@@ -17,7 +17,7 @@ import { readState, stateDir } from '../runtime/state.ts';
 import { scaleDeployment } from '../runtime/faults.ts';
 import { readControl } from '../runtime/loops-state.ts';
 import { labStatus } from '../runtime/status.ts';
-import { applyDeployment, applyIngress, deleteDeployment, deleteIngress, WorkloadError } from '../runtime/live-workloads.ts';
+import { applyDeployment, applyIngress, deleteDeployment, deleteIngress, deletePodLive, WorkloadError } from '../runtime/live-workloads.ts';
 import { ApiError, type Intent, type K8sObject, type LabView } from './types.ts';
 
 export const apiDir = (lab: string) => `${stateDir(lab)}/api`;
@@ -89,6 +89,9 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
     switch (intent.op) {
       case 'recreate-pod':
         await recreatePod(ex, state, intent.pod);
+        return;
+      case 'delete-pod':
+        await deletePodLive(ex, lab, intent.pod);
         return;
       case 'apply-policy':
         await applyPolicy(ex, state, intent.policy);

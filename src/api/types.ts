@@ -41,6 +41,8 @@ export interface Column {
 /** What a write asks of the live lab; the server carries it out through the runtime's own paths. */
 export type Intent =
   | { op: 'recreate-pod'; pod: string }
+  /** Deleted; a Deployment's pod is then replaced by the agent (a new name and IP). */
+  | { op: 'delete-pod'; pod: string }
   | { op: 'apply-policy'; policy: NetworkPolicy; annotations: Record<string, string> }
   | { op: 'delete-policy'; namespace: string; name: string }
   | { op: 'reload-dns'; corefile: string; annotations: Record<string, string> }

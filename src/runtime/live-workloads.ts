@@ -50,6 +50,20 @@ async function removePods(ex: Executor, state: LabState, pods: readonly PlanPod[
   return gone;
 }
 
+/**
+ * `kubectl delete pod`: the pod is deleted (processes, CNI DEL, namespace; Services synced). A
+ * Deployment's pod stays in the plan until the agent's next round sees it gone and starts its
+ * replacement, with a new name and IP, as a ReplicaSet does.
+ */
+export async function deletePodLive(ex: Executor, lab: string, name: string): Promise<void> {
+  await withLabMutex(lab, async () => {
+    const state = upState(lab);
+    const owner = state.plan.pods.find((p) => p.name === name)?.owner;
+    await deletePod(ex, state, name);
+    recordEvent(lab, { type: 'Normal', reason: 'Killing', object: `pod/${name}`, message: `deleted through the API${owner ? `; Deployment ${owner} replaces it` : ''}` });
+  });
+}
+
 /** Creates the Deployment or replaces the one of its name; returns the pods a new template replaced. */
 export async function applyDeployment(ex: Executor, lab: string, d: PlanDeployment<PlanPod>): Promise<{ created: boolean; replaced: string[] }> {
   return withLabMutex(lab, async () => {

@@ -112,6 +112,18 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
     expect(eps.stdout.split(' ').sort()).toEqual(labStatus(LAB)!.pods.filter((p) => p.owner === 'api').map((p) => p.ip).sort());
   }, 60_000);
 
+  it("kubectl delete pod of a Deployment's pod: the agent replaces it with a new pod (new name, new IP), which the Service follows", async () => {
+    const [old] = podsOf('web');
+    const oldIp = labStatus(LAB)!.pods.find((p) => p.name === old)!.ip;
+    const r = await kubectl('delete', 'pod', old!);
+    expect(r.stdout.trim()).toBe(`pod "${old}" deleted`);
+    await until('a replacement', () => podsOf('web').length === 1 && podsOf('web')[0] !== old);
+    const [fresh] = podsOf('web');
+    const ip = labStatus(LAB)!.pods.find((p) => p.name === fresh)!.ip;
+    expect(ip).not.toBe(oldIp);
+    await until('the Service on the new pod', async () => (await kubectl('get', 'endpoints', 'web', '-o', 'jsonpath={.subsets[*].addresses[*].ip}')).stdout === ip);
+  }, 30_000);
+
   it('kubectl apply with more replicas scales up; the pods that ran keep running', async () => {
     const before = podsOf('api');
     const r = await kubectl('apply', '-f', file('api3.yaml', deployment({ replicas: 3 })));

@@ -108,6 +108,15 @@ describe('Deployments written through the API', () => {
     expect(refusal(() => handle(healing, req('POST', '/apis/apps/v1/namespaces/shop/deployments', { ...api(), metadata: { name: 'api', namespace: 'shop' } }), 1))).toMatchObject({ code: 422, details: { causes: [{ field: 'metadata.namespace' }] } });
   });
 
+  it("kubectl delete pod: a Deployment's pod is deleted (the agent replaces it); a scale copy is re-created", () => {
+    const pod = healing.plan.pods.find((p) => p.owner === 'web')!;
+    expect(intentOf(handle(healing, req('DELETE', `/api/v1/namespaces/default/pods/${pod.name}`), 1))).toEqual({ op: 'delete-pod', pod: pod.name });
+    const copy = { ...pod, name: 'client-r2', replicaOf: 'client', replica: 2, owner: undefined };
+    const scaled = { ...healing, plan: { ...healing.plan, pods: [...healing.plan.pods, copy] }, state: { ...healing.state, pods: { ...healing.state.pods, 'client-r2': healing.state.pods[pod.name]! } } };
+    scaled.status = { ...healing.status, pods: [...healing.status.pods, { ...healing.status.pods.find((p) => p.name === pod.name)!, name: 'client-r2', owner: undefined }] };
+    expect(intentOf(handle(scaled, req('DELETE', '/api/v1/namespaces/default/pods/client-r2'), 1))).toEqual({ op: 'recreate-pod', pod: 'client-r2' });
+  });
+
   it('a lab without control loops refuses a Deployment with a 422 that says why', () => {
     expect(ingress.plan.loops).toBeUndefined();
     expect(refusal(() => handle(ingress, req('POST', DEPLOYS, api()), 1))).toMatchObject({ code: 422, message: expect.stringContaining('runs no control loops') });
