@@ -7,11 +7,13 @@
  * endpoints; an Ingress applied makes the controller (real nginx) route its host, and deleting it
  * stops that. The lab comes up and goes down by podlab's CLI.
  */
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiPort } from '../../src/api/launch.ts';
 import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
@@ -117,11 +119,10 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
     const oldIp = labStatus(LAB)!.pods.find((p) => p.name === old)!.ip;
     const r = await kubectl('delete', 'pod', old!);
     expect(r.stdout.trim()).toBe(`pod "${old}" deleted`);
-    await until('a replacement', () => podsOf('web').length === 1 && podsOf('web')[0] !== old);
-    const [fresh] = podsOf('web');
-    const ip = labStatus(LAB)!.pods.find((p) => p.name === fresh)!.ip;
-    expect(ip).not.toBe(oldIp);
-    await until('the Service on the new pod', async () => (await kubectl('get', 'endpoints', 'web', '-o', 'jsonpath={.subsets[*].addresses[*].ip}')).stdout === ip);
+    const freshIp = () => labStatus(LAB)!.pods.find((p) => p.owner === 'web' && p.running && p.name !== old)?.ip;
+    await until('a replacement with its address', () => podsOf('web').length === 1 && podsOf('web')[0] !== old && !!freshIp());
+    expect(freshIp()).not.toBe(oldIp);
+    await until('the Service on the new pod', async () => (await kubectl('get', 'endpoints', 'web', '-o', 'jsonpath={.subsets[*].addresses[*].ip}')).stdout === freshIp());
   }, 30_000);
 
   it('kubectl apply with more replicas scales up; the pods that ran keep running', async () => {
@@ -248,6 +249,43 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
     const missing = await kubectl('explain', 'pod.spec.nosuchfield');
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain('field "nosuchfield" does not exist');
+  });
+
+  it('no anonymous access: discovery, OpenAPI, version, health, watches, writes and the exec websocket all want the token', async () => {
+    const ca = readFileSync(`/run/podlab/${LAB}/api/ca.crt`);
+    const token = readFileSync(`/run/podlab/${LAB}/api/token`, 'utf8').trim();
+    const call = (method: string, path: string, auth?: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: apiPort(LAB), method, path, ca, headers: { ...(auth ? { authorization: auth } : {}), ...headers } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+          req.destroy();
+        });
+        req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
+        req.end(method === 'GET' ? undefined : '{}');
+      });
+    const paths: [string, string][] = [
+      ['GET', '/version'], ['GET', '/healthz'], ['GET', '/api'], ['GET', '/apis'], ['GET', '/openapi/v3'], ['GET', '/api/v1/pods?watch=true'],
+      ['POST', '/apis/apps/v1/namespaces/default/deployments'], ['DELETE', '/apis/networking.k8s.io/v1/namespaces/default/ingresses/web'], ['GET', '/api/v1/namespaces/default/pods/client/log'],
+    ];
+    for (const [method, path] of paths) {
+      expect(await call(method, path), `${method} ${path}`).toBe(401);
+      expect(await call(method, path, 'Bearer not-the-token'), `${method} ${path}`).toBe(401);
+    }
+    const ws = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'v5.channel.k8s.io' };
+    const exec = '/api/v1/namespaces/default/pods/client/exec?command=id&stdout=true';
+    expect(await call('GET', exec, undefined, ws)).toBe(401);
+    expect(await call('GET', '/version', `Bearer ${token}`)).toBe(200);
+    expect(readState(LAB)!.plan.ingress!.ingresses.map((i) => i.name)).toEqual(['web']);
+  });
+
+  it('podlab status and the API agree after the writes: the same pods, IPs, nodes and Deployments', async () => {
+    const st = JSON.parse((await execa(process.execPath, [`${ROOT}bin/podlab.js`, 'status', LAB, '--json'], { cwd: ROOT })).stdout) as { pods: { name: string; ip?: string; node: string; running: boolean }[] };
+    const fromStatus = st.pods.filter((p) => p.running).map((p) => `${p.name} ${p.ip} ${p.node}`).sort();
+    const k = await kubectl('get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP} {.spec.nodeName}{"\\n"}{end}');
+    expect(k.stdout.trim().split('\n').sort()).toEqual(fromStatus);
+    const deploys = await kubectl('get', 'deployments', '-o', 'jsonpath={.items[*].metadata.name}');
+    expect(deploys.stdout.split(' ').sort()).toEqual(readState(LAB)!.plan.loops!.deployments.map((d) => d.name).sort());
   });
 
   it('what podlab does not write is a Status naming what it changes, never a hang', async () => {
