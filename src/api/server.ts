@@ -129,6 +129,9 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
         return;
       case 'write': {
         const { scope, intent } = result;
+        // What was accepted but is done otherwise: kubectl prints each as `Warning: …` (RFC 7234 warn-code 299, as the API server sends).
+        const warnings = 'warnings' in intent ? intent.warnings : [];
+        if (warnings.length) res.setHeader('warning', warnings.map((w) => `299 - ${JSON.stringify(w.replace(/[\r\n]/g, ' '))}`));
         if (!result.dryRun) {
           const run = writes.then(() => carryOut(realExecutor, lab, intent));
           writes = run.catch(() => {});

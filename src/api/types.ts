@@ -49,9 +49,9 @@ export type Intent =
   | { op: 'apply-service'; object: K8sObject; annotations: Record<string, string> }
   | { op: 'delete-service'; namespace: string; name: string }
   | { op: 'scale-deployment'; deployment: string; replicas: number }
-  | { op: 'apply-deployment'; deployment: PlanDeployment<PlanPod>; annotations: Record<string, string> }
+  | { op: 'apply-deployment'; deployment: PlanDeployment<PlanPod>; annotations: Record<string, string>; warnings: string[] }
   | { op: 'delete-deployment'; namespace: string; name: string }
-  | { op: 'apply-ingress'; ingress: Ingress; annotations: Record<string, string> }
+  | { op: 'apply-ingress'; ingress: Ingress; annotations: Record<string, string>; warnings: string[] }
   | { op: 'delete-ingress'; namespace: string; name: string };
 
 /** A write a kind accepts: the new object as the client sent it (already merged for PATCH), checked, turned into an intent. */

@@ -58,8 +58,11 @@ function converted(kind: ApiKind, obj: K8sObject, view: LabView) {
     .filter((d) => d.severity === 'error')
     .map((d) => ({ field: formatObjectPath(d.path as (string | number)[]) || undefined, message: `Invalid value: ${d.code}: ${d.message.replace(/^\S+ "[^"]*"( \S+)?: /, '')}${d.hint ? ` ${d.hint}` : ''}` }) as StatusCause);
   if (causes.length) throw invalid(kind, obj.metadata.name, causes);
-  return out;
+  return { ...out, warnings: out.diagnostics.filter((d) => d.severity === 'warning').map((d) => `${formatObjectPath(d.path as (string | number)[])}: ${d.message.replace(/^\S+ "[^"]*"( \S+)?: /, '')} (${d.code})`) };
 }
+
+/** What a write accepted but podlab does otherwise (kubectl prints each as `Warning: …`). */
+export type Warned<T> = T & { warnings: string[] };
 
 function checkNamespace(kind: ApiKind, obj: K8sObject, view: LabView): void {
   const ns = obj.metadata.namespace ?? 'default';
@@ -72,7 +75,7 @@ function checkNamespace(kind: ApiKind, obj: K8sObject, view: LabView): void {
  * hash a lab file's Deployment of the same template gets, so applying an unchanged template
  * keeps its pods), placement and the pod template the agent copies for every pod.
  */
-export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): PlanDeployment<PlanPod> {
+export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warned<{ deployment: PlanDeployment<PlanPod> }> {
   const schema = schemaCauses(obj);
   if (schema.length) throw invalid(kind, obj.metadata.name, schema);
   checkNamespace(kind, obj, view);
@@ -104,13 +107,15 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Plan
     resolv: resolvConf({ policy: 'ClusterFirst', hostNetwork: false, namespace: ld!.namespace, cluster: dns ? { serviceIP: dns.serviceIP, domain: dns.domain } : undefined, nodeNameservers: dns?.nameservers ?? [] }),
     owner: name,
   };
-  return { name, namespace: ld!.namespace, replicas: Math.max(0, ld!.replicas), hash: ld!.hash, placement: ld!.placement, template };
+  const strategy = (obj.spec as { strategy?: { type?: string } }).strategy?.type ?? 'RollingUpdate';
+  const warnings = [...out.warnings, ...(strategy === 'RollingUpdate' ? ['spec.strategy: podlab replaces a changed template\'s pods all at once, as the Recreate strategy does (no rolling update through the API)'] : [])];
+  return { deployment: { name, namespace: ld!.namespace, replicas: Math.max(0, ld!.replicas), hash: ld!.hash, placement: ld!.placement, template }, warnings };
 }
 
 const backendText = (b: IngressBackend) => `${b.service}:${b.port}`;
 
 /** An Ingress object as the controller's Ingress, checked as a lab's Ingress is (docs/ingress.md). */
-export function ingressOf(kind: ApiKind, obj: K8sObject, view: LabView): Ingress {
+export function ingressOf(kind: ApiKind, obj: K8sObject, view: LabView): Warned<{ ingress: Ingress }> {
   const name = obj.metadata.name;
   const schema = schemaCauses(obj);
   if (schema.length) throw invalid(kind, name, schema);
@@ -182,5 +187,5 @@ export function ingressOf(kind: ApiKind, obj: K8sObject, view: LabView): Ingress
     if (other) causes.push({ field: 'spec.defaultBackend', reason: 'FieldValueDuplicate', message: `Duplicate value: Ingress "${other.namespace}/${other.name}" sets the controller's default backend already` });
   }
   if (causes.length) throw invalid(kind, name, causes);
-  return normalized;
+  return { ingress: normalized, warnings: out.warnings };
 }

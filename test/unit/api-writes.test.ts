@@ -76,6 +76,13 @@ describe('Deployments written through the API', () => {
     expect(t.containers.map((c) => c.argv)).toEqual([['@workload', 'http-echo', '--port', '5678', '--pod', t.name]]);
     expect(t.resolv.searches[0]).toBe('default.svc.cluster.local');
     expect(t.netns).toContain(t.name);
+    // The default strategy (RollingUpdate) is accepted with a warning: podlab recreates.
+    expect(i.warnings).toEqual([expect.stringMatching(/^spec\.strategy: podlab replaces a changed template's pods all at once/)]);
+    const withEnvFrom = api() as unknown as { spec: { strategy?: unknown; template: { spec: { containers: Record<string, unknown>[] } } } };
+    withEnvFrom.spec.strategy = { type: 'Recreate' };
+    withEnvFrom.spec.template.spec.containers[0]!.env = [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }];
+    const w = intentOf(handle(healing, req('POST', DEPLOYS, withEnvFrom), 1));
+    expect(w.op === 'apply-deployment' && w.warnings).toEqual([expect.stringMatching(/^spec\.template\.spec\.containers\[0\]\.env\[0\]\.valueFrom: env "X": valueFrom is not built by podlab.*\(PL2212\)$/)]);
   });
 
   it('the hash follows the template, not the replicas: a new image or label is a new hash, a scale is not', () => {

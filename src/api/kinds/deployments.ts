@@ -134,7 +134,7 @@ export const deploymentKind: ApiKind = {
     return [o.metadata.name, `${st.readyReplicas}/${spec.replicas}`, st.updatedReplicas, st.availableReplicas, age(o.metadata.creationTimestamp as string), ...wide(o)];
   },
   write(o, ctx) {
-    const deployment = deploymentOf(deploymentKind, o, ctx.view);
+    const { deployment, warnings } = deploymentOf(deploymentKind, o, ctx.view);
     // apps/v1: a Deployment's selector is immutable once created, as the API server holds it.
     const current = ctx.exists ? deploymentObjects(ctx.view).find((k) => k.metadata.name === ctx.name) : undefined;
     const before = (current?.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels;
@@ -142,7 +142,7 @@ export const deploymentKind: ApiKind = {
     const sorted = (l: Record<string, string>) => selectorText(Object.fromEntries(Object.entries(l).sort()));
     if (before && sorted(before) !== sorted(after))
       throw invalid(deploymentKind, ctx.name, [{ field: 'spec.selector', message: `Invalid value: ${JSON.stringify({ matchLabels: after })}: field is immutable` }]);
-    return { op: 'apply-deployment', deployment, annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {} };
+    return { op: 'apply-deployment', deployment, annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {}, warnings };
   },
   remove: (o) => ({ op: 'delete-deployment', namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }),
   scale: {

@@ -65,7 +65,7 @@ export const ingressKind: ApiKind = {
     const lb = (o.status as { loadBalancer: { ingress?: { ip: string }[] } }).loadBalancer.ingress ?? [];
     return [o.metadata.name, spec.ingressClassName ?? '<none>', hosts.join(',') || '*', lb.map((x) => x.ip).join(','), spec.tls?.length ? `${INGRESS.httpPort}, ${INGRESS.httpsPort}` : String(INGRESS.httpPort), age(o.metadata.creationTimestamp as string)];
   },
-  write: (o, ctx) => ({ op: 'apply-ingress', ingress: ingressOf(ingressKind, o, ctx.view), annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {} }),
+  write: (o, ctx) => ({ op: 'apply-ingress', ...ingressOf(ingressKind, o, ctx.view), annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {} }),
   remove: (o) => ({ op: 'delete-ingress', namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }),
 };
 
