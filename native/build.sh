@@ -4,7 +4,7 @@
 # pause (the pod sandbox process), probe (the check client), workload (the
 # built-in servers), spawner (starts podlab's commands for it), dnslat (the
 # DNS benchmark's latency client) and contain (a container's last step: read-only
-# mounts, private /tmp, unprivileged).
+# mounts, private /tmp, unprivileged) and ptyrun (`kubectl exec -t`: a program on a pseudo-terminal).
 # Tries a static binary first (no runtime libc dependency, smallest RSS);
 # falls back to a dynamic link when static libc is not installed.
 # Env: CC (default: cc), CFLAGS (extra flags appended).
@@ -25,7 +25,7 @@ mkdir -p "$OUT_DIR"
 TMP=
 trap 'rm -f "$TMP"' EXIT
 
-for name in pause probe workload spawner dnslat contain; do
+for name in pause probe workload spawner dnslat contain ptyrun; do
     SRC="$ROOT/native/$name.c"
     OUT="$OUT_DIR/$name"
     TMP="$OUT.tmp.$$"

@@ -17,6 +17,7 @@ import { readState, stateDir } from '../runtime/state.ts';
 import { scaleDeployment } from '../runtime/faults.ts';
 import { readControl } from '../runtime/loops-state.ts';
 import { labStatus } from '../runtime/status.ts';
+import { applyDeployment, applyIngress, deleteDeployment, deleteIngress, deletePodLive, WorkloadError } from '../runtime/live-workloads.ts';
 import { ApiError, type Intent, type K8sObject, type LabView } from './types.ts';
 
 export const apiDir = (lab: string) => `${stateDir(lab)}/api`;
@@ -89,6 +90,9 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
       case 'recreate-pod':
         await recreatePod(ex, state, intent.pod);
         return;
+      case 'delete-pod':
+        await deletePodLive(ex, lab, intent.pod);
+        return;
       case 'apply-policy':
         await applyPolicy(ex, state, intent.policy);
         keep(lab, `NetworkPolicy/${intent.policy.namespace}/${intent.policy.name}`, intent.annotations);
@@ -113,6 +117,22 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
         // The path `podlab scale` takes: the desired replicas for the agent's ReplicaSet loop.
         scaleDeployment(state, intent.deployment, intent.replicas);
         return;
+      case 'apply-deployment':
+        await applyDeployment(ex, lab, intent.deployment);
+        keep(lab, `Deployment/${intent.deployment.namespace}/${intent.deployment.name}`, intent.annotations);
+        return;
+      case 'delete-deployment':
+        await deleteDeployment(ex, lab, intent.namespace, intent.name);
+        keep(lab, `Deployment/${intent.namespace}/${intent.name}`, undefined);
+        return;
+      case 'apply-ingress':
+        await applyIngress(ex, lab, intent.ingress);
+        keep(lab, `Ingress/${intent.ingress.namespace}/${intent.ingress.name}`, intent.annotations);
+        return;
+      case 'delete-ingress':
+        await deleteIngress(ex, lab, intent.namespace, intent.name);
+        keep(lab, `Ingress/${intent.namespace}/${intent.name}`, undefined);
+        return;
     }
   } catch (e) {
     if (e instanceof DnsError)
@@ -122,7 +142,7 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
         causes: e.diagnostics.map((d) => ({ reason: 'FieldValueInvalid', message: `${d.code}: ${d.message}${d.within ? ` (Corefile line ${d.within.line})` : ''}`, field: 'data.Corefile' })),
       });
     if (e instanceof ServiceError) throw new ApiError(422, 'Invalid', e.message, { kind: 'Service' });
-    if (e instanceof PolicyError || e instanceof PodError) throw new ApiError(409, 'Conflict', e.message);
+    if (e instanceof PolicyError || e instanceof PodError || e instanceof WorkloadError) throw new ApiError(e instanceof WorkloadError && (e.code === 'PL3075' || e.code === 'PL3077') ? 404 : 409, e instanceof WorkloadError && (e.code === 'PL3075' || e.code === 'PL3077') ? 'NotFound' : 'Conflict', `${e.code}: ${e.message}`);
     throw e;
   }
 }

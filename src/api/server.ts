@@ -11,9 +11,11 @@ import { spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import { createServer } from 'node:https';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
+import { PTYRUN_BIN } from '../runtime/artifacts.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { handle, select, tableOf, type ApiRequest, type ApiResult } from './handlers.ts';
 import { SANDBOX } from './kinds/pods.ts';
@@ -26,9 +28,18 @@ const WATCH_POLL_MS = 200;
 const LOG_POLL_MS = 200;
 const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
+/** When each request arrived (performance.now()), for the Server-Timing header of its answer. */
+const started = new WeakMap<ServerResponse, number>();
+
+/**
+ * A JSON answer, with `Server-Timing: api;dur=<ms>`: the server's own time for the request, from
+ * its arrival to the body serialized (authentication, reading the live state, the answer), which
+ * `npm run bench:kubectl` reads (`kubectl -v=8` shows it too).
+ */
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private' });
+  const t0 = started.get(res);
+  res.writeHead(code, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private', ...(t0 === undefined ? {} : { 'server-timing': `api;dur=${(performance.now() - t0).toFixed(2)}` }) });
   res.end(text);
 }
 
@@ -64,6 +75,20 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** A terminal's size before kubectl's first resize message (it sends one at once). */
+const DEFAULT_TTY = { cols: 80, rows: 24 };
+
+/** A resize message of the streaming protocol (channel 4): `{"Width":120,"Height":40}`; undefined when it is not one. */
+export function resizeOf(data: Buffer): { cols: number; rows: number } | undefined {
+  try {
+    const m = JSON.parse(data.toString('utf8')) as { Width?: unknown; Height?: unknown };
+    const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0 && n < 10_000;
+    return ok(m.Width) && ok(m.Height) ? { cols: m.Width, rows: m.Height } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ServeOptions {
@@ -104,6 +129,9 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
         return;
       case 'write': {
         const { scope, intent } = result;
+        // What was accepted but is done otherwise: kubectl prints each as `Warning: …` (RFC 7234 warn-code 299, as the API server sends).
+        const warnings = 'warnings' in intent ? intent.warnings : [];
+        if (warnings.length) res.setHeader('warning', warnings.map((w) => `299 - ${JSON.stringify(w.replace(/[\r\n]/g, ' '))}`));
         if (!result.dryRun) {
           const run = writes.then(() => carryOut(realExecutor, lab, intent));
           writes = run.catch(() => {});
@@ -220,6 +248,7 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
   }
 
   const server = createServer({ key: readFileSync(`${dir}/server.key`), cert: readFileSync(`${dir}/server.crt`) }, (req, res) => {
+    started.set(res, performance.now());
     void (async () => {
       try {
         if (!authorized(req, token)) throw UNAUTHORIZED;
@@ -265,14 +294,25 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
       frame(3, JSON.stringify({ metadata: {}, status: 'Failure', message: (e as Error).message, reason: 'InternalError', code: 500 }));
       return ws.close(1000);
     }
-    // As `podlab exec` runs it: the pod's sandbox namespaces (net, UTS, IPC, mount), argv as given, no shell.
-    const child = spawn(prefix[0]!, [...prefix.slice(1), ...x.command], { stdio: [x.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    // As `podlab exec` runs it: the pod's sandbox namespaces (net, UTS, IPC, mount), argv as given,
+    // no shell. With -t, on a pseudo-terminal of its own (native/ptyrun.c): stdout and stderr are
+    // the terminal's one stream, and kubectl's resize messages (channel 4) size it.
+    const argv = [...prefix, ...x.command];
+    const child = x.tty
+      ? spawn(PTYRUN_BIN, [String(DEFAULT_TTY.cols), String(DEFAULT_TTY.rows), '--', ...argv], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] })
+      : spawn(argv[0]!, argv.slice(1), { stdio: [x.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const control = x.tty ? (child.stdio[3] as Writable) : undefined;
+    control?.on('error', () => {});
+    child.stdin?.on('error', () => {});
     child.stdout!.on('data', (d: Buffer) => frame(1, d));
     child.stderr!.on('data', (d: Buffer) => frame(x.tty ? 1 : 2, d));
     ws.on('message', (data: Buffer) => {
       if (!data.length) return;
       if (data[0] === 0 && child.stdin) child.stdin.write(data.subarray(1));
-      else if (v5 && data[0] === 255 && data[1] === 0) child.stdin?.end();
+      else if (data[0] === 4 && control) {
+        const size = resizeOf(data.subarray(1));
+        if (size) control.write(`${size.cols} ${size.rows}\n`);
+      } else if (v5 && data[0] === 255 && data[1] === 0) child.stdin?.end();
     });
     ws.on('close', () => {
       if (child.exitCode === null) child.kill('SIGKILL');

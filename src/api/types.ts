@@ -5,7 +5,9 @@
  * changes a write asks the runtime for (`Intent`). Pure: no I/O here.
  */
 import type { LabStatus } from '../runtime/status.ts';
-import type { Plan } from '../plan/plan.ts';
+import type { Plan, PlanPod } from '../plan/plan.ts';
+import type { PlanDeployment } from '../plan/loops.ts';
+import type { Ingress } from '../ingress/types.ts';
 import type { NetworkPolicy } from '../policy/types.ts';
 import type { LabState } from '../runtime/state.ts';
 
@@ -39,12 +41,18 @@ export interface Column {
 /** What a write asks of the live lab; the server carries it out through the runtime's own paths. */
 export type Intent =
   | { op: 'recreate-pod'; pod: string }
+  /** Deleted; a Deployment's pod is then replaced by the agent (a new name and IP). */
+  | { op: 'delete-pod'; pod: string }
   | { op: 'apply-policy'; policy: NetworkPolicy; annotations: Record<string, string> }
   | { op: 'delete-policy'; namespace: string; name: string }
   | { op: 'reload-dns'; corefile: string; annotations: Record<string, string> }
   | { op: 'apply-service'; object: K8sObject; annotations: Record<string, string> }
   | { op: 'delete-service'; namespace: string; name: string }
-  | { op: 'scale-deployment'; deployment: string; replicas: number };
+  | { op: 'scale-deployment'; deployment: string; replicas: number }
+  | { op: 'apply-deployment'; deployment: PlanDeployment<PlanPod>; annotations: Record<string, string>; warnings: string[] }
+  | { op: 'delete-deployment'; namespace: string; name: string }
+  | { op: 'apply-ingress'; ingress: Ingress; annotations: Record<string, string>; warnings: string[] }
+  | { op: 'delete-ingress'; namespace: string; name: string };
 
 /** A write a kind accepts: the new object as the client sent it (already merged for PATCH), checked, turned into an intent. */
 export interface WriteContext {

@@ -223,6 +223,12 @@ export const CODES = {
   // The lab's Kubernetes API server (src/api/, src/cli/kubeconfig.ts): PL3070–PL3089.
   PL3070: 'lab has no API server',
   PL3071: 'API server did not start',
+  PL3072: 'lab not up for an API write',
+  PL3073: 'lab runs no control loops',
+  PL3074: 'Deployment name taken',
+  PL3075: 'no such Deployment',
+  PL3076: 'lab has no ingress controller',
+  PL3077: 'no such Ingress',
   // explain and trace (src/trace/, src/runtime/trace.ts): PL3110–PL3129.
   PL3110: 'no such pod, Service, node or host',
   PL3111: 'no such Service port',

@@ -331,7 +331,7 @@ export function normalizeCheck(c: CheckSpec, index: number, at: (string | number
   return kindOf(c.kind).normalize(c, index, at);
 }
 
-function normalizeContainer(c: ContainerSpec): LabContainer {
+export function normalizeContainer(c: ContainerSpec): LabContainer {
   const workload = c.workload ? { kind: c.workload.kind, port: c.workload.port ?? WORKLOAD_PORT[c.workload.kind].port } : undefined;
   const declared = (c.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? ('TCP' as const), hostPort: p.hostPort }));
   const implied = workload && !declared.some((d) => d.containerPort === workload.port)

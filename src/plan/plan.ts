@@ -573,7 +573,7 @@ function hostDns(d: NonNullable<Lab['hosts'][number]['dns']>): NonNullable<PlanH
   return { corefile: d.corefile ?? hostCorefile(origins), files };
 }
 
-function planContainer(c: LabContainer, owner: string): PlanContainer {
+export function planContainer(c: LabContainer, owner: string): PlanContainer {
   return {
     name: c.name,
     argv: c.workload ? ['@workload', c.workload.kind, '--port', String(c.workload.port), '--pod', owner] : c.command!,

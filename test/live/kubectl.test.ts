@@ -155,19 +155,23 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
     }
   }, 30_000);
 
-  it('kubectl delete pod re-creates it with a new IP, which the Service follows', async () => {
+  it('kubectl delete pod of a pod of its own deletes it, as Kubernetes does: gone from the pods and the endpoints', async () => {
     const oldIp = state().pods['web-2']!.ip!;
-    // creationTimestamp has whole seconds, and is derived from the pause process's start after the
-    // kernel's boot time (btime, whole seconds too): at most 2 s before the delete began.
-    const deleting = Math.floor(Date.now() / 1000) * 1000;
     const r = await kubectl('delete', 'pod', 'web-2');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('pod "web-2" deleted');
+    expect(state().pods['web-2']).toBeUndefined();
+    expect((await kubectl('get', 'pod', 'web-2')).stderr).toContain('pods "web-2" not found');
+    const eps = await kubectl('get', 'endpoints', 'web', '-o', 'jsonpath={.subsets[*].addresses[*].ip}');
+    expect(eps.stdout.split(' ')).not.toContain(oldIp);
+    expect(eps.stdout.split(' ')).toEqual([state().pods['web-1']!.ip]);
+    // podlab pod create brings it back, in a new sandbox with a new IP, which the Service follows.
+    const deleting = Math.floor(Date.now() / 1000) * 1000;
+    expect((await podlab('pod', 'create', LAB, 'web-2')).exitCode).toBe(0);
     const newIp = state().pods['web-2']!.ip!;
     expect(newIp).not.toBe(oldIp);
-    const eps = await kubectl('get', 'endpoints', 'web', '-o', 'jsonpath={.subsets[*].addresses[*].ip}');
-    expect(eps.stdout.split(' ')).toContain(newIp);
-    expect(eps.stdout.split(' ')).not.toContain(oldIp);
+    const back = await kubectl('get', 'endpoints', 'web', '-o', 'jsonpath={.subsets[*].addresses[*].ip}');
+    expect(back.stdout.split(' ')).toContain(newIp);
     // A new pod: created now, not when the lab came up (kubectl's AGE column).
     const created = Date.parse((await kubectl('get', 'pod', 'web-2', '-o', 'jsonpath={.metadata.creationTimestamp}')).stdout);
     expect(created).toBeGreaterThanOrEqual(deleting - 2000);

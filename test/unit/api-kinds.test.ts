@@ -97,8 +97,8 @@ describe('deployments and replicasets (apps/v1)', () => {
     }
     expect(refused?.toStatus()).toMatchObject({ code: 422, reason: 'Invalid', details: { causes: [{ field: 'spec.replicas' }] } });
     expect(() => handle(healing, req('GET', '/apis/apps/v1/namespaces/default/deployments/nope/scale'), 1)).toThrow(/deployments.apps "nope" not found/);
-    // Deployments themselves are not written: replicas change through scale only.
-    expect(() => handle(healing, req('DELETE', '/apis/apps/v1/namespaces/default/deployments/web'), 1)).toThrow(/podlab does not delete deployments/);
+    // ReplicaSets are the Deployments' own: not written through the API.
+    expect(() => handle(healing, req('DELETE', '/apis/apps/v1/namespaces/default/replicasets/web-x'), 1)).toThrow(/podlab does not delete replicasets/);
   });
 
   it('a watch carries the list version it would start from', () => {
@@ -129,6 +129,6 @@ describe('ingresses and ingressclasses (networking.k8s.io/v1)', () => {
   it('list IngressClasses, the default one annotated; neither is written through the API', () => {
     const list = body(handle(ingress, req('GET', '/apis/networking.k8s.io/v1/ingressclasses'), 1)) as unknown as { items: K8sObject[] };
     expect(list.items.map((o) => [o.metadata.name, (o.spec as { controller: string }).controller, o.metadata.annotations])).toEqual([['nginx', 'k8s.io/ingress-nginx', { 'ingressclass.kubernetes.io/is-default-class': 'true' }]]);
-    expect(() => handle(ingress, req('DELETE', '/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop'), 1)).toThrow(/podlab does not delete ingresses/);
+    expect(() => handle(ingress, req('DELETE', '/apis/networking.k8s.io/v1/ingressclasses/nginx'), 1)).toThrow(/podlab does not delete ingressclasses/);
   });
 });

@@ -167,9 +167,9 @@ describe('writes', () => {
     expect(mergePatch({ a: 1, b: { c: 2, d: 3 } }, { b: { c: null, e: 4 }, $patch: 'x' })).toEqual({ a: 1, b: { d: 3, e: 4 } });
   });
 
-  it('deleting a pod re-creates it; creating an object that exists is a 409', () => {
+  it('deleting a pod of its own deletes it (a workload\'s comes back: test/unit/api-writes.test.ts); creating an object that exists is a 409', () => {
     const r = handle(view, req('DELETE', '/api/v1/namespaces/default/pods/web-1'), 1);
-    expect(r.type === 'write' && r.intent).toEqual({ op: 'recreate-pod', pod: 'web-1' });
+    expect(r.type === 'write' && r.intent).toEqual({ op: 'delete-pod', pod: 'web-1' });
     const dup = refused(() => handle(view, req('POST', '/api/v1/namespaces/default/services', { body: JSON.stringify({ metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } }) }), 1));
     expect(dup.code).toBe(409);
   });

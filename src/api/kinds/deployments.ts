@@ -7,6 +7,7 @@
  * through the same path as `podlab scale`: the agent's ReplicaSet loop creates or deletes pods.
  */
 import { age, finish, invalid, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+import { deploymentOf } from '../workloads.ts';
 
 interface Counts {
   desired: number;
@@ -117,7 +118,7 @@ export const deploymentKind: ApiKind = {
   singular: 'deployment',
   shortNames: ['deploy'],
   namespaced: true,
-  verbs: ['get', 'list', 'watch'],
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   list: deploymentObjects,
   columns: [
     { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the Deployment' },
@@ -132,6 +133,18 @@ export const deploymentKind: ApiKind = {
     const st = o.status as { updatedReplicas: number; readyReplicas: number; availableReplicas: number };
     return [o.metadata.name, `${st.readyReplicas}/${spec.replicas}`, st.updatedReplicas, st.availableReplicas, age(o.metadata.creationTimestamp as string), ...wide(o)];
   },
+  write(o, ctx) {
+    const { deployment, warnings } = deploymentOf(deploymentKind, o, ctx.view);
+    // apps/v1: a Deployment's selector is immutable once created, as the API server holds it.
+    const current = ctx.exists ? deploymentObjects(ctx.view).find((k) => k.metadata.name === ctx.name) : undefined;
+    const before = (current?.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels;
+    const after = (o.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {};
+    const sorted = (l: Record<string, string>) => selectorText(Object.fromEntries(Object.entries(l).sort()));
+    if (before && sorted(before) !== sorted(after))
+      throw invalid(deploymentKind, ctx.name, [{ field: 'spec.selector', message: `Invalid value: ${JSON.stringify({ matchLabels: after })}: field is immutable` }]);
+    return { op: 'apply-deployment', deployment, annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {}, warnings };
+  },
+  remove: (o) => ({ op: 'delete-deployment', namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }),
   scale: {
     get: scaleOf,
     write(scale, ctx) {

@@ -6,6 +6,7 @@
 import { INGRESS, type Ingress, type IngressBackend, type IngressClass } from '../../ingress/types.ts';
 import { DEFAULT_CLASS_ANNOTATION } from '../../k8s/manifests.ts';
 import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+import { ingressOf } from '../workloads.ts';
 
 const backend = (b: IngressBackend) => ({ service: { name: b.service, port: typeof b.port === 'number' ? { number: b.port } : { name: b.port } } });
 
@@ -48,7 +49,7 @@ export const ingressKind: ApiKind = {
   singular: 'ingress',
   shortNames: ['ing'],
   namespaced: true,
-  verbs: ['get', 'list', 'watch'],
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   list: (view) => (view.plan.ingress?.ingresses ?? []).map((i) => finish(ingressObject(i, view), view, ingressKind)),
   columns: [
     { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the Ingress' },
@@ -64,6 +65,8 @@ export const ingressKind: ApiKind = {
     const lb = (o.status as { loadBalancer: { ingress?: { ip: string }[] } }).loadBalancer.ingress ?? [];
     return [o.metadata.name, spec.ingressClassName ?? '<none>', hosts.join(',') || '*', lb.map((x) => x.ip).join(','), spec.tls?.length ? `${INGRESS.httpPort}, ${INGRESS.httpsPort}` : String(INGRESS.httpPort), age(o.metadata.creationTimestamp as string)];
   },
+  write: (o, ctx) => ({ op: 'apply-ingress', ...ingressOf(ingressKind, o, ctx.view), annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {} }),
+  remove: (o) => ({ op: 'delete-ingress', namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }),
 };
 
 export const ingressClassKind: ApiKind = {

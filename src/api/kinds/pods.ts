@@ -2,7 +2,10 @@
  * Pods: every running pod of the lab (a pod `podlab pod delete` removed is gone), with the
  * status kubectl shows: podIP/podIPs at the address it has now, hostIP its node's, phase,
  * conditions and one containerStatus per container (ready = its process is alive). Deleting one
- * re-creates it with a new sandbox and a new IP, as a ReplicaSet replaces a pod (runtime/pods.ts).
+ * does what Kubernetes does: a pod a workload owns comes back with a new IP — a Deployment's is
+ * replaced by the agent's ReplicaSet loop (a new name, as a ReplicaSet names it), a copy a `scale`
+ * made is re-created (runtime/pods.ts) — and a pod of its own is deleted (as `podlab pod delete`;
+ * `podlab pod create` brings it back).
  */
 import { age, finish, uidOf, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 
@@ -130,5 +133,9 @@ export const podKind: ApiKind = {
     const all = st.containerStatuses.length;
     return [o.metadata.name, `${ready}/${all}`, st.phase === 'Running' && ready < all ? 'NotReady' : st.phase, '0', age(o.metadata.creationTimestamp as string), st.podIP, (o.spec as { nodeName: string }).nodeName, '<none>', '<none>'];
   },
-  remove: (o) => ({ op: 'recreate-pod', pod: o.metadata.name }),
+  remove(o, ctx) {
+    const planned = ctx.view.plan.pods.find((p) => p.name === o.metadata.name);
+    if (planned?.replicaOf) return { op: 'recreate-pod', pod: o.metadata.name };
+    return { op: 'delete-pod', pod: o.metadata.name };
+  },
 };

@@ -1,0 +1,191 @@
+/**
+ * Deployments and Ingresses written through the API, pure: a Kubernetes object in, what the lab
+ * makes of it out, or a 422 Status naming the field. Each goes the way a manifest in the lab file
+ * goes (src/k8s/manifests.ts, then the lab's own normalisation): the API schema first (types,
+ * required fields, enums, misspelt fields), then podlab's conversion (images to built-in
+ * workloads, probes, selectors), so `kubectl apply` accepts exactly what a lab's `manifests:` does.
+ * A Deployment becomes the control loops' PlanDeployment with its pod template (the agent makes
+ * its pods, runtime/live-deployments.ts); an Ingress becomes the controller's Ingress (nginx.conf
+ * is rendered from it, runtime/live-ingresses.ts).
+ */
+import { normalizeContainer } from '../compile/lab.ts';
+import { expandDeployments } from '../compile/loops.ts';
+import { hostProblem } from '../compile/rules-ingress.ts';
+import { resolvConf } from '../dns/cluster.ts';
+import { PATH_TYPES, INGRESS, type Ingress, type IngressBackend } from '../ingress/types.ts';
+import { normalizeIngress } from '../ingress/normalize.ts';
+import { validateObject } from '../k8s/api-schema.ts';
+import { convertManifests, formatObjectPath, type LabContext } from '../k8s/manifests.ts';
+import type { LabSpec } from '../schema/lab-schema.ts';
+import * as ipv4 from '../net/ipv4.ts';
+import { containerId, netns } from '../plan/names.ts';
+import type { PlanDeployment } from '../plan/loops.ts';
+import { planContainer, type PlanPod } from '../plan/plan.ts';
+import { invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from './types.ts';
+
+/** The object against the Kubernetes API schema (kubernetes-models): every issue a cause naming its field. */
+export function schemaCauses(obj: K8sObject): StatusCause[] {
+  const { status: _status, ...rest } = obj as Record<string, unknown>;
+  const meta = { ...(obj.metadata as Record<string, unknown>) };
+  // Set by the API server, not the author's: the schema knows them, but kubectl's own copies may differ in shape.
+  for (const k of ['managedFields', 'uid', 'resourceVersion', 'creationTimestamp', 'generation']) delete meta[k];
+  return validateObject({ ...rest, metadata: meta }).map((i) => ({
+    field: formatObjectPath(i.path) || undefined,
+    reason: i.kind === 'required' ? 'FieldValueRequired' : i.kind === 'unknown-field' ? 'FieldValueNotSupported' : 'FieldValueInvalid',
+    message: i.kind === 'required' ? `Required value: ${i.message}` : i.kind === 'unknown-field' ? `${i.message}${i.suggestion ? ` (did you mean "${i.suggestion}"?)` : ''}` : `Invalid value: ${i.message}`,
+  })) as StatusCause[];
+}
+
+/** What manifests-in needs to know of the lab: its nodes and namespaces; the object is converted alone. */
+function context(view: LabView): LabContext {
+  return {
+    nodes: view.plan.nodes.map((n) => ({ name: n.name, role: n.role })),
+    pods: {},
+    services: [],
+    deployments: [],
+    networkPolicies: [],
+    ingresses: [],
+    ingressClasses: [],
+    namespaces: view.plan.namespaces,
+    dns: view.plan.dns ? { corefile: false } : false,
+  };
+}
+
+/** The object through manifests-in: its error diagnostics as causes (the path is the object's). */
+function converted(kind: ApiKind, obj: K8sObject, view: LabView) {
+  const out = convertManifests([{ obj, at: (path) => ({ path }) }], context(view));
+  const causes = out.diagnostics
+    .filter((d) => d.severity === 'error')
+    .map((d) => ({ field: formatObjectPath(d.path as (string | number)[]) || undefined, message: `Invalid value: ${d.code}: ${d.message.replace(/^\S+ "[^"]*"( \S+)?: /, '')}${d.hint ? ` ${d.hint}` : ''}` }) as StatusCause);
+  if (causes.length) throw invalid(kind, obj.metadata.name, causes);
+  return { ...out, warnings: out.diagnostics.filter((d) => d.severity === 'warning').map((d) => `${formatObjectPath(d.path as (string | number)[])}: ${d.message.replace(/^\S+ "[^"]*"( \S+)?: /, '')} (${d.code})`) };
+}
+
+/** What a write accepted but podlab does otherwise (kubectl prints each as `Warning: …`). */
+export type Warned<T> = T & { warnings: string[] };
+
+function checkNamespace(kind: ApiKind, obj: K8sObject, view: LabView): void {
+  const ns = obj.metadata.namespace ?? 'default';
+  if (!view.plan.namespaces.includes(ns))
+    throw invalid(kind, obj.metadata.name, [{ field: 'metadata.namespace', reason: 'FieldValueNotFound', message: `Not found: namespace "${ns}"; the lab's namespaces: ${view.plan.namespaces.join(', ')}` }]);
+}
+
+/**
+ * A Deployment object as the control loops' Deployment: replicas, pod-template-hash (the same
+ * hash a lab file's Deployment of the same template gets, so applying an unchanged template
+ * keeps its pods), placement and the pod template the agent copies for every pod.
+ */
+export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warned<{ deployment: PlanDeployment<PlanPod> }> {
+  const schema = schemaCauses(obj);
+  if (schema.length) throw invalid(kind, obj.metadata.name, schema);
+  checkNamespace(kind, obj, view);
+  if (!view.plan.loops)
+    throw invalid(kind, obj.metadata.name, [{ message: 'Forbidden: this lab runs no control loops (no agent makes pods): give the lab `loops: {}` or a Deployment of its own to create Deployments through the API' }]);
+  const out = converted(kind, obj, view);
+  const name = obj.metadata.name;
+  const d = out.deployments[name]!;
+  const labSpec = { nodes: Object.fromEntries(view.plan.nodes.map((n) => [n.name, { role: n.role }])), deployments: { [name]: d } } as unknown as LabSpec;
+  const [ld] = expandDeployments(labSpec, normalizeContainer).deployments;
+  const node = view.plan.nodes.find((n) => n.role === 'worker') ?? view.plan.nodes[0]!;
+  const podName = `${name}-${ld!.hash}`;
+  const dns = view.plan.dns;
+  const placeholder = ipv4.formatIp(ipv4.parseCidr(node.podCidr)!.network + 1);
+  const template: PlanPod = {
+    name: podName,
+    namespace: ld!.namespace,
+    node: node.name,
+    hostNetwork: false,
+    netns: netns.pod(view.lab, ld!.namespace, podName),
+    hostname: podName,
+    // A placeholder: createPod gives every pod its node's next free address.
+    ip: placeholder,
+    ips: [placeholder],
+    labels: { ...ld!.labels, 'pod-template-hash': ld!.hash },
+    containerId: containerId(view.lab, ld!.namespace, podName),
+    containers: ld!.containers.map((c) => planContainer(c, podName)),
+    dnsPolicy: 'ClusterFirst',
+    resolv: resolvConf({ policy: 'ClusterFirst', hostNetwork: false, namespace: ld!.namespace, cluster: dns ? { serviceIP: dns.serviceIP, domain: dns.domain } : undefined, nodeNameservers: dns?.nameservers ?? [] }),
+    owner: name,
+  };
+  const strategy = (obj.spec as { strategy?: { type?: string } }).strategy?.type ?? 'RollingUpdate';
+  const warnings = [...out.warnings, ...(strategy === 'RollingUpdate' ? ['spec.strategy: podlab replaces a changed template\'s pods all at once, as the Recreate strategy does (no rolling update through the API)'] : [])];
+  return { deployment: { name, namespace: ld!.namespace, replicas: Math.max(0, ld!.replicas), hash: ld!.hash, placement: ld!.placement, template }, warnings };
+}
+
+const backendText = (b: IngressBackend) => `${b.service}:${b.port}`;
+
+/** An Ingress object as the controller's Ingress, checked as a lab's Ingress is (docs/ingress.md). */
+export function ingressOf(kind: ApiKind, obj: K8sObject, view: LabView): Warned<{ ingress: Ingress }> {
+  const name = obj.metadata.name;
+  const schema = schemaCauses(obj);
+  if (schema.length) throw invalid(kind, name, schema);
+  checkNamespace(kind, obj, view);
+  const ing = view.plan.ingress;
+  if (!ing) throw invalid(kind, name, [{ message: 'Forbidden: this lab runs no ingress controller: declare ingressClasses (or an Ingress) in the lab file for podlab to add one' }]);
+  const out = converted(kind, obj, view);
+  const spec = out.ingresses[name]!;
+  const normalized = normalizeIngress(
+    Object.fromEntries(ing.classes.map((c) => [c.name, { controller: c.controller, default: c.isDefault }])),
+    { [name]: spec },
+    undefined,
+    { node: ing.node, hasPool: false },
+  )!.ingresses[0]!;
+  const causes: StatusCause[] = [];
+  const cls = ing.classes.find((c) => c.name === normalized.className);
+  if (!cls || cls.controller !== INGRESS.controller)
+    causes.push({
+      field: 'spec.ingressClassName',
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${JSON.stringify(normalized.className ?? null)}: podlab's controller (${INGRESS.controller}) serves the classes ${ing.classes.filter((c) => c.controller === INGRESS.controller).map((c) => `"${c.name}"`).join(', ') || '(none)'}${ing.classes.some((c) => c.isDefault) ? '' : ' and there is no default class'}`,
+    });
+  if (!normalized.rules.length && !normalized.defaultBackend) causes.push({ field: 'spec', reason: 'FieldValueRequired', message: 'Required value: either `defaultBackend` or `rules` must be specified' });
+  const checkBackend = (b: IngressBackend, field: string) => {
+    const svc = view.plan.services.find((s) => s.namespace === normalized.namespace && s.name === b.service);
+    if (!svc) causes.push({ field: `${field}.service.name`, reason: 'FieldValueNotFound', message: `Not found: Service "${normalized.namespace}/${b.service}"; Services in "${normalized.namespace}": ${view.plan.services.filter((s) => s.namespace === normalized.namespace).map((s) => s.name).join(', ') || '(none)'}` });
+    else if (!svc.ports.some((p) => p.protocol === 'TCP' && (typeof b.port === 'number' ? p.port === b.port : p.name === b.port)))
+      causes.push({ field: `${field}.service.port`, reason: 'FieldValueNotFound', message: `Not found: ${backendText(b)}: Service "${b.service}" has no such TCP port; its ports: ${svc.ports.map((p) => (p.name ? `${p.name} (${p.port})` : String(p.port))).join(', ')}` });
+  };
+  if (normalized.defaultBackend) checkBackend(normalized.defaultBackend, 'spec.defaultBackend');
+  normalized.rules.forEach((r, ri) => {
+    if (r.host !== undefined) {
+      const problem = hostProblem(r.host);
+      if (problem) causes.push({ field: `spec.rules[${ri}].host`, message: `Invalid value: "${r.host}": ${problem}` });
+    }
+    if (!r.paths.length) causes.push({ field: `spec.rules[${ri}].http`, reason: 'FieldValueRequired', message: 'Required value: a rule needs http paths' });
+    r.paths.forEach((p, pi) => {
+      const at = `spec.rules[${ri}].http.paths[${pi}]`;
+      if (!p.path.startsWith('/')) causes.push({ field: `${at}.path`, message: `Invalid value: "${p.path}": must be an absolute path` });
+      if (!PATH_TYPES.includes(p.pathType as never)) causes.push({ field: `${at}.pathType`, reason: 'FieldValueNotSupported', message: `Unsupported value: "${p.pathType}": supported values: ${PATH_TYPES.map((t) => `"${t}"`).join(', ')}` });
+      checkBackend(p.backend, `${at}.backend`);
+    });
+  });
+  normalized.tls.forEach((t, ti) => {
+    const file = t.secretName ? `${normalized.namespace}-${t.secretName}` : undefined;
+    const secret = file ? ing.secrets.find((s) => s.file === file) : undefined;
+    const missing = t.hosts.filter((h) => !secret?.hosts.includes(h.toLowerCase()));
+    if (t.secretName && (!secret || missing.length))
+      causes.push({
+        field: `spec.tls[${ti}]`,
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: certificates are issued at \`up\` (for the TLS Secrets the lab file's Ingresses name): ${secret ? `Secret "${t.secretName}" covers ${secret.hosts.join(', ')}, not ${missing.join(', ')}` : `no certificate for Secret "${normalized.namespace}/${t.secretName}"`}; available: ${ing.secrets.map((s) => `${s.namespace}/${s.secret} (${s.hosts.join(', ')})`).join('; ') || '(none)'}`,
+      });
+  });
+  for (const [k, v] of Object.entries(normalized.annotations)) {
+    if (/\/(use-regex|ssl-redirect|force-ssl-redirect)$/.test(k) && v !== 'true' && v !== 'false') causes.push({ field: `metadata.annotations[${k}]`, message: `Invalid value: "${v}": write "true" or "false"` });
+    if (k.endsWith('/rewrite-target') && /[\s"';{}]/.test(v)) causes.push({ field: `metadata.annotations[${k}]`, message: `Invalid value: "${v}": a rewrite target is a path such as /$2, without spaces, quotes, ';' or braces` });
+  }
+  // Another Ingress of the controller serving the same host and path first: ingress-nginx refuses the second.
+  for (const other of ing.ingresses.filter((i) => !(i.namespace === normalized.namespace && i.name === name)))
+    normalized.rules.forEach((r, ri) =>
+      r.paths.forEach((p, pi) => {
+        const clash = other.rules.some((o) => (o.host ?? '') === (r.host ?? '') && o.paths.some((q) => q.path === p.path && q.pathType === p.pathType));
+        if (clash) causes.push({ field: `spec.rules[${ri}].http.paths[${pi}].path`, reason: 'FieldValueDuplicate', message: `Duplicate value: host ${r.host ?? '(any host)'} path ${p.pathType} ${p.path} is served by Ingress "${other.namespace}/${other.name}" already` });
+      }),
+    );
+  if (normalized.defaultBackend) {
+    const other = ing.ingresses.find((i) => i.defaultBackend && !(i.namespace === normalized.namespace && i.name === name));
+    if (other) causes.push({ field: 'spec.defaultBackend', reason: 'FieldValueDuplicate', message: `Duplicate value: Ingress "${other.namespace}/${other.name}" sets the controller's default backend already` });
+  }
+  if (causes.length) throw invalid(kind, name, causes);
+  return { ingress: normalized, warnings: out.warnings };
+}

@@ -1,0 +1,135 @@
+/**
+ * Deployments and Ingresses of a live lab changing, as `kubectl apply` and `kubectl delete` change
+ * them. Each change is made holding the lab's mutex (runtime/mutex.ts), on the journal read inside
+ * it, so the agent's rounds and these writes never lose each other's changes.
+ *
+ * - A Deployment is the control loops' own (plan.loops.deployments): a new one, or new replicas,
+ *   is left to the agent's ReplicaSet loop, which makes and places its pods exactly as for the
+ *   lab file's Deployments (runtime/agent.ts); the desired replicas go where `podlab scale` puts
+ *   them (loops-control.json). A new pod template (labels, image, ports, probes: a new
+ *   pod-template-hash) replaces the pods as the Recreate strategy does: the old ones are deleted
+ *   here, the agent starts the new template's. Deleting a Deployment deletes its pods; the
+ *   Services that selected them are synced at once.
+ * - An Ingress is the controller's (plan.ingress.ingresses): nginx.conf is rendered again and
+ *   nginx reloaded (runtime/ingress.ts), the path every endpoint change takes.
+ */
+import type { Ingress } from '../ingress/types.ts';
+import type { PlanDeployment } from '../plan/loops.ts';
+import type { PlanPod } from '../plan/plan.ts';
+import { RuntimeError } from './errors.ts';
+import { recordEvent } from './events.ts';
+import type { Executor } from './exec.ts';
+import { syncIngress } from './ingress.ts';
+import { updateControl } from './loops-state.ts';
+import { withLabMutex } from './mutex.ts';
+import { deletePod } from './pods.ts';
+import { liveEndpoints, syncServices } from './services.ts';
+import { readState, writeState, type LabState } from './state.ts';
+
+export class WorkloadError extends RuntimeError {}
+
+function upState(lab: string): LabState {
+  const state = readState(lab);
+  if (!state || state.status !== 'up') throw new WorkloadError('PL3072', `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`);
+  return state;
+}
+
+/** Deletes the running pods among `pods` and takes them out of the plan; Services follow in one sync. */
+async function removePods(ex: Executor, state: LabState, pods: readonly PlanPod[]): Promise<string[]> {
+  const gone: string[] = [];
+  for (const p of pods) {
+    if (state.pods[p.name]) await deletePod(ex, state, p.name, { sync: false });
+    gone.push(p.name);
+  }
+  state.plan = { ...state.plan, pods: state.plan.pods.filter((p) => !pods.includes(p)) };
+  writeState(state);
+  if (gone.length) {
+    await syncServices(ex, state);
+    writeState(state);
+  }
+  return gone;
+}
+
+/**
+ * `kubectl delete pod`: the pod is deleted (processes, CNI DEL, namespace; Services synced). A
+ * Deployment's pod stays in the plan until the agent's next round sees it gone and starts its
+ * replacement, with a new name and IP, as a ReplicaSet does.
+ */
+export async function deletePodLive(ex: Executor, lab: string, name: string): Promise<void> {
+  await withLabMutex(lab, async () => {
+    const state = upState(lab);
+    const owner = state.plan.pods.find((p) => p.name === name)?.owner;
+    await deletePod(ex, state, name);
+    recordEvent(lab, { type: 'Normal', reason: 'Killing', object: `pod/${name}`, message: `deleted through the API${owner ? `; Deployment ${owner} replaces it` : ''}` });
+  });
+}
+
+/** Creates the Deployment or replaces the one of its name; returns the pods a new template replaced. */
+export async function applyDeployment(ex: Executor, lab: string, d: PlanDeployment<PlanPod>): Promise<{ created: boolean; replaced: string[] }> {
+  return withLabMutex(lab, async () => {
+    const state = upState(lab);
+    const loops = state.plan.loops;
+    if (!loops) throw new WorkloadError('PL3073', `lab "${lab}" runs no control loops, so nothing would make a Deployment's pods: give the lab \`loops: {}\``);
+    const old = loops.deployments.find((k) => k.name === d.name);
+    if (old && old.namespace !== d.namespace) throw new WorkloadError('PL3074', `Deployment "${d.name}" exists in namespace "${old.namespace}"; podlab's Deployment names are lab-wide: choose another name`);
+    const clash = state.plan.pods.find((p) => p.name.startsWith(`${d.name}-${d.hash}-`) && p.owner !== d.name);
+    if (clash) throw new WorkloadError('PL3074', `pod "${clash.name}" (not of Deployment "${d.name}") has the names this Deployment's pods would get: choose another name`);
+    const stale = old && old.hash !== d.hash ? state.plan.pods.filter((p) => p.owner === d.name) : [];
+    state.plan = { ...state.plan, loops: { ...loops, deployments: old ? loops.deployments.map((k) => (k.name === d.name ? d : k)) : [...loops.deployments, d] } };
+    writeState(state);
+    updateControl(lab, (c) => (c.replicas[d.name] = d.replicas));
+    const replaced = await removePods(ex, state, stale);
+    recordEvent(lab, {
+      type: 'Normal',
+      reason: old ? (stale.length ? 'TemplateChanged' : 'ScalingReplicaSet') : 'DeploymentCreated',
+      object: `deployment/${d.name}`,
+      message: old ? (stale.length ? `new pod template ${d.hash}: deleted ${replaced.join(', ')}; ${d.replicas} new pod(s) follow` : `replicas ${d.replicas}`) : `created with ${d.replicas} replica(s), template ${d.hash}`,
+    });
+    return { created: !old, replaced };
+  });
+}
+
+export async function deleteDeployment(ex: Executor, lab: string, namespace: string, name: string): Promise<string[]> {
+  return withLabMutex(lab, async () => {
+    const state = upState(lab);
+    const loops = state.plan.loops;
+    const d = loops?.deployments.find((k) => k.name === name && k.namespace === namespace);
+    if (!loops || !d) throw new WorkloadError('PL3075', `lab "${lab}" has no Deployment "${namespace}/${name}"`);
+    // The Deployment leaves first, so no round of the agent replaces the pods being deleted.
+    state.plan = { ...state.plan, loops: { ...loops, deployments: loops.deployments.filter((k) => k !== d) } };
+    writeState(state);
+    updateControl(lab, (c) => delete c.replicas[name]);
+    const gone = await removePods(ex, state, state.plan.pods.filter((p) => p.owner === name));
+    recordEvent(lab, { type: 'Normal', reason: 'DeploymentDeleted', object: `deployment/${name}`, message: `deleted with its pods${gone.length ? `: ${gone.join(', ')}` : ''}` });
+    return gone;
+  });
+}
+
+/** Creates or replaces the Ingress; nginx.conf is rendered again and nginx reloaded. */
+export async function applyIngress(ex: Executor, lab: string, ingress: Ingress): Promise<{ created: boolean; reloaded: boolean }> {
+  return withLabMutex(lab, async () => {
+    const state = upState(lab);
+    const ing = state.plan.ingress;
+    if (!ing) throw new WorkloadError('PL3076', `lab "${lab}" runs no ingress controller`);
+    const same = (i: Ingress) => i.namespace === ingress.namespace && i.name === ingress.name;
+    const old = ing.ingresses.find(same);
+    state.plan = { ...state.plan, ingress: { ...ing, ingresses: old ? ing.ingresses.map((i) => (same(i) ? ingress : i)) : [...ing.ingresses, ingress] } };
+    writeState(state);
+    const r = await syncIngress(ex, state, state.endpoints ?? liveEndpoints(state));
+    recordEvent(lab, { type: 'Normal', reason: 'Sync', object: `ingress/${ingress.namespace}/${ingress.name}`, message: `${old ? 'updated' : 'created'}: nginx.conf rendered${r.reloaded ? ', nginx reloaded' : ''}` });
+    return { created: !old, reloaded: r.reloaded };
+  });
+}
+
+export async function deleteIngress(ex: Executor, lab: string, namespace: string, name: string): Promise<{ reloaded: boolean }> {
+  return withLabMutex(lab, async () => {
+    const state = upState(lab);
+    const ing = state.plan.ingress;
+    if (!ing?.ingresses.some((i) => i.namespace === namespace && i.name === name)) throw new WorkloadError('PL3077', `lab "${lab}" has no Ingress "${namespace}/${name}"`);
+    state.plan = { ...state.plan, ingress: { ...ing, ingresses: ing.ingresses.filter((i) => !(i.namespace === namespace && i.name === name)) } };
+    writeState(state);
+    const r = await syncIngress(ex, state, state.endpoints ?? liveEndpoints(state));
+    recordEvent(lab, { type: 'Normal', reason: 'Sync', object: `ingress/${namespace}/${name}`, message: `deleted: nginx.conf rendered${r.reloaded ? ', nginx reloaded' : ''}` });
+    return { reloaded: r.reloaded };
+  });
+}

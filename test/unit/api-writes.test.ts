@@ -1,0 +1,204 @@
+/**
+ * Deployments and Ingresses written through the API, pure (src/api/workloads.ts): what a
+ * create, replace or apply of each becomes (the control loops' Deployment with its pod template;
+ * the controller's Ingress), and every refusal a 422 Status naming the field, as kubectl prints
+ * it. Over views of labs/self-healing.lab.ts and labs/ingress.lab.ts as if they were up;
+ * test/live/kubectl-writes.test.ts runs the machine's kubectl against a live lab.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { handle, type ApiRequest, type ApiResult } from '../../src/api/handlers.ts';
+import { ApiError, type Intent, type LabView } from '../../src/api/types.ts';
+import { compileLab } from '../../src/compile/compile.ts';
+import { buildPlan } from '../../src/plan/plan.ts';
+import { recordOf } from '../../src/runtime/procs.ts';
+import type { LabState } from '../../src/runtime/state.ts';
+import { labStatus } from '../../src/runtime/status.ts';
+
+async function viewOf(file: string, name: string): Promise<LabView> {
+  const r = await compileLab(file);
+  const plan = buildPlan({ ...r.lab!, name });
+  const me = recordOf(process.pid);
+  const state: LabState = {
+    lab: plan.lab,
+    status: 'up',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    steps: [],
+    plan,
+    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: p.ip, containers: Object.fromEntries(p.containers.map((c) => [c.name, { ...me, argv: c.argv, log: '/dev/null' }])) }])),
+  };
+  return { lab: plan.lab, createdAt: state.createdAt, plan, state, status: labStatus(plan.lab, state)!, policies: [], annotations: {} };
+}
+
+const req = (method: string, path: string, body?: unknown, contentType = 'application/json'): ApiRequest => ({ method, path, query: new URLSearchParams(), accept: 'application/json', contentType, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+const intentOf = (r: ApiResult): Intent => (r.type === 'write' ? r.intent : (undefined as never));
+function refusal(f: () => unknown): ReturnType<ApiError['toStatus']> {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ApiError) return e.toStatus();
+    throw e;
+  }
+  throw new Error('not refused');
+}
+
+const DEPLOYS = '/apis/apps/v1/namespaces/default/deployments';
+const INGS = '/apis/networking.k8s.io/v1/namespaces/default/ingresses';
+
+const api = (o: { replicas?: number; labels?: Record<string, string>; selector?: Record<string, string>; args?: string[]; image?: string; name?: string } = {}) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: o.name ?? 'api' },
+  spec: {
+    replicas: o.replicas ?? 2,
+    selector: { matchLabels: o.selector ?? { app: 'api' } },
+    template: { metadata: { labels: o.labels ?? { app: 'api' } }, spec: { containers: [{ name: 'api', image: o.image ?? 'hashicorp/http-echo:1.0', args: o.args ?? ['-listen=:5678'], ports: [{ containerPort: 5678 }] }] } },
+  },
+});
+
+let healing: LabView;
+let ingress: LabView;
+beforeAll(async () => {
+  healing = await viewOf('labs/self-healing.lab.ts', 'k8s-unit-shw');
+  ingress = await viewOf('labs/ingress.lab.ts', 'k8s-unit-ingw');
+}, 60_000);
+
+describe('Deployments written through the API', () => {
+  it('a new Deployment becomes the control loops\' Deployment: replicas, hash, and a pod template running the mapped workload', () => {
+    const i = intentOf(handle(healing, req('POST', DEPLOYS, api()), 1));
+    if (i.op !== 'apply-deployment') throw new Error(i.op);
+    const d = i.deployment;
+    expect(d).toMatchObject({ name: 'api', namespace: 'default', replicas: 2 });
+    expect(d.hash).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{10}$/);
+    const t = d.template!;
+    expect(t.owner).toBe('api');
+    expect(t.labels).toEqual({ app: 'api', 'pod-template-hash': d.hash });
+    // hashicorp/http-echo -listen=:5678 is podlab's http-echo on 5678; the pod's name goes in --pod (the agent renames it per pod).
+    expect(t.containers.map((c) => c.argv)).toEqual([['@workload', 'http-echo', '--port', '5678', '--pod', t.name]]);
+    expect(t.resolv.searches[0]).toBe('default.svc.cluster.local');
+    expect(t.netns).toContain(t.name);
+    // The default strategy (RollingUpdate) is accepted with a warning: podlab recreates.
+    expect(i.warnings).toEqual([expect.stringMatching(/^spec\.strategy: podlab replaces a changed template's pods all at once/)]);
+    const withEnvFrom = api() as unknown as { spec: { strategy?: unknown; template: { spec: { containers: Record<string, unknown>[] } } } };
+    withEnvFrom.spec.strategy = { type: 'Recreate' };
+    withEnvFrom.spec.template.spec.containers[0]!.env = [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }];
+    const w = intentOf(handle(healing, req('POST', DEPLOYS, withEnvFrom), 1));
+    expect(w.op === 'apply-deployment' && w.warnings).toEqual([expect.stringMatching(/^spec\.template\.spec\.containers\[0\]\.env\[0\]\.valueFrom: env "X": valueFrom is not built by podlab.*\(PL2212\)$/)]);
+  });
+
+  it('the hash follows the template, not the replicas: a new image or label is a new hash, a scale is not', () => {
+    const hash = (o: Parameters<typeof api>[0]) => {
+      const i = intentOf(handle(healing, req('POST', DEPLOYS, api(o)), 1));
+      return i.op === 'apply-deployment' ? i.deployment.hash : '';
+    };
+    expect(hash({ replicas: 5 })).toBe(hash({}));
+    expect(hash({ args: ['-listen=:5679'] })).not.toBe(hash({}));
+    expect(hash({ labels: { app: 'api', tier: 'v2' } })).not.toBe(hash({}));
+  });
+
+  it('server-side apply of an existing Deployment replaces it whole; DELETE becomes delete-deployment', () => {
+    const body = JSON.stringify({ ...api({ name: 'web', selector: { app: 'web' }, labels: { app: 'web' }, replicas: 4 }) });
+    const i = intentOf(handle(healing, req('PATCH', `${DEPLOYS}/web`, body, 'application/apply-patch+yaml'), 1));
+    expect(i.op === 'apply-deployment' && [i.deployment.name, i.deployment.replicas]).toEqual(['web', 4]);
+    expect(intentOf(handle(healing, req('DELETE', `${DEPLOYS}/web`), 1))).toEqual({ op: 'delete-deployment', namespace: 'default', name: 'web' });
+  });
+
+  it('refusals are 422s naming the field: schema, an image podlab does not map, an immutable selector, a missing namespace', () => {
+    const bad = api();
+    (bad.spec.template.spec.containers[0]!.ports[0] as { containerPort: unknown }).containerPort = 'x';
+    expect(refusal(() => handle(healing, req('POST', DEPLOYS, bad), 1))).toMatchObject({ code: 422, reason: 'Invalid', details: { kind: 'Deployment', causes: [{ field: 'spec.template.spec.containers[0].ports[0].containerPort' }] } });
+    const typo = api() as unknown as { spec: Record<string, unknown> };
+    typo.spec.replica = 2;
+    expect(refusal(() => handle(healing, req('POST', DEPLOYS, typo), 1))).toMatchObject({ code: 422, details: { causes: [{ field: 'spec.replica', reason: 'FieldValueNotSupported', message: expect.stringContaining('did you mean "replicas"') }] } });
+    expect(refusal(() => handle(healing, req('POST', DEPLOYS, api({ image: 'redis:7' })), 1))).toMatchObject({ code: 422, details: { causes: [{ field: 'spec.template.spec.containers[0].image', message: expect.stringContaining('PL2208') }] } });
+    const changed = JSON.stringify(api({ name: 'web', selector: { app: 'other' }, labels: { app: 'other' } }));
+    expect(refusal(() => handle(healing, req('PUT', `${DEPLOYS}/web`, changed), 1))).toMatchObject({ code: 422, details: { causes: [{ field: 'spec.selector', message: expect.stringContaining('field is immutable') }] } });
+    expect(refusal(() => handle(healing, req('POST', '/apis/apps/v1/namespaces/shop/deployments', { ...api(), metadata: { name: 'api', namespace: 'shop' } }), 1))).toMatchObject({ code: 422, details: { causes: [{ field: 'metadata.namespace' }] } });
+  });
+
+  it("kubectl delete pod: a Deployment's pod is deleted (the agent replaces it); a scale copy is re-created", () => {
+    const pod = healing.plan.pods.find((p) => p.owner === 'web')!;
+    expect(intentOf(handle(healing, req('DELETE', `/api/v1/namespaces/default/pods/${pod.name}`), 1))).toEqual({ op: 'delete-pod', pod: pod.name });
+    const copy = { ...pod, name: 'client-r2', replicaOf: 'client', replica: 2, owner: undefined };
+    const scaled = { ...healing, plan: { ...healing.plan, pods: [...healing.plan.pods, copy] }, state: { ...healing.state, pods: { ...healing.state.pods, 'client-r2': healing.state.pods[pod.name]! } } };
+    scaled.status = { ...healing.status, pods: [...healing.status.pods, { ...healing.status.pods.find((p) => p.name === pod.name)!, name: 'client-r2', owner: undefined }] };
+    expect(intentOf(handle(scaled, req('DELETE', '/api/v1/namespaces/default/pods/client-r2'), 1))).toEqual({ op: 'recreate-pod', pod: 'client-r2' });
+  });
+
+  it('a lab without control loops refuses a Deployment with a 422 that says why', () => {
+    expect(ingress.plan.loops).toBeUndefined();
+    expect(refusal(() => handle(ingress, req('POST', DEPLOYS, api()), 1))).toMatchObject({ code: 422, message: expect.stringContaining('runs no control loops') });
+  });
+});
+
+const ing = (o: { name?: string; host?: string; service?: string; port?: number; pathType?: string; tls?: unknown; className?: string; path?: string } = {}) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name: o.name ?? 'extra' },
+  spec: {
+    ...(o.className ? { ingressClassName: o.className } : {}),
+    rules: [{ host: o.host ?? 'extra.example.com', http: { paths: [{ path: o.path ?? '/', pathType: o.pathType ?? 'Prefix', backend: { service: { name: o.service ?? 'web', port: { number: o.port ?? 80 } } } }] } }],
+    ...(o.tls ? { tls: o.tls } : {}),
+  },
+});
+
+describe('Ingresses written through the API', () => {
+  it('a new Ingress becomes the controller\'s: the default class, rules and backends as the lab file\'s', () => {
+    const i = intentOf(handle(ingress, req('POST', INGS, ing()), 1));
+    expect(i).toMatchObject({ op: 'apply-ingress', ingress: { name: 'extra', namespace: 'default', className: 'nginx', rules: [{ host: 'extra.example.com', paths: [{ path: '/', pathType: 'Prefix', backend: { service: 'web', port: 80 } }] }], tls: [] } });
+    expect(intentOf(handle(ingress, req('DELETE', `${INGS}/shop`), 1))).toEqual({ op: 'delete-ingress', namespace: 'default', name: 'shop' });
+  });
+
+  it('refusals are 422s naming the field: a Service or port that is not there, a pathType, a class not served, a clash, a certificate not issued', () => {
+    const field = (o: Parameters<typeof ing>[0]) => (refusal(() => handle(ingress, req('POST', INGS, ing(o)), 1)).details as { causes: { field: string }[] }).causes.map((c) => c.field);
+    expect(field({ service: 'nope' })).toEqual(['spec.rules[0].http.paths[0].backend.service.name']);
+    expect(field({ port: 81 })).toEqual(['spec.rules[0].http.paths[0].backend.service.port']);
+    expect(field({ pathType: 'Regex' })).toEqual(['spec.rules[0].http.paths[0].pathType']);
+    expect(field({ className: 'traefik' })).toEqual(['spec.ingressClassName']);
+    expect(field({ host: 'Not_A_Host' })).toEqual(['spec.rules[0].host']);
+    // shop.example.com Prefix / is the lab file's Ingress "shop"'s already: ingress-nginx refuses the second.
+    expect(field({ host: 'shop.example.com' })).toEqual(['spec.rules[0].http.paths[0].path']);
+    expect(field({ tls: [{ hosts: ['extra.example.com'], secretName: 'extra-tls' }] })).toEqual(['spec.tls[0]']);
+    // A Secret whose certificate exists (issued at up for the lab file's Ingress) is fine.
+    expect(intentOf(handle(ingress, req('POST', INGS, ing({ name: 'shop2', host: 'shop.example.com', path: '/new', tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }] })), 1)).op).toBe('apply-ingress');
+  });
+});
+
+describe('OpenAPI v3 for kubectl explain, and the terminal of exec -t', () => {
+  it('every field below a served kind is described: Pod → spec → containers → ports, with types and required fields', async () => {
+    const { openapiDocument } = await import('../../src/api/openapi.ts');
+    type S = { description?: string; type?: string; required?: string[]; properties?: Record<string, S>; items?: S; allOf?: { $ref: string }[]; 'x-kubernetes-group-version-kind'?: unknown };
+    const doc = openapiDocument('api/v1') as { components: { schemas: Record<string, S> } };
+    const schemas = doc.components.schemas;
+    const deref = (s: S): S => (s.allOf ? schemas[s.allOf[0]!.$ref.replace('#/components/schemas/', '')]! : s);
+    const pod = schemas['io.k8s.api.core.v1.Pod']!;
+    expect(pod['x-kubernetes-group-version-kind']).toEqual([{ group: '', version: 'v1', kind: 'Pod' }]);
+    const containers = deref(pod.properties!.spec!).properties!.containers!;
+    expect(containers.type).toBe('array');
+    const container = deref(containers.items!);
+    expect(container.description).toBe('A single application container that you want to run within a pod.');
+    expect(container.required).toEqual(['name']);
+    const port = deref(container.properties!.ports!.items!);
+    expect(port.properties!.containerPort).toMatchObject({ type: 'integer', description: expect.stringContaining('0 < x < 65536') });
+    // Every reference resolves inside the document, as kubectl explain follows them.
+    const refs = JSON.stringify(doc).match(/#\/components\/schemas\/[^"]+/g)!;
+    for (const r of refs) expect(schemas[r.replace('#/components/schemas/', '')], r).toBeDefined();
+    // Kinds without a model (EndpointSlice) keep their top level.
+    const discovery = openapiDocument('apis/discovery.k8s.io/v1') as { components: { schemas: Record<string, S> } };
+    expect(Object.keys(discovery.components.schemas)).toEqual(['io.k8s.api.discovery.v1.EndpointSlice']);
+  });
+
+  it('src/api/openapi-docs.json is what scripts/k8s-docs.ts makes of the installed kubernetes-models', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/k8s-docs.ts', '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }, 60_000);
+
+  it('resize messages (channel 4) are read as kubectl sends them; anything else is ignored', async () => {
+    const { resizeOf } = await import('../../src/api/server.ts');
+    expect(resizeOf(Buffer.from('{"Width":120,"Height":40}'))).toEqual({ cols: 120, rows: 40 });
+    expect(resizeOf(Buffer.from('{"Width":0,"Height":40}'))).toBeUndefined();
+    expect(resizeOf(Buffer.from('{"Width":"120; rm -rf /","Height":40}'))).toBeUndefined();
+    expect(resizeOf(Buffer.from('not json'))).toBeUndefined();
+  });
+});
