@@ -2,7 +2,11 @@
  * Dual stack in the plan: per-family allocation (nodes, pod slices, pods, cluster IPs), the
  * host-local range sets, kubenet's routes per family, kube-proxy's `ip6` table, and the DNS view.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { probeKindOf, type ProbeKindName } from '../../src/check/kinds/index.ts';
+import { liveCheck } from '../../src/check/run.ts';
+import type { LabState } from '../../src/runtime/state.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
@@ -225,4 +229,78 @@ describe('dual-stack plan: the ingress controller with IPv6 primary', () => {
     expect(c.loadBalancerIPs!.map((a) => a.includes(':'))).toEqual([true, false]);
     expect(c.loadBalancerIPs![1]).toBe(c.loadBalancerIP);
   }, 30_000);
+});
+
+describe('checks in IPv6: the dns check’s server and PTR, the route check, tcp to a pod', () => {
+  const p = plan({
+    ...spec,
+    name: 'ds-unit-checks',
+    checks: [
+      { kind: 'dns', from: 'p1', server: 'svc/kube-system/kube-dns', family: 'IPv6', query: 'dual.default.svc.cluster.local.', expectAnswers: ['svc/dual'] },
+      { kind: 'dns', from: 'p1', query: 'fd00:10:96::1', type: 'PTR', expectAnswers: ['dual.default.svc.cluster.local.'] },
+      { kind: 'dns', from: 'p1', query: 'dual.default.svc.cluster.local.', type: 'AAAA', expectAnswers: ['svc/dual', 'pod/p2'] },
+      { kind: 'route', from: 'node/a', to: 'node/b', family: 'IPv6', via: 'node/b' },
+      { kind: 'route', from: 'node/a', to: 'node/b', via: 'node/b' },
+      { kind: 'route', from: 'p1', to: 'fd00:10:244:1::2', via: 'fd00:10:244::1' },
+      { kind: 'tcp', from: 'p1', to: 'p2', port: 8080, family: 'IPv6' },
+    ],
+  });
+  const [atV6, ptr6, aaaa, route6, route4, routeGet6, tcp6] = p.checks;
+  const probe = (c: (typeof p.checks)[number]) => probeKindOf(c.kind as ProbeKindName).probe(c as never, 'probe');
+  const judge = (c: (typeof p.checks)[number], stdout: string) => probeKindOf(c.kind as ProbeKindName).judge(p, c as never, { stdout, stderr: '', exitCode: 0 });
+  const fixture = (f: string) => readFileSync(`test/fixtures/outputs/${f}`, 'utf8');
+  const to = (c: (typeof p.checks)[number] | undefined) => (c as { to: { kind: string; ip: string } }).to;
+
+  it('dns: family picks kube-dns’s IPv6 cluster IP as the server; dig asks it there', () => {
+    expect(to(atV6)).toMatchObject({ kind: 'svc', ip: 'fd00:10:96::a' });
+    expect(probe(atV6!)).toEqual(['dig', '+tries=1', '+time=1', '@fd00:10:96::a', 'dual.default.svc.cluster.local.', 'A']);
+    // Recorded in a live dual-stack lab: kube-dns asked over IPv6 answers the A record.
+    const rec = { ...atV6!, dns: { ...(atV6 as { dns: object }).dns, query: 'web.default.svc.cluster.local.', expectAnswers: ['10.96.0.1'] } };
+    expect(judge(rec as never, fixture('dig-at-ipv6-server.txt'))).toMatchObject({ ok: true, seen: 'NOERROR: web.default.svc.cluster.local. A 10.96.0.1' });
+  });
+
+  it('dns: PTR of an IPv6 address is asked under ip6.arpa (dig -x) and judged on the name', () => {
+    expect(probe(ptr6!)).toEqual(['dig', '+tries=1', '+time=1', '-x', 'fd00:10:96::1']);
+    const rec = { ...ptr6!, dns: { ...(ptr6 as { dns: object }).dns, expectAnswers: ['web.default.svc.cluster.local.'] } };
+    expect(judge(rec as never, fixture('dig-ptr-ip6-arpa.txt'))).toMatchObject({ ok: true });
+    const wrong = { ...ptr6!, dns: { ...(ptr6 as { dns: object }).dns, expectAnswers: ['other.default.svc.cluster.local.'] } };
+    expect(judge(wrong as never, fixture('dig-ptr-ip6-arpa.txt'))).toMatchObject({ ok: false, definite: true });
+  });
+
+  it('dns: pod/ and svc/ in the answers of an AAAA check are their IPv6 addresses', () => {
+    const seen = ';; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n;; ANSWER SECTION:\nx. 30 IN AAAA fd00:10:96::1\nx. 30 IN AAAA fd00:10:244:1::2\n';
+    expect(judge(aaaa!, seen)).toMatchObject({ ok: true, expected: 'AAAA dual.default.svc.cluster.local.: NOERROR, answers include fd00:10:96::1, fd00:10:244:1::2' });
+  });
+
+  it('route: family IPv6 is the node’s IPv6 slice via its IPv6 address, asked with ip -6; without it the IPv4 one', () => {
+    expect(to(route6).ip).toBe('fd00:10:244:1::/64');
+    expect((route6 as { route: { via?: string } }).route.via).toBe('fd00:172:16:94::b');
+    expect(probe(route6!)).toEqual(['ip', '-j', '-6', 'route', 'show', 'exact', 'fd00:10:244:1::/64']);
+    expect(to(route4).ip).toBe('10.244.1.0/24');
+    expect((route4 as { route: { via?: string } }).route.via).toBe('172.16.94.11');
+    expect(probe(route4!)).toEqual(['ip', '-j', 'route', 'show', 'exact', '10.244.1.0/24']);
+    expect(probe(routeGet6!)).toEqual(['ip', '-j', '-6', 'route', 'get', 'fd00:10:244:1::2']);
+    // Recorded on worker-1 of a live dual-stack kubenet lab (`ip -j -6 route show exact fd00:10:244:2::/64`).
+    const v6 = '[{"dst":"fd00:10:244:1::/64","gateway":"fd00:172:16:94::b","dev":"eth0","metric":1024,"flags":[],"pref":"medium"}]';
+    expect(judge(route6!, v6)).toMatchObject({ ok: true, seen: 'fd00:10:244:1::/64 via fd00:172:16:94::b dev eth0' });
+    // Without -6, `ip route show exact` of an IPv6 prefix prints [] (recorded): the check would see no route.
+    expect(judge(route6!, '[]')).toMatchObject({ ok: false, seen: 'no route' });
+  });
+
+  it('tcp with family IPv6 to a pod probes its IPv6 address', () => {
+    expect(to(tcp6)).toMatchObject({ kind: 'pod', ip: 'fd00:10:244:1::2' });
+    expect(probe(tcp6!)).toEqual(['probe', 'tcp-connect', '--host', 'fd00:10:244:1::2', '--port', '8080', '--timeout-ms', '1000']);
+  });
+});
+
+describe('checks at run time keep their family', () => {
+  it('a check planned to a pod’s IPv6 address goes to its current IPv6 address, not its IPv4 one', () => {
+    const p = plan({ ...spec, name: 'ds-unit-live', checks: [{ kind: 'tcp', from: 'p1', to: 'p2', port: 8080, family: 'IPv6' }, { kind: 'tcp', from: 'p1', to: 'p2', port: 8080 }] });
+    const state = { plan: p, pods: { p2: { ip: '10.244.1.9', ips: ['10.244.1.9', 'fd00:10:244:1::9'], containers: {} } } } as unknown as LabState;
+    const [six, four] = p.checks.map((c) => liveCheck(state, c) as { to: { ip: string } });
+    expect([six!.to.ip, four!.to.ip]).toEqual(['fd00:10:244:1::9', '10.244.1.9']);
+    // A pod never re-created: its state has the planned IPv4 address only; the IPv6 check keeps its planned address.
+    const untouched = { plan: p, pods: { p2: { ip: '10.244.1.2', containers: {} } } } as unknown as LabState;
+    expect((liveCheck(untouched, p.checks[0]!) as { to: { ip: string } }).to.ip).toBe('fd00:10:244:1::2');
+  });
 });
