@@ -185,6 +185,7 @@ export const CODES = {
   PL2411: 'check family with a server of one family',
   PL2412: 'route check family contradicts its destination',
   PL2413: 'route next hop of another family',
+  PL2414: 'not supported in an IPv6-only lab yet',
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',
   PL3003: 'needs root',

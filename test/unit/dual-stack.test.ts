@@ -304,3 +304,68 @@ describe('checks at run time keep their family', () => {
     expect((liveCheck(untouched, p.checks[0]!) as { to: { ip: string } }).to.ip).toBe('fd00:10:244:1::2');
   });
 });
+
+describe('IPv6-only plan (ipFamilies: [IPv6])', () => {
+  const only = (cni: 'kubenet' | 'flannel') => plan({ ...spec, name: `ds-unit-v6only-${cni}`, ipFamilies: ['IPv6'], cni, services: { web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }, np: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+  const p = only('kubenet');
+  const files = render(p);
+  const v4 = /\b(10|172)\.\d+\.\d+\.\d+/;
+
+  it('every address and CIDR, singular or listed, is IPv6', () => {
+    expect([p.podCidr, p.podCidrs, p.serviceCidr, p.serviceCidrs, p.nodeNetwork.cidr]).toEqual(['fd00:10:244::/56', ['fd00:10:244::/56'], 'fd00:10:96::/112', ['fd00:10:96::/112'], 'fd00:172:16:94::/64']);
+    expect(p.nodes.map((n) => [n.ip, n.ips, n.podCidr, n.podGateway, n.prefixLen])).toEqual([
+      ['fd00:172:16:94::a', ['fd00:172:16:94::a'], 'fd00:10:244::/64', 'fd00:10:244::1', 64],
+      ['fd00:172:16:94::b', ['fd00:172:16:94::b'], 'fd00:10:244:1::/64', 'fd00:10:244:1::1', 64],
+    ]);
+    expect(p.pods.map((x) => [x.name, x.ip, x.ips])).toContainEqual(['p2', 'fd00:10:244:1::2', ['fd00:10:244:1::2']]);
+    expect(p.services.map((s) => [s.name, s.clusterIP, s.clusterIPs, s.ipFamilies])).toEqual([
+      ['web', 'fd00:10:96::1', ['fd00:10:96::1'], ['IPv6']],
+      ['np', 'fd00:10:96::2', ['fd00:10:96::2'], ['IPv6']],
+      ['kube-dns', 'fd00:10:96::a', ['fd00:10:96::a'], ['IPv6']],
+    ]);
+    expect(p.dns!.serviceIP).toBe('fd00:10:96::a');
+    expect(p.pods.find((x) => x.name === 'p1')!.resolv.nameservers).toEqual(['fd00:10:96::a']);
+  });
+
+  it('nothing IPv4 is rendered: no IPv4 address, route, range, CNI_ARGS IP or kube-proxy ip table', () => {
+    expect([...files.keys()].filter((f) => f.startsWith('nft/'))).toEqual(['nft/a.ip6.nft', 'nft/b.ip6.nft']);
+    for (const [f, text] of files) if (f !== 'plan.json') expect(text, f).not.toMatch(v4);
+    const ipam = (p.nodes[0]!.conflist.plugins[0] as { ipam: { ranges: unknown; routes: unknown } }).ipam;
+    expect([ipam.ranges, ipam.routes]).toEqual([[[{ subnet: 'fd00:10:244::/64', gateway: 'fd00:10:244::1' }]], [{ dst: '::/0' }]]);
+    expect(p.nodes[0]!.routes).toEqual([{ dst: 'fd00:10:244:1::/64', via: 'fd00:172:16:94::b', dev: 'eth0' }]);
+    expect(files.get('ip/node-a.batch')).toContain('address add fd00:172:16:94::a/64 dev eth0\n');
+    expect(files.get('up.sh')).toContain(';IP=fd00:10:244::2;');
+  });
+
+  it('kube-proxy’s ip6 table has the Services at their IPv6 cluster IPs with the pods’ IPv6 endpoints, NodePorts too', () => {
+    const t = renderTable(nodeTable(ipv6Context(p)!, 'a'));
+    expect(t).toContain('table ip6 podlab');
+    expect(t).toMatch(/fd00:10:96::1 \. tcp \. 80 : goto svc\.default\/web\/tcp-80/);
+    expect(t).toContain('0 : fd00:10:244::2 . 8080, 1 : fd00:10:244:1::2 . 8080');
+    expect(t).toMatch(/tcp \. 3\d{4} : goto ext\.default\/np\/tcp-80/);
+  });
+
+  it('flannel: VTEPs speak IPv6 alone, outer headers included (local and FDB dst are node IPv6 addresses), MTU 70 below', () => {
+    const f = only('flannel');
+    const batch = render(f).get('ip/node-a.batch')!;
+    expect(batch).toMatch(/type vxlan id 1 local fd00:172:16:94::a dev eth0 dstport 8472 nolearning/);
+    expect(batch).toContain('mtu 1430 type vxlan');
+    expect(batch).toContain('address add fd00:10:244::/128 dev flannel.1 nodad\n');
+    expect(batch).toContain('route add fd00:10:244:1::/64 via fd00:10:244:1:: dev flannel.1 onlink\n');
+    expect(batch).not.toMatch(v4);
+    expect(render(f).get('ip/fdb-a.batch')).toContain('dst fd00:172:16:94::b');
+  });
+
+  it('a check without family goes to the IPv6 address', () => {
+    const peers = { stateDir: '', nodes: p.nodes, pods: p.pods, hosts: p.hosts, services: p.services };
+    expect(resolveTarget(peers, 'p2').ip).toBe('fd00:10:244:1::2');
+    expect(resolveTarget(peers, 'node/b').ip).toBe('fd00:172:16:94::b');
+    expect(resolveTarget(peers, 'svc/web').ip).toBe('fd00:10:96::1');
+  });
+
+  it('the DNS view has IPv6 addresses only (AAAA; A is NODATA)', () => {
+    const view = clusterView({ namespaces: p.namespaces, services: p.services, endpoints: p.endpoints, pods: p.pods });
+    expect(JSON.stringify(view)).not.toMatch(v4);
+    expect(view.services.find((s) => s.name === 'web')!.clusterIP).toBe('fd00:10:96::1');
+  });
+});
