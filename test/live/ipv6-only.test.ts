@@ -77,6 +77,14 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
   });
 
+  it('hairpin in IPv6: a pod reaching itself through its Service is masqueraded to its node’s cni0 address', async () => {
+    const web = state.plan.services.find((s) => s.name === 'web')!.clusterIP!;
+    let r = await httpFrom(state, 'web-2', `http://[${web}]/`);
+    for (let i = 0; i < 20 && r.pod !== 'web-2'; i++) r = await httpFrom(state, 'web-2', `http://[${web}]/`);
+    expect(r.pod).toBe('web-2');
+    expect(r.client).toBe(state.plan.nodes.find((n) => n.name === 'worker-2')!.podGateway);
+  });
+
   it('status shows IPv6 only; a re-created pod gets a new IPv6 address that its Service follows', async () => {
     const st = labStatus(name)!;
     expect(st.pods.find((p) => p.name === 'web-2')!.podIPs).toEqual([pod('web-2').ip]);

@@ -369,3 +369,39 @@ describe('IPv6-only plan (ipFamilies: [IPv6])', () => {
     expect(view.services.find((s) => s.name === 'web')!.clusterIP).toBe('fd00:10:96::1');
   });
 });
+
+describe('kube-proxy in IPv6: hairpin, traffic policies, forwarding in node namespaces only', () => {
+  const p = plan({
+    ...spec,
+    name: 'ds-unit-policies',
+    services: {
+      local: { type: 'NodePort', selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', externalTrafficPolicy: 'Local', ports: [{ port: 80, targetPort: 8080, nodePort: 30081 }] },
+      inner: { selector: { app: 'web' }, ipFamilies: ['IPv6'], internalTrafficPolicy: 'Local', ports: [{ port: 80, targetPort: 8080 }] },
+    },
+  });
+  const t6 = renderTable(nodeTable(ipv6Context(p)!, 'a'));
+
+  it('hairpin: each pod’s IPv6 address pair is in the ip6 table’s hairpin set, masqueraded', () => {
+    expect(t6).toMatch(/set hairpin \{\s+type ipv6_addr \. ipv6_addr\s+elements = \{\s+fd00:10:244::2 \. fd00:10:244::2,\s+fd00:10:244:1::2 \. fd00:10:244:1::2/);
+    expect(t6).toContain('ct status dnat ip6 saddr . ip6 daddr @hairpin masquerade');
+  });
+
+  it('externalTrafficPolicy Local: node a’s NodePort in IPv6 goes to its own pod only, a client not masqueraded; internalTrafficPolicy Local: its own pod only', () => {
+    const ext = /chain ext\.default\/local\/tcp-80 \{([^}]*)\}/.exec(t6)![1]!;
+    expect(ext).toContain('fd00:10:244::2');
+    expect(ext).not.toContain('fd00:10:244:1::2');
+    // Only the node's own traffic is masqueraded (kube-proxy's rule), a client's keeps its address.
+    expect(ext.match(/jump mark-for-masquerade/g)).toEqual(['jump mark-for-masquerade']);
+    expect(ext).toContain('fib saddr type local jump mark-for-masquerade');
+    const inner = /chain svc\.default\/inner\/tcp-80 \{([^}]*)\}/.exec(t6)![1]!;
+    expect(inner).toContain('fd00:10:244::2');
+    expect(inner).not.toContain('fd00:10:244:1::2');
+  });
+
+  it('IPv6 forwarding is switched on in the node namespaces’ sysctls, never in the host’s root batch', () => {
+    const files = render(p);
+    expect(files.get('up.sh')).toMatch(/ip netns exec podlab-ds-unit-policies\.node\.a sysctl -qw .*net\.ipv6\.conf\.all\.forwarding=1/);
+    expect(files.get('up.sh')).not.toMatch(/^sysctl /m);
+    expect(files.get('ip/root.batch')).not.toMatch(/forwarding|sysctl/);
+  });
+});
