@@ -1,8 +1,8 @@
 /**
  * What dual stack costs (`npm run bench:dualstack`): `up` and `down` of the 10 nodes × 10 idle
- * pods lab (kubenet) in dual stack against the same lab single stack, in the same run, alternating
- * which goes first so a busy machine weighs on both alike. Prints the medians and their ratio
- * (goal: dual stack ≤ 1.3× single stack). A script that prints figures, not a timed test.
+ * pods lab (kubenet) in dual stack and IPv6-only against the same lab single stack (IPv4), in the
+ * same run, rotating which goes first so a busy machine weighs on all alike. Prints the medians
+ * and their ratios (goal: dual stack ≤ 1.3× single stack). A script that prints figures, not a timed test.
  *
  *   node --import tsx scripts/bench-dualstack.ts [--runs N (default 3)]
  *
@@ -18,11 +18,14 @@ import { up } from '../src/runtime/up.ts';
 
 const GOAL = 1.3;
 
-function gridLab(name: string, dual: boolean): LabSpec {
+type Setup = 'single' | 'dual' | 'v6only';
+const FAMILIES: Record<Setup, LabSpec['ipFamilies']> = { single: undefined, dual: ['IPv4', 'IPv6'], v6only: ['IPv6'] };
+
+function gridLab(name: string, setup: Setup): LabSpec {
   const nodes = Array.from({ length: 10 }, (_, i) => `n${i + 1}`);
   const pods: Record<string, PodSpec> = {};
   for (const n of nodes) for (let p = 1; p <= 10; p++) pods[`${n}-p${p}`] = { node: n };
-  return { name, ...(dual ? { ipFamilies: ['IPv4', 'IPv6'] as ['IPv4', 'IPv6'] } : {}), nodes: Object.fromEntries(nodes.map((n) => [n, {}])), cni: 'kubenet', pods };
+  return { name, ...(FAMILIES[setup] ? { ipFamilies: FAMILIES[setup] } : {}), nodes: Object.fromEntries(nodes.map((n) => [n, {}])), cni: 'kubenet', pods };
 }
 
 /** Network namespaces the kernel holds, live or still being freed (its net_namespace slab); undefined where unreadable. */
@@ -71,26 +74,26 @@ const min = (xs: number[]) => Math.min(...xs);
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--runs');
   const runs = i > 0 ? Math.max(1, Number(process.argv[i + 1])) : 3;
-  const single = gridLab('ds-bench-single', false);
-  const dual = gridLab('ds-bench-dual', true);
-  const r = { single: [] as { up: number; down: number }[], dual: [] as { up: number; down: number }[] };
+  const setups: Setup[] = ['single', 'dual', 'v6only'];
+  const specs = Object.fromEntries(setups.map((s) => [s, gridLab(`ds-bench-${s}`, s)])) as Record<Setup, LabSpec>;
+  const r: Record<Setup, { up: number; down: number }[]> = { single: [], dual: [], v6only: [] };
   try {
     for (let k = 0; k < runs; k++) {
-      const order = k % 2 === 0 ? (['single', 'dual'] as const) : (['dual', 'single'] as const);
-      for (const which of order) r[which].push(await once(which === 'single' ? single : dual));
+      // Rotate which goes first, so a busy machine weighs on every setup alike.
+      const order = setups.map((_, j) => setups[(j + k) % setups.length]!);
+      for (const which of order) r[which].push(await once(specs[which]));
     }
   } finally {
-    await down(single.name).catch(() => undefined);
-    await down(dual.name).catch(() => undefined);
+    for (const s of setups) await down(specs[s].name).catch(() => undefined);
   }
-  const m = (which: 'single' | 'dual', f: 'up' | 'down') => median(r[which].map((x) => x[f]));
-  const lo = (which: 'single' | 'dual', f: 'up' | 'down') => min(r[which].map((x) => x[f]));
-  const row = (f: 'up' | 'down') => {
-    const ratio = m('dual', f) / m('single', f);
-    const best = lo('dual', f) / lo('single', f);
-    return `${f.padEnd(5)} single ${m('single', f).toFixed(0).padStart(6)} ms   dual ${m('dual', f).toFixed(0).padStart(6)} ms   ratio ${ratio.toFixed(2)}× (goal ≤ ${GOAL}×) ${ratio <= GOAL ? 'ok' : 'OVER'}   fastest ${lo('single', f).toFixed(0)} / ${lo('dual', f).toFixed(0)} ms = ${best.toFixed(2)}×`;
+  const m = (which: Setup, f: 'up' | 'down') => median(r[which].map((x) => x[f]));
+  const lo = (which: Setup, f: 'up' | 'down') => min(r[which].map((x) => x[f]));
+  const row = (f: 'up' | 'down', which: Exclude<Setup, 'single'>) => {
+    const ratio = m(which, f) / m('single', f);
+    const best = lo(which, f) / lo('single', f);
+    return `${f.padEnd(5)} single ${m('single', f).toFixed(0).padStart(6)} ms   ${which.padEnd(6)} ${m(which, f).toFixed(0).padStart(6)} ms   ratio ${ratio.toFixed(2)}× (goal ≤ ${GOAL}×) ${ratio <= GOAL ? 'ok' : 'OVER'}   fastest ${lo('single', f).toFixed(0)} / ${lo(which, f).toFixed(0)} ms = ${best.toFixed(2)}×`;
   };
-  process.stdout.write(`10 nodes × 10 pods, kubenet, median of ${runs} runs each (alternating; each after the kernel freed the last lab's namespaces)\n${row('up')}\n${row('down')}\n`);
+  process.stdout.write(`10 nodes × 10 pods, kubenet, median of ${runs} runs each (rotating the order; each after the kernel freed the last lab's namespaces)\n${row('up', 'dual')}\n${row('down', 'dual')}\n${row('up', 'v6only')}\n${row('down', 'v6only')}\n`);
 }
 
 await main();

@@ -130,6 +130,8 @@ export const FLANNEL = {
   port: 8472,
   /** VXLAN over IPv4 adds 50 bytes (outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14). */
   overhead: 50,
+  /** VXLAN over IPv6 (an IPv6-only lab) adds 70 bytes: the outer IPv6 header is 40. */
+  overhead6: 70,
 } as const;
 
 export const CALICO = {

@@ -22,15 +22,24 @@ const PROBES_AT_ONCE = 16;
 
 /** The plan with pods at their current IPs (a re-created pod has a new one; a scaled copy is in the state's plan). */
 export function livePlan(state: LabState): Plan {
-  const ipOf = (name: string, planned: string) => state.pods[name]?.ip ?? planned;
-  const pods = state.plan.pods.map((p) => ({ ...p, ip: ipOf(p.name, p.ip) }));
+  const pods = state.plan.pods.map((p) => {
+    const now = state.pods[p.name];
+    return { ...p, ip: now?.ip ?? p.ip, ips: now?.ips ?? (now?.ip && p.ips.length === 1 ? [now.ip] : p.ips) };
+  });
   return { ...state.plan, pods, checks: state.plan.checks.map((c) => liveCheck(state, c)) };
 }
 
-/** A check aimed at a pod's current IP. */
+/**
+ * A check aimed at a pod's current IP, of the family it was planned in (a check with `family:
+ * 'IPv6'`, or one in an IPv6-primary lab, stays on IPv6 when the pod is re-created).
+ */
 export function liveCheck<C extends PlanCheck>(state: LabState, c: C): C {
   if (c.kind === 'matrix') return { ...c, matrix: { ...c.matrix, cells: c.matrix.cells.map((cell) => liveCheck(state, cell)) } };
-  return 'to' in c && c.to?.kind === 'pod' ? { ...c, to: { ...c.to, ip: state.pods[c.to.name]?.ip ?? c.to.ip } } : c;
+  if (!('to' in c) || c.to?.kind !== 'pod') return c;
+  const now = state.pods[c.to.name];
+  const v6 = c.to.ip.includes(':');
+  const ip = now?.ips?.find((a) => a.includes(':') === v6) ?? (now?.ip !== undefined && now.ip.includes(':') === v6 ? now.ip : undefined);
+  return { ...c, to: { ...c.to, ip: ip ?? c.to.ip } };
 }
 
 /** A counting semaphore: `run(fn)` waits for a free slot. */

@@ -16,6 +16,7 @@ function ranges(node: CniNodeInput): { subnet: string; gateway: string }[][] {
   const v4 = [{ subnet: ip.formatCidr(node.slice), gateway: node.podGateway }];
   if (!node.ipv6) return [v4];
   const v6 = [{ subnet: formatPrefix(node.ipv6.slice), gateway: node.ipv6.podGateway }];
+  if (node.ipv6.only) return [v6];
   return node.ipv6.primary ? [v6, v4] : [v4, v6];
 }
 
@@ -34,7 +35,7 @@ export function bridgeConflist(lab: string, node: CniNodeInput, ipamDir: string,
         ipam: {
           type: 'host-local',
           ranges: ranges(node),
-          routes: node.ipv6 ? [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] : [{ dst: '0.0.0.0/0' }],
+          routes: node.ipv6?.only ? [{ dst: '::/0' }] : node.ipv6 ? [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] : [{ dst: '0.0.0.0/0' }],
           dataDir: `${ipamDir}/${node.name}`,
         },
       },

@@ -38,8 +38,12 @@ export interface CniNodeInput {
   hostPorts: boolean;
   /** The node's labels (Kubernetes' well-known ones and the lab's), for modes that select nodes (Calico's IP pools). */
   labels?: Readonly<Record<string, string>>;
-  /** A lab with IPv6: the node's IPv6 address, slice and pod gateway, and whether IPv6 is the primary family. */
-  ipv6?: { ip: string; slice: Prefix; podGateway: string; primary: boolean };
+  /**
+   * A lab with IPv6: the node's IPv6 address, slice and pod gateway, whether IPv6 is the primary
+   * family, and whether it is the only one (an IPv6-only lab: `ip` and `slice` then only number
+   * the node and its pods, and a mode puts nothing IPv4 on a device, route or config).
+   */
+  ipv6?: { ip: string; slice: Prefix; podGateway: string; primary: boolean; only?: boolean };
 }
 
 /** What a mode is given to plan the lab's nodes. */

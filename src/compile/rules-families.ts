@@ -88,13 +88,20 @@ export const ipv6NetworksAreValid: Rule = (lab, out) => {
 };
 
 /**
- * What podlab builds today: dual stack with either family primary (kubenet, flannel). An
- * IPv6-only lab (['IPv6']) is not built yet: podlab's nodes and pods keep an IPv4 address
- * underneath. Say so at the line rather than bring up a lab that half-works.
+ * What an IPv6-only lab does not have yet, said at the line rather than half-built: outside hosts
+ * and the gateway, a load-balancer pool and the ingress controller (their wiring and pools are
+ * IPv4 beside IPv6), and a node's fixed address (`ip` is an IPv4 field; IPv6-only nodes take ::a,
+ * ::b, … of the node network in order).
  */
-export const familiesAreBuilt: Rule = (lab, out) => {
-  if (lab.ipFamilies.length === 1 && lab.ipFamilies[0] === 'IPv6')
-    out.push(diag('PL2410', ['ipFamilies', 0], "ipFamilies ['IPv6']: IPv6-only labs are not built in podlab yet", "Use ipFamilies: ['IPv6', 'IPv4'] (dual stack, IPv6 primary): every pod, node and Service gets its IPv6 address first, and Services are IPv6-only unless they ask for dual stack."));
+export const ipv6OnlyIsBuilt: Rule = (lab, out) => {
+  if (lab.ipFamilies.includes('IPv4')) return;
+  const hint = "Use ipFamilies: ['IPv6', 'IPv4'] (dual stack, IPv6 primary) for it meanwhile.";
+  const host = lab.hosts[0];
+  if (host) out.push(diag('PL2414', ['hosts', host.name], `host "${host.name}": outside hosts and the gateway are not supported in an IPv6-only lab yet`, hint));
+  if (lab.loadBalancer) out.push(diag('PL2414', ['loadBalancer'], 'a load-balancer pool is not supported in an IPv6-only lab yet (the pool is IPv4)', hint));
+  if (lab.ingress) out.push(diag('PL2414', ['ingresses'], 'the ingress controller is not supported in an IPv6-only lab yet (its LoadBalancer Service needs an IPv4 pool)', hint));
+  for (const n of lab.nodes)
+    if (n.ip !== undefined) out.push(diag('PL2414', ['nodes', n.name, 'ip'], `node "${n.name}": a fixed node address is not supported in an IPv6-only lab yet`, 'Leave ip out: the nodes take ::a, ::b, … of the IPv6 node network in declaration order.'));
 };
 
 /**
@@ -115,6 +122,7 @@ export const cniSupportsFamilies: Rule = (lab, out) => {
 
 /** A node's fixed address is its IPv4 one (its IPv6 address takes the same host number in the IPv6 node network). */
 export const ipv4OnlyFieldsAreIPv4: Rule = (lab, out) => {
+  if (!lab.ipFamilies.includes('IPv4')) return; // an IPv6-only lab takes no fixed node address (ipv6OnlyIsBuilt)
   const v4only = (path: (string | number)[], what: string, text: string | undefined) => {
     if (text !== undefined && familyOfText(text) === 'IPv6')
       out.push(diag('PL2404', path, `${what} "${text}" is IPv6, but podlab takes it in IPv4 only`, lab.ipFamilies.includes('IPv6') ? 'Give the IPv4 address: the IPv6 one is derived from it (the same host number in the IPv6 network).' : dualHint));
@@ -166,4 +174,4 @@ export const serviceFamiliesAreValid: Rule = (lab, out) => {
   }
 };
 
-export const FAMILY_RULES: Rule[] = [ipFamiliesAreValid, familiesAreBuilt, familyListsAreValid, ipv6NetworksAreValid, cniSupportsFamilies, ipv4OnlyFieldsAreIPv4, serviceFamiliesAreValid, loadBalancersAreBuilt];
+export const FAMILY_RULES: Rule[] = [ipFamiliesAreValid, familyListsAreValid, ipv6NetworksAreValid, cniSupportsFamilies, ipv4OnlyFieldsAreIPv4, serviceFamiliesAreValid, loadBalancersAreBuilt, ipv6OnlyIsBuilt];

@@ -204,8 +204,9 @@ export function kindConfig(lab: Lab): Obj {
   const networking: Obj = {
     // kind's dual stack: ipFamily dual (or ipv6) and one subnet per family, comma-separated, primary first.
     ...(lab.ipv6 ? { ipFamily: lab.ipFamilies.length > 1 ? 'dual' : 'ipv6' } : {}),
-    podSubnet: lab.ipv6 ? (lab.ipFamilies[0] === 'IPv6' ? [lab.ipv6.podCidr, lab.podCidr] : [lab.podCidr, lab.ipv6.podCidr]).join(',') : lab.podCidr,
-    serviceSubnet: lab.ipv6 ? (lab.ipFamilies[0] === 'IPv6' ? [lab.ipv6.serviceCidr, lab.serviceCidr] : [lab.serviceCidr, lab.ipv6.serviceCidr]).join(',') : lab.serviceCidr,
+    // One subnet per family of the lab, in ipFamilies order (an IPv6-only lab has the IPv6 one alone).
+    podSubnet: lab.ipFamilies.map((f) => (f === 'IPv6' ? lab.ipv6!.podCidr : lab.podCidr)).join(','),
+    serviceSubnet: lab.ipFamilies.map((f) => (f === 'IPv6' ? lab.ipv6!.serviceCidr : lab.serviceCidr)).join(','),
     // kindnet, kind's own CNI, routes each node's pod CIDR via the node as kubenet does; flannel is installed by hand.
     disableDefaultCNI: lab.cni.type !== 'kubenet',
     kubeProxyMode: 'nftables',

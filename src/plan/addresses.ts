@@ -106,6 +106,8 @@ export function ipv6Twin(v4net: ip.Cidr, v6net: Prefix, v4: string): string {
  * slice, as the plan gives every pod (10.244.1.7 → fd00:10:244:1::7).
  */
 export function podAddresses(node: { podCidr: string; podCidrs?: readonly string[] }, v4: string): string[] {
+  // An IPv6-only lab: the address chosen is the IPv6 one (nextPodIp chose it in the IPv6 slice).
+  if (v4.includes(':')) return [v4];
   const v4net = ip.parseCidr(node.podCidr)!;
   return (node.podCidrs ?? [node.podCidr]).map((c) => (c.includes(':') ? ipv6Twin(v4net, parsePrefix(c)!, v4) : v4));
 }

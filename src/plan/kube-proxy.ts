@@ -75,7 +75,9 @@ export function ipv6Context(plan: Plan, endpoints: Readonly<Record<string, reado
     return [{ ...rest, clusterIP: v6 }];
   });
   const eps: Record<string, Endpoint[]> = {};
-  for (const [k, list] of Object.entries(endpoints)) eps[k] = list.flatMap((e) => (e.ips?.find((a) => a.includes(':')) ? [{ ...e, ip: e.ips.find((a) => a.includes(':'))! }] : []));
+  // An endpoint's IPv6 address: among its `ips` (dual stack), or its `ip` (an IPv6-only lab).
+  const six = (e: Endpoint) => [e.ip, ...(e.ips ?? [])].find((a) => a.includes(':'));
+  for (const [k, list] of Object.entries(endpoints)) eps[k] = list.flatMap((e) => (six(e) ? [{ ...e, ip: six(e)! }] : []));
   return { family: 'ip6', podCidr, natOutgoing: plan.natOutgoing, services, endpoints: eps };
 }
 

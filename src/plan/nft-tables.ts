@@ -37,7 +37,8 @@ export interface TableBuilder {
 export const kubeProxyTables: TableBuilder = {
   table: SERVICES.table,
   build: (view, target) => {
-    if (target.kind === 'fabric') return undefined;
+    // An IPv6-only lab has no IPv4 table: its Services and pods are in the ip6 one.
+    if (target.kind === 'fabric' || !view.plan.ipFamilies.includes('IPv4')) return undefined;
     const ctx = proxyContext(view.plan, view.endpoints as Record<string, Endpoint[]>);
     return target.kind === 'gateway' ? gatewayTable(ctx) : nodeTable(ctx, target.name);
   },
@@ -60,7 +61,7 @@ export const kubeProxyTables6: TableBuilder = {
 export const policyTables: TableBuilder = {
   table: POLICY.table,
   build: (view, target) =>
-    target.kind === 'node' ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] }, target.name) : undefined,
+    target.kind === 'node' && view.plan.ipFamilies.includes('IPv4') ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] }, target.name) : undefined,
 };
 
 /** The policy table over IPv6 addresses (family ip6, the same name) in a lab with IPv6 and policies; its key here is `ip6 <name>`. */

@@ -245,11 +245,12 @@ export function buildPlan(lab: Lab): Plan {
     cni: lab.cni,
     clusterDomain: lab.clusterDomain,
     ipFamilies: lab.ipFamilies,
-    serviceCidr: lab.serviceCidr,
+    // An IPv6-only lab's singular fields are its IPv6 ones, as every list (it has no IPv4 network).
+    serviceCidr: onlyIPv6(lab) ? lab.ipv6!.serviceCidr : lab.serviceCidr,
     serviceCidrs: byFamily(lab.ipFamilies, lab.serviceCidr, lab.ipv6?.serviceCidr),
-    podCidr: lab.podCidr,
+    podCidr: onlyIPv6(lab) ? lab.ipv6!.podCidr : lab.podCidr,
     podCidrs: byFamily(lab.ipFamilies, lab.podCidr, lab.ipv6?.podCidr),
-    nodeNetwork: { cidr: ip.formatCidr(nodeNet), ...(lab.ipv6 ? { cidrs: byFamily(lab.ipFamilies, ip.formatCidr(nodeNet), lab.ipv6.nodeCidr) } : {}), bridge: FABRIC_BRIDGE, podTraffic: lab.nodeNetwork.podTraffic },
+    nodeNetwork: { cidr: onlyIPv6(lab) ? lab.ipv6!.nodeCidr : ip.formatCidr(nodeNet), ...(lab.ipv6 ? { cidrs: byFamily(lab.ipFamilies, ip.formatCidr(nodeNet), lab.ipv6.nodeCidr) } : {}), bridge: FABRIC_BRIDGE, podTraffic: lab.nodeNetwork.podTraffic },
     fabric: { netns: netns.fabric(lab.name) },
     stateDir,
     nodes: cluster.nodes,
@@ -281,6 +282,13 @@ export function buildPlan(lab: Lab): Plan {
   };
 }
 
+/**
+ * An IPv6-only lab (`ipFamilies: ['IPv6']`): the plan still numbers nodes and pods with the IPv4
+ * defaults inside (a pod's IPv6 address has the host number its IPv4 one would have), but every
+ * address, CIDR and singular field it hands on is IPv6, and nothing IPv4 is configured.
+ */
+export const onlyIPv6 = (lab: { ipFamilies: readonly Family[] }): boolean => !lab.ipFamilies.includes('IPv4');
+
 /** One value per family of the lab, in ipFamilies order (the primary family first). */
 export function byFamily<T>(families: readonly Family[], v4: T, v6: T | undefined): T[] {
   return families.flatMap((f) => (f === 'IPv4' ? [v4] : v6 === undefined ? [] : [v6]));
@@ -289,7 +297,7 @@ export function byFamily<T>(families: readonly Family[], v4: T, v6: T | undefine
 /** A node's IPv6 share: its address (from the networks pass), slice N of the IPv6 pod network, and ::1 of it as the pods' gateway. */
 function ipv6Input(v6: NonNullable<Networks['ipv6']>, i: number, families: readonly Family[]): NonNullable<CniNodeInput['ipv6']> {
   const slice = subnet(v6.podNet, v6.podMaskSize, i)!;
-  return { ip: v6.nodeIps[i]!, slice, podGateway: formatAddr(nth(slice, 1)!), primary: families[0] === 'IPv6' };
+  return { ip: v6.nodeIps[i]!, slice, podGateway: formatAddr(nth(slice, 1)!), primary: families[0] === 'IPv6', ...(onlyIPv6({ ipFamilies: families }) ? { only: true } : {}) };
 }
 
 /** Pass "hosts": the machines outside the cluster, each in its own namespace, with its programs. */
@@ -380,21 +388,22 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
     const input = cniInputs[i]!;
     const cni = cniPlans[i]!;
     const routes: Route[] = [...cni.routes];
-    if (net.hasGateway) routes.push({ dst: 'default', via: ip.formatIp(net.gatewayIp), dev: n.interface }, ...(net.ipv6 ? [{ dst: 'default', via: net.ipv6.gatewayIp, dev: n.interface }] : []));
+    const only = input.ipv6?.only ? input.ipv6 : undefined;
+    if (net.hasGateway) routes.push(...(only ? [] : [{ dst: 'default', via: ip.formatIp(net.gatewayIp), dev: n.interface }]), ...(net.ipv6 ? [{ dst: 'default', via: net.ipv6.gatewayIp, dev: n.interface }] : []));
     return {
       name: n.name,
       role: n.role,
       netns: netns.node(lab.name, n.name),
       iface: n.interface,
       fabricPort: fabricPortName(n.name),
-      ip: input.ip,
+      ip: only ? only.ip : input.ip,
       ips: byFamily(lab.ipFamilies, input.ip, input.ipv6?.ip),
-      prefixLen: net.nodeNet.prefix,
+      prefixLen: only ? net.ipv6!.nodeNet.bits : net.nodeNet.prefix,
       mac: macFor(`${lab.name}/node/${n.name}`),
       mtu,
-      podCidr: ip.formatCidr(addresses.nodeCidrs[i]![0]!),
+      podCidr: only ? formatPrefix(only.slice) : ip.formatCidr(addresses.nodeCidrs[i]![0]!),
       podCidrs: byFamily(lab.ipFamilies, ip.formatCidr(addresses.nodeCidrs[i]![0]!), input.ipv6 && formatPrefix(input.ipv6.slice)),
-      podGateway: addresses.nodeGateways[i]!,
+      podGateway: only ? only.podGateway : addresses.nodeGateways[i]!,
       routes,
       cni: cni.data as NodeCni,
       conflist: cni.conflist,
@@ -424,7 +433,7 @@ function planClusterDns(lab: Lab, hosts: readonly PlanHost[]): ClusterDnsPass {
   if (!lab.dns) return { nameservers, services: lab.services };
   return {
     plan: {
-      serviceIP: dnsIp,
+      serviceIP: onlyIPv6(lab) && dnsIp6 ? dnsIp6 : dnsIp,
       domain: lab.clusterDomain,
       node: lab.dns.node,
       pod: DNS.podName,
@@ -452,7 +461,7 @@ function planPods(lab: Lab, cluster: PodNetwork, dns: ClusterDnsPass): PlanPod[]
       ...(p.shareProcessNamespace ? { shareProcessNamespace: true as const } : {}),
       netns: p.hostNetwork ? node.netns : netns.pod(lab.name, p.namespace, p.name),
       hostname: p.hostNetwork ? p.node : (p.hostname ?? p.name),
-      ip: p.hostNetwork ? node.ip : cluster.podIps.get(p)!,
+      ip: p.hostNetwork ? node.ip : onlyIPv6(lab) ? cluster.podIps6.get(p)! : cluster.podIps.get(p)!,
       ips: p.hostNetwork ? node.ips : byFamily(lab.ipFamilies, cluster.podIps.get(p)!, cluster.podIps6.get(p)),
       labels: p.labels,
       containerId: containerId(lab.name, p.namespace, p.name),
@@ -554,7 +563,8 @@ function dnsService(clusterIP: string, families: Family[], clusterIP6?: string):
       { name: 'dns-tcp', protocol: 'TCP', port: 53, targetPort: 53 },
       { name: 'metrics', protocol: 'TCP', port: DNS.metricsPort, targetPort: DNS.metricsPort },
     ],
-    clusterIP,
+    // The first of its cluster IPs, as the API server keeps `clusterIP` (IPv6 in an IPv6-only lab).
+    clusterIP: byFamily(families, clusterIP, clusterIP6)[0]!,
     ...(clusterIP6 ? { clusterIPs: byFamily(families, clusterIP, clusterIP6) } : {}),
     sessionAffinity: 'None',
     externalTrafficPolicy: 'Cluster',

@@ -27,7 +27,7 @@ import { newHistory, nextRestart, recordExit, recordRestart, type RestartHistory
 import { isDue, newProbe, recordResult, type ProbeState } from '../loops/probe.ts';
 import { reconcile } from '../loops/replicaset.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
-import * as ipv4 from '../net/ipv4.ts';
+import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
 import { readEvents, recordEvent } from './events.ts';
 import type { Executor } from './exec.ts';
@@ -295,9 +295,9 @@ export class Agent {
         // Their addresses are not handed out again at once: a replacement visibly gets a new IP.
         const next = (state.nextPodHost ??= {});
         for (const q of gone) {
-          const cidr = ipv4.parseCidr(state.plan.nodes.find((n) => n.name === q.node)!.podCidr)!;
-          const host = ipv4.parseIp(q.ip)! - cidr.network;
-          if (host > 0 && host < 2 ** (32 - cidr.prefix)) next[q.node] = Math.max(next[q.node] ?? 0, host + 1);
+          const cidr = parsePrefix(state.plan.nodes.find((n) => n.name === q.node)!.podCidr)!;
+          const host = Number(parseAddr(q.ip)!.value - cidr.network);
+          if (host > 0 && host < 2 ** Math.min(32, (cidr.family === 'IPv4' ? 32 : 128) - cidr.bits)) next[q.node] = Math.max(next[q.node] ?? 0, host + 1);
         }
         state.plan = { ...state.plan, pods: state.plan.pods.filter((q) => !gone.includes(q)) };
         writeState(state);
@@ -325,7 +325,7 @@ export class Agent {
           hostname: c.name,
           node: c.node,
           // A placeholder in the node's pod CIDR; createPod gives it the node's next free address.
-          ip: ipv4.formatIp(ipv4.parseCidr(state.plan.nodes.find((n) => n.name === c.node)!.podCidr)!.network + 1),
+          ip: formatAddr(nth(parsePrefix(state.plan.nodes.find((n) => n.name === c.node)!.podCidr)!, 1)!),
           netns: netns.pod(state.lab, t.namespace, c.name),
           containerId: containerId(state.lab, t.namespace, c.name),
           containers: t.containers.map((k) => ({ ...k, argv: k.argv.map((a, i) => (k.argv[i - 1] === '--pod' && a === t.name ? c.name : a)) })),

@@ -5,6 +5,7 @@
  * endpoints of the moment. Also the hosts outside the cluster, whose programs run like containers.
  */
 import * as ip from '../net/ipv4.ts';
+import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
 import { nextFreeAddress, podAddresses } from '../plan/addresses.ts';
 import type { PlanPod } from '../plan/plan.ts';
 import { cniAdd, cniDel } from './cni.ts';
@@ -33,6 +34,7 @@ function planPod(state: LabState, name: string): PlanPod {
  */
 export function nextPodIp(state: LabState, pod: PlanPod): string {
   const node = state.plan.nodes.find((n) => n.name === pod.node)!;
+  if (node.podCidr.includes(':')) return nextPodIp6(state, pod, node.podCidr);
   const cidr = ip.parseCidr(node.podCidr)!;
   const inUse = new Set(
     state.plan.pods.filter((p) => p.node === pod.node && state.pods[p.name]?.ip).map((p) => ip.parseIp(state.pods[p.name]!.ip!)!),
@@ -42,6 +44,19 @@ export function nextPodIp(state: LabState, pod: PlanPod): string {
   const chosen = nextFreeAddress(cidr, inUse, next[pod.node] ?? Math.max(1, ...planned) + 1);
   next[pod.node] = chosen.next;
   return chosen.ip;
+}
+
+/** nextPodIp in an IPv6-only lab: the same choice of host number, in the node's IPv6 slice. */
+function nextPodIp6(state: LabState, pod: PlanPod, podCidr: string): string {
+  const slice = parsePrefix(podCidr)!;
+  const host = (a: string) => Number(parseAddr(a)!.value - slice.network);
+  const inUse = new Set(state.plan.pods.filter((p) => p.node === pod.node && state.pods[p.name]?.ip).map((p) => host(state.pods[p.name]!.ip!)));
+  const planned = state.plan.pods.filter((p) => p.node === pod.node && !p.hostNetwork).map((p) => host(p.ip));
+  const next = (state.nextPodHost ??= {});
+  // The hosts an IPv4 /24 slice would have: host numbers stay small and read alike in both setups.
+  const chosen = nextFreeAddress({ network: 0, prefix: 24 }, inUse, next[pod.node] ?? Math.max(1, ...planned) + 1);
+  next[pod.node] = chosen.next;
+  return formatAddr(nth(slice, ip.parseIp(chosen.ip)!)!);
 }
 
 /** Deletes a pod: containers and sandbox stopped, CNI DEL (IPAM released), namespace removed; Services re-synced. */

@@ -143,13 +143,15 @@ export const dnsCheckSchema = z.strictObject({
   /**
    * The name to look up, as a program in the pod would write it: `web` (the search list of the
    * pod's resolv.conf applies, with its ndots), `web.shop`, or a fully qualified
-   * `web.default.svc.cluster.local.`. For PTR, an IPv4 address.
+   * `web.default.svc.cluster.local.`. For PTR, an IPv4 or IPv6 address (asked under in-addr.arpa or ip6.arpa).
    */
   query: z.string().min(1),
   /** @default 'A' */
   type: dnsRecordType.optional(),
-  /** Ask this server instead of the resolv.conf one: an IPv4 address, `svc/<ns>/<name>` or `host/<name>`. */
+  /** Ask this server instead of the resolv.conf one: an IPv4 or IPv6 address, `svc/<ns>/<name>` or `host/<name>`. */
   server: z.string().optional(),
+  /** In a lab with both families: ask the `server` (a Service or host) at its address of this family. @default its primary address */
+  family: z.enum(['IPv4', 'IPv6']).optional(),
   /** Over TCP instead of UDP. @default false */
   tcp: z.boolean().optional(),
   /** @default 'NOERROR' */
@@ -185,10 +187,12 @@ export const routeCheckSchema = z.strictObject({
   kind: z.literal('route'),
   /** `node/<name>`, a pod key or `host/<name>`: whose routing table. */
   from: z.string(),
-  /** The destination: a CIDR (an exact route), an IPv4 address (the route it takes), or `node/<name>` (that node's pod CIDR). */
+  /** The destination: a CIDR (an exact route), an address (the route it takes), or `node/<name>` (that node's pod CIDR). */
   to: z.string(),
-  /** The next hop: an IPv4 address or `node/<name>` (that node's address). */
+  /** The next hop: an address or `node/<name>` (that node's address, in the destination's family). */
   via: z.string().optional(),
+  /** In a lab with both families: `node/<name>` as `to` is that node's pod CIDR of this family (`ip -6 route` for IPv6). @default the destination's family, else the primary */
+  family: z.enum(['IPv4', 'IPv6']).optional(),
   /** The outgoing interface, e.g. 'flannel.1' or 'cni0'. */
   dev: z.string().optional(),
   /** The route's protocol as `ip route` prints it after `proto`: 'bird' (learned over BGP by BIRD), 'kernel', 'static', 'boot'. */

@@ -8,13 +8,20 @@
  * differing, from what a real probe made the counters do.
  */
 import { POD_BRIDGE } from '../constants.ts';
-import * as ipv4 from '../net/ipv4.ts';
+import { contains, parseAddr, parsePrefix } from '../net/addr.ts';
 import type { NftView } from '../plan/nft-tables.ts';
 import type { Plan, PlanNode } from '../plan/plan.ts';
 import type { PlanService, PlanServicePort } from '../plan/services.ts';
 import { serviceKey } from '../plan/services.ts';
 import { resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
 import { endpointsOf, explain, type ExplainCase, type Explanation } from './explain.ts';
+
+/** Whether an address lies in a CIDR, in either family (an address of the other family never does). */
+function within(cidr: string, addr: string): boolean {
+  const p = parsePrefix(cidr, false);
+  const a = parseAddr(addr);
+  return !!p && !!a && p.family === a.family && contains(p, a);
+}
 
 export type TraceProtocol = 'tcp' | 'udp' | 'icmp';
 
@@ -119,7 +126,7 @@ function nodeRoute(src: PlanNode, dst: PlanNode, destIp: string): { route: Hop; 
   if (cni.type === 'calico' && cni.routing?.kind === 'vxlan' && cni.routing.vxlan) {
     const v = cni.routing.vxlan;
     const peer = v.peers.find((p) => p.node === dst.name)!;
-    const block = peer.blocks.find((b) => ipv4.contains(ipv4.parseCidr(b, false)!, ipv4.parseIp(destIp)!)) ?? peer.blocks[0];
+    const block = peer.blocks.find((b) => within(b, destIp)) ?? peer.blocks[0];
     return {
       route: { kind: 'node-route', at, linux: `${block} via ${peer.address} dev ${v.dev} onlink`, k8s: `Calico IPAM block ${block} of node ${dst.name}, over VXLAN`, see, status: 'predicted' },
       tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${v.vni}: outer ${src.ip} → ${peer.nodeIp} UDP ${v.port}, inner to ${peer.mac}`, k8s: `Calico encapsulation VXLAN: ${src.name} → ${dst.name}`, see: `bridge fdb show dev ${v.dev}`, status: 'predicted' },
@@ -151,9 +158,8 @@ const isCalico = (n: PlanNode) => (n.cni as { type: string }).type === 'calico';
 /** Whether pod traffic from `addr` on `node` leaving every pool is masqueraded: the lab's natOutgoing, or Calico's pool of that address (its calico table). */
 function masqueraded(plan: Plan, node: PlanNode, addr: string): boolean {
   if (!isCalico(node)) return plan.natOutgoing;
-  const a = ipv4.parseIp(addr);
   const pools = (node.cni as unknown as { pools: { cidr: string; natOutgoing: boolean }[] }).pools;
-  return a !== undefined && pools.some((p) => p.natOutgoing && ipv4.contains(ipv4.parseCidr(p.cidr, false)!, a));
+  return pools.some((p) => p.natOutgoing && within(p.cidr, addr));
 }
 
 export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts = {}): TracePath {
@@ -237,7 +243,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       kind: 'route',
       at: fromWhere,
       // A pod of the same bridge is on-link (ARP for it directly); everything else goes via the gateway.
-      linux: recordedRoute ?? (!isCalico(srcNode!) && ipv4.contains(ipv4.parseCidr(srcNode!.podCidr, false)!, ipv4.parseIp(daddr)!) ? `${daddr} dev eth0 src ${from.ip}` : `${daddr} via ${gw} dev eth0 src ${from.ip}`),
+      linux: recordedRoute ?? (!isCalico(srcNode!) && within(srcNode!.podCidr, daddr) ? `${daddr} dev eth0 src ${from.ip}` : `${daddr} via ${gw} dev eth0 src ${from.ip}`),
       k8s: isCalico(srcNode!) ? `Calico: every pod's default route is via ${gw}, answered by proxy ARP on the host side` : `pod network of node ${srcNode!.name} (${srcNode!.podCidr}): default route via ${POD_BRIDGE}, set by the CNI bridge plugin`,
       see: `ip route get ${daddr}`,
       status: 'predicted',
@@ -264,9 +270,10 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     hops.push({
       kind: 'dnat',
       at: dnatNode ? `node ${dnatNode.name}` : 'the cluster',
-      linux: `nft table ip podlab, chain ${chain}: dnat to ${endpoint.ip}:${endpoint.port}${endpoint.of > 1 ? ` (1 of ${endpoint.of}, numgen random)` : ''}`,
+      // kube-proxy keeps a table per family: an IPv6 endpoint is DNATed in `ip6 podlab`.
+      linux: `nft table ${endpoint.ip.includes(':') ? 'ip6' : 'ip'} podlab, chain ${chain}: dnat to ${endpoint.ip.includes(':') ? `[${endpoint.ip}]` : endpoint.ip}:${endpoint.port}${endpoint.of > 1 ? ` (1 of ${endpoint.of}, numgen random)` : ''}`,
       k8s: `Service ${serviceKey(svc.s)} ${svc.nodePort ? `NodePort ${port}` : `${daddr}:${port}`}/${svc.sp.protocol} → endpoint ${endpoint.namespace}/${endpoint.pod} (targetPort ${svc.sp.targetPort})`,
-      see: `nft list chain ip podlab ${chain}`,
+      see: `nft list chain ${endpoint.ip.includes(':') ? 'ip6' : 'ip'} podlab ${chain}`,
       status: 'predicted',
     });
   }

@@ -97,6 +97,17 @@ describe.skipIf(!live)('live dual stack (labs/dual-stack.lab.ts)', () => {
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
   });
 
+  it('checks in IPv6: the dns check asks kube-dns at its IPv6 cluster IP and PTRs an IPv6 cluster IP, the route check reads ip -6 route, tcp goes to a pod’s IPv6 address', async () => {
+    const results = await runChecks(state);
+    const byName = (n: string) => results.find((x) => x.name === n)!;
+    for (const n of ['kube-dns asked at its IPv6 cluster IP', 'PTR of an IPv6 cluster IP, under ip6.arpa', 'TCP to a pod at its IPv6 address', 'kubenet: the IPv6 slice of worker-2 via its IPv6 address (ip -6 route)'])
+      expect(byName(n), n).toMatchObject({ status: 'pass' });
+    expect(byName('kube-dns asked at its IPv6 cluster IP').seen).toContain(`A ${svc('web').clusterIPs![0]}`);
+    // From the client's own IPv6 address, to web-2's.
+    expect(byName('TCP to a pod at its IPv6 address').seen).toMatch(new RegExp(`^connected from \\[?${v6(pod('client').ips)}\\]?\\S* to ${v6(pod('web-2').ips)}:8080$`));
+    expect(byName('kubenet: the IPv6 slice of worker-2 via its IPv6 address (ip -6 route)').seen).toBe(`${state.plan.nodes.find((n) => n.name === 'worker-2')!.podCidrs[1]} via ${v6(state.plan.nodes.find((n) => n.name === 'worker-2')!.ips)} dev eth0`);
+  });
+
   it('NodePort on a node’s IPv6 address: the backend sees a node address, not the client (SNAT in IPv6)', async () => {
     const w1 = state.plan.nodes.find((n) => n.name === 'worker-1')!;
     const cp = state.plan.nodes.find((n) => n.name === 'control-plane')!;

@@ -221,7 +221,6 @@ const rows: Row[] = [
   { q: 'web.default.svc.cluster.local.', t: 'CNAME', ...nodata },
   // Names that do not exist, and names that exist without records.
   { q: 'missing.default.svc.cluster.local.', t: 'A', ...nx },
-  { q: 'missing.default.svc.cluster.local.', t: 'TXT', ...nx },
   { q: 'web.nowhere.svc.cluster.local.', t: 'A', ...nx },
   { q: 'a.b.c.web.default.svc.cluster.local.', t: 'A', ...nx },
   { q: 'foo.cluster.local.', t: 'A', ...nx },
@@ -253,7 +252,11 @@ const rows: Row[] = [
   { q: 'default.pod.cluster.local.', t: 'A', cfg: { pods: 'disabled' }, ...nx },
   // The zone's own records.
   { q: 'dns-version.cluster.local.', t: 'TXT', an: ['dns-version.cluster.local. 28800 IN TXT "1.1.0"'] },
-  { q: 'dns-version.cluster.local.', t: 'A', ...nodata },
+  // CoreDNS: another type of dns-version is parsed as a Service name, and is none (NXDOMAIN).
+  { q: 'dns-version.cluster.local.', t: 'A', ...nx },
+  // CoreDNS: TXT and SOA below the apex are NOERROR without records, whether the name exists or not.
+  { q: 'missing.default.svc.cluster.local.', t: 'TXT', ...nodata },
+  { q: 'missing.default.svc.cluster.local.', t: 'SOA', ...nodata },
   { q: 'cluster.local.', t: 'NS', an: ['cluster.local. 5 IN NS kube-dns.kube-system.svc.cluster.local.'], ad: ['kube-dns.kube-system.svc.cluster.local. 5 IN A 10.96.0.10'] },
   { q: 'cluster.local.', t: 'SOA', an: [SOA] },
   { q: 'ns.dns.cluster.local.', t: 'A', an: ['ns.dns.cluster.local. 5 IN A 10.96.0.10'] },
@@ -266,7 +269,10 @@ const rows: Row[] = [
   { q: '6.2.244.10.in-addr.arpa.', t: 'PTR', an: ['6.2.244.10.in-addr.arpa. 5 IN PTR 10-244-2-6.db.default.svc.cluster.local.'] },
   { q: '10.1.244.10.in-addr.arpa.', t: 'PTR', an: ['10.1.244.10.in-addr.arpa. 5 IN PTR 10-244-1-10.web.default.svc.cluster.local.'] },
   { q: '7.2.244.10.in-addr.arpa.', t: 'PTR', rcode: 'NXDOMAIN', ns: [ARPA_SOA] },
-  { q: '20.0.96.10.in-addr.arpa.', t: 'A', rcode: 'NOERROR', ns: [ARPA_SOA] },
+  // CoreDNS: a reverse name has PTR records only; another type is NXDOMAIN (TXT and SOA NOERROR).
+  { q: '20.0.96.10.in-addr.arpa.', t: 'A', rcode: 'NXDOMAIN', ns: [ARPA_SOA] },
+  { q: '20.0.96.10.in-addr.arpa.', t: 'TXT', rcode: 'NOERROR', ns: [ARPA_SOA] },
+  { q: '7.2.244.10.in-addr.arpa.', t: 'SOA', rcode: 'NOERROR', ns: [ARPA_SOA] },
   { q: '96.10.in-addr.arpa.', t: 'PTR', rcode: 'NXDOMAIN', ns: [ARPA_SOA] },
   { q: '5.1.244.10.in-addr.arpa.', t: 'PTR', cfg: { noendpoints: true }, rcode: 'NXDOMAIN', ns: [ARPA_SOA] },
   { q: '5.5.96.10.in-addr.arpa.', t: 'PTR', cfg: { namespaces: ['default'] }, rcode: 'NXDOMAIN', ns: [ARPA_SOA] },

@@ -2,7 +2,11 @@
  * Dual stack in the plan: per-family allocation (nodes, pod slices, pods, cluster IPs), the
  * host-local range sets, kubenet's routes per family, kube-proxy's `ip6` table, and the DNS view.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { probeKindOf, type ProbeKindName } from '../../src/check/kinds/index.ts';
+import { liveCheck } from '../../src/check/run.ts';
+import type { LabState } from '../../src/runtime/state.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
@@ -225,4 +229,179 @@ describe('dual-stack plan: the ingress controller with IPv6 primary', () => {
     expect(c.loadBalancerIPs!.map((a) => a.includes(':'))).toEqual([true, false]);
     expect(c.loadBalancerIPs![1]).toBe(c.loadBalancerIP);
   }, 30_000);
+});
+
+describe('checks in IPv6: the dns check’s server and PTR, the route check, tcp to a pod', () => {
+  const p = plan({
+    ...spec,
+    name: 'ds-unit-checks',
+    checks: [
+      { kind: 'dns', from: 'p1', server: 'svc/kube-system/kube-dns', family: 'IPv6', query: 'dual.default.svc.cluster.local.', expectAnswers: ['svc/dual'] },
+      { kind: 'dns', from: 'p1', query: 'fd00:10:96::1', type: 'PTR', expectAnswers: ['dual.default.svc.cluster.local.'] },
+      { kind: 'dns', from: 'p1', query: 'dual.default.svc.cluster.local.', type: 'AAAA', expectAnswers: ['svc/dual', 'pod/p2'] },
+      { kind: 'route', from: 'node/a', to: 'node/b', family: 'IPv6', via: 'node/b' },
+      { kind: 'route', from: 'node/a', to: 'node/b', via: 'node/b' },
+      { kind: 'route', from: 'p1', to: 'fd00:10:244:1::2', via: 'fd00:10:244::1' },
+      { kind: 'tcp', from: 'p1', to: 'p2', port: 8080, family: 'IPv6' },
+    ],
+  });
+  const [atV6, ptr6, aaaa, route6, route4, routeGet6, tcp6] = p.checks;
+  const probe = (c: (typeof p.checks)[number]) => probeKindOf(c.kind as ProbeKindName).probe(c as never, 'probe');
+  const judge = (c: (typeof p.checks)[number], stdout: string) => probeKindOf(c.kind as ProbeKindName).judge(p, c as never, { stdout, stderr: '', exitCode: 0 });
+  const fixture = (f: string) => readFileSync(`test/fixtures/outputs/${f}`, 'utf8');
+  const to = (c: (typeof p.checks)[number] | undefined) => (c as { to: { kind: string; ip: string } }).to;
+
+  it('dns: family picks kube-dns’s IPv6 cluster IP as the server; dig asks it there', () => {
+    expect(to(atV6)).toMatchObject({ kind: 'svc', ip: 'fd00:10:96::a' });
+    expect(probe(atV6!)).toEqual(['dig', '+tries=1', '+time=1', '@fd00:10:96::a', 'dual.default.svc.cluster.local.', 'A']);
+    // Recorded in a live dual-stack lab: kube-dns asked over IPv6 answers the A record.
+    const rec = { ...atV6!, dns: { ...(atV6 as { dns: object }).dns, query: 'web.default.svc.cluster.local.', expectAnswers: ['10.96.0.1'] } };
+    expect(judge(rec as never, fixture('dig-at-ipv6-server.txt'))).toMatchObject({ ok: true, seen: 'NOERROR: web.default.svc.cluster.local. A 10.96.0.1' });
+  });
+
+  it('dns: PTR of an IPv6 address is asked under ip6.arpa (dig -x) and judged on the name', () => {
+    expect(probe(ptr6!)).toEqual(['dig', '+tries=1', '+time=1', '-x', 'fd00:10:96::1']);
+    const rec = { ...ptr6!, dns: { ...(ptr6 as { dns: object }).dns, expectAnswers: ['web.default.svc.cluster.local.'] } };
+    expect(judge(rec as never, fixture('dig-ptr-ip6-arpa.txt'))).toMatchObject({ ok: true });
+    const wrong = { ...ptr6!, dns: { ...(ptr6 as { dns: object }).dns, expectAnswers: ['other.default.svc.cluster.local.'] } };
+    expect(judge(wrong as never, fixture('dig-ptr-ip6-arpa.txt'))).toMatchObject({ ok: false, definite: true });
+  });
+
+  it('dns: pod/ and svc/ in the answers of an AAAA check are their IPv6 addresses', () => {
+    const seen = ';; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n;; ANSWER SECTION:\nx. 30 IN AAAA fd00:10:96::1\nx. 30 IN AAAA fd00:10:244:1::2\n';
+    expect(judge(aaaa!, seen)).toMatchObject({ ok: true, expected: 'AAAA dual.default.svc.cluster.local.: NOERROR, answers include fd00:10:96::1, fd00:10:244:1::2' });
+  });
+
+  it('route: family IPv6 is the node’s IPv6 slice via its IPv6 address, asked with ip -6; without it the IPv4 one', () => {
+    expect(to(route6).ip).toBe('fd00:10:244:1::/64');
+    expect((route6 as { route: { via?: string } }).route.via).toBe('fd00:172:16:94::b');
+    expect(probe(route6!)).toEqual(['ip', '-j', '-6', 'route', 'show', 'exact', 'fd00:10:244:1::/64']);
+    expect(to(route4).ip).toBe('10.244.1.0/24');
+    expect((route4 as { route: { via?: string } }).route.via).toBe('172.16.94.11');
+    expect(probe(route4!)).toEqual(['ip', '-j', 'route', 'show', 'exact', '10.244.1.0/24']);
+    expect(probe(routeGet6!)).toEqual(['ip', '-j', '-6', 'route', 'get', 'fd00:10:244:1::2']);
+    // Recorded on worker-1 of a live dual-stack kubenet lab (`ip -j -6 route show exact fd00:10:244:2::/64`).
+    const v6 = '[{"dst":"fd00:10:244:1::/64","gateway":"fd00:172:16:94::b","dev":"eth0","metric":1024,"flags":[],"pref":"medium"}]';
+    expect(judge(route6!, v6)).toMatchObject({ ok: true, seen: 'fd00:10:244:1::/64 via fd00:172:16:94::b dev eth0' });
+    // Without -6, `ip route show exact` of an IPv6 prefix prints [] (recorded): the check would see no route.
+    expect(judge(route6!, '[]')).toMatchObject({ ok: false, seen: 'no route' });
+  });
+
+  it('tcp with family IPv6 to a pod probes its IPv6 address', () => {
+    expect(to(tcp6)).toMatchObject({ kind: 'pod', ip: 'fd00:10:244:1::2' });
+    expect(probe(tcp6!)).toEqual(['probe', 'tcp-connect', '--host', 'fd00:10:244:1::2', '--port', '8080', '--timeout-ms', '1000']);
+  });
+});
+
+describe('checks at run time keep their family', () => {
+  it('a check planned to a pod’s IPv6 address goes to its current IPv6 address, not its IPv4 one', () => {
+    const p = plan({ ...spec, name: 'ds-unit-live', checks: [{ kind: 'tcp', from: 'p1', to: 'p2', port: 8080, family: 'IPv6' }, { kind: 'tcp', from: 'p1', to: 'p2', port: 8080 }] });
+    const state = { plan: p, pods: { p2: { ip: '10.244.1.9', ips: ['10.244.1.9', 'fd00:10:244:1::9'], containers: {} } } } as unknown as LabState;
+    const [six, four] = p.checks.map((c) => liveCheck(state, c) as { to: { ip: string } });
+    expect([six!.to.ip, four!.to.ip]).toEqual(['fd00:10:244:1::9', '10.244.1.9']);
+    // A pod never re-created: its state has the planned IPv4 address only; the IPv6 check keeps its planned address.
+    const untouched = { plan: p, pods: { p2: { ip: '10.244.1.2', containers: {} } } } as unknown as LabState;
+    expect((liveCheck(untouched, p.checks[0]!) as { to: { ip: string } }).to.ip).toBe('fd00:10:244:1::2');
+  });
+});
+
+describe('IPv6-only plan (ipFamilies: [IPv6])', () => {
+  const only = (cni: 'kubenet' | 'flannel') => plan({ ...spec, name: `ds-unit-v6only-${cni}`, ipFamilies: ['IPv6'], cni, services: { web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }, np: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+  const p = only('kubenet');
+  const files = render(p);
+  const v4 = /\b(10|172)\.\d+\.\d+\.\d+/;
+
+  it('every address and CIDR, singular or listed, is IPv6', () => {
+    expect([p.podCidr, p.podCidrs, p.serviceCidr, p.serviceCidrs, p.nodeNetwork.cidr]).toEqual(['fd00:10:244::/56', ['fd00:10:244::/56'], 'fd00:10:96::/112', ['fd00:10:96::/112'], 'fd00:172:16:94::/64']);
+    expect(p.nodes.map((n) => [n.ip, n.ips, n.podCidr, n.podGateway, n.prefixLen])).toEqual([
+      ['fd00:172:16:94::a', ['fd00:172:16:94::a'], 'fd00:10:244::/64', 'fd00:10:244::1', 64],
+      ['fd00:172:16:94::b', ['fd00:172:16:94::b'], 'fd00:10:244:1::/64', 'fd00:10:244:1::1', 64],
+    ]);
+    expect(p.pods.map((x) => [x.name, x.ip, x.ips])).toContainEqual(['p2', 'fd00:10:244:1::2', ['fd00:10:244:1::2']]);
+    expect(p.services.map((s) => [s.name, s.clusterIP, s.clusterIPs, s.ipFamilies])).toEqual([
+      ['web', 'fd00:10:96::1', ['fd00:10:96::1'], ['IPv6']],
+      ['np', 'fd00:10:96::2', ['fd00:10:96::2'], ['IPv6']],
+      ['kube-dns', 'fd00:10:96::a', ['fd00:10:96::a'], ['IPv6']],
+    ]);
+    expect(p.dns!.serviceIP).toBe('fd00:10:96::a');
+    expect(p.pods.find((x) => x.name === 'p1')!.resolv.nameservers).toEqual(['fd00:10:96::a']);
+  });
+
+  it('nothing IPv4 is rendered: no IPv4 address, route, range, CNI_ARGS IP or kube-proxy ip table', () => {
+    expect([...files.keys()].filter((f) => f.startsWith('nft/'))).toEqual(['nft/a.ip6.nft', 'nft/b.ip6.nft']);
+    for (const [f, text] of files) if (f !== 'plan.json') expect(text, f).not.toMatch(v4);
+    const ipam = (p.nodes[0]!.conflist.plugins[0] as { ipam: { ranges: unknown; routes: unknown } }).ipam;
+    expect([ipam.ranges, ipam.routes]).toEqual([[[{ subnet: 'fd00:10:244::/64', gateway: 'fd00:10:244::1' }]], [{ dst: '::/0' }]]);
+    expect(p.nodes[0]!.routes).toEqual([{ dst: 'fd00:10:244:1::/64', via: 'fd00:172:16:94::b', dev: 'eth0' }]);
+    expect(files.get('ip/node-a.batch')).toContain('address add fd00:172:16:94::a/64 dev eth0\n');
+    expect(files.get('up.sh')).toContain(';IP=fd00:10:244::2;');
+  });
+
+  it('kube-proxy’s ip6 table has the Services at their IPv6 cluster IPs with the pods’ IPv6 endpoints, NodePorts too', () => {
+    const t = renderTable(nodeTable(ipv6Context(p)!, 'a'));
+    expect(t).toContain('table ip6 podlab');
+    expect(t).toMatch(/fd00:10:96::1 \. tcp \. 80 : goto svc\.default\/web\/tcp-80/);
+    expect(t).toContain('0 : fd00:10:244::2 . 8080, 1 : fd00:10:244:1::2 . 8080');
+    expect(t).toMatch(/tcp \. 3\d{4} : goto ext\.default\/np\/tcp-80/);
+  });
+
+  it('flannel: VTEPs speak IPv6 alone, outer headers included (local and FDB dst are node IPv6 addresses), MTU 70 below', () => {
+    const f = only('flannel');
+    const batch = render(f).get('ip/node-a.batch')!;
+    expect(batch).toMatch(/type vxlan id 1 local fd00:172:16:94::a dev eth0 dstport 8472 nolearning/);
+    expect(batch).toContain('mtu 1430 type vxlan');
+    expect(batch).toContain('address add fd00:10:244::/128 dev flannel.1 nodad\n');
+    expect(batch).toContain('route add fd00:10:244:1::/64 via fd00:10:244:1:: dev flannel.1 onlink\n');
+    expect(batch).not.toMatch(v4);
+    expect(render(f).get('ip/fdb-a.batch')).toContain('dst fd00:172:16:94::b');
+  });
+
+  it('a check without family goes to the IPv6 address', () => {
+    const peers = { stateDir: '', nodes: p.nodes, pods: p.pods, hosts: p.hosts, services: p.services };
+    expect(resolveTarget(peers, 'p2').ip).toBe('fd00:10:244:1::2');
+    expect(resolveTarget(peers, 'node/b').ip).toBe('fd00:172:16:94::b');
+    expect(resolveTarget(peers, 'svc/web').ip).toBe('fd00:10:96::1');
+  });
+
+  it('the DNS view has IPv6 addresses only (AAAA; A is NODATA)', () => {
+    const view = clusterView({ namespaces: p.namespaces, services: p.services, endpoints: p.endpoints, pods: p.pods });
+    expect(JSON.stringify(view)).not.toMatch(v4);
+    expect(view.services.find((s) => s.name === 'web')!.clusterIP).toBe('fd00:10:96::1');
+  });
+});
+
+describe('kube-proxy in IPv6: hairpin, traffic policies, forwarding in node namespaces only', () => {
+  const p = plan({
+    ...spec,
+    name: 'ds-unit-policies',
+    services: {
+      local: { type: 'NodePort', selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', externalTrafficPolicy: 'Local', ports: [{ port: 80, targetPort: 8080, nodePort: 30081 }] },
+      inner: { selector: { app: 'web' }, ipFamilies: ['IPv6'], internalTrafficPolicy: 'Local', ports: [{ port: 80, targetPort: 8080 }] },
+    },
+  });
+  const t6 = renderTable(nodeTable(ipv6Context(p)!, 'a'));
+
+  it('hairpin: each pod’s IPv6 address pair is in the ip6 table’s hairpin set, masqueraded', () => {
+    expect(t6).toMatch(/set hairpin \{\s+type ipv6_addr \. ipv6_addr\s+elements = \{\s+fd00:10:244::2 \. fd00:10:244::2,\s+fd00:10:244:1::2 \. fd00:10:244:1::2/);
+    expect(t6).toContain('ct status dnat ip6 saddr . ip6 daddr @hairpin masquerade');
+  });
+
+  it('externalTrafficPolicy Local: node a’s NodePort in IPv6 goes to its own pod only, a client not masqueraded; internalTrafficPolicy Local: its own pod only', () => {
+    const ext = /chain ext\.default\/local\/tcp-80 \{([^}]*)\}/.exec(t6)![1]!;
+    expect(ext).toContain('fd00:10:244::2');
+    expect(ext).not.toContain('fd00:10:244:1::2');
+    // Only the node's own traffic is masqueraded (kube-proxy's rule), a client's keeps its address.
+    expect(ext.match(/jump mark-for-masquerade/g)).toEqual(['jump mark-for-masquerade']);
+    expect(ext).toContain('fib saddr type local jump mark-for-masquerade');
+    const inner = /chain svc\.default\/inner\/tcp-80 \{([^}]*)\}/.exec(t6)![1]!;
+    expect(inner).toContain('fd00:10:244::2');
+    expect(inner).not.toContain('fd00:10:244:1::2');
+  });
+
+  it('IPv6 forwarding is switched on in the node namespaces’ sysctls, never in the host’s root batch', () => {
+    const files = render(p);
+    expect(files.get('up.sh')).toMatch(/ip netns exec podlab-ds-unit-policies\.node\.a sysctl -qw .*net\.ipv6\.conf\.all\.forwarding=1/);
+    expect(files.get('up.sh')).not.toMatch(/^sysctl /m);
+    expect(files.get('ip/root.batch')).not.toMatch(/forwarding|sysctl/);
+  });
 });

@@ -5,7 +5,7 @@
  */
 import { DNS } from '../../constants.ts';
 import { diag, warning } from '../../compile/diagnostics.ts';
-import * as ip from '../../net/ipv4.ts';
+import { parseAddr } from '../../net/addr.ts';
 import { findService } from '../../k8s/objects.ts';
 import { resolveSource, resolveTarget, type Peers } from './targets.ts';
 import { checkAt, type Check, type ProbeKind, type Stage, type Stages } from './kind.ts';
@@ -27,6 +27,8 @@ export type DnsCheck<S extends Stage> = Check<
     /** The server asked: as written (`resolv.conf` when the source's own); planned, ip '' for the source's own resolver. */
     to: Stages[S]['target'];
     dns: DnsQuery;
+    /** As written: the family of the server's address (a Service's or host's in a lab with both). */
+    family?: 'IPv4' | 'IPv6';
   }
 >;
 
@@ -41,8 +43,9 @@ export const dns: ProbeKind<'dns', DnsCheck<'lab'>, DnsCheck<'plan'>> = {
       timeoutMs: c.timeoutMs ?? 5000,
       from: c.from,
       to: c.server ?? 'resolv.conf',
+      ...(c.family ? { family: c.family } : {}),
       dns: { query: c.query, type, tcp: c.tcp ?? false, expectRcode: c.expectRcode ?? 'NOERROR', expectAnswers: c.expectAnswers ?? [], expectEmpty: c.expectEmpty ?? false },
-      name: c.name ?? `${c.from} resolves ${c.query} ${type}${c.server ? ` at ${c.server}` : ''}${c.expectRcode && c.expectRcode !== 'NOERROR' ? ` → ${c.expectRcode}` : ''}`,
+      name: c.name ?? `${c.from} resolves ${c.query} ${type}${c.server ? ` at ${c.server}${c.family ? ` (${c.family})` : ''}` : ''}${c.expectRcode && c.expectRcode !== 'NOERROR' ? ` → ${c.expectRcode}` : ''}`,
     };
   },
   /** The server: the source's own resolver (pods only: nodes and hosts have no resolv.conf of the lab's), an address, a host or a Service. */
@@ -60,10 +63,16 @@ export const dns: ProbeKind<'dns', DnsCheck<'lab'>, DnsCheck<'plan'>> = {
       const ref = server.slice(4);
       const isDns = !!lab.dns && ref === `${DNS.namespace}/${DNS.serviceName}`;
       if (!isDns && !findService(lab.services, ref)) out.push(diag('PL2012', at('server'), `check "${c.name}" asks Service "${ref}", which the lab does not declare`, lab.dns ? `The cluster DNS Service is svc/${DNS.namespace}/${DNS.serviceName}.` : undefined));
-    } else if (ip.parseIp(server) === undefined)
-      out.push(diag('PL2012', at('server'), `check "${c.name}": server "${server}" is not an IPv4 address, host/<name> or svc/<namespace>/<name>`));
-    if (c.dns.type === 'PTR' && ip.parseIp(c.dns.query) === undefined)
-      out.push(diag('PL2014', at('query'), `check "${c.name}" is a PTR lookup of "${c.dns.query}", which is not an IPv4 address`, 'Write the address itself (e.g. "10.96.0.10"); podlab asks for its in-addr.arpa name.'));
+    } else if (parseAddr(server) === undefined)
+      out.push(diag('PL2012', at('server'), `check "${c.name}": server "${server}" is not an IPv4 or IPv6 address, host/<name> or svc/<namespace>/<name>`));
+    if (c.family) {
+      if (lab.ipFamilies && !lab.ipFamilies.includes(c.family))
+        out.push(diag('PL2404', at('family'), `check "${c.name}" asks its server over ${c.family}, but the lab is ${lab.ipFamilies.join('-')}-only`, "Add ipFamilies: ['IPv4', 'IPv6'] to the lab for dual stack."));
+      else if (!server.startsWith('svc/') && !server.startsWith('host/'))
+        out.push(diag('PL2411', at('family'), `check "${c.name}" gives family ${c.family}, but its server is ${server === 'resolv.conf' ? "the pod's resolv.conf nameserver" : `the address ${server}`}, which has one family already`, 'family picks the address of a server written as svc/<namespace>/<name> or host/<name>; leave it out, or name the server that way.'));
+    }
+    if (c.dns.type === 'PTR' && parseAddr(c.dns.query) === undefined)
+      out.push(diag('PL2014', at('query'), `check "${c.name}" is a PTR lookup of "${c.dns.query}", which is not an IPv4 or IPv6 address`, 'Write the address itself (e.g. "10.96.0.10" or "fd00:10:96::a"); podlab asks for its in-addr.arpa or ip6.arpa name.'));
     c.dns.expectAnswers.forEach((w, i) => {
       const known = w.startsWith('pod/')
         ? lab.pods.some((p) => p.name === w.slice(4))
@@ -78,7 +87,7 @@ export const dns: ProbeKind<'dns', DnsCheck<'lab'>, DnsCheck<'plan'>> = {
       out.push(diag('PL2014', at('expectEmpty'), `check "${c.name}" expects no answers and also answers ${c.dns.expectAnswers.join(', ')}`));
   },
   plan(c, peers) {
-    const to = c.to === 'resolv.conf' ? { kind: 'ip' as const, name: 'resolv.conf', ip: '' } : resolveTarget(peers, c.to, 'UDP');
+    const to = c.to === 'resolv.conf' ? { kind: 'ip' as const, name: 'resolv.conf', ip: '' } : resolveTarget(peers, c.to, 'UDP', c.family);
     return { index: c.index, name: c.name, kind: 'dns', from: resolveSource(peers, c.from), to: { kind: to.kind, name: to.name, ip: to.ip }, timeoutMs: c.timeoutMs, dns: c.dns };
   },
   probe(c) {
@@ -96,7 +105,7 @@ export const dns: ProbeKind<'dns', DnsCheck<'lab'>, DnsCheck<'plan'>> = {
     ];
   },
   judge(plan, c, r) {
-    const q = { ...c.dns, expectAnswers: c.dns.expectAnswers.map((w) => expectedAnswer(plan, w)) };
+    const q = { ...c.dns, expectAnswers: c.dns.expectAnswers.map((w) => expectedAnswer(plan, w, c.dns.type === 'AAAA' ? 'IPv6' : c.dns.type === 'A' ? 'IPv4' : undefined)) };
     const rep = parseDig(r.stdout);
     const wants: string[] = [q.expectRcode];
     if (q.expectEmpty) wants.push('no answer records');
@@ -158,11 +167,22 @@ function matches(r: DigRecord, want: string): boolean {
 
 /**
  * What an expected answer means now: `pod/<name>` is the pod's current address, `svc/<ref>` the
- * Service's cluster IP, `host/<name>` the host's address; anything else is taken as written.
+ * Service's cluster IP, `host/<name>` the host's address — of the record's family (an A answer is
+ * IPv4, an AAAA one IPv6; a lab with one family has one); anything else is taken as written.
  */
-export function expectedAnswer(plan: Peers, want: string): string {
-  if (want.startsWith('pod/')) return plan.pods.find((p) => p.name === want.slice(4))?.ip ?? want;
-  if (want.startsWith('svc/')) return findService(plan.services, want.slice(4))?.clusterIP ?? want;
-  if (want.startsWith('host/')) return plan.hosts.find((h) => h.name === want.slice(5))?.ip ?? want;
+export function expectedAnswer(plan: Peers, want: string, family?: 'IPv4' | 'IPv6'): string {
+  const pick = (one: string | undefined, list?: readonly string[]) => (family && list?.find((a) => a.includes(':') === (family === 'IPv6'))) ?? list?.[0] ?? one;
+  if (want.startsWith('pod/')) {
+    const p = plan.pods.find((x) => x.name === want.slice(4));
+    return (p && pick(p.ip, p.ips)) ?? want;
+  }
+  if (want.startsWith('svc/')) {
+    const s = findService(plan.services, want.slice(4));
+    return (s && pick(s.clusterIP, s.clusterIPs)) ?? want;
+  }
+  if (want.startsWith('host/')) {
+    const h = plan.hosts.find((x) => x.name === want.slice(5));
+    return (h && pick(h.ip, h.ips)) ?? want;
+  }
   return want;
 }

@@ -17,7 +17,7 @@ import { formatAddr, formatPrefix, type Prefix } from '../../net/addr.ts';
 
 const network6 = (p: Prefix) => formatAddr({ family: 'IPv6', value: p.network });
 import { BRIDGE_POD_LINK, sliceAddresses } from '../slices.ts';
-import type { CniMode } from '../types.ts';
+import type { CniMode, CniNodeInput } from '../types.ts';
 
 const schema = z.strictObject({
   type: z.literal('flannel'),
@@ -62,6 +62,8 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
     const vtepMac = (node: string) => macFor(`${lab}/vtep/${node}`);
     return nodes.map((n) => {
       const others = nodes.filter((o) => o.name !== n.name);
+      // An IPv6-only lab: the VTEPs speak IPv6 alone, outer headers included (flanneld's IPv6 backend).
+      if (n.ipv6?.only) return planIPv6Only(lab, config, n, others, ipamDir, mtu - FLANNEL.overhead6, vtepMac);
       return {
         routes: others.flatMap((o) => [
           { dst: ip.formatCidr(o.slice), via: ip.formatIp(o.slice.network), dev, onlink: true },
@@ -92,7 +94,7 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
     '# flannel VXLAN backend: one VTEP per node, no learning; peers are programmed below as flannel does',
     '# (a neighbour entry for each peer\'s VTEP address, an FDB entry mapping its MAC to its node IP).',
     `link add name ${v.dev} address ${v.mac} mtu ${v.mtu} type vxlan id ${v.vni} local ${nodeIp} dev ${iface} dstport ${v.port} nolearning`,
-    `address add ${v.address}/32 dev ${v.dev}`,
+    v.address.includes(':') ? `address add ${v.address}/128 dev ${v.dev} nodad` : `address add ${v.address}/32 dev ${v.dev}`,
     ...(v.address6 ? [`address add ${v.address6}/128 dev ${v.dev} nodad`] : []),
     `link set dev ${v.dev} up`,
     ...v.peers.map((p) => `neigh add ${p.gateway} lladdr ${p.mac} dev ${v.dev} nud permanent`),
@@ -104,8 +106,34 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
   nodeAddresses: (n) => [n.cni.vxlan.address, ...(n.cni.vxlan.address6 ? [n.cni.vxlan.address6] : [])],
   interfaces: (n) => [n.cni.vxlan.dev],
   topology: ({ ip: nodeIp, cni: { vxlan: v } }) => ({
-    devices: [{ name: v.dev, detail: `VTEP ${v.address}/32, VNI ${v.vni}, MTU ${v.mtu}` }],
+    devices: [{ name: v.dev, detail: `VTEP ${v.address}/${v.address.includes(':') ? 128 : 32}, VNI ${v.vni}, MTU ${v.mtu}` }],
     links: v.peers.map((p) => ({ peer: p.node, kind: 'tunnel', device: v.dev, detail: `VXLAN VNI ${v.vni}, UDP ${v.port}: ${nodeIp} ⇄ ${p.nodeIp}` })),
   }),
   describe: (c) => ({ devices: 'VXLAN device, ', summary: ` (VXLAN VNI ${c.vni}, UDP ${c.port})`, ...BRIDGE_POD_LINK }),
 };
+
+/**
+ * A node of an IPv6-only lab: its VTEP holds its IPv6 slice's network address (/128), the VXLAN
+ * packets travel between the nodes' IPv6 addresses (`local`, and each FDB entry's `dst`), and the
+ * routes and neighbour entries are IPv6 alone. flanneld names that device `flannel-v6.<vni>`;
+ * podlab keeps `flannel.<vni>` (one VTEP per node in every family setup, a name within 15 bytes).
+ */
+function planIPv6Only(lab: string, config: FlannelConfig, n: CniNodeInput, others: readonly CniNodeInput[], ipamDir: string, podMtu: number, vtepMac: (node: string) => string) {
+  const dev = `flannel.${config.vni}`;
+  return {
+    routes: others.map((o) => ({ dst: formatPrefix(o.ipv6!.slice), via: network6(o.ipv6!.slice), dev, onlink: true })),
+    conflist: bridgeConflist(lab, n, ipamDir, podMtu),
+    data: {
+      type: 'flannel' as const,
+      vxlan: {
+        dev,
+        vni: config.vni,
+        port: config.port,
+        mac: vtepMac(n.name),
+        mtu: podMtu,
+        address: network6(n.ipv6!.slice),
+        peers: others.map((o) => ({ node: o.name, nodeIp: o.ipv6!.ip, mac: vtepMac(o.name), gateway: network6(o.ipv6!.slice) })),
+      },
+    },
+  };
+}

@@ -32,7 +32,7 @@ export const kubenet: CniMode<'kubenet', typeof schema, KubenetConfig, KubenetNo
       routes: nodes
         .filter((o) => o.name !== n.name)
         .flatMap((o) => [
-          { dst: ip.formatCidr(o.slice), via: o.ip, dev: n.iface },
+          ...(o.ipv6?.only ? [] : [{ dst: ip.formatCidr(o.slice), via: o.ip, dev: n.iface }]),
           // The same route in IPv6: the peer's IPv6 slice via its IPv6 node address.
           ...(o.ipv6 ? [{ dst: formatPrefix(o.ipv6.slice), via: o.ipv6.ip, dev: n.iface }] : []),
         ]),

@@ -21,9 +21,11 @@
  * - Only ready addresses are published (CoreDNS skips not-ready EndpointSlice endpoints).
  * - NS at the apex names the kube-dns Service (`kube-dns.kube-system.svc.<zone>`), as CoreDNS names
  *   the Service that fronts it; `ns.dns.<zone>` (the SOA's mname) answers A with the same address.
- * - podlab: TXT and SOA questions for names that do not exist are NXDOMAIN (CoreDNS: NOERROR), and
- *   `dns-version.<zone>` or a reverse name with a PTR asked for another type is NODATA (CoreDNS:
- *   NXDOMAIN): existence does not depend on the type asked (RFC 8020).
+ * - TXT and SOA questions below the apex are NOERROR without records whether the name exists or
+ *   not, and `dns-version.<zone>` or a reverse name asked for another type (A, PTR of dns-version,
+ *   …) is NXDOMAIN (CoreDNS: its TXT lookup answers nothing but dns-version, its SOA lookup only the
+ *   apex, and the others parse the name as a Service or find no records for a reverse name),
+ *   although RFC 8020 would have existence not depend on the type: learners compare with CoreDNS.
  */
 import { isIP } from '../../../net/ip.ts';
 import type { Answer, StringAnswer } from 'dns-packet';
@@ -369,10 +371,12 @@ function answerReverse(ctx: Ctx, owner: string, name: string, qtype: string): Re
     if (qtype === 'SOA') return { answers: [soaRecord(ctx)], additionals: [] };
     return 'nodata';
   }
+  // CoreDNS: TXT and SOA below the apex are NOERROR, any name; another type than PTR finds no records (NXDOMAIN).
+  if (qtype === 'TXT' || qtype === 'SOA') return 'nodata';
+  if (qtype !== 'PTR') return NX;
   const ip = addressFromReverse(name);
   const targets = ip === undefined ? [] : reverseTargets(ctx, ip);
   if (targets.length === 0) return NX;
-  if (qtype !== 'PTR') return 'nodata';
   return { answers: targets.map((t) => record(ctx, owner, 'PTR', t)), additionals: [] };
 }
 
@@ -381,10 +385,12 @@ function answer(ctx: Ctx, owner: string, qtype: string): Result {
   if (isReverse(name)) return answerReverse(ctx, owner, name, qtype);
   if (name === ctx.zone && qtype === 'NS') return apexNs(ctx, owner);
   if (name === ctx.zone && qtype === 'SOA') return { answers: [soaRecord(ctx)], additionals: [] };
-  if (name === join('dns-version', ctx.zone)) {
-    if (qtype !== 'TXT') return 'nodata';
+  if (name === join('dns-version', ctx.zone) && qtype === 'TXT')
     return { answers: [{ name: owner, type: 'TXT', class: 'IN', ttl: DNS_VERSION_TTL, data: [DNS_SCHEMA_VERSION] }], additionals: [] };
-  }
+  // CoreDNS: a TXT question has no answer but dns-version's, and SOA only the apex's, whether the name exists or not.
+  if (qtype === 'TXT' || qtype === 'SOA') return 'nodata';
+  // Any other type of dns-version is looked up as a Service name, which it is not.
+  if (name === join('dns-version', ctx.zone)) return NX;
   if (name === join('ns', 'dns', ctx.zone)) {
     const ip = kubeDnsIp(ctx.view);
     return qtype === 'A' && ip !== undefined ? { answers: [record(ctx, owner, 'A', ip)], additionals: [] } : 'nodata';

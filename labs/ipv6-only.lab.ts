@@ -1,0 +1,50 @@
+/**
+ * IPv6-only: the flagship lab's shape (labs/pod-networking.lab.ts, flannel) with one address
+ * family, IPv6. No node, pod or Service has an IPv4 address: each node has an IPv6 address on the
+ * node network (fd00:172:16:94::/64) and a /64 slice of fd00:10:244::/56, flannel's VXLAN runs over
+ * IPv6, Services get IPv6 cluster IPs only, kube-proxy and NetworkPolicy keep only their `ip6`
+ * tables, and cluster DNS answers AAAA at an IPv6 cluster IP (see docs/dual-stack.md).
+ */
+import { container, defineLab, workloads } from 'podlab';
+
+export default defineLab({
+  name: 'ipv6-only',
+  description: 'IPv6-only: IP per pod, pod-to-pod across nodes over flannel VXLAN in IPv6, Services and DNS in IPv6',
+  ipFamilies: ['IPv6'],
+  nodes: {
+    'control-plane': { role: 'control-plane' },
+    'worker-1': {},
+    'worker-2': {},
+    'worker-3': {},
+  },
+  cni: 'flannel',
+  pods: {
+    // Two containers in one pod: the web server and a sidecar sharing its IP and localhost.
+    web: {
+      node: 'worker-1',
+      labels: { app: 'web' },
+      containers: [container(workloads.httpEcho(8080), 'web'), { name: 'sidecar', command: ['sleep', 'infinity'] }],
+    },
+    'web-2': { node: 'worker-2', labels: { app: 'web' }, containers: [container(workloads.httpEcho(8080), 'web')] },
+    echo: { node: 'worker-3', containers: [container(workloads.tcpEcho(9000)), container(workloads.udpEcho(9001))] },
+    client: { node: 'worker-1', containers: [container(workloads.httpEcho(8080), 'shell')] },
+  },
+  services: {
+    web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    'web-np': { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
+  },
+  checks: [
+    { kind: 'ping', from: 'client', to: 'web', name: 'same-node pod-to-pod' },
+    { kind: 'http', from: 'client', to: 'web-2', port: 8080, expectPod: 'web-2', expectNoNat: true, name: 'cross-node pod-to-pod over IPv6, no NAT' },
+    { kind: 'tcp', from: 'client', to: 'echo', port: 9000, name: 'TCP to a pod on another node' },
+    { kind: 'http', from: 'node/worker-1', to: 'web', port: 8080, expectPod: 'web', name: 'node agent reaches its pod' },
+    { kind: 'http', from: 'node/control-plane', to: 'web-2', port: 8080, name: 'control plane reaches a pod on a worker' },
+    { kind: 'ping', from: 'web', to: 'node/worker-3', name: 'pod reaches another node' },
+    { kind: 'http', from: 'client', to: 'svc/web', expectNoNat: true, name: 'a Service at its IPv6 cluster IP' },
+    { kind: 'http', from: 'node/worker-3', to: 'node/worker-2', port: 30080, name: 'NodePort on a node’s IPv6 address' },
+    { kind: 'dns', from: 'client', query: 'web.default.svc.cluster.local.', type: 'AAAA', expectAnswers: ['svc/web'], name: 'AAAA for a Service, asked at kube-dns’s IPv6 cluster IP' },
+    { kind: 'dns', from: 'client', query: 'web.default.svc.cluster.local.', type: 'A', expectEmpty: true, name: 'A for a Service is NODATA: it has no IPv4 cluster IP' },
+    { kind: 'vxlan', from: 'node/worker-1', vni: 1, port: 8472, dev: 'flannel.1' },
+    { kind: 'route', from: 'node/worker-1', to: 'node/worker-2', dev: 'flannel.1', name: 'flannel: the IPv6 slice of worker-2 over the VXLAN device (ip -6 route)' },
+  ],
+});

@@ -1,0 +1,104 @@
+/**
+ * Live IPv6-only: labs/ipv6-only.lab.ts (the flagship's shape, flannel; renamed ds-v6only) built
+ * for real with no IPv4 at all. No namespace of the lab holds an IPv4 address (beyond loopback),
+ * an IPv4 route or an `ip` table; pods reach each other across nodes over flannel's VXLAN in IPv6
+ * without NAT; a Service and a NodePort answer through kube-proxy's `ip6` table; cluster DNS
+ * answers AAAA at its IPv6 cluster IP (A is NODATA); the lab's own checks pass; a pod re-created
+ * at run time gets a new IPv6 address that its Service follows; `down` leaves nothing behind.
+ */
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ipv6OnlyLab from '../../labs/ipv6-only.lab.ts';
+import { runChecks } from '../../src/check/run.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
+import { down } from '../../src/runtime/down.ts';
+import { labStatus } from '../../src/runtime/status.ts';
+import { recreatePod } from '../../src/runtime/pods.ts';
+import { readState, type LabState } from '../../src/runtime/state.ts';
+import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
+
+const live = liveGuard();
+const name = 'ds-v6only';
+
+describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
+  let state: LabState;
+  const pod = (n: string) => state.plan.pods.find((p) => p.name === n)!;
+
+  beforeAll(async () => {
+    await down(name);
+    state = await upLab({ ...ipv6OnlyLab, name });
+  }, 90_000);
+  afterAll(async () => {
+    await down(name);
+    const { stdout } = await execa('ip', ['netns', 'list']);
+    expect(stdout).not.toContain(`podlab-${name}.`);
+  }, 60_000);
+
+  it('no IPv4 anywhere: no namespace of the lab has an IPv4 address beyond loopback, an IPv4 route or an ip table', async () => {
+    const { stdout } = await execa('ip', ['netns', 'list']);
+    const mine = stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`podlab-${name}.`));
+    expect(mine.length).toBe(10); // fabric, 4 nodes, 4 pods, coredns
+    for (const ns of mine) {
+      const v4 = (await execa('ip', ['-n', ns, '-4', '-o', 'addr', 'show'])).stdout.split('\n').filter((l) => l && !/\blo\b/.test(l));
+      expect(v4, ns).toEqual([]);
+      expect((await execa('ip', ['-n', ns, '-4', 'route', 'show'])).stdout, ns).toBe('');
+      const tables = (await execa('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'])).stdout;
+      expect(tables, ns).not.toMatch(/^table ip /m);
+    }
+    const node = state.plan.nodes.find((n) => n.name === 'worker-1')!;
+    expect((await execa('ip', ['netns', 'exec', node.netns, 'nft', 'list', 'tables'])).stdout).toContain('table ip6 podlab');
+  });
+
+  it('pod to pod across nodes over flannel VXLAN in IPv6, no NAT: the server sees the client’s IPv6 address', async () => {
+    const r = await httpFrom(state, 'client', `http://[${pod('web-2').ip}]:8080/`);
+    expect([r.pod, r.client]).toEqual(['web-2', pod('client').ip]);
+    // The VTEP's outer addresses are the nodes' IPv6 ones.
+    const w1 = state.plan.nodes.find((n) => n.name === 'worker-1')!;
+    const link = JSON.parse((await execa('ip', ['-n', w1.netns, '-j', '-d', 'link', 'show', 'flannel.1'])).stdout) as { linkinfo: { info_data: { local6?: string; local?: string } } }[];
+    expect(link[0]!.linkinfo.info_data.local6 ?? link[0]!.linkinfo.info_data.local).toBe(w1.ip);
+    const fdb = (await execa('bridge', ['-n', w1.netns, 'fdb', 'show', 'dev', 'flannel.1'])).stdout;
+    expect(fdb).toContain(`dst ${state.plan.nodes.find((n) => n.name === 'worker-2')!.ip}`);
+  });
+
+  it('DNS in IPv6 only: resolv.conf names kube-dns’s IPv6 cluster IP, AAAA answers, A is NODATA', async () => {
+    const dnsIp = state.plan.services.find((s) => s.name === 'kube-dns')!.clusterIP!;
+    expect(dnsIp).toMatch(/^fd00:10:96::a$/);
+    expect((await inLab(state, 'client', ['cat', '/etc/resolv.conf'])).stdout).toContain(`nameserver ${dnsIp}\n`);
+    const web = state.plan.services.find((s) => s.name === 'web')!;
+    expect((await inLab(state, 'client', ['dig', '+short', '+time=2', 'web.default.svc.cluster.local', 'AAAA'])).stdout).toBe(web.clusterIP);
+    const a = (await inLab(state, 'client', ['dig', '+time=2', 'web.default.svc.cluster.local', 'A'])).stdout;
+    expect(a).toContain('status: NOERROR');
+    expect(a).toContain('ANSWER: 0');
+  });
+
+  it('the lab’s own checks pass (pods, Service, NodePort, AAAA, NODATA, VXLAN, ip -6 route)', async () => {
+    const results = await runChecks(state);
+    expect(results.length).toBe(12);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+  });
+
+  it('hairpin in IPv6: a pod reaching itself through its Service is masqueraded to its node’s cni0 address', async () => {
+    const web = state.plan.services.find((s) => s.name === 'web')!.clusterIP!;
+    let r = await httpFrom(state, 'web-2', `http://[${web}]/`);
+    for (let i = 0; i < 20 && r.pod !== 'web-2'; i++) r = await httpFrom(state, 'web-2', `http://[${web}]/`);
+    expect(r.pod).toBe('web-2');
+    expect(r.client).toBe(state.plan.nodes.find((n) => n.name === 'worker-2')!.podGateway);
+  });
+
+  it('status shows IPv6 only; a re-created pod gets a new IPv6 address that its Service follows', async () => {
+    const st = labStatus(name)!;
+    expect(st.pods.find((p) => p.name === 'web-2')!.podIPs).toEqual([pod('web-2').ip]);
+    const old = pod('web-2').ip;
+    const r = await recreatePod(realExecutor, state, 'web-2');
+    expect(r.ip).toMatch(/^fd00:10:244:2::/);
+    expect(r.ip).not.toBe(old);
+    expect(r.sync.endpoints['default/web']!.map((e) => e.ip)).toContain(r.ip);
+    const table = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip6', 'podlab'])).stdout;
+    expect(table).toContain(r.ip);
+    expect(table).not.toContain(`${old} . 8080`);
+    const direct = await httpFrom(readState(name)!, 'client', `http://[${r.ip}]:8080/`);
+    expect(direct.pod).toBe('web-2');
+    const results = await runChecks(readState(name)!);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+  });
+});
