@@ -222,6 +222,18 @@ export interface Containment {
   only?: readonly string[];
   /** Directories that stay writable in the otherwise read-only view (the ingress controller's run directory). */
   writable?: readonly string[];
+  /** contain stays the program's parent (a shim) and writes how it ended here: the agent's exit codes (runtime/exits.ts). */
+  exitFile?: string;
+}
+
+/**
+ * The exit file of a pod's container in a lab with control loops (under `stateDir`, which up.sh
+ * names `$STATE`), or none: containers of other labs, and those starting in a PID namespace of
+ * their own (`unshare … --`, the DNS server: its pid inside is not the recorded one), exec in place.
+ */
+export function exitFileOf(plan: Pick<Plan, 'loops'>, stateDir: string, pod: Pick<PlanPod, 'namespace' | 'name'>, c: Pick<PlanPod['containers'][number], 'name' | 'argv'>): string | undefined {
+  if (!plan.loops || c.argv[0] === '@dns') return undefined;
+  return `${stateDir}/exits/${pod.namespace}_${pod.name}_${c.name}`;
 }
 
 /**
@@ -231,7 +243,7 @@ export interface Containment {
  * contain goes between it and the program.
  */
 export function containedProgram(argv: readonly string[], uid: number | string, contain: string, how: Containment = {}): string[] {
-  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), '--'];
+  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), ...(how.exitFile ? ['--exit-file', how.exitFile] : []), '--'];
   const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
   return sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
 }
@@ -241,10 +253,11 @@ export function containedProgram(argv: readonly string[], uid: number | string, 
  * in `pod` (a host's sandbox for a host): through contain, as uid `uid` (podlab takes a free uid of
  * the container range per container; the script numbers them from the range's start).
  */
-function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: number, plan: Plan) {
-  const how: Containment = c.argv[0] === '@nginx' && plan.ingress ? { writable: [plan.ingress.runDir] } : {};
+function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: number, plan: Plan, isPod = true) {
+  const exitFile = isPod ? exitFileOf(plan, '$STATE', pod, c) : undefined;
+  const how: Containment = { ...(c.argv[0] === '@nginx' && plan.ingress ? { writable: [plan.ingress.runDir] } : {}), ...(exitFile ? { exitFile } : {}) };
   const argv = containedProgram(containerArgv(c.argv, REPO_PROGRAMS, pod), uid, REPO_PROGRAMS.contain, how);
-  return { ...c, uid, argvText: argv.map(shellQuote).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
+  return { ...c, uid, argvText: argv.map(shellWord).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
 }
 
 function shellQuote(arg: string): string {
@@ -334,7 +347,7 @@ export function render(plan: Plan): Rendered {
         ].join(' '),
     containers: p.containers.map((c) => containerText(c, p, nextUid(), plan)),
   }));
-  const hosts = plan.hosts.map((h) => ({ ...h, sysctls: hostSysctls(plan, h).join(' '), containers: h.containers.map((c) => containerText(c, hostSandbox(h), nextUid(), plan)) }));
+  const hosts = plan.hosts.map((h) => ({ ...h, sysctls: hostSysctls(plan, h).join(' '), containers: h.containers.map((c) => containerText(c, hostSandbox(h), nextUid(), plan, false)) }));
   const mode = cniMode(plan.cni.type);
   const nodes = plan.nodes.map((n) => ({
     ...n,

@@ -31,6 +31,7 @@ import * as ipv4 from '../net/ipv4.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
 import { readEvents, recordEvent } from './events.ts';
 import type { Executor } from './exec.ts';
+import { readExit, reasonOf } from './exits.ts';
 import { withLabMutex } from './mutex.ts';
 import { readControl, readLoops, writeLoops, type LoopsFile } from './loops-state.ts';
 import { createPod, deletePod } from './pods.ts';
@@ -162,20 +163,26 @@ export class Agent {
         if (m.history.exitedAt === undefined) {
           // Seen dead this round: the pod leaves the endpoints now (readiness below, then the
           // sync), and the restart comes on a later round, never before the endpoints moved.
-          // The agent is not the container's parent (the spawner started it), so it knows the exit
-          // code only of exits it caused or was told of (a liveness kill, a crash action): 137.
-          const code = m.knownExit ?? (rec ? crashedBy(this.lab, pod.name, c.name, rec.pid) : undefined);
+          // The exit code is the one the container's shim wrote (runtime/exits.ts); a shim killed
+          // outright writes none, and then the agent knows it only if it caused the kill or was
+          // told of it (a liveness kill, a crash action): 137.
+          const exit = rec ? readExit(this.lab, state.plan, pod, c, rec.pid) : undefined;
+          const code = exit?.code ?? m.knownExit ?? (rec ? crashedBy(this.lab, pod.name, c.name, rec.pid) : undefined);
           m.knownExit = undefined;
           m.history = recordExit(m.history, code ?? 1, now, backoff);
           cf.lastExitCode = code;
-          this.event('Warning', 'Exited', `pod/${pod.name}`, `container ${c.name} exited${code === undefined ? '' : ` with code ${code}`}`);
+          const reason = code === undefined ? undefined : reasonOf(code);
+          if (reason) cf.lastReason = reason;
+          else delete cf.lastReason;
+          this.event('Warning', 'Exited', `pod/${pod.name}`, `container ${c.name} exited${code === undefined ? '' : ` with code ${code}${exit?.signal ? ` (signal ${exit.signal})` : ''} (${reason})`}`);
           cf.state = 'waiting';
           continue;
         }
         const d = nextRestart(m.history, policy, backoff);
         if (!d.restart) {
+          if (cf.state !== 'terminated') this.event('Normal', 'NotRestarted', `pod/${pod.name}`, `container ${c.name} stays terminated: restartPolicy ${policy} and exit code ${m.history.lastExitCode}`);
           cf.state = 'terminated';
-          cf.reason = m.history.lastExitCode === 0 ? 'Completed' : 'Error';
+          cf.reason = reasonOf(m.history.lastExitCode ?? 1);
           continue;
         }
         if (now < d.at) {

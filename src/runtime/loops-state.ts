@@ -12,6 +12,8 @@ import { stateDir } from './state.ts';
 export interface ContainerLoopState {
   restarts: number;
   lastExitCode?: number;
+  /** Why it last ended: Completed (code 0) or Error (kubelet's lastState.terminated.reason). */
+  lastReason?: 'Completed' | 'Error';
   /** running, waiting (CrashLoopBackOff until `until`), terminated (its policy does not restart it). */
   state: 'running' | 'waiting' | 'terminated';
   reason?: string;
