@@ -10,6 +10,7 @@ import { compileLab } from '../../src/compile/compile.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
 import { runCheck } from '../../src/check/run.ts';
+import { runScenarios } from '../../src/check/scenario.ts';
 import { down, labNamespacesOnHost } from '../../src/runtime/down.ts';
 import { readEvents } from '../../src/runtime/events.ts';
 import { setDeploymentEnv } from '../../src/runtime/faults.ts';
@@ -74,6 +75,21 @@ describe.skipIf(!live)('live: rolling update of a Deployment (control loops)', (
     expect(reasons).toContain('TemplateChanged');
     expect(reasons).toContain('ScalingReplicaSet');
     expect(reasons.filter((r) => r === 'SuccessfulDelete')).toHaveLength(4);
+  }, 90_000);
+
+  it('the set-deployment-env scenario action rolls the template out again; the Service spreads over the new pods', async () => {
+    const before = webPods(readState(name)!);
+    const [r] = await runScenarios(name, ['roll']);
+    expect(r!.steps.map((s) => `${s.name}: ${s.status}`)).toEqual([
+      'set-deployment-env web VERSION=v3: pass',
+      'wait-event RolloutComplete deployment/web: pass',
+      'the Service spreads over the 4 new pods: pass',
+    ]);
+    const after = readState(name)!;
+    const now = webPods(after);
+    expect(now).toHaveLength(4);
+    expect(now.filter((p) => before.includes(p))).toEqual([]);
+    expect(after.plan.pods.filter((p) => now.includes(p.name)).every((p) => p.containers.every((c) => c.env.VERSION === 'v3'))).toBe(true);
   }, 90_000);
 });
 
