@@ -15,6 +15,13 @@
  *     2. drops to --uid/--gid (never 0) with no supplementary groups, no_new_privs, an empty
  *        capability bounding set and no inheritable or ambient capabilities,
  *     3. chdir("/") and execs the program, in place: the pid podlab recorded is the program's.
+ *     With --exit-file, step 3 differs: contain stays as the program's parent, as containerd's
+ *     shim does, because only a parent learns how a process ended. It forks, the child execs the
+ *     program (and dies with SIGKILL if the shim dies first), the shim passes on TERM, INT, HUP,
+ *     QUIT, USR1 and USR2, and when the program ends writes "<shim pid> exited <code>" or
+ *     "<shim pid> signaled <signal>" to the file (opened, truncated, before anything else: the
+ *     mount namespace built later need not show it), then ends the same way. The recorded pid is
+ *     then the shim's; it lives exactly as long as the program.
  *   With --pid-ns FILE (a pod with shareProcessNamespace: /proc/1/ns/pid in the pod's view, its
  *   pause), it first joins that PID namespace, and after step 2 forks: the program runs in the
  *   pod's PID namespace as the child, and contain stays as its parent outside (a PID namespace is
@@ -22,9 +29,11 @@
  *   and ending as the program ended (its status, or the same signal); the program is killed if
  *   contain is (PR_SET_PDEATHSIG). The pid podlab recorded is contain's; both share the mount
  *   namespace and uid, so `exec -c` enters the same view.
+ *   With both, contain forks once: the program runs in the pod's PID namespace and the shim writes
+ *   how it ended.
  *
  * Contract:
- *   contain --uid UID --gid GID [--pid-ns FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... -- PROGRAM [ARG]...
+ *   contain --uid UID --gid GID [--pid-ns FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... [--exit-file FILE] -- PROGRAM [ARG]...
  *     - any failure before the exec: "contain: <what>: <strerror>" on stderr, exit 126
  *       (usage errors exit 2); an exec failure exits 127. --help prints usage, exit 0.
  *     - SIZE is tmpfs's size= (default 64m). --no-tmp: no private tmpfs, /tmp and /dev/shm stay
@@ -87,13 +96,15 @@ struct mount_attr {
 
 static void usage(FILE *out)
 {
-    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... -- PROGRAM [ARG]...\n"
+    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... [--exit-file FILE] -- PROGRAM [ARG]...\n"
           "  Run as root in a pod's namespaces: makes a mount namespace where every mount is read-only with a private tmpfs on\n"
           "  /tmp and /dev/shm, drops to UID:GID (not 0) with no_new_privs and no\n"
           "  capabilities, then execs PROGRAM. --only: the root holds only these paths\n"
           "  (read-only) and /dev/{null,zero,random,urandom}, /proc. --writable: this directory\n"
           "  (an absolute path, not a link, not under /proc, /sys or /dev) stays writable.\n"
-          "  --pid-ns: PROGRAM runs in that PID namespace, as a child of contain.\n",
+          "  --pid-ns: PROGRAM runs in that PID namespace, as a child of contain.\n"
+          "  --exit-file: stay as the program's parent and write how it ended to FILE\n"
+          "  (\"PID exited CODE\" or \"PID signaled SIGNAL\").\n",
           out);
 }
 
@@ -339,58 +350,6 @@ static void join_pid_namespace(const char *file)
     close(fd);
 }
 
-static volatile pid_t program_pid = 0;
-
-static void forward(int sig)
-{
-    if (program_pid > 0)
-        kill(program_pid, sig);
-}
-
-/*
- * Forks the program into the PID namespace joined before; this process waits for it and ends the
- * way it ended. Returns only in the child.
- */
-static void run_as_child(void)
-{
-    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-    sigset_t block, old;
-    sigemptyset(&block);
-    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
-        sigaddset(&block, sigs[k]);
-    /* Blocked across the fork, so a signal that comes before program_pid is known waits for it. */
-    sigprocmask(SIG_BLOCK, &block, &old);
-    pid_t child = fork();
-    if (child < 0)
-        die("fork", "into the PID namespace");
-    if (child == 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        /* The parent is outside the namespace (getppid() is 0); had it died already, the pod's PID 1 would have adopted us. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != 0)
-            _exit(126);
-        return;
-    }
-    program_pid = child;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forward;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
-        sigaction(sigs[k], &sa, NULL);
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    int status;
-    while (waitpid(child, &status, 0) < 0)
-        if (errno != EINTR)
-            die("wait", "the program");
-    if (WIFSIGNALED(status)) {
-        signal(WTERMSIG(status), SIG_DFL);
-        kill(getpid(), WTERMSIG(status));
-        _exit(128 + WTERMSIG(status));
-    }
-    _exit(WEXITSTATUS(status));
-}
-
 static void drop_privileges(uid_t uid, gid_t gid)
 {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
@@ -417,8 +376,78 @@ static void drop_privileges(uid_t uid, gid_t gid)
     }
 }
 
+static volatile pid_t child_pid;
+
+static void pass_on(int sig)
+{
+    if (child_pid > 0)
+        kill(child_pid, sig);
+}
+
+/*
+ * The shim of --exit-file and --pid-ns: forks the program (which dies with the shim,
+ * PR_SET_PDEATHSIG; into the PID namespace joined before when `in_pidns`), passes on the signals
+ * that ask a program to do something, writes how it ended to `fd` (when >= 0) and ends the same
+ * way. Returns only in the child, which then execs.
+ */
+static void shim(int fd, int in_pidns)
+{
+    static const int passed[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+    sigset_t all, old;
+    sigfillset(&all);
+    /* Blocked across the fork: a signal before child_pid is set is delivered once it is. */
+    sigprocmask(SIG_BLOCK, &all, &old);
+    pid_t shim_pid = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork", NULL);
+    if (pid == 0) {
+        if (fd >= 0)
+            close(fd);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+            die("prctl", "pdeathsig");
+        /* In the pod's PID namespace the parent is outside it (getppid() is 0); had the shim died
+         * already, the pod's PID 1 or init would have adopted us. */
+        if (getppid() != (in_pidns ? 0 : shim_pid))
+            _exit(137);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return;
+    }
+    child_pid = pid;
+    for (size_t i = 0; i < sizeof passed / sizeof passed[0]; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = pass_on;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sigaction(passed[i], &sa, NULL);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            die("waitpid", NULL);
+    char line[64];
+    int n = WIFSIGNALED(st) ? snprintf(line, sizeof line, "%d signaled %d\n", (int)shim_pid, WTERMSIG(st))
+                            : snprintf(line, sizeof line, "%d exited %d\n", (int)shim_pid, WEXITSTATUS(st));
+    if (fd >= 0) {
+        if (write(fd, line, (size_t)n) != n) { /* nothing left to tell */ }
+        close(fd);
+    }
+    if (WIFSIGNALED(st)) {
+        signal(WTERMSIG(st), SIG_DFL);
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, WTERMSIG(st));
+        sigprocmask(SIG_UNBLOCK, &s, NULL);
+        kill(getpid(), WTERMSIG(st));
+    }
+    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 int main(int argc, char **argv)
 {
+    int exit_fd = -1;
     unsigned long uid = 0, gid = 0;
     const char *tmp_size = "64m";
     char *only[MAX_ONLY], *writable[MAX_ONLY];
@@ -448,6 +477,13 @@ int main(int argc, char **argv)
             pidns = argv[++i];
             if (pidns[0] != '/')
                 die_usage("--pid-ns must be an absolute path");
+        } else if (strcmp(a, "--exit-file") == 0) {
+            const char *f = argv[++i];
+            if (f[0] != '/')
+                die_usage("--exit-file must be an absolute path");
+            exit_fd = open(f, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+            if (exit_fd < 0)
+                die("open --exit-file", f);
         } else if (strcmp(a, "--tmp-size") == 0) {
             tmp_size = argv[++i];
             if (strspn(tmp_size, "0123456789kmgKMG%") != strlen(tmp_size) || !*tmp_size)
@@ -482,8 +518,8 @@ int main(int argc, char **argv)
     drop_privileges((uid_t)uid, (gid_t)gid);
     if (chdir("/") != 0)
         die("chdir", "/");
-    if (pidns)
-        run_as_child();
+    if (pidns || exit_fd >= 0)
+        shim(exit_fd, pidns != NULL);
     execvp(argv[i], argv + i);
     fprintf(stderr, "contain: exec %s: %s\n", argv[i], strerror(errno));
     return 127;

@@ -6,7 +6,7 @@ set -eu
 G=generated/self-healing
 CNI_PATH=/usr/lib/cni
 STATE=/run/podlab/self-healing
-mkdir -p "$STATE"
+mkdir -p "$STATE" "$STATE/exits"
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -63,17 +63,17 @@ build/native/pause --netns /run/netns/podlab-self-healing.pod.default.web-22dnp6
 echo $! > "$STATE/web-22dnp66tqx-ngmcc.pid"
 ip netns exec podlab-self-healing.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-0b22e1e763898fd4 CNI_NETNS=/run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-ngmcc CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-22dnp66tqx-ngmcc' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
 ip netns exec podlab-self-healing.pod.default.web-22dnp66tqx-ngmcc sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter -t "$(cat "$STATE/web-22dnp66tqx-ngmcc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-ngmcc POD_NAME=web-22dnp66tqx-ngmcc POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-2 build/native/contain --uid 1950004096 --gid 1950004096 -- build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-ngmcc &
+nsenter -t "$(cat "$STATE/web-22dnp66tqx-ngmcc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-ngmcc POD_NAME=web-22dnp66tqx-ngmcc POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-2 build/native/contain --uid 1950004096 --gid 1950004096 --exit-file $STATE/exits/default_web-22dnp66tqx-ngmcc_web -- build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-ngmcc &
 build/native/pause --netns /run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-q7ns9 --hostname web-22dnp66tqx-q7ns9 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-22dnp66tqx-q7ns9/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-22dnp66tqx-q7ns9/hosts)" > "$STATE/web-22dnp66tqx-q7ns9.pause" &
 echo $! > "$STATE/web-22dnp66tqx-q7ns9.pid"
 ip netns exec podlab-self-healing.node.worker-3 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-f0f06f38b525b51c CNI_NETNS=/run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-q7ns9 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-22dnp66tqx-q7ns9' $CNI_PATH/bridge < $G/cni/worker-3.bridge.json
 ip netns exec podlab-self-healing.pod.default.web-22dnp66tqx-q7ns9 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter -t "$(cat "$STATE/web-22dnp66tqx-q7ns9.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-q7ns9 POD_NAME=web-22dnp66tqx-q7ns9 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-3 build/native/contain --uid 1950004097 --gid 1950004097 -- build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-q7ns9 &
+nsenter -t "$(cat "$STATE/web-22dnp66tqx-q7ns9.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-q7ns9 POD_NAME=web-22dnp66tqx-q7ns9 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-3 build/native/contain --uid 1950004097 --gid 1950004097 --exit-file $STATE/exits/default_web-22dnp66tqx-q7ns9_web -- build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-q7ns9 &
 build/native/pause --netns /run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-n8tqc --hostname web-22dnp66tqx-n8tqc --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-22dnp66tqx-n8tqc/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-22dnp66tqx-n8tqc/hosts)" > "$STATE/web-22dnp66tqx-n8tqc.pause" &
 echo $! > "$STATE/web-22dnp66tqx-n8tqc.pid"
 ip netns exec podlab-self-healing.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-b7db8eec554cedd4 CNI_NETNS=/run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-n8tqc CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-22dnp66tqx-n8tqc' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 ip netns exec podlab-self-healing.pod.default.web-22dnp66tqx-n8tqc sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter -t "$(cat "$STATE/web-22dnp66tqx-n8tqc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-n8tqc POD_NAME=web-22dnp66tqx-n8tqc POD_NAMESPACE=default POD_IP=10.244.0.3 NODE_NAME=worker-1 build/native/contain --uid 1950004098 --gid 1950004098 -- build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-n8tqc &
+nsenter -t "$(cat "$STATE/web-22dnp66tqx-n8tqc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-n8tqc POD_NAME=web-22dnp66tqx-n8tqc POD_NAMESPACE=default POD_IP=10.244.0.3 NODE_NAME=worker-1 build/native/contain --uid 1950004098 --gid 1950004098 --exit-file $STATE/exits/default_web-22dnp66tqx-n8tqc_web -- build/native/workload http-echo --port 8080 --pod web-22dnp66tqx-n8tqc &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-self-healing.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --etc-overlay /run/podlab/self-healing/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"

@@ -44,6 +44,7 @@ function context(view: LabView): LabContext {
     services: [],
     deployments: [],
     networkPolicies: [],
+    clusterNetworkPolicies: [],
     ingresses: [],
     ingressClasses: [],
     namespaces: view.plan.namespaces,

@@ -11,7 +11,7 @@ function printStatus(s: LabStatus): void {
   process.stdout.write(`lab ${s.lab}: ${s.status}${s.cni ? `, cni ${s.cni}` : ''}, ${s.namespaces} namespaces${s.source ? `, from ${s.source}` : ''}\n`);
   for (const n of s.nodes) process.stdout.write(`  node ${n.name.padEnd(16)} ${n.ips.join(',').padEnd(15)} pods ${n.podCidrs.join(',').padEnd(18)} ${n.present ? '' : red('(namespace missing)')}\n`);
   for (const p of s.pods) {
-    const loops = (c: LabStatus['pods'][number]['containers'][number]) => (c.restarts !== undefined ? ` restarts ${c.restarts}${c.lastExitCode !== undefined ? ` (last exit ${c.lastExitCode})` : ''}${c.reason ? ` ${red(c.reason)}` : ''}` : '');
+    const loops = (c: LabStatus['pods'][number]['containers'][number]) => (c.restarts !== undefined ? ` restarts ${c.restarts}${c.lastExitCode !== undefined ? ` (last exit ${c.lastExitCode}${c.lastReason ? ` ${c.lastReason}` : ''})` : ''}${c.reason ? ` ${red(c.reason)}` : ''}` : '');
     const procs = [p.pause ? `pause ${p.pause.pid}${p.pause.alive ? '' : red(' dead')}` : p.hostNetwork ? 'hostNetwork' : 'no sandbox', ...p.containers.map((c) => `${c.name} ${c.pid}${c.alive ? '' : red(' dead')}${loops(c)}`), ...(p.ready === undefined ? [] : [p.ready ? green('ready') : red('not ready')])];
     process.stdout.write(`  pod  ${`${p.namespace}/${p.name}`.padEnd(24)} ${(p.running ? p.podIPs.join(',') : '-').padEnd(15)} on ${p.node.padEnd(14)} ${p.running ? procs.join(', ') : dim('deleted')}\n`);
   }

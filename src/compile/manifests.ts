@@ -10,8 +10,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
-import { apiVersionsOf, existsInKubernetes, knownKinds, validateObject, type ObjectPath } from '../k8s/api-schema.ts';
-import { BUILT_KINDS, convertManifests, located, type LabContext, type Locate, type ManifestObject } from '../k8s/manifests.ts';
+import { apiVersionsOf, existsInKubernetes, knownKinds, validateObject, type ObjectPath, type SchemaIssue } from '../k8s/api-schema.ts';
+import { BUILT_KINDS, CRD_KINDS, convertManifests, located, type LabContext, type Locate, type ManifestObject } from '../k8s/manifests.ts';
 import { editDistance } from '../lib/edit-distance.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
 import { readUntrustedText, SafeReadError } from '../lib/safe-read.ts';
@@ -45,6 +45,7 @@ const byName = (rest: (string | number)[]): ObjectPath => (rest[0] === 'namespac
  */
 const FIELDS: Record<string, (rest: (string | number)[]) => ObjectPath> = {
   NetworkPolicy: (rest) => (rest.length && rest[0] !== 'namespace' ? ['spec', ...rest] : byName(rest)),
+  ClusterNetworkPolicy: (rest) => (rest.length ? ['spec', ...rest] : byName(rest)),
   Ingress: (rest) => (rest[0] === 'annotations' ? ['metadata', ...rest] : rest.length && rest[0] !== 'namespace' ? ['spec', ...rest] : byName(rest)),
   IngressClass: (rest) => (rest[0] === 'controller' ? ['spec', 'controller'] : byName(rest)),
   Deployment: (rest) => {
@@ -56,7 +57,7 @@ const FIELDS: Record<string, (rest: (string | number)[]) => ObjectPath> = {
 };
 
 /** Which lab record a built kind's objects go to. */
-const RECORD: Record<string, string> = { Service: 'services', Deployment: 'deployments', NetworkPolicy: 'networkPolicies', Ingress: 'ingresses', IngressClass: 'ingressClasses' };
+const RECORD: Record<string, string> = { Service: 'services', Deployment: 'deployments', NetworkPolicy: 'networkPolicies', ClusterNetworkPolicy: 'clusterNetworkPolicies', Ingress: 'ingresses', IngressClass: 'ingressClasses' };
 
 export interface ExpandOptions {
   /** Read manifest files (a lab file on disk); false where only inline YAML may be given (graded submissions). @default true */
@@ -121,7 +122,7 @@ export function expandManifests(value: unknown, labFile: string, options: Expand
   const origins: Record<string, Origin> = {};
   const merged: Record<string, unknown> = { ...lab };
   if (converted.namespaces.length) merged.namespaces = [...((lab.namespaces as string[] | undefined) ?? []), ...converted.namespaces];
-  for (const key of ['pods', 'deployments', 'services', 'networkPolicies', 'ingresses', 'ingressClasses'] as const) {
+  for (const key of ['pods', 'deployments', 'services', 'networkPolicies', 'clusterNetworkPolicies', 'ingresses', 'ingressClasses'] as const) {
     if (Object.keys(converted[key]).length) merged[key] = { ...((lab[key] as object | undefined) ?? {}), ...converted[key] };
   }
   if (converted.dns) {
@@ -171,6 +172,7 @@ function contextOf(lab: Record<string, unknown>): LabContext {
     services: Object.keys(rec(lab.services)),
     deployments: Object.keys(rec(lab.deployments)),
     networkPolicies: Object.keys(rec(lab.networkPolicies)),
+    clusterNetworkPolicies: Object.keys(rec(lab.clusterNetworkPolicies)),
     ingresses: Object.keys(rec(lab.ingresses)),
     ingressClasses: Object.keys(rec(lab.ingressClasses)),
     namespaces: Array.isArray(lab.namespaces) ? lab.namespaces.map(String) : [],
@@ -225,7 +227,7 @@ function documents(text: string, place: (line: number, column: number) => Partia
     const o = obj as Record<string, unknown>;
     const m: ManifestObject = { obj: o, at };
     if (!checkKind(m, out)) continue;
-    const issues = validateObject(o);
+    const issues = CRD_KINDS.includes(`${String(o.apiVersion)}/${String(o.kind)}`) ? crdIssues(o) : validateObject(o);
     for (const i of issues) {
       if (i.kind === 'unknown-field') out.push(located(o, at, diag('PL2206', [], `${i.message}: the Kubernetes API schema of ${String(o.kind)} has no such field there`, i.suggestion ? `Did you mean "${i.suggestion}"?` : 'Remove it, or check its place and spelling in the Kubernetes API reference.'), i.path, true));
       else out.push(located(o, at, diag('PL2205', [], i.message, 'The Kubernetes API schema rejects this; kubectl apply would too.'), i.path, i.kind === 'invalid'));
@@ -238,6 +240,19 @@ function documents(text: string, place: (line: number, column: number) => Partia
     if (!issues.length) objects.push(m);
   }
   return objects;
+}
+
+/**
+ * A CRD object podlab builds (CRD_KINDS) has no Kubernetes API schema: only its envelope is checked
+ * here (apiVersion, kind, metadata, spec); its spec is the lab's shape, which the lab's schema checks.
+ */
+function crdIssues(o: Record<string, unknown>): SchemaIssue[] {
+  const envelope = ['apiVersion', 'kind', 'metadata', 'spec'];
+  const issues: SchemaIssue[] = Object.keys(o)
+    .filter((k) => !envelope.includes(k))
+    .map((k) => ({ kind: 'unknown-field' as const, path: [k], message: `unknown field "${k}"` }));
+  if (typeof o.spec !== 'object' || o.spec === null || Array.isArray(o.spec)) issues.push({ kind: 'invalid', path: o.spec === undefined ? [] : ['spec'], message: 'spec must be an object' });
+  return issues;
 }
 
 function checkKind(m: ManifestObject, out: Diagnostic[]): boolean {

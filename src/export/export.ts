@@ -14,6 +14,7 @@ import { defaultCorefile } from '../dns/corefile/defaults.ts';
 import { DEFAULT_CLASS_ANNOTATION, NODE_LABEL } from '../k8s/manifests.ts';
 import type { Ingress, IngressBackend, IngressClass } from '../ingress/types.ts';
 import type { LabelSelector, NetworkPolicy, PolicyRule } from '../policy/types.ts';
+import type { ClusterNetworkPolicy, ClusterPolicyPeer, ClusterPolicyPort, ClusterPolicyRule, NamespacedPod } from '../policy/cluster.ts';
 import { CONTROL_PLANE_TAINT } from '../loops/scheduler.ts';
 import type { CellCheck, CheckTarget } from '../check/kinds/index.ts';
 import type { Plan, PlanCheck } from '../plan/plan.ts';
@@ -39,7 +40,7 @@ function yamlDocs(lab: Lab, objects: Obj[]): string {
 }
 
 /** The Kubernetes objects of the lab itself (no kind config, no checks): what a round trip reads back. */
-export function labObjects(lab: Lab, plan: Plan): { namespaces: Obj[]; dns: Obj[]; pods: Obj[]; deployments: Obj[]; services: Obj[]; networkPolicies: Obj[]; ingress: Obj[] } {
+export function labObjects(lab: Lab, plan: Plan): { namespaces: Obj[]; dns: Obj[]; pods: Obj[]; deployments: Obj[]; services: Obj[]; networkPolicies: Obj[]; clusterNetworkPolicies: Obj[]; ingress: Obj[] } {
   const namespaces = lab.namespaces
     .filter((n) => n !== 'default' && n !== 'kube-system')
     .map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n, labels: { ...lab.namespaceLabels[n], ...PODLAB_LABELS(lab) } } }));
@@ -53,8 +54,9 @@ export function labObjects(lab: Lab, plan: Plan): { namespaces: Obj[]; dns: Obj[
   const deployments = lab.deployments.map(deploymentObject);
   const services = lab.services.map((s) => serviceObject(s, plan));
   const networkPolicies = lab.networkPolicies.map(policyObject);
+  const clusterNetworkPolicies = lab.clusterNetworkPolicies.map(clusterPolicyObject);
   const ingress = [...(lab.ingress?.classes ?? []).map(ingressClassObject), ...(lab.ingress?.ingresses ?? []).map(ingressObject)];
-  return { namespaces, dns, pods, deployments, services, networkPolicies, ingress };
+  return { namespaces, dns, pods, deployments, services, networkPolicies, clusterNetworkPolicies, ingress };
 }
 
 /** The labels podlab puts on the namespaces it exports (`kubectl delete ns -l podlab.dev/lab=<lab>` removes them). */
@@ -82,6 +84,40 @@ function policyObject(p: NetworkPolicy): Obj {
   if (p.ingress.length) spec.ingress = p.ingress.map((r) => rule(r, 'from'));
   if (p.egress.length) spec.egress = p.egress.map((r) => rule(r, 'to'));
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: p.name, namespace: p.namespace }, spec };
+}
+
+/**
+ * A ClusterNetworkPolicy as sig-network's v1alpha2 CR (kubernetes-sigs/network-policy-api): the
+ * lab's shape is the CRD's spec, so this writes the resolved policy back in it. A cluster needs
+ * the CRD installed (and a network plugin that implements it) before it accepts the object.
+ */
+function clusterPolicyObject(p: ClusterNetworkPolicy): Obj {
+  const pods = (x: NamespacedPod) => ({ namespaceSelector: selectorObject(x.namespaceSelector), podSelector: selectorObject(x.podSelector) });
+  const peer = (x: ClusterPolicyPeer): Obj => ({
+    ...(x.namespaces ? { namespaces: selectorObject(x.namespaces) } : {}),
+    ...(x.pods ? { pods: pods(x.pods) } : {}),
+    ...(x.networks ? { networks: x.networks } : {}),
+  });
+  const port = (q: ClusterPolicyPort): Obj => {
+    if ('namedPort' in q) return { destinationNamedPort: q.namedPort };
+    if ('invalid' in q) throw new Error(`cluster policy port ${q.invalid}: validation lets no such lab through`);
+    const destinationPort = q.endPort !== undefined ? { range: { start: q.port, end: q.endPort } } : { number: q.port };
+    return { [q.protocol.toLowerCase()]: { destinationPort } };
+  };
+  const rule = (r: ClusterPolicyRule, peersKey: 'from' | 'to'): Obj => ({
+    ...(r.name !== undefined ? { name: r.name } : {}),
+    action: r.action,
+    [peersKey]: r.peers.map(peer),
+    ...(r.ports.length ? { protocols: r.ports.map(port) } : {}),
+  });
+  const spec: Obj = {
+    tier: p.tier,
+    priority: p.priority,
+    subject: { ...(p.subject.namespaces ? { namespaces: selectorObject(p.subject.namespaces) } : {}), ...(p.subject.pods ? { pods: pods(p.subject.pods) } : {}) },
+  };
+  if (p.ingress.length) spec.ingress = p.ingress.map((r) => rule(r, 'from'));
+  if (p.egress.length) spec.egress = p.egress.map((r) => rule(r, 'to'));
+  return { apiVersion: 'policy.networking.k8s.io/v1alpha2', kind: 'ClusterNetworkPolicy', metadata: { name: p.name }, spec };
 }
 
 function ingressClassObject(c: IngressClass): Obj {
@@ -233,6 +269,7 @@ export function exportLab(lab: Lab, plan: Plan): Exported {
   if (o.deployments.length) files.set('25-deployments.yaml', yamlDocs(lab, o.deployments));
   if (o.services.length) files.set('30-services.yaml', yamlDocs(lab, o.services));
   if (o.networkPolicies.length) files.set('35-network-policies.yaml', yamlDocs(lab, o.networkPolicies));
+  if (o.clusterNetworkPolicies.length) files.set('36-cluster-network-policies.yaml', yamlDocs(lab, o.clusterNetworkPolicies));
   if (o.ingress.length) files.set('37-ingress.yaml', yamlDocs(lab, o.ingress));
   files.set('40-checks.yaml', yamlDocs(lab, checksObjects(lab, plan)));
   files.set('README.md', readme(lab));
@@ -321,7 +358,7 @@ function checkLine(plan: Plan, c: Checkable): string {
     case 'http': {
       if (c.from.kind !== 'pod') return skip(`runs from ${c.from.kind}/${c.from.name}, which a cluster Job cannot stand in for`);
       if (c.kind === 'http' && (c.expectSource || c.expectNoNat || c.expectSticky)) return skip('judges the source address a server saw, which depends on the source pod');
-      if (c.kind === 'http' && (c.https || c.expectHeaders)) return skip("judges TLS or the headers podlab's own servers echo, which agnhost does not");
+      if (c.kind === 'http' && c.expectHeaders) return skip("judges the request headers a server saw, which podlab's own servers echo and agnhost does not");
       const invert = c.expect === 'no-reach' ? 'expect_fail ' : '';
       const target = targetExpr(plan, c.to);
       if (typeof target !== 'string') return skip(target.skip);
@@ -330,7 +367,7 @@ function checkLine(plan: Plan, c: Checkable): string {
       if (c.kind === 'udp') return `run ${c.index} ${name} ${invert}udp_answers "${target}" ${c.port}`;
       // expectService: the answer (agnhost serve-hostname's body is the pod's name) is one of the Service's pods.
       const service = c.expectService ? c.expectService.pods.join(' ') : '';
-      return `run ${c.index} ${name} ${invert}http_check "${target}" ${c.port} ${q(c.path)} ${c.expectStatus ?? 200} ${c.requests} ${c.expectSpread ?? 0} ${q(c.expectPod ?? '')} ${q(c.expectBody ?? '')} ${q(c.host ?? '')} ${q(service)}`;
+      return `run ${c.index} ${name} ${invert}http_check "${target}" ${c.port} ${q(c.path)} ${c.expectStatus ?? 200} ${c.requests} ${c.expectSpread ?? 0} ${q(c.expectPod ?? '')} ${q(c.expectBody ?? '')} ${q(c.host ?? '')} ${q(service)}${c.https ? ` https ${q(c.sni ?? c.host ?? '')}` : ''}`;
     }
     case 'dns': {
       if (c.from.kind !== 'pod') return skip(`runs from ${c.from.kind}/${c.from.name}, which a cluster Job cannot stand in for`);
@@ -366,11 +403,17 @@ node_ip() { api "/api/v1/nodes?labelSelector=${NODE_LABEL}%3D$1" | jq -r '.items
 ref_ip() { local kind=\${1%%/*} rest=\${1#*/} ns=default; if [[ $rest == */* ]]; then ns=\${rest%%/*}; rest=\${rest#*/}; fi; if [[ $kind == svc ]]; then svc_ip "$ns" "$rest"; else pod_ip "$ns" "$rest"; fi; }
 udp_answers() { [[ -n "$(echo podlab | nc -u -w 2 "$1" "$2" 2>/dev/null)" ]]; }
 expect_fail() { ! "$@"; }
-http_check() { # address port path status requests spread pod body host service-pods
-  local seen="" i code body
+http_check() { # address port path status requests spread pod body host service-pods [https server-name]
+  local seen="" i code body url="http://$1:$2$3"
   local -a hdr=(); [[ -z $9 ]] || hdr=(-H "Host: $9")
+  # HTTPS: the server name goes as SNI (--resolve points it at the address). Not verified: the
+  # cluster's TLS Secrets come from podlab's lab CA, which the Job does not hold.
+  if [[ \${11:-} == https ]]; then
+    if [[ -n \${12} ]]; then url="https://\${12}:$2$3"; hdr+=(--resolve "\${12}:$2:$1"); else url="https://$1:$2$3"; fi
+    hdr+=(--insecure)
+  fi
   for ((i = 0; i < $5; i++)); do
-    body=$(curl -s -m 3 "\${hdr[@]}" -w '\\n%{http_code}' "http://$1:$2$3") || return 1
+    body=$(curl -s -m 3 "\${hdr[@]}" -w '\\n%{http_code}' "$url") || return 1
     code=\${body##*$'\\n'}; body=\${body%$'\\n'*}
     [[ $code == "$4" ]] || return 1
     [[ -z $7 || $body == *"$7"* ]] || return 1
@@ -423,7 +466,7 @@ function readme(lab: Lab): string {
 
 1. \`kind create cluster --config kind.yaml\` (nodes, pod and service networks, kube-proxy in nftables mode).
 2. ${cni}
-${lab.ingress ? `${step++}. Install ingress-nginx, the controller podlab's Ingresses are written for: \`kubectl apply -f https://raw.githubusercontent.com/kubernetes/ingress-nginx/main/deploy/static/provider/kind/deploy.yaml\`${lab.ingress.ingresses.some((i) => i.tls.some((t) => t.secretName)) ? `; then the TLS Secrets podlab issues from its lab CA at \`up\`: \`kubectl create secret tls <name> --cert=… --key=…\` for ${[...new Set(lab.ingress.ingresses.flatMap((i) => i.tls.flatMap((t) => (t.secretName ? [`${i.namespace}/${t.secretName}`] : []))))].join(', ')}` : ''}.\n` : ''}${step++}. \`kubectl apply -f .\` in this folder: namespaces, the coredns ConfigMap, pods, Deployments, Services, NetworkPolicies, Ingresses and the checks Job.
+${lab.ingress ? `${step++}. Install ingress-nginx, the controller podlab's Ingresses are written for: \`kubectl apply -f https://raw.githubusercontent.com/kubernetes/ingress-nginx/main/deploy/static/provider/kind/deploy.yaml\`${lab.ingress.ingresses.some((i) => i.tls.some((t) => t.secretName)) ? `; then the TLS Secrets podlab issues from its lab CA at \`up\`: \`kubectl create secret tls <name> --cert=… --key=…\` for ${[...new Set(lab.ingress.ingresses.flatMap((i) => i.tls.flatMap((t) => (t.secretName ? [`${i.namespace}/${t.secretName}`] : []))))].join(', ')}` : ''}.\n` : ''}${lab.clusterNetworkPolicies.length ? `${step++}. ClusterNetworkPolicy is not part of Kubernetes: install its CRD (\`policy.networking.k8s.io/v1alpha2\`, from kubernetes-sigs/network-policy-api) before applying \`36-cluster-network-policies.yaml\`, and a network plugin that enforces it (neither kindnet nor flannel does: without one the cluster stores the policies, and the checks that need their verdicts fail).\n` : ''}${step++}. \`kubectl apply -f .\` in this folder: namespaces, the coredns ConfigMap, pods, Deployments, Services, NetworkPolicies${lab.clusterNetworkPolicies.length ? ', ClusterNetworkPolicies' : ''}, Ingresses and the checks Job.
 ${step++}. \`kubectl logs -n ${CHECKS_NAMESPACE} job/podlab-checks > report.json\`, then \`podlab check --report report.json\` beside the lab's own.
 
 Workloads run the upstream test image agnhost (\`serve-hostname\`: it answers with the pod's name over HTTP, TCP or UDP) and

@@ -15,6 +15,15 @@ import { CONTROL_PLANE_TAINT, type Toleration } from '../loops/scheduler.ts';
 import type { ObjectPath } from './api-schema.ts';
 import { findImageRule, imageTable } from './images.ts';
 
+/**
+ * sig-network's ClusterNetworkPolicy (kubernetes-sigs/network-policy-api, a CRD, not in the
+ * Kubernetes API): its spec is the lab's own `clusterNetworkPolicies` shape, checked by the lab's
+ * schema and placed back at the YAML (compile/manifests.ts).
+ */
+export const CLUSTER_NETWORK_POLICY = 'policy.networking.k8s.io/v1alpha2/ClusterNetworkPolicy';
+/** The kinds built from manifests that are CRDs: no Kubernetes API schema to check them against. */
+export const CRD_KINDS: readonly string[] = [CLUSTER_NETWORK_POLICY];
+
 /** The kinds manifests may hold, by apiVersion/kind. */
 export const BUILT_KINDS = [
   'v1/Namespace',
@@ -26,6 +35,7 @@ export const BUILT_KINDS = [
   'networking.k8s.io/v1/NetworkPolicy',
   'networking.k8s.io/v1/Ingress',
   'networking.k8s.io/v1/IngressClass',
+  CLUSTER_NETWORK_POLICY,
 ] as const;
 
 /** ingress-nginx's annotations live under this prefix; the rest of an Ingress's annotations do nothing here. */
@@ -51,6 +61,7 @@ export interface LabContext {
   services: string[];
   deployments: string[];
   networkPolicies: string[];
+  clusterNetworkPolicies: string[];
   ingresses: string[];
   ingressClasses: string[];
   namespaces: string[];
@@ -61,6 +72,7 @@ export interface LabContext {
 export type DeploymentSpec = NonNullable<LabSpec['deployments']>[string];
 
 export type NetworkPolicySpec = NonNullable<LabSpec['networkPolicies']>[string];
+export type ClusterNetworkPolicySpec = NonNullable<LabSpec['clusterNetworkPolicies']>[string];
 export type IngressSpec = NonNullable<LabSpec['ingresses']>[string];
 export type IngressClassSpec = NonNullable<LabSpec['ingressClasses']>[string];
 
@@ -70,6 +82,7 @@ export interface Converted {
   pods: Record<string, PodSpec>;
   deployments: Record<string, DeploymentSpec>;
   networkPolicies: Record<string, NetworkPolicySpec>;
+  clusterNetworkPolicies: Record<string, ClusterNetworkPolicySpec>;
   ingresses: Record<string, IngressSpec>;
   ingressClasses: Record<string, IngressClassSpec>;
   services: Record<string, ServiceSpec>;
@@ -121,7 +134,7 @@ export function nodeLabels(node: { name: string; role: string; labels?: Readonly
 }
 
 export function convertManifests(objects: readonly ManifestObject[], ctx: LabContext): Converted {
-  const out: Converted = { namespaces: [], pods: {}, deployments: {}, networkPolicies: {}, ingresses: {}, ingressClasses: {}, services: {}, diagnostics: [] };
+  const out: Converted = { namespaces: [], pods: {}, deployments: {}, networkPolicies: {}, clusterNetworkPolicies: {}, ingresses: {}, ingressClasses: {}, services: {}, diagnostics: [] };
   const load = new Map(ctx.nodes.map((n) => [n.name, 0]));
   for (const node of Object.values(ctx.pods)) load.set(node, (load.get(node) ?? 0) + 1);
   const podOwner = new Map<string, string>();
@@ -150,6 +163,10 @@ export function convertManifests(objects: readonly ManifestObject[], ctx: LabCon
       }
       case 'networking.k8s.io/v1/NetworkPolicy':
         addNamed(m, 'NetworkPolicy', meta.name, ctx.networkPolicies, out.networkPolicies, convertNetworkPolicy(meta, obj.spec as Obj), push);
+        break;
+      case CLUSTER_NETWORK_POLICY:
+        // Cluster-scoped; its spec is the lab's shape as is (the lab's schema checks it).
+        addNamed(m, 'ClusterNetworkPolicy', meta.name, ctx.clusterNetworkPolicies, out.clusterNetworkPolicies, (obj.spec ?? {}) as ClusterNetworkPolicySpec, push);
         break;
       case 'networking.k8s.io/v1/Ingress': {
         const ing = convertIngress(m, meta, obj, out);

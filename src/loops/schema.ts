@@ -101,6 +101,8 @@ export const loopActionSchemas = [
   z.strictObject({ action: z.literal('restore-node'), node: z.string() }),
   /** Set a Deployment's replicas; its ReplicaSet loop creates or deletes pods. */
   z.strictObject({ action: z.literal('scale-deployment'), deployment: z.string(), replicas: z.number().int().min(0).max(500) }),
+  /** Set environment variables on a Deployment's pod template (kubectl set env): the agent rolls the new template out. */
+  z.strictObject({ action: z.literal('set-deployment-env'), deployment: z.string(), env: z.record(z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/), z.string()) }),
   /**
    * Wait until the lab's events include one with this reason (and object: `pod/<name>`, or a prefix
    * such as `pod/web-`; and text in its message). Fails after `timeoutMs`.

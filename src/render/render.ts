@@ -226,6 +226,8 @@ export interface Containment {
   writable?: readonly string[];
   /** The PID namespace the program runs in (contain --pid-ns): a pod's own, with shareProcessNamespace. */
   pidNs?: string;
+  /** contain stays the program's parent (a shim) and writes how it ended here: the agent's exit codes (runtime/exits.ts). */
+  exitFile?: string;
 }
 
 /**
@@ -240,13 +242,23 @@ export function podPidNs(pod: Pick<PlanPod, 'shareProcessNamespace'>): Containme
 }
 
 /**
+ * The exit file of a pod's container in a lab with control loops (under `stateDir`, which up.sh
+ * names `$STATE`), or none: containers of other labs, and those starting in a PID namespace of
+ * their own (`unshare … --`, the DNS server: its pid inside is not the recorded one), exec in place.
+ */
+export function exitFileOf(plan: Pick<Plan, 'loops'>, stateDir: string, pod: Pick<PlanPod, 'namespace' | 'name'>, c: Pick<PlanPod['containers'][number], 'name' | 'argv'>): string | undefined {
+  if (!plan.loops || c.argv[0] === '@dns') return undefined;
+  return `${stateDir}/exits/${pod.namespace}_${pod.name}_${c.name}`;
+}
+
+/**
  * The program part of a contained container's command line, as nsenter runs it once it has joined
  * the container's namespaces: `[unshare … --] contain --uid U --gid U [--only P]… [--writable D]… -- program`.
  * A leading `unshare … --` (a PID namespace of its own) stays outside: unshare needs root, so
  * contain goes between it and the program.
  */
 export function containedProgram(argv: readonly string[], uid: number | string, contain: string, how: Containment = {}): string[] {
-  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), '--'];
+  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), ...(how.exitFile ? ['--exit-file', how.exitFile] : []), '--'];
   const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
   return sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
 }
@@ -281,7 +293,7 @@ const UP_SH_WORDS = new Set(['$NODE', '$DNS', '$DNS/podlab-dns.cjs', '$DNS_LIBS'
  * in `pod` (a host's sandbox for a host): through contain, as uid `uid` (podlab takes a free uid of
  * the container range per container; the script numbers them from the range's start).
  */
-function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: number, plan: Plan) {
+function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: number, plan: Plan, isPod = true) {
   if (c.argv[0] === '@dns') {
     // The same root of its own as `up` gives it (runtime/dns.ts): only its directory and what Node needs.
     const server = containerArgv(c.argv, UP_SH_DNS, pod);
@@ -292,9 +304,10 @@ function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: numb
     // Only podlab's own words stay bare for the shell to expand; everything else is quoted.
     return { ...c, uid, argvText: argv.map((a) => (UP_SH_WORDS.has(a) ? a : shellQuote(a))).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
   }
-  const how: Containment = { ...(c.argv[0] === '@nginx' && plan.ingress ? { writable: [plan.ingress.runDir] } : {}), ...podPidNs(pod) };
+  const exitFile = isPod ? exitFileOf(plan, '$STATE', pod, c) : undefined;
+  const how: Containment = { ...(c.argv[0] === '@nginx' && plan.ingress ? { writable: [plan.ingress.runDir] } : {}), ...podPidNs(pod), ...(exitFile ? { exitFile } : {}) };
   const argv = containedProgram(containerArgv(c.argv, REPO_PROGRAMS, pod), uid, REPO_PROGRAMS.contain, how);
-  return { ...c, uid, argvText: argv.map(shellQuote).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
+  return { ...c, uid, argvText: argv.map(shellWord).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
 }
 
 function shellQuote(arg: string): string {
@@ -387,7 +400,7 @@ export function render(plan: Plan): Rendered {
         ].join(' '),
     containers: p.containers.map((c) => containerText(c, p, nextUid(), plan)),
   }));
-  const hosts = plan.hosts.map((h) => ({ ...h, sysctls: hostSysctls(plan, h).join(' '), containers: h.containers.map((c) => containerText(c, hostSandbox(h), nextUid(), plan)) }));
+  const hosts = plan.hosts.map((h) => ({ ...h, sysctls: hostSysctls(plan, h).join(' '), containers: h.containers.map((c) => containerText(c, hostSandbox(h), nextUid(), plan, false)) }));
   const mode = cniMode(plan.cni.type);
   const nodes = plan.nodes.map((n) => ({
     ...n,

@@ -15,7 +15,7 @@ import { createPod, deletePod, recreatePod, scalePod } from './pods.ts';
 import { applyPolicy, deletePolicy, labelPod } from './policies.ts';
 import { restartContainer } from './sandbox.ts';
 import { eventMatches, readEvents } from './events.ts';
-import { crashContainer, failNode, restoreNode, scaleDeployment, setHealth } from './faults.ts';
+import { crashContainer, failNode, restoreNode, scaleDeployment, setDeploymentEnv, setHealth } from './faults.ts';
 import type { LabState } from './state.ts';
 
 /** `eventsSince` (ISO time): `waitEvent` looks only at events from then on (the scenario's last action). */
@@ -59,6 +59,7 @@ export function liveLab(ex: Executor, state: LabState, eventsSince = ''): LiveLa
     setHealth: async (pod, healthy) => setHealth(ex, state, pod, healthy),
     setNodeFailed: (node, failed) => (failed ? failNode(ex, state, node) : restoreNode(ex, state, node)),
     scaleDeployment: async (deployment, replicas) => scaleDeployment(state, deployment, replicas),
+    setDeploymentEnv: async (deployment, env) => setDeploymentEnv(state, deployment, env),
     async waitEvent(filter, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

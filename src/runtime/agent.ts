@@ -25,12 +25,14 @@ import { containerId, netns } from '../plan/names.ts';
 import { serviceKey } from '../plan/services.ts';
 import { newHistory, nextRestart, recordExit, recordRestart, type RestartHistory } from '../loops/backoff.ts';
 import { isDue, newProbe, recordResult, type ProbeState } from '../loops/probe.ts';
-import { reconcile } from '../loops/replicaset.ts';
+import { reconcile, safeHash, stableJson } from '../loops/replicaset.ts';
+import { rolloutStep } from '../loops/rollout.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
 import { readEvents, recordEvent } from './events.ts';
 import type { Executor } from './exec.ts';
+import { readExit, reasonOf } from './exits.ts';
 import { withLabMutex } from './mutex.ts';
 import { readControl, readLoops, writeLoops, type LoopsFile } from './loops-state.ts';
 import { createPod, deletePod } from './pods.ts';
@@ -162,20 +164,26 @@ export class Agent {
         if (m.history.exitedAt === undefined) {
           // Seen dead this round: the pod leaves the endpoints now (readiness below, then the
           // sync), and the restart comes on a later round, never before the endpoints moved.
-          // The agent is not the container's parent (the spawner started it), so it knows the exit
-          // code only of exits it caused or was told of (a liveness kill, a crash action): 137.
-          const code = m.knownExit ?? (rec ? crashedBy(this.lab, pod.name, c.name, rec.pid) : undefined);
+          // The exit code is the one the container's shim wrote (runtime/exits.ts); a shim killed
+          // outright writes none, and then the agent knows it only if it caused the kill or was
+          // told of it (a liveness kill, a crash action): 137.
+          const exit = rec ? readExit(this.lab, state.plan, pod, c, rec.pid) : undefined;
+          const code = exit?.code ?? m.knownExit ?? (rec ? crashedBy(this.lab, pod.name, c.name, rec.pid) : undefined);
           m.knownExit = undefined;
           m.history = recordExit(m.history, code ?? 1, now, backoff);
           cf.lastExitCode = code;
-          this.event('Warning', 'Exited', `pod/${pod.name}`, `container ${c.name} exited${code === undefined ? '' : ` with code ${code}`}`);
+          const reason = code === undefined ? undefined : reasonOf(code);
+          if (reason) cf.lastReason = reason;
+          else delete cf.lastReason;
+          this.event('Warning', 'Exited', `pod/${pod.name}`, `container ${c.name} exited${code === undefined ? '' : ` with code ${code}${exit?.signal ? ` (signal ${exit.signal})` : ''} (${reason})`}`);
           cf.state = 'waiting';
           continue;
         }
         const d = nextRestart(m.history, policy, backoff);
         if (!d.restart) {
+          if (cf.state !== 'terminated') this.event('Normal', 'NotRestarted', `pod/${pod.name}`, `container ${c.name} stays terminated: restartPolicy ${policy} and exit code ${m.history.lastExitCode}`);
           cf.state = 'terminated';
-          cf.reason = m.history.lastExitCode === 0 ? 'Completed' : 'Error';
+          cf.reason = reasonOf(m.history.lastExitCode ?? 1);
           continue;
         }
         if (now < d.at) {
@@ -292,23 +300,47 @@ export class Agent {
       // A pod of the Deployment that is no longer running is gone for good: it leaves the plan.
       const gone = state.plan.pods.filter((q) => q.owner === d.name && !state.pods[q.name]);
       if (gone.length) {
-        // Their addresses are not handed out again at once: a replacement visibly gets a new IP.
-        const next = (state.nextPodHost ??= {});
-        for (const q of gone) {
-          const cidr = parsePrefix(state.plan.nodes.find((n) => n.name === q.node)!.podCidr)!;
-          const host = Number(parseAddr(q.ip)!.value - cidr.network);
-          if (host > 0 && host < 2 ** Math.min(32, (cidr.family === 'IPv4' ? 32 : 128) - cidr.bits)) next[q.node] = Math.max(next[q.node] ?? 0, host + 1);
-        }
+        retireAddresses(state, gone);
         state.plan = { ...state.plan, pods: state.plan.pods.filter((q) => !gone.includes(q)) };
         writeState(state);
         changed = true;
       }
+      // The template as changed by `podlab set env` (loops-control.json): a new pod-template-hash.
+      const ctl = readControl(this.lab);
+      const env = ctl.env[d.name];
+      const hash = env && Object.keys(env).length ? safeHash(`${d.hash}/${stableJson(env)}`, 10) : d.hash;
+      const template = d.template && hash !== d.hash ? patchTemplate(d.template, env!, hash) : d.template;
       const owned = state.plan.pods.filter((q) => q.owner === d.name);
       const others = state.plan.pods.filter((q) => q.owner !== d.name && state.pods[q.name]).map((q) => ({ node: q.node }));
       const seq = this.file.seq[d.name] ?? owned.length + gone.length;
-      const replicas = readControl(this.lab).replicas[d.name] ?? d.replicas;
-      const r = reconcile({ ...d, replicas }, owned.map((q) => ({ name: q.name, node: q.node, createdAt: 0, ready: this.file.pods[q.name]?.ready ?? false })), nodes, others, seq);
+      const replicas = ctl.replicas[d.name] ?? d.replicas;
+      const ready = (q: PlanPod) => this.file.pods[q.name]?.ready ?? false;
+      const view = (q: PlanPod) => ({ name: q.name, node: q.node, createdAt: 0, ready: ready(q) });
+      let r: ReturnType<typeof reconcile>;
+      if (owned.some((q) => (q.labels['pod-template-hash'] ?? d.hash) !== hash)) {
+        // A rolling update (loops/rollout.ts): new pods up to the surge, old ones down as new ones get ready.
+        const step = rolloutStep(replicas, owned.map((q) => ({ name: q.name, current: (q.labels['pod-template-hash'] ?? d.hash) === hash, ready: ready(q), createdAt: state.plan.pods.indexOf(q) })));
+        const kept = owned.filter((q) => !step.delete.includes(q.name));
+        r = { ...reconcile({ ...d, hash, replicas: kept.length + step.create }, kept.map(view), nodes, others, seq), delete: step.delete };
+        if (step.create) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, `scaled up replica set ${d.name}-${hash} by ${step.create} (rolling update)`);
+        if (step.delete.length) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, `scaled down the old replica sets by ${step.delete.length} (rolling update): ${step.delete.join(', ')}`);
+        this.rolling.add(d.name);
+      } else {
+        r = reconcile({ ...d, hash, replicas }, owned.map(view), nodes, others, seq);
+        if (this.rolling.delete(d.name)) this.event('Normal', 'RolloutComplete', `deployment/${d.name}`, `deployment ${d.name} rolled out: every pod is of template ${hash}`);
+      }
       this.file.seq[d.name] = r.nextSeq;
+      // A pod being deleted leaves the endpoints first (Kubernetes: terminating endpoints are not
+      // served), so its Service's tables never hold a pod that is already gone.
+      const serving = r.delete.filter((n) => this.file.pods[n]?.ready);
+      if (serving.length) {
+        for (const n of serving) this.setReady(n, false, 'it is being deleted');
+        writeLoops(this.lab, this.file);
+        await this.syncEndpoints(state);
+        // The sync wrote the tables' new endpoints to the state file; this copy must not write the old ones back.
+        state.endpoints = readState(this.lab)?.endpoints ?? state.endpoints;
+      }
+      retireAddresses(state, state.plan.pods.filter((q) => r.delete.includes(q.name)));
       for (const name of r.delete) {
         await deletePod(this.ex, state, name, { sync: false });
         state.plan = { ...state.plan, pods: state.plan.pods.filter((q) => q.name !== name) };
@@ -317,8 +349,8 @@ export class Agent {
         changed = true;
       }
       for (const c of r.create) {
-        if (!d.template) break;
-        const t = d.template;
+        if (!template) break;
+        const t = template;
         const pod: PlanPod = {
           ...t,
           name: c.name,
@@ -352,6 +384,8 @@ export class Agent {
   }
 
   private pendingSaid = new Map<string, number>();
+  /** Deployments in the middle of a rolling update (a RolloutComplete event when it ends). */
+  private rolling = new Set<string>();
 
   /** Endpoints follow the pods: synced (nft diffs, the DNS view) when they differ from the tables'. */
   private async syncEndpoints(state: LabState): Promise<void> {
@@ -373,6 +407,22 @@ export class Agent {
       for (const e of after) if (!before.has(e)) this.event('Normal', 'EndpointAdded', `service/${k}`, `${e.replace(' ', ' (')}) joined the endpoints of ${k}`);
     }
   }
+}
+
+/** Addresses of pods that are gone are not handed out again at once: a replacement visibly gets a new IP. */
+function retireAddresses(state: LabState, pods: readonly PlanPod[]): void {
+  // Their addresses are not handed out again at once: a replacement visibly gets a new IP.
+  const next = (state.nextPodHost ??= {});
+  for (const q of pods) {
+    const cidr = parsePrefix(state.plan.nodes.find((n) => n.name === q.node)!.podCidr)!;
+    const host = Number(parseAddr(q.ip)!.value - cidr.network);
+    if (host > 0 && host < 2 ** Math.min(32, (cidr.family === 'IPv4' ? 32 : 128) - cidr.bits)) next[q.node] = Math.max(next[q.node] ?? 0, host + 1);
+  }
+}
+
+/** A Deployment's pod template with environment variables set on every container and the new pod-template-hash. */
+function patchTemplate(t: PlanPod, env: Record<string, string>, hash: string): PlanPod {
+  return { ...t, labels: { ...t.labels, 'pod-template-hash': hash }, containers: t.containers.map((c) => ({ ...c, env: { ...c.env, ...env } })) };
 }
 
 /** 137 when a crash action (SIGKILL) announced killing exactly this process (events say so). */

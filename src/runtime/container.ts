@@ -14,7 +14,8 @@
  *      private tmpfs on /tmp and /dev/shm, the `writable` directories bound read-write, then uid U
  *      with no_new_privs and no capabilities, exec in place),
  *   4. hands the uid's lock to the container's process, so the uid is free once it ends.
- * The recorded pid is the program's own (nsenter, contain and the program exec one another).
+ * The recorded pid is the program's own (nsenter, contain and the program exec one another), or,
+ * with an exit file, contain's: then it is the program's parent and outlives it by the write.
  */
 import { lchownSync, lstatSync, readdirSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
@@ -43,6 +44,8 @@ export interface ContainerLaunch {
   writable?: readonly string[];
   /** Paths handed to the container's uid (chown; a directory with what it holds) before it starts: its run directory, its private keys. */
   owns?: readonly string[];
+  /** contain stays the program's parent and writes how it ended to this file (runtime/exits.ts); the recorded pid is then contain's. */
+  exitFile?: string;
   /** Low ports were allowed in `netns` already (by allowLowPorts: once per pod, not per container). */
   lowPortsAllowed?: boolean;
   /** The PID namespace the program joins (contain --pid-ns): a shareProcessNamespace pod's. */
@@ -59,7 +62,7 @@ export interface LaunchedContainer extends ProcessRecord {
 export const LOW_PORTS_SYSCTL = 'net.ipv4.ip_unprivileged_port_start=0';
 
 /** The command line that starts a contained program as `uid` (the program part is render's containedProgram, which up.sh shows too). */
-export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only' | 'writable' | 'pidNs'>, uid: number | string, contain = CONTAIN_BIN): string[] {
+export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only' | 'writable' | 'pidNs' | 'exitFile'>, uid: number | string, contain = CONTAIN_BIN): string[] {
   return ['nsenter', ...launch.join, '--', ...containedProgram(launch.argv, uid, contain, launch)];
 }
 

@@ -78,3 +78,17 @@ export function scaleDeployment(state: LabState, deployment: string, replicas: n
   recordEvent(state.lab, { type: 'Normal', reason: 'ScalingReplicaSet', object: `deployment/${deployment}`, message: `scaled from ${from} to ${replicas}` });
   return { from };
 }
+
+/**
+ * Sets environment variables on a Deployment's pod template (`podlab set env`, kubectl's `set env`):
+ * a new template, which the agent rolls out (loops/rollout.ts): new pods replace the old ones with
+ * maxSurge and maxUnavailable 25 %, each old pod going only as new ones pass their readiness probes.
+ */
+export function setDeploymentEnv(state: LabState, deployment: string, env: Record<string, string>): { env: Record<string, string> } {
+  const loops = state.plan.loops;
+  const d = loops?.deployments.find((k) => k.name === deployment);
+  if (!loops || !d) throw new PodError('PL3036', `lab "${state.lab}" has no Deployment "${deployment}"${loops?.deployments.length ? `; Deployments: ${loops.deployments.map((k) => k.name).join(', ')}` : ''}`);
+  const c = updateControl(state.lab, (c) => (c.env[deployment] = { ...c.env[deployment], ...env }));
+  recordEvent(state.lab, { type: 'Normal', reason: 'TemplateChanged', object: `deployment/${deployment}`, message: `template env ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}: rolling update` });
+  return { env: c.env[deployment]! };
+}

@@ -12,6 +12,8 @@ import { stateDir } from './state.ts';
 export interface ContainerLoopState {
   restarts: number;
   lastExitCode?: number;
+  /** Why it last ended: Completed (code 0) or Error (kubelet's lastState.terminated.reason). */
+  lastReason?: 'Completed' | 'Error';
   /** running, waiting (CrashLoopBackOff until `until`), terminated (its policy does not restart it). */
   state: 'running' | 'waiting' | 'terminated';
   reason?: string;
@@ -56,6 +58,8 @@ export function notReadyPods(lab: string): Set<string> {
 export interface LoopsControl {
   failedNodes: Record<string, number>;
   replicas: Record<string, number>;
+  /** Per Deployment, environment variables set on its template (`podlab set env`): a new template, rolled out. */
+  env: Record<string, Record<string, string>>;
 }
 
 export const controlPath = (lab: string) => `${stateDir(lab)}/loops-control.json`;
@@ -63,9 +67,9 @@ export const controlPath = (lab: string) => `${stateDir(lab)}/loops-control.json
 export function readControl(lab: string): LoopsControl {
   try {
     const c = JSON.parse(readFileSync(controlPath(lab), 'utf8')) as Partial<LoopsControl>;
-    return { failedNodes: c.failedNodes ?? {}, replicas: c.replicas ?? {} };
+    return { failedNodes: c.failedNodes ?? {}, replicas: c.replicas ?? {}, env: c.env ?? {} };
   } catch {
-    return { failedNodes: {}, replicas: {} };
+    return { failedNodes: {}, replicas: {}, env: {} };
   }
 }
 

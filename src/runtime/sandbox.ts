@@ -3,11 +3,12 @@
  * started, waited for until they listen, and restarted — for `up`, `pod create` and scenario
  * actions alike. A host outside the cluster runs its programs the same way, in its own namespace.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
-import { containerArgv, containerEnv, hostSandbox, nodeSandboxArgv, pauseArgv, podPidNs } from '../render/render.ts';
+import { containerArgv, containerEnv, exitFileOf, hostSandbox, nodeSandboxArgv, pauseArgv, podPidNs } from '../render/render.ts';
 import type { Executor } from './exec.ts';
 import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
 import { allowLowPorts, launchContainer } from './container.ts';
@@ -74,7 +75,9 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
   if (starts.length) await allowLowPorts(ex, pod.netns);
   for (const c of starts) {
     const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
-    const { pid, startTime, argv, uid } = await launchContainer(ex, { netns: pod.netns, join: joinArgs(pod, sandboxPid(state, pod)), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(c.argv[0] === '@dns' ? { only: dnsServerView(c.argv, pod) } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
+    const exitFile = exitFileOf(plan, stateDir(plan.lab), pod, c);
+    if (exitFile) mkdirSync(dirname(exitFile), { recursive: true });
+    const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), netns: pod.netns, join: joinArgs(pod, sandboxPid(state, pod)), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(c.argv[0] === '@dns' ? { only: dnsServerView(c.argv, pod) } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
     ps.containers[c.name] = { pid, startTime, argv, log, uid };
   }
   save(state);

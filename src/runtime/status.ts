@@ -30,7 +30,7 @@ export interface LabStatus {
     running: boolean;
     hostNetwork: boolean;
     pause?: { pid: number; alive: boolean };
-    containers: { name: string; pid: number; alive: boolean; restarts?: number; lastExitCode?: number; state?: string; reason?: string }[];
+    containers: { name: string; pid: number; alive: boolean; restarts?: number; lastExitCode?: number; lastReason?: string; state?: string; reason?: string }[];
     /** With control loops: whether the agent holds the pod ready (in its Services' endpoints). */
     ready?: boolean;
     /** The Deployment that made it. */

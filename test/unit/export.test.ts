@@ -14,8 +14,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compileLab, validateValue } from '../../src/compile/compile.ts';
 import type { Lab } from '../../src/compile/lab.ts';
 import { loadLab } from '../../src/compile/load.ts';
-import { exportLab, labObjects } from '../../src/export/export.ts';
+import { checksScript, exportLab, labObjects } from '../../src/export/export.ts';
 import { validateObject } from '../../src/k8s/api-schema.ts';
+import { CLUSTER_NETWORK_POLICY } from '../../src/k8s/manifests.ts';
+import { clusterNetworkPolicySchema } from '../../src/schema/cluster-network-policy-schema.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { drift } from '../../src/render/files.ts';
 
@@ -53,6 +55,7 @@ function essentials(plan: Plan) {
     // Namespace labels as the lab wrote them: export adds podlab's own two marks (PODLAB_LABELS), which read back as labels.
     networkPolicy: plan.networkPolicy && {
       policies: plan.networkPolicy.policies,
+      clusterPolicies: plan.networkPolicy.clusterPolicies,
       namespaces: Object.fromEntries(Object.entries(plan.networkPolicy.namespaces).map(([ns, l]) => [ns, Object.fromEntries(Object.entries(l).filter(([k]) => !['app.kubernetes.io/managed-by', 'podlab.dev/lab'].includes(k)))]).filter(([, l]) => Object.keys(l as object).length)),
     },
     ingress: plan.ingress,
@@ -87,7 +90,12 @@ describe('podlab export', () => {
         for (const doc of parseAllDocuments(text)) {
           expect(doc.errors).toEqual([]);
           const obj = doc.toJS() as Record<string, unknown>;
-          expect(validateObject(obj), `${rel}: ${String(obj.kind)}`).toEqual([]);
+          if (obj.kind === 'ClusterNetworkPolicy') {
+            // A CRD, not in the Kubernetes API schemas: its spec against podlab's copy of the CRD's (schema/cluster-network-policy-schema.ts).
+            expect(`${String(obj.apiVersion)}/${String(obj.kind)}`).toBe(CLUSTER_NETWORK_POLICY);
+            expect(Object.keys(obj).sort()).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
+            expect(clusterNetworkPolicySchema.safeParse(obj.spec).error?.issues ?? []).toEqual([]);
+          } else expect(validateObject(obj), `${rel}: ${String(obj.kind)}`).toEqual([]);
           objects++;
         }
       }
@@ -115,10 +123,11 @@ describe('podlab export', () => {
         deployments: undefined,
         services: undefined,
         networkPolicies: undefined,
+        clusterNetworkPolicies: undefined,
         ingresses: undefined,
         ingressClasses: undefined,
         dns,
-        manifests: [o.namespaces, o.dns, o.pods, o.deployments, o.services, o.networkPolicies, o.ingress].filter((x) => x.length).map(yaml),
+        manifests: [o.namespaces, o.dns, o.pods, o.deployments, o.services, o.networkPolicies, o.clusterNetworkPolicies, o.ingress].filter((x) => x.length).map(yaml),
       };
       const back = validateValue(JSON.parse(JSON.stringify(fromManifests)), join('labs', f));
       expect(back.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -146,6 +155,40 @@ describe('podlab export', () => {
       (o.networkPolicies[0] as { spec: { policyTypes: string[] } }).spec.policyTypes = ['Egress'];
     });
     expect(np.after.networkPolicy).not.toEqual(np.before.networkPolicy);
+  });
+
+  it('a round trip can fail: a ClusterNetworkPolicy action changed in the YAML changes the plan', () => {
+    const { lab, plan, value } = compiled.get('cluster-network-policy.lab.ts')!;
+    const o = JSON.parse(JSON.stringify(labObjects(lab, plan))) as ReturnType<typeof labObjects>;
+    const yaml = (objs: Record<string, unknown>[]) => objs.map((x) => stringify(x)).join('---\n');
+    const build = (cnps: Record<string, unknown>[]) => validateValue({ ...value, clusterNetworkPolicies: undefined, manifests: [yaml(cnps)] }, 'labs/cluster-network-policy.lab.ts');
+    expect(essentials(buildPlan(build(o.clusterNetworkPolicies).lab!))).toEqual(essentials(plan));
+    (o.clusterNetworkPolicies[0] as { spec: { ingress: { action: string }[] } }).spec.ingress[0]!.action = 'Accept';
+    expect(essentials(buildPlan(build(o.clusterNetworkPolicies).lab!)).networkPolicy).not.toEqual(essentials(plan).networkPolicy);
+  });
+
+  it('a ClusterNetworkPolicy manifest the CRD rejects is a coded error at its YAML line', () => {
+    const { value } = compiled.get('cluster-network-policy.lab.ts')!;
+    const text = ['apiVersion: policy.networking.k8s.io/v1alpha2', 'kind: ClusterNetworkPolicy', 'metadata:', '  name: bad', 'spec:', '  tier: Admin', '  priority: 5', '  subject:', '    namespaces: {}', '  ingress:', '    - action: Drop', '      from: [{ namespaces: {} }]', ''].join('\n');
+    const r = validateValue({ ...value, manifests: [text] }, 'labs/cluster-network-policy.lab.ts');
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]!.message).toContain('Drop');
+    expect(errors[0]!.within?.line ?? errors[0]!.line).toBe(11);
+  });
+
+  it("the checks Job runs an https check from a pod: SNI through --resolve, the Ingress's TLS", () => {
+    const { lab, plan } = compiled.get('ingress.lab.ts')!;
+    const from = plan.pods.find((p) => !p.hostNetwork && p.namespace === 'default')!;
+    const https = plan.checks.find((c) => c.kind === 'http' && c.https && c.sni === 'secure.example.com') as Extract<typeof plan.checks[number], { kind: 'http' }>;
+    // From a pod of the lab to the controller's Service (the example's run from an outside host to its load balancer: skipped).
+    const moved = { ...plan, checks: [{ ...https, from: { kind: 'pod', name: from.name }, to: { ...https.to, kind: 'svc', name: 'svc/ingress-nginx/ingress-nginx-controller' } }] } as typeof plan;
+    const script = checksScript(lab, moved);
+    const line = script.split('\n').find((l) => l.startsWith('run ') || l.startsWith('skip '))!;
+    expect(line).toMatch(/^run \d+ .* http_check "\$\(svc_ip 'ingress-nginx' 'ingress-nginx-controller'\)" 443 '\/' 200 1 0 '' '' '' '.*' https 'secure\.example\.com'$/);
+    const headers = plan.checks.find((c) => c.kind === 'http' && c.expectHeaders)!;
+    const skipped = checksScript(lab, { ...plan, checks: [{ ...headers, from: { kind: 'pod', name: from.name } }] } as typeof plan);
+    expect(skipped).toContain("judges the request headers a server saw");
   });
 
   it('a round trip can fail: a pod moved to another node changes the plan', () => {

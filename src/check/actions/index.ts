@@ -24,6 +24,7 @@ import { crashContainerAction } from './crash-container.ts';
 import { makeReadyAction, makeUnreadyAction } from './readiness.ts';
 import { failNodeAction, restoreNodeAction } from './node-failure.ts';
 import { scaleDeploymentAction } from './scale-deployment.ts';
+import { setDeploymentEnvAction } from './set-deployment-env.ts';
 import { waitEventAction } from './wait-event.ts';
 
 export const ACTIONS: { readonly [K in ActionName]: ScenarioAction<K, LabActionOf<K>> } = {
@@ -45,6 +46,7 @@ export const ACTIONS: { readonly [K in ActionName]: ScenarioAction<K, LabActionO
   'fail-node': failNodeAction,
   'restore-node': restoreNodeAction,
   'scale-deployment': scaleDeploymentAction,
+  'set-deployment-env': setDeploymentEnvAction,
   'wait-event': waitEventAction,
   'stop-bird': stopBirdAction,
   'start-bird': startBirdAction,
