@@ -64,4 +64,10 @@ describe.skipIf(!live)('live: exit codes and restart policies (control loops)', 
     expect({ restarts: c.restarts, lastExitCode: c.lastExitCode, state: c.state, reason: c.reason }).toEqual({ restarts: 0, lastExitCode: 0, state: 'terminated', reason: 'Completed' });
     expect(readEvents(name).map((e) => `${e.reason} ${e.object}`)).toContain('NotRestarted pod/completes-onfailure');
   }, 30_000);
+
+  it("a pod with its own PID namespace (shareProcessNamespace): the shim still reports exit code 3", async () => {
+    await until('shared-never to be terminated', () => job('shared-never').state === 'terminated');
+    const c = job('shared-never');
+    expect({ restarts: c.restarts, lastExitCode: c.lastExitCode, reason: c.reason }).toEqual({ restarts: 0, lastExitCode: 3, reason: 'Error' });
+  }, 30_000);
 });
