@@ -159,6 +159,28 @@ export function uidHolder(uid: number): ProcessRecord | undefined {
   return seen === undefined ? undefined : holderOf(seen);
 }
 
+/**
+ * Frees the uids of processes that have ended (`down`'s containers, waited for): each file still
+ * naming its holder is removed, unless a process runs as the uid (an orphan that left the lab's
+ * namespaces); one pass over /proc, only if a file is found. Returns how many were freed. Unlike
+ * sweepUids it reads no other holder's file, so its cost does not grow with the other labs on the host.
+ */
+export function releaseEnded(held: readonly { uid: number; holder: ProcessRecord }[]): number {
+  const runsAs = runningUids();
+  let n = 0;
+  for (const { uid, holder } of held) {
+    const seen = read(lockFile(uid));
+    if (seen !== holderText(holder) || isAlive(holder) || runsAs(uid)) continue;
+    try {
+      unlinkSync(lockFile(uid));
+      n++;
+    } catch {
+      /* gone */
+    }
+  }
+  return n;
+}
+
 /** Removes every lock file whose holder has ended (after `down`, a killed run's leftovers); returns how many. */
 export function sweepUids(): number {
   let n = 0;
