@@ -14,7 +14,7 @@ import { killNow, netnsInodes, pidsInNetns, recordOf, stopProcesses } from './pr
 import { liveLockHolder, LOCK_SUFFIX, removeStaleLock } from './lock.ts';
 import { readState, stateDir, type LabState, type ProcessRecord } from './state.ts';
 import { mountsAt, unmountStateDir } from './statefs.ts';
-import { releaseEnded, sweepUids } from './uids.ts';
+import { releaseEnded, sweepUids, uidsInUse } from './uids.ts';
 
 export interface DownReport {
   lab: string;
@@ -86,6 +86,9 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   const others = killNow(ex, pidsInNetns(inodes, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));
   report.processes = recorded.signalled.length + others.signalled.length;
   const stopping = Promise.all([recorded.exited, others.exited]);
+  // Whether anything else runs as one of the containers' uids (an orphan that left the lab's
+  // namespaces keeps its uid held): read now, while the processes exit.
+  const inUse = state ? uidsInUse(new Set([...recorded.signalled, ...others.signalled].map((r) => r.pid))) : undefined;
 
   // 3. No CNI DEL here. Everything the plugins made lives inside the lab's namespaces (the veths,
   // cni0, portmap's iptables rules in the node namespace) or under its state directory (host-local's
@@ -103,14 +106,18 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
     rmSync(stateDir(lab), { recursive: true, force: true });
   } finally {
     await stopping;
-    // The lab's containers are gone: their uids are free. Those recorded are freed by name; with
-    // no state (a crash before it was written) every ended holder's file is swept.
+    // The lab's containers are gone: their uids are free. Those recorded are freed by name (their
+    // files removed in parallel, while the batch runs: on a busy ext4 /run each removal can wait
+    // on the journal); with no state (a crash before it was written) every ended holder's file is swept.
     const held = pods.flatMap((p) => Object.values(p.containers).flatMap((c) => (c.uid === undefined ? [] : [{ uid: c.uid, holder: c }])));
-    if (state) releaseEnded(held);
-    else sweepUids();
-    if (deleting) {
-      await deleting;
-      for (const n of labNamespacesOnHost(lab)) await ex.run(['ip', 'netns', 'del', n]);
+    const releasing = inUse ? releaseEnded(held, inUse) : Promise.resolve(sweepUids());
+    try {
+      if (deleting) {
+        await deleting;
+        for (const n of labNamespacesOnHost(lab)) await ex.run(['ip', 'netns', 'del', n]);
+      }
+    } finally {
+      await releasing;
     }
   }
   // Last, the lock of an `up` that died (SIGKILL) — never one a live `up` holds.

@@ -18,7 +18,7 @@ const dir = vi.hoisted(() => {
 
 import { PODLAB_UIDS } from '../../src/constants.ts';
 import { recordOf } from '../../src/runtime/procs.ts';
-import { acquireUid, releaseEnded, releaseUid, sweepUids, transferUid, uidHolder } from '../../src/runtime/uids.ts';
+import { acquireUid, releaseEnded, releaseUid, sweepUids, transferUid, uidHolder, uidsInUse } from '../../src/runtime/uids.ts';
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -107,11 +107,31 @@ describe('uids for containers and sandboxes', () => {
     writeFileSync(`${dir}/${first + 2}`, `${other.pid} ${other.startTime}\n`); // taken over by someone since
     writeFileSync(`${dir}/${first + 3}`, `${other.pid} ${other.startTime}\n`);
     try {
-      expect(releaseEnded([{ uid: first, holder: ended }, { uid: first + 1, holder: live }, { uid: first + 2, holder: ended }, { uid: first + 5, holder: ended }])).toBe(1);
+      expect(await releaseEnded([{ uid: first, holder: ended }, { uid: first + 1, holder: live }, { uid: first + 2, holder: ended }, { uid: first + 5, holder: ended }])).toBe(1);
       expect(readdirSync(dir).sort()).toEqual([first + 1, first + 2, first + 3].map(String));
     } finally {
       child.kill('SIGKILL');
       for (let i = 0; i < 4; i++) releaseUid(first + i);
+    }
+  });
+
+  it('uidsInUse sees a process running as a uid, unless it is one of the dying ones it was told of', async () => {
+    const root = process.getuid!() === 0;
+    const uid = root ? SMALL.first + 9 : process.getuid!();
+    const child = spawn('sleep', ['30'], root ? { uid, gid: uid } : {});
+    await new Promise((r) => child.once('spawn', r));
+    try {
+      const deadline = Date.now() + 5000;
+      while (!uidsInUse(new Set())(uid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(uidsInUse(new Set())(uid)).toBe(true);
+      if (root) expect(uidsInUse(new Set([child.pid!]))(uid)).toBe(false);
+      // A file naming an ended holder stays while something runs as its uid.
+      writeFileSync(`${dir}/${uid}`, '1 1\n');
+      expect(await releaseEnded([{ uid, holder: { pid: 1, startTime: 1 } }], uidsInUse(new Set()))).toBe(0);
+      expect(existsSync(`${dir}/${uid}`)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      releaseUid(uid);
     }
   });
 
