@@ -14,6 +14,7 @@ import { positionDiagnostics } from './positions.ts';
 import { runRules } from './rules.ts';
 import { issuesToDiagnostics } from './schema-issues.ts';
 import { typecheckLab } from './typecheck.ts';
+import { lookupValidated, storeValidated } from './validate-cache.ts';
 
 export interface CompileResult {
   lab?: Lab;
@@ -69,7 +70,10 @@ export async function compileLab(path: string, options: CompileOptions = {}): Pr
   loading ??= loadCached(file);
   const loaded = await loading;
   if (loaded.value === undefined) return { file, source, diagnostics: sortDiagnostics([...loaded.diagnostics, ...typeDiagnostics]) };
-  const { lab, diagnostics, sources } = validateValue(loaded.value, file, undefined, { readFiles: true });
+  // The CLI's validation cache (validate-cache.ts) holds labs that validated without a diagnostic.
+  const stored = lookupValidated(loaded.value, file);
+  const { lab, diagnostics, sources } = stored ? { lab: stored, diagnostics: [], sources: {} } : validateValue(loaded.value, file, undefined, { readFiles: true });
+  if (!stored && lab && !diagnostics.length) storeValidated(loaded.value, file, lab);
   const all = sortDiagnostics([...typeDiagnostics, ...diagnostics]);
   return { file, source, sources, lab: hasErrors(all) ? undefined : lab, diagnostics: all };
 }

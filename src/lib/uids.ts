@@ -5,6 +5,7 @@
  * removes the file when the holder stops normally.
  */
 import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import { PODLAB_UIDS, UID_LOCK_DIR } from '../constants.ts';
 import { isAlive, recordOf, startTimeOf, type ProcessRef as ProcessRecord } from './proc.ts';
@@ -47,18 +48,21 @@ function aliveCache(): (text: string) => boolean {
 
 /**
  * Whether any process runs as a uid: the owners of /proc/PID (a process's effective uid), read
- * once per pass, when first asked. A zombie (ended, not yet reaped by its parent) runs nothing.
+ * once per pass, when first asked; pids in `skip` are not looked at. A zombie (ended, not yet
+ * reaped by its parent) runs nothing.
  */
-function runningUids(): (uid: number) => boolean {
+function runningUids(skip: ReadonlySet<number> = new Set()): (uid: number) => boolean {
   let pids: Map<number, string[]> | undefined;
   return (uid) => {
     if (!pids) {
       pids = new Map();
       for (const pid of readdirSync('/proc')) {
-        if (!/^\d+$/.test(pid)) continue;
+        if (!/^\d+$/.test(pid) || skip.has(Number(pid))) continue;
         try {
           const owner = statSync(`/proc/${pid}`).uid;
-          pids.set(owner, [...(pids.get(owner) ?? []), pid]);
+          const list = pids.get(owner);
+          if (list) list.push(pid);
+          else pids.set(owner, [pid]);
         } catch {
           /* exited meanwhile */
         }
@@ -66,6 +70,17 @@ function runningUids(): (uid: number) => boolean {
     }
     return (pids.get(uid) ?? []).some((pid) => startTimeOf(Number(pid)) !== undefined);
   };
+}
+
+/**
+ * Which uids a process other than `dying` runs as: one pass over /proc, now. For `down`, right
+ * after it sent SIGKILL to `dying` (which can start no process after that): the pass runs while
+ * they exit, instead of after. A process seen here counts while it lives.
+ */
+export function uidsInUse(dying: ReadonlySet<number>): (uid: number) => boolean {
+  const runsAs = runningUids(dying);
+  runsAs(-1);
+  return runsAs;
 }
 
 /** Creates the lock file of `uid` for `holder`; false when it exists. */
@@ -157,6 +172,27 @@ export function releaseUid(uid: number, holder?: ProcessRecord): void {
 export function uidHolder(uid: number): ProcessRecord | undefined {
   const seen = read(lockFile(uid));
   return seen === undefined ? undefined : holderOf(seen);
+}
+
+/**
+ * Frees the uids of processes that have ended (`down`'s containers, waited for): each file still
+ * naming its holder is removed, unless a process runs as the uid (an orphan that left the lab's
+ * namespaces: `runsAs`, by default one pass over /proc when a file is found; `down` passes
+ * uidsInUse's, read while the processes exited); the files are read and removed in parallel. Resolves to how many were freed. Unlike
+ * sweepUids it reads no other holder's file, so its cost does not grow with the other labs on the host.
+ */
+export async function releaseEnded(held: readonly { uid: number; holder: ProcessRecord }[], runsAs: (uid: number) => boolean = runningUids()): Promise<number> {
+  const freed = await Promise.all(
+    held.map(async ({ uid, holder }) => {
+      const seen = await readFile(lockFile(uid), 'utf8').catch(() => undefined);
+      if (seen !== holderText(holder) || isAlive(holder) || runsAs(uid)) return false;
+      return unlink(lockFile(uid)).then(
+        () => true,
+        () => false, // gone
+      );
+    }),
+  );
+  return freed.filter(Boolean).length;
 }
 
 /** Removes every lock file whose holder has ended (after `down`, a killed run's leftovers); returns how many. */

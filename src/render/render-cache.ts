@@ -17,21 +17,12 @@ import { fileURLToPath } from 'node:url';
 import type { Plan } from '../plan/plan.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { render, type Rendered } from './render.ts';
+import { runningBundle } from '../lib/bundle.ts';
 
 /** Bump when what is stored for the same input changes. */
 const FORMAT = 1;
 const MAX_ENTRIES = 64;
 const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
-
-/** What bin/podlab.js says of the bundle it runs: the folder it lives in, and its stamp. */
-export interface BundleInfo {
-  dir: string;
-  stamp: string;
-}
-
-export function runningBundle(): BundleInfo | undefined {
-  return (globalThis as Record<symbol, unknown>)[Symbol.for('podlab.bundle')] as BundleInfo | undefined;
-}
 
 let templatesHash: string | undefined;
 function templates(): string {

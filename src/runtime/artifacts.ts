@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
 import { NOTHING_CHANGED, PODLAB_CNI_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
 import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import { defaultCorefile } from '../dns/corefile/defaults.ts';
@@ -132,6 +131,7 @@ async function writeDnsCodeCache(): Promise<void> {
     writeFileSync(`${dir}/Corefile`, defaultCorefile('cluster.local').replace('/etc/resolv.conf', 'resolv.conf'));
     writeFileSync(`${dir}/resolv.conf`, 'nameserver 127.0.0.1\n');
     writeFileSync(`${dir}/cluster.json`, JSON.stringify({ namespaces: [], services: [], endpoints: [], pods: [] }));
+    const { execa } = await import('execa'); // loaded only here (see exec.ts's runReal)
     await execa('unshare', ['--net', '--', process.execPath, DNS_BUNDLE, '-conf', `${dir}/Corefile`, CODE_CACHE_FLAG], {
       reject: false,
       timeout: 15_000,

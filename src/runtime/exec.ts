@@ -5,7 +5,6 @@
  * where the spawner is not available. test/unit/recorder.ts records instead, so that unit tests
  * assert what `up`, `down` and the pod commands do, in order, without root.
  */
-import { execa } from 'execa';
 import { spawner, type SpawnAnswer } from './spawner.ts';
 import { traced, tracing } from '../lib/trace.ts';
 import { RuntimeError } from './errors.ts';
@@ -112,6 +111,9 @@ export const realExecutor: Executor = {
 async function runReal(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const fast = spawner();
   if (fast) return runResultOf(await fast.request({ kind: 'run', ...requestOf(argv), env: { ...process.env, ...options.env }, timeoutMs: options.timeoutMs, input: options.input }));
+  // Loaded when first needed: with the spawner (every command on Linux) execa is never used, and
+  // loading it (and the stream modules it brings) cost every CLI command about 18 ms of its start.
+  const { execa } = await import('execa');
   const r = await execa(argv[0]!, argv.slice(1), {
     reject: false,
     input: options.input,

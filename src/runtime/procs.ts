@@ -24,11 +24,12 @@ export function netnsInodes(names: readonly string[]): Map<number, string> {
 }
 
 /**
- * Every process whose network namespace is one of `names`: one pass over /proc. Pids in `skip`
+ * Every process whose network namespace is one of `names` (or of the namespaces with these inodes): one pass over /proc. Pids in `skip`
  * (ones the caller has dealt with already) are not looked at.
  */
-export function pidsInNetns(names: readonly string[], skip: ReadonlySet<number> = new Set()): { pid: number; netns: string }[] {
-  const inodes = netnsInodes(names);
+export function pidsInNetns(names: readonly string[] | ReadonlyMap<number, string>, skip: ReadonlySet<number> = new Set()): { pid: number; netns: string }[] {
+  // Given as inodes (netnsInodes), the namespaces may have lost their names already.
+  const inodes = names instanceof Map ? names : netnsInodes(names as readonly string[]);
   if (!inodes.size) return [];
   const out: { pid: number; netns: string }[] = [];
   for (const entry of readdirSync('/proc')) {

@@ -59,23 +59,30 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
     if (options.crashAfterStep !== undefined && ++stepCount > options.crashAfterStep) process.kill(process.pid, 'SIGKILL');
   };
 
-  // The state directory is a tmpfs of the lab's own (statefs.ts), before anything is written to it.
-  await mountStateDir(ex, plan.lab);
+  // The state directory is a tmpfs of the lab's own (statefs.ts), before anything is written to
+  // it; mounted (by the spawner) while this process checks what podlab builds for itself.
+  const mounting = mountStateDir(ex, plan.lab);
+  try {
+    // The native binaries (pause, workload, probe, spawner): (re)built if missing or older than native/.
+    const native = await traced('up: native binaries fresh?', () => ensureNative(ex));
+    if (native) throw new Error(native.message);
+    if (plan.dns || plan.hosts.some((h) => h.dns)) {
+      // The DNS server runs as a bundle: (re)build it if missing or older than its sources.
+      const problem = await traced('up: DNS server bundle fresh?', () => ensureDnsServer());
+      if (problem) throw new Error(problem.message);
+    }
+    // podlab's own CNI plugins that the nodes' conflists name (e.g. calico): (re)compiled if missing or stale.
+    const own = PODLAB_CNI_PLUGINS.filter((t) => plan.nodes.some((n) => n.conflist.plugins.some((p) => p.type === t)));
+    if (own.length) {
+      const problem = await ensureCniPlugins(own, ex);
+      if (problem) throw new Error(problem.message);
+    }
+  } finally {
+    // Nothing returns or throws while the mount is in flight (the caller's `down` unmounts it).
+    await mounting.catch(() => undefined);
+  }
+  await mounting;
   step('state');
-  // The native binaries (pause, workload, probe, spawner): (re)built if missing or older than native/.
-  const native = await traced('up: native binaries fresh?', () => ensureNative(ex));
-  if (native) throw new Error(native.message);
-  if (plan.dns || plan.hosts.some((h) => h.dns)) {
-    // The DNS server runs as a bundle: (re)build it if missing or older than its sources.
-    const problem = await traced('up: DNS server bundle fresh?', () => ensureDnsServer());
-    if (problem) throw new Error(problem.message);
-  }
-  // podlab's own CNI plugins that the nodes' conflists name (e.g. calico): (re)compiled if missing or stale.
-  const own = PODLAB_CNI_PLUGINS.filter((t) => plan.nodes.some((n) => n.conflist.plugins.some((p) => p.type === t)));
-  if (own.length) {
-    const problem = await ensureCniPlugins(own, ex);
-    if (problem) throw new Error(problem.message);
-  }
   mkdirSync(`${dir}/logs`, { recursive: true });
   for (const pod of plan.pods) if (pod.system === 'dns') for (const d of ['upper', 'work']) mkdirSync(`${dir}/overlay/${pod.name}/${d}`, { recursive: true });
 
@@ -103,12 +110,19 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const starting = traced('up: mount template, node sandboxes, early pods (DNS)', async () => {
     state.mountTemplate = recordOf(await ex.spawn(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
     const template = mountFrom(state);
-    // Each node's identity (hostname, /etc/hosts), before any hostNetwork pod joins it.
-    await startNodeSandboxes(ex, plan, state, template);
-    for (const pod of early) {
-      await startSandbox(ex, plan, state, pod, files, template);
-      await spawnContainers(ex, plan, state, pod);
-    }
+    // Each node's identity (hostname, /etc/hosts), before any hostNetwork pod joins it; the early
+    // pods (none is hostNetwork) alongside, so that the DNS server's start-up (CPU-bound) begins
+    // while the node network's batches mostly wait on the kernel. Both settle before this returns.
+    const settled = await Promise.allSettled([
+      startNodeSandboxes(ex, plan, state, template),
+      (async () => {
+        for (const pod of early) {
+          await startSandbox(ex, plan, state, pod, files, template);
+          await spawnContainers(ex, plan, state, pod);
+        }
+      })(),
+    ]);
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
     writeState(state);
     return template;
   });

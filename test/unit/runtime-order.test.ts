@@ -90,9 +90,9 @@ describe('up, through the executor', () => {
     expect([namespaces < template, template < dnsSandbox, dnsSandbox < dnsServer, dnsServer < firstPod, dnsServer < firstAdd]).toEqual([true, true, true, true, true]);
   });
 
-  it("starts each node's sandbox (hostname, /etc/hosts) from the mount template, before any pod's, and records it", () => {
+  it("starts each node's sandbox (hostname, /etc/hosts) from the mount template, before any pod's but the DNS pod's (alongside), and records it", () => {
     const template = at(lines, /^spawn \S+\/pause .*--mount-template$/);
-    const firstPod = at(lines, /^spawn \S+\/pause --netns \/run\/netns\/podlab-order\.pod\./);
+    const firstPod = at(lines, /^spawn \S+\/pause --netns \/run\/netns\/podlab-order\.pod\.default\./);
     for (const n of ['a', 'b']) {
       const node = at(lines, new RegExp(`^spawn \\S+/pause --netns /run/netns/podlab-order\\.node\\.${n} --hostname ${n} --mount-from /proc/\\d+/ns/mnt --write /etc/hosts=`));
       expect([template < node, node < firstPod]).toEqual([true, true]);

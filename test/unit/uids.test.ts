@@ -1,7 +1,8 @@
 /**
  * The uids of containers and sandboxes (src/runtime/uids.ts): each holder gets a uid no live
  * holder has, a uid whose holder ended is taken over, a handed-over uid follows its new holder,
- * and `sweepUids` frees exactly the ended holders' uids.
+ * `sweepUids` frees exactly the ended holders' uids, and `releaseEnded` (down's) exactly the given
+ * ended holders' own.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -17,7 +18,7 @@ const dir = vi.hoisted(() => {
 
 import { PODLAB_UIDS } from '../../src/constants.ts';
 import { recordOf } from '../../src/runtime/procs.ts';
-import { acquireUid, releaseUid, sweepUids, transferUid, uidHolder } from '../../src/runtime/uids.ts';
+import { acquireUid, releaseEnded, releaseUid, sweepUids, transferUid, uidHolder, uidsInUse } from '../../src/runtime/uids.ts';
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -92,6 +93,46 @@ describe('uids for containers and sandboxes', () => {
     expect(existsSync(`${dir}/${uid}`)).toBe(true);
     releaseUid(uid, container);
     expect(existsSync(`${dir}/${uid}`)).toBe(false);
+  });
+
+  it("releaseEnded frees the given ended holders' uids, and not a live holder's, a reused file or another's", async () => {
+    const child = spawn('sleep', ['30']);
+    await new Promise((r) => child.once('spawn', r));
+    const live = recordOf(child.pid!);
+    const ended = { pid: live.pid, startTime: live.startTime + 1 };
+    const other = { pid: 1, startTime: 1 }; // ended too, but not given
+    const { first } = SMALL;
+    writeFileSync(`${dir}/${first}`, `${ended.pid} ${ended.startTime}\n`);
+    writeFileSync(`${dir}/${first + 1}`, `${live.pid} ${live.startTime}\n`);
+    writeFileSync(`${dir}/${first + 2}`, `${other.pid} ${other.startTime}\n`); // taken over by someone since
+    writeFileSync(`${dir}/${first + 3}`, `${other.pid} ${other.startTime}\n`);
+    try {
+      expect(await releaseEnded([{ uid: first, holder: ended }, { uid: first + 1, holder: live }, { uid: first + 2, holder: ended }, { uid: first + 5, holder: ended }])).toBe(1);
+      expect(readdirSync(dir).sort()).toEqual([first + 1, first + 2, first + 3].map(String));
+    } finally {
+      child.kill('SIGKILL');
+      for (let i = 0; i < 4; i++) releaseUid(first + i);
+    }
+  });
+
+  it('uidsInUse sees a process running as a uid, unless it is one of the dying ones it was told of', async () => {
+    const root = process.getuid!() === 0;
+    const uid = root ? SMALL.first + 9 : process.getuid!();
+    const child = spawn('sleep', ['30'], root ? { uid, gid: uid } : {});
+    await new Promise((r) => child.once('spawn', r));
+    try {
+      const deadline = Date.now() + 5000;
+      while (!uidsInUse(new Set())(uid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(uidsInUse(new Set())(uid)).toBe(true);
+      if (root) expect(uidsInUse(new Set([child.pid!]))(uid)).toBe(false);
+      // A file naming an ended holder stays while something runs as its uid.
+      writeFileSync(`${dir}/${uid}`, '1 1\n');
+      expect(await releaseEnded([{ uid, holder: { pid: 1, startTime: 1 } }], uidsInUse(new Set()))).toBe(0);
+      expect(existsSync(`${dir}/${uid}`)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      releaseUid(uid);
+    }
   });
 
   it('when every uid of a pool is held by a live process, acquiring fails with a message naming the range', () => {
