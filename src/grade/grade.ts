@@ -205,7 +205,8 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
   }
 
   // 3. Build it, run the rubric, tear it down.
-  const plan = buildPlan(lab);
+  // A lab built from a submission: every container in a root of its own, no host path in it (SECURITY.md).
+  const plan = { ...buildPlan(lab), ownRoots: true as const };
   const byId = new Map<string, ItemResult>(failed);
   // The lab's lock first (lock.ts), then: never take down a lab that is not ours. A name in use
   // (a lab someone has up, or a crashed grader's leftovers for the doctor) makes this submission

@@ -207,6 +207,12 @@ export interface Plan {
   scenarios: PlanScenario[];
   /** Kernel features the lab needs; the runtime probes them before touching anything. */
   kernelFeatures: string[];
+  /**
+   * Every container gets a root of its own (contain --only: the system's program trees, podlab's
+   * workload, the pod's own files; render's containerOnly): set by `grade` for a lab built from a
+   * submission, where no host path may be reachable (SECURITY.md). Absent for `up`.
+   */
+  ownRoots?: true;
   /** NetworkPolicies and namespace labels; absent when the lab has none (src/policy/). */
   networkPolicy?: PlanNetworkPolicy;
   /** The control loops (restarts, probes, Deployments); absent when the lab uses none: no agent runs. */

@@ -281,6 +281,34 @@ export function dnsServerOnly(argv: readonly string[], pod: { system?: string },
 }
 
 /**
+ * The host's trees every contained program needs to run, bound read-only into a root of its own
+ * (those that exist here; on merged-/usr systems /bin, /sbin, /lib, /lib64 are links into /usr):
+ * programs and libraries as the distribution installs them, and the loader's cache (a list of
+ * library folders). They hold no secrets: world-readable packaged files, the same on every
+ * machine with those packages. Not /etc, /home, /root, /srv, /var, /opt, /run, /tmp (SECURITY.md).
+ */
+export const SYSTEM_TREES = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/etc/ld.so.cache'] as const;
+
+/**
+ * What a container of a lab with own roots sees (contain --only), besides /dev's harmless nodes,
+ * /proc and its private /tmp: the system trees given, podlab's workload binary (one file: not the
+ * repository around it; a submission's command may exec it as `workload: {…}` does), the pod's own
+ * files where its sandbox wrote them (`podFiles`: /etc/resolv.conf, /etc/hosts of the pod's mount
+ * namespace, not the host's), and the ingress controller's config folder, run and TLS folders.
+ * Nothing is taken from the container's argv: a submission names no host path into its view.
+ */
+export function containerOnly(c: Pick<PlanPod['containers'][number], 'argv'>, plan: Pick<Plan, 'ingress'>, paths: Pick<ProgramPaths, 'workload'>, trees: readonly string[], podFiles: readonly string[]): string[] {
+  const ingress = c.argv[0] === '@nginx' && plan.ingress ? [dirname(plan.ingress.confFile), plan.ingress.runDir, plan.ingress.tlsDir] : [];
+  return [...new Set([...trees, paths.workload, ...podFiles, ...ingress])];
+}
+
+/** The pod files a container finds in its sandbox's mount namespace: a pod's own (pause), a hostNetwork pod's node's /etc/hosts; none without a sandbox. */
+export function sandboxFiles(pod: Pick<PlanPod, 'hostNetwork'>, hasSandbox: boolean): string[] {
+  if (!hasSandbox) return [];
+  return pod.hostNetwork ? ['/etc/hosts'] : ['/etc/resolv.conf', '/etc/hosts'];
+}
+
+/**
  * up.sh's DNS server: its programs by absolute path (contain starts the program from `/`, and an
  * --only path must be absolute), from shell variables the script sets from the repository root.
  * `$DNS_LIBS` is `--only P` for each of NODE_LIBRARIES that exists on the machine running it.

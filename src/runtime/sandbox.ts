@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
-import { containerArgv, containerEnv, exitFileOf, hostSandbox, nodeSandboxArgv, pauseArgv, podPidNs } from '../render/render.ts';
+import { containerArgv, containerEnv, containerOnly, exitFileOf, hostSandbox, nodeSandboxArgv, pauseArgv, podPidNs, sandboxFiles, SYSTEM_TREES } from '../render/render.ts';
 import type { Executor } from './exec.ts';
 import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
 import { allowLowPorts, launchContainer } from './container.ts';
@@ -77,10 +77,17 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
     const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
     const exitFile = exitFileOf(plan, stateDir(plan.lab), pod, c);
     if (exitFile) mkdirSync(dirname(exitFile), { recursive: true });
-    const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), netns: pod.netns, join: joinArgs(pod, sandboxPid(state, pod)), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(c.argv[0] === '@dns' ? { only: dnsServerView(c.argv, pod) } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
+    const box = sandboxPid(state, pod);
+    const only = c.argv[0] === '@dns' ? dnsServerView(c.argv, pod) : plan.ownRoots ? ownRoot(plan, pod, c, box !== undefined) : undefined;
+    const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
     ps.containers[c.name] = { pid, startTime, argv, log, uid };
   }
   save(state);
+}
+
+/** A container's root of its own in a lab built from a submission (plan.ownRoots): render's containerOnly with the trees that exist here. */
+export function ownRoot(plan: Plan, pod: PlanPod, c: PlanPod['containers'][number], hasSandbox: boolean): string[] {
+  return containerOnly(c, plan, PROGRAMS, SYSTEM_TREES.filter((p) => existsSync(p)), sandboxFiles(pod, hasSandbox));
 }
 
 const LISTENING: Record<string, string> = { '@workload': '"event":"listening"', '@dns': LISTENING_MARK };
