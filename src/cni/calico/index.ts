@@ -212,9 +212,10 @@ export interface CalicoNode {
   routing: CalicoBgp | CalicoVxlan;
   /**
    * A dual-stack lab: the node's IPv6 address, the IPv6 pool (the lab's IPv6 podCidr, Calico's
-   * default-ipv6-ippool) and the IPv6 blocks this node holds, in claim order.
+   * default-ipv6-ippool) and the IPv6 blocks this node holds, in claim order; `lastIp`: the IPv6
+   * address its run-time IPAM handed out last.
    */
-  ipv6?: { ip: string; pool: { name: string; cidr: string; blockSize: number }; blocks: string[] };
+  ipv6?: { ip: string; pool: { name: string; cidr: string; blockSize: number }; blocks: string[]; lastIp?: string };
 }
 
 /** A BGP protocol's name in bird.conf, as Calico's template names mesh peers: Mesh_172_16_94_11. */

@@ -10,7 +10,7 @@
  * Not built here (validation refuses what would need it): borrowing from another node's IPv6
  * block, several IPv6 pools, nodeSelector on the IPv6 pool.
  */
-import { formatAddr, formatPrefix, nth, sizeOf, subnet, type Prefix } from '../../net/addr.ts';
+import { formatAddr, nth, sizeOf, subnet, type Prefix } from '../../net/addr.ts';
 
 export interface Blocks6Input {
   /** The IPv6 pool (the lab's IPv6 podCidr). */
@@ -53,14 +53,18 @@ export function assignBlocks6({ pool, blockSize, nodes, pods }: Blocks6Input): B
   return { pods: addresses, blocks: own.map((bs) => bs.map((b) => b.cidr)) };
 }
 
-/** The first free address of a node's IPv6 blocks (a pod created on the live lab), or undefined. */
-export function nextAddress6(blocks: readonly Prefix[], taken: ReadonlySet<string>): string | undefined {
-  for (const b of blocks)
-    for (let i = 0n; i < sizeOf(b); i++) {
-      const a = formatAddr(nth(b, i)!);
-      if (!taken.has(a)) return a;
-    }
+/**
+ * The IPv6 address of a pod created on a live lab: the next free address of its node's IPv6 blocks
+ * after `after` (the one handed out last, so a re-created pod visibly gets a new address, as
+ * host-local does), wrapping; undefined when the blocks are full (no IPv6 block is claimed at run time).
+ */
+export function nextAddress6(blocks: readonly Prefix[], taken: ReadonlySet<string>, after?: string): string | undefined {
+  const all = blocks.flatMap((b) => Array.from({ length: Number(sizeOf(b)) }, (_, i) => formatAddr(nth(b, i)!)));
+  const start = after === undefined ? 0 : all.indexOf(after) + 1;
+  for (let i = 0; i < all.length; i++) {
+    const a = all[(start + i) % all.length]!;
+    if (!taken.has(a)) return a;
+  }
   return undefined;
 }
 
-export const formatBlocks6 = (blocks: readonly Prefix[]): string[] => blocks.map(formatPrefix);
