@@ -334,14 +334,14 @@ function validateIPv6(config: CalicoConfig, lab: CniValidationInput): CniProblem
   if (config.encapsulation === 'VXLAN')
     p('PL2181', ['encapsulation'], "encapsulation 'VXLAN' in a dual-stack lab: podlab's vxlan.calico carries IPv4 only (Felix's IPv6 VXLAN device, vxlan-v6.calico, is not built)", "Use encapsulation: 'None' (BGP with BIRD, which routes both families), or ipFamilies: ['IPv4'].");
   else if (config.peers.length || !config.nodeToNodeMesh)
-    p('PL2182', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are' : 'nodeToNodeMesh is off'} in a dual-stack lab: podlab's IPv6 routes travel only over the node-to-node mesh between the nodes' IPv6 addresses (BGPPeers are IPv4 sessions here)`, "Leave peers and nodeToNodeMesh out in a dual-stack lab, or use ipFamilies: ['IPv4'] to build BGP peers.");
+    p('PL2182', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are set' : 'nodeToNodeMesh is off'} in a dual-stack lab: podlab's IPv6 routes travel only over the node-to-node mesh between the nodes' IPv6 addresses (BGPPeers are IPv4 sessions here)`, "Leave peers and nodeToNodeMesh out in a dual-stack lab, or use ipFamilies: ['IPv4'] to build BGP peers.");
   const pool = parsePrefix(lab.ipv6.podCidr);
   if (pool?.family !== 'IPv6') return out; // the lab's rules report an invalid IPv6 podCidr
   const perNode = lab.nodes.map((n) => lab.pods.filter((q) => q.node === n.name && !q.hostNetwork).length);
   const pods = perNode.flatMap((k, node) => Array.from({ length: k }, () => ({ node })));
   const r = assignBlocks6({ pool, blockSize: CALICO.blockSize6, nodes: lab.nodes.length, pods });
   if (r.pods.some((a) => a === undefined) || r.blocks.some((b) => b.length === 0))
-    p('PL2183', [], `the IPv6 pool ${lab.ipv6.podCidr} (${blockCount6(pool, CALICO.blockSize6)} block(s) of /${CALICO.blockSize6}) cannot give the lab's ${lab.nodes.length} node(s) a block each and their ${pods.length} pod(s) an IPv6 address`, `Calico cuts the IPv6 pool (the lab's ipv6.podCidr) into /${CALICO.blockSize6} blocks, at least one per node: give a larger ipv6.podCidr, e.g. "fd00:10:244::/56".`);
+    p('PL2183', [], `the IPv6 pool ${lab.ipv6.podCidr} (${blockCount6(pool, CALICO.blockSize6)} block(s) of /${CALICO.blockSize6}) cannot give the lab's ${lab.nodes.length} node(s) a block each${pods.length ? ` and their ${pods.length} pod(s) an IPv6 address` : ''}`, `Calico cuts the IPv6 pool (podCidr's IPv6 CIDR, its default-ipv6-ippool) into /${CALICO.blockSize6} blocks, at least one per node: give a larger IPv6 podCidr, e.g. "fd00:10:244::/56".`);
   return out;
 }
 
