@@ -128,3 +128,41 @@ describe('calico dual stack: what is refused', () => {
     expect(codes({ ipFamilies: ['IPv4'], cni: { type: 'calico', encapsulation: 'VXLAN' } })).toEqual([]);
   });
 });
+
+describe('podlab status for a dual-stack Calico lab', () => {
+  it('adds the IPv6 pool, the IPv6 blocks each node holds (ip -6 blackholes) and its IPv6 mesh sessions as BIRD reports them', async () => {
+    const p = plan();
+    const { calicoStatus, calicoStatusLines } = await import('../../src/runtime/calico-status.ts');
+    const res = (stdout: string, exitCode = 0) => ({ stdout, stderr: '', exitCode });
+    // Recorded `birdc show protocols` of n1 (BIRD 2.0.12), n2's IPv6 session to m not up yet.
+    const protocols = (node: string) =>
+      [
+        'BIRD 2.0.12 ready.',
+        'Name       Proto      Table      State  Since         Info',
+        'Mesh_172_16_94_10 BGP        ---        up     12:19:36.666  Established   ',
+        'Mesh_172_16_94_11 BGP        ---        up     12:19:36.666  Established   ',
+        'Mesh_172_16_94_12 BGP        ---        up     12:19:36.483  Established   ',
+        'Mesh_fd00_172_16_94__a BGP        ---        ' + (node === 'n2' ? 'start  12:19:36.651  Active        ' : 'up     12:19:36.651  Established   '),
+        'Mesh_fd00_172_16_94__b BGP        ---        up     12:19:36.596  Established   ',
+        'Mesh_fd00_172_16_94__c BGP        ---        up     12:19:36.596  Established   ',
+      ].join('\n') + '\n';
+    const ex = {
+      async run(argv: readonly string[]) {
+        if (argv[0] === 'ip') {
+          const node = argv[2]!.split('.').at(-1)!;
+          const block = argv[3] === '-6' ? cniOf(p, node).ipv6!.blocks[0] : cniOf(p, node).blocks[0];
+          return res(JSON.stringify([{ type: 'blackhole', dst: block, protocol: 'bird', metric: 32, flags: [] }]));
+        }
+        return res(protocols(argv[2]!.match(/bird-(\w+)\.ctl/)![1]!));
+      },
+      spawn: async () => 0,
+      signal: () => {},
+    };
+    const lines = calicoStatusLines((await calicoStatus(ex as never, { plan: p } as never))!);
+    expect(lines).toContain('  pool default-ipv6-ippool fd00:10:244::/56 (/122 blocks, natOutgoing false, encapsulation None)');
+    expect(lines).toContain('  blocks6 n1            fd00:10:244::40/122');
+    expect(lines).toContain('  bgp6   n1             m Established, n2 Established');
+    expect(lines).toContain('  bgp6   n2             m start Active, n1 Established');
+    expect(lines).toContain('  blocks n1             10.244.0.64/26');
+  });
+});
