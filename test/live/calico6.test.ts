@@ -3,8 +3,8 @@
  * /128 (default via fe80::ecee:eeff:feee:eeee, its host veth's own link-local address); pods reach
  * each other across nodes in IPv6 without NAT over /122 block routes that BIRD learns in an IPv6
  * mesh between the nodes' IPv6 addresses (`proto bird`), each node holding a blackhole for its own
- * IPv6 block; a re-created pod takes a new IPv6 address of its node's block; `down` stops the
- * daemons by pid and leaves the host as it was.
+ * IPv6 block; a re-created pod takes a new IPv6 address of its node's block; a node whose BIRD
+ * stops has its IPv6 block withdrawn; `down` stops the daemons by pid and leaves the host as it was.
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +131,19 @@ describe.skipIf(!live)('live calico dual stack (BGP with BIRD, IPv4 and IPv6)', 
     expect(v6).not.toBe('fd00:10:244::40');
     expect((await inLab(readState(name)!, 'b', ['ip', '-6', '-o', 'address', 'show', 'dev', 'eth0'])).stdout).toContain(`inet6 ${v6}/128`);
     expect(await httpFrom(readState(name)!, 'c', `http://[${v6}]:8080/`)).toMatchObject({ pod: 'b', client: 'fd00:10:244::80' });
+  });
+
+  it("a node whose BIRD stops has its IPv6 block withdrawn from its peers' tables, its IPv4 one too", async () => {
+    const bird = readState(name)!.daemons!['w2/bird']!;
+    expect(isAlive(bird)).toBe(true);
+    process.kill(bird.pid, 'SIGTERM'); // a clean shutdown: a Cease to each peer, which drop its routes at once
+    const gone = await until(async () => {
+      const out = (await inLab(state, 'node/cp', ['ip', '-6', 'route', 'show', 'proto', 'bird'])).stdout;
+      return out.includes('fd00:10:244::80/122') ? undefined : out;
+    });
+    expect(gone, "cp still routes w2's IPv6 block").toBeDefined();
+    expect(gone).toContain('fd00:10:244::40/122 via fd00:172:16:94::b dev eth0');
+    expect((await inLab(state, 'node/cp', ['ip', 'route', 'show', 'proto', 'bird'])).stdout).not.toContain('10.244.0.128/26');
   });
 
   it('down stops every BIRD by its recorded pid and leaves the host as it was', async () => {
