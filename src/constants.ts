@@ -143,6 +143,16 @@ export const CALICO = {
   defaultPool: 'default-ipv4-ippool',
   /** The pod's gateway: a link-local address no interface holds; the host-side veth answers ARP for it (proxy ARP). */
   gateway: '169.254.1.1',
+  /** The IPv6 pool's block size default (CALICO_IPV6POOL_BLOCK_SIZE): /122, 64 addresses, as an IPv4 /26. */
+  blockSize6: 122,
+  /** The name of a dual-stack lab's IPv6 pool (Calico's default IPv6 IPPool, from CALICO_IPV6POOL_CIDR). */
+  defaultPool6: 'default-ipv6-ippool',
+  /**
+   * The pods' IPv6 gateway: the host-side veth's own link-local address, which the kernel derives
+   * (EUI-64) from its MAC ee:ee:ee:ee:ee:ee; Calico's plugin reads it off the veth and routes the
+   * pod's default via it, so no proxy is needed for it (the veth answers neighbour solicitations itself).
+   */
+  gateway6: 'fe80::ecee:eeff:feee:eeee',
   /** The MAC Calico gives every host-side veth. */
   hostVethMac: 'ee:ee:ee:ee:ee:ee',
   /** Host-side veth names: `cali` + the first 11 hex digits of sha1("<namespace>.<pod>") (15 bytes). */

@@ -62,14 +62,18 @@ export interface CniPlanInput<Config> {
   natOutgoing: boolean;
   /** The lab's pod network. */
   podCidr: Cidr;
-  /** The pods with a network of their own, in plan order, with their node's index and their address. */
-  pods: readonly { name: string; namespace: string; node: number; ip: string }[];
+  /** The pods with a network of their own, in plan order, with their node's index and their address (and IPv6 one, in a lab with IPv6). */
+  pods: readonly { name: string; namespace: string; node: number; ip: string; ip6?: string }[];
+  /** `addressPods`' IPv6 share, when the mode gave one. */
+  ipv6?: { podCidr: Prefix; nodeCidrs: readonly (readonly Prefix[])[] };
 }
 
 /** What a mode is given to choose the pods' addresses: the plan is the single source of addresses. */
 export interface CniAddressInput<Config> {
   config: Config;
   podCidr: Cidr;
+  /** A lab with IPv6: its IPv6 pod network (a mode with IPAM of its own numbers IPv6 pods from it). */
+  podCidr6?: Prefix;
   nodes: readonly CniNodeInput[];
   /** The pods with a network of their own, in plan order, by node index. */
   pods: readonly { node: number }[];
@@ -80,11 +84,20 @@ export interface CniAddresses {
   pods: string[];
   nodeCidrs: Cidr[][];
   nodeGateways: string[];
+  /**
+   * A mode with IPv6 IPAM of its own (Calico's IPv6 blocks): each pod's IPv6 address and each
+   * node's IPv6 pod CIDRs. Left out, a pod's IPv6 address is its IPv4 host number in its node's IPv6 slice.
+   */
+  ipv6?: { pods: string[]; nodeCidrs: Prefix[][] };
 }
 
 /** A lab as a mode's validation sees it. */
 export interface CniValidationInput {
   podCidr: string;
+  /** The lab's address families, primary first. */
+  ipFamilies?: readonly ('IPv4' | 'IPv6')[];
+  /** A lab with IPv6: its IPv6 pod network. */
+  ipv6?: { podCidr: string };
   /** The node network, where peers of a routing daemon must be (Calico's BGPPeer peerIP). */
   nodeNetwork?: { cidr: string };
   /** With their labels (Kubernetes' well-known ones and the lab's), for modes that select nodes. */

@@ -132,6 +132,9 @@ export const CODES = {
   PL2178: 'pool encapsulation differs from the lab',
   PL2179: 'unknown IP pool',
   PL2180: 'exhaust-block without Calico BGP',
+  PL2181: 'Calico VXLAN in a dual-stack lab',
+  PL2182: 'Calico BGP peers in a dual-stack lab',
+  PL2183: 'Calico IPv6 pool too small',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',
@@ -187,7 +190,7 @@ export const CODES = {
   PL2404: 'address of a family the lab does not have',
   PL2405: 'RequireDualStack on a single-stack lab',
   PL2406: 'invalid Service ipFamilies',
-  PL2407: 'CNI mode is IPv4-only',
+  PL2407: 'CNI mode without IPv6-only support',
   PL2408: 'invalid IPv6 CIDR',
   PL2409: 'invalid IPv6 cluster IP',
   PL2410: 'address family setup not built yet',

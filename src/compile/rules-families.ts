@@ -114,10 +114,13 @@ export const loadBalancersAreBuilt: Rule = (lab, out) => {
       out.push(diag('PL2410', svcPath(s.name, s.ipFamiliesWritten ? 'ipFamilies' : 'type'), `Service "${s.name}" is an IPv6-only LoadBalancer: podlab gives load-balancer addresses in IPv6 only beside an IPv4 one`, "Make it dual stack (ipFamilyPolicy: 'RequireDualStack'): it gets an address per family, the IPv6 one held by the gateway too."));
 };
 
-/** A CNI mode without IPv6 support is rejected on a lab with IPv6 (say so, rather than half-build it). */
+/**
+ * What a CNI mode does not build in a family setup is rejected (said, rather than half-built): the
+ * calico mode builds IPv4 and dual stack (IPv6 beside IPv4, BIRD's IPv6 mesh), not IPv6 alone.
+ */
 export const cniSupportsFamilies: Rule = (lab, out) => {
-  if (lab.ipFamilies.includes('IPv6') && lab.cni.type === 'calico')
-    out.push(diag('PL2407', ['cni'], 'calico mode is IPv4-only in podlab: its block IPAM and BIRD config have no IPv6 side yet', "Use cni: 'kubenet' or 'flannel' for a lab with IPv6, or ipFamilies: ['IPv4']."));
+  if (lab.cni.type === 'calico' && !lab.ipFamilies.includes('IPv4'))
+    out.push(diag('PL2407', ['cni'], "calico mode builds IPv4 and dual stack in podlab, not IPv6 alone: its IPv4 pool numbers the blocks BIRD routes, and BIRD's router id is the node's IPv4 address", "Use ipFamilies: ['IPv4', 'IPv6'] (dual stack) with calico, or cni: 'flannel' for an IPv6-only lab."));
 };
 
 /** A node's fixed address is its IPv4 one (its IPv6 address takes the same host number in the IPv6 node network). */

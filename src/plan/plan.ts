@@ -367,11 +367,14 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
   const labPods = [...lab.pods, ...(lab.dns ? [dnsPod(lab.dns.node, lab.ipFamilies.includes('IPv6'))] : []), ...(lab.ingress && ingress ? [ingressPod(lab.ingress, ingress.confFile)] : [])];
   const nodeIndex = new Map(lab.nodes.map((n, i) => [n.name, i]));
   const networked = labPods.filter((p) => !p.hostNetwork);
-  const addresses = mode.addressPods({ config: lab.cni, podCidr: net.podNet, nodes: cniInputs, pods: networked.map((p) => ({ node: nodeIndex.get(p.node)! })) });
+  const addresses = mode.addressPods({ config: lab.cni, podCidr: net.podNet, ...(net.ipv6 ? { podCidr6: net.ipv6.podNet } : {}), nodes: cniInputs, pods: networked.map((p) => ({ node: nodeIndex.get(p.node)! })) });
   const podIps = new Map(networked.map((p, i) => [p, addresses.pods[i]!]));
-  // A pod's IPv6 address has its IPv4 host number in its node's IPv6 slice (10.244.1.5 → fd00:10:244:1::5).
+  // A pod's IPv6 address: the mode's IPv6 IPAM's (Calico's IPv6 blocks), else its IPv4 host number in its node's IPv6 slice (10.244.1.5 → fd00:10:244:1::5).
+  const own6 = addresses.ipv6;
   const podIps6 = new Map(
-    cniInputs[0]?.ipv6
+    own6
+      ? networked.map((p, i) => [p, own6.pods[i]!])
+      : cniInputs[0]?.ipv6
       ? networked.map((p) => {
           const node = cniInputs[nodeIndex.get(p.node)!]!;
           return [p, formatAddr(nth(node.ipv6!.slice, ip.parseIp(podIps.get(p)!)! - node.slice.network)!)];
@@ -387,7 +390,8 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
     mtu,
     natOutgoing: lab.natOutgoing,
     podCidr: net.podNet,
-    pods: networked.map((p) => ({ name: p.name, namespace: p.namespace, node: nodeIndex.get(p.node)!, ip: podIps.get(p)! })),
+    pods: networked.map((p) => ({ name: p.name, namespace: p.namespace, node: nodeIndex.get(p.node)!, ip: podIps.get(p)!, ...(podIps6.has(p) ? { ip6: podIps6.get(p)! } : {}) })),
+    ...(own6 && net.ipv6 ? { ipv6: { podCidr: net.ipv6.podNet, nodeCidrs: own6.nodeCidrs } } : {}),
   });
 
   const nodes: PlanNode[] = lab.nodes.map((n, i) => {
@@ -408,7 +412,7 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
       mac: macFor(`${lab.name}/node/${n.name}`),
       mtu,
       podCidr: only ? formatPrefix(only.slice) : ip.formatCidr(addresses.nodeCidrs[i]![0]!),
-      podCidrs: byFamily(lab.ipFamilies, ip.formatCidr(addresses.nodeCidrs[i]![0]!), input.ipv6 && formatPrefix(input.ipv6.slice)),
+      podCidrs: byFamily(lab.ipFamilies, ip.formatCidr(addresses.nodeCidrs[i]![0]!), input.ipv6 && formatPrefix(own6?.nodeCidrs[i]![0] ?? input.ipv6.slice)),
       podGateway: only ? only.podGateway : addresses.nodeGateways[i]!,
       routes,
       cni: cni.data as NodeCni,

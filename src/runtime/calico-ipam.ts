@@ -11,6 +11,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { birdSocket, type CalicoNode } from '../cni/calico/index.ts';
 import { freeAddresses, nextAddress, type NextAddress } from '../cni/calico/ipam.ts';
+import { nextAddress6 } from '../cni/calico/ipam6.ts';
+import { parseAddr, parsePrefix } from '../net/addr.ts';
 import { CALICO } from '../constants.ts';
 import { template } from '../lib/templates.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
@@ -105,6 +107,29 @@ export async function calicoPodIp(ex: Executor, state: LabState, pod: PlanPod): 
   data.lastIp = next.ip;
   writeState(state);
   return { ip: next.ip, how: next.how, block: next.block };
+}
+
+/**
+ * A dual-stack Calico node: the IPv6 address of `pod` being created on the live lab, the next free
+ * one of the node's IPv6 blocks (nextAddress6); undefined on a node without IPv6 blocks.
+ */
+export function calicoPodIp6(state: LabState, pod: PlanPod): string | undefined {
+  const node = state.plan.nodes.find((n) => n.name === pod.node)!;
+  const v6 = calico(node).ipv6;
+  if (!v6) return undefined;
+  const blocks = v6.blocks.map((b) => parsePrefix(b)!);
+  // Every running pod's IPv6 address: its run-time one, else its planned one.
+  const taken = new Set(
+    Object.entries(state.pods).flatMap(([name, ps]) => (ps.ips ?? state.plan.pods.find((p) => p.name === name)?.ips ?? []).filter((a) => a.includes(':'))),
+  );
+  const value = (a: string) => parseAddr(a)!.value;
+  const planned = state.plan.pods.filter((p) => p.node === node.name && !p.hostNetwork).flatMap((p) => p.ips.filter((a) => a.includes(':')));
+  const after = v6.lastIp ?? planned.sort((a, b) => (value(a) < value(b) ? -1 : value(a) > value(b) ? 1 : 0)).at(-1);
+  const ip = nextAddress6(blocks, taken, after);
+  if (!ip) throw new Error(`node "${node.name}" has no free IPv6 address for pod "${pod.name}": its IPv6 blocks (${v6.blocks.join(', ')}) are full (podlab claims no IPv6 block at run time)`);
+  v6.lastIp = ip;
+  writeState(state);
+  return ip;
 }
 
 function lastOf(block: string): string {

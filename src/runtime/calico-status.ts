@@ -26,38 +26,49 @@ export interface CalicoStatus {
     bgp?: { peer: string; protocol: string; state: string; info: string }[];
     /** BGP: BIRD did not answer on its socket (stopped, or crashed). */
     birdDown?: boolean;
+    /** Dual stack: the IPv6 blocks it was planned and holds now (a blackhole each), and its IPv6 mesh sessions. */
+    ipv6?: { plannedBlocks: string[]; blocks: string[]; bgp: { peer: string; protocol: string; state: string; info: string }[] };
   }[];
+  /** Dual stack: the IPv6 pool (Calico's default-ipv6-ippool). */
+  pool6?: { name: string; cidr: string; blockSize: number };
 }
 
 export async function calicoStatus(ex: Executor, state: LabState): Promise<CalicoStatus | undefined> {
   const nodes = state.plan.nodes.filter((n) => n.cni.type === 'calico');
   if (!nodes.length) return undefined;
   const data = (n: (typeof nodes)[number]) => n.cni as unknown as CalicoNode;
+  const pool6 = data(nodes[0]!).ipv6?.pool;
   return {
+    ...(pool6 ? { pool6 } : {}),
     pools: data(nodes[0]!).pools,
     strictAffinity: data(nodes[0]!).strictAffinity,
     nodes: await Promise.all(
       nodes.map(async (n) => {
         const c = data(n);
-        const routes = await ex.run(['ip', '-n', n.netns, '-j', 'route', 'show', 'type', 'blackhole']);
-        let blocks: string[] = [];
-        try {
-          blocks = (JSON.parse(routes.stdout || '[]') as { dst?: string }[]).map((r) => r.dst ?? '').filter((d) => d.includes('/'));
-        } catch {
-          blocks = [];
-        }
+        const blackholes = async (family: '-4' | '-6') => {
+          const routes = await ex.run(['ip', '-n', n.netns, family, '-j', 'route', 'show', 'type', 'blackhole']);
+          try {
+            return (JSON.parse(routes.stdout || '[]') as { dst?: string }[]).map((r) => r.dst ?? '').filter((d) => d.includes('/'));
+          } catch {
+            return [];
+          }
+        };
+        const blocks = await blackholes('-4');
+        const blocks6 = c.ipv6 ? await blackholes('-6') : [];
         const base = { name: n.name, selected: c.selected, plannedBlocks: c.blocks, blocks, borrowed: c.borrowed ?? [] };
         if (c.routing.kind !== 'bgp') return base;
         const r = await ex.run(['birdc', '-s', birdSocket(state.plan.stateDir, n.name), 'show', 'protocols'], { timeoutMs: 5000 });
         const rows = r.exitCode === 0 ? parseBirdProtocols(r.stdout) : [];
         const routing = c.routing;
+        const session = (p: { node: string; protocol: string }) => {
+          const row = rows.find((x) => x.name === p.protocol);
+          return { peer: p.node, protocol: p.protocol, state: row?.state ?? 'down', info: row?.info ?? (rows.length ? 'no such protocol' : 'BIRD not answering') };
+        };
         return {
           ...base,
           ...(r.exitCode === 0 && rows.length ? {} : { birdDown: true }),
-          bgp: routing.peers.map((p) => {
-            const row = rows.find((x) => x.name === p.protocol);
-            return { peer: p.node, protocol: p.protocol, state: row?.state ?? 'down', info: row?.info ?? (rows.length ? 'no such protocol' : 'BIRD not answering') };
-          }),
+          bgp: routing.peers.map(session),
+          ...(c.ipv6 ? { ipv6: { plannedBlocks: c.ipv6.blocks, blocks: blocks6, bgp: (routing.peers6 ?? []).map(session) } } : {}),
         };
       }),
     ),
@@ -67,11 +78,17 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
 /** The text `podlab status` prints for it. */
 export function calicoStatusLines(s: CalicoStatus): string[] {
   const lines = s.pools.map((p) => `  pool ${p.name} ${p.cidr} (/${p.blockSize} blocks, natOutgoing ${p.natOutgoing}, encapsulation ${p.encapsulation}${p.nodeSelector !== 'all()' ? `, nodeSelector ${p.nodeSelector}` : ''}${p.disabled ? ', disabled' : ''})`);
+  if (s.pool6) lines.push(`  pool ${s.pool6.name} ${s.pool6.cidr} (/${s.pool6.blockSize} blocks, natOutgoing false, encapsulation None)`);
   if (s.pools.length > 1) for (const n of s.nodes) lines.push(`  pools  ${n.name.padEnd(14)} ${n.selected.join(', ') || '(none)'}`);
   for (const n of s.nodes) {
     lines.push(`  blocks ${n.name.padEnd(14)} ${n.blocks.join(' ') || '(none)'}${n.blocks.join() !== n.plannedBlocks.join() ? `  (planned ${n.plannedBlocks.join(' ')})` : ''}`);
     if (n.borrowed.length) lines.push(`  borrow ${n.name.padEnd(14)} ${n.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);
-    if (n.bgp) lines.push(`  bgp    ${n.name.padEnd(14)} ${n.birdDown ? 'BIRD not answering  ' : ''}${n.bgp.map((b) => `${b.peer} ${b.state === 'up' ? b.info : `${b.state}${b.info ? ` ${b.info}` : ''}`}`).join(', ') || '(no BGP peers: nodeToNodeMesh off, no peers apply)'}`);
+    const sessions = (bgp: readonly { peer: string; state: string; info: string }[]) => bgp.map((b) => `${b.peer} ${b.state === 'up' ? b.info : `${b.state}${b.info ? ` ${b.info}` : ''}`}`).join(', ');
+    if (n.bgp) lines.push(`  bgp    ${n.name.padEnd(14)} ${n.birdDown ? 'BIRD not answering  ' : ''}${sessions(n.bgp) || '(no BGP peers: nodeToNodeMesh off, no peers apply)'}`);
+    if (n.ipv6) {
+      lines.push(`  blocks6 ${n.name.padEnd(13)} ${n.ipv6.blocks.join(' ') || '(none)'}${n.ipv6.blocks.join() !== n.ipv6.plannedBlocks.join() ? `  (planned ${n.ipv6.plannedBlocks.join(' ')})` : ''}`);
+      lines.push(`  bgp6   ${n.name.padEnd(14)} ${sessions(n.ipv6.bgp) || '(no IPv6 BGP peers)'}`);
+    }
   }
   return lines;
 }

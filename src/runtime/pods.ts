@@ -18,7 +18,7 @@ import { pauseArgv } from '../render/render.ts';
 import { containerId, netns, replicaName } from '../plan/names.ts';
 import { mountFrom, startContainers } from './sandbox.ts';
 import { RuntimeError } from './errors.ts';
-import { calicoPodIp } from './calico-ipam.ts';
+import { calicoPodIp, calicoPodIp6 } from './calico-ipam.ts';
 
 export class PodError extends RuntimeError {}
 
@@ -88,7 +88,10 @@ export async function createPod(ex: Executor, state: LabState, name: string, opt
   const newIp = planned.hostNetwork ? undefined : onCalico ? (await calicoPodIp(ex, state, planned)).ip : nextPodIp(state, planned);
   // Dual stack: the new IPv4 address's host number in the node's IPv6 slice too, so the pod keeps an IPv6 endpoint.
   const node = state.plan.nodes.find((n) => n.name === planned.node)!;
-  const pod: PlanPod = newIp === undefined ? planned : { ...planned, ip: newIp, ips: podAddresses(node, newIp) };
+  // A dual-stack Calico node numbers IPv6 pods from its own IPv6 blocks (not the IPv4 host number).
+  const ip6 = newIp !== undefined && onCalico ? calicoPodIp6(state, planned) : undefined;
+  const ips = newIp === undefined ? planned.ips : ip6 ? planned.ips.map((a) => (a.includes(':') ? ip6 : newIp)) : podAddresses(node, newIp);
+  const pod: PlanPod = newIp === undefined ? planned : { ...planned, ip: newIp, ips };
   const ps: LabState['pods'][string] = (state.pods[name] = { containers: {} });
   try {
     if (!pod.hostNetwork) {

@@ -8,14 +8,19 @@
  * exporting its blocks, bird.conf from templates/bird.conf.hbs as Calico's confd templates write
  * it) or a VXLAN device `vxlan.calico` with static routes, neighbours and FDB entries (what Felix
  * programs). natOutgoing of the pool is the masquerade rule of the node's kube-proxy table.
+ * Dual stack (BGP only): the lab's IPv6 podCidr is a second pool of /122 blocks (ipam6.ts), each pod
+ * also an IPv6 /128 behind fe80::ecee:eeff:feee:eeee, and BIRD runs bird6's half too: an IPv6
+ * mesh between the nodes' IPv6 addresses exporting the IPv6 blocks (docs/calico.md, "Dual stack").
  */
 import { z } from 'zod';
 import { CALICO, CNI_VERSION } from '../../constants.ts';
 import * as ip from '../../net/ipv4.ts';
 import { macFor } from '../../plan/names.ts';
 import { port } from '../../schema/fields.ts';
-import type { CniConflist, CniMode, CniProblem } from '../types.ts';
+import type { CniConflist, CniMode, CniNodeInput, CniProblem, CniValidationInput } from '../types.ts';
 import { assignBlocks, blockCount, type PoolInput } from './ipam.ts';
+import { assignBlocks6, blockCount6 } from './ipam6.ts';
+import { formatAddr, formatPrefix, nth, parseAddr, parsePrefix, sizeOf, type Prefix } from '../../net/addr.ts';
 import { parseSelector, selects } from './selector.ts';
 import { hostVethName } from './veth.ts';
 
@@ -153,6 +158,8 @@ export interface CalicoWorkload {
   pod: string;
   namespace: string;
   ip: string;
+  /** Its IPv6 address, in a dual-stack lab. */
+  ip6?: string;
   hostVeth: string;
 }
 
@@ -168,6 +175,11 @@ export interface CalicoBgp {
    * itself when no node has it (the session then never comes up).
    */
   peers: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean; source: 'mesh' | 'node' | 'global' }[];
+  /**
+   * A dual-stack lab: the IPv6 mesh, one session per other node between the nodes' IPv6 addresses
+   * (Calico's bird6.cfg: Mesh_fd00_172_16_94__b), carrying the IPv6 blocks.
+   */
+  peers6?: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean }[];
 }
 
 /** VXLAN: the node's VTEP and, per peer, its VTEP and blocks (routed via its tunnel address). */
@@ -201,6 +213,12 @@ export interface CalicoNode {
   lastIp?: string;
   workloads: CalicoWorkload[];
   routing: CalicoBgp | CalicoVxlan;
+  /**
+   * A dual-stack lab: the node's IPv6 address, the IPv6 pool (the lab's IPv6 podCidr, Calico's
+   * default-ipv6-ippool) and the IPv6 blocks this node holds, in claim order; `lastIp`: the IPv6
+   * address its run-time IPAM handed out last.
+   */
+  ipv6?: { ip: string; pool: { name: string; cidr: string; blockSize: number }; blocks: string[]; lastIp?: string };
 }
 
 /** A BGP protocol's name in bird.conf, as Calico's template names mesh peers: Mesh_172_16_94_11. */
@@ -209,6 +227,9 @@ export const meshName = (peerIp: string) => `Mesh_${peerIp.replaceAll('.', '_')}
 const peerName = (peerIp: string, node: boolean) => `${node ? 'Node' : 'Global'}_${peerIp.replaceAll('.', '_')}`;
 
 const poolCidr = (pool: CalicoPoolConfig, podCidr: string) => pool.cidr ?? podCidr;
+
+/** An IPv6 BGP protocol's name, as Calico's bird6 template names it: Mesh_fd00_172_16_94__b (':' → '_'). */
+export const meshName6 = (peerIp: string) => `Mesh_${peerIp.replaceAll(':', '_')}`;
 
 /** The pools as the IPAM reads them: parsed, with the nodes each selects. Undefined when a pool is not a CIDR. */
 function ipamPools(config: CalicoConfig, podCidr: string, nodes: readonly { labels?: Readonly<Record<string, string>> }[]): PoolInput[] | undefined {
@@ -231,6 +252,7 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
     p('PL2154', ['asNumber'], `AS number ${config.asNumber} is out of range`, 'An AS number is 1–4294967295 (4-byte ASN); Calico uses 64512, the first private AS, by default.');
   if (config.encapsulation === 'VXLAN' && (config.peers.length || !config.nodeToNodeMesh))
     p('PL2170', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are' : 'nodeToNodeMesh is'} set, but encapsulation 'VXLAN' runs no BGP (no BIRD)`, "Leave peers and nodeToNodeMesh out with VXLAN, or use encapsulation 'None' (routed, BGP with BIRD).");
+  out.push(...validateIPv6(config, lab));
   const nodeNet = lab.nodeNetwork ? ip.parseCidr(lab.nodeNetwork.cidr) : undefined;
   for (const [i, peer] of config.peers.entries()) {
     if (peer.node !== undefined && !lab.nodes.some((n) => n.name === peer.node))
@@ -304,6 +326,37 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
 }
 
 /**
+ * The rules of a dual-stack Calico lab (PL2181–PL2183): what its IPv6 side builds is the BGP mesh
+ * over the nodes' IPv6 addresses carrying one IPv6 pool's /122 blocks; what it does not build is
+ * said at the line. An IPv6-only lab is refused by the lab's rules (PL2407), not here.
+ */
+function validateIPv6(config: CalicoConfig, lab: CniValidationInput): CniProblem[] {
+  const out: CniProblem[] = [];
+  if (!lab.ipv6 || !lab.ipFamilies?.includes('IPv6') || !lab.ipFamilies.includes('IPv4')) return out;
+  const p = (code: string, path: (string | number)[], message: string, hint: string) => out.push({ code, path, message, hint });
+  if (config.encapsulation === 'VXLAN')
+    p('PL2181', ['encapsulation'], "encapsulation 'VXLAN' in a dual-stack lab: podlab's vxlan.calico carries IPv4 only (Felix's IPv6 VXLAN device, vxlan-v6.calico, is not built)", "Use encapsulation: 'None' (BGP with BIRD, which routes both families), or ipFamilies: ['IPv4'].");
+  else if (config.peers.length || !config.nodeToNodeMesh)
+    p('PL2182', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are set' : 'nodeToNodeMesh is off'} in a dual-stack lab: podlab's IPv6 routes travel only over the node-to-node mesh between the nodes' IPv6 addresses (BGPPeers are IPv4 sessions here)`, "Leave peers and nodeToNodeMesh out in a dual-stack lab, or use ipFamilies: ['IPv4'] to build BGP peers.");
+  const pool = parsePrefix(lab.ipv6.podCidr);
+  if (pool?.family !== 'IPv6') return out; // the lab's rules report an invalid IPv6 podCidr
+  const perNode = lab.nodes.map((n) => lab.pods.filter((q) => q.node === n.name && !q.hostNetwork).length);
+  const pods = perNode.flatMap((k, node) => Array.from({ length: k }, () => ({ node })));
+  const r = assignBlocks6({ pool, blockSize: CALICO.blockSize6, nodes: lab.nodes.length, pods });
+  if (r.pods.some((a) => a === undefined) || r.blocks.some((b) => b.length === 0))
+    p('PL2183', [], `the IPv6 pool ${lab.ipv6.podCidr} (${blockCount6(pool, CALICO.blockSize6)} block(s) of /${CALICO.blockSize6}) cannot give the lab's ${lab.nodes.length} node(s) a block each${pods.length ? ` and their ${pods.length} pod(s) an IPv6 address` : ''}`, `Calico cuts the IPv6 pool (podCidr's IPv6 CIDR, its default-ipv6-ippool) into /${CALICO.blockSize6} blocks, at least one per node: give a larger IPv6 podCidr, e.g. "fd00:10:244::/56".`);
+  return out;
+}
+
+/** A node's IPv6 mesh: a session to every other node's IPv6 address; the node with the higher address connects, the other waits (passive). */
+function bgpPeers6(config: CalicoConfig, nodes: readonly CniNodeInput[], n: CniNodeInput): NonNullable<CalicoBgp['peers6']> {
+  const me = parseAddr(n.ipv6!.ip)!.value;
+  return nodes
+    .filter((o) => o.name !== n.name)
+    .map((o) => ({ node: o.name, ip: o.ipv6!.ip, asNumber: config.asNumber, protocol: meshName6(o.ipv6!.ip), passive: parseAddr(o.ipv6!.ip)!.value > me }));
+}
+
+/**
  * A node's BGP sessions: the mesh (one session per pair: the node with the higher address connects,
  * the other waits, passive), then the BGPPeers that apply to it, node-specific before global as
  * Calico's template writes them; never to its own address, never twice to one address.
@@ -327,7 +380,7 @@ function bgpPeers(config: CalicoConfig, nodes: readonly { name: string; ip: stri
   return out;
 }
 
-function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowed: readonly { ip: string; block: string }[], ipamDir: string, mtu: number, hostPorts: boolean): CniConflist {
+function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowed: readonly { ip: string; block: string }[], ipamDir: string, mtu: number, hostPorts: boolean, blocks6?: readonly Prefix[]): CniConflist {
   // A borrowed address is a range of its own inside the lender's block (host-local refuses ranges that overlap: one per block, from the first borrowed address to the last).
   const lent = new Map<string, string[]>();
   for (const b of borrowed) lent.set(b.block, [...(lent.get(b.block) ?? []), b.ip]);
@@ -352,8 +405,10 @@ function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowe
                 return { subnet: block, rangeStart: sorted[0]!, rangeEnd: sorted.at(-1)!, gateway: CALICO.gateway };
               }),
             ],
+            // Dual stack: a second range set, the node's IPv6 blocks (host-local then hands out one address of each family).
+            ...(blocks6 ? [blocks6.map((b) => ({ subnet: formatPrefix(b), rangeStart: formatAddr(nth(b, 0)!), rangeEnd: formatAddr(nth(b, sizeOf(b) - 1n)!), gateway: CALICO.gateway6 }))] : []),
           ],
-          routes: [{ dst: '0.0.0.0/0' }],
+          routes: [{ dst: '0.0.0.0/0' }, ...(blocks6 ? [{ dst: '::/0' }] : [])],
           dataDir: `${ipamDir}/${node}`,
         },
       },
@@ -400,7 +455,7 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
     port: spec?.port ?? CALICO.port,
   }),
   validate,
-  addressPods: ({ config, podCidr, nodes, pods }) => {
+  addressPods: ({ config, podCidr, podCidr6, nodes, pods }) => {
     const { pods: addresses, blocks } = assignBlocks({
       pools: ipamPools(config, ip.formatCidr(podCidr), nodes)!,
       nodes: nodes.length,
@@ -408,10 +463,16 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       tunnel: config.encapsulation === 'VXLAN',
       strictAffinity: config.strictAffinity,
     });
-    // Validation (PL2153, PL2176) has made sure every pod has an address and every node a block.
-    return { pods: addresses.map((a) => a ?? ''), nodeCidrs: blocks, nodeGateways: nodes.map(() => CALICO.gateway) };
+    // Validation (PL2153, PL2176, PL2183) has made sure every pod has an address and every node a block.
+    const v6 = podCidr6 && nodes[0]?.ipv6 && !nodes[0].ipv6.only ? assignBlocks6({ pool: podCidr6, blockSize: CALICO.blockSize6, nodes: nodes.length, pods }) : undefined;
+    return {
+      pods: addresses.map((a) => a ?? ''),
+      nodeCidrs: blocks,
+      nodeGateways: nodes.map(() => CALICO.gateway),
+      ...(v6 ? { ipv6: { pods: v6.pods.map((a) => a ?? ''), nodeCidrs: v6.blocks } } : {}),
+    };
   },
-  planNodes: ({ lab, config, nodes, nodeCidrs, pods, ipamDir, mtu, natOutgoing, podCidr }) => {
+  planNodes: ({ lab, config, nodes, nodeCidrs, pods, ipamDir, mtu, natOutgoing, podCidr, ipv6 }) => {
     const vxlan = config.encapsulation === 'VXLAN';
     const podMtu = vxlan ? mtu - CALICO.vxlanOverhead : mtu;
     const blocksOf = (i: number) => nodeCidrs[i]!.map(ip.formatCidr);
@@ -456,12 +517,13 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
               peers: others.map(({ o, j }) => ({ node: o.name, nodeIp: o.ip, mac: vtepMac(o.name), address: tunnelOf(j), blocks: blocksOf(j) })),
             },
           }
-        : { kind: 'bgp', asNumber: config.asNumber, mesh: config.nodeToNodeMesh, peers: bgpPeers(config, nodes, n) };
+        : { kind: 'bgp', asNumber: config.asNumber, mesh: config.nodeToNodeMesh, peers: bgpPeers(config, nodes, n), ...(ipv6 && n.ipv6 ? { peers6: bgpPeers6(config, nodes, n) } : {}) };
+      const blocks6 = ipv6 && n.ipv6 ? ipv6.nodeCidrs[i]! : undefined;
       return {
         // VXLAN: Felix's routes to each peer block via the peer's tunnel address; BGP: none here, BIRD learns them.
         routes:
           routing.kind === 'vxlan' ? routing.vxlan.peers.flatMap((p) => p.blocks.map((b) => ({ dst: b, via: p.address, dev: CALICO.vxlanDevice, onlink: true }))) : [],
-        conflist: conflist(lab, n.name, nodeCidrs[i]!, borrowedOf(i), ipamDir, podMtu, n.hostPorts),
+        conflist: conflist(lab, n.name, nodeCidrs[i]!, borrowedOf(i), ipamDir, podMtu, n.hostPorts, blocks6),
         data: {
           type: 'calico',
           pools,
@@ -469,8 +531,9 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
           strictAffinity: config.strictAffinity,
           blocks: blocksOf(i),
           borrowed: borrowedOf(i),
-          workloads: pods.filter((p) => p.node === i).map((p) => ({ pod: p.name, namespace: p.namespace, ip: p.ip, hostVeth: hostVethName(p.namespace, p.name) })),
+          workloads: pods.filter((p) => p.node === i).map((p) => ({ pod: p.name, namespace: p.namespace, ip: p.ip, ...(blocks6 && p.ip6 ? { ip6: p.ip6 } : {}), hostVeth: hostVethName(p.namespace, p.name) })),
           routing,
+          ...(blocks6 && n.ipv6 ? { ipv6: { ip: n.ipv6.ip, pool: { name: CALICO.defaultPool6, cidr: formatPrefix(ipv6!.podCidr), blockSize: CALICO.blockSize6 }, blocks: blocks6.map(formatPrefix) } } : {}),
         },
       };
     });

@@ -9,7 +9,12 @@
  * VethNameForWorkload, as src/cni/calico/veth.ts computes it for the plan), MAC
  * ee:ee:ee:ee:ee:ee, no address, proxy ARP on (so it answers ARP for 169.254.1.1), with a /32
  * route to the pod; in the pod, eth0 holds the IP as a /32 with a route to 169.254.1.1 (scope
- * link) and the default route via it. Why not the reference `ptp` plugin: it gives the host side
+ * link) and the default route via it. Dual stack (an IPv6 address in the IPAM result too): the pod
+ * holds it as a /128 (no DAD: the IPAM owns it) with `default via fe80::ecee:eeff:feee:eeee dev
+ * eth0`, the host veth's own link-local address (the kernel derives it from the MAC
+ * ee:ee:ee:ee:ee:ee; Calico's plugin reads it off the veth), and the node a /128 route to the pod;
+ * the host veth has IPv6, proxy NDP and forwarding on, as Calico's dataplane_linux.go writes them.
+ * Why not the reference `ptp` plugin: it gives the host side
  * the gateway address, names it veth<random>, keeps the pool's prefix length on the pod's address
  * and routes the subnet via the gateway — a different data plane from Calico's.
  *
@@ -37,6 +42,8 @@
 #include <unistd.h>
 
 #define GATEWAY "169.254.1.1"
+/* The host veth's own link-local address: EUI-64 of HOST_MAC (ee → ec, the universal/local bit flipped). */
+#define GATEWAY6 "fe80::ecee:eeff:feee:eeee"
 #define HOST_MAC "ee:ee:ee:ee:ee:ee"
 
 static const char *SUPPORTED[] = {"0.3.1", "0.4.0", "1.0.0"};
@@ -318,13 +325,15 @@ static void undo_add(void) {
     run(argv, raw, "DEL", NULL, NULL); /* the ADD's error is the one to report */
 }
 
-static void set_sysctl(const char *fmt, const char *value) {
+static void set_sysctl_of(const char *fmt, const char *ifname, const char *value) {
     char path[256];
-    snprintf(path, sizeof path, fmt, veth);
+    snprintf(path, sizeof path, fmt, ifname);
     int fd = open(path, O_WRONLY);
     if (fd < 0 || write(fd, value, strlen(value)) < 0) fail(11, "setting a sysctl failed", "%s: %s", path, strerror(errno));
     close(fd);
 }
+
+static void set_sysctl(const char *fmt, const char *value) { set_sysctl_of(fmt, veth, value); }
 
 /* The MAC of `ifname` in the current network namespace, or "". */
 static void mac_of(const char *ifname, char out[18]) {
@@ -345,16 +354,16 @@ static void add(int mtu) {
     if (strlen(ifname) >= IFNAMSIZ) fail(4, "CNI_IFNAME too long", "%s", ifname);
     char *result = ipam("ADD");
     on_fail = undo_add;
-    /* The first IPv4 address of the IPAM result's ips. */
-    char address[64] = "";
+    /* The first IPv4 and the first IPv6 address of the IPAM result's ips. */
+    char address[64] = "", address6[64] = "";
     const char *ips = member(result, "ips");
     if (ips && *(ips = ws(ips)) == '[') {
         const char *p = ws(ips + 1);
         while (*p == '{') {
             char a[64];
-            if (string_at(member(p, "address"), a, sizeof a) && !strchr(a, ':')) {
-                snprintf(address, sizeof address, "%.*s", (int)strcspn(a, "/"), a);
-                break;
+            if (string_at(member(p, "address"), a, sizeof a)) {
+                char *into = strchr(a, ':') ? address6 : address;
+                if (!into[0]) snprintf(into, 64, "%.*s", (int)strcspn(a, "/"), a);
             }
             if (!(p = skip(p))) break;
             p = ws(p);
@@ -375,6 +384,13 @@ static void add(int mtu) {
     set_sysctl("/proc/sys/net/ipv4/conf/%s/proxy_arp", "1");
     set_sysctl("/proc/sys/net/ipv4/neigh/%s/proxy_delay", "0");
     set_sysctl("/proc/sys/net/ipv4/conf/%s/forwarding", "1");
+    if (address6[0]) {
+        set_sysctl("/proc/sys/net/ipv6/conf/%s/disable_ipv6", "0");
+        set_sysctl("/proc/sys/net/ipv6/conf/%s/proxy_ndp", "1");
+        set_sysctl("/proc/sys/net/ipv6/conf/%s/forwarding", "1");
+        snprintf(batch, sizeof batch, "route replace %s/128 dev %s\n", address6, veth);
+        ip_batch(batch, "adding the pod's IPv6 route failed");
+    }
 
     /* The pod side, from inside its namespace: the address as a /32, the gateway on the link, the default route via it. */
     int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), pod = open(netns, O_RDONLY | O_CLOEXEC);
@@ -388,6 +404,14 @@ static void add(int mtu) {
              "route add default via " GATEWAY " dev %s\n",
              ifname, address, ifname, ifname, ifname);
     ip_batch(batch, "configuring the pod side failed");
+    if (address6[0]) {
+        set_sysctl_of("/proc/sys/net/ipv6/conf/%s/accept_dad", ifname, "0");
+        snprintf(batch, sizeof batch,
+                 "address add %s/128 dev %s nodad\n"
+                 "route add ::/0 via " GATEWAY6 " dev %s\n",
+                 address6, ifname, ifname);
+        ip_batch(batch, "configuring the pod's IPv6 side failed");
+    }
     char mac[18];
     mac_of(ifname, mac);
     if (setns(self, CLONE_NEWNET)) fail(11, "returning to the node's network namespace failed", "%s", strerror(errno));
@@ -396,13 +420,18 @@ static void add(int mtu) {
 
     printf("{\"cniVersion\":");
     json_str(stdout, version);
+    char ip6[160] = "", route6[96] = "";
+    if (address6[0]) {
+        snprintf(ip6, sizeof ip6, ",{\"address\":\"%s/128\",\"gateway\":\"" GATEWAY6 "\",\"interface\":1}", address6);
+        snprintf(route6, sizeof route6, ",{\"dst\":\"::/0\",\"gw\":\"" GATEWAY6 "\"}");
+    }
     printf(",\"interfaces\":[{\"name\":\"%s\",\"mac\":\"" HOST_MAC "\"},{\"name\":", veth);
     json_str(stdout, ifname);
     printf(",\"mac\":\"%s\",\"sandbox\":", mac);
     json_str(stdout, netns);
-    printf("}],\"ips\":[{\"address\":\"%s/32\",\"gateway\":\"" GATEWAY "\",\"interface\":1}],"
-           "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"" GATEWAY "\"}],\"dns\":{}}",
-           address);
+    printf("}],\"ips\":[{\"address\":\"%s/32\",\"gateway\":\"" GATEWAY "\",\"interface\":1}%s],"
+           "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"" GATEWAY "\"}%s],\"dns\":{}}",
+           address, ip6, route6);
     on_fail = NULL;
     free(result);
 }
