@@ -88,16 +88,16 @@ export const ipv6NetworksAreValid: Rule = (lab, out) => {
 };
 
 /**
- * What an IPv6-only lab does not have yet, said at the line rather than half-built: outside hosts
- * and the gateway, a load-balancer pool and the ingress controller (their wiring and pools are
- * IPv4 beside IPv6), and a node's fixed address (`ip` is an IPv4 field; IPv6-only nodes take ::a,
+ * What an IPv6-only lab does not have yet, said at the line rather than half-built: a host's fixed
+ * address, a load-balancer pool and the ingress controller (the pool is IPv4 beside IPv6), and a
+ * node's fixed address (`ip` is an IPv4 field; IPv6-only nodes take ::a,
  * ::b, … of the node network in order).
  */
 export const ipv6OnlyIsBuilt: Rule = (lab, out) => {
   if (lab.ipFamilies.includes('IPv4')) return;
   const hint = "Use ipFamilies: ['IPv6', 'IPv4'] (dual stack, IPv6 primary) for it meanwhile.";
-  const host = lab.hosts[0];
-  if (host) out.push(diag('PL2414', ['hosts', host.name], `host "${host.name}": outside hosts and the gateway are not supported in an IPv6-only lab yet`, hint));
+  for (const h of lab.hosts)
+    if (h.ip !== undefined) out.push(diag('PL2414', ['hosts', h.name, 'ip'], `host "${h.name}": a fixed host address is not supported in an IPv6-only lab yet`, 'Leave ip out: hosts take the next free host numbers of their network in IPv6 (the external network is fd00:203:0:113::/64).'));
   if (lab.loadBalancer) out.push(diag('PL2414', ['loadBalancer'], 'a load-balancer pool is not supported in an IPv6-only lab yet (the pool is IPv4)', hint));
   if (lab.ingress) out.push(diag('PL2414', ['ingresses'], 'the ingress controller is not supported in an IPv6-only lab yet (its LoadBalancer Service needs an IPv4 pool)', hint));
   for (const n of lab.nodes)

@@ -1,5 +1,5 @@
 /**
- * Live IPv6-only: labs/ipv6-only.lab.ts (the flagship's shape, flannel; renamed ds-v6only) built
+ * Live IPv6-only: labs/ipv6-only.lab.ts (the flagship's shape, flannel; renamed v6-only) built
  * for real with no IPv4 at all. No namespace of the lab holds an IPv4 address (beyond loopback),
  * an IPv4 route or an `ip` table; pods reach each other across nodes over flannel's VXLAN in IPv6
  * without NAT; a Service and a NodePort answer through kube-proxy's `ip6` table; cluster DNS
@@ -18,7 +18,7 @@ import { readState, type LabState } from '../../src/runtime/state.ts';
 import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
 
 const live = liveGuard();
-const name = 'ds-v6only';
+const name = 'v6-only';
 
 describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
   let state: LabState;
@@ -37,7 +37,7 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
   it('no IPv4 anywhere: no namespace of the lab has an IPv4 address beyond loopback, an IPv4 route or an ip table', async () => {
     const { stdout } = await execa('ip', ['netns', 'list']);
     const mine = stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`podlab-${name}.`));
-    expect(mine.length).toBe(10); // fabric, 4 nodes, 4 pods, coredns
+    expect(mine.length).toBe(12); // fabric, gateway, 4 nodes, the internet host, 4 pods, coredns
     for (const ns of mine) {
       const v4 = (await execa('ip', ['-n', ns, '-4', '-o', 'addr', 'show'])).stdout.split('\n').filter((l) => l && !/\blo\b/.test(l));
       expect(v4, ns).toEqual([]);
@@ -73,7 +73,7 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
 
   it('the lab’s own checks pass (pods, Service, NodePort, AAAA, NODATA, VXLAN, ip -6 route)', async () => {
     const results = await runChecks(state);
-    expect(results.length).toBe(12);
+    expect(results.length).toBe(14);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
   });
 

@@ -370,6 +370,50 @@ describe('IPv6-only plan (ipFamilies: [IPv6])', () => {
   });
 });
 
+describe('IPv6-only plan: outside hosts and the gateway', () => {
+  const p = plan({ ...spec, name: 'v6-unit-hosts', ipFamilies: ['IPv6'], cni: 'kubenet', services: { np: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] } }, hosts: { out: { network: 'external' }, near: {} } });
+  const files = render(p);
+  const v4 = /\b(10|172|203)\.\d+\.\d+\.\d+/;
+
+  it('hosts and both sides of the gateway have their IPv6 address alone; the default routes lead to the gateway in IPv6', () => {
+    expect(p.hosts.map((h) => [h.name, h.ip, h.prefixLen, h.ips, h.ip6, h.defaultVia, h.defaultVia6])).toEqual([
+      ['out', 'fd00:203:0:113::a', 64, ['fd00:203:0:113::a'], undefined, 'fd00:203:0:113::1', undefined],
+      ['near', 'fd00:172:16:94::c', 64, ['fd00:172:16:94::c'], undefined, 'fd00:172:16:94::1', undefined],
+    ]);
+    const g = p.gateway!;
+    expect([g.nodeSide.ip, g.nodeSide.prefixLen, g.nodeSide.ip6, g.externalSide!.ip, g.externalSide!.ip6, g.loadBalancerIps]).toEqual(['fd00:172:16:94::1', 64, undefined, 'fd00:203:0:113::1', undefined, []]);
+    // Return routes: each node's IPv6 slice via its IPv6 address, nothing IPv4.
+    expect(g.routes).toEqual([
+      { dst: 'fd00:10:244::/64', via: 'fd00:172:16:94::a', dev: 'eth0' },
+      { dst: 'fd00:10:244:1::/64', via: 'fd00:172:16:94::b', dev: 'eth0' },
+    ]);
+    expect(p.nodes.map((n) => n.routes.filter((r) => r.dst === 'default'))).toEqual([[{ dst: 'default', via: 'fd00:172:16:94::1', dev: 'eth0' }], [{ dst: 'default', via: 'fd00:172:16:94::1', dev: 'eth0' }]]);
+  });
+
+  it('nothing IPv4 is rendered for them: batches, sysctls, no gateway ip table', () => {
+    for (const [f, text] of files) if (f !== 'plan.json') expect(text, f).not.toMatch(v4);
+    expect(files.get('ip/host-out.batch')).toContain('address add fd00:203:0:113::a/64 dev eth0\n');
+    expect(files.get('ip/host-out.batch')).toContain('route add default via fd00:203:0:113::1 dev eth0\n');
+    expect(files.get('ip/gateway.batch')).toContain('route add fd00:10:244:1::/64 via fd00:172:16:94::b dev eth0\n');
+    expect(files.has('nft/gateway.nft')).toBe(false);
+    const gw = files.get('up.sh')!.split('\n').find((l) => l.includes('podlab-v6-unit-hosts.gateway sysctl'))!;
+    expect(gw).toContain('net.ipv6.conf.all.forwarding=1');
+    expect(gw).not.toContain('net.ipv4');
+  });
+
+  it('natOutgoing: pod traffic leaving the IPv6 pod network is masqueraded in the node’s ip6 table', () => {
+    const t = files.get('nft/a.ip6.nft')!;
+    expect(t).toContain('table ip6 podlab');
+    expect(t).toMatch(/ip6 saddr fd00:10:244::\/56 ip6 daddr != fd00:10:244::\/56 .*masquerade/);
+  });
+
+  it('checks reach hosts at their IPv6 address and expect the node’s IPv6 address as source', () => {
+    const peers = { stateDir: '', nodes: p.nodes, pods: p.pods, hosts: p.hosts, services: p.services };
+    expect(resolveTarget(peers, 'host/out').ip).toBe('fd00:203:0:113::a');
+    expect(sourceAddressesOf(peers, 'node/a')).toContain('fd00:172:16:94::a');
+  });
+});
+
 describe('kube-proxy in IPv6: hairpin, traffic policies, forwarding in node namespaces only', () => {
   const p = plan({
     ...spec,
