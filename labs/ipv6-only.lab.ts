@@ -4,7 +4,8 @@
  * node network (fd00:172:16:94::/64) and a /64 slice of fd00:10:244::/56, flannel's VXLAN runs over
  * IPv6, Services get IPv6 cluster IPs only, kube-proxy and NetworkPolicy keep only their `ip6`
  * tables, cluster DNS answers AAAA at an IPv6 cluster IP, and an outside host beyond the gateway
- * reaches a NodePort while pods reach it masqueraded in ip6 (see docs/dual-stack.md).
+ * reaches a NodePort and a LoadBalancer's IPv6 address while pods reach it masqueraded in ip6
+ * (see docs/dual-stack.md).
  */
 import { container, defineLab, workloads } from 'podlab';
 
@@ -23,6 +24,8 @@ export default defineLab({
     // A machine on the "internet", beyond the gateway: fd00:203:0:113::a, its default route the gateway's fd00:203:0:113::1.
     internet: { network: 'external', containers: [container(workloads.httpEcho(8000))] },
   },
+  // Load-balancer addresses in IPv6, in the node network (the gateway holds them, as MetalLB's layer-2 mode does).
+  loadBalancer: { pool: 'fd00:172:16:94::f0/124' },
   pods: {
     // Two containers in one pod: the web server and a sidecar sharing its IP and localhost.
     web: {
@@ -37,6 +40,7 @@ export default defineLab({
   services: {
     web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
     'web-np': { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
+    'web-lb': { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
   },
   checks: [
     { kind: 'ping', from: 'client', to: 'web', name: 'same-node pod-to-pod' },
@@ -51,6 +55,7 @@ export default defineLab({
     { kind: 'dns', from: 'client', query: 'web.default.svc.cluster.local.', type: 'A', expectEmpty: true, name: 'A for a Service is NODATA: it has no IPv4 cluster IP' },
     { kind: 'http', from: 'client', to: 'host/internet', port: 8000, expectSource: 'node/worker-1', name: 'pod to an outside host through the gateway: masqueraded to its node in ip6 (natOutgoing)' },
     { kind: 'http', from: 'host/internet', to: 'node/worker-2', port: 30080, name: 'outside host to a NodePort over IPv6, through the gateway' },
+    { kind: 'http', from: 'host/internet', to: 'lb/web-lb', name: 'outside host to a LoadBalancer’s IPv6 address, held by the gateway' },
     { kind: 'vxlan', from: 'node/worker-1', vni: 1, port: 8472, dev: 'flannel.1' },
     { kind: 'route', from: 'node/worker-1', to: 'node/worker-2', dev: 'flannel.1', name: 'flannel: the IPv6 slice of worker-2 over the VXLAN device (ip -6 route)' },
   ],

@@ -501,8 +501,10 @@ function withLoadBalancerIPv6(services: PlanService[], net: Networks): PlanServi
   const v6 = net.ipv6;
   if (!v6 || !net.pool || !ip.contains(net.nodeNet, net.pool.network)) return services;
   return services.map((s) => {
-    if (!s.loadBalancerIP || !s.ipFamilies?.includes('IPv6') || !s.ipFamilies.includes('IPv4')) return s;
+    if (!s.loadBalancerIP || !s.ipFamilies?.includes('IPv6')) return s;
     const twin = ipv6Twin(net.nodeNet, v6.nodeNet, s.loadBalancerIP);
+    // An IPv6-only lab's pool is IPv6 (numbered as IPv4 inside, see inside4): the Service's one address is the twin.
+    if (!s.ipFamilies.includes('IPv4')) return { ...s, loadBalancerIP: twin, loadBalancerIPs: [twin] };
     return { ...s, loadBalancerIPs: s.ipFamilies.map((f) => (f === 'IPv6' ? twin : s.loadBalancerIP!)) };
   });
 }

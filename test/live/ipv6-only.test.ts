@@ -73,8 +73,25 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
 
   it('the lab’s own checks pass (pods, Service, NodePort, AAAA, NODATA, VXLAN, ip -6 route)', async () => {
     const results = await runChecks(state);
-    expect(results.length).toBe(14);
+    expect(results.length).toBe(15);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+  });
+
+  it('outside host and gateway in IPv6 only: a pod reaches the host masqueraded to its node (ip6), the host reaches a NodePort and the LoadBalancer', async () => {
+    const host = state.plan.hosts.find((h) => h.name === 'internet')!;
+    const w1 = state.plan.nodes.find((n) => n.name === 'worker-1')!;
+    expect(host.ip).toBe('fd00:203:0:113::a');
+    // natOutgoing: the host sees worker-1's IPv6 address, not the pod's (masquerade in the node's ip6 table).
+    const r = await httpFrom(state, 'client', `http://[${host.ip}]:8000/`);
+    expect(r.client).toBe(w1.ip);
+    const masq = (await execa('ip', ['netns', 'exec', w1.netns, 'nft', 'list', 'table', 'ip6', 'podlab'])).stdout;
+    expect(masq).toMatch(/ip6 saddr fd00:10:244::\/56 ip6 daddr != fd00:10:244::\/56 .*masquerade/);
+    // The host reaches a NodePort and the LoadBalancer's IPv6 address through the gateway.
+    const lb = state.plan.services.find((s) => s.name === 'web-lb')!;
+    expect(lb.loadBalancerIPs).toEqual(['fd00:172:16:94::f1']);
+    const fromHost = async (url: string) => JSON.parse((await execa('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '3', url])).stdout) as { pod: string };
+    expect(['web', 'web-2']).toContain((await fromHost(`http://[${state.plan.nodes.find((n) => n.name === 'worker-2')!.ip}]:30080/`)).pod);
+    expect(['web', 'web-2']).toContain((await fromHost(`http://[${lb.loadBalancerIP}]/`)).pod);
   });
 
   it('hairpin in IPv6: a pod reaching itself through its Service is masqueraded to its node’s cni0 address', async () => {

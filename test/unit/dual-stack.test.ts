@@ -414,6 +414,47 @@ describe('IPv6-only plan: outside hosts and the gateway', () => {
   });
 });
 
+describe('IPv6-only plan: a load-balancer pool in IPv6, fixed node addresses in IPv6', () => {
+  const p = plan({
+    ...spec,
+    name: 'v6-unit-lb',
+    ipFamilies: ['IPv6'],
+    nodes: { a: { ip: 'fd00:172:16:94::14' }, b: {} },
+    loadBalancer: { pool: 'fd00:172:16:94::f0/124' },
+    services: { lb: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+    hosts: { out: { network: 'external' } },
+  });
+  const files = render(p);
+
+  it('a fixed node address given in IPv6 is the node’s address; the others take ::a, … as before', () => {
+    expect(p.nodes.map((n) => [n.name, n.ip, n.ips])).toEqual([
+      ['a', 'fd00:172:16:94::14', ['fd00:172:16:94::14']],
+      ['b', 'fd00:172:16:94::a', ['fd00:172:16:94::a']],
+    ]);
+    expect(files.get('ip/node-a.batch')).toContain('address add fd00:172:16:94::14/64 dev eth0');
+  });
+
+  it('an IPv6-only LoadBalancer Service gets the pool’s first IPv6 address; the gateway holds it and spreads it over the nodes’ NodePorts in ip6', () => {
+    const lb = p.services.find((s) => s.name === 'lb')!;
+    expect([lb.ipFamilies, lb.loadBalancerIP, lb.loadBalancerIPs]).toEqual([['IPv6'], 'fd00:172:16:94::f1', ['fd00:172:16:94::f1']]);
+    expect([p.gateway!.loadBalancerIps, p.gateway!.loadBalancerIps6]).toEqual([[], ['fd00:172:16:94::f1']]);
+    expect(files.get('ip/gateway.batch')).toContain('address add fd00:172:16:94::f1/128 dev eth0 nodad');
+    const g = files.get('nft/gateway.ip6.nft')!;
+    expect(g).toContain('fd00:172:16:94::f1 . tcp . 80 : goto lb.default/lb/tcp-80');
+    expect(g).toMatch(/dnat to \[fd00:172:16:94::14\]:30\d{3}/);
+    expect(files.has('nft/gateway.nft')).toBe(false);
+    for (const [f, text] of files) if (f !== 'plan.json') expect(text, f).not.toMatch(/\b(10|172|203)\.\d+\.\d+\.\d+/);
+    const peers = { stateDir: '', nodes: p.nodes, pods: p.pods, hosts: p.hosts, services: p.services };
+    expect(resolveTarget(peers, 'lb/lb').ip).toBe('fd00:172:16:94::f1');
+  });
+
+  it('the pool is used up in IPv6 as in IPv4: the message names the pool as written', () => {
+    const svc = { type: 'LoadBalancer' as const, selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] };
+    const r = validateValue({ ...spec, name: 'v6-unit-lb-full', ipFamilies: ['IPv6'], loadBalancer: { pool: 'fd00:172:16:94::f0/127' }, services: { a: svc, b: svc, c: svc } }, 'x.lab.ts');
+    expect(r.diagnostics.map((d) => [d.code, d.message])).toContainEqual(['PL2019', 'Service "default/c" gets no address: the pool fd00:172:16:94::f0/127 is used up']);
+  });
+});
+
 describe('kube-proxy in IPv6: hairpin, traffic policies, forwarding in node namespaces only', () => {
   const p = plan({
     ...spec,
