@@ -4,10 +4,12 @@
  * node network (fd00:172:16:94::/64) and a /64 slice of fd00:10:244::/56, flannel's VXLAN runs over
  * IPv6, Services get IPv6 cluster IPs only, kube-proxy and NetworkPolicy keep only their `ip6`
  * tables, cluster DNS answers AAAA at an IPv6 cluster IP, and an outside host beyond the gateway
- * reaches a NodePort and a LoadBalancer's IPv6 address while pods reach it masqueraded in ip6
- * (see docs/dual-stack.md).
+ * reaches a NodePort, a LoadBalancer's IPv6 address and an Ingress (nginx on [::]) while pods
+ * reach it masqueraded in ip6 (see docs/dual-stack.md).
  */
 import { container, defineLab, workloads } from 'podlab';
+
+const INGRESS = 'lb/ingress-nginx/ingress-nginx-controller';
 
 export default defineLab({
   name: 'ipv6-only',
@@ -42,6 +44,14 @@ export default defineLab({
     'web-np': { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
     'web-lb': { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
   },
+  // Ingress on real nginx, listening on [::] behind an IPv6 LoadBalancer address from the pool.
+  ingressClasses: { nginx: { default: true } },
+  ingresses: {
+    shop: {
+      tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }],
+      rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+    },
+  },
   checks: [
     { kind: 'ping', from: 'client', to: 'web', name: 'same-node pod-to-pod' },
     { kind: 'http', from: 'client', to: 'web-2', port: 8080, expectPod: 'web-2', expectNoNat: true, name: 'cross-node pod-to-pod over IPv6, no NAT' },
@@ -56,6 +66,8 @@ export default defineLab({
     { kind: 'http', from: 'client', to: 'host/internet', port: 8000, expectSource: 'node/worker-1', name: 'pod to an outside host through the gateway: masqueraded to its node in ip6 (natOutgoing)' },
     { kind: 'http', from: 'host/internet', to: 'node/worker-2', port: 30080, name: 'outside host to a NodePort over IPv6, through the gateway' },
     { kind: 'http', from: 'host/internet', to: 'lb/web-lb', name: 'outside host to a LoadBalancer’s IPv6 address, held by the gateway' },
+    { kind: 'http', from: 'host/internet', to: INGRESS, host: 'shop.example.com', path: '/', expectService: 'web', name: 'an Ingress answers over IPv6 at its LoadBalancer address' },
+    { kind: 'http', from: 'host/internet', to: INGRESS, host: 'shop.example.com', https: true, path: '/', expectService: 'web', name: 'the Ingress over HTTPS in IPv6 (SNI, the lab CA)' },
     { kind: 'vxlan', from: 'node/worker-1', vni: 1, port: 8472, dev: 'flannel.1' },
     { kind: 'route', from: 'node/worker-1', to: 'node/worker-2', dev: 'flannel.1', name: 'flannel: the IPv6 slice of worker-2 over the VXLAN device (ip -6 route)' },
   ],

@@ -14,6 +14,7 @@ for pid in $(ip netns pids podlab-ipv6-only.pod.default.web-2 2>/dev/null); do k
 for pid in $(ip netns pids podlab-ipv6-only.pod.default.echo 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.pod.default.client 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.pod.kube-system.coredns 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-ipv6-only.pod.ingress-nginx.controller 2>/dev/null); do kill -TERM "$pid"; done
 # No CNI DEL: what the plugins made lives in the namespaces (deleted next) and under the state directory.
 ip -force -batch $G/ip/down.batch
 rm -rf /run/podlab/ipv6-only

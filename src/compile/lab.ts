@@ -356,7 +356,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
 function ingressOf(spec: LabSpec): { ingress?: LabIngress } {
   const nodes = Object.entries(spec.nodes);
   const node = (nodes.find(([, n]) => (n.role ?? 'worker') === 'worker') ?? nodes[0])?.[0] ?? '';
-  const ingress = normalizeIngress(spec.ingressClasses, spec.ingresses, spec.ingressController, { node, hasPool: spec.loadBalancer !== undefined, family: spec.ipFamilies?.[0] ?? 'IPv4' });
+  const ingress = normalizeIngress(spec.ingressClasses, spec.ingresses, spec.ingressController, { node, hasPool: spec.loadBalancer !== undefined, family: spec.ipFamilies?.[0] ?? 'IPv4', ipv6Only: !(spec.ipFamilies?.length ? spec.ipFamilies : ['IPv4']).includes('IPv4') });
   return ingress ? { ingress } : {};
 }
 

@@ -91,15 +91,13 @@ export const ipv6NetworksAreValid: Rule = (lab, out) => {
  * What an IPv6-only lab builds in IPv6 alone, and what it does not yet, said at the line rather
  * than half-built. A load-balancer pool and fixed node addresses are written in IPv6 inside the
  * IPv6 node network (the plan numbers them as IPv4 inside, see inside4 in lab.ts); a host's fixed
- * address, a Service's fixed loadBalancerIP and the ingress controller are not built yet.
+ * address and a Service's fixed loadBalancerIP are not built yet.
  */
 export const ipv6OnlyIsBuilt: Rule = (lab, out) => {
   if (lab.ipFamilies.includes('IPv4')) return;
   const v6 = lab.ipv6;
-  const hint = "Use ipFamilies: ['IPv6', 'IPv4'] (dual stack, IPv6 primary) for it meanwhile.";
   for (const h of lab.hosts)
     if (h.ip !== undefined) out.push(diag('PL2414', ['hosts', h.name, 'ip'], `host "${h.name}": a fixed host address is not supported in an IPv6-only lab yet`, 'Leave ip out: hosts take the next free host numbers of their network in IPv6 (the external network is fd00:203:0:113::/64).'));
-  if (lab.ingress) out.push(diag('PL2414', ['ingresses'], 'the ingress controller is not supported in an IPv6-only lab yet', hint));
   const lb = lab.loadBalancer;
   if (lb && lb.pool6 === undefined)
     out.push(diag('PL2404', ['loadBalancer', 'pool'], `load-balancer pool "${lb.pool}" is IPv4, but the lab is IPv6-only`, `Write the pool in IPv6, inside the node network ${v6?.nodeCidr}: e.g. "${v6 ? (nthText(v6.nodeCidr, 240) ?? 'fd00:172:16:94::f0') : 'fd00:172:16:94::f0'}/124".`));

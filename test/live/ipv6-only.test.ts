@@ -37,7 +37,7 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
   it('no IPv4 anywhere: no namespace of the lab has an IPv4 address beyond loopback, an IPv4 route or an ip table', async () => {
     const { stdout } = await execa('ip', ['netns', 'list']);
     const mine = stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`podlab-${name}.`));
-    expect(mine.length).toBe(12); // fabric, gateway, 4 nodes, the internet host, 4 pods, coredns
+    expect(mine.length).toBe(13); // fabric, gateway, 4 nodes, the internet host, 4 pods, coredns, the ingress controller
     for (const ns of mine) {
       const v4 = (await execa('ip', ['-n', ns, '-4', '-o', 'addr', 'show'])).stdout.split('\n').filter((l) => l && !/\blo\b/.test(l));
       expect(v4, ns).toEqual([]);
@@ -73,7 +73,7 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
 
   it('the lab’s own checks pass (pods, Service, NodePort, AAAA, NODATA, VXLAN, ip -6 route)', async () => {
     const results = await runChecks(state);
-    expect(results.length).toBe(15);
+    expect(results.length).toBe(17);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
   });
 
@@ -92,6 +92,19 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
     const fromHost = async (url: string) => JSON.parse((await execa('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '3', url])).stdout) as { pod: string };
     expect(['web', 'web-2']).toContain((await fromHost(`http://[${state.plan.nodes.find((n) => n.name === 'worker-2')!.ip}]:30080/`)).pod);
     expect(['web', 'web-2']).toContain((await fromHost(`http://[${lb.loadBalancerIP}]/`)).pod);
+  });
+
+  it('an Ingress answers over IPv6: nginx listens on [::] only, behind the controller’s IPv6 LoadBalancer address', async () => {
+    const ctl = state.plan.services.find((s) => s.name === 'ingress-nginx-controller')!;
+    expect([ctl.ipFamilies, ctl.loadBalancerIPs]).toEqual([['IPv6'], ['fd00:172:16:94::f2']]);
+    const ing = pod('controller');
+    const listening = (await execa('ip', ['netns', 'exec', ing.netns, 'ss', '-Hltn'])).stdout;
+    expect(listening).toMatch(/\[::\]:80\b/);
+    expect(listening).toMatch(/\[::\]:443\b/);
+    expect(listening).not.toMatch(/0\.0\.0\.0:(80|443)\b/);
+    const host = state.plan.hosts.find((h) => h.name === 'internet')!;
+    const out = (await execa('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '3', '-H', 'Host: shop.example.com', `http://[${ctl.loadBalancerIP}]/`])).stdout;
+    expect(['web', 'web-2']).toContain((JSON.parse(out) as { pod: string }).pod);
   });
 
   it('hairpin in IPv6: a pod reaching itself through its Service is masqueraded to its node’s cni0 address', async () => {

@@ -16,6 +16,7 @@ import { clusterView } from '../../src/dns/cluster.ts';
 import { render } from '../../src/render/render.ts';
 import { loadLab } from '../../src/compile/load.ts';
 import { resolveTarget, sourceAddressesOf } from '../../src/check/kinds/targets.ts';
+import { curlArgv, type HttpCheck } from '../../src/check/kinds/http.ts';
 
 const spec: LabSpec = {
   name: 'ds-unit',
@@ -452,6 +453,37 @@ describe('IPv6-only plan: a load-balancer pool in IPv6, fixed node addresses in 
     const svc = { type: 'LoadBalancer' as const, selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] };
     const r = validateValue({ ...spec, name: 'v6-unit-lb-full', ipFamilies: ['IPv6'], loadBalancer: { pool: 'fd00:172:16:94::f0/127' }, services: { a: svc, b: svc, c: svc } }, 'x.lab.ts');
     expect(r.diagnostics.map((d) => [d.code, d.message])).toContainEqual(['PL2019', 'Service "default/c" gets no address: the pool fd00:172:16:94::f0/127 is used up']);
+  });
+});
+
+describe('IPv6-only plan: ingress behind an IPv6 LoadBalancer', () => {
+  const p = plan({
+    ...spec,
+    name: 'v6-unit-ingress',
+    ipFamilies: ['IPv6'],
+    loadBalancer: { pool: 'fd00:172:16:94::f0/124' },
+    services: { web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+    ingressClasses: { nginx: { default: true } },
+    ingresses: { shop: { tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }], rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } },
+    checks: [
+      { kind: 'http', from: 'p1', to: 'lb/ingress-nginx/ingress-nginx-controller', host: 'shop.example.com', path: '/' },
+      { kind: 'http', from: 'p1', to: 'lb/ingress-nginx/ingress-nginx-controller', host: 'shop.example.com', https: true, path: '/' },
+    ],
+  });
+  const conf = render(p).get('ingress/nginx.conf')!;
+
+  it('the controller’s Service is IPv6-only with the pool’s address; nginx listens on [::] only and proxies to IPv6 upstreams', () => {
+    const ctl = p.services.find((s) => s.name === 'ingress-nginx-controller')!;
+    expect([ctl.ipFamilies, ctl.clusterIPs!.every((a) => a.includes(':')), ctl.loadBalancerIPs]).toEqual([['IPv6'], true, ['fd00:172:16:94::f1']]);
+    expect(conf.match(/listen [^;]+;/g)).toEqual(['listen [::]:80 default_server;', 'listen [::]:443 ssl default_server;', 'listen [::]:80;', 'listen [::]:443 ssl;']);
+    expect(conf).toContain('server [fd00:10:244::2]:8080;');
+    expect(conf).not.toMatch(/\b(10|172)\.\d+\.\d+\.\d+/);
+  });
+
+  it('checks to it bracket the IPv6 address: in the URL, and in curl’s --resolve for HTTPS', () => {
+    const [plain, tls] = p.checks.map((c) => curlArgv(c as HttpCheck<'plan'>));
+    expect(plain).toContain('http://[fd00:172:16:94::f1]:80/');
+    expect(tls).toContain('shop.example.com:443:[fd00:172:16:94::f1]');
   });
 });
 
