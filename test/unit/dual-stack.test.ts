@@ -17,6 +17,7 @@ import { render } from '../../src/render/render.ts';
 import { loadLab } from '../../src/compile/load.ts';
 import { resolveTarget, sourceAddressesOf } from '../../src/check/kinds/targets.ts';
 import { curlArgv, type HttpCheck } from '../../src/check/kinds/http.ts';
+import servicesLab from '../../labs/services.lab.ts';
 
 const spec: LabSpec = {
   name: 'ds-unit',
@@ -484,6 +485,37 @@ describe('IPv6-only plan: ingress behind an IPv6 LoadBalancer', () => {
     const [plain, tls] = p.checks.map((c) => curlArgv(c as HttpCheck<'plan'>));
     expect(plain).toContain('http://[fd00:172:16:94::f1]:80/');
     expect(tls).toContain('shop.example.com:443:[fd00:172:16:94::f1]');
+  });
+});
+
+describe('the flagship (labs/services.lab.ts) switched to IPv6-only', () => {
+  // The switch: ipFamilies: ['IPv6'], and its one IPv4 field, the load-balancer pool, written in IPv6.
+  const flagship = validateValue(servicesLab, 'labs/services.lab.ts');
+  const v6 = { ...servicesLab, name: 'v6-flagship', ipFamilies: ['IPv6' as const], loadBalancer: { pool: 'fd00:172:16:94::f0/124' } };
+
+  it('the flagship writes exactly one IPv4 field, the pool: IPv6-only with it as written is refused there (PL2404) and nowhere else', () => {
+    expect(flagship.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const asIs = validateValue({ ...servicesLab, ipFamilies: ['IPv6'] }, 'labs/services.lab.ts').diagnostics.filter((d) => d.severity === 'error');
+    expect(asIs.map((d) => [d.code, d.path.join('.')])).toEqual([['PL2404', 'loadBalancer.pool']]);
+  });
+
+  it('with the pool in IPv6 it validates, plans and renders with nothing IPv4: every check and scenario step targets an IPv6 address', () => {
+    const r = validateValue(v6, 'labs/services.lab.ts');
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const p = buildPlan(r.lab!);
+    for (const [f, text] of render(p)) if (f !== 'plan.json') expect(text, f).not.toMatch(/\b(10|172|203)\.\d+\.\d+\.\d+/);
+    const targets = JSON.stringify([p.checks, p.scenarios]).match(/"ip":"[^"]+"/g)!;
+    expect(targets.length).toBeGreaterThan(10);
+    expect(targets.filter((t) => !t.includes(':'))).toEqual([]);
+  });
+
+  it('session affinity in IPv6: set and chain names carry the endpoint with dashes (nft takes no colon there)', () => {
+    const p = buildPlan(validateValue(v6, 'labs/services.lab.ts').lab!);
+    const t = renderTable(nodeTable(ipv6Context(p)!, 'worker-1'));
+    expect(t).toContain('set aff.default/web-sticky/tcp-80/fd00-10-244-1--2/8080 {');
+    expect(t).toContain('chain ep.default/web-sticky/tcp-80/fd00-10-244-1--2/8080 {');
+    expect(t).toContain('dnat to [fd00:10:244:1::2]:8080');
+    expect(t).not.toMatch(/(set|chain) \S*fd00:/);
   });
 });
 
