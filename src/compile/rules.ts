@@ -102,8 +102,8 @@ export const nodeAddressesAreValid: Rule = (lab, out) => {
     const path = nodePath(n.name, 'ip');
     if (a === undefined) out.push(diag('PL2003', path, `node "${n.name}" has "${n.ip}", which is not an IPv4 address`));
     else if (net && !ip.contains(net, a)) out.push(diag('PL2003', path, `node "${n.name}" has ${n.ip}, outside the node network ${lab.nodeNetwork.cidr}`, 'Pick an address inside nodeNetwork.cidr.'));
-    else if (net && ip.isNetworkOrBroadcast(net, a)) out.push(diag('PL2003', path, `node "${n.name}" has ${n.ip}, the network or broadcast address of ${lab.nodeNetwork.cidr}`));
-    else if (seen.has(a)) out.push(diag('PL2004', path, `node "${n.name}" has ${n.ip}, already the address of node "${seen.get(a)}"`));
+    else if (net && ip.isNetworkOrBroadcast(net, a)) out.push(diag('PL2003', path, `node "${n.name}" has ${n.ip6 ?? n.ip}, the network or broadcast address of ${n.ip6 ? lab.ipv6?.nodeCidr : lab.nodeNetwork.cidr}`));
+    else if (seen.has(a)) out.push(diag('PL2004', path, `node "${n.name}" has ${n.ip6 ?? n.ip}, already the address of node "${seen.get(a)}"`));
     else seen.set(a, n.name);
   }
   // Nodes without a fixed IP get .10 upward (the classic lab's numbering), so those must fit too.
@@ -323,7 +323,7 @@ export const hostsAreValid: Rule = (lab, out) => {
     if (a === undefined) continue;
     // Node-to-node clashes are nodeAddressesAreValid's; here only the gateway's address.
     if (used.get(a) === 'the lab gateway')
-      out.push(diag('PL2004', nodePath(n.name, 'ip'), `node "${n.name}" has ${n.ip}, which is the address of the lab gateway`, 'The gateway takes the first address of the node network when the lab has external hosts or a load-balancer pool.'));
+      out.push(diag('PL2004', nodePath(n.name, 'ip'), `node "${n.name}" has ${n.ip6 ?? n.ip}, which is the address of the lab gateway`, 'The gateway takes the first address of the node network when the lab has external hosts or a load-balancer pool.'));
     else used.set(a, `node "${n.name}"`);
   }
   for (const h of lab.hosts) {
