@@ -3,9 +3,13 @@
  * family, IPv6. No node, pod or Service has an IPv4 address: each node has an IPv6 address on the
  * node network (fd00:172:16:94::/64) and a /64 slice of fd00:10:244::/56, flannel's VXLAN runs over
  * IPv6, Services get IPv6 cluster IPs only, kube-proxy and NetworkPolicy keep only their `ip6`
- * tables, and cluster DNS answers AAAA at an IPv6 cluster IP (see docs/dual-stack.md).
+ * tables, cluster DNS answers AAAA at an IPv6 cluster IP, and an outside host beyond the gateway
+ * reaches a NodePort, a LoadBalancer's IPv6 address and an Ingress (nginx on [::]) while pods
+ * reach it masqueraded in ip6 (see docs/dual-stack.md).
  */
 import { container, defineLab, workloads } from 'podlab';
+
+const INGRESS = 'lb/ingress-nginx/ingress-nginx-controller';
 
 export default defineLab({
   name: 'ipv6-only',
@@ -18,6 +22,12 @@ export default defineLab({
     'worker-3': {},
   },
   cni: 'flannel',
+  hosts: {
+    // A machine on the "internet", beyond the gateway: fd00:203:0:113::a, its default route the gateway's fd00:203:0:113::1.
+    internet: { network: 'external', containers: [container(workloads.httpEcho(8000))] },
+  },
+  // Load-balancer addresses in IPv6, in the node network (the gateway holds them, as MetalLB's layer-2 mode does).
+  loadBalancer: { pool: 'fd00:172:16:94::f0/124' },
   pods: {
     // Two containers in one pod: the web server and a sidecar sharing its IP and localhost.
     web: {
@@ -32,6 +42,15 @@ export default defineLab({
   services: {
     web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
     'web-np': { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
+    'web-lb': { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+  },
+  // Ingress on real nginx, listening on [::] behind an IPv6 LoadBalancer address from the pool.
+  ingressClasses: { nginx: { default: true } },
+  ingresses: {
+    shop: {
+      tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }],
+      rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+    },
   },
   checks: [
     { kind: 'ping', from: 'client', to: 'web', name: 'same-node pod-to-pod' },
@@ -44,6 +63,11 @@ export default defineLab({
     { kind: 'http', from: 'node/worker-3', to: 'node/worker-2', port: 30080, name: 'NodePort on a node’s IPv6 address' },
     { kind: 'dns', from: 'client', query: 'web.default.svc.cluster.local.', type: 'AAAA', expectAnswers: ['svc/web'], name: 'AAAA for a Service, asked at kube-dns’s IPv6 cluster IP' },
     { kind: 'dns', from: 'client', query: 'web.default.svc.cluster.local.', type: 'A', expectEmpty: true, name: 'A for a Service is NODATA: it has no IPv4 cluster IP' },
+    { kind: 'http', from: 'client', to: 'host/internet', port: 8000, expectSource: 'node/worker-1', name: 'pod to an outside host through the gateway: masqueraded to its node in ip6 (natOutgoing)' },
+    { kind: 'http', from: 'host/internet', to: 'node/worker-2', port: 30080, name: 'outside host to a NodePort over IPv6, through the gateway' },
+    { kind: 'http', from: 'host/internet', to: 'lb/web-lb', name: 'outside host to a LoadBalancer’s IPv6 address, held by the gateway' },
+    { kind: 'http', from: 'host/internet', to: INGRESS, host: 'shop.example.com', path: '/', expectService: 'web', name: 'an Ingress answers over IPv6 at its LoadBalancer address' },
+    { kind: 'http', from: 'host/internet', to: INGRESS, host: 'shop.example.com', https: true, path: '/', expectService: 'web', name: 'the Ingress over HTTPS in IPv6 (SNI, the lab CA)' },
     { kind: 'vxlan', from: 'node/worker-1', vni: 1, port: 8472, dev: 'flannel.1' },
     { kind: 'route', from: 'node/worker-1', to: 'node/worker-2', dev: 'flannel.1', name: 'flannel: the IPv6 slice of worker-2 over the VXLAN device (ip -6 route)' },
   ],

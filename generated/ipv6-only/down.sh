@@ -3,15 +3,18 @@
 # What `podlab down ipv6-only` does. Processes are found by the namespace they run in, never by name.
 G=generated/ipv6-only
 for pid in $(ip netns pids podlab-ipv6-only.fabric 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-ipv6-only.gateway 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.node.control-plane 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.node.worker-1 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.node.worker-2 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.node.worker-3 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-ipv6-only.host.internet 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.pod.default.web 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.pod.default.web-2 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.pod.default.echo 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.pod.default.client 2>/dev/null); do kill -TERM "$pid"; done
 for pid in $(ip netns pids podlab-ipv6-only.pod.kube-system.coredns 2>/dev/null); do kill -TERM "$pid"; done
+for pid in $(ip netns pids podlab-ipv6-only.pod.ingress-nginx.controller 2>/dev/null); do kill -TERM "$pid"; done
 # No CNI DEL: what the plugins made lives in the namespaces (deleted next) and under the state directory.
 ip -force -batch $G/ip/down.batch
 rm -rf /run/podlab/ipv6-only

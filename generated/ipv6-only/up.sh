@@ -34,6 +34,10 @@ bridge -n podlab-ipv6-only.node.worker-2 -batch $G/ip/fdb-worker-2.batch
 ip netns exec podlab-ipv6-only.node.worker-3 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.bridge.bridge-nf-call-ip6tables=1
 ip -n podlab-ipv6-only.node.worker-3 -batch $G/ip/node-worker-3.batch
 bridge -n podlab-ipv6-only.node.worker-3 -batch $G/ip/fdb-worker-3.batch
+ip netns exec podlab-ipv6-only.gateway sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.eth1.accept_dad=0
+ip -n podlab-ipv6-only.gateway -batch $G/ip/gateway.batch
+ip netns exec podlab-ipv6-only.host.internet sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0
+ip -n podlab-ipv6-only.host.internet -batch $G/ip/host-internet.batch
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);
 #    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
@@ -91,8 +95,16 @@ echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-ipv6-only.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-d0135da233f3cf3f CNI_NETNS=/run/netns/podlab-ipv6-only.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=fd00:10:244::2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
 ip netns exec podlab-ipv6-only.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=fd00:10:244::2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004102 --gid 1950004102 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.ipv6 -podlab.wait-network &
+build/native/pause --netns /run/netns/podlab-ipv6-only.pod.ingress-nginx.controller --hostname controller --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/controller/resolv.conf)" --write /etc/hosts="$(cat $G/pods/controller/hosts)" > "$STATE/controller.pause" &
+echo $! > "$STATE/controller.pid"
+ip netns exec podlab-ipv6-only.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e409d760632e5490 CNI_NETNS=/run/netns/podlab-ipv6-only.pod.ingress-nginx.controller CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=fd00:10:244:1::4;K8S_POD_NAMESPACE=ingress-nginx;K8S_POD_NAME=controller' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ip netns exec podlab-ipv6-only.pod.ingress-nginx.controller sysctl -qw net.ipv4.ip_unprivileged_port_start=0
+nsenter -t "$(cat "$STATE/controller.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=controller POD_NAME=controller POD_NAMESPACE=ingress-nginx POD_IP=fd00:10:244:1::4 NODE_NAME=worker-1 build/native/contain --uid 1950004103 --gid 1950004103 --writable /run/podlab/ipv6-only/ingress/run -- nginx -e stderr -c /run/podlab/ipv6-only/rendered/ingress/nginx.conf -g 'daemon off;' &
+ip netns exec podlab-ipv6-only.host.internet sysctl -qw net.ipv4.ip_unprivileged_port_start=0
+nsenter --net=/run/netns/podlab-ipv6-only.host.internet -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=internet POD_NAME=host.internet POD_NAMESPACE=host POD_IP=fd00:203:0:113::a NODE_NAME= build/native/contain --uid 1950004104 --gid 1950004104 -- build/native/workload http-echo --port 8000 --pod internet &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-ipv6-only.node.control-plane nft -f $G/nft/control-plane.ip6.nft
 ip netns exec podlab-ipv6-only.node.worker-1 nft -f $G/nft/worker-1.ip6.nft
 ip netns exec podlab-ipv6-only.node.worker-2 nft -f $G/nft/worker-2.ip6.nft
 ip netns exec podlab-ipv6-only.node.worker-3 nft -f $G/nft/worker-3.ip6.nft
+ip netns exec podlab-ipv6-only.gateway nft -f $G/nft/gateway.ip6.nft

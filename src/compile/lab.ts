@@ -4,7 +4,7 @@
  * the authoring form become arrays in declaration order (order matters: node N gets slice N).
  */
 import { DEFAULTS, IPV6_DEFAULTS } from '../constants.ts';
-import type { Family } from '../net/addr.ts';
+import { formatAddr, formatPrefix, parseAddr, parsePrefix, type Family } from '../net/addr.ts';
 import { normalizeCni, type CniConfig } from '../cni/registry.ts';
 import type { CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 import { kindOf, type LabCheck } from '../check/kinds/index.ts';
@@ -49,7 +49,12 @@ export interface Lab {
   natOutgoing: boolean;
   hosts: LabHost[];
   externalNetwork: { cidr: string };
-  loadBalancer?: { pool: string };
+  /**
+   * The load-balancer pool. In an IPv6-only lab `pool6` is the IPv6 pool as written and `pool` the
+   * IPv4 prefix with the same host numbers inside the node network, which the plan numbers with
+   * (as it numbers nodes and pods; see inside4).
+   */
+  loadBalancer?: { pool: string; pool6?: string };
   /** Cluster DNS; absent when the lab says `dns: false`. */
   dns?: LabDns;
   /** Deployments in declaration order; their pods are in `pods` (with `owner`). */
@@ -147,6 +152,8 @@ export interface LabNode {
   name: string;
   role: 'control-plane' | 'worker';
   ip?: string;
+  /** In an IPv6-only lab: the IPv6 address as written (`ip` is then its IPv4 twin inside, see inside4). */
+  ip6?: string;
   interface: string;
   /** The node's own labels as written (nodeLabels adds the well-known ones). */
   labels?: Record<string, string>;
@@ -209,20 +216,47 @@ function serviceFamilies(s: NonNullable<LabSpec['services']>[string], lab: Famil
   return [primary, lab.find((f) => f !== primary)!];
 }
 
+/**
+ * An IPv6-only lab numbers hosts as IPv4 inside (the plan's design: a pod's IPv6 address has the
+ * host number its IPv4 one would have). A written IPv6 address or prefix inside the IPv6 node
+ * network maps to the same host numbers in the IPv4 node network (fd00:172:16:94::b →
+ * 172.16.94.11, fd00:172:16:94::f0/124 → 172.16.94.240/28), which no device ever shows; undefined
+ * when it lies outside the IPv6 node network or beyond the IPv4 one's size (PL2415, PL2417).
+ */
+export function inside4(v6net: string, v4net: string, text: string): string | undefined {
+  const n6 = parsePrefix(v6net);
+  const n4 = parsePrefix(v4net);
+  if (n6?.family !== 'IPv6' || n4?.family !== 'IPv4') return undefined;
+  const hostBits = BigInt(32 - n4.bits);
+  const p = text.includes('/') ? parsePrefix(text) : (() => {
+    const a = parseAddr(text);
+    return a ? { family: a.family, network: a.value, bits: 128 } : undefined;
+  })();
+  if (p?.family !== 'IPv6' || p.bits < n6.bits || (p.network & ~((1n << BigInt(128 - n6.bits)) - 1n)) !== n6.network) return undefined;
+  const offset = p.network - n6.network;
+  const size = 1n << BigInt(128 - p.bits);
+  if (offset + size > 1n << hostBits) return undefined;
+  const a4 = { family: 'IPv4' as const, value: n4.network + offset };
+  return text.includes('/') ? formatPrefix({ family: 'IPv4', network: a4.value, bits: 32 - (128 - p.bits) }) : formatAddr(a4);
+}
+
 /** Fills defaults. Input must already have passed the schema. */
 export function normalize(spec: LabSpec, source: string): Lab {
   const families: Family[] = spec.ipFamilies?.length ? [...spec.ipFamilies] : ['IPv4'];
+  const only6 = !families.includes('IPv4');
+  const nodeNet4 = ipv4Of(spec.nodeNetwork?.cidr) ?? DEFAULTS.nodeNetworkCidr;
+  const nodeNet6 = ipv6Of(spec.nodeNetwork?.cidr) ?? IPV6_DEFAULTS.nodeNetworkCidr;
   const expanded = expandDeployments(spec, normalizeContainer);
   const loops = loopSettings(spec);
   return {
     name: spec.name,
     description: spec.description ?? '',
     source,
-    nodeNetwork: { cidr: ipv4Of(spec.nodeNetwork?.cidr) ?? DEFAULTS.nodeNetworkCidr, podTraffic: spec.nodeNetwork?.podTraffic ?? 'deliver' },
+    nodeNetwork: { cidr: nodeNet4, podTraffic: spec.nodeNetwork?.podTraffic ?? 'deliver' },
     nodes: Object.entries(spec.nodes).map(([name, n]) => ({
       name,
       role: n.role ?? 'worker',
-      ip: n.ip,
+      ...(only6 && n.ip !== undefined && familyOfText(n.ip) === 'IPv6' ? { ip: inside4(nodeNet6, nodeNet4, n.ip) ?? n.ip, ip6: n.ip } : { ip: n.ip }),
       interface: n.interface ?? 'eth0',
       ...(n.labels ? { labels: n.labels } : {}),
     })),
@@ -233,7 +267,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
     ...(families.includes('IPv6')
       ? {
           ipv6: {
-            nodeCidr: ipv6Of(spec.nodeNetwork?.cidr) ?? IPV6_DEFAULTS.nodeNetworkCidr,
+            nodeCidr: nodeNet6,
             podCidr: ipv6Of(spec.podCidr) ?? IPV6_DEFAULTS.podCidr,
             podCidrMaskSize: spec.podCidrMaskSizeIPv6 ?? IPV6_DEFAULTS.podCidrMaskSize,
             serviceCidr: ipv6Of(spec.serviceCidr) ?? IPV6_DEFAULTS.serviceCidr,
@@ -296,7 +330,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
       dns: h.dns ? { corefile: h.dns.corefile, zones: h.dns.zones ?? {}, files: h.dns.files ?? {} } : undefined,
     })),
     externalNetwork: { cidr: spec.externalNetwork?.cidr ?? DEFAULTS.externalNetworkCidr },
-    loadBalancer: spec.loadBalancer,
+    loadBalancer: spec.loadBalancer && only6 && familyOfText(spec.loadBalancer.pool) === 'IPv6' ? { pool: inside4(nodeNet6, nodeNet4, spec.loadBalancer.pool) ?? spec.loadBalancer.pool, pool6: spec.loadBalancer.pool } : spec.loadBalancer,
     dns:
       spec.dns === false
         ? undefined
@@ -322,7 +356,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
 function ingressOf(spec: LabSpec): { ingress?: LabIngress } {
   const nodes = Object.entries(spec.nodes);
   const node = (nodes.find(([, n]) => (n.role ?? 'worker') === 'worker') ?? nodes[0])?.[0] ?? '';
-  const ingress = normalizeIngress(spec.ingressClasses, spec.ingresses, spec.ingressController, { node, hasPool: spec.loadBalancer !== undefined, family: spec.ipFamilies?.[0] ?? 'IPv4' });
+  const ingress = normalizeIngress(spec.ingressClasses, spec.ingresses, spec.ingressController, { node, hasPool: spec.loadBalancer !== undefined, family: spec.ipFamilies?.[0] ?? 'IPv4', ipv6Only: !(spec.ipFamilies?.length ? spec.ipFamilies : ['IPv4']).includes('IPv4') });
   return ingress ? { ingress } : {};
 }
 

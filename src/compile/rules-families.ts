@@ -6,7 +6,7 @@
  * keep their own rules in rules.ts. Pure.
  */
 import { cniMode } from '../cni/registry.ts';
-import { contains, nth, overlaps, parseAddr, parsePrefix, sizeOf, formatPrefix, type Family, type Prefix } from '../net/addr.ts';
+import { contains, formatAddr, nth, overlaps, parseAddr, parsePrefix, sizeOf, formatPrefix, type Family, type Prefix } from '../net/addr.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
 import { familyOfText, type Lab } from './lab.ts';
 
@@ -88,27 +88,56 @@ export const ipv6NetworksAreValid: Rule = (lab, out) => {
 };
 
 /**
- * What an IPv6-only lab does not have yet, said at the line rather than half-built: outside hosts
- * and the gateway, a load-balancer pool and the ingress controller (their wiring and pools are
- * IPv4 beside IPv6), and a node's fixed address (`ip` is an IPv4 field; IPv6-only nodes take ::a,
- * ::b, … of the node network in order).
+ * What an IPv6-only lab builds in IPv6 alone, and what it does not yet, said at the line rather
+ * than half-built. A load-balancer pool and fixed node addresses are written in IPv6 inside the
+ * IPv6 node network (the plan numbers them as IPv4 inside, see inside4 in lab.ts); a host's fixed
+ * address and a Service's fixed loadBalancerIP are not built yet.
  */
 export const ipv6OnlyIsBuilt: Rule = (lab, out) => {
   if (lab.ipFamilies.includes('IPv4')) return;
-  const hint = "Use ipFamilies: ['IPv6', 'IPv4'] (dual stack, IPv6 primary) for it meanwhile.";
-  const host = lab.hosts[0];
-  if (host) out.push(diag('PL2414', ['hosts', host.name], `host "${host.name}": outside hosts and the gateway are not supported in an IPv6-only lab yet`, hint));
-  if (lab.loadBalancer) out.push(diag('PL2414', ['loadBalancer'], 'a load-balancer pool is not supported in an IPv6-only lab yet (the pool is IPv4)', hint));
-  if (lab.ingress) out.push(diag('PL2414', ['ingresses'], 'the ingress controller is not supported in an IPv6-only lab yet (its LoadBalancer Service needs an IPv4 pool)', hint));
-  for (const n of lab.nodes)
-    if (n.ip !== undefined) out.push(diag('PL2414', ['nodes', n.name, 'ip'], `node "${n.name}": a fixed node address is not supported in an IPv6-only lab yet`, 'Leave ip out: the nodes take ::a, ::b, … of the IPv6 node network in declaration order.'));
+  const v6 = lab.ipv6;
+  for (const h of lab.hosts)
+    if (h.ip !== undefined) out.push(diag('PL2414', ['hosts', h.name, 'ip'], `host "${h.name}": a fixed host address is not supported in an IPv6-only lab yet`, 'Leave ip out: hosts take the next free host numbers of their network in IPv6 (the external network is fd00:203:0:113::/64).'));
+  const lb = lab.loadBalancer;
+  if (lb && lb.pool6 === undefined)
+    out.push(diag('PL2404', ['loadBalancer', 'pool'], `load-balancer pool "${lb.pool}" is IPv4, but the lab is IPv6-only`, `Write the pool in IPv6, inside the node network ${v6?.nodeCidr}: e.g. "${v6 ? (nthText(v6.nodeCidr, 240) ?? 'fd00:172:16:94::f0') : 'fd00:172:16:94::f0'}/124".`));
+  else if (lb && v6) {
+    const p = parsePrefix(lb.pool6!);
+    if (p?.family !== 'IPv6') {
+      const loose = parsePrefix(lb.pool6!, false);
+      out.push(diag('PL2408', ['loadBalancer', 'pool'], `load-balancer pool "${lb.pool6}" is not a valid IPv6 CIDR`, loose?.family === 'IPv6' ? `Host bits are set; did you mean "${formatPrefix(loose)}"?` : 'Write it as an IPv6 prefix, e.g. "fd00:172:16:94::f0/124".'));
+    } else if (lb.pool === lb.pool6)
+      out.push(diag('PL2415', ['loadBalancer', 'pool'], `load-balancer pool ${lb.pool6} is not inside the first ${hostRoom(lab)} addresses of the IPv6 node network ${v6.nodeCidr}`, `podlab gives IPv6-only load-balancer addresses from the node network, as MetalLB's layer-2 mode does (the gateway answers neighbour solicitations for them): e.g. "${nthText(v6.nodeCidr, 240) ?? 'fd00:172:16:94::f0'}/124".`));
+  }
+  for (const s of lab.services)
+    if (s.type === 'LoadBalancer' && s.loadBalancerIP !== undefined)
+      out.push(diag('PL2416', svcPath(s.name, 'loadBalancerIP'), `Service "${s.name}": a fixed loadBalancerIP is not supported in an IPv6-only lab yet`, 'Leave loadBalancerIP out: the Service gets the next free address of the IPv6 pool.'));
+  for (const n of lab.nodes) {
+    if (n.ip === undefined) continue;
+    if (n.ip6 === undefined)
+      out.push(diag('PL2404', ['nodes', n.name, 'ip'], `node "${n.name}" ip "${n.ip}" is IPv4, but the lab is IPv6-only`, `Give the node's IPv6 address in the node network ${v6?.nodeCidr}, or leave ip out (the nodes take ::a, ::b, … in declaration order).`));
+    else if (n.ip === n.ip6)
+      out.push(diag('PL2417', ['nodes', n.name, 'ip'], `node "${n.name}" ip ${n.ip6} is not one of the first ${hostRoom(lab)} addresses of the IPv6 node network ${v6?.nodeCidr}`, `Use an address such as "${v6 ? (nthText(v6.nodeCidr, 20) ?? 'fd00:172:16:94::14') : 'fd00:172:16:94::14'}", or leave ip out.`));
+  }
+};
+
+/** How many host numbers of the IPv6 node network an IPv6-only lab numbers with (the IPv4 node network's size inside). */
+const hostRoom = (lab: Lab): number => {
+  const p = parsePrefix(lab.nodeNetwork.cidr);
+  return p ? 2 ** (32 - p.bits) : 256;
+};
+const nthText = (cidr: string, i: number): string | undefined => {
+  const p = parsePrefix(cidr);
+  const a = p && nth(p, i);
+  return a ? formatAddr(a) : undefined;
 };
 
 /**
- * An IPv6-only LoadBalancer Service is not built: the pool is IPv4 (its IPv6 side is only the twin
- * of a dual-stack Service's IPv4 address), and its IPv4 address would lead to no IPv4 NodePort.
+ * An IPv6-only LoadBalancer Service is built in an IPv6-only lab (its pool is IPv6); in a dual-stack
+ * lab the pool is IPv4 (its IPv6 side is only the twin of a dual-stack Service's IPv4 address).
  */
 export const loadBalancersAreBuilt: Rule = (lab, out) => {
+  if (!lab.ipFamilies.includes('IPv4')) return;
   for (const s of lab.services)
     if (s.type === 'LoadBalancer' && s.ipFamilies.length === 1 && s.ipFamilies[0] === 'IPv6')
       out.push(diag('PL2410', svcPath(s.name, s.ipFamiliesWritten ? 'ipFamilies' : 'type'), `Service "${s.name}" is an IPv6-only LoadBalancer: podlab gives load-balancer addresses in IPv6 only beside an IPv4 one`, "Make it dual stack (ipFamilyPolicy: 'RequireDualStack'): it gets an address per family, the IPv6 one held by the gateway too."));

@@ -102,8 +102,8 @@ export const nodeAddressesAreValid: Rule = (lab, out) => {
     const path = nodePath(n.name, 'ip');
     if (a === undefined) out.push(diag('PL2003', path, `node "${n.name}" has "${n.ip}", which is not an IPv4 address`));
     else if (net && !ip.contains(net, a)) out.push(diag('PL2003', path, `node "${n.name}" has ${n.ip}, outside the node network ${lab.nodeNetwork.cidr}`, 'Pick an address inside nodeNetwork.cidr.'));
-    else if (net && ip.isNetworkOrBroadcast(net, a)) out.push(diag('PL2003', path, `node "${n.name}" has ${n.ip}, the network or broadcast address of ${lab.nodeNetwork.cidr}`));
-    else if (seen.has(a)) out.push(diag('PL2004', path, `node "${n.name}" has ${n.ip}, already the address of node "${seen.get(a)}"`));
+    else if (net && ip.isNetworkOrBroadcast(net, a)) out.push(diag('PL2003', path, `node "${n.name}" has ${n.ip6 ?? n.ip}, the network or broadcast address of ${n.ip6 ? lab.ipv6?.nodeCidr : lab.nodeNetwork.cidr}`));
+    else if (seen.has(a)) out.push(diag('PL2004', path, `node "${n.name}" has ${n.ip6 ?? n.ip}, already the address of node "${seen.get(a)}"`));
     else seen.set(a, n.name);
   }
   // Nodes without a fixed IP get .10 upward (the classic lab's numbering), so those must fit too.
@@ -256,7 +256,9 @@ export const servicesAreValid: Rule = (lab, out) => {
     // Load-balancer address.
     if (s.type === 'LoadBalancer') {
       if (!lab.loadBalancer) out.push(diag('PL2019', svcPath(s.name, 'type'), `${where} is of type LoadBalancer, but the lab declares no load-balancer pool`, "Add loadBalancer: { pool: '172.16.94.240/28' } to the lab (addresses the gateway will answer for)."));
-      else if (s.loadBalancerIP !== undefined) {
+      else if (s.loadBalancerIP !== undefined && lab.loadBalancer.pool6 !== undefined) {
+        // An IPv6-only lab's pool: a fixed loadBalancerIP is refused by ipv6OnlyIsBuilt (PL2416).
+      } else if (s.loadBalancerIP !== undefined) {
         const a = ip.parseIp(s.loadBalancerIP);
         const path = svcPath(s.name, 'loadBalancerIP');
         if (a === undefined || (pool && !ip.contains(pool, a))) out.push(diag('PL2019', path, `${where}: loadBalancerIP "${s.loadBalancerIP}" is not an address of the pool ${lab.loadBalancer.pool}`));
@@ -265,7 +267,7 @@ export const servicesAreValid: Rule = (lab, out) => {
         else if (lbIps.has(a)) out.push(diag('PL2004', path, `${where}: loadBalancerIP ${s.loadBalancerIP} is already the address of ${lbIps.get(a)}`));
         else lbIps.set(a, where);
       } else if (pool && --poolLeft < 0)
-        out.push(diag('PL2019', svcPath(s.name, 'type'), `${where} gets no address: the pool ${lab.loadBalancer.pool} is used up`, 'Use a larger pool, or move node and host addresses out of it.'));
+        out.push(diag('PL2019', svcPath(s.name, 'type'), `${where} gets no address: the pool ${lab.loadBalancer.pool6 ?? lab.loadBalancer.pool} is used up`, 'Use a larger pool, or move node and host addresses out of it.'));
     }
 
     // Selector and named target ports.
@@ -303,7 +305,8 @@ export const outsideNetworksAreValid: Rule = (lab, out) => {
     const others: [string, ip.Cidr | undefined][] = alsoNodes ? [...inner, ['node network', usable(lab.nodeNetwork.cidr)]] : inner;
     for (const [w, o] of others) if (o && ip.overlaps(c, o)) out.push(diag('PL2002', path, `${what} ${text} overlaps the ${w} ${ip.formatCidr(o)}`));
   };
-  if (lab.loadBalancer) check('load-balancer pool', lab.loadBalancer.pool, ['loadBalancer', 'pool'], false);
+  // An IPv6-only lab's pool is checked in IPv6 (rules-families.ts, PL2415).
+  if (lab.loadBalancer && lab.loadBalancer.pool6 === undefined) check('load-balancer pool', lab.loadBalancer.pool, ['loadBalancer', 'pool'], false);
   if (lab.hosts.some((h) => h.network === 'external')) check('external network', lab.externalNetwork.cidr, ['externalNetwork', 'cidr'], true);
 };
 
@@ -320,7 +323,7 @@ export const hostsAreValid: Rule = (lab, out) => {
     if (a === undefined) continue;
     // Node-to-node clashes are nodeAddressesAreValid's; here only the gateway's address.
     if (used.get(a) === 'the lab gateway')
-      out.push(diag('PL2004', nodePath(n.name, 'ip'), `node "${n.name}" has ${n.ip}, which is the address of the lab gateway`, 'The gateway takes the first address of the node network when the lab has external hosts or a load-balancer pool.'));
+      out.push(diag('PL2004', nodePath(n.name, 'ip'), `node "${n.name}" has ${n.ip6 ?? n.ip}, which is the address of the lab gateway`, 'The gateway takes the first address of the node network when the lab has external hosts or a load-balancer pool.'));
     else used.set(a, `node "${n.name}"`);
   }
   for (const h of lab.hosts) {

@@ -45,7 +45,7 @@ export function ingressService(ing: LabIngress) {
     externalTrafficPolicy: 'Cluster' as const,
     internalTrafficPolicy: 'Cluster' as const,
     // IPv6 primary: dual stack, IPv6 first (a load-balancer address in IPv6 comes only beside an IPv4 one, docs/dual-stack.md).
-    ...(ing.controller.family === 'IPv6' ? { ipFamilyPolicy: 'RequireDualStack' as const, ipFamilies: ['IPv6' as const, 'IPv4' as const] } : { ipFamilyPolicy: 'SingleStack' as const, ipFamilies: [ing.controller.family] }),
+    ...(ing.controller.ipv6Only ? { ipFamilyPolicy: 'SingleStack' as const, ipFamilies: ['IPv6' as const] } : ing.controller.family === 'IPv6' ? { ipFamilyPolicy: 'RequireDualStack' as const, ipFamilies: ['IPv6' as const, 'IPv4' as const] } : { ipFamilyPolicy: 'SingleStack' as const, ipFamilies: [ing.controller.family] }),
   };
 }
 

@@ -46,6 +46,8 @@ export interface NginxInput {
   endpoints: Record<string, readonly BackendEndpoint[]>;
   /** Where nginx keeps its pid file and temporary files (writable by it). */
   runDir: string;
+  /** An IPv6-only lab: nginx listens on [::] (its pod has no IPv4 address) and the upstreams are IPv6. */
+  ipv6Only?: boolean;
   /** Where the certificates are: `<tlsDir>/<namespace>-<secret>.crt|.key`, and `default.crt|.key`. */
   tlsDir: string;
 }
@@ -113,7 +115,7 @@ export function renderNginxConf(input: NginxInput): string {
     // ingress-nginx answers 503 for a Service without ready endpoints.
     if (!eps.length) return { status: 503 };
     const name = upstreamName(namespace, b);
-    upstreams.set(name, eps.map((e) => `${e.ip}:${e.ports[port!.key]}`).sort());
+    upstreams.set(name, eps.map((e) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.ports[port!.key]}`).sort());
     return { upstream: name };
   };
   const fallback: Location = table.defaultBackend
@@ -155,5 +157,6 @@ export function renderNginxConf(input: NginxInput): string {
     servers: [defaultServer, ...servers],
     httpPort: INGRESS.httpPort,
     httpsPort: INGRESS.httpsPort,
+    listenAt: input.ipv6Only ? '[::]:' : '',
   });
 }

@@ -14,7 +14,7 @@ export function normalizeIngress(
   classes: Record<string, IngressClassSpec> | undefined,
   ingresses: Record<string, IngressSpec> | undefined,
   controller: { node?: string; serviceType?: 'LoadBalancer' | 'NodePort' } | undefined,
-  defaults: { node: string; hasPool: boolean; family?: 'IPv4' | 'IPv6' },
+  defaults: { node: string; hasPool: boolean; family?: 'IPv4' | 'IPv6'; ipv6Only?: boolean },
 ): LabIngress | undefined {
   if (!classes && !ingresses) return undefined;
   const cls = Object.entries(classes ?? {}).map(([name, c]) => ({ name, controller: c.controller ?? INGRESS.controller, isDefault: c.default ?? false }));
@@ -32,6 +32,6 @@ export function normalizeIngress(
         tls: (i.tls ?? []).map((t) => ({ hosts: t.hosts ?? [], ...(t.secretName !== undefined ? { secretName: t.secretName } : {}) })),
       }),
     ),
-    controller: { node: controller?.node ?? defaults.node, serviceType: controller?.serviceType ?? (defaults.hasPool ? 'LoadBalancer' : 'NodePort'), family: defaults.family ?? 'IPv4' },
+    controller: { node: controller?.node ?? defaults.node, serviceType: controller?.serviceType ?? (defaults.hasPool ? 'LoadBalancer' : 'NodePort'), family: defaults.family ?? 'IPv4', ...(defaults.ipv6Only ? { ipv6Only: true as const } : {}) },
   };
 }

@@ -61,7 +61,7 @@ export interface IngressClass {
 export interface LabIngress {
   classes: IngressClass[];
   ingresses: Ingress[];
-  controller: { node: string; serviceType: 'LoadBalancer' | 'NodePort'; /** The lab's primary family: the controller's Service is single-stack in IPv4, dual-stack IPv6 first when IPv6 is primary. */ family: 'IPv4' | 'IPv6' };
+  controller: { node: string; serviceType: 'LoadBalancer' | 'NodePort'; /** The lab's primary family: the controller's Service is single-stack in IPv4, dual-stack IPv6 first when IPv6 is primary. */ family: 'IPv4' | 'IPv6'; /** An IPv6-only lab: the Service is IPv6-only (its load-balancer address from the IPv6 pool). */ ipv6Only?: true };
 }
 
 /** Whether podlab's controller serves this Ingress (its class is one of the controller's). */

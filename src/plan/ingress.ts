@@ -46,7 +46,7 @@ export function planIngress(ing: LabIngress | undefined, stateDir: string): Plan
 }
 
 /** nginx.conf for the plan's served Ingresses and the given endpoints (the planned ones by default). */
-export function nginxConf(plan: { lab: string; source: string; ingress?: PlanIngress; services: readonly PlanService[]; endpoints: Record<string, Endpoint[]> }, endpoints = plan.endpoints): string {
+export function nginxConf(plan: { lab: string; source: string; ipFamilies?: readonly string[]; ingress?: PlanIngress; services: readonly PlanService[]; endpoints: Record<string, Endpoint[]> }, endpoints = plan.endpoints): string {
   const ing = plan.ingress!;
-  return renderNginxConf({ lab: plan.lab, source: plan.source, ingresses: ing.ingresses, services: plan.services, endpoints, runDir: ing.runDir, tlsDir: ing.tlsDir });
+  return renderNginxConf({ lab: plan.lab, source: plan.source, ingresses: ing.ingresses, services: plan.services, endpoints, runDir: ing.runDir, tlsDir: ing.tlsDir, ...(plan.ipFamilies && !plan.ipFamilies.includes('IPv4') ? { ipv6Only: true } : {}) });
 }

@@ -109,6 +109,11 @@ export function portEndpoints(ctx: ProxyContext, s: PlanService, p: PlanServiceP
   return (ctx.endpoints[serviceKey(s)] ?? []).filter((e) => e.ports[p.key] !== undefined).map((e) => ({ ...e, port: e.ports[p.key]! }));
 }
 
+/** An endpoint address in a set or chain name: nft takes no colon there, so an IPv6 endpoint's colons become dashes. */
+const nftToken = (ip: string) => ip.replaceAll(':', '-');
+/** A session-affinity set's name. */
+const affinitySet = (id: string, ip: string, port: number) => `aff.${id}/${nftToken(ip)}/${port}`;
+
 /** The table for one node. */
 export function nodeTable(ctx: ProxyContext, node: string): NftTable {
   const sets: NftSet[] = [];
@@ -134,16 +139,16 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
       for (const e of eps) hairpin.add(e.ip);
       if (sticky)
         for (const e of eps) {
-          sets.push({ kind: 'set', name: `aff.${id}/${e.ip}/${e.port}`, spec: [`type ${addrType}`, 'flags dynamic,timeout', `timeout ${SERVICES.affinityTimeoutSeconds}s`], elements: [] });
-          epChains.push({ name: `ep.${id}/${e.ip}/${e.port}`, rules: [`update @aff.${id}/${e.ip}/${e.port} { ${fam} saddr }`, `meta l4proto ${proto(p)} dnat to ${hostPort(e.ip, e.port)}`] });
+          sets.push({ kind: 'set', name: affinitySet(id, e.ip, e.port), spec: [`type ${addrType}`, 'flags dynamic,timeout', `timeout ${SERVICES.affinityTimeoutSeconds}s`], elements: [] });
+          epChains.push({ name: `ep.${id}/${nftToken(e.ip)}/${e.port}`, rules: [`update @${affinitySet(id, e.ip, e.port)} { ${fam} saddr }`, `meta l4proto ${proto(p)} dnat to ${hostPort(e.ip, e.port)}`] });
         }
       const balance = (targets: typeof eps): string[] => {
         if (!targets.length) return ['drop'];
         if (sticky) {
           const pick = targets.length === 1
-            ? `goto ep.${id}/${targets[0]!.ip}/${targets[0]!.port}`
-            : `numgen random mod ${targets.length} vmap { ${targets.map((e, i) => `${i} : goto ep.${id}/${e.ip}/${e.port}`).join(', ')} }`;
-          return [...targets.map((e) => `${fam} saddr @aff.${id}/${e.ip}/${e.port} goto ep.${id}/${e.ip}/${e.port}`), pick];
+            ? `goto ep.${id}/${nftToken(targets[0]!.ip)}/${targets[0]!.port}`
+            : `numgen random mod ${targets.length} vmap { ${targets.map((e, i) => `${i} : goto ep.${id}/${nftToken(e.ip)}/${e.port}`).join(', ')} }`;
+          return [...targets.map((e) => `${fam} saddr @${affinitySet(id, e.ip, e.port)} goto ep.${id}/${nftToken(e.ip)}/${e.port}`), pick];
         }
         if (targets.length === 1) return [`meta l4proto ${proto(p)} dnat to ${hostPort(targets[0]!.ip, targets[0]!.port)}`];
         return [`meta l4proto ${proto(p)} dnat to numgen random mod ${targets.length} map { ${targets.map((e, i) => `${i} : ${e.ip} . ${e.port}`).join(', ')} }`];

@@ -268,7 +268,7 @@ export function buildPlan(lab: Lab): Plan {
     ...(gateway ? { gateway } : {}),
     namespaces: ingress && !lab.namespaces.includes(ingress.namespace) ? [...lab.namespaces, ingress.namespace] : lab.namespaces,
     ...(dns.plan ? { dns: dns.plan } : {}),
-    ...(net.hasExternal ? { externalNetwork: { cidr: ip.formatCidr(extNet), bridge: EXTERNAL_BRIDGE } } : {}),
+    ...(net.hasExternal ? { externalNetwork: { cidr: onlyIPv6(lab) ? formatPrefix(net.ipv6!.extNet) : ip.formatCidr(extNet), bridge: EXTERNAL_BRIDGE } } : {}),
     checks,
     scenarios,
     kernelFeatures: [
@@ -311,6 +311,23 @@ function planHosts(lab: Lab, net: Networks, stateDir: string): PlanHost[] {
   const v6 = net.ipv6;
   return lab.hosts.map((h, i) => {
     const external = h.network === 'external';
+    // An IPv6-only lab: the host's one address is its IPv6 one, its default route the gateway's IPv6 address.
+    if (v6 && onlyIPv6(lab))
+      return {
+        name: h.name,
+        network: h.network,
+        netns: netns.host(lab.name, h.name),
+        iface: 'eth0',
+        fabricPort: hostPortName(h.name),
+        bridge: external ? EXTERNAL_BRIDGE : FABRIC_BRIDGE,
+        ip: v6.hostIps[i]!,
+        prefixLen: (external ? v6.extNet : v6.nodeNet).bits,
+        ips: [v6.hostIps[i]!],
+        mac: macFor(`${lab.name}/host/${h.name}`),
+        ...(net.hasGateway ? { defaultVia: external ? v6.gatewayExtIp : v6.gatewayIp } : {}),
+        containers: [...h.containers.map((c) => planContainer(c, h.name)), ...(h.dns ? [dnsContainer(`${stateDir}/rendered/hosts/${h.name}/Corefile`, 'dns')] : [])],
+        ...(h.dns ? { dns: hostDns(h.dns) } : {}),
+      };
     return {
       name: h.name,
       network: h.network,
@@ -494,8 +511,10 @@ function withLoadBalancerIPv6(services: PlanService[], net: Networks): PlanServi
   const v6 = net.ipv6;
   if (!v6 || !net.pool || !ip.contains(net.nodeNet, net.pool.network)) return services;
   return services.map((s) => {
-    if (!s.loadBalancerIP || !s.ipFamilies?.includes('IPv6') || !s.ipFamilies.includes('IPv4')) return s;
+    if (!s.loadBalancerIP || !s.ipFamilies?.includes('IPv6')) return s;
     const twin = ipv6Twin(net.nodeNet, v6.nodeNet, s.loadBalancerIP);
+    // An IPv6-only lab's pool is IPv6 (numbered as IPv4 inside, see inside4): the Service's one address is the twin.
+    if (!s.ipFamilies.includes('IPv4')) return { ...s, loadBalancerIP: twin, loadBalancerIPs: [twin] };
     return { ...s, loadBalancerIPs: s.ipFamilies.map((f) => (f === 'IPv6' ? twin : s.loadBalancerIP!)) };
   });
 }
@@ -504,6 +523,17 @@ function withLoadBalancerIPv6(services: PlanService[], net: Networks): PlanServi
 function planGateway(lab: Lab, net: Networks, cluster: PodNetwork, services: readonly PlanService[]): PlanGateway | undefined {
   if (!net.hasGateway) return undefined;
   const v6 = net.ipv6;
+  // An IPv6-only lab: each side has its IPv6 address alone, load-balancer addresses are IPv6, and
+  // the return routes are the nodes' IPv6 slices via their IPv6 addresses.
+  if (v6 && onlyIPv6(lab))
+    return {
+      netns: netns.gateway(lab.name),
+      nodeSide: { iface: 'eth0', fabricPort: 'gw.nodes', bridge: FABRIC_BRIDGE, ip: v6.gatewayIp, prefixLen: v6.nodeNet.bits, mac: macFor(`${lab.name}/gateway/nodes`) },
+      ...(net.hasExternal ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: v6.gatewayExtIp, prefixLen: v6.extNet.bits, mac: macFor(`${lab.name}/gateway/ext`) } } : {}),
+      loadBalancerIps: [],
+      loadBalancerIps6: services.flatMap((s) => s.loadBalancerIPs?.filter((a) => a.includes(':')) ?? []),
+      routes: cluster.nodes.map((n) => ({ dst: n.podCidr, via: n.ip, dev: 'eth0' })),
+    };
   return {
     netns: netns.gateway(lab.name),
     nodeSide: { iface: 'eth0', fabricPort: 'gw.nodes', bridge: FABRIC_BRIDGE, ip: ip.formatIp(net.gatewayIp), prefixLen: net.nodeNet.prefix, ...(v6 ? { ip6: v6.gatewayIp, prefixLen6: v6.nodeNet.bits } : {}), mac: macFor(`${lab.name}/gateway/nodes`) },

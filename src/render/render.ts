@@ -210,7 +210,7 @@ export function nodeSysctls(plan: Plan, node: PlanNode, opts: { policy?: boolean
 /** The gateway's sysctls, before its batch: it routes (both families in a lab with IPv6, DAD off on both its sides). */
 export function gatewaySysctls(plan: Plan): string[] {
   const g = plan.gateway!;
-  return ['net.ipv4.ip_forward=1', ...(plan.ipFamilies.includes('IPv6') ? [...IPV6_DEFAULTS.forwardingSysctls, ...noDadSysctls(g.nodeSide.iface), ...(g.externalSide ? [`net.ipv6.conf.${g.externalSide.iface}.accept_dad=0`] : [])] : [])];
+  return [...(plan.ipFamilies.includes('IPv4') ? ['net.ipv4.ip_forward=1'] : []), ...(plan.ipFamilies.includes('IPv6') ? [...IPV6_DEFAULTS.forwardingSysctls, ...noDadSysctls(g.nodeSide.iface), ...(g.externalSide ? [`net.ipv6.conf.${g.externalSide.iface}.accept_dad=0`] : [])] : [])];
 }
 
 /** An outside host's sysctls before its batch: none in an IPv4-only lab; with IPv6, DAD off (as on the nodes). */

@@ -1,5 +1,5 @@
 /**
- * Live IPv6-only: labs/ipv6-only.lab.ts (the flagship's shape, flannel; renamed ds-v6only) built
+ * Live IPv6-only: labs/ipv6-only.lab.ts (the flagship's shape, flannel; renamed v6-only) built
  * for real with no IPv4 at all. No namespace of the lab holds an IPv4 address (beyond loopback),
  * an IPv4 route or an `ip` table; pods reach each other across nodes over flannel's VXLAN in IPv6
  * without NAT; a Service and a NodePort answer through kube-proxy's `ip6` table; cluster DNS
@@ -18,7 +18,7 @@ import { readState, type LabState } from '../../src/runtime/state.ts';
 import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
 
 const live = liveGuard();
-const name = 'ds-v6only';
+const name = 'v6-only';
 
 describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
   let state: LabState;
@@ -37,7 +37,7 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
   it('no IPv4 anywhere: no namespace of the lab has an IPv4 address beyond loopback, an IPv4 route or an ip table', async () => {
     const { stdout } = await execa('ip', ['netns', 'list']);
     const mine = stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`podlab-${name}.`));
-    expect(mine.length).toBe(10); // fabric, 4 nodes, 4 pods, coredns
+    expect(mine.length).toBe(13); // fabric, gateway, 4 nodes, the internet host, 4 pods, coredns, the ingress controller
     for (const ns of mine) {
       const v4 = (await execa('ip', ['-n', ns, '-4', '-o', 'addr', 'show'])).stdout.split('\n').filter((l) => l && !/\blo\b/.test(l));
       expect(v4, ns).toEqual([]);
@@ -73,8 +73,38 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
 
   it('the lab’s own checks pass (pods, Service, NodePort, AAAA, NODATA, VXLAN, ip -6 route)', async () => {
     const results = await runChecks(state);
-    expect(results.length).toBe(12);
+    expect(results.length).toBe(17);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+  });
+
+  it('outside host and gateway in IPv6 only: a pod reaches the host masqueraded to its node (ip6), the host reaches a NodePort and the LoadBalancer', async () => {
+    const host = state.plan.hosts.find((h) => h.name === 'internet')!;
+    const w1 = state.plan.nodes.find((n) => n.name === 'worker-1')!;
+    expect(host.ip).toBe('fd00:203:0:113::a');
+    // natOutgoing: the host sees worker-1's IPv6 address, not the pod's (masquerade in the node's ip6 table).
+    const r = await httpFrom(state, 'client', `http://[${host.ip}]:8000/`);
+    expect(r.client).toBe(w1.ip);
+    const masq = (await execa('ip', ['netns', 'exec', w1.netns, 'nft', 'list', 'table', 'ip6', 'podlab'])).stdout;
+    expect(masq).toMatch(/ip6 saddr fd00:10:244::\/56 ip6 daddr != fd00:10:244::\/56 .*masquerade/);
+    // The host reaches a NodePort and the LoadBalancer's IPv6 address through the gateway.
+    const lb = state.plan.services.find((s) => s.name === 'web-lb')!;
+    expect(lb.loadBalancerIPs).toEqual(['fd00:172:16:94::f1']);
+    const fromHost = async (url: string) => JSON.parse((await execa('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '3', url])).stdout) as { pod: string };
+    expect(['web', 'web-2']).toContain((await fromHost(`http://[${state.plan.nodes.find((n) => n.name === 'worker-2')!.ip}]:30080/`)).pod);
+    expect(['web', 'web-2']).toContain((await fromHost(`http://[${lb.loadBalancerIP}]/`)).pod);
+  });
+
+  it('an Ingress answers over IPv6: nginx listens on [::] only, behind the controller’s IPv6 LoadBalancer address', async () => {
+    const ctl = state.plan.services.find((s) => s.name === 'ingress-nginx-controller')!;
+    expect([ctl.ipFamilies, ctl.loadBalancerIPs]).toEqual([['IPv6'], ['fd00:172:16:94::f2']]);
+    const ing = pod('controller');
+    const listening = (await execa('ip', ['netns', 'exec', ing.netns, 'ss', '-Hltn'])).stdout;
+    expect(listening).toMatch(/\[::\]:80\b/);
+    expect(listening).toMatch(/\[::\]:443\b/);
+    expect(listening).not.toMatch(/0\.0\.0\.0:(80|443)\b/);
+    const host = state.plan.hosts.find((h) => h.name === 'internet')!;
+    const out = (await execa('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '3', '-H', 'Host: shop.example.com', `http://[${ctl.loadBalancerIP}]/`])).stdout;
+    expect(['web', 'web-2']).toContain((JSON.parse(out) as { pod: string }).pod);
   });
 
   it('hairpin in IPv6: a pod reaching itself through its Service is masqueraded to its node’s cni0 address', async () => {

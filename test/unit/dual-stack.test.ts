@@ -16,6 +16,8 @@ import { clusterView } from '../../src/dns/cluster.ts';
 import { render } from '../../src/render/render.ts';
 import { loadLab } from '../../src/compile/load.ts';
 import { resolveTarget, sourceAddressesOf } from '../../src/check/kinds/targets.ts';
+import { curlArgv, type HttpCheck } from '../../src/check/kinds/http.ts';
+import servicesLab from '../../labs/services.lab.ts';
 
 const spec: LabSpec = {
   name: 'ds-unit',
@@ -367,6 +369,153 @@ describe('IPv6-only plan (ipFamilies: [IPv6])', () => {
     const view = clusterView({ namespaces: p.namespaces, services: p.services, endpoints: p.endpoints, pods: p.pods });
     expect(JSON.stringify(view)).not.toMatch(v4);
     expect(view.services.find((s) => s.name === 'web')!.clusterIP).toBe('fd00:10:96::1');
+  });
+});
+
+describe('IPv6-only plan: outside hosts and the gateway', () => {
+  const p = plan({ ...spec, name: 'v6-unit-hosts', ipFamilies: ['IPv6'], cni: 'kubenet', services: { np: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] } }, hosts: { out: { network: 'external' }, near: {} } });
+  const files = render(p);
+  const v4 = /\b(10|172|203)\.\d+\.\d+\.\d+/;
+
+  it('hosts and both sides of the gateway have their IPv6 address alone; the default routes lead to the gateway in IPv6', () => {
+    expect(p.hosts.map((h) => [h.name, h.ip, h.prefixLen, h.ips, h.ip6, h.defaultVia, h.defaultVia6])).toEqual([
+      ['out', 'fd00:203:0:113::a', 64, ['fd00:203:0:113::a'], undefined, 'fd00:203:0:113::1', undefined],
+      ['near', 'fd00:172:16:94::c', 64, ['fd00:172:16:94::c'], undefined, 'fd00:172:16:94::1', undefined],
+    ]);
+    const g = p.gateway!;
+    expect([g.nodeSide.ip, g.nodeSide.prefixLen, g.nodeSide.ip6, g.externalSide!.ip, g.externalSide!.ip6, g.loadBalancerIps]).toEqual(['fd00:172:16:94::1', 64, undefined, 'fd00:203:0:113::1', undefined, []]);
+    // Return routes: each node's IPv6 slice via its IPv6 address, nothing IPv4.
+    expect(g.routes).toEqual([
+      { dst: 'fd00:10:244::/64', via: 'fd00:172:16:94::a', dev: 'eth0' },
+      { dst: 'fd00:10:244:1::/64', via: 'fd00:172:16:94::b', dev: 'eth0' },
+    ]);
+    expect(p.nodes.map((n) => n.routes.filter((r) => r.dst === 'default'))).toEqual([[{ dst: 'default', via: 'fd00:172:16:94::1', dev: 'eth0' }], [{ dst: 'default', via: 'fd00:172:16:94::1', dev: 'eth0' }]]);
+  });
+
+  it('nothing IPv4 is rendered for them: batches, sysctls, no gateway ip table', () => {
+    for (const [f, text] of files) if (f !== 'plan.json') expect(text, f).not.toMatch(v4);
+    expect(files.get('ip/host-out.batch')).toContain('address add fd00:203:0:113::a/64 dev eth0\n');
+    expect(files.get('ip/host-out.batch')).toContain('route add default via fd00:203:0:113::1 dev eth0\n');
+    expect(files.get('ip/gateway.batch')).toContain('route add fd00:10:244:1::/64 via fd00:172:16:94::b dev eth0\n');
+    expect(files.has('nft/gateway.nft')).toBe(false);
+    const gw = files.get('up.sh')!.split('\n').find((l) => l.includes('podlab-v6-unit-hosts.gateway sysctl'))!;
+    expect(gw).toContain('net.ipv6.conf.all.forwarding=1');
+    expect(gw).not.toContain('net.ipv4');
+  });
+
+  it('natOutgoing: pod traffic leaving the IPv6 pod network is masqueraded in the node’s ip6 table', () => {
+    const t = files.get('nft/a.ip6.nft')!;
+    expect(t).toContain('table ip6 podlab');
+    expect(t).toMatch(/ip6 saddr fd00:10:244::\/56 ip6 daddr != fd00:10:244::\/56 .*masquerade/);
+  });
+
+  it('checks reach hosts at their IPv6 address and expect the node’s IPv6 address as source', () => {
+    const peers = { stateDir: '', nodes: p.nodes, pods: p.pods, hosts: p.hosts, services: p.services };
+    expect(resolveTarget(peers, 'host/out').ip).toBe('fd00:203:0:113::a');
+    expect(sourceAddressesOf(peers, 'node/a')).toContain('fd00:172:16:94::a');
+  });
+});
+
+describe('IPv6-only plan: a load-balancer pool in IPv6, fixed node addresses in IPv6', () => {
+  const p = plan({
+    ...spec,
+    name: 'v6-unit-lb',
+    ipFamilies: ['IPv6'],
+    nodes: { a: { ip: 'fd00:172:16:94::14' }, b: {} },
+    loadBalancer: { pool: 'fd00:172:16:94::f0/124' },
+    services: { lb: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+    hosts: { out: { network: 'external' } },
+  });
+  const files = render(p);
+
+  it('a fixed node address given in IPv6 is the node’s address; the others take ::a, … as before', () => {
+    expect(p.nodes.map((n) => [n.name, n.ip, n.ips])).toEqual([
+      ['a', 'fd00:172:16:94::14', ['fd00:172:16:94::14']],
+      ['b', 'fd00:172:16:94::a', ['fd00:172:16:94::a']],
+    ]);
+    expect(files.get('ip/node-a.batch')).toContain('address add fd00:172:16:94::14/64 dev eth0');
+  });
+
+  it('an IPv6-only LoadBalancer Service gets the pool’s first IPv6 address; the gateway holds it and spreads it over the nodes’ NodePorts in ip6', () => {
+    const lb = p.services.find((s) => s.name === 'lb')!;
+    expect([lb.ipFamilies, lb.loadBalancerIP, lb.loadBalancerIPs]).toEqual([['IPv6'], 'fd00:172:16:94::f1', ['fd00:172:16:94::f1']]);
+    expect([p.gateway!.loadBalancerIps, p.gateway!.loadBalancerIps6]).toEqual([[], ['fd00:172:16:94::f1']]);
+    expect(files.get('ip/gateway.batch')).toContain('address add fd00:172:16:94::f1/128 dev eth0 nodad');
+    const g = files.get('nft/gateway.ip6.nft')!;
+    expect(g).toContain('fd00:172:16:94::f1 . tcp . 80 : goto lb.default/lb/tcp-80');
+    expect(g).toMatch(/dnat to \[fd00:172:16:94::14\]:30\d{3}/);
+    expect(files.has('nft/gateway.nft')).toBe(false);
+    for (const [f, text] of files) if (f !== 'plan.json') expect(text, f).not.toMatch(/\b(10|172|203)\.\d+\.\d+\.\d+/);
+    const peers = { stateDir: '', nodes: p.nodes, pods: p.pods, hosts: p.hosts, services: p.services };
+    expect(resolveTarget(peers, 'lb/lb').ip).toBe('fd00:172:16:94::f1');
+  });
+
+  it('the pool is used up in IPv6 as in IPv4: the message names the pool as written', () => {
+    const svc = { type: 'LoadBalancer' as const, selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] };
+    const r = validateValue({ ...spec, name: 'v6-unit-lb-full', ipFamilies: ['IPv6'], loadBalancer: { pool: 'fd00:172:16:94::f0/127' }, services: { a: svc, b: svc, c: svc } }, 'x.lab.ts');
+    expect(r.diagnostics.map((d) => [d.code, d.message])).toContainEqual(['PL2019', 'Service "default/c" gets no address: the pool fd00:172:16:94::f0/127 is used up']);
+  });
+});
+
+describe('IPv6-only plan: ingress behind an IPv6 LoadBalancer', () => {
+  const p = plan({
+    ...spec,
+    name: 'v6-unit-ingress',
+    ipFamilies: ['IPv6'],
+    loadBalancer: { pool: 'fd00:172:16:94::f0/124' },
+    services: { web: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+    ingressClasses: { nginx: { default: true } },
+    ingresses: { shop: { tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }], rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } },
+    checks: [
+      { kind: 'http', from: 'p1', to: 'lb/ingress-nginx/ingress-nginx-controller', host: 'shop.example.com', path: '/' },
+      { kind: 'http', from: 'p1', to: 'lb/ingress-nginx/ingress-nginx-controller', host: 'shop.example.com', https: true, path: '/' },
+    ],
+  });
+  const conf = render(p).get('ingress/nginx.conf')!;
+
+  it('the controller’s Service is IPv6-only with the pool’s address; nginx listens on [::] only and proxies to IPv6 upstreams', () => {
+    const ctl = p.services.find((s) => s.name === 'ingress-nginx-controller')!;
+    expect([ctl.ipFamilies, ctl.clusterIPs!.every((a) => a.includes(':')), ctl.loadBalancerIPs]).toEqual([['IPv6'], true, ['fd00:172:16:94::f1']]);
+    expect(conf.match(/listen [^;]+;/g)).toEqual(['listen [::]:80 default_server;', 'listen [::]:443 ssl default_server;', 'listen [::]:80;', 'listen [::]:443 ssl;']);
+    expect(conf).toContain('server [fd00:10:244::2]:8080;');
+    expect(conf).not.toMatch(/\b(10|172)\.\d+\.\d+\.\d+/);
+  });
+
+  it('checks to it bracket the IPv6 address: in the URL, and in curl’s --resolve for HTTPS', () => {
+    const [plain, tls] = p.checks.map((c) => curlArgv(c as HttpCheck<'plan'>));
+    expect(plain).toContain('http://[fd00:172:16:94::f1]:80/');
+    expect(tls).toContain('shop.example.com:443:[fd00:172:16:94::f1]');
+  });
+});
+
+describe('the flagship (labs/services.lab.ts) switched to IPv6-only', () => {
+  // The switch: ipFamilies: ['IPv6'], and its one IPv4 field, the load-balancer pool, written in IPv6.
+  const flagship = validateValue(servicesLab, 'labs/services.lab.ts');
+  const v6 = { ...servicesLab, name: 'v6-flagship', ipFamilies: ['IPv6' as const], loadBalancer: { pool: 'fd00:172:16:94::f0/124' } };
+
+  it('the flagship writes exactly one IPv4 field, the pool: IPv6-only with it as written is refused there (PL2404) and nowhere else', () => {
+    expect(flagship.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const asIs = validateValue({ ...servicesLab, ipFamilies: ['IPv6'] }, 'labs/services.lab.ts').diagnostics.filter((d) => d.severity === 'error');
+    expect(asIs.map((d) => [d.code, d.path.join('.')])).toEqual([['PL2404', 'loadBalancer.pool']]);
+  });
+
+  it('with the pool in IPv6 it validates, plans and renders with nothing IPv4: every check and scenario step targets an IPv6 address', () => {
+    const r = validateValue(v6, 'labs/services.lab.ts');
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const p = buildPlan(r.lab!);
+    for (const [f, text] of render(p)) if (f !== 'plan.json') expect(text, f).not.toMatch(/\b(10|172|203)\.\d+\.\d+\.\d+/);
+    const targets = JSON.stringify([p.checks, p.scenarios]).match(/"ip":"[^"]+"/g)!;
+    expect(targets.length).toBeGreaterThan(10);
+    expect(targets.filter((t) => !t.includes(':'))).toEqual([]);
+  });
+
+  it('session affinity in IPv6: set and chain names carry the endpoint with dashes (nft takes no colon there)', () => {
+    const p = buildPlan(validateValue(v6, 'labs/services.lab.ts').lab!);
+    const t = renderTable(nodeTable(ipv6Context(p)!, 'worker-1'));
+    expect(t).toContain('set aff.default/web-sticky/tcp-80/fd00-10-244-1--2/8080 {');
+    expect(t).toContain('chain ep.default/web-sticky/tcp-80/fd00-10-244-1--2/8080 {');
+    expect(t).toContain('dnat to [fd00:10:244:1::2]:8080');
+    expect(t).not.toMatch(/(set|chain) \S*fd00:/);
   });
 });
 

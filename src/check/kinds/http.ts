@@ -154,12 +154,12 @@ const CURL_MARK = '@@podlab-status ';
 export function curlArgv(c: HttpCheck<'plan'>): string[] {
   const name = c.sni ?? c.host;
   const scheme = c.https ? 'https' : 'http';
-  const authority = c.https && name ? name : c.to.ip;
+  const authority = c.https && name ? name : c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip;
   const url = `${scheme}://${authority}:${c.port}${c.path}`;
   return [
     'curl', '-sS', '--globoff', '--path-as-is', '--max-time', String(ATTEMPT_TIMEOUT_MS / 1000), '-o', '-', '-w', `\\n${CURL_MARK}%{http_code}\\n`,
     ...(c.host !== undefined ? ['-H', `Host: ${c.host}`] : []),
-    ...(c.https ? (name ? ['--resolve', `${name}:${c.port}:${c.to.ip}`, ...(c.caFile ? ['--cacert', c.caFile] : ['--insecure'])] : ['--insecure']) : []),
+    ...(c.https ? (name ? ['--resolve', `${name}:${c.port}:${c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip}`, ...(c.caFile ? ['--cacert', c.caFile] : ['--insecure'])] : ['--insecure']) : []),
     ...Array.from({ length: c.requests }, () => url),
   ];
 }
