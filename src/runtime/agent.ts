@@ -36,7 +36,7 @@ import { readExit, reasonOf } from './exits.ts';
 import { withLabMutex } from './mutex.ts';
 import { readControl, readLoops, writeLoops, type LoopsFile } from './loops-state.ts';
 import { createPod, deletePod } from './pods.ts';
-import { isAlive, recordOf, stopProcesses } from './procs.ts';
+import { isAlive, killProcesses, recordOf, stopProcesses } from './procs.ts';
 import { joinArgs, spawnContainers, waitContainers } from './sandbox.ts';
 import { liveEndpoints, syncServices, type Endpoints } from './services.ts';
 import { readState, stateDir, writeState, type LabState } from './state.ts';
@@ -236,8 +236,10 @@ export class Agent {
                 if (!ok.ok && r.state.failures === probe.settings.failureThreshold) this.event('Warning', 'Unhealthy', `pod/${pod.name}`, `${kind === 'readiness' ? 'Readiness' : 'Liveness'} probe failed on container ${c.name}: ${ok.why}`);
                 if (kind === 'liveness' && r.changed && !r.state.ok) {
                   this.event('Normal', 'Killing', `pod/${pod.name}`, `container ${c.name} failed its liveness probe, will be restarted`);
+                  // SIGKILL at once (exit 137, as the event says): a SIGTERM would race the kill and,
+                  // through the container's shim, make the exit code 143 or 137 by chance.
                   m.knownExit = 137;
-                  await stopProcesses(this.ex, [rec], 0);
+                  await killProcesses(this.ex, [rec]);
                 }
               })
               .finally(() => this.probing.delete(key)),
