@@ -311,38 +311,26 @@ function planHosts(lab: Lab, net: Networks, stateDir: string): PlanHost[] {
   const v6 = net.ipv6;
   return lab.hosts.map((h, i) => {
     const external = h.network === 'external';
+    const shared = { name: h.name, network: h.network, netns: netns.host(lab.name, h.name), iface: 'eth0', fabricPort: hostPortName(h.name), bridge: external ? EXTERNAL_BRIDGE : FABRIC_BRIDGE };
+    const mac = macFor(`${lab.name}/host/${h.name}`);
+    const programs = {
+      containers: [...h.containers.map((c) => planContainer(c, h.name)), ...(h.dns ? [dnsContainer(`${stateDir}/rendered/hosts/${h.name}/Corefile`, 'dns')] : [])],
+      ...(h.dns ? { dns: hostDns(h.dns) } : {}),
+    };
     // An IPv6-only lab: the host's one address is its IPv6 one, its default route the gateway's IPv6 address.
-    if (v6 && onlyIPv6(lab))
-      return {
-        name: h.name,
-        network: h.network,
-        netns: netns.host(lab.name, h.name),
-        iface: 'eth0',
-        fabricPort: hostPortName(h.name),
-        bridge: external ? EXTERNAL_BRIDGE : FABRIC_BRIDGE,
-        ip: v6.hostIps[i]!,
-        prefixLen: (external ? v6.extNet : v6.nodeNet).bits,
-        ips: [v6.hostIps[i]!],
-        mac: macFor(`${lab.name}/host/${h.name}`),
-        ...(net.hasGateway ? { defaultVia: external ? v6.gatewayExtIp : v6.gatewayIp } : {}),
-        containers: [...h.containers.map((c) => planContainer(c, h.name)), ...(h.dns ? [dnsContainer(`${stateDir}/rendered/hosts/${h.name}/Corefile`, 'dns')] : [])],
-        ...(h.dns ? { dns: hostDns(h.dns) } : {}),
-      };
+    if (v6 && onlyIPv6(lab)) {
+      const addr = { ip: v6.hostIps[i]!, prefixLen: (external ? v6.extNet : v6.nodeNet).bits, ips: [v6.hostIps[i]!] };
+      return { ...shared, ...addr, mac, ...(net.hasGateway ? { defaultVia: external ? v6.gatewayExtIp : v6.gatewayIp } : {}), ...programs };
+    }
     return {
-      name: h.name,
-      network: h.network,
-      netns: netns.host(lab.name, h.name),
-      iface: 'eth0',
-      fabricPort: hostPortName(h.name),
-      bridge: external ? EXTERNAL_BRIDGE : FABRIC_BRIDGE,
+      ...shared,
       ip: net.hostIps[i]!,
       prefixLen: external ? net.extNet.prefix : net.nodeNet.prefix,
       ...(v6 ? { ip6: v6.hostIps[i]!, prefixLen6: (external ? v6.extNet : v6.nodeNet).bits } : {}),
       ips: byFamily(lab.ipFamilies, net.hostIps[i]!, v6?.hostIps[i]),
-      mac: macFor(`${lab.name}/host/${h.name}`),
+      mac,
       ...(net.hasGateway ? { defaultVia: ip.formatIp(external ? net.gatewayExtIp : net.gatewayIp), ...(v6 ? { defaultVia6: external ? v6.gatewayExtIp : v6.gatewayIp } : {}) } : {}),
-      containers: [...h.containers.map((c) => planContainer(c, h.name)), ...(h.dns ? [dnsContainer(`${stateDir}/rendered/hosts/${h.name}/Corefile`, 'dns')] : [])],
-      ...(h.dns ? { dns: hostDns(h.dns) } : {}),
+      ...programs,
     };
   });
 }
