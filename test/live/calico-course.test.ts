@@ -22,12 +22,7 @@ const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], 
 describe.skipIf(!live)('live labs/calico.lab.ts (cal-course)', () => {
   beforeAll(async () => {
     await down(name);
-    try {
-      await upLab({ ...(calicoLab as LabSpec), name });
-    } catch (e) {
-      await down(name);
-      throw e;
-    }
+    await upLab({ ...(calicoLab as LabSpec), name });
   }, 120_000);
   afterAll(async () => {
     await down(name);

@@ -57,12 +57,7 @@ const spec: LabSpec = {
 describe.skipIf(!live)('live exhaust-block (cal-exhaust)', () => {
   beforeAll(async () => {
     await down(name);
-    try {
-      await upLab(spec);
-    } catch (e) {
-      await down(name);
-      throw e;
-    }
+    await upLab(spec);
   }, 120_000);
   afterAll(async () => {
     await down(name);

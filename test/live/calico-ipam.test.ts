@@ -77,12 +77,7 @@ function birds(): string[] {
 describe.skipIf(!live)('live calico IPAM borrowing and BIRD stop/start (cal-borrow)', () => {
   beforeAll(async () => {
     await down(name);
-    try {
-      await upLab(spec);
-    } catch (e) {
-      await down(name);
-      throw e;
-    }
+    await upLab(spec);
   }, 120_000);
   afterAll(async () => {
     await down(name);

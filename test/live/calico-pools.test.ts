@@ -60,12 +60,7 @@ const spec: LabSpec = {
 describe.skipIf(!live)('live calico IP pools (cal-pools)', () => {
   beforeAll(async () => {
     await down(name);
-    try {
-      await upLab(spec);
-    } catch (e) {
-      await down(name);
-      throw e;
-    }
+    await upLab(spec);
   }, 120_000);
   afterAll(async () => {
     await down(name);

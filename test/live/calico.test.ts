@@ -65,12 +65,7 @@ describe.skipIf(!live)('live calico (BGP with BIRD)', () => {
   beforeAll(async () => {
     await down(name);
     before = await hostSnapshot();
-    try {
-      state = await upLab(spec(name, 'None'));
-    } catch (e) {
-      await down(name);
-      throw e;
-    }
+    state = await upLab(spec(name, 'None'));
   });
   afterAll(async () => {
     await down(name);
@@ -163,12 +158,7 @@ describe.skipIf(!live)('live calico (VXLAN)', () => {
   beforeAll(async () => {
     await down(name);
     before = await hostSnapshot();
-    try {
-      state = await upLab(spec(name, 'VXLAN'));
-    } catch (e) {
-      await down(name);
-      throw e;
-    }
+    state = await upLab(spec(name, 'VXLAN'));
   });
   afterAll(async () => {
     await down(name);

@@ -62,12 +62,7 @@ describe.skipIf(!live)('live calico dual stack (BGP with BIRD, IPv4 and IPv6)', 
   beforeAll(async () => {
     await down(name);
     before = await hostSnapshot();
-    try {
-      state = await upLab(spec);
-    } catch (e) {
-      await down(name);
-      throw e;
-    }
+    state = await upLab(spec);
   });
   afterAll(async () => {
     await down(name);

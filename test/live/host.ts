@@ -9,6 +9,7 @@ import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
+import { down } from '../../src/runtime/down.ts';
 import { up } from '../../src/runtime/up.ts';
 import type { LabState } from '../../src/runtime/state.ts';
 import { parseMountinfo } from '../../src/runtime/statefs.ts';
@@ -87,7 +88,13 @@ export function planFrom(spec: LabSpec): Plan {
 
 export async function upLab(spec: LabSpec): Promise<LabState> {
   const plan = planFrom(spec);
-  return up(plan, render(plan));
+  try {
+    return await up(plan, render(plan));
+  } catch (e) {
+    // Whatever the failed `up` left (and a test's afterAll may never run) goes before the error does.
+    await down(plan.lab);
+    throw e;
+  }
 }
 
 /** Runs argv inside a pod's sandbox or a node namespace of a live lab. */
