@@ -538,10 +538,16 @@ export const labSchema = z.strictObject({
   dns: z.union([z.literal(false), clusterDnsSchema]).optional(),
   /** Machines outside the cluster. Any host on the 'external' network, or a loadBalancer pool, adds the lab's gateway: a router at the node network's first address. */
   hosts: z.record(z.string(), hostSchema).optional(),
-  /** The network beyond the gateway, where 'external' hosts live. @default { cidr: '203.0.113.0/24' } */
-  externalNetwork: z.strictObject({ cidr: z.string() }).optional(),
-  /** Addresses for LoadBalancer Services, held by the gateway (as a cloud load balancer or MetalLB would), which forwards them to the Service's NodePort. */
-  loadBalancer: z.strictObject({ pool: z.string() }).optional(),
+  /**
+   * The network beyond the gateway, where 'external' hosts live: one CIDR per family, in ipFamilies
+   * order (the IPv6 one in a lab with IPv6). @default { cidr: ['203.0.113.0/24', 'fd00:203:0:113::/64'] }
+   */
+  externalNetwork: z.strictObject({ cidr: cidrs }).optional(),
+  /**
+   * Addresses for LoadBalancer Services, held by the gateway (as a cloud load balancer or MetalLB would), which forwards them to the Service's NodePort.
+   * `pool` is one CIDR or one per family, e.g. ['172.16.94.240/28', 'fd00:172:16:94::f0/124'] (as MetalLB's IPAddressPool lists addresses); a family the lab lacks is not used.
+   */
+  loadBalancer: z.strictObject({ pool: cidrs }).optional(),
   /** NetworkPolicies (networking.k8s.io/v1) by name; enforced in nftables on every node (docs/network-policy.md). */
   networkPolicies: z.record(z.string(), networkPolicySchema).optional(),
   /** ClusterNetworkPolicies (policy.networking.k8s.io, tiers Admin and Baseline) by name; evaluated Admin → NetworkPolicy → Baseline → allow (docs/network-policy.md). */
