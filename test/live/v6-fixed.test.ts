@@ -2,8 +2,8 @@
  * Live: fixed IPv6 addresses and per-family pools (docs/dual-stack.md). An IPv6-only lab whose
  * outside host sits at its fixed IPv6 address in a written external prefix reaches a LoadBalancer
  * Service at its fixed IPv6 address; in a dual-stack lab an IPv6-only LoadBalancer Service takes
- * its address from the pool's IPv6 CIDR and answers an outside host over IPv6, while the gateway's
- * IPv4 table knows nothing of it. A bad lab is refused before anything is built. Labs v6f-*.
+ * its address from the pool's IPv6 CIDR (beyond the node network) and answers an outside host and a
+ * pod over IPv6, while the gateway's IPv4 table knows nothing of it. A bad lab is refused before anything is built. Labs v6f-*.
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,8 +85,9 @@ describe.skipIf(!live)('live: an IPv6-only LoadBalancer Service in a dual-stack 
       },
       externalNetwork: { cidr: ['198.51.100.0/24', 'fd00:198:51:100::/120'] },
       hosts: { internet: { network: 'external' } },
-      // The IPv6 CIDR is not the IPv4 one's twin: the IPv6 addresses come from it.
-      loadBalancer: { pool: ['172.16.94.240/28', 'fd00:172:16:94::e0/124'] },
+      // The IPv6 CIDR is not the IPv4 one's twin, nor in the node network: the gateway holds its
+      // addresses, which nodes and hosts reach by their default route.
+      loadBalancer: { pool: ['172.16.94.240/28', 'fd00:100:0:94::/124'] },
       checks: [
         { kind: 'http', from: 'host/internet', to: 'lb/web-lb6', requests: 20, expectSpread: 2, expectSource: 'nodes' },
         { kind: 'http', from: 'host/internet', to: 'lb/web-lb', family: 'IPv6', requests: 10, expectSpread: 2 },
@@ -101,19 +102,21 @@ describe.skipIf(!live)('live: an IPv6-only LoadBalancer Service in a dual-stack 
 
   it('the IPv6-only Service has one IPv6 load-balancer address from the IPv6 CIDR; the dual-stack one one per family', () => {
     const lb = (n: string) => state.plan.services.find((s) => s.name === n)!.loadBalancerIPs;
-    expect([lb('web-lb6'), lb('web-lb')]).toEqual([['fd00:172:16:94::e1'], ['172.16.94.241', 'fd00:172:16:94::e2']]);
+    expect([lb('web-lb6'), lb('web-lb')]).toEqual([['fd00:100:0:94::1'], ['172.16.94.241', 'fd00:100:0:94::2']]);
     expect(state.plan.hosts[0]!.ips).toEqual(['198.51.100.10', 'fd00:198:51:100::a']);
   });
 
   it('an outside host reaches it over IPv6 through the gateway’s ip6 table; the gateway’s ip table has no rule for it', async () => {
-    const r = await httpFrom(state, 'host/internet', 'http://[fd00:172:16:94::e1]:80/');
+    const r = await httpFrom(state, 'host/internet', 'http://[fd00:100:0:94::1]:80/');
     expect(['web-1', 'web-2']).toContain(r.pod);
     const gw = state.plan.gateway!.netns;
     const t6 = (await execa('ip', ['netns', 'exec', gw, 'nft', 'list', 'table', 'ip6', 'podlab'])).stdout;
     const t4 = (await execa('ip', ['netns', 'exec', gw, 'nft', 'list', 'table', 'ip', 'podlab'])).stdout;
-    expect(t6).toContain('fd00:172:16:94::e1 . tcp . 80');
+    expect(t6).toContain('fd00:100:0:94::1 . tcp . 80');
     expect(t4).toContain('172.16.94.241 . tcp . 80');
     expect(t4).not.toContain('web-lb6');
+    // From inside the cluster too: the node's default route leads to the gateway that holds it.
+    expect(['web-1', 'web-2']).toContain((await httpFrom(state, 'client', 'http://[fd00:100:0:94::1]:80/')).pod);
     // The host's own address in the written IPv6 prefix.
     const ip6 = await inLab(state, 'host/internet', ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']);
     expect(ip6.stdout).toContain('inet6 fd00:198:51:100::a/120');
