@@ -185,7 +185,7 @@ export const servicesAreValid: Rule = (lab, out) => {
   const nodeNet = ip.parseCidr(lab.nodeNetwork.cidr);
   const owners = new Map<number, string>();
   for (const n of lab.nodes) if (n.ip && ip.parseIp(n.ip) !== undefined) owners.set(ip.parseIp(n.ip)!, `node "${n.name}"`);
-  for (const h of lab.hosts) if (h.ip && h.network === 'nodes' && ip.parseIp(h.ip) !== undefined) owners.set(ip.parseIp(h.ip)!, `host "${h.name}"`);
+  for (const h of lab.hosts) if (h.ip && ip.parseIp(h.ip) !== undefined) owners.set(ip.parseIp(h.ip)!, `host "${h.name}"`);
   if (nodeNet && lab.loadBalancer) owners.set(ip.nth(nodeNet, DEFAULTS.gatewayHost), 'the lab gateway');
   const poolUsable = (a: number) => pool !== undefined && ip.contains(pool, a) && !ip.isNetworkOrBroadcast(pool, a);
   const givenLb = new Set(lab.services.flatMap((s) => (s.type === 'LoadBalancer' && s.loadBalancerIP && ip.parseIp(s.loadBalancerIP) !== undefined ? [ip.parseIp(s.loadBalancerIP)!] : [])));

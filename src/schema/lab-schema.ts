@@ -419,7 +419,10 @@ export const serviceSchema = z.strictObject({
   clusterIP: z.string().optional(),
   /** ExternalName only: the DNS name the Service is an alias (CNAME) of. */
   externalName: z.string().optional(),
-  /** LoadBalancer only: a fixed address from the lab's loadBalancer pool. */
+  /**
+   * LoadBalancer only: a fixed address from the lab's loadBalancer pool, of one of the Service's
+   * families (one address, as Kubernetes' spec.loadBalancerIP; a dual-stack Service's other one is allocated).
+   */
   loadBalancerIP: z.string().optional(),
   /** 'ClientIP': one client keeps reaching the same endpoint (for 3 hours). @default 'None' */
   sessionAffinity: z.enum(['None', 'ClientIP']).optional(),

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabSpec } from '../../src/index.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { down } from '../../src/runtime/down.ts';
+import { labStatus } from '../../src/runtime/status.ts';
 import type { LabState } from '../../src/runtime/state.ts';
 import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
 
@@ -104,6 +105,8 @@ describe.skipIf(!live)('live: an IPv6-only LoadBalancer Service in a dual-stack 
     const lb = (n: string) => state.plan.services.find((s) => s.name === n)!.loadBalancerIPs;
     expect([lb('web-lb6'), lb('web-lb')]).toEqual([['fd00:100:0:94::1'], ['172.16.94.241', 'fd00:100:0:94::2']]);
     expect(state.plan.hosts[0]!.ips).toEqual(['198.51.100.10', 'fd00:198:51:100::a']);
+    // podlab status names every address the gateway holds, IPv6 ones too.
+    expect(labStatus(name)!.gateway!.loadBalancerIps).toEqual(['172.16.94.241', 'fd00:100:0:94::1', 'fd00:100:0:94::2']);
   });
 
   it('an outside host reaches it over IPv6 through the gateway’s ip6 table; the gateway’s ip table has no rule for it', async () => {
