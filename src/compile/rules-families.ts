@@ -157,7 +157,14 @@ export const ipv6OnlyIsBuilt: Rule = (lab, out) => {
  */
 export const loadBalancerPoolsAreValid: Rule = (lab, out) => {
   const lb = lab.loadBalancer;
-  if (!lb || !lab.ipFamilies.includes('IPv4')) return;
+  if (!lb) return;
+  // A CIDR of a family the lab lacks is not used, but it is still written right (the lab may switch families).
+  for (const fam of (['IPv4', 'IPv6'] as const).filter((f) => !lab.ipFamilies.includes(f))) {
+    const text = lb.written.find((t) => familyOfText(t) === fam);
+    if (text !== undefined && parsePrefix(text)?.family !== fam)
+      out.push(diag(fam === 'IPv6' ? 'PL2408' : 'PL2001', poolPath(lab, fam), `load-balancer pool "${text}" is not a valid ${fam} CIDR`, 'The lab does not use it, but would once it has that family: write it right or leave it out.'));
+  }
+  if (!lab.ipFamilies.includes('IPv4')) return;
   const fams = lb.written.map(familyOfText);
   if (fams.length === 2 && fams[0] === fams[1])
     out.push(diag('PL2423', ['loadBalancer', 'pool', 1], `loadBalancer.pool lists two ${fams[0]} CIDRs ("${lb.written[0]}" and "${lb.written[1]}"); the pool holds one CIDR per family`, `Write one CIDR per family, e.g. ['172.16.94.240/28', 'fd00:172:16:94::f0/124'].`));

@@ -91,6 +91,13 @@ describe('load-balancer pools per family', () => {
     expect(six.services.find((s) => s.name === 'lb')!.loadBalancerIPs).toEqual(['fd00:172:16:94::f1']);
   });
 
+  it('the CIDR of a family the lab lacks is unused but still checked: a malformed one is said at its entry', () => {
+    const bad = (families: LabSpec['ipFamilies'], p: string[]) => errors({ ...base, ipFamilies: families, loadBalancer: { pool: p }, services: { lb: lbSvc() } }).map(([c, path]) => `${c} ${path}`);
+    expect(bad(['IPv4'], ['172.16.94.240/28', 'fd00:172:16:94::f1/124'])).toEqual(['PL2408 loadBalancer.pool.1']);
+    expect(bad(['IPv6'], ['172.16.94.241/28', 'fd00:172:16:94::f0/124'])).toEqual(['PL2001 loadBalancer.pool.0']);
+    expect(bad(['IPv4'], ['172.16.94.240/28', 'fd00:172:16:94::f0/124'])).toEqual([]);
+  });
+
   describe('a dual-stack lab', () => {
     const p = plan({
       ...base,
