@@ -217,7 +217,8 @@ export const loadBalancerPoolsAreValid: Rule = (lab, out) => {
   }
   if (pool6 && need) {
     const usable = sizeOf(pool6) - (pool6.bits < 127 ? 2n : 0n);
-    const inside = (x: bigint) => x > pool6.network && x < pool6.network + sizeOf(pool6) - 1n;
+    const edge = pool6.bits < 127 ? 1n : 0n;
+    const inside = (x: bigint) => x >= pool6.network + edge && x <= pool6.network + sizeOf(pool6) - 1n - edge;
     const left = usable - BigInt([...new Set([...owners.keys(), ...given.keys()])].filter(inside).length);
     if (left < BigInt(need)) {
       const last = lab.services.filter((s) => s.type === 'LoadBalancer' && s.ipFamilies.includes('IPv6') && !s.loadBalancerIP?.includes(':')).at(-1)!;

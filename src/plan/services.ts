@@ -166,9 +166,11 @@ export function planServices({ services, serviceCidr, serviceCidr6, pool, poolTa
   for (const s of services)
     if (s.loadBalancerIP?.includes(':')) takenLb6.add(parseAddr(s.loadBalancerIP)!.value);
     else if (s.loadBalancerIP) takenLb.add(ip.parseIp(s.loadBalancerIP)!);
-  // IPv6 from the pool's second address to its last but one, as IPv4 skips the network and broadcast addresses.
-  let nextLb6 = pool6 ? pool6.network + 1n : 0n;
-  const lastLb6 = pool6 ? pool6.network + sizeOf(pool6) - 2n : -1n;
+  // IPv6 from the pool's second address to its last but one, as IPv4 skips the network and broadcast
+  // addresses (a /127 or /128 is all usable, as a /31 or /32).
+  const edge6 = pool6 && pool6.bits < 127 ? 1n : 0n;
+  let nextLb6 = pool6 ? pool6.network + edge6 : 0n;
+  const lastLb6 = pool6 ? pool6.network + sizeOf(pool6) - 1n - edge6 : -1n;
 
   let nextIp = ip.nth(serviceCidr, 1);
   const lastIp = ip.nth(serviceCidr, ip.size(serviceCidr) - 2);

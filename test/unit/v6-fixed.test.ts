@@ -142,6 +142,9 @@ describe('load-balancer pools per family', () => {
       const full = errors({ ...base, ipFamilies: ['IPv4', 'IPv6'], loadBalancer: { pool: ['172.16.94.240/28', 'fd00:172:16:94::8/126'] }, services: { x: lbSvc({ ipFamilies: ['IPv6'] }), y: lbSvc({ ipFamilies: ['IPv6'] }) } });
       // ::8/126 holds ::9 and ::a to hand out; ::a is node a's.
       expect(full).toEqual([['PL2019', 'services.y.type', '2 LoadBalancer Service(s) need an IPv6 address, but the pool fd00:172:16:94::8/126 has 1 left']]);
+      // A /127 is all usable, as an IPv4 /31: both addresses are handed out.
+      const p127 = plan({ ...base, ipFamilies: ['IPv4', 'IPv6'], loadBalancer: { pool: ['172.16.94.240/28', 'fd00:172:16:94::f0/127'] }, services: { x: lbSvc({ ipFamilies: ['IPv6'] }), y: lbSvc({ ipFamilies: ['IPv6'] }) } });
+      expect(p127.services.filter((s) => s.type === 'LoadBalancer').map((s) => s.loadBalancerIP)).toEqual(['fd00:172:16:94::f0', 'fd00:172:16:94::f1']);
     });
 
     it('without an IPv6 CIDR an IPv6-only LoadBalancer Service is refused (PL2410); a fixed IPv6 loadBalancerIP too (PL2422)', () => {
