@@ -182,3 +182,47 @@ describe('calico with IPv6: what is refused, and what is built now', () => {
     expect(codes({ ipFamilies: ['IPv6', 'IPv4'], cni: { type: 'calico', encapsulation: 'VXLAN' } })).toEqual([]);
   });
 });
+
+describe('podlab status for Calico with IPv6 alone, and with vxlan-v6.calico', () => {
+  /** An executor answering `ip … route show type blackhole` with the node's planned blocks, and birdc with every session Established. */
+  const exFor = (p: Plan) => ({
+    async run(argv: readonly string[]) {
+      const res = (stdout: string) => ({ stdout, stderr: '', exitCode: 0 });
+      if (argv[0] === 'ip') {
+        const node = argv[2]!.split('.').at(-1)!;
+        const block = argv[3] === '-6' ? cniOf(p, node).ipv6!.blocks[0] : cniOf(p, node).blocks[0];
+        return res(JSON.stringify(block ? [{ type: 'blackhole', dst: block, protocol: 'bird', metric: 32, flags: [] }] : []));
+      }
+      const node = argv[2]!.match(/bird-(\w+)\.ctl/)![1]!;
+      const rows = cniOf(p, node).routing.kind === 'bgp' ? (cniOf(p, node).routing as { peers6: { protocol: string }[] }).peers6 : [];
+      return res(['BIRD 2.0.12 ready.', 'Name       Proto      Table      State  Since         Info', ...rows.map((r) => `${r.protocol} BGP        ---        up     13:55:29.048  Established   `)].join('\n'));
+    },
+    spawn: async () => 0,
+    signal: () => {},
+  });
+
+  it('IPv6-only: the IPv6 pool, blocks and sessions, no IPv4 pool, block or session line', async () => {
+    const p = plan();
+    const { calicoStatus, calicoStatusLines } = await import('../../src/runtime/calico-status.ts');
+    const lines = calicoStatusLines((await calicoStatus(exFor(p) as never, { plan: p } as never))!);
+    expect(lines).toEqual([
+      '  pool default-ipv6-ippool fd00:10:244::/56 (/122 blocks, natOutgoing false, encapsulation None)',
+      '  blocks6 m             fd00:10:244::/122',
+      '  bgp6   m              n1 Established, n2 Established',
+      '  blocks6 n1            fd00:10:244::40/122',
+      '  bgp6   n1             m Established, n2 Established',
+      '  blocks6 n2            fd00:10:244::80/122',
+      '  bgp6   n2             m Established, n1 Established',
+    ]);
+  });
+
+  it('VXLAN in dual stack: both pools (the IPv6 one with VXLAN), both blocks per node, no sessions', async () => {
+    const p = plan({ ipFamilies: ['IPv4', 'IPv6'], cni: { type: 'calico', encapsulation: 'VXLAN' } });
+    const { calicoStatus, calicoStatusLines } = await import('../../src/runtime/calico-status.ts');
+    const lines = calicoStatusLines((await calicoStatus(exFor(p) as never, { plan: p } as never))!);
+    expect(lines).toContain('  pool default-ipv6-ippool fd00:10:244::/56 (/122 blocks, natOutgoing false, encapsulation VXLAN)');
+    expect(lines).toContain('  blocks n1             10.244.0.64/26');
+    expect(lines).toContain('  blocks6 n1            fd00:10:244::40/122');
+    expect(lines.filter((l) => l.includes('bgp'))).toEqual([]);
+  });
+});
