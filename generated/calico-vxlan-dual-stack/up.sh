@@ -21,7 +21,7 @@ ip -batch $G/ip/root.batch
 # 2. The node network and each node's link to it.
 ip -n podlab-calico-vxlan-dual-stack.fabric -batch $G/ip/fabric.batch
 # 3. Each node: IP forwarding on (a node routes for its pods), IPv6 DAD off before anything comes up;
-#    addresses, VXLAN device, routes.
+#    addresses, VXLAN devices, routes.
 ip netns exec podlab-calico-vxlan-dual-stack.node.c1-master1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.bridge.bridge-nf-call-ip6tables=1
 ip -n podlab-calico-vxlan-dual-stack.node.c1-master1 -batch $G/ip/node-c1-master1.batch
 bridge -n podlab-calico-vxlan-dual-stack.node.c1-master1 -batch $G/ip/fdb-c1-master1.batch

@@ -206,6 +206,7 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
   /**
    * For a reader: what the devices are (`'VXLAN device, '` in up.sh), the config (`' (VXLAN VNI 1, UDP 8472)'`),
    * what pods hang off on a node (`'cni0'`, in topology.md), and the same as a sentence for the node's batch.
+   * `families`: the lab's ipFamilies (a mode whose devices differ per family says so).
    */
-  describe(config: Config): { devices: string; summary: string; podLink: string; podLinkText: string };
+  describe(config: Config, families?: readonly ('IPv4' | 'IPv6')[]): { devices: string; summary: string; podLink: string; podLinkText: string };
 }

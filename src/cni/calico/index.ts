@@ -647,12 +647,26 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
           })),
         };
   },
-  describe: (c) => ({
-    devices: c.encapsulation === 'VXLAN' ? 'VXLAN device, ' : '',
-    summary: c.encapsulation === 'VXLAN' ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; ${blockSizes(c)} blocks)` : ` (BGP full mesh, AS ${c.asNumber}, BIRD; ${blockSizes(c)} blocks)`,
-    podLink: 'cali* veths',
-    podLinkText: 'cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee, proxy ARP), a /32 route each.',
-  }),
+  describe: (c, families) => {
+    const v4 = families?.includes('IPv4') ?? true;
+    const v6 = families?.includes('IPv6') ?? false;
+    if (!v4)
+      return {
+        devices: c.encapsulation === 'VXLAN' ? 'VXLAN device, ' : '',
+        summary: c.encapsulation === 'VXLAN' ? ` (IPv6 only: vxlan-v6.calico VNI ${c.vni}, UDP ${c.port}; /${CALICO.blockSize6} blocks)` : ` (IPv6 only: BGP full mesh over IPv6, AS ${c.asNumber}, BIRD, hashed router ids; /${CALICO.blockSize6} blocks)`,
+        podLink: 'cali* veths',
+        podLinkText: `cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee), a /128 route each; pods route via ${CALICO.gateway6}.`,
+      };
+    return {
+      devices: c.encapsulation === 'VXLAN' ? (v6 ? 'VXLAN devices, ' : 'VXLAN device, ') : '',
+      summary:
+        c.encapsulation === 'VXLAN'
+          ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; ${blockSizes(c)} blocks${v6 ? `; IPv6 over vxlan-v6.calico, /${CALICO.blockSize6} blocks` : ''})`
+          : ` (BGP full mesh, AS ${c.asNumber}, BIRD; ${blockSizes(c)} blocks)`,
+      podLink: 'cali* veths',
+      podLinkText: 'cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee, proxy ARP), a /32 route each.',
+    };
+  },
 };
 
 /** The pools' block sizes for a summary: `/26`, or `/26 and /28`. */
