@@ -15,7 +15,10 @@ import bgpLab from '../../labs/calico-ipv6-only.lab.ts';
 import vxlanLab from '../../labs/calico-vxlan-dual-stack.lab.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { down } from '../../src/runtime/down.ts';
-import type { LabState } from '../../src/runtime/state.ts';
+import { readState, type LabState } from '../../src/runtime/state.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
+import { recreatePod } from '../../src/runtime/pods.ts';
+import { calicoStatus, calicoStatusLines } from '../../src/runtime/calico-status.ts';
 import { hashRouterId } from '../../src/cni/calico/routerid.ts';
 import { httpFrom, liveGuard, upLab } from './host.ts';
 
@@ -91,6 +94,24 @@ describe.skipIf(!live)('live Calico IPv6-only with BGP (labs/calico-ipv6-only.la
       return r.every((x) => x.status === 'pass') ? r : undefined;
     }, 20_000) ?? (await runChecks(state));
     expect(results.length).toBe(8);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+  });
+
+  it('podlab status shows the IPv6 pool, each node’s IPv6 block and its IPv6 sessions Established, and no IPv4 line', async () => {
+    const lines = calicoStatusLines((await calicoStatus(realExecutor, state))!);
+    expect(lines).toContain('  pool default-ipv6-ippool fd00:10:244::/56 (/122 blocks, natOutgoing false, encapsulation None)');
+    expect(lines).toContain('  blocks6 c1-node1      fd00:10:244::40/122');
+    expect(lines).toContain('  bgp6   c1-node1       c1-master1 Established, c1-node2 Established');
+    expect(lines.filter((l) => /^ {2}(blocks|bgp) /.test(l))).toEqual([]);
+  });
+
+  it('a pod re-created at run time takes the next IPv6 address of its block, and its Service follows it', async () => {
+    const { oldIp, ip } = await recreatePod(realExecutor, readState(name)!, 'web-2');
+    expect([oldIp, ip]).toEqual(['fd00:10:244::80', 'fd00:10:244::81']);
+    const now = readState(name)!;
+    const r = await httpFrom(now, 'client', `http://[${ip}]:8080/`);
+    expect(r.pod).toBe('web-2');
+    const results = await runChecks(now);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
   });
 });
