@@ -4,7 +4,8 @@
  * protocol Mesh_<peer ip>, or Node_/Global_<peer ip> for a BGPPeer, as Calico's templates name them) is Established (`show protocols`). With
  * `learned`: each CIDR is a route the node has from that session (`show route protocol …`);
  * 'blocks' stands for every block the peer holds in the plan. `absent` asserts the opposite, e.g.
- * after the peer's BIRD was stopped.
+ * after the peer's BIRD was stopped. In an IPv6-only lab the nodes' addresses are IPv6: the session
+ * is the IPv6 mesh's (Mesh_fd00_172_16_94__c) and 'blocks' the peer's IPv6 blocks.
  */
 import { diag } from '../../compile/diagnostics.ts';
 import { parsePrefix } from '../../net/addr.ts';

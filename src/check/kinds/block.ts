@@ -3,6 +3,8 @@
  * installs for it (`ip -j route show type blackhole`, read in the node). `holds`: exactly these
  * blocks. `pod`: whether the pod's current address lies in a block of its own node (`borrowed:
  * false`) or in none of them, i.e. was borrowed from another node's block (`borrowed: true`).
+ * IPv6 blocks (an IPv6 `holds`, a pod's IPv6 address, a node of an IPv6-only lab) are read from
+ * `ip -j -6 route show type blackhole`: without -6 ip lists the IPv4 table only.
  */
 import { diag } from '../../compile/diagnostics.ts';
 import { contains, formatPrefix, parseAddr, parsePrefix } from '../../net/addr.ts';
