@@ -137,6 +137,7 @@ export const CODES = {
   PL2183: 'Calico IPv6 pool too small',
   PL2184: 'Calico IPv4 pool in an IPv6-only lab',
   PL2185: 'Calico BGP peers in an IPv6-only lab',
+  PL2186: 'Calico check family the lab does not have',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',

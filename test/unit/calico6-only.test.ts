@@ -164,6 +164,40 @@ describe('the bgp and block check kinds over IPv6', () => {
   });
 });
 
+describe("the bgp and block check kinds' family in dual stack", () => {
+  const p = plan({
+    ipFamilies: ['IPv4', 'IPv6'],
+    checks: [
+      { kind: 'bgp', from: 'node/n1', peer: 'node/n2', family: 'IPv6', learned: 'blocks' },
+      { kind: 'bgp', from: 'node/n1', peer: 'node/n2', learned: 'blocks' },
+      { kind: 'block', from: 'node/n1', pod: 'a', borrowed: false, family: 'IPv6' },
+      { kind: 'block', from: 'node/n1', pod: 'a', borrowed: false },
+    ],
+  });
+  const [bgp6, bgp4, block6, block4] = p.checks as never[];
+
+  it("family 'IPv6' asks the IPv6 mesh session and the peer's IPv6 blocks; without it, the IPv4 ones", () => {
+    expect(PROBE_KINDS.bgp.probe(bgp6!, '/probe').at(-1)).toBe('Mesh_fd00_172_16_94__c');
+    expect((bgp6 as { learned: string[] }).learned).toEqual(['fd00:10:244::80/122']);
+    expect(PROBE_KINDS.bgp.judge(p, bgp6!, out(LEARNED6)).ok).toBe(true);
+    expect(PROBE_KINDS.bgp.probe(bgp4!, '/probe').at(-1)).toBe('Mesh_172_16_94_12');
+    expect((bgp4 as { learned: string[] }).learned).toEqual(['10.244.0.128/26']);
+  });
+
+  it("family 'IPv6' reads the IPv6 blackholes and the pod's IPv6 address", () => {
+    expect(PROBE_KINDS.block.probe(block6!, '/probe')).toEqual(['ip', '-j', '-6', 'route', 'show', 'type', 'blackhole']);
+    expect((block6 as { to: { ip: string } }).to.ip).toBe('fd00:10:244::40');
+    expect(PROBE_KINDS.block.judge(p, block6!, out(BLACKHOLE6)).ok).toBe(true);
+    expect(PROBE_KINDS.block.probe(block4!, '/probe')).toEqual(['ip', '-j', 'route', 'show', 'type', 'blackhole']);
+    expect((block4 as { to: { ip: string } }).to.ip).toBe('10.244.0.64');
+  });
+
+  it('a family the lab does not have, or holds of the other family, is PL2186', () => {
+    expect(codes({ ipFamilies: ['IPv4'], nodes: { n1: { ip: '172.16.94.11' }, n2: { ip: '172.16.94.12' } }, checks: [{ kind: 'bgp', from: 'node/n1', peer: 'node/n2', family: 'IPv6' }] })).toEqual(['PL2186 checks.0.family']);
+    expect(codes({ checks: [{ kind: 'block', from: 'node/n1', holds: ['fd00:10:244::40/122'], family: 'IPv4' }] })).toEqual(['PL2186 checks.0.family', 'PL2186 checks.0.holds.0']);
+  });
+});
+
 describe('calico with IPv6: what is refused, and what is built now', () => {
   it('IPv6-only: an IPv4 pool (PL2184), BGPPeers or no mesh (PL2185), too small an IPv6 pool counting the VXLAN tunnel addresses (PL2183)', () => {
     expect(codes({ cni: { type: 'calico', ipPool: { cidr: '10.244.0.0/16' } } })).toEqual(['PL2184 cni.ipPool.cidr']);

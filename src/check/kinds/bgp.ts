@@ -25,6 +25,8 @@ export type BgpCheck<S extends Stage> = Check<
     /** As written ('blocks' or a CIDR); planned, the CIDRs. */
     learned?: S extends 'lab' ? string : string[];
     absent: boolean;
+    /** As written: the session's family (the plan resolves the peer's address of it). */
+    family?: 'IPv4' | 'IPv6';
     /** Planned: the control socket and the BIRD protocol of the session. */
     bird: S extends 'lab' ? {} : { socket: string; protocol: string };
   }
@@ -44,6 +46,13 @@ export function requireCalico(lab: LabView, c: { name: string; at: (string | num
     ),
   );
   return false;
+}
+
+/** A Calico check's `family` must be one of the lab's (PL2186). */
+export function requireFamily(lab: LabView, c: { name: string; at: (string | number)[]; family?: 'IPv4' | 'IPv6' }, out: Diagnostic[]): void {
+  const families = lab.ipFamilies ?? ['IPv4'];
+  if (c.family !== undefined && !families.includes(c.family))
+    out.push(diag('PL2186', checkAt(c)('family'), `check "${c.name}": family ${c.family}, but the lab is ${families.length > 1 ? 'dual stack' : `${families[0]}-only`}: no session or block of that family exists`, `Leave family out, or write ${families.map((f) => `'${f}'`).join(' or ')}.`));
 }
 
 /** `from` must be a node of the lab. */
@@ -102,6 +111,7 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     peer: c.peer,
     ...(c.learned !== undefined ? { learned: c.learned } : {}),
     absent: c.absent ?? false,
+    ...(c.family ? { family: c.family } : {}),
     bird: {},
     name:
       c.name ??
@@ -112,16 +122,18 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
   validate(lab, c, out) {
     if (!requireCalico(lab, c, 'bgp', true, out)) return;
     if (!requireNode(lab, c, 'from', c.from, out) || !requireNode(lab, c, 'peer', c.peer, out)) return;
+    requireFamily(lab, c, out);
     if (c.peer === c.from) out.push(diag('PL2157', checkAt(c)('peer'), `check "${c.name}": a node has no BGP session to itself`, 'Name another node as peer.'));
     if (c.learned !== undefined && c.learned !== 'blocks' && !parsePrefix(c.learned))
       out.push(diag('PL2157', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is not a CIDR`, "Write a block such as '10.244.0.64/26' (or 'fd00:10:244::40/122' in IPv6), or 'blocks' for every block the peer holds."));
   },
   plan(c, peers) {
     const peerName = c.peer.slice('node/'.length);
-    const peerIp = peers.nodes.find((n) => n.name === peerName)!.ip;
+    const peerNode = peers.nodes.find((n) => n.name === peerName)!;
     const from = resolveSource(peers, c.from);
-    // In an IPv6-only lab the nodes' addresses are IPv6, and so are the session and the blocks it carries.
-    const v6 = peerIp.includes(':');
+    // The session of the asked family; without one, the node's own address's (IPv6 in an IPv6-only lab), and so are the blocks it carries.
+    const v6 = c.family ? c.family === 'IPv6' : peerNode.ip.includes(':');
+    const peerIp = (peerNode.ips ?? [peerNode.ip]).find((a) => a.includes(':') === v6) ?? peerNode.ip;
     return {
       index: c.index,
       name: c.name,

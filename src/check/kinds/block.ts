@@ -10,7 +10,7 @@ import { diag } from '../../compile/diagnostics.ts';
 import { contains, formatPrefix, parseAddr, parsePrefix } from '../../net/addr.ts';
 import type { CalicoNode } from '../../cni/calico/index.ts';
 import { resolveSource, type Peers } from './targets.ts';
-import { requireCalico, requireNode } from './bgp.ts';
+import { requireCalico, requireFamily, requireNode } from './bgp.ts';
 import { checkAt, clip, parseJsonArray, type Check, type CheckTarget, type ProbeKind, type Stage, type Stages } from './kind.ts';
 
 export type BlockCheck<S extends Stage> = Check<
@@ -22,8 +22,8 @@ export type BlockCheck<S extends Stage> = Check<
     /** The pod as written; planned, the pod with its address (the runner puts in its current one). */
     to?: S extends 'lab' ? string : CheckTarget;
     borrowed: boolean;
-    /** Planned: 'IPv6' when the blocks asked about are IPv6 ones (an IPv6 `holds`, a pod's IPv6 address, an IPv6-only node). */
-    family?: 'IPv6';
+    /** As written, the family asked for; planned, 'IPv6' when the blocks asked about are IPv6 ones (`family`, an IPv6 `holds`, a pod's IPv6 address, an IPv6-only node). */
+    family?: S extends 'lab' ? 'IPv4' | 'IPv6' : 'IPv6';
   }
 >;
 
@@ -51,6 +51,7 @@ export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = 
     ...(c.holds ? { holds: c.holds } : {}),
     ...(c.pod !== undefined ? { to: c.pod } : {}),
     borrowed: c.borrowed ?? true,
+    ...(c.family ? { family: c.family } : {}),
     name:
       c.name ??
       (c.pod !== undefined
@@ -60,6 +61,7 @@ export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = 
   validate(lab, c, out) {
     if (!requireCalico(lab, c, 'block', false, out)) return;
     if (!requireNode(lab, c, 'from', c.from, out)) return;
+    requireFamily(lab, c, out);
     const at = checkAt(c);
     if ((c.holds === undefined) === (c.to === undefined))
       out.push(diag('PL2157', at('kind'), `check "${c.name}" needs exactly one of holds (the node's blocks) and pod (where a pod's address came from)`, "Write holds: ['10.244.0.0/26'] or pod: '<pod on that node>'."));
@@ -69,6 +71,8 @@ export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = 
       if (!p) out.push(diag('PL2157', at('holds', i), `check "${c.name}": "${b}" is not a CIDR`, "Write a block such as '10.244.0.64/26', or an IPv6 one such as 'fd00:10:244::40/122'."));
       else if (families.add(p.family).size > 1)
         out.push(diag('PL2157', at('holds', i), `check "${c.name}": holds mixes IPv4 and IPv6 blocks`, 'A node keeps a blackhole per block in each family\'s table: write one check per family.'));
+      else if (c.family !== undefined && p.family !== c.family)
+        out.push(diag('PL2186', at('holds', i), `check "${c.name}": "${b}" is an ${p.family} block, but the check asks for family ${c.family}`, `Write ${c.family} blocks, or leave family out (holds says which family).`));
     }
     if (c.to !== undefined) {
       const pod = lab.pods.find((p) => p.name === c.to);
@@ -82,7 +86,9 @@ export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = 
     const pod = c.to !== undefined ? peers.pods.find((p) => p.name === c.to)! : undefined;
     const from = resolveSource(peers, c.from);
     const node = peers.nodes.find((n) => n.name === from.name)?.cni as unknown as CalicoNode | undefined;
-    const v6 = c.holds?.length ? c.holds[0]!.includes(':') : pod ? pod.ip.includes(':') : node?.ipv6?.only === true;
+    const v6 = c.family ? c.family === 'IPv6' : c.holds?.length ? c.holds[0]!.includes(':') : pod ? pod.ip.includes(':') : node?.ipv6?.only === true;
+    // The pod's address of that family (dual stack: `family: 'IPv6'` asks where its IPv6 address came from).
+    const podIp = pod && ((pod.ips ?? [pod.ip]).find((a) => a.includes(':') === v6) ?? pod.ip);
     return {
       index: c.index,
       name: c.name,
@@ -90,7 +96,7 @@ export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = 
       from,
       timeoutMs: c.timeoutMs,
       ...(c.holds ? { holds: c.holds.map((b) => formatPrefix(parsePrefix(b)!)) } : {}),
-      ...(pod ? { to: { kind: 'pod' as const, name: pod.name, ip: pod.ip } } : {}),
+      ...(pod ? { to: { kind: 'pod' as const, name: pod.name, ip: podIp! } } : {}),
       borrowed: c.borrowed,
       ...(v6 ? { family: 'IPv6' as const } : {}),
     };
