@@ -118,6 +118,13 @@ describe("Felix's vxlan-v6.calico", () => {
     expect(files.has('bird/n1.conf')).toBe(false);
   });
 
+  it('IPv6 primary: the same two devices; pods list their IPv6 address first', () => {
+    const p = plan({ ipFamilies: ['IPv6', 'IPv4'], cni: { type: 'calico', encapsulation: 'VXLAN' } });
+    const n1 = cniOf(p, 'n1');
+    expect([n1.routing.kind === 'vxlan' && n1.routing.vxlan.dev, n1.ipv6?.vxlan?.dev, n1.ipv6?.vxlan?.address]).toEqual(['vxlan.calico', 'vxlan-v6.calico', 'fd00:10:244::40']);
+    expect(p.pods.find((q) => q.name === 'a')!.ips).toEqual(['fd00:10:244::41', '10.244.0.65']);
+  });
+
   it('IPv6-only: vxlan-v6.calico alone, nothing IPv4 rendered', () => {
     const p = plan({ cni: { type: 'calico', encapsulation: 'VXLAN' } });
     const n1 = cniOf(p, 'n1');
