@@ -8,9 +8,11 @@
  * exporting its blocks, bird.conf from templates/bird.conf.hbs as Calico's confd templates write
  * it) or a VXLAN device `vxlan.calico` with static routes, neighbours and FDB entries (what Felix
  * programs). natOutgoing of the pool is the masquerade rule of the node's kube-proxy table.
- * Dual stack (BGP only): the lab's IPv6 podCidr is a second pool of /122 blocks (ipam6.ts), each pod
- * also an IPv6 /128 behind fe80::ecee:eeff:feee:eeee, and BIRD runs bird6's half too: an IPv6
- * mesh between the nodes' IPv6 addresses exporting the IPv6 blocks (docs/calico.md, "Dual stack").
+ * Dual stack: the lab's IPv6 podCidr is a second pool of /122 blocks (ipam6.ts), each pod also an
+ * IPv6 /128 behind fe80::ecee:eeff:feee:eeee, and BIRD runs bird6's half too: an IPv6 mesh between
+ * the nodes' IPv6 addresses exporting the IPv6 blocks (docs/calico.md, "Dual stack"); with VXLAN,
+ * Felix's vxlan-v6.calico beside vxlan.calico instead (vxlan6.ts). IPv6 alone: the IPv6 pool and
+ * its mesh or vxlan-v6.calico without anything IPv4 (ipv6-only.ts, BIRD's router id routerid.ts).
  */
 import { z } from 'zod';
 import { CALICO, CNI_VERSION } from '../../constants.ts';
