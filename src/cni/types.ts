@@ -88,7 +88,7 @@ export interface CniAddresses {
    * A mode with IPv6 IPAM of its own (Calico's IPv6 blocks): each pod's IPv6 address and each
    * node's IPv6 pod CIDRs. Left out, a pod's IPv6 address is its IPv4 host number in its node's IPv6 slice.
    */
-  ipv6?: { pods: string[]; nodeCidrs: Prefix[][] };
+  ipv6?: { pods: string[]; nodeCidrs: Prefix[][]; /** The IPv6 gateway each node's pods route via, when not the slice's first address (Calico's fe80::ecee:eeff:feee:eeee). */ nodeGateways?: string[] };
 }
 
 /** A lab as a mode's validation sees it. */
@@ -206,6 +206,7 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
   /**
    * For a reader: what the devices are (`'VXLAN device, '` in up.sh), the config (`' (VXLAN VNI 1, UDP 8472)'`),
    * what pods hang off on a node (`'cni0'`, in topology.md), and the same as a sentence for the node's batch.
+   * `families`: the lab's ipFamilies (a mode whose devices differ per family says so).
    */
-  describe(config: Config): { devices: string; summary: string; podLink: string; podLinkText: string };
+  describe(config: Config, families?: readonly ('IPv4' | 'IPv6')[]): { devices: string; summary: string; podLink: string; podLinkText: string };
 }

@@ -288,15 +288,6 @@ export const loadBalancersAreBuilt: Rule = (lab, out) => {
       out.push(diag('PL2410', svcPath(s.name, s.ipFamiliesWritten ? 'ipFamilies' : 'type'), `Service "${s.name}" is an IPv6-only LoadBalancer, but the load-balancer pool lists no IPv6 CIDR`, `List one CIDR per family (as MetalLB's IPAddressPool lists addresses): loadBalancer: { pool: ['${lab.loadBalancer.pool ?? '172.16.94.240/28'}', 'fd00:172:16:94::f0/124'] }; or make the Service dual stack (ipFamilyPolicy: 'RequireDualStack'): its IPv6 address is then its IPv4 one's twin.`));
 };
 
-/**
- * What a CNI mode does not build in a family setup is rejected (said, rather than half-built): the
- * calico mode builds IPv4 and dual stack (IPv6 beside IPv4, BIRD's IPv6 mesh), not IPv6 alone.
- */
-export const cniSupportsFamilies: Rule = (lab, out) => {
-  if (lab.cni.type === 'calico' && !lab.ipFamilies.includes('IPv4'))
-    out.push(diag('PL2407', ['cni'], "calico mode builds IPv4 and dual stack in podlab, not IPv6 alone: its IPv4 pool numbers the blocks BIRD routes, and BIRD's router id is the node's IPv4 address", "Use ipFamilies: ['IPv4', 'IPv6'] (dual stack) with calico, or cni: 'flannel' for an IPv6-only lab."));
-};
-
 /** A node's and a host's fixed address is its IPv4 one (its IPv6 address takes the same host number in the IPv6 network). */
 export const ipv4OnlyFieldsAreIPv4: Rule = (lab, out) => {
   if (!lab.ipFamilies.includes('IPv4')) return; // an IPv6-only lab's are IPv6 (ipv6OnlyIsBuilt)
@@ -352,4 +343,4 @@ export const serviceFamiliesAreValid: Rule = (lab, out) => {
   }
 };
 
-export const FAMILY_RULES: Rule[] = [ipFamiliesAreValid, familyListsAreValid, ipv6NetworksAreValid, cniSupportsFamilies, ipv4OnlyFieldsAreIPv4, serviceFamiliesAreValid, loadBalancersAreBuilt, loadBalancerPoolsAreValid, ipv6OnlyIsBuilt];
+export const FAMILY_RULES: Rule[] = [ipFamiliesAreValid, familyListsAreValid, ipv6NetworksAreValid, ipv4OnlyFieldsAreIPv4, serviceFamiliesAreValid, loadBalancersAreBuilt, loadBalancerPoolsAreValid, ipv6OnlyIsBuilt];

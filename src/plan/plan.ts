@@ -416,9 +416,10 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
       prefixLen: only ? net.ipv6!.nodeNet.bits : net.nodeNet.prefix,
       mac: macFor(`${lab.name}/node/${n.name}`),
       mtu,
-      podCidr: only ? formatPrefix(only.slice) : ip.formatCidr(addresses.nodeCidrs[i]![0]!),
+      // An IPv6-only node's pod CIDR: its first IPv6 block when the mode numbers IPv6 pods itself (Calico), else its IPv6 slice.
+      podCidr: only ? formatPrefix(own6?.nodeCidrs[i]![0] ?? only.slice) : ip.formatCidr(addresses.nodeCidrs[i]![0]!),
       podCidrs: byFamily(lab.ipFamilies, ip.formatCidr(addresses.nodeCidrs[i]![0]!), input.ipv6 && formatPrefix(own6?.nodeCidrs[i]![0] ?? input.ipv6.slice)),
-      podGateway: only ? only.podGateway : addresses.nodeGateways[i]!,
+      podGateway: only ? (own6?.nodeGateways?.[i] ?? only.podGateway) : addresses.nodeGateways[i]!,
       routes,
       cni: cni.data as NodeCni,
       conflist: cni.conflist,

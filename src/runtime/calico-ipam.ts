@@ -118,10 +118,13 @@ export function calicoPodIp6(state: LabState, pod: PlanPod): string | undefined 
   const v6 = calico(node).ipv6;
   if (!v6) return undefined;
   const blocks = v6.blocks.map((b) => parsePrefix(b)!);
-  // Every running pod's IPv6 address: its run-time one, else its planned one.
-  const taken = new Set(
-    Object.entries(state.pods).flatMap(([name, ps]) => (ps.ips ?? state.plan.pods.find((p) => p.name === name)?.ips ?? []).filter((a) => a.includes(':'))),
-  );
+  // Every running pod's IPv6 address (its run-time one, else its planned one), and the node's IPv6 VXLAN tunnel address.
+  const c = calico(node);
+  const tunnel6 = c.ipv6?.vxlan?.address ?? (c.routing.kind === 'vxlan' && c.routing.vxlan.address.includes(':') ? c.routing.vxlan.address : undefined);
+  const taken = new Set([
+    ...Object.entries(state.pods).flatMap(([name, ps]) => (ps.ips ?? state.plan.pods.find((p) => p.name === name)?.ips ?? []).filter((a) => a.includes(':'))),
+    ...(tunnel6 ? [tunnel6] : []),
+  ]);
   const value = (a: string) => parseAddr(a)!.value;
   const planned = state.plan.pods.filter((p) => p.node === node.name && !p.hostNetwork).flatMap((p) => p.ips.filter((a) => a.includes(':')));
   const after = v6.lastIp ?? planned.sort((a, b) => (value(a) < value(b) ? -1 : value(a) > value(b) ? 1 : 0)).at(-1);

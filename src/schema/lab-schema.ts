@@ -216,6 +216,8 @@ export const bgpCheckSchema = z.strictObject({
   learned: z.string().optional(),
   /** The opposite: the session is not Established (without `learned`), or the route was not learned from the peer. @default false */
   absent: z.boolean().optional(),
+  /** The session's family: 'IPv6' asks the IPv6 mesh session (between the nodes' IPv6 addresses), and 'blocks' are then the peer's IPv6 blocks. @default the lab's first family that is IPv4 (an IPv6-only lab: 'IPv6') */
+  family: z.enum(['IPv4', 'IPv6']).optional(),
   timeoutMs: checkTimeout,
   name: z.string().optional(),
 });
@@ -231,6 +233,8 @@ export const blockCheckSchema = z.strictObject({
   pod: z.string().optional(),
   /** With `pod`: true, its address lies in no block of its node (borrowed from another node's block); false, in one of its node's own. @default true */
   borrowed: z.boolean().optional(),
+  /** Which family's blocks: 'IPv6' reads the node's IPv6 blackholes (and, with `pod`, the pod's IPv6 address). @default the family of `holds`, else IPv4 (an IPv6-only lab: 'IPv6') */
+  family: z.enum(['IPv4', 'IPv6']).optional(),
   timeoutMs: checkTimeout,
   name: z.string().optional(),
 });

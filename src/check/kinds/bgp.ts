@@ -4,12 +4,13 @@
  * protocol Mesh_<peer ip>, or Node_/Global_<peer ip> for a BGPPeer, as Calico's templates name them) is Established (`show protocols`). With
  * `learned`: each CIDR is a route the node has from that session (`show route protocol …`);
  * 'blocks' stands for every block the peer holds in the plan. `absent` asserts the opposite, e.g.
- * after the peer's BIRD was stopped.
+ * after the peer's BIRD was stopped. In an IPv6-only lab the nodes' addresses are IPv6: the session
+ * is the IPv6 mesh's (Mesh_fd00_172_16_94__c) and 'blocks' the peer's IPv6 blocks.
  */
 import { diag } from '../../compile/diagnostics.ts';
-import * as ip from '../../net/ipv4.ts';
+import { parsePrefix } from '../../net/addr.ts';
 // BIRD's name for the mesh session to a peer, and a node's control socket: as the Calico mode writes them.
-import { birdSocket, meshName, type CalicoNode } from '../../cni/calico/index.ts';
+import { birdSocket, meshName, meshName6, type CalicoNode } from '../../cni/calico/index.ts';
 import { resolveSource, type Peers } from './targets.ts';
 import { checkAt, clip, type Check, type LabView, type ProbeKind, type Stage, type Stages } from './kind.ts';
 import type { Diagnostic } from '../../compile/diagnostics.ts';
@@ -24,6 +25,8 @@ export type BgpCheck<S extends Stage> = Check<
     /** As written ('blocks' or a CIDR); planned, the CIDRs. */
     learned?: S extends 'lab' ? string : string[];
     absent: boolean;
+    /** As written: the session's family (the plan resolves the peer's address of it). */
+    family?: 'IPv4' | 'IPv6';
     /** Planned: the control socket and the BIRD protocol of the session. */
     bird: S extends 'lab' ? {} : { socket: string; protocol: string };
   }
@@ -43,6 +46,13 @@ export function requireCalico(lab: LabView, c: { name: string; at: (string | num
     ),
   );
   return false;
+}
+
+/** A Calico check's `family` must be one of the lab's (PL2186). */
+export function requireFamily(lab: LabView, c: { name: string; at: (string | number)[]; family?: 'IPv4' | 'IPv6' }, out: Diagnostic[]): void {
+  const families = lab.ipFamilies ?? ['IPv4'];
+  if (c.family !== undefined && !families.includes(c.family))
+    out.push(diag('PL2186', checkAt(c)('family'), `check "${c.name}": family ${c.family}, but the lab is ${families.length > 1 ? 'dual stack' : `${families[0]}-only`}: no session or block of that family exists`, `Leave family out, or write ${families.map((f) => `'${f}'`).join(' or ')}.`));
 }
 
 /** `from` must be a node of the lab. */
@@ -72,15 +82,22 @@ export function parseBirdProtocols(text: string): BirdProtocol[] {
     });
 }
 
-const peerBlocks = (peers: Peers, node: string): string[] => {
+const calicoOf = (peers: Peers, node: string): CalicoNode | undefined => {
   const n = peers.nodes.find((x) => x.name === node);
-  return n?.cni.type === 'calico' ? (n.cni as unknown as CalicoNode).blocks : [];
+  return n?.cni.type === 'calico' ? (n.cni as unknown as CalicoNode) : undefined;
 };
 
+/** The blocks a peer holds in the family of the session: its IPv6 blocks over an IPv6 session. */
+const peerBlocks = (peers: Peers, node: string, v6: boolean): string[] => {
+  const c = calicoOf(peers, node);
+  return (v6 ? c?.ipv6?.blocks : c?.blocks) ?? [];
+};
+
+/** The session's BIRD protocol: among the node's IPv4 sessions, then its IPv6 mesh (an IPv6-only lab's only sessions). */
 const sessionTo = (peers: Peers, node: string, peerIp: string): string => {
-  const n = peers.nodes.find((x) => x.name === node);
-  const routing = n?.cni.type === 'calico' ? (n.cni as unknown as CalicoNode).routing : undefined;
-  return (routing?.kind === 'bgp' ? routing.peers.find((p) => p.ip === peerIp)?.protocol : undefined) ?? meshName(peerIp);
+  const routing = calicoOf(peers, node)?.routing;
+  const bgp = routing?.kind === 'bgp' ? routing : undefined;
+  return bgp?.peers.find((p) => p.ip === peerIp)?.protocol ?? bgp?.peers6?.find((p) => p.ip === peerIp)?.protocol ?? (peerIp.includes(':') ? meshName6(peerIp) : meshName(peerIp));
 };
 
 export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
@@ -94,6 +111,7 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     peer: c.peer,
     ...(c.learned !== undefined ? { learned: c.learned } : {}),
     absent: c.absent ?? false,
+    ...(c.family ? { family: c.family } : {}),
     bird: {},
     name:
       c.name ??
@@ -104,14 +122,18 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
   validate(lab, c, out) {
     if (!requireCalico(lab, c, 'bgp', true, out)) return;
     if (!requireNode(lab, c, 'from', c.from, out) || !requireNode(lab, c, 'peer', c.peer, out)) return;
+    requireFamily(lab, c, out);
     if (c.peer === c.from) out.push(diag('PL2157', checkAt(c)('peer'), `check "${c.name}": a node has no BGP session to itself`, 'Name another node as peer.'));
-    if (c.learned !== undefined && c.learned !== 'blocks' && !ip.parseCidr(c.learned))
-      out.push(diag('PL2157', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is not a CIDR`, "Write a block such as '10.244.0.64/26', or 'blocks' for every block the peer holds."));
+    if (c.learned !== undefined && c.learned !== 'blocks' && !parsePrefix(c.learned))
+      out.push(diag('PL2157', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is not a CIDR`, "Write a block such as '10.244.0.64/26' (or 'fd00:10:244::40/122' in IPv6), or 'blocks' for every block the peer holds."));
   },
   plan(c, peers) {
     const peerName = c.peer.slice('node/'.length);
-    const peerIp = peers.nodes.find((n) => n.name === peerName)!.ip;
+    const peerNode = peers.nodes.find((n) => n.name === peerName)!;
     const from = resolveSource(peers, c.from);
+    // The session of the asked family; without one, the node's own address's (IPv6 in an IPv6-only lab), and so are the blocks it carries.
+    const v6 = c.family ? c.family === 'IPv6' : peerNode.ip.includes(':');
+    const peerIp = (peerNode.ips ?? [peerNode.ip]).find((a) => a.includes(':') === v6) ?? peerNode.ip;
     return {
       index: c.index,
       name: c.name,
@@ -119,7 +141,7 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
       from,
       timeoutMs: c.timeoutMs,
       peer: { name: peerName, ip: peerIp },
-      ...(c.learned !== undefined ? { learned: c.learned === 'blocks' ? peerBlocks(peers, peerName) : [c.learned] } : {}),
+      ...(c.learned !== undefined ? { learned: c.learned === 'blocks' ? peerBlocks(peers, peerName, v6) : [c.learned] } : {}),
       absent: c.absent,
       // The session's protocol as the node's bird.conf names it (Mesh_, Node_ or Global_<ip>); Mesh_ when it has none to that peer.
       bird: { socket: birdSocket(peers.stateDir, from.name), protocol: sessionTo(peers, from.name, peerIp) },
@@ -142,7 +164,8 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     if (unreachable) return { ok: c.absent, expected, seen: `BIRD is not answering on its socket: ${clip((r.stderr || r.stdout).trim())}` };
     const learned = out
       .split('\n')
-      .map((l) => /^(\d+\.\d+\.\d+\.\d+\/\d+)\s/.exec(l)?.[1])
+      // A route's line starts with its prefix, IPv4 or IPv6 (`fd00:10:244::80/122  unicast [Mesh_… …]`).
+      .map((l) => /^(\d+\.\d+\.\d+\.\d+\/\d+|[0-9a-f:]*:[0-9a-f:]*\/\d+)\s/i.exec(l)?.[1])
       .filter((x): x is string => x !== undefined);
     const have = c.learned.filter((x) => learned.includes(x));
     const seen = learned.length ? `learned from ${c.peer.name}: ${learned.join(', ')}` : `nothing learned from ${c.peer.name}`;

@@ -8,9 +8,11 @@
  * exporting its blocks, bird.conf from templates/bird.conf.hbs as Calico's confd templates write
  * it) or a VXLAN device `vxlan.calico` with static routes, neighbours and FDB entries (what Felix
  * programs). natOutgoing of the pool is the masquerade rule of the node's kube-proxy table.
- * Dual stack (BGP only): the lab's IPv6 podCidr is a second pool of /122 blocks (ipam6.ts), each pod
- * also an IPv6 /128 behind fe80::ecee:eeff:feee:eeee, and BIRD runs bird6's half too: an IPv6
- * mesh between the nodes' IPv6 addresses exporting the IPv6 blocks (docs/calico.md, "Dual stack").
+ * Dual stack: the lab's IPv6 podCidr is a second pool of /122 blocks (ipam6.ts), each pod also an
+ * IPv6 /128 behind fe80::ecee:eeff:feee:eeee, and BIRD runs bird6's half too: an IPv6 mesh between
+ * the nodes' IPv6 addresses exporting the IPv6 blocks (docs/calico.md, "Dual stack"); with VXLAN,
+ * Felix's vxlan-v6.calico beside vxlan.calico instead (vxlan6.ts). IPv6 alone: the IPv6 pool and
+ * its mesh or vxlan-v6.calico without anything IPv4 (ipv6-only.ts, BIRD's router id routerid.ts).
  */
 import { z } from 'zod';
 import { CALICO, CNI_VERSION } from '../../constants.ts';
@@ -20,6 +22,8 @@ import { port } from '../../schema/fields.ts';
 import type { CniConflist, CniMode, CniNodeInput, CniProblem, CniValidationInput } from '../types.ts';
 import { assignBlocks, blockCount, type PoolInput } from './ipam.ts';
 import { assignBlocks6, blockCount6 } from './ipam6.ts';
+import { planIPv6Only } from './ipv6-only.ts';
+import { assignBlocks6WithTunnels, planVxlan6, vxlan6BatchLines, vxlan6Routes, type CalicoVxlan6 } from './vxlan6.ts';
 import { formatAddr, formatPrefix, nth, parseAddr, parsePrefix, sizeOf, type Prefix } from '../../net/addr.ts';
 import { parseSelector, selects } from './selector.ts';
 import { hostVethName } from './veth.ts';
@@ -180,6 +184,8 @@ export interface CalicoBgp {
    * (Calico's bird6.cfg: Mesh_fd00_172_16_94__b), carrying the IPv6 blocks.
    */
   peers6?: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean }[];
+  /** An IPv6-only lab: BIRD's router id, hashed from the node name (CALICO_ROUTER_ID=hash, routerid.ts); else the node's IPv4 address. */
+  routerId?: string;
 }
 
 /** VXLAN: the node's VTEP and, per peer, its VTEP and blocks (routed via its tunnel address). */
@@ -218,7 +224,16 @@ export interface CalicoNode {
    * default-ipv6-ippool) and the IPv6 blocks this node holds, in claim order; `lastIp`: the IPv6
    * address its run-time IPAM handed out last.
    */
-  ipv6?: { ip: string; pool: { name: string; cidr: string; blockSize: number }; blocks: string[]; lastIp?: string };
+  ipv6?: {
+    ip: string;
+    pool: { name: string; cidr: string; blockSize: number; encapsulation?: 'None' | 'VXLAN' };
+    blocks: string[];
+    lastIp?: string;
+    /** VXLAN with IPv6 in a dual-stack lab: the node's vxlan-v6.calico beside vxlan.calico (vxlan6.ts). */
+    vxlan?: CalicoVxlan6;
+    /** An IPv6-only lab (ipv6-only.ts): no IPv4 pool or block; `routing` is the IPv6 mesh or vxlan-v6.calico. */
+    only?: true;
+  };
 }
 
 /** A BGP protocol's name in bird.conf, as Calico's template names mesh peers: Mesh_172_16_94_11. */
@@ -253,6 +268,8 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
   if (config.encapsulation === 'VXLAN' && (config.peers.length || !config.nodeToNodeMesh))
     p('PL2170', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are' : 'nodeToNodeMesh is'} set, but encapsulation 'VXLAN' runs no BGP (no BIRD)`, "Leave peers and nodeToNodeMesh out with VXLAN, or use encapsulation 'None' (routed, BGP with BIRD).");
   out.push(...validateIPv6(config, lab));
+  // An IPv6-only lab's IPv4 pool fields are refused as a whole (PL2184), not checked as IPv4 ones.
+  if (out.some((x) => x.code === 'PL2184')) return out;
   const nodeNet = lab.nodeNetwork ? ip.parseCidr(lab.nodeNetwork.cidr) : undefined;
   for (const [i, peer] of config.peers.entries()) {
     if (peer.node !== undefined && !lab.nodes.some((n) => n.name === peer.node))
@@ -326,24 +343,31 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
 }
 
 /**
- * The rules of a dual-stack Calico lab (PL2181–PL2183): what its IPv6 side builds is the BGP mesh
- * over the nodes' IPv6 addresses carrying one IPv6 pool's /122 blocks; what it does not build is
- * said at the line. An IPv6-only lab is refused by the lab's rules (PL2407), not here.
+ * The rules of a Calico lab with IPv6 (PL2182–PL2185): dual stack builds the BGP mesh over the
+ * nodes' IPv6 addresses or vxlan-v6.calico beside vxlan.calico, carrying one IPv6 pool's /122
+ * blocks; IPv6 alone builds the same without any IPv4 pool (ipv6-only.ts). What neither builds is
+ * said at the line.
  */
 function validateIPv6(config: CalicoConfig, lab: CniValidationInput): CniProblem[] {
   const out: CniProblem[] = [];
-  if (!lab.ipv6 || !lab.ipFamilies?.includes('IPv6') || !lab.ipFamilies.includes('IPv4')) return out;
+  if (!lab.ipv6 || !lab.ipFamilies?.includes('IPv6')) return out;
+  const only = !lab.ipFamilies.includes('IPv4');
   const p = (code: string, path: (string | number)[], message: string, hint: string) => out.push({ code, path, message, hint });
-  if (config.encapsulation === 'VXLAN')
-    p('PL2181', ['encapsulation'], "encapsulation 'VXLAN' in a dual-stack lab: podlab's vxlan.calico carries IPv4 only (Felix's IPv6 VXLAN device, vxlan-v6.calico, is not built)", "Use encapsulation: 'None' (BGP with BIRD, which routes both families), or ipFamilies: ['IPv4'].");
-  else if (config.peers.length || !config.nodeToNodeMesh)
+  if (only) {
+    const v4 = config.pools.length > 1 || config.pools[0]?.at[0] === 'ipPools' ? ['ipPools'] : config.pools[0]?.cidr !== undefined ? ['ipPool', 'cidr'] : config.pools[0]?.blockSize !== CALICO.blockSize ? ['ipPool', 'blockSize'] : config.strictAffinity ? ['strictAffinity'] : undefined;
+    if (v4)
+      p('PL2184', v4, `${v4.join('.')} configures an IPv4 pool, but the lab is IPv6-only: its one pool is the IPv6 podCidr ${lab.ipv6.podCidr} (Calico's default-ipv6-ippool, /${CALICO.blockSize6} blocks)`, `Leave ${v4[0]} out in an IPv6-only lab (podCidr sets the IPv6 pool), or add 'IPv4' to ipFamilies for dual stack.`);
+    if (config.encapsulation !== 'VXLAN' && (config.peers.length || !config.nodeToNodeMesh))
+      p('PL2185', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are set' : 'nodeToNodeMesh is off'} in an IPv6-only lab: podlab's IPv6 routes travel only over the node-to-node mesh between the nodes' IPv6 addresses (its BGPPeers are IPv4 sessions)`, "Leave peers and nodeToNodeMesh out in an IPv6-only lab, or use encapsulation: 'VXLAN' (vxlan-v6.calico, no BGP).");
+  } else if (config.encapsulation !== 'VXLAN' && (config.peers.length || !config.nodeToNodeMesh))
     p('PL2182', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are set' : 'nodeToNodeMesh is off'} in a dual-stack lab: podlab's IPv6 routes travel only over the node-to-node mesh between the nodes' IPv6 addresses (BGPPeers are IPv4 sessions here)`, "Leave peers and nodeToNodeMesh out in a dual-stack lab, or use ipFamilies: ['IPv4'] to build BGP peers.");
   const pool = parsePrefix(lab.ipv6.podCidr);
   if (pool?.family !== 'IPv6') return out; // the lab's rules report an invalid IPv6 podCidr
   const perNode = lab.nodes.map((n) => lab.pods.filter((q) => q.node === n.name && !q.hostNetwork).length);
   const pods = perNode.flatMap((k, node) => Array.from({ length: k }, () => ({ node })));
-  const r = assignBlocks6({ pool, blockSize: CALICO.blockSize6, nodes: lab.nodes.length, pods });
-  if (r.pods.some((a) => a === undefined) || r.blocks.some((b) => b.length === 0))
+  // With VXLAN each node's tunnel address comes out of its first IPv6 block too.
+  const r = config.encapsulation === 'VXLAN' ? assignBlocks6WithTunnels({ pool, blockSize: CALICO.blockSize6, nodes: lab.nodes.length, pods }) : { ...assignBlocks6({ pool, blockSize: CALICO.blockSize6, nodes: lab.nodes.length, pods }), tunnels: [] };
+  if (r.pods.some((a) => a === undefined) || r.blocks.some((b) => b.length === 0) || r.tunnels.some((a) => a === undefined))
     p('PL2183', [], `the IPv6 pool ${lab.ipv6.podCidr} (${blockCount6(pool, CALICO.blockSize6)} block(s) of /${CALICO.blockSize6}) cannot give the lab's ${lab.nodes.length} node(s) a block each${pods.length ? ` and their ${pods.length} pod(s) an IPv6 address` : ''}`, `Calico cuts the IPv6 pool (podCidr's IPv6 CIDR, its default-ipv6-ippool) into /${CALICO.blockSize6} blocks, at least one per node: give a larger IPv6 podCidr, e.g. "fd00:10:244::/56".`);
   return out;
 }
@@ -464,17 +488,22 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       strictAffinity: config.strictAffinity,
     });
     // Validation (PL2153, PL2176, PL2183) has made sure every pod has an address and every node a block.
-    const v6 = podCidr6 && nodes[0]?.ipv6 && !nodes[0].ipv6.only ? assignBlocks6({ pool: podCidr6, blockSize: CALICO.blockSize6, nodes: nodes.length, pods }) : undefined;
+    // With VXLAN each node's IPv6 tunnel address is taken first (vxlan6.ts), as its IPv4 one is.
+    const v6 = podCidr6 && nodes[0]?.ipv6 ? (config.encapsulation === 'VXLAN' ? assignBlocks6WithTunnels : assignBlocks6)({ pool: podCidr6, blockSize: CALICO.blockSize6, nodes: nodes.length, pods }) : undefined;
     return {
       pods: addresses.map((a) => a ?? ''),
       nodeCidrs: blocks,
       nodeGateways: nodes.map(() => CALICO.gateway),
-      ...(v6 ? { ipv6: { pods: v6.pods.map((a) => a ?? ''), nodeCidrs: v6.blocks } } : {}),
+      ...(v6 ? { ipv6: { pods: v6.pods.map((a) => a ?? ''), nodeCidrs: v6.blocks, nodeGateways: nodes.map(() => CALICO.gateway6) } } : {}),
     };
   },
   planNodes: ({ lab, config, nodes, nodeCidrs, pods, ipamDir, mtu, natOutgoing, podCidr, ipv6 }) => {
+    if (ipv6 && nodes[0]?.ipv6?.only) return planIPv6Only({ lab, config, nodes, ipamDir, mtu, pods, ipv6, peers6: (n) => bgpPeers6(config, nodes, n) });
     const vxlan = config.encapsulation === 'VXLAN';
-    const podMtu = vxlan ? mtu - CALICO.vxlanOverhead : mtu;
+    // Dual stack with VXLAN: pods get the smaller of the two devices' MTUs (Felix writes the least of its encapsulations' MTUs for the CNI plugin).
+    const podMtu = vxlan ? mtu - (ipv6 ? CALICO.vxlanOverhead6 : CALICO.vxlanOverhead) : mtu;
+    const nodes6 = ipv6 ? nodes.map((n, i) => ({ name: n.name, ip6: n.ipv6!.ip, blocks: ipv6.nodeCidrs[i]! })) : [];
+    const vxlan6Of = (i: number) => (vxlan && ipv6 ? planVxlan6(nodes6, i, { vni: config.vni, port: config.port, mtu: mtu - CALICO.vxlanOverhead6 }) : undefined);
     const blocksOf = (i: number) => nodeCidrs[i]!.map(ip.formatCidr);
     const tunnelOf = (i: number) => ip.formatIp(nodeCidrs[i]![0]!.network);
     const vtepMac = (node: string) => macFor(`${lab}/vxlan.calico/${node}`);
@@ -512,17 +541,20 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
               vni: config.vni,
               port: config.port,
               mac: vtepMac(n.name),
-              mtu: podMtu,
+              mtu: mtu - CALICO.vxlanOverhead,
               address: tunnelOf(i),
               peers: others.map(({ o, j }) => ({ node: o.name, nodeIp: o.ip, mac: vtepMac(o.name), address: tunnelOf(j), blocks: blocksOf(j) })),
             },
           }
         : { kind: 'bgp', asNumber: config.asNumber, mesh: config.nodeToNodeMesh, peers: bgpPeers(config, nodes, n), ...(ipv6 && n.ipv6 ? { peers6: bgpPeers6(config, nodes, n) } : {}) };
       const blocks6 = ipv6 && n.ipv6 ? ipv6.nodeCidrs[i]! : undefined;
+      const v6 = vxlan6Of(i);
       return {
-        // VXLAN: Felix's routes to each peer block via the peer's tunnel address; BGP: none here, BIRD learns them.
-        routes:
-          routing.kind === 'vxlan' ? routing.vxlan.peers.flatMap((p) => p.blocks.map((b) => ({ dst: b, via: p.address, dev: CALICO.vxlanDevice, onlink: true }))) : [],
+        // VXLAN: Felix's routes to each peer block via the peer's tunnel address (IPv6 ones over vxlan-v6.calico); BGP: none here, BIRD learns them.
+        routes: [
+          ...(routing.kind === 'vxlan' ? routing.vxlan.peers.flatMap((p) => p.blocks.map((b) => ({ dst: b, via: p.address, dev: CALICO.vxlanDevice, onlink: true }))) : []),
+          ...(v6 ? vxlan6Routes(v6) : []),
+        ],
         conflist: conflist(lab, n.name, nodeCidrs[i]!, borrowedOf(i), ipamDir, podMtu, n.hostPorts, blocks6),
         data: {
           type: 'calico',
@@ -533,7 +565,9 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
           borrowed: borrowedOf(i),
           workloads: pods.filter((p) => p.node === i).map((p) => ({ pod: p.name, namespace: p.namespace, ip: p.ip, ...(blocks6 && p.ip6 ? { ip6: p.ip6 } : {}), hostVeth: hostVethName(p.namespace, p.name) })),
           routing,
-          ...(blocks6 && n.ipv6 ? { ipv6: { ip: n.ipv6.ip, pool: { name: CALICO.defaultPool6, cidr: formatPrefix(ipv6!.podCidr), blockSize: CALICO.blockSize6 }, blocks: blocks6.map(formatPrefix) } } : {}),
+          ...(blocks6 && n.ipv6
+            ? { ipv6: { ip: n.ipv6.ip, pool: { name: CALICO.defaultPool6, cidr: formatPrefix(ipv6!.podCidr), blockSize: CALICO.blockSize6, ...(v6 ? { encapsulation: 'VXLAN' as const } : {}) }, blocks: blocks6.map(formatPrefix), ...(v6 ? { vxlan: v6 } : {}) } }
+            : {}),
         },
       };
     });
@@ -545,51 +579,96 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
     vxlan: 'Calico\'s VXLAN encapsulation needs VXLAN (CONFIG_VXLAN). Use encapsulation: "None", which routes with BGP instead.',
     bird: 'Calico\'s BGP routing runs BIRD 2 in every node: apt-get install bird2 (or run scripts/setup.sh).',
   },
-  nodeBatchLines: ({ ip: nodeIp, iface, cni: { routing: r, blocks } }) => [
-    // Proxy ARP answers only for an address the node routes out of another interface; Calico counts
-    // on the node's default route for that, and a lab without a gateway gives its nodes none.
-    `# The pods' gateway ${CALICO.gateway}: a route of its own (on lo, where nothing sends), so each cali veth answers ARP for it.`,
-    `route add ${CALICO.gateway}/32 dev lo`,
-    ...(r.kind === 'vxlan'
+  nodeBatchLines: ({ ip: nodeIp, iface, cni: { routing: r, blocks, ipv6 } }) =>
+    ipv6?.only
       ? [
-          "# Calico VXLAN (what Felix programs): the node's VTEP holds its tunnel address, the first of its first block;",
-          "# per peer a neighbour entry (its tunnel address → its VTEP's MAC) and an FDB entry (bridge batch); a blackhole per own block.",
-          `link add name ${r.vxlan.dev} address ${r.vxlan.mac} mtu ${r.vxlan.mtu} type vxlan id ${r.vxlan.vni} local ${nodeIp} dev ${iface} dstport ${r.vxlan.port} nolearning`,
-          `address add ${r.vxlan.address}/32 dev ${r.vxlan.dev}`,
-          `link set dev ${r.vxlan.dev} up`,
-          ...r.vxlan.peers.map((p) => `neigh add ${p.address} lladdr ${p.mac} dev ${r.vxlan.dev} nud permanent`),
-          ...blocks.map((b) => `route add blackhole ${b}`),
+          // An IPv6-only node: no 169.254.1.1 (the pods' gateway is the veth's own link-local address) and nothing IPv4.
+          ...(r.kind === 'vxlan'
+            ? vxlan6BatchLines(nodeIp, iface, r.vxlan, ipv6.blocks)
+            : [
+                `# Calico BGP in IPv6 alone: no device. BIRD (bird/<node>.conf) installs a blackhole route per IPv6 block of this node (${ipv6.blocks.join(', ')})`,
+                "# and the routes to the peers' IPv6 blocks it learns over the IPv6 mesh (proto bird).",
+              ]),
         ]
       : [
-          `# Calico BGP: no device. BIRD (bird/<node>.conf) installs a blackhole route per block of this node (${blocks.join(', ')})`,
-          "# and the routes to the peers' blocks it learns over iBGP (proto bird).",
-        ]),
-  ],
+          // Proxy ARP answers only for an address the node routes out of another interface; Calico counts
+          // on the node's default route for that, and a lab without a gateway gives its nodes none.
+          `# The pods' gateway ${CALICO.gateway}: a route of its own (on lo, where nothing sends), so each cali veth answers ARP for it.`,
+          `route add ${CALICO.gateway}/32 dev lo`,
+          ...(r.kind === 'vxlan'
+            ? [
+                "# Calico VXLAN (what Felix programs): the node's VTEP holds its tunnel address, the first of its first block;",
+                "# per peer a neighbour entry (its tunnel address → its VTEP's MAC) and an FDB entry (bridge batch); a blackhole per own block.",
+                `link add name ${r.vxlan.dev} address ${r.vxlan.mac} mtu ${r.vxlan.mtu} type vxlan id ${r.vxlan.vni} local ${nodeIp} dev ${iface} dstport ${r.vxlan.port} nolearning`,
+                `address add ${r.vxlan.address}/32 dev ${r.vxlan.dev}`,
+                `link set dev ${r.vxlan.dev} up`,
+                ...r.vxlan.peers.map((p) => `neigh add ${p.address} lladdr ${p.mac} dev ${r.vxlan.dev} nud permanent`),
+                ...blocks.map((b) => `route add blackhole ${b}`),
+                ...(ipv6?.vxlan ? vxlan6BatchLines(ipv6.ip, iface, ipv6.vxlan, ipv6.blocks) : []),
+              ]
+            : [
+                `# Calico BGP: no device. BIRD (bird/<node>.conf) installs a blackhole route per block of this node (${blocks.join(', ')})`,
+                "# and the routes to the peers' blocks it learns over iBGP (proto bird).",
+              ]),
+        ],
   nodeFiles: (n) =>
-    n.cni.routing.kind === 'vxlan' ? [{ path: `ip/fdb-${n.name}.batch`, template: 'calico-fdb.batch' }] : [{ path: `bird/${n.name}.conf`, template: 'bird.conf' }],
-  nodeCommands: (n, dir) => (n.cni.routing.kind === 'vxlan' ? [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb-${n.name}.batch`]] : []),
+    n.cni.routing.kind === 'vxlan'
+      ? [{ path: `ip/fdb-${n.name}.batch`, template: 'calico-fdb.batch' }, ...(n.cni.ipv6?.vxlan ? [{ path: `ip/fdb6-${n.name}.batch`, template: 'calico-fdb6.batch' }] : [])]
+      : [{ path: `bird/${n.name}.conf`, template: n.cni.ipv6?.only ? 'bird6.conf' : 'bird.conf' }],
+  nodeCommands: (n, dir) =>
+    n.cni.routing.kind === 'vxlan'
+      ? [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb-${n.name}.batch`], ...(n.cni.ipv6?.vxlan ? [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb6-${n.name}.batch`]] : [])]
+      : [],
   nodeDaemons: (n, dir, run) =>
     n.cni.routing.kind === 'bgp'
       ? [{ name: 'bird', argv: ['bird', '-f', '-c', `${dir}/bird/${n.name}.conf`, '-s', birdSocket(run, n.name)], readyFile: birdSocket(run, n.name) }]
       : [],
-  nodeAddresses: ({ cni: { routing: r } }) => (r.kind === 'vxlan' ? [r.vxlan.address] : []),
-  interfaces: ({ cni: { routing: r, workloads } }) => [...(r.kind === 'vxlan' ? [r.vxlan.dev] : []), ...workloads.map((w) => w.hostVeth)],
-  topology: ({ ip: nodeIp, iface, cni: { routing: r } }, peers) =>
-    r.kind === 'vxlan'
+  nodeAddresses: ({ cni: { routing: r, ipv6 } }) => [...(r.kind === 'vxlan' ? [r.vxlan.address] : []), ...(ipv6?.vxlan ? [ipv6.vxlan.address] : [])],
+  interfaces: ({ cni: { routing: r, workloads, ipv6 } }) => [...(r.kind === 'vxlan' ? [r.vxlan.dev] : []), ...(ipv6?.vxlan ? [ipv6.vxlan.dev] : []), ...workloads.map((w) => w.hostVeth)],
+  topology: ({ ip: nodeIp, iface, cni: { routing: r, ipv6 } }, peers) => {
+    const v6 = ipv6?.vxlan;
+    const vtep = (v: { dev: string; address: string; vni: number; mtu: number }) => ({ name: v.dev, detail: `VTEP ${v.address}/${v.address.includes(':') ? 128 : 32}, VNI ${v.vni}, MTU ${v.mtu}` });
+    const peerIp6 = (o: (typeof peers)[number]) => o.cni.ipv6?.ip ?? o.ip;
+    return r.kind === 'vxlan'
       ? {
-          devices: [{ name: r.vxlan.dev, detail: `VTEP ${r.vxlan.address}/32, VNI ${r.vxlan.vni}, MTU ${r.vxlan.mtu}` }],
-          links: r.vxlan.peers.map((p) => ({ peer: p.node, kind: 'tunnel' as const, device: r.vxlan.dev, detail: `VXLAN VNI ${r.vxlan.vni}, UDP ${r.vxlan.port}: ${nodeIp} ⇄ ${p.nodeIp}` })),
+          devices: [vtep(r.vxlan), ...(v6 ? [vtep(v6)] : [])],
+          links: r.vxlan.peers.map((p) => ({
+            peer: p.node,
+            kind: 'tunnel' as const,
+            device: r.vxlan.dev,
+            detail: `VXLAN VNI ${r.vxlan.vni}, UDP ${r.vxlan.port}: ${nodeIp} ⇄ ${p.nodeIp}${v6 ? `; ${v6.dev}: ${ipv6!.ip} ⇄ ${v6.peers.find((q) => q.node === p.node)?.nodeIp ?? '?'}` : ''}`,
+          })),
         }
       : {
           devices: [],
-          links: peers.map((o) => ({ peer: o.name, kind: 'route' as const, device: iface, detail: `iBGP (AS ${r.asNumber}, BIRD): ${nodeIp} ⇄ ${o.ip}` })),
-        },
-  describe: (c) => ({
-    devices: c.encapsulation === 'VXLAN' ? 'VXLAN device, ' : '',
-    summary: c.encapsulation === 'VXLAN' ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; ${blockSizes(c)} blocks)` : ` (BGP full mesh, AS ${c.asNumber}, BIRD; ${blockSizes(c)} blocks)`,
-    podLink: 'cali* veths',
-    podLinkText: 'cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee, proxy ARP), a /32 route each.',
-  }),
+          links: peers.map((o) => ({
+            peer: o.name,
+            kind: 'route' as const,
+            device: iface,
+            detail: ipv6?.only ? `iBGP over IPv6 (AS ${r.asNumber}, BIRD): ${nodeIp} ⇄ ${peerIp6(o)}` : `iBGP (AS ${r.asNumber}, BIRD): ${nodeIp} ⇄ ${o.ip}`,
+          })),
+        };
+  },
+  describe: (c, families) => {
+    const v4 = families?.includes('IPv4') ?? true;
+    const v6 = families?.includes('IPv6') ?? false;
+    if (!v4)
+      return {
+        devices: c.encapsulation === 'VXLAN' ? 'VXLAN device, ' : '',
+        summary: c.encapsulation === 'VXLAN' ? ` (IPv6 only: vxlan-v6.calico VNI ${c.vni}, UDP ${c.port}; /${CALICO.blockSize6} blocks)` : ` (IPv6 only: BGP full mesh over IPv6, AS ${c.asNumber}, BIRD, hashed router ids; /${CALICO.blockSize6} blocks)`,
+        podLink: 'cali* veths',
+        podLinkText: `cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee), a /128 route each; pods route via ${CALICO.gateway6}.`,
+      };
+    return {
+      devices: c.encapsulation === 'VXLAN' ? (v6 ? 'VXLAN devices, ' : 'VXLAN device, ') : '',
+      summary:
+        c.encapsulation === 'VXLAN'
+          ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; ${blockSizes(c)} blocks${v6 ? `; IPv6 over vxlan-v6.calico, /${CALICO.blockSize6} blocks` : ''})`
+          : ` (BGP full mesh, AS ${c.asNumber}, BIRD; ${blockSizes(c)} blocks)`,
+      podLink: 'cali* veths',
+      podLinkText: 'cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee, proxy ARP), a /32 route each.',
+    };
+  },
 };
 
 /** The pools' block sizes for a summary: `/26`, or `/26 and /28`. */
