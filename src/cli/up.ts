@@ -1,7 +1,7 @@
 /** `podlab up`: build a lab under its lock, start its API server, optionally run its checks. */
 import { type Command, Option } from 'commander';
 import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
-import { planCached } from '../render/render-cache.ts';
+import { planCached } from './plan-cache.ts';
 import { Interrupted } from '../runtime/up.ts';
 import { upExclusive, UpRefused } from '../runtime/up-exclusive.ts';
 import { checkHost } from '../runtime/preflight.ts';

@@ -10,25 +10,23 @@
  * templates/ is hashed in too. Without a bundle (the sources run through tsx, tests) nothing is
  * cached. Entries live beside the bundle, in `render/` (0700, files 0600): the same trust as the
  * bundle and its code cache, which podlab runs. At most MAX_ENTRIES are kept, the oldest removed.
- * planCached goes one step further back for `up`: this lab, planned and rendered by this build.
+ * src/cli/plan-cache.ts goes one step further back for `up`: this lab, planned and rendered by this build.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildPlan, type Plan } from '../plan/plan.ts';
-import type { Lab } from '../compile/lab.ts';
-import { STATE_ROOT } from '../constants.ts';
+import type { Plan } from '../plan/plan.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { render, type Rendered } from './render.ts';
 import { runningBundle } from '../lib/bundle.ts';
 
 /** Bump when what is stored for the same input changes. */
-const FORMAT = 1;
+export const FORMAT = 1;
 const MAX_ENTRIES = 64;
 const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 let templatesHash: string | undefined;
-function templates(): string {
+export function templates(): string {
   if (templatesHash === undefined) {
     const h = createHash('sha256');
     for (const f of readdirSync(TEMPLATE_DIR).sort()) h.update(f).update('\0').update(readFileSync(`${TEMPLATE_DIR}${f}`)).update('\0');
@@ -71,50 +69,8 @@ export function renderCached(plan: Plan, bundle = runningBundle()): Rendered {
   return files;
 }
 
-/** The entry's file for planning `lab` under this build, or undefined when nothing is cached (no bundle). */
-export function planCacheFile(lab: Lab, bundle = runningBundle()): string | undefined {
-  if (!bundle) return undefined;
-  const key = createHash('sha256').update(JSON.stringify([FORMAT, 'plan', bundle.stamp, templates(), STATE_ROOT, lab])).digest('hex');
-  return `${bundle.dir}/render/plan-${key.slice(0, 40)}.json`;
-}
-
-/**
- * buildPlan(lab) and render(plan), from the cache when this build planned this lab before. The plan
- * is a pure function of the resolved lab, of podlab's code and templates (the default Corefile is
- * one: its first use in a process compiles a handlebars template) and of the state root; `podlab up`
- * of a lab it built before reads one file instead of planning, hashing the plan and rendering.
- */
-export function planCached(lab: Lab, bundle = runningBundle()): { plan: Plan; files: Rendered } {
-  let file: string | undefined;
-  try {
-    file = planCacheFile(lab, bundle);
-  } catch {
-    file = undefined;
-  }
-  if (file) {
-    try {
-      const entry = JSON.parse(readFileSync(file, 'utf8')) as { plan?: Plan; files?: unknown };
-      const files = entry.files;
-      if (entry.plan?.lab === lab.name && Array.isArray(files) && files.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'string'))
-        return { plan: entry.plan, files: new Map(files as [string, string][]) };
-    } catch {
-      /* a miss */
-    }
-  }
-  const plan = buildPlan(lab);
-  const files = renderCached(plan, bundle);
-  if (file) {
-    try {
-      writeFileAtomic(file, JSON.stringify({ plan, files: [...files] }), 0o600);
-      prune(`${bundle!.dir}/render`);
-    } catch {
-      /* a cache that cannot be written costs only the speed */
-    }
-  }
-  return { plan, files };
-}
-
-function prune(dir: string): void {
+/** Keeps at most MAX_ENTRIES entries in `dir`, the oldest removed. */
+export function prune(dir: string): void {
   const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
   if (names.length <= MAX_ENTRIES) return;
   const byAge = names.map((n) => ({ n, t: statSync(`${dir}/${n}`).mtimeMs })).sort((a, b) => a.t - b.t);

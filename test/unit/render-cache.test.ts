@@ -7,7 +7,8 @@ import { compileLab } from '../../src/compile/compile.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import type { Lab } from '../../src/compile/lab.ts';
 import { render } from '../../src/render/render.ts';
-import { planCached, planCacheFile, renderCached, renderCacheFile } from '../../src/render/render-cache.ts';
+import { renderCached, renderCacheFile } from '../../src/render/render-cache.ts';
+import { planCached, planCacheFile } from '../../src/cli/plan-cache.ts';
 
 describe('render cache', () => {
   let dir: string;
