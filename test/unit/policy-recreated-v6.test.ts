@@ -116,3 +116,15 @@ describe('policy sets follow a pod re-created at run time over IPv6', () => {
     expect(currentAddresses(friend, { ip: '10.244.1.9', ips: ['10.244.1.9', 'fd00:10:244:1::9'], containers: {} })).toEqual({ ip: '10.244.1.9', ips: ['10.244.1.9', 'fd00:10:244:1::9'] });
   });
 });
+
+describe('neighbour discovery through the ip6 policy table', () => {
+  it('the hooked chain of the ip6 table accepts NS and NA before any pod is judged; the ip table has no such rule', () => {
+    const plan = planOf(spec(['IPv4', 'IPv6']));
+    const state = stateOf(plan, {});
+    const forward = (t: NftTable | undefined) => t!.chains.find((c) => c.hook)!.rules;
+    const six = forward(policyTables6.build(view(state), node(plan, 'worker-2')));
+    expect(six.slice(0, 2)).toEqual(['ct state established,related accept', 'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept']);
+    expect(six.indexOf('ip6 saddr vmap @egress-pods')).toBeGreaterThan(1);
+    expect(forward(policyTables.build(view(state), node(plan, 'worker-2'))).join('\n')).not.toContain('icmpv6');
+  });
+});
