@@ -201,6 +201,7 @@ export const CODES = {
   PL2415: 'IPv6-only load-balancer pool outside the node network',
   PL2416: 'fixed loadBalancerIP in an IPv6-only lab',
   PL2417: 'IPv6-only node address outside the node network',
+  PL2425: 'flannel IPv6 VXLAN device name too long',
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',
   PL3003: 'needs root',
