@@ -208,6 +208,7 @@ export const CODES = {
   PL2422: 'fixed loadBalancerIP not of the pool or the Service',
   PL2423: 'load-balancer pool missing or repeating a family',
   PL2424: 'IPv6 external network too small',
+  PL2425: 'flannel IPv6 VXLAN device name too long',
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',
   PL3003: 'needs root',

@@ -347,13 +347,13 @@ describe('IPv6-only plan (ipFamilies: [IPv6])', () => {
     expect(t).toMatch(/tcp \. 3\d{4} : goto ext\.default\/np\/tcp-80/);
   });
 
-  it('flannel: VTEPs speak IPv6 alone, outer headers included (local and FDB dst are node IPv6 addresses), MTU 70 below', () => {
+  it('flannel: one VTEP, flannel-v6.1 as flanneld names it, speaking IPv6 alone (local and FDB dst are node IPv6 addresses), MTU 70 below', () => {
     const f = only('flannel');
     const batch = render(f).get('ip/node-a.batch')!;
-    expect(batch).toMatch(/type vxlan id 1 local fd00:172:16:94::a dev eth0 dstport 8472 nolearning/);
-    expect(batch).toContain('mtu 1430 type vxlan');
-    expect(batch).toContain('address add fd00:10:244::/128 dev flannel.1 nodad\n');
-    expect(batch).toContain('route add fd00:10:244:1::/64 via fd00:10:244:1:: dev flannel.1 onlink\n');
+    expect(batch).toMatch(/link add name flannel-v6\.1 address \S+ mtu 1430 type vxlan id 1 local fd00:172:16:94::a dev eth0 dstport 8472 nolearning/);
+    expect(batch).toContain('address add fd00:10:244::/128 dev flannel-v6.1 nodad\n');
+    expect(batch).toContain('route add fd00:10:244:1::/64 via fd00:10:244:1:: dev flannel-v6.1 onlink\n');
+    expect(batch).not.toContain('flannel.1');
     expect(batch).not.toMatch(v4);
     expect(render(f).get('ip/fdb-a.batch')).toContain('dst fd00:172:16:94::b');
   });
