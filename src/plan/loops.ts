@@ -7,6 +7,7 @@ import type { LabContainer, Lab } from '../compile/lab.ts';
 import type { LabProbe, LoopSettings } from '../compile/loops.ts';
 import type { RestartPolicy } from '../loops/backoff.ts';
 import type { ProbeSettings } from '../loops/probe.ts';
+import type { DeploymentStrategy } from '../loops/rollout.ts';
 import type { SchedNode, SchedRequest } from '../loops/scheduler.ts';
 import { nodeLabels } from '../k8s/manifests.ts';
 
@@ -30,6 +31,8 @@ export interface PlanDeployment<P> {
   replicas: number;
   hash: string;
   placement: SchedRequest;
+  /** How a new template replaces the pods (`spec.strategy` of a Deployment written through the API). @default RollingUpdate, maxSurge and maxUnavailable 25 % */
+  strategy?: DeploymentStrategy;
   /** A pod of the Deployment as planned (named after the first pod), copied for every replacement. */
   template?: P;
 }

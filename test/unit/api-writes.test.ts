@@ -76,13 +76,31 @@ describe('Deployments written through the API', () => {
     expect(t.containers.map((c) => c.argv)).toEqual([['@workload', 'http-echo', '--port', '5678', '--pod', t.name]]);
     expect(t.resolv.searches[0]).toBe('default.svc.cluster.local');
     expect(t.netns).toContain(t.name);
-    // The default strategy (RollingUpdate) is accepted with a warning: podlab recreates.
-    expect(i.warnings).toEqual([expect.stringMatching(/^spec\.strategy: podlab replaces a changed template's pods all at once/)]);
+    // Kubernetes' default strategy, which the agent rolls a new template out with: no warning.
+    expect(d.strategy).toEqual({ type: 'RollingUpdate', maxSurge: '25%', maxUnavailable: '25%' });
+    expect(i.warnings).toEqual([]);
     const withEnvFrom = api() as unknown as { spec: { strategy?: unknown; template: { spec: { containers: Record<string, unknown>[] } } } };
     withEnvFrom.spec.strategy = { type: 'Recreate' };
     withEnvFrom.spec.template.spec.containers[0]!.env = [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }];
     const w = intentOf(handle(healing, req('POST', DEPLOYS, withEnvFrom), 1));
     expect(w.op === 'apply-deployment' && w.warnings).toEqual([expect.stringMatching(/^spec\.template\.spec\.containers\[0\]\.env\[0\]\.valueFrom: env "X": valueFrom is not built by podlab.*\(PL2212\)$/)]);
+  });
+
+  it('spec.strategy is kept as written (RollingUpdate with its bounds, or Recreate) and checked as the API server does', () => {
+    const withStrategy = (strategy: unknown) => ({ ...api(), spec: { ...api().spec, strategy } });
+    const strategyOf = (strategy: unknown) => {
+      const i = intentOf(handle(healing, req('POST', DEPLOYS, withStrategy(strategy)), 1));
+      return i.op === 'apply-deployment' ? i.deployment.strategy : undefined;
+    };
+    expect(strategyOf({ type: 'Recreate' })).toEqual({ type: 'Recreate' });
+    expect(strategyOf({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } })).toEqual({ type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 });
+    expect(strategyOf({ rollingUpdate: { maxUnavailable: '50%' } })).toEqual({ type: 'RollingUpdate', maxSurge: '25%', maxUnavailable: '50%' });
+    const causes = (strategy: unknown) => refusal(() => handle(healing, req('POST', DEPLOYS, withStrategy(strategy)), 1)).details?.causes?.map((c) => `${c.field}: ${c.message}`);
+    expect(causes({ type: 'Recreate', rollingUpdate: { maxSurge: 1 } })).toEqual(["spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'"]);
+    expect(causes({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } })).toEqual(['spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "0%": may not be 0 when `maxSurge` is 0']);
+    expect(causes({ rollingUpdate: { maxUnavailable: '150%' } })).toEqual(['spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "150%": must not be greater than 100%']);
+    expect(causes({ rollingUpdate: { maxSurge: 'many' } })).toEqual([expect.stringMatching(/^spec\.strategy\.rollingUpdate\.maxSurge: Invalid value: "many": a valid percent string/)]);
+    expect(causes({ rollingUpdate: { maxSurge: -1 } })).toEqual(['spec.strategy.rollingUpdate.maxSurge: Invalid value: -1: must be greater than or equal to 0']);
   });
 
   it('the hash follows the template, not the replicas: a new image or label is a new hash, a scale is not', () => {
