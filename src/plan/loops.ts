@@ -33,6 +33,8 @@ export interface PlanDeployment<P> {
   placement: SchedRequest;
   /** How a new template replaces the pods (`spec.strategy` of a Deployment written through the API). @default RollingUpdate, maxSurge and maxUnavailable 25 % */
   strategy?: DeploymentStrategy;
+  /** The pods it owns (`spec.selector.matchLabels` of a Deployment written through the API, immutable there). @default the template's labels */
+  selector?: Record<string, string>;
   /** A pod of the Deployment as planned (named after the first pod), copied for every replacement. */
   template?: P;
 }

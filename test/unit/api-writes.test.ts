@@ -95,7 +95,7 @@ describe('Deployments written through the API', () => {
     expect(strategyOf({ type: 'Recreate' })).toEqual({ type: 'Recreate' });
     expect(strategyOf({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } })).toEqual({ type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 });
     expect(strategyOf({ rollingUpdate: { maxUnavailable: '50%' } })).toEqual({ type: 'RollingUpdate', maxSurge: '25%', maxUnavailable: '50%' });
-    const causes = (strategy: unknown) => refusal(() => handle(healing, req('POST', DEPLOYS, withStrategy(strategy)), 1)).details?.causes?.map((c) => `${c.field}: ${c.message}`);
+    const causes = (strategy: unknown) => (refusal(() => handle(healing, req('POST', DEPLOYS, withStrategy(strategy)), 1)).details as { causes?: { field?: string; message: string }[] } | undefined)?.causes?.map((c) => `${c.field}: ${c.message}`);
     expect(causes({ type: 'Recreate', rollingUpdate: { maxSurge: 1 } })).toEqual(["spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'"]);
     expect(causes({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } })).toEqual(['spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "0%": may not be 0 when `maxSurge` is 0']);
     expect(causes({ rollingUpdate: { maxUnavailable: '150%' } })).toEqual(['spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "150%": must not be greater than 100%']);

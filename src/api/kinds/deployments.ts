@@ -58,14 +58,14 @@ function templateOf(view: LabView, d: Planned): { labels: Record<string, string>
   };
 }
 
-/** The selector: the template's labels without pod-template-hash (what the lab wrote as matchLabels, or its labels). */
+/** The template's labels without pod-template-hash (a lab file's Deployment's selector too: its pods carry exactly these). */
 const matchLabelsOf = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).filter(([k]) => k !== 'pod-template-hash'));
 
 function deploymentObjects(view: LabView): K8sObject[] {
   return (view.plan.loops?.deployments ?? []).map((d) => {
     const c = counts(view, d);
     const t = templateOf(view, d);
-    const matchLabels = matchLabelsOf(t.labels);
+    const matchLabels = d.selector ?? matchLabelsOf(t.labels);
     // Rolled out: every pod of the current template, as many as desired (kubectl rollout status waits for this).
     const complete = c.updated >= c.desired && c.current === c.updated;
     const obj: K8sObject = {
@@ -75,7 +75,7 @@ function deploymentObjects(view: LabView): K8sObject[] {
       spec: {
         replicas: c.desired,
         selector: { matchLabels },
-        template: { metadata: { labels: matchLabels }, spec: { restartPolicy: 'Always', containers: t.containers } },
+        template: { metadata: { labels: matchLabelsOf(t.labels) }, spec: { restartPolicy: 'Always', containers: t.containers } },
         strategy: strategyObject(d.strategy),
       },
       status: {
@@ -102,7 +102,8 @@ function replicaSetObjects(view: LabView): K8sObject[] {
     const t = templateOf(view, d);
     const owner = owners.get(d.name)!;
     return [...c.byHash].map(([hash, n]) => {
-      const labels = { ...matchLabelsOf(t.labels), 'pod-template-hash': hash };
+      // An old template's labels are its pods' (the plan keeps only the current template).
+      const labels = { ...(view.plan.pods.find((p) => p.owner === d.name && p.labels['pod-template-hash'] === hash)?.labels ?? matchLabelsOf(t.labels)), 'pod-template-hash': hash };
       const obj: K8sObject = {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
