@@ -8,26 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handle, type ApiRequest, type ApiResult } from '../../src/api/handlers.ts';
 import { ApiError, type Intent, type LabView } from '../../src/api/types.ts';
-import { compileLab } from '../../src/compile/compile.ts';
-import { buildPlan } from '../../src/plan/plan.ts';
-import { recordOf } from '../../src/runtime/procs.ts';
-import type { LabState } from '../../src/runtime/state.ts';
-import { labStatus } from '../../src/runtime/status.ts';
-
-async function viewOf(file: string, name: string): Promise<LabView> {
-  const r = await compileLab(file);
-  const plan = buildPlan({ ...r.lab!, name });
-  const me = recordOf(process.pid);
-  const state: LabState = {
-    lab: plan.lab,
-    status: 'up',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    steps: [],
-    plan,
-    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: p.ip, containers: Object.fromEntries(p.containers.map((c) => [c.name, { ...me, argv: c.argv, log: '/dev/null' }])) }])),
-  };
-  return { lab: plan.lab, createdAt: state.createdAt, plan, state, status: labStatus(plan.lab, state)!, policies: [], annotations: {} };
-}
+import { upViewOf } from './api-view.ts';
 
 const req = (method: string, path: string, body?: unknown, contentType = 'application/json'): ApiRequest => ({ method, path, query: new URLSearchParams(), accept: 'application/json', contentType, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
 const intentOf = (r: ApiResult): Intent => (r.type === 'write' ? r.intent : (undefined as never));
@@ -58,8 +39,8 @@ const api = (o: { replicas?: number; labels?: Record<string, string>; selector?:
 let healing: LabView;
 let ingress: LabView;
 beforeAll(async () => {
-  healing = await viewOf('labs/self-healing.lab.ts', 'k8s-unit-shw');
-  ingress = await viewOf('labs/ingress.lab.ts', 'k8s-unit-ingw');
+  healing = await upViewOf('labs/self-healing.lab.ts', 'k8s-unit-shw');
+  ingress = await upViewOf('labs/ingress.lab.ts', 'k8s-unit-ingw');
 }, 60_000);
 
 describe('Deployments written through the API', () => {

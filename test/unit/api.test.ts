@@ -12,23 +12,11 @@ import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from
 import { ApiError, type K8sObject, type LabView } from '../../src/api/types.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { recordOf } from '../../src/runtime/procs.ts';
-import type { LabState } from '../../src/runtime/state.ts';
-import { labStatus } from '../../src/runtime/status.ts';
+import { upView } from './api-view.ts';
 
 function viewOf(ips: Record<string, string> = {}): LabView {
   const { lab } = validateValue(spec, 'kubectl-lab.lab.ts');
-  const plan = buildPlan(lab!);
-  const me = recordOf(process.pid);
-  const state: LabState = {
-    lab: plan.lab,
-    status: 'up',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    steps: [],
-    plan,
-    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: ips[p.name] ?? p.ip, containers: Object.fromEntries(p.containers.map((c) => [c.name, { ...me, argv: c.argv, log: '/dev/null' }])) }])),
-  };
-  return { lab: plan.lab, createdAt: state.createdAt, plan, state, status: labStatus(plan.lab, state)!, policies: [], annotations: {} };
+  return upView(buildPlan(lab!), ips);
 }
 
 const view = viewOf();
