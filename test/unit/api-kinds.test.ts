@@ -62,6 +62,30 @@ describe('deployments and replicasets (apps/v1)', () => {
     expect(t.rows[0]!.cells.slice(0, 4)).toEqual([`web-${hash}`, 3, 3, 3]);
   });
 
+  it('mid-rollout: UP-TO-DATE counts the new template\'s pods, one ReplicaSet per pod-template-hash, the strategy shown', () => {
+    const d = healing.plan.loops!.deployments[0]!;
+    const [first] = healing.plan.pods.filter((p) => p.owner === 'web');
+    // A new template written through the API (a new hash, maxUnavailable 0); one pod of it runs beside two old ones.
+    const rolled = { ...d, hash: 'newhash222', strategy: { type: 'RollingUpdate' as const, maxSurge: 1, maxUnavailable: 0 } };
+    const pods = healing.plan.pods.map((p) => (p === first ? { ...p, labels: { ...p.labels, 'pod-template-hash': 'newhash222' } } : p));
+    const view = { ...healing, plan: { ...healing.plan, pods, loops: { ...healing.plan.loops!, deployments: [rolled] } } };
+    const dep = body(handle(view, req('GET', '/apis/apps/v1/namespaces/default/deployments/web'), 1));
+    expect(dep.spec).toMatchObject({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } });
+    expect(dep.status).toMatchObject({ replicas: 3, updatedReplicas: 1, readyReplicas: 3 });
+    expect((dep.status as { conditions: { type: string; reason: string }[] }).conditions.find((c) => c.type === 'Progressing')?.reason).toBe('ReplicaSetUpdated');
+    const rs = body(handle(view, req('GET', '/apis/apps/v1/namespaces/default/replicasets'), 1)) as unknown as { items: K8sObject[] };
+    expect(rs.items.map((o) => [o.metadata.name, (o.spec as { replicas: number }).replicas, (o.status as { replicas: number }).replicas])).toEqual([
+      ['web-newhash222', 3, 1],
+      [`web-${d.hash}`, 2, 2],
+    ]);
+    // Without a strategy of its own a Deployment shows Kubernetes' default, and once every pod is new it has progressed.
+    const done = { ...view, plan: { ...view.plan, pods: pods.map((p) => (p.owner === 'web' ? { ...p, labels: { ...p.labels, 'pod-template-hash': 'newhash222' } } : p)), loops: { ...view.plan.loops, deployments: [{ ...rolled, strategy: undefined }] } } };
+    const after = body(handle(done, req('GET', '/apis/apps/v1/namespaces/default/deployments/web'), 1));
+    expect(after.spec).toMatchObject({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } } });
+    expect((after.status as { updatedReplicas: number; conditions: { type: string; reason: string }[] }).updatedReplicas).toBe(3);
+    expect((after.status as { conditions: { type: string; reason: string }[] }).conditions.find((c) => c.type === 'Progressing')?.reason).toBe('NewReplicaSetAvailable');
+  });
+
   it('scale: GET is an autoscaling/v1 Scale; PATCH and PUT become the scale-deployment intent', () => {
     const scale = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/deployments/web/scale'), 1));
     expect(scale).toMatchObject({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 3 }, status: { replicas: 3, selector: 'app=web' } });
