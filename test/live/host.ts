@@ -140,3 +140,20 @@ export function writeLabFile(dir: string, file: string, spec: unknown): string {
   writeFileSync(path, `import { defineLab } from 'podlab';\nexport default defineLab(${JSON.stringify(spec, null, 2)});\n`);
   return path;
 }
+
+/** The network namespaces of lab `name` on the host now (`podlab-<name>.*`, as `ip netns list` shows them). */
+export async function labNetnsOnHost(name: string): Promise<string[]> {
+  return (await sh('ip', 'netns', 'list')).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`podlab-${name}.`));
+}
+
+/**
+ * What of IPv4 namespace `ns` holds: its addresses beyond loopback, its IPv4 routes and, with
+ * `tables`, its nft tables of family `ip`. An IPv6-only lab's namespaces hold none of them.
+ */
+export async function ipv4In(ns: string, opts: { tables?: boolean } = {}): Promise<{ addresses: string[]; routes: string; tables?: string[] }> {
+  const addresses = (await sh('ip', '-n', ns, '-4', '-o', 'addr', 'show')).split('\n').filter((l) => l && !/\blo\b/.test(l));
+  const routes = await sh('ip', '-n', ns, '-4', 'route', 'show');
+  if (!opts.tables) return { addresses, routes };
+  const tables = (await sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'tables')).split('\n').filter((l) => /^table ip /.test(l));
+  return { addresses, routes, tables };
+}
