@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { validateValue } from '../../src/compile/compile.ts';
+import { compileLab, validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
@@ -87,7 +87,18 @@ export function planFrom(spec: LabSpec): Plan {
 }
 
 export async function upLab(spec: LabSpec): Promise<LabState> {
-  const plan = planFrom(spec);
+  return upPlan(planFrom(spec));
+}
+
+/** A lab file compiled (an error diagnostic fails the test), planned and brought up as `upLab` does. */
+export async function upLabFile(file: string): Promise<LabState> {
+  const { lab, diagnostics } = await compileLab(file);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (!lab || errors.length) throw new Error(`test lab ${file} invalid: ${JSON.stringify(errors)}`);
+  return upPlan(buildPlan(lab));
+}
+
+async function upPlan(plan: Plan): Promise<LabState> {
   try {
     return await up(plan, render(plan));
   } catch (e) {
