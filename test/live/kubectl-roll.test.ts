@@ -9,23 +9,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/check/run.ts';
-import { down, labNamespacesOnHost } from '../../src/runtime/down.ts';
+import { labNamespacesOnHost } from '../../src/runtime/down.ts';
 import { readEvents } from '../../src/runtime/events.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import { liveGuard } from './host.ts';
+import { kubectlLab } from './kubectl-cli.ts';
 
 const live = liveGuard();
 const LAB = 'tw-roll';
-const ROOT = new URL('../../', import.meta.url).pathname;
-const podlab = (...args: string[]) => execa(process.execPath, [`${ROOT}bin/podlab.js`, ...args], { reject: false, cwd: ROOT, timeout: 120_000 });
 
-let kubeconfig = '';
 let dir = '';
-const kubectl = (...args: string[]) => execa('kubectl', args, { reject: false, env: { KUBECONFIG: kubeconfig }, timeout: 90_000 });
+const K = kubectlLab(LAB, { podlabTimeout: 120_000, kubectlTimeout: 90_000 });
+const { podlab, kubectl } = K;
 const apply = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -72,20 +70,14 @@ const ROLLING = '{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailab
 describe.skipIf(!live)('kubectl apply of a new pod template rolls by the Deployment\'s strategy', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tw-roll-'));
-    await down(LAB);
-    const up = await podlab('up', 'test/fixtures/labs/tw-roll.lab.ts');
-    if (up.exitCode !== 0) throw new Error(`podlab up failed: ${up.stderr}`);
-    const k = await podlab('kubeconfig', LAB);
-    expect(k.exitCode).toBe(0);
-    kubeconfig = k.stdout.trim();
+    await K.up('test/fixtures/labs/tw-roll.lab.ts');
     const r = await apply('v1.yaml', deployment('v1', ROLLING));
     expect({ out: r.stdout.trim(), err: r.stderr }).toEqual({ out: 'deployment.apps/api created', err: '' });
     await until('4 ready endpoints', () => (readState(LAB)!.endpoints?.['default/api'] ?? []).length === 4);
   }, 150_000);
 
   afterAll(async () => {
-    await podlab('down', LAB);
-    await down(LAB);
+    await K.down();
     expect(labNamespacesOnHost(LAB)).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);

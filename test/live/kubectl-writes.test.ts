@@ -14,20 +14,18 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiPort } from '../../src/api/launch.ts';
-import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import { liveGuard } from './host.ts';
+import { kubectlLab } from './kubectl-cli.ts';
 
 const live = liveGuard();
 const LAB = 'kc-writes';
 const LAB_FILE = 'test/fixtures/labs/kc-writes.lab.ts';
-const ROOT = new URL('../../', import.meta.url).pathname;
-const podlab = (...args: string[]) => execa(process.execPath, [`${ROOT}bin/podlab.js`, ...args], { reject: false, cwd: ROOT, timeout: 90_000 });
 
-let kubeconfig = '';
 let dir = '';
-const kubectl = (...args: string[]) => execa('kubectl', args, { reject: false, env: { KUBECONFIG: kubeconfig }, timeout: 30_000 });
+const K = kubectlLab(LAB);
+const { podlab, kubectl } = K;
 const file = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -86,17 +84,11 @@ spec:
 describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; bad manifests refused for every writable kind', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kc-writes-'));
-    await down(LAB);
-    const up = await podlab('up', LAB_FILE);
-    if (up.exitCode !== 0) throw new Error(`podlab up failed: ${up.stderr}`);
-    const k = await podlab('kubeconfig', LAB);
-    expect(k.exitCode).toBe(0);
-    kubeconfig = k.stdout.trim();
+    await K.up(LAB_FILE);
   }, 150_000);
 
   afterAll(async () => {
-    await podlab('down', LAB);
-    await down(LAB);
+    await K.down();
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -222,7 +214,7 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
 
   it('kubectl exec -it gets a terminal in the pod (a /dev/pts path, sized by kubectl\'s resize message); its exit code comes back', async () => {
     // script(1) gives kubectl a terminal of 120x40, as a learner's shell would.
-    const run = (cmd: string) => execa('script', ['-qec', `stty cols 120 rows 40; kubectl exec -it client -- ${cmd}`, '/dev/null'], { reject: false, env: { KUBECONFIG: kubeconfig }, input: '', timeout: 30_000 });
+    const run = (cmd: string) => execa('script', ['-qec', `stty cols 120 rows 40; kubectl exec -it client -- ${cmd}`, '/dev/null'], { reject: false, env: { KUBECONFIG: K.kubeconfig }, input: '', timeout: 30_000 });
     const r = await run(`sh -c 'tty; stty size'`);
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.replace(/\r/g, '').replace(/\0|\^@/g, '').trim().split('\n');
@@ -281,7 +273,7 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
   });
 
   it('podlab status and the API agree after the writes: the same pods, IPs, nodes and Deployments', async () => {
-    const st = JSON.parse((await execa(process.execPath, [`${ROOT}bin/podlab.js`, 'status', LAB, '--json'], { cwd: ROOT })).stdout) as { pods: { name: string; ip?: string; node: string; running: boolean }[] };
+    const st = JSON.parse((await execa(process.execPath, ['bin/podlab.js', 'status', LAB, '--json'], { cwd: new URL('../../', import.meta.url).pathname })).stdout) as { pods: { name: string; ip?: string; node: string; running: boolean }[] };
     const fromStatus = st.pods.filter((p) => p.running).map((p) => `${p.name} ${p.ip} ${p.node}`).sort();
     const k = await kubectl('get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP} {.spec.nodeName}{"\\n"}{end}');
     expect(k.stdout.trim().split('\n').sort()).toEqual(fromStatus);
