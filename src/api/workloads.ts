@@ -110,7 +110,7 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
     owner: name,
   };
   const strategy = strategyOf(kind, obj);
-  return { deployment: { name, namespace: ld!.namespace, replicas: Math.max(0, ld!.replicas), hash: ld!.hash, placement: ld!.placement, strategy, selector: { ...((obj.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {}) }, template }, warnings: out.warnings };
+  return { deployment: { name, namespace: ld!.namespace, replicas: Math.max(0, ld!.replicas), hash: ld!.hash, placement: ld!.placement, strategy, selector: { ...((obj.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {}) }, written: (obj.spec as { template: Record<string, unknown> }).template, template }, warnings: out.warnings };
 }
 
 /**

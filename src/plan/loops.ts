@@ -35,6 +35,8 @@ export interface PlanDeployment<P> {
   strategy?: DeploymentStrategy;
   /** The pods it owns (`spec.selector.matchLabels` of a Deployment written through the API, immutable there). @default the template's labels */
   selector?: Record<string, string>;
+  /** `spec.template` as written through the API, served back as is (so kubectl edit, patch and set change what was written). */
+  written?: Record<string, unknown>;
   /** A pod of the Deployment as planned (named after the first pod), copied for every replacement. */
   template?: P;
 }

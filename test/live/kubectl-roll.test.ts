@@ -148,4 +148,21 @@ describe.skipIf(!live)('kubectl apply of a new pod template rolls by the Deploym
     const shown = await kubectl('get', 'deploy', 'api', '-o', 'jsonpath={.spec.strategy.type}');
     expect(shown.stdout).toBe('Recreate');
   }, 90_000);
+
+  it('kubectl set env and set image change the template as written (a strategic merge patch) and roll it out', async () => {
+    const before = hashNow();
+    const r = await kubectl('set', 'env', 'deployment/api', 'GREETING=hello');
+    expect({ out: r.stdout.trim(), err: r.stderr }).toEqual({ out: 'deployment.apps/api env updated', err: '' });
+    const envHash = hashNow();
+    expect(envHash).not.toBe(before);
+    const st = await kubectl('rollout', 'status', 'deployment/api', '--timeout=60s');
+    expect(st.stdout.trim().split('\n').at(-1), st.stderr).toBe('deployment "api" successfully rolled out');
+    await until('4 pods of the new template', () => pods().length === 4 && pods().every((p) => p.hash === envHash));
+    const s = readState(LAB)!;
+    expect(s.plan.pods.filter((p) => p.owner === 'api').every((p) => p.containers.every((c) => c.env.GREETING === 'hello' && c.argv.includes('5678')))).toBe(true);
+    const img = await kubectl('set', 'image', 'deployment/api', 'api=hashicorp/http-echo:1.1');
+    expect(img.stdout.trim()).toBe('deployment.apps/api image updated');
+    const shown = await kubectl('get', 'deploy', 'api', '-o', 'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].args[0]} {.spec.template.spec.containers[0].env[0].name}');
+    expect(shown.stdout).toBe('hashicorp/http-echo:1.1 -listen=:5678 GREETING');
+  }, 90_000);
 });

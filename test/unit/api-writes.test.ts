@@ -84,6 +84,31 @@ describe('Deployments written through the API', () => {
     expect(causes({ rollingUpdate: { maxSurge: -1 } })).toEqual(['spec.strategy.rollingUpdate.maxSurge: Invalid value: -1: must be greater than or equal to 0']);
   });
 
+  it('kubectl set env / set image (strategic merge patches) change one container of the template as written, keeping its other fields', () => {
+    const created = intentOf(handle(healing, req('POST', DEPLOYS, api()), 1));
+    if (created.op !== 'apply-deployment') throw new Error(created.op);
+    const d = created.deployment;
+    const view = { ...healing, plan: { ...healing.plan, loops: { ...healing.plan.loops!, deployments: [...healing.plan.loops!.deployments, d] } } };
+    // What GET serves is the template as written (so kubectl computes its patches against it).
+    const got = handle(view, req('GET', `${DEPLOYS}/api`), 1);
+    const served = (got.type === 'json' ? got.body : undefined) as { spec: { template: unknown } };
+    expect(served.spec.template).toEqual(api().spec.template);
+    const patch = (p: unknown) => {
+      const i = intentOf(handle(view, req('PATCH', `${DEPLOYS}/api`, p, 'application/strategic-merge-patch+json'), 1));
+      return i.op === 'apply-deployment' ? i.deployment : (undefined as never);
+    };
+    // kubectl set env deployment/api X=1
+    const env = patch({ spec: { template: { spec: { containers: [{ name: 'api', env: [{ name: 'X', value: '1' }] }] } } } });
+    expect(env.hash).not.toBe(d.hash);
+    expect(env.template!.containers.map((c) => [c.argv, c.env])).toEqual([[['@workload', 'http-echo', '--port', '5678', '--pod', env.template!.name], { X: '1' }]]);
+    // kubectl set image deployment/api api=hashicorp/http-echo:1.1: the args (the port) stay.
+    const image = patch({ spec: { template: { spec: { containers: [{ name: 'api', image: 'hashicorp/http-echo:1.1' }] } } } });
+    expect(image.template!.containers.map((c) => c.argv)).toEqual([['@workload', 'http-echo', '--port', '5678', '--pod', image.template!.name]]);
+    expect(image.written).toMatchObject({ spec: { containers: [{ name: 'api', image: 'hashicorp/http-echo:1.1', args: ['-listen=:5678'], ports: [{ containerPort: 5678 }] }] } });
+    // A JSON merge patch replaces a list whole, as RFC 7386 says: the container loses its image and is refused.
+    expect(refusal(() => handle(view, req('PATCH', `${DEPLOYS}/api`, { spec: { template: { spec: { containers: [{ name: 'api', env: [{ name: 'X', value: '1' }] }] } } } }, 'application/merge-patch+json'), 1))).toMatchObject({ code: 422 });
+  });
+
   it('the hash follows the template, not the replicas: a new image or label is a new hash, a scale is not', () => {
     const hash = (o: Parameters<typeof api>[0]) => {
       const i = intentOf(handle(healing, req('POST', DEPLOYS, api(o)), 1));

@@ -75,7 +75,7 @@ function deploymentObjects(view: LabView): K8sObject[] {
       spec: {
         replicas: c.desired,
         selector: { matchLabels },
-        template: { metadata: { labels: matchLabelsOf(t.labels) }, spec: { restartPolicy: 'Always', containers: t.containers } },
+        template: d.written ?? { metadata: { labels: matchLabelsOf(t.labels) }, spec: { restartPolicy: 'Always', containers: t.containers } },
         strategy: strategyObject(d.strategy),
       },
       status: {
