@@ -132,23 +132,26 @@ function route(parts: string[]): { kind?: ApiKind; group: string; version: strin
 
 /**
  * A JSON merge patch (RFC 7386); strategic-merge directives ($patch, $setElementOrder, $retainKeys,
- * $deleteFromPrimitiveList) are dropped. With `strategic`, a list of objects with a `name` (a pod's
- * containers, a container's env: their patchMergeKey is `name`) is merged element by element, as a
+ * $deleteFromPrimitiveList) are dropped. With `strategic`, a list whose patchMergeKey is `name` (a pod's
+ * containers, a container's env: NAME_KEYED) is merged element by element, as a
  * strategic merge patch does, so `kubectl set env` and `kubectl set image` change one container
  * without dropping the others or their other fields; an element `{ name, $patch: delete }` goes.
  */
 export function mergePatch(target: unknown, patch: unknown, strategic = false): unknown {
-  if (strategic && Array.isArray(patch) && Array.isArray(target) && [...patch, ...target].every(named)) return mergeByName(target, patch);
   if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
   const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (k.startsWith('$')) continue;
     if (k.startsWith('$setElementOrder/') || k.startsWith('$deleteFromPrimitiveList/') || k.startsWith('$retainKeys')) continue;
     if (v === null) delete out[k];
+    else if (strategic && NAME_KEYED.has(k) && Array.isArray(v) && Array.isArray(out[k]) && [...v, ...(out[k] as unknown[])].every(named)) out[k] = mergeByName(out[k] as unknown[], v);
     else out[k] = mergePatch(out[k], v, strategic);
   }
   return out;
 }
+
+/** The lists whose patchMergeKey is `name` in the Kubernetes API (others, such as a Service's ports, merge by another key: replaced whole here). */
+const NAME_KEYED = new Set(['containers', 'initContainers', 'ephemeralContainers', 'env', 'volumes', 'imagePullSecrets']);
 
 const named = (v: unknown): v is Record<string, unknown> & { name: string } => !!v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { name?: unknown }).name === 'string';
 

@@ -153,6 +153,13 @@ describe('writes', () => {
     expect(ssa.type === 'write' && ssa.created && ssa.intent.op === 'apply-policy' && ssa.intent.policy.podSelector.matchLabels).toEqual({ app: 'api' });
     expect(refused(() => handle(withPolicy, req('PATCH', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/p', { body: '[]', contentType: 'application/json-patch+json' }), 1)).code).toBe(415);
     expect(mergePatch({ a: 1, b: { c: 2, d: 3 } }, { b: { c: null, e: 4 }, $patch: 'x' })).toEqual({ a: 1, b: { d: 3, e: 4 } });
+    // Strategic: containers and env merge by name (a $patch: delete element goes); other lists, such as a Service's ports, are replaced whole.
+    const tpl = { containers: [{ name: 'a', image: 'x', env: [{ name: 'K', value: '1' }] }, { name: 'b', image: 'y' }], ports: [{ name: 'http', port: 80 }, { name: 'dns', port: 53 }] };
+    expect(mergePatch(tpl, { containers: [{ name: 'a', env: [{ name: 'L', value: '2' }] }, { name: 'b', $patch: 'delete' }], ports: [{ name: 'http', port: 81 }] }, true)).toEqual({
+      containers: [{ name: 'a', image: 'x', env: [{ name: 'K', value: '1' }, { name: 'L', value: '2' }] }],
+      ports: [{ name: 'http', port: 81 }],
+    });
+    expect(mergePatch(tpl, { containers: [{ name: 'a', image: 'z' }] })).toEqual({ ...tpl, containers: [{ name: 'a', image: 'z' }] });
   });
 
   it('deleting a pod of its own deletes it (a workload\'s comes back: test/unit/api-writes.test.ts); creating an object that exists is a 409', () => {
