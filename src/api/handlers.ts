@@ -130,15 +130,39 @@ function route(parts: string[]): { kind?: ApiKind; group: string; version: strin
   return { kind: findKind(group, version, resource), group, version, resource, namespace, name, sub };
 }
 
-/** A JSON merge patch (RFC 7386); strategic-merge directives ($patch, $setElementOrder, $retainKeys, $deleteFromPrimitiveList) are dropped. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
+/**
+ * A JSON merge patch (RFC 7386); strategic-merge directives ($patch, $setElementOrder, $retainKeys,
+ * $deleteFromPrimitiveList) are dropped. With `strategic`, a list whose patchMergeKey is `name` (a pod's
+ * containers, a container's env: NAME_KEYED) is merged element by element, as a
+ * strategic merge patch does, so `kubectl set env` and `kubectl set image` change one container
+ * without dropping the others or their other fields; an element `{ name, $patch: delete }` goes.
+ */
+export function mergePatch(target: unknown, patch: unknown, strategic = false): unknown {
   if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
   const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (k.startsWith('$')) continue;
     if (k.startsWith('$setElementOrder/') || k.startsWith('$deleteFromPrimitiveList/') || k.startsWith('$retainKeys')) continue;
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else if (strategic && NAME_KEYED.has(k) && Array.isArray(v) && Array.isArray(out[k]) && [...v, ...(out[k] as unknown[])].every(named)) out[k] = mergeByName(out[k] as unknown[], v);
+    else out[k] = mergePatch(out[k], v, strategic);
+  }
+  return out;
+}
+
+/** The lists whose patchMergeKey is `name` in the Kubernetes API (others, such as a Service's ports, merge by another key: replaced whole here). */
+const NAME_KEYED = new Set(['containers', 'initContainers', 'ephemeralContainers', 'env', 'volumes', 'imagePullSecrets']);
+
+const named = (v: unknown): v is Record<string, unknown> & { name: string } => !!v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { name?: unknown }).name === 'string';
+
+function mergeByName(target: unknown[], patch: unknown[]): unknown[] {
+  const out = [...target] as (Record<string, unknown> & { name: string })[];
+  for (const p of patch as (Record<string, unknown> & { name: string })[]) {
+    const i = out.findIndex((t) => t.name === p.name);
+    if (p.$patch === 'delete') {
+      if (i >= 0) out.splice(i, 1);
+    } else if (i >= 0) out[i] = mergePatch(out[i], p, true) as (typeof out)[number];
+    else out.push(mergePatch({}, p, true) as (typeof out)[number]);
   }
   return out;
 }
@@ -171,7 +195,7 @@ function patched(current: K8sObject, contentType: string, body: string | undefin
       const kept = Object.fromEntries(Object.entries({ ...((current.metadata.annotations as Record<string, string>) ?? {}), ...annotations }).filter(([, v]) => v !== null)) as Record<string, string>;
       return { ...desired, metadata: { ...desired.metadata, name: current.metadata.name, namespace: current.metadata.namespace, annotations: kept } } as K8sObject;
     }
-    return mergePatch(current, patch) as K8sObject;
+    return mergePatch(current, patch, ct === 'application/strategic-merge-patch+json') as K8sObject;
   }
   throw new ApiError(415, 'UnsupportedMediaType', `the patch type "${ct}" is not supported by podlab; use kubectl apply (client or server side), kubectl patch --type merge or --type strategic`);
 }

@@ -45,7 +45,8 @@ export function readView(lab: string): LabView | undefined {
   const state = readState(lab);
   if (!state) return undefined;
   const status = labStatus(lab, state)!;
-  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), replicas: state.plan.loops ? readControl(lab).replicas : {}, annotations: readAnnotations(lab), bootTime: bootTime() };
+  const control = state.plan.loops ? readControl(lab) : undefined;
+  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), replicas: control?.replicas ?? {}, env: control?.env ?? {}, annotations: readAnnotations(lab), bootTime: bootTime() };
 }
 
 function keep(lab: string, key: string, annotations: Record<string, string> | undefined): void {

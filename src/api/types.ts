@@ -25,6 +25,8 @@ export interface LabView {
   bootTime?: number;
   /** Deployments' desired replicas as `scale` last set them (loops-control.json); a Deployment not there has its planned number. */
   replicas?: Record<string, number>;
+  /** Environment variables `podlab set env` put on Deployments' templates (loops-control.json): part of their pod-template-hash. */
+  env?: Record<string, Record<string, string>>;
   /** Annotations the API keeps for objects it was given (kubectl's last-applied configuration), by `kind/namespace/name`. */
   annotations: Record<string, Record<string, string>>;
 }

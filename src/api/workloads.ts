@@ -17,6 +17,7 @@ import { normalizeIngress } from '../ingress/normalize.ts';
 import { validateObject } from '../k8s/api-schema.ts';
 import { convertManifests, formatObjectPath, type LabContext } from '../k8s/manifests.ts';
 import type { LabSpec } from '../schema/lab-schema.ts';
+import { DEFAULT_STRATEGY, percentOf, type DeploymentStrategy, type IntOrPercent } from '../loops/rollout.ts';
 import * as ipv4 from '../net/ipv4.ts';
 import { containerId, netns } from '../plan/names.ts';
 import type { PlanDeployment } from '../plan/loops.ts';
@@ -108,10 +109,43 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
     resolv: resolvConf({ policy: 'ClusterFirst', hostNetwork: false, namespace: ld!.namespace, cluster: dns ? { serviceIP: dns.serviceIP, domain: dns.domain } : undefined, nodeNameservers: dns?.nameservers ?? [] }),
     owner: name,
   };
-  const strategy = (obj.spec as { strategy?: { type?: string } }).strategy?.type ?? 'RollingUpdate';
-  const warnings = [...out.warnings, ...(strategy === 'RollingUpdate' ? ['spec.strategy: podlab replaces a changed template\'s pods all at once, as the Recreate strategy does (no rolling update through the API)'] : [])];
-  return { deployment: { name, namespace: ld!.namespace, replicas: Math.max(0, ld!.replicas), hash: ld!.hash, placement: ld!.placement, template }, warnings };
+  const strategy = strategyOf(kind, obj);
+  return { deployment: { name, namespace: ld!.namespace, replicas: Math.max(0, ld!.replicas), hash: ld!.hash, placement: ld!.placement, strategy, selector: { ...((obj.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {}) }, written: (obj.spec as { template: Record<string, unknown> }).template, template }, warnings: out.warnings };
 }
+
+/**
+ * `spec.strategy` checked as the API server's ValidateDeploymentStrategy does: Recreate takes no
+ * rollingUpdate; maxSurge and maxUnavailable are counts ≥ 0 or percentages, maxUnavailable at
+ * most 100 %, and not both 0. The defaults are Kubernetes': RollingUpdate, 25 % and 25 %.
+ */
+export function strategyOf(kind: ApiKind, obj: K8sObject): DeploymentStrategy {
+  const s = ((obj.spec as { strategy?: unknown }).strategy ?? {}) as { type?: string; rollingUpdate?: { maxSurge?: IntOrPercent; maxUnavailable?: IntOrPercent } };
+  const type = s.type ?? 'RollingUpdate';
+  const causes: StatusCause[] = [];
+  if (type === 'Recreate') {
+    if (s.rollingUpdate) causes.push({ field: 'spec.strategy.rollingUpdate', reason: 'FieldValueForbidden', message: "Forbidden: may not be specified when strategy `type` is 'Recreate'" });
+    if (causes.length) throw invalid(kind, obj.metadata.name, causes);
+    return { type: 'Recreate' };
+  }
+  if (type !== 'RollingUpdate') throw invalid(kind, obj.metadata.name, [{ field: 'spec.strategy.type', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(type)}: supported values: "Recreate", "RollingUpdate"` }]);
+  const maxSurge = s.rollingUpdate?.maxSurge ?? DEFAULT_ROLLING.maxSurge;
+  const maxUnavailable = s.rollingUpdate?.maxUnavailable ?? DEFAULT_ROLLING.maxUnavailable;
+  const amount = (v: IntOrPercent, field: string): number | undefined => {
+    const n = typeof v === 'number' ? v : percentOf(v);
+    if (n === undefined) causes.push({ field: `spec.strategy.rollingUpdate.${field}`, message: `Invalid value: ${JSON.stringify(v)}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')` });
+    else if (!Number.isInteger(n) || n < 0) causes.push({ field: `spec.strategy.rollingUpdate.${field}`, message: `Invalid value: ${JSON.stringify(v)}: must be greater than or equal to 0` });
+    else return n;
+    return undefined;
+  };
+  const surge = amount(maxSurge, 'maxSurge');
+  const unavailable = amount(maxUnavailable, 'maxUnavailable');
+  if (typeof maxUnavailable === 'string' && unavailable !== undefined && unavailable > 100) causes.push({ field: 'spec.strategy.rollingUpdate.maxUnavailable', message: `Invalid value: ${JSON.stringify(maxUnavailable)}: must not be greater than 100%` });
+  if (surge === 0 && unavailable === 0) causes.push({ field: 'spec.strategy.rollingUpdate.maxUnavailable', message: `Invalid value: ${JSON.stringify(maxUnavailable)}: may not be 0 when \`maxSurge\` is 0` });
+  if (causes.length) throw invalid(kind, obj.metadata.name, causes);
+  return { type: 'RollingUpdate', maxSurge, maxUnavailable };
+}
+
+const DEFAULT_ROLLING = DEFAULT_STRATEGY as Extract<DeploymentStrategy, { type: 'RollingUpdate' }>;
 
 const backendText = (b: IngressBackend) => `${b.service}:${b.port}`;
 

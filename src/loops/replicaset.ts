@@ -16,6 +16,11 @@ export function safeHash(input: string, length: number): string {
   return Array.from({ length }, (_, i) => SAFE[h[i]! % SAFE.length]).join('');
 }
 
+/** The pod-template-hash of a Deployment's template with `podlab set env`'s variables on it (the planned hash when none). */
+export function envTemplateHash(hash: string, env: Record<string, string> | undefined): string {
+  return env && Object.keys(env).length ? safeHash(`${hash}/${stableJson(env)}`, 10) : hash;
+}
+
 /** JSON with every object's keys sorted: the same value gives the same text however it was written. */
 export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : stableJson(v))).join(',')}]`;

@@ -1,9 +1,9 @@
 /**
  * The Deployment controller's rolling update, pure: given a Deployment's desired replicas, its
- * pods (each of the old or the new template) and which are ready, how many new pods to create and
- * which old ones to delete this round. Kubernetes' RollingUpdate strategy with its defaults,
- * maxSurge 25 % (rounded up) and maxUnavailable 25 % (rounded down), as in
- * kubernetes/pkg/controller/deployment/rolling.go:
+ * pods (each of the old or the new template), which are ready and the Deployment's strategy, how
+ * many new pods to create and which old ones to delete this round. Kubernetes' RollingUpdate
+ * strategy, maxSurge (rounded up, 25 % by default) and maxUnavailable (rounded down, 25 % by
+ * default), as in kubernetes/pkg/controller/deployment/rolling.go:
  *
  * - scale up the new pods while all pods stay ≤ replicas + maxSurge;
  * - scale down old pods while the ready pods stay ≥ replicas − maxUnavailable, counting the new
@@ -12,7 +12,32 @@
  *
  * So a Service in front of the Deployment never has fewer than replicas − maxUnavailable ready
  * endpoints (readiness-gated): the rollout waits for new pods to pass their readiness probes.
+ *
+ * The Recreate strategy (kubernetes/pkg/controller/deployment/recreate.go) deletes every old pod
+ * first and creates the new ones only once none is left.
  */
+
+/** A count or a percentage of the replicas ("25%"), as Kubernetes' IntOrString. */
+export type IntOrPercent = number | string;
+
+/** A Deployment's `spec.strategy`, resolved: absent from the plan means RollingUpdate 25 % / 25 %. */
+export type DeploymentStrategy = { type: 'Recreate' } | { type: 'RollingUpdate'; maxSurge: IntOrPercent; maxUnavailable: IntOrPercent };
+
+/** Kubernetes' default strategy. */
+export const DEFAULT_STRATEGY: DeploymentStrategy = { type: 'RollingUpdate', maxSurge: '25%', maxUnavailable: '25%' };
+
+/** The percentage in "N%", or undefined when the text is not one. */
+export function percentOf(v: string): number | undefined {
+  const m = /^(\d+)%$/.exec(v);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** An IntOrString scaled to the replicas, rounded up or down (intstr.GetScaledValueFromIntOrPercent). */
+function scaled(v: IntOrPercent, replicas: number, roundUp: boolean): number {
+  if (typeof v === 'number') return v;
+  const pct = percentOf(v) ?? 0;
+  return roundUp ? Math.ceil((pct * replicas) / 100) : Math.floor((pct * replicas) / 100);
+}
 
 export interface RolloutPod {
   name: string;
@@ -32,17 +57,26 @@ export interface RolloutStep {
   done: boolean;
 }
 
-/** Kubernetes' defaults: maxSurge 25 % rounded up, maxUnavailable 25 % rounded down (both 0 is not allowed: then 1 unavailable). */
-export function rolloutBounds(replicas: number): { maxSurge: number; maxUnavailable: number } {
-  const maxSurge = Math.ceil(replicas * 0.25);
-  const maxUnavailable = Math.floor(replicas * 0.25);
+/**
+ * maxSurge rounded up, maxUnavailable rounded down (deployment/util.ResolveFenceposts); both 0
+ * cannot roll, so then 1 may be unavailable. Defaults: 25 % each.
+ */
+export function rolloutBounds(replicas: number, strategy: DeploymentStrategy = DEFAULT_STRATEGY): { maxSurge: number; maxUnavailable: number } {
+  const s = strategy.type === 'RollingUpdate' ? strategy : DEFAULT_STRATEGY as Extract<DeploymentStrategy, { type: 'RollingUpdate' }>;
+  const maxSurge = scaled(s.maxSurge, replicas, true);
+  const maxUnavailable = scaled(s.maxUnavailable, replicas, false);
   return maxSurge === 0 && maxUnavailable === 0 ? { maxSurge: 0, maxUnavailable: 1 } : { maxSurge, maxUnavailable };
 }
 
-export function rolloutStep(replicas: number, pods: readonly RolloutPod[]): RolloutStep {
-  const { maxSurge, maxUnavailable } = rolloutBounds(replicas);
+export function rolloutStep(replicas: number, pods: readonly RolloutPod[], strategy: DeploymentStrategy = DEFAULT_STRATEGY): RolloutStep {
   const fresh = pods.filter((p) => p.current);
   const old = pods.filter((p) => !p.current);
+  if (strategy.type === 'Recreate') {
+    // Every old pod goes first; the new ones are created once none is left.
+    if (old.length) return { create: 0, delete: old.map((p) => p.name), done: false };
+    return { create: Math.max(0, replicas - fresh.length), delete: [], done: fresh.length >= replicas };
+  }
+  const { maxSurge, maxUnavailable } = rolloutBounds(replicas, strategy);
   const create = Math.max(0, Math.min(replicas - fresh.length, replicas + maxSurge - pods.length));
   const minAvailable = replicas - maxUnavailable;
   const newUnavailable = fresh.filter((p) => !p.ready).length;

@@ -7,6 +7,7 @@ import type { LabContainer, Lab } from '../compile/lab.ts';
 import type { LabProbe, LoopSettings } from '../compile/loops.ts';
 import type { RestartPolicy } from '../loops/backoff.ts';
 import type { ProbeSettings } from '../loops/probe.ts';
+import type { DeploymentStrategy } from '../loops/rollout.ts';
 import type { SchedNode, SchedRequest } from '../loops/scheduler.ts';
 import { nodeLabels } from '../k8s/manifests.ts';
 
@@ -30,6 +31,12 @@ export interface PlanDeployment<P> {
   replicas: number;
   hash: string;
   placement: SchedRequest;
+  /** How a new template replaces the pods (`spec.strategy` of a Deployment written through the API). @default RollingUpdate, maxSurge and maxUnavailable 25 % */
+  strategy?: DeploymentStrategy;
+  /** The pods it owns (`spec.selector.matchLabels` of a Deployment written through the API, immutable there). @default the template's labels */
+  selector?: Record<string, string>;
+  /** `spec.template` as written through the API, served back as is (so kubectl edit, patch and set change what was written). */
+  written?: Record<string, unknown>;
   /** A pod of the Deployment as planned (named after the first pod), copied for every replacement. */
   template?: P;
 }

@@ -25,7 +25,7 @@ import { containerId, netns } from '../plan/names.ts';
 import { serviceKey } from '../plan/services.ts';
 import { newHistory, nextRestart, recordExit, recordRestart, type RestartHistory } from '../loops/backoff.ts';
 import { isDue, newProbe, recordResult, type ProbeState } from '../loops/probe.ts';
-import { reconcile, safeHash, stableJson } from '../loops/replicaset.ts';
+import { envTemplateHash, reconcile } from '../loops/replicaset.ts';
 import { rolloutStep } from '../loops/rollout.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
@@ -310,7 +310,7 @@ export class Agent {
       // The template as changed by `podlab set env` (loops-control.json): a new pod-template-hash.
       const ctl = readControl(this.lab);
       const env = ctl.env[d.name];
-      const hash = env && Object.keys(env).length ? safeHash(`${d.hash}/${stableJson(env)}`, 10) : d.hash;
+      const hash = envTemplateHash(d.hash, env);
       const template = d.template && hash !== d.hash ? patchTemplate(d.template, env!, hash) : d.template;
       const owned = state.plan.pods.filter((q) => q.owner === d.name);
       const others = state.plan.pods.filter((q) => q.owner !== d.name && state.pods[q.name]).map((q) => ({ node: q.node }));
@@ -320,12 +320,13 @@ export class Agent {
       const view = (q: PlanPod) => ({ name: q.name, node: q.node, createdAt: 0, ready: ready(q) });
       let r: ReturnType<typeof reconcile>;
       if (owned.some((q) => (q.labels['pod-template-hash'] ?? d.hash) !== hash)) {
-        // A rolling update (loops/rollout.ts): new pods up to the surge, old ones down as new ones get ready.
-        const step = rolloutStep(replicas, owned.map((q) => ({ name: q.name, current: (q.labels['pod-template-hash'] ?? d.hash) === hash, ready: ready(q), createdAt: state.plan.pods.indexOf(q) })));
+        // A rolling update (loops/rollout.ts): new pods up to the surge, old ones down as new ones get
+        // ready; or, for the Recreate strategy, every old pod down before the first new one.
+        const step = rolloutStep(replicas, owned.map((q) => ({ name: q.name, current: (q.labels['pod-template-hash'] ?? d.hash) === hash, ready: ready(q), createdAt: state.plan.pods.indexOf(q) })), d.strategy);
         const kept = owned.filter((q) => !step.delete.includes(q.name));
         r = { ...reconcile({ ...d, hash, replicas: kept.length + step.create }, kept.map(view), nodes, others, seq), delete: step.delete };
-        if (step.create) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, `scaled up replica set ${d.name}-${hash} by ${step.create} (rolling update)`);
-        if (step.delete.length) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, `scaled down the old replica sets by ${step.delete.length} (rolling update): ${step.delete.join(', ')}`);
+        if (step.create) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, `scaled up replica set ${d.name}-${hash} by ${step.create} (${d.strategy?.type === 'Recreate' ? 'recreate' : 'rolling update'})`);
+        if (step.delete.length) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, `scaled down the old replica sets by ${step.delete.length} (${d.strategy?.type === 'Recreate' ? 'recreate' : 'rolling update'}): ${step.delete.join(', ')}`);
         this.rolling.add(d.name);
       } else {
         r = reconcile({ ...d, hash, replicas }, owned.map(view), nodes, others, seq);

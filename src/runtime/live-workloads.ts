@@ -7,9 +7,10 @@
  *   is left to the agent's ReplicaSet loop, which makes and places its pods exactly as for the
  *   lab file's Deployments (runtime/agent.ts); the desired replicas go where `podlab scale` puts
  *   them (loops-control.json). A new pod template (labels, image, ports, probes: a new
- *   pod-template-hash) replaces the pods as the Recreate strategy does: the old ones are deleted
- *   here, the agent starts the new template's. Deleting a Deployment deletes its pods; the
- *   Services that selected them are synced at once.
+ *   pod-template-hash) is rolled out by the agent as `podlab set env`'s is, by the Deployment's
+ *   strategy (loops/rollout.ts): RollingUpdate within its maxSurge and maxUnavailable,
+ *   readiness-gated, or Recreate. Deleting a Deployment deletes its pods; the Services that
+ *   selected them are synced at once.
  * - An Ingress is the controller's (plan.ingress.ingresses): nginx.conf is rendered again and
  *   nginx reloaded (runtime/ingress.ts), the path every endpoint change takes.
  */
@@ -64,8 +65,8 @@ export async function deletePodLive(ex: Executor, lab: string, name: string): Pr
   });
 }
 
-/** Creates the Deployment or replaces the one of its name; returns the pods a new template replaced. */
-export async function applyDeployment(ex: Executor, lab: string, d: PlanDeployment<PlanPod>): Promise<{ created: boolean; replaced: string[] }> {
+/** Creates the Deployment or replaces the one of its name; `rolling` says whether a new template is now rolled out by the agent. */
+export async function applyDeployment(ex: Executor, lab: string, d: PlanDeployment<PlanPod>): Promise<{ created: boolean; rolling: boolean }> {
   return withLabMutex(lab, async () => {
     const state = upState(lab);
     const loops = state.plan.loops;
@@ -74,18 +75,19 @@ export async function applyDeployment(ex: Executor, lab: string, d: PlanDeployme
     if (old && old.namespace !== d.namespace) throw new WorkloadError('PL3074', `Deployment "${d.name}" exists in namespace "${old.namespace}"; podlab's Deployment names are lab-wide: choose another name`);
     const clash = state.plan.pods.find((p) => p.name.startsWith(`${d.name}-${d.hash}-`) && p.owner !== d.name);
     if (clash) throw new WorkloadError('PL3074', `pod "${clash.name}" (not of Deployment "${d.name}") has the names this Deployment's pods would get: choose another name`);
-    const stale = old && old.hash !== d.hash ? state.plan.pods.filter((p) => p.owner === d.name) : [];
+    // The agent's next round sees pods of another pod-template-hash and rolls them over (runtime/agent.ts).
+    const rolling = !!old && old.hash !== d.hash && state.plan.pods.some((p) => p.owner === d.name);
     state.plan = { ...state.plan, loops: { ...loops, deployments: old ? loops.deployments.map((k) => (k.name === d.name ? d : k)) : [...loops.deployments, d] } };
     writeState(state);
     updateControl(lab, (c) => (c.replicas[d.name] = d.replicas));
-    const replaced = await removePods(ex, state, stale);
+    const how = d.strategy?.type === 'Recreate' ? 'Recreate: every old pod goes, then the new ones start' : `rolling update (maxSurge ${d.strategy?.maxSurge ?? '25%'}, maxUnavailable ${d.strategy?.maxUnavailable ?? '25%'})`;
     recordEvent(lab, {
       type: 'Normal',
-      reason: old ? (stale.length ? 'TemplateChanged' : 'ScalingReplicaSet') : 'DeploymentCreated',
+      reason: old ? (rolling ? 'TemplateChanged' : 'ScalingReplicaSet') : 'DeploymentCreated',
       object: `deployment/${d.name}`,
-      message: old ? (stale.length ? `new pod template ${d.hash}: deleted ${replaced.join(', ')}; ${d.replicas} new pod(s) follow` : `replicas ${d.replicas}`) : `created with ${d.replicas} replica(s), template ${d.hash}`,
+      message: old ? (rolling ? `new pod template ${d.hash}: ${how}` : `replicas ${d.replicas}`) : `created with ${d.replicas} replica(s), template ${d.hash}`,
     });
-    return { created: !old, replaced };
+    return { created: !old, rolling };
   });
 }
 

@@ -6,53 +6,22 @@
  * its peers. VXLAN: the same pods over vxlan.calico (VNI 4096, UDP 4789) with no BIRD at all.
  * `down` stops the daemons by pid and leaves the host as it was.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
-import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { hostVethName } from '../../src/cni/calico/veth.ts';
 import { STEPS } from '../../src/runtime/up.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
-import { comparable, hostSnapshot, httpFrom, inLab, liveGuard, upLab, writeLabFile, type HostSnapshot } from './host.ts';
+import { birdc, calicoLab, expectCalicoNodeSide, expectCalicoPod, expectDownStopsBirds, hostPart, stopBirdUntilWithdrawn, until } from './calico-lab.ts';
+import { hostSnapshot, httpFrom, inLab, liveGuard, upLab, writeLabFile, type HostSnapshot } from './host.ts';
 
 const live = liveGuard();
 
-function spec(name: string, encapsulation: 'None' | 'VXLAN'): LabSpec {
-  return {
-    name,
-    cni: { type: 'calico', encapsulation },
-    nodes: { cp: { role: 'control-plane', ip: '172.16.94.10' }, w1: { ip: '172.16.94.11' }, w2: { ip: '172.16.94.12' } },
-    pods: {
-      a: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-      b: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-      c: { node: 'w2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-    },
-    dns: false,
-  };
-}
-
-/** Polls `probe` until it returns a value (not undefined) or `ms` pass; returns the last value. Convergence is awaited, never timed. */
-async function until<T>(probe: () => Promise<T | undefined>, ms = 30_000): Promise<T | undefined> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Only what belongs to the host itself, and anything of lab `lab`: other engineers' labs may come and go meanwhile. */
-function hostPart(s: HostSnapshot, lab: string) {
-  const c = comparable(s);
-  const mine = (x: string) => x.includes(lab);
-  return { links: c.links, addresses: c.addresses, routes: c.routes, rules: c.rules, nft: c.nft, sysctls: c.sysctls, labNetns: c.podlabNetns.filter(mine), labState: c.state.filter(mine), labMounts: c.stateMounts.filter(mine) };
-}
-
-const birdc = (lab: string, node: string, ...args: string[]) => execa('birdc', ['-s', `/run/podlab/${lab}/bird-${node}.ctl`, ...args], { reject: false, timeout: 10_000 });
+const spec = (name: string, encapsulation: 'None' | 'VXLAN'): LabSpec => calicoLab(name, { type: 'calico', encapsulation });
 
 // Blocks are claimed in node order: cp 10.244.0.0/26, w1 10.244.0.64/26, w2 10.244.0.128/26.
 // BGP: a = .64, b = .65, c = .128. VXLAN: each node's tunnel address is its block's first, so a = .65, b = .66, c = .129.
@@ -94,20 +63,11 @@ describe.skipIf(!live)('live calico (BGP with BIRD)', () => {
   });
 
   it('the pod: eth0 holds its IP as a /32, 169.254.1.1 scope link, default via it', async () => {
-    expect((await inLab(state, 'a', ['ip', '-4', '-o', 'address', 'show', 'dev', 'eth0'])).stdout).toContain('inet 10.244.0.64/32');
-    const routes = (await inLab(state, 'a', ['ip', 'route'])).stdout;
-    expect(routes).toMatch(/^default via 169\.254\.1\.1 dev eth0/m);
-    expect(routes).toMatch(/^169\.254\.1\.1 dev eth0 scope link/m);
+    await expectCalicoPod(state, 'a', { v4: '10.244.0.64' });
   });
 
   it('the node side: cali<hash> veth, MAC ee:ee:ee:ee:ee:ee, no address, proxy ARP, a /32 route to the pod', async () => {
-    const veth = hostVethName('default', 'a');
-    expect(veth).toMatch(/^cali[0-9a-f]{11}$/);
-    const link = (await inLab(state, 'node/w1', ['ip', '-o', 'link', 'show', 'dev', veth])).stdout;
-    expect(link).toContain('link/ether ee:ee:ee:ee:ee:ee');
-    expect((await inLab(state, 'node/w1', ['ip', '-o', 'address', 'show', 'dev', veth])).stdout).not.toMatch(/inet /);
-    expect((await inLab(state, 'node/w1', ['sysctl', '-n', `net.ipv4.conf.${veth}.proxy_arp`])).stdout.trim()).toBe('1');
-    expect((await inLab(state, 'node/w1', ['ip', 'route', 'show', '10.244.0.64'])).stdout).toContain(`10.244.0.64 dev ${veth} scope link`);
+    await expectCalicoNodeSide(state, 'w1', 'a', { v4: '10.244.0.64' });
   });
 
   it('pods across nodes and on one node reach each other without NAT', async () => {
@@ -128,24 +88,13 @@ describe.skipIf(!live)('live calico (BGP with BIRD)', () => {
   });
 
   it("a node whose BIRD stops has its block withdrawn from its peers' tables", async () => {
-    const bird = readState(name)!.daemons!['w2/bird']!;
-    expect(isAlive(bird)).toBe(true);
-    process.kill(bird.pid, 'SIGTERM'); // BIRD shuts down cleanly: a Cease to each peer, which drop its routes at once
-    const gone = await until(async () => {
-      const out = (await inLab(state, 'node/cp', ['ip', 'route', 'show', 'proto', 'bird'])).stdout;
-      return out.includes('10.244.0.128/26') ? undefined : out;
-    });
+    const gone = await stopBirdUntilWithdrawn(state, name, 'w2', 'cp', '-4', '10.244.0.128/26');
     expect(gone, "cp still routes w2's block").toBeDefined();
     expect(gone).toContain('10.244.0.64/26 via 172.16.94.11 dev eth0');
   });
 
   it('down stops every BIRD by its recorded pid and leaves the host as it was', async () => {
-    const daemons = Object.values(readState(name)!.daemons!);
-    expect(daemons).toHaveLength(3);
-    await down(name);
-    for (const d of daemons) expect(isAlive(d)).toBe(false);
-    expect(existsSync(`/run/podlab/${name}`)).toBe(false);
-    expect(hostPart(await hostSnapshot(), name)).toEqual(hostPart(before, name));
+    await expectDownStopsBirds(name, before);
     expect((await down(name)).existed).toBe(false);
   });
 });

@@ -6,54 +6,24 @@
  * IPv6 block; a re-created pod takes a new IPv6 address of its node's block; a node whose BIRD
  * stops has its IPv6 block withdrawn; `down` stops the daemons by pid and leaves the host as it was.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execa } from 'execa';
-import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
-import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
-import { hostVethName } from '../../src/cni/calico/veth.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
-import { comparable, hostSnapshot, httpFrom, inLab, liveGuard, upLab, type HostSnapshot } from './host.ts';
+import { birdc as birdcOf, calicoLab, expectCalicoNodeSide, expectCalicoPod, expectDownStopsBirds, stopBirdUntilWithdrawn, until } from './calico-lab.ts';
+import { hostSnapshot, httpFrom, inLab, liveGuard, upLab, type HostSnapshot } from './host.ts';
 
 const live = liveGuard();
 const name = 'c6-live';
 
-const spec: LabSpec = {
-  name,
-  ipFamilies: ['IPv4', 'IPv6'],
-  cni: { type: 'calico' },
-  nodes: { cp: { role: 'control-plane', ip: '172.16.94.10' }, w1: { ip: '172.16.94.11' }, w2: { ip: '172.16.94.12' } },
-  pods: {
-    a: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-    b: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-    c: { node: 'w2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] },
-  },
-  dns: false,
-};
+const spec = calicoLab(name, { type: 'calico' }, { ipFamilies: ['IPv4', 'IPv6'] });
 
 // IPv4 blocks as in calico.test.ts (cp .0/26, w1 .64/26, w2 .128/26); IPv6 /122 blocks of fd00:10:244::/56 in
 // the same node order: cp fd00:10:244::/122, w1 fd00:10:244::40/122, w2 fd00:10:244::80/122.
 // a = 10.244.0.64 + fd00:10:244::40, b = .65 + ::41, c = .128 + ::80. Nodes' IPv6: fd00:172:16:94::a, ::b, ::c.
 
-async function until<T>(probe: () => Promise<T | undefined>, ms = 30_000): Promise<T | undefined> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function hostPart(s: HostSnapshot) {
-  const c = comparable(s);
-  const mine = (x: string) => x.includes(name);
-  return { links: c.links, addresses: c.addresses, routes: c.routes, rules: c.rules, nft: c.nft, sysctls: c.sysctls, labNetns: c.podlabNetns.filter(mine), labState: c.state.filter(mine), labMounts: c.stateMounts.filter(mine) };
-}
-
-const birdc = (node: string, ...args: string[]) => execa('birdc', ['-s', `/run/podlab/${name}/bird-${node}.ctl`, ...args], { reject: false, timeout: 10_000 });
+const birdc = (node: string, ...args: string[]) => birdcOf(name, node, ...args);
 
 describe.skipIf(!live)('live calico dual stack (BGP with BIRD, IPv4 and IPv6)', () => {
   let before: HostSnapshot;
@@ -79,20 +49,11 @@ describe.skipIf(!live)('live calico dual stack (BGP with BIRD, IPv4 and IPv6)', 
   });
 
   it('every pod holds both addresses: an IPv4 /32 and an IPv6 /128, default routes via 169.254.1.1 and fe80::ecee:eeff:feee:eeee', async () => {
-    for (const [pod, v4, v6] of [['a', '10.244.0.64', 'fd00:10:244::40'], ['b', '10.244.0.65', 'fd00:10:244::41'], ['c', '10.244.0.128', 'fd00:10:244::80']] as const) {
-      const addrs = (await inLab(state, pod, ['ip', '-o', 'address', 'show', 'dev', 'eth0'])).stdout;
-      expect(addrs, pod).toContain(`inet ${v4}/32`);
-      expect(addrs, pod).toContain(`inet6 ${v6}/128`);
-      expect((await inLab(state, pod, ['ip', '-6', 'route', 'show', 'default'])).stdout).toMatch(/^default via fe80::ecee:eeff:feee:eeee dev eth0/m);
-      expect((await inLab(state, pod, ['ip', '-4', 'route', 'show', 'default'])).stdout).toMatch(/^default via 169\.254\.1\.1 dev eth0/m);
-    }
+    for (const [pod, v4, v6] of [['a', '10.244.0.64', 'fd00:10:244::40'], ['b', '10.244.0.65', 'fd00:10:244::41'], ['c', '10.244.0.128', 'fd00:10:244::80']] as const) await expectCalicoPod(state, pod, { v4, v6 });
   });
 
   it("the node side: the cali veth holds fe80::ecee:eeff:feee:eeee itself, proxy NDP on, a /128 route to the pod", async () => {
-    const veth = hostVethName('default', 'a');
-    expect((await inLab(state, 'node/w1', ['ip', '-6', '-o', 'address', 'show', 'dev', veth])).stdout).toContain('inet6 fe80::ecee:eeff:feee:eeee/64 scope link');
-    expect((await inLab(state, 'node/w1', ['sysctl', '-n', `net.ipv6.conf.${veth}.proxy_ndp`])).stdout.trim()).toBe('1');
-    expect((await inLab(state, 'node/w1', ['ip', '-6', 'route', 'show', 'fd00:10:244::40'])).stdout).toContain(`fd00:10:244::40 dev ${veth}`);
+    await expectCalicoNodeSide(state, 'w1', 'a', { v6: 'fd00:10:244::40' });
   });
 
   it("the peers' IPv6 blocks are proto bird via their IPv6 node addresses; each node a blackhole for its own IPv6 block", async () => {
@@ -129,24 +90,13 @@ describe.skipIf(!live)('live calico dual stack (BGP with BIRD, IPv4 and IPv6)', 
   });
 
   it("a node whose BIRD stops has its IPv6 block withdrawn from its peers' tables, its IPv4 one too", async () => {
-    const bird = readState(name)!.daemons!['w2/bird']!;
-    expect(isAlive(bird)).toBe(true);
-    process.kill(bird.pid, 'SIGTERM'); // a clean shutdown: a Cease to each peer, which drop its routes at once
-    const gone = await until(async () => {
-      const out = (await inLab(state, 'node/cp', ['ip', '-6', 'route', 'show', 'proto', 'bird'])).stdout;
-      return out.includes('fd00:10:244::80/122') ? undefined : out;
-    });
+    const gone = await stopBirdUntilWithdrawn(state, name, 'w2', 'cp', '-6', 'fd00:10:244::80/122');
     expect(gone, "cp still routes w2's IPv6 block").toBeDefined();
     expect(gone).toContain('fd00:10:244::40/122 via fd00:172:16:94::b dev eth0');
     expect((await inLab(state, 'node/cp', ['ip', 'route', 'show', 'proto', 'bird'])).stdout).not.toContain('10.244.0.128/26');
   });
 
   it('down stops every BIRD by its recorded pid and leaves the host as it was', async () => {
-    const daemons = Object.values(readState(name)!.daemons!);
-    expect(daemons).toHaveLength(3);
-    await down(name);
-    for (const d of daemons) expect(isAlive(d)).toBe(false);
-    expect(existsSync(`/run/podlab/${name}`)).toBe(false);
-    expect(hostPart(await hostSnapshot())).toEqual(hostPart(before));
+    await expectDownStopsBirds(name, before);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { validateValue } from '../../src/compile/compile.ts';
+import { compileLab, validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
@@ -87,7 +87,18 @@ export function planFrom(spec: LabSpec): Plan {
 }
 
 export async function upLab(spec: LabSpec): Promise<LabState> {
-  const plan = planFrom(spec);
+  return upPlan(planFrom(spec));
+}
+
+/** A lab file compiled (an error diagnostic fails the test), planned and brought up as `upLab` does. */
+export async function upLabFile(file: string): Promise<LabState> {
+  const { lab, diagnostics } = await compileLab(file);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (!lab || errors.length) throw new Error(`test lab ${file} invalid: ${JSON.stringify(errors)}`);
+  return upPlan(buildPlan(lab));
+}
+
+async function upPlan(plan: Plan): Promise<LabState> {
   try {
     return await up(plan, render(plan));
   } catch (e) {
@@ -139,4 +150,21 @@ export function writeLabFile(dir: string, file: string, spec: unknown): string {
   const path = `${dir}/${file}.lab.ts`;
   writeFileSync(path, `import { defineLab } from 'podlab';\nexport default defineLab(${JSON.stringify(spec, null, 2)});\n`);
   return path;
+}
+
+/** The network namespaces of lab `name` on the host now (`podlab-<name>.*`, as `ip netns list` shows them). */
+export async function labNetnsOnHost(name: string): Promise<string[]> {
+  return (await sh('ip', 'netns', 'list')).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`podlab-${name}.`));
+}
+
+/**
+ * What of IPv4 namespace `ns` holds: its addresses beyond loopback, its IPv4 routes and, with
+ * `tables`, its nft tables of family `ip`. An IPv6-only lab's namespaces hold none of them.
+ */
+export async function ipv4In(ns: string, opts: { tables?: boolean } = {}): Promise<{ addresses: string[]; routes: string; tables?: string[] }> {
+  const addresses = (await sh('ip', '-n', ns, '-4', '-o', 'addr', 'show')).split('\n').filter((l) => l && !/\blo\b/.test(l));
+  const routes = await sh('ip', '-n', ns, '-4', 'route', 'show');
+  if (!opts.tables) return { addresses, routes };
+  const tables = (await sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'tables')).split('\n').filter((l) => /^table ip /.test(l));
+  return { addresses, routes, tables };
 }

@@ -15,7 +15,7 @@ import { down } from '../../src/runtime/down.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
-import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
+import { httpFrom, inLab, ipv4In, labNetnsOnHost, liveGuard, upLab } from './host.ts';
 
 const live = liveGuard();
 const name = 'v6-only';
@@ -35,16 +35,9 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
   }, 60_000);
 
   it('no IPv4 anywhere: no namespace of the lab has an IPv4 address beyond loopback, an IPv4 route or an ip table', async () => {
-    const { stdout } = await execa('ip', ['netns', 'list']);
-    const mine = stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`podlab-${name}.`));
+    const mine = await labNetnsOnHost(name);
     expect(mine.length).toBe(13); // fabric, gateway, 4 nodes, the internet host, 4 pods, coredns, the ingress controller
-    for (const ns of mine) {
-      const v4 = (await execa('ip', ['-n', ns, '-4', '-o', 'addr', 'show'])).stdout.split('\n').filter((l) => l && !/\blo\b/.test(l));
-      expect(v4, ns).toEqual([]);
-      expect((await execa('ip', ['-n', ns, '-4', 'route', 'show'])).stdout, ns).toBe('');
-      const tables = (await execa('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'])).stdout;
-      expect(tables, ns).not.toMatch(/^table ip /m);
-    }
+    for (const ns of mine) expect(await ipv4In(ns, { tables: true }), ns).toEqual({ addresses: [], routes: '', tables: [] });
     const node = state.plan.nodes.find((n) => n.name === 'worker-1')!;
     expect((await execa('ip', ['netns', 'exec', node.netns, 'nft', 'list', 'tables'])).stdout).toContain('table ip6 podlab');
   });

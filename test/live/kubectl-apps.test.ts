@@ -6,21 +6,18 @@
  * resourceVersion without replaying the list. The lab comes up and goes down by podlab's CLI.
  */
 import { spawn } from 'node:child_process';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import { liveGuard } from './host.ts';
+import { kubectlLab } from './kubectl-cli.ts';
 
 const live = liveGuard();
 const LAB = 'k8s-apps';
 const LAB_FILE = 'test/fixtures/labs/k8s-apps.lab.ts';
-const ROOT = new URL('../../', import.meta.url).pathname;
-const podlab = (...args: string[]) => execa(process.execPath, [`${ROOT}bin/podlab.js`, ...args], { reject: false, cwd: ROOT, timeout: 90_000 });
 
-let kubeconfig = '';
-const kubectl = (...args: string[]) => execa('kubectl', args, { reject: false, env: { KUBECONFIG: kubeconfig }, timeout: 30_000 });
+const K = kubectlLab(LAB);
+const { podlab, kubectl } = K;
 /** The Deployment's pods that run now, by the live status. */
 const webPods = () => labStatus(LAB)!.pods.filter((p) => p.owner === 'web' && p.running).map((p) => p.name).sort();
 
@@ -34,18 +31,12 @@ async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 20
 
 describe.skipIf(!live)('kubectl: deployments, replicasets, ingresses, scale, watch from a resourceVersion', () => {
   beforeAll(async () => {
-    await down(LAB);
-    const up = await podlab('up', LAB_FILE);
-    if (up.exitCode !== 0) throw new Error(`podlab up failed: ${up.stderr}`);
-    const k = await podlab('kubeconfig', LAB);
-    expect(k.exitCode).toBe(0);
-    kubeconfig = k.stdout.trim();
+    await K.up(LAB_FILE);
     await until('both replicas ready', async () => (await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')).stdout === '2');
   }, 150_000);
 
   afterAll(async () => {
-    await podlab('down', LAB);
-    await down(LAB);
+    await K.down();
   }, 60_000);
 
   it('kubectl get deployments and replicasets print READY, UP-TO-DATE, AVAILABLE and the ReplicaSet of the pods', async () => {
@@ -76,7 +67,7 @@ describe.skipIf(!live)('kubectl: deployments, replicasets, ingresses, scale, wat
   it('kubectl get -w lists once and then shows only what changes; kubectl scale makes the agent start new pods', async () => {
     const before = webPods();
     expect(before).toHaveLength(2);
-    const watch = spawn('kubectl', ['get', 'pods', '-l', 'app=web', '-w', '--output-watch-events', '--no-headers'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    const watch = spawn('kubectl', ['get', 'pods', '-l', 'app=web', '-w', '--output-watch-events', '--no-headers'], { env: { ...process.env, KUBECONFIG: K.kubeconfig } });
     let out = '';
     watch.stdout.on('data', (d) => (out += d));
     try {

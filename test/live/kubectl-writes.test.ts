@@ -14,20 +14,18 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiPort } from '../../src/api/launch.ts';
-import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import { liveGuard } from './host.ts';
+import { kubectlLab } from './kubectl-cli.ts';
 
 const live = liveGuard();
 const LAB = 'kc-writes';
 const LAB_FILE = 'test/fixtures/labs/kc-writes.lab.ts';
-const ROOT = new URL('../../', import.meta.url).pathname;
-const podlab = (...args: string[]) => execa(process.execPath, [`${ROOT}bin/podlab.js`, ...args], { reject: false, cwd: ROOT, timeout: 90_000 });
 
-let kubeconfig = '';
 let dir = '';
-const kubectl = (...args: string[]) => execa('kubectl', args, { reject: false, env: { KUBECONFIG: kubeconfig }, timeout: 30_000 });
+const K = kubectlLab(LAB);
+const { podlab, kubectl } = K;
 const file = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -86,25 +84,19 @@ spec:
 describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; bad manifests refused for every writable kind', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kc-writes-'));
-    await down(LAB);
-    const up = await podlab('up', LAB_FILE);
-    if (up.exitCode !== 0) throw new Error(`podlab up failed: ${up.stderr}`);
-    const k = await podlab('kubeconfig', LAB);
-    expect(k.exitCode).toBe(0);
-    kubeconfig = k.stdout.trim();
+    await K.up(LAB_FILE);
   }, 150_000);
 
   afterAll(async () => {
-    await podlab('down', LAB);
-    await down(LAB);
+    await K.down();
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('kubectl apply -f of a new Deployment: the agent starts its pods, and the lab\'s Service reaches them', async () => {
     expect((await curl('http://api')).exitCode).not.toBe(0); // no pods behind it yet
     const r = await kubectl('apply', '-f', file('api.yaml', deployment({ replicas: 2 })));
-    // Accepted, and said where podlab differs: kubectl prints the server's Warning headers.
-    expect(r.stderr.trim()).toBe('Warning: spec.strategy: podlab replaces a changed template\'s pods all at once, as the Recreate strategy does (no rolling update through the API)');
+    // Accepted without a Warning header: the default strategy (RollingUpdate) is the one podlab rolls with.
+    expect(r.stderr.trim()).toBe('');
     expect(r.stdout.trim()).toBe('deployment.apps/api created');
     await until('two api pods', () => podsOf('api').length === 2);
     await until('the Deployment ready', async () => (await kubectl('get', 'deploy', 'api', '-o', 'jsonpath={.status.readyReplicas}/{.spec.replicas}')).stdout === '2/2');
@@ -222,7 +214,7 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
 
   it('kubectl exec -it gets a terminal in the pod (a /dev/pts path, sized by kubectl\'s resize message); its exit code comes back', async () => {
     // script(1) gives kubectl a terminal of 120x40, as a learner's shell would.
-    const run = (cmd: string) => execa('script', ['-qec', `stty cols 120 rows 40; kubectl exec -it client -- ${cmd}`, '/dev/null'], { reject: false, env: { KUBECONFIG: kubeconfig }, input: '', timeout: 30_000 });
+    const run = (cmd: string) => execa('script', ['-qec', `stty cols 120 rows 40; kubectl exec -it client -- ${cmd}`, '/dev/null'], { reject: false, env: { KUBECONFIG: K.kubeconfig }, input: '', timeout: 30_000 });
     const r = await run(`sh -c 'tty; stty size'`);
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.replace(/\r/g, '').replace(/\0|\^@/g, '').trim().split('\n');
@@ -281,7 +273,7 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
   });
 
   it('podlab status and the API agree after the writes: the same pods, IPs, nodes and Deployments', async () => {
-    const st = JSON.parse((await execa(process.execPath, [`${ROOT}bin/podlab.js`, 'status', LAB, '--json'], { cwd: ROOT })).stdout) as { pods: { name: string; ip?: string; node: string; running: boolean }[] };
+    const st = JSON.parse((await execa(process.execPath, ['bin/podlab.js', 'status', LAB, '--json'], { cwd: new URL('../../', import.meta.url).pathname })).stdout) as { pods: { name: string; ip?: string; node: string; running: boolean }[] };
     const fromStatus = st.pods.filter((p) => p.running).map((p) => `${p.name} ${p.ip} ${p.node}`).sort();
     const k = await kubectl('get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP} {.spec.nodeName}{"\\n"}{end}');
     expect(k.stdout.trim().split('\n').sort()).toEqual(fromStatus);

@@ -16,15 +16,14 @@ import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import { inLab, liveGuard, WORKLOAD } from './host.ts';
+import { kubectlLab } from './kubectl-cli.ts';
 
 const live = liveGuard();
 const LAB = 'kubectl-lab';
 const LAB_FILE = 'test/fixtures/labs/kubectl-lab.lab.ts';
-const ROOT = new URL('../../', import.meta.url).pathname;
-const podlab = (...args: string[]) => execa(process.execPath, [`${ROOT}bin/podlab.js`, ...args], { reject: false, cwd: ROOT, timeout: 60_000 });
 
-let kubeconfig = '';
-const kubectl = (...args: string[]) => execa('kubectl', args, { reject: false, env: { KUBECONFIG: kubeconfig }, timeout: 30_000 });
+const K = kubectlLab(LAB, { podlabTimeout: 60_000 });
+const { podlab, kubectl } = K;
 const state = (): LabState => readState(LAB)!;
 
 async function reaches(from: string, host: string, port: number): Promise<boolean> {
@@ -57,27 +56,21 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
   let apiPid = 0;
 
   beforeAll(async () => {
-    await down(LAB);
-    const up = await podlab('up', LAB_FILE);
-    if (up.exitCode !== 0) throw new Error(`podlab up failed: ${up.stderr}`);
-    const k = await podlab('kubeconfig', LAB);
-    expect(k.exitCode).toBe(0);
-    kubeconfig = k.stdout.trim();
+    await K.up(LAB_FILE);
     apiPid = state().api!.pid;
     dir = mkdtempSync(join(tmpdir(), 'kubectl-lab-'));
   }, 120_000);
 
   afterAll(async () => {
-    await podlab('down', LAB);
-    await down(LAB);
+    await K.down();
   }, 60_000);
 
   it('podlab kubeconfig: a 0600 file whose context is named after the lab, server on 127.0.0.1', async () => {
-    expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
+    expect(statSync(K.kubeconfig).mode & 0o777).toBe(0o600);
     for (const key of ['ca.key', 'server.key', 'token']) expect(statSync(`/run/podlab/${LAB}/api/${key}`).mode & 0o777).toBe(0o600);
     const r = await kubectl('config', 'current-context');
     expect(r.stdout.trim()).toBe(LAB);
-    expect(readFileSync(kubeconfig, 'utf8')).toContain(`server: https://127.0.0.1:${apiPort(LAB)}`);
+    expect(readFileSync(K.kubeconfig, 'utf8')).toContain(`server: https://127.0.0.1:${apiPort(LAB)}`);
   });
 
   it('nothing of the API server listens on anything but 127.0.0.1', async () => {
@@ -140,7 +133,7 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
 
   it('kubectl get endpointslices -w sees a re-created pod leave and its new IP arrive', async () => {
     const oldIp = state().pods['web-1']!.ip!;
-    const watch = spawn('kubectl', ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-w', '--no-headers'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    const watch = spawn('kubectl', ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-w', '--no-headers'], { env: { ...process.env, KUBECONFIG: K.kubeconfig } });
     let out = '';
     watch.stdout.on('data', (d) => (out += d));
     try {
@@ -221,7 +214,7 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
     expect(ip.stdout).toContain(`inet ${state().pods.client!.ip}/`);
     const fail = await kubectl('exec', 'client', '--', 'sh', '-c', 'exit 3');
     expect(fail.exitCode).toBe(3);
-    const stdin = execa('kubectl', ['exec', '-i', 'client', '--', 'cat'], { reject: false, env: { KUBECONFIG: kubeconfig }, input: 'through stdin\n', timeout: 20_000 });
+    const stdin = execa('kubectl', ['exec', '-i', 'client', '--', 'cat'], { reject: false, env: { KUBECONFIG: K.kubeconfig }, input: 'through stdin\n', timeout: 20_000 });
     expect((await stdin).stdout).toBe('through stdin');
   }, 30_000);
 

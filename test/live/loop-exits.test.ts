@@ -6,14 +6,10 @@
  * exits 0 under OnFailure is left Completed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileLab } from '../../src/compile/compile.ts';
-import { buildPlan } from '../../src/plan/plan.ts';
-import { render } from '../../src/render/render.ts';
 import { down, labNamespacesOnHost } from '../../src/runtime/down.ts';
 import { readEvents } from '../../src/runtime/events.ts';
 import { labStatus } from '../../src/runtime/status.ts';
-import { up } from '../../src/runtime/up.ts';
-import { liveGuard } from './host.ts';
+import { liveGuard, upLabFile } from './host.ts';
 
 const live = liveGuard();
 const name = 'loop-exits';
@@ -30,10 +26,7 @@ async function until(what: string, ok: () => boolean, timeoutMs = 15_000): Promi
 describe.skipIf(!live)('live: exit codes and restart policies (control loops)', () => {
   beforeAll(async () => {
     await down(name);
-    const { lab, diagnostics } = await compileLab('test/fixtures/labs/loop-exits.lab.ts');
-    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const plan = buildPlan(lab!);
-    await up(plan, render(plan));
+    await upLabFile('test/fixtures/labs/loop-exits.lab.ts');
   }, 120_000);
   afterAll(async () => {
     await down(name);

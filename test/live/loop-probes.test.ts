@@ -6,14 +6,10 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileLab } from '../../src/compile/compile.ts';
-import { buildPlan } from '../../src/plan/plan.ts';
-import { render } from '../../src/render/render.ts';
 import { down, labNamespacesOnHost } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
-import { up } from '../../src/runtime/up.ts';
-import { liveGuard } from './host.ts';
+import { liveGuard, upLabFile } from './host.ts';
 
 const live = liveGuard();
 const name = 'loop-probes';
@@ -22,10 +18,7 @@ const CLI = ['bin/podlab.js'];
 describe.skipIf(!live)('live: liveness restarts, readiness and publishNotReadyAddresses (control loops)', () => {
   beforeAll(async () => {
     await down(name);
-    const { lab, diagnostics } = await compileLab('test/fixtures/labs/loop-probes.lab.ts');
-    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const plan = buildPlan(lab!);
-    await up(plan, render(plan));
+    await upLabFile('test/fixtures/labs/loop-probes.lab.ts');
   }, 120_000);
   afterAll(async () => {
     await down(name);

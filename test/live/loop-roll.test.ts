@@ -6,17 +6,13 @@
  * hold a pod that is gone, and requests through the Service keep being answered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileLab } from '../../src/compile/compile.ts';
-import { buildPlan } from '../../src/plan/plan.ts';
-import { render } from '../../src/render/render.ts';
 import { runCheck } from '../../src/check/run.ts';
 import { runScenarios } from '../../src/check/scenario.ts';
 import { down, labNamespacesOnHost } from '../../src/runtime/down.ts';
 import { readEvents } from '../../src/runtime/events.ts';
 import { setDeploymentEnv } from '../../src/runtime/faults.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
-import { up } from '../../src/runtime/up.ts';
-import { liveGuard } from './host.ts';
+import { liveGuard, upLabFile } from './host.ts';
 
 const live = liveGuard();
 const name = 'loop-roll';
@@ -25,10 +21,7 @@ const webPods = (s: LabState) => s.plan.pods.filter((p) => p.owner === 'web' && 
 describe.skipIf(!live)('live: rolling update of a Deployment (control loops)', () => {
   beforeAll(async () => {
     await down(name);
-    const { lab, diagnostics } = await compileLab('test/fixtures/labs/loop-roll.lab.ts');
-    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const plan = buildPlan(lab!);
-    await up(plan, render(plan));
+    await upLabFile('test/fixtures/labs/loop-roll.lab.ts');
     // Every replica ready behind the Service first.
     const end = Date.now() + 20_000;
     while ((readState(name)!.endpoints?.['default/web'] ?? []).length < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));

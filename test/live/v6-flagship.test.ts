@@ -13,7 +13,7 @@ import { runScenarios } from '../../src/check/scenario.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { down } from '../../src/runtime/down.ts';
 import type { LabState } from '../../src/runtime/state.ts';
-import { liveGuard, upLab } from './host.ts';
+import { ipv4In, labNetnsOnHost, liveGuard, upLab } from './host.ts';
 
 const live = liveGuard();
 const name = 'v6-flagship';
@@ -31,14 +31,9 @@ describe.skipIf(!live)('live: the flagship Services lab in IPv6 only', () => {
   }, 60_000);
 
   it('no namespace of the lab has an IPv4 address beyond loopback or an IPv4 route', async () => {
-    const { stdout } = await execa('ip', ['netns', 'list']);
-    const mine = stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`podlab-${name}.`));
+    const mine = await labNetnsOnHost(name);
     expect(mine.length).toBe(14); // fabric, gateway, 3 nodes, the internet host, 7 pods with a network of their own, coredns
-    for (const ns of mine) {
-      const v4 = (await execa('ip', ['-n', ns, '-4', '-o', 'addr', 'show'])).stdout.split('\n').filter((l) => l && !/\blo\b/.test(l));
-      expect(v4, ns).toEqual([]);
-      expect((await execa('ip', ['-n', ns, '-4', 'route', 'show'])).stdout, ns).toBe('');
-    }
+    for (const ns of mine) expect(await ipv4In(ns), ns).toEqual({ addresses: [], routes: '' });
   });
 
   it('all 12 of the flagship’s checks pass over IPv6', async () => {

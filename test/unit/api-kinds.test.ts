@@ -9,26 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handle, type ApiRequest, type ApiResult } from '../../src/api/handlers.ts';
 import { ApiError, type K8sObject, type LabView } from '../../src/api/types.ts';
-import { compileLab } from '../../src/compile/compile.ts';
-import { buildPlan } from '../../src/plan/plan.ts';
-import { recordOf } from '../../src/runtime/procs.ts';
-import type { LabState } from '../../src/runtime/state.ts';
-import { labStatus } from '../../src/runtime/status.ts';
-
-async function viewOf(file: string, name: string): Promise<LabView> {
-  const r = await compileLab(file);
-  const plan = buildPlan({ ...r.lab!, name });
-  const me = recordOf(process.pid);
-  const state: LabState = {
-    lab: plan.lab,
-    status: 'up',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    steps: [],
-    plan,
-    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: p.ip, containers: Object.fromEntries(p.containers.map((c) => [c.name, { ...me, argv: c.argv, log: '/dev/null' }])) }])),
-  };
-  return { lab: plan.lab, createdAt: state.createdAt, plan, state, status: labStatus(plan.lab, state)!, policies: [], annotations: {} };
-}
+import { upViewOf } from './api-view.ts';
 
 const req = (method: string, path: string, extra: Partial<ApiRequest> = {}): ApiRequest => ({ method, path: path.split('?')[0]!, query: new URLSearchParams(path.split('?')[1] ?? ''), accept: 'application/json', contentType: 'application/json', ...extra });
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
@@ -38,8 +19,8 @@ type Table = { columnDefinitions: { name: string; priority: number }[]; rows: { 
 let healing: LabView;
 let ingress: LabView;
 beforeAll(async () => {
-  healing = await viewOf('labs/self-healing.lab.ts', 'k8s-unit-sh');
-  ingress = await viewOf('labs/ingress.lab.ts', 'k8s-unit-ing');
+  healing = await upViewOf('labs/self-healing.lab.ts', 'k8s-unit-sh');
+  ingress = await upViewOf('labs/ingress.lab.ts', 'k8s-unit-ing');
 }, 60_000);
 
 describe('deployments and replicasets (apps/v1)', () => {
@@ -79,6 +60,30 @@ describe('deployments and replicasets (apps/v1)', () => {
     const t = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/replicasets', { accept: TABLE }), 1)) as unknown as Table;
     expect(t.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual(['Name', 'Desired', 'Current', 'Ready', 'Age']);
     expect(t.rows[0]!.cells.slice(0, 4)).toEqual([`web-${hash}`, 3, 3, 3]);
+  });
+
+  it('mid-rollout: UP-TO-DATE counts the new template\'s pods, one ReplicaSet per pod-template-hash, the strategy shown', () => {
+    const d = healing.plan.loops!.deployments[0]!;
+    const [first] = healing.plan.pods.filter((p) => p.owner === 'web');
+    // A new template written through the API (a new hash, maxUnavailable 0); one pod of it runs beside two old ones.
+    const rolled = { ...d, hash: 'newhash222', strategy: { type: 'RollingUpdate' as const, maxSurge: 1, maxUnavailable: 0 } };
+    const pods = healing.plan.pods.map((p) => (p === first ? { ...p, labels: { ...p.labels, 'pod-template-hash': 'newhash222' } } : p));
+    const view = { ...healing, plan: { ...healing.plan, pods, loops: { ...healing.plan.loops!, deployments: [rolled] } } };
+    const dep = body(handle(view, req('GET', '/apis/apps/v1/namespaces/default/deployments/web'), 1));
+    expect(dep.spec).toMatchObject({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } });
+    expect(dep.status).toMatchObject({ replicas: 3, updatedReplicas: 1, readyReplicas: 3 });
+    expect((dep.status as { conditions: { type: string; reason: string }[] }).conditions.find((c) => c.type === 'Progressing')?.reason).toBe('ReplicaSetUpdated');
+    const rs = body(handle(view, req('GET', '/apis/apps/v1/namespaces/default/replicasets'), 1)) as unknown as { items: K8sObject[] };
+    expect(rs.items.map((o) => [o.metadata.name, (o.spec as { replicas: number }).replicas, (o.status as { replicas: number }).replicas])).toEqual([
+      ['web-newhash222', 3, 1],
+      [`web-${d.hash}`, 2, 2],
+    ]);
+    // Without a strategy of its own a Deployment shows Kubernetes' default, and once every pod is new it has progressed.
+    const done = { ...view, plan: { ...view.plan, pods: pods.map((p) => (p.owner === 'web' ? { ...p, labels: { ...p.labels, 'pod-template-hash': 'newhash222' } } : p)), loops: { ...view.plan.loops, deployments: [{ ...rolled, strategy: undefined }] } } };
+    const after = body(handle(done, req('GET', '/apis/apps/v1/namespaces/default/deployments/web'), 1));
+    expect(after.spec).toMatchObject({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } } });
+    expect((after.status as { updatedReplicas: number; conditions: { type: string; reason: string }[] }).updatedReplicas).toBe(3);
+    expect((after.status as { conditions: { type: string; reason: string }[] }).conditions.find((c) => c.type === 'Progressing')?.reason).toBe('NewReplicaSetAvailable');
   });
 
   it('scale: GET is an autoscaling/v1 Scale; PATCH and PUT become the scale-deployment intent', () => {

@@ -8,26 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handle, type ApiRequest, type ApiResult } from '../../src/api/handlers.ts';
 import { ApiError, type Intent, type LabView } from '../../src/api/types.ts';
-import { compileLab } from '../../src/compile/compile.ts';
-import { buildPlan } from '../../src/plan/plan.ts';
-import { recordOf } from '../../src/runtime/procs.ts';
-import type { LabState } from '../../src/runtime/state.ts';
-import { labStatus } from '../../src/runtime/status.ts';
-
-async function viewOf(file: string, name: string): Promise<LabView> {
-  const r = await compileLab(file);
-  const plan = buildPlan({ ...r.lab!, name });
-  const me = recordOf(process.pid);
-  const state: LabState = {
-    lab: plan.lab,
-    status: 'up',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    steps: [],
-    plan,
-    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: p.ip, containers: Object.fromEntries(p.containers.map((c) => [c.name, { ...me, argv: c.argv, log: '/dev/null' }])) }])),
-  };
-  return { lab: plan.lab, createdAt: state.createdAt, plan, state, status: labStatus(plan.lab, state)!, policies: [], annotations: {} };
-}
+import { upViewOf } from './api-view.ts';
 
 const req = (method: string, path: string, body?: unknown, contentType = 'application/json'): ApiRequest => ({ method, path, query: new URLSearchParams(), accept: 'application/json', contentType, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
 const intentOf = (r: ApiResult): Intent => (r.type === 'write' ? r.intent : (undefined as never));
@@ -58,8 +39,8 @@ const api = (o: { replicas?: number; labels?: Record<string, string>; selector?:
 let healing: LabView;
 let ingress: LabView;
 beforeAll(async () => {
-  healing = await viewOf('labs/self-healing.lab.ts', 'k8s-unit-shw');
-  ingress = await viewOf('labs/ingress.lab.ts', 'k8s-unit-ingw');
+  healing = await upViewOf('labs/self-healing.lab.ts', 'k8s-unit-shw');
+  ingress = await upViewOf('labs/ingress.lab.ts', 'k8s-unit-ingw');
 }, 60_000);
 
 describe('Deployments written through the API', () => {
@@ -76,13 +57,56 @@ describe('Deployments written through the API', () => {
     expect(t.containers.map((c) => c.argv)).toEqual([['@workload', 'http-echo', '--port', '5678', '--pod', t.name]]);
     expect(t.resolv.searches[0]).toBe('default.svc.cluster.local');
     expect(t.netns).toContain(t.name);
-    // The default strategy (RollingUpdate) is accepted with a warning: podlab recreates.
-    expect(i.warnings).toEqual([expect.stringMatching(/^spec\.strategy: podlab replaces a changed template's pods all at once/)]);
+    // Kubernetes' default strategy, which the agent rolls a new template out with: no warning.
+    expect(d.strategy).toEqual({ type: 'RollingUpdate', maxSurge: '25%', maxUnavailable: '25%' });
+    expect(i.warnings).toEqual([]);
     const withEnvFrom = api() as unknown as { spec: { strategy?: unknown; template: { spec: { containers: Record<string, unknown>[] } } } };
     withEnvFrom.spec.strategy = { type: 'Recreate' };
     withEnvFrom.spec.template.spec.containers[0]!.env = [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }];
     const w = intentOf(handle(healing, req('POST', DEPLOYS, withEnvFrom), 1));
     expect(w.op === 'apply-deployment' && w.warnings).toEqual([expect.stringMatching(/^spec\.template\.spec\.containers\[0\]\.env\[0\]\.valueFrom: env "X": valueFrom is not built by podlab.*\(PL2212\)$/)]);
+  });
+
+  it('spec.strategy is kept as written (RollingUpdate with its bounds, or Recreate) and checked as the API server does', () => {
+    const withStrategy = (strategy: unknown) => ({ ...api(), spec: { ...api().spec, strategy } });
+    const strategyOf = (strategy: unknown) => {
+      const i = intentOf(handle(healing, req('POST', DEPLOYS, withStrategy(strategy)), 1));
+      return i.op === 'apply-deployment' ? i.deployment.strategy : undefined;
+    };
+    expect(strategyOf({ type: 'Recreate' })).toEqual({ type: 'Recreate' });
+    expect(strategyOf({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } })).toEqual({ type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 });
+    expect(strategyOf({ rollingUpdate: { maxUnavailable: '50%' } })).toEqual({ type: 'RollingUpdate', maxSurge: '25%', maxUnavailable: '50%' });
+    const causes = (strategy: unknown) => (refusal(() => handle(healing, req('POST', DEPLOYS, withStrategy(strategy)), 1)).details as { causes?: { field?: string; message: string }[] } | undefined)?.causes?.map((c) => `${c.field}: ${c.message}`);
+    expect(causes({ type: 'Recreate', rollingUpdate: { maxSurge: 1 } })).toEqual(["spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'"]);
+    expect(causes({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } })).toEqual(['spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "0%": may not be 0 when `maxSurge` is 0']);
+    expect(causes({ rollingUpdate: { maxUnavailable: '150%' } })).toEqual(['spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "150%": must not be greater than 100%']);
+    expect(causes({ rollingUpdate: { maxSurge: 'many' } })).toEqual([expect.stringMatching(/^spec\.strategy\.rollingUpdate\.maxSurge: Invalid value: "many": a valid percent string/)]);
+    expect(causes({ rollingUpdate: { maxSurge: -1 } })).toEqual(['spec.strategy.rollingUpdate.maxSurge: Invalid value: -1: must be greater than or equal to 0']);
+  });
+
+  it('kubectl set env / set image (strategic merge patches) change one container of the template as written, keeping its other fields', () => {
+    const created = intentOf(handle(healing, req('POST', DEPLOYS, api()), 1));
+    if (created.op !== 'apply-deployment') throw new Error(created.op);
+    const d = created.deployment;
+    const view = { ...healing, plan: { ...healing.plan, loops: { ...healing.plan.loops!, deployments: [...healing.plan.loops!.deployments, d] } } };
+    // What GET serves is the template as written (so kubectl computes its patches against it).
+    const got = handle(view, req('GET', `${DEPLOYS}/api`), 1);
+    const served = (got.type === 'json' ? got.body : undefined) as { spec: { template: unknown } };
+    expect(served.spec.template).toEqual(api().spec.template);
+    const patch = (p: unknown) => {
+      const i = intentOf(handle(view, req('PATCH', `${DEPLOYS}/api`, p, 'application/strategic-merge-patch+json'), 1));
+      return i.op === 'apply-deployment' ? i.deployment : (undefined as never);
+    };
+    // kubectl set env deployment/api X=1
+    const env = patch({ spec: { template: { spec: { containers: [{ name: 'api', env: [{ name: 'X', value: '1' }] }] } } } });
+    expect(env.hash).not.toBe(d.hash);
+    expect(env.template!.containers.map((c) => [c.argv, c.env])).toEqual([[['@workload', 'http-echo', '--port', '5678', '--pod', env.template!.name], { X: '1' }]]);
+    // kubectl set image deployment/api api=hashicorp/http-echo:1.1: the args (the port) stay.
+    const image = patch({ spec: { template: { spec: { containers: [{ name: 'api', image: 'hashicorp/http-echo:1.1' }] } } } });
+    expect(image.template!.containers.map((c) => c.argv)).toEqual([['@workload', 'http-echo', '--port', '5678', '--pod', image.template!.name]]);
+    expect(image.written).toMatchObject({ spec: { containers: [{ name: 'api', image: 'hashicorp/http-echo:1.1', args: ['-listen=:5678'], ports: [{ containerPort: 5678 }] }] } });
+    // A JSON merge patch replaces a list whole, as RFC 7386 says: the container loses its image and is refused.
+    expect(refusal(() => handle(view, req('PATCH', `${DEPLOYS}/api`, { spec: { template: { spec: { containers: [{ name: 'api', env: [{ name: 'X', value: '1' }] }] } } } }, 'application/merge-patch+json'), 1))).toMatchObject({ code: 422 });
   });
 
   it('the hash follows the template, not the replicas: a new image or label is a new hash, a scale is not', () => {

@@ -12,23 +12,11 @@ import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from
 import { ApiError, type K8sObject, type LabView } from '../../src/api/types.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { recordOf } from '../../src/runtime/procs.ts';
-import type { LabState } from '../../src/runtime/state.ts';
-import { labStatus } from '../../src/runtime/status.ts';
+import { upView } from './api-view.ts';
 
 function viewOf(ips: Record<string, string> = {}): LabView {
   const { lab } = validateValue(spec, 'kubectl-lab.lab.ts');
-  const plan = buildPlan(lab!);
-  const me = recordOf(process.pid);
-  const state: LabState = {
-    lab: plan.lab,
-    status: 'up',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    steps: [],
-    plan,
-    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: ips[p.name] ?? p.ip, containers: Object.fromEntries(p.containers.map((c) => [c.name, { ...me, argv: c.argv, log: '/dev/null' }])) }])),
-  };
-  return { lab: plan.lab, createdAt: state.createdAt, plan, state, status: labStatus(plan.lab, state)!, policies: [], annotations: {} };
+  return upView(buildPlan(lab!), ips);
 }
 
 const view = viewOf();
@@ -165,6 +153,13 @@ describe('writes', () => {
     expect(ssa.type === 'write' && ssa.created && ssa.intent.op === 'apply-policy' && ssa.intent.policy.podSelector.matchLabels).toEqual({ app: 'api' });
     expect(refused(() => handle(withPolicy, req('PATCH', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/p', { body: '[]', contentType: 'application/json-patch+json' }), 1)).code).toBe(415);
     expect(mergePatch({ a: 1, b: { c: 2, d: 3 } }, { b: { c: null, e: 4 }, $patch: 'x' })).toEqual({ a: 1, b: { d: 3, e: 4 } });
+    // Strategic: containers and env merge by name (a $patch: delete element goes); other lists, such as a Service's ports, are replaced whole.
+    const tpl = { containers: [{ name: 'a', image: 'x', env: [{ name: 'K', value: '1' }] }, { name: 'b', image: 'y' }], ports: [{ name: 'http', port: 80 }, { name: 'dns', port: 53 }] };
+    expect(mergePatch(tpl, { containers: [{ name: 'a', env: [{ name: 'L', value: '2' }] }, { name: 'b', $patch: 'delete' }], ports: [{ name: 'http', port: 81 }] }, true)).toEqual({
+      containers: [{ name: 'a', image: 'x', env: [{ name: 'K', value: '1' }, { name: 'L', value: '2' }] }],
+      ports: [{ name: 'http', port: 81 }],
+    });
+    expect(mergePatch(tpl, { containers: [{ name: 'a', image: 'z' }] })).toEqual({ ...tpl, containers: [{ name: 'a', image: 'z' }] });
   });
 
   it('deleting a pod of its own deletes it (a workload\'s comes back: test/unit/api-writes.test.ts); creating an object that exists is a 409', () => {

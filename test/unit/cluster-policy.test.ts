@@ -14,16 +14,9 @@ import { policyTable } from '../../src/policy/nft.ts';
 import { normalizePolicy, type NamespaceLabels, type PolicyPod } from '../../src/policy/types.ts';
 import type { ClusterNetworkPolicySpec } from '../../src/schema/cluster-network-policy-schema.ts';
 import type { NetworkPolicySpec } from '../../src/schema/network-policy-schema.ts';
+import { policyPod } from './policy-builders.ts';
 
-const pod = (namespace: string, name: string, node: string, ip: string, labels: Record<string, string> = {}, ports: PolicyPod['containers'][number]['ports'] = []): PolicyPod => ({
-  namespace,
-  name,
-  node,
-  ip,
-  labels,
-  hostNetwork: false,
-  containers: [{ ports }],
-});
+const pod = policyPod;
 
 const NAMESPACES: NamespaceLabels = { x: { ns: 'x' }, y: { ns: 'y' }, db: { tier: 'data' } };
 const web = [{ name: 'web', containerPort: 80, protocol: 'TCP' as const }];

@@ -16,16 +16,9 @@ import { diffTable } from '../../src/nft/table.ts';
 import { formatAddr, parseAddr } from '../../src/net/addr.ts';
 import type { NetworkPolicySpec } from '../../src/schema/network-policy-schema.ts';
 import { prng } from '../../src/prng.ts';
+import { policyPod } from './policy-builders.ts';
 
-const pod = (namespace: string, name: string, node: string, ip: string, labels: Record<string, string> = {}, ports: PolicyPod['containers'][number]['ports'] = []): PolicyPod => ({
-  namespace,
-  name,
-  node,
-  ip,
-  labels,
-  hostNetwork: false,
-  containers: [{ ports }],
-});
+const pod = policyPod;
 
 const NAMESPACES: NamespaceLabels = { x: { ns: 'x' }, y: { ns: 'y' } };
 const PODS = [

@@ -1,29 +1,56 @@
 /**
  * Deployments and their ReplicaSets (apps/v1), read from the live lab: a Deployment's desired
  * replicas are the plan's or what `podlab scale` (or `kubectl scale`) last set, its status counts
- * the pods of it that run and that the agent holds ready. One ReplicaSet per Deployment,
- * `<deployment>-<pod-template-hash>` (podlab has no rolling updates: one template per
- * Deployment), owning the pods. The scale subresource (autoscaling/v1 Scale) sets replicas
- * through the same path as `podlab scale`: the agent's ReplicaSet loop creates or deletes pods.
+ * the pods of it that run, those of its current template (UP-TO-DATE) and those the agent holds
+ * ready; `spec.strategy` is the one it rolls a new template out with (loops/rollout.ts). One
+ * ReplicaSet per pod-template-hash among its pods, `<deployment>-<pod-template-hash>`, and one
+ * for the current template: two while a rollout runs, as Kubernetes shows them. The scale
+ * subresource (autoscaling/v1 Scale) sets replicas through the same path as `podlab scale`: the
+ * agent's ReplicaSet loop creates or deletes pods.
  */
+import { DEFAULT_STRATEGY, type DeploymentStrategy } from '../../loops/rollout.ts';
+import { envTemplateHash } from '../../loops/replicaset.ts';
 import { age, finish, invalid, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 import { deploymentOf } from '../workloads.ts';
+
+type Planned = NonNullable<LabView['plan']['loops']>['deployments'][number];
 
 interface Counts {
   desired: number;
   current: number;
+  /** Running pods of the current template. */
+  updated: number;
   ready: number;
+  /** The current template's pod-template-hash. */
+  hash: string;
+  /** Running pods by their pod-template-hash. */
+  byHash: Map<string, { current: number; ready: number }>;
 }
 
-function counts(view: LabView, name: string, planned: number): Counts {
-  const pods = view.status.pods.filter((p) => p.owner === name && p.running);
-  return { desired: view.replicas?.[name] ?? planned, current: pods.length, ready: pods.filter((p) => p.ready !== false).length };
+function counts(view: LabView, d: Planned): Counts {
+  const hash = envTemplateHash(d.hash, view.env?.[d.name]);
+  const labels = new Map(view.plan.pods.map((p) => [p.name, p.labels]));
+  const pods = view.status.pods.filter((p) => p.owner === d.name && p.running);
+  const byHash = new Map<string, { current: number; ready: number }>([[hash, { current: 0, ready: 0 }]]);
+  for (const p of pods) {
+    const h = labels.get(p.name)?.['pod-template-hash'] ?? d.hash;
+    const c = byHash.get(h) ?? { current: 0, ready: 0 };
+    c.current++;
+    if (p.ready !== false) c.ready++;
+    byHash.set(h, c);
+  }
+  return { desired: view.replicas?.[d.name] ?? d.replicas, current: pods.length, updated: byHash.get(hash)!.current, ready: pods.filter((p) => p.ready !== false).length, hash, byHash };
+}
+
+/** `spec.strategy` as the API shows it. */
+function strategyObject(s: DeploymentStrategy = DEFAULT_STRATEGY): Record<string, unknown> {
+  return s.type === 'Recreate' ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxSurge: s.maxSurge, maxUnavailable: s.maxUnavailable } };
 }
 
 const selectorText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
 
 /** The template's containers as a Deployment shows them (the first planned pod's, as the agent copies it). */
-function templateOf(view: LabView, d: NonNullable<LabView['plan']['loops']>['deployments'][number]): { labels: Record<string, string>; containers: K8sObject[] } {
+function templateOf(view: LabView, d: Planned): { labels: Record<string, string>; containers: K8sObject[] } {
   const t = d.template;
   return {
     labels: t?.labels ?? {},
@@ -31,14 +58,16 @@ function templateOf(view: LabView, d: NonNullable<LabView['plan']['loops']>['dep
   };
 }
 
-/** The selector: the template's labels without pod-template-hash (what the lab wrote as matchLabels, or its labels). */
+/** The template's labels without pod-template-hash (a lab file's Deployment's selector too: its pods carry exactly these). */
 const matchLabelsOf = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).filter(([k]) => k !== 'pod-template-hash'));
 
 function deploymentObjects(view: LabView): K8sObject[] {
   return (view.plan.loops?.deployments ?? []).map((d) => {
-    const c = counts(view, d.name, d.replicas);
+    const c = counts(view, d);
     const t = templateOf(view, d);
-    const matchLabels = matchLabelsOf(t.labels);
+    const matchLabels = d.selector ?? matchLabelsOf(t.labels);
+    // Rolled out: every pod of the current template, as many as desired (kubectl rollout status waits for this).
+    const complete = c.updated >= c.desired && c.current === c.updated;
     const obj: K8sObject = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -46,17 +75,20 @@ function deploymentObjects(view: LabView): K8sObject[] {
       spec: {
         replicas: c.desired,
         selector: { matchLabels },
-        template: { metadata: { labels: matchLabels }, spec: { restartPolicy: 'Always', containers: t.containers } },
-        strategy: { type: 'Recreate' },
+        template: d.written ?? { metadata: { labels: matchLabelsOf(t.labels) }, spec: { restartPolicy: 'Always', containers: t.containers } },
+        strategy: strategyObject(d.strategy),
       },
       status: {
         observedGeneration: 1,
         replicas: c.current,
-        updatedReplicas: c.current,
+        updatedReplicas: c.updated,
         readyReplicas: c.ready,
         availableReplicas: c.ready,
         ...(c.current - c.ready > 0 ? { unavailableReplicas: c.current - c.ready } : {}),
-        conditions: [{ type: 'Available', status: c.ready >= c.desired ? 'True' : 'False', reason: c.ready >= c.desired ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', lastUpdateTime: view.createdAt, lastTransitionTime: view.createdAt }],
+        conditions: [
+          { type: 'Available', status: c.ready >= c.desired ? 'True' : 'False', reason: c.ready >= c.desired ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', lastUpdateTime: view.createdAt, lastTransitionTime: view.createdAt },
+          { type: 'Progressing', status: 'True', reason: complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated', message: complete ? `ReplicaSet "${d.name}-${c.hash}" has successfully progressed.` : `ReplicaSet "${d.name}-${c.hash}" is progressing.`, lastUpdateTime: view.createdAt, lastTransitionTime: view.createdAt },
+        ],
       },
     };
     return finish(obj, view, deploymentKind);
@@ -64,24 +96,29 @@ function deploymentObjects(view: LabView): K8sObject[] {
 }
 
 function replicaSetObjects(view: LabView): K8sObject[] {
-  return (view.plan.loops?.deployments ?? []).map((d) => {
-    const c = counts(view, d.name, d.replicas);
+  const owners = new Map(deploymentObjects(view).map((o) => [o.metadata.name, o]));
+  return (view.plan.loops?.deployments ?? []).flatMap((d) => {
+    const c = counts(view, d);
     const t = templateOf(view, d);
-    const owner = deploymentObjects(view).find((o) => o.metadata.name === d.name)!;
-    const labels = { ...matchLabelsOf(t.labels), 'pod-template-hash': d.hash };
-    const obj: K8sObject = {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        name: `${d.name}-${d.hash}`,
-        namespace: d.namespace,
-        labels,
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
-      },
-      spec: { replicas: c.desired, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { restartPolicy: 'Always', containers: t.containers } } },
-      status: { replicas: c.current, fullyLabeledReplicas: c.current, readyReplicas: c.ready, availableReplicas: c.ready, observedGeneration: 1 },
-    };
-    return finish(obj, view, replicaSetKind);
+    const owner = owners.get(d.name)!;
+    return [...c.byHash].map(([hash, n]) => {
+      // An old template's labels are its pods' (the plan keeps only the current template).
+      const labels = { ...(view.plan.pods.find((p) => p.owner === d.name && p.labels['pod-template-hash'] === hash)?.labels ?? matchLabelsOf(t.labels)), 'pod-template-hash': hash };
+      const obj: K8sObject = {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name: `${d.name}-${hash}`,
+          namespace: d.namespace,
+          labels,
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        },
+        // The current template's ReplicaSet wants the Deployment's replicas; an old one what it still runs.
+        spec: { replicas: hash === c.hash ? c.desired : n.current, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { restartPolicy: 'Always', containers: t.containers } } },
+        status: { replicas: n.current, fullyLabeledReplicas: n.current, readyReplicas: n.ready, availableReplicas: n.ready, observedGeneration: 1 },
+      };
+      return finish(obj, view, replicaSetKind);
+    });
   });
 }
 
