@@ -159,3 +159,16 @@ describe('a Service written through the API, its families settled as kube-apiser
     expect(settleFamilies({ clusterIPs: web.clusterIPs, ipFamilyPolicy: 'PreferDualStack' }, web, familiesOf(dual.plan)).causes).toEqual([]);
   });
 });
+
+describe('every load-balancer address of a dual-stack Service, in the graph and on the UI page', () => {
+  it('the graph labels the Service with both addresses and knows it by each of its addresses; the UI lists both', async () => {
+    const { buildGraph } = await import('../../src/render/graph/model.ts');
+    const { statusParts } = await import('../../src/ui/page.ts');
+    const lb = dual.plan.services.find((s) => s.name === 'web-lb')!;
+    const node = buildGraph(dual.plan).nodes.find((n) => n.kind === 'service' && n.label[0] === 'svc default/web-lb')!;
+    expect(node.label).toContain(`load balancer ${lb.loadBalancerIPs!.join(', ')}`);
+    expect(node.ips).toEqual([...lb.clusterIPs!, ...lb.loadBalancerIPs!]);
+    const ui = statusParts(dual.status, buildGraph(dual.plan)).services.find((s) => s.name === 'web-lb')!;
+    expect(ui.address).toBe(`${lb.clusterIPs!.join(', ')}, lb ${lb.loadBalancerIPs!.join(', ')}`);
+  });
+});

@@ -129,7 +129,8 @@ function serviceLabel(s: PlanService, dnsServiceIp?: string): string[] {
   return [
     head,
     addr,
-    ...(s.loadBalancerIP ? [`load balancer ${s.loadBalancerIP}`] : []),
+    // Every load-balancer address: a dual-stack LoadBalancer has one per family (loadBalancerIPs).
+    ...(s.loadBalancerIP ? [`load balancer ${(s.loadBalancerIPs ?? [s.loadBalancerIP]).join(', ')}`] : []),
     ...s.ports.map(servicePort),
     ...(s.clusterIP && s.clusterIP === dnsServiceIp ? ['cluster DNS'] : []),
   ];
@@ -268,7 +269,7 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
       kind: 'service',
       label: serviceLabel(s, plan.dns?.serviceIP),
       cluster: ids.services,
-      ips: [...(s.clusterIP ? [s.clusterIP] : []), ...(s.loadBalancerIP ? [s.loadBalancerIP] : [])],
+      ips: [...(s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])), ...(s.loadBalancerIPs ?? (s.loadBalancerIP ? [s.loadBalancerIP] : []))],
     });
     for (const e of endpoints[serviceKey(s)] ?? []) {
       const ports = [...new Set(Object.values(e.ports))].sort((a, b) => a - b);
