@@ -112,6 +112,20 @@ describe.skipIf(!live)('kubectl and Services in dual-stack and IPv6-only labs', 
     expect((await kubectl(LABS.dual, 'get', 'svc', 'both', '-o', 'jsonpath={.spec.clusterIPs[*]}')).stdout).toBe(ips);
   }, 60_000);
 
+  it('a single-stack Service applied again with PreferDualStack keeps its IPv4 ClusterIP and gains an IPv6 one that answers', async () => {
+    expect((await kubectl(LABS.dual, 'apply', '-f', file('grow.yaml', service('grow')))).stdout.trim()).toBe('service/grow created');
+    const first = (await kubectl(LABS.dual, 'get', 'svc', 'grow', '-o', 'jsonpath={.spec.ipFamilyPolicy}|{.spec.clusterIPs[*]}')).stdout.split('|');
+    expect(first[0]).toBe('SingleStack');
+    expect(first[1]).toMatch(/^10\.96\.\S+$/);
+    expect((await kubectl(LABS.dual, 'apply', '-f', file('grow.yaml', service('grow', '  ipFamilyPolicy: PreferDualStack\n')))).stdout.trim()).toBe('service/grow configured');
+    const [v4, v6] = (await kubectl(LABS.dual, 'get', 'svc', 'grow', '-o', 'jsonpath={.spec.clusterIPs[*]}')).stdout.split(' ');
+    expect(v4).toBe(first[1]);
+    expect(v6).toMatch(/^fd00:10:96::/);
+    await until('the new IPv6 ClusterIP answering', async () => (await curl(LABS.dual, v6!)).stdout.includes('"pod":"web-'));
+    expect((await kubectl(LABS.dual, 'delete', 'svc', 'grow')).stdout.trim()).toBe('service "grow" deleted');
+    await until('the IPv6 ClusterIP gone', async () => (await curl(LABS.dual, v6!)).exitCode !== 0);
+  }, 60_000);
+
   it('the IPv6-only lab: a Service applied with no families gets an IPv6 ClusterIP that answers', async () => {
     const r = await kubectl(LABS.only, 'apply', '-f', file('web6.yaml', service('web')));
     expect(r.stdout.trim()).toBe('service/web created');

@@ -171,4 +171,15 @@ describe('every load-balancer address of a dual-stack Service, in the graph and 
     const ui = statusParts(dual.status, buildGraph(dual.plan)).services.find((s) => s.name === 'web-lb')!;
     expect(ui.address).toBe(`${lb.clusterIPs!.join(', ')}, lb ${lb.loadBalancerIPs!.join(', ')}`);
   });
+
+  it('the graph\'s gateway lists the IPv6 load-balancer addresses it holds too (all of them in an IPv6-only lab)', async () => {
+    const { buildGraph } = await import('../../src/render/graph/model.ts');
+    const gw = (view: LabView) => buildGraph(view.plan).nodes.find((n) => n.kind === 'gateway')!;
+    const all = (view: LabView) => view.plan.services.flatMap((s) => s.loadBalancerIPs ?? (s.loadBalancerIP ? [s.loadBalancerIP] : []));
+    for (const view of [dual, v6]) {
+      expect(all(view).some((a) => a.includes(':'))).toBe(true);
+      for (const a of all(view)) expect(gw(view).ips).toContain(a);
+      expect(gw(view).label.find((l) => l.startsWith('load balancer'))).toContain(all(view).find((a) => a.includes(':'))!);
+    }
+  });
 });

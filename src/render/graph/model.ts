@@ -165,6 +165,8 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
   }
   if (plan.gateway) {
     const g = plan.gateway;
+    // Every load-balancer address it holds, IPv4 then IPv6 (an IPv6-only lab's are all IPv6).
+    const lbs = [...g.loadBalancerIps, ...(g.loadBalancerIps6 ?? [])];
     nodes.push({
       id: ids.gateway,
       kind: 'gateway',
@@ -172,9 +174,9 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
         'gateway',
         `${g.nodeSide.iface} ${g.nodeSide.ip}`,
         ...(g.externalSide ? [`${g.externalSide.iface} ${g.externalSide.ip}`] : []),
-        ...(g.loadBalancerIps.length ? [`load balancer ${g.loadBalancerIps.join(', ')}`] : []),
+        ...(lbs.length ? [`load balancer ${lbs.join(', ')}`] : []),
       ],
-      ips: [g.nodeSide.ip, ...(g.externalSide ? [g.externalSide.ip] : []), ...g.loadBalancerIps],
+      ips: [g.nodeSide.ip, ...(g.externalSide ? [g.externalSide.ip] : []), ...lbs],
     });
     // The gateway sits between the external network (before it) and the node network (after it).
     if (g.externalSide) edges.push({ from: ids.externalNetwork, to: ids.gateway, kind: 'wire', label: [`${g.externalSide.fabricPort} ⇄ ${g.externalSide.iface}`] });
