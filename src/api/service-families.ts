@@ -5,7 +5,7 @@
  * and against the cluster's families and Service CIDRs (the live lab's plan), then defaulted:
  * SingleStack in the cluster's primary family; PreferDualStack or RequireDualStack on a
  * dual-stack cluster adds the other family; two families or two cluster IPs without a policy
- * are RequireDualStack. Every refusal is a cause naming its field, as the API server's 422 does.
+ * are RequireDualStack; a dual-stack Service updated to SingleStack keeps its first family. Every refusal is a cause naming its field, as the API server's 422 does.
  * Pure: the plan is read, nothing else.
  */
 import { contains, parseAddr, parsePrefix, type Family } from '../net/addr.ts';
@@ -38,8 +38,13 @@ const familyOfIp = (text: string): Family | undefined => parseAddr(text)?.family
 const go = (v: unknown) => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
 
 /** Settles spec.ipFamilyPolicy, spec.ipFamilies and spec.clusterIP(s) of a Service written to the live lab. */
-export function settleFamilies(spec: Record<string, unknown>, key: { namespace: string; name: string }, cluster: ClusterFamilies): SettledFamilies {
+export function settleFamilies(input: Record<string, unknown>, key: { namespace: string; name: string }, cluster: ClusterFamilies): SettledFamilies {
   const causes: StatusCause[] = [];
+  // A dual-stack Service updated to SingleStack keeps its primary family only: the API server drops
+  // the second of clusterIPs and ipFamilies (which kubectl apply's merge sends back) itself.
+  const old = cluster.services.find((s) => s.namespace === key.namespace && s.name === key.name);
+  const downgrade = input.ipFamilyPolicy === 'SingleStack' && (old?.clusterIPs?.length ?? 0) > 1;
+  const spec = downgrade ? { ...input, ...(Array.isArray(input.clusterIPs) ? { clusterIPs: input.clusterIPs.slice(0, 1) } : {}), ...(Array.isArray(input.ipFamilies) ? { ipFamilies: input.ipFamilies.slice(0, 1) } : {}) } : input;
   const primary = cluster.ipFamilies[0]!;
   const dualCluster = cluster.ipFamilies.length > 1;
   const single = (): SettledFamilies => ({ causes, ipFamilyPolicy: 'SingleStack', ipFamilies: [primary] });

@@ -112,7 +112,7 @@ describe.skipIf(!live)('kubectl and Services in dual-stack and IPv6-only labs', 
     expect((await kubectl(LABS.dual, 'get', 'svc', 'both', '-o', 'jsonpath={.spec.clusterIPs[*]}')).stdout).toBe(ips);
   }, 60_000);
 
-  it('a single-stack Service applied again with PreferDualStack keeps its IPv4 ClusterIP and gains an IPv6 one that answers', async () => {
+  it('a single-stack Service applied again with PreferDualStack keeps its IPv4 ClusterIP and gains an IPv6 one that answers; back to SingleStack drops it', async () => {
     expect((await kubectl(LABS.dual, 'apply', '-f', file('grow.yaml', service('grow')))).stdout.trim()).toBe('service/grow created');
     const first = (await kubectl(LABS.dual, 'get', 'svc', 'grow', '-o', 'jsonpath={.spec.ipFamilyPolicy}|{.spec.clusterIPs[*]}')).stdout.split('|');
     expect(first[0]).toBe('SingleStack');
@@ -122,8 +122,13 @@ describe.skipIf(!live)('kubectl and Services in dual-stack and IPv6-only labs', 
     expect(v4).toBe(first[1]);
     expect(v6).toMatch(/^fd00:10:96::/);
     await until('the new IPv6 ClusterIP answering', async () => (await curl(LABS.dual, v6!)).stdout.includes('"pod":"web-'));
-    expect((await kubectl(LABS.dual, 'delete', 'svc', 'grow')).stdout.trim()).toBe('service "grow" deleted');
+    // Back to SingleStack: the API server keeps the first family only, and kube-proxy's ip6 rule goes.
+    expect((await kubectl(LABS.dual, 'apply', '-f', file('grow.yaml', service('grow', '  ipFamilyPolicy: SingleStack\n')))).stdout.trim()).toBe('service/grow configured');
+    expect((await kubectl(LABS.dual, 'get', 'svc', 'grow', '-o', 'jsonpath={.spec.ipFamilies[*]}|{.spec.clusterIPs[*]}')).stdout).toBe(`IPv4|${v4}`);
     await until('the IPv6 ClusterIP gone', async () => (await curl(LABS.dual, v6!)).exitCode !== 0);
+    expect((await curl(LABS.dual, v4!)).stdout).toContain('"pod":"web-');
+    expect((await kubectl(LABS.dual, 'delete', 'svc', 'grow')).stdout.trim()).toBe('service "grow" deleted');
+    await until('the IPv4 ClusterIP gone', async () => (await curl(LABS.dual, v4!)).exitCode !== 0);
   }, 60_000);
 
   it('the IPv6-only lab: a Service applied with no families gets an IPv6 ClusterIP that answers', async () => {

@@ -130,6 +130,10 @@ describe('a Service written through the API, its families settled as kube-apiser
     expect(serviceRequest(svc('a', { ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv6'] }) as unknown as K8sObject, dual.plan)).toMatchObject({ ipFamilies: ['IPv6', 'IPv4'] });
     expect(serviceRequest(svc('a', { ipFamilyPolicy: 'PreferDualStack' }) as unknown as K8sObject, v4.plan)).toMatchObject({ ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4'] });
     expect(serviceRequest(svc('a') as unknown as K8sObject, v6.plan)).toMatchObject({ ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] });
+    // IPv6 primary (labs/dual-stack-ipv6.lab.ts): the default is IPv6, PreferDualStack adds IPv4 second.
+    const v6first = { ...dual.plan, ipFamilies: ['IPv6', 'IPv4'] as ('IPv4' | 'IPv6')[], serviceCidrs: [...dual.plan.serviceCidrs].reverse() };
+    expect(serviceRequest(svc('a') as unknown as K8sObject, v6first)).toMatchObject({ ipFamilies: ['IPv6'] });
+    expect(serviceRequest(svc('a', { ipFamilyPolicy: 'PreferDualStack' }) as unknown as K8sObject, v6first)).toMatchObject({ ipFamilies: ['IPv6', 'IPv4'] });
     // Two families without a policy are RequireDualStack; a cluster IP given decides the family.
     expect(settleFamilies({ ipFamilies: ['IPv6', 'IPv4'] }, { namespace: 'default', name: 'a' }, familiesOf(dual.plan))).toMatchObject({ causes: [], ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv6', 'IPv4'] });
     expect(settleFamilies({ clusterIP: 'fd00:10:96::99' }, { namespace: 'default', name: 'a' }, familiesOf(dual.plan))).toMatchObject({ causes: [], ipFamilies: ['IPv6'], clusterIPs: ['fd00:10:96::99'] });
@@ -154,6 +158,10 @@ describe('a Service written through the API, its families settled as kube-apiser
     ]);
     expect(fields(dual, svc('a', { clusterIPs: ['10.96.0.50', 'fd00:10:96::1'], ipFamilyPolicy: 'RequireDualStack' }))).toEqual([expect.objectContaining({ field: 'spec.clusterIPs', message: expect.stringContaining('fd00:10:96::1: provided IP is already allocated') })]);
     expect(fields(dual, svc('a', { clusterIPs: ['10.96.0.50', 'fd00:10:96::50'], ipFamilyPolicy: 'SingleStack' })).map((c) => c.field)).toEqual(['spec.ipFamilyPolicy']);
+    // A dual-stack Service updated to SingleStack keeps its first family (what the merge sends back is trimmed); created so, it is refused.
+    const web0 = dual.plan.services.find((s) => s.name === 'web')!;
+    expect(settleFamilies({ clusterIPs: web0.clusterIPs, ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'SingleStack' }, web0, familiesOf(dual.plan))).toMatchObject({ causes: [], ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'], clusterIPs: [web0.clusterIPs![0]] });
+    expect(settleFamilies({ clusterIPs: ['10.96.0.50', 'fd00:10:96::50'], ipFamilyPolicy: 'SingleStack' }, { namespace: 'default', name: 'new' }, familiesOf(dual.plan)).causes.map((c) => c.field)).toEqual(['spec.ipFamilyPolicy']);
     // Re-applying a Service with its own cluster IPs (what kubectl apply's merge sends back) is no clash.
     const web = dual.plan.services.find((s) => s.name === 'web')!;
     expect(settleFamilies({ clusterIPs: web.clusterIPs, ipFamilyPolicy: 'PreferDualStack' }, web, familiesOf(dual.plan)).causes).toEqual([]);
