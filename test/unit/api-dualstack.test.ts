@@ -212,3 +212,16 @@ describe('every load-balancer address of a dual-stack Service, in the graph and 
     expect(problem(dual, 'fd00:99::1')).toMatchObject({ code: 'PL3110' });
   });
 });
+
+describe('podlab get svc (kubectl\'s layout without the API server)', () => {
+  it('prints every load-balancer address in EXTERNAL-IP and lists each family\'s cluster IP and ingress in -o json', async () => {
+    const { render } = await import('../../src/cli/get.ts');
+    const lb = dual.plan.services.find((s) => s.name === 'web-lb')!;
+    const row = render(dual.status, 'services', { all: false, output: undefined, now: Date.parse(dual.createdAt) }).split('\n').find((l) => l.startsWith('web-lb '))!;
+    expect(row.split(/\s+/).slice(1, 4)).toEqual(['LoadBalancer', lb.clusterIP, lb.loadBalancerIPs!.join(',')]);
+    const items = (JSON.parse(render(dual.status, 'services', { all: false, output: 'json', now: Date.parse(dual.createdAt) })) as { items: { metadata: { name: string }; spec: { clusterIPs?: string[] }; status: { loadBalancer: { ingress?: { ip: string }[] } } }[] }).items;
+    const item = items.find((i) => i.metadata.name === 'web-lb')!;
+    expect(item.spec.clusterIPs).toEqual(lb.clusterIPs);
+    expect(item.status.loadBalancer.ingress!.map((i) => i.ip)).toEqual(lb.loadBalancerIPs);
+  });
+});
