@@ -131,6 +131,18 @@ describe.skipIf(!live)('kubectl and Services in dual-stack and IPv6-only labs', 
     await until('the IPv4 ClusterIP gone', async () => (await curl(LABS.dual, v4!)).exitCode !== 0);
   }, 60_000);
 
+  it('kubectl apply of a dual-stack NodePort Service: its NodePort answers at a node\'s IPv6 address too', async () => {
+    const r = await kubectl(LABS.dual, 'apply', '-f', file('np.yaml', service('np', '  type: NodePort\n  ipFamilyPolicy: RequireDualStack\n')));
+    expect(r.stdout.trim()).toBe('service/np created');
+    const nodePort = Number((await kubectl(LABS.dual, 'get', 'svc', 'np', '-o', 'jsonpath={.spec.ports[0].nodePort}')).stdout);
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+    const node = readState(LABS.dual)!.plan.nodes.find((n) => n.name === 'worker-2')!;
+    const [ip4, ip6] = node.ips;
+    expect(ip6).toContain(':');
+    await until('the NodePort answering at the node\'s IPv6 address', async () => (await curl(LABS.dual, ip6!, nodePort)).stdout.includes('"pod":"web-'));
+    expect((await curl(LABS.dual, ip4!, nodePort)).stdout).toContain('"pod":"web-');
+  }, 60_000);
+
   it('the IPv6-only lab: a Service applied with no families gets an IPv6 ClusterIP that answers', async () => {
     const r = await kubectl(LABS.only, 'apply', '-f', file('web6.yaml', service('web')));
     expect(r.stdout.trim()).toBe('service/web created');
