@@ -18,6 +18,8 @@ import { scaleDeployment } from '../runtime/faults.ts';
 import { readControl } from '../runtime/loops-state.ts';
 import { labStatus } from '../runtime/status.ts';
 import { applyDeployment, applyIngress, deleteDeployment, deleteIngress, deletePodLive, WorkloadError } from '../runtime/live-workloads.ts';
+import { familiesOf } from './kinds/services.ts';
+import { settleFamilies } from './service-families.ts';
 import { ApiError, type Intent, type K8sObject, type LabView } from './types.ts';
 
 export const apiDir = (lab: string) => `${stateDir(lab)}/api`;
@@ -56,9 +58,14 @@ function keep(lab: string, key: string, annotations: Record<string, string> | un
   writeFileAtomic(annotationsPath(lab), `${JSON.stringify(all)}\n`);
 }
 
-/** A Service object as the runtime's allocation request (validated already by the kind: kinds/services.ts). */
-export function serviceRequest(o: K8sObject): ServiceRequest {
+/**
+ * A Service object as the runtime's allocation request (validated already by the kind:
+ * kinds/services.ts), its families settled against the live lab's as the API server settles them
+ * (service-families.ts): SingleStack in the lab's primary family unless it asks for more.
+ */
+export function serviceRequest(o: K8sObject, plan: LabView['plan']): ServiceRequest {
   const spec = (o.spec ?? {}) as Record<string, unknown>;
+  const settled = settleFamilies(spec, { namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }, familiesOf(plan));
   const ports = (spec.ports as Record<string, unknown>[]).map((p) => ({
     ...(p.name ? { name: p.name as string } : {}),
     protocol: ((p.protocol as string | undefined) ?? 'TCP') as 'TCP' | 'UDP',
@@ -72,13 +79,12 @@ export function serviceRequest(o: K8sObject): ServiceRequest {
     type: ((spec.type as string | undefined) ?? 'ClusterIP') as ServiceRequest['type'],
     ...(spec.selector ? { selector: spec.selector as Record<string, string> } : {}),
     ports,
-    ...(typeof spec.clusterIP === 'string' && spec.clusterIP ? { clusterIP: spec.clusterIP } : {}),
+    ...(settled.clusterIPs ? { clusterIP: settled.clusterIPs[0]!, clusterIPs: settled.clusterIPs } : {}),
     sessionAffinity: spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None',
     externalTrafficPolicy: spec.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
     internalTrafficPolicy: spec.internalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
-    // Services applied to a live lab are single-stack in IPv4 (the live allocation has no IPv6 range yet).
-    ipFamilyPolicy: 'SingleStack',
-    ipFamilies: ['IPv4'],
+    ipFamilyPolicy: settled.ipFamilyPolicy,
+    ipFamilies: settled.ipFamilies,
   };
 }
 
@@ -107,7 +113,7 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
         keep(lab, 'ConfigMap/kube-system/coredns', intent.annotations);
         return;
       case 'apply-service':
-        await applyService(ex, state, serviceRequest(intent.object));
+        await applyService(ex, state, serviceRequest(intent.object, state.plan));
         keep(lab, `Service/${intent.object.metadata.namespace ?? 'default'}/${intent.object.metadata.name}`, intent.annotations);
         return;
       case 'delete-service':

@@ -63,10 +63,10 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     const svcs = inNs(s.services);
     rows = [head(['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', ...(wide ? ['SELECTOR'] : [])])];
     for (const v of svcs) {
-      const external = v.type === 'ExternalName' ? (v.externalName ?? '<none>') : v.type === 'LoadBalancer' ? (v.loadBalancerIP ?? '<pending>') : '<none>';
+      const external = v.type === 'ExternalName' ? (v.externalName ?? '<none>') : v.type === 'LoadBalancer' ? ((v.loadBalancerIPs ?? (v.loadBalancerIP ? [v.loadBalancerIP] : [])).join(',') || '<pending>') : '<none>';
       const ports = v.ports.map((p) => p.replace(/→.*$/, '')).join(',') || '<none>';
       rows.push([...nsCol(v.namespace), v.name, v.type, v.type === 'ExternalName' ? '<none>' : v.clusterIP || '<none>', external, ports, age, ...(wide ? [selectorText(v.selector)] : [])]);
-      items.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: v.name, namespace: v.namespace, creationTimestamp: s.createdAt }, spec: { type: v.type, clusterIP: v.clusterIP || undefined, externalName: v.externalName, selector: v.selector, ports: v.ports, sessionAffinity: v.sessionAffinity }, status: { loadBalancer: v.loadBalancerIP ? { ingress: [{ ip: v.loadBalancerIP }] } : {} } });
+      items.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: v.name, namespace: v.namespace, creationTimestamp: s.createdAt }, spec: { type: v.type, clusterIP: v.clusterIP || undefined, clusterIPs: v.clusterIP ? (v.clusterIPs ?? [v.clusterIP]) : undefined, externalName: v.externalName, selector: v.selector, ports: v.ports, sessionAffinity: v.sessionAffinity }, status: { loadBalancer: v.loadBalancerIP ? { ingress: (v.loadBalancerIPs ?? [v.loadBalancerIP]).map((ip) => ({ ip })) } : {} } });
     }
   } else if (resource === 'endpoints') {
     const svcs = inNs(s.services).filter((v) => v.type !== 'ExternalName');

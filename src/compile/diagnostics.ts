@@ -259,6 +259,8 @@ export const CODES = {
   // a pod's PID namespace (src/compile/rules.ts): PL3118.
   PL3118: 'shareProcessNamespace with hostNetwork',
   PL3140: 'bad lab-name prefix',
+  // trace of an IPv6 address (src/trace/ends.ts): PL3146.
+  PL3146: 'trace follows IPv4 only',
   ...COREFILE_CODES,
 } as const;
 

@@ -33,6 +33,8 @@ export interface PlanService {
   clusterIPs?: string[];
   /** The Service's families, primary first (spec.ipFamilies); none for an ExternalName Service. */
   ipFamilies: Family[];
+  /** spec.ipFamilyPolicy as written or defaulted (SingleStack); the API serves it, absent for an ExternalName Service. */
+  ipFamilyPolicy?: LabService['ipFamilyPolicy'];
   externalName?: string;
   /** The IPv4 load-balancer address when the Service has one, else its IPv6 one. */
   loadBalancerIP?: string;
@@ -240,6 +242,7 @@ export function planServices({ services, serviceCidr, serviceCidr6, pool, poolTa
       headless,
       ...clusterIPsOf(s, clusterIP, next6),
       ipFamilies: s.ipFamilies,
+      ...(s.type !== 'ExternalName' ? { ipFamilyPolicy: s.ipFamilyPolicy } : {}),
       ...(s.externalName ? { externalName: s.externalName } : {}),
       ...(loadBalancerIP ? { loadBalancerIP } : {}),
       ...(loadBalancerIPs ? { loadBalancerIPs } : {}),

@@ -5,7 +5,9 @@
  * and one sync brings every node's kube-proxy table and the DNS server's cluster view in line
  * (runtime/services.ts: only the rules that differ are sent).
  */
+import { DEFAULTS } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
+import { contains, parseAddr, parsePrefix, type Family } from '../net/addr.ts';
 import { planServices, serviceKey, type PlanService } from '../plan/services.ts';
 import type { Executor } from './exec.ts';
 import { syncServices, type SyncReport } from './services.ts';
@@ -31,7 +33,7 @@ function asRequest(s: PlanService): ServiceRequest {
     sessionAffinity: s.sessionAffinity,
     externalTrafficPolicy: s.externalTrafficPolicy,
     internalTrafficPolicy: s.internalTrafficPolicy,
-    ipFamilyPolicy: s.ipFamilies.length > 1 ? 'PreferDualStack' : 'SingleStack',
+    ipFamilyPolicy: s.ipFamilyPolicy ?? (s.ipFamilies.length > 1 ? 'PreferDualStack' : 'SingleStack'),
     ipFamilies: s.ipFamilies,
     ...(s.clusterIPs && !s.headless ? { clusterIPs: s.clusterIPs } : {}),
   };
@@ -42,17 +44,26 @@ export async function applyService(ex: Executor, state: LabState, request: Servi
   const key = serviceKey(request);
   const old = state.plan.services.find((s) => serviceKey(s) === key);
   if (request.type === 'LoadBalancer') throw new ServiceError('PL3040', `Service ${key}: type LoadBalancer is not built at run time (the load-balancer pool is the plan's); use ClusterIP or NodePort`);
-  const serviceCidr = ip.parseCidr(state.plan.serviceCidr)!;
-  if (request.clusterIP && request.clusterIP !== 'None') {
-    const a = ip.parseIp(request.clusterIP);
-    if (a === undefined || !ip.contains(serviceCidr, a)) throw new ServiceError('PL3041', `Service ${key}: clusterIP ${request.clusterIP} is not in the service CIDR ${state.plan.serviceCidr}`);
-    if (state.plan.services.some((s) => s.clusterIP === request.clusterIP && serviceKey(s) !== key) || state.plan.dns?.serviceIP === request.clusterIP)
-      throw new ServiceError('PL3042', `Service ${key}: clusterIP ${request.clusterIP} is already allocated`);
+  // The Service CIDR per family (kube-apiserver's --service-cluster-ip-range); an IPv6-only lab
+  // allocates no IPv4 cluster IP, but the allocation is numbered with the IPv4 default inside.
+  const cidrOf = (f: Family) => state.plan.serviceCidrs[state.plan.ipFamilies.indexOf(f)];
+  const serviceCidr = ip.parseCidr(cidrOf('IPv4') ?? DEFAULTS.serviceCidr)!;
+  const text6 = cidrOf('IPv6');
+  const serviceCidr6 = text6 ? parsePrefix(text6) : undefined;
+  const asked = request.clusterIP === 'None' ? [] : (request.clusterIPs ?? (request.clusterIP ? [request.clusterIP] : []));
+  for (const a of asked) {
+    const addr = parseAddr(a);
+    const cidr = addr && cidrOf(addr.family);
+    const net = cidr ? parsePrefix(cidr) : undefined;
+    if (!addr || !net || !contains(net, addr)) throw new ServiceError('PL3041', `Service ${key}: clusterIP ${a} is not in the service CIDR${state.plan.serviceCidrs.length > 1 ? 's' : ''} ${state.plan.serviceCidrs.join(', ')}`);
+    if (state.plan.services.some((s) => (s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])).includes(a) && serviceKey(s) !== key) || state.plan.dns?.serviceIP === a)
+      throw new ServiceError('PL3042', `Service ${key}: clusterIP ${a} is already allocated`);
   }
-  // An existing Service keeps its ClusterIP (the API server refuses to change it) and its NodePorts where the port stays.
-  const wanted: ServiceRequest = old && !request.clusterIP && !old.headless && old.clusterIP ? { ...request, clusterIP: old.clusterIP } : request;
+  // An existing Service keeps its cluster IP of each family it keeps (the API server refuses to change them); a new family is allocated.
+  const kept = old && !asked.length && !old.headless ? request.ipFamilies.flatMap((f) => (old.clusterIPs ?? (old.clusterIP ? [old.clusterIP] : [])).filter((a) => parseAddr(a)?.family === f)) : [];
+  const wanted: ServiceRequest = kept.length ? { ...request, clusterIP: kept[0]!, clusterIPs: kept } : request;
   const others = state.plan.services.filter((s) => serviceKey(s) !== key);
-  const planned = planServices({ services: [...others.map(asRequest), wanted], serviceCidr, poolTaken: new Set() });
+  const planned = planServices({ services: [...others.map(asRequest), wanted], serviceCidr, ...(serviceCidr6 ? { serviceCidr6 } : {}), poolTaken: new Set() });
   const service = planned.at(-1)!;
   const services = old ? state.plan.services.map((s) => (serviceKey(s) === key ? service : s)) : [...state.plan.services, service];
   // A plan is never changed in place (state.ts serializes each plan once): a new one replaces it.

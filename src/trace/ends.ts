@@ -8,6 +8,7 @@
 import type { Code } from '../compile/diagnostics.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import type { PlanService, PlanServicePort } from '../plan/services.ts';
+import { parseAddr } from '../net/addr.ts';
 import type { PolicyPod } from '../policy/types.ts';
 
 /** A user error of explain/trace: a catalogued code (PL3110–PL3119), a message naming what exists, a hint. */
@@ -52,6 +53,37 @@ function findService(v: EndsView, ns: string | undefined, name: string): PlanSer
   return v.plan.services.find((s) => s.name === name && (ns ? s.namespace === ns : true));
 }
 
+/** A Service's addresses: every cluster IP and every load-balancer address, each family's. */
+const addressesOf = (s: PlanService): string[] => [...(s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])), ...(s.loadBalancerIPs ?? (s.loadBalancerIP ? [s.loadBalancerIP] : []))];
+
+/**
+ * An IPv6 address named as an end: trace predicts IPv4 packets (routes, the `ip` tables), so it
+ * says whose address it is and what to trace instead, rather than follow it as an unknown name.
+ */
+function ipv6Problem(v: EndsView, ref: string): TraceProblem {
+  const plan = v.plan;
+  const same = (a: string) => parseAddr(a)?.value === parseAddr(ref)!.value && parseAddr(a)?.family === 'IPv6';
+  const svc = plan.services.find((s) => addressesOf(s).some(same));
+  const v4 = (list: readonly string[]) => list.find((a) => !a.includes(':'));
+  const owner = svc
+    ? { what: `Service ${key(svc)}'s ${(svc.loadBalancerIPs ?? []).some(same) ? 'load-balancer address' : 'cluster IP'}`, ref: `svc/${key(svc)}`, v4: v4((svc.loadBalancerIPs ?? []).some(same) ? (svc.loadBalancerIPs ?? []) : (svc.clusterIPs ?? [])) }
+    : (() => {
+        const pod = plan.pods.find((p) => p.ips.some(same));
+        if (pod) return { what: `pod ${key(pod)}'s address`, ref: key(pod), v4: v4(pod.ips) };
+        const node = plan.nodes.find((n) => n.ips.some(same));
+        if (node) return { what: `node ${node.name}'s address`, ref: `node/${node.name}`, v4: v4(node.ips) };
+        const host = plan.hosts.find((h) => h.ips.some(same));
+        if (host) return { what: `host ${host.name}'s address`, ref: `host/${host.name}`, v4: v4(host.ips) };
+        return undefined;
+      })();
+  if (!owner) return new TraceProblem('PL3110', `lab "${plan.lab}" has no pod, Service, node or host with address ${ref}`, `Name one of its ${known(v)}.`);
+  return new TraceProblem(
+    'PL3146',
+    `${ref} is ${owner.what}, but podlab trace follows IPv4 packets only`,
+    owner.v4 ? `Trace ${owner.ref} or its IPv4 address ${owner.v4}: the IPv6 path takes the same hops, kube-proxy's ip6 table mirroring the ip one (nft list table ip6 podlab).` : `The lab has no IPv4 path to trace; check the IPv6 path with an http or tcp check (family: 'IPv6') and nft list table ip6 podlab.`,
+  );
+}
+
 /** Resolves one end; `allowService` only for the destination. */
 export function resolveEnd(v: EndsView, ref: string, allowService: boolean): End {
   const plan = v.plan;
@@ -80,7 +112,8 @@ export function resolveEnd(v: EndsView, ref: string, allowService: boolean): End
   if (/^\d+\.\d+\.\d+\.\d+$/.test(ref)) {
     const pod = v.pods.find((p) => p.ip === ref && !p.hostNetwork);
     if (pod) return podEnd(v, plan.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace)!, ref);
-    const svc = plan.services.find((s) => s.clusterIP === ref || s.loadBalancerIP === ref);
+    // Any of a Service's addresses: its cluster IPs and every load-balancer address (one per family).
+    const svc = plan.services.find((s) => addressesOf(s).includes(ref));
     if (svc && allowService) return { kind: 'service', ref, service: svc };
     const node = plan.nodes.find((n) => n.ip === ref);
     if (node) return { kind: 'node', ref, ip: node.ip, node: node.name };
@@ -88,6 +121,7 @@ export function resolveEnd(v: EndsView, ref: string, allowService: boolean): End
     if (host) return { kind: 'host', ref, ip: host.ip, host: host.name, network: host.network };
     throw unknown(`pod, Service, node or host with address ${ref}`);
   }
+  if (ref.includes(':') && parseAddr(ref)?.family === 'IPv6') throw ipv6Problem(v, ref);
   const [ns, name] = ref.includes('/') ? (ref.split('/', 2) as [string, string]) : [undefined, ref];
   const pod = plan.pods.find((p) => p.name === name && (!ns || p.namespace === ns));
   if (pod) return podEnd(v, pod, ref);

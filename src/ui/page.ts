@@ -82,7 +82,7 @@ export function statusParts(s: LabStatus, graph: Graph): Pick<UiModel, 'pods' | 
     namespace: v.namespace,
     name: v.name,
     type: v.type,
-    address: v.type === 'ExternalName' ? `→ ${v.externalName}` : `${(v.clusterIPs ?? [v.clusterIP]).join(', ')}${v.loadBalancerIP ? `, lb ${v.loadBalancerIP}` : ''}`,
+    address: v.type === 'ExternalName' ? `→ ${v.externalName}` : `${(v.clusterIPs ?? [v.clusterIP]).join(', ')}${v.loadBalancerIP ? `, lb ${(v.loadBalancerIPs ?? [v.loadBalancerIP]).join(', ')}` : ''}`,
     ports: v.ports,
     endpoints: v.endpoints.map((e) => `${e.pod} ${e.ip}:${Object.values(e.ports).join(',')} (${e.node})`),
   }));

@@ -3,27 +3,37 @@
  * read from the endpoints the kube-proxy tables are programmed with now (runtime/services.ts:
  * the same list `podlab status` prints), so a re-created pod's new IP shows in both at once.
  */
-import { age, finish, invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
+import { parseAddr, type Family } from '../../net/addr.ts';
+import { serviceKey, type Endpoint, type PlanService } from '../../plan/services.ts';
+import { settleFamilies } from '../service-families.ts';
+import { age, finish, fnv, invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
 
-type SvcStatus = LabView['status']['services'][number];
+/** A Service's cluster IPs as spec.clusterIPs shows them: one per family, primary first; `None` for a headless one. */
+const clusterIPsOf = (sv: PlanService): string[] => (sv.headless ? ['None'] : (sv.clusterIPs ?? (sv.clusterIP ? [sv.clusterIP] : [])));
+
+/** Its load-balancer addresses, one per family in ipFamilies order (status.loadBalancer.ingress). */
+export const loadBalancerIPsOf = (sv: Pick<PlanService, 'loadBalancerIP' | 'loadBalancerIPs'>): string[] => sv.loadBalancerIPs ?? (sv.loadBalancerIP ? [sv.loadBalancerIP] : []);
 
 function serviceObjects(view: LabView): K8sObject[] {
   return view.plan.services.map((sv) => {
+    const ips = clusterIPsOf(sv);
+    const lbs = loadBalancerIPsOf(sv);
     const obj: K8sObject = {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: sv.name, namespace: sv.namespace },
       spec: {
         type: sv.type,
-        ...(sv.type === 'ExternalName' ? { externalName: sv.externalName } : { clusterIP: sv.headless ? 'None' : sv.clusterIP, clusterIPs: [sv.headless ? 'None' : sv.clusterIP] }),
+        ...(sv.type === 'ExternalName' ? { externalName: sv.externalName } : ips.length ? { clusterIP: ips[0], clusterIPs: ips } : {}),
         ...(sv.selector ? { selector: sv.selector } : {}),
         ports: sv.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), protocol: p.protocol, port: p.port, targetPort: p.targetPort, ...(p.nodePort ? { nodePort: p.nodePort } : {}) })),
         sessionAffinity: sv.sessionAffinity,
         ...(sv.type === 'NodePort' || sv.type === 'LoadBalancer' ? { externalTrafficPolicy: sv.externalTrafficPolicy } : {}),
         internalTrafficPolicy: sv.internalTrafficPolicy,
-        ipFamilies: ['IPv4'],
+        // The API server sets no families on an ExternalName Service.
+        ...(sv.type === 'ExternalName' ? {} : { ipFamilyPolicy: sv.ipFamilyPolicy ?? (sv.ipFamilies.length > 1 ? 'PreferDualStack' : 'SingleStack'), ipFamilies: sv.ipFamilies }),
       },
-      status: { loadBalancer: sv.loadBalancerIP ? { ingress: [{ ip: sv.loadBalancerIP }] } : {} },
+      status: { loadBalancer: lbs.length ? { ingress: lbs.map((ip) => ({ ip, ipMode: 'VIP' })) } : {} },
     };
     return finish(obj, view, serviceKind, [sv.clusterIP ?? '']);
   });
@@ -33,7 +43,7 @@ const PROTOCOLS = ['TCP', 'UDP'];
 const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'];
 
 /** The checks the API server makes of a Service podlab can build; each failure names its field. */
-export function serviceCauses(o: K8sObject): StatusCause[] {
+export function serviceCauses(o: K8sObject, plan?: LabView['plan']): StatusCause[] {
   const causes: StatusCause[] = [];
   const spec = (o.spec ?? {}) as Record<string, unknown>;
   const type = (spec.type as string | undefined) ?? 'ClusterIP';
@@ -54,8 +64,13 @@ export function serviceCauses(o: K8sObject): StatusCause[] {
   if (spec.selector !== undefined && (typeof spec.selector !== 'object' || Object.values(spec.selector as object).some((v) => typeof v !== 'string')))
     causes.push({ field: 'spec.selector', message: 'Invalid value: must be a map of label keys to string values' });
   if (spec.clusterIP !== undefined && spec.clusterIP !== '' && spec.clusterIP !== 'None' && typeof spec.clusterIP !== 'string') causes.push({ field: 'spec.clusterIP', message: 'Invalid value: must be an IP address, "" or "None"' });
+  // Families and cluster IPs against the live lab's (kube-apiserver's checks on create and update).
+  if (plan) causes.push(...settleFamilies(spec, { namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }, familiesOf(plan)).causes);
   return causes;
 }
+
+/** The cluster as the family rules see it: the live plan's families, Service CIDRs and Services. */
+export const familiesOf = (plan: LabView['plan']) => ({ ipFamilies: plan.ipFamilies, serviceCidrs: plan.serviceCidrs, services: plan.services, ...(plan.dns ? { reserved: [plan.dns.serviceIP] } : {}) });
 
 export const serviceKind: ApiKind = {
   group: '',
@@ -90,22 +105,37 @@ export const serviceKind: ApiKind = {
     ];
   },
   write(o, ctx) {
-    const causes = serviceCauses(o);
+    const causes = serviceCauses(o, ctx.view.plan);
     if (causes.length) throw invalid(serviceKind, ctx.name, causes);
     return { op: 'apply-service', object: o, annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {} };
   },
   remove: (o) => ({ op: 'delete-service', namespace: o.metadata.namespace!, name: o.metadata.name }),
 };
 
-function liveEndpointsOf(view: LabView, sv: { namespace: string; name: string }): SvcStatus['endpoints'] {
-  return view.status.services.find((s) => s.namespace === sv.namespace && s.name === sv.name)?.endpoints ?? [];
+/** The endpoints the kube-proxy tables are programmed with now (the live journal's, else the plan's). */
+function liveEndpointsOf(view: LabView, sv: PlanService): Endpoint[] {
+  return (view.state.endpoints ?? view.plan.endpoints)[serviceKey(sv)] ?? [];
 }
 
+/** An endpoint's address in one family: a dual-stack pod has one per family (`ips`), others only `ip`. */
+const addressIn = (e: Endpoint, family: Family): string | undefined => [...(e.ips ?? []), e.ip].find((a) => parseAddr(a)?.family === family);
+
+/** A Service's families as its endpoints are published: its own, else the lab's primary. */
+const familiesOfService = (view: LabView, sv: PlanService): Family[] => (sv.ipFamilies.length ? sv.ipFamilies : [view.plan.ipFamilies[0]!]);
+
+/** The endpoint's port for each Service port, as Endpoints and EndpointSlices list them. */
+const portsOf = (sv: PlanService, eps: Endpoint[]) => sv.ports.map((p) => ({ name: p.name ?? '', port: eps[0]?.ports[p.key] ?? (typeof p.targetPort === 'number' ? p.targetPort : p.port), protocol: p.protocol }));
+
+/**
+ * Endpoints (v1) carry one family: the Service's primary one, as the endpoints controller picks a
+ * pod's address by the family of the ClusterIP (or of ipFamilies[0] for a headless Service).
+ */
 function endpointsObjects(view: LabView): K8sObject[] {
   return view.plan.services
     .filter((sv) => sv.type !== 'ExternalName' && sv.selector)
     .map((sv) => {
-      const eps = liveEndpointsOf(view, sv);
+      const family = familiesOfService(view, sv)[0]!;
+      const eps = liveEndpointsOf(view, sv).filter((e) => addressIn(e, family));
       const obj: K8sObject = {
         apiVersion: 'v1',
         kind: 'Endpoints',
@@ -113,8 +143,8 @@ function endpointsObjects(view: LabView): K8sObject[] {
         subsets: eps.length
           ? [
               {
-                addresses: eps.map((e) => ({ ip: e.ip, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
-                ports: sv.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: eps[0]!.ports[p.key] ?? (typeof p.targetPort === 'number' ? p.targetPort : p.port), protocol: p.protocol })),
+                addresses: eps.map((e) => ({ ip: addressIn(e, family)!, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
+                ports: portsOf(sv, eps).map(({ name, ...p }) => ({ ...(name ? { name } : {}), ...p })),
               },
             ]
           : [],
@@ -145,29 +175,38 @@ export const endpointsKind: ApiKind = {
   },
 };
 
-/** kube-controller-manager names a Service's slice `<service>-<5 random characters>`; here the characters are derived from the name, so they are stable. */
-const sliceName = (ns: string, name: string) => `${name}-${(Number.parseInt(String((Array.from(`${ns}/${name}`).reduce((h, c) => (Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0), 2166136261))), 10) % 36 ** 5).toString(36).padStart(5, '0')}`;
+/**
+ * kube-controller-manager's EndpointSlice controller names every slice of a Service by
+ * generateName `<service>-` plus 5 random characters, whatever its family; here the characters are
+ * derived from the Service (and the family, past IPv4, whose slice keeps the name it always had),
+ * so they are stable.
+ */
+export const sliceName = (ns: string, name: string, family: Family = 'IPv4') => `${name}-${(fnv(family === 'IPv4' ? `${ns}/${name}` : `${ns}/${name}/${family}`) % 36 ** 5).toString(36).padStart(5, '0')}`;
 
+/** One EndpointSlice per family of the Service (the controller reconciles each of spec.ipFamilies apart), each with the pods' addresses of that family. */
 function sliceObjects(view: LabView): K8sObject[] {
   return view.plan.services
     .filter((sv) => sv.type !== 'ExternalName' && sv.selector)
-    .map((sv) => {
-      const eps = liveEndpointsOf(view, sv);
-      const obj: K8sObject = {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: {
-          name: sliceName(sv.namespace, sv.name),
-          namespace: sv.namespace,
-          labels: { 'kubernetes.io/service-name': sv.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
-          ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: sv.name, uid: '', controller: true, blockOwnerDeletion: true }],
-        },
-        addressType: 'IPv4',
-        endpoints: eps.map((e) => ({ addresses: [e.ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
-        ports: sv.ports.map((p) => ({ ...(p.name ? { name: p.name } : { name: '' }), port: eps[0]?.ports[p.key] ?? (typeof p.targetPort === 'number' ? p.targetPort : p.port), protocol: p.protocol })),
-      };
-      return finish(obj, view, sliceKind);
-    });
+    .flatMap((sv) =>
+      familiesOfService(view, sv).map((family) => {
+        const eps = liveEndpointsOf(view, sv).filter((e) => addressIn(e, family));
+        const obj: K8sObject = {
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          metadata: {
+            name: sliceName(sv.namespace, sv.name, family),
+            namespace: sv.namespace,
+            generateName: `${sv.name}-`,
+            labels: { 'kubernetes.io/service-name': sv.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+            ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: sv.name, uid: '', controller: true, blockOwnerDeletion: true }],
+          },
+          addressType: family,
+          endpoints: eps.map((e) => ({ addresses: [addressIn(e, family)!], conditions: { ready: true, serving: true, terminating: false }, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
+          ports: portsOf(sv, eps),
+        };
+        return finish(obj, view, sliceKind);
+      }),
+    );
 }
 
 export const sliceKind: ApiKind = {

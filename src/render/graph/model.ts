@@ -129,7 +129,8 @@ function serviceLabel(s: PlanService, dnsServiceIp?: string): string[] {
   return [
     head,
     addr,
-    ...(s.loadBalancerIP ? [`load balancer ${s.loadBalancerIP}`] : []),
+    // Every load-balancer address: a dual-stack LoadBalancer has one per family (loadBalancerIPs).
+    ...(s.loadBalancerIP ? [`load balancer ${(s.loadBalancerIPs ?? [s.loadBalancerIP]).join(', ')}`] : []),
     ...s.ports.map(servicePort),
     ...(s.clusterIP && s.clusterIP === dnsServiceIp ? ['cluster DNS'] : []),
   ];
@@ -164,6 +165,8 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
   }
   if (plan.gateway) {
     const g = plan.gateway;
+    // Every load-balancer address it holds, IPv4 then IPv6 (an IPv6-only lab's are all IPv6).
+    const lbs = [...g.loadBalancerIps, ...(g.loadBalancerIps6 ?? [])];
     nodes.push({
       id: ids.gateway,
       kind: 'gateway',
@@ -171,9 +174,9 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
         'gateway',
         `${g.nodeSide.iface} ${g.nodeSide.ip}`,
         ...(g.externalSide ? [`${g.externalSide.iface} ${g.externalSide.ip}`] : []),
-        ...(g.loadBalancerIps.length ? [`load balancer ${g.loadBalancerIps.join(', ')}`] : []),
+        ...(lbs.length ? [`load balancer ${lbs.join(', ')}`] : []),
       ],
-      ips: [g.nodeSide.ip, ...(g.externalSide ? [g.externalSide.ip] : []), ...g.loadBalancerIps],
+      ips: [g.nodeSide.ip, ...(g.externalSide ? [g.externalSide.ip] : []), ...lbs],
     });
     // The gateway sits between the external network (before it) and the node network (after it).
     if (g.externalSide) edges.push({ from: ids.externalNetwork, to: ids.gateway, kind: 'wire', label: [`${g.externalSide.fabricPort} ⇄ ${g.externalSide.iface}`] });
@@ -268,7 +271,7 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
       kind: 'service',
       label: serviceLabel(s, plan.dns?.serviceIP),
       cluster: ids.services,
-      ips: [...(s.clusterIP ? [s.clusterIP] : []), ...(s.loadBalancerIP ? [s.loadBalancerIP] : [])],
+      ips: [...(s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])), ...(s.loadBalancerIPs ?? (s.loadBalancerIP ? [s.loadBalancerIP] : []))],
     });
     for (const e of endpoints[serviceKey(s)] ?? []) {
       const ports = [...new Set(Object.values(e.ports))].sort((a, b) => a - b);
