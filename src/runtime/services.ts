@@ -98,7 +98,15 @@ export async function syncServices(ex: Executor, state: LabState, endpoints: End
  */
 export function publishClusterView(state: LabState, endpoints: Endpoints): void {
   if (!state.plan.dns) return;
-  const live: Record<string, string> = {};
-  for (const [name, ps] of Object.entries(state.pods)) if (ps.ip) live[name] = ps.ip;
-  writeFileAtomic(`${stateDir(state.lab)}/rendered/dns/cluster.json`, clusterViewFile(state.plan, endpoints, live));
+  writeFileAtomic(`${stateDir(state.lab)}/rendered/dns/cluster.json`, clusterViewFile(state.plan, endpoints, livePodAddresses(state)));
+}
+
+/** The running pods' addresses now, every family (a re-created pod's new IPv6 one too), by pod name. */
+export function livePodAddresses(state: LabState): Record<string, { ip: string; ips: string[] }> {
+  const live: Record<string, { ip: string; ips: string[] }> = {};
+  for (const p of state.plan.pods) {
+    const now = currentAddresses(p, state.pods[p.name]);
+    if (now) live[p.name] = now;
+  }
+  return live;
 }
