@@ -7,12 +7,11 @@
  * large transfer still completes (path MTU discovery, as on a flannel cluster).
  */
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
 import type { FlannelNode } from '../../src/cni/flannel/index.ts';
 import type { LabState } from '../../src/runtime/state.ts';
-import { hostSnapshot, httpFrom, inLab, liveGuard, upLab, WORKLOAD } from './host.ts';
+import { httpFrom, inLab, labAroundSuite, liveGuard, WORKLOAD } from './host.ts';
 
 const live = liveGuard();
 const name = 'v6n-fl';
@@ -33,22 +32,15 @@ const spec: LabSpec = {
 type Link = { ifname: string; address: string; mtu: number; linkinfo: { info_data: { id: number; port: number; local?: string; local6?: string; learning?: boolean } }; stats64: { tx: { packets: number } } };
 
 describe.skipIf(!live)('live flannel-v6.1 beside flannel.1 (v6n-fl, dual stack)', () => {
+  const suite = labAroundSuite(spec);
   let state: LabState;
-  let rootNft = '';
+  beforeAll(() => {
+    state = suite.lab();
+  });
   const node = (n: string) => state.plan.nodes.find((x) => x.name === n)!;
   const ipsOf = (p: string) => state.plan.pods.find((x) => x.name === p)!.ips;
   const links = async (n: string) => JSON.parse((await execa('ip', ['-n', node(n).netns, '-j', '-s', '-d', 'link', 'show', 'type', 'vxlan'])).stdout) as Link[];
 
-  beforeAll(async () => {
-    await down(name);
-    rootNft = (await hostSnapshot()).nft;
-    state = await upLab(spec);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-    expect((await hostSnapshot()).nft).toBe(rootNft);
-    expect((await execa('ip', ['netns', 'list'])).stdout).not.toContain(`podlab-${name}.`);
-  }, 60_000);
 
   it('two VTEPs per node: VNI 1 on UDP 8472 each, local in its own family, a MAC of its own, no learning, MTU 1450 and 1430', async () => {
     const w1 = node('worker-1');

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { compileLab, validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
@@ -106,6 +107,28 @@ async function upPlan(plan: Plan): Promise<LabState> {
     await down(plan.lab);
     throw e;
   }
+}
+
+/**
+ * A describe block's lab: brought up once before its tests (after a `down` of any leftover), torn
+ * down after them: then none of its namespaces is left and the host's own nft ruleset is exactly
+ * as it was before. `lab()` is its
+ * state from `up`.
+ */
+export function labAroundSuite(spec: LabSpec): { lab: () => LabState } {
+  let state: LabState | undefined;
+  let rootNft = '';
+  beforeAll(async () => {
+    await down(spec.name);
+    rootNft = (await hostSnapshot()).nft;
+    state = await upLab(spec);
+  }, 120_000);
+  afterAll(async () => {
+    await down(spec.name);
+    expect((await hostSnapshot()).nft).toBe(rootNft);
+    expect(await labNetnsOnHost(spec.name)).toEqual([]);
+  }, 60_000);
+  return { lab: () => state! };
 }
 
 /** Runs argv inside a pod's sandbox or a node namespace of a live lab. */

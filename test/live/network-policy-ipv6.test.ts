@@ -4,12 +4,11 @@
  * (`ip podlab-policy`, `ip6 podlab-policy`) enforces its own block and ignores the other's, so
  * x/b reaches x/a over IPv6 only and x/c over IPv4 only — real packets, both families.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/check/run.ts';
 import type { LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { hostSnapshot, inLab, liveGuard, upLab } from './host.ts';
+import { inLab, labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const name = 'np-v6';
@@ -44,16 +43,7 @@ const spec: LabSpec = {
 };
 
 describe.skipIf(!live)('live NetworkPolicy over IPv6 (np-v6, dual stack)', () => {
-  let rootNft = '';
-  beforeAll(async () => {
-    await down(name);
-    rootNft = (await hostSnapshot()).nft;
-    await upLab(spec);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-    expect((await hostSnapshot()).nft).toBe(rootNft);
-  }, 60_000);
+  labAroundSuite(spec);
 
   it('each family enforces its own ipBlock: IPv6 from worker-2\'s slice, IPv4 from worker-1\'s', async () => {
     const results = await runChecks(readState(name)!);

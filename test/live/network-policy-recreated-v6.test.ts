@@ -5,13 +5,12 @@
  * addresses, and after a scale copy of friend: the verdicts stay what the policies say, and the
  * ip6 policy sets hold the new addresses, not the planned ones.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { recreatePod, scalePod } from '../../src/runtime/pods.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
-import { hostSnapshot, inLab, liveGuard, upLab, WORKLOAD } from './host.ts';
+import { inLab, labAroundSuite, liveGuard, WORKLOAD } from './host.ts';
 
 const live = liveGuard();
 const name = 'v6n-np';
@@ -62,16 +61,7 @@ const EXPECTED = ['friend → server: allowed by server', 'stranger → server: 
 const PAIRS: [string, string][] = [['friend', 'server'], ['stranger', 'server'], ['friend', 'stranger'], ['stranger', 'friend']];
 
 describe.skipIf(!live)('live NetworkPolicy over IPv6 follows re-created pods (v6n-np, dual stack)', () => {
-  let rootNft = '';
-  beforeAll(async () => {
-    await down(name);
-    rootNft = (await hostSnapshot()).nft;
-    await upLab(spec);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-    expect((await hostSnapshot()).nft).toBe(rootNft);
-  }, 60_000);
+  labAroundSuite(spec);
 
   it('before any re-creation: the verdicts over IPv6 are the policies\'', async () => {
     expect(await verdicts(PAIRS)).toEqual(EXPECTED);
