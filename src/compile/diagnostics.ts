@@ -135,6 +135,8 @@ export const CODES = {
   PL2181: 'Calico VXLAN in a dual-stack lab',
   PL2182: 'Calico BGP peers in a dual-stack lab',
   PL2183: 'Calico IPv6 pool too small',
+  PL2187: 'Calico IPv6 pool outside the IPv6 pod network',
+  PL2188: 'Calico IPv6 block size out of range',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',
@@ -201,6 +203,7 @@ export const CODES = {
   PL2415: 'IPv6-only load-balancer pool outside the node network',
   PL2416: 'fixed loadBalancerIP in an IPv6-only lab',
   PL2417: 'IPv6-only node address outside the node network',
+  PL2418: 'Calico IPv6 pool in a lab without IPv6',
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',
   PL3003: 'needs root',

@@ -27,19 +27,19 @@ export interface CalicoStatus {
     /** BGP: BIRD did not answer on its socket (stopped, or crashed). */
     birdDown?: boolean;
     /** Dual stack: the IPv6 blocks it was planned and holds now (a blackhole each), and its IPv6 mesh sessions. */
-    ipv6?: { plannedBlocks: string[]; blocks: string[]; bgp: { peer: string; protocol: string; state: string; info: string }[] };
+    ipv6?: { selected: string[]; plannedBlocks: string[]; blocks: string[]; borrowed: CalicoNode['borrowed']; bgp: { peer: string; protocol: string; state: string; info: string }[] };
   }[];
-  /** Dual stack: the IPv6 pool (Calico's default-ipv6-ippool). */
-  pool6?: { name: string; cidr: string; blockSize: number };
+  /** Dual stack: the IPv6 pools (Calico's default-ipv6-ippool, or the IPv6 entries of ipPools). */
+  pools6?: CalicoNode['pools'];
 }
 
 export async function calicoStatus(ex: Executor, state: LabState): Promise<CalicoStatus | undefined> {
   const nodes = state.plan.nodes.filter((n) => n.cni.type === 'calico');
   if (!nodes.length) return undefined;
   const data = (n: (typeof nodes)[number]) => n.cni as unknown as CalicoNode;
-  const pool6 = data(nodes[0]!).ipv6?.pool;
+  const pools6 = data(nodes[0]!).ipv6?.pools;
   return {
-    ...(pool6 ? { pool6 } : {}),
+    ...(pools6 ? { pools6 } : {}),
     pools: data(nodes[0]!).pools,
     strictAffinity: data(nodes[0]!).strictAffinity,
     nodes: await Promise.all(
@@ -68,7 +68,7 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
           ...base,
           ...(r.exitCode === 0 && rows.length ? {} : { birdDown: true }),
           bgp: routing.peers.map(session),
-          ...(c.ipv6 ? { ipv6: { plannedBlocks: c.ipv6.blocks, blocks: blocks6, bgp: (routing.peers6 ?? []).map(session) } } : {}),
+          ...(c.ipv6 ? { ipv6: { selected: c.ipv6.selected, plannedBlocks: c.ipv6.blocks, blocks: blocks6, borrowed: c.ipv6.borrowed, bgp: (routing.peers6 ?? []).map(session) } } : {}),
         };
       }),
     ),
@@ -77,9 +77,9 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
 
 /** The text `podlab status` prints for it. */
 export function calicoStatusLines(s: CalicoStatus): string[] {
-  const lines = s.pools.map((p) => `  pool ${p.name} ${p.cidr} (/${p.blockSize} blocks, natOutgoing ${p.natOutgoing}, encapsulation ${p.encapsulation}${p.nodeSelector !== 'all()' ? `, nodeSelector ${p.nodeSelector}` : ''}${p.disabled ? ', disabled' : ''})`);
-  if (s.pool6) lines.push(`  pool ${s.pool6.name} ${s.pool6.cidr} (/${s.pool6.blockSize} blocks, natOutgoing false, encapsulation None)`);
+  const lines = [...s.pools, ...(s.pools6 ?? [])].map((p) => `  pool ${p.name} ${p.cidr} (/${p.blockSize} blocks, natOutgoing ${p.natOutgoing}, encapsulation ${p.encapsulation}${p.nodeSelector !== 'all()' ? `, nodeSelector ${p.nodeSelector}` : ''}${p.disabled ? ', disabled' : ''})`);
   if (s.pools.length > 1) for (const n of s.nodes) lines.push(`  pools  ${n.name.padEnd(14)} ${n.selected.join(', ') || '(none)'}`);
+  if ((s.pools6?.length ?? 0) > 1) for (const n of s.nodes) if (n.ipv6) lines.push(`  pools6 ${n.name.padEnd(14)} ${n.ipv6.selected.join(', ') || '(none)'}`);
   for (const n of s.nodes) {
     lines.push(`  blocks ${n.name.padEnd(14)} ${n.blocks.join(' ') || '(none)'}${n.blocks.join() !== n.plannedBlocks.join() ? `  (planned ${n.plannedBlocks.join(' ')})` : ''}`);
     if (n.borrowed.length) lines.push(`  borrow ${n.name.padEnd(14)} ${n.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);
@@ -87,6 +87,7 @@ export function calicoStatusLines(s: CalicoStatus): string[] {
     if (n.bgp) lines.push(`  bgp    ${n.name.padEnd(14)} ${n.birdDown ? 'BIRD not answering  ' : ''}${sessions(n.bgp) || '(no BGP peers: nodeToNodeMesh off, no peers apply)'}`);
     if (n.ipv6) {
       lines.push(`  blocks6 ${n.name.padEnd(13)} ${n.ipv6.blocks.join(' ') || '(none)'}${n.ipv6.blocks.join() !== n.ipv6.plannedBlocks.join() ? `  (planned ${n.ipv6.plannedBlocks.join(' ')})` : ''}`);
+      if (n.ipv6.borrowed.length) lines.push(`  borrow6 ${n.name.padEnd(13)} ${n.ipv6.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);
       lines.push(`  bgp6   ${n.name.padEnd(14)} ${sessions(n.ipv6.bgp) || '(no IPv6 BGP peers)'}`);
     }
   }

@@ -85,7 +85,13 @@ describe('calico dual stack: the plan', () => {
   it("the node: its IPv6 blocks and pool, its pods' IPv6 addresses, podCidrs of both families", () => {
     const p = plan();
     const n1 = cniOf(p, 'n1');
-    expect(n1.ipv6).toEqual({ ip: 'fd00:172:16:94::b', pool: { name: 'default-ipv6-ippool', cidr: 'fd00:10:244::/56', blockSize: 122 }, blocks: ['fd00:10:244::40/122'] });
+    expect(n1.ipv6).toEqual({
+      ip: 'fd00:172:16:94::b',
+      pools: [{ name: 'default-ipv6-ippool', cidr: 'fd00:10:244::/56', blockSize: 122, nodeSelector: 'all()', natOutgoing: false, disabled: false, encapsulation: 'None' }],
+      selected: ['default-ipv6-ippool'],
+      blocks: ['fd00:10:244::40/122'],
+      borrowed: [],
+    });
     expect(n1.workloads.map((w) => w.ip6)).toEqual(['fd00:10:244::40', 'fd00:10:244::41']);
     expect(p.nodes.find((n) => n.name === 'n1')!.podCidrs).toEqual(['10.244.0.64/26', 'fd00:10:244::40/122']);
   });

@@ -19,8 +19,8 @@ import { macFor } from '../../plan/names.ts';
 import { port } from '../../schema/fields.ts';
 import type { CniConflist, CniMode, CniNodeInput, CniProblem, CniValidationInput } from '../types.ts';
 import { assignBlocks, blockCount, type PoolInput } from './ipam.ts';
-import { assignBlocks6, blockCount6 } from './ipam6.ts';
 import { formatAddr, formatPrefix, nth, parseAddr, parsePrefix, sizeOf, type Prefix } from '../../net/addr.ts';
+import { assignBlocks6Pools, inBlock6, isIPv6Cidr, pools6Of, poolInputs6, validatePools6, type Pool6Config } from './pools6.ts';
 import { parseSelector, selects } from './selector.ts';
 import { hostVethName } from './veth.ts';
 
@@ -30,9 +30,9 @@ export { hostVethName };
 const poolSchema = z.strictObject({
   /** The pool's name (metadata.name), shown by status and named by set-nat-outgoing. @default 'ippool-<n>' (n from 1) */
   name: z.string().optional(),
-  /** The pool: a CIDR inside the lab's podCidr, overlapping no other pool. */
+  /** The pool: a CIDR inside the lab's podCidr (an IPv6 one, in a dual-stack lab, inside its IPv6 podCidr), overlapping no other pool. */
   cidr: z.string(),
-  /** Prefix length of the blocks nodes claim from this pool (Calico: 20–32). @default 26 */
+  /** Prefix length of the blocks nodes claim from this pool (Calico: 20–32 for an IPv4 pool, 116–128 for an IPv6 one). @default 26 (IPv4), 122 (IPv6) */
   blockSize: z.number().int().optional(),
   /**
    * Which nodes take blocks from the pool: a Calico selector over node labels (`all()`, `has(k)`,
@@ -130,7 +130,10 @@ export interface CalicoPoolConfig {
 
 export interface CalicoConfig {
   type: 'calico';
+  /** The IPv4 pools (`ipPool`, or the IPv4 entries of `ipPools`; the default pool when it has none). */
   pools: CalicoPoolConfig[];
+  /** The IPv6 entries of `ipPools` (a dual-stack lab without any has Calico's default IPv6 pool, pools6.ts). */
+  pools6: Pool6Config[];
   strictAffinity: boolean;
   /** Both `ipPool` and `ipPools` were written (PL2174). */
   bothPoolForms?: true;
@@ -218,7 +221,18 @@ export interface CalicoNode {
    * default-ipv6-ippool) and the IPv6 blocks this node holds, in claim order; `lastIp`: the IPv6
    * address its run-time IPAM handed out last.
    */
-  ipv6?: { ip: string; pool: { name: string; cidr: string; blockSize: number }; blocks: string[]; lastIp?: string };
+  ipv6?: {
+    ip: string;
+    /** The IPv6 pools, in order (pools6.ts); `selected`: the names of the enabled ones that select this node. */
+    pools: CalicoPool[];
+    selected: string[];
+    blocks: string[];
+    /** Pods of this node whose IPv6 address is borrowed from another node's IPv6 block (BIRD advertises the /128). */
+    borrowed: { pod: string; ip: string; block: string; from: string }[];
+    /** IPv6 addresses of its blocks reserved on the live lab (exhaust-block with family IPv6). */
+    reserved?: string[];
+    lastIp?: string;
+  };
 }
 
 /** A BGP protocol's name in bird.conf, as Calico's template names mesh peers: Mesh_172_16_94_11. */
@@ -253,6 +267,7 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
   if (config.encapsulation === 'VXLAN' && (config.peers.length || !config.nodeToNodeMesh))
     p('PL2170', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are' : 'nodeToNodeMesh is'} set, but encapsulation 'VXLAN' runs no BGP (no BIRD)`, "Leave peers and nodeToNodeMesh out with VXLAN, or use encapsulation 'None' (routed, BGP with BIRD).");
   out.push(...validateIPv6(config, lab));
+  out.push(...validatePools6(config.pools6, lab, { strictAffinity: config.strictAffinity, encapsulation: config.encapsulation, names: new Set(config.pools.map((q) => q.name)) }));
   const nodeNet = lab.nodeNetwork ? ip.parseCidr(lab.nodeNetwork.cidr) : undefined;
   for (const [i, peer] of config.peers.entries()) {
     if (peer.node !== undefined && !lab.nodes.some((n) => n.name === peer.node))
@@ -338,13 +353,6 @@ function validateIPv6(config: CalicoConfig, lab: CniValidationInput): CniProblem
     p('PL2181', ['encapsulation'], "encapsulation 'VXLAN' in a dual-stack lab: podlab's vxlan.calico carries IPv4 only (Felix's IPv6 VXLAN device, vxlan-v6.calico, is not built)", "Use encapsulation: 'None' (BGP with BIRD, which routes both families), or ipFamilies: ['IPv4'].");
   else if (config.peers.length || !config.nodeToNodeMesh)
     p('PL2182', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are set' : 'nodeToNodeMesh is off'} in a dual-stack lab: podlab's IPv6 routes travel only over the node-to-node mesh between the nodes' IPv6 addresses (BGPPeers are IPv4 sessions here)`, "Leave peers and nodeToNodeMesh out in a dual-stack lab, or use ipFamilies: ['IPv4'] to build BGP peers.");
-  const pool = parsePrefix(lab.ipv6.podCidr);
-  if (pool?.family !== 'IPv6') return out; // the lab's rules report an invalid IPv6 podCidr
-  const perNode = lab.nodes.map((n) => lab.pods.filter((q) => q.node === n.name && !q.hostNetwork).length);
-  const pods = perNode.flatMap((k, node) => Array.from({ length: k }, () => ({ node })));
-  const r = assignBlocks6({ pool, blockSize: CALICO.blockSize6, nodes: lab.nodes.length, pods });
-  if (r.pods.some((a) => a === undefined) || r.blocks.some((b) => b.length === 0))
-    p('PL2183', [], `the IPv6 pool ${lab.ipv6.podCidr} (${blockCount6(pool, CALICO.blockSize6)} block(s) of /${CALICO.blockSize6}) cannot give the lab's ${lab.nodes.length} node(s) a block each${pods.length ? ` and their ${pods.length} pod(s) an IPv6 address` : ''}`, `Calico cuts the IPv6 pool (podCidr's IPv6 CIDR, its default-ipv6-ippool) into /${CALICO.blockSize6} blocks, at least one per node: give a larger IPv6 podCidr, e.g. "fd00:10:244::/56".`);
   return out;
 }
 
@@ -380,7 +388,7 @@ function bgpPeers(config: CalicoConfig, nodes: readonly { name: string; ip: stri
   return out;
 }
 
-function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowed: readonly { ip: string; block: string }[], ipamDir: string, mtu: number, hostPorts: boolean, blocks6?: readonly Prefix[]): CniConflist {
+function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowed: readonly { ip: string; block: string }[], ipamDir: string, mtu: number, hostPorts: boolean, blocks6?: readonly Prefix[], borrowed6: readonly { ip: string; block: string }[] = []): CniConflist {
   // A borrowed address is a range of its own inside the lender's block (host-local refuses ranges that overlap: one per block, from the first borrowed address to the last).
   const lent = new Map<string, string[]>();
   for (const b of borrowed) lent.set(b.block, [...(lent.get(b.block) ?? []), b.ip]);
@@ -406,7 +414,14 @@ function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowe
               }),
             ],
             // Dual stack: a second range set, the node's IPv6 blocks (host-local then hands out one address of each family).
-            ...(blocks6 ? [blocks6.map((b) => ({ subnet: formatPrefix(b), rangeStart: formatAddr(nth(b, 0)!), rangeEnd: formatAddr(nth(b, sizeOf(b) - 1n)!), gateway: CALICO.gateway6 }))] : []),
+            ...(blocks6
+              ? [
+                  [
+                    ...blocks6.map((b) => ({ subnet: formatPrefix(b), rangeStart: formatAddr(nth(b, 0)!), rangeEnd: formatAddr(nth(b, sizeOf(b) - 1n)!), gateway: CALICO.gateway6 })),
+                    ...lentRanges6(borrowed6),
+                  ],
+                ]
+              : []),
           ],
           routes: [{ dst: '0.0.0.0/0' }, ...(blocks6 ? [{ dst: '::/0' }] : [])],
           dataDir: `${ipamDir}/${node}`,
@@ -417,14 +432,24 @@ function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowe
   };
 }
 
+/** Borrowed IPv6 addresses as host-local ranges: one per lender block, from the first borrowed address to the last. */
+function lentRanges6(borrowed: readonly { ip: string; block: string }[]) {
+  const lent = new Map<string, bigint[]>();
+  for (const b of borrowed) lent.set(b.block, [...(lent.get(b.block) ?? []), parseAddr(b.ip)!.value]);
+  return [...lent].map(([block, vs]) => {
+    const sorted = [...vs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return { subnet: block, rangeStart: formatAddr({ family: 'IPv6', value: sorted[0]! }), rangeEnd: formatAddr({ family: 'IPv6', value: sorted.at(-1)! }), gateway: CALICO.gateway6 };
+  });
+}
+
 export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> = {
   type: 'calico',
   schema,
   nodeSlices: false,
   normalize: (spec) => ({
     type: 'calico',
-    pools: spec?.ipPools
-      ? spec.ipPools.map((q, i) => ({
+    pools: spec?.ipPools?.some((q) => !isIPv6Cidr(q.cidr))
+      ? spec.ipPools.flatMap((q, i) => (isIPv6Cidr(q.cidr) ? [] : [{
           name: q.name ?? `ippool-${i + 1}`,
           cidr: q.cidr,
           blockSize: q.blockSize ?? CALICO.blockSize,
@@ -433,7 +458,7 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
           disabled: q.disabled ?? false,
           ...(q.encapsulation !== undefined ? { encapsulation: q.encapsulation } : {}),
           at: ['ipPools', i],
-        }))
+        }]))
       : [
           {
             name: CALICO.defaultPool,
@@ -442,9 +467,25 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
             nodeSelector: 'all()',
             ...(spec?.ipPool?.natOutgoing !== undefined ? { natOutgoing: spec.ipPool.natOutgoing } : {}),
             disabled: false,
-            at: ['ipPool'],
+            at: spec?.ipPools ? ['ipPools'] : ['ipPool'],
           },
         ],
+    pools6: (spec?.ipPools ?? []).flatMap((q, i) =>
+      isIPv6Cidr(q.cidr)
+        ? [
+            {
+              name: q.name ?? `ippool-${i + 1}`,
+              cidr: q.cidr,
+              blockSize: q.blockSize ?? CALICO.blockSize6,
+              nodeSelector: q.nodeSelector ?? 'all()',
+              ...(q.natOutgoing !== undefined ? { natOutgoing: q.natOutgoing } : {}),
+              disabled: q.disabled ?? false,
+              ...(q.encapsulation !== undefined ? { encapsulation: q.encapsulation } : {}),
+              at: ['ipPools', i],
+            },
+          ]
+        : [],
+    ),
     strictAffinity: spec?.strictAffinity ?? spec?.ipPool?.strictAffinity ?? false,
     ...(spec?.ipPools && spec.ipPool ? { bothPoolForms: true as const } : {}),
     encapsulation: spec?.encapsulation ?? 'None',
@@ -464,7 +505,10 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       strictAffinity: config.strictAffinity,
     });
     // Validation (PL2153, PL2176, PL2183) has made sure every pod has an address and every node a block.
-    const v6 = podCidr6 && nodes[0]?.ipv6 && !nodes[0].ipv6.only ? assignBlocks6({ pool: podCidr6, blockSize: CALICO.blockSize6, nodes: nodes.length, pods }) : undefined;
+    const v6 =
+      podCidr6 && nodes[0]?.ipv6 && !nodes[0].ipv6.only
+        ? assignBlocks6Pools({ pools: poolInputs6(pools6Of(config.pools6, formatPrefix(podCidr6)), nodes)!, nodes: nodes.length, pods, strictAffinity: config.strictAffinity })
+        : undefined;
     return {
       pods: addresses.map((a) => a ?? ''),
       nodeCidrs: blocks,
@@ -489,6 +533,19 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       encapsulation,
     }));
     const selectedBy = nodes.map((n) => pools.filter((q) => !q.disabled && selects(q.nodeSelector, n.labels ?? {})).map((q) => q.name));
+    // Dual stack: the IPv6 pools (natOutgoing of a written one as the lab's; the default IPv6 pool's false, as CALICO_IPV6POOL_NAT_OUTGOING).
+    const pools6: CalicoPool[] = ipv6
+      ? pools6Of(config.pools6, formatPrefix(ipv6.podCidr)).map((q) => ({ name: q.name, cidr: q.cidr, blockSize: q.blockSize, nodeSelector: q.nodeSelector, natOutgoing: q.natOutgoing ?? natOutgoing, disabled: q.disabled, encapsulation }))
+      : [];
+    const selectedBy6 = nodes.map((n) => pools6.filter((q) => !q.disabled && selects(q.nodeSelector, n.labels ?? {})).map((q) => q.name));
+    const borrowed6Of = (i: number) =>
+      pods
+        .filter((p) => p.node === i && p.ip6)
+        .flatMap((p) => {
+          for (const [j, bs] of (ipv6?.nodeCidrs ?? []).entries())
+            for (const b of bs) if (inBlock6(formatPrefix(b), p.ip6!)) return j === i ? [] : [{ pod: p.name, ip: p.ip6!, block: formatPrefix(b), from: nodes[j]!.name }];
+          return [];
+        });
     // A pod whose address is in none of its node's blocks borrowed it: from the block (and node) it lies in.
     const blockOf = (addr: string) => {
       const a = ip.parseIp(addr)!;
@@ -523,7 +580,7 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
         // VXLAN: Felix's routes to each peer block via the peer's tunnel address; BGP: none here, BIRD learns them.
         routes:
           routing.kind === 'vxlan' ? routing.vxlan.peers.flatMap((p) => p.blocks.map((b) => ({ dst: b, via: p.address, dev: CALICO.vxlanDevice, onlink: true }))) : [],
-        conflist: conflist(lab, n.name, nodeCidrs[i]!, borrowedOf(i), ipamDir, podMtu, n.hostPorts, blocks6),
+        conflist: conflist(lab, n.name, nodeCidrs[i]!, borrowedOf(i), ipamDir, podMtu, n.hostPorts, blocks6, blocks6 ? borrowed6Of(i) : []),
         data: {
           type: 'calico',
           pools,
@@ -533,7 +590,7 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
           borrowed: borrowedOf(i),
           workloads: pods.filter((p) => p.node === i).map((p) => ({ pod: p.name, namespace: p.namespace, ip: p.ip, ...(blocks6 && p.ip6 ? { ip6: p.ip6 } : {}), hostVeth: hostVethName(p.namespace, p.name) })),
           routing,
-          ...(blocks6 && n.ipv6 ? { ipv6: { ip: n.ipv6.ip, pool: { name: CALICO.defaultPool6, cidr: formatPrefix(ipv6!.podCidr), blockSize: CALICO.blockSize6 }, blocks: blocks6.map(formatPrefix) } } : {}),
+          ...(blocks6 && n.ipv6 ? { ipv6: { ip: n.ipv6.ip, pools: pools6, selected: selectedBy6[i]!, blocks: blocks6.map(formatPrefix), borrowed: borrowed6Of(i) } } : {}),
         },
       };
     });
