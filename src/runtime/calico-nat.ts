@@ -14,11 +14,13 @@ import { writeState, type LabState } from './state.ts';
 export async function setNatOutgoing(ex: Executor, state: LabState, natOutgoing: boolean, pool?: string): Promise<{ was: boolean; sync: SyncReport }> {
   const nodes = state.plan.nodes.filter((n) => n.cni.type === 'calico').map((n) => n.cni as unknown as CalicoNode);
   if (!nodes.length) throw new Error(`lab "${state.lab}" does not run Calico: it has no IP pool`);
-  const names = nodes[0]!.pools.map((p) => p.name);
+  // Both families' pools: a dual-stack node's IPv6 pools are in its ipv6 data (their table is ip6 calico).
+  const poolsOf = (n: CalicoNode) => [...n.pools, ...(n.ipv6?.pools ?? [])];
+  const names = poolsOf(nodes[0]!).map((p) => p.name);
   if (pool !== undefined && !names.includes(pool)) throw new Error(`lab "${state.lab}" has no IP pool "${pool}" (its pools: ${names.join(', ')})`);
   const hit = (p: { name: string }) => pool === undefined || p.name === pool;
-  const was = nodes[0]!.pools.some((p) => hit(p) && p.natOutgoing);
-  for (const n of nodes) for (const p of n.pools) if (hit(p)) p.natOutgoing = natOutgoing;
+  const was = poolsOf(nodes[0]!).some((p) => hit(p) && p.natOutgoing);
+  for (const n of nodes) for (const p of poolsOf(n)) if (hit(p)) p.natOutgoing = natOutgoing;
   writeState(state);
   const sync = await syncServices(ex, state);
   writeState(state);

@@ -1,0 +1,125 @@
+/**
+ * Live: Calico's IPv6 side complete (issue 24), labs c6p-*.
+ * - c6p-pools: two IPv6 pools beside the IPv4 one. v6-nat (fd00:10:244:a::/120, /124 blocks,
+ *   natOutgoing) selects the node labelled rack=a, v6-rest (fd00:10:244:b::/112, /122 blocks, no
+ *   natOutgoing) the others. Pods take their IPv6 address from the pool of their node; BIRD carries
+ *   the /124 beside the /122s; pod to pod across pools without NAT; an outside host reached over IPv6
+ *   sees the node's IPv6 address for v6-nat (Felix's ip6 nat table) and the pod's own for v6-rest;
+ *   set-nat-outgoing on the IPv6 pool alone flips that.
+ * Every lab: `down` leaves nothing of it on the host.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import type { LabSpec } from '../../src/index.ts';
+import { runChecks } from '../../src/check/run.ts';
+import { runScenarios } from '../../src/check/scenario.ts';
+import { calicoStatus, calicoStatusLines } from '../../src/runtime/calico-status.ts';
+import { down } from '../../src/runtime/down.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
+import { readState } from '../../src/runtime/state.ts';
+import { comparable, hostSnapshot, inLab, liveGuard, upLab, type HostSnapshot } from './host.ts';
+
+const live = liveGuard();
+const web = { containers: [{ name: 'web', workload: { kind: 'http-echo' as const } }] };
+const internet = { internet: { network: 'external' as const, containers: [{ name: 'web', workload: { kind: 'http-echo' as const, port: 80 } }] } };
+const toInternet6 = (from: string, expect: { expectSource?: string; expectNoNat?: boolean }, what: string) => ({ kind: 'http' as const, from, to: 'host/internet', port: 80, family: 'IPv6' as const, ...expect, name: what });
+
+async function until<T>(probe: () => Promise<T | undefined>, ms = 30_000): Promise<T | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** What of the host a lab may not leave behind: links, addresses, routes, rules, nft, sysctls, and its own netns, state and mounts. */
+function hostPart(s: HostSnapshot, name: string) {
+  const c = comparable(s);
+  const mine = (x: string) => x.includes(name);
+  return { links: c.links, addresses: c.addresses, routes: c.routes, rules: c.rules, nft: c.nft, sysctls: c.sysctls, labNetns: c.podlabNetns.filter(mine), labState: c.state.filter(mine), labMounts: c.stateMounts.filter(mine) };
+}
+
+const failures = (results: { status: string; name: string; expected?: string; seen?: string }[]) => results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: expected ${r.expected}, saw ${r.seen}`);
+
+const pools = 'c6p-pools';
+const poolsSpec: LabSpec = {
+  name: pools,
+  ipFamilies: ['IPv4', 'IPv6'],
+  cni: {
+    type: 'calico',
+    ipPools: [
+      { name: 'v4', cidr: '10.244.0.0/16', natOutgoing: true },
+      { name: 'v6-nat', cidr: 'fd00:10:244:a::/120', blockSize: 124, nodeSelector: "rack == 'a'", natOutgoing: true },
+      { name: 'v6-rest', cidr: 'fd00:10:244:b::/112', nodeSelector: '!has(rack)', natOutgoing: false },
+    ],
+  },
+  nodes: { cp: { role: 'control-plane', ip: '172.16.94.10' }, n1: { ip: '172.16.94.11', labels: { rack: 'a' } }, n2: { ip: '172.16.94.12' } },
+  pods: { a1: { node: 'n1', ...web }, b1: { node: 'n2', ...web } },
+  hosts: internet,
+  dns: false,
+  checks: [
+    { kind: 'command', from: 'node/n2', command: ['ip', '-6', 'route', 'show', 'proto', 'bird'], expectMatch: 'fd00:10:244:a::/124 via fd00:172:16:94::b dev eth0', name: "n2 learned n1's /124 of pool v6-nat over the IPv6 mesh" },
+    { kind: 'command', from: 'node/n1', command: ['ip', '-6', 'route', 'show', 'proto', 'bird'], expectMatch: 'fd00:10:244:b::40/122 via fd00:172:16:94::c dev eth0', name: "n1 learned n2's /122 of pool v6-rest" },
+    { kind: 'http', from: 'a1', to: 'b1', port: 8080, family: 'IPv6', expectPod: 'b1', expectNoNat: true, name: 'pool v6-nat → pool v6-rest over IPv6, no NAT' },
+    { kind: 'http', from: 'b1', to: 'a1', port: 8080, family: 'IPv6', expectPod: 'a1', expectNoNat: true, name: 'pool v6-rest → pool v6-nat over IPv6, no NAT' },
+    toInternet6('a1', { expectSource: 'node/n1' }, "v6-nat has natOutgoing: the outside host sees n1's IPv6 address"),
+    toInternet6('b1', { expectNoNat: true }, "v6-rest has none: the outside host sees b1's own IPv6 address"),
+  ],
+  scenarios: {
+    'nat-v6-rest': {
+      steps: [
+        { action: 'set-nat-outgoing', natOutgoing: true, pool: 'v6-rest' },
+        { check: toInternet6('b1', { expectSource: 'node/n2' }, "v6-rest has natOutgoing now: the outside host sees n2's IPv6 address") },
+        { check: toInternet6('a1', { expectSource: 'node/n1' }, 'v6-nat unchanged') },
+        { action: 'set-nat-outgoing', natOutgoing: false, pool: 'v6-rest' },
+        { check: toInternet6('b1', { expectNoNat: true }, "v6-rest without natOutgoing again: b1's own address") },
+      ],
+    },
+  },
+};
+
+describe.skipIf(!live)('live calico IPv6 pools and natOutgoing (c6p-pools)', () => {
+  let before: HostSnapshot;
+  beforeAll(async () => {
+    await down(pools);
+    before = await hostSnapshot();
+    await upLab(poolsSpec);
+  }, 180_000);
+  afterAll(async () => {
+    await down(pools);
+  }, 60_000);
+
+  it("pods take the IPv6 address of their node's pool; BGP carries both pools' blocks; natOutgoing per IPv6 pool as Felix's ip6 table", async () => {
+    const state = readState(pools)!;
+    const ips = (pod: string) => state.plan.pods.find((p) => p.name === pod)!.ips;
+    expect(ips('a1')).toEqual(['10.244.0.64', 'fd00:10:244:a::']);
+    expect(ips('b1')).toEqual(['10.244.0.128', 'fd00:10:244:b::40']);
+    expect((await inLab(state, 'a1', ['ip', '-6', '-o', 'address', 'show', 'dev', 'eth0'])).stdout).toContain('inet6 fd00:10:244:a::/128');
+    const ok = await until(async () => {
+      const out = (await inLab(state, 'node/n2', ['ip', '-6', 'route', 'show', 'proto', 'bird'])).stdout;
+      return out.includes('fd00:10:244:a::/124') ? out : undefined;
+    });
+    expect(ok).toBeDefined();
+    expect(failures(await runChecks(state))).toEqual([]);
+    const nft = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip6', 'calico'])).stdout;
+    expect(nft).toMatch(/set masq-ipam-pools \{[^}]*elements = \{ fd00:10:244:a::\/120 \}/s);
+    expect(nft).toMatch(/set all-ipam-pools \{[^}]*elements = \{ fd00:10:244:a::\/120,\s+fd00:10:244:b::\/112 \}/s);
+    const lines = calicoStatusLines((await calicoStatus(realExecutor, state))!);
+    expect(lines).toContain("  pool v6-nat fd00:10:244:a::/120 (/124 blocks, natOutgoing true, encapsulation None, nodeSelector rack == 'a')");
+    expect(lines).toContain('  pools6 n1             v6-nat');
+    expect(lines).toContain('  blocks6 n1            fd00:10:244:a::/124');
+  }, 90_000);
+
+  it('set-nat-outgoing on an IPv6 pool changes that pool alone', async () => {
+    const [r] = await runScenarios(pools, ['nat-v6-rest'], realExecutor);
+    expect(r!.steps.filter((s) => s.status !== 'pass').map((s) => `step ${s.step} ${s.name}: ${s.message}`)).toEqual([]);
+    expect(r!.steps.filter((s) => s.kind === 'action').map((s) => s.message)).toEqual(['IP pool v6-rest natOutgoing false → true', 'IP pool v6-rest natOutgoing true → false']);
+    expect(r!.steps.filter((s) => s.kind === 'check')).toHaveLength(3);
+  }, 120_000);
+
+  it('down leaves nothing of the lab on the host', async () => {
+    await down(pools);
+    expect(hostPart(await hostSnapshot(), pools)).toEqual(hostPart(before, pools));
+  }, 60_000);
+});
