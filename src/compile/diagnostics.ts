@@ -204,6 +204,7 @@ export const CODES = {
   PL2416: 'fixed loadBalancerIP in an IPv6-only lab',
   PL2417: 'IPv6-only node address outside the node network',
   PL2418: 'Calico IPv6 pool in a lab without IPv6',
+  PL2419: 'Calico IPv6 family asked of a lab without IPv6',
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',
   PL3003: 'needs root',

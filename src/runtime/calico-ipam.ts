@@ -11,14 +11,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { birdSocket, type CalicoNode } from '../cni/calico/index.ts';
 import { freeAddresses, nextAddress, type NextAddress } from '../cni/calico/ipam.ts';
-import { nextAddress6 } from '../cni/calico/ipam6.ts';
-import { parseAddr, parsePrefix } from '../net/addr.ts';
+import { freeAddresses6, inBlock6, lastAddress6, nextAddress6, type NextAddress6 } from '../cni/calico/pools6.ts';
+import { parseAddr } from '../net/addr.ts';
 import { CALICO } from '../constants.ts';
 import { template } from '../lib/templates.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import type { PlanNode, PlanPod } from '../plan/plan.ts';
 import { must, type Executor } from './exec.ts';
-import { stateDir, writeState, type LabState } from './state.ts';
+import { planChanged, stateDir, writeState as write, type LabState } from './state.ts';
+
+/** Every change here is to the plan in place (a node's blocks, ranges, reservations): the journal serializes it again. */
+const writeState = (state: LabState) => {
+  planChanged(state);
+  write(state);
+};
 
 const calico = (n: PlanNode) => n.cni as unknown as CalicoNode;
 
@@ -109,27 +115,68 @@ export async function calicoPodIp(ex: Executor, state: LabState, pod: PlanPod): 
   return { ip: next.ip, how: next.how, block: next.block };
 }
 
-/**
- * A dual-stack Calico node: the IPv6 address of `pod` being created on the live lab, the next free
- * one of the node's IPv6 blocks (nextAddress6); undefined on a node without IPv6 blocks.
- */
-export function calicoPodIp6(state: LabState, pod: PlanPod): string | undefined {
-  const node = state.plan.nodes.find((n) => n.name === pod.node)!;
-  const v6 = calico(node).ipv6;
-  if (!v6) return undefined;
-  const blocks = v6.blocks.map((b) => parsePrefix(b)!);
-  // Every running pod's IPv6 address: its run-time one, else its planned one.
-  const taken = new Set(
-    Object.entries(state.pods).flatMap(([name, ps]) => (ps.ips ?? state.plan.pods.find((p) => p.name === name)?.ips ?? []).filter((a) => a.includes(':'))),
-  );
+/** Every running pod's IPv6 address (its run-time one, else its planned one) and every node's reserved IPv6 addresses. */
+function taken6(state: LabState): Set<string> {
+  const out = new Set(Object.entries(state.pods).flatMap(([name, ps]) => (ps.ips ?? state.plan.pods.find((p) => p.name === name)?.ips ?? []).filter((a) => a.includes(':'))));
+  for (const n of state.plan.nodes) if (n.cni.type === 'calico') for (const r of calico(n).ipv6?.reserved ?? []) out.add(r);
+  return out;
+}
+
+function liveBlocks6(state: LabState) {
+  const nodes = state.plan.nodes.filter((n) => n.cni.type === 'calico' && calico(n).ipv6);
   const value = (a: string) => parseAddr(a)!.value;
-  const planned = state.plan.pods.filter((p) => p.node === node.name && !p.hostNetwork).flatMap((p) => p.ips.filter((a) => a.includes(':')));
-  const after = v6.lastIp ?? planned.sort((a, b) => (value(a) < value(b) ? -1 : value(a) > value(b) ? 1 : 0)).at(-1);
-  const ip = nextAddress6(blocks, taken, after);
-  if (!ip) throw new Error(`node "${node.name}" has no free IPv6 address for pod "${pod.name}": its IPv6 blocks (${v6.blocks.join(', ')}) are full (podlab claims no IPv6 block at run time)`);
-  v6.lastIp = ip;
+  const byValue = (a: string, b: string) => (value(a) < value(b) ? -1 : value(a) > value(b) ? 1 : 0);
+  return {
+    pools: calico(nodes[0]!).ipv6!.pools,
+    nodes: nodes.map((n) => {
+      const v6 = calico(n).ipv6!;
+      // The address the node handed out last: its record, else the highest planned IPv6 address of its pods in its own blocks.
+      const planned = state.plan.pods.filter((p) => p.node === n.name && !p.hostNetwork).flatMap((p) => p.ips.filter((a) => a.includes(':') && v6.blocks.some((b) => inBlock6(b, a))));
+      const after = v6.lastIp ?? planned.sort(byValue).at(-1);
+      return { name: n.name, blocks: v6.blocks, selected: v6.selected, ...(after ? { after } : {}) };
+    }),
+    taken: taken6(state),
+    strictAffinity: calico(nodes[0]!).strictAffinity,
+  };
+}
+
+const ranges6 = (n: PlanNode) => (n.conflist.plugins[0] as { ipam: { ranges: Range[][] } }).ipam.ranges[1]!;
+
+/**
+ * A dual-stack Calico node: the IPv6 address of `pod` being created on the live lab, chosen as the
+ * IPv4 one is (nextAddress6 in cni/calico/pools6.ts): the next free address of the node's IPv6
+ * blocks, else a new IPv6 block of its pools (a host-local range, and a blackhole in its re-rendered
+ * bird.conf: advertised), else a borrowed address (a host-local range inside the lender's block; the
+ * CNI plugin's /128 route is what BIRD learns and advertises). Undefined on a node without IPv6.
+ */
+export async function calicoPodIp6(ex: Executor, state: LabState, pod: PlanPod): Promise<{ ip: string; how: NextAddress6['how']; block: string } | undefined> {
+  const node = state.plan.nodes.find((n) => n.name === pod.node)!;
+  const data = calico(node);
+  const v6 = data.ipv6;
+  if (!v6) return undefined;
+  const next = nextAddress6(liveBlocks6(state), node.name);
+  if (!next) throw new Error(`node "${node.name}" has no free IPv6 address for pod "${pod.name}": its IPv6 blocks are full, its IPv6 pools have no free block${data.strictAffinity ? ', and strictAffinity forbids borrowing' : ' and no IPv6 block of them has a free address to borrow'}`);
+  if (next.how !== 'own' && data.routing.kind !== 'bgp')
+    throw new Error(`node "${node.name}" has no free address in its IPv6 blocks for pod "${pod.name}"; claiming or borrowing at run time is built for Calico BGP only`);
+  if (next.how === 'new-block') {
+    v6.blocks.push(next.block);
+    ranges6(node).splice(v6.blocks.length - 1, 0, { subnet: next.block, rangeStart: next.ip, rangeEnd: lastAddress6(next.block), gateway: CALICO.gateway6 });
+    writeState(state);
+    await reconfigureBird(ex, state, node);
+  } else if (next.how === 'borrowed') {
+    v6.borrowed.push({ pod: pod.name, ip: next.ip, block: next.block, from: next.from });
+    const rs = ranges6(node);
+    const lent = rs.find((r) => r.subnet === next.block);
+    const value = (a: string) => parseAddr(a)!.value;
+    if (!lent) rs.push({ subnet: next.block, rangeStart: next.ip, rangeEnd: next.ip, gateway: CALICO.gateway6 });
+    else {
+      if (value(next.ip) < value(lent.rangeStart)) lent.rangeStart = next.ip;
+      if (value(next.ip) > value(lent.rangeEnd)) lent.rangeEnd = next.ip;
+    }
+  }
+  v6.lastIp = next.ip;
   writeState(state);
-  return ip;
+  return { ip: next.ip, how: next.how, block: next.block };
 }
 
 function lastOf(block: string): string {
@@ -138,14 +185,20 @@ function lastOf(block: string): string {
   return [24, 16, 8, 0].map((s) => Math.floor(v / 2 ** s) % 256).join('.');
 }
 
-/** exhaust-block: reserves every free address of the node's blocks; what was reserved, and the blocks. */
-export function exhaustBlocks(state: LabState, name: string): { reserved: string[]; blocks: string[] } {
+/**
+ * exhaust-block: reserves every free address of the node's blocks of `family` (every family the node
+ * has blocks of when undefined); what was reserved, and the blocks.
+ */
+export function exhaustBlocks(state: LabState, name: string, family?: 'IPv4' | 'IPv6'): { reserved: string[]; blocks: string[] } {
   const node = state.plan.nodes.find((n) => n.name === name);
   if (!node) throw new Error(`lab "${state.lab}" has no node "${name}"`);
   if (node.cni.type !== 'calico') throw new Error(`node "${name}" of lab "${state.lab}" does not run Calico: it holds no block`);
   const data = calico(node);
-  const reserved = freeAddresses(data.blocks, taken(state));
-  data.reserved = [...(data.reserved ?? []), ...reserved];
+  if (family === 'IPv6' && !data.ipv6) throw new Error(`node "${name}" of lab "${state.lab}" has no IPv6 blocks (the lab is not dual stack)`);
+  const v4 = family !== 'IPv6' ? freeAddresses(data.blocks, taken(state)) : [];
+  const v6 = family !== 'IPv4' && data.ipv6 ? freeAddresses6(data.ipv6.blocks, taken6(state)) : [];
+  data.reserved = [...(data.reserved ?? []), ...v4];
+  if (data.ipv6 && v6.length) data.ipv6.reserved = [...(data.ipv6.reserved ?? []), ...v6];
   writeState(state);
-  return { reserved, blocks: data.blocks };
+  return { reserved: [...v4, ...v6], blocks: [...(family !== 'IPv6' ? data.blocks : []), ...(family !== 'IPv4' ? (data.ipv6?.blocks ?? []) : [])] };
 }

@@ -8,7 +8,7 @@
 import type { CalicoNode } from '../cni/calico/index.ts';
 import type { Executor } from './exec.ts';
 import { syncServices, type SyncReport } from './services.ts';
-import { writeState, type LabState } from './state.ts';
+import { planChanged, writeState, type LabState } from './state.ts';
 
 /** Sets natOutgoing of the pool named `pool` (every pool when undefined); `was`: the pool's (or, for every pool, whether any had it on). */
 export async function setNatOutgoing(ex: Executor, state: LabState, natOutgoing: boolean, pool?: string): Promise<{ was: boolean; sync: SyncReport }> {
@@ -21,6 +21,7 @@ export async function setNatOutgoing(ex: Executor, state: LabState, natOutgoing:
   const hit = (p: { name: string }) => pool === undefined || p.name === pool;
   const was = poolsOf(nodes[0]!).some((p) => hit(p) && p.natOutgoing);
   for (const n of nodes) for (const p of poolsOf(n)) if (hit(p)) p.natOutgoing = natOutgoing;
+  planChanged(state);
   writeState(state);
   const sync = await syncServices(ex, state);
   writeState(state);

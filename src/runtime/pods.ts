@@ -89,7 +89,7 @@ export async function createPod(ex: Executor, state: LabState, name: string, opt
   // Dual stack: the new IPv4 address's host number in the node's IPv6 slice too, so the pod keeps an IPv6 endpoint.
   const node = state.plan.nodes.find((n) => n.name === planned.node)!;
   // A dual-stack Calico node numbers IPv6 pods from its own IPv6 blocks (not the IPv4 host number).
-  const ip6 = newIp !== undefined && onCalico ? calicoPodIp6(state, planned) : undefined;
+  const ip6 = newIp !== undefined && onCalico ? (await calicoPodIp6(ex, state, planned))?.ip : undefined;
   const ips = newIp === undefined ? planned.ips : ip6 ? planned.ips.map((a) => (a.includes(':') ? ip6 : newIp)) : podAddresses(node, newIp);
   const pod: PlanPod = newIp === undefined ? planned : { ...planned, ip: newIp, ips };
   const ps: LabState['pods'][string] = (state.pods[name] = { containers: {} });

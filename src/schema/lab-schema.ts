@@ -216,6 +216,8 @@ export const bgpCheckSchema = z.strictObject({
   learned: z.string().optional(),
   /** The opposite: the session is not Established (without `learned`), or the route was not learned from the peer. @default false */
   absent: z.boolean().optional(),
+  /** The session's family in a dual-stack lab: 'IPv6' asks the IPv6 session (between the nodes' IPv6 addresses) and its IPv6 blocks. @default 'IPv6' when `learned` is an IPv6 CIDR, else 'IPv4' */
+  family: z.enum(['IPv4', 'IPv6']).optional(),
   timeoutMs: checkTimeout,
   name: z.string().optional(),
 });
@@ -231,6 +233,8 @@ export const blockCheckSchema = z.strictObject({
   pod: z.string().optional(),
   /** With `pod`: true, its address lies in no block of its node (borrowed from another node's block); false, in one of its node's own. @default true */
   borrowed: z.boolean().optional(),
+  /** Which family's blocks (IPv6: the node's IPv6 blackholes, the pod's IPv6 address). @default 'IPv6' when every `holds` entry is an IPv6 CIDR, else 'IPv4' */
+  family: z.enum(['IPv4', 'IPv6']).optional(),
   timeoutMs: checkTimeout,
   name: z.string().optional(),
 });
@@ -366,7 +370,8 @@ export const actionSchema = z.discriminatedUnion('action', [
    * next pod created on it claims a new block of its pools or, with none free, borrows an address
    * of another node's block (its /32 advertised by BIRD).
    */
-  z.strictObject({ action: z.literal('exhaust-block'), node: z.string() }),
+  /** Reserves the free addresses of a Calico node's blocks: those of `family`, or of every family the lab has. */
+  z.strictObject({ action: z.literal('exhaust-block'), node: z.string(), family: z.enum(['IPv4', 'IPv6']).optional() }),
   /** Calico: set an IP pool's natOutgoing (masquerade pod traffic leaving every pool, or not): the pool named `pool`, or every pool. */
   z.strictObject({ action: z.literal('set-nat-outgoing'), natOutgoing: z.boolean(), pool: z.string().optional() }),
   /** Run a command in a pod, node or host; the step fails unless it exits with `expectExit`. */

@@ -6,6 +6,12 @@
  *   the /124 beside the /122s; pod to pod across pools without NAT; an outside host reached over IPv6
  *   sees the node's IPv6 address for v6-nat (Felix's ip6 nat table) and the pod's own for v6-rest;
  *   set-nat-outgoing on the IPv6 pool alone flips that.
+ * - c6p-claim: IPv6 blocks claimed at run time. Pool six (fd00:10:244:c::/124 in /126 blocks): cp,
+ *   w1, w2 claim one block each, fd00:10:244:c::c/126 stays free. exhaust-block w1 (family IPv6),
+ *   then a pod on w1: it claims the free IPv6 block (a blackhole on w1, learned by w2 over the IPv6
+ *   mesh); again: no IPv6 block is free, the pod borrows cp's next free IPv6 address, its /128
+ *   advertised by w1's BIRD and installed past cp's blackhole; both reachable over IPv6 without NAT.
+ *   The bgp and block check kinds in IPv6 (`family: 'IPv6'`).
  * Every lab: `down` leaves nothing of it on the host.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +23,7 @@ import { calicoStatus, calicoStatusLines } from '../../src/runtime/calico-status
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
+import type { CalicoNode } from '../../src/cni/calico/index.ts';
 import { comparable, hostSnapshot, inLab, liveGuard, upLab, type HostSnapshot } from './host.ts';
 
 const live = liveGuard();
@@ -121,5 +128,85 @@ describe.skipIf(!live)('live calico IPv6 pools and natOutgoing (c6p-pools)', () 
   it('down leaves nothing of the lab on the host', async () => {
     await down(pools);
     expect(hostPart(await hostSnapshot(), pools)).toEqual(hostPart(before, pools));
+  }, 60_000);
+});
+
+const claim = 'c6p-claim';
+const claimSpec: LabSpec = {
+  name: claim,
+  ipFamilies: ['IPv4', 'IPv6'],
+  cni: { type: 'calico', ipPools: [{ name: 'v4', cidr: '10.244.0.0/16' }, { name: 'six', cidr: 'fd00:10:244:c::/124', blockSize: 126 }] },
+  nodes: { cp: { role: 'control-plane', ip: '172.16.94.10' }, w1: { ip: '172.16.94.11' }, w2: { ip: '172.16.94.12' } },
+  pods: { r: { node: 'cp', ...web }, p1: { node: 'w1', ...web }, p2: { node: 'w1', ...web }, p3: { node: 'w1', ...web }, q: { node: 'w2', ...web } },
+  dns: false,
+  checks: [
+    { kind: 'bgp', from: 'node/cp', peer: 'node/w1', family: 'IPv6', name: 'the IPv6 session cp ⇄ w1 is Established' },
+    { kind: 'bgp', from: 'node/cp', peer: 'node/w1', learned: 'blocks', family: 'IPv6', name: "cp learned w1's IPv6 block" },
+    { kind: 'block', from: 'node/w1', holds: ['fd00:10:244:c::4/126'], name: 'w1 holds one IPv6 block' },
+    { kind: 'block', from: 'node/w1', pod: 'p1', borrowed: false, family: 'IPv6', name: "p1's IPv6 address is from w1's block" },
+  ],
+  scenarios: {
+    'new-block6': {
+      steps: [
+        { action: 'delete-pod', pod: 'p2' },
+        { action: 'exhaust-block', node: 'w1', family: 'IPv6' },
+        { action: 'create-pod', pod: 'p2' },
+        { check: { kind: 'block', from: 'node/w1', holds: ['fd00:10:244:c::4/126', 'fd00:10:244:c::c/126'], name: 'w1 claimed the free IPv6 block' } },
+        { check: { kind: 'block', from: 'node/w1', pod: 'p2', borrowed: false, family: 'IPv6', name: "p2's IPv6 address is from w1's new block" } },
+        { check: { kind: 'bgp', from: 'node/w2', peer: 'node/w1', learned: 'fd00:10:244:c::c/126', timeoutMs: 10000, name: "w2 learned w1's new IPv6 block" } },
+        { check: { kind: 'http', from: 'q', to: 'p2', port: 8080, family: 'IPv6', expectPod: 'p2', expectNoNat: true, name: 'w2 → p2 in the new IPv6 block, no NAT' } },
+      ],
+    },
+    borrow6: {
+      steps: [
+        { action: 'delete-pod', pod: 'p3' },
+        { action: 'exhaust-block', node: 'w1', family: 'IPv6' },
+        { action: 'create-pod', pod: 'p3' },
+        { check: { kind: 'block', from: 'node/w1', pod: 'p3', family: 'IPv6', name: "p3's IPv6 address is borrowed (from cp's block)" } },
+        { check: { kind: 'bgp', from: 'node/w2', peer: 'node/w1', learned: 'fd00:10:244:c::1/128', timeoutMs: 10000, name: "w2 learned p3's /128 from w1" } },
+        { check: { kind: 'command', from: 'node/cp', command: ['ip', '-6', 'route', 'show', 'fd00:10:244:c::1/128'], expectMatch: 'via fd00:172:16:94::b dev eth0 proto bird', timeoutMs: 10000, name: 'the lender cp routes the /128 to w1, past its blackhole' } },
+        { check: { kind: 'http', from: 'q', to: 'p3', port: 8080, family: 'IPv6', expectPod: 'p3', expectNoNat: true, name: 'w2 → the borrowed pod over IPv6, no NAT' } },
+        { check: { kind: 'http', from: 'r', to: 'p3', port: 8080, family: 'IPv6', expectPod: 'p3', expectNoNat: true, name: "the lender's pod → the borrowed pod over IPv6" } },
+      ],
+    },
+  },
+};
+
+describe.skipIf(!live)('live calico IPv6 blocks claimed at run time (c6p-claim)', () => {
+  let before: HostSnapshot;
+  beforeAll(async () => {
+    await down(claim);
+    before = await hostSnapshot();
+    await upLab(claimSpec);
+  }, 180_000);
+  afterAll(async () => {
+    await down(claim);
+  }, 60_000);
+
+  it('the bgp and block kinds in IPv6: the IPv6 session, its learned block, the IPv6 blocks a node holds', async () => {
+    const state = readState(claim)!;
+    await until(async () => ((await inLab(state, 'node/cp', ['ip', '-6', 'route', 'show', 'proto', 'bird'])).stdout.includes('fd00:10:244:c::4/126 via') ? true : undefined));
+    expect(failures(await runChecks(state))).toEqual([]);
+  }, 90_000);
+
+  it('exhaust-block in IPv6, then a new pod: it claims the free IPv6 block, which BIRD advertises', async () => {
+    const [r] = await runScenarios(claim, ['new-block6'], realExecutor);
+    expect(r!.steps.filter((s) => s.status !== 'pass').map((s) => `step ${s.step} ${s.name}: ${s.message}`)).toEqual([]);
+    expect(r!.steps[1]!.message).toBe('node/w1: 2 free address(es) of fd00:10:244:c::4/126 reserved; its next pod claims a new block or borrows');
+    expect(readState(claim)!.pods.p2!.ips).toContain('fd00:10:244:c::c');
+  }, 120_000);
+
+  it("with no free IPv6 block left, the next pod borrows cp's IPv6 address; its /128 is advertised and reachable", async () => {
+    const [r] = await runScenarios(claim, ['borrow6'], realExecutor);
+    expect(r!.steps.filter((s) => s.status !== 'pass').map((s) => `step ${s.step} ${s.name}: ${s.message}`)).toEqual([]);
+    const state = readState(claim)!;
+    expect(state.pods.p3!.ips).toContain('fd00:10:244:c::1');
+    const w1 = state.plan.nodes.find((n) => n.name === 'w1')!.cni as unknown as CalicoNode;
+    expect(w1.ipv6!.borrowed).toEqual([{ pod: 'p3', ip: 'fd00:10:244:c::1', block: 'fd00:10:244:c::/126', from: 'cp' }]);
+  }, 120_000);
+
+  it('down leaves nothing of the lab on the host', async () => {
+    await down(claim);
+    expect(hostPart(await hostSnapshot(), claim)).toEqual(hostPart(before, claim));
   }, 60_000);
 });

@@ -180,3 +180,69 @@ describe('IPv6 pools: what is refused', () => {
     expect(codes({ ipFamilies: ['IPv4'], ...v6({}) })).toEqual(['PL2418']);
   });
 });
+
+// Recorded from a live dual-stack lab (c6p-rec: cp fd00:172:16:94::a, w1 ::b; BIRD 2.0.12).
+// birdc -s …/bird-cp.ctl show protocols Mesh_fd00_172_16_94__b; … show route protocol Mesh_fd00_172_16_94__b; in w1: ip -j -6 route show type blackhole
+const ESTABLISHED6 = 'BIRD 2.0.12 ready.\nName       Proto      Table      State  Since         Info\nMesh_fd00_172_16_94__b BGP        ---        up     14:09:41.854  Established   \n';
+const LEARNED6 = 'BIRD 2.0.12 ready.\nTable master6:\nfd00:10:244::40/122  unicast [Mesh_fd00_172_16_94__b 14:09:41.900] * (100) [i]\n\tvia fd00:172:16:94::b on eth0\n';
+const BLACKHOLE6_W1 = '[{"type":"blackhole","dst":"fd00:10:244::40/122","dev":"lo","protocol":"bird","metric":32,"flags":[],"pref":"medium"}]';
+const out = (stdout: string) => ({ stdout, stderr: '', exitCode: 0 });
+
+describe('the bgp and block kinds in IPv6 (family)', () => {
+  const kinds = (checks: LabSpec['checks'], extra: Partial<LabSpec> = {}) =>
+    compile({
+      name: 'c6p-kinds',
+      nodes: { cp: { ip: '172.16.94.10' }, w1: { ip: '172.16.94.11' } },
+      pods: { a: { node: 'w1' } },
+      cni: { type: 'calico' },
+      checks,
+      ...extra,
+    });
+  const planOf = (checks: LabSpec['checks']) => {
+    const { lab, diagnostics } = kinds(checks);
+    expect(diagnostics).toEqual([]);
+    return buildPlan(lab!);
+  };
+
+  it("bgp: family IPv6 asks the IPv6 session (bird6's Mesh_fd00_…) and, with learned: 'blocks', the peer's IPv6 blocks", async () => {
+    const { PROBE_KINDS } = await import('../../src/check/kinds/index.ts');
+    const p = planOf([
+      { kind: 'bgp', from: 'node/cp', peer: 'node/w1', family: 'IPv6' },
+      { kind: 'bgp', from: 'node/cp', peer: 'node/w1', learned: 'blocks', family: 'IPv6' },
+      { kind: 'bgp', from: 'node/cp', peer: 'node/w1', learned: 'fd00:10:244:0::40/122' },
+    ]);
+    const [session, blocks, one] = p.checks as Extract<Plan['checks'][number], { kind: 'bgp' }>[];
+    expect(PROBE_KINDS.bgp.probe(session!, '/probe')).toEqual(['birdc', '-s', '/run/podlab/c6p-kinds/bird-cp.ctl', 'show', 'protocols', 'Mesh_fd00_172_16_94__b']);
+    expect(blocks!.learned).toEqual(['fd00:10:244::40/122']);
+    // An IPv6 CIDR in learned means the IPv6 session; it is written canonically, as BIRD prints it.
+    expect([one!.family, one!.bird.protocol, one!.learned]).toEqual(['IPv6', 'Mesh_fd00_172_16_94__b', ['fd00:10:244::40/122']]);
+    expect(PROBE_KINDS.bgp.judge(p, session!, out(ESTABLISHED6))).toMatchObject({ ok: true, seen: 'Mesh_fd00_172_16_94__b up Established' });
+    expect(PROBE_KINDS.bgp.judge(p, blocks!, out(LEARNED6))).toMatchObject({ ok: true, seen: 'learned from w1: fd00:10:244::40/122' });
+    expect(PROBE_KINDS.bgp.judge(p, blocks!, out('BIRD 2.0.12 ready.\n'))).toMatchObject({ ok: false, seen: 'nothing learned from w1' });
+  });
+
+  it("block: family IPv6 reads the node's IPv6 blackholes; a pod's IPv6 address in its node's block or borrowed", async () => {
+    const { PROBE_KINDS } = await import('../../src/check/kinds/index.ts');
+    const p = planOf([
+      { kind: 'block', from: 'node/w1', holds: ['fd00:10:244::40/122'] },
+      { kind: 'block', from: 'node/w1', pod: 'a', borrowed: false, family: 'IPv6' },
+      { kind: 'block', from: 'node/w1', pod: 'a', family: 'IPv6' },
+    ]);
+    const [holds, own, borrowed] = p.checks as Extract<Plan['checks'][number], { kind: 'block' }>[];
+    expect(PROBE_KINDS.block.probe(holds!, '/probe')).toEqual(['ip', '-j', '-6', 'route', 'show', 'type', 'blackhole']);
+    expect(own!.to).toEqual({ kind: 'pod', name: 'a', ip: 'fd00:10:244::40' });
+    expect(PROBE_KINDS.block.judge(p, holds!, out(BLACKHOLE6_W1))).toMatchObject({ ok: true, seen: 'w1 holds fd00:10:244::40/122' });
+    expect(PROBE_KINDS.block.judge(p, own!, out(BLACKHOLE6_W1))).toMatchObject({ ok: true });
+    expect(PROBE_KINDS.block.judge(p, borrowed!, out(BLACKHOLE6_W1))).toMatchObject({ ok: false, seen: 'w1 holds fd00:10:244::40/122; fd00:10:244::40 is in fd00:10:244::40/122' });
+  });
+
+  it('PL2419: the IPv6 family asked of a lab without IPv6 (bgp, block, exhaust-block); PL2157 a CIDR of the other family', () => {
+    const v4 = { ipFamilies: ['IPv4' as const] };
+    const codesOf = (r: ReturnType<typeof kinds>) => r.diagnostics.map((d) => d.code);
+    expect(codesOf(kinds([{ kind: 'bgp', from: 'node/cp', peer: 'node/w1', family: 'IPv6' }], v4))).toEqual(['PL2419']);
+    expect(codesOf(kinds([{ kind: 'block', from: 'node/w1', holds: ['fd00:10:244::40/122'] }], v4))).toEqual(['PL2419']);
+    expect(codesOf(kinds([], { ...v4, scenarios: { s: { steps: [{ action: 'exhaust-block', node: 'w1', family: 'IPv6' }] } } }))).toEqual(['PL2419']);
+    expect(codesOf(kinds([{ kind: 'block', from: 'node/w1', holds: ['10.244.0.64/26'], family: 'IPv6' }]))).toEqual(['PL2157']);
+    expect(codesOf(kinds([], { scenarios: { s: { steps: [{ action: 'exhaust-block', node: 'w1', family: 'IPv6' }] } } }))).toEqual([]);
+  });
+});

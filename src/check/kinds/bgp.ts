@@ -4,12 +4,13 @@
  * protocol Mesh_<peer ip>, or Node_/Global_<peer ip> for a BGPPeer, as Calico's templates name them) is Established (`show protocols`). With
  * `learned`: each CIDR is a route the node has from that session (`show route protocol …`);
  * 'blocks' stands for every block the peer holds in the plan. `absent` asserts the opposite, e.g.
- * after the peer's BIRD was stopped.
+ * after the peer's BIRD was stopped. `family: 'IPv6'` (a dual-stack lab): the IPv6 session between
+ * the nodes' IPv6 addresses (Mesh_fd00_…, or an IPv6 BGPPeer's) and the peer's IPv6 blocks.
  */
 import { diag } from '../../compile/diagnostics.ts';
-import * as ip from '../../net/ipv4.ts';
+import { formatPrefix, parsePrefix } from '../../net/addr.ts';
 // BIRD's name for the mesh session to a peer, and a node's control socket: as the Calico mode writes them.
-import { birdSocket, meshName, type CalicoNode } from '../../cni/calico/index.ts';
+import { birdSocket, meshName, meshName6, type CalicoNode } from '../../cni/calico/index.ts';
 import { resolveSource, type Peers } from './targets.ts';
 import { checkAt, clip, type Check, type LabView, type ProbeKind, type Stage, type Stages } from './kind.ts';
 import type { Diagnostic } from '../../compile/diagnostics.ts';
@@ -24,6 +25,7 @@ export type BgpCheck<S extends Stage> = Check<
     /** As written ('blocks' or a CIDR); planned, the CIDRs. */
     learned?: S extends 'lab' ? string : string[];
     absent: boolean;
+    family: 'IPv4' | 'IPv6';
     /** Planned: the control socket and the BIRD protocol of the session. */
     bird: S extends 'lab' ? {} : { socket: string; protocol: string };
   }
@@ -72,15 +74,17 @@ export function parseBirdProtocols(text: string): BirdProtocol[] {
     });
 }
 
-const peerBlocks = (peers: Peers, node: string): string[] => {
+const calicoOf = (peers: Peers, node: string) => {
   const n = peers.nodes.find((x) => x.name === node);
-  return n?.cni.type === 'calico' ? (n.cni as unknown as CalicoNode).blocks : [];
+  return n?.cni.type === 'calico' ? (n.cni as unknown as CalicoNode) : undefined;
 };
 
-const sessionTo = (peers: Peers, node: string, peerIp: string): string => {
-  const n = peers.nodes.find((x) => x.name === node);
-  const routing = n?.cni.type === 'calico' ? (n.cni as unknown as CalicoNode).routing : undefined;
-  return (routing?.kind === 'bgp' ? routing.peers.find((p) => p.ip === peerIp)?.protocol : undefined) ?? meshName(peerIp);
+const peerBlocks = (peers: Peers, node: string, family: 'IPv4' | 'IPv6'): string[] => (family === 'IPv6' ? (calicoOf(peers, node)?.ipv6?.blocks ?? []) : (calicoOf(peers, node)?.blocks ?? []));
+
+const sessionTo = (peers: Peers, node: string, peerIp: string, family: 'IPv4' | 'IPv6'): string => {
+  const routing = calicoOf(peers, node)?.routing;
+  const sessions = routing?.kind === 'bgp' ? (family === 'IPv6' ? (routing.peers6 ?? []) : routing.peers) : [];
+  return sessions.find((p) => p.ip === peerIp)?.protocol ?? (family === 'IPv6' ? meshName6(peerIp) : meshName(peerIp));
 };
 
 export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
@@ -94,6 +98,7 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     peer: c.peer,
     ...(c.learned !== undefined ? { learned: c.learned } : {}),
     absent: c.absent ?? false,
+    family: c.family ?? (c.learned?.includes(':') ? 'IPv6' : 'IPv4'),
     bird: {},
     name:
       c.name ??
@@ -105,12 +110,15 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     if (!requireCalico(lab, c, 'bgp', true, out)) return;
     if (!requireNode(lab, c, 'from', c.from, out) || !requireNode(lab, c, 'peer', c.peer, out)) return;
     if (c.peer === c.from) out.push(diag('PL2157', checkAt(c)('peer'), `check "${c.name}": a node has no BGP session to itself`, 'Name another node as peer.'));
-    if (c.learned !== undefined && c.learned !== 'blocks' && !ip.parseCidr(c.learned))
-      out.push(diag('PL2157', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is not a CIDR`, "Write a block such as '10.244.0.64/26', or 'blocks' for every block the peer holds."));
+    if (c.family === 'IPv6' && !lab.ipFamilies?.includes('IPv6'))
+      out.push(diag('PL2419', checkAt(c)('family'), `check "${c.name}" asks for an IPv6 BGP session, but the lab has no IPv6: BIRD runs IPv4 sessions only`, "Leave family out, or make the lab dual stack (ipFamilies: ['IPv4', 'IPv6'])."));
+    if (c.learned !== undefined && c.learned !== 'blocks' && parsePrefix(c.learned)?.family !== c.family)
+      out.push(diag('PL2157', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is not an ${c.family} CIDR`, "Write a block such as '10.244.0.64/26' (or 'fd00:10:244::40/122' with family 'IPv6'), or 'blocks' for every block the peer holds."));
   },
   plan(c, peers) {
     const peerName = c.peer.slice('node/'.length);
-    const peerIp = peers.nodes.find((n) => n.name === peerName)!.ip;
+    // The peer's address of the session's family: its IPv6 one is its Calico node's (the IPv6 mesh's neighbor).
+    const peerIp = c.family === 'IPv6' ? (calicoOf(peers, peerName)?.ipv6?.ip ?? '') : peers.nodes.find((n) => n.name === peerName)!.ip;
     const from = resolveSource(peers, c.from);
     return {
       index: c.index,
@@ -119,10 +127,11 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
       from,
       timeoutMs: c.timeoutMs,
       peer: { name: peerName, ip: peerIp },
-      ...(c.learned !== undefined ? { learned: c.learned === 'blocks' ? peerBlocks(peers, peerName) : [c.learned] } : {}),
+      ...(c.learned !== undefined ? { learned: c.learned === 'blocks' ? peerBlocks(peers, peerName, c.family) : [formatPrefix(parsePrefix(c.learned)!)] } : {}),
       absent: c.absent,
+      family: c.family,
       // The session's protocol as the node's bird.conf names it (Mesh_, Node_ or Global_<ip>); Mesh_ when it has none to that peer.
-      bird: { socket: birdSocket(peers.stateDir, from.name), protocol: sessionTo(peers, from.name, peerIp) },
+      bird: { socket: birdSocket(peers.stateDir, from.name), protocol: sessionTo(peers, from.name, peerIp, c.family) },
     };
   },
   probe: (c) => ['birdc', '-s', c.bird.socket, ...(c.learned ? ['show', 'route', 'protocol', c.bird.protocol] : ['show', 'protocols', c.bird.protocol])],
@@ -142,7 +151,7 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     if (unreachable) return { ok: c.absent, expected, seen: `BIRD is not answering on its socket: ${clip((r.stderr || r.stdout).trim())}` };
     const learned = out
       .split('\n')
-      .map((l) => /^(\d+\.\d+\.\d+\.\d+\/\d+)\s/.exec(l)?.[1])
+      .map((l) => /^(\d+\.\d+\.\d+\.\d+\/\d+|[0-9a-f]*:[0-9a-f:]*\/\d+)\s/i.exec(l)?.[1])
       .filter((x): x is string => x !== undefined);
     const have = c.learned.filter((x) => learned.includes(x));
     const seen = learned.length ? `learned from ${c.peer.name}: ${learned.join(', ')}` : `nothing learned from ${c.peer.name}`;

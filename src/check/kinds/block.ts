@@ -1,11 +1,12 @@
 /**
  * The block kind (Calico's block IPAM): a node holds a block iff it has the blackhole route Calico
- * installs for it (`ip -j route show type blackhole`, read in the node). `holds`: exactly these
+ * installs for it (`ip -j route show type blackhole`, read in the node; `ip -j -6 …` for `family:
+ * 'IPv6'`, the IPv6 blocks of a dual-stack lab). `holds`: exactly these
  * blocks. `pod`: whether the pod's current address lies in a block of its own node (`borrowed:
  * false`) or in none of them, i.e. was borrowed from another node's block (`borrowed: true`).
  */
 import { diag } from '../../compile/diagnostics.ts';
-import * as ip from '../../net/ipv4.ts';
+import { contains, formatPrefix, parseAddr, parsePrefix } from '../../net/addr.ts';
 import type { CalicoNode } from '../../cni/calico/index.ts';
 import { resolveSource, type Peers } from './targets.ts';
 import { requireCalico, requireNode } from './bgp.ts';
@@ -20,18 +21,20 @@ export type BlockCheck<S extends Stage> = Check<
     /** The pod as written; planned, the pod with its address (the runner puts in its current one). */
     to?: S extends 'lab' ? string : CheckTarget;
     borrowed: boolean;
+    family: 'IPv4' | 'IPv6';
   }
 >;
 
 const inside = (cidr: string, addr: string) => {
-  const c = ip.parseCidr(cidr);
-  const a = ip.parseIp(addr);
-  return c !== undefined && a !== undefined && ip.contains(c, a);
+  const c = parsePrefix(cidr);
+  const a = parseAddr(addr);
+  return c !== undefined && a !== undefined && contains(c, a);
 };
 
 /** Whose planned block an address is in (the node that lent it), for the report. */
 function ownerOf(peers: Peers, addr: string): string | undefined {
-  return peers.nodes.find((n) => n.cni.type === 'calico' && (n.cni as unknown as CalicoNode).blocks.some((b) => inside(b, addr)))?.name;
+  const blocksOf = (n: CalicoNode) => [...n.blocks, ...(n.ipv6?.blocks ?? [])];
+  return peers.nodes.find((n) => n.cni.type === 'calico' && blocksOf(n.cni as unknown as CalicoNode).some((b) => inside(b, addr)))?.name;
 }
 
 export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = {
@@ -45,6 +48,7 @@ export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = 
     ...(c.holds ? { holds: c.holds } : {}),
     ...(c.pod !== undefined ? { to: c.pod } : {}),
     borrowed: c.borrowed ?? true,
+    family: c.family ?? (c.holds?.length && c.holds.every((h) => h.includes(':')) ? 'IPv6' : 'IPv4'),
     name:
       c.name ??
       (c.pod !== undefined
@@ -57,8 +61,11 @@ export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = 
     const at = checkAt(c);
     if ((c.holds === undefined) === (c.to === undefined))
       out.push(diag('PL2157', at('kind'), `check "${c.name}" needs exactly one of holds (the node's blocks) and pod (where a pod's address came from)`, "Write holds: ['10.244.0.0/26'] or pod: '<pod on that node>'."));
+    if (c.family === 'IPv6' && !lab.ipFamilies?.includes('IPv6'))
+      out.push(diag('PL2419', at('family'), `check "${c.name}" asks for IPv6 blocks, but the lab has no IPv6: its nodes hold IPv4 blocks only`, "Leave family out, or make the lab dual stack (ipFamilies: ['IPv4', 'IPv6'])."));
     for (const [i, b] of (c.holds ?? []).entries())
-      if (!ip.parseCidr(b)) out.push(diag('PL2157', at('holds', i), `check "${c.name}": "${b}" is not a CIDR`, "Write a block such as '10.244.0.64/26'."));
+      if (parsePrefix(b)?.family !== c.family)
+        out.push(diag('PL2157', at('holds', i), `check "${c.name}": "${b}" is not an ${c.family} CIDR`, c.family === 'IPv6' ? "Write an IPv6 block such as 'fd00:10:244::40/122'." : "Write a block such as '10.244.0.64/26'."));
     if (c.to !== undefined) {
       const pod = lab.pods.find((p) => p.name === c.to);
       if (!pod || pod.hostNetwork || `node/${pod.node}` !== c.from)
@@ -75,12 +82,14 @@ export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = 
       kind: 'block',
       from: resolveSource(peers, c.from),
       timeoutMs: c.timeoutMs,
-      ...(c.holds ? { holds: c.holds.map((b) => ip.formatCidr(ip.parseCidr(b)!)) } : {}),
-      ...(pod ? { to: { kind: 'pod' as const, name: pod.name, ip: pod.ip } } : {}),
+      ...(c.holds ? { holds: c.holds.map((b) => formatPrefix(parsePrefix(b)!)) } : {}),
+      // The pod's address of the check's family (the runner then puts in its current one of that family).
+      ...(pod ? { to: { kind: 'pod' as const, name: pod.name, ip: c.family === 'IPv6' ? (pod.ips?.find((a) => a.includes(':')) ?? pod.ip) : pod.ip } } : {}),
       borrowed: c.borrowed,
+      family: c.family,
     };
   },
-  probe: () => ['ip', '-j', 'route', 'show', 'type', 'blackhole'],
+  probe: (c) => ['ip', '-j', ...(c.family === 'IPv6' ? ['-6'] : []), 'route', 'show', 'type', 'blackhole'],
   judge(plan, c, r) {
     const routes = r.exitCode === 0 ? parseJsonArray<{ dst?: string }>(r.stdout) : undefined;
     const expected = c.to ? `${c.to.name} (${c.to.ip}) ${c.borrowed ? 'in no block of' : 'in a block of'} ${c.from.name}` : `${c.from.name} holds exactly ${c.holds!.join(', ') || 'no block'}`;
