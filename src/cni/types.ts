@@ -96,8 +96,8 @@ export interface CniValidationInput {
   podCidr: string;
   /** The lab's address families, primary first. */
   ipFamilies?: readonly ('IPv4' | 'IPv6')[];
-  /** A lab with IPv6: its IPv6 pod network. */
-  ipv6?: { podCidr: string };
+  /** A lab with IPv6: its IPv6 pod network and node network (where IPv6 BGP peers must be). */
+  ipv6?: { podCidr: string; nodeCidr?: string };
   /** The node network, where peers of a routing daemon must be (Calico's BGPPeer peerIP). */
   nodeNetwork?: { cidr: string };
   /** With their labels (Kubernetes' well-known ones and the lab's), for modes that select nodes. */

@@ -12,6 +12,10 @@
  *   mesh); again: no IPv6 block is free, the pod borrows cp's next free IPv6 address, its /128
  *   advertised by w1's BIRD and installed past cp's blackhole; both reachable over IPv6 without NAT.
  *   The bgp and block check kinds in IPv6 (`family: 'IPv6'`).
+ * - c6p-peers: BGPPeers in dual stack, the mesh off. Every node peers with cp (global peers at
+ *   cp's IPv4 and IPv6 addresses: Global_172_16_94_10, Global_fd00_172_16_94__a), cp with each node
+ *   (node-specific peers: Node_…). The IPv6 sessions come up, IPv6 blocks travel over them, pods
+ *   reach cp's pod over IPv6 without NAT, and iBGP reflects nothing: w1 never learns w2's block.
  * Every lab: `down` leaves nothing of it on the host.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,5 +212,61 @@ describe.skipIf(!live)('live calico IPv6 blocks claimed at run time (c6p-claim)'
   it('down leaves nothing of the lab on the host', async () => {
     await down(claim);
     expect(hostPart(await hostSnapshot(), claim)).toEqual(hostPart(before, claim));
+  }, 60_000);
+});
+
+const peers = 'c6p-peers';
+const peersSpec: LabSpec = {
+  name: peers,
+  ipFamilies: ['IPv4', 'IPv6'],
+  cni: {
+    type: 'calico',
+    nodeToNodeMesh: false,
+    peers: [
+      { peerIP: '172.16.94.10', asNumber: 64512 },
+      { peerIP: 'fd00:172:16:94::a', asNumber: 64512 },
+      { node: 'cp', peerIP: '172.16.94.11', asNumber: 64512 },
+      { node: 'cp', peerIP: '172.16.94.12', asNumber: 64512 },
+      { node: 'cp', peerIP: 'fd00:172:16:94::b', asNumber: 64512 },
+      { node: 'cp', peerIP: 'fd00:172:16:94::c', asNumber: 64512 },
+    ],
+  },
+  nodes: { cp: { role: 'control-plane', ip: '172.16.94.10' }, w1: { ip: '172.16.94.11' }, w2: { ip: '172.16.94.12' } },
+  pods: { r: { node: 'cp', ...web }, a: { node: 'w1', ...web }, c: { node: 'w2', ...web } },
+  dns: false,
+  checks: [
+    { kind: 'bgp', from: 'node/w1', peer: 'node/cp', family: 'IPv6', timeoutMs: 20000, name: "w1's IPv6 BGPPeer session to cp (Global_fd00_172_16_94__a) is Established" },
+    { kind: 'bgp', from: 'node/cp', peer: 'node/w2', family: 'IPv6', timeoutMs: 20000, name: "cp's node-specific IPv6 session to w2 (Node_fd00_172_16_94__c) is Established" },
+    { kind: 'bgp', from: 'node/w1', peer: 'node/cp', timeoutMs: 20000, name: "w1's IPv4 BGPPeer session to cp is Established" },
+    { kind: 'bgp', from: 'node/w1', peer: 'node/cp', learned: 'blocks', family: 'IPv6', timeoutMs: 20000, name: "w1 learned cp's IPv6 block over the IPv6 peer session" },
+    { kind: 'bgp', from: 'node/cp', peer: 'node/w2', learned: 'blocks', family: 'IPv6', timeoutMs: 20000, name: "cp learned w2's IPv6 block" },
+    { kind: 'bgp', from: 'node/w1', peer: 'node/cp', learned: 'fd00:10:244::80/122', absent: true, name: "iBGP reflects nothing: w1 has not learned w2's IPv6 block from cp" },
+    { kind: 'http', from: 'a', to: 'r', port: 8080, family: 'IPv6', expectPod: 'r', expectNoNat: true, name: "w1's pod → cp's pod over IPv6, routed by the IPv6 peer session, no NAT" },
+    { kind: 'http', from: 'r', to: 'c', port: 8080, family: 'IPv6', expectPod: 'c', expectNoNat: true, name: "cp's pod → w2's pod over IPv6, no NAT" },
+  ],
+};
+
+describe.skipIf(!live)('live calico BGPPeers in dual stack (c6p-peers)', () => {
+  let before: HostSnapshot;
+  beforeAll(async () => {
+    await down(peers);
+    before = await hostSnapshot();
+    await upLab(peersSpec);
+  }, 180_000);
+  afterAll(async () => {
+    await down(peers);
+  }, 60_000);
+
+  it('IPv6 BGPPeers: sessions Established, IPv6 blocks learned over them, pods reachable, nothing reflected', async () => {
+    const state = readState(peers)!;
+    expect(failures(await runChecks(state))).toEqual([]);
+    const protocols = (await execa('birdc', ['-s', `/run/podlab/${peers}/bird-w1.ctl`, 'show', 'protocols'], { reject: false })).stdout;
+    expect(protocols).toMatch(/^Global_fd00_172_16_94__a\s+BGP\s+.*Established/m);
+    expect(protocols).not.toMatch(/^Mesh_/m);
+  }, 120_000);
+
+  it('down leaves nothing of the lab on the host', async () => {
+    await down(peers);
+    expect(hostPart(await hostSnapshot(), peers)).toEqual(hostPart(before, peers));
   }, 60_000);
 });

@@ -246,3 +246,33 @@ describe('the bgp and block kinds in IPv6 (family)', () => {
     expect(codesOf(kinds([], { scenarios: { s: { steps: [{ action: 'exhaust-block', node: 'w1', family: 'IPv6' }] } } }))).toEqual([]);
   });
 });
+
+describe('BGPPeers in dual stack: IPv6 peers as bird6.cfg writes them', () => {
+  const hub = {
+    type: 'calico' as const,
+    nodeToNodeMesh: false,
+    peers: [
+      { peerIP: '172.16.94.10', asNumber: 64512 },
+      { peerIP: 'fd00:172:16:94::a', asNumber: 64512 },
+      { node: 'm', peerIP: '172.16.94.11', asNumber: 64512 },
+      { node: 'm', peerIP: 'fd00:172:16:94:0::b', asNumber: 64512 },
+    ],
+  };
+  it('an IPv4 peerIP is an IPv4 session, an IPv6 one an IPv6 session (Node_/Global_ with : as _); never to itself', () => {
+    const p = plan({ cni: hub });
+    const n1 = cniOf(p, 'n1').routing;
+    const m = cniOf(p, 'm').routing;
+    expect(n1.kind === 'bgp' && [n1.peers.map((x) => x.protocol), n1.peers6!.map((x) => x.protocol)]).toEqual([['Global_172_16_94_10'], ['Global_fd00_172_16_94__a']]);
+    expect(m.kind === 'bgp' && [m.peers.map((x) => x.protocol), m.peers6!.map((x) => [x.protocol, x.node, x.ip, x.source])]).toEqual([
+      ['Node_172_16_94_11'],
+      [['Node_fd00_172_16_94__b', 'n1', 'fd00:172:16:94::b', 'node']],
+    ]);
+    const conf = render(p).get('bird/n1.conf')!;
+    expect(conf).toMatch(/# Node-to-node mesh disabled\n# IPv6 BGP peers \(Calico BGPPeer resources with an IPv6 peerIP\)\n# For peer m\nprotocol bgp Global_fd00_172_16_94__a from bgp_template6 \{\n {2}neighbor fd00:172:16:94::a as 64512;\n {2}source address fd00:172:16:94::b;\n {2}graceful restart time 120;/);
+    expect(conf).not.toContain('Mesh_');
+  });
+  it('PL2172 an IPv6 peerIP outside the IPv6 node network; PL2420 an IPv6 peer in a lab without IPv6', () => {
+    expect(codes({ cni: { type: 'calico', peers: [{ peerIP: 'fd00:99::1', asNumber: 64512 }] } })).toEqual(['PL2172']);
+    expect(codes({ ipFamilies: ['IPv4'], cni: { type: 'calico', peers: [{ peerIP: 'fd00:172:16:94::a', asNumber: 64512 }] } })).toEqual(['PL2420']);
+  });
+});

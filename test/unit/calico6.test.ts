@@ -105,8 +105,8 @@ describe('calico dual stack: the plan', () => {
   it("the IPv6 mesh: one session per other node's IPv6 address, named as Calico's bird6 names it; the higher address connects", () => {
     const r = cniOf(plan(), 'n1').routing;
     expect(r.kind === 'bgp' && r.peers6).toEqual([
-      { node: 'm', ip: 'fd00:172:16:94::a', asNumber: 64512, protocol: 'Mesh_fd00_172_16_94__a', passive: false },
-      { node: 'n2', ip: 'fd00:172:16:94::c', asNumber: 64512, protocol: 'Mesh_fd00_172_16_94__c', passive: true },
+      { node: 'm', ip: 'fd00:172:16:94::a', asNumber: 64512, protocol: 'Mesh_fd00_172_16_94__a', passive: false, source: 'mesh' },
+      { node: 'n2', ip: 'fd00:172:16:94::c', asNumber: 64512, protocol: 'Mesh_fd00_172_16_94__c', passive: true, source: 'mesh' },
     ]);
   });
 
@@ -123,10 +123,11 @@ describe('calico dual stack: the plan', () => {
 });
 
 describe('calico dual stack: what is refused', () => {
-  it('VXLAN (PL2181), BGPPeers or no mesh (PL2182), an IPv6 pool with fewer /122 blocks than nodes (PL2183), IPv6 alone (PL2407)', () => {
+  it('VXLAN (PL2181), an IPv6 pool with fewer /122 blocks than nodes (PL2183), IPv6 alone (PL2407)', () => {
     expect(codes({ cni: { type: 'calico', encapsulation: 'VXLAN' } })).toEqual(['PL2181']);
-    expect(codes({ cni: { type: 'calico', nodeToNodeMesh: false } })).toEqual(['PL2182']);
-    expect(codes({ cni: { type: 'calico', peers: [{ peerIP: '172.16.94.12', asNumber: 64512 }] } })).toEqual(['PL2182']);
+    // BGPPeers and the mesh off are built in dual stack (issue 24: calico6-pools.test.ts), no longer PL2182.
+    expect(codes({ cni: { type: 'calico', nodeToNodeMesh: false } })).toEqual([]);
+    expect(codes({ cni: { type: 'calico', peers: [{ peerIP: '172.16.94.12', asNumber: 64512 }] } })).toEqual([]);
     expect(codes({ podCidr: ['10.244.0.0/16', 'fd00:10:244::/121'], podCidrMaskSizeIPv6: 123 })).toEqual(['PL2183']);
     expect(codes({ podCidr: ['10.244.0.0/16', 'fd00:10:244::/120'], podCidrMaskSizeIPv6: 123 })).toEqual([]);
     expect(codes({ ipFamilies: ['IPv6'], nodes: { n1: {}, n2: {} }, pods: {} })).toContain('PL2407');

@@ -20,6 +20,7 @@ import { port } from '../../schema/fields.ts';
 import type { CniConflist, CniMode, CniNodeInput, CniProblem, CniValidationInput } from '../types.ts';
 import { assignBlocks, blockCount, type PoolInput } from './ipam.ts';
 import { formatAddr, formatPrefix, nth, parseAddr, parsePrefix, sizeOf, type Prefix } from '../../net/addr.ts';
+import { bgpPeers6, isIPv6Peer, validatePeer6 } from './peers6.ts';
 import { assignBlocks6Pools, inBlock6, isIPv6Cidr, pools6Of, poolInputs6, validatePools6, type Pool6Config } from './pools6.ts';
 import { parseSelector, selects } from './selector.ts';
 import { hostVethName } from './veth.ts';
@@ -182,7 +183,7 @@ export interface CalicoBgp {
    * A dual-stack lab: the IPv6 mesh, one session per other node between the nodes' IPv6 addresses
    * (Calico's bird6.cfg: Mesh_fd00_172_16_94__b), carrying the IPv6 blocks.
    */
-  peers6?: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean }[];
+  peers6?: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean; source: 'mesh' | 'node' | 'global' }[];
 }
 
 /** VXLAN: the node's VTEP and, per peer, its VTEP and blocks (routed via its tunnel address). */
@@ -273,7 +274,9 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
     if (peer.node !== undefined && !lab.nodes.some((n) => n.name === peer.node))
       p('PL2171', ['peers', i, 'node'], `BGP peer ${i + 1} applies to node "${peer.node}", which is not a node of the lab`, `Name one of: ${lab.nodes.map((n) => n.name).join(', ')}; or leave node out for a peer of every node (a global BGPPeer).`);
     const addr = ip.parseIp(peer.peerIP);
-    if (addr === undefined)
+    // An IPv6 peerIP is a session of bird6's (peers6.ts).
+    if (isIPv6Peer(peer)) out.push(...validatePeer6(peer, i, lab));
+    else if (addr === undefined)
       p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP "${peer.peerIP}" is not an IPv4 address`, 'Write the peer node\'s address, e.g. "172.16.94.11".');
     else if (nodeNet && !ip.contains(nodeNet, addr))
       p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP ${peer.peerIP} is outside the lab's node network ${lab.nodeNetwork!.cidr}`, "podlab's BIRD speaks BGP only to the lab's nodes, on its node network: give a node's address.");
@@ -351,17 +354,7 @@ function validateIPv6(config: CalicoConfig, lab: CniValidationInput): CniProblem
   const p = (code: string, path: (string | number)[], message: string, hint: string) => out.push({ code, path, message, hint });
   if (config.encapsulation === 'VXLAN')
     p('PL2181', ['encapsulation'], "encapsulation 'VXLAN' in a dual-stack lab: podlab's vxlan.calico carries IPv4 only (Felix's IPv6 VXLAN device, vxlan-v6.calico, is not built)", "Use encapsulation: 'None' (BGP with BIRD, which routes both families), or ipFamilies: ['IPv4'].");
-  else if (config.peers.length || !config.nodeToNodeMesh)
-    p('PL2182', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are set' : 'nodeToNodeMesh is off'} in a dual-stack lab: podlab's IPv6 routes travel only over the node-to-node mesh between the nodes' IPv6 addresses (BGPPeers are IPv4 sessions here)`, "Leave peers and nodeToNodeMesh out in a dual-stack lab, or use ipFamilies: ['IPv4'] to build BGP peers.");
   return out;
-}
-
-/** A node's IPv6 mesh: a session to every other node's IPv6 address; the node with the higher address connects, the other waits (passive). */
-function bgpPeers6(config: CalicoConfig, nodes: readonly CniNodeInput[], n: CniNodeInput): NonNullable<CalicoBgp['peers6']> {
-  const me = parseAddr(n.ipv6!.ip)!.value;
-  return nodes
-    .filter((o) => o.name !== n.name)
-    .map((o) => ({ node: o.name, ip: o.ipv6!.ip, asNumber: config.asNumber, protocol: meshName6(o.ipv6!.ip), passive: parseAddr(o.ipv6!.ip)!.value > me }));
 }
 
 /**
@@ -379,7 +372,8 @@ function bgpPeers(config: CalicoConfig, nodes: readonly { name: string; ip: stri
         seen.add(o.ip);
         out.push({ node: o.name, ip: o.ip, asNumber: config.asNumber, protocol: meshName(o.ip), passive: ip.parseIp(o.ip)! > ip.parseIp(n.ip)!, source: 'mesh' });
       }
-  const explicit = [...config.peers.filter((x) => x.node === n.name), ...config.peers.filter((x) => x.node === undefined)];
+  const v4 = config.peers.filter((x) => !isIPv6Peer(x));
+  const explicit = [...v4.filter((x) => x.node === n.name), ...v4.filter((x) => x.node === undefined)];
   for (const x of explicit)
     if (!seen.has(x.peerIP)) {
       seen.add(x.peerIP);
