@@ -8,7 +8,8 @@
  * exporting its blocks, bird.conf from templates/bird.conf.hbs as Calico's confd templates write
  * it) or a VXLAN device `vxlan.calico` with static routes, neighbours and FDB entries (what Felix
  * programs). natOutgoing of the pool is the masquerade rule of the node's kube-proxy table.
- * Dual stack (BGP only): the lab's IPv6 podCidr is a second pool of /122 blocks (ipam6.ts), each pod
+ * Dual stack (BGP only): IPv6 pools of /122 blocks (pools6.ts: the IPv6 podCidr, or ipPools' IPv6 entries;
+ * their natOutgoing in nat6.ts; IPv6 BGPPeers in peers6.ts), each pod
  * also an IPv6 /128 behind fe80::ecee:eeff:feee:eeee, and BIRD runs bird6's half too: an IPv6
  * mesh between the nodes' IPv6 addresses exporting the IPv6 blocks (docs/calico.md, "Dual stack").
  */
