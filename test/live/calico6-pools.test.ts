@@ -16,10 +16,12 @@
  *   cp's IPv4 and IPv6 addresses: Global_172_16_94_10, Global_fd00_172_16_94__a), cp with each node
  *   (node-specific peers: Node_…). The IPv6 sessions come up, IPv6 blocks travel over them, pods
  *   reach cp's pod over IPv6 without NAT, and iBGP reflects nothing: w1 never learns w2's block.
+ * - c6p-example: labs/calico-ipv6-pools.lab.ts itself (renamed): every check of the lab passes.
  * Every lab: `down` leaves nothing of it on the host.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import ipv6PoolsLab from '../../labs/calico-ipv6-pools.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { runScenarios } from '../../src/check/scenario.ts';
@@ -269,4 +271,21 @@ describe.skipIf(!live)('live calico BGPPeers in dual stack (c6p-peers)', () => {
     await down(peers);
     expect(hostPart(await hostSnapshot(), peers)).toEqual(hostPart(before, peers));
   }, 60_000);
+});
+
+const example = 'c6p-example';
+describe.skipIf(!live)('live labs/calico-ipv6-pools.lab.ts (c6p-example)', () => {
+  beforeAll(async () => {
+    await down(example);
+    await upLab({ ...(ipv6PoolsLab as LabSpec), name: example });
+  }, 180_000);
+  afterAll(async () => {
+    await down(example);
+  }, 60_000);
+
+  it('every check of the example lab passes: blocks of both IPv6 pools, BGP in IPv6, no NAT between pools, natOutgoing per IPv6 pool', async () => {
+    const results = await runChecks(readState(example)!);
+    expect(results).toHaveLength(6);
+    expect(failures(results)).toEqual([]);
+  }, 120_000);
 });
