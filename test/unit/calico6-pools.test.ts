@@ -276,3 +276,16 @@ describe('BGPPeers in dual stack: IPv6 peers as bird6.cfg writes them', () => {
     expect(codes({ ipFamilies: ['IPv4'], cni: { type: 'calico', peers: [{ peerIP: 'fd00:172:16:94::a', asNumber: 64512 }] } })).toEqual(['PL2420']);
   });
 });
+
+describe("the journal keeps a plan changed in place (the run-time IPAM's new blocks)", () => {
+  it('stateJson serializes the plan again after planChanged, not its cached text', async () => {
+    const { planChanged, stateJson } = await import('../../src/runtime/state.ts');
+    const p = plan();
+    const state = { lab: 'c6p', plan: p, pods: {} } as never;
+    expect(stateJson(state)).not.toContain('fd00:10:244:a::10/124');
+    cniOf(p, 'n1').ipv6!.blocks.push('fd00:10:244:a::10/124');
+    expect(stateJson(state)).not.toContain('fd00:10:244:a::10/124'); // cached: what calico-ipam.ts must not rely on
+    planChanged(state);
+    expect(stateJson(state)).toContain('fd00:10:244:a::10/124');
+  });
+});
