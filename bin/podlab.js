@@ -23,6 +23,9 @@ const PACKAGED = `${root}build/cli`;
 /** Packages the CLI bundle leaves as imports: heavy, and loaded only when a command needs them. */
 const LAZY = ['typescript', 'ts-morph', 'kubernetes-models', '@hpcc-js/wasm-graphviz', 'esbuild', 'tsx'];
 
+/** The bundles of the CLI (podlab.cjs written last: its time stamps the set). */
+const BUNDLES = ['preload.cjs', 'down.cjs', 'podlab.cjs'];
+
 /** Newest modification time of the files below dir. */
 function newest(dir) {
   let t = 0;
@@ -81,12 +84,16 @@ async function rebuild(dir) {
   // The CLI, and the lab-evaluation cache's lookup with the sandboxed evaluator (src/compile/preload.ts):
   // small, for deciding below, before the CLI has loaded, whether a lab needs evaluating at all,
   // and for starting that evaluation.
-  const [cli, preload] = await Promise.all([
+  // And `podlab down` alone (src/cli/down-main.ts): removing a lab loads no compiler, no schema and
+  // no other command.
+  const [cli, preload, down] = await Promise.all([
     build({ ...common, entryPoints: [`${root}src/cli/main.ts`], outfile: `${dir}/podlab.cjs` }),
     build({ ...common, entryPoints: [`${root}src/compile/preload.ts`], outfile: `${dir}/preload.cjs` }),
+    build({ ...common, entryPoints: [`${root}src/cli/down-main.ts`], outfile: `${dir}/down.cjs` }),
   ]);
   mkdirSync(dir, { recursive: true });
   writeAtomic(`${dir}/preload.cjs`, preload.outputFiles[0].contents);
+  writeAtomic(`${dir}/down.cjs`, down.outputFiles[0].contents);
   writeAtomic(`${dir}/podlab.cjs`, cli.outputFiles[0].contents);
 }
 
@@ -95,7 +102,7 @@ async function bundles() {
   // Equal times count as fresh: `npm pack` dates every file of a package alike.
   // This file is an input too: it holds the bundles' build options.
   const srcTime = Math.max(newest(`${root}src`), builtAt(fileURLToPath(import.meta.url)));
-  const fresh = (dir) => Math.min(builtAt(`${dir}/podlab.cjs`), builtAt(`${dir}/preload.cjs`)) >= srcTime;
+  const fresh = (dir) => Math.min(...BUNDLES.map((b) => builtAt(`${dir}/${b}`))) >= srcTime;
   if (fresh(PACKAGED)) return PACKAGED;
   const dir = writable(PACKAGED) ? PACKAGED : userCache();
   if (dir !== PACKAGED && fresh(dir)) return dir;
@@ -164,8 +171,9 @@ const dir = await bundles();
 boot.push(['boot: bundles fresh? (stat src/)', t, (t = performance.now())]);
 if (process.argv[2] === 'validate' && dir) preload(run(dir, 'preload.cjs'));
 if (dir) {
-  run(dir, 'podlab.cjs');
-  boot.push(['boot: load the CLI bundle', t, performance.now()]);
+  const entry = process.argv[2] === 'down' ? 'down.cjs' : 'podlab.cjs';
+  run(dir, entry);
+  boot.push([`boot: load the CLI bundle (${entry})`, t, performance.now()]);
 } else {
   const { register } = await import('tsx/esm/api');
   register();

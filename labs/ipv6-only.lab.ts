@@ -1,7 +1,7 @@
 /**
  * IPv6-only: the flagship lab's shape (labs/pod-networking.lab.ts, flannel) with one address
  * family, IPv6. No node, pod or Service has an IPv4 address: each node has an IPv6 address on the
- * node network (fd00:172:16:94::/64) and a /64 slice of fd00:10:244::/56, flannel's VXLAN runs over
+ * node network (fd00:172:16:94::/64) and a /64 slice of fd00:10:244::/56, flannel's VXLAN device flannel-v6.1 runs over
  * IPv6, Services get IPv6 cluster IPs only, kube-proxy and NetworkPolicy keep only their `ip6`
  * tables, cluster DNS answers AAAA at an IPv6 cluster IP, and an outside host beyond the gateway
  * reaches a NodePort, a LoadBalancer's IPv6 address and an Ingress (nginx on [::]) while pods
@@ -68,7 +68,7 @@ export default defineLab({
     { kind: 'http', from: 'host/internet', to: 'lb/web-lb', name: 'outside host to a LoadBalancer’s IPv6 address, held by the gateway' },
     { kind: 'http', from: 'host/internet', to: INGRESS, host: 'shop.example.com', path: '/', expectService: 'web', name: 'an Ingress answers over IPv6 at its LoadBalancer address' },
     { kind: 'http', from: 'host/internet', to: INGRESS, host: 'shop.example.com', https: true, path: '/', expectService: 'web', name: 'the Ingress over HTTPS in IPv6 (SNI, the lab CA)' },
-    { kind: 'vxlan', from: 'node/worker-1', vni: 1, port: 8472, dev: 'flannel.1' },
-    { kind: 'route', from: 'node/worker-1', to: 'node/worker-2', dev: 'flannel.1', name: 'flannel: the IPv6 slice of worker-2 over the VXLAN device (ip -6 route)' },
+    { kind: 'vxlan', from: 'node/worker-1', vni: 1, port: 8472, dev: 'flannel-v6.1' },
+    { kind: 'route', from: 'node/worker-1', to: 'node/worker-2', dev: 'flannel-v6.1', name: 'flannel: the IPv6 slice of worker-2 over flannel-v6.1, the IPv6 VXLAN device (ip -6 route)' },
   ],
 });

@@ -56,7 +56,9 @@ export default defineLab({
   hosts: {
     internet: { network: 'external', containers: [container(workloads.httpEcho(80))] },
   },
-  loadBalancer: { pool: '172.16.94.240/28' },
+  // One CIDR per family, as MetalLB's IPAddressPool lists addresses: the lab uses those of its families,
+  // so ipFamilies: ['IPv6'] (or ['IPv4', 'IPv6']) is the one line that switches it (docs/dual-stack.md).
+  loadBalancer: { pool: ['172.16.94.240/28', 'fd00:172:16:94::f0/124'] },
   natOutgoing: true,
   checks: [
     // ClusterIP: load-balanced over all three replicas, and the backend sees the client pod's own IP.

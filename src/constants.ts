@@ -163,6 +163,10 @@ export const CALICO = {
   port: 4789,
   /** VXLAN over IPv4 adds 50 bytes; Calico's default VXLAN MTU is 1450. */
   vxlanOverhead: 50,
+  /** Felix's IPv6 VXLAN device (same VNI and port as vxlan.calico: Felix has one VXLANVNI and VXLANPort). */
+  vxlanDevice6: 'vxlan-v6.calico',
+  /** VXLAN over IPv6 adds 70 bytes (Felix's vxlanV6MTUOverhead): the IPv6 header is 20 bytes longer. */
+  vxlanOverhead6: 70,
   /** The nftables table of a node's per-pool NAT (Calico's cali-nat-outgoing chain). */
   natTable: 'calico',
 } as const;

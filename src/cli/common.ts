@@ -2,9 +2,8 @@
  * What every command shares: exit codes, the Exit that ends a command once its message is out,
  * printing diagnostics, compiling a lab file or exiting, and naming a lab by file or by name.
  */
-import { existsSync } from 'node:fs';
 import { compileLab, type CompileResult } from '../compile/compile.ts';
-import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
+import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { readState, type LabState } from '../runtime/state.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
@@ -12,14 +11,8 @@ import type { SyncReport } from '../runtime/services.ts';
 import type { RuntimeError } from '../runtime/errors.ts';
 import { color, dim, red } from './terminal.ts';
 
-export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
-
-/** Thrown to end a command with an exit code after its message was printed. */
-export class Exit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
+export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, prefixed } from './basics.ts';
+import { EXIT, Exit, isLabFile, prefixed } from './basics.ts';
 
 /** Each with a code frame from its own file: the lab's, or a manifest's (`sources`). */
 export function printDiagnostics(r: { diagnostics: Diagnostic[]; source?: string; sources?: Record<string, string> }): void {
@@ -47,25 +40,9 @@ export async function compileOrExit(file: string, opts: { typecheck?: boolean; j
   return r as CompileResult & { lab: NonNullable<CompileResult['lab']> };
 }
 
-/**
- * The lab-name prefix (`--prefix`, or PODLAB_PREFIX): prepended to the name of every lab a live
- * command builds or names, so that two users on one host can run the same lab (`alice-` and
- * `bob-` make `alice-services` and `bob-services`, with namespaces of their own). render and
- * validate keep the lab's own name.
- */
-export function prefixed(name: string, prefix = process.env.PODLAB_PREFIX ?? ''): string {
-  if (!prefix || name.startsWith(prefix)) return name;
-  const full = `${prefix}${name}`;
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(full) || full.length > 63 || !/^[a-z0-9][-a-z0-9]*$/.test(prefix)) {
-    process.stderr.write(`${formatDiagnostic(diag('PL3140', [], `the lab-name prefix "${prefix}" makes "${full}", which is not a lab name`, `A prefix is lower-case letters, digits and '-', and the whole name at most 63 characters, e.g. --prefix alice- (from PODLAB_PREFIX or --prefix). ${NOTHING_CHANGED}`))}\n`);
-    throw new Exit(EXIT.cannotRun);
-  }
-  return full;
-}
-
 /** A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up; with the lab-name prefix. */
 export async function labName(arg: string): Promise<string> {
-  if (arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg))) return prefixed((await compileOrExit(arg, {})).lab.name);
+  if (isLabFile(arg)) return prefixed((await compileOrExit(arg, {})).lab.name);
   return prefixed(arg);
 }
 
@@ -96,18 +73,6 @@ export function refused(e: RuntimeError, opts: { json?: boolean; exit?: number }
   if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: [e.diagnostic] }, null, 2)}\n`);
   else process.stderr.write(`${formatDiagnostic(e.diagnostic, undefined, color)}\n`);
   throw new Exit(opts.exit ?? EXIT.failed);
-}
-
-/**
- * A reader that closes the pipe early (`podlab status | head -1`) ends the command quietly, as a
- * coreutils program killed by SIGPIPE does: exit status 141 (128 + SIGPIPE), no stack trace.
- */
-export function endQuietlyOnClosedPipe(): void {
-  for (const stream of [process.stdout, process.stderr])
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') throw e;
-      process.exit(141);
-    });
 }
 
 /** Runs `fn` on the lab's current state, as its one writer when the lab's agent writes too (runtime/mutex.ts). */

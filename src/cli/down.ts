@@ -1,7 +1,11 @@
-/** `podlab down`: remove everything a lab made, also after a crash. */
+/**
+ * `podlab down`: remove everything a lab made, also after a crash. bin/podlab.js runs it from a
+ * bundle of its own (down-main.ts), so this module loads only what removing a lab needs: a lab
+ * named by its file is compiled for its name through common.ts, loaded then.
+ */
 import type { Command } from 'commander';
 import { down, labsOnHost } from '../runtime/down.ts';
-import { Exit, EXIT, labName } from './common.ts';
+import { Exit, EXIT, isLabFile, prefixed } from './basics.ts';
 import { green } from './terminal.ts';
 
 export function registerDown(program: Command): void {
@@ -16,7 +20,7 @@ export function registerDown(program: Command): void {
         process.stderr.write('name a lab, or use --all\n');
         throw new Exit(EXIT.cannotRun);
       }
-      const labs = opts.all ? labsOnHost() : [await labName(arg!)];
+      const labs = opts.all ? labsOnHost() : [isLabFile(arg!) ? await (await import('./common.ts')).labName(arg!) : prefixed(arg!)];
       const reports = [];
       for (const lab of labs) {
         const r = await down(lab);

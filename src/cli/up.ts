@@ -1,8 +1,7 @@
 /** `podlab up`: build a lab under its lock, start its API server, optionally run its checks. */
 import { type Command, Option } from 'commander';
 import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
-import { buildPlan } from '../plan/plan.ts';
-import { renderCached } from '../render/render-cache.ts';
+import { planCached } from './plan-cache.ts';
 import { Interrupted } from '../runtime/up.ts';
 import { upExclusive, UpRefused } from '../runtime/up-exclusive.ts';
 import { checkHost } from '../runtime/preflight.ts';
@@ -32,8 +31,7 @@ export function registerUp(program: Command): void {
       mark('cli: up starts');
       const r = await traced('cli: compile (evaluate, validate)', () => compileOrExit(file, opts));
       const planned = span('cli: plan, render');
-      const plan = buildPlan({ ...r.lab, name: prefixed(r.lab.name) });
-      const files = renderCached(plan);
+      const { plan, files } = planCached({ ...r.lab, name: prefixed(r.lab.name) });
       planned();
       const host = await traced('cli: preflight (checkHost)', () => checkHost());
       if (host.length) printHostProblems(host, opts.json);

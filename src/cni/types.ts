@@ -88,7 +88,7 @@ export interface CniAddresses {
    * A mode with IPv6 IPAM of its own (Calico's IPv6 blocks): each pod's IPv6 address and each
    * node's IPv6 pod CIDRs. Left out, a pod's IPv6 address is its IPv4 host number in its node's IPv6 slice.
    */
-  ipv6?: { pods: string[]; nodeCidrs: Prefix[][] };
+  ipv6?: { pods: string[]; nodeCidrs: Prefix[][]; /** The IPv6 gateway each node's pods route via, when not the slice's first address (Calico's fe80::ecee:eeff:feee:eeee). */ nodeGateways?: string[] };
 }
 
 /** A lab as a mode's validation sees it. */
@@ -167,8 +167,11 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
   type: Type;
   /** The object form of `cni:` in a lab (`cni: '<type>'` is the shorthand for `{ type }`). */
   schema: Schema;
-  /** Defaults filled: the resolved config the plan reads. `spec` is undefined for the shorthand. */
-  normalize(spec: z.output<Schema> | undefined): Config;
+  /**
+   * Defaults filled: the resolved config the plan reads. `spec` is undefined for the shorthand;
+   * `families` the lab's ipFamilies (an IPv6-only lab gets no IPv4 default). @default ['IPv4']
+   */
+  normalize(spec: z.output<Schema> | undefined, families?: readonly ('IPv4' | 'IPv6')[]): Config;
   /**
    * Whether pods take their addresses from per-node slices of podCidr (`podCidrMaskSize`), whose
    * size the lab's rules check; a mode with IPAM of its own says false and checks it in `validate`.
@@ -206,6 +209,7 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
   /**
    * For a reader: what the devices are (`'VXLAN device, '` in up.sh), the config (`' (VXLAN VNI 1, UDP 8472)'`),
    * what pods hang off on a node (`'cni0'`, in topology.md), and the same as a sentence for the node's batch.
+   * `families`: the lab's ipFamilies (a mode whose devices differ per family says so).
    */
-  describe(config: Config): { devices: string; summary: string; podLink: string; podLinkText: string };
+  describe(config: Config, families?: readonly ('IPv4' | 'IPv6')[]): { devices: string; summary: string; podLink: string; podLinkText: string };
 }

@@ -34,7 +34,7 @@ export interface Lab {
   /** The IPv6 networks, when ipFamilies holds IPv6. */
   ipv6?: LabIPv6;
   /** Per-family CIDR lists as written (a single CIDR is a list of one), for the family rules. */
-  cidrsWritten: { nodeNetwork: string[]; podCidr: string[]; serviceCidr: string[] };
+  cidrsWritten: { nodeNetwork: string[]; podCidr: string[]; serviceCidr: string[]; externalNetwork: string[] };
   clusterDomain: string;
   namespaces: string[];
   /** Labels the author gave namespaces (NetworkPolicy namespaceSelectors); the name label is added where they are read. */
@@ -48,13 +48,16 @@ export interface Lab {
   services: LabService[];
   natOutgoing: boolean;
   hosts: LabHost[];
+  /** The external network's IPv4 prefix (an IPv6-only lab numbers its hosts with it inside; its IPv6 prefix is `ipv6.externalCidr`). */
   externalNetwork: { cidr: string };
   /**
-   * The load-balancer pool. In an IPv6-only lab `pool6` is the IPv6 pool as written and `pool` the
-   * IPv4 prefix with the same host numbers inside the node network, which the plan numbers with
-   * (as it numbers nodes and pods; see inside4).
+   * The load-balancer pool, per family (MetalLB's IPAddressPool takes a list of addresses):
+   * `pool` the IPv4 prefix the plan numbers with, `pool6` the IPv6 prefix as written. In an
+   * IPv6-only lab `pool` is the IPv6 pool's twin inside the node network (the same host numbers,
+   * see inside4; `pool6` itself when it has none, PL2415); in a lab with IPv4 it is the IPv4 pool
+   * as written, absent when only an IPv6 one is. A family the lab lacks is not used.
    */
-  loadBalancer?: { pool: string; pool6?: string };
+  loadBalancer?: { pool?: string; pool6?: string; written: string[] };
   /** Cluster DNS; absent when the lab says `dns: false`. */
   dns?: LabDns;
   /** Deployments in declaration order; their pods are in `pods` (with `owner`). */
@@ -110,7 +113,7 @@ export interface LabIPv6 {
   podCidr: string;
   podCidrMaskSize: number;
   serviceCidr: string;
-  /** The external network's IPv6 prefix (IPV6_DEFAULTS: not written in a lab yet). */
+  /** The external network's IPv6 prefix: `externalNetwork.cidr`'s IPv6 entry, else IPV6_DEFAULTS. */
   externalCidr: string;
 }
 
@@ -131,7 +134,10 @@ export interface LabService {
   /** As written, for the family rules. */
   ipFamiliesWritten?: Family[];
   externalName?: string;
+  /** As written; in an IPv6-only lab the IPv4 twin inside the node network of `loadBalancerIP6` (see inside4). */
   loadBalancerIP?: string;
+  /** In an IPv6-only lab: the IPv6 address as written (`loadBalancerIP` is then its twin inside; itself when it has none). */
+  loadBalancerIP6?: string;
   sessionAffinity: 'None' | 'ClientIP';
   externalTrafficPolicy: 'Cluster' | 'Local';
   internalTrafficPolicy: 'Cluster' | 'Local';
@@ -143,6 +149,8 @@ export interface LabHost {
   name: string;
   network: 'nodes' | 'external';
   ip?: string;
+  /** In an IPv6-only lab: the IPv6 address as written (`ip` is then its IPv4 twin inside its network, see inside4; itself when it has none). */
+  ip6?: string;
   containers: LabContainer[];
   /** A DNS server on the host: its Corefile (undefined: one block per zone) and the files beside it. */
   dns?: { corefile?: string; zones: Record<string, string>; files: Record<string, string> };
@@ -240,12 +248,25 @@ export function inside4(v6net: string, v4net: string, text: string): string | un
   return text.includes('/') ? formatPrefix({ family: 'IPv4', network: a4.value, bits: 32 - (128 - p.bits) }) : formatAddr(a4);
 }
 
+/** The load-balancer pool per family (see Lab.loadBalancer): the first CIDR of each family written. */
+function poolOf(written: string[], families: readonly Family[], nodeNet6: string, nodeNet4: string): NonNullable<Lab['loadBalancer']> {
+  const v4 = written.find((t) => familyOfText(t) === 'IPv4');
+  const v6 = written.find((t) => familyOfText(t) === 'IPv6');
+  if (!families.includes('IPv4')) {
+    // An IPv6-only lab: an IPv4 pool alone stays `pool` for the rules to refuse (PL2404).
+    if (v6 === undefined) return { pool: v4!, written };
+    return { pool: inside4(nodeNet6, nodeNet4, v6) ?? v6, pool6: v6, written };
+  }
+  return { ...(v4 !== undefined ? { pool: v4 } : {}), ...(v6 !== undefined && families.includes('IPv6') ? { pool6: v6 } : {}), written };
+}
+
 /** Fills defaults. Input must already have passed the schema. */
 export function normalize(spec: LabSpec, source: string): Lab {
   const families: Family[] = spec.ipFamilies?.length ? [...spec.ipFamilies] : ['IPv4'];
   const only6 = !families.includes('IPv4');
   const nodeNet4 = ipv4Of(spec.nodeNetwork?.cidr) ?? DEFAULTS.nodeNetworkCidr;
   const nodeNet6 = ipv6Of(spec.nodeNetwork?.cidr) ?? IPV6_DEFAULTS.nodeNetworkCidr;
+  const extNet6 = ipv6Of(spec.externalNetwork?.cidr) ?? IPV6_DEFAULTS.externalNetworkCidr;
   const expanded = expandDeployments(spec, normalizeContainer);
   const loops = loopSettings(spec);
   return {
@@ -271,16 +292,16 @@ export function normalize(spec: LabSpec, source: string): Lab {
             podCidr: ipv6Of(spec.podCidr) ?? IPV6_DEFAULTS.podCidr,
             podCidrMaskSize: spec.podCidrMaskSizeIPv6 ?? IPV6_DEFAULTS.podCidrMaskSize,
             serviceCidr: ipv6Of(spec.serviceCidr) ?? IPV6_DEFAULTS.serviceCidr,
-            externalCidr: IPV6_DEFAULTS.externalNetworkCidr,
+            externalCidr: ipv6Of(spec.externalNetwork?.cidr) ?? IPV6_DEFAULTS.externalNetworkCidr,
           },
         }
       : {}),
-    cidrsWritten: { nodeNetwork: listOf(spec.nodeNetwork?.cidr), podCidr: listOf(spec.podCidr), serviceCidr: listOf(spec.serviceCidr) },
+    cidrsWritten: { nodeNetwork: listOf(spec.nodeNetwork?.cidr), podCidr: listOf(spec.podCidr), serviceCidr: listOf(spec.serviceCidr), externalNetwork: listOf(spec.externalNetwork?.cidr) },
     clusterDomain: spec.clusterDomain ?? DEFAULTS.clusterDomain,
     ...normalizeNamespaces(spec.namespaces),
     networkPolicies: Object.entries(spec.networkPolicies ?? {}).map(([name, p]) => normalizePolicy(name, p)),
     clusterNetworkPolicies: Object.entries(spec.clusterNetworkPolicies ?? {}).map(([name, p]) => normalizeClusterPolicy(name, p)),
-    cni: normalizeCni(spec.cni ?? DEFAULTS.cni),
+    cni: normalizeCni(spec.cni ?? DEFAULTS.cni, families),
     pods: Object.entries(spec.pods ?? {}).map(([name, p]) => ({
       name,
       namespace: p.namespace ?? DEFAULTS.namespace,
@@ -315,7 +336,9 @@ export function normalize(spec: LabSpec, source: string): Lab {
       ipFamilies: serviceFamilies(s, families),
       ...(s.ipFamilies ? { ipFamiliesWritten: s.ipFamilies } : {}),
       externalName: s.externalName,
-      loadBalancerIP: s.loadBalancerIP,
+      ...(only6 && s.loadBalancerIP !== undefined && familyOfText(s.loadBalancerIP) === 'IPv6'
+        ? { loadBalancerIP: inside4(nodeNet6, nodeNet4, s.loadBalancerIP) ?? s.loadBalancerIP, loadBalancerIP6: s.loadBalancerIP }
+        : { loadBalancerIP: s.loadBalancerIP }),
       sessionAffinity: s.sessionAffinity ?? 'None',
       externalTrafficPolicy: s.externalTrafficPolicy ?? 'Cluster',
       internalTrafficPolicy: s.internalTrafficPolicy ?? 'Cluster',
@@ -325,12 +348,14 @@ export function normalize(spec: LabSpec, source: string): Lab {
     hosts: Object.entries(spec.hosts ?? {}).map(([name, h]) => ({
       name,
       network: h.network ?? 'nodes',
-      ip: h.ip,
+      ...(only6 && h.ip !== undefined && familyOfText(h.ip) === 'IPv6'
+        ? { ip: (h.network === 'external' ? inside4(extNet6, DEFAULTS.externalNetworkCidr, h.ip) : inside4(nodeNet6, nodeNet4, h.ip)) ?? h.ip, ip6: h.ip }
+        : { ip: h.ip }),
       containers: (h.containers ?? []).map(normalizeContainer),
       dns: h.dns ? { corefile: h.dns.corefile, zones: h.dns.zones ?? {}, files: h.dns.files ?? {} } : undefined,
     })),
-    externalNetwork: { cidr: spec.externalNetwork?.cidr ?? DEFAULTS.externalNetworkCidr },
-    loadBalancer: spec.loadBalancer && only6 && familyOfText(spec.loadBalancer.pool) === 'IPv6' ? { pool: inside4(nodeNet6, nodeNet4, spec.loadBalancer.pool) ?? spec.loadBalancer.pool, pool6: spec.loadBalancer.pool } : spec.loadBalancer,
+    externalNetwork: { cidr: ipv4Of(spec.externalNetwork?.cidr) ?? DEFAULTS.externalNetworkCidr },
+    ...(spec.loadBalancer ? { loadBalancer: poolOf(listOf(spec.loadBalancer.pool), families, nodeNet6, nodeNet4) } : {}),
     dns:
       spec.dns === false
         ? undefined

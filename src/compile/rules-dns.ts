@@ -25,7 +25,7 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-
 function labAddresses(lab: Lab): Set<string> {
   const out = new Set<string>();
   for (const n of lab.nodes) if (n.ip) out.add(n.ip6 ?? n.ip);
-  for (const h of lab.hosts) if (h.ip) out.add(h.ip);
+  for (const h of lab.hosts) if (h.ip) out.add(h.ip6 ?? h.ip);
   for (const s of lab.services) if (s.clusterIP && s.clusterIP !== 'None') out.add(s.clusterIP);
   return out;
 }

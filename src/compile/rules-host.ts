@@ -89,7 +89,7 @@ export const networksAreUsable: Rule = (lab, out) => {
     ['pod network', lab.podCidr, ['podCidr']],
     ['service network', lab.serviceCidr, ['serviceCidr']],
     ...(lab.hosts.some((h) => h.network === 'external') ? [['external network', lab.externalNetwork.cidr, ['externalNetwork', 'cidr']] as [string, string, Path]] : []),
-    ...(lab.loadBalancer && lab.loadBalancer.pool6 === undefined ? [['load-balancer pool', lab.loadBalancer.pool, ['loadBalancer', 'pool']] as [string, string, Path]] : []),
+    ...(lab.loadBalancer?.pool !== undefined && lab.ipFamilies.includes('IPv4') ? [['load-balancer pool', lab.loadBalancer.pool, ['loadBalancer', 'pool']] as [string, string, Path]] : []),
   ];
   for (const [what, text, path] of nets) {
     const r = reservedRangeOf(text);

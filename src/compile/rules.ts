@@ -19,7 +19,7 @@ import { INGRESS_RULES } from './rules-ingress.ts';
 import { withController } from '../ingress/controller.ts';
 import { HOST_RULES, reservedRangeOf } from './rules-host.ts';
 import { cniMode } from '../cni/registry.ts';
-import { FAMILY_RULES } from './rules-families.ts';
+import { FAMILY_RULES, poolPath } from './rules-families.ts';
 import { familyOfText } from './lab.ts';
 
 export type Rule = (lab: Lab, out: Diagnostic[]) => void;
@@ -173,7 +173,10 @@ const svcPath = (name: string, ...rest: (string | number)[]) => ['services', nam
 /** Services: ports well-formed, addresses and NodePorts valid and unique, fields fit the type, selectors match something. */
 export const servicesAreValid: Rule = (lab, out) => {
   const serviceNet = ip.parseCidr(lab.serviceCidr);
-  const pool = lab.loadBalancer ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
+  // The IPv4 pool (in an IPv6-only lab the IPv6 one's twin inside, see inside4; its faults are the family rules').
+  const only6 = !lab.ipFamilies.includes('IPv4');
+  const pool = lab.loadBalancer?.pool !== undefined && (!only6 || lab.loadBalancer.pool6 !== undefined) ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
+  const poolText = only6 ? lab.loadBalancer?.pool6 : lab.loadBalancer?.pool;
   const clusterIps = new Map<number, string>();
   const nodePorts = new Map<number, string>();
   const lbIps = new Map<number, string>();
@@ -186,6 +189,9 @@ export const servicesAreValid: Rule = (lab, out) => {
   if (nodeNet && lab.loadBalancer) owners.set(ip.nth(nodeNet, DEFAULTS.gatewayHost), 'the lab gateway');
   const poolUsable = (a: number) => pool !== undefined && ip.contains(pool, a) && !ip.isNetworkOrBroadcast(pool, a);
   const givenLb = new Set(lab.services.flatMap((s) => (s.type === 'LoadBalancer' && s.loadBalancerIP && ip.parseIp(s.loadBalancerIP) !== undefined ? [ip.parseIp(s.loadBalancerIP)!] : [])));
+  // A fixed loadBalancerIP judged here: IPv4 as written, or an IPv6-only lab's twin inside its pool; the rest is the family rules' (rules-families.ts).
+  const judgedHere = (s: (typeof lab.services)[number]) =>
+    s.loadBalancerIP !== undefined && (only6 ? pool !== undefined && s.loadBalancerIP6 !== undefined && s.loadBalancerIP !== s.loadBalancerIP6 : familyOfText(s.loadBalancerIP) === 'IPv4' && s.ipFamilies.includes('IPv4'));
   let poolLeft = pool ? ip.size(pool) - (pool.prefix < 31 ? 2 : 0) - [...new Set([...owners.keys(), ...givenLb])].filter(poolUsable).length : 0;
   // Cluster IPs: every host address of the service network except the DNS one and the given ones.
   if (serviceNet) {
@@ -255,19 +261,21 @@ export const servicesAreValid: Rule = (lab, out) => {
 
     // Load-balancer address.
     if (s.type === 'LoadBalancer') {
+      const needs4 = only6 || s.ipFamilies.includes('IPv4');
       if (!lab.loadBalancer) out.push(diag('PL2019', svcPath(s.name, 'type'), `${where} is of type LoadBalancer, but the lab declares no load-balancer pool`, "Add loadBalancer: { pool: '172.16.94.240/28' } to the lab (addresses the gateway will answer for)."));
-      else if (s.loadBalancerIP !== undefined && lab.loadBalancer.pool6 !== undefined) {
-        // An IPv6-only lab's pool: a fixed loadBalancerIP is refused by ipv6OnlyIsBuilt (PL2416).
-      } else if (s.loadBalancerIP !== undefined) {
-        const a = ip.parseIp(s.loadBalancerIP);
+      else if (!only6 && needs4 && lab.loadBalancer.pool === undefined)
+        out.push(diag('PL2423', svcPath(s.name, 'type'), `${where} needs an IPv4 load-balancer address, but the pool lists no IPv4 CIDR (${lab.loadBalancer.written.join(', ')})`, `List an IPv4 CIDR in loadBalancer.pool too, e.g. ['172.16.94.240/28', '${lab.loadBalancer.written[0]}'], or make the Service IPv6-only (ipFamilies: ['IPv6']).`));
+      else if (judgedHere(s)) {
+        const text = s.loadBalancerIP6 ?? s.loadBalancerIP!;
+        const a = ip.parseIp(s.loadBalancerIP!);
         const path = svcPath(s.name, 'loadBalancerIP');
-        if (a === undefined || (pool && !ip.contains(pool, a))) out.push(diag('PL2019', path, `${where}: loadBalancerIP "${s.loadBalancerIP}" is not an address of the pool ${lab.loadBalancer.pool}`));
-        else if (pool && ip.isNetworkOrBroadcast(pool, a)) out.push(diag('PL2019', path, `${where}: loadBalancerIP ${s.loadBalancerIP} is the network or broadcast address of the pool ${lab.loadBalancer.pool}`));
-        else if (owners.has(a)) out.push(diag('PL2004', path, `${where}: loadBalancerIP ${s.loadBalancerIP} is already the address of ${owners.get(a)}`));
-        else if (lbIps.has(a)) out.push(diag('PL2004', path, `${where}: loadBalancerIP ${s.loadBalancerIP} is already the address of ${lbIps.get(a)}`));
+        if (a === undefined || (pool && !ip.contains(pool, a))) out.push(diag('PL2019', path, `${where}: loadBalancerIP "${text}" is not an address of the pool ${poolText}`));
+        else if (pool && ip.isNetworkOrBroadcast(pool, a)) out.push(diag('PL2019', path, only6 ? `${where}: loadBalancerIP ${text} is the first or last address of the pool ${poolText}, which podlab does not hand out (as the network and broadcast addresses in IPv4)` : `${where}: loadBalancerIP ${text} is the network or broadcast address of the pool ${poolText}`));
+        else if (owners.has(a)) out.push(diag('PL2004', path, `${where}: loadBalancerIP ${text} is already the address of ${owners.get(a)}`));
+        else if (lbIps.has(a)) out.push(diag('PL2004', path, `${where}: loadBalancerIP ${text} is already the address of ${lbIps.get(a)}`));
         else lbIps.set(a, where);
-      } else if (pool && --poolLeft < 0)
-        out.push(diag('PL2019', svcPath(s.name, 'type'), `${where} gets no address: the pool ${lab.loadBalancer.pool6 ?? lab.loadBalancer.pool} is used up`, 'Use a larger pool, or move node and host addresses out of it.'));
+      } else if (s.loadBalancerIP === undefined && needs4 && pool && --poolLeft < 0)
+        out.push(diag('PL2019', svcPath(s.name, 'type'), `${where} gets no address: the pool ${poolText} is used up`, 'Use a larger pool, or move node and host addresses out of it.'));
     }
 
     // Selector and named target ports.
@@ -305,8 +313,8 @@ export const outsideNetworksAreValid: Rule = (lab, out) => {
     const others: [string, ip.Cidr | undefined][] = alsoNodes ? [...inner, ['node network', usable(lab.nodeNetwork.cidr)]] : inner;
     for (const [w, o] of others) if (o && ip.overlaps(c, o)) out.push(diag('PL2002', path, `${what} ${text} overlaps the ${w} ${ip.formatCidr(o)}`));
   };
-  // An IPv6-only lab's pool is checked in IPv6 (rules-families.ts, PL2415).
-  if (lab.loadBalancer && lab.loadBalancer.pool6 === undefined) check('load-balancer pool', lab.loadBalancer.pool, ['loadBalancer', 'pool'], false);
+  // An IPv6-only lab's pool, and any pool's IPv6 CIDR, are checked in IPv6 (rules-families.ts).
+  if (lab.loadBalancer?.pool !== undefined && lab.ipFamilies.includes('IPv4')) check('load-balancer pool', lab.loadBalancer.pool, poolPath(lab, 'IPv4'), false);
   if (lab.hosts.some((h) => h.network === 'external')) check('external network', lab.externalNetwork.cidr, ['externalNetwork', 'cidr'], true);
 };
 
@@ -326,15 +334,21 @@ export const hostsAreValid: Rule = (lab, out) => {
       out.push(diag('PL2004', nodePath(n.name, 'ip'), `node "${n.name}" has ${n.ip6 ?? n.ip}, which is the address of the lab gateway`, 'The gateway takes the first address of the node network when the lab has external hosts or a load-balancer pool.'));
     else used.set(a, `node "${n.name}"`);
   }
+  const only6 = !lab.ipFamilies.includes('IPv4');
   for (const h of lab.hosts) {
     if (h.ip === undefined) continue;
+    // An IPv6-only lab's host is judged here by its twin inside (see inside4) once it has one; an
+    // address of the other family, and one without a twin, are the family rules' (PL2404, PL2421).
+    if (only6 ? h.ip6 === undefined || h.ip === h.ip6 : familyOfText(h.ip) === 'IPv6') continue;
     const net = h.network === 'external' ? extNet : nodeNet;
-    const netText = h.network === 'external' ? lab.externalNetwork.cidr : lab.nodeNetwork.cidr;
+    const netText = only6 ? (h.network === 'external' ? lab.ipv6?.externalCidr : lab.ipv6?.nodeCidr) : h.network === 'external' ? lab.externalNetwork.cidr : lab.nodeNetwork.cidr;
+    const text = h.ip6 ?? h.ip;
     const a = ip.parseIp(h.ip);
     const path = ['hosts', h.name, 'ip'];
     if (a === undefined) out.push(diag('PL2003', path, `host "${h.name}" has "${h.ip}", which is not an IPv4 address`));
-    else if (net && (!ip.contains(net, a) || ip.isNetworkOrBroadcast(net, a))) out.push(diag('PL2003', path, `host "${h.name}" has ${h.ip}, not a host address of its network ${netText}`));
-    else if (used.has(a)) out.push(diag('PL2004', path, `host "${h.name}" has ${h.ip}, already the address of ${used.get(a)}`));
+    else if (net && (!ip.contains(net, a) || ip.isNetworkOrBroadcast(net, a)))
+      out.push(diag('PL2003', path, only6 ? `host "${h.name}" has ${text}, the network address or the last of the ${ip.size(net)} host numbers podlab uses in its network ${netText}` : `host "${h.name}" has ${h.ip}, not a host address of its network ${netText}`));
+    else if (used.has(a)) out.push(diag('PL2004', path, `host "${h.name}" has ${text}, already the address of ${used.get(a)}`));
     else used.set(a, `host "${h.name}"`);
   }
 };

@@ -43,7 +43,7 @@ export function planNetworks(lab: Lab): Networks {
   const hasGateway = hasExternal || !!lab.loadBalancer;
   const gatewayIp = ip.nth(nodeNet, DEFAULTS.gatewayHost);
   const gatewayExtIp = ip.nth(extNet, DEFAULTS.gatewayHost);
-  const pool = lab.loadBalancer ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
+  const pool = lab.loadBalancer?.pool !== undefined ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
 
   // Fixed addresses as given, the rest from .10 upward: nodes first, then hosts on the node network.
   const taken = new Set<number>([

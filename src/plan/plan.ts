@@ -13,7 +13,7 @@ import type { Peers } from '../check/kinds/targets.ts';
 import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
 import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
 import * as ip from '../net/ipv4.ts';
-import { formatAddr, formatPrefix, nth, parsePrefix, subnet, type Family } from '../net/addr.ts';
+import { formatAddr, formatPrefix, nth, parseAddr, parsePrefix, subnet, type Family, type Prefix } from '../net/addr.ts';
 import { ipv6Twin, planNetworks, type Networks } from './addresses.ts';
 import { containerId, fabricPortName, hostPortName, macFor, netns } from './names.ts';
 import { dnsServiceIp } from '../k8s/objects.ts';
@@ -235,7 +235,7 @@ export function buildPlan(lab: Lab): Plan {
   const cluster = planPodNetwork(lab, net, stateDir, ingress);
   const dns = planClusterDns(lab, hosts);
   const pods = planPods(lab, cluster, dns);
-  const services = withLoadBalancerIPv6(planServices({ services: lab.ingress ? [...dns.services, ingressService(lab.ingress)] : dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, ...(net.ipv6 ? { serviceCidr6: net.ipv6.serviceNet } : {}), pool: net.pool, poolTaken: net.taken }), net);
+  const services = withLoadBalancerIPv6(planServices({ services: lab.ingress ? [...dns.services, ingressService(lab.ingress)] : dns.services, serviceCidr: ip.parseCidr(lab.serviceCidr)!, ...(net.ipv6 ? { serviceCidr6: net.ipv6.serviceNet } : {}), pool: net.pool, poolTaken: net.taken, ...pool6Of(lab, net) }), net);
   const endpoints = computeEndpoints(services, pods);
   const gateway = planGateway(lab, net, cluster, services);
   const { checks, scenarios } = planChecks(lab, { stateDir, nodes: cluster.nodes, pods, hosts, services, ...(ingress ? { ingress } : {}) });
@@ -416,9 +416,10 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
       prefixLen: only ? net.ipv6!.nodeNet.bits : net.nodeNet.prefix,
       mac: macFor(`${lab.name}/node/${n.name}`),
       mtu,
-      podCidr: only ? formatPrefix(only.slice) : ip.formatCidr(addresses.nodeCidrs[i]![0]!),
+      // An IPv6-only node's pod CIDR: its first IPv6 block when the mode numbers IPv6 pods itself (Calico), else its IPv6 slice.
+      podCidr: only ? formatPrefix(own6?.nodeCidrs[i]![0] ?? only.slice) : ip.formatCidr(addresses.nodeCidrs[i]![0]!),
       podCidrs: byFamily(lab.ipFamilies, ip.formatCidr(addresses.nodeCidrs[i]![0]!), input.ipv6 && formatPrefix(own6?.nodeCidrs[i]![0] ?? input.ipv6.slice)),
-      podGateway: only ? only.podGateway : addresses.nodeGateways[i]!,
+      podGateway: only ? (own6?.nodeGateways?.[i] ?? only.podGateway) : addresses.nodeGateways[i]!,
       routes,
       cni: cni.data as NodeCni,
       conflist: cni.conflist,
@@ -499,12 +500,24 @@ function withLoadBalancerIPv6(services: PlanService[], net: Networks): PlanServi
   const v6 = net.ipv6;
   if (!v6 || !net.pool || !ip.contains(net.nodeNet, net.pool.network)) return services;
   return services.map((s) => {
-    if (!s.loadBalancerIP || !s.ipFamilies?.includes('IPv6')) return s;
+    // Those with an address from the pool's IPv6 CIDR have it already (planServices).
+    if (!s.loadBalancerIP || !s.ipFamilies?.includes('IPv6') || s.loadBalancerIPs) return s;
     const twin = ipv6Twin(net.nodeNet, v6.nodeNet, s.loadBalancerIP);
     // An IPv6-only lab's pool is IPv6 (numbered as IPv4 inside, see inside4): the Service's one address is the twin.
     if (!s.ipFamilies.includes('IPv4')) return { ...s, loadBalancerIP: twin, loadBalancerIPs: [twin] };
     return { ...s, loadBalancerIPs: s.ipFamilies.map((f) => (f === 'IPv6' ? twin : s.loadBalancerIP!)) };
   });
+}
+
+/**
+ * A lab with IPv4 whose pool lists an IPv6 CIDR: the pool IPv6 load-balancer addresses come from,
+ * and the IPv6 addresses already someone's (an IPv6-only lab numbers its pool as IPv4 inside).
+ */
+function pool6Of(lab: Lab, net: Networks): { pool6?: Prefix; pool6Taken?: Set<bigint> } {
+  const v6 = net.ipv6;
+  if (!v6 || onlyIPv6(lab) || lab.loadBalancer?.pool6 === undefined) return {};
+  const owned = [...v6.nodeIps, ...v6.hostIps, ...(net.hasGateway ? [v6.gatewayIp] : []), ...(net.hasExternal ? [v6.gatewayExtIp] : [])];
+  return { pool6: parsePrefix(lab.loadBalancer.pool6)!, pool6Taken: new Set(owned.map((a) => parseAddr(a)!.value)) };
 }
 
 /** Pass "gateway": the router to the external network and holder of the load-balancer addresses, when the lab needs one. */
@@ -528,7 +541,7 @@ function planGateway(lab: Lab, net: Networks, cluster: PodNetwork, services: rea
     ...(net.hasExternal
       ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: ip.formatIp(net.gatewayExtIp), prefixLen: net.extNet.prefix, ...(v6 ? { ip6: v6.gatewayExtIp, prefixLen6: v6.extNet.bits } : {}), mac: macFor(`${lab.name}/gateway/ext`) } }
       : {}),
-    loadBalancerIps: services.flatMap((s) => (s.loadBalancerIP ? [s.loadBalancerIP] : [])),
+    loadBalancerIps: services.flatMap((s) => (s.loadBalancerIP && !s.loadBalancerIP.includes(':') ? [s.loadBalancerIP] : [])),
     ...(v6 ? { loadBalancerIps6: services.flatMap((s) => s.loadBalancerIPs?.filter((a) => a.includes(':')) ?? []) } : {}),
     routes: cluster.nodes.flatMap((n, i) => [
       ...cluster.nodeCidrs[i]!.map((c) => ({ dst: ip.formatCidr(c), via: n.ip, dev: 'eth0' })),

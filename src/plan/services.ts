@@ -7,7 +7,7 @@
 import { SERVICES } from '../constants.ts';
 import type { LabService } from '../compile/lab.ts';
 import * as ip from '../net/ipv4.ts';
-import { formatAddr, nth, parseAddr, type Family, type Prefix } from '../net/addr.ts';
+import { formatAddr, nth, parseAddr, sizeOf, type Family, type Prefix } from '../net/addr.ts';
 import { dnsServiceIp, selects } from '../k8s/objects.ts';
 
 export interface PlanServicePort {
@@ -34,11 +34,12 @@ export interface PlanService {
   /** The Service's families, primary first (spec.ipFamilies); none for an ExternalName Service. */
   ipFamilies: Family[];
   externalName?: string;
+  /** The IPv4 load-balancer address when the Service has one, else its IPv6 one. */
   loadBalancerIP?: string;
   /**
-   * A dual-stack LoadBalancer Service in a lab with IPv6: its load-balancer address per family, in
-   * its ipFamilies order (status.loadBalancer.ingress); the IPv6 one is the IPv4 one's twin in the
-   * IPv6 node network (when the pool lies in the node network). `loadBalancerIP` is the IPv4 one.
+   * A LoadBalancer Service with IPv6 in a lab with IPv6: its load-balancer address per family, in
+   * its ipFamilies order (status.loadBalancer.ingress); the IPv6 one from the pool's IPv6 CIDR, or
+   * without one the IPv4 one's twin in the IPv6 node network (when the pool lies in the node network).
    */
   loadBalancerIPs?: string[];
   selector?: Record<string, string>;
@@ -140,10 +141,17 @@ export interface AllocationInput {
   /** Load-balancer pool and the addresses in it that are already someone's (nodes, hosts, gateway). */
   pool?: ip.Cidr;
   poolTaken: ReadonlySet<number>;
+  /**
+   * A lab with IPv4 and IPv6 whose pool lists an IPv6 CIDR: the IPv6 load-balancer addresses come
+   * from it (else they are the IPv4 ones' twins, see plan.ts), skipping the IPv6 addresses of
+   * nodes, hosts and the gateway (`pool6Taken`).
+   */
+  pool6?: Prefix;
+  pool6Taken?: ReadonlySet<bigint>;
 }
 
 /** ClusterIPs (from .1, skipping the DNS address), NodePorts (from 30000) and pool addresses, in declaration order. */
-export function planServices({ services, serviceCidr, serviceCidr6, pool, poolTaken }: AllocationInput): PlanService[] {
+export function planServices({ services, serviceCidr, serviceCidr6, pool, poolTaken, pool6, pool6Taken }: AllocationInput): PlanService[] {
   const dnsIp = dnsServiceIp(serviceCidr);
   const next6 = serviceCidr6 ? ipv6Allocator(services, serviceCidr6) : undefined;
   const takenIps = new Set<number>([dnsIp]);
@@ -154,7 +162,15 @@ export function planServices({ services, serviceCidr, serviceCidr6, pool, poolTa
   const takenPorts = new Set<number>();
   for (const s of services) for (const p of s.ports) if (p.nodePort !== undefined) takenPorts.add(p.nodePort);
   const takenLb = new Set<number>(poolTaken);
-  for (const s of services) if (s.loadBalancerIP) takenLb.add(ip.parseIp(s.loadBalancerIP)!);
+  const takenLb6 = new Set<bigint>(pool6Taken);
+  for (const s of services)
+    if (s.loadBalancerIP?.includes(':')) takenLb6.add(parseAddr(s.loadBalancerIP)!.value);
+    else if (s.loadBalancerIP) takenLb.add(ip.parseIp(s.loadBalancerIP)!);
+  // IPv6 from the pool's second address to its last but one, as IPv4 skips the network and broadcast
+  // addresses (a /127 or /128 is all usable, as a /31 or /32).
+  const edge6 = pool6 && pool6.bits < 127 ? 1n : 0n;
+  let nextLb6 = pool6 ? pool6.network + edge6 : 0n;
+  const lastLb6 = pool6 ? pool6.network + sizeOf(pool6) - 1n - edge6 : -1n;
 
   let nextIp = ip.nth(serviceCidr, 1);
   const lastIp = ip.nth(serviceCidr, ip.size(serviceCidr) - 2);
@@ -190,17 +206,33 @@ export function planServices({ services, serviceCidr, serviceCidr6, pool, poolTa
         ...(exposed ? { nodePort } : {}),
       };
     });
-    let loadBalancerIP: string | undefined;
-    if (s.type === 'LoadBalancer' && pool) {
-      if (s.loadBalancerIP) loadBalancerIP = s.loadBalancerIP;
+    let lb4: string | undefined;
+    let lb6: string | undefined;
+    const fixed = s.type === 'LoadBalancer' ? s.loadBalancerIP : undefined;
+    // An IPv4 address for a Service with IPv4, and for every one of an IPv6-only lab (numbered as IPv4 inside, see inside4).
+    if (s.type === 'LoadBalancer' && pool && (s.ipFamilies.includes('IPv4') || !pool6)) {
+      if (fixed && !fixed.includes(':')) lb4 = fixed;
       else {
         while (takenLb.has(nextLb) || ip.isNetworkOrBroadcast(pool, nextLb)) nextLb++;
         if (ip.contains(pool, nextLb)) {
-          loadBalancerIP = ip.formatIp(nextLb);
+          lb4 = ip.formatIp(nextLb);
           takenLb.add(nextLb++);
         }
       }
     }
+    if (s.type === 'LoadBalancer' && pool6 && s.ipFamilies.includes('IPv6')) {
+      if (fixed?.includes(':')) lb6 = fixed;
+      else {
+        while (takenLb6.has(nextLb6) && nextLb6 <= lastLb6) nextLb6++;
+        if (nextLb6 <= lastLb6) {
+          lb6 = formatAddr({ family: 'IPv6', value: nextLb6 });
+          takenLb6.add(nextLb6++);
+        }
+      }
+    }
+    // loadBalancerIP is the IPv4 one when the Service has one; loadBalancerIPs lists one per family, in ipFamilies order.
+    const loadBalancerIP = lb4 ?? lb6;
+    const loadBalancerIPs = lb6 ? s.ipFamilies.flatMap((f) => (f === 'IPv6' ? [lb6!] : lb4 ? [lb4] : [])) : undefined;
     return {
       name: s.name,
       namespace: s.namespace,
@@ -210,6 +242,7 @@ export function planServices({ services, serviceCidr, serviceCidr6, pool, poolTa
       ipFamilies: s.ipFamilies,
       ...(s.externalName ? { externalName: s.externalName } : {}),
       ...(loadBalancerIP ? { loadBalancerIP } : {}),
+      ...(loadBalancerIPs ? { loadBalancerIPs } : {}),
       ...(s.selector ? { selector: s.selector } : {}),
       ports,
       sessionAffinity: s.sessionAffinity,

@@ -157,6 +157,8 @@ export function interpret(table: NftTable, pkt: Packet): Interpretation {
         } else if (!inAddr(op!, value)) return { kind: 'continue' };
         continue;
       }
+      // Neighbour discovery (the ip6 table lets it through): never the TCP or UDP packet judged here.
+      if (t === 'icmpv6' && w[i + 1] === 'type') return { kind: 'continue' };
       if ((t === 'tcp' || t === 'udp') && w[i + 1] === 'dport') {
         const [lo, hi] = w[i + 2]!.split('-').map(Number);
         i += 3;

@@ -218,18 +218,30 @@ export function policyTable(ctx: PolicyContext, node: string): NftTable | undefi
   return family === 'ip' || !table ? table : ip6(table);
 }
 
-/** The IPv4 table's words in IPv6: the match fields and the set types. */
+/**
+ * Neighbour discovery passes the IPv6 table untouched: it is IPv6's ARP, and ARP never meets an
+ * `ip` table. Without it a pod isolated for egress could not answer a neighbour solicitation from
+ * a pod on its bridge, so the replies of a connection the policies allow (to it, from that pod)
+ * would never leave it.
+ */
+export const ND_ACCEPT = 'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept';
+
+/** The IPv4 table's words in IPv6: the match fields and the set types; and neighbour discovery let through. */
 function ip6(t: NftTable): NftTable {
   const words = (s: string) => s.replaceAll('ip saddr', 'ip6 saddr').replaceAll('ip daddr', 'ip6 daddr').replaceAll('ipv4_addr', 'ipv6_addr');
   return {
     ...t,
     family: 'ip6',
     sets: t.sets.map((s) => ({ ...s, spec: s.spec.map(words) })),
-    chains: t.chains.map((c) => ({ ...c, rules: c.rules.map((r) => {
-      // Only the rule's matches: a comment keeps its text.
-      const at = r.indexOf(' comment "');
-      return at < 0 ? words(r) : words(r.slice(0, at)) + r.slice(at);
-    }) })),
+    chains: t.chains.map((c) => {
+      const rules = c.rules.map((r) => {
+        // Only the rule's matches: a comment keeps its text.
+        const at = r.indexOf(' comment "');
+        return at < 0 ? words(r) : words(r.slice(0, at)) + r.slice(at);
+      });
+      // In the hooked chain, right after the accept of established connections.
+      return c.hook ? { ...c, rules: [rules[0]!, ND_ACCEPT, ...rules.slice(1)] } : { ...c, rules };
+    }),
   };
 }
 

@@ -10,6 +10,7 @@
  * templates/ is hashed in too. Without a bundle (the sources run through tsx, tests) nothing is
  * cached. Entries live beside the bundle, in `render/` (0700, files 0600): the same trust as the
  * bundle and its code cache, which podlab runs. At most MAX_ENTRIES are kept, the oldest removed.
+ * src/cli/plan-cache.ts goes one step further back for `up`: this lab, planned and rendered by this build.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
@@ -20,12 +21,12 @@ import { render, type Rendered } from './render.ts';
 import { runningBundle } from '../lib/bundle.ts';
 
 /** Bump when what is stored for the same input changes. */
-const FORMAT = 1;
+export const FORMAT = 1;
 const MAX_ENTRIES = 64;
 const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 let templatesHash: string | undefined;
-function templates(): string {
+export function templates(): string {
   if (templatesHash === undefined) {
     const h = createHash('sha256');
     for (const f of readdirSync(TEMPLATE_DIR).sort()) h.update(f).update('\0').update(readFileSync(`${TEMPLATE_DIR}${f}`)).update('\0');
@@ -68,7 +69,8 @@ export function renderCached(plan: Plan, bundle = runningBundle()): Rendered {
   return files;
 }
 
-function prune(dir: string): void {
+/** Keeps at most MAX_ENTRIES entries in `dir`, the oldest removed. */
+export function prune(dir: string): void {
   const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
   if (names.length <= MAX_ENTRIES) return;
   const byAge = names.map((n) => ({ n, t: statSync(`${dir}/${n}`).mtimeMs })).sort((a, b) => a.t - b.t);

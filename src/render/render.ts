@@ -373,7 +373,7 @@ export function render(plan: Plan): Rendered {
   files.push(['ip/down.batch', template('down.batch')({ banner, namespaces: [...namespaces].reverse() })]);
   for (const node of plan.nodes) {
     const mode = cniMode(node.cni.type);
-    files.push([`ip/node-${node.name}.batch`, template('node.batch')({ banner, node, otherAddresses: otherAddresses(plan, node), devices: mode.nodeBatchLines(node), podLinkText: mode.describe(plan.cni).podLinkText })]);
+    files.push([`ip/node-${node.name}.batch`, template('node.batch')({ banner, node, otherAddresses: otherAddresses(plan, node), devices: mode.nodeBatchLines(node), podLinkText: mode.describe(plan.cni, plan.ipFamilies).podLinkText })]);
     for (const f of mode.nodeFiles(node)) files.push([f.path, template(f.template)({ banner, node })]);
     files.push([`cni/${node.name}.conflist`, json({ _comment: banner, ...node.conflist })]);
     files.push([`cni/${node.name}.${String(node.conflist.plugins[0]!.type)}.json`, json(pluginNetconf(node.conflist, 0))]);
@@ -441,14 +441,14 @@ export function render(plan: Plan): Rendered {
   }));
   const cniPath = usesOwnPlugin ? `${PODLAB_CNI_DIR}:${DEBIAN_CNI_DIR}` : DEBIAN_CNI_DIR;
   const dnsView = [...plan.pods, ...plan.hosts].some((p) => p.containers.some((c) => c.argv[0] === '@dns'));
-  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, dnsView, nodeLibraries: NODE_LIBRARIES.join(' '), cni: mode.describe(plan.cni), policyNodes: plan.networkPolicy?.policies.length || plan.networkPolicy?.clusterPolicies?.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' '), ipv6: plan.ipFamilies.includes('IPv6'), ipv4: plan.ipFamilies.includes('IPv4'), policy6: plan.ipFamilies.includes('IPv6'), calicoNatNodes: plan.nodes.filter((n) => calicoNatTables.build(plannedView(plan), { kind: 'node', name: n.name, netns: n.netns })), gatewaySysctls: plan.gateway ? gatewaySysctls(plan).join(' ') : '' })]);
+  files.push(['up.sh', template('up.sh')({ banner, plan, pods, hosts, nodes, cniPath, dnsView, nodeLibraries: NODE_LIBRARIES.join(' '), cni: mode.describe(plan.cni, plan.ipFamilies), policyNodes: plan.networkPolicy?.policies.length || plan.networkPolicy?.clusterPolicies?.length ? plan.nodes : [], policySysctls: POLICY.nodeSysctls.join(' '), ipv6: plan.ipFamilies.includes('IPv6'), ipv4: plan.ipFamilies.includes('IPv4'), policy6: plan.ipFamilies.includes('IPv6'), calicoNatNodes: plan.nodes.filter((n) => calicoNatTables.build(plannedView(plan), { kind: 'node', name: n.name, netns: n.netns })), gatewaySysctls: plan.gateway ? gatewaySysctls(plan).join(' ') : '' })]);
   files.push(['down.sh', template('down.sh')({ banner, plan, pods, namespaces })]);
 
   const drawn = plan.nodes.map((n) => ({
     ...n,
     pods: plan.pods.filter((p) => p.node === n.name).map((p) => ({ ...p, containerNames: p.containers.map((c) => c.name).join(', ') })),
   }));
-  files.push(['topology.md', template('topology.md')({ banner, plan: { ...plan, nodes: drawn }, cni: mode.describe(plan.cni) })]);
+  files.push(['topology.md', template('topology.md')({ banner, plan: { ...plan, nodes: drawn }, cni: mode.describe(plan.cni, plan.ipFamilies) })]);
   files.push(...topologyFiles(plan, banner));
 
   return new Map(files.sort(([a], [b]) => a.localeCompare(b)));

@@ -470,9 +470,5 @@ export async function startAgent(ex: Executor, state: LabState): Promise<void> {
   writeState(state);
 }
 
-/** Stops the lab's agent and waits until it is gone, so that nothing restarts what is being removed. */
-export async function stopAgent(ex: Executor, state: LabState | undefined): Promise<boolean> {
-  if (!state?.agent || !isAlive(state.agent)) return false;
-  await stopProcesses(ex, [state.agent], 2000);
-  return true;
-}
+// stopAgent lives with the process helpers, so that `down` stops an agent without loading this module.
+export { stopAgent } from './procs.ts';

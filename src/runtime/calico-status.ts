@@ -26,10 +26,10 @@ export interface CalicoStatus {
     bgp?: { peer: string; protocol: string; state: string; info: string }[];
     /** BGP: BIRD did not answer on its socket (stopped, or crashed). */
     birdDown?: boolean;
-    /** Dual stack: the IPv6 blocks it was planned and holds now (a blackhole each), and its IPv6 mesh sessions. */
+    /** A lab with IPv6: the IPv6 blocks it was planned and holds now (a blackhole each), borrowed IPv6 addresses, and its IPv6 BGP sessions (none with VXLAN). */
     ipv6?: { selected: string[]; plannedBlocks: string[]; blocks: string[]; borrowed: CalicoNode['borrowed']; bgp: { peer: string; protocol: string; state: string; info: string }[] };
   }[];
-  /** Dual stack: the IPv6 pools (Calico's default-ipv6-ippool, or the IPv6 entries of ipPools). */
+  /** A lab with IPv6: the IPv6 pools (Calico's default-ipv6-ippool, or the IPv6 entries of ipPools), with VXLAN when vxlan-v6.calico carries them; in an IPv6-only lab the only pools. */
   pools6?: CalicoNode['pools'];
 }
 
@@ -56,7 +56,8 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
         const blocks = await blackholes('-4');
         const blocks6 = c.ipv6 ? await blackholes('-6') : [];
         const base = { name: n.name, selected: c.selected, plannedBlocks: c.blocks, blocks, borrowed: c.borrowed ?? [] };
-        if (c.routing.kind !== 'bgp') return base;
+        // VXLAN (vxlan-v6.calico in IPv6): the IPv6 blocks, no sessions.
+        if (c.routing.kind !== 'bgp') return { ...base, ...(c.ipv6 ? { ipv6: { selected: c.ipv6.selected, plannedBlocks: c.ipv6.blocks, blocks: blocks6, borrowed: c.ipv6.borrowed, bgp: [] } } : {}) };
         const r = await ex.run(['birdc', '-s', birdSocket(state.plan.stateDir, n.name), 'show', 'protocols'], { timeoutMs: 5000 });
         const rows = r.exitCode === 0 ? parseBirdProtocols(r.stdout) : [];
         const routing = c.routing;
@@ -78,17 +79,19 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
 /** The text `podlab status` prints for it. */
 export function calicoStatusLines(s: CalicoStatus): string[] {
   const lines = [...s.pools, ...(s.pools6 ?? [])].map((p) => `  pool ${p.name} ${p.cidr} (/${p.blockSize} blocks, natOutgoing ${p.natOutgoing}, encapsulation ${p.encapsulation}${p.nodeSelector !== 'all()' ? `, nodeSelector ${p.nodeSelector}` : ''}${p.disabled ? ', disabled' : ''})`);
+  // An IPv6-only lab has no IPv4 pool: its nodes show their IPv6 blocks and sessions alone.
+  const v4 = s.pools.length > 0;
   if (s.pools.length > 1) for (const n of s.nodes) lines.push(`  pools  ${n.name.padEnd(14)} ${n.selected.join(', ') || '(none)'}`);
   if ((s.pools6?.length ?? 0) > 1) for (const n of s.nodes) if (n.ipv6) lines.push(`  pools6 ${n.name.padEnd(14)} ${n.ipv6.selected.join(', ') || '(none)'}`);
   for (const n of s.nodes) {
-    lines.push(`  blocks ${n.name.padEnd(14)} ${n.blocks.join(' ') || '(none)'}${n.blocks.join() !== n.plannedBlocks.join() ? `  (planned ${n.plannedBlocks.join(' ')})` : ''}`);
+    if (v4) lines.push(`  blocks ${n.name.padEnd(14)} ${n.blocks.join(' ') || '(none)'}${n.blocks.join() !== n.plannedBlocks.join() ? `  (planned ${n.plannedBlocks.join(' ')})` : ''}`);
     if (n.borrowed.length) lines.push(`  borrow ${n.name.padEnd(14)} ${n.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);
     const sessions = (bgp: readonly { peer: string; state: string; info: string }[]) => bgp.map((b) => `${b.peer} ${b.state === 'up' ? b.info : `${b.state}${b.info ? ` ${b.info}` : ''}`}`).join(', ');
-    if (n.bgp) lines.push(`  bgp    ${n.name.padEnd(14)} ${n.birdDown ? 'BIRD not answering  ' : ''}${sessions(n.bgp) || '(no BGP peers: nodeToNodeMesh off, no peers apply)'}`);
+    if (n.bgp && (v4 || n.birdDown)) lines.push(`  bgp    ${n.name.padEnd(14)} ${n.birdDown ? 'BIRD not answering  ' : ''}${sessions(n.bgp) || '(no BGP peers: nodeToNodeMesh off, no peers apply)'}`);
     if (n.ipv6) {
       lines.push(`  blocks6 ${n.name.padEnd(13)} ${n.ipv6.blocks.join(' ') || '(none)'}${n.ipv6.blocks.join() !== n.ipv6.plannedBlocks.join() ? `  (planned ${n.ipv6.plannedBlocks.join(' ')})` : ''}`);
       if (n.ipv6.borrowed.length) lines.push(`  borrow6 ${n.name.padEnd(13)} ${n.ipv6.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);
-      lines.push(`  bgp6   ${n.name.padEnd(14)} ${sessions(n.ipv6.bgp) || '(no IPv6 BGP peers)'}`);
+      if (n.bgp) lines.push(`  bgp6   ${n.name.padEnd(14)} ${sessions(n.ipv6.bgp) || '(no IPv6 BGP peers)'}`);
     }
   }
   return lines;

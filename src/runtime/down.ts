@@ -5,16 +5,16 @@
  * /etc/netns entries and state directory (a tmpfs, with the IPAM leases) are removed. Every step treats
  * "already gone" as success, so a second `down`, or a `down` after a crash at any step, is exact.
  */
-import { stopAgent } from './agent.ts';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_RUN_DIR, STATE_ROOT } from '../constants.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { realExecutor, type Executor } from './exec.ts';
-import { killNow, netnsInodes, pidsInNetns, recordOf, stopProcesses } from './procs.ts';
+import { killNow, netnsInodes, pidsInNetns, recordOf, stopAgent, stopProcesses } from './procs.ts';
 import { liveLockHolder, LOCK_SUFFIX, removeStaleLock } from './lock.ts';
 import { readState, stateDir, type LabState, type ProcessRecord } from './state.ts';
 import { mountsAt, unmountStateDir } from './statefs.ts';
 import { releaseEnded, sweepUids, uidsInUse } from './uids.ts';
+import { mark, traced } from '../lib/trace.ts';
 
 export interface DownReport {
   lab: string;
@@ -58,6 +58,7 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   if (stoppedUp) await stopProcesses(ex, [stoppedUp], UP_STOP_GRACE_MS);
 
   const state: LabState | undefined = readState(lab);
+  mark('down: state read');
   // The lab's agent next: stopped (and gone) before anything else, it restarts nothing of what
   // is being removed. Its pid is recorded; without a state it is found in no namespace (it runs
   // in the host's), so it sees the state gone and exits by itself.
@@ -88,6 +89,7 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   const stopping = Promise.all([recorded.exited, others.exited]);
   // Whether anything else runs as one of the containers' uids (an orphan that left the lab's
   // namespaces keeps its uid held): read now, while the processes exit.
+  mark('down: processes signalled');
   const inUse = state ? uidsInUse(new Set([...recorded.signalled, ...others.signalled].map((r) => r.pid))) : undefined;
 
   // 3. No CNI DEL here. Everything the plugins made lives inside the lab's namespaces (the veths,
@@ -105,7 +107,8 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
     await unmountStateDir(ex, lab);
     rmSync(stateDir(lab), { recursive: true, force: true });
   } finally {
-    await stopping;
+    mark('down: files removed');
+    await traced('down: processes gone', () => stopping);
     // The lab's containers are gone: their uids are free. Those recorded are freed by name (their
     // files removed in parallel, while the batch runs: on a busy ext4 /run each removal can wait
     // on the journal); with no state (a crash before it was written) every ended holder's file is swept.
@@ -113,11 +116,11 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
     const releasing = inUse ? releaseEnded(held, inUse) : Promise.resolve(sweepUids());
     try {
       if (deleting) {
-        await deleting;
+        await traced('down: namespaces deleted', () => deleting);
         for (const n of labNamespacesOnHost(lab)) await ex.run(['ip', 'netns', 'del', n]);
       }
     } finally {
-      await releasing;
+      await traced('down: uids released', () => releasing);
     }
   }
   // Last, the lock of an `up` that died (SIGKILL) — never one a live `up` holds.

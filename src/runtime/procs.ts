@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import type { Executor } from './exec.ts';
-import type { ProcessRecord } from './state.ts';
+import type { LabState, ProcessRecord } from './state.ts';
 
 export { isAlive, recordOf, startTimeOf } from '../lib/proc.ts';
 import { isAlive, startTimeOf } from '../lib/proc.ts';
@@ -88,4 +88,11 @@ export function killNow(ex: Executor, recs: readonly ProcessRecord[]): { signall
 /** killNow, awaited. */
 export async function killProcesses(ex: Executor, recs: readonly ProcessRecord[]): Promise<void> {
   await killNow(ex, recs).exited;
+}
+
+/** Stops the lab's agent and waits until it is gone, so that nothing restarts what is being removed. */
+export async function stopAgent(ex: Executor, state: Pick<LabState, 'agent'> | undefined): Promise<boolean> {
+  if (!state?.agent || !isAlive(state.agent)) return false;
+  await stopProcesses(ex, [state.agent], 2000);
+  return true;
 }

@@ -68,21 +68,30 @@ export async function startContainers(ex: Executor, plan: Plan, state: LabState,
   await waitContainers(state, pod, only);
 }
 
-export async function spawnContainers(ex: Executor, plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = () => {}): Promise<void> {
+export async function spawnContainers(ex: Executor, plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = () => {}, lowPortsAllowed = false): Promise<void> {
   const ps = state.pods[pod.name]!;
-  // One sysctl for the pod's network namespace, not one per container.
+  // One sysctl for the pod's network namespace, not one per container (`up` writes it beside the pod's CNI ADD).
   const starts = pod.containers.filter((c) => !only || c.name === only);
-  if (starts.length) await allowLowPorts(ex, pod.netns);
-  for (const c of starts) {
-    const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
-    const exitFile = exitFileOf(plan, stateDir(plan.lab), pod, c);
-    if (exitFile) mkdirSync(dirname(exitFile), { recursive: true });
-    const box = sandboxPid(state, pod);
-    const only = c.argv[0] === '@dns' ? dnsServerView(c.argv, pod) : plan.ownRoots ? ownRoot(plan, pod, c, box !== undefined) : undefined;
-    const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
-    ps.containers[c.name] = { pid, startTime, argv, log, uid };
-  }
+  if (starts.length && !lowPortsAllowed) await allowLowPorts(ex, pod.netns);
+  // The containers start side by side (each one spawner request), and are recorded in the pod's
+  // order once all have started or failed; one that failed fails the pod, the others recorded.
+  const box = sandboxPid(state, pod);
+  const started = await Promise.allSettled(
+    starts.map(async (c) => {
+      const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
+      const exitFile = exitFileOf(plan, stateDir(plan.lab), pod, c);
+      if (exitFile) mkdirSync(dirname(exitFile), { recursive: true });
+      const only = c.argv[0] === '@dns' ? dnsServerView(c.argv, pod) : plan.ownRoots ? ownRoot(plan, pod, c, box !== undefined) : undefined;
+      const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
+      return { pid, startTime, argv, log, uid };
+    }),
+  );
+  starts.forEach((c, i) => {
+    const r = started[i]!;
+    if (r.status === 'fulfilled') ps.containers[c.name] = r.value;
+  });
   save(state);
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
 }
 
 /** A container's root of its own in a lab built from a submission (plan.ownRoots): render's containerOnly with the trees that exist here. */

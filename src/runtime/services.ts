@@ -14,18 +14,31 @@ import { clusterViewFile } from '../render/render.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import type { Executor } from './exec.ts';
 import { isAlive } from './procs.ts';
-import { stateDir, type LabState } from './state.ts';
+import { stateDir, type LabState, type PodState } from './state.ts';
+import type { PlanPod } from '../plan/plan.ts';
 
 export type Endpoints = Record<string, Endpoint[]>;
+
+/**
+ * A pod's addresses now, one per family, primary first: the ones its state records when it was
+ * made at run time (re-created, a scale's copy, a Deployment's replacement: new in *every*
+ * family), its planned ones when it still has its planned address; none when it is not running.
+ */
+export function currentAddresses(p: PlanPod, ps: PodState | undefined): { ip: string; ips: string[] } | undefined {
+  if (!ps?.ip) return undefined;
+  if (ps.ips?.length) return { ip: ps.ip, ips: ps.ips };
+  return { ip: ps.ip, ips: ps.ip === p.ip ? p.ips : [ps.ip] };
+}
 
 /** Pods that are ready: recorded, with an IP, the sandbox and every container alive. */
 export function readyPods(state: LabState): EndpointSource[] {
   return state.plan.pods.flatMap((p) => {
     const ps = state.pods[p.name];
-    if (!ps?.ip) return [];
+    const now = currentAddresses(p, ps);
+    if (!ps || !now) return [];
     if (!p.hostNetwork && (!ps.pause || !isAlive(ps.pause))) return [];
     if (p.containers.some((c) => !ps.containers[c.name] || !isAlive(ps.containers[c.name]!))) return [];
-    return [{ ...p, ip: ps.ip, ...(ps.ip !== p.ip ? { ips: ps.ips ?? [ps.ip] } : {}) }];
+    return [{ ...p, ...now }];
   });
 }
 
@@ -51,11 +64,14 @@ export interface SyncReport {
   endpoints: Endpoints;
 }
 
-/** Every pod of the lab at its current address (none when it is not running), or as planned. */
+/**
+ * Every pod of the lab at its current addresses in every family (none when it is not running: then
+ * it is in no policy set of either family), or as planned.
+ */
 export function viewPods(state: LabState, planned = false): PolicyPod[] {
   return state.plan.pods.map((p) => {
-    const ip = planned ? p.ip : state.pods[p.name]?.ip;
-    return ip ? { ...p, ip } : { ...p, ip: undefined };
+    const now = planned ? { ip: p.ip, ips: p.ips } : currentAddresses(p, state.pods[p.name]);
+    return now ? { ...p, ...now } : { ...p, ip: undefined, ips: [] };
   });
 }
 

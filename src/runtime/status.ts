@@ -60,6 +60,7 @@ export interface LabStatus {
     endpoints: { pod: string; node: string; ip: string; ports: Record<string, number> }[];
   }[];
   hosts: { name: string; network: string; ip: string }[];
+  /** The gateway's addresses; `loadBalancerIps` in both families, IPv4 first. */
   gateway?: { nodeIp: string; externalIp?: string; loadBalancerIps: string[] };
   /** Calico: the pool, blocks per node and BGP sessions, read live (added by `calicoStatus`). */
   calico?: CalicoStatus;
@@ -99,7 +100,7 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
     })),
     hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip })),
     ...(plan.gateway
-      ? { gateway: { nodeIp: plan.gateway.nodeSide.ip, ...(plan.gateway.externalSide ? { externalIp: plan.gateway.externalSide.ip } : {}), loadBalancerIps: plan.gateway.loadBalancerIps } }
+      ? { gateway: { nodeIp: plan.gateway.nodeSide.ip, ...(plan.gateway.externalSide ? { externalIp: plan.gateway.externalSide.ip } : {}), loadBalancerIps: [...plan.gateway.loadBalancerIps, ...(plan.gateway.loadBalancerIps6 ?? [])] } }
       : {}),
     ...(state.agent ? { agent: { pid: state.agent.pid, alive: isAlive(state.agent), failedNodes: Object.keys(loops?.failedNodes ?? {}) } } : {}),
     pods: plan.pods.map((p) => {

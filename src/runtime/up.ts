@@ -10,6 +10,7 @@ import type { Plan } from '../plan/plan.ts';
 import { gatewaySysctls, hostSysctls, mountTemplateArgv, nodeSysctls, podFilesRoot, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
+import { allowLowPorts } from './container.ts';
 import { must, parallel, realExecutor, type Executor } from './exec.ts';
 import { ensureCniPlugins, ensureDnsServer, ensureNative, PAUSE_BIN } from './artifacts.ts';
 import { isAlive, recordOf } from './procs.ts';
@@ -168,10 +169,17 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
     if (options.signal?.aborted) return;
     if (!early.has(pod)) await startSandbox(ex, plan, state, pod, files, template, saver.save);
     const ps = state.pods[pod.name]!;
-    if (!pod.hostNetwork) ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
+    // The containers' low-ports sysctl is written while the CNI plugins run: neither needs the other.
+    const lowPorts = !early.has(pod) && pod.containers.length ? allowLowPorts(ex, pod.netns) : undefined;
+    try {
+      if (!pod.hostNetwork) ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
+    } finally {
+      await lowPorts?.catch(() => undefined);
+    }
+    await lowPorts;
     ps.ip = pod.ip;
     saver.save();
-    if (!early.has(pod)) await spawnContainers(ex, plan, state, pod, undefined, saver.save);
+    if (!early.has(pod)) await spawnContainers(ex, plan, state, pod, undefined, saver.save, !!lowPorts);
     await traced(`up: pod ${pod.name}: containers listening`, () => waitContainers(state, pod));
   }).finally(saver.flush);
 

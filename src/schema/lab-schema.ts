@@ -216,7 +216,7 @@ export const bgpCheckSchema = z.strictObject({
   learned: z.string().optional(),
   /** The opposite: the session is not Established (without `learned`), or the route was not learned from the peer. @default false */
   absent: z.boolean().optional(),
-  /** The session's family in a dual-stack lab: 'IPv6' asks the IPv6 session (between the nodes' IPv6 addresses) and its IPv6 blocks. @default 'IPv6' when `learned` is an IPv6 CIDR, else 'IPv4' */
+  /** The session's family: 'IPv6' asks the IPv6 mesh session (between the nodes' IPv6 addresses), and 'blocks' are then the peer's IPv6 blocks. @default the lab's first family that is IPv4 (an IPv6-only lab: 'IPv6') */
   family: z.enum(['IPv4', 'IPv6']).optional(),
   timeoutMs: checkTimeout,
   name: z.string().optional(),
@@ -233,7 +233,7 @@ export const blockCheckSchema = z.strictObject({
   pod: z.string().optional(),
   /** With `pod`: true, its address lies in no block of its node (borrowed from another node's block); false, in one of its node's own. @default true */
   borrowed: z.boolean().optional(),
-  /** Which family's blocks (IPv6: the node's IPv6 blackholes, the pod's IPv6 address). @default 'IPv6' when every `holds` entry is an IPv6 CIDR, else 'IPv4' */
+  /** Which family's blocks: 'IPv6' reads the node's IPv6 blackholes (and, with `pod`, the pod's IPv6 address). @default the family of `holds`, else IPv4 (an IPv6-only lab: 'IPv6') */
   family: z.enum(['IPv4', 'IPv6']).optional(),
   timeoutMs: checkTimeout,
   name: z.string().optional(),
@@ -424,7 +424,10 @@ export const serviceSchema = z.strictObject({
   clusterIP: z.string().optional(),
   /** ExternalName only: the DNS name the Service is an alias (CNAME) of. */
   externalName: z.string().optional(),
-  /** LoadBalancer only: a fixed address from the lab's loadBalancer pool. */
+  /**
+   * LoadBalancer only: a fixed address from the lab's loadBalancer pool, of one of the Service's
+   * families (one address, as Kubernetes' spec.loadBalancerIP; a dual-stack Service's other one is allocated).
+   */
   loadBalancerIP: z.string().optional(),
   /** 'ClientIP': one client keeps reaching the same endpoint (for 3 hours). @default 'None' */
   sessionAffinity: z.enum(['None', 'ClientIP']).optional(),
@@ -543,10 +546,16 @@ export const labSchema = z.strictObject({
   dns: z.union([z.literal(false), clusterDnsSchema]).optional(),
   /** Machines outside the cluster. Any host on the 'external' network, or a loadBalancer pool, adds the lab's gateway: a router at the node network's first address. */
   hosts: z.record(z.string(), hostSchema).optional(),
-  /** The network beyond the gateway, where 'external' hosts live. @default { cidr: '203.0.113.0/24' } */
-  externalNetwork: z.strictObject({ cidr: z.string() }).optional(),
-  /** Addresses for LoadBalancer Services, held by the gateway (as a cloud load balancer or MetalLB would), which forwards them to the Service's NodePort. */
-  loadBalancer: z.strictObject({ pool: z.string() }).optional(),
+  /**
+   * The network beyond the gateway, where 'external' hosts live: one CIDR per family, in ipFamilies
+   * order (the IPv6 one in a lab with IPv6). @default { cidr: ['203.0.113.0/24', 'fd00:203:0:113::/64'] }
+   */
+  externalNetwork: z.strictObject({ cidr: cidrs }).optional(),
+  /**
+   * Addresses for LoadBalancer Services, held by the gateway (as a cloud load balancer or MetalLB would), which forwards them to the Service's NodePort.
+   * `pool` is one CIDR or one per family, e.g. ['172.16.94.240/28', 'fd00:172:16:94::f0/124'] (as MetalLB's IPAddressPool lists addresses); a family the lab lacks is not used.
+   */
+  loadBalancer: z.strictObject({ pool: cidrs }).optional(),
   /** NetworkPolicies (networking.k8s.io/v1) by name; enforced in nftables on every node (docs/network-policy.md). */
   networkPolicies: z.record(z.string(), networkPolicySchema).optional(),
   /** ClusterNetworkPolicies (policy.networking.k8s.io, tiers Admin and Baseline) by name; evaluated Admin → NetworkPolicy → Baseline → allow (docs/network-policy.md). */

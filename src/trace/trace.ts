@@ -115,12 +115,18 @@ export function corefileAnswerer(corefile: string, domain: string): string {
 function nodeRoute(src: PlanNode, dst: PlanNode, destIp: string): { route: Hop; tunnel?: Hop } {
   const at = `node ${src.name}`;
   const see = `ip route get ${destIp}`;
-  const cni = src.cni as { type: string; vxlan?: { dev: string; vni: number; port: number; peers: { node: string; nodeIp: string; mac: string; gateway: string }[] }; routing?: { kind: 'bgp' | 'vxlan'; vxlan?: { dev: string; vni: number; port: number; peers: { node: string; nodeIp: string; mac: string; address: string; blocks: string[] }[] }; peers?: { node: string; ip: string; protocol: string }[] } };
+  type Vtep = { dev: string; vni: number; port: number; address: string; peers: { node: string; nodeIp: string; mac: string; gateway: string }[] };
+  const cni = src.cni as { type: string; vxlan?: Vtep; vxlan6?: Vtep; routing?: { kind: 'bgp' | 'vxlan'; vxlan?: { dev: string; vni: number; port: number; peers: { node: string; nodeIp: string; mac: string; address: string; blocks: string[] }[] }; peers?: { node: string; ip: string; protocol: string }[] } };
   if (cni.type === 'flannel' && cni.vxlan) {
-    const peer = cni.vxlan.peers.find((p) => p.node === dst.name)!;
+    // IPv6 in a dual-stack lab rides flannel-v6.<vni>, with IPv6 outer headers; IPv4 flannel.<vni>.
+    const v = destIp.includes(':') && cni.vxlan6 ? cni.vxlan6 : cni.vxlan;
+    const peer = v.peers.find((p) => p.node === dst.name)!;
+    const six = v.address.includes(':');
+    const cidr = (dst.podCidrs ?? [dst.podCidr]).find((c) => c.includes(':') === six) ?? dst.podCidr;
+    const local = (src.ips ?? [src.ip]).find((a) => a.includes(':') === six) ?? src.ip;
     return {
-      route: { kind: 'node-route', at, linux: `${dst.podCidr} via ${peer.gateway} dev ${cni.vxlan.dev} onlink`, k8s: `flannel: node ${dst.name}'s pod CIDR (spec.podCIDR ${dst.podCidr}) through the VXLAN device`, see, status: 'predicted' },
-      tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${cni.vxlan.vni}: outer ${src.ip} → ${peer.nodeIp} UDP ${cni.vxlan.port}, inner to ${peer.mac} (FDB of ${cni.vxlan.dev})`, k8s: `flannel backend vxlan: ${src.name} → ${dst.name} over the node network`, see: `bridge fdb show dev ${cni.vxlan.dev}`, status: 'predicted' },
+      route: { kind: 'node-route', at, linux: `${cidr} via ${peer.gateway} dev ${v.dev} onlink`, k8s: `flannel: node ${dst.name}'s pod CIDR (spec.${cidr === dst.podCidr ? 'podCIDR' : 'podCIDRs'} ${cidr}) through the VXLAN device`, see, status: 'predicted' },
+      tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${v.vni}: outer ${local} → ${peer.nodeIp} UDP ${v.port}, inner to ${peer.mac} (FDB of ${v.dev})`, k8s: `flannel backend vxlan: ${src.name} → ${dst.name} over the node network`, see: `bridge fdb show dev ${v.dev}`, status: 'predicted' },
     };
   }
   if (cni.type === 'calico' && cni.routing?.kind === 'vxlan' && cni.routing.vxlan) {

@@ -173,11 +173,27 @@ describe.skipIf(!live)('live dual stack on flannel (the flagship lab with its ip
     await down(fl);
   }, 60_000);
 
-  it('IPv6 pod to pod across nodes rides the VXLAN devices, without NAT; the lab’s own checks pass', async () => {
+  it('IPv6 pod to pod across nodes rides flannel-v6.1 (IPv6 outer headers), IPv4 flannel.1, without NAT; the lab’s own checks pass', async () => {
     const ips = (n: string) => state.plan.pods.find((p) => p.name === n)!.ips;
+    const client = state.plan.pods.find((p) => p.name === 'client')!;
+    const node = state.plan.nodes.find((n) => n.name === client.node)!;
+    const peer = state.plan.nodes.find((n) => n.name === state.plan.pods.find((p) => p.name === 'web-2')!.node)!;
+    type Link = { ifname: string; address: string; mtu: number; linkinfo: { info_data: { local?: string; local6?: string } } };
+    const links = async () => JSON.parse((await execa('ip', ['-n', node.netns, '-j', '-s', '-d', 'link', 'show', 'type', 'vxlan'])).stdout) as (Link & { stats64: { tx: { packets: number } } })[];
+    const before = await links();
+    // flanneld's two VTEPs: each its family's local address, a MAC of its own, the IPv6 one 70 below the link's MTU.
+    expect(before.map((l) => [l.ifname, l.mtu, l.linkinfo.info_data.local ?? l.linkinfo.info_data.local6])).toEqual([
+      ['flannel.1', 1450, node.ips[0]],
+      ['flannel-v6.1', 1430, node.ips[1]],
+    ]);
+    expect(before[0]!.address).not.toBe(before[1]!.address);
+    expect((await execa('bridge', ['-n', node.netns, 'fdb', 'show', 'dev', 'flannel-v6.1'])).stdout).toContain(`dst ${peer.ips[1]}`);
+    expect((await execa('ip', ['-n', node.netns, '-6', 'route', 'get', ips('web-2')[1]!])).stdout).toContain('dev flannel-v6.1');
     const r = await httpFrom(state, 'client', `http://[${ips('web-2')[1]}]:8080/`);
     expect(r.pod).toBe('web-2');
     expect(r.client).toBe(ips('client')[1]);
+    const after = await links();
+    expect(after[1]!.stats64.tx.packets).toBeGreaterThan(before[1]!.stats64.tx.packets);
     const results = await runChecks(state);
     expect(results.filter((x) => x.status !== 'pass').map((x) => x.name)).toEqual([]);
   });

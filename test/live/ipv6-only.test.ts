@@ -52,11 +52,12 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
   it('pod to pod across nodes over flannel VXLAN in IPv6, no NAT: the server sees the client’s IPv6 address', async () => {
     const r = await httpFrom(state, 'client', `http://[${pod('web-2').ip}]:8080/`);
     expect([r.pod, r.client]).toEqual(['web-2', pod('client').ip]);
-    // The VTEP's outer addresses are the nodes' IPv6 ones.
+    // One VTEP, flannel-v6.1 as flanneld names it, its outer addresses the nodes' IPv6 ones; no flannel.1.
     const w1 = state.plan.nodes.find((n) => n.name === 'worker-1')!;
-    const link = JSON.parse((await execa('ip', ['-n', w1.netns, '-j', '-d', 'link', 'show', 'flannel.1'])).stdout) as { linkinfo: { info_data: { local6?: string; local?: string } } }[];
-    expect(link[0]!.linkinfo.info_data.local6 ?? link[0]!.linkinfo.info_data.local).toBe(w1.ip);
-    const fdb = (await execa('bridge', ['-n', w1.netns, 'fdb', 'show', 'dev', 'flannel.1'])).stdout;
+    const vx = JSON.parse((await execa('ip', ['-n', w1.netns, '-j', '-d', 'link', 'show', 'type', 'vxlan'])).stdout) as { ifname: string; mtu: number; linkinfo: { info_data: { local6?: string; local?: string } } }[];
+    expect(vx.map((l) => [l.ifname, l.mtu])).toEqual([['flannel-v6.1', 1430]]);
+    expect(vx[0]!.linkinfo.info_data.local6 ?? vx[0]!.linkinfo.info_data.local).toBe(w1.ip);
+    const fdb = (await execa('bridge', ['-n', w1.netns, 'fdb', 'show', 'dev', 'flannel-v6.1'])).stdout;
     expect(fdb).toContain(`dst ${state.plan.nodes.find((n) => n.name === 'worker-2')!.ip}`);
   });
 

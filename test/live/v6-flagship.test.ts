@@ -1,6 +1,6 @@
 /**
- * Live: the flagship Services lab (labs/services.lab.ts) switched to IPv6-only — `ipFamilies:
- * ['IPv6']` and its one IPv4 field, the load-balancer pool, written in IPv6 (docs/dual-stack.md).
+ * Live: the flagship Services lab (labs/services.lab.ts) switched to IPv6-only by one line,
+ * `ipFamilies: ['IPv6']` (its pool lists a CIDR per family; docs/dual-stack.md).
  * Every check passes (ClusterIP spread and affinity, UDP, hostNetwork, NodePorts with both traffic
  * policies from an outside host, the LoadBalancer through the gateway, hostPort, natOutgoing, the
  * reachability matrix), every scenario passes, and no namespace of the lab holds IPv4 beyond loopback.
@@ -22,7 +22,7 @@ describe.skipIf(!live)('live: the flagship Services lab in IPv6 only', () => {
   let state: LabState;
   beforeAll(async () => {
     await down(name);
-    state = await upLab({ ...servicesLab, name, ipFamilies: ['IPv6'], loadBalancer: { pool: 'fd00:172:16:94::f0/124' } });
+    state = await upLab({ ...servicesLab, name, ipFamilies: ['IPv6'] });
   }, 90_000);
   afterAll(async () => {
     await down(name);

@@ -66,10 +66,11 @@ describe("podlab's calico CNI plugin, the protocol", () => {
   });
 
   it('an ADD that cannot use what IPAM gave releases it again (IPAM DEL), and builds nothing', () => {
-    fakeIpam('v6only', '{"cniVersion":"1.0.0","ips":[{"address":"fd00::5/64"}]}', 0);
-    const r = call('ADD', conf('v6only'));
-    expect(r).toMatchObject({ status: 1, out: { code: 11, msg: 'IPAM returned no IPv4 address' } });
-    expect(readFileSync(join(dir, 'v6only.calls'), 'utf8').split('\n').filter(Boolean)).toEqual(['ADD', 'DEL']);
+    // No address of either family (an IPv6 one alone is an IPv6-only pod, built).
+    fakeIpam('none', '{"cniVersion":"1.0.0","ips":[]}', 0);
+    const r = call('ADD', conf('none'));
+    expect(r).toMatchObject({ status: 1, out: { code: 11, msg: 'IPAM returned no address' } });
+    expect(readFileSync(join(dir, 'none.calls'), 'utf8').split('\n').filter(Boolean)).toEqual(['ADD', 'DEL']);
   });
 
   it('DEL delegates to IPAM and succeeds; its failure is reported', () => {

@@ -236,13 +236,13 @@ describe('the bgp and block kinds in IPv6 (family)', () => {
     expect(PROBE_KINDS.block.judge(p, borrowed!, out(BLACKHOLE6_W1))).toMatchObject({ ok: false, seen: 'w1 holds fd00:10:244::40/122; fd00:10:244::40 is in fd00:10:244::40/122' });
   });
 
-  it('PL2419: the IPv6 family asked of a lab without IPv6 (bgp, block, exhaust-block); PL2157 a CIDR of the other family', () => {
+  it('PL2186: the IPv6 family asked of a lab without IPv6 (bgp, block, exhaust-block), or a CIDR of the other family', () => {
     const v4 = { ipFamilies: ['IPv4' as const] };
     const codesOf = (r: ReturnType<typeof kinds>) => r.diagnostics.map((d) => d.code);
-    expect(codesOf(kinds([{ kind: 'bgp', from: 'node/cp', peer: 'node/w1', family: 'IPv6' }], v4))).toEqual(['PL2419']);
-    expect(codesOf(kinds([{ kind: 'block', from: 'node/w1', holds: ['fd00:10:244::40/122'] }], v4))).toEqual(['PL2419']);
-    expect(codesOf(kinds([], { ...v4, scenarios: { s: { steps: [{ action: 'exhaust-block', node: 'w1', family: 'IPv6' }] } } }))).toEqual(['PL2419']);
-    expect(codesOf(kinds([{ kind: 'block', from: 'node/w1', holds: ['10.244.0.64/26'], family: 'IPv6' }]))).toEqual(['PL2157']);
+    expect(codesOf(kinds([{ kind: 'bgp', from: 'node/cp', peer: 'node/w1', family: 'IPv6' }], v4))).toEqual(['PL2186']);
+    expect(codesOf(kinds([{ kind: 'block', from: 'node/w1', holds: ['fd00:10:244::40/122'] }], v4))).toEqual(['PL2186']);
+    expect(codesOf(kinds([], { ...v4, scenarios: { s: { steps: [{ action: 'exhaust-block', node: 'w1', family: 'IPv6' }] } } }))).toEqual(['PL2186']);
+    expect(codesOf(kinds([{ kind: 'block', from: 'node/w1', holds: ['10.244.0.64/26'], family: 'IPv6' }]))).toEqual(['PL2186']);
     expect(codesOf(kinds([], { scenarios: { s: { steps: [{ action: 'exhaust-block', node: 'w1', family: 'IPv6' }] } } }))).toEqual([]);
   });
 });

@@ -114,6 +114,30 @@ describe('podlab CLI', () => {
     expect(r.exitCode).toBe(141);
   });
 
+  it('down runs from a bundle of its own, by name, by file and with --prefix, as the whole CLI did', async () => {
+    // The down bundle loads no compiler (src/cli/down-main.ts); PODLAB_TRACE names the bundle started.
+    const byName = await execa('node', ['bin/podlab.js', 'down', 'spd-cli-none'], { reject: false, env: { PODLAB_CACHE_DIR: CACHE, PODLAB_TRACE: '1' } });
+    expect(byName.exitCode).toBe(0);
+    expect(byName.stderr).toContain('spd-cli-none: nothing to remove');
+    const byFile = await execa('node', ['bin/podlab.js', 'down', 'labs/kubenet.lab.ts', '--json'], { reject: false, env: { PODLAB_CACHE_DIR: CACHE, PODLAB_TRACE: '1' } });
+    expect(byFile.exitCode).toBe(0);
+    expect(byFile.stderr).toContain('boot: load the CLI bundle (down.cjs)');
+    // A lab file is compiled for its name (the compiler loaded only then), the prefix applied to it.
+    expect(JSON.parse(byFile.stdout)).toEqual([{ lab: 'kubenet', namespaces: [], processes: 0, existed: false }]);
+    const prefixed = await podlab('--prefix', 'spd-x-', 'down', 'labs/kubenet.lab.ts', '--json');
+    expect(JSON.parse(prefixed.stdout)).toMatchObject([{ lab: 'spd-x-kubenet', existed: false }]);
+    const bad = await podlab('down', 'none', '--prefix', 'Bad_');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('PL3140');
+    const neither = await podlab('down');
+    expect(neither.exitCode).toBe(2);
+    expect(neither.stderr).toContain('name a lab, or use --all');
+    const help = await podlab('down', '--help');
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('Usage: podlab down [options] [lab]');
+    expect(help.stdout).toContain('--all');
+  });
+
   it('--help teaches: names the commands and the exit codes', async () => {
     const r = await podlab('--help');
     for (const c of ['validate', 'render', 'up', 'down', 'status', 'exec', 'logs', 'check']) expect(r.stdout).toContain(c);

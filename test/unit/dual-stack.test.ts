@@ -347,13 +347,13 @@ describe('IPv6-only plan (ipFamilies: [IPv6])', () => {
     expect(t).toMatch(/tcp \. 3\d{4} : goto ext\.default\/np\/tcp-80/);
   });
 
-  it('flannel: VTEPs speak IPv6 alone, outer headers included (local and FDB dst are node IPv6 addresses), MTU 70 below', () => {
+  it('flannel: one VTEP, flannel-v6.1 as flanneld names it, speaking IPv6 alone (local and FDB dst are node IPv6 addresses), MTU 70 below', () => {
     const f = only('flannel');
     const batch = render(f).get('ip/node-a.batch')!;
-    expect(batch).toMatch(/type vxlan id 1 local fd00:172:16:94::a dev eth0 dstport 8472 nolearning/);
-    expect(batch).toContain('mtu 1430 type vxlan');
-    expect(batch).toContain('address add fd00:10:244::/128 dev flannel.1 nodad\n');
-    expect(batch).toContain('route add fd00:10:244:1::/64 via fd00:10:244:1:: dev flannel.1 onlink\n');
+    expect(batch).toMatch(/link add name flannel-v6\.1 address \S+ mtu 1430 type vxlan id 1 local fd00:172:16:94::a dev eth0 dstport 8472 nolearning/);
+    expect(batch).toContain('address add fd00:10:244::/128 dev flannel-v6.1 nodad\n');
+    expect(batch).toContain('route add fd00:10:244:1::/64 via fd00:10:244:1:: dev flannel-v6.1 onlink\n');
+    expect(batch).not.toContain('flannel.1');
     expect(batch).not.toMatch(v4);
     expect(render(f).get('ip/fdb-a.batch')).toContain('dst fd00:172:16:94::b');
   });
@@ -489,14 +489,20 @@ describe('IPv6-only plan: ingress behind an IPv6 LoadBalancer', () => {
 });
 
 describe('the flagship (labs/services.lab.ts) switched to IPv6-only', () => {
-  // The switch: ipFamilies: ['IPv6'], and its one IPv4 field, the load-balancer pool, written in IPv6.
+  // The switch is one line: ipFamilies: ['IPv6']. The pool lists a CIDR per family; the lab uses those of its families.
   const flagship = validateValue(servicesLab, 'labs/services.lab.ts');
-  const v6 = { ...servicesLab, name: 'v6-flagship', ipFamilies: ['IPv6' as const], loadBalancer: { pool: 'fd00:172:16:94::f0/124' } };
+  const v6 = { ...servicesLab, name: 'v6-flagship', ipFamilies: ['IPv6' as const] };
 
-  it('the flagship writes exactly one IPv4 field, the pool: IPv6-only with it as written is refused there (PL2404) and nowhere else', () => {
+  it('the flagship writes its pool per family and nothing else of one family: IPv4 as written, IPv6-only by ipFamilies alone', () => {
     expect(flagship.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const asIs = validateValue({ ...servicesLab, ipFamilies: ['IPv6'] }, 'labs/services.lab.ts').diagnostics.filter((d) => d.severity === 'error');
-    expect(asIs.map((d) => [d.code, d.path.join('.')])).toEqual([['PL2404', 'loadBalancer.pool']]);
+    expect(servicesLab.loadBalancer!.pool).toEqual(['172.16.94.240/28', 'fd00:172:16:94::f0/124']);
+    // As written, IPv4: the LoadBalancer takes the IPv4 pool's first address and nothing IPv6 is planned.
+    const p4 = buildPlan(flagship.lab!);
+    expect(p4.services.find((s) => s.name === 'web-lb')!.loadBalancerIP).toBe('172.16.94.241');
+    expect(JSON.stringify(p4)).not.toContain('fd00:');
+    // Without the IPv6 CIDR in the pool, ipFamilies alone would be refused at the pool's line.
+    const asBefore = validateValue({ ...servicesLab, ipFamilies: ['IPv6'], loadBalancer: { pool: '172.16.94.240/28' } }, 'labs/services.lab.ts').diagnostics.filter((d) => d.severity === 'error');
+    expect(asBefore.map((d) => [d.code, d.path.join('.')])).toEqual([['PL2404', 'loadBalancer.pool']]);
   });
 
   it('with the pool in IPv6 it validates, plans and renders with nothing IPv4: every check and scenario step targets an IPv6 address', () => {

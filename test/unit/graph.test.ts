@@ -125,7 +125,15 @@ describe('graph model of every example lab', () => {
         expect(tunnels).toHaveLength(pairs);
         expect(routes).toHaveLength(0);
         for (const t of tunnels) expect(t.label?.[0]).toMatch(/^VXLAN VNI \d+, UDP \d+: /);
-        expect(g.nodes.filter((n) => n.kind === 'device').map((n) => n.label[0])).toEqual(plan.nodes.map(() => `flannel.${vni}`));
+        // flanneld's names: flannel.<vni> carries IPv4, flannel-v6.<vni> IPv6 (an IPv6-only lab has that one alone).
+        const dev = plan.ipFamilies.includes('IPv4') ? `flannel.${vni}` : `flannel-v6.${vni}`;
+        expect(g.nodes.filter((n) => n.kind === 'device').map((n) => n.label[0])).toEqual(plan.nodes.map(() => dev));
+      } else if (plan.cni.type === 'calico' && plan.cni.encapsulation === 'VXLAN') {
+        // Calico's VXLAN: a tunnel per pair; per node vxlan.calico with IPv4, vxlan-v6.calico with IPv6.
+        const devices = [...(plan.ipFamilies.includes('IPv4') ? ['vxlan.calico'] : []), ...(plan.ipFamilies.includes('IPv6') ? ['vxlan-v6.calico'] : [])];
+        expect(tunnels).toHaveLength(pairs);
+        expect(routes).toHaveLength(0);
+        expect(g.nodes.filter((n) => n.kind === 'device').map((n) => n.label[0])).toEqual(plan.nodes.flatMap(() => devices));
       } else {
         expect(tunnels).toHaveLength(0);
         expect(routes).toHaveLength(pairs);

@@ -1,5 +1,5 @@
 /** The CLI's render cache (src/render/render-cache.ts): the same files as render, read back for the same plan and build only. */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import type { Lab } from '../../src/compile/lab.ts';
 import { render } from '../../src/render/render.ts';
 import { renderCached, renderCacheFile } from '../../src/render/render-cache.ts';
+import { planCached, planCacheFile } from '../../src/cli/plan-cache.ts';
 
 describe('render cache', () => {
   let dir: string;
@@ -53,5 +54,37 @@ describe('render cache', () => {
     writeFileSync(file, '{not json');
     expect([...renderCached(plan, bundle)]).toEqual([...render(plan)]);
     expect(() => JSON.parse(readFileSync(file, 'utf8'))).not.toThrow();
+  });
+
+  it('planCached: every example lab, read back, is the plan and files a fresh plan and render make', async () => {
+    const bundle = { dir, stamp: '200:4:v20' };
+    for (const f of readdirSync('labs').filter((n) => n.endsWith('.lab.ts'))) {
+      const r = await compileLab(`labs/${f}`);
+      if (!r.lab) continue;
+      const fresh = buildPlan(r.lab);
+      const first = planCached(r.lab, bundle);
+      expect(existsSync(planCacheFile(r.lab, bundle)!)).toBe(true);
+      const again = planCached(r.lab, bundle);
+      // The state journal holds the plan as JSON too: what is read back is that form of it.
+      expect(again.plan).toEqual(JSON.parse(JSON.stringify(fresh)));
+      expect(first.plan).toEqual(fresh);
+      expect([...again.files]).toEqual([...render(fresh)]);
+    }
+  });
+
+  it('planCached: served from the entry for the same lab and build; another lab, build or a corrupt entry is planned afresh', () => {
+    const bundle = { dir, stamp: '201:5:v20' };
+    planCached(lab, bundle);
+    const file = planCacheFile(lab, bundle)!;
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as { plan: Plan; files: [string, string][] };
+    writeFileSync(file, JSON.stringify({ plan: { ...entry.plan, description: 'from the cache' }, files: entry.files }));
+    expect(planCached(lab, bundle).plan.description).toBe('from the cache');
+    expect(planCached(lab, { dir, stamp: '202:6:v20' }).plan.description).not.toBe('from the cache');
+    const renamed = planCached({ ...lab, name: 'renamed' }, bundle);
+    expect(renamed.plan.lab).toBe('renamed');
+    expect(renamed.files.get('ip/root.batch')).toContain('renamed');
+    writeFileSync(file, '{not json');
+    expect(planCached(lab, bundle).plan).toEqual(buildPlan(lab));
+    expect(planCacheFile(lab, undefined)).toBeUndefined();
   });
 });

@@ -123,6 +123,15 @@ describe('up, through the executor', () => {
     for (const n of ['a', 'b']) at(lines, new RegExp(`^nsenter --net=/run/netns/podlab-order\\.node\\.${n} -- nft -f -$`));
   });
 
+  it("per pod with containers: the low-ports sysctl goes out beside the pod's CNI ADD, not after it", () => {
+    for (const pod of ['web', 'client']) {
+      const sandbox = at(lines, new RegExp(`^spawn \\S+/pause --netns /run/netns/podlab-order\\.pod\\.default\\.${pod} `));
+      const sysctl = lines.indexOf(`nsenter --net=/run/netns/podlab-order.pod.default.${pod} -- sysctl -qw net.ipv4.ip_unprivileged_port_start=0`);
+      const add = ex.calls.findIndex((c) => c.op === 'run' && c.env?.CNI_COMMAND === 'ADD' && c.env.CNI_NETNS === `/run/netns/podlab-order.pod.default.${pod}`);
+      expect([sandbox < sysctl, sysctl < add]).toEqual([true, true]);
+    }
+  });
+
   it('runs nothing else: every command is one podlab means to run', () => {
     const programs = new Set(ex.calls.flatMap((c) => (c.op === 'signal' ? [] : [c.argv[0] === 'nsenter' ? c.argv[c.argv.indexOf('--') + 1]!.split('/').at(-1)! : c.argv[0]!.split('/').at(-1)!])));
     expect([...programs].sort()).toEqual(['bridge', 'contain', 'ip', 'mount', 'nft', 'pause', 'sysctl', 'unshare']);

@@ -21,8 +21,8 @@ export const exhaustBlockAction: ScenarioAction<'exhaust-block', ExhaustBlock, E
       out.push(
         diag('PL2180', step.at('action'), `${step.what}: exhaust-block fills a node's Calico blocks so its next pod claims or borrows, which BIRD advertises; this lab runs ${cni.type === 'calico' ? 'Calico VXLAN (no BGP)' : `cni '${cni.type}'`}`, "Use cni: { type: 'calico' } with encapsulation 'None' (the default)."),
       );
-    else if (a.family === 'IPv6' && !step.lab.ipFamilies?.includes('IPv6'))
-      out.push(diag('PL2419', step.at('family'), `${step.what}: exhaust-block family 'IPv6', but the lab has no IPv6: its nodes hold IPv4 blocks only`, "Leave family out (or 'IPv4'), or make the lab dual stack (ipFamilies: ['IPv4', 'IPv6'])."));
+    else if (a.family !== undefined && !(step.lab.ipFamilies ?? ['IPv4']).includes(a.family))
+      out.push(diag('PL2186', step.at('family'), `${step.what}: exhaust-block family '${a.family}', but the lab has no ${a.family}: its nodes hold ${a.family === 'IPv6' ? 'IPv4' : 'IPv6'} blocks only`, `Leave family out, or make the lab dual stack (ipFamilies: ['IPv4', 'IPv6']).`));
   },
   describe: (a) => `exhaust-block node/${a.node}${a.family ? ` (${a.family})` : ''}`,
   async run(live, a) {

@@ -4,8 +4,8 @@
  * protocol Mesh_<peer ip>, or Node_/Global_<peer ip> for a BGPPeer, as Calico's templates name them) is Established (`show protocols`). With
  * `learned`: each CIDR is a route the node has from that session (`show route protocol …`);
  * 'blocks' stands for every block the peer holds in the plan. `absent` asserts the opposite, e.g.
- * after the peer's BIRD was stopped. `family: 'IPv6'` (a dual-stack lab): the IPv6 session between
- * the nodes' IPv6 addresses (Mesh_fd00_…, or an IPv6 BGPPeer's) and the peer's IPv6 blocks.
+ * after the peer's BIRD was stopped. In an IPv6-only lab the nodes' addresses are IPv6: the session
+ * is the IPv6 mesh's (Mesh_fd00_172_16_94__c) and 'blocks' the peer's IPv6 blocks.
  */
 import { diag } from '../../compile/diagnostics.ts';
 import { formatPrefix, parsePrefix } from '../../net/addr.ts';
@@ -25,7 +25,8 @@ export type BgpCheck<S extends Stage> = Check<
     /** As written ('blocks' or a CIDR); planned, the CIDRs. */
     learned?: S extends 'lab' ? string : string[];
     absent: boolean;
-    family: 'IPv4' | 'IPv6';
+    /** As written, the family asked for; planned, 'IPv6' when the session is an IPv6 one (`family`, an IPv6 `learned`, an IPv6-only lab). */
+    family?: S extends 'lab' ? 'IPv4' | 'IPv6' : 'IPv6';
     /** Planned: the control socket and the BIRD protocol of the session. */
     bird: S extends 'lab' ? {} : { socket: string; protocol: string };
   }
@@ -45,6 +46,13 @@ export function requireCalico(lab: LabView, c: { name: string; at: (string | num
     ),
   );
   return false;
+}
+
+/** A Calico check's `family` must be one of the lab's (PL2186). */
+export function requireFamily(lab: LabView, c: { name: string; at: (string | number)[]; family?: 'IPv4' | 'IPv6' }, out: Diagnostic[]): void {
+  const families = lab.ipFamilies ?? ['IPv4'];
+  if (c.family !== undefined && !families.includes(c.family))
+    out.push(diag('PL2186', checkAt(c)('family'), `check "${c.name}": family ${c.family}, but the lab is ${families.length > 1 ? 'dual stack' : `${families[0]}-only`}: no session or block of that family exists`, `Leave family out, or write ${families.map((f) => `'${f}'`).join(' or ')}.`));
 }
 
 /** `from` must be a node of the lab. */
@@ -74,17 +82,22 @@ export function parseBirdProtocols(text: string): BirdProtocol[] {
     });
 }
 
-const calicoOf = (peers: Peers, node: string) => {
+const calicoOf = (peers: Peers, node: string): CalicoNode | undefined => {
   const n = peers.nodes.find((x) => x.name === node);
   return n?.cni.type === 'calico' ? (n.cni as unknown as CalicoNode) : undefined;
 };
 
-const peerBlocks = (peers: Peers, node: string, family: 'IPv4' | 'IPv6'): string[] => (family === 'IPv6' ? (calicoOf(peers, node)?.ipv6?.blocks ?? []) : (calicoOf(peers, node)?.blocks ?? []));
+/** The blocks a peer holds in the family of the session: its IPv6 blocks over an IPv6 session. */
+const peerBlocks = (peers: Peers, node: string, v6: boolean): string[] => {
+  const c = calicoOf(peers, node);
+  return (v6 ? c?.ipv6?.blocks : c?.blocks) ?? [];
+};
 
-const sessionTo = (peers: Peers, node: string, peerIp: string, family: 'IPv4' | 'IPv6'): string => {
+/** The session's BIRD protocol: among the node's IPv4 sessions, then its IPv6 mesh (an IPv6-only lab's only sessions). */
+const sessionTo = (peers: Peers, node: string, peerIp: string): string => {
   const routing = calicoOf(peers, node)?.routing;
-  const sessions = routing?.kind === 'bgp' ? (family === 'IPv6' ? (routing.peers6 ?? []) : routing.peers) : [];
-  return sessions.find((p) => p.ip === peerIp)?.protocol ?? (family === 'IPv6' ? meshName6(peerIp) : meshName(peerIp));
+  const bgp = routing?.kind === 'bgp' ? routing : undefined;
+  return bgp?.peers.find((p) => p.ip === peerIp)?.protocol ?? bgp?.peers6?.find((p) => p.ip === peerIp)?.protocol ?? (peerIp.includes(':') ? meshName6(peerIp) : meshName(peerIp));
 };
 
 export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
@@ -98,7 +111,7 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     peer: c.peer,
     ...(c.learned !== undefined ? { learned: c.learned } : {}),
     absent: c.absent ?? false,
-    family: c.family ?? (c.learned?.includes(':') ? 'IPv6' : 'IPv4'),
+    ...(c.family ? { family: c.family } : {}),
     bird: {},
     name:
       c.name ??
@@ -109,17 +122,25 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
   validate(lab, c, out) {
     if (!requireCalico(lab, c, 'bgp', true, out)) return;
     if (!requireNode(lab, c, 'from', c.from, out) || !requireNode(lab, c, 'peer', c.peer, out)) return;
+    requireFamily(lab, c, out);
     if (c.peer === c.from) out.push(diag('PL2157', checkAt(c)('peer'), `check "${c.name}": a node has no BGP session to itself`, 'Name another node as peer.'));
-    if (c.family === 'IPv6' && !lab.ipFamilies?.includes('IPv6'))
-      out.push(diag('PL2419', checkAt(c)('family'), `check "${c.name}" asks for an IPv6 BGP session, but the lab has no IPv6: BIRD runs IPv4 sessions only`, "Leave family out, or make the lab dual stack (ipFamilies: ['IPv4', 'IPv6'])."));
-    if (c.learned !== undefined && c.learned !== 'blocks' && parsePrefix(c.learned)?.family !== c.family)
-      out.push(diag('PL2157', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is not an ${c.family} CIDR`, "Write a block such as '10.244.0.64/26' (or 'fd00:10:244::40/122' with family 'IPv6'), or 'blocks' for every block the peer holds."));
+    const learned = c.learned !== undefined && c.learned !== 'blocks' ? parsePrefix(c.learned) : undefined;
+    if (c.learned !== undefined && c.learned !== 'blocks' && !learned)
+      out.push(diag('PL2157', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is not a CIDR`, "Write a block such as '10.244.0.64/26' (or 'fd00:10:244::40/122' in IPv6), or 'blocks' for every block the peer holds."));
+    else if (learned && c.family !== undefined && learned.family !== c.family)
+      out.push(diag('PL2186', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is an ${learned.family} CIDR, but the check asks for family ${c.family}`, `Write an ${c.family} CIDR, or leave family out (learned says which family).`));
+    else if (learned && c.family === undefined && !(lab.ipFamilies ?? ['IPv4']).includes(learned.family))
+      out.push(diag('PL2186', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is an ${learned.family} CIDR, but the lab has no ${learned.family}: no session of that family exists`, `Write ${(lab.ipFamilies ?? ['IPv4']).join(' or ')} CIDRs.`));
   },
   plan(c, peers) {
     const peerName = c.peer.slice('node/'.length);
-    // The peer's address of the session's family: its IPv6 one is its Calico node's (the IPv6 mesh's neighbor).
-    const peerIp = c.family === 'IPv6' ? (calicoOf(peers, peerName)?.ipv6?.ip ?? '') : peers.nodes.find((n) => n.name === peerName)!.ip;
+    const peerNode = peers.nodes.find((n) => n.name === peerName)!;
     const from = resolveSource(peers, c.from);
+    // The session of the asked family; without one, the node's own address's (IPv6 in an IPv6-only lab), and so are the blocks it carries.
+    const learned = c.learned !== undefined && c.learned !== 'blocks' ? parsePrefix(c.learned)! : undefined;
+    // A CIDR in learned says the family too (BIRD prints it canonically: so is it written here).
+    const v6 = c.family ? c.family === 'IPv6' : learned ? learned.family === 'IPv6' : peerNode.ip.includes(':');
+    const peerIp = (peerNode.ips ?? [peerNode.ip]).find((a) => a.includes(':') === v6) ?? peerNode.ip;
     return {
       index: c.index,
       name: c.name,
@@ -127,11 +148,11 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
       from,
       timeoutMs: c.timeoutMs,
       peer: { name: peerName, ip: peerIp },
-      ...(c.learned !== undefined ? { learned: c.learned === 'blocks' ? peerBlocks(peers, peerName, c.family) : [formatPrefix(parsePrefix(c.learned)!)] } : {}),
+      ...(c.learned !== undefined ? { learned: learned ? [formatPrefix(learned)] : peerBlocks(peers, peerName, v6) } : {}),
       absent: c.absent,
-      family: c.family,
+      ...(v6 ? { family: 'IPv6' as const } : {}),
       // The session's protocol as the node's bird.conf names it (Mesh_, Node_ or Global_<ip>); Mesh_ when it has none to that peer.
-      bird: { socket: birdSocket(peers.stateDir, from.name), protocol: sessionTo(peers, from.name, peerIp, c.family) },
+      bird: { socket: birdSocket(peers.stateDir, from.name), protocol: sessionTo(peers, from.name, peerIp) },
     };
   },
   probe: (c) => ['birdc', '-s', c.bird.socket, ...(c.learned ? ['show', 'route', 'protocol', c.bird.protocol] : ['show', 'protocols', c.bird.protocol])],
@@ -151,7 +172,8 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     if (unreachable) return { ok: c.absent, expected, seen: `BIRD is not answering on its socket: ${clip((r.stderr || r.stdout).trim())}` };
     const learned = out
       .split('\n')
-      .map((l) => /^(\d+\.\d+\.\d+\.\d+\/\d+|[0-9a-f]*:[0-9a-f:]*\/\d+)\s/i.exec(l)?.[1])
+      // A route's line starts with its prefix, IPv4 or IPv6 (`fd00:10:244::80/122  unicast [Mesh_… …]`).
+      .map((l) => /^(\d+\.\d+\.\d+\.\d+\/\d+|[0-9a-f:]*:[0-9a-f:]*\/\d+)\s/i.exec(l)?.[1])
       .filter((x): x is string => x !== undefined);
     const have = c.learned.filter((x) => learned.includes(x));
     const seen = learned.length ? `learned from ${c.peer.name}: ${learned.join(', ')}` : `nothing learned from ${c.peer.name}`;

@@ -8,10 +8,12 @@
  * exporting its blocks, bird.conf from templates/bird.conf.hbs as Calico's confd templates write
  * it) or a VXLAN device `vxlan.calico` with static routes, neighbours and FDB entries (what Felix
  * programs). natOutgoing of the pool is the masquerade rule of the node's kube-proxy table.
- * Dual stack (BGP only): IPv6 pools of /122 blocks (pools6.ts: the IPv6 podCidr, or ipPools' IPv6 entries;
- * their natOutgoing in nat6.ts; IPv6 BGPPeers in peers6.ts), each pod
- * also an IPv6 /128 behind fe80::ecee:eeff:feee:eeee, and BIRD runs bird6's half too: an IPv6
- * mesh between the nodes' IPv6 addresses exporting the IPv6 blocks (docs/calico.md, "Dual stack").
+ * Dual stack: IPv6 pools of /122 blocks (pools6.ts: the IPv6 podCidr, or ipPools' IPv6 entries;
+ * their natOutgoing in nat6.ts; IPv6 BGPPeers in peers6.ts), each pod also an IPv6 /128 behind
+ * fe80::ecee:eeff:feee:eeee, and BIRD runs bird6's half too: the IPv6 sessions between the nodes'
+ * IPv6 addresses exporting the IPv6 blocks (docs/calico.md, "Dual stack"); with VXLAN, Felix's
+ * vxlan-v6.calico beside vxlan.calico instead (vxlan6.ts). IPv6 alone: the same IPv6 pools and their
+ * sessions or vxlan-v6.calico without anything IPv4 (ipv6-only.ts, BIRD's router id routerid.ts).
  */
 import { z } from 'zod';
 import { CALICO, CNI_VERSION } from '../../constants.ts';
@@ -20,9 +22,11 @@ import { macFor } from '../../plan/names.ts';
 import { port } from '../../schema/fields.ts';
 import type { CniConflist, CniMode, CniNodeInput, CniProblem, CniValidationInput } from '../types.ts';
 import { assignBlocks, blockCount, type PoolInput } from './ipam.ts';
+import { planIPv6Only } from './ipv6-only.ts';
+import { planVxlan6, vxlan6BatchLines, vxlan6Routes, type CalicoVxlan6 } from './vxlan6.ts';
 import { formatAddr, formatPrefix, nth, parseAddr, parsePrefix, sizeOf, type Prefix } from '../../net/addr.ts';
 import { bgpPeers6, isIPv6Peer, validatePeer6 } from './peers6.ts';
-import { assignBlocks6Pools, inBlock6, isIPv6Cidr, pools6Of, poolInputs6, validatePools6, type Pool6Config } from './pools6.ts';
+import { assignBlocks6Pools, inBlock6, isIPv6Cidr, lentRanges6, pools6Of, poolInputs6, validatePools6, type Pool6Config } from './pools6.ts';
 import { parseSelector, selects } from './selector.ts';
 import { hostVethName } from './veth.ts';
 
@@ -32,7 +36,7 @@ export { hostVethName };
 const poolSchema = z.strictObject({
   /** The pool's name (metadata.name), shown by status and named by set-nat-outgoing. @default 'ippool-<n>' (n from 1) */
   name: z.string().optional(),
-  /** The pool: a CIDR inside the lab's podCidr (an IPv6 one, in a dual-stack lab, inside its IPv6 podCidr), overlapping no other pool. */
+  /** The pool: a CIDR inside the lab's podCidr (an IPv6 one, in a lab with IPv6, inside its IPv6 podCidr), overlapping no other pool. */
   cidr: z.string(),
   /** Prefix length of the blocks nodes claim from this pool (Calico: 20–32 for an IPv4 pool, 116–128 for an IPv6 one). @default 26 (IPv4), 122 (IPv6) */
   blockSize: z.number().int().optional(),
@@ -134,7 +138,7 @@ export interface CalicoConfig {
   type: 'calico';
   /** The IPv4 pools (`ipPool`, or the IPv4 entries of `ipPools`; the default pool when it has none). */
   pools: CalicoPoolConfig[];
-  /** The IPv6 entries of `ipPools` (a dual-stack lab without any has Calico's default IPv6 pool, pools6.ts). */
+  /** The IPv6 entries of `ipPools` (a lab with IPv6 without any has Calico's default IPv6 pool, pools6.ts). */
   pools6: Pool6Config[];
   strictAffinity: boolean;
   /** Both `ipPool` and `ipPools` were written (PL2174). */
@@ -181,10 +185,12 @@ export interface CalicoBgp {
    */
   peers: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean; source: 'mesh' | 'node' | 'global' }[];
   /**
-   * A dual-stack lab: the IPv6 mesh, one session per other node between the nodes' IPv6 addresses
-   * (Calico's bird6.cfg: Mesh_fd00_172_16_94__b), carrying the IPv6 blocks.
+   * A lab with IPv6: the IPv6 sessions from the node's IPv6 address, in bird6.cfg's order: the
+   * mesh's (Mesh_fd00_172_16_94__b), then IPv6 BGPPeers (Node_…, Global_…); they carry the IPv6 blocks.
    */
   peers6?: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean; source: 'mesh' | 'node' | 'global' }[];
+  /** An IPv6-only lab: BIRD's router id, hashed from the node name (CALICO_ROUTER_ID=hash, routerid.ts); else the node's IPv4 address. */
+  routerId?: string;
 }
 
 /** VXLAN: the node's VTEP and, per peer, its VTEP and blocks (routed via its tunnel address). */
@@ -219,9 +225,9 @@ export interface CalicoNode {
   workloads: CalicoWorkload[];
   routing: CalicoBgp | CalicoVxlan;
   /**
-   * A dual-stack lab: the node's IPv6 address, the IPv6 pool (the lab's IPv6 podCidr, Calico's
-   * default-ipv6-ippool) and the IPv6 blocks this node holds, in claim order; `lastIp`: the IPv6
-   * address its run-time IPAM handed out last.
+   * A lab with IPv6 (dual stack or IPv6-only): the node's IPv6 address, the IPv6 pools (ipPools'
+   * IPv6 entries, else the lab's IPv6 podCidr as Calico's default-ipv6-ippool) and the IPv6 blocks
+   * this node holds, in claim order; `lastIp`: the IPv6 address its run-time IPAM handed out last.
    */
   ipv6?: {
     ip: string;
@@ -234,6 +240,10 @@ export interface CalicoNode {
     /** IPv6 addresses of its blocks reserved on the live lab (exhaust-block with family IPv6). */
     reserved?: string[];
     lastIp?: string;
+    /** VXLAN with IPv6 in a dual-stack lab: the node's vxlan-v6.calico beside vxlan.calico (vxlan6.ts). */
+    vxlan?: CalicoVxlan6;
+    /** An IPv6-only lab (ipv6-only.ts): no IPv4 pool or block; `routing` is the IPv6 sessions or vxlan-v6.calico. */
+    only?: true;
   };
 }
 
@@ -247,10 +257,14 @@ const poolCidr = (pool: CalicoPoolConfig, podCidr: string) => pool.cidr ?? podCi
 /** An IPv6 BGP protocol's name, as Calico's bird6 template names it: Mesh_fd00_172_16_94__b (':' → '_'). */
 export const meshName6 = (peerIp: string) => `Mesh_${peerIp.replaceAll(':', '_')}`;
 
+/** Calico's default IPv4 pool (default-ipv4-ippool) over the lab's podCidr, as `ipPool` left out makes it. */
+const defaultPool = (): CalicoPoolConfig => ({ name: CALICO.defaultPool, blockSize: CALICO.blockSize, nodeSelector: 'all()', disabled: false, at: ['ipPool'] });
+
 /** The pools as the IPAM reads them: parsed, with the nodes each selects. Undefined when a pool is not a CIDR. */
 function ipamPools(config: CalicoConfig, podCidr: string, nodes: readonly { labels?: Readonly<Record<string, string>> }[]): PoolInput[] | undefined {
   const out: PoolInput[] = [];
-  for (const p of config.pools) {
+  // An IPv6-only lab has no IPv4 pool; the plan still numbers its nodes and pods inside IPv4 (plan.ts, inside4): over podCidr.
+  for (const p of config.pools.length ? config.pools : [defaultPool()]) {
     const cidr = ip.parseCidr(poolCidr(p, podCidr));
     if (!cidr) return undefined;
     out.push({ cidr, blockSize: p.blockSize, disabled: p.disabled, selects: nodes.map((n) => selects(p.nodeSelector, n.labels ?? {})) });
@@ -270,6 +284,7 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
     p('PL2170', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are' : 'nodeToNodeMesh is'} set, but encapsulation 'VXLAN' runs no BGP (no BIRD)`, "Leave peers and nodeToNodeMesh out with VXLAN, or use encapsulation 'None' (routed, BGP with BIRD).");
   out.push(...validateIPv6(config, lab));
   out.push(...validatePools6(config.pools6, lab, { strictAffinity: config.strictAffinity, encapsulation: config.encapsulation, names: new Set(config.pools.map((q) => q.name)) }));
+  const only = !!lab.ipv6 && !!lab.ipFamilies?.includes('IPv6') && !lab.ipFamilies.includes('IPv4');
   const nodeNet = lab.nodeNetwork ? ip.parseCidr(lab.nodeNetwork.cidr) : undefined;
   for (const [i, peer] of config.peers.entries()) {
     if (peer.node !== undefined && !lab.nodes.some((n) => n.name === peer.node))
@@ -277,6 +292,8 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
     const addr = ip.parseIp(peer.peerIP);
     // An IPv6 peerIP is a session of bird6's (peers6.ts).
     if (isIPv6Peer(peer)) out.push(...validatePeer6(peer, i, lab));
+    else if (only)
+      p('PL2185', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP ${peer.peerIP} is IPv4, but the lab is IPv6-only: its nodes have no IPv4 address to peer from (BIRD runs IPv6 sessions alone)`, 'Give the peer\'s IPv6 address (a node\'s, in the IPv6 node network), or add \'IPv4\' to ipFamilies for dual stack.');
     else if (addr === undefined)
       p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP "${peer.peerIP}" is not an IPv4 address`, 'Write the peer node\'s address, e.g. "172.16.94.11".');
     else if (nodeNet && !ip.contains(nodeNet, addr))
@@ -286,6 +303,8 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
   }
   if (config.bothPoolForms)
     p('PL2174', ['ipPools'], 'both ipPool and ipPools are set', 'Write one IP pool as ipPool, or every pool in ipPools; not both.');
+  // An IPv6-only lab has no IPv4 pool to check (a written one is PL2184).
+  if (only) return out;
   const podNet = ip.parseCidr(lab.podCidr);
   const parsed: { pool: CalicoPoolConfig; cidr: ip.Cidr }[] = [];
   const names = new Set<string>();
@@ -345,16 +364,21 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
 }
 
 /**
- * The rules of a dual-stack Calico lab (PL2181–PL2183): what its IPv6 side builds is the BGP mesh
- * over the nodes' IPv6 addresses carrying one IPv6 pool's /122 blocks; what it does not build is
- * said at the line. An IPv6-only lab is refused by the lab's rules (PL2407), not here.
+ * The rule of an IPv6-only Calico lab's IPv4 side (PL2184): it has none, so an IPv4 pool written is
+ * refused. Its IPv6 pools are checked by pools6.ts (PL2183, PL2187, PL2188, …), its IPv6 BGPPeers by
+ * peers6.ts, an IPv4 BGPPeer by `validate` (PL2185).
  */
 function validateIPv6(config: CalicoConfig, lab: CniValidationInput): CniProblem[] {
   const out: CniProblem[] = [];
-  if (!lab.ipv6 || !lab.ipFamilies?.includes('IPv6') || !lab.ipFamilies.includes('IPv4')) return out;
+  if (!lab.ipv6 || !lab.ipFamilies?.includes('IPv6')) return out;
+  const only = !lab.ipFamilies.includes('IPv4');
   const p = (code: string, path: (string | number)[], message: string, hint: string) => out.push({ code, path, message, hint });
-  if (config.encapsulation === 'VXLAN')
-    p('PL2181', ['encapsulation'], "encapsulation 'VXLAN' in a dual-stack lab: podlab's vxlan.calico carries IPv4 only (Felix's IPv6 VXLAN device, vxlan-v6.calico, is not built)", "Use encapsulation: 'None' (BGP with BIRD, which routes both families), or ipFamilies: ['IPv4'].");
+  if (only && config.pools.length) {
+    // An IPv6-only lab's normalize makes no IPv4 pool: one here was written, and is refused as a whole.
+    const q = config.pools[0]!;
+    const v4 = q.at[0] === 'ipPools' ? [...q.at, 'cidr'] : q.cidr !== undefined ? ['ipPool', 'cidr'] : q.blockSize !== CALICO.blockSize ? ['ipPool', 'blockSize'] : ['ipPool', 'natOutgoing'];
+    p('PL2184', v4, `${v4.join('.')} configures an IPv4 pool, but the lab is IPv6-only: its pools are IPv6 ones (ipPools' IPv6 entries, else the IPv6 podCidr ${lab.ipv6.podCidr}, Calico's default-ipv6-ippool)`, `Leave ${v4[0]} out in an IPv6-only lab (write IPv6 pools in ipPools, or let podCidr set the default one), or add 'IPv4' to ipFamilies for dual stack.`);
+  }
   return out;
 }
 
@@ -427,21 +451,11 @@ function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowe
   };
 }
 
-/** Borrowed IPv6 addresses as host-local ranges: one per lender block, from the first borrowed address to the last. */
-function lentRanges6(borrowed: readonly { ip: string; block: string }[]) {
-  const lent = new Map<string, bigint[]>();
-  for (const b of borrowed) lent.set(b.block, [...(lent.get(b.block) ?? []), parseAddr(b.ip)!.value]);
-  return [...lent].map(([block, vs]) => {
-    const sorted = [...vs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return { subnet: block, rangeStart: formatAddr({ family: 'IPv6', value: sorted[0]! }), rangeEnd: formatAddr({ family: 'IPv6', value: sorted.at(-1)! }), gateway: CALICO.gateway6 };
-  });
-}
-
 export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> = {
   type: 'calico',
   schema,
   nodeSlices: false,
-  normalize: (spec) => ({
+  normalize: (spec, families = ['IPv4']) => ({
     type: 'calico',
     pools: spec?.ipPools?.some((q) => !isIPv6Cidr(q.cidr))
       ? spec.ipPools.flatMap((q, i) => (isIPv6Cidr(q.cidr) ? [] : [{
@@ -454,17 +468,18 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
           ...(q.encapsulation !== undefined ? { encapsulation: q.encapsulation } : {}),
           at: ['ipPools', i],
         }]))
-      : [
-          {
-            name: CALICO.defaultPool,
-            ...(spec?.ipPool?.cidr !== undefined ? { cidr: spec.ipPool.cidr } : {}),
-            blockSize: spec?.ipPool?.blockSize ?? CALICO.blockSize,
-            nodeSelector: 'all()',
-            ...(spec?.ipPool?.natOutgoing !== undefined ? { natOutgoing: spec.ipPool.natOutgoing } : {}),
-            disabled: false,
-            at: spec?.ipPools ? ['ipPools'] : ['ipPool'],
-          },
-        ],
+      : // An IPv6-only lab gets no default IPv4 pool (Calico installed with CALICO_IPV6POOL_CIDR alone); an ipPool written stays, for PL2184.
+        !families.includes('IPv4') && !(spec?.ipPool && (spec.ipPool.cidr !== undefined || spec.ipPool.blockSize !== undefined || spec.ipPool.natOutgoing !== undefined))
+        ? []
+        : [
+            {
+              ...defaultPool(),
+              ...(spec?.ipPool?.cidr !== undefined ? { cidr: spec.ipPool.cidr } : {}),
+              blockSize: spec?.ipPool?.blockSize ?? CALICO.blockSize,
+              ...(spec?.ipPool?.natOutgoing !== undefined ? { natOutgoing: spec.ipPool.natOutgoing } : {}),
+              at: spec?.ipPools ? ['ipPools'] : ['ipPool'],
+            },
+          ],
     pools6: (spec?.ipPools ?? []).flatMap((q, i) =>
       isIPv6Cidr(q.cidr)
         ? [
@@ -501,19 +516,29 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
     });
     // Validation (PL2153, PL2176, PL2183) has made sure every pod has an address and every node a block.
     const v6 =
-      podCidr6 && nodes[0]?.ipv6 && !nodes[0].ipv6.only
-        ? assignBlocks6Pools({ pools: poolInputs6(pools6Of(config.pools6, formatPrefix(podCidr6)), nodes)!, nodes: nodes.length, pods, strictAffinity: config.strictAffinity })
+      podCidr6 && nodes[0]?.ipv6
+        ? assignBlocks6Pools({
+            pools: poolInputs6(pools6Of(config.pools6, formatPrefix(podCidr6)), nodes)!,
+            nodes: nodes.length,
+            pods,
+            // With VXLAN each node's IPv6 tunnel address is taken first (vxlan6.ts), as its IPv4 one is, and nothing is borrowed (pools6.ts).
+            strictAffinity: config.strictAffinity || config.encapsulation === 'VXLAN',
+            tunnels: config.encapsulation === 'VXLAN',
+          })
         : undefined;
     return {
       pods: addresses.map((a) => a ?? ''),
       nodeCidrs: blocks,
       nodeGateways: nodes.map(() => CALICO.gateway),
-      ...(v6 ? { ipv6: { pods: v6.pods.map((a) => a ?? ''), nodeCidrs: v6.blocks } } : {}),
+      ...(v6 ? { ipv6: { pods: v6.pods.map((a) => a ?? ''), nodeCidrs: v6.blocks, nodeGateways: nodes.map(() => CALICO.gateway6) } } : {}),
     };
   },
   planNodes: ({ lab, config, nodes, nodeCidrs, pods, ipamDir, mtu, natOutgoing, podCidr, ipv6 }) => {
     const vxlan = config.encapsulation === 'VXLAN';
-    const podMtu = vxlan ? mtu - CALICO.vxlanOverhead : mtu;
+    // Dual stack with VXLAN: pods get the smaller of the two devices' MTUs (Felix writes the least of its encapsulations' MTUs for the CNI plugin).
+    const podMtu = vxlan ? mtu - (ipv6 ? CALICO.vxlanOverhead6 : CALICO.vxlanOverhead) : mtu;
+    const nodes6 = ipv6 ? nodes.map((n, i) => ({ name: n.name, ip6: n.ipv6!.ip, blocks: ipv6.nodeCidrs[i]! })) : [];
+    const vxlan6Of = (i: number) => (vxlan && ipv6 ? planVxlan6(nodes6, i, { vni: config.vni, port: config.port, mtu: mtu - CALICO.vxlanOverhead6 }) : undefined);
     const blocksOf = (i: number) => nodeCidrs[i]!.map(ip.formatCidr);
     const tunnelOf = (i: number) => ip.formatIp(nodeCidrs[i]![0]!.network);
     const vtepMac = (node: string) => macFor(`${lab}/vxlan.calico/${node}`);
@@ -541,6 +566,8 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
             for (const b of bs) if (inBlock6(formatPrefix(b), p.ip6!)) return j === i ? [] : [{ pod: p.name, ip: p.ip6!, block: formatPrefix(b), from: nodes[j]!.name }];
           return [];
         });
+    if (ipv6 && nodes[0]?.ipv6?.only)
+      return planIPv6Only({ lab, config, nodes, ipamDir, mtu, pods, ipv6, pools6, selected6: selectedBy6, borrowed6: borrowed6Of, peers6: (n) => bgpPeers6(config, nodes, n) });
     // A pod whose address is in none of its node's blocks borrowed it: from the block (and node) it lies in.
     const blockOf = (addr: string) => {
       const a = ip.parseIp(addr)!;
@@ -564,17 +591,20 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
               vni: config.vni,
               port: config.port,
               mac: vtepMac(n.name),
-              mtu: podMtu,
+              mtu: mtu - CALICO.vxlanOverhead,
               address: tunnelOf(i),
               peers: others.map(({ o, j }) => ({ node: o.name, nodeIp: o.ip, mac: vtepMac(o.name), address: tunnelOf(j), blocks: blocksOf(j) })),
             },
           }
         : { kind: 'bgp', asNumber: config.asNumber, mesh: config.nodeToNodeMesh, peers: bgpPeers(config, nodes, n), ...(ipv6 && n.ipv6 ? { peers6: bgpPeers6(config, nodes, n) } : {}) };
       const blocks6 = ipv6 && n.ipv6 ? ipv6.nodeCidrs[i]! : undefined;
+      const v6 = vxlan6Of(i);
       return {
-        // VXLAN: Felix's routes to each peer block via the peer's tunnel address; BGP: none here, BIRD learns them.
-        routes:
-          routing.kind === 'vxlan' ? routing.vxlan.peers.flatMap((p) => p.blocks.map((b) => ({ dst: b, via: p.address, dev: CALICO.vxlanDevice, onlink: true }))) : [],
+        // VXLAN: Felix's routes to each peer block via the peer's tunnel address (IPv6 ones over vxlan-v6.calico); BGP: none here, BIRD learns them.
+        routes: [
+          ...(routing.kind === 'vxlan' ? routing.vxlan.peers.flatMap((p) => p.blocks.map((b) => ({ dst: b, via: p.address, dev: CALICO.vxlanDevice, onlink: true }))) : []),
+          ...(v6 ? vxlan6Routes(v6) : []),
+        ],
         conflist: conflist(lab, n.name, nodeCidrs[i]!, borrowedOf(i), ipamDir, podMtu, n.hostPorts, blocks6, blocks6 ? borrowed6Of(i) : []),
         data: {
           type: 'calico',
@@ -585,7 +615,7 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
           borrowed: borrowedOf(i),
           workloads: pods.filter((p) => p.node === i).map((p) => ({ pod: p.name, namespace: p.namespace, ip: p.ip, ...(blocks6 && p.ip6 ? { ip6: p.ip6 } : {}), hostVeth: hostVethName(p.namespace, p.name) })),
           routing,
-          ...(blocks6 && n.ipv6 ? { ipv6: { ip: n.ipv6.ip, pools: pools6, selected: selectedBy6[i]!, blocks: blocks6.map(formatPrefix), borrowed: borrowed6Of(i) } } : {}),
+          ...(blocks6 && n.ipv6 ? { ipv6: { ip: n.ipv6.ip, pools: pools6, selected: selectedBy6[i]!, blocks: blocks6.map(formatPrefix), borrowed: borrowed6Of(i), ...(v6 ? { vxlan: v6 } : {}) } } : {}),
         },
       };
     });
@@ -597,52 +627,103 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
     vxlan: 'Calico\'s VXLAN encapsulation needs VXLAN (CONFIG_VXLAN). Use encapsulation: "None", which routes with BGP instead.',
     bird: 'Calico\'s BGP routing runs BIRD 2 in every node: apt-get install bird2 (or run scripts/setup.sh).',
   },
-  nodeBatchLines: ({ ip: nodeIp, iface, cni: { routing: r, blocks } }) => [
-    // Proxy ARP answers only for an address the node routes out of another interface; Calico counts
-    // on the node's default route for that, and a lab without a gateway gives its nodes none.
-    `# The pods' gateway ${CALICO.gateway}: a route of its own (on lo, where nothing sends), so each cali veth answers ARP for it.`,
-    `route add ${CALICO.gateway}/32 dev lo`,
-    ...(r.kind === 'vxlan'
+  nodeBatchLines: ({ ip: nodeIp, iface, cni: { routing: r, blocks, ipv6 } }) =>
+    ipv6?.only
       ? [
-          "# Calico VXLAN (what Felix programs): the node's VTEP holds its tunnel address, the first of its first block;",
-          "# per peer a neighbour entry (its tunnel address → its VTEP's MAC) and an FDB entry (bridge batch); a blackhole per own block.",
-          `link add name ${r.vxlan.dev} address ${r.vxlan.mac} mtu ${r.vxlan.mtu} type vxlan id ${r.vxlan.vni} local ${nodeIp} dev ${iface} dstport ${r.vxlan.port} nolearning`,
-          `address add ${r.vxlan.address}/32 dev ${r.vxlan.dev}`,
-          `link set dev ${r.vxlan.dev} up`,
-          ...r.vxlan.peers.map((p) => `neigh add ${p.address} lladdr ${p.mac} dev ${r.vxlan.dev} nud permanent`),
-          ...blocks.map((b) => `route add blackhole ${b}`),
+          // An IPv6-only node: no 169.254.1.1 (the pods' gateway is the veth's own link-local address) and nothing IPv4.
+          ...(r.kind === 'vxlan'
+            ? vxlan6BatchLines(nodeIp, iface, r.vxlan, ipv6.blocks)
+            : [
+                `# Calico BGP in IPv6 alone: no device. BIRD (bird/<node>.conf) installs a blackhole route per IPv6 block of this node (${ipv6.blocks.join(', ')})`,
+                "# and the routes to the peers' IPv6 blocks it learns over the IPv6 mesh (proto bird).",
+              ]),
         ]
       : [
-          `# Calico BGP: no device. BIRD (bird/<node>.conf) installs a blackhole route per block of this node (${blocks.join(', ')})`,
-          "# and the routes to the peers' blocks it learns over iBGP (proto bird).",
-        ]),
-  ],
+          // Proxy ARP answers only for an address the node routes out of another interface; Calico counts
+          // on the node's default route for that, and a lab without a gateway gives its nodes none.
+          `# The pods' gateway ${CALICO.gateway}: a route of its own (on lo, where nothing sends), so each cali veth answers ARP for it.`,
+          `route add ${CALICO.gateway}/32 dev lo`,
+          ...(r.kind === 'vxlan'
+            ? [
+                "# Calico VXLAN (what Felix programs): the node's VTEP holds its tunnel address, the first of its first block;",
+                "# per peer a neighbour entry (its tunnel address → its VTEP's MAC) and an FDB entry (bridge batch); a blackhole per own block.",
+                `link add name ${r.vxlan.dev} address ${r.vxlan.mac} mtu ${r.vxlan.mtu} type vxlan id ${r.vxlan.vni} local ${nodeIp} dev ${iface} dstport ${r.vxlan.port} nolearning`,
+                `address add ${r.vxlan.address}/32 dev ${r.vxlan.dev}`,
+                `link set dev ${r.vxlan.dev} up`,
+                ...r.vxlan.peers.map((p) => `neigh add ${p.address} lladdr ${p.mac} dev ${r.vxlan.dev} nud permanent`),
+                ...blocks.map((b) => `route add blackhole ${b}`),
+                ...(ipv6?.vxlan ? vxlan6BatchLines(ipv6.ip, iface, ipv6.vxlan, ipv6.blocks) : []),
+              ]
+            : [
+                `# Calico BGP: no device. BIRD (bird/<node>.conf) installs a blackhole route per block of this node (${blocks.join(', ')})`,
+                "# and the routes to the peers' blocks it learns over iBGP (proto bird).",
+              ]),
+        ],
   nodeFiles: (n) =>
-    n.cni.routing.kind === 'vxlan' ? [{ path: `ip/fdb-${n.name}.batch`, template: 'calico-fdb.batch' }] : [{ path: `bird/${n.name}.conf`, template: 'bird.conf' }],
-  nodeCommands: (n, dir) => (n.cni.routing.kind === 'vxlan' ? [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb-${n.name}.batch`]] : []),
+    n.cni.routing.kind === 'vxlan'
+      ? [{ path: `ip/fdb-${n.name}.batch`, template: 'calico-fdb.batch' }, ...(n.cni.ipv6?.vxlan ? [{ path: `ip/fdb6-${n.name}.batch`, template: 'calico-fdb6.batch' }] : [])]
+      : [{ path: `bird/${n.name}.conf`, template: n.cni.ipv6?.only ? 'bird6.conf' : 'bird.conf' }],
+  nodeCommands: (n, dir) =>
+    n.cni.routing.kind === 'vxlan'
+      ? [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb-${n.name}.batch`], ...(n.cni.ipv6?.vxlan ? [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb6-${n.name}.batch`]] : [])]
+      : [],
   nodeDaemons: (n, dir, run) =>
     n.cni.routing.kind === 'bgp'
       ? [{ name: 'bird', argv: ['bird', '-f', '-c', `${dir}/bird/${n.name}.conf`, '-s', birdSocket(run, n.name)], readyFile: birdSocket(run, n.name) }]
       : [],
-  nodeAddresses: ({ cni: { routing: r } }) => (r.kind === 'vxlan' ? [r.vxlan.address] : []),
-  interfaces: ({ cni: { routing: r, workloads } }) => [...(r.kind === 'vxlan' ? [r.vxlan.dev] : []), ...workloads.map((w) => w.hostVeth)],
-  topology: ({ ip: nodeIp, iface, cni: { routing: r } }, peers) =>
-    r.kind === 'vxlan'
+  nodeAddresses: ({ cni: { routing: r, ipv6 } }) => [...(r.kind === 'vxlan' ? [r.vxlan.address] : []), ...(ipv6?.vxlan ? [ipv6.vxlan.address] : [])],
+  interfaces: ({ cni: { routing: r, workloads, ipv6 } }) => [...(r.kind === 'vxlan' ? [r.vxlan.dev] : []), ...(ipv6?.vxlan ? [ipv6.vxlan.dev] : []), ...workloads.map((w) => w.hostVeth)],
+  topology: ({ ip: nodeIp, iface, cni: { routing: r, ipv6 } }, peers) => {
+    const v6 = ipv6?.vxlan;
+    const vtep = (v: { dev: string; address: string; vni: number; mtu: number }) => ({ name: v.dev, detail: `VTEP ${v.address}/${v.address.includes(':') ? 128 : 32}, VNI ${v.vni}, MTU ${v.mtu}` });
+    const peerIp6 = (o: (typeof peers)[number]) => o.cni.ipv6?.ip ?? o.ip;
+    return r.kind === 'vxlan'
       ? {
-          devices: [{ name: r.vxlan.dev, detail: `VTEP ${r.vxlan.address}/32, VNI ${r.vxlan.vni}, MTU ${r.vxlan.mtu}` }],
-          links: r.vxlan.peers.map((p) => ({ peer: p.node, kind: 'tunnel' as const, device: r.vxlan.dev, detail: `VXLAN VNI ${r.vxlan.vni}, UDP ${r.vxlan.port}: ${nodeIp} ⇄ ${p.nodeIp}` })),
+          devices: [vtep(r.vxlan), ...(v6 ? [vtep(v6)] : [])],
+          links: r.vxlan.peers.map((p) => ({
+            peer: p.node,
+            kind: 'tunnel' as const,
+            device: r.vxlan.dev,
+            detail: `VXLAN VNI ${r.vxlan.vni}, UDP ${r.vxlan.port}: ${nodeIp} ⇄ ${p.nodeIp}${v6 ? `; ${v6.dev}: ${ipv6!.ip} ⇄ ${v6.peers.find((q) => q.node === p.node)?.nodeIp ?? '?'}` : ''}`,
+          })),
         }
       : {
           devices: [],
-          links: peers.map((o) => ({ peer: o.name, kind: 'route' as const, device: iface, detail: `iBGP (AS ${r.asNumber}, BIRD): ${nodeIp} ⇄ ${o.ip}` })),
-        },
-  describe: (c) => ({
-    devices: c.encapsulation === 'VXLAN' ? 'VXLAN device, ' : '',
-    summary: c.encapsulation === 'VXLAN' ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; ${blockSizes(c)} blocks)` : ` (BGP full mesh, AS ${c.asNumber}, BIRD; ${blockSizes(c)} blocks)`,
-    podLink: 'cali* veths',
-    podLinkText: 'cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee, proxy ARP), a /32 route each.',
-  }),
+          links: peers.map((o) => ({
+            peer: o.name,
+            kind: 'route' as const,
+            device: iface,
+            detail: ipv6?.only ? `iBGP over IPv6 (AS ${r.asNumber}, BIRD): ${nodeIp} ⇄ ${peerIp6(o)}` : `iBGP (AS ${r.asNumber}, BIRD): ${nodeIp} ⇄ ${o.ip}`,
+          })),
+        };
+  },
+  describe: (c, families) => {
+    const v4 = families?.includes('IPv4') ?? true;
+    const v6 = families?.includes('IPv6') ?? false;
+    if (!v4)
+      return {
+        devices: c.encapsulation === 'VXLAN' ? 'VXLAN device, ' : '',
+        summary:
+          c.encapsulation === 'VXLAN'
+            ? ` (IPv6 only: vxlan-v6.calico VNI ${c.vni}, UDP ${c.port}; ${blockSizes6(c)} blocks)`
+            : ` (IPv6 only: ${c.nodeToNodeMesh ? 'BGP full mesh' : 'BGP peers'} over IPv6, AS ${c.asNumber}, BIRD, hashed router ids; ${blockSizes6(c)} blocks)`,
+        podLink: 'cali* veths',
+        podLinkText: `cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee), a /128 route each; pods route via ${CALICO.gateway6}.`,
+      };
+    return {
+      devices: c.encapsulation === 'VXLAN' ? (v6 ? 'VXLAN devices, ' : 'VXLAN device, ') : '',
+      summary:
+        c.encapsulation === 'VXLAN'
+          ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; ${blockSizes(c)} blocks${v6 ? `; IPv6 over vxlan-v6.calico, ${blockSizes6(c)} blocks` : ''})`
+          : ` (BGP full mesh, AS ${c.asNumber}, BIRD; ${blockSizes(c)} blocks)`,
+      podLink: 'cali* veths',
+      podLinkText: 'cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee, proxy ARP), a /32 route each.',
+    };
+  },
 };
+
+/** The IPv6 pools' block sizes for a summary: `/122` (the default IPv6 pool), or those of ipPools' IPv6 entries. */
+const blockSizes6 = (c: CalicoConfig) => (c.pools6.length ? [...new Set(c.pools6.map((q) => `/${q.blockSize}`))].join(' and ') : `/${CALICO.blockSize6}`);
 
 /** The pools' block sizes for a summary: `/26`, or `/26 and /28`. */
 const blockSizes = (c: CalicoConfig) => [...new Set(c.pools.map((q) => `/${q.blockSize}`))].join(' and ');

@@ -7,7 +7,7 @@
  * of a block is an ordinary address). Pure: the plan is the single source of addresses, host-local
  * on the node enforces them (the conflist's second range set is the node's IPv6 blocks).
  *
- * A dual-stack lab's plan and run-time IPAM use the general form in pools6.ts (several IPv6 pools,
+ * A lab's plan and run-time IPAM (dual stack or IPv6-only) use the general form in pools6.ts (several IPv6 pools,
  * nodeSelector, borrowing); this is its one-pool special case.
  */
 import { formatAddr, nth, sizeOf, subnet, type Prefix } from '../../net/addr.ts';

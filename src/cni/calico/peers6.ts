@@ -1,5 +1,5 @@
 /**
- * Calico's IPv6 BGP sessions in a dual-stack lab, as its bird6.cfg template writes them: the IPv6
+ * Calico's IPv6 BGP sessions in a lab with IPv6 (dual stack, or IPv6 alone with a hashed router id), as its bird6.cfg template writes them: the IPv6
  * node-to-node mesh (Mesh_<ipv6>, unless nodeToNodeMeshEnabled is false), then the BGPPeers whose
  * peerIP is IPv6, node-specific (Node_<ipv6>) before global (Global_<ipv6>), ':' written '_' as the
  * template's `replace` does; never to the node's own address, never twice to one address. IPv4
@@ -23,7 +23,7 @@ export interface Session6 {
   source: 'mesh' | 'node' | 'global';
 }
 
-/** A node's IPv6 sessions (the node needs its IPv6 address: a dual-stack lab). */
+/** A node's IPv6 sessions (the node needs its IPv6 address: a dual-stack or IPv6-only lab). */
 export function bgpPeers6(config: { asNumber: number; nodeToNodeMesh: boolean; peers: readonly { node?: string; peerIP: string; asNumber: number }[] }, nodes: readonly CniNodeInput[], n: CniNodeInput): Session6[] {
   const me = n.ipv6!.ip;
   const value = (a: string) => parseAddr(a)!.value;
@@ -53,9 +53,8 @@ export function bgpPeers6(config: { asNumber: number; nodeToNodeMesh: boolean; p
  */
 export function validatePeer6(peer: { peerIP: string }, i: number, lab: CniValidationInput): CniProblem[] {
   const at = ['peers', i, 'peerIP'];
-  const dual = !!lab.ipv6 && !!lab.ipFamilies?.includes('IPv6') && !!lab.ipFamilies.includes('IPv4');
-  if (!dual)
-    return [{ code: 'PL2420', path: at, message: `BGP peer ${i + 1}: peerIP ${peer.peerIP} is IPv6, but the lab is not dual stack: its nodes have no IPv6 address to peer from`, hint: "Make the lab dual stack (ipFamilies: ['IPv4', 'IPv6']) for IPv6 sessions (bird6's), or give the peer's IPv4 address." }];
+  if (!lab.ipv6 || !lab.ipFamilies?.includes('IPv6'))
+    return [{ code: 'PL2420', path: at, message: `BGP peer ${i + 1}: peerIP ${peer.peerIP} is IPv6, but the lab has no IPv6: its nodes have no IPv6 address to peer from`, hint: "Make the lab dual stack (ipFamilies: ['IPv4', 'IPv6']) or IPv6-only for IPv6 sessions (bird6's), or give the peer's IPv4 address." }];
   const addr = parseAddr(peer.peerIP);
   const net = lab.ipv6?.nodeCidr ? parsePrefix(lab.ipv6.nodeCidr) : undefined;
   if (addr?.family !== 'IPv6')

@@ -14,6 +14,8 @@
  * eth0`, the host veth's own link-local address (the kernel derives it from the MAC
  * ee:ee:ee:ee:ee:ee; Calico's plugin reads it off the veth), and the node a /128 route to the pod;
  * the host veth has IPv6, proxy NDP and forwarding on, as Calico's dataplane_linux.go writes them.
+ * IPv6 alone (an IPv6-only lab, the IPAM result has no IPv4 address): only the IPv6 half, no /32,
+ * no 169.254.1.1 and no proxy ARP.
  * Why not the reference `ptp` plugin: it gives the host side
  * the gateway address, names it veth<random>, keeps the pool's prefix length on the pod's address
  * and routes the subnet via the gateway — a different data plane from Calico's.
@@ -370,20 +372,24 @@ static void add(int mtu) {
             if (*p == ',') p = ws(p + 1);
         }
     }
-    if (!address[0]) fail(11, "IPAM returned no IPv4 address", "%s", result);
+    /* IPv4, dual stack, or IPv6 alone (an IPv6-only lab: host-local's one range set is IPv6). */
+    if (!address[0] && !address6[0]) fail(11, "IPAM returned no address", "%s", result);
 
     /* The node side: the veth pair (its pod end created straight in the pod's namespace), the host end up with Calico's MAC, a /32 route to the pod. */
     char batch[1024];
     snprintf(batch, sizeof batch,
              "link add name %s address " HOST_MAC " mtu %d type veth peer name %s mtu %d netns %s\n"
-             "link set dev %s up\n"
-             "route replace %s/32 dev %s scope link\n",
-             veth, mtu, ifname, mtu, netns, veth, address, veth);
+             "link set dev %s up\n",
+             veth, mtu, ifname, mtu, netns, veth);
     ip_batch(batch, "creating the veth failed");
-    /* Proxy ARP: the host end answers the pod's ARP for 169.254.1.1 with its own MAC, at once. */
-    set_sysctl("/proc/sys/net/ipv4/conf/%s/proxy_arp", "1");
-    set_sysctl("/proc/sys/net/ipv4/neigh/%s/proxy_delay", "0");
-    set_sysctl("/proc/sys/net/ipv4/conf/%s/forwarding", "1");
+    if (address[0]) {
+        snprintf(batch, sizeof batch, "route replace %s/32 dev %s scope link\n", address, veth);
+        ip_batch(batch, "adding the pod's route failed");
+        /* Proxy ARP: the host end answers the pod's ARP for 169.254.1.1 with its own MAC, at once. */
+        set_sysctl("/proc/sys/net/ipv4/conf/%s/proxy_arp", "1");
+        set_sysctl("/proc/sys/net/ipv4/neigh/%s/proxy_delay", "0");
+        set_sysctl("/proc/sys/net/ipv4/conf/%s/forwarding", "1");
+    }
     if (address6[0]) {
         set_sysctl("/proc/sys/net/ipv6/conf/%s/disable_ipv6", "0");
         set_sysctl("/proc/sys/net/ipv6/conf/%s/proxy_ndp", "1");
@@ -397,12 +403,15 @@ static void add(int mtu) {
     if (self < 0 || pod < 0) fail(11, "opening the network namespaces failed", "%s: %s", netns, strerror(errno));
     node_ns = self;
     if (setns(pod, CLONE_NEWNET)) fail(11, "entering the pod's network namespace failed", "%s: %s", netns, strerror(errno));
-    snprintf(batch, sizeof batch,
-             "link set dev %s up\n"
-             "address add %s/32 dev %s\n"
-             "route add " GATEWAY " dev %s scope link\n"
-             "route add default via " GATEWAY " dev %s\n",
-             ifname, address, ifname, ifname, ifname);
+    if (address[0])
+        snprintf(batch, sizeof batch,
+                 "link set dev %s up\n"
+                 "address add %s/32 dev %s\n"
+                 "route add " GATEWAY " dev %s scope link\n"
+                 "route add default via " GATEWAY " dev %s\n",
+                 ifname, address, ifname, ifname, ifname);
+    else
+        snprintf(batch, sizeof batch, "link set dev %s up\n", ifname);
     ip_batch(batch, "configuring the pod side failed");
     if (address6[0]) {
         set_sysctl_of("/proc/sys/net/ipv6/conf/%s/accept_dad", ifname, "0");
@@ -420,18 +429,20 @@ static void add(int mtu) {
 
     printf("{\"cniVersion\":");
     json_str(stdout, version);
-    char ip6[160] = "", route6[96] = "";
+    char ip4[160] = "", route4[96] = "", ip6[160] = "", route6[96] = "";
+    if (address[0]) {
+        snprintf(ip4, sizeof ip4, "{\"address\":\"%s/32\",\"gateway\":\"" GATEWAY "\",\"interface\":1}", address);
+        snprintf(route4, sizeof route4, "{\"dst\":\"0.0.0.0/0\",\"gw\":\"" GATEWAY "\"}");
+    }
     if (address6[0]) {
-        snprintf(ip6, sizeof ip6, ",{\"address\":\"%s/128\",\"gateway\":\"" GATEWAY6 "\",\"interface\":1}", address6);
-        snprintf(route6, sizeof route6, ",{\"dst\":\"::/0\",\"gw\":\"" GATEWAY6 "\"}");
+        snprintf(ip6, sizeof ip6, "%s{\"address\":\"%s/128\",\"gateway\":\"" GATEWAY6 "\",\"interface\":1}", address[0] ? "," : "", address6);
+        snprintf(route6, sizeof route6, "%s{\"dst\":\"::/0\",\"gw\":\"" GATEWAY6 "\"}", address[0] ? "," : "");
     }
     printf(",\"interfaces\":[{\"name\":\"%s\",\"mac\":\"" HOST_MAC "\"},{\"name\":", veth);
     json_str(stdout, ifname);
     printf(",\"mac\":\"%s\",\"sandbox\":", mac);
     json_str(stdout, netns);
-    printf("}],\"ips\":[{\"address\":\"%s/32\",\"gateway\":\"" GATEWAY "\",\"interface\":1}%s],"
-           "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"" GATEWAY "\"}%s],\"dns\":{}}",
-           address, ip6, route6);
+    printf("}],\"ips\":[%s%s],\"routes\":[%s%s],\"dns\":{}}", ip4, ip6, route4, route6);
     on_fail = NULL;
     free(result);
 }

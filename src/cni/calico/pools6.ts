@@ -1,5 +1,5 @@
 /**
- * Calico's IPv6 IP pools in a dual-stack lab: the pools (`ipPools` entries with an IPv6 cidr, else
+ * Calico's IPv6 IP pools in a lab with IPv6 (dual stack or IPv6 alone): the pools (`ipPools` entries with an IPv6 cidr, else
  * Calico's default-ipv6-ippool from the lab's IPv6 podCidr, CALICO_IPV6POOL_CIDR), their rules, and
  * the block IPAM over them, as Calico's IPAM runs it for IPv6: each pool cut into blocks of its
  * `blockSize` (116–128, default 122: CALICO_IPV6POOL_BLOCK_SIZE); a node uses the enabled pools whose
@@ -73,7 +73,11 @@ export function poolInputs6(pools: readonly Pool6Config[], nodes: readonly { lab
 }
 
 /** The plan's IPv6 IPAM: the same claim order and borrowing as the IPv4 one (ipam.ts `assignBlocks`). */
-export function assignBlocks6Pools({ pools, nodes, pods, strictAffinity = false }: { pools: readonly Pool6Input[]; nodes: number; pods: readonly { node: number }[]; strictAffinity?: boolean }): Blocks6Result {
+export function assignBlocks6Pools({ pools, nodes, pods: given, strictAffinity = false, tunnels = false }: { pools: readonly Pool6Input[]; nodes: number; pods: readonly { node: number }[]; strictAffinity?: boolean; tunnels?: boolean }): Blocks6Result & { tunnels: (string | undefined)[] } {
+  // VXLAN: each node's IPv6 tunnel address is taken before any pod (calico-node asks for it as the
+  // node starts), so it is the first address of the node's first block, of its first selected pool.
+  const lead = tunnels ? nodes : 0;
+  const pods = [...Array.from({ length: lead }, (_, node) => ({ node })), ...given];
   const claimed: { cidr: Prefix; pool: number; node: number; used: bigint; room: bigint }[] = [];
   const next = pools.map(() => 0n);
   const usable = (node: number) => pools.flatMap((p, i) => (!p.disabled && p.selects[node] ? [i] : []));
@@ -99,7 +103,12 @@ export function assignBlocks6Pools({ pools, nodes, pods, strictAffinity = false 
     }
     return block ? formatAddr(nth(block.cidr, block.used++)!) : undefined;
   });
-  return { pods: addresses, blocks: own.map((bs) => bs.map((b) => b.cidr)), borrowed };
+  return {
+    pods: addresses.slice(lead),
+    blocks: own.map((bs) => bs.map((b) => b.cidr)),
+    borrowed: borrowed.filter((b) => b.pod >= lead).map((b) => ({ ...b, pod: b.pod - lead })),
+    tunnels: addresses.slice(0, lead),
+  };
 }
 
 /** A live lab's IPv6 blocks, as the run-time IPAM sees them. */
@@ -171,13 +180,13 @@ export const lastAddress6 = (block: string) => {
 export function validatePools6(written: readonly Pool6Config[], lab: CniValidationInput, ctx: { strictAffinity: boolean; encapsulation: string; names: Set<string> }): CniProblem[] {
   const out: CniProblem[] = [];
   const p = (code: string, path: (string | number)[], message: string, hint: string) => out.push({ code, path, message, hint });
-  const dual = !!lab.ipv6 && !!lab.ipFamilies?.includes('IPv6') && !!lab.ipFamilies.includes('IPv4');
+  const hasIPv6 = !!lab.ipv6 && !!lab.ipFamilies?.includes('IPv6');
   if (written.length && !lab.ipv6) {
     const first = written[0]!;
     p('PL2418', [...first.at!, 'cidr'], `IP pool ${first.name} is IPv6 (${first.cidr}), but the lab has no IPv6: its pods get IPv4 addresses only`, "Make the lab dual stack (ipFamilies: ['IPv4', 'IPv6']) to give pods an IPv6 address from this pool, or write an IPv4 CIDR.");
     return out;
   }
-  if (!dual) return out; // an IPv6-only lab is refused by the lab's rules (PL2407)
+  if (!hasIPv6) return out;
   const podNet = parsePrefix(lab.ipv6!.podCidr);
   if (podNet?.family !== 'IPv6') return out; // the lab's rules report an invalid IPv6 podCidr
   const parsed: { pool: Pool6Config; cidr: Prefix }[] = [];
@@ -208,14 +217,17 @@ export function validatePools6(written: readonly Pool6Config[], lab: CniValidati
   if (written.length)
     for (const [n, node] of lab.nodes.entries())
       if (!inputs.some((q) => !q.disabled && q.selects[n]))
-        p('PL2176', ['ipPools'], `node "${node.name}": no enabled IPv6 pool selects it, so it claims no IPv6 block and its pods get no IPv6 address`, `In a dual-stack lab every node needs an enabled IPv6 pool whose nodeSelector matches its labels (${Object.entries(node.labels ?? {}).map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ')}): widen a nodeSelector (all()), or add a pool for it.`);
+        p('PL2176', ['ipPools'], `node "${node.name}": no enabled IPv6 pool selects it, so it claims no IPv6 block and its pods get no IPv6 address`, `In a lab with IPv6 every node needs an enabled IPv6 pool whose nodeSelector matches its labels (${Object.entries(node.labels ?? {}).map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ')}): widen a nodeSelector (all()), or add a pool for it.`);
   if (out.length) return out;
   const perNode = lab.nodes.map((n) => lab.pods.filter((q) => q.node === n.name && !q.hostNetwork).length);
   const pods = perNode.flatMap((k, node) => Array.from({ length: k }, () => ({ node })));
-  const r = assignBlocks6Pools({ pools: inputs, nodes: lab.nodes.length, pods, strictAffinity: ctx.strictAffinity });
-  if (r.pods.some((a) => a === undefined) || r.blocks.some((b) => b.length === 0)) {
+  // With VXLAN each node's IPv6 tunnel address comes out of its first IPv6 block too.
+  // podlab's vxlan-v6.calico routes whole blocks (no /128 per borrowed address): with VXLAN no IPv6 address is borrowed.
+  const vxlan = ctx.encapsulation === 'VXLAN';
+  const r = assignBlocks6Pools({ pools: inputs, nodes: lab.nodes.length, pods, strictAffinity: ctx.strictAffinity || vxlan, tunnels: vxlan });
+  if (r.pods.some((a) => a === undefined) || r.blocks.some((b) => b.length === 0) || r.tunnels.some((a) => a === undefined)) {
     const what = pools.map((q, i) => `${q.cidr} (${blockCount6(inputs[i]!.cidr, q.blockSize)} block(s) of /${q.blockSize})`).join(', ');
-    p('PL2183', written.length ? ['ipPools'] : [], `the IPv6 pool${pools.length > 1 ? 's' : ''} ${what} cannot give the lab's ${lab.nodes.length} node(s) a block each${pods.length ? ` and their ${pods.length} pod(s) an IPv6 address` : ''}${ctx.strictAffinity ? ' (strictAffinity forbids borrowing)' : ''}`, `Calico cuts each IPv6 pool into blocks, at least one per node: give a larger IPv6 pool (e.g. "fd00:10:244::/56") or smaller blocks (a longer blockSize, up to /${BLOCK6_MAX}).`);
+    p('PL2183', written.length ? ['ipPools'] : [], `the IPv6 pool${pools.length > 1 ? 's' : ''} ${what} cannot give the lab's ${lab.nodes.length} node(s) a block each${pods.length ? ` and their ${pods.length} pod(s) an IPv6 address` : ''}${ctx.strictAffinity ? ' (strictAffinity forbids borrowing)' : vxlan ? ' (VXLAN: a tunnel address each, no borrowing)' : ''}`, `Calico cuts each IPv6 pool into blocks, at least one per node: give a larger IPv6 pool (e.g. "fd00:10:244::/56") or smaller blocks (a longer blockSize, up to /${BLOCK6_MAX}).`);
   }
   return out;
 }
@@ -226,3 +238,13 @@ export const inBlock6 = (block: string, addr: string) => {
   const a = parseAddr(addr);
   return p !== undefined && a !== undefined && p.family === a.family && contains(p, a);
 };
+
+/** Borrowed IPv6 addresses as host-local ranges: one per lender block, from the first borrowed address to the last. */
+export function lentRanges6(borrowed: readonly { ip: string; block: string }[]) {
+  const lent = new Map<string, bigint[]>();
+  for (const b of borrowed) lent.set(b.block, [...(lent.get(b.block) ?? []), parseAddr(b.ip)!.value]);
+  return [...lent].map(([block, vs]) => {
+    const sorted = [...vs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return { subnet: block, rangeStart: formatAddr({ family: 'IPv6', value: sorted[0]! }), rangeEnd: formatAddr({ family: 'IPv6', value: sorted.at(-1)! }), gateway: CALICO.gateway6 };
+  });
+}

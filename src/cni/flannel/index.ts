@@ -1,14 +1,17 @@
 /**
- * flannel's VXLAN backend: pods on each node's cni0 bridge; one VTEP per node (`flannel.<vni>`,
- * no learning) holding the slice's network address as a /32; per peer a permanent neighbour
- * entry (peer VTEP address → its MAC) and an FDB entry (that MAC → the peer's node IP), and a
- * route to the peer's slice via its VTEP address, onlink — what flanneld programs. In a lab with
- * IPv6 the same VTEPs carry it too: an IPv6 address (the IPv6 slice's network address), a
- * neighbour entry and an onlink route per peer in IPv6 (flanneld makes a second device,
- * flannel-v6.<vni>, with IPv6 outer headers; podlab's node network is IPv4 underneath).
+ * flannel's VXLAN backend, as flanneld builds it: pods on each node's cni0 bridge; per family one
+ * VTEP per node, no learning, holding the slice's network address (/32, or /128 in IPv6); per peer
+ * a permanent neighbour entry (peer VTEP address → its MAC), an FDB entry (that MAC → the peer's
+ * node address) and a route to the peer's slice via its VTEP address, onlink.
+ *
+ * IPv4 rides `flannel.<vni>` between the nodes' IPv4 addresses. IPv6 rides a device of its own,
+ * `flannel-v6.<vni>` (flanneld's `RegisterNetwork` with EnableIPv6): the same VNI and UDP port,
+ * its `local` and every FDB `dst` the nodes' IPv6 addresses (IPv6 outer headers), a VTEP MAC of
+ * its own (flanneld publishes it apart, as the lease's BackendV6Data), and an MTU 70 below the
+ * link's. A dual-stack node has both devices; an IPv6-only node has `flannel-v6.<vni>` alone.
  */
 import { z } from 'zod';
-import { FLANNEL } from '../../constants.ts';
+import { FLANNEL, IFNAME_MAX } from '../../constants.ts';
 import * as ip from '../../net/ipv4.ts';
 import { macFor } from '../../plan/names.ts';
 import { port } from '../../schema/fields.ts';
@@ -33,46 +36,85 @@ export interface FlannelConfig {
   port: number;
 }
 
+/** One VXLAN device of a node (a VTEP) and what it knows of its peers. */
+export interface FlannelVtep {
+  /** `flannel.<vni>` (IPv4 outer headers) or `flannel-v6.<vni>` (IPv6 outer headers). */
+  dev: string;
+  vni: number;
+  port: number;
+  mac: string;
+  mtu: number;
+  /** flannel gives the device its pod slice's network address, as a /32 (IPv4) or a /128 (IPv6). */
+  address: string;
+  /** Per peer: its node address (the FDB entry's `dst`), its VTEP MAC, and its VTEP address (the neighbour entry, the routes' next hop). */
+  peers: { node: string; nodeIp: string; mac: string; gateway: string }[];
+}
+
 export interface FlannelNode {
   type: 'flannel';
-  vxlan: {
-    dev: string;
-    vni: number;
-    port: number;
-    mac: string;
-    mtu: number;
-    /** flannel gives the VXLAN device the pod slice's network address as a /32. */
-    address: string;
-    /** In a lab with IPv6: the IPv6 slice's network address, as a /128 (IPv6 rides the same VTEPs). */
-    address6?: string;
-    peers: { node: string; nodeIp: string; mac: string; gateway: string; gateway6?: string }[];
-  };
+  /** The VTEP of the family podlab wires with: `flannel.<vni>`, or in an IPv6-only lab `flannel-v6.<vni>`. */
+  vxlan: FlannelVtep;
+  /** A dual-stack lab: the IPv6 VTEP, `flannel-v6.<vni>`, beside `flannel.<vni>`. */
+  vxlan6?: FlannelVtep;
 }
+
+/** The VTEPs of a node, IPv4's first. */
+export const vteps = (d: FlannelNode): FlannelVtep[] => [d.vxlan, ...(d.vxlan6 ? [d.vxlan6] : [])];
+
+/** The node address a VTEP's packets leave from (its `local`): the node's address of the VTEP's family. */
+export const localOf = (node: { ip: string; ips?: readonly string[] }, v: FlannelVtep) => (node.ips ?? [node.ip]).find((a) => a.includes(':') === v.address.includes(':')) ?? node.ip;
+
+/** flanneld's device names: `flannel.<vni>` carries IPv4, `flannel-v6.<vni>` IPv6. */
+export const vtepName = (vni: number, family: 'IPv4' | 'IPv6') => (family === 'IPv6' ? `flannel-v6.${vni}` : `flannel.${vni}`);
 
 export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNode> = {
   type: 'flannel',
   schema,
   nodeSlices: true,
-  validate: () => [],
+  validate: (config, lab) => {
+    // flanneld names the IPv6 VTEP flannel-v6.<vni>: 11 bytes before the VNI, and Linux allows 15.
+    const dev6 = vtepName(config.vni, 'IPv6');
+    if (!lab.ipFamilies?.includes('IPv6') || Buffer.byteLength(dev6) <= IFNAME_MAX) return [];
+    return [{
+      code: 'PL2425',
+      path: ['vni'],
+      message: `in a lab with IPv6 flannel names its IPv6 VXLAN device "${dev6}" (${Buffer.byteLength(dev6)} bytes), as flanneld does; Linux allows at most ${IFNAME_MAX}`,
+      hint: 'Use a VNI of at most 4 digits (≤ 9999) with IPv6, e.g. the default 1.',
+    }];
+  },
   addressPods: sliceAddresses,
   normalize: (spec) => ({ type: 'flannel', vni: spec?.vni || FLANNEL.vni, port: spec?.port || FLANNEL.port }),
   planNodes: ({ lab, config, nodes, ipamDir, mtu }) => {
-    const dev = `flannel.${config.vni}`;
+    const dev = vtepName(config.vni, 'IPv4');
+    const dev6 = vtepName(config.vni, 'IPv6');
+    // flanneld hands the pods (FLANNEL_MTU) the link's MTU less IPv4's 50 bytes of VXLAN, in every family.
     const podMtu = mtu - FLANNEL.overhead;
+    // flanneld asks for that MTU on flannel-v6 too; the kernel's VXLAN driver caps an IPv6 VTEP at
+    // 70 below its link (VXLAN6_HEADROOM: the outer IPv6 header is 40 bytes, IPv4's 20).
+    const mtu6 = mtu - FLANNEL.overhead6;
     const vtepMac = (node: string) => macFor(`${lab}/vtep/${node}`);
+    // flanneld makes each device its own MAC: the IPv6 VTEP's is not the IPv4 one's.
+    const vtepMac6 = (node: string) => macFor(`${lab}/vtep6/${node}`);
     return nodes.map((n) => {
       const others = nodes.filter((o) => o.name !== n.name);
-      // An IPv6-only lab: the VTEPs speak IPv6 alone, outer headers included (flanneld's IPv6 backend).
-      if (n.ipv6?.only) return planIPv6Only(lab, config, n, others, ipamDir, mtu - FLANNEL.overhead6, vtepMac);
+      const v6 = (o: CniNodeInput) => o.ipv6!;
+      const vtep6 = (): FlannelVtep => ({
+        dev: dev6,
+        vni: config.vni,
+        port: config.port,
+        mac: vtepMac6(n.name),
+        mtu: mtu6,
+        address: network6(v6(n).slice),
+        peers: others.map((o) => ({ node: o.name, nodeIp: v6(o).ip, mac: vtepMac6(o.name), gateway: network6(v6(o).slice) })),
+      });
+      const routes6 = () => others.map((o) => ({ dst: formatPrefix(v6(o).slice), via: network6(v6(o).slice), dev: dev6, onlink: true }));
+      // An IPv6-only lab: flannel-v6.<vni> alone. Its pods get the IPv6 VTEP's MTU (see docs/dual-stack.md).
+      if (n.ipv6?.only) return { routes: routes6(), conflist: bridgeConflist(lab, n, ipamDir, mtu6), data: { type: 'flannel' as const, vxlan: vtep6() } };
       return {
-        routes: others.flatMap((o) => [
-          { dst: ip.formatCidr(o.slice), via: ip.formatIp(o.slice.network), dev, onlink: true },
-          // IPv6 pod traffic through the same VXLAN devices: the peer's IPv6 slice via its VTEP's IPv6 address.
-          ...(o.ipv6 ? [{ dst: formatPrefix(o.ipv6.slice), via: network6(o.ipv6.slice), dev, onlink: true }] : []),
-        ]),
+        routes: [...others.map((o) => ({ dst: ip.formatCidr(o.slice), via: ip.formatIp(o.slice.network), dev, onlink: true })), ...(n.ipv6 ? routes6() : [])],
         conflist: bridgeConflist(lab, n, ipamDir, podMtu),
         data: {
-          type: 'flannel',
+          type: 'flannel' as const,
           vxlan: {
             dev,
             vni: config.vni,
@@ -80,9 +122,9 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
             mac: vtepMac(n.name),
             mtu: podMtu,
             address: ip.formatIp(n.slice.network),
-            ...(n.ipv6 ? { address6: network6(n.ipv6.slice) } : {}),
-            peers: others.map((o) => ({ node: o.name, nodeIp: o.ip, mac: vtepMac(o.name), gateway: ip.formatIp(o.slice.network), ...(o.ipv6 ? { gateway6: network6(o.ipv6.slice) } : {}) })),
+            peers: others.map((o) => ({ node: o.name, nodeIp: o.ip, mac: vtepMac(o.name), gateway: ip.formatIp(o.slice.network) })),
           },
+          ...(n.ipv6 ? { vxlan6: vtep6() } : {}),
         },
       };
     });
@@ -90,50 +132,28 @@ export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNo
   kubeProxyNat: (_config, labNatOutgoing) => labNatOutgoing,
   kernelFeatures: () => ['vxlan'],
   featureHints: { vxlan: 'The flannel CNI mode needs VXLAN (CONFIG_VXLAN). Use cni: "kubenet", which routes over the node network instead.' },
-  nodeBatchLines: ({ ip: nodeIp, iface, cni: { vxlan: v } }) => [
+  nodeBatchLines: (node) => [
     '# flannel VXLAN backend: one VTEP per node, no learning; peers are programmed below as flannel does',
     '# (a neighbour entry for each peer\'s VTEP address, an FDB entry mapping its MAC to its node IP).',
-    `link add name ${v.dev} address ${v.mac} mtu ${v.mtu} type vxlan id ${v.vni} local ${nodeIp} dev ${iface} dstport ${v.port} nolearning`,
-    v.address.includes(':') ? `address add ${v.address}/128 dev ${v.dev} nodad` : `address add ${v.address}/32 dev ${v.dev}`,
-    ...(v.address6 ? [`address add ${v.address6}/128 dev ${v.dev} nodad`] : []),
-    `link set dev ${v.dev} up`,
-    ...v.peers.map((p) => `neigh add ${p.gateway} lladdr ${p.mac} dev ${v.dev} nud permanent`),
-    ...v.peers.flatMap((p) => (p.gateway6 ? [`neigh add ${p.gateway6} lladdr ${p.mac} dev ${v.dev} nud permanent`] : [])),
+    ...vteps(node.cni).flatMap((v) => {
+      const six = v.address.includes(':');
+      return [
+        ...(six ? [`# ${v.dev}, flanneld's IPv6 VTEP: IPv6 outer headers between the nodes' IPv6 addresses, a MAC of its own, MTU 70 below the link's.`] : []),
+        `link add name ${v.dev} address ${v.mac} mtu ${v.mtu} type vxlan id ${v.vni} local ${localOf(node, v)} dev ${node.iface} dstport ${v.port} nolearning`,
+        six ? `address add ${v.address}/128 dev ${v.dev} nodad` : `address add ${v.address}/32 dev ${v.dev}`,
+        `link set dev ${v.dev} up`,
+        ...v.peers.map((p) => `neigh add ${p.gateway} lladdr ${p.mac} dev ${v.dev} nud permanent`),
+      ];
+    }),
   ],
   nodeFiles: (n) => [{ path: `ip/fdb-${n.name}.batch`, template: 'fdb.batch' }],
   nodeCommands: (n, dir) => [['bridge', '-n', n.netns, '-batch', `${dir}/ip/fdb-${n.name}.batch`]],
   nodeDaemons: () => [],
-  nodeAddresses: (n) => [n.cni.vxlan.address, ...(n.cni.vxlan.address6 ? [n.cni.vxlan.address6] : [])],
-  interfaces: (n) => [n.cni.vxlan.dev],
-  topology: ({ ip: nodeIp, cni: { vxlan: v } }) => ({
-    devices: [{ name: v.dev, detail: `VTEP ${v.address}/${v.address.includes(':') ? 128 : 32}, VNI ${v.vni}, MTU ${v.mtu}` }],
-    links: v.peers.map((p) => ({ peer: p.node, kind: 'tunnel', device: v.dev, detail: `VXLAN VNI ${v.vni}, UDP ${v.port}: ${nodeIp} ⇄ ${p.nodeIp}` })),
+  nodeAddresses: (n) => vteps(n.cni).map((v) => v.address),
+  interfaces: (n) => vteps(n.cni).map((v) => v.dev),
+  topology: (node) => ({
+    devices: vteps(node.cni).map((v) => ({ name: v.dev, detail: `VTEP ${v.address}/${v.address.includes(':') ? 128 : 32}, VNI ${v.vni}, MTU ${v.mtu}` })),
+    links: vteps(node.cni).flatMap((v) => v.peers.map((p) => ({ peer: p.node, kind: 'tunnel' as const, device: v.dev, detail: `VXLAN VNI ${v.vni}, UDP ${v.port}: ${localOf(node, v)} ⇄ ${p.nodeIp}` }))),
   }),
   describe: (c) => ({ devices: 'VXLAN device, ', summary: ` (VXLAN VNI ${c.vni}, UDP ${c.port})`, ...BRIDGE_POD_LINK }),
 };
-
-/**
- * A node of an IPv6-only lab: its VTEP holds its IPv6 slice's network address (/128), the VXLAN
- * packets travel between the nodes' IPv6 addresses (`local`, and each FDB entry's `dst`), and the
- * routes and neighbour entries are IPv6 alone. flanneld names that device `flannel-v6.<vni>`;
- * podlab keeps `flannel.<vni>` (one VTEP per node in every family setup, a name within 15 bytes).
- */
-function planIPv6Only(lab: string, config: FlannelConfig, n: CniNodeInput, others: readonly CniNodeInput[], ipamDir: string, podMtu: number, vtepMac: (node: string) => string) {
-  const dev = `flannel.${config.vni}`;
-  return {
-    routes: others.map((o) => ({ dst: formatPrefix(o.ipv6!.slice), via: network6(o.ipv6!.slice), dev, onlink: true })),
-    conflist: bridgeConflist(lab, n, ipamDir, podMtu),
-    data: {
-      type: 'flannel' as const,
-      vxlan: {
-        dev,
-        vni: config.vni,
-        port: config.port,
-        mac: vtepMac(n.name),
-        mtu: podMtu,
-        address: network6(n.ipv6!.slice),
-        peers: others.map((o) => ({ node: o.name, nodeIp: o.ipv6!.ip, mac: vtepMac(o.name), gateway: network6(o.ipv6!.slice) })),
-      },
-    },
-  };
-}

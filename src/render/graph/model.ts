@@ -282,7 +282,7 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
     lab: plan.lab,
     source: plan.source,
     live: !!live,
-    title: `lab ${plan.lab} · ${plan.cni.type}${mode.describe(plan.cni).summary} · pods ${plan.podCidr} · ${how}`,
+    title: `lab ${plan.lab} · ${plan.cni.type}${mode.describe(plan.cni, plan.ipFamilies).summary} · pods ${plan.podCidr} · ${how}`,
     clusters,
     nodes,
     edges,
