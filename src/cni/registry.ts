@@ -43,9 +43,9 @@ export function cniMode(type: string): CniMode<string, z.ZodType, { type: string
 }
 
 /** The resolved config of `cni:` as written (a name, or the object form). */
-export function normalizeCni(spec: z.output<typeof cniSchema>): CniConfig {
+export function normalizeCni(spec: z.output<typeof cniSchema>, families?: readonly ('IPv4' | 'IPv6')[]): CniConfig {
   const type = typeof spec === 'string' ? spec : spec.type;
-  return cniMode(type).normalize(typeof spec === 'string' ? undefined : spec) as CniConfig;
+  return cniMode(type).normalize(typeof spec === 'string' ? undefined : spec, families) as CniConfig;
 }
 
 /**

@@ -96,8 +96,8 @@ export interface CniValidationInput {
   podCidr: string;
   /** The lab's address families, primary first. */
   ipFamilies?: readonly ('IPv4' | 'IPv6')[];
-  /** A lab with IPv6: its IPv6 pod network. */
-  ipv6?: { podCidr: string };
+  /** A lab with IPv6: its IPv6 pod network and node network (where IPv6 BGP peers must be). */
+  ipv6?: { podCidr: string; nodeCidr?: string };
   /** The node network, where peers of a routing daemon must be (Calico's BGPPeer peerIP). */
   nodeNetwork?: { cidr: string };
   /** With their labels (Kubernetes' well-known ones and the lab's), for modes that select nodes. */
@@ -167,8 +167,11 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
   type: Type;
   /** The object form of `cni:` in a lab (`cni: '<type>'` is the shorthand for `{ type }`). */
   schema: Schema;
-  /** Defaults filled: the resolved config the plan reads. `spec` is undefined for the shorthand. */
-  normalize(spec: z.output<Schema> | undefined): Config;
+  /**
+   * Defaults filled: the resolved config the plan reads. `spec` is undefined for the shorthand;
+   * `families` the lab's ipFamilies (an IPv6-only lab gets no IPv4 default). @default ['IPv4']
+   */
+  normalize(spec: z.output<Schema> | undefined, families?: readonly ('IPv4' | 'IPv6')[]): Config;
   /**
    * Whether pods take their addresses from per-node slices of podCidr (`podCidrMaskSize`), whose
    * size the lab's rules check; a mode with IPAM of its own says false and checks it in `validate`.

@@ -301,7 +301,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
     ...normalizeNamespaces(spec.namespaces),
     networkPolicies: Object.entries(spec.networkPolicies ?? {}).map(([name, p]) => normalizePolicy(name, p)),
     clusterNetworkPolicies: Object.entries(spec.clusterNetworkPolicies ?? {}).map(([name, p]) => normalizeClusterPolicy(name, p)),
-    cni: normalizeCni(spec.cni ?? DEFAULTS.cni),
+    cni: normalizeCni(spec.cni ?? DEFAULTS.cni, families),
     pods: Object.entries(spec.pods ?? {}).map(([name, p]) => ({
       name,
       namespace: p.namespace ?? DEFAULTS.namespace,

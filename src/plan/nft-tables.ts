@@ -8,6 +8,7 @@
 import { CALICO, POLICY, SERVICES, UNDERLAY } from '../constants.ts';
 import type { CalicoNode } from '../cni/calico/index.ts';
 import { calicoNatTable } from '../cni/calico/nat.ts';
+import { calicoNatTable6 } from '../cni/calico/nat6.ts';
 import type { NftTable } from '../nft/table.ts';
 import { policyTable } from '../policy/nft.ts';
 import type { NetworkPolicy, PolicyPod } from '../policy/types.ts';
@@ -101,8 +102,18 @@ export const calicoNatTables: TableBuilder = {
   },
 };
 
+/** Calico's natOutgoing for IPv6 pools (cni/calico/nat6.ts: Felix's ip6 nat table), in every node of a dual-stack Calico lab. */
+export const calicoNatTables6: TableBuilder = {
+  table: `ip6 ${CALICO.natTable}`,
+  build: (view, target) => {
+    const node = target.kind === 'node' ? view.plan.nodes.find((n) => n.name === target.name) : undefined;
+    const v6 = node?.cni.type === 'calico' ? (node.cni as unknown as CalicoNode).ipv6 : undefined;
+    return v6 ? calicoNatTable6(v6.pools) : undefined;
+  },
+};
+
 /** Every builder, in the order their tables are applied within a namespace's transaction. */
-export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables, policyTables6, underlayTables, calicoNatTables];
+export const TABLE_BUILDERS: readonly TableBuilder[] = [kubeProxyTables, kubeProxyTables6, policyTables, policyTables6, underlayTables, calicoNatTables, calicoNatTables6];
 
 export function nftTargets(plan: Plan): NftTarget[] {
   return [

@@ -12,7 +12,7 @@ import { clusterView, renderHostsFile, renderNodeHostsFile, renderResolvConf } f
 import { WAIT_NETWORK_FLAG } from '../dns/marks.ts';
 import { gatewayTable, ipv6Context, ipv6GatewayContext, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
 import { renderTable } from '../nft/table.ts';
-import { calicoNatTables, plannedView, policyTables, policyTables6, underlayTable } from '../plan/nft-tables.ts';
+import { calicoNatTables, calicoNatTables6, plannedView, policyTables, policyTables6, underlayTable } from '../plan/nft-tables.ts';
 import { topologyFiles, topologySvg } from './graph/index.ts';
 import { nginxConf } from '../plan/ingress.ts';
 
@@ -387,6 +387,8 @@ export function render(plan: Plan): Rendered {
     }
     const calicoNat = calicoNatTables.build(plannedView(plan), { kind: 'node', name: node.name, netns: node.netns });
     if (calicoNat) files.push([`nft/${node.name}.calico.nft`, renderTable(calicoNat, [banner, `Calico natOutgoing per IP pool (Felix's cali-nat-outgoing) of node ${node.name} in lab ${plan.lab}. Apply: ip netns exec ${node.netns} nft -f ${node.name}.calico.nft`])]);
+    const calicoNat6 = calicoNatTables6.build(plannedView(plan), { kind: 'node', name: node.name, netns: node.netns });
+    if (calicoNat6) files.push([`nft/${node.name}.calico6.nft`, renderTable(calicoNat6, [banner, `Calico natOutgoing per IPv6 pool (Felix's ip6 cali-nat-outgoing) of node ${node.name} in lab ${plan.lab}. Apply: ip netns exec ${node.netns} nft -f ${node.name}.calico6.nft`])]);
   }
   if (plan.gateway) {
     files.push(['ip/gateway.batch', template('gateway.batch')({ banner, gateway: plan.gateway })]);

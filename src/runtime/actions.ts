@@ -45,7 +45,7 @@ export function liveLab(ex: Executor, state: LabState, eventsSince = ''): LiveLa
       return ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${state.plan.fabric.netns}`, '--', 'ip', 'link', 'set', node.fabricPort, updown]);
     },
     setBird: (node, to) => setBird(ex, state, node, to),
-    exhaustBlock: async (node) => exhaustBlocks(state, node),
+    exhaustBlock: async (node, family) => exhaustBlocks(state, node, family),
     setNatOutgoing: async (natOutgoing, pool) => ({ was: (await setNatOutgoing(ex, state, natOutgoing, pool)).was }),
     exec: (from, argv, timeoutMs) => ex.run([...sourceArgv(state, from), ...argv], { timeoutMs }),
     async applyPolicy(policy) {

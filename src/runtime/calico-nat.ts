@@ -8,17 +8,20 @@
 import type { CalicoNode } from '../cni/calico/index.ts';
 import type { Executor } from './exec.ts';
 import { syncServices, type SyncReport } from './services.ts';
-import { writeState, type LabState } from './state.ts';
+import { planChanged, writeState, type LabState } from './state.ts';
 
 /** Sets natOutgoing of the pool named `pool` (every pool when undefined); `was`: the pool's (or, for every pool, whether any had it on). */
 export async function setNatOutgoing(ex: Executor, state: LabState, natOutgoing: boolean, pool?: string): Promise<{ was: boolean; sync: SyncReport }> {
   const nodes = state.plan.nodes.filter((n) => n.cni.type === 'calico').map((n) => n.cni as unknown as CalicoNode);
   if (!nodes.length) throw new Error(`lab "${state.lab}" does not run Calico: it has no IP pool`);
-  const names = nodes[0]!.pools.map((p) => p.name);
+  // Both families' pools: a dual-stack node's IPv6 pools are in its ipv6 data (their table is ip6 calico).
+  const poolsOf = (n: CalicoNode) => [...n.pools, ...(n.ipv6?.pools ?? [])];
+  const names = poolsOf(nodes[0]!).map((p) => p.name);
   if (pool !== undefined && !names.includes(pool)) throw new Error(`lab "${state.lab}" has no IP pool "${pool}" (its pools: ${names.join(', ')})`);
   const hit = (p: { name: string }) => pool === undefined || p.name === pool;
-  const was = nodes[0]!.pools.some((p) => hit(p) && p.natOutgoing);
-  for (const n of nodes) for (const p of n.pools) if (hit(p)) p.natOutgoing = natOutgoing;
+  const was = poolsOf(nodes[0]!).some((p) => hit(p) && p.natOutgoing);
+  for (const n of nodes) for (const p of poolsOf(n)) if (hit(p)) p.natOutgoing = natOutgoing;
+  planChanged(state);
   writeState(state);
   const sync = await syncServices(ex, state);
   writeState(state);

@@ -26,20 +26,20 @@ export interface CalicoStatus {
     bgp?: { peer: string; protocol: string; state: string; info: string }[];
     /** BGP: BIRD did not answer on its socket (stopped, or crashed). */
     birdDown?: boolean;
-    /** A lab with IPv6: the IPv6 blocks it was planned and holds now (a blackhole each), and its IPv6 mesh sessions (none with VXLAN). */
-    ipv6?: { plannedBlocks: string[]; blocks: string[]; bgp: { peer: string; protocol: string; state: string; info: string }[] };
+    /** A lab with IPv6: the IPv6 blocks it was planned and holds now (a blackhole each), borrowed IPv6 addresses, and its IPv6 BGP sessions (none with VXLAN). */
+    ipv6?: { selected: string[]; plannedBlocks: string[]; blocks: string[]; borrowed: CalicoNode['borrowed']; bgp: { peer: string; protocol: string; state: string; info: string }[] };
   }[];
-  /** A lab with IPv6: the IPv6 pool (Calico's default-ipv6-ippool), with VXLAN when vxlan-v6.calico carries it; in an IPv6-only lab the only pool. */
-  pool6?: { name: string; cidr: string; blockSize: number; encapsulation?: 'None' | 'VXLAN' };
+  /** A lab with IPv6: the IPv6 pools (Calico's default-ipv6-ippool, or the IPv6 entries of ipPools), with VXLAN when vxlan-v6.calico carries them; in an IPv6-only lab the only pools. */
+  pools6?: CalicoNode['pools'];
 }
 
 export async function calicoStatus(ex: Executor, state: LabState): Promise<CalicoStatus | undefined> {
   const nodes = state.plan.nodes.filter((n) => n.cni.type === 'calico');
   if (!nodes.length) return undefined;
   const data = (n: (typeof nodes)[number]) => n.cni as unknown as CalicoNode;
-  const pool6 = data(nodes[0]!).ipv6?.pool;
+  const pools6 = data(nodes[0]!).ipv6?.pools;
   return {
-    ...(pool6 ? { pool6 } : {}),
+    ...(pools6 ? { pools6 } : {}),
     pools: data(nodes[0]!).pools,
     strictAffinity: data(nodes[0]!).strictAffinity,
     nodes: await Promise.all(
@@ -57,7 +57,7 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
         const blocks6 = c.ipv6 ? await blackholes('-6') : [];
         const base = { name: n.name, selected: c.selected, plannedBlocks: c.blocks, blocks, borrowed: c.borrowed ?? [] };
         // VXLAN (vxlan-v6.calico in IPv6): the IPv6 blocks, no sessions.
-        if (c.routing.kind !== 'bgp') return { ...base, ...(c.ipv6 ? { ipv6: { plannedBlocks: c.ipv6.blocks, blocks: blocks6, bgp: [] } } : {}) };
+        if (c.routing.kind !== 'bgp') return { ...base, ...(c.ipv6 ? { ipv6: { selected: c.ipv6.selected, plannedBlocks: c.ipv6.blocks, blocks: blocks6, borrowed: c.ipv6.borrowed, bgp: [] } } : {}) };
         const r = await ex.run(['birdc', '-s', birdSocket(state.plan.stateDir, n.name), 'show', 'protocols'], { timeoutMs: 5000 });
         const rows = r.exitCode === 0 ? parseBirdProtocols(r.stdout) : [];
         const routing = c.routing;
@@ -69,7 +69,7 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
           ...base,
           ...(r.exitCode === 0 && rows.length ? {} : { birdDown: true }),
           bgp: routing.peers.map(session),
-          ...(c.ipv6 ? { ipv6: { plannedBlocks: c.ipv6.blocks, blocks: blocks6, bgp: (routing.peers6 ?? []).map(session) } } : {}),
+          ...(c.ipv6 ? { ipv6: { selected: c.ipv6.selected, plannedBlocks: c.ipv6.blocks, blocks: blocks6, borrowed: c.ipv6.borrowed, bgp: (routing.peers6 ?? []).map(session) } } : {}),
         };
       }),
     ),
@@ -78,11 +78,11 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
 
 /** The text `podlab status` prints for it. */
 export function calicoStatusLines(s: CalicoStatus): string[] {
-  const lines = s.pools.map((p) => `  pool ${p.name} ${p.cidr} (/${p.blockSize} blocks, natOutgoing ${p.natOutgoing}, encapsulation ${p.encapsulation}${p.nodeSelector !== 'all()' ? `, nodeSelector ${p.nodeSelector}` : ''}${p.disabled ? ', disabled' : ''})`);
-  if (s.pool6) lines.push(`  pool ${s.pool6.name} ${s.pool6.cidr} (/${s.pool6.blockSize} blocks, natOutgoing false, encapsulation ${s.pool6.encapsulation ?? 'None'})`);
+  const lines = [...s.pools, ...(s.pools6 ?? [])].map((p) => `  pool ${p.name} ${p.cidr} (/${p.blockSize} blocks, natOutgoing ${p.natOutgoing}, encapsulation ${p.encapsulation}${p.nodeSelector !== 'all()' ? `, nodeSelector ${p.nodeSelector}` : ''}${p.disabled ? ', disabled' : ''})`);
   // An IPv6-only lab has no IPv4 pool: its nodes show their IPv6 blocks and sessions alone.
   const v4 = s.pools.length > 0;
   if (s.pools.length > 1) for (const n of s.nodes) lines.push(`  pools  ${n.name.padEnd(14)} ${n.selected.join(', ') || '(none)'}`);
+  if ((s.pools6?.length ?? 0) > 1) for (const n of s.nodes) if (n.ipv6) lines.push(`  pools6 ${n.name.padEnd(14)} ${n.ipv6.selected.join(', ') || '(none)'}`);
   for (const n of s.nodes) {
     if (v4) lines.push(`  blocks ${n.name.padEnd(14)} ${n.blocks.join(' ') || '(none)'}${n.blocks.join() !== n.plannedBlocks.join() ? `  (planned ${n.plannedBlocks.join(' ')})` : ''}`);
     if (n.borrowed.length) lines.push(`  borrow ${n.name.padEnd(14)} ${n.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);
@@ -90,6 +90,7 @@ export function calicoStatusLines(s: CalicoStatus): string[] {
     if (n.bgp && (v4 || n.birdDown)) lines.push(`  bgp    ${n.name.padEnd(14)} ${n.birdDown ? 'BIRD not answering  ' : ''}${sessions(n.bgp) || '(no BGP peers: nodeToNodeMesh off, no peers apply)'}`);
     if (n.ipv6) {
       lines.push(`  blocks6 ${n.name.padEnd(13)} ${n.ipv6.blocks.join(' ') || '(none)'}${n.ipv6.blocks.join() !== n.ipv6.plannedBlocks.join() ? `  (planned ${n.ipv6.plannedBlocks.join(' ')})` : ''}`);
+      if (n.ipv6.borrowed.length) lines.push(`  borrow6 ${n.name.padEnd(13)} ${n.ipv6.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);
       if (n.bgp) lines.push(`  bgp6   ${n.name.padEnd(14)} ${sessions(n.ipv6.bgp) || '(no IPv6 BGP peers)'}`);
     }
   }

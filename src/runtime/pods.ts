@@ -88,10 +88,10 @@ export async function createPod(ex: Executor, state: LabState, name: string, opt
   const node = state.plan.nodes.find((n) => n.name === planned.node)!;
   // An IPv6-only Calico node has IPv6 blocks alone: the pod's one address is the next of them.
   const only6 = onCalico && (node.cni as { ipv6?: { only?: true } }).ipv6?.only === true;
-  const newIp = planned.hostNetwork ? undefined : only6 ? calicoPodIp6(state, planned) : onCalico ? (await calicoPodIp(ex, state, planned)).ip : nextPodIp(state, planned);
+  const newIp = planned.hostNetwork ? undefined : only6 ? (await calicoPodIp6(ex, state, planned))!.ip : onCalico ? (await calicoPodIp(ex, state, planned)).ip : nextPodIp(state, planned);
   // Dual stack: the new IPv4 address's host number in the node's IPv6 slice too, so the pod keeps an IPv6 endpoint.
   // A dual-stack Calico node numbers IPv6 pods from its own IPv6 blocks (not the IPv4 host number).
-  const ip6 = newIp !== undefined && onCalico && !only6 ? calicoPodIp6(state, planned) : undefined;
+  const ip6 = newIp !== undefined && onCalico && !only6 ? (await calicoPodIp6(ex, state, planned))?.ip : undefined;
   const ips = newIp === undefined ? planned.ips : only6 ? [newIp] : ip6 ? planned.ips.map((a) => (a.includes(':') ? ip6 : newIp)) : podAddresses(node, newIp);
   const pod: PlanPod = newIp === undefined ? planned : { ...planned, ip: newIp, ips };
   const ps: LabState['pods'][string] = (state.pods[name] = { containers: {} });

@@ -63,8 +63,13 @@ export function readState(lab: string): LabState | undefined {
   }
 }
 
-/** Each plan's JSON, indented as inside the state: a plan is never changed in place (a new plan replaces it). */
+/** Each plan's JSON, indented as inside the state: cached until the plan is replaced, or `planChanged` says it was changed in place. */
 const planJson = new WeakMap<Plan, string>();
+
+/** The plan was changed in place (Calico's run-time IPAM, a pool's natOutgoing): the next write serializes it again. */
+export function planChanged(state: LabState): void {
+  planJson.delete(state.plan);
+}
 
 /**
  * The journal's text: `JSON.stringify(state, null, 2)`, with the plan serialized once per plan

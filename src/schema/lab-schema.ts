@@ -370,7 +370,8 @@ export const actionSchema = z.discriminatedUnion('action', [
    * next pod created on it claims a new block of its pools or, with none free, borrows an address
    * of another node's block (its /32 advertised by BIRD).
    */
-  z.strictObject({ action: z.literal('exhaust-block'), node: z.string() }),
+  /** Reserves the free addresses of a Calico node's blocks: those of `family`, or of every family the lab has. */
+  z.strictObject({ action: z.literal('exhaust-block'), node: z.string(), family: z.enum(['IPv4', 'IPv6']).optional() }),
   /** Calico: set an IP pool's natOutgoing (masquerade pod traffic leaving every pool, or not): the pool named `pool`, or every pool. */
   z.strictObject({ action: z.literal('set-nat-outgoing'), natOutgoing: z.boolean(), pool: z.string().optional() }),
   /** Run a command in a pod, node or host; the step fails unless it exits with `expectExit`. */

@@ -7,13 +7,18 @@
  * (renamed c6o-vx) builds vxlan.calico beside vxlan-v6.calico (IPv6 outer headers between the
  * nodes' IPv6 addresses, Felix's MAC, MTU 70 below the link, FDB and neighbour entries), and its
  * checks pass; the same lab switched to IPv6-only by its ipFamilies line builds vxlan-v6.calico
- * alone. `down` leaves none of the three labs' namespaces.
+ * alone. c6o-pools: IPv6-only with c6pools' IPv6 side — two IPv6 pools (nodeSelector, blockSize,
+ * natOutgoing per pool), nodeToNodeMesh false with IPv6 BGPPeers under hashed router ids, an IPv6
+ * block claimed at run time and advertised over a Node_ session. `down` leaves none of the labs'
+ * namespaces.
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import bgpLab from '../../labs/calico-ipv6-only.lab.ts';
 import vxlanLab from '../../labs/calico-vxlan-dual-stack.lab.ts';
 import { runChecks } from '../../src/check/run.ts';
+import { runScenarios } from '../../src/check/scenario.ts';
+import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
@@ -179,4 +184,84 @@ describe.skipIf(!live)("live Calico VXLAN in IPv6: dual stack and IPv6-only (lab
     expect(results.length).toBe(7);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
   });
+});
+
+const web6 = { containers: [{ name: 'web', workload: { kind: 'http-echo' as const } }] };
+const poolsName = 'c6o-pools';
+const poolsSpec: LabSpec = {
+  name: poolsName,
+  ipFamilies: ['IPv6'],
+  cni: {
+    type: 'calico',
+    ipPools: [
+      { name: 'v6-nat', cidr: 'fd00:10:244:a::/120', blockSize: 124, nodeSelector: "rack == 'a'", natOutgoing: true },
+      { name: 'six', cidr: 'fd00:10:244:c::/124', blockSize: 126, nodeSelector: '!has(rack)', natOutgoing: false },
+    ],
+    // No mesh: cp peers with each node (Node_), every node with cp (Global_), all IPv6 sessions.
+    nodeToNodeMesh: false,
+    peers: [
+      { peerIP: 'fd00:172:16:94::a', asNumber: 64512 },
+      { node: 'cp', peerIP: 'fd00:172:16:94::b', asNumber: 64512 },
+      { node: 'cp', peerIP: 'fd00:172:16:94::c', asNumber: 64512 },
+    ],
+  },
+  nodes: { cp: { role: 'control-plane' }, w1: { labels: { rack: 'a' } }, w2: {} },
+  pods: { r: { node: 'cp', ...web6 }, a1: { node: 'w1', ...web6 }, q1: { node: 'w2', ...web6 }, q2: { node: 'w2', ...web6 } },
+  hosts: { internet: { network: 'external', containers: [{ name: 'web', workload: { kind: 'http-echo', port: 80 } }] } },
+  dns: false,
+  checks: [
+    { kind: 'bgp', from: 'node/w1', peer: 'node/cp', name: 'w1 ⇄ cp over a Global_ IPv6 session' },
+    { kind: 'bgp', from: 'node/cp', peer: 'node/w2', learned: 'blocks', name: "cp learned w2's block of pool six over a Node_ session" },
+    { kind: 'block', from: 'node/w1', holds: ['fd00:10:244:a::/124'], name: 'w1 holds a /124 of pool v6-nat' },
+    { kind: 'http', from: 'a1', to: 'r', port: 8080, expectPod: 'r', expectNoNat: true, name: 'v6-nat → six across nodes, no NAT' },
+    { kind: 'http', from: 'a1', to: 'host/internet', port: 80, expectSource: 'node/w1', name: "v6-nat has natOutgoing: the outside host sees w1's address" },
+    { kind: 'http', from: 'q1', to: 'host/internet', port: 80, expectNoNat: true, name: "six has none: the outside host sees q1's own address" },
+  ],
+  scenarios: {
+    claim6: {
+      steps: [
+        { action: 'delete-pod', pod: 'q2' },
+        { action: 'exhaust-block', node: 'w2' },
+        { action: 'create-pod', pod: 'q2' },
+        { check: { kind: 'block', from: 'node/w2', holds: ['fd00:10:244:c::4/126', 'fd00:10:244:c::8/126'], name: 'w2 claimed a free block of pool six' } },
+        { check: { kind: 'bgp', from: 'node/cp', peer: 'node/w2', learned: 'fd00:10:244:c::8/126', timeoutMs: 10000, name: "cp learned w2's new block" } },
+        { check: { kind: 'http', from: 'r', to: 'q2', port: 8080, expectPod: 'q2', expectNoNat: true, name: 'cp → q2 in the new block, no NAT' } },
+      ],
+    },
+  },
+};
+
+describe.skipIf(!live)('live Calico IPv6-only with several pools and peers (c6o-pools)', () => {
+  let state: LabState;
+  beforeAll(async () => {
+    await down(poolsName);
+    state = await upLab(poolsSpec);
+  }, 180_000);
+  afterAll(async () => {
+    await down(poolsName);
+    expect(await labNetns(poolsName)).toEqual([]);
+  }, 60_000);
+
+  it("no IPv4 pool; pods take their node's pool; Node_/Global_ sessions under hashed router ids; natOutgoing per IPv6 pool", async () => {
+    const ips = (pod: string) => state.plan.pods.find((p) => p.name === pod)!.ips;
+    expect([ips('r'), ips('a1'), ips('q1')]).toEqual([['fd00:10:244:c::'], ['fd00:10:244:a::'], ['fd00:10:244:c::4']]);
+    const cp = state.plan.nodes.find((n) => n.name === 'cp')!;
+    const ok = await until(async () => ((await execa('birdc', ['-s', `${state.plan.stateDir}/bird-cp.ctl`, 'show', 'protocols'])).stdout.match(/Established/g)?.length === 2 ? true : undefined));
+    expect(ok).toBe(true);
+    expect((await execa('birdc', ['-s', `${state.plan.stateDir}/bird-cp.ctl`, 'show', 'status'])).stdout).toContain(`Router ID is ${hashRouterId('cp')}`);
+    await until(async () => ((await execa('ip', ['-n', cp.netns, '-6', 'route', 'show', 'proto', 'bird'])).stdout.includes('fd00:10:244:a::/124') ? true : undefined));
+    const results = await runChecks(state);
+    expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
+    const nft = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip6', 'calico'])).stdout;
+    expect(nft).toMatch(/set masq-ipam-pools \{[^}]*elements = \{ fd00:10:244:a::\/120 \}/s);
+    const lines = calicoStatusLines((await calicoStatus(realExecutor, state))!);
+    expect(lines).toContain("  pool v6-nat fd00:10:244:a::/120 (/124 blocks, natOutgoing true, encapsulation None, nodeSelector rack == 'a')");
+    expect(lines.some((l) => /^ {2}pool default-ipv4-ippool/.test(l))).toBe(false);
+  }, 120_000);
+
+  it('exhaust-block then a new pod: it claims a free IPv6 block, advertised over the Node_ session', async () => {
+    const [r] = await runScenarios(poolsName, ['claim6'], realExecutor);
+    expect(r!.steps.filter((s) => s.status !== 'pass').map((s) => `step ${s.step} ${s.name}: ${s.message}`)).toEqual([]);
+    expect(readState(poolsName)!.pods.q2!.ip).toBe('fd00:10:244:c::8');
+  }, 120_000);
 });

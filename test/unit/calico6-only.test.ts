@@ -206,10 +206,13 @@ describe("the bgp and block check kinds' family in dual stack", () => {
 });
 
 describe('calico with IPv6: what is refused, and what is built now', () => {
-  it('IPv6-only: an IPv4 pool (PL2184), BGPPeers or no mesh (PL2185), too small an IPv6 pool counting the VXLAN tunnel addresses (PL2183)', () => {
+  it('IPv6-only: an IPv4 pool (PL2184), an IPv4 BGPPeer (PL2185), too small an IPv6 pool counting the VXLAN tunnel addresses (PL2183)', () => {
     expect(codes({ cni: { type: 'calico', ipPool: { cidr: '10.244.0.0/16' } } })).toEqual(['PL2184 cni.ipPool.cidr']);
-    expect(codes({ cni: { type: 'calico', ipPools: [{ cidr: '10.244.0.0/16' }] } })).toEqual(['PL2184 cni.ipPools']);
-    expect(codes({ cni: { type: 'calico', nodeToNodeMesh: false } })).toEqual(['PL2185 cni.nodeToNodeMesh']);
+    expect(codes({ cni: { type: 'calico', ipPools: [{ cidr: '10.244.0.0/16' }] } })).toEqual(['PL2184 cni.ipPools.0.cidr']);
+    // The mesh off and IPv6 BGPPeers are built (hashed router ids, IPv6 sessions alone); an IPv4 peerIP has no address to peer from.
+    expect(codes({ cni: { type: 'calico', nodeToNodeMesh: false } })).toEqual([]);
+    expect(codes({ cni: { type: 'calico', peers: [{ peerIP: 'fd00:172:16:94::c', asNumber: 64512 }] } })).toEqual([]);
+    expect(codes({ cni: { type: 'calico', peers: [{ peerIP: '172.16.94.12', asNumber: 64512 }] } })).toEqual(['PL2185 cni.peers.0.peerIP']);
     // /121: two /122 blocks. Two nodes with 64 pods each fit in BGP; with VXLAN the tunnel addresses do not leave room.
     const full = { podCidr: 'fd00:10:244::/121', nodes: { n1: {}, n2: {} }, pods: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`p${i}`, { node: 'n1' }])) };
     expect(codes(full)).toEqual([]);
@@ -265,5 +268,74 @@ describe('podlab status for Calico with IPv6 alone, and with vxlan-v6.calico', (
     expect(lines).toContain('  blocks n1             10.244.0.64/26');
     expect(lines).toContain('  blocks6 n1            fd00:10:244::40/122');
     expect(lines.filter((l) => l.includes('bgp'))).toEqual([]);
+  });
+});
+
+describe("IPv6-only with c6pools' IPv6 side: several pools, natOutgoing per pool, IPv6 BGPPeers, VXLAN over pools", () => {
+  const pools = {
+    ipPools: [
+      { name: 'v6-a', cidr: 'fd00:10:244::/120', nodeSelector: "kubernetes.io/hostname == 'n1'", natOutgoing: true },
+      { name: 'v6-b', cidr: 'fd00:10:244:1::/120', blockSize: 124, natOutgoing: false },
+    ],
+  };
+
+  it('no default IPv4 pool; each node claims from its selected IPv6 pools; nothing IPv4 rendered', () => {
+    const { lab } = compile({ cni: { type: 'calico', ...pools } });
+    expect((lab!.cni as { pools: unknown[] }).pools).toEqual([]);
+    const p = plan({ cni: { type: 'calico', ...pools } });
+    expect(p.nodes.map((n) => [n.name, cniOf(p, n.name).ipv6!.selected, cniOf(p, n.name).ipv6!.blocks])).toEqual([
+      ['m', ['v6-b'], ['fd00:10:244:1::/124']],
+      ['n1', ['v6-a', 'v6-b'], ['fd00:10:244::/122']],
+      ['n2', ['v6-b'], ['fd00:10:244:1::10/124']],
+    ]);
+    expect(p.pods.map((q) => q.ip)).toEqual(['fd00:10:244::', 'fd00:10:244::1', 'fd00:10:244:1::10']);
+    const files = render(p);
+    const routing = cniOf(p, 'n1').routing;
+    // The router id alone is IPv4-shaped (hashed from the node name).
+    expect(ipv4In(files.get('bird/n1.conf')!).filter((a) => routing.kind !== 'bgp' || a !== routing.routerId)).toEqual([]);
+    expect(ipv4In(files.get('ip/node-n1.batch') ?? '')).toEqual([]);
+    expect(files.get('bird/n1.conf')).toMatch(/# Pool v6-a\n {2}if \( net ~ fd00:10:244::\/120 \) then/);
+    expect(files.get('bird/n1.conf')).toMatch(/# Pool v6-b\n {2}if \( net ~ fd00:10:244:1::\/120 \) then/);
+  });
+
+  it("natOutgoing per IPv6 pool: the ip6 calico table masquerades v6-a's pods alone", async () => {
+    const { calicoNatTable6 } = await import('../../src/cni/calico/nat6.ts');
+    const { calicoNatTable } = await import('../../src/cni/calico/nat.ts');
+    const p = plan({ cni: { type: 'calico', ...pools } });
+    const t = calicoNatTable6(cniOf(p, 'n1').ipv6!.pools)!;
+    expect(t.sets.map((s) => [s.name, s.elements])).toEqual([
+      ['masq-ipam-pools', [['fd00:10:244::/120']]],
+      ['all-ipam-pools', [['fd00:10:244::/120'], ['fd00:10:244:1::/120']]],
+    ]);
+    expect(calicoNatTable(cniOf(p, 'n1').pools)).toBeUndefined();
+  });
+
+  it('nodeToNodeMesh false and IPv6 BGPPeers: bird6 sessions from the IPv6 address, router id hashed', () => {
+    const p = plan({ cni: { type: 'calico', nodeToNodeMesh: false, peers: [{ node: 'n1', peerIP: 'fd00:172:16:94::c', asNumber: 64512 }, { peerIP: 'fd00:172:16:94::a', asNumber: 64512 }] } });
+    const r = cniOf(p, 'n1').routing;
+    expect(r.kind === 'bgp' && [r.routerId, r.peers, r.peers6]).toEqual([
+      hashRouterId('n1'),
+      [],
+      [
+        { node: 'n2', ip: 'fd00:172:16:94::c', asNumber: 64512, protocol: 'Node_fd00_172_16_94__c', passive: false, source: 'node' },
+        { node: 'm', ip: 'fd00:172:16:94::a', asNumber: 64512, protocol: 'Global_fd00_172_16_94__a', passive: false, source: 'global' },
+      ],
+    ]);
+    const conf = render(p).get('bird/n1.conf')!;
+    expect(conf).toMatch(/# Node-to-node mesh disabled/);
+    expect(conf).toMatch(/protocol bgp Node_fd00_172_16_94__c from bgp_template6 \{\n {2}neighbor fd00:172:16:94::c as 64512;\n {2}source address fd00:172:16:94::b;/);
+    expect(conf).not.toMatch(/Mesh_/);
+  });
+
+  it("VXLAN over several IPv6 pools: each node's tunnel address is the first of its first block, of its first selected pool", () => {
+    const p = plan({ cni: { type: 'calico', encapsulation: 'VXLAN', ...pools } });
+    const v = (n: string) => { const r = cniOf(p, n).routing; return r.kind === 'vxlan' ? r.vxlan : undefined; };
+    expect(['m', 'n1', 'n2'].map((n) => v(n)!.address)).toEqual(['fd00:10:244:1::', 'fd00:10:244::', 'fd00:10:244:1::10']);
+    // The pods come after the tunnel addresses.
+    expect(p.pods.map((q) => q.ip)).toEqual(['fd00:10:244::1', 'fd00:10:244::2', 'fd00:10:244:1::11']);
+    expect(v('n1')!.peers.map((q) => [q.node, q.address, q.blocks])).toEqual([
+      ['m', 'fd00:10:244:1::', ['fd00:10:244:1::/124']],
+      ['n2', 'fd00:10:244:1::10', ['fd00:10:244:1::10/124']],
+    ]);
   });
 });

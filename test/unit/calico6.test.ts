@@ -85,7 +85,13 @@ describe('calico dual stack: the plan', () => {
   it("the node: its IPv6 blocks and pool, its pods' IPv6 addresses, podCidrs of both families", () => {
     const p = plan();
     const n1 = cniOf(p, 'n1');
-    expect(n1.ipv6).toEqual({ ip: 'fd00:172:16:94::b', pool: { name: 'default-ipv6-ippool', cidr: 'fd00:10:244::/56', blockSize: 122 }, blocks: ['fd00:10:244::40/122'] });
+    expect(n1.ipv6).toEqual({
+      ip: 'fd00:172:16:94::b',
+      pools: [{ name: 'default-ipv6-ippool', cidr: 'fd00:10:244::/56', blockSize: 122, nodeSelector: 'all()', natOutgoing: false, disabled: false, encapsulation: 'None' }],
+      selected: ['default-ipv6-ippool'],
+      blocks: ['fd00:10:244::40/122'],
+      borrowed: [],
+    });
     expect(n1.workloads.map((w) => w.ip6)).toEqual(['fd00:10:244::40', 'fd00:10:244::41']);
     expect(p.nodes.find((n) => n.name === 'n1')!.podCidrs).toEqual(['10.244.0.64/26', 'fd00:10:244::40/122']);
   });
@@ -99,8 +105,8 @@ describe('calico dual stack: the plan', () => {
   it("the IPv6 mesh: one session per other node's IPv6 address, named as Calico's bird6 names it; the higher address connects", () => {
     const r = cniOf(plan(), 'n1').routing;
     expect(r.kind === 'bgp' && r.peers6).toEqual([
-      { node: 'm', ip: 'fd00:172:16:94::a', asNumber: 64512, protocol: 'Mesh_fd00_172_16_94__a', passive: false },
-      { node: 'n2', ip: 'fd00:172:16:94::c', asNumber: 64512, protocol: 'Mesh_fd00_172_16_94__c', passive: true },
+      { node: 'm', ip: 'fd00:172:16:94::a', asNumber: 64512, protocol: 'Mesh_fd00_172_16_94__a', passive: false, source: 'mesh' },
+      { node: 'n2', ip: 'fd00:172:16:94::c', asNumber: 64512, protocol: 'Mesh_fd00_172_16_94__c', passive: true, source: 'mesh' },
     ]);
   });
 
@@ -117,9 +123,10 @@ describe('calico dual stack: the plan', () => {
 });
 
 describe('calico dual stack: what is refused', () => {
-  it('BGPPeers or no mesh (PL2182), an IPv6 pool with fewer /122 blocks than nodes (PL2183); VXLAN and IPv6 alone are built (calico6-only.test.ts)', () => {
-    expect(codes({ cni: { type: 'calico', nodeToNodeMesh: false } })).toEqual(['PL2182']);
-    expect(codes({ cni: { type: 'calico', peers: [{ peerIP: '172.16.94.12', asNumber: 64512 }] } })).toEqual(['PL2182']);
+  it('an IPv6 pool with fewer /122 blocks than nodes (PL2183); BGPPeers, no mesh, VXLAN and IPv6 alone are built (calico6-pools, calico6-only)', () => {
+    // BGPPeers and the mesh off are built in dual stack (issue 24: calico6-pools.test.ts), no longer PL2182.
+    expect(codes({ cni: { type: 'calico', nodeToNodeMesh: false } })).toEqual([]);
+    expect(codes({ cni: { type: 'calico', peers: [{ peerIP: '172.16.94.12', asNumber: 64512 }] } })).toEqual([]);
     expect(codes({ podCidr: ['10.244.0.0/16', 'fd00:10:244::/121'], podCidrMaskSizeIPv6: 123 })).toEqual(['PL2183']);
     expect(codes({ podCidr: ['10.244.0.0/16', 'fd00:10:244::/120'], podCidrMaskSizeIPv6: 123 })).toEqual([]);
     expect(codes({ cni: { type: 'calico', encapsulation: 'VXLAN' } })).toEqual([]);

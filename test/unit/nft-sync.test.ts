@@ -20,8 +20,8 @@ const w1 = nftTargets(plan).find((t) => t.name === 'worker-1')!;
 const lines = (s: string) => s.split('\n').filter(Boolean);
 
 describe('nft sync of one namespace', () => {
-  it('the registry lists kube-proxy and the policy table (ip, then ip6 for a lab with IPv6), then the underlay rule, then the per-pool NAT of Calico', () => {
-    expect(TABLE_BUILDERS.map((b) => b.table)).toEqual(['podlab', 'ip6 podlab', 'podlab-policy', 'ip6 podlab-policy', 'bridge podlab_underlay', 'calico']);
+  it('the registry lists kube-proxy and the policy table (ip, then ip6 for a lab with IPv6), then the underlay rule, then the per-pool NAT of Calico (ip, then ip6 for its IPv6 pools)', () => {
+    expect(TABLE_BUILDERS.map((b) => b.table)).toEqual(['podlab', 'ip6 podlab', 'podlab-policy', 'ip6 podlab-policy', 'bridge podlab_underlay', 'calico', 'ip6 calico']);
   });
 
   it("nodeNetwork.podTraffic 'drop': the fabric is a target holding only the underlay table, in every family", () => {

@@ -41,7 +41,7 @@ export interface LiveLab {
   /** Sets the Calico IP pool's natOutgoing; what it was. */
   setNatOutgoing(natOutgoing: boolean, pool?: string): Promise<{ was: boolean }>;
   /** Reserves every free address of a Calico node's blocks; what was reserved, and the blocks. */
-  exhaustBlock(node: string): Promise<{ reserved: string[]; blocks: string[] }>;
+  exhaustBlock(node: string, family?: 'IPv4' | 'IPv6'): Promise<{ reserved: string[]; blocks: string[] }>;
   /** Runs an argv in a pod, `node/<name>` or `host/<name>`. */
   exec(from: string, argv: readonly string[], timeoutMs: number): Promise<ProbeOutput>;
   /** Creates or replaces a NetworkPolicy; the nft transactions sent (per node, in lines). */

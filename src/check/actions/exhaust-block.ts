@@ -9,7 +9,9 @@
 import { diag } from '../../compile/diagnostics.ts';
 import { ActionFailed, validateNodeRef, type ScenarioAction } from './action.ts';
 
-export const exhaustBlockAction: ScenarioAction<'exhaust-block', { action: 'exhaust-block'; node: string }, { action: 'exhaust-block'; node: string }> = {
+type ExhaustBlock = { action: 'exhaust-block'; node: string; family?: 'IPv4' | 'IPv6' };
+
+export const exhaustBlockAction: ScenarioAction<'exhaust-block', ExhaustBlock, ExhaustBlock> = {
   action: 'exhaust-block',
   normalize: (a) => a,
   validate(a, step, out) {
@@ -19,11 +21,13 @@ export const exhaustBlockAction: ScenarioAction<'exhaust-block', { action: 'exha
       out.push(
         diag('PL2180', step.at('action'), `${step.what}: exhaust-block fills a node's Calico blocks so its next pod claims or borrows, which BIRD advertises; this lab runs ${cni.type === 'calico' ? 'Calico VXLAN (no BGP)' : `cni '${cni.type}'`}`, "Use cni: { type: 'calico' } with encapsulation 'None' (the default)."),
       );
+    else if (a.family !== undefined && !(step.lab.ipFamilies ?? ['IPv4']).includes(a.family))
+      out.push(diag('PL2186', step.at('family'), `${step.what}: exhaust-block family '${a.family}', but the lab has no ${a.family}: its nodes hold ${a.family === 'IPv6' ? 'IPv4' : 'IPv6'} blocks only`, `Leave family out, or make the lab dual stack (ipFamilies: ['IPv4', 'IPv6']).`));
   },
-  describe: (a) => `exhaust-block node/${a.node}`,
+  describe: (a) => `exhaust-block node/${a.node}${a.family ? ` (${a.family})` : ''}`,
   async run(live, a) {
     try {
-      const r = await live.exhaustBlock(a.node);
+      const r = await live.exhaustBlock(a.node, a.family);
       return `node/${a.node}: ${r.reserved.length ? `${r.reserved.length} free address(es) of ${r.blocks.join(', ')} reserved` : `${r.blocks.join(', ')} already full`}; its next pod claims a new block or borrows`;
     } catch (e) {
       throw new ActionFailed(`exhaust-block node/${a.node}: ${(e as Error).message}`);

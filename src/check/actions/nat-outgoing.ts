@@ -14,7 +14,7 @@ export const setNatOutgoingAction: ScenarioAction<'set-nat-outgoing', { action: 
     const cni = step.lab.cni;
     if (cni && cni.type !== 'calico')
       out.push(diag('PL2173', step.at('action'), `${step.what}: set-nat-outgoing changes a Calico IP pool, and this lab uses cni '${cni.type}'`, "Use cni: { type: 'calico' }; with another mode natOutgoing is the lab's setting, fixed when it is built."));
-    const pools = cni?.pools?.map((p) => p.name) ?? [];
+    const pools = [...(cni?.pools ?? []), ...(cni?.pools6 ?? [])].map((p) => p.name);
     if (cni?.type === 'calico' && a.pool !== undefined && !pools.includes(a.pool))
       out.push(diag('PL2179', step.at('pool'), `${step.what}: the lab has no IP pool "${a.pool}"`, didYouMean(a.pool, pools)));
   },

@@ -8,7 +8,7 @@
  * is the IPv6 mesh's (Mesh_fd00_172_16_94__c) and 'blocks' the peer's IPv6 blocks.
  */
 import { diag } from '../../compile/diagnostics.ts';
-import { parsePrefix } from '../../net/addr.ts';
+import { formatPrefix, parsePrefix } from '../../net/addr.ts';
 // BIRD's name for the mesh session to a peer, and a node's control socket: as the Calico mode writes them.
 import { birdSocket, meshName, meshName6, type CalicoNode } from '../../cni/calico/index.ts';
 import { resolveSource, type Peers } from './targets.ts';
@@ -25,8 +25,8 @@ export type BgpCheck<S extends Stage> = Check<
     /** As written ('blocks' or a CIDR); planned, the CIDRs. */
     learned?: S extends 'lab' ? string : string[];
     absent: boolean;
-    /** As written: the session's family (the plan resolves the peer's address of it). */
-    family?: 'IPv4' | 'IPv6';
+    /** As written, the family asked for; planned, 'IPv6' when the session is an IPv6 one (`family`, an IPv6 `learned`, an IPv6-only lab). */
+    family?: S extends 'lab' ? 'IPv4' | 'IPv6' : 'IPv6';
     /** Planned: the control socket and the BIRD protocol of the session. */
     bird: S extends 'lab' ? {} : { socket: string; protocol: string };
   }
@@ -124,15 +124,22 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     if (!requireNode(lab, c, 'from', c.from, out) || !requireNode(lab, c, 'peer', c.peer, out)) return;
     requireFamily(lab, c, out);
     if (c.peer === c.from) out.push(diag('PL2157', checkAt(c)('peer'), `check "${c.name}": a node has no BGP session to itself`, 'Name another node as peer.'));
-    if (c.learned !== undefined && c.learned !== 'blocks' && !parsePrefix(c.learned))
+    const learned = c.learned !== undefined && c.learned !== 'blocks' ? parsePrefix(c.learned) : undefined;
+    if (c.learned !== undefined && c.learned !== 'blocks' && !learned)
       out.push(diag('PL2157', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is not a CIDR`, "Write a block such as '10.244.0.64/26' (or 'fd00:10:244::40/122' in IPv6), or 'blocks' for every block the peer holds."));
+    else if (learned && c.family !== undefined && learned.family !== c.family)
+      out.push(diag('PL2186', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is an ${learned.family} CIDR, but the check asks for family ${c.family}`, `Write an ${c.family} CIDR, or leave family out (learned says which family).`));
+    else if (learned && c.family === undefined && !(lab.ipFamilies ?? ['IPv4']).includes(learned.family))
+      out.push(diag('PL2186', checkAt(c)('learned'), `check "${c.name}": learned "${c.learned}" is an ${learned.family} CIDR, but the lab has no ${learned.family}: no session of that family exists`, `Write ${(lab.ipFamilies ?? ['IPv4']).join(' or ')} CIDRs.`));
   },
   plan(c, peers) {
     const peerName = c.peer.slice('node/'.length);
     const peerNode = peers.nodes.find((n) => n.name === peerName)!;
     const from = resolveSource(peers, c.from);
     // The session of the asked family; without one, the node's own address's (IPv6 in an IPv6-only lab), and so are the blocks it carries.
-    const v6 = c.family ? c.family === 'IPv6' : peerNode.ip.includes(':');
+    const learned = c.learned !== undefined && c.learned !== 'blocks' ? parsePrefix(c.learned)! : undefined;
+    // A CIDR in learned says the family too (BIRD prints it canonically: so is it written here).
+    const v6 = c.family ? c.family === 'IPv6' : learned ? learned.family === 'IPv6' : peerNode.ip.includes(':');
     const peerIp = (peerNode.ips ?? [peerNode.ip]).find((a) => a.includes(':') === v6) ?? peerNode.ip;
     return {
       index: c.index,
@@ -141,8 +148,9 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
       from,
       timeoutMs: c.timeoutMs,
       peer: { name: peerName, ip: peerIp },
-      ...(c.learned !== undefined ? { learned: c.learned === 'blocks' ? peerBlocks(peers, peerName, v6) : [c.learned] } : {}),
+      ...(c.learned !== undefined ? { learned: learned ? [formatPrefix(learned)] : peerBlocks(peers, peerName, v6) } : {}),
       absent: c.absent,
+      ...(v6 ? { family: 'IPv6' as const } : {}),
       // The session's protocol as the node's bird.conf names it (Mesh_, Node_ or Global_<ip>); Mesh_ when it has none to that peer.
       bird: { socket: birdSocket(peers.stateDir, from.name), protocol: sessionTo(peers, from.name, peerIp) },
     };

@@ -71,6 +71,8 @@ export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = 
       if (!p) out.push(diag('PL2157', at('holds', i), `check "${c.name}": "${b}" is not a CIDR`, "Write a block such as '10.244.0.64/26', or an IPv6 one such as 'fd00:10:244::40/122'."));
       else if (families.add(p.family).size > 1)
         out.push(diag('PL2157', at('holds', i), `check "${c.name}": holds mixes IPv4 and IPv6 blocks`, 'A node keeps a blackhole per block in each family\'s table: write one check per family.'));
+      else if (c.family === undefined && !(lab.ipFamilies ?? ['IPv4']).includes(p.family))
+        out.push(diag('PL2186', at('holds', i), `check "${c.name}": "${b}" is an ${p.family} block, but the lab has no ${p.family}: its nodes hold no block of that family`, `Write ${(lab.ipFamilies ?? ['IPv4']).join(' or ')} blocks.`));
       else if (c.family !== undefined && p.family !== c.family)
         out.push(diag('PL2186', at('holds', i), `check "${c.name}": "${b}" is an ${p.family} block, but the check asks for family ${c.family}`, `Write ${c.family} blocks, or leave family out (holds says which family).`));
     }

@@ -27,7 +27,7 @@ export interface ProbeOutput {
  */
 export interface LabView {
   /** The CNI mode (Calico's checks need Calico, and BGP checks its BGP routing). */
-  cni?: { type: string; encapsulation?: string; pools?: readonly { name: string }[] };
+  cni?: { type: string; encapsulation?: string; pools?: readonly { name: string }[]; pools6?: readonly { name: string }[] };
   /** The lab's address families (absent: IPv4 only). */
   ipFamilies?: readonly ('IPv4' | 'IPv6')[];
   nodes: readonly { name: string }[];

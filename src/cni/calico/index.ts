@@ -8,11 +8,12 @@
  * exporting its blocks, bird.conf from templates/bird.conf.hbs as Calico's confd templates write
  * it) or a VXLAN device `vxlan.calico` with static routes, neighbours and FDB entries (what Felix
  * programs). natOutgoing of the pool is the masquerade rule of the node's kube-proxy table.
- * Dual stack: the lab's IPv6 podCidr is a second pool of /122 blocks (ipam6.ts), each pod also an
- * IPv6 /128 behind fe80::ecee:eeff:feee:eeee, and BIRD runs bird6's half too: an IPv6 mesh between
- * the nodes' IPv6 addresses exporting the IPv6 blocks (docs/calico.md, "Dual stack"); with VXLAN,
- * Felix's vxlan-v6.calico beside vxlan.calico instead (vxlan6.ts). IPv6 alone: the IPv6 pool and
- * its mesh or vxlan-v6.calico without anything IPv4 (ipv6-only.ts, BIRD's router id routerid.ts).
+ * Dual stack: IPv6 pools of /122 blocks (pools6.ts: the IPv6 podCidr, or ipPools' IPv6 entries;
+ * their natOutgoing in nat6.ts; IPv6 BGPPeers in peers6.ts), each pod also an IPv6 /128 behind
+ * fe80::ecee:eeff:feee:eeee, and BIRD runs bird6's half too: the IPv6 sessions between the nodes'
+ * IPv6 addresses exporting the IPv6 blocks (docs/calico.md, "Dual stack"); with VXLAN, Felix's
+ * vxlan-v6.calico beside vxlan.calico instead (vxlan6.ts). IPv6 alone: the same IPv6 pools and their
+ * sessions or vxlan-v6.calico without anything IPv4 (ipv6-only.ts, BIRD's router id routerid.ts).
  */
 import { z } from 'zod';
 import { CALICO, CNI_VERSION } from '../../constants.ts';
@@ -21,10 +22,11 @@ import { macFor } from '../../plan/names.ts';
 import { port } from '../../schema/fields.ts';
 import type { CniConflist, CniMode, CniNodeInput, CniProblem, CniValidationInput } from '../types.ts';
 import { assignBlocks, blockCount, type PoolInput } from './ipam.ts';
-import { assignBlocks6, blockCount6 } from './ipam6.ts';
 import { planIPv6Only } from './ipv6-only.ts';
-import { assignBlocks6WithTunnels, planVxlan6, vxlan6BatchLines, vxlan6Routes, type CalicoVxlan6 } from './vxlan6.ts';
+import { planVxlan6, vxlan6BatchLines, vxlan6Routes, type CalicoVxlan6 } from './vxlan6.ts';
 import { formatAddr, formatPrefix, nth, parseAddr, parsePrefix, sizeOf, type Prefix } from '../../net/addr.ts';
+import { bgpPeers6, isIPv6Peer, validatePeer6 } from './peers6.ts';
+import { assignBlocks6Pools, inBlock6, isIPv6Cidr, lentRanges6, pools6Of, poolInputs6, validatePools6, type Pool6Config } from './pools6.ts';
 import { parseSelector, selects } from './selector.ts';
 import { hostVethName } from './veth.ts';
 
@@ -34,9 +36,9 @@ export { hostVethName };
 const poolSchema = z.strictObject({
   /** The pool's name (metadata.name), shown by status and named by set-nat-outgoing. @default 'ippool-<n>' (n from 1) */
   name: z.string().optional(),
-  /** The pool: a CIDR inside the lab's podCidr, overlapping no other pool. */
+  /** The pool: a CIDR inside the lab's podCidr (an IPv6 one, in a lab with IPv6, inside its IPv6 podCidr), overlapping no other pool. */
   cidr: z.string(),
-  /** Prefix length of the blocks nodes claim from this pool (Calico: 20–32). @default 26 */
+  /** Prefix length of the blocks nodes claim from this pool (Calico: 20–32 for an IPv4 pool, 116–128 for an IPv6 one). @default 26 (IPv4), 122 (IPv6) */
   blockSize: z.number().int().optional(),
   /**
    * Which nodes take blocks from the pool: a Calico selector over node labels (`all()`, `has(k)`,
@@ -134,7 +136,10 @@ export interface CalicoPoolConfig {
 
 export interface CalicoConfig {
   type: 'calico';
+  /** The IPv4 pools (`ipPool`, or the IPv4 entries of `ipPools`; the default pool when it has none). */
   pools: CalicoPoolConfig[];
+  /** The IPv6 entries of `ipPools` (a lab with IPv6 without any has Calico's default IPv6 pool, pools6.ts). */
+  pools6: Pool6Config[];
   strictAffinity: boolean;
   /** Both `ipPool` and `ipPools` were written (PL2174). */
   bothPoolForms?: true;
@@ -180,10 +185,10 @@ export interface CalicoBgp {
    */
   peers: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean; source: 'mesh' | 'node' | 'global' }[];
   /**
-   * A dual-stack lab: the IPv6 mesh, one session per other node between the nodes' IPv6 addresses
-   * (Calico's bird6.cfg: Mesh_fd00_172_16_94__b), carrying the IPv6 blocks.
+   * A lab with IPv6: the IPv6 sessions from the node's IPv6 address, in bird6.cfg's order: the
+   * mesh's (Mesh_fd00_172_16_94__b), then IPv6 BGPPeers (Node_…, Global_…); they carry the IPv6 blocks.
    */
-  peers6?: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean }[];
+  peers6?: { node: string; ip: string; asNumber: number; protocol: string; passive: boolean; source: 'mesh' | 'node' | 'global' }[];
   /** An IPv6-only lab: BIRD's router id, hashed from the node name (CALICO_ROUTER_ID=hash, routerid.ts); else the node's IPv4 address. */
   routerId?: string;
 }
@@ -220,18 +225,24 @@ export interface CalicoNode {
   workloads: CalicoWorkload[];
   routing: CalicoBgp | CalicoVxlan;
   /**
-   * A dual-stack lab: the node's IPv6 address, the IPv6 pool (the lab's IPv6 podCidr, Calico's
-   * default-ipv6-ippool) and the IPv6 blocks this node holds, in claim order; `lastIp`: the IPv6
-   * address its run-time IPAM handed out last.
+   * A lab with IPv6 (dual stack or IPv6-only): the node's IPv6 address, the IPv6 pools (ipPools'
+   * IPv6 entries, else the lab's IPv6 podCidr as Calico's default-ipv6-ippool) and the IPv6 blocks
+   * this node holds, in claim order; `lastIp`: the IPv6 address its run-time IPAM handed out last.
    */
   ipv6?: {
     ip: string;
-    pool: { name: string; cidr: string; blockSize: number; encapsulation?: 'None' | 'VXLAN' };
+    /** The IPv6 pools, in order (pools6.ts); `selected`: the names of the enabled ones that select this node. */
+    pools: CalicoPool[];
+    selected: string[];
     blocks: string[];
+    /** Pods of this node whose IPv6 address is borrowed from another node's IPv6 block (BIRD advertises the /128). */
+    borrowed: { pod: string; ip: string; block: string; from: string }[];
+    /** IPv6 addresses of its blocks reserved on the live lab (exhaust-block with family IPv6). */
+    reserved?: string[];
     lastIp?: string;
     /** VXLAN with IPv6 in a dual-stack lab: the node's vxlan-v6.calico beside vxlan.calico (vxlan6.ts). */
     vxlan?: CalicoVxlan6;
-    /** An IPv6-only lab (ipv6-only.ts): no IPv4 pool or block; `routing` is the IPv6 mesh or vxlan-v6.calico. */
+    /** An IPv6-only lab (ipv6-only.ts): no IPv4 pool or block; `routing` is the IPv6 sessions or vxlan-v6.calico. */
     only?: true;
   };
 }
@@ -246,10 +257,14 @@ const poolCidr = (pool: CalicoPoolConfig, podCidr: string) => pool.cidr ?? podCi
 /** An IPv6 BGP protocol's name, as Calico's bird6 template names it: Mesh_fd00_172_16_94__b (':' → '_'). */
 export const meshName6 = (peerIp: string) => `Mesh_${peerIp.replaceAll(':', '_')}`;
 
+/** Calico's default IPv4 pool (default-ipv4-ippool) over the lab's podCidr, as `ipPool` left out makes it. */
+const defaultPool = (): CalicoPoolConfig => ({ name: CALICO.defaultPool, blockSize: CALICO.blockSize, nodeSelector: 'all()', disabled: false, at: ['ipPool'] });
+
 /** The pools as the IPAM reads them: parsed, with the nodes each selects. Undefined when a pool is not a CIDR. */
 function ipamPools(config: CalicoConfig, podCidr: string, nodes: readonly { labels?: Readonly<Record<string, string>> }[]): PoolInput[] | undefined {
   const out: PoolInput[] = [];
-  for (const p of config.pools) {
+  // An IPv6-only lab has no IPv4 pool; the plan still numbers its nodes and pods inside IPv4 (plan.ts, inside4): over podCidr.
+  for (const p of config.pools.length ? config.pools : [defaultPool()]) {
     const cidr = ip.parseCidr(poolCidr(p, podCidr));
     if (!cidr) return undefined;
     out.push({ cidr, blockSize: p.blockSize, disabled: p.disabled, selects: nodes.map((n) => selects(p.nodeSelector, n.labels ?? {})) });
@@ -268,14 +283,18 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
   if (config.encapsulation === 'VXLAN' && (config.peers.length || !config.nodeToNodeMesh))
     p('PL2170', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are' : 'nodeToNodeMesh is'} set, but encapsulation 'VXLAN' runs no BGP (no BIRD)`, "Leave peers and nodeToNodeMesh out with VXLAN, or use encapsulation 'None' (routed, BGP with BIRD).");
   out.push(...validateIPv6(config, lab));
-  // An IPv6-only lab's IPv4 pool fields are refused as a whole (PL2184), not checked as IPv4 ones.
-  if (out.some((x) => x.code === 'PL2184')) return out;
+  out.push(...validatePools6(config.pools6, lab, { strictAffinity: config.strictAffinity, encapsulation: config.encapsulation, names: new Set(config.pools.map((q) => q.name)) }));
+  const only = !!lab.ipv6 && !!lab.ipFamilies?.includes('IPv6') && !lab.ipFamilies.includes('IPv4');
   const nodeNet = lab.nodeNetwork ? ip.parseCidr(lab.nodeNetwork.cidr) : undefined;
   for (const [i, peer] of config.peers.entries()) {
     if (peer.node !== undefined && !lab.nodes.some((n) => n.name === peer.node))
       p('PL2171', ['peers', i, 'node'], `BGP peer ${i + 1} applies to node "${peer.node}", which is not a node of the lab`, `Name one of: ${lab.nodes.map((n) => n.name).join(', ')}; or leave node out for a peer of every node (a global BGPPeer).`);
     const addr = ip.parseIp(peer.peerIP);
-    if (addr === undefined)
+    // An IPv6 peerIP is a session of bird6's (peers6.ts).
+    if (isIPv6Peer(peer)) out.push(...validatePeer6(peer, i, lab));
+    else if (only)
+      p('PL2185', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP ${peer.peerIP} is IPv4, but the lab is IPv6-only: its nodes have no IPv4 address to peer from (BIRD runs IPv6 sessions alone)`, 'Give the peer\'s IPv6 address (a node\'s, in the IPv6 node network), or add \'IPv4\' to ipFamilies for dual stack.');
+    else if (addr === undefined)
       p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP "${peer.peerIP}" is not an IPv4 address`, 'Write the peer node\'s address, e.g. "172.16.94.11".');
     else if (nodeNet && !ip.contains(nodeNet, addr))
       p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP ${peer.peerIP} is outside the lab's node network ${lab.nodeNetwork!.cidr}`, "podlab's BIRD speaks BGP only to the lab's nodes, on its node network: give a node's address.");
@@ -284,6 +303,8 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
   }
   if (config.bothPoolForms)
     p('PL2174', ['ipPools'], 'both ipPool and ipPools are set', 'Write one IP pool as ipPool, or every pool in ipPools; not both.');
+  // An IPv6-only lab has no IPv4 pool to check (a written one is PL2184).
+  if (only) return out;
   const podNet = ip.parseCidr(lab.podCidr);
   const parsed: { pool: CalicoPoolConfig; cidr: ip.Cidr }[] = [];
   const names = new Set<string>();
@@ -343,41 +364,22 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
 }
 
 /**
- * The rules of a Calico lab with IPv6 (PL2182–PL2185): dual stack builds the BGP mesh over the
- * nodes' IPv6 addresses or vxlan-v6.calico beside vxlan.calico, carrying one IPv6 pool's /122
- * blocks; IPv6 alone builds the same without any IPv4 pool (ipv6-only.ts). What neither builds is
- * said at the line.
+ * The rule of an IPv6-only Calico lab's IPv4 side (PL2184): it has none, so an IPv4 pool written is
+ * refused. Its IPv6 pools are checked by pools6.ts (PL2183, PL2187, PL2188, …), its IPv6 BGPPeers by
+ * peers6.ts, an IPv4 BGPPeer by `validate` (PL2185).
  */
 function validateIPv6(config: CalicoConfig, lab: CniValidationInput): CniProblem[] {
   const out: CniProblem[] = [];
   if (!lab.ipv6 || !lab.ipFamilies?.includes('IPv6')) return out;
   const only = !lab.ipFamilies.includes('IPv4');
   const p = (code: string, path: (string | number)[], message: string, hint: string) => out.push({ code, path, message, hint });
-  if (only) {
-    const v4 = config.pools.length > 1 || config.pools[0]?.at[0] === 'ipPools' ? ['ipPools'] : config.pools[0]?.cidr !== undefined ? ['ipPool', 'cidr'] : config.pools[0]?.blockSize !== CALICO.blockSize ? ['ipPool', 'blockSize'] : config.strictAffinity ? ['strictAffinity'] : undefined;
-    if (v4)
-      p('PL2184', v4, `${v4.join('.')} configures an IPv4 pool, but the lab is IPv6-only: its one pool is the IPv6 podCidr ${lab.ipv6.podCidr} (Calico's default-ipv6-ippool, /${CALICO.blockSize6} blocks)`, `Leave ${v4[0]} out in an IPv6-only lab (podCidr sets the IPv6 pool), or add 'IPv4' to ipFamilies for dual stack.`);
-    if (config.encapsulation !== 'VXLAN' && (config.peers.length || !config.nodeToNodeMesh))
-      p('PL2185', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are set' : 'nodeToNodeMesh is off'} in an IPv6-only lab: podlab's IPv6 routes travel only over the node-to-node mesh between the nodes' IPv6 addresses (its BGPPeers are IPv4 sessions)`, "Leave peers and nodeToNodeMesh out in an IPv6-only lab, or use encapsulation: 'VXLAN' (vxlan-v6.calico, no BGP).");
-  } else if (config.encapsulation !== 'VXLAN' && (config.peers.length || !config.nodeToNodeMesh))
-    p('PL2182', [config.peers.length ? 'peers' : 'nodeToNodeMesh'], `${config.peers.length ? 'BGP peers are set' : 'nodeToNodeMesh is off'} in a dual-stack lab: podlab's IPv6 routes travel only over the node-to-node mesh between the nodes' IPv6 addresses (BGPPeers are IPv4 sessions here)`, "Leave peers and nodeToNodeMesh out in a dual-stack lab, or use ipFamilies: ['IPv4'] to build BGP peers.");
-  const pool = parsePrefix(lab.ipv6.podCidr);
-  if (pool?.family !== 'IPv6') return out; // the lab's rules report an invalid IPv6 podCidr
-  const perNode = lab.nodes.map((n) => lab.pods.filter((q) => q.node === n.name && !q.hostNetwork).length);
-  const pods = perNode.flatMap((k, node) => Array.from({ length: k }, () => ({ node })));
-  // With VXLAN each node's tunnel address comes out of its first IPv6 block too.
-  const r = config.encapsulation === 'VXLAN' ? assignBlocks6WithTunnels({ pool, blockSize: CALICO.blockSize6, nodes: lab.nodes.length, pods }) : { ...assignBlocks6({ pool, blockSize: CALICO.blockSize6, nodes: lab.nodes.length, pods }), tunnels: [] };
-  if (r.pods.some((a) => a === undefined) || r.blocks.some((b) => b.length === 0) || r.tunnels.some((a) => a === undefined))
-    p('PL2183', [], `the IPv6 pool ${lab.ipv6.podCidr} (${blockCount6(pool, CALICO.blockSize6)} block(s) of /${CALICO.blockSize6}) cannot give the lab's ${lab.nodes.length} node(s) a block each${pods.length ? ` and their ${pods.length} pod(s) an IPv6 address` : ''}`, `Calico cuts the IPv6 pool (podCidr's IPv6 CIDR, its default-ipv6-ippool) into /${CALICO.blockSize6} blocks, at least one per node: give a larger IPv6 podCidr, e.g. "fd00:10:244::/56".`);
+  if (only && config.pools.length) {
+    // An IPv6-only lab's normalize makes no IPv4 pool: one here was written, and is refused as a whole.
+    const q = config.pools[0]!;
+    const v4 = q.at[0] === 'ipPools' ? [...q.at, 'cidr'] : q.cidr !== undefined ? ['ipPool', 'cidr'] : q.blockSize !== CALICO.blockSize ? ['ipPool', 'blockSize'] : ['ipPool', 'natOutgoing'];
+    p('PL2184', v4, `${v4.join('.')} configures an IPv4 pool, but the lab is IPv6-only: its pools are IPv6 ones (ipPools' IPv6 entries, else the IPv6 podCidr ${lab.ipv6.podCidr}, Calico's default-ipv6-ippool)`, `Leave ${v4[0]} out in an IPv6-only lab (write IPv6 pools in ipPools, or let podCidr set the default one), or add 'IPv4' to ipFamilies for dual stack.`);
+  }
   return out;
-}
-
-/** A node's IPv6 mesh: a session to every other node's IPv6 address; the node with the higher address connects, the other waits (passive). */
-function bgpPeers6(config: CalicoConfig, nodes: readonly CniNodeInput[], n: CniNodeInput): NonNullable<CalicoBgp['peers6']> {
-  const me = parseAddr(n.ipv6!.ip)!.value;
-  return nodes
-    .filter((o) => o.name !== n.name)
-    .map((o) => ({ node: o.name, ip: o.ipv6!.ip, asNumber: config.asNumber, protocol: meshName6(o.ipv6!.ip), passive: parseAddr(o.ipv6!.ip)!.value > me }));
 }
 
 /**
@@ -395,7 +397,8 @@ function bgpPeers(config: CalicoConfig, nodes: readonly { name: string; ip: stri
         seen.add(o.ip);
         out.push({ node: o.name, ip: o.ip, asNumber: config.asNumber, protocol: meshName(o.ip), passive: ip.parseIp(o.ip)! > ip.parseIp(n.ip)!, source: 'mesh' });
       }
-  const explicit = [...config.peers.filter((x) => x.node === n.name), ...config.peers.filter((x) => x.node === undefined)];
+  const v4 = config.peers.filter((x) => !isIPv6Peer(x));
+  const explicit = [...v4.filter((x) => x.node === n.name), ...v4.filter((x) => x.node === undefined)];
   for (const x of explicit)
     if (!seen.has(x.peerIP)) {
       seen.add(x.peerIP);
@@ -404,7 +407,7 @@ function bgpPeers(config: CalicoConfig, nodes: readonly { name: string; ip: stri
   return out;
 }
 
-function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowed: readonly { ip: string; block: string }[], ipamDir: string, mtu: number, hostPorts: boolean, blocks6?: readonly Prefix[]): CniConflist {
+function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowed: readonly { ip: string; block: string }[], ipamDir: string, mtu: number, hostPorts: boolean, blocks6?: readonly Prefix[], borrowed6: readonly { ip: string; block: string }[] = []): CniConflist {
   // A borrowed address is a range of its own inside the lender's block (host-local refuses ranges that overlap: one per block, from the first borrowed address to the last).
   const lent = new Map<string, string[]>();
   for (const b of borrowed) lent.set(b.block, [...(lent.get(b.block) ?? []), b.ip]);
@@ -430,7 +433,14 @@ function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowe
               }),
             ],
             // Dual stack: a second range set, the node's IPv6 blocks (host-local then hands out one address of each family).
-            ...(blocks6 ? [blocks6.map((b) => ({ subnet: formatPrefix(b), rangeStart: formatAddr(nth(b, 0)!), rangeEnd: formatAddr(nth(b, sizeOf(b) - 1n)!), gateway: CALICO.gateway6 }))] : []),
+            ...(blocks6
+              ? [
+                  [
+                    ...blocks6.map((b) => ({ subnet: formatPrefix(b), rangeStart: formatAddr(nth(b, 0)!), rangeEnd: formatAddr(nth(b, sizeOf(b) - 1n)!), gateway: CALICO.gateway6 })),
+                    ...lentRanges6(borrowed6),
+                  ],
+                ]
+              : []),
           ],
           routes: [{ dst: '0.0.0.0/0' }, ...(blocks6 ? [{ dst: '::/0' }] : [])],
           dataDir: `${ipamDir}/${node}`,
@@ -445,10 +455,10 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
   type: 'calico',
   schema,
   nodeSlices: false,
-  normalize: (spec) => ({
+  normalize: (spec, families = ['IPv4']) => ({
     type: 'calico',
-    pools: spec?.ipPools
-      ? spec.ipPools.map((q, i) => ({
+    pools: spec?.ipPools?.some((q) => !isIPv6Cidr(q.cidr))
+      ? spec.ipPools.flatMap((q, i) => (isIPv6Cidr(q.cidr) ? [] : [{
           name: q.name ?? `ippool-${i + 1}`,
           cidr: q.cidr,
           blockSize: q.blockSize ?? CALICO.blockSize,
@@ -457,18 +467,35 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
           disabled: q.disabled ?? false,
           ...(q.encapsulation !== undefined ? { encapsulation: q.encapsulation } : {}),
           at: ['ipPools', i],
-        }))
-      : [
-          {
-            name: CALICO.defaultPool,
-            ...(spec?.ipPool?.cidr !== undefined ? { cidr: spec.ipPool.cidr } : {}),
-            blockSize: spec?.ipPool?.blockSize ?? CALICO.blockSize,
-            nodeSelector: 'all()',
-            ...(spec?.ipPool?.natOutgoing !== undefined ? { natOutgoing: spec.ipPool.natOutgoing } : {}),
-            disabled: false,
-            at: ['ipPool'],
-          },
-        ],
+        }]))
+      : // An IPv6-only lab gets no default IPv4 pool (Calico installed with CALICO_IPV6POOL_CIDR alone); an ipPool written stays, for PL2184.
+        !families.includes('IPv4') && !(spec?.ipPool && (spec.ipPool.cidr !== undefined || spec.ipPool.blockSize !== undefined || spec.ipPool.natOutgoing !== undefined))
+        ? []
+        : [
+            {
+              ...defaultPool(),
+              ...(spec?.ipPool?.cidr !== undefined ? { cidr: spec.ipPool.cidr } : {}),
+              blockSize: spec?.ipPool?.blockSize ?? CALICO.blockSize,
+              ...(spec?.ipPool?.natOutgoing !== undefined ? { natOutgoing: spec.ipPool.natOutgoing } : {}),
+              at: spec?.ipPools ? ['ipPools'] : ['ipPool'],
+            },
+          ],
+    pools6: (spec?.ipPools ?? []).flatMap((q, i) =>
+      isIPv6Cidr(q.cidr)
+        ? [
+            {
+              name: q.name ?? `ippool-${i + 1}`,
+              cidr: q.cidr,
+              blockSize: q.blockSize ?? CALICO.blockSize6,
+              nodeSelector: q.nodeSelector ?? 'all()',
+              ...(q.natOutgoing !== undefined ? { natOutgoing: q.natOutgoing } : {}),
+              disabled: q.disabled ?? false,
+              ...(q.encapsulation !== undefined ? { encapsulation: q.encapsulation } : {}),
+              at: ['ipPools', i],
+            },
+          ]
+        : [],
+    ),
     strictAffinity: spec?.strictAffinity ?? spec?.ipPool?.strictAffinity ?? false,
     ...(spec?.ipPools && spec.ipPool ? { bothPoolForms: true as const } : {}),
     encapsulation: spec?.encapsulation ?? 'None',
@@ -488,8 +515,17 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       strictAffinity: config.strictAffinity,
     });
     // Validation (PL2153, PL2176, PL2183) has made sure every pod has an address and every node a block.
-    // With VXLAN each node's IPv6 tunnel address is taken first (vxlan6.ts), as its IPv4 one is.
-    const v6 = podCidr6 && nodes[0]?.ipv6 ? (config.encapsulation === 'VXLAN' ? assignBlocks6WithTunnels : assignBlocks6)({ pool: podCidr6, blockSize: CALICO.blockSize6, nodes: nodes.length, pods }) : undefined;
+    const v6 =
+      podCidr6 && nodes[0]?.ipv6
+        ? assignBlocks6Pools({
+            pools: poolInputs6(pools6Of(config.pools6, formatPrefix(podCidr6)), nodes)!,
+            nodes: nodes.length,
+            pods,
+            // With VXLAN each node's IPv6 tunnel address is taken first (vxlan6.ts), as its IPv4 one is, and nothing is borrowed (pools6.ts).
+            strictAffinity: config.strictAffinity || config.encapsulation === 'VXLAN',
+            tunnels: config.encapsulation === 'VXLAN',
+          })
+        : undefined;
     return {
       pods: addresses.map((a) => a ?? ''),
       nodeCidrs: blocks,
@@ -498,7 +534,6 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
     };
   },
   planNodes: ({ lab, config, nodes, nodeCidrs, pods, ipamDir, mtu, natOutgoing, podCidr, ipv6 }) => {
-    if (ipv6 && nodes[0]?.ipv6?.only) return planIPv6Only({ lab, config, nodes, ipamDir, mtu, pods, ipv6, peers6: (n) => bgpPeers6(config, nodes, n) });
     const vxlan = config.encapsulation === 'VXLAN';
     // Dual stack with VXLAN: pods get the smaller of the two devices' MTUs (Felix writes the least of its encapsulations' MTUs for the CNI plugin).
     const podMtu = vxlan ? mtu - (ipv6 ? CALICO.vxlanOverhead6 : CALICO.vxlanOverhead) : mtu;
@@ -518,6 +553,21 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       encapsulation,
     }));
     const selectedBy = nodes.map((n) => pools.filter((q) => !q.disabled && selects(q.nodeSelector, n.labels ?? {})).map((q) => q.name));
+    // Dual stack: the IPv6 pools (natOutgoing of a written one as the lab's; the default IPv6 pool's false, as CALICO_IPV6POOL_NAT_OUTGOING).
+    const pools6: CalicoPool[] = ipv6
+      ? pools6Of(config.pools6, formatPrefix(ipv6.podCidr)).map((q) => ({ name: q.name, cidr: q.cidr, blockSize: q.blockSize, nodeSelector: q.nodeSelector, natOutgoing: q.natOutgoing ?? natOutgoing, disabled: q.disabled, encapsulation }))
+      : [];
+    const selectedBy6 = nodes.map((n) => pools6.filter((q) => !q.disabled && selects(q.nodeSelector, n.labels ?? {})).map((q) => q.name));
+    const borrowed6Of = (i: number) =>
+      pods
+        .filter((p) => p.node === i && p.ip6)
+        .flatMap((p) => {
+          for (const [j, bs] of (ipv6?.nodeCidrs ?? []).entries())
+            for (const b of bs) if (inBlock6(formatPrefix(b), p.ip6!)) return j === i ? [] : [{ pod: p.name, ip: p.ip6!, block: formatPrefix(b), from: nodes[j]!.name }];
+          return [];
+        });
+    if (ipv6 && nodes[0]?.ipv6?.only)
+      return planIPv6Only({ lab, config, nodes, ipamDir, mtu, pods, ipv6, pools6, selected6: selectedBy6, borrowed6: borrowed6Of, peers6: (n) => bgpPeers6(config, nodes, n) });
     // A pod whose address is in none of its node's blocks borrowed it: from the block (and node) it lies in.
     const blockOf = (addr: string) => {
       const a = ip.parseIp(addr)!;
@@ -555,7 +605,7 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
           ...(routing.kind === 'vxlan' ? routing.vxlan.peers.flatMap((p) => p.blocks.map((b) => ({ dst: b, via: p.address, dev: CALICO.vxlanDevice, onlink: true }))) : []),
           ...(v6 ? vxlan6Routes(v6) : []),
         ],
-        conflist: conflist(lab, n.name, nodeCidrs[i]!, borrowedOf(i), ipamDir, podMtu, n.hostPorts, blocks6),
+        conflist: conflist(lab, n.name, nodeCidrs[i]!, borrowedOf(i), ipamDir, podMtu, n.hostPorts, blocks6, blocks6 ? borrowed6Of(i) : []),
         data: {
           type: 'calico',
           pools,
@@ -565,9 +615,7 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
           borrowed: borrowedOf(i),
           workloads: pods.filter((p) => p.node === i).map((p) => ({ pod: p.name, namespace: p.namespace, ip: p.ip, ...(blocks6 && p.ip6 ? { ip6: p.ip6 } : {}), hostVeth: hostVethName(p.namespace, p.name) })),
           routing,
-          ...(blocks6 && n.ipv6
-            ? { ipv6: { ip: n.ipv6.ip, pool: { name: CALICO.defaultPool6, cidr: formatPrefix(ipv6!.podCidr), blockSize: CALICO.blockSize6, ...(v6 ? { encapsulation: 'VXLAN' as const } : {}) }, blocks: blocks6.map(formatPrefix), ...(v6 ? { vxlan: v6 } : {}) } }
-            : {}),
+          ...(blocks6 && n.ipv6 ? { ipv6: { ip: n.ipv6.ip, pools: pools6, selected: selectedBy6[i]!, blocks: blocks6.map(formatPrefix), borrowed: borrowed6Of(i), ...(v6 ? { vxlan: v6 } : {}) } } : {}),
         },
       };
     });
@@ -655,7 +703,10 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
     if (!v4)
       return {
         devices: c.encapsulation === 'VXLAN' ? 'VXLAN device, ' : '',
-        summary: c.encapsulation === 'VXLAN' ? ` (IPv6 only: vxlan-v6.calico VNI ${c.vni}, UDP ${c.port}; /${CALICO.blockSize6} blocks)` : ` (IPv6 only: BGP full mesh over IPv6, AS ${c.asNumber}, BIRD, hashed router ids; /${CALICO.blockSize6} blocks)`,
+        summary:
+          c.encapsulation === 'VXLAN'
+            ? ` (IPv6 only: vxlan-v6.calico VNI ${c.vni}, UDP ${c.port}; ${blockSizes6(c)} blocks)`
+            : ` (IPv6 only: ${c.nodeToNodeMesh ? 'BGP full mesh' : 'BGP peers'} over IPv6, AS ${c.asNumber}, BIRD, hashed router ids; ${blockSizes6(c)} blocks)`,
         podLink: 'cali* veths',
         podLinkText: `cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee), a /128 route each; pods route via ${CALICO.gateway6}.`,
       };
@@ -663,13 +714,16 @@ export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> 
       devices: c.encapsulation === 'VXLAN' ? (v6 ? 'VXLAN devices, ' : 'VXLAN device, ') : '',
       summary:
         c.encapsulation === 'VXLAN'
-          ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; ${blockSizes(c)} blocks${v6 ? `; IPv6 over vxlan-v6.calico, /${CALICO.blockSize6} blocks` : ''})`
+          ? ` (VXLAN VNI ${c.vni}, UDP ${c.port}; ${blockSizes(c)} blocks${v6 ? `; IPv6 over vxlan-v6.calico, ${blockSizes6(c)} blocks` : ''})`
           : ` (BGP full mesh, AS ${c.asNumber}, BIRD; ${blockSizes(c)} blocks)`,
       podLink: 'cali* veths',
       podLinkText: 'cali* veths, one per pod (no address, MAC ee:ee:ee:ee:ee:ee, proxy ARP), a /32 route each.',
     };
   },
 };
+
+/** The IPv6 pools' block sizes for a summary: `/122` (the default IPv6 pool), or those of ipPools' IPv6 entries. */
+const blockSizes6 = (c: CalicoConfig) => (c.pools6.length ? [...new Set(c.pools6.map((q) => `/${q.blockSize}`))].join(' and ') : `/${CALICO.blockSize6}`);
 
 /** The pools' block sizes for a summary: `/26`, or `/26 and /28`. */
 const blockSizes = (c: CalicoConfig) => [...new Set(c.pools.map((q) => `/${q.blockSize}`))].join(' and ');

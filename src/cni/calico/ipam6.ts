@@ -7,8 +7,8 @@
  * of a block is an ordinary address). Pure: the plan is the single source of addresses, host-local
  * on the node enforces them (the conflist's second range set is the node's IPv6 blocks).
  *
- * Not built here (validation refuses what would need it): borrowing from another node's IPv6
- * block, several IPv6 pools, nodeSelector on the IPv6 pool.
+ * A lab's plan and run-time IPAM (dual stack or IPv6-only) use the general form in pools6.ts (several IPv6 pools,
+ * nodeSelector, borrowing); this is its one-pool special case.
  */
 import { formatAddr, nth, sizeOf, subnet, type Prefix } from '../../net/addr.ts';
 

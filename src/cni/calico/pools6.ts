@@ -1,0 +1,250 @@
+/**
+ * Calico's IPv6 IP pools in a lab with IPv6 (dual stack or IPv6 alone): the pools (`ipPools` entries with an IPv6 cidr, else
+ * Calico's default-ipv6-ippool from the lab's IPv6 podCidr, CALICO_IPV6POOL_CIDR), their rules, and
+ * the block IPAM over them, as Calico's IPAM runs it for IPv6: each pool cut into blocks of its
+ * `blockSize` (116–128, default 122: CALICO_IPV6POOL_BLOCK_SIZE); a node uses the enabled pools whose
+ * nodeSelector selects it, in order; it claims a block as it joins and another whenever its blocks
+ * are full; with no free block in its pools a pod borrows an address of another node's block (in one
+ * of its pools) unless strictAffinity. The IPv4 side is ipam.ts; each family has its own blocks.
+ * Pure: the plan (and, at run time, `nextAddress6` on the live blocks) chooses every address.
+ */
+import { CALICO } from '../../constants.ts';
+import { contains, formatAddr, formatPrefix, nth, overlaps, parseAddr, parsePrefix, sizeOf, subnet, type Prefix } from '../../net/addr.ts';
+import type { CniProblem, CniValidationInput } from '../types.ts';
+import { parseSelector, selects } from './selector.ts';
+
+/** An IPv6 pool as written in `ipPools` (or the default one), resolved. */
+export interface Pool6Config {
+  name: string;
+  cidr: string;
+  blockSize: number;
+  nodeSelector: string;
+  /** Undefined: the lab's natOutgoing (a pool written in ipPools); the default IPv6 pool has false (CALICO_IPV6POOL_NAT_OUTGOING). */
+  natOutgoing?: boolean;
+  disabled: boolean;
+  encapsulation?: 'None' | 'VXLAN';
+  /** Where it was written, below `cni`; undefined for the default pool (it comes from the lab's IPv6 podCidr). */
+  at?: (string | number)[];
+}
+
+/** Calico's IPv6 blockSize range (IPPool reference: 116–128). */
+export const BLOCK6_MIN = 116;
+export const BLOCK6_MAX = 128;
+
+/** Whether a pool's cidr is written as IPv6 (its family decides which IPAM it feeds). */
+export const isIPv6Cidr = (cidr: string | undefined) => cidr !== undefined && cidr.includes(':');
+
+/** The IPv6 pools of a lab: those written, else Calico's default IPv6 pool over the lab's IPv6 podCidr. */
+export function pools6Of(written: readonly Pool6Config[], podCidr6: string): Pool6Config[] {
+  return written.length ? [...written] : [{ name: CALICO.defaultPool6, cidr: podCidr6, blockSize: CALICO.blockSize6, nodeSelector: 'all()', natOutgoing: false, disabled: false }];
+}
+
+/** An IPv6 pool as the IPAM reads it. */
+export interface Pool6Input {
+  cidr: Prefix;
+  blockSize: number;
+  disabled: boolean;
+  /** By node index: whether the pool's nodeSelector selects the node. */
+  selects: readonly boolean[];
+}
+
+export interface Blocks6Result {
+  /** Each pod's IPv6 address, in the order given; undefined when none is left for it. */
+  pods: (string | undefined)[];
+  /** Each node's IPv6 blocks, in claim order. */
+  blocks: Prefix[][];
+  /** Pods (by index) whose address lies in another node's block: that block and its node. */
+  borrowed: { pod: number; block: Prefix; from: number }[];
+}
+
+export function blockCount6(pool: Prefix, blockSize: number): bigint {
+  return blockSize < pool.bits || blockSize > 128 ? 0n : 1n << BigInt(blockSize - pool.bits);
+}
+
+/** The pools parsed, with the nodes each selects; undefined when one is not an IPv6 CIDR. */
+export function poolInputs6(pools: readonly Pool6Config[], nodes: readonly { labels?: Readonly<Record<string, string>> }[]): Pool6Input[] | undefined {
+  const out: Pool6Input[] = [];
+  for (const p of pools) {
+    const cidr = parsePrefix(p.cidr);
+    if (cidr?.family !== 'IPv6') return undefined;
+    out.push({ cidr, blockSize: p.blockSize, disabled: p.disabled, selects: nodes.map((n) => selects(p.nodeSelector, n.labels ?? {})) });
+  }
+  return out;
+}
+
+/** The plan's IPv6 IPAM: the same claim order and borrowing as the IPv4 one (ipam.ts `assignBlocks`). */
+export function assignBlocks6Pools({ pools, nodes, pods: given, strictAffinity = false, tunnels = false }: { pools: readonly Pool6Input[]; nodes: number; pods: readonly { node: number }[]; strictAffinity?: boolean; tunnels?: boolean }): Blocks6Result & { tunnels: (string | undefined)[] } {
+  // VXLAN: each node's IPv6 tunnel address is taken before any pod (calico-node asks for it as the
+  // node starts), so it is the first address of the node's first block, of its first selected pool.
+  const lead = tunnels ? nodes : 0;
+  const pods = [...Array.from({ length: lead }, (_, node) => ({ node })), ...given];
+  const claimed: { cidr: Prefix; pool: number; node: number; used: bigint; room: bigint }[] = [];
+  const next = pools.map(() => 0n);
+  const usable = (node: number) => pools.flatMap((p, i) => (!p.disabled && p.selects[node] ? [i] : []));
+  const claim = (node: number) => {
+    for (const i of usable(node)) {
+      const p = pools[i]!;
+      if (next[i]! >= blockCount6(p.cidr, p.blockSize)) continue;
+      const b = { cidr: subnet(p.cidr, p.blockSize, next[i]!++)!, pool: i, node, used: 0n, room: 1n << BigInt(128 - p.blockSize) };
+      claimed.push(b);
+      return b;
+    }
+    return undefined;
+  };
+  const own = Array.from({ length: nodes }, (_, n) => [claim(n)].filter((b) => b !== undefined));
+  const borrowed: Blocks6Result['borrowed'] = [];
+  const addresses = pods.map(({ node }, i) => {
+    let block = own[node]!.find((b) => b.used < b.room) ?? claim(node);
+    if (block && block.node === node && !own[node]!.includes(block)) own[node]!.push(block);
+    if (!block && !strictAffinity) {
+      const mine = new Set(usable(node));
+      block = claimed.find((b) => b.node !== node && mine.has(b.pool) && b.used < b.room);
+      if (block) borrowed.push({ pod: i, block: block.cidr, from: block.node });
+    }
+    return block ? formatAddr(nth(block.cidr, block.used++)!) : undefined;
+  });
+  return {
+    pods: addresses.slice(lead),
+    blocks: own.map((bs) => bs.map((b) => b.cidr)),
+    borrowed: borrowed.filter((b) => b.pod >= lead).map((b) => ({ ...b, pod: b.pod - lead })),
+    tunnels: addresses.slice(0, lead),
+  };
+}
+
+/** A live lab's IPv6 blocks, as the run-time IPAM sees them. */
+export interface LiveBlocks6 {
+  pools: readonly { name: string; cidr: string; blockSize: number; disabled: boolean }[];
+  nodes: readonly { name: string; blocks: readonly string[]; selected: readonly string[]; after?: string }[];
+  /** Addresses no new pod may take: running pods' IPv6 addresses, reserved ones (exhaust-block). */
+  taken: ReadonlySet<string>;
+  strictAffinity: boolean;
+}
+
+export type NextAddress6 = { ip: string; block: string; how: 'own' | 'new-block' } | { ip: string; block: string; how: 'borrowed'; from: string };
+
+const addrsOf = (block: string) => {
+  const p = parsePrefix(block)!;
+  return Array.from({ length: Number(sizeOf(p)) }, (_, i) => formatAddr(nth(p, i)!));
+};
+
+/**
+ * The IPv6 address of a pod created on `node` of a live lab, as ipam.ts `nextAddress` picks the
+ * IPv4 one: the next free address of the node's IPv6 blocks after the one handed out last
+ * (wrapping); else the first address of the first unclaimed block of its IPv6 pools; else, unless
+ * strictAffinity, the first free address of another node's IPv6 block in one of its pools (borrowed).
+ */
+export function nextAddress6(live: LiveBlocks6, node: string): NextAddress6 | undefined {
+  const me = live.nodes.find((n) => n.name === node)!;
+  const own = me.blocks.flatMap((b) => addrsOf(b).map((a) => ({ a, b })));
+  const start = me.after === undefined ? 0 : own.findIndex((x) => x.a === me.after) + 1;
+  for (let i = 0; i < own.length; i++) {
+    const x = own[(start + i) % own.length]!;
+    if (!live.taken.has(x.a)) return { ip: x.a, block: x.b, how: 'own' };
+  }
+  const claimed = new Set(live.nodes.flatMap((n) => n.blocks));
+  const mine = live.pools.filter((p) => !p.disabled && me.selected.includes(p.name));
+  for (const p of mine) {
+    const cidr = parsePrefix(p.cidr)!;
+    for (let i = 0n; i < blockCount6(cidr, p.blockSize); i++) {
+      const b = subnet(cidr, p.blockSize, i)!;
+      if (!claimed.has(formatPrefix(b))) return { ip: formatAddr(nth(b, 0)!), block: formatPrefix(b), how: 'new-block' };
+    }
+  }
+  if (live.strictAffinity) return undefined;
+  const inMine = (b: string) => mine.some((p) => contains(parsePrefix(p.cidr)!, { family: 'IPv6', value: parsePrefix(b)!.network }));
+  for (const other of live.nodes)
+    if (other.name !== node)
+      for (const b of other.blocks.filter(inMine)) {
+        const a = addrsOf(b).find((x) => !live.taken.has(x));
+        if (a) return { ip: a, block: b, how: 'borrowed', from: other.name };
+      }
+  return undefined;
+}
+
+/** The free addresses of a node's IPv6 blocks (what exhaust-block reserves). */
+export function freeAddresses6(blocks: readonly string[], taken: ReadonlySet<string>): string[] {
+  return blocks.flatMap((b) => addrsOf(b).filter((a) => !taken.has(a)));
+}
+
+/** The last address of an IPv6 block. */
+export const lastAddress6 = (block: string) => {
+  const p = parsePrefix(block)!;
+  return formatAddr(nth(p, sizeOf(p) - 1n)!);
+};
+
+/**
+ * The rules of the IPv6 pools written in `ipPools` (PL2150, PL2174–PL2178 as for IPv4 pools;
+ * PL2187 outside the IPv6 podCidr, PL2188 a block size outside 116–128; PL2418 in a lab without
+ * IPv6) and whether the IPv6 IPAM gives every node a block and every pod an address (PL2183).
+ */
+export function validatePools6(written: readonly Pool6Config[], lab: CniValidationInput, ctx: { strictAffinity: boolean; encapsulation: string; names: Set<string> }): CniProblem[] {
+  const out: CniProblem[] = [];
+  const p = (code: string, path: (string | number)[], message: string, hint: string) => out.push({ code, path, message, hint });
+  const hasIPv6 = !!lab.ipv6 && !!lab.ipFamilies?.includes('IPv6');
+  if (written.length && !lab.ipv6) {
+    const first = written[0]!;
+    p('PL2418', [...first.at!, 'cidr'], `IP pool ${first.name} is IPv6 (${first.cidr}), but the lab has no IPv6: its pods get IPv4 addresses only`, "Make the lab dual stack (ipFamilies: ['IPv4', 'IPv6']) to give pods an IPv6 address from this pool, or write an IPv4 CIDR.");
+    return out;
+  }
+  if (!hasIPv6) return out;
+  const podNet = parsePrefix(lab.ipv6!.podCidr);
+  if (podNet?.family !== 'IPv6') return out; // the lab's rules report an invalid IPv6 podCidr
+  const parsed: { pool: Pool6Config; cidr: Prefix }[] = [];
+  for (const pool of written) {
+    const at = (...k: string[]) => [...pool.at!, ...k];
+    if (ctx.names.has(pool.name)) p('PL2174', at('name'), `two IP pools are named "${pool.name}"`, "Give every pool a name of its own (Calico's IPPool metadata.name).");
+    ctx.names.add(pool.name);
+    const sel = parseSelector(pool.nodeSelector);
+    if (!sel.ok) p('PL2177', at('nodeSelector'), `IP pool ${pool.name}: nodeSelector is not a Calico selector: ${sel.error}`, "Write e.g. all(), kubernetes.io/hostname == 'c1-node1', has(node-role.kubernetes.io/control-plane), !has(k), rack in {'a', 'b'}, joined with && and ||.");
+    if (pool.encapsulation !== undefined && ctx.encapsulation !== 'IPIP' && pool.encapsulation !== ctx.encapsulation)
+      p('PL2178', at('encapsulation'), `IP pool ${pool.name} has encapsulation '${pool.encapsulation}', but the lab's is '${ctx.encapsulation}'`, "podlab builds one routing per lab: give every pool the lab's encapsulation, or leave it out.");
+    const cidr = parsePrefix(pool.cidr);
+    if (cidr?.family !== 'IPv6') {
+      p('PL2150', at('cidr'), `IP pool "${pool.cidr}" is not a valid IPv6 CIDR`, 'Write it as an IPv6 prefix with no host bits set, e.g. "fd00:10:244:100::/120".');
+      continue;
+    }
+    if (!(contains(podNet, { family: cidr.family, value: cidr.network }) && cidr.bits >= podNet.bits))
+      p('PL2187', at('cidr'), `IPv6 pool ${pool.name} (${pool.cidr}) is not inside the lab's IPv6 pod network ${lab.ipv6!.podCidr}`, "Pods' IPv6 addresses come from the IPv6 podCidr: choose a pool inside it (podCidrs' IPv6 entry), or widen that.");
+    if (pool.blockSize < BLOCK6_MIN || pool.blockSize > BLOCK6_MAX || pool.blockSize < cidr.bits)
+      p('PL2188', at('blockSize'), `a block size of /${pool.blockSize} does not fit IPv6 pool ${pool.name} (${pool.cidr})`, `Calico's IPv6 blocks are /${BLOCK6_MIN} to /${BLOCK6_MAX} and no larger than the pool: use a block size from ${Math.max(BLOCK6_MIN, cidr.bits)} to ${BLOCK6_MAX} (default ${CALICO.blockSize6}).`);
+    for (const o of parsed)
+      if (overlaps(o.cidr, cidr)) p('PL2175', at('cidr'), `IP pool ${pool.name} (${pool.cidr}) overlaps IP pool ${o.pool.name} (${o.pool.cidr})`, 'Calico refuses overlapping IPPools: an address belongs to one pool. Make the CIDRs disjoint.');
+    parsed.push({ pool, cidr });
+  }
+  if (out.length) return out;
+  const pools = pools6Of(written, lab.ipv6!.podCidr);
+  const inputs = poolInputs6(pools, lab.nodes)!;
+  if (written.length)
+    for (const [n, node] of lab.nodes.entries())
+      if (!inputs.some((q) => !q.disabled && q.selects[n]))
+        p('PL2176', ['ipPools'], `node "${node.name}": no enabled IPv6 pool selects it, so it claims no IPv6 block and its pods get no IPv6 address`, `In a lab with IPv6 every node needs an enabled IPv6 pool whose nodeSelector matches its labels (${Object.entries(node.labels ?? {}).map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ')}): widen a nodeSelector (all()), or add a pool for it.`);
+  if (out.length) return out;
+  const perNode = lab.nodes.map((n) => lab.pods.filter((q) => q.node === n.name && !q.hostNetwork).length);
+  const pods = perNode.flatMap((k, node) => Array.from({ length: k }, () => ({ node })));
+  // With VXLAN each node's IPv6 tunnel address comes out of its first IPv6 block too.
+  // podlab's vxlan-v6.calico routes whole blocks (no /128 per borrowed address): with VXLAN no IPv6 address is borrowed.
+  const vxlan = ctx.encapsulation === 'VXLAN';
+  const r = assignBlocks6Pools({ pools: inputs, nodes: lab.nodes.length, pods, strictAffinity: ctx.strictAffinity || vxlan, tunnels: vxlan });
+  if (r.pods.some((a) => a === undefined) || r.blocks.some((b) => b.length === 0) || r.tunnels.some((a) => a === undefined)) {
+    const what = pools.map((q, i) => `${q.cidr} (${blockCount6(inputs[i]!.cidr, q.blockSize)} block(s) of /${q.blockSize})`).join(', ');
+    p('PL2183', written.length ? ['ipPools'] : [], `the IPv6 pool${pools.length > 1 ? 's' : ''} ${what} cannot give the lab's ${lab.nodes.length} node(s) a block each${pods.length ? ` and their ${pods.length} pod(s) an IPv6 address` : ''}${ctx.strictAffinity ? ' (strictAffinity forbids borrowing)' : vxlan ? ' (VXLAN: a tunnel address each, no borrowing)' : ''}`, `Calico cuts each IPv6 pool into blocks, at least one per node: give a larger IPv6 pool (e.g. "fd00:10:244::/56") or smaller blocks (a longer blockSize, up to /${BLOCK6_MAX}).`);
+  }
+  return out;
+}
+
+/** Whether `addr` lies in `block` (both IPv6 text). */
+export const inBlock6 = (block: string, addr: string) => {
+  const p = parsePrefix(block);
+  const a = parseAddr(addr);
+  return p !== undefined && a !== undefined && p.family === a.family && contains(p, a);
+};
+
+/** Borrowed IPv6 addresses as host-local ranges: one per lender block, from the first borrowed address to the last. */
+export function lentRanges6(borrowed: readonly { ip: string; block: string }[]) {
+  const lent = new Map<string, bigint[]>();
+  for (const b of borrowed) lent.set(b.block, [...(lent.get(b.block) ?? []), parseAddr(b.ip)!.value]);
+  return [...lent].map(([block, vs]) => {
+    const sorted = [...vs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return { subnet: block, rangeStart: formatAddr({ family: 'IPv6', value: sorted[0]! }), rangeEnd: formatAddr({ family: 'IPv6', value: sorted.at(-1)! }), gateway: CALICO.gateway6 };
+  });
+}
