@@ -23,7 +23,7 @@ import { port } from '../../schema/fields.ts';
 import type { CniConflist, CniMode, CniNodeInput, CniProblem, CniValidationInput } from '../types.ts';
 import { assignBlocks, blockCount, type PoolInput } from './ipam.ts';
 import { planIPv6Only } from './ipv6-only.ts';
-import { planVxlan6, vxlan6BatchLines, vxlan6Routes, type CalicoVxlan6 } from './vxlan6.ts';
+import { planVxlan6, vxlan6BatchLines, vxlan6Routes, type CalicoVtep, type CalicoVxlan6 } from './vxlan6.ts';
 import { formatAddr, formatPrefix, nth, parseAddr, parsePrefix, sizeOf, type Prefix } from '../../net/addr.ts';
 import { bgpPeers6, isIPv6Peer, validatePeer6 } from './peers6.ts';
 import { assignBlocks6Pools, inBlock6, isIPv6Cidr, lentRanges6, pools6Of, poolInputs6, validatePools6, type Pool6Config } from './pools6.ts';
@@ -196,16 +196,7 @@ export interface CalicoBgp {
 /** VXLAN: the node's VTEP and, per peer, its VTEP and blocks (routed via its tunnel address). */
 export interface CalicoVxlan {
   kind: 'vxlan';
-  vxlan: {
-    dev: string;
-    vni: number;
-    port: number;
-    mac: string;
-    mtu: number;
-    /** The node's tunnel address: the first address of its first block. */
-    address: string;
-    peers: { node: string; nodeIp: string; mac: string; address: string; blocks: string[] }[];
-  };
+  vxlan: CalicoVtep;
 }
 
 export interface CalicoNode {

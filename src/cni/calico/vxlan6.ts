@@ -20,17 +20,20 @@ import { CALICO } from '../../constants.ts';
 import { formatAddr, formatPrefix, nth, type Prefix } from '../../net/addr.ts';
 import { assignBlocks6, type Blocks6, type Blocks6Input } from './ipam6.ts';
 
-/** A node's `vxlan-v6.calico`: its VTEP and, per peer, its VTEP and IPv6 blocks. */
-export interface CalicoVxlan6 {
+/** A node's Calico VTEP in one family (`vxlan.calico` or `vxlan-v6.calico`): it and, per peer, its VTEP and blocks. */
+export interface CalicoVtep {
   dev: string;
   vni: number;
   port: number;
   mac: string;
   mtu: number;
-  /** The node's IPv6 tunnel address: the first address of its first IPv6 block. */
+  /** The node's tunnel address in the VTEP's family: the first address of its first block. */
   address: string;
   peers: { node: string; nodeIp: string; mac: string; address: string; blocks: string[] }[];
 }
+
+/** A node's `vxlan-v6.calico`. */
+export type CalicoVxlan6 = CalicoVtep;
 
 /** Felix's VTEP MAC of a node for IPv6 when none is stored: 'f' (0x66) and sha1("<node>-v6")[0:5]. */
 export function vtepMac6(node: string): string {
