@@ -32,8 +32,8 @@ export function parseCounters(json: string): CounterRule[] {
   return out;
 }
 
-export async function readCounters(ex: Executor, netns: string, table: string = POLICY.table): Promise<CounterRule[]> {
-  const r = await ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '--', 'nft', '-j', 'list', 'table', 'ip', table]);
+export async function readCounters(ex: Executor, netns: string, table: string = POLICY.table, family: 'ip' | 'ip6' = 'ip'): Promise<CounterRule[]> {
+  const r = await ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '--', 'nft', '-j', 'list', 'table', family, table]);
   return r.exitCode === 0 ? parseCounters(r.stdout) : [];
 }
 

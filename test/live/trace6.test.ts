@@ -1,0 +1,98 @@
+/**
+ * Live `podlab trace` in IPv6 (issue #24): labs/ipv6-only.lab.ts (flannel, IPv6 alone) as t6-v6
+ * and labs/dual-stack.lab.ts (kubenet, IPv4 primary) as t6-ds traced with --family IPv6. Each
+ * trace is predicted, then one probe over IPv6 (the TCP client at the IPv6 address) runs between
+ * two reads of the path's link counters, and `ip -6 route get` and `conntrack -f ipv6` are read:
+ * every hop must be confirmed by what the kernel counted or said.
+ */
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import dualLab from '../../labs/dual-stack.lab.ts';
+import v6Lab from '../../labs/ipv6-only.lab.ts';
+import type { LabSpec } from '../../src/index.ts';
+import { down } from '../../src/runtime/down.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
+import { readState } from '../../src/runtime/state.ts';
+import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
+import type { TraceRequest } from '../../src/trace/trace.ts';
+import { liveGuard, upLab } from './host.ts';
+
+const live = liveGuard();
+const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
+const kinds = (t: LiveTrace) => t.hops.map((h) => h.kind);
+function allConfirmed(t: LiveTrace): void {
+  expect(t.hops.filter((h) => h.status !== 'confirmed').map((h) => `${h.kind}: ${h.observed}`), JSON.stringify(t.hops, null, 1)).toEqual([]);
+  expect(t.observed!.ok, t.observed!.probe).toBe(true);
+  expect(t.observed!.differences).toEqual([]);
+  expect(t.outcome).toBe('delivered');
+}
+
+describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.lab.ts as t6-v6)', () => {
+  const name = 't6-v6';
+  const trace = (req: TraceRequest) => traceLive(realExecutor, readState(name)!, req);
+  beforeAll(async () => {
+    await down(name);
+    const { hosts: _h, loadBalancer: _lb, ingresses: _i, ingressClasses: _ic, ...rest } = v6Lab as LabSpec & Record<string, unknown>;
+    await upLab({ ...(rest as LabSpec), name, services: { web: (v6Lab as LabSpec).services!.web! }, checks: [] });
+  }, 180_000);
+  afterAll(async () => {
+    await down(name);
+  }, 60_000);
+
+  it('pod → Service: ip -6 route get, DNAT in table ip6 podlab to the endpoint conntrack -f ipv6 names, delivered over IPv6', async () => {
+    const t = await trace({ from: 'client', to: 'svc/web' });
+    expect(t.family).toBe('IPv6');
+    expect(kinds(t).slice(0, 3)).toEqual(['route', 'veth', 'dnat']);
+    allConfirmed(t);
+    expect(t.daddr).toMatch(/^fd00:10:96::/);
+    expect(t.hops[0]!.observed).toMatch(new RegExp(`^ip route get: ${t.daddr} (from :: )?via fd00:10:244:1::1 dev eth0`));
+    const dnat = t.hops.find((h) => h.kind === 'dnat')!;
+    expect(dnat.linux).toMatch(/^nft table ip6 podlab, chain svc\.default\/web\/tcp-80: dnat to \[fd00:10:244:/);
+    expect(dnat.observed).toContain(`was sent to ${t.endpoint!.ip}:8080`);
+    expect(t.hops.at(-1)!.observed).toMatch(/conntrack: tcp +6 .*src=fd00:10:244:1::3 dst=fd00:10:96::/);
+    expect(t.observed!.probe).toMatch(/^connected from /);
+  }, 30_000);
+
+  it('pod → pod across nodes: the IPv6 pod CIDR through flannel-v6.1, counted on it; the CLI in JSON exits 0', async () => {
+    const t = await trace({ from: 'client', to: 'web-2', port: 8080 });
+    expect(kinds(t)).toEqual(['route', 'veth', 'node-route', 'vxlan', 'bridge', 'deliver', 'reply']);
+    allConfirmed(t);
+    expect(t.hops.find((h) => h.kind === 'node-route')!.observed).toMatch(/dev flannel-v6\.1/);
+    expect(t.hops.find((h) => h.kind === 'vxlan')!.observed).toMatch(/flannel-v6\.1 sent [1-9]\d* packet/);
+    const cli = await execa('node', [BIN, 'trace', name, 'client', 'web-2', '--port', '8080', '--proto', 'icmp', '--json'], { reject: false });
+    expect(cli.exitCode, cli.stderr).toBe(0);
+    const j = JSON.parse(cli.stdout) as LiveTrace;
+    expect(j.family).toBe('IPv6');
+    expect(j.observed!.probe).toBe('echo reply');
+    const v4 = await execa('node', [BIN, 'trace', name, 'client', 'web-2', '--family', 'IPv4'], { reject: false });
+    expect(v4.exitCode).toBe(2);
+    expect(v4.stderr).toMatch(/PL3146 lab "t6-v6" has no IPv4/);
+  }, 30_000);
+});
+
+describe.skipIf(!live)('live trace --family IPv6 in a dual-stack kubenet lab (labs/dual-stack.lab.ts as t6-ds)', () => {
+  const name = 't6-ds';
+  const trace = (req: TraceRequest) => traceLive(realExecutor, readState(name)!, req);
+  beforeAll(async () => {
+    await down(name);
+    const { hosts: _h, loadBalancer: _lb, ...rest } = dualLab as LabSpec & Record<string, unknown>;
+    await upLab({ ...(rest as LabSpec), name, services: {}, checks: [] });
+  }, 180_000);
+  afterAll(async () => {
+    await down(name);
+  }, 60_000);
+
+  it('pod → pod across nodes in IPv6: the IPv6 route via the peer node\'s IPv6 address, confirmed; IPv4 by default', async () => {
+    const t = await trace({ from: 'client', to: 'web-2', port: 8080, family: 'IPv6' });
+    expect(t.family).toBe('IPv6');
+    expect(t.dest.ip).toMatch(/^fd00:/);
+    expect(kinds(t)).toEqual(['route', 'veth', 'node-route', 'fabric', 'bridge', 'deliver', 'reply']);
+    allConfirmed(t);
+    expect(t.hops.find((h) => h.kind === 'node-route')!.observed).toMatch(/^ip route get: fd00:[0-9a-f:]+ (from :: )?via fd00:172:16:94::[0-9a-f]+ dev eth0/);
+    expect(t.hops.at(-1)!.observed).toMatch(/src=fd00:[0-9a-f:]+ dst=fd00:/);
+    const four = await trace({ from: 'client', to: 'web-2', port: 8080 });
+    expect(four.family).toBe('IPv4');
+    allConfirmed(four);
+    expect(four.hops.at(-1)!.observed).toMatch(/src=10\.244\./);
+  }, 30_000);
+});
