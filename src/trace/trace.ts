@@ -164,13 +164,15 @@ function nodeRoute(src: PlanNode, dst: PlanNode, destIp: string): { route: Hop; 
       tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${v.vni}: outer ${local} → ${peer.nodeIp} UDP ${v.port}, inner to ${peer.mac} (FDB of ${v.dev})`, k8s: `flannel backend vxlan: ${src.name} → ${dst.name} over the node network`, see: `bridge fdb show dev ${v.dev}`, status: 'predicted' },
     };
   }
-  if (cni.type === 'calico' && cni.routing?.kind === 'vxlan' && cni.routing.vxlan) {
-    const v = cni.routing.vxlan;
+  // Calico in a dual-stack lab carries IPv6 over its own device, vxlan-v6.calico (cni.ipv6.vxlan).
+  const calico6 = cni.type === 'calico' && family === 'IPv6' ? (cni as { ipv6?: { vxlan?: { dev: string; vni: number; port: number; peers: { node: string; nodeIp: string; mac: string; address: string; blocks: string[] }[] } } }).ipv6?.vxlan : undefined;
+  if (cni.type === 'calico' && ((cni.routing?.kind === 'vxlan' && cni.routing.vxlan) || calico6)) {
+    const v = calico6 ?? cni.routing!.vxlan!;
     const peer = v.peers.find((p) => p.node === dst.name)!;
     const block = peer.blocks.find((b) => within(b, destIp)) ?? peer.blocks[0];
     return {
       route: { kind: 'node-route', at, linux: `${block} via ${peer.address} dev ${v.dev} onlink`, k8s: `Calico IPAM block ${block} of node ${dst.name}, over VXLAN`, see, status: 'predicted' },
-      tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${v.vni}: outer ${src.ip} → ${peer.nodeIp} UDP ${v.port}, inner to ${peer.mac}`, k8s: `Calico encapsulation VXLAN: ${src.name} → ${dst.name}`, see: `bridge fdb show dev ${v.dev}`, status: 'predicted' },
+      tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${v.vni}: outer ${nodeIpOf(src, family)} → ${peer.nodeIp} UDP ${v.port}, inner to ${peer.mac}`, k8s: `Calico encapsulation VXLAN: ${src.name} → ${dst.name}`, see: `bridge fdb show dev ${v.dev}`, status: 'predicted' },
     };
   }
   if (cni.type === 'calico' && cni.routing?.kind === 'bgp') {
@@ -388,7 +390,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       hops.push({
         kind: 'bridge',
         at: `node ${n.name}`,
-        linux: isCalico(n) ? `${destIp} dev ${veth} scope link (a /32 route per local pod)` : `${POD_BRIDGE} forwards to ${veth} (FDB: the pod's MAC)`,
+        linux: isCalico(n) ? `${destIp} dev ${veth} scope link (a /${six ? 128 : 32} route per local pod)` : `${POD_BRIDGE} forwards to ${veth} (FDB: the pod's MAC)`,
         k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name} on node ${n.name}`,
         see: isCalico(n) ? routeGet(destIp) : `bridge fdb show br ${POD_BRIDGE}`,
         status: 'predicted',

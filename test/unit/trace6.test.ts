@@ -6,6 +6,8 @@
  * `ip6 podlab-policy`), each command shown with -6, and the coded problems PL3146–PL3148.
  */
 import { describe, expect, it } from 'vitest';
+import calicoDualLab from '../../labs/calico-dual-stack.lab.ts';
+import calicoVxlanDualLab from '../../labs/calico-vxlan-dual-stack.lab.ts';
 import dualLab from '../../labs/dual-stack.lab.ts';
 import v6Lab from '../../labs/ipv6-only.lab.ts';
 import policyLab from '../../labs/network-policy.lab.ts';
@@ -86,6 +88,21 @@ describe('trace in IPv6 (pure)', () => {
     const t = predictTrace(v, { from: 'client', to: 'web-2', port: 8080, family: 'IPv6' });
     expect(hop(t, 'node-route').linux).toMatch(/^fd00:[0-9a-f:]+\/64 via [0-9a-f:]+ dev flannel-v6\.1 onlink$/);
     expect(hop(t, 'vxlan').linux).toMatch(/outer fd00:[0-9a-f:]+ → fd00:[0-9a-f:]+ UDP 8472/);
+  });
+
+  it('dual-stack Calico: IPv6 via fe80::ecee:eeff:feee:eeee and proxy NDP, the IPv6 block by BIRD or over vxlan-v6.calico, a /128 to the pod', () => {
+    const bgp = viewOf(calicoDualLab);
+    const t = predictTrace(bgp, { from: 'client', to: 'web-2', port: 8080, family: 'IPv6' });
+    expect(hop(t, 'route').linux).toBe(`${v6Of(bgp, 'web-2')} via fe80::ecee:eeff:feee:eeee dev eth0 src ${v6Of(bgp, 'client')}`);
+    expect(hop(t, 'veth').linux).toMatch(/proxy_ndp answers for fe80::ecee:eeff:feee:eeee/);
+    expect(hop(t, 'node-route').linux).toMatch(/^fd00:[0-9a-f:]+\/122 via fd00:172:16:94::[0-9a-f]+ dev eth0 proto bird$/);
+    expect(hop(t, 'node-route').see).toBe('ip -6 route show proto bird');
+    expect(hop(t, 'bridge').linux).toMatch(/^fd00:[0-9a-f:]+ dev cali[0-9a-f]{11} scope link \(a \/128 route per local pod\)$/);
+    const vx = viewOf(calicoVxlanDualLab);
+    const six = predictTrace(vx, { from: 'client', to: 'web-2', port: 8080, family: 'IPv6' });
+    expect(hop(six, 'node-route').linux).toMatch(/^fd00:[0-9a-f:]+\/122 via fd00:[0-9a-f:]+ dev vxlan-v6\.calico onlink$/);
+    expect(hop(six, 'vxlan').linux).toMatch(/^VXLAN VNI 4096: outer fd00:172:16:94::[0-9a-f]+ → fd00:172:16:94::[0-9a-f]+ UDP 4789, inner to 66:/);
+    expect(hop(predictTrace(vx, { from: 'client', to: 'web-2', port: 8080 }), 'node-route').linux).toMatch(/dev vxlan\.calico onlink$/);
   });
 
   it('dual-stack NetworkPolicy: the IPv6 packet is judged by table ip6 podlab-policy, dropped at the same rule', () => {
