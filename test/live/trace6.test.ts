@@ -1,12 +1,14 @@
 /**
  * Live `podlab trace` in IPv6 (issue #24): labs/ipv6-only.lab.ts (flannel, IPv6 alone) as t6-v6
- * and labs/dual-stack.lab.ts (kubenet, IPv4 primary) as t6-ds traced with --family IPv6. Each
+ * and labs/dual-stack.lab.ts (kubenet, IPv4 primary) as t6-ds and labs/calico-dual-stack.lab.ts
+ * (Calico BGP, BIRD's IPv6 mesh) as t6-cal, both traced with --family IPv6. Each
  * trace is predicted, then one probe over IPv6 (the TCP client at the IPv6 address) runs between
  * two reads of the path's link counters, and `ip -6 route get` and `conntrack -f ipv6` are read:
  * every hop must be confirmed by what the kernel counted or said.
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import calicoDualLab from '../../labs/calico-dual-stack.lab.ts';
 import dualLab from '../../labs/dual-stack.lab.ts';
 import v6Lab from '../../labs/ipv6-only.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
@@ -95,4 +97,34 @@ describe.skipIf(!live)('live trace --family IPv6 in a dual-stack kubenet lab (la
     allConfirmed(four);
     expect(four.hops.at(-1)!.observed).toMatch(/src=10\.244\./);
   }, 30_000);
+});
+
+describe.skipIf(!live)('live trace --family IPv6 in a dual-stack Calico BGP lab (labs/calico-dual-stack.lab.ts as t6-cal)', () => {
+  const name = 't6-cal';
+  beforeAll(async () => {
+    await down(name);
+    await upLab({ ...(calicoDualLab as LabSpec), name, checks: [], scenarios: {} });
+  }, 180_000);
+  afterAll(async () => {
+    await down(name);
+  }, 60_000);
+
+  it('pod → pod across nodes in IPv6: fe80::ecee:eeff:feee:eeee, a cali veth, the /122 BIRD learnt over IPv6, a /128 to the pod', async () => {
+    // BIRD's IPv6 sessions come up after `up`: wait (bounded) until the IPv6 block route is learnt.
+    const state = readState(name)!;
+    const ip6 = (n: { ips: string[] }) => n.ips.find((a) => a.includes(':'))!;
+    const n2 = state.plan.nodes.find((n) => n.name === 'c1-node2')!;
+    for (const end = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 250))) {
+      const r = await execa('ip', ['-n', state.plan.nodes.find((n) => n.name === 'c1-node1')!.netns, '-6', 'route', 'show', 'proto', 'bird'], { reject: false });
+      if (r.stdout.includes(`via ${ip6(n2)}`)) break;
+      if (Date.now() > end) throw new Error(`no IPv6 BGP route via ${ip6(n2)} on c1-node1 in 30 s: ${r.stdout}`);
+    }
+    const t = await traceLive(realExecutor, readState(name)!, { from: 'client', to: 'web-2', port: 8080, family: 'IPv6' });
+    expect(kinds(t)).toEqual(['route', 'veth', 'node-route', 'fabric', 'bridge', 'deliver', 'reply']);
+    allConfirmed(t);
+    const hop = (k: string) => t.hops.find((h) => h.kind === k)!;
+    expect(hop('route').observed).toMatch(/via fe80::ecee:eeff:feee:eeee dev eth0/);
+    expect(hop('node-route').observed).toMatch(new RegExp(`^ip route get: fd00:[0-9a-f:]+ (from :: )?via ${ip6(n2)} dev `));
+    expect(hop('bridge').linux).toMatch(/dev cali[0-9a-f]{11} scope link \(a \/128 route/);
+  }, 90_000);
 });
