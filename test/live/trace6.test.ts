@@ -35,7 +35,16 @@ describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.l
   beforeAll(async () => {
     await down(name);
     const { hosts: _h, loadBalancer: _lb, ingresses: _i, ingressClasses: _ic, ...rest } = v6Lab as LabSpec & Record<string, unknown>;
-    await upLab({ ...(rest as LabSpec), name, services: { web: (v6Lab as LabSpec).services!.web! }, checks: [] });
+    const pods = (v6Lab as LabSpec).pods!;
+    // echo is isolated for ingress (no rule): the IPv6 drop is counted in table ip6 podlab-policy.
+    await upLab({
+      ...(rest as LabSpec),
+      name,
+      pods: { ...pods, echo: { ...pods.echo!, labels: { app: 'echo' } } },
+      services: { web: (v6Lab as LabSpec).services!.web! },
+      networkPolicies: { 'deny-echo': { namespace: 'default', podSelector: { matchLabels: { app: 'echo' } }, policyTypes: ['Ingress'] } },
+      checks: [],
+    });
   }, 180_000);
   afterAll(async () => {
     await down(name);
@@ -57,7 +66,8 @@ describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.l
 
   it('pod → pod across nodes: the IPv6 pod CIDR through flannel-v6.1, counted on it; the CLI in JSON exits 0', async () => {
     const t = await trace({ from: 'client', to: 'web-2', port: 8080 });
-    expect(kinds(t)).toEqual(['route', 'veth', 'node-route', 'vxlan', 'bridge', 'deliver', 'reply']);
+    // The lab has a policy (deny-echo), so the path has a policy hop: web-2 is not isolated, allowed.
+    expect(kinds(t)).toEqual(['route', 'veth', 'policy', 'node-route', 'vxlan', 'bridge', 'deliver', 'reply']);
     allConfirmed(t);
     expect(t.hops.find((h) => h.kind === 'node-route')!.observed).toMatch(/dev flannel-v6\.1/);
     expect(t.hops.find((h) => h.kind === 'vxlan')!.observed).toMatch(/flannel-v6\.1 sent [1-9]\d* packet/);
@@ -69,6 +79,17 @@ describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.l
     const v4 = await execa('node', [BIN, 'trace', name, 'client', 'web-2', '--family', 'IPv4'], { reject: false });
     expect(v4.exitCode).toBe(2);
     expect(v4.stderr).toMatch(/PL3146 lab "t6-v6" has no IPv4/);
+  }, 30_000);
+
+  it('a NetworkPolicy drop in IPv6: predicted at table ip6 podlab-policy, confirmed by its reject rule counting the probe', async () => {
+    const t = await trace({ from: 'client', to: 'echo', port: 9000 });
+    expect(kinds(t)).toEqual(['route', 'veth', 'policy']);
+    expect(t.outcome).toBe('dropped');
+    const policy = t.hops.find((h) => h.kind === 'policy')!;
+    expect(policy.linux).toMatch(/^nft table ip6 podlab-policy, hook forward: .*worker-3 reject; rules: worker-3: ingress\.default\/echo "default\/echo isolated for ingress by default\/deny-echo: no rule allowed"/);
+    expect(policy.status, policy.observed).toBe('dropped');
+    expect(policy.observed).toMatch(/^counters grew: worker-3: ingress\.default\/echo "default\/echo isolated for ingress by default\/deny-echo: no rule allowed" \+[1-9]/);
+    expect(t.observed!.ok).toBe(false);
   }, 30_000);
 });
 
