@@ -7,7 +7,11 @@
  * ratio says what the explanation costs on top of the packet. Goal from issue 26: ≤ 500 ms.
  * A script that prints figures and writes bench/results/trace.json, not a timed test.
  *
- *   node --import tsx scripts/bench-trace.ts [--runs N]
+ * With --ipv6 the flagship is built dual stack and the same trace is followed in IPv6
+ * (--family IPv6: ip -6, ip6 tables, conntrack -f ipv6, flannel-v6.1), its baselines the IPv4
+ * trace and a bare IPv6 probe measured in the same run.
+ *
+ *   node --import tsx scripts/bench-trace.ts [--runs N] [--ipv6]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +35,55 @@ const runs = Math.max(1, Number(process.argv[process.argv.indexOf('--runs') + 1]
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))]!;
+
+const IPV6 = process.argv.includes('--ipv6');
+if (IPV6) {
+  await benchIpv6();
+  process.exit(0);
+}
+
+/** The IPv6 trace beside the IPv4 one and a bare IPv6 probe, on the flagship built dual stack. */
+async function benchIpv6(): Promise<void> {
+  const name = 'see-bench6';
+  const { lab: l } = validateValue({ ...podLab, name, ipFamilies: ['IPv4', 'IPv6'] }, `${name}.lab.ts`);
+  if (!l) throw new Error('lab invalid');
+  await down(name);
+  try {
+    const plan = buildPlan(l);
+    await up(plan, render(plan));
+    const state = readState(name)!;
+    const web2v6 = plan.pods.find((p) => p.name === 'web-2')!.ips.find((a) => a.includes(':'))!;
+    const req4 = { from: 'client', to: 'web-2', port: 8080 };
+    const req6 = { ...req4, family: 'IPv6' as const };
+    await traceLive(realExecutor, state, req4);
+    await traceLive(realExecutor, state, req6);
+    const [bare6, t4, t6]: number[][] = [[], [], []];
+    for (let i = 0; i < runs; i++) {
+      let t = performance.now();
+      await realExecutor.run([...sourceArgv(state, 'client'), PROBE_BIN, 'tcp-connect', '--host', web2v6, '--port', '8080', '--timeout-ms', '1000']);
+      bare6.push(performance.now() - t);
+      t = performance.now();
+      const a = await traceLive(realExecutor, state, req4);
+      t4.push(performance.now() - t);
+      t = performance.now();
+      const b = await traceLive(realExecutor, state, req6);
+      t6.push(performance.now() - t);
+      for (const x of [a, b]) if (x.observed?.differences.length || !x.observed?.ok) throw new Error(`trace ${x.family} differs: ${x.observed?.differences.join('; ')}`);
+    }
+    const m = (xs: number[]) => +median(xs).toFixed(1);
+    process.stdout.write(
+      `trace client (worker-1) → web-2 (worker-2) tcp/8080 on the flagship built dual stack, ${runs} runs
+` +
+        `  bare IPv6 probe (baseline)   median ${m(bare6)} ms, p90 ${+p90(bare6).toFixed(1)} ms
+` +
+        `  trace IPv4 (baseline)        median ${m(t4)} ms, p90 ${+p90(t4).toFixed(1)} ms
+` +
+        `  trace --family IPv6          median ${m(t6)} ms, p90 ${+p90(t6).toFixed(1)} ms  (${(median(t6) / median(t4)).toFixed(2)}× the IPv4 trace, ${(median(t6) / median(bare6)).toFixed(1)}× the bare probe)  goal ≤ ${GOAL_MS} ms: ${median(t6) <= GOAL_MS ? 'met' : 'NOT met'}\n`,
+    );
+  } finally {
+    await down(name);
+  }
+}
 
 const { lab } = validateValue({ ...podLab, name: LAB }, `${LAB}.lab.ts`);
 if (!lab) throw new Error('lab invalid');

@@ -1,5 +1,5 @@
 /**
- * `podlab trace <lab> <from> <to> [--port N] [--proto tcp|udp|icmp]`: the hops of one connection,
+ * `podlab trace <lab> <from> <to> [--port N] [--proto tcp|udp|icmp] [--family IPv4|IPv6]`: the hops of one connection,
  * each with its Linux fact and the Kubernetes object behind it; predicted (src/trace/trace.ts),
  * and on a lab that is up confirmed by one probe with counters (src/runtime/trace.ts).
  * Exit codes: 0 the trace completed as predicted, 1 it was dropped or observation differs from the
@@ -40,6 +40,7 @@ export function registerTrace(program: Command): void {
       return Number(v);
     }))
     .addOption(new Option('--proto <protocol>', 'tcp, udp or icmp (default: tcp, or the Service port\'s)').choices(['tcp', 'udp', 'icmp']))
+    .addOption(new Option('--family <family>', "the packets' family for a name in a dual-stack lab (default: an address's own family, else the lab's primary family)").choices(['IPv4', 'IPv6']))
     .option('--no-probe', 'on a live lab, read the facts but send no probe')
     .option('--json', 'print the trace as JSON')
     .option('--svg <file>', "also write the lab's drawing with the path highlighted (orange: delivered, red: dropped)")
@@ -56,12 +57,15 @@ Examples:
   sudo podlab trace services host/internet node/worker-1 --port 30080 a NodePort from outside, SNAT
   sudo podlab trace network-policy x-b svc/x/s-x-a --port 80           dropped by a NetworkPolicy
   podlab trace labs/services.lab.ts client svc/web --svg path.svg      the path drawn on the topology
+  sudo podlab trace dual-stack client web-2 --port 8080 --family IPv6 the IPv6 path (ip -6 route, ip6 tables)
+  sudo podlab trace ipv6-only client svc/web                          an IPv6-only lab traces IPv6
 
 Exit codes: 0 delivered as predicted, 1 dropped or observed otherwise, 2 could not trace (PL3110
 unknown pod/Service/node/host, PL3111 no such Service port, PL3112 nothing listens on the port,
-PL3113 lab not up, PL3114 pod not running, PL3115 which port).`)
-    .action(async (arg: string, from: string, to: string, opts: { port?: number; proto?: TraceProtocol; probe: boolean; json?: boolean; svg?: string }) => {
-      const req: TraceRequest = { from, to, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.proto ? { protocol: opts.proto } : {}) };
+PL3113 lab not up, PL3114 pod not running, PL3115 which port, PL3146 a family the lab lacks,
+PL3147 an end without an address in the family, PL3148 --family against an address's family).`)
+    .action(async (arg: string, from: string, to: string, opts: { port?: number; proto?: TraceProtocol; family?: 'IPv4' | 'IPv6'; probe: boolean; json?: boolean; svg?: string }) => {
+      const req: TraceRequest = { from, to, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.proto ? { protocol: opts.proto } : {}), ...(opts.family ? { family: opts.family } : {}) };
       let t: LiveTrace | ReturnType<typeof predictTrace>;
       let plan: Plan | undefined;
       try {

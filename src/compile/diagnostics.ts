@@ -263,8 +263,10 @@ export const CODES = {
   // a pod's PID namespace (src/compile/rules.ts): PL3118.
   PL3118: 'shareProcessNamespace with hostNetwork',
   PL3140: 'bad lab-name prefix',
-  // trace of an IPv6 address (src/trace/ends.ts): PL3146.
-  PL3146: 'trace follows IPv4 only',
+  // trace's address family (src/trace/ends.ts, src/trace/trace.ts): PL3146–PL3148.
+  PL3146: 'trace in a family the lab lacks',
+  PL3147: 'trace end has no address in the family',
+  PL3148: '--family contradicts the address',
   ...COREFILE_CODES,
 } as const;
 

@@ -55,6 +55,6 @@ export async function explainLive(ex: Executor, state: LabState, req: ExplainReq
   if (!ip) return x;
   const port = x.service ? x.service.port : x.port;
   const nodes = [...new Set(x.cases.flatMap((c) => c.nft.map((n) => n.node)))];
-  const { result, fired } = await observeCounters(ex, state, nodes, () => probeOnce(ex, state, req.from, ip, port, x.protocol, opts.timeoutMs));
+  const { result, fired } = await observeCounters(ex, state, nodes, () => probeOnce(ex, state, req.from, ip, port, x.protocol, opts.timeoutMs), ip.includes(':') ? 'ip6' : 'ip');
   return { ...x, observed: { probe: { ...result, to: `${ip}:${port}/${x.protocol}` }, fired, ...compareObservation(x, result, fired) } };
 }

@@ -32,8 +32,8 @@ export function parseCounters(json: string): CounterRule[] {
   return out;
 }
 
-export async function readCounters(ex: Executor, netns: string, table: string = POLICY.table): Promise<CounterRule[]> {
-  const r = await ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '--', 'nft', '-j', 'list', 'table', 'ip', table]);
+export async function readCounters(ex: Executor, netns: string, table: string = POLICY.table, family: 'ip' | 'ip6' = 'ip'): Promise<CounterRule[]> {
+  const r = await ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '--', 'nft', '-j', 'list', 'table', family, table]);
   return r.exitCode === 0 ? parseCounters(r.stdout) : [];
 }
 
@@ -70,12 +70,12 @@ export async function probeOnce(ex: Executor, state: LabState, from: string, ip:
   }
 }
 
-/** Snapshots the given nodes' policy counters, runs `probe`, snapshots again: the rules that fired on each node. */
-export async function observeCounters<T>(ex: Executor, state: LabState, nodes: readonly string[], probe: () => Promise<T>): Promise<{ result: T; fired: Record<string, (CounterRule & { delta: number })[]> }> {
+/** Snapshots the given nodes' policy counters (the table of the probe's family), runs `probe`, snapshots again: the rules that fired on each node. */
+export async function observeCounters<T>(ex: Executor, state: LabState, nodes: readonly string[], probe: () => Promise<T>, family: 'ip' | 'ip6' = 'ip'): Promise<{ result: T; fired: Record<string, (CounterRule & { delta: number })[]> }> {
   const netns = (n: string) => state.plan.nodes.find((x) => x.name === n)!.netns;
-  const before = await Promise.all(nodes.map((n) => readCounters(ex, netns(n))));
+  const before = await Promise.all(nodes.map((n) => readCounters(ex, netns(n), undefined, family)));
   const result = await probe();
-  const after = await Promise.all(nodes.map((n) => readCounters(ex, netns(n))));
+  const after = await Promise.all(nodes.map((n) => readCounters(ex, netns(n), undefined, family)));
   const fired: Record<string, (CounterRule & { delta: number })[]> = {};
   nodes.forEach((n, i) => (fired[n] = firedBetween(before[i]!, after[i]!)));
   return { result, fired };

@@ -9,7 +9,7 @@
  */
 import { NETNS_RUN_DIR, POD_BRIDGE } from '../constants.ts';
 import { PROBE_BIN } from './artifacts.ts';
-import { TraceProblem } from '../trace/ends.ts';
+import { inFamily, TraceProblem } from '../trace/ends.ts';
 import { predictTrace, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
 import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
@@ -86,6 +86,9 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const plan = state.plan;
   const first = predictTrace(view, req);
   lap('predict');
+  // Each family its own tools: `ip -6 route get`, `ping -6`, `conntrack -f ipv6`, `table ip6 podlab-policy`.
+  const six = first.family === 'IPv6';
+  const ipCmd = six ? ['ip', '-6'] : ['ip'];
 
   const facts: TraceFacts = { routes: {}, hostVeths: {} };
   for (const p of plan.pods) {
@@ -101,10 +104,10 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
 
   // Facts that need no probe, in parallel.
   const jobs: Promise<void>[] = [];
-  if (routeHop) jobs.push(ex.run(inNs(srcNs, ['ip', 'route', 'get', first.daddr])).then((r) => void (facts.routes![`${routeHop.at}|${first.daddr}`] = firstLine(r.stdout || r.stderr))));
+  if (routeHop) jobs.push(ex.run(inNs(srcNs, [...ipCmd, 'route', 'get', first.daddr])).then((r) => void (facts.routes![`${routeHop.at}|${first.daddr}`] = firstLine(r.stdout || r.stderr))));
   if (nodeRouteHop) {
     const ns = plan.nodes.find((n) => `node ${n.name}` === nodeRouteHop.at)!.netns;
-    jobs.push(ex.run(inNs(ns, ['ip', 'route', 'get', first.dest.ip])).then((r) => void (facts.routes![`${nodeRouteHop.at}|${first.dest.ip}`] = firstLine(r.stdout || r.stderr))));
+    jobs.push(ex.run(inNs(ns, [...ipCmd, 'route', 'get', first.dest.ip])).then((r) => void (facts.routes![`${nodeRouteHop.at}|${first.dest.ip}`] = firstLine(r.stdout || r.stderr))));
   }
   let listening: number[] | undefined;
   if (destPodRef && first.protocol !== 'icmp' && first.dest.port !== undefined) {
@@ -112,9 +115,9 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     jobs.push(ex.run(inNs(ns, ['ss', '-Hln', first.protocol === 'tcp' ? '-t' : '-u'])).then((r) => void (listening = parseListeners(r.stdout))));
   }
   if (dnsHop && plan.dns) {
-    const svc = plan.services.find((s) => s.clusterIP === first.daddr);
+    const svc = plan.services.find((s) => (s.clusterIPs ?? [s.clusterIP]).includes(first.daddr));
     const fqdn = svc ? `${svc.name}.${svc.namespace}.svc.${plan.clusterDomain}` : req.to;
-    jobs.push(ex.run(inNs(srcNs, ['dig', '+short', '+time=1', '+tries=1', `@${plan.dns.serviceIP}`, fqdn, 'A'])).then((r) => void (facts.dns = { answers: r.stdout.trim().split('\n').filter(Boolean), server: plan.dns!.serviceIP })));
+    jobs.push(ex.run(inNs(srcNs, ['dig', '+short', '+time=1', '+tries=1', `@${plan.dns.serviceIP}`, fqdn, six ? 'AAAA' : 'A'])).then((r) => void (facts.dns = { answers: r.stdout.trim().split('\n').filter(Boolean), server: plan.dns!.serviceIP })));
   }
   await Promise.all(jobs);
   lap('facts');
@@ -129,13 +132,13 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   // The nodes the packet crosses: their links and policy tables are counted around the probe.
   // Every node: kube-proxy may pick an endpoint on another node than the one predicted first.
   const nodes = plan.nodes;
-  const snapshot = () => Promise.all(nodes.map(async (n) => ({ links: await linkStats(ex, n.netns), policy: await readCounters(ex, n.netns) })));
+  const snapshot = () => Promise.all(nodes.map(async (n) => ({ links: await linkStats(ex, n.netns), policy: await readCounters(ex, n.netns, undefined, six ? 'ip6' : 'ip') })));
   const before = await snapshot();
   lap('counters-before');
   const timeoutMs = opts.timeoutMs ?? 1000;
   const probeArgv =
     first.protocol === 'icmp'
-      ? ['ping', '-n', '-c', '1', '-W', String(Math.max(1, Math.round(timeoutMs / 1000))), first.daddr]
+      ? ['ping', ...(six ? ['-6'] : []), '-n', '-c', '1', '-W', String(Math.max(1, Math.round(timeoutMs / 1000))), first.daddr]
       : first.protocol === 'tcp'
         ? [PROBE_BIN, 'tcp-connect', '--host', first.daddr, '--port', String(first.port), '--timeout-ms', String(timeoutMs)]
         : [PROBE_BIN, 'udp-echo-client', '--host', first.daddr, '--port', String(first.port), '--message', 'podlab-trace', '--timeout-ms', String(timeoutMs)];
@@ -161,8 +164,12 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const carrierAt = (first.hops.find((h) => h.kind === 'dnat') ?? first.hops.find((h) => h.kind === 'veth') ?? first.hops.find((h) => h.kind === 'reply'))?.at;
   const carrier = plan.nodes.find((n) => `node ${n.name}` === carrierAt);
   if (carrier && first.protocol !== 'icmp') {
-    const srcIp = first.hops.length ? (view.pods.find((p) => `${p.namespace}/${p.name}` === req.from || p.name === req.from)?.ip ?? plan.nodes.find((n) => `node/${n.name}` === req.from)?.ip ?? plan.hosts.find((h) => `host/${h.name}` === req.from)?.ip) : undefined;
-    const ct = await ex.run(inNs(carrier.netns, ['conntrack', '-L', '-p', first.protocol, ...(srcIp ? ['-s', srcIp] : []), '-d', first.daddr, ...(first.port !== undefined ? ['--dport', String(first.port)] : [])]));
+    const of = (list: readonly (string | undefined)[]) => inFamily(list, first.family);
+    const pod = view.pods.find((p) => `${p.namespace}/${p.name}` === req.from || p.name === req.from);
+    const node = plan.nodes.find((n) => `node/${n.name}` === req.from);
+    const host = plan.hosts.find((h) => `host/${h.name}` === req.from);
+    const srcIp = first.hops.length ? (pod ? of([pod.ip, ...(pod.ips ?? []), ...(plan.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace)?.ips ?? [])]) : node ? of(node.ips ?? [node.ip]) : host ? of(host.ips ?? [host.ip]) : undefined) : undefined;
+    const ct = await ex.run(inNs(carrier.netns, ['conntrack', '-L', ...(six ? ['-f', 'ipv6'] : []), '-p', first.protocol, ...(srcIp ? ['-s', srcIp] : []), '-d', first.daddr, ...(first.port !== undefined ? ['--dport', String(first.port)] : [])]));
     // This probe's entry (its source port, when the probe said), else the freshest (the longest time left).
     const lines = ct.stdout.trim().split('\n').filter((l) => /src=/.test(l));
     const timeLeft = (l: string) => Number(l.trim().split(/\s+/)[2]) || 0;
@@ -180,7 +187,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const nodeHop = p.hops.find((h) => h.kind === 'node-route');
   if (nodeHop && !facts.routes![`${nodeHop.at}|${p.dest.ip}`]) {
     const ns = plan.nodes.find((n) => `node ${n.name}` === nodeHop.at)!.netns;
-    facts.routes![`${nodeHop.at}|${p.dest.ip}`] = firstLine((await ex.run(inNs(ns, ['ip', 'route', 'get', p.dest.ip]))).stdout);
+    facts.routes![`${nodeHop.at}|${p.dest.ip}`] = firstLine((await ex.run(inNs(ns, [...ipCmd, 'route', 'get', p.dest.ip]))).stdout);
     p = predictTrace(view, req, facts);
   }
   const grew = (node: string, dev: string, dir: 'rx' | 'tx') => {

@@ -8,10 +8,10 @@
 import type { Code } from '../compile/diagnostics.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import type { PlanService, PlanServicePort } from '../plan/services.ts';
-import { parseAddr } from '../net/addr.ts';
+import { parseAddr, type Family } from '../net/addr.ts';
 import type { PolicyPod } from '../policy/types.ts';
 
-/** A user error of explain/trace: a catalogued code (PL3110–PL3119), a message naming what exists, a hint. */
+/** A user error of explain/trace: a catalogued code (PL3110–PL3119, PL3146–PL3148), a message naming what exists, a hint. */
 export class TraceProblem extends Error {
   constructor(
     readonly code: Code,
@@ -43,10 +43,13 @@ function known(v: EndsView): string {
   return [`pods: ${pods.join(', ') || '(none)'}`, `Services: ${svcs.join(', ') || '(none)'}`, `nodes: ${v.plan.nodes.map((n) => `node/${n.name}`).join(', ')}`, ...(v.plan.hosts.length ? [`hosts: ${v.plan.hosts.map((h) => `host/${h.name}`).join(', ')}`] : [])].join('; ');
 }
 
-function podEnd(v: EndsView, pod: PlanPod, ref: string): End {
+function podEnd(v: EndsView, pod: PlanPod, ref: string, family: Family): End {
   const live = v.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace);
   if (!live?.ip) throw new TraceProblem('PL3114', `pod ${key(pod)} of lab "${v.plan.lab}" is not running, so it has no address`, `See podlab status ${v.plan.lab}; a deleted pod comes back with podlab pod create.`);
-  return { kind: 'pod', ref, ip: live.ip, node: pod.node, pod, policyPod: live };
+  // The pod's address in the trace's family (status.podIPs keeps one per family).
+  const ip = inFamily([live.ip, ...(live.ips ?? []), ...pod.ips], family);
+  if (!ip) throw noAddress(v, `pod ${key(pod)}`, family);
+  return { kind: 'pod', ref, ip, node: pod.node, pod, policyPod: live };
 }
 
 function findService(v: EndsView, ns: string | undefined, name: string): PlanService | undefined {
@@ -56,51 +59,37 @@ function findService(v: EndsView, ns: string | undefined, name: string): PlanSer
 /** A Service's addresses: every cluster IP and every load-balancer address, each family's. */
 const addressesOf = (s: PlanService): string[] => [...(s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])), ...(s.loadBalancerIPs ?? (s.loadBalancerIP ? [s.loadBalancerIP] : []))];
 
-/**
- * An IPv6 address named as an end: trace predicts IPv4 packets (routes, the `ip` tables), so it
- * says whose address it is and what to trace instead, rather than follow it as an unknown name.
- */
-function ipv6Problem(v: EndsView, ref: string): TraceProblem {
-  const plan = v.plan;
-  const same = (a: string) => parseAddr(a)?.value === parseAddr(ref)!.value && parseAddr(a)?.family === 'IPv6';
-  const svc = plan.services.find((s) => addressesOf(s).some(same));
-  const v4 = (list: readonly string[]) => list.find((a) => !a.includes(':'));
-  const owner = svc
-    ? { what: `Service ${key(svc)}'s ${(svc.loadBalancerIPs ?? []).some(same) ? 'load-balancer address' : 'cluster IP'}`, ref: `svc/${key(svc)}`, v4: v4((svc.loadBalancerIPs ?? []).some(same) ? (svc.loadBalancerIPs ?? []) : (svc.clusterIPs ?? [])) }
-    : (() => {
-        const pod = plan.pods.find((p) => p.ips.some(same));
-        if (pod) return { what: `pod ${key(pod)}'s address`, ref: key(pod), v4: v4(pod.ips) };
-        const node = plan.nodes.find((n) => n.ips.some(same));
-        if (node) return { what: `node ${node.name}'s address`, ref: `node/${node.name}`, v4: v4(node.ips) };
-        const host = plan.hosts.find((h) => h.ips.some(same));
-        if (host) return { what: `host ${host.name}'s address`, ref: `host/${host.name}`, v4: v4(host.ips) };
-        return undefined;
-      })();
-  if (!owner) return new TraceProblem('PL3110', `lab "${plan.lab}" has no pod, Service, node or host with address ${ref}`, `Name one of its ${known(v)}.`);
-  return new TraceProblem(
-    'PL3146',
-    `${ref} is ${owner.what}, but podlab trace follows IPv4 packets only`,
-    owner.v4 ? `Trace ${owner.ref} or its IPv4 address ${owner.v4}: the IPv6 path takes the same hops, kube-proxy's ip6 table mirroring the ip one (nft list table ip6 podlab).` : `The lab has no IPv4 path to trace; check the IPv6 path with an http or tcp check (family: 'IPv6') and nft list table ip6 podlab.`,
-  );
+/** The address of a family among a list (primary first), or undefined. */
+export const inFamily = (list: readonly (string | undefined)[], family: Family): string | undefined => list.find((a) => a !== undefined && parseAddr(a)?.family === family);
+
+/** The family of an address literal named as an end, or undefined for a name. */
+export const familyOfRef = (ref: string): Family | undefined => (/^\d+\.\d+\.\d+\.\d+$/.test(ref) ? 'IPv4' : ref.includes(':') ? parseAddr(ref)?.family : undefined);
+
+/** An end that has no address in the trace's family (a single-stack Service, an IPv4-only host). */
+function noAddress(v: EndsView, what: string, family: Family): TraceProblem {
+  const other = v.plan.ipFamilies.find((f) => f !== family);
+  return new TraceProblem('PL3147', `${what} has no ${family} address in lab "${v.plan.lab}", so there is no ${family} path to it`, other ? `Trace it in ${other} (--family ${other}), or pick an end with an ${family} address.` : `Pick an end with an ${family} address.`);
 }
 
 /** Resolves one end; `allowService` only for the destination. */
-export function resolveEnd(v: EndsView, ref: string, allowService: boolean): End {
+export function resolveEnd(v: EndsView, ref: string, allowService: boolean, family: Family = v.plan.ipFamilies[0] ?? 'IPv4'): End {
   const plan = v.plan;
+  const addr = (what: string, list: readonly (string | undefined)[]) => inFamily(list, family) ?? (() => { throw noAddress(v, what, family); })();
   const unknown = (what: string) => new TraceProblem('PL3110', `lab "${plan.lab}" has no ${what}`, `Name one of its ${known(v)}.`);
   if (ref.startsWith('node/')) {
     const n = plan.nodes.find((x) => x.name === ref.slice(5));
     if (!n) throw unknown(`node "${ref.slice(5)}"`);
-    return { kind: 'node', ref, ip: n.ip, node: n.name };
+    return { kind: 'node', ref, ip: addr(`node ${n.name}`, n.ips ?? [n.ip]), node: n.name };
   }
   if (ref.startsWith('host/')) {
     const h = plan.hosts.find((x) => x.name === ref.slice(5));
     if (!h) throw unknown(`host "${ref.slice(5)}"`);
-    return { kind: 'host', ref, ip: h.ip, host: h.name, network: h.network };
+    return { kind: 'host', ref, ip: addr(`host ${h.name}`, h.ips ?? [h.ip]), host: h.name, network: h.network };
   }
   if (ref === 'gateway') {
     if (!plan.gateway) throw unknown('gateway');
-    return { kind: 'gateway', ref, ip: plan.gateway.nodeSide.ip };
+    const g = plan.gateway.nodeSide as { ip: string; ip6?: string };
+    return { kind: 'gateway', ref, ip: addr('the gateway', [g.ip, g.ip6]) };
   }
   if (ref.startsWith('svc/')) {
     if (!allowService) throw new TraceProblem('PL3110', `a Service cannot be the source of a connection ("${ref}")`, `Start from a pod, node/<name> or host/<name>: ${known(v)}.`);
@@ -109,22 +98,22 @@ export function resolveEnd(v: EndsView, ref: string, allowService: boolean): End
     if (!s) throw unknown(`Service "${ref.slice(4)}"`);
     return { kind: 'service', ref, service: s };
   }
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(ref)) {
-    const pod = v.pods.find((p) => p.ip === ref && !p.hostNetwork);
-    if (pod) return podEnd(v, plan.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace)!, ref);
-    // Any of a Service's addresses: its cluster IPs and every load-balancer address (one per family).
-    const svc = plan.services.find((s) => addressesOf(s).includes(ref));
+  if (familyOfRef(ref)) {
+    // An address of either family: a pod's, any of a Service's (cluster IPs, load-balancer addresses), a node's, a host's.
+    const same = (a: string | undefined) => !!a && parseAddr(a)?.value === parseAddr(ref)!.value && parseAddr(a)?.family === familyOfRef(ref);
+    const pod = v.pods.find((p) => !p.hostNetwork && [p.ip, ...(p.ips ?? [])].some(same));
+    if (pod) return podEnd(v, plan.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace)!, ref, family);
+    const svc = plan.services.find((s) => addressesOf(s).some(same));
     if (svc && allowService) return { kind: 'service', ref, service: svc };
-    const node = plan.nodes.find((n) => n.ip === ref);
-    if (node) return { kind: 'node', ref, ip: node.ip, node: node.name };
-    const host = plan.hosts.find((h) => h.ip === ref);
-    if (host) return { kind: 'host', ref, ip: host.ip, host: host.name, network: host.network };
+    const node = plan.nodes.find((n) => (n.ips ?? [n.ip]).some(same));
+    if (node) return { kind: 'node', ref, ip: ref, node: node.name };
+    const host = plan.hosts.find((h) => (h.ips ?? [h.ip]).some(same));
+    if (host) return { kind: 'host', ref, ip: ref, host: host.name, network: host.network };
     throw unknown(`pod, Service, node or host with address ${ref}`);
   }
-  if (ref.includes(':') && parseAddr(ref)?.family === 'IPv6') throw ipv6Problem(v, ref);
   const [ns, name] = ref.includes('/') ? (ref.split('/', 2) as [string, string]) : [undefined, ref];
   const pod = plan.pods.find((p) => p.name === name && (!ns || p.namespace === ns));
-  if (pod) return podEnd(v, pod, ref);
+  if (pod) return podEnd(v, pod, ref, family);
   const s = allowService ? findService(v, ns, name) : undefined;
   if (s) return { kind: 'service', ref, service: s };
   throw unknown(`pod${allowService ? ' or Service' : ''} "${ref}"`);

@@ -18,6 +18,7 @@ import { policyTable } from '../policy/nft.ts';
 import { isolates } from '../policy/selectors.ts';
 import { policyKey, type LabelSelector, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPod, type PolicyPort, type PolicyRule } from '../policy/types.ts';
 import { resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
+import type { Family } from '../net/addr.ts';
 
 export interface ExplainRequest {
   from: string;
@@ -26,6 +27,8 @@ export interface ExplainRequest {
   port?: number;
   /** @default TCP, or the only protocol of the Service's ports */
   protocol?: 'TCP' | 'UDP';
+  /** The packets' family: which address of each end, and which policy table (`ip` or `ip6` podlab-policy). @default the lab's primary family */
+  family?: Family;
 }
 
 /** One selecting policy and the rules it has in a direction, as a person reads them. */
@@ -189,11 +192,12 @@ function judgingNodes(from: End, dest: { node?: string; hostNetwork?: boolean })
   return nodes;
 }
 
-function predictNft(view: NftView, from: End, saddr: string, daddr: string, dest: { node?: string; hostNetwork?: boolean }, protocol: 'TCP' | 'UDP', port: number): ExplainCase['nft'] {
+function predictNft(view: NftView, from: End, saddr: string, daddr: string, dest: { node?: string; hostNetwork?: boolean }, protocol: 'TCP' | 'UDP', port: number, family: Family): ExplainCase['nft'] {
   const ctx = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] };
   const out: ExplainCase['nft'] = [];
   for (const node of judgingNodes(from, dest)) {
-    const table = policyTable(ctx, node);
+    // Each family has its own table: IPv6 packets meet `table ip6 podlab-policy` (the pods' IPv6 addresses).
+    const table = policyTable({ ...ctx, family: family === 'IPv6' ? 'ip6' : 'ip' }, node);
     if (!table) continue;
     const r = interpret(table, { saddr, daddr, protocol: protocol === 'TCP' ? 'tcp' : 'udp', dport: port, ct: 'new' });
     const hits = r.trail
@@ -225,8 +229,9 @@ export function endpointsOf(view: NftView, key: string, sp: PlanServicePort): (E
 }
 
 export function explain(view: NftView, req: ExplainRequest): Explanation {
-  const from = resolveEnd(view, req.from, false);
-  const to = resolveEnd(view, req.to, true);
+  const family = req.family ?? view.plan.ipFamilies[0] ?? 'IPv4';
+  const from = resolveEnd(view, req.from, false, family);
+  const to = resolveEnd(view, req.to, true, family);
   if (from.kind === 'service') throw new Error('unreachable');
   const world = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] };
   const cases: ExplainCase[] = [];
@@ -243,7 +248,7 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
       allowed: v.allowed,
       egress: describe(view.policies, 'egress', v.egress, from, world.clusterPolicies, world.namespaces),
       ingress: describe(view.policies, 'ingress', v.ingress, destEnd, world.clusterPolicies, world.namespaces),
-      nft: predictNft(view, from, from.ip, destIp, dest, protocol, destPort),
+      nft: predictNft(view, from, from.ip, destIp, dest, protocol, destPort, family),
     };
   };
 
@@ -258,8 +263,8 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
     service = { key: serviceKey(s), ...(s.clusterIP ? { clusterIP: s.clusterIP } : {}), port: sp.port, protocol: sp.protocol, targetPort: sp.targetPort, endpoints: eps.length };
     for (const e of eps) {
       const pod = view.plan.pods.find((p) => p.name === e.pod && p.namespace === e.namespace)!;
-      const destEnd = resolveEnd(view, `${pod.namespace}/${pod.name}`, false);
-      cases.push(judge(destEnd, e.ip, e.port, { pod: e.pod, namespace: e.namespace, node: e.node, ip: e.ip, port: e.port }));
+      const destEnd = resolveEnd(view, `${pod.namespace}/${pod.name}`, false, family) as Extract<End, { kind: 'pod' }>;
+      cases.push(judge(destEnd, destEnd.ip, e.port, { pod: e.pod, namespace: e.namespace, node: e.node, ip: destEnd.ip, port: e.port }));
     }
   } else {
     const pp = to.kind === 'pod' ? podPort(to, req.port, req.protocol) : { port: req.port, protocol: req.protocol ?? 'TCP' };

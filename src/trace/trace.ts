@@ -13,7 +13,8 @@ import type { NftView } from '../plan/nft-tables.ts';
 import type { Plan, PlanNode } from '../plan/plan.ts';
 import type { PlanService, PlanServicePort } from '../plan/services.ts';
 import { serviceKey } from '../plan/services.ts';
-import { resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
+import { familyOfRef, inFamily, resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
+import type { Family } from '../net/addr.ts';
 import { endpointsOf, explain, type ExplainCase, type Explanation } from './explain.ts';
 
 /** Whether an address lies in a CIDR, in either family (an address of the other family never does). */
@@ -32,7 +33,38 @@ export interface TraceRequest {
   port?: number;
   /** @default tcp (udp or tcp from the Service port when it has one protocol) */
   protocol?: TraceProtocol;
+  /** The packets' family, for names in a dual-stack lab. @default the address's family, else the lab's primary family */
+  family?: Family;
 }
+
+/** `addr:port`, an IPv6 address bracketed (`[fd00::2]:80`) as URLs and `ss` write it. */
+export const hostPort = (ip: string, port: number | string | undefined): string => (port === undefined ? ip : ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+/** `ip route get` / `ip -6 route get` for an address. */
+const routeGet = (ip: string): string => (ip.includes(':') ? `ip -6 route get ${ip}` : `ip route get ${ip}`);
+
+/**
+ * The family a trace follows: an address's own, else `--family`, else the lab's primary family.
+ * A family the lab does not have is PL3146; `--family` against an address of the other family PL3148.
+ */
+export function traceFamily(plan: Plan, req: Pick<TraceRequest, 'from' | 'to' | 'family'>): Family {
+  const literal = familyOfRef(req.to) ?? familyOfRef(req.from);
+  if (literal && req.family && literal !== req.family) throw new TraceProblem('PL3148', `--family ${req.family} but ${familyOfRef(req.to) ? req.to : req.from} is an ${literal} address`, `Drop --family (an address sets the family), or name the end (pod, svc/<name>, node/<name>) to trace it in ${req.family}.`);
+  const family = literal ?? req.family ?? plan.ipFamilies[0] ?? 'IPv4';
+  if (!plan.ipFamilies.includes(family)) throw new TraceProblem('PL3146', `lab "${plan.lab}" has no ${family}: its ipFamilies are ${plan.ipFamilies.join(', ')}`, `Trace in ${plan.ipFamilies.join(' or ')}${plan.ipFamilies.length > 1 ? ' (--family)' : ''}; a lab gets ${family} with ipFamilies: [${plan.ipFamilies.map((f) => `'${f}'`).join(', ')}, '${family}'] (docs/dual-stack.md).`);
+  return family;
+}
+
+/** The gateway a pod's default route of a family points at: the bridge's first address of the pod CIDR, Calico's link-local (IPv6) or 169.254.1.1. */
+function podGatewayOf(node: PlanNode, family: Family): string {
+  if (inFamily([node.podGateway], family)) return node.podGateway;
+  if (isCalico(node)) return family === 'IPv6' ? 'fe80::ecee:eeff:feee:eeee' : '169.254.1.1';
+  const cidr = inFamily((node.podCidrs ?? [node.podCidr]).map((c) => c.split('/')[0]), family);
+  return cidr?.endsWith('::') ? `${cidr}1` : node.podGateway;
+}
+/** A node's pod CIDR in a family. */
+const podCidrOf = (node: PlanNode, family: Family): string => (node.podCidrs ?? [node.podCidr]).find((c) => c.includes(':') === (family === 'IPv6')) ?? node.podCidr;
+/** A node's address in a family. */
+const nodeIpOf = (node: PlanNode, family: Family): string => inFamily(node.ips ?? [node.ip], family) ?? node.ip;
 
 export type HopKind = 'dns' | 'route' | 'veth' | 'dnat' | 'policy' | 'bridge' | 'node-route' | 'vxlan' | 'fabric' | 'snat' | 'deliver' | 'reply';
 
@@ -70,6 +102,8 @@ export interface TracePath {
   lab: string;
   from: string;
   to: string;
+  /** The packets' address family. */
+  family: Family;
   protocol: TraceProtocol;
   port?: number;
   /** Where the first packet is addressed: a ClusterIP, a node's NodePort, a pod. */
@@ -114,7 +148,8 @@ export function corefileAnswerer(corefile: string, domain: string): string {
 
 function nodeRoute(src: PlanNode, dst: PlanNode, destIp: string): { route: Hop; tunnel?: Hop } {
   const at = `node ${src.name}`;
-  const see = `ip route get ${destIp}`;
+  const see = routeGet(destIp);
+  const family: Family = destIp.includes(':') ? 'IPv6' : 'IPv4';
   type Vtep = { dev: string; vni: number; port: number; address: string; peers: { node: string; nodeIp: string; mac: string; gateway: string }[] };
   const cni = src.cni as { type: string; vxlan?: Vtep; vxlan6?: Vtep; routing?: { kind: 'bgp' | 'vxlan'; vxlan?: { dev: string; vni: number; port: number; peers: { node: string; nodeIp: string; mac: string; address: string; blocks: string[] }[] }; peers?: { node: string; ip: string; protocol: string }[] } };
   if (cni.type === 'flannel' && cni.vxlan) {
@@ -129,26 +164,32 @@ function nodeRoute(src: PlanNode, dst: PlanNode, destIp: string): { route: Hop; 
       tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${v.vni}: outer ${local} → ${peer.nodeIp} UDP ${v.port}, inner to ${peer.mac} (FDB of ${v.dev})`, k8s: `flannel backend vxlan: ${src.name} → ${dst.name} over the node network`, see: `bridge fdb show dev ${v.dev}`, status: 'predicted' },
     };
   }
-  if (cni.type === 'calico' && cni.routing?.kind === 'vxlan' && cni.routing.vxlan) {
-    const v = cni.routing.vxlan;
+  // Calico in a dual-stack lab carries IPv6 over its own device, vxlan-v6.calico (cni.ipv6.vxlan).
+  const calico6 = cni.type === 'calico' && family === 'IPv6' ? (cni as { ipv6?: { vxlan?: { dev: string; vni: number; port: number; peers: { node: string; nodeIp: string; mac: string; address: string; blocks: string[] }[] } } }).ipv6?.vxlan : undefined;
+  if (cni.type === 'calico' && ((cni.routing?.kind === 'vxlan' && cni.routing.vxlan) || calico6)) {
+    const v = calico6 ?? cni.routing!.vxlan!;
     const peer = v.peers.find((p) => p.node === dst.name)!;
     const block = peer.blocks.find((b) => within(b, destIp)) ?? peer.blocks[0];
     return {
       route: { kind: 'node-route', at, linux: `${block} via ${peer.address} dev ${v.dev} onlink`, k8s: `Calico IPAM block ${block} of node ${dst.name}, over VXLAN`, see, status: 'predicted' },
-      tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${v.vni}: outer ${src.ip} → ${peer.nodeIp} UDP ${v.port}, inner to ${peer.mac}`, k8s: `Calico encapsulation VXLAN: ${src.name} → ${dst.name}`, see: `bridge fdb show dev ${v.dev}`, status: 'predicted' },
+      tunnel: { kind: 'vxlan', at, linux: `VXLAN VNI ${v.vni}: outer ${nodeIpOf(src, family)} → ${peer.nodeIp} UDP ${v.port}, inner to ${peer.mac}`, k8s: `Calico encapsulation VXLAN: ${src.name} → ${dst.name}`, see: `bridge fdb show dev ${v.dev}`, status: 'predicted' },
     };
   }
   if (cni.type === 'calico' && cni.routing?.kind === 'bgp') {
     const peer = cni.routing.peers?.find((p) => p.node === dst.name);
+    const [cidr, dstIp, srcIp] = [podCidrOf(dst, family), nodeIpOf(dst, family), nodeIpOf(src, family)];
     return {
-      route: { kind: 'node-route', at, linux: `${dst.podCidr} via ${dst.ip} dev ${src.iface} proto bird`, k8s: `Calico BGP: the block of node ${dst.name}, learnt by BIRD over iBGP from ${dst.ip}${peer ? ` (protocol ${peer.protocol})` : ''}`, see: `ip route show proto bird`, status: 'predicted' },
-      tunnel: { kind: 'fabric', at: 'fabric', linux: `plain IP over the node network ${src.ip} → ${dst.ip} (no encapsulation)`, k8s: 'Calico IP pool encapsulation None', status: 'predicted' },
+      route: { kind: 'node-route', at, linux: `${cidr} via ${dstIp} dev ${src.iface} proto bird`, k8s: `Calico BGP: the block of node ${dst.name}, learnt by BIRD over iBGP from ${dstIp}${peer ? ` (protocol ${peer.protocol})` : ''}`, see: `ip${family === 'IPv6' ? ' -6' : ''} route show proto bird`, status: 'predicted' },
+      tunnel: { kind: 'fabric', at: 'fabric', linux: `plain IP over the node network ${srcIp} → ${dstIp} (no encapsulation)`, k8s: 'Calico IP pool encapsulation None', status: 'predicted' },
     };
   }
-  const r = src.routes.find((x) => x.dst === dst.podCidr);
+  // kubenet: one route per family to each peer's pod CIDR of that family, via its address of that family.
+  const cidr = podCidrOf(dst, family);
+  const r = src.routes.find((x) => x.dst === cidr);
+  const [srcIp, dstIp] = [nodeIpOf(src, family), nodeIpOf(dst, family)];
   return {
-    route: { kind: 'node-route', at, linux: r ? `${r.dst} via ${r.via} dev ${r.dev}` : `no route to ${dst.podCidr}`, k8s: `${cni.type}: route to node ${dst.name}'s pod CIDR ${dst.podCidr} via its node address`, see, status: r ? 'predicted' : 'dropped' },
-    tunnel: { kind: 'fabric', at: 'fabric', linux: `the node network carries the packet from ${src.name} (${src.ip}) to ${dst.name} (${dst.ip}) as it is: no NAT, no tunnel`, k8s: `node network ${dst.ip.split('.').slice(0, 3).join('.')}.0`, status: 'predicted' },
+    route: { kind: 'node-route', at, linux: r ? `${r.dst} via ${r.via} dev ${r.dev}` : `no route to ${cidr}`, k8s: `${cni.type}: route to node ${dst.name}'s pod CIDR ${cidr} via its node address`, see, status: r ? 'predicted' : 'dropped' },
+    tunnel: { kind: 'fabric', at: 'fabric', linux: `the node network carries the packet from ${src.name} (${srcIp}) to ${dst.name} (${dstIp}) as it is: no NAT, no tunnel`, k8s: family === 'IPv6' ? 'the node network, in IPv6' : `node network ${dstIp.split('.').slice(0, 3).join('.')}.0`, status: 'predicted' },
   };
 }
 
@@ -171,22 +212,24 @@ function masqueraded(plan: Plan, node: PlanNode, addr: string): boolean {
 export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts = {}): TracePath {
   const plan = view.plan;
   const hops: Hop[] = [];
-  const from = resolveEnd(view, req.from, false);
+  const family = traceFamily(plan, req);
+  const six = family === 'IPv6';
+  const from = resolveEnd(view, req.from, false, family);
   if (from.kind === 'service') throw new Error('unreachable');
   let to: End;
   const byName = serviceByName(view, req.to);
   if (byName) {
     to = { kind: 'service', ref: req.to, service: byName };
-    const answers = facts.dns?.answers ?? [byName.clusterIP ?? '(headless: the endpoints)'];
+    const answers = facts.dns?.answers ?? [inFamily(byName.clusterIPs ?? [byName.clusterIP], family) ?? '(headless: the endpoints)'];
     hops.push({
       kind: 'dns',
       at: from.kind === 'pod' ? `pod ${from.pod.namespace}/${from.pod.name}` : from.ref,
-      linux: `A ${req.to} → ${answers.join(', ')} from ${facts.dns?.server ?? plan.dns?.serviceIP ?? '?'}`,
+      linux: `${six ? 'AAAA' : 'A'} ${req.to} → ${answers.join(', ')} from ${facts.dns?.server ?? plan.dns?.serviceIP ?? '?'}`,
       k8s: `Service ${serviceKey(byName)} in CoreDNS: ${plan.dns ? corefileAnswerer(plan.dns.corefile, plan.clusterDomain) : 'the lab has no cluster DNS'}`,
-      see: `dig ${req.to}`,
+      see: `dig ${req.to}${six ? ' AAAA' : ''}`,
       status: 'predicted',
     });
-  } else to = resolveEnd(view, req.to, true);
+  } else to = resolveEnd(view, req.to, true, family);
 
   // The Service port, the first packet's address, the endpoint followed.
   let protocol: TraceProtocol = req.protocol ?? 'tcp';
@@ -199,7 +242,10 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     const sp = servicePort(to.service, port, req.protocol ? (req.protocol.toUpperCase() as 'TCP' | 'UDP') : undefined);
     protocol = sp.protocol.toLowerCase() as TraceProtocol;
     port = sp.port;
-    daddr = to.service.clusterIP;
+    // The cluster IP of the trace's family (a dual-stack Service has one per family, clusterIPs).
+    const vip = familyOfRef(req.to) ? req.to : inFamily(to.service.clusterIPs ?? [to.service.clusterIP], family);
+    if (!vip) throw new TraceProblem('PL3147', `Service ${serviceKey(to.service)} has no ${family} cluster IP (its ipFamilies: ${(to.service.ipFamilies ?? [plan.ipFamilies[0]]).join(', ')})`, `Trace it in ${(to.service.ipFamilies ?? plan.ipFamilies)[0]}${familyOfRef(req.to) ? '' : ' (--family)'}, or trace a Service with an ${family} cluster IP.`);
+    daddr = vip;
     svc = { s: to.service, sp, nodePort: false };
   } else {
     daddr = to.ip;
@@ -228,11 +274,11 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     const usable = svc.nodePort && svc.s.externalTrafficPolicy === 'Local' && from.kind !== 'pod' ? eps.filter((e) => e.node === dnatNode) : eps;
     if (!usable.length) {
       hops.push({ kind: 'dnat', at: dnatNode ? `node ${dnatNode}` : 'the cluster', linux: eps.length ? `chain ${svc.nodePort ? 'ext' : 'svc'}.${serviceKey(svc.s)}/${svc.sp.key}: no local endpoint, the packet is dropped` : `chain service-endpoints-check: ${svc.nodePort ? `NodePort ${port}` : `${daddr}:${port}`}/${svc.sp.protocol} is in @no-endpoint-${svc.nodePort ? 'nodeports' : 'services'}: reject-chain refuses it (${protocol === 'tcp' ? 'TCP reset' : 'ICMP port unreachable'})`, k8s: `Service ${serviceKey(svc.s)} has no ready endpoints${svc.s.selector ? ` (selector ${Object.entries(svc.s.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no running pod)` : ''}`, see: `podlab status ${plan.lab}`, status: 'dropped' });
-      return { lab: plan.lab, from: req.from, to: req.to, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no ready endpoints` };
+      return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no ready endpoints` };
     }
-    const chosen = (facts.chosenEndpoint && usable.find((e) => `${e.ip}:${e.port}` === facts.chosenEndpoint)) || usable[0]!;
-    endpoint = { pod: chosen.pod, namespace: chosen.namespace, node: chosen.node, ip: chosen.ip, port: chosen.port, of: usable.length };
-    destEnd = resolveEnd(view, `${chosen.namespace}/${chosen.pod}`, false);
+    const chosen = (facts.chosenEndpoint && usable.find((e) => [e.ip, ...(e.ips ?? [])].some((ip) => hostPort(ip, e.port) === facts.chosenEndpoint || `${ip}:${e.port}` === facts.chosenEndpoint))) || usable[0]!;
+    destEnd = resolveEnd(view, `${chosen.namespace}/${chosen.pod}`, false, family);
+    endpoint = { pod: chosen.pod, namespace: chosen.namespace, node: chosen.node, ip: (destEnd as { ip: string }).ip, port: chosen.port, of: usable.length };
   }
   const destIp = destEnd.kind === 'service' ? daddr : destEnd.ip;
   const destPort = endpoint?.port ?? port;
@@ -244,27 +290,27 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   const srcNode = from.kind === 'pod' || from.kind === 'node' ? nodeOf(view, from.node) : undefined;
   const recordedRoute = facts.routes?.[`${fromWhere}|${daddr}`];
   if (from.kind === 'pod' && !from.pod.hostNetwork) {
-    const gw = srcNode!.podGateway;
+    const gw = podGatewayOf(srcNode!, family);
     hops.push({
       kind: 'route',
       at: fromWhere,
       // A pod of the same bridge is on-link (ARP for it directly); everything else goes via the gateway.
-      linux: recordedRoute ?? (!isCalico(srcNode!) && within(srcNode!.podCidr, daddr) ? `${daddr} dev eth0 src ${from.ip}` : `${daddr} via ${gw} dev eth0 src ${from.ip}`),
-      k8s: isCalico(srcNode!) ? `Calico: every pod's default route is via ${gw}, answered by proxy ARP on the host side` : `pod network of node ${srcNode!.name} (${srcNode!.podCidr}): default route via ${POD_BRIDGE}, set by the CNI bridge plugin`,
-      see: `ip route get ${daddr}`,
+      linux: recordedRoute ?? (!isCalico(srcNode!) && within(podCidrOf(srcNode!, family), daddr) ? `${daddr} dev eth0 src ${from.ip}` : `${daddr} via ${gw} dev eth0 src ${from.ip}`),
+      k8s: isCalico(srcNode!) ? `Calico: every pod's default route is via ${gw}, answered by proxy ${six ? 'NDP' : 'ARP'} on the host side` : `pod network of node ${srcNode!.name} (${podCidrOf(srcNode!, family)}): default route via ${POD_BRIDGE}, set by the CNI bridge plugin`,
+      see: routeGet(daddr),
       status: 'predicted',
     });
     const veth = hostVethOf(srcNode!, from.pod, facts);
     hops.push({
       kind: 'veth',
       at: `node ${srcNode!.name}`,
-      linux: isCalico(srcNode!) ? `eth0 of the pod ↔ ${veth} on ${srcNode!.name} (no address; proxy_arp answers for ${gw})` : `eth0 of the pod ↔ ${veth} on ${srcNode!.name}, a port of bridge ${POD_BRIDGE} (${gw})`,
+      linux: isCalico(srcNode!) ? `eth0 of the pod ↔ ${veth} on ${srcNode!.name} (no address; ${six ? 'proxy_ndp' : 'proxy_arp'} answers for ${gw})` : `eth0 of the pod ↔ ${veth} on ${srcNode!.name}, a port of bridge ${POD_BRIDGE} (${gw})`,
       k8s: `pod ${from.pod.namespace}/${from.pod.name}'s sandbox, wired by CNI ADD (${srcNode!.conflist.name})`,
       see: `ip -d link show ${veth}`,
       status: 'predicted',
     });
   } else {
-    hops.push({ kind: 'route', at: fromWhere, linux: recordedRoute ?? `${daddr} from ${from.ip}`, k8s: from.kind === 'host' ? `outside host ${from.ref} (not in the cluster)` : `the node's own routing table${from.kind === 'pod' ? ' (hostNetwork pod)' : ''}`, see: `ip route get ${daddr}`, status: 'predicted' });
+    hops.push({ kind: 'route', at: fromWhere, linux: recordedRoute ?? `${daddr} from ${from.ip}`, k8s: from.kind === 'host' ? `outside host ${from.ref} (not in the cluster)` : `the node's own routing table${from.kind === 'pod' ? ' (hostNetwork pod)' : ''}`, see: routeGet(daddr), status: 'predicted' });
   }
 
   // 2. kube-proxy.
@@ -272,13 +318,13 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   if (svc && endpoint) {
     dnatNode = svc.nodePort ? nodeOf(view, (to as Extract<End, { kind: 'node' }>).node) : srcNode;
     const chain = `${svc.nodePort ? 'ext' : 'svc'}.${serviceKey(svc.s)}/${svc.sp.key}`;
-    if (svc.nodePort && from.kind !== 'pod') hops.push({ kind: 'fabric', at: 'fabric', linux: `${from.ip} → ${daddr}:${port} over ${from.kind === 'host' && plan.hosts.find((h) => h.ip === from.ip)?.network === 'external' ? 'the gateway and ' : ''}the node network`, k8s: `NodePort ${port} of Service ${serviceKey(svc.s)} on node ${dnatNode!.name}`, status: 'predicted' });
+    if (svc.nodePort && from.kind !== 'pod') hops.push({ kind: 'fabric', at: 'fabric', linux: `${from.ip} → ${hostPort(daddr, port)} over ${from.kind === 'host' && plan.hosts.find((h) => h.ip === from.ip)?.network === 'external' ? 'the gateway and ' : ''}the node network`, k8s: `NodePort ${port} of Service ${serviceKey(svc.s)} on node ${dnatNode!.name}`, status: 'predicted' });
     hops.push({
       kind: 'dnat',
       at: dnatNode ? `node ${dnatNode.name}` : 'the cluster',
       // kube-proxy keeps a table per family: an IPv6 endpoint is DNATed in `ip6 podlab`.
-      linux: `nft table ${endpoint.ip.includes(':') ? 'ip6' : 'ip'} podlab, chain ${chain}: dnat to ${endpoint.ip.includes(':') ? `[${endpoint.ip}]` : endpoint.ip}:${endpoint.port}${endpoint.of > 1 ? ` (1 of ${endpoint.of}, numgen random)` : ''}`,
-      k8s: `Service ${serviceKey(svc.s)} ${svc.nodePort ? `NodePort ${port}` : `${daddr}:${port}`}/${svc.sp.protocol} → endpoint ${endpoint.namespace}/${endpoint.pod} (targetPort ${svc.sp.targetPort})`,
+      linux: `nft table ${endpoint.ip.includes(':') ? 'ip6' : 'ip'} podlab, chain ${chain}: dnat to ${hostPort(endpoint.ip, endpoint.port)}${endpoint.of > 1 ? ` (1 of ${endpoint.of}, numgen random)` : ''}`,
+      k8s: `Service ${serviceKey(svc.s)} ${svc.nodePort ? `NodePort ${port}` : hostPort(daddr, port)}/${svc.sp.protocol} → endpoint ${endpoint.namespace}/${endpoint.pod} (targetPort ${svc.sp.targetPort})`,
       see: `nft list chain ${endpoint.ip.includes(':') ? 'ip6' : 'ip'} podlab ${chain}`,
       status: 'predicted',
     });
@@ -290,7 +336,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   if ((view.policies.length || view.plan.networkPolicy?.clusterPolicies?.length) && protocol !== 'icmp' && destPort !== undefined) {
     let x: Explanation | undefined;
     try {
-      x = explain(view, { from: req.from, to: destEnd.kind === 'service' ? req.to : destEnd.ref, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP' });
+      x = explain(view, { from: req.from, to: destEnd.kind === 'service' ? req.to : destEnd.ref, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP', family });
     } catch {
       x = undefined;
     }
@@ -303,9 +349,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       hops.push({
         kind: 'policy',
         at: c.nft.map((n) => `node ${n.node}`).join(', ') || 'no node filters it',
-        linux: `nft table ip podlab-policy, hook forward: ${c.nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`,
+        linux: `nft table ${six ? 'ip6' : 'ip'} podlab-policy, hook forward: ${c.nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`,
         k8s: `${view.plan.networkPolicy?.clusterPolicies?.length ? 'Network policy (ClusterNetworkPolicy tiers and NetworkPolicy)' : 'NetworkPolicy'}: egress at source ${word(c.egress)}; ingress at destination ${word(c.ingress)}`,
-        see: `podlab explain ${plan.lab} ${req.from} ${destEnd.kind === 'service' ? req.to : destEnd.ref} --port ${destPort}/${protocol}`,
+        see: `podlab explain ${plan.lab} ${req.from} ${destEnd.kind === 'service' ? req.to : destEnd.ref} --port ${destPort}/${protocol}${six && plan.ipFamilies[0] !== 'IPv6' ? ' --family IPv6' : ''}`,
         status: c.allowed ? 'predicted' : 'dropped',
       });
     }
@@ -326,10 +372,12 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
 
   // 5. Source NAT.
   if (!denied && svc?.nodePort && from.kind !== 'pod' && svc.s.externalTrafficPolicy === 'Cluster' && dnatNode && endpoint) {
-    const viaNode = dnatNode.name === endpoint.node ? dnatNode.podGateway : isCalico(dnatNode) ? dnatNode.ip : (dnatNode.cni as { vxlan?: { address: string } }).vxlan?.address ?? dnatNode.ip;
-    hops.push({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${from.ip} becomes ${viaNode}`, k8s: `Service ${serviceKey(svc.s)} externalTrafficPolicy: Cluster (the client's address is lost)`, see: `conntrack -L -d ${daddr}`, status: 'predicted' });
+    // The address towards the endpoint: the bridge's on its node, else the VXLAN device's of the family, else the node's.
+    const vteps = [(dnatNode.cni as { vxlan?: { address: string } }).vxlan?.address, (dnatNode.cni as { vxlan6?: { address: string } }).vxlan6?.address];
+    const viaNode = dnatNode.name === endpoint.node ? podGatewayOf(dnatNode, family) : isCalico(dnatNode) ? nodeIpOf(dnatNode, family) : inFamily(vteps, family) ?? nodeIpOf(dnatNode, family);
+    hops.push({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${from.ip} becomes ${viaNode}`, k8s: `Service ${serviceKey(svc.s)} externalTrafficPolicy: Cluster (the client's address is lost)`, see: `conntrack -L${six ? ' -f ipv6' : ''} -d ${daddr}`, status: 'predicted' });
   } else if (!denied && from.kind === 'pod' && !from.pod.hostNetwork && (to.kind === 'host' || to.kind === 'gateway') && masqueraded(plan, srcNode!, from.ip)) {
-    hops.push({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${srcNode!.ip} (leaving the pod network ${plan.podCidr})`, k8s: 'natOutgoing: pod traffic to outside the cluster is masqueraded', see: `conntrack -L -s ${from.ip}`, status: 'predicted' });
+    hops.push({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${nodeIpOf(srcNode!, family)} (leaving the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: 'natOutgoing: pod traffic to outside the cluster is masqueraded', see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
   } else if (!denied && from.kind === 'node' && svc && !svc.nodePort && endpoint) {
     hops.push({ kind: 'snat', at: `node ${from.node}`, linux: `masquerade: a ClusterIP reached from outside the pod network (${from.ip}) is masqueraded`, k8s: `Service ${serviceKey(svc.s)}: clients outside ${plan.podCidr} are masqueraded (kube-proxy's masquerade-all for non-pod sources)`, status: 'predicted' });
   }
@@ -342,9 +390,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       hops.push({
         kind: 'bridge',
         at: `node ${n.name}`,
-        linux: isCalico(n) ? `${destIp} dev ${veth} scope link (a /32 route per local pod)` : `${POD_BRIDGE} forwards to ${veth} (FDB: the pod's MAC)`,
+        linux: isCalico(n) ? `${destIp} dev ${veth} scope link (a /${six ? 128 : 32} route per local pod)` : `${POD_BRIDGE} forwards to ${veth} (FDB: the pod's MAC)`,
         k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name} on node ${n.name}`,
-        see: isCalico(n) ? `ip route get ${destIp}` : `bridge fdb show br ${POD_BRIDGE}`,
+        see: isCalico(n) ? routeGet(destIp) : `bridge fdb show br ${POD_BRIDGE}`,
         status: 'predicted',
       });
       const ports = destPodNet.pod.containers.flatMap((c) => c.ports.map((p) => ({ ...p, container: c.name })));
@@ -352,20 +400,20 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       hops.push({
         kind: 'deliver',
         at: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name}`,
-        linux: protocol === 'icmp' ? `eth0 ${destIp}: the kernel answers the echo request` : `eth0 ${destIp}:${destPort}/${protocol}${listener ? `: container ${listener.container}${listener.name ? ` (port ${listener.name})` : ''}` : ''}`,
+        linux: protocol === 'icmp' ? `eth0 ${destIp}: the kernel answers the echo request` : `eth0 ${hostPort(destIp, destPort)}/${protocol}${listener ? `: container ${listener.container}${listener.name ? ` (port ${listener.name})` : ''}` : ''}`,
         k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name}${listener ? `, containerPort ${listener.containerPort}` : ''}`,
         see: protocol === 'icmp' ? undefined : `ss -ltnup`,
         status: 'predicted',
       });
     } else {
-      hops.push({ kind: 'deliver', at: destEnd.kind === 'service' ? 'Service' : destEnd.ref, linux: `${destIp}${destPort !== undefined ? `:${destPort}/${protocol}` : ''}`, k8s: destEnd.kind === 'host' ? `outside host ${destEnd.ref}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref, status: 'predicted' });
+      hops.push({ kind: 'deliver', at: destEnd.kind === 'service' ? 'Service' : destEnd.ref, linux: `${hostPort(destIp, destPort)}${destPort !== undefined ? `/${protocol}` : ''}`, k8s: destEnd.kind === 'host' ? `outside host ${destEnd.ref}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref, status: 'predicted' });
     }
     hops.push({
       kind: 'reply',
       at: carrier ? `node ${carrier.name}` : fromWhere,
-      linux: facts.conntrack ?? (endpoint ? `conntrack: reply ${endpoint.ip}:${endpoint.port} → ${from.ip} is un-DNATed to come from ${daddr}:${port}` : `conntrack: reply ${destIp} → ${from.ip} (ESTABLISHED, the same path back)`),
+      linux: facts.conntrack ?? (endpoint ? `conntrack: reply ${hostPort(endpoint.ip, endpoint.port)} → ${from.ip} is un-DNATed to come from ${hostPort(daddr, port)}` : `conntrack: reply ${destIp} → ${from.ip} (ESTABLISHED, the same path back)`),
       k8s: endpoint ? `the client sees Service ${svc ? serviceKey(svc.s) : ''} answer, not the pod` : 'stateful: replies are allowed by policy and NAT is undone',
-      see: 'conntrack -L',
+      see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
       status: 'predicted',
     });
   }
@@ -374,6 +422,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     lab: plan.lab,
     from: req.from,
     to: req.to,
+    family,
     protocol,
     ...(port !== undefined ? { port } : {}),
     daddr,
@@ -388,7 +437,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
 
 /** The trace as text. */
 export function formatTrace(t: TracePath & { observed?: { probe: string; ok: boolean; ms: number; differences: string[] } }, paint: { ok: (s: string) => string; bad: (s: string) => string; dim: (s: string) => string } = { ok: (s) => s, bad: (s) => s, dim: (s) => s }): string {
-  const out: string[] = [`trace ${t.from} → ${t.to} ${t.protocol}${t.port !== undefined ? `/${t.port}` : ''} (first packet to ${t.daddr}${t.endpoint ? `, endpoint ${t.endpoint.namespace}/${t.endpoint.pod} ${t.endpoint.ip}:${t.endpoint.port}` : ''})`];
+  const out: string[] = [`trace ${t.from} → ${t.to} ${t.protocol}${t.port !== undefined ? `/${t.port}` : ''}${t.family === 'IPv6' ? ' in IPv6' : ''} (first packet to ${t.daddr}${t.endpoint ? `, endpoint ${t.endpoint.namespace}/${t.endpoint.pod} ${hostPort(t.endpoint.ip, t.endpoint.port)}` : ''})`];
   const mark: Record<Hop['status'], string> = { predicted: paint.dim('·'), confirmed: paint.ok('✓'), differs: paint.bad('≠'), dropped: paint.bad('✗') };
   t.hops.forEach((h, i) => {
     out.push(`${String(i + 1).padStart(2)} ${mark[h.status]} ${h.kind.padEnd(10)} ${h.at}`);

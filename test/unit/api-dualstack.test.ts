@@ -191,7 +191,7 @@ describe('every load-balancer address of a dual-stack Service, in the graph and 
     }
   });
 
-  it('trace knows a Service by any of its IPv4 addresses, and says whose an IPv6 address is (PL3146) rather than not knowing it', async () => {
+  it('trace knows a Service by any of its addresses in either family; an address nobody owns is PL3110', async () => {
     const { resolveEnd, TraceProblem } = await import('../../src/trace/ends.ts');
     const ends = (view: LabView) => ({ plan: view.plan, pods: view.plan.pods.map((p) => ({ ...p, ip: p.ip })) }) as Parameters<typeof resolveEnd>[0];
     const problem = (view: LabView, ref: string) => {
@@ -206,9 +206,9 @@ describe('every load-balancer address of a dual-stack Service, in the graph and 
     const lb = dual.plan.services.find((s) => s.name === 'web-lb')!;
     const [lb4, lb6] = lb.loadBalancerIPs!;
     expect(resolveEnd(ends(dual), lb4!, true)).toMatchObject({ kind: 'service', service: { name: 'web-lb' } });
-    expect(problem(dual, lb6!)).toEqual({ code: 'PL3146', message: `${lb6} is Service default/web-lb's load-balancer address, but podlab trace follows IPv4 packets only`, hint: expect.stringContaining(`Trace svc/default/web-lb or its IPv4 address ${lb4}`) });
-    expect(problem(dual, 'fd00:10:96::1')).toMatchObject({ code: 'PL3146', message: expect.stringContaining("Service default/web's cluster IP") });
-    expect(problem(v6, v6.plan.services.find((s) => s.name === 'web')!.clusterIP!)).toMatchObject({ code: 'PL3146', hint: expect.stringContaining('no IPv4 path') });
+    expect(resolveEnd(ends(dual), lb6!, true)).toMatchObject({ kind: 'service', service: { name: 'web-lb' } });
+    expect(resolveEnd(ends(dual), 'fd00:10:96::1', true)).toMatchObject({ kind: 'service', service: { name: 'web' } });
+    expect(resolveEnd(ends(v6), v6.plan.services.find((s) => s.name === 'web')!.clusterIP!, true)).toMatchObject({ kind: 'service', service: { name: 'web' } });
     expect(problem(dual, 'fd00:99::1')).toMatchObject({ code: 'PL3110' });
   });
 });
