@@ -14,26 +14,7 @@ import { familiesOf, sliceName } from '../../src/api/kinds/services.ts';
 import { serviceRequest } from '../../src/api/live.ts';
 import { settleFamilies } from '../../src/api/service-families.ts';
 import { ApiError, type Intent, type K8sObject, type LabView } from '../../src/api/types.ts';
-import { compileLab } from '../../src/compile/compile.ts';
-import { buildPlan } from '../../src/plan/plan.ts';
-import { recordOf } from '../../src/runtime/procs.ts';
-import type { LabState } from '../../src/runtime/state.ts';
-import { labStatus } from '../../src/runtime/status.ts';
-
-async function viewOf(file: string, name: string): Promise<LabView> {
-  const r = await compileLab(file);
-  const plan = buildPlan({ ...r.lab!, name });
-  const me = recordOf(process.pid);
-  const state: LabState = {
-    lab: plan.lab,
-    status: 'up',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    steps: [],
-    plan,
-    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: p.ip, containers: Object.fromEntries(p.containers.map((c) => [c.name, { ...me, argv: c.argv, log: '/dev/null' }])) }])),
-  };
-  return { lab: plan.lab, createdAt: state.createdAt, plan, state, status: labStatus(plan.lab, state)!, policies: [], annotations: {} };
-}
+import { upViewOf as viewOf } from './api-view.ts';
 
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 const req = (method: string, path: string, o: { body?: unknown; accept?: string } = {}): ApiRequest => ({ method, path, query: new URLSearchParams(), accept: o.accept ?? 'application/json', contentType: 'application/json', ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }) });

@@ -1,8 +1,8 @@
 /**
  * Unit-test support for the lab API (src/api/): a plan seen as if its lab were up, the view every
  * handler answers from — every pod at its planned IP (or one given), its pause and containers this
- * test process (so alive), the lab created at a fixed time. Used by api.test.ts, api-kinds.test.ts
- * and api-writes.test.ts; test/live/kubectl*.test.ts run the real kubectl against live labs.
+ * test process (so alive), the lab created at a fixed time. Used by api.test.ts, api-kinds.test.ts,
+ * api-writes.test.ts and api-dualstack.test.ts; test/live/kubectl*.test.ts run the real kubectl against live labs.
  */
 import type { LabView } from '../../src/api/types.ts';
 import { compileLab } from '../../src/compile/compile.ts';
