@@ -16,7 +16,7 @@
  * sessions or vxlan-v6.calico without anything IPv4 (ipv6-only.ts, BIRD's router id routerid.ts).
  */
 import { z } from 'zod';
-import { CALICO, CNI_VERSION } from '../../constants.ts';
+import { CALICO } from '../../constants.ts';
 import * as ip from '../../net/ipv4.ts';
 import { macFor } from '../../plan/names.ts';
 import { port } from '../../schema/fields.ts';
@@ -24,9 +24,10 @@ import type { CniConflist, CniMode, CniNodeInput, CniProblem, CniValidationInput
 import { assignBlocks, blockCount, type PoolInput } from './ipam.ts';
 import { planIPv6Only } from './ipv6-only.ts';
 import { planVxlan6, vxlan6BatchLines, vxlan6Routes, type CalicoVtep, type CalicoVxlan6 } from './vxlan6.ts';
-import { formatAddr, formatPrefix, nth, parseAddr, parsePrefix, sizeOf, type Prefix } from '../../net/addr.ts';
+import { formatPrefix, type Prefix } from '../../net/addr.ts';
 import { bgpPeers6, isIPv6Peer, validatePeer6 } from './peers6.ts';
-import { assignBlocks6Pools, inBlock6, isIPv6Cidr, lentRanges6, pools6Of, poolInputs6, validatePools6, type Pool6Config } from './pools6.ts';
+import { calicoConflist, rangeSet6 } from './conflist.ts';
+import { assignBlocks6Pools, inBlock6, isIPv6Cidr, pools6Of, poolInputs6, validatePools6, type Pool6Config } from './pools6.ts';
 import { parseSelector, selects } from './selector.ts';
 import { hostVethName } from './veth.ts';
 
@@ -403,43 +404,15 @@ function conflist(lab: string, node: string, blocks: readonly ip.Cidr[], borrowe
   const lent = new Map<string, string[]>();
   for (const b of borrowed) lent.set(b.block, [...(lent.get(b.block) ?? []), b.ip]);
   const byIp = (a: string, b: string) => ip.parseIp(a)! - ip.parseIp(b)!;
-  return {
-    cniVersion: CNI_VERSION,
-    name: `podlab-${lab}`,
-    plugins: [
-      {
-        // podlab's calico plugin: Calico's veth wiring, IPAM delegated to host-local (as Calico's own plugin can).
-        type: 'calico',
-        nodename: node,
-        mtu,
-        ipam: {
-          type: 'host-local',
-          // One range set: a pod gets one address, from whichever of the node's blocks holds the one asked for.
-          ranges: [
-            [
-              ...blocks.map((b) => ({ subnet: ip.formatCidr(b), rangeStart: ip.formatIp(b.network), rangeEnd: ip.formatIp(ip.nth(b, ip.size(b) - 1)), gateway: CALICO.gateway })),
-              ...[...lent].map(([block, ips]) => {
-                const sorted = [...ips].sort(byIp);
-                return { subnet: block, rangeStart: sorted[0]!, rangeEnd: sorted.at(-1)!, gateway: CALICO.gateway };
-              }),
-            ],
-            // Dual stack: a second range set, the node's IPv6 blocks (host-local then hands out one address of each family).
-            ...(blocks6
-              ? [
-                  [
-                    ...blocks6.map((b) => ({ subnet: formatPrefix(b), rangeStart: formatAddr(nth(b, 0)!), rangeEnd: formatAddr(nth(b, sizeOf(b) - 1n)!), gateway: CALICO.gateway6 })),
-                    ...lentRanges6(borrowed6),
-                  ],
-                ]
-              : []),
-          ],
-          routes: [{ dst: '0.0.0.0/0' }, ...(blocks6 ? [{ dst: '::/0' }] : [])],
-          dataDir: `${ipamDir}/${node}`,
-        },
-      },
-      ...(hostPorts ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
-    ],
-  };
+  const set4 = [
+    ...blocks.map((b) => ({ subnet: ip.formatCidr(b), rangeStart: ip.formatIp(b.network), rangeEnd: ip.formatIp(ip.nth(b, ip.size(b) - 1)), gateway: CALICO.gateway })),
+    ...[...lent].map(([block, ips]) => {
+      const sorted = [...ips].sort(byIp);
+      return { subnet: block, rangeStart: sorted[0]!, rangeEnd: sorted.at(-1)!, gateway: CALICO.gateway };
+    }),
+  ];
+  // One range set per family: a pod gets one address of each, from whichever of the node's blocks holds the one asked for.
+  return calicoConflist({ lab, node, ipamDir, mtu, hostPorts, rangeSets: [set4, ...(blocks6 ? [rangeSet6(blocks6, borrowed6)] : [])], routes: [{ dst: '0.0.0.0/0' }, ...(blocks6 ? [{ dst: '::/0' }] : [])] });
 }
 
 export const calico: CniMode<'calico', typeof schema, CalicoConfig, CalicoNode> = {

@@ -9,10 +9,10 @@
  * the node name, routerid.ts) or Felix's `vxlan-v6.calico` (vxlan6.ts). Pure: the plan's share per
  * node; index.ts's mode object calls it when the lab is IPv6-only.
  */
-import { CALICO, CNI_VERSION } from '../../constants.ts';
-import { formatAddr, formatPrefix, nth, sizeOf, type Prefix } from '../../net/addr.ts';
+import { CALICO } from '../../constants.ts';
+import { formatPrefix, type Prefix } from '../../net/addr.ts';
 import type { CniNodeInput } from '../types.ts';
-import { lentRanges6 } from './pools6.ts';
+import { calicoConflist, rangeSet6 } from './conflist.ts';
 import { hashRouterId } from './routerid.ts';
 import { planVxlan6, vxlan6Routes } from './vxlan6.ts';
 import { hostVethName } from './veth.ts';
@@ -46,24 +46,7 @@ interface Input {
 
 /** host-local with one range set, the node's IPv6 blocks (and a range per lender block it borrowed from), and one default route, `::/0`. */
 export function conflist6(lab: string, node: string, blocks: readonly Prefix[], ipamDir: string, mtu: number, hostPorts: boolean, borrowed: readonly { ip: string; block: string }[] = []) {
-  return {
-    cniVersion: CNI_VERSION,
-    name: `podlab-${lab}`,
-    plugins: [
-      {
-        type: 'calico',
-        nodename: node,
-        mtu,
-        ipam: {
-          type: 'host-local',
-          ranges: [[...blocks.map((b) => ({ subnet: formatPrefix(b), rangeStart: formatAddr(nth(b, 0)!), rangeEnd: formatAddr(nth(b, sizeOf(b) - 1n)!), gateway: CALICO.gateway6 })), ...lentRanges6(borrowed)]],
-          routes: [{ dst: '::/0' }],
-          dataDir: `${ipamDir}/${node}`,
-        },
-      },
-      ...(hostPorts ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
-    ],
-  };
+  return calicoConflist({ lab, node, ipamDir, mtu, hostPorts, rangeSets: [rangeSet6(blocks, borrowed)], routes: [{ dst: '::/0' }] });
 }
 
 /** Every node's share of an IPv6-only Calico lab. */
