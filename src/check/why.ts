@@ -88,7 +88,9 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
       // Settled when no container declares the port: nothing will start listening on it.
       const podName = /: pod (\S+) listens/.exec(e.message)?.[1];
       const pod = state.plan.pods.find((p) => `${p.namespace}/${p.name}` === podName);
-      const declared = pod?.containers.some((k) => k.ports.some((p) => p.containerPort === port));
+      // The port refused is the pod's (a Service's target port, after DNAT), not the check's.
+      const refused = Number(/:(\d+)\/\w+ would be refused/.exec(e.message)?.[1] ?? port);
+      const declared = pod?.containers.some((k) => k.ports.some((p) => p.containerPort === refused));
       return { cause: e.message.replace(' would be refused:', ' refused:').replace(/: pod (\S+)\/(\S+) listens/, ': pod $2 listens'), settled: !declared };
     }
     // A pod that is not running is worth saying; other problems (an address outside the lab) are not a cause.

@@ -18,14 +18,17 @@ describe.runIf(live)('fail fast (live)', () => {
   let state: LabState;
   beforeAll(async () => {
     await down(LAB, realExecutor).catch(() => {});
-    state = await upLab(
-      twoPodLab(LAB, {
-        checks: [
-          { kind: 'http', from: 'a', to: 'b', port: 8080 },
-          { kind: 'tcp', from: 'a', to: 'b', port: 8081, timeoutMs: 10_000 },
-        ],
-      }),
-    );
+    const spec = twoPodLab(LAB, {
+      checks: [
+        { kind: 'http', from: 'a', to: 'b', port: 8080 },
+        { kind: 'tcp', from: 'a', to: 'b', port: 8081, timeoutMs: 10_000 },
+        { kind: 'tcp', from: 'a', to: 'svc/late', port: 80, timeoutMs: 2_000 },
+      ],
+    });
+    // A pod whose container declares 9090 but does not listen (yet), behind Service late 80 → 9090.
+    spec.pods!.late = { node: 'w2', labels: { app: 'late' }, containers: [{ name: 'late', command: ['sleep', 'infinity'], ports: [{ containerPort: 9090 }] }] };
+    spec.services = { late: { selector: { app: 'late' }, ports: [{ port: 80, targetPort: 9090 }] } };
+    state = await upLab(spec);
   }, 120_000);
   afterAll(async () => {
     await down(LAB, realExecutor);
@@ -57,6 +60,14 @@ describe.runIf(live)('fail fast (live)', () => {
     } finally {
       delete process.env.PODLAB_FAIL_FAST;
     }
+  }, 30_000);
+
+  it('refused through a Service by a pod that declares the target port: not settled, it waits (the port may yet open)', async () => {
+    const r = await runCheck(state, check(2));
+    expect(r.status).toBe('fail');
+    expect(r.seen).toContain('ECONNREFUSED');
+    expect(r.settled).toBeUndefined();
+    expect(r.ms).toBeGreaterThanOrEqual(1_000);
   }, 30_000);
 
   it("no answer at all (an unused address in b's pod subnet, inside the lab) is not settled: it waits for its timeout", async () => {

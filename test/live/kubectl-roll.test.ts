@@ -120,6 +120,9 @@ describe.skipIf(!live)('kubectl apply of a new pod template rolls by the Deploym
     const st = await status;
     expect(st.exitCode, st.stderr).toBe(0);
     expect(st.stdout.trim().split('\n').at(-1)).toBe('deployment "api" successfully rolled out');
+    // The agent records RolloutComplete on its next pass after the rollout's state is final, which
+    // `rollout status` may read first: wait for the event (a few passes at most).
+    await until('the RolloutComplete event', () => readEvents(LAB).some((e) => e.object === 'deployment/api' && e.reason === 'RolloutComplete'), 10_000);
     const events = readEvents(LAB).filter((e) => e.object === 'deployment/api');
     expect(events.find((e) => e.reason === 'TemplateChanged')?.message).toBe(`new pod template ${newHash}: rolling update (maxSurge 1, maxUnavailable 0)`);
     expect(events.some((e) => e.reason === 'RolloutComplete')).toBe(true);
