@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { hashRouterId } from '../../src/cni/calico/routerid.ts';
-import { assignBlocks6WithTunnels, vtepMac6 } from '../../src/cni/calico/vxlan6.ts';
+import { assignBlocks6Pools } from '../../src/cni/calico/pools6.ts';
+import { vtepMac6 } from '../../src/cni/calico/vxlan6.ts';
 import type { CalicoNode } from '../../src/cni/calico/index.ts';
 import { PROBE_KINDS } from '../../src/check/kinds/index.ts';
 import { validateValue } from '../../src/compile/compile.ts';
@@ -94,7 +95,7 @@ describe("Felix's vxlan-v6.calico", () => {
   });
 
   it("each node's tunnel address is taken from its first IPv6 block before its pods", () => {
-    const r = assignBlocks6WithTunnels({ pool: parsePrefix('fd00:10:244::/56')!, blockSize: 122, nodes: 2, pods: [{ node: 1 }, { node: 1 }] });
+    const r = assignBlocks6Pools({ pools: [{ cidr: parsePrefix('fd00:10:244::/56')!, blockSize: 122, disabled: false, selects: [true, true] }], nodes: 2, pods: [{ node: 1 }, { node: 1 }], tunnels: true });
     expect(r.tunnels).toEqual(['fd00:10:244::', 'fd00:10:244::40']);
     expect(r.pods).toEqual(['fd00:10:244::41', 'fd00:10:244::42']);
     expect(r.blocks.map((b) => b.map(formatPrefix))).toEqual([['fd00:10:244::/122'], ['fd00:10:244::40/122']]);

@@ -6,15 +6,18 @@
  * The whole bird.conf is golden (generated/calico-dual-stack/bird/, test/unit/golden.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { assignBlocks6, nextAddress6 } from '../../src/cni/calico/ipam6.ts';
+import { assignBlocks6Pools, nextAddress6 } from '../../src/cni/calico/pools6.ts';
 import type { CalicoNode } from '../../src/cni/calico/index.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
-import { formatPrefix, parsePrefix } from '../../src/net/addr.ts';
+import { formatPrefix, parsePrefix, type Prefix } from '../../src/net/addr.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
 
 const pool = parsePrefix('fd00:10:244::/56')!;
+/** The default IPv6 pool alone: it selects every node, and no address is borrowed. */
+const assignBlocks6 = (o: { pool: Prefix; blockSize: number; nodes: number; pods: { node: number }[] }) =>
+  assignBlocks6Pools({ pools: [{ cidr: o.pool, blockSize: o.blockSize, disabled: false, selects: Array.from({ length: o.nodes }, () => true) }], nodes: o.nodes, pods: o.pods, strictAffinity: true });
 
 describe('calico IPv6 IPAM: /122 blocks', () => {
   it('each node claims a first IPv6 block as it joins, in node order; pods take its addresses from ::0 of the block', () => {
@@ -39,12 +42,14 @@ describe('calico IPv6 IPAM: /122 blocks', () => {
   });
 
   it('at run time: the next free address after the one handed out last, wrapping, skipping taken ones', () => {
-    const blocks = [parsePrefix('fd00:10:244::40/122')!];
-    expect(nextAddress6(blocks, new Set(['fd00:10:244::40']))).toBe('fd00:10:244::41');
-    expect(nextAddress6(blocks, new Set(['fd00:10:244::40', 'fd00:10:244::42']), 'fd00:10:244::41')).toBe('fd00:10:244::43');
-    expect(nextAddress6(blocks, new Set(['fd00:10:244::41']), 'fd00:10:244::7f')).toBe('fd00:10:244::40');
+    // The node's own block only (no pool to claim a new one from, no borrowing): the address alone.
+    const next = (taken: Set<string>, after?: string) =>
+      nextAddress6({ pools: [], nodes: [{ name: 'n1', blocks: ['fd00:10:244::40/122'], selected: [], ...(after ? { after } : {}) }], taken, strictAffinity: true }, 'n1')?.ip;
+    expect(next(new Set(['fd00:10:244::40']))).toBe('fd00:10:244::41');
+    expect(next(new Set(['fd00:10:244::40', 'fd00:10:244::42']), 'fd00:10:244::41')).toBe('fd00:10:244::43');
+    expect(next(new Set(['fd00:10:244::41']), 'fd00:10:244::7f')).toBe('fd00:10:244::40');
     const all = new Set(Array.from({ length: 64 }, (_, i) => `fd00:10:244::${(0x40 + i).toString(16)}`));
-    expect(nextAddress6(blocks, all)).toBeUndefined();
+    expect(next(all)).toBeUndefined();
   });
 });
 

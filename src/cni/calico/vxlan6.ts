@@ -18,7 +18,6 @@
 import { createHash } from 'node:crypto';
 import { CALICO } from '../../constants.ts';
 import { formatAddr, formatPrefix, nth, type Prefix } from '../../net/addr.ts';
-import { assignBlocks6, type Blocks6, type Blocks6Input } from './ipam6.ts';
 
 /** A node's Calico VTEP in one family (`vxlan.calico` or `vxlan-v6.calico`): it and, per peer, its VTEP and blocks. */
 export interface CalicoVtep {
@@ -39,16 +38,6 @@ export type CalicoVxlan6 = CalicoVtep;
 export function vtepMac6(node: string): string {
   const sha = createHash('sha1').update(`${node}-v6`).digest();
   return [0x66, ...sha.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
-
-/**
- * The IPv6 blocks and pods' IPv6 addresses with each node's tunnel address taken first: calico-node
- * asks the IPAM for it as the node starts, before any pod of the node exists.
- */
-export function assignBlocks6WithTunnels(input: Blocks6Input): Blocks6 & { tunnels: (string | undefined)[] } {
-  const tunnels = Array.from({ length: input.nodes }, (_, node) => ({ node }));
-  const r = assignBlocks6({ ...input, pods: [...tunnels, ...input.pods] });
-  return { pods: r.pods.slice(input.nodes), blocks: r.blocks, tunnels: r.pods.slice(0, input.nodes) };
 }
 
 /** The tunnel address of a node holding `blocks` (the first address of its first IPv6 block). */
