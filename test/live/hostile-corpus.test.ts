@@ -115,6 +115,7 @@ describe.skipIf(!live)('the hostile corpus, graded live', () => {
     const report = mallory.items.find((i: { id: string }) => i.id === 'report');
     const seen = JSON.stringify(report);
     for (const attack of ['canary', 'shadow', 'peer', 'etc', 'repo', 'vartmp', 'out']) expect(seen, attack).toContain(`${attack}=denied`);
+    expect(seen).toContain('report=complete');
     expect(seen).not.toContain('=DONE');
   });
 
