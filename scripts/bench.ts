@@ -323,6 +323,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** The machine's busy CPU time so far in ms (/proc/stat's ticks are 10 ms). */
+const busyCpuMs = () => cpuTicks().busy * 10;
+
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t = performance.now();
   const v = await track(fn());
@@ -450,6 +453,11 @@ interface SizeResult {
   samples: { upMs: number[]; downMs: number[]; floorUpMs: number[]; floorDownMs: number[]; cniFloorUpMs: number[]; cniFloorDownMs: number[]; sandboxFloorUpMs: number[]; sandboxFloorDownMs: number[] };
   /** How long the machine took to be quiet before each timed phase (settle()), median and longest. */
   settleMs: { median: number; max: number };
+  /**
+   * The machine's busy CPU time during `up` (every process, from /proc/stat, 10 ms ticks), podlab's
+   * and the sandbox floor's, medians: on two cores `up` is CPU-bound, so this says what a ratio can reach.
+   */
+  upCpuMs: { podlab: number; sandboxFloor: number };
 }
 
 /**
@@ -502,6 +510,7 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
   const steps: Record<string, number[]> = {};
   const pauseRss: number[] = [];
   const settles: number[] = [];
+  const cpu = { podlab: [] as number[], sandboxFloor: [] as number[] };
   for (let i = 0; i < runs; i++) {
     if (interrupted) break;
     process.stderr.write(`  ${size.id}: run ${i + 1}/${runs}: podlab`);
@@ -510,6 +519,7 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
     let lastStep = '';
     settles.push(await settle());
     const t = performance.now();
+    const cpu0 = busyCpuMs();
     const [state, upMs] = await timed(() =>
       up(plan, rendered, {
         onStep: (step) => {
@@ -520,6 +530,7 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
         },
       }),
     );
+    cpu.podlab.push(busyCpuMs() - cpu0);
     if (i === 0) for (const p of Object.values(state.pods)) if (p.pause) pauseRss.push(procKiB(p.pause.pid, 'VmRSS') ?? NaN);
     settles.push(await settle());
     const [, downMs] = await timed(() => down(lab.name));
@@ -539,7 +550,9 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
       process.stderr.write(`, ${f.label}`);
       made.add(f.name);
       settles.push(await settle());
+      const cpu0 = busyCpuMs();
       f.ups.push((await timed(f.up))[1]);
+      if (f.ups === s.sandboxFloorUpMs) cpu.sandboxFloor.push(busyCpuMs() - cpu0);
       settles.push(await settle());
       f.downs.push((await timed(f.down))[1]);
       made.delete(f.name);
@@ -574,6 +587,7 @@ async function benchSize(size: Size, runs: number): Promise<SizeResult> {
     benchPeakRssKiB: procKiB('self', 'VmHWM') ?? process.resourceUsage().maxRSS,
     samples: Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v.map((x) => round(x))])) as SizeResult['samples'],
     settleMs: { median: round(median(settles)), max: round(Math.max(...settles)) },
+    upCpuMs: { podlab: round(median(cpu.podlab)), sandboxFloor: round(median(cpu.sandboxFloor)) },
   };
 }
 
@@ -1195,6 +1209,7 @@ function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number, v
     lines.push('');
     // Issue 28's goals: podlab's own overhead, judged against the sandbox floor.
     lines.push(`  podlab / sandbox floor, goal ≤ ${GOALS.sandboxUpRatio} each: up ${sizes.map((r) => `${r.id} ${r.sandboxFloor.upRatio.toFixed(2)} ${ok(r.sandboxFloor.upRatio <= GOALS.sandboxUpRatio)}`).join(', ')}; down ${sizes.map((r) => `${r.id} ${r.sandboxFloor.downRatio.toFixed(2)} ${ok(r.sandboxFloor.downRatio <= GOALS.sandboxDownRatio)}`).join(', ')}`);
+    lines.push(`  machine CPU busy during up (all processes, 10 ms ticks): ${sizes.map((r) => `${r.id} podlab ${r.upCpuMs.podlab} ms, sandbox floor ${r.upCpuMs.sandboxFloor} ms (${(r.upCpuMs.podlab / r.upCpuMs.sandboxFloor).toFixed(2)}×)`).join('; ')}`);
     for (const r of sizes) lines.push(`  ${r.id}: plan+render ${r.planRenderMs} ms; up by step: ${Object.entries(r.upSteps).map(([k, v]) => `${k} ${v} ms`).join(', ')}; bench process peak RSS ${mib(r.benchPeakRssKiB)}; waited for a quiet machine before each phase ${r.settleMs.median} ms (longest ${r.settleMs.max} ms)`);
   }
   if (cli) {
