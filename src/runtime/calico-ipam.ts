@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { birdSocket, type CalicoNode } from '../cni/calico/index.ts';
 import { freeAddresses, nextAddress, type NextAddress } from '../cni/calico/ipam.ts';
-import { freeAddresses6, inBlock6, lastAddress6, nextAddress6, type NextAddress6 } from '../cni/calico/pools6.ts';
+import { inBlock6, lastAddress6 } from '../cni/calico/pools6.ts';
 import { parseAddr } from '../net/addr.ts';
 import { CALICO } from '../constants.ts';
 import { template } from '../lib/templates.ts';
@@ -153,17 +153,17 @@ const ranges6 = (n: PlanNode) => (n.conflist.plugins[0] as { ipam: { ranges: Ran
 
 /**
  * A dual-stack Calico node: the IPv6 address of `pod` being created on the live lab, chosen as the
- * IPv4 one is (nextAddress6 in cni/calico/pools6.ts): the next free address of the node's IPv6
+ * IPv4 one is (nextAddress in cni/calico/ipam.ts, on the IPv6 blocks): the next free address of the node's IPv6
  * blocks, else a new IPv6 block of its pools (a host-local range, and a blackhole in its re-rendered
  * bird.conf: advertised), else a borrowed address (a host-local range inside the lender's block; the
  * CNI plugin's /128 route is what BIRD learns and advertises). Undefined on a node without IPv6.
  */
-export async function calicoPodIp6(ex: Executor, state: LabState, pod: PlanPod): Promise<{ ip: string; how: NextAddress6['how']; block: string } | undefined> {
+export async function calicoPodIp6(ex: Executor, state: LabState, pod: PlanPod): Promise<{ ip: string; how: NextAddress['how']; block: string } | undefined> {
   const node = state.plan.nodes.find((n) => n.name === pod.node)!;
   const data = calico(node);
   const v6 = data.ipv6;
   if (!v6) return undefined;
-  const next = nextAddress6(liveBlocks6(state), node.name);
+  const next = nextAddress(liveBlocks6(state), node.name);
   if (!next) throw new Error(`node "${node.name}" has no free IPv6 address for pod "${pod.name}": its IPv6 blocks are full, its IPv6 pools have no free block${data.strictAffinity ? ', and strictAffinity forbids borrowing' : ' and no IPv6 block of them has a free address to borrow'}`);
   if (next.how !== 'own' && data.routing.kind !== 'bgp')
     throw new Error(`node "${node.name}" has no free address in its IPv6 blocks for pod "${pod.name}"; claiming or borrowing at run time is built for Calico BGP only`);
@@ -205,7 +205,7 @@ export function exhaustBlocks(state: LabState, name: string, family?: 'IPv4' | '
   const data = calico(node);
   if (family === 'IPv6' && !data.ipv6) throw new Error(`node "${name}" of lab "${state.lab}" has no IPv6 blocks (the lab is not dual stack)`);
   const v4 = family !== 'IPv6' ? freeAddresses(data.blocks, taken(state)) : [];
-  const v6 = family !== 'IPv4' && data.ipv6 ? freeAddresses6(data.ipv6.blocks, taken6(state)) : [];
+  const v6 = family !== 'IPv4' && data.ipv6 ? freeAddresses(data.ipv6.blocks, taken6(state)) : [];
   data.reserved = [...(data.reserved ?? []), ...v4];
   if (data.ipv6 && v6.length) data.ipv6.reserved = [...(data.ipv6.reserved ?? []), ...v6];
   writeState(state);

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CalicoNode } from '../../src/cni/calico/index.ts';
-import { assignBlocks6Pools, nextAddress6, freeAddresses6, type Pool6Input } from '../../src/cni/calico/pools6.ts';
+import { freeAddresses, nextAddress } from '../../src/cni/calico/ipam.ts';
+import { assignBlocks6Pools, type Pool6Input } from '../../src/cni/calico/pools6.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { formatPrefix, parsePrefix } from '../../src/net/addr.ts';
@@ -61,11 +62,11 @@ describe('IPv6 IPAM over several pools', () => {
       taken: new Set(taken),
       strictAffinity,
     });
-    expect(nextAddress6(live(['fd00:10:244:a::1'], []), 'n1')).toEqual({ ip: 'fd00:10:244:a::2', block: 'fd00:10:244:a::/124', how: 'own' });
-    expect(nextAddress6(live(own, []), 'n1')).toEqual({ ip: 'fd00:10:244:a::10', block: 'fd00:10:244:a::10/124', how: 'new-block' });
-    expect(nextAddress6(live(own, ['fd00:10:244:a::10/124']), 'n1')).toEqual({ ip: 'fd00:10:244:a::10', block: 'fd00:10:244:a::10/124', how: 'borrowed', from: 'n2' });
-    expect(nextAddress6(live(own, ['fd00:10:244:a::10/124'], true), 'n1')).toBeUndefined();
-    expect(freeAddresses6(['fd00:10:244:a::/124'], new Set(own.slice(0, 14)))).toEqual(['fd00:10:244:a::e', 'fd00:10:244:a::f']);
+    expect(nextAddress(live(['fd00:10:244:a::1'], []), 'n1')).toEqual({ ip: 'fd00:10:244:a::2', block: 'fd00:10:244:a::/124', how: 'own' });
+    expect(nextAddress(live(own, []), 'n1')).toEqual({ ip: 'fd00:10:244:a::10', block: 'fd00:10:244:a::10/124', how: 'new-block' });
+    expect(nextAddress(live(own, ['fd00:10:244:a::10/124']), 'n1')).toEqual({ ip: 'fd00:10:244:a::10', block: 'fd00:10:244:a::10/124', how: 'borrowed', from: 'n2' });
+    expect(nextAddress(live(own, ['fd00:10:244:a::10/124'], true), 'n1')).toBeUndefined();
+    expect(freeAddresses(['fd00:10:244:a::/124'], new Set(own.slice(0, 14)))).toEqual(['fd00:10:244:a::e', 'fd00:10:244:a::f']);
   });
 });
 

@@ -6,7 +6,8 @@
  * The whole bird.conf is golden (generated/calico-dual-stack/bird/, test/unit/golden.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { assignBlocks6Pools, nextAddress6 } from '../../src/cni/calico/pools6.ts';
+import { nextAddress } from '../../src/cni/calico/ipam.ts';
+import { assignBlocks6Pools } from '../../src/cni/calico/pools6.ts';
 import type { CalicoNode } from '../../src/cni/calico/index.ts';
 import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
@@ -44,7 +45,7 @@ describe('calico IPv6 IPAM: /122 blocks', () => {
   it('at run time: the next free address after the one handed out last, wrapping, skipping taken ones', () => {
     // The node's own block only (no pool to claim a new one from, no borrowing): the address alone.
     const next = (taken: Set<string>, after?: string) =>
-      nextAddress6({ pools: [], nodes: [{ name: 'n1', blocks: ['fd00:10:244::40/122'], selected: [], ...(after ? { after } : {}) }], taken, strictAffinity: true }, 'n1')?.ip;
+      nextAddress({ pools: [], nodes: [{ name: 'n1', blocks: ['fd00:10:244::40/122'], selected: [], ...(after ? { after } : {}) }], taken, strictAffinity: true }, 'n1')?.ip;
     expect(next(new Set(['fd00:10:244::40']))).toBe('fd00:10:244::41');
     expect(next(new Set(['fd00:10:244::40', 'fd00:10:244::42']), 'fd00:10:244::41')).toBe('fd00:10:244::43');
     expect(next(new Set(['fd00:10:244::41']), 'fd00:10:244::7f')).toBe('fd00:10:244::40');

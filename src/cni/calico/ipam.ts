@@ -6,6 +6,7 @@
  * (.0 and the last one are ordinary addresses inside a block). Pure: the plan is the single source
  * of addresses, and host-local on the node enforces them (the conflist's ranges are the node's blocks).
  */
+import { contains, formatAddr, formatPrefix, nth, parsePrefix, sizeOf, subnet, widthOf, type Prefix } from '../../net/addr.ts';
 import * as ip from '../../net/ipv4.ts';
 
 /** An IP pool as the IPAM sees it: its CIDR, block size, whether new blocks may come from it, and which nodes it serves. */
@@ -90,9 +91,17 @@ export function assignBlocks({ pools, nodes, pods, tunnel, strictAffinity = fals
   return { pods: addresses, blocks: own.map((bs) => bs.map((b) => b.cidr)), tunnels, borrowed, podPools };
 }
 
-/** A live lab's blocks as the run-time IPAM sees them (a pod created after `up`: create-pod, scale, recreate). */
+/** How many blocks of `blockSize` a pool of either family holds (none when the size does not fit it). */
+export function blockCountOf(pool: Prefix, blockSize: number): bigint {
+  return blockSize < pool.bits || blockSize > widthOf(pool.family) ? 0n : 1n << BigInt(blockSize - pool.bits);
+}
+
+/**
+ * A live lab's blocks of one family (IPv4, or a lab's IPv6 ones) as the run-time IPAM sees them (a
+ * pod created after `up`: create-pod, scale, recreate). Each family has its own blocks, pools and taken addresses.
+ */
 export interface LiveBlocks {
-  /** The lab's pools in order. */
+  /** The lab's pools of the family, in order. */
   pools: readonly { name: string; cidr: string; blockSize: number; disabled: boolean }[];
   /** Every node in order: the blocks it holds (claim order) and the enabled pools that select it. */
   nodes: readonly { name: string; blocks: readonly string[]; selected: readonly string[]; after?: string }[];
@@ -103,28 +112,23 @@ export interface LiveBlocks {
 
 export type NextAddress = { ip: string; block: string; how: 'own' | 'new-block' } | { ip: string; block: string; how: 'borrowed'; from: string };
 
+/** Every address of a block (IPv4 or IPv6 text), in order, as text. */
+const addressesOf = (block: string) => {
+  const p = parsePrefix(block)!;
+  return Array.from({ length: Number(sizeOf(p)) }, (_, i) => formatAddr(nth(p, i)!));
+};
+
 /**
- * The address of a pod created on `node` of a live lab, as Calico's IPAM picks it: the next free
- * address of the node's blocks after the one it handed out last (`after`; as host-local does, so a
- * re-created pod visibly gets a new address), wrapping; else the first address of a new block (the first unclaimed block of
- * the first of the node's pools that has one); else, unless strictAffinity, the first free address of
- * another node's block in one of the node's pools (nodes in order, blocks in claim order): borrowed.
- * Undefined when there is none.
+ * The address of a pod created on `node` of a live lab, as Calico's IPAM picks it, for either
+ * family: the next free address of the node's blocks after the one it handed out last (`after`; as
+ * host-local does, so a re-created pod visibly gets a new address), wrapping; else the first address
+ * of a new block (the first unclaimed block of the first of the node's pools that has one); else,
+ * unless strictAffinity, the first free address of another node's block in one of the node's pools
+ * (nodes in order, blocks in claim order): borrowed. Undefined when there is none.
  */
 export function nextAddress(live: LiveBlocks, node: string): NextAddress | undefined {
-  const free = (block: string) => {
-    const c = ip.parseCidr(block)!;
-    for (let i = 0; i < ip.size(c); i++) {
-      const a = ip.formatIp(ip.nth(c, i));
-      if (!live.taken.has(a)) return a;
-    }
-    return undefined;
-  };
   const me = live.nodes.find((n) => n.name === node)!;
-  const own = me.blocks.flatMap((b) => {
-    const c = ip.parseCidr(b)!;
-    return Array.from({ length: ip.size(c) }, (_, i) => ({ a: ip.formatIp(ip.nth(c, i)), b }));
-  });
+  const own = me.blocks.flatMap((b) => addressesOf(b).map((a) => ({ a, b })));
   const start = me.after === undefined ? 0 : own.findIndex((x) => x.a === me.after) + 1;
   for (let i = 0; i < own.length; i++) {
     const x = own[(start + i) % own.length]!;
@@ -133,27 +137,27 @@ export function nextAddress(live: LiveBlocks, node: string): NextAddress | undef
   const claimed = new Set(live.nodes.flatMap((n) => n.blocks));
   const mine = live.pools.filter((p) => !p.disabled && me.selected.includes(p.name));
   for (const p of mine) {
-    const cidr = ip.parseCidr(p.cidr)!;
-    for (let i = 0; i < blockCount(cidr, p.blockSize); i++) {
-      const b = ip.formatCidr(ip.subnet(cidr, p.blockSize, i));
-      if (!claimed.has(b)) return { ip: ip.formatIp(ip.nth(ip.parseCidr(b)!, 0)), block: b, how: 'new-block' };
+    const cidr = parsePrefix(p.cidr)!;
+    for (let i = 0n; i < blockCountOf(cidr, p.blockSize); i++) {
+      const b = subnet(cidr, p.blockSize, i)!;
+      if (!claimed.has(formatPrefix(b))) return { ip: formatAddr(nth(b, 0)!), block: formatPrefix(b), how: 'new-block' };
     }
   }
   if (live.strictAffinity) return undefined;
-  const inMine = (b: string) => mine.some((p) => ip.contains(ip.parseCidr(p.cidr)!, ip.parseCidr(b)!.network));
+  const inMine = (block: string) => {
+    const b = parsePrefix(block)!;
+    return mine.some((p) => contains(parsePrefix(p.cidr)!, { family: b.family, value: b.network }));
+  };
   for (const other of live.nodes)
     if (other.name !== node)
       for (const b of other.blocks.filter(inMine)) {
-        const a = free(b);
+        const a = addressesOf(b).find((x) => !live.taken.has(x));
         if (a) return { ip: a, block: b, how: 'borrowed', from: other.name };
       }
   return undefined;
 }
 
-/** The free addresses of a node's blocks (what exhaust-block reserves). */
+/** The free addresses of a node's blocks of either family (what exhaust-block reserves). */
 export function freeAddresses(blocks: readonly string[], taken: ReadonlySet<string>): string[] {
-  return blocks.flatMap((b) => {
-    const c = ip.parseCidr(b)!;
-    return Array.from({ length: ip.size(c) }, (_, i) => ip.formatIp(ip.nth(c, i))).filter((a) => !taken.has(a));
-  });
+  return blocks.flatMap((b) => addressesOf(b).filter((a) => !taken.has(a)));
 }

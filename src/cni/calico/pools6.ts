@@ -6,11 +6,12 @@
  * nodeSelector selects it, in order; it claims a block as it joins and another whenever its blocks
  * are full; with no free block in its pools a pod borrows an address of another node's block (in one
  * of its pools) unless strictAffinity. The IPv4 side is ipam.ts; each family has its own blocks.
- * Pure: the plan (and, at run time, `nextAddress6` on the live blocks) chooses every address.
+ * Pure: the plan (and, at run time, ipam.ts `nextAddress` on the live IPv6 blocks) chooses every address.
  */
 import { CALICO } from '../../constants.ts';
-import { contains, formatAddr, formatPrefix, nth, overlaps, parseAddr, parsePrefix, sizeOf, subnet, type Prefix } from '../../net/addr.ts';
+import { contains, formatAddr, nth, overlaps, parseAddr, parsePrefix, sizeOf, subnet, type Prefix } from '../../net/addr.ts';
 import type { CniProblem, CniValidationInput } from '../types.ts';
+import { blockCountOf } from './ipam.ts';
 import { parseSelector, selects } from './selector.ts';
 
 /** An IPv6 pool as written in `ipPools` (or the default one), resolved. */
@@ -57,10 +58,6 @@ export interface Blocks6Result {
   borrowed: { pod: number; block: Prefix; from: number }[];
 }
 
-export function blockCount6(pool: Prefix, blockSize: number): bigint {
-  return blockSize < pool.bits || blockSize > 128 ? 0n : 1n << BigInt(blockSize - pool.bits);
-}
-
 /** The pools parsed, with the nodes each selects; undefined when one is not an IPv6 CIDR. */
 export function poolInputs6(pools: readonly Pool6Config[], nodes: readonly { labels?: Readonly<Record<string, string>> }[]): Pool6Input[] | undefined {
   const out: Pool6Input[] = [];
@@ -84,7 +81,7 @@ export function assignBlocks6Pools({ pools, nodes, pods: given, strictAffinity =
   const claim = (node: number) => {
     for (const i of usable(node)) {
       const p = pools[i]!;
-      if (next[i]! >= blockCount6(p.cidr, p.blockSize)) continue;
+      if (next[i]! >= blockCountOf(p.cidr, p.blockSize)) continue;
       const b = { cidr: subnet(p.cidr, p.blockSize, next[i]!++)!, pool: i, node, used: 0n, room: 1n << BigInt(128 - p.blockSize) };
       claimed.push(b);
       return b;
@@ -109,61 +106,6 @@ export function assignBlocks6Pools({ pools, nodes, pods: given, strictAffinity =
     borrowed: borrowed.filter((b) => b.pod >= lead).map((b) => ({ ...b, pod: b.pod - lead })),
     tunnels: addresses.slice(0, lead),
   };
-}
-
-/** A live lab's IPv6 blocks, as the run-time IPAM sees them. */
-export interface LiveBlocks6 {
-  pools: readonly { name: string; cidr: string; blockSize: number; disabled: boolean }[];
-  nodes: readonly { name: string; blocks: readonly string[]; selected: readonly string[]; after?: string }[];
-  /** Addresses no new pod may take: running pods' IPv6 addresses, reserved ones (exhaust-block). */
-  taken: ReadonlySet<string>;
-  strictAffinity: boolean;
-}
-
-export type NextAddress6 = { ip: string; block: string; how: 'own' | 'new-block' } | { ip: string; block: string; how: 'borrowed'; from: string };
-
-const addrsOf = (block: string) => {
-  const p = parsePrefix(block)!;
-  return Array.from({ length: Number(sizeOf(p)) }, (_, i) => formatAddr(nth(p, i)!));
-};
-
-/**
- * The IPv6 address of a pod created on `node` of a live lab, as ipam.ts `nextAddress` picks the
- * IPv4 one: the next free address of the node's IPv6 blocks after the one handed out last
- * (wrapping); else the first address of the first unclaimed block of its IPv6 pools; else, unless
- * strictAffinity, the first free address of another node's IPv6 block in one of its pools (borrowed).
- */
-export function nextAddress6(live: LiveBlocks6, node: string): NextAddress6 | undefined {
-  const me = live.nodes.find((n) => n.name === node)!;
-  const own = me.blocks.flatMap((b) => addrsOf(b).map((a) => ({ a, b })));
-  const start = me.after === undefined ? 0 : own.findIndex((x) => x.a === me.after) + 1;
-  for (let i = 0; i < own.length; i++) {
-    const x = own[(start + i) % own.length]!;
-    if (!live.taken.has(x.a)) return { ip: x.a, block: x.b, how: 'own' };
-  }
-  const claimed = new Set(live.nodes.flatMap((n) => n.blocks));
-  const mine = live.pools.filter((p) => !p.disabled && me.selected.includes(p.name));
-  for (const p of mine) {
-    const cidr = parsePrefix(p.cidr)!;
-    for (let i = 0n; i < blockCount6(cidr, p.blockSize); i++) {
-      const b = subnet(cidr, p.blockSize, i)!;
-      if (!claimed.has(formatPrefix(b))) return { ip: formatAddr(nth(b, 0)!), block: formatPrefix(b), how: 'new-block' };
-    }
-  }
-  if (live.strictAffinity) return undefined;
-  const inMine = (b: string) => mine.some((p) => contains(parsePrefix(p.cidr)!, { family: 'IPv6', value: parsePrefix(b)!.network }));
-  for (const other of live.nodes)
-    if (other.name !== node)
-      for (const b of other.blocks.filter(inMine)) {
-        const a = addrsOf(b).find((x) => !live.taken.has(x));
-        if (a) return { ip: a, block: b, how: 'borrowed', from: other.name };
-      }
-  return undefined;
-}
-
-/** The free addresses of a node's IPv6 blocks (what exhaust-block reserves). */
-export function freeAddresses6(blocks: readonly string[], taken: ReadonlySet<string>): string[] {
-  return blocks.flatMap((b) => addrsOf(b).filter((a) => !taken.has(a)));
 }
 
 /** The last address of an IPv6 block. */
@@ -226,7 +168,7 @@ export function validatePools6(written: readonly Pool6Config[], lab: CniValidati
   const vxlan = ctx.encapsulation === 'VXLAN';
   const r = assignBlocks6Pools({ pools: inputs, nodes: lab.nodes.length, pods, strictAffinity: ctx.strictAffinity || vxlan, tunnels: vxlan });
   if (r.pods.some((a) => a === undefined) || r.blocks.some((b) => b.length === 0) || r.tunnels.some((a) => a === undefined)) {
-    const what = pools.map((q, i) => `${q.cidr} (${blockCount6(inputs[i]!.cidr, q.blockSize)} block(s) of /${q.blockSize})`).join(', ');
+    const what = pools.map((q, i) => `${q.cidr} (${blockCountOf(inputs[i]!.cidr, q.blockSize)} block(s) of /${q.blockSize})`).join(', ');
     p('PL2183', written.length ? ['ipPools'] : [], `the IPv6 pool${pools.length > 1 ? 's' : ''} ${what} cannot give the lab's ${lab.nodes.length} node(s) a block each${pods.length ? ` and their ${pods.length} pod(s) an IPv6 address` : ''}${ctx.strictAffinity ? ' (strictAffinity forbids borrowing)' : vxlan ? ' (VXLAN: a tunnel address each, no borrowing)' : ''}`, `Calico cuts each IPv6 pool into blocks, at least one per node: give a larger IPv6 pool (e.g. "fd00:10:244::/56") or smaller blocks (a longer blockSize, up to /${BLOCK6_MAX}).`);
   }
   return out;
