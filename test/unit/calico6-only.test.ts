@@ -10,35 +10,18 @@ import { describe, expect, it } from 'vitest';
 import { hashRouterId } from '../../src/cni/calico/routerid.ts';
 import { assignBlocks6Pools } from '../../src/cni/calico/pools6.ts';
 import { vtepMac6 } from '../../src/cni/calico/vxlan6.ts';
-import type { CalicoNode } from '../../src/cni/calico/index.ts';
 import { PROBE_KINDS } from '../../src/check/kinds/index.ts';
-import { validateValue } from '../../src/compile/compile.ts';
-import type { LabSpec } from '../../src/index.ts';
 import { formatPrefix, parsePrefix } from '../../src/net/addr.ts';
-import { buildPlan, type Plan } from '../../src/plan/plan.ts';
+import type { Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
+import { calicoLab, cniOf } from './calico6-lab.ts';
 
-function compile(spec: Partial<LabSpec>) {
-  return validateValue(
-    {
-      name: 'c6o',
-      ipFamilies: ['IPv6'],
-      nodes: { m: { role: 'control-plane' }, n1: {}, n2: {} },
-      pods: { a: { node: 'n1' }, b: { node: 'n1' }, c: { node: 'n2' } },
-      dns: false,
-      cni: { type: 'calico' },
-      ...spec,
-    },
-    'c6o.lab.ts',
-  );
-}
-function plan(spec: Partial<LabSpec> = {}): Plan {
-  const { lab, diagnostics } = compile(spec);
-  expect(diagnostics).toEqual([]);
-  return buildPlan(lab!);
-}
-const cniOf = (p: Plan, node: string) => p.nodes.find((n) => n.name === node)!.cni as CalicoNode;
-const codes = (spec: Partial<LabSpec>) => compile(spec).diagnostics.map((d) => `${d.code} ${d.path.join('.')}`);
+const { compile, plan, codesAt: codes } = calicoLab({
+  name: 'c6o',
+  ipFamilies: ['IPv6'],
+  nodes: { m: { role: 'control-plane' }, n1: {}, n2: {} },
+  pods: { a: { node: 'n1' }, b: { node: 'n1' }, c: { node: 'n2' } },
+});
 /** Every IPv4 address or CIDR in a text (dotted quads), for "nothing IPv4 is rendered". */
 const ipv4In = (text: string) => text.match(/\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b/g) ?? [];
 

@@ -6,14 +6,13 @@
  * natOutgoing table, and the rules PL2150, PL2174–PL2176, PL2187, PL2188, PL2418 for IPv6 pools.
  */
 import { describe, expect, it } from 'vitest';
-import type { CalicoNode } from '../../src/cni/calico/index.ts';
 import { freeAddresses, nextAddress } from '../../src/cni/calico/ipam.ts';
 import { assignBlocks6Pools, type Pool6Input } from '../../src/cni/calico/pools6.ts';
-import { validateValue } from '../../src/compile/compile.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { formatPrefix, parsePrefix } from '../../src/net/addr.ts';
-import { buildPlan, type Plan } from '../../src/plan/plan.ts';
+import type { Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
+import { calicoLab, cniOf } from './calico6-lab.ts';
 
 const pool = (cidr: string, blockSize: number, selects: boolean[], disabled = false): Pool6Input => ({ cidr: parsePrefix(cidr)!, blockSize, disabled, selects });
 const blocks = (r: { blocks: ReturnType<typeof parsePrefix>[][] }) => r.blocks.map((b) => b.map((x) => formatPrefix(x!)));
@@ -70,34 +69,20 @@ describe('IPv6 IPAM over several pools', () => {
   });
 });
 
-function compile(spec: Partial<LabSpec>) {
-  return validateValue(
-    {
-      name: 'c6p',
-      ipFamilies: ['IPv4', 'IPv6'],
-      nodes: { m: { ip: '172.16.94.10' }, n1: { ip: '172.16.94.11', labels: { rack: 'a' } }, n2: { ip: '172.16.94.12' } },
-      pods: { a: { node: 'n1' }, b: { node: 'n1' }, c: { node: 'n2' } },
-      dns: false,
-      cni: {
-        type: 'calico',
-        ipPools: [
-          { name: 'v4', cidr: '10.244.0.0/16' },
-          { name: 'v6-rack-a', cidr: 'fd00:10:244:a::/120', blockSize: 124, nodeSelector: "rack == 'a'", natOutgoing: true },
-          { name: 'v6-rest', cidr: 'fd00:10:244:b::/112', nodeSelector: "!has(rack)", natOutgoing: false },
-        ],
-      },
-      ...spec,
-    },
-    'c6p.lab.ts',
-  );
-}
-function plan(spec: Partial<LabSpec> = {}): Plan {
-  const { lab, diagnostics } = compile(spec);
-  expect(diagnostics).toEqual([]);
-  return buildPlan(lab!);
-}
-const cniOf = (p: Plan, node: string) => p.nodes.find((n) => n.name === node)!.cni as CalicoNode;
-const codes = (spec: Partial<LabSpec>) => compile(spec).diagnostics.map((d) => d.code);
+const { plan, codes } = calicoLab({
+  name: 'c6p',
+  ipFamilies: ['IPv4', 'IPv6'],
+  nodes: { m: { ip: '172.16.94.10' }, n1: { ip: '172.16.94.11', labels: { rack: 'a' } }, n2: { ip: '172.16.94.12' } },
+  pods: { a: { node: 'n1' }, b: { node: 'n1' }, c: { node: 'n2' } },
+  cni: {
+    type: 'calico',
+    ipPools: [
+      { name: 'v4', cidr: '10.244.0.0/16' },
+      { name: 'v6-rack-a', cidr: 'fd00:10:244:a::/120', blockSize: 124, nodeSelector: "rack == 'a'", natOutgoing: true },
+      { name: 'v6-rest', cidr: 'fd00:10:244:b::/112', nodeSelector: "!has(rack)", natOutgoing: false },
+    ],
+  },
+});
 
 describe('IPv6 pools in the plan', () => {
   it("each pod's IPv6 address comes from the IPv6 pool that selects its node, in that pool's block size; IPv4 from the IPv4 pool", () => {
@@ -190,20 +175,16 @@ const BLACKHOLE6_W1 = '[{"type":"blackhole","dst":"fd00:10:244::40/122","dev":"l
 const out = (stdout: string) => ({ stdout, stderr: '', exitCode: 0 });
 
 describe('the bgp and block kinds in IPv6 (family)', () => {
-  const kinds = (checks: LabSpec['checks'], extra: Partial<LabSpec> = {}) =>
-    compile({
-      name: 'c6p-kinds',
-      nodes: { cp: { ip: '172.16.94.10' }, w1: { ip: '172.16.94.11' } },
-      pods: { a: { node: 'w1' } },
-      cni: { type: 'calico' },
-      checks,
-      ...extra,
-    });
-  const planOf = (checks: LabSpec['checks']) => {
-    const { lab, diagnostics } = kinds(checks);
-    expect(diagnostics).toEqual([]);
-    return buildPlan(lab!);
-  };
+  /** A two-node lab with `checks` (and `extra` over it). */
+  const kinds = (checks: LabSpec['checks'], extra: Partial<LabSpec> = {}): Partial<LabSpec> => ({
+    name: 'c6p-kinds',
+    nodes: { cp: { ip: '172.16.94.10' }, w1: { ip: '172.16.94.11' } },
+    pods: { a: { node: 'w1' } },
+    cni: { type: 'calico' },
+    checks,
+    ...extra,
+  });
+  const planOf = (checks: LabSpec['checks']) => plan(kinds(checks));
 
   it("bgp: family IPv6 asks the IPv6 session (bird6's Mesh_fd00_…) and, with learned: 'blocks', the peer's IPv6 blocks", async () => {
     const { PROBE_KINDS } = await import('../../src/check/kinds/index.ts');
@@ -239,12 +220,11 @@ describe('the bgp and block kinds in IPv6 (family)', () => {
 
   it('PL2186: the IPv6 family asked of a lab without IPv6 (bgp, block, exhaust-block), or a CIDR of the other family', () => {
     const v4 = { ipFamilies: ['IPv4' as const] };
-    const codesOf = (r: ReturnType<typeof kinds>) => r.diagnostics.map((d) => d.code);
-    expect(codesOf(kinds([{ kind: 'bgp', from: 'node/cp', peer: 'node/w1', family: 'IPv6' }], v4))).toEqual(['PL2186']);
-    expect(codesOf(kinds([{ kind: 'block', from: 'node/w1', holds: ['fd00:10:244::40/122'] }], v4))).toEqual(['PL2186']);
-    expect(codesOf(kinds([], { ...v4, scenarios: { s: { steps: [{ action: 'exhaust-block', node: 'w1', family: 'IPv6' }] } } }))).toEqual(['PL2186']);
-    expect(codesOf(kinds([{ kind: 'block', from: 'node/w1', holds: ['10.244.0.64/26'], family: 'IPv6' }]))).toEqual(['PL2186']);
-    expect(codesOf(kinds([], { scenarios: { s: { steps: [{ action: 'exhaust-block', node: 'w1', family: 'IPv6' }] } } }))).toEqual([]);
+    expect(codes(kinds([{ kind: 'bgp', from: 'node/cp', peer: 'node/w1', family: 'IPv6' }], v4))).toEqual(['PL2186']);
+    expect(codes(kinds([{ kind: 'block', from: 'node/w1', holds: ['fd00:10:244::40/122'] }], v4))).toEqual(['PL2186']);
+    expect(codes(kinds([], { ...v4, scenarios: { s: { steps: [{ action: 'exhaust-block', node: 'w1', family: 'IPv6' }] } } }))).toEqual(['PL2186']);
+    expect(codes(kinds([{ kind: 'block', from: 'node/w1', holds: ['10.244.0.64/26'], family: 'IPv6' }]))).toEqual(['PL2186']);
+    expect(codes(kinds([], { scenarios: { s: { steps: [{ action: 'exhaust-block', node: 'w1', family: 'IPv6' }] } } }))).toEqual([]);
   });
 });
 

@@ -8,12 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { nextAddress } from '../../src/cni/calico/ipam.ts';
 import { assignBlocks6Pools } from '../../src/cni/calico/pools6.ts';
-import type { CalicoNode } from '../../src/cni/calico/index.ts';
-import { validateValue } from '../../src/compile/compile.ts';
-import type { LabSpec } from '../../src/index.ts';
 import { formatPrefix, parsePrefix, type Prefix } from '../../src/net/addr.ts';
-import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
+import { calicoLab, cniOf } from './calico6-lab.ts';
 
 const pool = parsePrefix('fd00:10:244::/56')!;
 /** The default IPv6 pool alone: it selects every node, and no address is borrowed. */
@@ -54,27 +51,12 @@ describe('calico IPv6 IPAM: /122 blocks', () => {
   });
 });
 
-function compile(spec: Partial<LabSpec>) {
-  return validateValue(
-    {
-      name: 'cal6',
-      ipFamilies: ['IPv4', 'IPv6'],
-      nodes: { m: { ip: '172.16.94.10' }, n1: { ip: '172.16.94.11' }, n2: { ip: '172.16.94.12' } },
-      pods: { a: { node: 'n1' }, b: { node: 'n1' }, c: { node: 'n2' } },
-      dns: false,
-      cni: { type: 'calico' },
-      ...spec,
-    },
-    'cal6.lab.ts',
-  );
-}
-function plan(spec: Partial<LabSpec> = {}): Plan {
-  const { lab, diagnostics } = compile(spec);
-  expect(diagnostics).toEqual([]);
-  return buildPlan(lab!);
-}
-const cniOf = (p: Plan, node: string) => p.nodes.find((n) => n.name === node)!.cni as CalicoNode;
-const codes = (spec: Partial<LabSpec>) => compile(spec).diagnostics.map((d) => d.code);
+const { plan, codes } = calicoLab({
+  name: 'cal6',
+  ipFamilies: ['IPv4', 'IPv6'],
+  nodes: { m: { ip: '172.16.94.10' }, n1: { ip: '172.16.94.11' }, n2: { ip: '172.16.94.12' } },
+  pods: { a: { node: 'n1' }, b: { node: 'n1' }, c: { node: 'n2' } },
+});
 
 describe('calico dual stack: the plan', () => {
   it("each pod has an address of its node's IPv4 block and one of its IPv6 block, in ipFamilies order", () => {
