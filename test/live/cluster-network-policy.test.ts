@@ -8,17 +8,16 @@
  * yields). A failing reachability check names the ClusterNetworkPolicy and rule that denied it,
  * and `explain` on the live lab sees the rules it predicted fire.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import cnpLab from '../../labs/cluster-network-policy.lab.ts';
-import { runCheck, runChecks } from '../../src/check/run.ts';
-import { runScenarios } from '../../src/check/scenario.ts';
+import { runCheck } from '../../src/check/run.ts';
 import type { LabSpec } from '../../src/index.ts';
 import type { PlanCheck } from '../../src/plan/plan.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { explainLive } from '../../src/runtime/explain.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { hostSnapshot, inLab, liveGuard, upLab } from './host.ts';
+import { inLab, labAroundSuite, liveGuard } from './host.ts';
+import { scenarios, truthTables } from './policy-suite.ts';
 
 const live = liveGuard();
 
@@ -31,7 +30,7 @@ for (const [suffix, cni] of MODES) {
   describe.skipIf(!live)(`live ClusterNetworkPolicy (labs/cluster-network-policy.lab.ts as np-${suffix})`, () => {
     const name = `np-${suffix}`;
     const spec: LabSpec = { ...cnpLab, name, cni };
-    let rootNft = '';
+    labAroundSuite(spec, { timed: true });
 
     /** A TCP reach check from a pod to a pod's Service on port 80, built from the lab's own truth-table cell. */
     const reach = (from: string, to: string, port = 80): PlanCheck => {
@@ -42,33 +41,16 @@ for (const [suffix, cni] of MODES) {
       return { ...table.matrix.cells[0]!, name: `${from} → ${to}`, from: { kind: 'pod', name: from }, to: { kind: 'svc', name: `${svc.namespace}/${svc.name}`, ip: svc.clusterIP! }, port, expect: 'reach', timeoutMs: 2000 } as PlanCheck;
     };
 
-    beforeAll(async () => {
-      await down(name);
-      rootNft = (await hostSnapshot()).nft;
-      const t = performance.now();
-      await upLab(spec);
-      console.log(`${name}: up in ${Math.round(performance.now() - t)} ms`);
-    }, 120_000);
-    afterAll(async () => {
-      await down(name);
-      expect((await hostSnapshot()).nft).toBe(rootNft);
-    }, 60_000);
-
     it('the tiers hold on the TCP/80 and UDP/81 truth tables (Admin Deny over an NP allow, Pass to the NPs, Baseline only without NP)', async () => {
-      const t = performance.now();
-      const results = await runChecks(readState(name)!);
-      console.log(`${name}: 2 truth tables (162 cells) in ${Math.round(performance.now() - t)} ms`);
-      for (const r of results) expect(r.matrix!.cells.filter((c) => c.status === 'fail').map((c) => `${c.name}: ${c.seen}`), r.name).toEqual([]);
-      expect(results.length).toBe(2);
+      const { tables, failing } = await truthTables(name);
+      expect(failing).toEqual([]);
+      expect(tables).toBe(2);
     }, 60_000);
 
     it('every scenario passes: an NP takes a pod out of the Baseline; x admitting only z refuses y, which the Admin tier passed on', async () => {
-      const results = await runScenarios(name, [], realExecutor);
-      const failures = results.flatMap((r) =>
-        r.steps.filter((s) => s.status !== 'pass').map((s) => `${r.name} step ${s.step} ${s.name}: ${s.message}${s.check?.matrix ? ` [${s.check.matrix.cells.filter((c) => c.status === 'fail').map((c) => c.name).join('; ')}]` : ''}`),
-      );
+      const { names, failures } = await scenarios(name);
       expect(failures).toEqual([]);
-      expect(results.map((r) => r.name)).toEqual(Object.keys(cnpLab.scenarios!));
+      expect(names).toEqual(Object.keys(cnpLab.scenarios!));
     }, 300_000);
 
     it('a failing check names the ClusterNetworkPolicy, tier and rule that denied it, and stops at once', async () => {

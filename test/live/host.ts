@@ -112,16 +112,18 @@ async function upPlan(plan: Plan): Promise<LabState> {
 /**
  * A describe block's lab: brought up once before its tests (after a `down` of any leftover), torn
  * down after them: then none of its namespaces is left and the host's own nft ruleset is exactly
- * as it was before. `lab()` is its
- * state from `up`.
+ * as it was before. `lab()` is its state from `up`. `timed` prints how long `up` took
+ * (`<name>: up in N ms`), for the figures a suite reports.
  */
-export function labAroundSuite(spec: LabSpec): { lab: () => LabState } {
+export function labAroundSuite(spec: LabSpec, opts: { timed?: boolean } = {}): { lab: () => LabState } {
   let state: LabState | undefined;
   let rootNft = '';
   beforeAll(async () => {
     await down(spec.name);
     rootNft = (await hostSnapshot()).nft;
+    const t = performance.now();
     state = await upLab(spec);
+    if (opts.timed) console.log(`${spec.name}: up in ${Math.round(performance.now() - t)} ms`);
   }, 120_000);
   afterAll(async () => {
     await down(spec.name);

@@ -11,20 +11,19 @@
  * pod's direct address is judged like its Service's, a recreated pod (new IP) stays subject to
  * its policies, the rule's counter counts, and a policy change is sent as a small diff.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import policyLab from '../../labs/network-policy.lab.ts';
-import { runCheck, runChecks } from '../../src/check/run.ts';
-import { runScenarios } from '../../src/check/scenario.ts';
+import { runCheck } from '../../src/check/run.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { normalizePolicy } from '../../src/policy/types.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { PROBE_BIN } from '../../src/runtime/artifacts.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { applyPolicy, deletePolicy } from '../../src/runtime/policies.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import type { PlanCheck } from '../../src/plan/plan.ts';
-import { hostSnapshot, inLab, liveGuard, upLab } from './host.ts';
+import { inLab, labAroundSuite, liveGuard } from './host.ts';
+import { scenarios, truthTables } from './policy-suite.ts';
 
 const live = liveGuard();
 
@@ -55,27 +54,13 @@ for (const [mode, cni] of MODES) {
     const name = `np-${mode}`;
     const spec: LabSpec = { ...policyLab, name, cni };
     const ip = (pod: string) => readState(name)!.pods[pod]!.ip!;
-    let rootNft = '';
-
-    beforeAll(async () => {
-      await down(name);
-      rootNft = (await hostSnapshot()).nft;
-      const t = performance.now();
-      await upLab(spec);
-      console.log(`${name}: up in ${Math.round(performance.now() - t)} ms`);
-    }, 120_000);
-    afterAll(async () => {
-      await down(name);
-      // Nothing of the policy tables lands in the host's root namespace.
-      expect((await hostSnapshot()).nft).toBe(rootNft);
-    }, 60_000);
+    // Torn down after the suite: nothing of the policy tables lands in the host's root namespace.
+    labAroundSuite(spec, { timed: true });
 
     it('default-deny ingress in x: the TCP/80 and UDP/81 truth tables (81 cells each) hold', async () => {
-      const t = performance.now();
-      const results = await runChecks(readState(name)!);
-      console.log(`${name}: 2 truth tables (162 cells) in ${Math.round(performance.now() - t)} ms`);
-      for (const r of results) expect(r.matrix!.cells.filter((c) => c.status === 'fail').map((c) => `${c.name}: ${c.seen}`), r.name).toEqual([]);
-      expect(results.length).toBe(2);
+      const { tables, failing } = await truthTables(name);
+      expect(failing).toEqual([]);
+      expect(tables).toBe(2);
     }, 60_000);
 
     it('a truth table with one wrong cell fails on exactly that cell (the matrix can fail)', async () => {
@@ -90,16 +75,9 @@ for (const [mode, cni] of MODES) {
     }, 30_000);
 
     it('every scenario of the lab passes: each idiom with its full truth table', async () => {
-      const t = performance.now();
-      const results = await runScenarios(name, [], realExecutor);
-      console.log(`${name}: ${results.length} scenarios in ${Math.round(performance.now() - t)} ms: ${results.map((r) => `${r.name} ${r.ms} ms`).join(', ')}`);
-      const failures = results.flatMap((r) =>
-        r.steps
-          .filter((s) => s.status !== 'pass')
-          .map((s) => `${r.name} step ${s.step} ${s.name}: ${s.message}${s.check?.matrix ? ` [${s.check.matrix.cells.filter((c) => c.status === 'fail').map((c) => c.name).join('; ')}]` : ''}`),
-      );
+      const { names, failures } = await scenarios(name);
       expect(failures).toEqual([]);
-      expect(results.map((r) => r.name)).toEqual(Object.keys(policyLab.scenarios!));
+      expect(names).toEqual(Object.keys(policyLab.scenarios!));
     }, 300_000);
 
     it("the node reaches its own isolated pods; other pods do not, on the pod's own address either", async () => {
