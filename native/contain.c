@@ -31,9 +31,17 @@
  *   namespace and uid, so `exec -c` enters the same view.
  *   With both, contain forks once: the program runs in the pod's PID namespace and the shim writes
  *   how it ended.
+ *   With --listen SPEC (repeatable; SPEC is udp4:PORT, tcp4:PORT, udp6:PORT or tcp6:PORT), contain
+ *   binds each socket first, as root in the container's network namespace, on the wildcard address
+ *   (tcp: SO_REUSEADDR and listening; IPv6: IPV6_V6ONLY), and hands them to the program as systemd
+ *   socket activation does: fds 3, 4, … in the order given, LISTEN_FDS=N, LISTEN_FDNAMES=NAME:NAME…
+ *   (udp4:53 is named udp4-53) and LISTEN_PID=<the program's pid>. Once they are bound (the network
+ *   namespace's /proc/net shows them), nothing sent to those ports is refused: it waits in the
+ *   socket until the program reads it (the DNS server's Node start-up happens after `up`, not
+ *   beside it). Nothing is printed: the program's log stays its own.
  *
  * Contract:
- *   contain --uid UID --gid GID [--pid-ns FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... [--exit-file FILE] -- PROGRAM [ARG]...
+ *   contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... [--exit-file FILE] -- PROGRAM [ARG]...
  *     - any failure before the exec: "contain: <what>: <strerror>" on stderr, exit 126
  *       (usage errors exit 2); an exec failure exits 127. --help prints usage, exit 0.
  *     - SIZE is tmpfs's size= (default 64m). --no-tmp: no private tmpfs, /tmp and /dev/shm stay
@@ -49,7 +57,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -96,7 +107,7 @@ struct mount_attr {
 
 static void usage(FILE *out)
 {
-    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... [--exit-file FILE] -- PROGRAM [ARG]...\n"
+    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... [--exit-file FILE] -- PROGRAM [ARG]...\n"
           "  Run as root in a pod's namespaces: makes a mount namespace where every mount is read-only with a private tmpfs on\n"
           "  /tmp and /dev/shm, drops to UID:GID (not 0) with no_new_privs and no\n"
           "  capabilities, then execs PROGRAM. --only: the root holds only these paths\n"
@@ -104,7 +115,9 @@ static void usage(FILE *out)
           "  (an absolute path, not a link, not under /proc, /sys or /dev) stays writable.\n"
           "  --pid-ns: PROGRAM runs in that PID namespace, as a child of contain.\n"
           "  --exit-file: stay as the program's parent and write how it ended to FILE\n"
-          "  (\"PID exited CODE\" or \"PID signaled SIGNAL\").\n",
+          "  (\"PID exited CODE\" or \"PID signaled SIGNAL\").\n"
+          "  --listen udp4:PORT|tcp4:PORT|udp6:PORT|tcp6:PORT: bind that socket as root on the\n"
+          "  wildcard address and pass it on fd 3, 4, ... (LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID).\n",
           out);
 }
 
@@ -376,6 +389,69 @@ static void drop_privileges(uid_t uid, gid_t gid)
     }
 }
 
+#define MAX_LISTEN 8
+
+/* The --listen sockets: bound by bind_listeners, handed on by pass_listeners. */
+static const char *listen_spec[MAX_LISTEN];
+static int listen_fd[MAX_LISTEN];
+static int nlisten;
+
+/* Binds every --listen SPEC (see the contract), close-on-exec until pass_listeners. */
+static void bind_listeners(void)
+{
+    for (int k = 0; k < nlisten; k++) {
+        const char *spec = listen_spec[k];
+        int tcp = strncmp(spec, "tcp", 3) == 0, v6 = spec[3] == '6';
+        long port = strtol(spec + 5, NULL, 10);
+        int fd = socket(v6 ? AF_INET6 : AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            die("socket", spec);
+        int one = 1;
+        if (tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
+            die("setsockopt SO_REUSEADDR", spec);
+        if (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0)
+            die("setsockopt IPV6_V6ONLY", spec);
+        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(INADDR_ANY)}};
+        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
+        if (v6 ? bind(fd, (struct sockaddr *)&a6, sizeof a6) : bind(fd, (struct sockaddr *)&a4, sizeof a4))
+            die("bind", spec);
+        if (tcp && listen(fd, 511) != 0)
+            die("listen", spec);
+        listen_fd[k] = fd;
+    }
+}
+
+/* In the process about to exec: the sockets on fds 3… (not close-on-exec) and the LISTEN_* variables. */
+static void pass_listeners(void)
+{
+    if (!nlisten)
+        return;
+    /* Out of the way first, so that placing one never closes another still to be placed. */
+    for (int k = 0; k < nlisten; k++) {
+        int fd = fcntl(listen_fd[k], F_DUPFD_CLOEXEC, 3 + MAX_LISTEN);
+        if (fd < 0)
+            die("fcntl F_DUPFD", listen_spec[k]);
+        close(listen_fd[k]);
+        listen_fd[k] = fd;
+    }
+    char names[MAX_LISTEN * 12] = "", buf[32];
+    for (int k = 0; k < nlisten; k++) {
+        if (dup2(listen_fd[k], 3 + k) < 0)
+            die("dup2", listen_spec[k]);
+        close(listen_fd[k]);
+        if (k)
+            strcat(names, ":");
+        size_t at = strlen(names);
+        strcat(names, listen_spec[k]);
+        names[at + 4] = '-'; /* udp4:53 is named udp4-53: LISTEN_FDNAMES is ':'-separated */
+    }
+    snprintf(buf, sizeof buf, "%d", nlisten);
+    setenv("LISTEN_FDS", buf, 1);
+    setenv("LISTEN_FDNAMES", names, 1);
+    snprintf(buf, sizeof buf, "%d", (int)getpid());
+    setenv("LISTEN_PID", buf, 1);
+}
+
 static volatile pid_t child_pid;
 
 static void pass_on(int sig)
@@ -484,6 +560,14 @@ int main(int argc, char **argv)
             exit_fd = open(f, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
             if (exit_fd < 0)
                 die("open --exit-file", f);
+        } else if (strcmp(a, "--listen") == 0) {
+            const char *spec = argv[++i], *port = spec + 5;
+            if (nlisten == MAX_LISTEN)
+                die_usage("too many --listen sockets");
+            if (strlen(spec) < 6 || (strncmp(spec, "udp", 3) && strncmp(spec, "tcp", 3)) || (spec[3] != '4' && spec[3] != '6') || spec[4] != ':' ||
+                strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 || atol(port) < 1 || atol(port) > 65535)
+                die_usage("--listen takes udp4:PORT, tcp4:PORT, udp6:PORT or tcp6:PORT");
+            listen_spec[nlisten++] = spec;
         } else if (strcmp(a, "--tmp-size") == 0) {
             tmp_size = argv[++i];
             if (strspn(tmp_size, "0123456789kmgKMG%") != strlen(tmp_size) || !*tmp_size)
@@ -513,6 +597,7 @@ int main(int argc, char **argv)
         die_usage("no program given");
     if (pidns)
         join_pid_namespace(pidns); /* first: the path is the pod's view, and entering needs the capability */
+    bind_listeners(); /* as root, in the container's network namespace: low ports need no sysctl */
     read_only_view(only, nonly, writable, nwritable, tmp_size, strchr(argv[i], '/') ? argv[i] : NULL);
     writable_paths(writable, nwritable);
     drop_privileges((uid_t)uid, (gid_t)gid);
@@ -520,6 +605,7 @@ int main(int argc, char **argv)
         die("chdir", "/");
     if (pidns || exit_fd >= 0)
         shim(exit_fd, pidns != NULL);
+    pass_listeners(); /* in the shim's child when there is one: LISTEN_PID is the program's */
     execvp(argv[i], argv + i);
     fprintf(stderr, "contain: exec %s: %s\n", argv[i], strerror(errno));
     return 127;

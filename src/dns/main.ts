@@ -20,12 +20,11 @@ import { startOps } from './ops.ts';
 import { buildPlugins } from './plugin/handlers.ts';
 import type { LoopPlugin } from './plugin/loop/handler.ts';
 import { DnsServer } from './server.ts';
-import { LISTENING_HOOK, LISTENING_MARK } from './marks.ts';
+import { IPV6_FLAG, LISTENING_HOOK, LISTENING_MARK } from './marks.ts';
+import { closeUnused, inheritedSockets } from './activation.ts';
 import { namespaceHasDefaultRoute, WAIT_NETWORK_FLAG, waitUntil } from './network.ts';
 import type { ClusterView, ServerConfig } from './types.ts';
 
-/** Serve on IPv6 too (a dual-stack cluster's DNS pod; the kube-dns Service has an IPv6 cluster IP). */
-export const IPV6_FLAG = '-podlab.ipv6';
 
 export const VERSION_LINE = 'CoreDNS-1.11.3 (podlab-dns, CoreDNS-compatible)';
 
@@ -91,8 +90,12 @@ async function main(): Promise<void> {
   if (args.includes(WAIT_NETWORK_FLAG) && !(await waitUntil(namespaceHasDefaultRoute, 30_000))) {
     log('[WARNING] podlab-dns: the pod has no default route after 30 s; serving anyway');
   }
+  // Sockets its container bound before Node started (contain --listen): queries sent meanwhile
+  // waited in them. The server takes those its Corefile serves on; the others are closed.
+  const inherited = inheritedSockets(process.env, process.pid);
   const server = new DnsServer({
     log,
+    inherited,
     ipv6: args.includes(IPV6_FLAG),
     build: (c) => buildPlugins(c, { dir: dirname(conf), view: () => view, log }),
   });
@@ -136,6 +139,7 @@ async function main(): Promise<void> {
   };
 
   await apply(first.servers, first.text);
+  closeUnused(inherited, log);
   log(VERSION_LINE);
   log(`linux/${process.arch}, node ${process.version}`);
   // podlab's `up` waits for this line: it comes once the sockets are bound and every plugin is

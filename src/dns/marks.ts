@@ -9,3 +9,6 @@ export const CODE_CACHE_FLAG = '-podlab.write-code-cache';
 
 /** Where the launcher leaves the function main.ts calls once the server serves (only when writing the code cache). */
 export const LISTENING_HOOK = Symbol.for('podlab-dns.listening');
+
+/** Serve on IPv6 too (a dual-stack cluster's DNS pod; the kube-dns Service has an IPv6 cluster IP). */
+export const IPV6_FLAG = '-podlab.ipv6';

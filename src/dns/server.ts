@@ -16,6 +16,7 @@
  * `install` (a reload) drops them all; SERVFAIL is never kept, so every failure is still logged.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { socketName } from './activation.ts';
 import { lookup } from 'node:dns';
 import { createServer, type Server } from 'node:net';
 import type { Packet } from 'dns-packet';
@@ -108,6 +109,11 @@ export interface ServerOptions {
   host?: string;
   /** Also serve on '::' (IPv6 only; IPv4 stays on `host`), for a dual-stack cluster's DNS. @default false */
   ipv6?: boolean;
+  /**
+   * Sockets bound before the server started (activation.ts), by name (`udp4-53`): a port the
+   * server opens takes its socket from here (and removes it) instead of binding one.
+   */
+  inherited?: Map<string, number>;
   log: (line: string) => void;
   /** Builds the plugins of a server block. */
   build: (config: ServerConfig) => Plugin[];
@@ -254,8 +260,17 @@ export class DnsServer {
     if (this.options.ipv6) await this.listenOn(port, 'udp6', '::', this.udp6, this.tcp6);
   }
 
+  /** The passed socket of that name, taken (once); none for a server bound to one address. */
+  private take(name: string): number | undefined {
+    const fd = this.options.host === undefined ? this.options.inherited?.get(name) : undefined;
+    if (fd !== undefined) this.options.inherited!.delete(name);
+    return fd;
+  }
+
   private async listenOn(port: number, type: 'udp4' | 'udp6', host: string, udpMap: Map<number, Socket>, tcpMap: Map<number, Server>): Promise<void> {
     const v6 = type === 'udp6';
+    const udpFd = this.take(socketName('udp', v6 ? 6 : 4, port));
+    const tcpFd = this.take(socketName('tcp', v6 ? 6 : 4, port));
     const udp = createSocket({ type, reuseAddr: false, ...(v6 ? { ipv6Only: true } : { lookup: literalLookup as never }) });
     udp.on('message', (buf, rinfo) => {
       const replayed = this.replay(buf, port, 'udp');
@@ -271,7 +286,7 @@ export class DnsServer {
     udp.on('error', (e) => this.options.log(`[ERROR] udp :${port}: ${e.message}`));
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(port, host, () => {
+      udp.bind(udpFd === undefined ? { port, address: host } : { fd: udpFd }, () => {
         udp.off('error', reject);
         resolve();
       });
@@ -302,7 +317,7 @@ export class DnsServer {
     });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen({ port, host, ...(v6 ? { ipv6Only: true } : {}) }, () => {
+      tcp.listen(tcpFd === undefined ? { port, host, ...(v6 ? { ipv6Only: true } : {}) } : { fd: tcpFd }, () => {
         tcp.off('error', reject);
         resolve();
       });

@@ -12,6 +12,7 @@ import { kindOf, type PlanCheck } from '../check/kinds/index.ts';
 import type { Peers } from '../check/kinds/targets.ts';
 import { resolvConf, type ResolvConf } from '../dns/cluster.ts';
 import { defaultCorefile, hostCorefile, zoneFileName } from '../dns/corefile/defaults.ts';
+import { IPV6_FLAG } from '../dns/marks.ts';
 import * as ip from '../net/ipv4.ts';
 import { formatAddr, formatPrefix, nth, parseAddr, parsePrefix, subnet, type Family, type Prefix } from '../net/addr.ts';
 import { ipv6Twin, planNetworks, type Networks } from './addresses.ts';
@@ -580,7 +581,7 @@ function dnsContainer(corefile: string, name: string = DNS.podName): PlanContain
 function dnsPod(node: string, ipv6: boolean): LabPod {
   const base = dnsContainer(`${DNS.configDir}/Corefile`);
   // podlab-dns's -podlab.ipv6 (src/dns/main.ts): the kube-dns Service is reachable over either family.
-  const c = ipv6 ? { ...base, argv: [...base.argv, '-podlab.ipv6'] } : base;
+  const c = ipv6 ? { ...base, argv: [...base.argv, IPV6_FLAG] } : base;
   return {
     name: DNS.podName,
     namespace: DNS.namespace,

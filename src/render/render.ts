@@ -9,7 +9,7 @@ import { DEBIAN_CNI_DIR, DNS, IPV6_DEFAULTS, NETNS_RUN_DIR, noDadSysctls, PODLAB
 import { cniMode } from '../cni/registry.ts';
 import { template } from '../lib/templates.ts';
 import { clusterView, renderHostsFile, renderNodeHostsFile, renderResolvConf } from '../dns/cluster.ts';
-import { WAIT_NETWORK_FLAG } from '../dns/marks.ts';
+import { IPV6_FLAG, WAIT_NETWORK_FLAG } from '../dns/marks.ts';
 import { gatewayTable, ipv6Context, ipv6GatewayContext, nodeTable, proxyContext } from '../plan/kube-proxy.ts';
 import { renderTable } from '../nft/table.ts';
 import { calicoNatTables, calicoNatTables6, plannedView, policyTables, policyTables6, underlayTable } from '../plan/nft-tables.ts';
@@ -76,7 +76,8 @@ export const REPO_PROGRAMS: ProgramPaths = { workload: 'build/native/workload', 
  * Expands a plan argv's marker to the real program: `@workload` → the native workload servers,
  * `@dns` → podlab-dns; the cluster DNS pod's server also gets a PID namespace of its own (it is
  * PID 1 there, with its own /proc), as a container would. In a pod with a network of its own, the
- * server waits for the pod's default route before it serves (`up` starts it during the CNI call).
+ * server waits for the pod's default route before it serves (-podlab.wait-network: a server
+ * started before its pod's CNI ADD has finished sends nothing before it can).
  */
 export function containerArgv(argv: readonly string[], paths: ProgramPaths, pod?: Pick<PlanPod, 'system' | 'hostNetwork'>): string[] {
   if (argv[0] === '@workload') return [paths.workload, ...argv.slice(1)];
@@ -228,6 +229,21 @@ export interface Containment {
   pidNs?: string;
   /** contain stays the program's parent (a shim) and writes how it ended here: the agent's exit codes (runtime/exits.ts). */
   exitFile?: string;
+  /** Sockets contain binds and passes on before the exec (contain --listen: `udp4:53`, …): see dnsListeners. */
+  listen?: readonly string[];
+}
+
+/**
+ * The sockets a pod's DNS server finds bound when it starts (contain --listen, taken by
+ * src/dns/activation.ts): its declared DNS ports (`dns`, `dns-tcp`; not metrics), in IPv4 and,
+ * with -podlab.ipv6, IPv6. Bound before Node starts, they let `up` return without waiting for
+ * Node's start-up: a query sent meanwhile waits in the socket instead of being refused. None for
+ * another container, or a server sharing a node's network.
+ */
+export function dnsListeners(c: Pick<PlanPod['containers'][number], 'argv' | 'ports'>, pod: Pick<PlanPod, 'hostNetwork'>): string[] {
+  if (c.argv[0] !== '@dns' || pod.hostNetwork) return [];
+  const families = c.argv.includes(IPV6_FLAG) ? ['4', '6'] : ['4'];
+  return (c.ports ?? []).filter((p) => p.name?.startsWith('dns')).flatMap((p) => families.map((f) => `${p.protocol.toLowerCase()}${f}:${p.containerPort}`));
 }
 
 /**
@@ -258,7 +274,7 @@ export function exitFileOf(plan: Pick<Plan, 'loops'>, stateDir: string, pod: Pic
  * contain goes between it and the program.
  */
 export function containedProgram(argv: readonly string[], uid: number | string, contain: string, how: Containment = {}): string[] {
-  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), ...(how.exitFile ? ['--exit-file', how.exitFile] : []), '--'];
+  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.listen ?? []).flatMap((l) => ['--listen', l]), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), ...(how.exitFile ? ['--exit-file', how.exitFile] : []), '--'];
   const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
   return sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
 }
@@ -326,7 +342,7 @@ function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: numb
     // The same root of its own as `up` gives it (runtime/dns.ts): only its directory and what Node needs.
     const server = containerArgv(c.argv, UP_SH_DNS, pod);
     const only = dnsServerOnly(server, pod, UP_SH_DNS.node, UP_SH_DNS.dns, []) ?? [];
-    const argv = containedProgram(server, uid, REPO_PROGRAMS.contain, { only, ...podPidNs(pod) });
+    const argv = containedProgram(server, uid, REPO_PROGRAMS.contain, { only, ...podPidNs(pod), listen: dnsListeners(c, pod) });
     const at = argv.indexOf('--only');
     if (at >= 0) argv.splice(at, 0, '$DNS_LIBS');
     // Only podlab's own words stay bare for the shell to expand; everything else is quoted.

@@ -50,6 +50,8 @@ export interface ContainerLaunch {
   lowPortsAllowed?: boolean;
   /** The PID namespace the program joins (contain --pid-ns): a shareProcessNamespace pod's. */
   pidNs?: string;
+  /** Sockets contain binds as root and passes on (contain --listen, render's dnsListeners): the DNS server's. */
+  listen?: readonly string[];
 }
 
 export interface LaunchedContainer extends ProcessRecord {
@@ -62,7 +64,7 @@ export interface LaunchedContainer extends ProcessRecord {
 export const LOW_PORTS_SYSCTL = 'net.ipv4.ip_unprivileged_port_start=0';
 
 /** The command line that starts a contained program as `uid` (the program part is render's containedProgram, which up.sh shows too). */
-export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only' | 'writable' | 'pidNs' | 'exitFile'>, uid: number | string, contain = CONTAIN_BIN): string[] {
+export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only' | 'writable' | 'pidNs' | 'exitFile' | 'listen'>, uid: number | string, contain = CONTAIN_BIN): string[] {
   return ['nsenter', ...launch.join, '--', ...containedProgram(launch.argv, uid, contain, launch)];
 }
 

@@ -8,7 +8,8 @@ import { dirname } from 'node:path';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
-import { containerArgv, containerEnv, containerOnly, exitFileOf, hostSandbox, nodeSandboxArgv, pauseArgv, podPidNs, sandboxFiles, SYSTEM_TREES } from '../render/render.ts';
+import { wildcardPorts } from '../net/proc-net.ts';
+import { containerArgv, containerEnv, containerOnly, dnsListeners, exitFileOf, hostSandbox, nodeSandboxArgv, pauseArgv, podPidNs, sandboxFiles, SYSTEM_TREES } from '../render/render.ts';
 import type { Executor } from './exec.ts';
 import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
 import { allowLowPorts, launchContainer } from './container.ts';
@@ -49,7 +50,11 @@ export async function startNodeSandboxes(ex: Executor, plan: Plan, state: LabSta
   state.nodeSandboxes = Object.fromEntries(records);
 }
 
-/** Whether `up` starts a pod before its network: it has a network of its own and runs podlab-dns, which waits for it. */
+/**
+ * Whether `up` treats a pod as the cluster's DNS: a network of its own and podlab-dns in it. Its
+ * sandbox starts with the nodes' and its network first among the pods; its containers start once
+ * every other pod listens (up.ts).
+ */
 export function startsEarly(pod: PlanPod): boolean {
   return !pod.hostNetwork && pod.containers.some((c) => c.argv[0] === '@dns');
 }
@@ -82,7 +87,8 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
       const exitFile = exitFileOf(plan, stateDir(plan.lab), pod, c);
       if (exitFile) mkdirSync(dirname(exitFile), { recursive: true });
       const only = c.argv[0] === '@dns' ? dnsServerView(c.argv, pod) : plan.ownRoots ? ownRoot(plan, pod, c, box !== undefined) : undefined;
-      const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
+      const listen = dnsListeners(c, pod);
+      const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), ...(listen.length ? { listen } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
       return { pid, startTime, argv, log, uid };
     }),
   );
@@ -101,23 +107,47 @@ export function ownRoot(plan: Plan, pod: PlanPod, c: PlanPod['containers'][numbe
 
 const LISTENING: Record<string, string> = { '@workload': '"event":"listening"', '@dns': LISTENING_MARK };
 
+/**
+ * Waits until the built-in programs among a pod's containers listen: a workload and a DNS server
+ * log a line once their sockets are bound. A DNS server whose container binds its sockets
+ * (dnsListeners) is listening once they show in the pod's /proc/net, before Node has started (or
+ * once it says so): the server takes them when it has, and what was sent meanwhile waits there.
+ */
 export async function waitContainers(state: LabState, pod: PlanPod, only?: string): Promise<void> {
   const ps = state.pods[pod.name]!;
+  const box = sandboxPid(state, pod);
   await Promise.all(
     pod.containers
       .filter((c) => LISTENING[c.argv[0]!] && (!only || c.name === only))
-      .map((c) => waitListening(ps.containers[c.name]!.log, c.name, LISTENING[c.argv[0]!]!)),
+      .map((c) => {
+        const listen = box === undefined ? [] : dnsListeners(c, pod);
+        const mark = LISTENING[c.argv[0]!]!;
+        return waitListening(ps.containers[c.name]!.log, c.name, (text) => text.includes(mark) || (listen.length > 0 && socketsBound(box!, listen)));
+      }),
   );
 }
 
-/** Built-in programs log a line once their sockets are bound (workloads `{"event":"listening",…}`, the DNS server its mark); `up` returns only after that. */
-async function waitListening(log: string, container: string, mark: string, timeoutMs = 10_000): Promise<void> {
+/** Whether every `udp4:53`-style socket is bound on the wildcard address in the network namespace of process `pid`. */
+function socketsBound(pid: number, specs: readonly string[]): boolean {
+  const tables = new Map<string, Set<number>>();
+  return specs.every((spec) => {
+    const [kind, port] = spec.split(':') as [string, string];
+    const file = kind.replace('4', '');
+    if (!tables.has(file)) tables.set(file, wildcardPorts(readText(`/proc/${pid}/net/${file}`), kind.startsWith('tcp') ? 'tcp' : 'udp'));
+    return tables.get(file)!.has(Number(port));
+  });
+}
+
+const readText = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+
+/** Polls until `listening` holds for the container's log (or the sockets it checks are bound); `up` returns only after that. */
+async function waitListening(log: string, container: string, listening: (logText: string) => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   // Polls after 2, 4, 8, then every 10 ms: the log is a few lines, and a 15 ms poll made `up` wait
   // 7 ms on average after the DNS server was listening.
   for (let wait = 2; ; wait = Math.min(10, wait * 2)) {
-    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-    if (text.includes(mark)) return;
+    const text = readText(log);
+    if (listening(text)) return;
     if (Date.now() > deadline) throw new Error(`container "${container}" did not start listening within ${timeoutMs} ms: ${text.trim().split('\n').at(-1) ?? ''}`);
     await new Promise((r) => setTimeout(r, wait));
   }

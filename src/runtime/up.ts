@@ -103,24 +103,18 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   await prepareIngress(ex, plan);
   // Pods' mount namespaces start as copies of this one, which has the host's nsfs mounts dropped
   // already: copying and dropping a thousand of them per pod cost 4 ms of each pod's start.
-  // Pods running podlab-dns (a Node process: about 100 ms to start) get their sandbox and
-  // containers now, so that start-up overlaps the node network and the CNI calls; the server binds
-  // only once its pod has a route (-podlab.wait-network). Everything else waits for its network.
-  // Both run alongside the node network and the nodes (neither needs the other; together 10-15 ms).
+  // Pods running podlab-dns get their sandbox now, alongside the node network and the nodes
+  // (neither needs the other; together 10-15 ms). Their containers start last (below).
   const early = new Set(plan.pods.filter(startsEarly));
   const starting = traced('up: mount template, node sandboxes, early pods (DNS)', async () => {
     state.mountTemplate = recordOf(await ex.spawn(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
     const template = mountFrom(state);
     // Each node's identity (hostname, /etc/hosts), before any hostNetwork pod joins it; the early
-    // pods (none is hostNetwork) alongside, so that the DNS server's start-up (CPU-bound) begins
-    // while the node network's batches mostly wait on the kernel. Both settle before this returns.
+    // pods' sandboxes (none is hostNetwork) alongside. Both settle before this returns.
     const settled = await Promise.allSettled([
       startNodeSandboxes(ex, plan, state, template),
       (async () => {
-        for (const pod of early) {
-          await startSandbox(ex, plan, state, pod, files, template);
-          await spawnContainers(ex, plan, state, pod);
-        }
+        for (const pod of early) await startSandbox(ex, plan, state, pod, files, template);
       })(),
     ]);
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
@@ -163,14 +157,14 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   step('pods');
   const nodes = new Map(plan.nodes.map((n) => [n.name, n]));
   const saver = coalescedWriter(state);
-  // The early pods first: their servers are starting already and wait for their network.
+  // The early pods' network first: the cluster's DNS.
   const order = [...early, ...plan.pods.filter((p) => !early.has(p))];
   const wiring = parallel(order, POD_CONCURRENCY, async (pod) => {
     if (options.signal?.aborted) return;
     if (!early.has(pod)) await startSandbox(ex, plan, state, pod, files, template, saver.save);
     const ps = state.pods[pod.name]!;
     // The containers' low-ports sysctl is written while the CNI plugins run: neither needs the other.
-    const lowPorts = !early.has(pod) && pod.containers.length ? allowLowPorts(ex, pod.netns) : undefined;
+    const lowPorts = pod.containers.length ? allowLowPorts(ex, pod.netns) : undefined;
     try {
       if (!pod.hostNetwork) ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
     } finally {
@@ -179,9 +173,22 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
     await lowPorts;
     ps.ip = pod.ip;
     saver.save();
-    if (!early.has(pod)) await spawnContainers(ex, plan, state, pod, undefined, saver.save, !!lowPorts);
+    if (early.has(pod)) return;
+    await spawnContainers(ex, plan, state, pod, undefined, saver.save, !!lowPorts);
     await traced(`up: pod ${pod.name}: containers listening`, () => waitContainers(state, pod));
-  }).finally(saver.flush);
+  })
+    // The DNS server last, once every other pod listens: its container binds the DNS sockets
+    // first (contain --listen; a few ms) and `up` waits for that only, so Node's start-up (some 60
+    // ms of CPU) runs after `up` rather than beside the CNI calls. A query sent before the server
+    // has started waits in its socket; nothing is refused (src/dns/activation.ts).
+    .then(async () => {
+      for (const pod of early) {
+        if (options.signal?.aborted) return;
+        await spawnContainers(ex, plan, state, pod, undefined, saver.save, true);
+        await traced(`up: pod ${pod.name}: containers listening`, () => waitContainers(state, pod));
+      }
+    })
+    .finally(saver.flush);
 
   // kube-proxy's tables are loaded while the pods come up, with the endpoints the plan expects
   // once every pod is ready; `up` succeeds only when they all are, and then (step 'services')

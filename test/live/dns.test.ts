@@ -18,7 +18,7 @@ import { down } from '../../src/runtime/down.ts';
 import { dnsServerPid, reloadDns, DnsError } from '../../src/runtime/dns.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
-import { DNS_BUNDLE, DNS_CODE_CACHE, DNS_SERVER_BUNDLE, DNSLAT_BIN, ensureDnsServer } from '../../src/runtime/artifacts.ts';
+import { CONTAIN_BIN, DNS_BUNDLE, DNS_CODE_CACHE, DNS_SERVER_BUNDLE, DNSLAT_BIN, ensureDnsServer } from '../../src/runtime/artifacts.ts';
 import { CONTAINER_PATH } from '../../src/render/render.ts';
 import { LISTENING_MARK, WAIT_NETWORK_FLAG } from '../../src/dns/marks.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
@@ -115,6 +115,22 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
     expect(env).toEqual(expect.arrayContaining([`PATH=${CONTAINER_PATH}`, 'HOSTNAME=coredns', 'POD_NAME=coredns', 'POD_NAMESPACE=kube-system']));
     expect(process.env.VITEST).toBeDefined();
     expect(env.filter((v) => /^(VITEST|NODE_EXTRA_CA_CERTS|NODE_OPTIONS)=/.test(v))).toEqual([]);
+  });
+
+  it('the server took the DNS sockets its container bound before Node started (socket activation)', async () => {
+    const pid = dnsServerPid(readState(name)!)!;
+    const { readlinkSync } = await import('node:fs');
+    // contain --listen udp4:53 --listen tcp4:53: fds 3 and 4, taken by the server, not bound again.
+    expect(readlinkSync(`/proc/${pid}/fd/3`)).toMatch(/^socket:/);
+    expect(readlinkSync(`/proc/${pid}/fd/4`)).toMatch(/^socket:/);
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    expect(env).toContain('LISTEN_FDNAMES=udp4-53:tcp4-53');
+    const ss = await inLab(state, 'kube-system/coredns', ['ss', '-Hlnup']);
+    const inodes = (text: string) => [...text.matchAll(/:53\s/g)].length;
+    expect(inodes(ss.stdout), ss.stdout).toBe(1);
+    expect(ss.stdout).toContain(`pid=${pid},fd=3`);
+    const tcp = await inLab(state, 'kube-system/coredns', ['ss', '-Hlntp']);
+    expect(tcp.stdout).toMatch(new RegExp(`:53\\s[\\s\\S]*pid=${pid},fd=4`));
   });
 
   it('readiness and metrics are served on the ready, health and prometheus ports', async () => {
@@ -282,6 +298,62 @@ describe.skipIf(!live)('podlab-dns -podlab.wait-network (how up starts a pod\'s 
     const answer = await inNs(['dig', '+tries=1', '+time=2', '-p', '5399', '@127.0.0.1', 'whoami.example']);
     expect(answer.stdout).toContain('status: NOERROR');
     expect(answer.stdout).toMatch(/whoami\.example\.\s+0\s+IN\s+A\s+127\.0\.0\.1/);
+  });
+});
+
+describe.skipIf(!live)('podlab-dns from sockets its container bound (contain --listen, how up starts the cluster DNS)', () => {
+  // A namespace named like lab lt-sa's pods, so `down lt-sa` removes what a failed run leaves.
+  const lab = 'lt-sa';
+  const netns = `podlab-${lab}.pod.default.t`;
+  const dir = `/tmp/podlab-${lab}`;
+  const inNs = (argv: string[]) => execa('ip', ['netns', 'exec', netns, ...argv], { reject: false });
+  let server: ReturnType<typeof execa> | undefined;
+
+  beforeAll(async () => {
+    const d = await ensureDnsServer();
+    if (d) throw new Error(d.message);
+    await down(lab);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/Corefile`, '.:5399 {\n    whoami\n}\n');
+    await execa('ip', ['netns', 'add', netns]);
+    await execa('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  });
+  afterAll(async () => {
+    server?.kill('SIGKILL');
+    await server?.catch(() => undefined);
+    await down(lab);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a query sent before the server started waits in the socket and is answered; a passed port no server block serves is closed', async () => {
+    let out = '';
+    // The program starts a second after contain bound the sockets: the query below is sent meanwhile
+    // (--no-tmp: the Corefile is in the host's /tmp).
+    const program = `sleep 1; exec ${process.execPath} ${DNS_BUNDLE} -conf ${dir}/Corefile`;
+    server = execa('ip', ['netns', 'exec', netns, CONTAIN_BIN, '--uid', '64999', '--gid', '64999', '--no-tmp', '--listen', 'udp4:5399', '--listen', 'tcp4:5399', '--listen', 'udp4:5400', '--', 'sh', '-c', program], { reject: false, stdin: 'ignore', all: true });
+    server.all!.on('data', (b: Buffer) => (out += b.toString()));
+    const deadline = Date.now() + 5000;
+    while (!(await inNs(['ss', '-Hlnu'])).stdout.includes(':5399') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(out).not.toContain(LISTENING_MARK);
+    const [udp, tcp] = await Promise.all([
+      inNs(['dig', '+tries=1', '+time=8', '-p', '5399', '@127.0.0.1', 'whoami.example']),
+      inNs(['dig', '+tcp', '+tries=1', '+time=8', '-p', '5399', '@127.0.0.1', 'whoami.example']),
+    ]);
+    expect(out).toContain(LISTENING_MARK);
+    for (const r of [udp, tcp]) {
+      expect(r.stdout).toContain('status: NOERROR');
+      expect(r.stdout).toMatch(/whoami\.example\.\s+0\s+IN\s+A\s+127\.0\.0\.1/);
+    }
+    expect(out).toContain('[INFO] podlab-dns: closing passed socket udp4-5400: no server block serves it');
+    const closed = await inNs(['dig', '+short', '+tries=1', '+time=1', '-p', '5400', '@127.0.0.1', 'whoami.example']);
+    expect(closed.stdout).toContain('connection refused');
+    expect(server.exitCode).toBeNull();
+  });
+
+  it('contain refuses a --listen it cannot parse, before starting anything', async () => {
+    const r = await execa(CONTAIN_BIN, ['--uid', '64999', '--gid', '64999', '--listen', 'udp4:http', '--', 'true'], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--listen takes udp4:PORT, tcp4:PORT, udp6:PORT or tcp6:PORT');
   });
 });
 

@@ -32,7 +32,10 @@ describe("up.sh's DNS servers get the view `up` gives them", () => {
 
   it('the lab has a cluster DNS and a host DNS server, each started through contain --only', () => {
     expect(lines).toHaveLength(2);
-    for (const l of lines) expect(l).toMatch(/build\/native\/contain --uid \d+ --gid \d+ \$DNS_LIBS --only /);
+    for (const l of lines) expect(l).toMatch(/build\/native\/contain --uid \d+ --gid \d+ (--listen \w+:53 )*\$DNS_LIBS --only /);
+    // The cluster DNS server gets its sockets bound by contain (socket activation); a host's does not.
+    expect(lines[0]).toContain('--listen udp4:53 --listen tcp4:53 ');
+    expect(lines[1]).not.toContain('--listen');
   });
 
   for (const [i, pod] of [[0, { system: 'dns' }], [1, {}]] as const) {
