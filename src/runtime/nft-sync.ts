@@ -34,8 +34,11 @@ export interface NftSyncReport {
 
 const nft = (netns: string) => ['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '--', 'nft', '-f', '-'];
 
-/** The transaction that takes a namespace from `before` to the tables of `view` (and those tables), or '' when nothing changes. */
-export function namespaceScript(view: NftView, target: NftTarget, before: Record<string, NftTable>): { script: string; tables: Record<string, NftTable> } {
+/**
+ * The transaction that takes a namespace from `before` to the tables of `view` (and those tables),
+ * or '' when nothing changes. `fresh`: the namespace was just created, so it holds no table at all.
+ */
+export function namespaceScript(view: NftView, target: NftTarget, before: Record<string, NftTable>, fresh = false): { script: string; tables: Record<string, NftTable> } {
   const parts: string[] = [];
   const tables: Record<string, NftTable> = {};
   for (const b of TABLE_BUILDERS) {
@@ -44,14 +47,17 @@ export function namespaceScript(view: NftView, target: NftTarget, before: Record
     if (next) tables[b.table] = next;
     if (!next && !prev) continue;
     if (!next) parts.push(`delete table ${prev!.family} ${prev!.name}\n`);
-    else if (!prev) parts.push(renderTable(next));
+    else if (!prev) parts.push(renderTable(next, [], { fresh }));
     else parts.push(diffTable(prev, next));
   }
   return { script: parts.join(''), tables };
 }
 
-/** Brings every namespace's tables in line with `view`. Concurrent calls for one lab must not overlap (callers are sequential). */
-export async function syncTables(ex: Executor, state: LabState, view: NftView): Promise<NftSyncReport> {
+/**
+ * Brings every namespace's tables in line with `view`. Concurrent calls for one lab must not
+ * overlap (callers are sequential). `fresh`: `up`'s first sync, into namespaces it just created.
+ */
+export async function syncTables(ex: Executor, state: LabState, view: NftView, fresh = false): Promise<NftSyncReport> {
   const applied: NftSyncReport['applied'] = [];
   const last = readAppliedTables(state.lab);
   const next: AppliedTables = {};
@@ -59,7 +65,7 @@ export async function syncTables(ex: Executor, state: LabState, view: NftView): 
     nftTargets(state.plan).map(async (t) => {
       const before = last[t.netns] ?? {};
       next[t.netns] = before;
-      const { script, tables } = namespaceScript(view, t, before);
+      const { script, tables } = namespaceScript(view, t, before, fresh);
       if (script) {
         const started = performance.now();
         await must(ex, nft(t.netns), { input: script });

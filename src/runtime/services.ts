@@ -79,12 +79,13 @@ export function viewPods(state: LabState, planned = false): PolicyPod[] {
  * Brings every nft table of the lab (kube-proxy's and NetworkPolicy's, runtime/nft-sync.ts) in
  * line with `endpoints` (default: the live ones), the pods' current addresses and the policies in
  * force: the whole tables the first time, only the difference after that. `planned` builds them
- * for pods at their planned addresses (while `up` wires them). Then the DNS server's view of the
- * cluster is rewritten, unless `publish` is false.
+ * for pods at their planned addresses (while `up` wires them); `fresh`, into namespaces that hold
+ * no table yet (`up`'s own). Then the DNS server's view of the cluster is rewritten, unless
+ * `publish` is false.
  */
-export async function syncServices(ex: Executor, state: LabState, endpoints: Endpoints = liveEndpoints(state), options: { publish?: boolean; planned?: boolean } = {}): Promise<SyncReport> {
+export async function syncServices(ex: Executor, state: LabState, endpoints: Endpoints = liveEndpoints(state), options: { publish?: boolean; planned?: boolean; fresh?: boolean } = {}): Promise<SyncReport> {
   const policies = state.policies ?? state.plan.networkPolicy?.policies ?? [];
-  const { applied } = await syncTables(ex, state, { plan: state.plan, endpoints, pods: viewPods(state, options.planned), policies });
+  const { applied } = await syncTables(ex, state, { plan: state.plan, endpoints, pods: viewPods(state, options.planned), policies }, options.fresh);
   state.endpoints = endpoints;
   // The ingress controller's upstreams follow the endpoints (nginx reloads when they changed).
   if (!options.planned) await syncIngress(ex, state, endpoints);

@@ -194,8 +194,9 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // once every pod is ready; `up` succeeds only when they all are, and then (step 'services')
   // syncs the live endpoints: no change, unless a pod is not where the plan put it. The DNS
   // server's view of the cluster is published only then, from the live pods. Nothing returns or
-  // throws while pods are still being wired.
-  const programming = traced('up: kube-proxy tables (planned endpoints)', () => syncServices(ex, state, plan.endpoints, { publish: false, planned: true }));
+  // throws while pods are still being wired. The namespaces are this `up`'s own, new: the tables
+  // are added, not replaced.
+  const programming = traced('up: kube-proxy tables (planned endpoints)', () => syncServices(ex, state, plan.endpoints, { publish: false, planned: true, fresh: true }));
   const [w, p] = await Promise.allSettled([wiring, programming]);
   for (const r of [w, p]) if (r.status === 'rejected') throw r.reason;
   await startHosts(ex, plan, state);

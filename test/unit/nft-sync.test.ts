@@ -55,6 +55,19 @@ describe('nft sync of one namespace', () => {
     expect(script).toContain('delete table ip podlab-policy\n');
   });
 
+  it("up's first sync into its new namespaces: the same tables, added without replacing (no delete: nothing to delete)", () => {
+    const replacing = namespaceScript(view, w1, {});
+    const fresh = namespaceScript(view, w1, {}, true);
+    expect(fresh.tables).toEqual(replacing.tables);
+    expect(fresh.script).not.toContain('delete table');
+    expect(fresh.script).toContain('table ip podlab {\n');
+    expect(fresh.script).toContain('table ip podlab-policy {\n');
+    // Nothing else differs: the replacing script is the fresh one with each table's two-line preamble.
+    expect(replacing.script.replace(/^table ip [\w-]+\ndelete table ip [\w-]+\n/gm, '')).toBe(fresh.script);
+    // Only a first sync: later syncs are differences whatever `fresh` says.
+    expect(namespaceScript(view, w1, fresh.tables, true).script).toBe('');
+  });
+
   it('the same view again: no transaction', () => {
     const { tables } = namespaceScript(view, w1, {});
     expect(namespaceScript(view, w1, tables).script).toBe('');
