@@ -122,7 +122,7 @@ export async function waitContainers(state: LabState, pod: PlanPod, only?: strin
       .map((c) => {
         const listen = box === undefined ? [] : dnsListeners(c, pod);
         const mark = LISTENING[c.argv[0]!]!;
-        return waitListening(ps.containers[c.name]!.log, c.name, (text) => text.includes(mark) || (listen.length > 0 && socketsBound(box!, listen)));
+        return waitListening(ps.containers[c.name]!.log, c.name, (text) => text.includes(mark) || (listen.length > 0 && socketsBound(box!, listen)), listen.length ? 1 : 10);
       }),
   );
 }
@@ -141,11 +141,12 @@ function socketsBound(pid: number, specs: readonly string[]): boolean {
 const readText = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 
 /** Polls until `listening` holds for the container's log (or the sockets it checks are bound); `up` returns only after that. */
-async function waitListening(log: string, container: string, listening: (logText: string) => boolean, timeoutMs = 10_000): Promise<void> {
+async function waitListening(log: string, container: string, listening: (logText: string) => boolean, everyMs: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  // Polls after 2, 4, 8, then every 10 ms: the log is a few lines, and a 15 ms poll made `up` wait
-  // 7 ms on average after the DNS server was listening.
-  for (let wait = 2; ; wait = Math.min(10, wait * 2)) {
+  // Polls after 2, 4, 8, then every 10 ms (a workload's log: a 15 ms poll made `up` wait 7 ms on
+  // average after the DNS server was listening); every 1 ms for sockets contain binds, a few ms
+  // after the spawn (a read of /proc/net is some 50 µs).
+  for (let wait = Math.min(2, everyMs); ; wait = Math.min(everyMs, wait * 2)) {
     const text = readText(log);
     if (listening(text)) return;
     if (Date.now() > deadline) throw new Error(`container "${container}" did not start listening within ${timeoutMs} ms: ${text.trim().split('\n').at(-1) ?? ''}`);

@@ -159,34 +159,48 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const saver = coalescedWriter(state);
   // The early pods' network first: the cluster's DNS.
   const order = [...early, ...plan.pods.filter((p) => !early.has(p))];
-  const wiring = parallel(order, POD_CONCURRENCY, async (pod) => {
-    if (options.signal?.aborted) return;
-    if (!early.has(pod)) await startSandbox(ex, plan, state, pod, files, template, saver.save);
-    const ps = state.pods[pod.name]!;
-    // The containers' low-ports sysctl is written while the CNI plugins run: neither needs the other.
-    const lowPorts = pod.containers.length ? allowLowPorts(ex, pod.netns) : undefined;
+  // Counts down as each pod's network is done (its CNI ADD), or the pod failed or was skipped.
+  let adding = order.length;
+  let allAdded!: () => void;
+  const added = new Promise<void>((resolve) => (allAdded = resolve));
+  if (!adding) allAdded();
+  const podsWired = parallel(order, POD_CONCURRENCY, async (pod) => {
+    let lowPorts: Promise<void> | undefined;
     try {
-      if (!pod.hostNetwork) ps.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
+      if (options.signal?.aborted) return;
+      if (!early.has(pod)) await startSandbox(ex, plan, state, pod, files, template, saver.save);
+      // The containers' low-ports sysctl is written while the CNI plugins run: neither needs the other.
+      lowPorts = pod.containers.length ? allowLowPorts(ex, pod.netns) : undefined;
+      try {
+        if (!pod.hostNetwork) state.pods[pod.name]!.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
+      } finally {
+        await lowPorts?.catch(() => undefined);
+      }
+      await lowPorts;
+      state.pods[pod.name]!.ip = pod.ip;
+      saver.save();
     } finally {
-      await lowPorts?.catch(() => undefined);
+      if (--adding === 0) allAdded();
     }
-    await lowPorts;
-    ps.ip = pod.ip;
-    saver.save();
-    if (early.has(pod)) return;
+    if (early.has(pod) || options.signal?.aborted) return;
     await spawnContainers(ex, plan, state, pod, undefined, saver.save, !!lowPorts);
     await traced(`up: pod ${pod.name}: containers listening`, () => waitContainers(state, pod));
-  })
-    // The DNS server last, once every other pod listens: its container binds the DNS sockets
-    // first (contain --listen; a few ms) and `up` waits for that only, so Node's start-up (some 60
-    // ms of CPU) runs after `up` rather than beside the CNI calls. A query sent before the server
-    // has started waits in its socket; nothing is refused (src/dns/activation.ts).
-    .then(async () => {
-      for (const pod of early) {
-        if (options.signal?.aborted) return;
-        await spawnContainers(ex, plan, state, pod, undefined, saver.save, true);
-        await traced(`up: pod ${pod.name}: containers listening`, () => waitContainers(state, pod));
-      }
+  });
+  // The DNS server once every pod has its network, beside the other pods' containers: its
+  // container binds the DNS sockets first (contain --listen; a few ms) and `up` waits for that
+  // only, so Node's start-up (some 60 ms of CPU) runs after `up` rather than beside the CNI calls.
+  // A query sent before the server has started waits in its socket; nothing is refused
+  // (src/dns/activation.ts). Nothing of it starts once a pod has failed.
+  const dnsStarted = Promise.race([added, podsWired.then(() => undefined, () => 'failed' as const)]).then(async (r) => {
+    for (const pod of early) {
+      if (r === 'failed' || options.signal?.aborted) return;
+      await spawnContainers(ex, plan, state, pod, undefined, saver.save, true);
+      await traced(`up: pod ${pod.name}: containers listening`, () => waitContainers(state, pod));
+    }
+  });
+  const wiring = Promise.allSettled([podsWired, dnsStarted])
+    .then((rs) => {
+      for (const r of rs) if (r.status === 'rejected') throw r.reason;
     })
     .finally(saver.flush);
 
