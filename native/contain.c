@@ -33,7 +33,8 @@
  *   how it ended.
  *   With --listen SPEC (repeatable; SPEC is udp4:PORT, tcp4:PORT, udp6:PORT or tcp6:PORT), contain
  *   binds each socket first, as root in the container's network namespace, on the wildcard address
- *   (tcp: SO_REUSEADDR and listening; IPv6: IPV6_V6ONLY), and hands them to the program as systemd
+ *   (tcp: SO_REUSEADDR and listening; IPv6: IPV6_V6ONLY; a port still in use is retried for up
+ *   to 3 s, the time a restarted server's predecessor may take to let go), and hands them to the program as systemd
  *   socket activation does: fds 3, 4, … in the order given, LISTEN_FDS=N, LISTEN_FDNAMES=NAME:NAME…
  *   (udp4:53 is named udp4-53) and LISTEN_PID=<the program's pid>. Once they are bound (the network
  *   namespace's /proc/net shows them), nothing sent to those ports is refused: it waits in the
@@ -413,8 +414,15 @@ static void bind_listeners(void)
             die("setsockopt IPV6_V6ONLY", spec);
         struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(INADDR_ANY)}};
         struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
-        if (v6 ? bind(fd, (struct sockaddr *)&a6, sizeof a6) : bind(fd, (struct sockaddr *)&a4, sizeof a4))
-            die("bind", spec);
+        /* A restarted server's predecessor may hold the port for a few more milliseconds (the
+         * kernel kills it after its parent, unshare --kill-child): retry for up to 3 s. */
+        for (int tries = 0;; tries++) {
+            if (!(v6 ? bind(fd, (struct sockaddr *)&a6, sizeof a6) : bind(fd, (struct sockaddr *)&a4, sizeof a4)))
+                break;
+            if (errno != EADDRINUSE || tries == 300)
+                die("bind", spec);
+            usleep(10000);
+        }
         if (tcp && listen(fd, 511) != 0)
             die("listen", spec);
         listen_fd[k] = fd;

@@ -17,6 +17,7 @@ import { runChecks } from '../../src/check/run.ts';
 import { down } from '../../src/runtime/down.ts';
 import { dnsServerPid, reloadDns, DnsError } from '../../src/runtime/dns.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
+import { restartContainer } from '../../src/runtime/sandbox.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { CONTAIN_BIN, DNS_BUNDLE, DNS_CODE_CACHE, DNS_SERVER_BUNDLE, DNSLAT_BIN, ensureDnsServer } from '../../src/runtime/artifacts.ts';
 import { CONTAINER_PATH } from '../../src/render/render.ts';
@@ -140,6 +141,17 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
     expect(await get(`http://${podIp}:8080/health`)).toMatchObject({ ok: true, status: 200 });
     const m = await get('http://10.96.0.10:9153/metrics');
     expect(m.body).toContain('coredns_dns_requests_total{proto="udp"}');
+  });
+
+  it('a restarted DNS container binds the port again once its predecessor let go, and answers', async () => {
+    const before = dnsServerPid(readState(name)!)!;
+    await restartContainer(realExecutor, readState(name)!, 'coredns', 'coredns');
+    const after = dnsServerPid(readState(name)!)!;
+    expect(after).toBeGreaterThan(0);
+    expect(after).not.toBe(before);
+    expect(await eventually(async () => (await short(readState(name)!, 'client', ['web.default.svc.cluster.local'])).length > 0)).toBe(true);
+    const { readlinkSync } = await import('node:fs');
+    expect(readlinkSync(`/proc/${after}/fd/3`)).toMatch(/^socket:/);
   });
 
   it('a re-created pod gets a new IP and DNS answers with it', async () => {
