@@ -260,20 +260,21 @@ describe.skipIf(!live)('live Corefile changes: the custom-forwarder exercise, re
   });
 });
 
-describe.skipIf(!live)('podlab-dns -podlab.wait-network (how up starts a pod\'s DNS server during its CNI call)', () => {
-  // A namespace named like lab lt-dw's pods, so `down lt-dw` removes what a failed run leaves.
-  const lab = 'lt-dw';
+/**
+ * A DNS server started by hand: a namespace named like lab `lab`'s pods (so `down lab` removes what
+ * a failed run leaves) with loopback up and `corefile` in /tmp/podlab-<lab>; the server a test
+ * hands to `started` is killed after the suite.
+ */
+function handStartedServer(lab: string, corefile: string) {
   const netns = `podlab-${lab}.pod.default.t`;
   const dir = `/tmp/podlab-${lab}`;
-  const inNs = (argv: string[]) => execa('ip', ['netns', 'exec', netns, ...argv], { reject: false });
-  let server: ReturnType<typeof execa> | undefined;
-
+  let server: { kill(signal: 'SIGKILL'): unknown; catch(f: () => undefined): Promise<unknown> } | undefined;
   beforeAll(async () => {
     const d = await ensureDnsServer();
     if (d) throw new Error(d.message);
     await down(lab);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}/Corefile`, '.:53 {\n    whoami\n}\n');
+    writeFileSync(`${dir}/Corefile`, corefile);
     await execa('ip', ['netns', 'add', netns]);
     await execa('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
   });
@@ -283,10 +284,23 @@ describe.skipIf(!live)('podlab-dns -podlab.wait-network (how up starts a pod\'s 
     await down(lab);
     rmSync(dir, { recursive: true, force: true });
   });
+  return {
+    netns,
+    dir,
+    inNs: (argv: string[]) => execa('ip', ['netns', 'exec', netns, ...argv], { reject: false }),
+    started: <T extends NonNullable<typeof server>>(p: T): T => {
+      server = p;
+      return p;
+    },
+  };
+}
+
+describe.skipIf(!live)('podlab-dns -podlab.wait-network (how up starts a pod\'s DNS server during its CNI call)', () => {
+  const { netns, dir, inNs, started } = handStartedServer('lt-dw', '.:53 {\n    whoami\n}\n');
 
   it('serves nothing while the namespace has no default route, and starts serving once the route is added', async () => {
     let out = '';
-    server = execa('ip', ['netns', 'exec', netns, process.execPath, DNS_BUNDLE, '-conf', `${dir}/Corefile`, '-dns.port', '5399', WAIT_NETWORK_FLAG], { reject: false, stdin: 'ignore' });
+    const server = started(execa('ip', ['netns', 'exec', netns, process.execPath, DNS_BUNDLE, '-conf', `${dir}/Corefile`, '-dns.port', '5399', WAIT_NETWORK_FLAG], { reject: false, stdin: 'ignore' }));
     server.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     // Long enough for Node to start and load the Corefile (about 0.1 s here), even on a busy runner.
     await new Promise((r) => setTimeout(r, 1500));
@@ -314,35 +328,14 @@ describe.skipIf(!live)('podlab-dns -podlab.wait-network (how up starts a pod\'s 
 });
 
 describe.skipIf(!live)('podlab-dns from sockets its container bound (contain --listen, how up starts the cluster DNS)', () => {
-  // A namespace named like lab lt-sa's pods, so `down lt-sa` removes what a failed run leaves.
-  const lab = 'lt-sa';
-  const netns = `podlab-${lab}.pod.default.t`;
-  const dir = `/tmp/podlab-${lab}`;
-  const inNs = (argv: string[]) => execa('ip', ['netns', 'exec', netns, ...argv], { reject: false });
-  let server: ReturnType<typeof execa> | undefined;
-
-  beforeAll(async () => {
-    const d = await ensureDnsServer();
-    if (d) throw new Error(d.message);
-    await down(lab);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}/Corefile`, '.:5399 {\n    whoami\n}\n');
-    await execa('ip', ['netns', 'add', netns]);
-    await execa('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
-  });
-  afterAll(async () => {
-    server?.kill('SIGKILL');
-    await server?.catch(() => undefined);
-    await down(lab);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { netns, dir, inNs, started } = handStartedServer('lt-sa', '.:5399 {\n    whoami\n}\n');
 
   it('a query sent before the server started waits in the socket and is answered; a passed port no server block serves is closed', async () => {
     let out = '';
     // The program starts a second after contain bound the sockets: the query below is sent meanwhile
     // (--no-tmp: the Corefile is in the host's /tmp).
     const program = `sleep 1; exec ${process.execPath} ${DNS_BUNDLE} -conf ${dir}/Corefile`;
-    server = execa('ip', ['netns', 'exec', netns, CONTAIN_BIN, '--uid', '64999', '--gid', '64999', '--no-tmp', '--listen', 'udp4:5399', '--listen', 'tcp4:5399', '--listen', 'udp4:5400', '--', 'sh', '-c', program], { reject: false, stdin: 'ignore', all: true });
+    const server = started(execa('ip', ['netns', 'exec', netns, CONTAIN_BIN, '--uid', '64999', '--gid', '64999', '--no-tmp', '--listen', 'udp4:5399', '--listen', 'tcp4:5399', '--listen', 'udp4:5400', '--', 'sh', '-c', program], { reject: false, stdin: 'ignore', all: true }));
     server.all!.on('data', (b: Buffer) => (out += b.toString()));
     const deadline = Date.now() + 5000;
     while (!(await inNs(['ss', '-Hlnu'])).stdout.includes(':5399') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
