@@ -33,13 +33,13 @@
  *   how it ended.
  *   With --listen SPEC (repeatable; SPEC is udp4:PORT, tcp4:PORT, udp6:PORT or tcp6:PORT), contain
  *   binds each socket first, as root in the container's network namespace, on the wildcard address
- *   (tcp: SO_REUSEADDR and listening; IPv6: IPV6_V6ONLY; a port still in use is retried for up
- *   to 3 s, the time a restarted server's predecessor may take to let go), and hands them to the program as systemd
- *   socket activation does: fds 3, 4, … in the order given, LISTEN_FDS=N, LISTEN_FDNAMES=NAME:NAME…
- *   (udp4:53 is named udp4-53) and LISTEN_PID=<the program's pid>. Once they are bound (the network
- *   namespace's /proc/net shows them), nothing sent to those ports is refused: it waits in the
- *   socket until the program reads it (the DNS server's Node start-up happens after `up`, not
- *   beside it). Nothing is printed: the program's log stays its own.
+ *   (tcp: SO_REUSEADDR and listening; IPv6: IPV6_V6ONLY; a port still in use is retried for up to
+ *   3 s, the time a restarted server's predecessor may take to let go), and hands them to the
+ *   program as systemd's socket activation does: fds 3, 4, … in the order given, LISTEN_FDS=N,
+ *   LISTEN_FDNAMES=NAME:NAME… (udp4:53 is named udp4-53) and LISTEN_PID=<the program's pid>. Once
+ *   they are bound (the network namespace's /proc/net shows them), nothing sent to those ports is
+ *   refused: it waits in the socket until the program reads it (the DNS server's Node start-up
+ *   happens after `up`, not beside it). Nothing is printed: the program's log stays its own.
  *
  * Contract:
  *   contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... [--exit-file FILE] -- PROGRAM [ARG]...
