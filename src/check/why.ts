@@ -6,10 +6,12 @@
  * "10.244.2.3:8081 refused: pod web-2 listens on TCP 8080", "dropped by NetworkPolicy deny-all in
  * namespace x", "denied by ClusterNetworkPolicy deny-z (Admin tier, priority 10), rule ingress[0]: Deny".
  * A cause is *settled* when retrying cannot cure it (no pod backs the Service, no
- * container of the pod declares the port, a policy's reject rule counted the probe), so the runner
+ * container of the pod declares the port and none of its own `command:` started in the last
+ * STARTING_GRACE_MS, a policy's reject rule counted the probe), so the runner
  * stops there instead of waiting out the timeout. And the "try:" line: a command a learner knows.
  */
 import type { PlanCheck } from '../plan/plan.ts';
+import { processAgeMs } from '../lib/proc.ts';
 import type { Executor } from '../runtime/exec.ts';
 import { explainLive } from '../runtime/explain.ts';
 import type { LabState } from '../runtime/state.ts';
@@ -52,6 +54,23 @@ export function learnerCommand(lab: string, c: ProbeCheck): string | undefined {
   return to ? `podlab trace ${lab} ${from} ${to}${port ? ` --port ${port}` : ''} --proto ${c.kind}` : undefined;
 }
 
+/**
+ * How long a container running its own `command:` may take to open its ports: podlab knows when its
+ * built-in programs listen (`up` waits for them), not when a learner's server does. A refusal by a
+ * pod with such a container younger than this is not settled, declared port or not.
+ */
+export const STARTING_GRACE_MS = 2000;
+
+/** Whether one of the pod's `command:` containers started less than STARTING_GRACE_MS ago (it may yet listen). */
+function startingUp(state: LabState, pod: LabState['plan']['pods'][number]): boolean {
+  return pod.containers.some((c) => {
+    const rec = state.pods[pod.name]?.containers[c.name];
+    if (c.argv[0]?.startsWith('@') || !rec) return false;
+    const age = processAgeMs(rec);
+    return age !== undefined && age < STARTING_GRACE_MS;
+  });
+}
+
 /** Why a check that should reach did not; undefined when podlab cannot tell (then the runner keeps retrying). */
 export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeCheck): Promise<Cause | undefined> {
   if (!isReach(c) || c.expect !== 'reach') return undefined;
@@ -91,7 +110,7 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
       // The port refused is the pod's (a Service's target port, after DNAT), not the check's.
       const refused = Number(/:(\d+)\/\w+ would be refused/.exec(e.message)?.[1] ?? port);
       const declared = pod?.containers.some((k) => k.ports.some((p) => p.containerPort === refused));
-      return { cause: e.message.replace(' would be refused:', ' refused:').replace(/: pod (\S+)\/(\S+) listens/, ': pod $2 listens'), settled: !declared };
+      return { cause: e.message.replace(' would be refused:', ' refused:').replace(/: pod (\S+)\/(\S+) listens/, ': pod $2 listens'), settled: !declared && !(pod && startingUp(state, pod)) };
     }
     // A pod that is not running is worth saying; other problems (an address outside the lab) are not a cause.
     if (e instanceof TraceProblem && e.code === 'PL3114') return { cause: e.message, settled: false };

@@ -32,6 +32,19 @@ export function startTimeOf(pid: number): number | undefined {
 /** include/linux/sched.h: the task is getting shut down. */
 const PF_EXITING = 0x4;
 
+/** Clock ticks per second of /proc's start times (USER_HZ: 100 on Linux, whatever the kernel's HZ). */
+const USER_HZ = 100;
+
+/** How long ago (ms) the recorded process started, from /proc/uptime; undefined when unknown. */
+export function processAgeMs(rec: ProcessRef): number | undefined {
+  try {
+    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    return rec.startTime > 0 && Number.isFinite(uptime) ? Math.max(0, uptime * 1000 - (rec.startTime * 1000) / USER_HZ) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function recordOf(pid: number): ProcessRef {
   return { pid, startTime: startTimeOf(pid) ?? 0 };
 }
