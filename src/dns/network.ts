@@ -1,10 +1,10 @@
 /**
  * `-podlab.wait-network`: a pod's DNS server may start before its pod's CNI ADD has finished (up.sh
- * starts it in the background; `up` itself now starts it last, from sockets its container bound:
- * activation.ts). It loads its Corefile meanwhile, but opens its ports and sends its first query
- * (the loop plugin's probe) only once the namespace has a default route: the bridge plugin adds it
- * last, after the interface and its address. What the pod shows a learner is what Kubernetes
- * shows: no DNS server answers before the pod has a network.
+ * starts it in the background; `up` itself starts it once every pod has its network, from sockets
+ * its container bound: activation.ts). It loads its Corefile meanwhile, but opens its ports and
+ * sends its first query (the loop plugin's probe) only once the namespace has a default route: the
+ * bridge plugin adds it last, after the interface and its address. What the pod shows a learner
+ * is what Kubernetes shows: no DNS server answers before the pod has a network.
  */
 import { readFileSync } from 'node:fs';
 

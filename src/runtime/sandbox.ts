@@ -53,7 +53,7 @@ export async function startNodeSandboxes(ex: Executor, plan: Plan, state: LabSta
 /**
  * Whether `up` treats a pod as the cluster's DNS: a network of its own and podlab-dns in it. Its
  * sandbox starts with the nodes' and its network first among the pods; its containers start once
- * every other pod listens (up.ts).
+ * every pod has its network (up.ts).
  */
 export function startsEarly(pod: PlanPod): boolean {
   return !pod.hostNetwork && pod.containers.some((c) => c.argv[0] === '@dns');
