@@ -104,7 +104,8 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // Pods' mount namespaces start as copies of this one, which has the host's nsfs mounts dropped
   // already: copying and dropping a thousand of them per pod cost 4 ms of each pod's start.
   // Pods running podlab-dns get their sandbox now, alongside the node network and the nodes
-  // (neither needs the other; together 10-15 ms). Their containers start last (below).
+  // (neither needs the other; together 10-15 ms). Their containers start once every pod has its
+  // network (below).
   const early = new Set(plan.pods.filter(startsEarly));
   const starting = traced('up: mount template, node sandboxes, early pods (DNS)', async () => {
     state.mountTemplate = recordOf(await ex.spawn(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
@@ -161,6 +162,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const order = [...early, ...plan.pods.filter((p) => !early.has(p))];
   // Counts down as each pod's network is done (its CNI ADD), or the pod failed or was skipped.
   let adding = order.length;
+  let podFailed = false;
   let allAdded!: () => void;
   const added = new Promise<void>((resolve) => (allAdded = resolve));
   if (!adding) allAdded();
@@ -179,6 +181,9 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
       await lowPorts;
       state.pods[pod.name]!.ip = pod.ip;
       saver.save();
+    } catch (e) {
+      podFailed = true;
+      throw e;
     } finally {
       if (--adding === 0) allAdded();
     }
@@ -193,7 +198,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // (src/dns/activation.ts). Nothing of it starts once a pod has failed.
   const dnsStarted = Promise.race([added, podsWired.then(() => undefined, () => 'failed' as const)]).then(async (r) => {
     for (const pod of early) {
-      if (r === 'failed' || options.signal?.aborted) return;
+      if (r === 'failed' || podFailed || options.signal?.aborted) return;
       await spawnContainers(ex, plan, state, pod, undefined, saver.save, true);
       await traced(`up: pod ${pod.name}: containers listening`, () => waitContainers(state, pod));
     }

@@ -10,7 +10,6 @@ import { runCheck } from '../../src/check/run.ts';
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import type { LabState } from '../../src/runtime/state.ts';
-import { WORKLOAD_BIN } from '../../src/runtime/artifacts.ts';
 import { liveGuard, twoPodLab, upLab } from './host.ts';
 
 const live = liveGuard();
@@ -28,8 +27,9 @@ describe.runIf(live)('fail fast (live)', () => {
         { kind: 'tcp', from: 'a', to: 'slow', port: 7070, timeoutMs: 8_000 },
       ],
     });
-    // A learner's own server that opens its port a second after it starts, declaring none.
-    spec.pods!.slow = { node: 'w2', containers: [{ name: 'slow', command: ['sh', '-c', `sleep 1; exec ${WORKLOAD_BIN} tcp-echo --port 7070`] }] };
+    // A learner's own server that opens its port a second after it starts, declaring none (a
+    // program of the system's: a container's /tmp is its own, so a clone there is out of its view).
+    spec.pods!.slow = { node: 'w2', containers: [{ name: 'slow', command: ['sh', '-c', 'sleep 1; exec openssl s_server -accept 7070 -nocert -quiet'] }] };
     // A pod whose container declares 9090 but does not listen (yet), behind Service late 80 → 9090.
     spec.pods!.late = { node: 'w2', labels: { app: 'late' }, containers: [{ name: 'late', command: ['sleep', 'infinity'], ports: [{ containerPort: 9090 }] }] };
     spec.services = { late: { selector: { app: 'late' }, ports: [{ port: 80, targetPort: 9090 }] } };
