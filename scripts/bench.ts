@@ -12,7 +12,10 @@
  *   - the CNI floor and the sandbox floor (cniFloor()): the floor with the pods wired by the real
  *     CNI plugins instead, and then with a pause process per pod too; what any tool must pay that
  *     keeps those parts of podlab's design;
- *   - the idle pod sandbox's RSS (VmRSS of each pause process).
+ *   - the idle pod sandbox's RSS (VmRSS of each pause process);
+ *   - the machine's busy CPU during podlab's `up` and the sandbox floor's (/proc/stat: on two cores
+ *     `up` is CPU-bound), and when the cluster DNS server itself serves (`up` returns once its
+ *     sockets are bound, before Node has started).
  * Then the flagship lab through the CLI (`node bin/podlab.js up <file>`, then `down`), wall time and
  * the CLI process's peak RSS; `validate` of the flagship through the CLI, cold (empty type-check
  * cache) and warm. With --peers, Debian's Mininet side by side (benchPeers(): Linux-bridge
