@@ -26,21 +26,13 @@ import { recreatePod } from '../../src/runtime/pods.ts';
 import { calicoStatus, calicoStatusLines } from '../../src/runtime/calico-status.ts';
 import { hashRouterId } from '../../src/cni/calico/routerid.ts';
 import { httpFrom, liveGuard, upLab } from './host.ts';
+import { until } from './calico-lab.ts';
 
 const live = liveGuard();
 
 async function labNetns(name: string): Promise<string[]> {
   const { stdout } = await execa('ip', ['netns', 'list']);
   return stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`podlab-${name}.`));
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, ms = 30_000): Promise<T | undefined> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe.skipIf(!live)('live Calico IPv6-only with BGP (labs/calico-ipv6-only.lab.ts)', () => {

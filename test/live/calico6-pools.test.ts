@@ -31,20 +31,12 @@ import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
 import type { CalicoNode } from '../../src/cni/calico/index.ts';
 import { comparable, hostSnapshot, inLab, liveGuard, upLab, type HostSnapshot } from './host.ts';
+import { until } from './calico-lab.ts';
 
 const live = liveGuard();
 const web = { containers: [{ name: 'web', workload: { kind: 'http-echo' as const } }] };
 const internet = { internet: { network: 'external' as const, containers: [{ name: 'web', workload: { kind: 'http-echo' as const, port: 80 } }] } };
 const toInternet6 = (from: string, expect: { expectSource?: string; expectNoNat?: boolean }, what: string) => ({ kind: 'http' as const, from, to: 'host/internet', port: 80, family: 'IPv6' as const, ...expect, name: what });
-
-async function until<T>(probe: () => Promise<T | undefined>, ms = 30_000): Promise<T | undefined> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** What of the host a lab may not leave behind: links, addresses, routes, rules, nft, sysctls, and its own netns, state and mounts. */
 function hostPart(s: HostSnapshot, name: string) {
