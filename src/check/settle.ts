@@ -74,6 +74,9 @@ function targetPod(check: PlanCheck): string | undefined {
   return 'to' in check && check.to && typeof check.to === 'object' && 'kind' in check.to && check.to.kind === 'pod' ? check.to.name : undefined;
 }
 
+/** Whether a container runs the author's own command, not a built-in podlab waits for (`@workload`, `@dns`, `@nginx`). */
+export const runsOwnCommand = (c: { argv: readonly string[] }): boolean => !c.argv[0]?.startsWith('@');
+
 /**
  * The lab's live state as far as a check's outcome can depend on it, or undefined when something
  * is pending: the lab is not up, or a server podlab does not wait for may still be starting (a
@@ -83,7 +86,7 @@ function targetPod(check: PlanCheck): string | undefined {
 export function liveKey(state: LabState | undefined, check: PlanCheck): string | undefined {
   if (!state || state.status !== 'up') return undefined;
   const pod = targetPod(check);
-  const ownServer = (c: { argv: string[]; ports: readonly unknown[] }, target: boolean) => !c.argv[0]?.startsWith('@') && (target || c.ports.length > 0);
+  const ownServer = (c: { argv: string[]; ports: readonly unknown[] }, target: boolean) => runsOwnCommand(c) && (target || c.ports.length > 0);
   for (const p of state.plan.pods) {
     if (pod !== undefined && p.name !== pod) continue;
     if (!state.pods[p.name] || p.containers.some((c) => ownServer(c, pod !== undefined))) return undefined;

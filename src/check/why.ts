@@ -20,6 +20,7 @@ import { TraceProblem } from '../trace/ends.ts';
 import type { ProbeCheck } from './checks.ts';
 import { sourceRef } from './checks.ts';
 import { shellQuote } from './checks.ts';
+import { runsOwnCommand } from './settle.ts';
 
 export interface Cause {
   /** One sentence a learner understands. */
@@ -65,7 +66,7 @@ export const STARTING_GRACE_MS = 2000;
 function startingUp(state: LabState, pod: LabState['plan']['pods'][number]): boolean {
   return pod.containers.some((c) => {
     const rec = state.pods[pod.name]?.containers[c.name];
-    if (c.argv[0]?.startsWith('@') || !rec) return false;
+    if (!runsOwnCommand(c) || !rec) return false;
     const age = processAgeMs(rec);
     return age !== undefined && age < STARTING_GRACE_MS;
   });
