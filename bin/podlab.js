@@ -23,8 +23,18 @@ const PACKAGED = `${root}build/cli`;
 /** Packages the CLI bundle leaves as imports: heavy, and loaded only when a command needs them. */
 const LAZY = ['typescript', 'ts-morph', 'kubernetes-models', '@hpcc-js/wasm-graphviz', 'esbuild', 'tsx'];
 
+/**
+ * Commands that run from a bundle of their own, with only what they load (src/cli/<command>-main.ts):
+ * `up`, and `down` of a lab named by its name (a lab file needs the compiler for its name). Any
+ * other command line, `podlab --prefix x up …` too, runs the whole CLI (podlab.cjs).
+ */
+const COMMANDS = {
+  up: { entry: 'src/cli/up-main.ts', bundle: 'up.cjs', takes: () => true },
+  down: { entry: 'src/cli/down-main.ts', bundle: 'down.cjs', takes: (args) => !args.some((a) => !a.startsWith('-') && (a.endsWith('.ts') || existsSync(a))) },
+};
+
 /** The bundles of the CLI (podlab.cjs written last: its time stamps the set). */
-const BUNDLES = ['preload.cjs', 'down.cjs', 'podlab.cjs'];
+const BUNDLES = ['preload.cjs', ...Object.values(COMMANDS).map((c) => c.bundle), 'podlab.cjs'];
 
 /** Newest modification time of the files below dir. */
 function newest(dir) {
@@ -84,16 +94,15 @@ async function rebuild(dir) {
   // The CLI, and the lab-evaluation cache's lookup with the sandboxed evaluator (src/compile/preload.ts):
   // small, for deciding below, before the CLI has loaded, whether a lab needs evaluating at all,
   // and for starting that evaluation.
-  // And `podlab down` alone (src/cli/down-main.ts): removing a lab loads no compiler, no schema and
-  // no other command.
-  const [cli, preload, down] = await Promise.all([
+  // And the commands of COMMANDS, each alone: `down` loads no compiler, no schema and no other
+  // command; `up` none of the modules only other commands load.
+  const entries = [['preload.cjs', 'src/compile/preload.ts'], ...Object.values(COMMANDS).map((c) => [c.bundle, c.entry])];
+  const [cli, ...rest] = await Promise.all([
     build({ ...common, entryPoints: [`${root}src/cli/main.ts`], outfile: `${dir}/podlab.cjs` }),
-    build({ ...common, entryPoints: [`${root}src/compile/preload.ts`], outfile: `${dir}/preload.cjs` }),
-    build({ ...common, entryPoints: [`${root}src/cli/down-main.ts`], outfile: `${dir}/down.cjs` }),
+    ...entries.map(([bundle, entry]) => build({ ...common, entryPoints: [`${root}${entry}`], outfile: `${dir}/${bundle}` })),
   ]);
   mkdirSync(dir, { recursive: true });
-  writeAtomic(`${dir}/preload.cjs`, preload.outputFiles[0].contents);
-  writeAtomic(`${dir}/down.cjs`, down.outputFiles[0].contents);
+  entries.forEach(([bundle], i) => writeAtomic(`${dir}/${bundle}`, rest[i].outputFiles[0].contents));
   writeAtomic(`${dir}/podlab.cjs`, cli.outputFiles[0].contents);
 }
 
@@ -131,7 +140,7 @@ function run(dir, name) {
     /* none yet */
   }
   // What the CLI caches per build (src/render/render-cache.ts) is keyed by this stamp.
-  if (name === 'podlab.cjs') globalThis[Symbol.for('podlab.bundle')] = { dir, stamp: stamp.toString().trim() };
+  if (name !== 'preload.cjs') globalThis[Symbol.for('podlab.bundle')] = { dir, stamp: stamp.toString().trim() };
   const script = new Script(Module.wrap(source), { filename: as, cachedData: cached, });
   if (!cached || script.cachedDataRejected) {
     // Made at exit: by then V8 has compiled what this command ran, not only the top level.
@@ -171,7 +180,8 @@ const dir = await bundles();
 boot.push(['boot: bundles fresh? (stat src/)', t, (t = performance.now())]);
 if (process.argv[2] === 'validate' && dir) preload(run(dir, 'preload.cjs'));
 if (dir) {
-  const entry = process.argv[2] === 'down' ? 'down.cjs' : 'podlab.cjs';
+  const own = Object.hasOwn(COMMANDS, process.argv[2] ?? '') ? COMMANDS[process.argv[2]] : undefined;
+  const entry = own?.takes(process.argv.slice(3)) ? own.bundle : 'podlab.cjs';
   run(dir, entry);
   boot.push([`boot: load the CLI bundle (${entry})`, t, performance.now()]);
 } else {

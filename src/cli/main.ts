@@ -3,13 +3,13 @@
  * --json, for scripts. Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
 import { REPO_ROOT } from '../runtime/artifacts.ts';
-import { endQuietlyOnClosedPipe, Exit, EXIT } from './common.ts';
+import { podlabProgram, runProgram } from './program.ts';
 import { registerValidate } from './validate.ts';
 import { registerRender } from './render-cmd.ts';
 import { registerUp } from './up.ts';
 import { registerDown } from './down.ts';
+import { labName } from './common.ts';
 import { registerStatus } from './status.ts';
 import { registerExec } from './exec.ts';
 import { registerLogs } from './logs.ts';
@@ -34,19 +34,10 @@ import { registerGet } from './get.ts';
 import { registerUi } from './ui.ts';
 import { registerPolicy } from './policy.ts';
 
-endQuietlyOnClosedPipe();
-
-const program = new Command();
+const program = podlabProgram();
 program
-  .name('podlab')
   .version((JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { version: string }).version, '-V, --version', 'print the version')
   .description('Kubernetes networking labs as code: validate a typed lab, render it, build it from network namespaces and real CNI plugins, check it, tear it down.')
-  .option('--prefix <prefix>', 'lab-name prefix for up, down, status, check, …: two users run the same lab side by side (default: $PODLAB_PREFIX)')
-  .hook('preAction', (cmd) => {
-    const prefix = cmd.opts<{ prefix?: string }>().prefix;
-    if (prefix !== undefined) process.env.PODLAB_PREFIX = prefix;
-  })
-  .showHelpAfterError()
   .addHelpText('after', `
 Typical session:
   podlab validate labs/pod-networking.lab.ts   check the lab, nothing touches the kernel
@@ -60,7 +51,7 @@ Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.`)
 registerValidate(program);
 registerRender(program);
 registerUp(program);
-registerDown(program);
+registerDown(program, labName);
 registerStatus(program);
 registerExec(program);
 registerLogs(program);
@@ -85,11 +76,4 @@ registerGet(program);
 registerUi(program);
 registerPolicy(program);
 
-// Not a top-level await: bin/podlab.js runs this bundled as CommonJS, from V8's code cache.
-program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof Exit) process.exitCode = e.code;
-  else {
-    process.stderr.write(`podlab: internal error: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = EXIT.cannotRun;
-  }
-});
+runProgram(program);

@@ -114,16 +114,29 @@ describe('podlab CLI', () => {
     expect(r.exitCode).toBe(141);
   });
 
-  it('down runs from a bundle of its own, by name, by file and with --prefix, as the whole CLI did', async () => {
+  it('up and down run from bundles of their own; down of a lab file, from the whole CLI, which compiles its name', async () => {
     // The down bundle loads no compiler (src/cli/down-main.ts); PODLAB_TRACE names the bundle started.
-    const byName = await execa('node', ['bin/podlab.js', 'down', 'spd-cli-none'], { reject: false, env: { PODLAB_CACHE_DIR: CACHE, PODLAB_TRACE: '1' } });
+    const traced = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false, env: { PODLAB_CACHE_DIR: CACHE, PODLAB_TRACE: '1' } });
+    const byName = await traced('down', 'spd-cli-none');
     expect(byName.exitCode).toBe(0);
     expect(byName.stderr).toContain('spd-cli-none: nothing to remove');
-    const byFile = await execa('node', ['bin/podlab.js', 'down', 'labs/kubenet.lab.ts', '--json'], { reject: false, env: { PODLAB_CACHE_DIR: CACHE, PODLAB_TRACE: '1' } });
+    expect(byName.stderr).toContain('boot: load the CLI bundle (down.cjs)');
+    const byFile = await traced('down', 'labs/kubenet.lab.ts', '--json');
     expect(byFile.exitCode).toBe(0);
-    expect(byFile.stderr).toContain('boot: load the CLI bundle (down.cjs)');
-    // A lab file is compiled for its name (the compiler loaded only then), the prefix applied to it.
+    expect(byFile.stderr).toContain('boot: load the CLI bundle (podlab.cjs)');
+    // A lab file is compiled for its name, the prefix applied to it.
     expect(JSON.parse(byFile.stdout)).toEqual([{ lab: 'kubenet', namespaces: [], processes: 0, existed: false }]);
+    // `up` from its own bundle, with the program's global option and usage errors as in the whole CLI.
+    const upMissing = await traced('up', 'test/no-such.lab.ts', '--prefix', 'spd-x-');
+    expect(upMissing.exitCode).toBe(1);
+    expect(upMissing.stderr).toContain('boot: load the CLI bundle (up.cjs)');
+    expect(upMissing.stderr).toContain('error PL0001 no such file: test/no-such.lab.ts');
+    const upHelp = await podlab('up', '--help');
+    expect(upHelp.stdout).toContain('Usage: podlab up [options] <lab>');
+    expect(upHelp.stdout).toContain('--no-api');
+    const upBad = await podlab('up', 'labs/kubenet.lab.ts', '--no-such-option');
+    expect(upBad.exitCode).toBe(1);
+    expect(upBad.stderr).toContain("error: unknown option '--no-such-option'");
     const prefixed = await podlab('--prefix', 'spd-x-', 'down', 'labs/kubenet.lab.ts', '--json');
     expect(JSON.parse(prefixed.stdout)).toMatchObject([{ lab: 'spd-x-kubenet', existed: false }]);
     const bad = await podlab('down', 'none', '--prefix', 'Bad_');

@@ -1,0 +1,32 @@
+/**
+ * The program every CLI entry shares: the whole CLI (main.ts) and the commands that run from a
+ * bundle of their own (up-main.ts, down-main.ts; bin/podlab.js picks the bundle). Its name, the
+ * global --prefix, help after a usage error, and how a command's end becomes the exit code. It
+ * loads only commander and basics.ts, so an entry costs what its own commands need.
+ */
+import { Command } from 'commander';
+import { endQuietlyOnClosedPipe, Exit, EXIT } from './basics.ts';
+
+export function podlabProgram(): Command {
+  endQuietlyOnClosedPipe();
+  return new Command()
+    .name('podlab')
+    .option('--prefix <prefix>', 'lab-name prefix for up, down, status, check, …: two users run the same lab side by side (default: $PODLAB_PREFIX)')
+    .hook('preAction', (cmd) => {
+      const prefix = cmd.opts<{ prefix?: string }>().prefix;
+      if (prefix !== undefined) process.env.PODLAB_PREFIX = prefix;
+    })
+    .showHelpAfterError();
+}
+
+/** Runs the command line; an Exit sets the exit code, anything else is an internal error (exit 2). */
+export function runProgram(program: Command): void {
+  // Not a top-level await: bin/podlab.js runs the entries bundled as CommonJS, from V8's code cache.
+  program.parseAsync(process.argv).catch((e: unknown) => {
+    if (e instanceof Exit) process.exitCode = e.code;
+    else {
+      process.stderr.write(`podlab: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = EXIT.cannotRun;
+    }
+  });
+}
