@@ -1,17 +1,20 @@
 /**
- * Starting a lab's API server at `up`, in the background: `up` starts the server process
- * (`podlab api-server <lab>`, in its own session, recorded in the state so that `down` stops it by
- * pid) and returns without waiting for it. The process then makes, in /run/podlab/<lab>/api/, a CA
- * and a serving certificate for 127.0.0.1 with openssl (keys 0600), a random bearer token, listens
- * on a port the kernel picks, and writes the kubeconfig (0600, context named after the lab) last:
- * its existence says the server answers. `podlab kubeconfig` waits for it (waitApiServer).
+ * Starting a lab's API server on first use: the first `podlab kubeconfig` of a lab that is up
+ * (ensureApiServer) starts the server process (`podlab api-server <lab>`, in its own session,
+ * recorded in the state so that `down` stops it by pid), and starts it again if it died. A lab
+ * nobody drives with kubectl costs no server: no Node process, no certificates, no memory. The
+ * process makes, in /run/podlab/<lab>/api/, a CA and a serving certificate for 127.0.0.1 with
+ * openssl (keys 0600), a random bearer token, listens on a port the kernel picks, and writes the
+ * kubeconfig (0600, context named after the lab) last: its existence says the server answers.
+ * `podlab kubeconfig` waits for it (waitApiServer).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from '../runtime/artifacts.ts';
 import { must, type Executor } from '../runtime/exec.ts';
 import { isAlive, recordOf } from '../runtime/procs.ts';
+import { withLabMutex } from '../runtime/mutex.ts';
 import { readState, stateDir, writeState, type ProcessRecord } from '../runtime/state.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { apiDir } from './live.ts';
@@ -51,21 +54,53 @@ export function kubeconfigText(lab: string, port: number, caPem: string, token: 
  * its certificates and token itself: prepareApiServer). Returns its pid.
  */
 export async function launchApiServer(ex: Executor, lab: string): Promise<number> {
-  const dir = apiDir(lab);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  const dir = makeApiDir(lab);
   const pid = await ex.spawn([process.execPath, `${REPO_ROOT}bin/podlab.js`, 'api-server', lab], { logFile: `${dir}/server.log` });
   const state = readState(lab);
-  if (!state) throw new Error(`lab "${lab}" has no state`);
+  if (!state) {
+    // A `down` came between: the lab is gone, and so must its server be.
+    process.kill(pid, 'SIGKILL');
+    throw new Error(`lab "${lab}" is gone`);
+  }
   state.api = recordOf(pid);
   writeState(state);
   return pid;
 }
 
+/** The server's folder (0700) in the lab's state directory, which it never makes again: a lab that `down` removed meanwhile throws (ENOENT). */
+function makeApiDir(lab: string): string {
+  const dir = apiDir(lab);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+export type ApiStart = { rec: ProcessRecord; why?: undefined } | { rec?: undefined; why: 'not up' | 'no api' };
+
+/**
+ * The lab's API server, started unless it runs (`podlab kubeconfig`): under the lab's mutex, so
+ * that two commands at once start one server. One that died is replaced, its port and kubeconfig
+ * removed first (they name a port nobody serves). None for a lab that is not up, or was brought up
+ * with --no-api.
+ */
+export function ensureApiServer(ex: Executor, lab: string): Promise<ApiStart> {
+  return withLabMutex(lab, async () => {
+    const state = readState(lab);
+    if (!state || state.status !== 'up') return { why: 'not up' };
+    if (state.noApi) return { why: 'no api' };
+    if (state.api && isAlive(state.api)) return { rec: state.api };
+    for (const f of ['kubeconfig', 'port']) rmSync(`${apiDir(lab)}/${f}`, { force: true });
+    return { rec: recordOf(await launchApiServer(ex, lab)) };
+  });
+}
+
 /** In the server process, before it listens: the certificates and the token. */
 export async function prepareApiServer(ex: Executor, lab: string): Promise<string> {
-  const dir = apiDir(lab);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dir = makeApiDir(lab);
   await traced('api: certificates', () => makeCertificates(ex, lab, dir));
   const token = randomBytes(32).toString('base64url');
   writeFileSync(`${dir}/token`, `${token}\n`, { mode: 0o600 });
@@ -91,8 +126,8 @@ export function apiPort(lab: string): number | undefined {
 export type ApiWait = { ready: true; port: number; kubeconfig: string } | { ready: false; why: 'none' | 'exited' | 'timeout' };
 
 /**
- * Waits until the lab's API server (started by `up` in the background) has written its kubeconfig:
- * 'none' when the lab has no server (`up --no-api`), 'exited' when its process is gone, 'timeout'.
+ * Waits until the lab's API server (ensureApiServer) has written its kubeconfig: 'none' when the
+ * lab has no server (`up --no-api`), 'exited' when its process is gone, 'timeout'.
  */
 export async function waitApiServer(lab: string, rec: ProcessRecord | undefined, timeoutMs = 20_000): Promise<ApiWait> {
   if (!rec) return { ready: false, why: 'none' };

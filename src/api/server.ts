@@ -1,5 +1,5 @@
 /**
- * The lab's API server process (`podlab api-server <lab>`, started by `up`): HTTPS on 127.0.0.1
+ * The lab's API server process (`podlab api-server <lab>`, started by the lab's first `podlab kubeconfig`): HTTPS on 127.0.0.1
  * only, at a port the kernel picks, with the lab's serving certificate; every request must carry
  * the lab's bearer token (401 otherwise, as an API server without anonymous access answers).
  * Answers come from handlers.ts; this file does the I/O: bodies, watches (the view re-read every

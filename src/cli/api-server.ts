@@ -1,7 +1,8 @@
 /**
- * `podlab api-server <lab>` (hidden): the lab's API server process itself, started by `up` in the
- * background (api/launch.ts) and stopped by `down`; not a command for people to run. It makes its
- * certificates and token, listens, then writes the kubeconfig that `podlab kubeconfig` waits for.
+ * `podlab api-server <lab>` (hidden): the lab's API server process itself, started by the lab's
+ * first `podlab kubeconfig` (api/launch.ts) and stopped by `down`; not a command for people to
+ * run. It makes its certificates and token, listens, then writes the kubeconfig that `podlab
+ * kubeconfig` waits for.
  */
 import type { Command } from 'commander';
 import { prepareApiServer, writeKubeconfig } from '../api/launch.ts';
@@ -10,7 +11,7 @@ import { realExecutor } from '../runtime/exec.ts';
 export function registerApiServer(program: Command): void {
   program
     .command('api-server', { hidden: true })
-    .description("run a lab's Kubernetes API server (started by podlab up)")
+    .description("run a lab's Kubernetes API server (started by podlab kubeconfig)")
     .argument('<lab>', 'lab name')
     .action(async (lab: string) => {
       const token = await prepareApiServer(realExecutor, lab);

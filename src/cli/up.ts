@@ -1,4 +1,4 @@
-/** `podlab up`: build a lab under its lock, start its API server, optionally run its checks. */
+/** `podlab up`: build a lab under its lock, optionally run its checks. */
 import { type Command, Option } from 'commander';
 import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
 import { planCached } from './plan-cache.ts';
@@ -10,7 +10,8 @@ import { labStatus } from '../runtime/status.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import type { ReportFormat } from '../check/report.ts';
 import { compileOrExit, Exit, EXIT, prefixed, printHostProblems } from './common.ts';
-import { launchApiServer } from '../api/launch.ts';
+import { withLabMutex } from '../runtime/mutex.ts';
+import { readState, writeState } from '../runtime/state.ts';
 import { dim, green, red } from './terminal.ts';
 import { checkLive, formatOption } from './check-live.ts';
 import { RuntimeError } from '../runtime/errors.ts';
@@ -23,7 +24,7 @@ export function registerUp(program: Command): void {
     .option('--check', "run the lab's checks once it is up")
     .option('--typecheck', 'also run the TypeScript type check first (slower)')
     .option('--json', 'print the result as JSON')
-    .option('--no-api', "do not start the lab's Kubernetes API server (see podlab kubeconfig)")
+    .option('--no-api', "no Kubernetes API server for this lab (podlab kubeconfig starts one on first use)")
     .addOption(formatOption())
     .addOption(new Option('--crash-after-step <n>', 'testing: SIGKILL podlab itself after n journaled steps').hideHelp().argParser(Number))
     .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; api: boolean; format: ReportFormat; crashAfterStep?: number }) => {
@@ -76,16 +77,12 @@ export function registerUp(program: Command): void {
         process.off('SIGINT', abort);
         process.off('SIGTERM', abort);
       }
-      // The lab's Kubernetes API server (src/api/): a lab without one still works, so a failure is reported, not fatal.
-      if (opts.api) {
-        try {
-          // Started in the background: `up` returns once the lab is up; `podlab kubeconfig` waits for the server.
-          await traced('cli: api server (start in the background)', () => launchApiServer(realExecutor, plan.lab));
-          if (!opts.json) process.stderr.write(dim(`  · api server starting (kubectl: export KUBECONFIG=$(podlab kubeconfig ${plan.lab}))\n`));
-        } catch (e) {
-          process.stderr.write(`${formatDiagnostic(diag('PL3071', [], `the Kubernetes API server of ${plan.lab} did not start: ${(e as Error).message}`, 'The lab itself is up; podlab exec, status and check work. Its log: /run/podlab/<lab>/api/server.log.'))}\n`);
-        }
-      }
+      // The lab's Kubernetes API server (src/api/) starts with the first `podlab kubeconfig`; --no-api says it never does.
+      if (!opts.api) await withLabMutex(plan.lab, async () => {
+        const s = readState(plan.lab);
+        if (s) writeState({ ...s, noApi: true });
+      });
+      else if (!opts.json) process.stderr.write(dim(`  · kubectl: export KUBECONFIG=$(podlab kubeconfig ${plan.lab})   (starts the lab's API server)\n`));
       const ms = Date.now() - t0;
       if (opts.json && !opts.check) process.stdout.write(`${JSON.stringify({ lab: plan.lab, up: true, ms, status: labStatus(plan.lab) }, null, 2)}\n`);
       if (!opts.json) process.stderr.write(`${green('✓')} ${plan.lab} is up in ${ms} ms — try: podlab status ${plan.lab}\n`);

@@ -48,8 +48,10 @@ export interface LabState {
   daemons?: Record<string, ProcessRecord & { argv: string[]; log: string }>;
   /** The lab's agent (runtime/agent.ts), when the lab runs control loops: `down` stops it first. */
   agent?: ProcessRecord & { log: string };
-  /** The lab's Kubernetes API server (src/api/; its port in api/port once it listens); absent with `up --no-api`. */
+  /** The lab's Kubernetes API server (src/api/; its port in api/port once it listens), once the first `podlab kubeconfig` started it. */
   api?: ProcessRecord;
+  /** `up --no-api`: `podlab kubeconfig` starts no API server for this lab. */
+  noApi?: boolean;
 }
 
 export const stateDir = (lab: string) => `${STATE_ROOT}/${lab}`;

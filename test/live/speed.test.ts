@@ -1,8 +1,8 @@
 /**
- * What `up` no longer waits for (issue 28): the lab's API server starts in the background, so
- * `podlab up` returns while it may still be making its certificates. `podlab kubeconfig` waits for
- * it; a `down` right after `up` stops it wherever it is, and leaves nothing of it behind. And the
- * DNS pod now starts alongside the node network: an `up` killed at any step still leaves nothing.
+ * What `up` no longer does (issue 28): the lab's API server starts on first use, with the first
+ * `podlab kubeconfig`, which waits until it answers; the next ones reuse it, one that died is
+ * replaced, and a `down` while it starts leaves nothing of it behind. And the DNS pod starts
+ * alongside the node network: an `up` killed at any step still leaves nothing.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
@@ -35,7 +35,7 @@ function apiServers(): number[] {
   return out;
 }
 
-describe.skipIf(!live)("up's API server in the background", () => {
+describe.skipIf(!live)('the API server on first use', () => {
   beforeAll(async () => {
     await down(LAB);
   }, 60_000);
@@ -43,30 +43,54 @@ describe.skipIf(!live)("up's API server in the background", () => {
     await down(LAB);
   }, 60_000);
 
-  it('podlab kubeconfig right after up waits for the server, and kubectl gets an answer', async () => {
-    const up = await podlab('up', LAB_FILE);
-    expect(up.exitCode, up.stderr).toBe(0);
-    const rec = readState(LAB)!.api!;
-    expect(isAlive(rec)).toBe(true);
+  const kubeconfig = async () => {
     const k = await podlab('kubeconfig', '--json', LAB);
     expect(k.exitCode, k.stderr).toBe(0);
-    const info = JSON.parse(k.stdout) as { kubeconfig: string; server: string };
-    expect(info.server).toBe(`https://127.0.0.1:${apiPort(LAB)}`);
-    const pods = await execa('kubectl', ['get', 'pods', '-o', 'name'], { reject: false, env: { KUBECONFIG: info.kubeconfig }, timeout: 30_000 });
-    expect(pods.stdout.trim().split('\n')).toContain('pod/web');
+    return JSON.parse(k.stdout) as { kubeconfig: string; server: string };
+  };
+  const kubectlPods = async (kubeconfig: string) =>
+    (await execa('kubectl', ['get', 'pods', '-o', 'name'], { reject: false, env: { KUBECONFIG: kubeconfig }, timeout: 30_000 })).stdout.trim().split('\n');
+
+  it('up starts none; the first podlab kubeconfig starts it and waits for it, the next reuse it, one that died is replaced', async () => {
+    const up = await podlab('up', LAB_FILE);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stderr).toContain(`export KUBECONFIG=$(podlab kubeconfig ${LAB})`);
+    expect(readState(LAB)!.api).toBeUndefined();
+    expect(apiServers()).toEqual([]);
+    const first = await kubeconfig();
+    const rec = readState(LAB)!.api!;
+    expect(isAlive(rec)).toBe(true);
+    expect(first.server).toBe(`https://127.0.0.1:${apiPort(LAB)}`);
+    expect(await kubectlPods(first.kubeconfig)).toContain('pod/web');
+    // Again: the same server.
+    expect((await kubeconfig()).server).toBe(first.server);
+    expect(readState(LAB)!.api).toEqual(rec);
+    expect(apiServers()).toEqual([rec.pid]);
+    // Killed: the next kubeconfig starts another, and names its port, not the dead one's.
+    process.kill(rec.pid, 'SIGKILL');
+    await expect.poll(() => isAlive(rec)).toBe(false);
+    const second = await kubeconfig();
+    const rec2 = readState(LAB)!.api!;
+    expect(rec2.pid).not.toBe(rec.pid);
+    expect(second.server).toBe(`https://127.0.0.1:${apiPort(LAB)}`);
+    expect(await kubectlPods(second.kubeconfig)).toContain('pod/web');
     expect((await podlab('down', LAB)).exitCode).toBe(0);
-    expect(isAlive(rec)).toBe(false);
+    expect(isAlive(rec2)).toBe(false);
   }, 90_000);
 
-  it('down at once after up stops the server however far it got, and leaves none of its files', async () => {
-    for (let i = 0; i < 3; i++) {
+  it('down while podlab kubeconfig starts the server stops it however far it got, and leaves none of its files', async () => {
+    // down at once, and down as soon as the server's process exists (before it answers).
+    for (const when of ['at once', 'server spawned', 'server spawned']) {
       const up = await podlab('up', LAB_FILE);
       expect(up.exitCode, up.stderr).toBe(0);
-      const rec = readState(LAB)!.api!;
+      const k = podlab('kubeconfig', LAB);
+      if (when === 'server spawned') await expect.poll(apiServers, { interval: 1, timeout: 10_000 }).not.toEqual([]);
       const d = await podlab('down', LAB);
       expect(d.exitCode, d.stderr).toBe(0);
-      expect(isAlive(rec)).toBe(false);
-      expect(apiServers()).toEqual([]);
+      // kubeconfig printed the path (the server was ready before down), or said the lab is gone.
+      expect([0, 1, 2]).toContain((await k).exitCode);
+      // A server started after down read the state finds its lab gone and ends by itself.
+      await expect.poll(apiServers, { timeout: 5000 }).toEqual([]);
       expect(existsSync(`/run/podlab/${LAB}`)).toBe(false);
     }
   }, 120_000);
