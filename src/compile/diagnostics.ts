@@ -5,6 +5,7 @@
  */
 import { codeFrameColumns } from '@babel/code-frame';
 import { COREFILE_CODES } from '../dns/corefile/codes.ts';
+import { compareText } from '../lib/order.ts';
 
 export type Path = ReadonlyArray<string | number>;
 
@@ -294,7 +295,7 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 /** Sorts by file, then position, so a report reads top to bottom like each file (a lab and its manifests). */
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
-    (a, b) => (a.file === b.file ? 0 : (a.file ?? '').localeCompare(b.file ?? '')) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code),
+    (a, b) => (a.file === b.file ? 0 : compareText(a.file ?? '', b.file ?? '')) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || compareText(a.code, b.code),
   );
 }
 

@@ -7,6 +7,7 @@ import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
 import { INGRESS, PATH_TYPES, served, type IngressBackend } from '../ingress/types.ts';
 import { buildRoutes, pathRegex } from '../ingress/router.ts';
+import { compareText } from '../lib/order.ts';
 
 type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
@@ -120,7 +121,7 @@ const ingressesDoNotClash: Rule = (lab, out) => {
   if (!ing) return;
   const mine = ing.ingresses.filter((i) => served(ing, i));
   const seen = new Map<string, string>();
-  for (const i of [...mine].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)))
+  for (const i of [...mine].sort((a, b) => compareText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)))
     i.rules.forEach((r, ri) =>
       r.paths.forEach((p, pi) => {
         const key = `${(r.host ?? '').toLowerCase()} ${p.pathType} ${p.path}`;

@@ -9,6 +9,7 @@ import { template } from '../lib/templates.ts';
 import type { LabDnsConfig } from '../compile/lab.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../plan/services.ts';
 import type { ClusterView } from './types.ts';
+import { compareText } from '../lib/order.ts';
 
 
 export interface ResolvConf {
@@ -91,7 +92,7 @@ export interface ViewPod {
 /** The API server's view of the cluster, as the `kubernetes` plugin needs it; sorted, so it renders the same every time. */
 export function clusterView(input: { namespaces: string[]; services: readonly PlanService[]; endpoints: Record<string, Endpoint[]>; pods: readonly ViewPod[] }): ClusterView {
   const podByName = new Map(input.pods.map((p) => [p.name, p]));
-  const services = [...input.services].sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)));
+  const services = [...input.services].sort((a, b) => compareText(serviceKey(a), serviceKey(b)));
   return {
     namespaces: [...input.namespaces].sort(),
     services: services.map((s) => ({
@@ -105,7 +106,7 @@ export function clusterView(input: { namespaces: string[]; services: readonly Pl
     endpoints: services
       .filter((s) => input.endpoints[serviceKey(s)])
       .map((s) => {
-        const eps = [...input.endpoints[serviceKey(s)]!].sort((a, b) => a.pod.localeCompare(b.pod));
+        const eps = [...input.endpoints[serviceKey(s)]!].sort((a, b) => compareText(a.pod, b.pod));
         return {
           service: s.name,
           namespace: s.namespace,
@@ -119,6 +120,6 @@ export function clusterView(input: { namespaces: string[]; services: readonly Pl
           ports: s.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: eps.find((e) => e.ports[p.key] !== undefined)?.ports[p.key] ?? (typeof p.targetPort === 'number' ? p.targetPort : p.port), protocol: p.protocol })),
         };
       }),
-    pods: input.pods.flatMap((p) => (p.ips && p.ips.length > 1 && p.ips[0] === p.ip ? p.ips : [p.ip]).map((ip) => ({ name: p.name, namespace: p.namespace, ip, hostNetwork: p.hostNetwork }))).sort((a, b) => a.name.localeCompare(b.name)),
+    pods: input.pods.flatMap((p) => (p.ips && p.ips.length > 1 && p.ips[0] === p.ip ? p.ips : [p.ip]).map((ip) => ({ name: p.name, namespace: p.namespace, ip, hostNetwork: p.hostNetwork }))).sort((a, b) => compareText(a.name, b.name)),
   };
 }

@@ -18,6 +18,7 @@ import type { ClusterNetworkPolicy, ClusterPolicyPeer, ClusterPolicyPort, Cluste
 import { CONTROL_PLANE_TAINT } from '../loops/scheduler.ts';
 import type { CellCheck, CheckTarget } from '../check/kinds/index.ts';
 import type { Plan, PlanCheck } from '../plan/plan.ts';
+import { compareText } from '../lib/order.ts';
 
 export const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 export const PAUSE = 'registry.k8s.io/pause:3.10';
@@ -273,7 +274,7 @@ export function exportLab(lab: Lab, plan: Plan): Exported {
   if (o.ingress.length) files.set('37-ingress.yaml', yamlDocs(lab, o.ingress));
   files.set('40-checks.yaml', yamlDocs(lab, checksObjects(lab, plan)));
   files.set('README.md', readme(lab));
-  return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
+  return new Map([...files].sort(([a], [b]) => compareText(a, b)));
 }
 
 /** The checks as a Job: a ServiceAccount that may read pods, Services and nodes, the script in a ConfigMap, the Job. */

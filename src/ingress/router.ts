@@ -24,6 +24,7 @@
  * own matching resolves the same way (test/unit/ingress-router.test.ts checks both on one table).
  */
 import { INGRESS, ingressKey, type Ingress, type IngressBackend, type PathType } from './types.ts';
+import { compareText } from '../lib/order.ts';
 
 export interface Route {
   /** `<namespace>/<name>` of the Ingress. */
@@ -73,7 +74,7 @@ const trimSlash = (p: string) => (p.length > 1 && p.endsWith('/') ? p.replace(/\
 
 /** Orders routes as the API gives them precedence: longest path first, then Exact, Prefix, ImplementationSpecific; then by Ingress and position (stable). */
 export function byPrecedence(a: Route, b: Route): number {
-  return pathLength(b) - pathLength(a) || RANK[a.pathType] - RANK[b.pathType] || a.ingress.localeCompare(b.ingress) || a.rule - b.rule || a.index - b.index;
+  return pathLength(b) - pathLength(a) || RANK[a.pathType] - RANK[b.pathType] || compareText(a.ingress, b.ingress) || a.rule - b.rule || a.index - b.index;
 }
 
 /** A path as nginx's case-insensitive regular expression (PCRE; JavaScript's RegExp reads the forms labs use alike), or undefined when it does not compile. */
@@ -122,7 +123,7 @@ export function pathMatches(pathType: PathType, path: string, request: string): 
 export function buildRoutes(ingresses: readonly Ingress[]): RouteTable {
   const hosts = new Map<string, Route[]>();
   let defaultBackend: RouteTable['defaultBackend'];
-  for (const ing of [...ingresses].sort((a, b) => ingressKey(a).localeCompare(ingressKey(b)))) {
+  for (const ing of [...ingresses].sort((a, b) => compareText(ingressKey(a), ingressKey(b)))) {
     if (ing.defaultBackend && !defaultBackend) defaultBackend = { ingress: ingressKey(ing), namespace: ing.namespace, backend: ing.defaultBackend };
     const useRegex = ing.annotations[INGRESS.useRegex] === 'true';
     const target = ing.annotations[INGRESS.rewriteTarget];
@@ -144,10 +145,10 @@ export function buildRoutes(ingresses: readonly Ingress[]): RouteTable {
     }
     // Then nginx takes the first regex location that matches, in the order ingress-nginx writes them: longest path first.
     const regex = list.map((r) => ({ ...r, regex: true }));
-    regex.sort((a, b) => b.path.length - a.path.length || a.ingress.localeCompare(b.ingress) || a.rule - b.rule || a.index - b.index);
+    regex.sort((a, b) => b.path.length - a.path.length || compareText(a.ingress, b.ingress) || a.rule - b.rule || a.index - b.index);
     hosts.set(key, regex);
   }
-  return { hosts: new Map([...hosts].sort(([a], [b]) => a.localeCompare(b))), ...(defaultBackend ? { defaultBackend } : {}) };
+  return { hosts: new Map([...hosts].sort(([a], [b]) => compareText(a, b))), ...(defaultBackend ? { defaultBackend } : {}) };
 }
 
 /** Whether a request's Host matches a rule's host (exact, or a wildcard covering exactly one label). */

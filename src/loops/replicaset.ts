@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { schedule, type Placed, type SchedNode, type SchedRequest } from './scheduler.ts';
+import { compareText } from '../lib/order.ts';
 
 // Kubernetes' random-suffix alphabet (no vowels, no 0/1/3).
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
@@ -77,7 +78,7 @@ export function reconcile(d: DeploymentView, owned: readonly OwnedPod[], nodes: 
   const out: Reconcile = { create: [], delete: [], pending: 0, nextSeq: seq };
   if (owned.length > d.replicas) {
     // Not ready first, then the newest (Kubernetes' ActivePods ordering, reduced).
-    const victims = [...owned].sort((a, b) => Number(a.ready) - Number(b.ready) || b.createdAt - a.createdAt || b.name.localeCompare(a.name));
+    const victims = [...owned].sort((a, b) => Number(a.ready) - Number(b.ready) || b.createdAt - a.createdAt || compareText(b.name, a.name));
     out.delete = victims.slice(0, owned.length - d.replicas).map((p) => p.name);
     return out;
   }

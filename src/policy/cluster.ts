@@ -15,6 +15,7 @@
 import type { ClusterNetworkPolicySpec, ClusterPolicyProtocolSpec } from '../schema/cluster-network-policy-schema.ts';
 import { matchesSelector, namespaceLabelsOf } from './selectors.ts';
 import { normalizeSelector, type LabelSelector, type NamespaceLabels, type PolicyDirection, type PolicyPod } from './types.ts';
+import { compareText } from '../lib/order.ts';
 
 export const CLUSTER_TIERS = ['Admin', 'Baseline'] as const;
 export const CLUSTER_ACTIONS = ['Accept', 'Deny', 'Pass'] as const;
@@ -131,7 +132,7 @@ export function clusterPeerSelectsPod(peer: ClusterPolicyPeer, pod: PolicyPod, n
 
 /** A tier's policies in evaluation order: priority, then name. */
 export function inTierOrder(policies: readonly ClusterNetworkPolicy[], tier: ClusterTier): ClusterNetworkPolicy[] {
-  return policies.filter((p) => p.tier === tier).sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
+  return policies.filter((p) => p.tier === tier).sort((a, b) => a.priority - b.priority || compareText(a.name, b.name));
 }
 
 /** The policies of a tier that apply to a pod in a direction (those with rules for it), in evaluation order. */

@@ -50,6 +50,7 @@ import { clusterPeerSelectsPod, clusterRuleLabel, clusterSubjectSelects, inTierO
 import { isolates, peerSelectsPod, policySelects } from './selectors.ts';
 import { resolvePort } from './evaluate.ts';
 import { policyKey, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPod, type PolicyPort } from './types.ts';
+import { compareText } from '../lib/order.ts';
 
 export interface PolicyContext {
   policies: readonly NetworkPolicy[];
@@ -84,7 +85,7 @@ const podChain = (pod: PolicyPod, dir: PolicyDirection) => `${dir}.${pod.namespa
 function sortedByAddress(pods: readonly PolicyPod[]): PolicyPod[] {
   return pods.map((p) => [parseAddr(p.ip!)!.value, p] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, p]) => p);
 }
-const byKey = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) => policyKey(a).localeCompare(policyKey(b));
+const byKey = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) => compareText(policyKey(a), policyKey(b));
 
 /** Pods that can be in a set: running, with an address of their own. */
 const addressed = (pods: readonly PolicyPod[]) => pods.filter((p) => p.ip && !p.hostNetwork);

@@ -15,6 +15,7 @@ import { renderTable } from '../nft/table.ts';
 import { calicoNatTables, calicoNatTables6, plannedView, policyTables, policyTables6, underlayTable } from '../plan/nft-tables.ts';
 import { topologyFiles, topologySvg } from './graph/index.ts';
 import { nginxConf } from '../plan/ingress.ts';
+import { compareText } from '../lib/order.ts';
 
 
 export type Rendered = Map<string, string>;
@@ -467,7 +468,7 @@ export function render(plan: Plan): Rendered {
   files.push(['topology.md', template('topology.md')({ banner, plan: { ...plan, nodes: drawn }, cni: mode.describe(plan.cni, plan.ipFamilies) })]);
   files.push(...topologyFiles(plan, banner));
 
-  return new Map(files.sort(([a], [b]) => a.localeCompare(b)));
+  return new Map(files.sort(([a], [b]) => compareText(a, b)));
 }
 
 /**
@@ -478,5 +479,5 @@ export function render(plan: Plan): Rendered {
 export async function renderGenerated(plan: Plan): Promise<Rendered> {
   const files = render(plan);
   files.set('topology.svg', await topologySvg(plan, bannerOf(plan)));
-  return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
+  return new Map([...files].sort(([a], [b]) => compareText(a, b)));
 }

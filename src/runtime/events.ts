@@ -7,6 +7,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { stateDir } from './state.ts';
+import { compareText } from '../lib/order.ts';
 
 export interface LabEvent {
   /** ISO time. */
@@ -41,7 +42,7 @@ export function readEvents(lab: string): LabEvent[] {
       /* a partial last line */
     }
   }
-  return out.map((e, i) => [e, i] as const).sort((a, b) => a[0].at.localeCompare(b[0].at) || a[1] - b[1]).map(([e]) => e);
+  return out.map((e, i) => [e, i] as const).sort((a, b) => compareText(a[0].at, b[0].at) || a[1] - b[1]).map(([e]) => e);
 }
 
 /** Whether an event matches a filter: each given field equal (object may be a prefix ending in '/' or '-'), message containing `text`. */

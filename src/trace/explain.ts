@@ -19,6 +19,7 @@ import { isolates } from '../policy/selectors.ts';
 import { policyKey, type LabelSelector, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPod, type PolicyPort, type PolicyRule } from '../policy/types.ts';
 import { resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
 import type { Family } from '../net/addr.ts';
+import { compareText } from '../lib/order.ts';
 
 export interface ExplainRequest {
   from: string;
@@ -145,7 +146,7 @@ function describeCluster(clusterPolicies: readonly ClusterNetworkPolicy[], names
 
 function describe(policies: readonly NetworkPolicy[], dir: PolicyDirection, v: DirectionVerdict, end: End | undefined, clusterPolicies: readonly ClusterNetworkPolicy[] = [], namespaces: NamespaceLabels = {}): DirectionExplanation {
   const pod = end?.kind === 'pod' && !end.pod.hostNetwork ? end.policyPod : undefined;
-  const selecting = pod ? policies.filter((p) => isolates(p, dir, pod)).sort((a, b) => policyKey(a).localeCompare(policyKey(b))) : [];
+  const selecting = pod ? policies.filter((p) => isolates(p, dir, pod)).sort((a, b) => compareText(policyKey(a), policyKey(b))) : [];
   const out: DirectionExplanation = {
     direction: dir,
     ...(pod ? { subject: `${pod.namespace}/${pod.name}`, node: pod.node } : {}),

@@ -12,6 +12,7 @@ import type { ActionSpec } from '../../schema/lab-schema.ts';
 import type { PolicyAction } from '../../policy/normalize.ts';
 import type { NetworkPolicy } from '../../policy/types.ts';
 import type { LabView, ProbeOutput } from '../kinds/kind.ts';
+import { compareText } from '../../lib/order.ts';
 
 /** A scenario action as validated: defaults filled. */
 export type LabAction =
@@ -71,7 +72,7 @@ export interface NftChange {
 
 /** `nft: a 12 lines, b 12 lines`, or `no nft change`. */
 export function describeNft(applied: readonly NftChange[]): string {
-  return applied.length ? `nft: ${[...applied].sort((a, b) => a.target.localeCompare(b.target)).map((x) => `${x.target} ${x.lines} lines`).join(', ')}` : 'no nft change';
+  return applied.length ? `nft: ${[...applied].sort((a, b) => compareText(a.target, b.target)).map((x) => `${x.target} ${x.lines} lines`).join(', ')}` : 'no nft change';
 }
 
 /** What an action's rules see: the lab, where the step was written, and how to name it. */
