@@ -29,9 +29,11 @@ import { bgpPeers6, isIPv6Peer, validatePeer6 } from './peers6.ts';
 import { calicoConflist, rangeSet6 } from './conflist.ts';
 import { assignBlocks6Pools, inBlock6, isIPv6Cidr, pools6Of, poolInputs6, validatePools6, type Pool6Config } from './pools6.ts';
 import { parseSelector, selects } from './selector.ts';
+import type { CalicoPool } from './pool-types.ts';
 import { hostVethName } from './veth.ts';
 
 export { hostVethName };
+export type { CalicoPool };
 
 /** One IP pool (Calico's IPPool resource, the fields podlab builds). */
 const poolSchema = z.strictObject({
@@ -150,17 +152,6 @@ export interface CalicoConfig {
   peers: { node?: string; peerIP: string; asNumber: number }[];
   vni: number;
   port: number;
-}
-
-/** An IP pool as the plan keeps it (every node's data holds all of them: NAT needs the whole list). */
-export interface CalicoPool {
-  name: string;
-  cidr: string;
-  blockSize: number;
-  nodeSelector: string;
-  natOutgoing: boolean;
-  disabled: boolean;
-  encapsulation: 'None' | 'VXLAN';
 }
 
 /** A pod's endpoint on the node: its host-side veth (Calico's workload endpoint). */

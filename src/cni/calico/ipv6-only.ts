@@ -13,20 +13,10 @@ import { CALICO } from '../../constants.ts';
 import { formatPrefix, type Prefix } from '../../net/addr.ts';
 import type { CniNodeInput } from '../types.ts';
 import { calicoConflist, rangeSet6 } from './conflist.ts';
+import type { CalicoPool } from './pool-types.ts';
 import { hashRouterId } from './routerid.ts';
 import { planVxlan6, vxlan6Routes } from './vxlan6.ts';
 import { hostVethName } from './veth.ts';
-
-/** An IPv6 pool as the plan keeps it (index.ts's CalicoPool; written out here: index.ts imports this module). */
-interface Pool6 {
-  name: string;
-  cidr: string;
-  blockSize: number;
-  nodeSelector: string;
-  natOutgoing: boolean;
-  disabled: boolean;
-  encapsulation: 'None' | 'VXLAN';
-}
 
 interface Input {
   lab: string;
@@ -37,7 +27,7 @@ interface Input {
   pods: readonly { name: string; namespace: string; node: number; ip6?: string }[];
   ipv6: { podCidr: Prefix; nodeCidrs: readonly (readonly Prefix[])[] };
   /** The IPv6 pools (index.ts's, as in dual stack), the names of those each node uses, and each node's borrowed IPv6 addresses. */
-  pools6: Pool6[];
+  pools6: CalicoPool[];
   selected6: readonly string[][];
   borrowed6: (i: number) => { pod: string; ip: string; block: string; from: string }[];
   /** The node's IPv6 sessions: the mesh's and IPv6 BGPPeers' (index.ts's, as in dual stack). */

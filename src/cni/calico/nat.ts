@@ -6,7 +6,7 @@
  */
 import { CALICO } from '../../constants.ts';
 import type { NftTable } from '../../nft/table.ts';
-import type { CalicoPool } from './index.ts';
+import type { CalicoPool } from './pool-types.ts';
 
 /** The node's Calico NAT table, or undefined when no pool masquerades. */
 export function calicoNatTable(pools: readonly CalicoPool[]): NftTable | undefined {

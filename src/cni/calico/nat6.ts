@@ -7,7 +7,7 @@
  */
 import { CALICO } from '../../constants.ts';
 import type { NftTable } from '../../nft/table.ts';
-import type { CalicoPool } from './index.ts';
+import type { CalicoPool } from './pool-types.ts';
 
 /** The node's IPv6 Calico NAT table, or undefined when no IPv6 pool masquerades. */
 export function calicoNatTable6(pools: readonly CalicoPool[]): NftTable | undefined {
