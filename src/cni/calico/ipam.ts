@@ -9,9 +9,9 @@
 import { contains, formatAddr, formatPrefix, nth, parsePrefix, sizeOf, subnet, widthOf, type Prefix } from '../../net/addr.ts';
 import * as ip from '../../net/ipv4.ts';
 
-/** An IP pool as the IPAM sees it: its CIDR, block size, whether new blocks may come from it, and which nodes it serves. */
-export interface PoolInput {
-  cidr: ip.Cidr;
+/** An IP pool as the IPAM sees it: its CIDR (an ipv4.ts CIDR, or a net/addr.ts prefix of either family for `claimBlocks`), block size, whether new blocks may come from it, and which nodes it serves. */
+export interface PoolInput<C = ip.Cidr> {
+  cidr: C;
   blockSize: number;
   /** Calico's `disabled`: no new block is claimed from it (blocks it already gave stay). */
   disabled: boolean;
@@ -19,27 +19,27 @@ export interface PoolInput {
   selects: readonly boolean[];
 }
 
-export interface BlockInput {
+export interface BlockInput<C = ip.Cidr> {
   /** The pools in the order a node tries them. */
-  pools: readonly PoolInput[];
+  pools: readonly PoolInput<C>[];
   nodes: number;
   /** Pods with a network of their own, in plan order, by node index. */
   pods: readonly { node: number }[];
-  /** VXLAN: each node's first address is its tunnel address (vxlan.calico). */
+  /** VXLAN: each node's first address is its tunnel address (vxlan.calico, vxlan-v6.calico). */
   tunnel: boolean;
   /** Calico's strictAffinity: never take an address from another node's block. @default false */
   strictAffinity?: boolean;
 }
 
-export interface Blocks {
+export interface Blocks<C = ip.Cidr> {
   /** Each pod's address, in the order given; undefined when there is none (no pool has room for it). */
   pods: (string | undefined)[];
   /** Each node's blocks, in the order it claimed them. */
-  blocks: ip.Cidr[][];
+  blocks: C[][];
   /** Each node's tunnel address (VXLAN), else undefined. */
   tunnels: (string | undefined)[];
   /** Pods (by index in `pods`) whose address was borrowed from another node's block: that block and its node. */
-  borrowed: { pod: number; block: ip.Cidr; from: number }[];
+  borrowed: { pod: number; block: C; from: number }[];
   /** Each pod's pool (index in `pools`), undefined without an address. */
   podPools: (number | undefined)[];
 }
@@ -49,34 +49,46 @@ export function blockCount(pool: ip.Cidr, blockSize: number): number {
   return blockSize < pool.prefix ? 0 : 2 ** (blockSize - pool.prefix);
 }
 
+/** How many blocks of `blockSize` a pool of either family holds (none when the size does not fit it). */
+export function blockCountOf(pool: Prefix, blockSize: number): bigint {
+  return blockSize < pool.bits || blockSize > widthOf(pool.family) ? 0n : 1n << BigInt(blockSize - pool.bits);
+}
+
 /**
- * Claims blocks and hands out addresses. A node uses only the enabled pools that select it, in
+ * The plan's block IPAM over the pools of one family, either one (the arithmetic is net/addr.ts's):
+ * claims blocks and hands out addresses. A node uses only the enabled pools that select it, in
  * their order: it joins by claiming a block of the first of them with a free block; a pod takes the
  * next free address of its node's blocks, else a new block (first pool with one free), else, when
  * no pool of the node has a free block, it borrows the next free address of another node's block in
  * one of those pools (the first such block in claim order), as Calico's IPAM does, unless
- * strictAffinity forbids it; then the pod has no address (validation reports it first, PL2153).
+ * strictAffinity forbids it; then the pod has no address (validation reports it first: PL2153,
+ * PL2183). VXLAN: once every node has joined, and before any pod, each node's tunnel address is the
+ * first address of the block it joined with; a node that joined without one has no tunnel address
+ * (it never claims or borrows one: its pools had no free block, and validation refuses the lab).
+ * IPv4: `assignBlocks` below; IPv6: pools6.ts `assignBlocks6Pools`.
  */
-export function assignBlocks({ pools, nodes, pods, tunnel, strictAffinity = false }: BlockInput): Blocks {
+export function claimBlocks({ pools, nodes, pods, tunnel, strictAffinity = false }: BlockInput<Prefix>): Blocks<Prefix> {
   // Every claimed block in claim order, with its pool, node and how many of its addresses are taken (in order).
-  const claimed: { cidr: ip.Cidr; pool: number; node: number; used: number; room: number }[] = [];
-  const next = pools.map(() => 0);
+  const claimed: { cidr: Prefix; pool: number; node: number; used: bigint; room: bigint }[] = [];
+  const next = pools.map(() => 0n);
   const usable = (node: number) => pools.flatMap((p, i) => (!p.disabled && p.selects[node] ? [i] : []));
   const claim = (node: number) => {
     for (const i of usable(node)) {
       const p = pools[i]!;
-      if (next[i]! >= blockCount(p.cidr, p.blockSize)) continue;
-      const b = { cidr: ip.subnet(p.cidr, p.blockSize, next[i]!++), pool: i, node, used: 0, room: 2 ** (32 - p.blockSize) };
+      if (next[i]! >= blockCountOf(p.cidr, p.blockSize)) continue;
+      const cidr = subnet(p.cidr, p.blockSize, next[i]!++)!;
+      const b = { cidr, pool: i, node, used: 0n, room: sizeOf(cidr) };
       claimed.push(b);
       return b;
     }
     return undefined;
   };
+  const take = (b: (typeof claimed)[number]) => formatAddr(nth(b.cidr, b.used++)!);
   // Each node joins in declaration order and claims its first block (as long as a pool of it has one).
   const own = Array.from({ length: nodes }, (_, n) => [claim(n)].filter((b) => b !== undefined));
-  const tunnels = own.map((b) => (tunnel && b[0] ? ip.formatIp(ip.nth(b[0].cidr, b[0].used++)) : undefined));
-  const borrowed: Blocks['borrowed'] = [];
-  const podPools: Blocks['podPools'] = [];
+  const tunnels = own.map((b) => (tunnel && b[0] ? take(b[0]) : undefined));
+  const borrowed: Blocks<Prefix>['borrowed'] = [];
+  const podPools: Blocks<Prefix>['podPools'] = [];
   const addresses = pods.map(({ node }, i) => {
     let block = own[node]!.find((b) => b.used < b.room) ?? claim(node);
     if (block && block.node === node && !own[node]!.includes(block)) own[node]!.push(block);
@@ -86,14 +98,19 @@ export function assignBlocks({ pools, nodes, pods, tunnel, strictAffinity = fals
       if (block) borrowed.push({ pod: i, block: block.cidr, from: block.node });
     }
     podPools.push(block?.pool);
-    return block ? ip.formatIp(ip.nth(block.cidr, block.used++)) : undefined;
+    return block ? take(block) : undefined;
   });
   return { pods: addresses, blocks: own.map((bs) => bs.map((b) => b.cidr)), tunnels, borrowed, podPools };
 }
 
-/** How many blocks of `blockSize` a pool of either family holds (none when the size does not fit it). */
-export function blockCountOf(pool: Prefix, blockSize: number): bigint {
-  return blockSize < pool.bits || blockSize > widthOf(pool.family) ? 0n : 1n << BigInt(blockSize - pool.bits);
+/** An ipv4.ts CIDR as a net/addr.ts prefix, and back. */
+const toPrefix = (c: ip.Cidr): Prefix => ({ family: 'IPv4', network: BigInt(c.network), bits: c.prefix });
+const toCidr = (p: Prefix): ip.Cidr => ({ network: Number(p.network), prefix: p.bits });
+
+/** The plan's IPv4 block IPAM: `claimBlocks` over the IPv4 pools, its blocks as ipv4.ts CIDRs (what the IPv4 plan is written in). */
+export function assignBlocks({ pools, ...rest }: BlockInput): Blocks {
+  const r = claimBlocks({ ...rest, pools: pools.map((p) => ({ ...p, cidr: toPrefix(p.cidr) })) });
+  return { ...r, blocks: r.blocks.map((bs) => bs.map(toCidr)), borrowed: r.borrowed.map((b) => ({ ...b, block: toCidr(b.block) })) };
 }
 
 /**

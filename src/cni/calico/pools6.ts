@@ -9,9 +9,9 @@
  * Pure: the plan (and, at run time, ipam.ts `nextAddress` on the live IPv6 blocks) chooses every address.
  */
 import { CALICO } from '../../constants.ts';
-import { contains, formatAddr, nth, overlaps, parseAddr, parsePrefix, sizeOf, subnet, type Prefix } from '../../net/addr.ts';
+import { contains, formatAddr, nth, overlaps, parseAddr, parsePrefix, sizeOf, type Prefix } from '../../net/addr.ts';
 import type { CniProblem, CniValidationInput } from '../types.ts';
-import { blockCountOf } from './ipam.ts';
+import { blockCountOf, claimBlocks, type PoolInput } from './ipam.ts';
 import { parseSelector, selects } from './selector.ts';
 
 /** An IPv6 pool as written in `ipPools` (or the default one), resolved. */
@@ -41,13 +41,7 @@ export function pools6Of(written: readonly Pool6Config[], podCidr6: string): Poo
 }
 
 /** An IPv6 pool as the IPAM reads it. */
-export interface Pool6Input {
-  cidr: Prefix;
-  blockSize: number;
-  disabled: boolean;
-  /** By node index: whether the pool's nodeSelector selects the node. */
-  selects: readonly boolean[];
-}
+export type Pool6Input = PoolInput<Prefix>;
 
 export interface Blocks6Result {
   /** Each pod's IPv6 address, in the order given; undefined when none is left for it. */
@@ -69,43 +63,18 @@ export function poolInputs6(pools: readonly Pool6Config[], nodes: readonly { lab
   return out;
 }
 
-/** The plan's IPv6 IPAM: the same claim order and borrowing as the IPv4 one (ipam.ts `assignBlocks`). */
-export function assignBlocks6Pools({ pools, nodes, pods: given, strictAffinity = false, tunnels = false }: { pools: readonly Pool6Input[]; nodes: number; pods: readonly { node: number }[]; strictAffinity?: boolean; tunnels?: boolean }): Blocks6Result & { tunnels: (string | undefined)[] } {
-  // VXLAN: each node's IPv6 tunnel address is taken before any pod (calico-node asks for it as the
-  // node starts), so it is the first address of the node's first block, of its first selected pool.
-  const lead = tunnels ? nodes : 0;
-  const pods = [...Array.from({ length: lead }, (_, node) => ({ node })), ...given];
-  const claimed: { cidr: Prefix; pool: number; node: number; used: bigint; room: bigint }[] = [];
-  const next = pools.map(() => 0n);
-  const usable = (node: number) => pools.flatMap((p, i) => (!p.disabled && p.selects[node] ? [i] : []));
-  const claim = (node: number) => {
-    for (const i of usable(node)) {
-      const p = pools[i]!;
-      if (next[i]! >= blockCountOf(p.cidr, p.blockSize)) continue;
-      const b = { cidr: subnet(p.cidr, p.blockSize, next[i]!++)!, pool: i, node, used: 0n, room: 1n << BigInt(128 - p.blockSize) };
-      claimed.push(b);
-      return b;
-    }
-    return undefined;
-  };
-  const own = Array.from({ length: nodes }, (_, n) => [claim(n)].filter((b) => b !== undefined));
-  const borrowed: Blocks6Result['borrowed'] = [];
-  const addresses = pods.map(({ node }, i) => {
-    let block = own[node]!.find((b) => b.used < b.room) ?? claim(node);
-    if (block && block.node === node && !own[node]!.includes(block)) own[node]!.push(block);
-    if (!block && !strictAffinity) {
-      const mine = new Set(usable(node));
-      block = claimed.find((b) => b.node !== node && mine.has(b.pool) && b.used < b.room);
-      if (block) borrowed.push({ pod: i, block: block.cidr, from: block.node });
-    }
-    return block ? formatAddr(nth(block.cidr, block.used++)!) : undefined;
-  });
-  return {
-    pods: addresses.slice(lead),
-    blocks: own.map((bs) => bs.map((b) => b.cidr)),
-    borrowed: borrowed.filter((b) => b.pod >= lead).map((b) => ({ ...b, pod: b.pod - lead })),
-    tunnels: addresses.slice(0, lead),
-  };
+/**
+ * The plan's IPv6 IPAM: ipam.ts `claimBlocks`, the loop the IPv4 one (`assignBlocks`) runs too,
+ * over the IPv6 pools. VXLAN (`tunnels`): each node's IPv6 tunnel address is taken before any pod
+ * (calico-node asks for it as the node starts), the first address of its first block; `tunnels`
+ * is empty without VXLAN. A node that joined without a block gets no tunnel address rather than a
+ * borrowed one, as on the IPv4 side: the two differ only without strictAffinity, and with VXLAN
+ * every caller forces it (no IPv6 address is borrowed: vxlan-v6.calico routes whole blocks), and
+ * validation refuses a node without a block anyway (PL2183). So one rule serves both families.
+ */
+export function assignBlocks6Pools({ pools, nodes, pods, strictAffinity = false, tunnels = false }: { pools: readonly Pool6Input[]; nodes: number; pods: readonly { node: number }[]; strictAffinity?: boolean; tunnels?: boolean }): Blocks6Result & { tunnels: (string | undefined)[] } {
+  const r = claimBlocks({ pools, nodes, pods, tunnel: tunnels, strictAffinity });
+  return { pods: r.pods, blocks: r.blocks, borrowed: r.borrowed, tunnels: tunnels ? r.tunnels : [] };
 }
 
 /** The last address of an IPv6 block. */
