@@ -10,8 +10,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { birdSocket, type CalicoNode } from '../cni/calico/index.ts';
-import { freeAddresses, nextAddress, type NextAddress } from '../cni/calico/ipam.ts';
-import { inBlock6, lastAddress6 } from '../cni/calico/pools6.ts';
+import { freeAddresses, lastAddress, nextAddress, type NextAddress } from '../cni/calico/ipam.ts';
+import { inBlock6 } from '../cni/calico/pools6.ts';
 import { parseAddr } from '../net/addr.ts';
 import { CALICO } from '../constants.ts';
 import { template } from '../lib/templates.ts';
@@ -80,41 +80,6 @@ async function reconfigureBird(ex: Executor, state: LabState, node: PlanNode): P
   await must(ex, ['birdc', '-s', birdSocket(stateDir(state.lab), node.name), 'configure'], { timeoutMs: 5000 });
 }
 
-/**
- * Picks and applies the address of `pod` (planned on a Calico node) being created on the live lab.
- * A new block or a borrowed address needs BGP (BIRD advertises it); with VXLAN only the node's own
- * blocks are used.
- */
-export async function calicoPodIp(ex: Executor, state: LabState, pod: PlanPod): Promise<{ ip: string; how: NextAddress['how']; block: string }> {
-  const node = state.plan.nodes.find((n) => n.name === pod.node)!;
-  const data = calico(node);
-  const next = nextAddress(liveBlocks(state), node.name);
-  if (!next) throw new Error(`node "${node.name}" has no free address for pod "${pod.name}": its blocks are full, its pools have no free block${data.strictAffinity ? ', and strictAffinity forbids borrowing' : ' and no block of them has a free address to borrow'}`);
-  if (next.how !== 'own' && data.routing.kind !== 'bgp')
-    throw new Error(`node "${node.name}" has no free address in its blocks for pod "${pod.name}"; claiming or borrowing at run time is built for Calico BGP only (VXLAN would need routes on every peer)`);
-  if (next.how === 'new-block') {
-    data.blocks.push(next.block);
-    const c = next.block.split('/')[0]!;
-    ranges(node).splice(data.blocks.length - 1, 0, { subnet: next.block, rangeStart: c, rangeEnd: lastOf(next.block), gateway: CALICO.gateway });
-    writeState(state);
-    await reconfigureBird(ex, state, node);
-  } else if (next.how === 'borrowed') {
-    data.borrowed.push({ pod: pod.name, ip: next.ip, block: next.block, from: next.from });
-    const rs = ranges(node);
-    const lent = rs.find((r) => r.subnet === next.block);
-    const n = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
-    if (!lent) rs.push({ subnet: next.block, rangeStart: next.ip, rangeEnd: next.ip, gateway: CALICO.gateway });
-    else {
-      if (n(next.ip) < n(lent.rangeStart)) lent.rangeStart = next.ip;
-      if (n(next.ip) > n(lent.rangeEnd)) lent.rangeEnd = next.ip;
-    }
-    writeState(state);
-  }
-  data.lastIp = next.ip;
-  writeState(state);
-  return { ip: next.ip, how: next.how, block: next.block };
-}
-
 /** Every running pod's IPv6 address (its run-time one, else its planned one) and every node's reserved IPv6 addresses. */
 function taken6(state: LabState): Set<string> {
   // A pod of one address (an IPv6-only lab's) records `ip` alone; a dual-stack one `ips`.
@@ -151,47 +116,68 @@ function liveBlocks6(state: LabState) {
 /** The node's IPv6 range set: the conflist's second (dual stack), or its only one (an IPv6-only lab). */
 const ranges6 = (n: PlanNode) => (n.conflist.plugins[0] as { ipam: { ranges: Range[][] } }).ipam.ranges[calico(n).ipv6?.only ? 0 : 1]!;
 
+/** What one family of a Calico node holds for the run-time IPAM: the node's data itself (IPv4), or its `ipv6`. */
+type Held = Pick<CalicoNode, 'blocks' | 'borrowed' | 'lastIp'>;
+
+/** Per family: the live blocks, the node's host-local range set, its pods' gateway, how messages name the family and why the IPv4 one adds to BGP-only. */
+const FAMILY = {
+  IPv4: { live: liveBlocks, ranges, gateway: CALICO.gateway, word: '', bgpOnly: ' (VXLAN would need routes on every peer)' },
+  IPv6: { live: liveBlocks6, ranges: ranges6, gateway: CALICO.gateway6, word: 'IPv6 ', bgpOnly: '' },
+};
+
 /**
- * A dual-stack Calico node: the IPv6 address of `pod` being created on the live lab, chosen as the
- * IPv4 one is (nextAddress in cni/calico/ipam.ts, on the IPv6 blocks): the next free address of the node's IPv6
- * blocks, else a new IPv6 block of its pools (a host-local range, and a blackhole in its re-rendered
- * bird.conf: advertised), else a borrowed address (a host-local range inside the lender's block; the
- * CNI plugin's /128 route is what BIRD learns and advertises). Undefined on a node without IPv6.
+ * Picks and applies the address of `pod` (planned on a Calico node) being created on the live lab,
+ * in one family (`held`: what the node holds of it): the next free address of the node's blocks
+ * (nextAddress in cni/calico/ipam.ts), else a new block of its pools (a host-local range, and a
+ * blackhole in its re-rendered bird.conf: advertised), else a borrowed address (a host-local range
+ * inside the lender's block; the CNI plugin's /32 or /128 route is what BIRD learns and advertises).
+ * A new block or a borrowed address needs BGP (BIRD advertises it); with VXLAN only the node's own
+ * blocks are used.
  */
-export async function calicoPodIp6(ex: Executor, state: LabState, pod: PlanPod): Promise<{ ip: string; how: NextAddress['how']; block: string } | undefined> {
-  const node = state.plan.nodes.find((n) => n.name === pod.node)!;
+async function claimAddress(ex: Executor, state: LabState, node: PlanNode, pod: PlanPod, held: Held, f: (typeof FAMILY)[keyof typeof FAMILY]): Promise<{ ip: string; how: NextAddress['how']; block: string }> {
   const data = calico(node);
-  const v6 = data.ipv6;
-  if (!v6) return undefined;
-  const next = nextAddress(liveBlocks6(state), node.name);
-  if (!next) throw new Error(`node "${node.name}" has no free IPv6 address for pod "${pod.name}": its IPv6 blocks are full, its IPv6 pools have no free block${data.strictAffinity ? ', and strictAffinity forbids borrowing' : ' and no IPv6 block of them has a free address to borrow'}`);
+  const w = f.word;
+  const next = nextAddress(f.live(state), node.name);
+  if (!next) throw new Error(`node "${node.name}" has no free ${w}address for pod "${pod.name}": its ${w}blocks are full, its ${w}pools have no free block${data.strictAffinity ? ', and strictAffinity forbids borrowing' : ` and no ${w}block of them has a free address to borrow`}`);
   if (next.how !== 'own' && data.routing.kind !== 'bgp')
-    throw new Error(`node "${node.name}" has no free address in its IPv6 blocks for pod "${pod.name}"; claiming or borrowing at run time is built for Calico BGP only`);
+    throw new Error(`node "${node.name}" has no free address in its ${w}blocks for pod "${pod.name}"; claiming or borrowing at run time is built for Calico BGP only${f.bgpOnly}`);
   if (next.how === 'new-block') {
-    v6.blocks.push(next.block);
-    ranges6(node).splice(v6.blocks.length - 1, 0, { subnet: next.block, rangeStart: next.ip, rangeEnd: lastAddress6(next.block), gateway: CALICO.gateway6 });
+    held.blocks.push(next.block);
+    // A new block's first address is the one handed out (nextAddress), so its range starts there.
+    f.ranges(node).splice(held.blocks.length - 1, 0, { subnet: next.block, rangeStart: next.ip, rangeEnd: lastAddress(next.block), gateway: f.gateway });
     writeState(state);
     await reconfigureBird(ex, state, node);
   } else if (next.how === 'borrowed') {
-    v6.borrowed.push({ pod: pod.name, ip: next.ip, block: next.block, from: next.from });
-    const rs = ranges6(node);
+    held.borrowed.push({ pod: pod.name, ip: next.ip, block: next.block, from: next.from });
+    const rs = f.ranges(node);
     const lent = rs.find((r) => r.subnet === next.block);
     const value = (a: string) => parseAddr(a)!.value;
-    if (!lent) rs.push({ subnet: next.block, rangeStart: next.ip, rangeEnd: next.ip, gateway: CALICO.gateway6 });
+    if (!lent) rs.push({ subnet: next.block, rangeStart: next.ip, rangeEnd: next.ip, gateway: f.gateway });
     else {
       if (value(next.ip) < value(lent.rangeStart)) lent.rangeStart = next.ip;
       if (value(next.ip) > value(lent.rangeEnd)) lent.rangeEnd = next.ip;
     }
   }
-  v6.lastIp = next.ip;
+  held.lastIp = next.ip;
   writeState(state);
   return { ip: next.ip, how: next.how, block: next.block };
 }
 
-function lastOf(block: string): string {
-  const [a, len] = block.split('/');
-  const v = a!.split('.').reduce((x, o) => x * 256 + Number(o), 0) + 2 ** (32 - Number(len)) - 1;
-  return [24, 16, 8, 0].map((s) => Math.floor(v / 2 ** s) % 256).join('.');
+/** The IPv4 address of `pod` being created on the live lab (a Calico node's IPv4 blocks): `claimAddress`. */
+export async function calicoPodIp(ex: Executor, state: LabState, pod: PlanPod): Promise<{ ip: string; how: NextAddress['how']; block: string }> {
+  const node = state.plan.nodes.find((n) => n.name === pod.node)!;
+  return claimAddress(ex, state, node, pod, calico(node), FAMILY.IPv4);
+}
+
+/**
+ * The IPv6 address of `pod` being created on the live lab, chosen and applied as the IPv4 one is
+ * (`claimAddress`, on the node's IPv6 blocks: a dual-stack node's, or an IPv6-only lab's only
+ * ones). Undefined on a node without IPv6.
+ */
+export async function calicoPodIp6(ex: Executor, state: LabState, pod: PlanPod): Promise<{ ip: string; how: NextAddress['how']; block: string } | undefined> {
+  const node = state.plan.nodes.find((n) => n.name === pod.node)!;
+  const v6 = calico(node).ipv6;
+  return v6 ? claimAddress(ex, state, node, pod, v6, FAMILY.IPv6) : undefined;
 }
 
 /**

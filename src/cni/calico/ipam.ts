@@ -135,6 +135,12 @@ const addressesOf = (block: string) => {
   return Array.from({ length: Number(sizeOf(p)) }, (_, i) => formatAddr(nth(p, i)!));
 };
 
+/** The last address of a block (IPv4 or IPv6 text), as text: where a new block's host-local range ends. */
+export const lastAddress = (block: string) => {
+  const p = parsePrefix(block)!;
+  return formatAddr(nth(p, sizeOf(p) - 1n)!);
+};
+
 /**
  * The address of a pod created on `node` of a live lab, as Calico's IPAM picks it, for either
  * family: the next free address of the node's blocks after the one it handed out last (`after`; as

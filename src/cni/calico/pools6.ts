@@ -9,7 +9,7 @@
  * Pure: the plan (and, at run time, ipam.ts `nextAddress` on the live IPv6 blocks) chooses every address.
  */
 import { CALICO } from '../../constants.ts';
-import { contains, formatAddr, nth, overlaps, parseAddr, parsePrefix, sizeOf, type Prefix } from '../../net/addr.ts';
+import { contains, formatAddr, overlaps, parseAddr, parsePrefix, type Prefix } from '../../net/addr.ts';
 import type { CniProblem, CniValidationInput } from '../types.ts';
 import { blockCountOf, claimBlocks, type PoolInput } from './ipam.ts';
 import { parseSelector, selects } from './selector.ts';
@@ -76,12 +76,6 @@ export function assignBlocks6Pools({ pools, nodes, pods, strictAffinity = false,
   const r = claimBlocks({ pools, nodes, pods, tunnel: tunnels, strictAffinity });
   return { pods: r.pods, blocks: r.blocks, borrowed: r.borrowed, tunnels: tunnels ? r.tunnels : [] };
 }
-
-/** The last address of an IPv6 block. */
-export const lastAddress6 = (block: string) => {
-  const p = parsePrefix(block)!;
-  return formatAddr(nth(p, sizeOf(p) - 1n)!);
-};
 
 /**
  * The rules of the IPv6 pools written in `ipPools` (PL2150, PL2174–PL2178 as for IPv4 pools;
