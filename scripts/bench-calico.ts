@@ -24,7 +24,7 @@ import policyLab from '../labs/network-policy.lab.ts';
 import { birdSocket, type CalicoNode } from '../src/cni/calico/index.ts';
 import { parseBirdProtocols } from '../src/check/kinds/bgp.ts';
 import { runChecks } from '../src/check/run.ts';
-import { validateValue } from '../src/compile/compile.ts';
+import { validateValue } from '../src/compile/validate-value.ts';
 import type { LabSpec } from '../src/index.ts';
 import { buildPlan, type Plan } from '../src/plan/plan.ts';
 import { render } from '../src/render/render.ts';

@@ -9,7 +9,7 @@
  * Its labs are named `ds-bench-…` and are removed in `finally`.
  */
 import { readFileSync } from 'node:fs';
-import { validateValue } from '../src/compile/compile.ts';
+import { validateValue } from '../src/compile/validate-value.ts';
 import type { LabSpec, PodSpec } from '../src/index.ts';
 import { buildPlan } from '../src/plan/plan.ts';
 import { render } from '../src/render/render.ts';

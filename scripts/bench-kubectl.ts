@@ -21,7 +21,7 @@ import { execa } from 'execa';
 import { apiDir } from '../src/api/live.ts';
 import { launchApiServer, waitApiServer } from '../src/api/launch.ts';
 import { render as renderGet } from '../src/cli/get.ts';
-import { validateValue } from '../src/compile/compile.ts';
+import { validateValue } from '../src/compile/validate-value.ts';
 import type { LabSpec } from '../src/index.ts';
 import { buildPlan } from '../src/plan/plan.ts';
 import { render } from '../src/render/render.ts';

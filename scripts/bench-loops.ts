@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateValue } from '../src/compile/compile.ts';
+import { validateValue } from '../src/compile/validate-value.ts';
 import type { LabSpec } from '../src/index.ts';
 import { buildPlan } from '../src/plan/plan.ts';
 import { render } from '../src/render/render.ts';

@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import podLab from '../labs/pod-networking.lab.ts';
-import { validateValue } from '../src/compile/compile.ts';
+import { validateValue } from '../src/compile/validate-value.ts';
 import { buildPlan } from '../src/plan/plan.ts';
 import { render } from '../src/render/render.ts';
 import { PROBE_BIN } from '../src/runtime/artifacts.ts';

@@ -1,8 +1,10 @@
 /**
  * The CNI modes, by name. Adding a mode is a folder under src/cni/ and one entry in `MODES`
- * (docs/cni-modes.md); the lab schema, the resolved lab's and the plan's types follow from here.
+ * (docs/cni-modes.md), its schema one in `schemas.ts`; the lab schema, the resolved lab's and the
+ * plan's types follow from here. Nothing here loads zod: planning, rendering and running a lab
+ * that validated before need no schema (the CLI loads validation only for a lab it has not seen).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { calico } from './calico/index.ts';
 import { flannel } from './flannel/index.ts';
 import { kubenet } from './kubenet/index.ts';
@@ -16,6 +18,8 @@ export type CniType = Modes['type'];
 type ConfigOf<M> = M extends CniMode<string, z.ZodType, infer C, { type: string }> ? C : never;
 type DataOf<M> = M extends CniMode<string, z.ZodType, { type: string }, infer D> ? D : never;
 type SchemaOf<M> = M extends CniMode<string, infer S> ? S : never;
+/** `cni:` as written in a lab: a mode's name, or its object form (schemas.ts `cniSchema`). */
+export type CniSpec = CniType | z.output<SchemaOf<Modes>>;
 
 /** A resolved `cni:` of a lab: one mode's config, defaults filled. */
 export type CniConfig = ConfigOf<Modes>;
@@ -32,9 +36,6 @@ export function cniFeatureHints(): Record<string, string> {
 /** The names of the modes, as `cni: '<name>'` takes them. */
 export const CNI_TYPES = MODES.map((m) => m.type) as [CniType, ...CniType[]];
 
-/** `cni:` in a lab: a mode's name, or its object form. */
-export const cniSchema = z.union([z.enum(CNI_TYPES), ...(MODES.map((m) => m.schema) as unknown as { [K in keyof typeof MODES]: SchemaOf<(typeof MODES)[K]> })]);
-
 /** The mode of a resolved config (or of a node's data), typed loosely: callers hold a config of that mode. */
 export function cniMode(type: string): CniMode<string, z.ZodType, { type: string }, { type: string }> {
   const m = byType.get(type);
@@ -43,14 +44,14 @@ export function cniMode(type: string): CniMode<string, z.ZodType, { type: string
 }
 
 /** The resolved config of `cni:` as written (a name, or the object form). */
-export function normalizeCni(spec: z.output<typeof cniSchema>, families?: readonly ('IPv4' | 'IPv6')[]): CniConfig {
+export function normalizeCni(spec: CniSpec, families?: readonly ('IPv4' | 'IPv6')[]): CniConfig {
   const type = typeof spec === 'string' ? spec : spec.type;
   return cniMode(type).normalize(typeof spec === 'string' ? undefined : spec, families) as CniConfig;
 }
 
 /**
  * Adds a mode at run time, for tests and experiments: it plans, renders and runs like the built-in
- * ones, but the lab schema (built once, above) does not accept its name; a real mode goes in `MODES`.
+ * ones, but the lab schema (schemas.ts) does not accept its name; a real mode goes in `MODES`.
  */
 export function registerCniMode<T extends string, S extends z.ZodType, C extends { type: T }, D extends { type: T }>(mode: CniMode<T, S, C, D>): void {
   byType.set(mode.type, mode as unknown as CniMode);

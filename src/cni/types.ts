@@ -163,10 +163,12 @@ export interface CniTopology {
   links: { peer: string; kind: 'tunnel' | 'route'; device: string; detail: string }[];
 }
 
+/**
+ * A mode, typed by `Schema`: the object form of `cni:` in a lab (`cni: '<type>'` is the shorthand
+ * for `{ type }`), which lives beside the mode in `<mode>/schema.ts` and is listed in `schemas.ts`.
+ */
 export interface CniMode<Type extends string = string, Schema extends z.ZodType = z.ZodType, Config extends { type: Type } = { type: Type }, Data extends { type: Type } = { type: Type }> {
   type: Type;
-  /** The object form of `cni:` in a lab (`cni: '<type>'` is the shorthand for `{ type }`). */
-  schema: Schema;
   /**
    * Defaults filled: the resolved config the plan reads. `spec` is undefined for the shorthand;
    * `families` the lab's ipFamilies (an IPv6-only lab gets no IPv4 default). @default ['IPv4']

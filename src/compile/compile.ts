@@ -1,18 +1,16 @@
 /**
  * The compiler front end: load → schema → normalize → rules, collecting every diagnostic before
- * it stops at the phase barrier. Returns a resolved Lab only when there is no error.
+ * it stops at the phase barrier. Returns a resolved Lab only when there is no error. A lab whose
+ * evaluated value validated before (validate-cache.ts) is taken from the cache; only otherwise is
+ * validation (validate-value.ts: zod, the lab schema, the rules) loaded, so a command on a lab it
+ * has seen loads none of it.
  */
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { labSchema, type LabSpec } from '../schema/lab-schema.ts';
 import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
-import { normalize, type Lab } from './lab.ts';
+import type { Lab } from './lab.ts';
 import { labInputs, lookupEvaluation, storeEvaluation } from './eval-cache.ts';
 import { loadLab, type Loaded } from './load.ts';
-import { expandManifests, placeAtOrigin } from './manifests.ts';
-import { positionDiagnostics } from './positions.ts';
-import { runRules } from './rules.ts';
-import { issuesToDiagnostics } from './schema-issues.ts';
 import { typecheckLab } from './typecheck.ts';
 import { lookupValidated, storeValidated } from './validate-cache.ts';
 
@@ -31,32 +29,6 @@ export interface CompileOptions {
   typecheck?: boolean;
 }
 
-export interface ValidateOptions {
-  /**
-   * Read the manifest files the lab names (relative to `file`). Off where the value comes from
-   * someone untrusted (a graded submission): then only inline YAML manifests are accepted.
-   * @default false
-   */
-  readFiles?: boolean;
-}
-
-/** Validates an already evaluated lab value; `file` is used for positions and banners. */
-export function validateValue(value: unknown, file: string, text?: string, options: ValidateOptions = {}): { lab?: Lab; diagnostics: Diagnostic[]; sources: Record<string, string> } {
-  const manifests = expandManifests(value, file, { readFiles: options.readFiles ?? false });
-  // The lab's own checks do not run on a lab whose manifests could not be read in full.
-  const parsed = hasErrors(manifests.diagnostics) ? undefined : labSchema.safeParse(manifests.value);
-  let diagnostics: Diagnostic[] = manifests.diagnostics;
-  let lab: Lab | undefined;
-  if (parsed && !parsed.success) diagnostics = [...diagnostics, ...issuesToDiagnostics(parsed.error.issues)];
-  else if (parsed) {
-    lab = normalize(parsed.data as LabSpec, file);
-    diagnostics = [...diagnostics, ...runRules(lab)];
-  }
-  diagnostics = diagnostics.map((d) => placeAtOrigin(d, manifests.origins));
-  diagnostics = sortDiagnostics(positionDiagnostics(file, diagnostics.map((d) => ({ ...d, file: d.file ?? file })), text));
-  return { lab: hasErrors(diagnostics) ? undefined : lab, diagnostics, sources: manifests.sources };
-}
-
 export async function compileLab(path: string, options: CompileOptions = {}): Promise<CompileResult> {
   const file = relative(process.cwd(), path) || path;
   // The lab evaluates in a child process while this one type-checks: two cores, half the wait.
@@ -72,7 +44,7 @@ export async function compileLab(path: string, options: CompileOptions = {}): Pr
   if (loaded.value === undefined) return { file, source, diagnostics: sortDiagnostics([...loaded.diagnostics, ...typeDiagnostics]) };
   // The CLI's validation cache (validate-cache.ts) holds labs that validated without a diagnostic.
   const stored = lookupValidated(loaded.value, file);
-  const { lab, diagnostics, sources } = stored ? { lab: stored, diagnostics: [], sources: {} } : validateValue(loaded.value, file, undefined, { readFiles: true });
+  const { lab, diagnostics, sources } = stored ? { lab: stored, diagnostics: [], sources: {} } : (await import('./validate-value.ts')).validateValue(loaded.value, file, undefined, { readFiles: true });
   if (!stored && lab && !diagnostics.length) storeValidated(loaded.value, file, lab);
   const all = sortDiagnostics([...typeDiagnostics, ...diagnostics]);
   return { file, source, sources, lab: hasErrors(all) ? undefined : lab, diagnostics: all };

@@ -6,7 +6,7 @@
  */
 import { basename, extname } from 'node:path';
 import type { Diagnostic } from '../compile/diagnostics.ts';
-import { validateValue } from '../compile/compile.ts';
+import { validateValue } from '../compile/validate-value.ts';
 import type { CheckSpec, LabSpec, ScenarioSpec } from '../schema/lab-schema.ts';
 import { buildPlan } from '../plan/plan.ts';
 import { render } from '../render/render.ts';

@@ -4,7 +4,7 @@
  * that relate one part to another (references, overlaps, sizes) live in compile/rules.ts.
  */
 import { z } from 'zod';
-import { cniSchema } from '../cni/registry.ts';
+import { cniSchema } from '../cni/schemas.ts';
 import { port } from './fields.ts';
 import { containerLoopFields, deploymentSchemaOf, loopActionSchemas, loopsSettingsSchema } from '../loops/schema.ts';
 import { clusterNetworkPolicySchema } from './cluster-network-policy-schema.ts';

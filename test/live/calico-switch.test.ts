@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import calicoLab from '../../labs/calico.lab.ts';
 import type { CalicoNode } from '../../src/cni/calico/index.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
 import { readState, stateDir } from '../../src/runtime/state.ts';

@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { compileLab, validateValue } from '../../src/compile/compile.ts';
+import { compileLab } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';

@@ -10,7 +10,7 @@ import { KINDS } from '../../src/api/kinds/index.ts';
 import { openapiDocument, openapiRoot } from '../../src/api/openapi.ts';
 import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from '../../src/api/selectors.ts';
 import { ApiError, type K8sObject, type LabView } from '../../src/api/types.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { upView } from './api-view.ts';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PROBE_KINDS } from '../../src/check/kinds/index.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { CheckSpec, LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 

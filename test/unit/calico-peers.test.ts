@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CalicoNode } from '../../src/cni/calico/index.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';

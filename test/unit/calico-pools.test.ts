@@ -9,7 +9,7 @@ import { assignBlocks } from '../../src/cni/calico/ipam.ts';
 import type { CalicoNode } from '../../src/cni/calico/index.ts';
 import { calicoNatTable } from '../../src/cni/calico/nat.ts';
 import { matches, parseSelector, selects } from '../../src/cni/calico/selector.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import * as ip from '../../src/net/ipv4.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';

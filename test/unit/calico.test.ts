@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { assignBlocks, type PoolInput } from '../../src/cni/calico/ipam.ts';
 import { hostVethName, type CalicoNode } from '../../src/cni/calico/index.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import * as ip from '../../src/net/ipv4.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildProbe, judge } from '../../src/check/checks.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { buildPlan, type PlanCheck } from '../../src/plan/plan.ts';
 import type { LabSpec } from '../../src/index.ts';
 

@@ -1,7 +1,7 @@
 /** The judges, on outputs recorded from real runs (test/fixtures/outputs and the literals below, taken from a live lab). */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { buildPlan, type PlanCheck } from '../../src/plan/plan.ts';
 import { buildProbe, judge } from '../../src/check/checks.ts';
 

@@ -4,7 +4,8 @@ import { bridgeConflist } from '../../src/cni/bridge.ts';
 import { BRIDGE_POD_LINK, sliceAddresses } from '../../src/cni/slices.ts';
 import type { CniMode } from '../../src/cni/types.ts';
 
-const schema = z.strictObject({
+// A built-in mode keeps this in src/cni/<mode>/schema.ts and lists it in src/cni/schemas.ts.
+export const hostGwSchema = z.strictObject({
   type: z.literal('host-gw'),
   /** Pod MTU. @default 1500 */
   mtu: z.number().int().min(576).max(9000).optional(),
@@ -22,9 +23,8 @@ export interface HostGwNode {
 }
 
 /** flannel's host-gw backend: pods on cni0, a route to each peer's slice via the peer's node IP. */
-export const hostGw: CniMode<'host-gw', typeof schema, HostGwConfig, HostGwNode> = {
+export const hostGw: CniMode<'host-gw', typeof hostGwSchema, HostGwConfig, HostGwNode> = {
   type: 'host-gw',
-  schema,
   normalize: (spec) => ({ type: 'host-gw', mtu: spec?.mtu ?? 1500 }),
   nodeSlices: true,
   validate: () => [],

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CNI_TYPES, cniFeatureHints, cniMode, cniSchema, registerCniMode } from '../../src/cni/registry.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { CNI_TYPES, cniFeatureHints, cniMode, registerCniMode } from '../../src/cni/registry.ts';
+import { cniSchema } from '../../src/cni/schemas.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { Lab } from '../../src/compile/lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan } from '../../src/plan/plan.ts';

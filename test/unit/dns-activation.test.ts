@@ -8,7 +8,7 @@ import { inheritedSockets, socketName } from '../../src/dns/activation.ts';
 import { wildcardPorts } from '../../src/net/proc-net.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { containedProgram, dnsListeners } from '../../src/render/render.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 
 function planOf(extra: Record<string, unknown> = {}) {
   const { lab, diagnostics } = validateValue({ name: 'sa', nodes: { n1: {} }, pods: { a: { node: 'n1', containers: [{ name: 'c', command: ['sleep', 'infinity'] }] } }, ...extra }, 'sa.lab.ts');

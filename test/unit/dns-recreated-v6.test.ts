@@ -5,7 +5,7 @@
  * one; a pod that is not running has no record. Without root.
  */
 import { describe, expect, it } from 'vitest';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { clusterViewFile } from '../../src/render/render.ts';

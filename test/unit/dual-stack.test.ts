@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { probeKindOf, type ProbeKindName } from '../../src/check/kinds/index.ts';
 import { liveCheck } from '../../src/check/run.ts';
 import type { LabState } from '../../src/runtime/state.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { gatewayTable, ipv6Context, ipv6GatewayContext, nodeTable, proxyContext } from '../../src/plan/kube-proxy.ts';

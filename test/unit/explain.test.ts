@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import policyLab from '../../labs/network-policy.lab.ts';
 import podLab from '../../labs/pod-networking.lab.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { normalizePolicy } from '../../src/policy/types.ts';

@@ -5,7 +5,7 @@
  * below the link's; an IPv4-only lab has no flannel-v6 device at all. Pure: plan and render.
  */
 import { describe, expect, it } from 'vitest';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import type { FlannelNode } from '../../src/cni/flannel/index.ts';
 import { cniMode } from '../../src/cni/registry.ts';

@@ -9,7 +9,7 @@ import { feedbackText, gradebookCsv, gradebookJson } from '../../src/grade/grade
 import { pickVariant } from '../../src/grade/variant.ts';
 import { verdictOf } from '../../src/grade/exercise-test.ts';
 import { taskText, type Exercise } from '../../src/grade/exercise.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 
 const starter = {
   name: 'ex',

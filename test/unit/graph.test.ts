@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileLab } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { serviceKey } from '../../src/plan/services.ts';
 import { graphToDot } from '../../src/render/graph/dot.ts';
@@ -16,7 +17,6 @@ import { buildGraph, graphIds, type Graph, type GraphLive } from '../../src/rend
 import { dotToSvg } from '../../src/render/graph/svg.ts';
 import { hostVeth } from '../../src/runtime/live-graph.ts';
 import { registerCniMode } from '../../src/cni/registry.ts';
-import { validateValue } from '../../src/compile/compile.ts';
 import type { Lab } from '../../src/compile/lab.ts';
 import { hostGw } from './cni-example-mode.ts';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import ingressLab from '../../labs/ingress.lab.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { explainHttp, parseHttpTarget } from '../../src/ingress/explain.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 

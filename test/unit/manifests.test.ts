@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { findImageRule, repositoryOf } from '../../src/k8s/images.ts';
 import { validateObject } from '../../src/k8s/api-schema.ts';
 import { buildPlan } from '../../src/plan/plan.ts';

@@ -6,7 +6,7 @@
  * that fit and that never match another lab's. The live half is test/live/faults.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { IFNAME_MAX } from '../../src/constants.ts';
 import { cniMode } from '../../src/cni/registry.ts';

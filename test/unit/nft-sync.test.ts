@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import policyLab from '../../labs/network-policy.lab.ts';
 import dualStackLab from '../../labs/dual-stack.lab.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { nftTargets, plannedView, TABLE_BUILDERS } from '../../src/plan/nft-tables.ts';
 import { normalizePolicy } from '../../src/policy/types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { buildPlan, type PlanCheck } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
 import type { LabSpec } from '../../src/index.ts';

@@ -6,7 +6,7 @@
  * Dual stack (either order of families) and IPv6-only, without root.
  */
 import { describe, expect, it } from 'vitest';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { policyTables, policyTables6, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';

@@ -16,7 +16,7 @@ const root = vi.hoisted(() => {
 });
 
 import { PODLAB_UIDS } from '../../src/constants.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';

@@ -15,7 +15,7 @@ const root = vi.hoisted(() => {
   return dir;
 });
 
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { normalizePolicy } from '../../src/policy/types.ts';

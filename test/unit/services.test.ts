@@ -1,7 +1,7 @@
 /** Services in the plan: ClusterIP, NodePort and pool allocation, and endpoints from selectors (src/plan/services.ts). */
 import { describe, expect, it } from 'vitest';
 import type { LabService, LabServicePort } from '../../src/compile/lab.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import * as ip from '../../src/net/ipv4.ts';
 import { portEndpoints } from '../../src/plan/kube-proxy.ts';
 import { buildPlan } from '../../src/plan/plan.ts';

@@ -4,7 +4,7 @@
  * And how podlab reads /proc/self/mountinfo to find the tmpfs under each lab's state directory.
  */
 import { describe, expect, it } from 'vitest';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { stateJson, type LabState } from '../../src/runtime/state.ts';
 import { parseMountinfo } from '../../src/runtime/statefs.ts';

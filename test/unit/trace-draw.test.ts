@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import kubenetLab from '../../labs/kubenet.lab.ts';
 import podLab from '../../labs/pod-networking.lab.ts';
 import servicesLab from '../../labs/services.lab.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { graphToDot } from '../../src/render/graph/dot.ts';

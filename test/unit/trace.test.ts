@@ -11,7 +11,7 @@ import kubenetLab from '../../labs/kubenet.lab.ts';
 import policyLab from '../../labs/network-policy.lab.ts';
 import podLab from '../../labs/pod-networking.lab.ts';
 import servicesLab from '../../labs/services.lab.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { parseConntrack, parseListeners } from '../../src/runtime/trace.ts';

@@ -12,7 +12,7 @@ import dualLab from '../../labs/dual-stack.lab.ts';
 import v6Lab from '../../labs/ipv6-only.lab.ts';
 import policyLab from '../../labs/network-policy.lab.ts';
 import podLab from '../../labs/pod-networking.lab.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { TraceProblem } from '../../src/trace/ends.ts';

@@ -18,7 +18,7 @@ import { studentIdProblem, studentOf, type SubmissionResult } from '../../src/gr
 import { feedbackText, gradebookCsv, gradebookJson, resultsJson } from '../../src/grade/gradebook.ts';
 import { writeRendered } from '../../src/render/files.ts';
 import { writeGradeOutput } from '../../src/grade/output.ts';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 
 let dir: string;
 let server: Server;

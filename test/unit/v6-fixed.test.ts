@@ -6,7 +6,7 @@
  * test/live/v6-fixed.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { validateValue } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';

@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { compileLab, validateValue } from '../../src/compile/compile.ts';
+import { compileLab } from '../../src/compile/compile.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
 import { lookupEvaluation } from '../../src/compile/eval-cache.ts';
 import { lookupValidated, storeValidated, validateCacheFile } from '../../src/compile/validate-cache.ts';
 import { buildPlan } from '../../src/plan/plan.ts';

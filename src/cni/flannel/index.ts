@@ -10,25 +10,16 @@
  * its own (flanneld publishes it apart, as the lease's BackendV6Data), and an MTU 70 below the
  * link's. A dual-stack node has both devices; an IPv6-only node has `flannel-v6.<vni>` alone.
  */
-import { z } from 'zod';
 import { FLANNEL, IFNAME_MAX } from '../../constants.ts';
 import * as ip from '../../net/ipv4.ts';
 import { macFor } from '../../plan/names.ts';
-import { port } from '../../schema/fields.ts';
 import { bridgeConflist } from '../bridge.ts';
 import { formatAddr, formatPrefix, type Prefix } from '../../net/addr.ts';
 
 const network6 = (p: Prefix) => formatAddr({ family: 'IPv6', value: p.network });
 import { BRIDGE_POD_LINK, sliceAddresses } from '../slices.ts';
 import type { CniMode, CniNodeInput } from '../types.ts';
-
-const schema = z.strictObject({
-  type: z.literal('flannel'),
-  /** VXLAN network identifier. @default 1 */
-  vni: z.number().int().min(1).max(16777215).optional(),
-  /** VXLAN UDP port. @default 8472 */
-  port: port.optional(),
-});
+import type { flannelSchema } from './schema.ts';
 
 export interface FlannelConfig {
   type: 'flannel';
@@ -67,9 +58,8 @@ export const localOf = (node: { ip: string; ips?: readonly string[] }, v: Flanne
 /** flanneld's device names: `flannel.<vni>` carries IPv4, `flannel-v6.<vni>` IPv6. */
 export const vtepName = (vni: number, family: 'IPv4' | 'IPv6') => (family === 'IPv6' ? `flannel-v6.${vni}` : `flannel.${vni}`);
 
-export const flannel: CniMode<'flannel', typeof schema, FlannelConfig, FlannelNode> = {
+export const flannel: CniMode<'flannel', typeof flannelSchema, FlannelConfig, FlannelNode> = {
   type: 'flannel',
-  schema,
   nodeSlices: true,
   validate: (config, lab) => {
     // flanneld names the IPv6 VTEP flannel-v6.<vni>: 11 bytes before the VNI, and Linux allows 15.

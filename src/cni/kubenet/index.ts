@@ -3,14 +3,12 @@
  * node's address on the node network — the "routed" pod network of kubenet on AKS, which works
  * only where the node network delivers pod-addressed packets.
  */
-import { z } from 'zod';
 import * as ip from '../../net/ipv4.ts';
 import { formatPrefix } from '../../net/addr.ts';
 import { bridgeConflist } from '../bridge.ts';
 import { BRIDGE_POD_LINK, sliceAddresses } from '../slices.ts';
 import type { CniMode } from '../types.ts';
-
-const schema = z.strictObject({ type: z.literal('kubenet') });
+import type { kubenetSchema } from './schema.ts';
 
 export interface KubenetConfig {
   type: 'kubenet';
@@ -20,9 +18,8 @@ export interface KubenetNode {
   type: 'kubenet';
 }
 
-export const kubenet: CniMode<'kubenet', typeof schema, KubenetConfig, KubenetNode> = {
+export const kubenet: CniMode<'kubenet', typeof kubenetSchema, KubenetConfig, KubenetNode> = {
   type: 'kubenet',
-  schema,
   nodeSlices: true,
   validate: () => [],
   addressPods: sliceAddresses,

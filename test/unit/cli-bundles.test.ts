@@ -1,0 +1,31 @@
+/**
+ * What `podlab up` and `podlab down` load at start (bin/podlab.js runs each from a bundle of its
+ * own): the modules their entries reach by static imports, the ones every start initialises. A lab
+ * that validated before needs no validation, so `up` must not reach zod or the lab schema (they load
+ * on a validation-cache miss, by dynamic import); `down` of a lab by name needs no compiler at all.
+ */
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+/** The inputs an entry reaches through static imports only (what its bundle initialises at start). */
+async function eagerInputs(entry: string): Promise<string[]> {
+  const r = await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', write: false, metafile: true, logLevel: 'silent', outfile: 'x.cjs', external: ['typescript', 'ts-morph', 'kubernetes-models', '@hpcc-js/wasm-graphviz', 'esbuild', 'tsx'] });
+  const seen = new Set([entry]);
+  const queue = [entry];
+  while (queue.length) for (const i of r.metafile.inputs[queue.shift()!]?.imports ?? []) if (i.kind === 'import-statement' && !seen.has(i.path)) (seen.add(i.path), queue.push(i.path));
+  return [...seen];
+}
+
+describe('the CLI entries of their own', () => {
+  it('up initialises no zod, no lab schema and no validation at start', async () => {
+    const eager = await eagerInputs('src/cli/up-main.ts');
+    expect(eager).toContain('src/runtime/up.ts');
+    expect(eager.filter((f) => f.startsWith('node_modules/zod/') || f.startsWith('src/schema/') || f.endsWith('validate-value.ts') || f.startsWith('src/api/server'))).toEqual([]);
+  });
+
+  it('down initialises no compiler, zod, yaml or templates at start', async () => {
+    const eager = await eagerInputs('src/cli/down-main.ts');
+    expect(eager).toContain('src/runtime/down.ts');
+    expect(eager.filter((f) => /^node_modules\/(zod|yaml|handlebars)\//.test(f) || f === 'src/compile/compile.ts' || f.startsWith('src/schema/'))).toEqual([]);
+  });
+});
