@@ -39,6 +39,13 @@
  *   /proc/PID/ns/mnt). If that file is gone (the template ended), the pod
  *   copies the host's table as before.
  *
+ * Low ports (optional, --low-ports): net.ipv4.ip_unprivileged_port_start=0
+ *   in the sandbox's network namespace, so that the pod's containers, each
+ *   a uid of its own without capabilities, may bind ports below 1024 there
+ *   (what a container runtime's default capabilities allow). Written by the
+ *   sandbox itself once it is in the namespace: /proc/sys/net is the opener's
+ *   network namespace. Never the host's.
+ *
  * PID namespace (optional, --pid): Kubernetes' shareProcessNamespace. The sandbox
  *   also makes a PID namespace and forks its PID 1 (a second pause, which
  *   reaps orphans as an init must), which mounts a /proc of that namespace in
@@ -50,7 +57,7 @@
  *   stop; its PID 1 is killed too if it dies (PR_SET_PDEATHSIG).
  *
  * Contract:
- *   pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR] [--pid]
+ *   pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR] [--pid] [--low-ports]
  *         [--mount-from NSFILE] [--bind SRC:DST]... [--write DST=TEXT]...
  *   pause --netns /run/netns/NAME --mount-template
  *     - any failure before readiness: "pause: <what>: <strerror>" on stderr,
@@ -86,7 +93,7 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR] [--pid]\n"
+    fputs("usage: pause --netns /run/netns/NAME --hostname HOST [--etc-overlay DIR] [--pid] [--low-ports]\n"
           "             [--mount-from NSFILE] [--bind SRC:DST]... [--write DST=TEXT]...\n"
           "       pause --netns /run/netns/NAME --mount-template\n"
           "  Joins the network namespace NAME, creates new UTS and IPC\n"
@@ -99,6 +106,8 @@ static void usage(FILE *out)
           "  upper layer in DIR, so a missing DST under /etc can be created.\n"
           "  --mount-from: that mount namespace starts as a copy of NSFILE's\n"
           "  (e.g. /proc/PID/ns/mnt of a template) instead of this one's.\n"
+          "  --low-ports: any uid may bind ports below 1024 in the namespace\n"
+          "  (net.ipv4.ip_unprivileged_port_start=0).\n"
           "  --pid: also a PID namespace whose PID 1 is a pause child, with\n"
           "  its own /proc in the sandbox's mount namespace.\n"
           "  --mount-template: only a mount namespace without the host's nsfs\n"
@@ -190,6 +199,18 @@ static void close_inherited_fds(void)
         max = 65536;
     for (fd = 3; fd < max; fd++)
         close((int)fd);
+}
+
+/* --low-ports: net.ipv4.ip_unprivileged_port_start=0 in the namespace this process is in now. */
+static void allow_low_ports(void)
+{
+    static const char path[] = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        die_errno("open", path);
+    if (write(fd, "0\n", 2) != 2)
+        die_errno("write", path);
+    close(fd);
 }
 
 /* Accepts "--opt VALUE" and "--opt=VALUE". Returns the value or NULL. */
@@ -467,7 +488,7 @@ int main(int argc, char **argv)
 {
     const char *netns = NULL, *hostname = NULL, *overlay = NULL, *from = NULL;
     char *binds[MAX_BINDS], *writes[MAX_BINDS];
-    int nbinds = 0, nwrites = 0, template = 0, pidns = 0;
+    int nbinds = 0, nwrites = 0, template = 0, pidns = 0, low_ports = 0;
     int i, fd;
 
     if (argc == 2 && strcmp(argv[1], "--pid-init") == 0) {
@@ -520,13 +541,15 @@ int main(int argc, char **argv)
             template = 1;
         } else if (strcmp(argv[i], "--pid") == 0) {
             pidns = 1;
+        } else if (strcmp(argv[i], "--low-ports") == 0) {
+            low_ports = 1;
         } else {
             die_usage("unexpected argument", argv[i]);
         }
     }
     if (!netns || !*netns)
         die_usage("--netns is required", NULL);
-    if (template && (hostname || overlay || from || nbinds || nwrites || pidns))
+    if (template && (hostname || overlay || from || nbinds || nwrites || pidns || low_ports))
         die_usage("--mount-template takes only --netns", NULL);
     if (!template && (!hostname || !*hostname))
         die_usage("--hostname is required", NULL);
@@ -552,6 +575,8 @@ int main(int argc, char **argv)
         new_mount_namespace(NULL);
     } else {
         lo_up();
+        if (low_ports)
+            allow_low_ports();
         if (unshare(CLONE_NEWUTS | CLONE_NEWIPC) != 0)
             die_errno("unshare", "CLONE_NEWUTS|CLONE_NEWIPC");
         if (sethostname(hostname, strlen(hostname)) != 0)

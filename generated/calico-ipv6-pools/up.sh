@@ -35,8 +35,8 @@ ip -n podlab-calico-ipv6-pools.host.internet -batch $G/ip/host-internet.batch
 #    Containers get a container's environment (env -i), not this shell's, and start through
 #    contain (native/contain.c): a mount namespace of their own where everything is read-only but a
 #    private /tmp (and, for the ingress controller, its run directory), as a uid of their own with
-#    no capabilities (binding low ports: net.ipv4.ip_unprivileged_port_start=0 in the container's
-#    own network namespace, never the host's). podlab takes a free uid of the range per container (lock files in
+#    no capabilities (binding low ports: net.ipv4.ip_unprivileged_port_start=0 in the pod's own
+#    network namespace, written by its sandbox, pause --low-ports; never the host's). podlab takes a free uid of the range per container (lock files in
 #    /run/podlab-uids) and gives the DNS server a root holding only its own files (--only); this
 #    script numbers the uids from the range's start. podlab itself starts the
 #    DNS server's pod first, right after the namespaces, so that Node's start-up overlaps the
@@ -52,15 +52,13 @@ build/native/pause --netns /run/netns/podlab-calico-ipv6-pools.node.c1-node1 --h
 echo $! > "$STATE/node-c1-node1.pid"
 build/native/pause --netns /run/netns/podlab-calico-ipv6-pools.node.c1-node2 --hostname c1-node2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-node2/hosts)" > "$STATE/node-c1-node2.pause" &
 echo $! > "$STATE/node-c1-node2.pid"
-build/native/pause --netns /run/netns/podlab-calico-ipv6-pools.pod.default.web-a --hostname web-a --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-a/hosts)" > "$STATE/web-a.pause" &
+build/native/pause --netns /run/netns/podlab-calico-ipv6-pools.pod.default.web-a --hostname web-a --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-a/hosts)" > "$STATE/web-a.pause" &
 echo $! > "$STATE/web-a.pid"
 ip netns exec podlab-calico-ipv6-pools.node.c1-node1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-32141365bd0a513c CNI_NETNS=/run/netns/podlab-calico-ipv6-pools.pod.default.web-a CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.64;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-a' build/cni/calico < $G/cni/c1-node1.calico.json
-ip netns exec podlab-calico-ipv6-pools.pod.default.web-a sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/web-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-a POD_NAME=web-a POD_NAMESPACE=default POD_IP=10.244.0.64 NODE_NAME=c1-node1 build/native/contain --uid 1950004096 --gid 1950004096 -- build/native/workload http-echo --port 8080 --pod web-a &
-build/native/pause --netns /run/netns/podlab-calico-ipv6-pools.pod.default.web-b --hostname web-b --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-b/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-b/hosts)" > "$STATE/web-b.pause" &
+build/native/pause --netns /run/netns/podlab-calico-ipv6-pools.pod.default.web-b --hostname web-b --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-b/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-b/hosts)" > "$STATE/web-b.pause" &
 echo $! > "$STATE/web-b.pid"
 ip netns exec podlab-calico-ipv6-pools.node.c1-node2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-9520191d520b1f08 CNI_NETNS=/run/netns/podlab-calico-ipv6-pools.pod.default.web-b CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.128;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-b' build/cni/calico < $G/cni/c1-node2.calico.json
-ip netns exec podlab-calico-ipv6-pools.pod.default.web-b sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/web-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-b POD_NAME=web-b POD_NAMESPACE=default POD_IP=10.244.0.128 NODE_NAME=c1-node2 build/native/contain --uid 1950004097 --gid 1950004097 -- build/native/workload http-echo --port 8080 --pod web-b &
 ip netns exec podlab-calico-ipv6-pools.host.internet sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter --net=/run/netns/podlab-calico-ipv6-pools.host.internet -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=internet POD_NAME=host.internet POD_NAMESPACE=host POD_IP=203.0.113.10 NODE_NAME= build/native/contain --uid 1950004098 --gid 1950004098 -- build/native/workload http-echo --port 80 --pod internet &

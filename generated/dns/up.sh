@@ -42,8 +42,8 @@ ip -n podlab-dns.host.upstream -batch $G/ip/host-upstream.batch
 #    Containers get a container's environment (env -i), not this shell's, and start through
 #    contain (native/contain.c): a mount namespace of their own where everything is read-only but a
 #    private /tmp (and, for the ingress controller, its run directory), as a uid of their own with
-#    no capabilities (binding low ports: net.ipv4.ip_unprivileged_port_start=0 in the container's
-#    own network namespace, never the host's). podlab takes a free uid of the range per container (lock files in
+#    no capabilities (binding low ports: net.ipv4.ip_unprivileged_port_start=0 in the pod's own
+#    network namespace, written by its sandbox, pause --low-ports; never the host's). podlab takes a free uid of the range per container (lock files in
 #    /run/podlab-uids) and gives the DNS server a root holding only its own files (--only); this
 #    script numbers the uids from the range's start. podlab itself starts the
 #    DNS server's pod first, right after the namespaces, so that Node's start-up overlaps the
@@ -59,25 +59,21 @@ build/native/pause --netns /run/netns/podlab-dns.node.worker-1 --hostname worker
 echo $! > "$STATE/node-worker-1.pid"
 build/native/pause --netns /run/netns/podlab-dns.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" > "$STATE/node-worker-2.pause" &
 echo $! > "$STATE/node-worker-2.pid"
-build/native/pause --netns /run/netns/podlab-dns.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-7c4526e2adbf46d4 CNI_NETNS=/run/netns/podlab-dns.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-ip netns exec podlab-dns.pod.default.web-1 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/web-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-1 POD_NAME=web-1 POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-1 build/native/contain --uid 1950004096 --gid 1950004096 -- build/native/workload http-echo --port 8080 --pod web-1 &
-build/native/pause --netns /run/netns/podlab-dns.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-a6abed626d880865 CNI_NETNS=/run/netns/podlab-dns.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
-ip netns exec podlab-dns.pod.default.web-2 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-2 POD_NAME=web-2 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-2 build/native/contain --uid 1950004097 --gid 1950004097 -- build/native/workload http-echo --port 8080 --pod web-2 &
-build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-0 --hostname db-0 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/db-0/resolv.conf)" --write /etc/hosts="$(cat $G/pods/db-0/hosts)" > "$STATE/db-0.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-0 --hostname db-0 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/db-0/resolv.conf)" --write /etc/hosts="$(cat $G/pods/db-0/hosts)" > "$STATE/db-0.pause" &
 echo $! > "$STATE/db-0.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3e48c00853d91510 CNI_NETNS=/run/netns/podlab-dns.pod.shop.db-0 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=db-0' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-ip netns exec podlab-dns.pod.shop.db-0 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/db-0.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=db-0 POD_NAME=db-0 POD_NAMESPACE=shop POD_IP=10.244.1.3 NODE_NAME=worker-1 build/native/contain --uid 1950004098 --gid 1950004098 -- build/native/workload tcp-echo --port 5432 --pod db-0 &
-build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-1 --hostname db-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/db-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/db-1/hosts)" > "$STATE/db-1.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-1 --hostname db-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/db-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/db-1/hosts)" > "$STATE/db-1.pause" &
 echo $! > "$STATE/db-1.pid"
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-204901eba8736815 CNI_NETNS=/run/netns/podlab-dns.pod.shop.db-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.3;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=db-1' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
-ip netns exec podlab-dns.pod.shop.db-1 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/db-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=db-1 POD_NAME=db-1 POD_NAMESPACE=shop POD_IP=10.244.2.3 NODE_NAME=worker-2 build/native/contain --uid 1950004099 --gid 1950004099 -- build/native/workload tcp-echo --port 5432 --pod db-1 &
 build/native/pause --netns /run/netns/podlab-dns.pod.default.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
@@ -92,10 +88,9 @@ build/native/pause --netns /run/netns/podlab-dns.pod.default.custom --hostname c
 echo $! > "$STATE/custom.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-286001c74acddab0 CNI_NETNS=/run/netns/podlab-dns.pod.default.custom CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.6;K8S_POD_NAMESPACE=default;K8S_POD_NAME=custom' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
-build/native/pause --netns /run/netns/podlab-dns.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --etc-overlay /run/podlab/dns/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
+build/native/pause --netns /run/netns/podlab-dns.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/dns/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-dns.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-fb0899a5fbe8cc91 CNI_NETNS=/run/netns/podlab-dns.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
-ip netns exec podlab-dns.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004100 --gid 1950004100 --listen udp4:53 --listen tcp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 ip netns exec podlab-dns.host.upstream sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter --net=/run/netns/podlab-dns.host.upstream -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=upstream POD_NAME=host.upstream POD_NAMESPACE=host POD_IP=203.0.113.53 NODE_NAME= build/native/contain --uid 1950004101 --gid 1950004101 $DNS_LIBS --only $NODE --only $DNS --only /run/podlab/dns/rendered/hosts/upstream -- $NODE $DNS/podlab-dns.cjs -conf /run/podlab/dns/rendered/hosts/upstream/Corefile &

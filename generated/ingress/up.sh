@@ -42,8 +42,8 @@ ip -n podlab-ingress.host.internet -batch $G/ip/host-internet.batch
 #    Containers get a container's environment (env -i), not this shell's, and start through
 #    contain (native/contain.c): a mount namespace of their own where everything is read-only but a
 #    private /tmp (and, for the ingress controller, its run directory), as a uid of their own with
-#    no capabilities (binding low ports: net.ipv4.ip_unprivileged_port_start=0 in the container's
-#    own network namespace, never the host's). podlab takes a free uid of the range per container (lock files in
+#    no capabilities (binding low ports: net.ipv4.ip_unprivileged_port_start=0 in the pod's own
+#    network namespace, written by its sandbox, pause --low-ports; never the host's). podlab takes a free uid of the range per container (lock files in
 #    /run/podlab-uids) and gives the DNS server a root holding only its own files (--only); this
 #    script numbers the uids from the range's start. podlab itself starts the
 #    DNS server's pod first, right after the namespaces, so that Node's start-up overlaps the
@@ -59,41 +59,34 @@ build/native/pause --netns /run/netns/podlab-ingress.node.worker-1 --hostname wo
 echo $! > "$STATE/node-worker-1.pid"
 build/native/pause --netns /run/netns/podlab-ingress.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" > "$STATE/node-worker-2.pause" &
 echo $! > "$STATE/node-worker-2.pid"
-build/native/pause --netns /run/netns/podlab-ingress.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
+build/native/pause --netns /run/netns/podlab-ingress.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-ingress.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-6e372b9d389729e1 CNI_NETNS=/run/netns/podlab-ingress.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-ip netns exec podlab-ingress.pod.default.web-1 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/web-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-1 POD_NAME=web-1 POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-1 build/native/contain --uid 1950004096 --gid 1950004096 -- build/native/workload http-echo --port 8080 --pod web-1 &
-build/native/pause --netns /run/netns/podlab-ingress.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
+build/native/pause --netns /run/netns/podlab-ingress.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-ingress.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3408018a2d19b592 CNI_NETNS=/run/netns/podlab-ingress.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
-ip netns exec podlab-ingress.pod.default.web-2 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-2 POD_NAME=web-2 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-2 build/native/contain --uid 1950004097 --gid 1950004097 -- build/native/workload http-echo --port 8080 --pod web-2 &
-build/native/pause --netns /run/netns/podlab-ingress.pod.default.api-1 --hostname api-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/api-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/api-1/hosts)" > "$STATE/api-1.pause" &
+build/native/pause --netns /run/netns/podlab-ingress.pod.default.api-1 --hostname api-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/api-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/api-1/hosts)" > "$STATE/api-1.pause" &
 echo $! > "$STATE/api-1.pid"
 ip netns exec podlab-ingress.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-f2f747af55905380 CNI_NETNS=/run/netns/podlab-ingress.pod.default.api-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=api-1' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
-ip netns exec podlab-ingress.pod.default.api-1 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/api-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=api-1 POD_NAME=api-1 POD_NAMESPACE=default POD_IP=10.244.2.3 NODE_NAME=worker-2 build/native/contain --uid 1950004098 --gid 1950004098 -- build/native/workload http-echo --port 9000 --pod api-1 &
-build/native/pause --netns /run/netns/podlab-ingress.pod.default.blog-1 --hostname blog-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/blog-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/blog-1/hosts)" > "$STATE/blog-1.pause" &
+build/native/pause --netns /run/netns/podlab-ingress.pod.default.blog-1 --hostname blog-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/blog-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/blog-1/hosts)" > "$STATE/blog-1.pause" &
 echo $! > "$STATE/blog-1.pid"
 ip netns exec podlab-ingress.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-6e7862f4e5a299d2 CNI_NETNS=/run/netns/podlab-ingress.pod.default.blog-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=blog-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-ip netns exec podlab-ingress.pod.default.blog-1 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/blog-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=blog-1 POD_NAME=blog-1 POD_NAMESPACE=default POD_IP=10.244.1.3 NODE_NAME=worker-1 build/native/contain --uid 1950004099 --gid 1950004099 -- build/native/workload http-echo --port 8080 --pod blog-1 &
-build/native/pause --netns /run/netns/podlab-ingress.pod.default.fallback --hostname fallback --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/fallback/resolv.conf)" --write /etc/hosts="$(cat $G/pods/fallback/hosts)" > "$STATE/fallback.pause" &
+build/native/pause --netns /run/netns/podlab-ingress.pod.default.fallback --hostname fallback --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/fallback/resolv.conf)" --write /etc/hosts="$(cat $G/pods/fallback/hosts)" > "$STATE/fallback.pause" &
 echo $! > "$STATE/fallback.pid"
 ip netns exec podlab-ingress.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-a399effc4c723d69 CNI_NETNS=/run/netns/podlab-ingress.pod.default.fallback CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=fallback' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
-ip netns exec podlab-ingress.pod.default.fallback sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/fallback.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=fallback POD_NAME=fallback POD_NAMESPACE=default POD_IP=10.244.0.2 NODE_NAME=control-plane build/native/contain --uid 1950004100 --gid 1950004100 -- build/native/workload http-echo --port 8080 --pod fallback &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
-build/native/pause --netns /run/netns/podlab-ingress.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --etc-overlay /run/podlab/ingress/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
+build/native/pause --netns /run/netns/podlab-ingress.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/ingress/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-ingress.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3658143da86bdb2a CNI_NETNS=/run/netns/podlab-ingress.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.3;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
-ip netns exec podlab-ingress.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.3 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004101 --gid 1950004101 --listen udp4:53 --listen tcp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
-build/native/pause --netns /run/netns/podlab-ingress.pod.ingress-nginx.controller --hostname controller --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/controller/resolv.conf)" --write /etc/hosts="$(cat $G/pods/controller/hosts)" > "$STATE/controller.pause" &
+build/native/pause --netns /run/netns/podlab-ingress.pod.ingress-nginx.controller --hostname controller --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/controller/resolv.conf)" --write /etc/hosts="$(cat $G/pods/controller/hosts)" > "$STATE/controller.pause" &
 echo $! > "$STATE/controller.pid"
 ip netns exec podlab-ingress.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-af138ef105dd9ec8 CNI_NETNS=/run/netns/podlab-ingress.pod.ingress-nginx.controller CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.4;K8S_POD_NAMESPACE=ingress-nginx;K8S_POD_NAME=controller' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-ip netns exec podlab-ingress.pod.ingress-nginx.controller sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/controller.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=controller POD_NAME=controller POD_NAMESPACE=ingress-nginx POD_IP=10.244.1.4 NODE_NAME=worker-1 build/native/contain --uid 1950004102 --gid 1950004102 --writable /run/podlab/ingress/ingress/run -- nginx -e stderr -c /run/podlab/ingress/rendered/ingress/nginx.conf -g 'daemon off;' &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-ingress.node.control-plane nft -f $G/nft/control-plane.nft

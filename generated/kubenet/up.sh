@@ -36,8 +36,8 @@ ip -n podlab-kubenet.node.worker-2 -batch $G/ip/node-worker-2.batch
 #    Containers get a container's environment (env -i), not this shell's, and start through
 #    contain (native/contain.c): a mount namespace of their own where everything is read-only but a
 #    private /tmp (and, for the ingress controller, its run directory), as a uid of their own with
-#    no capabilities (binding low ports: net.ipv4.ip_unprivileged_port_start=0 in the container's
-#    own network namespace, never the host's). podlab takes a free uid of the range per container (lock files in
+#    no capabilities (binding low ports: net.ipv4.ip_unprivileged_port_start=0 in the pod's own
+#    network namespace, written by its sandbox, pause --low-ports; never the host's). podlab takes a free uid of the range per container (lock files in
 #    /run/podlab-uids) and gives the DNS server a root holding only its own files (--only); this
 #    script numbers the uids from the range's start. podlab itself starts the
 #    DNS server's pod first, right after the namespaces, so that Node's start-up overlaps the
@@ -53,24 +53,21 @@ build/native/pause --netns /run/netns/podlab-kubenet.node.worker-1 --hostname wo
 echo $! > "$STATE/node-worker-1.pid"
 build/native/pause --netns /run/netns/podlab-kubenet.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" > "$STATE/node-worker-2.pause" &
 echo $! > "$STATE/node-worker-2.pid"
-build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-a --hostname web-a --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-a/hosts)" > "$STATE/web-a.pause" &
+build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-a --hostname web-a --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-a/hosts)" > "$STATE/web-a.pause" &
 echo $! > "$STATE/web-a.pid"
 ip netns exec podlab-kubenet.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-9d0285bae24b3084 CNI_NETNS=/run/netns/podlab-kubenet.pod.default.web-a CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-a' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
-ip netns exec podlab-kubenet.pod.default.web-a sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/web-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-a POD_NAME=web-a POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-1 build/native/contain --uid 1950004096 --gid 1950004096 -- build/native/workload http-echo --port 8080 --pod web-a &
-build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-b --hostname web-b --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/web-b/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-b/hosts)" > "$STATE/web-b.pause" &
+build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-b --hostname web-b --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-b/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-b/hosts)" > "$STATE/web-b.pause" &
 echo $! > "$STATE/web-b.pid"
 ip netns exec podlab-kubenet.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-4d0276af36899151 CNI_NETNS=/run/netns/podlab-kubenet.pod.default.web-b CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-b' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
-ip netns exec podlab-kubenet.pod.default.web-b sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/web-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-b POD_NAME=web-b POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-2 build/native/contain --uid 1950004097 --gid 1950004097 -- build/native/workload http-echo --port 8080 --pod web-b &
 # pod default/agent uses its node's network namespace (hostNetwork).
 ip netns exec podlab-kubenet.node.worker-2 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/node-worker-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=worker-2 POD_NAME=agent POD_NAMESPACE=default POD_IP=192.168.56.12 NODE_NAME=worker-2 build/native/contain --uid 1950004098 --gid 1950004098 -- build/native/workload tcp-echo --port 9100 --pod agent &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
-build/native/pause --netns /run/netns/podlab-kubenet.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --etc-overlay /run/podlab/kubenet/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
+build/native/pause --netns /run/netns/podlab-kubenet.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/kubenet/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-kubenet.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-afd984539f7c3792 CNI_NETNS=/run/netns/podlab-kubenet.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
-ip netns exec podlab-kubenet.pod.kube-system.coredns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- build/native/contain --uid 1950004099 --gid 1950004099 --listen udp4:53 --listen tcp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-kubenet.node.control-plane nft -f $G/nft/control-plane.nft

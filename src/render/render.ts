@@ -151,6 +151,8 @@ function pauseBase(plan: Plan, pod: PlanPod, pauseBin: string, files: string, mo
     pod.hostname,
     ...(mountFrom ? ['--mount-from', mountFrom] : []),
     ...(pod.shareProcessNamespace ? ['--pid'] : []),
+    // Its containers, each a uid of its own, may bind ports below 1024 in the pod's network namespace.
+    ...(pod.containers.length ? ['--low-ports'] : []),
     ...(pod.system === 'dns' ? ['--etc-overlay', `${plan.stateDir}/overlay/${pod.name}`, '--bind', `${files}/dns:${DNS.configDir}`] : []),
   ];
 }

@@ -5,7 +5,8 @@
  * host's network namespace) and the program, it
  *   1. lets unprivileged processes bind low ports in that network namespace
  *      (net.ipv4.ip_unprivileged_port_start=0, a per-namespace sysctl, written through the
- *      spawner in the named namespace podlab made: never the host's),
+ *      spawner in the named namespace podlab made: never the host's), unless it was already (a
+ *      pod's own sandbox writes it as it starts: pause --low-ports),
  *   2. takes a uid of its own for the container (PODLAB_UIDS.container, src/runtime/uids.ts),
  *   3. hands the container's own paths to uid U (`owns`: chown, before it starts: a restarted
  *      container has a new uid) and starts

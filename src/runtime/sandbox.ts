@@ -75,9 +75,10 @@ export async function startContainers(ex: Executor, plan: Plan, state: LabState,
 
 export async function spawnContainers(ex: Executor, plan: Plan, state: LabState, pod: PlanPod, only?: string, save: (state: LabState) => void = () => {}, lowPortsAllowed = false): Promise<void> {
   const ps = state.pods[pod.name]!;
-  // One sysctl for the pod's network namespace, not one per container (`up` writes it beside the pod's CNI ADD).
+  // Low ports: a pod's own sandbox allowed them when it started (pause --low-ports); in its node's
+  // network (hostNetwork), one sysctl for the namespace, not one per container (`up` writes it beside the pod's CNI ADD).
   const starts = pod.containers.filter((c) => !only || c.name === only);
-  if (starts.length && !lowPortsAllowed) await allowLowPorts(ex, pod.netns);
+  if (starts.length && pod.hostNetwork && !lowPortsAllowed) await allowLowPorts(ex, pod.netns);
   // The containers start side by side (each one spawner request), and are recorded in the pod's
   // order once all have started or failed; one that failed fails the pod, the others recorded.
   const box = sandboxPid(state, pod);

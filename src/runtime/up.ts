@@ -171,8 +171,9 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
     try {
       if (options.signal?.aborted) return;
       if (!early.has(pod)) await startSandbox(ex, plan, state, pod, files, template, saver.save);
-      // The containers' low-ports sysctl is written while the CNI plugins run: neither needs the other.
-      lowPorts = pod.containers.length ? allowLowPorts(ex, pod.netns) : undefined;
+      // A pod's own sandbox let its containers bind low ports (pause --low-ports); in a node's
+      // network (hostNetwork) the sysctl is written while the CNI plugins run: neither needs the other.
+      lowPorts = pod.containers.length && pod.hostNetwork ? allowLowPorts(ex, pod.netns) : undefined;
       try {
         if (!pod.hostNetwork) state.pods[pod.name]!.cniResult = await cniAdd(ex, nodes.get(pod.node)!, pod);
       } finally {
@@ -188,7 +189,7 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
       if (--adding === 0) allAdded();
     }
     if (early.has(pod) || options.signal?.aborted) return;
-    await spawnContainers(ex, plan, state, pod, undefined, saver.save, !!lowPorts);
+    await spawnContainers(ex, plan, state, pod, undefined, saver.save, true);
     await traced(`up: pod ${pod.name}: containers listening`, () => waitContainers(state, pod));
   });
   // The DNS server once every pod has its network, beside the other pods' containers: its

@@ -126,12 +126,11 @@ describe('up, through the executor', () => {
     for (const n of ['a', 'b']) at(lines, new RegExp(`^nsenter --net=/run/netns/podlab-order\\.node\\.${n} -- nft -f -$`));
   });
 
-  it("per pod with containers: the low-ports sysctl goes out beside the pod's CNI ADD, not after it", () => {
+  it('per pod with containers: its sandbox allows low ports as it starts (pause --low-ports), no sysctl process of its own', () => {
     for (const pod of ['web', 'client']) {
       const sandbox = at(lines, new RegExp(`^spawn \\S+/pause --netns /run/netns/podlab-order\\.pod\\.default\\.${pod} `));
-      const sysctl = lines.indexOf(`nsenter --net=/run/netns/podlab-order.pod.default.${pod} -- sysctl -qw net.ipv4.ip_unprivileged_port_start=0`);
-      const add = ex.calls.findIndex((c) => c.op === 'run' && c.env?.CNI_COMMAND === 'ADD' && c.env.CNI_NETNS === `/run/netns/podlab-order.pod.default.${pod}`);
-      expect([sandbox < sysctl, sysctl < add]).toEqual([true, true]);
+      expect(lines[sandbox]).toContain(' --low-ports');
+      expect(lines.filter((l) => l.includes(`/run/netns/podlab-order.pod.default.${pod} -- sysctl`))).toEqual([]);
     }
   });
 
@@ -141,7 +140,7 @@ describe('up, through the executor', () => {
     expect(ex.calls.filter((c) => c.op === 'signal')).toEqual([]);
   });
 
-  it('starts every container through contain, as a uid of its own from the container range, after allowing low ports in its namespace', () => {
+  it('starts every container through contain, as a uid of its own from the container range, in a sandbox that allows low ports', () => {
     const spawned = ex.calls.flatMap((c) => (c.op === 'spawn' && c.argv[0] === 'nsenter' ? [[...c.argv]] : []));
     const uids = spawned.map((argv) => {
       const at = argv.findIndex((a) => a.endsWith('/contain'));
@@ -153,11 +152,10 @@ describe('up, through the executor', () => {
     expect(new Set(programs)).toEqual(new Set(['node', 'workload', 'sleep']));
     for (const uid of uids) expect(uid >= PODLAB_UIDS.container.first && uid < PODLAB_UIDS.container.first + PODLAB_UIDS.container.count).toBe(true);
     expect(new Set(uids).size).toBe(uids.length);
-    // Once per pod, before its first container.
+    // The pod's sandbox, started with --low-ports, before its first container.
     for (const pod of ['web', 'client']) {
-      const sysctls = lines.flatMap((l, i) => (l === `nsenter --net=/run/netns/podlab-order.pod.default.${pod} -- sysctl -qw net.ipv4.ip_unprivileged_port_start=0` ? [i] : []));
-      expect(sysctls.length).toBe(1);
-      expect(sysctls[0]).toBeLessThan(lines.findIndex((l) => l.startsWith('spawn nsenter -t ') && l.includes(`${pod === 'web' ? 'http-echo' : 'sleep'}`)));
+      const sandbox = at(lines, new RegExp(`^spawn \\S+/pause --netns /run/netns/podlab-order\\.pod\\.default\\.${pod} .*--low-ports`));
+      expect(sandbox).toBeLessThan(lines.findIndex((l) => l.startsWith('spawn nsenter -t ') && l.includes(`${pod === 'web' ? 'http-echo' : 'sleep'}`)));
     }
   });
 
