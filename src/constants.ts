@@ -195,6 +195,9 @@ export const NOTHING_CHANGED = 'Nothing was changed on this host.';
  * are per container and per sandbox. Above the ranges systemd hands out (nspawn's ends at
  * 1879048191), below 2^31 (tools that treat a uid as signed). Held by lock files in UID_LOCK_DIR.
  */
+/** Submissions graded at once by default (grade, exercise test): each lab is mostly waiting on the kernel and short-lived processes. */
+export const DEFAULT_JOBS = 4;
+
 export const PODLAB_UIDS = {
   sandbox: { first: 1_950_000_000, count: 4096 },
   container: { first: 1_950_004_096, count: 61_440 },

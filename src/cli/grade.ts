@@ -5,11 +5,11 @@
  * 2 when it could not run; exercise test 0 when the rubric tells right from wrong, 1 when not.
  */
 import { Option, type Command } from 'commander';
-import { ExerciseError, loadExercise, taskText, type Exercise } from '../grade/exercise.ts';
-import { DEFAULT_JOBS, gradeBatch, studentIdProblem, studentOf, type SubmissionResult } from '../grade/grade.ts';
+import type { Exercise } from '../grade/exercise.ts';
+import type { SubmissionResult } from '../grade/grade.ts';
+import { DEFAULT_JOBS } from '../constants.ts';
 import { visible } from '../grade/escape.ts';
 import { writeGradeOutput } from '../grade/output.ts';
-import { testExercise } from '../grade/exercise-test.ts';
 import { sandboxAvailable } from '../grade/sandbox.ts';
 import { checkHost } from '../runtime/preflight.ts';
 import { dim, green, red } from './terminal.ts';
@@ -21,13 +21,18 @@ function fail(message: string, code: number = EXIT.cannotRun): void {
   process.exitCode = code;
 }
 
+// Loaded when a grading command runs: exercises and grading validate labs (zod, the lab schema),
+// which no other command of the CLI needs at its start.
+const exercises = () => import('../grade/exercise.ts');
+const grading = () => import('../grade/grade.ts');
+
 /** Loads the exercise once per variant (students with the same variant share it). */
 function exerciseCache(arg: string, first: Exercise): (student: string) => Promise<Exercise> {
   const cache = new Map<string, Promise<Exercise>>();
   return async (student) => {
     if (!Object.keys(first.variant).length) return first;
     let p = cache.get(student);
-    if (!p) cache.set(student, (p = loadExercise(arg, student)));
+    if (!p) cache.set(student, (p = exercises().then((m) => m.loadExercise(arg, student))));
     return p;
   };
 }
@@ -55,6 +60,7 @@ async function preflight(): Promise<boolean> {
 }
 
 async function loadOrFail(arg: string, seed?: string): Promise<Exercise | undefined> {
+  const { ExerciseError, loadExercise } = await exercises();
   try {
     return await loadExercise(arg, seed);
   } catch (e) {
@@ -89,6 +95,7 @@ Example:
   podlab grade exercises/coredns-forwarder submissions/*.Corefile --out grades/dns`)
     .action(async (exArg: string, files: string[], opts: { out: string; jobs: number; sandboxTimeout: number; labPrefix?: string; json?: boolean }) => {
       if (!(await preflight())) return;
+      const { gradeBatch, studentIdProblem, studentOf } = await grading();
       if (opts.labPrefix !== undefined && !/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(opts.labPrefix)) return fail(`--lab-prefix "${opts.labPrefix}" must be a short DNS label (lower-case letters, digits, '-')`);
       const students = files.map(studentOf);
       // A student id names files in --out: one that is not a plain name, or is the grader's own
@@ -135,7 +142,7 @@ Example:
       if (opts.json) {
         const visible = ex.rubric.map((i) => (i.hidden ? { id: i.id, points: i.points, hidden: true } : { id: i.id, title: i.title, points: i.points }));
         process.stdout.write(`${JSON.stringify({ name: ex.name, title: ex.title, task: ex.task, variant: ex.variant, rubric: visible, starter: ex.starter }, null, 2)}\n`);
-      } else process.stdout.write(taskText(ex));
+      } else process.stdout.write((await exercises()).taskText(ex));
     });
 
   exercise
@@ -150,6 +157,7 @@ Exit codes: 0 the rubric tells right from wrong, 1 it does not (or the exercise 
       if (!(await preflight())) return;
       const ex = await loadOrFail(exArg, 'solution');
       if (!ex) return;
+      const { testExercise } = await import('../grade/exercise-test.ts');
       const verdicts = await testExercise(ex, { jobs: opts.jobs });
       if (opts.json) process.stdout.write(`${JSON.stringify(verdicts.map(({ result, ...v }) => ({ ...v, score: result.score, max: result.max, status: result.status, reason: result.reason, message: result.message })), null, 2)}\n`);
       else

@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
-import { toPolicy } from '../api/kinds/networkpolicies.ts';
 import type { K8sObject } from '../api/types.ts';
 import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { badKey, badValue } from '../compile/rules-policy.ts';
@@ -44,7 +43,9 @@ export function parseLabelArgs(args: readonly string[]): { labels: Record<string
 }
 
 /** The NetworkPolicies of a YAML file (one or more documents), checked as the API server checks them. */
-export function policiesOfYaml(text: string, namespaces: readonly string[]): { policies: NetworkPolicy[]; problems: Diagnostic[] } {
+export async function policiesOfYaml(text: string, namespaces: readonly string[]): Promise<{ policies: NetworkPolicy[]; problems: Diagnostic[] }> {
+  // The API kind's reading of a NetworkPolicy (its zod schema), loaded when a policy is applied: no other command needs it at its start.
+  const { toPolicy } = await import('../api/kinds/networkpolicies.ts');
   const policies: NetworkPolicy[] = [];
   const problems: Diagnostic[] = [];
   for (const [i, doc] of parseAllDocuments(text).entries()) {
@@ -134,7 +135,7 @@ Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is n
       }
       const lab = await labName(arg);
       const state = upOrExit(lab);
-      const { policies, problems } = policiesOfYaml(text, state.plan.namespaces);
+      const { policies, problems } = await policiesOfYaml(text, state.plan.namespaces);
       if (problems.length) invalid(problems, opts.json, opts.filename);
       const done: { policy: string; replaced: boolean }[] = [];
       let applied: SyncReport['applied'] = [];

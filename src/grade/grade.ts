@@ -22,6 +22,7 @@ import { evaluateInSandbox, type SandboxLimits } from './sandbox.ts';
 import { readTextSubmission, type Exercise, type RubricItem } from './exercise.ts';
 import { SafeReadError, tryReadUntrustedText } from '../lib/safe-read.ts';
 import { plainNameProblem } from '../lib/plain-name.ts';
+import { DEFAULT_JOBS } from '../constants.ts';
 
 /** Bumped when the results JSON changes incompatibly. */
 export const RESULTS_VERSION = 1;
@@ -291,5 +292,3 @@ export async function gradeBatch(
   return results;
 }
 
-/** Submissions graded at once by default: each lab is mostly waiting on the kernel and short-lived processes. */
-export const DEFAULT_JOBS = 4;

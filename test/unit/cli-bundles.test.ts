@@ -1,8 +1,9 @@
 /**
- * What `podlab up` and `podlab down` load at start (bin/podlab.js runs each from a bundle of its
- * own): the modules their entries reach by static imports, the ones every start initialises. A lab
- * that validated before needs no validation, so `up` must not reach zod or the lab schema (they load
- * on a validation-cache miss, by dynamic import); `down` of a lab by name needs no compiler at all.
+ * What the CLI loads at start (bin/podlab.js runs `up` and `down` from bundles of their own, the
+ * rest from the whole CLI's): the modules an entry reaches by static imports, the ones every start
+ * initialises. A lab that validated before needs no validation, so no entry may reach zod or the lab
+ * schema (they load on a validation-cache miss, or when grading or a policy file needs them, by
+ * dynamic import); `down` of a lab by name needs no compiler at all.
  */
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +22,12 @@ describe('the CLI entries of their own', () => {
     const eager = await eagerInputs('src/cli/up-main.ts');
     expect(eager).toContain('src/runtime/up.ts');
     expect(eager.filter((f) => f.startsWith('node_modules/zod/') || f.startsWith('src/schema/') || f.endsWith('validate-value.ts') || f.startsWith('src/api/server'))).toEqual([]);
+  });
+
+  it('the whole CLI initialises no zod and no lab schema at start either: validation, grading and policy files load them when used', async () => {
+    const eager = await eagerInputs('src/cli/main.ts');
+    expect(eager).toContain('src/cli/exec.ts');
+    expect(eager.filter((f) => f.startsWith('node_modules/zod/') || f.startsWith('src/schema/'))).toEqual([]);
   });
 
   it('down initialises no compiler, zod, yaml or templates at start', async () => {
