@@ -113,10 +113,11 @@ function printTypes(project: import('ts-morph').Project, entry: string): { text:
     else return { text: '', inputs: [] };
   }
   const text = `${lines.join('\n')}\n`;
-  const inputs = program
-    .getSourceFiles()
-    .filter((f) => !program.isSourceFileDefaultLibrary(f))
-    .map((f) => ({ path: resolve(f.fileName), sha256: sha256(f.text) }));
+  // What they were printed from: the files `entry` reaches (not the lab the check was of, nor its own imports).
+  const reached = new Set<import('ts-morph').SourceFile>();
+  const queue = [project.getSourceFileOrThrow(entry)];
+  while (queue.length) for (const f of queue.pop()!.getReferencedSourceFiles()) if (!reached.has(f) && !program.isSourceFileDefaultLibrary(f.compilerNode)) (reached.add(f), queue.push(f));
+  const inputs = [project.getSourceFileOrThrow(entry), ...reached].map((f) => ({ path: resolve(f.getFilePath()), sha256: sha256(f.getFullText()) }));
   // It must check on its own (every name it uses declared in it) and export what the entry does.
   const probe = project.createSourceFile(`${entry}.podlab-author-types-probe.ts`, text, { overwrite: true });
   try {

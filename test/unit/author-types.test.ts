@@ -1,10 +1,12 @@
 /**
  * podlab's types written out for the type check (src/compile/author-types.ts): a lab gets the same
  * diagnostics against them as against podlab's sources, and they are made again when what they
- * were printed from changes. In-process, with a cache directory of the test's own.
+ * were printed from changes; and ts-morph loads from V8's code cache (src/compile/ts-morph.ts).
+ * In-process (the code cache in child processes), with a cache directory of the test's own.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorTypes } from '../../src/compile/author-types.ts';
 import { typecheckLab } from '../../src/compile/typecheck.ts';
@@ -35,6 +37,8 @@ const LABS: Record<string, string> = {
 
 describe("podlab's types written out", () => {
   it('give every lab the diagnostics that podlab’s sources give, message for message', () => {
+    const types = join(dir, 'cache', 'typecheck', 'types');
+    let madeAt = 0;
     for (const [name, text] of Object.entries(LABS)) {
       const file = join(dir, `${name}.lab.ts`);
       writeFileSync(file, text.replace("from './", "from '../../labs/"));
@@ -42,9 +46,15 @@ describe("podlab's types written out", () => {
       const sources = typecheckLab(file, { cache: false, authorTypes: false });
       expect(written, name).toEqual(sources);
       expect(written.length > 0, name).toBe(name !== 'valid');
+      madeAt ||= statSync(join(types, readdirSync(types).find((f) => f.endsWith('.d.ts'))!)).mtimeMs;
     }
-    // Made once, and used: the checks above read them.
-    expect(readdirSync(join(dir, 'cache', 'typecheck', 'types')).filter((f) => f.endsWith('.d.ts'))).toHaveLength(1);
+    // An edit of the lab they were written out with is not a change of podlab's types either.
+    writeFileSync(join(dir, 'valid.lab.ts'), `${LABS.valid!.replace("from './", "from '../../labs/")}// edited\n`);
+    expect(typecheckLab(join(dir, 'valid.lab.ts'), { cache: false })).toEqual([]);
+    // Written once, by the first check, and used by the others: another lab, or an edited one, does not make them stale.
+    const made = readdirSync(types).filter((f) => f.endsWith('.d.ts'));
+    expect(made).toHaveLength(1);
+    expect(statSync(join(types, made[0]!)).mtimeMs).toBe(madeAt);
   }, 120_000);
 
   it('are made again when a file they were printed from changes, and hold every export', () => {
@@ -62,5 +72,22 @@ describe("podlab's types written out", () => {
     const entry = resolve(dir, 'iface.ts');
     writeFileSync(entry, 'export interface Spec { a: number }\nexport function define(s: Spec): Spec { return s; }\n');
     expect(authorTypes(entry, 'test')).toBeUndefined();
+  }, 60_000);
+});
+
+describe('ts-morph from its code cache', () => {
+  const load = (cache: string) =>
+    execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "const { tsMorph } = await import('./src/compile/ts-morph.ts'); const m = tsMorph(); console.log(typeof m.Project, m.ts.version);"], { env: { PODLAB_CACHE_DIR: cache }, reject: false });
+
+  it('is written by the first load and used by the next; one that is damaged is passed over', async () => {
+    const cache = join(dir, 'code-cache');
+    const first = await load(cache);
+    expect(first.stdout).toMatch(/^function \d+\.\d+/);
+    const files = readdirSync(join(cache, 'typecheck', 'code'));
+    expect(files.sort()).toEqual(['ts-morph-common.js.cache', 'typescript.js.cache']);
+    expect((await load(cache)).stdout).toBe(first.stdout);
+    for (const f of files) writeFileSync(join(cache, 'typecheck', 'code', f), 'not a cache');
+    const damaged = await load(cache);
+    expect([damaged.exitCode, damaged.stdout]).toEqual([0, first.stdout]);
   }, 60_000);
 });
