@@ -19,9 +19,8 @@ export function registerKubeconfig(program: Command): void {
     .option('--json', 'print {lab, kubeconfig, server, context} as JSON')
     .addHelpText('after', `
 The lab's API server starts with the lab's first podlab kubeconfig (not after up --no-api), again if
-it died, and stops with podlab down. It serves
-namespaces, nodes, pods, services, endpoints, endpointslices, configmaps (kube-system/coredns) and
-networkpolicies from the live lab; kubectl delete pod re-creates the pod with a new IP; apply of a
+it died, and stops with podlab down. It serves namespaces, nodes, pods, services, endpoints,
+endpointslices, configmaps (kube-system/coredns) and networkpolicies from the live lab; kubectl delete pod re-creates the pod with a new IP; apply of a
 Service, a NetworkPolicy or the coredns ConfigMap changes the lab at once. See docs/kubectl.md.
 Try:
   export KUBECONFIG=$(podlab kubeconfig services)
@@ -29,7 +28,7 @@ Try:
   kubectl get endpointslices -w &   podlab pod recreate services web-1
 
 Exit codes: 0 printed, 1 the lab runs without an API server (up --no-api, or it failed to start), 2 the lab
-is not up. When it starts the server it waits (up to 20 s, usually 0.2 s) until the server answers.`)
+is not up. When it starts the server it waits (up to 20 s, usually half a second) until it answers.`)
     .action(async (arg: string, opts: { json?: boolean }) => {
       const lab = await labName(arg);
       const path = kubeconfigPath(lab);
