@@ -20,8 +20,9 @@ export function registerKubeconfig(program: Command): void {
     .addHelpText('after', `
 The lab's API server starts with the lab's first podlab kubeconfig (not after up --no-api), again if
 it died, and stops with podlab down. It serves namespaces, nodes, pods, services, endpoints,
-endpointslices, configmaps (kube-system/coredns) and networkpolicies from the live lab; kubectl delete pod re-creates the pod with a new IP; apply of a
-Service, a NetworkPolicy or the coredns ConfigMap changes the lab at once. See docs/kubectl.md.
+endpointslices, configmaps (kube-system/coredns) and networkpolicies from the live lab; kubectl
+delete pod re-creates the pod with a new IP; apply of a Service, a NetworkPolicy or the coredns
+ConfigMap changes the lab at once. See docs/kubectl.md.
 Try:
   export KUBECONFIG=$(podlab kubeconfig services)
   kubectl get pods -o wide
