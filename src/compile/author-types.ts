@@ -14,12 +14,11 @@
  * program read (podlab's sources, zod's declarations) with the SHA-256 of its content: any change
  * makes a new one.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
-import { cacheDir } from './typecheck-cache.ts';
-import { tsMorph } from './ts-morph.ts';
+import { cacheDir, hashOf, sha256 } from './typecheck-cache.ts';
+import { checkCompilerOptions, tsMorph } from './ts-morph.ts';
 
 /** Bump when what is printed changes. */
 const FORMAT = 1;
@@ -30,13 +29,11 @@ interface TypesRecord {
   inputs: { path: string; sha256: string }[];
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text.replace(/^\uFEFF/, '')).digest('hex');
-
 function fresh(recordFile: string, compiler: string): boolean {
   try {
     const r = JSON.parse(readFileSync(recordFile, 'utf8')) as TypesRecord;
     if (r.format !== FORMAT || r.compiler !== compiler || !Array.isArray(r.inputs) || !r.inputs.length) return false;
-    return r.inputs.every((i) => sha256(readFileSync(i.path, 'utf8')) === i.sha256);
+    return r.inputs.every((i) => hashOf(i.path) === i.sha256);
   } catch {
     return false;
   }
@@ -79,16 +76,10 @@ export function authorTypes(entry: string, compiler: string): string | undefined
   const found = freshAuthorTypes(entry, compiler);
   if (found) return found;
   const { Project } = tsMorph();
-  const project = new Project({ skipAddingFilesFromTsConfig: true, compilerOptions: OPTIONS() });
+  const project = new Project({ skipAddingFilesFromTsConfig: true, compilerOptions: checkCompilerOptions() });
   project.addSourceFileAtPath(entry);
   project.resolveSourceFileDependencies();
   return writeAuthorTypes(project, entry, compiler);
-}
-
-/** The options types are printed with (typecheck.ts's, without its path mapping). */
-function OPTIONS(): import('ts-morph').ts.CompilerOptions {
-  const { ts } = tsMorph();
-  return { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true, skipLibCheck: true, types: [] };
 }
 
 /**

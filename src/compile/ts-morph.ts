@@ -10,6 +10,9 @@
  * size and time and Node's version (V8 itself checks only the source's length). A cache that
  * cannot be read or written costs only the speed; a file that fails to load this way is loaded
  * by Node as before.
+ *
+ * Also the compiler options of podlab's type checks of lab files (typecheck.ts), which podlab's
+ * types written out for them (author-types.ts) are printed with too.
  */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
@@ -20,6 +23,24 @@ import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { cacheDir } from './typecheck-cache.ts';
 
 let loaded: typeof TsMorph | undefined;
+
+/** The options of a lab's type check as written (typecheck.ts puts them in its cache's key; 'podlab' is mapped there). */
+export const CHECK_OPTIONS = {
+  strict: true,
+  noEmit: true,
+  target: 'ES2022',
+  module: 'NodeNext',
+  moduleResolution: 'NodeNext',
+  allowImportingTsExtensions: true,
+  skipLibCheck: true,
+  types: [] as string[],
+};
+
+/** CHECK_OPTIONS as the compiler takes them. */
+export function checkCompilerOptions(): TsMorph.ts.CompilerOptions {
+  const { ts } = tsMorph();
+  return { ...CHECK_OPTIONS, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext };
+}
 
 /** The files compiled from the code cache, in load order (the second requires the first). */
 const CACHED = ['typescript.js', 'ts-morph-common.js'];

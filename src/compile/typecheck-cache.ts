@@ -49,9 +49,10 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The hash of a text as the compiler reads it (UTF-8, without a byte order mark). */
-const sha256 = (text: string) => createHash('sha256').update(text.replace(/^\uFEFF/, '')).digest('hex');
+export const sha256 = (text: string) => createHash('sha256').update(text.replace(/^\uFEFF/, '')).digest('hex');
 
-function hashOf(path: string): string | undefined {
+/** The hash of a file's text as the compiler reads it; undefined when it cannot be read. */
+export function hashOf(path: string): string | undefined {
   try {
     return sha256(readFileSync(path, 'utf8'));
   } catch {

@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tsMorph } from './ts-morph.ts';
+import { CHECK_OPTIONS, checkCompilerOptions, tsMorph } from './ts-morph.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
 import { lookup, store, type CheckInputs } from './typecheck-cache.ts';
 import { freshAuthorTypes, writeAuthorTypes } from './author-types.ts';
@@ -27,14 +27,7 @@ const PODLAB_ENTRY = fileURLToPath(new URL('../../src/index.ts', import.meta.url
 
 /** The compiler options of the check; part of the cache key. */
 const OPTIONS = {
-  strict: true,
-  noEmit: true,
-  target: 'ES2022',
-  module: 'NodeNext',
-  moduleResolution: 'NodeNext',
-  allowImportingTsExtensions: true,
-  skipLibCheck: true,
-  types: [] as string[],
+  ...CHECK_OPTIONS,
   // 'podlab' is this podlab wherever the lab lives, as the loader resolves it (evaluate-worker.ts).
   paths: { podlab: [PODLAB_ENTRY] },
 };
@@ -64,17 +57,7 @@ export function typecheckLab(file: string, options: TypecheckOptions = {}): Diag
   const { DiagnosticCategory, Project, ts } = tsMorph();
   const project = new Project({
     skipAddingFilesFromTsConfig: true,
-    compilerOptions: {
-      strict: OPTIONS.strict,
-      noEmit: OPTIONS.noEmit,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      allowImportingTsExtensions: OPTIONS.allowImportingTsExtensions,
-      skipLibCheck: OPTIONS.skipLibCheck,
-      types: OPTIONS.types,
-      paths: { podlab: [written ?? PODLAB_ENTRY] },
-    },
+    compilerOptions: { ...checkCompilerOptions(), paths: { podlab: [written ?? PODLAB_ENTRY] } },
   });
   const sf = project.addSourceFileAtPath(file);
   project.resolveSourceFileDependencies();
