@@ -51,9 +51,9 @@ export function kubeconfigText(lab: string, port: number, caPem: string, token: 
 
 /**
  * Starts the lab's API server process and records it in the state; does not wait for it (it makes
- * its certificates and token itself: prepareApiServer). Returns its pid.
+ * its certificates and token itself: prepareApiServer). Returns its record (pid, start time).
  */
-export async function launchApiServer(ex: Executor, lab: string): Promise<number> {
+export async function launchApiServer(ex: Executor, lab: string): Promise<ProcessRecord> {
   const dir = makeApiDir(lab);
   const pid = await ex.spawn([process.execPath, `${REPO_ROOT}bin/podlab.js`, 'api-server', lab], { logFile: `${dir}/server.log` });
   const state = readState(lab);
@@ -64,7 +64,7 @@ export async function launchApiServer(ex: Executor, lab: string): Promise<number
   }
   state.api = recordOf(pid);
   writeState(state);
-  return pid;
+  return state.api;
 }
 
 /** The server's folder (0700) in the lab's state directory, which it never makes again: a lab that `down` removed meanwhile throws (ENOENT). */
@@ -94,7 +94,7 @@ export function ensureApiServer(ex: Executor, lab: string): Promise<ApiStart> {
     if (state.noApi) return { why: 'no api' };
     if (state.api && isAlive(state.api)) return { rec: state.api };
     for (const f of ['kubeconfig', 'port']) rmSync(`${apiDir(lab)}/${f}`, { force: true });
-    return { rec: recordOf(await launchApiServer(ex, lab)) };
+    return { rec: await launchApiServer(ex, lab) };
   });
 }
 
