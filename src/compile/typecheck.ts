@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHECK_OPTIONS, checkCompilerOptions, tsMorph } from './ts-morph.ts';
+import { CHECK_OPTIONS, checkCompilerOptions, LAB_GLOBALS, tsMorph } from './ts-morph.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
 import { lookup, store, type CheckInputs } from './typecheck-cache.ts';
 import { freshAuthorTypes, writeAuthorTypes } from './author-types.ts';
@@ -25,11 +25,12 @@ export interface TypecheckOptions {
 // From the repository root, so the path holds in the CLI bundle (build/cli/podlab.cjs) too.
 const PODLAB_ENTRY = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
 
-/** The compiler options of the check; part of the cache key. */
+/** The compiler options of the check, with the globals' text; part of the cache key. */
 const OPTIONS = {
   ...CHECK_OPTIONS,
   // 'podlab' is this podlab wherever the lab lives, as the loader resolves it (evaluate-worker.ts).
   paths: { podlab: [PODLAB_ENTRY] },
+  globals: LAB_GLOBALS.text,
 };
 
 let fingerprint: string | undefined;
@@ -59,6 +60,7 @@ export function typecheckLab(file: string, options: TypecheckOptions = {}): Diag
     skipAddingFilesFromTsConfig: true,
     compilerOptions: { ...checkCompilerOptions(), paths: { podlab: [written ?? PODLAB_ENTRY] } },
   });
+  project.createSourceFile(LAB_GLOBALS.path, LAB_GLOBALS.text);
   const sf = project.addSourceFileAtPath(file);
   project.resolveSourceFileDependencies();
   const errors = sf.getPreEmitDiagnostics().filter((d) => d.getCategory() === DiagnosticCategory.Error && d.getSourceFile()?.getFilePath() === sf.getFilePath());
@@ -103,7 +105,7 @@ function inputsOf(program: import('ts-morph').ts.Program, abs: string): CheckInp
   });
   const texts = program
     .getSourceFiles()
-    .filter((f) => !program.isSourceFileDefaultLibrary(f))
+    .filter((f) => !program.isSourceFileDefaultLibrary(f) && f.fileName !== LAB_GLOBALS.path)
     .map((f) => ({ path: resolve(f.fileName), text: f.text }));
   return {
     texts: [...texts.filter((t) => t.path === abs), ...texts.filter((t) => t.path !== abs)],
