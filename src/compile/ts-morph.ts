@@ -19,6 +19,7 @@ import { createRequire, Module } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import type * as TsMorph from 'ts-morph';
+import type { CheckEnv } from './check-program.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { cacheDir } from './typecheck-cache.ts';
 
@@ -64,16 +65,35 @@ export function checkCompilerOptions(): TsMorph.ts.CompilerOptions {
 /** The files compiled from the code cache, in load order (the second requires the first). */
 const CACHED = ['typescript.js', 'ts-morph-common.js'];
 
+/** The folder of ts-morph's compiler (typescript.js) and its lib files (ts-morph-common.js), found without loading them. */
+export function tsMorphCommonDir(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(createRequire(require.resolve('ts-morph')).resolve('@ts-morph/common'));
+}
+
 export function tsMorph(): typeof TsMorph {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   try {
-    const common = dirname(createRequire(require.resolve('ts-morph')).resolve('@ts-morph/common'));
+    const common = tsMorphCommonDir();
     for (const f of CACHED) loadCached(require, join(common, f));
   } catch {
     /* Node loads them as before */
   }
   return (loaded = require('ts-morph') as typeof TsMorph);
+}
+
+/** What every check of a lab against podlab's types written out shares (check-program.ts): ts-morph's lib files, the options, the globals. */
+export function labCheckEnv(): CheckEnv {
+  tsMorph();
+  const common = createRequire(join(tsMorphCommonDir(), 'x.js'))('./ts-morph-common.js') as { libFolderInMemoryPath: string; getLibFiles(): { fileName: string; text: string }[] };
+  return {
+    options: checkCompilerOptions(),
+    libDir: common.libFolderInMemoryPath,
+    libs: Object.fromEntries(common.getLibFiles().map((f) => [f.fileName, f.text])),
+    files: { [LAB_GLOBALS.path]: LAB_GLOBALS.text },
+    roots: [LAB_GLOBALS.path],
+  };
 }
 
 /** Loads a CommonJS file into Node's module cache as `require` would, compiled from V8's code cache when there is one for it. */

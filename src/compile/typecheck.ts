@@ -1,25 +1,33 @@
 /**
- * Type-checks a lab file with the TypeScript compiler (through ts-morph), reporting only the lab
- * file's own errors as PL0004 with their positions. Slower than the schema (a compiler program of
- * the lab and podlab's types, with TypeScript's own: about 0.7 s of CPU), so `up` can skip it;
- * `validate` always runs it, and serves a result from typecheck-cache.ts when the lab and every
- * file its program read are unchanged (the cache is checked before ts-morph is even loaded).
+ * Type-checks a lab file with the TypeScript compiler, reporting only the lab file's own errors as
+ * PL0004 with their positions. Slower than the schema, so `up` can skip it; `validate` always runs
+ * it, and serves a result from typecheck-cache.ts when the lab and every file its program read are
+ * unchanged (the cache is checked before the compiler is even loaded).
+ *
  * 'podlab' resolves to podlab's types written out (author-types.ts) when they could be: checking
- * against zod's inferred types took the compiler a second more.
+ * against zod's inferred types took the compiler a second more. Against them, the check runs in a
+ * Node started from the type check's snapshot (typecheck-snapshot.ts: about 0.17 s), or, without
+ * one, in this process (check-program.ts, about 0.5 s). The first check after podlab changes reads
+ * podlab's sources through ts-morph, writes the types out and builds the snapshot (about 3 s, once).
  */
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHECK_OPTIONS, checkCompilerOptions, LAB_GLOBALS, tsMorph } from './ts-morph.ts';
+import { span } from '../lib/trace.ts';
+import { checkLab, labDiagnostics, programInputs, type Checked } from './check-program.ts';
+import { CHECK_OPTIONS, checkCompilerOptions, LAB_GLOBALS, labCheckEnv, tsMorph } from './ts-morph.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
-import { lookup, store, type CheckInputs } from './typecheck-cache.ts';
+import { lookup, store } from './typecheck-cache.ts';
 import { freshAuthorTypes, writeAuthorTypes } from './author-types.ts';
+import { prepareSnapshot, snapshotCheck } from './typecheck-snapshot.ts';
 
 export interface TypecheckOptions {
   /** Serve and record results in the type-check cache. @default true */
   cache?: boolean;
   /** Check against podlab's types written out (author-types.ts), when they can be; false: its sources. @default true */
   authorTypes?: boolean;
+  /** Check against them in a Node started from the type check's snapshot (typecheck-snapshot.ts), when it can; false: in this process. @default true */
+  snapshot?: boolean;
 }
 
 // From the repository root, so the path holds in the CLI bundle (build/cli/podlab.cjs) too.
@@ -55,61 +63,53 @@ export function typecheckLab(file: string, options: TypecheckOptions = {}): Diag
     const hit = lookup(abs, compiler);
     if (hit) return hit.map((d) => ({ ...d, file }));
   }
-  const { DiagnosticCategory, Project, ts } = tsMorph();
-  const project = new Project({
-    skipAddingFilesFromTsConfig: true,
-    compilerOptions: { ...checkCompilerOptions(), paths: { podlab: [written ?? PODLAB_ENTRY] } },
+  const checked = written ? checkAgainst(abs, written, compiler, options.snapshot ?? true) : checkAgainstSources(abs, compiler, options.authorTypes !== false);
+  const diagnostics = checked.diagnostics.map((d): Diagnostic => {
+    const lines = d.text.split('\n');
+    return { ...diag('PL0004', [], `TS${d.code}: ${lines.at(-1)!.trim()}`, lines.length > 1 ? lines[0]!.trim() : undefined), file, line: d.line, column: d.column };
   });
-  project.createSourceFile(LAB_GLOBALS.path, LAB_GLOBALS.text);
-  const sf = project.addSourceFileAtPath(file);
-  project.resolveSourceFileDependencies();
-  const errors = sf.getPreEmitDiagnostics().filter((d) => d.getCategory() === DiagnosticCategory.Error && d.getSourceFile()?.getFilePath() === sf.getFilePath());
-  const diagnostics = errors.map((d) => {
-    const start = d.getStart() ?? 0;
-    const { line, column } = sf.getLineAndColumnAtPos(start);
-    const text = ts.flattenDiagnosticMessageText(d.compilerObject.messageText, '\n');
-    return { ...diag('PL0004', [], `TS${d.getCode()}: ${text.split('\n').at(-1)!.trim()}`, text.includes('\n') ? text.split('\n')[0]!.trim() : undefined), file, line, column };
-  });
-  if (useCache) {
-    const read = inputsOf(project.getProgram().compilerObject, abs);
-    const codes = [...sf.getPreEmitDiagnostics().map((d) => d.getCode())];
-    if (read) store(abs, compiler, read, diagnostics, codes);
-  }
-  // The types this check resolved from podlab's sources, written out for the next checks.
-  if (options.authorTypes !== false && !written) writeAuthorTypes(project, PODLAB_ENTRY, compiler);
+  if (useCache && checked.inputs) store(abs, compiler, checked.inputs, diagnostics, checked.codes);
   return diagnostics;
 }
 
-/** What a module resolution left behind (TypeScript's ResolvedModuleWithFailedLookupLocations). */
-interface Resolution {
-  failedLookupLocations?: string[];
-  affectingLocations?: string[];
+/** Source files of lib files and the globals, kept between checks in this process (check-program.ts). */
+const kept = new Map<string, import('ts-morph').ts.SourceFile>();
+
+/** A check against podlab's types written out: in a Node from the snapshot when it can, else here. */
+function checkAgainst(abs: string, types: string, compiler: string, snapshot: boolean): Checked {
+  if (snapshot) {
+    const done = span('typecheck: in a Node started from the snapshot');
+    const checked = snapshotCheck(abs, types, compiler);
+    done();
+    if (checked) return checked;
+  }
+  const done = span('typecheck: in process');
+  try {
+    return checkLab(tsMorph().ts, labCheckEnv(), abs, types, kept);
+  } finally {
+    done();
+  }
 }
 
 /**
- * What the check read, for the cache: the program's source files as the compiler read them (the
- * lab first; TypeScript's own lib files live in memory inside ts-morph and come with its version,
- * which is in the key), the package.json files resolution read and the paths it tried in vain.
- * An import that did not resolve (podlab's own `node:` imports do not, with `types: []`) is
- * covered by the paths it tried. undefined when that cannot be known (a TypeScript without
- * `forEachResolvedModule`): then nothing is cached.
+ * A check against podlab's sources, through ts-morph: their types written out from its program
+ * (when `writeTypes`) for the next checks, and the snapshot built with them.
  */
-function inputsOf(program: import('ts-morph').ts.Program, abs: string): CheckInputs | undefined {
-  const each = (program as unknown as { forEachResolvedModule?: (cb: (r: Resolution) => void) => void }).forEachResolvedModule;
-  if (typeof each !== 'function') return undefined;
-  const affecting: string[] = [];
-  const absent: string[] = [];
-  each.call(program, (r) => {
-    affecting.push(...(r.affectingLocations ?? []));
-    absent.push(...(r.failedLookupLocations ?? []));
-  });
-  const texts = program
-    .getSourceFiles()
-    .filter((f) => !program.isSourceFileDefaultLibrary(f) && f.fileName !== LAB_GLOBALS.path)
-    .map((f) => ({ path: resolve(f.fileName), text: f.text }));
-  return {
-    texts: [...texts.filter((t) => t.path === abs), ...texts.filter((t) => t.path !== abs)],
-    affecting: [...new Set(affecting)].map((p) => resolve(p)),
-    absent: absent.map((p) => resolve(p)),
-  };
+function checkAgainstSources(abs: string, compiler: string, writeTypes: boolean): Checked {
+  const done = span("typecheck: in process, against podlab's sources");
+  const { Project, ts } = tsMorph();
+  const project = new Project({ skipAddingFilesFromTsConfig: true, compilerOptions: { ...checkCompilerOptions(), paths: { podlab: [PODLAB_ENTRY] } } });
+  project.createSourceFile(LAB_GLOBALS.path, LAB_GLOBALS.text);
+  project.addSourceFileAtPath(abs);
+  project.resolveSourceFileDependencies();
+  const program = project.getProgram().compilerObject;
+  const checked = { ...labDiagnostics(ts, program, abs), inputs: programInputs(program, abs, new Set([LAB_GLOBALS.path])) };
+  done();
+  const types = writeTypes ? writeAuthorTypes(project, PODLAB_ENTRY, compiler) : undefined;
+  if (types) {
+    const built = span('typecheck: the snapshot built');
+    prepareSnapshot(types, compiler);
+    built();
+  }
+  return checked;
 }

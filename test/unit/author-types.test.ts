@@ -1,8 +1,10 @@
 /**
  * podlab's types written out for the type check (src/compile/author-types.ts): a lab gets the same
  * diagnostics against them as against podlab's sources, and they are made again when what they
- * were printed from changes; and ts-morph loads from V8's code cache (src/compile/ts-morph.ts).
- * In-process (the code cache in child processes), with a cache directory of the test's own.
+ * were printed from changes; ts-morph loads from V8's code cache (src/compile/ts-morph.ts); and a
+ * check against them in a Node started from the type check's snapshot (typecheck-snapshot.ts)
+ * answers as one in process does. In-process (the code cache and the CLI in child processes),
+ * with a cache directory of the test's own.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -95,4 +97,49 @@ describe('ts-morph from its code cache', () => {
     const damaged = await load(cache);
     expect([damaged.exitCode, damaged.stdout]).toEqual([0, first.stdout]);
   }, 60_000);
+});
+
+describe("the type check's snapshot (typecheck-snapshot.ts)", () => {
+  const snapshots = () => join(dir, 'cache', 'typecheck', 'snapshot');
+  const write = (name: string) => {
+    const file = join(dir, `${name}.snap.lab.ts`);
+    writeFileSync(file, LABS[name]!.replace("from './", "from '../../labs/"));
+    return file;
+  };
+
+  it('was built by the check that wrote podlab’s types out, and answers as a check in process does, position for position', () => {
+    expect(readdirSync(snapshots()).filter((f) => f.endsWith('.blob'))).toHaveLength(1);
+    for (const name of Object.keys(LABS)) {
+      const file = write(name);
+      const fromSnapshot = typecheckLab(file, { cache: false });
+      expect(fromSnapshot, name).toEqual(typecheckLab(file, { cache: false, snapshot: false }));
+      expect(fromSnapshot.length > 0, name).toBe(!VALID.has(name));
+    }
+  }, 120_000);
+
+  it('is what `podlab validate` checks an edited lab in', async () => {
+    const cache = join(dir, 'cli-cache');
+    const file = write('valid');
+    const validate = () => execa(process.execPath, ['bin/podlab.js', 'validate', file], { env: { PODLAB_CACHE_DIR: cache, PODLAB_TRACE: '1' }, reject: false });
+    const first = await validate();
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stderr).toContain('typecheck: the snapshot built');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}// edited\n`);
+    const edited = await validate();
+    expect(edited.exitCode, edited.stderr).toBe(0);
+    expect(edited.stderr).toContain('typecheck: in a Node started from the snapshot');
+    expect(edited.stderr).not.toContain('typecheck: in process');
+  }, 120_000);
+
+  it('that does not start is recorded, not built again, and the check runs in process', () => {
+    const [blob] = readdirSync(snapshots()).filter((f) => f.endsWith('.blob'));
+    writeFileSync(join(snapshots(), blob!), 'not a snapshot');
+    const file = write('wrongType');
+    const damaged = typecheckLab(file, { cache: false });
+    expect(damaged).toEqual(typecheckLab(file, { cache: false, snapshot: false }));
+    expect(damaged.map((d) => d.message)).toEqual([expect.stringContaining('TS2345')]);
+    expect(readdirSync(snapshots()).sort()).toEqual([`${blob}.failed`, blob!.replace(/\.blob$/, '.cjs')]);
+    expect(typecheckLab(write('valid'), { cache: false })).toEqual([]);
+    expect(readdirSync(snapshots()).some((f) => f.endsWith('.blob'))).toBe(false);
+  }, 120_000);
 });

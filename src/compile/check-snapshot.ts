@@ -1,0 +1,47 @@
+/**
+ * The program of the type check's startup snapshot (typecheck-snapshot.ts bundles it, builds the
+ * snapshot and runs it). A type check of an edited lab in podlab's own process spends most of its
+ * half second on what is the same every time: loading the compiler, parsing and binding
+ * TypeScript's lib files and podlab's types, and V8 warming up the parser. Node's startup snapshot
+ * keeps all of that in one heap image; a Node started from it checks the lab alone.
+ *
+ *   node --snapshot-blob BLOB --build-snapshot check-snapshot.cjs   < request (JSON: BuildRequest)
+ *     evaluates the compiler (`typescript`), checks a small lab of its own that imports 'podlab'
+ *     (every lib file and podlab's types parsed and bound, kept for reuse), and ends: Node writes
+ *     the heap to BLOB. The request holds only podlab's own files; no lab is in the snapshot.
+ *   node --snapshot-blob BLOB LAB
+ *     checks LAB (an absolute path) and prints one JSON line: Checked (check-program.ts).
+ *
+ * Only Node's own modules can be required while the snapshot is built: the compiler is evaluated
+ * from its source text instead, and this file is bundled (esbuild) with check-program.ts. It exports
+ * nothing: Node builds a snapshot from a script, where `module` is not defined.
+ */
+import { readFileSync } from 'node:fs';
+import { startupSnapshot } from 'node:v8';
+import type * as TsMorph from 'ts-morph';
+import { checkLab, type BuildRequest, type CheckEnv } from './check-program.ts';
+
+/** The lab the snapshot is warmed with, from memory. */
+const WARM = '/podlab/warm.lab.ts';
+
+const request = JSON.parse(readFileSync(0, 'utf8')) as BuildRequest;
+const ts = evaluate(request.typescript) as typeof TsMorph.ts;
+const env: CheckEnv = { ...request.env, files: { ...request.env.files, [WARM]: "import { defineLab } from 'podlab';\nexport default defineLab({ name: 'warm', nodes: { a: {} } });\n" } };
+const keep = new Map<string, TsMorph.ts.SourceFile>();
+const warm = checkLab(ts, env, WARM, request.types, keep);
+if (warm.diagnostics.length) throw new Error(`the snapshot's own lab does not check: ${warm.diagnostics.map((d) => d.text).join('; ')}`);
+keep.delete(WARM);
+delete env.files[WARM];
+
+startupSnapshot.setDeserializeMainFunction(() => {
+  // argv: [node, LAB]: the snapshot's main takes the place of a script.
+  const lab = process.argv[1]!;
+  process.stdout.write(`${JSON.stringify(checkLab(ts, env, lab, request.types, keep))}\n`);
+});
+
+/** A CommonJS file evaluated as Node would load it, with `require` limited to Node's own modules. */
+function evaluate(file: string): unknown {
+  const module = { exports: {} as unknown };
+  new Function('module', 'exports', 'require', '__filename', '__dirname', readFileSync(file, 'utf8'))(module, module.exports, require, file, file.slice(0, file.lastIndexOf('/')));
+  return module.exports;
+}
