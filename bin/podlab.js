@@ -11,11 +11,11 @@
 // pinned TypeScript loader (tsx).
 import { createHash } from 'node:crypto';
 import { accessSync, constants as fsc, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
+import { cachedScript } from './code-cache.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 /** Where the bundle would be in the package: import.meta.url inside it is this path, wherever it really is. */
@@ -109,8 +109,8 @@ async function rebuild(dir) {
 /** The folder holding bundles as new as src/, (re)built when needed; undefined without esbuild. */
 async function bundles() {
   // Equal times count as fresh: `npm pack` dates every file of a package alike.
-  // This file is an input too: it holds the bundles' build options.
-  const srcTime = Math.max(newest(`${root}src`), builtAt(fileURLToPath(import.meta.url)));
+  // This file is an input too: it holds the bundles' build options; and code-cache.js, which the CLI bundle takes in.
+  const srcTime = Math.max(newest(`${root}src`), builtAt(fileURLToPath(import.meta.url)), builtAt(`${root}bin/code-cache.js`));
   const fresh = (dir) => Math.min(...BUNDLES.map((b) => builtAt(`${dir}/${b}`))) >= srcTime;
   if (fresh(PACKAGED)) return PACKAGED;
   const dir = writable(PACKAGED) ? PACKAGED : userCache();
@@ -127,31 +127,9 @@ async function bundles() {
 function run(dir, name) {
   const file = `${dir}/${name}`;
   const as = `${PACKAGED}/${name}`;
-  const source = readFileSync(file, 'utf8');
-  const cacheFile = `${file}.cache`;
-  // The cache names the bundle it was made from (size, time) and the Node it was made by: V8
-  // itself checks only the source's length.
-  const stamp = Buffer.from(`${source.length}:${builtAt(file)}:${process.version}\n`);
-  let cached;
-  try {
-    const data = readFileSync(cacheFile);
-    if (data.subarray(0, stamp.length).equals(stamp)) cached = data.subarray(stamp.length);
-  } catch {
-    /* none yet */
-  }
+  const { script, stamp } = cachedScript(file, readFileSync(file, 'utf8'), as, `${file}.cache`);
   // What the CLI caches per build (src/render/render-cache.ts) is keyed by this stamp.
-  if (name !== 'preload.cjs') globalThis[Symbol.for('podlab.bundle')] = { dir, stamp: stamp.toString().trim() };
-  const script = new Script(Module.wrap(source), { filename: as, cachedData: cached, });
-  if (!cached || script.cachedDataRejected) {
-    // Made at exit: by then V8 has compiled what this command ran, not only the top level.
-    process.once('exit', () => {
-      try {
-        writeAtomic(cacheFile, Buffer.concat([stamp, script.createCachedData()]));
-      } catch {
-        /* a cache that cannot be written costs only the speed */
-      }
-    });
-  }
+  if (name !== 'preload.cjs') globalThis[Symbol.for('podlab.bundle')] = { dir, stamp };
   const module = { exports: {} };
   script.runInThisContext().call(module.exports, module.exports, createRequire(as), module, as, PACKAGED);
   return module.exports;

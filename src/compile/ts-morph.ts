@@ -5,22 +5,19 @@
  *
  * Node 20 compiles its 12 MB of JavaScript (@ts-morph/common's typescript.js and its own bundle)
  * at every start: about 0.25 s. They are compiled from V8's code cache instead (about 0.1 s), as
- * bin/podlab.js runs the CLI: made by the first run at its exit (so that it holds what the run
- * compiled, the checker too), in the type-check cache's directory (`code/`), headed by the file's
- * size and time and Node's version (V8 itself checks only the source's length). A cache that
- * cannot be read or written costs only the speed; a file that fails to load this way is loaded
- * by Node as before.
+ * bin/podlab.js runs the CLI and with the same helper (bin/code-cache.js): made by the first run
+ * at its exit (so that it holds what the run compiled, the checker too), in the type-check
+ * cache's directory (`code/`). A file that fails to load this way is loaded by Node as before.
  *
  * Also the compiler options of podlab's type checks of lab files (typecheck.ts), which podlab's
  * types written out for them (author-types.ts) are printed with too.
  */
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { Script } from 'node:vm';
 import type * as TsMorph from 'ts-morph';
+import { cachedScript } from '../../bin/code-cache.js';
 import type { CheckEnv } from './check-program.ts';
-import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { cacheDir } from './typecheck-cache.ts';
 
 let loaded: typeof TsMorph | undefined;
@@ -99,17 +96,7 @@ export function labCheckEnv(): CheckEnv {
 /** Loads a CommonJS file into Node's module cache as `require` would, compiled from V8's code cache when there is one for it. */
 function loadCached(require: NodeJS.Require, file: string): void {
   if (require.cache[file]) return;
-  const source = readFileSync(file, 'utf8');
-  const stamp = Buffer.from(`${source.length}:${statSync(file).mtimeMs}:${process.version}\n`);
-  const cacheFile = join(cacheDir(), 'code', `${basename(file)}.cache`);
-  let cached: Buffer | undefined;
-  try {
-    const data = readFileSync(cacheFile);
-    if (data.subarray(0, stamp.length).equals(stamp)) cached = data.subarray(stamp.length);
-  } catch {
-    /* none yet */
-  }
-  const script = new Script(Module.wrap(source), { filename: file, cachedData: cached });
+  const { script } = cachedScript(file, readFileSync(file, 'utf8'), file, join(cacheDir(), 'code', `${basename(file)}.cache`), 0o600);
   const m = new Module(file);
   m.filename = file;
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(file));
@@ -121,15 +108,5 @@ function loadCached(require: NodeJS.Require, file: string): void {
   } catch (e) {
     delete require.cache[file];
     throw e;
-  }
-  if (!cached || script.cachedDataRejected) {
-    process.once('exit', () => {
-      try {
-        mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
-        writeFileAtomic(cacheFile, Buffer.concat([stamp, script.createCachedData()]), 0o600);
-      } catch {
-        /* only the speed */
-      }
-    });
   }
 }

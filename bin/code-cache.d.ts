@@ -1,0 +1,4 @@
+import type { Script } from 'node:vm';
+
+/** See bin/code-cache.js. */
+export function cachedScript(file: string, source: string, filename: string, cacheFile: string, mode?: number): { script: Script; stamp: string };

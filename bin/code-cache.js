@@ -1,0 +1,42 @@
+// V8's code cache for a CommonJS file, the one way podlab compiles its big JavaScript: bin/podlab.js
+// runs the CLI's bundles with it, src/compile/ts-morph.ts the TypeScript compiler (Node 20 has no
+// compile cache of its own). Plain JavaScript beside bin/podlab.js, which runs before any bundle or
+// TypeScript loader; the CLI bundle takes it in as any import.
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { Module } from 'node:module';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+
+/**
+ * `file` (its text `source`, wrapped as a CommonJS module) compiled as `filename`, from the code
+ * cache in `cacheFile` when that was made for the same file (its length and modification time) by
+ * the same Node: V8 itself checks only the source's length. When there was none, or V8 rejected
+ * it, one is written at exit: by then V8 has compiled what the process ran, not only the top
+ * level. A cache that cannot be read or written costs only the speed.
+ */
+export function cachedScript(file, source, filename, cacheFile, mode) {
+  const stamp = `${source.length}:${statSync(file).mtimeMs}:${process.version}`;
+  const head = Buffer.from(`${stamp}\n`);
+  let cachedData;
+  try {
+    const data = readFileSync(cacheFile);
+    if (data.subarray(0, head.length).equals(head)) cachedData = data.subarray(head.length);
+  } catch {
+    /* none yet */
+  }
+  const script = new Script(Module.wrap(source), { filename, cachedData });
+  if (!cachedData || script.cachedDataRejected) {
+    process.once('exit', () => {
+      try {
+        mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
+        // Written aside and renamed: a process starting meanwhile never reads half a cache.
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        writeFileSync(tmp, Buffer.concat([head, script.createCachedData()]), mode === undefined ? undefined : { mode });
+        renameSync(tmp, cacheFile);
+      } catch {
+        /* only the speed */
+      }
+    });
+  }
+  return { script, stamp };
+}
