@@ -52,6 +52,8 @@ export interface Checked {
   codes: number[];
   /** What the program read; undefined when that cannot be known. */
   inputs?: CheckInputs;
+  /** The process that checked (a snapshot's Node says). */
+  pid?: number;
 }
 
 /**

@@ -9,8 +9,10 @@
  *     evaluates the compiler (`typescript`), checks a small lab of its own that imports 'podlab'
  *     (every lib file and podlab's types parsed and bound, kept for reuse), and ends: Node writes
  *     the heap to BLOB. The request holds only podlab's own files; no lab is in the snapshot.
- *   node --snapshot-blob BLOB LAB
- *     checks LAB (an absolute path) and prints one JSON line: Checked (check-program.ts).
+ *   node --snapshot-blob BLOB
+ *     reads lab files' absolute paths from stdin, one JSON string a line, and answers each with
+ *     one JSON line, Checked (check-program.ts) or { error }, until stdin ends: a `validate` of
+ *     many labs starts one.
  *
  * Only Node's own modules can be required while the snapshot is built: the compiler is evaluated
  * from its source text instead, and this file is bundled (esbuild) with check-program.ts. It exports
@@ -19,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { startupSnapshot } from 'node:v8';
 import type * as TsMorph from 'ts-morph';
-import { checkLab, type BuildRequest, type CheckEnv } from './check-program.ts';
+import { checkLab, type BuildRequest, type CheckEnv, type Checked } from './check-program.ts';
 
 /** The lab the snapshot is warmed with, from memory. */
 const WARM = '/podlab/warm.lab.ts';
@@ -34,9 +36,23 @@ keep.delete(WARM);
 delete env.files[WARM];
 
 startupSnapshot.setDeserializeMainFunction(() => {
-  // argv: [node, LAB]: the snapshot's main takes the place of a script.
-  const lab = process.argv[1]!;
-  process.stdout.write(`${JSON.stringify(checkLab(ts, env, lab, request.types, keep))}\n`);
+  // One request per line (a lab's absolute path, as JSON), one answer per line, until stdin ends.
+  let pending = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => {
+    pending += chunk;
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+      const lab = JSON.parse(pending.slice(0, nl)) as string;
+      pending = pending.slice(nl + 1);
+      let answer: Checked | { error: string };
+      try {
+        answer = { ...checkLab(ts, env, lab, request.types, keep), pid: process.pid };
+      } catch (e) {
+        answer = { error: String((e as Error).stack ?? e) };
+      }
+      process.stdout.write(`${JSON.stringify(answer)}\n`);
+    }
+  });
 });
 
 /** A CommonJS file evaluated as Node would load it, with `require` limited to Node's own modules. */

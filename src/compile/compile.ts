@@ -31,16 +31,17 @@ export interface CompileOptions {
 
 export async function compileLab(path: string, options: CompileOptions = {}): Promise<CompileResult> {
   const file = relative(process.cwd(), path) || path;
-  // The lab evaluates in a child process while this one type-checks: two cores, half the wait.
-  // When bin/podlab.js started that child already, it is taken after the (synchronous) type check:
-  // taken before, its time limit would run while the type check blocks this process, and a busy
+  // The lab evaluates in a child process while the type check runs: two cores, half the wait.
+  // When bin/podlab.js started that child already, it is taken once typecheckLab has returned: a
+  // check in this process (no snapshot, or podlab's sources) runs to its end before that, and taken
+  // before, the evaluation's time limit would run while the check blocks this process, and a busy
   // machine's slow type check would count as the lab's own evaluation taking too long (PL0002).
   const startedEarly = (globalThis as Record<symbol, Map<string, unknown> | undefined>)[Symbol.for('podlab.preloadedLabs')]?.has(resolve(file)) === true;
   let loading = startedEarly ? undefined : loadCached(file);
   const source = safeRead(file);
-  const typeDiagnostics = options.typecheck && source !== undefined ? typecheckLab(file) : [];
+  const typing = options.typecheck && source !== undefined ? typecheckLab(file) : [];
   loading ??= loadCached(file);
-  const loaded = await loading;
+  const [typeDiagnostics, loaded] = await Promise.all([typing, loading]);
   if (loaded.value === undefined) return { file, source, diagnostics: sortDiagnostics([...loaded.diagnostics, ...typeDiagnostics]) };
   // The CLI's validation cache (validate-cache.ts) holds labs that validated without a diagnostic.
   const stored = lookupValidated(loaded.value, file);

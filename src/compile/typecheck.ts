@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { span } from '../lib/trace.ts';
+import { mark, span } from '../lib/trace.ts';
 import { checkLab, labDiagnostics, programInputs, type Checked } from './check-program.ts';
 import { CHECK_OPTIONS, checkCompilerOptions, LAB_GLOBALS, labCheckEnv, tsMorph } from './ts-morph.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
@@ -51,7 +51,7 @@ function compilerFingerprint(): string {
   return (fingerprint = JSON.stringify([`ts-morph@${version('ts-morph/package.json')}`, `@ts-morph/common@${version('@ts-morph/common/package.json')}`, OPTIONS]));
 }
 
-export function typecheckLab(file: string, options: TypecheckOptions = {}): Diagnostic[] {
+export async function typecheckLab(file: string, options: TypecheckOptions = {}): Promise<Diagnostic[]> {
   const useCache = options.cache ?? true;
   const abs = resolve(file);
   const compiler = compilerFingerprint();
@@ -63,7 +63,7 @@ export function typecheckLab(file: string, options: TypecheckOptions = {}): Diag
     const hit = lookup(abs, compiler);
     if (hit) return hit.map((d) => ({ ...d, file }));
   }
-  const checked = written ? checkAgainst(abs, written, compiler, options.snapshot ?? true) : checkAgainstSources(abs, compiler, options.authorTypes !== false);
+  const checked = written ? await checkAgainst(abs, written, compiler, options.snapshot ?? true) : checkAgainstSources(abs, compiler, options.authorTypes !== false);
   const diagnostics = checked.diagnostics.map((d): Diagnostic => {
     const lines = d.text.split('\n');
     return { ...diag('PL0004', [], `TS${d.code}: ${lines.at(-1)!.trim()}`, lines.length > 1 ? lines[0]!.trim() : undefined), file, line: d.line, column: d.column };
@@ -76,12 +76,15 @@ export function typecheckLab(file: string, options: TypecheckOptions = {}): Diag
 const kept = new Map<string, import('ts-morph').ts.SourceFile>();
 
 /** A check against podlab's types written out: in a Node from the snapshot when it can, else here. */
-function checkAgainst(abs: string, types: string, compiler: string, snapshot: boolean): Checked {
+async function checkAgainst(abs: string, types: string, compiler: string, snapshot: boolean): Promise<Checked> {
   if (snapshot) {
     const done = span('typecheck: in a Node started from the snapshot');
-    const checked = snapshotCheck(abs, types, compiler);
+    const checked = await snapshotCheck(abs, types, compiler);
     done();
-    if (checked) return checked;
+    if (checked) {
+      mark(`typecheck: answered by pid ${checked.pid}`);
+      return checked;
+    }
   }
   const done = span('typecheck: in process');
   try {

@@ -6,12 +6,13 @@
  * answers as one in process does. In-process (the code cache and the CLI in child processes),
  * with a cache directory of the test's own.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorTypes } from '../../src/compile/author-types.ts';
 import { typecheckLab } from '../../src/compile/typecheck.ts';
+import { closeSnapshotChecker } from '../../src/compile/typecheck-snapshot.ts';
 
 let dir: string;
 const saved = process.env.PODLAB_CACHE_DIR;
@@ -42,14 +43,14 @@ const LABS: Record<string, string> = {
 const VALID = new Set(['valid', 'console']);
 
 describe("podlab's types written out", () => {
-  it('give every lab the diagnostics that podlab’s sources give, message for message', () => {
+  it('give every lab the diagnostics that podlab’s sources give, message for message', async () => {
     const types = join(dir, 'cache', 'typecheck', 'types');
     let madeAt = 0;
     for (const [name, text] of Object.entries(LABS)) {
       const file = join(dir, `${name}.lab.ts`);
       writeFileSync(file, text.replace("from './", "from '../../labs/"));
-      const written = typecheckLab(file, { cache: false });
-      const sources = typecheckLab(file, { cache: false, authorTypes: false });
+      const written = await typecheckLab(file, { cache: false });
+      const sources = await typecheckLab(file, { cache: false, authorTypes: false });
       expect(written, name).toEqual(sources);
       expect(written.length > 0, name).toBe(!VALID.has(name));
       if (name === 'dom') expect(written.map((d) => d.message)).toEqual([expect.stringContaining("Cannot find name 'document'")]);
@@ -57,7 +58,7 @@ describe("podlab's types written out", () => {
     }
     // An edit of the lab they were written out with is not a change of podlab's types either.
     writeFileSync(join(dir, 'valid.lab.ts'), `${LABS.valid!.replace("from './", "from '../../labs/")}// edited\n`);
-    expect(typecheckLab(join(dir, 'valid.lab.ts'), { cache: false })).toEqual([]);
+    expect(await typecheckLab(join(dir, 'valid.lab.ts'), { cache: false })).toEqual([]);
     // Written once, by the first check, and used by the others: another lab, or an edited one, does not make them stale.
     const made = readdirSync(types).filter((f) => f.endsWith('.d.ts'));
     expect(made).toHaveLength(1);
@@ -107,12 +108,12 @@ describe("the type check's snapshot (typecheck-snapshot.ts)", () => {
     return file;
   };
 
-  it('was built by the check that wrote podlab’s types out, and answers as a check in process does, position for position', () => {
+  it('was built by the check that wrote podlab’s types out, and answers as a check in process does, position for position', async () => {
     expect(readdirSync(snapshots()).filter((f) => f.endsWith('.blob'))).toHaveLength(1);
     for (const name of Object.keys(LABS)) {
       const file = write(name);
-      const fromSnapshot = typecheckLab(file, { cache: false });
-      expect(fromSnapshot, name).toEqual(typecheckLab(file, { cache: false, snapshot: false }));
+      const fromSnapshot = await typecheckLab(file, { cache: false });
+      expect(fromSnapshot, name).toEqual(await typecheckLab(file, { cache: false, snapshot: false }));
       expect(fromSnapshot.length > 0, name).toBe(!VALID.has(name));
     }
   }, 120_000);
@@ -129,17 +130,27 @@ describe("the type check's snapshot (typecheck-snapshot.ts)", () => {
     expect(edited.exitCode, edited.stderr).toBe(0);
     expect(edited.stderr).toContain('typecheck: in a Node started from the snapshot');
     expect(edited.stderr).not.toContain('typecheck: in process');
+    // Several labs: one Node answers them all, and it ends with the command.
+    const more = ['console', 'excess', 'dom'].map(write);
+    const many = await execa(process.execPath, ['bin/podlab.js', 'validate', ...more], { env: { PODLAB_CACHE_DIR: cache, PODLAB_TRACE: '1' }, reject: false });
+    expect(many.stderr).toContain("Cannot find name 'document'");
+    const pids = [...many.stderr.matchAll(/typecheck: answered by pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(pids).toHaveLength(3);
+    expect(new Set(pids).size).toBe(1);
+    await expect.poll(() => existsSync(`/proc/${pids[0]}`), { timeout: 5000 }).toBe(false);
   }, 120_000);
 
-  it('that does not start is recorded, not built again, and the check runs in process', () => {
+  it('that does not start is recorded, not built again, and the check runs in process', async () => {
     const [blob] = readdirSync(snapshots()).filter((f) => f.endsWith('.blob'));
+    // The Node that served the checks above has the snapshot loaded already: ended, the next starts from the file.
+    closeSnapshotChecker();
     writeFileSync(join(snapshots(), blob!), 'not a snapshot');
     const file = write('wrongType');
-    const damaged = typecheckLab(file, { cache: false });
-    expect(damaged).toEqual(typecheckLab(file, { cache: false, snapshot: false }));
+    const damaged = await typecheckLab(file, { cache: false });
+    expect(damaged).toEqual(await typecheckLab(file, { cache: false, snapshot: false }));
     expect(damaged.map((d) => d.message)).toEqual([expect.stringContaining('TS2345')]);
     expect(readdirSync(snapshots()).sort()).toEqual([`${blob}.failed`, blob!.replace(/\.blob$/, '.cjs')]);
-    expect(typecheckLab(write('valid'), { cache: false })).toEqual([]);
+    expect(await typecheckLab(write('valid'), { cache: false })).toEqual([]);
     expect(readdirSync(snapshots()).some((f) => f.endsWith('.blob'))).toBe(false);
   }, 120_000);
 });

@@ -44,7 +44,7 @@ describe('type-check cache', () => {
     expect(entry.file).toBe(resolve(file));
     expect(entry.inputs.map((i) => i.path)).toContain(resolve(dir, 'helper.ts'));
     writeFileSync(path, JSON.stringify({ ...entry, diagnostics: [{ code: 'PL0004', severity: 'error', message: 'TS9999: planted', path: [], line: 1, column: 1 }] }));
-    expect(codes(typecheckLab(file))).toEqual(['TS9999']);
+    expect(codes(await typecheckLab(file))).toEqual(['TS9999']);
 
     // The lab edited between two validates: the new type error, at its line.
     writeFileSync(file, lab('edit', '42'));
@@ -56,42 +56,42 @@ describe('type-check cache', () => {
 
     // Fixed again: valid again (the entry follows the file, one per lab).
     writeFileSync(file, lab('edit', "'172.16.94.11'"));
-    expect(typecheckLab(file)).toEqual([]);
+    expect(await typecheckLab(file)).toEqual([]);
     expect(entries()).toHaveLength(1);
 
     // An import edited, the lab not: checked again.
     writeFileSync(join(dir, 'helper.ts'), "export const extra = { podCidr: 7 };\n");
-    expect(codes(typecheckLab(file))).toEqual(['TS2345']);
+    expect(codes(await typecheckLab(file))).toEqual(['TS2345']);
     // Four type checks and two sandboxed evaluations: 45 s alone at load 15 on two shared cores, over 60 s in the full suite.
   }, 120_000);
 
-  it("never serves another file's entry", () => {
+  it("never serves another file's entry", async () => {
     writeFileSync(join(dir, 'helper.ts'), 'export const extra = {};\n');
     const bad = join(dir, 'bad.lab.ts');
     const good = join(dir, 'good.lab.ts');
     writeFileSync(bad, lab('bad', '42'));
     writeFileSync(good, lab('good', "'172.16.94.11'"));
-    expect(codes(typecheckLab(bad))).toEqual(['TS2322']);
-    expect(typecheckLab(good)).toEqual([]);
+    expect(codes(await typecheckLab(bad))).toEqual(['TS2322']);
+    expect(await typecheckLab(good)).toEqual([]);
     const byFile = new Map(entries().map((f) => [(JSON.parse(readFileSync(join(cacheDir(), f), 'utf8')) as CacheEntry).file, join(cacheDir(), f)]));
     // bad's entry copied over good's: it names another file, so it is a miss, and good is checked.
     writeFileSync(byFile.get(resolve(good))!, readFileSync(byFile.get(resolve(bad))!));
-    expect(typecheckLab(good)).toEqual([]);
+    expect(await typecheckLab(good)).toEqual([]);
     // Same content, another path: its own entry, its own file name in the result.
     const twin = join(dir, 'twin.lab.ts');
     writeFileSync(twin, readFileSync(bad));
-    expect(typecheckLab(twin).map((d) => d.file)).toEqual([twin]);
+    expect((await typecheckLab(twin)).map((d) => d.file)).toEqual([twin]);
   }, 60_000);
 
-  it('is not used when disabled, and a corrupt entry is a miss', () => {
+  it('is not used when disabled, and a corrupt entry is a miss', async () => {
     const file = join(dir, 'corrupt.lab.ts');
     writeFileSync(file, lab('corrupt', '42'));
     const before = entries().length;
-    expect(codes(typecheckLab(file, { cache: false }))).toEqual(['TS2322']);
+    expect(codes(await typecheckLab(file, { cache: false }))).toEqual(['TS2322']);
     expect(entries()).toHaveLength(before);
-    expect(codes(typecheckLab(file))).toEqual(['TS2322']);
+    expect(codes(await typecheckLab(file))).toEqual(['TS2322']);
     const added = entries().find((f) => (JSON.parse(readFileSync(join(cacheDir(), f), 'utf8')) as CacheEntry).file === resolve(file))!;
     writeFileSync(join(cacheDir(), added), '{"format": 1, "file": "');
-    expect(codes(typecheckLab(file))).toEqual(['TS2322']);
+    expect(codes(await typecheckLab(file))).toEqual(['TS2322']);
   }, 60_000);
 });
