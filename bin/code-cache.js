@@ -8,6 +8,23 @@ import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
 /**
+ * The code cache in `cacheFile` if it was made for `file` (its text `source`) by this Node, without
+ * writing one: what the type check's snapshot builder (src/compile/check-snapshot.ts) compiles the
+ * compiler with. `stamp` names the file and the Node.
+ */
+export function readCodeCache(file, source, cacheFile) {
+  const stamp = `${source.length}:${statSync(file).mtimeMs}:${process.version}`;
+  const head = Buffer.from(`${stamp}\n`);
+  try {
+    const data = readFileSync(cacheFile);
+    if (data.subarray(0, head.length).equals(head)) return { stamp, cachedData: data.subarray(head.length) };
+  } catch {
+    /* none yet */
+  }
+  return { stamp, cachedData: undefined };
+}
+
+/**
  * `file` (its text `source`, wrapped as a CommonJS module) compiled as `filename`, from the code
  * cache in `cacheFile` when that was made for the same file (its length and modification time) by
  * the same Node: V8 itself checks only the source's length. When there was none, or V8 rejected
@@ -15,15 +32,8 @@ import { Script } from 'node:vm';
  * level. A cache that cannot be read or written costs only the speed.
  */
 export function cachedScript(file, source, filename, cacheFile, mode) {
-  const stamp = `${source.length}:${statSync(file).mtimeMs}:${process.version}`;
+  const { stamp, cachedData } = readCodeCache(file, source, cacheFile);
   const head = Buffer.from(`${stamp}\n`);
-  let cachedData;
-  try {
-    const data = readFileSync(cacheFile);
-    if (data.subarray(0, head.length).equals(head)) cachedData = data.subarray(head.length);
-  } catch {
-    /* none yet */
-  }
   const script = new Script(Module.wrap(source), { filename, cachedData });
   if (!cachedData || script.cachedDataRejected) {
     process.once('exit', () => {

@@ -31,8 +31,9 @@ export interface CheckEnv {
 
 /** What check-snapshot.ts builds a snapshot from (on its stdin). */
 export interface BuildRequest {
-  /** The compiler's CommonJS file (@ts-morph/common's typescript.js). */
+  /** The compiler's CommonJS file (@ts-morph/common's typescript.js), and the code cache ts-morph.ts keeps of it. */
   typescript: string;
+  codeCache: string;
   env: CheckEnv;
   /** podlab's types written out (author-types.ts): 'podlab' of every check. */
   types: string;

@@ -15,11 +15,15 @@
  *     many labs starts one.
  *
  * Only Node's own modules can be required while the snapshot is built: the compiler is evaluated
- * from its source text instead, and this file is bundled (esbuild) with check-program.ts. It exports
+ * from its source text instead (from V8's code cache of it when there is one), and this file is bundled (esbuild) with check-program.ts. It exports
  * nothing: Node builds a snapshot from a script, where `module` is not defined.
  */
 import { readFileSync } from 'node:fs';
+import { Module } from 'node:module';
+import { dirname } from 'node:path';
 import { startupSnapshot } from 'node:v8';
+import { Script } from 'node:vm';
+import { readCodeCache } from '../../bin/code-cache.js';
 import type * as TsMorph from 'ts-morph';
 import { checkLab, type BuildRequest, type CheckEnv, type Checked } from './check-program.ts';
 
@@ -27,7 +31,7 @@ import { checkLab, type BuildRequest, type CheckEnv, type Checked } from './chec
 const WARM = '/podlab/warm.lab.ts';
 
 const request = JSON.parse(readFileSync(0, 'utf8')) as BuildRequest;
-const ts = evaluate(request.typescript) as typeof TsMorph.ts;
+const ts = evaluate(request.typescript, request.codeCache) as typeof TsMorph.ts;
 const env: CheckEnv = { ...request.env, files: { ...request.env.files, [WARM]: "import { defineLab } from 'podlab';\nexport default defineLab({ name: 'warm', nodes: { a: {} } });\n" } };
 const keep = new Map<string, TsMorph.ts.SourceFile>();
 const warm = checkLab(ts, env, WARM, request.types, keep);
@@ -55,9 +59,14 @@ startupSnapshot.setDeserializeMainFunction(() => {
   });
 });
 
-/** A CommonJS file evaluated as Node would load it, with `require` limited to Node's own modules. */
-function evaluate(file: string): unknown {
+/**
+ * A CommonJS file evaluated as Node would load it, with `require` limited to Node's own modules;
+ * compiled from the code cache ts-morph.ts keeps for it when that fits (about 90 ms sooner).
+ */
+function evaluate(file: string, codeCache: string): unknown {
+  const source = readFileSync(file, 'utf8');
   const module = { exports: {} as unknown };
-  new Function('module', 'exports', 'require', '__filename', '__dirname', readFileSync(file, 'utf8'))(module, module.exports, require, file, file.slice(0, file.lastIndexOf('/')));
+  const script = new Script(Module.wrap(source), { filename: file, cachedData: readCodeCache(file, source, codeCache).cachedData });
+  (script.runInThisContext() as (...a: unknown[]) => void).call(module.exports, module.exports, require, module, file, dirname(file));
   return module.exports;
 }

@@ -93,10 +93,15 @@ export function labCheckEnv(): CheckEnv {
   };
 }
 
+/** Where V8's code cache of one of ts-morph's files is kept. */
+export function codeCacheOf(file: string): string {
+  return join(cacheDir(), 'code', `${basename(file)}.cache`);
+}
+
 /** Loads a CommonJS file into Node's module cache as `require` would, compiled from V8's code cache when there is one for it. */
 function loadCached(require: NodeJS.Require, file: string): void {
   if (require.cache[file]) return;
-  const { script } = cachedScript(file, readFileSync(file, 'utf8'), file, join(cacheDir(), 'code', `${basename(file)}.cache`), 0o600);
+  const { script } = cachedScript(file, readFileSync(file, 'utf8'), file, codeCacheOf(file), 0o600);
   const m = new Module(file);
   m.filename = file;
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(file));

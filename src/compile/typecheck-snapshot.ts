@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import type { BuildRequest, Checked } from './check-program.ts';
-import { labCheckEnv, tsMorphCommonDir } from './ts-morph.ts';
+import { codeCacheOf, labCheckEnv, tsMorphCommonDir } from './ts-morph.ts';
 import { cacheDir, sha256 } from './typecheck-cache.ts';
 
 /** Bump when what a snapshot holds or answers changes in a way its sources do not show. */
@@ -152,7 +152,8 @@ function buildSnapshot(blob: string, types: string): boolean {
     const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
     const bundle = buildSync({ entryPoints: [ENTRY], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent' });
     writeFileAtomic(entry, bundle.outputFiles[0]!.contents, 0o600);
-    const request: BuildRequest = { typescript: join(tsMorphCommonDir(), 'typescript.js'), env: labCheckEnv(), types };
+    const typescript = join(tsMorphCommonDir(), 'typescript.js');
+    const request: BuildRequest = { typescript, codeCache: codeCacheOf(typescript), env: labCheckEnv(), types };
     const r = spawnSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', entry], { input: JSON.stringify(request), env: {}, timeout: BUILD_TIMEOUT_MS, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'utf8' });
     if (r.status !== 0 || !existsSync(tmp)) throw new Error(`node --build-snapshot ended with ${r.error?.message ?? r.signal ?? `exit status ${r.status}`}: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
     renameSync(tmp, blob);
