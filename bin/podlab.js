@@ -135,7 +135,7 @@ function run(dir, name) {
   return module.exports;
 }
 
-// `validate` evaluates each lab in the sandbox (src/compile/evaluate.ts). Started here, before the
+// `validate` and `up` evaluate each lab in the sandbox (src/compile/evaluate.ts). Started here, before the
 // bundle is loaded, the sandbox runs on the other core meanwhile: the same evaluator and request as
 // load.ts's (src/compile/preload.ts), which takes a result for the same file only, once (PRELOAD
 // below), and evaluates on its own otherwise. Unused evaluations are not waited for. A lab the
@@ -156,7 +156,7 @@ const boot = (globalThis[Symbol.for('podlab.bootSpans')] = []);
 let t = performance.now();
 const dir = await bundles();
 boot.push(['boot: bundles fresh? (stat src/)', t, (t = performance.now())]);
-if (process.argv[2] === 'validate' && dir) preload(run(dir, 'preload.cjs'));
+if ((process.argv[2] === 'validate' || process.argv[2] === 'up') && dir) preload(run(dir, 'preload.cjs'));
 if (dir) {
   const own = Object.hasOwn(COMMANDS, process.argv[2] ?? '') ? COMMANDS[process.argv[2]] : undefined;
   const entry = own?.takes(process.argv.slice(3)) ? own.bundle : 'podlab.cjs';

@@ -85,7 +85,7 @@ function locateInStack(stderr: string, file: string): { line?: number; column?: 
 }
 
 /**
- * The evaluation bin/podlab.js started for `validate` before the CLI bundle had loaded (the same
+ * The evaluation bin/podlab.js started for `validate` or `up` before the CLI bundle had loaded (the same
  * evaluator and request: src/compile/preload.ts), taken once and for the same file only; undefined
  * when there is none. Its time limit counts from now.
  */
