@@ -4,7 +4,8 @@
  * written out (author-types.ts) parsed and bound. A check of an edited lab runs in a Node started
  * from it, in about 0.17 s of wall time, instead of about 0.5 s in podlab's own process (loading
  * the compiler from V8's code cache, parsing, and a cold JIT). That Node serves every later check
- * of the same process in about 20 ms each (`validate` of many labs), and ends with it.
+ * of the same process in about 20 ms each (`validate` of many labs), and ends before it: when
+ * the process has nothing left to do, or after IDLE_MS without a check.
  *
  * Built by the check that writes podlab's types out (about 1 s more, once per podlab version), or
  * by the first check that finds none for its key; in the type-check cache's directory
@@ -96,7 +97,22 @@ export function closeSnapshotChecker(): void {
   c.child.unref();
 }
 
+let endsWithProcess = false;
+
 function startChecker(blob: string): Checker {
+  if (!endsWithProcess) {
+    endsWithProcess = true;
+    // When this process has nothing left to do, it ends its checker (which has nothing to finish:
+    // SIGKILL spares it Node's own teardown of a 100 MB heap) and waits for it: no Node of a
+    // command outlives the command.
+    process.on('beforeExit', () => {
+      const c = checker;
+      if (!c) return;
+      closeSnapshotChecker();
+      c.child.kill('SIGKILL');
+      c.child.ref();
+    });
+  }
   // No environment: NODE_OPTIONS and the like have no say in a check.
   const child = spawn(process.execPath, ['--snapshot-blob', blob], { env: {}, stdio: ['pipe', 'pipe', 'pipe'] });
   const c: Checker = { blob, child, waiting: [] };
