@@ -80,17 +80,20 @@ export function tsMorph(): typeof TsMorph {
   return (loaded = require('ts-morph') as typeof TsMorph);
 }
 
+let checkEnv: CheckEnv | undefined;
+
 /** What every check of a lab against podlab's types written out shares (check-program.ts): ts-morph's lib files, the options, the globals. */
 export function labCheckEnv(): CheckEnv {
+  if (checkEnv) return checkEnv;
   tsMorph();
   const common = createRequire(join(tsMorphCommonDir(), 'x.js'))('./ts-morph-common.js') as { libFolderInMemoryPath: string; getLibFiles(): { fileName: string; text: string }[] };
-  return {
+  return (checkEnv = {
     options: checkCompilerOptions(),
     libDir: common.libFolderInMemoryPath,
     libs: Object.fromEntries(common.getLibFiles().map((f) => [f.fileName, f.text])),
     files: { [LAB_GLOBALS.path]: LAB_GLOBALS.text },
     roots: [LAB_GLOBALS.path],
-  };
+  });
 }
 
 /** Where V8's code cache of one of ts-morph's files is kept. */

@@ -32,7 +32,7 @@ import { cacheDir, sha256 } from './typecheck-cache.ts';
 const FORMAT = 1;
 /** The snapshot's program and what it bundles; from the repository root, so that the path holds in the CLI bundle too. */
 const ENTRY = fileURLToPath(new URL('../../src/compile/check-snapshot.ts', import.meta.url));
-const SOURCES = [ENTRY, fileURLToPath(new URL('../../src/compile/check-program.ts', import.meta.url))];
+const SOURCES = [ENTRY, ...['../../src/compile/check-program.ts', '../../bin/code-cache.js'].map((f) => fileURLToPath(new URL(f, import.meta.url)))];
 /** A build takes about 1 s, a check about 0.03 s once the Node runs; these only bound a Node that hangs. */
 const BUILD_TIMEOUT_MS = 120_000;
 const CHECK_TIMEOUT_MS = 60_000;
@@ -141,8 +141,8 @@ function startChecker(blob: string): Checker {
   });
   const ended = (why: string) => {
     if (checker === c) checker = undefined;
-    // A Node that could not start from the snapshot (a damaged one aborts) is not started from it
-    // again; one that ended while checks waited let them down once.
+    // A Node that ended while checks waited (one started from a damaged snapshot aborts, one that
+    // hangs is killed) is not started from that snapshot again; those checks run in process.
     if (c.waiting.length) failed(blob, `the snapshot's Node ended with ${why} while checking: ${err.trim()}`);
     for (const done of c.waiting.splice(0)) done(undefined);
   };
