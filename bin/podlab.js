@@ -109,7 +109,8 @@ async function rebuild(dir) {
 /** The folder holding bundles as new as src/, (re)built when needed; undefined without esbuild. */
 async function bundles() {
   // Equal times count as fresh: `npm pack` dates every file of a package alike.
-  // This file is an input too: it holds the bundles' build options; and code-cache.js, which the CLI bundle takes in.
+  // This file is an input too (it holds the bundles' build options), and code-cache.js, which the
+  // CLI bundle takes in.
   const srcTime = Math.max(newest(`${root}src`), builtAt(fileURLToPath(import.meta.url)), builtAt(`${root}bin/code-cache.js`));
   const fresh = (dir) => Math.min(...BUNDLES.map((b) => builtAt(`${dir}/${b}`))) >= srcTime;
   if (fresh(PACKAGED)) return PACKAGED;
@@ -135,10 +136,10 @@ function run(dir, name) {
   return module.exports;
 }
 
-// `validate` and `up` evaluate each lab in the sandbox (src/compile/evaluate.ts). Started here, before the
-// bundle is loaded, the sandbox runs on the other core meanwhile: the same evaluator and request as
-// load.ts's (src/compile/preload.ts), which takes a result for the same file only, once (PRELOAD
-// below), and evaluates on its own otherwise. Unused evaluations are not waited for. A lab the
+// `validate` and `up` evaluate each lab in the sandbox (src/compile/evaluate.ts). Started here,
+// before the bundle is loaded, the sandbox runs on the other core meanwhile: the same evaluator and
+// request as load.ts's (src/compile/preload.ts), which takes a result for the same file only, once
+// (PRELOAD below), and evaluates on its own otherwise. Unused evaluations are not waited for. A lab the
 // evaluation cache holds (src/compile/eval-cache.ts) needs none at all.
 function preload(early) {
   const PRELOAD = Symbol.for('podlab.preloadedLabs');

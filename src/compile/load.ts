@@ -85,9 +85,9 @@ function locateInStack(stderr: string, file: string): { line?: number; column?: 
 }
 
 /**
- * The evaluation bin/podlab.js started for `validate` or `up` before the CLI bundle had loaded (the same
- * evaluator and request: src/compile/preload.ts), taken once and for the same file only; undefined
- * when there is none. Its time limit counts from now.
+ * The evaluation bin/podlab.js started for `validate` or `up` before the CLI bundle had loaded
+ * (the same evaluator and request: src/compile/preload.ts), taken once and for the same file only;
+ * undefined when there is none. Its time limit counts from now.
  */
 async function preloaded(file: string, timeoutMs: number): Promise<EvalResult | undefined> {
   const map = (globalThis as Record<symbol, Map<string, StartedEvaluation> | undefined>)[Symbol.for('podlab.preloadedLabs')];
