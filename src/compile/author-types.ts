@@ -7,21 +7,23 @@
  * printer as plain object types, check in about 0.2 s, with the same messages (the types are the
  * same; the compiler prints a zod-inferred type structurally either way).
  *
- * Written out by the first type check after podlab's sources change, which reads them anyway, from
- * the program it built (about 0.5 s more, once), into the type-check cache's directory (`types/`),
- * and used only when it holds every export of src/index.ts and checks clean itself; otherwise the
- * check reads podlab's sources as before. Its record names every file the printing
- * program read (podlab's sources, zod's declarations) with the SHA-256 of its content: any change
- * makes a new one.
+ * They come with podlab (assets/author-types/, SHIPPED_TYPES). When podlab's sources no longer
+ * print those, the first type check after they change writes them out from the program it built
+ * anyway (about 0.5 s more, once) into the type-check cache's directory (`types/`). Either is used
+ * only when it holds every export of src/index.ts and checks clean itself; otherwise the check
+ * reads podlab's sources as before. Its record names every file the printing program read
+ * (podlab's sources, zod's declarations) with the SHA-256 of its content: any change makes a new
+ * one.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../lib/build-dir.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { cacheDir, hashOf, sha256 } from './typecheck-cache.ts';
 import { checkCompilerOptions, tsMorph } from './ts-morph.ts';
 
 /** Bump when what is printed changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface TypesRecord {
   format: number;
@@ -29,11 +31,24 @@ interface TypesRecord {
   inputs: { path: string; sha256: string }[];
 }
 
-function fresh(recordFile: string, compiler: string): boolean {
+/**
+ * podlab's own types as they come with podlab (`npm run author-types` writes them, from its
+ * sources; author-types.test.ts fails when they are not those of the sources as they are), so that
+ * the first check after podlab is installed need not print them. Their record names paths and the
+ * compiler relative to the package's root (`<podlab>/`); where anything differs (podlab's sources
+ * edited, packages installed elsewhere, another compiler) they are not used.
+ */
+export const SHIPPED_TYPES = join(PACKAGE_ROOT, 'assets', 'author-types', 'podlab.d.ts');
+const SHIPPED_RECORD = SHIPPED_TYPES.replace(/\.d\.ts$/, '.json');
+const PODLAB_INDEX = join(PACKAGE_ROOT, 'src', 'index.ts');
+const portable = (s: string) => s.replaceAll(PACKAGE_ROOT, '<podlab>/');
+const local = (s: string) => s.replaceAll('<podlab>/', PACKAGE_ROOT);
+
+function fresh(recordFile: string, compiler: string, paths: (s: string) => string = (s) => s): boolean {
   try {
     const r = JSON.parse(readFileSync(recordFile, 'utf8')) as TypesRecord;
-    if (r.format !== FORMAT || r.compiler !== compiler || !Array.isArray(r.inputs) || !r.inputs.length) return false;
-    return r.inputs.every((i) => hashOf(i.path) === i.sha256);
+    if (r.format !== FORMAT || paths(r.compiler) !== compiler || !Array.isArray(r.inputs) || !r.inputs.length) return false;
+    return r.inputs.every((i) => hashOf(paths(i.path)) === i.sha256);
   } catch {
     return false;
   }
@@ -46,10 +61,30 @@ function paths(entry: string, compiler: string): { file: string; recordFile: str
   return { dir, file: join(dir, `podlab-${key}.d.ts`), recordFile: join(dir, `podlab-${key}.json`) };
 }
 
-/** The types of `entry` written out, if they are and every file they were printed from is unchanged; loads no compiler. */
-export function freshAuthorTypes(entry: string, compiler: string): string | undefined {
+/**
+ * The types of `entry` written out, if they are and every file they were printed from is unchanged:
+ * in the cache, or, for podlab's own, as they come with podlab (unless `shipped` is false). Loads
+ * no compiler.
+ */
+export function freshAuthorTypes(entry: string, compiler: string, shipped = true): string | undefined {
   const { file, recordFile } = paths(entry, compiler);
-  return fresh(recordFile, compiler) ? file : undefined;
+  if (fresh(recordFile, compiler)) return file;
+  return shipped && entry === PODLAB_INDEX && fresh(SHIPPED_RECORD, compiler, local) ? SHIPPED_TYPES : undefined;
+}
+
+/** Writes podlab's own types where they come with podlab, from its sources now (`npm run author-types`); the file, or undefined when they cannot be written out whole. */
+export function writeShippedTypes(compiler: string): string | undefined {
+  const { Project } = tsMorph();
+  const project = new Project({ skipAddingFilesFromTsConfig: true, compilerOptions: checkCompilerOptions() });
+  project.addSourceFileAtPath(PODLAB_INDEX);
+  project.resolveSourceFileDependencies();
+  const { text, inputs } = printTypes(project, PODLAB_INDEX);
+  if (!text) return undefined;
+  mkdirSync(join(SHIPPED_TYPES, '..'), { recursive: true });
+  writeFileAtomic(SHIPPED_TYPES, text);
+  const record: TypesRecord = { format: FORMAT, compiler: portable(compiler), inputs: inputs.map((i) => ({ ...i, path: portable(i.path) })) };
+  writeFileAtomic(SHIPPED_RECORD, `${JSON.stringify(record, null, 1)}\n`);
+  return SHIPPED_TYPES;
 }
 
 /**
@@ -95,7 +130,7 @@ function printTypes(project: import('ts-morph').Project, entry: string): { text:
   const module = sf && checker.getSymbolAtLocation(sf);
   if (!module) return { text: '', inputs: [] };
   const flags = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.InTypeAlias | ts.TypeFormatFlags.UseStructuralFallback;
-  const lines = [`// Generated by podlab (src/compile/author-types.ts) from ${entry}: the types a lab file imports, written out. Do not edit.`];
+  const lines = [`// Generated by podlab (src/compile/author-types.ts) from ${relative(PACKAGE_ROOT, entry)}: the types a lab file imports, written out. Do not edit.`];
   const exports = checker.getExportsOfModule(module);
   for (const e of exports) {
     const sym = e.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(e) : e;

@@ -7,8 +7,9 @@
  * of the same process in about 20 ms each (`validate` of many labs), and ends before it: when
  * the process has nothing left to do, or after IDLE_MS without a check.
  *
- * Built by the check that writes podlab's types out (about 1 s more, once per podlab version), or
- * by the first check that finds none for its key; in the type-check cache's directory
+ * Built by the first check that finds none for its key (about 1 s, once per podlab version and
+ * Node; that check runs in process meanwhile), or by the check that writes podlab's types out; in
+ * the type-check cache's directory
  * (`snapshot/`), named by a hash of everything it holds: the snapshot's own sources, the compiler
  * and its options, podlab's types, and the Node that built it (a snapshot runs only in the Node
  * binary that made it). It holds podlab's own files only, never a lab. Building it runs the compiler
@@ -18,7 +19,7 @@
  * answer) costs only the speed: the check runs in process, and a key whose snapshot failed is not
  * built again (`<key>.failed` says why).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -42,7 +43,7 @@ const IDLE_MS = 10_000;
 /** The snapshot for podlab's types at `types` and the compiler named by `compiler` (typecheck.ts); undefined when a file it depends on cannot be read. */
 function blobFor(types: string, compiler: string): string | undefined {
   try {
-    const parts = [FORMAT, compiler, process.version, process.execPath, sha256(readFileSync(types, 'utf8')), ...SOURCES.map((f) => sha256(readFileSync(f, 'utf8')))];
+    const parts = [FORMAT, compiler, process.version, process.execPath, types, sha256(readFileSync(types, 'utf8')), ...SOURCES.map((f) => sha256(readFileSync(f, 'utf8')))];
     return join(cacheDir(), 'snapshot', `check-${sha256(JSON.stringify(parts)).slice(0, 32)}.blob`);
   } catch {
     return undefined;
@@ -61,14 +62,13 @@ interface Checker {
 let checker: Checker | undefined;
 
 /**
- * Checks the lab at `abs` against podlab's types at `types` in a Node started from the snapshot,
- * building the snapshot first when there is none; undefined when that cannot be done (the caller
- * checks in process). One Node serves every check of this process, and ends when it has had
+ * Checks the lab at `abs` against podlab's types at `types` in a Node started from the snapshot;
+ * undefined when there is none or that cannot be done (the caller checks in process). One Node serves every check of this process, and ends when it has had
  * none for IDLE_MS or this process ends.
  */
 export async function snapshotCheck(abs: string, types: string, compiler: string): Promise<Checked | undefined> {
   const blob = blobFor(types, compiler);
-  if (!blob || !(existsSync(blob) || buildSnapshot(blob, types))) return undefined;
+  if (!blob || !existsSync(blob)) return undefined;
   if (checker?.blob !== blob) closeSnapshotChecker();
   const c = (checker ??= startChecker(blob));
   clearTimeout(c.idle);
@@ -152,13 +152,36 @@ function startChecker(blob: string): Checker {
   return c;
 }
 
-/** Builds the snapshot for podlab's types at `types` unless it exists or failed before; whether it exists now. */
-export function prepareSnapshot(types: string, compiler: string): boolean {
+/** Whether the snapshot for podlab's types at `types` is built. */
+export function snapshotBuilt(types: string, compiler: string): boolean {
   const blob = blobFor(types, compiler);
-  return !!blob && (existsSync(blob) || buildSnapshot(blob, types));
+  return !!blob && existsSync(blob);
 }
 
-function buildSnapshot(blob: string, types: string): boolean {
+/** Builds the snapshot for podlab's types at `types` unless it exists or failed before; whether it exists now. */
+export async function prepareSnapshot(types: string, compiler: string): Promise<boolean> {
+  const blob = blobFor(types, compiler);
+  return !!blob && (existsSync(blob) || (await buildSnapshot(blob, types)));
+}
+
+/** Node building the snapshot from check-snapshot.ts, the request on its stdin; why it failed, or undefined. */
+function runBuilder(entry: string, tmp: string, request: BuildRequest): Promise<string | undefined> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', entry], { env: {}, stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    const hung = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
+    const end = (why: string | undefined) => (clearTimeout(hung), done(why));
+    child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
+    child.stdin!.on('error', () => {
+      /* 'exit' says why */
+    });
+    child.on('error', (e) => end(e.message));
+    child.on('exit', (code, signal) => end(code === 0 && existsSync(tmp) ? undefined : `${signal ?? `exit status ${code}`}: ${err.trim().split('\n').slice(-3).join(' ')}`));
+    child.stdin!.end(JSON.stringify(request));
+  });
+}
+
+async function buildSnapshot(blob: string, types: string): Promise<boolean> {
   if (existsSync(`${blob}.failed`)) return false;
   const dir = dirname(blob);
   const entry = blob.replace(/\.blob$/, '.cjs');
@@ -169,9 +192,8 @@ function buildSnapshot(blob: string, types: string): boolean {
     const bundle = buildSync({ entryPoints: [ENTRY], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent' });
     writeFileAtomic(entry, bundle.outputFiles[0]!.contents, 0o600);
     const typescript = join(tsMorphCommonDir(), 'typescript.js');
-    const request: BuildRequest = { typescript, codeCache: codeCacheOf(typescript), env: labCheckEnv(), types };
-    const r = spawnSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', entry], { input: JSON.stringify(request), env: {}, timeout: BUILD_TIMEOUT_MS, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'utf8' });
-    if (r.status !== 0 || !existsSync(tmp)) throw new Error(`node --build-snapshot ended with ${r.error?.message ?? r.signal ?? `exit status ${r.status}`}: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    const why = await runBuilder(entry, tmp, { typescript, codeCache: codeCacheOf(typescript), env: labCheckEnv(), types });
+    if (why) throw new Error(`node --build-snapshot ended with ${why}`);
     renameSync(tmp, blob);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -7,8 +7,10 @@
  * 'podlab' resolves to podlab's types written out (author-types.ts) when they could be: checking
  * against zod's inferred types took the compiler a second more. Against them, the check runs in a
  * Node started from the type check's snapshot (typecheck-snapshot.ts: about 0.17 s), or, without
- * one, in this process (check-program.ts, about 0.5 s). The first check after podlab changes reads
- * podlab's sources through ts-morph, writes the types out and builds the snapshot (about 3 s, once).
+ * one, in this process (check-program.ts, about 0.5 s; the first check that finds no snapshot runs
+ * here while it is built beside it). The types come with podlab (assets/author-types/); when
+ * podlab's sources no longer print them, the first check reads those sources through ts-morph,
+ * writes the types out in the cache and builds the snapshot (about 3 s, once).
  */
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
@@ -18,8 +20,8 @@ import { checkLab, labDiagnostics, programInputs, type Checked } from './check-p
 import { CHECK_OPTIONS, checkCompilerOptions, LAB_GLOBALS, labCheckEnv, tsMorph } from './ts-morph.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
 import { lookup, store } from './typecheck-cache.ts';
-import { freshAuthorTypes, writeAuthorTypes } from './author-types.ts';
-import { prepareSnapshot, snapshotCheck } from './typecheck-snapshot.ts';
+import { freshAuthorTypes, writeAuthorTypes, writeShippedTypes } from './author-types.ts';
+import { prepareSnapshot, snapshotBuilt, snapshotCheck } from './typecheck-snapshot.ts';
 
 export interface TypecheckOptions {
   /** Serve and record results in the type-check cache. @default true */
@@ -28,6 +30,8 @@ export interface TypecheckOptions {
   authorTypes?: boolean;
   /** Check against them in a Node started from the type check's snapshot (typecheck-snapshot.ts), when it can; false: in this process. @default true */
   snapshot?: boolean;
+  /** Take podlab's types as they come with podlab (assets/author-types/) when they are those of its sources; false: written out in the cache. @default true */
+  shipped?: boolean;
 }
 
 // From the repository root, so the path holds in the CLI bundle (build/cli/podlab.cjs) too.
@@ -58,12 +62,12 @@ export async function typecheckLab(file: string, options: TypecheckOptions = {})
   // Found fresh before the cache is asked: an entry names the file's content, so one made against
   // podlab's old types is not served once they change. Missing or stale, they are written out by
   // this check, which then reads podlab's sources.
-  const written = options.authorTypes === false ? undefined : freshAuthorTypes(PODLAB_ENTRY, compiler);
+  const written = options.authorTypes === false ? undefined : freshAuthorTypes(PODLAB_ENTRY, compiler, options.shipped ?? true);
   if (useCache) {
     const hit = lookup(abs, compiler);
     if (hit) return hit.map((d) => ({ ...d, file }));
   }
-  const checked = written ? await checkAgainst(abs, written, compiler, options.snapshot ?? true) : checkAgainstSources(abs, compiler, options.authorTypes !== false);
+  const checked = written ? await checkAgainst(abs, written, compiler, options.snapshot ?? true) : await checkAgainstSources(abs, compiler, options.authorTypes !== false);
   const diagnostics = checked.diagnostics.map((d): Diagnostic => {
     const lines = d.text.split('\n');
     return { ...diag('PL0004', [], `TS${d.code}: ${lines.at(-1)!.trim()}`, lines.length > 1 ? lines[0]!.trim() : undefined), file, line: d.line, column: d.column };
@@ -77,6 +81,14 @@ const kept = new Map<string, import('ts-morph').ts.SourceFile>();
 
 /** A check against podlab's types written out: in a Node from the snapshot when it can, else here. */
 async function checkAgainst(abs: string, types: string, compiler: string, snapshot: boolean): Promise<Checked> {
+  if (snapshot && !snapshotBuilt(types, compiler)) {
+    // The first check with these types: here, while the snapshot is built beside it for the next.
+    const built = span('typecheck: the snapshot built');
+    const building = prepareSnapshot(types, compiler).finally(built);
+    const checked = await checkAgainst(abs, types, compiler, false);
+    await building;
+    return checked;
+  }
   if (snapshot) {
     const done = span('typecheck: in a Node started from the snapshot');
     const checked = await snapshotCheck(abs, types, compiler);
@@ -98,7 +110,7 @@ async function checkAgainst(abs: string, types: string, compiler: string, snapsh
  * A check against podlab's sources, through ts-morph: their types written out from its program
  * (when `writeTypes`) for the next checks, and the snapshot built with them.
  */
-function checkAgainstSources(abs: string, compiler: string, writeTypes: boolean): Checked {
+async function checkAgainstSources(abs: string, compiler: string, writeTypes: boolean): Promise<Checked> {
   const done = span("typecheck: in process, against podlab's sources");
   const { Project, ts } = tsMorph();
   const project = new Project({ skipAddingFilesFromTsConfig: true, compilerOptions: { ...checkCompilerOptions(), paths: { podlab: [PODLAB_ENTRY] } } });
@@ -111,8 +123,18 @@ function checkAgainstSources(abs: string, compiler: string, writeTypes: boolean)
   const types = writeTypes ? writeAuthorTypes(project, PODLAB_ENTRY, compiler) : undefined;
   if (types) {
     const built = span('typecheck: the snapshot built');
-    prepareSnapshot(types, compiler);
+    await prepareSnapshot(types, compiler);
     built();
   }
   return checked;
+}
+
+/** Writes podlab's types where they come with podlab (`npm run author-types`, author-types.ts); the file, or undefined. */
+export function writePodlabTypes(): string | undefined {
+  return writeShippedTypes(compilerFingerprint());
+}
+
+/** podlab's types written out that a check would use now, if any (author-types.ts). */
+export function podlabTypes(options: Pick<TypecheckOptions, 'shipped'> = {}): string | undefined {
+  return freshAuthorTypes(PODLAB_ENTRY, compilerFingerprint(), options.shipped ?? true);
 }

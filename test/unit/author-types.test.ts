@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorTypes } from '../../src/compile/author-types.ts';
-import { typecheckLab } from '../../src/compile/typecheck.ts';
+import { authorTypes, SHIPPED_TYPES } from '../../src/compile/author-types.ts';
+import { podlabTypes, typecheckLab } from '../../src/compile/typecheck.ts';
 import { closeSnapshotChecker } from '../../src/compile/typecheck-snapshot.ts';
 
 let dir: string;
@@ -43,27 +43,43 @@ const LABS: Record<string, string> = {
 const VALID = new Set(['valid', 'console']);
 
 describe("podlab's types written out", () => {
-  it('give every lab the diagnostics that podlab’s sources give, message for message', async () => {
-    const types = join(dir, 'cache', 'typecheck', 'types');
-    let madeAt = 0;
-    for (const [name, text] of Object.entries(LABS)) {
-      const file = join(dir, `${name}.lab.ts`);
-      writeFileSync(file, text.replace("from './", "from '../../labs/"));
-      const written = await typecheckLab(file, { cache: false });
-      const sources = await typecheckLab(file, { cache: false, authorTypes: false });
-      expect(written, name).toEqual(sources);
-      expect(written.length > 0, name).toBe(!VALID.has(name));
-      if (name === 'dom') expect(written.map((d) => d.message)).toEqual([expect.stringContaining("Cannot find name 'document'")]);
-      madeAt ||= statSync(join(types, readdirSync(types).find((f) => f.endsWith('.d.ts'))!)).mtimeMs;
+  it('come with podlab as its sources print them now (npm run author-types)', () => {
+    expect(podlabTypes(), 'assets/author-types/ is not what podlab’s sources print: run npm run author-types').toBe(SHIPPED_TYPES);
+    // Printed again here, into a cache of its own (another compiler name, so the shipped ones are not taken).
+    process.env.PODLAB_CACHE_DIR = join(dir, 'print-cache');
+    try {
+      const printed = authorTypes(resolve('src/index.ts'), 'test');
+      expect(printed).toBeDefined();
+      expect(readFileSync(printed!, 'utf8')).toBe(readFileSync(SHIPPED_TYPES, 'utf8'));
+    } finally {
+      process.env.PODLAB_CACHE_DIR = join(dir, 'cache');
     }
-    // An edit of the lab they were written out with is not a change of podlab's types either.
-    writeFileSync(join(dir, 'valid.lab.ts'), `${LABS.valid!.replace("from './", "from '../../labs/")}// edited\n`);
-    expect(await typecheckLab(join(dir, 'valid.lab.ts'), { cache: false })).toEqual([]);
-    // Written once, by the first check, and used by the others: another lab, or an edited one, does not make them stale.
-    const made = readdirSync(types).filter((f) => f.endsWith('.d.ts'));
-    expect(made).toHaveLength(1);
-    expect(statSync(join(types, made[0]!)).mtimeMs).toBe(madeAt);
   }, 120_000);
+
+  for (const shipped of [true, false])
+    it(`give every lab the diagnostics that podlab’s sources give, message for message (${shipped ? 'as they come with podlab' : 'written out in the cache'})`, async () => {
+      const types = join(dir, 'cache', 'typecheck', 'types');
+      let madeAt = 0;
+      for (const [name, text] of Object.entries(LABS)) {
+        const file = join(dir, `${name}.lab.ts`);
+        writeFileSync(file, text.replace("from './", "from '../../labs/"));
+        const written = await typecheckLab(file, { cache: false, shipped });
+        const sources = await typecheckLab(file, { cache: false, authorTypes: false });
+        expect(written, name).toEqual(sources);
+        expect(written.length > 0, name).toBe(!VALID.has(name));
+        if (name === 'dom') expect(written.map((d) => d.message)).toEqual([expect.stringContaining("Cannot find name 'document'")]);
+        if (!shipped) madeAt ||= statSync(join(types, readdirSync(types).find((f) => f.startsWith('podlab-') && f.endsWith('.d.ts'))!)).mtimeMs;
+      }
+      if (shipped) return;
+      // An edit of the lab they were written out with is not a change of podlab's types either.
+      writeFileSync(join(dir, 'valid.lab.ts'), `${LABS.valid!.replace("from './", "from '../../labs/")}// edited\n`);
+      expect(await typecheckLab(join(dir, 'valid.lab.ts'), { cache: false, shipped })).toEqual([]);
+      // Written once, by the first check, and used by the others: another lab, or an edited one, does not make them stale.
+      const made = readdirSync(types).filter((f) => f.startsWith('podlab-') && f.endsWith('.d.ts'));
+      expect(made).toHaveLength(1);
+      expect(statSync(join(types, made[0]!)).mtimeMs).toBe(madeAt);
+      expect(podlabTypes({ shipped: false })).toBe(join(types, made[0]!));
+    }, 120_000);
 
   it('are made again when a file they were printed from changes, and hold every export', () => {
     const entry = resolve(dir, 'entry.ts');
@@ -108,7 +124,7 @@ describe("the type check's snapshot (typecheck-snapshot.ts)", () => {
     return file;
   };
 
-  it('was built by the check that wrote podlab’s types out, and answers as a check in process does, position for position', async () => {
+  it('was built by the first check with podlab’s types, and answers as a check in process does, position for position', async () => {
     expect(readdirSync(snapshots()).filter((f) => f.endsWith('.blob'))).toHaveLength(1);
     for (const name of Object.keys(LABS)) {
       const file = write(name);
