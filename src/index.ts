@@ -3,7 +3,7 @@
  * evaluated lab is a JSON-able object and nothing else.
  */
 import type { ContainerSpec, LabSpec, Workload } from './schema/lab-schema.ts';
-import type { ExerciseSpec } from './grade/exercise.ts';
+import type { ExerciseSpec } from './schema/exercise-schema.ts';
 
 export type { CheckSpec, ContainerSpec, LabSpec, PodSpec, Workload } from './schema/lab-schema.ts';
 export type { ClusterNetworkPolicySpec, LabelSelectorSpec, NamespaceSpec, NetworkPolicySpec, PolicyPeerSpec, PolicyPortSpec } from './schema/lab-schema.ts';
@@ -29,7 +29,7 @@ export function container(workload: Workload, name?: string): ContainerSpec {
 }
 
 
-export type { ExerciseSpec } from './grade/exercise.ts';
+export type { ExerciseSpec } from './schema/exercise-schema.ts';
 
 /**
  * Declares an exercise (exercises/<name>/exercise.ts). Either the exercise itself, or a function
