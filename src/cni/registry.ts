@@ -8,13 +8,18 @@ import type { z } from 'zod';
 import { calico } from './calico/index.ts';
 import { flannel } from './flannel/index.ts';
 import { kubenet } from './kubenet/index.ts';
+import { CNI_TYPES, type CniType } from './names.ts';
 import type { CniMode } from './types.ts';
 
-/** Every mode, in the order the lab schema lists them (the order of its error messages). */
+export { CNI_TYPES, type CniType };
+
+/** Every mode, in the order the lab schema lists them (the order of its error messages): names.ts's, which the type check holds it to. */
 const MODES = [kubenet, flannel, calico] as const;
+type NamesOf<T extends readonly { type: string }[]> = { -readonly [K in keyof T]: T[K] extends { type: infer N } ? N : never };
+const SAME_NAMES_IN_ORDER: NamesOf<typeof MODES> = [...CNI_TYPES];
+void SAME_NAMES_IN_ORDER;
 
 type Modes = (typeof MODES)[number];
-export type CniType = Modes['type'];
 type ConfigOf<M> = M extends CniMode<string, z.ZodType, infer C, { type: string }> ? C : never;
 type DataOf<M> = M extends CniMode<string, z.ZodType, { type: string }, infer D> ? D : never;
 type SchemaOf<M> = M extends CniMode<string, infer S> ? S : never;
@@ -33,8 +38,6 @@ export function cniFeatureHints(): Record<string, string> {
   return Object.assign({}, ...[...byType.values()].map((m) => m.featureHints));
 }
 
-/** The names of the modes, as `cni: '<name>'` takes them. */
-export const CNI_TYPES = MODES.map((m) => m.type) as [CniType, ...CniType[]];
 
 /** The mode of a resolved config (or of a node's data), typed loosely: callers hold a config of that mode. */
 export function cniMode(type: string): CniMode<string, z.ZodType, { type: string }, { type: string }> {

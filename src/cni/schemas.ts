@@ -1,11 +1,11 @@
 /**
  * `cni:` in a lab, for validation: a mode's name, or its object form (each mode's `<mode>/schema.ts`).
  * Only the lab schema reads it, so zod and the schemas load when a lab is validated, not when one
- * that validated before is planned or brought up. Every mode of `MODES` (registry.ts) needs its
- * entry here: the `satisfies` below refuses a mode without one.
+ * that validated before is planned or brought up. Every mode of names.ts (and so of registry.ts's
+ * `MODES`) needs its entry here: the `satisfies` below refuses a mode without one.
  */
 import { z } from 'zod';
-import { CNI_TYPES, type CniType } from './registry.ts';
+import { CNI_TYPES, type CniType } from './names.ts';
 import { calicoSchema } from './calico/schema.ts';
 import { flannelSchema } from './flannel/schema.ts';
 import { kubenetSchema } from './kubenet/schema.ts';
