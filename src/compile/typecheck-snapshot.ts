@@ -40,8 +40,8 @@ const CHECK_TIMEOUT_MS = 60_000;
 /** How long the snapshot's Node waits for this process's next check before it ends. */
 const IDLE_MS = 10_000;
 
-/** The snapshot for podlab's types at `types` and the compiler named by `compiler` (typecheck.ts); undefined when a file it depends on cannot be read. */
-function blobFor(types: string, compiler: string): string | undefined {
+/** The snapshot for podlab's types at `types` and the compiler named by `compiler` (typecheck.ts), built or not; undefined when a file it depends on cannot be read. */
+export function snapshotFor(types: string, compiler: string): string | undefined {
   try {
     const parts = [FORMAT, compiler, process.version, process.execPath, types, sha256(readFileSync(types, 'utf8')), ...SOURCES.map((f) => sha256(readFileSync(f, 'utf8')))];
     return join(cacheDir(), 'snapshot', `check-${sha256(JSON.stringify(parts)).slice(0, 32)}.blob`);
@@ -62,13 +62,12 @@ interface Checker {
 let checker: Checker | undefined;
 
 /**
- * Checks the lab at `abs` against podlab's types at `types` in a Node started from the snapshot;
- * undefined when there is none or that cannot be done (the caller checks in process). One Node serves every check of this process, and ends when it has had
- * none for IDLE_MS or this process ends.
+ * Checks the lab at `abs` in a Node started from the snapshot `blob` (snapshotFor); undefined when
+ * it is not built or that cannot be done (the caller checks in process). One Node serves every
+ * check of this process, and ends when it has had none for IDLE_MS or this process ends.
  */
-export async function snapshotCheck(abs: string, types: string, compiler: string): Promise<Checked | undefined> {
-  const blob = blobFor(types, compiler);
-  if (!blob || !existsSync(blob)) return undefined;
+export async function snapshotCheck(abs: string, blob: string): Promise<Checked | undefined> {
+  if (!existsSync(blob)) return undefined;
   if (checker?.blob !== blob) closeSnapshotChecker();
   const c = (checker ??= startChecker(blob));
   clearTimeout(c.idle);
@@ -152,16 +151,9 @@ function startChecker(blob: string): Checker {
   return c;
 }
 
-/** Whether the snapshot for podlab's types at `types` is built. */
-export function snapshotBuilt(types: string, compiler: string): boolean {
-  const blob = blobFor(types, compiler);
-  return !!blob && existsSync(blob);
-}
-
-/** Builds the snapshot for podlab's types at `types` unless it exists or failed before; whether it exists now. */
-export async function prepareSnapshot(types: string, compiler: string): Promise<boolean> {
-  const blob = blobFor(types, compiler);
-  return !!blob && (existsSync(blob) || (await buildSnapshot(blob, types)));
+/** Builds the snapshot `blob` (snapshotFor) of podlab's types at `types` unless it exists or failed before; whether it exists now. */
+export async function prepareSnapshot(blob: string, types: string): Promise<boolean> {
+  return existsSync(blob) || (await buildSnapshot(blob, types));
 }
 
 /** Node building the snapshot from check-snapshot.ts, the request on its stdin; why it failed, or undefined. */

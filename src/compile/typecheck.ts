@@ -12,6 +12,7 @@
  * podlab's sources no longer print them, the first check reads those sources through ts-morph,
  * writes the types out in the cache and builds the snapshot (about 3 s, once).
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,7 @@ import { CHECK_OPTIONS, checkCompilerOptions, LAB_GLOBALS, labCheckEnv, tsMorph 
 import { diag, type Diagnostic } from './diagnostics.ts';
 import { lookup, store } from './typecheck-cache.ts';
 import { freshAuthorTypes, writeAuthorTypes, writeShippedTypes } from './author-types.ts';
-import { prepareSnapshot, snapshotBuilt, snapshotCheck } from './typecheck-snapshot.ts';
+import { prepareSnapshot, snapshotCheck, snapshotFor } from './typecheck-snapshot.ts';
 
 export interface TypecheckOptions {
   /** Serve and record results in the type-check cache. @default true */
@@ -81,17 +82,18 @@ const kept = new Map<string, import('ts-morph').ts.SourceFile>();
 
 /** A check against podlab's types written out: in a Node from the snapshot when it can, else here. */
 async function checkAgainst(abs: string, types: string, compiler: string, snapshot: boolean): Promise<Checked> {
-  if (snapshot && !snapshotBuilt(types, compiler)) {
+  const blob = snapshot ? snapshotFor(types, compiler) : undefined;
+  if (blob && !existsSync(blob)) {
     // The first check with these types: here, while the snapshot is built beside it for the next.
     const built = span('typecheck: the snapshot built');
-    const building = prepareSnapshot(types, compiler).finally(built);
+    const building = prepareSnapshot(blob, types).finally(built);
     const checked = await checkAgainst(abs, types, compiler, false);
     await building;
     return checked;
   }
-  if (snapshot) {
+  if (blob) {
     const done = span('typecheck: in a Node started from the snapshot');
-    const checked = await snapshotCheck(abs, types, compiler);
+    const checked = await snapshotCheck(abs, blob);
     done();
     if (checked) {
       mark(`typecheck: answered by pid ${checked.pid}`);
@@ -121,9 +123,10 @@ async function checkAgainstSources(abs: string, compiler: string, writeTypes: bo
   const checked = { ...labDiagnostics(ts, program, abs), inputs: programInputs(program, abs, new Set([LAB_GLOBALS.path])) };
   done();
   const types = writeTypes ? writeAuthorTypes(project, PODLAB_ENTRY, compiler) : undefined;
-  if (types) {
+  const blob = types ? snapshotFor(types, compiler) : undefined;
+  if (types && blob) {
     const built = span('typecheck: the snapshot built');
-    await prepareSnapshot(types, compiler);
+    await prepareSnapshot(blob, types);
     built();
   }
   return checked;
