@@ -74,11 +74,7 @@ export function freshAuthorTypes(entry: string, compiler: string, shipped = true
 
 /** Writes podlab's own types where they come with podlab, from its sources now (`npm run author-types`); the file, or undefined when they cannot be written out whole. */
 export function writeShippedTypes(compiler: string): string | undefined {
-  const { Project } = tsMorph();
-  const project = new Project({ skipAddingFilesFromTsConfig: true, compilerOptions: checkCompilerOptions() });
-  project.addSourceFileAtPath(PODLAB_INDEX);
-  project.resolveSourceFileDependencies();
-  const { text, inputs } = printTypes(project, PODLAB_INDEX);
+  const { text, inputs } = printTypes(projectOf(PODLAB_INDEX), PODLAB_INDEX);
   if (!text) return undefined;
   mkdirSync(join(SHIPPED_TYPES, '..'), { recursive: true });
   writeFileAtomic(SHIPPED_TYPES, text);
@@ -108,13 +104,16 @@ export function writeAuthorTypes(project: import('ts-morph').Project, entry: str
 
 /** The types of `entry`, fresh or written out now from a program of their own; undefined when they cannot be written out whole. */
 export function authorTypes(entry: string, compiler: string): string | undefined {
-  const found = freshAuthorTypes(entry, compiler);
-  if (found) return found;
+  return freshAuthorTypes(entry, compiler) ?? writeAuthorTypes(projectOf(entry), entry, compiler);
+}
+
+/** A ts-morph project of `entry` and what it reaches, with the check's options: a program of their own to print its types from. */
+function projectOf(entry: string): import('ts-morph').Project {
   const { Project } = tsMorph();
   const project = new Project({ skipAddingFilesFromTsConfig: true, compilerOptions: checkCompilerOptions() });
   project.addSourceFileAtPath(entry);
   project.resolveSourceFileDependencies();
-  return writeAuthorTypes(project, entry, compiler);
+  return project;
 }
 
 /**
