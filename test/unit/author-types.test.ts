@@ -6,27 +6,16 @@
  * answers as one in process does. In-process (the code cache and the CLI in child processes),
  * with a cache directory of the test's own.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authorTypes, SHIPPED_TYPES } from '../../src/compile/author-types.ts';
 import { podlabTypes, typecheckLab } from '../../src/compile/typecheck.ts';
 import { closeSnapshotChecker } from '../../src/compile/typecheck-snapshot.ts';
+import { ownCacheDir } from './own-cache-dir.ts';
 
-let dir: string;
-const saved = process.env.PODLAB_CACHE_DIR;
-
-beforeAll(() => {
-  dir = mkdtempSync(join('test', '.tmp-at-'));
-  process.env.PODLAB_CACHE_DIR = join(dir, 'cache');
-});
-
-afterAll(() => {
-  if (saved === undefined) delete process.env.PODLAB_CACHE_DIR;
-  else process.env.PODLAB_CACHE_DIR = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = ownCacheDir('.tmp-at-');
 
 /** Labs with and without type errors, as authors write them (each kind of mistake the check reports). */
 const LABS: Record<string, string> = {

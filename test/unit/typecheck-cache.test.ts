@@ -3,26 +3,15 @@
  * changed lab or a changed import is checked again, and an entry never answers for another file.
  * In-process, with a cache directory of the test's own.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileLab } from '../../src/compile/compile.ts';
 import { cacheDir, type CacheEntry } from '../../src/compile/typecheck-cache.ts';
 import { typecheckLab } from '../../src/compile/typecheck.ts';
+import { ownCacheDir } from './own-cache-dir.ts';
 
-let dir: string;
-const saved = process.env.PODLAB_CACHE_DIR;
-
-beforeAll(() => {
-  dir = mkdtempSync(join('test', '.tmp-tc-'));
-  process.env.PODLAB_CACHE_DIR = join(dir, 'cache');
-});
-
-afterAll(() => {
-  if (saved === undefined) delete process.env.PODLAB_CACHE_DIR;
-  else process.env.PODLAB_CACHE_DIR = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = ownCacheDir('.tmp-tc-');
 
 const lab = (name: string, nodeIp: string) => ["import { defineLab } from 'podlab';", "import { extra } from './helper.ts';", 'export default defineLab({', `  name: '${name}',`, `  nodes: { w1: { ip: ${nodeIp} } },`, '  ...extra,', '});', ''].join('\n');
 const entries = () => readdirSync(cacheDir()).filter((f) => f.endsWith('.json'));
