@@ -3,23 +3,15 @@
  * cache only while it and every file it imports are unchanged, and a lab whose value could depend
  * on more than its source is never cached.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileLab } from '../../src/compile/compile.ts';
 import { importSpecifiers, labInputs, lookupEvaluation } from '../../src/compile/eval-cache.ts';
+import { ownCacheDir } from './own-cache-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'podlab-eval-cache-'));
-const saved = process.env.PODLAB_CACHE_DIR;
-beforeAll(() => {
-  process.env.PODLAB_CACHE_DIR = join(dir, 'cache');
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env.PODLAB_CACHE_DIR;
-  else process.env.PODLAB_CACHE_DIR = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = ownCacheDir('podlab-eval-cache-', tmpdir());
 
 const lab = (name: string, extra = '') => `import { defineLab } from 'podlab';\nimport { nodes } from './parts';\n${extra}\nexport default defineLab({ name: '${name}', nodes });\n`;
 
