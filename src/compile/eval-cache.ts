@@ -25,6 +25,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
+import { resolveRelative } from './resolve-relative.ts';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,25 +81,6 @@ export function importSpecifiers(text: string): string[] | undefined {
 
 function stripComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(^|[^:'"\\])\/\/.*$/gm, '$1');
-}
-
-/** Resolution as the TypeScript loader does it for a relative specifier: the path, then with .ts/.js/…, then an index. */
-export function resolveRelative(from: string, spec: string, absent: string[]): string | undefined {
-  const base = resolve(dirname(from), spec);
-  const candidates = [base, base.replace(/\.(m|c)?js$/, '.$1ts'), `${base}.ts`, `${base}.tsx`, `${base}.mts`, `${base}.js`, `${base}.mjs`, join(base, 'index.ts'), join(base, 'index.js')];
-  for (const c of [...new Set(candidates)]) {
-    if (isFile(c)) return c;
-    absent.push(c);
-  }
-  return undefined;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** The lab's inputs (its own files, then podlab's API), or undefined when the lab is not cacheable. */

@@ -3,7 +3,8 @@
  * exercise with its starter and solution labs, and every student's submission (`grade`) runs here,
  * never in podlab's own process and never as root. This module is responsible for the whole trip:
  * the command line that confines the child, the deadline, the caps on what it prints, and judging
- * what came back. The child runs evaluate-worker.ts (type-checked, like the rest of podlab).
+ * what came back. The child runs evaluate-worker.ts (type-checked, like the rest of podlab), bundled
+ * into one file of JavaScript (the evaluator, ensureEvaluator).
  *
  * As root (as `up` and `grade` run), the child is:
  *
@@ -12,12 +13,12 @@
  *       prlimit --cpu --data --nproc --fsize=0 --nofile --core=0 --memlock=0 --msgqueue=0
  *         contain --uid U --gid U --no-tmp --only VIEW…   a root of its own holding only VIEW, all read-only,
  *                                                          then uid U (its own: lib/uids.ts), no_new_privs, no capabilities
- *           node --max-old-space-size=M --import <tsx> evaluate-worker.ts lab|exercise FILE NONCE CAP [SEED]
+ *           node --max-old-space-size=M --experimental-vm-modules evaluator.cjs lab|exercise FILE NONCE CAP [SEED]
  *
- * VIEW is what Node needs (its binary, the system libraries), podlab's sources, its node_modules and
- * package.json (tsx, 'podlab', zod), and the module's own files one by one (the module and the
- * relative imports it reaches that are modules, as read from its source: eval-cache.ts's
- * resolution) with the nearest package.json above them: not the host's /, not /etc, not /home, not
+ * VIEW is what Node needs (its binary, the system libraries), the evaluator, podlab's sources, its
+ * node_modules and package.json ('podlab', esbuild, zod), and the module's own files one by one
+ * (the module and the relative imports it reaches that are modules, as read from its source:
+ * resolve-relative.ts) with the nearest package.json above them: not the host's /, not /etc, not /home, not
  * another student's submission, not even what else lies in the module's folder. Nothing is
  * writable: no /tmp, no /dev/shm.
  *
@@ -42,7 +43,9 @@ import { fileURLToPath } from 'node:url';
 import { BUILD_DIR, PACKAGE_ROOT } from '../lib/build-dir.ts';
 import { acquireUid, releaseUid } from '../lib/uids.ts';
 import { openWithoutLinks } from '../lib/open-beneath.ts';
-import { importSpecifiers, resolveRelative } from './eval-cache.ts';
+import { writeFileAtomic } from '../lib/write-atomic.ts';
+import { importSpecifiers } from './eval-cache.ts';
+import { resolveRelative } from './resolve-relative.ts';
 import type { WorkerReport } from './evaluate-worker.ts';
 
 export interface EvalLimits {
@@ -50,7 +53,7 @@ export interface EvalLimits {
   timeoutMs?: number;
   /**
    * V8 heap limit (`--max-old-space-size`). The process's writable data (RLIMIT_DATA) is capped at
-   * this plus {@link DATA_HEADROOM_MB}, for buffers, the young generation and the tsx loader.
+   * this plus {@link DATA_HEADROOM_MB}, for buffers, the young generation and Node's own.
    * @default 256
    */
   memoryMb?: number;
@@ -106,8 +109,8 @@ const STDERR_CAP = 1024 * 1024;
 const STDERR_KEEP = 64 * 1024;
 const MESSAGE_CAP = 400;
 /**
- * RLIMIT_DATA above the heap limit. Measured: node + the tsx loader thread need ~100 MB to
- * evaluate a lab. RLIMIT_AS cannot be used: V8 reserves gigabytes of address space up front and
+ * RLIMIT_DATA above the heap limit. Measured with tsx's loader thread (until 2026-12): ~100 MB to
+ * evaluate a lab; the evaluator alone needs less. RLIMIT_AS cannot be used: V8 reserves gigabytes of address space up front and
  * aborts under any AS limit small enough to matter; RLIMIT_DATA counts only writable private
  * memory, which is what grows.
  */
@@ -116,8 +119,8 @@ const DATA_HEADROOM_MB = 256;
  * RLIMIT_NPROC counts every task (thread) of the real uid on the whole host. Each sandbox runs as
  * a uid of its own (PODLAB_UIDS.sandbox, held by a lock file while it runs; a uid is freed only once
  * its PID namespace is gone, and taken over only when no process runs as it), so the budget is
- * that sandbox's alone. (Not root: the current user's whole budget, which this does not protect.) A sandboxed node with the tsx loader needs ~20 tasks (main, libuv and V8 pools, the loader
- * thread, esbuild's service process pinned to GOMAXPROCS=1).
+ * that sandbox's alone. (Not root: the current user's whole budget, which this does not protect.) A sandboxed node needs ~20 tasks (main, libuv and V8 pools,
+ * esbuild's service process pinned to GOMAXPROCS=1).
  */
 const NPROC_HEADROOM = 64;
 const NOFILE = 128;
@@ -130,8 +133,16 @@ const BACKSTOP_S = 20;
 const PATH_ENV = '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin';
 
 const WORKER = fileURLToPath(new URL('../../src/compile/evaluate-worker.ts', import.meta.url));
-/** What `--import tsx` loads, resolved here: a module outside the checkout has no tsx beside it. */
-const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
+/**
+ * The program the sandbox runs: evaluate-worker.ts bundled into one file of plain JavaScript,
+ * built by {@link ensureEvaluator}. Beside it, `evaluator.json` lists the files
+ * it was built from.
+ */
+const EVALUATOR = join(BUILD_DIR, 'eval', 'evaluator.cjs');
+/** podlab's authoring API: what `import … from 'podlab'` means in an evaluated module. */
+const PODLAB_API = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+/** esbuild's JavaScript API, which the evaluator transforms TypeScript with (it finds its own binary). */
+const ESBUILD_API = createRequire(import.meta.url).resolve('esbuild');
 /** native/contain.c, built by native/build.sh (scripts/setup.sh, or `up`'s artifact step). */
 const CONTAIN = `${BUILD_DIR}/native/contain`;
 /** Where the dynamic loader and the libraries `node` links against live (those that exist here). */
@@ -174,6 +185,33 @@ function ensureContain(): string | undefined {
   return `${CONTAIN} is missing or older than native/contain.c and could not be built (${String(r.stderr ?? r.error ?? '').trim().split('\n').pop()}): run sh native/build.sh (scripts/setup.sh does)`;
 }
 
+/**
+ * Bundles the evaluator (evaluate-worker.ts and the little it imports) when it is missing or older than one of the files it was built from. Returns why not, when
+ * it cannot. About 30 ms once per change of those files; a stat of each of them otherwise.
+ */
+function ensureEvaluator(): string | undefined {
+  const record = `${EVALUATOR.replace(/\.cjs$/, '')}.json`;
+  try {
+    const built = statSync(EVALUATOR).mtimeMs;
+    const inputs = JSON.parse(readFileSync(record, 'utf8')) as string[];
+    if (inputs.length && inputs.every((f) => statSync(join(PACKAGE_ROOT, f)).mtimeMs <= built)) return undefined;
+  } catch {
+    /* not built yet, or an input is gone: build */
+  }
+  try {
+    const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+    const out = buildSync({ entryPoints: [WORKER], bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['esbuild'], metafile: true, write: false, logLevel: 'silent', absWorkingDir: PACKAGE_ROOT });
+    mkdirSync(dirname(EVALUATOR), { recursive: true, mode: 0o755 });
+    // Readable by the sandbox's uid (the file is mounted by itself into its view); written by rename, so a
+    // sandbox starting meanwhile never reads half of it. The record last: it dates the bundle.
+    writeFileAtomic(EVALUATOR, out.outputFiles[0]!.contents, 0o644);
+    writeFileAtomic(record, JSON.stringify(Object.keys(out.metafile.inputs)), 0o644);
+    return undefined;
+  } catch (e) {
+    return `${(e as Error).message.split('\n')[0]} (run npm ci: esbuild is a dependency)`;
+  }
+}
+
 /** Evaluates a module in the sandbox (see the module's comment). Never throws for anything the module does. */
 export function evaluateModule(req: EvalRequest): Promise<EvalResult> {
   return startEvaluation(req).result();
@@ -196,6 +234,8 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
   const available = sandboxAvailable();
   const root = process.getuid?.() === 0;
   if (!available.ok && (root || !onPath('prlimit') || !onPath('timeout'))) return failed(`refusing to evaluate ${file}: ${available.why}`);
+  const unbuilt = ensureEvaluator();
+  if (unbuilt) return failed(`cannot build podlab's evaluator: ${unbuilt}`);
   let view = available.ok ? viewOf(file, req.ownFolderOnly) : [];
   // A module other users cannot read (a 0700 folder) is evaluated from a readable copy of its own files.
   let staged: ReturnType<typeof stage> | undefined;
@@ -223,7 +263,7 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
     return failed(`no sandbox uid is free: ${(e as Error).message}`);
   }
   const nonce = randomBytes(12).toString('hex');
-  const node = [process.execPath, `--max-old-space-size=${memoryMb}`, '--v8-pool-size=2', '--no-addons', '--import', TSX_LOADER, WORKER, req.mode ?? 'lab', target, nonce, String(STDOUT_CAP - 4096), ...(req.seed ? [req.seed] : [])];
+  const node = [process.execPath, `--max-old-space-size=${memoryMb}`, '--v8-pool-size=2', '--no-addons', '--experimental-vm-modules', '--disable-warning=ExperimentalWarning', EVALUATOR, req.mode ?? 'lab', target, nonce, String(STDOUT_CAP - 4096), ...(req.seed ? [req.seed] : [])];
   const argv = uid !== undefined ? confine(node, view, timeoutMs, memoryMb, uid) : prlimited(node, timeoutMs, memoryMb);
   const run = runCapped(argv, uid !== undefined);
   let outcome: Promise<EvalResult> | undefined;
@@ -261,7 +301,7 @@ function notForOthers(file: string, view: readonly string[]): string | undefined
     // counts, and the same holds for the other files of the module mounted beside it (its imports).
     if (view.includes(file)) {
       const podlab = PACKAGE_ROOT.replace(/\/$/, '');
-      const fixed = [process.execPath, ...NODE_NEEDS, join(podlab, 'src'), join(podlab, 'node_modules'), join(podlab, 'package.json')];
+      const fixed = [process.execPath, ...NODE_NEEDS, EVALUATOR, join(podlab, 'src'), join(podlab, 'node_modules'), join(podlab, 'package.json')];
       for (const f of view) {
         if (f === file || fixed.some((x) => f === x || f.startsWith(x + sep))) continue;
         const m = statSync(f).mode & 0o777;
@@ -293,7 +333,7 @@ export function viewOf(file: string, ownOnly = false): string[] {
   const root = PACKAGE_ROOT.replace(/\/$/, '');
   // The module's own files one by one, not their folders: whatever else lies beside them (another
   // student's submission, a gradebook) is not in the sandbox's root at all.
-  const all = [process.execPath, ...NODE_NEEDS.filter((p) => existsSync(p)), join(root, 'src'), join(root, 'node_modules'), join(root, 'package.json'), ...(pkg ? [pkg] : []), ...files];
+  const all = [process.execPath, ...NODE_NEEDS.filter((p) => existsSync(p)), EVALUATOR, join(root, 'src'), join(root, 'node_modules'), join(root, 'package.json'), ...(pkg ? [pkg] : []), ...files];
   // A path inside another listed folder is already there (and contain takes at most MAX_VIEW paths); never the whole of /.
   const sorted = [...new Set(all)].filter((p) => p !== '/').sort();
   return sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(q + sep)));
@@ -305,7 +345,7 @@ export function viewOf(file: string, ownOnly = false): string[] {
  */
 const MAX_OWN_FILES = 200;
 
-/** What an import may bring into view: modules Node and tsx can load (code, JSON), not any file a specifier names. */
+/** What an import may bring into view: modules the evaluator can load (code, JSON), not any file a specifier names. */
 const MODULE_FILE = /\.(?:[cm]?[jt]s|tsx|jsx|json)$/;
 
 /** A module's own files (it, and the relative imports it reaches inside its project), its project folder and nearest package.json. */
@@ -421,11 +461,8 @@ function limitArgs(timeoutMs: number, memoryMb: number): string[] {
 }
 
 function childEnv(): Record<string, string> {
-  // GOMAXPROCS pins esbuild's service process (tsx transforms through it) to few threads: threads count against RLIMIT_NPROC.
-  // ESBUILD_WORKER_THREADS=0: a module tsx loads as CommonJS (a lab in a folder without "type":
-  // "module") is transformed by one run of esbuild, not by a thread started for it with a second
-  // service process: the same transform, about 40 ms sooner (measured), and fewer tasks.
-  return { PATH: PATH_ENV, HOME: '/nonexistent', NODE_OPTIONS: '', TSX_DISABLE_CACHE: '1', GOMAXPROCS: '1', UV_THREADPOOL_SIZE: '2', ESBUILD_WORKER_THREADS: '0', LANG: 'C.UTF-8' };
+  // GOMAXPROCS pins esbuild's service process (the evaluator transforms through it) to few threads: threads count against RLIMIT_NPROC.
+  return { PATH: PATH_ENV, HOME: '/nonexistent', NODE_OPTIONS: '', PODLAB_ESBUILD: ESBUILD_API, PODLAB_API, GOMAXPROCS: '1', UV_THREADPOOL_SIZE: '2', LANG: 'C.UTF-8' };
 }
 
 interface Run {
