@@ -59,7 +59,12 @@ interface Checker {
   idle?: NodeJS.Timeout;
 }
 
-let checker: Checker | undefined;
+/**
+ * This process's checker, and whether it is ended with the process. Shared by every bundle of
+ * podlab in the process: bin/podlab.js's small preload bundle may start the checker (startSnapshotChecker)
+ * that the CLI bundle's check then uses.
+ */
+const shared: { checker?: Checker; endsWithProcess?: boolean } = ((globalThis as Record<symbol, unknown>)[Symbol.for('podlab.typecheckSnapshot')] ??= {}) as { checker?: Checker; endsWithProcess?: boolean };
 
 /**
  * Checks the lab at `abs` in a Node started from the snapshot `blob` (snapshotFor); undefined when
@@ -68,8 +73,8 @@ let checker: Checker | undefined;
  */
 export async function snapshotCheck(abs: string, blob: string): Promise<Checked | undefined> {
   if (!existsSync(blob)) return undefined;
-  if (checker?.blob !== blob) closeSnapshotChecker();
-  const c = (checker ??= startChecker(blob));
+  if (shared.checker?.blob !== blob) closeSnapshotChecker();
+  const c = (shared.checker ??= startChecker(blob));
   clearTimeout(c.idle);
   c.child.ref();
   const answer = await new Promise<Checked | { error: string } | undefined>((done) => {
@@ -78,7 +83,7 @@ export async function snapshotCheck(abs: string, blob: string): Promise<Checked 
     c.waiting.push((a) => (clearTimeout(hung), done(a)));
     c.child.stdin!.write(`${JSON.stringify(abs)}\n`);
   });
-  if (checker === c && !c.waiting.length) {
+  if (shared.checker === c && !c.waiting.length) {
     c.child.unref();
     c.idle = setTimeout(closeSnapshotChecker, IDLE_MS).unref();
   }
@@ -88,24 +93,37 @@ export async function snapshotCheck(abs: string, blob: string): Promise<Checked 
 
 /** Ends this process's snapshot checker, if it has one (for tests and long-running commands). */
 export function closeSnapshotChecker(): void {
-  const c = checker;
-  checker = undefined;
+  const c = shared.checker;
+  shared.checker = undefined;
   if (!c) return;
   clearTimeout(c.idle);
   c.child.stdin!.end();
   c.child.unref();
 }
 
-let endsWithProcess = false;
+/**
+ * Starts the Node of the snapshot `blob` now, for a check to come (bin/podlab.js, before the CLI
+ * has loaded: about 0.15 s of start-up then runs meanwhile). Unused, it ends as an idle one does.
+ * Its pid, when it runs.
+ */
+export function startSnapshotChecker(blob: string): number | undefined {
+  if (shared.checker?.blob === blob) return shared.checker.child.pid;
+  if (!existsSync(blob)) return undefined;
+  closeSnapshotChecker();
+  const c = (shared.checker = startChecker(blob));
+  c.child.unref();
+  c.idle = setTimeout(closeSnapshotChecker, IDLE_MS).unref();
+  return c.child.pid;
+}
 
 function startChecker(blob: string): Checker {
-  if (!endsWithProcess) {
-    endsWithProcess = true;
+  if (!shared.endsWithProcess) {
+    shared.endsWithProcess = true;
     // When this process has nothing left to do, it ends its checker (which has nothing to finish:
     // SIGKILL spares it Node's own teardown of a 100 MB heap) and waits for it: no Node of a
     // command outlives the command.
     process.on('beforeExit', () => {
-      const c = checker;
+      const c = shared.checker;
       if (!c) return;
       closeSnapshotChecker();
       c.child.kill('SIGKILL');
@@ -139,7 +157,7 @@ function startChecker(blob: string): Checker {
     /* the child ended: 'exit' answers what waits */
   });
   const ended = (why: string) => {
-    if (checker === c) checker = undefined;
+    if (shared.checker === c) shared.checker = undefined;
     // A Node that ended while checks waited (one started from a damaged snapshot aborts, one that
     // hangs is killed) is not started from that snapshot again; those checks run in process.
     if (c.waiting.length) failed(blob, `the snapshot's Node ended with ${why} while checking: ${err.trim()}`);

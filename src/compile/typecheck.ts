@@ -13,12 +13,11 @@
  * writes the types out in the cache and builds the snapshot (about 3 s, once).
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mark, span } from '../lib/trace.ts';
 import { checkLab, labDiagnostics, programInputs, type Checked } from './check-program.ts';
-import { CHECK_OPTIONS, checkCompilerOptions, LAB_GLOBALS, labCheckEnv, tsMorph } from './ts-morph.ts';
+import { checkCompilerOptions, LAB_GLOBALS, labCheckEnv, tsMorph } from './ts-morph.ts';
+import { compilerFingerprint, PODLAB_ENTRY } from './typecheck-early.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
 import { lookup, store } from './typecheck-cache.ts';
 import { freshAuthorTypes, writeAuthorTypes, writeShippedTypes } from './author-types.ts';
@@ -33,27 +32,6 @@ export interface TypecheckOptions {
   snapshot?: boolean;
   /** Take podlab's types as they come with podlab (assets/author-types/) when they are those of its sources; false: written out in the cache. @default true */
   shipped?: boolean;
-}
-
-// From the repository root, so the path holds in the CLI bundle (build/cli/podlab.cjs) too.
-const PODLAB_ENTRY = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
-
-/** The compiler options of the check, with the globals' text; part of the cache key. */
-const OPTIONS = {
-  ...CHECK_OPTIONS,
-  // 'podlab' is this podlab wherever the lab lives, as the loader resolves it (evaluate-worker.ts).
-  paths: { podlab: [PODLAB_ENTRY] },
-  globals: LAB_GLOBALS.text,
-};
-
-let fingerprint: string | undefined;
-
-/** ts-morph's and its TypeScript's versions with the options, without loading the compiler. */
-function compilerFingerprint(): string {
-  if (fingerprint) return fingerprint;
-  const require = createRequire(import.meta.url);
-  const version = (pkg: string) => (require(pkg) as { version: string }).version;
-  return (fingerprint = JSON.stringify([`ts-morph@${version('ts-morph/package.json')}`, `@ts-morph/common@${version('@ts-morph/common/package.json')}`, OPTIONS]));
 }
 
 export async function typecheckLab(file: string, options: TypecheckOptions = {}): Promise<Diagnostic[]> {

@@ -142,6 +142,8 @@ describe("the type check's snapshot (typecheck-snapshot.ts)", () => {
     const pids = [...many.stderr.matchAll(/typecheck: answered by pid (\d+)/g)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(3);
     expect(new Set(pids).size).toBe(1);
+    // That Node was started by bin/podlab.js before the CLI bundle loaded, for the first lab.
+    expect([...many.stderr.matchAll(/boot: the type check's Node started \(pid (\d+)\)/g)].map((m) => Number(m[1]))).toEqual([pids[0]]);
     expect(existsSync(`/proc/${pids[0]}`)).toBe(false);
   }, 120_000);
 
