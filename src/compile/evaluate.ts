@@ -35,7 +35,7 @@
  * command line they shape.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
@@ -185,27 +185,35 @@ function ensureContain(): string | undefined {
   return `${CONTAIN} is missing or older than native/contain.c and could not be built (${String(r.stderr ?? r.error ?? '').trim().split('\n').pop()}): run sh native/build.sh (scripts/setup.sh does)`;
 }
 
+/** How the evaluator is bundled; its record names these too, so that other options make a new bundle. */
+const EVALUATOR_BUILD: import('esbuild').BuildOptions = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['esbuild'] };
+
 /**
- * Bundles the evaluator (evaluate-worker.ts and the little it imports) when it is missing or older than one of the files it was built from. Returns why not, when
- * it cannot. About 30 ms once per change of those files; a stat of each of them otherwise.
+ * Bundles the evaluator (evaluate-worker.ts and the little it imports) unless the bundle there was
+ * built with these options from files with the content they have now (its record, `evaluator.json`:
+ * each file's SHA-256; by content, not by time, as a package's files may all carry one date).
+ * Returns why not, when it cannot. About 30 ms once per change of those files; reading and hashing
+ * three small files otherwise.
  */
 function ensureEvaluator(): string | undefined {
   const record = `${EVALUATOR.replace(/\.cjs$/, '')}.json`;
+  const hash = (f: string) => createHash('sha256').update(readFileSync(join(PACKAGE_ROOT, f))).digest('hex');
   try {
-    const built = statSync(EVALUATOR).mtimeMs;
-    const inputs = JSON.parse(readFileSync(record, 'utf8')) as string[];
-    if (inputs.length && inputs.every((f) => statSync(join(PACKAGE_ROOT, f)).mtimeMs <= built)) return undefined;
+    const r = JSON.parse(readFileSync(record, 'utf8')) as { build: unknown; inputs: { path: string; sha256: string }[] };
+    if (existsSync(EVALUATOR) && JSON.stringify(r.build) === JSON.stringify(EVALUATOR_BUILD) && r.inputs.length && r.inputs.every((i) => hash(i.path) === i.sha256)) return undefined;
   } catch {
     /* not built yet, or an input is gone: build */
   }
   try {
     const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
-    const out = buildSync({ entryPoints: [WORKER], bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['esbuild'], metafile: true, write: false, logLevel: 'silent', absWorkingDir: PACKAGE_ROOT });
+    const out = buildSync({ ...EVALUATOR_BUILD, entryPoints: [WORKER], metafile: true, write: false, logLevel: 'silent', absWorkingDir: PACKAGE_ROOT } as const);
+    // Hashed as esbuild read them: a file changed meanwhile makes the next evaluation build again.
+    const inputs = Object.keys(out.metafile.inputs).map((path) => ({ path, sha256: hash(path) }));
     mkdirSync(dirname(EVALUATOR), { recursive: true, mode: 0o755 });
     // Readable by the sandbox's uid (the file is mounted by itself into its view); written by rename, so a
-    // sandbox starting meanwhile never reads half of it. The record last: it dates the bundle.
+    // sandbox starting meanwhile never reads half of it. The record last.
     writeFileAtomic(EVALUATOR, out.outputFiles[0]!.contents, 0o644);
-    writeFileAtomic(record, JSON.stringify(Object.keys(out.metafile.inputs)), 0o644);
+    writeFileAtomic(record, JSON.stringify({ build: EVALUATOR_BUILD, inputs }), 0o644);
     return undefined;
   } catch (e) {
     return `${(e as Error).message.split('\n')[0]} (run npm ci: esbuild is a dependency)`;

@@ -5,12 +5,13 @@
  * columns. The labs here live in a folder with no package.json, as a course folder may: a module
  * loader that followed the folder's module type would load them as CommonJS.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadLab } from '../../src/compile/load.ts';
+import { BUILD_DIR } from '../../src/lib/build-dir.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'evaluator-test-'));
 chmodSync(dir, 0o755); // the sandbox's user reads it as any other user would
@@ -95,5 +96,23 @@ describe("an error is placed at the lab's own line and column", () => {
     const r = await loadLab(file);
     expect(r.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['PL0002', 3, 1]]);
     expect(r.diagnostics[0]!.message).toContain("does not provide an export named 'definePod'");
+  });
+});
+
+describe('the evaluator', () => {
+  it('is bundled again when a file it is built from has other content than its record says, whatever the dates', async () => {
+    const lab = write('plain.lab.ts', "import { defineLab } from 'podlab';", "export default defineLab({ name: 'plain', nodes: { w1: {} } });");
+    expect((await loadLab(lab)).diagnostics).toEqual([]);
+    const bundle = join(BUILD_DIR, 'eval', 'evaluator.cjs');
+    const record = join(BUILD_DIR, 'eval', 'evaluator.json');
+    const good = readFileSync(record, 'utf8');
+    const { inputs } = JSON.parse(good) as { inputs: { path: string; sha256: string }[] };
+    expect(inputs.map((i) => i.path)).toContain('src/compile/evaluate-worker.ts');
+    const before = statSync(bundle).ino;
+    // Recorded as built from other content, as after podlab's worker changed (its date unchanged).
+    writeFileSync(record, JSON.stringify({ ...JSON.parse(good), inputs: inputs.map((i) => ({ ...i, sha256: '0'.repeat(64) })) }));
+    expect((await loadLab(lab)).value).toEqual({ name: 'plain', nodes: { w1: {} } });
+    expect(readFileSync(record, 'utf8')).toBe(good);
+    expect(statSync(bundle).ino).not.toBe(before);
   });
 });
