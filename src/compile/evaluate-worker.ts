@@ -6,9 +6,9 @@
  *      ended its own process"),
  *   3. loads the module as an ES module of its own linking (Node's vm modules): each TypeScript
  *      file the module reaches is turned into JavaScript by esbuild's transform, `import … from
- *      'podlab'` is this podlab's authoring API (src/index.ts, wherever the module lives), a relative import
- *      resolves as the sandbox's view and the evaluation cache see it (resolve-relative.ts), and Node's own
- *      modules and npm packages are Node's,
+ *      'podlab'` is this podlab's authoring API (src/index.ts, wherever the module lives), a
+ *      relative import resolves as the sandbox's view and the evaluation cache see it
+ *      (resolve-relative.ts), and Node's own modules and npm packages are Node's,
  *   4. checks that what it exports is plain JSON data and prints one result line, tagged with the
  *      nonce podlab gave it. A module can print a forged result line, but that is no more than
  *      exporting that value.
@@ -22,11 +22,12 @@
  * value is `{ exercise, variant }`.
  *
  * Why not Node's module loader with a TypeScript hook (tsx, as until 2026-12): on Node 20 such a
- * hook runs in a thread of its own, and with tsx's loader it cost 110–160 ms of the 180 ms an
- * evaluation took; this one takes about 90 (docs/benchmarks.md, eighth standing). Every file is an
- * ES module here, whatever its package.json says: the type check gives a lab no `require`, no
- * `__dirname` and no `module` (it has no Node types), and Node 22 itself runs a `.ts` file with
- * `import` in it as an ES module.
+ * hook runs in a thread of its own, and an evaluation with tsx's took 210–240 ms in its sandbox
+ * (285 ms of CPU); this one takes about 60 (50 ms of CPU; docs/benchmarks.md, eighth standing).
+ * Every file is an ES module here, whatever its package.json says: the type check gives a lab no
+ * `require`, no `__dirname` and no `module` (it has no Node types), and Node 22 itself runs a
+ * `.ts` file with `import` in it as an ES module. A lab that passes the type check evaluates the
+ * same either way.
  *
  * Positions: esbuild's output has other lines and columns than its source, so a stack's positions
  * in the module's files are mapped back through esbuild's source maps before they are printed.
