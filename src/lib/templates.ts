@@ -2,22 +2,59 @@
  * The handlebars templates under templates/, loaded once each: strict (a missing field is an
  * error, not an empty string) and without HTML escaping (they render config files, not pages).
  * The only helpers are the two the templates use: `eq` and `join`.
+ *
+ * Compiling a template (handlebars parses it and writes JavaScript for it) was most of a first
+ * render's CPU: about 30 ms of `podlab up` of an edited flagship lab. So each template's JavaScript
+ * is kept in the build folder (`templates/<name>-<key>.cjs`, the key a hash of the template, of
+ * handlebars' version and of the options), and the next process loads it in a fraction of a
+ * millisecond. Whatever fails there (a read-only build folder, as in a DNS pod) costs only the speed.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { BUILD_DIR } from './build-dir.ts';
+import { writeFileAtomic } from './write-atomic.ts';
 
 const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+const OPTIONS = { strict: true, noEscape: true };
+/** Where each template's compiled JavaScript is kept. */
+export const PRECOMPILED_DIR = join(BUILD_DIR, 'templates');
 
 const hb = Handlebars.create();
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hb.registerHelper('join', (list: string[]) => list.join(' '));
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();
+const load = createRequire(import.meta.url);
 
-/** templates/<name>.hbs, compiled on first use. */
+/** templates/<name>.hbs, compiled on first use (or its JavaScript, kept by an earlier process). */
 export function template(name: string): Handlebars.TemplateDelegate {
   let t = cache.get(name);
-  if (!t) cache.set(name, (t = hb.compile(readFileSync(`${TEMPLATE_DIR}${name}.hbs`, 'utf8'), { strict: true, noEscape: true })));
+  if (!t) cache.set(name, (t = compiled(name)));
   return t;
 }
+
+function compiled(name: string): Handlebars.TemplateDelegate {
+  const source = readFileSync(`${TEMPLATE_DIR}${name}.hbs`, 'utf8');
+  const key = createHash('sha256').update(JSON.stringify([Handlebars.VERSION, OPTIONS, source])).digest('hex').slice(0, 24);
+  const file = join(PRECOMPILED_DIR, `${name}-${key}.cjs`);
+  try {
+    return hb.template(load(file) as TemplateSpecification);
+  } catch {
+    /* not kept yet, or unreadable: compiled below */
+  }
+  try {
+    mkdirSync(PRECOMPILED_DIR, { recursive: true });
+    writeFileAtomic(file, `// templates/${name}.hbs compiled by handlebars ${Handlebars.VERSION} (src/lib/templates.ts). Do not edit.\nmodule.exports = ${hb.precompile(source, OPTIONS)};\n`);
+    // Those of this template's earlier versions go.
+    for (const f of readdirSync(PRECOMPILED_DIR)) if (f !== `${name}-${key}.cjs` && f.startsWith(`${name}-`) && /^[0-9a-f]{24}\.cjs$/.test(f.slice(name.length + 1))) rmSync(join(PRECOMPILED_DIR, f), { force: true });
+    return hb.template(load(file) as TemplateSpecification);
+  } catch {
+    return hb.compile(source, OPTIONS);
+  }
+}
+
+type TemplateSpecification = Parameters<typeof hb.template>[0];

@@ -1,8 +1,9 @@
 /**
  * The render cache of the CLI: "this plan, rendered by this build of podlab, is these files".
  * Rendering is a pure function of the plan and of podlab's code and templates, but its first run in
- * a process compiles every handlebars template: about 110 ms of CPU for the flagship lab, where
- * hashing the plan and reading the stored files takes under a millisecond. `podlab up` of a lab
+ * a process loads every handlebars template it uses (their compiled JavaScript, kept by
+ * src/lib/templates.ts; compiling them was about 110 ms of CPU for the flagship lab): about 20 ms,
+ * where hashing the plan and reading the stored files takes under a millisecond. `podlab up` of a lab
  * rendered before (by `up`, `render` or `validate` of the same plan) reads the files instead.
  *
  * The build is the CLI bundle bin/podlab.js runs (its size and time, and Node's version: the
