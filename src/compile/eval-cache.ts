@@ -1,9 +1,9 @@
 /**
  * The lab-evaluation cache: "this exact lab source evaluated to this value". Evaluating a lab
  * starts a sandboxed child process, about 50 ms of CPU (285 with tsx's loader, until 2026-12),
- * where reading and hashing the lab's files takes a millisecond. An entry is kept only for a lab whose value is a
- * function of its source text alone, and served only while every file it imports has the same
- * content.
+ * where reading and hashing the lab's files takes a millisecond. An entry is kept only for a lab
+ * whose value is a function of its source text alone, and served only while every file it imports
+ * has the same content.
  *
  * What makes a lab cacheable (decided from its source, before it ever runs, conservatively):
  * - its own files (the lab and the relative imports it reaches) import only each other and
@@ -23,11 +23,11 @@
  * decide whether to start the evaluation early at all.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { resolveRelative } from './resolve-relative.ts';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Bump when what is stored for the same input changes. */

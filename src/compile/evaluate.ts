@@ -18,9 +18,9 @@
  * VIEW is what Node needs (its binary, the system libraries), the evaluator, podlab's sources, its
  * node_modules and package.json ('podlab', esbuild, zod), and the module's own files one by one
  * (the module and the relative imports it reaches that are modules, as read from its source:
- * resolve-relative.ts) with the nearest package.json above them: not the host's /, not /etc, not /home, not
- * another student's submission, not even what else lies in the module's folder. Nothing is
- * writable: no /tmp, no /dev/shm.
+ * resolve-relative.ts) with the nearest package.json above them: not the host's /, not /etc, not
+ * /home, not another student's submission, not even what else lies in the module's folder.
+ * Nothing is writable: no /tmp, no /dev/shm.
  *
  * At the deadline (or past an output cap) podlab SIGKILLs the namespace's PID 1; the kernel then
  * kills everything in the namespace before unshare returns. Not root: the same without unshare and
@@ -110,17 +110,18 @@ const STDERR_KEEP = 64 * 1024;
 const MESSAGE_CAP = 400;
 /**
  * RLIMIT_DATA above the heap limit. Measured with tsx's loader thread (until 2026-12): ~100 MB to
- * evaluate a lab; the evaluator alone needs less. RLIMIT_AS cannot be used: V8 reserves gigabytes of address space up front and
- * aborts under any AS limit small enough to matter; RLIMIT_DATA counts only writable private
- * memory, which is what grows.
+ * evaluate a lab; the evaluator alone needs less. RLIMIT_AS cannot be used: V8 reserves gigabytes
+ * of address space up front and aborts under any AS limit small enough to matter; RLIMIT_DATA
+ * counts only writable private memory, which is what grows.
  */
 const DATA_HEADROOM_MB = 256;
 /**
  * RLIMIT_NPROC counts every task (thread) of the real uid on the whole host. Each sandbox runs as
  * a uid of its own (PODLAB_UIDS.sandbox, held by a lock file while it runs; a uid is freed only once
  * its PID namespace is gone, and taken over only when no process runs as it), so the budget is
- * that sandbox's alone. (Not root: the current user's whole budget, which this does not protect.) A sandboxed node needs ~20 tasks (main, libuv and V8 pools,
- * esbuild's service process pinned to GOMAXPROCS=1).
+ * that sandbox's alone. (Not root: the current user's whole budget, which this does not protect.)
+ * A sandboxed node needs ~20 tasks (main, libuv and V8 pools, esbuild's service process pinned to
+ * GOMAXPROCS=1).
  */
 const NPROC_HEADROOM = 64;
 const NOFILE = 128;
@@ -135,8 +136,7 @@ const PATH_ENV = '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin';
 const WORKER = fileURLToPath(new URL('../../src/compile/evaluate-worker.ts', import.meta.url));
 /**
  * The program the sandbox runs: evaluate-worker.ts bundled into one file of plain JavaScript,
- * built by {@link ensureEvaluator}. Beside it, `evaluator.json` lists the files
- * it was built from.
+ * built by {@link ensureEvaluator}. Beside it, `evaluator.json` records how, and from what.
  */
 const EVALUATOR = join(BUILD_DIR, 'eval', 'evaluator.cjs');
 /** podlab's authoring API: what `import … from 'podlab'` means in an evaluated module. */

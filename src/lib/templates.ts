@@ -21,7 +21,7 @@ import { writeFileAtomic } from './write-atomic.ts';
 const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 const OPTIONS = { strict: true, noEscape: true };
 /** Where each template's compiled JavaScript is kept. */
-export const PRECOMPILED_DIR = join(BUILD_DIR, 'templates');
+const PRECOMPILED_DIR = join(BUILD_DIR, 'templates');
 
 const hb = Handlebars.create();
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
