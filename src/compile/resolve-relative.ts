@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/** Resolution as the TypeScript loader does it for a relative specifier: the path, then with .ts/.js/…, then an index. */
+/** Where a relative specifier leads, as tsx resolved it before the evaluator did: the path, then with .ts/.js/…, then an index. */
 export function resolveRelative(from: string, spec: string, absent: string[]): string | undefined {
   const base = resolve(dirname(from), spec);
   const candidates = [base, base.replace(/\.(m|c)?js$/, '.$1ts'), `${base}.ts`, `${base}.tsx`, `${base}.mts`, `${base}.js`, `${base}.mjs`, join(base, 'index.ts'), join(base, 'index.js')];
