@@ -259,7 +259,8 @@ function importSite(message: string): string {
 
 function failed(e: unknown): never {
   const text = describe(e);
-  const site = e instanceof SyntaxError && !/\n\s+at \//.test(text.split('\n').slice(1).join('\n')) ? importSite(e.message) : '';
+  // Only for an error with no frame in a file of its own (V8's link errors have none).
+  const site = e instanceof SyntaxError && !/\n\s+at \//.test(text) ? importSite(e.message) : '';
   return report({ status: isMemory(e) ? 'memory' : 'threw', error: mapped(text).replace(/\n|$/, `${site}\n`).trimEnd() });
 }
 

@@ -72,9 +72,8 @@ const shared: { checker?: Checker; endsWithProcess?: boolean } = ((globalThis as
  * check of this process, and ends when it has had none for IDLE_MS or this process ends.
  */
 export async function snapshotCheck(abs: string, blob: string): Promise<Checked | undefined> {
-  if (!existsSync(blob)) return undefined;
-  if (shared.checker?.blob !== blob) closeSnapshotChecker();
-  const c = (shared.checker ??= startChecker(blob));
+  const c = checkerFor(blob);
+  if (!c) return undefined;
   clearTimeout(c.idle);
   c.child.ref();
   const answer = await new Promise<Checked | { error: string } | undefined>((done) => {
@@ -83,10 +82,7 @@ export async function snapshotCheck(abs: string, blob: string): Promise<Checked 
     c.waiting.push((a) => (clearTimeout(hung), done(a)));
     c.child.stdin!.write(`${JSON.stringify(abs)}\n`);
   });
-  if (shared.checker === c && !c.waiting.length) {
-    c.child.unref();
-    c.idle = setTimeout(closeSnapshotChecker, IDLE_MS).unref();
-  }
+  if (shared.checker === c && !c.waiting.length) idle(c);
   // A check that threw is this lab's alone: the check in process says what it makes of it.
   return answer && !('error' in answer) ? answer : undefined;
 }
@@ -107,13 +103,23 @@ export function closeSnapshotChecker(): void {
  * Its pid, when it runs.
  */
 export function startSnapshotChecker(blob: string): number | undefined {
-  if (shared.checker?.blob === blob) return shared.checker.child.pid;
+  const running = shared.checker?.blob === blob;
+  const c = checkerFor(blob);
+  if (c && !running) idle(c);
+  return c?.child.pid;
+}
+
+/** This process's checker for the snapshot `blob`, started now (ending one of another) if need be; none when the snapshot is not built. */
+function checkerFor(blob: string): Checker | undefined {
   if (!existsSync(blob)) return undefined;
-  closeSnapshotChecker();
-  const c = (shared.checker = startChecker(blob));
+  if (shared.checker?.blob !== blob) closeSnapshotChecker();
+  return (shared.checker ??= startChecker(blob));
+}
+
+/** Lets this process end without waiting for `c`, which ends itself after IDLE_MS without a check. */
+function idle(c: Checker): void {
   c.child.unref();
   c.idle = setTimeout(closeSnapshotChecker, IDLE_MS).unref();
-  return c.child.pid;
 }
 
 function startChecker(blob: string): Checker {
