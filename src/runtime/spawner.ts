@@ -112,6 +112,11 @@ class Spawner {
   private readonly waiting: { frame: (id: number) => Buffer; resolve: (a: SpawnAnswer) => void; reject: (e: Error) => void }[] = [];
   dead = false;
 
+  /** The spawner's own pid (its CPU time is podlab's overhead; the bench reads it). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   constructor(bin: string) {
     this.child = spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child.stdout!.on('data', (d: Buffer) => this.onData(d));
