@@ -23,18 +23,35 @@ const PACKAGED = `${root}build/cli`;
 /** Packages the CLI bundle leaves as imports: heavy, and loaded only when a command needs them. */
 const LAZY = ['typescript', 'ts-morph', 'kubernetes-models', '@hpcc-js/wasm-graphviz', 'esbuild', 'tsx'];
 
+/** Whether no argument (before a `--`) may name a lab file: those need the compiler for the lab's name. */
+const namesNoFile = (args) => !args.slice(0, args.includes('--') ? args.indexOf('--') : args.length).some((a) => !a.startsWith('-') && (a.endsWith('.ts') || existsSync(a)));
+
+/** The commands a learner runs most against a live lab: one bundle (src/cli/live-main.ts) for them all. */
+const LIVE = { entry: 'src/cli/live-main.ts', bundle: 'live.cjs', takes: namesNoFile };
+
 /**
- * Commands that run from a bundle of their own, with only what they load (src/cli/<command>-main.ts):
- * `up`, and `down` of a lab named by its name (a lab file needs the compiler for its name). Any
- * other command line, `podlab --prefix x up …` too, runs the whole CLI (podlab.cjs).
+ * Commands that run from a bundle of their own, with only what they load (src/cli/<…>-main.ts):
+ * `up`; and `down`, `status`, `get`, `exec`, `logs`, `events`, `check` and `scenario` of a lab
+ * named by its name (a lab file needs the compiler for its name). Any other command line, `podlab --prefix x up …` too,
+ * runs the whole CLI (podlab.cjs).
  */
 const COMMANDS = {
   up: { entry: 'src/cli/up-main.ts', bundle: 'up.cjs', takes: () => true },
-  down: { entry: 'src/cli/down-main.ts', bundle: 'down.cjs', takes: (args) => !args.some((a) => !a.startsWith('-') && (a.endsWith('.ts') || existsSync(a))) },
+  down: { entry: 'src/cli/down-main.ts', bundle: 'down.cjs', takes: namesNoFile },
+  status: LIVE,
+  get: LIVE,
+  exec: LIVE,
+  logs: LIVE,
+  events: LIVE,
+  check: { entry: 'src/cli/check-main.ts', bundle: 'check.cjs', takes: namesNoFile },
+  scenario: { entry: 'src/cli/check-main.ts', bundle: 'check.cjs', takes: namesNoFile },
 };
 
+/** Each bundle and its entry, once. */
+const ENTRIES = [...new Map(Object.values(COMMANDS).map((c) => [c.bundle, c.entry]))];
+
 /** The bundles of the CLI (podlab.cjs written last: its time stamps the set). */
-const BUNDLES = ['preload.cjs', ...Object.values(COMMANDS).map((c) => c.bundle), 'podlab.cjs'];
+const BUNDLES = ['preload.cjs', ...ENTRIES.map(([bundle]) => bundle), 'podlab.cjs'];
 
 /** Newest modification time of the files below dir. */
 function newest(dir) {
@@ -96,7 +113,7 @@ async function rebuild(dir) {
   // and for starting that evaluation.
   // And the commands of COMMANDS, each alone: `down` loads no compiler, no schema and no other
   // command; `up` none of the modules only other commands load.
-  const entries = [['preload.cjs', 'src/compile/preload.ts'], ...Object.values(COMMANDS).map((c) => [c.bundle, c.entry])];
+  const entries = [['preload.cjs', 'src/compile/preload.ts'], ...ENTRIES];
   const [cli, ...rest] = await Promise.all([
     build({ ...common, entryPoints: [`${root}src/cli/main.ts`], outfile: `${dir}/podlab.cjs` }),
     ...entries.map(([bundle, entry]) => build({ ...common, entryPoints: [`${root}${entry}`], outfile: `${dir}/${bundle}` })),

@@ -663,6 +663,12 @@ interface CliResult {
   /** What `up` itself reports ("is up in N ms"): compile, preflight and build, without Node start-up. */
   upReportedMs: number;
   peakRssKiB: number;
+  /**
+   * Commands run against the live lab through the CLI, wall, medians: `status`, `exec … client --
+   * true` and `check` (bin/podlab.js runs them from bundles without the compiler), and beside them
+   * the whole CLI's start (`--version`) and Node's alone (`node -e 0`).
+   */
+  liveMs: { status: number; exec: number; check: number; wholeCli: number; node: number };
   samples: { upWallMs: number[]; downWallMs: number[]; upReportedMs: number[]; peakRssKiB: number[] };
 }
 
@@ -684,6 +690,7 @@ async function benchCli(runs: number): Promise<CliResult> {
     `import { writeFileSync } from 'node:fs'; process.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));`,
   )}`;
   const s = { upWallMs: [] as number[], downWallMs: [] as number[], upReportedMs: [] as number[], peakRssKiB: [] as number[] };
+  const live: Record<keyof CliResult['liveMs'], number[]> = { status: [], exec: [], check: [], wholeCli: [], node: [] };
   if (readState(lab) || labNamespacesOnHost(lab).length) await down(lab);
   for (let i = 0; i < runs && !interrupted; i++) {
     process.stderr.write(`  cli: run ${i + 1}/${runs}`);
@@ -693,6 +700,20 @@ async function benchCli(runs: number): Promise<CliResult> {
     if (u.exitCode !== 0) throw new Error(`podlab up ${file} failed (${u.exitCode}): ${u.stderr}`);
     s.peakRssKiB.push(Number(readFileSync(rssFile, 'utf8')));
     s.upReportedMs.push(Number(/is up in (\d+) ms/.exec(u.stderr)?.[1] ?? NaN));
+    // What a learner types next, against the live lab; the whole CLI and Node alone beside them.
+    const commands: [keyof CliResult['liveMs'], string[]][] = [
+      ['status', ['bin/podlab.js', 'status', lab]],
+      ['exec', ['bin/podlab.js', 'exec', lab, 'client', '--', 'true']],
+      ['check', ['bin/podlab.js', 'check', lab]],
+      ['wholeCli', ['bin/podlab.js', '--version']],
+      ['node', ['-e', '0']],
+    ];
+    for (const [k, argv] of commands) {
+      await settle();
+      const [r, ms] = await timed(() => execa('node', argv, { cwd: ROOT, reject: false }));
+      if (r.exitCode !== 0) throw new Error(`node ${argv.join(' ')} failed (${r.exitCode}): ${r.stderr}`);
+      live[k].push(ms);
+    }
     await settle();
     const [d, downMs] = await timed(() => execa('node', ['bin/podlab.js', 'down', lab], { cwd: ROOT, reject: false }));
     if (d.exitCode !== 0) throw new Error(`podlab down ${lab} failed (${d.exitCode}): ${d.stderr}`);
@@ -708,6 +729,7 @@ async function benchCli(runs: number): Promise<CliResult> {
     downWallMs: round(median(s.downWallMs)),
     upReportedMs: round(median(s.upReportedMs)),
     peakRssKiB: median(s.peakRssKiB),
+    liveMs: Object.fromEntries(Object.entries(live).map(([k, v]) => [k, round(median(v))])) as CliResult['liveMs'],
     samples: { upWallMs: s.upWallMs.map((x) => round(x)), downWallMs: s.downWallMs.map((x) => round(x)), upReportedMs: s.upReportedMs, peakRssKiB: s.peakRssKiB },
   };
 }
@@ -1295,6 +1317,7 @@ function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number, v
     lines.push('');
     lines.push(`flagship through the CLI (node bin/podlab.js up ${cli.file}, renamed bench-flagship-cli):`);
     lines.push(`  up ${cli.upWallMs} ms wall (goal ≤ ${GOALS.flagshipCliUpMs} ms: ${ok(cli.upWallMs <= GOALS.flagshipCliUpMs)}); up reports ${cli.upReportedMs} ms after Node start-up; down ${cli.downWallMs} ms wall; peak RSS of the podlab process ${mib(cli.peakRssKiB)}`);
+    lines.push(`  on the live lab, wall: status ${cli.liveMs.status} ms, exec client -- true ${cli.liveMs.exec} ms, check ${cli.liveMs.check} ms; the whole CLI's start (--version) ${cli.liveMs.wholeCli} ms; Node alone (node -e 0) ${cli.liveMs.node} ms`);
   }
   if (validate) {
     lines.push('');

@@ -10,7 +10,8 @@ import { diag } from '../compile/diagnostics.ts';
 import { captureArgv, captureTarget } from '../runtime/capture.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { onPath } from '../runtime/preflight.ts';
-import { Exit, EXIT, inNamespace, labName, printHostProblems, upOrExit } from './common.ts';
+import { Exit, EXIT, inNamespace, labName, upOrExit } from './common.ts';
+import { printHostProblems } from './compile-or-exit.ts';
 
 export function registerCapture(program: Command): void {
   program

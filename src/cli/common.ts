@@ -1,10 +1,10 @@
 /**
- * What every command shares: exit codes, the Exit that ends a command once its message is out,
- * printing diagnostics, compiling a lab file or exiting, and naming a lab by file or by name.
+ * What the commands on a live lab share: exit codes, the Exit that ends a command once its message
+ * is out, naming a lab by name or by file, a lab that must be up, a refused operation. Light: no
+ * compiler, so that bin/podlab.js can run the commonest of them from a bundle of their own
+ * (live-main.ts); printing a lab's diagnostics and compiling it are compile-or-exit.ts's.
  */
-import { compileLab, type CompileResult } from '../compile/compile.ts';
-import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
-import { NOTHING_CHANGED } from '../constants.ts';
+import { formatDiagnostic } from '../compile/diagnostics.ts';
 import { readState, type LabState } from '../runtime/state.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import type { SyncReport } from '../runtime/services.ts';
@@ -14,44 +14,24 @@ import { color, dim, red } from './terminal.ts';
 export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, prefixed } from './basics.ts';
 import { EXIT, Exit, isLabFile, prefixed } from './basics.ts';
 
-/** Each with a code frame from its own file: the lab's, or a manifest's (`sources`). */
-export function printDiagnostics(r: { diagnostics: Diagnostic[]; source?: string; sources?: Record<string, string> }): void {
-  for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, (d.file && r.sources?.[d.file]) ?? r.source, color)}\n\n`);
+/** How a lab file names its lab (by compiling it): set by the whole CLI (main.ts) only. */
+let labOfFile: ((file: string) => Promise<string>) | undefined;
+
+/** The whole CLI says how a lab file is compiled for its name; a bundle of a few commands has no compiler. */
+export function nameLabFilesBy(fn: (file: string) => Promise<string>): void {
+  labOfFile = fn;
 }
 
-export function summary(diags: Diagnostic[]): string {
-  const e = diags.filter((d) => d.severity === 'error').length;
-  const w = diags.length - e;
-  return `${e} error${e === 1 ? '' : 's'}${w ? `, ${w} warning${w === 1 ? '' : 's'}` : ''}`;
-}
-
-/** Compiles or exits 1 with every diagnostic printed. */
-export async function compileOrExit(file: string, opts: { typecheck?: boolean; json?: boolean }): Promise<CompileResult & { lab: NonNullable<CompileResult['lab']> }> {
-  const r = await compileLab(file, { typecheck: opts.typecheck });
-  if (!r.lab) {
-    if (opts.json) process.stdout.write(`${JSON.stringify({ file: r.file, valid: false, diagnostics: r.diagnostics }, null, 2)}\n`);
-    else {
-      printDiagnostics(r);
-      process.stderr.write(`${red('✗')} ${r.file}: ${summary(r.diagnostics)}. ${NOTHING_CHANGED}\n`);
-    }
-    throw new Exit(EXIT.failed);
-  }
-  if (!opts.json && r.diagnostics.length) printDiagnostics(r);
-  return r as CompileResult & { lab: NonNullable<CompileResult['lab']> };
-}
-
-/** A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up; with the lab-name prefix. */
+/**
+ * A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up; with the lab-name
+ * prefix. A file needs the compiler, which only the whole CLI has: bin/podlab.js runs that for a
+ * command line naming a file.
+ */
 export async function labName(arg: string): Promise<string> {
-  if (isLabFile(arg)) return prefixed((await compileOrExit(arg, {})).lab.name);
-  return prefixed(arg);
+  if (!isLabFile(arg)) return prefixed(arg);
+  if (!labOfFile) throw new Error(`${arg}: a lab file is compiled for its name by the whole CLI, not by this command's bundle`);
+  return prefixed(await labOfFile(arg));
 }
-
-export function printHostProblems(diags: Diagnostic[], json?: boolean): never {
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: diags }, null, 2)}\n`);
-  else printDiagnostics({ diagnostics: diags });
-  throw new Exit(EXIT.cannotRun);
-}
-
 
 /** The live state of a lab that must be up; otherwise `lab "…" is not up` and exit 2. */
 export function upOrExit(lab: string): LabState {

@@ -5,7 +5,7 @@
  * Exit codes: 0 printed, 2 podlab could not read it (no such lab, more than one lab up and none named, bad option).
  */
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { Exit, EXIT, labName } from './common.ts';
 
@@ -16,6 +16,9 @@ const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
   nodes: 'nodes', node: 'nodes', no: 'nodes',
 };
 const OUTPUTS = ['wide', 'json', 'yaml'] as const;
+
+/** The yaml package, loaded when `-o yaml` asks for it: not at every start of the commands' bundle (bin/podlab.js's live.cjs). */
+const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 type Output = (typeof OUTPUTS)[number] | undefined;
 
 /** kubectl's age: 45s, 3m12s, 42m, 5h3m, 20h, 3d4h, 12d. */
@@ -87,7 +90,7 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
   }
   const list = { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } };
   if (o.output === 'json') return `${JSON.stringify(list, null, 4)}\n`;
-  if (o.output === 'yaml') return stringify(list);
+  if (o.output === 'yaml') return yaml().stringify(list);
   if (rows.length === 1) return `No resources found${resource === 'nodes' ? '' : o.all ? '' : ` in ${o.namespace ?? 'default'} namespace`}.\n`;
   return `${columns(rows)}\n`;
 }
@@ -120,7 +123,8 @@ Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none na
         throw new Exit(EXIT.cannotRun);
       }
       let status: LabStatus | undefined;
-      if (arg) status = labStatus(await labName(arg));
+      const lab = arg === undefined ? undefined : await labName(arg);
+      if (lab) status = labStatus(lab);
       else {
         const up = allStatus();
         if (up.length !== 1) {
@@ -130,7 +134,7 @@ Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none na
         status = up[0];
       }
       if (!status) {
-        process.stderr.write(`podlab get: lab "${arg}" is not up\n`);
+        process.stderr.write(`podlab get: lab "${lab}" is not up\n`);
         throw new Exit(EXIT.cannotRun);
       }
       process.stdout.write(render(status, resource, { namespace: opts.namespace, all: !!opts.allNamespaces, output: opts.output as Output, now: Date.now() }));

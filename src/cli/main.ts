@@ -9,7 +9,8 @@ import { registerValidate } from './validate.ts';
 import { registerRender } from './render-cmd.ts';
 import { registerUp } from './up.ts';
 import { registerDown } from './down.ts';
-import { labName } from './common.ts';
+import { labName, nameLabFilesBy } from './common.ts';
+import { compileOrExit } from './compile-or-exit.ts';
 import { registerStatus } from './status.ts';
 import { registerExec } from './exec.ts';
 import { registerLogs } from './logs.ts';
@@ -47,6 +48,9 @@ Typical session:
   sudo podlab down pod-networking
 
 Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.`);
+
+// A lab file names its lab once compiled: the one place that knows, for every command taking a lab.
+nameLabFilesBy(async (file) => (await compileOrExit(file, {})).lab.name);
 
 registerValidate(program);
 registerRender(program);

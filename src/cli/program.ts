@@ -1,10 +1,12 @@
 /**
  * The program every CLI entry shares: the whole CLI (main.ts) and the commands that run from a
- * bundle of their own (up-main.ts, down-main.ts; bin/podlab.js picks the bundle). Its name, the
- * global --prefix, help after a usage error, and how a command's end becomes the exit code. It
- * loads only commander and basics.ts, so an entry costs what its own commands need.
+ * bundle of their own (up-main.ts, down-main.ts, live-main.ts, check-main.ts; bin/podlab.js picks
+ * the bundle). Its name, the global --prefix, help after a usage error, and how a command's end
+ * becomes the exit code. It loads only commander, basics.ts and the trace, so an entry costs what
+ * its own commands need.
  */
 import { Command } from 'commander';
+import { mark } from '../lib/trace.ts';
 import { endQuietlyOnClosedPipe, Exit, EXIT } from './basics.ts';
 
 export function podlabProgram(): Command {
@@ -12,9 +14,12 @@ export function podlabProgram(): Command {
   return new Command()
     .name('podlab')
     .option('--prefix <prefix>', 'lab-name prefix for up, down, status, check, …: two users run the same lab side by side (default: $PODLAB_PREFIX)')
-    .hook('preAction', (cmd) => {
+    .hook('preAction', (cmd, action) => {
       const prefix = cmd.opts<{ prefix?: string }>().prefix;
       if (prefix !== undefined) process.env.PODLAB_PREFIX = prefix;
+      // PODLAB_TRACE's timeline has a point for every command, so bin/podlab.js's start (which
+      // bundle it loaded, and how long that took) shows even for one that traces nothing else.
+      mark(`cli: ${action.name()} starts`);
     })
     .showHelpAfterError();
 }

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { buildPlan } from '../plan/plan.ts';
 import { renderGenerated } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
-import { compileOrExit, Exit, EXIT } from './common.ts';
+import { Exit, EXIT } from './common.ts';
+import { compileOrExit } from './compile-or-exit.ts';
 import { green, red } from './terminal.ts';
 
 export function registerRender(program: Command): void {

@@ -39,13 +39,14 @@ export function registerStatus(program: Command): void {
     .argument('[lab]', 'lab name or file')
     .option('--json', 'print as JSON')
     .action(async (arg: string | undefined, opts: { json?: boolean }) => {
-      const list = arg ? [labStatus(await labName(arg))].filter((s): s is LabStatus => !!s) : allStatus();
+      const lab = arg === undefined ? undefined : await labName(arg);
+      const list = lab ? [labStatus(lab)].filter((s): s is LabStatus => !!s) : allStatus();
       // One lab: Calico's pools, blocks and BGP sessions, asked of the live nodes.
       const state = arg && list[0] ? readState(list[0].lab) : undefined;
       const calico = state && state.status === 'up' ? await calicoStatus(realExecutor, state) : undefined;
       if (calico) list[0]!.calico = calico;
       if (opts.json) process.stdout.write(`${JSON.stringify(arg ? (list[0] ?? null) : list, null, 2)}\n`);
-      else if (!list.length) process.stdout.write(arg ? `lab "${arg}" is not up\n` : 'no podlab lab is up\n');
+      else if (!list.length) process.stdout.write(lab ? `lab "${lab}" is not up\n` : 'no podlab lab is up\n');
       else list.forEach(printStatus);
       if (arg && !list.length) throw new Exit(EXIT.failed);
     });

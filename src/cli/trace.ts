@@ -18,7 +18,8 @@ import { plannedView } from '../plan/nft-tables.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { traceLive, type LiveTrace } from '../runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath, type TraceProtocol, type TraceRequest } from '../trace/trace.ts';
-import { compileOrExit, Exit, EXIT } from './common.ts';
+import { Exit, EXIT } from './common.ts';
+import { compileOrExit } from './compile-or-exit.ts';
 import { problemExit, upStateOrExit } from './explain.ts';
 import { dim, green, red } from './terminal.ts';
 

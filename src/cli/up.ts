@@ -5,11 +5,12 @@ import { planCached } from './plan-cache.ts';
 import { Interrupted } from '../runtime/up.ts';
 import { upExclusive, UpRefused } from '../runtime/up-exclusive.ts';
 import { checkHost } from '../runtime/preflight.ts';
-import { mark, span, traced } from '../lib/trace.ts';
+import { span, traced } from '../lib/trace.ts';
 import { labStatus } from '../runtime/status.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import type { ReportFormat } from '../check/report.ts';
-import { compileOrExit, Exit, EXIT, prefixed, printHostProblems } from './common.ts';
+import { Exit, EXIT, prefixed } from './common.ts';
+import { compileOrExit, printHostProblems } from './compile-or-exit.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { readState, writeState } from '../runtime/state.ts';
 import { dim, green, red } from './terminal.ts';
@@ -29,7 +30,6 @@ export function registerUp(program: Command): void {
     .addOption(new Option('--crash-after-step <n>', 'testing: SIGKILL podlab itself after n journaled steps').hideHelp().argParser(Number))
     .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; api: boolean; format: ReportFormat; crashAfterStep?: number }) => {
       const t0 = Date.now();
-      mark('cli: up starts');
       const r = await traced('cli: compile (evaluate, validate)', () => compileOrExit(file, opts));
       const planned = span('cli: plan, render');
       const { plan, files } = planCached({ ...r.lab, name: prefixed(r.lab.name) });

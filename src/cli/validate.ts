@@ -1,7 +1,8 @@
 /** `podlab validate`: schema, semantic rules and types of lab files, each problem at its line. */
 import type { Command } from 'commander';
 import { compileLab } from '../compile/compile.ts';
-import { Exit, EXIT, printDiagnostics, summary } from './common.ts';
+import { Exit, EXIT } from './common.ts';
+import { printDiagnostics, summary } from './compile-or-exit.ts';
 import { green, red } from './terminal.ts';
 
 export function registerValidate(program: Command): void {

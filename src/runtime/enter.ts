@@ -7,7 +7,7 @@ import type { Plan, PlanPod } from '../plan/plan.ts';
 import { stateDir, type LabState } from './state.ts';
 import { birdSocket } from '../cni/calico/index.ts';
 import { isAlive } from './procs.ts';
-import { joinArgs, nodeSandboxPid, sandboxPid } from './sandbox.ts';
+import { joinArgs, nodeSandboxPid, sandboxPid } from './sandbox-join.ts';
 import { RuntimeError } from './errors.ts';
 
 export class TargetError extends RuntimeError {}

@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { NETNS_RUN_DIR } from '../constants.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import { wildcardPorts } from '../net/proc-net.ts';
@@ -15,34 +14,12 @@ import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
 import { allowLowPorts, launchContainer } from './container.ts';
 import { dnsServerView } from './dns.ts';
 import { nginxContainer } from './ingress.ts';
-import { isAlive, recordOf, stopProcesses } from './procs.ts';
+import { recordOf, stopProcesses } from './procs.ts';
 import { releaseUid } from './uids.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
+import { joinArgs, sandboxPid } from './sandbox-join.ts';
 
-/** The lab's mount template as a file for `pause --mount-from`, while its process lives. */
-export function mountFrom(state: LabState): string | undefined {
-  return state.mountTemplate && isAlive(state.mountTemplate) ? `/proc/${state.mountTemplate.pid}/ns/mnt` : undefined;
-}
-
-/**
- * Where a pod's container processes join: the sandbox's namespaces (network, UTS, IPC, mount) —
- * the pod's pause process, or for a hostNetwork pod its node's sandbox (the node's hostname and
- * /etc/hosts) — or, without a live sandbox, only the network namespace.
- */
-export function joinArgs(pod: PlanPod, sandboxPid: number | undefined): string[] {
-  return sandboxPid === undefined ? [`--net=${NETNS_RUN_DIR}/${pod.netns}`] : ['-t', String(sandboxPid), '--net', '--uts', '--ipc', '--mount'];
-}
-
-/** The pid of a node's sandbox while it lives. */
-export function nodeSandboxPid(state: Pick<LabState, 'nodeSandboxes'>, node: string): number | undefined {
-  const r = state.nodeSandboxes?.[node];
-  return r && isAlive(r) ? r.pid : undefined;
-}
-
-/** The sandbox a pod's processes join: its pause process, or its node's for a hostNetwork pod. */
-export function sandboxPid(state: Pick<LabState, 'nodeSandboxes' | 'pods'>, pod: PlanPod): number | undefined {
-  return pod.hostNetwork ? nodeSandboxPid(state, pod.node) : state.pods[pod.name]?.pause?.pid;
-}
+export { joinArgs, mountFrom, nodeSandboxPid, sandboxPid } from './sandbox-join.ts';
 
 /** Starts every node's sandbox (node identity: hostname, /etc/hosts), in parallel. */
 export async function startNodeSandboxes(ex: Executor, plan: Plan, state: LabState, template: string | undefined): Promise<void> {

@@ -1,6 +1,6 @@
 /**
- * What the CLI loads at start (bin/podlab.js runs `up` and `down` from bundles of their own, the
- * rest from the whole CLI's): the modules an entry reaches by static imports, the ones every start
+ * What the CLI loads at start (bin/podlab.js runs `up`, `down`, `check` and `scenario`, and `status`,
+ * `get`, `exec`, `logs` and `events` from bundles of their own, the rest from the whole CLI's): the modules an entry reaches by static imports, the ones every start
  * initialises. A lab that validated before needs no validation, so no entry may reach zod or the lab
  * schema (they load on a validation-cache miss, or when grading or a policy file needs them, by
  * dynamic import); `down` of a lab by name needs no compiler at all.
@@ -28,6 +28,18 @@ describe('the CLI entries of their own', () => {
     const eager = await eagerInputs('src/cli/main.ts');
     expect(eager).toContain('src/cli/exec.ts');
     expect(eager.filter((f) => f.startsWith('node_modules/zod/') || f.startsWith('src/schema/'))).toEqual([]);
+  });
+
+  it("a live lab's commonest commands (status, get, exec, logs, events) initialise no compiler, zod, yaml or templates at start", async () => {
+    const eager = await eagerInputs('src/cli/live-main.ts');
+    for (const f of ['src/cli/status.ts', 'src/cli/get.ts', 'src/cli/exec.ts', 'src/cli/logs.ts', 'src/cli/events.ts']) expect(eager).toContain(f);
+    expect(eager.filter((f) => /^node_modules\/(zod|yaml|handlebars)\//.test(f) || f.startsWith('src/compile/compile') || f.startsWith('src/schema/') || f === 'src/render/render.ts')).toEqual([]);
+  });
+
+  it('check and scenario initialise no compiler, zod or schema at start', async () => {
+    const eager = await eagerInputs('src/cli/check-main.ts');
+    expect(eager).toContain('src/cli/check.ts');
+    expect(eager.filter((f) => f.startsWith('node_modules/zod/') || f.startsWith('src/compile/compile') || f.startsWith('src/schema/'))).toEqual([]);
   });
 
   it('down initialises no compiler, zod, yaml or templates at start', async () => {

@@ -151,6 +151,37 @@ describe('podlab CLI', () => {
     expect(help.stdout).toContain('--all');
   });
 
+  it("a live lab's commonest commands run from bundles without the compiler; a lab file sends them to the whole CLI", async () => {
+    const traced = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false, env: { PODLAB_CACHE_DIR: CACHE, PODLAB_TRACE: '1' } });
+    // status, get, exec, logs and events of a lab named by its name: live.cjs (src/cli/live-main.ts).
+    // (exec's command after `--` may name any file.)
+    for (const args of [['status', 'spd-none'], ['get', 'pods', 'spd-none'], ['logs', 'spd-none', 'web'], ['events', 'spd-none'], ['exec', 'spd-none', 'web', '--', 'cat', '/etc/hosts']]) {
+      const r = await traced(...args);
+      expect(r.stderr, args.join(' ')).toContain('boot: load the CLI bundle (live.cjs)');
+      expect(`${r.stdout}${r.stderr}`, args.join(' ')).toMatch(/lab "spd-none" (is not up|has no running pod "web")/);
+      expect(r.exitCode, args.join(' ')).not.toBe(0);
+    }
+    // check and scenario: check.cjs (src/cli/check-main.ts).
+    for (const args of [['check', 'spd-none'], ['scenario', 'spd-none']]) {
+      const r = await traced(...args);
+      expect(r.stderr, args.join(' ')).toContain('boot: load the CLI bundle (check.cjs)');
+      expect(r.exitCode, args.join(' ')).toBe(2);
+    }
+    // A lab file needs the compiler for its name: the whole CLI, which compiles it (prefix and all).
+    const byFile = await traced('--prefix', 'spd-x-', 'status', 'labs/kubenet.lab.ts');
+    expect(byFile.stderr).toContain('boot: load the CLI bundle (podlab.cjs)');
+    expect(byFile.stdout).toContain('lab "spd-x-kubenet" is not up');
+    const fileOnly = await traced('events', 'labs/kubenet.lab.ts');
+    expect(fileOnly.stderr).toContain('boot: load the CLI bundle (podlab.cjs)');
+    expect(fileOnly.stderr).toContain('lab "kubenet" is not up');
+    const checkFile = await traced('check', 'labs/kubenet.lab.ts');
+    expect(checkFile.stderr).toContain('boot: load the CLI bundle (podlab.cjs)');
+    expect(checkFile.exitCode).toBe(2);
+    // Each bundle's help is the whole CLI's for the command.
+    const help = await podlab('exec', '--help');
+    expect(help.stdout).toContain('Usage: podlab exec [-n namespace] [-c container] <lab> <target> -- <command...>');
+  });
+
   it('--help teaches: names the commands and the exit codes', async () => {
     const r = await podlab('--help');
     for (const c of ['validate', 'render', 'up', 'down', 'status', 'exec', 'logs', 'check']) expect(r.stdout).toContain(c);
