@@ -32,8 +32,8 @@ const LIVE = { entry: 'src/cli/live-main.ts', bundle: 'live.cjs', takes: namesNo
 /**
  * Commands that run from a bundle of their own, with only what they load (src/cli/<…>-main.ts):
  * `up`; and `down`, `status`, `get`, `exec`, `logs`, `events`, `check` and `scenario` of a lab
- * named by its name (a lab file needs the compiler for its name). Any other command line, `podlab --prefix x up …` too,
- * runs the whole CLI (podlab.cjs).
+ * named by its name (a lab file needs the compiler for its name). Any other command line,
+ * `podlab --prefix x up …` too, runs the whole CLI (podlab.cjs).
  */
 const COMMANDS = {
   up: { entry: 'src/cli/up-main.ts', bundle: 'up.cjs', takes: () => true },
@@ -111,8 +111,8 @@ async function rebuild(dir) {
   // The CLI, and the lab-evaluation cache's lookup with the sandboxed evaluator (src/compile/preload.ts):
   // small, for deciding below, before the CLI has loaded, whether a lab needs evaluating at all,
   // and for starting that evaluation.
-  // And the commands of COMMANDS, each alone: `down` loads no compiler, no schema and no other
-  // command; `up` none of the modules only other commands load.
+  // And the bundles of COMMANDS: `down`, the live lab's commands and `check` load no compiler, no
+  // schema and no other command; `up` none of the modules only other commands load.
   const entries = [['preload.cjs', 'src/compile/preload.ts'], ...ENTRIES];
   const [cli, ...rest] = await Promise.all([
     build({ ...common, entryPoints: [`${root}src/cli/main.ts`], outfile: `${dir}/podlab.cjs` }),

@@ -9,7 +9,7 @@ import { readState, type LabState } from '../runtime/state.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import type { SyncReport } from '../runtime/services.ts';
 import type { RuntimeError } from '../runtime/errors.ts';
-import { color, dim, red } from './terminal.ts';
+import { color, dim } from './terminal.ts';
 
 export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, prefixed } from './basics.ts';
 import { EXIT, Exit, isLabFile, prefixed } from './basics.ts';

@@ -16,10 +16,10 @@ const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
   nodes: 'nodes', node: 'nodes', no: 'nodes',
 };
 const OUTPUTS = ['wide', 'json', 'yaml'] as const;
-
-/** The yaml package, loaded when `-o yaml` asks for it: not at every start of the commands' bundle (bin/podlab.js's live.cjs). */
-const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 type Output = (typeof OUTPUTS)[number] | undefined;
+
+/** The yaml package, loaded when `-o yaml` asks for it, not at every start of live.cjs (bin/podlab.js). */
+const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 /** kubectl's age: 45s, 3m12s, 42m, 5h3m, 20h, 3d4h, 12d. */
 export function humanAge(ms: number): string {
