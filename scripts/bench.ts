@@ -1412,6 +1412,9 @@ async function main(): Promise<number> {
 }
 
 process.exitCode = await main().catch((e: unknown) => {
+  // After Ctrl-C or SIGTERM the clean-up removes what a step still uses (settle()'s probe namespace
+  // among them): that step's failure is the interruption's, and onSignal exits 130 once done.
+  if (interrupted) return 130;
   process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
   return 2;
 });
