@@ -1,8 +1,8 @@
 /**
  * What every command shares and costs nothing to load: the exit codes, the Exit that ends a
- * command once its message is out, and the lab-name prefix. common.ts re-exports them; `podlab
- * down` (src/cli/down-main.ts, a bundle of its own) imports them from here, so that it does not
- * load the compiler to remove a lab named by its name.
+ * command once its message is out, the lab-name prefix, and naming a lab by name or by file.
+ * common.ts re-exports them; `podlab down` (src/cli/down-main.ts, a bundle of its own) imports
+ * them from here, so that it does not load the compiler to remove a lab named by its name.
  */
 import { existsSync } from 'node:fs';
 import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
@@ -50,3 +50,21 @@ export function endQuietlyOnClosedPipe(): void {
     });
 }
 
+/** How a lab file names its lab (by compiling it): set by the whole CLI (main.ts) only. */
+let labOfFile: ((file: string) => Promise<string>) | undefined;
+
+/** The whole CLI says how a lab file is compiled for its name; a bundle of a few commands has no compiler. */
+export function nameLabFilesBy(fn: (file: string) => Promise<string>): void {
+  labOfFile = fn;
+}
+
+/**
+ * A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up; with the lab-name
+ * prefix. A file needs the compiler, which only the whole CLI has: bin/podlab.js runs that for a
+ * command line naming a file.
+ */
+export async function labName(arg: string): Promise<string> {
+  if (!isLabFile(arg)) return prefixed(arg);
+  if (!labOfFile) throw new Error(`${arg}: a lab file is compiled for its name by the whole CLI, not by this command's bundle`);
+  return prefixed(await labOfFile(arg));
+}

@@ -11,27 +11,8 @@ import type { SyncReport } from '../runtime/services.ts';
 import type { RuntimeError } from '../runtime/errors.ts';
 import { color, dim } from './terminal.ts';
 
-export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, prefixed } from './basics.ts';
-import { EXIT, Exit, isLabFile, prefixed } from './basics.ts';
-
-/** How a lab file names its lab (by compiling it): set by the whole CLI (main.ts) only. */
-let labOfFile: ((file: string) => Promise<string>) | undefined;
-
-/** The whole CLI says how a lab file is compiled for its name; a bundle of a few commands has no compiler. */
-export function nameLabFilesBy(fn: (file: string) => Promise<string>): void {
-  labOfFile = fn;
-}
-
-/**
- * A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up; with the lab-name
- * prefix. A file needs the compiler, which only the whole CLI has: bin/podlab.js runs that for a
- * command line naming a file.
- */
-export async function labName(arg: string): Promise<string> {
-  if (!isLabFile(arg)) return prefixed(arg);
-  if (!labOfFile) throw new Error(`${arg}: a lab file is compiled for its name by the whole CLI, not by this command's bundle`);
-  return prefixed(await labOfFile(arg));
-}
+export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, labName, nameLabFilesBy, prefixed } from './basics.ts';
+import { EXIT, Exit } from './basics.ts';
 
 /** The live state of a lab that must be up; otherwise `lab "…" is not up` and exit 2. */
 export function upOrExit(lab: string): LabState {

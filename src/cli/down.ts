@@ -1,15 +1,15 @@
 /**
  * `podlab down`: remove everything a lab made, also after a crash. bin/podlab.js runs it from a
  * bundle of its own (down-main.ts), so this module loads only what removing a lab needs. A lab
- * named by its file is compiled for its name by `labOfFile` (common.ts's labName), which only the
- * whole CLI passes: bin/podlab.js runs that for a file.
+ * named by its file is compiled for its name by basics.ts's labName, which only the whole CLI can
+ * do: bin/podlab.js runs that for a file.
  */
 import type { Command } from 'commander';
 import { down, labsOnHost } from '../runtime/down.ts';
-import { Exit, EXIT, isLabFile, prefixed } from './basics.ts';
+import { Exit, EXIT, labName } from './basics.ts';
 import { green } from './terminal.ts';
 
-export function registerDown(program: Command, labOfFile?: (file: string) => Promise<string>): void {
+export function registerDown(program: Command): void {
   program
     .command('down')
     .description('Remove everything a lab made: processes (found by namespace), namespaces and the links in them, /etc/netns entries, state and IPAM leases. Works after a crash; a second down is a no-op.')
@@ -21,12 +21,7 @@ export function registerDown(program: Command, labOfFile?: (file: string) => Pro
         process.stderr.write('name a lab, or use --all\n');
         throw new Exit(EXIT.cannotRun);
       }
-      const named = async (a: string) => {
-        if (!isLabFile(a)) return prefixed(a);
-        if (!labOfFile) throw new Error(`podlab down ${a}: a lab file is compiled for its name by the whole CLI, not the down bundle`);
-        return labOfFile(a);
-      };
-      const labs = opts.all ? labsOnHost() : [await named(arg!)];
+      const labs = opts.all ? labsOnHost() : [await labName(arg!)];
       const reports = [];
       for (const lab of labs) {
         const r = await down(lab);

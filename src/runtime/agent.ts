@@ -37,7 +37,8 @@ import { withLabMutex } from './mutex.ts';
 import { readControl, readLoops, writeLoops, type LoopsFile } from './loops-state.ts';
 import { createPod, deletePod } from './pods.ts';
 import { isAlive, killProcesses, recordOf, stopProcesses } from './procs.ts';
-import { joinArgs, spawnContainers, waitContainers } from './sandbox.ts';
+import { spawnContainers, waitContainers } from './sandbox.ts';
+import { joinArgs } from './sandbox-join.ts';
 import { liveEndpoints, syncServices, type Endpoints } from './services.ts';
 import { readState, stateDir, writeState, type LabState } from './state.ts';
 

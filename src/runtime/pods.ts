@@ -16,7 +16,8 @@ import { syncServices, type SyncReport } from './services.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 import { pauseArgv } from '../render/render.ts';
 import { containerId, netns, replicaName } from '../plan/names.ts';
-import { mountFrom, startContainers } from './sandbox.ts';
+import { startContainers } from './sandbox.ts';
+import { mountFrom } from './sandbox-join.ts';
 import { RuntimeError } from './errors.ts';
 import { calicoPodIp, calicoPodIp6 } from './calico-ipam.ts';
 

@@ -19,8 +19,6 @@ import { releaseUid } from './uids.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 import { joinArgs, sandboxPid } from './sandbox-join.ts';
 
-export { joinArgs, mountFrom, nodeSandboxPid, sandboxPid } from './sandbox-join.ts';
-
 /** Starts every node's sandbox (node identity: hostname, /etc/hosts), in parallel. */
 export async function startNodeSandboxes(ex: Executor, plan: Plan, state: LabState, template: string | undefined): Promise<void> {
   const records = await Promise.all(plan.nodes.map(async (n) => [n.name, recordOf(await ex.spawn(nodeSandboxArgv(plan, n, PAUSE_BIN, template), { readyLine: 'ready' }))] as const));
