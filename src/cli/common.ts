@@ -2,7 +2,8 @@
  * What the commands on a live lab share: exit codes, the Exit that ends a command once its message
  * is out, naming a lab by name or by file, a lab that must be up, a refused operation. Light: no
  * compiler, so that bin/podlab.js can run the commonest of them from a bundle of their own
- * (live-main.ts); printing a lab's diagnostics and compiling it are compile-or-exit.ts's.
+ * (live-main.ts); naming a lab is basics.ts's, printing a lab's diagnostics and compiling it are
+ * compile-or-exit.ts's.
  */
 import { formatDiagnostic } from '../compile/diagnostics.ts';
 import { readState, type LabState } from '../runtime/state.ts';
