@@ -5,7 +5,7 @@
  * /etc/netns entries and state directory (a tmpfs, with the IPAM leases) are removed. Every step treats
  * "already gone" as success, so a second `down`, or a `down` after a crash at any step, is exact.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_RUN_DIR, STATE_ROOT } from '../constants.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { realExecutor, type Executor } from './exec.ts';
@@ -69,59 +69,73 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
   // 1. The namespaces' names go first, in one batch, while everything below runs (-force keeps
   // going past ones that vanished meanwhile): a namespace whose name is gone lives on until its
   // last process has left it, so their identities (inodes) are taken before, for step 2.
+  // The namespaces are held open (a file descriptor each) until the end, so that the kernel frees
+  // them all in one batch rather than as their names go and their processes exit, at scattered
+  // times: each batch of its clean-up waits for RCU grace periods of its own while it holds RTNL,
+  // which every other lab's link changes wait for.
   const inodes = netnsInodes(namespaces);
-  const deleting = namespaces.length ? ex.run(['ip', '-force', '-batch', '-'], { input: namespaces.map((n) => `netns del ${n}`).join('\n') + '\n' }) : undefined;
-
-  // 2. Processes: the recorded ones (which may have left the lab's namespaces), then everything
-  // else running in one of those namespaces. SIGKILL, not SIGTERM first: the lab is being
-  // destroyed, and no process of it has anything to finish (`podlab pod delete` gives a grace
-  // period, as Kubernetes does). Once the signal is sent none of them can outlive it, so the steps
-  // below need not wait for their exits, which cost the kernel about 0.3 ms of CPU each (a pod's
-  // mount, UTS and IPC namespaces go with its pause process). The recorded ones are signalled
-  // before the pass over /proc, which skips them, so that their exits run while it reads.
-  const pods = state ? Object.values(state.pods) : [];
-  const records: ProcessRecord[] = state
-    ? [...(state.agent && !stoppedAgent ? [state.agent] : []), ...(state.api ? [state.api] : []), ...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.nodeSandboxes ?? {}), ...Object.values(state.daemons ?? {}), ...pods.flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
-    : [];
-  const recorded = killNow(ex, records.filter((r) => r.pid !== process.pid));
-  const others = killNow(ex, pidsInNetns(inodes, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));
-  report.processes = recorded.signalled.length + others.signalled.length;
-  const stopping = Promise.all([recorded.exited, others.exited]);
-  // Whether anything else runs as one of the containers' uids (an orphan that left the lab's
-  // namespaces keeps its uid held): read now, while the processes exit.
-  mark('down: processes signalled');
-  const inUse = state ? uidsInUse(new Set([...recorded.signalled, ...others.signalled].map((r) => r.pid))) : undefined;
-
-  // 3. No CNI DEL here. Everything the plugins made lives inside the lab's namespaces (the veths,
-  // cni0, portmap's iptables rules in the node namespace) or under its state directory (host-local's
-  // leases), and both go below; a DEL per pod would only repeat that, at five processes a pod
-  // (measured: 10 nodes × 10 pods, down 1.2 s with DEL, 74 ms without). `podlab pod delete`, which
-  // removes one pod from a lab that stays, does call DEL.
-
-  // 4. Files, while the batch runs and the processes exit: /etc/netns/<ns> entries and the state
-  // directory (journal, rendered files, IPAM data, logs), unmounted at once (lazily: a dying
-  // process may still hold it), then the directory itself. A crash between the two leaves
-  // namespaces that the next `down` finds by name. `down` returns once every process is gone.
+  const holds = holdNamespaces(namespaces);
+  const letGo = () => {
+    for (const fd of holds.splice(0)) closeSync(fd);
+  };
   try {
-    for (const n of etcNetnsOf(lab)) rmSync(`${ETC_NETNS_DIR}/${n}`, { recursive: true, force: true });
-    await unmountStateDir(ex, lab);
-    rmSync(stateDir(lab), { recursive: true, force: true });
-  } finally {
-    mark('down: files removed');
-    await traced('down: processes gone', () => stopping);
-    // The lab's containers are gone: their uids are free. Those recorded are freed by name (their
-    // files removed in parallel, while the batch runs: on a busy ext4 /run each removal can wait
-    // on the journal); with no state (a crash before it was written) every ended holder's file is swept.
-    const held = pods.flatMap((p) => Object.values(p.containers).flatMap((c) => (c.uid === undefined ? [] : [{ uid: c.uid, holder: c }])));
-    const releasing = inUse ? releaseEnded(held, inUse) : Promise.resolve(sweepUids());
+    const deleting = namespaces.length ? ex.run(['ip', '-force', '-batch', '-'], { input: namespaces.map((n) => `netns del ${n}`).join('\n') + '\n' }) : undefined;
+
+    // 2. Processes: the recorded ones (which may have left the lab's namespaces), then everything
+    // else running in one of those namespaces. SIGKILL, not SIGTERM first: the lab is being
+    // destroyed, and no process of it has anything to finish (`podlab pod delete` gives a grace
+    // period, as Kubernetes does). Once the signal is sent none of them can outlive it, so the steps
+    // below need not wait for their exits, which cost the kernel about 0.3 ms of CPU each (a pod's
+    // mount, UTS and IPC namespaces go with its pause process). The recorded ones are signalled
+    // before the pass over /proc, which skips them, so that their exits run while it reads.
+    const pods = state ? Object.values(state.pods) : [];
+    const records: ProcessRecord[] = state
+      ? [...(state.agent && !stoppedAgent ? [state.agent] : []), ...(state.api ? [state.api] : []), ...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.nodeSandboxes ?? {}), ...Object.values(state.daemons ?? {}), ...pods.flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
+      : [];
+    const recorded = killNow(ex, records.filter((r) => r.pid !== process.pid));
+    const others = killNow(ex, pidsInNetns(inodes, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));
+    report.processes = recorded.signalled.length + others.signalled.length;
+    const stopping = Promise.all([recorded.exited, others.exited]);
+    // Whether anything else runs as one of the containers' uids (an orphan that left the lab's
+    // namespaces keeps its uid held): read now, while the processes exit.
+    mark('down: processes signalled');
+    const inUse = state ? uidsInUse(new Set([...recorded.signalled, ...others.signalled].map((r) => r.pid))) : undefined;
+
+    // 3. No CNI DEL here. Everything the plugins made lives inside the lab's namespaces (the veths,
+    // cni0, portmap's iptables rules in the node namespace) or under its state directory (host-local's
+    // leases), and both go below; a DEL per pod would only repeat that, at five processes a pod
+    // (measured: 10 nodes × 10 pods, down 1.2 s with DEL, 74 ms without). `podlab pod delete`, which
+    // removes one pod from a lab that stays, does call DEL.
+
+    // 4. Files, while the batch runs and the processes exit: /etc/netns/<ns> entries and the state
+    // directory (journal, rendered files, IPAM data, logs), unmounted at once (lazily: a dying
+    // process may still hold it), then the directory itself. A crash between the two leaves
+    // namespaces that the next `down` finds by name. `down` returns once every process is gone.
     try {
-      if (deleting) {
-        await traced('down: namespaces deleted', () => deleting);
-        for (const n of labNamespacesOnHost(lab)) await ex.run(['ip', 'netns', 'del', n]);
-      }
+      for (const n of etcNetnsOf(lab)) rmSync(`${ETC_NETNS_DIR}/${n}`, { recursive: true, force: true });
+      await unmountStateDir(ex, lab);
+      rmSync(stateDir(lab), { recursive: true, force: true });
     } finally {
-      await traced('down: uids released', () => releasing);
+      mark('down: files removed');
+      await traced('down: processes gone', () => stopping);
+      // The lab's containers are gone: their uids are free. Those recorded are freed by name (their
+      // files removed in parallel, while the batch runs: on a busy ext4 /run each removal can wait
+      // on the journal); with no state (a crash before it was written) every ended holder's file is swept.
+      const held = pods.flatMap((p) => Object.values(p.containers).flatMap((c) => (c.uid === undefined ? [] : [{ uid: c.uid, holder: c }])));
+      const releasing = inUse ? releaseEnded(held, inUse) : Promise.resolve(sweepUids());
+      try {
+        if (deleting) {
+          await traced('down: namespaces deleted', () => deleting);
+          for (const n of labNamespacesOnHost(lab)) await ex.run(['ip', 'netns', 'del', n]);
+        }
+      } finally {
+        letGo();
+        mark('down: namespaces let go');
+        await traced('down: uids released', () => releasing);
+      }
     }
+  } finally {
+    letGo(); // if a step above failed: else done once every process is gone
   }
   // Last, the lock of an `up` that died (SIGKILL) — never one a live `up` holds.
   if (removeStaleLock(lab)) report.existed = true;
@@ -161,4 +175,17 @@ export function labsOnHost(): string[] {
     /* no state root */
   }
   return [...labs].sort();
+}
+
+/** A read-only file descriptor on each namespace still there, which keeps it alive until closed. */
+function holdNamespaces(names: readonly string[]): number[] {
+  const fds: number[] = [];
+  for (const n of names) {
+    try {
+      fds.push(openSync(`${NETNS_RUN_DIR}/${n}`, 'r'));
+    } catch {
+      /* gone already */
+    }
+  }
+  return fds;
 }

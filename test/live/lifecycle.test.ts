@@ -4,7 +4,7 @@
  * down with a process the lab never recorded, down of a lab that never existed, down --all — each
  * time the host must equal its baseline.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { parseMountinfo } from '../../src/runtime/statefs.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import type { LabSpec } from '../../src/index.ts';
 import { down, labsOnHost } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
+import { realExecutor, type Executor } from '../../src/runtime/exec.ts';
 import { isAlive, recordOf } from '../../src/runtime/procs.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { STEPS } from '../../src/runtime/up.ts';
@@ -47,7 +48,7 @@ function flagshipFile(name: string): string {
 
 describe.skipIf(!live)('live lifecycle', () => {
   let baseline: HostSnapshot;
-  const names = ['lt-twin-a', 'lt-twin-b', 'lt-crash', 'lt-crash-flag', 'lt-nostate', 'lt-stray'];
+  const names = ['lt-twin-a', 'lt-twin-b', 'lt-crash', 'lt-crash-flag', 'lt-nostate', 'lt-stray', 'lt-hold'];
 
   beforeAll(async () => {
     for (const n of names) await down(n);
@@ -151,6 +152,37 @@ describe.skipIf(!live)('live lifecycle', () => {
     } finally {
       if (isAlive(strayRec)) process.kill(strayRec.pid, 'SIGKILL');
     }
+  });
+
+  it('down holds every namespace of the lab open while it removes them, so the kernel frees them in one go, and keeps none after', async () => {
+    await upLab(twin('lt-hold'));
+    const lab = readdirSync('/run/netns').filter((n) => n.startsWith('podlab-lt-hold.'));
+    const inodes = new Set(lab.map((n) => statSync(`/run/netns/${n}`).ino));
+    expect(lab.length).toBeGreaterThanOrEqual(4); // fabric, node, two pods
+    /** The network namespaces this process holds a descriptor of, by inode. */
+    const heldHere = () =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const { ino } = statSync(`/proc/self/fd/${fd}`);
+          return inodes.has(ino) ? [ino] : [];
+        } catch {
+          return [];
+        }
+      });
+    let whileNamesGo: number[] | undefined;
+    const watching: Executor = {
+      ...realExecutor,
+      run: async (argv, options) => {
+        const r = await realExecutor.run(argv, options);
+        // The names are gone now: what keeps each namespace alive is its processes and down's hold.
+        if (argv.includes('-batch') && String(options?.input).includes('netns del')) whileNamesGo = heldHere();
+        return r;
+      },
+    };
+    await down('lt-hold', watching);
+    expect(new Set(whileNamesGo)).toEqual(inodes);
+    expect(heldHere()).toEqual([]);
+    expect(comparable(await hostSnapshot())).toEqual(baseline);
   });
 
   it('down of a lab that never existed succeeds and changes nothing', async () => {
