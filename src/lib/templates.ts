@@ -8,13 +8,18 @@
  * is kept in the build folder (`templates/<name>-<key>.cjs`, the key a hash of the template, of
  * handlebars' version and of the options), and the next process loads it in a fraction of a
  * millisecond. Whatever fails there (a read-only build folder, as in a DNS pod) costs only the speed.
+ *
+ * So a process needs only handlebars' runtime, a third of it, which every CLI bundle carries; the
+ * compiler is loaded from node_modules (not bundled) the first time a template's JavaScript is
+ * not kept.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
+import runtime from 'handlebars/runtime.js';
 import { BUILD_DIR } from './build-dir.ts';
 import { writeFileAtomic } from './write-atomic.ts';
 
@@ -23,12 +28,21 @@ const OPTIONS = { strict: true, noEscape: true };
 /** Where each template's compiled JavaScript is kept. */
 const PRECOMPILED_DIR = join(BUILD_DIR, 'templates');
 
-const hb = Handlebars.create();
-hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-hb.registerHelper('join', (list: string[]) => list.join(' '));
+const load = createRequire(import.meta.url);
+/** handlebars' runtime: what a template's kept JavaScript needs (its types are handlebars'). */
+const Runtime = runtime as unknown as typeof Handlebars;
+const hb = withHelpers(Runtime.create());
+let compiler: typeof Handlebars | undefined;
+/** The whole of handlebars, with its compiler, loaded on first use. */
+const full = () => (compiler ??= withHelpers((load('handlebars') as typeof Handlebars).create()));
+
+function withHelpers(h: typeof Handlebars): typeof Handlebars {
+  h.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  h.registerHelper('join', (list: string[]) => list.join(' '));
+  return h;
+}
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();
-const load = createRequire(import.meta.url);
 
 /** templates/<name>.hbs, compiled on first use (or its JavaScript, kept by an earlier process). */
 export function template(name: string): Handlebars.TemplateDelegate {
@@ -39,7 +53,7 @@ export function template(name: string): Handlebars.TemplateDelegate {
 
 function compiled(name: string): Handlebars.TemplateDelegate {
   const source = readFileSync(`${TEMPLATE_DIR}${name}.hbs`, 'utf8');
-  const key = createHash('sha256').update(JSON.stringify([Handlebars.VERSION, OPTIONS, source])).digest('hex').slice(0, 24);
+  const key = createHash('sha256').update(JSON.stringify([Runtime.VERSION, OPTIONS, source])).digest('hex').slice(0, 24);
   const file = join(PRECOMPILED_DIR, `${name}-${key}.cjs`);
   try {
     return hb.template(load(file) as TemplateSpecification);
@@ -48,12 +62,12 @@ function compiled(name: string): Handlebars.TemplateDelegate {
   }
   try {
     mkdirSync(PRECOMPILED_DIR, { recursive: true });
-    writeFileAtomic(file, `// templates/${name}.hbs compiled by handlebars ${Handlebars.VERSION} (src/lib/templates.ts). Do not edit.\nmodule.exports = ${hb.precompile(source, OPTIONS)};\n`);
+    writeFileAtomic(file, `// templates/${name}.hbs compiled by handlebars ${Runtime.VERSION} (src/lib/templates.ts). Do not edit.\nmodule.exports = ${full().precompile(source, OPTIONS)};\n`);
     // Those of this template's earlier versions go.
     for (const f of readdirSync(PRECOMPILED_DIR)) if (f !== `${name}-${key}.cjs` && f.startsWith(`${name}-`) && /^[0-9a-f]{24}\.cjs$/.test(f.slice(name.length + 1))) rmSync(join(PRECOMPILED_DIR, f), { force: true });
     return hb.template(load(file) as TemplateSpecification);
   } catch {
-    return hb.compile(source, OPTIONS);
+    return full().compile(source, OPTIONS);
   }
 }
 

@@ -47,4 +47,13 @@ describe('the CLI entries of their own', () => {
     expect(eager).toContain('src/runtime/down.ts');
     expect(eager.filter((f) => /^node_modules\/(zod|yaml|handlebars)\//.test(f) || f === 'src/compile/compile.ts' || f.startsWith('src/schema/'))).toEqual([]);
   });
+
+  it("no entry carries handlebars' compiler: templates run on its runtime, and the compiler loads from node_modules only for a template not compiled before", async () => {
+    for (const entry of ['src/cli/main.ts', 'src/cli/up-main.ts', 'src/cli/check-main.ts']) {
+      const r = await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', write: false, metafile: true, logLevel: 'silent', outfile: 'x.cjs', external: ['typescript', 'ts-morph', 'kubernetes-models', '@hpcc-js/wasm-graphviz', 'esbuild', 'tsx'] });
+      const inputs = Object.keys(r.metafile.inputs);
+      expect(inputs).toContain('node_modules/handlebars/dist/cjs/handlebars.runtime.js');
+      expect(inputs.filter((f) => f.includes('node_modules/handlebars/') && (f.includes('/compiler/') || f.endsWith('handlebars/lib/index.js')))).toEqual([]);
+    }
+  });
 });
