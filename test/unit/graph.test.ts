@@ -4,9 +4,10 @@
  * the DOT and Mermaid of a live lab as golden files, and the SVG: well formed, one Graphviz node
  * per graph node, every pod IP as text, and the same bytes every time.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileLab } from '../../src/compile/compile.ts';
 import { validateValue } from '../../src/compile/validate-value.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
@@ -213,13 +214,19 @@ describe('graph of a live lab', () => {
 });
 
 describe('SVG', () => {
+  const kept = mkdtempSync(join(tmpdir(), 'graph-layouts-'));
+  afterAll(() => rmSync(kept, { recursive: true, force: true }));
+
   it('is well formed, with one Graphviz node per graph node and every pod IP as text, the same bytes every time', async () => {
     for (const file of ['pod-networking.lab.ts', 'services.lab.ts']) {
       const plan = plans.get(file)!;
       const g = buildGraph(plan);
       const dot = graphToDot(g, 'banner');
-      const svg = await dotToSvg(dot, 'banner');
-      expect(await dotToSvg(dot, 'banner')).toBe(svg);
+      const dir = mkdtempSync(join(kept, 'well-formed-'));
+      // Laid out by Graphviz, then served from the layout it kept: the same bytes.
+      const svg = await dotToSvg(dot, 'banner', dir);
+      expect(readdirSync(dir)).toHaveLength(1);
+      expect(await dotToSvg(dot, 'banner', dir)).toBe(svg);
       expect(svg.startsWith('<svg ')).toBe(true);
       expect(svg.endsWith('</svg>\n')).toBe(true);
       expect(svg).toContain('<!-- banner Laid out by Graphviz');
@@ -230,6 +237,29 @@ describe('SVG', () => {
       for (const p of plan.pods) expect(svg, p.name).toMatch(new RegExp(`<text [^>]*>${p.ip.replace(/\./g, '\\.')}( \\(hostNetwork\\))?</text>`));
       expect(svg).not.toMatch(/font-family="DejaVu Sans"/);
     }
+  });
+
+  it('a layout is kept: the same drawing with another banner is served from it, a changed one is laid out again, the oldest go', async () => {
+    const dir = mkdtempSync(join(kept, 'kept-'));
+    const g = buildGraph(plans.get('pod-networking.lab.ts')!);
+    await dotToSvg(graphToDot(g, 'drawn at 10:00'), 'drawn at 10:00', dir);
+    const [file] = readdirSync(dir);
+    expect(file).toMatch(/^[0-9a-f]{32}\.json$/);
+    // What the kept file holds is what is drawn: no Graphviz for a banner that moved on (a live graph's time).
+    writeFileSync(join(dir, file!), JSON.stringify({ graphviz: '0.0.kept', svg: '<svg id="kept">\n</svg>\n' }));
+    const again = await dotToSvg(graphToDot(g, 'drawn at 10:05'), 'drawn at 10:05', dir);
+    expect(again).toBe('<svg id="kept">\n<!-- drawn at 10:05 Laid out by Graphviz 0.0.kept (@hpcc-js/wasm-graphviz). -->\n</svg>\n');
+    // A drawing that changed (a pod more) is laid out anew, and kept beside.
+    const changed = await dotToSvg(graphToDot(buildGraph(plans.get('services.lab.ts')!), 'drawn at 10:05'), 'drawn at 10:05', dir);
+    expect(changed).not.toContain('0.0.kept');
+    expect(readdirSync(dir)).toHaveLength(2);
+    // At most 64 are kept: the oldest go.
+    for (let i = 0; i < 70; i++) writeFileSync(join(dir, `old-${String(i).padStart(2, '0')}.json`), '{}');
+    await dotToSvg(graphToDot(g, 'x').replace('digraph', '/* moved */ digraph'), 'x', dir);
+    expect(readdirSync(dir)).toHaveLength(64);
+    expect(readdirSync(dir)).not.toContain(file);
+    // Where nothing can be written it draws all the same.
+    expect(await dotToSvg(graphToDot(g, 'b'), 'b', '/dev/null/layouts')).toContain('<!-- b Laid out by Graphviz');
   });
 
   it('the committed generated/<lab>/topology.svg was laid out in another process to the same bytes', async () => {
