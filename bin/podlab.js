@@ -28,12 +28,14 @@ const namesNoFile = (args) => !args.slice(0, args.includes('--') ? args.indexOf(
 
 /** The commands a learner runs most against a live lab: one bundle (src/cli/live-main.ts) for them all. */
 const LIVE = { entry: 'src/cli/live-main.ts', bundle: 'live.cjs', takes: namesNoFile };
+/** The commands that show a live lab's network: one bundle (src/cli/see-main.ts). */
+const SEE = { entry: 'src/cli/see-main.ts', bundle: 'see.cjs', takes: namesNoFile };
 
 /**
  * Commands that run from a bundle of their own, with only what they load (src/cli/<…>-main.ts):
- * `up`; and `down`, `status`, `get`, `exec`, `logs`, `events`, `check` and `scenario` of a lab
- * named by its name (a lab file needs the compiler for its name). Any other command line,
- * `podlab --prefix x up …` too, runs the whole CLI (podlab.cjs).
+ * `up`; and `down`, `status`, `get`, `exec`, `logs`, `events`, `check`, `scenario`, `trace`,
+ * `explain`, `graph` and `capture` of a lab named by its name (a lab file needs the compiler).
+ * Any other command line, `podlab --prefix x up …` too, runs the whole CLI (podlab.cjs).
  */
 const COMMANDS = {
   up: { entry: 'src/cli/up-main.ts', bundle: 'up.cjs', takes: () => true },
@@ -45,6 +47,10 @@ const COMMANDS = {
   events: LIVE,
   check: { entry: 'src/cli/check-main.ts', bundle: 'check.cjs', takes: namesNoFile },
   scenario: { entry: 'src/cli/check-main.ts', bundle: 'check.cjs', takes: namesNoFile },
+  trace: SEE,
+  explain: SEE,
+  graph: SEE,
+  capture: SEE,
 };
 
 /** Each bundle and its entry, once. */

@@ -1,12 +1,19 @@
 /**
  * What every command shares and costs nothing to load: the exit codes, the Exit that ends a
- * command once its message is out, the lab-name prefix, and naming a lab by name or by file.
- * common.ts re-exports them; `podlab down` (src/cli/down-main.ts, a bundle of its own) imports
- * them from here, so that it does not load the compiler to remove a lab named by its name.
+ * command once its message is out, the lab-name prefix, naming a lab by name or by file, and a
+ * lab's diagnostics printed. common.ts re-exports the first; `podlab down` (src/cli/down-main.ts,
+ * a bundle of its own) imports them from here, so that it does not load the compiler to remove a
+ * lab named by its name.
+ *
+ * Compiling a lab file goes through the compiler a bundle's entry hands over
+ * (`compileLabFilesWith`): the whole CLI's and `up`'s do; a bundle of commands on a live lab has
+ * none, and bin/podlab.js runs the whole CLI for a command line that names a lab file.
  */
 import { existsSync } from 'node:fs';
-import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
+import type { CompileOptions, CompileResult } from '../compile/compile.ts';
+import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
+import { color, red } from './terminal.ts';
 
 export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
 
@@ -50,21 +57,57 @@ export function endQuietlyOnClosedPipe(): void {
     });
 }
 
-/** How a lab file names its lab (by compiling it): set by the whole CLI (main.ts) only. */
-let labOfFile: ((file: string) => Promise<string>) | undefined;
+/** The compiler of this bundle's entry, if it has one (compile.ts's compileLab). */
+let compiler: ((file: string, options: CompileOptions) => Promise<CompileResult>) | undefined;
 
-/** The whole CLI says how a lab file is compiled for its name; a bundle of a few commands has no compiler. */
-export function nameLabFilesBy(fn: (file: string) => Promise<string>): void {
-  labOfFile = fn;
+/** A bundle's entry that can compile lab files hands its compiler over: the whole CLI (main.ts) and `up` (up-main.ts). */
+export function compileLabFilesWith(compile: (file: string, options: CompileOptions) => Promise<CompileResult>): void {
+  compiler = compile;
+}
+
+/** A lab file compiled, diagnostics and all. Only the entries that handed a compiler over can. */
+export function compileLabFile(file: string, options: CompileOptions = {}): Promise<CompileResult> {
+  if (!compiler) throw new Error(`${file}: a lab file is compiled by the whole CLI, not by this command's bundle`);
+  return compiler(file, options);
 }
 
 /**
  * A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up; with the lab-name
- * prefix. A file needs the compiler, which only the whole CLI has: bin/podlab.js runs that for a
- * command line naming a file.
+ * prefix. A file is compiled for its name (or exits 1 with its diagnostics).
  */
 export async function labName(arg: string): Promise<string> {
   if (!isLabFile(arg)) return prefixed(arg);
-  if (!labOfFile) throw new Error(`${arg}: a lab file is compiled for its name by the whole CLI, not by this command's bundle`);
-  return prefixed(await labOfFile(arg));
+  return prefixed((await compileOrExit(arg, {})).lab.name);
+}
+
+/** Each with a code frame from its own file: the lab's, or a manifest's (`sources`). */
+export function printDiagnostics(r: { diagnostics: Diagnostic[]; source?: string; sources?: Record<string, string> }): void {
+  for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, (d.file && r.sources?.[d.file]) ?? r.source, color)}\n\n`);
+}
+
+export function summary(diags: Diagnostic[]): string {
+  const e = diags.filter((d) => d.severity === 'error').length;
+  const w = diags.length - e;
+  return `${e} error${e === 1 ? '' : 's'}${w ? `, ${w} warning${w === 1 ? '' : 's'}` : ''}`;
+}
+
+/** Compiles or exits 1 with every diagnostic printed. */
+export async function compileOrExit(file: string, opts: { typecheck?: boolean; json?: boolean }): Promise<CompileResult & { lab: NonNullable<CompileResult['lab']> }> {
+  const r = await compileLabFile(file, { typecheck: opts.typecheck });
+  if (!r.lab) {
+    if (opts.json) process.stdout.write(`${JSON.stringify({ file: r.file, valid: false, diagnostics: r.diagnostics }, null, 2)}\n`);
+    else {
+      printDiagnostics(r);
+      process.stderr.write(`${red('✗')} ${r.file}: ${summary(r.diagnostics)}. ${NOTHING_CHANGED}\n`);
+    }
+    throw new Exit(EXIT.failed);
+  }
+  if (!opts.json && r.diagnostics.length) printDiagnostics(r);
+  return r as CompileResult & { lab: NonNullable<CompileResult['lab']> };
+}
+
+export function printHostProblems(diags: Diagnostic[], json?: boolean): never {
+  if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: diags }, null, 2)}\n`);
+  else printDiagnostics({ diagnostics: diags });
+  throw new Exit(EXIT.cannotRun);
 }

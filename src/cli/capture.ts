@@ -11,7 +11,7 @@ import { captureArgv, captureTarget } from '../runtime/capture.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { onPath } from '../runtime/preflight.ts';
 import { Exit, EXIT, inNamespace, labName, upOrExit } from './common.ts';
-import { printHostProblems } from './compile-or-exit.ts';
+import { printHostProblems } from './basics.ts';
 
 export function registerCapture(program: Command): void {
   program

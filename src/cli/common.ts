@@ -2,8 +2,8 @@
  * What the commands on a live lab share: exit codes, the Exit that ends a command once its message
  * is out, naming a lab by name or by file, a lab that must be up, a refused operation. Light: no
  * compiler, so that bin/podlab.js can run the commonest of them from a bundle of their own
- * (live-main.ts); naming a lab is basics.ts's, printing a lab's diagnostics and compiling it are
- * compile-or-exit.ts's.
+ * (live-main.ts); naming a lab, printing a lab's diagnostics and compiling it are
+ * basics.ts's.
  */
 import { formatDiagnostic } from '../compile/diagnostics.ts';
 import { readState, type LabState } from '../runtime/state.ts';
@@ -12,7 +12,7 @@ import type { SyncReport } from '../runtime/services.ts';
 import type { RuntimeError } from '../runtime/errors.ts';
 import { color, dim } from './terminal.ts';
 
-export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, labName, nameLabFilesBy, prefixed } from './basics.ts';
+export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, labName, prefixed } from './basics.ts';
 import { EXIT, Exit } from './basics.ts';
 
 /** The live state of a lab that must be up; otherwise `lab "…" is not up` and exit 2. */

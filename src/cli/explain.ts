@@ -18,7 +18,7 @@ import { parsePort, TraceProblem } from '../trace/ends.ts';
 import { explain, formatExplanation, type ExplainRequest, type Explanation } from '../trace/explain.ts';
 import { explainHttp, formatHttpExplanation, parseHttpTarget } from '../ingress/explain.ts';
 import { Exit, EXIT } from './common.ts';
-import { compileOrExit, printHostProblems } from './compile-or-exit.ts';
+import { compileOrExit, printHostProblems } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
 const isFile = (arg: string) => arg.endsWith('.ts');

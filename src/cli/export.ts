@@ -11,7 +11,7 @@ import { compileLab } from '../compile/compile.ts';
 import { exportLab } from '../export/export.ts';
 import { buildPlan } from '../plan/plan.ts';
 import { drift } from '../render/files.ts';
-import { printDiagnostics } from './compile-or-exit.ts';
+import { printDiagnostics } from './basics.ts';
 import { green, red } from './terminal.ts';
 
 export function registerExport(program: Command): void {

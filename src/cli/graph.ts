@@ -10,11 +10,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { compileLab } from '../compile/compile.ts';
 import { formatDiagnostic } from '../compile/diagnostics.ts';
 import type { CheckResult } from '../check/checks.ts';
 import { buildPlan, type Plan } from '../plan/plan.ts';
-import { bannerOf } from '../render/render.ts';
+import { bannerOf, liveBannerOf } from '../render/banner.ts';
 import { graphToDot } from '../render/graph/dot.ts';
 import { graphToMermaid } from '../render/graph/mermaid.ts';
 import { buildGraph, type GraphLive } from '../render/graph/model.ts';
@@ -25,6 +24,7 @@ import { liveGraphFacts } from '../runtime/live-graph.ts';
 import { failedMarks } from '../ui/page.ts';
 import { readState } from '../runtime/state.ts';
 import { color, dim, green, red } from './terminal.ts';
+import { compileLabFile } from './basics.ts';
 
 const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
 
@@ -92,7 +92,7 @@ export function registerGraph(program: Command): void {
       let live: GraphLive | undefined;
       let banner: string;
       if (arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg))) {
-        const r = await compileLab(arg);
+        const r = await compileLabFile(arg);
         for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, r.source, color)}\n\n`);
         if (!r.lab) {
           fail(`${r.file}: not drawn, the lab has errors.`, EXIT.failed);
@@ -116,7 +116,7 @@ export function registerGraph(program: Command): void {
           return;
         }
         ({ plan, live } = facts);
-        banner = `Drawn by podlab from the live state of lab ${plan.lab} (from ${plan.source}) at ${new Date().toISOString()}.`;
+        banner = liveBannerOf(plan);
       }
       const state = opts.checks ? readState(plan.lab) : undefined;
       const results = state ? await runChecks(state, realExecutor) : undefined;

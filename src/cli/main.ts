@@ -9,8 +9,8 @@ import { registerValidate } from './validate.ts';
 import { registerRender } from './render-cmd.ts';
 import { registerUp } from './up.ts';
 import { registerDown } from './down.ts';
-import { nameLabFilesBy } from './common.ts';
-import { compileOrExit } from './compile-or-exit.ts';
+import { compileLab } from '../compile/compile.ts';
+import { compileLabFilesWith } from './basics.ts';
 import { registerStatus } from './status.ts';
 import { registerExec } from './exec.ts';
 import { registerLogs } from './logs.ts';
@@ -49,8 +49,8 @@ Typical session:
 
 Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.`);
 
-// A lab file names its lab once compiled: the one place that knows, for every command taking a lab.
-nameLabFilesBy(async (file) => (await compileOrExit(file, {})).lab.name);
+// Every command taking a lab file compiles it through this (basics.ts); the bundles of a few commands on a live lab have no compiler.
+compileLabFilesWith(compileLab);
 
 registerValidate(program);
 registerRender(program);

@@ -5,7 +5,7 @@ import { buildPlan } from '../plan/plan.ts';
 import { renderGenerated } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
 import { Exit, EXIT } from './common.ts';
-import { compileOrExit } from './compile-or-exit.ts';
+import { compileOrExit } from './basics.ts';
 import { green, red } from './terminal.ts';
 
 export function registerRender(program: Command): void {

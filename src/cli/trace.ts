@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { buildPlan, type Plan } from '../plan/plan.ts';
-import { bannerOf } from '../render/render.ts';
+import { bannerOf, liveBannerOf } from '../render/banner.ts';
 import { graphToDot } from '../render/graph/dot.ts';
 import { buildGraph, type GraphLive } from '../render/graph/model.ts';
 import { dotToSvg } from '../render/graph/svg.ts';
@@ -19,7 +19,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { traceLive, type LiveTrace } from '../runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath, type TraceProtocol, type TraceRequest } from '../trace/trace.ts';
 import { Exit, EXIT } from './common.ts';
-import { compileOrExit } from './compile-or-exit.ts';
+import { compileOrExit } from './basics.ts';
 import { problemExit, upStateOrExit } from './explain.ts';
 import { dim, green, red } from './terminal.ts';
 
@@ -81,7 +81,7 @@ PL3147 an end without an address in the family, PL3148 --family against an addre
       if (opts.svg) {
         const facts = plan ? undefined : liveGraphFacts(arg);
         const drawn = plan ?? facts!.plan;
-        const banner = plan ? bannerOf(plan) : `Drawn by podlab from the live state of lab ${drawn.lab} (from ${drawn.source}) at ${new Date().toISOString()}.`;
+        const banner = plan ? bannerOf(plan) : liveBannerOf(drawn);
         writeFileSync(opts.svg, await traceSvg(drawn, t, banner, facts?.live));
         process.stderr.write(dim(`the path drawn → ${opts.svg}\n`));
       }

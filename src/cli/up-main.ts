@@ -4,9 +4,12 @@
  * (program.ts) as in main.ts, without the modules only other commands load (the API server's own
  * code, the UI, grading, export, trace, graph): less to read and initialise at every `up`.
  */
+import { compileLab } from '../compile/compile.ts';
+import { compileLabFilesWith } from './basics.ts';
 import { registerUp } from './up.ts';
 import { podlabProgram, runProgram } from './program.ts';
 
+compileLabFilesWith(compileLab);
 const program = podlabProgram();
 registerUp(program);
 runProgram(program);

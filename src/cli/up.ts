@@ -10,7 +10,7 @@ import { labStatus } from '../runtime/status.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import type { ReportFormat } from '../check/report.ts';
 import { Exit, EXIT, prefixed } from './common.ts';
-import { compileOrExit, printHostProblems } from './compile-or-exit.ts';
+import { compileOrExit, printHostProblems } from './basics.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { readState, writeState } from '../runtime/state.ts';
 import { dim, green, red } from './terminal.ts';

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { compileLab } from '../compile/compile.ts';
 import { Exit, EXIT } from './common.ts';
-import { printDiagnostics, summary } from './compile-or-exit.ts';
+import { printDiagnostics, summary } from './basics.ts';
 import { green, red } from './terminal.ts';
 
 export function registerValidate(program: Command): void {

@@ -42,6 +42,12 @@ describe('the CLI entries of their own', () => {
     expect(eager.filter((f) => f.startsWith('node_modules/zod/') || f.startsWith('src/compile/compile') || f.startsWith('src/schema/'))).toEqual([]);
   });
 
+  it("the commands that show a live lab's network (trace, explain, graph, capture) initialise no compiler, zod, yaml or schema at start", async () => {
+    const eager = await eagerInputs('src/cli/see-main.ts');
+    for (const f of ['src/cli/trace.ts', 'src/cli/explain.ts', 'src/cli/graph.ts', 'src/cli/capture.ts']) expect(eager).toContain(f);
+    expect(eager.filter((f) => /^node_modules\/(zod|yaml|ts-morph|typescript)\//.test(f) || f.startsWith('src/compile/compile') || f.startsWith('src/compile/typecheck') || f.startsWith('src/schema/'))).toEqual([]);
+  });
+
   it('down initialises no compiler, zod, yaml or templates at start', async () => {
     const eager = await eagerInputs('src/cli/down-main.ts');
     expect(eager).toContain('src/runtime/down.ts');

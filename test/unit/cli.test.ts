@@ -167,6 +167,17 @@ describe('podlab CLI', () => {
       expect(r.stderr, args.join(' ')).toContain('boot: load the CLI bundle (check.cjs)');
       expect(r.exitCode, args.join(' ')).toBe(2);
     }
+    // trace, explain, graph and capture: see.cjs (src/cli/see-main.ts).
+    for (const args of [['trace', 'spd-none', 'a', 'b'], ['explain', 'spd-none', 'a', 'b'], ['graph', 'spd-none', '-f', 'dot'], ['capture', 'spd-none', 'a']]) {
+      const r = await traced(...args);
+      expect(r.stderr, args.join(' ')).toContain('boot: load the CLI bundle (see.cjs)');
+      expect(r.stderr, args.join(' ')).toMatch(/lab "spd-none" is not up/);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+    }
+    const traceFile = await traced('trace', 'labs/pod-networking.lab.ts', 'client', 'web-2', '--port', '8080');
+    expect(traceFile.stderr).toContain('boot: load the CLI bundle (podlab.cjs)');
+    expect(traceFile.stdout).toContain('(planned;');
+    expect(traceFile.exitCode).toBe(0);
     // A lab file needs the compiler for its name: the whole CLI, which compiles it (prefix and all).
     const byFile = await traced('--prefix', 'spd-x-', 'status', 'labs/kubenet.lab.ts');
     expect(byFile.stderr).toContain('boot: load the CLI bundle (podlab.cjs)');
