@@ -665,10 +665,12 @@ interface CliResult {
   peakRssKiB: number;
   /**
    * Commands run against the live lab through the CLI, wall, medians: `status`, `exec … client --
-   * true` and `check` (bin/podlab.js runs them from bundles without the compiler), and beside them
-   * the whole CLI's start (`--version`) and Node's alone (`node -e 0`).
+   * true`, `check`, `trace client web-2 --port 8080`, and `graph -f svg` twice: first after `up`
+   * (the live drawing is new: Graphviz's WebAssembly loads) and again (its layout kept); bin/podlab.js
+   * runs them from bundles without the compiler. Beside them the whole CLI's start (`--version`) and
+   * Node's alone (`node -e 0`).
    */
-  liveMs: { status: number; exec: number; check: number; wholeCli: number; node: number };
+  liveMs: { status: number; exec: number; check: number; trace: number; graphSvg: number; graphSvgAgain: number; wholeCli: number; node: number };
   samples: { upWallMs: number[]; downWallMs: number[]; upReportedMs: number[]; peakRssKiB: number[] };
 }
 
@@ -690,7 +692,7 @@ async function benchCli(runs: number): Promise<CliResult> {
     `import { writeFileSync } from 'node:fs'; process.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));`,
   )}`;
   const s = { upWallMs: [] as number[], downWallMs: [] as number[], upReportedMs: [] as number[], peakRssKiB: [] as number[] };
-  const live: Record<keyof CliResult['liveMs'], number[]> = { status: [], exec: [], check: [], wholeCli: [], node: [] };
+  const live: Record<keyof CliResult['liveMs'], number[]> = { status: [], exec: [], check: [], trace: [], graphSvg: [], graphSvgAgain: [], wholeCli: [], node: [] };
   if (readState(lab) || labNamespacesOnHost(lab).length) await down(lab);
   for (let i = 0; i < runs && !interrupted; i++) {
     process.stderr.write(`  cli: run ${i + 1}/${runs}`);
@@ -705,6 +707,9 @@ async function benchCli(runs: number): Promise<CliResult> {
       ['status', ['bin/podlab.js', 'status', lab]],
       ['exec', ['bin/podlab.js', 'exec', lab, 'client', '--', 'true']],
       ['check', ['bin/podlab.js', 'check', lab]],
+      ['trace', ['bin/podlab.js', 'trace', lab, 'client', 'web-2', '--port', '8080']],
+      ['graphSvg', ['bin/podlab.js', 'graph', lab, '-f', 'svg']],
+      ['graphSvgAgain', ['bin/podlab.js', 'graph', lab, '-f', 'svg']],
       ['wholeCli', ['bin/podlab.js', '--version']],
       ['node', ['-e', '0']],
     ];
@@ -1317,7 +1322,7 @@ function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number, v
     lines.push('');
     lines.push(`flagship through the CLI (node bin/podlab.js up ${cli.file}, renamed bench-flagship-cli):`);
     lines.push(`  up ${cli.upWallMs} ms wall (goal ≤ ${GOALS.flagshipCliUpMs} ms: ${ok(cli.upWallMs <= GOALS.flagshipCliUpMs)}); up reports ${cli.upReportedMs} ms after Node start-up; down ${cli.downWallMs} ms wall; peak RSS of the podlab process ${mib(cli.peakRssKiB)}`);
-    lines.push(`  on the live lab, wall: status ${cli.liveMs.status} ms, exec client -- true ${cli.liveMs.exec} ms, check ${cli.liveMs.check} ms; the whole CLI's start (--version) ${cli.liveMs.wholeCli} ms; Node alone (node -e 0) ${cli.liveMs.node} ms`);
+    lines.push(`  on the live lab, wall: status ${cli.liveMs.status} ms, exec client -- true ${cli.liveMs.exec} ms, check ${cli.liveMs.check} ms, trace client web-2 ${cli.liveMs.trace} ms, graph -f svg ${cli.liveMs.graphSvg} ms (again, its layout kept: ${cli.liveMs.graphSvgAgain} ms); the whole CLI's start (--version) ${cli.liveMs.wholeCli} ms; Node alone (node -e 0) ${cli.liveMs.node} ms`);
   }
   if (validate) {
     lines.push('');
