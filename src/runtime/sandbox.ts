@@ -103,15 +103,14 @@ export async function waitContainers(state: LabState, pod: PlanPod, only?: strin
   );
 }
 
-/** Whether every `udp4:53`-style socket is bound on the wildcard address in the network namespace of process `pid`. */
+/**
+ * Whether contain has bound its `udp4:53`-style sockets (on the wildcard address) in the network
+ * namespace of process `pid`: it binds them in order and stops at the first it cannot, so the last
+ * one bound means all are (dnsListeners puts a UDP one last, the cheap table to read).
+ */
 function socketsBound(pid: number, specs: readonly string[]): boolean {
-  const tables = new Map<string, Set<number>>();
-  return specs.every((spec) => {
-    const [kind, port] = spec.split(':') as [string, string];
-    const file = kind.replace('4', '');
-    if (!tables.has(file)) tables.set(file, wildcardPorts(readText(`/proc/${pid}/net/${file}`), kind.startsWith('tcp') ? 'tcp' : 'udp'));
-    return tables.get(file)!.has(Number(port));
-  });
+  const [kind, port] = specs.at(-1)!.split(':') as [string, string];
+  return wildcardPorts(readText(`/proc/${pid}/net/${kind.replace('4', '')}`), kind.startsWith('tcp') ? 'tcp' : 'udp').has(Number(port));
 }
 
 const readText = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');

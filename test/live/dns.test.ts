@@ -121,17 +121,17 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
   it('the server took the DNS sockets its container bound before Node started (socket activation)', async () => {
     const pid = dnsServerPid(readState(name)!)!;
     const { readlinkSync } = await import('node:fs');
-    // contain --listen udp4:53 --listen tcp4:53: fds 3 and 4, taken by the server, not bound again.
+    // contain --listen tcp4:53 --listen udp4:53 (UDP last: see dnsListeners): fds 3 and 4, taken by the server, not bound again.
     expect(readlinkSync(`/proc/${pid}/fd/3`)).toMatch(/^socket:/);
     expect(readlinkSync(`/proc/${pid}/fd/4`)).toMatch(/^socket:/);
     const env = readFileSync(`/proc/${pid}/environ`, 'utf8');
-    expect(env).toContain('LISTEN_FDNAMES=udp4-53:tcp4-53');
+    expect(env).toContain('LISTEN_FDNAMES=tcp4-53:udp4-53');
     const ss = await inLab(state, 'kube-system/coredns', ['ss', '-Hlnup']);
     const inodes = (text: string) => [...text.matchAll(/:53\s/g)].length;
     expect(inodes(ss.stdout), ss.stdout).toBe(1);
-    expect(ss.stdout).toContain(`pid=${pid},fd=3`);
+    expect(ss.stdout).toContain(`pid=${pid},fd=4`);
     const tcp = await inLab(state, 'kube-system/coredns', ['ss', '-Hlntp']);
-    expect(tcp.stdout).toMatch(new RegExp(`:53\\s[\\s\\S]*pid=${pid},fd=4`));
+    expect(tcp.stdout).toMatch(new RegExp(`:53\\s[\\s\\S]*pid=${pid},fd=3`));
   });
 
   it('readiness and metrics are served on the ready, health and prometheus ports', async () => {

@@ -19,9 +19,9 @@ function planOf(extra: Record<string, unknown> = {}) {
 describe('dnsListeners: the sockets contain binds for a DNS server', () => {
   it('the cluster DNS pod: UDP and TCP 53 in IPv4; in IPv6 too for a dual-stack lab; not the metrics port', () => {
     const dns = planOf().pods.find((p) => p.system === 'dns')!;
-    expect(dnsListeners(dns.containers[0]!, dns)).toEqual(['udp4:53', 'tcp4:53']);
+    expect(dnsListeners(dns.containers[0]!, dns)).toEqual(['tcp4:53', 'udp4:53']);
     const dual = planOf({ ipFamilies: ['IPv4', 'IPv6'] }).pods.find((p) => p.system === 'dns')!;
-    expect(dnsListeners(dual.containers[0]!, dual)).toEqual(['udp4:53', 'udp6:53', 'tcp4:53', 'tcp6:53']);
+    expect(dnsListeners(dual.containers[0]!, dual)).toEqual(['tcp4:53', 'tcp6:53', 'udp4:53', 'udp6:53']);
   });
 
   it('none for another container, or for a DNS server sharing its node\'s network', () => {

@@ -90,7 +90,7 @@ describe('up, through the executor', () => {
     expect(adds.length).toBe(3);
     expect([namespaces < template, template < dnsSandbox, dnsSandbox < firstPod, adds.at(-1)!.i < dnsServer]).toEqual([true, true, true, true]);
     expect(adds[0]!.ns).toContain('pod.kube-system.coredns');
-    expect(lines[dnsServer]).toContain(' --listen udp4:53 --listen tcp4:53 ');
+    expect(lines[dnsServer]).toContain(' --listen tcp4:53 --listen udp4:53 ');
   });
 
   it("starts each node's sandbox (hostname, /etc/hosts) from the mount template, before any pod's but the DNS pod's (alongside), and records it", () => {

@@ -34,7 +34,7 @@ describe("up.sh's DNS servers get the view `up` gives them", () => {
     expect(lines).toHaveLength(2);
     for (const l of lines) expect(l).toMatch(/build\/native\/contain --uid \d+ --gid \d+ (--listen \w+:53 )*\$DNS_LIBS --only /);
     // The cluster DNS server gets its sockets bound by contain (socket activation); a host's does not.
-    expect(lines[0]).toContain('--listen udp4:53 --listen tcp4:53 ');
+    expect(lines[0]).toContain('--listen tcp4:53 --listen udp4:53 ');
     expect(lines[1]).not.toContain('--listen');
   });
 
