@@ -28,13 +28,16 @@ const namesNoFile = (args) => !args.slice(0, args.includes('--') ? args.indexOf(
 
 /** The commands a learner runs most against a live lab: one bundle (src/cli/live-main.ts) for them all. */
 const LIVE = { entry: 'src/cli/live-main.ts', bundle: 'live.cjs', takes: namesNoFile };
+/** A live lab's checks and scenarios, and the commands that change it as a scenario's steps do: one bundle (src/cli/check-main.ts). */
+const CHECK = { entry: 'src/cli/check-main.ts', bundle: 'check.cjs', takes: namesNoFile };
 /** The commands that show a live lab's network: one bundle (src/cli/see-main.ts). */
 const SEE = { entry: 'src/cli/see-main.ts', bundle: 'see.cjs', takes: namesNoFile };
 
 /**
  * Commands that run from a bundle of their own, with only what they load (src/cli/<…>-main.ts):
- * `up`; and `down`, `status`, `get`, `exec`, `logs`, `events`, `check`, `scenario`, `trace`,
- * `explain`, `graph` and `capture` of a lab named by its name (a lab file needs the compiler).
+ * `up`; and `down`, `status`, `get`, `exec`, `logs`, `events`, `check`, `scenario`, `pod`,
+ * `scale`, `node`, `set`, `dns`, `trace`, `explain`, `graph` and `capture` of a lab named by its
+ * name (a lab file needs the compiler).
  * Any other command line, `podlab --prefix x up …` too, runs the whole CLI (podlab.cjs).
  */
 const COMMANDS = {
@@ -45,8 +48,13 @@ const COMMANDS = {
   exec: LIVE,
   logs: LIVE,
   events: LIVE,
-  check: { entry: 'src/cli/check-main.ts', bundle: 'check.cjs', takes: namesNoFile },
-  scenario: { entry: 'src/cli/check-main.ts', bundle: 'check.cjs', takes: namesNoFile },
+  check: CHECK,
+  scenario: CHECK,
+  pod: CHECK,
+  scale: CHECK,
+  node: CHECK,
+  set: CHECK,
+  dns: CHECK,
   trace: SEE,
   explain: SEE,
   graph: SEE,

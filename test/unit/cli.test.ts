@@ -161,8 +161,8 @@ describe('podlab CLI', () => {
       expect(`${r.stdout}${r.stderr}`, args.join(' ')).toMatch(/lab "spd-none" (is not up|has no running pod "web")/);
       expect(r.exitCode, args.join(' ')).not.toBe(0);
     }
-    // check and scenario: check.cjs (src/cli/check-main.ts).
-    for (const args of [['check', 'spd-none'], ['scenario', 'spd-none']]) {
+    // check and scenario, and the commands that change a live lab as a scenario's steps do: check.cjs (src/cli/check-main.ts).
+    for (const args of [['check', 'spd-none'], ['scenario', 'spd-none'], ['pod', 'delete', 'spd-none', 'web'], ['scale', 'spd-none', 'web', '2'], ['node', 'fail', 'spd-none', 'worker-1'], ['set', 'env', 'spd-none', 'web', 'A=1'], ['dns', 'reload', 'spd-none']]) {
       const r = await traced(...args);
       expect(r.stderr, args.join(' ')).toContain('boot: load the CLI bundle (check.cjs)');
       expect(r.exitCode, args.join(' ')).toBe(2);
