@@ -1,14 +1,14 @@
 /**
  * kubectl habits on a live lab, through the CLI: `get pods -o wide` shows the pods' live IPs and
- * nodes, `get ep` the Service endpoints, `-n` names a pod's namespace, and `logs -f` prints what a
- * container writes after following started.
+ * nodes, `get ep` the Service endpoints, `-n` names a pod's namespace, `logs -f` prints what a
+ * container writes after following started, and `pod recreate` and `dns reload` change the lab.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
-import type { LabState } from '../../src/runtime/state.ts';
+import { readState, type LabState } from '../../src/runtime/state.ts';
 import { liveGuard, twoPodLab, upLab } from './host.ts';
 
 const live = liveGuard();
@@ -58,5 +58,18 @@ describe.runIf(live)('kubectl habits (live)', () => {
     } finally {
       f.kill('SIGINT');
     }
+  }, 60_000);
+
+  it('pod recreate and dns reload change the live lab from the check bundle, as a scenario step would', () => {
+    const traced = (...args: string[]) => spawnSync(process.execPath, ['bin/podlab.js', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PODLAB_PREFIX: '', PODLAB_TRACE: '1' } });
+    const before = readState(LAB)!.pods.b!.pause!.pid;
+    const r = traced('pod', 'recreate', LAB, 'b', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('boot: load the CLI bundle (check.cjs)');
+    expect(readState(LAB)!.pods.b!.pause!.pid).not.toBe(before);
+    expect(cli('get', 'pods', LAB).stdout).toMatch(/^b +1\/1 +Running/m);
+    const d = traced('dns', 'reload', LAB);
+    expect(d.status, d.stderr).toBe(0);
+    expect(d.stderr).toContain('boot: load the CLI bundle (check.cjs)');
   }, 60_000);
 });
