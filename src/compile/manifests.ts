@@ -16,6 +16,7 @@ import { editDistance } from '../lib/edit-distance.ts';
 import { diag, type Diagnostic } from './diagnostics.ts';
 import { readUntrustedText, SafeReadError } from '../lib/safe-read.ts';
 import { plainPathProblem } from '../lib/plain-name.ts';
+import { isInlineYaml } from './validate-cache.ts';
 
 /** The most of one manifest file that is read: far above any honest set of manifests. */
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
@@ -63,9 +64,6 @@ export interface ExpandOptions {
   /** Read manifest files (a lab file on disk); false where only inline YAML may be given (graded submissions). @default true */
   readFiles?: boolean;
 }
-
-/** A manifests entry with a line break is YAML; one without is a file or glob relative to the lab file. */
-export const isInlineYaml = (entry: string): boolean => entry.includes('\n');
 
 export function expandManifests(value: unknown, labFile: string, options: ExpandOptions = {}): Expanded {
   const none: Expanded = { value, diagnostics: [], sources: {}, origins: {} };

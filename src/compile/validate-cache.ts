@@ -20,7 +20,6 @@ import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node
 import { runningBundle, type BundleInfo } from '../lib/bundle.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import type { Lab } from './lab.ts';
-import { isInlineYaml } from './manifests.ts';
 
 /** Bump when what is stored for the same input changes. */
 const FORMAT = 1;
@@ -31,6 +30,12 @@ interface Entry {
   key: string;
   lab: Lab;
 }
+
+/**
+ * A manifests entry with a line break is YAML; one without is a file or glob relative to the lab
+ * file. Here rather than in manifests.ts, which parses them: a cache hit loads no YAML parser.
+ */
+export const isInlineYaml = (entry: string): boolean => entry.includes('\n');
 
 /** Whether a value's validation depends on nothing but the value: it names no manifest file. */
 function selfContained(value: unknown): boolean {
