@@ -5,7 +5,7 @@
  * /etc/netns entries and state directory (a tmpfs, with the IPAM leases) are removed. Every step treats
  * "already gone" as success, so a second `down`, or a `down` after a crash at any step, is exact.
  */
-import { closeSync, existsSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_RUN_DIR, STATE_ROOT } from '../constants.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { realExecutor, type Executor } from './exec.ts';
@@ -177,10 +177,13 @@ export function labsOnHost(): string[] {
   return [...labs].sort();
 }
 
-/** A read-only file descriptor on each namespace still there, which keeps it alive until closed. */
+/**
+ * A read-only file descriptor on each namespace still there, which keeps it alive until closed; at
+ * most as many as the limit on open files leaves room for (the programs `down` runs need pipes).
+ */
 function holdNamespaces(names: readonly string[]): number[] {
   const fds: number[] = [];
-  for (const n of names) {
+  for (const n of names.slice(0, holdableDescriptors(readLimits()))) {
     try {
       fds.push(openSync(`${NETNS_RUN_DIR}/${n}`, 'r'));
     } catch {
@@ -188,4 +191,19 @@ function holdNamespaces(names: readonly string[]): number[] {
     }
   }
   return fds;
+}
+
+function readLimits(): string {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** How many namespaces `down` may hold open, from /proc/self/limits: the soft limit on open files less 256. */
+export function holdableDescriptors(limits: string): number {
+  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
+  if (soft === undefined) return 512;
+  return soft === 'unlimited' ? Infinity : Math.max(0, Number(soft) - 256);
 }
