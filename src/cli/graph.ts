@@ -7,7 +7,7 @@
  * Exit codes: 0 drawn, 1 the lab file is invalid, 2 podlab could not draw (bad option, lab not up).
  * (A failed check is drawn, not an exit code: the drawing is what was asked for.)
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../compile/diagnostics.ts';
@@ -24,7 +24,7 @@ import { liveGraphFacts } from '../runtime/live-graph.ts';
 import { failedMarks } from '../ui/page.ts';
 import { readState } from '../runtime/state.ts';
 import { color, dim, green, red } from './terminal.ts';
-import { compileLabFile } from './basics.ts';
+import { compileLabFile, isLabFile } from './basics.ts';
 
 const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
 
@@ -91,7 +91,7 @@ export function registerGraph(program: Command): void {
       let plan: Plan;
       let live: GraphLive | undefined;
       let banner: string;
-      if (arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg))) {
+      if (isLabFile(arg)) {
         const r = await compileLabFile(arg);
         for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, r.source, color)}\n\n`);
         if (!r.lab) {

@@ -1,9 +1,9 @@
 /**
  * The program every CLI entry shares: the whole CLI (main.ts) and the commands that run from a
  * bundle of their own (up-main.ts, down-main.ts, live-main.ts, check-main.ts, see-main.ts;
- * bin/podlab.js picks the bundle). Its name, the global --prefix, help after a usage error, and how a command's end
- * becomes the exit code. It loads only commander, basics.ts and the trace, so an entry costs what
- * its own commands need.
+ * bin/podlab.js picks the bundle). Its name, the global --prefix, help after a usage error, and
+ * how a command's end becomes the exit code. It loads only commander, basics.ts and the trace, so
+ * an entry costs what its own commands need.
  */
 import { Command } from 'commander';
 import { mark } from '../lib/trace.ts';

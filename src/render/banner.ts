@@ -1,4 +1,4 @@
-/** The first comment of what podlab writes or draws: where it comes from. Apart from render.ts, so that drawing a live lab loads no renderer. */
+/** The first comment of what podlab writes or draws: where it comes from. Apart from render.ts: a drawing needs no renderer for its banner. */
 import type { Plan } from '../plan/plan.ts';
 
 /** The banner of every rendered file: where it comes from, and how to make it again. */
