@@ -1,18 +1,19 @@
 // V8's code cache for a CommonJS file, the one way podlab compiles its big JavaScript: bin/podlab.js
 // runs the CLI's bundles with it, src/compile/ts-morph.ts the TypeScript compiler (Node 20 has no
 // compile cache of its own). Plain JavaScript beside bin/podlab.js, which runs before any bundle or
-// TypeScript loader; the CLI bundle takes it in as any import.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { Module } from 'node:module';
-import { dirname } from 'node:path';
-import { Script } from 'node:vm';
+// TypeScript loader; the CLI bundle takes it in as any import. CommonJS, as all of bin/ is
+// (bin/package.json): Node starts a CommonJS entry about 5 ms sooner than an ES module.
+const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { Module } = require('node:module');
+const { dirname } = require('node:path');
+const { Script } = require('node:vm');
 
 /**
  * The code cache in `cacheFile` if it was made for `file` (its text `source`) by this Node, without
  * writing one: what the type check's snapshot builder (src/compile/check-snapshot.ts) compiles the
  * compiler with. `stamp` names the file and the Node.
  */
-export function readCodeCache(file, source, cacheFile) {
+function readCodeCache(file, source, cacheFile) {
   const stamp = `${source.length}:${statSync(file).mtimeMs}:${process.version}`;
   const head = Buffer.from(`${stamp}\n`);
   try {
@@ -31,7 +32,7 @@ export function readCodeCache(file, source, cacheFile) {
  * it, one is written at exit: by then V8 has compiled what the process ran, not only the top
  * level. A cache that cannot be read or written costs only the speed.
  */
-export function cachedScript(file, source, filename, cacheFile, mode) {
+function cachedScript(file, source, filename, cacheFile, mode) {
   const { stamp, cachedData } = readCodeCache(file, source, cacheFile);
   const head = Buffer.from(`${stamp}\n`);
   const script = new Script(Module.wrap(source), { filename, cachedData });
@@ -50,3 +51,5 @@ export function cachedScript(file, source, filename, cacheFile, mode) {
   }
   return { script, stamp };
 }
+
+module.exports = { readCodeCache, cachedScript };

@@ -5,6 +5,7 @@
  * schema (they load on a validation-cache miss, or when grading or a policy file needs them, by
  * dynamic import); `down` of a lab by name needs no compiler at all.
  */
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
@@ -61,5 +62,10 @@ describe('the CLI entries of their own', () => {
       expect(inputs).toContain('node_modules/handlebars/dist/cjs/handlebars.runtime.js');
       expect(inputs.filter((f) => f.includes('node_modules/handlebars/') && (f.includes('/compiler/') || f.endsWith('handlebars/lib/index.js')))).toEqual([]);
     }
+  });
+
+  it('bin/ is CommonJS, which Node starts sooner than an ES module: bin/package.json says so, and no file of it has an import statement', () => {
+    expect(JSON.parse(readFileSync('bin/package.json', 'utf8'))).toEqual({ type: 'commonjs' });
+    for (const f of ['bin/podlab.js', 'bin/code-cache.js']) expect(readFileSync(f, 'utf8'), f).not.toMatch(/^(import|export) /m);
   });
 });
