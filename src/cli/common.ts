@@ -2,8 +2,7 @@
  * What the commands on a live lab share: exit codes, the Exit that ends a command once its message
  * is out, naming a lab by name or by file, a lab that must be up, a refused operation. Light: no
  * compiler, so that bin/podlab.js can run the commonest of them from a bundle of their own
- * (live-main.ts); naming a lab, printing a lab's diagnostics and compiling it are
- * basics.ts's.
+ * (live-main.ts); naming a lab, printing a lab's diagnostics and compiling it are basics.ts's.
  */
 import { formatDiagnostic } from '../compile/diagnostics.ts';
 import { readState, type LabState } from '../runtime/state.ts';

@@ -10,7 +10,6 @@
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { formatDiagnostic } from '../compile/diagnostics.ts';
 import type { CheckResult } from '../check/checks.ts';
 import { buildPlan, type Plan } from '../plan/plan.ts';
 import { bannerOf, liveBannerOf } from '../render/banner.ts';
@@ -23,10 +22,8 @@ import { realExecutor } from '../runtime/exec.ts';
 import { liveGraphFacts } from '../runtime/live-graph.ts';
 import { failedMarks } from '../ui/page.ts';
 import { readState } from '../runtime/state.ts';
-import { color, dim, green, red } from './terminal.ts';
-import { compileLabFile, isLabFile } from './basics.ts';
-
-const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
+import { dim, green, red } from './terminal.ts';
+import { compileLabFile, EXIT, isLabFile, printDiagnostics } from './basics.ts';
 
 export const GRAPH_FORMATS = ['svg', 'mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -93,7 +90,7 @@ export function registerGraph(program: Command): void {
       let banner: string;
       if (isLabFile(arg)) {
         const r = await compileLabFile(arg);
-        for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d, r.source, color)}\n\n`);
+        printDiagnostics(r);
         if (!r.lab) {
           fail(`${r.file}: not drawn, the lab has errors.`, EXIT.failed);
           return;
