@@ -103,7 +103,7 @@ async function benchGrade(n: number) {
     files.push(file);
   }
   const grade = (args: string[], prefix: string) =>
-    execa('node', ['bin/podlab.js', 'grade', 'exercises/coredns-forwarder', ...args, '--out', join(dir, `out-${prefix}`), '--lab-prefix', prefix, '--json'], { cwd: ROOT, reject: false, env: { CI: '' } });
+    execa('bin/podlab.js', ['grade', 'exercises/coredns-forwarder', ...args, '--out', join(dir, `out-${prefix}`), '--lab-prefix', prefix, '--json'], { cwd: ROOT, reject: false, env: { CI: '' } });
   try {
     // Baseline: one submission alone (a correct one: every check passes at once).
     const t0 = performance.now();

@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   const podlabWall: number[] = [];
   for (let i = 0; i < cliRuns; i++) {
     kubectlWall.push(await wall(['kubectl', 'get', 'pods', '-o', 'wide'], { KUBECONFIG: w.kubeconfig }));
-    podlabWall.push(await wall([process.execPath, `${ROOT}bin/podlab.js`, 'get', 'pods', LAB, '-o', 'wide']));
+    podlabWall.push(await wall([`${ROOT}bin/podlab.js`, 'get', 'pods', LAB, '-o', 'wide']));
   }
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const out = process.stdout;

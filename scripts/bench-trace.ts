@@ -111,11 +111,11 @@ try {
     if (tr.observed?.differences.length || !tr.observed?.ok) throw new Error(`trace differs: ${tr.observed?.differences.join('; ')}`);
     for (const [k, v] of Object.entries(tr.timings)) (phases[k] ??= []).push(v);
     t = performance.now();
-    const r = await execa('node', [`${ROOT}bin/podlab.js`, 'trace', LAB, 'client', 'web-2', '--port', '8080'], { reject: false });
+    const r = await execa(`${ROOT}bin/podlab.js`, ['trace', LAB, 'client', 'web-2', '--port', '8080'], { reject: false });
     cli.push(performance.now() - t);
     if (r.exitCode !== 0) throw new Error(`podlab trace exited ${r.exitCode}: ${r.stdout}${r.stderr}`);
     t = performance.now();
-    await execa('node', [`${ROOT}bin/podlab.js`, 'status', LAB], { reject: false });
+    await execa(`${ROOT}bin/podlab.js`, ['status', LAB], { reject: false });
     cliStatus.push(performance.now() - t);
   }
   const fig = {

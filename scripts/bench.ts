@@ -16,7 +16,7 @@
  *   - the machine's busy CPU during podlab's `up` and the sandbox floor's (/proc/stat: on two cores
  *     `up` is CPU-bound), and when the cluster DNS server itself serves (`up` returns once its
  *     sockets are bound, before Node has started).
- * Then the flagship lab through the CLI (`node bin/podlab.js up <file>`, then `down`), wall time and
+ * Then the flagship lab through the CLI (`podlab up <file>`, then `down`: PODLAB), wall time and
  * the CLI process's peak RSS; `validate` of the flagship through the CLI, cold (empty type-check
  * cache) and warm. With --peers, Debian's Mininet side by side (benchPeers(): Linux-bridge
  * switches, no controller, inside a network namespace of the bench's own): linear,10,10 against
@@ -61,6 +61,14 @@ import { runCheck } from '../src/check/run.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TMP = join(ROOT, 'bench/.tmp');
+/**
+ * The `podlab` command as `npm link` installs it: bin/podlab.js run as a program, whose launcher
+ * starts Node without NODE_EXTRA_CA_CERTS (see bin/podlab.js). `node bin/podlab.js` would pay for
+ * that variable where it is set (about 35 ms a start on this machine).
+ */
+const PODLAB = join(ROOT, 'bin/podlab.js');
+/** The environment without NODE_EXTRA_CA_CERTS: Node as the `podlab` command starts it. */
+const { NODE_EXTRA_CA_CERTS: _extraCa, ...ENV_AS_PODLAB } = process.env;
 
 /** The goals of issues 6 and 28, printed next to the figures. */
 const GOALS = { upRatio: 1.5, downRatio: 1.2, sandboxUpRatio: 1.2, sandboxDownRatio: 1.2, flagshipCliUpMs: 350, podRssMiB: 2, validateMs: 500, peerFlagshipUpDown: 0.5, peer10x10Up: 0.33, failFastAfterSettledMs: 200 };
@@ -668,9 +676,10 @@ interface CliResult {
    * true`, `check`, `trace client web-2 --port 8080`, and `graph -f svg` twice: first after `up`
    * (the live drawing is new: Graphviz's WebAssembly loads) and again (its layout kept); bin/podlab.js
    * runs them from bundles without the compiler. Beside them the whole CLI's start (`--version`) and
-   * Node's alone (`node -e 0`).
+   * Node's alone (`node -e 0`), as the `podlab` command starts it (`node`) and with the bench's
+   * environment as it is (`nodeAsGiven`: the two differ where NODE_EXTRA_CA_CERTS is set).
    */
-  liveMs: { status: number; exec: number; check: number; trace: number; graphSvg: number; graphSvgAgain: number; wholeCli: number; node: number };
+  liveMs: { status: number; exec: number; check: number; trace: number; graphSvg: number; graphSvgAgain: number; wholeCli: number; node: number; nodeAsGiven: number };
   samples: { upWallMs: number[]; downWallMs: number[]; upReportedMs: number[]; peakRssKiB: number[] };
 }
 
@@ -679,7 +688,7 @@ interface CliResult {
  * renamed `bench-flagship-cli` (so a `pod-networking` lab someone has up is never touched); it lives
  * inside the repository so `import 'podlab'` resolves. Peak RSS comes from a preloaded module that
  * writes process.resourceUsage().maxRSS of the CLI process at exit (the lab is evaluated in a
- * child process of its own, which NODE_OPTIONS does not reach).
+ * child process of its own), and takes NODE_OPTIONS out of the environment the CLI's children get.
  */
 async function benchCli(runs: number): Promise<CliResult> {
   const lab = 'bench-flagship-cli';
@@ -689,38 +698,39 @@ async function benchCli(runs: number): Promise<CliResult> {
   writeFileSync(file, source.replace(/name: 'pod-networking'/, `name: '${lab}'`));
   const rssFile = join(TMP, 'rss.txt');
   const probe = `data:text/javascript,${encodeURIComponent(
-    `import { writeFileSync } from 'node:fs'; process.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));`,
+    `import { writeFileSync } from 'node:fs'; delete process.env.NODE_OPTIONS; process.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));`,
   )}`;
   const s = { upWallMs: [] as number[], downWallMs: [] as number[], upReportedMs: [] as number[], peakRssKiB: [] as number[] };
-  const live: Record<keyof CliResult['liveMs'], number[]> = { status: [], exec: [], check: [], trace: [], graphSvg: [], graphSvgAgain: [], wholeCli: [], node: [] };
+  const live: Record<keyof CliResult['liveMs'], number[]> = { status: [], exec: [], check: [], trace: [], graphSvg: [], graphSvgAgain: [], wholeCli: [], node: [], nodeAsGiven: [] };
   if (readState(lab) || labNamespacesOnHost(lab).length) await down(lab);
   for (let i = 0; i < runs && !interrupted; i++) {
     process.stderr.write(`  cli: run ${i + 1}/${runs}`);
     made.add(lab);
     await settle();
-    const [u, upMs] = await timed(() => execa('node', ['--import', probe, 'bin/podlab.js', 'up', file], { cwd: ROOT, reject: false }));
+    const [u, upMs] = await timed(() => execa(PODLAB, ['up', file], { cwd: ROOT, reject: false, env: { NODE_OPTIONS: `--import=${probe}` } }));
     if (u.exitCode !== 0) throw new Error(`podlab up ${file} failed (${u.exitCode}): ${u.stderr}`);
     s.peakRssKiB.push(Number(readFileSync(rssFile, 'utf8')));
     s.upReportedMs.push(Number(/is up in (\d+) ms/.exec(u.stderr)?.[1] ?? NaN));
     // What a learner types next, against the live lab; the whole CLI and Node alone beside them.
-    const commands: [keyof CliResult['liveMs'], string[]][] = [
-      ['status', ['bin/podlab.js', 'status', lab]],
-      ['exec', ['bin/podlab.js', 'exec', lab, 'client', '--', 'true']],
-      ['check', ['bin/podlab.js', 'check', lab]],
-      ['trace', ['bin/podlab.js', 'trace', lab, 'client', 'web-2', '--port', '8080']],
-      ['graphSvg', ['bin/podlab.js', 'graph', lab, '-f', 'svg']],
-      ['graphSvgAgain', ['bin/podlab.js', 'graph', lab, '-f', 'svg']],
-      ['wholeCli', ['bin/podlab.js', '--version']],
-      ['node', ['-e', '0']],
+    const commands: [keyof CliResult['liveMs'], string, string[], NodeJS.ProcessEnv?][] = [
+      ['status', PODLAB, ['status', lab]],
+      ['exec', PODLAB, ['exec', lab, 'client', '--', 'true']],
+      ['check', PODLAB, ['check', lab]],
+      ['trace', PODLAB, ['trace', lab, 'client', 'web-2', '--port', '8080']],
+      ['graphSvg', PODLAB, ['graph', lab, '-f', 'svg']],
+      ['graphSvgAgain', PODLAB, ['graph', lab, '-f', 'svg']],
+      ['wholeCli', PODLAB, ['--version']],
+      ['node', 'node', ['-e', '0'], ENV_AS_PODLAB],
+      ['nodeAsGiven', 'node', ['-e', '0']],
     ];
-    for (const [k, argv] of commands) {
+    for (const [k, program, argv, env] of commands) {
       await settle();
-      const [r, ms] = await timed(() => execa('node', argv, { cwd: ROOT, reject: false }));
-      if (r.exitCode !== 0) throw new Error(`node ${argv.join(' ')} failed (${r.exitCode}): ${r.stderr}`);
+      const [r, ms] = await timed(() => execa(program, argv, { cwd: ROOT, reject: false, ...(env ? { env, extendEnv: false } : {}) }));
+      if (r.exitCode !== 0) throw new Error(`${program} ${argv.join(' ')} failed (${r.exitCode}): ${r.stderr}`);
       live[k].push(ms);
     }
     await settle();
-    const [d, downMs] = await timed(() => execa('node', ['bin/podlab.js', 'down', lab], { cwd: ROOT, reject: false }));
+    const [d, downMs] = await timed(() => execa(PODLAB, ['down', lab], { cwd: ROOT, reject: false }));
     if (d.exitCode !== 0) throw new Error(`podlab down ${lab} failed (${d.exitCode}): ${d.stderr}`);
     made.delete(lab);
     s.upWallMs.push(upMs);
@@ -821,7 +831,7 @@ interface ValidateResult {
 }
 
 /**
- * `node bin/podlab.js validate <flagship>` (type check included) as a user runs it: cold with an
+ * `podlab validate <flagship>` (type check included) as a user runs it: cold with an
  * empty type-check cache of the bench's own (PODLAB_CACHE_DIR), then warm (the same cache, the
  * same file), then an edited copy of it (a comment added: evaluated and type-checked again, with
  * podlab's types already written out). None touches the kernel; each starts on a quiet machine.
@@ -834,12 +844,12 @@ async function benchValidate(runs: number): Promise<ValidateResult> {
   const run = async (argv = ['validate', FLAGSHIP_FILE]): Promise<[number, number]> => {
     await settle();
     const cpu = childrenCpuMs();
-    const [r, ms] = await timed(() => execa('node', ['bin/podlab.js', ...argv], { cwd: ROOT, reject: false, env: { PODLAB_CACHE_DIR: cache } }));
+    const [r, ms] = await timed(() => execa(PODLAB, argv, { cwd: ROOT, reject: false, env: { PODLAB_CACHE_DIR: cache } }));
     if (r.exitCode !== 0) throw new Error(`podlab validate ${FLAGSHIP_FILE} failed (${r.exitCode}): ${r.stderr}`);
     return [ms, childrenCpuMs() - cpu];
   };
   // The bundle is rebuilt when src/ is newer: not part of what a user waits for twice.
-  await execa('node', ['bin/podlab.js', '--version'], { cwd: ROOT });
+  await execa(PODLAB, ['--version'], { cwd: ROOT });
   for (let i = 0; i < runs && !interrupted; i++) {
     rmSync(cache, { recursive: true, force: true });
     const [cold, coldCpu] = await run();
@@ -1141,11 +1151,11 @@ async function podlabLibOnce(lab: Lab, plan: Plan, rendered: ReturnType<typeof r
 async function podlabCliOnce(file: string, lab: string): Promise<Sample> {
   made.add(lab);
   await settle();
-  const [u, upMs] = await timed(() => execa('node', ['bin/podlab.js', 'up', file], { cwd: ROOT, reject: false }));
+  const [u, upMs] = await timed(() => execa(PODLAB, ['up', file], { cwd: ROOT, reject: false }));
   if (u.exitCode !== 0) throw new Error(`podlab up ${file} failed (${u.exitCode}): ${u.stderr}`);
   await settle();
   const base0 = await probeBaseline();
-  const [d, downMs] = await timed(() => execa('node', ['bin/podlab.js', 'down', lab], { cwd: ROOT, reject: false }));
+  const [d, downMs] = await timed(() => execa(PODLAB, ['down', lab], { cwd: ROOT, reject: false }));
   if (d.exitCode !== 0) throw new Error(`podlab down ${lab} failed (${d.exitCode}): ${d.stderr}`);
   made.delete(lab);
   const after = await cleanupAfterDown(base0);
@@ -1320,13 +1330,13 @@ function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number, v
   }
   if (cli) {
     lines.push('');
-    lines.push(`flagship through the CLI (node bin/podlab.js up ${cli.file}, renamed bench-flagship-cli):`);
+    lines.push(`flagship through the CLI (podlab up ${cli.file}, renamed bench-flagship-cli):`);
     lines.push(`  up ${cli.upWallMs} ms wall (goal ≤ ${GOALS.flagshipCliUpMs} ms: ${ok(cli.upWallMs <= GOALS.flagshipCliUpMs)}); up reports ${cli.upReportedMs} ms after Node start-up; down ${cli.downWallMs} ms wall; peak RSS of the podlab process ${mib(cli.peakRssKiB)}`);
-    lines.push(`  on the live lab, wall: status ${cli.liveMs.status} ms, exec client -- true ${cli.liveMs.exec} ms, check ${cli.liveMs.check} ms, trace client web-2 ${cli.liveMs.trace} ms, graph -f svg ${cli.liveMs.graphSvg} ms (again, its layout kept: ${cli.liveMs.graphSvgAgain} ms); the whole CLI's start (--version) ${cli.liveMs.wholeCli} ms; Node alone (node -e 0) ${cli.liveMs.node} ms`);
+    lines.push(`  on the live lab, wall: status ${cli.liveMs.status} ms, exec client -- true ${cli.liveMs.exec} ms, check ${cli.liveMs.check} ms, trace client web-2 ${cli.liveMs.trace} ms, graph -f svg ${cli.liveMs.graphSvg} ms (again, its layout kept: ${cli.liveMs.graphSvgAgain} ms); the whole CLI's start (--version) ${cli.liveMs.wholeCli} ms; Node alone (node -e 0) ${cli.liveMs.node} ms as podlab starts it, ${cli.liveMs.nodeAsGiven ?? '?'} ms with this environment${process.env.NODE_EXTRA_CA_CERTS !== undefined ? ' (NODE_EXTRA_CA_CERTS set)' : ''}`);
   }
   if (validate) {
     lines.push('');
-    lines.push(`CLI validate (node bin/podlab.js validate ${validate.file}, type check included): cold (empty type-check cache) ${validate.coldWallMs} ms wall, ${validate.coldCpuMs} ms CPU (goal ≤ ${validate.goalMs} ms: ${ok(validate.coldWallMs <= validate.goalMs)}); warm ${validate.warmWallMs} ms wall, ${validate.warmCpuMs} ms CPU (goal ≤ ${validate.goalMs} ms: ${ok(validate.warmWallMs <= validate.goalMs)}); an edited copy ${validate.editedWallMs} ms wall, ${validate.editedCpuMs} ms CPU (goal ≤ ${validate.goalMs} ms: ${ok(validate.editedWallMs <= validate.goalMs)}); podlab --version ${validate.startWallMs} ms wall, ${validate.startCpuMs} ms CPU`);
+    lines.push(`CLI validate (podlab validate ${validate.file}, type check included): cold (empty type-check cache) ${validate.coldWallMs} ms wall, ${validate.coldCpuMs} ms CPU (goal ≤ ${validate.goalMs} ms: ${ok(validate.coldWallMs <= validate.goalMs)}); warm ${validate.warmWallMs} ms wall, ${validate.warmCpuMs} ms CPU (goal ≤ ${validate.goalMs} ms: ${ok(validate.warmWallMs <= validate.goalMs)}); an edited copy ${validate.editedWallMs} ms wall, ${validate.editedCpuMs} ms CPU (goal ≤ ${validate.goalMs} ms: ${ok(validate.editedWallMs <= validate.goalMs)}); podlab --version ${validate.startWallMs} ms wall, ${validate.startCpuMs} ms CPU`);
   }
   if (failFast) {
     lines.push('');
@@ -1403,7 +1413,7 @@ async function main(): Promise<number> {
     at: measured.at,
     commit: measured.commit,
     command: measured.command,
-    machine: { loadavg1mAtEnd: measured.loadavg1mAtEnd, cpus: cpus().length, cpuModel: cpus()[0]?.model, kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(), node: process.version, iproute2: ipv.stdout.trim() },
+    machine: { loadavg1mAtEnd: measured.loadavg1mAtEnd, cpus: cpus().length, cpuModel: cpus()[0]?.model, kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(), node: process.version, nodeExtraCaCerts: process.env.NODE_EXTRA_CA_CERTS !== undefined, iproute2: ipv.stdout.trim() },
     goals: GOALS,
     floorConcurrency: FLOOR_CONCURRENCY,
     ...Object.fromEntries(Object.entries(ran).filter(([, v]) => v)),

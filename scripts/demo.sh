@@ -5,8 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 2
 LAB=${1:-labs/pod-networking.lab.ts}
-trap 'node bin/podlab.js down "$LAB"' EXIT
-node bin/podlab.js up "$LAB" --check
+trap 'bin/podlab.js down "$LAB"' EXIT
+bin/podlab.js up "$LAB" --check
 status=$?
-node bin/podlab.js status "$LAB"
+bin/podlab.js status "$LAB"
 exit $status

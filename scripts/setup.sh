@@ -44,5 +44,5 @@ sh native/build.sh >/dev/null
 # sandbox's evaluator, and the type check's snapshot (about 1.5 s once, for this user). Done here,
 # a learner's first `podlab validate` takes 0.3 s instead of 1.7. Only speed: a failure is no error.
 echo "setup: building podlab's bundles and the type check's snapshot"
-node bin/podlab.js validate labs/pod-networking.lab.ts >/dev/null 2>&1 || echo "setup: (podlab validate failed; the first command will build them)"
+bin/podlab.js validate labs/pod-networking.lab.ts >/dev/null 2>&1 || echo "setup: (podlab validate failed; the first command will build them)"
 echo "setup: ready ($(ip -V | head -1), CNI plugins in /usr/lib/cni, native binaries in build/native)"

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from '../runtime/artifacts.ts';
-import { must, type Executor } from '../runtime/exec.ts';
+import { must, ownNodeEnv, type Executor } from '../runtime/exec.ts';
 import { isAlive, recordOf } from '../runtime/procs.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { readState, stateDir, writeState, type ProcessRecord } from '../runtime/state.ts';
@@ -55,7 +55,7 @@ export function kubeconfigText(lab: string, port: number, caPem: string, token: 
  */
 export async function launchApiServer(ex: Executor, lab: string): Promise<ProcessRecord> {
   const dir = makeApiDir(lab);
-  const pid = await ex.spawn([process.execPath, `${REPO_ROOT}bin/podlab.js`, 'api-server', lab], { logFile: `${dir}/server.log` });
+  const pid = await ex.spawn([process.execPath, `${REPO_ROOT}bin/podlab.js`, 'api-server', lab], { logFile: `${dir}/server.log`, cleanEnv: true, env: ownNodeEnv() });
   const state = readState(lab);
   if (!state) {
     // A `down` came between: the lab is gone, and so must its server be.

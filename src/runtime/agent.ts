@@ -31,7 +31,7 @@ import { NETNS_RUN_DIR } from '../constants.ts';
 import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
 import { readEvents, recordEvent } from './events.ts';
-import type { Executor } from './exec.ts';
+import { ownNodeEnv, type Executor } from './exec.ts';
 import { readExit, reasonOf } from './exits.ts';
 import { withLabMutex } from './mutex.ts';
 import { readControl, readLoops, writeLoops, type LoopsFile } from './loops-state.ts';
@@ -467,7 +467,7 @@ export async function runAgent(lab: string, ex: Executor, onReady: () => void): 
 /** Starts the lab's agent (`podlab agent <lab>`) and records it; `up` calls it once the lab is up. */
 export async function startAgent(ex: Executor, state: LabState): Promise<void> {
   const log = `${stateDir(state.lab)}/logs/agent.log`;
-  const pid = await ex.spawn([process.execPath, `${REPO_ROOT}bin/podlab.js`, 'agent', state.lab], { logFile: log, readyLine: 'ready', readyTimeoutMs: 60_000 });
+  const pid = await ex.spawn([process.execPath, `${REPO_ROOT}bin/podlab.js`, 'agent', state.lab], { logFile: log, readyLine: 'ready', readyTimeoutMs: 60_000, cleanEnv: true, env: ownNodeEnv() });
   state.agent = { ...recordOf(pid), log };
   writeState(state);
 }

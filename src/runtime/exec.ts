@@ -162,6 +162,17 @@ export interface DaemonOptions {
 }
 
 /**
+ * The environment of a Node process of podlab's own (the agent, the API server): podlab's, without
+ * NODE_EXTRA_CA_CERTS. Node 20 reads that file and its bundled root certificates as it starts
+ * (about 35 ms of CPU); podlab is never a TLS client of the outside, so it has no use for them. The
+ * `podlab` command starts without it as well (bin/podlab.js). For `spawn`'s `cleanEnv`.
+ */
+export function ownNodeEnv(): Record<string, string> {
+  const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
+  return env as Record<string, string>;
+}
+
+/**
  * Starts a long-lived process in its own session (it outlives podlab's CLI) and returns its pid.
  * With `readyLine`, resolves only once the process said it is ready, and rejects with its stderr
  * if it exits first.

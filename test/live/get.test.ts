@@ -25,6 +25,19 @@ describe.runIf(live)('kubectl habits (live)', () => {
     await down(LAB, realExecutor);
   }, 60_000);
 
+  it('the podlab command hands the programs it runs the NODE_EXTRA_CA_CERTS its Node started without', () => {
+    const given = '/nonexistent/podlab-test-ca.pem';
+    const node = state.plan.nodes[0]!.name;
+    const r = spawnSync('bin/podlab.js', ['exec', LAB, `node/${node}`, '--', 'sh', '-c', 'printenv NODE_EXTRA_CA_CERTS; printenv PODLAB_NODE_EXTRA_CA_CERTS || echo none'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PODLAB_PREFIX: '', NODE_EXTRA_CA_CERTS: given },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${given}\nnone\n`);
+    expect(r.stderr).not.toContain('extra certs');
+  });
+
   it('get pods -o wide: every pod of the default namespace, Running, with its live IP and node', () => {
     const r = cli('get', 'pods', LAB, '-o', 'wide');
     expect(r.status, r.stderr).toBe(0);

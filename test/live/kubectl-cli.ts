@@ -8,8 +8,16 @@ import { down } from '../../src/runtime/down.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-/** `podlab <args>` from this checkout (never rejects: the test reads exitCode, stdout, stderr). */
-export const podlabCli = (timeout = 90_000) => (...args: string[]) => execa(process.execPath, [`${ROOT}bin/podlab.js`, ...args], { reject: false, cwd: ROOT, timeout });
+/**
+ * What a shell with NODE_EXTRA_CA_CERTS set hands the CLI (a file that does not exist: Node warns
+ * in whichever process reads it). The `podlab` command and the Node processes of its own (the API
+ * server) start without it.
+ */
+export const GIVEN_CA_CERTS = '/nonexistent/podlab-test-ca.pem';
+
+/** `podlab <args>` from this checkout, as the `podlab` command (never rejects: the test reads exitCode, stdout, stderr). */
+export const podlabCli = (timeout = 90_000) => (...args: string[]) =>
+  execa(`${ROOT}bin/podlab.js`, args, { reject: false, cwd: ROOT, timeout, env: { NODE_EXTRA_CA_CERTS: GIVEN_CA_CERTS } });
 
 /** A lab that `up` brings up with podlab's CLI (anything of it left before goes first); `kubectl` then runs against it. */
 export function kubectlLab(lab: string, opts: { podlabTimeout?: number; kubectlTimeout?: number } = {}) {

@@ -73,6 +73,12 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
     expect(readFileSync(K.kubeconfig, 'utf8')).toContain(`server: https://127.0.0.1:${apiPort(LAB)}`);
   });
 
+  it("the API server, a Node of podlab's own, starts without the NODE_EXTRA_CA_CERTS the CLI was given", () => {
+    const environ = readFileSync(`/proc/${apiPid}/environ`, 'utf8').split('\0');
+    expect(environ.filter((v) => v.startsWith('NODE_EXTRA_CA_CERTS='))).toEqual([]);
+    expect(readFileSync(`/run/podlab/${LAB}/api/server.log`, 'utf8')).not.toContain('extra certs');
+  });
+
   it('nothing of the API server listens on anything but 127.0.0.1', async () => {
     const ss = await execa('ss', ['-Hltnp'], { reject: false });
     const mine = ss.stdout.split('\n').filter((l) => l.includes(`pid=${apiPid},`));

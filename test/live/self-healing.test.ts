@@ -4,7 +4,7 @@
  * with a new name and IP, a failed node's pod moves), what `status` and the events say about it,
  * and that `down` stops the agent first and leaves nothing: no agent process, no namespace.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileLab } from '../../src/compile/compile.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
@@ -34,7 +34,15 @@ describe.skipIf(!live)('live: self-healing (control loops)', () => {
     before = await scopedSnapshot([name]);
     const { lab } = await compileLab('labs/self-healing.lab.ts');
     const plan = buildPlan(lab!);
-    state = await up(plan, render(plan));
+    // As in a shell where it is set: podlab's own Node processes start without it (ownNodeEnv).
+    const given = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = '/nonexistent/podlab-test-ca.pem';
+    try {
+      state = await up(plan, render(plan));
+    } finally {
+      if (given === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = given;
+    }
     first = webPods(state).map((p) => p.name);
   }, 120_000);
   afterAll(async () => {
@@ -44,6 +52,8 @@ describe.skipIf(!live)('live: self-healing (control loops)', () => {
   it('up starts the agent (recorded by pid) and every replica is ready behind the Service', async () => {
     const s = readState(name)!;
     expect(s.agent && isAlive(s.agent)).toBe(true);
+    // The agent is a Node of podlab's own: started without NODE_EXTRA_CA_CERTS, which `up` had.
+    expect(readFileSync(`/proc/${s.agent!.pid}/environ`, 'utf8').split('\0').filter((v) => v.startsWith('NODE_EXTRA_CA_CERTS='))).toEqual([]);
     expect(first).toHaveLength(3);
     const r = await runCheck(s, s.plan.checks[0]!);
     expect(r.status).toBe('pass');

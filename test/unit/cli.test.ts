@@ -1,5 +1,5 @@
 /** The CLI as a user meets it: exit codes, --json, render --check. Needs no root. */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,26 @@ describe('podlab CLI', () => {
     expect(statSync(bundle).mtimeMs).toBe(again);
   });
 
+
+  it('the podlab command starts Node without NODE_EXTRA_CA_CERTS; `node bin/podlab.js` is handed it as given', async () => {
+    // Node 20 reads the file as it starts and warns when it cannot: a file that does not exist shows
+    // which process read it.
+    const env = { PODLAB_CACHE_DIR: CACHE, NODE_EXTRA_CA_CERTS: join(CACHE, 'no-such-ca.pem') };
+    const command = await execa('bin/podlab.js', ['--version'], { reject: false, env });
+    expect(command.exitCode).toBe(0);
+    expect(command.stdout).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(command.stderr).not.toContain('extra certs');
+    const direct = await execa('node', ['bin/podlab.js', '--version'], { reject: false, env });
+    expect(direct.exitCode).toBe(0);
+    expect(direct.stderr).toContain('Ignoring extra certs');
+    // Arguments pass through the launcher as they are, spaces and all; and it runs through a link
+    // elsewhere, as `npm link` installs it.
+    const link = join(CACHE, 'podlab');
+    symlinkSync(join(process.cwd(), 'bin/podlab.js'), link);
+    const spaced = await execa(link, ['validate', 'no such lab.ts', '--json', '--no-typecheck'], { reject: false, env });
+    expect(JSON.parse(spaced.stdout)).toMatchObject({ file: 'no such lab.ts', valid: false });
+    expect(spaced.stderr).not.toContain('extra certs');
+  });
   it('validate: exit 0 and a JSON verdict for a valid lab', async () => {
     const r = await podlab('validate', 'labs/kubenet.lab.ts', '--json', '--no-typecheck');
     expect(r.exitCode).toBe(0);
