@@ -20,11 +20,11 @@
 // CommonJS, as all of bin/ is (bin/package.json): Node starts a CommonJS entry about 5 ms sooner
 // than an ES module, and nothing here needs the module loader.
 const { createHash } = require('node:crypto');
-const { accessSync, constants: fsc, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { accessSync, constants: fsc, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { homedir } = require('node:os');
 const { join, resolve } = require('node:path');
-const { cachedScript } = require('./code-cache.js');
+const { asciiOnly, cachedScript, readSource } = require('./code-cache.js');
 
 // The variable the launcher put aside, back for the programs podlab runs: they see the environment
 // they were given. podlab's own Node processes are started without it (src/runtime/exec.ts).
@@ -149,8 +149,8 @@ async function rebuild(dir) {
     ...entries.map(([bundle, entry]) => build({ ...common, entryPoints: [`${root}${entry}`], outfile: `${dir}/${bundle}` })),
   ]);
   mkdirSync(dir, { recursive: true });
-  entries.forEach(([bundle], i) => writeAtomic(`${dir}/${bundle}`, rest[i].outputFiles[0].contents));
-  writeAtomic(`${dir}/podlab.cjs`, cli.outputFiles[0].contents);
+  entries.forEach(([bundle], i) => writeAtomic(`${dir}/${bundle}`, asciiOnly(rest[i].outputFiles[0].text)));
+  writeAtomic(`${dir}/podlab.cjs`, asciiOnly(cli.outputFiles[0].text));
 }
 
 /** The folder holding bundles as new as src/, (re)built when needed; undefined without esbuild. */
@@ -175,7 +175,7 @@ async function bundles() {
 function run(dir, name) {
   const file = `${dir}/${name}`;
   const as = `${PACKAGED}/${name}`;
-  const { script, stamp } = cachedScript(file, readFileSync(file, 'utf8'), as, `${file}.cache`);
+  const { script, stamp } = cachedScript(file, readSource(file), as, `${file}.cache`);
   // What the CLI caches per build (src/render/render-cache.ts) is keyed by this stamp.
   if (name !== 'preload.cjs') globalThis[Symbol.for('podlab.bundle')] = { dir, stamp };
   const module = { exports: {} };

@@ -12,11 +12,10 @@
  * Also the compiler options of podlab's type checks of lab files (typecheck.ts), which podlab's
  * types written out for them (author-types.ts) are printed with too.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type * as TsMorph from 'ts-morph';
-import { cachedScript } from '../../bin/code-cache.js';
+import { cachedScript, readSource } from '../../bin/code-cache.js';
 import type { CheckEnv } from './check-program.ts';
 import { cacheDir } from './typecheck-cache.ts';
 
@@ -104,7 +103,7 @@ export function codeCacheOf(file: string): string {
 /** Loads a CommonJS file into Node's module cache as `require` would, compiled from V8's code cache when there is one for it. */
 function loadCached(require: NodeJS.Require, file: string): void {
   if (require.cache[file]) return;
-  const { script } = cachedScript(file, readFileSync(file, 'utf8'), file, codeCacheOf(file), 0o600);
+  const { script } = cachedScript(file, readSource(file), file, codeCacheOf(file), 0o600);
   const m = new Module(file);
   m.filename = file;
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(file));

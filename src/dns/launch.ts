@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { readSource } from '../../bin/code-cache.js';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { CODE_CACHE_FLAG, LISTENING_HOOK } from './marks.ts';
 
@@ -29,7 +30,7 @@ const DIGEST_BYTES = 20;
 function launch(dir: string): void {
   const bundle = join(dir, 'server.cjs');
   const cacheFile = join(dir, 'server.cache');
-  const source = readFileSync(bundle, 'utf8');
+  const source = readSource(bundle);
   const digest = createHash('sha1').update(source).digest();
 
   let cached: Buffer | undefined;

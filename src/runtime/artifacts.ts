@@ -10,6 +10,7 @@ import { diag, type Diagnostic } from '../compile/diagnostics.ts';
 import { defaultCorefile } from '../dns/corefile/defaults.ts';
 import { CODE_CACHE_FLAG } from '../dns/marks.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
+import { asciiOnly } from '../../bin/code-cache.js';
 import { realExecutor, type Executor } from './exec.ts';
 import { SPAWNER_BIN } from './spawner.ts';
 import { BUILD_DIR, PACKAGE_ROOT } from './build-dir.ts';
@@ -65,7 +66,7 @@ function stale(outs: string[], sources: string[]): boolean {
  * write it is not an error.
  */
 export async function ensureDnsServer(): Promise<Diagnostic | undefined> {
-  if (!stale([DNS_BUNDLE, DNS_SERVER_BUNDLE], [`${REPO_ROOT}src/dns`])) return undefined;
+  if (!stale([DNS_BUNDLE, DNS_SERVER_BUNDLE], [`${REPO_ROOT}src/dns`, `${REPO_ROOT}bin/code-cache.js`])) return undefined;
   try {
     const { build } = await import('esbuild');
     const bundle = (entry: string) =>
@@ -73,8 +74,9 @@ export async function ensureDnsServer(): Promise<Diagnostic | undefined> {
     const [server, launcher] = await Promise.all([bundle('main.ts'), bundle('launch.ts')]);
     // By rename: a second `up` bundling at the same time never exposes half a file.
     mkdirSync(dirname(DNS_BUNDLE), { recursive: true });
-    writeFileAtomic(DNS_SERVER_BUNDLE, server.outputFiles[0]!.contents);
-    writeFileAtomic(DNS_BUNDLE, launcher.outputFiles[0]!.contents);
+    // All ASCII, which the launcher reads (and V8 compiles) sooner (bin/code-cache.js).
+    writeFileAtomic(DNS_SERVER_BUNDLE, asciiOnly(server.outputFiles[0]!.text));
+    writeFileAtomic(DNS_BUNDLE, asciiOnly(launcher.outputFiles[0]!.text));
   } catch (e) {
     return diag('PL3002', [], `could not bundle the DNS server: ${(e as Error).message}`, `Run npm ci (esbuild is a dependency). ${NOTHING_CHANGED}`);
   }

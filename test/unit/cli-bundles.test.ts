@@ -5,9 +5,15 @@
  * schema (they load on a validation-cache miss, or when grading or a policy file needs them, by
  * dynamic import); `down` of a lab by name needs no compiler at all.
  */
-import { readFileSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { build } from 'esbuild';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { asciiOnly, readSource } from '../../bin/code-cache.js';
+import { ensureDnsServer } from '../../src/runtime/artifacts.ts';
 
 /** The inputs an entry reaches through static imports only (what its bundle initialises at start). */
 async function eagerInputs(entry: string): Promise<string[]> {
@@ -67,5 +73,32 @@ describe('the CLI entries of their own', () => {
   it('bin/ is CommonJS, which Node starts sooner than an ES module: bin/package.json says so, and no file of it has an import statement', () => {
     expect(JSON.parse(readFileSync('bin/package.json', 'utf8'))).toEqual({ type: 'commonjs' });
     for (const f of ['bin/podlab.js', 'bin/code-cache.js']) expect(readFileSync(f, 'utf8'), f).not.toMatch(/^(import|export) /m);
+  });
+
+  it('every bundle the CLI and the DNS pod start from is all ASCII (one byte a character for V8, decoded as Latin-1), and means what its sources say', async () => {
+    await execa('bin/podlab.js', ['--version']);
+    await ensureDnsServer();
+    const bundles = [...readdirSync('build/cli').filter((f) => f.endsWith('.cjs')).map((f) => `build/cli/${f}`), 'build/dns/server.cjs', 'build/dns/podlab-dns.cjs'];
+    expect(bundles).toContain('build/cli/up.cjs');
+    for (const f of bundles) expect(isAscii(readFileSync(f)), f).toBe(true);
+    // The escapes mean what the characters did: strings, templates, regular expressions, comments.
+    const js = "/* a → b */ module.exports = ['10–20 …', `x ${1} — y`, /↔ (\\S+)/.exec('a ↔ eth0')?.[1], /\\u{1f600}/u.test('😀'), '😀'.length]; // ✓";
+    const run = (text: string) => {
+      const m = { exports: undefined as unknown };
+      new Function('module', text)(m);
+      return m.exports;
+    };
+    expect(isAscii(Buffer.from(asciiOnly(js)))).toBe(true);
+    expect(run(asciiOnly(js))).toEqual(run(js));
+    expect(run(js)).toEqual(['10–20 …', 'x 1 — y', 'eth0', true, 2]);
+    // readSource: the same text as UTF-8 decoding, for an ASCII file and for one that is not.
+    const dir = mkdtempSync(join(tmpdir(), 'podlab-ascii-'));
+    try {
+      writeFileSync(join(dir, 'a.js'), asciiOnly(js));
+      writeFileSync(join(dir, 'u.js'), js);
+      for (const f of ['a.js', 'u.js']) expect(readSource(join(dir, f))).toBe(readFileSync(join(dir, f), 'utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
