@@ -439,7 +439,13 @@ function crashedBy(lab: string, pod: string, container: string, pid: number): nu
 export async function runAgent(lab: string, ex: Executor, onReady: () => void): Promise<void> {
   const agent = new Agent(lab, ex);
   let stop = false;
-  const quit = () => (stop = true);
+  // A SIGTERM (`down` stops the agent first, and waits for it) ends the wait between ticks at
+  // once, not a tick later: a tick under way finishes, then the agent exits.
+  let wake = () => {};
+  const quit = () => {
+    stop = true;
+    wake();
+  };
   process.on('SIGTERM', quit);
   process.on('SIGINT', quit);
   const first = readState(lab);
@@ -459,8 +465,17 @@ export async function runAgent(lab: string, ex: Executor, onReady: () => void): 
       ready = true;
       onReady();
     }
-    await new Promise((res) => setTimeout(res, Math.max(0, tickMs - (Date.now() - t))));
+    if (stop) break;
+    await new Promise<void>((res) => {
+      const timer = setTimeout(res, Math.max(0, tickMs - (Date.now() - t)));
+      wake = () => {
+        clearTimeout(timer);
+        res();
+      };
+    });
   }
+  process.off('SIGTERM', quit);
+  process.off('SIGINT', quit);
 }
 
 
