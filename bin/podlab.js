@@ -19,7 +19,6 @@
 //
 // CommonJS, as all of bin/ is (bin/package.json): Node starts a CommonJS entry about 5 ms sooner
 // than an ES module, and nothing here needs the module loader.
-const { createHash } = require('node:crypto');
 const { accessSync, constants: fsc, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { homedir } = require('node:os');
@@ -111,7 +110,8 @@ function writable(dir) {
 
 function userCache() {
   const base = process.env.PODLAB_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'podlab');
-  return join(base, 'cli', createHash('sha256').update(root).digest('hex').slice(0, 16));
+  // node:crypto only here: compiling it cost every command about 1.5 ms at start.
+  return join(base, 'cli', require('node:crypto').createHash('sha256').update(root).digest('hex').slice(0, 16));
 }
 
 /** Written aside and renamed: two podlab commands starting at once never see half a file. */

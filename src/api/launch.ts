@@ -8,7 +8,7 @@
  * kubeconfig (0600, context named after the lab) last: its existence says the server answers.
  * `podlab kubeconfig` waits for it (waitApiServer).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../lib/crypto.ts';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from '../runtime/artifacts.ts';

@@ -8,7 +8,7 @@
  * a time, through live.ts. The process leaves when its lab's state is gone.
  */
 import { spawn } from 'node:child_process';
-import { timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from '../lib/crypto.ts';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';

@@ -4,7 +4,7 @@
  * parts and entry limit it shares). In the CLI layer because it reads the Lab, which render and
  * the runtime never do.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../lib/crypto.ts';
 import { readFileSync } from 'node:fs';
 import type { Lab } from '../compile/lab.ts';
 import { STATE_ROOT } from '../constants.ts';

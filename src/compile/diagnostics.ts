@@ -3,11 +3,22 @@
  * and where it lives (the property path in the lab, and once positioned, file:line:col). This
  * module holds the catalogue of codes and the terminal formatting; it never decides validity.
  */
-import { codeFrameColumns } from '@babel/code-frame';
+import { createRequire } from 'node:module';
+import type * as CodeFrame from '@babel/code-frame';
 import { COREFILE_CODES } from '../dns/corefile/codes.ts';
 import { compareText } from '../lib/order.ts';
 
 export type Path = ReadonlyArray<string | number>;
+
+/**
+ * @babel/code-frame, loaded from node_modules the first time a frame is printed: every command
+ * imports this module, and initialising the package (with its check of the terminal's colours)
+ * cost each one's start about 2 ms, where only a command that prints a positioned diagnostic
+ * needs it.
+ */
+let codeFrame: typeof CodeFrame.codeFrameColumns | undefined;
+const codeFrameColumns: typeof CodeFrame.codeFrameColumns = (...args) =>
+  (codeFrame ??= (createRequire(import.meta.url)('@babel/code-frame') as typeof CodeFrame).codeFrameColumns)(...args);
 
 export interface Diagnostic {
   code: string;

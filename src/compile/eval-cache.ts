@@ -22,7 +22,7 @@
  * written costs only the speed. Imports Node's modules only: bin/podlab.js runs it (bundled) to
  * decide whether to start the evaluation early at all.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../lib/crypto.ts';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { resolveRelative } from './resolve-relative.ts';

@@ -17,7 +17,7 @@
  * `typecheck/`. A missing, unreadable or corrupt entry is a miss; a cache that cannot be written
  * costs only the speed.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../lib/crypto.ts';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { homedir } from 'node:os';

@@ -15,7 +15,7 @@
  * bundle, in `validate/` (0700, files 0600): the same trust as the bundle, which podlab runs. At
  * most MAX_ENTRIES are kept, the oldest removed. A missing, unreadable or corrupt entry is a miss.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../lib/crypto.ts';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { runningBundle, type BundleInfo } from '../lib/bundle.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';

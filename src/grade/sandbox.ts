@@ -11,7 +11,7 @@
  *   - messages name the submission by its file name, never by the throw-away path.
  */
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../lib/crypto.ts';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluateModule, sandboxAvailable, type EvalLimits, type EvalResult } from '../compile/evaluate.ts';

@@ -8,7 +8,7 @@
  * control-plane node that has workers beside it (kubeadm's taint) unless they tolerate it, and
  * spreads replicas over the nodes that fit. Pure: objects in, lab fragments and diagnostics out.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../lib/crypto.ts';
 import { diag, warning, type Diagnostic } from '../compile/diagnostics.ts';
 import type { ContainerSpec, LabSpec, PodSpec, ServiceSpec } from '../schema/lab-schema.ts';
 import { CONTROL_PLANE_TAINT, type Toleration } from '../loops/scheduler.ts';

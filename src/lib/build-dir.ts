@@ -6,7 +6,7 @@
  * package (a hash of its path). `PODLAB_BUILD_DIR` names the folder outright.
  */
 import { accessSync, constants, existsSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash } from './crypto.ts';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

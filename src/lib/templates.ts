@@ -13,7 +13,7 @@
  * compiler is loaded from node_modules (not bundled) the first time a template's JavaScript is
  * not kept.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from './crypto.ts';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';

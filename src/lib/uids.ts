@@ -6,7 +6,7 @@
  */
 import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
-import { randomInt } from 'node:crypto';
+import { randomInt } from './crypto.ts';
 import { PODLAB_UIDS, UID_LOCK_DIR } from '../constants.ts';
 import { isAlive, recordOf, startTimeOf, type ProcessRef as ProcessRecord } from './proc.ts';
 

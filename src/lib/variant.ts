@@ -3,7 +3,7 @@
  * student gets one value of each, picked from a seed (the exercise and the student's id), the same
  * every time, so two students' answers differ and a regrade gives the same task.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from './crypto.ts';
 
 export type Variant = Record<string, string | number>;
 

@@ -5,7 +5,7 @@
  * same lab gives the same names every run: the template hash from the template, the suffix from
  * the deployment and a sequence number that only grows (a replacement never reuses a name).
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../lib/crypto.ts';
 import { schedule, type Placed, type SchedNode, type SchedRequest } from './scheduler.ts';
 import { compareText } from '../lib/order.ts';
 

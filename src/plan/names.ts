@@ -2,7 +2,7 @@
  * Every Linux name podlab derives, in one place: namespace names (unambiguous per lab), interface
  * names (≤ 15 bytes, hashed rather than truncated when the readable form does not fit) and MACs.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../lib/crypto.ts';
 import { IFNAME_MAX, NETNS_PREFIX, NETNS_SEP } from '../constants.ts';
 
 export function shortHash(text: string, len = 8): string {

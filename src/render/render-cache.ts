@@ -13,7 +13,7 @@
  * bundle and its code cache, which podlab runs. At most MAX_ENTRIES are kept, the oldest removed.
  * src/cli/plan-cache.ts goes one step further back for `up`: this lab, planned and rendered by this build.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../lib/crypto.ts';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Plan } from '../plan/plan.ts';

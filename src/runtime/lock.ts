@@ -14,7 +14,7 @@
  * half built — only removed by `down`, after it has removed the rest.
  */
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../lib/crypto.ts';
 import { STATE_ROOT } from '../constants.ts';
 import { isAlive, recordOf } from './procs.ts';
 import type { ProcessRecord } from './state.ts';

@@ -17,7 +17,7 @@
  * results), sends an `update` event with the new rows and drawing, and the changes in words.
  * Polling, not inotify: a crashed process writes nothing anywhere to watch.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from '../lib/crypto.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runChecks } from '../check/run.ts';

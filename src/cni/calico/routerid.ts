@@ -6,7 +6,7 @@
  * multicast and reserved range (above 223: minus 32), as confd's HashToIPv4 (confd/pkg/resource/
  * template/util.go) does. Pure; written here in podlab's own code.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../../lib/crypto.ts';
 
 /** Calico's hashed router id of a node: `hashRouterId('nodeTest')` is 109.174.215.226. */
 export function hashRouterId(nodeName: string): string {

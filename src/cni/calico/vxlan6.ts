@@ -15,7 +15,7 @@
  *   MAC → its node's IPv6 address) and a route to each of its IPv6 blocks via its tunnel address,
  *   onlink (Felix's TargetTypeVXLAN routes carry RTNH_F_ONLINK); a blackhole per own IPv6 block.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../../lib/crypto.ts';
 import { CALICO } from '../../constants.ts';
 import { formatAddr, formatPrefix, nth, type Prefix } from '../../net/addr.ts';
 

@@ -10,7 +10,7 @@
  * again (`podlab graph -f svg`, `trace --svg`, a render) loads no WebAssembly at all. Whatever
  * fails there (a build folder that cannot be written) costs only the speed.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../../lib/crypto.ts';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
