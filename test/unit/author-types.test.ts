@@ -6,13 +6,31 @@
  * answers as one in process does. In-process (the code cache and the CLI in child processes),
  * with a cache directory of the test's own.
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+// A build folder of the file's own (read when build-dir.ts is first imported: set before any
+// import), where the snapshot of podlab's types is built, damaged and built again without touching
+// the package's; it shares the package's native programs (the evaluator's sandbox runs them).
+const build = vi.hoisted(() => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  const dir = fs.mkdtempSync('test/.tmp-at-build-');
+  fs.chmodSync(dir, 0o755);
+  fs.symlinkSync(path.resolve('build/native'), path.join(dir, 'native'));
+  process.env.PODLAB_BUILD_DIR = path.resolve(dir);
+  return path.resolve(dir);
+});
+afterAll(() => {
+  delete process.env.PODLAB_BUILD_DIR;
+  rmSync(build, { recursive: true, force: true });
+});
 import { authorTypes, SHIPPED_TYPES } from '../../src/compile/author-types.ts';
 import { podlabTypes, typecheckLab } from '../../src/compile/typecheck.ts';
-import { closeSnapshotChecker } from '../../src/compile/typecheck-snapshot.ts';
+import { closeSnapshotChecker, snapshotFor } from '../../src/compile/typecheck-snapshot.ts';
+import { compilerFingerprint } from '../../src/compile/typecheck-early.ts';
 import { ownCacheDir } from './own-cache-dir.ts';
 
 const dir = ownCacheDir('.tmp-at-');
@@ -106,7 +124,8 @@ describe('ts-morph from its code cache', () => {
 });
 
 describe("the type check's snapshot (typecheck-snapshot.ts)", () => {
-  const snapshots = () => join(dir, 'cache', 'typecheck', 'snapshot');
+  // The package's (here: the file's own build folder's): podlab's types as they come with podlab.
+  const snapshots = () => join(build, 'typecheck');
   const write = (name: string) => {
     const file = join(dir, `${name}.snap.lab.ts`);
     writeFileSync(file, LABS[name]!.replace("from './", "from '../../labs/"));
@@ -123,13 +142,16 @@ describe("the type check's snapshot (typecheck-snapshot.ts)", () => {
     }
   }, 120_000);
 
-  it('is what `podlab validate` checks an edited lab in', async () => {
+  it('is what `podlab validate` checks a lab in, the first of a new type-check cache (a new user) too, and an edited one', async () => {
     const cache = join(dir, 'cli-cache');
     const file = write('valid');
     const validate = () => execa(process.execPath, ['bin/podlab.js', 'validate', file], { env: { PODLAB_CACHE_DIR: cache, PODLAB_TRACE: '1' }, reject: false });
+    // The package's snapshot, built by the checks above (as scripts/setup.sh builds it), serves a cache that has none.
     const first = await validate();
     expect(first.exitCode, first.stderr).toBe(0);
-    expect(first.stderr).toContain('typecheck: the snapshot built');
+    expect(first.stderr).toContain('typecheck: in a Node started from the snapshot');
+    expect(first.stderr).not.toContain('typecheck: the snapshot built');
+    expect(existsSync(join(cache, 'typecheck', 'snapshot'))).toBe(false);
     writeFileSync(file, `${readFileSync(file, 'utf8')}// edited\n`);
     const edited = await validate();
     expect(edited.exitCode, edited.stderr).toBe(0);
@@ -148,16 +170,20 @@ describe("the type check's snapshot (typecheck-snapshot.ts)", () => {
   }, 120_000);
 
   it('that does not start is recorded, not built again, and the check runs in process', async () => {
-    const [blob] = readdirSync(snapshots()).filter((f) => f.endsWith('.blob'));
+    // The snapshot the next check starts from: of the types it checks against (written out in the
+    // cache by the checks above, which are fresh, so taken before the ones podlab comes with).
+    const path = snapshotFor(podlabTypes()!, compilerFingerprint())!;
+    const [at, blob] = [dirname(path), basename(path)];
+    expect(readdirSync(at)).toContain(blob);
     // The Node that served the checks above has the snapshot loaded already: ended, the next starts from the file.
     closeSnapshotChecker();
-    writeFileSync(join(snapshots(), blob!), 'not a snapshot');
+    writeFileSync(path, 'not a snapshot');
     const file = write('wrongType');
     const damaged = await typecheckLab(file, { cache: false });
     expect(damaged).toEqual(await typecheckLab(file, { cache: false, snapshot: false }));
     expect(damaged.map((d) => d.message)).toEqual([expect.stringContaining('TS2345')]);
-    expect(readdirSync(snapshots()).sort()).toEqual([`${blob}.failed`, blob!.replace(/\.blob$/, '.cjs')]);
+    expect(readdirSync(at).sort()).toEqual([`${blob}.failed`, blob.replace(/\.blob$/, '.cjs')]);
     expect(await typecheckLab(write('valid'), { cache: false })).toEqual([]);
-    expect(readdirSync(snapshots()).some((f) => f.endsWith('.blob'))).toBe(false);
+    expect(readdirSync(at).some((f) => f.endsWith('.blob'))).toBe(false);
   }, 120_000);
 });
