@@ -11,10 +11,10 @@
  * Node; that check runs in process meanwhile), or by the check that writes podlab's types out; in
  * podlab's build folder (`typecheck/`) for podlab's types as they come with it, else in the
  * type-check cache's directory (`snapshot/`): snapshotFor. Named by a hash of everything it
- * holds: the snapshot's own sources, the compiler
- * and its options, podlab's types, and the Node that built it (a snapshot runs only in the Node
- * binary that made it). It holds podlab's own files only, never a lab. Building it runs the compiler
- * as the user podlab runs as, as the check in process does.
+ * holds: the snapshot's own sources, the compiler and its options, podlab's types, and the Node
+ * that built it (a snapshot runs only in the Node binary that made it). It holds podlab's own
+ * files only, never a lab. Building it runs the compiler as the user podlab runs as, as the check
+ * in process does.
  *
  * Whatever fails (no esbuild, a Node that cannot build or start from it, a check that does not
  * answer) costs only the speed: the check runs in process, and a key whose snapshot failed is not
