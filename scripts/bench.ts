@@ -48,7 +48,7 @@ import { buildPlan, type Plan } from '../src/plan/plan.ts';
 import { labNamespaces, render } from '../src/render/render.ts';
 import { down, labNamespacesOnHost } from '../src/runtime/down.ts';
 import { cniAdd } from '../src/runtime/cni.ts';
-import { must, parallel, realExecutor, spawnDaemon } from '../src/runtime/exec.ts';
+import { must, ownNodeEnv, parallel, realExecutor, spawnDaemon } from '../src/runtime/exec.ts';
 import { PAUSE_BIN } from '../src/runtime/artifacts.ts';
 import { BUILD_DIR } from '../src/lib/build-dir.ts';
 import { checkHost, probeKernel } from '../src/runtime/preflight.ts';
@@ -68,8 +68,6 @@ const TMP = join(ROOT, 'bench/.tmp');
  * that variable where it is set (about 35 ms a start on this machine).
  */
 const PODLAB = join(ROOT, 'bin/podlab.js');
-/** The environment without NODE_EXTRA_CA_CERTS: Node as the `podlab` command starts it. */
-const { NODE_EXTRA_CA_CERTS: _extraCa, ...ENV_AS_PODLAB } = process.env;
 
 /** The goals of issues 6 and 28, printed next to the figures. */
 const GOALS = { upRatio: 1.5, downRatio: 1.2, sandboxUpRatio: 1.2, sandboxDownRatio: 1.2, flagshipCliUpMs: 350, podRssMiB: 2, validateMs: 500, peerFlagshipUpDown: 0.5, peer10x10Up: 0.33, failFastAfterSettledMs: 200 };
@@ -721,7 +719,8 @@ async function benchCli(runs: number): Promise<CliResult> {
       ['graphSvg', PODLAB, ['graph', lab, '-f', 'svg']],
       ['graphSvgAgain', PODLAB, ['graph', lab, '-f', 'svg']],
       ['wholeCli', PODLAB, ['--version']],
-      ['node', 'node', ['-e', '0'], ENV_AS_PODLAB],
+      // Node as the `podlab` command starts it: without NODE_EXTRA_CA_CERTS, as podlab's own Nodes.
+      ['node', 'node', ['-e', '0'], ownNodeEnv()],
       ['nodeAsGiven', 'node', ['-e', '0']],
     ];
     for (const [k, program, argv, env] of commands) {

@@ -379,7 +379,6 @@ function firstPlugin(node: PlanNode): { plugin: string; pluginType: string } {
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
-
 export function render(plan: Plan): Rendered {
   const banner = bannerOf(plan);
   const namespaces = labNamespaces(plan);
