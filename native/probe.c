@@ -23,6 +23,8 @@
  *   (http-get with N > 1 adds "answered" and "answers" so far).
  *   Hosts are IP literals (IPv4, or IPv6 in brackets in a URL): checks always
  *   target addresses, never names. The timeout covers each whole attempt.
+ *   tcp-connect, udp-echo-client and http-get's connect try again on a new
+ *   socket every RESEND_MS while nothing has answered; the first answer decides.
  *   Exit status: 0 ok, 1 check failed, 2 usage error (message on stderr).
  */
 #define _GNU_SOURCE
@@ -309,33 +311,74 @@ static int wait_for(int fd, short events, long long deadline)
     }
 }
 
+/*
+ * A packet lost while a route or rule is still being programmed (a BGP route not yet learned, a
+ * table being replaced) is sent again by the kernel only after its initial 1 s RTO, and on the same
+ * socket, so through the same conntrack entry. So while nothing has answered, a client starts a new
+ * try (a new socket: a new source port, a fresh conntrack entry) every RESEND_MS, and the first answer
+ * decides. A healthy lab answers the first try within a millisecond; a silent drop stays silent to
+ * every try until the deadline.
+ */
+#define RESEND_MS 200
+#define MAX_TRIES 32
+
 /* Connects a non-blocking TCP socket; returns fd, or -1 with errno (ETIMEDOUT on deadline). */
 static int tcp_connect(const struct target *t, long long deadline)
 {
-    int fd = socket(t->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct pollfd p[MAX_TRIES];
+    int n = 0, fd = -1, err = ETIMEDOUT;
+    long long next = now_ms();
+    for (;;) {
+        long long now = now_ms();
+        if (now >= deadline)
+            break;
+        if (now >= next && n < MAX_TRIES) {
+            int s = socket(t->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            if (s < 0) {
+                err = errno;
+                break;
+            }
+            if (connect(s, (const struct sockaddr *)&t->sa, t->len) == 0) {
+                fd = s;
+                break;
+            }
+            if (errno != EINPROGRESS) {
+                err = errno;
+                close(s);
+                break;
+            }
+            p[n++] = (struct pollfd){.fd = s, .events = POLLOUT};
+            next = now + RESEND_MS;
+        }
+        long long until = n < MAX_TRIES && next < deadline ? next : deadline;
+        int r = poll(p, (nfds_t)n, (int)(until - now));
+        if (r < 0 && errno != EINTR) {
+            err = errno;
+            break;
+        }
+        /* A connection wins over an error answered in the same round. */
+        int e = 0;
+        for (int i = 0; i < n && fd < 0; i++) {
+            if (!p[i].revents)
+                continue;
+            int se = 0;
+            socklen_t el = sizeof se;
+            getsockopt(p[i].fd, SOL_SOCKET, SO_ERROR, &se, &el);
+            if (se == 0)
+                fd = p[i].fd;
+            else if (!e)
+                e = se;
+        }
+        if (fd >= 0 || e) {
+            err = e;
+            break;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (p[i].fd != fd)
+            close(p[i].fd);
     if (fd < 0)
-        return -1;
-    if (connect(fd, (const struct sockaddr *)&t->sa, t->len) == 0)
-        return fd;
-    if (errno != EINPROGRESS) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    if (!wait_for(fd, POLLOUT, deadline)) {
-        close(fd);
-        errno = ETIMEDOUT;
-        return -1;
-    }
-    int err = 0;
-    socklen_t el = sizeof err;
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
-    if (err) {
-        close(fd);
         errno = err;
-        return -1;
-    }
     return fd;
 }
 
@@ -399,25 +442,44 @@ static void udp_echo_mode(int argc, char **argv)
     require("udp-echo-client", "message", o.message);
     struct target t;
     target_of("udp-echo-client", &o, &t);
-    long long deadline = now_ms() + o.timeout_ms;
+    long long deadline = now_ms() + o.timeout_ms, next = now_ms();
     /* A connected socket reports ICMP port-unreachable as ECONNREFUSED ("nothing listening"),
-     * apart from a drop (timeout), and takes replies only from the address it sent to. */
-    int fd = socket(t.sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (const struct sockaddr *)&t.sa, t.len) < 0)
-        fail_with(NULL, errno_code(errno), "connect", t.text, NULL);
+     * apart from a drop (timeout), and takes replies only from the address it sent to. A new try
+     * (a new socket) every RESEND_MS while nothing has answered, as tcp_connect does. */
     size_t mlen = strlen(o.message);
-    if (send(fd, o.message, mlen, 0) < 0)
-        fail_with(NULL, errno_code(errno), "send", t.text, NULL);
+    struct pollfd p[MAX_TRIES];
+    int tries = 0, fd = -1;
     char reply[65536];
-    ssize_t n;
-    for (;;) {
-        if (!wait_for(fd, POLLIN, deadline))
+    ssize_t n = -1;
+    while (fd < 0) {
+        long long now = now_ms();
+        if (now >= deadline)
             timed_out(NULL, "reply from", t.text, o.timeout_ms);
-        n = recv(fd, reply, sizeof reply, 0);
-        if (n >= 0)
-            break;
-        if (errno != EAGAIN && errno != EINTR)
+        if (now >= next && tries < MAX_TRIES) {
+            int s = socket(t.sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            if (s < 0 || connect(s, (const struct sockaddr *)&t.sa, t.len) < 0)
+                fail_with(NULL, errno_code(errno), "connect", t.text, NULL);
+            if (send(s, o.message, mlen, 0) < 0)
+                fail_with(NULL, errno_code(errno), "send", t.text, NULL);
+            p[tries++] = (struct pollfd){.fd = s, .events = POLLIN};
+            next = now + RESEND_MS;
+        }
+        long long until = tries < MAX_TRIES && next < deadline ? next : deadline;
+        if (poll(p, (nfds_t)tries, (int)(until - now)) < 0 && errno != EINTR)
             fail_with(NULL, errno_code(errno), "recv", t.text, NULL);
+        /* A reply wins over an error answered in the same round. */
+        int e = 0;
+        for (int i = 0; i < tries && fd < 0; i++) {
+            if (!p[i].revents)
+                continue;
+            n = recv(p[i].fd, reply, sizeof reply, 0);
+            if (n >= 0)
+                fd = p[i].fd;
+            else if (errno != EAGAIN && errno != EINTR && !e)
+                e = errno;
+        }
+        if (fd < 0 && e)
+            fail_with(NULL, errno_code(e), "recv", t.text, NULL);
     }
     char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
     int lp, rp;

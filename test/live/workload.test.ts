@@ -127,6 +127,35 @@ describe.skipIf(!live)('native workloads vs the Node reference', () => {
     }
   });
 
+  it('the probe tries again on a new socket while nothing answers: a first SYN or datagram lost (a route still being programmed) costs 200 ms, not the kernel’s 1 s retransmission', async () => {
+    const tcp = pairs['tcp-echo']!.nativePort;
+    const udpPort = pairs['udp-echo']!.nativePort;
+    // Drop only the first SYN and the first datagram to each port (numgen counts from 0).
+    const rules = [
+      'add table inet lost',
+      'add chain inet lost in { type filter hook input priority 0; }',
+      `add rule inet lost in tcp dport ${tcp} tcp flags syn numgen inc mod 100000 0 counter drop`,
+      `add rule inet lost in udp dport ${udpPort} numgen inc mod 100000 0 counter drop`,
+    ];
+    const [cmd, ...args] = inNs(['nft', rules.join('; ')]);
+    await execa(cmd!, args);
+    try {
+      // 900 ms: the kernel's own retransmission (1 s) would come too late; the probe's next try does not.
+      const connected = await probe(['tcp-connect', '--host', '127.0.0.1', '--port', String(tcp), '--timeout-ms', '900']);
+      expect(connected).toMatchObject({ ok: true, remote: '127.0.0.1', remotePort: tcp });
+      const echoed = await probe(['udp-echo-client', '--host', '127.0.0.1', '--port', String(udpPort), '--message', 'again', '--timeout-ms', '900']);
+      expect(echoed).toMatchObject({ ok: true, received: 'again' });
+      const [lc, ...la] = inNs(['nft', '-j', 'list', 'table', 'inet', 'lost']);
+      const listed = JSON.parse((await execa(lc!, la)).stdout) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
+      const dropped = listed.nftables.flatMap((o) => o.rule?.expr.flatMap((e) => (e.counter ? [e.counter.packets] : [])) ?? []);
+      // Each port's first packet was dropped, and only that one.
+      expect(dropped).toEqual([1, 1]);
+    } finally {
+      const [dc, ...da] = inNs(['nft', 'delete', 'table', 'inet', 'lost']);
+      await execa(dc!, da);
+    }
+  });
+
   it('usage errors exit 2; a taken port exits 1; SIGTERM exits 0', async () => {
     for (const args of [[], ['nope', '--port', '1'], ['http-echo'], ['http-echo', '--port', '70000'], ['tcp-echo', '--port', '1', '--bogus']]) {
       const r = await execa(WORKLOAD_BIN, args, { reject: false });
