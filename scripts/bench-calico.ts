@@ -7,19 +7,25 @@
  *    `proto bird` route to every peer's block. Goal (issue 23): ≤ 3 s for 10 nodes. The baseline,
  *    in the same run, is `up` of the same lab with kubenet (no daemons, static routes): what any
  *    mode pays; the ratio is Calico's convergence over it.
- * 2. The 81-cell truth table on the policy model lab (labs/network-policy.lab.ts as np-bench,
+ * 2. Checks right after `up` (as `podlab up --check` runs them) of labs/calico.lab.ts and
+ *    labs/calico-dual-stack.lab.ts: from the end of `up` until every check has passed. Most of it
+ *    is the BGP mesh coming up (BIRD connects 1 s after it starts), and a check's probe that sent
+ *    its first packet before the route existed.
+ * 3. The 81-cell truth table on the policy model lab (labs/network-policy.lab.ts as np-bench,
  *    flannel): its two lab checks (2 × 81 cells, TCP/80 and UDP/81). Goal (issue 22): ≤ 2 s per table.
  *    Baseline: the same lab with no policy at all (every cell reaches, so no cell waits on a reject).
  *
- *   node --import tsx scripts/bench-calico.ts [--runs N (3)] [--nodes 4,10] [--only calico,matrix] [--out FILE]
+ *   node --import tsx scripts/bench-calico.ts [--runs N (3)] [--nodes 4,10] [--only calico,checks,matrix] [--out FILE]
  *
- * Everything it builds is removed in `finally` (labs cal-bench-*, np-bench*).
+ * Everything it builds is removed in `finally` (labs cal-bench-*, cal-check-*, np-bench*).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import calicoLab from '../labs/calico.lab.ts';
+import calicoDualLab from '../labs/calico-dual-stack.lab.ts';
 import policyLab from '../labs/network-policy.lab.ts';
 import { birdSocket, type CalicoNode } from '../src/cni/calico/index.ts';
 import { parseBirdProtocols } from '../src/check/kinds/bgp.ts';
@@ -36,14 +42,14 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const GOALS = { calico10Ms: 3000, tableMs: 2000 };
 
 function parseArgs(argv: string[]) {
-  const a = { runs: 3, nodes: [4, 10], only: ['calico', 'matrix'], out: join(ROOT, 'bench/results/calico.json') };
+  const a = { runs: 3, nodes: [4, 10], only: ['calico', 'checks', 'matrix'], out: join(ROOT, 'bench/results/calico.json') };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--runs') a.runs = Number(argv[++i]);
     else if (argv[i] === '--nodes') a.nodes = argv[++i]!.split(',').map(Number);
     else if (argv[i] === '--only') a.only = argv[++i]!.split(',');
     else if (argv[i] === '--out') a.out = argv[++i]!;
     else if (argv[i] === '--help' || argv[i] === '-h') {
-      process.stdout.write('usage: node --import tsx scripts/bench-calico.ts [--runs N (3)] [--nodes 4,10] [--only calico,matrix] [--out FILE]\n');
+      process.stdout.write('usage: node --import tsx scripts/bench-calico.ts [--runs N (3)] [--nodes 4,10] [--only calico,checks,matrix] [--out FILE]\n');
       process.exit(0);
     }
   }
@@ -106,6 +112,30 @@ async function calicoRun(n: number): Promise<{ upMs: number; convergedMs: number
   }
 }
 
+/** The labs whose checks are timed right after `up`, under bench names of their own. */
+const CHECK_LABS: [string, LabSpec][] = [
+  ['calico', { ...calicoLab, name: 'cal-check-4', scenarios: {} }],
+  ['calico-dual-stack', { ...calicoDualLab, name: 'cal-check-ds', scenarios: {} }],
+];
+
+/** `up`, then every check at once until each has passed: the ms from `up`'s end, and the slowest check. */
+async function checksRun(spec: LabSpec): Promise<{ upMs: number; checksMs: number; slowest: string }> {
+  const plan = planOf(spec);
+  try {
+    const t = performance.now();
+    const state = await up(plan, render(plan));
+    const upMs = performance.now() - t;
+    const results = await runChecks(state);
+    const checksMs = performance.now() - t - upMs;
+    const failed = results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.seen}`);
+    if (failed.length) throw new Error(`${plan.lab}: checks failed after up: ${failed.join('; ')}`);
+    const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a));
+    return { upMs, checksMs, slowest: `${slowest.name} (${slowest.ms} ms, ${slowest.attempts} attempts)` };
+  } finally {
+    await down(plan.lab);
+  }
+}
+
 async function matrixRun(): Promise<{ policyMs: number[]; openMs: number[] }> {
   const withPolicy = planOf({ ...policyLab, name: 'np-bench', scenarios: {} });
   const open = planOf({ ...policyLab, name: 'np-bench-open', networkPolicies: {}, scenarios: {}, checks: policyLab.checks!.map((c) => ({ ...c, expect: 'reach' as const })) });
@@ -137,6 +167,7 @@ async function main() {
       await down(`cal-bench-${n}k`).catch(() => undefined);
     }
     await down('cal-bench-warm').catch(() => undefined);
+    for (const [, spec] of CHECK_LABS) await down(spec.name).catch(() => undefined);
     await down('np-bench').catch(() => undefined);
     await down('np-bench-open').catch(() => undefined);
   };
@@ -162,6 +193,17 @@ async function main() {
         );
       }
       result.calico = calico;
+    }
+    if (args.only.includes('checks')) {
+      const checks: Record<string, unknown> = {};
+      for (const [id, spec] of CHECK_LABS) {
+        const runs = [];
+        for (let i = 0; i < args.runs; i++) runs.push(await checksRun(spec));
+        const ms = runs.map((r) => Math.round(r.checksMs));
+        checks[id] = { upMs: Math.round(median(runs.map((r) => r.upMs))), checksMs: median(ms), samples: ms, runs: runs.length };
+        process.stdout.write(`checks right after up, labs/${id}.lab.ts: all passed ${median(ms)} ms after up (runs: ${ms.join(', ')}); slowest in the last run: ${runs.at(-1)!.slowest}\n`);
+      }
+      result.checks = checks;
     }
     if (args.only.includes('matrix')) {
       const r = await matrixRun();

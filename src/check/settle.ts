@@ -34,6 +34,7 @@ export function isSettled(prev: Attempt | undefined, cur: Attempt): boolean {
 
 export interface RetryOptions {
   timeoutMs: number;
+  /** The least time from the start of one attempt to the start of the next. */
   intervalMs: number;
   /** The wait before confirming a definite failure (shorter than intervalMs: settling it is the likely outcome). */
   confirmMs: number;
@@ -58,14 +59,18 @@ export async function retry(attempt: () => Promise<Attempt>, o: RetryOptions): P
   let prev: Attempt | undefined;
   for (;;) {
     attempts++;
+    const began = o.now();
     const cur = await attempt();
     const ms = o.now() - started;
     if (cur.verdict.ok) return { verdict: cur.verdict, attempts, ms, settled: false };
     if (o.failFast && (cur.settledCause || isSettled(prev, cur))) return { verdict: cur.verdict, attempts, ms, settled: true };
-    if (ms + o.intervalMs >= o.timeoutMs) return { verdict: cur.verdict, attempts, ms, settled: false };
     prev = cur;
     const candidate = o.failFast && !cur.verdict.ok && cur.verdict.definite === true && cur.live !== undefined;
-    await o.sleep(candidate ? o.confirmMs : o.intervalMs);
+    // Attempts start at most every intervalMs: one that waited out its probe's timeout (silence) is
+    // followed at once, a quick answer after the rest of the interval.
+    const wait = candidate ? o.confirmMs : Math.max(0, o.intervalMs - (o.now() - began));
+    if (ms + wait >= o.timeoutMs) return { verdict: cur.verdict, attempts, ms, settled: false };
+    await o.sleep(wait);
   }
 }
 

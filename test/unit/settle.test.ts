@@ -64,8 +64,27 @@ describe('fail fast: settling a failing check', () => {
     const r = await run([pending, pending, pending, pending, { verdict: refused, live: 'k1' }]);
     expect(r.settled).toBe(true);
     expect(r.attempts).toBe(6);
-    // Pending attempts wait the ordinary interval; only the confirmation is short.
-    expect(r.ms).toBe(6 * 5 + 4 * 200 + 50);
+    // Pending attempts start every 200 ms (the interval counts from an attempt's start); only the confirmation is short.
+    expect(r.ms).toBe(4 * 200 + 5 + 50 + 5);
+  });
+
+  it('an attempt that waited out its probe timeout (silence) is followed at once, not after another interval', async () => {
+    const clock = fakeClock();
+    const starts: number[] = [];
+    const out = await retry(
+      async () => {
+        starts.push(clock.now());
+        if (starts.length < 3) {
+          clock.sleep(1000); // a probe that heard nothing for its 1 s
+          return { verdict: timedOut, live: undefined };
+        }
+        clock.probe();
+        return { verdict: passed, live: undefined };
+      },
+      { timeoutMs: 5000, intervalMs: 200, confirmMs: 50, now: clock.now, sleep: clock.sleep, failFast: true },
+    );
+    expect(starts).toEqual([0, 1000, 2000]);
+    expect(out).toMatchObject({ attempts: 3, ms: 2005, verdict: { ok: true } });
   });
 
   it('a change in the live state between two refusals is no settled outcome: it retries, and can still pass', async () => {
