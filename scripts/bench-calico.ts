@@ -19,7 +19,7 @@
  *
  * Everything it builds is removed in `finally` (labs cal-bench-*, cal-check-*, np-bench*).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,7 @@ import { render } from '../src/render/render.ts';
 import { down } from '../src/runtime/down.ts';
 import { stateDir } from '../src/runtime/state.ts';
 import { up } from '../src/runtime/up.ts';
+import { writeBenchResult } from './bench-results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const GOALS = { calico10Ms: 3000, tableMs: 2000 };
@@ -212,7 +213,7 @@ async function main() {
       result.matrix = { policyTableMs: Math.round(p), openTableMs: Math.round(o), ratio: Math.round((p / o) * 100) / 100 };
       process.stdout.write(`81-cell truth table (policy lab, default-deny in x): ${Math.round(p)} ms per table (goal ≤ ${GOALS.tableMs} ms); no policy: ${Math.round(o)} ms; ratio ${(p / o).toFixed(2)}×\n`);
     }
-    writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+    writeBenchResult(args.out, result);
     process.stdout.write(`wrote ${args.out}\n`);
   } finally {
     await stop();

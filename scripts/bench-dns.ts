@@ -58,7 +58,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { LISTENING_MARK } from '../src/dns/marks.ts';
@@ -66,6 +66,7 @@ import type { ClusterService, ClusterView } from '../src/dns/types.ts';
 import { DNS_BUNDLE, DNSLAT_BIN, ensureDnsServer, ensureNative } from '../src/runtime/artifacts.ts';
 import { onPath } from '../src/runtime/preflight.ts';
 import { prng } from '../src/prng.ts';
+import { writeBenchResult } from './bench-results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -668,8 +669,7 @@ async function main(): Promise<number> {
     servers: results,
     goals,
   };
-  mkdirSync(dirname(args.out), { recursive: true });
-  writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`);
+  writeBenchResult(args.out, out);
   process.stdout.write(`\nwritten: ${args.out}\n`);
   return 0;
 }

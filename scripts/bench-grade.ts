@@ -18,9 +18,9 @@
  *
  * Everything it builds is removed in `finally` (labs bench-checks and bgrade-*).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { compileLab } from '../src/compile/compile.ts';
@@ -33,6 +33,7 @@ import { sourceArgv } from '../src/runtime/enter.ts';
 import { PROBE_BIN } from '../src/runtime/artifacts.ts';
 import { buildProbe, sourceRef, type ProbeCheck } from '../src/check/checks.ts';
 import { livePlan, runCheck } from '../src/check/run.ts';
+import { writeBenchResult } from './bench-results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const GOALS = { checksPerSecond: 50, classSeconds: 20 };
@@ -149,8 +150,7 @@ async function main() {
         `  baseline, one submission alone: ${(g.oneMs / 1000).toFixed(1)} s, × ${g.submissions} = ${(g.serialEstimateMs / 1000).toFixed(1)} s one by one; ${g.speedup}× faster\n`,
     );
   }
-  mkdirSync(dirname(args.out), { recursive: true });
-  writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+  writeBenchResult(args.out, result);
   process.stdout.write(`written to ${args.out}\n`);
 }
 

@@ -13,8 +13,7 @@
  * A script that prints figures (and writes bench/results/ingress.json), not a timed test.
  *   node --import tsx scripts/bench-ingress.ts [--seconds S] [--concurrency N] [--changes N]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ingressLab from '../labs/ingress.lab.ts';
 import { NETNS_RUN_DIR } from '../src/constants.ts';
@@ -24,6 +23,7 @@ import { createPod, deletePod } from '../src/runtime/pods.ts';
 import { syncServices } from '../src/runtime/services.ts';
 import { readState } from '../src/runtime/state.ts';
 import { upLab } from '../test/live/host.ts';
+import { writeBenchResult } from './bench-results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LAB = 'ingress-bench';
@@ -99,8 +99,7 @@ async function main() {
     console.log(`ratio ingress / direct: ${result.ratio}× (goal ≥ 0.5×)`);
     console.log(`endpoint change → traffic follows: median ${result.followMs.median} ms, max ${result.followMs.max} ms over ${follow.length} changes (goal ≤ 200 ms); of it, sync + nginx reload: median ${result.syncMs.median} ms`);
     const out = join(ROOT, 'bench/results/ingress.json');
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    writeBenchResult(out, result);
   } finally {
     await down(LAB);
   }

@@ -14,8 +14,7 @@
  *   node --import tsx scripts/bench-loops.ts [--nodes 10] [--pods 10] [--runs 3]
  * Lab `loops-bench`, removed in `finally` (and by `podlab down loops-bench` if killed).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateValue } from '../src/compile/validate-value.ts';
 import type { LabSpec } from '../src/index.ts';
@@ -28,6 +27,7 @@ import { crashContainer, failNode, setHealth } from '../src/runtime/faults.ts';
 import { readState } from '../src/runtime/state.ts';
 import { up } from '../src/runtime/up.ts';
 import { NETNS_RUN_DIR } from '../src/constants.ts';
+import { writeBenchResult } from './bench-results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LAB = 'loops-bench';
@@ -145,8 +145,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  baseline, readiness failure (1 s probe period): median ${figures.unreadyToEndpointGoneMs.median} ms (runs ${unready.join(', ')}); crash/readiness ${figures.crashVsReadinessRatio}\n`);
     process.stdout.write(`  node failure: ${evicted.length} pods evicted, all replacements serving ${nodeMs} ms after the ${GRACE_MS} ms grace (goal ≤ 5000)\n`);
     const out = join(ROOT, 'bench/results/loops.json');
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
+    writeBenchResult(out, figures);
   } finally {
     await down(LAB);
   }

@@ -13,8 +13,7 @@
  * (and by `podlab down np-bench-pol` should the script be killed). Goal from issue 22: one
  * relabel applied in ≤ 100 ms per node.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffTable, renderTable, type NftTable } from '../src/nft/table.ts';
 import { normalizeClusterPolicy, type ClusterNetworkPolicy } from '../src/policy/cluster.ts';
@@ -23,6 +22,7 @@ import { normalizePolicy, type NamespaceLabels, type NetworkPolicy, type PolicyP
 import { prng } from '../src/prng.ts';
 import { must, realExecutor } from '../src/runtime/exec.ts';
 import { median, nftIn, timed, withBareNodes } from './bench-nft.ts';
+import { writeBenchResult } from './bench-results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LAB = 'np-bench-pol';
@@ -188,8 +188,7 @@ async function main(): Promise<void> {
       `${r.case.padEnd(26)} ${String(r.rulesPerNode).padStart(10)}  ${String(r.setElementsPerNode).padStart(13)}  ${(r.tableBytesPerNode / 1024).toFixed(0).padStart(8)}  ${f(r.planMsPerNode)}       ${f(r.applyMsPerNode)}       | ${String(r.relabelLinesPerNode).padStart(14)}  ${String(r.relabelBytesPerNode).padStart(5)}  ${String(r.relabelRulesPerNode).padStart(5)}  ${f(r.relabelMsPerNode)}  ${f(r.rewriteMsPerNode)}          ${(r.rewriteMsPerNode / r.relabelMsPerNode).toFixed(1).padStart(5)}×           ${r.relabelMsPerNode <= GOAL_MS ? 'met' : 'MISSED'}\n`,
     );
   const out = join(ROOT, 'bench/results/policy.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), runs: args.runs, nodes: NODES.length, goalMs: GOAL_MS, rows }, null, 2)}\n`);
+  writeBenchResult(out, { at: new Date().toISOString(), runs: args.runs, nodes: NODES.length, goalMs: GOAL_MS, rows });
   process.stdout.write(`\nwritten: ${out}\n`);
 }
 

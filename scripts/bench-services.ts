@@ -13,8 +13,7 @@
  * change on 1000 Services applied in under 100 ms per node (kube-proxy's nftables mode: ~141 ms
  * for a one-Service change at 10k Services).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ip from '../src/net/ipv4.ts';
 import { nodeTable, type ProxyContext } from '../src/plan/kube-proxy.ts';
@@ -22,6 +21,7 @@ import { serviceKey, type Endpoint, type PlanService } from '../src/plan/service
 import { diffTable, renderTable } from '../src/nft/table.ts';
 import { must, realExecutor } from '../src/runtime/exec.ts';
 import { median, nftIn, timed, withBareNodes } from './bench-nft.ts';
+import { writeBenchResult } from './bench-results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LAB = 'bench-svc';
@@ -146,8 +146,7 @@ async function main(): Promise<void> {
       `${String(r.services).padStart(8)}  ${String(r.chainsPerNode).padStart(11)}  ${f(r.renderMs)}   ${f(r.fullApplyMs)}           ${String(r.changeLines).padStart(13)}  ${f(r.incrementalMsPerNode)}             ${f(r.fullRewriteMsPerNode)}              ${(r.fullRewriteMsPerNode / r.incrementalMsPerNode).toFixed(1).padStart(5)}×            ${r.incrementalMsPerNode < GOAL_MS ? 'met' : 'MISSED'}\n`,
     );
   const out = join(ROOT, 'bench/results/services.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), runs: args.runs, goalMs: GOAL_MS, rows }, null, 2)}\n`);
+  writeBenchResult(out, { at: new Date().toISOString(), runs: args.runs, goalMs: GOAL_MS, rows });
   process.stdout.write(`\nwritten: ${out}\n`);
 }
 

@@ -13,7 +13,6 @@
  *
  *   node --import tsx scripts/bench-trace.ts [--runs N] [--ipv6]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import podLab from '../labs/pod-networking.lab.ts';
@@ -27,6 +26,7 @@ import { realExecutor } from '../src/runtime/exec.ts';
 import { readState } from '../src/runtime/state.ts';
 import { traceLive } from '../src/runtime/trace.ts';
 import { up } from '../src/runtime/up.ts';
+import { writeBenchResult } from './bench-results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LAB = 'see-bench';
@@ -141,8 +141,7 @@ try {
       `  podlab status (CLI)    median ${fig.statusCliMs.median} ms (the CLI's own start, baseline)  load average ${fig.loadAverage.toFixed(1)}\n` +
       `  phases (median ms)     ${Object.entries(fig.phasesMedianMs).map(([k, v]) => `${k} ${v}`).join(', ')}\n`,
   );
-  mkdirSync(`${ROOT}bench/results`, { recursive: true });
-  writeFileSync(`${ROOT}bench/results/trace.json`, `${JSON.stringify({ measuredAt: new Date().toISOString(), ...fig }, null, 2)}\n`);
+  writeBenchResult(`${ROOT}bench/results/trace.json`, { measuredAt: new Date().toISOString(), ...fig });
 } finally {
   await down(LAB);
 }

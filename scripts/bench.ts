@@ -28,15 +28,16 @@
  *   node --import tsx scripts/bench.ts [--runs N] [--quick] [--only flagship,10x10,4x250,cli,validate,failfast,peers,peer-…]
  *                                      [--peers] [--settle-max S] [--out file]
  *
- * With --only, the JSON keeps the sections of the file that did not run; `measured` names the run
- * (commit, time, command) of each section.
+ * With --only, the JSON keeps the sections of the file that did not run, and the lab sizes;
+ * `measured` names the run (commit, time, command) of each section, and each size its own. Every
+ * run keeps `suites`: the other benchmarks' results (scripts/bench-results.ts).
  *
  * Every lab it makes is named `bench-…`, and is removed again in `finally`, on Ctrl-C and on SIGTERM
  * (after the step in flight has finished, so nothing is started behind `down`'s back).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { compileLab } from '../src/compile/compile.ts';
@@ -59,6 +60,7 @@ import { mountStateDir, unmountStateDir } from '../src/runtime/statefs.ts';
 import { up } from '../src/runtime/up.ts';
 import { spawner } from '../src/runtime/spawner.ts';
 import { runCheck } from '../src/check/run.ts';
+import { mergeRun, writeBenchResult } from './bench-results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TMP = join(ROOT, 'bench/.tmp');
@@ -1419,13 +1421,8 @@ async function main(): Promise<number> {
   const git = await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, reject: false });
   const ipv = await execa('ip', ['-V'], { reject: false });
   const measured = { at: new Date().toISOString(), commit: git.stdout.trim(), command: `node --import tsx scripts/bench.ts ${process.argv.slice(2).join(' ')}`.trim(), loadavg1mAtEnd: round(loadavg()[0]!, 2) };
-  const ran = { sizes: sizes.length ? sizes : undefined, cli, validate, peers, failFast };
-  // A partial run (--only) keeps the other sections of the file, each with the run that measured it.
-  const previous = args.only && existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as Record<string, unknown>) : {};
-  const sections = { ...((previous.measured as Record<string, unknown> | undefined) ?? Object.fromEntries(['sizes', 'cli'].filter((k) => previous[k]).map((k) => [k, { at: previous.at, commit: previous.commit, command: previous.command }]))) };
-  for (const [k, v] of Object.entries(ran)) if (v) sections[k] = measured;
-  const out = {
-    ...previous,
+  const existing = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as Record<string, unknown>) : {};
+  const header = {
     version: 1,
     at: measured.at,
     commit: measured.commit,
@@ -1433,12 +1430,10 @@ async function main(): Promise<number> {
     machine: { loadavg1mAtEnd: measured.loadavg1mAtEnd, cpus: cpus().length, cpuModel: cpus()[0]?.model, kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(), node: process.version, nodeExtraCaCerts: process.env.NODE_EXTRA_CA_CERTS !== undefined, iproute2: ipv.stdout.trim() },
     goals: GOALS,
     floorConcurrency: FLOOR_CONCURRENCY,
-    ...Object.fromEntries(Object.entries(ran).filter(([, v]) => v)),
-    /** Which run (commit, time, command) measured each section. */
-    measured: sections,
   };
-  mkdirSync(dirname(args.out), { recursive: true });
-  writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`);
+  const out = mergeRun(existing, { header, sections: { sizes: sizes.length ? sizes : undefined, cli, validate, peers, failFast }, measured }, !!args.only, SIZES.map((z) => z.id));
+  // latest.json itself, or (another --out in bench/results, as --cni writes) a suite recorded in it.
+  writeBenchResult(args.out, out, { commit: measured.commit });
   process.stdout.write(`\nwritten: ${args.out}\n`);
   return 0;
 }
