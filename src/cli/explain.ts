@@ -18,16 +18,16 @@ import { parsePort, TraceProblem } from '../trace/ends.ts';
 import { explain, formatExplanation, type ExplainRequest, type Explanation } from '../trace/explain.ts';
 import { explainHttp, formatHttpExplanation, parseHttpTarget } from '../ingress/explain.ts';
 import { Exit, EXIT } from './common.ts';
-import { compileOrExit, printHostProblems } from './basics.ts';
+import { compileOrExit, isLabFile, prefixed, printHostProblems } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
-const isFile = (arg: string) => arg.endsWith('.ts');
 
-/** A lab that is up, or a coded problem (PL3113). */
-export function upStateOrExit(lab: string, json?: boolean, command = 'explain'): LabState {
+/** The lab named `arg` (with the lab-name prefix, as every live command names it) if it is up, or a coded problem (PL3113). */
+export function upStateOrExit(arg: string, json?: boolean, command = 'explain'): LabState {
+  const lab = prefixed(arg);
   const state = readState(lab);
   if (!state || state.status !== 'up')
-    printHostProblems([diag('PL3113', [], `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`, `Bring it up with podlab up labs/${lab}.lab.ts, or pass the lab file to ${command} its plan. ${NOTHING_CHANGED}`)], json);
+    printHostProblems([diag('PL3113', [], `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`, `Bring it up with podlab up labs/${arg}.lab.ts, or pass the lab file to ${command} its plan. ${NOTHING_CHANGED}`)], json);
   return state;
 }
 
@@ -45,7 +45,7 @@ export function parsePortOption(v: string): { port: number; protocol?: 'TCP' | '
 
 /** `--http host/path`: the Ingress rule a request meets, from the lab file's plan or the live lab's. */
 async function explainHttpRequest(arg: string, target: string, json?: boolean): Promise<number> {
-  const plan = isFile(arg) ? buildPlan((await compileOrExit(arg, { json })).lab) : upStateOrExit(arg, json).plan;
+  const plan = isLabFile(arg) ? buildPlan((await compileOrExit(arg, { json })).lab) : upStateOrExit(arg, json).plan;
   const req = parseHttpTarget(target);
   if (!req) printHostProblems([diag('PL3116', [], `--http takes host/path (e.g. shop.example.com/api), not "${target}"`, NOTHING_CHANGED)], json);
   if (!plan.ingress) printHostProblems([diag('PL3117', [], `lab "${plan.lab}" has no Ingress controller (no ingresses)`, `Declare ingresses in the lab (docs/ingress.md). ${NOTHING_CHANGED}`)], json);
@@ -89,7 +89,7 @@ prediction, 2 could not explain (unknown pod or Service, no such port, lab not u
       const req: ExplainRequest = { from, to, ...(opts.port ? { port: opts.port.port, ...(opts.port.protocol ? { protocol: opts.port.protocol } : {}) } : {}) };
       let x: Explanation & { observed?: ExplainObservation };
       try {
-        if (isFile(arg)) {
+        if (isLabFile(arg)) {
           const { lab } = await compileOrExit(arg, { json: opts.json });
           x = explain(plannedView(buildPlan(lab)), req);
         } else x = await explainLive(realExecutor, upStateOrExit(arg, opts.json), req, { probe: opts.probe });
@@ -104,7 +104,7 @@ prediction, 2 could not explain (unknown pod or Service, no such port, lab not u
           process.stdout.write(`live probe ${observed.probe.to}: ${observed.probe.ok ? green('connected') : red(observed.probe.detail)} (${observed.probe.ms} ms)\n`);
           for (const [node, rules] of Object.entries(observed.fired)) for (const r of rules) process.stdout.write(`  fired on ${node}: chain ${r.chain} "${r.comment}" (+${r.delta} packet${r.delta === 1 ? '' : 's'})\n`);
           process.stdout.write(observed.agrees ? `${green('✓')} observed as predicted\n` : `${red('✗')} prediction and observation differ:\n${observed.differences.map((d) => `  - ${d}\n`).join('')}`);
-        } else if (isFile(arg)) process.stdout.write(dim(`(planned; with the lab up, \`podlab explain <name> …\` also probes and reads the counters)\n`));
+        } else if (isLabFile(arg)) process.stdout.write(dim(`(planned; with the lab up, \`podlab explain <name> …\` also probes and reads the counters)\n`));
       }
       throw new Exit(x.allowed && (!observed || observed.agrees) ? EXIT.ok : EXIT.failed);
     });

@@ -23,7 +23,7 @@ import { liveGraphFacts } from '../runtime/live-graph.ts';
 import { failedMarks } from '../ui/page.ts';
 import { readState } from '../runtime/state.ts';
 import { dim, green, red } from './terminal.ts';
-import { compileLabFile, EXIT, isLabFile, printDiagnostics } from './basics.ts';
+import { compileLabFile, EXIT, isLabFile, prefixed, printDiagnostics } from './basics.ts';
 
 export const GRAPH_FORMATS = ['svg', 'mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -101,13 +101,15 @@ export function registerGraph(program: Command): void {
           fail(`--checks marks the checks of a lab that is up: name it (podlab graph ${plan.lab} --checks), not its file.`, EXIT.cannotRun);
           return;
         }
-        if (readState(plan.lab)?.status === 'up') process.stderr.write(dim(`lab ${plan.lab} is up: \`podlab graph ${plan.lab}\` draws it as it runs; this is its plan.\n`));
+        if (readState(prefixed(plan.lab))?.status === 'up') process.stderr.write(dim(`lab ${prefixed(plan.lab)} is up: \`podlab graph ${plan.lab}\` draws it as it runs; this is its plan.\n`));
       } else {
-        const facts = liveGraphFacts(arg);
+        // A lab that is up, by its name with the lab-name prefix, as every live command names it.
+        const lab = prefixed(arg);
+        const facts = liveGraphFacts(lab);
         if (!facts) {
-          const state = readState(arg);
+          const state = readState(lab);
           fail(
-            `lab "${arg}" is not up${state ? ` (status: ${state.status})` : ''}, so there is no live state to draw. Draw its plan from the lab file instead: podlab graph labs/${arg}.lab.ts`,
+            `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}, so there is no live state to draw. Draw its plan from the lab file instead: podlab graph labs/${arg}.lab.ts`,
             EXIT.cannotRun,
           );
           return;

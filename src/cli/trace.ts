@@ -19,7 +19,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { traceLive, type LiveTrace } from '../runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath, type TraceProtocol, type TraceRequest } from '../trace/trace.ts';
 import { Exit, EXIT } from './common.ts';
-import { compileOrExit } from './basics.ts';
+import { compileOrExit, isLabFile, prefixed } from './basics.ts';
 import { problemExit, upStateOrExit } from './explain.ts';
 import { dim, green, red } from './terminal.ts';
 
@@ -70,7 +70,7 @@ PL3147 an end without an address in the family, PL3148 --family against an addre
       let t: LiveTrace | ReturnType<typeof predictTrace>;
       let plan: Plan | undefined;
       try {
-        if (arg.endsWith('.ts')) {
+        if (isLabFile(arg)) {
           const { lab } = await compileOrExit(arg, { json: opts.json });
           plan = buildPlan(lab);
           t = predictTrace(plannedView(plan), req);
@@ -79,7 +79,7 @@ PL3147 an end without an address in the family, PL3148 --family against an addre
         problemExit(e, opts.json);
       }
       if (opts.svg) {
-        const facts = plan ? undefined : liveGraphFacts(arg);
+        const facts = plan ? undefined : liveGraphFacts(prefixed(arg));
         const drawn = plan ?? facts!.plan;
         const banner = plan ? bannerOf(plan) : liveBannerOf(drawn);
         writeFileSync(opts.svg, await traceSvg(drawn, t, banner, facts?.live));
@@ -89,7 +89,7 @@ PL3147 an end without an address in the family, PL3148 --family against an addre
       if (opts.json) process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
       else {
         process.stdout.write(formatTrace(t, { ok: green, bad: red, dim }));
-        if (arg.endsWith('.ts')) process.stdout.write(dim('(planned; with the lab up, `podlab trace <name> …` probes and confirms each hop)\n'));
+        if (isLabFile(arg)) process.stdout.write(dim('(planned; with the lab up, `podlab trace <name> …` probes and confirms each hop)\n'));
       }
       throw new Exit(t.outcome === 'delivered' && (!observed || (observed.ok && !observed.differences.length)) ? EXIT.ok : EXIT.failed);
     });

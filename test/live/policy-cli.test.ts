@@ -3,6 +3,7 @@
  * as pc-network-policy): a policy applied from YAML admits exactly the pods it names, a relabel
  * moves a pod in and out of it, a delete takes it away; bad YAML and bad labels change nothing.
  * Reachability is a real TCP connection from y-a to x-b on port 80 (x is default-deny ingress).
+ * And `explain`, `trace` and `graph` find the lab by its name with the prefix, as the others do.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,25 @@ describe.skipIf(!live)('podlab label and podlab policy on a live lab', () => {
     rmSync(dir, { recursive: true, force: true });
     expect(await scopedSnapshot([PREFIX])).toEqual(before);
   }, 60_000);
+
+  it('explain, trace and graph name the lab as every live command does: with the lab-name prefix', async () => {
+    // The user types the lab's own name; --prefix (or PODLAB_PREFIX) makes it pc-network-policy.
+    const x = await podlab('explain', 'network-policy', 'y-a', 'x-b', '--port', '80');
+    expect(x.exitCode, x.stderr).toBe(1); // denied: x is default-deny ingress
+    expect(x.stdout).toContain('x/x-b isolated for ingress by x/default-deny-ingress');
+    expect(x.stdout).toContain('live probe');
+    const t = await podlab('trace', 'network-policy', 'y-a', 'x-b', '--port', '80', '--json');
+    expect(t.exitCode, t.stderr).toBe(1);
+    expect(JSON.parse(t.stdout)).toMatchObject({ lab: LAB, outcome: 'dropped' });
+    const g = await podlab('graph', 'network-policy', '--format', 'json');
+    expect(g.exitCode, g.stderr).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ lab: LAB, live: true });
+    // Drawing the file says the prefixed lab is up; a lab that is not up is named with its prefix.
+    expect((await podlab('graph', 'labs/network-policy.lab.ts', '--format', 'json')).stderr).toContain(`lab ${LAB} is up`);
+    const none = await podlab('explain', 'nope', 'y-a', 'x-b');
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain(`lab "${PREFIX}nope" is not up`);
+  });
 
   it('policy apply -f admits the pods it names; label moves a pod in and out; delete takes it away', async () => {
     expect(await connects('y-a', 'x-b')).toBe(false); // x is default-deny ingress
