@@ -10,12 +10,24 @@
  * none, and bin/podlab.js runs the whole CLI for a command line that names a lab file.
  */
 import { existsSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
 import type { CompileOptions, CompileResult } from '../compile/compile.ts';
 import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { color, red } from './terminal.ts';
 
 export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
+
+/**
+ * An option's parser for a whole number from `min` to `max`: anything else is a usage error (the
+ * option named, help after it, exit 2), as commander reports a bad choice.
+ */
+export function wholeNumber(min: number, max: number): (v: string) => number {
+  return (v) => {
+    if (!/^\d{1,10}$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`It takes a whole number from ${min} to ${max}.`);
+    return Number(v);
+  };
+}
 
 /** Thrown to end a command with an exit code after its message was printed. */
 export class Exit extends Error {

@@ -11,7 +11,7 @@ import { captureArgv, captureTarget } from '../runtime/capture.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { onPath } from '../runtime/preflight.ts';
 import { Exit, EXIT, inNamespace, labName, upOrExit } from './common.ts';
-import { printHostProblems } from './basics.ts';
+import { printHostProblems, wholeNumber } from './basics.ts';
 
 export function registerCapture(program: Command): void {
   program
@@ -22,10 +22,7 @@ export function registerCapture(program: Command): void {
     .argument('[filter...]', 'a tcpdump filter, after -- (e.g. -- icmp, -- tcp port 8080)')
     .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n): the same as namespace/pod")
     .option('-i, --iface <name>', 'the interface (default: eth0 in a pod or host, any in a node or the gateway)')
-    .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser((v) => {
-      if (!/^[1-9]\d{0,8}$/.test(v)) throw new Error('--count takes a whole number above 0');
-      return Number(v);
-    }))
+    .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(wholeNumber(1, 999_999_999)))
     .option('-w, --write <file>', 'write a pcap file (open it in Wireshark) instead of printing')
     .addHelpText('after', `
 Examples:

@@ -6,7 +6,7 @@
  * src/trace/explain.ts, the live part src/runtime/explain.ts.
  * Exit codes: 0 allowed, 1 denied (or the probe disagreed), 2 could not explain (bad input, lab not up).
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { diag, type Code } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { buildPlan } from '../plan/plan.ts';
@@ -39,7 +39,7 @@ export function problemExit(e: unknown, json?: boolean): never {
 
 export function parsePortOption(v: string): { port: number; protocol?: 'TCP' | 'UDP' } {
   const p = parsePort(v);
-  if (!p) throw new Error(`--port takes N or N/tcp or N/udp (1-65535), not "${v}"`);
+  if (!p) throw new InvalidArgumentError('It takes N or N/tcp or N/udp, N from 1 to 65535.');
   return p;
 }
 

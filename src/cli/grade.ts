@@ -12,6 +12,7 @@ import { visible } from '../grade/escape.ts';
 import { writeGradeOutput } from '../grade/output.ts';
 import { sandboxAvailable } from '../grade/sandbox.ts';
 import { checkHost } from '../runtime/preflight.ts';
+import { wholeNumber } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
 const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
@@ -76,8 +77,8 @@ export function registerGrade(program: Command): void {
     .argument('<exercise>', 'exercise folder, e.g. exercises/coredns-forwarder')
     .argument('<submissions...>', "students' files: whole labs (.lab.ts), or what the exercise lets them change (e.g. a Corefile)")
     .option('--out <dir>', 'where results go', 'grades')
-    .addOption(new Option('--jobs <n>', 'submissions graded at once').argParser(Number).default(DEFAULT_JOBS))
-    .addOption(new Option('--sandbox-timeout <ms>', 'how long a submission may take to evaluate').argParser(Number).default(10000))
+    .addOption(new Option('--jobs <n>', 'submissions graded at once').argParser(wholeNumber(1, 1000)).default(DEFAULT_JOBS))
+    .addOption(new Option('--sandbox-timeout <ms>', 'how long a submission may take to evaluate').argParser(wholeNumber(1, 3_600_000)).default(10000))
     .option('--lab-prefix <name>', 'name the grading labs <name>-0, <name>-1, … (default grade-<pid>)')
     .option('--json', 'print the gradebook JSON instead of the table')
     .addHelpText('after', `
@@ -149,7 +150,7 @@ Example:
     .command('test')
     .description("Prove the rubric: the reference solution scores full marks, and each shipped broken variant fails exactly the items it names.")
     .argument('<exercise>', 'exercise folder')
-    .addOption(new Option('--jobs <n>', 'variants graded at once').argParser(Number).default(DEFAULT_JOBS))
+    .addOption(new Option('--jobs <n>', 'variants graded at once').argParser(wholeNumber(1, 1000)).default(DEFAULT_JOBS))
     .option('--json', 'print the verdicts as JSON')
     .addHelpText('after', `
 Exit codes: 0 the rubric tells right from wrong, 1 it does not (or the exercise is invalid), 2 could not run.`)

@@ -2,10 +2,11 @@
  * The program every CLI entry shares: the whole CLI (main.ts) and the commands that run from a
  * bundle of their own (up-main.ts, down-main.ts, live-main.ts, check-main.ts, see-main.ts;
  * bin/podlab.js picks the bundle). Its name, the global --prefix, help after a usage error, and
- * how a command's end becomes the exit code. It loads only commander, basics.ts and the trace, so
+ * how a command's end becomes the exit code: a usage error (an unknown option or command, a missing
+ * argument, a bad value) is exit 2, podlab could not run, never 1, which means the lab failed. It loads only commander, basics.ts and the trace, so
  * an entry costs what its own commands need.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { mark } from '../lib/trace.ts';
 import { endQuietlyOnClosedPipe, Exit, EXIT } from './basics.ts';
 
@@ -21,7 +22,9 @@ export function podlabProgram(): Command {
       // bundle it loaded, and how long that took) shows even for one that traces nothing else.
       mark(`cli: ${action.name()} starts`);
     })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Commander's errors end the parse by a throw (runProgram maps them), not by its process.exit(1).
+    .exitOverride();
 }
 
 /** Runs the command line; an Exit sets the exit code, anything else is an internal error (exit 2). */
@@ -29,6 +32,8 @@ export function runProgram(program: Command): void {
   // Not a top-level await: bin/podlab.js runs the entries bundled as CommonJS, from V8's code cache.
   program.parseAsync(process.argv).catch((e: unknown) => {
     if (e instanceof Exit) process.exitCode = e.code;
+    // --help and --version end with 0; any usage error (its message and the help are out) with 2.
+    else if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.cannotRun;
     else {
       process.stderr.write(`podlab: internal error: ${(e as Error).stack ?? e}\n`);
       process.exitCode = EXIT.cannotRun;

@@ -19,7 +19,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { traceLive, type LiveTrace } from '../runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath, type TraceProtocol, type TraceRequest } from '../trace/trace.ts';
 import { Exit, EXIT } from './common.ts';
-import { compileOrExit, isLabFile, prefixed } from './basics.ts';
+import { compileOrExit, isLabFile, prefixed, wholeNumber } from './basics.ts';
 import { problemExit, upStateOrExit } from './explain.ts';
 import { dim, green, red } from './terminal.ts';
 
@@ -36,10 +36,7 @@ export function registerTrace(program: Command): void {
     .argument('<lab>', 'a lab file (predicts from its plan) or the name of a lab that is up (predicts, probes and confirms)')
     .argument('<from>', 'pod, namespace/pod, node/<name> or host/<name>')
     .argument('<to>', 'pod, namespace/pod, svc/<name>, a Service DNS name (web.default, web.default.svc.cluster.local), node/<name> (with a NodePort), host/<name> or an address')
-    .addOption(new Option('-p, --port <n>', 'destination port (a Service port, a NodePort, a pod port)').argParser((v) => {
-      if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new Error('--port takes a number 1-65535');
-      return Number(v);
-    }))
+    .addOption(new Option('-p, --port <n>', 'destination port (a Service port, a NodePort, a pod port)').argParser(wholeNumber(1, 65535)))
     .addOption(new Option('--proto <protocol>', 'tcp, udp or icmp (default: tcp, or the Service port\'s)').choices(['tcp', 'udp', 'icmp']))
     .addOption(new Option('--family <family>', "the packets' family for a name in a dual-stack lab (default: an address's own family, else the lab's primary family)").choices(['IPv4', 'IPv6']))
     .option('--no-probe', 'on a live lab, read the facts but send no probe')

@@ -8,6 +8,7 @@
 import { Option, type Command } from 'commander';
 import { startUi, UI_HOST, UiError } from '../ui/server.ts';
 import { Exit, EXIT, labName } from './common.ts';
+import { wholeNumber } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
 export function registerUi(program: Command): void {
@@ -15,10 +16,7 @@ export function registerUi(program: Command): void {
     .command('ui')
     .description('A local web page of a lab that is up: its live topology, pods, Services and endpoints, the checks (run them from the page) and a trace between two pods, drawn on the topology.')
     .argument('<lab>', 'the name (or file) of a lab that is up')
-    .addOption(new Option('-p, --port <n>', `the port on ${UI_HOST} (default: a free one)`).argParser((v) => {
-      if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new Error('--port takes a number 1-65535');
-      return Number(v);
-    }))
+    .addOption(new Option('-p, --port <n>', `the port on ${UI_HOST} (default: a free one)`).argParser(wholeNumber(1, 65535)))
     .option('--json', 'print {"url": …} as one line of JSON, then keep serving')
     .addHelpText('after', `
 The page listens on ${UI_HOST} only, and answers only with the random token in the URL it prints

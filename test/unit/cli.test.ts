@@ -50,6 +50,31 @@ describe('podlab CLI', () => {
     expect(JSON.parse(spaced.stdout)).toMatchObject({ file: 'no such lab.ts', valid: false });
     expect(spaced.stderr).not.toContain('extra certs');
   });
+  it('a usage error is exit 2 (podlab could not run), never 1 (the lab failed), from every bundle; help and version are 0', async () => {
+    const usage: string[][] = [
+      [], // no command: the help, as a usage error
+      ['nosuchcmd'],
+      ['validate'], // a missing argument (the whole CLI)
+      ['up', 'labs/kubenet.lab.ts', '--bogus'], // up's bundle
+      ['down', 'kubenet', '--bogus'], // down's
+      ['get', 'pods', 'kubenet', '--bogus'], // the live commands'
+      ['check', 'kubenet', '--format', 'xml'], // check's: a bad choice
+      ['trace', 'kubenet', 'a', 'b', '--port', '0'], // a bad value
+      ['explain', 'kubenet', 'a', 'b', '--port', '70000/tcp'],
+      ['capture', 'kubenet', 'client', '-c', '0'],
+      ['ui', 'kubenet', '--port', 'x'],
+      ['grade', 'exercises/coredns-forwarder', 'x.lab.ts', '--jobs', '0'],
+      ['pod'], // a group without its subcommand
+    ];
+    for (const args of usage) {
+      const r = await podlab(...args);
+      expect(r.exitCode, `podlab ${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/^(error: |Usage: )/m);
+      expect(r.stderr).not.toContain('internal error');
+    }
+    for (const args of [['--help'], ['--version'], ['help', 'up'], ['trace', '--help']]) expect((await podlab(...args)).exitCode, args.join(' ')).toBe(0);
+  });
+
   it('validate: exit 0 and a JSON verdict for a valid lab', async () => {
     const r = await podlab('validate', 'labs/kubenet.lab.ts', '--json', '--no-typecheck');
     expect(r.exitCode).toBe(0);
@@ -155,7 +180,7 @@ describe('podlab CLI', () => {
     expect(upHelp.stdout).toContain('Usage: podlab up [options] <lab>');
     expect(upHelp.stdout).toContain('--no-api');
     const upBad = await podlab('up', 'labs/kubenet.lab.ts', '--no-such-option');
-    expect(upBad.exitCode).toBe(1);
+    expect(upBad.exitCode).toBe(2);
     expect(upBad.stderr).toContain("error: unknown option '--no-such-option'");
     const prefixed = await podlab('--prefix', 'spd-x-', 'down', 'labs/kubenet.lab.ts', '--json');
     expect(JSON.parse(prefixed.stdout)).toMatchObject([{ lab: 'spd-x-kubenet', existed: false }]);
