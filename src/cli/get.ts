@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { createRequire } from 'node:module';
-import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
+import { allStatus, containerReady, labStatus, nodeFailed, podReady, type LabStatus } from '../runtime/status.ts';
 import { Exit, EXIT, labName } from './common.ts';
 
 const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
@@ -57,10 +57,23 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     const pods = inNs(s.pods);
     rows = [head(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])])];
     for (const p of pods) {
-      const ready = p.containers.filter((c) => c.alive).length;
-      const status = !p.running ? 'Terminated' : p.containers.length && ready === p.containers.length ? 'Running' : p.containers.length ? 'Error' : p.pause?.alive || p.hostNetwork ? 'Running' : 'Error';
-      rows.push([...nsCol(p.namespace), p.name, `${ready}/${p.containers.length}`, status, '0', age, ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : [])]);
-      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: s.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: p.containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses: p.containers.map((c) => ({ name: c.name, ready: c.alive, restartCount: 0 })) } });
+      // READY counts ready containers (the readiness the control loops record, as `status` shows
+      // it); STATUS is whether they run: an unready pod is `0/1 Running`, as kubectl prints it.
+      const ready = p.containers.filter((c) => containerReady(p, c)).length;
+      const alive = p.containers.filter((c) => c.alive).length;
+      const status = !p.running ? 'Terminated' : p.containers.length && alive === p.containers.length ? 'Running' : p.containers.length ? 'Error' : p.pause?.alive || p.hostNetwork ? 'Running' : 'Error';
+      // kubectl's RESTARTS: the sum over the pod's containers of the restarts the agent counted.
+      const restarts = p.containers.reduce((n, c) => n + (c.restarts ?? 0), 0);
+      rows.push([...nsCol(p.namespace), p.name, `${ready}/${p.containers.length}`, status, String(restarts), age, ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : [])]);
+      const containerStatuses = p.containers.map((c) => ({
+        name: c.name,
+        ready: containerReady(p, c),
+        restartCount: c.restarts ?? 0,
+        ...(c.lastExitCode !== undefined ? { lastState: { terminated: { exitCode: c.lastExitCode, ...(c.lastReason ? { reason: c.lastReason } : {}) } } } : {}),
+      }));
+      const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False' });
+      const conditions = [cond('Ready', podReady(p)), cond('ContainersReady', podReady(p) && ready === p.containers.length)];
+      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: s.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: p.containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', conditions, podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses } });
     }
   } else if (resource === 'services') {
     const svcs = inNs(s.services);
@@ -84,8 +97,12 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     rows = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'POD-CIDR'] : [])]];
     for (const n of s.nodes) {
       const roles = n.role === 'control-plane' ? 'control-plane' : '<none>';
-      rows.push([n.name, n.present ? 'Ready' : 'NotReady', roles, age, 'podlab', ...(wide ? [n.ips[0] ?? n.ip, '<none>', n.podCidrs[0] ?? n.podCidr] : [])]);
-      items.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {} }, spec: { podCIDR: n.podCidrs[0] ?? n.podCidr, podCIDRs: n.podCidrs }, status: { addresses: n.ips.map((address) => ({ type: 'InternalIP', address })), conditions: [{ type: 'Ready', status: n.present ? 'True' : 'False' }] } });
+      // A failed node's kubelet stopped: the node controller sets Ready to Unknown, which kubectl prints NotReady.
+      const failed = nodeFailed(s, n.name);
+      const ready = n.present && !failed;
+      const condition = failed ? { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' } : { type: 'Ready', status: n.present ? 'True' : 'False' };
+      rows.push([n.name, ready ? 'Ready' : 'NotReady', roles, age, 'podlab', ...(wide ? [n.ips[0] ?? n.ip, '<none>', n.podCidrs[0] ?? n.podCidr] : [])]);
+      items.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {} }, spec: { podCIDR: n.podCidrs[0] ?? n.podCidr, podCIDRs: n.podCidrs }, status: { addresses: n.ips.map((address) => ({ type: 'InternalIP', address })), conditions: [condition] } });
     }
   }
   const list = { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } };
@@ -100,7 +117,7 @@ export function registerGet(program: Command): void {
     .command('get')
     .description("Show a live lab's pods, Services, endpoints or nodes in kubectl's layout (read from the live state, as `status` is).")
     .argument('<resource>', 'pods (po), svc (services), endpoints (ep) or nodes (no)')
-    .argument('[lab]', 'lab name or file; may be left out when one lab is up')
+    .argument('[lab]', 'lab name or file; may be left out when one lab is up (with a lab-name prefix: one lab of the prefix)')
     .option('-n, --namespace <namespace>', 'only this namespace (default: default)')
     .option('-A, --all-namespaces', 'every namespace')
     .option('-o, --output <format>', 'wide, json or yaml')
@@ -126,9 +143,12 @@ Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none na
       const lab = arg === undefined ? undefined : await labName(arg);
       if (lab) status = labStatus(lab);
       else {
-        const up = allStatus();
+        // With a lab-name prefix (--prefix, PODLAB_PREFIX), only this user's labs: never another's.
+        const prefix = process.env.PODLAB_PREFIX ?? '';
+        const up = allStatus(prefix);
+        const whose = prefix ? ` named ${prefix}…` : '';
         if (up.length !== 1) {
-          process.stderr.write(up.length ? `podlab get: ${up.length} labs are up (${up.map((s) => s.lab).join(', ')}): name one\n` : 'podlab get: no lab is up\n');
+          process.stderr.write(up.length ? `podlab get: ${up.length} labs${whose} are up (${up.map((s) => s.lab).join(', ')}): name one\n` : `podlab get: no lab${whose} is up\n`);
           throw new Exit(EXIT.cannotRun);
         }
         status = up[0];

@@ -125,8 +125,33 @@ export function labStatus(lab: string, state = readState(lab)): LabStatus | unde
   };
 }
 
-export function allStatus(): LabStatus[] {
+type PodStatus = LabStatus['pods'][number];
+
+/**
+ * Whether a container is ready, as `status` shows its pod: its process runs and, with control
+ * loops, the agent holds its pod ready (loops.json: every container running and passing its
+ * readiness probe, on a node that has not failed). The agent records readiness per pod, so a pod
+ * it holds not ready has none of its containers ready.
+ */
+export function containerReady(p: PodStatus, c: PodStatus['containers'][number]): boolean {
+  return p.running && c.alive && p.ready !== false;
+}
+
+/** Whether the pod is ready: what the agent recorded; without control loops, its sandbox and every container running. */
+export function podReady(p: PodStatus): boolean {
+  if (!p.running) return false;
+  return p.ready ?? ((p.hostNetwork || !!p.pause?.alive) && p.containers.every((c) => c.alive));
+}
+
+/** Whether the agent holds the node failed (`podlab node fail`: its link down, its kubelet stopped), as `status` lists it. */
+export function nodeFailed(s: Pick<LabStatus, 'agent'>, node: string): boolean {
+  return !!s.agent?.failedNodes.includes(node);
+}
+
+/** Labs on this host with their status; `prefix` (the lab-name prefix) keeps only the labs whose names start with it. */
+export function allStatus(prefix = ''): LabStatus[] {
   return labsOnHost()
+    .filter((lab) => lab.startsWith(prefix))
     .map((lab) => labStatus(lab))
     .filter((s): s is LabStatus => !!s);
 }

@@ -62,6 +62,35 @@ describe('podlab get', () => {
     expect(render(s, 'pods', { ...opts, output: 'yaml' })).toContain('kind: Pod');
   });
 
+  it('pods: RESTARTS and restartCount are the restarts the agent counted, as status shows them', () => {
+    const crashed: LabStatus = { ...s, pods: [{ ...s.pods[0]!, ready: true, containers: [{ name: 'http-echo', pid: 5, alive: true, restarts: 1, lastExitCode: 137, lastReason: 'Error', state: 'running' }] }] };
+    expect(render(crashed, 'pods', opts)).toMatch(/^web-1 +1\/1 +Running +1 +3m12s$/m);
+    const [pod] = JSON.parse(render(crashed, 'pods', { ...opts, output: 'json' })).items;
+    expect(pod.status.containerStatuses).toEqual([{ name: 'http-echo', ready: true, restartCount: 1, lastState: { terminated: { exitCode: 137, reason: 'Error' } } }]);
+  });
+
+  it('pods: READY, containerStatuses[].ready and the Ready condition follow the readiness the agent records, not the process alone', () => {
+    const unready: LabStatus = { ...s, pods: [{ ...s.pods[0]!, ready: false, containers: [{ name: 'http-echo', pid: 2, alive: true, restarts: 0, state: 'running' }] }] };
+    // kubectl prints a running pod that fails its readiness probe as 0/1 Running.
+    expect(render(unready, 'pods', opts)).toMatch(/^web-1 +0\/1 +Running +0 +3m12s$/m);
+    const [pod] = JSON.parse(render(unready, 'pods', { ...opts, output: 'json' })).items;
+    expect(pod.status.containerStatuses[0].ready).toBe(false);
+    expect(pod.status.conditions).toContainEqual({ type: 'Ready', status: 'False' });
+    // Without control loops (no recorded readiness) a running container is ready.
+    const [plain] = JSON.parse(render(s, 'pods', { ...opts, output: 'json' })).items;
+    expect(plain.status.conditions).toContainEqual({ type: 'Ready', status: 'True' });
+    expect(plain.status.containerStatuses[0].ready).toBe(true);
+  });
+
+  it('nodes: a node the agent holds failed is NotReady, its Ready condition Unknown (its kubelet stopped)', () => {
+    const failed: LabStatus = { ...s, nodes: s.nodes.map((n) => ({ ...n, present: true })), agent: { pid: 9, alive: true, failedNodes: ['worker-1'] } };
+    expect(render(failed, 'nodes', opts)).toMatch(/^control-plane +Ready +control-plane/m);
+    expect(render(failed, 'nodes', opts)).toMatch(/^worker-1 +NotReady +<none>/m);
+    const items = JSON.parse(render(failed, 'nodes', { ...opts, output: 'json' })).items;
+    expect(items.map((n: { status: { conditions: { status: string }[] } }) => n.status.conditions[0]!.status)).toEqual(['True', 'Unknown']);
+    expect(items[1].status.conditions[0]).toMatchObject({ type: 'Ready', reason: 'NodeStatusUnknown' });
+  });
+
   it("ages as kubectl prints them", () => {
     expect([45e3, 192e3, 42 * 60e3, 5 * 3600e3 + 180e3, 20 * 3600e3, 3 * 86400e3 + 4 * 3600e3, 12 * 86400e3].map(humanAge)).toEqual(['45s', '3m12s', '42m', '5h3m', '20h', '3d4h', '12d']);
     expect(columns([['A', 'B'], ['long', 'x']])).toBe('A      B\nlong   x');
