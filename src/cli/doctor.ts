@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { diagnose, fix, type DoctorReport, type FixReport, type Leak } from '../runtime/doctor.ts';
+import { prefixed } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
 const EXIT = { ok: 0, leaks: 1, cannotRun: 2 } as const;
@@ -43,7 +44,7 @@ export function registerDoctor(program: Command): void {
     .description("Find what podlab left on this host (namespaces, processes, /etc/netns entries, state and IPAM directories) and say which lab it belonged to. Labs that are up, or being built, are not leaks. --fix removes the leftovers, and nothing podlab did not make.")
     .option('--fix', 'remove what was found (leftover labs with down, strays of up labs one by one)')
     .option('--json', 'print the findings as JSON')
-    .option('--lab <name>', 'look at (and fix) this lab only')
+    .option('--lab <name>', 'look at (and fix) this lab only (with the lab-name prefix, as every lab name)')
     .action(async (opts: { fix?: boolean; json?: boolean; lab?: string }) => {
       if (process.getuid?.() !== 0) {
         process.stderr.write("podlab doctor needs root: it reads every process's network namespace and removes namespaces.\n");
@@ -55,6 +56,8 @@ export function registerDoctor(program: Command): void {
         process.exitCode = EXIT.cannotRun;
         return;
       }
+      // A lab named as every command names one: with the lab-name prefix.
+      if (opts.lab !== undefined) opts.lab = prefixed(opts.lab);
       const found = diagnose({ lab: opts.lab });
       let fixed: FixReport | undefined;
       let after = found;

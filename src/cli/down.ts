@@ -14,14 +14,15 @@ export function registerDown(program: Command): void {
     .command('down')
     .description('Remove everything a lab made: processes (found by namespace), namespaces and the links in them, /etc/netns entries, state and IPAM leases. Works after a crash; a second down is a no-op.')
     .argument('[lab]', 'lab name or file')
-    .option('--all', 'every podlab lab on this host, found by name prefix even without state')
+    .option('--all', 'every podlab lab on this host (with --prefix, every lab of that prefix), found by name even without state')
     .option('--json', 'print what was removed as JSON')
     .action(async (arg: string | undefined, opts: { all?: boolean; json?: boolean }) => {
       if (!arg && !opts.all) {
         process.stderr.write('name a lab, or use --all\n');
         throw new Exit(EXIT.cannotRun);
       }
-      const labs = opts.all ? labsOnHost() : [await labName(arg!)];
+      // --all with a lab-name prefix: that user's labs only, never another's.
+      const labs = opts.all ? labsOnHost().filter((l) => l.startsWith(process.env.PODLAB_PREFIX ?? '')) : [await labName(arg!)];
       const reports = [];
       for (const lab of labs) {
         const r = await down(lab);
@@ -31,7 +32,7 @@ export function registerDown(program: Command): void {
         if (!opts.json)
           process.stderr.write(r.existed ? `${green('✓')} ${lab}: removed ${r.namespaces.length} namespaces, stopped ${r.processes} processes\n` : `${lab}: nothing to remove\n`);
       }
-      if (!opts.json && !labs.length) process.stderr.write('no podlab lab on this host\n');
+      if (!opts.json && !labs.length) process.stderr.write(`no podlab lab on this host${process.env.PODLAB_PREFIX ? ` named ${process.env.PODLAB_PREFIX}…` : ''}\n`);
       if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
     });
 }
