@@ -115,6 +115,33 @@ describe('deployments and replicasets (apps/v1)', () => {
   });
 });
 
+describe('pods and nodes as podlab status and get show them', () => {
+  it("a pod's READY, RESTARTS and last exit are the control loops' readiness and restarts; a failed node is NotReady", () => {
+    const web = healing.status.pods.find((p) => p.owner)!;
+    const changed = {
+      ...healing,
+      status: {
+        ...healing.status,
+        // One web pod crashed once and is back but fails its readiness probe; worker-2 was failed.
+        pods: healing.status.pods.map((p) => (p === web ? { ...p, ready: false, containers: p.containers.map((c) => ({ ...c, restarts: 1, lastExitCode: 137, lastReason: 'Error' })) } : p)),
+        agent: { pid: 1, alive: true, failedNodes: ['worker-2'] },
+      },
+    };
+    const pod = body(handle(changed, req('GET', `/api/v1/namespaces/default/pods/${web.name}`), 1));
+    const st = pod.status as { conditions: { type: string; status: string }[]; containerStatuses: Record<string, unknown>[] };
+    expect(st.containerStatuses[0]).toMatchObject({ ready: false, started: true, restartCount: 1, lastState: { terminated: { exitCode: 137, reason: 'Error' } } });
+    expect(st.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'False' }));
+    const t = body(handle(changed, req('GET', '/api/v1/namespaces/default/pods', { accept: TABLE }), 1)) as unknown as Table;
+    expect(t.rows.find((r) => r.cells[0] === web.name)!.cells.slice(1, 4)).toEqual(['0/1', 'Running', '1']);
+    // Every other pod as before: ready, no restarts.
+    expect(t.rows.filter((r) => r.cells[0] !== web.name).every((r) => r.cells[3] === '0' && /^(\d)\/\1$/.test(r.cells[1] as string))).toBe(true);
+    const nodes = body(handle(changed, req('GET', '/api/v1/nodes', { accept: TABLE }), 1)) as unknown as Table;
+    expect(nodes.rows.map((r) => r.cells.slice(0, 2))).toContainEqual(['worker-2', 'NotReady']);
+    const node = body(handle(changed, req('GET', '/api/v1/nodes/worker-2'), 1));
+    expect((node.status as { conditions: unknown[] }).conditions[0]).toMatchObject({ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown' });
+  });
+});
+
 describe('ingresses and ingressclasses (networking.k8s.io/v1)', () => {
   it("list the lab's Ingresses with CLASS, HOSTS, ADDRESS (the controller's load balancer) and PORTS", () => {
     const t = body(handle(ingress, req('GET', '/apis/networking.k8s.io/v1/namespaces/default/ingresses', { accept: TABLE }), 1)) as unknown as Table;

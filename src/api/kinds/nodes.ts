@@ -1,4 +1,5 @@
-/** Nodes: one per lab node (a network namespace), with its address, pod CIDR and role. Read only. */
+/** Nodes: one per lab node (a network namespace), with its address, pod CIDR and role; a failed node NotReady, as `podlab get nodes` shows it. Read only. */
+import { nodeFailed } from '../../runtime/status.ts';
 import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 
 function nodeObjects(view: LabView): K8sObject[] {
@@ -21,7 +22,12 @@ function nodeObjects(view: LabView): K8sObject[] {
           ...n.ips.map((address) => ({ type: 'InternalIP', address })),
           { type: 'Hostname', address: n.name },
         ],
-        conditions: [{ type: 'Ready', status: n.present ? 'True' : 'False', reason: n.present ? 'KubeletReady' : 'NamespaceMissing', message: n.present ? `network namespace ${n.netns}` : `network namespace ${n.netns} is missing` }],
+        // A node `podlab node fail` failed: its kubelet stopped, so the node controller holds Ready Unknown.
+        conditions: [
+          nodeFailed(view.status, n.name)
+            ? { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }
+            : { type: 'Ready', status: n.present ? 'True' : 'False', reason: n.present ? 'KubeletReady' : 'NamespaceMissing', message: n.present ? `network namespace ${n.netns}` : `network namespace ${n.netns} is missing` },
+        ],
         nodeInfo: { kubeletVersion: 'podlab', containerRuntimeVersion: 'podlab://sandbox', osImage: 'podlab node (network namespace)', kernelVersion: '', operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch },
       },
     };

@@ -1,12 +1,15 @@
 /**
  * Pods: every running pod of the lab (a pod `podlab pod delete` removed is gone), with the
  * status kubectl shows: podIP/podIPs at the address it has now, hostIP its node's, phase,
- * conditions and one containerStatus per container (ready = its process is alive). Deleting one
+ * conditions and one containerStatus per container (ready, restarts and the last exit as `podlab
+ * status` and `podlab get` show them: the readiness and restarts the control loops record; without
+ * control loops a running container is ready). Deleting one
  * does what Kubernetes does: a pod a workload owns comes back with a new IP — a Deployment's is
  * replaced by the agent's ReplicaSet loop (a new name, as a ReplicaSet names it), a copy a `scale`
  * made is re-created (runtime/pods.ts) — and a pod of its own is deleted (as `podlab pod delete`;
  * `podlab pod create` brings it back).
  */
+import { containerReady, podReady } from '../../runtime/status.ts';
 import { age, finish, uidOf, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 
 /** A Deployment's pod is its ReplicaSet's (`<deployment>-<pod-template-hash>`, kinds/deployments.ts): kubectl describe's "Controlled By". */
@@ -33,20 +36,22 @@ function podObjects(view: LabView): K8sObject[] {
     // that kubectl exec, which needs a container, runs in it as podlab exec does.
     const containers = plan.containers.length ? plan.containers : [{ name: SANDBOX, argv: ['pause'], env: {}, ports: [] }];
     const statuses = containers.map((c) => {
-      const s = c.name === SANDBOX && !plan.containers.length ? { pid: p.pause?.pid ?? 0, alive: sandboxUp } : alive.get(c.name);
+      const own = alive.get(c.name);
+      const s = c.name === SANDBOX && !plan.containers.length ? { pid: p.pause?.pid ?? 0, alive: sandboxUp } : own;
       const up = sandboxUp && !!s?.alive;
       return {
         name: c.name,
         image: imageOf(c.argv),
         imageID: '',
         containerID: s ? `podlab://${s.pid}` : '',
-        ready: up,
+        ready: up && (own ? containerReady(p, own) : p.ready !== false),
         started: up,
-        restartCount: 0,
+        restartCount: own?.restarts ?? 0,
         state: up ? { running: { startedAt: created } } : { terminated: { exitCode: 137, reason: 'Error' } },
+        ...(own?.lastExitCode !== undefined ? { lastState: { terminated: { exitCode: own.lastExitCode, ...(own.lastReason ? { reason: own.lastReason } : {}) } } } : {}),
       };
     });
-    const ready = statuses.every((s) => s.ready);
+    const ready = sandboxUp && podReady(p) && statuses.every((s) => s.ready);
     const cond = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: created });
     const obj: K8sObject = {
       apiVersion: 'v1',
@@ -128,10 +133,14 @@ export const podKind: ApiKind = {
     { name: 'Readiness Gates', type: 'string', priority: 1, description: 'readiness gates' },
   ],
   row(o, view) {
-    const st = o.status as { phase: string; podIP: string; containerStatuses: { ready: boolean }[] };
+    const st = o.status as { phase: string; podIP: string; containerStatuses: { ready: boolean; started: boolean; restartCount: number }[] };
     const ready = st.containerStatuses.filter((c) => c.ready).length;
     const all = st.containerStatuses.length;
-    return [o.metadata.name, `${ready}/${all}`, st.phase === 'Running' && ready < all ? 'NotReady' : st.phase, '0', age(o.metadata.creationTimestamp as string), st.podIP, (o.spec as { nodeName: string }).nodeName, '<none>', '<none>'];
+    // As kubectl prints a pod: a running one whose containers all run but are not all ready is
+    // `0/1 Running`; NotReady only when a container does not run.
+    const running = st.containerStatuses.every((c) => c.started);
+    const restarts = st.containerStatuses.reduce((n, c) => n + c.restartCount, 0);
+    return [o.metadata.name, `${ready}/${all}`, st.phase === 'Running' && !running ? 'NotReady' : st.phase, String(restarts), age(o.metadata.creationTimestamp as string), st.podIP, (o.spec as { nodeName: string }).nodeName, '<none>', '<none>'];
   },
   remove(o, ctx) {
     const planned = ctx.view.plan.pods.find((p) => p.name === o.metadata.name);
