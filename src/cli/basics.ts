@@ -52,6 +52,11 @@ export function prefixed(name: string, prefix = process.env.PODLAB_PREFIX ?? '')
   return full;
 }
 
+/** A lab's name without the lab-name prefix: the name of its file (labs/<name>.lab.ts) in a hint. */
+export function unprefixed(name: string, prefix = process.env.PODLAB_PREFIX ?? ''): string {
+  return prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
+}
+
 /** Whether a lab argument names a file (`labs/x.lab.ts`), to be compiled for its name, rather than a lab that is up. */
 export function isLabFile(arg: string): boolean {
   return arg.endsWith('.ts') || (existsSync(arg) && !/^[a-z0-9-]+$/.test(arg));

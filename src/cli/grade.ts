@@ -2,7 +2,8 @@
  * `podlab grade <exercise> <submission…>`, `podlab exercise test <exercise>` and
  * `podlab exercise show <exercise>`: the grader's commands (src/grade decides; this prints).
  * Exit codes: grade 0 whenever grading ran (a submission's failure is a result, not an error),
- * 2 when it could not run; exercise test 0 when the rubric tells right from wrong, 1 when not.
+ * 1 when the exercise does not load, 2 when it could not run; exercise test 0 when the rubric
+ * tells right from wrong, 1 when not.
  */
 import { Option, type Command } from 'commander';
 import type { Exercise } from '../grade/exercise.ts';
@@ -91,7 +92,8 @@ Writes, under --out:
 The student id is the file name without its extensions (alice.lab.ts → alice); it also picks the
 student's variant when the exercise has variants. A submission that loops, throws, imports what it
 may not, or is not a lab gets status "error" with a reason; the others are graded regardless.
-Exit codes: 0 grading ran (whatever the scores), 2 it could not run (not root, bad exercise).
+Exit codes: 0 grading ran (whatever the scores), 1 the exercise does not load (its problems
+printed), 2 it could not run (not root, no sandbox).
 Example:
   podlab grade exercises/coredns-forwarder submissions/*.Corefile --out grades/dns`)
     .action(async (exArg: string, files: string[], opts: { out: string; jobs: number; sandboxTimeout: number; labPrefix?: string; json?: boolean }) => {

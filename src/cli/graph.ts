@@ -23,7 +23,7 @@ import { liveGraphFacts } from '../runtime/live-graph.ts';
 import { failedMarks } from '../ui/page.ts';
 import { readState } from '../runtime/state.ts';
 import { dim, green, red } from './terminal.ts';
-import { compileLabFile, EXIT, isLabFile, prefixed, printDiagnostics } from './basics.ts';
+import { compileLabFile, EXIT, isLabFile, prefixed, printDiagnostics, unprefixed } from './basics.ts';
 
 export const GRAPH_FORMATS = ['svg', 'mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -109,7 +109,7 @@ export function registerGraph(program: Command): void {
         if (!facts) {
           const state = readState(lab);
           fail(
-            `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}, so there is no live state to draw. Draw its plan from the lab file instead: podlab graph labs/${arg}.lab.ts`,
+            `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}, so there is no live state to draw. Draw its plan from the lab file instead: podlab graph labs/${unprefixed(arg)}.lab.ts`,
             EXIT.cannotRun,
           );
           return;

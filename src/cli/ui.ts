@@ -8,7 +8,7 @@
 import { Option, type Command } from 'commander';
 import { startUi, UI_HOST, UiError } from '../ui/server.ts';
 import { Exit, EXIT, labName } from './common.ts';
-import { wholeNumber } from './basics.ts';
+import { unprefixed, wholeNumber } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
 export function registerUi(program: Command): void {
@@ -42,7 +42,7 @@ Exit codes: 0 stopped with Ctrl-C, 2 it could not start (lab not up, port taken)
       const lab = await labName(arg);
       let ui;
       try {
-        ui = await startUi(lab, { ...(opts.port !== undefined ? { port: opts.port } : {}) });
+        ui = await startUi(lab, { ...(opts.port !== undefined ? { port: opts.port } : {}), file: unprefixed(lab) });
       } catch (e) {
         if (!(e instanceof UiError)) throw e;
         if (opts.json) process.stdout.write(`${JSON.stringify({ error: e.message })}\n`);
