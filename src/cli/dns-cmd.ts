@@ -1,7 +1,7 @@
 /** `podlab dns reload`: make the DNS server re-read its (new) Corefile. */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatDiagnostic } from '../compile/diagnostics.ts';
+import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { readState } from '../runtime/state.ts';
 import { DnsError, reloadDns } from '../runtime/dns.ts';
 import { realExecutor } from '../runtime/exec.ts';
@@ -16,10 +16,14 @@ export function registerDns(program: Command): void {
     .description("Make the DNS server re-read its Corefile (SIGUSR1, as CoreDNS takes it); with --corefile, install that Corefile first.")
     .argument('<lab>', 'lab name or file')
     .option('--corefile <file>', 'a new Corefile; it is checked first, and one that does not load changes nothing')
+    .option('--json', 'print the result as JSON: the lab, the Corefile installed and its warnings; or the diagnostics')
     .addHelpText('after', `
 What editing the coredns ConfigMap does in a cluster. Try the course's custom forwarder:
-  podlab dns reload dns --corefile my.Corefile && podlab exec dns client -- dig +search www.example.org`)
-    .action(async (arg: string, opts: { corefile?: string }) => {
+  podlab dns reload dns --corefile my.Corefile && podlab exec dns client -- dig +search www.example.org
+
+Exit codes: 0 reloading; 1 the Corefile does not load or the DNS server did not take it (nothing
+changed); 2 the lab is not up or the file does not exist.`)
+    .action(async (arg: string, opts: { corefile?: string; json?: boolean }) => {
       const lab = await labName(arg);
       const state = readState(lab);
       if (!state || state.status !== 'up') {
@@ -34,13 +38,23 @@ What editing the coredns ConfigMap does in a cluster. Try the course's custom fo
         }
         text = readFileSync(opts.corefile, 'utf8');
       }
+      // A Corefile's diagnostics at their place in the file (line and column inside it).
+      const placed = (ds: readonly Diagnostic[]) => ds.map((d) => ({ ...d, file: opts.corefile, line: d.within?.line, column: d.within?.col }));
       try {
-        const warnings = reloadDns(realExecutor, state, text);
-        for (const d of warnings) process.stderr.write(`${formatDiagnostic({ ...d, file: opts.corefile, line: d.within?.line, column: d.within?.col }, text, color)}\n`);
+        const warnings = placed(reloadDns(realExecutor, state, text));
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ lab, reloaded: true, corefile: opts.corefile ?? null, warnings }, null, 2)}\n`);
+          return;
+        }
+        for (const d of warnings) process.stderr.write(`${formatDiagnostic(d, text, color)}\n`);
         process.stdout.write(`${green('✓')} ${lab}: the DNS server is re-reading its Corefile${text ? ` (now ${opts.corefile})` : ''}\n`);
       } catch (e) {
         if (!(e instanceof DnsError)) throw e;
-        for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic({ ...d, file: opts.corefile, line: d.within?.line, column: d.within?.col }, text, color)}\n`);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: [e.diagnostic, ...placed(e.diagnostics)] }, null, 2)}\n`);
+          throw new Exit(EXIT.failed);
+        }
+        for (const d of placed(e.diagnostics)) process.stderr.write(`${formatDiagnostic(d, text, color)}\n`);
         refused(e);
       }
     });

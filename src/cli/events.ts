@@ -4,10 +4,26 @@
  * `--wait-for REASON[:OBJECT]` waits until such an event happens (for scripts and graders).
  */
 import { Option, type Command } from 'commander';
+import { duration, durationProblem, formatDuration } from '../dns/corefile/names.ts';
 import { eventMatches, readEvents, type LabEvent } from '../runtime/events.ts';
 import { readState } from '../runtime/state.ts';
 import { Exit, EXIT, labName, upOrExit } from './common.ts';
 import { dim, red } from './terminal.ts';
+
+/**
+ * `--timeout`: milliseconds as a bare whole number (`20000`), or a duration as the Corefile writes
+ * them (Go's time.ParseDuration: `500ms`, `5s`, `1m30s`); anything else, or a negative one, is a
+ * usage error (exit 2), never a wait without end.
+ */
+export function timeoutMs(text: string): number {
+  const ms = /^\d{1,15}$/.test(text) ? Number(text) : duration(text);
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
+    const why = ms === undefined ? (/^\d+\.\d*$/.test(text) ? `"${text}" is neither whole milliseconds nor a duration with a unit (e.g. ${text}s)` : durationProblem(text)) : `"${text}" is negative`;
+    process.stderr.write(`events: --timeout ${why}\n`);
+    throw new Exit(EXIT.cannotRun);
+  }
+  return ms;
+}
 
 function line(e: LabEvent, json: boolean): string {
   if (json) return `${JSON.stringify(e)}\n`;
@@ -24,26 +40,29 @@ export function registerEvents(program: Command): void {
     .option('-f, --follow', 'keep printing new events until Ctrl-C (or the lab goes down)')
     .option('--wait-for <reason[:object]>', 'wait until an event with this reason (and object, e.g. Restarted:pod/web-) happens; prints it')
     .option('--since <iso>', 'only events at or after this time (ISO 8601)')
-    .addOption(new Option('--timeout <ms>', 'how long --wait-for waits').default(30000).argParser(Number))
+    .addOption(new Option('--timeout <duration>', 'how long --wait-for waits: milliseconds, or a duration such as 500ms, 10s, 2m').default('30s'))
     .addHelpText('after', `
 Examples:
   podlab events self-healing                               everything so far
   podlab events self-healing -f                            and what happens next
   podlab events self-healing --wait-for EndpointRemoved    block until a pod leaves a Service
   podlab events self-healing --wait-for Restarted:pod/web- --json
+  podlab events self-healing --wait-for Evicted --timeout 2m
 
 Reasons: Exited, BackOff, Restarted, Unhealthy, Killing, Ready, NotReady, EndpointRemoved,
 EndpointAdded, Scheduled, SuccessfulCreate, SuccessfulDelete, FailedScheduling, NodeFailed,
 NodeNotReady, Evicted, NodeRestored, NodeReady, Crash, Sickened, Healed, ScalingReplicaSet.
 
-Exit codes: 0 printed (or the awaited event happened); 1 --wait-for timed out; 2 the lab is not up.`)
-    .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: string; since?: string; timeout: number }) => {
+Exit codes: 0 printed (or the awaited event happened); 1 --wait-for timed out; 2 the lab is not up
+or --timeout is not a duration.`)
+    .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: string; since?: string; timeout: string }) => {
+      const timeout = timeoutMs(opts.timeout);
       const lab = await labName(arg);
       upOrExit(lab);
       const since = opts.since ?? '';
       if (opts.waitFor) {
         const [reason, object] = opts.waitFor.split(/:(.*)/s, 2);
-        const deadline = Date.now() + opts.timeout;
+        const deadline = Date.now() + timeout;
         for (;;) {
           const hit = readEvents(lab).find((e) => e.at >= since && eventMatches(e, { reason, ...(object ? { object } : {}) }));
           if (hit) {
@@ -51,7 +70,7 @@ Exit codes: 0 printed (or the awaited event happened); 1 --wait-for timed out; 2
             return;
           }
           if (Date.now() > deadline || !readState(lab)) {
-            process.stderr.write(`no ${opts.waitFor} event within ${opts.timeout} ms\n`);
+            process.stderr.write(`no ${opts.waitFor} event within ${formatDuration(timeout)}\n`);
             throw new Exit(EXIT.failed);
           }
           await new Promise((r) => setTimeout(r, 100));

@@ -1,9 +1,43 @@
 /** `podlab logs`: a pod's container logs, optionally followed. */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName } from './common.ts';
+import { findTarget, TargetError } from '../runtime/enter.ts';
+import { readState, type LabState, type PodState } from '../runtime/state.ts';
+import { EXIT, inNamespace, labName, refused, upOrExit } from './common.ts';
 import { dim } from './terminal.ts';
+
+/**
+ * The pod (its key in the state) and the containers whose logs a reference names:
+ * `pod[/container]`, `namespace/pod[/container]` or `host/<name>[/container]`. `-n` names the
+ * namespace of a bare pod and is ignored by a reference that names its own (as exec's); `-c` the
+ * container. An unknown pod or host is PL3030, an unknown container PL3032 (as exec's), a pod of
+ * the plan that does not run now PL3033: TargetErrors.
+ */
+export function logsOf(state: LabState, ref: string, opts: { namespace?: string; container?: string } = {}): { podName: string; shown: [string, PodState['containers'][string]][] } {
+  const { plan } = state;
+  const parts = inNamespace(ref, opts.namespace).split('/');
+  let podName: string;
+  let what: string;
+  let container: string | undefined;
+  let declared: string[] | undefined;
+  if (parts[0] === 'host') {
+    // host/<name>[/container]: a host's programs are kept under `host.<name>`.
+    findTarget(plan, `host/${parts[1]}`);
+    [podName, what, container] = [`host.${parts[1]}`, `host ${parts[1]}`, parts[2]];
+  } else {
+    // namespace/pod[/container] when the first part is a namespace holding that pod (always, after -n); else pod[/container].
+    const nsPod = parts.length >= 2 && ((opts.namespace !== undefined && !ref.includes('/')) || plan.pods.some((p) => p.namespace === parts[0] && p.name === parts[1]));
+    const t = findTarget(plan, nsPod ? `${parts[0]}/${parts[1]}` : parts[0]!);
+    if (t.kind !== 'pod') throw new TargetError('PL3030', `${t.what} has no logs; logs names a pod or host/<name>`);
+    [podName, what, container, declared] = [t.pod.name, `pod ${t.pod.namespace}/${t.pod.name}`, nsPod ? parts[2] : parts[1], t.pod.containers.map((c) => c.name)];
+  }
+  container = opts.container ?? container;
+  const pod = state.pods[podName];
+  if (!pod) throw new TargetError('PL3033', `${what} of lab "${plan.lab}" is not running (deleted?); see podlab status ${plan.lab}`);
+  const names = declared ?? Object.keys(pod.containers);
+  if (container !== undefined && !names.includes(container)) throw new TargetError('PL3032', `${what} has no container "${container}"; its containers: ${names.join(', ') || '(none: it is only a sandbox)'}`);
+  return { podName, shown: Object.entries(pod.containers).filter(([name]) => container === undefined || name === container) };
+}
 
 export function registerLogs(program: Command): void {
   program
@@ -14,22 +48,17 @@ export function registerLogs(program: Command): void {
     .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n): the same as namespace/pod")
     .option('-c, --container <container>', 'only this container (the same as pod/container)')
     .option('-f, --follow', 'keep printing what the containers log, until Ctrl-C or the lab goes down')
-    .action(async (arg: string, ref0: string, opts: { namespace?: string; container?: string; follow?: boolean }) => {
-      let ref = opts.namespace && !ref0.startsWith('host/') ? `${opts.namespace}/${ref0}` : ref0;
-      if (opts.container) ref = `${ref}/${opts.container}`;
+    .action(async (arg: string, ref: string, opts: { namespace?: string; container?: string; follow?: boolean }) => {
       const lab = await labName(arg);
-      const state = readState(lab);
-      const parts = ref.split('/');
-      // namespace/pod[/container] when the first part is a namespace holding that pod; else pod[/container].
-      const nsPod = parts.length >= 2 && state?.plan.pods.some((p) => p.namespace === parts[0] && p.name === parts[1]);
-      // host/<name>[/container]: a host's programs are kept under `host.<name>`.
-      const [podName, container] = parts[0] === 'host' ? [`host.${parts[1]}`, parts[2]] : nsPod ? parts.slice(1) : parts;
-      const pod = state?.pods[podName!];
-      if (!pod) {
-        process.stderr.write(`lab "${lab}" has no running pod "${podName}"\n`);
-        throw new Exit(EXIT.cannotRun);
+      const state = upOrExit(lab);
+      let podName: string;
+      let shown: [string, PodState['containers'][string]][];
+      try {
+        ({ podName, shown } = logsOf(state, ref, opts));
+      } catch (e) {
+        if (e instanceof TargetError) refused(e, { exit: EXIT.cannotRun });
+        throw e;
       }
-      const shown = Object.entries(pod.containers).filter(([name]) => !container || name === container);
       const offsets = new Map<string, number>();
       for (const [name, c] of shown) {
         const text = existsSync(c.log) ? readFileSync(c.log) : Buffer.alloc(0);

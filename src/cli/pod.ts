@@ -14,10 +14,11 @@ async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, 
     throw new Exit(EXIT.cannotRun);
   }
   // namespace/pod, or -n namespace: the pod must be in that namespace (pod names are unique in a lab).
+  // An unknown pod is PL3030 and exit 2, as label, node and scale have it, in JSON with --json.
   const [ns, name] = ref.includes('/') ? (ref.split('/', 2) as [string, string]) : [opts.namespace, ref];
-  if (ns !== undefined && !state.plan.pods.some((p) => p.name === name && p.namespace === ns)) {
-    process.stderr.write(`lab "${lab}" has no pod "${name}" in namespace "${ns}"\n`);
-    throw new Exit(EXIT.cannotRun);
+  if (!state.plan.pods.some((p) => p.name === name && (ns === undefined || p.namespace === ns))) {
+    const pods = state.plan.pods.map((p) => `${p.namespace}/${p.name}`).join(', ');
+    refused(new PodError('PL3030', `lab "${lab}" has no pod "${ns === undefined ? name : `${ns}/${name}`}"; pods: ${pods}`), { json: opts.json, exit: EXIT.cannotRun });
   }
   try {
     const before = state.pods[name]?.ip;
@@ -33,7 +34,7 @@ async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, 
       process.stdout.write(ruleChangeLines(applied));
     }
   } catch (e) {
-    if (e instanceof PodError) refused(e, opts);
+    if (e instanceof PodError) refused(e, { json: opts.json, exit: e.code === 'PL3030' ? EXIT.cannotRun : EXIT.failed });
     throw e;
   }
 }

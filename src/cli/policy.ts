@@ -16,7 +16,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { applyPolicy, deletePolicy, labelPod, PolicyError } from '../runtime/policies.ts';
 import { readState } from '../runtime/state.ts';
 import type { SyncReport } from '../runtime/services.ts';
-import { asLabWriter, EXIT, Exit, labName, refused, ruleChangeLines, upOrExit } from './common.ts';
+import { asLabWriter, EXIT, Exit, inNamespace, labName, refused, ruleChangeLines, upOrExit } from './common.ts';
 import { color, green } from './terminal.ts';
 
 function invalid(diags: Diagnostic[], json: boolean | undefined, file?: string): never {
@@ -75,20 +75,24 @@ export function registerPolicy(program: Command): void {
     .argument('<lab>', 'lab name or file')
     .argument('<pod>', 'pod name, or namespace/pod')
     .argument('<labels...>', 'key=value to set, key- to remove')
+    .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n): the same as namespace/pod")
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `
 Only the rules that change are sent: each node gets one nft transaction with the set elements
-(and chains) the new labels move. Try it on the policy lab:
-  podlab label network-policy x/b role=db          b joins the policies that select role=db
-  podlab explain network-policy x/a x/b --port 80/tcp
-  podlab label network-policy x/b role-            and leaves them again
+(and chains) the new labels move. Try it on the policy lab, where namespace x is default-deny
+ingress, after the allow-clients example of podlab policy apply --help (x admits pods labelled
+role=client):
+  podlab label network-policy y/y-a role=client            y-a joins the policy's clients
+  podlab explain network-policy y/y-a x/x-b --port 80/tcp  allowed now (denied before)
+  podlab label -n y network-policy y-a role-               and leaves them again
 
 Exit codes: 0 done; 1 a label is invalid (nothing changed); 2 the lab is not up or has no such pod.`)
-    .action(async (arg: string, ref: string, args: string[], opts: { json?: boolean }) => {
+    .action(async (arg: string, ref0: string, args: string[], opts: { json?: boolean; namespace?: string }) => {
       const { labels, problems } = parseLabelArgs(args);
       if (problems.length) invalid(problems, opts.json);
       const lab = await labName(arg);
       const state = upOrExit(lab);
+      const ref = inNamespace(ref0, opts.namespace);
       const name = ref.includes('/') ? ref.slice(ref.indexOf('/') + 1) : ref;
       if (ref.includes('/') && !state.plan.pods.some((p) => `${p.namespace}/${p.name}` === ref)) refused(new PolicyError('PL3030', `lab "${lab}" has no pod "${ref}"`), { json: opts.json, exit: EXIT.cannotRun });
       try {
@@ -115,14 +119,18 @@ Exit codes: 0 done; 1 a label is invalid (nothing changed); 2 the lab is not up 
     .requiredOption('-f, --filename <file>', 'the YAML file')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `
-Example (default-deny ingress in namespace x):
-  cat > deny.yaml <<'EOF'
+Example (namespace x of the policy lab is default-deny ingress; this admits, on TCP port 80,
+the pods of any namespace labelled role=client, and none is yet: its checks still pass):
+  cat > allow-clients.yaml <<'EOF'
   apiVersion: networking.k8s.io/v1
   kind: NetworkPolicy
-  metadata: { name: default-deny, namespace: x }
-  spec: { podSelector: {}, policyTypes: [Ingress] }
+  metadata: { name: allow-clients, namespace: x }
+  spec:
+    podSelector: {}
+    ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { role: client } } }], ports: [{ port: 80 }] }]
   EOF
-  podlab policy apply network-policy -f deny.yaml && podlab check network-policy
+  podlab policy apply network-policy -f allow-clients.yaml && podlab check network-policy
+  podlab label network-policy y/y-a role=client             y-a is admitted (podlab label --help)
 
 Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is not up.`)
     .action(async (arg: string, opts: { filename: string; json?: boolean }) => {
@@ -152,11 +160,18 @@ Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is n
     .command('delete')
     .description('Remove a NetworkPolicy of a live lab; the pods it isolated are isolated only by what is left.')
     .argument('<lab>', 'lab name or file')
-    .argument('<policy>', 'namespace/name (or name, in namespace default)')
+    .argument('<policy>', 'namespace/name, or name (in the namespace of -n, else default)')
+    .option('-n, --namespace <namespace>', "the policy's namespace (as kubectl's -n): the same as namespace/name")
     .option('--json', 'print the result as JSON')
-    .action(async (arg: string, ref: string, opts: { json?: boolean }) => {
+    .addHelpText('after', `
+Example (the allow-clients policy of podlab policy apply --help):
+  podlab policy delete network-policy x/allow-clients       or: podlab policy delete -n x network-policy allow-clients
+
+Exit codes: 0 deleted; 2 the lab is not up or has no such NetworkPolicy.`)
+    .action(async (arg: string, ref0: string, opts: { json?: boolean; namespace?: string }) => {
       const lab = await labName(arg);
       const state = upOrExit(lab);
+      const ref = inNamespace(ref0, opts.namespace);
       const [namespace, name] = ref.includes('/') ? [ref.slice(0, ref.indexOf('/')), ref.slice(ref.indexOf('/') + 1)] : ['default', ref];
       try {
         const sync = await asLabWriter(lab, state, (s) => deletePolicy(realExecutor, s, namespace, name));

@@ -8,27 +8,34 @@ import { PodError } from '../runtime/pods.ts';
 import { readState } from '../runtime/state.ts';
 import { Exit, EXIT, labName, upOrExit, refused } from './common.ts';
 
+/** A Deployment as kubectl names it, `deployment/web` (or `deploy/`, `deployments/`), or just `web`: its name. */
+export function deploymentName(target: string): string {
+  return target.replace(/^(deployment|deploy|deployments)\//, '');
+}
+
 export function registerScale(program: Command): void {
   program
     .command('scale')
     .description("Set a Deployment's replicas in a live lab; its control loop creates or deletes pods (new names, new IPs) to match.")
     .argument('<lab>', 'lab name or file')
-    .argument('<deployment>', 'Deployment name')
+    .argument('<deployment>', 'deployment/<name> or <name>')
     .argument('<replicas>', 'desired number of pods (0-500)')
     .option('--wait', 'wait (up to 30 s) until that many pods of it run')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `
 Examples:
   podlab scale self-healing web 5 --wait
+  podlab scale self-healing deployment/web 3
   podlab events self-healing        SuccessfulCreate / Scheduled, one per new pod
 
 Exit codes: 0 done; 1 --wait timed out; 2 the lab is not up or has no such Deployment.`)
-    .action(async (arg: string, deployment: string, count: string, opts: { wait?: boolean; json?: boolean }) => {
+    .action(async (arg: string, target: string, count: string, opts: { wait?: boolean; json?: boolean }) => {
       if (!/^\d{1,3}$/.test(count) || Number(count) > 500) {
         process.stderr.write(`scale: replicas must be a whole number from 0 to 500, not "${count}"\n`);
         throw new Exit(EXIT.cannotRun);
       }
       const replicas = Number(count);
+      const deployment = deploymentName(target);
       const lab = await labName(arg);
       const state = upOrExit(lab);
       let from: number;

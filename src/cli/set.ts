@@ -10,6 +10,7 @@ import { setDeploymentEnv } from '../runtime/faults.ts';
 import { PodError } from '../runtime/pods.ts';
 import { readState } from '../runtime/state.ts';
 import { Exit, EXIT, labName, upOrExit, refused } from './common.ts';
+import { deploymentName } from './scale.ts';
 
 /** Kubernetes' rule for an environment variable's name (C_IDENTIFIER with `-` and `.`). */
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -34,7 +35,7 @@ pod-template-hash, new IPs. A Service in front keeps at least replicas - maxUnav
 endpoints throughout. Exit codes: 0 done; 1 --wait timed out; 2 the lab is not up, has no such
 Deployment, or a pair is not KEY=VALUE.`)
     .action(async (arg: string, target: string, pairs: string[], opts: { wait?: boolean; json?: boolean }) => {
-      const deployment = target.replace(/^(deployment|deploy|deployments)\//, '');
+      const deployment = deploymentName(target);
       const env: Record<string, string> = {};
       for (const p of pairs) {
         const eq = p.indexOf('=');
