@@ -123,6 +123,14 @@ export async function compileOrExit(file: string, opts: { typecheck?: boolean; j
   return r as CompileResult & { lab: NonNullable<CompileResult['lab']> };
 }
 
+/**
+ * A lab that is not up (no state, or one still being built or removed): PL3113 with the file to
+ * bring it up from (`hint` adds what else would do), as JSON with --json; exit 2.
+ */
+export function notUpExit(lab: string, state: { status: string } | undefined, json?: boolean, hint = ''): never {
+  printHostProblems([diag('PL3113', [], `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`, `Bring it up with podlab up labs/${unprefixed(lab)}.lab.ts${hint}. ${NOTHING_CHANGED}`)], json);
+}
+
 export function printHostProblems(diags: Diagnostic[], json?: boolean): never {
   if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: diags }, null, 2)}\n`);
   else printDiagnostics({ diagnostics: diags });

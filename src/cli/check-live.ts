@@ -5,7 +5,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
-import { EXIT } from './common.ts';
+import { EXIT, notUpExit } from './common.ts';
 import { dim, green, red } from './terminal.ts';
 
 interface LiveRun {
@@ -20,10 +20,7 @@ interface LiveRun {
 export async function checkLive(lab: string, run: LiveRun = {}): Promise<number> {
   const format = run.format ?? 'text';
   const state = readState(lab);
-  if (!state || state.status !== 'up') {
-    process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}; run podlab up first.\n`);
-    return EXIT.cannotRun;
-  }
+  if (!state || state.status !== 'up') notUpExit(lab, state, format === 'json');
   const live = format === 'text' && process.stderr.isTTY;
   const checks = run.checks === false ? [] : state.plan.checks;
   let done = 0;

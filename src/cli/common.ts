@@ -11,16 +11,13 @@ import type { SyncReport } from '../runtime/services.ts';
 import type { RuntimeError } from '../runtime/errors.ts';
 import { color, dim } from './terminal.ts';
 
-export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, labName, prefixed } from './basics.ts';
-import { EXIT, Exit } from './basics.ts';
+export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, labName, notUpExit, prefixed } from './basics.ts';
+import { EXIT, Exit, notUpExit } from './basics.ts';
 
-/** The live state of a lab that must be up; otherwise `lab "…" is not up` and exit 2. */
-export function upOrExit(lab: string): LabState {
+/** The live state of a lab that must be up; otherwise PL3113 `lab "…" is not up` (as JSON with `json`) and exit 2. */
+export function upOrExit(lab: string, json?: boolean): LabState {
   const state = readState(lab);
-  if (!state) {
-    process.stderr.write(`lab "${lab}" is not up\n`);
-    throw new Exit(EXIT.cannotRun);
-  }
+  if (!state) notUpExit(lab, undefined, json);
   return state;
 }
 

@@ -5,7 +5,7 @@ import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { readState } from '../runtime/state.ts';
 import { DnsError, reloadDns } from '../runtime/dns.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { Exit, EXIT, labName, refused } from './common.ts';
+import { Exit, EXIT, labName, notUpExit, refused } from './common.ts';
 import { color, green } from './terminal.ts';
 
 export function registerDns(program: Command): void {
@@ -26,10 +26,7 @@ changed); 2 the lab is not up or the file does not exist.`)
     .action(async (arg: string, opts: { corefile?: string; json?: boolean }) => {
       const lab = await labName(arg);
       const state = readState(lab);
-      if (!state || state.status !== 'up') {
-        process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}\n`);
-        throw new Exit(EXIT.cannotRun);
-      }
+      if (!state || state.status !== 'up') notUpExit(lab, state, opts.json);
       let text: string | undefined;
       if (opts.corefile) {
         if (!existsSync(opts.corefile)) {

@@ -58,7 +58,7 @@ or --timeout is not a duration.`)
     .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: string; since?: string; timeout: string }) => {
       const timeout = timeoutMs(opts.timeout);
       const lab = await labName(arg);
-      upOrExit(lab);
+      upOrExit(lab, opts.json);
       const since = opts.since ?? '';
       if (opts.waitFor) {
         const [reason, object] = opts.waitFor.split(/:(.*)/s, 2);

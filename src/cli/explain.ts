@@ -18,7 +18,7 @@ import { parsePort, TraceProblem } from '../trace/ends.ts';
 import { explain, formatExplanation, type ExplainRequest, type Explanation } from '../trace/explain.ts';
 import { explainHttp, formatHttpExplanation, parseHttpTarget } from '../ingress/explain.ts';
 import { Exit, EXIT } from './common.ts';
-import { compileOrExit, isLabFile, prefixed, printHostProblems, unprefixed } from './basics.ts';
+import { compileOrExit, isLabFile, notUpExit, prefixed, printHostProblems } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
 
@@ -26,8 +26,7 @@ import { dim, green, red } from './terminal.ts';
 export function upStateOrExit(arg: string, json?: boolean, command = 'explain'): LabState {
   const lab = prefixed(arg);
   const state = readState(lab);
-  if (!state || state.status !== 'up')
-    printHostProblems([diag('PL3113', [], `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`, `Bring it up with podlab up labs/${unprefixed(arg)}.lab.ts, or pass the lab file to ${command} its plan. ${NOTHING_CHANGED}`)], json);
+  if (!state || state.status !== 'up') notUpExit(lab, state, json, `, or pass the lab file to ${command} its plan`);
   return state;
 }
 

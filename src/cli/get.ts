@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { allStatus, containerReady, labStatus, nodeFailed, podReady, type LabStatus } from '../runtime/status.ts';
-import { Exit, EXIT, labName } from './common.ts';
+import { Exit, EXIT, labName, notUpExit } from './common.ts';
 
 const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
   pods: 'pods', pod: 'pods', po: 'pods',
@@ -153,10 +153,7 @@ Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none na
         }
         status = up[0];
       }
-      if (!status) {
-        process.stderr.write(`podlab get: lab "${lab}" is not up\n`);
-        throw new Exit(EXIT.cannotRun);
-      }
+      if (!status) notUpExit(lab!, undefined, opts.output === 'json');
       process.stdout.write(render(status, resource, { namespace: opts.namespace, all: !!opts.allNamespaces, output: opts.output as Output, now: Date.now() }));
     });
 }

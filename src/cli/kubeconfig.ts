@@ -9,7 +9,7 @@ import { ensureApiServer, kubeconfigPath, waitApiServer } from '../api/launch.ts
 import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { readState } from '../runtime/state.ts';
-import { EXIT, Exit, labName } from './common.ts';
+import { EXIT, Exit, labName, notUpExit } from './common.ts';
 
 export function registerKubeconfig(program: Command): void {
   program
@@ -41,9 +41,7 @@ is not up. When it starts the server it waits (up to 20 s, usually half a second
         throw new Exit(EXIT.failed);
       }
       if (start.why === 'not up') {
-        const state = readState(lab);
-        process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}; run podlab up first\n`);
-        throw new Exit(EXIT.cannotRun);
+        notUpExit(lab, readState(lab), opts.json);
       }
       // A server just started answers once it has made its certificates: wait for the kubeconfig it writes then.
       const api = await waitApiServer(lab, start.rec);

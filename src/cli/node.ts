@@ -9,7 +9,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { failNode, restoreNode } from '../runtime/faults.ts';
 import { PodError } from '../runtime/pods.ts';
 import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName, refused } from './common.ts';
+import { Exit, EXIT, labName, notUpExit, refused } from './common.ts';
 
 export function registerNode(program: Command): void {
   program
@@ -33,7 +33,8 @@ Exit codes: 0 done; 1 the link command failed; 2 the lab is not up, has no such 
       }
       const lab = await labName(arg);
       const state = readState(lab);
-      if (!state?.plan.loops) {
+      if (!state) notUpExit(lab, undefined, opts.json);
+      if (!state.plan.loops) {
         process.stderr.write(`lab "${lab}" is ${state ? 'up but runs no control loops: nothing would move its pods' : 'not up'}\n`);
         throw new Exit(EXIT.cannotRun);
       }

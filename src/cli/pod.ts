@@ -3,16 +3,13 @@ import type { Command } from 'commander';
 import { readState } from '../runtime/state.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { asLabWriter, Exit, EXIT, labName, refused, ruleChangeLines } from './common.ts';
+import { asLabWriter, Exit, EXIT, labName, notUpExit, refused, ruleChangeLines } from './common.ts';
 import { green } from './terminal.ts';
 
 async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, ref: string, opts: { json?: boolean; namespace?: string }): Promise<void> {
   const lab = await labName(arg);
   const state = readState(lab);
-  if (!state || state.status !== 'up') {
-    process.stderr.write(`lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}\n`);
-    throw new Exit(EXIT.cannotRun);
-  }
+  if (!state || state.status !== 'up') notUpExit(lab, state, opts.json);
   // namespace/pod, or -n namespace: the pod must be in that namespace (pod names are unique in a lab).
   // An unknown pod is PL3030 and exit 2, as label, node and scale have it, in JSON with --json.
   const [ns, name] = ref.includes('/') ? (ref.split('/', 2) as [string, string]) : [opts.namespace, ref];

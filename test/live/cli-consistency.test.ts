@@ -93,7 +93,7 @@ describe.skipIf(!live)('live commands agree with each other', () => {
   it('logs of a lab that is not up says so, as exec does', async () => {
     const notUp = await podlab('logs', 'not-a-lab', 'web');
     expect(notUp.exitCode).toBe(2);
-    expect(notUp.stderr).toBe(`lab "${PREFIX}not-a-lab" is not up`);
+    expect(notUp.stderr).toContain(`error PL3113 lab "${PREFIX}not-a-lab" is not up`);
     expect(notUp.stderr).toBe((await podlab('exec', 'not-a-lab', 'web', '--', 'true')).stderr);
   });
 

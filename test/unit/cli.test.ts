@@ -151,6 +151,35 @@ describe('podlab CLI', () => {
     expect(e.stderr).toContain('lab "no-such-lab" is not up');
   });
 
+  it('a lab that is not up is PL3113, exit 2, from every live command; with --json as JSON on stdout', async () => {
+    const commands = [
+      ['check', 'no-such-lab', '--json'],
+      ['scenario', 'no-such-lab', 'x', '--json'],
+      ['pod', 'delete', 'no-such-lab', 'web', '--json'],
+      ['scale', 'no-such-lab', 'web', '2', '--json'],
+      ['set', 'env', 'no-such-lab', 'web', 'A=b', '--json'],
+      ['node', 'fail', 'no-such-lab', 'worker-1', '--json'],
+      ['label', 'no-such-lab', 'web', 'a=b', '--json'],
+      ['policy', 'delete', 'no-such-lab', 'x', '--json'],
+      ['kubeconfig', 'no-such-lab', '--json'],
+      ['dns', 'reload', 'no-such-lab', '--json'],
+      ['events', 'no-such-lab', '--json'],
+      ['get', 'pods', 'no-such-lab', '-o', 'json'],
+      ['trace', 'no-such-lab', 'a', 'b', '--json'],
+    ];
+    for (const args of commands) {
+      const r = await podlab(...args);
+      expect(r.exitCode, `podlab ${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(JSON.parse(r.stdout), args.join(' ')).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3113', message: 'lab "no-such-lab" is not up', hint: expect.stringContaining('podlab up labs/no-such-lab.lab.ts') }] });
+    }
+    // Without --json, the same diagnostic on stderr.
+    for (const args of [['check', 'no-such-lab'], ['logs', 'no-such-lab', 'web'], ['capture', 'no-such-lab', 'web']]) {
+      const r = await podlab(...args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain('error PL3113 lab "no-such-lab" is not up');
+    }
+  });
+
   it('a reader that went away (`podlab graph … | head`) ends the command quietly, exit 141 as SIGPIPE', async () => {
     const p = podlab('graph', 'labs/services.lab.ts', '--format', 'mermaid');
     p.stdout!.destroy();
