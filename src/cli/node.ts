@@ -35,7 +35,7 @@ Exit codes: 0 done; 1 the link command failed; 2 the lab is not up, has no such 
       const state = readState(lab);
       if (!state) notUpExit(lab, undefined, opts.json);
       if (!state.plan.loops) {
-        process.stderr.write(`lab "${lab}" is ${state ? 'up but runs no control loops: nothing would move its pods' : 'not up'}\n`);
+        process.stderr.write(`lab "${lab}" is up but runs no control loops: nothing would move its pods\n`);
         throw new Exit(EXIT.cannotRun);
       }
       try {
