@@ -90,11 +90,11 @@ export function compileLabFile(file: string, options: CompileOptions = {}): Prom
 
 /**
  * A lab argument is a file (`labs/x.lab.ts`) or the name of a lab that is up; with the lab-name
- * prefix. A file is compiled for its name (or exits 1 with its diagnostics).
+ * prefix. A file is compiled for its name (or exits 1 with its diagnostics, as JSON with `json`).
  */
-export async function labName(arg: string): Promise<string> {
+export async function labName(arg: string, json?: boolean): Promise<string> {
   if (!isLabFile(arg)) return prefixed(arg);
-  return prefixed((await compileOrExit(arg, {})).lab.name);
+  return prefixed((await compileOrExit(arg, { json })).lab.name);
 }
 
 /** Each with a code frame from its own file: the lab's, or a manifest's (`sources`). */

@@ -17,7 +17,7 @@ Exit codes: 0 every check passed, 1 some check failed, 2 the checks could not ru
 Each failed check shows what was expected, what was seen, and the command to try it by hand.
 A matrix check prints its grid: sources down, targets across.`)
     .action(async (arg: string, opts: { json?: boolean; format: ReportFormat; scenarios?: boolean }) => {
-      throw new Exit(await checkLive(await labName(arg), { format: opts.json ? 'json' : opts.format, scenarios: opts.scenarios ? 'all' : [] }));
+      throw new Exit(await checkLive(await labName(arg, opts.json || opts.format === 'json'), { format: opts.json ? 'json' : opts.format, scenarios: opts.scenarios ? 'all' : [] }));
     });
 
   program
@@ -34,6 +34,6 @@ Exit codes: 0 every step passed, 1 some step failed, 2 it could not run (the lab
 Example:
   podlab scenario services pod-ip-changes`)
     .action(async (arg: string, names: string[], opts: { json?: boolean; format: ReportFormat }) => {
-      throw new Exit(await checkLive(await labName(arg), { format: opts.json ? 'json' : opts.format, checks: false, scenarios: names.length ? names : 'all' }));
+      throw new Exit(await checkLive(await labName(arg, opts.json || opts.format === 'json'), { format: opts.json ? 'json' : opts.format, checks: false, scenarios: names.length ? names : 'all' }));
     });
 }

@@ -24,7 +24,7 @@ What editing the coredns ConfigMap does in a cluster. Try the course's custom fo
 Exit codes: 0 reloading; 1 the Corefile does not load or the DNS server did not take it (nothing
 changed); 2 the lab is not up or the file does not exist.`)
     .action(async (arg: string, opts: { corefile?: string; json?: boolean }) => {
-      const lab = await labName(arg);
+      const lab = await labName(arg, opts.json);
       const state = readState(lab);
       if (!state || state.status !== 'up') notUpExit(lab, state, opts.json);
       let text: string | undefined;

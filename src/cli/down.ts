@@ -22,7 +22,7 @@ export function registerDown(program: Command): void {
         throw new Exit(EXIT.cannotRun);
       }
       // --all with a lab-name prefix: that user's labs only, never another's.
-      const labs = opts.all ? labsOnHost().filter((l) => l.startsWith(process.env.PODLAB_PREFIX ?? '')) : [await labName(arg!)];
+      const labs = opts.all ? labsOnHost().filter((l) => l.startsWith(process.env.PODLAB_PREFIX ?? '')) : [await labName(arg!, opts.json)];
       const reports = [];
       for (const lab of labs) {
         const r = await down(lab);

@@ -57,7 +57,7 @@ Exit codes: 0 printed (or the awaited event happened); 1 --wait-for timed out; 2
 or --timeout is not a duration.`)
     .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: string; since?: string; timeout: string }) => {
       const timeout = timeoutMs(opts.timeout);
-      const lab = await labName(arg);
+      const lab = await labName(arg, opts.json);
       upOrExit(lab, opts.json);
       const since = opts.since ?? '';
       if (opts.waitFor) {

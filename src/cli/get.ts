@@ -140,7 +140,7 @@ Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none na
         throw new Exit(EXIT.cannotRun);
       }
       let status: LabStatus | undefined;
-      const lab = arg === undefined ? undefined : await labName(arg);
+      const lab = arg === undefined ? undefined : await labName(arg, opts.output === 'json');
       if (lab) status = labStatus(lab);
       else {
         // With a lab-name prefix (--prefix, PODLAB_PREFIX), only this user's labs: never another's.

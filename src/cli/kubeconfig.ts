@@ -31,7 +31,7 @@ Try:
 Exit codes: 0 printed, 1 the lab runs without an API server (up --no-api, or it failed to start), 2 the lab
 is not up. When it starts the server it waits (up to 20 s, usually half a second) until it answers.`)
     .action(async (arg: string, opts: { json?: boolean }) => {
-      const lab = await labName(arg);
+      const lab = await labName(arg, opts.json);
       const path = kubeconfigPath(lab);
       let start;
       try {

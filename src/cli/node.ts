@@ -31,7 +31,7 @@ Exit codes: 0 done; 1 the link command failed; 2 the lab is not up, has no such 
         process.stderr.write(`node: unknown action "${action}" (fail or restore)\n`);
         throw new Exit(EXIT.cannotRun);
       }
-      const lab = await labName(arg);
+      const lab = await labName(arg, opts.json);
       const state = readState(lab);
       if (!state) notUpExit(lab, undefined, opts.json);
       if (!state.plan.loops) {

@@ -7,7 +7,7 @@ import { asLabWriter, Exit, EXIT, labName, notUpExit, refused, ruleChangeLines }
 import { green } from './terminal.ts';
 
 async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, ref: string, opts: { json?: boolean; namespace?: string }): Promise<void> {
-  const lab = await labName(arg);
+  const lab = await labName(arg, opts.json);
   const state = readState(lab);
   if (!state || state.status !== 'up') notUpExit(lab, state, opts.json);
   // namespace/pod, or -n namespace: the pod must be in that namespace (pod names are unique in a lab).

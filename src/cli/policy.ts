@@ -90,7 +90,7 @@ Exit codes: 0 done; 1 a label is invalid (nothing changed); 2 the lab is not up 
     .action(async (arg: string, ref0: string, args: string[], opts: { json?: boolean; namespace?: string }) => {
       const { labels, problems } = parseLabelArgs(args);
       if (problems.length) invalid(problems, opts.json);
-      const lab = await labName(arg);
+      const lab = await labName(arg, opts.json);
       const state = upOrExit(lab, opts.json);
       const ref = inNamespace(ref0, opts.namespace);
       const name = ref.includes('/') ? ref.slice(ref.indexOf('/') + 1) : ref;
@@ -141,7 +141,7 @@ Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is n
         process.stderr.write(`cannot read ${opts.filename}: ${(e as Error).message}\n`);
         throw new Exit(EXIT.cannotRun);
       }
-      const lab = await labName(arg);
+      const lab = await labName(arg, opts.json);
       const state = upOrExit(lab, opts.json);
       const { policies, problems } = await policiesOfYaml(text, state.plan.namespaces);
       if (problems.length) invalid(problems, opts.json, opts.filename);
@@ -169,7 +169,7 @@ Example (the allow-clients policy of podlab policy apply --help):
 
 Exit codes: 0 deleted; 2 the lab is not up or has no such NetworkPolicy.`)
     .action(async (arg: string, ref0: string, opts: { json?: boolean; namespace?: string }) => {
-      const lab = await labName(arg);
+      const lab = await labName(arg, opts.json);
       const state = upOrExit(lab, opts.json);
       const ref = inNamespace(ref0, opts.namespace);
       const [namespace, name] = ref.includes('/') ? [ref.slice(0, ref.indexOf('/')), ref.slice(ref.indexOf('/') + 1)] : ['default', ref];

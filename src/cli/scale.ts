@@ -36,7 +36,7 @@ Exit codes: 0 done; 1 --wait timed out; 2 the lab is not up or has no such Deplo
       }
       const replicas = Number(count);
       const deployment = deploymentName(target);
-      const lab = await labName(arg);
+      const lab = await labName(arg, opts.json);
       const state = upOrExit(lab, opts.json);
       let from: number;
       try {

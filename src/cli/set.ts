@@ -45,7 +45,7 @@ Deployment, or a pair is not KEY=VALUE.`)
         }
         env[p.slice(0, eq)] = p.slice(eq + 1);
       }
-      const lab = await labName(arg);
+      const lab = await labName(arg, opts.json);
       const state = upOrExit(lab, opts.json);
       const seen = readEvents(lab).length;
       try {

@@ -39,7 +39,7 @@ export function registerStatus(program: Command): void {
     .argument('[lab]', 'lab name or file')
     .option('--json', 'print as JSON')
     .action(async (arg: string | undefined, opts: { json?: boolean }) => {
-      const lab = arg === undefined ? undefined : await labName(arg);
+      const lab = arg === undefined ? undefined : await labName(arg, opts.json);
       // Without a lab, the labs that are up: with a lab-name prefix, only that user's.
       const list = lab ? [labStatus(lab)].filter((s): s is LabStatus => !!s) : allStatus(process.env.PODLAB_PREFIX ?? '');
       // One lab: Calico's pools, blocks and BGP sessions, asked of the live nodes.

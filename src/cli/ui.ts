@@ -39,7 +39,7 @@ It runs until Ctrl-C. Examples:
 
 Exit codes: 0 stopped with Ctrl-C, 2 it could not start (lab not up, port taken).`)
     .action(async (arg: string, opts: { port?: number; json?: boolean }) => {
-      const lab = await labName(arg);
+      const lab = await labName(arg, opts.json);
       let ui;
       try {
         ui = await startUi(lab, { ...(opts.port !== undefined ? { port: opts.port } : {}), file: unprefixed(lab) });

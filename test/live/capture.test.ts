@@ -69,7 +69,9 @@ describe.skipIf(!live)('podlab capture', () => {
     expect(iface.stderr).toContain('error PL3031');
     expect(iface.stderr).toMatch(/Its interfaces: .*cni0.*eth0.*lo/);
     const count = await podlab('capture', LAB, 'a', '-c', '0');
-    expect(count.exitCode).not.toBe(0);
-    expect(count.stderr).toContain('--count takes a whole number above 0');
+    // A usage error: exit 2, the option named, no internal error.
+    expect(count.exitCode).toBe(2);
+    expect(count.stderr).toContain("option '-c, --count <n>' argument '0' is invalid. It takes a whole number from 1 to");
+    expect(count.stderr).not.toContain('internal error');
   });
 });

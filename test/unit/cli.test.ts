@@ -172,6 +172,12 @@ describe('podlab CLI', () => {
       expect(r.exitCode, `podlab ${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(JSON.parse(r.stdout), args.join(' ')).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3113', message: 'lab "no-such-lab" is not up', hint: expect.stringContaining('podlab up labs/no-such-lab.lab.ts') }] });
     }
+    // A lab named by a file that does not compile: its diagnostics, as JSON with --json (exit 1).
+    for (const args of [['down', 'test/no-such.lab.ts', '--json'], ['check', 'test/no-such.lab.ts', '--format', 'json'], ['get', 'pods', 'test/no-such.lab.ts', '-o', 'json']]) {
+      const r = await podlab(...args);
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(JSON.parse(r.stdout), args.join(' ')).toMatchObject({ file: 'test/no-such.lab.ts', valid: false, diagnostics: [{ code: 'PL0001' }] });
+    }
     // Without --json, the same diagnostic on stderr.
     for (const args of [['check', 'no-such-lab'], ['logs', 'no-such-lab', 'web'], ['capture', 'no-such-lab', 'web']]) {
       const r = await podlab(...args);
