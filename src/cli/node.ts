@@ -34,10 +34,7 @@ Exit codes: 0 done; 1 the link command failed; 2 the lab is not up, has no such 
       const lab = await labName(arg, opts.json);
       const state = readState(lab);
       if (!state) notUpExit(lab, undefined, opts.json);
-      if (!state.plan.loops) {
-        process.stderr.write(`lab "${lab}" is up but runs no control loops: nothing would move its pods\n`);
-        throw new Exit(EXIT.cannotRun);
-      }
+      if (!state.plan.loops) refused(new PodError('PL3073', `lab "${lab}" runs no control loops, so nothing would move a failed node's pods: give the lab \`loops: {}\``), { json: opts.json, exit: EXIT.cannotRun });
       try {
         const r = action === 'fail' ? await failNode(realExecutor, state, node) : await restoreNode(realExecutor, state, node);
         if (opts.json) process.stdout.write(`${JSON.stringify({ lab, node, action, ok: r.exitCode === 0 })}\n`);

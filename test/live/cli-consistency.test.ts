@@ -97,6 +97,13 @@ describe.skipIf(!live)('live commands agree with each other', () => {
     expect(notUp.stderr).toBe((await podlab('exec', 'not-a-lab', 'web', '--', 'true')).stderr);
   });
 
+  it('node fail on a lab without control loops is PL3073, exit 2, JSON with --json', async () => {
+    const r = await podlab('node', 'fail', 'network-policy', 'worker-1', '--json');
+    expect(r.exitCode).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3073' }] });
+    expect((await podlab('node', 'fail', 'network-policy', 'worker-1')).stderr).toContain('error PL3073');
+  });
+
   it('scale takes deployment/web as set env does', async () => {
     const r = await podlab('scale', 'self-healing', 'deployment/web', '2', '--wait', '--json');
     expect(r.exitCode, r.stderr).toBe(0);
