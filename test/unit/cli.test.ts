@@ -166,6 +166,7 @@ describe('podlab CLI', () => {
       ['events', 'no-such-lab', '--json'],
       ['get', 'pods', 'no-such-lab', '-o', 'json'],
       ['trace', 'no-such-lab', 'a', 'b', '--json'],
+      ['ui', 'no-such-lab', '--json'],
     ];
     for (const args of commands) {
       const r = await podlab(...args);
