@@ -18,6 +18,7 @@ import { validateObject } from '../k8s/api-schema.ts';
 import { convertManifests, formatObjectPath, type LabContext } from '../k8s/manifests.ts';
 import type { LabSpec } from '../schema/lab-schema.ts';
 import { DEFAULT_STRATEGY, percentOf, type DeploymentStrategy, type IntOrPercent } from '../loops/rollout.ts';
+import { safeHash, stableJson } from '../loops/replicaset.ts';
 import * as ipv4 from '../net/ipv4.ts';
 import { containerId, netns } from '../plan/names.ts';
 import type { PlanDeployment } from '../plan/loops.ts';
@@ -88,8 +89,12 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
   const d = out.deployments[name]!;
   const labSpec = { nodes: Object.fromEntries(view.plan.nodes.map((n) => [n.name, { role: n.role }])), deployments: { [name]: d } } as unknown as LabSpec;
   const [ld] = expandDeployments(labSpec, normalizeContainer).deployments;
+  // The template's annotations are part of it, as in Kubernetes: a new one (kubectl rollout restart
+  // sets kubectl.kubernetes.io/restartedAt) is a new pod-template-hash, so the pods are rolled.
+  const annotations = ((obj.spec as { template?: { metadata?: { annotations?: Record<string, string> } } }).template?.metadata?.annotations) ?? {};
+  const hash = Object.keys(annotations).length ? safeHash(`${ld!.hash}/annotations/${stableJson(annotations)}`, 10) : ld!.hash;
   const node = view.plan.nodes.find((n) => n.role === 'worker') ?? view.plan.nodes[0]!;
-  const podName = `${name}-${ld!.hash}`;
+  const podName = `${name}-${hash}`;
   const dns = view.plan.dns;
   const placeholder = ipv4.formatIp(ipv4.parseCidr(node.podCidr)!.network + 1);
   const template: PlanPod = {
@@ -102,7 +107,7 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
     // A placeholder: createPod gives every pod its node's next free address.
     ip: placeholder,
     ips: [placeholder],
-    labels: { ...ld!.labels, 'pod-template-hash': ld!.hash },
+    labels: { ...ld!.labels, 'pod-template-hash': hash },
     containerId: containerId(view.lab, ld!.namespace, podName),
     containers: ld!.containers.map((c) => planContainer(c, podName)),
     dnsPolicy: 'ClusterFirst',
@@ -110,7 +115,7 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
     owner: name,
   };
   const strategy = strategyOf(kind, obj);
-  return { deployment: { name, namespace: ld!.namespace, replicas: Math.max(0, ld!.replicas), hash: ld!.hash, placement: ld!.placement, strategy, selector: { ...((obj.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {}) }, written: (obj.spec as { template: Record<string, unknown> }).template, template }, warnings: out.warnings };
+  return { deployment: { name, namespace: ld!.namespace, replicas: Math.max(0, ld!.replicas), hash, placement: ld!.placement, strategy, selector: { ...((obj.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {}) }, written: (obj.spec as { template: Record<string, unknown> }).template, template }, warnings: out.warnings };
 }
 
 /**

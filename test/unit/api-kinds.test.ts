@@ -35,7 +35,7 @@ describe('deployments and replicasets (apps/v1)', () => {
     const t = body(handle(healing, req('GET', '/apis/apps/v1/namespaces/default/deployments', { accept: TABLE }), 1)) as unknown as Table;
     expect(t.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual(['Name', 'Ready', 'Up-to-date', 'Available', 'Age']);
     expect(t.rows.map((r) => r.cells.slice(0, 4))).toEqual([['web', '3/3', 3, 3]]);
-    expect(t.rows[0]!.cells.slice(5)).toEqual(['web', 'podlab/http-echo', 'app=web']);
+    expect(t.rows[0]!.cells.slice(5)).toEqual(['web', 'hashicorp/http-echo:1.0', 'app=web']);
     const scaled = body(handle({ ...healing, replicas: { web: 5 } }, req('GET', '/apis/apps/v1/namespaces/default/deployments', { accept: TABLE }), 1)) as unknown as Table;
     expect(scaled.rows[0]!.cells.slice(0, 4)).toEqual(['web', '3/5', 3, 3]);
     // A pod the agent holds not ready is not available.

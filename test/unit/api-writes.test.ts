@@ -109,6 +109,35 @@ describe('Deployments written through the API', () => {
     expect(refusal(() => handle(view, req('PATCH', `${DEPLOYS}/api`, { spec: { template: { spec: { containers: [{ name: 'api', env: [{ name: 'X', value: '1' }] }] } } } }, 'application/merge-patch+json'), 1))).toMatchObject({ code: 422 });
   });
 
+  it("a lab file's Deployment read through the API and sent back validates, its probe, port and workload kept (kubectl set env, rollout restart, get -o yaml | replace)", () => {
+    const served = handle(healing, req('GET', `${DEPLOYS}/web`), 1);
+    const web = (served.type === 'json' ? served.body : undefined) as unknown as { spec: { template: { metadata: Record<string, unknown>; spec: { containers: Record<string, unknown>[] } } } };
+    const c = web.spec.template.spec.containers[0]!;
+    expect(c).toMatchObject({ name: 'web', image: 'hashicorp/http-echo:1.0', args: ['-listen=:8080'], ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 } } });
+    // Sent back with an env var, as kubectl set env does: accepted, and the same workload and probe planned.
+    c.env = [{ name: 'FOO', value: 'bar' }];
+    const i = intentOf(handle(healing, req('PUT', `${DEPLOYS}/web`, web), 1));
+    const d = i.op === 'apply-deployment' ? i.deployment : (undefined as never);
+    const planned = d.template!.containers[0]!;
+    expect(planned.argv.slice(0, 4)).toEqual(['@workload', 'http-echo', '--port', '8080']);
+    expect(planned.env).toEqual({ FOO: 'bar' });
+    expect(planned.readinessProbe?.action).toEqual({ kind: 'httpGet', port: 8080, path: '/healthz' });
+    // kubectl rollout restart: a template annotation is a new pod-template-hash (its pods are rolled), the same one the same hash.
+    const restart = (at: string) => {
+      const r = intentOf(handle(healing, req('PATCH', `${DEPLOYS}/web`, { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } }, 'application/strategic-merge-patch+json'), 1));
+      return r.op === 'apply-deployment' ? r.deployment : (undefined as never);
+    };
+    const once = restart('2026-12-07T10:00:00Z');
+    expect(once.hash).not.toBe(healing.plan.loops!.deployments.find((x) => x.name === 'web')!.hash);
+    expect(once.template!.labels['pod-template-hash']).toBe(once.hash);
+    expect(restart('2026-12-07T10:00:00Z').hash).toBe(once.hash);
+    expect(restart('2026-12-07T10:05:00Z').hash).not.toBe(once.hash);
+    // A pod of it shows the same container as its template.
+    const pods = handle(healing, req('GET', '/api/v1/namespaces/default/pods'), 1);
+    const pod = ((pods.type === 'json' ? pods.body : undefined) as unknown as { items: { metadata: { labels: Record<string, string> }; spec: { containers: Record<string, unknown>[] } }[] }).items.find((p) => p.metadata.labels.app === 'web')!;
+    expect(pod.spec.containers[0]).toMatchObject({ image: 'hashicorp/http-echo:1.0', args: ['-listen=:8080'], readinessProbe: { httpGet: { path: '/healthz' } } });
+  });
+
   it('the hash follows the template, not the replicas: a new image or label is a new hash, a scale is not', () => {
     const hash = (o: Parameters<typeof api>[0]) => {
       const i = intentOf(handle(healing, req('POST', DEPLOYS, api(o)), 1));

@@ -12,6 +12,7 @@ import { DEFAULT_STRATEGY, type DeploymentStrategy } from '../../loops/rollout.t
 import { envTemplateHash } from '../../loops/replicaset.ts';
 import { age, finish, invalid, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 import { deploymentOf } from '../workloads.ts';
+import { containerObject } from './containers.ts';
 
 type Planned = NonNullable<LabView['plan']['loops']>['deployments'][number];
 
@@ -49,12 +50,15 @@ function strategyObject(s: DeploymentStrategy = DEFAULT_STRATEGY): Record<string
 
 const selectorText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
 
-/** The template's containers as a Deployment shows them (the first planned pod's, as the agent copies it). */
+/**
+ * The template's containers as a Deployment shows them (the first planned pod's, as the agent
+ * copies it): image, args, ports and probes that validate when sent back (containers.ts).
+ */
 function templateOf(view: LabView, d: Planned): { labels: Record<string, string>; containers: K8sObject[] } {
   const t = d.template;
   return {
     labels: t?.labels ?? {},
-    containers: (t?.containers ?? []).map((c) => ({ name: c.name, image: `podlab/${(c.argv[0] === '@workload' ? c.argv[1] : c.argv[0])?.split('/').at(-1) ?? 'pause'}` }) as unknown as K8sObject),
+    containers: (t?.containers ?? []).map((c) => containerObject(c) as unknown as K8sObject),
   };
 }
 

@@ -10,6 +10,7 @@
  * `podlab pod create` brings it back).
  */
 import { containerReady, podReady } from '../../runtime/status.ts';
+import { containerObject } from './containers.ts';
 import { age, finish, uidOf, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 
 /** A Deployment's pod is its ReplicaSet's (`<deployment>-<pod-template-hash>`, kinds/deployments.ts): kubectl describe's "Controlled By". */
@@ -35,13 +36,16 @@ function podObjects(view: LabView): K8sObject[] {
     // A pod of only a sandbox (podlab's client pods) shows its pause process as the container, so
     // that kubectl exec, which needs a container, runs in it as podlab exec does.
     const containers = plan.containers.length ? plan.containers : [{ name: SANDBOX, argv: ['pause'], env: {}, ports: [] }];
-    const statuses = containers.map((c) => {
+    // As its template shows them (a Deployment's pod copies it; one written through the API as written).
+    const written = writtenContainers(view, plan.owner);
+    const specs = containers.map((c) => ({ ...containerObject(c), ...pick(written.find((w) => w.name === c.name)) }));
+    const statuses = containers.map((c, i) => {
       const own = alive.get(c.name);
       const s = c.name === SANDBOX && !plan.containers.length ? { pid: p.pause?.pid ?? 0, alive: sandboxUp } : own;
       const up = sandboxUp && !!s?.alive;
       return {
         name: c.name,
-        image: imageOf(c.argv),
+        image: specs[i]!.image,
         imageID: '',
         containerID: s ? `podlab://${s.pid}` : '',
         ready: up && (own ? containerReady(p, own) : p.ready !== false),
@@ -71,13 +75,7 @@ function podObjects(view: LabView): K8sObject[] {
         ...(plan.subdomain ? { subdomain: plan.subdomain } : {}),
         dnsPolicy: plan.dnsPolicy,
         restartPolicy: 'Always',
-        containers: containers.map((c) => ({
-          name: c.name,
-          image: imageOf(c.argv),
-          command: c.argv,
-          ...(Object.keys(c.env).length ? { env: Object.entries(c.env).map(([name, value]) => ({ name, value })) } : {}),
-          ...(c.ports.length ? { ports: c.ports.map((q) => ({ ...(q.name ? { name: q.name } : {}), containerPort: q.containerPort, protocol: q.protocol, ...(q.hostPort ? { hostPort: q.hostPort } : {}) })) } : {}),
-        })),
+        containers: specs,
       },
       status: {
         phase: sandboxUp ? 'Running' : 'Failed',
@@ -105,10 +103,16 @@ function createdAt(view: LabView, pod: string): string {
   return at.replace(/\.\d+Z$/, 'Z');
 }
 
-/** An image name for a container podlab runs from a command line: its program, under podlab/. */
-function imageOf(argv: readonly string[]): string {
-  const prog = (argv[0] ?? 'pause').split('/').at(-1)!;
-  return `podlab/${prog}`;
+/** The containers of the template a Deployment was written with through the API, if it was. */
+function writtenContainers(view: LabView, owner: string | undefined): Record<string, unknown>[] {
+  const d = owner ? view.plan.loops?.deployments.find((x) => x.name === owner) : undefined;
+  return ((d?.written?.spec as { containers?: Record<string, unknown>[] } | undefined)?.containers ?? []);
+}
+
+/** What of a written container a pod shows as written: its image, command and args. */
+function pick(w: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!w) return {};
+  return Object.fromEntries(['image', 'command', 'args'].filter((k) => w[k] !== undefined).map((k) => [k, w[k]]));
 }
 
 export const podKind: ApiKind = {
