@@ -51,13 +51,16 @@ function groups(): Map<string, string> {
   return m;
 }
 
+/** The resources of the `all` category, as Kubernetes lists them (`kubectl get all`). */
+const ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets', 'statefulsets', 'daemonsets']);
+
 function resourceList(group: string, version: string) {
   return {
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion: group ? `${group}/${version}` : version,
     resources: KINDS.filter((k) => k.group === group && k.version === version).flatMap((k) => [
-      { name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: k.verbs, ...(k.shortNames.length ? { shortNames: k.shortNames } : {}) },
+      { name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: k.verbs, ...(k.shortNames.length ? { shortNames: k.shortNames } : {}), ...(ALL_CATEGORY.has(k.resource) ? { categories: ['all'] } : {}) },
       ...(k.kind === 'Pod' ? [{ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] }, { name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] }] : []),
       // kubectl scale finds the Scale's group and version here (client-go's scale client).
       ...(k.scale ? [{ name: `${k.resource}/scale`, singularName: '', namespaced: k.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }] : []),

@@ -29,6 +29,11 @@ describe('deployments and replicasets (apps/v1)', () => {
     expect(list.resources.map((r) => r.name)).toEqual(['deployments', 'deployments/scale', 'replicasets']);
     expect(list.resources[1]).toMatchObject({ kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
     expect(list.resources[0]!.shortNames).toEqual(['deploy']);
+    // kubectl get all: the resources of the `all` category, as in Kubernetes.
+    const core = body(handle(healing, req('GET', '/api/v1'), 1)) as unknown as { resources: { name: string; categories?: string[] }[] };
+    const net = body(handle(healing, req('GET', '/apis/networking.k8s.io/v1'), 1)) as unknown as { resources: { name: string; categories?: string[] }[] };
+    const all = ([...core.resources, ...list.resources, ...net.resources] as { name: string; categories?: string[] }[]).filter((r) => r.categories?.includes('all')).map((r) => r.name);
+    expect(all).toEqual(['pods', 'services', 'deployments', 'replicasets']);
   });
 
   it("print READY, UP-TO-DATE, AVAILABLE and AGE; READY's second number follows a scale", () => {
@@ -138,7 +143,13 @@ describe('pods and nodes as podlab status and get show them', () => {
     const nodes = body(handle(changed, req('GET', '/api/v1/nodes', { accept: TABLE }), 1)) as unknown as Table;
     expect(nodes.rows.map((r) => r.cells.slice(0, 2))).toContainEqual(['worker-2', 'NotReady']);
     const node = body(handle(changed, req('GET', '/api/v1/nodes/worker-2'), 1));
-    expect((node.status as { conditions: unknown[] }).conditions[0]).toMatchObject({ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown' });
+    expect((node.status as { conditions: unknown[] }).conditions[0]).toMatchObject({ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', lastTransitionTime: '2026-01-01T00:00:00Z' });
+    // Tainted unreachable, as the node controller taints a node whose kubelet stopped; the others not.
+    expect((node.spec as { taints: { key: string; effect: string }[] }).taints.map((t) => `${t.key}:${t.effect}`)).toEqual(['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
+    const other = body(handle(changed, req('GET', '/api/v1/nodes/worker-1'), 1));
+    expect((other.spec as { taints?: unknown }).taints).toBeUndefined();
+    // A capacity kubectl describe node can divide by: the host's CPUs and memory, which every node shares.
+    expect((other.status as { capacity: Record<string, string> }).capacity).toMatchObject({ cpu: expect.stringMatching(/^\d+$/), memory: expect.stringMatching(/^\d+Ki$/), pods: '110' });
   });
 });
 

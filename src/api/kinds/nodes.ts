@@ -1,10 +1,18 @@
-/** Nodes: one per lab node (a network namespace), with its address, pod CIDR and role; a failed node NotReady, as `podlab get nodes` shows it. Read only. */
+/**
+ * Nodes: one per lab node (a network namespace), with its address, pod CIDR and role; a failed node
+ * NotReady, with the unreachable taint, as `podlab get nodes` shows it. Every node shares the host's
+ * CPUs and memory, so each shows them as its capacity (kubectl describe node divides by it). Read only.
+ */
+import { cpus, totalmem } from 'node:os';
 import { nodeFailed } from '../../runtime/status.ts';
 import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 
 function nodeObjects(view: LabView): K8sObject[] {
+  const resources = { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' };
+  const at = view.createdAt.replace(/\.\d+Z$/, 'Z');
   return view.status.nodes.map((n) => {
     const plan = view.plan.nodes.find((p) => p.name === n.name)!;
+    const failed = nodeFailed(view.status, n.name);
     const obj: K8sObject = {
       apiVersion: 'v1',
       kind: 'Node',
@@ -16,17 +24,23 @@ function nodeObjects(view: LabView): K8sObject[] {
           ...(n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
         },
       },
-      spec: { podCIDR: n.podCidrs[0], podCIDRs: n.podCidrs },
+      spec: { podCIDR: n.podCidrs[0], podCIDRs: n.podCidrs, ...(failed ? { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: at }, { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: at }] } : {}) },
       status: {
+        capacity: resources,
+        allocatable: resources,
         addresses: [
           ...n.ips.map((address) => ({ type: 'InternalIP', address })),
           { type: 'Hostname', address: n.name },
         ],
         // A node `podlab node fail` failed: its kubelet stopped, so the node controller holds Ready Unknown.
         conditions: [
-          nodeFailed(view.status, n.name)
-            ? { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }
-            : { type: 'Ready', status: n.present ? 'True' : 'False', reason: n.present ? 'KubeletReady' : 'NamespaceMissing', message: n.present ? `network namespace ${n.netns}` : `network namespace ${n.netns} is missing` },
+          {
+            ...(failed
+              ? { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }
+              : { type: 'Ready', status: n.present ? 'True' : 'False', reason: n.present ? 'KubeletReady' : 'NamespaceMissing', message: n.present ? `network namespace ${n.netns}` : `network namespace ${n.netns} is missing` }),
+            lastHeartbeatTime: at,
+            lastTransitionTime: at,
+          },
         ],
         nodeInfo: { kubeletVersion: 'podlab', containerRuntimeVersion: 'podlab://sandbox', osImage: 'podlab node (network namespace)', kernelVersion: '', operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch },
       },
