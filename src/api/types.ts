@@ -10,6 +10,7 @@ import type { PlanDeployment } from '../plan/loops.ts';
 import type { Ingress } from '../ingress/types.ts';
 import type { NetworkPolicy } from '../policy/types.ts';
 import type { LabState } from '../runtime/state.ts';
+import type { LabEvent } from '../runtime/events.ts';
 
 export type K8sObject = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace?: string } };
 
@@ -29,6 +30,8 @@ export interface LabView {
   env?: Record<string, Record<string, string>>;
   /** Annotations the API keeps for objects it was given (kubectl's last-applied configuration), by `kind/namespace/name`. */
   annotations: Record<string, Record<string, string>>;
+  /** The control loops' events; read from the lab's state when not given. */
+  events?: LabEvent[];
 }
 
 export interface Column {

@@ -153,6 +153,24 @@ describe('pods and nodes as podlab status and get show them', () => {
   });
 });
 
+describe('events (v1)', () => {
+  it("are the control loops' events, each naming its object with the uid the API gives it: kubectl get events and describe find them", () => {
+    const pod = healing.status.pods.find((p) => p.owner)!;
+    const at = '2026-12-07T10:00:00.000Z';
+    const events = [
+      { at, type: 'Warning' as const, reason: 'Unhealthy', object: `pod/${pod.name}`, message: 'Readiness probe failed' },
+      { at, type: 'Normal' as const, reason: 'NodeNotReady', object: 'node/worker-2', message: 'Node worker-2 status is now: NodeNotReady' },
+    ];
+    const view = { ...healing, events };
+    const podUid = (body(handle(view, req('GET', `/api/v1/namespaces/default/pods/${pod.name}`), 1)).metadata as unknown as { uid: string }).uid;
+    const list = body(handle(view, req('GET', `/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=${pod.name},involvedObject.uid=${podUid}`), 1)) as unknown as { items: Record<string, unknown>[] };
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0]).toMatchObject({ kind: 'Event', reason: 'Unhealthy', type: 'Warning', involvedObject: { kind: 'Pod', namespace: 'default', name: pod.name, uid: podUid } });
+    const t = body(handle(view, req('GET', '/api/v1/namespaces/default/events', { accept: TABLE }), 1)) as unknown as Table;
+    expect(t.rows.map((r) => r.cells.slice(1, 4))).toEqual([['Warning', 'Unhealthy', `pod/${pod.name}`], ['Normal', 'NodeNotReady', 'node/worker-2']]);
+  });
+});
+
 describe('ingresses and ingressclasses (networking.k8s.io/v1)', () => {
   it("list the lab's Ingresses with CLASS, HOSTS, ADDRESS (the controller's load balancer) and PORTS", () => {
     const t = body(handle(ingress, req('GET', '/apis/networking.k8s.io/v1/namespaces/default/ingresses', { accept: TABLE }), 1)) as unknown as Table;

@@ -37,7 +37,7 @@ function refused(f: () => unknown): ApiError {
 describe('discovery and OpenAPI', () => {
   it('lists every served kind with its verbs, pods/log and pods/exec among v1', () => {
     const v1 = body(handle(view, req('GET', '/api/v1'), 1)) as unknown as { resources: { name: string; verbs: string[]; namespaced: boolean }[] };
-    expect(v1.resources.map((r) => r.name)).toEqual(['namespaces', 'nodes', 'pods', 'pods/log', 'pods/exec', 'services', 'endpoints', 'configmaps']);
+    expect(v1.resources.map((r) => r.name)).toEqual(['namespaces', 'nodes', 'pods', 'pods/log', 'pods/exec', 'services', 'endpoints', 'configmaps', 'events']);
     expect(v1.resources.find((r) => r.name === 'pods')!.verbs).toContain('delete');
     expect(v1.resources.find((r) => r.name === 'nodes')!.namespaced).toBe(false);
     const groups = body(handle(view, req('GET', '/apis'), 1)) as unknown as { groups: { name: string }[] };
