@@ -90,6 +90,10 @@ describe('EndpointSlices per family, Endpoints in the primary family', () => {
     const epIps = (n: string) => ((get(dual, `/api/v1/namespaces/default/endpoints/${n}`).subsets as { addresses: { ip: string }[] }[])[0]!.addresses.map((a) => a.ip).sort());
     expect(epIps('web-v6')).toEqual(podIps(dual, 'IPv6'));
     expect(epIps('web')).toEqual(podIps(dual, 'IPv4'));
+    // kubectl get ep prints an IPv6 endpoint in brackets; a slice's owner is its Service, by uid.
+    const t = (handle(dual, req('GET', '/api/v1/namespaces/default/endpoints', { accept: TABLE }), 1) as Extract<ApiResult, { type: 'json' }>).body as unknown as { rows: { cells: unknown[] }[] };
+    expect(t.rows.find((r) => r.cells[0] === 'web-v6')!.cells[1]).toMatch(/^\[fd00:[0-9a-f:]+\]:\d+(,\[fd00:[0-9a-f:]+\]:\d+)*$/);
+    expect((slices[0]!.metadata.ownerReferences as { uid: string }[])[0]!.uid).toBe(get(dual, `${SVCS}/web-v6`).metadata.uid);
   });
 
   it('an IPv6-only lab: IPv6 ClusterIPs, IPv6 slices, no IPv4 anywhere in a Service', () => {

@@ -6,7 +6,7 @@
 import { parseAddr, type Family } from '../../net/addr.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../../plan/services.ts';
 import { settleFamilies } from '../service-families.ts';
-import { age, finish, fnv, invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
+import { age, finish, fnv, invalid, uidOf, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
 
 /** A Service's cluster IPs as spec.clusterIPs shows them: one per family, primary first; `None` for a headless one. */
 const clusterIPsOf = (sv: PlanService): string[] => (sv.headless ? ['None'] : (sv.clusterIPs ?? (sv.clusterIP ? [sv.clusterIP] : [])));
@@ -170,7 +170,8 @@ export const endpointsKind: ApiKind = {
   ],
   row(o, view) {
     const subsets = o.subsets as { addresses: { ip: string }[]; ports: { port: number }[] }[];
-    const list = subsets.flatMap((s) => s.addresses.flatMap((a) => s.ports.map((p) => `${a.ip}:${p.port}`)));
+    // An IPv6 address in brackets, as kubectl prints one: [fd00::2]:8080.
+    const list = subsets.flatMap((s) => s.addresses.flatMap((a) => s.ports.map((p) => `${a.ip.includes(':') ? `[${a.ip}]` : a.ip}:${p.port}`)));
     return [o.metadata.name, list.length ? list.slice(0, 3).join(',') + (list.length > 3 ? ` + ${list.length - 3} more...` : '') : '<none>', age(view.createdAt)];
   },
 };
@@ -198,7 +199,8 @@ function sliceObjects(view: LabView): K8sObject[] {
             namespace: sv.namespace,
             generateName: `${sv.name}-`,
             labels: { 'kubernetes.io/service-name': sv.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
-            ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: sv.name, uid: '', controller: true, blockOwnerDeletion: true }],
+            // The Service's uid, as finish gives it (its kind, namespace, name and cluster IP).
+            ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: sv.name, uid: uidOf(view.lab, view.createdAt, `Service/${sv.namespace}/${sv.name}`, sv.clusterIP ?? ''), controller: true, blockOwnerDeletion: true }],
           },
           addressType: family,
           endpoints: eps.map((e) => ({ addresses: [addressIn(e, family)!], conditions: { ready: true, serving: true, terminating: false }, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
