@@ -57,23 +57,26 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     const pods = inNs(s.pods);
     rows = [head(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])])];
     for (const p of pods) {
+      // A pod of only a sandbox (podlab's client pods) shows its pause process as a container named
+      // `sandbox`, as the lab's API server shows it to kubectl (a pod has at least one container).
+      const containers = p.containers.length ? p.containers : [{ name: 'sandbox', pid: p.pause?.pid ?? 0, alive: p.running && (p.hostNetwork || !!p.pause?.alive) }];
       // READY counts ready containers (the readiness the control loops record, as `status` shows
       // it); STATUS is whether they run: an unready pod is `0/1 Running`, as kubectl prints it.
-      const ready = p.containers.filter((c) => containerReady(p, c)).length;
-      const alive = p.containers.filter((c) => c.alive).length;
-      const status = !p.running ? 'Terminated' : p.containers.length && alive === p.containers.length ? 'Running' : p.containers.length ? 'Error' : p.pause?.alive || p.hostNetwork ? 'Running' : 'Error';
+      const ready = containers.filter((c) => containerReady(p, c)).length;
+      const alive = containers.filter((c) => c.alive).length;
+      const status = !p.running ? 'Terminated' : alive === containers.length ? 'Running' : 'Error';
       // kubectl's RESTARTS: the sum over the pod's containers of the restarts the agent counted.
       const restarts = p.containers.reduce((n, c) => n + (c.restarts ?? 0), 0);
-      rows.push([...nsCol(p.namespace), p.name, `${ready}/${p.containers.length}`, status, String(restarts), age, ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : [])]);
-      const containerStatuses = p.containers.map((c) => ({
+      rows.push([...nsCol(p.namespace), p.name, `${ready}/${containers.length}`, status, String(restarts), age, ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : [])]);
+      const containerStatuses = containers.map((c: (typeof containers)[number] & { restarts?: number; lastExitCode?: number; lastReason?: string }) => ({
         name: c.name,
         ready: containerReady(p, c),
         restartCount: c.restarts ?? 0,
         ...(c.lastExitCode !== undefined ? { lastState: { terminated: { exitCode: c.lastExitCode, ...(c.lastReason ? { reason: c.lastReason } : {}) } } } : {}),
       }));
       const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False' });
-      const conditions = [cond('Ready', podReady(p)), cond('ContainersReady', podReady(p) && ready === p.containers.length)];
-      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: s.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: p.containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', conditions, podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses } });
+      const conditions = [cond('Ready', podReady(p)), cond('ContainersReady', podReady(p) && ready === containers.length)];
+      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: s.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', conditions, podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses } });
     }
   } else if (resource === 'services') {
     const svcs = inNs(s.services);

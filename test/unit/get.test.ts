@@ -30,8 +30,12 @@ const opts = { all: false, output: undefined, now };
 describe('podlab get', () => {
   it("prints pods as kubectl does: the default namespace, READY, STATUS, AGE; -o wide adds IP and NODE", () => {
     expect(render(s, 'pods', opts)).toBe(
-      ['NAME    READY   STATUS       RESTARTS   AGE', 'web-1   1/1     Running      0          3m12s', 'web-2   0/0     Terminated   0          3m12s', ''].join('\n'),
+      ['NAME    READY   STATUS       RESTARTS   AGE', 'web-1   1/1     Running      0          3m12s', 'web-2   0/1     Terminated   0          3m12s', ''].join('\n'),
     );
+    // A pod of only a sandbox shows it as a container named sandbox, as kubectl sees it through the lab's API.
+    const client: LabStatus = { ...s, pods: [{ ...s.pods[0]!, name: 'client', containers: [] }] };
+    expect(render(client, 'pods', opts)).toMatch(/^client +1\/1 +Running +0 +3m12s$/m);
+    expect(JSON.parse(render(client, 'pods', { ...opts, output: 'json' })).items[0].status.containerStatuses).toEqual([{ name: 'sandbox', ready: true, restartCount: 0 }]);
     const wide = render(s, 'pods', { ...opts, output: 'wide' });
     expect(wide.split('\n')[0]).toMatch(/^NAME +READY +STATUS +RESTARTS +AGE +IP +NODE +NOMINATED NODE +READINESS GATES$/);
     expect(wide).toMatch(/web-1 .* 10\.244\.1\.2 +worker-1 +<none> +<none>/);
