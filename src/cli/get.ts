@@ -6,8 +6,8 @@
  */
 import type { Command } from 'commander';
 import { createRequire } from 'node:module';
-import { allStatus, containerReady, labStatus, nodeFailed, podReady, type LabStatus } from '../runtime/status.ts';
-import { Exit, EXIT, labName, notUpExit } from './common.ts';
+import { allStatus, containerReady, labStatus, lastStateOf, nodeFailed, podReady, shownContainers, type LabStatus } from '../runtime/status.ts';
+import { Exit, EXIT, labName, labPrefix, notUpExit, prefixNamed } from './common.ts';
 
 const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
   pods: 'pods', pod: 'pods', po: 'pods',
@@ -57,9 +57,8 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     const pods = inNs(s.pods);
     rows = [head(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])])];
     for (const p of pods) {
-      // A pod of only a sandbox (podlab's client pods) shows its pause process as a container named
-      // `sandbox`, as the lab's API server shows it to kubectl (a pod has at least one container).
-      const containers = p.containers.length ? p.containers : [{ name: 'sandbox', pid: p.pause?.pid ?? 0, alive: p.running && (p.hostNetwork || !!p.pause?.alive) }];
+      // A pod of only a sandbox shows it as its container, as the lab's API server shows it to kubectl.
+      const containers = shownContainers(p);
       // READY counts ready containers (the readiness the control loops record, as `status` shows
       // it); STATUS is whether they run: an unready pod is `0/1 Running`, as kubectl prints it.
       const ready = containers.filter((c) => containerReady(p, c)).length;
@@ -68,12 +67,7 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
       // kubectl's RESTARTS: the sum over the pod's containers of the restarts the agent counted.
       const restarts = p.containers.reduce((n, c) => n + (c.restarts ?? 0), 0);
       rows.push([...nsCol(p.namespace), p.name, `${ready}/${containers.length}`, status, String(restarts), age, ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : [])]);
-      const containerStatuses = containers.map((c: (typeof containers)[number] & { restarts?: number; lastExitCode?: number; lastReason?: string }) => ({
-        name: c.name,
-        ready: containerReady(p, c),
-        restartCount: c.restarts ?? 0,
-        ...(c.lastExitCode !== undefined ? { lastState: { terminated: { exitCode: c.lastExitCode, ...(c.lastReason ? { reason: c.lastReason } : {}) } } } : {}),
-      }));
+      const containerStatuses = containers.map((c) => ({ name: c.name, ready: containerReady(p, c), restartCount: c.restarts ?? 0, ...lastStateOf(c) }));
       const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False' });
       const conditions = [cond('Ready', podReady(p)), cond('ContainersReady', podReady(p) && ready === containers.length)];
       items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: s.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', conditions, podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses } });
@@ -147,9 +141,8 @@ Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none na
       if (lab) status = labStatus(lab);
       else {
         // With a lab-name prefix (--prefix, PODLAB_PREFIX), only this user's labs: never another's.
-        const prefix = process.env.PODLAB_PREFIX ?? '';
-        const up = allStatus(prefix);
-        const whose = prefix ? ` named ${prefix}…` : '';
+        const up = allStatus(labPrefix());
+        const whose = prefixNamed();
         if (up.length !== 1) {
           process.stderr.write(up.length ? `podlab get: ${up.length} labs${whose} are up (${up.map((s) => s.lab).join(', ')}): name one\n` : `podlab get: no lab${whose} is up\n`);
           throw new Exit(EXIT.cannotRun);

@@ -137,6 +137,19 @@ export function containerReady(p: PodStatus, c: PodStatus['containers'][number])
   return p.running && c.alive && p.ready !== false;
 }
 
+/** The container a pod of only a sandbox (podlab's client pods) shows for its pause process: in Kubernetes a pod has at least one. */
+export const SANDBOX = 'sandbox';
+
+/** A pod's containers as `get` and the lab's API server show them: its own, or its sandbox as the container SANDBOX. */
+export function shownContainers(p: PodStatus): PodStatus['containers'] {
+  return p.containers.length ? p.containers : [{ name: SANDBOX, pid: p.pause?.pid ?? 0, alive: p.running && (p.hostNetwork || !!p.pause?.alive) }];
+}
+
+/** A container's last exit as a containerStatus's `lastState`, when the control loops recorded one. */
+export function lastStateOf(c: PodStatus['containers'][number]): { lastState?: { terminated: { exitCode: number; reason?: string } } } {
+  return c.lastExitCode !== undefined ? { lastState: { terminated: { exitCode: c.lastExitCode, ...(c.lastReason ? { reason: c.lastReason } : {}) } } } : {};
+}
+
 /** Whether the pod is ready: what the agent recorded; without control loops, its sandbox and every container running. */
 export function podReady(p: PodStatus): boolean {
   if (!p.running) return false;

@@ -9,7 +9,7 @@
  * made is re-created (runtime/pods.ts) — and a pod of its own is deleted (as `podlab pod delete`;
  * `podlab pod create` brings it back).
  */
-import { containerReady, podReady } from '../../runtime/status.ts';
+import { containerReady, lastStateOf, podReady, SANDBOX, shownContainers } from '../../runtime/status.ts';
 import { containerObject } from './containers.ts';
 import { age, finish, uidOf, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 
@@ -21,8 +21,7 @@ function ownerOf(view: LabView, deployment: string | undefined, namespace: strin
   return [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid: uidOf(view.lab, view.createdAt, `ReplicaSet/${namespace}/${name}`), controller: true, blockOwnerDeletion: true }];
 }
 
-/** The container name a sandbox-only pod shows. */
-export const SANDBOX = 'sandbox';
+export { SANDBOX };
 
 function podObjects(view: LabView): K8sObject[] {
   const nodes = new Map(view.plan.nodes.map((n) => [n.name, n]));
@@ -32,7 +31,7 @@ function podObjects(view: LabView): K8sObject[] {
     const node = nodes.get(p.node);
     const sandboxUp = p.hostNetwork || !!p.pause?.alive;
     const created = createdAt(view, p.name);
-    const alive = new Map(p.containers.map((c) => [c.name, c]));
+    const shown = new Map(shownContainers(p).map((c) => [c.name, c]));
     // A pod of only a sandbox (podlab's client pods) shows its pause process as the container, so
     // that kubectl exec, which needs a container, runs in it as podlab exec does.
     const containers = plan.containers.length ? plan.containers : [{ name: SANDBOX, argv: ['pause'], env: {}, ports: [] }];
@@ -40,19 +39,18 @@ function podObjects(view: LabView): K8sObject[] {
     const written = writtenContainers(view, plan.owner);
     const specs = containers.map((c) => ({ ...containerObject(c), ...pick(written.find((w) => w.name === c.name)) }));
     const statuses = containers.map((c, i) => {
-      const own = alive.get(c.name);
-      const s = c.name === SANDBOX && !plan.containers.length ? { pid: p.pause?.pid ?? 0, alive: sandboxUp } : own;
+      const s = shown.get(c.name);
       const up = sandboxUp && !!s?.alive;
       return {
         name: c.name,
         image: specs[i]!.image,
         imageID: '',
         containerID: s ? `podlab://${s.pid}` : '',
-        ready: up && (own ? containerReady(p, own) : p.ready !== false),
+        ready: up && containerReady(p, s!),
         started: up,
-        restartCount: own?.restarts ?? 0,
+        restartCount: s?.restarts ?? 0,
         state: up ? { running: { startedAt: created } } : { terminated: { exitCode: 137, reason: 'Error' } },
-        ...(own?.lastExitCode !== undefined ? { lastState: { terminated: { exitCode: own.lastExitCode, ...(own.lastReason ? { reason: own.lastReason } : {}) } } } : {}),
+        ...(s ? lastStateOf(s) : {}),
       };
     });
     const ready = sandboxUp && podReady(p) && statuses.every((s) => s.ready);
