@@ -18,7 +18,7 @@ import { validateObject } from '../k8s/api-schema.ts';
 import { convertManifests, formatObjectPath, type LabContext } from '../k8s/manifests.ts';
 import type { LabSpec } from '../schema/lab-schema.ts';
 import { DEFAULT_STRATEGY, percentOf, type DeploymentStrategy, type IntOrPercent } from '../loops/rollout.ts';
-import { safeHash, stableJson } from '../loops/replicaset.ts';
+import { templateHashWith } from '../loops/replicaset.ts';
 import * as ipv4 from '../net/ipv4.ts';
 import { containerId, netns } from '../plan/names.ts';
 import type { PlanDeployment } from '../plan/loops.ts';
@@ -92,7 +92,7 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
   // The template's annotations are part of it, as in Kubernetes: a new one (kubectl rollout restart
   // sets kubectl.kubernetes.io/restartedAt) is a new pod-template-hash, so the pods are rolled.
   const annotations = ((obj.spec as { template?: { metadata?: { annotations?: Record<string, string> } } }).template?.metadata?.annotations) ?? {};
-  const hash = Object.keys(annotations).length ? safeHash(`${ld!.hash}/annotations/${stableJson(annotations)}`, 10) : ld!.hash;
+  const hash = templateHashWith(ld!.hash, annotations, 'annotations/');
   const node = view.plan.nodes.find((n) => n.role === 'worker') ?? view.plan.nodes[0]!;
   const podName = `${name}-${hash}`;
   const dns = view.plan.dns;

@@ -17,9 +17,17 @@ export function safeHash(input: string, length: number): string {
   return Array.from({ length }, (_, i) => SAFE[h[i]! % SAFE.length]).join('');
 }
 
+/**
+ * A pod-template-hash with more of the template in it (`podlab set env`'s variables, the
+ * annotations of a template written through the API), under `tag`: the same hash when there is none.
+ */
+export function templateHashWith(hash: string, more: Record<string, string> | undefined, tag = ''): string {
+  return more && Object.keys(more).length ? safeHash(`${hash}/${tag}${stableJson(more)}`, 10) : hash;
+}
+
 /** The pod-template-hash of a Deployment's template with `podlab set env`'s variables on it (the planned hash when none). */
 export function envTemplateHash(hash: string, env: Record<string, string> | undefined): string {
-  return env && Object.keys(env).length ? safeHash(`${hash}/${stableJson(env)}`, 10) : hash;
+  return templateHashWith(hash, env);
 }
 
 /** JSON with every object's keys sorted: the same value gives the same text however it was written. */
