@@ -42,7 +42,13 @@ export class Exit extends Error {
  * `bob-` make `alice-services` and `bob-services`, with namespaces of their own). render and
  * validate keep the lab's own name.
  */
-export function prefixed(name: string, prefix = process.env.PODLAB_PREFIX ?? ''): string {
+/** The lab-name prefix in force (`--prefix` sets PODLAB_PREFIX), or ''. */
+export const labPrefix = (): string => process.env.PODLAB_PREFIX ?? '';
+
+/** ` named alice-…` when a lab-name prefix is in force: what a message about "the user's labs" says of them. */
+export const prefixNamed = (): string => (labPrefix() ? ` named ${labPrefix()}…` : '');
+
+export function prefixed(name: string, prefix = labPrefix()): string {
   if (!prefix || name.startsWith(prefix)) return name;
   const full = `${prefix}${name}`;
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(full) || full.length > 63 || !/^[a-z0-9][-a-z0-9]*$/.test(prefix)) {
@@ -53,7 +59,7 @@ export function prefixed(name: string, prefix = process.env.PODLAB_PREFIX ?? '')
 }
 
 /** A lab's name without the lab-name prefix: the name of its file (labs/<name>.lab.ts) in a hint. */
-export function unprefixed(name: string, prefix = process.env.PODLAB_PREFIX ?? ''): string {
+export function unprefixed(name: string, prefix = labPrefix()): string {
   return prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
 }
 

@@ -1,11 +1,10 @@
 /** Running a live lab's checks and scenarios and printing the report: shared by check, scenario and up --check. */
 import { Option } from 'commander';
-import { readState } from '../runtime/state.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
-import { EXIT, notUpExit } from './common.ts';
+import { EXIT, upStateOrExit } from './common.ts';
 import { dim, green, red } from './terminal.ts';
 
 interface LiveRun {
@@ -19,8 +18,7 @@ interface LiveRun {
 /** Runs a live lab's checks and scenarios and prints the report; progress goes to a terminal's stderr while it runs. */
 export async function checkLive(lab: string, run: LiveRun = {}): Promise<number> {
   const format = run.format ?? 'text';
-  const state = readState(lab);
-  if (!state || state.status !== 'up') notUpExit(lab, state, format === 'json');
+  const state = upStateOrExit(lab, format === 'json');
   const live = format === 'text' && process.stderr.isTTY;
   const checks = run.checks === false ? [] : state.plan.checks;
   let done = 0;

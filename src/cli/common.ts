@@ -11,13 +11,23 @@ import type { SyncReport } from '../runtime/services.ts';
 import type { RuntimeError } from '../runtime/errors.ts';
 import { color, dim } from './terminal.ts';
 
-export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, labName, notUpExit, prefixed } from './basics.ts';
+export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, labName, labPrefix, notUpExit, prefixed, prefixNamed } from './basics.ts';
 import { EXIT, Exit, notUpExit } from './basics.ts';
 
 /** The live state of a lab that must be up; otherwise PL3113 `lab "…" is not up` (as JSON with `json`) and exit 2. */
 export function upOrExit(lab: string, json?: boolean): LabState {
   const state = readState(lab);
   if (!state) notUpExit(lab, undefined, json);
+  return state;
+}
+
+/**
+ * The live state of a lab that is up, not being built or removed; otherwise PL3113 (its status
+ * named; `hint` adds what else would do), as JSON with `json`, and exit 2.
+ */
+export function upStateOrExit(lab: string, json?: boolean, hint = ''): LabState {
+  const state = readState(lab);
+  if (!state || state.status !== 'up') notUpExit(lab, state, json, hint);
   return state;
 }
 

@@ -2,10 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
-import { readState } from '../runtime/state.ts';
 import { DnsError, reloadDns } from '../runtime/dns.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { Exit, EXIT, labName, notUpExit, refused } from './common.ts';
+import { Exit, EXIT, labName, refused, upStateOrExit } from './common.ts';
 import { color, green } from './terminal.ts';
 
 export function registerDns(program: Command): void {
@@ -25,8 +24,7 @@ Exit codes: 0 reloading; 1 the Corefile does not load or the DNS server did not 
 changed); 2 the lab is not up or the file does not exist.`)
     .action(async (arg: string, opts: { corefile?: string; json?: boolean }) => {
       const lab = await labName(arg, opts.json);
-      const state = readState(lab);
-      if (!state || state.status !== 'up') notUpExit(lab, state, opts.json);
+      const state = upStateOrExit(lab, opts.json);
       let text: string | undefined;
       if (opts.corefile) {
         if (!existsSync(opts.corefile)) {

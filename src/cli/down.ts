@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { down, labsOnHost } from '../runtime/down.ts';
-import { Exit, EXIT, labName } from './basics.ts';
+import { Exit, EXIT, labName, labPrefix, prefixNamed } from './basics.ts';
 import { green } from './terminal.ts';
 
 export function registerDown(program: Command): void {
@@ -22,7 +22,7 @@ export function registerDown(program: Command): void {
         throw new Exit(EXIT.cannotRun);
       }
       // --all with a lab-name prefix: that user's labs only, never another's.
-      const labs = opts.all ? labsOnHost().filter((l) => l.startsWith(process.env.PODLAB_PREFIX ?? '')) : [await labName(arg!, opts.json)];
+      const labs = opts.all ? labsOnHost().filter((l) => l.startsWith(labPrefix())) : [await labName(arg!, opts.json)];
       const reports = [];
       for (const lab of labs) {
         const r = await down(lab);
@@ -32,7 +32,7 @@ export function registerDown(program: Command): void {
         if (!opts.json)
           process.stderr.write(r.existed ? `${green('✓')} ${lab}: removed ${r.namespaces.length} namespaces, stopped ${r.processes} processes\n` : `${lab}: nothing to remove\n`);
       }
-      if (!opts.json && !labs.length) process.stderr.write(`no podlab lab on this host${process.env.PODLAB_PREFIX ? ` named ${process.env.PODLAB_PREFIX}…` : ''}\n`);
+      if (!opts.json && !labs.length) process.stderr.write(`no podlab lab on this host${prefixNamed()}\n`);
       if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
     });
 }

@@ -3,7 +3,7 @@
  * `kubectl get events` lists a cluster's (src/runtime/events.ts); `--follow` keeps printing,
  * `--wait-for REASON[:OBJECT]` waits until such an event happens (for scripts and graders).
  */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { duration, durationProblem, formatDuration } from '../dns/corefile/names.ts';
 import { eventMatches, readEvents, type LabEvent } from '../runtime/events.ts';
 import { readState } from '../runtime/state.ts';
@@ -11,16 +11,15 @@ import { Exit, EXIT, labName, upOrExit } from './common.ts';
 import { dim, red } from './terminal.ts';
 
 /**
- * `--timeout`: milliseconds as a bare whole number (`20000`), or a duration as the Corefile writes
- * them (Go's time.ParseDuration: `500ms`, `5s`, `1m30s`); anything else, or a negative one, is a
- * usage error (exit 2), never a wait without end.
+ * `--timeout`'s parser: milliseconds as a bare whole number (`20000`), or a duration as the
+ * Corefile writes them (Go's time.ParseDuration: `500ms`, `5s`, `1m30s`); anything else, or a
+ * negative one, is a usage error (exit 2, as every bad option value), never a wait without end.
  */
 export function timeoutMs(text: string): number {
   const ms = /^\d{1,15}$/.test(text) ? Number(text) : duration(text);
   if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
     const why = ms === undefined ? (/^\d+\.\d*$/.test(text) ? `"${text}" is neither whole milliseconds nor a duration with a unit (e.g. ${text}s)` : durationProblem(text)) : `"${text}" is negative`;
-    process.stderr.write(`events: --timeout ${why}\n`);
-    throw new Exit(EXIT.cannotRun);
+    throw new InvalidArgumentError(`--timeout ${why}`);
   }
   return ms;
 }
@@ -40,7 +39,7 @@ export function registerEvents(program: Command): void {
     .option('-f, --follow', 'keep printing new events until Ctrl-C (or the lab goes down)')
     .option('--wait-for <reason[:object]>', 'wait until an event with this reason (and object, e.g. Restarted:pod/web-) happens; prints it')
     .option('--since <iso>', 'only events at or after this time (ISO 8601)')
-    .addOption(new Option('--timeout <duration>', 'how long --wait-for waits: milliseconds, or a duration such as 500ms, 10s, 2m').default('30s'))
+    .addOption(new Option('--timeout <duration>', 'how long --wait-for waits: milliseconds, or a duration such as 500ms, 10s, 2m').default(30_000, '30s').argParser(timeoutMs))
     .addHelpText('after', `
 Examples:
   podlab events self-healing                               everything so far
@@ -55,14 +54,13 @@ NodeNotReady, Evicted, NodeRestored, NodeReady, Crash, Sickened, Healed, Scaling
 
 Exit codes: 0 printed (or the awaited event happened); 1 --wait-for timed out; 2 the lab is not up
 or --timeout is not a duration.`)
-    .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: string; since?: string; timeout: string }) => {
-      const timeout = timeoutMs(opts.timeout);
+    .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: string; since?: string; timeout: number }) => {
       const lab = await labName(arg, opts.json);
       upOrExit(lab, opts.json);
       const since = opts.since ?? '';
       if (opts.waitFor) {
         const [reason, object] = opts.waitFor.split(/:(.*)/s, 2);
-        const deadline = Date.now() + timeout;
+        const deadline = Date.now() + opts.timeout;
         for (;;) {
           const hit = readEvents(lab).find((e) => e.at >= since && eventMatches(e, { reason, ...(object ? { object } : {}) }));
           if (hit) {
@@ -70,7 +68,7 @@ or --timeout is not a duration.`)
             return;
           }
           if (Date.now() > deadline || !readState(lab)) {
-            process.stderr.write(`no ${opts.waitFor} event within ${formatDuration(timeout)}\n`);
+            process.stderr.write(`no ${opts.waitFor} event within ${formatDuration(opts.timeout)}\n`);
             throw new Exit(EXIT.failed);
           }
           await new Promise((r) => setTimeout(r, 100));

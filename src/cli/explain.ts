@@ -13,21 +13,17 @@ import { buildPlan } from '../plan/plan.ts';
 import { plannedView } from '../plan/nft-tables.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { explainLive, type ExplainObservation } from '../runtime/explain.ts';
-import { readState, type LabState } from '../runtime/state.ts';
+import type { LabState } from '../runtime/state.ts';
 import { parsePort, TraceProblem } from '../trace/ends.ts';
 import { explain, formatExplanation, type ExplainRequest, type Explanation } from '../trace/explain.ts';
 import { explainHttp, formatHttpExplanation, parseHttpTarget } from '../ingress/explain.ts';
-import { Exit, EXIT } from './common.ts';
-import { compileOrExit, isLabFile, notUpExit, prefixed, printHostProblems } from './basics.ts';
+import { Exit, EXIT, upStateOrExit } from './common.ts';
+import { compileOrExit, isLabFile, prefixed, printHostProblems } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
-
 /** The lab named `arg` (with the lab-name prefix, as every live command names it) if it is up, or a coded problem (PL3113). */
-export function upStateOrExit(arg: string, json?: boolean, command = 'explain'): LabState {
-  const lab = prefixed(arg);
-  const state = readState(lab);
-  if (!state || state.status !== 'up') notUpExit(lab, state, json, `, or pass the lab file to ${command} its plan`);
-  return state;
+export function liveLabOrExit(arg: string, json?: boolean, command = 'explain'): LabState {
+  return upStateOrExit(prefixed(arg), json, `, or pass the lab file to ${command} its plan`);
 }
 
 /** Prints a TraceProblem as a coded diagnostic and exits 2; rethrows anything else. */
@@ -44,7 +40,7 @@ export function parsePortOption(v: string): { port: number; protocol?: 'TCP' | '
 
 /** `--http host/path`: the Ingress rule a request meets, from the lab file's plan or the live lab's. */
 async function explainHttpRequest(arg: string, target: string, json?: boolean): Promise<number> {
-  const plan = isLabFile(arg) ? buildPlan((await compileOrExit(arg, { json })).lab) : upStateOrExit(arg, json).plan;
+  const plan = isLabFile(arg) ? buildPlan((await compileOrExit(arg, { json })).lab) : liveLabOrExit(arg, json).plan;
   const req = parseHttpTarget(target);
   if (!req) printHostProblems([diag('PL3116', [], `--http takes host/path (e.g. shop.example.com/api), not "${target}"`, NOTHING_CHANGED)], json);
   if (!plan.ingress) printHostProblems([diag('PL3117', [], `lab "${plan.lab}" has no Ingress controller (no ingresses)`, `Declare ingresses in the lab (docs/ingress.md). ${NOTHING_CHANGED}`)], json);
@@ -91,7 +87,7 @@ prediction, 2 could not explain (unknown pod or Service, no such port, lab not u
         if (isLabFile(arg)) {
           const { lab } = await compileOrExit(arg, { json: opts.json });
           x = explain(plannedView(buildPlan(lab)), req);
-        } else x = await explainLive(realExecutor, upStateOrExit(arg, opts.json), req, { probe: opts.probe });
+        } else x = await explainLive(realExecutor, liveLabOrExit(arg, opts.json), req, { probe: opts.probe });
       } catch (e) {
         problemExit(e, opts.json);
       }

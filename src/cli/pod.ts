@@ -1,15 +1,13 @@
 /** `podlab pod delete|create|recreate`: change a pod of a live lab as a ReplicaSet would. */
 import type { Command } from 'commander';
-import { readState } from '../runtime/state.ts';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { asLabWriter, Exit, EXIT, labName, notUpExit, refused, ruleChangeLines } from './common.ts';
+import { asLabWriter, Exit, EXIT, labName, refused, ruleChangeLines, upStateOrExit } from './common.ts';
 import { green } from './terminal.ts';
 
 async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, ref: string, opts: { json?: boolean; namespace?: string }): Promise<void> {
   const lab = await labName(arg, opts.json);
-  const state = readState(lab);
-  if (!state || state.status !== 'up') notUpExit(lab, state, opts.json);
+  const state = upStateOrExit(lab, opts.json);
   // namespace/pod, or -n namespace: the pod must be in that namespace (pod names are unique in a lab).
   // An unknown pod is PL3030 and exit 2, as label, node and scale have it, in JSON with --json.
   const [ns, name] = ref.includes('/') ? (ref.split('/', 2) as [string, string]) : [opts.namespace, ref];

@@ -3,8 +3,8 @@
  * bundle of their own (up-main.ts, down-main.ts, live-main.ts, check-main.ts, see-main.ts;
  * bin/podlab.js picks the bundle). Its name, the global --prefix, help after a usage error, and
  * how a command's end becomes the exit code: a usage error (an unknown option or command, a missing
- * argument, a bad value) is exit 2, podlab could not run, never 1, which means the lab failed. It loads only commander, basics.ts and the trace, so
- * an entry costs what its own commands need.
+ * argument, a bad value) is exit 2, podlab could not run, never 1, which means the lab failed. It
+ * loads only commander, basics.ts and the trace, so an entry costs what its own commands need.
  */
 import { Command, CommanderError } from 'commander';
 import { mark } from '../lib/trace.ts';

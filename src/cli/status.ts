@@ -4,7 +4,7 @@ import { readState } from '../runtime/state.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { calicoStatus, calicoStatusLines } from '../runtime/calico-status.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { Exit, EXIT, labName } from './common.ts';
+import { Exit, EXIT, labName, labPrefix, prefixNamed } from './common.ts';
 import { dim, green, red } from './terminal.ts';
 
 function printStatus(s: LabStatus): void {
@@ -41,13 +41,13 @@ export function registerStatus(program: Command): void {
     .action(async (arg: string | undefined, opts: { json?: boolean }) => {
       const lab = arg === undefined ? undefined : await labName(arg, opts.json);
       // Without a lab, the labs that are up: with a lab-name prefix, only that user's.
-      const list = lab ? [labStatus(lab)].filter((s): s is LabStatus => !!s) : allStatus(process.env.PODLAB_PREFIX ?? '');
+      const list = lab ? [labStatus(lab)].filter((s): s is LabStatus => !!s) : allStatus(labPrefix());
       // One lab: Calico's pools, blocks and BGP sessions, asked of the live nodes.
       const state = arg && list[0] ? readState(list[0].lab) : undefined;
       const calico = state && state.status === 'up' ? await calicoStatus(realExecutor, state) : undefined;
       if (calico) list[0]!.calico = calico;
       if (opts.json) process.stdout.write(`${JSON.stringify(arg ? (list[0] ?? null) : list, null, 2)}\n`);
-      else if (!list.length) process.stdout.write(lab ? `lab "${lab}" is not up\n` : `no podlab lab${process.env.PODLAB_PREFIX ? ` named ${process.env.PODLAB_PREFIX}…` : ''} is up\n`);
+      else if (!list.length) process.stdout.write(lab ? `lab "${lab}" is not up\n` : `no podlab lab${prefixNamed()} is up\n`);
       else list.forEach(printStatus);
       if (arg && !list.length) throw new Exit(EXIT.failed);
     });

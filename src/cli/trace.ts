@@ -20,7 +20,7 @@ import { traceLive, type LiveTrace } from '../runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath, type TraceProtocol, type TraceRequest } from '../trace/trace.ts';
 import { Exit, EXIT } from './common.ts';
 import { compileOrExit, isLabFile, prefixed, wholeNumber } from './basics.ts';
-import { problemExit, upStateOrExit } from './explain.ts';
+import { liveLabOrExit, problemExit } from './explain.ts';
 import { dim, green, red } from './terminal.ts';
 
 /** The lab's drawing with the traced path over it (orange: delivered, red: dropped). */
@@ -71,7 +71,7 @@ PL3147 an end without an address in the family, PL3148 --family against an addre
           const { lab } = await compileOrExit(arg, { json: opts.json });
           plan = buildPlan(lab);
           t = predictTrace(plannedView(plan), req);
-        } else t = await traceLive(realExecutor, upStateOrExit(arg, opts.json, 'trace'), req, { probe: opts.probe });
+        } else t = await traceLive(realExecutor, liveLabOrExit(arg, opts.json, 'trace'), req, { probe: opts.probe });
       } catch (e) {
         problemExit(e, opts.json);
       }

@@ -7,9 +7,8 @@
  */
 import { Option, type Command } from 'commander';
 import { startUi, UI_HOST, UiError } from '../ui/server.ts';
-import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName, notUpExit } from './common.ts';
-import { unprefixed, wholeNumber } from './basics.ts';
+import { Exit, EXIT, labName, upStateOrExit } from './common.ts';
+import { wholeNumber } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
 export function registerUi(program: Command): void {
@@ -42,11 +41,10 @@ Exit codes: 0 stopped with Ctrl-C, 2 it could not start (lab not up, port taken)
     .action(async (arg: string, opts: { port?: number; json?: boolean }) => {
       const lab = await labName(arg, opts.json);
       // Not up: PL3113, as every live command says it (startUi checks again, for its other callers).
-      const state = readState(lab);
-      if (!state || state.status !== 'up') notUpExit(lab, state, opts.json);
+      upStateOrExit(lab, opts.json);
       let ui;
       try {
-        ui = await startUi(lab, { ...(opts.port !== undefined ? { port: opts.port } : {}), file: unprefixed(lab) });
+        ui = await startUi(lab, { ...(opts.port !== undefined ? { port: opts.port } : {}) });
       } catch (e) {
         if (!(e instanceof UiError)) throw e;
         if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: e.message })}\n`);

@@ -115,14 +115,11 @@ function uiTrace(t: TracePath): UiTrace {
   };
 }
 
-/**
- * Starts the page's server for a lab that is up; `port` 0 (the default) takes a free one. `file`:
- * the lab's own name (without a lab-name prefix), for the hint when it is not up.
- */
-export async function startUi(lab: string, opts: { port?: number; ex?: Executor; file?: string } = {}): Promise<UiServer> {
+/** Starts the page's server for a lab that is up; `port` 0 (the default) takes a free one. */
+export async function startUi(lab: string, opts: { port?: number; ex?: Executor } = {}): Promise<UiServer> {
   const ex = opts.ex ?? realExecutor;
   const first = readState(lab);
-  if (!first || first.status !== 'up') throw new UiError(`lab "${lab}" is not up${first ? ` (status: ${first.status})` : ''}: bring it up first (podlab up labs/${opts.file ?? lab}.lab.ts)`);
+  if (!first || first.status !== 'up') throw new UiError(`lab "${lab}" is not up${first ? ` (status: ${first.status})` : ''}: bring it up first (podlab up labs/${lab}.lab.ts)`);
   const token = randomBytes(16).toString('hex');
   let results: CheckResult[] = [];
   let lastTrace: TracePath | undefined;
