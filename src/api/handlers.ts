@@ -312,6 +312,6 @@ export function handle(view: LabView, req: ApiRequest, port: number): ApiResult 
   if (kindOf && kindOf !== kind.kind) throw new ApiError(400, 'BadRequest', `the object is a ${kindOf}, sent to ${kind.resource}`);
   object = { ...object, apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { ...(object.metadata ?? {}), name: objName, ...(namespace ? { namespace } : {}) } } as K8sObject;
   if (!kind.write) throw new ApiError(405, 'MethodNotAllowed', `podlab does not change ${kind.resource}. What it changes: ${writableSummary()}`);
-  const intent = kind.write(object, { view, namespace, name: objName, exists: !!current });
+  const intent = kind.write(object, { view, namespace, name: objName, exists: !!current, ...(current ? { created: current.metadata.creationTimestamp as string } : {}) });
   return { type: 'write', scope: { kind, namespace, name: objName }, intent, dryRun, object, created: !current };
 }

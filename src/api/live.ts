@@ -3,8 +3,9 @@
  * reads it (runtime/status.ts), and a write's intent carried out through the runtime's own
  * incremental paths: pods re-created as `podlab pod recreate` does, policies as the scenario
  * actions apply them, Services through runtime/live-services.ts, the Corefile as `podlab dns
- * reload` installs it. Annotations the API was given (kubectl's last-applied configuration) are
- * kept beside the state, in api/annotations.json: podlab's own model has no place for them.
+ * reload` installs it. The labels and annotations (kubectl's last-applied configuration) an
+ * object was written with, and when it was first created, are kept beside the state, in
+ * api/objects.json: podlab's own model has no place for them.
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
@@ -15,19 +16,19 @@ import { PodError, recreatePod } from '../runtime/pods.ts';
 import { applyPolicy, deletePolicy, livePolicies, PolicyError } from '../runtime/policies.ts';
 import { readState, stateDir } from '../runtime/state.ts';
 import { scaleDeployment } from '../runtime/faults.ts';
-import { readControl } from '../runtime/loops-state.ts';
+import { readControl, readLoops } from '../runtime/loops-state.ts';
 import { labStatus } from '../runtime/status.ts';
 import { applyDeployment, applyIngress, deleteDeployment, deleteIngress, deletePodLive, WorkloadError } from '../runtime/live-workloads.ts';
 import { familiesOf } from './kinds/services.ts';
 import { settleFamilies } from './service-families.ts';
-import { ApiError, type Intent, type K8sObject, type LabView } from './types.ts';
+import { ApiError, type Intent, type K8sObject, type KeptMeta, type LabView } from './types.ts';
 
 export const apiDir = (lab: string) => `${stateDir(lab)}/api`;
-const annotationsPath = (lab: string) => `${apiDir(lab)}/annotations.json`;
+const keptPath = (lab: string) => `${apiDir(lab)}/objects.json`;
 
-function readAnnotations(lab: string): LabView['annotations'] {
+function readKept(lab: string): LabView['kept'] {
   try {
-    return JSON.parse(readFileSync(annotationsPath(lab), 'utf8')) as LabView['annotations'];
+    return JSON.parse(readFileSync(keptPath(lab), 'utf8')) as LabView['kept'];
   } catch {
     return {};
   }
@@ -48,14 +49,16 @@ export function readView(lab: string): LabView | undefined {
   if (!state) return undefined;
   const status = labStatus(lab, state)!;
   const control = state.plan.loops ? readControl(lab) : undefined;
-  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), replicas: control?.replicas ?? {}, env: control?.env ?? {}, annotations: readAnnotations(lab), bootTime: bootTime() };
+  const revisions = state.plan.loops ? readLoops(lab)?.revisions : undefined;
+  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), replicas: control?.replicas ?? {}, env: control?.env ?? {}, ...(revisions ? { revisions } : {}), kept: readKept(lab), bootTime: bootTime() };
 }
 
-function keep(lab: string, key: string, annotations: Record<string, string> | undefined): void {
-  const all = readAnnotations(lab);
-  if (annotations && Object.keys(annotations).length) all[key] = annotations;
+/** Keeps what an object was written with (a new one is created now), or forgets a deleted one. */
+function keep(lab: string, key: string, meta: KeptMeta | undefined, now = new Date()): void {
+  const all = readKept(lab);
+  if (meta) all[key] = { ...meta, creationTimestamp: meta.creationTimestamp ?? now.toISOString().replace(/\.\d+Z$/, 'Z') };
   else delete all[key];
-  writeFileAtomic(annotationsPath(lab), `${JSON.stringify(all)}\n`);
+  writeFileAtomic(keptPath(lab), `${JSON.stringify(all)}\n`);
 }
 
 /**
@@ -102,7 +105,7 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
         return;
       case 'apply-policy':
         await applyPolicy(ex, state, intent.policy);
-        keep(lab, `NetworkPolicy/${intent.policy.namespace}/${intent.policy.name}`, intent.annotations);
+        keep(lab, `NetworkPolicy/${intent.policy.namespace}/${intent.policy.name}`, intent.meta);
         return;
       case 'delete-policy':
         await deletePolicy(ex, state, intent.namespace, intent.name);
@@ -110,11 +113,11 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
         return;
       case 'reload-dns':
         await reloadDnsAndWait(ex, state, intent.corefile);
-        keep(lab, 'ConfigMap/kube-system/coredns', intent.annotations);
+        keep(lab, 'ConfigMap/kube-system/coredns', intent.meta);
         return;
       case 'apply-service':
         await applyService(ex, state, serviceRequest(intent.object, state.plan));
-        keep(lab, `Service/${intent.object.metadata.namespace ?? 'default'}/${intent.object.metadata.name}`, intent.annotations);
+        keep(lab, `Service/${intent.object.metadata.namespace ?? 'default'}/${intent.object.metadata.name}`, intent.meta);
         return;
       case 'delete-service':
         await deleteService(ex, state, intent.namespace, intent.name);
@@ -126,7 +129,7 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
         return;
       case 'apply-deployment':
         await applyDeployment(ex, lab, intent.deployment);
-        keep(lab, `Deployment/${intent.deployment.namespace}/${intent.deployment.name}`, intent.annotations);
+        keep(lab, `Deployment/${intent.deployment.namespace}/${intent.deployment.name}`, intent.meta);
         return;
       case 'delete-deployment':
         await deleteDeployment(ex, lab, intent.namespace, intent.name);
@@ -134,7 +137,7 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
         return;
       case 'apply-ingress':
         await applyIngress(ex, lab, intent.ingress);
-        keep(lab, `Ingress/${intent.ingress.namespace}/${intent.ingress.name}`, intent.annotations);
+        keep(lab, `Ingress/${intent.ingress.namespace}/${intent.ingress.name}`, intent.meta);
         return;
       case 'delete-ingress':
         await deleteIngress(ex, lab, intent.namespace, intent.name);

@@ -11,6 +11,7 @@ import type { Ingress } from '../ingress/types.ts';
 import type { NetworkPolicy } from '../policy/types.ts';
 import type { LabState } from '../runtime/state.ts';
 import type { LabEvent } from '../runtime/events.ts';
+import type { TemplateRevision } from '../loops/revisions.ts';
 
 export type K8sObject = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace?: string } };
 
@@ -26,10 +27,12 @@ export interface LabView {
   bootTime?: number;
   /** Deployments' desired replicas as `scale` last set them (loops-control.json); a Deployment not there has its planned number. */
   replicas?: Record<string, number>;
+  /** Deployments' rollout histories as the agent recorded them (loops.json; loops/revisions.ts). */
+  revisions?: Record<string, readonly TemplateRevision[]>;
   /** Environment variables `podlab set env` put on Deployments' templates (loops-control.json): part of their pod-template-hash. */
   env?: Record<string, Record<string, string>>;
-  /** Annotations the API keeps for objects it was given (kubectl's last-applied configuration), by `kind/namespace/name`. */
-  annotations: Record<string, Record<string, string>>;
+  /** What the API keeps of objects it was given (labels, annotations such as kubectl's last-applied configuration, when first created), by `kind/namespace/name`. */
+  kept: Record<string, KeptMeta>;
   /** The control loops' events; read from the lab's state when not given. */
   events?: LabEvent[];
 }
@@ -43,20 +46,28 @@ export interface Column {
   description: string;
 }
 
+/** The metadata the API keeps of an object written through it: podlab's own model has no place for it. */
+export interface KeptMeta {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** When the object was first created; a replace keeps it, a delete forgets it. */
+  creationTimestamp?: string;
+}
+
 /** What a write asks of the live lab; the server carries it out through the runtime's own paths. */
 export type Intent =
   | { op: 'recreate-pod'; pod: string }
   /** Deleted; a Deployment's pod is then replaced by the agent (a new name and IP). */
   | { op: 'delete-pod'; pod: string }
-  | { op: 'apply-policy'; policy: NetworkPolicy; annotations: Record<string, string> }
+  | { op: 'apply-policy'; policy: NetworkPolicy; meta: KeptMeta }
   | { op: 'delete-policy'; namespace: string; name: string }
-  | { op: 'reload-dns'; corefile: string; annotations: Record<string, string> }
-  | { op: 'apply-service'; object: K8sObject; annotations: Record<string, string> }
+  | { op: 'reload-dns'; corefile: string; meta: KeptMeta }
+  | { op: 'apply-service'; object: K8sObject; meta: KeptMeta }
   | { op: 'delete-service'; namespace: string; name: string }
   | { op: 'scale-deployment'; deployment: string; replicas: number }
-  | { op: 'apply-deployment'; deployment: PlanDeployment<PlanPod>; annotations: Record<string, string>; warnings: string[] }
+  | { op: 'apply-deployment'; deployment: PlanDeployment<PlanPod>; meta: KeptMeta; warnings: string[] }
   | { op: 'delete-deployment'; namespace: string; name: string }
-  | { op: 'apply-ingress'; ingress: Ingress; annotations: Record<string, string>; warnings: string[] }
+  | { op: 'apply-ingress'; ingress: Ingress; meta: KeptMeta; warnings: string[] }
   | { op: 'delete-ingress'; namespace: string; name: string };
 
 /** A write a kind accepts: the new object as the client sent it (already merged for PATCH), checked, turned into an intent. */
@@ -66,6 +77,14 @@ export interface WriteContext {
   name: string;
   /** Whether the object exists now (create vs replace). */
   exists: boolean;
+  /** The existing object's creationTimestamp: a replace keeps it. */
+  created?: string;
+}
+
+/** The metadata a write keeps: the object's labels and annotations as sent, and the creation time of the object it replaces. */
+export function keptMetaOf(o: K8sObject, ctx: Pick<WriteContext, 'created'>): KeptMeta {
+  const m = o.metadata as { labels?: Record<string, string>; annotations?: Record<string, string> };
+  return { ...(m.labels ? { labels: m.labels } : {}), ...(m.annotations ? { annotations: m.annotations } : {}), ...(ctx.created ? { creationTimestamp: ctx.created } : {}) };
 }
 
 export interface ApiKind {
@@ -153,12 +172,19 @@ export function uidOf(...parts: string[]): string {
 /** Fills metadata the API server sets: uid, creationTimestamp, resourceVersion (a hash of the rest, so a change is a new version). */
 export function finish(obj: K8sObject, view: LabView, kind: Pick<ApiKind, 'kind'>, uidParts: string[] = []): K8sObject {
   const key = `${kind.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-  const annotations = view.annotations[key];
+  const kept = view.kept[key];
+  const labCreated = view.createdAt.replace(/\.\d+Z$/, 'Z');
+  const created = (obj.metadata.creationTimestamp as string | undefined) ?? kept?.creationTimestamp ?? labCreated;
+  // An object created through the API after `up` is a new incarnation each time: its uid follows its creation time.
+  const incarnation = kept?.creationTimestamp && kept.creationTimestamp !== labCreated ? [kept.creationTimestamp] : [];
+  const labels = kept?.labels ? { ...kept.labels, ...((obj.metadata.labels as Record<string, string>) ?? {}) } : obj.metadata.labels;
+  const annotations = kept?.annotations ? { ...kept.annotations, ...((obj.metadata.annotations as Record<string, string>) ?? {}) } : obj.metadata.annotations;
   const metadata = {
     ...obj.metadata,
-    uid: uidOf(view.lab, view.createdAt, key, ...uidParts),
-    creationTimestamp: (obj.metadata.creationTimestamp as string | undefined) ?? view.createdAt.replace(/\.\d+Z$/, 'Z'),
-    ...(annotations ? { annotations: { ...annotations, ...((obj.metadata.annotations as Record<string, string>) ?? {}) } } : {}),
+    uid: uidOf(view.lab, view.createdAt, key, ...incarnation, ...uidParts),
+    creationTimestamp: created,
+    ...(labels ? { labels } : {}),
+    ...(annotations ? { annotations } : {}),
   };
   const body = { ...obj, metadata };
   return { ...body, metadata: { ...metadata, resourceVersion: String(fnv(JSON.stringify(body))) } };

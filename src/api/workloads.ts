@@ -22,7 +22,8 @@ import { templateHashWith } from '../loops/replicaset.ts';
 import * as ipv4 from '../net/ipv4.ts';
 import { containerId, netns } from '../plan/names.ts';
 import type { PlanDeployment } from '../plan/loops.ts';
-import { planContainer, type PlanPod } from '../plan/plan.ts';
+import { planContainer, type PlanContainer, type PlanPod } from '../plan/plan.ts';
+import { shownImage } from './kinds/containers.ts';
 import { invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from './types.ts';
 
 /** The object against the Kubernetes API schema (kubernetes-models): every issue a cause naming its field. */
@@ -91,8 +92,19 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
   const [ld] = expandDeployments(labSpec, normalizeContainer).deployments;
   // The template's annotations are part of it, as in Kubernetes: a new one (kubectl rollout restart
   // sets kubectl.kubernetes.io/restartedAt) is a new pod-template-hash, so the pods are rolled.
-  const annotations = ((obj.spec as { template?: { metadata?: { annotations?: Record<string, string> } } }).template?.metadata?.annotations) ?? {};
-  const hash = templateHashWith(ld!.hash, annotations, 'annotations/');
+  const written = (obj.spec as { template?: { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: { name?: string; image?: string }[] } } }).template;
+  const annotations = written?.metadata?.annotations ?? {};
+  // So is an image other than the one podlab shows for the program (kubectl set image): the pods
+  // run the same program, but the template is new and rolls out, and going back to the shown image
+  // is the first template again.
+  const images = new Map((written?.spec?.containers ?? []).map((c) => [c.name, c.image]));
+  const other = (c: PlanContainer) => {
+    const image = images.get(c.name);
+    return image && image !== shownImage(c) ? image : undefined;
+  };
+  const planned = ld!.containers.map((c) => planContainer(c, `${name}-${ld!.hash}`));
+  const otherImages = Object.fromEntries(planned.flatMap((c) => (other(c) ? [[c.name, other(c)!]] : [])));
+  const hash = templateHashWith(templateHashWith(ld!.hash, annotations, 'annotations/'), otherImages, 'images/');
   const node = view.plan.nodes.find((n) => n.role === 'worker') ?? view.plan.nodes[0]!;
   const podName = `${name}-${hash}`;
   const dns = view.plan.dns;
@@ -109,7 +121,7 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
     ips: [placeholder],
     labels: { ...ld!.labels, 'pod-template-hash': hash },
     containerId: containerId(view.lab, ld!.namespace, podName),
-    containers: ld!.containers.map((c) => planContainer(c, podName)),
+    containers: ld!.containers.map((c) => planContainer(c, podName)).map((c) => (otherImages[c.name] ? { ...c, image: otherImages[c.name] } : c)),
     dnsPolicy: 'ClusterFirst',
     resolv: resolvConf({ policy: 'ClusterFirst', hostNetwork: false, namespace: ld!.namespace, cluster: dns ? { serviceIP: dns.serviceIP, domain: dns.domain } : undefined, nodeNameservers: dns?.nameservers ?? [] }),
     owner: name,

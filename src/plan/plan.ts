@@ -60,6 +60,8 @@ export interface PlanNode {
 export interface PlanContainer extends PlanContainerLoops {
   name: string;
   argv: string[];
+  /** The image a template written through the API named, when it is not the one podlab shows for this program (api/kinds/containers.ts). */
+  image?: string;
   env: Record<string, string>;
   ports: { name?: string; containerPort: number; protocol: 'TCP' | 'UDP'; hostPort?: number }[];
 }

@@ -26,6 +26,7 @@ import { serviceKey } from '../plan/services.ts';
 import { newHistory, nextRestart, recordExit, recordRestart, type RestartHistory } from '../loops/backoff.ts';
 import { isDue, newProbe, recordResult, type ProbeState } from '../loops/probe.ts';
 import { envTemplateHash, reconcile } from '../loops/replicaset.ts';
+import { noteRevision } from '../loops/revisions.ts';
 import { rolloutStep } from '../loops/rollout.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
@@ -293,6 +294,8 @@ export class Agent {
     const loops = state.plan.loops!;
     let changed = false;
     const nodes = loops.nodes.map((n) => ({ ...n, ready: this.file.failedNodes[n.name] === undefined }));
+    // A deleted Deployment's history goes with it: one created again under its name starts at revision 1.
+    for (const name of Object.keys(this.file.revisions ?? {})) if (!loops.deployments.some((d) => d.name === name)) delete this.file.revisions![name];
     for (const d of loops.deployments) {
       // Evicted: a Deployment pod on a node whose grace ran out is deleted (a new one replaces it).
       for (const p of state.plan.pods.filter((q) => q.owner === d.name && state.pods[q.name] && this.file.evictedNodes.includes(q.node))) {
@@ -313,6 +316,9 @@ export class Agent {
       const env = ctl.env[d.name];
       const hash = envTemplateHash(d.hash, env);
       const template = d.template && hash !== d.hash ? patchTemplate(d.template, env!, hash) : d.template;
+      const revisions = this.file.revisions?.[d.name] ?? [];
+      const noted = noteRevision(revisions, hash, new Date(this.now()).toISOString(), template);
+      if (noted !== revisions) (this.file.revisions ??= {})[d.name] = noted;
       const owned = state.plan.pods.filter((q) => q.owner === d.name);
       const others = state.plan.pods.filter((q) => q.owner !== d.name && state.pods[q.name]).map((q) => ({ node: q.node }));
       const seq = this.file.seq[d.name] ?? owned.length + gone.length;

@@ -1,13 +1,14 @@
 /**
  * What the lab's agent (runtime/agent.ts) knows and publishes, in /run/podlab/<lab>/loops.json:
  * per pod whether it is ready, per container its restarts, last exit code and state, the nodes
- * that failed, and each Deployment's next pod number. The agent is its only writer (by rename);
+ * that failed, each Deployment's next pod number and its rollout history. The agent is its only writer (by rename);
  * `status` shows it, and the kube-proxy sync (runtime/services.ts) leaves not-ready pods out of
  * the endpoints, so a command's sync and the agent's agree.
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { stateDir } from './state.ts';
+import type { TemplateRevision } from '../loops/revisions.ts';
 
 export interface ContainerLoopState {
   restarts: number;
@@ -28,6 +29,8 @@ export interface LoopsFile {
   evictedNodes: string[];
   /** Per Deployment, the sequence number of its next pod. */
   seq: Record<string, number>;
+  /** Per Deployment, the templates it rolled out, oldest first (loops/revisions.ts). */
+  revisions?: Record<string, readonly TemplateRevision[]>;
 }
 
 export const loopsPath = (lab: string) => `${stateDir(lab)}/loops.json`;

@@ -4,7 +4,8 @@
  * env`'s does (test/live/loop-roll.test.ts): RollingUpdate with maxSurge 1 and maxUnavailable 0
  * keeps all 4 replicas ready behind the Service throughout, never more than 5 pods, never an
  * endpoint of a pod that is gone, and `kubectl rollout status` follows it to the end; Recreate
- * deletes every old pod before the first new one starts.
+ * deletes every old pod before the first new one starts. `kubectl rollout history` numbers the
+ * templates as the deployment controller numbers its ReplicaSets.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/check/run.ts';
 import { labNamespacesOnHost } from '../../src/runtime/down.ts';
 import { readEvents } from '../../src/runtime/events.ts';
+import { readLoops } from '../../src/runtime/loops-state.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import { liveGuard } from './host.ts';
@@ -152,7 +154,7 @@ describe.skipIf(!live)('kubectl apply of a new pod template rolls by the Deploym
     expect(shown.stdout).toBe('Recreate');
   }, 90_000);
 
-  it('kubectl set env and set image change the template as written (a strategic merge patch) and roll it out', async () => {
+  it('kubectl set env and set image change the template as written (a strategic merge patch) and roll each out', async () => {
     const before = hashNow();
     const r = await kubectl('set', 'env', 'deployment/api', 'GREETING=hello');
     expect({ out: r.stdout.trim(), err: r.stderr }).toEqual({ out: 'deployment.apps/api env updated', err: '' });
@@ -163,9 +165,33 @@ describe.skipIf(!live)('kubectl apply of a new pod template rolls by the Deploym
     await until('4 pods of the new template', () => pods().length === 4 && pods().every((p) => p.hash === envHash));
     const s = readState(LAB)!;
     expect(s.plan.pods.filter((p) => p.owner === 'api').every((p) => p.containers.every((c) => c.env.GREETING === 'hello' && c.argv.includes('5678')))).toBe(true);
+    // A new image is a new template, rolled out as in Kubernetes (the pods run the same program), and shown on its pods.
     const img = await kubectl('set', 'image', 'deployment/api', 'api=hashicorp/http-echo:1.1');
     expect(img.stdout.trim()).toBe('deployment.apps/api image updated');
+    const imageHash = hashNow();
+    expect(imageHash).not.toBe(envHash);
     const shown = await kubectl('get', 'deploy', 'api', '-o', 'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].args[0]} {.spec.template.spec.containers[0].env[0].name}');
     expect(shown.stdout).toBe('hashicorp/http-echo:1.1 -listen=:5678 GREETING');
-  }, 90_000);
+    const rolled = await kubectl('rollout', 'status', 'deployment/api', '--timeout=60s');
+    expect(rolled.stdout.trim().split('\n').at(-1), rolled.stderr).toBe('deployment "api" successfully rolled out');
+    await until('4 pods of the new image', () => pods().length === 4 && pods().every((p) => p.hash === imageHash));
+    const images = await kubectl('get', 'pods', '-l', 'app=api', '-o', 'jsonpath={.items[*].spec.containers[0].image}');
+    expect(images.stdout.split(' ')).toEqual(Array(4).fill('hashicorp/http-echo:1.1'));
+  }, 150_000);
+
+  it('kubectl rollout history numbers every template rolled out; an old revision shows its own template', async () => {
+    // v1, v2, v3, set env, set image: five templates, the last current. The agent numbers a new
+    // template on its next round; the Deployment shows the next number at once.
+    const revision = await kubectl('get', 'deploy', 'api', '-o', "jsonpath={.metadata.annotations['deployment\\.kubernetes\\.io/revision']}");
+    expect(revision.stdout).toBe('5');
+    await until('the agent to record revision 5', () => readLoops(LAB)?.revisions?.api?.at(-1)?.revision === 5);
+    const history = await kubectl('rollout', 'history', 'deployment/api');
+    expect(history.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/))).toEqual([['REVISION', 'CHANGE-CAUSE'], ['1', '<none>'], ['2', '<none>'], ['3', '<none>'], ['4', '<none>'], ['5', '<none>']]);
+    const v2 = await kubectl('rollout', 'history', 'deployment/api', '--revision=2');
+    expect(v2.stdout).toMatch(/version=v2/);
+    expect(v2.stdout).not.toMatch(/GREETING/);
+    // Old ReplicaSets stay, scaled to 0, as the deployment controller keeps them.
+    const rs = await kubectl('get', 'rs', '-o', "jsonpath={range .items[*]}{.metadata.annotations['deployment\\.kubernetes\\.io/revision']}={.spec.replicas} {end}");
+    expect(rs.stdout.trim().split(' ').sort()).toEqual(['1=0', '2=0', '3=0', '4=0', '5=4']);
+  }, 60_000);
 });

@@ -66,6 +66,7 @@ const ingress = (host: string) => `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
   name: shop
+  labels: {team: shop}
 spec:
   ingressClassName: nginx
   rules:
@@ -163,20 +164,27 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
     expect((await curl('http://api')).exitCode).not.toBe(0);
   }, 30_000);
 
-  it('kubectl apply -f of an Ingress: nginx routes its host; an update moves it; kubectl delete stops it', async () => {
+  it('kubectl apply -f of an Ingress: nginx routes its host; its labels and creation time are kept; an update moves it; kubectl delete stops it', async () => {
     const ip = (await kubectl('-n', 'ingress-nginx', 'get', 'svc', 'ingress-nginx-controller', '-o', 'jsonpath={.spec.clusterIP}')).stdout;
     expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const code = async (host: string) => (await curl('-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${host}`, `http://${ip}/`)).stdout;
     expect(await code('shop.example.com')).toBe('404');
     const conf = () => readState(LAB)!.plan.ingress!.confFile;
+    const t0 = Math.floor(Date.now() / 1000) * 1000;
     const r = await kubectl('apply', '-f', file('ing.yaml', ingress('shop.example.com')));
     expect(r.stdout.trim()).toBe('ingress.networking.k8s.io/shop created');
+    // Its labels are kept (a selector finds it), and it is as old as it is, not as old as the lab.
+    const meta = async () => (await kubectl('get', 'ingress', '-l', 'team=shop', '-o', 'jsonpath={.items[*].metadata.name} {.items[*].metadata.creationTimestamp} {.items[*].metadata.uid}')).stdout.split(' ');
+    const [named, created, uid] = await meta();
+    expect(named).toBe('shop');
+    expect(Date.parse(created!)).toBeGreaterThanOrEqual(t0);
     expect(await code('shop.example.com')).toBe('200');
     expect((await import('node:fs')).readFileSync(conf(), 'utf8')).toContain('shop.example.com');
     const list = await kubectl('get', 'ingress', 'shop', '--no-headers');
     expect(list.stdout.split(/\s+/).slice(0, 3)).toEqual(['shop', 'nginx', 'shop.example.com']);
     const u = await kubectl('apply', '--server-side', '-f', file('ing2.yaml', ingress('store.example.com')));
     expect(u.stdout.trim()).toBe('ingress.networking.k8s.io/shop serverside-applied');
+    expect(await meta()).toEqual(['shop', created, uid]); // an update is the same object
     expect(await code('store.example.com')).toBe('200');
     expect(await code('shop.example.com')).toBe('404');
     const d = await kubectl('delete', 'ingress', 'shop');

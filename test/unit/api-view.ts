@@ -22,7 +22,7 @@ export function upView(plan: Plan, ips: Record<string, string> = {}): LabView {
     plan,
     pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: ips[p.name] ?? p.ip, containers: Object.fromEntries(p.containers.map((c) => [c.name, { ...me, argv: c.argv, log: '/dev/null' }])) }])),
   };
-  return { lab: plan.lab, createdAt: state.createdAt, plan, state, status: labStatus(plan.lab, state)!, policies: [], annotations: {} };
+  return { lab: plan.lab, createdAt: state.createdAt, plan, state, status: labStatus(plan.lab, state)!, policies: [], kept: {} };
 }
 
 /** The lab file compiled, renamed `name` (so no two tests' labs share names), planned and seen up. */

@@ -127,7 +127,7 @@ describe('writes', () => {
     const r = handle(view, req('POST', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies', { body: policy({ podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 8080 }] }] }) }), 1);
     expect(r.type === 'write' && r.intent).toEqual({
       op: 'apply-policy',
-      annotations: {},
+      meta: {},
       policy: { name: 'p', namespace: 'default', podSelector: { matchLabels: { app: 'web' }, matchExpressions: [] }, policyTypes: ['Ingress'], ingress: [{ peers: [{ podSelector: { matchLabels: { role: 'client' }, matchExpressions: [] } }], ports: [{ protocol: 'TCP', port: 8080 }] }], egress: [] },
     });
   });
@@ -148,7 +148,7 @@ describe('writes', () => {
     const patch = JSON.stringify({ metadata: { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(desired) } }, spec: { podSelector: { matchLabels: { app: 'web' } } } });
     const csa = handle(withPolicy, req('PATCH', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/p', { body: patch, contentType: 'application/strategic-merge-patch+json' }), 1);
     expect(csa.type === 'write' && csa.intent.op === 'apply-policy' && csa.intent.policy.podSelector.matchLabels).toEqual({ app: 'web' });
-    expect(csa.type === 'write' && csa.intent.op === 'apply-policy' && Object.keys(csa.intent.annotations)).toEqual(['kubectl.kubernetes.io/last-applied-configuration']);
+    expect(csa.type === 'write' && csa.intent.op === 'apply-policy' && Object.keys(csa.intent.meta.annotations ?? {})).toEqual(['kubectl.kubernetes.io/last-applied-configuration']);
     const ssa = handle(view, req('PATCH', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/p?fieldManager=kubectl', { body: 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector: {matchLabels: {app: api}}\n', contentType: 'application/apply-patch+yaml' }), 1);
     expect(ssa.type === 'write' && ssa.created && ssa.intent.op === 'apply-policy' && ssa.intent.policy.podSelector.matchLabels).toEqual({ app: 'api' });
     expect(refused(() => handle(withPolicy, req('PATCH', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/p', { body: '[]', contentType: 'application/json-patch+json' }), 1)).code).toBe(415);

@@ -28,10 +28,14 @@ export function probeObject(p: PlanProbe): Record<string, unknown> {
   return { ...action, ...p.settings };
 }
 
+/** The image podlab shows for a container's program (a written template may name another). */
+export const shownImage = (c: PlanContainer): string => c.image ?? imageAndArgs(c.argv).image;
+
 export function containerObject(c: PlanContainer): Record<string, unknown> {
   return {
     name: c.name,
     ...imageAndArgs(c.argv),
+    ...(c.image ? { image: c.image } : {}),
     ...(Object.keys(c.env).length ? { env: Object.entries(c.env).map(([name, value]) => ({ name, value })) } : {}),
     ...(c.ports.length ? { ports: c.ports.map((q) => ({ ...(q.name ? { name: q.name } : {}), containerPort: q.containerPort, protocol: q.protocol, ...(q.hostPort ? { hostPort: q.hostPort } : {}) })) } : {}),
     ...(c.readinessProbe ? { readinessProbe: probeObject(c.readinessProbe) } : {}),

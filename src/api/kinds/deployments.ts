@@ -10,7 +10,8 @@
  */
 import { DEFAULT_STRATEGY, type DeploymentStrategy } from '../../loops/rollout.ts';
 import { envTemplateHash } from '../../loops/replicaset.ts';
-import { age, finish, invalid, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+import { noteRevision, type TemplateRevision } from '../../loops/revisions.ts';
+import { age, keptMetaOf, finish, invalid, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 import { deploymentOf } from '../workloads.ts';
 import { containerObject } from './containers.ts';
 
@@ -48,6 +49,16 @@ function strategyObject(s: DeploymentStrategy = DEFAULT_STRATEGY): Record<string
   return s.type === 'Recreate' ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxSurge: s.maxSurge, maxUnavailable: s.maxUnavailable } };
 }
 
+/**
+ * The Deployment's revisions with its current template last: as the agent recorded them, and the
+ * current one numbered next when the agent has not yet seen it (a template just written).
+ */
+function revisionsOf(view: LabView, d: Planned, hash: string): readonly TemplateRevision[] {
+  return noteRevision(view.revisions?.[d.name] ?? [], hash, new Date().toISOString());
+}
+
+const REVISION = 'deployment.kubernetes.io/revision';
+
 const selectorText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
 
 /**
@@ -70,12 +81,13 @@ function deploymentObjects(view: LabView): K8sObject[] {
     const c = counts(view, d);
     const t = templateOf(view, d);
     const matchLabels = d.selector ?? matchLabelsOf(t.labels);
+    const revision = revisionsOf(view, d, c.hash).at(-1)!.revision;
     // Rolled out: every pod of the current template, as many as desired (kubectl rollout status waits for this).
     const complete = c.updated >= c.desired && c.current === c.updated;
     const obj: K8sObject = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: d.name, namespace: d.namespace, generation: 1, annotations: { 'deployment.kubernetes.io/revision': '1' } },
+      metadata: { name: d.name, namespace: d.namespace, generation: 1, annotations: { [REVISION]: String(revision) } },
       spec: {
         replicas: c.desired,
         selector: { matchLabels },
@@ -105,9 +117,16 @@ function replicaSetObjects(view: LabView): K8sObject[] {
     const c = counts(view, d);
     const t = templateOf(view, d);
     const owner = owners.get(d.name)!;
-    return [...c.byHash].map(([hash, n]) => {
-      // An old template's labels are its pods' (the plan keeps only the current template).
-      const labels = { ...(view.plan.pods.find((p) => p.owner === d.name && p.labels['pod-template-hash'] === hash)?.labels ?? matchLabelsOf(t.labels)), 'pod-template-hash': hash };
+    // One ReplicaSet per template in the history (scaled to 0 when old), and per template pods still run.
+    const revisions = revisionsOf(view, d, c.hash);
+    const hashes = [...new Set([...revisions.map((r) => r.hash), ...c.byHash.keys()])];
+    return hashes.map((hash) => {
+      const n = c.byHash.get(hash) ?? { current: 0, ready: 0 };
+      const rev = revisions.find((r) => r.hash === hash);
+      // An old template's labels are its pods' or its recorded template's (the plan keeps only the current template).
+      const planned = view.plan.pods.find((p) => p.owner === d.name && p.labels['pod-template-hash'] === hash)?.labels ?? rev?.template?.labels;
+      const labels = { ...(planned ?? matchLabelsOf(t.labels)), 'pod-template-hash': hash };
+      const containers = hash !== c.hash && rev?.template ? rev.template.containers.map((k) => containerObject(k) as unknown as K8sObject) : t.containers;
       const obj: K8sObject = {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
@@ -115,10 +134,12 @@ function replicaSetObjects(view: LabView): K8sObject[] {
           name: `${d.name}-${hash}`,
           namespace: d.namespace,
           labels,
+          ...(rev ? { annotations: { [REVISION]: String(rev.revision) } } : {}),
+          ...(rev && rev.at > view.createdAt ? { creationTimestamp: rev.at.replace(/\.\d+Z$/, 'Z') } : {}),
           ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
         },
         // The current template's ReplicaSet wants the Deployment's replicas; an old one what it still runs.
-        spec: { replicas: hash === c.hash ? c.desired : n.current, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { restartPolicy: 'Always', containers: t.containers } } },
+        spec: { replicas: hash === c.hash ? c.desired : n.current, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { restartPolicy: 'Always', containers } } },
         status: { replicas: n.current, fullyLabeledReplicas: n.current, readyReplicas: n.ready, availableReplicas: n.ready, observedGeneration: 1 },
       };
       return finish(obj, view, replicaSetKind);
@@ -183,7 +204,7 @@ export const deploymentKind: ApiKind = {
     const sorted = (l: Record<string, string>) => selectorText(Object.fromEntries(Object.entries(l).sort()));
     if (before && sorted(before) !== sorted(after))
       throw invalid(deploymentKind, ctx.name, [{ field: 'spec.selector', message: `Invalid value: ${JSON.stringify({ matchLabels: after })}: field is immutable` }]);
-    return { op: 'apply-deployment', deployment, annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {}, warnings };
+    return { op: 'apply-deployment', deployment, meta: keptMetaOf(o, ctx), warnings };
   },
   remove: (o) => ({ op: 'delete-deployment', namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }),
   scale: {

@@ -5,7 +5,7 @@
  */
 import { INGRESS, type Ingress, type IngressBackend, type IngressClass } from '../../ingress/types.ts';
 import { DEFAULT_CLASS_ANNOTATION } from '../../k8s/manifests.ts';
-import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+import { age, keptMetaOf, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 import { ingressOf } from '../workloads.ts';
 
 const backend = (b: IngressBackend) => ({ service: { name: b.service, port: typeof b.port === 'number' ? { number: b.port } : { name: b.port } } });
@@ -65,7 +65,7 @@ export const ingressKind: ApiKind = {
     const lb = (o.status as { loadBalancer: { ingress?: { ip: string }[] } }).loadBalancer.ingress ?? [];
     return [o.metadata.name, spec.ingressClassName ?? '<none>', hosts.join(',') || '*', lb.map((x) => x.ip).join(','), spec.tls?.length ? `${INGRESS.httpPort}, ${INGRESS.httpsPort}` : String(INGRESS.httpPort), age(o.metadata.creationTimestamp as string)];
   },
-  write: (o, ctx) => ({ op: 'apply-ingress', ...ingressOf(ingressKind, o, ctx.view), annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {} }),
+  write: (o, ctx) => ({ op: 'apply-ingress', ...ingressOf(ingressKind, o, ctx.view), meta: keptMetaOf(o, ctx) }),
   remove: (o) => ({ op: 'delete-ingress', namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }),
 };
 

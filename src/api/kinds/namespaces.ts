@@ -24,5 +24,5 @@ export const namespaceKind: ApiKind = {
     { name: 'Status', type: 'string', priority: 0, description: 'phase' },
     { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
   ],
-  row: (o, view) => [o.metadata.name, 'Active', age(view.createdAt)],
+  row: (o) => [o.metadata.name, 'Active', age(o.metadata.creationTimestamp as string)],
 };

@@ -9,7 +9,7 @@ import { policyIsValid } from '../../compile/rules-policy.ts';
 import { formatPath, type Diagnostic } from '../../compile/diagnostics.ts';
 import { networkPolicySchema } from '../../schema/network-policy-schema.ts';
 import { normalizePolicy, type LabelSelector, type NetworkPolicy, type PolicyPeer, type PolicyRule } from '../../policy/types.ts';
-import { age, finish, invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
+import { age, keptMetaOf, finish, invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
 
 const selector = (s: LabelSelector) => ({ ...(Object.keys(s.matchLabels).length ? { matchLabels: s.matchLabels } : {}), ...(s.matchExpressions.length ? { matchExpressions: s.matchExpressions } : {}) });
 const peer = (p: PolicyPeer) => ({
@@ -69,15 +69,15 @@ export const networkPolicyKind: ApiKind = {
     { name: 'Pod-Selector', type: 'string', priority: 0, description: 'the pods it isolates' },
     { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
   ],
-  row(o, view) {
+  row(o) {
     const sel = (o.spec as { podSelector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values: string[] }[] } }).podSelector;
     const parts = [...Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`), ...(sel.matchExpressions ?? []).map((e) => `${e.key} ${e.operator.toLowerCase()} (${e.values.join(',')})`)];
-    return [o.metadata.name, parts.join(',') || '<none>', age(view.createdAt)];
+    return [o.metadata.name, parts.join(',') || '<none>', age(o.metadata.creationTimestamp as string)];
   },
   write(o, ctx) {
     const { policy, causes } = toPolicy(o, ctx.view.plan.namespaces);
     if (!policy) throw invalid(networkPolicyKind, ctx.name, causes);
-    return { op: 'apply-policy', policy, annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {} };
+    return { op: 'apply-policy', policy, meta: keptMetaOf(o, ctx) };
   },
   remove: (o) => ({ op: 'delete-policy', namespace: o.metadata.namespace!, name: o.metadata.name }),
 };

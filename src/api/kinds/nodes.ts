@@ -71,14 +71,14 @@ export const nodeKind: ApiKind = {
     { name: 'Pod-CIDR', type: 'string', priority: 1, description: "the node's pod CIDR" },
     { name: 'OS-Image', type: 'string', priority: 1, description: 'OS image' },
   ],
-  row(o, view) {
+  row(o) {
     const labels = o.metadata.labels as Record<string, string>;
     const st = o.status as { conditions: { status: string }[]; addresses: { type: string; address: string }[]; nodeInfo: { kubeletVersion: string; osImage: string } };
     return [
       o.metadata.name,
       st.conditions[0]!.status === 'True' ? 'Ready' : 'NotReady',
       'node-role.kubernetes.io/control-plane' in labels ? 'control-plane' : '<none>',
-      age(view.createdAt),
+      age(o.metadata.creationTimestamp as string),
       st.nodeInfo.kubeletVersion,
       st.addresses.find((a) => a.type === 'InternalIP')?.address ?? '<none>',
       '<none>',

@@ -6,7 +6,7 @@
 import { parseAddr, type Family } from '../../net/addr.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../../plan/services.ts';
 import { settleFamilies } from '../service-families.ts';
-import { age, finish, fnv, invalid, uidOf, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
+import { age, keptMetaOf, finish, fnv, invalid, uidOf, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
 
 /** A Service's cluster IPs as spec.clusterIPs shows them: one per family, primary first; `None` for a headless one. */
 const clusterIPsOf = (sv: PlanService): string[] => (sv.headless ? ['None'] : (sv.clusterIPs ?? (sv.clusterIP ? [sv.clusterIP] : [])));
@@ -91,7 +91,7 @@ export const serviceKind: ApiKind = {
     { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
     { name: 'Selector', type: 'string', priority: 1, description: 'the pods it selects' },
   ],
-  row(o, view) {
+  row(o) {
     const spec = o.spec as { type: string; clusterIP?: string; externalName?: string; selector?: Record<string, string>; ports: { port: number; nodePort?: number; protocol: string }[] };
     const lb = (o.status as { loadBalancer: { ingress?: { ip: string }[] } }).loadBalancer.ingress?.map((i) => i.ip).join(',');
     return [
@@ -100,14 +100,14 @@ export const serviceKind: ApiKind = {
       spec.clusterIP ?? '<none>',
       spec.externalName ?? lb ?? (spec.type === 'LoadBalancer' ? '<pending>' : '<none>'),
       spec.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',') || '<none>',
-      age(view.createdAt),
+      age(o.metadata.creationTimestamp as string),
       spec.selector ? Object.entries(spec.selector).map(([k, v]) => `${k}=${v}`).join(',') : '<none>',
     ];
   },
   write(o, ctx) {
     const causes = serviceCauses(o, ctx.view.plan);
     if (causes.length) throw invalid(serviceKind, ctx.name, causes);
-    return { op: 'apply-service', object: o, annotations: (o.metadata.annotations as Record<string, string> | undefined) ?? {} };
+    return { op: 'apply-service', object: o, meta: keptMetaOf(o, ctx) };
   },
   remove: (o) => ({ op: 'delete-service', namespace: o.metadata.namespace!, name: o.metadata.name }),
 };
@@ -172,7 +172,7 @@ export const endpointsKind: ApiKind = {
     const subsets = o.subsets as { addresses: { ip: string }[]; ports: { port: number }[] }[];
     // An IPv6 address in brackets, as kubectl prints one: [fd00::2]:8080.
     const list = subsets.flatMap((s) => s.addresses.flatMap((a) => s.ports.map((p) => `${a.ip.includes(':') ? `[${a.ip}]` : a.ip}:${p.port}`)));
-    return [o.metadata.name, list.length ? list.slice(0, 3).join(',') + (list.length > 3 ? ` + ${list.length - 3} more...` : '') : '<none>', age(view.createdAt)];
+    return [o.metadata.name, list.length ? list.slice(0, 3).join(',') + (list.length > 3 ? ` + ${list.length - 3} more...` : '') : '<none>', age(o.metadata.creationTimestamp as string)];
   },
 };
 
@@ -231,7 +231,7 @@ export const sliceKind: ApiKind = {
   row(o, view) {
     const eps = (o.endpoints as { addresses: string[] }[]).flatMap((e) => e.addresses);
     const ports = (o.ports as { port: number }[]).map((p) => p.port).join(',');
-    return [o.metadata.name, o.addressType, ports || '<unset>', eps.length ? eps.slice(0, 3).join(',') + (eps.length > 3 ? ` + ${eps.length - 3} more...` : '') : '<unset>', age(view.createdAt)];
+    return [o.metadata.name, o.addressType, ports || '<unset>', eps.length ? eps.slice(0, 3).join(',') + (eps.length > 3 ? ` + ${eps.length - 3} more...` : '') : '<unset>', age(o.metadata.creationTimestamp as string)];
   },
 };
 

@@ -1,0 +1,30 @@
+/**
+ * A Deployment's rollout history, as the deployment controller numbers its ReplicaSets: each
+ * template that becomes current gets the next revision (`deployment.kubernetes.io/revision`); a
+ * template rolled back to keeps its ReplicaSet (and its creation time) but moves to the next
+ * revision; at most `REVISION_HISTORY_LIMIT` old ones are kept (spec.revisionHistoryLimit's
+ * default). Pure: the agent records the history in loops.json, the API shows it (kubectl
+ * rollout history).
+ */
+import type { PlanPod } from '../plan/plan.ts';
+
+export const REVISION_HISTORY_LIMIT = 10;
+
+export interface TemplateRevision {
+  /** The template's pod-template-hash. */
+  hash: string;
+  revision: number;
+  /** When its ReplicaSet was first made (ISO time). */
+  at: string;
+  /** The template, so an old ReplicaSet shows its own. */
+  template?: PlanPod;
+}
+
+/** The history once `hash` is the current template (the same array when it already was). */
+export function noteRevision(revs: readonly TemplateRevision[], hash: string, at: string, template?: PlanPod): readonly TemplateRevision[] {
+  const last = revs.at(-1);
+  if (last?.hash === hash) return revs;
+  const before = revs.find((r) => r.hash === hash);
+  const next: TemplateRevision = { hash, revision: (last?.revision ?? 0) + 1, at: before?.at ?? at, ...(template ? { template } : {}) };
+  return [...revs.filter((r) => r.hash !== hash), next].slice(-(REVISION_HISTORY_LIMIT + 1));
+}
