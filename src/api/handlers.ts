@@ -8,7 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { findKind, KINDS } from './kinds/index.ts';
 import { openapiDocument, openapiRoot } from './openapi.ts';
 import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { apiVersionOf, ApiError, notFound, type ApiKind, type Intent, type K8sObject, type LabView } from './types.ts';
+import { apiVersionOf, ApiError, invalid, notFound, type ApiKind, type Intent, type K8sObject, type LabView } from './types.ts';
+import { isDnsSubdomain } from '../lib/object-name.ts';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 export const SERVER_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-podlab', gitCommit: '', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'podlab', compiler: 'podlab', platform: 'linux/amd64' };
@@ -305,6 +306,9 @@ export function handle(view: LabView, req: ApiRequest, port: number): ApiResult 
     object = patched(current ?? ({ metadata: { name: name!, ...(namespace ? { namespace } : {}) } } as K8sObject), req.contentType, req.body);
   }
   const objName = verb === 'create' ? (object.metadata as { name: string }).name : name!;
+  // As the API server's ValidateObjectMeta: a name becomes nft chain names, nginx.conf lines and file names.
+  if (typeof objName !== 'string' || !isDnsSubdomain(objName))
+    throw invalid(kind, String(objName), [{ field: 'metadata.name', message: `Invalid value: ${JSON.stringify(objName)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')` }]);
   const bodyNs = (object.metadata as { namespace?: string } | undefined)?.namespace;
   if (namespace && bodyNs && bodyNs !== namespace)
     throw new ApiError(400, 'BadRequest', `the namespace of the provided object (${bodyNs}) does not match the namespace sent on the request (${namespace})`);

@@ -14,6 +14,9 @@ type Rule = (lab: Lab, out: Diagnostic[]) => void;
 const HOST_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** One nginx token: no whitespace, quotes, ';' or braces (it is written into nginx.conf). */
 const NGINX_TOKEN = /^[^\s"';{}\\]+$/;
+/** A path nginx.conf can hold as one token: NGINX_TOKEN, no '#' and no control character. */
+// eslint-disable-next-line no-control-regex
+const NGINX_PATH = /^\/[^\s"';{}\\#\u0000-\u001f\u007f]*$/;
 const ingPath = (name: string, ...rest: (string | number)[]) => ['ingresses', name, ...rest];
 
 /** A rule host as the API accepts it: a lower-case DNS name, or `*.` and a DNS name (the wildcard only as the whole first label); never an IP address. */
@@ -72,6 +75,9 @@ const ingressesAreValid: Rule = (lab, out) => {
       r.paths.forEach((p, pi) => {
         const at = (...rest: (string | number)[]) => ingPath(i.name, 'rules', ri, 'http', 'paths', pi, ...rest);
         if (!p.path.startsWith('/')) out.push(diag('PL2257', at('path'), `path "${p.path}" of ${where} does not start with '/'`, `Write "/${p.path}".`));
+        // Every path is one token of a `location` line in nginx.conf (ingress-nginx's path validation refuses these too).
+        else if (!NGINX_PATH.test(p.path))
+          out.push(diag('PL2257', at('path'), `path ${JSON.stringify(p.path)} of ${where} has a space, a control character, a quote, ';', '#', a brace or a backslash, which no URL path holds and nginx.conf cannot hold in a location`, 'Write a URL path such as /api/v1 (percent-encode other characters).'));
         if (!(PATH_TYPES as readonly string[]).includes(p.pathType))
           out.push(diag('PL2258', at('pathType'), `pathType "${p.pathType}" of ${where} is not one of ${PATH_TYPES.join(', ')}`, 'Prefix matches whole path elements (/api matches /api/v1, not /apiv1); Exact the whole path.'));
         backendIsValid(lab, i.namespace, p.backend, at('backend', 'service'), where, out);
@@ -149,11 +155,11 @@ const regexPathsAreValid: Rule = (lab, out) => {
   const mine = ing.ingresses.filter((i) => served(ing, i));
   for (const routes of buildRoutes(mine).hosts.values())
     for (const r of routes) {
-      if (!r.regex) continue;
+      // A path nginx.conf cannot hold is PL2257 already (ingressesAreValid).
+      if (!r.regex || !NGINX_PATH.test(r.path)) continue;
       const name = r.ingress.slice(r.ingress.indexOf('/') + 1);
-      const why = !NGINX_TOKEN.test(r.path) ? "has spaces, quotes, ';', braces or a backslash, which nginx.conf cannot hold in a location" : !pathRegex(r.path, true) ? 'is not a regular expression' : undefined;
-      if (why)
-        out.push(diag('PL2274', ingPath(name, 'rules', r.rule, 'http', 'paths', r.index, 'path'), `path "${r.path}" of Ingress "${r.ingress}" ${why}; on host ${r.host || '(any host)'} every path is a regular expression (an Ingress of it sets use-regex or rewrite-target)`, 'Write the path as a regular expression, e.g. /api(/|$)(.*) (docs/ingress.md).'));
+      if (!pathRegex(r.path, true))
+        out.push(diag('PL2274', ingPath(name, 'rules', r.rule, 'http', 'paths', r.index, 'path'), `path "${r.path}" of Ingress "${r.ingress}" is not a regular expression; on host ${r.host || '(any host)'} every path is a regular expression (an Ingress of it sets use-regex or rewrite-target)`, 'Write the path as a regular expression, e.g. /api(/|$)(.*) (docs/ingress.md).'));
     }
 };
 

@@ -21,6 +21,7 @@ import { HOST_RULES, reservedRangeOf } from './rules-host.ts';
 import { cniMode } from '../cni/registry.ts';
 import { FAMILY_RULES, poolPath } from './rules-families.ts';
 import { familyOfText } from './lab.ts';
+import { DNS_SUBDOMAIN_HINT, isDnsSubdomain } from '../lib/object-name.ts';
 
 export type Rule = (lab: Lab, out: Diagnostic[]) => void;
 
@@ -76,7 +77,7 @@ export const hasNodes: Rule = (lab, out) => {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Node and pod keys become namespace names and hostnames: DNS-1123 labels, no '.', '/', or shell characters. */
+/** Node and pod keys become namespace names and hostnames: DNS-1123 labels, no '.', '/', or shell characters; other objects' names DNS-1123 subdomains. */
 export const namesAreDnsLabels: Rule = (lab, out) => {
   const bad = (name: string) => name.length > 63 || !DNS_LABEL.test(name);
   for (const n of lab.nodes)
@@ -89,6 +90,21 @@ export const namesAreDnsLabels: Rule = (lab, out) => {
   for (const s of lab.services)
     if (bad(s.name) || !/^[a-z]/.test(s.name))
       out.push(diag('PL1005', ['services', s.name], `Service name "${s.name}" is not a DNS-1035 label`, "Start with a letter; use lower-case letters, digits and '-' (at most 63), e.g. \"web\"."));
+  // Other objects' names are DNS-1123 subdomains, as the API server holds them: they become nft
+  // chain names and comments, nginx.conf comments and certificate file names (lib/object-name.ts).
+  const objects: [string, string, string[]][] = [
+    ['NetworkPolicy', 'networkPolicies', lab.networkPolicies.map((p) => p.name)],
+    ['ClusterNetworkPolicy', 'clusterNetworkPolicies', lab.clusterNetworkPolicies.map((p) => p.name)],
+    ['IngressClass', 'ingressClasses', (lab.ingress?.classes ?? []).map((c) => c.name)],
+    ['Ingress', 'ingresses', (lab.ingress?.ingresses ?? []).map((i) => i.name)],
+  ];
+  for (const [kind, key, names] of objects)
+    for (const name of names) if (!isDnsSubdomain(name)) out.push(diag('PL1005', [key, name], `${kind} name ${JSON.stringify(name)} is not a DNS-1123 subdomain`, DNS_SUBDOMAIN_HINT));
+  for (const i of lab.ingress?.ingresses ?? [])
+    i.tls.forEach((t, ti) => {
+      if (t.secretName !== undefined && !isDnsSubdomain(t.secretName))
+        out.push(diag('PL1005', ['ingresses', i.name, 'tls', ti, 'secretName'], `TLS secretName ${JSON.stringify(t.secretName)} of Ingress ${JSON.stringify(`${i.namespace}/${i.name}`)} is not a DNS-1123 subdomain (a Secret's name)`, DNS_SUBDOMAIN_HINT));
+    });
 };
 
 /** Fixed node IPs lie inside the node network, are usable host addresses, and are not shared. */

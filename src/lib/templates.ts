@@ -22,6 +22,7 @@ import type Handlebars from 'handlebars';
 import runtime from 'handlebars/runtime.js';
 import { BUILD_DIR } from './build-dir.ts';
 import { writeFileAtomic } from './write-atomic.ts';
+import { assertConfigSafe } from './object-name.ts';
 
 const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 const OPTIONS = { strict: true, noEscape: true };
@@ -44,10 +45,26 @@ function withHelpers(h: typeof Handlebars): typeof Handlebars {
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
+/**
+ * The configuration files root's daemons load, one directive per line: nothing rendered into them
+ * may hold a control character (a line break would start a directive of the lab's choosing).
+ * Validation refuses such names first; this is the check where they are written.
+ */
+const LINE_CONFIGS = new Set(['nginx.conf', 'bird.conf', 'bird6.conf']);
+
 /** templates/<name>.hbs, compiled on first use (or its JavaScript, kept by an earlier process). */
 export function template(name: string): Handlebars.TemplateDelegate {
   let t = cache.get(name);
-  if (!t) cache.set(name, (t = compiled(name)));
+  if (!t) {
+    const plain = compiled(name);
+    t = LINE_CONFIGS.has(name)
+      ? (context, options) => {
+          assertConfigSafe(`templates/${name}.hbs`, context);
+          return plain(context, options);
+        }
+      : plain;
+    cache.set(name, t);
+  }
   return t;
 }
 

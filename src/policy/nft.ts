@@ -79,7 +79,12 @@ const TYPE: Record<PolicyDirection, string> = { egress: 'Egress', ingress: 'Ingr
 /** The packet field that names the peer, and the one that names the destination. */
 const PEER_FIELD: Record<PolicyDirection, string> = { egress: 'ip daddr', ingress: 'ip saddr' };
 
-const policyChain = (p: NetworkPolicy, dir: PolicyDirection) => `np.${policyKey(p)}.${dir}`;
+/** A policy's namespace/name as part of chain and set names: validated DNS names (lib/object-name.ts), checked again where nft is written. */
+function nftName(key: string): string {
+  if (!/^[a-z0-9][a-z0-9.-]*(\/[a-z0-9][a-z0-9.-]*)?$/.test(key)) throw new Error(`refusing to write ${JSON.stringify(key)} into an nft chain name: not a DNS-1123 name`);
+  return key;
+}
+const policyChain = (p: NetworkPolicy, dir: PolicyDirection) => `np.${nftName(policyKey(p))}.${dir}`;
 const podChain = (pod: PolicyPod, dir: PolicyDirection) => `${dir}.${pod.namespace}/${pod.name}`;
 /** Pods (with addresses) in address order; each address parsed once, not once per comparison. */
 function sortedByAddress(pods: readonly PolicyPod[]): PolicyPod[] {
@@ -92,7 +97,10 @@ const addressed = (pods: readonly PolicyPod[]) => pods.filter((p) => p.ip && !p.
 
 /** A comment naming where an nft rule comes from, within nft's 128-byte limit. */
 function comment(text: string): string {
-  const t = text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  // A quote, a backslash or a line break would end the comment and start nft syntax of its own.
+  // eslint-disable-next-line no-control-regex
+  const safe = text.replace(/["\\\u0000-\u001f\u007f]/g, '?');
+  const t = safe.length > 120 ? `${safe.slice(0, 117)}...` : safe;
   return `comment "${t}"`;
 }
 
@@ -145,8 +153,8 @@ function policyRules(ctx: PolicyContext, p: NetworkPolicy, dir: PolicyDirection,
   return { name: policyChain(p, dir), rules };
 }
 
-const cnpChain = (p: ClusterNetworkPolicy, dir: PolicyDirection) => `cnp.${p.name}.${dir}`;
-const cnpSubject = (p: ClusterNetworkPolicy) => `cnp.${p.name}.subject`;
+const cnpChain = (p: ClusterNetworkPolicy, dir: PolicyDirection) => `cnp.${nftName(p.name)}.${dir}`;
+const cnpSubject = (p: ClusterNetworkPolicy) => `cnp.${nftName(p.name)}.subject`;
 /** The chain each tier hands on to, per direction: after Admin the NetworkPolicies, after Baseline the destination's ingress check (egress) or accept. */
 const NEXT: Record<ClusterTier, Record<PolicyDirection, string>> = {
   Admin: { egress: 'goto egress-np', ingress: 'goto ingress-np' },

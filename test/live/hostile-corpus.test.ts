@@ -107,6 +107,9 @@ describe.skipIf(!live)('the hostile corpus, graded live', () => {
       hog: 'error 0 memory', // class 7: a memory bomb
       shouter: expect.stringMatching(/^error 0 invalid-lab PL1/), // class 8: escape sequences in a name
       gateway: 'error 0 invalid-lab PL2051', // class 10: a reserved node name
+      birder: 'error 0 invalid-lab PL1005', // class 11: a pool name that writes bird.conf directives
+      nfter: 'error 0 invalid-lab PL1005', // class 11: a policy name that writes nft syntax
+      router: 'error 0 invalid-lab PL2257', // class 11: an Ingress path that writes nginx locations
     });
   });
 

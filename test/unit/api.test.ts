@@ -132,6 +132,13 @@ describe('writes', () => {
     });
   });
 
+  it('a name that is not a DNS-1123 subdomain is a 422 on metadata.name: it would reach nft and nginx.conf', () => {
+    for (const name of ['x"\ninclude "/etc/shadow"', 'Web', '../x']) {
+      const e = refused(() => handle(view, req('POST', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies', { body: JSON.stringify({ metadata: { name }, spec: { podSelector: {} } }) }), 1));
+      expect([e.code, e.details.causes![0]!.field]).toEqual([422, 'metadata.name']);
+    }
+  });
+
   it('an invalid NetworkPolicy or Service is a 422 whose causes name the fields', () => {
     const e = refused(() => handle(view, req('POST', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies', { body: policy({ podSelector: {}, ingress: [{ ports: [{ port: 70000 }], form: [] }] }) }), 1));
     expect(e.code).toBe(422);

@@ -15,6 +15,7 @@
  * vxlan-v6.calico beside vxlan.calico instead (vxlan6.ts). IPv6 alone: the same IPv6 pools and their
  * sessions or vxlan-v6.calico without anything IPv4 (ipv6-only.ts, BIRD's router id routerid.ts).
  */
+import { DNS_SUBDOMAIN_HINT, isDnsSubdomain } from '../../lib/object-name.ts';
 import { CALICO } from '../../constants.ts';
 import * as ip from '../../net/ipv4.ts';
 import { macFor } from '../../plan/names.ts';
@@ -200,6 +201,9 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
   }
   if (config.bothPoolForms)
     p('PL2174', ['ipPools'], 'both ipPool and ipPools are set', 'Write one IP pool as ipPool, or every pool in ipPools; not both.');
+  // Pool names are IPPool metadata.names: DNS-1123 subdomains (they become bird.conf comments).
+  for (const pool of [...config.pools, ...config.pools6])
+    if (pool.at && !isDnsSubdomain(pool.name)) p('PL1005', [...pool.at, 'name'], `IP pool name ${JSON.stringify(pool.name)} is not a DNS-1123 subdomain`, DNS_SUBDOMAIN_HINT);
   // An IPv6-only lab has no IPv4 pool to check (a written one is PL2184).
   if (only) return out;
   const podNet = ip.parseCidr(lab.podCidr);
