@@ -5,7 +5,8 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { duration, durationProblem, formatDuration } from '../dns/corefile/names.ts';
-import { eventMatches, readEvents, type LabEvent } from '../runtime/events.ts';
+import { eventMatches, readEvents, type EventReason, type LabEvent } from '../runtime/events.ts';
+import { EVENT_REASONS } from '../loops/event-reasons.ts';
 import { readState } from '../runtime/state.ts';
 import { Exit, EXIT, labName, upOrExit } from './common.ts';
 import { dim, red } from './terminal.ts';
@@ -24,6 +25,24 @@ export function timeoutMs(text: string): number {
   return ms;
 }
 
+/** `--wait-for`'s parser: a reason podlab's events have (a typo would wait in vain), and an optional object after ':'. */
+export function waitFor(text: string): { reason: EventReason; object?: string } {
+  const [reason, object] = text.split(/:(.*)/s, 2);
+  const r = EVENT_REASONS.find((k) => k === reason);
+  if (!r) {
+    const near = EVENT_REASONS.find((k) => k.toLowerCase() === reason!.toLowerCase());
+    throw new InvalidArgumentError(`--wait-for "${reason}" is not a reason podlab's events have${near ? ` (did you mean ${near}?)` : ''}; they are ${EVENT_REASONS.join(', ')}`);
+  }
+  return { reason: r, ...(object ? { object } : {}) };
+}
+
+/** `--since`'s parser: an ISO 8601 time, kept as the events' own form (UTC, milliseconds) so it compares as text. */
+export function sinceIso(text: string): string {
+  const t = /^\d{4}-\d{2}-\d{2}(T[\d:.]+)?(Z|[+-]\d{2}:?\d{2})?$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(t)) throw new InvalidArgumentError(`--since "${text}" is not an ISO 8601 time, e.g. 2026-12-07T10:00:00Z`);
+  return new Date(t).toISOString();
+}
+
 function line(e: LabEvent, json: boolean): string {
   if (json) return `${JSON.stringify(e)}\n`;
   const t = e.at.slice(11, 23);
@@ -37,8 +56,8 @@ export function registerEvents(program: Command): void {
     .argument('<lab>', 'lab name or file')
     .option('--json', 'one JSON object per line: at, type, reason, object, message')
     .option('-f, --follow', 'keep printing new events until Ctrl-C (or the lab goes down)')
-    .option('--wait-for <reason[:object]>', 'wait until an event with this reason (and object, e.g. Restarted:pod/web-) happens; prints it')
-    .option('--since <iso>', 'only events at or after this time (ISO 8601)')
+    .addOption(new Option('--wait-for <reason[:object]>', 'wait until an event with this reason (and object, e.g. Restarted:pod/web-) happens; prints it').argParser(waitFor))
+    .addOption(new Option('--since <iso>', 'only events at or after this time (ISO 8601, e.g. 2026-12-07T10:00:00Z)').argParser(sinceIso))
     .addOption(new Option('--timeout <duration>', 'how long --wait-for waits: milliseconds, or a duration such as 500ms, 10s, 2m').default(30_000, '30s').argParser(timeoutMs))
     .addHelpText('after', `
 Examples:
@@ -48,18 +67,16 @@ Examples:
   podlab events self-healing --wait-for Restarted:pod/web- --json
   podlab events self-healing --wait-for Evicted --timeout 2m
 
-Reasons: Exited, BackOff, Restarted, Unhealthy, Killing, Ready, NotReady, EndpointRemoved,
-EndpointAdded, Scheduled, SuccessfulCreate, SuccessfulDelete, FailedScheduling, NodeFailed,
-NodeNotReady, Evicted, NodeRestored, NodeReady, Crash, Sickened, Healed, ScalingReplicaSet.
+Reasons: ${EVENT_REASONS.join(', ')}.
 
-Exit codes: 0 printed (or the awaited event happened); 1 --wait-for timed out; 2 the lab is not up
-or --timeout is not a duration.`)
-    .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: string; since?: string; timeout: number }) => {
+Exit codes: 0 printed (or the awaited event happened); 1 --wait-for timed out; 2 the lab is not up,
+or --timeout, --since or --wait-for's reason is not one.`)
+    .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: { reason: EventReason; object?: string }; since?: string; timeout: number }) => {
       const lab = await labName(arg, opts.json);
       upOrExit(lab, opts.json);
       const since = opts.since ?? '';
       if (opts.waitFor) {
-        const [reason, object] = opts.waitFor.split(/:(.*)/s, 2);
+        const { reason, object } = opts.waitFor;
         const deadline = Date.now() + opts.timeout;
         for (;;) {
           const hit = readEvents(lab).find((e) => e.at >= since && eventMatches(e, { reason, ...(object ? { object } : {}) }));
@@ -68,7 +85,7 @@ or --timeout is not a duration.`)
             return;
           }
           if (Date.now() > deadline || !readState(lab)) {
-            process.stderr.write(`no ${opts.waitFor} event within ${formatDuration(opts.timeout)}\n`);
+            process.stderr.write(`no ${reason}${object ? `:${object}` : ''} event within ${formatDuration(opts.timeout)}\n`);
             throw new Exit(EXIT.failed);
           }
           await new Promise((r) => setTimeout(r, 100));

@@ -22,10 +22,15 @@ export function podlabProgram(): Command {
       // bundle it loaded, and how long that took) shows even for one that traces nothing else.
       mark(`cli: ${action.name()} starts`);
     })
-    .showHelpAfterError()
+    // A usage error is coded like every other error, and points at the command's help rather than printing it whole.
+    .configureOutput({ outputError: (text, write) => write(usageError(text)) })
+    .showHelpAfterError('  hint: See --help for the command\'s usage and examples. Nothing was changed on this host.')
     // Commander's errors end the parse by a throw (runProgram maps them), not by its process.exit(1).
     .exitOverride();
 }
+
+/** Commander's `error: …` as podlab prints errors: `error PL3141 …` (a usage error). */
+export const usageError = (text: string): string => `error PL3141 ${text.replace(/^error: /, '')}`;
 
 /** Runs the command line; an Exit sets the exit code, anything else is an internal error (exit 2). */
 export function runProgram(program: Command): void {

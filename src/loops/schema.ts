@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { port } from '../schema/fields.ts';
+import { EVENT_REASONS } from './event-reasons.ts';
 
 const seconds = (min: number) => z.number().int({ message: 'must be a whole number of seconds' }).min(min, { message: `must be at least ${min}` }).max(3600, { message: 'must be at most 3600' });
 const threshold = z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(100, { message: 'must be at most 100' });
@@ -109,7 +110,7 @@ export const loopActionSchemas = [
    */
   z.strictObject({
     action: z.literal('wait-event'),
-    reason: z.string().min(1),
+    reason: z.enum(EVENT_REASONS),
     object: z.string().optional(),
     text: z.string().optional(),
     /** @default 10000 */

@@ -31,7 +31,7 @@ import { rolloutStep } from '../loops/rollout.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
-import { readEvents, recordEvent } from './events.ts';
+import { readEvents, recordEvent, type EventReason } from './events.ts';
 import { ownNodeEnv, type Executor } from './exec.ts';
 import { readExit, reasonOf } from './exits.ts';
 import { withLabMutex } from './mutex.ts';
@@ -67,7 +67,7 @@ export class Agent {
     this.file.agent = { pid: process.pid };
   }
 
-  private event(type: 'Normal' | 'Warning', reason: string, object: string, message: string): void {
+  private event(type: 'Normal' | 'Warning', reason: EventReason, object: string, message: string): void {
     recordEvent(this.lab, { type, reason, object, message });
   }
 

@@ -8,14 +8,15 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { stateDir } from './state.ts';
 import { compareText } from '../lib/order.ts';
+import type { EventReason } from '../loops/event-reasons.ts';
+
+export type { EventReason } from '../loops/event-reasons.ts';
 
 export interface LabEvent {
   /** ISO time. */
   at: string;
-  /** Sequence within the writer, for a stable order at equal times. */
   type: 'Normal' | 'Warning';
-  /** Kubernetes-style reason: Started, Exited, BackOff, Restarted, Unhealthy, Killing, Ready, NotReady, EndpointRemoved, EndpointAdded, Scheduled, SuccessfulCreate, SuccessfulDelete, NodeNotReady, NodeReady, Evicted. */
-  reason: string;
+  reason: EventReason;
   /** `pod/web-…`, `service/default/web`, `node/worker-2`, `deployment/web`. */
   object: string;
   message: string;

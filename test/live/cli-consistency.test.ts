@@ -50,20 +50,29 @@ describe.skipIf(!live)('live commands agree with each other', () => {
     expect(await scopedSnapshot([PREFIX])).toEqual(before);
   }, 120_000);
 
-  it('events --timeout takes a duration (1s) and gives up after it; what is not a duration is a usage error', async () => {
+  it('events --timeout takes a duration (1s) and gives up after it; a bad duration, reason or --since is a usage error', async () => {
     const t0 = Date.now();
-    const r = await podlab('events', 'self-healing', '--wait-for', 'Nope', '--timeout', '1s');
+    const r = await podlab('events', 'self-healing', '--wait-for', 'Evicted:pod/none-', '--timeout', '1s');
     expect(r.timedOut, 'waited without end').toBe(false);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('no Nope event within 1s');
+    expect(r.stderr).toContain('no Evicted:pod/none- event within 1s');
     expect(Date.now() - t0).toBeLessThan(15_000);
-    expect((await podlab('events', 'self-healing', '--wait-for', 'Nope', '--timeout', '300')).exitCode).toBe(1); // bare: milliseconds
+    expect((await podlab('events', 'self-healing', '--wait-for', 'Evicted:pod/none-', '--timeout', '300')).exitCode).toBe(1); // bare: milliseconds
     for (const bad of ['soon', '1x', '-1s', '1.5']) {
-      const b = await podlab('events', 'self-healing', '--wait-for', 'Nope', '--timeout', bad);
+      const b = await podlab('events', 'self-healing', '--wait-for', 'Evicted', '--timeout', bad);
       expect(b.timedOut, bad).toBe(false);
       expect(b.exitCode, bad).toBe(2);
       expect(b.stderr, bad).toContain(`--timeout "${bad}"`);
     }
+    // A reason no event has would be waited for in vain; a time that is none would show nothing.
+    const typo = await podlab('events', 'self-healing', '--wait-for', 'restarted');
+    expect([typo.exitCode, typo.stderr.split('\n')[0]]).toEqual([2, expect.stringMatching(/^error PL3141 .*"restarted" is not a reason podlab's events have \(did you mean Restarted\?\)/)]);
+    const since = await podlab('events', 'self-healing', '--since', 'garbage');
+    expect([since.exitCode, since.stderr.split('\n')[0]]).toEqual([2, expect.stringContaining('--since "garbage" is not an ISO 8601 time')]);
+    const all = await podlab('events', 'self-healing', '--json');
+    const first = JSON.parse(all.stdout.split('\n')[0]!) as { at: string };
+    const later = await podlab('events', 'self-healing', '--json', '--since', first.at.replace(/\.\d+Z$/, '.000+00:00'));
+    expect(later.stdout.split('\n').filter(Boolean).length).toBeGreaterThan(0);
   });
 
   it('logs: an unknown container is PL3032, exit 2, as exec', async () => {

@@ -158,8 +158,8 @@ describe('events (v1)', () => {
     const pod = healing.status.pods.find((p) => p.owner)!;
     const at = '2026-12-07T10:00:00.000Z';
     const events = [
-      { at, type: 'Warning' as const, reason: 'Unhealthy', object: `pod/${pod.name}`, message: 'Readiness probe failed' },
-      { at, type: 'Normal' as const, reason: 'NodeNotReady', object: 'node/worker-2', message: 'Node worker-2 status is now: NodeNotReady' },
+      { at, type: 'Warning' as const, reason: 'Unhealthy' as const, object: `pod/${pod.name}`, message: 'Readiness probe failed' },
+      { at, type: 'Normal' as const, reason: 'NodeNotReady' as const, object: 'node/worker-2', message: 'Node worker-2 status is now: NodeNotReady' },
     ];
     const view = { ...healing, events };
     const podUid = (body(handle(view, req('GET', `/api/v1/namespaces/default/pods/${pod.name}`), 1)).metadata as unknown as { uid: string }).uid;
