@@ -25,7 +25,7 @@ export function registerUp(program: Command): void {
     .option('--check', "run the lab's checks once it is up")
     .option('--typecheck', 'also run the TypeScript type check first (slower)')
     .option('--json', 'print the result as JSON')
-    .option('--no-api', "no Kubernetes API server for this lab (podlab kubeconfig starts one on first use)")
+    .option('--no-api', 'no Kubernetes API server for this lab: podlab kubeconfig and kubectl then refuse it (PL3070); bring it up again without --no-api to use kubectl')
     .addOption(formatOption())
     .addOption(new Option('--crash-after-step <n>', 'testing: SIGKILL podlab itself after n journaled steps').hideHelp().argParser(Number))
     .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; api: boolean; format: ReportFormat; crashAfterStep?: number }) => {

@@ -113,6 +113,8 @@ export const CODES = {
   PL2109: 'invalid namespace label',
   PL2110: 'unknown NetworkPolicy',
   PL2111: 'invalid pod label',
+  PL2112: 'NetworkPolicy selects nothing (warning)',
+  PL2113: 'NetworkPolicy names a port no pod has (warning)',
   PL2115: 'unknown ClusterNetworkPolicy tier',
   PL2116: 'unknown ClusterNetworkPolicy action',
   PL2117: 'ClusterNetworkPolicy priority out of range',
@@ -275,6 +277,7 @@ export const CODES = {
   // a pod's PID namespace (src/compile/rules.ts): PL3118.
   PL3118: 'shareProcessNamespace with hostNetwork',
   PL3140: 'bad lab-name prefix',
+  PL3141: 'usage error: an unknown command or option, a missing argument, a bad option value',
   // trace's address family (src/trace/ends.ts, src/trace/trace.ts): PL3146–PL3148.
   PL3146: 'trace in a family the lab lacks',
   PL3147: 'trace end has no address in the family',

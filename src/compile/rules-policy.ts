@@ -6,7 +6,8 @@
  */
 import { contains, formatPrefix, parsePrefix, type Prefix } from '../net/addr.ts';
 import { NAMESPACE_NAME_LABEL, type LabelSelector, type NetworkPolicy } from '../policy/types.ts';
-import { diag, type Diagnostic } from './diagnostics.ts';
+import { diag, warning, type Diagnostic } from './diagnostics.ts';
+import { matchesSelector, namespaceLabelsOf, peerSelectsPod, policySelects } from '../policy/selectors.ts';
 import type { Lab } from './lab.ts';
 
 type At = (...p: (string | number)[]) => (string | number)[];
@@ -102,8 +103,44 @@ export function policyIsValid(lab: Lab, p: NetworkPolicy, at: At, out: Diagnosti
     }
 }
 
+/**
+ * What an author most likely mistyped, as warnings (the lab still builds; such a policy is legal):
+ * a podSelector or peer that selects no pod, a namespaceSelector that selects no namespace
+ * (PL2112), a named port no container of the pods it is about declares (PL2113). Pods that a
+ * scenario labels later may be meant: with a label-pod step, selections are not judged.
+ */
+function policyLooksMistyped(lab: Lab, p: NetworkPolicy, at: At, out: Diagnostic[]): void {
+  const where = `NetworkPolicy "${p.namespace}/${p.name}"`;
+  const pods = lab.pods.filter((q) => !q.hostNetwork).map((q) => ({ ...q, hostNetwork: false, node: q.node, containers: q.containers.map((c) => ({ ports: c.ports })) }));
+  const relabelled = lab.scenarios.some((sc) => sc.steps.some((st) => st.action?.action === 'label-pod'));
+  const labels = (sel: LabelSelector) => [...Object.entries(sel.matchLabels).map(([k, v]) => `${k}=${v}`), ...sel.matchExpressions.map((e) => `${e.key} ${e.operator}${e.values.length ? ` (${e.values.join(', ')})` : ''}`)].join(', ');
+  const selected = pods.filter((q) => policySelects(p, q));
+  if (!relabelled && !selected.length && lab.namespaces.includes(p.namespace))
+    out.push(warning('PL2112', at('podSelector'), `${where} selects no pod: no pod in namespace "${p.namespace}" has ${labels(p.podSelector) || 'any labels'}`, 'It isolates nothing and allows nothing. Check the labels against the pods\' (podlab status, or topology.md).'));
+  for (const dir of ['ingress', 'egress'] as const)
+    for (const [i, rule] of p[dir].entries()) {
+      const peersKey = dir === 'ingress' ? 'from' : 'to';
+      for (const [j, peer] of rule.peers.entries()) {
+        if (peer.ipBlock) continue;
+        const pat: At = (...q) => at(dir, i, peersKey, j, ...q);
+        if (peer.namespaceSelector && !lab.namespaces.some((ns) => matchesSelector(peer.namespaceSelector!, namespaceLabelsOf(lab.namespaceLabels, ns))))
+          out.push(warning('PL2112', pat('namespaceSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: namespaceSelector selects no namespace (${labels(peer.namespaceSelector) || 'any labels'})`, `Namespaces: ${lab.namespaces.join(', ')}; each has the label ${NAMESPACE_NAME_LABEL}=<its name>.`));
+        else if (!relabelled && peer.podSelector && !pods.some((q) => peerSelectsPod(peer, p.namespace, q, lab.namespaceLabels)))
+          out.push(warning('PL2112', pat('podSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: the peer selects no pod (${labels(peer.podSelector) || 'any labels'}${peer.namespaceSelector ? ', in the namespaces selected' : ` in namespace "${p.namespace}"`})`, 'Traffic from or to no pod is allowed by it; check the labels.'));
+      }
+      // A named port resolves against the pods traffic goes to: the policy's own for ingress, any pod for egress.
+      const targets = dir === 'ingress' ? selected : pods;
+      for (const [k, q] of rule.ports.entries())
+        if (typeof q.port === 'string' && targets.length && !targets.some((t) => t.containers.some((c) => c.ports.some((cp) => cp.name === q.port && cp.protocol === q.protocol))))
+          out.push(warning('PL2113', at(dir, i, 'ports', k, 'port'), `${where} ${dir}[${i}].ports[${k}]: no container of ${dir === 'ingress' ? 'the pods it selects' : 'any pod'} has a ${q.protocol} port named "${q.port}": the rule allows nothing`, `Named ports: ${[...new Set(targets.flatMap((t) => t.containers.flatMap((c) => c.ports.flatMap((cp) => (cp.name ? [`${cp.name} (${cp.protocol} ${cp.containerPort})`] : [])))))].join(', ') || '(none)'}.`));
+    }
+}
+
 export function policiesAreValid(lab: Lab, out: Diagnostic[]): void {
-  for (const p of lab.networkPolicies) policyIsValid(lab, p, (...q) => ['networkPolicies', p.name, ...q], out);
+  for (const p of lab.networkPolicies) {
+    policyIsValid(lab, p, (...q) => ['networkPolicies', p.name, ...q], out);
+    policyLooksMistyped(lab, p, (...q) => ['networkPolicies', p.name, ...q], out);
+  }
   for (const [ns, labels] of Object.entries(lab.namespaceLabels)) {
     const i = lab.namespaces.indexOf(ns) - 2;
     const nsAt = (...q: (string | number)[]) => ['namespaces', i, 'labels', ...q];

@@ -237,8 +237,8 @@ export const servicesAreValid: Rule = (lab, out) => {
     if (s.loadBalancerIP !== undefined && s.type !== 'LoadBalancer')
       out.push(diag('PL2021', svcPath(s.name, 'loadBalancerIP'), `${where}: loadBalancerIP applies only to LoadBalancer Services, not ${s.type}`));
 
-    // Ports.
-    if (s.type !== 'ExternalName' && !s.ports.length)
+    // Ports. A headless Service may have none (the API server's rule): DNS answers with its pods' addresses.
+    if (s.type !== 'ExternalName' && !headless && !s.ports.length)
       out.push(diag('PL2018', svcPath(s.name), `${where} has no ports`, 'Add ports: [{ port: 80, targetPort: 8080 }].'));
     const names = new Set<string>();
     const pairs = new Set<string>();

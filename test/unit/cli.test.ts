@@ -217,7 +217,8 @@ describe('podlab CLI', () => {
     expect(upHelp.stdout).toContain('--no-api');
     const upBad = await podlab('up', 'labs/kubenet.lab.ts', '--no-such-option');
     expect(upBad.exitCode).toBe(2);
-    expect(upBad.stderr).toContain("error: unknown option '--no-such-option'");
+    expect(upBad.stderr).toContain("error PL3141 unknown option '--no-such-option'");
+    expect(upBad.stderr).not.toContain('Usage:'); // a pointer to --help, not the whole help
     const prefixed = await podlab('--prefix', 'spd-x-', 'down', 'labs/kubenet.lab.ts', '--json');
     expect(JSON.parse(prefixed.stdout)).toMatchObject([{ lab: 'spd-x-kubenet', existed: false }]);
     const bad = await podlab('down', 'none', '--prefix', 'Bad_');

@@ -55,10 +55,13 @@ export function requireFamily(lab: LabView, c: { name: string; at: (string | num
     out.push(diag('PL2186', checkAt(c)('family'), `check "${c.name}": family ${c.family}, but the lab is ${families.length > 1 ? 'dual stack' : `${families[0]}-only`}: no session or block of that family exists`, `Leave family out, or write ${families.map((f) => `'${f}'`).join(' or ')}.`));
 }
 
+/** `from` and `peer` of a Calico check are always nodes: `n1` is `node/n1`, as `stop-bird` and a BGPPeer name them. */
+export const asNode = (ref: string): string => (ref.includes('/') ? ref : `node/${ref}`);
+
 /** `from` must be a node of the lab. */
 export function requireNode(lab: LabView, c: { name: string; at: (string | number)[] }, field: string, ref: string, out: Diagnostic[]): boolean {
   if (ref.startsWith('node/') && lab.nodes.some((n) => `node/${n.name}` === ref)) return true;
-  out.push(diag('PL2157', checkAt(c)(field), `check "${c.name}": ${field} "${ref}" is not a node of the lab`, `Write ${field}: "node/<name>" with one of: ${lab.nodes.map((n) => n.name).join(', ')}.`));
+  out.push(diag('PL2157', checkAt(c)(field), `check "${c.name}": ${field} "${ref}" is not a node of the lab`, `Write ${field}: "<name>" (or "node/<name>") with one of: ${lab.nodes.map((n) => n.name).join(', ')}.`));
   return false;
 }
 
@@ -107,8 +110,8 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     at,
     kind: 'bgp',
     timeoutMs: c.timeoutMs ?? 10000,
-    from: c.from,
-    peer: c.peer,
+    from: asNode(c.from),
+    peer: asNode(c.peer),
     ...(c.learned !== undefined ? { learned: c.learned } : {}),
     absent: c.absent ?? false,
     ...(c.family ? { family: c.family } : {}),

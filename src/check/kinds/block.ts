@@ -10,7 +10,7 @@ import { diag } from '../../compile/diagnostics.ts';
 import { contains, formatPrefix, parseAddr, parsePrefix } from '../../net/addr.ts';
 import type { CalicoNode } from '../../cni/calico/index.ts';
 import { resolveSource, type Peers } from './targets.ts';
-import { requireCalico, requireFamily, requireNode } from './bgp.ts';
+import { asNode, requireCalico, requireFamily, requireNode } from './bgp.ts';
 import { checkAt, clip, parseJsonArray, type Check, type CheckTarget, type ProbeKind, type Stage, type Stages } from './kind.ts';
 
 export type BlockCheck<S extends Stage> = Check<
@@ -47,7 +47,7 @@ export const block: ProbeKind<'block', BlockCheck<'lab'>, BlockCheck<'plan'>> = 
     at,
     kind: 'block',
     timeoutMs: c.timeoutMs ?? 5000,
-    from: c.from,
+    from: asNode(c.from),
     ...(c.holds ? { holds: c.holds } : {}),
     ...(c.pod !== undefined ? { to: c.pod } : {}),
     borrowed: c.borrowed ?? true,
