@@ -4,7 +4,7 @@ import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
 import { planCached } from './plan-cache.ts';
 import { Interrupted } from '../runtime/up.ts';
 import { upExclusive, UpRefused } from '../runtime/up-exclusive.ts';
-import { checkHost } from '../runtime/preflight.ts';
+import { checkHost, missingCommands } from '../runtime/preflight.ts';
 import { span, traced } from '../lib/trace.ts';
 import { labStatus } from '../runtime/status.ts';
 import { realExecutor } from '../runtime/exec.ts';
@@ -36,6 +36,7 @@ export function registerUp(program: Command): void {
       planned();
       const host = await traced('cli: preflight (checkHost)', () => checkHost());
       if (host.length) printHostProblems(host, opts.json);
+      if (!opts.json) for (const w of missingCommands(plan.pods)) process.stderr.write(`${formatDiagnostic(w)}\n`);
       // Ctrl-C (SIGINT), or SIGTERM (what `podlab down` sends an `up` of its lab): up finishes what
       // is in flight and starts nothing new; then everything is removed. (A listener stays installed
       // until up is over: with none left, tsx's own SIGINT relay re-raises the signal and the process

@@ -278,6 +278,7 @@ export const CODES = {
   PL3118: 'shareProcessNamespace with hostNetwork',
   PL3140: 'bad lab-name prefix',
   PL3141: 'usage error: an unknown command or option, a missing argument, a bad option value',
+  PL3160: "a container's command is not on this host (warning)",
   // trace's address family (src/trace/ends.ts, src/trace/trace.ts): PL3146–PL3148.
   PL3146: 'trace in a family the lab lacks',
   PL3147: 'trace end has no address in the family',

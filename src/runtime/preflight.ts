@@ -9,9 +9,10 @@ import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { CNI_PLUGIN_DIRS, KERNEL_PROBE_FILE, NETNS_PREFIX, NETNS_RUN_DIR, NOTHING_CHANGED } from '../constants.ts';
 import { cniFeatureHints } from '../cni/registry.ts';
 import { netns } from '../plan/names.ts';
-import { diag, type Diagnostic } from '../compile/diagnostics.ts';
+import { diag, warning, type Diagnostic } from '../compile/diagnostics.ts';
 import { realExecutor, type Executor } from './exec.ts';
 import { ensureDnsServer, ensureNative } from './artifacts.ts';
+import { CONTAINER_PATH } from '../render/render.ts';
 
 const DEBIAN_PACKAGE: Record<string, string> = {
   ip: 'iproute2',
@@ -32,6 +33,35 @@ export function onPath(tool: string): boolean {
       return false;
     }
   });
+}
+
+/**
+ * Containers whose command is not on this host (an absolute path that is not an executable, or a
+ * name on no directory of the container's PATH): they would end at once with exit 127, as a pod
+ * whose image lacks the command does in Kubernetes (StartError, then CrashLoopBackOff). Not an
+ * error — the lab is built, and such a pod may be the lesson — but said before `up` builds it,
+ * as PL3160 warnings, rather than found later in `status`.
+ */
+export function missingCommands(pods: readonly { namespace: string; name: string; containers: readonly { name: string; argv: readonly string[]; env: Readonly<Record<string, string>> }[] }[]): Diagnostic[] {
+  const executable = (path: string) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const out: Diagnostic[] = [];
+  for (const pod of pods)
+    for (const c of pod.containers) {
+      const cmd = c.argv[0];
+      // podlab's own programs (@workload, @dns, @nginx) and an unshare wrapper are its to start.
+      if (!cmd || cmd.startsWith('@') || cmd === 'unshare') continue;
+      const found = cmd.includes('/') ? executable(cmd) : (c.env.PATH ?? CONTAINER_PATH).split(':').some((d) => d && executable(`${d}/${cmd}`));
+      if (!found)
+        out.push(warning('PL3160', [], `pod ${pod.namespace}/${pod.name} container ${c.name}: its command "${cmd}" is ${cmd.includes('/') ? 'not an executable on this host' : "on no directory of the container's PATH"}: it will end at once (exit 127), as a container whose image lacks the command`, `The lab is built anyway (podlab status shows the container dead, podlab logs its error). Containers run this host's programs: fix command, or install the program.`));
+    }
+  return out;
 }
 
 let pluginDir: string | undefined;
