@@ -4,10 +4,12 @@
  * same as `podlab status`), so that it and any other reader of that state agree.
  * Exit codes: 0 printed, 2 podlab could not read it (no such lab, more than one lab up and none named, bad option).
  */
-import type { Command } from 'commander';
+import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
+import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
 import { createRequire } from 'node:module';
 import { allStatus, containerReady, labStatus, lastStateOf, nodeFailed, podReady, shownContainers, type LabStatus } from '../runtime/status.ts';
 import { Exit, EXIT, labName, labPrefix, notUpExit, prefixNamed } from './common.ts';
+import { unprefixed } from './basics.ts';
 
 const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
   pods: 'pods', pod: 'pods', po: 'pods',
@@ -16,6 +18,15 @@ const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
   nodes: 'nodes', node: 'nodes', no: 'nodes',
 };
 const OUTPUTS = ['wide', 'json', 'yaml'] as const;
+
+type Resource = (typeof RESOURCES)[string];
+
+/** `<resource>`'s parser: kubectl's names and short names; anything else is a usage error (PL3141). */
+function resourceOf(what: string): Resource {
+  const r = RESOURCES[what.toLowerCase()];
+  if (!r) throw new InvalidArgumentError(`"${what}" is not a resource podlab get shows: pods (po), svc (services), endpoints (ep), nodes (no)`);
+  return r;
+}
 type Output = (typeof OUTPUTS)[number] | undefined;
 
 /** The yaml package, loaded when `-o yaml` asks for it, not at every start of live.cjs (bin/podlab.js). */
@@ -113,11 +124,11 @@ export function registerGet(program: Command): void {
   program
     .command('get')
     .description("Show a live lab's pods, Services, endpoints or nodes in kubectl's layout (read from the live state, as `status` is).")
-    .argument('<resource>', 'pods (po), svc (services), endpoints (ep) or nodes (no)')
+    .addArgument(new Argument('<resource>', 'pods (po), svc (services), endpoints (ep) or nodes (no)').argParser(resourceOf))
     .argument('[lab]', 'lab name or file; may be left out when one lab is up (with a lab-name prefix: one lab of the prefix)')
     .option('-n, --namespace <namespace>', 'only this namespace (default: default)')
     .option('-A, --all-namespaces', 'every namespace')
-    .option('-o, --output <format>', 'wide, json or yaml')
+    .addOption(new Option('-o, --output <format>', 'wide, json or yaml').choices(OUTPUTS))
     .addHelpText('after', `
 Examples:
   podlab get pods services                 pods of the default namespace of lab "services"
@@ -126,16 +137,7 @@ Examples:
   podlab get ep services -o json           the endpoints as a kubectl-style List
 
 Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none named; bad option).`)
-    .action(async (what: string, arg: string | undefined, opts: { namespace?: string; allNamespaces?: boolean; output?: string }) => {
-      const resource = RESOURCES[what.toLowerCase()];
-      if (!resource) {
-        process.stderr.write(`podlab get: unknown resource "${what}"; one of pods (po), svc, endpoints (ep), nodes (no)\n`);
-        throw new Exit(EXIT.cannotRun);
-      }
-      if (opts.output !== undefined && !(OUTPUTS as readonly string[]).includes(opts.output)) {
-        process.stderr.write(`podlab get: -o ${opts.output}: one of ${OUTPUTS.join(', ')}\n`);
-        throw new Exit(EXIT.cannotRun);
-      }
+    .action(async (resource: Resource, arg: string | undefined, opts: { namespace?: string; allNamespaces?: boolean; output?: string }) => {
       let status: LabStatus | undefined;
       const lab = arg === undefined ? undefined : await labName(arg, opts.output === 'json');
       if (lab) status = labStatus(lab);
@@ -144,7 +146,7 @@ Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none na
         const up = allStatus(labPrefix());
         const whose = prefixNamed();
         if (up.length !== 1) {
-          process.stderr.write(up.length ? `podlab get: ${up.length} labs${whose} are up (${up.map((s) => s.lab).join(', ')}): name one\n` : `podlab get: no lab${whose} is up\n`);
+          process.stderr.write(`${formatDiagnostic(up.length ? diag('PL3141', [], `${up.length} labs${whose} are up (${up.map((s) => s.lab).join(', ')}): name one`, `e.g. podlab get ${Object.keys(RESOURCES).find((k) => RESOURCES[k] === resource)} ${unprefixed(up[0]!.lab)}`) : diag('PL3113', [], `no lab${whose} is up`, 'Bring one up with podlab up <lab file>.'))}\n`);
           throw new Exit(EXIT.cannotRun);
         }
         status = up[0];

@@ -4,7 +4,7 @@
  * its pods leave the endpoints and Deployment pods are recreated on other nodes. `restore` plugs
  * it back in: it rejoins empty of the pods evicted meanwhile.
  */
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { realExecutor } from '../runtime/exec.ts';
 import { failNode, restoreNode } from '../runtime/faults.ts';
 import { PodError } from '../runtime/pods.ts';
@@ -15,7 +15,7 @@ export function registerNode(program: Command): void {
   program
     .command('node')
     .description('Fail a node of a live lab (link down, its kubelet stopped) or restore it; the control loops move its pods.')
-    .argument('<action>', 'fail or restore')
+    .addArgument(new Argument('<action>', 'fail or restore').choices(['fail', 'restore']))
     .argument('<lab>', 'lab name or file')
     .argument('<node>', 'node name')
     .option('--json', 'print the result as JSON')
@@ -27,10 +27,6 @@ Examples:
 
 Exit codes: 0 done; 1 the link command failed; 2 the lab is not up, has no such node or no control loops.`)
     .action(async (action: string, arg: string, node: string, opts: { json?: boolean }) => {
-      if (action !== 'fail' && action !== 'restore') {
-        process.stderr.write(`node: unknown action "${action}" (fail or restore)\n`);
-        throw new Exit(EXIT.cannotRun);
-      }
       const lab = await labName(arg, opts.json);
       const state = readState(lab);
       if (!state) notUpExit(lab, undefined, opts.json);

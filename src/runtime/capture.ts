@@ -34,7 +34,7 @@ export function captureTarget(state: LabState, target: string): CaptureTarget | 
   try {
     t = findTarget(state.plan, target);
   } catch (e) {
-    if (e instanceof TargetError) return diag('PL3030', [], e.message, 'Name a pod (or namespace/pod), node/<name>, host/<name> or gateway.');
+    if (e instanceof TargetError) return diag('PL3030', [], e.message, `Name a pod (or namespace/pod), node/<name>${state.plan.hosts.length ? ', host/<name>' : ''}${state.plan.gateway ? ' or gateway' : ''}.`);
     throw e;
   }
   if (t.kind === 'pod' && !state.pods[t.pod.name]) return diag('PL3030', [], `pod ${t.pod.namespace}/${t.pod.name} of lab "${state.plan.lab}" is not running (deleted?)`, `See podlab status ${state.plan.lab}.`);

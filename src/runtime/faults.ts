@@ -54,8 +54,13 @@ function node(state: LabState, name: string) {
 export async function failNode(ex: Executor, state: LabState, name: string, now = Date.now()): Promise<RunResult> {
   const n = node(state, name);
   const r = await ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${state.plan.fabric.netns}`, '--', 'ip', 'link', 'set', n.fabricPort, 'down']);
-  updateControl(state.lab, (c) => (c.failedNodes[name] = now));
-  recordEvent(state.lab, { type: 'Warning', reason: 'NodeFailed', object: `node/${name}`, message: `node ${name} failed: link down, its agent stopped` });
+  // Failing a failed node changes nothing: it keeps the time it failed (its grace counts from then), and no second event.
+  let was = false;
+  updateControl(state.lab, (c) => {
+    was = c.failedNodes[name] !== undefined;
+    if (!was) c.failedNodes[name] = now;
+  });
+  if (!was) recordEvent(state.lab, { type: 'Warning', reason: 'NodeFailed', object: `node/${name}`, message: `node ${name} failed: link down, its agent stopped` });
   return r;
 }
 
@@ -63,8 +68,13 @@ export async function failNode(ex: Executor, state: LabState, name: string, now 
 export async function restoreNode(ex: Executor, state: LabState, name: string): Promise<RunResult> {
   const n = node(state, name);
   const r = await ex.run(['nsenter', `--net=${NETNS_RUN_DIR}/${state.plan.fabric.netns}`, '--', 'ip', 'link', 'set', n.fabricPort, 'up']);
-  updateControl(state.lab, (c) => delete c.failedNodes[name]);
-  recordEvent(state.lab, { type: 'Normal', reason: 'NodeRestored', object: `node/${name}`, message: `node ${name} restored: link up` });
+  // Restoring a node that is not failed changes nothing, and says nothing in the events.
+  let was = false;
+  updateControl(state.lab, (c) => {
+    was = c.failedNodes[name] !== undefined;
+    delete c.failedNodes[name];
+  });
+  if (was) recordEvent(state.lab, { type: 'Normal', reason: 'NodeRestored', object: `node/${name}`, message: `node ${name} restored: link up` });
   return r;
 }
 

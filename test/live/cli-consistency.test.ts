@@ -67,6 +67,11 @@ describe.skipIf(!live)('live commands agree with each other', () => {
     // A reason no event has would be waited for in vain; a time that is none would show nothing.
     const typo = await podlab('events', 'self-healing', '--wait-for', 'restarted');
     expect([typo.exitCode, typo.stderr.split('\n')[0]]).toEqual([2, expect.stringMatching(/^error PL3141 .*"restarted" is not a reason podlab's events have \(did you mean Restarted\?\)/)]);
+    // Every usage error is coded (PL3141), exit 2: an argument or option value outside its choices too.
+    for (const args of [['get', 'foo', 'self-healing'], ['get', 'pods', 'self-healing', '-o', 'bogus'], ['node', 'frob', 'self-healing', 'worker-2']]) {
+      const u = await podlab(...args);
+      expect([u.exitCode, u.stderr.split('\n')[0]!.slice(0, 13)], args.join(' ')).toEqual([2, 'error PL3141 ']);
+    }
     const since = await podlab('events', 'self-healing', '--since', 'garbage');
     expect([since.exitCode, since.stderr.split('\n')[0]]).toEqual([2, expect.stringContaining('--since "garbage" is not an ISO 8601 time')]);
     const all = await podlab('events', 'self-healing', '--json');

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
+import { readEvents } from '../../src/runtime/events.ts';
 import { setHealth } from '../../src/runtime/faults.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus, type LabStatus } from '../../src/runtime/status.ts';
@@ -63,7 +64,12 @@ describe.runIf(live)('get on a lab with control loops (live)', () => {
   }, 60_000);
 
   it('get nodes: a failed node is NotReady (its Ready condition Unknown) while status lists it failed', async () => {
+    const events = (reason: string) => readEvents(LAB).filter((e) => e.reason === reason && e.object === 'node/worker-3').length;
+    const [failed, restored] = [events('NodeFailed'), events('NodeRestored')];
     expect(cli(PREFIX, 'node', 'fail', 'self-healing', 'worker-3').status).toBe(0);
+    // Failing it again changes nothing: no second event (and its grace still counts from the first).
+    expect(cli(PREFIX, 'node', 'fail', 'self-healing', 'worker-3').status).toBe(0);
+    expect(events('NodeFailed')).toBe(failed + 1);
     try {
       await until('worker-3 failed', (s) => !!s.agent?.failedNodes.includes('worker-3'));
       const out = cli(PREFIX, 'get', 'nodes', 'self-healing').stdout;
@@ -76,6 +82,9 @@ describe.runIf(live)('get on a lab with control loops (live)', () => {
     }
     await until('worker-3 restored', (s) => !s.agent?.failedNodes.includes('worker-3'));
     expect(cli(PREFIX, 'get', 'nodes', 'self-healing').stdout).toMatch(/^worker-3 +Ready/m);
+    // Restoring a node that is not failed says nothing.
+    expect(cli(PREFIX, 'node', 'restore', 'self-healing', 'worker-3').status).toBe(0);
+    expect(events('NodeRestored')).toBe(restored + 1);
   }, 60_000);
 
   it("with a lab-name prefix, a lab left out is one of the prefix's labs, never another user's", () => {
@@ -85,6 +94,6 @@ describe.runIf(live)('get on a lab with control loops (live)', () => {
     // This lab is up, but not under the prefix: it is neither picked nor counted.
     const none = cli('fx1-nolab-', 'get', 'pods');
     expect(none.status).toBe(2);
-    expect(none.stderr).toBe('podlab get: no lab named fx1-nolab-… is up\n');
+    expect(none.stderr.split('\n')[0]).toBe('error PL3113 no lab named fx1-nolab-… is up');
   }, 60_000);
 });
