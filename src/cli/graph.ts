@@ -4,7 +4,8 @@
  * state: pods that are down drawn red and dashed, live IPs and endpoints; with --checks, the
  * lab's checks run first and the ends of each failed one marked). The model and the
  * drawing are src/render/graph/; this picks the source, the format and where the bytes go.
- * Exit codes: 0 drawn, 1 the lab file is invalid, 2 podlab could not draw (bad option, lab not up).
+ * Exit codes: 0 drawn, 1 the lab file is invalid, 2 podlab could not draw (PL3150 a bad --format,
+ * PL3151 --checks with a lab file, PL3113 the lab is not up).
  * (A failed check is drawn, not an exit code: the drawing is what was asked for.)
  */
 import { writeFileSync } from 'node:fs';
@@ -22,7 +23,9 @@ import { realExecutor } from '../runtime/exec.ts';
 import { liveGraphFacts } from '../runtime/live-graph.ts';
 import { failedMarks } from '../ui/page.ts';
 import { readState } from '../runtime/state.ts';
-import { dim, green, red } from './terminal.ts';
+import { diag, formatDiagnostic, type Code } from '../compile/diagnostics.ts';
+import { NOTHING_CHANGED } from '../constants.ts';
+import { color, dim, green, red } from './terminal.ts';
 import { compileLabFile, EXIT, isLabFile, prefixed, printDiagnostics, unprefixed } from './basics.ts';
 
 export const GRAPH_FORMATS = ['svg', 'mermaid', 'dot', 'json'] as const;
@@ -34,6 +37,12 @@ const BY_EXTENSION: Record<string, GraphFormat> = { '.svg': 'svg', '.mmd': 'merm
 function fail(message: string, code: number): void {
   process.stderr.write(`${red('✗')} ${message}\n`);
   process.exitCode = code;
+}
+
+/** A usage error, with its permanent code (docs/errors.md): exit 2. */
+function refuse(code: Code, message: string, hint: string): void {
+  process.stderr.write(`${formatDiagnostic(diag(code, [], message, `${hint} ${NOTHING_CHANGED}`), undefined, color)}\n`);
+  process.exitCode = EXIT.cannotRun;
 }
 
 /** The drawing in one format. */
@@ -56,10 +65,13 @@ What is drawn (docs/graph.md has the key to shapes and colours):
 Planned or live:
   a lab file draws the plan (the same drawing as generated/<lab>/topology.svg);
   the name of a lab that is up draws its live state: pods that are deleted or whose processes
-  exited are red and dashed, with their live IPs, and the endpoints kube-proxy has now;
+  exited are red and dashed, with their live IPs (a deleted pod none), and the endpoints
+  kube-proxy has now; a node failed with podlab node fail is drawn failed (NotReady), its link
+  and its tunnels or routes red and dashed. In a lab with IPv6, every family's addresses;
   with --checks, the lab's checks run first (as podlab check) and the pods, nodes, hosts and
-  Services at the ends of each failed one are red and bold, "✗ check <name>" in their box
-  (SVG and DOT; JSON lists them as failedChecks; Mermaid does not mark them).
+  Services at the ends of each failed one (of a matrix: of each failed cell) are red and bold,
+  "✗ check <name>" in their box (SVG and DOT; JSON lists them as failedChecks; Mermaid does not
+  mark them).
 
 Examples:
   podlab graph labs/pod-networking.lab.ts --out topology.svg
@@ -68,7 +80,8 @@ Examples:
   sudo podlab graph pod-networking --out live.svg          the lab as it runs now
   sudo podlab graph pod-networking --checks --out live.svg with its checks run: failed ones in red
 
-Exit codes: 0 drawn, 1 the lab file is invalid, 2 it could not draw (unknown format, lab not up).`;
+Exit codes: 0 drawn, 1 the lab file is invalid, 2 it could not draw (PL3150 unknown format,
+PL3151 --checks with a lab file, PL3113 lab not up).`;
 
 export function registerGraph(program: Command): void {
   program
@@ -82,7 +95,7 @@ export function registerGraph(program: Command): void {
     .action(async (arg: string, opts: { format?: string; out?: string; checks?: boolean }) => {
       const format = opts.format ?? (opts.out ? BY_EXTENSION[extname(opts.out).toLowerCase()] : undefined) ?? 'svg';
       if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
-        fail(`--format "${format}" is not a drawing format: use one of ${GRAPH_FORMATS.join(', ')}.`, EXIT.cannotRun);
+        refuse('PL3150', `--format "${format}" is not a drawing format: use one of ${GRAPH_FORMATS.join(', ')}.`, `For a PNG, let Graphviz draw the DOT: podlab graph ${arg} --format dot | dot -Tpng -o ${unprefixed(arg).replace(/\.lab\.ts$/, '').replace(/^.*\//, '')}.png`);
         return;
       }
       let plan: Plan;
@@ -98,7 +111,7 @@ export function registerGraph(program: Command): void {
         plan = buildPlan(r.lab);
         banner = bannerOf(plan);
         if (opts.checks) {
-          fail(`--checks marks the checks of a lab that is up: name it (podlab graph ${plan.lab} --checks), not its file.`, EXIT.cannotRun);
+          refuse('PL3151', `--checks marks the checks of a lab that is up, and ${arg} is a lab file: its checks have nothing to run against.`, `Bring it up (podlab up ${arg}), then name it: podlab graph ${plan.lab} --checks.`);
           return;
         }
         if (readState(prefixed(plan.lab))?.status === 'up') process.stderr.write(dim(`lab ${prefixed(plan.lab)} is up: \`podlab graph ${plan.lab}\` draws it as it runs; this is its plan.\n`));
@@ -108,10 +121,7 @@ export function registerGraph(program: Command): void {
         const facts = liveGraphFacts(lab);
         if (!facts) {
           const state = readState(lab);
-          fail(
-            `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}, so there is no live state to draw. Draw its plan from the lab file instead: podlab graph labs/${unprefixed(arg)}.lab.ts`,
-            EXIT.cannotRun,
-          );
+          refuse('PL3113', `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}, so there is no live state to draw.`, `Draw its plan from the lab file instead: podlab graph labs/${unprefixed(arg)}.lab.ts`);
           return;
         }
         ({ plan, live } = facts);

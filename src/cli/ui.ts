@@ -24,9 +24,10 @@ The page listens on ${UI_HOST} only, and answers only with the random token in t
 forward the port (ssh -L 8080:${UI_HOST}:<port> …) and open it with the same token.
 
 On the page:
-  Topology     the live drawing (podlab graph <lab>): pods that are down red and dashed; after a
-               check run, the pods and Services of failed checks red; after a trace, its path orange
-               (red where it was dropped)
+  Topology     the live drawing (podlab graph <lab>): pods that are down red and dashed, a failed
+               node (podlab node fail) red and dashed with its link and tunnels; after a check run,
+               the pods and Services of failed checks (and failed matrix cells) red; after a trace,
+               its path orange (red where it was dropped)
   Checks       "Run checks" runs every check of the lab, as podlab check does, and shows each result
   Trace        pick from and to (or click a pod in the drawing, then another): the hops of
                podlab trace, each confirmed by a probe, and the path drawn on the topology

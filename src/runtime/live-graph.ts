@@ -5,6 +5,7 @@
  */
 import type { GraphLive } from '../render/graph/model.ts';
 import type { Plan } from '../plan/plan.ts';
+import { readControl } from './loops-state.ts';
 import { readState } from './state.ts';
 import { labStatus } from './status.ts';
 
@@ -25,7 +26,10 @@ export function liveGraphFacts(lab: string): { plan: Plan; live: GraphLive } | u
     const dead = [...(p.pause && !p.pause.alive ? ['sandbox (pause) exited'] : []), ...p.containers.filter((c) => !c.alive).map((c) => `container ${c.name} exited`)];
     const why = !p.running ? 'deleted' : dead.join(', ');
     const veth = hostVeth(state.pods[p.name]?.cniResult, bridges.get(p.node));
-    pods[p.name] = { state: why ? 'down' : 'running', ip: p.ip, ...(why ? { why } : {}), ...(veth ? { hostVeth: veth } : {}) };
+    // A deleted pod has no address any more (host-local released it), as `status` shows it: `-`.
+    pods[p.name] = { state: why ? 'down' : 'running', ip: p.running ? p.ip : '', ips: p.running ? p.podIPs : [], ...(why ? { why } : {}), ...(veth ? { hostVeth: veth } : {}) };
   }
-  return { plan: state.plan, live: { pods, endpoints: state.endpoints ?? state.plan.endpoints } };
+  // Failed nodes: as the agent holds them (NotReady in `get nodes`), and as `node fail` recorded them the moment it unplugged the link.
+  const failedNodes = [...new Set([...(status.agent?.failedNodes ?? []), ...Object.keys(state.plan.loops ? readControl(lab).failedNodes : {})])].sort();
+  return { plan: state.plan, live: { pods, endpoints: state.endpoints ?? state.plan.endpoints, ...(failedNodes.length ? { failedNodes } : {}) } };
 }

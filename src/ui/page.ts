@@ -38,13 +38,19 @@ export interface UiModel {
   services: { namespace: string; name: string; type: string; address: string; ports: string[]; endpoints: string[] }[];
   /** Where a trace may start (pods, nodes, hosts) and end (those and Services), as `podlab trace` names them. */
   ends: { from: string[]; to: string[] };
+  /** Nodes that failed (`podlab node fail`): NotReady, drawn red and dashed with their link and tunnels down. */
+  failedNodes: string[];
   checks: UiCheck[];
   trace?: UiTrace;
 }
 
-/** The graph boxes a check's two ends are drawn as (the pod, node link, host or Service), for marking a failed check. */
+/**
+ * The graph boxes a check's two ends are drawn as (the pod, node link, host or Service), for
+ * marking a failed check. A matrix has no two ends of its own: its cells do (failedMarks marks
+ * the failed ones); here it names the ends of every cell.
+ */
 export function checkBoxes(g: Graph, c: PlanCheck): string[] {
-  if (c.kind === 'matrix') return [];
+  if (c.kind === 'matrix') return [...new Set(c.matrix.cells.flatMap((cell) => checkBoxes(g, cell)))];
   const ids: string[] = [];
   const from = (c as { from?: { kind: string; name: string } }).from;
   if (from) {
@@ -59,20 +65,43 @@ export function checkBoxes(g: Graph, c: PlanCheck): string[] {
   return ids;
 }
 
-/** The failed checks by box, for the drawing's marks. */
+/** How many failed cells of a matrix a box lists by name before it counts the rest. */
+const CELLS_NAMED = 3;
+
+/**
+ * The failed checks by box, for the drawing's marks. A failed matrix marks the two ends of each
+ * failed cell, once per box: `<matrix name> (x-a → svc/y/s-y-a:80, …)`, naming that box's failed
+ * cells (row → column as the matrix writes them), the first few and how many more.
+ */
 export function failedMarks(g: Graph, checks: readonly PlanCheck[], results: readonly CheckResult[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const r of results) {
     if (r.status !== 'fail') continue;
     const c = checks.find((x) => x.index === r.index);
     if (!c) continue;
-    for (const id of checkBoxes(g, c)) (out[id] ??= []).push(r.name);
+    if (c.kind !== 'matrix') {
+      for (const id of checkBoxes(g, c)) (out[id] ??= []).push(r.name);
+      continue;
+    }
+    // Cells are row-major in the plan and in the result alike (sources × targets).
+    const cols = c.matrix.cols;
+    const byBox = new Map<string, string[]>();
+    (r.matrix?.cells ?? []).forEach((cell, i) => {
+      const planned = c.matrix.cells[i];
+      if (cell.status !== 'fail' || !planned) return;
+      const what = `${c.matrix.rows[Math.floor(i / cols.length)] ?? '?'} → ${cols[i % cols.length] ?? '?'}`;
+      for (const id of new Set(checkBoxes(g, planned))) byBox.set(id, [...(byBox.get(id) ?? []), what]);
+    });
+    for (const [id, cells] of byBox) {
+      const more = cells.length > CELLS_NAMED ? `, ${cells.length - CELLS_NAMED} more` : '';
+      (out[id] ??= []).push(`${r.name} (${cells.slice(0, CELLS_NAMED).join(', ')}${more})`);
+    }
   }
   return out;
 }
 
 /** The pods, Services and trace ends of a lab's status. */
-export function statusParts(s: LabStatus, graph: Graph): Pick<UiModel, 'pods' | 'services' | 'ends'> {
+export function statusParts(s: LabStatus, graph: Graph): Pick<UiModel, 'pods' | 'services' | 'ends' | 'failedNodes'> {
   const down = new Map(graph.nodes.filter((n) => n.kind === 'pod' && n.state === 'down').map((n) => [n.id, n.label.find((l) => l.startsWith('not running'))]));
   const pods = s.pods.map((p) => {
     const why = down.get(`pod/${p.namespace}/${p.name}`);
@@ -89,7 +118,8 @@ export function statusParts(s: LabStatus, graph: Graph): Pick<UiModel, 'pods' | 
   const podRefs = s.pods.filter((p) => p.running && p.namespace !== 'kube-system').map((p) => `${p.namespace}/${p.name}`);
   const from = [...podRefs, ...s.nodes.map((n) => `node/${n.name}`), ...s.hosts.map((h) => `host/${h.name}`)];
   const to = [...podRefs, ...s.services.filter((v) => v.type !== 'ExternalName' && v.clusterIP && v.clusterIP !== 'None').map((v) => `svc/${v.namespace}/${v.name}`), ...s.nodes.map((n) => `node/${n.name}`), ...s.hosts.map((h) => `host/${h.name}`)];
-  return { pods, services, ends: { from, to } };
+  const failedNodes = graph.clusters.filter((c) => c.kind === 'node' && c.state === 'failed').map((c) => c.id.replace(/^node\//, ''));
+  return { pods, services, ends: { from, to }, failedNodes };
 }
 
 export function escapeHtml(s: string): string {
@@ -152,9 +182,13 @@ export function pageUpdate(m: UiModel, before: UiModel | undefined): UiUpdate {
   return { svg: m.svg, pods: podRows(m), services: serviceRows(m), checks: m.checks.map(checkRow).join(''), changes: before ? changesOf(before, m) : [] };
 }
 
-/** The changes a learner cares about between two views of the lab: pods down or back, endpoints, check results. */
-export function changesOf(a: Pick<UiModel, 'pods' | 'services' | 'checks'>, b: Pick<UiModel, 'pods' | 'services' | 'checks'>): string[] {
+/** The changes a learner cares about between two views of the lab: nodes failed or restored, pods down or back, endpoints, check results. */
+export function changesOf(a: Pick<UiModel, 'pods' | 'services' | 'checks'> & Partial<Pick<UiModel, 'failedNodes'>>, b: Pick<UiModel, 'pods' | 'services' | 'checks'> & Partial<Pick<UiModel, 'failedNodes'>>): string[] {
   const out: string[] = [];
+  const failedA = new Set(a.failedNodes ?? []);
+  const failedB = new Set(b.failedNodes ?? []);
+  for (const n of failedB) if (!failedA.has(n)) out.push(`node ${n} failed (NotReady, link down)`);
+  for (const n of failedA) if (!failedB.has(n)) out.push(`node ${n} restored`);
   const podsA = new Map(a.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
   for (const p of b.pods) {
     const was = podsA.get(`${p.namespace}/${p.name}`);

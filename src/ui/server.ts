@@ -136,7 +136,7 @@ export async function startUi(lab: string, opts: { port?: number; ex?: Executor 
     const status = labStatus(lab);
     if (!facts || !status) return undefined;
     const parts = statusParts(status, buildGraph(facts.plan, facts.live));
-    return JSON.stringify([parts.pods, parts.services, results.map((r) => [r.index, r.status, r.seen]), lastTrace ? [lastTrace.from, lastTrace.to, lastTrace.outcome] : []]);
+    return JSON.stringify([parts.pods, parts.services, parts.failedNodes, results.map((r) => [r.index, r.status, r.seen]), lastTrace ? [lastTrace.from, lastTrace.to, lastTrace.outcome] : []]);
   }
 
   function event(res: ServerResponse, name: string, data: unknown): void {

@@ -65,7 +65,7 @@ function wellFormed(svg: string): string[] {
 
 describe('graph model of every example lab', () => {
   for (const file of labFiles) {
-    it(`${file}: every node, pod and Service, with its addresses`, () => {
+    it(`${file}: every node, pod and Service, with its addresses in every family`, () => {
       const plan = plans.get(file)!;
       const g = buildGraph(plan);
       expect(g.live).toBe(false);
@@ -77,23 +77,28 @@ describe('graph model of every example lab', () => {
       }
       for (const n of g.nodes) if (n.cluster) expect(g.clusters.map((c) => c.id)).toContain(n.cluster);
 
-      expect(node(g, graphIds.nodeNetwork).label[0]).toContain(plan.nodeNetwork.cidr);
+      for (const cidr of plan.nodeNetwork.cidrs ?? [plan.nodeNetwork.cidr]) expect(node(g, graphIds.nodeNetwork).label[0]).toContain(cidr);
       for (const n of plan.nodes) {
-        expect(g.clusters.find((c) => c.id === graphIds.nodeCluster(n.name))?.label.join(' ')).toContain(n.podCidr);
+        for (const cidr of n.podCidrs) expect(g.clusters.find((c) => c.id === graphIds.nodeCluster(n.name))?.label.join(' ')).toContain(cidr);
         const link = node(g, graphIds.nodeDevice(n.name, n.iface));
-        expect(link.ips).toEqual([n.ip]);
-        expect(link.label[0]).toContain(n.ip);
+        expect(link.ips).toEqual(n.ips);
+        for (const a of n.ips) expect(link.label[0]).toContain(a);
         expect(g.edges).toContainEqual(expect.objectContaining({ from: graphIds.nodeNetwork, to: link.id, kind: 'wire' }));
-        // A pod bridge where the conflist has one (kubenet, flannel); calico's pods hang off routed veths.
-        if (hasBridge(n)) expect(node(g, graphIds.nodeDevice(n.name, 'cni0')).ips).toEqual([n.podGateway]);
-        else expect(ids.has(graphIds.nodeDevice(n.name, 'cni0'))).toBe(false);
+        // A pod bridge where the conflist has one (kubenet, flannel), with the gateway of each family's range; calico's pods hang off routed veths.
+        if (hasBridge(n)) {
+          const ranges = (n.conflist.plugins.find((p) => p.type === 'bridge') as unknown as { ipam: { ranges: { gateway: string }[][] } }).ipam.ranges;
+          const bridge = node(g, graphIds.nodeDevice(n.name, 'cni0'));
+          expect(bridge.ips).toEqual(ranges.map((r) => r[0]!.gateway));
+          expect(bridge.ips).toContain(n.podGateway);
+          for (const [i, cidr] of n.podCidrs.entries()) expect(bridge.label[0]).toContain(`${bridge.ips[i]}/${cidr.split('/')[1]}`);
+        } else expect(ids.has(graphIds.nodeDevice(n.name, 'cni0'))).toBe(false);
       }
       const ifaceOf = new Map(plan.nodes.map((n) => [n.name, n.iface]));
       const bridged = new Set(plan.nodes.filter(hasBridge).map((n) => n.name));
       for (const p of plan.pods) {
         const pod = node(g, graphIds.pod(p));
-        expect(pod.ips).toEqual([p.ip]);
-        expect(pod.label[1]).toContain(p.ip);
+        expect(pod.ips).toEqual(p.ips);
+        for (const a of p.ips) expect(pod.label[1]).toContain(a);
         expect(pod.state).toBe('planned');
         expect(pod.cluster).toBe(graphIds.nodeCluster(p.node));
         const attach = g.edges.filter((e) => e.to === pod.id && (e.kind === 'veth' || e.kind === 'host-network'));
@@ -102,15 +107,23 @@ describe('graph model of every example lab', () => {
       }
       for (const s of plan.services) {
         const svc = node(g, graphIds.service(s));
-        if (s.clusterIP) {
-          expect(svc.ips).toContain(s.clusterIP);
-          expect(svc.label.join(' ')).toContain(s.clusterIP);
+        for (const a of s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])) {
+          expect(svc.ips).toContain(a);
+          expect(svc.label.join(' ')).toContain(a);
         }
         if (s.externalName) expect(svc.label.join(' ')).toContain(s.externalName);
-        const drawn = g.edges.filter((e) => e.kind === 'endpoint' && e.to === svc.id).map((e) => e.from);
-        expect(drawn).toEqual((plan.endpoints[serviceKey(s)] ?? []).map((e) => graphIds.pod({ namespace: e.namespace, name: e.pod })));
+        const drawn = g.edges.filter((e) => e.kind === 'endpoint' && e.to === svc.id);
+        const planned = plan.endpoints[serviceKey(s)] ?? [];
+        expect(drawn.map((e) => e.from)).toEqual(planned.map((e) => graphIds.pod({ namespace: e.namespace, name: e.pod })));
+        // An endpoint's address in each family of the Service (an IPv6 one bracketed), and no other family's.
+        drawn.forEach((e, i) => {
+          const ep = planned[i]!;
+          const ports = [...new Set(Object.values(ep.ports))].sort((a, b) => a - b).join(',');
+          const want = s.ipFamilies.map((f) => (ep.ips ?? [ep.ip]).find((a) => a.includes(':') === (f === 'IPv6'))!).map((a) => (ports ? (a.includes(':') ? `[${a}]:${ports}` : `${a}:${ports}`) : a));
+          expect(e.label, `${s.name} → ${ep.pod}`).toEqual(want);
+        });
       }
-      for (const h of plan.hosts) expect(node(g, graphIds.host(h.name)).ips).toEqual([h.ip]);
+      for (const h of plan.hosts) expect(node(g, graphIds.host(h.name)).ips).toEqual(h.ips);
       if (plan.gateway) expect(node(g, graphIds.gateway).ips).toContain(plan.gateway.nodeSide.ip);
       else expect(ids.has(graphIds.gateway)).toBe(false);
     });
@@ -204,6 +217,79 @@ describe('graph of a live lab', () => {
     const banner = 'Drawn by podlab from the live state of lab pod-networking (golden test).';
     await expect(graphToDot(g, banner)).toMatchFileSnapshot('../fixtures/graph/pod-networking.live.dot');
     await expect(graphToMermaid(g, banner)).toMatchFileSnapshot('../fixtures/graph/pod-networking.live.mmd');
+  });
+
+  it('a failed node (podlab node fail) is drawn failed: its frame NotReady, its link, wire and every tunnel to it down, said in the title and the key', () => {
+    const plan = plans.get('pod-networking.lab.ts')!;
+    const g = buildGraph(plan, { ...liveFacts(plan), failedNodes: ['worker-2'] });
+    expect(g.title).toContain('live · node worker-2 failed (NotReady)');
+    const cluster = g.clusters.find((c) => c.id === 'node/worker-2')!;
+    expect(cluster.state).toBe('failed');
+    expect(cluster.label[0]).toBe('node worker-2 (worker) · NotReady');
+    expect(g.clusters.filter((c) => c.state === 'failed').map((c) => c.id)).toEqual(['node/worker-2']);
+    const link = node(g, 'node/worker-2/eth0');
+    expect(link.state).toBe('down');
+    expect(link.label).toContain('DOWN, no carrier (node failed)');
+    expect(node(g, 'node/worker-1/eth0').state).toBeUndefined();
+    expect(g.edges.find((e) => e.kind === 'wire' && e.to === link.id)).toMatchObject({ label: ['worker-2 ⇄ eth0'], state: 'down' });
+    expect(g.edges.find((e) => e.kind === 'wire' && e.to === 'node/worker-1/eth0')?.state).toBeUndefined();
+    const tunnels = g.edges.filter((e) => e.kind === 'tunnel');
+    const touches = (e: (typeof tunnels)[number]) => e.from.startsWith('node/worker-2/') || e.to.startsWith('node/worker-2/');
+    expect(tunnels.filter(touches)).toHaveLength(3);
+    for (const t of tunnels) expect(t.state, `${t.from} → ${t.to}`).toBe(touches(t) ? 'down' : undefined);
+
+    const dot = graphToDot(g, 'banner');
+    expect(dot).toContain('node failed (NotReady), its link and tunnels down');
+    expect(dot).toMatch(/"node\/worker-2\/eth0" \[label=.*DOWN, no carrier.*style="filled,dashed".*color="#dc2626"/);
+    expect(dot).toMatch(/"net\/nodes" -> "node\/worker-2\/eth0" \[.*color="#dc2626".*style="dashed"/);
+    expect(dot).toMatch(/"node\/worker-1\/flannel.1" -> "node\/worker-2\/flannel.1" \[.*color="#dc2626".*style="dashed"/);
+    expect(dot).not.toMatch(/"node\/worker-1\/flannel.1" -> "node\/worker-3\/flannel.1" \[.*#dc2626/);
+    expect(dot).toMatch(/label=<<b>node worker-2 \(worker\) · NotReady<\/b>.*style="rounded,filled,dashed".*color="#dc2626"/);
+    const mmd = graphToMermaid(g, 'banner');
+    expect(mmd).toMatch(/^ {2}class .*node__worker_2__eth0.* down$/m);
+    expect(mmd).toMatch(/^ {2}style node__worker_2 .*stroke:#dc2626/m);
+    // Without a failed node nothing of it is drawn.
+    const ok = buildGraph(plan, liveFacts(plan));
+    expect(ok.clusters.some((c) => c.state)).toBe(false);
+    expect(graphToDot(ok, 'banner')).not.toContain('node failed');
+  });
+
+  it("dual stack, live: a pod's addresses in every family, an IPv6-only Service's endpoints in IPv6 and bracketed", () => {
+    const plan = plans.get('dual-stack.lab.ts')!;
+    const pods: GraphLive['pods'] = {};
+    for (const p of plan.pods) pods[p.name] = { state: 'running', ip: p.ip, ips: p.ips };
+    const g = buildGraph(plan, { pods, endpoints: plan.endpoints });
+    const web1 = node(g, 'pod/default/web-1');
+    expect(web1.ips).toEqual(['10.244.1.2', 'fd00:10:244:1::2']);
+    expect(web1.label[1]).toBe('10.244.1.2, fd00:10:244:1::2');
+    const ends = (svc: string) => g.edges.filter((e) => e.kind === 'endpoint' && e.to === `svc/default/${svc}` && e.from === 'pod/default/web-1').map((e) => e.label);
+    expect(ends('web-v6')).toEqual([['[fd00:10:244:1::2]:8080']]);
+    expect(ends('web-v4')).toEqual([['10.244.1.2:8080']]);
+    expect(ends('web')).toEqual([['10.244.1.2:8080', '[fd00:10:244:1::2]:8080']]);
+    expect(node(g, 'svc/default/web').label[1]).toBe('ClusterIP 10.96.0.1, fd00:10:96::1');
+    expect(node(g, 'node/worker-1/eth0').label[0]).toBe('eth0 172.16.94.11, fd00:172:16:94::b');
+    expect(node(g, 'node/worker-1/cni0').label[0]).toBe('cni0 10.244.1.1/24, fd00:10:244:1::1/64');
+  });
+
+  it('a deleted pod has no address in the live drawing (host-local released it)', () => {
+    const plan = plans.get('pod-networking.lab.ts')!;
+    const facts = liveFacts(plan);
+    facts.pods['web-2'] = { state: 'down', ip: '', ips: [], why: 'deleted' };
+    const web2 = node(buildGraph(plan, facts), 'pod/default/web-2');
+    expect(web2.ips).toEqual([]);
+    expect(web2.label.slice(1)).toEqual(['no IP', 'web', 'not running: deleted']);
+  });
+
+  it("calico, live: a pod's routed veth is named as the CNI ADD result names it (cali…), not veth", () => {
+    const plan = plans.get('calico.lab.ts')!;
+    const pod = plan.pods.find((p) => !p.hostNetwork && p.namespace === 'default')!;
+    // Calico's result: the host end (no sandbox) first, eth0 in the pod; there is no bridge.
+    const result = { interfaces: [{ name: 'cali0761ccbeace', mac: 'ee:ee:ee:ee:ee:ee' }, { name: 'eth0', mac: '0a:58:0a:f4:01:02', sandbox: '/run/netns/p' }] };
+    expect(hostVeth(result, undefined)).toBe('cali0761ccbeace');
+    const pods: GraphLive['pods'] = {};
+    for (const p of plan.pods) pods[p.name] = { state: 'running', ip: p.ip, ...(p === pod ? { hostVeth: 'cali0761ccbeace' } : {}) };
+    const g = buildGraph(plan, { pods, endpoints: plan.endpoints });
+    expect(g.edges.find((e) => e.kind === 'veth' && e.to === graphIds.pod(pod))).toMatchObject({ from: graphIds.nodeDevice(pod.node, 'eth0'), label: ['cali0761ccbeace ⇄ eth0'] });
   });
 
   it('finds the host end of a veth pair in a CNI ADD result', () => {

@@ -24,6 +24,8 @@ const { buildGraph } = await import('../../src/render/graph/model.ts');
 const { recordOf } = await import('../../src/runtime/procs.ts');
 const { changesOf, checkBoxes, failedMarks, renderPage } = await import('../../src/ui/page.ts');
 const { startUi } = await import('../../src/ui/server.ts');
+const { liveGraphFacts } = await import('../../src/runtime/live-graph.ts');
+const { graphToDot } = await import('../../src/render/graph/dot.ts');
 
 /** A raw HTTP request (fetch would not let the test send its own Host header). */
 function get(port: number, path: string, opts: { method?: string; host?: string; body?: string; type?: string } = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
@@ -149,6 +151,66 @@ describe('podlab ui server (recorded live state)', () => {
   });
 });
 
+/** Records a lab as up under the state root, every pod alive (as this process); `control` its loops-control.json. */
+async function recordLab(file: string, control?: object): Promise<Plan> {
+  const p = buildPlan((await compileLab(file)).lab!);
+  const alive = recordOf(process.pid);
+  const state: LabState = { lab: p.lab, status: 'up', createdAt: new Date().toISOString(), steps: [], plan: p, pods: Object.fromEntries(p.pods.map((x) => [x.name, { pause: alive, ip: x.ip, containers: {} }])) };
+  mkdirSync(join(root, p.lab), { recursive: true });
+  writeFileSync(join(root, p.lab, 'state.json'), JSON.stringify(state));
+  if (control) writeFileSync(join(root, p.lab, 'loops-control.json'), JSON.stringify(control));
+  return p;
+}
+
+describe('the live drawing from the recorded state (what podlab graph <name> and the page draw)', () => {
+  it('a deleted pod has no IP (as status shows -), not the address it released', () => {
+    const facts = liveGraphFacts(plan.lab)!;
+    expect(facts.live.pods['web-2']).toMatchObject({ state: 'down', ips: [] });
+    const web2 = buildGraph(facts.plan, facts.live).nodes.find((n) => n.id === 'pod/default/web-2')!;
+    expect(web2.ips).toEqual([]);
+    expect(web2.label[1]).toBe('no IP');
+    expect(web2.label.join(' ')).not.toContain('10.244.2.2');
+  });
+
+  it('dual stack: every pod address in both families, the IPv6-only Service to IPv6 endpoints', async () => {
+    const p = await recordLab('labs/dual-stack.lab.ts');
+    const facts = liveGraphFacts(p.lab)!;
+    const g = buildGraph(facts.plan, facts.live);
+    expect(g.nodes.find((n) => n.id === 'pod/default/web-1')).toMatchObject({ ips: ['10.244.1.2', 'fd00:10:244:1::2'] });
+    expect(g.edges.filter((e) => e.kind === 'endpoint' && e.to === 'svc/default/web-v6').map((e) => e.label)).toEqual([['[fd00:10:244:1::2]:8080'], ['[fd00:10:244:2::2]:8080']]);
+    expect(g.nodes.find((n) => n.id === 'svc/default/web')!.label).toContain('ClusterIP 10.96.0.1, fd00:10:96::1');
+  });
+
+  it('a failed node (podlab node fail): drawn failed on the page, named in its view, and the change said in words', async () => {
+    const p = await recordLab('labs/self-healing.lab.ts', { failedNodes: { 'worker-2': Date.now() }, replicas: {}, env: {} });
+    const facts = liveGraphFacts(p.lab)!;
+    expect(facts.live.failedNodes).toEqual(['worker-2']);
+    const g = buildGraph(facts.plan, facts.live);
+    expect(g.clusters.find((c) => c.id === 'node/worker-2')?.state).toBe('failed');
+    expect(g.nodes.find((n) => n.id === 'node/worker-2/eth0')?.state).toBe('down');
+    expect(g.edges.filter((e) => e.state === 'down').map((e) => `${e.kind} ${e.from} ${e.to}`)).toEqual([
+      'wire net/nodes node/worker-2/eth0',
+      'tunnel node/worker-1/flannel.1 node/worker-2/flannel.1',
+      'tunnel node/worker-2/flannel.1 node/worker-3/flannel.1',
+    ]);
+    const other = await startUi(p.lab);
+    try {
+      const view = JSON.parse((await get(other.port, `/api/view?token=${other.token}`)).body) as UiModel;
+      expect(view.failedNodes).toEqual(['worker-2']);
+      // Graphviz writes '-' in text as &#45;.
+      expect(view.svg).toContain('node worker&#45;2 failed (NotReady)');
+      expect(view.svg).toContain('node failed (NotReady), its link and tunnels down');
+      expect(view.svg).toContain('DOWN, no carrier (node failed)');
+      expect(view.svg.match(/<g id="clust\d+" class="cluster down">/g)).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+    const m = { pods: [], services: [], checks: [] };
+    expect(changesOf({ ...m, failedNodes: [] }, { ...m, failedNodes: ['worker-2'] })).toEqual(['node worker-2 failed (NotReady, link down)']);
+    expect(changesOf({ ...m, failedNodes: ['worker-2'] }, { ...m, failedNodes: [] })).toEqual(['node worker-2 restored']);
+  });
+});
+
 describe('the page (pure)', () => {
   it('names what changed between two views: pods down and back, endpoints, check results', () => {
     const pod = (name: string, state: 'running' | 'down', why?: string) => ({ namespace: 'default', name, node: 'w', ips: state === 'running' ? ['10.244.1.2'] : [], state, ...(why ? { why } : {}) });
@@ -170,6 +232,7 @@ describe('the page (pure)', () => {
       pods: [{ namespace: 'default', name: evil, node: 'n', ips: ['10.0.0.1'], state: 'running' }],
       services: [],
       ends: { from: [evil], to: [evil] },
+      failedNodes: [],
       checks: [{ index: 0, name: evil, kind: 'http', result: { status: 'fail', expected: '', seen: evil, command: evil, ms: 1 } }],
       trace: { request: evil, outcome: 'dropped', reason: evil, hops: [{ kind: 'route', at: evil, linux: evil, k8s: evil, status: 'dropped' }] },
     };
@@ -186,5 +249,28 @@ describe('the page (pure)', () => {
     const r = { index: http.index, name: http.name, kind: http.kind, expected: '', seen: '', command: '', attempts: 1, ms: 1 };
     expect(failedMarks(g, plan.checks, [{ ...r, status: 'fail' }])).toEqual({ 'pod/default/client': [http.name], 'pod/default/web-2': [http.name] });
     expect(failedMarks(g, plan.checks, [{ ...r, status: 'pass' }])).toEqual({});
+  });
+
+  it("a failed matrix marks the two ends of each failed cell (its pods and Services), naming the cells; a passing one nothing", async () => {
+    const np = buildPlan((await compileLab('labs/network-policy.lab.ts')).lab!);
+    const g = buildGraph(np);
+    const m = np.checks.find((c) => c.kind === 'matrix')!;
+    if (m.kind !== 'matrix') throw new Error('a matrix');
+    const { rows, cols } = m.matrix;
+    const at = (from: string, to: string) => rows.indexOf(from) * cols.length + cols.findIndex((c) => c.startsWith(to));
+    // As after `podlab label network-policy y-a role=client`: the cells into s-y-a from x-b, y-b and z-c differ.
+    const failing = new Set([at('x-b', 'svc/y/s-y-a'), at('y-b', 'svc/y/s-y-a'), at('z-c', 'svc/y/s-y-a')]);
+    const cell = (i: number) => ({ index: m.index, name: `cell ${i}`, kind: 'tcp' as const, status: failing.has(i) ? ('fail' as const) : ('pass' as const), expected: '', seen: '', command: '', attempts: 1, ms: 1 });
+    const r = { index: m.index, name: m.name, kind: m.kind, status: 'fail' as const, expected: '', seen: '', command: '', attempts: 1, ms: 1, matrix: { rows, cols, cells: m.matrix.cells.map((_, i) => cell(i)) } };
+    const marks = failedMarks(g, np.checks, [r]);
+    expect(Object.keys(marks).sort()).toEqual(['pod/x/x-b', 'pod/y/y-b', 'pod/z/z-c', 'svc/y/s-y-a']);
+    expect(marks['pod/x/x-b']).toEqual([`${m.name} (x-b → svc/y/s-y-a:80)`]);
+    expect(marks['svc/y/s-y-a']).toEqual([`${m.name} (x-b → svc/y/s-y-a:80, y-b → svc/y/s-y-a:80, z-c → svc/y/s-y-a:80)`]);
+    expect(graphToDot(g, 'b', { failed: marks })).toMatch(/"svc\/y\/s-y-a" \[label=.*✗ check .*class="failed"/);
+    // Four failed cells into one box: three named, the rest counted.
+    failing.add(at('z-a', 'svc/y/s-y-a'));
+    const more = failedMarks(g, np.checks, [{ ...r, matrix: { rows, cols, cells: m.matrix.cells.map((_, i) => cell(i)) } }]);
+    expect(more['svc/y/s-y-a']![0]).toMatch(/, 1 more\)$/);
+    expect(failedMarks(g, np.checks, [{ ...r, status: 'pass' }])).toEqual({});
   });
 });

@@ -21,6 +21,8 @@ function nodeStyle(n: GraphNode): Record<string, string> {
     if (n.role === 'host-network') return { shape: 'box', style: 'rounded,filled', fillcolor: '#f0fdf4', color: '#15803d' };
     return { shape: 'box', style: 'rounded,filled', fillcolor: '#dcfce7', color: '#15803d' };
   }
+  // A failed node's link: unplugged.
+  if (n.state === 'down') return { shape: 'box', style: 'filled,dashed', fillcolor: '#fee2e2', color: '#dc2626', fontcolor: '#991b1b', penwidth: '2', class: 'down' };
   const byKind: Record<Exclude<GraphNode['kind'], 'pod'>, Record<string, string>> = {
     network: { shape: 'box', style: 'filled,bold', fillcolor: '#dbeafe', color: '#1d4ed8' },
     link: { shape: 'box', style: 'filled', fillcolor: '#f1f5f9', color: '#475569' },
@@ -75,10 +77,10 @@ const TOOLTIP_ONLY = new Set<GraphEdgeKind>(['tunnel', 'route', 'endpoint']);
 /** The colours of a traced path: delivered, dropped. */
 const PATH_COLOR = { ok: '#ea580c', dropped: '#dc2626' } as const;
 
-function edgeLine(e: GraphEdge, indent: string, down: ReadonlySet<string>, onPath?: string): string {
+function edgeLine(e: GraphEdge, indent: string, onPath?: string): string {
   const a: Record<string, string> = { ...EDGE_STYLE[e.kind] };
-  // A pod that is not running has no veth (deleted) or nothing behind it: its link is drawn as down.
-  if ((e.kind === 'veth' || e.kind === 'host-network') && down.has(e.to)) Object.assign(a, { color: '#dc2626', style: 'dashed' });
+  // A pod that is not running has no veth (deleted) or nothing behind it; a failed node's link is unplugged: drawn as down.
+  if (e.state === 'down') Object.assign(a, { color: '#dc2626', style: 'dashed' }, e.kind === 'tunnel' || e.kind === 'route' ? { fontcolor: '#dc2626' } : {});
   if (onPath) Object.assign(a, { color: onPath, penwidth: '4', class: 'traced' });
   if (e.label && TOOLTIP_ONLY.has(e.kind)) a.tooltip = e.label.join('\n');
   else if (e.label) a.label = `<${e.label.map(html).join('<br/>')}>`;
@@ -99,7 +101,11 @@ const KEY: Record<GraphEdgeKind, [string, string]> = {
 function key(g: Graph, marks: DrawMarks): string {
   const kinds = (Object.keys(KEY) as GraphEdgeKind[]).filter((k) => g.edges.some((e) => e.kind === k));
   const items = kinds.map((k) => `<font color="${EDGE_STYLE[k].color}">${html(KEY[k][0])}</font> ${html(KEY[k][1])}`);
-  if (g.nodes.some((n) => n.state === 'down')) items.push('<font color="#dc2626">red, dashed</font>: pod not running');
+  if (g.nodes.some((n) => n.kind === 'pod' && n.state === 'down')) items.push('<font color="#dc2626">red, dashed</font>: pod not running');
+  if (g.clusters.some((c) => c.state === 'failed')) {
+    const between = g.edges.some((e) => e.state === 'down' && e.kind === 'tunnel') ? 'tunnels' : g.edges.some((e) => e.state === 'down' && e.kind === 'route') ? 'routes' : '';
+    items.push(`<font color="#dc2626">red, dashed frame</font>: node failed (NotReady), its link${between ? ` and ${between}` : ''} down`);
+  }
   if (marks.failed && Object.keys(marks.failed).length) items.push('<font color="#dc2626">red, bold</font>: a failed check');
   const path = marks.path ? `<br/><font color="${marks.path.ok ? PATH_COLOR.ok : PATH_COLOR.dropped}">trace ${html(marks.path.label)}</font>` : '';
   return `<${html(g.title)}<br/><font point-size="9">${items.join('    ')}</font>${path}>`;
@@ -126,10 +132,12 @@ export function graphToDot(g: Graph, banner: string, marks: DrawMarks = {}): str
   const nodeLine = (n: GraphNode, indent: string) => `${indent}${quote(n.id)} [${attrs(markedNode(n, marks, pathColor))}];`;
   for (const n of g.nodes) if (!n.cluster) out.push(nodeLine(n, '  '));
   g.clusters.forEach((c, i) => {
-    const style =
-      c.kind === 'node'
-        ? { style: 'rounded,filled', fillcolor: '#f8fafc', color: '#64748b' }
-        : { style: 'rounded,filled', fillcolor: '#fdf4ff', color: '#c026d3' };
+    const style: Record<string, string> =
+      c.state === 'failed'
+        ? { style: 'rounded,filled,dashed', fillcolor: '#fef2f2', color: '#dc2626', fontcolor: '#991b1b', penwidth: '2', class: 'down' }
+        : c.kind === 'node'
+          ? { style: 'rounded,filled', fillcolor: '#f8fafc', color: '#64748b' }
+          : { style: 'rounded,filled', fillcolor: '#fdf4ff', color: '#c026d3' };
     out.push(`  subgraph ${quote(`cluster_${i}`)} {`);
     out.push(`    graph [${attrs({ label: label(c.label, 11, true), ...style, fontsize: '11', labeljust: 'l' })}];`);
     const inside = g.nodes.filter((n) => n.cluster === c.id);
@@ -138,8 +146,7 @@ export function graphToDot(g: Graph, banner: string, marks: DrawMarks = {}): str
     if (c.kind === 'services') out.push(`    { rank=same; ${inside.map((n) => quote(n.id)).join('; ')}; }`);
     out.push('  }');
   });
-  const down = new Set(g.nodes.filter((n) => n.state === 'down').map((n) => n.id));
-  g.edges.forEach((e, i) => out.push(edgeLine(e, '  ', down, onPath.has(i) ? pathColor : undefined)));
+  g.edges.forEach((e, i) => out.push(edgeLine(e, '  ', onPath.has(i) ? pathColor : undefined)));
   out.push('}');
   return `${out.join('\n')}\n`;
 }

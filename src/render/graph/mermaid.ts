@@ -44,8 +44,8 @@ const SHAPE: Record<GraphNode['kind'], [string, string]> = {
 
 /** The class of a box (its colours, classDef below). */
 function className(n: GraphNode): string {
-  if (n.kind !== 'pod') return n.kind;
   if (n.state === 'down') return 'down';
+  if (n.kind !== 'pod') return n.kind;
   return n.role === 'dns' ? 'dnsPod' : 'pod';
 }
 
@@ -88,9 +88,9 @@ export function graphToMermaid(g: Graph, banner: string): string {
     for (const n of g.nodes) if (n.cluster === c.id) out.push(nodeLine(n, '    '));
     out.push('  end');
   }
-  const down = new Set(g.nodes.filter((n) => n.state === 'down').map((n) => n.id));
   for (const e of g.edges) {
-    const l = e.kind === 'veth' && down.has(e.to) ? LINK['host-network'] : LINK[e.kind];
+    // A line that is down (a pod's veth, a failed node's link) is drawn dashed.
+    const l = e.state === 'down' && (e.kind === 'veth' || e.kind === 'wire') ? LINK['host-network'] : LINK[e.kind];
     const [from, to] = l.reverse ? [e.to, e.from] : [e.from, e.to];
     const text = l.labelled && e.label ? `|${label(e.label, true)}|` : '';
     out.push(`  ${ids.get(from)} ${l.link}${text} ${ids.get(to)}`);
@@ -99,5 +99,7 @@ export function graphToMermaid(g: Graph, banner: string): string {
     const members = g.nodes.filter((n) => className(n) === name).map((n) => ids.get(n.id));
     if (members.length) out.push(`  classDef ${name} ${style}`, `  class ${members.join(',')} ${name}`);
   }
+  // A failed node's frame: red and dashed, as its link.
+  for (const c of g.clusters) if (c.state === 'failed') out.push(`  style ${ids.get(c.id)} fill:#fef2f2,stroke:#dc2626,stroke-width:2px,stroke-dasharray:5 5`);
   return `${out.join('\n')}\n`;
 }

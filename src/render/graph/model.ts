@@ -6,6 +6,7 @@
  * mode itself (`CniMode.topology`).
  */
 import { cniMode } from '../../cni/registry.ts';
+import { formatAddr, nth, parsePrefix, type Family } from '../../net/addr.ts';
 import type { Plan, PlanNode, PlanPod } from '../../plan/plan.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../../plan/services.ts';
 
@@ -21,7 +22,8 @@ export type GraphNodeKind = 'network' | 'link' | 'bridge' | 'device' | 'pod' | '
 
 /**
  * A pod's state: `planned` (drawn from a lab file), `running` (live, every process alive), or
- * `down` (live: deleted, or its sandbox or a container has exited).
+ * `down` (live: deleted, or its sandbox or a container has exited). A node's link is `down` when
+ * the node failed (`podlab node fail`: its link to the node network unplugged).
  */
 export type PodState = 'planned' | 'running' | 'down';
 
@@ -33,9 +35,9 @@ export interface GraphNode {
   label: string[];
   /** The cluster (a node's namespace, the Services) it is drawn in. */
   cluster?: string;
-  /** Its addresses (node, pod, cluster, load-balancer IPs), for tools and tests. */
+  /** Its addresses (node, pod, cluster, load-balancer IPs), every family's, primary first, for tools and tests. */
   ips: string[];
-  /** Pods: running or not. */
+  /** Pods: running or not; a failed node's link: down. */
   state?: PodState;
   /** Pods: the cluster DNS pod, or a pod sharing its node's network. */
   role?: 'dns' | 'host-network';
@@ -55,12 +57,16 @@ export interface GraphEdge {
   to: string;
   kind: GraphEdgeKind;
   label?: string[];
+  /** Live: the line is down (the veth of a pod that is not running; a failed node's link, tunnels and routes). */
+  state?: 'down';
 }
 
 export interface GraphCluster {
   id: string;
   kind: 'node' | 'services';
   label: string[];
+  /** Live: the node failed (`podlab node fail`): NotReady, its link down. */
+  state?: 'failed';
 }
 
 export interface Graph {
@@ -76,10 +82,16 @@ export interface Graph {
   edges: GraphEdge[];
 }
 
-/** What a live lab adds to its plan: each pod's state and address, and the endpoints kube-proxy has now. */
+/**
+ * What a live lab adds to its plan: each pod's state and addresses (`ips` one per family, primary
+ * first, none once deleted; without it, `ip`), the endpoints kube-proxy has now, and the nodes
+ * that failed.
+ */
 export interface GraphLive {
-  pods: Record<string, { state: 'running' | 'down'; ip: string; why?: string; hostVeth?: string }>;
+  pods: Record<string, { state: 'running' | 'down'; ip: string; ips?: string[]; why?: string; hostVeth?: string }>;
   endpoints: Record<string, Endpoint[]>;
+  /** Nodes failed with `podlab node fail` (link unplugged, NotReady). */
+  failedNodes?: string[];
 }
 
 /** A path drawn over the graph (a trace, src/trace/draw.ts): its boxes and its lines (indexes into `edges`). */
@@ -117,6 +129,26 @@ function podBridge(node: PlanNode): string | undefined {
   return plugin ? String(plugin.bridge ?? 'cni0') : undefined;
 }
 
+const familyOf = (a: string): Family => (a.includes(':') ? 'IPv6' : 'IPv4');
+
+/** `addr:port`, an IPv6 address bracketed (`[fd00::2]:8080`), as URLs and `ss` write it. */
+const hostPort = (a: string, port: string): string => (a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`);
+
+/** Distinct, in order. */
+const distinct = (xs: readonly string[]): string[] => [...new Set(xs)];
+
+/** A fabric link's addresses: its IPv4 (or only) one and, in a lab with IPv6, its IPv6 one. */
+const linkIps = (l: { ip: string; ip6?: string }): string[] => distinct([l.ip, ...(l.ip6 ? [l.ip6] : [])]);
+
+/** The pod bridge's gateway address in each of the node's pod CIDRs (`<addr>/<len>`): the bridge plugin's first address of each range. */
+function bridgeAddresses(node: PlanNode): string[] {
+  return (node.podCidrs ?? [node.podCidr]).map((cidr) => {
+    const [net, len] = cidr.split('/');
+    const gw = familyOf(node.podGateway) === familyOf(net!) ? node.podGateway : formatAddr(nth(parsePrefix(cidr)!, 1)!);
+    return `${gw}/${len}`;
+  });
+}
+
 /** A Service port as `port[:nodePort]/protocol→targetPort`, as `podlab status` writes it. */
 function servicePort(p: PlanService['ports'][number]): string {
   return `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}→${p.targetPort}`;
@@ -125,7 +157,8 @@ function servicePort(p: PlanService['ports'][number]): string {
 function serviceLabel(s: PlanService, dnsServiceIp?: string): string[] {
   const head = `svc ${s.namespace}/${s.name}`;
   if (s.type === 'ExternalName') return [head, `ExternalName → ${s.externalName}`];
-  const addr = s.headless ? 'headless (clusterIP None)' : `${s.type} ${s.clusterIP}`;
+  // Every cluster IP: a dual-stack Service has one per family (clusterIPs, primary first).
+  const addr = s.headless ? 'headless (clusterIP None)' : `${s.type} ${(s.clusterIPs ?? [s.clusterIP]).join(', ')}`;
   return [
     head,
     addr,
@@ -149,11 +182,11 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
     id: ids.nodeNetwork,
     kind: 'network',
     label: [
-      `${plan.nodeNetwork.bridge} · node network ${plan.nodeNetwork.cidr}`,
+      `${plan.nodeNetwork.bridge} · node network ${(plan.nodeNetwork.cidrs ?? [plan.nodeNetwork.cidr]).join(', ')}`,
       `netns ${plan.fabric.netns}`,
       ...(plan.nodeNetwork.podTraffic === 'drop' ? ['drops pod-addressed packets'] : []),
     ],
-    ips: [plan.nodeNetwork.cidr],
+    ips: plan.nodeNetwork.cidrs ?? [plan.nodeNetwork.cidr],
   });
   if (plan.externalNetwork) {
     nodes.push({
@@ -172,11 +205,11 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
       kind: 'gateway',
       label: [
         'gateway',
-        `${g.nodeSide.iface} ${g.nodeSide.ip}`,
-        ...(g.externalSide ? [`${g.externalSide.iface} ${g.externalSide.ip}`] : []),
+        `${g.nodeSide.iface} ${linkIps(g.nodeSide).join(', ')}`,
+        ...(g.externalSide ? [`${g.externalSide.iface} ${linkIps(g.externalSide).join(', ')}`] : []),
         ...(lbs.length ? [`load balancer ${lbs.join(', ')}`] : []),
       ],
-      ips: [g.nodeSide.ip, ...(g.externalSide ? [g.externalSide.ip] : []), ...lbs],
+      ips: distinct([...linkIps(g.nodeSide), ...(g.externalSide ? linkIps(g.externalSide) : []), ...lbs]),
     });
     // The gateway sits between the external network (before it) and the node network (after it).
     if (g.externalSide) edges.push({ from: ids.externalNetwork, to: ids.gateway, kind: 'wire', label: [`${g.externalSide.fabricPort} ⇄ ${g.externalSide.iface}`] });
@@ -184,29 +217,40 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
   }
   for (const h of plan.hosts) {
     const id = ids.host(h.name);
+    const hostIps = h.ips ?? linkIps(h);
     nodes.push({
       id,
       kind: 'host',
-      label: [`host ${h.name}`, `${h.iface} ${h.ip}`, ...(h.dns ? ['DNS server'] : [])],
-      ips: [h.ip],
+      label: [`host ${h.name}`, `${h.iface} ${hostIps.join(', ')}`, ...(h.dns ? ['DNS server'] : [])],
+      ips: hostIps,
     });
     edges.push({ from: id, to: h.network === 'external' ? ids.externalNetwork : ids.nodeNetwork, kind: 'wire', label: [`${h.iface} ⇄ ${h.fabricPort}`] });
   }
 
   // Nodes: the link to the node network, the pod bridge, the mode's devices, and their pods.
   const podsOf = new Map(plan.nodes.map((n) => [n.name, plan.pods.filter((p) => p.node === n.name)]));
+  // A failed node (live): NotReady, its link to the node network unplugged, so its wire and every tunnel or route to it are down.
+  const failed = new Set((live?.failedNodes ?? []).filter((name) => plan.nodes.some((n) => n.name === name)));
+  const down = { state: 'down' } as const;
   for (const n of plan.nodes) {
     const cluster = ids.nodeCluster(n.name);
-    clusters.push({ id: cluster, kind: 'node', label: [`node ${n.name} (${n.role})`, `pods ${n.podCidr}`, `netns ${n.netns}`] });
+    const isFailed = failed.has(n.name);
+    clusters.push({
+      id: cluster,
+      kind: 'node',
+      label: [`node ${n.name} (${n.role})${isFailed ? ' · NotReady' : ''}`, `pods ${(n.podCidrs ?? [n.podCidr]).join(', ')}`, `netns ${n.netns}`, ...(isFailed ? ['failed: link down (podlab node fail)'] : [])],
+      ...(isFailed ? { state: 'failed' as const } : {}),
+    });
     const link = ids.nodeDevice(n.name, n.iface);
-    nodes.push({ id: link, kind: 'link', label: [`${n.iface} ${n.ip}`, `mac ${n.mac}`], cluster, ips: [n.ip] });
-    edges.push({ from: ids.nodeNetwork, to: link, kind: 'wire', label: [`${n.fabricPort} ⇄ ${n.iface}`] });
+    const nodeIps = n.ips ?? [n.ip];
+    nodes.push({ id: link, kind: 'link', label: [`${n.iface} ${nodeIps.join(', ')}`, `mac ${n.mac}`, ...(isFailed ? ['DOWN, no carrier (node failed)'] : [])], cluster, ips: nodeIps, ...(isFailed ? down : {}) });
+    edges.push({ from: ids.nodeNetwork, to: link, kind: 'wire', label: [`${n.fabricPort} ⇄ ${n.iface}`], ...(isFailed ? down : {}) });
 
     const bridge = podBridge(n);
     const bridgeId = bridge ? ids.nodeDevice(n.name, bridge) : undefined;
     if (bridge && bridgeId) {
-      const prefix = n.podCidr.split('/')[1];
-      nodes.push({ id: bridgeId, kind: 'bridge', label: [`${bridge} ${n.podGateway}/${prefix}`, 'pod bridge'], cluster, ips: [n.podGateway] });
+      const addrs = bridgeAddresses(n);
+      nodes.push({ id: bridgeId, kind: 'bridge', label: [`${bridge} ${addrs.join(', ')}`, 'pod bridge'], cluster, ips: addrs.map((a) => a.split('/')[0]!) });
       edges.push({ from: link, to: bridgeId, kind: 'internal' });
     }
     const peers = plan.nodes.filter((o) => o.name !== n.name);
@@ -219,7 +263,8 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
     for (const p of podsOf.get(n.name)!) {
       const lp = live?.pods[p.name];
       const state: PodState = lp ? lp.state : live ? 'down' : 'planned';
-      const podIp = lp?.ip ?? p.ip;
+      // Every family's address; a live pod its live ones (none once deleted: host-local released them).
+      const podIps = lp ? (lp.ips ?? (lp.ip ? [lp.ip] : [])) : p.ips?.length ? p.ips : [p.ip];
       const id = ids.pod(p);
       const role = p.system === 'dns' ? 'dns' : p.hostNetwork ? 'host-network' : undefined;
       nodes.push({
@@ -227,18 +272,19 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
         kind: 'pod',
         label: [
           `pod ${p.namespace}/${p.name}`,
-          `${podIp}${p.hostNetwork ? ' (hostNetwork)' : ''}`,
+          `${podIps.length ? podIps.join(', ') : 'no IP'}${p.hostNetwork ? ' (hostNetwork)' : ''}`,
           ...(p.containers.length ? [p.containers.map((c) => c.name).join(', ')] : []),
           ...(state === 'down' ? [`not running${lp?.why ? `: ${lp.why}` : ''}`] : []),
         ],
         cluster,
-        ips: [podIp],
+        ips: podIps,
         state,
         ...(role ? { role } : {}),
       });
-      if (p.hostNetwork) edges.push({ from: link, to: id, kind: 'host-network', label: ['hostNetwork'] });
-      else if (bridgeId) edges.push({ from: bridgeId, to: id, kind: 'veth', label: [`${lp?.hostVeth ?? 'veth'} ⇄ eth0`] });
-      else edges.push({ from: link, to: id, kind: 'veth', label: ['veth ⇄ eth0'] });
+      const podDown = state === 'down' ? down : {};
+      if (p.hostNetwork) edges.push({ from: link, to: id, kind: 'host-network', label: ['hostNetwork'], ...podDown });
+      // The host end's real name where the live lab recorded it (the CNI ADD result): a bridge port, or a routed veth (calico's cali…).
+      else edges.push({ from: bridgeId ?? link, to: id, kind: 'veth', label: [`${lp?.hostVeth ?? 'veth'} ⇄ eth0`], ...podDown });
     }
   }
 
@@ -257,13 +303,14 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
         to: ids.nodeDevice(peer.name, far),
         kind: l.kind,
         label: [l.detail, `${n.podCidr} ⇄ ${peer.podCidr}`],
+        ...(failed.has(n.name) || failed.has(peer.name) ? down : {}),
       });
     }
   });
 
   // Services, and the pods behind them (live: the endpoints kube-proxy is programmed with).
   const endpoints = live?.endpoints ?? plan.endpoints;
-  if (plan.services.length) clusters.push({ id: ids.services, kind: 'services', label: [`Services ${plan.serviceCidr}`, 'kube-proxy (nftables) on every node'] });
+  if (plan.services.length) clusters.push({ id: ids.services, kind: 'services', label: [`Services ${(plan.serviceCidrs ?? [plan.serviceCidr]).join(', ')}`, 'kube-proxy (nftables) on every node'] });
   for (const s of plan.services) {
     const id = ids.service(s);
     nodes.push({
@@ -275,17 +322,21 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
     });
     for (const e of endpoints[serviceKey(s)] ?? []) {
       const ports = [...new Set(Object.values(e.ports))].sort((a, b) => a - b);
-      edges.push({ from: ids.pod({ namespace: e.namespace, name: e.pod }), to: id, kind: 'endpoint', label: [ports.length ? `${e.ip}:${ports.join(',')}` : e.ip] });
+      // The endpoint's address in each of the Service's families (an IPv6-only Service's are IPv6, as kube-proxy's ip6 table holds them).
+      const addrs = e.ips?.length ? e.ips : [e.ip];
+      const shown = (s.ipFamilies ?? []).flatMap((f) => addrs.filter((a) => familyOf(a) === f).slice(0, 1));
+      const label = (shown.length ? shown : [e.ip]).map((a) => (ports.length ? hostPort(a, ports.join(',')) : a));
+      edges.push({ from: ids.pod({ namespace: e.namespace, name: e.pod }), to: id, kind: 'endpoint', label });
     }
   }
 
-  const how = live ? 'live' : `planned from ${plan.source}`;
+  const how = live ? `live${failed.size ? ` · ${[...failed].map((f) => `node ${f}`).join(', ')} failed (NotReady)` : ''}` : `planned from ${plan.source}`;
   return {
     version: GRAPH_VERSION,
     lab: plan.lab,
     source: plan.source,
     live: !!live,
-    title: `lab ${plan.lab} · ${plan.cni.type}${mode.describe(plan.cni, plan.ipFamilies).summary} · pods ${plan.podCidr} · ${how}`,
+    title: `lab ${plan.lab} · ${plan.cni.type}${mode.describe(plan.cni, plan.ipFamilies).summary} · pods ${(plan.podCidrs ?? [plan.podCidr]).join(', ')} · ${how}`,
     clusters,
     nodes,
     edges,
