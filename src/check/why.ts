@@ -43,13 +43,28 @@ function targetRef(c: ReachCheck): string | undefined {
 
 const portOf = (c: ReachCheck) => c.port ?? (c.to as { port?: number }).port;
 
+/**
+ * The curl that asks what an http check asks (src/check/kinds/http.ts curlArgv, one request): the
+ * Host header an Ingress routes on; over HTTPS with a server name, the URL names it and --resolve
+ * points it at the target, so curl sends it as SNI and verifies the certificate with the lab's CA.
+ */
+function httpCurl(c: Extract<ReachCheck, { kind: 'http' }>, ip: string, port: number | undefined): string[] {
+  const h = c as { host?: string; https?: boolean; sni?: string; caFile?: string; path?: string };
+  const addr = ip.includes(':') ? `[${ip}]` : ip;
+  const name = h.sni ?? h.host;
+  const path = h.path ?? '/';
+  const tls = h.https ? (name ? ['--resolve', `${name}:${port}:${addr}`, ...(h.caFile ? ['--cacert', h.caFile] : ['--insecure'])] : ['--insecure']) : [];
+  const url = `${h.https ? 'https' : 'http'}://${h.https && name ? name : addr}:${port}${path}`;
+  return ['curl', '-sS', '-m', '2', ...(h.host !== undefined ? ['-H', `Host: ${h.host}`] : []), ...tls, url];
+}
+
 /** A command a learner recognises that tries the same thing: curl for HTTP, ping, `podlab trace` for TCP and UDP. */
 export function learnerCommand(lab: string, c: ProbeCheck): string | undefined {
   if (!isReach(c)) return undefined;
   const from = sourceRef(c);
   const t = c.to as { ip: string };
   const port = portOf(c);
-  if (c.kind === 'http') return `podlab exec ${lab} ${from} -- curl -sS -m 2 ${shellQuote(`http://${t.ip}:${port}${(c as { path?: string }).path ?? '/'}`)}`;
+  if (c.kind === 'http') return `podlab exec ${lab} ${from} -- ${httpCurl(c, t.ip, port).map(shellQuote).join(' ')}`;
   if (c.kind === 'ping') return `podlab exec ${lab} ${from} -- ping -c 1 ${t.ip}`;
   const to = targetRef(c);
   return to ? `podlab trace ${lab} ${from} ${to}${port ? ` --port ${port}` : ''} --proto ${c.kind}` : undefined;

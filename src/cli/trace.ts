@@ -19,8 +19,9 @@ import { realExecutor } from '../runtime/exec.ts';
 import { traceLive, type LiveTrace } from '../runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath, type TraceProtocol, type TraceRequest } from '../trace/trace.ts';
 import { Exit, EXIT } from './common.ts';
-import { compileOrExit, isLabFile, prefixed, wholeNumber } from './basics.ts';
-import { liveLabOrExit, problemExit } from './explain.ts';
+import { compileOrExit, isLabFile, prefixed } from './basics.ts';
+import { liveLabOrExit, parsePortOption, problemExit } from './explain.ts';
+import { TraceProblem } from '../trace/ends.ts';
 import { dim, green, red } from './terminal.ts';
 
 /** The lab's drawing with the traced path over it (orange: delivered, red: dropped). */
@@ -36,7 +37,7 @@ export function registerTrace(program: Command): void {
     .argument('<lab>', 'a lab file (predicts from its plan) or the name of a lab that is up (predicts, probes and confirms)')
     .argument('<from>', 'pod, namespace/pod, node/<name> or host/<name>')
     .argument('<to>', 'pod, namespace/pod, svc/<name>, a Service DNS name (web.default, web.default.svc.cluster.local), node/<name> (with a NodePort), host/<name> or an address')
-    .addOption(new Option('-p, --port <n>', 'destination port (a Service port, a NodePort, a pod port)').argParser(wholeNumber(1, 65535)))
+    .addOption(new Option('-p, --port <N/proto>', 'destination port, e.g. 80 or 53/udp (a Service port, a NodePort, a pod port)').argParser(parsePortOption))
     .addOption(new Option('--proto <protocol>', 'tcp, udp or icmp (default: tcp, or the Service port\'s)').choices(['tcp', 'udp', 'icmp']))
     .addOption(new Option('--family <family>', "the packets' family for a name in a dual-stack lab (default: an address's own family, else the lab's primary family)").choices(['IPv4', 'IPv6']))
     .option('--no-probe', 'on a live lab, read the facts but send no probe')
@@ -58,12 +59,18 @@ Examples:
   sudo podlab trace dual-stack client web-2 --port 8080 --family IPv6 the IPv6 path (ip -6 route, ip6 tables)
   sudo podlab trace ipv6-only client svc/web                          an IPv6-only lab traces IPv6
 
+--port takes N or N/tcp, N/udp (e.g. --port 53/udp, the same as --port 53 --proto udp).
+
 Exit codes: 0 delivered as predicted, 1 dropped or observed otherwise, 2 could not trace (PL3110
 unknown pod/Service/node/host, PL3111 no such Service port, PL3112 nothing listens on the port,
 PL3113 lab not up, PL3114 pod not running, PL3115 which port, PL3146 a family the lab lacks,
 PL3147 an end without an address in the family, PL3148 --family against an address's family).`)
-    .action(async (arg: string, from: string, to: string, opts: { port?: number; proto?: TraceProtocol; family?: 'IPv4' | 'IPv6'; probe: boolean; json?: boolean; svg?: string }) => {
-      const req: TraceRequest = { from, to, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.proto ? { protocol: opts.proto } : {}), ...(opts.family ? { family: opts.family } : {}) };
+    .action(async (arg: string, from: string, to: string, opts: { port?: { port: number; protocol?: 'TCP' | 'UDP' }; proto?: TraceProtocol; family?: 'IPv4' | 'IPv6'; probe: boolean; json?: boolean; svg?: string }) => {
+      // --port N/proto names the protocol too; --proto must then agree.
+      const portProto = opts.port?.protocol?.toLowerCase() as TraceProtocol | undefined;
+      if (portProto && opts.proto && portProto !== opts.proto) problemExit(new TraceProblem('PL3115', `--port ${opts.port!.port}/${portProto} and --proto ${opts.proto} disagree`, `Give the protocol once: --port ${opts.port!.port}/${portProto}, or --port ${opts.port!.port} --proto ${opts.proto}.`), opts.json);
+      const protocol = opts.proto ?? portProto;
+      const req: TraceRequest = { from, to, ...(opts.port !== undefined ? { port: opts.port.port } : {}), ...(protocol ? { protocol } : {}), ...(opts.family ? { family: opts.family } : {}) };
       let t: LiveTrace | ReturnType<typeof predictTrace>;
       let plan: Plan | undefined;
       try {

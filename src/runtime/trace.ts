@@ -10,11 +10,12 @@
 import { NETNS_RUN_DIR, POD_BRIDGE } from '../constants.ts';
 import { PROBE_BIN } from './artifacts.ts';
 import { inFamily, TraceProblem } from '../trace/ends.ts';
-import { predictTrace, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
+import { hostPort, predictTrace, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
 import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
 import { liveView } from './explain.ts';
 import { hostVeth } from './live-graph.ts';
+import { readControl } from './loops-state.ts';
 import { firedBetween, readCounters, type CounterRule } from './policy-counters.ts';
 import type { LabState } from './state.ts';
 
@@ -64,6 +65,9 @@ async function linkStats(ex: Executor, netns: string): Promise<LinkStats> {
 
 const firstLine = (s: string) => s.trim().split('\n')[0]?.trim() ?? '';
 
+/** The address a node-route hop routes (its `ip route get X`), else where the trace ends. */
+const routedAddress = (h: Hop, t: TracePath): string => /route get (\S+)/.exec(h.see ?? '')?.[1] ?? t.dest.ip;
+
 /** The network namespace of a trace end, from the plan. */
 function netnsOf(state: LabState, ref: string): string | undefined {
   const plan = state.plan;
@@ -72,6 +76,28 @@ function netnsOf(state: LabState, ref: string): string | undefined {
   if (ref === 'gateway') return plan.gateway?.netns;
   const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [undefined, ref];
   return plan.pods.find((p) => p.name === name && (!ns || p.namespace === ns))?.netns;
+}
+
+type CtTuple = { src?: string; sport?: number; dst: string; dport?: number };
+
+const placeNetns = (state: LabState, place: string): string | undefined => (place === 'gateway' ? state.plan.gateway?.netns : state.plan.nodes.find((n) => `node ${n.name}` === place)?.netns);
+
+/**
+ * Where to read the probe's conntrack entries, in path order: each place that translates it (the
+ * gateway, a node's DNAT or SNAT), else the node that forwards it; and the first packet's tuple.
+ * Each entry's reply tuple says what the packet became there, which is what the next place sees.
+ */
+function conntrackPlan(state: LabState, view: ReturnType<typeof liveView>, req: TraceRequest, first: TracePath): { places: string[]; start: CtTuple } | undefined {
+  const plan = state.plan;
+  const of = (list: readonly (string | undefined)[]) => inFamily(list, first.family);
+  const pod = view.pods.find((p) => `${p.namespace}/${p.name}` === req.from || p.name === req.from);
+  const node = plan.nodes.find((n) => `node/${n.name}` === req.from);
+  const host = plan.hosts.find((h) => `host/${h.name}` === req.from);
+  const srcIp = pod ? of([pod.ip, ...(pod.ips ?? []), ...(plan.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace)?.ips ?? [])]) : node ? of(node.ips ?? [node.ip]) : host ? of(host.ips ?? [host.ip]) : undefined;
+  const natPlaces = [...new Set(first.hops.filter((h) => (h.kind === 'dnat' || h.kind === 'snat') && (h.at === 'gateway' || h.at.startsWith('node '))).map((h) => h.at))];
+  const carrierAt = (first.hops.find((h) => h.kind === 'dnat') ?? first.hops.find((h) => h.kind === 'veth') ?? first.hops.find((h) => h.kind === 'reply'))?.at;
+  const places = natPlaces.length ? natPlaces : carrierAt?.startsWith('node ') ? [carrierAt] : [];
+  return places.length ? { places, start: { src: srcIp, dst: first.daddr, dport: first.port } } : undefined;
 }
 
 export async function traceLive(ex: Executor, state: LabState, req: TraceRequest, opts: { probe?: boolean; timeoutMs?: number } = {}): Promise<LiveTrace> {
@@ -84,35 +110,52 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   };
   const view = liveView(state);
   const plan = state.plan;
-  const first = predictTrace(view, req);
-  lap('predict');
-  // Each family its own tools: `ip -6 route get`, `ping -6`, `conntrack -f ipv6`, `table ip6 podlab-policy`.
-  const six = first.family === 'IPv6';
-  const ipCmd = six ? ['ip', '-6'] : ['ip'];
-
   const facts: TraceFacts = { routes: {}, hostVeths: {} };
   for (const p of plan.pods) {
     const v = hostVeth(state.pods[p.name]?.cniResult, POD_BRIDGE);
     if (v) facts.hostVeths![`${p.namespace}/${p.name}`] = v;
   }
+  // Nodes failed by `podlab node fail`: their link to the node network is down.
+  const failedNodes = Object.keys(readControl(state.lab).failedNodes);
+  if (failedNodes.length) facts.failedNodes = failedNodes;
+  const first = predictTrace(view, req, facts);
+  lap('predict');
+  // Each family its own tools: `ip -6 route get`, `ping -6`, `conntrack -f ipv6`, `table ip6 podlab-policy`.
+  const six = first.family === 'IPv6';
+  const ipCmd = six ? ['ip', '-6'] : ['ip'];
+
   const srcNs = netnsOf(state, req.from)!;
   const routeHop = first.hops.find((h) => h.kind === 'route');
-  const nodeRouteHop = first.hops.find((h) => h.kind === 'node-route');
   const dest = first.hops.find((h) => h.kind === 'deliver');
-  const destPodRef = dest?.at.startsWith('pod ') ? dest.at.slice(4) : undefined;
+  const destPodRef = !first.endpoint && dest?.at.startsWith('pod ') ? dest.at.slice(4) : undefined;
   const dnsHop = first.hops.find((h) => h.kind === 'dns');
+  const readNodeRoutes = (t: TracePath): Promise<void>[] =>
+    t.hops
+      .filter((h) => h.kind === 'node-route')
+      .map((h) => [h, routedAddress(h, t)] as const)
+      .filter(([h, addr]) => facts.routes![`${h.at}|${addr}`] === undefined)
+      .map(([h, addr]) => {
+        const ns = plan.nodes.find((n) => `node ${n.name}` === h.at)?.netns;
+        return ns ? ex.run(inNs(ns, [...ipCmd, 'route', 'get', addr])).then((r) => void (facts.routes![`${h.at}|${addr}`] = firstLine(r.stdout || r.stderr))) : Promise.resolve();
+      });
 
   // Facts that need no probe, in parallel.
   const jobs: Promise<void>[] = [];
   if (routeHop) jobs.push(ex.run(inNs(srcNs, [...ipCmd, 'route', 'get', first.daddr])).then((r) => void (facts.routes![`${routeHop.at}|${first.daddr}`] = firstLine(r.stdout || r.stderr))));
-  if (nodeRouteHop) {
-    const ns = plan.nodes.find((n) => `node ${n.name}` === nodeRouteHop.at)!.netns;
-    jobs.push(ex.run(inNs(ns, [...ipCmd, 'route', 'get', first.dest.ip])).then((r) => void (facts.routes![`${nodeRouteHop.at}|${first.dest.ip}`] = firstLine(r.stdout || r.stderr))));
-  }
+  jobs.push(...readNodeRoutes(first));
+  const ssArgv = ['ss', '-Hln', first.protocol === 'tcp' ? '-t' : '-u'];
   let listening: number[] | undefined;
   if (destPodRef && first.protocol !== 'icmp' && first.dest.port !== undefined) {
     const ns = netnsOf(state, destPodRef)!;
-    jobs.push(ex.run(inNs(ns, ['ss', '-Hln', first.protocol === 'tcp' ? '-t' : '-u'])).then((r) => void (listening = parseListeners(r.stdout))));
+    jobs.push(ex.run(inNs(ns, ssArgv)).then((r) => void (listening = parseListeners(r.stdout))));
+  }
+  // A Service: who listens in each endpoint pod (one that does not still gets kube-proxy's share).
+  if (first.endpoints && first.protocol !== 'icmp') {
+    facts.listening = {};
+    for (const e of first.endpoints) {
+      const ns = netnsOf(state, `${e.namespace}/${e.pod}`);
+      if (ns) jobs.push(ex.run(inNs(ns, ssArgv)).then((r) => void (r.exitCode === 0 && (facts.listening![`${e.namespace}/${e.pod}`] = parseListeners(r.stdout)))));
+    }
   }
   if (dnsHop && plan.dns) {
     const svc = plan.services.find((s) => (s.clusterIPs ?? [s.clusterIP]).includes(first.daddr));
@@ -123,6 +166,13 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   lap('facts');
   if (listening && first.dest.port !== undefined && !listening.includes(first.dest.port))
     throw new TraceProblem('PL3112', `${first.dest.ip}:${first.dest.port}/${first.protocol} would be refused: ${first.dest.what} listens on ${first.protocol.toUpperCase()} ${listening.length ? listening.join(', ') : 'no port at all'}`, `Trace a port it listens on (--port ${listening[0] ?? 'N'}), or see podlab exec ${plan.lab} ${destPodRef} -- ss -ltnup.`);
+  // Every endpoint of a Service refusing is a dead end whichever kube-proxy picks: say so before probing.
+  const refusing = (first.endpoints ?? []).filter((e) => facts.listening?.[`${e.namespace}/${e.pod}`] && !facts.listening[`${e.namespace}/${e.pod}`]!.includes(e.port));
+  if (first.endpoints?.length && refusing.length === first.endpoints.length) {
+    const e = refusing[0]!;
+    const l = facts.listening![`${e.namespace}/${e.pod}`]!;
+    throw new TraceProblem('PL3112', `${hostPort(e.ip, e.port)}/${first.protocol} would be refused: pod ${e.namespace}/${e.pod} listens on ${first.protocol.toUpperCase()} ${l.length ? l.join(', ') : 'no port at all'}${refusing.length > 1 ? `, and so do the other ${refusing.length - 1} endpoints of the Service` : ''}`, `Every endpoint refuses the Service's target port ${e.port}: is its server running, and does the Service's targetPort name the port it listens on? See podlab exec ${plan.lab} ${e.namespace}/${e.pod} -- ss -ltnup, and podlab status ${plan.lab}.`);
+  }
 
   if (opts.probe === false) {
     const p = predictTrace(view, req, facts);
@@ -133,7 +183,13 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   // Every node: kube-proxy may pick an endpoint on another node than the one predicted first.
   const nodes = plan.nodes;
   const snapshot = () => Promise.all(nodes.map(async (n) => ({ links: await linkStats(ex, n.netns), policy: await readCounters(ex, n.netns, undefined, six ? 'ip6' : 'ip') })));
-  const before = await snapshot();
+  // The places that translate the probe (see below), and the entries already at the first one: a
+  // refused probe reports no source port, so its entry is the one that was not there before.
+  const ctPlan = conntrackPlan(state, view, req, first);
+  const ctQuery = (netns: string, cur: CtTuple) => ex.run(inNs(netns, ['conntrack', '-L', ...(six ? ['-f', 'ipv6'] : []), '-p', first.protocol, ...(cur.src ? ['-s', cur.src] : []), '-d', cur.dst, ...(cur.dport !== undefined ? ['--dport', String(cur.dport)] : [])]));
+  const ctLines = (out: string) => out.trim().split('\n').filter((l) => /src=/.test(l));
+  const firstNs = ctPlan && first.protocol !== 'icmp' ? placeNetns(state, ctPlan.places[0]!) : undefined;
+  const [before, earlier] = await Promise.all([snapshot(), firstNs ? ctQuery(firstNs, ctPlan!.start).then((r) => new Set(ctLines(r.stdout).map((l) => parseConntrack(l)?.orig.sport))) : Promise.resolve(new Set<number | undefined>())]);
   lap('counters-before');
   const timeoutMs = opts.timeoutMs ?? 1000;
   const probeArgv =
@@ -160,41 +216,75 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   }
   lap('probe');
   const after = await snapshot();
-  // The conntrack entry on the node that forwarded (or DNATed) the first packet.
-  const carrierAt = (first.hops.find((h) => h.kind === 'dnat') ?? first.hops.find((h) => h.kind === 'veth') ?? first.hops.find((h) => h.kind === 'reply'))?.at;
-  const carrier = plan.nodes.find((n) => `node ${n.name}` === carrierAt);
-  if (carrier && first.protocol !== 'icmp') {
-    const of = (list: readonly (string | undefined)[]) => inFamily(list, first.family);
-    const pod = view.pods.find((p) => `${p.namespace}/${p.name}` === req.from || p.name === req.from);
-    const node = plan.nodes.find((n) => `node/${n.name}` === req.from);
-    const host = plan.hosts.find((h) => `host/${h.name}` === req.from);
-    const srcIp = first.hops.length ? (pod ? of([pod.ip, ...(pod.ips ?? []), ...(plan.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace)?.ips ?? [])]) : node ? of(node.ips ?? [node.ip]) : host ? of(host.ips ?? [host.ip]) : undefined) : undefined;
-    const ct = await ex.run(inNs(carrier.netns, ['conntrack', '-L', ...(six ? ['-f', 'ipv6'] : []), '-p', first.protocol, ...(srcIp ? ['-s', srcIp] : []), '-d', first.daddr, ...(first.port !== undefined ? ['--dport', String(first.port)] : [])]));
-    // This probe's entry (its source port, when the probe said), else the freshest (the longest time left).
-    const lines = ct.stdout.trim().split('\n').filter((l) => /src=/.test(l));
-    const timeLeft = (l: string) => Number(l.trim().split(/\s+/)[2]) || 0;
-    const line = (localPort !== undefined ? lines.find((l) => parseConntrack(l)?.orig.sport === localPort) : undefined) ?? lines.sort((a, b) => timeLeft(b) - timeLeft(a))[0];
-    if (line) {
-      facts.conntrack = line.replace(/\s+/g, ' ');
-      const parsed = parseConntrack(line);
-      if (parsed && first.endpoint) facts.chosenEndpoint = `${parsed.reply.src}:${parsed.reply.sport}`;
-    }
-  }
-  lap('counters-after');
-
-  // The prediction again, now with the facts (the endpoint conntrack names), then each hop judged against what was seen.
-  let p = predictTrace(view, req, facts);
-  const nodeHop = p.hops.find((h) => h.kind === 'node-route');
-  if (nodeHop && !facts.routes![`${nodeHop.at}|${p.dest.ip}`]) {
-    const ns = plan.nodes.find((n) => `node ${n.name}` === nodeHop.at)!.netns;
-    facts.routes![`${nodeHop.at}|${p.dest.ip}`] = firstLine((await ex.run(inNs(ns, [...ipCmd, 'route', 'get', p.dest.ip]))).stdout);
-    p = predictTrace(view, req, facts);
-  }
   const grew = (node: string, dev: string, dir: 'rx' | 'tx') => {
     const i = nodes.findIndex((n) => n.name === node);
     if (i < 0) return 0;
     return (after[i]!.links[dev]?.[dir] ?? 0) - (before[i]!.links[dev]?.[dir] ?? 0);
   };
+  // The probe's conntrack entry at each place that translates it (the gateway, a node's DNAT or
+  // SNAT), in path order: each entry's reply tuple says what the packet became there, which is what
+  // the next place sees; the last says what the destination saw. Without NAT, the forwarding node's.
+  let saw: string | undefined;
+  if (first.protocol !== 'icmp' && ctPlan) {
+    let cur: CtTuple = { ...ctPlan.start, sport: localPort };
+    const found: Record<string, string> = {};
+    let last: string | undefined;
+    let afterGateway = false;
+    for (const [i, planned] of ctPlan.places.entries()) {
+      let place = planned;
+      // After the gateway's DNAT the packet goes to the node it picked, whichever was predicted.
+      if (afterGateway && place.startsWith('node ')) {
+        const picked = plan.nodes.find((n) => (n.ips ?? [n.ip]).includes(cur.dst));
+        if (picked) place = `node ${picked.name}`;
+        afterGateway = false;
+      }
+      const netns = placeNetns(state, place);
+      if (!netns) continue;
+      const lines = ctLines((await ctQuery(netns, cur)).stdout);
+      // This probe's entry: by its source port as it arrives here; else (a refused probe says none) the one new since the probe; else the freshest.
+      const timeLeft = (l: string) => Number(l.trim().split(/\s+/)[2]) || 0;
+      const line =
+        (cur.sport !== undefined ? lines.find((l) => parseConntrack(l)?.orig.sport === cur.sport) : undefined) ??
+        (i === 0 && cur.sport === undefined ? lines.find((l) => !earlier.has(parseConntrack(l)?.orig.sport)) : undefined) ??
+        // A refused connection leaves no entry (the reset ends it): an older one would name another connection's endpoint.
+        (ok || i > 0 ? lines.sort((x, y) => timeLeft(y) - timeLeft(x))[0] : undefined);
+      const parsed = line ? parseConntrack(line) : undefined;
+      if (!line || !parsed) continue;
+      found[place] = line.replace(/\s+/g, ' ');
+      last = place;
+      if (place === 'gateway') {
+        facts.lbNode = hostPort(parsed.reply.src, parsed.reply.sport);
+        afterGateway = true;
+      }
+      cur = { src: parsed.reply.dst, sport: parsed.reply.dport, dst: parsed.reply.src, dport: parsed.reply.sport };
+    }
+    if (last) {
+      facts.conntrackAt = found;
+      const replyAt = Object.keys(found).reverse().find((pl) => pl.startsWith('node ')) ?? last;
+      facts.conntrack = found[replyAt];
+      saw = cur.src;
+      if (first.endpoint) facts.chosenEndpoint = `${cur.dst}:${cur.dport}`;
+    }
+  }
+  // No entry to name the endpoint (a refused probe): the endpoint whose veth passed the packet to its pod.
+  if (first.endpoints && !facts.chosenEndpoint) {
+    const refused = !ok;
+    const hit = first.endpoints.filter((e) => {
+      const veth = facts.hostVeths![`${e.namespace}/${e.pod}`];
+      const listens = facts.listening?.[`${e.namespace}/${e.pod}`];
+      return !!veth && grew(e.node, veth, 'tx') > 0 && (!refused || !listens || !listens.includes(e.port));
+    });
+    if (hit.length === 1) facts.chosenEndpoint = hostPort(hit[0]!.ip, hit[0]!.port);
+  }
+  lap('counters-after');
+
+  // The prediction again, now with the facts (the endpoint conntrack names), then each hop judged against what was seen.
+  let p = predictTrace(view, req, facts);
+  const more = readNodeRoutes(p);
+  if (more.length) {
+    await Promise.all(more);
+    p = predictTrace(view, req, facts);
+  }
   const fired: Record<string, (CounterRule & { delta: number })[]> = {};
   nodes.forEach((n, i) => (fired[n.name] = firedBetween(before[i]!.policy, after[i]!.policy)));
   const nodeName = (h: Hop) => (h.at.startsWith('node ') ? h.at.slice(5) : '');
@@ -205,6 +295,12 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     h.status = seen ? 'confirmed' : 'differs';
   };
   const parsed = facts.conntrack ? parseConntrack(facts.conntrack) : undefined;
+  /** The probe's entry where a hop translates it (that place's own, else the forwarding node's). */
+  const ctAt = (h: Hop) => {
+    const line = facts.conntrackAt?.[h.at];
+    return line ? parseConntrack(line) : facts.conntrackAt ? undefined : parsed;
+  };
+  const local = /^connected from (\S+)/.exec(probe)?.[1];
   for (const h of p.hops) {
     const n = nodeName(h);
     switch (h.kind) {
@@ -222,9 +318,13 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
         mark(h, d > 0, `${dev} received ${d} packet${d === 1 ? '' : 's'} from the pod`);
         break;
       }
-      case 'dnat':
-        mark(h, parsed ? `${parsed.reply.src}:${parsed.reply.sport}` === `${p.endpoint?.ip}:${p.endpoint?.port}` : ok ? false : undefined, parsed ? `conntrack: ${p.daddr}:${p.port} was sent to ${parsed.reply.src}:${parsed.reply.sport}` : 'no conntrack entry');
+      case 'dnat': {
+        const c = ctAt(h);
+        const want = /dnat to (\S+)/.exec(h.linux)?.[1];
+        const got = c ? [hostPort(c.reply.src, c.reply.sport), `${c.reply.src}:${c.reply.sport}`] : [];
+        mark(h, c ? !!want && got.includes(want) : ok ? false : undefined, c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : 'no conntrack entry');
         break;
+      }
       case 'policy': {
         const hits = Object.entries(fired).flatMap(([node, rs]) => rs.map((x) => `${node}: ${x.chain} "${x.comment}" +${x.delta}`));
         const predicted = /rules: (.*)$/.exec(h.linux)?.[1]?.split('; ') ?? [];
@@ -235,7 +335,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
         break;
       }
       case 'node-route': {
-        const rec = facts.routes![`${h.at}|${p.dest.ip}`] ?? '';
+        const rec = facts.routes![`${h.at}|${routedAddress(h, p)}`] ?? '';
         const dev = /dev (\S+)/.exec(h.linux)?.[1];
         mark(h, rec ? !!dev && rec.includes(`dev ${dev}`) : undefined, `ip route get: ${rec}`);
         break;
@@ -251,6 +351,12 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
         const i = p.hops.indexOf(h);
         const next = p.hops[i + 1];
         const prev = p.hops[i - 1];
+        if (h.status === 'dropped' && h.at.startsWith('node ')) {
+          // A failed node: its link is down; what it received is all that came through.
+          const down = plan.nodes.find((x) => `node ${x.name}` === h.at);
+          if (down) h.observed = `${down.iface} of ${down.name} received ${grew(down.name, down.iface, 'rx')} packets (its link is down)`;
+          break;
+        }
         const node = next?.kind === 'dnat' ? plan.nodes.find((x) => `node ${x.name}` === next.at) : plan.nodes.find((x) => `node ${x.name}` === prev?.at);
         if (!node) break;
         const dir = next?.kind === 'dnat' ? 'rx' : 'tx';
@@ -260,7 +366,8 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       }
       case 'snat': {
         const to = / becomes (\S+)/.exec(h.linux)?.[1];
-        mark(h, parsed && to ? parsed.reply.dst === to : undefined, parsed ? `conntrack: the reply goes to ${parsed.reply.dst}` : 'no conntrack entry');
+        const c = ctAt(h);
+        mark(h, c && to ? c.reply.dst === to : ok && to ? false : undefined, c ? `conntrack: the reply goes to ${c.reply.dst}` : 'no conntrack entry');
         break;
       }
       case 'bridge': {
@@ -270,7 +377,8 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
         break;
       }
       case 'deliver':
-        mark(h, ok, probe);
+        // What the destination saw: the source after every NAT on the way (the last conntrack reply tuple), not the probe's own address.
+        mark(h, h.status === 'dropped' ? !ok : ok, ok && saw && local ? `connected from ${saw}${saw !== local ? ` (the probe's own ${local} was translated on the way)` : ''}` : probe);
         break;
       case 'reply':
         mark(h, first.protocol === 'icmp' ? ok : !!facts.conntrack, facts.conntrack ? `conntrack: ${facts.conntrack}` : ok ? 'echo reply received' : 'no reply');

@@ -125,7 +125,7 @@ export function servicePort(s: PlanService, port: number | undefined, protocol: 
   if (fits.length === 1 || (fits.length > 1 && port !== undefined)) return fits[0]!;
   const list = s.ports.map((p) => `${p.port}/${p.protocol}${p.nodePort ? ` (nodePort ${p.nodePort})` : ''}`).join(', ');
   if (!fits.length) throw new TraceProblem('PL3111', `Service ${key(s)} has no port ${port ?? ''}${protocol ? `/${protocol}` : ''}`.replace('  ', ' '), `Its ports: ${list || '(none)'}.`);
-  throw new TraceProblem('PL3111', `Service ${key(s)} has several ports; which one?`, `Add --port N/proto, one of: ${list}.`);
+  throw new TraceProblem('PL3115', `Service ${key(s)} has several ports; which one?`, `Add --port N/proto, one of: ${s.ports.map((p) => `${p.port}/${p.protocol.toLowerCase()}`).join(', ')}.`);
 }
 
 /** `80`, `80/tcp`, `53/UDP` → port and protocol. */

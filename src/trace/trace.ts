@@ -96,6 +96,14 @@ export interface TraceFacts {
   chosenEndpoint?: string;
   /** The conntrack entry of the probe, as `conntrack -L` prints it. */
   conntrack?: string;
+  /** The probe's conntrack entry at each place that translated it (`node worker-1`, `gateway`), in path order. */
+  conntrackAt?: Record<string, string>;
+  /** The node NodePort the gateway sent a load-balancer address to (from the gateway's conntrack), `ip:port`. */
+  lbNode?: string;
+  /** The ports each endpoint pod (`ns/name`) of a traced Service listens on, in the trace's protocol (`ss`). */
+  listening?: Record<string, number[]>;
+  /** Nodes failed by `podlab node fail` (their link to the node network is down). */
+  failedNodes?: string[];
 }
 
 export interface TracePath {
@@ -112,6 +120,8 @@ export interface TracePath {
   dest: { ip: string; port?: number; what: string };
   /** The endpoint followed, when `to` is a Service (kube-proxy picks one at random). */
   endpoint?: { pod: string; namespace: string; node: string; ip: string; port: number; of: number };
+  /** Every endpoint kube-proxy balances over (the followed one among them), when `to` is a Service. */
+  endpoints?: { pod: string; namespace: string; node: string; ip: string; port: number }[];
   /** The NetworkPolicy verdict for the followed case; absent when the lab has no policy. */
   policy?: { allowed: boolean; egress: string; ingress: string };
   hops: Hop[];
@@ -235,7 +245,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   let protocol: TraceProtocol = req.protocol ?? 'tcp';
   let port = req.port;
   let daddr: string;
-  let svc: { s: PlanService; sp: PlanServicePort; nodePort: boolean } | undefined;
+  let svc: { s: PlanService; sp: PlanServicePort; nodePort: boolean; lb: boolean } | undefined;
   if (to.kind === 'service') {
     if (!to.service.clusterIP || to.service.headless) throw new TraceProblem('PL3111', `Service ${serviceKey(to.service)} has no virtual IP (${to.service.headless ? 'headless' : 'ExternalName'})`, 'Trace to one of its pods instead.');
     if (protocol === 'icmp') throw new TraceProblem('PL3111', `a ClusterIP answers no ping: kube-proxy forwards only the ports of Service ${serviceKey(to.service)}`, `Trace a port: --port ${to.service.ports[0]?.port ?? 80} --proto ${to.service.ports[0]?.protocol.toLowerCase() ?? 'tcp'}.`);
@@ -246,7 +256,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     const vip = familyOfRef(req.to) ? req.to : inFamily(to.service.clusterIPs ?? [to.service.clusterIP], family);
     if (!vip) throw new TraceProblem('PL3147', `Service ${serviceKey(to.service)} has no ${family} cluster IP (its ipFamilies: ${(to.service.ipFamilies ?? [plan.ipFamilies[0]]).join(', ')})`, `Trace it in ${(to.service.ipFamilies ?? plan.ipFamilies)[0]}${familyOfRef(req.to) ? '' : ' (--family)'}, or trace a Service with an ${family} cluster IP.`);
     daddr = vip;
-    svc = { s: to.service, sp, nodePort: false };
+    // A load-balancer address: kube-proxy sends it to the ext chain on a node; from outside, the gateway first spreads it over the nodes' NodePort.
+    const lb = (to.service.loadBalancerIPs ?? (to.service.loadBalancerIP ? [to.service.loadBalancerIP] : [])).some((a) => parseAddr(a)?.value === parseAddr(vip)?.value && parseAddr(a)?.family === parseAddr(vip)?.family);
+    svc = { s: to.service, sp, nodePort: false, lb };
   } else {
     daddr = to.ip;
     if (to.kind === 'node' && port !== undefined && protocol !== 'icmp') {
@@ -254,7 +266,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       if (s) {
         const sp = s.ports.find((p) => p.nodePort === port)!;
         protocol = sp.protocol.toLowerCase() as TraceProtocol;
-        svc = { s, sp, nodePort: true };
+        svc = { s, sp, nodePort: true, lb: false };
       }
     }
     if (to.kind === 'pod' && port === undefined && protocol !== 'icmp') {
@@ -263,22 +275,54 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       port = ports[0]!.containerPort;
       protocol = ports[0]!.protocol.toLowerCase() as TraceProtocol;
     }
+    if (port === undefined && protocol !== 'icmp' && to.kind !== 'pod') {
+      // A node, host or the gateway has no declared port to default to: ask, naming the ports there are.
+      const nodePorts = plan.services.flatMap((x) => x.ports.filter((p) => p.nodePort !== undefined).map((p) => `${p.nodePort}/${p.protocol.toLowerCase()}`));
+      const hostPorts = to.kind === 'host' ? (plan.hosts.find((h) => h.name === to.host)?.containers ?? []).flatMap((c) => c.ports.map((p) => `${p.containerPort}/${p.protocol.toLowerCase()}`)) : [];
+      const offer = to.kind === 'node' ? (nodePorts.length ? ` (a NodePort: ${nodePorts.join(', ')}; or a port a hostNetwork pod of the node listens on)` : ' (a port a hostNetwork pod of the node listens on)') : hostPorts.length ? ` (it serves ${hostPorts.join(', ')})` : '';
+      throw new TraceProblem('PL3115', `which port of ${to.kind === 'node' ? `node ${to.node}` : to.kind === 'host' ? `host ${to.host}` : to.ref}?`, `Add --port N${offer}, or --proto icmp for a ping.`);
+    }
   }
 
   // The endpoint followed after DNAT.
   let endpoint: TracePath['endpoint'];
+  let endpoints: TracePath['endpoints'];
   let destEnd: End = to;
+  /** The gateway's pick among the nodes' NodePorts for a load-balancer address reached from outside. */
+  let gateway: { nodes: PlanNode[]; node: PlanNode; nodePort: number } | undefined;
+  /** The endpoint followed listens on nothing at its port: the connection is refused there. */
+  let refused: string | undefined;
+  let refusing: string[] = [];
   if (svc) {
     const eps = endpointsOf(view, serviceKey(svc.s), svc.sp);
-    const dnatNode = svc.nodePort ? (to as Extract<End, { kind: 'node' }>).node : from.kind === 'pod' || from.kind === 'node' ? from.node : undefined;
-    const usable = svc.nodePort && svc.s.externalTrafficPolicy === 'Local' && from.kind !== 'pod' ? eps.filter((e) => e.node === dnatNode) : eps;
+    if (svc.lb && (from.kind === 'host' || from.kind === 'gateway') && svc.sp.nodePort !== undefined) {
+      const withLocal = new Set(eps.map((e) => e.node));
+      const nodes = plan.nodes.filter((n) => svc!.s.externalTrafficPolicy !== 'Local' || withLocal.has(n.name));
+      const nodePort = svc.sp.nodePort;
+      const picked = (facts.lbNode && nodes.find((n) => (n.ips ?? [n.ip]).some((ip) => hostPort(ip, nodePort) === facts.lbNode || `${ip}:${nodePort}` === facts.lbNode))) || nodes[0];
+      if (picked) gateway = { nodes, node: picked, nodePort };
+    }
+    const dnatNode = svc.nodePort ? (to as Extract<End, { kind: 'node' }>).node : gateway ? gateway.node.name : from.kind === 'pod' || from.kind === 'node' ? from.node : undefined;
+    const ext = svc.nodePort || svc.lb;
+    const usable = ext && svc.s.externalTrafficPolicy === 'Local' && from.kind !== 'pod' ? eps.filter((e) => e.node === dnatNode) : eps;
     if (!usable.length) {
-      hops.push({ kind: 'dnat', at: dnatNode ? `node ${dnatNode}` : 'the cluster', linux: eps.length ? `chain ${svc.nodePort ? 'ext' : 'svc'}.${serviceKey(svc.s)}/${svc.sp.key}: no local endpoint, the packet is dropped` : `chain service-endpoints-check: ${svc.nodePort ? `NodePort ${port}` : `${daddr}:${port}`}/${svc.sp.protocol} is in @no-endpoint-${svc.nodePort ? 'nodeports' : 'services'}: reject-chain refuses it (${protocol === 'tcp' ? 'TCP reset' : 'ICMP port unreachable'})`, k8s: `Service ${serviceKey(svc.s)} has no ready endpoints${svc.s.selector ? ` (selector ${Object.entries(svc.s.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no running pod)` : ''}`, see: `podlab status ${plan.lab}`, status: 'dropped' });
+      hops.push({ kind: 'dnat', at: dnatNode ? `node ${dnatNode}` : 'the cluster', linux: eps.length ? `chain ${ext ? 'ext' : 'svc'}.${serviceKey(svc.s)}/${svc.sp.key}: no local endpoint, the packet is dropped` : `chain service-endpoints-check: ${svc.nodePort ? `NodePort ${port}` : `${daddr}:${port}`}/${svc.sp.protocol} is in @no-endpoint-${svc.nodePort ? 'nodeports' : 'services'}: reject-chain refuses it (${protocol === 'tcp' ? 'TCP reset' : 'ICMP port unreachable'})`, k8s: `Service ${serviceKey(svc.s)} has no ready endpoints${svc.s.selector ? ` (selector ${Object.entries(svc.s.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no running pod)` : ''}`, see: `podlab status ${plan.lab}`, status: 'dropped' });
       return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no ready endpoints` };
     }
-    const chosen = (facts.chosenEndpoint && usable.find((e) => [e.ip, ...(e.ips ?? [])].some((ip) => hostPort(ip, e.port) === facts.chosenEndpoint || `${ip}:${e.port}` === facts.chosenEndpoint))) || usable[0]!;
+    // An endpoint whose pod listens on nothing at its port still gets its share: kube-proxy balances over every ready endpoint.
+    const refuses = (e: (typeof usable)[number]) => {
+      const l = facts.listening?.[`${e.namespace}/${e.pod}`];
+      return !!l && !l.includes(e.port);
+    };
+    refusing = usable.filter(refuses).map((e) => `${e.namespace}/${e.pod}`);
+    const chosen = (facts.chosenEndpoint && usable.find((e) => [e.ip, ...(e.ips ?? [])].some((ip) => hostPort(ip, e.port) === facts.chosenEndpoint || `${ip}:${e.port}` === facts.chosenEndpoint))) || usable.find((e) => !refuses(e)) || usable[0]!;
     destEnd = resolveEnd(view, `${chosen.namespace}/${chosen.pod}`, false, family);
     endpoint = { pod: chosen.pod, namespace: chosen.namespace, node: chosen.node, ip: (destEnd as { ip: string }).ip, port: chosen.port, of: usable.length };
+    endpoints = usable.map((e) => ({ pod: e.pod, namespace: e.namespace, node: e.node, ip: inFamily([e.ip, ...(e.ips ?? [])], family) ?? e.ip, port: e.port }));
+    if (refuses(chosen)) {
+      const l = facts.listening![`${chosen.namespace}/${chosen.pod}`]!;
+      refused = `endpoint ${chosen.namespace}/${chosen.pod} refuses ${hostPort(endpoint.ip, chosen.port)}/${protocol}: it listens on ${protocol.toUpperCase()} ${l.length ? l.join(', ') : 'no port at all'}`;
+    }
   }
   const destIp = destEnd.kind === 'service' ? daddr : destEnd.ip;
   const destPort = endpoint?.port ?? port;
@@ -288,24 +332,30 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   // 1. Leaving the source.
   const fromWhere = from.kind === 'pod' ? `pod ${from.pod.namespace}/${from.pod.name}` : from.kind === 'node' ? `node ${from.node}` : from.kind === 'host' ? `host ${from.host}` : 'gateway';
   const srcNode = from.kind === 'pod' || from.kind === 'node' ? nodeOf(view, from.node) : undefined;
+  const podNetSource = from.kind === 'pod' && !from.pod.hostNetwork ? from : undefined;
   const recordedRoute = facts.routes?.[`${fromWhere}|${daddr}`];
-  if (from.kind === 'pod' && !from.pod.hostNetwork) {
+  if (podNetSource) {
     const gw = podGatewayOf(srcNode!, family);
+    // A pod of the same bridge is on-link (ARP for it directly); everything else goes via the gateway.
+    const onLink = !isCalico(srcNode!) && within(podCidrOf(srcNode!, family), daddr);
     hops.push({
       kind: 'route',
       at: fromWhere,
-      // A pod of the same bridge is on-link (ARP for it directly); everything else goes via the gateway.
-      linux: recordedRoute ?? (!isCalico(srcNode!) && within(podCidrOf(srcNode!, family), daddr) ? `${daddr} dev eth0 src ${from.ip}` : `${daddr} via ${gw} dev eth0 src ${from.ip}`),
-      k8s: isCalico(srcNode!) ? `Calico: every pod's default route is via ${gw}, answered by proxy ${six ? 'NDP' : 'ARP'} on the host side` : `pod network of node ${srcNode!.name} (${podCidrOf(srcNode!, family)}): default route via ${POD_BRIDGE}, set by the CNI bridge plugin`,
+      linux: recordedRoute ?? (onLink ? `${daddr} dev eth0 src ${from.ip}` : `${daddr} via ${gw} dev eth0 src ${from.ip}`),
+      k8s: isCalico(srcNode!)
+        ? `Calico: every pod's default route is via ${gw}, answered by proxy ${six ? 'NDP' : 'ARP'} on the host side`
+        : onLink
+          ? `pod network of node ${srcNode!.name} (${podCidrOf(srcNode!, family)}): ${daddr} is on-link, a pod on the same bridge ${POD_BRIDGE} (the subnet route set by the CNI bridge plugin)`
+          : `pod network of node ${srcNode!.name} (${podCidrOf(srcNode!, family)}): default route via ${POD_BRIDGE}, set by the CNI bridge plugin`,
       see: routeGet(daddr),
       status: 'predicted',
     });
-    const veth = hostVethOf(srcNode!, from.pod, facts);
+    const veth = hostVethOf(srcNode!, podNetSource.pod, facts);
     hops.push({
       kind: 'veth',
       at: `node ${srcNode!.name}`,
       linux: isCalico(srcNode!) ? `eth0 of the pod ↔ ${veth} on ${srcNode!.name} (no address; ${six ? 'proxy_ndp' : 'proxy_arp'} answers for ${gw})` : `eth0 of the pod ↔ ${veth} on ${srcNode!.name}, a port of bridge ${POD_BRIDGE} (${gw})`,
-      k8s: `pod ${from.pod.namespace}/${from.pod.name}'s sandbox, wired by CNI ADD (${srcNode!.conflist.name})`,
+      k8s: `pod ${podNetSource.pod.namespace}/${podNetSource.pod.name}'s sandbox, wired by CNI ADD (${srcNode!.conflist.name})`,
       see: `ip -d link show ${veth}`,
       status: 'predicted',
     });
@@ -313,21 +363,58 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     hops.push({ kind: 'route', at: fromWhere, linux: recordedRoute ?? `${daddr} from ${from.ip}`, k8s: from.kind === 'host' ? `outside host ${from.ref} (not in the cluster)` : `the node's own routing table${from.kind === 'pod' ? ' (hostNetwork pod)' : ''}`, see: routeGet(daddr), status: 'predicted' });
   }
 
+  /**
+   * From a node or pod towards another node's own address (its InternalIP, a hostNetwork pod, a
+   * NodePort): the source node routes it onto the node network, and a pod's source is masqueraded
+   * there (nat-postrouting: `saddr <pod CIDR> daddr != <pod CIDR> masquerade`, natOutgoing). To the
+   * source's own node the packet is delivered locally (hook input): no masquerade.
+   */
+  let toNodeDone = false;
+  const towardNode = (nodeName: string, addr: string) => {
+    if (!srcNode || srcNode.name === nodeName) return;
+    toNodeDone = true;
+    hops.push({ kind: 'node-route', at: `node ${srcNode.name}`, linux: `${addr} dev ${srcNode.iface} (the node network)`, k8s: `node ${nodeName}'s address (InternalIP), on the node network`, see: routeGet(addr), status: 'predicted' });
+    if (podNetSource && masqueraded(plan, srcNode, from.ip))
+      hops.push({ kind: 'snat', at: `node ${srcNode.name}`, linux: `masquerade (nat-postrouting, natOutgoing): source ${from.ip} becomes ${nodeIpOf(srcNode, family)} (to ${addr}, outside the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: `natOutgoing: pod traffic to a node address is masqueraded; node ${nodeName} sees node ${srcNode.name}`, see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
+  };
+
   // 2. kube-proxy.
   let dnatNode: PlanNode | undefined;
   if (svc && endpoint) {
-    dnatNode = svc.nodePort ? nodeOf(view, (to as Extract<End, { kind: 'node' }>).node) : srcNode;
-    const chain = `${svc.nodePort ? 'ext' : 'svc'}.${serviceKey(svc.s)}/${svc.sp.key}`;
-    if (svc.nodePort && from.kind !== 'pod') hops.push({ kind: 'fabric', at: 'fabric', linux: `${from.ip} → ${hostPort(daddr, port)} over ${from.kind === 'host' && plan.hosts.find((h) => h.ip === from.ip)?.network === 'external' ? 'the gateway and ' : ''}the node network`, k8s: `NodePort ${port} of Service ${serviceKey(svc.s)} on node ${dnatNode!.name}`, status: 'predicted' });
+    const ext = svc.nodePort || svc.lb;
+    const fam = six ? 'ip6' : 'ip';
+    dnatNode = svc.nodePort ? nodeOf(view, (to as Extract<End, { kind: 'node' }>).node) : gateway ? gateway.node : srcNode;
+    const chain = `${ext ? 'ext' : 'svc'}.${serviceKey(svc.s)}/${svc.sp.key}`;
+    if (svc.nodePort && from.kind !== 'pod' && !srcNode) hops.push({ kind: 'fabric', at: 'fabric', linux: `${from.ip} → ${hostPort(daddr, port)} over ${from.kind === 'host' && plan.hosts.find((h) => h.ip === from.ip)?.network === 'external' ? 'the gateway and ' : ''}the node network`, k8s: `NodePort ${port} of Service ${serviceKey(svc.s)} on node ${dnatNode!.name}`, status: 'predicted' });
+    else if (svc.nodePort) towardNode(dnatNode!.name, daddr);
+    if (gateway) {
+      // The cloud load balancer: the gateway's own table ip podlab DNATs the address to one node's NodePort.
+      const nodeIp = nodeIpOf(gateway.node, family);
+      const id = `${serviceKey(svc.s)}/${svc.sp.key}`;
+      hops.push({
+        kind: 'dnat',
+        at: 'gateway',
+        linux: `nft table ${fam} podlab (the gateway), chain lb.${id}/${gateway.node.name}: dnat to ${hostPort(nodeIp, gateway.nodePort)}${gateway.nodes.length > 1 ? ` (1 of ${gateway.nodes.length} nodes, numgen random)` : ''}`,
+        k8s: `Service ${serviceKey(svc.s)} type LoadBalancer ${hostPort(daddr, port)}/${svc.sp.protocol}: the load balancer (the lab's gateway) sends it to node ${gateway.node.name}'s NodePort ${gateway.nodePort}${svc.s.externalTrafficPolicy === 'Local' ? ' (externalTrafficPolicy Local: only nodes with a ready endpoint)' : ''}`,
+        see: `podlab exec ${plan.lab} gateway -- nft list table ${fam} podlab`,
+        status: 'predicted',
+      });
+      const onNodeNetwork = from.kind === 'host' && from.network === 'nodes';
+      const gw = plan.gateway?.nodeSide as { ip: string; ip6?: string } | undefined;
+      if (onNodeNetwork && gw) hops.push({ kind: 'snat', at: 'gateway', linux: `masquerade (nat-postrouting: ct status dnat ${fam} saddr ${plan.nodeNetwork.cidr}): source ${from.ip} becomes ${inFamily([gw.ip, gw.ip6], family) ?? gw.ip}`, k8s: 'a client on the node network is masqueraded by the load balancer, or the node would answer it directly, around the gateway', see: `podlab exec ${plan.lab} gateway -- conntrack -L${six ? ' -f ipv6' : ''} -d ${daddr}`, status: 'predicted' });
+      hops.push({ kind: 'fabric', at: 'fabric', linux: `the gateway → ${hostPort(nodeIp, gateway.nodePort)} over the node network`, k8s: `NodePort ${gateway.nodePort} of Service ${serviceKey(svc.s)} on node ${gateway.node.name}`, status: 'predicted' });
+    }
     hops.push({
       kind: 'dnat',
       at: dnatNode ? `node ${dnatNode.name}` : 'the cluster',
       // kube-proxy keeps a table per family: an IPv6 endpoint is DNATed in `ip6 podlab`.
       linux: `nft table ${endpoint.ip.includes(':') ? 'ip6' : 'ip'} podlab, chain ${chain}: dnat to ${hostPort(endpoint.ip, endpoint.port)}${endpoint.of > 1 ? ` (1 of ${endpoint.of}, numgen random)` : ''}`,
-      k8s: `Service ${serviceKey(svc.s)} ${svc.nodePort ? `NodePort ${port}` : hostPort(daddr, port)}/${svc.sp.protocol} → endpoint ${endpoint.namespace}/${endpoint.pod} (targetPort ${svc.sp.targetPort})`,
+      k8s: `Service ${serviceKey(svc.s)} ${svc.nodePort ? `NodePort ${port}` : gateway ? `NodePort ${gateway.nodePort} (load-balancer address ${hostPort(daddr, port)})` : hostPort(daddr, port)}/${svc.sp.protocol} → endpoint ${endpoint.namespace}/${endpoint.pod} (targetPort ${svc.sp.targetPort})${refusing.length ? `; ${refusing.length} of ${endpoint.of} endpoints refuse the port (${refusing.join(', ')}: nothing listens), yet kube-proxy still sends them their share` : ''}`,
       see: `nft list chain ${endpoint.ip.includes(':') ? 'ip6' : 'ip'} podlab ${chain}`,
       status: 'predicted',
     });
+  } else if (!svc && (to.kind === 'node' || (to.kind === 'pod' && to.pod.hostNetwork))) {
+    towardNode(to.node, daddr);
   }
 
   // 3. NetworkPolicy.
@@ -357,6 +444,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     }
   }
 
+
   // 4. Across nodes, or within one.
   const carrier = dnatNode ?? srcNode;
   if (!denied && destNode && carrier && destPodNet) {
@@ -366,19 +454,25 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       hops.push(route);
       if (tunnel) hops.push(tunnel);
     }
-  } else if (!denied && destNode && carrier && destEnd.kind === 'node' && carrier.name !== destNode) {
-    hops.push({ kind: 'node-route', at: `node ${carrier.name}`, linux: `${destIp} dev ${carrier.iface} (the node network)`, k8s: `node ${destNode}`, status: 'predicted' });
+  } else if (!denied && destNode && carrier && !destPodNet && !toNodeDone && carrier.name !== destNode) {
+    // To a node's own address (the node, a hostNetwork pod; a hostNetwork endpoint after DNAT).
+    if (carrier === srcNode) towardNode(destNode, destIp);
+    else hops.push({ kind: 'node-route', at: `node ${carrier.name}`, linux: `${destIp} dev ${carrier.iface} (the node network)`, k8s: `node ${destNode}`, see: routeGet(destIp), status: 'predicted' });
   }
 
   // 5. Source NAT.
-  if (!denied && svc?.nodePort && from.kind !== 'pod' && svc.s.externalTrafficPolicy === 'Cluster' && dnatNode && endpoint) {
+  const ext = !!svc && (svc.nodePort || svc.lb);
+  // ext chain: externalTrafficPolicy Cluster marks every packet for masquerade; Local only the node's own (fib saddr type local).
+  const extMasq = ext && (svc!.s.externalTrafficPolicy !== 'Local' || (from.kind === 'node' && from.node === dnatNode?.name));
+  if (!denied && svc && ext && extMasq && dnatNode && endpoint) {
     // The address towards the endpoint: the bridge's on its node, else the VXLAN device's of the family, else the node's.
     const vteps = [(dnatNode.cni as { vxlan?: { address: string } }).vxlan?.address, (dnatNode.cni as { vxlan6?: { address: string } }).vxlan6?.address];
     const viaNode = dnatNode.name === endpoint.node ? podGatewayOf(dnatNode, family) : isCalico(dnatNode) ? nodeIpOf(dnatNode, family) : inFamily(vteps, family) ?? nodeIpOf(dnatNode, family);
-    hops.push({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${from.ip} becomes ${viaNode}`, k8s: `Service ${serviceKey(svc.s)} externalTrafficPolicy: Cluster (the client's address is lost)`, see: `conntrack -L${six ? ' -f ipv6' : ''} -d ${daddr}`, status: 'predicted' });
-  } else if (!denied && from.kind === 'pod' && !from.pod.hostNetwork && (to.kind === 'host' || to.kind === 'gateway') && masqueraded(plan, srcNode!, from.ip)) {
+    const before = hops.filter((h) => h.kind === 'snat').map((h) => / becomes (\S+)/.exec(h.linux)?.[1]).filter(Boolean).at(-1) ?? from.ip;
+    hops.push({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${before} becomes ${viaNode}`, k8s: `Service ${serviceKey(svc.s)} externalTrafficPolicy: ${svc.s.externalTrafficPolicy} (the client's address is lost)`, see: `conntrack -L${six ? ' -f ipv6' : ''} -d ${gateway ? nodeIpOf(dnatNode, family) : daddr}`, status: 'predicted' });
+  } else if (!denied && podNetSource && (to.kind === 'host' || to.kind === 'gateway') && masqueraded(plan, srcNode!, from.ip)) {
     hops.push({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${nodeIpOf(srcNode!, family)} (leaving the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: 'natOutgoing: pod traffic to outside the cluster is masqueraded', see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
-  } else if (!denied && from.kind === 'node' && svc && !svc.nodePort && endpoint) {
+  } else if (!denied && from.kind === 'node' && svc && !ext && endpoint) {
     hops.push({ kind: 'snat', at: `node ${from.node}`, linux: `masquerade: a ClusterIP reached from outside the pod network (${from.ip}) is masqueraded`, k8s: `Service ${serviceKey(svc.s)}: clients outside ${plan.podCidr} are masqueraded (kube-proxy's masquerade-all for non-pod sources)`, status: 'predicted' });
   }
 
@@ -400,24 +494,59 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       hops.push({
         kind: 'deliver',
         at: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name}`,
-        linux: protocol === 'icmp' ? `eth0 ${destIp}: the kernel answers the echo request` : `eth0 ${hostPort(destIp, destPort)}/${protocol}${listener ? `: container ${listener.container}${listener.name ? ` (port ${listener.name})` : ''}` : ''}`,
-        k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name}${listener ? `, containerPort ${listener.containerPort}` : ''}`,
+        linux: protocol === 'icmp' ? `eth0 ${destIp}: the kernel answers the echo request` : refused ? `eth0 ${hostPort(destIp, destPort)}/${protocol}: nothing listens, the kernel refuses it (${protocol === 'tcp' ? 'TCP reset' : 'ICMP port unreachable'})` : `eth0 ${hostPort(destIp, destPort)}/${protocol}${listener ? `: container ${listener.container}${listener.name ? ` (port ${listener.name})` : ''}` : ''}`,
+        k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name}${listener ? `, containerPort ${listener.containerPort}` : ''}${refused ? ' (a ready endpoint whose server is not running)' : ''}`,
         see: protocol === 'icmp' ? undefined : `ss -ltnup`,
-        status: 'predicted',
+        status: refused ? 'dropped' : 'predicted',
       });
     } else {
       hops.push({ kind: 'deliver', at: destEnd.kind === 'service' ? 'Service' : destEnd.ref, linux: `${hostPort(destIp, destPort)}${destPort !== undefined ? `/${protocol}` : ''}`, k8s: destEnd.kind === 'host' ? `outside host ${destEnd.ref}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref, status: 'predicted' });
     }
-    hops.push({
-      kind: 'reply',
-      at: carrier ? `node ${carrier.name}` : fromWhere,
-      linux: facts.conntrack ?? (endpoint ? `conntrack: reply ${hostPort(endpoint.ip, endpoint.port)} → ${from.ip} is un-DNATed to come from ${hostPort(daddr, port)}` : `conntrack: reply ${destIp} → ${from.ip} (ESTABLISHED, the same path back)`),
-      k8s: endpoint ? `the client sees Service ${svc ? serviceKey(svc.s) : ''} answer, not the pod` : 'stateful: replies are allowed by policy and NAT is undone',
-      see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
-      status: 'predicted',
-    });
+    if (!refused)
+      hops.push({
+        kind: 'reply',
+        at: carrier ? `node ${carrier.name}` : fromWhere,
+        linux: facts.conntrack ?? (endpoint ? `conntrack: reply ${hostPort(endpoint.ip, endpoint.port)} → ${from.ip} is un-DNATed to come from ${hostPort(daddr, port)}` : `conntrack: reply ${destIp} → ${from.ip} (ESTABLISHED, the same path back)`),
+        k8s: endpoint ? `the client sees Service ${svc ? serviceKey(svc.s) : ''} answer, not the pod` : 'stateful: replies are allowed by policy and NAT is undone',
+        see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
+        status: 'predicted',
+      });
   }
+
+  // A failed node (`podlab node fail`): its link to the node network is down, so a packet that has to cross to or from it is lost there.
+  let lostAt: string | undefined;
+  const failed = new Set(facts.failedNodes ?? []);
+  if (failed.size) {
+    const nodeAt = (h: Hop): string | undefined => {
+      const m = /^node (\S+)$/.exec(h.at) ?? /^node\/(\S+)$/.exec(h.at);
+      if (m) return m[1];
+      const pod = /^pod (\S+)\/(\S+)$/.exec(h.at);
+      return pod ? plan.pods.find((p) => p.namespace === pod[1] && p.name === pod[2])?.node : undefined;
+    };
+    let here = srcNode?.name;
+    for (let i = 0; i < hops.length; i++) {
+      const there = nodeAt(hops[i]!);
+      if (!there || there === here) continue;
+      const down = [here, there].find((n) => n && failed.has(n));
+      if (down) {
+        const n = nodeOf(view, down);
+        hops.splice(i, hops.length - i, {
+          kind: 'fabric',
+          at: `node ${down}`,
+          linux: `${n.iface} of ${down} has no carrier: its port ${n.fabricPort} on the node network is down, the packet is lost`,
+          k8s: `node ${down} is failed (podlab node fail): NotReady, cut off from the node network; podlab node restore ${plan.lab} ${down} brings it back`,
+          see: `ip link show ${n.iface}`,
+          status: 'dropped',
+        });
+        lostAt = `node ${down} is failed (podlab node fail): its link to the node network is down`;
+        break;
+      }
+      here = there;
+    }
+  }
+
   const destWhat = destEnd.kind === 'pod' ? `pod ${destEnd.pod.namespace}/${destEnd.pod.name}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref;
+  const dropped = denied || !!refused || !!lostAt;
   return {
     lab: plan.lab,
     from: req.from,
@@ -428,10 +557,17 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     daddr,
     dest: { ip: destIp, ...(destPort !== undefined ? { port: destPort } : {}), what: destWhat },
     ...(endpoint ? { endpoint } : {}),
+    ...(endpoints ? { endpoints } : {}),
     ...(policy ? { policy } : {}),
     hops,
-    outcome: denied ? 'dropped' : 'delivered',
-    reason: denied ? `denied by NetworkPolicy: egress ${policy!.egress}; ingress ${policy!.ingress}` : `reaches ${destWhat}`,
+    outcome: dropped ? 'dropped' : 'delivered',
+    reason: denied
+      ? `denied by NetworkPolicy: egress ${policy!.egress}; ingress ${policy!.ingress}`
+      : lostAt
+        ? lostAt
+        : refused
+          ? `${refused}${endpoint && endpoint.of > 1 ? ` (${refusing.length} of ${endpoint.of} endpoints of Service ${serviceKey(svc!.s)} refuse; kube-proxy still balances over all ${endpoint.of})` : ''}`
+          : `reaches ${destWhat}${refusing.length && endpoint ? ` (but ${refusing.length} of ${endpoint.of} endpoints of Service ${serviceKey(svc!.s)} refuse: ${refusing.join(', ')})` : ''}`,
   };
 }
 

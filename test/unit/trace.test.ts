@@ -152,3 +152,114 @@ describe('learner commands for a failing check (src/check/why.ts)', () => {
     expect(udp).toBe('podlab trace pod-networking node/worker-1 web --port 53 --proto udp');
   });
 });
+
+describe('trace audit: Services with a dead endpoint, load balancers, masquerade to node addresses, failed nodes, ports', () => {
+  const node = (t: { hops: { kind: string; at: string }[] }) => t.hops.map((h) => `${h.kind}@${h.at}`);
+  const problem = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof TraceProblem) return `${e.code} ${e.message} | ${e.hint}`;
+      throw e;
+    }
+    return 'none';
+  };
+
+  it('a Service with 1 of 3 endpoints refusing: a trace, not PL3112; the refusing endpoint, when followed, is a drop at delivery', () => {
+    // web-1's http-echo killed: it listens on nothing.
+    const listening = { 'default/web-1': [], 'default/web-2': [8080], 'default/web-3': [8080] };
+    const good = predictTrace(services, { from: 'client', to: 'svc/web' }, { listening });
+    expect(good.outcome).toBe('delivered');
+    expect(good.endpoint!.pod).not.toBe('web-1');
+    expect(hop(good, 'dnat').k8s).toContain('1 of 3 endpoints refuse the port (default/web-1: nothing listens)');
+    expect(good.reason).toMatch(/but 1 of 3 endpoints of Service default\/web refuse: default\/web-1/);
+    const web1 = services.plan.pods.find((p) => p.name === 'web-1')!;
+    const bad = predictTrace(services, { from: 'client', to: 'svc/web' }, { listening, chosenEndpoint: `${web1.ip}:8080` });
+    expect(bad.outcome).toBe('dropped');
+    expect(bad.endpoint!.pod).toBe('web-1');
+    expect(bad.hops.at(-1)).toMatchObject({ kind: 'deliver', status: 'dropped' });
+    expect(bad.reason).toBe(`endpoint default/web-1 refuses ${web1.ip}:8080/tcp: it listens on TCP no port at all (1 of 3 endpoints of Service default/web refuse; kube-proxy still balances over all 3)`);
+    expect(formatTrace(bad)).not.toMatch(/--port N/);
+  });
+
+  it('a load-balancer address from outside: the gateway DNATs to a node NodePort, then the node DNATs to the pod and masquerades', () => {
+    const lb = services.plan.services.find((s) => s.name === 'web-lb')!;
+    const nodePort = lb.ports[0]!.nodePort!;
+    const t = predictTrace(services, { from: 'host/internet', to: lb.loadBalancerIP!, port: 80 }, { lbNode: `172.16.94.12:${nodePort}` });
+    expect(node(t).slice(0, 4)).toEqual(['route@host internet', 'dnat@gateway', 'fabric@fabric', 'dnat@node worker-2']);
+    expect(t.hops[1]!.linux).toBe(`nft table ip podlab (the gateway), chain lb.default/web-lb/tcp-80/worker-2: dnat to 172.16.94.12:${nodePort} (1 of 3 nodes, numgen random)`);
+    expect(t.hops[3]!.linux).toMatch(/chain ext\.default\/web-lb\/tcp-80: dnat to 10\.244\./);
+    expect(hop(t, 'snat')).toMatchObject({ at: 'node worker-2' });
+    expect(hop(t, 'snat').linux).toMatch(/source 203\.0\.113\.10 becomes 10\.244\.2\./);
+    expect(t.outcome).toBe('delivered');
+  });
+
+  it('a pod to a node address is masqueraded by natOutgoing on its node: a hostNetwork pod, a NodePort (twice: then by kube-proxy)', () => {
+    const agent = predictTrace(services, { from: 'client', to: 'agent' });
+    expect(node(agent)).toEqual(['route@pod default/client', 'veth@node control-plane', 'node-route@node control-plane', 'snat@node control-plane', 'deliver@agent', 'reply@node control-plane']);
+    expect(hop(agent, 'snat').linux).toMatch(/source 10\.244\.0\.\d+ becomes 172\.16\.94\.10 /);
+    const np = predictTrace(services, { from: 'client', to: 'node/worker-1', port: 30080 });
+    expect(node(np).slice(0, 6)).toEqual(['route@pod default/client', 'veth@node control-plane', 'node-route@node control-plane', 'snat@node control-plane', 'dnat@node worker-1', 'snat@node worker-1']);
+    expect(np.hops[2]!.linux).toBe('172.16.94.11 dev eth0 (the node network)');
+    expect(np.hops[5]!.linux).toMatch(/source 172\.16\.94\.10 becomes /);
+    // To its own node's address: delivered locally (hook input), no masquerade.
+    const own = predictTrace(services, { from: 'web-1', to: 'node/worker-1', port: 8081 });
+    expect(kinds(own)).not.toContain('snat');
+  });
+
+  it('a failed node: the packet is lost at its link, and the trace says the node is failed', () => {
+    const t = predictTrace(services, { from: 'node/worker-1', to: 'node/worker-2', protocol: 'icmp' }, { failedNodes: ['worker-2'] });
+    expect(t.outcome).toBe('dropped');
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'fabric', at: 'node worker-2', status: 'dropped' });
+    expect(t.hops.at(-1)!.k8s).toMatch(/^node worker-2 is failed \(podlab node fail\)/);
+    expect(t.reason).toBe('node worker-2 is failed (podlab node fail): its link to the node network is down');
+    // Into a failed node's pods too; a healthy path is untouched.
+    expect(predictTrace(services, { from: 'client', to: 'web-3', port: 8080 }, { failedNodes: ['worker-2'] }).outcome).toBe('dropped');
+    expect(predictTrace(services, { from: 'client', to: 'web-1', port: 8080 }, { failedNodes: ['worker-2'] }).outcome).toBe('delivered');
+  });
+
+  it('which port: a node without --port, a Service with several ports (PL3115, and the hint works)', () => {
+    expect(problem(() => predictTrace(services, { from: 'client', to: 'node/worker-1' }))).toMatch(/^PL3115 which port of node worker-1\? \| Add --port N \(a NodePort: 30080\/tcp/);
+    const np = viewOf(policyLab);
+    expect(problem(() => predictTrace(np, { from: 'y-a', to: 'svc/x/s-x-a' }))).toMatch(/^PL3115 Service x\/s-x-a has several ports; which one\? \| Add --port N\/proto, one of: 80\/tcp, 80\/udp, 81\/tcp, 81\/udp\.$/);
+    expect(predictTrace(np, { from: 'y-a', to: 'svc/x/s-x-a', port: 81, protocol: 'udp' }).protocol).toBe('udp');
+  });
+
+  it('the CLI takes --port N/proto, as the hint says', async () => {
+    const { execa } = await import('execa');
+    const r = await execa('node', ['bin/podlab.js', 'trace', 'labs/network-policy.lab.ts', 'y-a', 'svc/x/s-x-a', '--port', '81/udp', '--json'], { reject: false });
+    expect(r.stderr).not.toMatch(/error: option/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ protocol: 'udp', port: 81 });
+    const clash = await execa('node', ['bin/podlab.js', 'trace', 'labs/network-policy.lab.ts', 'y-a', 'svc/x/s-x-a', '--port', '81/udp', '--proto', 'tcp'], { reject: false });
+    expect(clash.exitCode).toBe(2);
+    expect(clash.stderr).toMatch(/PL3115 --port 81\/udp and --proto tcp disagree/);
+  }, 60_000);
+
+  it('same node: the route is on-link on the bridge, and the k8s line says so (not "default route via cni0")', () => {
+    const t = predictTrace(services, { from: 'web-1', to: 'web-2', port: 8080 });
+    expect(hop(t, 'route').linux).toMatch(/^10\.244\.1\.\d+ dev eth0 src /);
+    expect(hop(t, 'route').k8s).toMatch(/10\.244\.1\.\d+ is on-link, a pod on the same bridge cni0/);
+    expect(hop(t, 'route').k8s).not.toContain('default route');
+    expect(hop(predictTrace(services, { from: 'client', to: 'web-1', port: 8080 }), 'route').k8s).toContain('default route via cni0');
+  });
+});
+
+describe('the try: line of a failing http check reproduces it (Host header, HTTPS with SNI and the lab CA)', () => {
+  it('curl -H Host for http with a host; curl --resolve … --cacert … https://name for https', async () => {
+    const { learnerCommand } = await import('../../src/check/why.ts');
+    const ingressLab = (await import('../../labs/ingress.lab.ts')).default as { checks?: unknown[] };
+    const plan = viewOf({
+      ...ingressLab,
+      checks: [
+        { kind: 'http', from: 'host/internet', to: 'lb/ingress-nginx/ingress-nginx-controller', https: true, host: 'shop.example.com', path: '/apiary', expectService: 'api' },
+        { kind: 'http', from: 'host/internet', to: 'lb/ingress-nginx/ingress-nginx-controller', host: 'shop.example.com', path: '/api' },
+      ],
+    }).plan;
+    const [https, http] = plan.checks.map((c) => learnerCommand(plan.lab, c as never));
+    const ip = (plan.checks[0] as unknown as { to: { ip: string } }).to.ip;
+    const ca = (plan.checks[0] as unknown as { caFile?: string }).caFile;
+    expect(ca).toMatch(/ca\.crt$/);
+    expect(https).toBe(`podlab exec ingress host/internet -- curl -sS -m 2 -H 'Host: shop.example.com' --resolve shop.example.com:443:${ip} --cacert ${ca} https://shop.example.com:443/apiary`);
+    expect(http).toBe(`podlab exec ingress host/internet -- curl -sS -m 2 -H 'Host: shop.example.com' http://${ip}:80/api`);
+  });
+});
