@@ -1,12 +1,13 @@
 /**
  * `podlab doctor [--fix] [--json] [--lab <name>]`: reports what podlab left on this host and which
- * lab it belonged to, and with --fix removes it (src/runtime/doctor.ts decides; this prints).
+ * lab it belonged to, and with --fix removes it (src/runtime/doctor.ts decides; this prints), of
+ * the labs of the lab-name prefix only when one is set.
  * Exit codes: 0 nothing left (or all of it removed), 1 leftovers found (or some could not be
  * removed), 2 the doctor could not run.
  */
 import type { Command } from 'commander';
 import { diagnose, fix, type DoctorReport, type FixReport, type Leak } from '../runtime/doctor.ts';
-import { prefixed } from './basics.ts';
+import { labPrefix, prefixed, prefixNamed } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
 const EXIT = { ok: 0, leaks: 1, cannotRun: 2 } as const;
@@ -38,10 +39,21 @@ function summary(r: DoctorReport): string {
   return `${r.leaks.length} leftover${r.leaks.length === 1 ? '' : 's'} of ${labs.join(', ')}`;
 }
 
+/**
+ * With a lab-name prefix (--prefix, PODLAB_PREFIX), what the doctor lists and fixes is the labs
+ * whose names start with it: another user's labs are neither reported nor removed, and no kernel
+ * probe (which belongs to no lab). Pure.
+ */
+export function keepToPrefix(r: DoctorReport, prefix: string): DoctorReport {
+  if (!prefix) return r;
+  const labs = r.labs.filter((f) => f.lab.startsWith(prefix));
+  return { labs, probes: [], leaks: labs.flatMap((f) => f.leaks) };
+}
+
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description("Find what podlab left on this host (namespaces, processes, /etc/netns entries, state and IPAM directories) and say which lab it belonged to. Labs that are up, or being built, are not leaks. --fix removes the leftovers, and nothing podlab did not make.")
+    .description("Find what podlab left on this host (namespaces, processes, /etc/netns entries, state and IPAM directories) and say which lab it belonged to. Labs that are up, or being built, are not leaks. --fix removes the leftovers, and nothing podlab did not make. With a lab-name prefix (--prefix, PODLAB_PREFIX), only labs named with it are looked at.")
     .option('--fix', 'remove what was found (leftover labs with down, strays of up labs one by one)')
     .option('--json', 'print the findings as JSON')
     .option('--lab <name>', 'look at (and fix) this lab only (with the lab-name prefix, as every lab name)')
@@ -58,19 +70,19 @@ export function registerDoctor(program: Command): void {
       }
       // A lab named as every command names one: with the lab-name prefix.
       if (opts.lab !== undefined) opts.lab = prefixed(opts.lab);
-      const found = diagnose({ lab: opts.lab });
+      const found = keepToPrefix(diagnose({ lab: opts.lab }), labPrefix());
       let fixed: FixReport | undefined;
       let after = found;
       if (opts.fix && found.leaks.length) {
         fixed = await fix(found);
-        after = diagnose({ lab: opts.lab });
+        after = keepToPrefix(diagnose({ lab: opts.lab }), labPrefix());
       }
       const code = after.leaks.length ? EXIT.leaks : EXIT.ok;
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ clean: !found.leaks.length, found, ...(fixed ? { fixed, remaining: after.leaks } : {}) }, null, 2)}\n`);
       } else {
         printReport(found);
-        if (!found.leaks.length) process.stdout.write(`${green('✓')} nothing of podlab's is left on this host${opts.lab ? ` for lab ${opts.lab}` : ''}\n`);
+        if (!found.leaks.length) process.stdout.write(`${green('✓')} nothing of podlab's is left on this host${opts.lab ? ` for lab ${opts.lab}` : labPrefix() ? ` for labs${prefixNamed()}` : ''}\n`);
         else if (!fixed) process.stdout.write(`${red('✗')} ${summary(found)}. Run podlab doctor --fix${opts.lab ? ` --lab ${opts.lab}` : ''} to remove them.\n`);
         else {
           const what = [
@@ -82,7 +94,7 @@ export function registerDoctor(program: Command): void {
           if (after.leaks.length) {
             process.stdout.write(`${red('✗')} still left: ${summary(after)}\n`);
             for (const l of after.leaks) process.stdout.write(`${leakLine(l)}\n`);
-          } else process.stdout.write(`${green('✓')} nothing of podlab's is left on this host${opts.lab ? ` for lab ${opts.lab}` : ''}\n`);
+          } else process.stdout.write(`${green('✓')} nothing of podlab's is left on this host${opts.lab ? ` for lab ${opts.lab}` : labPrefix() ? ` for labs${prefixNamed()}` : ''}\n`);
         }
       }
       process.exitCode = code;

@@ -13,7 +13,7 @@ import { visible } from '../grade/escape.ts';
 import { writeGradeOutput } from '../grade/output.ts';
 import { sandboxAvailable } from '../grade/sandbox.ts';
 import { checkHost } from '../runtime/preflight.ts';
-import { wholeNumber } from './basics.ts';
+import { prefixed, wholeNumber } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
 const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
@@ -61,6 +61,21 @@ async function preflight(): Promise<boolean> {
   return true;
 }
 
+/**
+ * The prefix of the labs grade and exercise test build (`<it>-<slot>`): `--lab-prefix`, else
+ * `grade-<pid in base 36>`, after the lab-name prefix (--prefix, PODLAB_PREFIX) as every lab's name.
+ */
+export function gradingLabPrefix(labPrefix: string | undefined): string {
+  return prefixed(labPrefix ?? `grade-${process.pid.toString(36)}`);
+}
+
+/** `--lab-prefix` is a short DNS label (the slot's `-<n>` and the lab-name prefix go around it), or absent. */
+function labPrefixUsable(labPrefix: string | undefined): boolean {
+  if (labPrefix === undefined || /^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(labPrefix)) return true;
+  fail(`--lab-prefix "${labPrefix}" must be a short DNS label (lower-case letters, digits, '-')`);
+  return false;
+}
+
 async function loadOrFail(arg: string, seed?: string): Promise<Exercise | undefined> {
   const { ExerciseError, loadExercise } = await exercises();
   try {
@@ -80,7 +95,7 @@ export function registerGrade(program: Command): void {
     .option('--out <dir>', 'where results go', 'grades')
     .addOption(new Option('--jobs <n>', 'submissions graded at once').argParser(wholeNumber(1, 1000)).default(DEFAULT_JOBS))
     .addOption(new Option('--sandbox-timeout <ms>', 'how long a submission may take to evaluate').argParser(wholeNumber(1, 3_600_000)).default(10000))
-    .option('--lab-prefix <name>', 'name the grading labs <name>-0, <name>-1, … (default grade-<pid>)')
+    .option('--lab-prefix <name>', 'name the grading labs <name>-0, <name>-1, … (default grade-<pid>), after the lab-name prefix (--prefix)')
     .option('--json', 'print the gradebook JSON instead of the table')
     .addHelpText('after', `
 Writes, under --out:
@@ -99,7 +114,8 @@ Example:
     .action(async (exArg: string, files: string[], opts: { out: string; jobs: number; sandboxTimeout: number; labPrefix?: string; json?: boolean }) => {
       if (!(await preflight())) return;
       const { gradeBatch, studentIdProblem, studentOf } = await grading();
-      if (opts.labPrefix !== undefined && !/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(opts.labPrefix)) return fail(`--lab-prefix "${opts.labPrefix}" must be a short DNS label (lower-case letters, digits, '-')`);
+      if (!labPrefixUsable(opts.labPrefix)) return;
+      const labPrefix = gradingLabPrefix(opts.labPrefix);
       const students = files.map(studentOf);
       // A student id names files in --out: one that is not a plain name, or is the grader's own
       // output name, would write somewhere else or overwrite the class's gradebook.
@@ -114,11 +130,11 @@ Example:
       if (!ex) return;
       const started = Date.now();
       const live = !opts.json && process.stderr.isTTY;
-      process.stderr.write(`grading ${files.length} submission${files.length === 1 ? '' : 's'} of ${ex.name} (${opts.jobs} at a time)\n`);
+      process.stderr.write(`grading ${files.length} submission${files.length === 1 ? '' : 's'} of ${ex.name} (${opts.jobs} at a time, in labs ${labPrefix}-<n>)\n`);
       const results = await gradeBatch(files.map((file) => ({ file })), exerciseCache(exArg, ex), {
         jobs: opts.jobs,
         sandbox: { timeoutMs: opts.sandboxTimeout },
-        labPrefix: opts.labPrefix,
+        labPrefix,
         onResult: (r, done) => {
           if (!opts.json) process.stderr.write(`${live ? '\r\x1b[K' : ''}${resultLine(r)}  ${dim(`[${done}/${files.length}]`)}\n`);
         },
@@ -153,15 +169,19 @@ Example:
     .description("Prove the rubric: the reference solution scores full marks, and each shipped broken variant fails exactly the items it names.")
     .argument('<exercise>', 'exercise folder')
     .addOption(new Option('--jobs <n>', 'variants graded at once').argParser(wholeNumber(1, 1000)).default(DEFAULT_JOBS))
+    .option('--lab-prefix <name>', 'name its labs <name>-0, <name>-1, … (default grade-<pid>), after the lab-name prefix (--prefix)')
     .option('--json', 'print the verdicts as JSON')
     .addHelpText('after', `
 Exit codes: 0 the rubric tells right from wrong, 1 it does not (or the exercise is invalid), 2 could not run.`)
-    .action(async (exArg: string, opts: { jobs: number; json?: boolean }) => {
+    .action(async (exArg: string, opts: { jobs: number; labPrefix?: string; json?: boolean }) => {
       if (!(await preflight())) return;
+      if (!labPrefixUsable(opts.labPrefix)) return;
       const ex = await loadOrFail(exArg, 'solution');
       if (!ex) return;
       const { testExercise } = await import('../grade/exercise-test.ts');
-      const verdicts = await testExercise(ex, { jobs: opts.jobs });
+      const labPrefix = gradingLabPrefix(opts.labPrefix);
+      if (!opts.json) process.stderr.write(`testing ${ex.name}: the solution and ${ex.broken.length} broken answer${ex.broken.length === 1 ? '' : 's'} (in labs ${labPrefix}-<n>)\n`);
+      const verdicts = await testExercise(ex, { jobs: opts.jobs, labPrefix });
       if (opts.json) process.stdout.write(`${JSON.stringify(verdicts.map(({ result, ...v }) => ({ ...v, score: result.score, max: result.max, status: result.status, reason: result.reason, message: result.message })), null, 2)}\n`);
       else
         for (const v of verdicts) {

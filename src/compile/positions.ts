@@ -25,6 +25,12 @@ function unwrap(node: Node | undefined): Node | undefined {
   for (let i = 0; n && i < 10; i++) {
     if (is().isAsExpression(n) || is().isSatisfiesExpression(n) || is().isParenthesizedExpression(n)) n = n.getExpression();
     else if (is().isCallExpression(n)) n = n.getArguments()[0];
+    // An exercise with variants exports a function of the variant: the object it returns.
+    else if (is().isArrowFunction(n) || is().isFunctionExpression(n)) {
+      const body = n.getBody();
+      const ret = is().isBlock(body) ? body.getStatements().filter((st) => is().isReturnStatement(st)).at(-1) : undefined;
+      n = !is().isBlock(body) ? body : ret && is().isReturnStatement(ret) ? ret.getExpression() : undefined;
+    }
     else if (is().isIdentifier(n)) {
       const decl = n.getDefinitionNodes().find((d) => is().isVariableDeclaration(d));
       n = decl && is().isVariableDeclaration(decl) ? decl.getInitializer() : undefined;

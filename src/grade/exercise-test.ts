@@ -24,8 +24,9 @@ export function verdictOf(name: string, expected: readonly string[], result: Sub
   return { name, expected: [...expected].sort(), failed: failed.sort(), ok, result };
 }
 
-export async function testExercise(ex: Exercise, options: { jobs?: number; onResult?: (r: SubmissionResult, done: number) => void } = {}): Promise<VariantVerdict[]> {
+/** `labPrefix`: the labs' names, `<labPrefix>-<slot>` (gradeBatch's default without it). */
+export async function testExercise(ex: Exercise, options: { jobs?: number; labPrefix?: string; onResult?: (r: SubmissionResult, done: number) => void } = {}): Promise<VariantVerdict[]> {
   const entries = [{ file: join(ex.dir, 'solution'), student: 'solution', value: ex.solution }, ...ex.broken.map((b) => ({ file: join(ex.dir, b.file), student: b.file }))];
-  const results = await gradeBatch(entries, async () => ex, { jobs: options.jobs, onResult: options.onResult });
+  const results = await gradeBatch(entries, async () => ex, { jobs: options.jobs, labPrefix: options.labPrefix, onResult: options.onResult });
   return results.map((r, i) => (i === 0 ? verdictOf('solution', [], r) : verdictOf(ex.broken[i - 1]!.file, ex.broken[i - 1]!.fails, r)));
 }

@@ -7,7 +7,6 @@
 import { basename, extname } from 'node:path';
 import type { Diagnostic } from '../compile/diagnostics.ts';
 import { validateValue } from '../compile/validate-value.ts';
-import type { CheckSpec, LabSpec, ScenarioSpec } from '../schema/lab-schema.ts';
 import { buildPlan } from '../plan/plan.ts';
 import { render } from '../render/render.ts';
 import { up } from '../runtime/up.ts';
@@ -23,6 +22,9 @@ import { readTextSubmission, type Exercise, type RubricItem } from './exercise.t
 import { SafeReadError, tryReadUntrustedText } from '../lib/safe-read.ts';
 import { plainNameProblem } from '../lib/plain-name.ts';
 import { DEFAULT_JOBS } from '../constants.ts';
+import { composeLab, ignoredPaths, itemOfDiagnostic } from './compose.ts';
+
+export { composeLab, ignoredPaths, itemOfDiagnostic };
 
 /** Bumped when the results JSON changes incompatibly. */
 export const RESULTS_VERSION = 1;
@@ -52,6 +54,11 @@ export interface SubmissionResult {
   reason?: 'timeout' | 'memory' | 'threw' | 'exited' | 'no-export' | 'not-data' | 'output-too-large' | 'sandbox-failed' | 'unreadable' | 'invalid-lab' | 'kernel' | 'up-failed' | 'internal';
   message?: string;
   diagnostics?: Diagnostic[];
+  /**
+   * What the submission set, differently from the starter, that the exercise does not take from it
+   * (dotted paths, e.g. `pods` when only `networkPolicies` is editable): dropped before grading.
+   */
+  ignored?: string[];
   score: number;
   max: number;
   items: ItemResult[];
@@ -83,57 +90,6 @@ export function studentIdProblem(id: string): string | undefined {
 
 const CODE = /\.(ts|mts|js|mjs|json)$/i;
 
-function getPath(obj: unknown, path: string[]): unknown {
-  let cur = obj;
-  for (const k of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return cur;
-}
-
-function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
-  let cur = obj;
-  for (const k of path.slice(0, -1)) {
-    const next = cur[k];
-    cur = cur[k] = next !== null && typeof next === 'object' && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {};
-  }
-  cur[path.at(-1)!] = value;
-}
-
-/**
- * The lab that is built for a submission: the starter with what the submission may change (all of
- * it when the exercise lets a submission be a whole lab), under the grading lab's name, with the
- * rubric's checks and scenarios instead of any of the submission's own. Pure.
- */
-export function composeLab(ex: Exercise, submitted: unknown, labName: string): LabSpec {
-  let lab: Record<string, unknown>;
-  if (typeof submitted === 'string') {
-    lab = structuredClone(ex.starter) as Record<string, unknown>;
-    setPath(lab, ex.text!.split('.'), submitted);
-  } else if (ex.editable) {
-    lab = structuredClone(ex.starter) as Record<string, unknown>;
-    for (const p of ex.editable) {
-      const v = getPath(submitted, p.split('.'));
-      if (v !== undefined) setPath(lab, p.split('.'), v);
-    }
-  } else lab = { ...(submitted as Record<string, unknown>) };
-  const checks: CheckSpec[] = [];
-  const scenarios: Record<string, ScenarioSpec> = {};
-  for (const item of ex.rubric) {
-    if (item.check) checks.push(item.check);
-    else scenarios[item.id] = item.scenario!;
-  }
-  return { ...(lab as LabSpec), name: labName, checks, scenarios };
-}
-
-/** Which rubric item a diagnostic of the composed lab belongs to, if any (its checks and scenarios are the rubric's). */
-export function itemOfDiagnostic(ex: Exercise, d: Diagnostic): RubricItem | undefined {
-  if (d.path[0] === 'checks' && typeof d.path[1] === 'number') return ex.rubric.filter((i) => i.check)[d.path[1]];
-  if (d.path[0] === 'scenarios') return ex.rubric.find((i) => i.id === d.path[1]);
-  return undefined;
-}
-
 export interface GradeOptions {
   /** The name of the lab built for this submission (unique on the host while it runs). */
   labName: string;
@@ -157,7 +113,7 @@ function itemFrom(item: RubricItem, results: CheckResult[], message: string, ok:
 export async function gradeSubmission(ex: Exercise, file: string, options: GradeOptions): Promise<SubmissionResult> {
   const started = Date.now();
   const max = ex.rubric.reduce((n, i) => n + i.points, 0);
-  const base = { version: RESULTS_VERSION, exercise: ex.name, student: options.student ?? studentOf(file), submission: file, variant: ex.variant, max, gradedAt: new Date().toISOString() };
+  const base: Omit<SubmissionResult, 'status' | 'score' | 'items' | 'ms'> = { version: RESULTS_VERSION, exercise: ex.name, student: options.student ?? studentOf(file), submission: file, variant: ex.variant, max, gradedAt: new Date().toISOString() };
   const error = (reason: NonNullable<SubmissionResult['reason']>, message: string, diagnostics?: Diagnostic[]): SubmissionResult => ({
     ...base,
     status: 'error',
@@ -186,12 +142,18 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
     if (submitted === null || typeof submitted !== 'object' || Array.isArray(submitted)) return error('not-data', 'the submission does not evaluate to a lab object');
   }
 
+  // What it set that is not taken is said in its results and feedback, not dropped silently.
+  const ignored = options.value === undefined ? ignoredPaths(ex, submitted) : [];
+  if (ignored.length) base.ignored = ignored;
+
   // 2. Validate the lab it makes; the rubric's own checks that cannot apply fail their items only.
   const composed = composeLab(ex, submitted, options.labName);
-  // Positions point into the student's own file when it is the whole lab (parsed, never run here),
-  // read as any untrusted file is (no link followed, regular file, size-capped): never by path.
-  const text = typeof submitted === 'string' || ex.editable || options.value !== undefined ? '' : (tryReadUntrustedText(file) ?? '');
-  const first = validateValue(composed, file, text);
+  // Positions point into the student's own file (parsed, never run here), whole lab or only the
+  // editable parts (those sit at the same paths in it as in the lab), read as any untrusted file
+  // is (no link followed, regular file, size-capped): never by path. A text submission's are
+  // inside its text (placeInSubmission).
+  const text = typeof submitted === 'string' || options.value !== undefined ? '' : (tryReadUntrustedText(file) ?? '');
+  const first = placeInSubmission(ex, submitted, validateValue(composed, file, text));
   const failed = new Map<string, ItemResult>();
   for (const d of first.diagnostics.filter((x) => x.severity === 'error')) {
     const item = itemOfDiagnostic(ex, d);
@@ -199,7 +161,7 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
   }
   const usable = ex.rubric.filter((i) => !failed.has(i.id));
   const retry = { ...ex, rubric: usable };
-  const { lab, diagnostics } = failed.size ? validateValue(composeLab(retry, submitted, options.labName), file, text) : first;
+  const { lab, diagnostics } = failed.size ? placeInSubmission(ex, submitted, validateValue(composeLab(retry, submitted, options.labName), file, text)) : first;
   if (!lab) {
     const errors = diagnostics.filter((d) => d.severity === 'error');
     return error('invalid-lab', `the lab is not valid: ${errors.map((d) => `${d.path.join('.')}: ${d.message}`).join('; ')}`, errors);
@@ -247,14 +209,41 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
   const own = !ex.editable && typeof submittedName === 'string' ? submittedName : ex.starter.name;
   const items = ex.rubric.map((i) => {
     const r = byId.get(i.id)!;
-    // The lab's state directory too (BIRD's control socket in a bgp check's command).
-    return r.evidence ? { ...r, evidence: r.evidence.map((e) => ({ ...e, command: e.command.replace(`podlab exec ${plan.lab} `, `podlab exec ${own} `).replaceAll(`${stateDir(plan.lab)}/`, `${stateDir(own)}/`) })) } : r;
+    return r.evidence ? { ...r, evidence: r.evidence.map((e) => ({ ...e, command: asStudentLab(e.command, plan.lab, own) })) } : r;
   });
   const score = items.reduce((n, i) => n + i.earned, 0);
   return { ...base, status: score === max ? 'pass' : 'fail', score, items, ms: Date.now() - started };
 }
 
-/** A lab name for grading slot `i`: `<prefix>-<i>`, by default `grade-<pid>-<i>` (unique on the host while this process lives). */
+/**
+ * A check's command as the student would run it on their own lab: every `podlab <command>
+ * <grading lab>` (exec, trace, …) names `own` instead, and so does the lab's state directory
+ * (BIRD's control socket in a bgp check's command). Pure.
+ */
+export function asStudentLab(command: string, gradingLab: string, own: string): string {
+  const lab = gradingLab.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return command.replace(new RegExp(`(^|[\\s;&|(])podlab ([a-z][-a-z]*) ${lab}(?=\\s|$)`, 'g'), `$1podlab $2 ${own}`).replaceAll(`${stateDir(gradingLab)}/`, `${stateDir(own)}/`);
+}
+
+/**
+ * A diagnostic's place in the student's file. A text submission (a Corefile) is its exercise's
+ * text path: a diagnostic inside that text is at its line and column of the text. A code
+ * submission's are placed by validateValue, in the file; with editable paths, one outside them
+ * lies in the starter's part, which has no place in the student's file. Pure.
+ */
+function placeInSubmission<T extends { diagnostics: Diagnostic[] }>(ex: Exercise, submitted: unknown, r: T): T {
+  const under = (d: Diagnostic, path: string) => path.split('.').every((s, i) => d.path[i] === s);
+  if (typeof submitted === 'string')
+    return { ...r, diagnostics: r.diagnostics.map(({ line: _l, column: _c, ...d }) => (d.within && under(d, ex.text!) ? { ...d, line: d.within.line, column: d.within.col } : d)) };
+  if (!ex.editable) return r;
+  const editable = ex.editable;
+  return { ...r, diagnostics: r.diagnostics.map((d) => (editable.some((p) => under(d, p)) ? d : (({ line: _l, column: _c, ...rest }) => rest)(d))) };
+}
+
+/**
+ * A lab name for grading slot `i`: `<prefix>-<i>`, by default `grade-<pid>-<i>` (unique on the host
+ * while this process lives). The CLI puts the lab-name prefix (--prefix, PODLAB_PREFIX) in front.
+ */
 export function gradingLabName(i: number, prefix = `grade-${process.pid.toString(36)}`): string {
   return `${prefix}-${i}`;
 }

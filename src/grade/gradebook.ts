@@ -12,13 +12,16 @@ export function resultsJson(r: SubmissionResult): string {
 }
 
 /**
- * The learner's feedback (Markdown): score, each visible item with what was seen and the hint,
- * hidden ones by points only. Every value is one line with its control characters made visible
+ * The learner's feedback (Markdown): score, what of the submission was not taken (not editable),
+ * each visible item with what was seen and the hint, hidden ones by points only. Every value is one line with its control characters made visible
  * (escape.ts): the file is read in terminals and editors.
  */
 export function feedbackText(r: SubmissionResult): string {
   const v = visible;
   const lines = [`# ${v(r.exercise)}: ${v(r.student)}`, '', `Score: ${r.score} / ${r.max}${r.status === 'error' ? ` — not graded: ${v(r.message ?? '')}` : ''}`, ''];
+  if (r.ignored?.length) {
+    lines.push(`Not taken from your submission: ${r.ignored.map((p) => `\`${v(p)}\``).join(', ')}. This exercise takes only some parts of a lab from a submission; the starter's are used for the rest.`, '');
+  }
   if (r.status === 'error' && r.diagnostics?.length) {
     lines.push('Your lab did not validate:', '');
     for (const d of r.diagnostics) lines.push(`- ${d.line ? `line ${d.line}:${d.column} ` : ''}${d.code} ${v(d.path.join('.'))}: ${v(d.message)}${d.hint ? ` (${v(d.hint)})` : ''}`);

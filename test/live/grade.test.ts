@@ -31,7 +31,7 @@ describe.skipIf(!live)('podlab grade', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('exits 0 because grading ran, whatever the scores', () => {
-    expect(run.stderr).toContain('grading 10 submissions of coredns-forwarder (4 at a time)');
+    expect(run.stderr).toContain('grading 10 submissions of coredns-forwarder (4 at a time, in labs lgrade-<n>)');
     expect(run.exitCode).toBe(0);
   });
 
