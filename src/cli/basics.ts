@@ -134,7 +134,10 @@ export async function compileOrExit(file: string, opts: { typecheck?: boolean; j
  * bring it up from (`hint` adds what else would do), as JSON with --json; exit 2.
  */
 export function notUpExit(lab: string, state: { status: string } | undefined, json?: boolean, hint = ''): never {
-  printHostProblems([diag('PL3113', [], `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`, `Bring it up with podlab up labs/${unprefixed(lab)}.lab.ts${hint}. ${NOTHING_CHANGED}`)], json);
+  // The file named after the lab, where the examples keep theirs, when there is one; else a placeholder.
+  const guess = `labs/${unprefixed(lab)}.lab.ts`;
+  const file = existsSync(guess) ? guess : existsSync(`${unprefixed(lab)}.lab.ts`) ? `${unprefixed(lab)}.lab.ts` : '<its lab file>';
+  printHostProblems([diag('PL3113', [], `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`, `Bring it up with podlab up ${file}${hint}. ${NOTHING_CHANGED}`)], json);
 }
 
 export function printHostProblems(diags: Diagnostic[], json?: boolean): never {

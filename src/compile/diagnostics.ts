@@ -178,7 +178,7 @@ export const CODES = {
   PL2254: 'unknown IngressClass',
   PL2255: 'Ingress routes nothing',
   PL2256: 'invalid Ingress host',
-  PL2257: 'Ingress path does not start with /',
+  PL2257: 'Ingress path does not start with / or is not one nginx token',
   PL2258: 'invalid pathType',
   PL2259: 'TLS host in no rule',
   PL2260: 'invalid Ingress annotation',
@@ -227,6 +227,9 @@ export const CODES = {
   PL2423: 'load-balancer pool missing or repeating a family',
   PL2424: 'IPv6 external network too small',
   PL2425: 'flannel IPv6 VXLAN device name too long',
+  // Exercises (src/grade/exercise.ts): PL2500–PL2519.
+  PL2500: 'not a path of the lab',
+  PL2501: 'unknown rubric item',
   PL3001: 'kernel feature missing',
   PL3002: 'host tool missing',
   PL3003: 'needs root',
@@ -278,11 +281,14 @@ export const CODES = {
   PL3118: 'shareProcessNamespace with hostNetwork',
   PL3140: 'bad lab-name prefix',
   PL3141: 'usage error: an unknown command or option, a missing argument, a bad option value',
-  PL3160: "a container's command is not on this host (warning)",
   // trace's address family (src/trace/ends.ts, src/trace/trace.ts): PL3146–PL3148.
   PL3146: 'trace in a family the lab lacks',
   PL3147: 'trace end has no address in the family',
   PL3148: '--family contradicts the address',
+  // graph's usage errors (src/cli/graph.ts): PL3150–PL3151.
+  PL3150: 'not a drawing format',
+  PL3151: '--checks needs a lab that is up',
+  PL3160: "a container's command is not on this host (warning)",
   ...COREFILE_CODES,
 } as const;
 

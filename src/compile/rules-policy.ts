@@ -113,10 +113,20 @@ function policyLooksMistyped(lab: Lab, p: NetworkPolicy, at: At, out: Diagnostic
   const where = `NetworkPolicy "${p.namespace}/${p.name}"`;
   const pods = lab.pods.filter((q) => !q.hostNetwork).map((q) => ({ ...q, hostNetwork: false, node: q.node, containers: q.containers.map((c) => ({ ports: c.ports })) }));
   const relabelled = lab.scenarios.some((sc) => sc.steps.some((st) => st.action?.action === 'label-pod'));
-  const labels = (sel: LabelSelector) => [...Object.entries(sel.matchLabels).map(([k, v]) => `${k}=${v}`), ...sel.matchExpressions.map((e) => `${e.key} ${e.operator}${e.values.length ? ` (${e.values.join(', ')})` : ''}`)].join(', ');
+  // A selector as kubectl writes one: app=web, tier in (a,b), !canary.
+  const op = (e: LabelSelector['matchExpressions'][number]) =>
+    e.operator === 'Exists' ? e.key : e.operator === 'DoesNotExist' ? `!${e.key}` : e.operator === 'In' || e.operator === 'NotIn' ? `${e.key} ${e.operator.toLowerCase()} (${e.values.join(',')})` : `${e.key} ${e.operator} ${e.values.join(',')}`;
+  const labels = (sel: LabelSelector) => [...Object.entries(sel.matchLabels).map(([k, v]) => `${k}=${v}`), ...sel.matchExpressions.map(op)].join(', ');
   const selected = pods.filter((q) => policySelects(p, q));
   if (!relabelled && !selected.length && lab.namespaces.includes(p.namespace))
-    out.push(warning('PL2112', at('podSelector'), `${where} selects no pod: no pod in namespace "${p.namespace}" has ${labels(p.podSelector) || 'any labels'}`, 'It isolates nothing and allows nothing. Check the labels against the pods\' (podlab status, or topology.md).'));
+    out.push(
+      warning(
+        'PL2112',
+        at('podSelector'),
+        labels(p.podSelector) ? `${where} selects no pod: no pod in namespace "${p.namespace}" has ${labels(p.podSelector)}` : `${where} selects no pod: namespace "${p.namespace}" has none`,
+        "It isolates nothing and allows nothing. Check the labels against the pods' (podlab status, or topology.md).",
+      ),
+    );
   for (const dir of ['ingress', 'egress'] as const)
     for (const [i, rule] of p[dir].entries()) {
       const peersKey = dir === 'ingress' ? 'from' : 'to';
@@ -124,9 +134,9 @@ function policyLooksMistyped(lab: Lab, p: NetworkPolicy, at: At, out: Diagnostic
         if (peer.ipBlock) continue;
         const pat: At = (...q) => at(dir, i, peersKey, j, ...q);
         if (peer.namespaceSelector && !lab.namespaces.some((ns) => matchesSelector(peer.namespaceSelector!, namespaceLabelsOf(lab.namespaceLabels, ns))))
-          out.push(warning('PL2112', pat('namespaceSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: namespaceSelector selects no namespace (${labels(peer.namespaceSelector) || 'any labels'})`, `Namespaces: ${lab.namespaces.join(', ')}; each has the label ${NAMESPACE_NAME_LABEL}=<its name>.`));
+          out.push(warning('PL2112', pat('namespaceSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: namespaceSelector selects no namespace (${labels(peer.namespaceSelector)})`, `Namespaces: ${lab.namespaces.join(', ')}; each has the label ${NAMESPACE_NAME_LABEL}=<its name>.`));
         else if (!relabelled && peer.podSelector && !pods.some((q) => peerSelectsPod(peer, p.namespace, q, lab.namespaceLabels)))
-          out.push(warning('PL2112', pat('podSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: the peer selects no pod (${labels(peer.podSelector) || 'any labels'}${peer.namespaceSelector ? ', in the namespaces selected' : ` in namespace "${p.namespace}"`})`, 'Traffic from or to no pod is allowed by it; check the labels.'));
+          out.push(warning('PL2112', pat('podSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: the peer selects no pod (${labels(peer.podSelector) || 'any pod'}${peer.namespaceSelector ? ', in the namespaces selected' : ` in namespace "${p.namespace}"`})`, 'Traffic from or to no pod is allowed by it; check the labels.'));
       }
       // A named port resolves against the pods traffic goes to: the policy's own for ingress, any pod for egress.
       const targets = dir === 'ingress' ? selected : pods;

@@ -6,25 +6,24 @@
  * default). Pure: the agent records the history in loops.json, the API shows it (kubectl
  * rollout history).
  */
-import type { PlanPod } from '../plan/plan.ts';
-
 export const REVISION_HISTORY_LIMIT = 10;
 
-export interface TemplateRevision {
+/** `P`: the template's form (the plan's pod, PlanPod, for the agent and the API). */
+export interface TemplateRevision<P = unknown> {
   /** The template's pod-template-hash. */
   hash: string;
   revision: number;
   /** When its ReplicaSet was first made (ISO time). */
   at: string;
   /** The template, so an old ReplicaSet shows its own. */
-  template?: PlanPod;
+  template?: P;
 }
 
 /** The history once `hash` is the current template (the same array when it already was). */
-export function noteRevision(revs: readonly TemplateRevision[], hash: string, at: string, template?: PlanPod): readonly TemplateRevision[] {
+export function noteRevision<P>(revs: readonly TemplateRevision<P>[], hash: string, at: string, template?: P): readonly TemplateRevision<P>[] {
   const last = revs.at(-1);
   if (last?.hash === hash) return revs;
   const before = revs.find((r) => r.hash === hash);
-  const next: TemplateRevision = { hash, revision: (last?.revision ?? 0) + 1, at: before?.at ?? at, ...(template ? { template } : {}) };
+  const next: TemplateRevision<P> = { hash, revision: (last?.revision ?? 0) + 1, at: before?.at ?? at, ...(template ? { template } : {}) };
   return [...revs.filter((r) => r.hash !== hash), next].slice(-(REVISION_HISTORY_LIMIT + 1));
 }

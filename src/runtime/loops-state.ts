@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { stateDir } from './state.ts';
 import type { TemplateRevision } from '../loops/revisions.ts';
+import type { PlanPod } from '../plan/plan.ts';
 
 export interface ContainerLoopState {
   restarts: number;
@@ -30,7 +31,7 @@ export interface LoopsFile {
   /** Per Deployment, the sequence number of its next pod. */
   seq: Record<string, number>;
   /** Per Deployment, the templates it rolled out, oldest first (loops/revisions.ts). */
-  revisions?: Record<string, readonly TemplateRevision[]>;
+  revisions?: Record<string, readonly TemplateRevision<PlanPod>[]>;
 }
 
 export const loopsPath = (lab: string) => `${stateDir(lab)}/loops.json`;

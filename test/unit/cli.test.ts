@@ -69,7 +69,8 @@ describe('podlab CLI', () => {
     for (const args of usage) {
       const r = await podlab(...args);
       expect(r.exitCode, `podlab ${args.join(' ')}: ${r.stderr}`).toBe(2);
-      expect(r.stderr).toMatch(/^(error: |Usage: )/m);
+      // Coded (PL3141) with a pointer to --help; a group without its subcommand prints the group's help.
+      expect(r.stderr).toMatch(/^(error PL3141 |Usage: )/m);
       expect(r.stderr).not.toContain('internal error');
     }
     for (const args of [['--help'], ['--version'], ['help', 'up'], ['trace', '--help']]) expect((await podlab(...args)).exitCode, args.join(' ')).toBe(0);
@@ -171,8 +172,11 @@ describe('podlab CLI', () => {
     for (const args of commands) {
       const r = await podlab(...args);
       expect(r.exitCode, `podlab ${args.join(' ')}: ${r.stderr}`).toBe(2);
-      expect(JSON.parse(r.stdout), args.join(' ')).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3113', message: 'lab "no-such-lab" is not up', hint: expect.stringContaining('podlab up labs/no-such-lab.lab.ts') }] });
+      expect(JSON.parse(r.stdout), args.join(' ')).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3113', message: 'lab "no-such-lab" is not up', hint: expect.stringContaining('podlab up <its lab file>') }] });
     }
+    // The hint names the lab's file where the examples keep theirs (a prefixed lab's unprefixed name).
+    const named = await podlab('--prefix', 'zz-nope-', 'trace', 'services', 'a', 'b', '--json');
+    expect(JSON.parse(named.stdout).diagnostics[0].hint).toContain('podlab up labs/services.lab.ts');
     // A lab named by a file that does not compile: its diagnostics, as JSON with --json (exit 1).
     for (const args of [['down', 'test/no-such.lab.ts', '--json'], ['check', 'test/no-such.lab.ts', '--format', 'json'], ['get', 'pods', 'test/no-such.lab.ts', '-o', 'json']]) {
       const r = await podlab(...args);
@@ -300,14 +304,20 @@ describe('podlab CLI', () => {
     }
   });
 
-  it('graph: a bad --format exits 2 naming the formats; a lab that is not up exits 2 saying how to draw its plan', async () => {
+  it('graph: a bad --format exits 2 naming the formats; --checks of a lab file exits 2; a lab that is not up exits 2 saying how to draw its plan; each with its code', async () => {
     const r = await podlab('graph', 'labs/pod-networking.lab.ts', '--format', 'png');
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('--format "png" is not a drawing format: use one of svg, mermaid, dot, json.');
+    expect(r.stderr).toContain('error PL3150 --format "png" is not a drawing format: use one of svg, mermaid, dot, json.');
+    expect(r.stderr).toContain('podlab graph labs/pod-networking.lab.ts --format dot | dot -Tpng -o pod-networking.png');
     expect(r.stdout).toBe('');
+    const c = await podlab('graph', 'labs/pod-networking.lab.ts', '--checks');
+    expect(c.exitCode).toBe(2);
+    expect(c.stderr).toContain('error PL3151 --checks marks the checks of a lab that is up');
+    expect(c.stderr).toContain('podlab graph pod-networking --checks');
+    expect(c.stdout).toBe('');
     const n = await podlab('graph', 'no-such-lab');
     expect(n.exitCode).toBe(2);
-    expect(n.stderr).toContain('lab "no-such-lab" is not up');
+    expect(n.stderr).toContain('error PL3113 lab "no-such-lab" is not up');
     expect(n.stderr).toContain('podlab graph labs/no-such-lab.lab.ts');
     const h = await podlab('graph', '--help');
     expect(h.stdout).toContain('svg, mermaid, dot, json');

@@ -11,6 +11,7 @@
 import { DEFAULT_STRATEGY, type DeploymentStrategy } from '../../loops/rollout.ts';
 import { envTemplateHash } from '../../loops/replicaset.ts';
 import { noteRevision, type TemplateRevision } from '../../loops/revisions.ts';
+import type { PlanPod } from '../../plan/plan.ts';
 import { age, keptMetaOf, finish, invalid, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 import { deploymentOf } from '../workloads.ts';
 import { containerObject } from './containers.ts';
@@ -53,7 +54,7 @@ function strategyObject(s: DeploymentStrategy = DEFAULT_STRATEGY): Record<string
  * The Deployment's revisions with its current template last: as the agent recorded them, and the
  * current one numbered next when the agent has not yet seen it (a template just written).
  */
-function revisionsOf(view: LabView, d: Planned, hash: string): readonly TemplateRevision[] {
+function revisionsOf(view: LabView, d: Planned, hash: string): readonly TemplateRevision<PlanPod>[] {
   return noteRevision(view.revisions?.[d.name] ?? [], hash, new Date().toISOString());
 }
 

@@ -61,6 +61,8 @@ export const asNode = (ref: string): string => (ref.includes('/') ? ref : `node/
 /** `from` must be a node of the lab. */
 export function requireNode(lab: LabView, c: { name: string; at: (string | number)[] }, field: string, ref: string, out: Diagnostic[]): boolean {
   if (ref.startsWith('node/') && lab.nodes.some((n) => `node/${n.name}` === ref)) return true;
+  // A `from` of node/<unknown> is the check's own PL2012 already (every check's from is judged): not said twice.
+  if (field === 'from' && ref.startsWith('node/')) return false;
   out.push(diag('PL2157', checkAt(c)(field), `check "${c.name}": ${field} "${ref}" is not a node of the lab`, `Write ${field}: "<name>" (or "node/<name>") with one of: ${lab.nodes.map((n) => n.name).join(', ')}.`));
   return false;
 }
