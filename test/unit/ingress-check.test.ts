@@ -26,6 +26,18 @@ const plan = planFrom({ ...ingressLab, name: 'ingress-unit', checks: specs });
 const check = (i: number) => plan.checks[i] as HttpCheck<'plan'>;
 const judge = (i: number, output: string) => http.judge(plan, check(i), recorded(output));
 
+describe('http checks through the ingress: their default names', () => {
+  it('say the request (scheme, host, path), so two checks of one controller are told apart in every report', () => {
+    expect(plan.checks.slice(0, 5).map((c) => c.name)).toEqual([
+      `http host/internet → ${LB}: http://shop.example.com/api/v1`,
+      `http host/internet → ${LB}: http://shop.example.com/api/v1`,
+      `http host/internet → ${LB}: http://shop.example.com/`,
+      `http host/internet → ${LB}: https://shop.example.com/api`,
+      `http host/internet → ${LB}: https://blog.example.com/`,
+    ]);
+  });
+});
+
 describe('http checks through the ingress: the curl command', () => {
   it('sends the Host header to the load-balancer address', () => {
     const argv = curlArgv(check(0));
