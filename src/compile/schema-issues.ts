@@ -5,6 +5,8 @@
 import type { z } from 'zod';
 import { diag, type Diagnostic, type Path } from './diagnostics.ts';
 import { nearest } from '../lib/edit-distance.ts';
+import { labSchema } from '../schema/lab-schema.ts';
+import { exerciseSchema } from '../schema/exercise-schema.ts';
 
 export { nearest };
 
@@ -19,7 +21,7 @@ function one(issue: Issue): Diagnostic[] {
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => {
-        const near = nearest(key, KNOWN.filter((k) => k !== key));
+        const near = nearest(key, knownProperties().filter((k) => k !== key));
         return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? `Did you mean "${near}"?` : 'Remove it, or check the spelling against the lab language (editor completion lists the properties).');
       });
     case 'invalid_type':
@@ -49,18 +51,27 @@ function one(issue: Issue): Diagnostic[] {
   }
 }
 
-/** Property names of the lab language, for "did you mean" (zod's issue does not carry the object's shape). */
-const KNOWN = [
-  'name', 'description', 'nodeNetwork', 'cidr', 'podTraffic', 'nodes', 'role', 'ip', 'interface', 'podCidr', 'podCidrMaskSize',
-  'serviceCidr', 'clusterDomain', 'namespaces', 'cni', 'type', 'vni', 'port', 'pods', 'namespace', 'node', 'labels',
-  'hostNetwork', 'shareProcessNamespace', 'containers', 'workload', 'command', 'ports', 'containerPort', 'protocol', 'env', 'checks', 'kind',
-  'from', 'to', 'expect', 'timeoutMs', 'path', 'expectPod', 'expectNoNat', 'expectSource', 'requests', 'expectSpread',
-  'expectSticky', 'hostPort', 'services', 'selector', 'targetPort', 'nodePort', 'clusterIP', 'externalName',
-  'loadBalancerIP', 'sessionAffinity', 'externalTrafficPolicy', 'internalTrafficPolicy', 'natOutgoing', 'hosts',
-  'network', 'externalNetwork', 'loadBalancer', 'pool', 'hostname', 'subdomain', 'dnsPolicy', 'dnsConfig', 'nameservers',
-  'searches', 'options', 'value', 'dns', 'corefile', 'files', 'zones', 'query', 'server', 'tcp', 'expectRcode',
-  'expectAnswers', 'expectEmpty', 'expectExit', 'expectOutput', 'expectMatch', 'via', 'dev', 'absent', 'expectStatus',
-  'expectBody', 'probe', 'scenarios', 'steps', 'action', 'check', 'pod', 'container', 'replicas',
-  'networkPolicies', 'clusterNetworkPolicies', 'tier', 'priority', 'subject', 'action', 'protocols', 'destinationPort', 'destinationNamedPort', 'number', 'range', 'start', 'end', 'networks', 'domainNames', 'tcp', 'udp', 'sctp', 'podSelector', 'namespaceSelector', 'policyTypes', 'ingress', 'egress', 'ipBlock', 'except',
-  'endPort', 'matchLabels', 'matchExpressions', 'operator', 'values', 'key', 'policy',
-];
+/**
+ * Every property name of the lab language, for "did you mean" (zod's issue does not carry the
+ * object's shape): read once from the schema itself, so a property added to it (an ingress's, a
+ * Calico pool's, a probe's) is suggested without a list to keep.
+ */
+let known: string[] | undefined;
+function knownProperties(): string[] {
+  if (known) return known;
+  const keys = new Set<string>();
+  const seen = new Set<unknown>();
+  const walk = (t: unknown): void => {
+    if (!t || typeof t !== 'object' || seen.has(t)) return;
+    seen.add(t);
+    const def = (t as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+    if (!def) return;
+    if (def.type === 'object') for (const [k, v] of Object.entries(def.shape as Record<string, unknown>)) keys.add(k), walk(v);
+    else if (def.type === 'lazy') walk((def.getter as () => unknown)());
+    else for (const k of ['innerType', 'element', 'valueType', 'in', 'out', 'left', 'right']) walk(def[k]);
+    for (const k of ['options', 'items']) if (Array.isArray(def[k])) (def[k] as unknown[]).forEach(walk);
+  };
+  walk(labSchema);
+  walk(exerciseSchema);
+  return (known = [...keys]);
+}

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { validateValue } from '../../src/compile/validate-value.ts';
+
+describe('PL1002 did you mean: every property of the lab language is suggested, read from its schema', () => {
+  it('names the near property of Calico, Ingress and probe objects, which a kept list had missed', () => {
+    const r = validateValue({
+      name: 'x',
+      nodes: { n1: {} },
+      cni: { type: 'calico', ipPoolsX: [] },
+      ingresses: { a: { rulez: [] } },
+      pods: { p: { node: 'n1', containers: [{ name: 'c', command: ['sleep', '1'], readinesProbe: {} }] } },
+    }, 'x.lab.ts');
+    const hints = Object.fromEntries(r.diagnostics.filter((d) => d.code === 'PL1002').map((d) => [String(d.path.at(-1)), d.hint]));
+    expect(hints).toEqual({ ipPoolsX: 'Did you mean "ipPools"?', rulez: 'Did you mean "rules"?', readinesProbe: 'Did you mean "readinessProbe"?' });
+  });
+});
