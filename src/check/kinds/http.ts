@@ -3,10 +3,10 @@
  * and reports each answer; with the http-echo workload the answer names the pod that served it
  * and the client address it saw, so the judge can tell load balancing, affinity and NAT apart.
  */
-import { diag } from '../../compile/diagnostics.ts';
+import { diag, warning } from '../../compile/diagnostics.ts';
 import * as ip from '../../net/ipv4.ts';
 import { sourceAddressesOf, type Peers } from './targets.ts';
-import { findService } from '../../k8s/objects.ts';
+import { findService, selects } from '../../k8s/objects.ts';
 import { buildRoutes, describeDecision, route } from '../../ingress/router.ts';
 import { checkAt, lastLine, sourceRef, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
 import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, wasRefused, type ReachCheck, type ProbeReport } from './reach.ts';
@@ -83,6 +83,13 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     validateReach(lab, c, out, () => {
       if (c.expectPod && !pods.has(c.expectPod))
         out.push(diag('PL2012', at('expectPod'), `check "${c.name}" expects an answer from pod "${c.expectPod}", which the lab does not declare`));
+      else if (c.expectPod && /^svc\//.test(c.to)) {
+        // Through a Service, only its endpoints answer: a pod its selector does not choose never does.
+        const svc = findService(lab.services, c.to.slice(4));
+        const pod = lab.pods.find((p) => p.name === c.expectPod);
+        if (svc?.selector && pod?.labels && !selects(svc, { namespace: pod.namespace ?? 'default', labels: pod.labels }))
+          out.push(warning('PL2014', at('expectPod'), `check "${c.name}" expects pod "${c.expectPod}" to answer through Service "${svc.namespace}/${svc.name}", whose selector (${Object.entries(svc.selector).map(([k, v]) => `${k}=${v}`).join(', ')}) does not choose it: it cannot pass`, `The Service's pods: ${lab.pods.filter((p) => p.labels && selects(svc, { namespace: p.namespace ?? 'default', labels: p.labels })).map((p) => p.name).join(', ') || '(none)'}.`));
+      }
       if (c.expectSource && c.expectSource !== 'nodes' && !machine(c.expectSource) && ip.parseIp(c.expectSource) === undefined)
         out.push(diag('PL2012', at('expectSource'), `check "${c.name}" expects the source "${c.expectSource}", which is not nodes, node/<name>, host/<name>, a pod or an IPv4 address`));
       if (c.expectSpread !== undefined && c.expectSpread > c.requests)

@@ -75,9 +75,20 @@ export function validateReach(lab: LabView, c: ReachCheck<'lab', ReachKindName>,
     out.push(diag('PL2012', at('to'), `check "${c.name}" targets "${c.to}", which is not a pod, node/<name>, host/<name>, svc/<name>, lb/<name> or IPv4 address of this lab`));
   if (c.family && lab.ipFamilies && !lab.ipFamilies.includes(c.family))
     out.push(diag('PL2404', at('family'), `check "${c.name}" asks for ${c.family}, but the lab is ${lab.ipFamilies.join('-')}-only`, "Add ipFamilies: ['IPv4', 'IPv6'] to the lab for dual stack."));
-  if (c.kind !== 'ping' && c.port === undefined && !service)
+  // (A Service the lab lacks is PL2012 above: its port is not asked for as well.)
+  if (c.kind !== 'ping' && c.port === undefined && !service && !/^(svc|lb)\//.test(c.to))
     out.push(diag('PL2014', at(), `check "${c.name}" needs a port`, 'Give port: …; it may be left out only when the target is a Service (svc/… or lb/…).'));
   between?.();
+  // From outside the cluster a cluster IP is no address at all: only nodes and pods have kube-proxy's rules for it.
+  if (service && !c.to.startsWith('lb/') && c.from.startsWith('host/') && c.expect === 'reach' && service.type !== 'ExternalName' && service.clusterIP !== 'None')
+    out.push(
+      warning(
+        'PL2014',
+        at('to'),
+        `check "${c.name}" goes from ${c.from}, outside the cluster, to the cluster IP of Service "${service.namespace}/${service.name}": only nodes and pods reach a cluster IP, so it cannot pass`,
+        service.type === 'LoadBalancer' ? `Aim at its load-balancer address: to: 'lb/${service.namespace}/${service.name}'.` : service.type === 'NodePort' ? "Aim at a node's NodePort: to: 'node/<name>', port: <its nodePort>." : "Make it a NodePort or LoadBalancer Service (as an outside client needs), or check from a pod or node.",
+      ),
+    );
   const target = lab.pods.find((p) => p.name === c.to);
   if (target && c.port && c.expect === 'reach' && !target.containers.some((k) => k.ports.some((p) => p.containerPort === c.port)))
     out.push(warning('PL2014', at('port'), `check "${c.name}" expects pod "${target.name}" to answer on port ${c.port}, but none of its containers declares it`));
