@@ -7,6 +7,7 @@ import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
 import { INGRESS, PATH_TYPES, served, type IngressBackend } from '../ingress/types.ts';
 import { buildRoutes, pathRegex } from '../ingress/router.ts';
+import { nearest } from '../lib/edit-distance.ts';
 import { compareText } from '../lib/order.ts';
 
 type Rule = (lab: Lab, out: Diagnostic[]) => void;
@@ -91,6 +92,12 @@ const ingressesAreValid: Rule = (lab, out) => {
       }),
     );
     for (const [k, v] of Object.entries(i.annotations)) {
+      // An ingress-nginx annotation podlab's controller does not act on: most likely a typo of one it does.
+      const understood: string[] = [INGRESS.sslRedirect, INGRESS.useRegex, INGRESS.rewriteTarget];
+      if (k.startsWith('nginx.ingress.kubernetes.io/') && !understood.includes(k)) {
+        const near = nearest(k, understood);
+        out.push(warning('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is not one podlab's controller acts on: it does nothing here`, near ? `Did you mean ${near}?` : `podlab's controller acts on ${understood.join(', ')} (docs/ingress.md).`));
+      }
       if ((k === INGRESS.sslRedirect || k === INGRESS.useRegex) && v !== 'true' && v !== 'false')
         out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is "${v}"`, "Write 'true' or 'false'."));
       // The target goes into nginx.conf as one token of `rewrite … <target> break;`.
