@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
+import { bootTimeMs } from '../lib/proc.ts';
 import { reloadDnsAndWait, DnsError } from '../runtime/dns.ts';
 import type { Executor } from '../runtime/exec.ts';
 import { applyService, deleteService, ServiceError, type ServiceRequest } from '../runtime/live-services.ts';
@@ -34,23 +35,13 @@ function readKept(lab: string): LabView['kept'] {
   }
 }
 
-/** /proc/stat's btime, in ms since the epoch (start times in the journal count clock ticks from it). */
-function bootTime(): number | undefined {
-  try {
-    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
-    return m ? Number(m[1]) * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export function readView(lab: string): LabView | undefined {
   const state = readState(lab);
   if (!state) return undefined;
   const status = labStatus(lab, state)!;
   const control = state.plan.loops ? readControl(lab) : undefined;
   const revisions = state.plan.loops ? readLoops(lab)?.revisions : undefined;
-  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), replicas: control?.replicas ?? {}, env: control?.env ?? {}, ...(revisions ? { revisions } : {}), kept: readKept(lab), bootTime: bootTime() };
+  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), replicas: control?.replicas ?? {}, env: control?.env ?? {}, nodeFailures: control?.failedNodes ?? {}, ...(revisions ? { revisions } : {}), kept: readKept(lab), bootTime: bootTimeMs() };
 }
 
 /** Keeps what an object was written with (a new one is created now), or forgets a deleted one. */

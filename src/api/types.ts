@@ -27,6 +27,8 @@ export interface LabView {
   bootTime?: number;
   /** Deployments' desired replicas as `scale` last set them (loops-control.json); a Deployment not there has its planned number. */
   replicas?: Record<string, number>;
+  /** Nodes failed with `podlab node fail`, and when (ms since the epoch; loops-control.json): their Leases stop renewing. */
+  nodeFailures?: Record<string, number>;
   /** Deployments' rollout histories as the agent recorded them (loops.json; loops/revisions.ts). */
   revisions?: Record<string, readonly TemplateRevision<PlanPod>[]>;
   /** Environment variables `podlab set env` put on Deployments' templates (loops-control.json): part of their pod-template-hash. */

@@ -18,12 +18,12 @@ import { validateObject } from '../k8s/api-schema.ts';
 import { convertManifests, formatObjectPath, type LabContext } from '../k8s/manifests.ts';
 import type { LabSpec } from '../schema/lab-schema.ts';
 import { DEFAULT_STRATEGY, percentOf, type DeploymentStrategy, type IntOrPercent } from '../loops/rollout.ts';
-import { templateHashWith } from '../loops/replicaset.ts';
+import { stableJson, templateHashWith } from '../loops/replicaset.ts';
 import * as ipv4 from '../net/ipv4.ts';
 import { containerId, netns } from '../plan/names.ts';
 import type { PlanDeployment } from '../plan/loops.ts';
 import { planContainer, type PlanContainer, type PlanPod } from '../plan/plan.ts';
-import { shownImage } from './kinds/containers.ts';
+import { containerObject, shownImage } from './kinds/containers.ts';
 import { invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from './types.ts';
 
 /** The object against the Kubernetes API schema (kubernetes-models): every issue a cause naming its field. */
@@ -92,7 +92,7 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
   const [ld] = expandDeployments(labSpec, normalizeContainer).deployments;
   // The template's annotations are part of it, as in Kubernetes: a new one (kubectl rollout restart
   // sets kubectl.kubernetes.io/restartedAt) is a new pod-template-hash, so the pods are rolled.
-  const written = (obj.spec as { template?: { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: { name?: string; image?: string }[] } } }).template;
+  const written = (obj.spec as { template?: { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: { name?: string; image?: string; args?: unknown; command?: unknown }[] } } }).template;
   const annotations = written?.metadata?.annotations ?? {};
   // So is an image other than the one podlab shows for the program (kubectl set image): the pods
   // run the same program, but the template is new and rolls out, and going back to the shown image
@@ -104,7 +104,17 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
   };
   const planned = ld!.containers.map((c) => planContainer(c, `${name}-${ld!.hash}`));
   const otherImages = Object.fromEntries(planned.flatMap((c) => (other(c) ? [[c.name, other(c)!]] : [])));
-  const hash = templateHashWith(templateHashWith(ld!.hash, annotations, 'annotations/'), otherImages, 'images/');
+  // And so are args or a command other than those podlab shows for the program (an http-echo's
+  // -text=, which it does not run): the template is new, so it rolls out, as a changed template does.
+  const shown = new Map(planned.map((c) => [c.name, containerObject(c)]));
+  const otherArgs = Object.fromEntries(
+    (written?.spec?.containers ?? []).flatMap((w) => {
+      const own = shown.get(w.name ?? '');
+      const differs = own && ((w.args !== undefined && stableJson(w.args) !== stableJson(own.args ?? [])) || (w.command !== undefined && stableJson(w.command) !== stableJson(own.command ?? [])));
+      return differs ? [[w.name!, stableJson({ args: w.args ?? null, command: w.command ?? null })]] : [];
+    }),
+  );
+  const hash = templateHashWith(templateHashWith(templateHashWith(ld!.hash, annotations, 'annotations/'), otherImages, 'images/'), otherArgs, 'args/');
   const node = view.plan.nodes.find((n) => n.role === 'worker') ?? view.plan.nodes[0]!;
   const podName = `${name}-${hash}`;
   const dns = view.plan.dns;

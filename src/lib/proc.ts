@@ -53,3 +53,21 @@ export function recordOf(pid: number): ProcessRef {
 export function isAlive(rec: ProcessRef): boolean {
   return startTimeOf(rec.pid) === rec.startTime;
 }
+
+let boot: number | undefined;
+
+/** /proc/stat's btime, in ms since the epoch (a process's start time counts clock ticks from it); read once. */
+export function bootTimeMs(): number | undefined {
+  if (boot !== undefined) return boot;
+  try {
+    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return (boot = m ? Number(m[1]) * 1000 : undefined);
+  } catch {
+    return undefined;
+  }
+}
+
+/** When a process started (its start time in clock ticks since boot, 1/100 s: USER_HZ), as an ISO time to the second. */
+export function startedAtIso(ticks: number, bootMs = bootTimeMs()): string | undefined {
+  return bootMs === undefined ? undefined : new Date(bootMs + ticks * 10).toISOString().replace(/\.\d+Z$/, 'Z');
+}

@@ -38,6 +38,7 @@ import { withLabMutex } from './mutex.ts';
 import { readControl, readLoops, writeLoops, type LoopsFile } from './loops-state.ts';
 import { createPod, deletePod } from './pods.ts';
 import { isAlive, killProcesses, recordOf, stopProcesses } from './procs.ts';
+import { startedAtIso } from '../lib/proc.ts';
 import { spawnContainers, waitContainers } from './sandbox.ts';
 import { joinArgs } from './sandbox-join.ts';
 import { liveEndpoints, syncServices, type Endpoints } from './services.ts';
@@ -174,6 +175,10 @@ export class Agent {
           m.knownExit = undefined;
           m.history = recordExit(m.history, code ?? 1, now, backoff);
           cf.lastExitCode = code;
+          const startedAt = rec ? startedAtIso(rec.startTime) : undefined;
+          if (startedAt) cf.lastStartedAt = startedAt;
+          else delete cf.lastStartedAt;
+          cf.lastFinishedAt = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
           const reason = code === undefined ? undefined : reasonOf(code);
           if (reason) cf.lastReason = reason;
           else delete cf.lastReason;

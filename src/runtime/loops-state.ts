@@ -16,6 +16,9 @@ export interface ContainerLoopState {
   lastExitCode?: number;
   /** Why it last ended: Completed (code 0) or Error (kubelet's lastState.terminated.reason). */
   lastReason?: 'Completed' | 'Error';
+  /** When the run that last ended started, and when the agent saw it end (ISO, to the second): lastState.terminated's times. */
+  lastStartedAt?: string;
+  lastFinishedAt?: string;
   /** running, waiting (CrashLoopBackOff until `until`), terminated (its policy does not restart it). */
   state: 'running' | 'waiting' | 'terminated';
   reason?: string;

@@ -30,7 +30,7 @@ export interface LabStatus {
     running: boolean;
     hostNetwork: boolean;
     pause?: { pid: number; alive: boolean };
-    containers: { name: string; pid: number; alive: boolean; restarts?: number; lastExitCode?: number; lastReason?: string; state?: string; reason?: string }[];
+    containers: { name: string; pid: number; alive: boolean; restarts?: number; lastExitCode?: number; lastReason?: string; lastStartedAt?: string; lastFinishedAt?: string; state?: string; reason?: string }[];
     /** With control loops: whether the agent holds the pod ready (in its Services' endpoints). */
     ready?: boolean;
     /** The Deployment that made it. */
@@ -146,8 +146,10 @@ export function shownContainers(p: PodStatus): PodStatus['containers'] {
 }
 
 /** A container's last exit as a containerStatus's `lastState`, when the control loops recorded one. */
-export function lastStateOf(c: PodStatus['containers'][number]): { lastState?: { terminated: { exitCode: number; reason?: string } } } {
-  return c.lastExitCode !== undefined ? { lastState: { terminated: { exitCode: c.lastExitCode, ...(c.lastReason ? { reason: c.lastReason } : {}) } } } : {};
+export function lastStateOf(c: PodStatus['containers'][number]): { lastState?: { terminated: { exitCode: number; reason?: string; startedAt?: string; finishedAt?: string } } } {
+  return c.lastExitCode !== undefined
+    ? { lastState: { terminated: { exitCode: c.lastExitCode, ...(c.lastReason ? { reason: c.lastReason } : {}), ...(c.lastStartedAt ? { startedAt: c.lastStartedAt } : {}), ...(c.lastFinishedAt ? { finishedAt: c.lastFinishedAt } : {}) } } }
+    : {};
 }
 
 /** Whether the pod is ready: what the agent recorded; without control loops, its sandbox and every container running. */

@@ -45,6 +45,11 @@ describe.runIf(live)('get on a lab with control loops (live)', () => {
     expect(cli(PREFIX, 'get', 'pods', 'self-healing').stdout).toMatch(new RegExp(`^${pod} +1/1 +Running +1 +`, 'm'));
     const item = JSON.parse(cli(PREFIX, 'get', 'pods', 'self-healing', '-o', 'json').stdout).items.find((i: { metadata: { name: string } }) => i.metadata.name === pod);
     expect(item.status.containerStatuses[0]).toMatchObject({ ready: true, restartCount: 1, lastState: { terminated: { exitCode: 137 } } });
+    // The run that ended has its times, as kubectl describe prints them: started before it finished, finished by now.
+    const { startedAt, finishedAt } = item.status.containerStatuses[0].lastState.terminated as { startedAt: string; finishedAt: string };
+    expect(Date.parse(startedAt)).toBeLessThanOrEqual(Date.parse(finishedAt));
+    expect(Date.parse(finishedAt)).toBeLessThanOrEqual(Date.now());
+    expect(Date.parse(finishedAt)).toBeGreaterThan(Date.now() - 60_000);
   }, 60_000);
 
   it('get pods: a pod failing its readiness probe is 0/1 Running, not ready in -o json, while status says not ready', async () => {

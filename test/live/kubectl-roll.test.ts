@@ -194,4 +194,18 @@ describe.skipIf(!live)('kubectl apply of a new pod template rolls by the Deploym
     const rs = await kubectl('get', 'rs', '-o', "jsonpath={range .items[*]}{.metadata.annotations['deployment\\.kubernetes\\.io/revision']}={.spec.replicas} {end}");
     expect(rs.stdout.trim().split(' ').sort()).toEqual(['1=0', '2=0', '3=0', '4=0', '5=4']);
   }, 60_000);
+
+  it("args podlab does not run (http-echo's -text=) still make a new template, rolled out as in Kubernetes", async () => {
+    const before = hashNow();
+    const patch = JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'api', args: ['-listen=:5678', '-text=hello'] }] } } } });
+    const r = await kubectl('patch', 'deployment', 'api', '-p', patch);
+    expect(r.stdout.trim(), r.stderr).toBe('deployment.apps/api patched');
+    const after = hashNow();
+    expect(after).not.toBe(before);
+    const st = await kubectl('rollout', 'status', 'deployment/api', '--timeout=60s');
+    expect(st.stdout.trim().split('\n').at(-1), st.stderr).toBe('deployment "api" successfully rolled out');
+    await until('4 pods of the new template', () => pods().length === 4 && pods().every((p) => p.hash === after));
+    const shown = await kubectl('get', 'deploy', 'api', '-o', 'jsonpath={.spec.template.spec.containers[0].args[1]}');
+    expect(shown.stdout).toBe('-text=hello');
+  }, 90_000);
 });

@@ -70,12 +70,14 @@ describe.skipIf(!live)('podlab label and podlab policy on a live lab', () => {
     const none = await podlab('explain', 'nope', 'y-a', 'x-b');
     expect(none.exitCode).toBe(2);
     expect(none.stderr).toContain(`lab "${PREFIX}nope" is not up`);
-    // Its hint names the file by the lab's own name, also when the user typed the prefix.
-    for (const name of ['nope', `${PREFIX}nope`]) {
-      expect((await podlab('explain', name, 'y-a', 'x-b')).stderr).toContain('podlab up labs/nope.lab.ts');
-      expect((await podlab('graph', name)).stderr).toContain('podlab graph labs/nope.lab.ts');
-      expect((await podlab('ui', name)).stderr).toContain('podlab up labs/nope.lab.ts');
+    // Its hint names the file by the lab's own name, also when the user typed the prefix (a file
+    // that exists: labs/kubenet.lab.ts, whose lab is not up under this prefix); no file, no guess.
+    for (const name of ['kubenet', `${PREFIX}kubenet`]) {
+      expect((await podlab('explain', name, 'y-a', 'x-b')).stderr).toContain('podlab up labs/kubenet.lab.ts');
+      expect((await podlab('graph', name)).stderr).toContain('podlab graph labs/kubenet.lab.ts');
+      expect((await podlab('ui', name)).stderr).toContain('podlab up labs/kubenet.lab.ts');
     }
+    expect(none.stderr).toContain('podlab up <its lab file>');
   });
 
   it('policy apply -f admits the pods it names; label moves a pod in and out; delete takes it away', async () => {

@@ -153,6 +153,20 @@ describe('pods and nodes as podlab status and get show them', () => {
   });
 });
 
+describe('leases (coordination.k8s.io/v1)', () => {
+  it("are the nodes' heartbeats in kube-node-lease (kubectl describe node's Lease); a failed node's stops at its failure", () => {
+    const failedAt = Date.parse('2026-12-07T10:00:00Z');
+    const view = { ...healing, nodeFailures: { 'worker-2': failedAt } };
+    const list = body(handle(view, req('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases'), 1)) as unknown as { items: { metadata: { name: string }; spec: { holderIdentity: string; renewTime: string; leaseDurationSeconds: number } }[] };
+    expect(list.items.map((l) => l.metadata.name)).toEqual(view.plan.nodes.map((n) => n.name));
+    const byName = new Map(list.items.map((l) => [l.metadata.name, l.spec]));
+    expect(byName.get('worker-2')).toEqual({ holderIdentity: 'worker-2', leaseDurationSeconds: 40, renewTime: '2026-12-07T10:00:00.000000Z' });
+    // A live node renewed within the last 10 s.
+    expect(Date.now() - Date.parse(byName.get('worker-1')!.renewTime)).toBeLessThan(11_000);
+    expect(() => handle(view, req('DELETE', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/worker-1'), 1)).toThrow(ApiError);
+  });
+});
+
 describe('events (v1)', () => {
   it("are the control loops' events, each naming its object with the uid the API gives it: kubectl get events and describe find them", () => {
     const pod = healing.status.pods.find((p) => p.owner)!;

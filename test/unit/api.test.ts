@@ -41,12 +41,12 @@ describe('discovery and OpenAPI', () => {
     expect(v1.resources.find((r) => r.name === 'pods')!.verbs).toContain('delete');
     expect(v1.resources.find((r) => r.name === 'nodes')!.namespaced).toBe(false);
     const groups = body(handle(view, req('GET', '/apis'), 1)) as unknown as { groups: { name: string }[] };
-    expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'discovery.k8s.io', 'networking.k8s.io']);
+    expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'coordination.k8s.io', 'discovery.k8s.io', 'networking.k8s.io']);
   });
 
   it('OpenAPI v3 names a document per group version whose PATCH of every kind takes fieldValidation (kubectl then validates on the server)', () => {
     const root = openapiRoot() as { paths: Record<string, { serverRelativeURL: string }> };
-    expect(Object.keys(root.paths).sort()).toEqual(['api/v1', 'apis/apps/v1', 'apis/discovery.k8s.io/v1', 'apis/networking.k8s.io/v1']);
+    expect(Object.keys(root.paths).sort()).toEqual(['api/v1', 'apis/apps/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/networking.k8s.io/v1']);
     for (const k of KINDS) {
       const doc = openapiDocument(k.group ? `apis/${k.group}/${k.version}` : 'api/v1') as { paths: Record<string, { patch?: { parameters: { name: string }[]; 'x-kubernetes-group-version-kind': object } }> };
       const patch = Object.values(doc.paths).find((p) => p.patch?.['x-kubernetes-group-version-kind'] && JSON.stringify(p.patch['x-kubernetes-group-version-kind']).includes(`"kind":"${k.kind}"`))?.patch;

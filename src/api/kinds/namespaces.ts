@@ -1,9 +1,11 @@
 /** Namespaces: the lab's, with the labels NetworkPolicy namespaceSelectors match. Read only. */
 import { NAMESPACE_NAME_LABEL } from '../../policy/types.ts';
 import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+import { NODE_LEASE_NAMESPACE } from './leases.ts';
 
 function namespaceObjects(view: LabView): K8sObject[] {
-  const names = new Set(['default', 'kube-system', ...view.plan.namespaces, ...view.plan.pods.map((p) => p.namespace), ...view.plan.services.map((s) => s.namespace)]);
+  // kube-node-lease holds the nodes' Leases (leases.ts), as in a kubeadm cluster.
+  const names = new Set(['default', 'kube-system', NODE_LEASE_NAMESPACE, ...view.plan.namespaces, ...view.plan.pods.map((p) => p.namespace), ...view.plan.services.map((s) => s.namespace)]);
   return [...names].sort().map((name) =>
     finish({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...(view.plan.networkPolicy?.namespaces[name] ?? {}), [NAMESPACE_NAME_LABEL]: name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } }, view, namespaceKind),
   );

@@ -11,6 +11,7 @@
  */
 import { containerReady, lastStateOf, podReady, SANDBOX, shownContainers } from '../../runtime/status.ts';
 import { containerObject } from './containers.ts';
+import { startedAtIso } from '../../lib/proc.ts';
 import { age, finish, uidOf, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 
 /** A Deployment's pod is its ReplicaSet's (`<deployment>-<pod-template-hash>`, kinds/deployments.ts): kubectl describe's "Controlled By". */
@@ -49,7 +50,8 @@ function podObjects(view: LabView): K8sObject[] {
         ready: up && containerReady(p, s!),
         started: up,
         restartCount: s?.restarts ?? 0,
-        state: up ? { running: { startedAt: created } } : { terminated: { exitCode: 137, reason: 'Error' } },
+        // Running since its own process started (a restarted container later than its pod).
+        state: up ? { running: { startedAt: containerStarted(view, p.name, c.name) ?? created } } : { terminated: { exitCode: 137, reason: 'Error' } },
         ...(s ? lastStateOf(s) : {}),
       };
     });
@@ -93,12 +95,17 @@ function podObjects(view: LabView): K8sObject[] {
   });
 }
 
+/** When the container's process started (the journal's start time), if known. */
+function containerStarted(view: LabView, pod: string, container: string): string | undefined {
+  const ticks = view.state.pods[pod]?.containers[container]?.startTime;
+  return ticks !== undefined ? startedAtIso(ticks, view.bootTime) : undefined;
+}
+
 /** When the pod's sandbox started (a re-created pod is new), from its pause process's start time; else when the lab came up. */
 function createdAt(view: LabView, pod: string): string {
   const ticks = view.state.pods[pod]?.pause?.startTime;
   // Clock ticks are 1/100 s on Linux (USER_HZ), as procs.ts reads them.
-  const at = ticks !== undefined && view.bootTime !== undefined ? new Date(view.bootTime + ticks * 10).toISOString() : view.createdAt;
-  return at.replace(/\.\d+Z$/, 'Z');
+  return (ticks !== undefined ? startedAtIso(ticks, view.bootTime) : undefined) ?? view.createdAt.replace(/\.\d+Z$/, 'Z');
 }
 
 /** The containers of the template a Deployment was written with through the API, if it was. */
