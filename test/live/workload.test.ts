@@ -4,6 +4,7 @@
  * hostname), the same echoes over TCP and UDP, on IPv4 and IPv6, and exit 0 on SIGTERM. They run in
  * a namespace of the test's own (named like a lab's, so `down lt-wl` removes it after a crash).
  */
+import { ping } from '../../src/check/kinds/ping.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { down } from '../../src/runtime/down.ts';
@@ -152,6 +153,23 @@ describe.skipIf(!live)('native workloads vs the Node reference', () => {
       expect(dropped).toEqual([1, 1]);
     } finally {
       const [dc, ...da] = inNs(['nft', 'delete', 'table', 'inet', 'lost']);
+      await execa(dc!, da);
+    }
+  });
+
+  it('a ping check sends an echo every 200 ms until one is answered: a first echo lost costs 200 ms, not its whole second', async () => {
+    const rules = ['add table inet lostping', 'add chain inet lostping in { type filter hook input priority 0; }', 'add rule inet lostping in icmp type echo-request numgen inc mod 100000 0 counter drop'];
+    const [cmd, ...args] = inNs(['nft', rules.join('; ')]);
+    await execa(cmd!, args);
+    try {
+      const [pc, ...pa] = inNs(ping.probe({ to: { ip: '127.0.0.1' } } as Parameters<typeof ping.probe>[0], PROBE_BIN));
+      const t0 = Date.now();
+      const r = await execa(pc!, pa, { reject: false });
+      expect(r.exitCode, r.stdout).toBe(0);
+      expect(r.stdout).toMatch(/[2-5] packets transmitted, 1 received/);
+      expect(Date.now() - t0).toBeLessThan(1000);
+    } finally {
+      const [dc, ...da] = inNs(['nft', 'delete', 'table', 'inet', 'lostping']);
       await execa(dc!, da);
     }
   });

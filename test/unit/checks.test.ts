@@ -79,7 +79,7 @@ describe('tcp judge with expect no-reach', () => {
 
 describe('probes', () => {
   it('give a command a learner can paste', () => {
-    expect(buildProbe(plan, ping, '/x/build/native/probe').reproduce).toBe('podlab exec j client -- ping -n -c 1 -W 1 10.244.1.2');
+    expect(buildProbe(plan, ping, '/x/build/native/probe').reproduce).toBe('podlab exec j client -- ping -n -c 1 -i 0.2 -w 1 10.244.1.2');
     expect(buildProbe(plan, http, '/x/build/native/probe').reproduce).toBe(
       'podlab exec j client -- /x/build/native/probe http-get --url http://10.244.1.2:8080/ --timeout-ms 1000',
     );
