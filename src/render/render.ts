@@ -337,8 +337,14 @@ export function sandboxFiles(pod: Pick<PlanPod, 'hostNetwork'>, hasSandbox: bool
  * --only path must be absolute), from shell variables the script sets from the repository root.
  * `$DNS_LIBS` is `--only P` for each of NODE_LIBRARIES that exists on the machine running it.
  */
-const UP_SH_DNS: ProgramPaths = { ...REPO_PROGRAMS, node: '$NODE', dns: '$DNS/podlab-dns.cjs' };
-const UP_SH_WORDS = new Set(['$NODE', '$DNS', '$DNS/podlab-dns.cjs', '$DNS_LIBS']);
+/**
+ * up.sh's own programs by absolute path, from shell variables it sets from the repository root: a
+ * container joining its pod's mount namespace (nsenter --mount) no longer sees the root's
+ * relative paths.
+ */
+const UP_SH_PROGRAMS: ProgramPaths = { ...REPO_PROGRAMS, contain: '$CONTAIN', workload: '$WORKLOAD' };
+const UP_SH_DNS: ProgramPaths = { ...UP_SH_PROGRAMS, node: '$NODE', dns: '$DNS/podlab-dns.cjs' };
+const UP_SH_WORDS = new Set(['$NODE', '$DNS', '$DNS/podlab-dns.cjs', '$DNS_LIBS', '$CONTAIN', '$WORKLOAD']);
 
 /**
  * A container's command line and environment (as `env -i` arguments) for up.sh, as `up` starts it
@@ -350,7 +356,7 @@ function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: numb
     // The same root of its own as `up` gives it (runtime/dns.ts): only its directory and what Node needs.
     const server = containerArgv(c.argv, UP_SH_DNS, pod);
     const only = dnsServerOnly(server, pod, UP_SH_DNS.node, UP_SH_DNS.dns, []) ?? [];
-    const argv = containedProgram(server, uid, REPO_PROGRAMS.contain, { only, ...podPidNs(pod), listen: dnsListeners(c, pod) });
+    const argv = containedProgram(server, uid, UP_SH_PROGRAMS.contain, { only, ...podPidNs(pod), listen: dnsListeners(c, pod) });
     const at = argv.indexOf('--only');
     if (at >= 0) argv.splice(at, 0, '$DNS_LIBS');
     // Only podlab's own words stay bare for the shell to expand; everything else is quoted.
@@ -358,7 +364,7 @@ function containerText(c: PlanPod['containers'][number], pod: PlanPod, uid: numb
   }
   const exitFile = isPod ? exitFileOf(plan, '$STATE', pod, c) : undefined;
   const how: Containment = { ...(c.argv[0] === '@nginx' && plan.ingress ? { writable: [plan.ingress.runDir] } : {}), ...podPidNs(pod), ...(exitFile ? { exitFile } : {}) };
-  const argv = containedProgram(containerArgv(c.argv, REPO_PROGRAMS, pod), uid, REPO_PROGRAMS.contain, how);
+  const argv = containedProgram(containerArgv(c.argv, UP_SH_PROGRAMS, pod), uid, UP_SH_PROGRAMS.contain, how);
   return { ...c, uid, argvText: argv.map(shellWord).join(' '), envText: Object.entries(containerEnv(pod, c.env)).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ') };
 }
 
@@ -368,7 +374,7 @@ function shellQuote(arg: string): string {
 
 /** A word of an up.sh command: a path below the rendered files (`$G/…`) stays bare so the shell expands it. */
 function shellWord(arg: string): string {
-  return /^\$(G|STATE)\/[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg);
+  return /^\$(G|STATE)\/[\w@%+=:,./-]+$/.test(arg) || UP_SH_WORDS.has(arg) ? arg : shellQuote(arg);
 }
 
 /** The first plugin of a node's conflist as up.sh runs it: a reference plugin from $CNI_PATH, or podlab's own from build/cni. */

@@ -13,10 +13,10 @@ import { dnsServerView } from '../../src/runtime/dns.ts';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const script = readFileSync(`${REPO}generated/dns/up.sh`, 'utf8');
 
-/** The words of a DNS server's line from `build/native/contain` on, as sh expands them after the script's own preamble. */
+/** The words of a DNS server's line from `$CONTAIN` (build/native/contain) on, as sh expands them after the script's own preamble. */
 function expanded(line: string): string[] {
-  const preamble = script.split('\n').filter((l) => /^(NODE|DNS|DNS_LIBS)=|^for p in /.test(l));
-  const part = line.slice(line.indexOf('build/native/contain'), line.lastIndexOf(' &'));
+  const preamble = script.split('\n').filter((l) => /^(NODE|DNS|DNS_LIBS|CONTAIN)=|^for p in /.test(l));
+  const part = line.slice(line.indexOf('$CONTAIN'), line.lastIndexOf(' &'));
   const out = execFileSync('sh', ['-euc', `${preamble.join('\n')}\nset -- ${part}\nprintf '%s\\n' "$@"`], { cwd: REPO, encoding: 'utf8' });
   return out.trimEnd().split('\n');
 }
@@ -32,7 +32,9 @@ describe("up.sh's DNS servers get the view `up` gives them", () => {
 
   it('the lab has a cluster DNS and a host DNS server, each started through contain --only', () => {
     expect(lines).toHaveLength(2);
-    for (const l of lines) expect(l).toMatch(/build\/native\/contain --uid \d+ --gid \d+ (--listen \w+:53 )*\$DNS_LIBS --only /);
+    // contain by absolute path ($CONTAIN): the server joins its pod's mount namespace, where the root's relative paths are not.
+    expect(script).toMatch(/^CONTAIN=\$PWD\/build\/native\/contain$/m);
+    for (const l of lines) expect(l).toMatch(/\$CONTAIN --uid \d+ --gid \d+ (--listen \w+:53 )*\$DNS_LIBS --only /);
     // The cluster DNS server gets its sockets bound by contain (socket activation); a host's does not.
     expect(lines[0]).toContain('--listen tcp4:53 --listen udp4:53 ');
     expect(lines[1]).not.toContain('--listen');
