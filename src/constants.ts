@@ -213,3 +213,6 @@ export const PODLAB_UIDS = {
  */
 export const KERNEL_PROBE_FILE = process.env.PODLAB_STATE_ROOT ? `${process.env.PODLAB_STATE_ROOT}/.kernel.json` : '/run/podlab-kernel.json';
 export const UID_LOCK_DIR = process.env.PODLAB_UID_DIR ?? (process.env.PODLAB_STATE_ROOT ? `${process.env.PODLAB_STATE_ROOT}/.uids` : '/run/podlab-uids');
+
+/** The PATH of a container's environment: the one container images commonly set. */
+export const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

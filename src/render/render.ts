@@ -92,8 +92,8 @@ export function containerArgv(argv: readonly string[], paths: ProgramPaths, pod?
   return [...argv];
 }
 
-/** The PATH of a container's environment: the one container images commonly set. */
-export const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export { CONTAINER_PATH } from '../constants.ts';
+import { CONTAINER_PATH } from '../constants.ts';
 
 /**
  * A container's environment, as a container runtime gives it: a standard PATH, HOME and

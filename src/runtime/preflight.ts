@@ -12,7 +12,7 @@ import { netns } from '../plan/names.ts';
 import { diag, warning, type Diagnostic } from '../compile/diagnostics.ts';
 import { realExecutor, type Executor } from './exec.ts';
 import { ensureDnsServer, ensureNative } from './artifacts.ts';
-import { CONTAINER_PATH } from '../render/render.ts';
+import { CONTAINER_PATH } from '../constants.ts';
 
 const DEBIAN_PACKAGE: Record<string, string> = {
   ip: 'iproute2',
