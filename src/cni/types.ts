@@ -122,6 +122,12 @@ export interface CniDaemon {
   argv: string[];
   /** A file the daemon creates once it is serving (e.g. its control socket); `up` waits for it. */
   readyFile?: string;
+  /**
+   * The arguments that make the daemon give up root for an unprivileged uid of podlab's once it
+   * has what needs root (BIRD's `-u U -g U`: it keeps only its CAP_NET_* capabilities, and reads
+   * its configuration, and any file that names, as that uid). `up` takes the uid.
+   */
+  dropTo?: (uid: number) => string[];
 }
 
 /** One node's share of a mode's plan. `data` is the mode's own, kept in the plan as `node.cni`. */

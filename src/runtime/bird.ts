@@ -11,6 +11,7 @@ import type { Executor } from './exec.ts';
 import { isAlive, stopProcesses } from './procs.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 import { startNodeDaemons } from './up.ts';
+import { releaseUid } from './uids.ts';
 
 const key = (node: string) => `${node}/bird`;
 
@@ -24,6 +25,7 @@ export async function setBird(ex: Executor, state: LabState, name: string, to: '
   const running = rec !== undefined && isAlive(rec);
   if (to === 'stop') {
     if (rec) await stopProcesses(ex, [rec], 3000);
+    if (rec?.uid !== undefined) releaseUid(rec.uid, rec);
     delete state.daemons?.[key(name)];
     writeState(state);
     return { was: running ? 'running' : 'stopped' };

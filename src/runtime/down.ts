@@ -118,10 +118,10 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
     } finally {
       mark('down: files removed');
       await traced('down: processes gone', () => stopping);
-      // The lab's containers are gone: their uids are free. Those recorded are freed by name (their
+      // The lab's containers (and daemons such as BIRD) are gone: their uids are free. Those recorded are freed by name (their
       // files removed in parallel, while the batch runs: on a busy ext4 /run each removal can wait
       // on the journal); with no state (a crash before it was written) every ended holder's file is swept.
-      const held = pods.flatMap((p) => Object.values(p.containers).flatMap((c) => (c.uid === undefined ? [] : [{ uid: c.uid, holder: c }])));
+      const held = [...pods.flatMap((p) => Object.values(p.containers)), ...Object.values(state?.daemons ?? {})].flatMap((c) => (c.uid === undefined ? [] : [{ uid: c.uid, holder: c }]));
       const releasing = inUse ? releaseEnded(held, inUse) : Promise.resolve(sweepUids());
       try {
         if (deleting) {

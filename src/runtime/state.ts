@@ -45,7 +45,7 @@ export interface LabState {
   /** Each node's sandbox (a pause process holding its hostname and /etc/hosts), by node name. */
   nodeSandboxes?: Record<string, ProcessRecord>;
   /** The CNI mode's daemons in the nodes (e.g. BIRD), by `<node>/<name>`. */
-  daemons?: Record<string, ProcessRecord & { argv: string[]; log: string }>;
+  daemons?: Record<string, ProcessRecord & { argv: string[]; log: string; /** The unprivileged uid it runs as (BIRD after -u). */ uid?: number }>;
   /** The lab's agent (runtime/agent.ts), when the lab runs control loops: `down` stops it first. */
   agent?: ProcessRecord & { log: string };
   /** The lab's Kubernetes API server (src/api/; its port in api/port once it listens), once the first `podlab kubeconfig` started it. */

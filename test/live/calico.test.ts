@@ -50,6 +50,19 @@ describe.skipIf(!live)('live calico (BGP with BIRD)', () => {
     }
   });
 
+  it('BIRD runs as an unprivileged uid of its own with only its CAP_NET_* capabilities (its configuration is written from the lab)', () => {
+    const daemons = Object.values(readState(name)!.daemons ?? {});
+    expect(daemons).toHaveLength(3);
+    for (const d of daemons) {
+      const status = readFileSync(`/proc/${d.pid}/status`, 'utf8');
+      const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status)!.slice(1).map(Number);
+      expect(uids).toEqual([d.uid, d.uid, d.uid, d.uid]);
+      expect(d.uid).toBeGreaterThan(1_000_000_000);
+      // CAP_NET_BIND_SERVICE, CAP_NET_BROADCAST, CAP_NET_ADMIN, CAP_NET_RAW (bits 10-13), and nothing else: no file access as root.
+      expect(/^CapEff:\s+([0-9a-f]+)$/m.exec(status)![1]).toBe('0000000000003c00');
+    }
+  });
+
   it("a node's table has the peers' blocks proto bird via their node IPs, and a blackhole for its own block", async () => {
     const routes = await until(async () => {
       const out = (await inLab(state, 'node/cp', ['ip', 'route', 'show', 'proto', 'bird'])).stdout;

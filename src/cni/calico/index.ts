@@ -541,7 +541,7 @@ export const calico: CniMode<'calico', typeof calicoSchema, CalicoConfig, Calico
       : [],
   nodeDaemons: (n, dir, run) =>
     n.cni.routing.kind === 'bgp'
-      ? [{ name: 'bird', argv: ['bird', '-f', '-c', `${dir}/bird/${n.name}.conf`, '-s', birdSocket(run, n.name)], readyFile: birdSocket(run, n.name) }]
+      ? [{ name: 'bird', argv: ['bird', '-f', '-c', `${dir}/bird/${n.name}.conf`, '-s', birdSocket(run, n.name)], readyFile: birdSocket(run, n.name), dropTo: (uid: number) => ['-u', String(uid), '-g', String(uid)] }]
       : [],
   nodeAddresses: ({ cni: { routing: r, ipv6 } }) => [...(r.kind === 'vxlan' ? [r.vxlan.address] : []), ...(ipv6?.vxlan ? [ipv6.vxlan.address] : [])],
   interfaces: ({ cni: { routing: r, workloads, ipv6 } }) => [...(r.kind === 'vxlan' ? [r.vxlan.dev] : []), ...(ipv6?.vxlan ? [ipv6.vxlan.dev] : []), ...workloads.map((w) => w.hostVeth)],
