@@ -19,7 +19,7 @@
  * and reloads nginx.
  */
 import { template } from '../lib/templates.ts';
-import { buildRoutes, byPrecedence, type Route } from './router.ts';
+import { buildRoutes, byPrecedence, fallbackOf, type Route } from './router.ts';
 import { INGRESS, type Ingress, type IngressBackend } from './types.ts';
 import { compareText } from '../lib/order.ts';
 
@@ -119,9 +119,11 @@ export function renderNginxConf(input: NginxInput): string {
     upstreams.set(name, eps.map((e) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.ports[port!.key]}`).sort());
     return { upstream: name };
   };
-  const fallback: Location = table.defaultBackend
-    ? { match: '/', comment: `default backend of Ingress ${table.defaultBackend.ingress}`, ...target(table.defaultBackend.namespace, table.defaultBackend.backend) }
-    : { match: '/', comment: 'no rule matched and no default backend: 404', status: 404 };
+  // A server's root location when no path of it matches: its own default backend (router.ts fallbackOf), else 404.
+  const fallbackFor = (host: string): Location => {
+    const fb = fallbackOf(table, host || undefined);
+    return fb ? { match: '/', comment: `default backend of Ingress ${fb.ingress}`, ...target(fb.namespace, fb.backend) } : { match: '/', comment: 'no rule matched and no default backend: 404', status: 404 };
+  };
   const secrets = tlsSecrets(input.ingresses);
   const certOf = (host: string) => {
     const s = secrets.find((x) => x.hosts.includes(host));
@@ -135,7 +137,7 @@ export function renderNginxConf(input: NginxInput): string {
       ...(route.rewrite !== undefined ? { rewrite: `"(?i)${route.path}" ${route.rewrite}` } : {}),
       ...target(route.namespace, route.backend),
     }));
-    if (!locations.some((l) => l.match === '/')) locations.push(fallback);
+    if (!locations.some((l) => l.match === '/')) locations.push(fallbackFor(host));
     const cert = certOf(host);
     return {
       host: host || '(any host) and every host no rule names',

@@ -8,8 +8,10 @@
  * - path: the longest matching path; at equal length Exact before Prefix before
  *   ImplementationSpecific; Prefix is element-wise on '/' with a trailing slash ignored,
  *   ImplementationSpecific is nginx's plain prefix match (documented in docs/ingress.md);
- * - nothing matches: the (first, by namespace/name) Ingress's defaultBackend, else the
- *   controller's 404;
+ * - nothing matches, as ingress-nginx's createServers builds its servers: on a host's server, the
+ *   defaultBackend of the Ingress that made that server (the first, by namespace/name, with a rule
+ *   for the host), if it has one; on the catch-all server (rules without a host, hosts no rule
+ *   names), the defaultBackend of the first Ingress without rules; else the controller's 404;
  * - regular expressions, as ingress-nginx does them: when any Ingress of a host has
  *   `nginx.ingress.kubernetes.io/use-regex: "true"` or a `rewrite-target` (other than its path),
  *   every path of that host, of every Ingress, is a case-insensitive regular expression anchored
@@ -46,10 +48,19 @@ export interface Route {
   regex: boolean;
 }
 
+export interface Fallback {
+  ingress: string;
+  namespace: string;
+  backend: IngressBackend;
+}
+
 export interface RouteTable {
   /** Routes by host key ('' = no host), each list in precedence order. */
   hosts: Map<string, Route[]>;
-  defaultBackend?: { ingress: string; namespace: string; backend: IngressBackend };
+  /** The catch-all server's: the first Ingress without rules that has a defaultBackend. */
+  defaultBackend?: Fallback;
+  /** A host's server's, by host key: the defaultBackend of the Ingress that made the server, when it has one. */
+  fallbacks: Map<string, Fallback>;
 }
 
 export type Decision =
@@ -123,12 +134,16 @@ export function pathMatches(pathType: PathType, path: string, request: string): 
 export function buildRoutes(ingresses: readonly Ingress[]): RouteTable {
   const hosts = new Map<string, Route[]>();
   let defaultBackend: RouteTable['defaultBackend'];
+  const fallbacks = new Map<string, Fallback>();
   for (const ing of [...ingresses].sort((a, b) => compareText(ingressKey(a), ingressKey(b)))) {
-    if (ing.defaultBackend && !defaultBackend) defaultBackend = { ingress: ingressKey(ing), namespace: ing.namespace, backend: ing.defaultBackend };
+    const own = ing.defaultBackend ? { ingress: ingressKey(ing), namespace: ing.namespace, backend: ing.defaultBackend } : undefined;
+    if (own && !ing.rules.length && !defaultBackend) defaultBackend = own;
     const useRegex = ing.annotations[INGRESS.useRegex] === 'true';
     const target = ing.annotations[INGRESS.rewriteTarget];
     ing.rules.forEach((rule, ri) => {
       const key = (rule.host ?? '').toLowerCase();
+      // The first Ingress with a rule for a host makes its server, root location and all.
+      if (key !== '' && !hosts.has(key) && own) fallbacks.set(key, own);
       const list = hosts.get(key) ?? [];
       rule.paths.forEach((p, pi) => {
         const rewrite = target !== undefined && target !== '' && target !== p.path ? { rewrite: target } : {};
@@ -148,7 +163,12 @@ export function buildRoutes(ingresses: readonly Ingress[]): RouteTable {
     regex.sort((a, b) => b.path.length - a.path.length || compareText(a.ingress, b.ingress) || a.rule - b.rule || a.index - b.index);
     hosts.set(key, regex);
   }
-  return { hosts: new Map([...hosts].sort(([a], [b]) => compareText(a, b))), ...(defaultBackend ? { defaultBackend } : {}) };
+  return { hosts: new Map([...hosts].sort(([a], [b]) => compareText(a, b))), fallbacks, ...(defaultBackend ? { defaultBackend } : {}) };
+}
+
+/** What a server answers when no path of it matches: its own fallback, the catch-all's, or none (404). */
+export function fallbackOf(table: RouteTable, server: string | undefined): Fallback | undefined {
+  return server ? table.fallbacks.get(server) : table.defaultBackend;
 }
 
 /** Whether a request's Host matches a rule's host (exact, or a wildcard covering exactly one label). */
@@ -187,7 +207,8 @@ export function route(table: RouteTable, hostHeader: string, requestPath: string
     const query = requestPath.includes('?') ? requestPath.slice(requestPath.indexOf('?') + 1).split('#')[0]! : '';
     return { kind: 'rule', route: winner, server: server!, considered, ...(winner.rewrite !== undefined ? { rewritten: rewritePath(winner.path, winner.rewrite, path, query) } : {}) };
   }
-  if (table.defaultBackend) return { kind: 'default-backend', server, ...table.defaultBackend, considered };
+  const fallback = fallbackOf(table, server);
+  if (fallback) return { kind: 'default-backend', server, ...fallback, considered };
   return { kind: 'not-found', server, considered };
 }
 

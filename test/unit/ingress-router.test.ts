@@ -60,10 +60,21 @@ describe('ingress router: the Kubernetes documentation table', () => {
       if (wins) expect(winner(d)).toBe(wins.includes(' ') ? wins : `Prefix ${wins}`);
     });
 
-  it('a request nothing matches goes to the default backend when there is one', () => {
-    const d = route(buildRoutes([ingress([['Prefix', '/aaa']], { defaultBackend: { service: 'fallback', port: 80 } })]), 'x', '/ccc');
+  it("a request nothing matches goes to its server's default backend, as ingress-nginx's createServers sets them", () => {
+    const fb = (service: string) => ({ defaultBackend: { service, port: 80 } });
+    const hosted = (name: string, host: string, extra = {}) => ({ ...ingress([['Prefix', '/aaa']], { name, ...extra }), rules: [{ host, paths: [{ path: '/aaa', pathType: 'Prefix' as const, backend: { service: 'svc', port: 80 } }] }] });
+    // An Ingress without rules: the catch-all server's, for hosts no rule names.
+    const catchAll = { ...ingress([], { name: 'all', ...fb('fallback') }), rules: [] };
+    const table = buildRoutes([catchAll, hosted('shop', 'shop.example.com', fb('shop-fallback')), hosted('only', 'only.example.com')]);
+    const d = route(table, 'nowhere.example.org', '/ccc');
     expect(d.kind).toBe('default-backend');
     expect(describeDecision(d)).toContain('default backend Service default/fallback:80');
+    // A host's server: the default backend of the Ingress that made it ...
+    expect(describeDecision(route(table, 'shop.example.com', '/ccc'))).toContain('default backend Service default/shop-fallback:80');
+    // ... and none when that Ingress has none: not another Ingress's, the controller's 404.
+    expect(route(table, 'only.example.com', '/ccc').kind).toBe('not-found');
+    // Rules without a host join the catch-all server, whose root an Ingress with rules does not change.
+    expect(route(buildRoutes([ingress([['Prefix', '/aaa']], fb('fallback'))]), 'x', '/ccc').kind).toBe('not-found');
   });
 
   it('matching is case-sensitive and ignores the query string', () => {
