@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseAllDocuments } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
 import type { K8sObject } from '../api/types.ts';
 import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { badKey, badValue } from '../compile/rules-policy.ts';
@@ -19,9 +19,10 @@ import type { SyncReport } from '../runtime/services.ts';
 import { asLabWriter, EXIT, Exit, inNamespace, labName, refused, ruleChangeLines, upOrExit } from './common.ts';
 import { color, green } from './terminal.ts';
 
-function invalid(diags: Diagnostic[], json: boolean | undefined, file?: string): never {
+/** `source`: the text of `file`, for the excerpt under a diagnostic with a line. */
+function invalid(diags: Diagnostic[], json: boolean | undefined, file?: string, source?: string): never {
   if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: diags.map((d) => ({ ...d, file })) }, null, 2)}\n`);
-  else for (const d of diags) process.stderr.write(`${formatDiagnostic({ ...d, file }, undefined, color)}\n`);
+  else for (const d of diags) process.stderr.write(`${formatDiagnostic({ ...d, file }, source, color)}\n`);
   if (!json) process.stderr.write(`${NOTHING_CHANGED}\n`);
   throw new Exit(EXIT.failed);
 }
@@ -42,30 +43,76 @@ export function parseLabelArgs(args: readonly string[]): { labels: Record<string
   return { labels, problems };
 }
 
-/** The NetworkPolicies of a YAML file (one or more documents), checked as the API server checks them. */
+/**
+ * The NetworkPolicies of a YAML file (one or more documents), checked as the API server checks
+ * them; every problem at its line and column in the file (the document's, for one that is not a
+ * NetworkPolicy; the field's own, for a field that is wrong).
+ */
 export async function policiesOfYaml(text: string, namespaces: readonly string[]): Promise<{ policies: NetworkPolicy[]; problems: Diagnostic[] }> {
   // The API kind's reading of a NetworkPolicy (its zod schema), loaded when a policy is applied: no other command needs it at its start.
   const { toPolicy } = await import('../api/kinds/networkpolicies.ts');
   const policies: NetworkPolicy[] = [];
   const problems: Diagnostic[] = [];
-  for (const [i, doc] of parseAllDocuments(text).entries()) {
+  const lineCounter = new LineCounter();
+  const at = (offset: number): { line: number; column: number } => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  for (const [i, doc] of parseAllDocuments(text, { lineCounter, prettyErrors: false }).entries()) {
     const where = `document ${i + 1}`;
     if (doc.errors.length) {
-      problems.push(diag('PL3051', [], `${where} is not YAML: ${doc.errors[0]!.message.split('\n')[0]}`));
+      const e = doc.errors[0]!;
+      problems.push({ ...diag('PL3051', [], `${where} is not YAML: ${e.message.split('\n')[0]}`), ...at(e.pos[0]) });
       continue;
     }
     const o = doc.toJS() as K8sObject | null;
     if (o === null) continue;
     if (o?.kind !== 'NetworkPolicy' || o.apiVersion !== 'networking.k8s.io/v1' || typeof o.metadata?.name !== 'string') {
-      problems.push(diag('PL3051', [], `${where} is not a networking.k8s.io/v1 NetworkPolicy with a metadata.name (kind: ${String((o as { kind?: unknown } | undefined)?.kind ?? 'none')})`, 'podlab policy apply takes NetworkPolicies; Services and the coredns ConfigMap go through kubectl apply (docs/kubectl.md).'));
+      problems.push({ ...diag('PL3051', [], `${where} is not a networking.k8s.io/v1 NetworkPolicy with a metadata.name (kind: ${String((o as { kind?: unknown } | undefined)?.kind ?? 'none')})`, 'podlab policy apply takes NetworkPolicies; Services and the coredns ConfigMap go through kubectl apply (docs/kubectl.md).'), ...at(fieldOffset(doc, o?.kind !== 'NetworkPolicy' ? 'kind' : o.apiVersion !== 'networking.k8s.io/v1' ? 'apiVersion' : 'metadata.name')) });
       continue;
     }
     const { policy, causes } = toPolicy(o, namespaces);
     if (policy) policies.push(policy);
-    else for (const c of causes) problems.push(diag('PL3052', [], `${where}, NetworkPolicy ${o.metadata.namespace ?? 'default'}/${o.metadata.name}: ${c.field ? `${c.field}: ` : ''}${c.message}`));
+    else for (const c of causes) problems.push({ ...diag('PL3052', [], `${where}, NetworkPolicy ${o.metadata.namespace ?? 'default'}/${o.metadata.name}: ${c.field ? `${c.field}: ` : ''}${c.message}`), ...at(fieldOffset(doc, c.field ?? '')) });
   }
   if (!policies.length && !problems.length) problems.push(diag('PL3051', [], 'the file holds no NetworkPolicy'));
   return { policies, problems };
+}
+
+/**
+ * Where the field a cause names (`spec.ingress[0].ports[0].port`, `spec.podSelector.matchLabels["a/b"]`)
+ * is in the document: its key's offset, or, for a field that is not written (a required one
+ * missing), the key of the deepest field of the path that is; the document's start for none.
+ * An unquoted name may hold dots (a label key): a name not found is tried with the next ones joined.
+ */
+export function fieldOffset(doc: Document, field: string): number {
+  const segs = [...`.${field}`.matchAll(/\.([^.[\]]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)].map((m) =>
+    m[1] !== undefined ? { name: m[1], plain: true } : m[2] !== undefined ? { name: Number(m[2]), plain: false } : { name: JSON.parse(m[3]!) as string, plain: false },
+  );
+  let node: unknown = doc.contents;
+  let at = (doc.contents as YamlNode | null)?.range?.[0] ?? 0;
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    if (isSeq(node) && typeof seg.name === 'number') {
+      const item = node.items[seg.name] as YamlNode | undefined;
+      if (!item) break;
+      at = item.range?.[0] ?? at;
+      node = item;
+      continue;
+    }
+    if (!isMap(node)) break;
+    let name = String(seg.name);
+    let pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? String(p.key.value) : p.key) === name);
+    for (let j = i + 1; !pair && seg.plain && j < segs.length && segs[j]!.plain; j++) {
+      name = `${name}.${String(segs[j]!.name)}`;
+      pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? String(p.key.value) : p.key) === name);
+      if (pair) i = j;
+    }
+    if (!pair) break;
+    at = (pair.key as YamlNode | null)?.range?.[0] ?? at;
+    node = pair.value;
+  }
+  return at;
 }
 
 export function registerPolicy(program: Command): void {
@@ -144,7 +191,7 @@ Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is n
       const lab = await labName(arg, opts.json);
       const state = upOrExit(lab, opts.json);
       const { policies, problems } = await policiesOfYaml(text, state.plan.namespaces);
-      if (problems.length) invalid(problems, opts.json, opts.filename);
+      if (problems.length) invalid(problems, opts.json, opts.filename, text);
       const done: { policy: string; replaced: boolean }[] = [];
       let applied: SyncReport['applied'] = [];
       for (const p of policies) {

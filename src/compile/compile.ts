@@ -11,6 +11,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
 import { labInputs, lookupEvaluation, storeEvaluation } from './eval-cache.ts';
 import { loadLab, type Loaded } from './load.ts';
+import { withoutRepeatedTypeErrors } from './one-per-mistake.ts';
 import { typecheckLab } from './typecheck.ts';
 import { lookupValidated, storeValidated } from './validate-cache.ts';
 
@@ -47,7 +48,9 @@ export async function compileLab(path: string, options: CompileOptions = {}): Pr
   const stored = lookupValidated(loaded.value, file);
   const { lab, diagnostics, sources } = stored ? { lab: stored, diagnostics: [], sources: {} } : (await import('./validate-value.ts')).validateValue(loaded.value, file, undefined, { readFiles: true });
   if (!stored && lab && !diagnostics.length) storeValidated(loaded.value, file, lab);
-  const all = sortDiagnostics([...typeDiagnostics, ...diagnostics]);
+  // One diagnostic per mistake: a type error the schema or a rule reports at its line or property is left out.
+  const kept = typeDiagnostics.length && diagnostics.length ? withoutRepeatedTypeErrors(typeDiagnostics, diagnostics, (await import('./positions.ts')).pathAt) : typeDiagnostics;
+  const all = sortDiagnostics([...kept, ...diagnostics]);
   return { file, source, sources, lab: hasErrors(all) ? undefined : lab, diagnostics: all };
 }
 

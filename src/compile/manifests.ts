@@ -41,13 +41,15 @@ export interface Origin {
 const byName = (rest: (string | number)[]): ObjectPath => (rest[0] === 'namespace' ? ['metadata', 'namespace'] : ['metadata', 'name']);
 
 /**
- * Lab paths of objects whose lab shape is the spec's (NetworkPolicy, Ingress), or close to it
+ * Lab paths of objects whose lab shape is the spec's (NetworkPolicy, Ingress, Service), or close to it
  * (Deployment), mapped to the field in the YAML, so a rule's finding lands on the YAML line.
  */
 const FIELDS: Record<string, (rest: (string | number)[]) => ObjectPath> = {
   NetworkPolicy: (rest) => (rest.length && rest[0] !== 'namespace' ? ['spec', ...rest] : byName(rest)),
   ClusterNetworkPolicy: (rest) => (rest.length ? ['spec', ...rest] : byName(rest)),
   Ingress: (rest) => (rest[0] === 'annotations' ? ['metadata', ...rest] : rest.length && rest[0] !== 'namespace' ? ['spec', ...rest] : byName(rest)),
+  // convertService (k8s/manifests.ts) keeps the spec's field names and the ports in their order.
+  Service: (rest) => (rest.length && rest[0] !== 'namespace' ? ['spec', ...rest] : byName(rest)),
   IngressClass: (rest) => (rest[0] === 'controller' ? ['spec', 'controller'] : byName(rest)),
   Deployment: (rest) => {
     if (rest[0] === 'replicas' || rest[0] === 'selector') return ['spec', ...rest];
@@ -156,7 +158,8 @@ export function placeAtOrigin(d: Diagnostic, origins: Record<string, Origin>): D
     if (key.line === undefined || !d.within) return { ...d, ...key, path: key.path ?? d.path };
     return { ...d, file: key.file, line: key.line + d.within.line, column: (key.column ?? 1) + 2 + d.within.col - 1, within: undefined };
   }
-  const where = at(origin.field(d.path.slice(2)));
+  // At the field's key, as a lab file's diagnostic is at its property's name: a mapping's value starts a line below.
+  const where = at(origin.field(d.path.slice(2)), true);
   return { ...d, ...where, path: where.path ?? d.path };
 }
 
@@ -271,7 +274,7 @@ function checkKind(m: ManifestObject, out: Diagnostic[]): boolean {
   return false;
 }
 
-/** The offset of the node at `path` (its key, with `key`), or of the deepest node the path reaches. */
+/** The offset of the node at `path` (its key, with `key` or when its value is a mapping or list), or of the deepest node the path reaches. */
 function offsetOf(doc: Document, path: ObjectPath, key: boolean): number {
   let node: unknown = doc.contents;
   let at = (doc.contents as YamlNode | null)?.range?.[0] ?? 0;
@@ -282,7 +285,8 @@ function offsetOf(doc: Document, path: ObjectPath, key: boolean): number {
       if (!pair) return at;
       const k = pair.key as YamlNode | null;
       const v = pair.value as YamlNode | null;
-      if (last && key) return k?.range?.[0] ?? at;
+      // A mapping or list value starts on the line below its key: the field is at its key.
+      if (last && (key || isMap(v) || isSeq(v))) return k?.range?.[0] ?? at;
       at = v?.range?.[0] ?? k?.range?.[0] ?? at;
       node = v;
     } else if (isSeq(node) && typeof seg === 'number') {

@@ -112,3 +112,44 @@ export function positionDiagnostics(file: string, diagnostics: Diagnostic[], tex
     return { ...d, file, line, column };
   });
 }
+
+/**
+ * The property path of the lab literal at `line`:`column` of `file` (1-based; the reverse of
+ * positionDiagnostics): the property names and array indices from the lab's root down to the
+ * deepest one the position is in. Undefined outside the lab literal.
+ */
+export function pathAt(file: string, line: number, column: number, text?: string): Path | undefined {
+  if (text === undefined && !existsSync(file)) return undefined;
+  const sf = sourceOf(file, text);
+  const root = labRoot(sf);
+  if (!root) return undefined;
+  let pos: number;
+  try {
+    pos = sf.compilerNode.getPositionOfLineAndCharacter(line - 1, column - 1);
+  } catch {
+    return undefined;
+  }
+  const path: Array<string | number> = [];
+  let at: Node = root;
+  for (;;) {
+    const value = unwrap(at) ?? at;
+    if (is().isArrayLiteralExpression(value)) {
+      const i = value.getElements().findIndex(inside);
+      if (i < 0) break;
+      path.push(i);
+      at = value.getElements()[i]!;
+    } else if (is().isObjectLiteralExpression(value)) {
+      const prop = value.getProperties().find(inside);
+      const name = prop && propertyName(prop);
+      if (!prop || name === undefined) break;
+      path.push(name);
+      if (!is().isPropertyAssignment(prop)) break;
+      at = prop.getInitializer() ?? prop;
+    } else break;
+  }
+  return inside(root) ? path : undefined;
+
+  function inside(n: Node): boolean {
+    return n.getStart() <= pos && pos < n.getEnd();
+  }
+}

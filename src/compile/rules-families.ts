@@ -315,7 +315,11 @@ export const serviceFamiliesAreValid: Rule = (lab, out) => {
     written.forEach((f, i) => {
       if (!lab.ipFamilies.includes(f)) out.push(diag('PL2404', svcPath(s.name, 'ipFamilies', i), `${where} asks for ${f}, but the lab is ${describe(lab.ipFamilies)}`, f === 'IPv6' ? dualHint : `Use ipFamilies: ['${lab.ipFamilies[0]}'].`));
     });
-    if (new Set(written).size !== written.length) out.push(diag('PL2406', svcPath(s.name, 'ipFamilies', 1), `${where} names ${written[0]} twice in ipFamilies`));
+    if (new Set(written).size !== written.length) {
+      const other = written[0] === 'IPv4' ? 'IPv6' : 'IPv4';
+      const both = lab.ipFamilies.includes(other) ? `, or ipFamilies: ['${written[0]}', '${other}'] with ipFamilyPolicy: 'PreferDualStack' or 'RequireDualStack' for both (the first is the Service's primary family)` : '';
+      out.push(diag('PL2406', svcPath(s.name, 'ipFamilies', 1), `${where} names ${written[0]} twice in ipFamilies`, `A family is listed once: ipFamilies: ['${written[0]}'] for one family${both}.`));
+    }
     else if (written.length === 2 && s.ipFamilyPolicy === 'SingleStack')
       out.push(diag('PL2406', svcPath(s.name, 'ipFamilies'), `${where} lists two families, but its ipFamilyPolicy is SingleStack`, "Set ipFamilyPolicy: 'PreferDualStack' or 'RequireDualStack', or list one family."));
     if (s.clusterIP === 'None') continue;

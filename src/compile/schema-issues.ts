@@ -13,7 +13,24 @@ export { nearest };
 type Issue = z.core.$ZodIssue;
 
 export function issuesToDiagnostics(issues: readonly Issue[]): Diagnostic[] {
-  return issues.flatMap((i) => one(i));
+  return withoutMissingMisspelt(issues.flatMap((i) => one(i)));
+}
+
+/** PL1002's hint when a near property exists, and the pattern that reads that name back. */
+const didYouMean = (near: string): string => `Did you mean "${near}"?`;
+const DID_YOU_MEAN = /^Did you mean "(.*)"\?$/;
+
+/**
+ * A misspelt property is one mistake, but zod reports it twice: the unknown name, and the name
+ * it should have been as missing. Only the first is kept when its "did you mean" names the
+ * missing property of the same object (PL1002 points at the misspelt line, PL1003 only at the object).
+ */
+function withoutMissingMisspelt(diagnostics: Diagnostic[]): Diagnostic[] {
+  const meant = new Set(diagnostics.flatMap((d) => {
+    const near = d.code === 'PL1002' ? DID_YOU_MEAN.exec(d.hint ?? '')?.[1] : undefined;
+    return near === undefined ? [] : [JSON.stringify([...d.path.slice(0, -1), near])];
+  }));
+  return diagnostics.filter((d) => d.code !== 'PL1003' || !meant.has(JSON.stringify(d.path)));
 }
 
 function one(issue: Issue): Diagnostic[] {
@@ -22,7 +39,7 @@ function one(issue: Issue): Diagnostic[] {
     case 'unrecognized_keys':
       return issue.keys.map((key) => {
         const near = nearest(key, knownProperties().filter((k) => k !== key));
-        return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? `Did you mean "${near}"?` : 'Remove it, or check the spelling against the lab language (editor completion lists the properties).');
+        return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? didYouMean(near) : 'Remove it, or check the spelling against the lab language (editor completion lists the properties).');
       });
     case 'invalid_type':
       if ((issue as { input?: unknown }).input === undefined && /received undefined/.test(issue.message)) {

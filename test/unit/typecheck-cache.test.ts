@@ -37,10 +37,12 @@ describe('type-check cache', () => {
 
     // The lab edited between two validates: the new type error, at its line.
     writeFileSync(file, lab('edit', '42'));
+    // (validate reports the mistake once, as the schema's PL1004: one-per-mistake.ts)
     const second = await compileLab(file, { typecheck: true });
-    const typeErrors = second.diagnostics.filter((d) => d.code === 'PL0004');
+    expect(second.diagnostics.map((d) => [d.code, d.line])).toEqual([['PL1004', 5]]);
+    const typeErrors = await typecheckLab(file);
     expect(typeErrors).toHaveLength(1);
-    expect(typeErrors[0]).toMatchObject({ file: second.file, line: 5 });
+    expect(typeErrors[0]).toMatchObject({ file, line: 5 });
     expect(typeErrors[0]!.message).toMatch(/^TS2322: /);
 
     // Fixed again: valid again (the entry follows the file, one per lab).

@@ -60,7 +60,7 @@ export function validateReach(lab: LabView, c: ReachCheck<'lab', ReachKindName>,
     const lb = c.to.startsWith('lb/');
     service = findService(lab.services, c.to.slice(lb ? 3 : 4));
     if (!service) out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${c.to.slice(lb ? 3 : 4)}", which the lab does not declare`, 'Write svc/<name> for the default namespace, or svc/<namespace>/<name>.'));
-    else if (lb && service.type !== 'LoadBalancer') out.push(diag('PL2012', at('to'), `check "${c.name}" targets the load-balancer address of "${service.name}", which is of type ${service.type}`));
+    else if (lb && service.type !== 'LoadBalancer') out.push(diag('PL2012', at('to'), `check "${c.name}" targets the load-balancer address of "${service.name}", which is of type ${service.type}`, `Make it type: 'LoadBalancer' and give the lab a loadBalancer: { pool: '<CIDR>' } if it has none${service.type === 'NodePort' ? `, or aim at a node's NodePort: to: 'node/<name>', port: its nodePort` : service.type === 'ClusterIP' && service.clusterIP !== 'None' ? `, or aim at its cluster IP: to: 'svc/${c.to.slice(3)}'` : ''}.`));
     else if (!lb && (service.type === 'ExternalName' || service.clusterIP === 'None'))
       out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${service.name}", which has no cluster IP (${service.type === 'ExternalName' ? 'ExternalName' : 'headless'})`));
     else {
