@@ -21,7 +21,7 @@ resources: a peer without \`node\` applies to every node. Since then, nothing re
 **c1-node2**, while c1-master1 and c1-node1 reach each other's pods fine.
 
 Find out why: \`podlab up exercises/calico-bgp/starter.lab.ts\`, then
-\`podlab exec calico-bgp node/c1-master1 -- birdc -s /run/podlab/calico-bgp/bird-c1-master1.ctl show protocols\`,
+\`podlab exec calico-bgp node/c1-master1 -- birdc show protocols\` (podlab exec finds the node's BIRD socket itself),
 the same on c1-node2, and \`podlab exec calico-bgp node/c1-master1 -- ip route show proto bird\`
 (\`podlab status calico-bgp\` shows the sessions of every node).
 
