@@ -4,6 +4,7 @@
  * I/O. Routing follows the Kubernetes URL scheme: /api/v1/…, /apis/<group>/<version>/…, with
  * `namespaces/<ns>/` for namespaced kinds; discovery at /api, /apis and each group version.
  */
+import jsonPatch from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
 import { findKind, KINDS } from './kinds/index.ts';
 import { openapiDocument, openapiRoot } from './openapi.ts';
@@ -201,7 +202,24 @@ function patched(current: K8sObject, contentType: string, body: string | undefin
     }
     return mergePatch(current, patch, ct === 'application/strategic-merge-patch+json') as K8sObject;
   }
-  throw new ApiError(415, 'UnsupportedMediaType', `the patch type "${ct}" is not supported by podlab; use kubectl apply (client or server side), kubectl patch --type merge or --type strategic`);
+  if (ct === 'application/json-patch+json') {
+    // RFC 6902 operations (kubectl patch --type json, kubectl rollout undo), applied to a copy: a
+    // failed `test` or a path that is not there refuses the whole patch, as the API server does.
+    const ops = (() => {
+      try {
+        return JSON.parse(body ?? '') as unknown;
+      } catch (e) {
+        throw new ApiError(400, 'BadRequest', `the JSON patch is not JSON: ${(e as Error).message}`);
+      }
+    })();
+    if (!Array.isArray(ops)) throw new ApiError(400, 'BadRequest', 'a JSON patch is a list of operations (RFC 6902)');
+    try {
+      return jsonPatch.applyPatch(jsonPatch.deepClone(current), ops as jsonPatch.Operation[], true, false).newDocument as K8sObject;
+    } catch (e) {
+      throw new ApiError(422, 'Invalid', `the JSON patch cannot be applied: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new ApiError(415, 'UnsupportedMediaType', `the patch type "${ct}" is not supported by podlab; use kubectl apply (client or server side), kubectl patch --type merge, --type strategic or --type json`);
 }
 
 const WRITE_VERB: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };

@@ -208,4 +208,18 @@ describe.skipIf(!live)('kubectl apply of a new pod template rolls by the Deploym
     const shown = await kubectl('get', 'deploy', 'api', '-o', 'jsonpath={.spec.template.spec.containers[0].args[1]}');
     expect(shown.stdout).toBe('-text=hello');
   }, 90_000);
+
+  it('kubectl rollout undo --to-revision=2 (a JSON patch of the template) brings revision 2\'s template back, as the next revision', async () => {
+    const v2 = readLoops(LAB)!.revisions!.api!.find((r) => r.revision === 2)!.hash;
+    const r = await kubectl('rollout', 'undo', 'deployment/api', '--to-revision=2');
+    expect(r.stdout.trim(), r.stderr).toBe('deployment.apps/api rolled back');
+    // The same template is the same pod-template-hash: its ReplicaSet comes back, numbered next.
+    expect(hashNow()).toBe(v2);
+    const st = await kubectl('rollout', 'status', 'deployment/api', '--timeout=60s');
+    expect(st.stdout.trim().split('\n').at(-1), st.stderr).toBe('deployment "api" successfully rolled out');
+    await until('4 pods of revision 2\'s template', () => pods().length === 4 && pods().every((p) => p.hash === v2));
+    await until('the agent to number it', () => readLoops(LAB)?.revisions?.api?.at(-1)?.hash === v2);
+    const history = await kubectl('rollout', 'history', 'deployment/api');
+    expect(history.stdout.trim().split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0])).toEqual(['1', '3', '4', '5', '6', '7']);
+  }, 90_000);
 });

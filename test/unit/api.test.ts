@@ -158,7 +158,15 @@ describe('writes', () => {
     expect(csa.type === 'write' && csa.intent.op === 'apply-policy' && Object.keys(csa.intent.meta.annotations ?? {})).toEqual(['kubectl.kubernetes.io/last-applied-configuration']);
     const ssa = handle(view, req('PATCH', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/p?fieldManager=kubectl', { body: 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector: {matchLabels: {app: api}}\n', contentType: 'application/apply-patch+yaml' }), 1);
     expect(ssa.type === 'write' && ssa.created && ssa.intent.op === 'apply-policy' && ssa.intent.policy.podSelector.matchLabels).toEqual({ app: 'api' });
-    expect(refused(() => handle(withPolicy, req('PATCH', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/p', { body: '[]', contentType: 'application/json-patch+json' }), 1)).code).toBe(415);
+    // A JSON patch (RFC 6902: kubectl patch --type json, kubectl rollout undo) is applied to the object as it is.
+    const json = (ops: unknown) => handle(withPolicy, req('PATCH', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/p', { body: JSON.stringify(ops), contentType: 'application/json-patch+json' }), 1);
+    const jp = json([{ op: 'replace', path: '/spec/podSelector', value: { matchLabels: { app: 'db' } } }]);
+    expect(jp.type === 'write' && jp.intent.op === 'apply-policy' && jp.intent.policy.podSelector.matchLabels).toEqual({ app: 'db' });
+    // A failed test, or a path that is not there, refuses the whole patch (422), as the API server does.
+    expect(refused(() => json([{ op: 'test', path: '/spec/podSelector/matchLabels', value: { app: 'nope' } }, { op: 'remove', path: '/spec' }])).code).toBe(422);
+    expect(refused(() => json([{ op: 'remove', path: '/spec/nothing/here' }])).code).toBe(422);
+    expect(refused(() => handle(withPolicy, req('PATCH', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/p', { body: '{}', contentType: 'application/json-patch+json' }), 1)).code).toBe(400);
+    expect(refused(() => handle(withPolicy, req('PATCH', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/p', { body: '[]', contentType: 'application/bogus-patch+json' }), 1)).code).toBe(415);
     expect(mergePatch({ a: 1, b: { c: 2, d: 3 } }, { b: { c: null, e: 4 }, $patch: 'x' })).toEqual({ a: 1, b: { d: 3, e: 4 } });
     // Strategic: containers and env merge by name (a $patch: delete element goes); other lists, such as a Service's ports, are replaced whole.
     const tpl = { containers: [{ name: 'a', image: 'x', env: [{ name: 'K', value: '1' }] }, { name: 'b', image: 'y' }], ports: [{ name: 'http', port: 80 }, { name: 'dns', port: 53 }] };
