@@ -124,7 +124,9 @@ describe.skipIf(!live)('live trace, the audit (labs/services.lab.ts as ft-trace-
     } finally {
       await restoreNode(realExecutor, readState(name)!, 'worker-2');
     }
-    const back = await trace({ from: 'node/worker-1', to: 'node/worker-2', protocol: 'icmp' });
+    // Restored, it is delivered again once the link is back (its first echo may meet a neighbour entry still failed: a moment).
+    let back = await trace({ from: 'node/worker-1', to: 'node/worker-2', protocol: 'icmp' });
+    for (let i = 0; i < 5 && !back.observed?.ok; i++) back = await trace({ from: 'node/worker-1', to: 'node/worker-2', protocol: 'icmp' });
     expect(back.outcome).toBe('delivered');
     expect(back.observed!.ok).toBe(true);
   }, 60_000);
