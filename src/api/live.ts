@@ -23,6 +23,7 @@ import { applyDeployment, applyIngress, deleteDeployment, deleteIngress, deleteP
 import { familiesOf } from './kinds/services.ts';
 import { settleFamilies } from './service-families.ts';
 import { ApiError, type Intent, type K8sObject, type KeptMeta, type LabView } from './types.ts';
+import { isoSeconds } from '../lib/time.ts';
 
 export const apiDir = (lab: string) => `${stateDir(lab)}/api`;
 const keptPath = (lab: string) => `${apiDir(lab)}/objects.json`;
@@ -38,16 +39,17 @@ function readKept(lab: string): LabView['kept'] {
 export function readView(lab: string): LabView | undefined {
   const state = readState(lab);
   if (!state) return undefined;
-  const status = labStatus(lab, state)!;
+  const loops = state.plan.loops ? readLoops(lab) : undefined;
+  const status = labStatus(lab, state, loops)!;
   const control = state.plan.loops ? readControl(lab) : undefined;
-  const revisions = state.plan.loops ? readLoops(lab)?.revisions : undefined;
+  const revisions = loops?.revisions;
   return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), replicas: control?.replicas ?? {}, env: control?.env ?? {}, nodeFailures: control?.failedNodes ?? {}, ...(revisions ? { revisions } : {}), kept: readKept(lab), bootTime: bootTimeMs() };
 }
 
 /** Keeps what an object was written with (a new one is created now), or forgets a deleted one. */
 function keep(lab: string, key: string, meta: KeptMeta | undefined, now = new Date()): void {
   const all = readKept(lab);
-  if (meta) all[key] = { ...meta, creationTimestamp: meta.creationTimestamp ?? now.toISOString().replace(/\.\d+Z$/, 'Z') };
+  if (meta) all[key] = { ...meta, creationTimestamp: meta.creationTimestamp ?? isoSeconds(now) };
   else delete all[key];
   writeFileAtomic(keptPath(lab), `${JSON.stringify(all)}\n`);
 }

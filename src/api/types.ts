@@ -12,6 +12,7 @@ import type { NetworkPolicy } from '../policy/types.ts';
 import type { LabState } from '../runtime/state.ts';
 import type { LabEvent } from '../runtime/events.ts';
 import type { TemplateRevision } from '../loops/revisions.ts';
+import { isoSeconds } from '../lib/time.ts';
 
 export type K8sObject = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace?: string } };
 
@@ -175,7 +176,7 @@ export function uidOf(...parts: string[]): string {
 export function finish(obj: K8sObject, view: LabView, kind: Pick<ApiKind, 'kind'>, uidParts: string[] = []): K8sObject {
   const key = `${kind.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
   const kept = view.kept[key];
-  const labCreated = view.createdAt.replace(/\.\d+Z$/, 'Z');
+  const labCreated = isoSeconds(view.createdAt);
   const created = (obj.metadata.creationTimestamp as string | undefined) ?? kept?.creationTimestamp ?? labCreated;
   // An object created through the API after `up` is a new incarnation each time: its uid follows its creation time.
   const incarnation = kept?.creationTimestamp && kept.creationTimestamp !== labCreated ? [kept.creationTimestamp] : [];

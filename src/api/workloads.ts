@@ -22,7 +22,7 @@ import { stableJson, templateHashWith } from '../loops/replicaset.ts';
 import * as ipv4 from '../net/ipv4.ts';
 import { containerId, netns } from '../plan/names.ts';
 import type { PlanDeployment } from '../plan/loops.ts';
-import { planContainer, type PlanContainer, type PlanPod } from '../plan/plan.ts';
+import { planContainer, type PlanPod } from '../plan/plan.ts';
 import { containerObject, shownImage } from './kinds/containers.ts';
 import { invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from './types.ts';
 
@@ -98,12 +98,13 @@ export function deploymentOf(kind: ApiKind, obj: K8sObject, view: LabView): Warn
   // run the same program, but the template is new and rolls out, and going back to the shown image
   // is the first template again.
   const images = new Map((written?.spec?.containers ?? []).map((c) => [c.name, c.image]));
-  const other = (c: PlanContainer) => {
-    const image = images.get(c.name);
-    return image && image !== shownImage(c) ? image : undefined;
-  };
   const planned = ld!.containers.map((c) => planContainer(c, `${name}-${ld!.hash}`));
-  const otherImages = Object.fromEntries(planned.flatMap((c) => (other(c) ? [[c.name, other(c)!]] : [])));
+  const otherImages = Object.fromEntries(
+    planned.flatMap((c) => {
+      const image = images.get(c.name);
+      return image && image !== shownImage(c) ? [[c.name, image]] : [];
+    }),
+  );
   // And so are args or a command other than those podlab shows for the program (an http-echo's
   // -text=, which it does not run): the template is new, so it rolls out, as a changed template does.
   const shown = new Map(planned.map((c) => [c.name, containerObject(c)]));

@@ -4,7 +4,7 @@
  * the authoring form become arrays in declaration order (order matters: node N gets slice N).
  */
 import { DEFAULTS, IPV6_DEFAULTS } from '../constants.ts';
-import { formatAddr, formatPrefix, parseAddr, parsePrefix, type Family } from '../net/addr.ts';
+import { familyOfText, formatAddr, formatPrefix, parseAddr, parsePrefix, type Family } from '../net/addr.ts';
 import { normalizeCni, type CniConfig } from '../cni/registry.ts';
 import type { CheckSpec, ContainerSpec, LabSpec } from '../schema/lab-schema.ts';
 import { kindOf, type LabCheck } from '../check/kinds/index.ts';
@@ -206,7 +206,7 @@ const WORKLOAD_PORT: Record<WorkloadKind, { port: number; protocol: 'TCP' | 'UDP
 /** A CIDR list as written: a single CIDR is a list of one. */
 const listOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
 /** The family a written address or CIDR is meant in: text with a colon is IPv6 (so a bad IPv6 CIDR is judged as one). */
-export const familyOfText = (text: string): Family => (text.includes(':') ? 'IPv6' : 'IPv4');
+export { familyOfText };
 const ipv4Of = (v: string | string[] | undefined) => listOf(v).find((t) => familyOfText(t) === 'IPv4');
 const ipv6Of = (v: string | string[] | undefined) => listOf(v).find((t) => familyOfText(t) === 'IPv6');
 

@@ -5,7 +5,7 @@
  * SCTP) and references to namespaces and policies the lab does not have. Codes PL2100–PL2149.
  */
 import { contains, formatPrefix, parsePrefix, type Prefix } from '../net/addr.ts';
-import { NAMESPACE_NAME_LABEL, type LabelSelector, type NetworkPolicy } from '../policy/types.ts';
+import { NAMESPACE_NAME_LABEL, type LabelSelector, type NetworkPolicy, type PolicyPod } from '../policy/types.ts';
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import { matchesSelector, namespaceLabelsOf, peerSelectsPod, policySelects } from '../policy/selectors.ts';
 import type { Lab } from './lab.ts';
@@ -109,14 +109,19 @@ export function policyIsValid(lab: Lab, p: NetworkPolicy, at: At, out: Diagnosti
  * (PL2112), a named port no container of the pods it is about declares (PL2113). Pods that a
  * scenario labels later may be meant: with a label-pod step, selections are not judged.
  */
-function policyLooksMistyped(lab: Lab, p: NetworkPolicy, at: At, out: Diagnostic[]): void {
+// A selector as kubectl writes one: app=web, tier in (a,b), !canary.
+const term = (e: LabelSelector['matchExpressions'][number]) =>
+  e.operator === 'Exists' ? e.key : e.operator === 'DoesNotExist' ? `!${e.key}` : e.operator === 'In' || e.operator === 'NotIn' ? `${e.key} ${e.operator.toLowerCase()} (${e.values.join(',')})` : `${e.key} ${e.operator} ${e.values.join(',')}`;
+const labels = (sel: LabelSelector) => [...Object.entries(sel.matchLabels).map(([k, v]) => `${k}=${v}`), ...sel.matchExpressions.map(term)].join(', ');
+
+/** The lab as every policy's mistyping check sees it: its pods that policy applies to, and whether a scenario relabels pods. */
+interface PolicyPods {
+  pods: PolicyPod[];
+  relabelled: boolean;
+}
+
+function policyLooksMistyped(lab: Lab, p: NetworkPolicy, at: At, out: Diagnostic[], { pods, relabelled }: PolicyPods): void {
   const where = `NetworkPolicy "${p.namespace}/${p.name}"`;
-  const pods = lab.pods.filter((q) => !q.hostNetwork).map((q) => ({ ...q, hostNetwork: false, node: q.node, containers: q.containers.map((c) => ({ ports: c.ports })) }));
-  const relabelled = lab.scenarios.some((sc) => sc.steps.some((st) => st.action?.action === 'label-pod'));
-  // A selector as kubectl writes one: app=web, tier in (a,b), !canary.
-  const op = (e: LabelSelector['matchExpressions'][number]) =>
-    e.operator === 'Exists' ? e.key : e.operator === 'DoesNotExist' ? `!${e.key}` : e.operator === 'In' || e.operator === 'NotIn' ? `${e.key} ${e.operator.toLowerCase()} (${e.values.join(',')})` : `${e.key} ${e.operator} ${e.values.join(',')}`;
-  const labels = (sel: LabelSelector) => [...Object.entries(sel.matchLabels).map(([k, v]) => `${k}=${v}`), ...sel.matchExpressions.map(op)].join(', ');
   const selected = pods.filter((q) => policySelects(p, q));
   if (!relabelled && !selected.length && lab.namespaces.includes(p.namespace))
     out.push(
@@ -147,9 +152,13 @@ function policyLooksMistyped(lab: Lab, p: NetworkPolicy, at: At, out: Diagnostic
 }
 
 export function policiesAreValid(lab: Lab, out: Diagnostic[]): void {
+  const policyPods: PolicyPods = {
+    pods: lab.pods.filter((q) => !q.hostNetwork).map((q) => ({ ...q, hostNetwork: false, containers: q.containers.map((c) => ({ ports: c.ports })) })),
+    relabelled: lab.scenarios.some((sc) => sc.steps.some((st) => st.action?.action === 'label-pod')),
+  };
   for (const p of lab.networkPolicies) {
     policyIsValid(lab, p, (...q) => ['networkPolicies', p.name, ...q], out);
-    policyLooksMistyped(lab, p, (...q) => ['networkPolicies', p.name, ...q], out);
+    policyLooksMistyped(lab, p, (...q) => ['networkPolicies', p.name, ...q], out, policyPods);
   }
   for (const [ns, labels] of Object.entries(lab.namespaceLabels)) {
     const i = lab.namespaces.indexOf(ns) - 2;

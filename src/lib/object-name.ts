@@ -7,6 +7,7 @@
  * them can carry a line break, a quote, a brace or a '/' into what root loads.
  * `assertConfigSafe` is the defensive check where such a name is written.
  */
+import { CONTROL } from './plain-name.ts';
 
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -14,9 +15,6 @@ export const isDnsSubdomain = (name: string): boolean => name.length <= 253 && S
 
 export const DNS_SUBDOMAIN_HINT = "Use lower-case letters, digits, '-' and '.' (at most 253), each part starting and ending with a letter or digit, e.g. \"allow-web\" (a Kubernetes object name).";
 
-// C0 controls, DEL and the C1 controls.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Throws unless every string in `view` (deeply) is free of control characters, so that nothing

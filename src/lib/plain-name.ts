@@ -14,7 +14,7 @@ export const PLAIN_NAME_MAX = 128;
 
 // C0 controls, DEL and the C1 controls: terminals act on them, and none belongs in a file name.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Why `name` is not a plain file name, or undefined when it is. */
 export function plainNameProblem(name: string): string | undefined {

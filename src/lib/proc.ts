@@ -4,6 +4,7 @@
  * src/runtime/procs.ts's.
  */
 import { readFileSync } from 'node:fs';
+import { isoSeconds } from './time.ts';
 
 /** A process as recorded: `ProcessRecord` of the runtime's state has this shape. */
 export interface ProcessRef {
@@ -69,5 +70,5 @@ export function bootTimeMs(): number | undefined {
 
 /** When a process started (its start time in clock ticks since boot, 1/100 s: USER_HZ), as an ISO time to the second. */
 export function startedAtIso(ticks: number, bootMs = bootTimeMs()): string | undefined {
-  return bootMs === undefined ? undefined : new Date(bootMs + ticks * 10).toISOString().replace(/\.\d+Z$/, 'Z');
+  return bootMs === undefined ? undefined : isoSeconds(bootMs + ticks * 10);
 }

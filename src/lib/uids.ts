@@ -149,6 +149,24 @@ export function acquireUid(pool: UidPool, holder: ProcessRecord = recordOf(proce
   throw new UidError(`all ${count} ${pool} uids (${first}-${first + count - 1}) are in use by live processes; see ${UID_LOCK_DIR}`);
 }
 
+/**
+ * Starts a process as a uid of `pool` taken for it (`start` gets the uid and returns the started
+ * process): the uid is freed again if the start fails, else handed to the process, whose record
+ * comes back with it.
+ */
+export async function startAsUid<R extends ProcessRecord>(pool: UidPool, start: (uid: number) => Promise<R>): Promise<R & { uid: number }> {
+  const uid = acquireUid(pool);
+  let rec: R;
+  try {
+    rec = await start(uid);
+  } catch (e) {
+    releaseUid(uid);
+    throw e;
+  }
+  transferUid(uid, rec);
+  return { ...rec, uid };
+}
+
 /** Hands `uid` over to another holder (the container's own process, once started): the file is replaced whole. */
 export function transferUid(uid: number, holder: ProcessRecord): void {
   const tmp = `${lockFile(uid)}.new.${process.pid}`;

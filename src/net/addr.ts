@@ -8,6 +8,12 @@ import { parseIp as parseIPv4, formatIp as formatIPv4 } from './ipv4.ts';
 
 export type Family = 'IPv4' | 'IPv6';
 
+/** An address's family from its text (a ':' is IPv6's), without parsing it. */
+export const familyOfText = (text: string): Family => (text.includes(':') ? 'IPv6' : 'IPv4');
+
+/** `addr:port`, an IPv6 address bracketed (`[fd00::2]:8080`), as URLs, `ss` and conntrack users write it; the address alone without a port. */
+export const hostPort = (ip: string, port: number | string | undefined): string => (port === undefined ? ip : ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
 export interface Addr {
   family: Family;
   value: bigint;

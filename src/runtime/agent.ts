@@ -43,6 +43,7 @@ import { spawnContainers, waitContainers } from './sandbox.ts';
 import { joinArgs } from './sandbox-join.ts';
 import { liveEndpoints, syncServices, type Endpoints } from './services.ts';
 import { readState, stateDir, writeState, type LabState } from './state.ts';
+import { isoSeconds } from '../lib/time.ts';
 
 interface ContainerMemory {
   pid?: number;
@@ -178,7 +179,7 @@ export class Agent {
           const startedAt = rec ? startedAtIso(rec.startTime) : undefined;
           if (startedAt) cf.lastStartedAt = startedAt;
           else delete cf.lastStartedAt;
-          cf.lastFinishedAt = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+          cf.lastFinishedAt = isoSeconds(now);
           const reason = code === undefined ? undefined : reasonOf(code);
           if (reason) cf.lastReason = reason;
           else delete cf.lastReason;

@@ -25,7 +25,7 @@ import { CONTAIN_BIN } from './artifacts.ts';
 import { containedProgram } from '../render/render.ts';
 import { recordOf } from './procs.ts';
 import type { ProcessRecord } from './state.ts';
-import { acquireUid, releaseUid, transferUid } from './uids.ts';
+import { startAsUid } from './uids.ts';
 
 export interface ContainerLaunch {
   /** The named network namespace (under /run/netns) the container's network is: a pod's, a node's or a host's. */
@@ -77,18 +77,11 @@ export async function allowLowPorts(ex: Executor, netns: string): Promise<void> 
 /** Starts one container (see the module's comment); the uid is released again if it does not start. */
 export async function launchContainer(ex: Executor, launch: ContainerLaunch): Promise<LaunchedContainer> {
   if (!launch.lowPortsAllowed) await allowLowPorts(ex, launch.netns);
-  const uid = acquireUid('container');
-  const argv = containedArgv(launch, uid);
-  let rec: ProcessRecord;
-  try {
+  return startAsUid('container', async (uid) => {
+    const argv = containedArgv(launch, uid);
     for (const p of launch.owns ?? []) chownTree(p, uid);
-    rec = recordOf(await ex.spawn(argv, { logFile: launch.log, env: launch.env, cleanEnv: true }));
-  } catch (e) {
-    releaseUid(uid);
-    throw e;
-  }
-  transferUid(uid, rec);
-  return { ...rec, argv, uid };
+    return { ...recordOf(await ex.spawn(argv, { logFile: launch.log, env: launch.env, cleanEnv: true })), argv };
+  });
 }
 
 /** `path` and, for a directory, everything below it (links themselves, never followed) given to uid:uid. */

@@ -23,16 +23,19 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   iptables: 'iptables',
 };
 
-/** True when `tool` is an executable on PATH. */
-export function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => {
-    try {
-      accessSync(`${d}/${tool}`, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+/** True when `path` is a file this process may execute. */
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `tool` is an executable on `path` (default: podlab's own PATH). */
+export function onPath(tool: string, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): boolean {
+  return path.split(':').some((d) => d && executable(`${d}/${tool}`));
 }
 
 /**
@@ -43,21 +46,13 @@ export function onPath(tool: string): boolean {
  * as PL3160 warnings, rather than found later in `status`.
  */
 export function missingCommands(pods: readonly { namespace: string; name: string; containers: readonly { name: string; argv: readonly string[]; env: Readonly<Record<string, string>> }[] }[]): Diagnostic[] {
-  const executable = (path: string) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const out: Diagnostic[] = [];
   for (const pod of pods)
     for (const c of pod.containers) {
       const cmd = c.argv[0];
       // podlab's own programs (@workload, @dns, @nginx) and an unshare wrapper are its to start.
       if (!cmd || cmd.startsWith('@') || cmd === 'unshare') continue;
-      const found = cmd.includes('/') ? executable(cmd) : (c.env.PATH ?? CONTAINER_PATH).split(':').some((d) => d && executable(`${d}/${cmd}`));
+      const found = cmd.includes('/') ? executable(cmd) : onPath(cmd, c.env.PATH ?? CONTAINER_PATH);
       if (!found)
         out.push(warning('PL3160', [], `pod ${pod.namespace}/${pod.name} container ${c.name}: its command "${cmd}" is ${cmd.includes('/') ? 'not an executable on this host' : "on no directory of the container's PATH"}: it will end at once (exit 127), as a container whose image lacks the command`, `The lab is built anyway (podlab status shows the container dead, podlab logs its error). Containers run this host's programs: fix command, or install the program.`));
     }

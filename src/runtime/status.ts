@@ -7,7 +7,7 @@ import { NETNS_RUN_DIR } from '../constants.ts';
 import { labNamespacesOnHost, labsOnHost } from './down.ts';
 import { isAlive } from './procs.ts';
 import { readState } from './state.ts';
-import { readLoops } from './loops-state.ts';
+import { readLoops, type LoopsFile } from './loops-state.ts';
 import { serviceKey } from '../plan/services.ts';
 import type { CalicoStatus } from './calico-status.ts';
 
@@ -66,13 +66,13 @@ export interface LabStatus {
   calico?: CalicoStatus;
 }
 
-/** `state`: the journal already read (the API server's view reads it once for everything it answers). */
-export function labStatus(lab: string, state = readState(lab)): LabStatus | undefined {
+/** `state` and `loops`: the journal and the agent's file already read (the API server's view reads each once for everything it answers). */
+export function labStatus(lab: string, state = readState(lab), loopsFile?: LoopsFile): LabStatus | undefined {
   const namespaces = labNamespacesOnHost(lab);
   if (!state)
     return namespaces.length ? { lab, status: 'orphaned (no state; run podlab down)', namespaces: namespaces.length, nodes: [], pods: [], services: [], hosts: [] } : undefined;
   const plan = state.plan;
-  const loops = plan.loops ? readLoops(lab) : undefined;
+  const loops = plan.loops ? (loopsFile ?? readLoops(lab)) : undefined;
   return {
     lab,
     status: state.status,

@@ -21,7 +21,7 @@ import { syncServices } from './services.ts';
 import { prepareIngress, waitIngress } from './ingress.ts';
 import { mark, traced } from '../lib/trace.ts';
 import { coalescedWriter, journal, stateDir, writeState, type LabState, type ProcessRecord } from './state.ts';
-import { acquireUid, releaseUid, transferUid } from './uids.ts';
+import { startAsUid } from './uids.ts';
 
 export interface UpOptions {
   ex?: Executor;
@@ -243,19 +243,13 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
 export async function startNodeDaemons(ex: Executor, plan: Plan, state: LabState, node: Plan['nodes'][number], files: string): Promise<void> {
   const dir = stateDir(plan.lab);
   for (const d of cniMode(node.cni.type).nodeDaemons(node, files, dir)) {
-    // A daemon that can give up root does (BIRD: its configuration is written from the lab, which is untrusted: SECURITY.md).
-    const uid = d.dropTo ? acquireUid('container') : undefined;
-    const argv = ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', ...d.argv, ...(uid !== undefined ? d.dropTo!(uid) : [])];
     const log = `${dir}/logs/${node.name}_${d.name}.log`;
-    let pid: number;
-    try {
-      pid = await ex.spawn(argv, { logFile: log });
-    } catch (e) {
-      if (uid !== undefined) releaseUid(uid);
-      throw e;
-    }
-    if (uid !== undefined) transferUid(uid, recordOf(pid));
-    const rec = { ...recordOf(pid), argv, log, ...(uid !== undefined ? { uid } : {}) };
+    const start = async (uid?: number) => {
+      const argv = ['nsenter', `--net=${NETNS_RUN_DIR}/${node.netns}`, '--', ...d.argv, ...(uid !== undefined ? d.dropTo!(uid) : [])];
+      return { ...recordOf(await ex.spawn(argv, { logFile: log })), argv, log };
+    };
+    // A daemon that can give up root does (BIRD: its configuration is written from the lab, which is untrusted: SECURITY.md).
+    const rec = d.dropTo ? await startAsUid('container', start) : await start();
     (state.daemons ??= {})[`${node.name}/${d.name}`] = rec;
     writeState(state);
     if (d.readyFile) await waitReady(rec, d.readyFile, `${d.name} on node ${node.name}`);

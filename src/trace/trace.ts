@@ -8,7 +8,7 @@
  * differing, from what a real probe made the counters do.
  */
 import { POD_BRIDGE } from '../constants.ts';
-import { contains, parseAddr, parsePrefix } from '../net/addr.ts';
+import { contains, hostPort, parseAddr, parsePrefix } from '../net/addr.ts';
 import type { NftView } from '../plan/nft-tables.ts';
 import type { Plan, PlanNode } from '../plan/plan.ts';
 import type { PlanService, PlanServicePort } from '../plan/services.ts';
@@ -38,7 +38,7 @@ export interface TraceRequest {
 }
 
 /** `addr:port`, an IPv6 address bracketed (`[fd00::2]:80`) as URLs and `ss` write it. */
-export const hostPort = (ip: string, port: number | string | undefined): string => (port === undefined ? ip : ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+export { hostPort };
 /** `ip route get` / `ip -6 route get` for an address. */
 const routeGet = (ip: string): string => (ip.includes(':') ? `ip -6 route get ${ip}` : `ip route get ${ip}`);
 

@@ -15,6 +15,7 @@ import type { PlanPod } from '../../plan/plan.ts';
 import { age, keptMetaOf, finish, invalid, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 import { deploymentOf } from '../workloads.ts';
 import { containerObject } from './containers.ts';
+import { isoSeconds } from '../../lib/time.ts';
 
 type Planned = NonNullable<LabView['plan']['loops']>['deployments'][number];
 
@@ -136,7 +137,7 @@ function replicaSetObjects(view: LabView): K8sObject[] {
           namespace: d.namespace,
           labels,
           ...(rev ? { annotations: { [REVISION]: String(rev.revision) } } : {}),
-          ...(rev && rev.at > view.createdAt ? { creationTimestamp: rev.at.replace(/\.\d+Z$/, 'Z') } : {}),
+          ...(rev && rev.at > view.createdAt ? { creationTimestamp: isoSeconds(rev.at) } : {}),
           ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
         },
         // The current template's ReplicaSet wants the Deployment's replicas; an old one what it still runs.

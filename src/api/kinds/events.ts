@@ -8,6 +8,7 @@
 import { readEvents, type LabEvent } from '../../runtime/events.ts';
 import { age, finish, uidOf, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 import { podKind } from './pods.ts';
+import { isoSeconds } from '../../lib/time.ts';
 
 const KIND_OF: Record<string, string> = { pod: 'Pod', service: 'Service', node: 'Node', deployment: 'Deployment', replicaset: 'ReplicaSet' };
 
@@ -31,7 +32,7 @@ function eventObjects(view: LabView): K8sObject[] {
   const podUids = new Map(podKind.list(view).map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.metadata.uid as string]));
   return events.map((e, i) => {
     const o = involved(view, e);
-    const at = e.at.replace(/\.\d+Z$/, 'Z');
+    const at = isoSeconds(e.at);
     const uid = o.kind === 'Pod' ? podUids.get(`${o.namespace}/${o.name}`) : uidOf(view.lab, view.createdAt, `${o.kind}/${o.namespace ?? ''}/${o.name}`);
     return finish(
       {

@@ -6,10 +6,11 @@
 import { cpus, totalmem } from 'node:os';
 import { nodeFailed } from '../../runtime/status.ts';
 import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+import { isoSeconds } from '../../lib/time.ts';
 
 function nodeObjects(view: LabView): K8sObject[] {
   const resources = { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' };
-  const at = view.createdAt.replace(/\.\d+Z$/, 'Z');
+  const at = isoSeconds(view.createdAt);
   return view.status.nodes.map((n) => {
     const plan = view.plan.nodes.find((p) => p.name === n.name)!;
     const failed = nodeFailed(view.status, n.name);

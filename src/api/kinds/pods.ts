@@ -13,6 +13,7 @@ import { containerReady, lastStateOf, podReady, SANDBOX, shownContainers } from 
 import { containerObject } from './containers.ts';
 import { startedAtIso } from '../../lib/proc.ts';
 import { age, finish, uidOf, type ApiKind, type K8sObject, type LabView } from '../types.ts';
+import { isoSeconds } from '../../lib/time.ts';
 
 /** A Deployment's pod is its ReplicaSet's (`<deployment>-<pod-template-hash>`, kinds/deployments.ts): kubectl describe's "Controlled By". */
 function ownerOf(view: LabView, deployment: string | undefined, namespace: string): Record<string, unknown>[] | undefined {
@@ -105,7 +106,7 @@ function containerStarted(view: LabView, pod: string, container: string): string
 function createdAt(view: LabView, pod: string): string {
   const ticks = view.state.pods[pod]?.pause?.startTime;
   // Clock ticks are 1/100 s on Linux (USER_HZ), as procs.ts reads them.
-  return (ticks !== undefined ? startedAtIso(ticks, view.bootTime) : undefined) ?? view.createdAt.replace(/\.\d+Z$/, 'Z');
+  return (ticks !== undefined ? startedAtIso(ticks, view.bootTime) : undefined) ?? isoSeconds(view.createdAt);
 }
 
 /** The containers of the template a Deployment was written with through the API, if it was. */

@@ -47,18 +47,14 @@ export interface Answer {
   path?: string;
 }
 
-/** The default name of a request with a host, path or HTTPS: `http client → lb/…: https://shop.example.com/api`. */
-function requestName(c: { from: string; to: string; port?: number; host?: string; sni?: string; https?: boolean; path?: string; expect?: string; family?: string }): string {
-  const name = c.host ?? c.sni;
-  return `http ${c.from} → ${c.to}${c.port ? `:${c.port}` : ''}: ${c.https ? 'https' : 'http'}://${name ?? ''}${c.path ?? '/'}${c.family ? ` (${c.family})` : ''}${c.expect === 'no-reach' ? ' (must fail)' : ''}`;
-}
+/** What a request with a host, SNI, path or HTTPS asks, in its default name (`https://shop.example.com/api`): two checks of one controller told apart. */
+const requestOf = (c: { host?: string; sni?: string; https?: boolean; path?: string }): string | undefined =>
+  c.host !== undefined || c.sni !== undefined || c.https || c.path !== undefined ? `${c.https ? 'https' : 'http'}://${c.host ?? c.sni ?? ''}${c.path ?? '/'}` : undefined;
 
 export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
   kind: 'http',
   normalize: (c, index, at) => ({
-    ...normalizeReach(c, index, at),
-    // What tells two requests to one target apart (an Ingress's host and path, HTTPS) is in the name.
-    ...(c.name === undefined && (c.host !== undefined || c.sni !== undefined || c.https || c.path !== undefined) ? { name: requestName(c) } : {}),
+    ...normalizeReach(c, index, at, requestOf(c)),
     path: c.path ?? '/',
     expectPod: c.expectPod,
     expectStatus: c.expectStatus,

@@ -27,7 +27,8 @@ export type ReachCheck<S extends Stage, K extends ReachKindName> = Check<S, K, R
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
-export function normalizeReach<K extends ReachKindName>(c: SpecOf<ReachKindName> & { kind: K }, index: number, at: (string | number)[]): ReachCheck<'lab', K> {
+/** `request`: what the check asks beyond its target (an http check's URL), in its default name. */
+export function normalizeReach<K extends ReachKindName>(c: SpecOf<ReachKindName> & { kind: K }, index: number, at: (string | number)[], request?: string): ReachCheck<'lab', K> {
   const port = 'port' in c ? c.port : undefined;
   const expect = c.expect ?? 'reach';
   return {
@@ -40,7 +41,7 @@ export function normalizeReach<K extends ReachKindName>(c: SpecOf<ReachKindName>
     timeoutMs: c.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     port,
     ...('family' in c && c.family ? { family: c.family } : {}),
-    name: c.name ?? `${c.kind} ${c.from} → ${c.to}${port ? `:${port}` : ''}${'family' in c && c.family ? ` (${c.family})` : ''}${expect === 'no-reach' ? ' (must fail)' : ''}`,
+    name: c.name ?? `${c.kind} ${c.from} → ${c.to}${port ? `:${port}` : ''}${request ? `: ${request}` : ''}${'family' in c && c.family ? ` (${c.family})` : ''}${expect === 'no-reach' ? ' (must fail)' : ''}`,
   };
 }
 

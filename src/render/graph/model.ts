@@ -6,7 +6,7 @@
  * mode itself (`CniMode.topology`).
  */
 import { cniMode } from '../../cni/registry.ts';
-import { formatAddr, nth, parsePrefix, type Family } from '../../net/addr.ts';
+import { familyOfText, formatAddr, hostPort, nth, parsePrefix } from '../../net/addr.ts';
 import type { Plan, PlanNode, PlanPod } from '../../plan/plan.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../../plan/services.ts';
 
@@ -129,11 +129,6 @@ function podBridge(node: PlanNode): string | undefined {
   return plugin ? String(plugin.bridge ?? 'cni0') : undefined;
 }
 
-const familyOf = (a: string): Family => (a.includes(':') ? 'IPv6' : 'IPv4');
-
-/** `addr:port`, an IPv6 address bracketed (`[fd00::2]:8080`), as URLs and `ss` write it. */
-const hostPort = (a: string, port: string): string => (a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`);
-
 /** Distinct, in order. */
 const distinct = (xs: readonly string[]): string[] => [...new Set(xs)];
 
@@ -144,7 +139,7 @@ const linkIps = (l: { ip: string; ip6?: string }): string[] => distinct([l.ip, .
 function bridgeAddresses(node: PlanNode): string[] {
   return (node.podCidrs ?? [node.podCidr]).map((cidr) => {
     const [net, len] = cidr.split('/');
-    const gw = familyOf(node.podGateway) === familyOf(net!) ? node.podGateway : formatAddr(nth(parsePrefix(cidr)!, 1)!);
+    const gw = familyOfText(node.podGateway) === familyOfText(net!) ? node.podGateway : formatAddr(nth(parsePrefix(cidr)!, 1)!);
     return `${gw}/${len}`;
   });
 }
@@ -324,7 +319,7 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
       const ports = [...new Set(Object.values(e.ports))].sort((a, b) => a - b);
       // The endpoint's address in each of the Service's families (an IPv6-only Service's are IPv6, as kube-proxy's ip6 table holds them).
       const addrs = e.ips?.length ? e.ips : [e.ip];
-      const shown = (s.ipFamilies ?? []).flatMap((f) => addrs.filter((a) => familyOf(a) === f).slice(0, 1));
+      const shown = (s.ipFamilies ?? []).flatMap((f) => addrs.filter((a) => familyOfText(a) === f).slice(0, 1));
       const label = (shown.length ? shown : [e.ip]).map((a) => (ports.length ? hostPort(a, ports.join(',')) : a));
       edges.push({ from: ids.pod({ namespace: e.namespace, name: e.pod }), to: id, kind: 'endpoint', label });
     }
