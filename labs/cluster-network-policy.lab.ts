@@ -136,7 +136,7 @@ const lab: LabSpec = {
       ],
     },
     'pass-to-network-policy': {
-      description: "x's NetworkPolicy changes to admit only z: y, passed on by the Admin tier, is now refused by it; z still cannot reach x/a on TCP/80 (the Admin Deny comes first).",
+      description: "x's NetworkPolicy changes to admit only z: y, passed on by the Admin tier, is now denied by it; z still cannot reach x/a on TCP/80 (the Admin Deny comes first).",
       steps: [
         { action: 'apply-policy', name: 'allow-all', policy: { namespace: 'x', podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: 'z' } } }] }] } },
         {

@@ -120,7 +120,7 @@ const lab: LabSpec = {
       ],
     },
     'egress-dns-only': {
-      description: 'Pods of y may only reach the cluster DNS (kube-system, k8s-app=kube-dns, port 53): names still resolve, every connection out of y is refused.',
+      description: 'Pods of y may only reach the cluster DNS (kube-system, k8s-app=kube-dns, port 53): names still resolve, every connection out of y is dropped.',
       steps: [
         apply('dns-only', {
           namespace: 'y',

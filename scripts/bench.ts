@@ -45,7 +45,7 @@ import { validateValue } from '../src/compile/validate-value.ts';
 import { NETNS_RUN_DIR } from '../src/constants.ts';
 import type { Lab } from '../src/compile/lab.ts';
 import type { LabSpec, PodSpec } from '../src/index.ts';
-import { buildPlan, type Plan } from '../src/plan/plan.ts';
+import { buildPlan, type Plan, type PlanCheck } from '../src/plan/plan.ts';
 import { labNamespaces, render } from '../src/render/render.ts';
 import { down, labNamespacesOnHost } from '../src/runtime/down.ts';
 import { cniAdd } from '../src/runtime/cni.ts';
@@ -754,9 +754,7 @@ async function benchCli(runs: number): Promise<CliResult> {
 // ---------------------------------------------------------------------------------------------
 // Fail fast: a settled failing check (src/check/settle.ts)
 
-interface FailFastResult {
-  runs: number;
-  timeoutMs: number;
+interface FailFastCase {
   /** One attempt alone (the check with a timeout shorter than a retry): when the failure is first seen. */
   firstSeenMs: number;
   /** The check as it runs: fails once settled. */
@@ -765,50 +763,91 @@ interface FailFastResult {
   afterSettledMs: number;
   /** The same check with PODLAB_FAIL_FAST=0: every attempt until the timeout (the behaviour before). */
   eventualMs: number;
-  goalMs: number;
   samples: { firstSeenMs: number[]; failFastMs: number[]; eventualMs: number[] };
 }
 
+interface FailFastResult extends FailFastCase {
+  runs: number;
+  timeoutMs: number;
+  goalMs: number;
+  /**
+   * A tcp check a NetworkPolicy drops (policies drop by default): the same figures, and a check
+   * that expects the drop (`no-reach`) with the runner's policy prediction (250 ms of silence) and
+   * without it (a full 1 s attempt, as any silence).
+   */
+  policyDrop?: FailFastCase & { blockedMs: number; blockedUnpredictedMs: number; samples: FailFastCase['samples'] & { blockedMs: number[]; blockedUnpredictedMs: number[] } };
+}
+
 /**
- * A tcp check refused by a pod where nothing listens on the port (5 s timeout), run through the
- * check runner: with fail fast, once alone (one attempt: when the failure is first seen), and with
- * fail fast off (the baseline, same run). Lab: bench-failfast, two pods.
+ * Two failing tcp checks (5 s timeout) run through the check runner, each with fail fast, once
+ * alone (one attempt: when the failure is first seen), and with fail fast off (the baseline, same
+ * run): one refused by a pod where nothing listens on the port, one dropped by a NetworkPolicy
+ * (confirmed by its drop rule's counter). And a check that expects that drop, with and without
+ * the policy prediction. Lab: bench-failfast, three pods.
  */
 async function benchFailFast(runs: number): Promise<FailFastResult> {
   const name = 'bench-failfast';
   made.add(name);
   if (labNamespacesOnHost(name).length) await down(name);
+  const web = [{ name: 'web', workload: { kind: 'http-echo' as const } }];
   const spec: LabSpec = {
     name,
     nodes: { w1: {}, w2: {} },
-    pods: { a: { node: 'w1', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] }, b: { node: 'w2', containers: [{ name: 'web', workload: { kind: 'http-echo' } }] } },
-    checks: [{ kind: 'tcp', from: 'a', to: 'b', port: 8081, timeoutMs: 5000 }],
+    pods: { a: { node: 'w1', containers: web }, b: { node: 'w2', containers: web }, c: { node: 'w2', labels: { app: 'c' }, containers: web } },
+    networkPolicies: { 'deny-c': { podSelector: { matchLabels: { app: 'c' } } } },
+    checks: [
+      { kind: 'tcp', from: 'a', to: 'b', port: 8081, timeoutMs: 5000 },
+      { kind: 'tcp', from: 'a', to: 'c', port: 8080, timeoutMs: 5000 },
+      { kind: 'tcp', from: 'a', to: 'c', port: 8080, expect: 'no-reach', timeoutMs: 5000 },
+    ],
   };
   const lab = resolve(spec);
   const plan = buildPlan(lab);
   const state = await up(plan, render(plan));
-  const check = plan.checks[0]!;
-  const s = { firstSeenMs: [] as number[], failFastMs: [] as number[], eventualMs: [] as number[] };
+  const [refused, dropped, blocked] = plan.checks as [PlanCheck, PlanCheck, PlanCheck];
+  const samples = () => ({ firstSeenMs: [] as number[], failFastMs: [] as number[], eventualMs: [] as number[] });
+  const s = samples();
+  const d = { ...samples(), blockedMs: [] as number[], blockedUnpredictedMs: [] as number[] };
+  const measure = async (check: PlanCheck, into: FailFastCase['samples'], what: string) => {
+    const once = await runCheck(state, { ...check, timeoutMs: 100 });
+    const ff = await runCheck(state, check);
+    process.env.PODLAB_FAIL_FAST = '0';
+    const ev = await runCheck(state, check).finally(() => delete process.env.PODLAB_FAIL_FAST);
+    if (ff.status !== 'fail' || !ff.settled || ev.status !== 'fail') throw new Error(`fail-fast bench (${what}): unexpected outcomes ${JSON.stringify([ff, ev])}`);
+    into.firstSeenMs.push(once.ms);
+    into.failFastMs.push(ff.ms);
+    into.eventualMs.push(ev.ms);
+    return `${what}: first seen ${once.ms} ms, failed ${ff.ms} ms (settled), without fail fast ${ev.ms} ms`;
+  };
   try {
     for (let i = 0; i < runs && !interrupted; i++) {
       await settle();
-      const once = await runCheck(state, { ...check, timeoutMs: 100 });
-      const ff = await runCheck(state, check);
-      process.env.PODLAB_FAIL_FAST = '0';
-      const ev = await runCheck(state, check).finally(() => delete process.env.PODLAB_FAIL_FAST);
-      if (ff.status !== 'fail' || !ff.settled || ev.status !== 'fail') throw new Error(`fail-fast bench: unexpected outcomes ${JSON.stringify([ff, ev])}`);
-      s.firstSeenMs.push(once.ms);
-      s.failFastMs.push(ff.ms);
-      s.eventualMs.push(ev.ms);
-      process.stderr.write(`  fail fast: run ${i + 1}/${runs} — first seen ${once.ms} ms, failed ${ff.ms} ms (settled), without fail fast ${ev.ms} ms\n`);
+      const a = await measure(refused, s, 'refused');
+      const b = await measure(dropped, d, 'policy drop');
+      const bl = await runCheck(state, blocked);
+      // Without the prediction: the lab's policies as if absent from the plan the runner reads (the tables stay loaded).
+      const blu = await runCheck({ ...state, plan: { ...state.plan, networkPolicy: undefined } }, blocked);
+      if (bl.status !== 'pass' || blu.status !== 'pass') throw new Error(`fail-fast bench: the blocked check did not pass: ${JSON.stringify([bl, blu])}`);
+      d.blockedMs.push(bl.ms);
+      d.blockedUnpredictedMs.push(blu.ms);
+      process.stderr.write(`  fail fast: run ${i + 1}/${runs} — ${a}; ${b}; expecting the drop ${bl.ms} ms (${blu.ms} ms without the prediction)\n`);
     }
   } finally {
     await down(name);
     made.delete(name);
   }
-  const firstSeenMs = median(s.firstSeenMs);
-  const failFastMs = median(s.failFastMs);
-  return { runs: s.failFastMs.length, timeoutMs: check.timeoutMs, firstSeenMs, failFastMs, afterSettledMs: failFastMs - firstSeenMs, eventualMs: median(s.eventualMs), goalMs: GOALS.failFastAfterSettledMs, samples: s };
+  const summary = (x: FailFastCase['samples']): FailFastCase => {
+    const firstSeenMs = median(x.firstSeenMs);
+    const failFastMs = median(x.failFastMs);
+    return { firstSeenMs, failFastMs, afterSettledMs: failFastMs - firstSeenMs, eventualMs: median(x.eventualMs), samples: x };
+  };
+  return {
+    runs: s.failFastMs.length,
+    timeoutMs: refused.timeoutMs,
+    ...summary(s),
+    goalMs: GOALS.failFastAfterSettledMs,
+    policyDrop: { ...summary(d), blockedMs: median(d.blockedMs), blockedUnpredictedMs: median(d.blockedUnpredictedMs), samples: d },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1360,6 +1399,11 @@ function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number, v
   if (failFast) {
     lines.push('');
     lines.push(`fail fast (a tcp check refused by a pod, timeout ${failFast.timeoutMs} ms; median of ${failFast.runs}): failed after ${failFast.failFastMs} ms, ${failFast.afterSettledMs} ms after the refusal was first seen (goal ≤ ${failFast.goalMs} ms: ${ok(failFast.afterSettledMs <= failFast.goalMs)}); without fail fast ${failFast.eventualMs} ms (${(failFast.failFastMs / failFast.eventualMs).toFixed(2)}×)`);
+    const p = failFast.policyDrop;
+    if (p)
+      lines.push(
+        `fail fast, a tcp check a NetworkPolicy drops: failed after ${p.failFastMs} ms (one attempt: 250 ms of silence, then the drop rule's counter around one more probe), ${p.afterSettledMs} ms after the drop was first seen (goal ≤ ${failFast.goalMs} ms: ${ok(p.afterSettledMs <= failFast.goalMs)}); without fail fast ${p.eventualMs} ms (${(p.failFastMs / p.eventualMs).toFixed(2)}×). A check expecting the drop passes after ${p.blockedMs} ms; without the runner's policy prediction ${p.blockedUnpredictedMs} ms (${(p.blockedMs / p.blockedUnpredictedMs).toFixed(2)}×)`,
+      );
   }
   if (peers) {
     lines.push('');

@@ -41,6 +41,8 @@ export const DEFAULTS = {
   /** Host number of the lab's gateway on the node network (and on the external network): .1. */
   gatewayHost: 1,
   natOutgoing: true,
+  /** A denied packet is dropped, as Calico (Felix's iptablesFilterDenyAction), Cilium and Antrea do. */
+  policyDenyAction: 'Drop',
 } as const;
 
 /**
@@ -83,11 +85,17 @@ export const POLICY = {
    */
   priority: 'filter',
   /**
-   * Set in each node namespace of a lab with policies: a denied connection is rejected, and the
+   * Set in each node namespace of a lab whose policies reject (`policyDenyAction: 'Reject'`): the
    * kernel rate-limits the ICMP errors a reject sends (icmp_ratelimit, 1 s per peer after a small
    * burst), so a truth table's denied UDP cells would otherwise wait out the probe's timeout.
    */
   nodeSysctls: ['net.ipv4.icmp_ratelimit=0'],
+  /**
+   * How long a probe waits for an answer when the policies in force drop its connection: a drop
+   * is silence, and an allowed connection inside one host is answered in well under a
+   * millisecond, so this much silence is the drop (a probe otherwise waits a second).
+   */
+  dropSilenceMs: 250,
 } as const;
 
 /** nodeNetwork.podTraffic 'drop': the table on the node network's bridge (family bridge, in the fabric namespace). */

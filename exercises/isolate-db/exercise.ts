@@ -77,7 +77,7 @@ as given.
       id: 'db-egress-closed',
       title: 'the database cannot open connections to the web pods',
       points: 2,
-      hint: 'Select the database with an egress policy (policyTypes: [Egress]); whatever it does not allow is refused.',
+      hint: 'Select the database with an egress policy (policyTypes: [Egress]); whatever it does not allow is dropped.',
       check: { kind: 'tcp', from: 'db', to: 'svc/web/frontend', port: 80, expect: 'no-reach', timeoutMs: 1500 },
     },
     {

@@ -128,7 +128,5 @@ nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PAT
 ip netns exec podlab-network-policy.node.worker-1 nft -f $G/nft/worker-1.nft
 ip netns exec podlab-network-policy.node.worker-2 nft -f $G/nft/worker-2.nft
 # 5b. NetworkPolicy: each node's policy table (a table of its own), one nft transaction each.
-ip netns exec podlab-network-policy.node.worker-1 sysctl -qw net.ipv4.icmp_ratelimit=0
 ip netns exec podlab-network-policy.node.worker-1 nft -f $G/nft/worker-1.policy.nft
-ip netns exec podlab-network-policy.node.worker-2 sysctl -qw net.ipv4.icmp_ratelimit=0
 ip netns exec podlab-network-policy.node.worker-2 nft -f $G/nft/worker-2.policy.nft

@@ -42,8 +42,8 @@ export function sourceRef(check: ProbeCheck): string {
   return refOf(check.from);
 }
 
-export function buildProbe(plan: Plan, check: ProbeCheck, probeBin: string): Probe {
-  const argv = probeKindOf(check.kind).probe(check, probeBin);
+export function buildProbe(plan: Plan, check: ProbeCheck, probeBin: string, attemptMs?: number): Probe {
+  const argv = probeKindOf(check.kind).probe(check, probeBin, attemptMs);
   return { argv, reproduce: `podlab exec ${plan.lab} ${sourceRef(check)} -- ${argv.map(shellQuote).join(' ')}` };
 }
 

@@ -1,5 +1,6 @@
 /**
- * Runs a live lab's checks: all in parallel (at most PROBES_AT_ONCE probes in flight), each
+ * Runs a live lab's checks: all in parallel (at most PROBES_AT_ONCE probes in flight, and
+ * SILENT_PROBES_AT_ONCE more of those the policies drop), each
  * retried until it passes, its failure is settled (settle.ts: a definite answer with nothing
  * pending; PODLAB_FAIL_FAST=0 turns that off) or its timeout expires. A matrix runs its cells the same way and passes
  * when every cell does.
@@ -9,9 +10,12 @@ import { realExecutor, type Executor } from '../runtime/exec.ts';
 import { ensureNative, PROBE_BIN } from '../runtime/artifacts.ts';
 import { sourceArgv } from '../runtime/enter.ts';
 import { readState, type LabState } from '../runtime/state.ts';
-import { buildProbe, judge, sourceRef, type CheckResult } from './checks.ts';
+import { POLICY } from '../constants.ts';
+import { liveView, policyDrops } from '../runtime/explain.ts';
+import { explain } from '../trace/explain.ts';
+import { buildProbe, judge, sourceRef, type CheckResult, type ProbeCheck } from './checks.ts';
 import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
-import { learnerCommand, whyUnreachable, type Cause } from './why.ts';
+import { isReach, learnerCommand, portOf, targetRef, whyUnreachable, type Cause } from './why.ts';
 import { liveKey, retry } from './settle.ts';
 
 const RETRY_INTERVAL_MS = 200;
@@ -19,6 +23,12 @@ const RETRY_INTERVAL_MS = 200;
 const CONFIRM_MS = 50;
 /** Probes are short-lived processes; more than this at once only makes each one slower on a small machine. */
 const PROBES_AT_ONCE = 16;
+/**
+ * Probes the policies drop spend their POLICY.dropSilenceMs asleep, waiting for an answer that
+ * does not come: they take slots of their own, more of them, so a truth table's denied cells wait
+ * side by side rather than in waves of PROBES_AT_ONCE.
+ */
+const SILENT_PROBES_AT_ONCE = 64;
 
 /** The plan with pods at their current IPs (a re-created pod has a new one; a scaled copy is in the state's plan). */
 export function livePlan(state: LabState): Plan {
@@ -42,6 +52,24 @@ export function liveCheck<C extends PlanCheck>(state: LabState, c: C): C {
   return { ...c, to: { ...c.to, ip: ip ?? c.to.ip } };
 }
 
+/**
+ * Whether the policies in force drop every packet of a TCP, UDP or HTTP check whichever endpoint
+ * it meets (src/trace/explain.ts on the live view): then silence is its answer, and an attempt
+ * waits POLICY.dropSilenceMs for it instead of a second. The verdict is still the packets': an
+ * answer within that time is an answer (a policy just allowed it, or the prediction is wrong).
+ */
+function policyDropsCheck(state: LabState, c: ProbeCheck): boolean {
+  if (!state.plan.networkPolicy || !isReach(c) || c.kind === 'ping') return false;
+  const to = targetRef(c);
+  if (!to) return false;
+  try {
+    const x = explain(liveView(state), { from: sourceRef(c), to, port: portOf(c), protocol: c.kind === 'udp' ? 'UDP' : 'TCP', family: c.to.ip.includes(':') ? 'IPv6' : 'IPv4' });
+    return policyDrops(state, x);
+  } catch {
+    return false; // an end explain cannot resolve: no prediction, a full attempt
+  }
+}
+
 /** A counting semaphore: `run(fn)` waits for a free slot. */
 function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let free = slots;
@@ -60,6 +88,7 @@ function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
 }
 
 const slot = limiter(PROBES_AT_ONCE);
+const silentSlot = limiter(SILENT_PROBES_AT_ONCE);
 
 /** Builds the native probe once per process if it is missing or stale (a lab brought up by an older podlab). */
 let probeReady: Promise<void> | undefined;
@@ -74,14 +103,16 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   const check = liveCheck(state, planned);
   if (check.kind === 'matrix') return runGrid(state, check, ex);
   await ensureProbe();
-  const probe = buildProbe(plan, check, PROBE_BIN);
+  const drops = policyDropsCheck(state, check);
+  const probe = buildProbe(plan, check, PROBE_BIN, drops ? POLICY.dropSilenceMs : undefined);
+  const inSlot = drops ? silentSlot : slot;
   const enter = sourceArgv(state, sourceRef(check));
   const command = learnerCommand(plan.lab, check) ?? probe.reproduce;
   // Why it fails, asked once after the first failure (src/check/why.ts); a settled cause ends the retries.
   let why: Cause | undefined | null = null;
   const outcome = await retry(
     async () => {
-      const r = await slot(() => ex.run([...enter, ...probe.argv], { timeoutMs: 5000 }));
+      const r = await inSlot(() => ex.run([...enter, ...probe.argv], { timeoutMs: 5000 }));
       const verdict = judge(plan, check, r);
       if (!verdict.ok && why === null) why = await whyUnreachable(ex, state, check);
       // The live state is read only for a definite failure: the one case it can decide.

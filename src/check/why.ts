@@ -7,7 +7,7 @@
  * namespace x", "denied by ClusterNetworkPolicy deny-z (Admin tier, priority 10), rule ingress[0]: Deny".
  * A cause is *settled* when retrying cannot cure it (no pod backs the Service, no
  * container of the pod declares the port and none of its own `command:` started in the last
- * STARTING_GRACE_MS, a policy's reject rule counted the probe), so the runner
+ * STARTING_GRACE_MS, a policy's drop or reject rule counted the probe), so the runner
  * stops there instead of waiting out the timeout. And the "try:" line: a command a learner knows.
  */
 import type { PlanCheck } from '../plan/plan.ts';
@@ -29,19 +29,19 @@ export interface Cause {
   settled: boolean;
 }
 
-type ReachCheck = Extract<PlanCheck, { kind: 'tcp' | 'udp' | 'http' | 'ping' }>;
+export type ReachCheck = Extract<PlanCheck, { kind: 'tcp' | 'udp' | 'http' | 'ping' }>;
 
-const isReach = (c: ProbeCheck): c is ReachCheck => c.kind === 'tcp' || c.kind === 'udp' || c.kind === 'http' || c.kind === 'ping';
+export const isReach = (c: ProbeCheck): c is ReachCheck => c.kind === 'tcp' || c.kind === 'udp' || c.kind === 'http' || c.kind === 'ping';
 
 /** The trace reference of a check's target: `svc/ns/name`, a pod, `node/…`, `host/…` or an address. */
-function targetRef(c: ReachCheck): string | undefined {
+export function targetRef(c: ReachCheck): string | undefined {
   const t = c.to as { kind: string; name: string; ip: string };
   if (t.kind === 'svc' || t.kind === 'pod' || t.kind === 'ip') return t.name;
   if (t.kind === 'node' || t.kind === 'host') return `${t.kind}/${t.name}`;
   return undefined;
 }
 
-const portOf = (c: ReachCheck) => c.port ?? (c.to as { port?: number }).port;
+export const portOf = (c: ReachCheck) => c.port ?? (c.to as { port?: number }).port;
 
 /**
  * The curl that asks what an http check asks (src/check/kinds/http.ts curlArgv, one request): the
@@ -114,7 +114,8 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
       const pols = side.selecting.map((s) => s.policy);
       const named = pols.map((p) => `${p.split('/')[1]} in namespace ${p.split('/')[0]}`).join(', ');
       const tiers = side.passed?.length ? `; ${side.passed.map((p) => `ClusterNetworkPolicy ${p.policy} passed it on to the NetworkPolicies`).join(', ')}` : '';
-      if (fired) return { cause: `dropped by NetworkPolicy ${named} (${side.direction} of ${side.subject}: no rule allows it${tiers}; the reject rule in chain ${fired.chain} counted the packet)`, settled: true };
+      const action = state.plan.networkPolicy?.denyAction ?? 'drop';
+      if (fired) return { cause: `${action === 'drop' ? 'dropped' : 'rejected'} by NetworkPolicy ${named} (${side.direction} of ${side.subject}: no rule allows it${tiers}; the ${action} rule in chain ${fired.chain} counted the packet)`, settled: true };
       return { cause: `NetworkPolicy ${named} should drop it (${side.direction} of ${side.subject}), but no policy counter moved`, settled: false };
     }
     return undefined;

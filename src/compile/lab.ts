@@ -43,6 +43,8 @@ export interface Lab {
   networkPolicies: NetworkPolicy[];
   /** ClusterNetworkPolicies in declaration order (evaluation order is by tier and priority). */
   clusterNetworkPolicies: ClusterNetworkPolicy[];
+  /** What a policy does to a packet it denies (lab `policyDenyAction`, default 'Drop'). */
+  policyDenyAction: 'Drop' | 'Reject';
   cni: CniConfig;
   pods: LabPod[];
   services: LabService[];
@@ -345,6 +347,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
       ...(s.publishNotReadyAddresses ? { publishNotReadyAddresses: true as const } : {}),
     })),
     natOutgoing: spec.natOutgoing ?? DEFAULTS.natOutgoing,
+    policyDenyAction: spec.policyDenyAction ?? DEFAULTS.policyDenyAction,
     hosts: Object.entries(spec.hosts ?? {}).map(([name, h]) => ({
       name,
       network: h.network ?? 'nodes',

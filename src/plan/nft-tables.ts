@@ -10,7 +10,7 @@ import type { CalicoNode } from '../cni/calico/index.ts';
 import { calicoNatTable } from '../cni/calico/nat.ts';
 import { calicoNatTable6 } from '../cni/calico/nat6.ts';
 import type { NftTable } from '../nft/table.ts';
-import { policyTable } from '../policy/nft.ts';
+import { policyTable, type PolicyContext } from '../policy/nft.ts';
 import type { NetworkPolicy, PolicyPod } from '../policy/types.ts';
 import { gatewayTable, ipv6Context, ipv6GatewayContext, nodeTable, proxyContext } from './kube-proxy.ts';
 import type { Plan } from './plan.ts';
@@ -59,19 +59,22 @@ export const kubeProxyTables6: TableBuilder = {
   },
 };
 
+/** What the policy table of a family is built from in a view: its policies, pods and the lab's namespaces, tiers and deny action. */
+export function policyContextOf(view: NftView, family: 'ip' | 'ip6'): PolicyContext {
+  const np = view.plan.networkPolicy;
+  return { policies: view.policies, namespaces: np?.namespaces ?? {}, pods: view.pods, clusterPolicies: np?.clusterPolicies ?? [], denyAction: np?.denyAction ?? 'drop', family };
+}
+
 export const policyTables: TableBuilder = {
   table: POLICY.table,
-  build: (view, target) =>
-    target.kind === 'node' && view.plan.ipFamilies.includes('IPv4') ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] }, target.name) : undefined,
+  build: (view, target) => (target.kind === 'node' && view.plan.ipFamilies.includes('IPv4') ? policyTable(policyContextOf(view, 'ip'), target.name) : undefined),
 };
 
 /** The policy table over IPv6 addresses (family ip6, the same name) in a lab with IPv6 and policies; its key here is `ip6 <name>`. */
 export const policyTables6: TableBuilder = {
   table: `ip6 ${POLICY.table}`,
   build: (view, target) =>
-    target.kind === 'node' && view.plan.ipFamilies.includes('IPv6')
-      ? policyTable({ policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [], family: 'ip6' }, target.name)
-      : undefined,
+    target.kind === 'node' && view.plan.ipFamilies.includes('IPv6') ? policyTable(policyContextOf(view, 'ip6'), target.name) : undefined,
 };
 
 /**

@@ -11,8 +11,8 @@
  *       ip saddr vmap @egress-pods             a local pod isolated for egress → egress.<ns>/<pod>
  *       goto ingress
  *   ingress: ip daddr vmap @ingress-pods (a local pod isolated for ingress → ingress.<ns>/<pod>), else accept
- *   egress.<ns>/<pod>: jump to each selecting policy's egress chain, then reject (nothing allowed it)
- *   ingress.<ns>/<pod>: jump to each selecting policy's ingress chain, then reject
+ *   egress.<ns>/<pod>: jump to each selecting policy's egress chain, then drop (nothing allowed it)
+ *   ingress.<ns>/<pod>: jump to each selecting policy's ingress chain, then drop
  *   np.<ns>/<policy>.egress / .ingress: one nft rule per (peer × port) of each API rule, each with
  *     a counter and a comment naming the policy, rule, peer and port; a match goes on to the
  *     destination's ingress check (egress) or accepts (ingress)
@@ -29,7 +29,7 @@
  *   egress-baseline: the Baseline policies likewise; goto ingress
  *   ingress, ingress-np, ingress-baseline: the same for the destination, ending in accept
  *   cnp.<name>.egress / .ingress: one rule per (peer × port) of each API rule, in written order:
- *     Accept → goto ingress (egress) or accept (ingress); Deny → counter reject; Pass → goto the
+ *     Accept → goto ingress (egress) or accept (ingress); Deny → counter drop; Pass → goto the
  *     next tier's chain (egress-np / ingress-np in Admin; after Baseline: goto ingress / accept)
  *   cnp.<name>.subject: the addresses of this node's pods the policy applies to
  *
@@ -38,9 +38,11 @@
  * Traffic from the node itself (and hostNetwork pods) to its pods leaves through the output hook,
  * not forward: it is never filtered, as kube-router also allows it. Cross-node traffic is checked
  * twice, for egress on the source's node and for ingress on the destination's: each node's maps
- * hold only its own pods. Denied packets are rejected with ICMP port unreachable, so a denied
- * connection fails at once rather than timing out, as kube-router does. (Not a TCP reset: for a
- * bridged packet after DNAT the kernel sends the reset straight out of the bridge port without
+ * hold only its own pods. Denied packets are dropped, as Calico (Felix's default
+ * iptablesFilterDenyAction), Cilium and Antrea do: the client hears nothing and times out. With
+ * `denyAction: 'reject'` (the lab's `policyDenyAction: 'Reject'`) they are rejected with ICMP port
+ * unreachable instead, so a denied connection fails at once, as kube-router does. (Not a TCP reset:
+ * for a bridged packet after DNAT the kernel sends the reset straight out of the bridge port without
  * undoing the DNAT, so the client, which spoke to the ClusterIP, ignores it.)
  */
 import { POLICY } from '../constants.ts';
@@ -61,6 +63,8 @@ export interface PolicyContext {
   clusterPolicies?: readonly ClusterNetworkPolicy[];
   /** The table's family: `ip` (IPv4, the default) or `ip6` (a dual-stack lab's IPv6 addresses). */
   family?: 'ip' | 'ip6';
+  /** What a denial does: `drop` (the default, as Calico, Cilium and Antrea) or `reject` (ICMP port unreachable, as kube-router). */
+  denyAction?: 'drop' | 'reject';
 }
 
 const FAMILY = { ip: 'IPv4', ip6: 'IPv6' } as const;
@@ -169,7 +173,7 @@ function clusterRules(ctx: PolicyContext, p: ClusterNetworkPolicy, dir: PolicyDi
   const verdict = (action: string) => {
     if (action === 'Accept') return dir === 'egress' ? 'goto ingress' : 'accept';
     if (action === 'Pass') return NEXT[tier][dir];
-    return 'reject'; // Deny, and fail closed on anything else
+    return ctx.denyAction ?? 'drop'; // Deny, and fail closed on anything else
   };
   const destinations = addressed(dir === 'ingress' ? ctx.pods.filter((pod) => clusterSubjectSelects(p, pod, ctx.namespaces)) : ctx.pods);
   for (const [i, rule] of p[dir].entries()) {
@@ -274,7 +278,7 @@ function familyTable(ctx: PolicyContext, node: string): NftTable {
         name: chain,
         rules: [
           ...selecting.map((p) => `jump ${policyChain(p, dir)}`),
-          `counter reject ${comment(`${pod.namespace}/${pod.name} isolated for ${dir} by ${selecting.map(policyKey).join(', ')}: no rule allowed`)}`,
+          `counter ${ctx.denyAction ?? 'drop'} ${comment(`${pod.namespace}/${pod.name} isolated for ${dir} by ${selecting.map(policyKey).join(', ')}: no rule allowed`)}`,
         ],
       });
       maps[dir].push([pod.ip!, `${dir === 'egress' ? 'jump' : 'goto'} ${chain}`]);

@@ -4,6 +4,7 @@
  * (src/trace/explain.ts), then one real connection attempt between two snapshots of the policy
  * counters of the nodes involved: which nft rule fired, and whether that is what was predicted.
  */
+import { POLICY } from '../constants.ts';
 import type { NftView } from '../plan/nft-tables.ts';
 import { explain, type ExplainRequest, type Explanation } from '../trace/explain.ts';
 import type { Executor } from './exec.ts';
@@ -48,6 +49,15 @@ export function compareObservation(x: Explanation, probe: ProbeOutcome, fired: E
   return { ...(idx >= 0 ? { matchedCase: idx } : {}), agrees: differences.length === 0, differences };
 }
 
+/**
+ * Whether the policies in force drop the connection an explanation is of, whichever endpoint it
+ * meets (and the lab drops rather than rejects): then silence is its answer, and a probe need
+ * wait only POLICY.dropSilenceMs for it.
+ */
+export function policyDrops(state: LabState, x: Explanation): boolean {
+  return (state.plan.networkPolicy?.denyAction ?? 'drop') === 'drop' && x.cases.length > 0 && x.cases.every((c) => !c.allowed);
+}
+
 export async function explainLive(ex: Executor, state: LabState, req: ExplainRequest, opts: { probe?: boolean; timeoutMs?: number } = {}): Promise<Explanation & { observed?: ExplainObservation }> {
   const x = explain(liveView(state), req);
   if (opts.probe === false) return x;
@@ -55,6 +65,7 @@ export async function explainLive(ex: Executor, state: LabState, req: ExplainReq
   if (!ip) return x;
   const port = x.service ? x.service.port : x.port;
   const nodes = [...new Set(x.cases.flatMap((c) => c.nft.map((n) => n.node)))];
-  const { result, fired } = await observeCounters(ex, state, nodes, () => probeOnce(ex, state, req.from, ip, port, x.protocol, opts.timeoutMs), ip.includes(':') ? 'ip6' : 'ip');
+  const timeoutMs = opts.timeoutMs ?? (policyDrops(state, x) ? POLICY.dropSilenceMs : undefined);
+  const { result, fired } = await observeCounters(ex, state, nodes, () => probeOnce(ex, state, req.from, ip, port, x.protocol, timeoutMs), ip.includes(':') ? 'ip6' : 'ip');
   return { ...x, observed: { probe: { ...result, to: `${ip}:${port}/${x.protocol}` }, fired, ...compareObservation(x, result, fired) } };
 }

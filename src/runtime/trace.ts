@@ -7,7 +7,7 @@
  * bridge port counted the packet, the chosen endpoint is in conntrack, the policy rule counted),
  * and "differs" when not. Everything is read; nothing in the lab is changed but the probe's packets.
  */
-import { NETNS_RUN_DIR, POD_BRIDGE } from '../constants.ts';
+import { NETNS_RUN_DIR, POD_BRIDGE, POLICY } from '../constants.ts';
 import { PROBE_BIN } from './artifacts.ts';
 import { inFamily, TraceProblem } from '../trace/ends.ts';
 import { hostPort, predictTrace, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
@@ -191,7 +191,9 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const firstNs = ctPlan && first.protocol !== 'icmp' ? placeNetns(state, ctPlan.places[0]!) : undefined;
   const [before, earlier] = await Promise.all([snapshot(), firstNs ? ctQuery(firstNs, ctPlan!.start).then((r) => new Set(ctLines(r.stdout).map((l) => parseConntrack(l)?.orig.sport))) : Promise.resolve(new Set<number | undefined>())]);
   lap('counters-before');
-  const timeoutMs = opts.timeoutMs ?? 1000;
+  // A connection the policies drop is answered by silence: waiting POLICY.dropSilenceMs for it is enough.
+  const dropped = first.policy?.allowed === false && (plan.networkPolicy?.denyAction ?? 'drop') === 'drop';
+  const timeoutMs = opts.timeoutMs ?? (dropped ? POLICY.dropSilenceMs : 1000);
   const probeArgv =
     first.protocol === 'icmp'
       ? ['ping', ...(six ? ['-6'] : []), '-n', '-c', '1', '-W', String(Math.max(1, Math.round(timeoutMs / 1000))), first.daddr]

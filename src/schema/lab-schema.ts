@@ -560,6 +560,12 @@ export const labSchema = z.strictObject({
   networkPolicies: z.record(z.string(), networkPolicySchema).optional(),
   /** ClusterNetworkPolicies (policy.networking.k8s.io, tiers Admin and Baseline) by name; evaluated Admin → NetworkPolicy → Baseline → allow (docs/network-policy.md). */
   clusterNetworkPolicies: z.record(z.string(), clusterNetworkPolicySchema).optional(),
+  /**
+   * What happens to a packet a policy denies, as Calico's FelixConfiguration `iptablesFilterDenyAction`:
+   * 'Drop' (Calico's default, as Cilium and Antrea: the client hears nothing and times out) or
+   * 'Reject' (as kube-router: ICMP port unreachable, the connection is refused at once). @default 'Drop'
+   */
+  policyDenyAction: z.enum(['Drop', 'Reject']).optional(),
   /** IngressClasses (networking.k8s.io/v1) by name; podlab's controller serves those of controller 'k8s.io/ingress-nginx' (docs/ingress.md). */
   ingressClasses: z.record(z.string(), ingressClassSchema).optional(),
   /** Ingresses (networking.k8s.io/v1) by name, served by an ingress-nginx/controller pod running real nginx (docs/ingress.md). */

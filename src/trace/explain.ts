@@ -8,7 +8,7 @@
  * through the rule interpreter (src/policy/interpret.ts), so the prediction names rules by the
  * chain and comment that `nft list table ip podlab-policy` shows and the live counters confirm.
  */
-import type { NftView } from '../plan/nft-tables.ts';
+import { policyContextOf, type NftView } from '../plan/nft-tables.ts';
 import type { Endpoint, PlanServicePort } from '../plan/services.ts';
 import { serviceKey } from '../plan/services.ts';
 import { clusterPoliciesFor, type ClusterNetworkPolicy, type ClusterPolicyPeer, type ClusterPolicyPort, type ClusterPolicyRule } from '../policy/cluster.ts';
@@ -194,11 +194,11 @@ function judgingNodes(from: End, dest: { node?: string; hostNetwork?: boolean })
 }
 
 function predictNft(view: NftView, from: End, saddr: string, daddr: string, dest: { node?: string; hostNetwork?: boolean }, protocol: 'TCP' | 'UDP', port: number, family: Family): ExplainCase['nft'] {
-  const ctx = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, pods: view.pods, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] };
+  // Each family has its own table: IPv6 packets meet `table ip6 podlab-policy` (the pods' IPv6 addresses).
+  const ctx = policyContextOf(view, family === 'IPv6' ? 'ip6' : 'ip');
   const out: ExplainCase['nft'] = [];
   for (const node of judgingNodes(from, dest)) {
-    // Each family has its own table: IPv6 packets meet `table ip6 podlab-policy` (the pods' IPv6 addresses).
-    const table = policyTable({ ...ctx, family: family === 'IPv6' ? 'ip6' : 'ip' }, node);
+    const table = policyTable(ctx, node);
     if (!table) continue;
     const r = interpret(table, { saddr, daddr, protocol: protocol === 'TCP' ? 'tcp' : 'udp', dport: port, ct: 'new' });
     const hits = r.trail

@@ -62,7 +62,7 @@ for (const [suffix, cni] of MODES) {
       expect(baseline.seen).toMatch(/^denied by ClusterNetworkPolicy default-deny-z \(Baseline tier, priority 10\), rule ingress\[0\] "closed unless a NetworkPolicy opens": Deny/);
       // z/c is selected by a NetworkPolicy: the NetworkPolicy denies y, not the Baseline.
       const np = await runCheck(readState(name)!, reach('y-a', 'z-c'));
-      expect(np.seen).toMatch(/^dropped by NetworkPolicy allow-x-to-c in namespace z \(ingress of z\/z-c: no rule allows it; the reject rule in chain ingress\.z\/z-c counted the packet\)/);
+      expect(np.seen).toMatch(/^dropped by NetworkPolicy allow-x-to-c in namespace z \(ingress of z\/z-c: no rule allows it; the drop rule in chain ingress\.z\/z-c counted the packet\)/);
       // Allowed through the Pass: the check passes.
       expect((await runCheck(readState(name)!, reach('y-b', 'x-c'))).status).toBe('pass');
     }, 60_000);
@@ -75,7 +75,7 @@ for (const [suffix, cni] of MODES) {
       const fired = Object.values(x.observed!.fired).flat().map((r) => r.comment);
       expect(fired).toEqual(expect.arrayContaining(["cnp/pass-y ingress[0] 'x decides for y' Pass from[0]", 'x/allow-all ingress[0]']));
       const chain = await inLab(readState(name)!, 'node/worker-1', ['nft', 'list', 'chain', 'ip', 'podlab-policy', 'cnp.deny-z-to-x-a.ingress']);
-      expect(chain.stdout).toMatch(/counter packets [1-9]\d* bytes \d+ reject comment "cnp\/deny-z-to-x-a ingress\[0\] 'no z on 80' Deny from\[0\] protocols\[0\]"/);
+      expect(chain.stdout).toMatch(/counter packets [1-9]\d* bytes \d+ drop comment "cnp\/deny-z-to-x-a ingress\[0\] 'no z on 80' Deny from\[0\] protocols\[0\]"/);
     }, 60_000);
   });
 }

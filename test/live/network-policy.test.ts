@@ -9,7 +9,9 @@
  * port range, egress only to DNS, default-deny all; each a full 9×9 truth table mixing same-node
  * and cross-node cells. Then what the scenarios do not show: the node reaches its own pods, a
  * pod's direct address is judged like its Service's, a recreated pod (new IP) stays subject to
- * its policies, the rule's counter counts, and a policy change is sent as a small diff.
+ * its policies, the rule's counter counts, and a policy change is sent as a small diff. The
+ * kubenet copy rejects what policies deny (policyDenyAction 'Reject', as kube-router); the others
+ * drop it (the default, as Calico): a denied connect times out there, and is refused here.
  */
 import { describe, expect, it } from 'vitest';
 import policyLab from '../../labs/network-policy.lab.ts';
@@ -27,13 +29,15 @@ import { scenarios, truthTables } from './policy-suite.ts';
 
 const live = liveGuard();
 
-/** One TCP connection attempt from a lab source to host:port (the probe the checks use). */
-async function connects(lab: string, from: string, host: string, port: number): Promise<boolean> {
+/** One TCP connection attempt from a lab source to host:port (the probe the checks use): connected, or the error code (ETIMEDOUT, ECONNREFUSED). */
+async function attempt(lab: string, from: string, host: string, port: number): Promise<true | string> {
   const r = await inLab(readState(lab)!, from, [PROBE_BIN, 'tcp-connect', '--host', host, '--port', String(port), '--timeout-ms', '1000']);
   const last = r.stdout.trim().split('\n').at(-1);
   if (!last) throw new Error(`probe from ${from} printed nothing: ${r.stderr}`);
-  return JSON.parse(last).ok === true;
+  const out = JSON.parse(last) as { ok?: boolean; code?: string };
+  return out.ok === true || (out.code ?? 'failed');
 }
+const connects = async (lab: string, from: string, host: string, port: number) => (await attempt(lab, from, host, port)) === true;
 
 /** The lab's first check: the default-deny TCP/80 truth table. */
 function tableOf(state: LabState): Extract<PlanCheck, { kind: 'matrix' }> {
@@ -42,17 +46,18 @@ function tableOf(state: LabState): Extract<PlanCheck, { kind: 'matrix' }> {
   return c;
 }
 
-const MODES: [string, LabSpec['cni']][] = [
-  ['kubenet', 'kubenet'],
-  ['flannel', 'flannel'],
-  ['calico', { type: 'calico', ipPool: { blockSize: 24 } }],
-  ['calico-vxlan', { type: 'calico', encapsulation: 'VXLAN', ipPool: { blockSize: 24 } }],
+/** Each CNI mode, and what its policies do to a denied packet: kubenet's copy rejects, as kube-router (the policy engine kubenet clusters add) does; the rest drop, as Calico does. */
+const MODES: [string, LabSpec['cni'], 'Drop' | 'Reject'][] = [
+  ['kubenet', 'kubenet', 'Reject'],
+  ['flannel', 'flannel', 'Drop'],
+  ['calico', { type: 'calico', ipPool: { blockSize: 24 } }, 'Drop'],
+  ['calico-vxlan', { type: 'calico', encapsulation: 'VXLAN', ipPool: { blockSize: 24 } }, 'Drop'],
 ];
 
-for (const [mode, cni] of MODES) {
-  describe.skipIf(!live)(`live NetworkPolicy, ${mode} (labs/network-policy.lab.ts as np-${mode})`, () => {
+for (const [mode, cni, policyDenyAction] of MODES) {
+  describe.skipIf(!live)(`live NetworkPolicy, ${mode}, denials ${policyDenyAction} (labs/network-policy.lab.ts as np-${mode})`, () => {
     const name = `np-${mode}`;
-    const spec: LabSpec = { ...policyLab, name, cni };
+    const spec: LabSpec = { ...policyLab, name, cni, policyDenyAction };
     const ip = (pod: string) => readState(name)!.pods[pod]!.ip!;
     // Torn down after the suite: nothing of the policy tables lands in the host's root namespace.
     labAroundSuite(spec, { timed: true });
@@ -116,11 +121,16 @@ for (const [mode, cni] of MODES) {
       await applyPolicy(ex, readState(name)!, policy);
       try {
         expect(await connects(name, 'z-c', ip('x-a'), 81)).toBe(true);
-        expect(await connects(name, 'z-c', ip('x-a'), 80)).toBe(false);
+        // Denied: a drop is silence (the connect times out), a reject a refusal.
+        expect(await attempt(name, 'z-c', ip('x-a'), 80)).toBe(policyDenyAction === 'Drop' ? 'ETIMEDOUT' : 'ECONNREFUSED');
         const r = await inLab(readState(name)!, 'node/worker-1', ['nft', 'list', 'chain', 'ip', 'podlab-policy', 'np.x/web-81.ingress']);
         expect(r.stdout).toMatch(/counter packets [1-9]\d* bytes \d+ accept comment "x\/web-81 ingress\[0\] ports\[0\]"/);
         const deny = await inLab(readState(name)!, 'node/worker-1', ['nft', 'list', 'chain', 'ip', 'podlab-policy', 'ingress.x/x-a']);
-        expect(deny.stdout).toMatch(/counter packets [1-9]\d* bytes \d+ reject comment "x\/x-a isolated for ingress/);
+        expect(deny.stdout).toMatch(new RegExp(`counter packets [1-9]\\d* bytes \\d+ ${policyDenyAction.toLowerCase()} comment "x/x-a isolated for ingress`));
+        // A check that expected to reach names the policy and the rule that counted it, and stops there.
+        const c = await runCheck(readState(name)!, { ...tableOf(readState(name)!).matrix.cells[0]!, name: 'z-c → x-a:80', from: { kind: 'pod', name: 'z-c' }, to: { kind: 'pod', name: 'x-a', ip: ip('x-a') }, port: 80, expect: 'reach', timeoutMs: 5000 } as PlanCheck);
+        expect(c).toMatchObject({ status: 'fail', settled: true });
+        expect(c.seen).toMatch(new RegExp(`^${policyDenyAction === 'Drop' ? 'dropped' : 'rejected'} by NetworkPolicy default-deny-ingress in namespace x, web-81 in namespace x \\(ingress of x/x-a: no rule allows it; the ${policyDenyAction.toLowerCase()} rule in chain ingress\\.x/x-a counted the packet\\)`));
       } finally {
         await deletePolicy(ex, readState(name)!, 'x', 'web-81');
       }

@@ -81,12 +81,12 @@ describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.l
     expect(v4.stderr).toMatch(/PL3146 lab "t6-v6" has no IPv4/);
   }, 30_000);
 
-  it('a NetworkPolicy drop in IPv6: predicted at table ip6 podlab-policy, confirmed by its reject rule counting the probe', async () => {
+  it('a NetworkPolicy drop in IPv6: predicted at table ip6 podlab-policy, confirmed by its drop rule counting the probe', async () => {
     const t = await trace({ from: 'client', to: 'echo', port: 9000 });
     expect(kinds(t)).toEqual(['route', 'veth', 'policy']);
     expect(t.outcome).toBe('dropped');
     const policy = t.hops.find((h) => h.kind === 'policy')!;
-    expect(policy.linux).toMatch(/^nft table ip6 podlab-policy, hook forward: .*worker-3 reject; rules: worker-3: ingress\.default\/echo "default\/echo isolated for ingress by default\/deny-echo: no rule allowed"/);
+    expect(policy.linux).toMatch(/^nft table ip6 podlab-policy, hook forward: .*worker-3 drop; rules: worker-3: ingress\.default\/echo "default\/echo isolated for ingress by default\/deny-echo: no rule allowed"/);
     expect(policy.status, policy.observed).toBe('dropped');
     expect(policy.observed).toMatch(/^counters grew: worker-3: ingress\.default\/echo "default\/echo isolated for ingress by default\/deny-echo: no rule allowed" \+[1-9]/);
     expect(t.observed!.ok).toBe(false);

@@ -165,7 +165,10 @@ describe('the compiled table', () => {
     expect(chain('ingress-np')).toEqual(['ip daddr vmap @ingress-pods', 'goto ingress-baseline']);
     expect(chain('ingress-baseline')).toEqual(['accept']);
     expect(chain('egress')).toEqual(['goto egress-np']);
-    expect(chain('cnp.deny-b.ingress')).toEqual(['ip saddr @cnp.deny-b.ingress.0.peer.0 counter reject comment "cnp/deny-b ingress[0] Deny from[0]"']);
+    expect(chain('cnp.deny-b.ingress')).toEqual(['ip saddr @cnp.deny-b.ingress.0.peer.0 counter drop comment "cnp/deny-b ingress[0] Deny from[0]"']);
+    // A lab that rejects (policyDenyAction 'Reject'): the same rule, rejecting.
+    const rejecting = policyTable({ ...ctx([deny]), denyAction: 'reject' }, 'n2')!;
+    expect(rejecting.chains.find((c) => c.name === 'cnp.deny-b.ingress')!.rules).toEqual(['ip saddr @cnp.deny-b.ingress.0.peer.0 counter reject comment "cnp/deny-b ingress[0] Deny from[0]"']);
     expect(t.sets.find((s) => s.name === 'cnp.deny-b.subject')!.elements).toEqual([['10.244.1.3']]);
     expect(t.sets.find((s) => s.name === 'cnp.deny-b.ingress.0.peer.0')!.elements).toEqual([['10.244.1.2']]);
     // n1 has no pod of db: an empty subject set, the same chains.

@@ -23,7 +23,7 @@ function viewOf(spec: unknown): NftView {
 const np = viewOf(policyLab);
 
 describe('explain (pure)', () => {
-  it('a pod of x reached through its Service is denied at ingress: isolated by default-deny, no rule matched, the reject rule on its node', () => {
+  it('a pod of x reached through its Service is denied at ingress: isolated by default-deny, no rule matched, the drop rule on its node', () => {
     const x = explain(np, { from: 'x-b', to: 'svc/x/s-x-a', port: 80 });
     expect(x.service).toMatchObject({ key: 'x/s-x-a', port: 80, protocol: 'TCP', endpoints: 1 });
     expect(x.allowed).toBe(false);
@@ -32,8 +32,8 @@ describe('explain (pure)', () => {
     expect(c.egress).toMatchObject({ allowed: true, reason: 'not isolated', selecting: [] });
     expect(c.ingress).toMatchObject({ allowed: false, subject: 'x/x-a', node: 'worker-1', selecting: [{ policy: 'x/default-deny-ingress', rules: [] }] });
     expect(c.ingress.reason).toMatch(/isolated by x\/default-deny-ingress; no rule matched/);
-    // x-b runs on worker-2: its node forwards it (accept), x-a's node rejects it with the pod's reject rule.
-    expect(c.nft.map((n) => [n.node, n.verdict])).toEqual([['worker-2', 'accept'], ['worker-1', 'reject']]);
+    // x-b runs on worker-2: its node forwards it (accept), x-a's node drops it with the pod's drop rule.
+    expect(c.nft.map((n) => [n.node, n.verdict])).toEqual([['worker-2', 'accept'], ['worker-1', 'drop']]);
     expect(c.nft[1]!.hits).toEqual([expect.objectContaining({ chain: 'ingress.x/x-a', comment: 'x/x-a isolated for ingress by x/default-deny-ingress: no rule allowed' })]);
     expect(formatExplanation(x)).toMatch(/DENIED/);
   });

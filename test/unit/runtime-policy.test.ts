@@ -1,6 +1,6 @@
 /**
  * NetworkPolicy through the one door, without root: `up` of a lab with a policy loads each node's
- * policy table (with the sysctl that lets rejects through) in the same nft transaction as
+ * policy table (with policyDenyAction 'Reject', after the sysctl that lets rejects through) in the same nft transaction as
  * kube-proxy's; apply-policy, label-pod and delete-policy each send one nft transaction per node
  * that names only the policy table, and deleting the last policy deletes the table.
  */
@@ -54,13 +54,29 @@ describe('policies of a live lab, through the executor', () => {
     await up(plan, render(plan), { ex });
   });
 
-  it('up: each node gets the sysctl and, in its first nft transaction, both tables whole', () => {
+  it('up: each node gets, in its first nft transaction, both tables whole; denials drop, so no ICMP sysctl', () => {
     const lines = ex.lines();
-    for (const n of ['a', 'b']) expect(lines.some((l) => l.startsWith(`nsenter --net=/run/netns/podlab-pol.node.${n} -- sysctl -qw`) && l.endsWith('net.ipv4.icmp_ratelimit=0'))).toBe(true);
+    for (const n of ['a', 'b']) expect(lines.some((l) => l.startsWith(`nsenter --net=/run/netns/podlab-pol.node.${n} -- sysctl -qw`) && l.includes('net.ipv4.icmp_ratelimit=0'))).toBe(false);
     const first = nftCalls(ex.calls).find((c) => c.argv.includes('--net=/run/netns/podlab-pol.node.a'))!;
     expect(first.input).toContain('table ip podlab {');
     expect(first.input).toContain('table ip podlab-policy {');
     expect(first.input).toContain('chain ingress.shop/web {');
+    expect(first.input).toMatch(/counter drop comment "shop\/web isolated for ingress/);
+  });
+
+  it("up with policyDenyAction 'Reject': each node's ICMP errors are not rate-limited, and its denials reject", async () => {
+    const { lab } = validateValue({ ...spec, name: 'polr', policyDenyAction: 'Reject' }, 'polr.lab.ts');
+    const plan = buildPlan(lab!);
+    const before = ex.calls.length;
+    try {
+      await up(plan, render(plan), { ex });
+      const lines = ex.lines().slice(before);
+      for (const n of ['a', 'b']) expect(lines.some((l) => l.startsWith(`nsenter --net=/run/netns/podlab-polr.node.${n} -- sysctl -qw`) && l.endsWith('net.ipv4.icmp_ratelimit=0'))).toBe(true);
+      const first = nftCalls(ex.calls.slice(before)).find((c) => c.argv.includes('--net=/run/netns/podlab-polr.node.a'))!;
+      expect(first.input).toMatch(/counter reject comment "shop\/web isolated for ingress/);
+    } finally {
+      await down('polr', ex).catch(() => undefined);
+    }
   });
 
   it('apply-policy: one transaction per node, naming only the policy table', async () => {

@@ -113,13 +113,13 @@ describe('trace in IPv6 (pure)', () => {
     expect(kinds(t)).toEqual(['route', 'veth', 'policy']);
     expect(t.outcome).toBe('dropped');
     expect(t.dest.ip).toMatch(/^fd00:/);
-    expect(hop(t, 'policy').linux).toMatch(/^nft table ip6 podlab-policy, hook forward: worker-2 accept, worker-1 reject; rules: /);
+    expect(hop(t, 'policy').linux).toMatch(/^nft table ip6 podlab-policy, hook forward: worker-2 accept, worker-1 drop; rules: /);
     expect(hop(t, 'policy').linux).toContain('worker-1: ingress.x/x-a "x/x-a isolated for ingress by x/default-deny-ingress: no rule allowed"');
     expect(hop(t, 'policy').see).toMatch(/--family IPv6$/);
     // explain judges the IPv6 address in the ip6 table: the same verdict, the endpoint's IPv6 address.
     const x = explain(v, { from: 'x-b', to: 'x/x-a', port: 80, family: 'IPv6' });
     expect(x.cases.every((c) => c.dest.ip.includes(':') && !c.allowed)).toBe(true);
-    expect(x.cases[0]!.nft.find((n) => n.node === 'worker-1')).toMatchObject({ verdict: 'reject', hits: [expect.objectContaining({ chain: 'ingress.x/x-a' })] });
+    expect(x.cases[0]!.nft.find((n) => n.node === 'worker-1')).toMatchObject({ verdict: 'drop', hits: [expect.objectContaining({ chain: 'ingress.x/x-a' })] });
   });
 
   it('coded problems: a family the lab lacks (PL3146), an end without an address in it (PL3147), --family against an address (PL3148)', () => {

@@ -121,9 +121,9 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     ...ingressRoute(peers, c),
     ...(c.https && (c.sni ?? c.host) && peers.ingress ? { caFile: `${peers.ingress.tlsDir}/ca.crt` } : {}),
   }),
-  probe(c, probeBin) {
-    if (usesCurl(c)) return curlArgv(c);
-    const argv = [probeBin, 'http-get', '--url', `http://${c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip}:${c.port}${c.path}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)];
+  probe(c, probeBin, attemptMs = ATTEMPT_TIMEOUT_MS) {
+    if (usesCurl(c)) return curlArgv(c, attemptMs);
+    const argv = [probeBin, 'http-get', '--url', `http://${c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip}:${c.port}${c.path}`, '--timeout-ms', String(attemptMs)];
     if (c.requests > 1) argv.push('--count', String(c.requests));
     return argv;
   },
@@ -162,13 +162,13 @@ const CURL_MARK = '@@podlab-status ';
  * curl sends it as SNI and verifies the certificate against the lab's CA; without one, the
  * address is the URL and nothing is verified.
  */
-export function curlArgv(c: HttpCheck<'plan'>): string[] {
+export function curlArgv(c: HttpCheck<'plan'>, attemptMs = ATTEMPT_TIMEOUT_MS): string[] {
   const name = c.sni ?? c.host;
   const scheme = c.https ? 'https' : 'http';
   const authority = c.https && name ? name : c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip;
   const url = `${scheme}://${authority}:${c.port}${c.path}`;
   return [
-    'curl', '-sS', '--globoff', '--path-as-is', '--max-time', String(ATTEMPT_TIMEOUT_MS / 1000), '-o', '-', '-w', `\\n${CURL_MARK}%{http_code}\\n`,
+    'curl', '-sS', '--globoff', '--path-as-is', '--max-time', String(attemptMs / 1000), '-o', '-', '-w', `\\n${CURL_MARK}%{http_code}\\n`,
     ...(c.host !== undefined ? ['-H', `Host: ${c.host}`] : []),
     ...(c.https ? (name ? ['--resolve', `${name}:${c.port}:${c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip}`, ...(c.caFile ? ['--cacert', c.caFile] : ['--insecure'])] : ['--insecure']) : []),
     ...Array.from({ length: c.requests }, () => url),

@@ -116,8 +116,12 @@ export interface KindBase<K extends string, L, P, W = SpecOf<K>> {
 
 /** A kind run as one command in the check's source, judged on that command's output. */
 export interface ProbeKind<K extends string, L, P, W = SpecOf<K>> extends KindBase<K, L, P, W> {
-  /** argv to run inside the check's source; `probeBin` is podlab's native probe. Pure. */
-  probe(check: P, probeBin: string): string[];
+  /**
+   * argv to run inside the check's source; `probeBin` is podlab's native probe. `attemptMs`: how
+   * long a connecting kind waits for an answer (ATTEMPT_TIMEOUT_MS; less where the policies drop
+   * the connection, see check/run.ts). Pure.
+   */
+  probe(check: P, probeBin: string, attemptMs?: number): string[];
   /** Judges one attempt. Pure: the same output always gets the same verdict. */
   judge(plan: Peers, check: P, output: ProbeOutput): Verdict;
 }

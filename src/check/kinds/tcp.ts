@@ -9,7 +9,7 @@ export const tcp: ProbeKind<'tcp', TcpCheck<'lab'>, TcpCheck<'plan'>> = {
   normalize: normalizeReach,
   validate: (lab, c, out) => validateReach(lab, c, out),
   plan: planReach,
-  probe: (c, probeBin) => [probeBin, 'tcp-connect', '--host', c.to.ip, '--port', String(c.port), '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)],
+  probe: (c, probeBin, attemptMs = ATTEMPT_TIMEOUT_MS) => [probeBin, 'tcp-connect', '--host', c.to.ip, '--port', String(c.port), '--timeout-ms', String(attemptMs)],
   judge(_plan, c, r) {
     const out = readProbeReport(r);
     const reached = out.ok === true;

@@ -9,7 +9,7 @@ export const udp: ProbeKind<'udp', UdpCheck<'lab'>, UdpCheck<'plan'>> = {
   normalize: normalizeReach,
   validate: (lab, c, out) => validateReach(lab, c, out),
   plan: planReach,
-  probe: (c, probeBin) => [probeBin, 'udp-echo-client', '--host', c.to.ip, '--port', String(c.port), '--message', `podlab-check-${c.index}`, '--timeout-ms', String(ATTEMPT_TIMEOUT_MS)],
+  probe: (c, probeBin, attemptMs = ATTEMPT_TIMEOUT_MS) => [probeBin, 'udp-echo-client', '--host', c.to.ip, '--port', String(c.port), '--message', `podlab-check-${c.index}`, '--timeout-ms', String(attemptMs)],
   judge(_plan, c, r) {
     const out = readProbeReport(r);
     const reached = out.ok === true;
