@@ -6,6 +6,7 @@ import { container, defineLab, workloads } from 'podlab';
  * the "internet" reaches it through the load-balancer address:
  *   podlab exec ingress host/internet -- curl -s -H 'Host: shop.example.com' http://172.16.94.241/api/v1
  *   podlab exec ingress host/internet -- curl -sk --resolve shop.example.com:443:172.16.94.241 https://shop.example.com/
+ *   podlab exec ingress host/internet -- curl -si -H 'Host: secure.example.com' http://172.16.94.241/   (308, to https://secure.example.com)
  * The http-echo pods answer with their name, the path and the headers they saw (X-Forwarded-*).
  */
 /** The controller's load-balancer address (the first of the pool). */
@@ -38,8 +39,11 @@ export default defineLab({
   ingressClasses: { nginx: { default: true } },
   ingresses: {
     // Two apps on one host by path; served over HTTPS too (a certificate from the lab's CA).
+    // A host with TLS gets plain HTTP redirected to HTTPS by default, as with ingress-nginx; shop
+    // opts out so that the routing below can be seen over plain HTTP as well as over HTTPS.
     shop: {
       ingressClassName: 'nginx',
+      annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' },
       rules: [
         {
           host: 'shop.example.com',
@@ -60,11 +64,17 @@ export default defineLab({
         { host: '*.blog.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'blog', port: { number: 80 } } } }] } },
       ],
     },
-    // Plain HTTP to this host is redirected to HTTPS.
+    // TLS and nothing said about redirects: plain HTTP to this host is answered 308 to https://
+    // (ingress-nginx's default, ssl-redirect "true").
     secure: {
-      annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'true' },
       rules: [{ host: 'secure.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
       tls: [{ hosts: ['secure.example.com'], secretName: 'secure-tls' }],
+    },
+    // The redirect belongs to each Ingress's own paths: this one's /status on the same host stays
+    // plain HTTP (a monitor that does not follow redirects), while the rest of the host redirects.
+    'secure-status': {
+      annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' },
+      rules: [{ host: 'secure.example.com', http: { paths: [{ path: '/status', pathType: 'Exact', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
     },
     // Whatever no rule matches.
     fallback: { defaultBackend: { service: { name: 'fallback', port: { number: 80 } } } },
@@ -84,9 +94,11 @@ export default defineLab({
     { kind: 'http', from: 'host/internet', to: LB, host: 'shop.example.com', path: '/api', expectHeaders: { 'x-forwarded-host': 'shop.example.com', 'x-forwarded-proto': 'http' } },
     // TLS: SNI picks the certificate (verified against the lab's CA), the request goes on as HTTP.
     { kind: 'http', from: 'host/internet', to: LB, https: true, sni: 'shop.example.com', path: '/api', expectService: 'api', expectHeaders: { 'x-forwarded-proto': 'https' } },
-    // ssl-redirect: plain HTTP to secure.example.com is sent to HTTPS.
+    // The default redirect: plain HTTP to secure.example.com is sent to HTTPS, where web answers;
+    // /status, of an Ingress that says ssl-redirect "false", answers plain HTTP.
     { kind: 'http', from: 'host/internet', to: LB, host: 'secure.example.com', expectStatus: 308 },
     { kind: 'http', from: 'host/internet', to: LB, https: true, sni: 'secure.example.com', expectService: 'web' },
+    { kind: 'http', from: 'host/internet', to: LB, host: 'secure.example.com', path: '/status', expectService: 'web' },
     // Inside the cluster the controller's ClusterIP works the same.
     { kind: 'http', from: 'web-1', to: 'svc/ingress-nginx/ingress-nginx-controller', host: 'shop.example.com', path: '/api', expectService: 'api' },
   ],

@@ -66,7 +66,8 @@ export default defineLab({
     { kind: 'http', from: 'client', to: 'host/internet', port: 8000, expectSource: 'node/worker-1', name: 'pod to an outside host through the gateway: masqueraded to its node in ip6 (natOutgoing)' },
     { kind: 'http', from: 'host/internet', to: 'node/worker-2', port: 30080, name: 'outside host to a NodePort over IPv6, through the gateway' },
     { kind: 'http', from: 'host/internet', to: 'lb/web-lb', name: 'outside host to a LoadBalancer’s IPv6 address, held by the gateway' },
-    { kind: 'http', from: 'host/internet', to: INGRESS, host: 'shop.example.com', path: '/', expectService: 'web', name: 'an Ingress answers over IPv6 at its LoadBalancer address' },
+    // shop.example.com has TLS, so plain HTTP to it is redirected to HTTPS (ingress-nginx's default).
+    { kind: 'http', from: 'host/internet', to: INGRESS, host: 'shop.example.com', path: '/', expectStatus: 308, name: 'an Ingress answers over IPv6 at its LoadBalancer address (plain HTTP to a TLS host: 308 to https://)' },
     { kind: 'http', from: 'host/internet', to: INGRESS, host: 'shop.example.com', https: true, path: '/', expectService: 'web', name: 'the Ingress over HTTPS in IPv6 (SNI, the lab CA)' },
     { kind: 'vxlan', from: 'node/worker-1', vni: 1, port: 8472, dev: 'flannel-v6.1' },
     { kind: 'route', from: 'node/worker-1', to: 'node/worker-2', dev: 'flannel-v6.1', name: 'flannel: the IPv6 slice of worker-2 over flannel-v6.1, the IPv6 VXLAN device (ip -6 route)' },

@@ -1,12 +1,16 @@
 import type { LabSpec } from 'podlab';
 import starter from './starter.lab.ts';
 
-/** The reference answer: one Ingress, /api (Prefix) to api and / to web by the port name, TLS for the host. */
+/**
+ * The reference answer: one Ingress, /api (Prefix) to api and / to web by the port name, TLS for
+ * the host, and plain HTTP kept answering (a host with TLS is redirected to HTTPS by default).
+ */
 export function solution(host: string): LabSpec {
   return {
     ...starter,
     ingresses: {
       shop: {
+        annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' },
         rules: [
           {
             host,

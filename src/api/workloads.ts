@@ -234,7 +234,7 @@ export function ingressOf(kind: ApiKind, obj: K8sObject, view: LabView): Warned<
       });
   });
   for (const [k, v] of Object.entries(normalized.annotations)) {
-    if (/\/(use-regex|ssl-redirect|force-ssl-redirect)$/.test(k) && v !== 'true' && v !== 'false') causes.push({ field: `metadata.annotations[${k}]`, message: `Invalid value: "${v}": write "true" or "false"` });
+    if ((k === INGRESS.useRegex || k === INGRESS.sslRedirect || k === INGRESS.forceSslRedirect) && v !== 'true' && v !== 'false') causes.push({ field: `metadata.annotations[${k}]`, message: `Invalid value: "${v}": write "true" or "false"` });
     if (k.endsWith('/rewrite-target') && /[\s"';{}]/.test(v)) causes.push({ field: `metadata.annotations[${k}]`, message: `Invalid value: "${v}": a rewrite target is a path such as /$2, without spaces, quotes, ';' or braces` });
   }
   // Another Ingress of the controller serving the same host and path first: ingress-nginx refuses the second.

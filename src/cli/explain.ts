@@ -44,7 +44,7 @@ async function explainHttpRequest(arg: string, target: string, json?: boolean): 
   const req = parseHttpTarget(target);
   if (!req) printHostProblems([diag('PL3116', [], `--http takes host/path (e.g. shop.example.com/api), not "${target}"`, NOTHING_CHANGED)], json);
   if (!plan.ingress) printHostProblems([diag('PL3117', [], `lab "${plan.lab}" has no Ingress controller (no ingresses)`, `Declare ingresses in the lab (docs/ingress.md). ${NOTHING_CHANGED}`)], json);
-  const x = explainHttp(plan.ingress.ingresses, req.host, req.path);
+  const x = explainHttp(plan.ingress.ingresses, req.host, req.path, req.scheme);
   process.stdout.write(json ? `${JSON.stringify(x, null, 2)}\n` : formatHttpExplanation(x, { ok: green, bad: red, dim }));
   return x.decision === 'not-found' ? EXIT.failed : EXIT.ok;
 }
@@ -56,7 +56,7 @@ export function registerExplain(program: Command): void {
     .argument('<lab>', 'a lab file (explains its plan) or the name of a lab that is up (explains it live, with a probe)')
     .argument('[from]', 'pod, namespace/pod, node/<name> or host/<name>')
     .argument('[to]', 'pod, namespace/pod, svc/<name>, svc/<namespace>/<name>, a Service name, node/<name>, host/<name> or an address')
-    .option('--http <host/path>', 'instead: which Ingress rule an HTTP request for host/path meets, and why every other rule lost')
+    .option('--http <host/path>', 'instead: which Ingress rule an HTTP request for host/path meets (https://host/path over HTTPS), why every other rule lost, and whether plain HTTP is redirected')
     .option('-p, --port <N/proto>', 'destination port, e.g. 80 or 53/udp (default: the only port of the Service or pod)', parsePortOption)
     .option('--no-probe', 'on a live lab, do not send a probe (prediction only)')
     .option('--json', 'print the explanation as JSON')
@@ -74,6 +74,7 @@ Examples:
   sudo podlab explain network-policy y/y-a x/x-c --port 81/udp             live: probe + counters
   sudo podlab explain network-policy x-a svc/s-y-b -p 80 --json
   podlab explain labs/ingress.lab.ts --http shop.example.com/api/v1      the Ingress rule that wins
+  podlab explain labs/ingress.lab.ts --http secure.example.com/          308 to https://: the host has TLS
 
 Exit codes: 0 allowed (and, live, the probe agreed), 1 denied or the probe disagreed with the
 prediction, 2 could not explain (unknown pod or Service, no such port, lab not up). With --http:

@@ -93,12 +93,12 @@ const ingressesAreValid: Rule = (lab, out) => {
     );
     for (const [k, v] of Object.entries(i.annotations)) {
       // An ingress-nginx annotation podlab's controller does not act on: most likely a typo of one it does.
-      const understood: string[] = [INGRESS.sslRedirect, INGRESS.useRegex, INGRESS.rewriteTarget];
+      const understood: string[] = [INGRESS.sslRedirect, INGRESS.forceSslRedirect, INGRESS.useRegex, INGRESS.rewriteTarget];
       if (k.startsWith('nginx.ingress.kubernetes.io/') && !understood.includes(k)) {
         const near = nearest(k, understood);
         out.push(warning('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is not one podlab's controller acts on: it does nothing here`, near ? `Did you mean ${near}?` : `podlab's controller acts on ${understood.join(', ')} (docs/ingress.md).`));
       }
-      if ((k === INGRESS.sslRedirect || k === INGRESS.useRegex) && v !== 'true' && v !== 'false')
+      if ((k === INGRESS.sslRedirect || k === INGRESS.forceSslRedirect || k === INGRESS.useRegex) && v !== 'true' && v !== 'false')
         out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is "${v}"`, "Write 'true' or 'false'."));
       // The target goes into nginx.conf as one token of `rewrite … <target> break;`.
       if (k === INGRESS.rewriteTarget && !NGINX_TOKEN.test(v))

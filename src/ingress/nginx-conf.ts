@@ -15,11 +15,14 @@
  * where an Ingress asks for regular expressions (`use-regex`, or a `rewrite-target`), every path
  * is `location ~* "^p"`, longest first (nginx takes the first regex that matches), and a route
  * with a rewrite-target rewrites before it proxies: `rewrite "(?i)p" target break;`, as
- * ingress-nginx's template writes them. Pure: the runtime calls it again with the live endpoints
- * and reloads nginx.
+ * ingress-nginx's template writes them. A location whose route redirects plain HTTP to HTTPS
+ * (router.ts httpsRedirectOf) begins with `if ($scheme = http) { return 308 https://…; }`: per
+ * location, as ingress-nginx's rewrite phase decides it, before any rewrite or proxying. Pure: the
+ * runtime calls it again with the live endpoints and reloads nginx.
  */
 import { template } from '../lib/templates.ts';
-import { buildRoutes, byPrecedence, fallbackOf, type Route } from './router.ts';
+import { buildRoutes, byPrecedence, describeRedirect, fallbackOf, type HttpsRedirect, type Route } from './router.ts';
+import { certFor, serverCerts } from './tls.ts';
 import { INGRESS, type Ingress, type IngressBackend } from './types.ts';
 import { compareText } from '../lib/order.ts';
 
@@ -53,20 +56,6 @@ export interface NginxInput {
   tlsDir: string;
 }
 
-/** The certificates podlab issues: one per (namespace, secretName), for the hosts its tls entries list. */
-export function tlsSecrets(ingresses: readonly Ingress[]): { file: string; namespace: string; secret: string; hosts: string[] }[] {
-  const out = new Map<string, { file: string; namespace: string; secret: string; hosts: string[] }>();
-  for (const i of ingresses)
-    for (const t of i.tls) {
-      if (!t.secretName) continue;
-      const file = `${i.namespace}-${t.secretName}`;
-      const s = out.get(file) ?? { file, namespace: i.namespace, secret: t.secretName, hosts: [] };
-      for (const h of t.hosts) if (!s.hosts.includes(h.toLowerCase())) s.hosts.push(h.toLowerCase());
-      out.set(file, s);
-    }
-  return [...out.values()].sort((a, b) => compareText(a.file, b.file)).map((s) => ({ ...s, hosts: s.hosts.sort() }));
-}
-
 /** ingress-nginx's upstream name: `<namespace>-<service>-<port>`. */
 export const upstreamName = (namespace: string, b: IngressBackend) => `${namespace}-${b.service}-${b.port}`;
 
@@ -77,7 +66,11 @@ interface Location {
   rewrite?: string;
   upstream?: string;
   status?: number;
+  /** Plain HTTP is answered with a redirect to HTTPS: its status and why. */
+  redirect?: { code: number; why: string };
 }
+
+const redirectOf = (r: HttpsRedirect | undefined): Pick<Location, 'redirect'> => (r ? { redirect: { code: INGRESS.httpRedirectCode, why: describeRedirect(r) } } : {});
 
 function servicePort(services: readonly BackendService[], namespace: string, b: IngressBackend) {
   const svc = services.find((s) => s.name === b.service && s.namespace === namespace);
@@ -122,31 +115,32 @@ export function renderNginxConf(input: NginxInput): string {
   // A server's root location when no path of it matches: its own default backend (router.ts fallbackOf), else 404.
   const fallbackFor = (host: string): Location => {
     const fb = fallbackOf(table, host || undefined);
-    return fb ? { match: '/', comment: `default backend of Ingress ${fb.ingress}`, ...target(fb.namespace, fb.backend) } : { match: '/', comment: 'no rule matched and no default backend: 404', status: 404 };
+    const redirect = redirectOf(host ? table.rootRedirects.get(host) : undefined);
+    return fb
+      ? { match: '/', comment: `default backend of Ingress ${fb.ingress}`, ...redirect, ...target(fb.namespace, fb.backend) }
+      : { match: '/', comment: 'no rule matched and no default backend: 404', ...redirect, status: 404 };
   };
-  const secrets = tlsSecrets(input.ingresses);
-  const certOf = (host: string) => {
-    const s = secrets.find((x) => x.hosts.includes(host));
-    return s ? { crt: `${input.tlsDir}/${s.file}.crt`, key: `${input.tlsDir}/${s.file}.key`, secret: `${s.namespace}/${s.secret}` } : undefined;
-  };
-  const redirects = new Set(input.ingresses.filter((i) => i.annotations[INGRESS.sslRedirect] === 'true').flatMap((i) => i.rules.flatMap((r) => (r.host ? [r.host.toLowerCase()] : []))));
+  const certs = serverCerts(input.ingresses);
   const serverOf = (host: string, routes: readonly Route[]) => {
     const locations: Location[] = locationsOf(routes).map(({ match, route }) => ({
       match,
       comment: `Ingress ${route.ingress}: ${route.pathType} ${route.path}${route.regex ? ' (a regular expression on this host)' : ''}${route.rewrite !== undefined ? `, rewrite-target ${route.rewrite}` : ''}`,
+      ...redirectOf(route.httpsRedirect),
       ...(route.rewrite !== undefined ? { rewrite: `"(?i)${route.path}" ${route.rewrite}` } : {}),
       ...target(route.namespace, route.backend),
     }));
     if (!locations.some((l) => l.match === '/')) locations.push(fallbackFor(host));
-    const cert = certOf(host);
+    const cert = certFor(certs, host);
+    const secret = cert && cert !== 'default' ? cert : undefined;
     return {
       host: host || '(any host) and every host no rule names',
       defaultServer: host === '',
       serverName: host === '' ? '_' : host.startsWith('*.') ? `~^[^.]+${host.slice(1).replace(/\./g, '\\.')}$` : host,
-      crt: cert?.crt ?? `${input.tlsDir}/default.crt`,
-      key: cert?.key ?? `${input.tlsDir}/default.key`,
-      certComment: cert ? `Secret ${cert.secret}` : "the controller's default (fake) certificate",
-      sslRedirect: !!cert && redirects.has(host),
+      crt: `${input.tlsDir}/${secret?.file ?? 'default'}.crt`,
+      key: `${input.tlsDir}/${secret?.file ?? 'default'}.key`,
+      certComment: secret
+        ? `Secret ${secret.namespace}/${secret.secret}`
+        : `the controller's default (fake) certificate${cert ? ': TLS without a Secret for this host' : host ? ': the host has no TLS' : ''}`,
       locations,
     };
   };
@@ -158,6 +152,7 @@ export function renderNginxConf(input: NginxInput): string {
     runDir: input.runDir,
     upstreams: [...upstreams].sort(([a], [b]) => compareText(a, b)).map(([name, servers]) => ({ name, servers })),
     servers: [defaultServer, ...servers],
+    redirects: [defaultServer, ...servers].some((sv) => sv.locations.some((l) => l.redirect)),
     httpPort: INGRESS.httpPort,
     httpsPort: INGRESS.httpsPort,
     listenAt: input.ipv6Only ? '[::]:' : '',

@@ -19,14 +19,22 @@
  *   locations by length), the first that matches winning, whatever the pathType; a
  *   `rewrite-target` then replaces the whole path the backend sees with the target, `$1`, `$2` …
  *   the groups of the path's expression (`rewrite "(?i)<path>" <target> break;`), the query
- *   string kept.
+ *   string kept;
+ * - HTTP to HTTPS, per location as ingress-nginx decides it (httpsRedirectOf): plain HTTP meeting
+ *   a location is answered 308 to https:// when its Ingress says `force-ssl-redirect: "true"`, or
+ *   when the host has TLS (tls.ts) and its Ingress does not say `ssl-redirect: "false"`; a host's
+ *   own root location (no path of it matched) follows the Ingress that made the server.
  *
  * The same module explains a decision (which rules were considered and why each lost) for
  * failing checks, and the nginx renderer (nginx-conf.ts) turns routes into locations that nginx's
  * own matching resolves the same way (test/unit/ingress-router.test.ts checks both on one table).
  */
 import { INGRESS, ingressKey, type Ingress, type IngressBackend, type PathType } from './types.ts';
+import { certFor, serverCerts } from './tls.ts';
 import { compareText } from '../lib/order.ts';
+
+/** Why plain HTTP meeting a location is redirected to HTTPS: its Ingress's `force-ssl-redirect`, or `ssl-redirect` on a TLS host. */
+export type HttpsRedirect = 'ssl-redirect' | 'force-ssl-redirect';
 
 export interface Route {
   /** `<namespace>/<name>` of the Ingress. */
@@ -46,6 +54,8 @@ export interface Route {
   rewrite?: string;
   /** Matched as a regular expression: set on every route of a host where any route uses regex or a rewrite. */
   regex: boolean;
+  /** Plain HTTP meeting it is redirected to HTTPS, and why. */
+  httpsRedirect?: HttpsRedirect;
 }
 
 export interface Fallback {
@@ -61,12 +71,18 @@ export interface RouteTable {
   defaultBackend?: Fallback;
   /** A host's server's, by host key: the defaultBackend of the Ingress that made the server, when it has one. */
   fallbacks: Map<string, Fallback>;
+  /** By host key: the redirect of a host's own root location (where no path of it matches), from the Ingress that made the server. */
+  rootRedirects: Map<string, HttpsRedirect>;
 }
 
-export type Decision =
+export type Decision = (
   | { kind: 'rule'; route: Route; server: string; considered: Considered[]; /** The path (and query) the backend is sent, after a rewrite-target. */ rewritten?: string }
   | { kind: 'default-backend'; server: string | undefined; ingress: string; namespace: string; backend: IngressBackend; considered: Considered[] }
-  | { kind: 'not-found'; server: string | undefined; considered: Considered[] };
+  | { kind: 'not-found'; server: string | undefined; considered: Considered[] }
+) & {
+  /** The location that answers redirects plain HTTP to HTTPS (over HTTPS the decision above stands). */
+  httpsRedirect?: HttpsRedirect;
+};
 
 export interface Considered {
   route: Route;
@@ -130,11 +146,35 @@ export function pathMatches(pathType: PathType, path: string, request: string): 
   }
 }
 
+/**
+ * ingress-nginx's redirect_to_https (rootfs/etc/nginx/lua/lua_ingress.lua) for a location of an
+ * Ingress with these annotations: never under a no-tls-redirect location; `force-ssl-redirect:
+ * "true"` whatever the host; else `ssl-redirect`, which the ConfigMap turns on by default, when
+ * the request's host has a certificate (tls.ts: a tls entry for it, with or without a secretName).
+ */
+export function httpsRedirectOf(annotations: Readonly<Record<string, string>>, tlsHost: boolean, path: string): HttpsRedirect | undefined {
+  if (INGRESS.noTlsRedirectLocations.some((l) => path.startsWith(l))) return undefined;
+  if (annotations[INGRESS.forceSslRedirect] === 'true') return 'force-ssl-redirect';
+  return tlsHost && annotations[INGRESS.sslRedirect] !== 'false' ? 'ssl-redirect' : undefined;
+}
+
+/**
+ * Where the redirect sends a request: `https://`, the Host (nginx's `$host`: lower case, without
+ * its port or a final dot), then the request URI less one trailing slash (lua_ingress.lua:
+ * preserve-trailing-slash is off by default), so `/` goes to `https://host`.
+ */
+export function httpsLocation(hostHeader: string, requestUri: string): string {
+  const host = hostHeader.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  return `https://${host}${requestUri.endsWith('/') ? requestUri.slice(0, -1) : requestUri}`;
+}
+
 /** The routes of the served Ingresses (call with those only), grouped by host and sorted by precedence. */
 export function buildRoutes(ingresses: readonly Ingress[]): RouteTable {
   const hosts = new Map<string, Route[]>();
   let defaultBackend: RouteTable['defaultBackend'];
   const fallbacks = new Map<string, Fallback>();
+  const rootRedirects = new Map<string, HttpsRedirect>();
+  const certs = serverCerts(ingresses);
   for (const ing of [...ingresses].sort((a, b) => compareText(ingressKey(a), ingressKey(b)))) {
     const own = ing.defaultBackend ? { ingress: ingressKey(ing), namespace: ing.namespace, backend: ing.defaultBackend } : undefined;
     if (own && !ing.rules.length && !defaultBackend) defaultBackend = own;
@@ -142,12 +182,18 @@ export function buildRoutes(ingresses: readonly Ingress[]): RouteTable {
     const target = ing.annotations[INGRESS.rewriteTarget];
     ing.rules.forEach((rule, ri) => {
       const key = (rule.host ?? '').toLowerCase();
+      const tlsHost = certFor(certs, key) !== undefined;
       // The first Ingress with a rule for a host makes its server, root location and all.
-      if (key !== '' && !hosts.has(key) && own) fallbacks.set(key, own);
+      if (key !== '' && !hosts.has(key)) {
+        if (own) fallbacks.set(key, own);
+        const redirect = httpsRedirectOf(ing.annotations, tlsHost, '/');
+        if (redirect) rootRedirects.set(key, redirect);
+      }
       const list = hosts.get(key) ?? [];
       rule.paths.forEach((p, pi) => {
         const rewrite = target !== undefined && target !== '' && target !== p.path ? { rewrite: target } : {};
-        list.push({ ingress: ingressKey(ing), namespace: ing.namespace, host: key, path: p.path, pathType: p.pathType as PathType, backend: p.backend, rule: ri, index: pi, useRegex, ...rewrite, regex: false });
+        const redirect = httpsRedirectOf(ing.annotations, tlsHost, p.path);
+        list.push({ ingress: ingressKey(ing), namespace: ing.namespace, host: key, path: p.path, pathType: p.pathType as PathType, backend: p.backend, rule: ri, index: pi, useRegex, ...rewrite, regex: false, ...(redirect ? { httpsRedirect: redirect } : {}) });
       });
       hosts.set(key, list);
     });
@@ -163,7 +209,7 @@ export function buildRoutes(ingresses: readonly Ingress[]): RouteTable {
     regex.sort((a, b) => b.path.length - a.path.length || compareText(a.ingress, b.ingress) || a.rule - b.rule || a.index - b.index);
     hosts.set(key, regex);
   }
-  return { hosts: new Map([...hosts].sort(([a], [b]) => compareText(a, b))), fallbacks, ...(defaultBackend ? { defaultBackend } : {}) };
+  return { hosts: new Map([...hosts].sort(([a], [b]) => compareText(a, b))), fallbacks, rootRedirects, ...(defaultBackend ? { defaultBackend } : {}) };
 }
 
 /** What a server answers when no path of it matches: its own fallback, the catch-all's, or none (404). */
@@ -205,11 +251,13 @@ export function route(table: RouteTable, hostHeader: string, requestPath: string
   }
   if (winner) {
     const query = requestPath.includes('?') ? requestPath.slice(requestPath.indexOf('?') + 1).split('#')[0]! : '';
-    return { kind: 'rule', route: winner, server: server!, considered, ...(winner.rewrite !== undefined ? { rewritten: rewritePath(winner.path, winner.rewrite, path, query) } : {}) };
+    return { kind: 'rule', route: winner, server: server!, considered, ...(winner.rewrite !== undefined ? { rewritten: rewritePath(winner.path, winner.rewrite, path, query) } : {}), ...(winner.httpsRedirect ? { httpsRedirect: winner.httpsRedirect } : {}) };
   }
+  // The server's root location answers: a host's follows the Ingress that made it; the catch-all's never redirects.
+  const redirect = server ? table.rootRedirects.get(server) : undefined;
   const fallback = fallbackOf(table, server);
-  if (fallback) return { kind: 'default-backend', server, ...fallback, considered };
-  return { kind: 'not-found', server, considered };
+  if (fallback) return { kind: 'default-backend', server, ...fallback, considered, ...(redirect ? { httpsRedirect: redirect } : {}) };
+  return { kind: 'not-found', server, considered, ...(redirect ? { httpsRedirect: redirect } : {}) };
 }
 
 /** `Ingress default/shop: host shop.example.com, Prefix /api → Service api:http` */
@@ -217,10 +265,19 @@ export function describeRoute(r: Route): string {
   return `Ingress ${r.ingress} rule ${r.host || '(any host)'} ${r.regex ? `regex ~* ^${r.path}` : `${r.pathType} ${r.path}`} → Service ${r.namespace}/${r.backend.service}:${r.backend.port}`;
 }
 
-/** One line for a report: the rule that matched, or "no rule matched → default backend / 404". */
-export function describeDecision(d: Decision): string {
-  if (d.kind === 'rule') return `matched ${describeRoute(d.route)}${d.rewritten !== undefined ? `, rewritten to ${d.rewritten}` : ''}`;
+/** Why a location redirects, in a few words: `ssl-redirect: the host has TLS` or `force-ssl-redirect`. */
+export const redirectReason = (r: HttpsRedirect): string => (r === 'ssl-redirect' ? 'ssl-redirect: the host has TLS' : 'force-ssl-redirect');
+
+/** `plain HTTP is answered 308 to https:// (ssl-redirect: the host has TLS)` */
+export function describeRedirect(r: HttpsRedirect): string {
+  return `plain HTTP is answered ${INGRESS.httpRedirectCode} to https:// (${redirectReason(r)})`;
+}
+
+/** One line for a report: the rule that matched, or "no rule matched → default backend / 404"; then, unless `redirect` is false, whether plain HTTP is redirected. */
+export function describeDecision(d: Decision, redirect = true): string {
+  const tail = redirect && d.httpsRedirect ? `; ${describeRedirect(d.httpsRedirect)}` : '';
+  if (d.kind === 'rule') return `matched ${describeRoute(d.route)}${d.rewritten !== undefined ? `, rewritten to ${d.rewritten}` : ''}${tail}`;
   const why = d.server === undefined ? 'no rule for this host' : `no path of ${d.server || '(any host)'} matched`;
-  if (d.kind === 'default-backend') return `no rule matched (${why}) → default backend Service ${d.namespace}/${d.backend.service}:${d.backend.port} of Ingress ${d.ingress}`;
-  return `no rule matched (${why}) and no default backend → the controller's 404`;
+  if (d.kind === 'default-backend') return `no rule matched (${why}) → default backend Service ${d.namespace}/${d.backend.service}:${d.backend.port} of Ingress ${d.ingress}${tail}`;
+  return `no rule matched (${why}) and no default backend → the controller's 404${tail}`;
 }

@@ -18,8 +18,13 @@ export const INGRESS = {
   httpPort: 80,
   httpsPort: 443,
   sslRedirect: 'nginx.ingress.kubernetes.io/ssl-redirect',
+  forceSslRedirect: 'nginx.ingress.kubernetes.io/force-ssl-redirect',
   rewriteTarget: 'nginx.ingress.kubernetes.io/rewrite-target',
   useRegex: 'nginx.ingress.kubernetes.io/use-regex',
+  /** The ConfigMap's `http-redirect-code`: the status of the HTTP → HTTPS redirect. */
+  httpRedirectCode: 308,
+  /** The ConfigMap's `no-tls-redirect-locations`: paths never redirected to HTTPS (ACME HTTP-01 challenges must answer over HTTP). */
+  noTlsRedirectLocations: ['/.well-known/acme-challenge'],
 } as const;
 
 /** A Service port, by number or by name, of a Service in the Ingress's namespace. */

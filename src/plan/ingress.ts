@@ -5,7 +5,8 @@
  * the files it reads: nginx.conf (rendered from the served Ingresses and the endpoints of the
  * moment), its run directory and the certificates issued at `up`.
  */
-import { renderNginxConf, tlsSecrets } from '../ingress/nginx-conf.ts';
+import { renderNginxConf } from '../ingress/nginx-conf.ts';
+import { tlsSecrets } from '../ingress/tls.ts';
 import { INGRESS, served, type Ingress, type IngressClass, type LabIngress } from '../ingress/types.ts';
 export { ingressPod, ingressService } from '../ingress/controller.ts';
 import type { Endpoint, PlanService } from './services.ts';

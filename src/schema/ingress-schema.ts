@@ -43,7 +43,11 @@ export const ingressRuleSchema = z.strictObject({
 export const ingressTlsSchema = z.strictObject({
   /** Hosts the certificate is for; each must be a rule's host. */
   hosts: z.array(z.string()).optional(),
-  /** The Secret holding the certificate: podlab issues it from the lab's CA at `up`, for these hosts. */
+  /**
+   * The Secret holding the certificate: podlab issues it from the lab's CA at `up`, for these
+   * hosts. Absent: the controller's default ("fake") certificate, and the hosts still have TLS
+   * (plain HTTP to them is redirected unless ssl-redirect is 'false').
+   */
   secretName: z.string().optional(),
 });
 
@@ -53,8 +57,10 @@ export const ingressSchema = z.strictObject({
   /** The IngressClass; absent: the default class (an Ingress of no class is not served). */
   ingressClassName: z.string().optional(),
   /**
-   * ingress-nginx annotations understood: `nginx.ingress.kubernetes.io/ssl-redirect` ('true':
-   * plain HTTP to a TLS host is redirected with 308); `use-regex` ('true': the paths of every
+   * ingress-nginx annotations understood, each for this Ingress's own paths:
+   * `nginx.ingress.kubernetes.io/ssl-redirect` (default 'true': plain HTTP to a host with TLS is
+   * answered 308 to https://; 'false' keeps it plain); `force-ssl-redirect` (default 'false';
+   * 'true': redirected whether the host has TLS or not); `use-regex` ('true': the paths of every
    * Ingress of its hosts are case-insensitive regular expressions, longest first);
    * `rewrite-target` (the path the backend sees, `$1`, `$2` … the path's groups; it also turns
    * regular expressions on). See docs/ingress.md.

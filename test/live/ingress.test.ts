@@ -2,10 +2,10 @@
  * Live Ingress: labs/ingress.lab.ts (renamed) built for real on nginx, and the points of the
  * Ingress issue checked with real requests from the "internet" host through the load-balancer
  * address: routing by path and host, wildcard hosts, the default backend, TLS with SNI against
- * the lab's CA, the forwarding headers, a backend re-created (nginx reloads, traffic follows),
- * nginx's confinement (contained: its own uid, read-only but for its run directory, in the pod's
- * network and mount namespaces) and `down`
- * leaving nothing behind.
+ * the lab's CA, plain HTTP redirected to HTTPS per location as ingress-nginx does (the lab plus
+ * one Ingress with force-ssl-redirect), the forwarding headers, a backend re-created (nginx
+ * reloads, traffic follows), nginx's confinement (contained: its own uid, read-only but for its
+ * run directory, in the pod's network and mount namespaces) and `down` leaving nothing behind.
  */
 import { readFileSync, readlinkSync, statSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -52,11 +52,18 @@ describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
   }
   const http = (host: string, path = '/') => get(['-H', `Host: ${host}`, `http://${lb()}${path}`]);
   const https = (sni: string, path = '/') => get(['--resolve', `${sni}:443:${lb()}`, '--cacert', ca(), `https://${sni}${path}`]);
+  /** Plain HTTP, the answer's status line and Location header (curl does not follow it). */
+  async function plain(host: string, path = '/'): Promise<{ status: number; location?: string }> {
+    const r = await inLab(state, 'host/internet', ['curl', '-sS', '--max-time', '3', '-o', '/dev/null', '-D', '-', '-H', `Host: ${host}`, `http://${lb()}${path}`]);
+    return { status: Number(/^HTTP\/[\d.]+ (\d+)/.exec(r.stdout)?.[1]), location: /^location: (\S+)\r?$/im.exec(r.stdout)?.[1] };
+  }
 
   beforeAll(async () => {
     await down(name);
     before = await scopedSnapshot([name]);
-    state = await upLab({ ...ingressLab, name });
+    // The example lab, and one Ingress more: force-ssl-redirect on a host without TLS.
+    const legacy = { annotations: { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' }, rules: [{ host: 'legacy.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] };
+    state = await upLab({ ...ingressLab, name, ingresses: { ...ingressLab.ingresses, legacy } });
   }, 90_000);
   afterAll(async () => {
     await down(name);
@@ -108,10 +115,27 @@ describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
     const bad = await https('blog.example.com');
     expect(bad.exit).toBe(60);
     expect(bad.stderr).toMatch(/certificate/i);
-    // ssl-redirect on secure.example.com only.
-    const redirect = await get(['-H', 'Host: secure.example.com', `http://${lb()}/a?b=c`, '-D', '-']);
-    expect(redirect.status).toBe(308);
+  });
+
+  it('redirects plain HTTP to HTTPS per location: a TLS host by default, not the paths of an Ingress saying ssl-redirect "false", any host with force-ssl-redirect', async () => {
+    // secure.example.com has TLS and says nothing: 308 to https://, the URI kept but one trailing slash.
+    expect(await plain('secure.example.com')).toEqual({ status: 308, location: 'https://secure.example.com' });
+    expect(await plain('secure.example.com', '/a/b/')).toEqual({ status: 308, location: 'https://secure.example.com/a/b' });
+    expect(await plain('Secure.Example.com:80', '/a?b=c')).toEqual({ status: 308, location: 'https://secure.example.com/a?b=c' });
+    // /status of the same host is Ingress secure-status's, which says ssl-redirect "false".
+    expect((await http('secure.example.com', '/status')).echo?.pod).toMatch(/^web-/);
+    expect(await plain('secure.example.com', '/status/')).toMatchObject({ status: 308 });
+    // shop.example.com has TLS but opts out; blog.example.com has no TLS.
     expect((await http('shop.example.com')).status).toBe(200);
+    expect((await http('blog.example.com')).status).toBe(200);
+    // force-ssl-redirect: redirected though the host has no TLS (HTTPS then meets the default certificate).
+    expect(await plain('legacy.example.com', '/x/')).toEqual({ status: 308, location: 'https://legacy.example.com/x' });
+    expect((await https('legacy.example.com')).exit).toBe(60);
+    // What podlab explain --http says of the same requests.
+    const { explainHttp } = await import('../../src/ingress/explain.ts');
+    expect(explainHttp(state.plan.ingress!.ingresses, 'secure.example.com', '/a/b/').redirect?.location).toBe('https://secure.example.com/a/b');
+    expect(explainHttp(state.plan.ingress!.ingresses, 'legacy.example.com', '/x/').redirect).toMatchObject({ status: 308, location: 'https://legacy.example.com/x', because: 'force-ssl-redirect' });
+    expect(explainHttp(state.plan.ingress!.ingresses, 'secure.example.com', '/status').redirect).toBeUndefined();
   });
 
   it('runs nginx contained in the controller pod: its own uid, no capabilities, its network and mount namespaces', async () => {

@@ -88,7 +88,7 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
     expect(['web', 'web-2']).toContain((await fromHost(`http://[${lb.loadBalancerIP}]/`)).pod);
   });
 
-  it('an Ingress answers over IPv6: nginx listens on [::] only, behind the controller’s IPv6 LoadBalancer address', async () => {
+  it('an Ingress answers over IPv6: nginx listens on [::] only, behind the controller’s IPv6 LoadBalancer address; plain HTTP to its TLS host is redirected', async () => {
     const ctl = state.plan.services.find((s) => s.name === 'ingress-nginx-controller')!;
     expect([ctl.ipFamilies, ctl.loadBalancerIPs]).toEqual([['IPv6'], ['fd00:172:16:94::f2']]);
     const ing = pod('controller');
@@ -97,7 +97,12 @@ describe.skipIf(!live)('live IPv6-only (labs/ipv6-only.lab.ts)', () => {
     expect(listening).toMatch(/\[::\]:443\b/);
     expect(listening).not.toMatch(/0\.0\.0\.0:(80|443)\b/);
     const host = state.plan.hosts.find((h) => h.name === 'internet')!;
-    const out = (await execa('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '3', '-H', 'Host: shop.example.com', `http://[${ctl.loadBalancerIP}]/`])).stdout;
+    // shop.example.com has TLS: plain HTTP is answered 308 to https:// (ingress-nginx's default), HTTPS reaches the pods.
+    const plain = (await execa('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '3', '-o', '/dev/null', '-D', '-', '-H', 'Host: shop.example.com', `http://[${ctl.loadBalancerIP}]/`])).stdout;
+    expect(plain).toMatch(/^HTTP\/1\.1 308 /);
+    expect(plain).toMatch(/^location: https:\/\/shop\.example\.com\r?$/im);
+    const ca = `${state.plan.ingress!.tlsDir}/ca.crt`;
+    const out = (await execa('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '3', '--cacert', ca, '--resolve', `shop.example.com:443:[${ctl.loadBalancerIP}]`, 'https://shop.example.com/'])).stdout;
     expect(['web', 'web-2']).toContain((JSON.parse(out) as { pod: string }).pod);
   });
 

@@ -195,6 +195,7 @@ describe('ingresses and ingressclasses (networking.k8s.io/v1)', () => {
       ['shop', 'nginx', 'shop.example.com', lb, '80, 443'],
       ['blog', 'nginx', 'blog.example.com,*.blog.example.com', lb, '80'],
       ['secure', 'nginx', 'secure.example.com', lb, '80, 443'],
+      ['secure-status', 'nginx', 'secure.example.com', lb, '80'],
       ['fallback', 'nginx', '*', lb, '80'],
     ]);
     const shop = body(handle(ingress, req('GET', '/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop'), 1));

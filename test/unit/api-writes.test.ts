@@ -183,10 +183,10 @@ describe('Deployments written through the API', () => {
   });
 });
 
-const ing = (o: { name?: string; host?: string; service?: string; port?: number; pathType?: string; tls?: unknown; className?: string; path?: string } = {}) => ({
+const ing = (o: { name?: string; host?: string; service?: string; port?: number; pathType?: string; tls?: unknown; className?: string; path?: string; annotations?: Record<string, string> } = {}) => ({
   apiVersion: 'networking.k8s.io/v1',
   kind: 'Ingress',
-  metadata: { name: o.name ?? 'extra' },
+  metadata: { name: o.name ?? 'extra', ...(o.annotations ? { annotations: o.annotations } : {}) },
   spec: {
     ...(o.className ? { ingressClassName: o.className } : {}),
     rules: [{ host: o.host ?? 'extra.example.com', http: { paths: [{ path: o.path ?? '/', pathType: o.pathType ?? 'Prefix', backend: { service: { name: o.service ?? 'web', port: { number: o.port ?? 80 } } } }] } }],
@@ -211,6 +211,9 @@ describe('Ingresses written through the API', () => {
     // shop.example.com Prefix / is the lab file's Ingress "shop"'s already: ingress-nginx refuses the second.
     expect(field({ host: 'shop.example.com' })).toEqual(['spec.rules[0].http.paths[0].path']);
     expect(field({ tls: [{ hosts: ['extra.example.com'], secretName: 'extra-tls' }] })).toEqual(['spec.tls[0]']);
+    // The redirect annotations take "true" or "false", as ingress-nginx validates them.
+    expect(field({ annotations: { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'yes', 'nginx.ingress.kubernetes.io/ssl-redirect': 'off' } })).toEqual(['metadata.annotations[nginx.ingress.kubernetes.io/force-ssl-redirect]', 'metadata.annotations[nginx.ingress.kubernetes.io/ssl-redirect]']);
+    expect(intentOf(handle(ingress, req('POST', INGS, ing({ annotations: { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' } })), 1)).op).toBe('apply-ingress');
     // A Secret whose certificate exists (issued at up for the lab file's Ingress) is fine.
     expect(intentOf(handle(ingress, req('POST', INGS, ing({ name: 'shop2', host: 'shop.example.com', path: '/new', tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }] })), 1)).op).toBe('apply-ingress');
   });

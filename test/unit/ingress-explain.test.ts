@@ -35,7 +35,8 @@ describe('explain --http', () => {
 
   it('reads host/path in the forms a learner types', () => {
     expect(parseHttpTarget('shop.example.com/api?x=1')).toEqual({ host: 'shop.example.com', path: '/api?x=1' });
-    expect(parseHttpTarget('https://shop.example.com')).toEqual({ host: 'shop.example.com', path: '/' });
+    expect(parseHttpTarget('https://shop.example.com')).toEqual({ scheme: 'https', host: 'shop.example.com', path: '/' });
+    expect(parseHttpTarget('http://shop.example.com/a')).toEqual({ scheme: 'http', host: 'shop.example.com', path: '/a' });
     expect(parseHttpTarget('not a url')).toBeUndefined();
   });
 

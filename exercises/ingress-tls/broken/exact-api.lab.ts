@@ -2,6 +2,7 @@
 export default {
   ingresses: {
     shop: {
+      annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' },
       rules: [{ host: 'shop.example.com', http: { paths: [
         { path: '/api', pathType: 'Exact', backend: { service: { name: 'api', port: { name: 'http' } } } },
         { path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { name: 'http' } } } },
