@@ -109,8 +109,10 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
       const failed = nodeFailed(s, n.name);
       const ready = n.present && !failed;
       const condition = failed ? { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' } : { type: 'Ready', status: n.present ? 'True' : 'False' };
-      rows.push([n.name, ready ? 'Ready' : 'NotReady', roles, age, 'podlab', ...(wide ? [n.ips[0] ?? n.ip, '<none>', n.podCidrs[0] ?? n.podCidr] : [])]);
-      items.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {} }, spec: { podCIDR: n.podCidrs[0] ?? n.podCidr, podCIDRs: n.podCidrs }, status: { addresses: n.ips.map((address) => ({ type: 'InternalIP', address })), conditions: [condition] } });
+      // spec.podCIDR as the Node has it: in a Calico lab kube-controller-manager's slice, not a Calico block (docs/calico.md).
+      const podCidrs = n.kubePodCidrs;
+      rows.push([n.name, ready ? 'Ready' : 'NotReady', roles, age, 'podlab', ...(wide ? [n.ips[0] ?? n.ip, '<none>', podCidrs[0] ?? '<none>'] : [])]);
+      items.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {} }, spec: podCidrs.length ? { podCIDR: podCidrs[0], podCIDRs: podCidrs } : {}, status: { addresses: n.ips.map((address) => ({ type: 'InternalIP', address })), conditions: [condition] } });
     }
   }
   const list = { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } };

@@ -10,6 +10,8 @@ import { readState } from './state.ts';
 import { readLoops, type LoopsFile } from './loops-state.ts';
 import { serviceKey } from '../plan/services.ts';
 import type { CalicoStatus } from './calico-status.ts';
+import type { CalicoNode } from '../cni/calico/index.ts';
+import type { PlanNode } from '../plan/plan.ts';
 
 export interface LabStatus {
   lab: string;
@@ -19,7 +21,12 @@ export interface LabStatus {
   source?: string;
   cni?: string;
   namespaces: number;
-  nodes: { name: string; role: string; ip: string; ips: string[]; podCidr: string; podCidrs: string[]; netns: string; present: boolean }[];
+  /**
+   * `podCidrs`: the pod CIDRs the node's pods take their addresses from (a Calico node's first
+   * blocks). `kubePodCidrs`: what its Node object's spec.podCIDRs say: the same, except in a Calico
+   * lab, where they are kube-controller-manager's slices of podCidr, which Calico's IPAM ignores.
+   */
+  nodes: { name: string; role: string; ip: string; ips: string[]; podCidr: string; podCidrs: string[]; kubePodCidrs: string[]; netns: string; present: boolean }[];
   pods: {
     namespace: string;
     name: string;
@@ -80,7 +87,7 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
     source: plan.source,
     cni: plan.cni.type,
     namespaces: namespaces.length,
-    nodes: plan.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip, ips: n.ips ?? [n.ip], podCidr: n.podCidr, podCidrs: n.podCidrs ?? [n.podCidr], netns: n.netns, present: existsSync(`${NETNS_RUN_DIR}/${n.netns}`) })),
+    nodes: plan.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip, ips: n.ips ?? [n.ip], podCidr: n.podCidr, podCidrs: n.podCidrs ?? [n.podCidr], kubePodCidrs: kubePodCidrs(n), netns: n.netns, present: existsSync(`${NETNS_RUN_DIR}/${n.netns}`) })),
     services: plan.services.map((sv) => ({
       namespace: sv.namespace,
       name: sv.name,
@@ -123,6 +130,15 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
       };
     }),
   };
+}
+
+/**
+ * A node's spec.podCIDRs as the Node object shows them: its pod CIDRs, except on a Calico node,
+ * whose blocks are Calico's (BlockAffinities, `calicoctl ipam show`), not the Node's.
+ */
+function kubePodCidrs(n: PlanNode): string[] {
+  if (n.cni.type !== 'calico') return n.podCidrs ?? [n.podCidr];
+  return (n.cni as unknown as CalicoNode).kubePodCidrs ?? [];
 }
 
 type PodStatus = LabStatus['pods'][number];

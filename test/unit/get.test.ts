@@ -10,8 +10,8 @@ const s: LabStatus = {
   createdAt: '2026-12-06T05:56:48Z',
   namespaces: 5,
   nodes: [
-    { name: 'control-plane', role: 'control-plane', ip: '172.16.94.10', ips: ['172.16.94.10'], podCidr: '10.244.0.0/24', podCidrs: ['10.244.0.0/24'], netns: 'x', present: true },
-    { name: 'worker-1', role: 'worker', ip: '172.16.94.11', ips: ['172.16.94.11'], podCidr: '10.244.1.0/24', podCidrs: ['10.244.1.0/24'], netns: 'y', present: false },
+    { name: 'control-plane', role: 'control-plane', ip: '172.16.94.10', ips: ['172.16.94.10'], podCidr: '10.244.0.0/24', podCidrs: ['10.244.0.0/24'], kubePodCidrs: ['10.244.0.0/24'], netns: 'x', present: true },
+    { name: 'worker-1', role: 'worker', ip: '172.16.94.11', ips: ['172.16.94.11'], podCidr: '10.244.1.0/24', podCidrs: ['10.244.1.0/24'], kubePodCidrs: ['10.244.1.0/24'], netns: 'y', present: false },
   ],
   pods: [
     { namespace: 'default', name: 'web-1', node: 'worker-1', ip: '10.244.1.2', podIPs: ['10.244.1.2'], running: true, hostNetwork: false, pause: { pid: 1, alive: true }, containers: [{ name: 'http-echo', pid: 2, alive: true }] },

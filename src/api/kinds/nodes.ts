@@ -1,7 +1,8 @@
 /**
  * Nodes: one per lab node (a network namespace), with its address, pod CIDR and role; a failed node
  * NotReady, with the unreachable taint, as `podlab get nodes` shows it. Every node shares the host's
- * CPUs and memory, so each shows them as its capacity (kubectl describe node divides by it). Read only.
+ * CPUs and memory, so each shows them as its capacity (kubectl describe node divides by it). In a
+ * Calico lab its spec.podCIDR is kube-controller-manager's slice, not the node's Calico blocks. Read only.
  */
 import { cpus, totalmem } from 'node:os';
 import { nodeFailed } from '../../runtime/status.ts';
@@ -25,7 +26,8 @@ function nodeObjects(view: LabView): K8sObject[] {
           ...(n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
         },
       },
-      spec: { podCIDR: n.podCidrs[0], podCIDRs: n.podCidrs, ...(failed ? { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: at }, { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: at }] } : {}) },
+      // In a Calico lab kube-controller-manager's slice (or none), not the node's Calico blocks.
+      spec: { ...(n.kubePodCidrs.length ? { podCIDR: n.kubePodCidrs[0], podCIDRs: n.kubePodCidrs } : {}), ...(failed ? { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: at }, { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: at }] } : {}) },
       status: {
         capacity: resources,
         allocatable: resources,
@@ -83,7 +85,7 @@ export const nodeKind: ApiKind = {
       st.nodeInfo.kubeletVersion,
       st.addresses.find((a) => a.type === 'InternalIP')?.address ?? '<none>',
       '<none>',
-      (o.spec as { podCIDR: string }).podCIDR,
+      (o.spec as { podCIDR?: string }).podCIDR ?? '<none>',
       st.nodeInfo.osImage,
     ];
   },

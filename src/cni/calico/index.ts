@@ -23,7 +23,7 @@ import type { CniConflist, CniMode, CniNodeInput, CniProblem, CniValidationInput
 import { assignBlocks, blockCount, type PoolInput } from './ipam.ts';
 import { planIPv6Only } from './ipv6-only.ts';
 import { planVxlan6, vxlan6BatchLines, vxlan6Routes, type CalicoVtep, type CalicoVxlan6 } from './vxlan6.ts';
-import { formatPrefix, type Prefix } from '../../net/addr.ts';
+import { formatPrefix, overlaps, type Prefix } from '../../net/addr.ts';
 import { bgpPeers6, isIPv6Peer, validatePeer6 } from './peers6.ts';
 import { calicoConflist, rangeSet6 } from './conflist.ts';
 import { assignBlocks6Pools, inBlock6, isIPv6Cidr, pools6Of, poolInputs6, validatePools6, type Pool6Config } from './pools6.ts';
@@ -120,6 +120,13 @@ export interface CalicoNode {
   reserved?: string[];
   /** The address its run-time IPAM handed out last (the next pod's search starts after it). */
   lastIp?: string;
+  /**
+   * The Node object's spec.podCIDRs, one per family, primary first: what kube-controller-manager
+   * allocates the node from the lab's podCidr (kubeadm's --pod-network-cidr) in slices of
+   * podCidrMaskSize, in node order; none when no slice is left for it. Calico's IPAM ignores them:
+   * the node's pods take their addresses from its blocks (docs/calico.md, "The Node's podCIDR").
+   */
+  kubePodCidrs: string[];
   workloads: CalicoWorkload[];
   routing: CalicoBgp | CalicoVxlan;
   /**
@@ -438,8 +445,15 @@ export const calico: CniMode<'calico', typeof calicoSchema, CalicoConfig, Calico
             for (const b of bs) if (inBlock6(formatPrefix(b), p.ip6!)) return j === i ? [] : [{ pod: p.name, ip: p.ip6!, block: formatPrefix(b), from: nodes[j]!.name }];
           return [];
         });
+    // kube-controller-manager's slice of podCidr per node (Node spec.podCIDRs), which Calico's IPAM leaves unused.
+    const kubePodCidrsOf = (i: number): string[] => {
+      const n = nodes[i]!;
+      const v4 = !n.ipv6?.only && n.slice.prefix >= podCidr.prefix && ip.contains(podCidr, n.slice.network) ? [ip.formatCidr(n.slice)] : [];
+      const v6 = n.ipv6 && ipv6 && n.ipv6.slice.bits >= ipv6.podCidr.bits && overlaps(ipv6.podCidr, n.ipv6.slice) ? [formatPrefix(n.ipv6.slice)] : [];
+      return n.ipv6?.primary ? [...v6, ...v4] : [...v4, ...v6];
+    };
     if (ipv6 && nodes[0]?.ipv6?.only)
-      return planIPv6Only({ lab, config, nodes, ipamDir, mtu, pods, ipv6, pools6, selected6: selectedBy6, borrowed6: borrowed6Of, peers6: (n) => bgpPeers6(config, nodes, n) });
+      return planIPv6Only({ lab, config, nodes, ipamDir, mtu, pods, ipv6, pools6, selected6: selectedBy6, borrowed6: borrowed6Of, peers6: (n) => bgpPeers6(config, nodes, n) }).map((p, i) => ({ ...p, data: { ...p.data, kubePodCidrs: kubePodCidrsOf(i) } }));
     // A pod whose address is in none of its node's blocks borrowed it: from the block (and node) it lies in.
     const blockOf = (addr: string) => {
       const a = ip.parseIp(addr)!;
@@ -485,6 +499,7 @@ export const calico: CniMode<'calico', typeof calicoSchema, CalicoConfig, Calico
           strictAffinity: config.strictAffinity,
           blocks: blocksOf(i),
           borrowed: borrowedOf(i),
+          kubePodCidrs: kubePodCidrsOf(i),
           workloads: pods.filter((p) => p.node === i).map((p) => ({ pod: p.name, namespace: p.namespace, ip: p.ip, ...(blocks6 && p.ip6 ? { ip6: p.ip6 } : {}), hostVeth: hostVethName(p.namespace, p.name) })),
           routing,
           ...(blocks6 && n.ipv6 ? { ipv6: { ip: n.ipv6.ip, pools: pools6, selected: selectedBy6[i]!, blocks: blocks6.map(formatPrefix), borrowed: borrowed6Of(i), ...(v6 ? { vxlan: v6 } : {}) } } : {}),
