@@ -6,7 +6,7 @@
  */
 import jsonPatch from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
-import { findKind, KINDS } from './kinds/index.ts';
+import { findKind, servedKinds } from './kinds/index.ts';
 import { openapiDocument, openapiRoot } from './openapi.ts';
 import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { apiVersionOf, ApiError, invalid, notFound, type ApiKind, type Intent, type K8sObject, type LabView } from './types.ts';
@@ -41,27 +41,27 @@ export type ApiResult =
 const json = (body: unknown, code = 200): ApiResult => ({ type: 'json', code, body });
 
 /** What the API changes, for the message of a refused verb. */
-export function writableSummary(): string {
-  return KINDS.filter((k) => k.write || k.remove)
+export function writableSummary(kinds: readonly ApiKind[]): string {
+  return kinds.filter((k) => k.write || k.remove)
     .map((k) => `${k.resource} (${k.verbs.filter((v) => !['get', 'list', 'watch'].includes(v)).join(', ')})`)
     .join(', ');
 }
 
-function groups(): Map<string, string> {
+function groups(kinds: readonly ApiKind[]): Map<string, string> {
   const m = new Map<string, string>();
-  for (const k of KINDS) if (k.group) m.set(k.group, k.version);
+  for (const k of kinds) if (k.group) m.set(k.group, k.version);
   return m;
 }
 
 /** The resources of the `all` category, as Kubernetes lists them (`kubectl get all`). */
 const ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets', 'statefulsets', 'daemonsets']);
 
-function resourceList(group: string, version: string) {
+function resourceList(kinds: readonly ApiKind[], group: string, version: string) {
   return {
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion: group ? `${group}/${version}` : version,
-    resources: KINDS.filter((k) => k.group === group && k.version === version).flatMap((k) => [
+    resources: kinds.filter((k) => k.group === group && k.version === version).flatMap((k) => [
       { name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: k.verbs, ...(k.shortNames.length ? { shortNames: k.shortNames } : {}), ...(ALL_CATEGORY.has(k.resource) ? { categories: ['all'] } : {}) },
       ...(k.kind === 'Pod' ? [{ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] }, { name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] }] : []),
       // kubectl scale finds the Scale's group and version here (client-go's scale client).
@@ -70,22 +70,22 @@ function resourceList(group: string, version: string) {
   };
 }
 
-function discovery(parts: string[], port: number): ApiResult | undefined {
+function discovery(parts: string[], port: number, kinds: readonly ApiKind[]): ApiResult | undefined {
   const p = parts.join('/');
   if (p === 'api') return json({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${port}` }] });
   if (p === 'apis')
     return json({
       kind: 'APIGroupList',
       apiVersion: 'v1',
-      groups: [...groups()].map(([name, version]) => ({ name, versions: [{ groupVersion: `${name}/${version}`, version }], preferredVersion: { groupVersion: `${name}/${version}`, version } })),
+      groups: [...groups(kinds)].map(([name, version]) => ({ name, versions: [{ groupVersion: `${name}/${version}`, version }], preferredVersion: { groupVersion: `${name}/${version}`, version } })),
     });
-  if (p === 'api/v1') return json(resourceList('', 'v1'));
+  if (p === 'api/v1') return json(resourceList(kinds, '', 'v1'));
   if (parts[0] === 'apis' && parts.length === 2) {
-    const v = groups().get(parts[1]!);
+    const v = groups(kinds).get(parts[1]!);
     if (!v) return undefined;
     return json({ kind: 'APIGroup', apiVersion: 'v1', name: parts[1], versions: [{ groupVersion: `${parts[1]}/${v}`, version: v }], preferredVersion: { groupVersion: `${parts[1]}/${v}`, version: v } });
   }
-  if (parts[0] === 'apis' && parts.length === 3 && groups().get(parts[1]!) === parts[2]) return json(resourceList(parts[1]!, parts[2]!));
+  if (parts[0] === 'apis' && parts.length === 3 && groups(kinds).get(parts[1]!) === parts[2]) return json(resourceList(kinds, parts[1]!, parts[2]!));
   if (p === 'version') return json(SERVER_VERSION);
   if (p === 'healthz' || p === 'livez' || p === 'readyz' || p === '') return { type: 'text', code: 200, body: 'ok' };
   return undefined;
@@ -118,7 +118,7 @@ export function listOf(kind: ApiKind, objects: K8sObject[]): K8sObject {
 }
 
 /** Splits a resource URL into the kind, namespace, name and subresource; undefined when it is not one. */
-function route(parts: string[]): { kind?: ApiKind; group: string; version: string; resource: string; namespace?: string; name?: string; sub?: string } | undefined {
+function route(parts: string[], kinds: readonly ApiKind[]): { kind?: ApiKind; group: string; version: string; resource: string; namespace?: string; name?: string; sub?: string } | undefined {
   let group: string;
   let version: string;
   let rest: string[];
@@ -132,7 +132,7 @@ function route(parts: string[]): { kind?: ApiKind; group: string; version: strin
   }
   const [resource, name, sub] = rest;
   if (!resource || rest.length > 3) return undefined;
-  return { kind: findKind(group, version, resource), group, version, resource, namespace, name, sub };
+  return { kind: findKind(kinds, group, version, resource), group, version, resource, namespace, name, sub };
 }
 
 /**
@@ -226,21 +226,22 @@ const WRITE_VERB: Record<string, string> = { POST: 'create', PUT: 'update', PATC
 
 export function handle(view: LabView, req: ApiRequest, port: number): ApiResult {
   const parts = req.path.split('/').filter(Boolean);
+  const kinds = servedKinds(view.plan);
   if (req.method === 'GET') {
-    const d = discovery(parts, port);
+    const d = discovery(parts, port, kinds);
     if (d) return d;
     if (parts[0] === 'openapi' && parts[1] === 'v3') {
-      const doc = parts.length === 2 ? openapiRoot() : openapiDocument(parts.slice(2).join('/'));
+      const doc = parts.length === 2 ? openapiRoot(kinds) : openapiDocument(parts.slice(2).join('/'), kinds);
       if (doc) return json(doc);
     }
     if (parts[0] === 'openapi') throw new ApiError(404, 'NotFound', `podlab serves OpenAPI v3 only (/openapi/v3), for the kinds it serves; not ${req.path}`);
   }
-  const r = route(parts);
+  const r = route(parts, kinds);
   if (!r) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${req.method} ${req.path})`);
   // (`/api/v1/namespaces/<ns>` is the namespace itself: resource namespaces, name <ns>.)
   const kind = r.kind;
   if (!kind)
-    throw new ApiError(404, 'NotFound', `the server could not find the requested resource: podlab serves ${KINDS.map((k) => `${k.resource}${k.group ? `.${k.group}` : ''}`).join(', ')}`);
+    throw new ApiError(404, 'NotFound', `the server could not find the requested resource: podlab serves ${kinds.map((k) => `${k.resource}${k.group ? `.${k.group}` : ''}`).join(', ')}`);
   const namespace = kind.namespaced ? r.namespace : undefined;
   const name = r.name;
   const verb = req.method === 'GET' ? (name ? 'get' : req.query.get('watch') === 'true' || req.query.get('watch') === '1' ? 'watch' : 'list') : (WRITE_VERB[req.method] ?? req.method.toLowerCase());
@@ -272,10 +273,10 @@ export function handle(view: LabView, req: ApiRequest, port: number): ApiResult 
       const get = kind.scale.get;
       return { type: 'write', scope: { kind, namespace, name }, intent, dryRun: req.query.has('dryRun'), object: current, created: false, reply: (after) => ({ ...get(after), spec: wanted.spec }) };
     }
-    throw new ApiError(404, 'NotFound', `podlab serves the subresources pods/log, pods/exec${KINDS.filter((k) => k.scale).map((k) => ` and ${k.resource}/scale`).join('')} only, not ${kind.resource}/${r.sub}`);
+    throw new ApiError(404, 'NotFound', `podlab serves the subresources pods/log, pods/exec${kinds.filter((k) => k.scale).map((k) => ` and ${k.resource}/scale`).join('')} only, not ${kind.resource}/${r.sub}`);
   }
   if (!kind.verbs.includes(verb))
-    throw new ApiError(405, 'MethodNotAllowed', `podlab does not ${verb} ${kind.resource}: it serves ${kind.verbs.join(', ')} for ${kind.resource}. What it changes: ${writableSummary()}`, { kind: kind.resource, group: kind.group, ...(name ? { name } : {}) });
+    throw new ApiError(405, 'MethodNotAllowed', `podlab does not ${verb} ${kind.resource}: it serves ${kind.verbs.join(', ')} for ${kind.resource}. What it changes: ${writableSummary(kinds)}`, { kind: kind.resource, group: kind.group, ...(name ? { name } : {}) });
 
   if (verb === 'list' || verb === 'watch') {
     if (verb === 'watch') {
@@ -333,7 +334,7 @@ export function handle(view: LabView, req: ApiRequest, port: number): ApiResult 
   const kindOf = (object as { kind?: string }).kind;
   if (kindOf && kindOf !== kind.kind) throw new ApiError(400, 'BadRequest', `the object is a ${kindOf}, sent to ${kind.resource}`);
   object = { ...object, apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { ...(object.metadata ?? {}), name: objName, ...(namespace ? { namespace } : {}) } } as K8sObject;
-  if (!kind.write) throw new ApiError(405, 'MethodNotAllowed', `podlab does not change ${kind.resource}. What it changes: ${writableSummary()}`);
+  if (!kind.write) throw new ApiError(405, 'MethodNotAllowed', `podlab does not change ${kind.resource}. What it changes: ${writableSummary(kinds)}`);
   const intent = kind.write(object, { view, namespace, name: objName, exists: !!current, ...(current ? { created: current.metadata.creationTimestamp as string } : {}) });
   return { type: 'write', scope: { kind, namespace, name: objName }, intent, dryRun, object, created: !current };
 }

@@ -19,7 +19,8 @@ const FIELDS = fieldsIndex as unknown as { roots: Record<string, string>; types:
 const DOCS = docsIndex as unknown as Record<string, { d: string; f: Record<string, { d: string; s?: 's' | 'i' | 'b'; r?: 1 }> }>;
 
 const gvPath = (k: Pick<ApiKind, 'group' | 'version'>) => (k.group ? `apis/${k.group}/${k.version}` : `api/${k.version}`);
-const schemaName = (k: ApiKind) => `io.k8s.api.${k.group ? k.group.split('.')[0] : 'core'}.${k.version}.${k.kind}`;
+/** io.k8s.api.core.v1.Pod; a CRD's group reversed, as the API server names it (org.projectcalico.crd.v1.IPPool). */
+const schemaName = (k: ApiKind) => (k.schema ? `${k.group.split('.').reverse().join('.')}.${k.version}.${k.kind}` : `io.k8s.api.${k.group ? k.group.split('.')[0] : 'core'}.${k.version}.${k.kind}`);
 
 /** The Kubernetes name of a type key: kubernetes-models/v1/Container → io.k8s.api.core.v1.Container. */
 function typeName(key: string): string {
@@ -59,6 +60,7 @@ function typeSchema(key: string, refs: Set<string>): Record<string, unknown> {
 /** Every type a kind reaches, as component schemas (the kind's own under its name, with its group-version-kind). */
 function kindSchemas(k: ApiKind): Record<string, unknown> {
   const root = FIELDS.roots[`${apiVersionOf(k)}/${k.kind}`];
+  if (k.schema) return { [schemaName(k)]: { ...k.schema, 'x-kubernetes-group-version-kind': [{ group: k.group, version: k.version, kind: k.kind }] } };
   if (!root) return { [schemaName(k)]: kindSchema(k) };
   const refs = new Set<string>();
   const out: Record<string, unknown> = {
@@ -129,9 +131,9 @@ function kindPaths(k: ApiKind) {
   };
 }
 
-/** The document of one group version, or undefined when no served kind is in it. */
-export function openapiDocument(path: string): object | undefined {
-  const kinds = KINDS.filter((k) => gvPath(k) === path);
+/** The document of one group version, or undefined when no served kind is in it (`served`: the lab's kinds). */
+export function openapiDocument(path: string, served: readonly ApiKind[] = KINDS): object | undefined {
+  const kinds = served.filter((k) => gvPath(k) === path);
   if (!kinds.length) return undefined;
   return {
     openapi: '3.0.0',
@@ -141,7 +143,7 @@ export function openapiDocument(path: string): object | undefined {
   };
 }
 
-export function openapiRoot(): object {
-  const paths = [...new Set(KINDS.map(gvPath))];
-  return { paths: Object.fromEntries(paths.map((p) => [p, { serverRelativeURL: `/openapi/v3/${p}?hash=${fnv(JSON.stringify(openapiDocument(p))).toString(16).toUpperCase()}` }])) };
+export function openapiRoot(served: readonly ApiKind[] = KINDS): object {
+  const paths = [...new Set(served.map(gvPath))];
+  return { paths: Object.fromEntries(paths.map((p) => [p, { serverRelativeURL: `/openapi/v3/${p}?hash=${fnv(JSON.stringify(openapiDocument(p, served))).toString(16).toUpperCase()}` }])) };
 }

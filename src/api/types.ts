@@ -110,6 +110,10 @@ export interface ApiKind {
   remove?(obj: K8sObject, ctx: WriteContext): Intent;
   /** The scale subresource (autoscaling/v1 Scale): the object's Scale, and a new Scale → an intent. */
   scale?: { get(obj: K8sObject): K8sObject; write(scale: K8sObject, ctx: WriteContext): Intent };
+  /** A kind only some labs have (Calico's CRDs: a Calico lab): discovery lists it, and requests reach it, in those alone. */
+  servedIn?(plan: Plan): boolean;
+  /** The kind's OpenAPI schema when kubernetes-models has none (a CRD's openAPIV3Schema), for `kubectl explain`. */
+  schema?: Record<string, unknown>;
 }
 
 export const apiVersionOf = (k: Pick<ApiKind, 'group' | 'version'>) => (k.group ? `${k.group}/${k.version}` : k.version);
@@ -173,7 +177,7 @@ export function uidOf(...parts: string[]): string {
 }
 
 /** Fills metadata the API server sets: uid, creationTimestamp, resourceVersion (a hash of the rest, so a change is a new version). */
-export function finish(obj: K8sObject, view: LabView, kind: Pick<ApiKind, 'kind'>, uidParts: string[] = []): K8sObject {
+export function finish(obj: K8sObject, view: Pick<LabView, 'lab' | 'createdAt' | 'kept'>, kind: Pick<ApiKind, 'kind'>, uidParts: string[] = []): K8sObject {
   const key = `${kind.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
   const kept = view.kept[key];
   const labCreated = isoSeconds(view.createdAt);

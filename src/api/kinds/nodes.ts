@@ -2,10 +2,13 @@
  * Nodes: one per lab node (a network namespace), with its address, pod CIDR and role; a failed node
  * NotReady, with the unreachable taint, as `podlab get nodes` shows it. Every node shares the host's
  * CPUs and memory, so each shows them as its capacity (kubectl describe node divides by it). In a
- * Calico lab its spec.podCIDR is kube-controller-manager's slice, not the node's Calico blocks. Read only.
+ * Calico lab a Node carries calico-node's annotations, and its spec.podCIDR is kube-controller-manager's
+ * slice, not the node's Calico blocks (those are BlockAffinities: calico.ts). Read only.
  */
 import { cpus, totalmem } from 'node:os';
 import { nodeFailed } from '../../runtime/status.ts';
+import type { CalicoNode } from '../../cni/calico/index.ts';
+import { nodeAnnotations } from '../../cni/calico/resources.ts';
 import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 import { isoSeconds } from '../../lib/time.ts';
 
@@ -20,13 +23,15 @@ function nodeObjects(view: LabView): K8sObject[] {
       kind: 'Node',
       metadata: {
         name: n.name,
+        // What calico-node writes on its Node: its BGP address per family and, with VXLAN, its tunnel address and VTEP MAC.
+        ...(plan.cni.type === 'calico' ? { annotations: nodeAnnotations({ name: n.name, ips: n.ips, cni: plan.cni as unknown as CalicoNode }, view.plan.nodeNetwork.cidrs ?? [view.plan.nodeNetwork.cidr]) } : {}),
         labels: {
           'kubernetes.io/hostname': n.name,
           'kubernetes.io/os': 'linux',
           ...(n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
         },
       },
-      // In a Calico lab kube-controller-manager's slice (or none), not the node's Calico blocks.
+      // In a Calico lab kube-controller-manager's slice (or none), not the node's Calico blocks: those are BlockAffinities (calico.ts).
       spec: { ...(n.kubePodCidrs.length ? { podCIDR: n.kubePodCidrs[0], podCIDRs: n.kubePodCidrs } : {}), ...(failed ? { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: at }, { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: at }] } : {}) },
       status: {
         capacity: resources,
@@ -48,7 +53,6 @@ function nodeObjects(view: LabView): K8sObject[] {
         nodeInfo: { kubeletVersion: 'podlab', containerRuntimeVersion: 'podlab://sandbox', osImage: 'podlab node (network namespace)', kernelVersion: '', operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch },
       },
     };
-    void plan;
     return finish(obj, view, nodeKind);
   });
 }
