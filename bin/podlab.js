@@ -50,7 +50,7 @@ const SEE = { entry: 'src/cli/see-main.ts', bundle: 'see.cjs', takes: namesNoFil
 
 /**
  * Commands that run from a bundle of their own, with only what they load (src/cli/<…>-main.ts):
- * `up`; and `down`, `status`, `get`, `exec`, `logs`, `events`, `check`, `scenario`, `pod`,
+ * `up`; and `down`, `status`, `get`, `exec`, `logs`, `events`, `calicoctl`, `check`, `scenario`, `pod`,
  * `scale`, `node`, `set`, `dns`, `trace`, `explain`, `graph` and `capture` of a lab named by its
  * name (a lab file needs the compiler).
  * Any other command line, `podlab --prefix x up …` too, runs the whole CLI (podlab.cjs).
@@ -63,6 +63,7 @@ const COMMANDS = {
   exec: LIVE,
   logs: LIVE,
   events: LIVE,
+  calicoctl: LIVE,
   check: CHECK,
   scenario: CHECK,
   pod: CHECK,

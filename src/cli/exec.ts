@@ -22,6 +22,7 @@ with -c in that container's own view. Examples:
   podlab exec services client -- curl -sS web
   podlab exec services node/worker-1 -- hostname
   podlab exec calico node/c1-master1 -- birdc show protocols   (Calico: that node's BIRD)
+  podlab exec calico node/c1-node1 -- calicoctl node status    (Calico: podlab calicoctl, on that node)
   podlab exec services web-1 -c http-echo -- id`)
     .action(async (arg: string, target: string, command: string[], opts: { namespace?: string; container?: string }) => {
       target = inNamespace(target, opts.namespace);

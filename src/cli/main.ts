@@ -34,6 +34,7 @@ import { registerKubeconfig } from './kubeconfig.ts';
 import { registerGet } from './get.ts';
 import { registerUi } from './ui.ts';
 import { registerPolicy } from './policy.ts';
+import { registerCalicoctl } from './calicoctl.ts';
 
 const program = podlabProgram();
 program
@@ -79,5 +80,6 @@ registerTrace(program);
 registerGet(program);
 registerUi(program);
 registerPolicy(program);
+registerCalicoctl(program);
 
 runProgram(program);

@@ -289,6 +289,9 @@ export const CODES = {
   PL3150: 'not a drawing format',
   PL3151: '--checks needs a lab that is up',
   PL3160: "a container's command is not on this host (warning)",
+  // podlab calicoctl (src/cli/calicoctl.ts): PL3170–PL3174.
+  PL3170: 'lab is not Calico',
+  PL3171: 'no such IP pool',
   ...COREFILE_CODES,
 } as const;
 

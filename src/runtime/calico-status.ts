@@ -2,7 +2,8 @@
  * What `podlab status` adds for a Calico lab: its IP pool, the blocks each node holds (its
  * blackhole routes, read live; a borrowed address shows as a /32 route to a pod on a node that
  * does not hold its block) and each node's BGP sessions as its BIRD reports them (`birdc show
- * protocols` on the node's control socket). Read only: `ip -j route` and `birdc` through the Executor.
+ * protocols` on the node's control socket, `birdProtocols`, which `podlab calicoctl node status` reads
+ * too). Read only: `ip -j route` and `birdc` through the Executor.
  */
 import { birdSocket, type CalicoNode } from '../cni/calico/index.ts';
 import { parseBirdProtocols } from '../check/kinds/bgp.ts';
@@ -33,6 +34,16 @@ export interface CalicoStatus {
   pools6?: CalicoNode['pools'];
 }
 
+/**
+ * `birdc show protocols` asked of a node's BIRD on its control socket under the lab's state
+ * directory `run` (what `podlab status` and `podlab calicoctl node status` read); `answered` false
+ * when BIRD is not there (stopped, crashed, or a VXLAN lab's node, which runs none).
+ */
+export async function birdProtocols(ex: Executor, run: string, node: string): Promise<{ answered: boolean; stdout: string }> {
+  const r = await ex.run(['birdc', '-s', birdSocket(run, node), 'show', 'protocols'], { timeoutMs: 5000 });
+  return { answered: r.exitCode === 0, stdout: r.stdout };
+}
+
 export async function calicoStatus(ex: Executor, state: LabState): Promise<CalicoStatus | undefined> {
   const nodes = state.plan.nodes.filter((n) => n.cni.type === 'calico');
   if (!nodes.length) return undefined;
@@ -58,8 +69,8 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
         const base = { name: n.name, selected: c.selected, plannedBlocks: c.blocks, blocks, borrowed: c.borrowed ?? [] };
         // VXLAN (vxlan-v6.calico in IPv6): the IPv6 blocks, no sessions.
         if (c.routing.kind !== 'bgp') return { ...base, ...(c.ipv6 ? { ipv6: { selected: c.ipv6.selected, plannedBlocks: c.ipv6.blocks, blocks: blocks6, borrowed: c.ipv6.borrowed, bgp: [] } } : {}) };
-        const r = await ex.run(['birdc', '-s', birdSocket(state.plan.stateDir, n.name), 'show', 'protocols'], { timeoutMs: 5000 });
-        const rows = r.exitCode === 0 ? parseBirdProtocols(r.stdout) : [];
+        const r = await birdProtocols(ex, state.plan.stateDir, n.name);
+        const rows = r.answered ? parseBirdProtocols(r.stdout) : [];
         const routing = c.routing;
         const session = (p: { node: string; protocol: string }) => {
           const row = rows.find((x) => x.name === p.protocol);
@@ -67,7 +78,7 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
         };
         return {
           ...base,
-          ...(r.exitCode === 0 && rows.length ? {} : { birdDown: true }),
+          ...(r.answered && rows.length ? {} : { birdDown: true }),
           bgp: routing.peers.map(session),
           ...(c.ipv6 ? { ipv6: { selected: c.ipv6.selected, plannedBlocks: c.ipv6.blocks, blocks: blocks6, borrowed: c.ipv6.borrowed, bgp: (routing.peers6 ?? []).map(session) } } : {}),
         };

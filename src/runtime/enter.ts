@@ -9,6 +9,7 @@ import { birdSocket } from '../cni/calico/index.ts';
 import { isAlive } from './procs.ts';
 import { joinArgs, nodeSandboxPid, sandboxPid } from './sandbox-join.ts';
 import { RuntimeError } from './errors.ts';
+import { PACKAGE_ROOT } from './build-dir.ts';
 
 export class TargetError extends RuntimeError {}
 
@@ -88,10 +89,16 @@ export function execArgv(state: LabState, target: string, container?: string): s
 /**
  * The command `podlab exec` runs in a target. On a Calico BGP node, `birdc` (or `birdcl`) without
  * `-s` talks to that node's BIRD: its control socket is under the lab's state directory, not
- * BIRD's default /run/bird/bird.ctl, so `-s <socket>` is added. Anything else runs as written.
+ * BIRD's default /run/bird/bird.ctl, so `-s <socket>` is added. On any Calico node `calicoctl …`
+ * is `podlab calicoctl <lab> …` (no calicoctl binary is installed; its `node status` is the node's
+ * own, as calicoctl run on a node reports it). Anything else runs as written.
  */
 export function targetCommand(state: LabState, target: string, command: readonly string[]): string[] {
   const node = state.plan.nodes.find((n) => `node/${n.name}` === target);
+  if (node?.cni.type === 'calico' && command[0] === 'calicoctl') {
+    const nodeStatus = command[1] === 'node' && command[2] === 'status' && !command.includes('--node');
+    return [process.execPath, `${PACKAGE_ROOT}bin/podlab.js`, 'calicoctl', state.lab, ...command.slice(1), ...(nodeStatus ? ['--node', node.name] : [])];
+  }
   const bgp = node?.cni.type === 'calico' && (node.cni as unknown as { routing: { kind: string } }).routing.kind === 'bgp';
   if (!node || !bgp || !['birdc', 'birdcl'].includes(command[0] ?? '') || command.includes('-s')) return [...command];
   return [command[0]!, '-s', birdSocket(stateDir(state.lab), node.name), ...command.slice(1)];
