@@ -101,22 +101,26 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
     if (t.outcome === 'dropped' && t.policy && protocol !== 'icmp') {
       // Confirm by the counters: one more probe, and the rule that counted it.
       const x = await explainLive(ex, state, { from, to, port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' });
-      const fired = Object.values(x.observed?.fired ?? {}).flat().find((r) => /isolated for|no rule allowed|^cnp\/\S+ \S+ .*\bDeny\b/.test(r.comment));
       const c0 = x.cases.find((k) => !k.allowed) ?? x.cases[0]!;
       const side = !c0.egress.allowed ? c0.egress : c0.ingress;
+      // The denying rule of this side only, on its node: checks run side by side, and another
+      // probe's denial elsewhere grows other counters in the same moment.
+      const chain = side.cluster ? `cnp.${side.cluster.policy}.${side.direction}` : `${side.direction}.${side.subject}`;
+      const rules = side.node ? (x.observed?.fired[side.node] ?? []) : Object.values(x.observed?.fired ?? {}).flat();
+      const fired = rules.find((r) => r.chain === chain && /isolated for|no rule allowed|^cnp\/\S+ \S+ .*\bDeny\b/.test(r.comment));
+      const action = state.plan.networkPolicy?.denyAction ?? 'drop';
       if (side.cluster) {
         const cnp = side.cluster;
         const what = `ClusterNetworkPolicy ${cnp.policy} (${cnp.tier} tier, priority ${cnp.priority}), rule ${side.direction}[${cnp.index}]${cnp.name ? ` "${cnp.name}"` : ''}: ${cnp.action}`;
         const passed = side.passed?.length ? `, after ${side.passed.map((p) => `${p.policy} passed it on`).join(', ')}` : '';
         if (fired) return { cause: `denied by ${what} (${side.direction} of ${side.subject}${passed}; its rule in chain ${fired.chain} counted the packet)`, settled: true };
-        return { cause: `${what} should deny it (${side.direction} of ${side.subject}), but no policy counter moved`, settled: false };
+        return { cause: `${what} should deny it (${side.direction} of ${side.subject}), but its rule in chain ${chain} did not count the probe`, settled: false };
       }
       const pols = side.selecting.map((s) => s.policy);
       const named = pols.map((p) => `${p.split('/')[1]} in namespace ${p.split('/')[0]}`).join(', ');
       const tiers = side.passed?.length ? `; ${side.passed.map((p) => `ClusterNetworkPolicy ${p.policy} passed it on to the NetworkPolicies`).join(', ')}` : '';
-      const action = state.plan.networkPolicy?.denyAction ?? 'drop';
       if (fired) return { cause: `${action === 'drop' ? 'dropped' : 'rejected'} by NetworkPolicy ${named} (${side.direction} of ${side.subject}: no rule allows it${tiers}; the ${action} rule in chain ${fired.chain} counted the packet)`, settled: true };
-      return { cause: `NetworkPolicy ${named} should drop it (${side.direction} of ${side.subject}), but no policy counter moved`, settled: false };
+      return { cause: `NetworkPolicy ${named} should ${action} it (${side.direction} of ${side.subject}), but its ${action} rule in chain ${chain} did not count the probe`, settled: false };
     }
     return undefined;
   } catch (e) {

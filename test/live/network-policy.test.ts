@@ -127,10 +127,15 @@ for (const [mode, cni, policyDenyAction] of MODES) {
         expect(r.stdout).toMatch(/counter packets [1-9]\d* bytes \d+ accept comment "x\/web-81 ingress\[0\] ports\[0\]"/);
         const deny = await inLab(readState(name)!, 'node/worker-1', ['nft', 'list', 'chain', 'ip', 'podlab-policy', 'ingress.x/x-a']);
         expect(deny.stdout).toMatch(new RegExp(`counter packets [1-9]\\d* bytes \\d+ ${policyDenyAction.toLowerCase()} comment "x/x-a isolated for ingress`));
-        // A check that expected to reach names the policy and the rule that counted it, and stops there.
-        const c = await runCheck(readState(name)!, { ...tableOf(readState(name)!).matrix.cells[0]!, name: 'z-c → x-a:80', from: { kind: 'pod', name: 'z-c' }, to: { kind: 'pod', name: 'x-a', ip: ip('x-a') }, port: 80, expect: 'reach', timeoutMs: 5000 } as PlanCheck);
+        // A check that expected to reach names the policy and the rule that counted it, and stops
+        // there; run beside another denied check, each names its own pod's rule, not the other's.
+        const reach = (from: string, to: string) => runCheck(readState(name)!, { ...tableOf(readState(name)!).matrix.cells[0]!, name: `${from} → ${to}:80`, from: { kind: 'pod', name: from }, to: { kind: 'pod', name: to, ip: ip(to) }, port: 80, expect: 'reach', timeoutMs: 5000 } as PlanCheck);
+        const [c, other] = await Promise.all([reach('z-c', 'x-a'), reach('y-b', 'x-c')]);
         expect(c).toMatchObject({ status: 'fail', settled: true });
-        expect(c.seen).toMatch(new RegExp(`^${policyDenyAction === 'Drop' ? 'dropped' : 'rejected'} by NetworkPolicy default-deny-ingress in namespace x, web-81 in namespace x \\(ingress of x/x-a: no rule allows it; the ${policyDenyAction.toLowerCase()} rule in chain ingress\\.x/x-a counted the packet\\)`));
+        const word = policyDenyAction === 'Drop' ? 'dropped' : 'rejected';
+        expect(c.seen).toMatch(new RegExp(`^${word} by NetworkPolicy default-deny-ingress in namespace x, web-81 in namespace x \\(ingress of x/x-a: no rule allows it; the ${policyDenyAction.toLowerCase()} rule in chain ingress\\.x/x-a counted the packet\\)`));
+        expect(other).toMatchObject({ status: 'fail', settled: true });
+        expect(other.seen).toMatch(new RegExp(`^${word} by NetworkPolicy default-deny-ingress in namespace x \\(ingress of x/x-c: no rule allows it; the ${policyDenyAction.toLowerCase()} rule in chain ingress\\.x/x-c counted the packet\\)`));
       } finally {
         await deletePolicy(ex, readState(name)!, 'x', 'web-81');
       }
