@@ -12,7 +12,7 @@ import { normalizeContainer } from '../compile/lab.ts';
 import { expandDeployments } from '../compile/loops.ts';
 import { hostProblem } from '../compile/rules-ingress.ts';
 import { resolvConf } from '../dns/cluster.ts';
-import { PATH_TYPES, INGRESS, type Ingress, type IngressBackend } from '../ingress/types.ts';
+import { annotationBool, PATH_TYPES, INGRESS, type Ingress, type IngressBackend } from '../ingress/types.ts';
 import { normalizeIngress } from '../ingress/normalize.ts';
 import { validateObject } from '../k8s/api-schema.ts';
 import { convertManifests, formatObjectPath, type LabContext } from '../k8s/manifests.ts';
@@ -234,7 +234,7 @@ export function ingressOf(kind: ApiKind, obj: K8sObject, view: LabView): Warned<
       });
   });
   for (const [k, v] of Object.entries(normalized.annotations)) {
-    if ((k === INGRESS.useRegex || k === INGRESS.sslRedirect || k === INGRESS.forceSslRedirect) && v !== 'true' && v !== 'false') causes.push({ field: `metadata.annotations[${k}]`, message: `Invalid value: "${v}": write "true" or "false"` });
+    if ((k === INGRESS.useRegex || k === INGRESS.sslRedirect || k === INGRESS.forceSslRedirect) && annotationBool(v) === undefined) causes.push({ field: `metadata.annotations[${k}]`, message: `Invalid value: "${v}": write "true" or "false"` });
     if (k.endsWith('/rewrite-target') && /[\s"';{}]/.test(v)) causes.push({ field: `metadata.annotations[${k}]`, message: `Invalid value: "${v}": a rewrite target is a path such as /$2, without spaces, quotes, ';' or braces` });
   }
   // Another Ingress of the controller serving the same host and path first: ingress-nginx refuses the second.

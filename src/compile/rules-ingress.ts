@@ -5,7 +5,7 @@
  */
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
-import { INGRESS, PATH_TYPES, served, type IngressBackend } from '../ingress/types.ts';
+import { annotationBool, INGRESS, PATH_TYPES, served, type IngressBackend } from '../ingress/types.ts';
 import { buildRoutes, pathRegex } from '../ingress/router.ts';
 import { nearest } from '../lib/edit-distance.ts';
 import { compareText } from '../lib/order.ts';
@@ -98,8 +98,8 @@ const ingressesAreValid: Rule = (lab, out) => {
         const near = nearest(k, understood);
         out.push(warning('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is not one podlab's controller acts on: it does nothing here`, near ? `Did you mean ${near}?` : `podlab's controller acts on ${understood.join(', ')} (docs/ingress.md).`));
       }
-      if ((k === INGRESS.sslRedirect || k === INGRESS.forceSslRedirect || k === INGRESS.useRegex) && v !== 'true' && v !== 'false')
-        out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is "${v}"`, "Write 'true' or 'false'."));
+      if ((k === INGRESS.sslRedirect || k === INGRESS.forceSslRedirect || k === INGRESS.useRegex) && annotationBool(v) === undefined)
+        out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is "${v}"`, "Write 'true' or 'false' (ingress-nginx also reads 1, t, True, TRUE and 0, f, False, FALSE)."));
       // The target goes into nginx.conf as one token of `rewrite … <target> break;`.
       if (k === INGRESS.rewriteTarget && !NGINX_TOKEN.test(v))
         out.push(diag('PL2260', ingPath(i.name, 'annotations', k), `annotation ${k} of ${where} is "${v}": a rewrite target is a path such as /$2, without spaces, quotes, ';' or braces`, 'Write the path the backend should see, with $1, $2 … for the groups of the path\'s regular expression (docs/ingress.md).'));

@@ -29,7 +29,7 @@
  * failing checks, and the nginx renderer (nginx-conf.ts) turns routes into locations that nginx's
  * own matching resolves the same way (test/unit/ingress-router.test.ts checks both on one table).
  */
-import { INGRESS, ingressKey, type Ingress, type IngressBackend, type PathType } from './types.ts';
+import { annotationBool, INGRESS, ingressKey, type Ingress, type IngressBackend, type PathType } from './types.ts';
 import { certFor, serverCerts } from './tls.ts';
 import { compareText } from '../lib/order.ts';
 
@@ -154,8 +154,8 @@ export function pathMatches(pathType: PathType, path: string, request: string): 
  */
 export function httpsRedirectOf(annotations: Readonly<Record<string, string>>, tlsHost: boolean, path: string): HttpsRedirect | undefined {
   if (INGRESS.noTlsRedirectLocations.some((l) => path.startsWith(l))) return undefined;
-  if (annotations[INGRESS.forceSslRedirect] === 'true') return 'force-ssl-redirect';
-  return tlsHost && annotations[INGRESS.sslRedirect] !== 'false' ? 'ssl-redirect' : undefined;
+  if (annotationBool(annotations[INGRESS.forceSslRedirect]) === true) return 'force-ssl-redirect';
+  return tlsHost && annotationBool(annotations[INGRESS.sslRedirect]) !== false ? 'ssl-redirect' : undefined;
 }
 
 /**
@@ -178,7 +178,7 @@ export function buildRoutes(ingresses: readonly Ingress[]): RouteTable {
   for (const ing of [...ingresses].sort((a, b) => compareText(ingressKey(a), ingressKey(b)))) {
     const own = ing.defaultBackend ? { ingress: ingressKey(ing), namespace: ing.namespace, backend: ing.defaultBackend } : undefined;
     if (own && !ing.rules.length && !defaultBackend) defaultBackend = own;
-    const useRegex = ing.annotations[INGRESS.useRegex] === 'true';
+    const useRegex = annotationBool(ing.annotations[INGRESS.useRegex]) === true;
     const target = ing.annotations[INGRESS.rewriteTarget];
     ing.rules.forEach((rule, ri) => {
       const key = (rule.host ?? '').toLowerCase();

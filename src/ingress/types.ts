@@ -27,6 +27,18 @@ export const INGRESS = {
   noTlsRedirectLocations: ['/.well-known/acme-challenge'],
 } as const;
 
+/**
+ * A boolean annotation as ingress-nginx reads it (parser.GetBoolAnnotation → Go's strconv.ParseBool):
+ * 1, t, T, TRUE, true, True are true; 0, f, F, FALSE, false, False are false; anything else (or
+ * nothing) undefined, and validation refuses it (PL2260).
+ */
+export function annotationBool(v: string | undefined): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  return undefined;
+}
+
 /** A Service port, by number or by name, of a Service in the Ingress's namespace. */
 export interface IngressBackend {
   service: string;

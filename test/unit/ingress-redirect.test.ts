@@ -90,6 +90,14 @@ describe('ssl-redirect: on by default for a host with TLS', () => {
     expect(conf([{ ...tls, annotations: { [SSL]: 'true' } }])).toBe(conf([tls]));
   });
 
+  it('the values are read as ingress-nginx reads them (Go strconv.ParseBool): False, 0, f opt out; True, 1, t force', () => {
+    for (const v of ['False', 'FALSE', '0', 'f']) expect(meets([{ ...tls, annotations: { [SSL]: v } }], 'shop.example.com', '/api'), v).toBe('rule');
+    for (const v of ['True', 'TRUE', '1', 't']) expect(meets([ingress('plain', [rule('plain.example.com', '/')], { annotations: { [FORCE]: v } })], 'plain.example.com'), v).toBe('308 (force-ssl-redirect)');
+    const lab = (v: string) => validateValue({ name: 'b', nodes: { n: {} }, pods: { w: { node: 'n', labels: { app: 'w' }, containers: [{ name: 'w', workload: { kind: 'http-echo' } }] } }, services: { web: { selector: { app: 'w' }, ports: [{ port: 80, targetPort: 8080 }] } }, ingresses: { shop: { annotations: { [SSL]: v }, rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } } }, 'b.lab.ts');
+    expect(lab('False').diagnostics.filter((d) => d.code === 'PL2260')).toEqual([]);
+    expect(lab('yes').diagnostics.filter((d) => d.code === 'PL2260').map((d) => d.message)).toEqual([`annotation ${SSL} of Ingress "default/shop" is "yes"`]);
+  });
+
   it('a tls entry without secretName: the default certificate, and still a TLS host', () => {
     const fake = ingress('shop', [rule('shop.example.com', '/')], { tls: [{ hosts: ['shop.example.com'] }] });
     expect(meets([fake], 'shop.example.com')).toBe('308 (ssl-redirect)');
