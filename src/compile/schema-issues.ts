@@ -12,8 +12,27 @@ export { nearest };
 
 type Issue = z.core.$ZodIssue;
 
-export function issuesToDiagnostics(issues: readonly Issue[]): Diagnostic[] {
-  return withoutMissingMisspelt(issues.flatMap((i) => one(i)));
+/** `root`: the value that was parsed, so a wrong value can be named and matched to the one meant. */
+export function issuesToDiagnostics(issues: readonly Issue[], root?: unknown): Diagnostic[] {
+  return withoutMissingMisspelt(issues.flatMap((i) => one(i, root)));
+}
+
+/** The value at `path` in `root`, if there is one. */
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** PL1001 for a value not among `values`: the value written, and the one meant when one is near (a case slip, a typo). */
+function notOneOf(path: Path, values: readonly unknown[], written: unknown): Diagnostic {
+  const options = values.map((v) => JSON.stringify(v)).join(', ');
+  const strings = values.filter((v): v is string => typeof v === 'string');
+  const near = typeof written === 'string' ? nearest(written, strings) : undefined;
+  return diag('PL1001', path, `must be one of ${options}${written !== undefined ? ` (got ${JSON.stringify(written)})` : ''}`, near ? didYouMean(near) : undefined);
 }
 
 /** PL1002's hint when a near property exists, and the pattern that reads that name back. */
@@ -33,7 +52,7 @@ function withoutMissingMisspelt(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.filter((d) => d.code !== 'PL1003' || !meant.has(JSON.stringify(d.path)));
 }
 
-function one(issue: Issue): Diagnostic[] {
+function one(issue: Issue, root?: unknown): Diagnostic[] {
   const path = issue.path as Path;
   switch (issue.code) {
     case 'unrecognized_keys':
@@ -47,17 +66,17 @@ function one(issue: Issue): Diagnostic[] {
       }
       return [diag('PL1004', path, `expected ${issue.expected}, ${issue.message.replace(/^.*received /, 'got ')}`)];
     case 'invalid_value':
-      return [diag('PL1001', path, `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`)];
+      return [notOneOf(path, issue.values, valueAt(root, path))];
     case 'invalid_format':
       return [diag(/DNS-1123/.test(issue.message) ? 'PL1005' : 'PL1001', path, issue.message)];
     case 'invalid_union': {
       const u = issue as Issue & { note?: string; options?: unknown[]; errors: Issue[][] };
       if (u.note === 'No matching discriminator') {
-        return [diag('PL1001', path, `must be one of ${(u.options ?? []).map((v) => JSON.stringify(v)).join(', ')}`)];
+        return [notOneOf(path, u.options ?? [], undefined)];
       }
       // Report the alternative that got furthest (fewest issues) rather than all of them.
       const best = [...u.errors].sort((a, b) => a.length - b.length)[0] ?? [];
-      return best.flatMap((sub) => one({ ...sub, path: [...path, ...sub.path] } as Issue));
+      return best.flatMap((sub) => one({ ...sub, path: [...path, ...sub.path] } as Issue, root));
     }
     case 'too_small':
     case 'too_big':

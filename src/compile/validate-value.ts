@@ -27,7 +27,7 @@ export function validateValue(value: unknown, file: string, text?: string, optio
   const parsed = hasErrors(manifests.diagnostics) ? undefined : labSchema.safeParse(manifests.value);
   let diagnostics: Diagnostic[] = manifests.diagnostics;
   let lab: Lab | undefined;
-  if (parsed && !parsed.success) diagnostics = [...diagnostics, ...issuesToDiagnostics(parsed.error.issues)];
+  if (parsed && !parsed.success) diagnostics = [...diagnostics, ...issuesToDiagnostics(parsed.error.issues, manifests.value)];
   else if (parsed) {
     lab = normalize(parsed.data as LabSpec, file);
     diagnostics = [...diagnostics, ...runRules(lab)];

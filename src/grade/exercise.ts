@@ -83,7 +83,7 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
   const own: Diagnostic[] = [];
   const labs: Diagnostic[] = [];
   const parsed = exerciseSchema.safeParse(out.exercise);
-  if (!parsed.success) own.push(...issuesToDiagnostics(parsed.error.issues));
+  if (!parsed.success) own.push(...issuesToDiagnostics(parsed.error.issues, out.exercise));
   own.push(...submissionPathProblems(raw.submission));
   const items = rubricItems(raw.rubric);
   own.push(...duplicateIds(items));
