@@ -38,6 +38,9 @@ export interface LabView {
   /** Deployments (their pods are in `pods`), and whether the lab runs control loops at all. */
   deployments?: readonly { name: string }[];
   loops?: unknown;
+  /** The lab's policies (a check that expects no answer is then most likely a policy's). */
+  networkPolicies?: readonly unknown[];
+  clusterNetworkPolicies?: readonly unknown[];
 }
 
 /** Where the check runs, resolved. */

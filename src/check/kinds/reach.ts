@@ -91,8 +91,20 @@ export function validateReach(lab: LabView, c: ReachCheck<'lab', ReachKindName>,
       ),
     );
   const target = lab.pods.find((p) => p.name === c.to);
-  if (target && c.port && c.expect === 'reach' && !target.containers.some((k) => k.ports.some((p) => p.containerPort === c.port)))
+  const declared = target?.containers.some((k) => k.ports.some((p) => p.containerPort === c.port));
+  if (target && c.port && c.expect === 'reach' && !declared)
     out.push(warning('PL2014', at('port'), `check "${c.name}" expects pod "${target.name}" to answer on port ${c.port}, but none of its containers declares it`));
+  // In a lab with policies, a check that expects no answer from a closed port passes on the refusal: it says nothing of the policies.
+  const policies = !!(lab.networkPolicies?.length || lab.clusterNetworkPolicies?.length);
+  if (target && c.port && c.kind !== 'ping' && c.expect !== 'reach' && !declared && policies)
+    out.push(
+      warning(
+        'PL2014',
+        at('port'),
+        `check "${c.name}" expects pod "${target.name}" not to answer on port ${c.port}, which none of its containers declares: nothing listens there, so it passes whether or not a policy stops it`,
+        `Aim it at a port the pod serves (${target.containers.flatMap((k) => k.ports.map((p) => p.containerPort)).join(', ') || 'it declares none'}), so that only a policy can make it pass.`,
+      ),
+    );
 }
 
 export function planReach<K extends ReachKindName>(c: ReachCheck<'lab', K>, peers: Peers): ReachCheck<'plan', K> {
