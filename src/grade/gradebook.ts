@@ -19,6 +19,9 @@ export function resultsJson(r: SubmissionResult): string {
 export function feedbackText(r: SubmissionResult): string {
   const v = visible;
   const lines = [`# ${v(r.exercise)}: ${v(r.student)}`, '', `Score: ${r.score} / ${r.max}${r.status === 'error' ? ` — not graded: ${v(r.message ?? '')}` : ''}`, ''];
+  // The values this student's task was given (`podlab exercise show --student`): the rubric checks those, not another student's.
+  const variant = Object.entries(r.variant ?? {});
+  if (variant.length) lines.push(`Your variant: ${variant.map(([k, x]) => `${v(k)} = ${v(String(x))}`).join(', ')} (the rubric checks these values).`, '');
   if (r.ignored?.length) {
     lines.push(`Not taken from your submission: ${r.ignored.map((p) => `\`${v(p)}\``).join(', ')}. This exercise takes only some parts of a lab from a submission; the starter's are used for the rest.`, '');
   }

@@ -122,6 +122,11 @@ describe('feedback and gradebook', () => {
     expect(f).not.toMatch(/secret|hidden hint|NXDOMAIN/);
   });
 
+  it("feedback names the student's variant (the values the rubric checks), and nothing when the exercise has none", () => {
+    expect(feedbackText(result({ variant: { host: 'store.example.com' } }))).toContain('Score: 3 / 6\n\nYour variant: host = store.example.com (the rubric checks these values).\n');
+    expect(feedbackText(result())).not.toContain('Your variant');
+  });
+
   it('feedback of an ungradable submission says why, with the lab\'s diagnostics', () => {
     const f = feedbackText(result({ status: 'error', reason: 'invalid-lab', message: 'the lab is not valid', score: 0, diagnostics: [{ code: 'PL4001', severity: 'error', path: ['dns', 'corefile'], message: 'Corefile 1:6: never closed', line: 3, column: 5 }] }));
     expect(f).toContain('Score: 0 / 6 — not graded: the lab is not valid');
