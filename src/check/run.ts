@@ -53,17 +53,18 @@ export function liveCheck<C extends PlanCheck>(state: LabState, c: C): C {
 }
 
 /**
- * Whether the policies in force drop every packet of a TCP, UDP or HTTP check whichever endpoint
+ * Whether the policies in force drop every packet of a TCP, UDP, HTTP or ping check whichever endpoint
  * it meets (src/trace/explain.ts on the live view): then silence is its answer, and an attempt
  * waits POLICY.dropSilenceMs for it instead of a second. The verdict is still the packets': an
  * answer within that time is an answer (a policy just allowed it, or the prediction is wrong).
  */
 function policyDropsCheck(state: LabState, c: ProbeCheck): boolean {
-  if (!state.plan.networkPolicy || !isReach(c) || c.kind === 'ping') return false;
+  if (!state.plan.networkPolicy || !isReach(c)) return false;
   const to = targetRef(c);
   if (!to) return false;
   try {
-    const x = explain(liveView(state), { from: sourceRef(c), to, port: portOf(c), protocol: c.kind === 'udp' ? 'UDP' : 'TCP', family: c.to.ip.includes(':') ? 'IPv6' : 'IPv4' });
+    const family = c.to.ip.includes(':') ? 'IPv6' : 'IPv4';
+    const x = explain(liveView(state), c.kind === 'ping' ? { from: sourceRef(c), to, protocol: 'ICMP', family } : { from: sourceRef(c), to, port: portOf(c), protocol: c.kind === 'udp' ? 'UDP' : 'TCP', family });
     return policyDrops(state, x);
   } catch {
     return false; // an end explain cannot resolve: no prediction, a full attempt

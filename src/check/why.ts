@@ -13,7 +13,8 @@
 import type { PlanCheck } from '../plan/plan.ts';
 import { processAgeMs } from '../lib/proc.ts';
 import type { Executor } from '../runtime/exec.ts';
-import { explainLive } from '../runtime/explain.ts';
+import { explainLive, liveView } from '../runtime/explain.ts';
+import { explain, type ExplainRequest } from '../trace/explain.ts';
 import type { LabState } from '../runtime/state.ts';
 import { traceLive } from '../runtime/trace.ts';
 import { TraceProblem } from '../trace/ends.ts';
@@ -87,6 +88,35 @@ function startingUp(state: LabState, pod: LabState['plan']['pods'][number]): boo
   });
 }
 
+/**
+ * A connection the policies deny, confirmed by the counters: one more probe, and the denying rule
+ * of the judged side that counted it. Settled when it did.
+ */
+async function policyCause(ex: Executor, state: LabState, req: ExplainRequest): Promise<Cause> {
+  const x = await explainLive(ex, state, req);
+  const c0 = x.cases.find((k) => !k.allowed) ?? x.cases[0]!;
+  const side = !c0.egress.allowed ? c0.egress : c0.ingress;
+  // The denying rule of this side only, on its node: checks run side by side, and another
+  // probe's denial elsewhere grows other counters in the same moment.
+  const chain = side.cluster ? `cnp.${side.cluster.policy}.${side.direction}` : `${side.direction}.${side.subject}`;
+  const rules = side.node ? (x.observed?.fired[side.node] ?? []) : Object.values(x.observed?.fired ?? {}).flat();
+  const fired = rules.find((r) => r.chain === chain && /isolated for|no rule allowed|^cnp\/\S+ \S+ .*\bDeny\b/.test(r.comment));
+  const action = state.plan.networkPolicy?.denyAction ?? 'drop';
+  if (side.cluster) {
+    const cnp = side.cluster;
+    const what = `ClusterNetworkPolicy ${cnp.policy} (${cnp.tier} tier, priority ${cnp.priority}), rule ${side.direction}[${cnp.index}]${cnp.name ? ` "${cnp.name}"` : ''}: ${cnp.action}`;
+    const passed = side.passed?.length ? `, after ${side.passed.map((p) => `${p.policy} passed it on`).join(', ')}` : '';
+    if (fired) return { cause: `denied by ${what} (${side.direction} of ${side.subject}${passed}; its rule in chain ${fired.chain} counted the packet)`, settled: true };
+    return { cause: `${what} should deny it (${side.direction} of ${side.subject}), but its rule in chain ${chain} did not count the probe`, settled: false };
+  }
+  const pols = side.selecting.map((s) => s.policy);
+  const named = pols.map((p) => `${p.split('/')[1]} in namespace ${p.split('/')[0]}`).join(', ');
+  const tiers = side.passed?.length ? `; ${side.passed.map((p) => `ClusterNetworkPolicy ${p.policy} passed it on to the NetworkPolicies`).join(', ')}` : '';
+  const why = req.protocol === 'ICMP' && side.selecting.some((s) => s.rules.length) ? 'no rule without ports allows a ping' : 'no rule allows it';
+  if (fired) return { cause: `${action === 'drop' ? 'dropped' : 'rejected'} by NetworkPolicy ${named} (${side.direction} of ${side.subject}: ${why}${tiers}; the ${action} rule in chain ${fired.chain} counted the packet)`, settled: true };
+  return { cause: `NetworkPolicy ${named} should ${action} it (${side.direction} of ${side.subject}), but its ${action} rule in chain ${chain} did not count the probe`, settled: false };
+}
+
 /** Why a check that should reach did not; undefined when podlab cannot tell (then the runner keeps retrying). */
 export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeCheck): Promise<Cause | undefined> {
   if (!isReach(c) || c.expect !== 'reach') return undefined;
@@ -96,32 +126,12 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
   const port = portOf(c);
   const protocol = c.kind === 'ping' ? 'icmp' : c.kind === 'udp' ? 'udp' : 'tcp';
   try {
+    // A ping meets the policies too (only a rule without ports admits it): explain judges it.
+    const ping: ExplainRequest = { from, to, protocol: 'ICMP', family: (c.to as { ip: string }).ip.includes(':') ? 'IPv6' : 'IPv4' };
+    if (protocol === 'icmp' && state.plan.networkPolicy && !explain(liveView(state), ping).allowed) return await policyCause(ex, state, ping);
     const t = await traceLive(ex, state, { from, to, ...(port !== undefined && protocol !== 'icmp' ? { port } : {}), protocol }, { probe: false });
     if (t.outcome === 'dropped' && /no ready endpoints/.test(t.reason)) return { cause: t.reason, settled: true };
-    if (t.outcome === 'dropped' && t.policy && protocol !== 'icmp') {
-      // Confirm by the counters: one more probe, and the rule that counted it.
-      const x = await explainLive(ex, state, { from, to, port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' });
-      const c0 = x.cases.find((k) => !k.allowed) ?? x.cases[0]!;
-      const side = !c0.egress.allowed ? c0.egress : c0.ingress;
-      // The denying rule of this side only, on its node: checks run side by side, and another
-      // probe's denial elsewhere grows other counters in the same moment.
-      const chain = side.cluster ? `cnp.${side.cluster.policy}.${side.direction}` : `${side.direction}.${side.subject}`;
-      const rules = side.node ? (x.observed?.fired[side.node] ?? []) : Object.values(x.observed?.fired ?? {}).flat();
-      const fired = rules.find((r) => r.chain === chain && /isolated for|no rule allowed|^cnp\/\S+ \S+ .*\bDeny\b/.test(r.comment));
-      const action = state.plan.networkPolicy?.denyAction ?? 'drop';
-      if (side.cluster) {
-        const cnp = side.cluster;
-        const what = `ClusterNetworkPolicy ${cnp.policy} (${cnp.tier} tier, priority ${cnp.priority}), rule ${side.direction}[${cnp.index}]${cnp.name ? ` "${cnp.name}"` : ''}: ${cnp.action}`;
-        const passed = side.passed?.length ? `, after ${side.passed.map((p) => `${p.policy} passed it on`).join(', ')}` : '';
-        if (fired) return { cause: `denied by ${what} (${side.direction} of ${side.subject}${passed}; its rule in chain ${fired.chain} counted the packet)`, settled: true };
-        return { cause: `${what} should deny it (${side.direction} of ${side.subject}), but its rule in chain ${chain} did not count the probe`, settled: false };
-      }
-      const pols = side.selecting.map((s) => s.policy);
-      const named = pols.map((p) => `${p.split('/')[1]} in namespace ${p.split('/')[0]}`).join(', ');
-      const tiers = side.passed?.length ? `; ${side.passed.map((p) => `ClusterNetworkPolicy ${p.policy} passed it on to the NetworkPolicies`).join(', ')}` : '';
-      if (fired) return { cause: `${action === 'drop' ? 'dropped' : 'rejected'} by NetworkPolicy ${named} (${side.direction} of ${side.subject}: no rule allows it${tiers}; the ${action} rule in chain ${fired.chain} counted the packet)`, settled: true };
-      return { cause: `NetworkPolicy ${named} should ${action} it (${side.direction} of ${side.subject}), but its ${action} rule in chain ${chain} did not count the probe`, settled: false };
-    }
+    if (t.outcome === 'dropped' && t.policy && protocol !== 'icmp') return await policyCause(ex, state, { from, to, port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' });
     return undefined;
   } catch (e) {
     if (e instanceof TraceProblem && e.code === 'PL3112') {

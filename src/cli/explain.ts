@@ -6,7 +6,7 @@
  * src/trace/explain.ts, the live part src/runtime/explain.ts.
  * Exit codes: 0 allowed, 1 denied (or the probe disagreed), 2 could not explain (bad input, lab not up).
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { diag, type Code } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { buildPlan } from '../plan/plan.ts';
@@ -58,6 +58,7 @@ export function registerExplain(program: Command): void {
     .argument('[to]', 'pod, namespace/pod, svc/<name>, svc/<namespace>/<name>, a Service name, node/<name>, host/<name> or an address')
     .option('--http <host/path>', 'instead: which Ingress rule an HTTP request for host/path meets (https://host/path over HTTPS), why every other rule lost, and whether plain HTTP is redirected')
     .option('-p, --port <N/proto>', 'destination port, e.g. 80 or 53/udp (default: the only port of the Service or pod)', parsePortOption)
+    .addOption(new Option('--proto <protocol>', "tcp, udp or icmp (a ping: no port; only rules without ports admit it) (default: tcp, or the port's)").choices(['tcp', 'udp', 'icmp']))
     .option('--no-probe', 'on a live lab, do not send a probe (prediction only)')
     .option('--json', 'print the explanation as JSON')
     .addHelpText('after', `
@@ -73,16 +74,19 @@ Examples:
   podlab explain labs/network-policy.lab.ts x-b svc/x/s-x-a --port 80      the plan, no root
   sudo podlab explain network-policy y/y-a x/x-c --port 81/udp             live: probe + counters
   sudo podlab explain network-policy x-a svc/s-y-b -p 80 --json
+  sudo podlab explain network-policy x-b x-a --proto icmp                   a ping: denied where a rule lists ports
   podlab explain labs/ingress.lab.ts --http shop.example.com/api/v1      the Ingress rule that wins
   podlab explain labs/ingress.lab.ts --http secure.example.com/          308 to https://: the host has TLS
 
 Exit codes: 0 allowed (and, live, the probe agreed), 1 denied or the probe disagreed with the
 prediction, 2 could not explain (unknown pod or Service, no such port, lab not up). With --http:
 0 a rule or the default backend answers, 1 the controller's 404, 2 the lab has no Ingress.`)
-    .action(async (arg: string, from: string | undefined, to: string | undefined, opts: { port?: { port: number; protocol?: 'TCP' | 'UDP' }; probe: boolean; json?: boolean; http?: string }) => {
+    .action(async (arg: string, from: string | undefined, to: string | undefined, opts: { port?: { port: number; protocol?: 'TCP' | 'UDP' }; proto?: 'tcp' | 'udp' | 'icmp'; probe: boolean; json?: boolean; http?: string }) => {
       if (opts.http !== undefined) throw new Exit(await explainHttpRequest(arg, opts.http, opts.json));
       if (!from || !to) printHostProblems([diag('PL3116', [], 'explain needs <from> and <to> (or --http host/path)', `e.g. podlab explain ${arg} x/x-a svc/x/s-x-b --port 80. ${NOTHING_CHANGED}`)], opts.json);
-      const req: ExplainRequest = { from, to, ...(opts.port ? { port: opts.port.port, ...(opts.port.protocol ? { protocol: opts.port.protocol } : {}) } : {}) };
+      if (opts.proto === 'icmp' && opts.port) printHostProblems([diag('PL3116', [], 'a ping has no port: give --proto icmp or --port, not both', NOTHING_CHANGED)], opts.json);
+      const protocol = opts.port?.protocol ?? (opts.proto ? (opts.proto.toUpperCase() as 'TCP' | 'UDP' | 'ICMP') : undefined);
+      const req: ExplainRequest = { from, to, ...(opts.port ? { port: opts.port.port } : {}), ...(protocol ? { protocol } : {}) };
       let x: Explanation & { observed?: ExplainObservation };
       try {
         if (isLabFile(arg)) {
@@ -97,9 +101,9 @@ prediction, 2 could not explain (unknown pod or Service, no such port, lab not u
       else {
         process.stdout.write(formatExplanation(x, { ok: green, bad: red, dim }));
         if (observed) {
-          process.stdout.write(`live probe ${observed.probe.to}: ${observed.probe.ok ? green('connected') : red(observed.probe.detail)} (${observed.probe.ms} ms)\n`);
+          process.stdout.write(`live probe ${observed.probe.to}: ${observed.probe.ok ? green(x.protocol === 'ICMP' ? 'echo reply' : 'connected') : red(observed.probe.detail)} (${observed.probe.ms} ms)\n`);
           for (const [node, rules] of Object.entries(observed.fired)) for (const r of rules) process.stdout.write(`  fired on ${node}: chain ${r.chain} "${r.comment}" (+${r.delta} packet${r.delta === 1 ? '' : 's'})\n`);
-          process.stdout.write(observed.agrees ? `${green('✓')} observed as predicted\n` : `${red('✗')} prediction and observation differ:\n${observed.differences.map((d) => `  - ${d}\n`).join('')}`);
+          process.stdout.write(observed.agrees ? `${green('✓')} observed as predicted${observed.note ? `; ${observed.note}` : ''}\n` : `${red('✗')} prediction and observation differ:\n${observed.differences.map((d) => `  - ${d}\n`).join('')}`);
         } else if (isLabFile(arg)) process.stdout.write(dim(`(planned; with the lab up, \`podlab explain <name> …\` also probes and reads the counters)\n`));
       }
       throw new Exit(x.allowed && (!observed || observed.agrees) ? EXIT.ok : EXIT.failed);

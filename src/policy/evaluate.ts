@@ -40,7 +40,9 @@ export interface TrafficEnd {
 export interface Traffic {
   from: TrafficEnd;
   to: TrafficEnd;
-  protocol: 'TCP' | 'UDP';
+  /** ICMP (a ping): no port; only rules without ports admit it, as in every CNI. */
+  protocol: 'TCP' | 'UDP' | 'ICMP';
+  /** The destination port (0 for ICMP). */
   port: number;
 }
 

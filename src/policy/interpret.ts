@@ -11,7 +11,8 @@ import type { NftTable } from '../nft/table.ts';
 export interface Packet {
   saddr: string;
   daddr: string;
-  protocol: 'tcp' | 'udp';
+  /** A ping is `icmp` (`icmpv6` in the ip6 table), with dport 0. */
+  protocol: 'tcp' | 'udp' | 'icmp' | 'icmpv6';
   dport: number;
   /** Connection tracking state of the packet: the first packet of a connection is 'new'. */
   ct: 'new' | 'established';
@@ -157,7 +158,7 @@ export function interpret(table: NftTable, pkt: Packet): Interpretation {
         } else if (!inAddr(op!, value)) return { kind: 'continue' };
         continue;
       }
-      // Neighbour discovery (the ip6 table lets it through): never the TCP or UDP packet judged here.
+      // Neighbour discovery (the ip6 table lets it through): never the packet judged here (a connection's first, or an echo request).
       if (t === 'icmpv6' && w[i + 1] === 'type') return { kind: 'continue' };
       if ((t === 'tcp' || t === 'udp') && w[i + 1] === 'dport') {
         const [lo, hi] = w[i + 2]!.split('-').map(Number);

@@ -22,6 +22,8 @@ export interface ExplainObservation {
   /** True when what happened is what was predicted; otherwise `differences` says how not. */
   agrees: boolean;
   differences: string[];
+  /** What the probe met that is not the policies' doing (a port nothing listens on), when it agrees. */
+  note?: string;
 }
 
 /** The live lab as explain and trace read it. */
@@ -30,7 +32,7 @@ export function liveView(state: LabState): NftView {
 }
 
 /** Compares a probe and the counters that fired with each predicted case. Pure. */
-export function compareObservation(x: Explanation, probe: ProbeOutcome, fired: ExplainObservation['fired']): Pick<ExplainObservation, 'matchedCase' | 'agrees' | 'differences'> {
+export function compareObservation(x: Explanation, probe: ProbeOutcome, fired: ExplainObservation['fired']): Pick<ExplainObservation, 'matchedCase' | 'agrees' | 'differences' | 'note'> {
   const firedSet = new Set(Object.entries(fired).flatMap(([n, rs]) => rs.map((r) => `${n}\n${r.chain}\n${r.comment}`)));
   const anyFired = firedSet.size > 0;
   const idx = x.cases.findIndex((c) => {
@@ -44,9 +46,12 @@ export function compareObservation(x: Explanation, probe: ProbeOutcome, fired: E
   }
   if (idx < 0) differences.push(anyFired ? `the rules that fired are not those predicted for any endpoint` : 'no policy rule counted the probe, though one was predicted to');
   const c = x.cases[idx < 0 ? 0 : idx]!;
-  if (c.allowed && !probe.ok) differences.push(`policy allows it, but the probe failed: ${probe.detail} (not a policy drop: is anything listening on ${c.dest.ip}:${c.dest.port}?)`);
+  // A refusal is the pod's answer: the policies let the packet through, as predicted, and nothing listens on the port.
+  const refused = /ECONNREFUSED/.test(probe.detail);
+  if (c.allowed && !probe.ok && !refused) differences.push(`policy allows it, but the probe failed: ${probe.detail} (not a policy drop: is anything listening on ${c.dest.ip}:${c.dest.port}?)`);
   if (!c.allowed && probe.ok) differences.push('policy should deny it, but the probe connected');
-  return { ...(idx >= 0 ? { matchedCase: idx } : {}), agrees: differences.length === 0, differences };
+  const note = c.allowed && refused && x.protocol !== 'ICMP' ? `the policies let it through, and ${c.dest.ip}:${c.dest.port}/${x.protocol} refused it: nothing listens there (not a policy's doing)` : undefined;
+  return { ...(idx >= 0 ? { matchedCase: idx } : {}), agrees: differences.length === 0, differences, ...(note ? { note } : {}) };
 }
 
 /**
@@ -67,5 +72,5 @@ export async function explainLive(ex: Executor, state: LabState, req: ExplainReq
   const nodes = [...new Set(x.cases.flatMap((c) => c.nft.map((n) => n.node)))];
   const timeoutMs = opts.timeoutMs ?? (policyDrops(state, x) ? POLICY.dropSilenceMs : undefined);
   const { result, fired } = await observeCounters(ex, state, nodes, () => probeOnce(ex, state, req.from, ip, port, x.protocol, timeoutMs), ip.includes(':') ? 'ip6' : 'ip');
-  return { ...x, observed: { probe: { ...result, to: `${ip}:${port}/${x.protocol}` }, fired, ...compareObservation(x, result, fired) } };
+  return { ...x, observed: { probe: { ...result, to: x.protocol === 'ICMP' ? `${ip} (ping)` : `${ip}:${port}/${x.protocol}` }, fired, ...compareObservation(x, result, fired) } };
 }

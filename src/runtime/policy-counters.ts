@@ -53,8 +53,14 @@ export interface ProbeOutcome {
   ms: number;
 }
 
-/** One connection attempt with podlab's probe from a lab source (pod, node/…, host/…). */
-export async function probeOnce(ex: Executor, state: LabState, from: string, ip: string, port: number, protocol: 'TCP' | 'UDP', timeoutMs = 1000): Promise<ProbeOutcome> {
+/** One connection attempt with podlab's probe from a lab source (pod, node/…, host/…); ICMP: one ping. */
+export async function probeOnce(ex: Executor, state: LabState, from: string, ip: string, port: number, protocol: 'TCP' | 'UDP' | 'ICMP', timeoutMs = 1000): Promise<ProbeOutcome> {
+  if (protocol === 'ICMP') {
+    const t = performance.now();
+    const r = await ex.run([...sourceArgv(state, from), 'ping', '-n', '-c', '1', '-W', String(timeoutMs / 1000), ip], { timeoutMs: timeoutMs + 2000 });
+    const ms = Math.round(performance.now() - t);
+    return { ok: r.exitCode === 0, detail: r.exitCode === 0 ? 'echo reply' : `no echo reply in ${timeoutMs} ms`, ms };
+  }
   const argv = protocol === 'TCP'
     ? [PROBE_BIN, 'tcp-connect', '--host', ip, '--port', String(port), '--timeout-ms', String(timeoutMs)]
     : [PROBE_BIN, 'udp-echo-client', '--host', ip, '--port', String(port), '--message', 'podlab-trace', '--timeout-ms', String(timeoutMs)];

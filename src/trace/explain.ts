@@ -26,8 +26,8 @@ export interface ExplainRequest {
   to: string;
   /** The destination port: a Service's port (or nodePort), or the pod's. @default the only port there is */
   port?: number;
-  /** @default TCP, or the only protocol of the Service's ports */
-  protocol?: 'TCP' | 'UDP';
+  /** @default TCP, or the only protocol of the Service's ports. ICMP: a ping to a pod, node or address (no port). */
+  protocol?: 'TCP' | 'UDP' | 'ICMP';
   /** The packets' family: which address of each end, and which policy table (`ip` or `ip6` podlab-policy). @default the lab's primary family */
   family?: Family;
 }
@@ -91,7 +91,7 @@ export interface Explanation {
   lab: string;
   from: { ref: string; what: string; ip: string };
   to: { ref: string; what: string; ip?: string };
-  protocol: 'TCP' | 'UDP';
+  protocol: 'TCP' | 'UDP' | 'ICMP';
   port: number;
   service?: { key: string; clusterIP?: string; port: number; protocol: 'TCP' | 'UDP'; targetPort: number | string; endpoints: number };
   /** True when the lab has no NetworkPolicy at all (everything is allowed). */
@@ -193,14 +193,15 @@ function judgingNodes(from: End, dest: { node?: string; hostNetwork?: boolean })
   return nodes;
 }
 
-function predictNft(view: NftView, from: End, saddr: string, daddr: string, dest: { node?: string; hostNetwork?: boolean }, protocol: 'TCP' | 'UDP', port: number, family: Family): ExplainCase['nft'] {
+function predictNft(view: NftView, from: End, saddr: string, daddr: string, dest: { node?: string; hostNetwork?: boolean }, protocol: 'TCP' | 'UDP' | 'ICMP', port: number, family: Family): ExplainCase['nft'] {
   // Each family has its own table: IPv6 packets meet `table ip6 podlab-policy` (the pods' IPv6 addresses).
   const ctx = policyContextOf(view, family === 'IPv6' ? 'ip6' : 'ip');
   const out: ExplainCase['nft'] = [];
   for (const node of judgingNodes(from, dest)) {
     const table = policyTable(ctx, node);
     if (!table) continue;
-    const r = interpret(table, { saddr, daddr, protocol: protocol === 'TCP' ? 'tcp' : 'udp', dport: port, ct: 'new' });
+    const l4 = protocol === 'ICMP' ? (family === 'IPv6' ? 'icmpv6' : 'icmp') : protocol === 'TCP' ? 'tcp' : 'udp';
+    const r = interpret(table, { saddr, daddr, protocol: l4, dport: port, ct: 'new' });
     const hits = r.trail
       .filter((t) => /\bcounter\b/.test(t.rule))
       .map((t) => {
@@ -236,7 +237,7 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
   if (from.kind === 'service') throw new Error('unreachable');
   const world = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] };
   const cases: ExplainCase[] = [];
-  let protocol: 'TCP' | 'UDP';
+  let protocol: 'TCP' | 'UDP' | 'ICMP';
   let port: number;
   let service: Explanation['service'];
 
@@ -253,7 +254,13 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
     };
   };
 
-  if (to.kind === 'service') {
+  if (req.protocol === 'ICMP') {
+    // A ping: no port, and no Service (kube-proxy forwards only a Service's TCP and UDP ports).
+    if (to.kind === 'service') throw new TraceProblem('PL3111', `Service ${serviceKey(to.service)} has no ICMP port: kube-proxy forwards only its TCP and UDP ports, so a ping of its virtual IP says nothing of its pods`, `Ping one of its pods instead: ${(view.endpoints[serviceKey(to.service)] ?? []).map((e) => `${e.namespace}/${e.pod}`).join(', ') || '(it has no endpoints)'}.`);
+    protocol = 'ICMP';
+    port = 0;
+    cases.push(judge(to, to.ip, 0));
+  } else if (to.kind === 'service') {
     const s = to.service;
     if (s.type === 'ExternalName' || s.headless)
       throw new TraceProblem('PL3111', `Service ${serviceKey(s)} is ${s.headless ? 'headless' : 'an ExternalName'}: it has no virtual IP and no DNAT`, s.headless ? `Name one of its pods instead: ${(view.endpoints[serviceKey(s)] ?? []).map((e) => `${e.namespace}/${e.pod}`).join(', ') || '(it has no endpoints)'}.` : `It is a DNS name (${s.externalName}) only.`);
@@ -290,12 +297,13 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
 /** The explanation as text, for a terminal (colours optional). */
 export function formatExplanation(x: Explanation, paint: { ok: (s: string) => string; bad: (s: string) => string; dim: (s: string) => string } = { ok: (s) => s, bad: (s) => s, dim: (s) => s }): string {
   const lines: string[] = [];
-  lines.push(`${x.from.what} → ${x.to.what} ${x.protocol}/${x.port}`);
+  const icmp = x.protocol === 'ICMP';
+  lines.push(`${x.from.what} → ${x.to.what} ${icmp ? 'ICMP (ping)' : `${x.protocol}/${x.port}`}`);
   if (x.service) lines.push(`  Service ${x.service.key} port ${x.service.port}/${x.service.protocol} → targetPort ${x.service.targetPort}: ${x.service.endpoints} endpoint${x.service.endpoints === 1 ? '' : 's'} (policies judge the endpoint's address, after kube-proxy's DNAT)`);
   if (x.service && !x.service.endpoints) lines.push(paint.bad(`  Service ${x.service.key} has no ready endpoints: kube-proxy has nowhere to send the connection.`));
   if (x.noPolicies) lines.push(paint.dim('  the lab has no NetworkPolicy and no ClusterNetworkPolicy: every pod is non-isolated, everything is allowed'));
   for (const c of x.cases) {
-    lines.push(`${c.endpoint ? `endpoint ${c.endpoint.namespace}/${c.endpoint.pod} ${c.dest.ip}:${c.dest.port} on ${c.endpoint.node}` : `to ${c.dest.what}:${c.dest.port}`}: ${c.allowed ? paint.ok('ALLOWED') : paint.bad('DENIED')}`);
+    lines.push(`${c.endpoint ? `endpoint ${c.endpoint.namespace}/${c.endpoint.pod} ${c.dest.ip}:${c.dest.port} on ${c.endpoint.node}` : `to ${c.dest.what}${icmp ? '' : `:${c.dest.port}`}`}: ${c.allowed ? paint.ok('ALLOWED') : paint.bad('DENIED')}`);
     for (const d of [c.egress, c.ingress]) {
       const where = d.subject ? `${d.direction} at ${d.subject}${d.node ? ` (node ${d.node})` : ''}` : `${d.direction}`;
       const verdict = d.allowed ? paint.ok('allowed') : paint.bad('denied');

@@ -13,7 +13,7 @@ import { normalizePolicy } from '../../src/policy/types.ts';
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { explainLive } from '../../src/runtime/explain.ts';
-import { applyPolicy } from '../../src/runtime/policies.ts';
+import { applyPolicy, deletePolicy } from '../../src/runtime/policies.ts';
 import { traceLive } from '../../src/runtime/trace.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { liveGuard, upLab } from './host.ts';
@@ -87,6 +87,33 @@ describe.skipIf(!live)('live explain (labs/network-policy.lab.ts as see-np)', ()
     expect(z.observed).toMatchObject({ agrees: true });
     expect(z.observed!.probe.ok).toBe(false);
   });
+
+  it('a ping meets the policies too: only a rule without ports admits it; a failing ping check names the rule that dropped it, and stops', async () => {
+    // allow-from-y (above) has no ports: y pings x.
+    const y = await explainLive(realExecutor, readState(name)!, { from: 'y/y-b', to: 'x-c', protocol: 'ICMP' });
+    expect(y.allowed).toBe(true);
+    expect(y.observed).toMatchObject({ agrees: true, probe: { ok: true } });
+    // A rule that lists ports admits no ping: z-a → x-a is dropped (and counted) on x-a's node.
+    await applyPolicy(realExecutor, readState(name)!, normalizePolicy('web-80', { namespace: 'x', podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ ports: [{ port: 80 }] }] }));
+    const z = await explainLive(realExecutor, readState(name)!, { from: 'z-a', to: 'x-a', protocol: 'ICMP' });
+    expect(z.allowed).toBe(false);
+    expect(z.observed).toMatchObject({ agrees: true, probe: { ok: false } });
+    expect(z.observed!.fired['worker-1']!.map((r) => r.chain)).toEqual(['ingress.x/x-a']);
+    const state = readState(name)!;
+    const table = state.plan.checks[0]!;
+    if (table.kind !== 'matrix') throw new Error('the first check is a truth table');
+    const ping = { ...table.matrix.cells[0]!, kind: 'ping' as const, port: undefined, name: 'z-a pings x-a', from: { kind: 'pod' as const, name: 'z-a' }, to: { kind: 'pod' as const, name: 'x-a', ip: state.pods['x-a']!.ip! }, timeoutMs: 5000 };
+    const r = await runCheck(state, { ...ping, expect: 'reach' });
+    expect(r).toMatchObject({ status: 'fail', settled: true, attempts: 1 });
+    expect(r.seen).toMatch(/^dropped by NetworkPolicy allow-from-y in namespace x, default-deny-ingress in namespace x, web-80 in namespace x \(ingress of x\/x-a: no rule without ports allows a ping; the drop rule in chain ingress\.x\/x-a counted the packet\)/);
+    // Expecting the drop: one attempt, a ping given the drop's 250 ms.
+    expect(await runCheck(state, { ...ping, expect: 'no-reach' })).toMatchObject({ status: 'pass', attempts: 1 });
+    const cli = await execa('node', [BIN, 'explain', name, 'z-a', 'x-a', '--proto', 'icmp'], { reject: false });
+    expect(cli.exitCode, cli.stderr).toBe(1);
+    expect(cli.stdout).toMatch(/ICMP \(ping\)/);
+    expect(cli.stdout).toMatch(/live probe 10\.244\.\d+\.\d+ \(ping\): no echo reply in 250 ms/);
+    await deletePolicy(realExecutor, readState(name)!, 'x', 'web-80');
+  }, 30_000);
 
   it('the CLI: --json, exit 1 for a denial, 0 for an allowed connection, 2 and a PL3110 naming the pods for an unknown one', async () => {
     const denied = await execa('node', [BIN, 'explain', name, 'x-b', 'svc/x/s-x-a', '--port', '80', '--json'], { reject: false });

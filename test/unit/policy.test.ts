@@ -31,7 +31,7 @@ const P = (ns: string, name: string) => PODS.find((p) => p.namespace === ns && p
 const policy = (name: string, spec: NetworkPolicySpec) => normalizePolicy(name, spec);
 
 /** The reference verdict and the compiled tables' verdict for one connection between pods (or an address). */
-export function both(policies: NetworkPolicy[], from: PolicyPod | string, to: PolicyPod | string, protocol: 'TCP' | 'UDP', port: number, pods: readonly PolicyPod[] = PODS, namespaces = NAMESPACES, tables = new Map<string, ReturnType<typeof policyTable>>(), clusterPolicies: ClusterNetworkPolicy[] = []) {
+export function both(policies: NetworkPolicy[], from: PolicyPod | string, to: PolicyPod | string, protocol: 'TCP' | 'UDP' | 'ICMP', port: number, pods: readonly PolicyPod[] = PODS, namespaces = NAMESPACES, tables = new Map<string, ReturnType<typeof policyTable>>(), clusterPolicies: ClusterNetworkPolicy[] = []) {
   const end = (e: PolicyPod | string) => (typeof e === 'string' ? { ip: e } : { ip: e.ip!, pod: e });
   const t: Traffic = { from: end(from), to: end(to), protocol, port };
   const reference = evaluate({ policies, namespaces, clusterPolicies }, t).allowed;
@@ -42,7 +42,7 @@ export function both(policies: NetworkPolicy[], from: PolicyPod | string, to: Po
     if (!tables.has(node)) tables.set(node, policyTable(ctx, node));
     const table = tables.get(node);
     if (!table) continue;
-    const r = interpret(table, { saddr: t.from.ip, daddr: t.to.ip, protocol: protocol === 'TCP' ? 'tcp' : 'udp', dport: port, ct: 'new' });
+    const r = interpret(table, { saddr: t.from.ip, daddr: t.to.ip, protocol: protocol === 'ICMP' ? 'icmp' : protocol === 'TCP' ? 'tcp' : 'udp', dport: port, ct: 'new' });
     if (r.verdict !== 'accept') compiled = false;
   }
   return { reference, compiled };
@@ -160,6 +160,19 @@ describe('the API semantics, by the evaluator and by the compiled rules', () => 
   });
 });
 
+describe('a ping (ICMP): only a rule without ports admits it, as in every CNI', () => {
+  const a = P('x', 'a');
+  const b = P('x', 'b');
+  it('isolated with a rule listing ports: a ping is denied; a rule without ports admits it; not isolated, allowed', () => {
+    const ported = [policy('web', { namespace: 'x', podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ ports: [{ port: 8080 }] }] })];
+    expect(both(ported, b, a, 'ICMP', 0)).toEqual({ reference: false, compiled: false });
+    expect(both(ported, b, a, 'TCP', 8080)).toEqual({ reference: true, compiled: true });
+    const any = [policy('from-x', { namespace: 'x', podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: [{ podSelector: {} }] }] })];
+    expect(both(any, b, a, 'ICMP', 0)).toEqual({ reference: true, compiled: true });
+    expect(both(ported, a, b, 'ICMP', 0)).toEqual({ reference: true, compiled: true });
+  });
+});
+
 describe('the compiled table', () => {
   const ctx = (policies: NetworkPolicy[], pods = PODS): PolicyContext => ({ policies, namespaces: NAMESPACES, pods });
   it('no policy: no table at all', () => {
@@ -274,7 +287,7 @@ function randomWorld(seed: number) {
 }
 
 describe('property: compiled rules agree with the reference evaluator', () => {
-  it('on 300 random labs (half with ClusterNetworkPolicies of both tiers), for every pair of pods (and an outside address), TCP and UDP, ports 80, 81, 85, 8080', () => {
+  it('on 300 random labs (half with ClusterNetworkPolicies of both tiers), for every pair of pods (and an outside address), TCP and UDP, ports 80, 81, 85, 8080, and a ping', () => {
     let cells = 0;
     let denied = 0;
     let cnpCells = 0;
@@ -286,8 +299,8 @@ describe('property: compiled rules agree with the reference evaluator', () => {
       for (const from of ends)
         for (const to of ends) {
           if (typeof from === 'string' && typeof to === 'string') continue;
-          for (const proto of ['TCP', 'UDP'] as const)
-            for (const port of [80, 81, 85, 8080]) {
+          for (const proto of ['TCP', 'UDP', 'ICMP'] as const)
+            for (const port of proto === 'ICMP' ? [0] : [80, 81, 85, 8080]) {
               const v = both(w.policies, from, to, proto, port, w.pods, w.namespaces, tables, w.clusterPolicies);
               cells++;
               if (!v.reference) denied++;
