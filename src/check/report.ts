@@ -22,12 +22,25 @@ const plain: Painter = { pass: (s) => s, fail: (s) => s, dim: (s) => s };
 
 const cellReached = (c: CheckResult) => c.expected.startsWith('reaches') === (c.status === 'pass');
 
+/**
+ * How a cell that did not reach was stopped, as the client saw it: `refused` (a reset or ICMP port
+ * unreachable: something answered "no one here", a closed port or a policy that rejects),
+ * `timeout` (silence: a policy that drops, or no route), else `blocked`. The lesson a truth table
+ * teaches: a timeout is a drop, a refusal a closed port.
+ */
+export function stoppedHow(seen: string): 'refused' | 'timeout' | 'blocked' {
+  if (/ECONNREFUSED|connection refused|port unreachable|\brefused\b/i.test(seen)) return 'refused';
+  if (/ETIMEDOUT|timed out|no reply|no answer/i.test(seen)) return 'timeout';
+  return 'blocked';
+}
+
 /** A matrix as a grid: rows are sources, columns targets; each cell says what happened, and what was wanted when that differs. */
 export function matrixTable(r: CheckResult, paint: Painter = plain, indent = '    '): string[] {
   const m = r.matrix!;
   const text = m.cells.map((c) => {
-    const got = cellReached(c) ? 'reach' : 'blocked';
-    return c.status === 'pass' ? `✓ ${got}` : `✗ ${got} (want ${got === 'reach' ? 'blocked' : 'reach'})`;
+    const reached = cellReached(c);
+    const got = reached ? 'reach' : stoppedHow(c.seen);
+    return c.status === 'pass' ? `✓ ${got}` : `✗ ${got} (want ${reached ? 'blocked' : 'reach'})`;
   });
   const first = Math.max(...m.rows.map((x) => x.length), 4);
   const widths = m.cols.map((col, k) => Math.max(col.length, ...m.rows.map((_, i) => text[i * m.cols.length + k]!.length)));

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/check/checks.ts';
 import { judge } from '../../src/check/checks.ts';
-import { jsonReport, junitReport, matrixTable, tapReport, textReport } from '../../src/check/report.ts';
+import { jsonReport, junitReport, matrixTable, stoppedHow, tapReport, textReport } from '../../src/check/report.ts';
 import type { ScenarioResult } from '../../src/check/scenario.ts';
 import { describeAction } from '../../src/check/actions/index.ts';
 import { planFrom } from '../live/host.ts';
@@ -133,6 +133,26 @@ describe('reports of matrices and scenarios', () => {
       'a       ✓ reach    ✓ reach',
       'host/b  ✓ blocked  ✗ reach (want blocked)',
     ]);
+  });
+
+  it('a cell that did not reach says how the client was stopped: a timeout (a drop) or a refusal (a closed port, a reject)', () => {
+    const seen = (name: string, text: string): CheckResult => ({ ...cell(name, false, true), seen: text });
+    const grid: CheckResult = {
+      ...matrixResult,
+      status: 'pass',
+      matrix: {
+        rows: ['a'],
+        cols: ['x-a', 'x-b', 'x-c', 'x-d'],
+        cells: [
+          seen('dropped', 'no connection (ETIMEDOUT connect to 10.244.0.2:80 timed out after 250ms)'),
+          seen('refused', 'no connection (connect ECONNREFUSED 10.244.0.3:81)'),
+          seen('ping', 'no reply (1 packets transmitted, 0 received, 100% packet loss, time 0ms)'),
+          seen('unreachable', 'no connection (connect EHOSTUNREACH 10.96.0.1:80)'),
+        ],
+      },
+    };
+    expect(matrixTable(grid, undefined, '')).toEqual(['      x-a        x-b        x-c        x-d', 'a     ✓ timeout  ✓ refused  ✓ timeout  ✓ blocked']);
+    expect(stoppedHow('no HTTP answer (ETIMEDOUT connect to 10.96.0.5:80 timed out after 250ms)')).toBe('timeout');
   });
 
   const scenario: ScenarioResult = {
