@@ -197,7 +197,9 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
     { kind: 'map', name: 'no-endpoint-nodeports', spec: ['type inet_proto . inet_service : verdict'], elements: noEndpointPorts },
   );
   const toNode = `fib daddr type local ${fam} daddr != ${fam === 'ip' ? '127.0.0.0/8' : '::1'}`;
-  const postrouting = ['jump masquerading', `ct status dnat ${fam} saddr . ${fam} daddr @hairpin masquerade`];
+  // A pod that reached itself through a Service: kube-proxy marks it in the endpoint's chain (`ip saddr <endpoint> jump
+  // mark-for-masquerade`) and masquerades it fully-random; podlab, with no chain per endpoint, matches the pair instead.
+  const postrouting = ['jump masquerading', `ct status dnat ${fam} saddr . ${fam} daddr @hairpin masquerade fully-random`];
   if (ctx.natOutgoing) postrouting.push(`${fam} saddr ${ctx.podCidr} ${fam} daddr != ${ctx.podCidr} masquerade`);
   return {
     family: fam,

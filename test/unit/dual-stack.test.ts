@@ -538,7 +538,7 @@ describe('kube-proxy in IPv6: hairpin, traffic policies, forwarding in node name
 
   it('hairpin: each pod’s IPv6 address pair is in the ip6 table’s hairpin set, masqueraded', () => {
     expect(t6).toMatch(/set hairpin \{\s+type ipv6_addr \. ipv6_addr\s+elements = \{\s+fd00:10:244::2 \. fd00:10:244::2,\s+fd00:10:244:1::2 \. fd00:10:244:1::2/);
-    expect(t6).toContain('ct status dnat ip6 saddr . ip6 daddr @hairpin masquerade');
+    expect(t6).toContain('ct status dnat ip6 saddr . ip6 daddr @hairpin masquerade fully-random');
   });
 
   it('externalTrafficPolicy Local: node a’s NodePort in IPv6 goes to its own pod only, a client not masqueraded; internalTrafficPolicy Local: its own pod only', () => {

@@ -23,7 +23,7 @@ const dnat = (targets: Endpoint[], port = 8080, proto = 'tcp') =>
     : `meta l4proto ${proto} dnat to numgen random mod ${targets.length} map { ${targets.map((e, i) => `${i} : ${e.ip} . ${port}`).join(', ')} }`;
 const ep = (e: Endpoint, id = ID) => `ep.${id}/${e.ip}/${Object.values(e.ports)[0]}`;
 const aff = (e: Endpoint, id = ID) => `aff.${id}/${e.ip}/${Object.values(e.ports)[0]}`;
-const HAIRPIN = 'ct status dnat ip saddr . ip daddr @hairpin masquerade';
+const HAIRPIN = 'ct status dnat ip saddr . ip daddr @hairpin masquerade fully-random';
 
 describe('node table: ClusterIP', () => {
   it('spreads a Service with three endpoints with numgen mod 3, DNAT through an anonymous map, no chain per endpoint', () => {
@@ -197,6 +197,18 @@ describe('node table: NodePort and externalTrafficPolicy', () => {
   it('Local: pods and the node itself still reach every endpoint (through the svc chain), even on a node without one', () => {
     const ctx = web({ type: 'NodePort', externalTrafficPolicy: 'Local' });
     for (const node of ['w1', 'w2', 'w3']) expect(chain(nodeTable(ctx, node), `svc.${ID}`).rules).toEqual([MASQ_OFF_CLUSTER, dnat([A, B, C])]);
+  });
+
+  it('Local, a load-balancer address: kube-proxy\'s external chain rule for rule (nftables: "short-circuit pod traffic", "masquerade local traffic", "short-circuit local traffic"; iptables: the same in KUBE-EXT)', () => {
+    const ctx = web({ type: 'LoadBalancer', externalTrafficPolicy: 'Local' });
+    for (const [node, local] of [['w1', dnat([A, B])], ['w2', dnat([C])], ['w3', 'drop']] as const) {
+      const t = nodeTable(ctx, node);
+      expect(set(t, 'service-ips').elements).toContainEqual(['172.16.94.241 . tcp . 80', `goto ext.${ID}`]);
+      // Pods (the pod CIDR: kube-proxy's local traffic detector) and the node itself go to every endpoint; only the rest is kept local.
+      expect(chain(t, `ext.${ID}`).rules).toEqual([`ip saddr ${POD_CIDR} goto svc.${ID}`, 'fib saddr type local jump mark-for-masquerade', `fib saddr type local goto svc.${ID}`, local]);
+      // The cluster-wide chain masquerades only clients outside the pod network that use the cluster IP: a pod keeps its address.
+      expect(chain(t, `svc.${ID}`).rules).toEqual([MASQ_OFF_CLUSTER, dnat([A, B, C])]);
+    }
   });
 
   it('a LoadBalancer address is in service-ips and leads to the ext chain, as does its NodePort', () => {
