@@ -7,7 +7,7 @@
  *   forward (hook forward, priority filter): every packet a node routes or bridges between pods
  *     (br_netfilter), seen after kube-proxy's DNAT in prerouting, so with the endpoint's real address:
  *       ct state established,related accept   replies and the rest of allowed connections
- *       ip saddr . ip daddr @self accept       a pod reaching itself through a Service (hairpin)
+ *       ip saddr . ip daddr @self counter accept   a pod reaching itself through a Service (hairpin), counted
  *       ip saddr vmap @egress-pods             a local pod isolated for egress → egress.<ns>/<pod>
  *       goto ingress
  *   ingress: ip daddr vmap @ingress-pods (a local pod isolated for ingress → ingress.<ns>/<pod>), else accept
@@ -290,7 +290,8 @@ function familyTable(ctx: PolicyContext, node: string): NftTable {
     { kind: 'map', name: 'ingress-pods', spec: ['type ipv4_addr : verdict'], elements: maps.ingress },
   ];
   const hook = `type filter hook forward priority ${POLICY.priority}; policy accept;`;
-  const forwardStart = ['ct state established,related accept', 'ip saddr . ip daddr @self accept'];
+  // Counted, so that `podlab trace` and `explain` see a hairpin connection pass here (the rule that let it through).
+  const forwardStart = ['ct state established,related accept', `ip saddr . ip daddr @self counter accept ${comment('a pod reaching itself through a Service (hairpin)')}`];
   if (!clusterPolicies.length)
     return {
       family: 'ip',

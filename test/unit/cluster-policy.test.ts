@@ -160,7 +160,7 @@ describe('the compiled table', () => {
   it('tier chains in order, a subject set of the node\'s own pods, one counted rule per peer × port', () => {
     const t = policyTable(ctx([deny]), 'n2')!;
     const chain = (n: string) => t.chains.find((c) => c.name === n)!.rules;
-    expect(chain('forward')).toEqual(['ct state established,related accept', 'ip saddr . ip daddr @self accept', 'goto egress']);
+    expect(chain('forward')).toEqual(['ct state established,related accept', 'ip saddr . ip daddr @self counter accept comment "a pod reaching itself through a Service (hairpin)"', 'goto egress']);
     expect(chain('ingress')).toEqual(['ip daddr @cnp.deny-b.subject jump cnp.deny-b.ingress', 'goto ingress-np']);
     expect(chain('ingress-np')).toEqual(['ip daddr vmap @ingress-pods', 'goto ingress-baseline']);
     expect(chain('ingress-baseline')).toEqual(['accept']);
