@@ -130,7 +130,8 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
     const ping: ExplainRequest = { from, to, protocol: 'ICMP', family: (c.to as { ip: string }).ip.includes(':') ? 'IPv6' : 'IPv4' };
     if (protocol === 'icmp' && state.plan.networkPolicy && !explain(liveView(state), ping).allowed) return await policyCause(ex, state, ping);
     const t = await traceLive(ex, state, { from, to, ...(port !== undefined && protocol !== 'icmp' ? { port } : {}), protocol }, { probe: false });
-    if (t.outcome === 'dropped' && /no ready endpoints/.test(t.reason)) return { cause: t.reason, settled: true };
+    // No endpoint at all, or none where a traffic policy Local looks (the node that DNATs): kube-proxy has nowhere to send it.
+    if (t.outcome === 'dropped' && /no ready endpoints|has no endpoint on node /.test(t.reason)) return { cause: t.reason, settled: true };
     if (t.outcome === 'dropped' && t.policy && protocol !== 'icmp') return await policyCause(ex, state, { from, to, port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' });
     return undefined;
   } catch (e) {

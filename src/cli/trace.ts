@@ -35,7 +35,7 @@ export function registerTrace(program: Command): void {
     .command('trace')
     .description('Follow one connection hop by hop: DNS, the source route and veth, kube-proxy DNAT, NetworkPolicy, the node route (VXLAN, kubenet, BGP), SNAT, delivery and the reply; each hop with its Linux fact and Kubernetes object, predicted, then confirmed on a live lab by a probe and counters.')
     .argument('<lab>', 'a lab file (predicts from its plan) or the name of a lab that is up (predicts, probes and confirms)')
-    .argument('<from>', 'pod, namespace/pod, node/<name> or host/<name>')
+    .argument('<from>', 'pod, namespace/pod, node/<name>, host/<name> or gateway')
     .argument('<to>', 'pod, namespace/pod, svc/<name>, a Service DNS name (web.default, web.default.svc.cluster.local), node/<name> (with a NodePort), host/<name> or an address')
     .addOption(new Option('-p, --port <N/proto>', 'destination port, e.g. 80 or 53/udp (a Service port, a NodePort, a pod port)').argParser(parsePortOption))
     .addOption(new Option('--proto <protocol>', 'tcp, udp or icmp (default: tcp, or the Service port\'s)').choices(['tcp', 'udp', 'icmp']))

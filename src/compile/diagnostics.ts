@@ -279,6 +279,7 @@ export const CODES = {
   PL3117: 'lab has no Ingress',
   // a pod's PID namespace (src/compile/rules.ts): PL3118.
   PL3118: 'shareProcessNamespace with hostNetwork',
+  PL3119: 'no path from the source',
   PL3140: 'bad lab-name prefix',
   PL3141: 'usage error: an unknown command or option, a missing argument, a bad option value',
   // trace's address family (src/trace/ends.ts, src/trace/trace.ts): PL3146–PL3148.

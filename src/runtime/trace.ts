@@ -93,10 +93,11 @@ function conntrackPlan(state: LabState, view: ReturnType<typeof liveView>, req: 
   const pod = view.pods.find((p) => `${p.namespace}/${p.name}` === req.from || p.name === req.from);
   const node = plan.nodes.find((n) => `node/${n.name}` === req.from);
   const host = plan.hosts.find((h) => `host/${h.name}` === req.from);
+  // The gateway has an address on each of its networks (and the load-balancer addresses): its probe's source is the route's, found by its source port alone.
   const srcIp = pod ? of([pod.ip, ...(pod.ips ?? []), ...(plan.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace)?.ips ?? [])]) : node ? of(node.ips ?? [node.ip]) : host ? of(host.ips ?? [host.ip]) : undefined;
   const natPlaces = [...new Set(first.hops.filter((h) => (h.kind === 'dnat' || h.kind === 'snat') && (h.at === 'gateway' || h.at.startsWith('node '))).map((h) => h.at))];
   const carrierAt = (first.hops.find((h) => h.kind === 'dnat') ?? first.hops.find((h) => h.kind === 'veth') ?? first.hops.find((h) => h.kind === 'reply'))?.at;
-  const places = natPlaces.length ? natPlaces : carrierAt?.startsWith('node ') ? [carrierAt] : [];
+  const places = natPlaces.length ? natPlaces : carrierAt?.startsWith('node ') || carrierAt === 'gateway' ? [carrierAt] : [];
   return places.length ? { places, start: { src: srcIp, dst: first.daddr, dport: first.port } } : undefined;
 }
 
@@ -135,7 +136,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       .map((h) => [h, routedAddress(h, t)] as const)
       .filter(([h, addr]) => facts.routes![`${h.at}|${addr}`] === undefined)
       .map(([h, addr]) => {
-        const ns = plan.nodes.find((n) => `node ${n.name}` === h.at)?.netns;
+        const ns = placeNetns(state, h.at);
         return ns ? ex.run(inNs(ns, [...ipCmd, 'route', 'get', addr])).then((r) => void (facts.routes![`${h.at}|${addr}`] = firstLine(r.stdout || r.stderr))) : Promise.resolve();
       });
 
@@ -321,6 +322,14 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
         break;
       }
       case 'dnat': {
+        if (h.status === 'dropped' && h.at.startsWith('node ')) {
+          // A traffic policy Local with no endpoint here: the packet reached the node (its link counted it) and kube-proxy's drop left no conntrack entry.
+          const n = plan.nodes.find((x) => `node ${x.name}` === h.at);
+          const c = ctAt(h);
+          if (n) h.observed = `${n.iface} of ${n.name} received ${grew(n.name, n.iface, 'rx')} packets; ${c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : 'no conntrack entry: nothing was DNATed'}`;
+          if (c && c.reply.src !== c.orig.dst) h.status = 'differs';
+          break;
+        }
         const c = ctAt(h);
         const want = /dnat to (\S+)/.exec(h.linux)?.[1];
         const got = c ? [hostPort(c.reply.src, c.reply.sport), `${c.reply.src}:${c.reply.sport}`] : [];
@@ -359,9 +368,12 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
           if (down) h.observed = `${down.iface} of ${down.name} received ${grew(down.name, down.iface, 'rx')} packets (its link is down)`;
           break;
         }
-        const node = next?.kind === 'dnat' ? plan.nodes.find((x) => `node ${x.name}` === next.at) : plan.nodes.find((x) => `node ${x.name}` === prev?.at);
+        // From a node (its tx), else into the node the next hop is at (its rx): the gateway's packet to a NodePort or a pod.
+        const at = (x: Hop | undefined) => plan.nodes.find((n) => x?.at === `node ${n.name}`);
+        const into = next?.kind === 'dnat' || !at(prev);
+        const node = into ? at(next) : at(prev);
         if (!node) break;
-        const dir = next?.kind === 'dnat' ? 'rx' : 'tx';
+        const dir = into ? 'rx' : 'tx';
         const d = grew(node.name, node.iface, dir);
         mark(h, d > 0, `${node.iface} of ${node.name} ${dir === 'rx' ? 'received' : 'sent'} ${d} packet${d === 1 ? '' : 's'}`);
         break;

@@ -11,7 +11,7 @@ import type { PlanService, PlanServicePort } from '../plan/services.ts';
 import { parseAddr, type Family } from '../net/addr.ts';
 import type { PolicyPod } from '../policy/types.ts';
 
-/** A user error of explain/trace: a catalogued code (PL3110–PL3119, PL3146–PL3148), a message naming what exists, a hint. */
+/** A user error of explain/trace: a catalogued code (PL3110–PL3117, PL3119, PL3146–PL3148), a message naming what exists, a hint. */
 export class TraceProblem extends Error {
   constructor(
     readonly code: Code,
@@ -87,7 +87,8 @@ export function resolveEnd(v: EndsView, ref: string, allowService: boolean, fami
     return { kind: 'host', ref, ip: addr(`host ${h.name}`, h.ips ?? [h.ip]), host: h.name, network: h.network };
   }
   if (ref === 'gateway') {
-    if (!plan.gateway) throw unknown('gateway');
+    // As podlab exec says it (PL3038): why there is none.
+    if (!plan.gateway) throw new TraceProblem('PL3110', `lab "${plan.lab}" has no gateway (it has no external hosts and no load-balancer pool)`, `A lab gets one with a host on network 'external' or a loadBalancer pool; else name one of its ${known(v)}.`);
     const g = plan.gateway.nodeSide as { ip: string; ip6?: string };
     return { kind: 'gateway', ref, ip: addr('the gateway', [g.ip, g.ip6]) };
   }

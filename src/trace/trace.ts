@@ -219,6 +219,47 @@ function masqueraded(plan: Plan, node: PlanNode, addr: string): boolean {
   return pools.some((p) => p.natOutgoing && within(p.cidr, addr));
 }
 
+/**
+ * Whom kube-proxy's ext chain (NodePort and load-balancer traffic) on the node that DNATs takes
+ * the client for, by its rules in order (kubernetes pkg/proxy/nftables and iptables proxier.go,
+ * the external chain of an externalTrafficPolicy Local Service):
+ *   `ip saddr <pod CIDR> goto <cluster chain>`      a pod (the local traffic detector): every endpoint, no masquerade;
+ *   `fib saddr type local jump mark-for-masquerade` and `… goto <cluster chain>`: the node itself, masqueraded, every endpoint;
+ *   the rest, a client from outside: externalTrafficPolicy Local keeps it to the node's own endpoints, with its address.
+ * A pod's packet to another node's address arrives there as natOutgoing left it: masqueraded to its
+ * node's address, that is from outside; without natOutgoing, still from a pod.
+ */
+export type ExtClient = 'pod' | 'node' | 'outside';
+function extClient(plan: Plan, from: End, dnatNode: string | undefined, viaGateway: boolean): ExtClient {
+  if (viaGateway || (from.kind !== 'pod' && from.kind !== 'node')) return 'outside';
+  const podNet = from.kind === 'pod' && !from.pod.hostNetwork;
+  if (from.node === dnatNode) return podNet ? 'pod' : 'node';
+  return podNet && !masqueraded(plan, plan.nodes.find((n) => n.name === from.node)!, from.ip) ? 'pod' : 'outside';
+}
+
+/** Why a Service's address cannot be reached from outside the cluster (a host, the gateway), or undefined when it can. */
+function outsideProblem(plan: Plan, from: End, s: PlanService, vip: string, lb: boolean, family: Family): TraceProblem | undefined {
+  if (from.kind !== 'host' && from.kind !== 'gateway') return undefined;
+  const who = from.kind === 'gateway' ? 'the gateway' : `host ${from.host}`;
+  const lbs = (s.loadBalancerIPs ?? (s.loadBalancerIP ? [s.loadBalancerIP] : [])).filter((a) => parseAddr(a)?.family === family);
+  const nodePorts = s.ports.filter((p) => p.nodePort !== undefined).map((p) => `${p.nodePort}/${p.protocol.toLowerCase()}`);
+  const outsideWays = [...lbs.map((a) => `its load-balancer address ${a}`), ...(nodePorts.length ? [`its NodePort on a node (node/<name> --port ${nodePorts.join(' or ')})`] : [])];
+  const hosts = plan.hosts.map((h) => `host/${h.name}`);
+  if (lb && from.kind === 'gateway')
+    return new TraceProblem(
+      'PL3119',
+      `the gateway holds load-balancer address ${vip} of Service ${serviceKey(s)} itself (on its loopback) and forwards only packets that arrive from outside (its nat-prerouting hook); a connection of its own to it never leaves the gateway, and nothing there listens`,
+      `Trace the address from a client the load balancer serves: ${[...hosts, 'a pod', 'node/<name>'].join(', ')}. podlab exec ${plan.lab} gateway -- … runs in the gateway all the same.`,
+    );
+  if (lb) return undefined;
+  const cidr = inFamily(plan.serviceCidrs ?? [plan.serviceCidr], family) ?? plan.serviceCidr;
+  return new TraceProblem(
+    'PL3119',
+    `cluster IP ${vip} of Service ${serviceKey(s)} is reachable only inside the cluster: ${who} is outside it, and nothing outside the nodes routes the Service CIDR ${cidr} (kube-proxy's rules are on the nodes)`,
+    outsideWays.length ? `From outside, trace ${outsideWays.join(', or ')}; or trace the cluster IP from a pod or node/<name>.` : `Service ${serviceKey(s)} is type ${s.type}: nothing outside the cluster reaches it. Trace it from a pod or node/<name>, or make it a NodePort or LoadBalancer Service.`,
+  );
+}
+
 export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts = {}): TracePath {
   const plan = view.plan;
   const hops: Hop[] = [];
@@ -258,6 +299,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     daddr = vip;
     // A load-balancer address: kube-proxy sends it to the ext chain on a node; from outside, the gateway first spreads it over the nodes' NodePort.
     const lb = (to.service.loadBalancerIPs ?? (to.service.loadBalancerIP ? [to.service.loadBalancerIP] : [])).some((a) => parseAddr(a)?.value === parseAddr(vip)?.value && parseAddr(a)?.family === parseAddr(vip)?.family);
+    const outside = outsideProblem(plan, from, to.service, vip, lb, family);
+    if (outside) throw outside;
     svc = { s: to.service, sp, nodePort: false, lb };
   } else {
     daddr = to.ip;
@@ -293,6 +336,12 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   /** The endpoint followed listens on nothing at its port: the connection is refused there. */
   let refused: string | undefined;
   let refusing: string[] = [];
+  /** A traffic policy Local leaves the node that DNATs with no endpoint of its own: kube-proxy drops the packet there. */
+  let noLocal: { node: string; policy: 'externalTrafficPolicy' | 'internalTrafficPolicy'; elsewhere: string[] } | undefined;
+  /** Whom the ext chain takes the client for (NodePort and load-balancer traffic only). */
+  let client: ExtClient | undefined;
+  /** The endpoints kube-proxy balances over on the node that DNATs (a traffic policy Local leaves only that node's own). */
+  let usable: ReturnType<typeof endpointsOf> = [];
   if (svc) {
     const eps = endpointsOf(view, serviceKey(svc.s), svc.sp);
     if (svc.lb && (from.kind === 'host' || from.kind === 'gateway') && svc.sp.nodePort !== undefined) {
@@ -304,11 +353,17 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     }
     const dnatNode = svc.nodePort ? (to as Extract<End, { kind: 'node' }>).node : gateway ? gateway.node.name : from.kind === 'pod' || from.kind === 'node' ? from.node : undefined;
     const ext = svc.nodePort || svc.lb;
-    const usable = ext && svc.s.externalTrafficPolicy === 'Local' && from.kind !== 'pod' ? eps.filter((e) => e.node === dnatNode) : eps;
-    if (!usable.length) {
-      hops.push({ kind: 'dnat', at: dnatNode ? `node ${dnatNode}` : 'the cluster', linux: eps.length ? `chain ${ext ? 'ext' : 'svc'}.${serviceKey(svc.s)}/${svc.sp.key}: no local endpoint, the packet is dropped` : `chain service-endpoints-check: ${svc.nodePort ? `NodePort ${port}` : `${daddr}:${port}`}/${svc.sp.protocol} is in @no-endpoint-${svc.nodePort ? 'nodeports' : 'services'}: reject-chain refuses it (${protocol === 'tcp' ? 'TCP reset' : 'ICMP port unreachable'})`, k8s: `Service ${serviceKey(svc.s)} has no ready endpoints${svc.s.selector ? ` (selector ${Object.entries(svc.s.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no running pod)` : ''}`, see: `podlab status ${plan.lab}`, status: 'dropped' });
+    client = ext ? extClient(plan, from, dnatNode, !!gateway) : undefined;
+    // externalTrafficPolicy Local keeps only clients from outside to the node's own endpoints; internalTrafficPolicy Local every ClusterIP client.
+    const localOnly = ext ? svc.s.externalTrafficPolicy === 'Local' && client === 'outside' : svc.s.internalTrafficPolicy === 'Local' && dnatNode !== undefined;
+    usable = localOnly ? eps.filter((e) => e.node === dnatNode) : eps;
+    if (!eps.length) {
+      hops.push({ kind: 'dnat', at: dnatNode ? `node ${dnatNode}` : 'the cluster', linux: `chain service-endpoints-check: ${svc.nodePort ? `NodePort ${port}` : `${daddr}:${port}`}/${svc.sp.protocol} is in @no-endpoint-${svc.nodePort ? 'nodeports' : 'services'}: reject-chain refuses it (${protocol === 'tcp' ? 'TCP reset' : 'ICMP port unreachable'})`, k8s: `Service ${serviceKey(svc.s)} has no ready endpoints${svc.s.selector ? ` (selector ${Object.entries(svc.s.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no running pod)` : ''}`, see: `podlab status ${plan.lab}`, status: 'dropped' });
       return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no ready endpoints` };
     }
+    if (!usable.length) noLocal = { node: dnatNode!, policy: ext ? 'externalTrafficPolicy' : 'internalTrafficPolicy', elsewhere: [...new Set(eps.map((e) => e.node))].sort() };
+  }
+  if (svc && !noLocal) {
     // An endpoint whose pod listens on nothing at its port still gets its share: kube-proxy balances over every ready endpoint.
     const refuses = (e: (typeof usable)[number]) => {
       const l = facts.listening?.[`${e.namespace}/${e.pod}`];
@@ -333,6 +388,18 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   const fromWhere = from.kind === 'pod' ? `pod ${from.pod.namespace}/${from.pod.name}` : from.kind === 'node' ? `node ${from.node}` : from.kind === 'host' ? `host ${from.host}` : 'gateway';
   const srcNode = from.kind === 'pod' || from.kind === 'node' ? nodeOf(view, from.node) : undefined;
   const podNetSource = from.kind === 'pod' && !from.pod.hostNetwork ? from : undefined;
+  /** From beyond the nodes, through the lab's gateway: the gateway itself, or a host on the external network. */
+  const fromOutside = !!plan.gateway && (from.kind === 'gateway' || (from.kind === 'host' && from.network === 'external'));
+  /** The gateway's route to a pod: its return route to the node holding the pod's CIDR (or Calico block). */
+  const gatewayRoute = (addr: string): Pick<Hop, 'linux' | 'k8s' | 'see' | 'status'> => {
+    const r = plan.gateway?.routes.find((x) => within(x.dst, addr));
+    const n = r && plan.nodes.find((x) => (x.ips ?? [x.ip]).includes(r.via ?? ''));
+    return r
+      ? { linux: `${addr} via ${r.via} dev ${r.dev}`, k8s: `the lab's gateway: its return route to ${r.dst}, the pod addresses of node ${n?.name ?? r.via}`, see: routeGet(addr), status: 'predicted' }
+      : { linux: `no route to ${addr}`, k8s: "the lab's gateway has no route to this pod's addresses", see: routeGet(addr), status: 'dropped' };
+  };
+  /** A pod that reached its own Service and landed on itself (hairpin): kube-proxy masquerades it, the bridge sends it back out the port it came in on. */
+  const hairpin = !!endpoint && !!podNetSource && endpoint.pod === podNetSource.pod.name && endpoint.namespace === podNetSource.pod.namespace;
   const recordedRoute = facts.routes?.[`${fromWhere}|${daddr}`];
   if (podNetSource) {
     const gw = podGatewayOf(srcNode!, family);
@@ -359,6 +426,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       see: `ip -d link show ${veth}`,
       status: 'predicted',
     });
+  } else if (from.kind === 'gateway') {
+    const toPod = to.kind === 'pod' && !to.pod.hostNetwork ? gatewayRoute(daddr) : undefined;
+    hops.push({ kind: 'route', at: fromWhere, linux: recordedRoute ?? toPod?.linux ?? `${daddr} from ${from.ip}`, k8s: toPod?.k8s ?? "the lab's gateway: the router between the node network and the external network, and the cloud's load balancer", see: routeGet(daddr), status: toPod?.status ?? 'predicted' });
   } else {
     hops.push({ kind: 'route', at: fromWhere, linux: recordedRoute ?? `${daddr} from ${from.ip}`, k8s: from.kind === 'host' ? `outside host ${from.ref} (not in the cluster)` : `the node's own routing table${from.kind === 'pod' ? ' (hostNetwork pod)' : ''}`, see: routeGet(daddr), status: 'predicted' });
   }
@@ -380,17 +450,16 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
 
   // 2. kube-proxy.
   let dnatNode: PlanNode | undefined;
-  if (svc && endpoint) {
+  const id = svc ? `${serviceKey(svc.s)}/${svc.sp.key}` : '';
+  if (svc && (endpoint || noLocal)) {
     const ext = svc.nodePort || svc.lb;
     const fam = six ? 'ip6' : 'ip';
     dnatNode = svc.nodePort ? nodeOf(view, (to as Extract<End, { kind: 'node' }>).node) : gateway ? gateway.node : srcNode;
-    const chain = `${ext ? 'ext' : 'svc'}.${serviceKey(svc.s)}/${svc.sp.key}`;
     if (svc.nodePort && from.kind !== 'pod' && !srcNode) hops.push({ kind: 'fabric', at: 'fabric', linux: `${from.ip} → ${hostPort(daddr, port)} over ${from.kind === 'host' && plan.hosts.find((h) => h.ip === from.ip)?.network === 'external' ? 'the gateway and ' : ''}the node network`, k8s: `NodePort ${port} of Service ${serviceKey(svc.s)} on node ${dnatNode!.name}`, status: 'predicted' });
     else if (svc.nodePort) towardNode(dnatNode!.name, daddr);
     if (gateway) {
       // The cloud load balancer: the gateway's own table ip podlab DNATs the address to one node's NodePort.
       const nodeIp = nodeIpOf(gateway.node, family);
-      const id = `${serviceKey(svc.s)}/${svc.sp.key}`;
       hops.push({
         kind: 'dnat',
         at: 'gateway',
@@ -404,17 +473,56 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       if (onNodeNetwork && gw) hops.push({ kind: 'snat', at: 'gateway', linux: `masquerade (nat-postrouting: ct status dnat ${fam} saddr ${plan.nodeNetwork.cidr}): source ${from.ip} becomes ${inFamily([gw.ip, gw.ip6], family) ?? gw.ip}`, k8s: 'a client on the node network is masqueraded by the load balancer, or the node would answer it directly, around the gateway', see: `podlab exec ${plan.lab} gateway -- conntrack -L${six ? ' -f ipv6' : ''} -d ${daddr}`, status: 'predicted' });
       hops.push({ kind: 'fabric', at: 'fabric', linux: `the gateway → ${hostPort(nodeIp, gateway.nodePort)} over the node network`, k8s: `NodePort ${gateway.nodePort} of Service ${serviceKey(svc.s)} on node ${gateway.node.name}`, status: 'predicted' });
     }
+    const where = svc.nodePort ? `NodePort ${port}` : gateway ? `NodePort ${gateway.nodePort} (load-balancer address ${hostPort(daddr, port)})` : hostPort(daddr, port);
+    const podCidr = inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr;
+    if (noLocal) {
+      // A traffic policy Local and no endpoint on this node: kube-proxy's chain ends in drop (the client hears nothing).
+      const chain = `${ext ? 'ext' : 'svc'}.${id}`;
+      const why =
+        noLocal.policy === 'internalTrafficPolicy'
+          ? `internalTrafficPolicy Local sends ClusterIP traffic only to endpoints on the client's own node`
+          : `externalTrafficPolicy Local sends a client from outside the pod network only to the node's own endpoints${podNetSource && dnatNode?.name !== srcNode?.name ? ` (pod ${podNetSource.pod.namespace}/${podNetSource.pod.name} arrives masqueraded to node ${srcNode!.name}'s address ${nodeIpOf(srcNode!, family)} by natOutgoing, so kube-proxy on ${dnatNode!.name} takes it for one)` : ''}`;
+      hops.push({
+        kind: 'dnat',
+        at: `node ${noLocal.node}`,
+        linux: `nft table ${fam} podlab, chain ${chain}: no endpoint on node ${noLocal.node}, the rule is drop`,
+        k8s: `Service ${serviceKey(svc.s)} ${where}/${svc.sp.protocol}: ${why}; its endpoints are on ${noLocal.elsewhere.join(', ')}`,
+        see: `nft list chain ${fam} podlab ${chain}`,
+        status: 'dropped',
+      });
+      return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no endpoint on node ${noLocal.node}, and ${noLocal.policy} Local keeps ${noLocal.policy === 'internalTrafficPolicy' ? 'its ClusterIP traffic' : 'a client from outside'} to the node's own: kube-proxy drops it (its endpoints are on ${noLocal.elsewhere.join(', ')})` };
+    }
+    const ep = endpoint!;
+    // Which chain DNATs: svc.… for a ClusterIP; ext.… for a NodePort or load-balancer address,
+    // or, for externalTrafficPolicy Local, the cluster-wide chain ext.… sends pods and the node itself on to.
+    const clusterWide = svc.s.internalTrafficPolicy === 'Local' ? `all.${id}` : `svc.${id}`;
+    const shortCircuit = ext && svc.s.externalTrafficPolicy === 'Local' && client !== 'outside';
+    const chain = !ext ? `svc.${id}` : shortCircuit ? clusterWide : `ext.${id}`;
+    const via = shortCircuit ? `chain ext.${id} → ${clusterWide} (${client === 'pod' ? `${fam} saddr ${podCidr} goto ${clusterWide}` : `fib saddr type local goto ${clusterWide}`})` : `chain ${chain}`;
+    const policyNote =
+      ext && svc.s.externalTrafficPolicy === 'Local'
+        ? client === 'pod'
+          ? `; externalTrafficPolicy Local, but the client is a pod (source in the pod CIDR ${podCidr}): kube-proxy sends pod traffic to every endpoint, as if it had gone out to the load balancer and come back`
+          : client === 'node'
+            ? `; externalTrafficPolicy Local, but from node ${dnatNode!.name} itself (fib saddr type local): masqueraded, and sent to every endpoint`
+            : `; externalTrafficPolicy Local: only node ${dnatNode!.name}'s own endpoints (${ep.of}), the client's address kept`
+        : '';
     hops.push({
       kind: 'dnat',
       at: dnatNode ? `node ${dnatNode.name}` : 'the cluster',
       // kube-proxy keeps a table per family: an IPv6 endpoint is DNATed in `ip6 podlab`.
-      linux: `nft table ${endpoint.ip.includes(':') ? 'ip6' : 'ip'} podlab, chain ${chain}: dnat to ${hostPort(endpoint.ip, endpoint.port)}${endpoint.of > 1 ? ` (1 of ${endpoint.of}, numgen random)` : ''}`,
-      k8s: `Service ${serviceKey(svc.s)} ${svc.nodePort ? `NodePort ${port}` : gateway ? `NodePort ${gateway.nodePort} (load-balancer address ${hostPort(daddr, port)})` : hostPort(daddr, port)}/${svc.sp.protocol} → endpoint ${endpoint.namespace}/${endpoint.pod} (targetPort ${svc.sp.targetPort})${refusing.length ? `; ${refusing.length} of ${endpoint.of} endpoints refuse the port (${refusing.join(', ')}: nothing listens), yet kube-proxy still sends them their share` : ''}`,
-      see: `nft list chain ${endpoint.ip.includes(':') ? 'ip6' : 'ip'} podlab ${chain}`,
+      linux: `nft table ${ep.ip.includes(':') ? 'ip6' : 'ip'} podlab, ${via}: dnat to ${hostPort(ep.ip, ep.port)}${ep.of > 1 ? ` (1 of ${ep.of}, numgen random)` : ''}`,
+      k8s: `Service ${serviceKey(svc.s)} ${where}/${svc.sp.protocol} → endpoint ${ep.namespace}/${ep.pod} (targetPort ${svc.sp.targetPort})${hairpin ? `, the client itself` : ''}${policyNote}${refusing.length ? `; ${refusing.length} of ${ep.of} endpoints refuse the port (${refusing.join(', ')}: nothing listens), yet kube-proxy still sends them their share` : ''}`,
+      see: `nft list chain ${ep.ip.includes(':') ? 'ip6' : 'ip'} podlab ${chain}`,
       status: 'predicted',
     });
   } else if (!svc && (to.kind === 'node' || (to.kind === 'pod' && to.pod.hostNetwork))) {
     towardNode(to.node, daddr);
+  } else if (!svc && to.kind === 'pod' && fromOutside) {
+    // From beyond the nodes to a pod's own address: the gateway's return route to the pod's node, then the node network, addresses unchanged.
+    const n = nodeOf(view, to.node);
+    if (from.kind === 'host') hops.push({ ...gatewayRoute(daddr), kind: 'node-route', at: 'gateway' });
+    hops.push({ kind: 'fabric', at: 'fabric', linux: `the gateway → node ${n.name} (${nodeIpOf(n, family)}) over the node network; the packet keeps its addresses`, k8s: `the node network to node ${n.name}, which holds pod ${to.pod.namespace}/${to.pod.name}`, status: 'predicted' });
   }
 
   // 3. NetworkPolicy.
@@ -462,21 +570,39 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
 
   // 5. Source NAT.
   const ext = !!svc && (svc.nodePort || svc.lb);
+  // externalTrafficPolicy Local sends an unmasqueraded pod from another node to any endpoint: one elsewhere than the DNAT node answers the pod directly.
+  const bypass = !denied && !refused && !!endpoint && ext && svc!.s.externalTrafficPolicy === 'Local' && client === 'pod' && !!dnatNode && dnatNode.name !== srcNode?.name && endpoint.node !== dnatNode.name;
   // ext chain: externalTrafficPolicy Cluster marks every packet for masquerade; Local only the node's own (fib saddr type local).
-  const extMasq = ext && (svc!.s.externalTrafficPolicy !== 'Local' || (from.kind === 'node' && from.node === dnatNode?.name));
+  const extMasq = ext && (svc!.s.externalTrafficPolicy !== 'Local' || client === 'node');
+  // The address a masquerade on the DNAT node gives: the bridge's towards a pod of its own (Calico: the node's, its cali veths have none), else the VXLAN device's of the family, else the node's.
+  const masqAddress = (n: PlanNode, towards: string): string => {
+    const vteps = [(n.cni as { vxlan?: { address: string } }).vxlan?.address, (n.cni as { vxlan6?: { address: string } }).vxlan6?.address];
+    if (isCalico(n)) return nodeIpOf(n, family);
+    return n.name === towards ? podGatewayOf(n, family) : inFamily(vteps, family) ?? nodeIpOf(n, family);
+  };
   if (!denied && svc && ext && extMasq && dnatNode && endpoint) {
-    // The address towards the endpoint: the bridge's on its node, else the VXLAN device's of the family, else the node's.
-    const vteps = [(dnatNode.cni as { vxlan?: { address: string } }).vxlan?.address, (dnatNode.cni as { vxlan6?: { address: string } }).vxlan6?.address];
-    const viaNode = dnatNode.name === endpoint.node ? podGatewayOf(dnatNode, family) : isCalico(dnatNode) ? nodeIpOf(dnatNode, family) : inFamily(vteps, family) ?? nodeIpOf(dnatNode, family);
     const before = hops.filter((h) => h.kind === 'snat').map((h) => / becomes (\S+)/.exec(h.linux)?.[1]).filter(Boolean).at(-1) ?? from.ip;
-    hops.push({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${before} becomes ${viaNode}`, k8s: `Service ${serviceKey(svc.s)} externalTrafficPolicy: ${svc.s.externalTrafficPolicy} (the client's address is lost)`, see: `conntrack -L${six ? ' -f ipv6' : ''} -d ${gateway ? nodeIpOf(dnatNode, family) : daddr}`, status: 'predicted' });
+    const why = client === 'node' ? `from node ${dnatNode.name} itself: kube-proxy masquerades local traffic to a NodePort or load-balancer address (fib saddr type local jump mark-for-masquerade)` : `Service ${serviceKey(svc.s)} externalTrafficPolicy: ${svc.s.externalTrafficPolicy} (the client's address is lost)`;
+    hops.push({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${before} becomes ${masqAddress(dnatNode, endpoint.node)}`, k8s: `${why}${hairpin ? '; the pod reached itself (hairpin), so its reply comes back through the DNAT' : ''}`, see: `conntrack -L${six ? ' -f ipv6' : ''} -d ${gateway ? nodeIpOf(dnatNode, family) : daddr}`, status: 'predicted' });
+  } else if (!denied && svc && hairpin && srcNode) {
+    // kube-proxy marks it in the endpoint's chain (`ip saddr <endpoint> jump mark-for-masquerade`); podlab's table keeps one @hairpin set of endpoint . endpoint pairs.
+    hops.push({
+      kind: 'snat',
+      at: `node ${srcNode.name}`,
+      linux: `masquerade (nat-postrouting: ct status dnat ${six ? 'ip6' : 'ip'} saddr . ${six ? 'ip6' : 'ip'} daddr @hairpin): source ${from.ip} becomes ${masqAddress(srcNode, srcNode.name)}`,
+      k8s: `hairpin: pod ${podNetSource!.pod.namespace}/${podNetSource!.pod.name} reached Service ${serviceKey(svc.s)} and kube-proxy chose the pod itself; masqueraded, or its answer would go straight back to itself without undoing the DNAT`,
+      see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip} -d ${daddr}`,
+      status: 'predicted',
+    });
   } else if (!denied && podNetSource && (to.kind === 'host' || to.kind === 'gateway') && masqueraded(plan, srcNode!, from.ip)) {
     hops.push({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${nodeIpOf(srcNode!, family)} (leaving the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: 'natOutgoing: pod traffic to outside the cluster is masqueraded', see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
-  } else if (!denied && from.kind === 'node' && svc && !ext && endpoint) {
+  } else if (!denied && (from.kind === 'node' || (from.kind === 'pod' && from.pod.hostNetwork)) && svc && !ext && endpoint) {
     hops.push({ kind: 'snat', at: `node ${from.node}`, linux: `masquerade: a ClusterIP reached from outside the pod network (${from.ip}) is masqueraded`, k8s: `Service ${serviceKey(svc.s)}: clients outside ${plan.podCidr} are masqueraded (kube-proxy's masquerade-all for non-pod sources)`, status: 'predicted' });
   }
 
   // 6. Delivery.
+  /** The source the destination sees, after the last masquerade on the way. */
+  const snatTo = hops.filter((h) => h.kind === 'snat').map((h) => / becomes (\S+)/.exec(h.linux)?.[1]).filter(Boolean).at(-1);
   if (!denied) {
     if (destPodNet) {
       const n = nodeOf(view, destPodNet.node);
@@ -484,8 +610,10 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       hops.push({
         kind: 'bridge',
         at: `node ${n.name}`,
-        linux: isCalico(n) ? `${destIp} dev ${veth} scope link (a /${six ? 128 : 32} route per local pod)` : `${POD_BRIDGE} forwards to ${veth} (FDB: the pod's MAC)`,
-        k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name} on node ${n.name}`,
+        linux: isCalico(n)
+          ? `${destIp} dev ${veth} scope link (a /${six ? 128 : 32} route per local pod)${hairpin ? `, back out the veth it came in on` : ''}`
+          : `${POD_BRIDGE} forwards to ${veth} (FDB: the pod's MAC)${hairpin ? ', back out the port it came in on: hairpin mode on (the CNI bridge plugin\'s hairpinMode)' : ''}`,
+        k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name} on node ${n.name}${hairpin ? (isCalico(n) ? ' (the client itself: a routed hop, no bridge)' : ' (the client itself: without hairpin mode a bridge never sends a frame back where it came from)') : ''}`,
         see: isCalico(n) ? routeGet(destIp) : `bridge fdb show br ${POD_BRIDGE}`,
         status: 'predicted',
       });
@@ -502,11 +630,20 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     } else {
       hops.push({ kind: 'deliver', at: destEnd.kind === 'service' ? 'Service' : destEnd.ref, linux: `${hostPort(destIp, destPort)}${destPort !== undefined ? `/${protocol}` : ''}`, k8s: destEnd.kind === 'host' ? `outside host ${destEnd.ref}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref, status: 'predicted' });
     }
-    if (!refused)
+    if (!refused && bypass)
       hops.push({
         kind: 'reply',
-        at: carrier ? `node ${carrier.name}` : fromWhere,
-        linux: facts.conntrack ?? (endpoint ? `conntrack: reply ${hostPort(endpoint.ip, endpoint.port)} → ${from.ip} is un-DNATed to come from ${hostPort(daddr, port)}` : `conntrack: reply ${destIp} → ${from.ip} (ESTABLISHED, the same path back)`),
+        at: `node ${endpoint!.node}`,
+        linux: `the reply ${hostPort(endpoint!.ip, endpoint!.port)} → ${from.ip} goes straight back over the pod network, around node ${dnatNode!.name}'s conntrack: nothing undoes the DNAT, so the client gets an answer from ${hostPort(endpoint!.ip, endpoint!.port)} to a connection it opened to ${hostPort(daddr, port)}, and resets it`,
+        k8s: `externalTrafficPolicy Local: kube-proxy on ${dnatNode!.name} sends pod traffic to every endpoint without masquerade (ip saddr <pod CIDR> goto), and pod ${podNetSource!.pod.namespace}/${podNetSource!.pod.name} arrives unmasqueraded (no natOutgoing); only an endpoint on ${dnatNode!.name} would answer through it`,
+        see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
+        status: 'dropped',
+      });
+    else if (!refused)
+      hops.push({
+        kind: 'reply',
+        at: carrier ? `node ${carrier.name}` : destPodNet && fromOutside ? `node ${destPodNet.node}` : fromWhere,
+        linux: facts.conntrack ?? (endpoint ? `conntrack: reply ${hostPort(endpoint.ip, endpoint.port)} → ${snatTo ?? from.ip} is un-DNATed to come from ${hostPort(daddr, port)}${snatTo ? `, and un-SNATed to go to ${from.ip}` : ''}` : `conntrack: reply ${destIp} → ${snatTo ?? from.ip} (ESTABLISHED, the same path back${snatTo ? `, un-SNATed to ${from.ip}` : ''})`),
         k8s: endpoint ? `the client sees Service ${svc ? serviceKey(svc.s) : ''} answer, not the pod` : 'stateful: replies are allowed by policy and NAT is undone',
         see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
         status: 'predicted',
@@ -546,7 +683,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   }
 
   const destWhat = destEnd.kind === 'pod' ? `pod ${destEnd.pod.namespace}/${destEnd.pod.name}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref;
-  const dropped = denied || !!refused || !!lostAt;
+  const dropped = denied || !!refused || !!lostAt || bypass;
   return {
     lab: plan.lab,
     from: req.from,
@@ -565,7 +702,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       ? `denied by NetworkPolicy: egress ${policy!.egress}; ingress ${policy!.ingress}`
       : lostAt
         ? lostAt
-        : refused
+        : bypass
+          ? `the reply bypasses node ${dnatNode!.name}: endpoint ${endpoint!.namespace}/${endpoint!.pod} on ${endpoint!.node} answers pod ${podNetSource!.pod.namespace}/${podNetSource!.pod.name} directly, from ${hostPort(endpoint!.ip, endpoint!.port)}, and the client resets the connection (externalTrafficPolicy Local short-circuits pod traffic without masquerade)`
+          : refused
           ? `${refused}${endpoint && endpoint.of > 1 ? ` (${refusing.length} of ${endpoint.of} endpoints of Service ${serviceKey(svc!.s)} refuse; kube-proxy still balances over all ${endpoint.of})` : ''}`
           : `reaches ${destWhat}${refusing.length && endpoint ? ` (but ${refusing.length} of ${endpoint.of} endpoints of Service ${serviceKey(svc!.s)} refuse: ${refusing.join(', ')})` : ''}`,
   };
@@ -580,8 +719,9 @@ export function formatTrace(t: TracePath & { observed?: { probe: string; ok: boo
     out.push(`      linux: ${h.linux}`);
     out.push(`      k8s:   ${h.k8s}`);
     if (h.observed) out.push(`      seen:  ${h.observed}`);
-    const target = /^(pod|node|host) (\S+)$/.exec(h.at);
-    if (h.see) out.push(paint.dim(`      see:   ${h.see.startsWith('podlab ') || !target ? h.see : `podlab exec ${t.lab} ${target[1] === 'pod' ? target[2] : `${target[1]}/${target[2]}`} -- ${h.see}`}`));
+    const m = /^(pod|node|host) (\S+)$/.exec(h.at);
+    const target = m ? (m[1] === 'pod' ? m[2] : `${m[1]}/${m[2]}`) : h.at === 'gateway' ? 'gateway' : undefined;
+    if (h.see) out.push(paint.dim(`      see:   ${h.see.startsWith('podlab ') || !target ? h.see : `podlab exec ${t.lab} ${target} -- ${h.see}`}`));
   });
   out.push(`${t.outcome === 'delivered' ? paint.ok('predicted: delivered') : paint.bad('predicted: dropped')} — ${t.reason}`);
   if (t.observed) {

@@ -1,0 +1,207 @@
+/**
+ * `podlab trace`, the prediction, where kube-proxy's rules decide by who the client is: a Service
+ * with externalTrafficPolicy Local reached from a pod (to a NodePort on its own node, on another
+ * node, to a load-balancer address), from a node itself and from outside; a pod that reaches its own
+ * Service and lands on itself (hairpin); and the lab's gateway as the source. Each case is what the
+ * node tables of src/plan/kube-proxy.ts do, rule for rule (test/unit/kube-proxy.test.ts), and what
+ * kube-proxy's nftables and iptables modes do (the external chain's "short-circuit pod traffic" and
+ * "masquerade local traffic" rules, the endpoint chain's hairpin masquerade).
+ */
+import { describe, expect, it } from 'vitest';
+import policyLab from '../../labs/network-policy.lab.ts';
+import servicesLab from '../../labs/services.lab.ts';
+import type { LabSpec } from '../../src/index.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
+import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
+import { buildPlan } from '../../src/plan/plan.ts';
+import { TraceProblem } from '../../src/trace/ends.ts';
+import { formatTrace, predictTrace, type TracePath, type TraceRequest } from '../../src/trace/trace.ts';
+
+function viewOf(spec: unknown): NftView {
+  const { lab, diagnostics } = validateValue(spec, 'x.lab.ts');
+  if (!lab) throw new Error(JSON.stringify(diagnostics));
+  return plannedView(buildPlan(lab));
+}
+const spec = servicesLab as LabSpec;
+/** labs/services.lab.ts with a LoadBalancer Service of externalTrafficPolicy Local over solo (one endpoint, on worker-2). */
+const withLocalLb = (extra: Partial<LabSpec> = {}): LabSpec => ({
+  ...spec,
+  services: { ...spec.services, 'solo-lb': { type: 'LoadBalancer', externalTrafficPolicy: 'Local', selector: { app: 'solo' }, ports: [{ port: 80, targetPort: 8080 }] } },
+  ...extra,
+});
+const services = viewOf(withLocalLb());
+const at = (t: TracePath) => t.hops.map((h) => `${h.kind}@${h.at}`);
+const hop = (t: TracePath, kind: string, where?: string) => t.hops.find((h) => h.kind === kind && (!where || h.at === where))!;
+const problem = (v: NftView, req: TraceRequest): string => {
+  try {
+    predictTrace(v, req);
+  } catch (e) {
+    if (e instanceof TraceProblem) return `${e.code} ${e.message} | ${e.hint}`;
+    throw e;
+  }
+  return 'none';
+};
+const solo = services.plan.pods.find((p) => p.name === 'solo')!;
+const soloLb = services.plan.services.find((s) => s.name === 'solo-lb')!;
+
+describe('externalTrafficPolicy Local, by who the client is', () => {
+  it('a pod → a load-balancer address: short-circuited on its own node to every endpoint, no masquerade (kube-proxy: "short-circuit pod traffic")', () => {
+    const t = predictTrace(services, { from: 'client', to: soloLb.loadBalancerIP!, port: 80 });
+    expect(at(t).slice(0, 3)).toEqual(['route@pod default/client', 'veth@node control-plane', 'dnat@node control-plane']);
+    expect(hop(t, 'dnat').linux).toBe(`nft table ip podlab, chain ext.default/solo-lb/tcp-80 → svc.default/solo-lb/tcp-80 (ip saddr 10.244.0.0/16 goto svc.default/solo-lb/tcp-80): dnat to ${solo.ip}:8080`);
+    expect(hop(t, 'dnat').k8s).toContain('externalTrafficPolicy Local, but the client is a pod (source in the pod CIDR 10.244.0.0/16): kube-proxy sends pod traffic to every endpoint');
+    expect(at(t)).not.toContain('dnat@gateway');
+    expect(t.hops.map((h) => h.kind)).not.toContain('snat');
+    expect(t.outcome).toBe('delivered');
+  });
+
+  it('a pod → a NodePort of its own node, which has no endpoint: every endpoint all the same, the client address kept', () => {
+    const t = predictTrace(services, { from: 'client', to: 'node/control-plane', port: 30081 });
+    expect(hop(t, 'dnat')).toMatchObject({ at: 'node control-plane', status: 'predicted' });
+    expect(hop(t, 'dnat').linux).toMatch(/chain ext\.default\/solo-local\/tcp-80 → svc\.default\/solo-local\/tcp-80 \(ip saddr 10\.244\.0\.0\/16 goto /);
+    expect(t.endpoint).toMatchObject({ pod: 'solo', node: 'worker-2' });
+    expect(t.hops.map((h) => h.kind)).not.toContain('snat');
+    expect(t.outcome).toBe('delivered');
+  });
+
+  it('a pod → a NodePort of another node without an endpoint: natOutgoing made it the node\'s address, so only that node\'s endpoints count: dropped there', () => {
+    const t = predictTrace(services, { from: 'client', to: 'node/worker-1', port: 30081 });
+    expect(at(t)).toEqual(['route@pod default/client', 'veth@node control-plane', 'node-route@node control-plane', 'snat@node control-plane', 'dnat@node worker-1']);
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'dnat', status: 'dropped', linux: 'nft table ip podlab, chain ext.default/solo-local/tcp-80: no endpoint on node worker-1, the rule is drop' });
+    expect(t.hops.at(-1)!.k8s).toContain('pod default/client arrives masqueraded to node control-plane\'s address 172.16.94.10 by natOutgoing, so kube-proxy on worker-1 takes it for one');
+    expect(t.outcome).toBe('dropped');
+    expect(t.reason).toBe('Service default/solo-local has no endpoint on node worker-1, and externalTrafficPolicy Local keeps a client from outside to the node\'s own: kube-proxy drops it (its endpoints are on worker-2)');
+    expect(t.reason).not.toMatch(/no ready endpoints/);
+  });
+
+  it('… and to a node that has one: its own endpoint, seen from the source node\'s address (no second masquerade)', () => {
+    const t = predictTrace(services, { from: 'client', to: 'node/worker-2', port: 30081 });
+    expect(at(t).slice(2, 6)).toEqual(['node-route@node control-plane', 'snat@node control-plane', 'dnat@node worker-2', 'bridge@node worker-2']);
+    expect(hop(t, 'dnat').k8s).toContain("externalTrafficPolicy Local: only node worker-2's own endpoints (1), the client's address kept");
+    expect(t.hops.filter((h) => h.kind === 'snat')).toHaveLength(1);
+    expect(hop(t, 'reply').linux).toBe(`conntrack: reply ${solo.ip}:8080 → 172.16.94.10 is un-DNATed to come from 172.16.94.12:30081, and un-SNATed to go to ${services.plan.pods.find((p) => p.name === 'client')!.ip}`);
+  });
+
+  it('without natOutgoing a pod arrives as a pod: sent anywhere unmasqueraded, so an endpoint on another node answers it directly and the reply bypasses the DNAT', () => {
+    const v = viewOf(withLocalLb({ natOutgoing: false, services: { ...spec.services, 'solo-local': { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30081 }] } } }));
+    const web3 = v.plan.pods.find((p) => p.name === 'web-3')!;
+    // worker-1 DNATs, and web-3 (on worker-2) answers the client straight back: broken.
+    const far = predictTrace(v, { from: 'client', to: 'node/worker-1', port: 30081 }, { chosenEndpoint: `${web3.ip}:8080` });
+    expect(at(far).slice(2, 4)).toEqual(['node-route@node control-plane', 'dnat@node worker-1']);
+    expect(hop(far, 'dnat').linux).toContain('(ip saddr 10.244.0.0/16 goto svc.default/solo-local/tcp-80)');
+    expect(far.hops.at(-1)).toMatchObject({ kind: 'reply', at: 'node worker-2', status: 'dropped' });
+    expect(far.outcome).toBe('dropped');
+    expect(far.reason).toMatch(/^the reply bypasses node worker-1: endpoint default\/web-3 on worker-2 answers pod default\/client directly/);
+    // An endpoint on the DNAT node answers through it: delivered.
+    const web1 = v.plan.pods.find((p) => p.name === 'web-1')!;
+    expect(predictTrace(v, { from: 'client', to: 'node/worker-1', port: 30081 }, { chosenEndpoint: `${web1.ip}:8080` }).outcome).toBe('delivered');
+  });
+
+  it('the node itself → its own NodePort: masqueraded and sent to every endpoint (kube-proxy: "masquerade local traffic"), not dropped for want of a local one', () => {
+    const t = predictTrace(services, { from: 'node/worker-1', to: 'node/worker-1', port: 30081 });
+    expect(t.outcome).toBe('delivered');
+    expect(hop(t, 'dnat').linux).toMatch(/chain ext\.default\/solo-local\/tcp-80 → svc\.default\/solo-local\/tcp-80 \(fib saddr type local goto svc\.default\/solo-local\/tcp-80\): dnat to /);
+    expect(hop(t, 'snat')).toMatchObject({ at: 'node worker-1', linux: 'masquerade (nat-postrouting, marked by mark-for-masquerade): source 172.16.94.11 becomes 10.244.1.0' });
+    expect(hop(t, 'snat').k8s).toContain('fib saddr type local jump mark-for-masquerade');
+    // A hostNetwork pod is its node: the same.
+    const agent = predictTrace(services, { from: 'agent', to: 'node/worker-2', port: 30081 });
+    expect(hop(agent, 'snat').linux).toMatch(/source 172\.16\.94\.12 becomes 10\.244\.2\.1$/);
+    // To another node's NodePort it comes from outside that node: only its endpoints.
+    expect(predictTrace(services, { from: 'agent', to: 'node/worker-1', port: 30081 }).outcome).toBe('dropped');
+  });
+
+  it('from outside: only the node\'s own endpoints; a node without one drops it (after the path there), with the client address kept where it has one', () => {
+    const none = predictTrace(services, { from: 'host/internet', to: 'node/worker-1', port: 30081 });
+    expect(at(none)).toEqual(['route@host internet', 'fabric@fabric', 'dnat@node worker-1']);
+    expect(none.hops.at(-1)!.status).toBe('dropped');
+    const one = predictTrace(services, { from: 'host/internet', to: 'node/worker-2', port: 30081 });
+    expect(one.outcome).toBe('delivered');
+    expect(one.hops.map((h) => h.kind)).not.toContain('snat');
+  });
+
+  it('internalTrafficPolicy Local: a ClusterIP from a node without an endpoint is dropped there, saying so', () => {
+    const v = viewOf({ ...spec, services: { ...spec.services, 'solo-itp': { internalTrafficPolicy: 'Local', selector: { app: 'solo' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+    const t = predictTrace(v, { from: 'client', to: 'svc/solo-itp' });
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'dnat', at: 'node control-plane', status: 'dropped' });
+    expect(t.reason).toMatch(/^Service default\/solo-itp has no endpoint on node control-plane, and internalTrafficPolicy Local keeps its ClusterIP traffic to the node's own/);
+    expect(predictTrace(v, { from: 'web-3', to: 'svc/solo-itp' }).outcome).toBe('delivered');
+  });
+});
+
+describe('hairpin: a pod reaching its own Service lands on itself', () => {
+  it('DNAT to itself, masqueraded to its bridge\'s address by the @hairpin rule, back out its own bridge port (hairpin mode)', () => {
+    const t = predictTrace(services, { from: 'solo', to: 'svc/solo-local' });
+    expect(at(t)).toEqual(['route@pod default/solo', 'veth@node worker-2', 'dnat@node worker-2', 'snat@node worker-2', 'bridge@node worker-2', 'deliver@pod default/solo', 'reply@node worker-2']);
+    expect(hop(t, 'dnat').linux).toBe(`nft table ip podlab, chain svc.default/solo-local/tcp-80: dnat to ${solo.ip}:8080`);
+    expect(hop(t, 'dnat').k8s).toContain('→ endpoint default/solo (targetPort 8080), the client itself');
+    expect(hop(t, 'snat').linux).toBe(`masquerade (nat-postrouting: ct status dnat ip saddr . ip daddr @hairpin): source ${solo.ip} becomes 10.244.2.1`);
+    expect(hop(t, 'snat').k8s).toMatch(/^hairpin: pod default\/solo reached Service default\/solo-local and kube-proxy chose the pod itself/);
+    expect(hop(t, 'bridge').linux).toMatch(/^cni0 forwards to veth… \(FDB: the pod's MAC\), back out the port it came in on: hairpin mode on/);
+    expect(hop(t, 'reply').linux).toBe(`conntrack: reply ${solo.ip}:8080 → 10.244.2.1 is un-DNATed to come from ${hop(t, 'dnat').k8s.match(/(10\.96\.\d+\.\d+:80)/)![1]}, and un-SNATed to go to ${solo.ip}`);
+    expect(t.outcome).toBe('delivered');
+  });
+
+  it('the endpoint kube-proxy picked among several: a hairpin only when it is the client', () => {
+    const web1 = services.plan.pods.find((p) => p.name === 'web-1')!;
+    const self = predictTrace(services, { from: 'web-1', to: 'svc/web' }, { chosenEndpoint: `${web1.ip}:8080` });
+    expect(hop(self, 'snat').linux).toContain(`source ${web1.ip} becomes 10.244.1.1`);
+    const other = predictTrace(services, { from: 'web-1', to: 'svc/web' }, { chosenEndpoint: `${services.plan.pods.find((p) => p.name === 'web-2')!.ip}:8080` });
+    expect(other.hops.map((h) => h.kind)).not.toContain('snat');
+  });
+
+  it('through a load-balancer address of externalTrafficPolicy Cluster: kube-proxy\'s mark masquerades it anyway, once', () => {
+    const web1 = services.plan.pods.find((p) => p.name === 'web-1')!;
+    const lb = services.plan.services.find((s) => s.name === 'web-lb')!;
+    const t = predictTrace(services, { from: 'web-1', to: lb.loadBalancerIP!, port: 80 }, { chosenEndpoint: `${web1.ip}:8080` });
+    expect(t.hops.filter((h) => h.kind === 'snat')).toHaveLength(1);
+    expect(hop(t, 'snat').linux).toBe(`masquerade (nat-postrouting, marked by mark-for-masquerade): source ${web1.ip} becomes 10.244.1.1`);
+    expect(hop(t, 'snat').k8s).toContain('the pod reached itself (hairpin)');
+  });
+
+  it('with NetworkPolicy: the policy table\'s @self rule lets it through, and is the counted rule the trace names', () => {
+    const t = predictTrace(viewOf(policyLab), { from: 'x-a', to: 'svc/x/s-x-a', port: 80 });
+    expect(at(t)).toEqual(['route@pod x/x-a', 'veth@node worker-1', 'dnat@node worker-1', 'policy@node worker-1', 'snat@node worker-1', 'bridge@node worker-1', 'deliver@pod x/x-a', 'reply@node worker-1']);
+    expect(hop(t, 'policy').linux).toBe('nft table ip podlab-policy, hook forward: worker-1 accept; rules: worker-1: forward "a pod reaching itself through a Service (hairpin)"');
+    expect(hop(t, 'policy').k8s).toContain('(pod to itself)');
+  });
+
+  it('Calico: back out its own cali veth, masqueraded to the node\'s address (the veth has none)', async () => {
+    const calico = viewOf((await import('../../labs/calico.lab.ts')).default);
+    const web1 = calico.plan.pods.find((p) => p.name === 'web-1')!;
+    const node = calico.plan.nodes.find((n) => n.name === web1.node)!;
+    const t = predictTrace(calico, { from: 'web-1', to: 'svc/web' }, { chosenEndpoint: `${web1.ip}:8080` });
+    expect(hop(t, 'snat').linux).toContain(`source ${web1.ip} becomes ${node.ip}`);
+    expect(hop(t, 'bridge').linux).toMatch(/scope link \(a \/32 route per local pod\), back out the veth it came in on$/);
+  });
+});
+
+describe('the gateway as the source', () => {
+  it('to a pod: its return route to the pod\'s node, the node network, the bridge', () => {
+    const client = services.plan.pods.find((p) => p.name === 'client')!;
+    const t = predictTrace(services, { from: 'gateway', to: 'client', port: 8080 });
+    expect(at(t)).toEqual(['route@gateway', 'fabric@fabric', 'bridge@node control-plane', 'deliver@pod default/client', 'reply@node control-plane']);
+    expect(hop(t, 'route').linux).toBe(`${client.ip} via 172.16.94.10 dev eth0`);
+    expect(hop(t, 'route').k8s).toBe("the lab's gateway: its return route to 10.244.0.0/24, the pod addresses of node control-plane");
+    expect(formatTrace(t)).toContain(`see:   podlab exec services gateway -- ip route get ${client.ip}`);
+    // A host beyond it: its own route first, then the gateway's.
+    expect(at(predictTrace(services, { from: 'host/internet', to: 'client', port: 8080 })).slice(0, 3)).toEqual(['route@host internet', 'node-route@gateway', 'fabric@fabric']);
+  });
+
+  it('to a NodePort: straight over the node network; externalTrafficPolicy Cluster masquerades it on the node', () => {
+    const t = predictTrace(services, { from: 'gateway', to: 'node/worker-1', port: 30080 });
+    expect(at(t).slice(0, 3)).toEqual(['route@gateway', 'fabric@fabric', 'dnat@node worker-1']);
+    expect(hop(t, 'route').status).toBe('predicted');
+    expect(hop(t, 'snat').linux).toMatch(/source 172\.16\.94\.1 becomes /);
+  });
+
+  it('to a load-balancer address it holds itself, or to a cluster IP: PL3119, saying why and what to trace instead', () => {
+    expect(problem(services, { from: 'gateway', to: soloLb.loadBalancerIP!, port: 80 })).toMatch(
+      new RegExp(`^PL3119 the gateway holds load-balancer address ${soloLb.loadBalancerIP!.replaceAll('.', '\\.')} of Service default/solo-lb itself \\(on its loopback\\) and forwards only packets that arrive from outside \\(its nat-prerouting hook\\).* \\| Trace the address from a client the load balancer serves: host/internet, a pod, node/<name>\\. podlab exec services gateway -- … runs in the gateway all the same\\.$`),
+    );
+    expect(problem(services, { from: 'gateway', to: 'svc/web-lb' })).toMatch(/^PL3119 cluster IP 10\.96\.0\.\d+ of Service default\/web-lb is reachable only inside the cluster: the gateway is outside it.* \| From outside, trace its load-balancer address 172\.16\.94\.\d+, or its NodePort on a node \(node\/<name> --port 3\d+\/tcp\)/);
+    // The same for a host beyond it (the trace used to predict a delivery that the probe never got).
+    expect(problem(services, { from: 'host/internet', to: 'svc/web' })).toMatch(/^PL3119 cluster IP 10\.96\.0\.1 of Service default\/web is reachable only inside the cluster: host internet is outside it/);
+    // A lab without a gateway says so, as podlab exec does.
+    expect(problem(viewOf({ ...spec, hosts: {}, loadBalancer: undefined, services: { web: spec.services!.web! }, checks: [], scenarios: {} }), { from: 'gateway', to: 'web-1', port: 8080 })).toMatch(/^PL3110 lab "services" has no gateway \(it has no external hosts and no load-balancer pool\)/);
+  });
+});
