@@ -29,13 +29,22 @@ ip -n podlab-calico-dual-stack.fabric -batch $G/ip/fabric.batch
 #    addresses, routes.
 ip netns exec podlab-calico-dual-stack.node.c1-master1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.bridge.bridge-nf-call-ip6tables=1
 ip -n podlab-calico-dual-stack.node.c1-master1 -batch $G/ip/node-c1-master1.batch
-ip netns exec podlab-calico-dual-stack.node.c1-master1 bird -f -c $G/bird/c1-master1.conf -s $STATE/bird-c1-master1.ctl >> "$STATE/c1-master1_bird.log" 2>&1 &
+# bird gives up root (a uid of its own, only its CAP_NET_* capabilities) before it reads its configuration: a copy that uid can read.
+install -d -m 0755 "$STATE" "$STATE/bird"
+install -m 0644 $G/bird/c1-master1.conf "$STATE/bird/c1-master1.conf"
+ip netns exec podlab-calico-dual-stack.node.c1-master1 bird -f -c $STATE/bird/c1-master1.conf -s $STATE/bird-c1-master1.ctl -u 1950004100 -g 1950004100 >> "$STATE/c1-master1_bird.log" 2>&1 &
 ip netns exec podlab-calico-dual-stack.node.c1-node1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.bridge.bridge-nf-call-ip6tables=1
 ip -n podlab-calico-dual-stack.node.c1-node1 -batch $G/ip/node-c1-node1.batch
-ip netns exec podlab-calico-dual-stack.node.c1-node1 bird -f -c $G/bird/c1-node1.conf -s $STATE/bird-c1-node1.ctl >> "$STATE/c1-node1_bird.log" 2>&1 &
+# bird gives up root (a uid of its own, only its CAP_NET_* capabilities) before it reads its configuration: a copy that uid can read.
+install -d -m 0755 "$STATE" "$STATE/bird"
+install -m 0644 $G/bird/c1-node1.conf "$STATE/bird/c1-node1.conf"
+ip netns exec podlab-calico-dual-stack.node.c1-node1 bird -f -c $STATE/bird/c1-node1.conf -s $STATE/bird-c1-node1.ctl -u 1950004101 -g 1950004101 >> "$STATE/c1-node1_bird.log" 2>&1 &
 ip netns exec podlab-calico-dual-stack.node.c1-node2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0 net.bridge.bridge-nf-call-ip6tables=1
 ip -n podlab-calico-dual-stack.node.c1-node2 -batch $G/ip/node-c1-node2.batch
-ip netns exec podlab-calico-dual-stack.node.c1-node2 bird -f -c $G/bird/c1-node2.conf -s $STATE/bird-c1-node2.ctl >> "$STATE/c1-node2_bird.log" 2>&1 &
+# bird gives up root (a uid of its own, only its CAP_NET_* capabilities) before it reads its configuration: a copy that uid can read.
+install -d -m 0755 "$STATE" "$STATE/bird"
+install -m 0644 $G/bird/c1-node2.conf "$STATE/bird/c1-node2.conf"
+ip netns exec podlab-calico-dual-stack.node.c1-node2 bird -f -c $STATE/bird/c1-node2.conf -s $STATE/bird-c1-node2.ctl -u 1950004102 -g 1950004102 >> "$STATE/c1-node2_bird.log" 2>&1 &
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);
 #    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a

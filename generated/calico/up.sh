@@ -29,16 +29,28 @@ ip -n podlab-calico.fabric -batch $G/ip/fabric.batch
 #    addresses, routes.
 ip netns exec podlab-calico.node.c1-master1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-calico.node.c1-master1 -batch $G/ip/node-c1-master1.batch
-ip netns exec podlab-calico.node.c1-master1 bird -f -c $G/bird/c1-master1.conf -s $STATE/bird-c1-master1.ctl >> "$STATE/c1-master1_bird.log" 2>&1 &
+# bird gives up root (a uid of its own, only its CAP_NET_* capabilities) before it reads its configuration: a copy that uid can read.
+install -d -m 0755 "$STATE" "$STATE/bird"
+install -m 0644 $G/bird/c1-master1.conf "$STATE/bird/c1-master1.conf"
+ip netns exec podlab-calico.node.c1-master1 bird -f -c $STATE/bird/c1-master1.conf -s $STATE/bird-c1-master1.ctl -u 1950004102 -g 1950004102 >> "$STATE/c1-master1_bird.log" 2>&1 &
 ip netns exec podlab-calico.node.c1-node1 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-calico.node.c1-node1 -batch $G/ip/node-c1-node1.batch
-ip netns exec podlab-calico.node.c1-node1 bird -f -c $G/bird/c1-node1.conf -s $STATE/bird-c1-node1.ctl >> "$STATE/c1-node1_bird.log" 2>&1 &
+# bird gives up root (a uid of its own, only its CAP_NET_* capabilities) before it reads its configuration: a copy that uid can read.
+install -d -m 0755 "$STATE" "$STATE/bird"
+install -m 0644 $G/bird/c1-node1.conf "$STATE/bird/c1-node1.conf"
+ip netns exec podlab-calico.node.c1-node1 bird -f -c $STATE/bird/c1-node1.conf -s $STATE/bird-c1-node1.ctl -u 1950004103 -g 1950004103 >> "$STATE/c1-node1_bird.log" 2>&1 &
 ip netns exec podlab-calico.node.c1-node2 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-calico.node.c1-node2 -batch $G/ip/node-c1-node2.batch
-ip netns exec podlab-calico.node.c1-node2 bird -f -c $G/bird/c1-node2.conf -s $STATE/bird-c1-node2.ctl >> "$STATE/c1-node2_bird.log" 2>&1 &
+# bird gives up root (a uid of its own, only its CAP_NET_* capabilities) before it reads its configuration: a copy that uid can read.
+install -d -m 0755 "$STATE" "$STATE/bird"
+install -m 0644 $G/bird/c1-node2.conf "$STATE/bird/c1-node2.conf"
+ip netns exec podlab-calico.node.c1-node2 bird -f -c $STATE/bird/c1-node2.conf -s $STATE/bird-c1-node2.ctl -u 1950004104 -g 1950004104 >> "$STATE/c1-node2_bird.log" 2>&1 &
 ip netns exec podlab-calico.node.c1-node3 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 ip -n podlab-calico.node.c1-node3 -batch $G/ip/node-c1-node3.batch
-ip netns exec podlab-calico.node.c1-node3 bird -f -c $G/bird/c1-node3.conf -s $STATE/bird-c1-node3.ctl >> "$STATE/c1-node3_bird.log" 2>&1 &
+# bird gives up root (a uid of its own, only its CAP_NET_* capabilities) before it reads its configuration: a copy that uid can read.
+install -d -m 0755 "$STATE" "$STATE/bird"
+install -m 0644 $G/bird/c1-node3.conf "$STATE/bird/c1-node3.conf"
+ip netns exec podlab-calico.node.c1-node3 bird -f -c $STATE/bird/c1-node3.conf -s $STATE/bird-c1-node3.ctl -u 1950004105 -g 1950004105 >> "$STATE/c1-node3_bird.log" 2>&1 &
 ip netns exec podlab-calico.gateway sysctl -qw net.ipv4.ip_forward=1
 ip -n podlab-calico.gateway -batch $G/ip/gateway.batch
 ip -n podlab-calico.host.internet -batch $G/ip/host-internet.batch

@@ -380,6 +380,28 @@ function shellWord(arg: string): string {
   return /^\$(G|STATE)\/[\w@%+=:,./-]+$/.test(arg) || UP_SH_WORDS.has(arg) ? arg : shellQuote(arg);
 }
 
+/**
+ * A node's daemons as up.sh starts them. One that can give up root does, as `up` has it (BIRD's
+ * `-u U -g U`: it keeps only its CAP_NET_* capabilities, SECURITY.md boundary 12), on the next uid
+ * of the script's numbering; and since it then reads its configuration as that uid, it reads a
+ * copy in the state directory (0755, files 0644, as `up`'s state tmpfs has them) rather than the
+ * rendered folder, which may sit where that uid cannot look (a home directory).
+ */
+function upShDaemons(mode: ReturnType<typeof cniMode>, node: PlanNode, nextUid: () => number): { daemonFiles: string[]; daemons: string[] } {
+  const drops = mode.nodeDaemons(node, '$G', '$STATE').some((d) => d.dropTo);
+  const daemons = mode.nodeDaemons(node, drops ? '$STATE' : '$G', '$STATE');
+  const files = drops ? mode.nodeFiles(node) : [];
+  const dirs = [...new Set(files.map((f) => dirname(f.path)))].sort(compareText);
+  const daemonFiles = drops
+    ? [
+        `# ${daemons.filter((d) => d.dropTo).map((d) => d.name).join(', ')} gives up root (a uid of its own, only its CAP_NET_* capabilities) before it reads its configuration: a copy that uid can read.`,
+        `install -d -m 0755 "$STATE" ${dirs.map((d) => `"$STATE/${d}"`).join(' ')}`,
+        ...files.map((f) => `install -m 0644 $G/${f.path} "$STATE/${f.path}"`),
+      ]
+    : [];
+  return { daemonFiles, daemons: daemons.map((d) => `${[...d.argv, ...(d.dropTo ? d.dropTo(nextUid()) : [])].map(shellWord).join(' ')} >> "$STATE/${node.name}_${d.name}.log" 2>&1`) };
+}
+
 /** The first plugin of a node's conflist as up.sh runs it: a reference plugin from $CNI_PATH, or podlab's own from build/cni. */
 function firstPlugin(node: PlanNode): { plugin: string; pluginType: string } {
   const type = String(node.conflist.plugins[0]!.type);
@@ -467,7 +489,7 @@ export function render(plan: Plan): Rendered {
     sysctls: nodeSysctls(plan, n, { policy: false }).join(' '),
     sandboxText: [...nodeSandboxArgv(plan, n, 'build/native/pause', '/proc/$TEMPLATE/ns/mnt').slice(0, -2).map((a) => (a.includes('$') ? `"${a}"` : shellQuote(a))), ...nodeFiles(plan, n).map(([rel]) => `--write /etc/hosts="$(cat $G/${rel})"`)].join(' '),
     commands: mode.nodeCommands(n, '$G').map((argv) => argv.map(shellWord).join(' ')),
-    daemons: mode.nodeDaemons(n, '$G', '$STATE').map((d) => `${d.argv.map(shellWord).join(' ')} >> "$STATE/${n.name}_${d.name}.log" 2>&1`),
+    ...upShDaemons(mode, n, nextUid),
   }));
   const cniPath = usesOwnPlugin ? `${PODLAB_CNI_DIR}:${DEBIAN_CNI_DIR}` : DEBIAN_CNI_DIR;
   const dnsView = [...plan.pods, ...plan.hosts].some((p) => p.containers.some((c) => c.argv[0] === '@dns'));

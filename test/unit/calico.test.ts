@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { assignBlocks, type PoolInput } from '../../src/cni/calico/ipam.ts';
 import { hostVethName, type CalicoNode } from '../../src/cni/calico/index.ts';
 import { validateValue } from '../../src/compile/validate-value.ts';
+import { PODLAB_UIDS } from '../../src/constants.ts';
 import type { LabSpec } from '../../src/index.ts';
 import * as ip from '../../src/net/ipv4.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
@@ -156,7 +157,28 @@ describe('calico plan', () => {
     const up = render(plan({ cni: 'calico' })).get('up.sh')!;
     expect(up).toContain('CNI_PATH=build/cni:/usr/lib/cni');
     expect(up).toMatch(/build\/cni\/calico < \$G\/cni\/n1\.calico\.json/);
-    expect(up).toContain('ip netns exec podlab-cal.node.n1 bird -f -c $G/bird/n1.conf -s $STATE/bird-n1.ctl >> "$STATE/n1_bird.log" 2>&1 &');
+    expect(up).toMatch(/^ip netns exec podlab-cal\.node\.n1 bird -f -c \$STATE\/bird\/n1\.conf -s \$STATE\/bird-n1\.ctl -u \d+ -g \d+ >> "\$STATE\/n1_bird\.log" 2>&1 &$/m);
+  });
+
+  it('up.sh starts BIRD without root, as up does: -u/-g a uid of the container range of its own, reading a copy of its configuration that uid can read', () => {
+    const p = plan({ cni: 'calico' });
+    const up = render(p).get('up.sh')!;
+    const birds = [...up.matchAll(/^ip netns exec (\S+) bird -f -c (\S+) -s \S+ -u (\d+) -g (\d+) /gm)];
+    expect(birds.map((m) => m[1])).toEqual(p.nodes.map((n) => n.netns));
+    const uids = birds.map((m) => Number(m[3]));
+    for (const m of birds) expect(m[4]).toBe(m[3]);
+    // Each its own, in the container range, and none a container's (the script numbers those from the range's start).
+    expect(new Set(uids).size).toBe(uids.length);
+    for (const u of uids) expect(u).toBeGreaterThanOrEqual(PODLAB_UIDS.container.first);
+    const containerUids = [...up.matchAll(/--uid (\d+)/g)].map((m) => Number(m[1]));
+    expect(uids.filter((u) => containerUids.includes(u))).toEqual([]);
+    // The configuration it reads is a 0644 copy in the state directory (0755), made before it starts.
+    for (const n of p.nodes) {
+      const copy = up.indexOf(`install -m 0644 $G/bird/${n.name}.conf "$STATE/bird/${n.name}.conf"`);
+      expect(copy).toBeGreaterThan(up.indexOf('install -d -m 0755 "$STATE" "$STATE/bird"'));
+      expect(copy).toBeLessThan(up.indexOf(`bird -f -c $STATE/bird/${n.name}.conf`));
+    }
+    expect(up).not.toMatch(/bird -f -c \$G\//);
   });
 
   it("rejects what Calico would (codes PL2150–PL2155) and keeps kubenet's slice rules out of its way", () => {
