@@ -197,7 +197,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const timeoutMs = opts.timeoutMs ?? (dropped ? POLICY.dropSilenceMs : 1000);
   const probeArgv =
     first.protocol === 'icmp'
-      ? ['ping', ...(six ? ['-6'] : []), '-n', '-c', '1', '-W', String(Math.max(1, Math.round(timeoutMs / 1000))), first.daddr]
+      ? ['ping', ...(six ? ['-6'] : []), '-n', '-c', '1', '-W', String(timeoutMs / 1000), first.daddr]
       : first.protocol === 'tcp'
         ? [PROBE_BIN, 'tcp-connect', '--host', first.daddr, '--port', String(first.port), '--timeout-ms', String(timeoutMs)]
         : [PROBE_BIN, 'udp-echo-client', '--host', first.daddr, '--port', String(first.port), '--message', 'podlab-trace', '--timeout-ms', String(timeoutMs)];

@@ -528,10 +528,12 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   // 3. NetworkPolicy.
   let policy: TracePath['policy'];
   let denied = false;
-  if ((view.policies.length || view.plan.networkPolicy?.clusterPolicies?.length) && protocol !== 'icmp' && destPort !== undefined) {
+  // A ping meets the policies too: only a rule without ports admits it (a Service has no ICMP port: explain refuses, no hop).
+  if ((view.policies.length || view.plan.networkPolicy?.clusterPolicies?.length) && (protocol === 'icmp' || destPort !== undefined)) {
     let x: Explanation | undefined;
     try {
-      x = explain(view, { from: req.from, to: destEnd.kind === 'service' ? req.to : destEnd.ref, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP', family });
+      const to = destEnd.kind === 'service' ? req.to : destEnd.ref;
+      x = explain(view, protocol === 'icmp' ? { from: req.from, to, protocol: 'ICMP', family } : { from: req.from, to, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP', family });
     } catch {
       x = undefined;
     }
@@ -546,7 +548,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
         at: c.nft.map((n) => `node ${n.node}`).join(', ') || 'no node filters it',
         linux: `nft table ${six ? 'ip6' : 'ip'} podlab-policy, hook forward: ${c.nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`,
         k8s: `${view.plan.networkPolicy?.clusterPolicies?.length ? 'Network policy (ClusterNetworkPolicy tiers and NetworkPolicy)' : 'NetworkPolicy'}: egress at source ${word(c.egress)}; ingress at destination ${word(c.ingress)}`,
-        see: `podlab explain ${plan.lab} ${req.from} ${destEnd.kind === 'service' ? req.to : destEnd.ref} --port ${destPort}/${protocol}${six && plan.ipFamilies[0] !== 'IPv6' ? ' --family IPv6' : ''}`,
+        see: `podlab explain ${plan.lab} ${req.from} ${destEnd.kind === 'service' ? req.to : destEnd.ref} ${protocol === 'icmp' ? '--proto icmp' : `--port ${destPort}/${protocol}`}${six && plan.ipFamilies[0] !== 'IPv6' ? ' --family IPv6' : ''}`,
         status: c.allowed ? 'predicted' : 'dropped',
       });
     }
@@ -699,7 +701,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     hops,
     outcome: dropped ? 'dropped' : 'delivered',
     reason: denied
-      ? `denied by NetworkPolicy: egress ${policy!.egress}; ingress ${policy!.ingress}`
+      ? `denied by NetworkPolicy (${plan.networkPolicy?.denyAction === 'reject' ? 'rejected: ICMP port unreachable' : 'dropped: the client hears nothing'}): egress ${policy!.egress}; ingress ${policy!.ingress}`
       : lostAt
         ? lostAt
         : bypass

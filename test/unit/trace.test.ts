@@ -106,6 +106,21 @@ describe('trace prediction (pure)', () => {
     expect(kinds(t)).toEqual(['route', 'veth', 'dnat', 'policy']);
     expect(t.outcome).toBe('dropped');
     expect(hop(t, 'policy').linux).toContain('worker-1: ingress.x/x-a "x/x-a isolated for ingress by x/default-deny-ingress: no rule allowed"');
+    expect(t.reason).toMatch(/^denied by NetworkPolicy \(dropped: the client hears nothing\): /);
+    // A lab that rejects says so.
+    const rejecting = predictTrace(viewOf({ ...policyLab, policyDenyAction: 'Reject' }), { from: 'x-b', to: 'svc/x/s-x-a', port: 80 });
+    expect(rejecting.reason).toMatch(/^denied by NetworkPolicy \(rejected: ICMP port unreachable\): /);
+    expect(hop(rejecting, 'policy').linux).toContain('worker-1 reject');
+  });
+
+  it('a ping meets the policies too: the policy hop ends it, and names explain --proto icmp', () => {
+    const t = predictTrace(viewOf(policyLab), { from: 'x-b', to: 'x-a', protocol: 'icmp' });
+    expect(kinds(t)).toEqual(['route', 'veth', 'policy']);
+    expect(t.outcome).toBe('dropped');
+    expect(hop(t, 'policy').linux).toContain('worker-1: ingress.x/x-a "x/x-a isolated for ingress by x/default-deny-ingress: no rule allowed"');
+    expect(hop(t, 'policy').see).toBe('podlab explain network-policy x-b x-a --proto icmp');
+    // Not isolated for ingress (y): the ping goes through, the policy hop says so.
+    expect(predictTrace(viewOf(policyLab), { from: 'x-b', to: 'y-a', protocol: 'icmp' }).outcome).toBe('delivered');
   });
 
   it('bad input: coded problems that name what exists', () => {
