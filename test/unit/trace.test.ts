@@ -24,7 +24,7 @@ function viewOf(spec: unknown): NftView {
   return plannedView(buildPlan(lab));
 }
 const kinds = (t: { hops: { kind: string }[] }) => t.hops.map((h) => h.kind);
-const hop = (t: { hops: { kind: string; linux: string; k8s: string }[] }, kind: string) => t.hops.find((h) => h.kind === kind)!;
+const hop = <H extends { kind: string; linux: string; k8s: string }>(t: { hops: H[] }, kind: string) => t.hops.find((h) => h.kind === kind)!;
 
 const services = viewOf(servicesLab);
 function recorded(name: string): { req: TraceRequest; facts: TraceFacts; endpoint: { ip: string; pod: string }; hops: string[] } {

@@ -51,20 +51,28 @@ const crdSchema = (kind: string, description: string, spec: Record<string, { typ
   },
 });
 
-export const ipPoolKind: ApiKind = {
+/** A read-only, cluster-scoped Calico CRD served in Calico labs, listing `list`'s objects. */
+const calicoCrd = (kind: string, resource: string, list: (view: LabView) => K8sObject[], schema: ApiKind['schema']): ApiKind => ({
   group: CALICO_CRD_GROUP,
   version: 'v1',
-  kind: 'IPPool',
-  resource: 'ippools',
-  singular: 'ippool',
+  kind,
+  resource,
+  singular: kind.toLowerCase(),
   shortNames: [],
   namespaced: false,
   verbs: ['get', 'list', 'watch'],
   servedIn: isCalico,
-  list: (view) => ipPoolObjects(view),
+  list,
   columns: CRD_COLUMNS,
   row: crdRow,
-  schema: crdSchema('IPPool', "Calico's IP pool: the addresses pods take, cut into blocks that nodes claim (served by podlab from the live lab; read only).", {
+  schema,
+});
+
+export const ipPoolKind: ApiKind = calicoCrd(
+  'IPPool',
+  'ippools',
+  (view) => ipPoolObjects(view),
+  crdSchema('IPPool', "Calico's IP pool: the addresses pods take, cut into blocks that nodes claim (served by podlab from the live lab; read only).", {
     cidr: { type: 'string', description: 'The pool CIDR.' },
     vxlanMode: { type: 'string', description: 'VXLAN tunneling for this pool: Always, CrossSubnet or Never.' },
     ipipMode: { type: 'string', description: 'IPIP tunneling for this pool: Always, CrossSubnet or Never.' },
@@ -75,25 +83,16 @@ export const ipPoolKind: ApiKind = {
     nodeSelector: { type: 'string', description: 'Which nodes take blocks from this pool (a Calico selector over node labels).' },
     allowedUses: { type: 'array', items: { type: 'string' }, description: 'What the pool is used for: Workload, Tunnel.' },
   }),
-};
+);
 
-export const blockAffinityKind: ApiKind = {
-  group: CALICO_CRD_GROUP,
-  version: 'v1',
-  kind: 'BlockAffinity',
-  resource: 'blockaffinities',
-  singular: 'blockaffinity',
-  shortNames: [],
-  namespaced: false,
-  verbs: ['get', 'list', 'watch'],
-  servedIn: isCalico,
-  list: (view) => blockAffinityObjects(view),
-  columns: CRD_COLUMNS,
-  row: crdRow,
-  schema: crdSchema('BlockAffinity', "Calico IPAM's claim of a block by a node: <node>-<block>, one per block a node holds (served by podlab from the live lab; read only).", {
+export const blockAffinityKind: ApiKind = calicoCrd(
+  'BlockAffinity',
+  'blockaffinities',
+  (view) => blockAffinityObjects(view),
+  crdSchema('BlockAffinity', "Calico IPAM's claim of a block by a node: <node>-<block>, one per block a node holds (served by podlab from the live lab; read only).", {
     state: { type: 'string', description: 'confirmed once the node holds the block (pending while it claims it).' },
     node: { type: 'string', description: 'The node the block is affine to.' },
     cidr: { type: 'string', description: 'The block.' },
     deleted: { type: 'string', description: 'Whether the affinity is being deleted ("true"/"false": a string, for compatibility with older releases).' },
   }),
-};
+);
