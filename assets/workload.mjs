@@ -23,26 +23,29 @@ import { parseArgs } from 'node:util';
 
 const USAGE = `usage: node workload.mjs MODE [options]
 servers (run until SIGTERM):
-  http-echo --port P [--pod NAME]   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname,headers,host}
+  http-echo --port P [--pod NAME] [--key-fd N]
+                                    HTTP 200 JSON {pod,[proof,]podIP,client,clientPort,method,path,hostname,headers,host}
+                                    (with --key-fd, a request with X-Podlab-Nonce gets a "proof")
   tcp-echo  --port P [--pod NAME]   echo every byte received
   udp-echo  --port P [--pod NAME]   reply to each datagram with the same payload
 clients (one JSON line on stdout; exit 0 ok, 1 failure):
   tcp-connect     --host H --port P [--timeout-ms 2000]
   tcp-echo-client --host H --port P --message M [--timeout-ms 2000]
   udp-echo-client --host H --port P --message M [--timeout-ms 2000]
-  http-get        --url URL [--timeout-ms 2000] [--count N]
+  http-get        --url URL [--timeout-ms 2000] [--count N] [--nonces V,V,...]
                   N > 1: N requests in a row, each on a new connection; prints
-                  {ok,status,body,answers:[{pod,client}...]} (ok if all answered)
+                  {ok,status,body,answers:[{pod,client,path,proof}...]} (ok if all answered)
+                  --nonces: one per request, sent as X-Podlab-Nonce
 `;
 
 const SPECS = {
-  'http-echo': { port: 'port', pod: 'opt' },
+  'http-echo': { port: 'port', pod: 'opt', 'key-fd': 'opt' },
   'tcp-echo': { port: 'port', pod: 'opt' },
   'udp-echo': { port: 'port', pod: 'opt' },
   'tcp-connect': { host: 'req', port: 'port', 'timeout-ms': 'timeout' },
   'tcp-echo-client': { host: 'req', port: 'port', message: 'req', 'timeout-ms': 'timeout' },
   'udp-echo-client': { host: 'req', port: 'port', message: 'req', 'timeout-ms': 'timeout' },
-  'http-get': { url: 'req', 'timeout-ms': 'timeout', count: 'count' },
+  'http-get': { url: 'req', 'timeout-ms': 'timeout', count: 'count', nonces: 'opt' },
 };
 
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -178,9 +181,32 @@ function serverStartFailed(mode, err) {
 
 // ---------------------------------------------------------------- servers
 
+/** The key of --key-fd (16 to 64 bytes, read whole, the descriptor closed), as the native server reads it. */
+async function readKey(arg) {
+  const fs = await import('node:fs');
+  if (!/^\d+$/.test(arg ?? '')) usageExit(`invalid --key-fd ${JSON.stringify(arg)}`);
+  let key;
+  try {
+    key = fs.readFileSync(Number(arg));
+    fs.closeSync(Number(arg));
+  } catch {
+    usageExit(`cannot read the key of --key-fd ${arg}`);
+  }
+  if (key.length < 16 || key.length > 64) usageExit('the key of --key-fd must be 16 to 64 bytes');
+  return key;
+}
+
 async function httpEcho(o) {
-  const [http, os] = await Promise.all([import('node:http'), import('node:os')]);
+  const [http, os, crypto] = await Promise.all([import('node:http'), import('node:os'), import('node:crypto')]);
   const pod = await podName(o.pod);
+  // The proof of who answered (native/workload.c's contract, SECURITY.md boundary 13).
+  const key = o['key-fd'] === undefined ? undefined : await readKey(o['key-fd']);
+  const proofOf = (req) => {
+    const nonce = req.headers['x-podlab-nonce'];
+    if (!key || typeof nonce !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(nonce)) return {};
+    const text = `podlab http-echo v1\n${nonce}\n${stripMapped(req.socket.remoteAddress)}\n${req.url}`;
+    return { proof: crypto.createHmac('sha256', key).update(text).digest('hex') };
+  };
   const hostname = os.hostname();
   // Failing on demand, as the native server: SIGUSR1 makes /healthz answer 503, SIGUSR2 heals it.
   let unhealthy = false;
@@ -189,6 +215,7 @@ async function httpEcho(o) {
   const server = http.createServer((req, res) => {
     const body = JSON.stringify({
       pod,
+      ...proofOf(req),
       podIP: stripMapped(req.socket.localAddress),
       client: stripMapped(req.socket.remoteAddress),
       clientPort: req.socket.remotePort,
@@ -342,10 +369,10 @@ async function udpEchoClient(o) {
 }
 
 // One GET on a fresh connection; resolves to {status, body[, truncated]}, rejects on error.
-function getOnce(mod, url, timeoutMs) {
+function getOnce(mod, url, timeoutMs, nonce) {
   return new Promise((resolve, reject) => {
     const MAX_BODY = 64 * 1024;
-    const req = mod.get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+    const req = mod.get(url, { agent: false, headers: { connection: 'close', ...(nonce ? { 'x-podlab-nonce': nonce } : {}) } }, (res) => {
       const chunks = [];
       let size = 0, truncated = false;
       res.on('data', (d) => {
@@ -377,9 +404,11 @@ async function httpGet(o) {
     usageExit(`http-get: unsupported URL scheme ${url.protocol}`);
   }
   const mod = await import(url.protocol === 'https:' ? 'node:https' : 'node:http');
+  const nonces = o.nonces === undefined ? undefined : o.nonces.split(',');
+  if (nonces && (nonces.length !== o.count || !nonces.every((n) => /^[A-Za-z0-9_-]{1,128}$/.test(n)))) usageExit(`http-get: --nonces must be ${o.count} nonce(s) of [A-Za-z0-9_-], comma-separated`);
   if (o.count === 1) {
     try {
-      finish({ ok: true, ...(await getOnce(mod, url, o.timeoutMs)) });
+      finish({ ok: true, ...(await getOnce(mod, url, o.timeoutMs, nonces?.[0])) });
     } catch (e) {
       fail(e, e.status ? { status: e.status } : {});
     }
@@ -390,14 +419,14 @@ async function httpGet(o) {
   let last;
   for (let i = 0; i < o.count; i++) {
     try {
-      last = await getOnce(mod, url, o.timeoutMs);
+      last = await getOnce(mod, url, o.timeoutMs, nonces?.[i]);
     } catch (e) {
       fail(e, { answered: answers.length, answers });
       return;
     }
     let reply = {};
     try { reply = JSON.parse(last.body); } catch { /* not an http-echo answer */ }
-    answers.push({ pod: reply.pod ?? null, client: reply.client ?? null });
+    answers.push({ pod: reply.pod ?? null, client: reply.client ?? null, path: reply.path ?? null, proof: reply.proof ?? null });
   }
   finish({ ok: true, status: last.status, body: last.body, answers });
 }

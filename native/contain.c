@@ -40,9 +40,14 @@
  *   they are bound (the network namespace's /proc/net shows them), nothing sent to those ports is
  *   refused: it waits in the socket until the program reads it (the DNS server's Node start-up
  *   happens after `up`, not beside it). Nothing is printed: the program's log stays its own.
+ *   With --key-file FILE, contain opens FILE read-only as root before anything else (no link
+ *   followed: O_NOFOLLOW) and hands it to the program on the descriptor after the --listen
+ *   sockets (3 when there are none): how an http-echo gets its pod's key (SECURITY.md, boundary
+ *   13), a file root's alone that the program's uid could not open. The descriptor is the
+ *   program's only (a shim closes its copy); /proc/PID/fd/N of it is open to that uid alone.
  *
  * Contract:
- *   contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... [--exit-file FILE] -- PROGRAM [ARG]...
+ *   contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--key-file FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... [--exit-file FILE] -- PROGRAM [ARG]...
  *     - any failure before the exec: "contain: <what>: <strerror>" on stderr, exit 126
  *       (usage errors exit 2); an exec failure exits 127. --help prints usage, exit 0.
  *     - SIZE is tmpfs's size= (default 64m). --no-tmp: no private tmpfs, /tmp and /dev/shm stay
@@ -108,7 +113,7 @@ struct mount_attr {
 
 static void usage(FILE *out)
 {
-    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... [--exit-file FILE] -- PROGRAM [ARG]...\n"
+    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--key-file FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... [--exit-file FILE] -- PROGRAM [ARG]...\n"
           "  Run as root in a pod's namespaces: makes a mount namespace where every mount is read-only with a private tmpfs on\n"
           "  /tmp and /dev/shm, drops to UID:GID (not 0) with no_new_privs and no\n"
           "  capabilities, then execs PROGRAM. --only: the root holds only these paths\n"
@@ -118,7 +123,8 @@ static void usage(FILE *out)
           "  --exit-file: stay as the program's parent and write how it ended to FILE\n"
           "  (\"PID exited CODE\" or \"PID signaled SIGNAL\").\n"
           "  --listen udp4:PORT|tcp4:PORT|udp6:PORT|tcp6:PORT: bind that socket as root on the\n"
-          "  wildcard address and pass it on fd 3, 4, ... (LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID).\n",
+          "  wildcard address and pass it on fd 3, 4, ... (LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID).\n"
+          "  --key-file: open FILE as root and pass it on the fd after the --listen sockets (3).\n",
           out);
 }
 
@@ -460,6 +466,32 @@ static void pass_listeners(void)
     setenv("LISTEN_PID", buf, 1);
 }
 
+/* The --key-file descriptor (kept above the low ones, close-on-exec) until pass_key, or -1. */
+static int key_fd = -1;
+
+/* Opens --key-file as root, out of the way of the descriptors pass_listeners places. */
+static void open_key(const char *file)
+{
+    int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        die("open --key-file", file);
+    key_fd = fcntl(fd, F_DUPFD_CLOEXEC, 64);
+    if (key_fd < 0)
+        die("fcntl F_DUPFD", file);
+    close(fd);
+}
+
+/* In the process about to exec: the key on the descriptor after the --listen sockets, inherited. */
+static void pass_key(void)
+{
+    if (key_fd < 0)
+        return;
+    if (dup2(key_fd, 3 + nlisten) < 0)
+        die("dup2", "--key-file");
+    close(key_fd);
+    key_fd = -1;
+}
+
 static volatile pid_t child_pid;
 
 static void pass_on(int sig)
@@ -498,6 +530,8 @@ static void shim(int fd, int in_pidns)
         return;
     }
     child_pid = pid;
+    if (key_fd >= 0)
+        close(key_fd); /* the program's alone */
     for (size_t i = 0; i < sizeof passed / sizeof passed[0]; i++) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
@@ -576,6 +610,11 @@ int main(int argc, char **argv)
                 strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 || atol(port) < 1 || atol(port) > 65535)
                 die_usage("--listen takes udp4:PORT, tcp4:PORT, udp6:PORT or tcp6:PORT");
             listen_spec[nlisten++] = spec;
+        } else if (strcmp(a, "--key-file") == 0) {
+            const char *f = argv[++i];
+            if (f[0] != '/' || key_fd >= 0)
+                die_usage("--key-file takes one absolute path");
+            open_key(f);
         } else if (strcmp(a, "--tmp-size") == 0) {
             tmp_size = argv[++i];
             if (strspn(tmp_size, "0123456789kmgKMG%") != strlen(tmp_size) || !*tmp_size)
@@ -614,6 +653,7 @@ int main(int argc, char **argv)
     if (pidns || exit_fd >= 0)
         shim(exit_fd, pidns != NULL);
     pass_listeners(); /* in the shim's child when there is one: LISTEN_PID is the program's */
+    pass_key();
     execvp(argv[i], argv + i);
     fprintf(stderr, "contain: exec %s: %s\n", argv[i], strerror(errno));
     return 127;

@@ -11,7 +11,8 @@
  *   Node server cost about 100 ms of CPU to start and 40 MiB to keep.
  *
  * Contract:
- *   workload http-echo --port P [--pod NAME]   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname,headers,host}
+ *   workload http-echo --port P [--pod NAME] [--key-fd N]
+ *                                              HTTP 200 JSON {pod,[proof,]podIP,client,clientPort,method,path,hostname,headers,host}
  *   workload tcp-echo  --port P [--pod NAME]   echoes every byte; closes after the client closes its side
  *   workload udp-echo  --port P [--pod NAME]   answers each datagram with the same payload
  *   - Listens on [::] (dual stack), or on 0.0.0.0 when IPv6 is unavailable in the namespace.
@@ -22,7 +23,15 @@
  *   - Failing on demand (for readiness and liveness probes): after SIGUSR1, http-echo answers
  *     requests for /healthz (and below) with 503; SIGUSR2 makes it healthy again. Every other
  *     path keeps answering 200, so a learner sees a pod that serves but is not ready.
- *   - Exit: 0 on SIGTERM/SIGINT, 1 when it cannot listen, 2 on a usage error.
+ *   - Proving who answered (SECURITY.md, boundary 13): with --key-fd, http-echo reads its key (16 to
+ *     64 bytes, podlab's HMAC of the lab's secret and this pod's name) from descriptor N, closes
+ *     it, and answers a request that carries `X-Podlab-Nonce: V` (V: 1 to 128 of [A-Za-z0-9_-])
+ *     with "proof": the hex HMAC-SHA256 under that key of "podlab http-echo v1\n" V "\n" client
+ *     "\n" path — the nonce, and the client address and path it reports. A check's judge, which
+ *     can make the key again, believes the answer's pod only when the proof holds for the nonce it
+ *     sent; the key itself is never printed. Without a key or a nonce, no "proof".
+ *   - Exit: 0 on SIGTERM/SIGINT, 1 when it cannot listen, 2 on a usage error (a key that cannot be
+ *     read too).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -36,11 +45,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "sha256.h"
 
 #define MAX_CONNS 512
 #define MAX_REQUEST 16384
@@ -49,8 +60,9 @@
 #define IDLE_SECONDS 30
 
 static const char USAGE[] =
-    "usage: workload MODE --port P [--pod NAME]\n"
+    "usage: workload MODE --port P [--pod NAME] [--key-fd N]\n"
     "  http-echo   HTTP 200 JSON {pod,podIP,client,clientPort,method,path,hostname,headers,host}\n"
+    "              (with --key-fd, a request with X-Podlab-Nonce gets a \"proof\" too)\n"
     "  tcp-echo    echo every byte received\n"
     "  udp-echo    reply to each datagram with the same payload\n";
 
@@ -158,6 +170,90 @@ struct conn {
 
 static const char *pod;
 static char hostname[256];
+/* The key of --key-fd: what proves this pod's answers (never printed). */
+static unsigned char key[64];
+static size_t key_len;
+
+#define MAX_NONCE 128
+
+/*
+ * The value of the request's X-Podlab-Nonce header into nonce (at most MAX_NONCE bytes of
+ * [A-Za-z0-9_-]); 0 when there is none or it is not one.
+ */
+static int request_nonce(const char *req, size_t len, char nonce[MAX_NONCE + 1])
+{
+    static const char name[] = "x-podlab-nonce:";
+    const char *line = memchr(req, '\n', len);
+    while (line && ++line < req + len) {
+        const char *end = memchr(line, '\n', (size_t)(req + len - line));
+        if (!end)
+            return 0;
+        size_t ll = (size_t)(end - line);
+        if (ll && line[ll - 1] == '\r')
+            ll--;
+        if (!ll)
+            return 0; /* the end of the headers */
+        if (ll > sizeof name - 1 && !strncasecmp(line, name, sizeof name - 1)) {
+            const char *v = line + sizeof name - 1, *ve = line + ll;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            size_t vl = (size_t)(ve - v);
+            if (vl == 0 || vl > MAX_NONCE)
+                return 0;
+            for (size_t i = 0; i < vl; i++)
+                if (!isalnum((unsigned char)v[i]) && v[i] != '-' && v[i] != '_')
+                    return 0;
+            memcpy(nonce, v, vl);
+            nonce[vl] = '\0';
+            return 1;
+        }
+        line = end;
+    }
+    return 0;
+}
+
+/* The answer's proof (see the contract) as 64 hex digits into hex. */
+static void proof_of(const char *nonce, const char *client, const char *path, char hex[2 * SHA256_DIGEST + 1])
+{
+    static const char tag[] = "podlab http-echo v1\n";
+    const void *parts[] = {tag, nonce, "\n", client, "\n", path};
+    size_t lens[] = {sizeof tag - 1, strlen(nonce), 1, strlen(client), 1, strlen(path)};
+    unsigned char mac[SHA256_DIGEST];
+    hmac_sha256(key, key_len, parts, lens, 6, mac);
+    for (int i = 0; i < SHA256_DIGEST; i++)
+        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+}
+
+/* Reads the key from fd (16 to 64 bytes, to its end) and closes it; exits 2 when it cannot. */
+static void read_key(const char *arg)
+{
+    char *end;
+    long fd = strtol(arg, &end, 10);
+    if (!*arg || *end || fd < 0 || fd > 1023)
+        usage_exit("invalid --key-fd", arg);
+    key_len = 0;
+    for (;;) {
+        ssize_t n = read((int)fd, key + key_len, sizeof key - key_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            usage_exit("cannot read the key of --key-fd", arg);
+        if (n == 0)
+            break;
+        key_len += (size_t)n;
+        if (key_len == sizeof key) {
+            char extra;
+            if (read((int)fd, &extra, 1) != 0)
+                usage_exit("the key of --key-fd is longer than 64 bytes", NULL);
+            break;
+        }
+    }
+    close((int)fd);
+    if (key_len < 16)
+        usage_exit("the key of --key-fd is shorter than 16 bytes", NULL);
+}
 
 static void conn_close(struct conn *c)
 {
@@ -198,6 +294,12 @@ static void http_answer(struct conn *c)
     size_t n = 0;
     n = appendf(body, n, sizeof body, "{\"pod\":");
     n = json_str(body, n, sizeof body, pod);
+    char nonce[MAX_NONCE + 1];
+    if (key_len && request_nonce(c->buf, c->len, nonce)) {
+        char proof[2 * SHA256_DIGEST + 1];
+        proof_of(nonce, ra, path, proof);
+        n = appendf(body, n, sizeof body, ",\"proof\":\"%s\"", proof);
+    }
     n = appendf(body, n, sizeof body, ",\"podIP\":");
     n = json_str(body, n, sizeof body, la);
     n = appendf(body, n, sizeof body, ",\"client\":");
@@ -458,6 +560,8 @@ int main(int argc, char **argv)
                 usage_exit("invalid --port", v);
         } else if (!strcmp(argv[i], "--pod") && i + 1 < argc) {
             pod = argv[++i];
+        } else if (!strcmp(argv[i], "--key-fd") && i + 1 < argc && type == SOCK_STREAM && !strcmp(mode, "http-echo")) {
+            read_key(argv[++i]);
         } else {
             usage_exit("unknown or incomplete option", argv[i]);
         }

@@ -224,3 +224,15 @@ export const UID_LOCK_DIR = process.env.PODLAB_UID_DIR ?? (process.env.PODLAB_ST
 
 /** The PATH of a container's environment: the one container images commonly set. */
 export const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Who answered an HTTP check (SECURITY.md, boundary 13; src/lib/proof.ts): the header a check's
+ * requests carry their nonce in, the descriptor an http-echo container gets its key on (contain
+ * --key-file hands it over; a container with a key has no --listen sockets before it), and the
+ * bytes of the lab's secret.
+ */
+export const IDENTITY = {
+  nonceHeader: 'X-Podlab-Nonce',
+  keyFd: 3,
+  secretBytes: 32,
+} as const;

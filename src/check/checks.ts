@@ -8,7 +8,8 @@ import type { Plan, PlanCheck } from '../plan/plan.ts';
 import { sourceAddressesOf } from './kinds/targets.ts';
 import type { RunResult } from '../runtime/exec.ts';
 import { probeKindOf, type ProbeKindName } from './kinds/index.ts';
-import { sourceRef as refOf, type Verdict } from './kinds/kind.ts';
+import { sourceRef as refOf, type Attempt, type Verdict } from './kinds/kind.ts';
+import { freshNonce, type Prover } from '../lib/proof.ts';
 
 export type { Verdict } from './kinds/kind.ts';
 
@@ -42,9 +43,25 @@ export function sourceRef(check: ProbeCheck): string {
   return refOf(check.from);
 }
 
-export function buildProbe(plan: Plan, check: ProbeCheck, probeBin: string, attemptMs?: number): Probe {
-  const argv = probeKindOf(check.kind).probe(check, probeBin, attemptMs);
-  return { argv, reproduce: `podlab exec ${plan.lab} ${sourceRef(check)} -- ${argv.map(shellQuote).join(' ')}` };
+/** The probe of one attempt (with `attempt`, its nonces); `reproduce` is the line a learner pastes, which needs none. */
+export function buildProbe(plan: Plan, check: ProbeCheck, probeBin: string, attemptMs?: number, attempt?: Attempt): Probe {
+  const kind = probeKindOf(check.kind);
+  const argv = kind.probe(check, probeBin, attemptMs, attempt);
+  const shown = attempt ? kind.probe(check, probeBin, attemptMs) : argv;
+  return { argv, reproduce: `podlab exec ${plan.lab} ${sourceRef(check)} -- ${shown.map(shellQuote).join(' ')}` };
+}
+
+/** Whether the check's answers must prove where they came from (its kind sends nonces). */
+export const sendsNonces = (check: ProbeCheck): boolean => probeKindOf(check.kind).challenges !== undefined;
+
+/**
+ * What one attempt of a check holds beyond its plan (SECURITY.md, boundary 13): for a kind whose
+ * answers must prove where they came from, a fresh nonce per request and the lab's prover; none
+ * for the others.
+ */
+export function freshAttempt(check: ProbeCheck, prover: Prover | undefined): Attempt | undefined {
+  if (!sendsNonces(check)) return undefined;
+  return { nonces: Array.from({ length: probeKindOf(check.kind).challenges!(check) }, freshNonce), ...(prover ? { prover } : {}) };
 }
 
 /** Addresses a check's source may legitimately appear as to the target (a node has several). */
@@ -52,9 +69,9 @@ export function sourceAddresses(plan: Plan, check: ProbeCheck): string[] {
   return sourceAddressesOf(plan, sourceRef(check));
 }
 
-/** Judges one attempt. Pure: the same output always gets the same verdict. */
-export function judge(plan: Plan, check: ProbeCheck, r: RunResult): Verdict {
-  return probeKindOf(check.kind).judge(plan, check, r);
+/** Judges one attempt (`attempt`: what freshAttempt gave its probe). Pure: the same output always gets the same verdict. */
+export function judge(plan: Plan, check: ProbeCheck, r: RunResult, attempt?: Attempt): Verdict {
+  return probeKindOf(check.kind).judge(plan, check, r, attempt);
 }
 
 /** Quotes an argument for a POSIX shell when it needs it, so a reproduce line can be pasted as is. */

@@ -13,7 +13,8 @@ import { readState, type LabState } from '../runtime/state.ts';
 import { POLICY } from '../constants.ts';
 import { liveView, policyDrops } from '../runtime/explain.ts';
 import { explain } from '../trace/explain.ts';
-import { buildProbe, judge, sourceRef, type CheckResult, type ProbeCheck } from './checks.ts';
+import { buildProbe, freshAttempt, judge, sendsNonces, sourceRef, type CheckResult, type ProbeCheck } from './checks.ts';
+import { labProver } from '../runtime/identity.ts';
 import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
 import { isReach, learnerCommand, portOf, targetRef, whyUnreachable, type Cause } from './why.ts';
 import { liveKey, retry } from './settle.ts';
@@ -105,7 +106,10 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   if (check.kind === 'matrix') return runGrid(state, check, ex);
   await ensureProbe();
   const drops = policyDropsCheck(state, check);
-  const probe = buildProbe(plan, check, PROBE_BIN, drops ? POLICY.dropSilenceMs : undefined);
+  const attemptMs = drops ? POLICY.dropSilenceMs : undefined;
+  const probe = buildProbe(plan, check, PROBE_BIN, attemptMs);
+  // An http check's answers prove which pod gave them: fresh nonces each attempt, checked with the lab's secret (boundary 13).
+  const prover = sendsNonces(check) ? labProver(state.lab) : undefined;
   const inSlot = drops ? silentSlot : slot;
   const enter = sourceArgv(state, sourceRef(check));
   const command = learnerCommand(plan.lab, check) ?? probe.reproduce;
@@ -113,8 +117,10 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   let why: Cause | undefined | null = null;
   const outcome = await retry(
     async () => {
-      const r = await inSlot(() => ex.run([...enter, ...probe.argv], { timeoutMs: 5000 }));
-      const verdict = judge(plan, check, r);
+      const attempt = freshAttempt(check, prover);
+      const argv = attempt ? buildProbe(plan, check, PROBE_BIN, attemptMs, attempt).argv : probe.argv;
+      const r = await inSlot(() => ex.run([...enter, ...argv], { timeoutMs: 5000 }));
+      const verdict = judge(plan, check, r, attempt);
       if (!verdict.ok && why === null) why = await whyUnreachable(ex, state, check);
       // The live state is read only for a definite failure: the one case it can decide.
       return { verdict, live: !verdict.ok && verdict.definite ? liveKey(readState(state.lab), planned) : undefined, ...(why?.settled ? { settledCause: true } : {}) };

@@ -5,11 +5,12 @@
  * commands (`status`, `exec`, `logs`, `check`, …) hash nothing. The DNS server imports
  * node:crypto itself: it hashes its Corefile as it starts.
  */
-import type { Hash } from 'node:crypto';
+import type { Hash, Hmac } from 'node:crypto';
 
 const crypto = () => process.getBuiltinModule('node:crypto');
 
 export const createHash = (algorithm: string): Hash => crypto().createHash(algorithm);
+export const createHmac = (algorithm: string, key: NodeJS.ArrayBufferView): Hmac => crypto().createHmac(algorithm, key);
 export const randomBytes = (size: number): Buffer => crypto().randomBytes(size);
 export const randomInt = (max: number): number => crypto().randomInt(max);
 export const timingSafeEqual = (a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView): boolean => crypto().timingSafeEqual(a, b);

@@ -238,6 +238,12 @@ export interface Containment {
   exitFile?: string;
   /** Sockets contain binds and passes on before the exec (contain --listen: `udp4:53`, …): see dnsListeners. */
   listen?: readonly string[];
+  /**
+   * A root-only file contain opens before it drops privileges and hands on as the descriptor after
+   * the sockets (contain --key-file): an http-echo's key (runtime/identity.ts). `up` only: up.sh
+   * starts http-echo without a key, so its answers prove nothing.
+   */
+  keyFile?: string;
 }
 
 /**
@@ -285,7 +291,7 @@ export function exitFileOf(plan: Pick<Plan, 'loops'>, stateDir: string, pod: Pic
  * contain goes between it and the program.
  */
 export function containedProgram(argv: readonly string[], uid: number | string, contain: string, how: Containment = {}): string[] {
-  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.listen ?? []).flatMap((l) => ['--listen', l]), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), ...(how.exitFile ? ['--exit-file', how.exitFile] : []), '--'];
+  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.listen ?? []).flatMap((l) => ['--listen', l]), ...(how.keyFile ? ['--key-file', how.keyFile] : []), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), ...(how.exitFile ? ['--exit-file', how.exitFile] : []), '--'];
   const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
   return sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
 }

@@ -149,7 +149,7 @@ async function writeDnsCodeCache(): Promise<void> {
 /** Builds the native programs (pause, probe, workload, spawner, dnslat) from native/ when missing or older than their source (needs a C compiler). */
 export async function ensureNative(ex: Executor = realExecutor): Promise<Diagnostic | undefined> {
   const bins = [[PAUSE_BIN, 'pause'], [PROBE_BIN, 'probe'], [WORKLOAD_BIN, 'workload'], [SPAWNER_BIN, 'spawner'], [DNSLAT_BIN, 'dnslat'], [CONTAIN_BIN, 'contain'], [PTYRUN_BIN, 'ptyrun']] as const;
-  if (!bins.some(([bin, name]) => stale([bin], [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/addr.h`, `${REPO_ROOT}native/build.sh`]))) return undefined;
+  if (!bins.some(([bin, name]) => stale([bin], [`${REPO_ROOT}native/${name}.c`, `${REPO_ROOT}native/addr.h`, `${REPO_ROOT}native/sha256.h`, `${REPO_ROOT}native/build.sh`]))) return undefined;
   const r = await ex.run(['sh', `${REPO_ROOT}native/build.sh`], { env: { PODLAB_NATIVE_OUT: dirname(PAUSE_BIN) } });
   if (r.exitCode !== 0 || !bins.every(([bin]) => existsSync(bin)))
     return diag('PL3002', [], `could not build the native binaries (pause, probe, workload, spawner, dnslat, contain, ptyrun): ${r.stderr.trim() || r.stdout.trim()}`, `Install a C compiler (apt-get install gcc libc6-dev) or run scripts/setup.sh. ${NOTHING_CHANGED}`);

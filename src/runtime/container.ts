@@ -10,10 +10,11 @@
  *   2. takes a uid of its own for the container (PODLAB_UIDS.container, src/runtime/uids.ts),
  *   3. hands the container's own paths to uid U (`owns`: chown, before it starts: a restarted
  *      container has a new uid) and starts
- *      `nsenter … -- contain --uid U --gid U [--only PATH]… [--writable DIR]… -- program`
- *      (native/contain.c: a mount namespace of its own with every mount read-only and nosuid, a
- *      private tmpfs on /tmp and /dev/shm, the `writable` directories bound read-write, then uid U
- *      with no_new_privs and no capabilities, exec in place),
+ *      `nsenter … -- contain --uid U --gid U [--key-file FILE] [--only PATH]… [--writable DIR]… -- program`
+ *      (native/contain.c: the key file opened as root and kept for the program, a mount namespace
+ *      of its own with every mount read-only and nosuid, a private tmpfs on /tmp and /dev/shm, the
+ *      `writable` directories bound read-write, then uid U with no_new_privs and no capabilities,
+ *      exec in place, the key on descriptor IDENTITY.keyFd),
  *   4. hands the uid's lock to the container's process, so the uid is free once it ends.
  * The recorded pid is the program's own (nsenter, contain and the program exec one another), or,
  * with an exit file, contain's: then it is the program's parent and outlives it by the write.
@@ -53,6 +54,11 @@ export interface ContainerLaunch {
   pidNs?: string;
   /** Sockets contain binds as root and passes on (contain --listen, render's dnsListeners): the DNS server's. */
   listen?: readonly string[];
+  /**
+   * A root-only file handed to the program as descriptor IDENTITY.keyFd (contain --key-file), never
+   * to its uid: an http-echo's key (runtime/identity.ts). Not with `listen` (its sockets come first).
+   */
+  keyFile?: string;
 }
 
 export interface LaunchedContainer extends ProcessRecord {
@@ -65,7 +71,7 @@ export interface LaunchedContainer extends ProcessRecord {
 export const LOW_PORTS_SYSCTL = 'net.ipv4.ip_unprivileged_port_start=0';
 
 /** The command line that starts a contained program as `uid` (the program part is render's containedProgram, which up.sh shows too). */
-export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only' | 'writable' | 'pidNs' | 'exitFile' | 'listen'>, uid: number | string, contain = CONTAIN_BIN): string[] {
+export function containedArgv(launch: Pick<ContainerLaunch, 'join' | 'argv' | 'only' | 'writable' | 'pidNs' | 'exitFile' | 'listen' | 'keyFile'>, uid: number | string, contain = CONTAIN_BIN): string[] {
   return ['nsenter', ...launch.join, '--', ...containedProgram(launch.argv, uid, contain, launch)];
 }
 
@@ -76,6 +82,7 @@ export async function allowLowPorts(ex: Executor, netns: string): Promise<void> 
 
 /** Starts one container (see the module's comment); the uid is released again if it does not start. */
 export async function launchContainer(ex: Executor, launch: ContainerLaunch): Promise<LaunchedContainer> {
+  if (launch.keyFile && launch.listen?.length) throw new Error('a container gets a key file or sockets, not both: the key is on descriptor 3');
   if (!launch.lowPortsAllowed) await allowLowPorts(ex, launch.netns);
   return startAsUid('container', async (uid) => {
     const argv = containedArgv(launch, uid);

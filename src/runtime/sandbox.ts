@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { IDENTITY } from '../constants.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import { wildcardPorts } from '../net/proc-net.ts';
@@ -13,6 +14,7 @@ import type { Executor } from './exec.ts';
 import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
 import { allowLowPorts, launchContainer } from './container.ts';
 import { dnsServerView } from './dns.ts';
+import { identityOf, provesItself, workloadKeyFile } from './identity.ts';
 import { nginxContainer } from './ingress.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { releaseUid } from './uids.ts';
@@ -64,7 +66,10 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
       if (exitFile) mkdirSync(dirname(exitFile), { recursive: true });
       const only = c.argv[0] === '@dns' ? dnsServerView(c.argv, pod) : plan.ownRoots ? ownRoot(plan, pod, c, box !== undefined) : undefined;
       const listen = dnsListeners(c, pod);
-      const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), ...(listen.length ? { listen } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: containerArgv(c.argv, PROGRAMS, pod), env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
+      // podlab's own http-echo proves its pod's answers: its key, made again for each start (a new uid), on a descriptor of its own.
+      const keyFile = provesItself(c) ? workloadKeyFile(plan.lab, identityOf(plan, pod)) : undefined;
+      const program = containerArgv(c.argv, PROGRAMS, pod);
+      const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), ...(listen.length ? { listen } : {}), ...(keyFile ? { keyFile } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: keyFile ? [...program, '--key-fd', String(IDENTITY.keyFd)] : program, env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
       return { pid, startTime, argv, log, uid };
     }),
   );

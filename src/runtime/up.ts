@@ -17,6 +17,7 @@ import { isAlive, recordOf } from './procs.ts';
 import { spawnContainers, startHosts, startNodeSandboxes, startSandbox, startsEarly, waitContainers } from './sandbox.ts';
 import { mountFrom } from './sandbox-join.ts';
 import { mountStateDir } from './statefs.ts';
+import { ensureLabSecret } from './identity.ts';
 import { syncServices } from './services.ts';
 import { prepareIngress, waitIngress } from './ingress.ts';
 import { mark, traced } from '../lib/trace.ts';
@@ -87,6 +88,8 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   await mounting;
   step('state');
   mkdirSync(`${dir}/logs`, { recursive: true });
+  // The lab's secret, root's alone: its http-echo servers' keys are made from it (identity.ts).
+  ensureLabSecret(plan.lab);
   for (const pod of plan.pods) if (pod.system === 'dns') for (const d of ['upper', 'work']) mkdirSync(`${dir}/overlay/${pod.name}/${d}`, { recursive: true });
 
   step('namespaces');

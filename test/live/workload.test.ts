@@ -1,10 +1,16 @@
 /**
  * The native built-in servers (native/workload.c) against their Node reference (assets/workload.mjs):
  * the same "listening" line, the same http-echo answer (pod, pod IP, client address, method, path,
- * hostname), the same echoes over TCP and UDP, on IPv4 and IPv6, and exit 0 on SIGTERM. They run in
- * a namespace of the test's own (named like a lab's, so `down lt-wl` removes it after a crash).
+ * hostname), the same echoes over TCP and UDP, on IPv4 and IPv6, and exit 0 on SIGTERM; given a
+ * key (--key-fd), the same proof of who answered for a request's nonce, lib/proof.ts's (SECURITY.md,
+ * boundary 13). They run in a namespace of the test's own (named like a lab's, so `down lt-wl`
+ * removes it after a crash).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ping } from '../../src/check/kinds/ping.ts';
+import { proofOf } from '../../src/lib/proof.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { down } from '../../src/runtime/down.ts';
@@ -99,6 +105,39 @@ describe.skipIf(!live)('native workloads vs the Node reference', () => {
     const several = await probe(['http-get', '--url', `http://127.0.0.1:${nativePort}/`, '--count', '20']);
     expect(several).toMatchObject({ ok: true });
     expect(several.answers).toHaveLength(20);
+  });
+
+  it('http-echo with a key (--key-fd): native and Node prove the same, lib/proof.ts’s proof, for a request with a nonce only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lt-wl-key-'));
+    const key = Buffer.from('00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef', 'hex');
+    writeFileSync(join(dir, 'key'), key, { mode: 0o600 });
+    const keyed: Server[] = [];
+    try {
+      // The key on descriptor 3, as contain hands it over (here the shell opens it).
+      for (const [port, argv] of [[18010, [WORKLOAD_BIN]], [18011, ['node', WORKLOAD_SCRIPT]]] as const)
+        keyed.push(await start(['sh', '-c', 'exec "$0" "$@" 3<"$KEY"', ...argv, 'http-echo', '--port', String(port), '--pod', 'web', '--key-fd', '3'], { KEY: join(dir, 'key') }));
+      const nonces = ['n0', 'nonce-1_A', 'ffffffffffffffffffffffffffffffff'];
+      const proofs = async (port: number) => {
+        const r = await probe(['http-get', '--url', `http://127.0.0.1:${port}/p?q=1`, '--count', '3', '--nonces', nonces.join(',')]);
+        expect(r).toMatchObject({ ok: true });
+        return (r.answers as { pod: string; client: string; path: string; proof: string }[]).map((a) => ({ ...a }));
+      };
+      const native = await proofs(18010);
+      expect(native).toEqual(nonces.map((nonce) => ({ pod: 'web', client: '127.0.0.1', path: '/p?q=1', proof: proofOf(key, { nonce, client: '127.0.0.1', path: '/p?q=1' }) })));
+      expect(await proofs(18011)).toEqual(native);
+      // No nonce, or one that is not a nonce: the usual answer, no proof.
+      for (const header of [[], ['-H', 'X-Podlab-Nonce: not a nonce!']]) {
+        const [cmd, ...args] = inNs(['curl', '-s', ...header, 'http://127.0.0.1:18010/']);
+        expect(JSON.parse((await execa(cmd!, args)).stdout).proof).toBeUndefined();
+      }
+      // A key that cannot be read (a closed descriptor) is a usage error.
+      const r = await execa(WORKLOAD_BIN, ['http-echo', '--port', '18012', '--key-fd', '9'], { reject: false });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain('cannot read the key of --key-fd');
+    } finally {
+      for (const s of keyed) s.proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('http-echo: a long path full of characters JSON must escape comes back whole', async () => {

@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/check/actions/index.ts';
 import { CHECK_KINDS, GRID_KINDS, PROBE_KINDS, probeKindOf, type CheckKindName, type LabCheck, type PlanCheck } from '../../src/check/kinds/index.ts';
-import type { ProbeKind, Verdict } from '../../src/check/kinds/kind.ts';
+import type { Attempt, ProbeKind, Verdict } from '../../src/check/kinds/kind.ts';
 import type { RunResult } from '../../src/runtime/exec.ts';
 import type { CheckSpec } from '../../src/schema/lab-schema.ts';
 import { planFrom } from '../live/host.ts';
+import { provenProbe, testAttempt } from './proofs.ts';
 
 const fixture = (f: string) => readFileSync(`test/fixtures/outputs/${f}`, 'utf8');
 const out = (stdout: string, exitCode = 0, stderr = ''): RunResult => ({ stdout, stderr, exitCode });
@@ -24,7 +25,9 @@ const BIRD_ESTABLISHED = 'BIRD 2.0.12 ready.\nName       Proto      Table      S
 const BLACKHOLE_W1 = '[{"type":"blackhole","dst":"10.244.0.64/26","protocol":"bird","metric":32,"flags":[]}]';
 const TCP_CONNECTED = '{"ok":true,"local":"10.244.0.2","remote":"10.244.1.2"}';
 
-type Recorded = { spec: CheckSpec; verdict: Verdict } & ({ output: RunResult } | { cells: { name: string; status: 'pass' | 'fail' }[] });
+type Recorded = { spec: CheckSpec; verdict: Verdict } & ({ output: RunResult; attempt?: Attempt } | { cells: { name: string; status: 'pass' | 'fail' }[] });
+/** The http answers proven by their pods' http-echo for the attempt's nonces (test/unit/proofs.ts). */
+const SPREAD_ATTEMPT = testAttempt(6);
 
 const RECORDED: { [K in CheckKindName]: Recorded } = {
   ping: { spec: { kind: 'ping', from: 'client', to: 'web' }, output: out(fixture('ping-ok.txt')), verdict: { ok: true, expected: 'reaches web (10.244.1.2)', seen: 'reply from 10.244.1.2 in 0.298 ms' } },
@@ -32,7 +35,8 @@ const RECORDED: { [K in CheckKindName]: Recorded } = {
   udp: { spec: { kind: 'udp', from: 'client', to: 'web', port: 9001 }, output: out(fixture('udp-echo-client-ok.txt')), verdict: { ok: true, expected: 'reaches web (10.244.1.2):9001', seen: 'echo from 127.0.0.1 to 127.0.0.1' } },
   http: {
     spec: { kind: 'http', from: 'client', to: 'web', port: 8080, requests: 3, expectSpread: 3 },
-    output: out(fixture('http-get-count-spread.txt')),
+    output: out(provenProbe({ pods: [], hosts: [] }, fixture('http-get-count-spread.txt'), SPREAD_ATTEMPT)),
+    attempt: SPREAD_ATTEMPT,
     verdict: { ok: true, expected: 'reaches web (10.244.1.2):8080; status 200, at least 3 different pods answer 6 requests', seen: '6 answers from web-1 ×3, web-2 ×2, web-3 ×1' },
   },
   dns: { spec: { kind: 'dns', from: 'client', query: 'web', expectAnswers: ['10.96.0.1'] }, output: out(DIG_WEB), verdict: { ok: true, expected: 'A web: NOERROR, answers include 10.96.0.1', seen: 'NOERROR: web.default.svc.cluster.local. A 10.96.0.1' } },
@@ -98,7 +102,7 @@ describe('the registry of check kinds', () => {
     it(`judges ${k} on recorded output`, () => {
       const r = RECORDED[k];
       const c = planned(k);
-      const verdict = c.kind === 'matrix' ? GRID_KINDS.matrix.judge(c, 'cells' in r ? r.cells : []) : probeKindOf(c.kind).judge(planOf(k), c, 'output' in r ? r.output : out(''));
+      const verdict = c.kind === 'matrix' ? GRID_KINDS.matrix.judge(c, 'cells' in r ? r.cells : []) : probeKindOf(c.kind).judge(planOf(k), c, 'output' in r ? r.output : out(''), 'output' in r ? r.attempt : undefined);
       expect(verdict).toEqual(r.verdict);
     });
   }

@@ -4,7 +4,8 @@
  * http-echo servers (--pod web-1/web-2/web-3) behind a small round-robin TCP proxy for the
  * spread, one server alone for a single pod, a closed port for the refusal, a proxy whose third
  * backend is closed for the reset half way, a udp-echo server, a UDP socket that never answers,
- * and a closed UDP port. The addresses are then replaced by the ones a lab would show.
+ * and a closed UDP port. The addresses are then replaced by the ones a lab would show, and each
+ * answer given the proof its pod's http-echo makes for the attempt's nonce (test/unit/proofs.ts).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,8 @@ import { buildProbe, judge } from '../../src/check/checks.ts';
 import { validateValue } from '../../src/compile/validate-value.ts';
 import { buildPlan, type PlanCheck } from '../../src/plan/plan.ts';
 import type { LabSpec } from '../../src/index.ts';
+import type { RunResult } from '../../src/runtime/exec.ts';
+import { provenProbe, testAttempt } from './proofs.ts';
 
 const web = (node: string) => ({ node, labels: { app: 'web' }, containers: [{ name: 'web', workload: { kind: 'http-echo' as const } }] });
 const spec: LabSpec = {
@@ -52,8 +55,11 @@ const WORKER_2_CNI0 = '10.244.1.1';
 const INTERNET = '203.0.113.10';
 const out = (stdout: string, exitCode = 0, stderr = '') => ({ stdout, stderr, exitCode });
 const fixture = (f: string) => readFileSync(`test/fixtures/outputs/${f}`, 'utf8');
-/** A recorded http-get --count answer, as if the servers had seen `client`. */
-const answers = (f: string, client: string) => fixture(f).replaceAll('127.0.0.1', client);
+/** One attempt's nonces (6 requests at most) and the lab's prover. */
+const attempt = testAttempt(6);
+/** A recorded http-get --count answer, as if the servers had seen `client`, each answer proven by its pod. */
+const answers = (f: string, client: string) => provenProbe(plan, fixture(f).replaceAll('127.0.0.1', client), attempt);
+const judgeP = (check: PlanCheck<'http' | 'udp'>, r: RunResult) => judge(plan, check, r, attempt);
 /** A recorded udp-echo-client answer, with the addresses a check through a Service shows. */
 const udpAnswer = (f: string, local: string, remote: string) => JSON.stringify({ ...JSON.parse(fixture(f)), local, remote });
 
@@ -68,7 +74,7 @@ describe('the judge lab', () => {
 
 describe('http judge, several requests: expectSpread', () => {
   it('passes when at least that many pods answered, and lists who answered how often', () => {
-    const v = judge(plan, spread, out(answers('http-get-count-spread.txt', CLIENT_POD)));
+    const v = judgeP(spread, out(answers('http-get-count-spread.txt', CLIENT_POD)));
     expect(v).toEqual({
       ok: true,
       expected: `reaches svc/web (10.96.0.1):80; status 200, at least 3 different pods answer 6 requests, server sees the client's own IP (${CLIENT_POD}), no NAT`,
@@ -77,13 +83,13 @@ describe('http judge, several requests: expectSpread', () => {
   });
 
   it('fails when fewer pods answered, naming them', () => {
-    const v = judge(plan, spread, out(answers('http-get-count-one-pod.txt', CLIENT_POD)));
+    const v = judgeP(spread, out(answers('http-get-count-one-pod.txt', CLIENT_POD)));
     expect(v.ok).toBe(false);
     expect(v.seen).toBe('5 answers from web-1 ×5 — only 1 pod(s) answered: web-1 ×5');
   });
 
   it('fails when the spread is there but the source was translated, naming the address seen', () => {
-    const v = judge(plan, spread, out(answers('http-get-count-spread.txt', WORKER_1)));
+    const v = judgeP(spread, out(answers('http-get-count-spread.txt', WORKER_1)));
     expect(v.ok).toBe(false);
     expect(v.seen).toContain(`server saw client ${WORKER_1}: the source was translated`);
     expect(v.seen).not.toContain('only');
@@ -92,13 +98,13 @@ describe('http judge, several requests: expectSpread', () => {
 
 describe('http judge, several requests: expectSticky', () => {
   it('passes when one pod answered every request', () => {
-    const v = judge(plan, sticky, out(answers('http-get-count-one-pod.txt', CLIENT_POD)));
+    const v = judgeP(sticky, out(answers('http-get-count-one-pod.txt', CLIENT_POD)));
     expect(v.ok).toBe(true);
     expect(v.expected).toContain('one pod answers all 5 requests (session affinity)');
   });
 
   it('fails when several pods answered, naming them', () => {
-    const v = judge(plan, sticky, out(answers('http-get-count-spread.txt', CLIENT_POD)));
+    const v = judgeP(sticky, out(answers('http-get-count-spread.txt', CLIENT_POD)));
     expect(v.ok).toBe(false);
     expect(v.seen).toContain('3 pods answered: web-1 ×3, web-2 ×2, web-3 ×1');
   });
@@ -106,20 +112,20 @@ describe('http judge, several requests: expectSticky', () => {
 
 describe('http judge: expectSource', () => {
   it('nodes: any address of any node counts (node IP, cni0 gateway)', () => {
-    expect(judge(plan, sourceNodes, out(answers('http-get-count-spread.txt', WORKER_1))).ok).toBe(true);
-    expect(judge(plan, sourceNodes, out(answers('http-get-count-spread.txt', WORKER_2_CNI0))).ok).toBe(true);
+    expect(judgeP(sourceNodes, out(answers('http-get-count-spread.txt', WORKER_1))).ok).toBe(true);
+    expect(judgeP(sourceNodes, out(answers('http-get-count-spread.txt', WORKER_2_CNI0))).ok).toBe(true);
   });
 
   it('nodes: the client\'s own address (no SNAT) fails, and says what was seen', () => {
-    const v = judge(plan, sourceNodes, out(answers('http-get-count-spread.txt', INTERNET)));
+    const v = judgeP(sourceNodes, out(answers('http-get-count-spread.txt', INTERNET)));
     expect(v.ok).toBe(false);
     expect(v.seen).toContain(`server saw client ${INTERNET}, which is not nodes`);
     expect(v.expected).toContain(`server sees the source as nodes (${WORKER_1} or 10.244.0.1 or 10.244.0.0 or 172.16.94.11`);
   });
 
   it('host/<name>: passes when the client IP survived, fails on a node address (SNAT)', () => {
-    expect(judge(plan, sourceHost, out(answers('http-get-count-one-pod.txt', INTERNET))).ok).toBe(true);
-    const v = judge(plan, sourceHost, out(answers('http-get-count-one-pod.txt', WORKER_1)));
+    expect(judgeP(sourceHost, out(answers('http-get-count-one-pod.txt', INTERNET))).ok).toBe(true);
+    const v = judgeP(sourceHost, out(answers('http-get-count-one-pod.txt', WORKER_1)));
     expect(v.ok).toBe(false);
     expect(v.seen).toContain(`server saw client ${WORKER_1}, which is not host/internet`);
   });
@@ -128,20 +134,20 @@ describe('http judge: expectSource', () => {
 describe('http judge, several requests: failures', () => {
   it('a refused connection fails a reach check and passes a no-reach check', () => {
     const stdout = fixture('http-get-count-refused.txt');
-    const v = judge(plan, spread, out(stdout, 1));
+    const v = judgeP(spread, out(stdout, 1));
     expect(v.ok).toBe(false);
     expect(v.seen).toBe('no HTTP answer (connect ECONNREFUSED 127.0.0.1:18089)');
-    expect(judge(plan, httpDeny, out(stdout, 1)).ok).toBe(true);
+    expect(judgeP(httpDeny, out(stdout, 1)).ok).toBe(true);
   });
 
   it('a connection reset after some answers fails a reach check, with the error', () => {
-    const v = judge(plan, spread, out(fixture('http-get-count-reset-midway.txt'), 1));
+    const v = judgeP(spread, out(fixture('http-get-count-reset-midway.txt'), 1));
     expect(v.ok).toBe(false);
     expect(v.seen).toContain('ECONNRESET socket hang up');
   });
 
   it('output that is not JSON fails with its last line', () => {
-    const v = judge(plan, spread, out('', 2, 'workload: http-get: invalid --count "0"\nusage: …'));
+    const v = judgeP(spread, out('', 2, 'workload: http-get: invalid --count "0"\nusage: …'));
     expect(v.ok).toBe(false);
     expect(v.seen).toContain('usage: …');
   });
@@ -149,28 +155,28 @@ describe('http judge, several requests: failures', () => {
 
 describe('udp judge', () => {
   it('passes on an echo, showing both ends', () => {
-    const v = judge(plan, udp, out(udpAnswer('udp-echo-client-ok.txt', CLIENT_POD, '10.96.0.4')));
+    const v = judgeP(udp, out(udpAnswer('udp-echo-client-ok.txt', CLIENT_POD, '10.96.0.4')));
     expect(v).toEqual({ ok: true, expected: 'reaches svc/echo-udp (10.96.0.4):53', seen: `echo from 10.96.0.4 to ${CLIENT_POD}` });
   });
 
   it('fails on a timeout (nothing answered) and on a refusal (ICMP port unreachable), saying which', () => {
-    const timeout = judge(plan, udp, out(fixture('udp-echo-client-timeout.txt'), 1));
+    const timeout = judgeP(udp, out(fixture('udp-echo-client-timeout.txt'), 1));
     expect(timeout.ok).toBe(false);
     expect(timeout.seen).toBe('no echo (ETIMEDOUT reply from 127.0.0.1:18091 timed out after 1000ms)');
-    const refused = judge(plan, udp, out(fixture('udp-echo-client-refused.txt'), 1));
+    const refused = judgeP(udp, out(fixture('udp-echo-client-refused.txt'), 1));
     expect(refused.ok).toBe(false);
     expect(refused.seen).toBe('no echo (recvmsg ECONNREFUSED 127.0.0.1:18092)');
   });
 
   it('an echo that differs from what was sent is no echo', () => {
     const stdout = JSON.stringify({ ok: false, sent: 'podlab-check-4', received: 'garbled', local: CLIENT_POD, remote: '10.96.0.4', code: 'EMISMATCH', error: 'EMISMATCH echoed datagram differs from sent datagram' });
-    expect(judge(plan, udp, out(stdout, 1)).ok).toBe(false);
+    expect(judgeP(udp, out(stdout, 1)).ok).toBe(false);
   });
 
   it('expect no-reach: passes on a timeout or refusal, fails on an echo', () => {
-    expect(judge(plan, udpDeny, out(fixture('udp-echo-client-timeout.txt'), 1)).ok).toBe(true);
-    expect(judge(plan, udpDeny, out(fixture('udp-echo-client-refused.txt'), 1)).ok).toBe(true);
-    expect(judge(plan, udpDeny, out(fixture('udp-echo-client-ok.txt'))).ok).toBe(false);
+    expect(judgeP(udpDeny, out(fixture('udp-echo-client-timeout.txt'), 1)).ok).toBe(true);
+    expect(judgeP(udpDeny, out(fixture('udp-echo-client-refused.txt'), 1)).ok).toBe(true);
+    expect(judgeP(udpDeny, out(fixture('udp-echo-client-ok.txt'))).ok).toBe(false);
   });
 });
 

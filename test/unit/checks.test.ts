@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validateValue } from '../../src/compile/validate-value.ts';
 import { buildPlan, type PlanCheck } from '../../src/plan/plan.ts';
 import { buildProbe, judge } from '../../src/check/checks.ts';
+import { provenProbe, testAttempt } from './proofs.ts';
 
 const plan = buildPlan(
   validateValue(
@@ -30,6 +31,9 @@ const fixture = (f: string) => readFileSync(`test/fixtures/outputs/${f}`, 'utf8'
 // Recorded from `podlab exec pod-networking client -- /x/build/native/probe http-get …` on a live lab.
 const httpAnswer = (client: string, pod = 'web-2') =>
   JSON.stringify({ ok: true, status: 200, body: `${JSON.stringify({ pod, podIP: '10.244.1.2', client, clientPort: 39550, method: 'GET', path: '/', hostname: pod })}\n` });
+/** One attempt's nonce, and the answer as the pod's http-echo proves it for that nonce (test/unit/proofs.ts). */
+const attempt = testAttempt(1);
+const judgeHttp = (check: PlanCheck, stdout: string) => judge(plan, check as PlanCheck<'http'>, out(provenProbe(plan, stdout, attempt)), attempt);
 
 describe('ping judge', () => {
   it('passes on a reply and reports the round trip', () => {
@@ -46,15 +50,15 @@ describe('ping judge', () => {
 
 describe('http judge', () => {
   it('passes when the expected pod answers and sees the client pod IP', () => {
-    expect(judge(plan, http, out(httpAnswer('10.244.0.2'))).ok).toBe(true);
+    expect(judgeHttp(http, httpAnswer('10.244.0.2')).ok).toBe(true);
   });
   it('fails when the source was translated (NAT), naming the address the server saw', () => {
-    const v = judge(plan, http, out(httpAnswer('172.16.94.10')));
+    const v = judgeHttp(http, httpAnswer('172.16.94.10'));
     expect(v.ok).toBe(false);
     expect(v.seen).toContain('server saw client 172.16.94.10');
   });
   it('fails when another pod answers', () => {
-    const v = judge(plan, http, out(httpAnswer('10.244.0.2', 'web-1')));
+    const v = judgeHttp(http, httpAnswer('10.244.0.2', 'web-1'));
     expect(v.ok).toBe(false);
     expect(v.seen).toContain('answered by web-1');
   });
@@ -64,9 +68,9 @@ describe('http judge', () => {
     expect(v.seen).toContain('ECONNREFUSED');
   });
   it('from a node, any of the node addresses counts as the client itself', () => {
-    expect(judge(plan, httpFromNode, out(httpAnswer('10.244.0.1'))).ok).toBe(true);
-    expect(judge(plan, httpFromNode, out(httpAnswer('172.16.94.10'))).ok).toBe(true);
-    expect(judge(plan, httpFromNode, out(httpAnswer('172.16.94.11'))).ok).toBe(false);
+    expect(judgeHttp(httpFromNode, httpAnswer('10.244.0.1')).ok).toBe(true);
+    expect(judgeHttp(httpFromNode, httpAnswer('172.16.94.10')).ok).toBe(true);
+    expect(judgeHttp(httpFromNode, httpAnswer('172.16.94.11')).ok).toBe(false);
   });
 });
 
@@ -83,5 +87,9 @@ describe('probes', () => {
     expect(buildProbe(plan, http, '/x/build/native/probe').reproduce).toBe(
       'podlab exec j client -- /x/build/native/probe http-get --url http://10.244.1.2:8080/ --timeout-ms 1000',
     );
+    // An attempt's nonces go to the probe it runs, not into the line a learner pastes.
+    const withNonces = buildProbe(plan, http, '/x/build/native/probe', undefined, attempt);
+    expect(withNonces.argv.slice(-2)).toEqual(['--nonces', 'nonce-0']);
+    expect(withNonces.reproduce).not.toContain('nonce');
   });
 });

@@ -10,6 +10,7 @@ import ingressLab from '../../labs/ingress.lab.ts';
 import { curlArgv, http, readCurl, type HttpCheck } from '../../src/check/kinds/http.ts';
 import type { CheckSpec } from '../../src/schema/lab-schema.ts';
 import { planFrom } from '../live/host.ts';
+import { provenCurl, testAttempt } from './proofs.ts';
 
 const recorded = (name: string) => JSON.parse(readFileSync(`test/fixtures/outputs/${name}.json`, 'utf8')) as { exitCode: number; stdout: string; stderr: string };
 const LB = 'lb/ingress-nginx/ingress-nginx-controller';
@@ -24,7 +25,13 @@ const specs: CheckSpec[] = [
 ];
 const plan = planFrom({ ...ingressLab, name: 'ingress-unit', checks: specs });
 const check = (i: number) => plan.checks[i] as HttpCheck<'plan'>;
-const judge = (i: number, output: string) => http.judge(plan, check(i), recorded(output));
+/** One attempt's nonces, and the recorded answers as their pods' http-echo proves them for those (test/unit/proofs.ts). */
+const attempt = testAttempt(4);
+const proven = (name: string) => {
+  const r = recorded(name);
+  return { ...r, stdout: provenCurl(plan, r.stdout, attempt) };
+};
+const judge = (i: number, output: string) => http.judge(plan, check(i), proven(output), attempt);
 
 describe('http checks through the ingress: their default names', () => {
   it('say the request (scheme, host, path), so two checks of one controller are told apart in every report', () => {
@@ -84,15 +91,15 @@ describe('http checks through the ingress: judged on recorded curl output', () =
   });
 
   it('checks the path the backend was sent (expectPath: what a rewrite-target made of it)', () => {
-    expect(http.judge(plan, { ...check(0), expectPath: '/api/v1' }, recorded('curl-host-one'))).toMatchObject({ ok: true, expected: expect.stringContaining('server saw path /api/v1') });
-    const rewritten = http.judge(plan, { ...check(0), expectPath: '/v1' }, recorded('curl-host-one'));
+    expect(http.judge(plan, { ...check(0), expectPath: '/api/v1' }, proven('curl-host-one'), attempt)).toMatchObject({ ok: true, expected: expect.stringContaining('server saw path /api/v1') });
+    const rewritten = http.judge(plan, { ...check(0), expectPath: '/v1' }, proven('curl-host-one'), attempt);
     expect(rewritten.ok).toBe(false);
     expect(rewritten.seen).toContain('server saw path /api/v1');
   });
 
   it('checks the forwarding headers the backend saw', () => {
     expect(judge(3, 'curl-https-sni')).toMatchObject({ ok: true });
-    const wrong = http.judge(plan, { ...check(3), expectHeaders: { 'x-forwarded-proto': 'http' } }, recorded('curl-https-sni'));
+    const wrong = http.judge(plan, { ...check(3), expectHeaders: { 'x-forwarded-proto': 'http' } }, proven('curl-https-sni'), attempt);
     expect(wrong.ok).toBe(false);
     expect(wrong.seen).toContain('server saw x-forwarded-proto: https');
   });

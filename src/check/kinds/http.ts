@@ -2,13 +2,19 @@
  * The http kind: the native probe sends one GET (or `requests` of them, each on a new connection)
  * and reports each answer; with the http-echo workload the answer names the pod that served it
  * and the client address it saw, so the judge can tell load balancing, affinity and NAT apart.
+ * Each request carries a fresh nonce (`X-Podlab-Nonce`), and the judge believes the pod an answer
+ * names, and what it says it saw, only when the proof it brings back holds for that pod and that
+ * nonce (SECURITY.md, boundary 13; lib/proof.ts): anyone can write `{"pod":"api-1"}`, only
+ * api-1's own http-echo (directly, or through a relay) can prove it.
  */
 import { diag, warning } from '../../compile/diagnostics.ts';
 import * as ip from '../../net/ipv4.ts';
 import { sourceAddressesOf, type Peers } from './targets.ts';
 import { findService, selects } from '../../k8s/objects.ts';
 import { buildRoutes, describeDecision, route } from '../../ingress/router.ts';
-import { checkAt, lastLine, sourceRef, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
+import { checkAt, lastLine, sourceRef, type Attempt, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
+import { claimedIdentity } from '../../lib/proof.ts';
+import { IDENTITY } from '../../constants.ts';
 import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, wasRefused, type ReachCheck, type ProbeReport } from './reach.ts';
 
 export type HttpCheck<S extends Stage> = ReachCheck<S, 'http'> & {
@@ -45,6 +51,27 @@ export interface Answer {
   headers?: Record<string, string>;
   /** The path (and query) the server saw (http-echo). */
   path?: string;
+  /** http-echo's proof of its pod for this request's nonce (lib/proof.ts). */
+  proof?: string;
+}
+
+/** The fields of an http-echo answer the judge reads, from its JSON body (anything else: not http-echo's). */
+function answerOf(body: string): Answer {
+  let reply: { pod?: unknown; client?: unknown; headers?: unknown; path?: unknown; proof?: unknown } = {};
+  try {
+    const v: unknown = JSON.parse(body);
+    if (v && typeof v === 'object') reply = v;
+  } catch {
+    /* not an http-echo answer */
+  }
+  const text = (x: unknown) => (typeof x === 'string' ? x : undefined);
+  return {
+    pod: text(reply.pod) ?? null,
+    client: text(reply.client) ?? null,
+    ...(reply.headers && typeof reply.headers === 'object' ? { headers: reply.headers as Record<string, string> } : {}),
+    ...(text(reply.path) !== undefined ? { path: text(reply.path)! } : {}),
+    ...(text(reply.proof) !== undefined ? { proof: text(reply.proof)! } : {}),
+  };
 }
 
 /** What a request with a host, SNI, path or HTTPS asks, in its default name (`https://shop.example.com/api`): two checks of one controller told apart. */
@@ -121,13 +148,15 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     ...ingressRoute(peers, c),
     ...(c.https && (c.sni ?? c.host) && peers.ingress ? { caFile: `${peers.ingress.tlsDir}/ca.crt` } : {}),
   }),
-  probe(c, probeBin, attemptMs = ATTEMPT_TIMEOUT_MS) {
-    if (usesCurl(c)) return curlArgv(c, attemptMs);
+  challenges: (c) => c.requests,
+  probe(c, probeBin, attemptMs = ATTEMPT_TIMEOUT_MS, attempt) {
+    if (usesCurl(c)) return curlArgv(c, attemptMs, attempt?.nonces);
     const argv = [probeBin, 'http-get', '--url', `http://${c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip}:${c.port}${c.path}`, '--timeout-ms', String(attemptMs)];
     if (c.requests > 1) argv.push('--count', String(c.requests));
+    if (attempt?.nonces.length) argv.push('--nonces', attempt.nonces.join(','));
     return argv;
   },
-  judge(plan, c, r) {
+  judge(plan, c, r, attempt) {
     const wantReach = c.expect === 'reach';
     const out = usesCurl(c) ? readCurl(r) : readProbeReport<ProbeReport & { answers?: Answer[] }>(r);
     // Several requests: one answered is already "reached" (a later reset must not pass a no-reach check).
@@ -136,13 +165,14 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     let extra: Verdict | undefined;
     if (out.answers) {
       const n = out.answers.length;
-      seen = out.ok ? `${n} answers from ${describeSpread(out.answers)}` : `${n ? `${n} answer(s) from ${describeSpread(out.answers)}, then ` : ''}no HTTP answer (${out.error ?? lastLine(r)})`;
-      if (out.ok && wantReach) extra = judgeAnswers(plan, c, out.status ?? 0, out.answers);
+      const judged = believe(plan, out.answers, attempt);
+      seen = out.ok ? `${n} answers from ${describeSpread(judged)}` : `${n ? `${n} answer(s) from ${describeSpread(judged)}, then ` : ''}no HTTP answer (${out.error ?? lastLine(r)})`;
+      if (out.ok && wantReach) extra = judgeAnswers(plan, c, out.status ?? 0, judged);
       // Some answered, then the connection failed: reached (so no-reach fails), but not every request (so reach fails too).
       else if (!out.ok && n && wantReach) extra = { ok: false, expected: `all ${c.requests} requests answered`, seen: '' };
     } else {
       seen = reached ? `HTTP ${out.status}: ${(out.body ?? '').trim().slice(0, 200)}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
-      if (reached && wantReach) extra = judgeHttpBody(plan, c, out.status ?? 0, out.body ?? '');
+      if (reached && wantReach) extra = judgeAnswers(plan, c, out.status ?? 0, believe(plan, [answerOf(out.body ?? '')], attempt), out.body ?? '');
     }
     const v = reachVerdict(c, reached, seen, extra, !reached && wasRefused(out));
     // A failing check through the ingress says which rule the router expected to serve it.
@@ -160,19 +190,21 @@ const CURL_MARK = '@@podlab-status ';
  * curl, once per request (`requests` URLs, each a new connection: the http-echo server closes
  * it). HTTPS with a server name: the URL names it and `--resolve` points it at the target, so
  * curl sends it as SNI and verifies the certificate against the lab's CA; without one, the
- * address is the URL and nothing is verified.
+ * address is the URL and nothing is verified. With nonces (one per request), each request is an
+ * operation of its own (`--next`) carrying its nonce in an X-Podlab-Nonce header.
  */
-export function curlArgv(c: HttpCheck<'plan'>, attemptMs = ATTEMPT_TIMEOUT_MS): string[] {
+export function curlArgv(c: HttpCheck<'plan'>, attemptMs = ATTEMPT_TIMEOUT_MS, nonces?: readonly string[]): string[] {
   const name = c.sni ?? c.host;
   const scheme = c.https ? 'https' : 'http';
   const authority = c.https && name ? name : c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip;
   const url = `${scheme}://${authority}:${c.port}${c.path}`;
-  return [
-    'curl', '-sS', '--globoff', '--path-as-is', '--max-time', String(attemptMs / 1000), '-o', '-', '-w', `\\n${CURL_MARK}%{http_code}\\n`,
+  const options = [
+    '-sS', '--globoff', '--path-as-is', '--max-time', String(attemptMs / 1000), '-o', '-', '-w', `\\n${CURL_MARK}%{http_code}\\n`,
     ...(c.host !== undefined ? ['-H', `Host: ${c.host}`] : []),
     ...(c.https ? (name ? ['--resolve', `${name}:${c.port}:${c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip}`, ...(c.caFile ? ['--cacert', c.caFile] : ['--insecure'])] : ['--insecure']) : []),
-    ...Array.from({ length: c.requests }, () => url),
   ];
+  if (!nonces?.length) return ['curl', ...options, ...Array.from({ length: c.requests }, () => url)];
+  return ['curl', ...nonces.flatMap((n, i) => [...(i ? ['--next'] : []), ...options, '-H', `${IDENTITY.nonceHeader}: ${n}`, url])];
 }
 
 /** curl's output as the native probe's report: each answer's status and http-echo fields, the body of a single one. */
@@ -183,15 +215,7 @@ export function readCurl(r: { exitCode: number; stdout: string; stderr: string }
   for (const rest of parts.slice(1)) {
     const nl = rest.indexOf('\n');
     const status = Number(rest.slice(0, nl < 0 ? undefined : nl));
-    if (status > 0) {
-      let reply: { pod?: string; client?: string; headers?: Record<string, string>; path?: string } = {};
-      try {
-        reply = JSON.parse(body);
-      } catch {
-        /* not an http-echo answer */
-      }
-      answers.push({ pod: reply.pod ?? null, client: reply.client ?? null, ...(reply.headers ? { headers: reply.headers } : {}), ...(reply.path !== undefined ? { path: reply.path } : {}), status, body });
-    }
+    if (status > 0) answers.push({ ...answerOf(body), status, body });
     body = nl < 0 ? '' : rest.slice(nl + 1);
   }
   // curl's own error line (`curl: (60) SSL: …`), not the advice it prints after it.
@@ -225,24 +249,68 @@ function ingressRoute(peers: Peers, c: HttpCheck<'lab'>): { ingressRoute?: strin
   return { ingressRoute: describeDecision(route(buildRoutes(ing.ingresses), c.host ?? c.sni ?? '', c.path)) };
 }
 
-function judgeHttpBody(plan: Peers, check: HttpCheck<'plan'>, status: number, body: string): Verdict {
-  let reply: { pod?: string; client?: string; headers?: Record<string, string>; path?: string } = {};
-  try {
-    reply = JSON.parse(body);
-  } catch {
-    /* not an http-echo answer */
-  }
-  return judgeAnswers(plan, check, status, [{ pod: reply.pod ?? null, client: reply.client ?? null, ...(reply.headers ? { headers: reply.headers } : {}), ...(reply.path !== undefined ? { path: reply.path } : {}) }], body);
+/**
+ * An answer as the judge believes it: one that names a pod keeps that name only when the pod's
+ * own http-echo proved it for this request's nonce; otherwise it is a `claim` (with `why` it is
+ * not believed) and nothing it says — pod, client, path, headers — is taken.
+ */
+type Judged = (Answer & { claim?: undefined }) | { pod: null; client: null; claim: string; why: string };
+
+/** Each answer (request i's the i-th) as the judge believes it (SECURITY.md, boundary 13). */
+function believe(plan: Pick<Peers, 'pods' | 'hosts'>, answers: readonly Answer[], attempt?: Attempt): Judged[] {
+  return answers.map((a, i) => {
+    if (a.pod === null) return a;
+    const why = disbelief(plan, a as Answer & { pod: string }, attempt?.nonces[i], attempt);
+    return why ? { pod: null, client: null, claim: a.pod, why } : a;
+  });
 }
 
-/** `web-1 ×21, web-2 ×19` */
-function describeSpread(answers: readonly Answer[]): string {
+/** Why an answer naming a pod does not prove it (the key and the expected proof are never shown); undefined when it does. */
+function disbelief(plan: Pick<Peers, 'pods' | 'hosts'>, a: Answer & { pod: string }, nonce: string | undefined, attempt: Attempt | undefined): string | undefined {
+  if (!attempt?.prover) return 'podlab holds no secret of this lab to check it with (a lab brought up by an older podlab: bring it up again)';
+  if (nonce === undefined) return 'the request carried no nonce';
+  if (a.proof === undefined) return "it carries no proof of the request's nonce (only the pod's own http-echo can make one)";
+  if (a.client === null || a.path === undefined || !attempt.prover.proves(claimedIdentity(plan, a.pod), { nonce, client: a.client, path: a.path }, a.proof))
+    return "its proof is not that pod's for this request";
+  return undefined;
+}
+
+/** `web-1 ×21, web-2 ×19` (an answer that did not prove its pod: `"web-3" without proof`) */
+function describeSpread(answers: readonly Judged[]): string {
   const counts = new Map<string, number>();
-  for (const a of answers) counts.set(a.pod ?? '(not http-echo)', (counts.get(a.pod ?? '(not http-echo)') ?? 0) + 1);
+  const label = (a: Judged) => (a.claim !== undefined ? `"${a.claim}" without proof` : (a.pod ?? '(not http-echo)'));
+  for (const a of answers) counts.set(label(a), (counts.get(label(a)) ?? 0) + 1);
   return [...counts].map(([pod, n]) => `${pod} ×${n}`).join(', ');
 }
 
-function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, answers: readonly Answer[], body?: string): Verdict {
+/**
+ * What the answers that named a pod without proving it say, one line per reason: `the answer
+ * naming pod api-1 did not prove it came from pod api-1: …`, or for several pods `6 answers
+ * naming pods web-1 ×3, web-2 ×3 did not prove they came from those pods: …`.
+ */
+function disbelieved(answers: readonly Judged[]): string[] {
+  const byWhy = new Map<string, Map<string, number>>();
+  for (const a of answers) {
+    if (a.claim === undefined) continue;
+    const claims = byWhy.get(a.why) ?? new Map<string, number>();
+    claims.set(a.claim, (claims.get(a.claim) ?? 0) + 1);
+    byWhy.set(a.why, claims);
+  }
+  return [...byWhy].map(([why, claims]) => {
+    const n = [...claims.values()].reduce((x, y) => x + y, 0);
+    const some = n === 1 ? (answers.length === 1 ? 'the answer' : '1 answer') : `${n} answers`;
+    if (claims.size === 1) {
+      const pod = [...claims.keys()][0]!;
+      return `${some} naming pod ${pod} did not prove ${n === 1 ? 'it' : 'they'} came from pod ${pod}: ${why}`;
+    }
+    return `${some} naming pods ${[...claims].map(([pod, k]) => `${pod} ×${k}`).join(', ')} did not prove they came from those pods: ${why}`;
+  });
+}
+
+function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, judged: readonly Judged[], body?: string): Verdict {
+  // What the answers say is read from those believed: proven http-echo answers, and answers of
+  // servers that name no pod (which say nothing, and count as "not an http-echo pod").
+  const answers = judged.filter((a): a is Answer & { claim?: undefined } => a.claim === undefined);
   const wantStatus = check.expectStatus ?? 200;
   const wants: string[] = [`status ${wantStatus}`];
   const problems: string[] = [];
@@ -255,14 +323,17 @@ function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, ans
   const pods = new Set(answers.map((a) => a.pod));
   const echoPods = new Set(answers.flatMap((a) => (a.pod === null ? [] : [a.pod])));
   const clients = [...new Set(answers.map((a) => a.client ?? '(unknown)'))];
+  // Every expectation but a spread reads every answer: one that names a pod it cannot prove fails it.
+  const readsEvery = !!(check.expectPod || check.expectService || check.expectSticky || check.expectNoNat || check.expectSource || check.expectHeaders || check.expectPath !== undefined);
+  if (readsEvery) problems.push(...disbelieved(judged));
   if (check.expectPod) {
     wants.push(`answered by pod ${check.expectPod}`);
     const others = [...pods].filter((p) => p !== check.expectPod);
     if (others.length) problems.push(`answered by ${others.map((p) => p ?? 'something that is not an http-echo pod').join(', ')}`);
   }
   if (check.expectSpread !== undefined) {
-    wants.push(`at least ${check.expectSpread} different pods answer ${answers.length} requests`);
-    if (echoPods.size < check.expectSpread) problems.push(`only ${echoPods.size} pod(s) answered: ${describeSpread(answers)}`);
+    wants.push(`at least ${check.expectSpread} different pods answer ${judged.length} requests`);
+    if (echoPods.size < check.expectSpread) problems.push(`only ${echoPods.size} pod(s) answered: ${describeSpread(judged)}`);
   }
   if (check.expectService) {
     const { label, pods: backends } = check.expectService;
@@ -272,10 +343,10 @@ function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, ans
     if (others.length) problems.push(`answered by ${others.map((p) => (p === null ? 'something that is not an http-echo pod' : `pod ${p}`)).join(', ')}, not a pod of Service ${label} (${backends.join(', ') || 'none'})`);
   }
   if (check.expectHeaders) {
-    const seenHeaders = answers[0]?.headers;
+    const first = judged[0];
     for (const [k, v] of Object.entries(check.expectHeaders)) {
       wants.push(`server saw ${k}: ${v}`);
-      const got = seenHeaders?.[k.toLowerCase()];
+      const got = first?.claim === undefined ? first?.headers?.[k.toLowerCase()] : v; // not believed: said above
       if (got !== v) problems.push(got === undefined ? `server saw no ${k} header` : `server saw ${k}: ${got}`);
     }
   }
@@ -285,8 +356,8 @@ function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, ans
     if (seen.length) problems.push(`server saw path ${[...new Set(seen)].join(', ')}`);
   }
   if (check.expectSticky) {
-    wants.push(`one pod answers all ${answers.length} requests (session affinity)`);
-    if (pods.size !== 1) problems.push(`${pods.size} pods answered: ${describeSpread(answers)}`);
+    wants.push(`one pod answers all ${judged.length} requests (session affinity)`);
+    if (pods.size > 1) problems.push(`${pods.size} pods answered: ${describeSpread(judged)}`);
   }
   if (check.expectNoNat) {
     const mine = sourceAddressesOf(plan, sourceRef(check.from));

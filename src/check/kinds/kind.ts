@@ -10,6 +10,7 @@
  * runner reads (references resolved to addresses). Nothing else differs between the two.
  */
 import type { Diagnostic } from '../../compile/diagnostics.ts';
+import type { Prover } from '../../lib/proof.ts';
 import type { Peers, TargetKind } from './targets.ts';
 import type { CheckSpec } from '../../schema/lab-schema.ts';
 
@@ -117,16 +118,30 @@ export interface KindBase<K extends string, L, P, W = SpecOf<K>> {
   plan(check: L, peers: Peers): P;
 }
 
+/**
+ * What one attempt of a check holds beyond its plan (SECURITY.md, boundary 13): fresh nonces for
+ * the probe to send, and what checks the proofs the answers bring back. Made by the runner for
+ * each attempt (check/run.ts), never planned, rendered or reported.
+ */
+export interface Attempt {
+  /** One fresh nonce per request the probe makes (`challenges` of them). */
+  nonces: readonly string[];
+  /** Checks the lab's proofs; absent when the lab has no secret (brought up by an older podlab): then nothing is proven. */
+  prover?: Prover;
+}
+
 /** A kind run as one command in the check's source, judged on that command's output. */
 export interface ProbeKind<K extends string, L, P, W = SpecOf<K>> extends KindBase<K, L, P, W> {
   /**
    * argv to run inside the check's source; `probeBin` is podlab's native probe. `attemptMs`: how
    * long a connecting kind waits for an answer (ATTEMPT_TIMEOUT_MS; less where the policies drop
-   * the connection, see check/run.ts). Pure.
+   * the connection, see check/run.ts). `attempt`: its nonces, for a kind with `challenges`. Pure.
    */
-  probe(check: P, probeBin: string, attemptMs?: number): string[];
-  /** Judges one attempt. Pure: the same output always gets the same verdict. */
-  judge(plan: Peers, check: P, output: ProbeOutput): Verdict;
+  probe(check: P, probeBin: string, attemptMs?: number, attempt?: Attempt): string[];
+  /** Judges one attempt (`attempt`: what its probe was given). Pure: the same output always gets the same verdict. */
+  judge(plan: Peers, check: P, output: ProbeOutput, attempt?: Attempt): Verdict;
+  /** How many fresh nonces one attempt sends (an http check: one per request); none without it. */
+  challenges?(check: P): number;
 }
 
 /** A kind run as a grid of ordinary checks (its cells), judged on the cells' outcomes. */
