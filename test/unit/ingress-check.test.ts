@@ -90,6 +90,14 @@ describe('http checks through the ingress: judged on recorded curl output', () =
     expect(v.seen).toContain('[ingress: no rule matched (no rule for this host) → default backend Service default/fallback:80 of Ingress default/fallback]');
   });
 
+  it('expectPath as written reaches the planned check (it was dropped there, so a rewrite went unchecked)', () => {
+    const p = planFrom({ ...ingressLab, name: 'ingress-unit', checks: [{ kind: 'http', from: 'host/internet', to: LB, host: 'shop.example.com', path: '/api/v1', expectPath: '/old' }] });
+    const planned = p.checks[0] as HttpCheck<'plan'>;
+    expect(planned.expectPath).toBe('/old');
+    const v = http.judge(p, planned, { ...recorded('curl-host-one'), stdout: provenCurl(p, recorded('curl-host-one').stdout, attempt) }, attempt);
+    expect(v).toMatchObject({ ok: false, expected: expect.stringContaining('server saw path /old') });
+  });
+
   it('checks the path the backend was sent (expectPath: what a rewrite-target made of it)', () => {
     expect(http.judge(plan, { ...check(0), expectPath: '/api/v1' }, proven('curl-host-one'), attempt)).toMatchObject({ ok: true, expected: expect.stringContaining('server saw path /api/v1') });
     const rewritten = http.judge(plan, { ...check(0), expectPath: '/v1' }, proven('curl-host-one'), attempt);

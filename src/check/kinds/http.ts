@@ -145,6 +145,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     ...(c.sni !== undefined ? { sni: c.sni } : {}),
     ...(c.expectService !== undefined ? { expectService: { label: c.expectService, pods: backingPods(peers, c.expectService) } } : {}),
     ...(c.expectHeaders !== undefined ? { expectHeaders: c.expectHeaders } : {}),
+    ...(c.expectPath !== undefined ? { expectPath: c.expectPath } : {}),
     ...ingressRoute(peers, c),
     ...(c.https && (c.sni ?? c.host) && peers.ingress ? { caFile: `${peers.ingress.tlsDir}/ca.crt` } : {}),
   }),
