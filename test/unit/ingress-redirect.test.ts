@@ -15,6 +15,9 @@ import { buildRoutes, describeDecision, httpsLocation, route } from '../../src/i
 import { certFor, serverCerts, type ServerCert } from '../../src/ingress/tls.ts';
 import type { Ingress, IngressRule } from '../../src/ingress/types.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
+import { bodyExcerpt, http, readCurl, type HttpCheck } from '../../src/check/kinds/http.ts';
+import { planFrom } from '../live/host.ts';
+import { testAttempt } from './proofs.ts';
 
 const SSL = 'nginx.ingress.kubernetes.io/ssl-redirect';
 const FORCE = 'nginx.ingress.kubernetes.io/force-ssl-redirect';
@@ -210,6 +213,26 @@ describe('saying so: the decision, the check line and podlab explain --http', ()
     );
     expect(describeDecision(route(table, 'secure.example.com', '/'), false)).toBe('matched Ingress default/secure rule secure.example.com Prefix / → Service default/web:80');
     expect(describeDecision(route(table, 'shop.example.com', '/api'))).not.toContain('308');
+  });
+
+  it('a check that met an unasked-for 308: where it points, the page by its title, one line, definite; over HTTPS no redirect note, but a fake certificate is named', () => {
+    const LB = 'lb/ingress-nginx/ingress-nginx-controller';
+    const p = planFrom({ ...ingressLab, name: 'redir-unit', checks: [
+      { kind: 'http', from: 'host/internet', to: LB, host: 'secure.example.com', expectService: 'web' },
+      { kind: 'http', from: 'host/internet', to: LB, https: true, sni: 'secure.example.com', path: '/nowhere-else', expectService: 'api' },
+      { kind: 'http', from: 'host/internet', to: LB, https: true, sni: 'blog.example.com', expectService: 'api' },
+    ] });
+    const page = '<html>\r\n<head><title>308 Permanent Redirect</title></head>\r\n<body>\r\n<center><h1>308 Permanent Redirect</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+    const out = { exitCode: 0, stdout: `${page}\n@@podlab-status 308 https://secure.example.com\n`, stderr: '' };
+    expect(readCurl(out)).toMatchObject({ ok: true, status: 308, location: 'https://secure.example.com' });
+    const v = http.judge(p, p.checks[0] as HttpCheck<'plan'>, out, testAttempt(1));
+    expect(v).toMatchObject({ ok: false, definite: true });
+    expect(v.seen).toMatch(/^HTTP 308 → https:\/\/secure\.example\.com: 308 Permanent Redirect \(an HTML page\) — /);
+    expect(v.seen).not.toContain('\n');
+    expect(bodyExcerpt('{"a":\n  1}')).toBe('{"a": 1}');
+    // Over HTTPS the redirect of plain HTTP is not the story; a host without TLS of its own meets the fake certificate.
+    expect((p.checks[1] as HttpCheck<'plan'>).ingressRoute).not.toContain('308');
+    expect((p.checks[2] as HttpCheck<'plan'>).ingressRoute).toContain("over HTTPS blog.example.com meets the controller's default (fake) certificate: no tls entry lists it");
   });
 
   it('labs/ingress.lab.ts: secure.example.com redirects but for /status; shop opted out', () => {

@@ -12,6 +12,7 @@ import * as ip from '../../net/ipv4.ts';
 import { sourceAddressesOf, type Peers } from './targets.ts';
 import { findService, selects } from '../../k8s/objects.ts';
 import { buildRoutes, describeDecision, route } from '../../ingress/router.ts';
+import { certFor, serverCerts } from '../../ingress/tls.ts';
 import { checkAt, lastLine, sourceRef, type Attempt, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
 import { claimedIdentity } from '../../lib/proof.ts';
 import { IDENTITY } from '../../constants.ts';
@@ -172,14 +173,27 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
       // Some answered, then the connection failed: reached (so no-reach fails), but not every request (so reach fails too).
       else if (!out.ok && n && wantReach) extra = { ok: false, expected: `all ${c.requests} requests answered`, seen: '' };
     } else {
-      seen = reached ? `HTTP ${out.status}: ${(out.body ?? '').trim().slice(0, 200)}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
+      const location = (out as { location?: string }).location;
+      seen = reached ? `HTTP ${out.status}${location ? ` → ${location}` : ''}: ${bodyExcerpt(out.body ?? '')}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
       if (reached && wantReach) extra = judgeAnswers(plan, c, out.status ?? 0, believe(plan, [answerOf(out.body ?? '')], attempt), out.body ?? '');
     }
-    const v = reachVerdict(c, reached, seen, extra, !reached && wasRefused(out));
+    const v0 = reachVerdict(c, reached, seen, extra, !reached && wasRefused(out));
+    // A redirect the check did not ask for is the server's definite answer (settle.ts then stops
+    // once it is seen again with nothing pending), as a refusal is.
+    const redirected = !v0.ok && wantReach && out.status !== undefined && out.status >= 300 && out.status < 400 && c.expectStatus !== out.status;
+    const v = redirected ? { ...v0, definite: true } : v0;
     // A failing check through the ingress says which rule the router expected to serve it.
     return v.ok || !c.ingressRoute ? v : { ...v, seen: `${v.seen} [ingress: ${c.ingressRoute}]` };
   },
 };
+
+/** A body as one line of a report: an HTML page by its title (nginx's own pages), else its text, whitespace folded, cut at 160. */
+export function bodyExcerpt(body: string): string {
+  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1]?.trim();
+  if (title) return `${title} (an HTML page)`;
+  const text = body.replace(/\s+/g, ' ').trim();
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+}
 
 /** Requests with a Host header or over HTTPS go with curl (the native probe speaks plain HTTP to an address). */
 const usesCurl = (c: HttpCheck<'plan'>) => c.https === true || c.host !== undefined;
@@ -200,7 +214,7 @@ export function curlArgv(c: HttpCheck<'plan'>, attemptMs = ATTEMPT_TIMEOUT_MS, n
   const authority = c.https && name ? name : c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip;
   const url = `${scheme}://${authority}:${c.port}${c.path}`;
   const options = [
-    '-sS', '--globoff', '--path-as-is', '--max-time', String(attemptMs / 1000), '-o', '-', '-w', `\\n${CURL_MARK}%{http_code}\\n`,
+    '-sS', '--globoff', '--path-as-is', '--max-time', String(attemptMs / 1000), '-o', '-', '-w', `\\n${CURL_MARK}%{http_code} %{redirect_url}\\n`,
     ...(c.host !== undefined ? ['-H', `Host: ${c.host}`] : []),
     ...(c.https ? (name ? ['--resolve', `${name}:${c.port}:${c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip}`, ...(c.caFile ? ['--cacert', c.caFile] : ['--insecure'])] : ['--insecure']) : []),
   ];
@@ -209,21 +223,23 @@ export function curlArgv(c: HttpCheck<'plan'>, attemptMs = ATTEMPT_TIMEOUT_MS, n
 }
 
 /** curl's output as the native probe's report: each answer's status and http-echo fields, the body of a single one. */
-export function readCurl(r: { exitCode: number; stdout: string; stderr: string }): ProbeReport & { answers?: Answer[] } {
+export function readCurl(r: { exitCode: number; stdout: string; stderr: string }): ProbeReport & { answers?: Answer[]; location?: string } {
   const parts = r.stdout.split(`\n${CURL_MARK}`);
-  const answers: (Answer & { status: number; body: string })[] = [];
+  const answers: (Answer & { status: number; body: string; location?: string })[] = [];
   let body = parts[0] ?? '';
   for (const rest of parts.slice(1)) {
     const nl = rest.indexOf('\n');
-    const status = Number(rest.slice(0, nl < 0 ? undefined : nl));
-    if (status > 0) answers.push({ ...answerOf(body), status, body });
+    // `<status> <redirect_url>`: where a 3xx answer sends the client (empty otherwise).
+    const [code, location] = rest.slice(0, nl < 0 ? undefined : nl).split(' ');
+    const status = Number(code);
+    if (status > 0) answers.push({ ...answerOf(body), status, body, ...(location ? { location } : {}) });
     body = nl < 0 ? '' : rest.slice(nl + 1);
   }
   // curl's own error line (`curl: (60) SSL: …`), not the advice it prints after it.
   const lines = r.stderr.trim().split('\n');
   const error = r.exitCode === 0 ? undefined : (lines.find((l) => /^curl: \(\d+\)/.test(l)) ?? lines.at(-1)) || `curl exited with ${r.exitCode}`;
   const last = answers.at(-1);
-  if (answers.length <= 1) return { ok: r.exitCode === 0 && !!last, ...(last ? { status: last.status, body: last.body } : {}), ...(error ? { error } : {}) };
+  if (answers.length <= 1) return { ok: r.exitCode === 0 && !!last, ...(last ? { status: last.status, body: last.body, ...(last.location ? { location: last.location } : {}) } : {}), ...(error ? { error } : {}) };
   return { ok: r.exitCode === 0, status: last!.status, answers, ...(error ? { error } : {}) };
 }
 
@@ -247,7 +263,11 @@ function ingressRoute(peers: Peers, c: HttpCheck<'lab'>): { ingressRoute?: strin
   const svc = `${ing.namespace}/${ing.service}`;
   const through = c.to === ing.pod || c.to === `svc/${svc}` || c.to === `lb/${svc}` || c.host !== undefined || c.sni !== undefined;
   if (!through) return {};
-  return { ingressRoute: describeDecision(route(buildRoutes(ing.ingresses), c.host ?? c.sni ?? '', c.path)) };
+  const host = (c.sni ?? c.host ?? '').toLowerCase();
+  // Over HTTPS the redirect of plain HTTP does not apply; what does is which certificate answers.
+  const cert = c.https && host ? certFor(serverCerts(ing.ingresses), host) : undefined;
+  const fake = c.https && host && (cert === undefined || cert === 'default') ? `; over HTTPS ${host} meets the controller's default (fake) certificate: ${cert === 'default' ? 'its tls entry names no Secret' : 'no tls entry lists it'}` : '';
+  return { ingressRoute: `${describeDecision(route(buildRoutes(ing.ingresses), c.host ?? c.sni ?? '', c.path), !c.https)}${fake}` };
 }
 
 /**
