@@ -1,10 +1,11 @@
 /**
  * Why a reachability check failed, in the learner's terms, and whether waiting can change it.
  * Asked once a check that expected to reach has failed: the lab's own facts, read as `podlab
- * trace` reads them (src/runtime/trace.ts) and, for a NetworkPolicy, the podlab-policy counters
- * around one more probe (src/runtime/explain.ts): "Service web has no ready endpoints",
- * "10.244.2.3:8081 refused: pod web-2 listens on TCP 8080", "dropped by NetworkPolicy deny-all in
- * namespace x", "denied by ClusterNetworkPolicy deny-z (Admin tier, priority 10), rule ingress[0]: Deny".
+ * trace` reads them (src/runtime/trace.ts; a port nothing listens on is the refusal its path ends
+ * at) and, for a NetworkPolicy, the podlab-policy counters around one more probe
+ * (src/runtime/explain.ts): "Service web has no ready endpoints", "10.244.2.3:8081 refused: pod
+ * web-2 listens on TCP 8080", "dropped by NetworkPolicy deny-all in namespace x", "denied by
+ * ClusterNetworkPolicy deny-z (Admin tier, priority 10), rule ingress[0]: Deny".
  * A cause is *settled* when retrying cannot cure it (no pod backs the Service, no
  * container of the pod declares the port and none of its own `command:` started in the last
  * STARTING_GRACE_MS, a policy's drop or reject rule counted the probe), so the runner
@@ -18,6 +19,7 @@ import { explain, type ExplainRequest } from '../trace/explain.ts';
 import type { LabState } from '../runtime/state.ts';
 import { traceLive } from '../runtime/trace.ts';
 import { TraceProblem } from '../trace/ends.ts';
+import { hostPort, type TracePath } from '../trace/trace.ts';
 import type { ProbeCheck } from './checks.ts';
 import { sourceRef } from './checks.ts';
 import { shellQuote } from './checks.ts';
@@ -117,6 +119,17 @@ async function policyCause(ex: Executor, state: LabState, req: ExplainRequest): 
   return { cause: `NetworkPolicy ${named} should ${action} it (${side.direction} of ${side.subject}), but its ${action} rule in chain ${chain} did not count the probe`, settled: false };
 }
 
+/**
+ * A port nothing listens on in the pod the connection reaches (the pod's own port: a Service's
+ * target port, after DNAT), from `ss` as the trace reads it. Settled when no container declares the
+ * port and no `command:` container of the pod is still starting: nothing will start listening on it.
+ */
+function refusedCause(state: LabState, r: NonNullable<TracePath['refused']>): Cause {
+  const pod = state.plan.pods.find((p) => p.namespace === r.pod!.namespace && p.name === r.pod!.name);
+  const others = r.refusing !== undefined && r.refusing > 1 ? `, and so do the other ${r.refusing - 1} endpoints of the Service` : '';
+  return { cause: `${hostPort(r.ip, r.port)}/${r.protocol} refused: pod ${r.pod!.name} listens on ${r.protocol.toUpperCase()} ${r.listening.length ? r.listening.join(', ') : 'no port at all'}${others}`, settled: !r.declared && !(pod && startingUp(state, pod)) };
+}
+
 /** Why a check that should reach did not; undefined when podlab cannot tell (then the runner keeps retrying). */
 export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeCheck): Promise<Cause | undefined> {
   if (!isReach(c) || c.expect !== 'reach') return undefined;
@@ -132,18 +145,11 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
     const t = await traceLive(ex, state, { from, to, ...(port !== undefined && protocol !== 'icmp' ? { port } : {}), protocol }, { probe: false });
     // No endpoint at all, or none where a traffic policy Local looks (the node that DNATs): kube-proxy has nowhere to send it.
     if (t.outcome === 'dropped' && /no ready endpoints|has no endpoint on node /.test(t.reason)) return { cause: t.reason, settled: true };
-    if (t.outcome === 'dropped' && t.policy && protocol !== 'icmp') return await policyCause(ex, state, { from, to, port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' });
+    // Nothing listens in the pod (for a Service: in every endpoint, as the trace without a probe follows one that listens when there is one).
+    if (t.refused?.pod) return refusedCause(state, t.refused);
+    if (t.outcome === 'dropped' && t.policy && !t.policy.allowed && protocol !== 'icmp') return await policyCause(ex, state, { from, to, port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' });
     return undefined;
   } catch (e) {
-    if (e instanceof TraceProblem && e.code === 'PL3112') {
-      // Settled when no container declares the port: nothing will start listening on it.
-      const podName = /: pod (\S+) listens/.exec(e.message)?.[1];
-      const pod = state.plan.pods.find((p) => `${p.namespace}/${p.name}` === podName);
-      // The port refused is the pod's (a Service's target port, after DNAT), not the check's.
-      const refused = Number(/:(\d+)\/\w+ would be refused/.exec(e.message)?.[1] ?? port);
-      const declared = pod?.containers.some((k) => k.ports.some((p) => p.containerPort === refused));
-      return { cause: e.message.replace(' would be refused:', ' refused:').replace(/: pod (\S+)\/(\S+) listens/, ': pod $2 listens'), settled: !declared && !(pod && startingUp(state, pod)) };
-    }
     // A pod that is not running is worth saying; other problems (an address outside the lab) are not a cause.
     if (e instanceof TraceProblem && e.code === 'PL3114') return { cause: e.message, settled: false };
     return undefined;

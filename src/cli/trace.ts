@@ -2,8 +2,8 @@
  * `podlab trace <lab> <from> <to> [--port N] [--proto tcp|udp|icmp] [--family IPv4|IPv6]`: the hops of one connection,
  * each with its Linux fact and the Kubernetes object behind it; predicted (src/trace/trace.ts),
  * and on a lab that is up confirmed by one probe with counters (src/runtime/trace.ts).
- * Exit codes: 0 the trace completed as predicted, 1 it was dropped or observation differs from the
- * prediction, 2 could not trace (unknown pod or Service, nothing listens on the port, lab not up).
+ * Exit codes: 0 the trace completed as predicted, 1 it was dropped or refused, or observation differs
+ * from the prediction, 2 could not trace (unknown pod or Service, lab not up).
  */
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
@@ -47,24 +47,28 @@ export function registerTrace(program: Command): void {
 Each hop: where it happens (pod, node, fabric), the Linux fact (a route, a veth, an nft rule, a
 VXLAN header, a conntrack entry), the Kubernetes object behind it, and a command to see it yourself.
 On a live lab each hop is marked ✓ confirmed (the probe's packet was counted there, or the fact was
-read live), ≠ differs, ✗ dropped here, or · predicted only.
+read live), ≠ differs, ✗ dropped here, or · predicted only. A port nothing listens on is traced
+like any other path, to the deliver hop where the kernel refuses it (a TCP reset, or ICMP port
+unreachable for UDP); the last line says what the client heard: refused, rejected (a policy that
+rejects) or dropped (silence).
 
 Examples:
   podlab trace labs/pod-networking.lab.ts client web-2 --port 8080     planned, no root
   sudo podlab trace pod-networking client web-2 --port 8080           across nodes over VXLAN
   sudo podlab trace services client svc/web                           through kube-proxy's DNAT
   sudo podlab trace services host/internet node/worker-1 --port 30080 a NodePort from outside, SNAT
-  sudo podlab trace network-policy x-b svc/x/s-x-a --port 80           dropped by a NetworkPolicy
+  sudo podlab trace network-policy x-b svc/x/s-x-a --port 80           over VXLAN, dropped by a NetworkPolicy there
+  sudo podlab trace services client web-1 --port 9999                 refused: nothing listens on 9999
   podlab trace labs/services.lab.ts client svc/web --svg path.svg      the path drawn on the topology
   sudo podlab trace dual-stack client web-2 --port 8080 --family IPv6 the IPv6 path (ip -6 route, ip6 tables)
   sudo podlab trace ipv6-only client svc/web                          an IPv6-only lab traces IPv6
 
 --port takes N or N/tcp, N/udp (e.g. --port 53/udp, the same as --port 53 --proto udp).
 
-Exit codes: 0 delivered as predicted, 1 dropped or observed otherwise, 2 could not trace (PL3110
-unknown pod/Service/node/host, PL3111 no such Service port, PL3112 nothing listens on the port,
-PL3113 lab not up, PL3114 pod not running, PL3115 which port, PL3146 a family the lab lacks,
-PL3147 an end without an address in the family, PL3148 --family against an address's family).`)
+Exit codes: 0 delivered as predicted, 1 dropped, refused or observed otherwise, 2 could not trace
+(PL3110 unknown pod/Service/node/host, PL3111 no such Service port, PL3113 lab not up, PL3114 pod
+not running, PL3115 which port, PL3146 a family the lab lacks, PL3147 an end without an address in
+the family, PL3148 --family against an address's family).`)
     .action(async (arg: string, from: string, to: string, opts: { port?: { port: number; protocol?: 'TCP' | 'UDP' }; proto?: TraceProtocol; family?: 'IPv4' | 'IPv6'; probe: boolean; json?: boolean; svg?: string }) => {
       // --port N/proto names the protocol too; --proto must then agree.
       const portProto = opts.port?.protocol?.toLowerCase() as TraceProtocol | undefined;

@@ -271,7 +271,7 @@ export const CODES = {
   // explain and trace (src/trace/, src/runtime/trace.ts): PL3110–PL3129.
   PL3110: 'no such pod, Service, node or host',
   PL3111: 'no such Service port',
-  PL3112: 'nothing listens on the port',
+  PL3112: 'retired: nothing listens on the port (a refusal is traced, to its deliver hop)',
   PL3113: 'lab is not up',
   PL3114: 'pod is not running',
   PL3115: 'which port?',

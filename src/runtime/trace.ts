@@ -9,7 +9,7 @@
  */
 import { NETNS_RUN_DIR, POD_BRIDGE, POLICY } from '../constants.ts';
 import { PROBE_BIN } from './artifacts.ts';
-import { inFamily, TraceProblem } from '../trace/ends.ts';
+import { inFamily } from '../trace/ends.ts';
 import { hostPort, predictTrace, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
 import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
@@ -50,6 +50,53 @@ export function parseConntrack(line: string): { orig: { src: string; dst: string
   const dport = [...line.matchAll(/dport=(\d+)/g)].map((m) => Number(m[1]));
   if (src.length < 2 || dst.length < 2) return undefined;
   return { orig: { src: src[0]!, dst: dst[0]!, sport: sport[0], dport: dport[0] }, reply: { src: src[1]!, dst: dst[1]!, sport: sport[1], dport: dport[1] } };
+}
+
+/** What the probe left behind besides conntrack: the policy rules that counted it per node, and what each pod's veth passed to it. */
+export interface ProbeEvidence {
+  /** Per node, the podlab-policy rules whose counters grew. */
+  fired: Record<string, { chain: string; delta: number }[]>;
+  /** Per pod (`ns/name`), the packets its node-side veth sent to it, and the veth's name. */
+  toPod: Record<string, { veth: string; packets: number }>;
+  /** The probe's error code: ECONNREFUSED (a reset, ICMP port unreachable), ETIMEDOUT (silence). */
+  code?: string;
+}
+
+/**
+ * A translating hop (dnat, snat) of a connection that was not delivered, seen with no conntrack
+ * entry: why there is none, and what else confirms the translation. Conntrack lists a connection
+ * only once its first packet leaves the node (the entry is confirmed in postrouting or input), so a
+ * first packet a NetworkPolicy drops in the forward hook of the node that translated it leaves
+ * none; and conntrack deletes an entry at once when a TCP reset is the only answer to the first
+ * packet (nf_conntrack_proto_tcp: "we can consider ourselves not to have an established
+ * connection"). kube-proxy's chains count nothing (src/plan/kube-proxy.ts, as kube-proxy's own), so
+ * the DNAT is confirmed by the next thing that sees the packet by its new address: the endpoint
+ * pod's ingress chain (entered only by a packet to that pod's address) or its veth; else it is
+ * predicted, not contradicted. Undefined when neither case applies.
+ */
+export function withoutEntry(t: TracePath, h: Hop, seen: ProbeEvidence): { observed: string; confirmed: boolean } | undefined {
+  if (h.kind !== 'dnat' && h.kind !== 'snat') return undefined;
+  const last = t.hops.at(-1);
+  const want = /dnat to (\S+)/.exec(h.linux)?.[1];
+  const ep = t.endpoint;
+  const toEndpoint = h.kind === 'dnat' && !!ep && !!want && (want === hostPort(ep.ip, ep.port) || want === `${ep.ip}:${ep.port}`);
+  const what = h.kind === 'dnat' ? `the DNAT${want ? ` to ${want}` : ''}` : 'the masquerade';
+  const unproven = `; ${what} is predicted, not contradicted (${h.kind === 'dnat' ? "kube-proxy's chains count nothing" : 'nothing counts it'})`;
+  if (last?.kind === 'policy' && last.status === 'dropped' && last.at === h.at) {
+    const node = h.at.slice('node '.length);
+    const chain = ep ? `ingress.${ep.namespace}/${ep.pod}` : undefined;
+    const counted = chain ? seen.fired[node]?.find((r) => r.chain === chain) : undefined;
+    const why = `no conntrack entry, as expected: the first packet was ${/ reject/.test(last.linux) ? 'rejected' : 'dropped'} on ${h.at} by NetworkPolicy (hook forward) before conntrack confirms an entry, so it lists none`;
+    if (toEndpoint && counted) return { observed: `${why}; ${what} is confirmed by chain ${chain} of the policy table, which only a packet to ${ep!.ip} enters: its rule counted +${counted.delta}`, confirmed: true };
+    return { observed: `${why}${unproven}`, confirmed: false };
+  }
+  if (t.refused && t.protocol === 'tcp' && seen.code === 'ECONNREFUSED') {
+    const why = 'no conntrack entry, as expected: a TCP reset answered the first packet, and conntrack deletes such an entry at once';
+    const pod = ep ? seen.toPod[`${ep.namespace}/${ep.pod}`] : undefined;
+    if (toEndpoint && pod && pod.packets > 0) return { observed: `${why}; ${what} is confirmed by ${pod.veth}, which passed ${pod.packets} packet${pod.packets === 1 ? '' : 's'} to pod ${ep!.namespace}/${ep!.pod}`, confirmed: true };
+    return { observed: `${why}${unproven}`, confirmed: false };
+  }
+  return undefined;
 }
 
 type LinkStats = Record<string, { rx: number; tx: number }>;
@@ -119,7 +166,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   // Nodes failed by `podlab node fail`: their link to the node network is down.
   const failedNodes = Object.keys(readControl(state.lab).failedNodes);
   if (failedNodes.length) facts.failedNodes = failedNodes;
-  const first = predictTrace(view, req, facts);
+  let first = predictTrace(view, req, facts);
   lap('predict');
   // Each family its own tools: `ip -6 route get`, `ping -6`, `conntrack -f ipv6`, `table ip6 podlab-policy`.
   const six = first.family === 'IPv6';
@@ -127,8 +174,6 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
 
   const srcNs = netnsOf(state, req.from)!;
   const routeHop = first.hops.find((h) => h.kind === 'route');
-  const dest = first.hops.find((h) => h.kind === 'deliver');
-  const destPodRef = !first.endpoint && dest?.at.startsWith('pod ') ? dest.at.slice(4) : undefined;
   const dnsHop = first.hops.find((h) => h.kind === 'dns');
   const readNodeRoutes = (t: TracePath): Promise<void>[] =>
     t.hops
@@ -145,14 +190,12 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   if (routeHop) jobs.push(ex.run(inNs(srcNs, [...ipCmd, 'route', 'get', first.daddr])).then((r) => void (facts.routes![`${routeHop.at}|${first.daddr}`] = firstLine(r.stdout || r.stderr))));
   jobs.push(...readNodeRoutes(first));
   const ssArgv = ['ss', '-Hln', first.protocol === 'tcp' ? '-t' : '-u'];
-  let listening: number[] | undefined;
-  if (destPodRef && first.protocol !== 'icmp' && first.dest.port !== undefined) {
-    const ns = netnsOf(state, destPodRef)!;
-    jobs.push(ex.run(inNs(ns, ssArgv)).then((r) => void (listening = parseListeners(r.stdout))));
-  }
-  // A Service: who listens in each endpoint pod (one that does not still gets kube-proxy's share).
+  // Who listens at the destination (a port nothing listens on is refused there: the trace follows it to that hop),
+  // or, for a Service, in each endpoint pod (one that listens on nothing at its port still gets kube-proxy's share).
+  if (first.protocol !== 'icmp') facts.listening = {};
+  const listenNs = first.listenAt ? netnsOf(state, first.listenAt) : undefined;
+  if (listenNs) jobs.push(ex.run(inNs(listenNs, ssArgv)).then((r) => void (r.exitCode === 0 && (facts.listening![first.listenAt!] = parseListeners(r.stdout)))));
   if (first.endpoints && first.protocol !== 'icmp') {
-    facts.listening = {};
     for (const e of first.endpoints) {
       const ns = netnsOf(state, `${e.namespace}/${e.pod}`);
       if (ns) jobs.push(ex.run(inNs(ns, ssArgv)).then((r) => void (r.exitCode === 0 && (facts.listening![`${e.namespace}/${e.pod}`] = parseListeners(r.stdout)))));
@@ -165,20 +208,10 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   }
   await Promise.all(jobs);
   lap('facts');
-  if (listening && first.dest.port !== undefined && !listening.includes(first.dest.port))
-    throw new TraceProblem('PL3112', `${first.dest.ip}:${first.dest.port}/${first.protocol} would be refused: ${first.dest.what} listens on ${first.protocol.toUpperCase()} ${listening.length ? listening.join(', ') : 'no port at all'}`, `Trace a port it listens on (--port ${listening[0] ?? 'N'}), or see podlab exec ${plan.lab} ${destPodRef} -- ss -ltnup.`);
-  // Every endpoint of a Service refusing is a dead end whichever kube-proxy picks: say so before probing.
-  const refusing = (first.endpoints ?? []).filter((e) => facts.listening?.[`${e.namespace}/${e.pod}`] && !facts.listening[`${e.namespace}/${e.pod}`]!.includes(e.port));
-  if (first.endpoints?.length && refusing.length === first.endpoints.length) {
-    const e = refusing[0]!;
-    const l = facts.listening![`${e.namespace}/${e.pod}`]!;
-    throw new TraceProblem('PL3112', `${hostPort(e.ip, e.port)}/${first.protocol} would be refused: pod ${e.namespace}/${e.pod} listens on ${first.protocol.toUpperCase()} ${l.length ? l.join(', ') : 'no port at all'}${refusing.length > 1 ? `, and so do the other ${refusing.length - 1} endpoints of the Service` : ''}`, `Every endpoint refuses the Service's target port ${e.port}: is its server running, and does the Service's targetPort name the port it listens on? See podlab exec ${plan.lab} ${e.namespace}/${e.pod} -- ss -ltnup, and podlab status ${plan.lab}.`);
-  }
+  // The prediction with what was read: a refusal ends the path at the deliver hop, and is probed like any other path.
+  first = predictTrace(view, req, facts);
 
-  if (opts.probe === false) {
-    const p = predictTrace(view, req, facts);
-    return { ...p, facts, timings };
-  }
+  if (opts.probe === false) return { ...first, facts, timings };
 
   // The nodes the packet crosses: their links and policy tables are counted around the probe.
   // Every node: kube-proxy may pick an endpoint on another node than the one predicted first.
@@ -206,11 +239,14 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const ms = Math.round(performance.now() - pt);
   let ok = r.exitCode === 0;
   let localPort: number | undefined;
+  /** How the probe failed: ECONNREFUSED (a reset, or ICMP port unreachable), ETIMEDOUT (silence), … */
+  let code: string | undefined;
   let probe = first.protocol === 'icmp' ? (ok ? 'echo reply' : 'no echo reply') : '';
   if (first.protocol !== 'icmp') {
     try {
-      const o = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { ok?: boolean; error?: string; local?: string; localPort?: number };
+      const o = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { ok?: boolean; code?: string; error?: string; local?: string; localPort?: number };
       localPort = o.localPort;
+      code = o.code;
       ok = o.ok === true;
       probe = ok ? `connected from ${o.local ?? '?'}` : (o.error ?? 'failed');
     } catch {
@@ -269,7 +305,15 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       if (first.endpoint) facts.chosenEndpoint = `${cur.dst}:${cur.dport}`;
     }
   }
-  // No entry to name the endpoint (a refused probe): the endpoint whose veth passed the packet to its pod.
+  const fired: Record<string, (CounterRule & { delta: number })[]> = {};
+  nodes.forEach((n, i) => (fired[n.name] = firedBetween(before[i]!.policy, after[i]!.policy)));
+  // No entry to name the endpoint (a first packet dropped on the node that DNATs it is never
+  // confirmed): the endpoint whose pod's ingress chain counted it (entered by its address only).
+  if (first.endpoints && !facts.chosenEndpoint) {
+    const hit = first.endpoints.filter((e) => fired[e.node]?.some((x) => x.chain === `ingress.${e.namespace}/${e.pod}`));
+    if (hit.length === 1) facts.chosenEndpoint = hostPort(hit[0]!.ip, hit[0]!.port);
+  }
+  // Nor for a refused probe (the reset deletes it): the endpoint whose veth passed the packet to its pod.
   if (first.endpoints && !facts.chosenEndpoint) {
     const refused = !ok;
     const hit = first.endpoints.filter((e) => {
@@ -288,8 +332,6 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     await Promise.all(more);
     p = predictTrace(view, req, facts);
   }
-  const fired: Record<string, (CounterRule & { delta: number })[]> = {};
-  nodes.forEach((n, i) => (fired[n.name] = firedBetween(before[i]!.policy, after[i]!.policy)));
   const nodeName = (h: Hop) => (h.at.startsWith('node ') ? h.at.slice(5) : '');
   const mark = (h: Hop, seen: boolean | undefined, observed: string) => {
     h.observed = observed;
@@ -304,6 +346,11 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     return line ? parseConntrack(line) : facts.conntrackAt ? undefined : parsed;
   };
   const local = /^connected from (\S+)/.exec(probe)?.[1];
+  const evidence: ProbeEvidence = { fired, toPod: {}, ...(code ? { code } : {}) };
+  for (const e of p.endpoints ?? (p.endpoint ? [p.endpoint] : [])) {
+    const veth = facts.hostVeths![`${e.namespace}/${e.pod}`];
+    if (veth) evidence.toPod[`${e.namespace}/${e.pod}`] = { veth, packets: grew(e.node, veth, 'tx') };
+  }
   for (const h of p.hops) {
     const n = nodeName(h);
     switch (h.kind) {
@@ -333,14 +380,19 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
         const c = ctAt(h);
         const want = /dnat to (\S+)/.exec(h.linux)?.[1];
         const got = c ? [hostPort(c.reply.src, c.reply.sport), `${c.reply.src}:${c.reply.sport}`] : [];
-        mark(h, c ? !!want && got.includes(want) : ok ? false : undefined, c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : 'no conntrack entry');
+        const none = !c && !ok ? withoutEntry(p, h, evidence) : undefined;
+        mark(h, c ? !!want && got.includes(want) : ok ? false : none?.confirmed || undefined, c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : (none?.observed ?? 'no conntrack entry'));
         break;
       }
       case 'policy': {
-        const hits = Object.entries(fired).flatMap(([node, rs]) => rs.map((x) => `${node}: ${x.chain} "${x.comment}" +${x.delta}`));
+        // The rules of the node this hop judges on (the source's, or past the crossing the destination's).
+        const here = [...h.at.matchAll(/node (\S+?)(?:,|$)/g)].map((m) => m[1]!);
+        const hits = Object.entries(fired)
+          .filter(([node]) => !here.length || here.includes(node))
+          .flatMap(([node, rs]) => rs.map((x) => `${node}: ${x.chain} "${x.comment}" +${x.delta}`));
         const predicted = /rules: (.*)$/.exec(h.linux)?.[1]?.split('; ') ?? [];
         const all = predicted.every((pr) => hits.some((x) => x.startsWith(pr.replace(/"$/, ''))));
-        h.observed = hits.length ? `counters grew: ${hits.join('; ')}` : 'no policy rule counted it';
+        h.observed = hits.length ? `counters grew: ${hits.join('; ')}` : predicted.length ? 'no policy rule counted it' : 'no policy rule counted it, as predicted: nothing isolates it here, and the table lets it through uncounted';
         if (h.status !== 'dropped') h.status = all ? 'confirmed' : 'differs';
         else if (!all) h.status = 'differs';
         break;
@@ -381,7 +433,8 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       case 'snat': {
         const to = / becomes (\S+)/.exec(h.linux)?.[1];
         const c = ctAt(h);
-        mark(h, c && to ? c.reply.dst === to : ok && to ? false : undefined, c ? `conntrack: the reply goes to ${c.reply.dst}` : 'no conntrack entry');
+        const none = !c && !ok ? withoutEntry(p, h, evidence) : undefined;
+        mark(h, c && to ? c.reply.dst === to : ok && to ? false : undefined, c ? `conntrack: the reply goes to ${c.reply.dst}` : (none?.observed ?? 'no conntrack entry'));
         break;
       }
       case 'bridge': {
@@ -392,7 +445,8 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       }
       case 'deliver':
         // What the destination saw: the source after every NAT on the way (the last conntrack reply tuple), not the probe's own address.
-        mark(h, h.status === 'dropped' ? !ok : ok, ok && saw && local ? `connected from ${saw}${saw !== local ? ` (the probe's own ${local} was translated on the way)` : ''}` : probe);
+        if (h.status === 'dropped' && p.refused && !ok) h.observed = code === 'ECONNREFUSED' ? `refused at once, as predicted: ${probe}` : `no reset came back: ${probe}`;
+        else mark(h, h.status === 'dropped' ? !ok : ok, ok && saw && local ? `connected from ${saw}${saw !== local ? ` (the probe's own ${local} was translated on the way)` : ''}` : probe);
         break;
       case 'reply':
         mark(h, first.protocol === 'icmp' ? ok : !!facts.conntrack, facts.conntrack ? `conntrack: ${facts.conntrack}` : ok ? 'echo reply received' : 'no reply');
@@ -404,6 +458,15 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const differences: string[] = [];
   if (p.outcome === 'delivered' && !ok) differences.push(`predicted delivered, but the probe failed: ${probe}`);
   if (p.outcome === 'dropped' && ok) differences.push('predicted dropped, but the probe got through');
+  // What the client hears tells a refusal (a closed port, or a policy that rejects) from a drop (silence).
+  if (!ok && first.protocol !== 'icmp' && code) {
+    const dropAt = p.hops.at(-1);
+    const deniedHere = dropAt?.kind === 'policy' && dropAt.status === 'dropped';
+    const rejects = (plan.networkPolicy?.denyAction ?? 'drop') === 'reject';
+    if (p.refused && code !== 'ECONNREFUSED') differences.push(`predicted a refusal (${p.refused.protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}: nothing listens on ${p.refused.port}/${p.refused.protocol}), but the probe saw ${probe}`);
+    if (deniedHere && !rejects && code === 'ECONNREFUSED') differences.push(`predicted a NetworkPolicy drop (silence), but the probe was refused: ${probe}`);
+    if (deniedHere && rejects && code !== 'ECONNREFUSED') differences.push(`predicted a NetworkPolicy reject (ICMP port unreachable), but the probe saw ${probe}`);
+  }
   for (const h of p.hops) if (h.status === 'differs') differences.push(`${h.kind} at ${h.at}: predicted "${h.linux}", seen "${h.observed}"`);
   lap('judge');
   return { ...p, observed: { probe, ok, ms, differences }, facts, timings };

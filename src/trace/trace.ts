@@ -100,7 +100,7 @@ export interface TraceFacts {
   conntrackAt?: Record<string, string>;
   /** The node NodePort the gateway sent a load-balancer address to (from the gateway's conntrack), `ip:port`. */
   lbNode?: string;
-  /** The ports each endpoint pod (`ns/name`) of a traced Service listens on, in the trace's protocol (`ss`). */
+  /** The ports listened on in the trace's protocol (`ss`): by each endpoint pod (`ns/name`) of a traced Service, or by the destination (`TracePath.listenAt`). */
   listening?: Record<string, number[]>;
   /** Nodes failed by `podlab node fail` (their link to the node network is down). */
   failedNodes?: string[];
@@ -124,8 +124,20 @@ export interface TracePath {
   endpoints?: { pod: string; namespace: string; node: string; ip: string; port: number }[];
   /** The NetworkPolicy verdict for the followed case; absent when the lab has no policy. */
   policy?: { allowed: boolean; egress: string; ingress: string };
+  /**
+   * Where the destination's listeners are read (`ss`), as a key of `TraceFacts.listening`: a pod
+   * (`ns/name`), `node/<name>` (a node, or a hostNetwork pod on it) or `host/<name>`; absent for a
+   * Service (its endpoints are read) and a ping.
+   */
+  listenAt?: string;
+  /**
+   * Nothing listens where the packet is delivered: the kernel there answers with a TCP reset (UDP:
+   * ICMP port unreachable). `of` and `refusing` when it is an endpoint of a Service; `declared` when a
+   * container of the pod declares the port (its server may yet start).
+   */
+  refused?: { at: string; ip: string; port: number; protocol: 'tcp' | 'udp'; listening: number[]; declared: boolean; pod?: { namespace: string; name: string }; refusing?: number; of?: number };
   hops: Hop[];
-  /** What the trace predicts: delivered, or dropped (by policy, no endpoint, no route). */
+  /** What the trace predicts: delivered, or not (dropped by policy, no endpoint, no route; or refused, then `refused` says where). */
   outcome: 'delivered' | 'dropped';
   reason: string;
 }
@@ -260,6 +272,13 @@ function outsideProblem(plan: Plan, from: End, s: PlanService, vip: string, lb: 
   );
 }
 
+/** The ports `ss` listed, as a sentence ends: `8080, 9000`, or `no port at all`. */
+const listed = (ports: number[]): string => (ports.length ? ports.join(', ') : 'no port at all');
+/** Whether a container of the pod declares the port (its server may not be running yet). */
+const declares = (pod: { containers: { ports: { containerPort: number; protocol: string }[] }[] }, port: number, protocol: string): boolean => pod.containers.some((c) => c.ports.some((p) => p.containerPort === port && p.protocol.toLowerCase() === protocol));
+/** What the kernel answers a packet to a port nothing listens on. */
+const refusalAnswer = (port: number, protocol: 'tcp' | 'udp'): string => `nothing listens on ${port}/${protocol}: the kernel answers with ${protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}`;
+
 export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts = {}): TracePath {
   const plan = view.plan;
   const hops: Hop[] = [];
@@ -333,8 +352,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   let destEnd: End = to;
   /** The gateway's pick among the nodes' NodePorts for a load-balancer address reached from outside. */
   let gateway: { nodes: PlanNode[]; node: PlanNode; nodePort: number } | undefined;
-  /** The endpoint followed listens on nothing at its port: the connection is refused there. */
+  /** The endpoint followed, or the destination, listens on nothing at its port: the connection is refused there. */
   let refused: string | undefined;
+  let refusal: TracePath['refused'];
   let refusing: string[] = [];
   /** A traffic policy Local leaves the node that DNATs with no endpoint of its own: kube-proxy drops the packet there. */
   let noLocal: { node: string; policy: 'externalTrafficPolicy' | 'internalTrafficPolicy'; elsewhere: string[] } | undefined;
@@ -374,15 +394,25 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     destEnd = resolveEnd(view, `${chosen.namespace}/${chosen.pod}`, false, family);
     endpoint = { pod: chosen.pod, namespace: chosen.namespace, node: chosen.node, ip: (destEnd as { ip: string }).ip, port: chosen.port, of: usable.length };
     endpoints = usable.map((e) => ({ pod: e.pod, namespace: e.namespace, node: e.node, ip: inFamily([e.ip, ...(e.ips ?? [])], family) ?? e.ip, port: e.port }));
-    if (refuses(chosen)) {
+    if (refuses(chosen) && protocol !== 'icmp') {
       const l = facts.listening![`${chosen.namespace}/${chosen.pod}`]!;
-      refused = `endpoint ${chosen.namespace}/${chosen.pod} refuses ${hostPort(endpoint.ip, chosen.port)}/${protocol}: it listens on ${protocol.toUpperCase()} ${l.length ? l.join(', ') : 'no port at all'}`;
+      refused = `endpoint ${chosen.namespace}/${chosen.pod} refuses ${hostPort(endpoint.ip, chosen.port)}/${protocol}: it listens on ${protocol.toUpperCase()} ${listed(l)}`;
+      const pod = (destEnd as Extract<End, { kind: 'pod' }>).pod;
+      refusal = { at: `pod ${chosen.namespace}/${chosen.pod}`, ip: endpoint.ip, port: chosen.port, protocol, listening: l, declared: declares(pod, chosen.port, protocol), pod: { namespace: chosen.namespace, name: chosen.pod }, refusing: refusing.length, of: usable.length };
     }
   }
   const destIp = destEnd.kind === 'service' ? daddr : destEnd.ip;
   const destPort = endpoint?.port ?? port;
   const destNode = destEnd.kind === 'pod' || destEnd.kind === 'node' ? destEnd.node : undefined;
   const destPodNet = destEnd.kind === 'pod' && !destEnd.pod.hostNetwork ? destEnd : undefined;
+  // Not a Service: who listens at the destination itself (a hostNetwork pod listens in its node's namespace).
+  const listenAt = svc || protocol === 'icmp' || port === undefined ? undefined : destEnd.kind === 'pod' ? (destEnd.pod.hostNetwork ? `node/${destEnd.node}` : `${destEnd.pod.namespace}/${destEnd.pod.name}`) : destEnd.kind === 'node' ? `node/${destEnd.node}` : destEnd.kind === 'host' ? `host/${destEnd.host}` : undefined;
+  const heard = listenAt ? facts.listening?.[listenAt] : undefined;
+  if (heard && port !== undefined && protocol !== 'icmp' && !heard.includes(port)) {
+    const who = destEnd.kind === 'pod' ? `pod ${destEnd.pod.namespace}/${destEnd.pod.name}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.kind === 'host' ? `host ${destEnd.host}` : destEnd.ref;
+    refused = `${hostPort(destIp, port)}/${protocol} refused (${protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}): ${who} listens on ${protocol.toUpperCase()} ${listed(heard)}`;
+    refusal = { at: who, ip: destIp, port, protocol, listening: heard, declared: destEnd.kind === 'pod' && declares(destEnd.pod, port, protocol), ...(destEnd.kind === 'pod' ? { pod: { namespace: destEnd.pod.namespace, name: destEnd.pod.name } } : {}) };
+  }
 
   // 1. Leaving the source.
   const fromWhere = from.kind === 'pod' ? `pod ${from.pod.namespace}/${from.pod.name}` : from.kind === 'node' ? `node ${from.node}` : from.kind === 'host' ? `host ${from.host}` : 'gateway';
@@ -512,7 +542,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       at: dnatNode ? `node ${dnatNode.name}` : 'the cluster',
       // kube-proxy keeps a table per family: an IPv6 endpoint is DNATed in `ip6 podlab`.
       linux: `nft table ${ep.ip.includes(':') ? 'ip6' : 'ip'} podlab, ${via}: dnat to ${hostPort(ep.ip, ep.port)}${ep.of > 1 ? ` (1 of ${ep.of}, numgen random)` : ''}`,
-      k8s: `Service ${serviceKey(svc.s)} ${where}/${svc.sp.protocol} → endpoint ${ep.namespace}/${ep.pod} (targetPort ${svc.sp.targetPort})${hairpin ? `, the client itself` : ''}${policyNote}${refusing.length ? `; ${refusing.length} of ${ep.of} endpoints refuse the port (${refusing.join(', ')}: nothing listens), yet kube-proxy still sends them their share` : ''}`,
+      k8s: `Service ${serviceKey(svc.s)} ${where}/${svc.sp.protocol} → endpoint ${ep.namespace}/${ep.pod} (targetPort ${svc.sp.targetPort})${hairpin ? `, the client itself` : ''}${policyNote}${!refusing.length ? '' : refusing.length === ep.of ? `; ${ep.of === 1 ? 'its only endpoint refuses' : `all ${ep.of} endpoints refuse`} the port (${refusing.join(', ')}: nothing listens)` : `; ${refusing.length} of ${ep.of} endpoints refuse the port (${refusing.join(', ')}: nothing listens), yet kube-proxy still sends them their share`}`,
       see: `nft list chain ${ep.ip.includes(':') ? 'ip6' : 'ip'} podlab ${chain}`,
       status: 'predicted',
     });
@@ -525,9 +555,13 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     hops.push({ kind: 'fabric', at: 'fabric', linux: `the gateway → node ${n.name} (${nodeIpOf(n, family)}) over the node network; the packet keeps its addresses`, k8s: `the node network to node ${n.name}, which holds pod ${to.pod.namespace}/${to.pod.name}`, status: 'predicted' });
   }
 
-  // 3. NetworkPolicy.
+  // 3. NetworkPolicy: each node that judges the first packet in its forward hook, placed where the
+  // packet meets it: the source pod's node before the packet leaves it (egress), the destination
+  // pod's node after the crossing (ingress). Placed once the path is built (below).
   let policy: TracePath['policy'];
   let denied = false;
+  const policyAt = hops.length;
+  const policyHops: { hop: Hop; side: 'source' | 'destination' | 'both' }[] = [];
   // A ping meets the policies too: only a rule without ports admits it (a Service has no ICMP port: explain refuses, no hop).
   if ((view.policies.length || view.plan.networkPolicy?.clusterPolicies?.length) && (protocol === 'icmp' || destPort !== undefined)) {
     let x: Explanation | undefined;
@@ -542,29 +576,34 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       const word = (d: ExplainCase['egress']) => `${d.allowed ? 'allowed' : 'denied'} (${d.reason})`;
       policy = { allowed: c.allowed, egress: word(c.egress), ingress: word(c.ingress) };
       denied = !c.allowed;
-      const rule = c.nft.flatMap((n) => n.hits.map((h) => `${n.node}: ${h.chain} "${h.comment ?? h.rule}"`));
-      hops.push({
-        kind: 'policy',
-        at: c.nft.map((n) => `node ${n.node}`).join(', ') || 'no node filters it',
-        linux: `nft table ${six ? 'ip6' : 'ip'} podlab-policy, hook forward: ${c.nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`,
-        k8s: `${view.plan.networkPolicy?.clusterPolicies?.length ? 'Network policy (ClusterNetworkPolicy tiers and NetworkPolicy)' : 'NetworkPolicy'}: egress at source ${word(c.egress)}; ingress at destination ${word(c.ingress)}`,
-        see: `podlab explain ${plan.lab} ${req.from} ${destEnd.kind === 'service' ? req.to : destEnd.ref} ${protocol === 'icmp' ? '--proto icmp' : `--port ${destPort}/${protocol}`}${six && plan.ipFamilies[0] !== 'IPv6' ? ' --family IPv6' : ''}`,
-        status: c.allowed ? 'predicted' : 'dropped',
-      });
+      const label = view.plan.networkPolicy?.clusterPolicies?.length ? 'Network policy (ClusterNetworkPolicy tiers and NetworkPolicy)' : 'NetworkPolicy';
+      const see = `podlab explain ${plan.lab} ${req.from} ${destEnd.kind === 'service' ? req.to : destEnd.ref} ${protocol === 'icmp' ? '--proto icmp' : `--port ${destPort}/${protocol}`}${six && plan.ipFamilies[0] !== 'IPv6' ? ' --family IPv6' : ''}`;
+      const linux = (nft: ExplainCase['nft']) => {
+        const rule = nft.flatMap((n) => n.hits.map((h) => `${n.node}: ${h.chain} "${h.comment ?? h.rule}"`));
+        return `nft table ${six ? 'ip6' : 'ip'} podlab-policy, hook forward: ${nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`;
+      };
+      const [first, second] = c.nft;
+      if (first && second) {
+        // Two nodes judge it (a pod to a pod on another node): the source's egress, then, past the crossing, the destination's ingress.
+        policyHops.push({ side: 'source', hop: { kind: 'policy', at: `node ${first.node}`, linux: linux([first]), k8s: `${label}: egress at source ${word(c.egress)}; the destination's ingress is judged on node ${second.node}, after the crossing`, see, status: first.verdict === 'accept' ? 'predicted' : 'dropped' } });
+        policyHops.push({ side: 'destination', hop: { kind: 'policy', at: `node ${second.node}`, linux: linux([second]), k8s: `${label}: ingress at destination ${word(c.ingress)}; the source's egress was judged on node ${first.node}`, see, status: second.verdict === 'accept' && (c.allowed || first.verdict !== 'accept') ? 'predicted' : 'dropped' } });
+      } else {
+        const side = !first ? 'both' : srcNode?.name === first.node ? (destPodNet?.node === first.node ? 'both' : 'source') : 'destination';
+        policyHops.push({ side, hop: { kind: 'policy', at: first ? `node ${first.node}` : 'no node filters it', linux: linux(c.nft), k8s: `${label}: egress at source ${word(c.egress)}; ingress at destination ${word(c.ingress)}`, see, status: c.allowed ? 'predicted' : 'dropped' } });
+      }
     }
   }
 
-
   // 4. Across nodes, or within one.
   const carrier = dnatNode ?? srcNode;
-  if (!denied && destNode && carrier && destPodNet) {
+  if (destNode && carrier && destPodNet) {
     const dstNode = nodeOf(view, destNode);
     if (carrier.name !== dstNode.name) {
       const { route, tunnel } = nodeRoute(carrier, dstNode, destIp);
       hops.push(route);
       if (tunnel) hops.push(tunnel);
     }
-  } else if (!denied && destNode && carrier && !destPodNet && !toNodeDone && carrier.name !== destNode) {
+  } else if (destNode && carrier && !destPodNet && !toNodeDone && carrier.name !== destNode) {
     // To a node's own address (the node, a hostNetwork pod; a hostNetwork endpoint after DNAT).
     if (carrier === srcNode) towardNode(destNode, destIp);
     else hops.push({ kind: 'node-route', at: `node ${carrier.name}`, linux: `${destIp} dev ${carrier.iface} (the node network)`, k8s: `node ${destNode}`, see: routeGet(destIp), status: 'predicted' });
@@ -582,11 +621,11 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     if (isCalico(n)) return nodeIpOf(n, family);
     return n.name === towards ? podGatewayOf(n, family) : inFamily(vteps, family) ?? nodeIpOf(n, family);
   };
-  if (!denied && svc && ext && extMasq && dnatNode && endpoint) {
+  if (svc && ext && extMasq && dnatNode && endpoint) {
     const before = hops.filter((h) => h.kind === 'snat').map((h) => / becomes (\S+)/.exec(h.linux)?.[1]).filter(Boolean).at(-1) ?? from.ip;
     const why = client === 'node' ? `from node ${dnatNode.name} itself: kube-proxy masquerades local traffic to a NodePort or load-balancer address (fib saddr type local jump mark-for-masquerade)` : `Service ${serviceKey(svc.s)} externalTrafficPolicy: ${svc.s.externalTrafficPolicy} (the client's address is lost)`;
     hops.push({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${before} becomes ${masqAddress(dnatNode, endpoint.node)}`, k8s: `${why}${hairpin ? '; the pod reached itself (hairpin), so its reply comes back through the DNAT' : ''}`, see: `conntrack -L${six ? ' -f ipv6' : ''} -d ${gateway ? nodeIpOf(dnatNode, family) : daddr}`, status: 'predicted' });
-  } else if (!denied && svc && hairpin && srcNode) {
+  } else if (svc && hairpin && srcNode) {
     // kube-proxy marks it in the endpoint's chain (`ip saddr <endpoint> jump mark-for-masquerade`); podlab's table keeps one @hairpin set of endpoint . endpoint pairs.
     hops.push({
       kind: 'snat',
@@ -596,61 +635,83 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip} -d ${daddr}`,
       status: 'predicted',
     });
-  } else if (!denied && podNetSource && (to.kind === 'host' || to.kind === 'gateway') && masqueraded(plan, srcNode!, from.ip)) {
+  } else if (podNetSource && (to.kind === 'host' || to.kind === 'gateway') && masqueraded(plan, srcNode!, from.ip)) {
     hops.push({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${nodeIpOf(srcNode!, family)} (leaving the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: 'natOutgoing: pod traffic to outside the cluster is masqueraded', see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
-  } else if (!denied && (from.kind === 'node' || (from.kind === 'pod' && from.pod.hostNetwork)) && svc && !ext && endpoint) {
+  } else if ((from.kind === 'node' || (from.kind === 'pod' && from.pod.hostNetwork)) && svc && !ext && endpoint) {
     hops.push({ kind: 'snat', at: `node ${from.node}`, linux: `masquerade: a ClusterIP reached from outside the pod network (${from.ip}) is masqueraded`, k8s: `Service ${serviceKey(svc.s)}: clients outside ${plan.podCidr} are masqueraded (kube-proxy's masquerade-all for non-pod sources)`, status: 'predicted' });
   }
 
   // 6. Delivery.
   /** The source the destination sees, after the last masquerade on the way. */
   const snatTo = hops.filter((h) => h.kind === 'snat').map((h) => / becomes (\S+)/.exec(h.linux)?.[1]).filter(Boolean).at(-1);
-  if (!denied) {
-    if (destPodNet) {
-      const n = nodeOf(view, destPodNet.node);
-      const veth = hostVethOf(n, destPodNet.pod, facts);
-      hops.push({
-        kind: 'bridge',
-        at: `node ${n.name}`,
-        linux: isCalico(n)
-          ? `${destIp} dev ${veth} scope link (a /${six ? 128 : 32} route per local pod)${hairpin ? `, back out the veth it came in on` : ''}`
-          : `${POD_BRIDGE} forwards to ${veth} (FDB: the pod's MAC)${hairpin ? ', back out the port it came in on: hairpin mode on (the CNI bridge plugin\'s hairpinMode)' : ''}`,
-        k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name} on node ${n.name}${hairpin ? (isCalico(n) ? ' (the client itself: a routed hop, no bridge)' : ' (the client itself: without hairpin mode a bridge never sends a frame back where it came from)') : ''}`,
-        see: isCalico(n) ? routeGet(destIp) : `bridge fdb show br ${POD_BRIDGE}`,
-        status: 'predicted',
-      });
-      const ports = destPodNet.pod.containers.flatMap((c) => c.ports.map((p) => ({ ...p, container: c.name })));
-      const listener = ports.find((p) => p.containerPort === destPort && p.protocol.toLowerCase() === protocol);
-      hops.push({
-        kind: 'deliver',
-        at: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name}`,
-        linux: protocol === 'icmp' ? `eth0 ${destIp}: the kernel answers the echo request` : refused ? `eth0 ${hostPort(destIp, destPort)}/${protocol}: nothing listens, the kernel refuses it (${protocol === 'tcp' ? 'TCP reset' : 'ICMP port unreachable'})` : `eth0 ${hostPort(destIp, destPort)}/${protocol}${listener ? `: container ${listener.container}${listener.name ? ` (port ${listener.name})` : ''}` : ''}`,
-        k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name}${listener ? `, containerPort ${listener.containerPort}` : ''}${refused ? ' (a ready endpoint whose server is not running)' : ''}`,
-        see: protocol === 'icmp' ? undefined : `ss -ltnup`,
-        status: refused ? 'dropped' : 'predicted',
-      });
-    } else {
-      hops.push({ kind: 'deliver', at: destEnd.kind === 'service' ? 'Service' : destEnd.ref, linux: `${hostPort(destIp, destPort)}${destPort !== undefined ? `/${protocol}` : ''}`, k8s: destEnd.kind === 'host' ? `outside host ${destEnd.ref}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref, status: 'predicted' });
-    }
-    if (!refused && bypass)
-      hops.push({
-        kind: 'reply',
-        at: `node ${endpoint!.node}`,
-        linux: `the reply ${hostPort(endpoint!.ip, endpoint!.port)} → ${from.ip} goes straight back over the pod network, around node ${dnatNode!.name}'s conntrack: nothing undoes the DNAT, so the client gets an answer from ${hostPort(endpoint!.ip, endpoint!.port)} to a connection it opened to ${hostPort(daddr, port)}, and resets it`,
-        k8s: `externalTrafficPolicy Local: kube-proxy on ${dnatNode!.name} sends pod traffic to every endpoint without masquerade (ip saddr <pod CIDR> goto), and pod ${podNetSource!.pod.namespace}/${podNetSource!.pod.name} arrives unmasqueraded (no natOutgoing); only an endpoint on ${dnatNode!.name} would answer through it`,
-        see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
-        status: 'dropped',
-      });
-    else if (!refused)
-      hops.push({
-        kind: 'reply',
-        at: carrier ? `node ${carrier.name}` : destPodNet && fromOutside ? `node ${destPodNet.node}` : fromWhere,
-        linux: facts.conntrack ?? (endpoint ? `conntrack: reply ${hostPort(endpoint.ip, endpoint.port)} → ${snatTo ?? from.ip} is un-DNATed to come from ${hostPort(daddr, port)}${snatTo ? `, and un-SNATed to go to ${from.ip}` : ''}` : `conntrack: reply ${destIp} → ${snatTo ?? from.ip} (ESTABLISHED, the same path back${snatTo ? `, un-SNATed to ${from.ip}` : ''})`),
-        k8s: endpoint ? `the client sees Service ${svc ? serviceKey(svc.s) : ''} answer, not the pod` : 'stateful: replies are allowed by policy and NAT is undone',
-        see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
-        status: 'predicted',
-      });
+  const refusedLinux = refusal ? `${hostPort(refusal.ip, refusal.port)}/${refusal.protocol}: ${refusalAnswer(refusal.port, refusal.protocol)}` : '';
+  const refusedK8s = !refusal ? '' : `listens on ${refusal.protocol.toUpperCase()} ${listed(refusal.listening)} (ss)${!refusal.pod ? '' : refusal.declared ? `; a container declares ${refusal.port}/${refusal.protocol.toUpperCase()}, but its server is not listening` : `; no container declares ${refusal.port}/${refusal.protocol.toUpperCase()}`}`;
+  if (destPodNet) {
+    const n = nodeOf(view, destPodNet.node);
+    const veth = hostVethOf(n, destPodNet.pod, facts);
+    hops.push({
+      kind: 'bridge',
+      at: `node ${n.name}`,
+      linux: isCalico(n)
+        ? `${destIp} dev ${veth} scope link (a /${six ? 128 : 32} route per local pod)${hairpin ? `, back out the veth it came in on` : ''}`
+        : `${POD_BRIDGE} forwards to ${veth} (FDB: the pod's MAC)${hairpin ? ', back out the port it came in on: hairpin mode on (the CNI bridge plugin\'s hairpinMode)' : ''}`,
+      k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name} on node ${n.name}${hairpin ? (isCalico(n) ? ' (the client itself: a routed hop, no bridge)' : ' (the client itself: without hairpin mode a bridge never sends a frame back where it came from)') : ''}`,
+      see: isCalico(n) ? routeGet(destIp) : `bridge fdb show br ${POD_BRIDGE}`,
+      status: 'predicted',
+    });
+    const ports = destPodNet.pod.containers.flatMap((c) => c.ports.map((p) => ({ ...p, container: c.name })));
+    const listener = ports.find((p) => p.containerPort === destPort && p.protocol.toLowerCase() === protocol);
+    const pod = `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name}`;
+    hops.push({
+      kind: 'deliver',
+      at: pod,
+      linux: protocol === 'icmp' ? `eth0 ${destIp}: the kernel answers the echo request` : refusal ? `eth0 ${refusedLinux}` : `eth0 ${hostPort(destIp, destPort)}/${protocol}${listener ? `: container ${listener.container}${listener.name ? ` (port ${listener.name})` : ''}` : ''}`,
+      k8s: refusal ? `${pod}${endpoint && svc ? `, a ready endpoint of Service ${serviceKey(svc.s)},` : ''} ${refusedK8s}` : `${pod}${listener ? `, containerPort ${listener.containerPort}` : ''}`,
+      see: protocol === 'icmp' ? undefined : `ss -ltnup`,
+      status: refusal ? 'dropped' : 'predicted',
+    });
+  } else {
+    const what = destEnd.kind === 'host' ? `outside host ${destEnd.ref}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref;
+    // A hostNetwork pod listens in its node's namespace: `podlab exec` into it runs there.
+    const who = destEnd.kind === 'pod' ? `pod ${destEnd.pod.namespace}/${destEnd.pod.name} (hostNetwork, in node ${destEnd.node}'s namespace)` : what;
+    hops.push({
+      kind: 'deliver',
+      at: destEnd.kind === 'service' ? 'Service' : destEnd.ref,
+      linux: refusal ? refusedLinux : `${hostPort(destIp, destPort)}${destPort !== undefined ? `/${protocol}` : ''}`,
+      k8s: refusal ? `${who} ${refusedK8s}` : what,
+      ...(refusal ? { see: `podlab exec ${plan.lab} ${destEnd.kind === 'pod' ? `${destEnd.pod.namespace}/${destEnd.pod.name}` : destEnd.ref} -- ss -ltnup` } : {}),
+      status: refusal ? 'dropped' : 'predicted',
+    });
   }
+  if (!refused && bypass)
+    hops.push({
+      kind: 'reply',
+      at: `node ${endpoint!.node}`,
+      linux: `the reply ${hostPort(endpoint!.ip, endpoint!.port)} → ${from.ip} goes straight back over the pod network, around node ${dnatNode!.name}'s conntrack: nothing undoes the DNAT, so the client gets an answer from ${hostPort(endpoint!.ip, endpoint!.port)} to a connection it opened to ${hostPort(daddr, port)}, and resets it`,
+      k8s: `externalTrafficPolicy Local: kube-proxy on ${dnatNode!.name} sends pod traffic to every endpoint without masquerade (ip saddr <pod CIDR> goto), and pod ${podNetSource!.pod.namespace}/${podNetSource!.pod.name} arrives unmasqueraded (no natOutgoing); only an endpoint on ${dnatNode!.name} would answer through it`,
+      see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
+      status: 'dropped',
+    });
+  else if (!refused)
+    hops.push({
+      kind: 'reply',
+      at: carrier ? `node ${carrier.name}` : destPodNet && fromOutside ? `node ${destPodNet.node}` : fromWhere,
+      linux: facts.conntrack ?? (endpoint ? `conntrack: reply ${hostPort(endpoint.ip, endpoint.port)} → ${snatTo ?? from.ip} is un-DNATed to come from ${hostPort(daddr, port)}${snatTo ? `, and un-SNATed to go to ${from.ip}` : ''}` : `conntrack: reply ${destIp} → ${snatTo ?? from.ip} (ESTABLISHED, the same path back${snatTo ? `, un-SNATed to ${from.ip}` : ''})`),
+      k8s: endpoint ? `the client sees Service ${svc ? serviceKey(svc.s) : ''} answer, not the pod` : 'stateful: replies are allowed by policy and NAT is undone',
+      see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
+      status: 'predicted',
+    });
+
+  // The policy hops where the packet meets them (step 3), and a denial ends the path there: the
+  // source node's before the crossing (or where kube-proxy left it); the destination node's in its
+  // forward hook, after its DNAT and before its masquerade (postrouting) and its bridge.
+  const firstAt = (kinds: HopKind[], at: string, from: number) => hops.findIndex((h, j) => j >= from && kinds.includes(h.kind) && h.at === at);
+  for (const { hop, side } of [...policyHops].reverse()) {
+    const i = side === 'destination' ? firstAt(['snat', 'bridge'], hop.at, policyAt) : side === 'source' ? firstAt(['node-route'], hop.at, 0) : -1;
+    hops.splice(i >= 0 ? i : policyAt, 0, hop);
+  }
+  const cut = hops.findIndex((h) => h.kind === 'policy' && h.status === 'dropped');
+  if (cut >= 0) hops.splice(cut + 1);
 
   // A failed node (`podlab node fail`): its link to the node network is down, so a packet that has to cross to or from it is lost there.
   let lostAt: string | undefined;
@@ -686,6 +747,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
 
   const destWhat = destEnd.kind === 'pod' ? `pod ${destEnd.pod.namespace}/${destEnd.pod.name}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.ref;
   const dropped = denied || !!refused || !!lostAt || bypass;
+  // A failed node on the way may have ended the path before the policy hop that denies it.
+  const deniedOnPath = denied && hops.some((h) => h.kind === 'policy' && h.status === 'dropped');
+  const svcOf = endpoint && svc ? ` of Service ${serviceKey(svc.s)}` : '';
   return {
     lab: plan.lab,
     from: req.from,
@@ -698,16 +762,18 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     ...(endpoint ? { endpoint } : {}),
     ...(endpoints ? { endpoints } : {}),
     ...(policy ? { policy } : {}),
+    ...(listenAt ? { listenAt } : {}),
+    ...(refusal && !denied && !lostAt ? { refused: refusal } : {}),
     hops,
     outcome: dropped ? 'dropped' : 'delivered',
-    reason: denied
+    reason: deniedOnPath
       ? `denied by NetworkPolicy (${plan.networkPolicy?.denyAction === 'reject' ? 'rejected: ICMP port unreachable' : 'dropped: the client hears nothing'}): egress ${policy!.egress}; ingress ${policy!.ingress}`
       : lostAt
         ? lostAt
         : bypass
           ? `the reply bypasses node ${dnatNode!.name}: endpoint ${endpoint!.namespace}/${endpoint!.pod} on ${endpoint!.node} answers pod ${podNetSource!.pod.namespace}/${podNetSource!.pod.name} directly, from ${hostPort(endpoint!.ip, endpoint!.port)}, and the client resets the connection (externalTrafficPolicy Local short-circuits pod traffic without masquerade)`
           : refused
-          ? `${refused}${endpoint && endpoint.of > 1 ? ` (${refusing.length} of ${endpoint.of} endpoints of Service ${serviceKey(svc!.s)} refuse; kube-proxy still balances over all ${endpoint.of})` : ''}`
+          ? `${refused}${!endpoint ? '' : endpoint.of === 1 ? ` (the only endpoint${svcOf})` : refusing.length === endpoint.of ? ` (all ${endpoint.of} endpoints${svcOf} refuse)` : ` (${refusing.length} of ${endpoint.of} endpoints${svcOf} refuse; kube-proxy still balances over all ${endpoint.of})`}`
           : `reaches ${destWhat}${refusing.length && endpoint ? ` (but ${refusing.length} of ${endpoint.of} endpoints of Service ${serviceKey(svc!.s)} refuse: ${refusing.join(', ')})` : ''}`,
   };
 }
@@ -725,7 +791,10 @@ export function formatTrace(t: TracePath & { observed?: { probe: string; ok: boo
     const target = m ? (m[1] === 'pod' ? m[2] : `${m[1]}/${m[2]}`) : h.at === 'gateway' ? 'gateway' : undefined;
     if (h.see) out.push(paint.dim(`      see:   ${h.see.startsWith('podlab ') || !target ? h.see : `podlab exec ${t.lab} ${target} -- ${h.see}`}`));
   });
-  out.push(`${t.outcome === 'delivered' ? paint.ok('predicted: delivered') : paint.bad('predicted: dropped')} — ${t.reason}`);
+  // A refusal (or a policy's reject) is not a drop: the client hears a reset or ICMP port unreachable at once, where a drop is silence.
+  const end = t.hops.at(-1);
+  const rejected = end?.kind === 'policy' && end.status === 'dropped' && /: \S+ reject(;|$)/.test(end.linux);
+  out.push(`${t.outcome === 'delivered' ? paint.ok('predicted: delivered') : paint.bad(`predicted: ${t.refused ? 'refused' : rejected ? 'rejected' : 'dropped'}`)} — ${t.reason}`);
   if (t.observed) {
     out.push(`probe: ${t.observed.ok ? paint.ok(t.observed.probe) : paint.bad(t.observed.probe)} (${t.observed.ms} ms)`);
     out.push(t.observed.differences.length ? `${paint.bad('prediction and observation differ:')}\n${t.observed.differences.map((d) => `  - ${d}`).join('\n')}` : paint.ok('observed as predicted'));

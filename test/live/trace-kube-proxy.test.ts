@@ -60,7 +60,9 @@ describe.skipIf(!live)('live trace: externalTrafficPolicy Local, hairpin, the ga
     const lb = readState(name)!.plan.services.find((s) => s.name === 'solo-lb')!;
     const t = await trace({ from: 'client', to: lb.loadBalancerIP!, port: 80 });
     allConfirmed(t);
-    expect(at(t).slice(0, 4)).toEqual(['route@pod default/client', 'veth@node control-plane', 'dnat@node control-plane', 'policy@node control-plane, node worker-2']);
+    // The lab's policy table is met where the packet meets it: on the client's node, then, past VXLAN, on solo's.
+    expect(at(t).slice(0, 4)).toEqual(['route@pod default/client', 'veth@node control-plane', 'dnat@node control-plane', 'policy@node control-plane']);
+    expect(at(t).slice(4, 8)).toEqual(['node-route@node control-plane', 'vxlan@node control-plane', 'policy@node worker-2', 'bridge@node worker-2']);
     expect(hop(t, 'dnat').linux).toMatch(/chain ext\.default\/solo-lb\/tcp-80 → svc\.default\/solo-lb\/tcp-80 \(ip saddr 10\.244\.0\.0\/16 goto /);
     expect(hop(t, 'dnat').observed).toBe(`conntrack: ${lb.loadBalancerIP}:80 was sent to ${ipOf('solo')}:8080`);
     expect(t.hops.map((h) => h.kind)).not.toContain('snat');

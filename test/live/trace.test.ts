@@ -17,7 +17,6 @@ import { deletePod } from '../../src/runtime/pods.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
-import { TraceProblem } from '../../src/trace/ends.ts';
 import type { TraceRequest } from '../../src/trace/trace.ts';
 import { liveGuard, upLab } from './host.ts';
 
@@ -108,15 +107,20 @@ describe.skipIf(!live)('live trace, flannel (labs/services.lab.ts as see-svc)', 
     expect(none.command).toMatch(new RegExp(`^podlab exec ${name} client -- curl -sS -m 2 http://10\\.96\\.\\d+\\.\\d+:80/$`));
   }, 30_000);
 
-  it('bad input: an unknown pod, and a port nothing listens on — coded, naming what exists', async () => {
+  it('bad input: an unknown pod is coded, naming what exists; a port nothing listens on is traced to the refusal', async () => {
     await expect(trace({ from: 'nobody', to: 'web-1', port: 8080 })).rejects.toMatchObject({ code: 'PL3110' });
-    const e = await trace({ from: 'client', to: 'web-1', port: 8081 }).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(TraceProblem);
-    expect((e as TraceProblem).code).toBe('PL3112');
-    expect((e as TraceProblem).message).toMatch(/pod default\/web-1 listens on TCP 8080/);
+    // The try: line of the failing check above: the path to web-1, then the reset at its deliver hop.
+    const t = await trace({ from: 'client', to: 'web-1', port: 8081 });
+    expect(kinds(t)).toEqual(['route', 'veth', 'node-route', 'vxlan', 'bridge', 'deliver']);
+    expect(t.hops.slice(0, -1).filter((h) => h.status !== 'confirmed').map((h) => `${h.kind}: ${h.observed}`)).toEqual([]);
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'deliver', status: 'dropped', linux: `eth0 ${t.dest.ip}:8081/tcp: nothing listens on 8081/tcp: the kernel answers with a TCP reset`, k8s: 'pod default/web-1 listens on TCP 8080 (ss); no container declares 8081/TCP' });
+    expect(t.hops.at(-1)!.observed).toMatch(/^refused at once, as predicted: connect ECONNREFUSED /);
+    expect(t.observed).toMatchObject({ ok: false, differences: [] });
+    expect(t.refused).toMatchObject({ port: 8081, listening: [8080], declared: false });
     const cli = await execa('node', [BIN, 'trace', name, 'client', 'web-1', '--port', '8081'], { reject: false });
-    expect(cli.exitCode).toBe(2);
-    expect(cli.stderr).toMatch(/PL3112/);
+    expect(cli.exitCode, cli.stderr).toBe(1);
+    expect(cli.stderr).not.toMatch(/PL3112/);
+    expect(cli.stdout).toMatch(/^predicted: refused — 10\.244\.\d+\.\d+:8081\/tcp refused \(a TCP reset\): pod default\/web-1 listens on TCP 8080$/m);
     const ok = await execa('node', [BIN, 'trace', name, 'client', 'web-3', '--port', '8080', '--json'], { reject: false });
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ outcome: 'delivered', observed: { ok: true, differences: [] } });

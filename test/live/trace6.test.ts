@@ -67,7 +67,7 @@ describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.l
   it('pod → pod across nodes: the IPv6 pod CIDR through flannel-v6.1, counted on it; the CLI in JSON exits 0', async () => {
     const t = await trace({ from: 'client', to: 'web-2', port: 8080 });
     // The lab has a policy (deny-echo), so the path has a policy hop: web-2 is not isolated, allowed.
-    expect(kinds(t)).toEqual(['route', 'veth', 'policy', 'node-route', 'vxlan', 'bridge', 'deliver', 'reply']);
+    expect(kinds(t)).toEqual(['route', 'veth', 'policy', 'node-route', 'vxlan', 'policy', 'bridge', 'deliver', 'reply']);
     allConfirmed(t);
     expect(t.hops.find((h) => h.kind === 'node-route')!.observed).toMatch(/dev flannel-v6\.1/);
     expect(t.hops.find((h) => h.kind === 'vxlan')!.observed).toMatch(/flannel-v6\.1 sent [1-9]\d* packet/);
@@ -83,10 +83,13 @@ describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.l
 
   it('a NetworkPolicy drop in IPv6: predicted at table ip6 podlab-policy, confirmed by its drop rule counting the probe', async () => {
     const t = await trace({ from: 'client', to: 'echo', port: 9000 });
-    expect(kinds(t)).toEqual(['route', 'veth', 'policy']);
+    // client on worker-1, echo on worker-3: over flannel-v6.1 (its counter grew), then the drop on worker-3.
+    expect(kinds(t)).toEqual(['route', 'veth', 'policy', 'node-route', 'vxlan', 'policy']);
+    expect(t.hops.slice(0, -1).filter((h) => h.status !== 'confirmed').map((h) => `${h.kind}: ${h.observed}`)).toEqual([]);
+    expect(t.hops.find((h) => h.kind === 'vxlan')!.observed).toMatch(/^flannel-v6\.1 sent [1-9]/);
     expect(t.outcome).toBe('dropped');
-    const policy = t.hops.find((h) => h.kind === 'policy')!;
-    expect(policy.linux).toMatch(/^nft table ip6 podlab-policy, hook forward: .*worker-3 drop; rules: worker-3: ingress\.default\/echo "default\/echo isolated for ingress by default\/deny-echo: no rule allowed"/);
+    const policy = t.hops.at(-1)!;
+    expect(policy.linux).toMatch(/^nft table ip6 podlab-policy, hook forward: worker-3 drop; rules: worker-3: ingress\.default\/echo "default\/echo isolated for ingress by default\/deny-echo: no rule allowed"/);
     expect(policy.status, policy.observed).toBe('dropped');
     expect(policy.observed).toMatch(/^counters grew: worker-3: ingress\.default\/echo "default\/echo isolated for ingress by default\/deny-echo: no rule allowed" \+[1-9]/);
     expect(t.observed!.ok).toBe(false);

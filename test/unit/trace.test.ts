@@ -24,7 +24,7 @@ function viewOf(spec: unknown): NftView {
   return plannedView(buildPlan(lab));
 }
 const kinds = (t: { hops: { kind: string }[] }) => t.hops.map((h) => h.kind);
-const hop = <H extends { kind: string; linux: string; k8s: string }>(t: { hops: H[] }, kind: string) => t.hops.find((h) => h.kind === kind)!;
+const hop = <H extends { kind: string; linux: string; k8s: string }>(t: { hops: H[] }, kind: string) => [...t.hops].reverse().find((h) => h.kind === kind)!;
 
 const services = viewOf(servicesLab);
 function recorded(name: string): { req: TraceRequest; facts: TraceFacts; endpoint: { ip: string; pod: string }; hops: string[] } {
@@ -102,8 +102,9 @@ describe('trace prediction (pure)', () => {
   });
 
   it('a NetworkPolicy drop ends the path at the policy hop, naming the policy and the nft rule', () => {
+    // x-b on worker-2, x-a on worker-1: the ingress drop is on worker-1, past the crossing.
     const t = predictTrace(viewOf(policyLab), { from: 'x-b', to: 'svc/x/s-x-a', port: 80 });
-    expect(kinds(t)).toEqual(['route', 'veth', 'dnat', 'policy']);
+    expect(kinds(t)).toEqual(['route', 'veth', 'dnat', 'policy', 'node-route', 'vxlan', 'policy']);
     expect(t.outcome).toBe('dropped');
     expect(hop(t, 'policy').linux).toContain('worker-1: ingress.x/x-a "x/x-a isolated for ingress by x/default-deny-ingress: no rule allowed"');
     expect(t.reason).toMatch(/^denied by NetworkPolicy \(dropped: the client hears nothing\): /);
@@ -115,7 +116,7 @@ describe('trace prediction (pure)', () => {
 
   it('a ping meets the policies too: the policy hop ends it, and names explain --proto icmp', () => {
     const t = predictTrace(viewOf(policyLab), { from: 'x-b', to: 'x-a', protocol: 'icmp' });
-    expect(kinds(t)).toEqual(['route', 'veth', 'policy']);
+    expect(kinds(t)).toEqual(['route', 'veth', 'policy', 'node-route', 'vxlan', 'policy']);
     expect(t.outcome).toBe('dropped');
     expect(hop(t, 'policy').linux).toContain('worker-1: ingress.x/x-a "x/x-a isolated for ingress by x/default-deny-ingress: no rule allowed"');
     expect(hop(t, 'policy').see).toBe('podlab explain network-policy x-b x-a --proto icmp');

@@ -25,7 +25,7 @@ function viewOf(spec: unknown): NftView {
   return plannedView(buildPlan(lab));
 }
 const kinds = (t: { hops: { kind: string }[] }) => t.hops.map((h) => h.kind);
-const hop = (t: { hops: { kind: string; linux: string; k8s: string; see?: string }[] }, kind: string) => t.hops.find((h) => h.kind === kind)!;
+const hop = (t: { hops: { kind: string; linux: string; k8s: string; see?: string }[] }, kind: string) => [...t.hops].reverse().find((h) => h.kind === kind)!;
 const v6 = viewOf(v6Lab);
 const dual = viewOf(dualLab);
 const v6Of = (v: NftView, pod: string) => v.plan.pods.find((p) => p.name === pod)!.ips.find((a) => a.includes(':'))!;
@@ -110,10 +110,13 @@ describe('trace in IPv6 (pure)', () => {
     // Its Services are single-stack IPv4 (SingleStack in the primary family): the IPv6 path is pod to pod.
     expect(problem(v, { from: 'x-b', to: 'svc/x/s-x-a', port: 80, family: 'IPv6' })).toMatch(/^PL3147 Service x\/s-x-a has no IPv6 cluster IP/);
     const t = predictTrace(v, { from: 'x-b', to: 'x/x-a', port: 80, family: 'IPv6' });
-    expect(kinds(t)).toEqual(['route', 'veth', 'policy']);
+    // Egress let through on worker-2, then over flannel-v6.1, then the ingress drop on worker-1.
+    expect(kinds(t)).toEqual(['route', 'veth', 'policy', 'node-route', 'vxlan', 'policy']);
     expect(t.outcome).toBe('dropped');
     expect(t.dest.ip).toMatch(/^fd00:/);
-    expect(hop(t, 'policy').linux).toMatch(/^nft table ip6 podlab-policy, hook forward: worker-2 accept, worker-1 drop; rules: /);
+    expect(t.hops[2]!.linux).toBe('nft table ip6 podlab-policy, hook forward: worker-2 accept');
+    expect(hop(t, 'vxlan').linux).toMatch(/^VXLAN VNI 1: outer fd00:/);
+    expect(hop(t, 'policy').linux).toMatch(/^nft table ip6 podlab-policy, hook forward: worker-1 drop; rules: /);
     expect(hop(t, 'policy').linux).toContain('worker-1: ingress.x/x-a "x/x-a isolated for ingress by x/default-deny-ingress: no rule allowed"');
     expect(hop(t, 'policy').see).toMatch(/--family IPv6$/);
     // explain judges the IPv6 address in the ip6 table: the same verdict, the endpoint's IPv6 address.

@@ -1,0 +1,213 @@
+/**
+ * `podlab trace`, how a connection that is not delivered is shown (the prediction, pure): a port
+ * nothing listens on is a path that ends at the `deliver` hop in a refusal (a TCP reset, ICMP port
+ * unreachable), not an error before any probe; a NetworkPolicy is met where the packet meets it,
+ * egress on the source's node before the crossing and ingress on the destination's node after it;
+ * and a translation with no conntrack entry on a path that was dropped or refused says why, and
+ * what else confirms it (src/runtime/trace.ts withoutEntry).
+ */
+import { describe, expect, it } from 'vitest';
+import kubenetLab from '../../labs/kubenet.lab.ts';
+import policyLab from '../../labs/network-policy.lab.ts';
+import servicesLab from '../../labs/services.lab.ts';
+import type { LabSpec } from '../../src/index.ts';
+import { validateValue } from '../../src/compile/validate-value.ts';
+import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
+import { buildPlan } from '../../src/plan/plan.ts';
+import { withoutEntry } from '../../src/runtime/trace.ts';
+import { formatTrace, predictTrace, type TracePath } from '../../src/trace/trace.ts';
+
+function viewOf(spec: unknown): NftView {
+  const { lab, diagnostics } = validateValue(spec, 'x.lab.ts');
+  if (!lab) throw new Error(JSON.stringify(diagnostics));
+  return plannedView(buildPlan(lab));
+}
+const at = (t: TracePath) => t.hops.map((h) => `${h.kind}@${h.at}`);
+const kinds = (t: TracePath) => t.hops.map((h) => h.kind);
+const services = viewOf(servicesLab);
+const ipOf = (v: NftView, pod: string) => v.plan.pods.find((p) => p.name === pod)!.ip;
+
+describe('a refusal is traced: the path to the pod, then the deliver hop', () => {
+  it('a pod port nothing listens on: the deliver hop is dropped with the reset and what ss lists; the summary says refused', () => {
+    const web1 = ipOf(services, 'web-1');
+    const t = predictTrace(services, { from: 'client', to: 'web-1', port: 9999 }, { listening: { 'default/web-1': [8080] } });
+    expect(t.listenAt).toBe('default/web-1');
+    expect(kinds(t)).toEqual(['route', 'veth', 'node-route', 'vxlan', 'bridge', 'deliver']);
+    expect(t.hops.at(-1)).toMatchObject({
+      kind: 'deliver',
+      at: 'pod default/web-1',
+      status: 'dropped',
+      linux: `eth0 ${web1}:9999/tcp: nothing listens on 9999/tcp: the kernel answers with a TCP reset`,
+      k8s: 'pod default/web-1 listens on TCP 8080 (ss); no container declares 9999/TCP',
+      see: 'ss -ltnup',
+    });
+    expect(t.outcome).toBe('dropped');
+    expect(t.refused).toEqual({ at: 'pod default/web-1', ip: web1, port: 9999, protocol: 'tcp', listening: [8080], declared: false, pod: { namespace: 'default', name: 'web-1' } });
+    expect(t.reason).toBe(`${web1}:9999/tcp refused (a TCP reset): pod default/web-1 listens on TCP 8080`);
+    expect(formatTrace(t)).toMatch(/^predicted: refused — /m);
+    // Every hop before the refusal stays: the SYN did reach the pod.
+    expect(t.hops.slice(0, -1).every((h) => h.status === 'predicted')).toBe(true);
+  });
+
+  it('UDP: ICMP port unreachable; a declared port nobody listens on says its server is not listening', () => {
+    const udp = predictTrace(services, { from: 'client', to: 'web-1', port: 53, protocol: 'udp' }, { listening: { 'default/web-1': [] } });
+    expect(udp.hops.at(-1)!.linux).toMatch(/: nothing listens on 53\/udp: the kernel answers with ICMP port unreachable$/);
+    expect(udp.hops.at(-1)!.k8s).toBe('pod default/web-1 listens on UDP no port at all (ss); no container declares 53/UDP');
+    const declared = predictTrace(services, { from: 'client', to: 'web-1', port: 8080 }, { listening: { 'default/web-1': [] } });
+    expect(declared.refused).toMatchObject({ declared: true, listening: [] });
+    expect(declared.hops.at(-1)!.k8s).toBe('pod default/web-1 listens on TCP no port at all (ss); a container declares 8080/TCP, but its server is not listening');
+  });
+
+  it('a port that is listened on, or a lab file (no ss read): delivered as before', () => {
+    expect(predictTrace(services, { from: 'client', to: 'web-1', port: 8080 }, { listening: { 'default/web-1': [8080] } }).outcome).toBe('delivered');
+    const planned = predictTrace(services, { from: 'client', to: 'web-1', port: 9999 });
+    expect(planned.outcome).toBe('delivered');
+    expect(planned.refused).toBeUndefined();
+  });
+
+  it('a node port nothing listens on (not a NodePort): refused at the node, read in its namespace', () => {
+    const t = predictTrace(services, { from: 'node/worker-1', to: 'node/worker-2', port: 9999 }, { listening: { 'node/worker-2': [179] } });
+    expect(t.listenAt).toBe('node/worker-2');
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'deliver', at: 'node/worker-2', status: 'dropped', k8s: 'node worker-2 listens on TCP 179 (ss)', see: 'podlab exec services node/worker-2 -- ss -ltnup' });
+    expect(t.reason).toMatch(/^172\.16\.94\.12:9999\/tcp refused \(a TCP reset\): node worker-2 listens on TCP 179$/);
+  });
+
+  it('a Service every endpoint of which refuses: traced to one of them, the summary says all do', () => {
+    const listening = { 'default/web-1': [], 'default/web-2': [], 'default/web-3': [] };
+    const t = predictTrace(services, { from: 'client', to: 'svc/web' }, { listening });
+    expect(t.listenAt).toBeUndefined();
+    expect(t.endpoint!.pod).toBe('web-1');
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'deliver', status: 'dropped' });
+    expect(t.hops.at(-1)!.k8s).toBe('pod default/web-1, a ready endpoint of Service default/web, listens on TCP no port at all (ss); a container declares 8080/TCP, but its server is not listening');
+    expect(t.hops.find((h) => h.kind === 'dnat')!.k8s).toMatch(/; all 3 endpoints refuse the port \(default\/web-1, default\/web-2, default\/web-3: nothing listens\)$/);
+    expect(t.reason).toBe(`endpoint default/web-1 refuses ${ipOf(services, 'web-1')}:8080/tcp: it listens on TCP no port at all (all 3 endpoints of Service default/web refuse)`);
+    expect(t.refused).toMatchObject({ pod: { name: 'web-1' }, port: 8080, refusing: 3, of: 3, declared: true });
+  });
+
+  it('a NetworkPolicy that denies it comes first: a closed port behind a policy drop is a drop', () => {
+    const v = viewOf(policyLab);
+    const t = predictTrace(v, { from: 'x-b', to: 'x-a', port: 9999 }, { listening: { 'x/x-a': [80, 81] } });
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'policy', status: 'dropped' });
+    expect(t.refused).toBeUndefined();
+    expect(formatTrace(t)).toMatch(/^predicted: dropped — denied by NetworkPolicy \(dropped: the client hears nothing\)/m);
+  });
+});
+
+describe('NetworkPolicy where the packet meets it: egress at the source node, the crossing, ingress at the destination node', () => {
+  const np = viewOf(policyLab);
+
+  it('an ingress drop across nodes: egress let through on worker-2, the VXLAN crossing, the drop on worker-1', () => {
+    const t = predictTrace(np, { from: 'x-b', to: 'svc/x/s-x-a', port: 80 });
+    expect(at(t)).toEqual(['route@pod x/x-b', 'veth@node worker-2', 'dnat@node worker-2', 'policy@node worker-2', 'node-route@node worker-2', 'vxlan@node worker-2', 'policy@node worker-1']);
+    const [egress, ingress] = t.hops.filter((h) => h.kind === 'policy');
+    expect(egress).toMatchObject({ status: 'predicted', linux: 'nft table ip podlab-policy, hook forward: worker-2 accept' });
+    expect(egress!.k8s).toBe("NetworkPolicy: egress at source allowed (not isolated); the destination's ingress is judged on node worker-1, after the crossing");
+    expect(ingress).toMatchObject({ status: 'dropped', linux: 'nft table ip podlab-policy, hook forward: worker-1 drop; rules: worker-1: ingress.x/x-a "x/x-a isolated for ingress by x/default-deny-ingress: no rule allowed"' });
+    expect(ingress!.k8s).toBe("NetworkPolicy: ingress at destination denied (isolated by x/default-deny-ingress; no rule matched); the source's egress was judged on node worker-2");
+    expect(t.reason).toMatch(/^denied by NetworkPolicy \(dropped: the client hears nothing\): egress allowed \(not isolated\); ingress denied /);
+  });
+
+  it('an egress drop still ends before the crossing', () => {
+    const v = viewOf({ ...policyLab, networkPolicies: { ...(policyLab as LabSpec).networkPolicies, 'b-no-egress': { namespace: 'x', podSelector: { matchLabels: { pod: 'b' } }, policyTypes: ['Egress'] } } });
+    const t = predictTrace(v, { from: 'x-b', to: 'svc/y/s-y-a', port: 80 });
+    expect(at(t)).toEqual(['route@pod x/x-b', 'veth@node worker-2', 'dnat@node worker-2', 'policy@node worker-2']);
+    expect(t.hops.at(-1)).toMatchObject({ status: 'dropped' });
+    expect(t.hops.at(-1)!.linux).toMatch(/^nft table ip podlab-policy, hook forward: worker-2 drop; rules: worker-2: egress\.x\/x-b /);
+  });
+
+  it('allowed across nodes: both judging nodes, each where the packet meets it', () => {
+    const t = predictTrace(np, { from: 'x-a', to: 'svc/y/s-y-b', port: 80 });
+    expect(kinds(t)).toEqual(['route', 'veth', 'dnat', 'policy', 'node-route', 'vxlan', 'policy', 'bridge', 'deliver', 'reply']);
+    expect(t.hops.filter((h) => h.kind === 'policy').map((h) => h.at)).toEqual(['node worker-1', 'node worker-2']);
+    expect(t.outcome).toBe('delivered');
+  });
+
+  it('on the same node: one policy hop, both directions, before the bridge', () => {
+    const t = predictTrace(np, { from: 'z-a', to: 'svc/x/s-x-a', port: 80 });
+    expect(at(t)).toEqual(['route@pod z/z-a', 'veth@node worker-1', 'dnat@node worker-1', 'policy@node worker-1']);
+    expect(t.hops.at(-1)!.k8s).toBe('NetworkPolicy: egress at source allowed (not isolated); ingress at destination denied (isolated by x/default-deny-ingress; no rule matched)');
+  });
+
+  it('kubenet: the route via the peer and the node network, then the drop', () => {
+    const t = predictTrace(viewOf({ ...policyLab, cni: 'kubenet' }), { from: 'x-b', to: 'x-a', port: 80 });
+    expect(kinds(t)).toEqual(['route', 'veth', 'policy', 'node-route', 'fabric', 'policy']);
+    expect(t.hops.at(-1)).toMatchObject({ at: 'node worker-1', status: 'dropped' });
+  });
+
+  it('from a node (judged only at the destination): the crossing first, then the drop', () => {
+    const t = predictTrace(np, { from: 'node/worker-2', to: 'x-a', port: 80 });
+    expect(at(t)).toEqual(['route@node worker-2', 'node-route@node worker-2', 'vxlan@node worker-2', 'policy@node worker-1']);
+    expect(t.hops.at(-1)!.status).toBe('dropped');
+  });
+
+  it('a NodePort on the endpoint\'s node: the source node lets it out, that node drops it before its masquerade', () => {
+    const v = viewOf({ ...policyLab, services: { ...(policyLab as LabSpec).services, 'np-x-a': { namespace: 'x', type: 'NodePort', selector: { pod: 'a' }, ports: [{ port: 80, targetPort: 80, nodePort: 30080 }] } } });
+    const t = predictTrace(v, { from: 'y-b', to: 'node/worker-1', port: 30080 });
+    expect(kinds(t).at(-2)).toBe('dnat');
+    expect(at(t).at(-1)).toBe('policy@node worker-1');
+    expect(at(t).indexOf('policy@node worker-2')).toBeLessThan(at(t).indexOf('node-route@node worker-2'));
+    expect(kinds(t)).not.toContain('bridge');
+  });
+
+  it('a failed node on the way ends the path at its link, and the summary says so, not the policy', () => {
+    const t = predictTrace(np, { from: 'x-b', to: 'x-a', port: 80 }, { failedNodes: ['worker-1'] });
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'fabric', at: 'node worker-1', status: 'dropped' });
+    expect(t.reason).toBe('node worker-1 is failed (podlab node fail): its link to the node network is down');
+  });
+});
+
+describe('a translation without a conntrack entry on a path that was not delivered (withoutEntry)', () => {
+  const np = viewOf(policyLab);
+
+  it('dropped by policy on the node that DNATs it: no entry is ever confirmed; the endpoint\'s ingress chain confirms the DNAT', () => {
+    const t = predictTrace(np, { from: 'z-a', to: 'svc/x/s-x-a', port: 80 });
+    const dnat = t.hops.find((h) => h.kind === 'dnat')!;
+    const x = withoutEntry(t, dnat, { fired: { 'worker-1': [{ chain: 'ingress.x/x-a', delta: 2 }] }, toPod: {}, code: 'ETIMEDOUT' });
+    expect(x).toEqual({
+      confirmed: true,
+      observed: `no conntrack entry, as expected: the first packet was dropped on node worker-1 by NetworkPolicy (hook forward) before conntrack confirms an entry, so it lists none; the DNAT to ${ipOf(np, 'x-a')}:80 is confirmed by chain ingress.x/x-a of the policy table, which only a packet to ${ipOf(np, 'x-a')} enters: its rule counted +2`,
+    });
+    // Without that counter: predicted, not contradicted.
+    expect(withoutEntry(t, dnat, { fired: {}, toPod: {} })).toMatchObject({ confirmed: false, observed: expect.stringMatching(/; the DNAT to \S+ is predicted, not contradicted \(kube-proxy's chains count nothing\)$/) });
+  });
+
+  it('an egress drop: the chain is chosen by the source, which proves nothing of the DNAT', () => {
+    const v = viewOf({ ...policyLab, networkPolicies: { ...(policyLab as LabSpec).networkPolicies, 'c-no-egress': { namespace: 'z', podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Egress'] } } });
+    const t = predictTrace(v, { from: 'z-a', to: 'svc/y/s-y-a', port: 80 });
+    const x = withoutEntry(t, t.hops.find((h) => h.kind === 'dnat')!, { fired: { 'worker-1': [{ chain: 'egress.z/z-a', delta: 1 }] }, toPod: {} });
+    expect(x!.confirmed).toBe(false);
+    expect(x!.observed).toMatch(/predicted, not contradicted/);
+  });
+
+  it('refused: the reset deletes the entry; the endpoint\'s veth passing the packet confirms the DNAT', () => {
+    const listening = { 'default/web-1': [], 'default/web-2': [], 'default/web-3': [] };
+    const t = predictTrace(services, { from: 'client', to: 'svc/web' }, { listening });
+    const dnat = t.hops.find((h) => h.kind === 'dnat')!;
+    expect(withoutEntry(t, dnat, { fired: {}, toPod: { 'default/web-1': { veth: 'veth1234', packets: 1 } }, code: 'ECONNREFUSED' })).toEqual({
+      confirmed: true,
+      observed: 'no conntrack entry, as expected: a TCP reset answered the first packet, and conntrack deletes such an entry at once; the DNAT to ' + `${ipOf(services, 'web-1')}:8080 is confirmed by veth1234, which passed 1 packet to pod default/web-1`,
+    });
+    // Not refused after all (silence): nothing to explain.
+    expect(withoutEntry(t, dnat, { fired: {}, toPod: {}, code: 'ETIMEDOUT' })).toBeUndefined();
+    // A delivered path never asks.
+    const ok = predictTrace(services, { from: 'client', to: 'svc/web' });
+    expect(withoutEntry(ok, ok.hops.find((h) => h.kind === 'dnat')!, { fired: {}, toPod: {} })).toBeUndefined();
+  });
+});
+
+describe('the summary line says what the client hears', () => {
+  it('dropped (silence), rejected (a lab with policyDenyAction Reject), refused (a closed port)', () => {
+    expect(formatTrace(predictTrace(viewOf(policyLab), { from: 'x-b', to: 'x-a', port: 80 }))).toMatch(/^predicted: dropped — denied by NetworkPolicy \(dropped: the client hears nothing\)/m);
+    const rejecting = predictTrace(viewOf({ ...policyLab, policyDenyAction: 'Reject' }), { from: 'x-b', to: 'x-a', port: 80 });
+    expect(rejecting.hops.at(-1)!.linux).toMatch(/^nft table ip podlab-policy, hook forward: worker-1 reject; rules: /);
+    expect(formatTrace(rejecting)).toMatch(/^predicted: rejected — denied by NetworkPolicy \(rejected: ICMP port unreachable\)/m);
+    expect(formatTrace(predictTrace(services, { from: 'client', to: 'web-1', port: 9999 }, { listening: { 'default/web-1': [8080] } }))).toMatch(/^predicted: refused — /m);
+  });
+
+  it('a hostNetwork pod refuses in its node\'s namespace, and the see: line execs into it', () => {
+    const t = predictTrace(services, { from: 'client', to: 'agent', port: 9999 }, { listening: { 'node/worker-2': [9090] } });
+    expect(t.listenAt).toBe('node/worker-2');
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'deliver', status: 'dropped', k8s: "pod default/agent (hostNetwork, in node worker-2's namespace) listens on TCP 9090 (ss); no container declares 9999/TCP", see: 'podlab exec services default/agent -- ss -ltnup' });
+    expect(t.refused).toMatchObject({ pod: { name: 'agent' }, listening: [9090] });
+  });
+});
