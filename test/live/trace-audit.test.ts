@@ -17,17 +17,10 @@ import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
 import type { TraceRequest } from '../../src/trace/trace.ts';
 import { inLab, liveGuard, upLab } from './host.ts';
+import { allConfirmed, at, hop } from './trace-checks.ts';
 
 const live = liveGuard();
 const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
-const at = (t: LiveTrace) => t.hops.map((h) => `${h.kind}@${h.at}`);
-const hop = (t: LiveTrace, kind: string, where?: string) => t.hops.find((h) => h.kind === kind && (!where || h.at === where))!;
-function allConfirmed(t: LiveTrace): void {
-  expect(t.hops.filter((h) => h.status !== 'confirmed').map((h) => `${h.kind}@${h.at}: ${h.observed}`), JSON.stringify(t.hops, null, 1)).toEqual([]);
-  expect(t.observed!.ok, t.observed!.probe).toBe(true);
-  expect(t.observed!.differences).toEqual([]);
-  expect(t.outcome).toBe('delivered');
-}
 
 describe.skipIf(!live)('live trace, the audit (labs/services.lab.ts as ft-trace-audit)', () => {
   const name = 'ft-trace-audit';

@@ -21,11 +21,10 @@ import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
 import type { TraceRequest } from '../../src/trace/trace.ts';
 import { inLab, liveGuard, twoPodLab, upLab } from './host.ts';
+import { at, hop } from './trace-checks.ts';
 
 const live = liveGuard();
 const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
-const at = (t: LiveTrace) => t.hops.map((h) => `${h.kind}@${h.at}`);
-const hop = (t: LiveTrace, kind: string, where?: string) => t.hops.find((h) => h.kind === kind && (!where || h.at === where))!;
 /**
  * Every hop before the last confirmed (but those named in `unconfirmed`: predicted, not
  * contradicted); the last is where it ends, as predicted; the probe did not get through; nothing differs.

@@ -18,16 +18,10 @@ import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
 import type { TraceRequest } from '../../src/trace/trace.ts';
 import { liveGuard, upLab } from './host.ts';
+import { allConfirmed, kinds } from './trace-checks.ts';
 
 const live = liveGuard();
 const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
-const kinds = (t: LiveTrace) => t.hops.map((h) => h.kind);
-function allConfirmed(t: LiveTrace): void {
-  expect(t.hops.filter((h) => h.status !== 'confirmed').map((h) => `${h.kind}: ${h.observed}`), JSON.stringify(t.hops, null, 1)).toEqual([]);
-  expect(t.observed!.ok, t.observed!.probe).toBe(true);
-  expect(t.observed!.differences).toEqual([]);
-  expect(t.outcome).toBe('delivered');
-}
 
 describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.lab.ts as t6-v6)', () => {
   const name = 't6-v6';
