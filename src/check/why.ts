@@ -14,8 +14,8 @@
 import type { PlanCheck } from '../plan/plan.ts';
 import { processAgeMs } from '../lib/proc.ts';
 import type { Executor } from '../runtime/exec.ts';
-import { explainLive, liveView } from '../runtime/explain.ts';
-import { explain, type ExplainRequest } from '../trace/explain.ts';
+import { explainLive } from '../runtime/explain.ts';
+import type { ExplainRequest } from '../trace/explain.ts';
 import type { LabState } from '../runtime/state.ts';
 import { traceLive } from '../runtime/trace.ts';
 import { TraceProblem } from '../trace/ends.ts';
@@ -139,15 +139,16 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
   const port = portOf(c);
   const protocol = c.kind === 'ping' ? 'icmp' : c.kind === 'udp' ? 'udp' : 'tcp';
   try {
-    // A ping meets the policies too (only a rule without ports admits it): explain judges it.
-    const ping: ExplainRequest = { from, to, protocol: 'ICMP', family: (c.to as { ip: string }).ip.includes(':') ? 'IPv6' : 'IPv4' };
-    if (protocol === 'icmp' && state.plan.networkPolicy && !explain(liveView(state), ping).allowed) return await policyCause(ex, state, ping);
-    const t = await traceLive(ex, state, { from, to, ...(port !== undefined && protocol !== 'icmp' ? { port } : {}), protocol }, { probe: false });
+    // In a dual-stack lab, in the family of the address the check was sent to (its pods have one of each).
+    const family = state.plan.ipFamilies.length > 1 ? ((c.to as { ip: string }).ip.includes(':') ? 'IPv6' : 'IPv4') : undefined;
+    const t = await traceLive(ex, state, { from, to, ...(port !== undefined && protocol !== 'icmp' ? { port } : {}), protocol, ...(family ? { family } : {}) }, { probe: false });
     // No endpoint at all, or none where a traffic policy Local looks (the node that DNATs): kube-proxy has nowhere to send it.
     if (t.outcome === 'dropped' && /no ready endpoints|has no endpoint on node /.test(t.reason)) return { cause: t.reason, settled: true };
     // Nothing listens in the pod (for a Service: in every endpoint, as the trace without a probe follows one that listens when there is one).
     if (t.refused?.pod) return refusedCause(state, t.refused);
-    if (t.outcome === 'dropped' && t.policy && !t.policy.allowed && protocol !== 'icmp') return await policyCause(ex, state, { from, to, port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' });
+    // A ping meets the policies too (only a rule without ports admits it), in the family of the address it was sent to.
+    const req: ExplainRequest = { from, to, ...(protocol === 'icmp' ? { protocol: 'ICMP' } : { port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' }), ...(family ? { family } : {}) };
+    if (t.outcome === 'dropped' && t.policy && !t.policy.allowed) return await policyCause(ex, state, req);
     return undefined;
   } catch (e) {
     // A pod that is not running is worth saying; other problems (an address outside the lab) are not a cause.
