@@ -146,6 +146,9 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
   it('a restarted DNS container binds the port again once its predecessor let go, and answers', async () => {
     const before = dnsServerPid(readState(name)!)!;
     await restartContainer(realExecutor, readState(name)!, 'coredns', 'coredns');
+    // The restart returns once contain has bound the server's sockets, which it does before it
+    // starts the server: the server's process may come a moment later.
+    expect(await eventually(async () => dnsServerPid(readState(name)!) !== undefined)).toBe(true);
     const after = dnsServerPid(readState(name)!)!;
     expect(after).toBeGreaterThan(0);
     expect(after).not.toBe(before);
