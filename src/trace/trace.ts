@@ -794,7 +794,9 @@ export function formatTrace(t: TracePath & { observed?: { probe: string; ok: boo
   // A refusal (or a policy's reject) is not a drop: the client hears a reset or ICMP port unreachable at once, where a drop is silence.
   const end = t.hops.at(-1);
   const rejected = end?.kind === 'policy' && end.status === 'dropped' && /: \S+ reject(;|$)/.test(end.linux);
-  out.push(`${t.outcome === 'delivered' ? paint.ok('predicted: delivered') : paint.bad(`predicted: ${t.refused ? 'refused' : rejected ? 'rejected' : 'dropped'}`)} — ${t.reason}`);
+  // A Service without endpoints: kube-proxy's reject-chain answers (a reset, or ICMP port unreachable).
+  const noEndpoint = end?.kind === 'dnat' && end.status === 'dropped' && /reject-chain refuses it/.test(end.linux);
+  out.push(`${t.outcome === 'delivered' ? paint.ok('predicted: delivered') : paint.bad(`predicted: ${t.refused || noEndpoint ? 'refused' : rejected ? 'rejected' : 'dropped'}`)} — ${t.reason}`);
   if (t.observed) {
     out.push(`probe: ${t.observed.ok ? paint.ok(t.observed.probe) : paint.bad(t.observed.probe)} (${t.observed.ms} ms)`);
     out.push(t.observed.differences.length ? `${paint.bad('prediction and observation differ:')}\n${t.observed.differences.map((d) => `  - ${d}`).join('\n')}` : paint.ok('observed as predicted'));

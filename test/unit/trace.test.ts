@@ -99,6 +99,8 @@ describe('trace prediction (pure)', () => {
     expect(t.outcome).toBe('dropped');
     expect(t.reason).toBe('Service default/web has no ready endpoints');
     expect(t.hops.at(-1)).toMatchObject({ kind: 'dnat', status: 'dropped' });
+    // kube-proxy's reject-chain answers at once: the client hears a refusal, not silence.
+    expect(formatTrace(t)).toMatch(/^predicted: refused — Service default\/web has no ready endpoints$/m);
   });
 
   it('a NetworkPolicy drop ends the path at the policy hop, naming the policy and the nft rule', () => {
