@@ -96,7 +96,7 @@ export default defineLab({
     { kind: 'http', from: 'host/internet', to: LB, https: true, sni: 'shop.example.com', path: '/api', expectService: 'api', expectHeaders: { 'x-forwarded-proto': 'https' } },
     // The default redirect: plain HTTP to secure.example.com is sent to HTTPS, where web answers;
     // /status, of an Ingress that says ssl-redirect "false", answers plain HTTP.
-    { kind: 'http', from: 'host/internet', to: LB, host: 'secure.example.com', expectStatus: 308 },
+    { kind: 'http', from: 'host/internet', to: LB, host: 'secure.example.com', path: '/a/', expectStatus: 308, expectLocation: 'https://secure.example.com/a' },
     { kind: 'http', from: 'host/internet', to: LB, https: true, sni: 'secure.example.com', expectService: 'web' },
     { kind: 'http', from: 'host/internet', to: LB, host: 'secure.example.com', path: '/status', expectService: 'web' },
     // Inside the cluster the controller's ClusterIP works the same.

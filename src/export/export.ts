@@ -360,6 +360,8 @@ function checkLine(plan: Plan, c: Checkable): string {
       if (c.from.kind !== 'pod') return skip(`runs from ${c.from.kind}/${c.from.name}, which a cluster Job cannot stand in for`);
       if (c.kind === 'http' && (c.expectSource || c.expectNoNat || c.expectSticky)) return skip('judges the source address a server saw, which depends on the source pod');
       if (c.kind === 'http' && c.expectHeaders) return skip("judges the request headers a server saw, which podlab's own servers echo and agnhost does not");
+      if (c.kind === 'http' && c.expectPath !== undefined) return skip("judges the path a server saw, which podlab's own servers echo and agnhost does not");
+      if (c.kind === 'http' && c.expectLocation !== undefined) return skip('judges where a redirect points, which the exported script does not read');
       const invert = c.expect === 'no-reach' ? 'expect_fail ' : '';
       const target = targetExpr(plan, c.to);
       if (typeof target !== 'string') return skip(target.skip);

@@ -307,6 +307,11 @@ export const checkSchema = z.discriminatedUnion('kind', [
     expectPod: z.string().optional(),
     /** The HTTP status expected. @default 200 */
     expectStatus: z.number().int().min(100).max(599).optional(),
+    /**
+     * Where a redirect answer points (its Location), e.g. 'https://shop.example.com/api' for an
+     * Ingress's HTTP → HTTPS redirect; give expectStatus too (e.g. 308). Asked with curl.
+     */
+    expectLocation: z.string().optional(),
     /** The response body must contain this text. */
     expectBody: z.string().optional(),
     /** Assert that the server saw the client's own IP (no NAT on the path). @default false */

@@ -15,7 +15,7 @@ import { buildRoutes, describeDecision, httpsLocation, route } from '../../src/i
 import { certFor, serverCerts, type ServerCert } from '../../src/ingress/tls.ts';
 import type { Ingress, IngressRule } from '../../src/ingress/types.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { bodyExcerpt, http, readCurl, type HttpCheck } from '../../src/check/kinds/http.ts';
+import { bodyExcerpt, curlArgv, http, readCurl, type HttpCheck } from '../../src/check/kinds/http.ts';
 import { planFrom } from '../live/host.ts';
 import { testAttempt } from './proofs.ts';
 
@@ -230,6 +230,13 @@ describe('saying so: the decision, the check line and podlab explain --http', ()
     expect(v.seen).toMatch(/^HTTP 308 → https:\/\/secure\.example\.com: 308 Permanent Redirect \(an HTML page\) — /);
     expect(v.seen).not.toContain('\n');
     expect(bodyExcerpt('{"a":\n  1}')).toBe('{"a": 1}');
+    // Asked for: the status and where it points.
+    const want = (location: string) => ({ ...(p.checks[0] as HttpCheck<'plan'>), expectService: undefined, expectStatus: 308, expectLocation: location }) as HttpCheck<'plan'>;
+    expect(http.judge(p, want('https://secure.example.com'), out, testAttempt(1))).toMatchObject({ ok: true, expected: expect.stringContaining('Location https://secure.example.com') });
+    const elsewhere = http.judge(p, want('https://secure.example.com/x'), out, testAttempt(1));
+    expect(elsewhere).toMatchObject({ ok: false });
+    expect(elsewhere.seen).toContain('Location was https://secure.example.com');
+    expect(curlArgv(want('https://secure.example.com'))).toContain('\\n@@podlab-status %{http_code} %{redirect_url}\\n');
     // Over HTTPS the redirect of plain HTTP is not the story; a host without TLS of its own meets the fake certificate.
     expect((p.checks[1] as HttpCheck<'plan'>).ingressRoute).not.toContain('308');
     expect((p.checks[2] as HttpCheck<'plan'>).ingressRoute).toContain("over HTTPS blog.example.com meets the controller's default (fake) certificate: no tls entry lists it");

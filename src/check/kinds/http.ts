@@ -22,6 +22,8 @@ export type HttpCheck<S extends Stage> = ReachCheck<S, 'http'> & {
   path: string;
   expectPod?: string;
   expectStatus?: number;
+  /** Where a redirect answer points (curl's redirect_url). */
+  expectLocation?: string;
   expectBody?: string;
   expectNoNat: boolean;
   /** As written (`nodes`, `node/<name>`, a pod, …); planned, with the addresses it stands for. */
@@ -86,6 +88,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     path: c.path ?? '/',
     expectPod: c.expectPod,
     expectStatus: c.expectStatus,
+    ...(c.expectLocation !== undefined ? { expectLocation: c.expectLocation } : {}),
     expectBody: c.expectBody,
     expectNoNat: c.expectNoNat ?? false,
     expectSource: c.expectSource,
@@ -120,6 +123,8 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
         out.push(diag('PL2014', at('expectSpread'), `check "${c.name}" wants ${c.expectSpread} different pods to answer ${c.requests} request(s)`, `Set requests to at least ${c.expectSpread} (e.g. 60 for 3 backends).`));
       if (c.expectBody !== undefined && c.requests > 1)
         out.push(diag('PL2014', at('expectBody'), `check "${c.name}" looks into the body of ${c.requests} answers; only a single request's body is kept`, 'Use requests: 1 with expectBody, and a second check for the spread.'));
+      if (c.expectLocation !== undefined && c.requests > 1)
+        out.push(diag('PL2014', at('expectLocation'), `check "${c.name}" looks at where ${c.requests} answers point; only a single request's Location is kept`, 'Use requests: 1 with expectLocation.'));
       if (c.expectSticky && c.requests < 2) out.push(diag('PL2014', at('expectSticky'), `check "${c.name}" tests affinity with a single request`, 'Set requests: 20 or so.'));
       if (c.expectService !== undefined && !findService(lab.services, c.expectService))
         out.push(diag('PL2012', at('expectService'), `check "${c.name}" expects an answer from Service "${c.expectService}", which the lab does not declare`, 'Write <name> for the default namespace, or <namespace>/<name>.'));
@@ -135,6 +140,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     path: c.path,
     expectPod: c.expectPod,
     ...(c.expectStatus !== undefined ? { expectStatus: c.expectStatus } : {}),
+    ...(c.expectLocation !== undefined ? { expectLocation: c.expectLocation } : {}),
     ...(c.expectBody !== undefined ? { expectBody: c.expectBody } : {}),
     expectNoNat: c.expectNoNat,
     ...(c.expectSource ? { expectSource: { label: c.expectSource, ips: sourceAddressesOf(peers, c.expectSource) } } : {}),
@@ -175,7 +181,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
     } else {
       const location = (out as { location?: string }).location;
       seen = reached ? `HTTP ${out.status}${location ? ` → ${location}` : ''}: ${bodyExcerpt(out.body ?? '')}` : `no HTTP answer (${out.error ?? lastLine(r)})`;
-      if (reached && wantReach) extra = judgeAnswers(plan, c, out.status ?? 0, believe(plan, [answerOf(out.body ?? '')], attempt), out.body ?? '');
+      if (reached && wantReach) extra = judgeAnswers(plan, c, out.status ?? 0, believe(plan, [answerOf(out.body ?? '')], attempt), out.body ?? '', location);
     }
     const v0 = reachVerdict(c, reached, seen, extra, !reached && wasRefused(out));
     // A redirect the check did not ask for is the server's definite answer (settle.ts then stops
@@ -195,8 +201,8 @@ export function bodyExcerpt(body: string): string {
   return text.length > 160 ? `${text.slice(0, 157)}...` : text;
 }
 
-/** Requests with a Host header or over HTTPS go with curl (the native probe speaks plain HTTP to an address). */
-const usesCurl = (c: HttpCheck<'plan'>) => c.https === true || c.host !== undefined;
+/** Requests with a Host header, over HTTPS or asking where a redirect points go with curl (the native probe speaks plain HTTP to an address). */
+const usesCurl = (c: HttpCheck<'plan'>) => c.https === true || c.host !== undefined || c.expectLocation !== undefined;
 
 /** The mark curl writes after each answer: its status code. */
 const CURL_MARK = '@@podlab-status ';
@@ -328,7 +334,7 @@ function disbelieved(answers: readonly Judged[]): string[] {
   });
 }
 
-function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, judged: readonly Judged[], body?: string): Verdict {
+function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, judged: readonly Judged[], body?: string, location?: string): Verdict {
   // What the answers say is read from those believed: proven http-echo answers, and answers of
   // servers that name no pod (which say nothing, and count as "not an http-echo pod").
   const answers = judged.filter((a): a is Answer & { claim?: undefined } => a.claim === undefined);
@@ -336,6 +342,10 @@ function judgeAnswers(plan: Peers, check: HttpCheck<'plan'>, status: number, jud
   const wants: string[] = [`status ${wantStatus}`];
   const problems: string[] = [];
   if (status !== wantStatus) problems.push(`status was ${status}`);
+  if (check.expectLocation !== undefined) {
+    wants.push(`Location ${check.expectLocation}`);
+    if (location !== check.expectLocation) problems.push(location ? `Location was ${location}` : 'the answer named no Location');
+  }
   if (check.expectBody !== undefined) {
     wants.push(`body contains "${check.expectBody}"`);
     if (body === undefined) problems.push('the body of several answers is not kept; use requests: 1 with expectBody');
