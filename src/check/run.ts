@@ -16,7 +16,7 @@ import { explain } from '../trace/explain.ts';
 import { buildProbe, freshAttempt, judge, sendsNonces, sourceRef, type CheckResult, type ProbeCheck } from './checks.ts';
 import { labProver } from '../runtime/identity.ts';
 import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
-import { isReach, learnerCommand, portOf, targetRef, whyUnreachable, type Cause } from './why.ts';
+import { explainRequestOf, isReach, learnerCommand, whyUnreachable, type Cause } from './why.ts';
 import { liveKey, retry } from './settle.ts';
 
 const RETRY_INTERVAL_MS = 200;
@@ -60,13 +60,10 @@ export function liveCheck<C extends PlanCheck>(state: LabState, c: C): C {
  * answer within that time is an answer (a policy just allowed it, or the prediction is wrong).
  */
 function policyDropsCheck(state: LabState, c: ProbeCheck): boolean {
-  if (!state.plan.networkPolicy || !isReach(c)) return false;
-  const to = targetRef(c);
-  if (!to) return false;
+  const req = state.plan.networkPolicy && isReach(c) ? explainRequestOf(state.plan, c) : undefined;
+  if (!req) return false;
   try {
-    const family = c.to.ip.includes(':') ? 'IPv6' : 'IPv4';
-    const x = explain(liveView(state), c.kind === 'ping' ? { from: sourceRef(c), to, protocol: 'ICMP', family } : { from: sourceRef(c), to, port: portOf(c), protocol: c.kind === 'udp' ? 'UDP' : 'TCP', family });
-    return policyDrops(state, x);
+    return policyDrops(state, explain(liveView(state), req));
   } catch {
     return false; // an end explain cannot resolve: no prediction, a full attempt
   }

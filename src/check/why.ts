@@ -11,6 +11,7 @@
  * STARTING_GRACE_MS, a policy's drop or reject rule counted the probe), so the runner
  * stops there instead of waiting out the timeout. And the "try:" line: a command a learner knows.
  */
+import { denyActionOf } from '../plan/network-policy.ts';
 import type { PlanCheck } from '../plan/plan.ts';
 import { processAgeMs } from '../lib/proc.ts';
 import type { Executor } from '../runtime/exec.ts';
@@ -103,7 +104,7 @@ async function policyCause(ex: Executor, state: LabState, req: ExplainRequest): 
   const chain = side.cluster ? `cnp.${side.cluster.policy}.${side.direction}` : `${side.direction}.${side.subject}`;
   const rules = side.node ? (x.observed?.fired[side.node] ?? []) : Object.values(x.observed?.fired ?? {}).flat();
   const fired = rules.find((r) => r.chain === chain && /isolated for|no rule allowed|^cnp\/\S+ \S+ .*\bDeny\b/.test(r.comment));
-  const action = state.plan.networkPolicy?.denyAction ?? 'drop';
+  const action = denyActionOf(state.plan);
   if (side.cluster) {
     const cnp = side.cluster;
     const what = `ClusterNetworkPolicy ${cnp.policy} (${cnp.tier} tier, priority ${cnp.priority}), rule ${side.direction}[${cnp.index}]${cnp.name ? ` "${cnp.name}"` : ''}: ${cnp.action}`;
@@ -130,24 +131,32 @@ function refusedCause(state: LabState, r: NonNullable<TracePath['refused']>): Ca
   return { cause: `${hostPort(r.ip, r.port)}/${r.protocol} refused: pod ${r.pod!.name} listens on ${r.protocol.toUpperCase()} ${r.listening.length ? r.listening.join(', ') : 'no port at all'}${others}`, settled: !r.declared && !(pod && startingUp(state, pod)) };
 }
 
+/**
+ * The connection a reach check makes, as explain and the policy counters take it: from its source
+ * to its target, on its port (a ping: ICMP, no port), and in a dual-stack lab in the family of the
+ * address it was sent to (its pods have one of each). Undefined for a target explain cannot name.
+ */
+export function explainRequestOf(plan: { ipFamilies: readonly string[] }, c: ReachCheck): ExplainRequest | undefined {
+  const to = targetRef(c);
+  if (!to) return undefined;
+  const family = plan.ipFamilies.length > 1 ? ((c.to as { ip: string }).ip.includes(':') ? 'IPv6' : 'IPv4') : undefined;
+  return { from: sourceRef(c), to, ...(c.kind === 'ping' ? { protocol: 'ICMP' } : { port: portOf(c)!, protocol: c.kind === 'udp' ? 'UDP' : 'TCP' }), ...(family ? { family } : {}) };
+}
+
 /** Why a check that should reach did not; undefined when podlab cannot tell (then the runner keeps retrying). */
 export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeCheck): Promise<Cause | undefined> {
   if (!isReach(c) || c.expect !== 'reach') return undefined;
-  const to = targetRef(c);
-  if (!to) return undefined;
-  const from = sourceRef(c);
-  const port = portOf(c);
+  const req = explainRequestOf(state.plan, c);
+  if (!req) return undefined;
+  const { from, to, port, family } = req;
   const protocol = c.kind === 'ping' ? 'icmp' : c.kind === 'udp' ? 'udp' : 'tcp';
   try {
-    // In a dual-stack lab, in the family of the address the check was sent to (its pods have one of each).
-    const family = state.plan.ipFamilies.length > 1 ? ((c.to as { ip: string }).ip.includes(':') ? 'IPv6' : 'IPv4') : undefined;
-    const t = await traceLive(ex, state, { from, to, ...(port !== undefined && protocol !== 'icmp' ? { port } : {}), protocol, ...(family ? { family } : {}) }, { probe: false });
+    const t = await traceLive(ex, state, { from, to, ...(port !== undefined ? { port } : {}), protocol, ...(family ? { family } : {}) }, { probe: false });
     // No endpoint at all, or none where a traffic policy Local looks (the node that DNATs): kube-proxy has nowhere to send it.
     if (t.outcome === 'dropped' && /no ready endpoints|has no endpoint on node /.test(t.reason)) return { cause: t.reason, settled: true };
     // Nothing listens in the pod (for a Service: in every endpoint, as the trace without a probe follows one that listens when there is one).
     if (t.refused?.pod) return refusedCause(state, t.refused);
-    // A ping meets the policies too (only a rule without ports admits it), in the family of the address it was sent to.
-    const req: ExplainRequest = { from, to, ...(protocol === 'icmp' ? { protocol: 'ICMP' } : { port: port!, protocol: protocol === 'udp' ? 'UDP' : 'TCP' }), ...(family ? { family } : {}) };
+    // A ping meets the policies too (only a rule without ports admits it).
     if (t.outcome === 'dropped' && t.policy && !t.policy.allowed) return await policyCause(ex, state, req);
     return undefined;
   } catch (e) {

@@ -20,6 +20,9 @@ export interface PlanNetworkPolicy {
   denyAction: 'drop' | 'reject';
 }
 
+/** What a lab's policies do to a packet they deny: its own choice, else drop (a plan without policies drops those applied later). */
+export const denyActionOf = (plan: { networkPolicy?: Pick<PlanNetworkPolicy, 'denyAction'> }): 'drop' | 'reject' => plan.networkPolicy?.denyAction ?? 'drop';
+
 export function planNetworkPolicy(lab: Lab): PlanNetworkPolicy | undefined {
   const scenarioPolicies = lab.scenarios.some((sc) => sc.steps.some((st) => st.action?.action === 'apply-policy' || st.action?.action === 'delete-policy'));
   // A lab that asks for rejects keeps them for policies applied while it runs (podlab policy apply, kubectl).

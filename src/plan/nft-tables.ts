@@ -5,6 +5,7 @@
  * table. runtime/nft-sync.ts applies them all, one transaction per namespace, sending only the
  * difference from what it applied last. A new table (Calico NAT, say) is one entry here, as the underlay rule on the fabric's bridge is.
  */
+import { denyActionOf } from './network-policy.ts';
 import { CALICO, POLICY, SERVICES, UNDERLAY } from '../constants.ts';
 import type { CalicoNode } from '../cni/calico/index.ts';
 import { calicoNatTable } from '../cni/calico/nat.ts';
@@ -62,7 +63,7 @@ export const kubeProxyTables6: TableBuilder = {
 /** What the policy table of a family is built from in a view: its policies, pods and the lab's namespaces, tiers and deny action. */
 export function policyContextOf(view: NftView, family: 'ip' | 'ip6'): PolicyContext {
   const np = view.plan.networkPolicy;
-  return { policies: view.policies, namespaces: np?.namespaces ?? {}, pods: view.pods, clusterPolicies: np?.clusterPolicies ?? [], denyAction: np?.denyAction ?? 'drop', family };
+  return { policies: view.policies, namespaces: np?.namespaces ?? {}, pods: view.pods, clusterPolicies: np?.clusterPolicies ?? [], denyAction: denyActionOf(view.plan), family };
 }
 
 export const policyTables: TableBuilder = {

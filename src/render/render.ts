@@ -3,6 +3,7 @@
  * down.sh, topology, plan.json). Pure: returns a sorted map of relative path → content; writing
  * is the caller's job. Templates are handlebars in strict mode and get ready-made view data.
  */
+import { denyActionOf } from '../plan/network-policy.ts';
 import { basename, dirname } from 'node:path';
 import type { Plan, PlanHost, PlanNode, PlanPod } from '../plan/plan.ts';
 import { bannerOf } from './banner.ts';
@@ -198,7 +199,7 @@ export function clusterViewFile(plan: Plan, endpoints = plan.endpoints, livePods
 }
 
 /** Whether the lab's policies reject what they deny (policyDenyAction 'Reject'), rather than drop it. */
-const rejects = (plan: Plan) => plan.networkPolicy?.denyAction === 'reject';
+const rejects = (plan: Plan) => denyActionOf(plan) === 'reject';
 
 /**
  * The sysctls written in a node's namespace before its batch: it routes for its pods, bridged

@@ -4,6 +4,7 @@
  * (src/trace/explain.ts), then one real connection attempt between two snapshots of the policy
  * counters of the nodes involved: which nft rule fired, and whether that is what was predicted.
  */
+import { denyActionOf } from '../plan/network-policy.ts';
 import { POLICY } from '../constants.ts';
 import type { NftView } from '../plan/nft-tables.ts';
 import { explain, type ExplainRequest, type Explanation } from '../trace/explain.ts';
@@ -60,7 +61,7 @@ export function compareObservation(x: Explanation, probe: ProbeOutcome, fired: E
  * wait only POLICY.dropSilenceMs for it.
  */
 export function policyDrops(state: LabState, x: Explanation): boolean {
-  return (state.plan.networkPolicy?.denyAction ?? 'drop') === 'drop' && x.cases.length > 0 && x.cases.every((c) => !c.allowed);
+  return denyActionOf(state.plan) === 'drop' && x.cases.length > 0 && x.cases.every((c) => !c.allowed);
 }
 
 export async function explainLive(ex: Executor, state: LabState, req: ExplainRequest, opts: { probe?: boolean; timeoutMs?: number } = {}): Promise<Explanation & { observed?: ExplainObservation }> {

@@ -7,6 +7,7 @@
  * bridge port counted the packet, the chosen endpoint is in conntrack, the policy rule counted),
  * and "differs" when not. Everything is read; nothing in the lab is changed but the probe's packets.
  */
+import { denyActionOf } from '../plan/network-policy.ts';
 import { NETNS_RUN_DIR, POD_BRIDGE, POLICY } from '../constants.ts';
 import { PROBE_BIN } from './artifacts.ts';
 import { inFamily } from '../trace/ends.ts';
@@ -226,7 +227,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const [before, earlier] = await Promise.all([snapshot(), firstNs ? ctQuery(firstNs, ctPlan!.start).then((r) => new Set(ctLines(r.stdout).map((l) => parseConntrack(l)?.orig.sport))) : Promise.resolve(new Set<number | undefined>())]);
   lap('counters-before');
   // A connection the policies drop is answered by silence: waiting POLICY.dropSilenceMs for it is enough.
-  const dropped = first.policy?.allowed === false && (plan.networkPolicy?.denyAction ?? 'drop') === 'drop';
+  const dropped = first.policy?.allowed === false && denyActionOf(plan) === 'drop';
   const timeoutMs = opts.timeoutMs ?? (dropped ? POLICY.dropSilenceMs : 1000);
   const probeArgv =
     first.protocol === 'icmp'
@@ -462,7 +463,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   if (!ok && first.protocol !== 'icmp' && code) {
     const dropAt = p.hops.at(-1);
     const deniedHere = dropAt?.kind === 'policy' && dropAt.status === 'dropped';
-    const rejects = (plan.networkPolicy?.denyAction ?? 'drop') === 'reject';
+    const rejects = denyActionOf(plan) === 'reject';
     if (p.refused && code !== 'ECONNREFUSED') differences.push(`predicted a refusal (${p.refused.protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}: nothing listens on ${p.refused.port}/${p.refused.protocol}), but the probe saw ${probe}`);
     if (deniedHere && !rejects && code === 'ECONNREFUSED') differences.push(`predicted a NetworkPolicy drop (silence), but the probe was refused: ${probe}`);
     if (deniedHere && rejects && code !== 'ECONNREFUSED') differences.push(`predicted a NetworkPolicy reject (ICMP port unreachable), but the probe saw ${probe}`);

@@ -7,6 +7,7 @@
  * text where there are some, and the runtime (src/runtime/trace.ts) marks each hop confirmed, or
  * differing, from what a real probe made the counters do.
  */
+import { denyActionOf } from '../plan/network-policy.ts';
 import { POD_BRIDGE } from '../constants.ts';
 import { contains, hostPort, parseAddr, parsePrefix } from '../net/addr.ts';
 import type { NftView } from '../plan/nft-tables.ts';
@@ -767,7 +768,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     hops,
     outcome: dropped ? 'dropped' : 'delivered',
     reason: deniedOnPath
-      ? `denied by NetworkPolicy (${plan.networkPolicy?.denyAction === 'reject' ? 'rejected: ICMP port unreachable' : 'dropped: the client hears nothing'}): egress ${policy!.egress}; ingress ${policy!.ingress}`
+      ? `denied by NetworkPolicy (${denyActionOf(plan) === 'reject' ? 'rejected: ICMP port unreachable' : 'dropped: the client hears nothing'}): egress ${policy!.egress}; ingress ${policy!.ingress}`
       : lostAt
         ? lostAt
         : bypass
