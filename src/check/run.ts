@@ -11,8 +11,9 @@ import { ensureNative, PROBE_BIN } from '../runtime/artifacts.ts';
 import { sourceArgv } from '../runtime/enter.ts';
 import { readState, type LabState } from '../runtime/state.ts';
 import { POLICY } from '../constants.ts';
-import { liveView, policyDrops } from '../runtime/explain.ts';
-import { explain } from '../trace/explain.ts';
+import { counterFamily, counterNodes, liveView, policyDenies, policyDrops } from '../runtime/explain.ts';
+import { observeCounters } from '../runtime/policy-counters.ts';
+import { explain, type Explanation } from '../trace/explain.ts';
 import { buildProbe, freshAttempt, judge, sendsNonces, sourceRef, type CheckResult, type ProbeCheck } from './checks.ts';
 import { labProver } from '../runtime/identity.ts';
 import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
@@ -54,18 +55,19 @@ export function liveCheck<C extends PlanCheck>(state: LabState, c: C): C {
 }
 
 /**
- * Whether the policies in force drop every packet of a TCP, UDP, HTTP or ping check whichever endpoint
- * it meets (src/trace/explain.ts on the live view): then silence is its answer, and an attempt
- * waits POLICY.dropSilenceMs for it instead of a second. The verdict is still the packets': an
- * answer within that time is an answer (a policy just allowed it, or the prediction is wrong).
+ * What the policies in force do to a TCP, UDP, HTTP or ping check (src/trace/explain.ts on the live
+ * view), when they deny it whichever endpoint it meets. `drops`: silence is its answer, and an
+ * attempt waits POLICY.dropSilenceMs for it instead of a second. The verdict is still the packets':
+ * an answer within that time is an answer (a policy just allowed it, or the prediction is wrong).
  */
-function policyDropsCheck(state: LabState, c: ProbeCheck): boolean {
+function policyDenial(state: LabState, c: ProbeCheck): { x: Explanation; drops: boolean } | undefined {
   const req = state.plan.networkPolicy && isReach(c) ? explainRequestOf(state.plan, c) : undefined;
-  if (!req) return false;
+  if (!req) return undefined;
   try {
-    return policyDrops(state, explain(liveView(state), req));
+    const x = explain(liveView(state), req);
+    return policyDenies(x) ? { x, drops: policyDrops(state, x) } : undefined;
   } catch {
-    return false; // an end explain cannot resolve: no prediction, a full attempt
+    return undefined; // an end explain cannot resolve: no prediction, a full attempt
   }
 }
 
@@ -102,7 +104,8 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   const check = liveCheck(state, planned);
   if (check.kind === 'matrix') return runGrid(state, check, ex);
   await ensureProbe();
-  const drops = policyDropsCheck(state, check);
+  const denial = policyDenial(state, check);
+  const drops = denial?.drops === true;
   const attemptMs = drops ? POLICY.dropSilenceMs : undefined;
   const probe = buildProbe(plan, check, PROBE_BIN, attemptMs);
   // An http check's answers prove which pod gave them: fresh nonces each attempt, checked with the lab's secret (boundary 13).
@@ -112,13 +115,19 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   const command = learnerCommand(plan.lab, check) ?? probe.reproduce;
   // Why it fails, asked once after the first failure (src/check/why.ts); a settled cause ends the retries.
   let why: Cause | undefined | null = null;
+  // A check expected to reach that the policies deny: its first attempt is counted (the denying
+  // rule's counter), so why.ts names the rule without a probe of its own.
+  let countFirst = denial && isReach(check) && check.expect === 'reach' ? denial.x : undefined;
   const outcome = await retry(
     async () => {
       const attempt = freshAttempt(check, prover);
       const argv = attempt ? buildProbe(plan, check, PROBE_BIN, attemptMs, attempt).argv : probe.argv;
-      const r = await inSlot(() => ex.run([...enter, ...argv], { timeoutMs: 5000 }));
+      const send = () => ex.run([...enter, ...argv], { timeoutMs: 5000 });
+      const x = countFirst;
+      countFirst = undefined;
+      const { result: r, fired } = x ? await inSlot(() => observeCounters(ex, state, counterNodes(x), send, counterFamily(x))) : { result: await inSlot(send), fired: undefined };
       const verdict = judge(plan, check, r, attempt);
-      if (!verdict.ok && why === null) why = await whyUnreachable(ex, state, check);
+      if (!verdict.ok && why === null) why = await whyUnreachable(ex, state, check, fired);
       // The live state is read only for a definite failure: the one case it can decide.
       return { verdict, live: !verdict.ok && verdict.definite ? liveKey(readState(state.lab), planned) : undefined, ...(why?.settled ? { settledCause: true } : {}) };
     },

@@ -17,6 +17,7 @@ import { processAgeMs } from '../lib/proc.ts';
 import type { Executor } from '../runtime/exec.ts';
 import { explainLive } from '../runtime/explain.ts';
 import type { ExplainRequest } from '../trace/explain.ts';
+import type { Fired } from '../runtime/policy-counters.ts';
 import type { LabState } from '../runtime/state.ts';
 import { traceLive } from '../runtime/trace.ts';
 import { TraceProblem } from '../trace/ends.ts';
@@ -92,11 +93,12 @@ function startingUp(state: LabState, pod: LabState['plan']['pods'][number]): boo
 }
 
 /**
- * A connection the policies deny, confirmed by the counters: one more probe, and the denying rule
- * of the judged side that counted it. Settled when it did.
+ * A connection the policies deny, confirmed by the counters: the denying rule of the judged side
+ * that counted the check's own attempt (`counted`: the rules that fired around it), or else one
+ * more probe's. Settled when it did.
  */
-async function policyCause(ex: Executor, state: LabState, req: ExplainRequest): Promise<Cause> {
-  const x = await explainLive(ex, state, req);
+async function policyCause(ex: Executor, state: LabState, req: ExplainRequest, counted?: Fired): Promise<Cause> {
+  const x = counted ? { ...(await explainLive(ex, state, req, { probe: false })), observed: { fired: counted } } : await explainLive(ex, state, req);
   const c0 = x.cases.find((k) => !k.allowed) ?? x.cases[0]!;
   const side = !c0.egress.allowed ? c0.egress : c0.ingress;
   // The denying rule of this side only, on its node: checks run side by side, and another
@@ -143,8 +145,11 @@ export function explainRequestOf(plan: { ipFamilies: readonly string[] }, c: Rea
   return { from: sourceRef(c), to, ...(c.kind === 'ping' ? { protocol: 'ICMP' } : { port: portOf(c)!, protocol: c.kind === 'udp' ? 'UDP' : 'TCP' }), ...(family ? { family } : {}) };
 }
 
-/** Why a check that should reach did not; undefined when podlab cannot tell (then the runner keeps retrying). */
-export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeCheck): Promise<Cause | undefined> {
+/**
+ * Why a check that should reach did not; undefined when podlab cannot tell (then the runner keeps
+ * retrying). `counted`: the policy rules that fired around the failed attempt, when it was counted.
+ */
+export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeCheck, counted?: Fired): Promise<Cause | undefined> {
   if (!isReach(c) || c.expect !== 'reach') return undefined;
   const req = explainRequestOf(state.plan, c);
   if (!req) return undefined;
@@ -157,7 +162,7 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
     // Nothing listens in the pod (for a Service: in every endpoint, as the trace without a probe follows one that listens when there is one).
     if (t.refused?.pod) return refusedCause(state, t.refused);
     // A ping meets the policies too (only a rule without ports admits it).
-    if (t.outcome === 'dropped' && t.policy && !t.policy.allowed) return await policyCause(ex, state, req);
+    if (t.outcome === 'dropped' && t.policy && !t.policy.allowed) return await policyCause(ex, state, req, counted);
     return undefined;
   } catch (e) {
     // A pod that is not running is worth saying; other problems (an address outside the lab) are not a cause.

@@ -9,7 +9,7 @@ import { POLICY } from '../constants.ts';
 import type { NftView } from '../plan/nft-tables.ts';
 import { explain, type ExplainRequest, type Explanation } from '../trace/explain.ts';
 import type { Executor } from './exec.ts';
-import { observeCounters, probeOnce, type CounterRule, type ProbeOutcome } from './policy-counters.ts';
+import { observeCounters, probeOnce, type Fired, type ProbeOutcome } from './policy-counters.ts';
 import { livePolicies } from './policies.ts';
 import { viewPods } from './services.ts';
 import type { LabState } from './state.ts';
@@ -17,7 +17,7 @@ import type { LabState } from './state.ts';
 export interface ExplainObservation {
   probe: ProbeOutcome & { to: string };
   /** Per node, the policy rules whose counters grew during the probe. */
-  fired: Record<string, (CounterRule & { delta: number })[]>;
+  fired: Fired;
   /** The case (endpoint) the observation matches, by index into `cases`, when one does. */
   matchedCase?: number;
   /** True when what happened is what was predicted; otherwise `differences` says how not. */
@@ -55,13 +55,22 @@ export function compareObservation(x: Explanation, probe: ProbeOutcome, fired: E
   return { ...(idx >= 0 ? { matchedCase: idx } : {}), agrees: differences.length === 0, differences, ...(note ? { note } : {}) };
 }
 
+/** The nodes whose policy counters an explained connection can grow. */
+export const counterNodes = (x: Explanation): string[] => [...new Set(x.cases.flatMap((c) => c.nft.map((n) => n.node)))];
+
+/** The nft table family an explained connection is counted in (the address it is sent to). */
+export const counterFamily = (x: Explanation): 'ip' | 'ip6' => ((x.service?.clusterIP ?? x.to.ip ?? '').includes(':') ? 'ip6' : 'ip');
+
+/** Whether the policies in force deny the connection whichever endpoint it meets. */
+export const policyDenies = (x: Explanation): boolean => x.cases.length > 0 && x.cases.every((c) => !c.allowed);
+
 /**
  * Whether the policies in force drop the connection an explanation is of, whichever endpoint it
  * meets (and the lab drops rather than rejects): then silence is its answer, and a probe need
  * wait only POLICY.dropSilenceMs for it.
  */
 export function policyDrops(state: LabState, x: Explanation): boolean {
-  return denyActionOf(state.plan) === 'drop' && x.cases.length > 0 && x.cases.every((c) => !c.allowed);
+  return denyActionOf(state.plan) === 'drop' && policyDenies(x);
 }
 
 export async function explainLive(ex: Executor, state: LabState, req: ExplainRequest, opts: { probe?: boolean; timeoutMs?: number } = {}): Promise<Explanation & { observed?: ExplainObservation }> {
@@ -70,8 +79,7 @@ export async function explainLive(ex: Executor, state: LabState, req: ExplainReq
   const ip = x.service?.clusterIP ?? x.to.ip;
   if (!ip) return x;
   const port = x.service ? x.service.port : x.port;
-  const nodes = [...new Set(x.cases.flatMap((c) => c.nft.map((n) => n.node)))];
   const timeoutMs = opts.timeoutMs ?? (policyDrops(state, x) ? POLICY.dropSilenceMs : undefined);
-  const { result, fired } = await observeCounters(ex, state, nodes, () => probeOnce(ex, state, req.from, ip, port, x.protocol, timeoutMs), ip.includes(':') ? 'ip6' : 'ip');
+  const { result, fired } = await observeCounters(ex, state, counterNodes(x), () => probeOnce(ex, state, req.from, ip, port, x.protocol, timeoutMs), counterFamily(x));
   return { ...x, observed: { probe: { ...result, to: x.protocol === 'ICMP' ? `${ip} (ping)` : `${ip}:${port}/${x.protocol}` }, fired, ...compareObservation(x, result, fired) } };
 }

@@ -76,13 +76,16 @@ export async function probeOnce(ex: Executor, state: LabState, from: string, ip:
   }
 }
 
+/** Per node, the policy rules whose counters grew between two snapshots. */
+export type Fired = Record<string, (CounterRule & { delta: number })[]>;
+
 /** Snapshots the given nodes' policy counters (the table of the probe's family), runs `probe`, snapshots again: the rules that fired on each node. */
-export async function observeCounters<T>(ex: Executor, state: LabState, nodes: readonly string[], probe: () => Promise<T>, family: 'ip' | 'ip6' = 'ip'): Promise<{ result: T; fired: Record<string, (CounterRule & { delta: number })[]> }> {
+export async function observeCounters<T>(ex: Executor, state: LabState, nodes: readonly string[], probe: () => Promise<T>, family: 'ip' | 'ip6' = 'ip'): Promise<{ result: T; fired: Fired }> {
   const netns = (n: string) => state.plan.nodes.find((x) => x.name === n)!.netns;
   const before = await Promise.all(nodes.map((n) => readCounters(ex, netns(n), undefined, family)));
   const result = await probe();
   const after = await Promise.all(nodes.map((n) => readCounters(ex, netns(n), undefined, family)));
-  const fired: Record<string, (CounterRule & { delta: number })[]> = {};
+  const fired: Fired = {};
   nodes.forEach((n, i) => (fired[n] = firedBetween(before[i]!, after[i]!)));
   return { result, fired };
 }

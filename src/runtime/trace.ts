@@ -17,7 +17,7 @@ import type { Executor } from './exec.ts';
 import { liveView } from './explain.ts';
 import { hostVeth } from './live-graph.ts';
 import { readControl } from './loops-state.ts';
-import { firedBetween, readCounters, type CounterRule } from './policy-counters.ts';
+import { firedBetween, readCounters, type Fired } from './policy-counters.ts';
 import type { LabState } from './state.ts';
 
 export interface TraceObservation {
@@ -306,7 +306,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       if (first.endpoint) facts.chosenEndpoint = `${cur.dst}:${cur.dport}`;
     }
   }
-  const fired: Record<string, (CounterRule & { delta: number })[]> = {};
+  const fired: Fired = {};
   nodes.forEach((n, i) => (fired[n.name] = firedBetween(before[i]!.policy, after[i]!.policy)));
   // No entry to name the endpoint (a first packet dropped on the node that DNATs it is never
   // confirmed): the endpoint whose pod's ingress chain counted it (entered by its address only).

@@ -18,7 +18,7 @@ import policyLab from '../../labs/network-policy.lab.ts';
 import { runCheck } from '../../src/check/run.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { normalizePolicy } from '../../src/policy/types.ts';
-import { realExecutor } from '../../src/runtime/exec.ts';
+import { realExecutor, type Executor } from '../../src/runtime/exec.ts';
 import { PROBE_BIN } from '../../src/runtime/artifacts.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { applyPolicy, deletePolicy } from '../../src/runtime/policies.ts';
@@ -129,8 +129,12 @@ for (const [mode, cni, policyDenyAction] of MODES) {
         expect(deny.stdout).toMatch(new RegExp(`counter packets [1-9]\\d* bytes \\d+ ${policyDenyAction.toLowerCase()} comment "x/x-a isolated for ingress`));
         // A check that expected to reach names the policy and the rule that counted it, and stops
         // there; run beside another denied check, each names its own pod's rule, not the other's.
-        const reach = (from: string, to: string) => runCheck(readState(name)!, { ...tableOf(readState(name)!).matrix.cells[0]!, name: `${from} → ${to}:80`, from: { kind: 'pod', name: from }, to: { kind: 'pod', name: to, ip: ip(to) }, port: 80, expect: 'reach', timeoutMs: 5000 } as PlanCheck);
+        // The rule is named from the counters around the check's own attempt: one connection each.
+        const sent: string[] = [];
+        const counting: Executor = { ...realExecutor, run: (argv, o) => (argv.includes('tcp-connect') && sent.push(argv.join(' ')), realExecutor.run(argv, o)) };
+        const reach = (from: string, to: string) => runCheck(readState(name)!, { ...tableOf(readState(name)!).matrix.cells[0]!, name: `${from} → ${to}:80`, from: { kind: 'pod', name: from }, to: { kind: 'pod', name: to, ip: ip(to) }, port: 80, expect: 'reach', timeoutMs: 5000 } as PlanCheck, counting);
         const [c, other] = await Promise.all([reach('z-c', 'x-a'), reach('y-b', 'x-c')]);
+        expect(sent).toHaveLength(2);
         expect(c).toMatchObject({ status: 'fail', settled: true });
         const word = policyDenyAction === 'Drop' ? 'dropped' : 'rejected';
         expect(c.seen).toMatch(new RegExp(`^${word} by NetworkPolicy default-deny-ingress in namespace x, web-81 in namespace x \\(ingress of x/x-a: no rule allows it; the ${policyDenyAction.toLowerCase()} rule in chain ingress\\.x/x-a counted the packet\\)`));
