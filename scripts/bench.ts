@@ -1402,7 +1402,7 @@ function report(sizes: SizeResult[], cli: CliResult | undefined, runs: number, v
     const p = failFast.policyDrop;
     if (p)
       lines.push(
-        `fail fast, a tcp check a NetworkPolicy drops: failed after ${p.failFastMs} ms (one attempt: 250 ms of silence, then the drop rule's counter around one more probe), ${p.afterSettledMs} ms after the drop was first seen (goal ≤ ${failFast.goalMs} ms: ${ok(p.afterSettledMs <= failFast.goalMs)}); without fail fast ${p.eventualMs} ms (${(p.failFastMs / p.eventualMs).toFixed(2)}×). A check expecting the drop passes after ${p.blockedMs} ms; without the runner's policy prediction ${p.blockedUnpredictedMs} ms (${(p.blockedMs / p.blockedUnpredictedMs).toFixed(2)}×)`,
+        `fail fast, a tcp check a NetworkPolicy drops: failed after ${p.failFastMs} ms (one attempt: 250 ms of silence, the drop rule's counter read around it), ${p.afterSettledMs} ms after the drop was first seen (goal ≤ ${failFast.goalMs} ms: ${ok(p.afterSettledMs <= failFast.goalMs)}); without fail fast ${p.eventualMs} ms (${(p.failFastMs / p.eventualMs).toFixed(2)}×). A check expecting the drop passes after ${p.blockedMs} ms; without the runner's policy prediction ${p.blockedUnpredictedMs} ms (${(p.blockedMs / p.blockedUnpredictedMs).toFixed(2)}×)`,
       );
   }
   if (peers) {

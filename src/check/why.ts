@@ -2,8 +2,8 @@
  * Why a reachability check failed, in the learner's terms, and whether waiting can change it.
  * Asked once a check that expected to reach has failed: the lab's own facts, read as `podlab
  * trace` reads them (src/runtime/trace.ts; a port nothing listens on is the refusal its path ends
- * at) and, for a NetworkPolicy, the podlab-policy counters around one more probe
- * (src/runtime/explain.ts): "Service web has no ready endpoints", "10.244.2.3:8081 refused: pod
+ * at) and, for a NetworkPolicy, the podlab-policy counters around the check's own attempt when the
+ * runner predicted the denial, else around one more probe (src/runtime/explain.ts): "Service web has no ready endpoints", "10.244.2.3:8081 refused: pod
  * web-2 listens on TCP 8080", "dropped by NetworkPolicy deny-all in namespace x", "denied by
  * ClusterNetworkPolicy deny-z (Admin tier, priority 10), rule ingress[0]: Deny".
  * A cause is *settled* when retrying cannot cure it (no pod backs the Service, no
