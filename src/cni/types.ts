@@ -208,6 +208,12 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
    * by `down`), with `dir` the rendered files' directory and `run` the lab's state directory.
    */
   nodeDaemons(node: CniPlannedNode<Data>, dir: string, run: string): CniDaemon[];
+  /**
+   * The node's pod CIDRs that the network upstream of the nodes (the lab's gateway) routes to it;
+   * absent: every pod CIDR of the node (a cloud's routes, kubenet's; an overlay's slices). Calico
+   * says which of its blocks leave the cluster unmasqueraded (nat.ts, `unmasqueradedBlocks`).
+   */
+  upstreamCidrs?(node: CniPlannedNode<Data>): string[];
   /** Addresses the node itself may appear as, besides its node IP and pod gateway (e.g. a VXLAN device's). */
   nodeAddresses(node: CniPlannedNode<Data>): string[];
   /** Kernel interface names the mode creates on the node (each must fit IFNAMSIZ). */

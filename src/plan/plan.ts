@@ -536,7 +536,7 @@ function planGateway(lab: Lab, net: Networks, cluster: PodNetwork, services: rea
       ...(net.hasExternal ? { externalSide: { iface: 'eth1', fabricPort: 'gw.ext', bridge: EXTERNAL_BRIDGE, ip: v6.gatewayExtIp, prefixLen: v6.extNet.bits, mac: macFor(`${lab.name}/gateway/ext`) } } : {}),
       loadBalancerIps: [],
       loadBalancerIps6: services.flatMap((s) => s.loadBalancerIPs?.filter((a) => a.includes(':')) ?? []),
-      routes: cluster.nodes.map((n) => ({ dst: n.podCidr, via: n.ip, dev: 'eth0' })),
+      routes: gatewayRoutes(cluster.nodes),
     };
   return {
     netns: netns.gateway(lab.name),
@@ -546,12 +546,24 @@ function planGateway(lab: Lab, net: Networks, cluster: PodNetwork, services: rea
       : {}),
     loadBalancerIps: services.flatMap((s) => (s.loadBalancerIP && !s.loadBalancerIP.includes(':') ? [s.loadBalancerIP] : [])),
     ...(v6 ? { loadBalancerIps6: services.flatMap((s) => s.loadBalancerIPs?.filter((a) => a.includes(':')) ?? []) } : {}),
-    routes: cluster.nodes.flatMap((n, i) => [
-      ...cluster.nodeCidrs[i]!.map((c) => ({ dst: ip.formatCidr(c), via: n.ip, dev: 'eth0' })),
-      // IPv6: the node's IPv6 slice via its IPv6 address.
-      ...n.podCidrs.flatMap((c) => (c.includes(':') ? [{ dst: c, via: n.ips.find((a) => a.includes(':'))!, dev: 'eth0' }] : [])),
-    ]),
+    routes: gatewayRoutes(cluster.nodes),
   };
+}
+
+/**
+ * The gateway's return routes: each node's pod CIDRs that the network upstream of the nodes
+ * knows (the CNI mode's `upstreamCidrs`, else all of them), via the node's address of the family.
+ * A pure function of the nodes, so a live change (a Calico pool's natOutgoing, a new block) can
+ * recompute them (runtime/gateway-routes.ts).
+ */
+export function gatewayRoutes(nodes: readonly PlanNode[]): Route[] {
+  const mode = nodes[0] && cniMode(nodes[0].cni.type);
+  return nodes.flatMap((n) =>
+    (mode?.upstreamCidrs ? mode.upstreamCidrs(n) : n.podCidrs)
+      .map((dst) => ({ dst, via: n.ips.find((a) => a.includes(':') === dst.includes(':')) ?? n.ip, dev: 'eth0' }))
+      // IPv4 first, then IPv6, whichever family is primary.
+      .sort((a, b) => Number(a.dst.includes(':')) - Number(b.dst.includes(':'))),
+  );
 }
 
 /** Pass "checks": every check and scenario step resolved against the planned objects, by its kind's module. */

@@ -18,6 +18,7 @@ import { template } from '../lib/templates.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import type { PlanNode, PlanPod } from '../plan/plan.ts';
 import { must, type Executor } from './exec.ts';
+import { syncGatewayRoutes } from './gateway-routes.ts';
 import { planChanged, stateDir, writeState as write, type LabState } from './state.ts';
 
 /** Every change here is to the plan in place (a node's blocks, ranges, reservations): the journal serializes it again. */
@@ -145,6 +146,8 @@ async function claimAddress(ex: Executor, state: LabState, node: PlanNode, pod: 
     held.blocks.push(next.block);
     // A new block's first address is the one handed out (nextAddress), so its range starts there.
     f.ranges(node).splice(held.blocks.length - 1, 0, { subnet: next.block, rangeStart: next.ip, rangeEnd: lastAddress(next.block), gateway: f.gateway });
+    // A block of a pool without natOutgoing: the network upstream routes it too (the gateway's route to it).
+    await syncGatewayRoutes(ex, state);
     writeState(state);
     await reconfigureBird(ex, state, node);
   } else if (next.how === 'borrowed') {

@@ -3,10 +3,12 @@
  * `calicoctl patch ippool <name> -p '{"spec": {"natOutgoing": false}}'` makes Felix rewrite its
  * cali-nat-outgoing rule: the pool's natOutgoing is set in every node's plan data, recorded in the
  * state, and every node's tables synced (only the calico NAT table changes: its sets, or the whole
- * table when the first pool starts or the last one stops masquerading).
+ * table when the first pool starts or the last one stops masquerading). The lab's gateway routes the
+ * pool's blocks back while the pool does not masquerade, and not while it does (gateway-routes.ts).
  */
 import type { CalicoNode } from '../cni/calico/index.ts';
 import type { Executor } from './exec.ts';
+import { syncGatewayRoutes } from './gateway-routes.ts';
 import { syncServices, type SyncReport } from './services.ts';
 import { planChanged, writeState, type LabState } from './state.ts';
 
@@ -21,6 +23,8 @@ export async function setNatOutgoing(ex: Executor, state: LabState, natOutgoing:
   const hit = (p: { name: string }) => pool === undefined || p.name === pool;
   const was = poolsOf(nodes[0]!).some((p) => hit(p) && p.natOutgoing);
   for (const n of nodes) for (const p of poolsOf(n)) if (hit(p)) p.natOutgoing = natOutgoing;
+  // The network upstream routes a pool's blocks only while its pods leave unmasqueraded (the gateway's routes).
+  await syncGatewayRoutes(ex, state);
   planChanged(state);
   writeState(state);
   const sync = await syncServices(ex, state);

@@ -31,6 +31,7 @@ import { parseSelector, selects } from './selector.ts';
 import type { CalicoPool } from './pool-types.ts';
 import type { calicoSchema } from './schema.ts';
 import { hostVethName } from './veth.ts';
+import { unmasqueradedBlocks } from './nat.ts';
 
 export { hostVethName };
 export type { CalicoPool };
@@ -558,6 +559,7 @@ export const calico: CniMode<'calico', typeof calicoSchema, CalicoConfig, Calico
     n.cni.routing.kind === 'bgp'
       ? [{ name: 'bird', argv: ['bird', '-f', '-c', `${dir}/bird/${n.name}.conf`, '-s', birdSocket(run, n.name)], readyFile: birdSocket(run, n.name), dropTo: (uid: number) => ['-u', String(uid), '-g', String(uid)] }]
       : [],
+  upstreamCidrs: (n) => unmasqueradedBlocks(n.cni),
   nodeAddresses: ({ cni: { routing: r, ipv6 } }) => [...(r.kind === 'vxlan' ? [r.vxlan.address] : []), ...(ipv6?.vxlan ? [ipv6.vxlan.address] : [])],
   interfaces: ({ cni: { routing: r, workloads, ipv6 } }) => [...(r.kind === 'vxlan' ? [r.vxlan.dev] : []), ...(ipv6?.vxlan ? [ipv6.vxlan.dev] : []), ...workloads.map((w) => w.hostVeth)],
   topology: ({ ip: nodeIp, iface, cni: { routing: r, ipv6 } }, peers) => {

@@ -5,6 +5,7 @@
  * sets and one rule. Pure: a table as data, applied by the nft sync with the lab's other tables.
  */
 import { CALICO } from '../../constants.ts';
+import { contains, parsePrefix } from '../../net/addr.ts';
 import type { NftTable } from '../../nft/table.ts';
 import type { CalicoPool } from './pool-types.ts';
 
@@ -25,4 +26,31 @@ export function calicoNatTable(pools: readonly CalicoPool[]): NftTable | undefin
       },
     ],
   };
+}
+
+/** A node's blocks and the pools they come from, per family, as the plan keeps them. */
+interface NodeBlocks {
+  pools: readonly CalicoPool[];
+  blocks: readonly string[];
+  ipv6?: { pools: readonly CalicoPool[]; blocks: readonly string[] };
+}
+
+/**
+ * The node's blocks whose pods leave the cluster with their own addresses (their pool has no
+ * natOutgoing): the network upstream of the nodes must route the answers back, so the lab's
+ * gateway holds a route to each via the node (as a router peering with the nodes would learn it).
+ * A masqueraded pool's blocks are known to the nodes alone, by BGP (or Felix's VXLAN routes): stop
+ * a node's BIRD and its peers lose its blocks, with no way around through the gateway.
+ */
+export function unmasqueradedBlocks(node: NodeBlocks): string[] {
+  const open = (pools: readonly CalicoPool[], blocks: readonly string[]) =>
+    blocks.filter((b) => {
+      const block = parsePrefix(b);
+      const pool = block && pools.find((p) => {
+        const c = parsePrefix(p.cidr);
+        return c !== undefined && c.bits <= block.bits && contains(c, { family: block.family, value: block.network });
+      });
+      return pool !== undefined && !pool.natOutgoing;
+    });
+  return [...open(node.pools, node.blocks), ...(node.ipv6 ? open(node.ipv6.pools, node.ipv6.blocks) : [])];
 }
