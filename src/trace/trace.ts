@@ -597,18 +597,27 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
 
   // 4. Across nodes, or within one.
   const carrier = dnatNode ?? srcNode;
+  /** The carrier's routing decision towards another node, when the packet crosses: its masquerade comes right after it. */
+  let crossing: Hop | undefined;
   if (destNode && carrier && destPodNet) {
     const dstNode = nodeOf(view, destNode);
     if (carrier.name !== dstNode.name) {
       const { route, tunnel } = nodeRoute(carrier, dstNode, destIp);
-      hops.push(route);
+      hops.push((crossing = route));
       if (tunnel) hops.push(tunnel);
     }
   } else if (destNode && carrier && !destPodNet && !toNodeDone && carrier.name !== destNode) {
     // To a node's own address (the node, a hostNetwork pod; a hostNetwork endpoint after DNAT).
     if (carrier === srcNode) towardNode(destNode, destIp);
-    else hops.push({ kind: 'node-route', at: `node ${carrier.name}`, linux: `${destIp} dev ${carrier.iface} (the node network)`, k8s: `node ${destNode}`, see: routeGet(destIp), status: 'predicted' });
+    else hops.push((crossing = { kind: 'node-route', at: `node ${carrier.name}`, linux: `${destIp} dev ${carrier.iface} (the node network)`, k8s: `node ${destNode}`, see: routeGet(destIp), status: 'predicted' }));
   }
+  /**
+   * A masquerade on a node, where it happens: nat postrouting, after the routing decision and
+   * before the packet leaves the node, so before a VXLAN device encapsulates it (flannel.1,
+   * vxlan.calico) or the node network carries it (kubenet, Calico BGP): the outer header wraps
+   * the translated packet.
+   */
+  const masquerade = (h: Hop) => hops.splice(crossing?.at === h.at ? hops.indexOf(crossing) + 1 : hops.length, 0, h);
 
   // 5. Source NAT.
   const ext = !!svc && (svc.nodePort || svc.lb);
@@ -625,10 +634,10 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   if (svc && ext && extMasq && dnatNode && endpoint) {
     const before = hops.filter((h) => h.kind === 'snat').map((h) => / becomes (\S+)/.exec(h.linux)?.[1]).filter(Boolean).at(-1) ?? from.ip;
     const why = client === 'node' ? `from node ${dnatNode.name} itself: kube-proxy masquerades local traffic to a NodePort or load-balancer address (fib saddr type local jump mark-for-masquerade)` : `Service ${serviceKey(svc.s)} externalTrafficPolicy: ${svc.s.externalTrafficPolicy} (the client's address is lost)`;
-    hops.push({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${before} becomes ${masqAddress(dnatNode, endpoint.node)}`, k8s: `${why}${hairpin ? '; the pod reached itself (hairpin), so its reply comes back through the DNAT' : ''}`, see: `conntrack -L${six ? ' -f ipv6' : ''} -d ${gateway ? nodeIpOf(dnatNode, family) : daddr}`, status: 'predicted' });
+    masquerade({ kind: 'snat', at: `node ${dnatNode.name}`, linux: `masquerade (nat-postrouting, marked by mark-for-masquerade): source ${before} becomes ${masqAddress(dnatNode, endpoint.node)}`, k8s: `${why}${hairpin ? '; the pod reached itself (hairpin), so its reply comes back through the DNAT' : ''}`, see: `conntrack -L${six ? ' -f ipv6' : ''} -d ${gateway ? nodeIpOf(dnatNode, family) : daddr}`, status: 'predicted' });
   } else if (svc && hairpin && srcNode) {
     // kube-proxy marks it in the endpoint's chain (`ip saddr <endpoint> jump mark-for-masquerade`); podlab's table keeps one @hairpin set of endpoint . endpoint pairs.
-    hops.push({
+    masquerade({
       kind: 'snat',
       at: `node ${srcNode.name}`,
       linux: `masquerade (nat-postrouting: ct status dnat ${six ? 'ip6' : 'ip'} saddr . ${six ? 'ip6' : 'ip'} daddr @hairpin): source ${from.ip} becomes ${masqAddress(srcNode, srcNode.name)}`,
@@ -637,9 +646,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       status: 'predicted',
     });
   } else if (podNetSource && (to.kind === 'host' || to.kind === 'gateway') && masqueraded(plan, srcNode!, from.ip)) {
-    hops.push({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${nodeIpOf(srcNode!, family)} (leaving the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: 'natOutgoing: pod traffic to outside the cluster is masqueraded', see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
+    masquerade({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${nodeIpOf(srcNode!, family)} (leaving the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: 'natOutgoing: pod traffic to outside the cluster is masqueraded', see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
   } else if ((from.kind === 'node' || (from.kind === 'pod' && from.pod.hostNetwork)) && svc && !ext && endpoint) {
-    hops.push({ kind: 'snat', at: `node ${from.node}`, linux: `masquerade: a ClusterIP reached from outside the pod network (${from.ip}) is masqueraded`, k8s: `Service ${serviceKey(svc.s)}: clients outside ${plan.podCidr} are masqueraded (kube-proxy's masquerade-all for non-pod sources)`, status: 'predicted' });
+    masquerade({ kind: 'snat', at: `node ${from.node}`, linux: `masquerade: a ClusterIP reached from outside the pod network (${from.ip}) is masqueraded`, k8s: `Service ${serviceKey(svc.s)}: clients outside ${plan.podCidr} are masqueraded (kube-proxy's masquerade-all for non-pod sources)`, status: 'predicted' });
   }
 
   // 6. Delivery.

@@ -93,6 +93,8 @@ describe.skipIf(!live)('live trace: externalTrafficPolicy Local, hairpin, the ga
   it('a node → its own NodePort: masqueraded and sent to the endpoint on another node (kube-proxy\'s "masquerade local traffic")', async () => {
     const t = await trace({ from: 'node/worker-1', to: 'node/worker-1', port: 30081 });
     allConfirmed(t);
+    // Masqueraded in nat postrouting: after the route to worker-2, before flannel.1 encapsulates it.
+    expect(at(t).slice(1, 5)).toEqual(['dnat@node worker-1', 'node-route@node worker-1', 'snat@node worker-1', 'vxlan@node worker-1']);
     expect(hop(t, 'snat')).toMatchObject({ at: 'node worker-1', observed: 'conntrack: the reply goes to 10.244.1.0' });
     expect(hop(t, 'deliver').observed).toBe("connected from 10.244.1.0 (the probe's own 172.16.94.11 was translated on the way)");
   }, 30_000);

@@ -205,3 +205,35 @@ describe('the gateway as the source', () => {
     expect(problem(viewOf({ ...spec, hosts: {}, loadBalancer: undefined, services: { web: spec.services!.web! }, checks: [], scenarios: {} }), { from: 'gateway', to: 'web-1', port: 8080 })).toMatch(/^PL3110 lab "services" has no gateway \(it has no external hosts and no load-balancer pool\)/);
   });
 });
+
+describe('a masquerade where the kernel does it: nat postrouting, after the node\'s route and before the packet leaves the node', () => {
+  // The crossing is the VXLAN device (flannel.1, vxlan.calico) or the node network (kubenet, Calico BGP):
+  // the outer header wraps the translated packet, so the snat hop comes before it, never after.
+  const modes = [
+    ['flannel', 'flannel', 'vxlan@node worker-1'],
+    ['kubenet', 'kubenet', 'fabric@fabric'],
+    ['Calico BGP', { type: 'calico' }, 'fabric@fabric'],
+    ['Calico VXLAN', { type: 'calico', encapsulation: 'VXLAN' }, 'vxlan@node worker-1'],
+  ] as const;
+  for (const [mode, cni, crossing] of modes) {
+    const v = viewOf({ ...spec, cni });
+    const web3 = v.plan.pods.find((p) => p.name === 'web-3')!;
+    const facts = { chosenEndpoint: `${web3.ip}:8080` };
+    const path = ['dnat@node worker-1', 'node-route@node worker-1', 'snat@node worker-1', crossing, 'bridge@node worker-2', 'deliver@pod default/web-3', 'reply@node worker-1'];
+    it(`${mode}: a NodePort of worker-1 whose endpoint is on worker-2, from the gateway, a host outside and worker-1 itself`, () => {
+      expect(at(predictTrace(v, { from: 'gateway', to: 'node/worker-1', port: 30080 }, facts))).toEqual(['route@gateway', 'fabric@fabric', ...path]);
+      expect(at(predictTrace(v, { from: 'host/internet', to: 'node/worker-1', port: 30080 }, facts))).toEqual(['route@host internet', 'fabric@fabric', ...path]);
+      expect(at(predictTrace(v, { from: 'node/worker-1', to: 'node/worker-1', port: 30080 }, facts))).toEqual(['route@node worker-1', ...path]);
+    });
+    it(`${mode}: a ClusterIP from a node, its endpoint on another node`, () => {
+      expect(at(predictTrace(v, { from: 'node/worker-1', to: 'svc/web' }, facts))).toEqual(['route@node worker-1', ...path]);
+    });
+  }
+  it('the text and the JSON list the hops in that order', () => {
+    const web3 = services.plan.pods.find((p) => p.name === 'web-3')!;
+    const t = predictTrace(services, { from: 'gateway', to: 'node/worker-1', port: 30080 }, { chosenEndpoint: `${web3.ip}:8080` });
+    const lines = formatTrace(t).split('\n').filter((l) => /^ ?\d+ /.test(l)).map((l) => l.trim().split(/\s+/).slice(2, 3).join(''));
+    expect(lines).toEqual(['route', 'fabric', 'dnat', 'node-route', 'snat', 'vxlan', 'bridge', 'deliver', 'reply']);
+    expect((JSON.parse(JSON.stringify(t)) as TracePath).hops.map((h) => h.kind)).toEqual(lines);
+  });
+});
