@@ -87,7 +87,7 @@ export function withoutEntry(t: TracePath, h: Hop, seen: ProbeEvidence): { obser
     const node = h.at.slice('node '.length);
     const chain = ep ? `ingress.${ep.namespace}/${ep.pod}` : undefined;
     const counted = chain ? seen.fired[node]?.find((r) => r.chain === chain) : undefined;
-    const why = `no conntrack entry, as expected: the first packet was ${/ reject/.test(last.linux) ? 'rejected' : 'dropped'} on ${h.at} by NetworkPolicy (hook forward) before conntrack confirms an entry, so it lists none`;
+    const why = `no conntrack entry, as expected: the first packet was ${last.action === 'reject' ? 'rejected' : 'dropped'} on ${h.at} by NetworkPolicy (hook forward) before conntrack confirms an entry, so it lists none`;
     if (toEndpoint && counted) return { observed: `${why}; ${what} is confirmed by chain ${chain} of the policy table, which only a packet to ${ep!.ip} enters: its rule counted +${counted.delta}`, confirmed: true };
     return { observed: `${why}${unproven}`, confirmed: false };
   }

@@ -83,6 +83,11 @@ export interface Hop {
   observed?: string;
   /** predicted (not observed), confirmed (observed as predicted), differs, or dropped here. */
   status: 'predicted' | 'confirmed' | 'differs' | 'dropped';
+  /**
+   * A policy hop that denies the packet: what that node's policy table does with it, drop (the
+   * client hears nothing) or reject (ICMP port unreachable, the client is refused at once).
+   */
+  action?: 'drop' | 'reject';
 }
 
 /** What the live lab said, recorded; every field optional (a plan alone has none). */
@@ -584,13 +589,15 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
         return `nft table ${six ? 'ip6' : 'ip'} podlab-policy, hook forward: ${nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`;
       };
       const [first, second] = c.nft;
+      /** A denying hop's status and what its node's table does: reject when its verdict is reject, else a drop. */
+      const denies = (verdict: ExplainCase['nft'][number]['verdict'] | undefined): Pick<Hop, 'status' | 'action'> => ({ status: 'dropped', action: verdict === 'reject' ? 'reject' : 'drop' });
       if (first && second) {
         // Two nodes judge it (a pod to a pod on another node): the source's egress, then, past the crossing, the destination's ingress.
-        policyHops.push({ side: 'source', hop: { kind: 'policy', at: `node ${first.node}`, linux: linux([first]), k8s: `${label}: egress at source ${word(c.egress)}; the destination's ingress is judged on node ${second.node}, after the crossing`, see, status: first.verdict === 'accept' ? 'predicted' : 'dropped' } });
-        policyHops.push({ side: 'destination', hop: { kind: 'policy', at: `node ${second.node}`, linux: linux([second]), k8s: `${label}: ingress at destination ${word(c.ingress)}; the source's egress was judged on node ${first.node}`, see, status: second.verdict === 'accept' && (c.allowed || first.verdict !== 'accept') ? 'predicted' : 'dropped' } });
+        policyHops.push({ side: 'source', hop: { kind: 'policy', at: `node ${first.node}`, linux: linux([first]), k8s: `${label}: egress at source ${word(c.egress)}; the destination's ingress is judged on node ${second.node}, after the crossing`, see, ...(first.verdict === 'accept' ? { status: 'predicted' } : denies(first.verdict)) } });
+        policyHops.push({ side: 'destination', hop: { kind: 'policy', at: `node ${second.node}`, linux: linux([second]), k8s: `${label}: ingress at destination ${word(c.ingress)}; the source's egress was judged on node ${first.node}`, see, ...(second.verdict === 'accept' && (c.allowed || first.verdict !== 'accept') ? { status: 'predicted' } : denies(second.verdict)) } });
       } else {
         const side = !first ? 'both' : srcNode?.name === first.node ? (destPodNet?.node === first.node ? 'both' : 'source') : 'destination';
-        policyHops.push({ side, hop: { kind: 'policy', at: first ? `node ${first.node}` : 'no node filters it', linux: linux(c.nft), k8s: `${label}: egress at source ${word(c.egress)}; ingress at destination ${word(c.ingress)}`, see, status: c.allowed ? 'predicted' : 'dropped' } });
+        policyHops.push({ side, hop: { kind: 'policy', at: first ? `node ${first.node}` : 'no node filters it', linux: linux(c.nft), k8s: `${label}: egress at source ${word(c.egress)}; ingress at destination ${word(c.ingress)}`, see, ...(c.allowed ? { status: 'predicted' } : denies(first?.verdict)) } });
       }
     }
   }
@@ -803,7 +810,7 @@ export function formatTrace(t: TracePath & { observed?: { probe: string; ok: boo
   });
   // A refusal (or a policy's reject) is not a drop: the client hears a reset or ICMP port unreachable at once, where a drop is silence.
   const end = t.hops.at(-1);
-  const rejected = end?.kind === 'policy' && end.status === 'dropped' && /: \S+ reject(;|$)/.test(end.linux);
+  const rejected = end?.kind === 'policy' && end.status === 'dropped' && end.action === 'reject';
   // A Service without endpoints: kube-proxy's reject-chain answers (a reset, or ICMP port unreachable).
   const noEndpoint = end?.kind === 'dnat' && end.status === 'dropped' && /reject-chain refuses it/.test(end.linux);
   out.push(`${t.outcome === 'delivered' ? paint.ok('predicted: delivered') : paint.bad(`predicted: ${t.refused || noEndpoint ? 'refused' : rejected ? 'rejected' : 'dropped'}`)} — ${t.reason}`);

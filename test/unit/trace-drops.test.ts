@@ -169,6 +169,9 @@ describe('a translation without a conntrack entry on a path that was not deliver
     });
     // Without that counter: predicted, not contradicted.
     expect(withoutEntry(t, dnat, { fired: {}, toPod: {} })).toMatchObject({ confirmed: false, observed: expect.stringMatching(/; the DNAT to \S+ is predicted, not contradicted \(kube-proxy's chains count nothing\)$/) });
+    // A lab whose policies reject: "rejected", from the policy hop's action.
+    const rej = predictTrace(viewOf({ ...policyLab, policyDenyAction: 'Reject' }), { from: 'z-a', to: 'svc/x/s-x-a', port: 80 });
+    expect(withoutEntry(rej, rej.hops.find((h) => h.kind === 'dnat')!, { fired: {}, toPod: {} })!.observed).toMatch(/^no conntrack entry, as expected: the first packet was rejected on node worker-1 by NetworkPolicy/);
   });
 
   it('an egress drop: the chain is chosen by the source, which proves nothing of the DNAT', () => {
@@ -202,6 +205,23 @@ describe('the summary line says what the client hears', () => {
     expect(rejecting.hops.at(-1)!.linux).toMatch(/^nft table ip podlab-policy, hook forward: worker-1 reject; rules: /);
     expect(formatTrace(rejecting)).toMatch(/^predicted: rejected — denied by NetworkPolicy \(rejected: ICMP port unreachable\)/m);
     expect(formatTrace(predictTrace(services, { from: 'client', to: 'web-1', port: 9999 }, { listening: { 'default/web-1': [8080] } }))).toMatch(/^predicted: refused — /m);
+  });
+
+  it('the denying policy hop says what its node\'s table does (action drop or reject), and the summary line reads that, not the rule text', () => {
+    const dropping = predictTrace(viewOf(policyLab), { from: 'x-b', to: 'x-a', port: 80 });
+    const rejecting = predictTrace(viewOf({ ...policyLab, policyDenyAction: 'Reject' }), { from: 'x-b', to: 'x-a', port: 80 });
+    expect(dropping.hops.at(-1)).toMatchObject({ kind: 'policy', status: 'dropped', action: 'drop' });
+    expect(rejecting.hops.at(-1)).toMatchObject({ kind: 'policy', status: 'dropped', action: 'reject' });
+    // A policy hop that lets the packet through carries no action (the source's egress, before the crossing).
+    const allowed = rejecting.hops.filter((h) => h.kind === 'policy' && h.status !== 'dropped');
+    expect(allowed.length).toBeGreaterThan(0);
+    for (const h of allowed) expect(h).not.toHaveProperty('action');
+    // In --json too.
+    expect((JSON.parse(JSON.stringify(rejecting)) as TracePath).hops.at(-1)!.action).toBe('reject');
+    // Whatever the hop's text says (a rule comment that reads "… reject;", a reworded fact), the action decides.
+    const reworded = (t: TracePath, linux: string): TracePath => ({ ...t, hops: [...t.hops.slice(0, -1), { ...t.hops.at(-1)!, linux }] });
+    expect(formatTrace(reworded(rejecting, 'nft table ip podlab-policy, hook forward: the ingress of x/x-a'))).toMatch(/^predicted: rejected — /m);
+    expect(formatTrace(reworded(dropping, 'nft table ip podlab-policy, hook forward: worker-1 drop; rules: worker-1: ingress.x/x-a "x: reject"; worker-1: x reject;'))).toMatch(/^predicted: dropped — /m);
   });
 
   it('a hostNetwork pod refuses in its node\'s namespace, and the see: line execs into it', () => {
