@@ -8,19 +8,18 @@
  * confirmed otherwise; a lab whose policies reject is told from one whose policies drop (tr2-rej).
  */
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import policyLab from '../../labs/network-policy.lab.ts';
 import servicesLab from '../../labs/services.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { runCheck } from '../../src/check/run.ts';
 import { normalizePolicy } from '../../src/policy/types.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { applyPolicy, deletePolicy } from '../../src/runtime/policies.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
 import type { TraceRequest } from '../../src/trace/trace.ts';
-import { inLab, liveGuard, twoPodLab, upLab } from './host.ts';
+import { inLab, labAroundSuite, liveGuard, twoPodLab } from './host.ts';
 import { at, hop } from './trace-checks.ts';
 
 const live = liveGuard();
@@ -40,21 +39,15 @@ function endsAsPredicted(t: LiveTrace, last: { kind: string; at?: string }, unco
 describe.skipIf(!live)('live trace of a refusal (labs/services.lab.ts as tr2-svc)', () => {
   const name = 'tr2-svc';
   const trace = (req: TraceRequest) => traceLive(realExecutor, readState(name)!, req);
-  beforeAll(async () => {
-    await down(name);
-    await upLab({
-      ...(servicesLab as LabSpec),
-      name,
-      scenarios: {},
-      checks: [
-        { kind: 'tcp', from: 'client', to: 'web-2', port: 8081, timeoutMs: 5000, name: 'wrong port' },
-        { kind: 'tcp', from: 'client', to: 'svc/solo-local', timeoutMs: 1500, name: 'every endpoint refuses' },
-      ],
-    });
-  }, 180_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite({
+    ...(servicesLab as LabSpec),
+    name,
+    scenarios: {},
+    checks: [
+      { kind: 'tcp', from: 'client', to: 'web-2', port: 8081, timeoutMs: 5000, name: 'wrong port' },
+      { kind: 'tcp', from: 'client', to: 'svc/solo-local', timeoutMs: 1500, name: 'every endpoint refuses' },
+    ],
+  });
 
   it('a pod port nothing listens on: the path to the pod across VXLAN, then the reset at its deliver hop', async () => {
     const t = await trace({ from: 'client', to: 'web-1', port: 9999 });
@@ -132,13 +125,7 @@ describe.skipIf(!live)('live trace of a refusal (labs/services.lab.ts as tr2-svc
 describe.skipIf(!live)('live trace of a NetworkPolicy drop where the packet meets it (labs/network-policy.lab.ts as tr2-np)', () => {
   const name = 'tr2-np';
   const trace = (req: TraceRequest) => traceLive(realExecutor, readState(name)!, req);
-  beforeAll(async () => {
-    await down(name);
-    await upLab({ ...(policyLab as LabSpec), name, checks: [], scenarios: {} });
-  }, 180_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite({ ...(policyLab as LabSpec), name, checks: [], scenarios: {} });
 
   it('an ingress drop on another node: let out on worker-2, over VXLAN (counted), dropped on worker-1 (its drop rule counted)', async () => {
     const t = await trace({ from: 'x-b', to: 'svc/x/s-x-a', port: 80 });
@@ -193,14 +180,8 @@ describe.skipIf(!live)('live trace of a NetworkPolicy drop where the packet meet
 describe.skipIf(!live)('live trace in a lab whose policies reject (tr2-rej)', () => {
   const name = 'tr2-rej';
   const trace = (req: TraceRequest) => traceLive(realExecutor, readState(name)!, req);
-  beforeAll(async () => {
-    await down(name);
-    const spec = twoPodLab(name, { checks: [] });
-    await upLab({ ...spec, policyDenyAction: 'Reject', pods: { ...spec.pods, b: { ...spec.pods!.b!, labels: { app: 'b' } } }, networkPolicies: { 'b-isolated': { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Ingress'] } } });
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  const spec = twoPodLab(name, { checks: [] });
+  labAroundSuite({ ...spec, policyDenyAction: 'Reject', pods: { ...spec.pods, b: { ...spec.pods!.b!, labels: { app: 'b' } } }, networkPolicies: { 'b-isolated': { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Ingress'] } } });
 
   it('rejected at the destination node after the crossing: refused at once, told from a drop and from a closed port', async () => {
     const t = await trace({ from: 'a', to: 'b', port: 8080 });

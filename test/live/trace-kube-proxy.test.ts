@@ -8,15 +8,15 @@
  * translated the probe, or a live read; the prediction and the probe must agree.
  */
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import calicoLab from '../../labs/calico.lab.ts';
 import servicesLab from '../../labs/services.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
 import type { TraceRequest } from '../../src/trace/trace.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 import { allConfirmed, at, hop } from './trace-checks.ts';
 
 const live = liveGuard();
@@ -28,26 +28,20 @@ describe.skipIf(!live)('live trace: externalTrafficPolicy Local, hairpin, the ga
   const name = 'tg-trace';
   const trace = (req: TraceRequest) => traceLive(realExecutor, readState(name)!, req);
   const ipOf = (pod: string) => readState(name)!.plan.pods.find((p) => p.name === pod)!.ip;
-  beforeAll(async () => {
-    await down(name);
-    await upLab({
-      ...spec,
-      name,
-      checks: [],
-      scenarios: {},
-      pods: { ...spec.pods, loop: { node: 'worker-1', labels: { app: 'loop' }, containers: [{ name: 'echo', workload: { kind: 'http-echo', port: 8080 } }] } },
-      services: {
-        ...spec.services,
-        'solo-lb': { type: 'LoadBalancer', externalTrafficPolicy: 'Local', selector: { app: 'solo' }, ports: [{ port: 80, targetPort: 8080 }] },
-        loop: { selector: { app: 'loop' }, ports: [{ port: 80, targetPort: 8080 }] },
-      },
-      // Nothing may reach loop, but loop itself through its Service (the policy table's @self).
-      networkPolicies: { 'loop-isolated': { podSelector: { matchLabels: { app: 'loop' } }, policyTypes: ['Ingress'] } },
-    });
-  }, 180_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite({
+    ...spec,
+    name,
+    checks: [],
+    scenarios: {},
+    pods: { ...spec.pods, loop: { node: 'worker-1', labels: { app: 'loop' }, containers: [{ name: 'echo', workload: { kind: 'http-echo', port: 8080 } }] } },
+    services: {
+      ...spec.services,
+      'solo-lb': { type: 'LoadBalancer', externalTrafficPolicy: 'Local', selector: { app: 'solo' }, ports: [{ port: 80, targetPort: 8080 }] },
+      loop: { selector: { app: 'loop' }, ports: [{ port: 80, targetPort: 8080 }] },
+    },
+    // Nothing may reach loop, but loop itself through its Service (the policy table's @self).
+    networkPolicies: { 'loop-isolated': { podSelector: { matchLabels: { app: 'loop' } }, policyTypes: ['Ingress'] } },
+  });
 
   it('a pod → a load-balancer address of externalTrafficPolicy Local: short-circuited on its own node to the endpoint on another, its address kept', async () => {
     const lb = readState(name)!.plan.services.find((s) => s.name === 'solo-lb')!;
@@ -154,13 +148,7 @@ describe.skipIf(!live)('live trace: externalTrafficPolicy Local, hairpin, the ga
 
 describe.skipIf(!live)('live trace: hairpin on Calico (labs/calico.lab.ts as tg-cal)', () => {
   const name = 'tg-cal';
-  beforeAll(async () => {
-    await down(name);
-    await upLab({ ...((await import('../../labs/calico.lab.ts')).default as LabSpec), name, checks: [], scenarios: {} });
-  }, 180_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite({ ...(calicoLab as LabSpec), name, checks: [], scenarios: {} });
 
   it('web-1 through its own Service, when kube-proxy picks web-1: routed back out its cali veth, masqueraded to the node\'s address', async () => {
     const state = readState(name)!;
