@@ -12,7 +12,7 @@ import { policyContextOf, type NftView } from '../plan/nft-tables.ts';
 import type { Endpoint, PlanServicePort } from '../plan/services.ts';
 import { serviceKey } from '../plan/services.ts';
 import { clusterPoliciesFor, type ClusterNetworkPolicy, type ClusterPolicyPeer, type ClusterPolicyPort, type ClusterPolicyRule } from '../policy/cluster.ts';
-import { evaluate, type ClusterRuleRef, type DirectionVerdict, type TrafficEnd } from '../policy/evaluate.ts';
+import { evaluate, type ClusterRuleRef, type DirectionVerdict, type PolicyWorld, type TrafficEnd } from '../policy/evaluate.ts';
 import { interpret } from '../policy/interpret.ts';
 import { policyTable } from '../policy/nft.ts';
 import { isolates } from '../policy/selectors.ts';
@@ -184,20 +184,31 @@ const describeEnd = (e: End): string => {
   }
 };
 
-/** The nodes whose forward hook sees the first packet: the source pod's node, the destination pod's node (not for traffic from that node itself). */
-function judgingNodes(from: End, dest: { node?: string; hostNetwork?: boolean }): string[] {
-  const nodes: string[] = [];
-  if (from.kind === 'pod' && !from.pod.hostNetwork) nodes.push(from.node);
+/** A connection's source: any end but a Service. */
+type SourceEnd = Exclude<End, { kind: 'service' }>;
+
+/**
+ * The passes through a forward hook that judge the first packet, with the addresses it has there:
+ * the source pod's node, then the destination pod's node (not for traffic from that node itself).
+ * A path that leaves the source's node for another node's address (`sentTo`, a NodePort there), or
+ * comes back to it masqueraded (`arrivesFrom`), passes the destination's node anew, even when it is
+ * the source's.
+ */
+function judgingPasses(from: SourceEnd, dest: { node?: string; hostNetwork?: boolean; ip: string; port: number }, seen: PathSeen): { node: string; saddr: string; daddr: string; dport: number }[] {
+  const passes: { node: string; saddr: string; daddr: string; dport: number }[] = [];
+  if (from.kind === 'pod' && !from.pod.hostNetwork) passes.push({ node: from.node, saddr: from.ip, daddr: seen.sentTo?.ip ?? dest.ip, dport: seen.sentTo?.port ?? dest.port });
   const fromNode = from.kind === 'node' ? from.node : from.kind === 'pod' && from.pod.hostNetwork ? from.node : undefined;
-  if (dest.node && !dest.hostNetwork && fromNode !== dest.node && !nodes.includes(dest.node)) nodes.push(dest.node);
-  return nodes;
+  // The node's own traffic to its pod never meets its forward hook, unless it went out and came back masqueraded.
+  const local = fromNode === dest.node && !seen.arrivesFrom;
+  if (dest.node && !dest.hostNetwork && !local && (seen.sentTo || !passes.some((p) => p.node === dest.node))) passes.push({ node: dest.node, saddr: seen.arrivesFrom ?? from.ip, daddr: dest.ip, dport: dest.port });
+  return passes;
 }
 
-function predictNft(view: NftView, from: End, saddr: string, daddr: string, dest: { node?: string; hostNetwork?: boolean }, protocol: 'TCP' | 'UDP' | 'ICMP', port: number, family: Family): ExplainCase['nft'] {
+function predictNft(view: NftView, passes: ReturnType<typeof judgingPasses>, protocol: 'TCP' | 'UDP' | 'ICMP', family: Family): ExplainCase['nft'] {
   // Each family has its own table: IPv6 packets meet `table ip6 podlab-policy` (the pods' IPv6 addresses).
   const ctx = policyContextOf(view, family === 'IPv6' ? 'ip6' : 'ip');
   const out: ExplainCase['nft'] = [];
-  for (const node of judgingNodes(from, dest)) {
+  for (const { node, saddr, daddr, dport: port } of passes) {
     const table = policyTable(ctx, node);
     if (!table) continue;
     const l4 = protocol === 'ICMP' ? (family === 'IPv6' ? 'icmpv6' : 'icmp') : protocol === 'TCP' ? 'tcp' : 'udp';
@@ -230,6 +241,61 @@ export function endpointsOf(view: NftView, key: string, sp: PlanServicePort): (E
   return (view.endpoints[key] ?? []).filter((e) => e.ports[sp.key] !== undefined).map((e) => ({ ...e, port: e.ports[sp.key]! }));
 }
 
+/**
+ * What the packet looks like where each side is judged, on a path that translates it between the
+ * two (`podlab trace`). Both absent: the connection as explain judges it, source and destination
+ * as they are.
+ */
+export interface PathSeen {
+  /**
+   * Where the source's node forwards it when the DNAT is on another node (a NodePort there): the
+   * source's egress is judged to that address and port, as its node's policy table sees it.
+   */
+  sentTo?: { ip: string; port: number };
+  /**
+   * The source address the destination's node sees, after a masquerade on the way (natOutgoing on
+   * the source's node, kube-proxy's on the node that DNATs a NodePort, the gateway's): the
+   * destination's ingress is judged from that address, not from the client's own.
+   */
+  arrivesFrom?: string;
+}
+
+/** A source address after a masquerade: a node's (as policy sees traffic from that node), or any other. */
+function arrivingEnd(view: NftView, ip: string): TrafficEnd {
+  const node = view.plan.nodes.find((n) => (n.ips ?? [n.ip]).includes(ip));
+  return node ? { ip, node: node.name } : { ip };
+}
+
+/** One case: the verdict per direction (each judged on the packet as it is there) and each node's table. */
+function judgeCase(view: NftView, world: PolicyWorld & { clusterPolicies: readonly ClusterNetworkPolicy[] }, from: SourceEnd, destEnd: End, destIp: string, destPort: number, protocol: 'TCP' | 'UDP' | 'ICMP', family: Family, seen: PathSeen, endpoint?: ExplainCase['endpoint']): ExplainCase {
+  const plain = evaluate(world, { from: trafficEnd(from), to: trafficEnd(destEnd), protocol, port: destPort });
+  // The egress as sent from the source's node, the ingress as it arrives at the destination's: each its own first packet.
+  const egress = seen.sentTo ? evaluate(world, { from: trafficEnd(from), to: arrivingEnd(view, seen.sentTo.ip), protocol, port: seen.sentTo.port }).egress : plain.egress;
+  const ingress = seen.arrivesFrom ? evaluate(world, { from: arrivingEnd(view, seen.arrivesFrom), to: trafficEnd(destEnd), protocol, port: destPort }).ingress : plain.ingress;
+  const dest = destEnd.kind === 'pod' ? { node: destEnd.node, hostNetwork: destEnd.pod.hostNetwork } : {};
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    dest: { ip: destIp, port: destPort, what: describeEnd(destEnd) },
+    allowed: egress.allowed && ingress.allowed,
+    egress: describe(view.policies, 'egress', egress, from, world.clusterPolicies, world.namespaces),
+    ingress: describe(view.policies, 'ingress', ingress, destEnd, world.clusterPolicies, world.namespaces),
+    nft: predictNft(view, judgingPasses(from, { ...dest, ip: destIp, port: destPort }, seen), protocol, family),
+  };
+}
+
+/**
+ * One connection to a pod (or node, host) judged as the packet is where each side is judged: the
+ * source's egress on its node, the destination's ingress on its node, after what the path did to
+ * the packet in between (`seen`). `podlab trace` asks this of the path it follows.
+ */
+export function explainPath(view: NftView, req: { from: string; to: string; port: number; protocol: 'TCP' | 'UDP' | 'ICMP'; family: Family }, seen: PathSeen): ExplainCase {
+  const from = resolveEnd(view, req.from, false, req.family);
+  const to = resolveEnd(view, req.to, false, req.family);
+  if (from.kind === 'service' || to.kind === 'service') throw new Error('unreachable');
+  const world = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] };
+  return judgeCase(view, world, from, to, to.ip, req.port, req.protocol, req.family, seen);
+}
+
 export function explain(view: NftView, req: ExplainRequest): Explanation {
   const family = req.family ?? view.plan.ipFamilies[0] ?? 'IPv4';
   const from = resolveEnd(view, req.from, false, family);
@@ -241,18 +307,7 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
   let port: number;
   let service: Explanation['service'];
 
-  const judge = (destEnd: End, destIp: string, destPort: number, endpoint?: ExplainCase['endpoint']): ExplainCase => {
-    const v = evaluate(world, { from: trafficEnd(from), to: trafficEnd(destEnd), protocol, port: destPort });
-    const dest = destEnd.kind === 'pod' ? { node: destEnd.node, hostNetwork: destEnd.pod.hostNetwork } : {};
-    return {
-      ...(endpoint ? { endpoint } : {}),
-      dest: { ip: destIp, port: destPort, what: describeEnd(destEnd) },
-      allowed: v.allowed,
-      egress: describe(view.policies, 'egress', v.egress, from, world.clusterPolicies, world.namespaces),
-      ingress: describe(view.policies, 'ingress', v.ingress, destEnd, world.clusterPolicies, world.namespaces),
-      nft: predictNft(view, from, from.ip, destIp, dest, protocol, destPort, family),
-    };
-  };
+  const judge = (destEnd: End, destIp: string, destPort: number, endpoint?: ExplainCase['endpoint']): ExplainCase => judgeCase(view, world, from, destEnd, destIp, destPort, protocol, family, {}, endpoint);
 
   if (req.protocol === 'ICMP') {
     // A ping: no port, and no Service (kube-proxy forwards only a Service's TCP and UDP ports).

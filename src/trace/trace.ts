@@ -16,7 +16,7 @@ import type { PlanService, PlanServicePort } from '../plan/services.ts';
 import { serviceKey } from '../plan/services.ts';
 import { familyOfRef, inFamily, resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
 import type { Family } from '../net/addr.ts';
-import { endpointsOf, explain, type ExplainCase, type Explanation } from './explain.ts';
+import { endpointsOf, explain, explainPath, type ExplainCase } from './explain.ts';
 
 /** Whether an address lies in a CIDR, in either family (an address of the other family never does). */
 function within(cidr: string, addr: string): boolean {
@@ -476,12 +476,16 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
    * source's own node the packet is delivered locally (hook input): no masquerade.
    */
   let toNodeDone = false;
+  /** The source address the packet carries after a masquerade on the way, and who masqueraded it: the destination's node judges its ingress on that address. */
+  let carried: { ip: string; by: string } | undefined;
   const towardNode = (nodeName: string, addr: string) => {
     if (!srcNode || srcNode.name === nodeName) return;
     toNodeDone = true;
     hops.push({ kind: 'node-route', at: `node ${srcNode.name}`, linux: `${addr} dev ${srcNode.iface} (the node network)`, k8s: `node ${nodeName}'s address (InternalIP), on the node network`, see: routeGet(addr), status: 'predicted' });
-    if (podNetSource && masqueraded(plan, srcNode, from.ip))
+    if (podNetSource && masqueraded(plan, srcNode, from.ip)) {
+      carried = { ip: nodeIpOf(srcNode, family), by: `natOutgoing on node ${srcNode.name}` };
       hops.push({ kind: 'snat', at: `node ${srcNode.name}`, linux: `masquerade (nat-postrouting, natOutgoing): source ${from.ip} becomes ${nodeIpOf(srcNode, family)} (to ${addr}, outside the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: `natOutgoing: pod traffic to a node address is masqueraded; node ${nodeName} sees node ${srcNode.name}`, see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
+    }
   };
 
   // 2. kube-proxy.
@@ -506,7 +510,10 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       });
       const onNodeNetwork = from.kind === 'host' && from.network === 'nodes';
       const gw = plan.gateway?.nodeSide as { ip: string; ip6?: string } | undefined;
-      if (onNodeNetwork && gw) hops.push({ kind: 'snat', at: 'gateway', linux: `masquerade (nat-postrouting: ct status dnat ${fam} saddr ${plan.nodeNetwork.cidr}): source ${from.ip} becomes ${inFamily([gw.ip, gw.ip6], family) ?? gw.ip}`, k8s: 'a client on the node network is masqueraded by the load balancer, or the node would answer it directly, around the gateway', see: `podlab exec ${plan.lab} gateway -- conntrack -L${six ? ' -f ipv6' : ''} -d ${daddr}`, status: 'predicted' });
+      if (onNodeNetwork && gw) {
+        carried = { ip: inFamily([gw.ip, gw.ip6], family) ?? gw.ip, by: 'the gateway' };
+        hops.push({ kind: 'snat', at: 'gateway', linux: `masquerade (nat-postrouting: ct status dnat ${fam} saddr ${plan.nodeNetwork.cidr}): source ${from.ip} becomes ${carried.ip}`, k8s: 'a client on the node network is masqueraded by the load balancer, or the node would answer it directly, around the gateway', see: `podlab exec ${plan.lab} gateway -- conntrack -L${six ? ' -f ipv6' : ''} -d ${daddr}`, status: 'predicted' });
+      }
       hops.push({ kind: 'fabric', at: 'fabric', linux: `the gateway → ${hostPort(nodeIp, gateway.nodePort)} over the node network`, k8s: `NodePort ${gateway.nodePort} of Service ${serviceKey(svc.s)} on node ${gateway.node.name}`, status: 'predicted' });
     }
     const where = svc.nodePort ? `NodePort ${port}` : gateway ? `NodePort ${gateway.nodePort} (load-balancer address ${hostPort(daddr, port)})` : hostPort(daddr, port);
@@ -561,29 +568,60 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     hops.push({ kind: 'fabric', at: 'fabric', linux: `the gateway → node ${n.name} (${nodeIpOf(n, family)}) over the node network; the packet keeps its addresses`, k8s: `the node network to node ${n.name}, which holds pod ${to.pod.namespace}/${to.pod.name}`, status: 'predicted' });
   }
 
+  const ext = !!svc && (svc.nodePort || svc.lb);
+  // ext chain: externalTrafficPolicy Cluster marks every packet for masquerade; Local only the node's own (fib saddr type local).
+  const extMasq = ext && (svc!.s.externalTrafficPolicy !== 'Local' || client === 'node');
+  // The address a masquerade on the DNAT node gives: the bridge's towards a pod of its own (Calico: the node's, its cali veths have none), else the VXLAN device's of the family, else the node's.
+  const masqAddress = (n: PlanNode, towards: string): string => {
+    const vteps = [(n.cni as { vxlan?: { address: string } }).vxlan?.address, (n.cni as { vxlan6?: { address: string } }).vxlan6?.address];
+    if (isCalico(n)) return nodeIpOf(n, family);
+    return n.name === towards ? podGatewayOf(n, family) : inFamily(vteps, family) ?? nodeIpOf(n, family);
+  };
+  // kube-proxy's masquerade on the node that DNATs, towards an endpoint on another node: that node's forward hook sees the masqueraded source.
+  if (svc && ext && extMasq && dnatNode && endpoint && dnatNode.name !== endpoint.node) carried = { ip: masqAddress(dnatNode, endpoint.node), by: `kube-proxy on node ${dnatNode.name}` };
+
   // 3. NetworkPolicy: each node that judges the first packet in its forward hook, placed where the
   // packet meets it: the source pod's node before the packet leaves it (egress), the destination
-  // pod's node after the crossing (ingress). Placed once the path is built (below).
+  // pod's node after the crossing (ingress). Placed once the path is built (below). Each judges the
+  // packet as it is there: a NodePort of another node is DNATed only there, so the source's egress
+  // is judged to the node's address and port; a masquerade on the way (natOutgoing, kube-proxy's,
+  // the gateway's) leaves the destination's ingress to judge the masqueraded source, not the
+  // client's own address (as the policy table does; Calico judges egress at the pod before NAT too).
   let policy: TracePath['policy'];
   let denied = false;
   const policyAt = hops.length;
   const policyHops: { hop: Hop; side: 'source' | 'destination' | 'both' }[] = [];
   // A ping meets the policies too: only a rule without ports admits it (a Service has no ICMP port: explain refuses, no hop).
   if ((view.policies.length || view.plan.networkPolicy?.clusterPolicies?.length) && (protocol === 'icmp' || destPort !== undefined)) {
-    let x: Explanation | undefined;
+    /** To a NodePort of another node from a pod: its node forwards the packet to that node's address, which DNATs it. */
+    const sentTo = svc?.nodePort && podNetSource && dnatNode && dnatNode.name !== srcNode?.name && port !== undefined ? { ip: daddr, port, node: dnatNode.name } : undefined;
+    const arrives = carried && carried.ip !== from.ip && destPodNet ? carried : undefined;
+    const ask = (f: string, t: string, p: number | undefined) => `podlab explain ${plan.lab} ${f} ${t} ${protocol === 'icmp' ? '--proto icmp' : `--port ${p}/${protocol}`}${six && plan.ipFamilies[0] !== 'IPv6' ? ' --family IPv6' : ''}`;
+    let c: ExplainCase | undefined;
     try {
       const to = destEnd.kind === 'service' ? req.to : destEnd.ref;
-      x = explain(view, protocol === 'icmp' ? { from: req.from, to, protocol: 'ICMP', family } : { from: req.from, to, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP', family });
+      if ((sentTo || arrives) && destEnd.kind !== 'service' && destPort !== undefined && protocol !== 'icmp')
+        c = explainPath(view, { from: req.from, to, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP', family }, { ...(sentTo ? { sentTo } : {}), ...(arrives ? { arrivesFrom: arrives.ip } : {}) });
+      else c = explain(view, protocol === 'icmp' ? { from: req.from, to, protocol: 'ICMP', family } : { from: req.from, to, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP', family }).cases[0];
     } catch {
-      x = undefined;
+      c = undefined;
     }
-    const c: ExplainCase | undefined = x?.cases[0];
     if (c) {
       const word = (d: ExplainCase['egress']) => `${d.allowed ? 'allowed' : 'denied'} (${d.reason})`;
-      policy = { allowed: c.allowed, egress: word(c.egress), ingress: word(c.ingress) };
+      // What each side was judged on, when the path changed it on the way.
+      const egressWord = `${word(c.egress)}${sentTo ? ` to ${hostPort(sentTo.ip, sentTo.port)}, node ${sentTo.node}'s NodePort (DNATed there, not on the source's node)` : ''}`;
+      const ingressWord = `${word(c.ingress)}${arrives ? ` from ${arrives.ip}, the source as masqueraded by ${arrives.by} (not the client's own ${from.ip})` : ''}`;
+      policy = { allowed: c.allowed, egress: egressWord, ingress: ingressWord };
       denied = !c.allowed;
       const label = view.plan.networkPolicy?.clusterPolicies?.length ? 'Network policy (ClusterNetworkPolicy tiers and NetworkPolicy)' : 'NetworkPolicy';
-      const see = `podlab explain ${plan.lab} ${req.from} ${destEnd.kind === 'service' ? req.to : destEnd.ref} ${protocol === 'icmp' ? '--proto icmp' : `--port ${destPort}/${protocol}`}${six && plan.ipFamilies[0] !== 'IPv6' ? ' --family IPv6' : ''}`;
+      const see = ask(req.from, destEnd.kind === 'service' ? req.to : destEnd.ref, destPort);
+      // The same judgment, asked of explain: the source to the NodePort it was sent to; the end whose address the masquerade gave, to the destination.
+      const seeEgress = sentTo ? ask(req.from, `node/${sentTo.node}`, sentTo.port) : see;
+      const masqNode = arrives && plan.nodes.find((n) => (n.ips ?? [n.ip]).includes(arrives.ip));
+      const gw = plan.gateway?.nodeSide as { ip: string; ip6?: string } | undefined;
+      const arrivesAs = masqNode ? `node/${masqNode.name}` : arrives && gw && inFamily([gw.ip, gw.ip6], family) === arrives.ip ? 'gateway' : undefined;
+      // An address no end has (a VXLAN device's): the node's policy table itself, which judged it.
+      const seeIngress = arrivesAs ? ask(arrivesAs, destEnd.kind === 'service' ? req.to : destEnd.ref, destPort) : arrives ? `nft list table ${six ? 'ip6' : 'ip'} podlab-policy` : see;
       const linux = (nft: ExplainCase['nft']) => {
         const rule = nft.flatMap((n) => n.hits.map((h) => `${n.node}: ${h.chain} "${h.comment ?? h.rule}"`));
         return `nft table ${six ? 'ip6' : 'ip'} podlab-policy, hook forward: ${nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`;
@@ -593,11 +631,12 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       const denies = (verdict: ExplainCase['nft'][number]['verdict'] | undefined): Pick<Hop, 'status' | 'action'> => ({ status: 'dropped', action: verdict === 'reject' ? 'reject' : 'drop' });
       if (first && second) {
         // Two nodes judge it (a pod to a pod on another node): the source's egress, then, past the crossing, the destination's ingress.
-        policyHops.push({ side: 'source', hop: { kind: 'policy', at: `node ${first.node}`, linux: linux([first]), k8s: `${label}: egress at source ${word(c.egress)}; the destination's ingress is judged on node ${second.node}, after the crossing`, see, ...(first.verdict === 'accept' ? { status: 'predicted' } : denies(first.verdict)) } });
-        policyHops.push({ side: 'destination', hop: { kind: 'policy', at: `node ${second.node}`, linux: linux([second]), k8s: `${label}: ingress at destination ${word(c.ingress)}; the source's egress was judged on node ${first.node}`, see, ...(second.verdict === 'accept' && (c.allowed || first.verdict !== 'accept') ? { status: 'predicted' } : denies(second.verdict)) } });
+        policyHops.push({ side: 'source', hop: { kind: 'policy', at: `node ${first.node}`, linux: linux([first]), k8s: `${label}: egress at source ${egressWord}; the destination's ingress is judged on node ${second.node}, after the crossing`, see: seeEgress, ...(first.verdict === 'accept' ? { status: 'predicted' } : denies(first.verdict)) } });
+        policyHops.push({ side: 'destination', hop: { kind: 'policy', at: `node ${second.node}`, linux: linux([second]), k8s: `${label}: ingress at destination ${ingressWord}; the source's egress was judged on node ${first.node}`, see: seeIngress, ...(second.verdict === 'accept' && (c.allowed || first.verdict !== 'accept') ? { status: 'predicted' } : denies(second.verdict)) } });
       } else {
-        const side = !first ? 'both' : srcNode?.name === first.node ? (destPodNet?.node === first.node ? 'both' : 'source') : 'destination';
-        policyHops.push({ side, hop: { kind: 'policy', at: first ? `node ${first.node}` : 'no node filters it', linux: linux(c.nft), k8s: `${label}: egress at source ${word(c.egress)}; ingress at destination ${word(c.ingress)}`, see, ...(c.allowed ? { status: 'predicted' } : denies(first?.verdict)) } });
+        // Only a pod's own node judges its egress: one pass elsewhere, or one a node's packet meets on its way back, is the destination's.
+        const side = !first ? 'both' : podNetSource && srcNode?.name === first.node ? (destPodNet?.node === first.node && !sentTo ? 'both' : 'source') : 'destination';
+        policyHops.push({ side, hop: { kind: 'policy', at: first ? `node ${first.node}` : 'no node filters it', linux: linux(c.nft), k8s: `${label}: egress at source ${egressWord}; ingress at destination ${ingressWord}`, see: side === 'destination' ? seeIngress : side === 'source' ? seeEgress : see, ...(c.allowed ? { status: 'predicted' } : denies(first?.verdict)) } });
       }
     }
   }
@@ -627,17 +666,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   const masquerade = (h: Hop) => hops.splice(crossing?.at === h.at ? hops.indexOf(crossing) + 1 : hops.length, 0, h);
 
   // 5. Source NAT.
-  const ext = !!svc && (svc.nodePort || svc.lb);
   // externalTrafficPolicy Local sends an unmasqueraded pod from another node to any endpoint: one elsewhere than the DNAT node answers the pod directly.
   const bypass = !denied && !refused && !!endpoint && ext && svc!.s.externalTrafficPolicy === 'Local' && client === 'pod' && !!dnatNode && dnatNode.name !== srcNode?.name && endpoint.node !== dnatNode.name;
-  // ext chain: externalTrafficPolicy Cluster marks every packet for masquerade; Local only the node's own (fib saddr type local).
-  const extMasq = ext && (svc!.s.externalTrafficPolicy !== 'Local' || client === 'node');
-  // The address a masquerade on the DNAT node gives: the bridge's towards a pod of its own (Calico: the node's, its cali veths have none), else the VXLAN device's of the family, else the node's.
-  const masqAddress = (n: PlanNode, towards: string): string => {
-    const vteps = [(n.cni as { vxlan?: { address: string } }).vxlan?.address, (n.cni as { vxlan6?: { address: string } }).vxlan6?.address];
-    if (isCalico(n)) return nodeIpOf(n, family);
-    return n.name === towards ? podGatewayOf(n, family) : inFamily(vteps, family) ?? nodeIpOf(n, family);
-  };
   if (svc && ext && extMasq && dnatNode && endpoint) {
     const before = hops.filter((h) => h.kind === 'snat').map((h) => / becomes (\S+)/.exec(h.linux)?.[1]).filter(Boolean).at(-1) ?? from.ip;
     const why = client === 'node' ? `from node ${dnatNode.name} itself: kube-proxy masquerades local traffic to a NodePort or load-balancer address (fib saddr type local jump mark-for-masquerade)` : `Service ${serviceKey(svc.s)} externalTrafficPolicy: ${svc.s.externalTrafficPolicy} (the client's address is lost)`;

@@ -8,6 +8,7 @@
  * "masquerade local traffic" rules, the endpoint chain's hairpin masquerade).
  */
 import { describe, expect, it } from 'vitest';
+import calicoLab from '../../labs/calico.lab.ts';
 import policyLab from '../../labs/network-policy.lab.ts';
 import servicesLab from '../../labs/services.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
@@ -15,6 +16,7 @@ import { validateValue } from '../../src/compile/validate-value.ts';
 import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { TraceProblem } from '../../src/trace/ends.ts';
+import { explain } from '../../src/trace/explain.ts';
 import { formatTrace, predictTrace, type TracePath, type TraceRequest } from '../../src/trace/trace.ts';
 
 function viewOf(spec: unknown): NftView {
@@ -235,5 +237,87 @@ describe('a masquerade where the kernel does it: nat postrouting, after the node
     const lines = formatTrace(t).split('\n').filter((l) => /^ ?\d+ /.test(l)).map((l) => l.trim().split(/\s+/).slice(2, 3).join(''));
     expect(lines).toEqual(['route', 'fabric', 'dnat', 'node-route', 'snat', 'vxlan', 'bridge', 'deliver', 'reply']);
     expect((JSON.parse(JSON.stringify(t)) as TracePath).hops.map((h) => h.kind)).toEqual(lines);
+  });
+});
+
+describe('NetworkPolicy judges the packet as it is where it is judged (a NodePort of another node, a masquerade on the way)', () => {
+  // labs/calico.lab.ts (natOutgoing) with NodePorts, and web admitting only pods labelled role=client.
+  const calico = calicoLab as LabSpec;
+  const webFromClient = { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 8080 }] }] };
+  const calicoWith = (networkPolicies: LabSpec['networkPolicies']) =>
+    viewOf({
+      ...calico,
+      checks: [],
+      pods: { ...calico.pods, client: { ...calico.pods!.client!, labels: { role: 'client' } } },
+      services: {
+        ...calico.services,
+        'web-np': { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
+        'web-local': { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30081 }] },
+      },
+      networkPolicies,
+    });
+  const v = calicoWith({ 'web-from-client': webFromClient });
+  const ip = (view: NftView, pod: string) => view.plan.pods.find((p) => p.name === pod)!.ip;
+  const on = (view: NftView, pod: string) => ({ chosenEndpoint: `${ip(view, pod)}:8080` });
+
+  it('natOutgoing: a pod to another node\'s NodePort arrives from its node\'s address, and the endpoint\'s ingress is judged on that, not on the pod', () => {
+    const t = predictTrace(v, { from: 'client', to: 'node/c1-node2', port: 30081 });
+    expect(at(t)).toEqual(['route@pod default/client', 'veth@node c1-node1', 'policy@node c1-node1', 'node-route@node c1-node1', 'snat@node c1-node1', 'dnat@node c1-node2', 'policy@node c1-node2']);
+    expect(t.hops.at(-1)).toMatchObject({ status: 'dropped', action: 'drop', see: 'podlab explain calico node/c1-node1 default/web-2 --port 8080/tcp' });
+    expect(t.hops.at(-1)!.k8s).toContain('ingress at destination denied (isolated by default/web-from-client; no rule matched) from 172.16.94.11, the source as masqueraded by natOutgoing on node c1-node1 (not the client\'s own ');
+    expect(t.hops.at(-1)!.linux).toMatch(/^nft table ip podlab-policy, hook forward: c1-node2 drop; rules: c1-node2: ingress\.default\/web-2 /);
+    expect(t.outcome).toBe('dropped');
+    // The see: line asks explain the same question, and it answers the same.
+    expect(explain(v, { from: 'node/c1-node1', to: 'default/web-2', port: 8080 }).allowed).toBe(false);
+    // To a cluster IP kube-proxy DNATs on the client's own node, without masquerade: the pod is judged, and admitted.
+    expect(predictTrace(v, { from: 'client', to: 'svc/web' }, on(v, 'web-2')).outcome).toBe('delivered');
+  });
+
+  it('… so an ipBlock of the node network admits it, though not the pod network', () => {
+    const nodes = calicoWith({ 'web-from-nodes': { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ ipBlock: { cidr: '172.16.94.0/24' } }] }] } });
+    expect(predictTrace(nodes, { from: 'client', to: 'node/c1-node2', port: 30081 }).outcome).toBe('delivered');
+    expect(predictTrace(nodes, { from: 'client', to: 'web-2', port: 8080 }).outcome).toBe('dropped');
+  });
+
+  it('kube-proxy\'s masquerade (externalTrafficPolicy Cluster) towards an endpoint on another node: judged from the node that DNATed it', () => {
+    const t = predictTrace(v, { from: 'client', to: 'node/c1-node1', port: 30080 }, on(v, 'web-2'));
+    expect(at(t)).toEqual(['route@pod default/client', 'veth@node c1-node1', 'dnat@node c1-node1', 'policy@node c1-node1', 'node-route@node c1-node1', 'snat@node c1-node1', 'fabric@fabric', 'policy@node c1-node2']);
+    expect(t.reason).toMatch(/ingress denied \(isolated by default\/web-from-client; no rule matched\) from 172\.16\.94\.11, the source as masqueraded by kube-proxy on node c1-node1 /);
+    // An endpoint on the node that DNATs it is judged before its masquerade (forward, then postrouting): the pod itself, admitted.
+    const local = predictTrace(v, { from: 'client', to: 'node/c1-node1', port: 30080 }, on(v, 'web-1'));
+    expect(at(local).slice(2, 5)).toEqual(['dnat@node c1-node1', 'policy@node c1-node1', 'snat@node c1-node1']);
+    expect(local.outcome).toBe('delivered');
+  });
+
+  it('out to another node\'s NodePort and back, masqueraded: the source\'s node judges it twice, the second time after the crossing back', () => {
+    const t = predictTrace(v, { from: 'web-1', to: 'node/c1-node2', port: 30080 }, on(v, 'web-1'));
+    expect(at(t)).toEqual(['route@pod default/web-1', 'veth@node c1-node1', 'policy@node c1-node1', 'node-route@node c1-node1', 'snat@node c1-node1', 'dnat@node c1-node2', 'node-route@node c1-node2', 'snat@node c1-node2', 'fabric@fabric', 'policy@node c1-node1']);
+    // Not "pod to itself": it comes back from c1-node2's address.
+    expect(t.policy!.ingress).toMatch(/^denied \(isolated by default\/web-from-client; no rule matched\) from 172\.16\.94\.12, /);
+    // A node's own packet, the same way back: judged when it comes back, not waved through as its own node's.
+    const fromNode = predictTrace(v, { from: 'node/c1-node1', to: 'node/c1-node2', port: 30080 }, on(v, 'web-1'));
+    expect(at(fromNode).slice(-2)).toEqual(['fabric@fabric', 'policy@node c1-node1']);
+    expect(fromNode.outcome).toBe('dropped');
+  });
+
+  it('egress from a pod to another node\'s NodePort is judged on its node before the DNAT: to the node\'s address and NodePort', () => {
+    const clientEgress = { podSelector: { matchLabels: { role: 'client' } }, policyTypes: ['Egress' as const], egress: [{ to: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ port: 8080 }] }] };
+    const e = calicoWith({ 'web-from-client': webFromClient, 'client-egress': clientEgress });
+    const t = predictTrace(e, { from: 'client', to: 'node/c1-node2', port: 30081 });
+    expect(at(t)).toEqual(['route@pod default/client', 'veth@node c1-node1', 'policy@node c1-node1']);
+    expect(t.hops.at(-1)).toMatchObject({ status: 'dropped', see: 'podlab explain calico client node/c1-node2 --port 30081/tcp' });
+    expect(t.policy!.egress).toBe("denied (isolated by default/client-egress; no rule matched) to 172.16.94.12:30081, node c1-node2's NodePort (DNATed there, not on the source's node)");
+    // Through a cluster IP, DNATed on its own node: the endpoint is judged, and the rule admits it.
+    expect(predictTrace(e, { from: 'client', to: 'svc/web' }, on(e, 'web-2')).outcome).toBe('delivered');
+  });
+
+  it('flannel: masqueraded to the VXLAN device\'s address, which no end has: judged on that address; see: the policy table', () => {
+    const f = viewOf({ ...spec, networkPolicies: { 'web-from-pods': { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: {} }], ports: [{ port: 8080 }] }] } } });
+    const t = predictTrace(f, { from: 'gateway', to: 'node/worker-1', port: 30080 }, on(f, 'web-3'));
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'policy', at: 'node worker-2', status: 'dropped', see: 'nft list table ip podlab-policy' });
+    expect(t.policy!.ingress).toMatch(/ from 10\.244\.1\.0, the source as masqueraded by kube-proxy on node worker-1 \(not the client's own 172\.16\.94\.1\)$/);
+    // A pod to another node's NodePort is a pod no more once natOutgoing masqueraded it: not admitted by a rule for pods.
+    expect(predictTrace(f, { from: 'client', to: 'node/worker-1', port: 30080 }, on(f, 'web-1')).outcome).toBe('dropped');
+    expect(predictTrace(f, { from: 'client', to: 'svc/web' }, on(f, 'web-1')).outcome).toBe('delivered');
   });
 });
