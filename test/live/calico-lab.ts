@@ -101,6 +101,26 @@ export async function stopBirdUntilWithdrawn(state: LabState, lab: string, node:
   });
 }
 
+/**
+ * Waits (bounded, never timed) until BGP has converged in a live Calico lab: every node holds a
+ * `proto bird` route to each other node's IPv4 blocks via that node. BIRD's sessions come up in
+ * their own second after `up`, and without them a pod on another node is unreachable (the lab's
+ * gateway routes no block of a natOutgoing pool).
+ */
+export async function bgpConverged(lab: string): Promise<void> {
+  const state = readState(lab)!;
+  const nodes = state.plan.nodes.filter((n) => n.cni.type === 'calico');
+  const blocks = (n: (typeof nodes)[number]) => (n.cni as unknown as { blocks: string[] }).blocks;
+  for (const n of nodes) {
+    const want = nodes.filter((m) => m !== n).flatMap((m) => blocks(m).map((b) => `${b} via ${m.ip} `));
+    const routes = await until(async () => {
+      const out = (await execa('ip', ['-n', n.netns, 'route', 'show', 'proto', 'bird'], { reject: false })).stdout;
+      return want.every((w) => out.includes(w)) ? out : undefined;
+    });
+    if (routes === undefined) throw new Error(`BGP did not converge on ${n.name} in 30 s: it lacks one of ${want.join(', ')}`);
+  }
+}
+
 /** `down` stops every one of the 3 BIRDs by its recorded pid, removes the lab's state and leaves the host as `before`. */
 export async function expectDownStopsBirds(lab: string, before: HostSnapshot): Promise<void> {
   const daemons = Object.values(readState(lab)!.daemons!);

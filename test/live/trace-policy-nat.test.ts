@@ -7,7 +7,7 @@
  * the rule the counters show, and the probe must agree.
  */
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import calicoLab from '../../labs/calico.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { normalizePolicy } from '../../src/policy/types.ts';
@@ -16,6 +16,7 @@ import { applyPolicy, deletePolicy } from '../../src/runtime/policies.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
 import type { TraceRequest } from '../../src/trace/trace.ts';
+import { bgpConverged } from './calico-lab.ts';
 import { labAroundSuite, liveGuard } from './host.ts';
 import { allConfirmed, at, hop } from './trace-checks.ts';
 
@@ -47,6 +48,8 @@ describe.skipIf(!live)('live trace: NetworkPolicy after natOutgoing and a NodePo
     },
     networkPolicies: { 'web-from-client': { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 8080 }] }] } },
   });
+  // A node reaches another node's pods only once BIRD has told it the way.
+  beforeAll(() => bgpConverged(name), 60_000);
 
   it('the pod through a cluster IP: DNATed on its own node, judged as the pod, admitted', async () => {
     const t = await trace({ from: 'client', to: 'svc/web' });

@@ -18,6 +18,7 @@ import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
 import type { TraceRequest } from '../../src/trace/trace.ts';
+import { bgpConverged } from './calico-lab.ts';
 import { liveGuard, upLab } from './host.ts';
 import { allConfirmed, kinds } from './trace-checks.ts';
 
@@ -151,14 +152,8 @@ describe.skipIf(!live)('live trace, Calico BGP (labs/calico.lab.ts as see-cal)',
   }, 60_000);
 
   it('pod → pod across nodes: 169.254.1.1, a cali veth, the block BIRD learnt from the peer, a /32 to the pod', async () => {
-    // BIRD's sessions come up after `up`: wait (bounded) until the route to web-2's block is learnt.
-    const state = readState(name)!;
-    const n2 = state.plan.nodes.find((n) => n.name === 'c1-node2')!;
-    for (const end = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 250))) {
-      const r = await execa('ip', ['-n', state.plan.nodes.find((n) => n.name === 'c1-node1')!.netns, 'route', 'show', 'proto', 'bird'], { reject: false });
-      if (r.stdout.includes(`via ${n2.ip}`)) break;
-      if (Date.now() > end) throw new Error(`no BGP route via ${n2.ip} on c1-node1 in 30 s: ${r.stdout}`);
-    }
+    // BIRD's sessions come up after `up`: wait (bounded) until the routes are learnt.
+    await bgpConverged(name);
     const t = await traceLive(realExecutor, readState(name)!, { from: 'client', to: 'web-2', port: 8080 });
     expect(kinds(t)).toEqual(['route', 'veth', 'node-route', 'fabric', 'bridge', 'deliver', 'reply']);
     allConfirmed(t);
