@@ -401,7 +401,10 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       case 'node-route': {
         const rec = facts.routes![`${h.at}|${routedAddress(h, p)}`] ?? '';
         const dev = /dev (\S+)/.exec(h.linux)?.[1];
-        mark(h, rec ? !!dev && rec.includes(`dev ${dev}`) : undefined, `ip route get: ${rec}`);
+        // The same next hop too: a route BIRD withdrew leaves the default route, out of the same device to the gateway.
+        const via = /via (\S+)/.exec(h.linux)?.[1];
+        const sameHop = via === undefined || ` ${rec} `.includes(` via ${via} `);
+        mark(h, rec ? !!dev && rec.includes(`dev ${dev}`) && sameHop : undefined, `ip route get: ${rec}${rec && !sameHop ? ` (not via ${via}: the route predicted is not in the node's table)` : ''}`);
         break;
       }
       case 'vxlan': {

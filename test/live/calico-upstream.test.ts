@@ -11,6 +11,7 @@ import { PROBE_BIN } from '../../src/runtime/artifacts.ts';
 import { setNatOutgoing } from '../../src/runtime/calico-nat.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
+import { traceLive } from '../../src/runtime/trace.ts';
 import { calicoLab, stopBirdUntilWithdrawn, until } from './calico-lab.ts';
 import { inLab, labAroundSuite, liveGuard } from './host.ts';
 
@@ -56,5 +57,11 @@ describe.skipIf(!live)('live calico: the gateway routes only the blocks of pools
     const r = await connect('a', '10.244.0.128');
     expect(r.ok).toBe(false);
     expect(r.error).toMatch(/EHOSTUNREACH|ENETUNREACH|ETIMEDOUT/);
+    // The trace predicted the route BIRD installs; the node's table no longer has it, and it says so.
+    const t = await traceLive(realExecutor, readState(name)!, { from: 'a', to: 'c', port: 8080 });
+    const hop = t.hops.find((h) => h.kind === 'node-route')!;
+    expect(hop.linux).toMatch(/^10\.244\.0\.128\/26 via 172\.16\.94\.12 dev eth0 proto bird/);
+    expect(hop).toMatchObject({ status: 'differs' });
+    expect(hop.observed).toMatch(/^ip route get: 10\.244\.0\.128 via 172\.16\.94\.1 dev eth0 .*\(not via 172\.16\.94\.12: the route predicted is not in the node's table\)$/);
   }, 60_000);
 });
