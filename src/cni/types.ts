@@ -100,8 +100,11 @@ export interface CniValidationInput {
   ipv6?: { podCidr: string; nodeCidr?: string };
   /** The node network, where peers of a routing daemon must be (Calico's BGPPeer peerIP). */
   nodeNetwork?: { cidr: string };
-  /** With their labels (Kubernetes' well-known ones and the lab's), for modes that select nodes. */
-  nodes: readonly { name: string; labels?: Readonly<Record<string, string>> }[];
+  /**
+   * With their labels (Kubernetes' well-known ones and the lab's), for modes that select nodes, and
+   * their IPv4 addresses as the plan will give them (absent when the node network cannot tell yet).
+   */
+  nodes: readonly { name: string; labels?: Readonly<Record<string, string>>; ip?: string }[];
   pods: readonly { node: string; hostNetwork: boolean }[];
 }
 
@@ -112,6 +115,8 @@ export interface CniProblem {
   path: (string | number)[];
   message: string;
   hint: string;
+  /** A warning: the lab builds, but likely not as meant. Absent: an error. */
+  severity?: 'warning';
 }
 
 /** A long-lived process a mode runs in each node's network namespace (e.g. BIRD). */

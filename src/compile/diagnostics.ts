@@ -134,6 +134,7 @@ export const CODES = {
   PL2156: 'Calico check in a lab without Calico',
   PL2157: 'invalid Calico check',
   PL2158: 'BIRD action without Calico BGP',
+  PL2159: 'BGP peer address is no node',
   // Calico BGP peers and IP pools (src/cni/calico/): PL2170–PL2189.
   PL2170: 'BGP settings with VXLAN',
   PL2171: 'BGP peer for an unknown node',

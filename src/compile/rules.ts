@@ -4,6 +4,7 @@
  */
 import { DEFAULTS, IFNAME_MAX, SERVICES } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
+import { nodeNetworkAddresses } from '../net/node-network.ts';
 import { diag, warning, type Code, type Diagnostic } from './diagnostics.ts';
 import type { Lab } from './lab.ts';
 import { checkAt } from '../check/kinds/kind.ts';
@@ -179,9 +180,22 @@ export const podSlicesFit: Rule = (lab, out) => {
   }
 };
 
+/** The nodes' IPv4 addresses as the plan will hand them out; undefined when an address written cannot be read. */
+function nodeIpsOf(lab: Lab): string[] | undefined {
+  const nodeNet = ip.parseCidr(lab.nodeNetwork.cidr);
+  const written = [...lab.nodes, ...lab.hosts].map((x) => x.ip).filter((a): a is string => a !== undefined);
+  if (!nodeNet || written.some((a) => ip.parseIp(a) === undefined)) return undefined;
+  const pool = lab.loadBalancer?.pool !== undefined ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
+  const hasGateway = lab.hosts.some((h) => h.network === 'external') || !!lab.loadBalancer;
+  const hosts = lab.hosts.map((h) => ({ ...(h.ip ? { ip: h.ip } : {}), onNodes: h.network === 'nodes' }));
+  return nodeNetworkAddresses({ nodeNet, nodes: lab.nodes, hosts, ...(hasGateway ? { gateway: ip.nth(nodeNet, DEFAULTS.gatewayHost) } : {}), ...(pool ? { pool } : {}) }).nodeIps;
+}
+
 /** The CNI mode's own rules over its config (e.g. Calico's IP pool and AS number), at paths below `cni`. */
 export const cniIsValid: Rule = (lab, out) => {
-  for (const p of cniMode(lab.cni.type).validate(lab.cni, { ...lab, nodes: lab.nodes.map((n) => ({ name: n.name, labels: nodeLabels(n) })) })) out.push(diag(p.code as Code, ['cni', ...p.path], p.message, p.hint));
+  const ips = nodeIpsOf(lab);
+  const nodes = lab.nodes.map((n, i) => ({ name: n.name, labels: nodeLabels(n), ...(ips?.[i] ? { ip: ips[i] } : {}) }));
+  for (const p of cniMode(lab.cni.type).validate(lab.cni, { ...lab, nodes })) out.push((p.severity === 'warning' ? warning : diag)(p.code as Code, ['cni', ...p.path], p.message, p.hint));
 };
 
 const svcPath = (name: string, ...rest: (string | number)[]) => ['services', name, ...rest];

@@ -8,6 +8,7 @@
 import { DEFAULTS } from '../constants.ts';
 import type { Lab } from '../compile/lab.ts';
 import * as ip from '../net/ipv4.ts';
+import { nodeNetworkAddresses } from '../net/node-network.ts';
 import { formatAddr, nth, parsePrefix, type Prefix } from '../net/addr.ts';
 
 /** The lab's networks and the addresses on them, before anything is built on them. */
@@ -46,26 +47,15 @@ export function planNetworks(lab: Lab): Networks {
   const pool = lab.loadBalancer?.pool !== undefined ? ip.parseCidr(lab.loadBalancer.pool) : undefined;
 
   // Fixed addresses as given, the rest from .10 upward: nodes first, then hosts on the node network.
-  const taken = new Set<number>([
-    ...lab.nodes.filter((n) => n.ip).map((n) => ip.parseIp(n.ip!)!),
-    ...lab.hosts.filter((h) => h.ip && h.network === 'nodes').map((h) => ip.parseIp(h.ip!)!),
-    ...(hasGateway ? [gatewayIp] : []),
-  ]);
-  const skip = (a: number) => taken.has(a) || (pool !== undefined && ip.contains(pool, a));
-  let next = ip.nth(nodeNet, DEFAULTS.firstNodeHost);
-  const nextOnNodes = () => {
-    while (skip(next)) next++;
-    taken.add(next);
-    return ip.formatIp(next++);
-  };
-  const nodeIps = lab.nodes.map((n) => n.ip ?? nextOnNodes());
+  const onNodes = nodeNetworkAddresses({ nodeNet, nodes: lab.nodes, hosts: lab.hosts.map((h) => ({ ...(h.ip ? { ip: h.ip } : {}), onNodes: h.network === 'nodes' })), ...(hasGateway ? { gateway: gatewayIp } : {}), ...(pool ? { pool } : {}) });
+  const { nodeIps, taken } = onNodes;
 
   // External hosts start at .10 of the external network.
   const takenExt = new Set<number>([gatewayExtIp, ...lab.hosts.filter((h) => h.ip && h.network === 'external').map((h) => ip.parseIp(h.ip!)!)]);
   let nextExt = ip.nth(extNet, DEFAULTS.firstNodeHost);
-  const hostIps = lab.hosts.map((h) => {
+  const hostIps = lab.hosts.map((h, i) => {
     if (h.ip) return h.ip;
-    if (h.network === 'nodes') return nextOnNodes();
+    if (h.network === 'nodes') return onNodes.hostIps[i]!;
     while (takenExt.has(nextExt)) nextExt++;
     takenExt.add(nextExt);
     return ip.formatIp(nextExt++);

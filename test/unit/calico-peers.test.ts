@@ -9,6 +9,9 @@ import { validateValue } from '../../src/compile/validate-value.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
+import { bgp } from '../../src/check/kinds/bgp.ts';
+
+type BgpPlanCheck = Parameters<typeof bgp.judge>[1];
 
 const base = (cni: LabSpec['cni']): LabSpec => ({
   name: 'cal-peers',
@@ -71,16 +74,36 @@ describe('Calico BGP peers', () => {
     expect(lines).toContain('  bgp    n2             m start Idle BGP Error: Bad peer AS');
   });
 
-  it('a peer address no node holds is still configured (it never comes up), named by its address', () => {
-    const p = plan(base({ type: 'calico', nodeToNodeMesh: false, peers: [{ peerIP: '172.16.94.99', asNumber: 64512 }] }));
-    expect(sessions(p, 'm')).toEqual(['Global_172_16_94_99 172.16.94.99 as 64512']);
+  it('a peer address no node holds is still configured (it never comes up), named by its address, and warned (PL2159, the nearest node suggested)', () => {
+    const spec = base({ type: 'calico', nodeToNodeMesh: false, peers: [{ peerIP: '172.16.94.99', asNumber: 64512 }] });
+    const { lab, diagnostics } = validateValue(spec, 'cal.lab.ts');
+    expect(diagnostics.map((d) => `${d.severity} ${d.code} ${d.path.join('.')}: ${d.hint}`)).toEqual([
+      'warning PL2159 cni.peers.0.peerIP: Did you mean 172.16.94.12 (node "n2")? The lab\'s nodes are m 172.16.94.10, n1 172.16.94.11, n2 172.16.94.12.',
+    ]);
+    expect(sessions(buildPlan(lab!), 'm')).toEqual(['Global_172_16_94_99 172.16.94.99 as 64512']);
   });
 
-  it("the bgp check asks BIRD about the session's own protocol; Mesh_<ip> when the node has none to that peer", () => {
+  it("the bgp check asks BIRD about the session's own protocol; with the mesh off and no peer, every session, and says it has none (definite)", () => {
     const spec = base({ type: 'calico', nodeToNodeMesh: false, peers: [{ peerIP: '172.16.94.10', asNumber: 64512 }, { node: 'm', peerIP: '172.16.94.12', asNumber: 64512 }] });
-    const p = plan({ ...spec, checks: [{ kind: 'bgp', from: 'node/m', peer: 'node/n2' }, { kind: 'bgp', from: 'node/n1', peer: 'node/n2' }, { kind: 'bgp', from: 'node/n2', peer: 'node/m', learned: 'blocks' }] });
-    const protocols = p.checks.map((c) => (c as unknown as { bird: { protocol: string } }).bird.protocol);
-    expect(protocols).toEqual(['Node_172_16_94_12', 'Mesh_172_16_94_12', 'Global_172_16_94_10']);
+    const p = plan({ ...spec, checks: [{ kind: 'bgp', from: 'node/m', peer: 'node/n2' }, { kind: 'bgp', from: 'node/n1', peer: 'node/n2' }, { kind: 'bgp', from: 'node/n2', peer: 'node/m', learned: 'blocks' }, { kind: 'bgp', from: 'node/n1', peer: 'node/n2', learned: 'blocks' }] });
+    const checks = p.checks as BgpPlanCheck[];
+    expect(checks.map((c) => c.bird.protocol)).toEqual(['Node_172_16_94_12', undefined, 'Global_172_16_94_10', undefined]);
+    expect(bgp.probe(checks[1]!, 'probe').slice(-2)).toEqual(['show', 'protocols']);
+    expect(bgp.probe(checks[0]!, 'probe').slice(-3)).toEqual(['show', 'protocols', 'Node_172_16_94_12']);
+    // What n1's BIRD lists: its one session (to m), up; nothing to n2.
+    const out = ['BIRD 2.0.12 ready.', 'Name       Proto      Table      State  Since         Info', 'device1    Device     ---        up     12:00:00.000', 'Global_172_16_94_10 BGP        ---        up     12:00:01.000  Established', ''].join('\n');
+    const r = { exitCode: 0, stdout: out, stderr: '' };
+    for (const c of [checks[1]!, checks[3]!]) {
+      const v = bgp.judge(p, c, r);
+      expect(v).toMatchObject({ ok: false, definite: true, seen: 'n1 has no BGP session to n2 (172.16.94.12) in its bird.conf: its sessions are Global_172_16_94_10 up Established' });
+      expect(v.expected).not.toMatch(/Mesh_|undefined/);
+    }
+    expect(bgp.judge(p, { ...checks[1]!, absent: true }, r).ok).toBe(true);
+  });
+
+  it('with the mesh on, a node without a configured session to a peer still asks about the mesh protocol', () => {
+    const p = plan({ ...base({ type: 'calico' }), checks: [{ kind: 'bgp', from: 'node/m', peer: 'node/n2' }] });
+    expect((p.checks[0] as BgpPlanCheck).bird.protocol).toBe('Mesh_172_16_94_12');
   });
 
   it('rules: peers or mesh settings with VXLAN (PL2170), a peer for an unknown node (PL2171), a peerIP that is not an address or is outside the node network (PL2172), a peer AS out of range (PL2154)', () => {

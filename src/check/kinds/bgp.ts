@@ -27,8 +27,8 @@ export type BgpCheck<S extends Stage> = Check<
     absent: boolean;
     /** As written, the family asked for; planned, 'IPv6' when the session is an IPv6 one (`family`, an IPv6 `learned`, an IPv6-only lab). */
     family?: S extends 'lab' ? 'IPv4' | 'IPv6' : 'IPv6';
-    /** Planned: the control socket and the BIRD protocol of the session. */
-    bird: S extends 'lab' ? {} : { socket: string; protocol: string };
+    /** Planned: the control socket and the BIRD protocol of the session; no protocol when the node's bird.conf has no session to the peer. */
+    bird: S extends 'lab' ? {} : { socket: string; protocol?: string };
   }
 >;
 
@@ -98,11 +98,24 @@ const peerBlocks = (peers: Peers, node: string, v6: boolean): string[] => {
   return (v6 ? c?.ipv6?.blocks : c?.blocks) ?? [];
 };
 
-/** The session's BIRD protocol: among the node's IPv4 sessions, then its IPv6 mesh (an IPv6-only lab's only sessions). */
-const sessionTo = (peers: Peers, node: string, peerIp: string): string => {
+/**
+ * The session's BIRD protocol: among the node's IPv4 sessions, then its IPv6 ones; with the mesh on,
+ * the mesh's name for the peer; undefined when the node's bird.conf has no session to it (the mesh
+ * off and no BGPPeer of that address).
+ */
+const sessionTo = (peers: Peers, node: string, peerIp: string): string | undefined => {
   const routing = calicoOf(peers, node)?.routing;
   const bgp = routing?.kind === 'bgp' ? routing : undefined;
-  return bgp?.peers.find((p) => p.ip === peerIp)?.protocol ?? bgp?.peers6?.find((p) => p.ip === peerIp)?.protocol ?? (peerIp.includes(':') ? meshName6(peerIp) : meshName(peerIp));
+  const configured = bgp?.peers.find((p) => p.ip === peerIp)?.protocol ?? bgp?.peers6?.find((p) => p.ip === peerIp)?.protocol;
+  if (configured || (bgp && !bgp.mesh)) return configured;
+  return peerIp.includes(':') ? meshName6(peerIp) : meshName(peerIp);
+};
+
+/** What a node without a session to the peer has instead: its sessions, as `birdc show protocols` lists them. */
+const noSession = (c: BgpCheck<'plan'>, out: string): string => {
+  const sessions = parseBirdProtocols(out).filter((p) => /^(Mesh|Node|Global)_/.test(p.name));
+  const listed = sessions.map((p) => `${p.name} ${p.state}${p.info ? ` ${p.info}` : ''}`).join(', ');
+  return `${c.from.name} has no BGP session to ${c.peer.name} (${c.peer.ip}) in its bird.conf: ${sessions.length ? `its sessions are ${listed}` : 'it has no session at all'}`;
 };
 
 export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
@@ -146,6 +159,7 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
     // A CIDR in learned says the family too (BIRD prints it canonically: so is it written here).
     const v6 = c.family ? c.family === 'IPv6' : learned ? learned.family === 'IPv6' : peerNode.ip.includes(':');
     const peerIp = (peerNode.ips ?? [peerNode.ip]).find((a) => a.includes(':') === v6) ?? peerNode.ip;
+    const protocol = sessionTo(peers, from.name, peerIp);
     return {
       index: c.index,
       name: c.name,
@@ -156,25 +170,29 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
       ...(c.learned !== undefined ? { learned: learned ? [formatPrefix(learned)] : peerBlocks(peers, peerName, v6) } : {}),
       absent: c.absent,
       ...(v6 ? { family: 'IPv6' as const } : {}),
-      // The session's protocol as the node's bird.conf names it (Mesh_, Node_ or Global_<ip>); Mesh_ when it has none to that peer.
-      bird: { socket: birdSocket(peers.stateDir, from.name), protocol: sessionTo(peers, from.name, peerIp) },
+      // The session's protocol as the node's bird.conf names it (Mesh_, Node_ or Global_<ip>); none when it has none to that peer.
+      bird: { socket: birdSocket(peers.stateDir, from.name), ...(protocol ? { protocol } : {}) },
     };
   },
-  probe: (c) => ['birdc', '-s', c.bird.socket, ...(c.learned ? ['show', 'route', 'protocol', c.bird.protocol] : ['show', 'protocols', c.bird.protocol])],
+  // Without a session to ask about, every session: what the node has instead.
+  probe: (c) => ['birdc', '-s', c.bird.socket, ...(!c.bird.protocol ? ['show', 'protocols'] : c.learned ? ['show', 'route', 'protocol', c.bird.protocol] : ['show', 'protocols', c.bird.protocol])],
   judge(_plan, c, r) {
     const out = r.stdout;
     const unreachable = /Unable to connect|No such file|Connection refused/i.test(`${r.stdout}\n${r.stderr}`);
     if (!c.learned) {
-      const expected = `BGP session ${c.bird.protocol} (to ${c.peer.name}) ${c.absent ? 'not ' : ''}Established`;
+      const expected = `BGP session ${c.bird.protocol ?? ''}${c.bird.protocol ? ' ' : ''}(to ${c.peer.name}) ${c.absent ? 'not ' : ''}Established`;
       if (unreachable) return { ok: c.absent, expected, seen: `BIRD is not answering on its socket: ${clip((r.stderr || r.stdout).trim())}` };
+      // bird.conf does not change on its own: no session now is no session at the timeout (definite).
+      if (!c.bird.protocol) return { ok: c.absent, expected, seen: noSession(c, out), definite: true };
       const row = parseBirdProtocols(out).find((p) => p.name === c.bird.protocol);
       if (!row) return { ok: false, expected, seen: `no protocol ${c.bird.protocol} in birdc output: ${clip(out.trim())}` };
       // The Info column says Established, Active, Connect, Passive, …
       const established = row.state === 'up' && /^Established/.test(row.info);
       return { ok: established !== c.absent, expected, seen: `${c.bird.protocol} ${row.state}${row.info ? ` ${row.info}` : ''}` };
     }
-    const expected = `${c.absent ? 'no route' : 'routes'} to ${c.learned.join(', ')} learned from ${c.peer.name} (${c.bird.protocol})`;
+    const expected = `${c.absent ? 'no route' : 'routes'} to ${c.learned.join(', ')} learned from ${c.peer.name}${c.bird.protocol ? ` (${c.bird.protocol})` : ''}`;
     if (unreachable) return { ok: c.absent, expected, seen: `BIRD is not answering on its socket: ${clip((r.stderr || r.stdout).trim())}` };
+    if (!c.bird.protocol) return { ok: c.absent, expected, seen: noSession(c, out), definite: true };
     const learned = out
       .split('\n')
       // A route's line starts with its prefix, IPv4 or IPv6 (`fd00:10:244::80/122  unicast [Mesh_… …]`).

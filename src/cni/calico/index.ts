@@ -204,6 +204,17 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
       p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP "${peer.peerIP}" is not an IPv4 address`, 'Write the peer node\'s address, e.g. "172.16.94.11".');
     else if (nodeNet && !ip.contains(nodeNet, addr))
       p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP ${peer.peerIP} is outside the lab's node network ${lab.nodeNetwork!.cidr}`, "podlab's BIRD speaks BGP only to the lab's nodes, on its node network: give a node's address.");
+    else if (lab.nodes.every((n) => n.ip) && !lab.nodes.some((n) => n.ip === peer.peerIP)) {
+      // Nothing at that address speaks BGP: the session stays Active. The nearest node's address is the likely meaning.
+      const near = [...lab.nodes].sort((a, b) => Math.abs(ip.parseIp(a.ip!)! - addr) - Math.abs(ip.parseIp(b.ip!)! - addr))[0]!;
+      out.push({
+        code: 'PL2159',
+        path: ['peers', i, 'peerIP'],
+        message: `BGP peer ${i + 1}: peerIP ${peer.peerIP} is no node's address: nothing there speaks BGP, so its session never comes up (Active in birdc show protocols)`,
+        hint: `Did you mean ${near.ip} (node "${near.name}")? The lab's nodes are ${lab.nodes.map((n) => `${n.name} ${n.ip}`).join(', ')}.`,
+        severity: 'warning',
+      });
+    }
     if (peer.asNumber < 1 || peer.asNumber > 4294967295)
       p('PL2154', ['peers', i, 'asNumber'], `BGP peer ${i + 1}: AS number ${peer.asNumber} is out of range`, 'An AS number is 1–4294967295 (4-byte ASN); the nodes of this lab are in AS ' + config.asNumber + '.');
   }
