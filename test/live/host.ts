@@ -13,7 +13,7 @@ import { buildPlan, type Plan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
 import { down } from '../../src/runtime/down.ts';
 import { up } from '../../src/runtime/up.ts';
-import type { LabState } from '../../src/runtime/state.ts';
+import { readState, type LabState } from '../../src/runtime/state.ts';
 import { parseMountinfo } from '../../src/runtime/statefs.ts';
 
 export const isRoot = process.getuid?.() === 0;
@@ -92,12 +92,15 @@ export async function upLab(spec: LabSpec): Promise<LabState> {
   return upPlan(planFrom(spec));
 }
 
-/** A lab file compiled (an error diagnostic fails the test), planned and brought up as `upLab` does. */
-export async function upLabFile(file: string): Promise<LabState> {
+/**
+ * A lab file compiled (an error diagnostic fails the test), planned and brought up as `upLab` does;
+ * with `name`, under that name instead of the file's.
+ */
+export async function upLabFile(file: string, opts: { name?: string } = {}): Promise<LabState> {
   const { lab, diagnostics } = await compileLab(file);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (!lab || errors.length) throw new Error(`test lab ${file} invalid: ${JSON.stringify(errors)}`);
-  return upPlan(buildPlan(lab));
+  return upPlan(buildPlan(opts.name ? { ...lab, name: opts.name } : lab));
 }
 
 async function upPlan(plan: Plan): Promise<LabState> {
@@ -111,27 +114,52 @@ async function upPlan(plan: Plan): Promise<LabState> {
 }
 
 /**
+ * A suite's lab that the test brings up its own way rather than from a spec: from a lab file, with
+ * podlab's CLI, by a rendered up.sh. `up` returns the lab's state, or nothing: then `lab()` reads
+ * the state the lab saved.
+ */
+export interface SuiteLab {
+  name: string;
+  up: () => Promise<LabState | void>;
+}
+
+export interface SuiteOptions {
+  /** Print how long `up` took (`<name>: up in N ms`), for the figures a suite reports. @default false */
+  timed?: boolean;
+  /**
+   * Run after the `down` of any leftover and before `up`: where a suite that ends by tearing the
+   * lab down itself takes its own snapshot of the host to compare with. @default none
+   */
+  beforeUp?: () => Promise<void> | void;
+}
+
+/**
  * A describe block's lab: brought up once before its tests (after a `down` of any leftover), torn
  * down after them: then none of its namespaces is left and the host's own nft ruleset is exactly
- * as it was before. `lab()` is its state from `up`. `timed` prints how long `up` took
- * (`<name>: up in N ms`), for the figures a suite reports.
+ * as it was before. `lab()` is its state from `up`.
+ *
+ * vitest runs a block's afterAll hooks last-registered first: an afterAll the block registers
+ * after this call runs while the lab is still up, one registered before it runs after `down`.
  */
-export function labAroundSuite(spec: LabSpec, opts: { timed?: boolean } = {}): { lab: () => LabState } {
+export function labAroundSuite(spec: LabSpec | SuiteLab, opts: SuiteOptions = {}): { lab: () => LabState } {
+  const name = spec.name;
+  const bringUp = 'up' in spec && typeof spec.up === 'function' ? spec.up : () => upLab(spec as LabSpec);
   let state: LabState | undefined;
   let rootNft = '';
   beforeAll(async () => {
-    await down(spec.name);
+    await down(name);
     rootNft = (await hostSnapshot()).nft;
+    await opts.beforeUp?.();
     const t = performance.now();
-    state = await upLab(spec);
-    if (opts.timed) console.log(`${spec.name}: up in ${Math.round(performance.now() - t)} ms`);
-  }, 120_000);
+    state = (await bringUp()) ?? undefined;
+    if (opts.timed) console.log(`${name}: up in ${Math.round(performance.now() - t)} ms`);
+  }, 180_000);
   afterAll(async () => {
-    await down(spec.name);
+    await down(name);
     expect((await hostSnapshot()).nft).toBe(rootNft);
-    expect(await labNetnsOnHost(spec.name)).toEqual([]);
+    expect(await labNetnsOnHost(name)).toEqual([]);
   }, 60_000);
-  return { lab: () => state! };
+  return { lab: () => state ?? readState(name)! };
 }
 
 /** Runs argv inside a pod's sandbox or a node namespace of a live lab. */

@@ -18,14 +18,13 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workloads, type LabSpec } from '../../src/index.ts';
 import { runCheck } from '../../src/check/run.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { restartContainer } from '../../src/runtime/sandbox.ts';
 import { readState, stateDir } from '../../src/runtime/state.ts';
 import { WORKLOAD_BIN } from '../../src/runtime/artifacts.ts';
 import { workloadKey } from '../../src/lib/proof.ts';
-import { inLab, liveGuard, upLab } from './host.ts';
+import { inLab, labAroundSuite, liveGuard } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
@@ -93,13 +92,7 @@ const passes = async (checkName: string) => {
 };
 
 describe.skipIf(!live)('who answered: api-1 proves it, impostors cannot (lab idproof)', () => {
-  beforeAll(async () => {
-    await down(name);
-    await upLab(lab);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite(lab);
 
   it('through api-1 itself and through a relay, expectPod api-1 passes (native probe and curl)', async () => {
     for (const c of ['svc/direct', 'svc/relay', 'svc/relay with a Host']) await passes(c);
