@@ -6,27 +6,20 @@
  * node/<n> -- birdc show protocols` (BIRD's socket of that node), `podlab status` with the pool,
  * blocks and sessions.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import calicoLab from '../../labs/calico.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { runChecks } from '../../src/check/run.ts';
-import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const name = 'cal-course';
 const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false, env: { CI: '' } });
 
 describe.skipIf(!live)('live labs/calico.lab.ts (cal-course)', () => {
-  beforeAll(async () => {
-    await down(name);
-    await upLab({ ...(calicoLab as LabSpec), name });
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite({ ...(calicoLab as LabSpec), name });
 
   it('every check of the course lab passes', async () => {
     const results = await runChecks(readState(name)!);

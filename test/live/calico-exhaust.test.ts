@@ -8,14 +8,13 @@
  *   address (10.244.0.1): its /32 is advertised by w1's BIRD, learned by w2, and installed on the
  *   lender cp (proto bird) past cp's own blackhole; reachable without NAT.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LabSpec } from '../../src/index.ts';
 import { runScenarios } from '../../src/check/scenario.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
 import type { CalicoNode } from '../../src/cni/calico/index.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const name = 'cal-exhaust';
@@ -55,13 +54,7 @@ const spec: LabSpec = {
 };
 
 describe.skipIf(!live)('live exhaust-block (cal-exhaust)', () => {
-  beforeAll(async () => {
-    await down(name);
-    await upLab(spec);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite(spec);
 
   it('exhaust-block, then a new pod: it claims the free block, which BIRD advertises', async () => {
     const [r] = await runScenarios(name, ['new-block'], realExecutor);

@@ -10,14 +10,13 @@
  * routes and the matrix come back. `down` leaves no BIRD behind.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { LabSpec } from '../../src/index.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { runScenarios } from '../../src/check/scenario.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const name = 'cal-borrow';
@@ -75,14 +74,9 @@ function birds(): string[] {
 }
 
 describe.skipIf(!live)('live calico IPAM borrowing and BIRD stop/start (cal-borrow)', () => {
-  beforeAll(async () => {
-    await down(name);
-    await upLab(spec);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-    expect(birds()).toEqual([]);
-  }, 60_000);
+  // Registered before the lab's own hooks, so it runs after its `down`.
+  afterAll(() => expect(birds()).toEqual([]));
+  labAroundSuite(spec);
 
   it('a borrowed /32: the pod lives on w1 at an address of cp\'s block, advertised by BIRD and reachable without NAT', async () => {
     const results = await runChecks(readState(name)!);

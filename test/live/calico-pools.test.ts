@@ -6,16 +6,15 @@
  * pod without NAT, the blocks learned over BGP. A scenario turns natOutgoing on for the pool rest
  * alone (set-nat-outgoing with `pool`): the outside host now sees n2's address for b1.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import type { LabSpec } from '../../src/index.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { runScenarios } from '../../src/check/scenario.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { calicoStatus, calicoStatusLines } from '../../src/runtime/calico-status.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const name = 'cal-pools';
@@ -58,13 +57,7 @@ const spec: LabSpec = {
 };
 
 describe.skipIf(!live)('live calico IP pools (cal-pools)', () => {
-  beforeAll(async () => {
-    await down(name);
-    await upLab(spec);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite(spec);
 
   it("pods land in the pool that selects their node; natOutgoing masquerades only the pool that sets it", async () => {
     const state = readState(name)!;

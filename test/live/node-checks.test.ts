@@ -9,11 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { container, workloads, type LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
@@ -34,13 +33,7 @@ const lab: LabSpec = {
 const podlab = (...args: string[]) => execa('node', [BIN, ...args], { reject: false, timeout: 60_000 });
 
 describe.skipIf(!live)('checks from a node, in its own view (lab see-nodes)', () => {
-  beforeAll(async () => {
-    await down(name);
-    await upLab(lab);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite(lab);
 
   it("pass where only the node's view answers: its name, the other node by name", async () => {
     // The host's own view does not know c1-node1: a check run there would fail.

@@ -9,11 +9,10 @@
 import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { container, workloads, type LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
@@ -33,13 +32,7 @@ const podlab = (...args: string[]) => execa('node', [BIN, ...args], { reject: fa
 
 describe.skipIf(!live)('node identity and exec -c (lab ui-nodes)', () => {
   const hostBefore = hostname();
-  beforeAll(async () => {
-    await down(name);
-    await upLab(lab);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite(lab);
 
   it('a node answers its own name and finds the other nodes by name (getent hosts)', async () => {
     const r = await podlab('exec', name, 'node/c1-master1', '--', 'getent', 'hosts', 'c1-node1');

@@ -7,11 +7,11 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { container, workloads, type LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
@@ -72,13 +72,7 @@ function running(pid: number): boolean {
 }
 
 describe.skipIf(!live)('a pod with its own PID namespace (lab see-pid)', () => {
-  beforeAll(async () => {
-    await down(name);
-    await upLab(lab);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite(lab);
 
   it('ps -e in the pod shows its pause as PID 1, its containers and nothing of the node', async () => {
     const procs = await ps('shared');

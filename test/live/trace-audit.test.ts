@@ -7,16 +7,15 @@
  * conntrack at each place that translated the probe, or a live read.
  */
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import servicesLab from '../../labs/services.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { failNode, restoreNode } from '../../src/runtime/faults.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
 import type { TraceRequest } from '../../src/trace/trace.ts';
-import { inLab, liveGuard, upLab } from './host.ts';
+import { inLab, labAroundSuite, liveGuard } from './host.ts';
 import { allConfirmed, at, hop } from './trace-checks.ts';
 
 const live = liveGuard();
@@ -25,13 +24,7 @@ const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
 describe.skipIf(!live)('live trace, the audit (labs/services.lab.ts as ft-trace-audit)', () => {
   const name = 'ft-trace-audit';
   const trace = (req: TraceRequest) => traceLive(realExecutor, readState(name)!, req);
-  beforeAll(async () => {
-    await down(name);
-    await upLab({ ...(servicesLab as LabSpec), name, checks: [], scenarios: {} });
-  }, 180_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite({ ...(servicesLab as LabSpec), name, checks: [], scenarios: {} });
 
   it('a load-balancer address from outside: the gateway DNATs to a node\'s NodePort, that node DNATs to the pod and masquerades', async () => {
     const state = readState(name)!;
