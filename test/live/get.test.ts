@@ -5,29 +5,20 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down } from '../../src/runtime/down.ts';
-import { realExecutor } from '../../src/runtime/exec.ts';
-import { readState, type LabState } from '../../src/runtime/state.ts';
-import { liveGuard, twoPodLab, upLab } from './host.ts';
+import { describe, expect, it } from 'vitest';
+import { readState } from '../../src/runtime/state.ts';
+import { labAroundSuite, liveGuard, twoPodLab } from './host.ts';
 
 const live = liveGuard();
 const LAB = 'spd-get';
 const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/podlab.js', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PODLAB_PREFIX: '' } });
 
 describe.runIf(live)('kubectl habits (live)', () => {
-  let state: LabState;
-  beforeAll(async () => {
-    await down(LAB, realExecutor).catch(() => {});
-    state = await upLab(twoPodLab(LAB));
-  }, 120_000);
-  afterAll(async () => {
-    await down(LAB, realExecutor);
-  }, 60_000);
+  const state = labAroundSuite(twoPodLab(LAB)).lab;
 
   it('the podlab command hands the programs it runs the NODE_EXTRA_CA_CERTS its Node started without', () => {
     const given = '/nonexistent/podlab-test-ca.pem';
-    const node = state.plan.nodes[0]!.name;
+    const node = state().plan.nodes[0]!.name;
     const r = spawnSync('bin/podlab.js', ['exec', LAB, `node/${node}`, '--', 'sh', '-c', 'printenv NODE_EXTRA_CA_CERTS; printenv PODLAB_NODE_EXTRA_CA_CERTS || echo none'], {
       encoding: 'utf8',
       timeout: 60_000,
@@ -41,7 +32,7 @@ describe.runIf(live)('kubectl habits (live)', () => {
   it('get pods -o wide: every pod of the default namespace, Running, with its live IP and node', () => {
     const r = cli('get', 'pods', LAB, '-o', 'wide');
     expect(r.status, r.stderr).toBe(0);
-    for (const p of state.plan.pods.filter((p) => p.namespace === 'default')) expect(r.stdout).toMatch(new RegExp(`^${p.name} +1/1 +Running +0 +\\S+ +${p.ip.replace(/\./g, '\\.')} +${p.node} `, 'm'));
+    for (const p of state().plan.pods.filter((p) => p.namespace === 'default')) expect(r.stdout).toMatch(new RegExp(`^${p.name} +1/1 +Running +0 +\\S+ +${p.ip.replace(/\./g, '\\.')} +${p.node} `, 'm'));
     expect(r.stdout).not.toContain('coredns');
     expect(cli('get', 'po', LAB, '-n', 'kube-system').stdout).toMatch(/^coredns +1\/1 +Running/m);
   });
@@ -49,7 +40,7 @@ describe.runIf(live)('kubectl habits (live)', () => {
   it('get ep -A -o json: the kube-dns endpoints at the DNS pod', () => {
     const r = cli('get', 'ep', LAB, '-A', '-o', 'json');
     expect(r.status, r.stderr).toBe(0);
-    const dnsPod = state.plan.pods.find((p) => p.namespace === 'kube-system')!;
+    const dnsPod = state().plan.pods.find((p) => p.namespace === 'kube-system')!;
     const kubeDns = JSON.parse(r.stdout).items.find((i: { metadata: { name: string } }) => i.metadata.name === 'kube-dns');
     expect(kubeDns.subsets[0].addresses[0].ip).toBe(dnsPod.ip);
   });
@@ -62,7 +53,7 @@ describe.runIf(live)('kubectl habits (live)', () => {
       for (let i = 0; i < 100 && !out.includes('==> b/'); i++) await new Promise((res) => setTimeout(res, 100));
       expect(out).toContain('==> b/');
       // The container's output goes to this file (its stdout and stderr): a line appended as it would write one.
-      const log = Object.values(state.pods.b!.containers)[0]!.log;
+      const log = Object.values(state().pods.b!.containers)[0]!.log;
       appendFileSync(log, 'spd-followed-line\n');
       for (let i = 0; i < 50 && !out.includes('spd-followed-line'); i++) await new Promise((res) => setTimeout(res, 100));
       expect(out).toContain('spd-followed-line');

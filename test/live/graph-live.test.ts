@@ -11,12 +11,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { container, workloads, type LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
-import type { LabState } from '../../src/runtime/state.ts';
 import { calicoLab } from './calico-lab.ts';
-import { inLab, labNetnsOnHost, liveGuard, upLab } from './host.ts';
+import { inLab, labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
@@ -56,19 +54,13 @@ const ds: LabSpec = {
 };
 
 describe.skipIf(!live)('the live graph against the kernel (lab fg-gl-ds: dual stack, a matrix, node failure)', () => {
-  let state: LabState;
+  const state = labAroundSuite(ds).lab;
   let ui: ChildProcess | undefined;
 
-  beforeAll(async () => {
-    await down(ds.name);
-    state = await upLab(ds);
-  }, 180_000);
-
-  afterAll(async () => {
+  // Runs before the lab's `down` (registered after it).
+  afterAll(() => {
     if (ui?.pid && ui.exitCode === null) ui.kill('SIGINT');
-    await down(ds.name);
-    expect(await labNetnsOnHost(ds.name)).toEqual([]);
-  }, 60_000);
+  });
 
   it('every family: pods as ip addr has them, the IPv6-only Service to the IPv6 endpoints of kube-proxy ip6 table, cluster IPs, node links and cni0', async () => {
     const g = await graph(ds.name);
@@ -76,7 +68,7 @@ describe.skipIf(!live)('the live graph against the kernel (lab fg-gl-ds: dual st
     for (const pod of ['web-1', 'web-2', 'client']) {
       const ips = node(`pod/default/${pod}`).ips;
       expect(ips, pod).toHaveLength(2);
-      const addr = (await inLab(state, pod, ['ip', '-o', 'addr', 'show', 'eth0'])).stdout;
+      const addr = (await inLab(state(), pod, ['ip', '-o', 'addr', 'show', 'eth0'])).stdout;
       for (const a of ips) expect(addr, `${pod} ${a}`).toContain(` ${a}/`);
       expect(node(`pod/default/${pod}`).label[1]).toBe(ips.join(', '));
     }
@@ -84,17 +76,17 @@ describe.skipIf(!live)('the live graph against the kernel (lab fg-gl-ds: dual st
     const v6ends = g.edges.filter((e) => e.kind === 'endpoint' && e.to === 'svc/default/web-v6');
     expect(v6ends.map((e) => e.label)).toContainEqual([`[${web1v6}]:8080`]);
     for (const e of v6ends) expect(e.label!.join(' ')).not.toMatch(/\d+\.\d+\.\d+\.\d+/);
-    const nft6 = (await inLab(state, 'node/w1', ['nft', 'list', 'table', 'ip6', 'podlab'])).stdout;
+    const nft6 = (await inLab(state(), 'node/w1', ['nft', 'list', 'table', 'ip6', 'podlab'])).stdout;
     for (const e of v6ends) expect(nft6).toContain(`${/^\[(.*)\]:(\d+)$/.exec(e.label![0]!)![1]} . 8080`);
     const web = node('svc/default/web');
     expect(web.ips.filter((a) => a.includes(':'))).toHaveLength(1);
     expect(web.label[1]).toBe(`ClusterIP ${web.ips.join(', ')}`);
     const link = node('node/w1/eth0');
-    const linkAddr = (await inLab(state, 'node/w1', ['ip', '-o', 'addr', 'show', 'eth0'])).stdout;
+    const linkAddr = (await inLab(state(), 'node/w1', ['ip', '-o', 'addr', 'show', 'eth0'])).stdout;
     expect(link.ips).toHaveLength(2);
     for (const a of link.ips) expect(linkAddr).toContain(` ${a}/`);
     const cni0 = node('node/w1/cni0');
-    const cniAddr = (await inLab(state, 'node/w1', ['ip', '-o', 'addr', 'show', 'cni0'])).stdout;
+    const cniAddr = (await inLab(state(), 'node/w1', ['ip', '-o', 'addr', 'show', 'cni0'])).stdout;
     expect(cni0.ips).toHaveLength(2);
     for (const a of cni0.ips) expect(cniAddr).toContain(` ${a}/`);
   }, 60_000);
@@ -125,7 +117,7 @@ describe.skipIf(!live)('the live graph against the kernel (lab fg-gl-ds: dual st
 
     // node fail: the kernel unplugs the link; the graph and the open page draw the node failed.
     expect((await cli('node', 'fail', ds.name, 'w2')).exitCode).toBe(0);
-    expect((await inLab(state, 'node/w2', ['ip', '-o', 'link', 'show', 'eth0'])).stdout).toMatch(/NO-CARRIER.*state DOWN/);
+    expect((await inLab(state(), 'node/w2', ['ip', '-o', 'link', 'show', 'eth0'])).stdout).toMatch(/NO-CARRIER.*state DOWN/);
     const failed = await graph(ds.name);
     expect(failed.title).toContain('node w2 failed (NotReady)');
     expect(failed.clusters.find((c) => c.id === 'node/w2')).toMatchObject({ state: 'failed' });
@@ -159,15 +151,7 @@ describe.skipIf(!live)('the live graph against the kernel (lab fg-gl-ds: dual st
 const cal = calicoLab('fg-gl-cal', 'calico');
 
 describe.skipIf(!live)('the live graph against the kernel (lab fg-gl-cal: calico)', () => {
-  let state: LabState;
-  beforeAll(async () => {
-    await down(cal.name);
-    state = await upLab(cal);
-  }, 180_000);
-  afterAll(async () => {
-    await down(cal.name);
-    expect(await labNetnsOnHost(cal.name)).toEqual([]);
-  }, 60_000);
+  const state = labAroundSuite(cal).lab;
 
   it("each pod's veth edge names the host end the node has (cali…)", async () => {
     const g = await graph(cal.name);
@@ -175,7 +159,7 @@ describe.skipIf(!live)('the live graph against the kernel (lab fg-gl-cal: calico
       const e = g.edges.find((x) => x.kind === 'veth' && x.to === `pod/default/${pod}`)!;
       const name = /^(cali[0-9a-f]{11}) ⇄ eth0$/.exec(e.label![0]!)?.[1];
       expect(name, `${pod}: ${e.label}`).toBeDefined();
-      expect((await inLab(state, `node/${node}`, ['ip', '-o', 'link', 'show', name!])).stdout).toContain(`${name}@`);
+      expect((await inLab(state(), `node/${node}`, ['ip', '-o', 'link', 'show', name!])).stdout).toContain(`${name}@`);
     }
   }, 60_000);
 });

@@ -7,17 +7,16 @@
  * every hop must be confirmed by what the kernel counted or said.
  */
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import calicoDualLab from '../../labs/calico-dual-stack.lab.ts';
 import dualLab from '../../labs/dual-stack.lab.ts';
 import v6Lab from '../../labs/ipv6-only.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { traceLive, type LiveTrace } from '../../src/runtime/trace.ts';
 import type { TraceRequest } from '../../src/trace/trace.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 import { allConfirmed, kinds } from './trace-checks.ts';
 
 const live = liveGuard();
@@ -26,23 +25,17 @@ const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
 describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.lab.ts as t6-v6)', () => {
   const name = 't6-v6';
   const trace = (req: TraceRequest) => traceLive(realExecutor, readState(name)!, req);
-  beforeAll(async () => {
-    await down(name);
-    const { hosts: _h, loadBalancer: _lb, ingresses: _i, ingressClasses: _ic, ...rest } = v6Lab as LabSpec & Record<string, unknown>;
-    const pods = (v6Lab as LabSpec).pods!;
-    // echo is isolated for ingress (no rule): the IPv6 drop is counted in table ip6 podlab-policy.
-    await upLab({
-      ...(rest as LabSpec),
-      name,
-      pods: { ...pods, echo: { ...pods.echo!, labels: { app: 'echo' } } },
-      services: { web: (v6Lab as LabSpec).services!.web! },
-      networkPolicies: { 'deny-echo': { namespace: 'default', podSelector: { matchLabels: { app: 'echo' } }, policyTypes: ['Ingress'] } },
-      checks: [],
-    });
-  }, 180_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  const { hosts: _h, loadBalancer: _lb, ingresses: _i, ingressClasses: _ic, ...rest } = v6Lab as LabSpec & Record<string, unknown>;
+  const pods = (v6Lab as LabSpec).pods!;
+  // echo is isolated for ingress (no rule): the IPv6 drop is counted in table ip6 podlab-policy.
+  labAroundSuite({
+    ...(rest as LabSpec),
+    name,
+    pods: { ...pods, echo: { ...pods.echo!, labels: { app: 'echo' } } },
+    services: { web: (v6Lab as LabSpec).services!.web! },
+    networkPolicies: { 'deny-echo': { namespace: 'default', podSelector: { matchLabels: { app: 'echo' } }, policyTypes: ['Ingress'] } },
+    checks: [],
+  });
 
   it('pod → Service: ip -6 route get, DNAT in table ip6 podlab to the endpoint conntrack -f ipv6 names, delivered over IPv6', async () => {
     const t = await trace({ from: 'client', to: 'svc/web' });
@@ -93,14 +86,8 @@ describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.l
 describe.skipIf(!live)('live trace --family IPv6 in a dual-stack kubenet lab (labs/dual-stack.lab.ts as t6-ds)', () => {
   const name = 't6-ds';
   const trace = (req: TraceRequest) => traceLive(realExecutor, readState(name)!, req);
-  beforeAll(async () => {
-    await down(name);
-    const { hosts: _h, loadBalancer: _lb, ...rest } = dualLab as LabSpec & Record<string, unknown>;
-    await upLab({ ...(rest as LabSpec), name, services: {}, checks: [] });
-  }, 180_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  const { hosts: _h, loadBalancer: _lb, ...rest } = dualLab as LabSpec & Record<string, unknown>;
+  labAroundSuite({ ...(rest as LabSpec), name, services: {}, checks: [] });
 
   it('pod → pod across nodes in IPv6: the IPv6 route via the peer node\'s IPv6 address, confirmed; IPv4 by default', async () => {
     const t = await trace({ from: 'client', to: 'web-2', port: 8080, family: 'IPv6' });
@@ -119,13 +106,7 @@ describe.skipIf(!live)('live trace --family IPv6 in a dual-stack kubenet lab (la
 
 describe.skipIf(!live)('live trace --family IPv6 in a dual-stack Calico BGP lab (labs/calico-dual-stack.lab.ts as t6-cal)', () => {
   const name = 't6-cal';
-  beforeAll(async () => {
-    await down(name);
-    await upLab({ ...(calicoDualLab as LabSpec), name, checks: [], scenarios: {} });
-  }, 180_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  labAroundSuite({ ...(calicoDualLab as LabSpec), name, checks: [], scenarios: {} });
 
   it('pod → pod across nodes in IPv6: fe80::ecee:eeff:feee:eeee, a cali veth, the /122 BIRD learnt over IPv6, a /128 to the pod', async () => {
     // BIRD's IPv6 sessions come up after `up`: wait (bounded) until the IPv6 block route is learnt.

@@ -5,30 +5,18 @@
  * policies from an outside host, the LoadBalancer through the gateway, hostPort, natOutgoing, the
  * reachability matrix), every scenario passes, and no namespace of the lab holds IPv4 beyond loopback.
  */
-import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import servicesLab from '../../labs/services.lab.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { runScenarios } from '../../src/check/scenario.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
-import { down } from '../../src/runtime/down.ts';
-import type { LabState } from '../../src/runtime/state.ts';
-import { ipv4In, labNetnsOnHost, liveGuard, upLab } from './host.ts';
+import { ipv4In, labAroundSuite, labNetnsOnHost, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const name = 'v6-flagship';
 
 describe.skipIf(!live)('live: the flagship Services lab in IPv6 only', () => {
-  let state: LabState;
-  beforeAll(async () => {
-    await down(name);
-    state = await upLab({ ...servicesLab, name, ipFamilies: ['IPv6'] });
-  }, 90_000);
-  afterAll(async () => {
-    await down(name);
-    const { stdout } = await execa('ip', ['netns', 'list']);
-    expect(stdout).not.toContain(`podlab-${name}.`);
-  }, 60_000);
+  const state = labAroundSuite({ ...servicesLab, name, ipFamilies: ['IPv6'] }).lab;
 
   it('no namespace of the lab has an IPv4 address beyond loopback or an IPv4 route', async () => {
     const mine = await labNetnsOnHost(name);
@@ -37,10 +25,10 @@ describe.skipIf(!live)('live: the flagship Services lab in IPv6 only', () => {
   });
 
   it('all 12 of the flagship’s checks pass over IPv6', async () => {
-    const results = await runChecks(state);
+    const results = await runChecks(state());
     expect(results.length).toBe(12);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
-    const lb = state.plan.services.find((s) => s.name === 'web-lb')!;
+    const lb = state().plan.services.find((s) => s.name === 'web-lb')!;
     expect(lb.loadBalancerIPs).toEqual(['fd00:172:16:94::f1']);
   }, 60_000);
 
