@@ -7,17 +7,17 @@
  * `down` stops the daemons by pid and leaves the host as it was.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
-import { readState, type LabState } from '../../src/runtime/state.ts';
+import { readState } from '../../src/runtime/state.ts';
 import { hostVethName } from '../../src/cni/calico/veth.ts';
 import { STEPS } from '../../src/runtime/up.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { birdc, calicoLab, expectCalicoNodeSide, expectCalicoPod, expectDownStopsBirds, hostPart, stopBirdUntilWithdrawn, until } from './calico-lab.ts';
-import { hostSnapshot, httpFrom, inLab, liveGuard, upLab, writeLabFile, type HostSnapshot } from './host.ts';
+import { hostSnapshot, type HostSnapshot, httpFrom, inLab, labAroundSuite, liveGuard, writeLabFile } from './host.ts';
 
 const live = liveGuard();
 
@@ -29,16 +29,7 @@ const spec = (name: string, encapsulation: 'None' | 'VXLAN'): LabSpec => calicoL
 describe.skipIf(!live)('live calico (BGP with BIRD)', () => {
   const name = 'calico-lt-bgp';
   let before: HostSnapshot;
-  let state: LabState;
-
-  beforeAll(async () => {
-    await down(name);
-    before = await hostSnapshot();
-    state = await upLab(spec(name, 'None'));
-  });
-  afterAll(async () => {
-    await down(name);
-  });
+  const state = labAroundSuite(spec(name, 'None'), { beforeUp: async () => { before = await hostSnapshot(); } }).lab;
 
   it('every BGP session of the mesh comes up Established (birdc show protocols, through the lab socket)', async () => {
     for (const node of ['cp', 'w1', 'w2']) {
@@ -65,28 +56,28 @@ describe.skipIf(!live)('live calico (BGP with BIRD)', () => {
 
   it("a node's table has the peers' blocks proto bird via their node IPs, and a blackhole for its own block", async () => {
     const routes = await until(async () => {
-      const out = (await inLab(state, 'node/cp', ['ip', 'route', 'show', 'proto', 'bird'])).stdout;
+      const out = (await inLab(state(), 'node/cp', ['ip', 'route', 'show', 'proto', 'bird'])).stdout;
       return out.includes('10.244.0.64/26 via 172.16.94.11 dev eth0') && out.includes('10.244.0.128/26 via 172.16.94.12 dev eth0') ? out : undefined;
     });
     expect(routes).toBeDefined();
     expect(routes).toMatch(/^blackhole 10\.244\.0\.0\/26 /m);
     // Calico's aggregation: the pods' /32 routes stay on their node, only blocks are advertised.
-    expect((await inLab(state, 'node/cp', ['ip', 'route', 'show', '10.244.0.64'])).stdout.trim()).toBe('');
+    expect((await inLab(state(), 'node/cp', ['ip', 'route', 'show', '10.244.0.64'])).stdout.trim()).toBe('');
     expect((await birdc(name, 'w1', 'show', 'route', 'export', 'Mesh_172_16_94_10')).stdout).not.toMatch(/10\.244\.0\.6[45]\/32/);
   });
 
   it('the pod: eth0 holds its IP as a /32, 169.254.1.1 scope link, default via it', async () => {
-    await expectCalicoPod(state, 'a', { v4: '10.244.0.64' });
+    await expectCalicoPod(state(), 'a', { v4: '10.244.0.64' });
   });
 
   it('the node side: cali<hash> veth, MAC ee:ee:ee:ee:ee:ee, no address, proxy ARP, a /32 route to the pod', async () => {
-    await expectCalicoNodeSide(state, 'w1', 'a', { v4: '10.244.0.64' });
+    await expectCalicoNodeSide(state(), 'w1', 'a', { v4: '10.244.0.64' });
   });
 
   it('pods across nodes and on one node reach each other without NAT', async () => {
-    expect(await httpFrom(state, 'a', 'http://10.244.0.128:8080/')).toMatchObject({ pod: 'c', client: '10.244.0.64' });
-    expect(await httpFrom(state, 'c', 'http://10.244.0.65:8080/')).toMatchObject({ pod: 'b', client: '10.244.0.128' });
-    expect(await httpFrom(state, 'a', 'http://10.244.0.65:8080/')).toMatchObject({ pod: 'b', client: '10.244.0.64' });
+    expect(await httpFrom(state(), 'a', 'http://10.244.0.128:8080/')).toMatchObject({ pod: 'c', client: '10.244.0.64' });
+    expect(await httpFrom(state(), 'c', 'http://10.244.0.65:8080/')).toMatchObject({ pod: 'b', client: '10.244.0.128' });
+    expect(await httpFrom(state(), 'a', 'http://10.244.0.65:8080/')).toMatchObject({ pod: 'b', client: '10.244.0.64' });
   });
 
   it('a re-created pod (CNI DEL, then ADD) gets a new address of its block and the same cali veth, reachable across nodes', async () => {
@@ -95,13 +86,13 @@ describe.skipIf(!live)('live calico (BGP with BIRD)', () => {
     expect(r.ip).not.toBe('10.244.0.65');
     expect(r.ip).toMatch(/^10\.244\.0\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])$/);
     const veth = hostVethName('default', 'b');
-    expect((await inLab(state, 'node/w1', ['ip', 'route', 'show', 'dev', veth])).stdout.trim()).toBe(`${r.ip} scope link`);
-    expect((await inLab(state, 'node/w1', ['ip', 'route', 'show', '10.244.0.65'])).stdout.trim()).toBe('');
+    expect((await inLab(state(), 'node/w1', ['ip', 'route', 'show', 'dev', veth])).stdout.trim()).toBe(`${r.ip} scope link`);
+    expect((await inLab(state(), 'node/w1', ['ip', 'route', 'show', '10.244.0.65'])).stdout.trim()).toBe('');
     expect(await httpFrom(readState(name)!, 'c', `http://${r.ip}:8080/`)).toMatchObject({ pod: 'b', client: '10.244.0.128' });
   });
 
   it("a node whose BIRD stops has its block withdrawn from its peers' tables", async () => {
-    const gone = await stopBirdUntilWithdrawn(state, name, 'w2', 'cp', '-4', '10.244.0.128/26');
+    const gone = await stopBirdUntilWithdrawn(state(), name, 'w2', 'cp', '-4', '10.244.0.128/26');
     expect(gone, "cp still routes w2's block").toBeDefined();
     expect(gone).toContain('10.244.0.64/26 via 172.16.94.11 dev eth0');
   });
@@ -115,30 +106,21 @@ describe.skipIf(!live)('live calico (BGP with BIRD)', () => {
 describe.skipIf(!live)('live calico (VXLAN)', () => {
   const name = 'calico-lt-vxlan';
   let before: HostSnapshot;
-  let state: LabState;
-
-  beforeAll(async () => {
-    await down(name);
-    before = await hostSnapshot();
-    state = await upLab(spec(name, 'VXLAN'));
-  });
-  afterAll(async () => {
-    await down(name);
-  });
+  const state = labAroundSuite(spec(name, 'VXLAN'), { beforeUp: async () => { before = await hostSnapshot(); } }).lab;
 
   it('vxlan.calico: VNI 4096, UDP 4789, the tunnel address; routes to peer blocks via their tunnel addresses; no BIRD', async () => {
-    const link = (await inLab(state, 'node/w1', ['ip', '-d', 'link', 'show', 'dev', 'vxlan.calico'])).stdout;
+    const link = (await inLab(state(), 'node/w1', ['ip', '-d', 'link', 'show', 'dev', 'vxlan.calico'])).stdout;
     expect(link).toMatch(/mtu 1450[\s\S]*vxlan id 4096 local 172\.16\.94\.11 dev eth0 .*dstport 4789/);
-    expect((await inLab(state, 'node/w1', ['ip', '-o', 'address', 'show', 'dev', 'vxlan.calico'])).stdout).toContain('inet 10.244.0.64/32');
-    const routes = (await inLab(state, 'node/w1', ['ip', 'route'])).stdout;
+    expect((await inLab(state(), 'node/w1', ['ip', '-o', 'address', 'show', 'dev', 'vxlan.calico'])).stdout).toContain('inet 10.244.0.64/32');
+    const routes = (await inLab(state(), 'node/w1', ['ip', 'route'])).stdout;
     expect(routes).toContain('10.244.0.128/26 via 10.244.0.128 dev vxlan.calico onlink');
     expect(routes).toMatch(/^blackhole 10\.244\.0\.64\/26/m);
     expect(readState(name)!.daemons ?? {}).toEqual({});
   });
 
   it('pods across nodes reach each other without NAT, through the tunnel', async () => {
-    expect(await httpFrom(state, 'a', 'http://10.244.0.129:8080/')).toMatchObject({ pod: 'c', client: '10.244.0.65' });
-    expect(await httpFrom(state, 'node/cp', 'http://10.244.0.66:8080/')).toMatchObject({ pod: 'b' });
+    expect(await httpFrom(state(), 'a', 'http://10.244.0.129:8080/')).toMatchObject({ pod: 'c', client: '10.244.0.65' });
+    expect(await httpFrom(state(), 'node/cp', 'http://10.244.0.66:8080/')).toMatchObject({ pod: 'b' });
   });
 
   it('down leaves the host as it was', async () => {

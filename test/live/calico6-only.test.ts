@@ -13,45 +13,30 @@
  * namespaces.
  */
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import bgpLab from '../../labs/calico-ipv6-only.lab.ts';
 import vxlanLab from '../../labs/calico-vxlan-dual-stack.lab.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { runScenarios } from '../../src/check/scenario.ts';
 import type { LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { calicoStatus, calicoStatusLines } from '../../src/runtime/calico-status.ts';
 import { hashRouterId } from '../../src/cni/calico/routerid.ts';
-import { httpFrom, liveGuard, upLab } from './host.ts';
+import { httpFrom, labAroundSuite, labNetnsOnHost, liveGuard } from './host.ts';
 import { until } from './calico-lab.ts';
 
 const live = liveGuard();
 
-async function labNetns(name: string): Promise<string[]> {
-  const { stdout } = await execa('ip', ['netns', 'list']);
-  return stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`podlab-${name}.`));
-}
-
 describe.skipIf(!live)('live Calico IPv6-only with BGP (labs/calico-ipv6-only.lab.ts)', () => {
   const name = 'c6o-bgp';
-  let state: LabState;
-  const node = (n: string) => state.plan.nodes.find((x) => x.name === n)!;
-  const pod = (n: string) => state.plan.pods.find((p) => p.name === n)!;
-
-  beforeAll(async () => {
-    await down(name);
-    state = await upLab({ ...bgpLab, name });
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-    expect(await labNetns(name)).toEqual([]);
-  }, 60_000);
+  const state = labAroundSuite({ ...bgpLab, name }).lab;
+  const node = (n: string) => state().plan.nodes.find((x) => x.name === n)!;
+  const pod = (n: string) => state().plan.pods.find((p) => p.name === n)!;
 
   it('nothing IPv4: no namespace of the lab has an IPv4 address beyond loopback or an IPv4 route', async () => {
-    const mine = await labNetns(name);
+    const mine = await labNetnsOnHost(name);
     expect(mine.length).toBe(8); // fabric, 3 nodes, 3 pods, coredns
     for (const ns of mine) {
       const v4 = (await execa('ip', ['-n', ns, '-4', '-o', 'addr', 'show'])).stdout.split('\n').filter((l) => l && !/\blo\b/.test(l));
@@ -79,7 +64,7 @@ describe.skipIf(!live)('live Calico IPv6-only with BGP (labs/calico-ipv6-only.la
   });
 
   it('pod to pod across nodes over IPv6 without NAT, and the pods hold their /128 alone', async () => {
-    const r = await httpFrom(state, 'client', `http://[${pod('web-2').ip}]:8080/`);
+    const r = await httpFrom(state(), 'client', `http://[${pod('web-2').ip}]:8080/`);
     expect([r.pod, r.client]).toEqual(['web-2', pod('client').ip]);
     const addrs = (await execa('ip', ['-n', pod('client').netns, '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'global'])).stdout;
     expect(addrs).toContain(`${pod('client').ip}/128`);
@@ -87,15 +72,15 @@ describe.skipIf(!live)('live Calico IPv6-only with BGP (labs/calico-ipv6-only.la
 
   it("the lab's checks pass: pod to pod, a Service, DNS AAAA, bgp and block checks over IPv6", async () => {
     const results = await until(async () => {
-      const r = await runChecks(state);
+      const r = await runChecks(state());
       return r.every((x) => x.status === 'pass') ? r : undefined;
-    }, 20_000) ?? (await runChecks(state));
+    }, 20_000) ?? (await runChecks(state()));
     expect(results.length).toBe(8);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
   });
 
   it('podlab status shows the IPv6 pool, each node’s IPv6 block and its IPv6 sessions Established, and no IPv4 line', async () => {
-    const lines = calicoStatusLines((await calicoStatus(realExecutor, state))!);
+    const lines = calicoStatusLines((await calicoStatus(realExecutor, state()))!);
     expect(lines).toContain('  pool default-ipv6-ippool fd00:10:244::/56 (/122 blocks, natOutgoing false, encapsulation None)');
     expect(lines).toContain('  blocks6 c1-node1      fd00:10:244::40/122');
     expect(lines).toContain('  bgp6   c1-node1       c1-master1 Established, c1-node2 Established');
@@ -116,62 +101,49 @@ describe.skipIf(!live)('live Calico IPv6-only with BGP (labs/calico-ipv6-only.la
 describe.skipIf(!live)("live Calico VXLAN in IPv6: dual stack and IPv6-only (labs/calico-vxlan-dual-stack.lab.ts)", () => {
   const dual = 'c6o-vx';
   const only = 'c6o-vx6';
-  let state: LabState;
-  let state6: LabState;
+  const state = labAroundSuite({ ...vxlanLab, name: dual }).lab;
+  const state6 = labAroundSuite({ ...vxlanLab, name: only, ipFamilies: ['IPv6'] }).lab;
   const node = (s: LabState, n: string) => s.plan.nodes.find((x) => x.name === n)!;
   const pod = (s: LabState, n: string) => s.plan.pods.find((p) => p.name === n)!;
   const ip6 = (s: LabState, n: string) => pod(s, n).ips.find((a) => a.includes(':'))!;
   const details = async (s: LabState, n: string, dev: string) =>
     (JSON.parse((await execa('ip', ['-n', node(s, n).netns, '-j', '-d', 'link', 'show', dev])).stdout) as { address: string; mtu: number; linkinfo: { info_data: { id: number; port: number; local?: string; local6?: string } } }[])[0]!;
 
-  beforeAll(async () => {
-    await down(dual);
-    await down(only);
-    state = await upLab({ ...vxlanLab, name: dual });
-    state6 = await upLab({ ...vxlanLab, name: only, ipFamilies: ['IPv6'] });
-  }, 180_000);
-  afterAll(async () => {
-    await down(dual);
-    await down(only);
-    expect(await labNetns(dual)).toEqual([]);
-    expect(await labNetns(only)).toEqual([]);
-  }, 60_000);
-
   it('dual stack: vxlan.calico speaks IPv4 and vxlan-v6.calico IPv6 between the nodes, VNI 4096, UDP 4789, MTUs 1450 and 1430', async () => {
-    const v4 = await details(state, 'c1-node1', 'vxlan.calico');
-    const v6 = await details(state, 'c1-node1', 'vxlan-v6.calico');
-    expect([v4.linkinfo.info_data.local, v4.mtu, v4.linkinfo.info_data.id, v4.linkinfo.info_data.port]).toEqual([node(state, 'c1-node1').ip, 1450, 4096, 4789]);
-    const n1v6 = node(state, 'c1-node1').ips.find((a) => a.includes(':'))!;
+    const v4 = await details(state(), 'c1-node1', 'vxlan.calico');
+    const v6 = await details(state(), 'c1-node1', 'vxlan-v6.calico');
+    expect([v4.linkinfo.info_data.local, v4.mtu, v4.linkinfo.info_data.id, v4.linkinfo.info_data.port]).toEqual([node(state(), 'c1-node1').ip, 1450, 4096, 4789]);
+    const n1v6 = node(state(), 'c1-node1').ips.find((a) => a.includes(':'))!;
     expect([v6.linkinfo.info_data.local6, v6.mtu, v6.linkinfo.info_data.id, v6.linkinfo.info_data.port]).toEqual([n1v6, 1430, 4096, 4789]);
-    const n2v6 = node(state, 'c1-node2').ips.find((a) => a.includes(':'))!;
-    const fdb = (await execa('bridge', ['-n', node(state, 'c1-node1').netns, 'fdb', 'show', 'dev', 'vxlan-v6.calico'])).stdout;
+    const n2v6 = node(state(), 'c1-node2').ips.find((a) => a.includes(':'))!;
+    const fdb = (await execa('bridge', ['-n', node(state(), 'c1-node1').netns, 'fdb', 'show', 'dev', 'vxlan-v6.calico'])).stdout;
     expect(fdb).toContain(`dst ${n2v6}`);
-    const addr = (await execa('ip', ['-n', node(state, 'c1-node1').netns, '-6', '-o', 'addr', 'show', 'dev', 'vxlan-v6.calico', 'scope', 'global'])).stdout;
+    const addr = (await execa('ip', ['-n', node(state(), 'c1-node1').netns, '-6', '-o', 'addr', 'show', 'dev', 'vxlan-v6.calico', 'scope', 'global'])).stdout;
     expect(addr).toContain('fd00:10:244::40/128');
   });
 
   it("dual stack: pod to pod across nodes in both families without NAT, and the lab's checks pass", async () => {
-    const r6 = await httpFrom(state, 'client', `http://[${ip6(state, 'web-2')}]:8080/`);
-    expect([r6.pod, r6.client]).toEqual(['web-2', ip6(state, 'client')]);
-    const r4 = await httpFrom(state, 'client', `http://${pod(state, 'web-2').ip}:8080/`);
-    expect([r4.pod, r4.client]).toEqual(['web-2', pod(state, 'client').ip]);
-    const results = await runChecks(state);
+    const r6 = await httpFrom(state(), 'client', `http://[${ip6(state(), 'web-2')}]:8080/`);
+    expect([r6.pod, r6.client]).toEqual(['web-2', ip6(state(), 'client')]);
+    const r4 = await httpFrom(state(), 'client', `http://${pod(state(), 'web-2').ip}:8080/`);
+    expect([r4.pod, r4.client]).toEqual(['web-2', pod(state(), 'client').ip]);
+    const results = await runChecks(state());
     expect(results.length).toBe(7);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
   });
 
   it('IPv6-only by one line: vxlan-v6.calico alone, nothing IPv4 beyond loopback, pod to pod over it without NAT, its checks pass', async () => {
-    for (const ns of await labNetns(only)) {
+    for (const ns of await labNetnsOnHost(only)) {
       const v4 = (await execa('ip', ['-n', ns, '-4', '-o', 'addr', 'show'])).stdout.split('\n').filter((l) => l && !/\blo\b/.test(l));
       expect(v4, ns).toEqual([]);
       expect((await execa('ip', ['-n', ns, '-4', 'route', 'show'])).stdout, ns).toBe('');
     }
-    const links = (await execa('ip', ['-n', node(state6, 'c1-node1').netns, '-o', 'link', 'show', 'type', 'vxlan'])).stdout;
+    const links = (await execa('ip', ['-n', node(state6(), 'c1-node1').netns, '-o', 'link', 'show', 'type', 'vxlan'])).stdout;
     expect(links).toContain('vxlan-v6.calico');
     expect(links).not.toContain('vxlan.calico:');
-    const r = await httpFrom(state6, 'client', `http://[${pod(state6, 'web-2').ip}]:8080/`);
-    expect([r.pod, r.client]).toEqual(['web-2', pod(state6, 'client').ip]);
-    const results = await runChecks(state6);
+    const r = await httpFrom(state6(), 'client', `http://[${pod(state6(), 'web-2').ip}]:8080/`);
+    expect([r.pod, r.client]).toEqual(['web-2', pod(state6(), 'client').ip]);
+    const results = await runChecks(state6());
     // A check without `family` goes to the pod's one (IPv6) address: every check of the lab passes.
     expect(results.length).toBe(7);
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
@@ -224,29 +196,21 @@ const poolsSpec: LabSpec = {
 };
 
 describe.skipIf(!live)('live Calico IPv6-only with several pools and peers (c6o-pools)', () => {
-  let state: LabState;
-  beforeAll(async () => {
-    await down(poolsName);
-    state = await upLab(poolsSpec);
-  }, 180_000);
-  afterAll(async () => {
-    await down(poolsName);
-    expect(await labNetns(poolsName)).toEqual([]);
-  }, 60_000);
+  const state = labAroundSuite(poolsSpec).lab;
 
   it("no IPv4 pool; pods take their node's pool; Node_/Global_ sessions under hashed router ids; natOutgoing per IPv6 pool", async () => {
-    const ips = (pod: string) => state.plan.pods.find((p) => p.name === pod)!.ips;
+    const ips = (pod: string) => state().plan.pods.find((p) => p.name === pod)!.ips;
     expect([ips('r'), ips('a1'), ips('q1')]).toEqual([['fd00:10:244:c::'], ['fd00:10:244:a::'], ['fd00:10:244:c::4']]);
-    const cp = state.plan.nodes.find((n) => n.name === 'cp')!;
-    const ok = await until(async () => ((await execa('birdc', ['-s', `${state.plan.stateDir}/bird-cp.ctl`, 'show', 'protocols'])).stdout.match(/Established/g)?.length === 2 ? true : undefined));
+    const cp = state().plan.nodes.find((n) => n.name === 'cp')!;
+    const ok = await until(async () => ((await execa('birdc', ['-s', `${state().plan.stateDir}/bird-cp.ctl`, 'show', 'protocols'])).stdout.match(/Established/g)?.length === 2 ? true : undefined));
     expect(ok).toBe(true);
-    expect((await execa('birdc', ['-s', `${state.plan.stateDir}/bird-cp.ctl`, 'show', 'status'])).stdout).toContain(`Router ID is ${hashRouterId('cp')}`);
+    expect((await execa('birdc', ['-s', `${state().plan.stateDir}/bird-cp.ctl`, 'show', 'status'])).stdout).toContain(`Router ID is ${hashRouterId('cp')}`);
     await until(async () => ((await execa('ip', ['-n', cp.netns, '-6', 'route', 'show', 'proto', 'bird'])).stdout.includes('fd00:10:244:a::/124') ? true : undefined));
-    const results = await runChecks(state);
+    const results = await runChecks(state());
     expect(results.filter((x) => x.status !== 'pass').map((x) => `${x.name}: ${x.seen}`)).toEqual([]);
-    const nft = (await execa('ip', ['netns', 'exec', state.plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip6', 'calico'])).stdout;
+    const nft = (await execa('ip', ['netns', 'exec', state().plan.nodes[1]!.netns, 'nft', 'list', 'table', 'ip6', 'calico'])).stdout;
     expect(nft).toMatch(/set masq-ipam-pools \{[^}]*elements = \{ fd00:10:244:a::\/120 \}/s);
-    const lines = calicoStatusLines((await calicoStatus(realExecutor, state))!);
+    const lines = calicoStatusLines((await calicoStatus(realExecutor, state()))!);
     expect(lines).toContain("  pool v6-nat fd00:10:244:a::/120 (/124 blocks, natOutgoing true, encapsulation None, nodeSelector rack == 'a')");
     expect(lines.some((l) => /^ {2}pool default-ipv4-ippool/.test(l))).toBe(false);
   }, 120_000);

@@ -19,7 +19,7 @@
  * - c6p-example: labs/calico-ipv6-pools.lab.ts itself (renamed): every check of the lab passes.
  * Every lab: `down` leaves nothing of it on the host.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import ipv6PoolsLab from '../../labs/calico-ipv6-pools.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
@@ -30,7 +30,7 @@ import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState } from '../../src/runtime/state.ts';
 import type { CalicoNode } from '../../src/cni/calico/index.ts';
-import { comparable, hostSnapshot, inLab, liveGuard, upLab, type HostSnapshot } from './host.ts';
+import { comparable, hostSnapshot, type HostSnapshot, inLab, labAroundSuite, liveGuard } from './host.ts';
 import { until } from './calico-lab.ts';
 
 const live = liveGuard();
@@ -86,14 +86,7 @@ const poolsSpec: LabSpec = {
 
 describe.skipIf(!live)('live calico IPv6 pools and natOutgoing (c6p-pools)', () => {
   let before: HostSnapshot;
-  beforeAll(async () => {
-    await down(pools);
-    before = await hostSnapshot();
-    await upLab(poolsSpec);
-  }, 180_000);
-  afterAll(async () => {
-    await down(pools);
-  }, 60_000);
+  labAroundSuite(poolsSpec, { beforeUp: async () => { before = await hostSnapshot(); } });
 
   it("pods take the IPv6 address of their node's pool; BGP carries both pools' blocks; natOutgoing per IPv6 pool as Felix's ip6 table", async () => {
     const state = readState(pools)!;
@@ -172,14 +165,7 @@ const claimSpec: LabSpec = {
 
 describe.skipIf(!live)('live calico IPv6 blocks claimed at run time (c6p-claim)', () => {
   let before: HostSnapshot;
-  beforeAll(async () => {
-    await down(claim);
-    before = await hostSnapshot();
-    await upLab(claimSpec);
-  }, 180_000);
-  afterAll(async () => {
-    await down(claim);
-  }, 60_000);
+  labAroundSuite(claimSpec, { beforeUp: async () => { before = await hostSnapshot(); } });
 
   it('the bgp and block kinds in IPv6: the IPv6 session, its learned block, the IPv6 blocks a node holds', async () => {
     const state = readState(claim)!;
@@ -242,14 +228,7 @@ const peersSpec: LabSpec = {
 
 describe.skipIf(!live)('live calico BGPPeers in dual stack (c6p-peers)', () => {
   let before: HostSnapshot;
-  beforeAll(async () => {
-    await down(peers);
-    before = await hostSnapshot();
-    await upLab(peersSpec);
-  }, 180_000);
-  afterAll(async () => {
-    await down(peers);
-  }, 60_000);
+  labAroundSuite(peersSpec, { beforeUp: async () => { before = await hostSnapshot(); } });
 
   it('IPv6 BGPPeers: sessions Established, IPv6 blocks learned over them, pods reachable, nothing reflected', async () => {
     const state = readState(peers)!;
@@ -267,13 +246,7 @@ describe.skipIf(!live)('live calico BGPPeers in dual stack (c6p-peers)', () => {
 
 const example = 'c6p-example';
 describe.skipIf(!live)('live labs/calico-ipv6-pools.lab.ts (c6p-example)', () => {
-  beforeAll(async () => {
-    await down(example);
-    await upLab({ ...(ipv6PoolsLab as LabSpec), name: example });
-  }, 180_000);
-  afterAll(async () => {
-    await down(example);
-  }, 60_000);
+  labAroundSuite({ ...(ipv6PoolsLab as LabSpec), name: example });
 
   it('every check of the example lab passes: blocks of both IPv6 pools, BGP in IPv6, no NAT between pools, natOutgoing per IPv6 pool', async () => {
     const results = await runChecks(readState(example)!);

@@ -6,13 +6,12 @@
  * IPv6 block; a re-created pod takes a new IPv6 address of its node's block; a node whose BIRD
  * stops has its IPv6 block withdrawn; `down` stops the daemons by pid and leaves the host as it was.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down } from '../../src/runtime/down.ts';
-import { readState, type LabState } from '../../src/runtime/state.ts';
+import { describe, expect, it } from 'vitest';
+import { readState } from '../../src/runtime/state.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
 import { birdc as birdcOf, calicoLab, expectCalicoNodeSide, expectCalicoPod, expectDownStopsBirds, stopBirdUntilWithdrawn, until } from './calico-lab.ts';
-import { hostSnapshot, httpFrom, inLab, liveGuard, upLab, type HostSnapshot } from './host.ts';
+import { hostSnapshot, type HostSnapshot, httpFrom, inLab, labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const name = 'c6-live';
@@ -27,16 +26,7 @@ const birdc = (node: string, ...args: string[]) => birdcOf(name, node, ...args);
 
 describe.skipIf(!live)('live calico dual stack (BGP with BIRD, IPv4 and IPv6)', () => {
   let before: HostSnapshot;
-  let state: LabState;
-
-  beforeAll(async () => {
-    await down(name);
-    before = await hostSnapshot();
-    state = await upLab(spec);
-  });
-  afterAll(async () => {
-    await down(name);
-  });
+  const state = labAroundSuite(spec, { beforeUp: async () => { before = await hostSnapshot(); } }).lab;
 
   it('every node has its IPv4 and IPv6 mesh sessions Established (Mesh_<ipv4>, Mesh_<ipv6>)', async () => {
     for (const node of ['cp', 'w1', 'w2']) {
@@ -49,32 +39,32 @@ describe.skipIf(!live)('live calico dual stack (BGP with BIRD, IPv4 and IPv6)', 
   });
 
   it('every pod holds both addresses: an IPv4 /32 and an IPv6 /128, default routes via 169.254.1.1 and fe80::ecee:eeff:feee:eeee', async () => {
-    for (const [pod, v4, v6] of [['a', '10.244.0.64', 'fd00:10:244::40'], ['b', '10.244.0.65', 'fd00:10:244::41'], ['c', '10.244.0.128', 'fd00:10:244::80']] as const) await expectCalicoPod(state, pod, { v4, v6 });
+    for (const [pod, v4, v6] of [['a', '10.244.0.64', 'fd00:10:244::40'], ['b', '10.244.0.65', 'fd00:10:244::41'], ['c', '10.244.0.128', 'fd00:10:244::80']] as const) await expectCalicoPod(state(), pod, { v4, v6 });
   });
 
   it("the node side: the cali veth holds fe80::ecee:eeff:feee:eeee itself, proxy NDP on, a /128 route to the pod", async () => {
-    await expectCalicoNodeSide(state, 'w1', 'a', { v6: 'fd00:10:244::40' });
+    await expectCalicoNodeSide(state(), 'w1', 'a', { v6: 'fd00:10:244::40' });
   });
 
   it("the peers' IPv6 blocks are proto bird via their IPv6 node addresses; each node a blackhole for its own IPv6 block", async () => {
     const routes = await until(async () => {
-      const out = (await inLab(state, 'node/cp', ['ip', '-6', 'route', 'show', 'proto', 'bird'])).stdout;
+      const out = (await inLab(state(), 'node/cp', ['ip', '-6', 'route', 'show', 'proto', 'bird'])).stdout;
       return out.includes('fd00:10:244::40/122 via fd00:172:16:94::b dev eth0') && out.includes('fd00:10:244::80/122 via fd00:172:16:94::c dev eth0') ? out : undefined;
     });
     expect(routes).toBeDefined();
     expect(routes).toMatch(/^blackhole fd00:10:244::\/122 /m);
-    expect((await inLab(state, 'node/w1', ['ip', '-6', 'route', 'show', 'proto', 'bird'])).stdout).toMatch(/^blackhole fd00:10:244::40\/122 /m);
-    expect((await inLab(state, 'node/w2', ['ip', '-6', 'route', 'show', 'proto', 'bird'])).stdout).toMatch(/^blackhole fd00:10:244::80\/122 /m);
+    expect((await inLab(state(), 'node/w1', ['ip', '-6', 'route', 'show', 'proto', 'bird'])).stdout).toMatch(/^blackhole fd00:10:244::40\/122 /m);
+    expect((await inLab(state(), 'node/w2', ['ip', '-6', 'route', 'show', 'proto', 'bird'])).stdout).toMatch(/^blackhole fd00:10:244::80\/122 /m);
     // Aggregation: only blocks are advertised, the pods' /128 routes stay on their node.
-    expect((await inLab(state, 'node/cp', ['ip', '-6', 'route', 'show', 'fd00:10:244::40/128'])).stdout.trim()).toBe('');
+    expect((await inLab(state(), 'node/cp', ['ip', '-6', 'route', 'show', 'fd00:10:244::40/128'])).stdout.trim()).toBe('');
     expect((await birdc('w1', 'show', 'route', 'export', 'Mesh_fd00_172_16_94__a')).stdout).not.toMatch(/fd00:10:244::4[01]\/128/);
   });
 
   it('pods reach each other in IPv6 across nodes and on one node without NAT (the server sees the pod address); IPv4 still does', async () => {
-    expect(await httpFrom(state, 'a', 'http://[fd00:10:244::80]:8080/')).toMatchObject({ pod: 'c', client: 'fd00:10:244::40' });
-    expect(await httpFrom(state, 'c', 'http://[fd00:10:244::41]:8080/')).toMatchObject({ pod: 'b', client: 'fd00:10:244::80' });
-    expect(await httpFrom(state, 'a', 'http://[fd00:10:244::41]:8080/')).toMatchObject({ pod: 'b', client: 'fd00:10:244::40' });
-    expect(await httpFrom(state, 'a', 'http://10.244.0.128:8080/')).toMatchObject({ pod: 'c', client: '10.244.0.64' });
+    expect(await httpFrom(state(), 'a', 'http://[fd00:10:244::80]:8080/')).toMatchObject({ pod: 'c', client: 'fd00:10:244::40' });
+    expect(await httpFrom(state(), 'c', 'http://[fd00:10:244::41]:8080/')).toMatchObject({ pod: 'b', client: 'fd00:10:244::80' });
+    expect(await httpFrom(state(), 'a', 'http://[fd00:10:244::41]:8080/')).toMatchObject({ pod: 'b', client: 'fd00:10:244::40' });
+    expect(await httpFrom(state(), 'a', 'http://10.244.0.128:8080/')).toMatchObject({ pod: 'c', client: '10.244.0.64' });
   });
 
   it('a re-created pod gets new addresses of its IPv4 and IPv6 blocks and is reachable in IPv6 across nodes', async () => {
@@ -90,10 +80,10 @@ describe.skipIf(!live)('live calico dual stack (BGP with BIRD, IPv4 and IPv6)', 
   });
 
   it("a node whose BIRD stops has its IPv6 block withdrawn from its peers' tables, its IPv4 one too", async () => {
-    const gone = await stopBirdUntilWithdrawn(state, name, 'w2', 'cp', '-6', 'fd00:10:244::80/122');
+    const gone = await stopBirdUntilWithdrawn(state(), name, 'w2', 'cp', '-6', 'fd00:10:244::80/122');
     expect(gone, "cp still routes w2's IPv6 block").toBeDefined();
     expect(gone).toContain('fd00:10:244::40/122 via fd00:172:16:94::b dev eth0');
-    expect((await inLab(state, 'node/cp', ['ip', 'route', 'show', 'proto', 'bird'])).stdout).not.toContain('10.244.0.128/26');
+    expect((await inLab(state(), 'node/cp', ['ip', 'route', 'show', 'proto', 'bird'])).stdout).not.toContain('10.244.0.128/26');
   });
 
   it('down stops every BIRD by its recorded pid and leaves the host as it was', async () => {

@@ -23,7 +23,7 @@ import { CONTAIN_BIN, DNS_BUNDLE, DNS_CODE_CACHE, DNS_SERVER_BUNDLE, DNSLAT_BIN,
 import { CONTAINER_PATH } from '../../src/render/render.ts';
 import { LISTENING_MARK, WAIT_NETWORK_FLAG } from '../../src/dns/marks.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
-import { inLab, liveGuard, upLab, WORKLOAD } from './host.ts';
+import { inLab, labAroundSuite, liveGuard, WORKLOAD } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
@@ -53,16 +53,7 @@ async function eventually(fn: () => Promise<boolean>, ms = 8000): Promise<boolea
 describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
   const name = 'ls-dns';
   let before: ScopedSnapshot;
-  let state: LabState;
-
-  beforeAll(async () => {
-    await down(name);
-    before = await scopedSnapshot([name]);
-    state = await upLab({ ...dnsLab, name });
-  }, 60_000);
-  afterAll(async () => {
-    await down(name);
-  });
+  const state = labAroundSuite({ ...dnsLab, name }, { beforeUp: async () => { before = await scopedSnapshot([name]); } }).lab;
 
   it('passes every check of the example lab', async () => {
     const results = await runChecks(readState(name)!);
@@ -71,27 +62,27 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
   });
 
   it('a ClusterFirst pod has kubelet\'s resolv.conf and its own /etc/hosts', async () => {
-    const r = await inLab(state, 'client', ['cat', '/etc/resolv.conf', '/etc/hosts']);
+    const r = await inLab(state(), 'client', ['cat', '/etc/resolv.conf', '/etc/hosts']);
     expect(r.stdout).toContain('nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
     expect(r.stdout).toMatch(new RegExp(`\\n${readState(name)!.pods.client!.ip}\\s+client$`));
-    const custom = await inLab(state, 'custom', ['cat', '/etc/resolv.conf']);
+    const custom = await inLab(state(), 'custom', ['cat', '/etc/resolv.conf']);
     expect(custom.stdout).toContain('search db.shop.svc.cluster.local shop.svc.cluster.local\noptions ndots:2');
   });
 
   it('dig through the Service IP over UDP and over TCP gives the same answers; getent uses the search list', async () => {
-    const web = state.plan.services.find((s) => s.name === 'web')!.clusterIP!;
-    expect(await short(state, 'client', ['@10.96.0.10', 'web.default.svc.cluster.local'])).toEqual([web]);
-    expect(await short(state, 'client', ['+tcp', '@10.96.0.10', 'web.default.svc.cluster.local'])).toEqual([web]);
-    const getent = await inLab(state, 'client', ['getent', 'hosts', 'web']);
+    const web = state().plan.services.find((s) => s.name === 'web')!.clusterIP!;
+    expect(await short(state(), 'client', ['@10.96.0.10', 'web.default.svc.cluster.local'])).toEqual([web]);
+    expect(await short(state(), 'client', ['+tcp', '@10.96.0.10', 'web.default.svc.cluster.local'])).toEqual([web]);
+    const getent = await inLab(state(), 'client', ['getent', 'hosts', 'web']);
     expect(getent.stdout).toMatch(new RegExp(`^${web.replace(/\./g, '\\.')}\\s+web\\.default\\.svc\\.cluster\\.local`));
     // From namespace shop, "db" is shop's headless Service; from default, db.shop crosses namespaces.
-    const ips = (await short(state, 'shop-client', ['+search', 'db'])).sort();
+    const ips = (await short(state(), 'shop-client', ['+search', 'db'])).sort();
     expect(ips).toEqual([readState(name)!.pods['db-0']!.ip, readState(name)!.pods['db-1']!.ip].sort());
   });
 
   it('NXDOMAIN for a missing Service, NODATA (NOERROR, no answers, SOA) for AAAA of an IPv4 Service', async () => {
-    expect(await status(state, 'client', ['@10.96.0.10', 'nope.default.svc.cluster.local'])).toBe('NXDOMAIN');
-    const r = await inLab(state, 'client', ['dig', '+tries=1', '@10.96.0.10', 'web.default.svc.cluster.local', 'AAAA']);
+    expect(await status(state(), 'client', ['@10.96.0.10', 'nope.default.svc.cluster.local'])).toBe('NXDOMAIN');
+    const r = await inLab(state(), 'client', ['dig', '+tries=1', '@10.96.0.10', 'web.default.svc.cluster.local', 'AAAA']);
     expect(r.stdout).toContain('status: NOERROR');
     expect(r.stdout).toContain('ANSWER: 0');
     expect(r.stdout).toMatch(/AUTHORITY SECTION:\ncluster\.local\.\s+\d+\s+IN\s+SOA\s+ns\.dns\.cluster\.local\./);
@@ -105,7 +96,7 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
     const { readlinkSync } = await import('node:fs');
     expect(readlinkSync(`/proc/${pid}/ns/pid`)).not.toBe(readlinkSync('/proc/self/ns/pid'));
     expect(readlinkSync(`/proc/${pid}/ns/mnt`)).not.toBe(readlinkSync('/proc/self/ns/mnt'));
-    const w = await inLab(state, 'kube-system/coredns', ['sh', '-c', 'head -2 /etc/coredns/Corefile; touch /etc/coredns/x']);
+    const w = await inLab(state(), 'kube-system/coredns', ['sh', '-c', 'head -2 /etc/coredns/Corefile; touch /etc/coredns/x']);
     expect(w.stdout).toContain('.:53 {');
     expect(w.stderr).toContain('Read-only file system');
   });
@@ -126,17 +117,17 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
     expect(readlinkSync(`/proc/${pid}/fd/4`)).toMatch(/^socket:/);
     const env = readFileSync(`/proc/${pid}/environ`, 'utf8');
     expect(env).toContain('LISTEN_FDNAMES=tcp4-53:udp4-53');
-    const ss = await inLab(state, 'kube-system/coredns', ['ss', '-Hlnup']);
+    const ss = await inLab(state(), 'kube-system/coredns', ['ss', '-Hlnup']);
     const inodes = (text: string) => [...text.matchAll(/:53\s/g)].length;
     expect(inodes(ss.stdout), ss.stdout).toBe(1);
     expect(ss.stdout).toContain(`pid=${pid},fd=4`);
-    const tcp = await inLab(state, 'kube-system/coredns', ['ss', '-Hlntp']);
+    const tcp = await inLab(state(), 'kube-system/coredns', ['ss', '-Hlntp']);
     expect(tcp.stdout).toMatch(new RegExp(`:53\\s[\\s\\S]*pid=${pid},fd=3`));
   });
 
   it('readiness and metrics are served on the ready, health and prometheus ports', async () => {
     const podIp = readState(name)!.pods.coredns!.ip!;
-    const get = async (url: string) => JSON.parse((await inLab(state, 'client', ['node', WORKLOAD, 'http-get', '--url', url, '--timeout-ms', '2000'])).stdout);
+    const get = async (url: string) => JSON.parse((await inLab(state(), 'client', ['node', WORKLOAD, 'http-get', '--url', url, '--timeout-ms', '2000'])).stdout);
     expect(await get(`http://${podIp}:8181/ready`)).toMatchObject({ ok: true, status: 200 });
     expect(await get(`http://${podIp}:8080/health`)).toMatchObject({ ok: true, status: 200 });
     const m = await get('http://10.96.0.10:9153/metrics');
@@ -160,7 +151,7 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
   it('a re-created pod gets a new IP and DNS answers with it', async () => {
     const r = await recreatePod(realExecutor, readState(name)!, 'db-0');
     expect(r.ip).not.toBe(r.oldIp);
-    expect(await eventually(async () => (await short(state, 'shop-client', ['+search', 'db-0.db'])).includes(r.ip))).toBe(true);
+    expect(await eventually(async () => (await short(state(), 'shop-client', ['+search', 'db-0.db'])).includes(r.ip))).toBe(true);
   });
 
   it("the benchmark's latency client (dnslat) gets every answer through the Service IP, and counts a silent port's queries as lost", async () => {
@@ -169,7 +160,7 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
     writeFileSync(file, 'web.default.svc.cluster.local A\nkube-dns.kube-system.svc.cluster.local A\nweb.default.svc.cluster.local SRV\n');
     try {
       const run = async (port: number, ms: number) => {
-        const r = await inLab(state, 'client', [DNSLAT_BIN, '--server', '10.96.0.10', '--port', String(port), '--queries', file, '--rate', '500', '--seconds', '1', '--timeout-ms', String(ms)]);
+        const r = await inLab(state(), 'client', [DNSLAT_BIN, '--server', '10.96.0.10', '--port', String(port), '--queries', file, '--rate', '500', '--seconds', '1', '--timeout-ms', String(ms)]);
         expect(r.exitCode, r.stderr).toBe(0);
         return JSON.parse(r.stdout) as Record<string, number>;
       };
@@ -179,10 +170,10 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
       expect(ok.p50Ms).toBeLessThanOrEqual(ok.p99Ms!);
       expect(ok.p99Ms).toBeLessThanOrEqual(ok.maxMs!);
       expect(await run(5399, 200)).toMatchObject({ sent: 500, answered: 0, lost: 500, p99Ms: -1 });
-      const usage = await inLab(state, 'client', [DNSLAT_BIN, '--port', '53']);
+      const usage = await inLab(state(), 'client', [DNSLAT_BIN, '--port', '53']);
       expect([usage.exitCode, usage.stderr]).toEqual([2, expect.stringMatching(/--port, --queries, --rate and --seconds are required/)]);
       writeFileSync(file, 'not-a-query-line\n');
-      const empty = await inLab(state, 'client', [DNSLAT_BIN, '--port', '53', '--queries', file, '--rate', '1', '--seconds', '1']);
+      const empty = await inLab(state(), 'client', [DNSLAT_BIN, '--port', '53', '--queries', file, '--rate', '1', '--seconds', '1']);
       expect([empty.exitCode, empty.stderr]).toEqual([2, expect.stringMatching(/no usable queries/)]);
     } finally {
       rmSync(file, { force: true });
@@ -198,10 +189,10 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
       send(Buffer.alloc(3));                                                             // not even a header
       send(Buffer.alloc(4000, 0x41));                                                    // oversized garbage
       setTimeout(() => { console.log(JSON.stringify(out)); s.close(); }, 700);`;
-    const r = await inLab(state, 'client', ['node', '-e', script]);
+    const r = await inLab(state(), 'client', ['node', '-e', script]);
     const rcodes = JSON.parse(r.stdout) as number[];
     expect(rcodes).toContain(1); // FORMERR
-    expect(await short(state, 'client', ['@10.96.0.10', 'web.default.svc.cluster.local'])).toHaveLength(1);
+    expect(await short(state(), 'client', ['@10.96.0.10', 'web.default.svc.cluster.local'])).toHaveLength(1);
   });
 
   it('down leaves nothing of the lab on the host', async () => {
@@ -224,20 +215,12 @@ function defaultLab(name: string): LabSpec {
 
 describe.skipIf(!live)('live Corefile changes: the custom-forwarder exercise, reload, a loop', () => {
   const name = 'ls-dnsdef';
-  let state: LabState;
+  const state = labAroundSuite(defaultLab(name)).lab;
   const forwarder = (to: string) => `.:53 {\n    errors\n    ready\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n    }\n    forward . ${to}\n    loop\n}\n`;
 
-  beforeAll(async () => {
-    await down(name);
-    state = await upLab(defaultLab(name));
-  }, 60_000);
-  afterAll(async () => {
-    await down(name);
-  });
-
   it('with the default Corefile, cluster names resolve and the upstream\'s names do not', async () => {
-    expect(await short(state, 'client', ['+search', 'web'])).toHaveLength(1);
-    expect(await status(state, 'client', ['www.example.org'])).toBe('SERVFAIL');
+    expect(await short(state(), 'client', ['+search', 'web'])).toHaveLength(1);
+    expect(await status(state(), 'client', ['www.example.org'])).toBe('SERVFAIL');
   });
 
   it('a Corefile that does not load is refused and changes nothing', () => {
@@ -247,17 +230,17 @@ describe.skipIf(!live)('live Corefile changes: the custom-forwarder exercise, re
 
   it('forward . <upstream> (the course\'s custom forwarder), reloaded: the upstream\'s names resolve', async () => {
     reloadDns(realExecutor, readState(name)!, forwarder('203.0.113.53'));
-    expect(await eventually(async () => (await short(state, 'client', ['www.example.org'])).includes('203.0.113.80'))).toBe(true);
-    expect(await short(state, 'client', ['+search', 'web'])).toHaveLength(1);
+    expect(await eventually(async () => (await short(state(), 'client', ['www.example.org'])).includes('203.0.113.80'))).toBe(true);
+    expect(await short(state(), 'client', ['+search', 'web'])).toHaveLength(1);
   });
 
   it('a forward loop is detected and logged; the server keeps answering cluster names and fails the rest fast', async () => {
     reloadDns(realExecutor, readState(name)!, forwarder('127.0.0.1'));
     const log = readState(name)!.pods.coredns!.containers.coredns!.log;
     expect(await eventually(async () => readFileSync(log, 'utf8').includes('plugin/loop: Loop'))).toBe(true);
-    expect(await short(state, 'client', ['+search', 'web'])).toHaveLength(1);
+    expect(await short(state(), 'client', ['+search', 'web'])).toHaveLength(1);
     const started = Date.now();
-    expect(await status(state, 'client', ['www.example.org'])).toBe('SERVFAIL');
+    expect(await status(state(), 'client', ['www.example.org'])).toBe('SERVFAIL');
     expect(Date.now() - started).toBeLessThan(1500);
     expect(dnsServerPid(readState(name)!)).toBeGreaterThan(0);
   });

@@ -11,14 +11,14 @@ import { readFileSync, readlinkSync, statSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { PODLAB_UIDS } from '../../src/constants.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import ingressLab from '../../labs/ingress.lab.ts';
 import { runChecks } from '../../src/check/run.ts';
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { recreatePod } from '../../src/runtime/pods.ts';
-import { readState, type LabState } from '../../src/runtime/state.ts';
-import { inLab, liveGuard, upLab } from './host.ts';
+import { readState } from '../../src/runtime/state.ts';
+import { inLab, labAroundSuite, liveGuard } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
@@ -33,13 +33,15 @@ interface Echo {
 describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
   const name = 'ingress-live';
   let before: ScopedSnapshot;
-  let state: LabState;
-  const lb = () => state.plan.services.find((s) => s.name === 'ingress-nginx-controller')!.loadBalancerIP!;
-  const ca = () => `${state.plan.ingress!.tlsDir}/ca.crt`;
+  // The example lab, and one Ingress more: force-ssl-redirect on a host without TLS.
+  const legacy = { annotations: { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' }, rules: [{ host: 'legacy.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] };
+  const state = labAroundSuite({ ...ingressLab, name, ingresses: { ...ingressLab.ingresses, legacy } }, { beforeUp: async () => { before = await scopedSnapshot([name]); } }).lab;
+  const lb = () => state().plan.services.find((s) => s.name === 'ingress-nginx-controller')!.loadBalancerIP!;
+  const ca = () => `${state().plan.ingress!.tlsDir}/ca.crt`;
 
   /** curl from the internet host; returns the exit code, status and the echo (when the answer is one). */
   async function get(args: string[]): Promise<{ exit: number; status: number; echo?: Echo; stderr: string }> {
-    const r = await inLab(state, 'host/internet', ['curl', '-sS', '--max-time', '3', '-o', '-', '-w', '\\n%{http_code}', ...args]);
+    const r = await inLab(state(), 'host/internet', ['curl', '-sS', '--max-time', '3', '-o', '-', '-w', '\\n%{http_code}', ...args]);
     const lines = r.stdout.split('\n');
     const status = Number(lines.at(-1));
     let echo: Echo | undefined;
@@ -54,20 +56,9 @@ describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
   const https = (sni: string, path = '/') => get(['--resolve', `${sni}:443:${lb()}`, '--cacert', ca(), `https://${sni}${path}`]);
   /** Plain HTTP, the answer's status line and Location header (curl does not follow it). */
   async function plain(host: string, path = '/'): Promise<{ status: number; location?: string }> {
-    const r = await inLab(state, 'host/internet', ['curl', '-sS', '--max-time', '3', '-o', '/dev/null', '-D', '-', '-H', `Host: ${host}`, `http://${lb()}${path}`]);
+    const r = await inLab(state(), 'host/internet', ['curl', '-sS', '--max-time', '3', '-o', '/dev/null', '-D', '-', '-H', `Host: ${host}`, `http://${lb()}${path}`]);
     return { status: Number(/^HTTP\/[\d.]+ (\d+)/.exec(r.stdout)?.[1]), location: /^location: (\S+)\r?$/im.exec(r.stdout)?.[1] };
   }
-
-  beforeAll(async () => {
-    await down(name);
-    before = await scopedSnapshot([name]);
-    // The example lab, and one Ingress more: force-ssl-redirect on a host without TLS.
-    const legacy = { annotations: { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' }, rules: [{ host: 'legacy.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] };
-    state = await upLab({ ...ingressLab, name, ingresses: { ...ingressLab.ingresses, legacy } });
-  }, 90_000);
-  afterAll(async () => {
-    await down(name);
-  });
 
   it('passes every check of the example lab', async () => {
     const results = await runChecks(readState(name)!);
@@ -90,8 +81,8 @@ describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 6; i++) seen.add((await http('shop.example.com')).echo!.pod);
     expect(seen).toEqual(new Set(['web-1', 'web-2']));
-    const conf = readFileSync(state.plan.ingress!.confFile, 'utf8');
-    const web = state.plan.services.find((s) => s.name === 'web')!;
+    const conf = readFileSync(state().plan.ingress!.confFile, 'utf8');
+    const web = state().plan.services.find((s) => s.name === 'web')!;
     expect(conf).not.toContain(web.clusterIP);
     expect(conf).toContain(`server ${readState(name)!.pods['web-1']!.ip}:8080;`);
   });
@@ -133,9 +124,9 @@ describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
     expect((await https('legacy.example.com')).exit).toBe(60);
     // What podlab explain --http says of the same requests.
     const { explainHttp } = await import('../../src/ingress/explain.ts');
-    expect(explainHttp(state.plan.ingress!.ingresses, 'secure.example.com', '/a/b/').redirect?.location).toBe('https://secure.example.com/a/b');
-    expect(explainHttp(state.plan.ingress!.ingresses, 'legacy.example.com', '/x/').redirect).toMatchObject({ status: 308, location: 'https://legacy.example.com/x', because: 'force-ssl-redirect' });
-    expect(explainHttp(state.plan.ingress!.ingresses, 'secure.example.com', '/status').redirect).toBeUndefined();
+    expect(explainHttp(state().plan.ingress!.ingresses, 'secure.example.com', '/a/b/').redirect?.location).toBe('https://secure.example.com/a/b');
+    expect(explainHttp(state().plan.ingress!.ingresses, 'legacy.example.com', '/x/').redirect).toMatchObject({ status: 308, location: 'https://legacy.example.com/x', because: 'force-ssl-redirect' });
+    expect(explainHttp(state().plan.ingress!.ingresses, 'secure.example.com', '/status').redirect).toBeUndefined();
   });
 
   it('runs nginx contained in the controller pod: its own uid, no capabilities, its network and mount namespaces', async () => {
@@ -150,19 +141,19 @@ describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
     expect(status).toMatch(/^CapEff:\s+0000000000000000$/m);
     expect(status).toMatch(/^CapBnd:\s+0000000000000000$/m);
     expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
-    const pod = state.plan.pods.find((p) => p.name === 'controller')!;
+    const pod = state().plan.pods.find((p) => p.name === 'controller')!;
     expect(readlinkSync(`/proc/${master}/ns/net`)).toBe(`net:[${statSync(`/run/netns/${pod.netns}`).ino}]`);
     expect(readlinkSync(`/proc/${master}/ns/mnt`)).not.toBe(readlinkSync('/proc/self/ns/mnt'));
     // No private key is readable by anyone but its owner: the controller's uid for the leaves, root for the CA.
-    expect(statSync(`${state.plan.ingress!.tlsDir}/default-shop-tls.key`).mode & 0o077).toBe(0);
-    expect(statSync(`${state.plan.ingress!.tlsDir}/default-shop-tls.key`).uid).toBe(u);
-    expect(statSync(`${state.plan.ingress!.tlsDir}/ca.key`).uid).toBe(0);
+    expect(statSync(`${state().plan.ingress!.tlsDir}/default-shop-tls.key`).mode & 0o077).toBe(0);
+    expect(statSync(`${state().plan.ingress!.tlsDir}/default-shop-tls.key`).uid).toBe(u);
+    expect(statSync(`${state().plan.ingress!.tlsDir}/ca.key`).uid).toBe(0);
   });
 
   it('lets nginx write its run directory and nothing else (contain --writable)', async () => {
     const master = readState(name)!.pods['controller']!.containers['controller']!.pid;
     const u = String(statSync(`/proc/${master}`).uid);
-    const ing = state.plan.ingress!;
+    const ing = state().plan.ingress!;
     // The attacker is nginx itself: a shell in its mount and network namespaces, as its uid, no capabilities.
     const asNginx = (script: string) =>
       execa('nsenter', ['-t', String(master), '--mount', '--net', '-S', u, '-G', u, '--', 'setpriv', '--no-new-privs', '--bounding-set=-all', '--inh-caps=-all', '--', 'sh', '-c', script], { reject: false });
@@ -188,7 +179,7 @@ describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
     const master = readState(name)!.pods['controller']!.containers['controller']!.pid;
     const { oldIp, ip } = await recreatePod(realExecutor, readState(name)!, 'api-1');
     expect(ip).not.toBe(oldIp);
-    const conf = readFileSync(state.plan.ingress!.confFile, 'utf8');
+    const conf = readFileSync(state().plan.ingress!.confFile, 'utf8');
     expect(conf).toContain(`server ${ip}:9000;`);
     expect(conf).not.toContain(`server ${oldIp}:9000;`);
     // The sync returned once nginx runs the new configuration: the very next request reaches the new pod.
@@ -200,7 +191,7 @@ describe.skipIf(!live)('live Ingress on nginx (labs/ingress.lab.ts)', () => {
 
   it('down stops nginx and removes everything, certificates included', async () => {
     const master = readState(name)!.pods['controller']!.containers['controller']!.pid;
-    const tls = state.plan.ingress!.tlsDir;
+    const tls = state().plan.ingress!.tlsDir;
     await down(name);
     expect(existsSync(`/proc/${master}`)).toBe(false);
     expect(existsSync(tls)).toBe(false);

@@ -3,15 +3,15 @@
  * followed by the checks that show what it did — the same code path as `podlab scenario`. Also a
  * connectivity matrix with a deny cell, and the guarantee that scaled copies leave nothing behind.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LabSpec } from '../../src/index.ts';
 import { runCheck } from '../../src/check/run.ts';
 import { runScenario, runScenarios } from '../../src/check/scenario.ts';
 import { down } from '../../src/runtime/down.ts';
-import { readState, type LabState } from '../../src/runtime/state.ts';
+import { readState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import type { PlanScenario } from '../../src/plan/plan.ts';
-import { liveGuard, planFrom, upLab } from './host.ts';
+import { labAroundSuite, liveGuard, planFrom } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
@@ -93,19 +93,10 @@ const spec: LabSpec = {
 
 describe.skipIf(!live)('live scenarios', () => {
   let before: ScopedSnapshot;
-  let state: LabState;
-
-  beforeAll(async () => {
-    await down(name);
-    before = await scopedSnapshot([name]);
-    state = await upLab(spec);
-  }, 60_000);
-  afterAll(async () => {
-    await down(name);
-  });
+  const state = labAroundSuite(spec, { beforeUp: async () => { before = await scopedSnapshot([name]); } }).lab;
 
   it('a matrix passes cell by cell, a closed port counting as "no-reach"', async () => {
-    const r = await runCheck(state, state.plan.checks[0]!);
+    const r = await runCheck(state(), state().plan.checks[0]!);
     expect(r.matrix!.cells.map((c) => `${c.name}: ${c.status}`)).toEqual([
       'tcp client → svc/web: pass',
       'tcp client → web-2:8080: pass',
@@ -119,7 +110,7 @@ describe.skipIf(!live)('live scenarios', () => {
 
   it('a matrix whose grid is wrong fails on exactly the wrong cells', async () => {
     const wrong = planFrom({ ...spec, checks: [{ ...(spec.checks![0] as object), expect: 'reach' } as never] }).checks[0]!;
-    const r = await runCheck(state, wrong);
+    const r = await runCheck(state(), wrong);
     expect(r.status).toBe('fail');
     expect(r.matrix!.cells.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual(['tcp client → web-2:9999', 'tcp web-1 → web-2:9999']);
   }, 30_000);

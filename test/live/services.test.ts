@@ -4,7 +4,7 @@
  * wherever the point is about NAT. A second lab turns natOutgoing off and adds what the first
  * does not have (internalTrafficPolicy Local, a client host on the node network).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import servicesLab from '../../labs/services.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { runChecks } from '../../src/check/run.ts';
@@ -14,7 +14,7 @@ import { createPod, deletePod, recreatePod } from '../../src/runtime/pods.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
-import { inLab, liveGuard, upLab, WORKLOAD } from './host.ts';
+import { inLab, labAroundSuite, liveGuard, WORKLOAD } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
@@ -47,17 +47,8 @@ function svc(state: LabState, name: string) {
 describe.skipIf(!live)('live Services (labs/services.lab.ts)', () => {
   const name = 'ls-svc';
   let before: ScopedSnapshot;
-  let state: LabState;
+  const state = labAroundSuite({ ...servicesLab, name }, { beforeUp: async () => { before = await scopedSnapshot([name]); } }).lab;
   const ip = (pod: string) => readState(name)!.pods[pod]!.ip!;
-
-  beforeAll(async () => {
-    await down(name);
-    before = await scopedSnapshot([name]);
-    state = await upLab({ ...servicesLab, name });
-  }, 60_000);
-  afterAll(async () => {
-    await down(name);
-  });
 
   it("passes every check of the example lab", async () => {
     const results = await runChecks(readState(name)!);
@@ -66,93 +57,93 @@ describe.skipIf(!live)('live Services (labs/services.lab.ts)', () => {
   });
 
   it('ClusterIP: 60 requests reach all 3 backends, and each backend sees the client pod IP (no SNAT)', async () => {
-    const a = await answers(state, 'client', `http://${svc(state, 'web').clusterIP}/`, 60);
+    const a = await answers(state(), 'client', `http://${svc(state(), 'web').clusterIP}/`, 60);
     expect(pods(a)).toEqual(new Set(['web-1', 'web-2', 'web-3']));
     expect(clients(a)).toEqual(new Set([ip('client')]));
   });
 
   it('ClusterIP from a pod on the same node as two of its backends: all reached, no SNAT', async () => {
-    const a = await answers(state, 'hostport-web', `http://${svc(state, 'web').clusterIP}/`, 60);
+    const a = await answers(state(), 'hostport-web', `http://${svc(state(), 'web').clusterIP}/`, 60);
     expect(pods(a)).toEqual(new Set(['web-1', 'web-2', 'web-3']));
     expect(clients(a)).toEqual(new Set([ip('hostport-web')]));
   });
 
   it('hairpin: a backend reaching its own Service lands on itself too, masqueraded to its node only then', async () => {
-    const a = await answers(state, 'web-3', `http://${svc(state, 'web').clusterIP}/`, 40);
+    const a = await answers(state(), 'web-3', `http://${svc(state(), 'web').clusterIP}/`, 40);
     const self = a.filter((x) => x.pod === 'web-3');
     expect(self.length).toBeGreaterThan(0);
-    const worker2 = state.plan.nodes.find((n) => n.name === 'worker-2')!;
+    const worker2 = state().plan.nodes.find((n) => n.name === 'worker-2')!;
     expect(new Set(self.map((x) => x.client))).toEqual(new Set([worker2.podGateway]));
     expect(new Set(a.filter((x) => x.pod !== 'web-3').map((x) => x.client))).toEqual(new Set([ip('web-3')]));
   });
 
   it('sessionAffinity ClientIP: 20 requests from one client all land on one backend', async () => {
-    const a = await answers(state, 'client', `http://${svc(state, 'web-sticky').clusterIP}/`, 20);
+    const a = await answers(state(), 'client', `http://${svc(state(), 'web-sticky').clusterIP}/`, 20);
     expect(pods(a).size).toBe(1);
   });
 
   it('UDP Service: a datagram to the ClusterIP comes back from the ClusterIP', async () => {
-    const s = svc(state, 'echo-udp');
-    const r = await inLab(state, 'client', ['node', WORKLOAD, 'udp-echo-client', '--host', s.clusterIP!, '--port', '53', '--message', 'hi', '--timeout-ms', '2000']);
+    const s = svc(state(), 'echo-udp');
+    const r = await inLab(state(), 'client', ['node', WORKLOAD, 'udp-echo-client', '--host', s.clusterIP!, '--port', '53', '--message', 'hi', '--timeout-ms', '2000']);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, received: 'hi', remote: s.clusterIP });
   });
 
   it('NodePort (externalTrafficPolicy Cluster): every node answers, from another node and from outside; the backend sees a node address', async () => {
-    const nodeAddrs = new Set(state.plan.nodes.flatMap(nodeAddresses));
-    for (const n of state.plan.nodes) {
-      const outside = await answers(state, 'host/internet', `http://${n.ip}:30080/`, 12);
+    const nodeAddrs = new Set(state().plan.nodes.flatMap(nodeAddresses));
+    for (const n of state().plan.nodes) {
+      const outside = await answers(state(), 'host/internet', `http://${n.ip}:30080/`, 12);
       expect(outside.length).toBe(12);
       for (const c of clients(outside)) expect(nodeAddrs.has(c!), `client ${c} seen via ${n.name}`).toBe(true);
-      const fromNode = await answers(state, 'node/control-plane', `http://${n.ip}:30080/`, 3);
+      const fromNode = await answers(state(), 'node/control-plane', `http://${n.ip}:30080/`, 3);
       expect(fromNode.length).toBe(3);
     }
   });
 
   it('NodePort (externalTrafficPolicy Local): only the node with the endpoint answers, and the backend sees the real client IP', async () => {
-    const internet = state.plan.hosts.find((h) => h.name === 'internet')!;
-    const [w1, w2] = ['worker-1', 'worker-2'].map((n) => state.plan.nodes.find((x) => x.name === n)!);
-    const a = await answers(state, 'host/internet', `http://${w2!.ip}:30081/`, 5);
+    const internet = state().plan.hosts.find((h) => h.name === 'internet')!;
+    const [w1, w2] = ['worker-1', 'worker-2'].map((n) => state().plan.nodes.find((x) => x.name === n)!);
+    const a = await answers(state(), 'host/internet', `http://${w2!.ip}:30081/`, 5);
     expect(pods(a)).toEqual(new Set(['solo']));
     expect(clients(a)).toEqual(new Set([internet.ip]));
-    expect(await reaches(state, 'host/internet', w1!.ip, 30081)).toBe(false);
+    expect(await reaches(state(), 'host/internet', w1!.ip, 30081)).toBe(false);
     // The contrast: externalTrafficPolicy Cluster on the same path translates the source.
-    const c = await answers(state, 'host/internet', `http://${w2!.ip}:30080/`, 5);
+    const c = await answers(state(), 'host/internet', `http://${w2!.ip}:30080/`, 5);
     expect(clients(c).has(internet.ip)).toBe(false);
   });
 
   it('LoadBalancer: an outside client reaches the pool address on the gateway, spread over all backends', async () => {
-    const s = svc(state, 'web-lb');
+    const s = svc(state(), 'web-lb');
     expect(s.loadBalancerIP).toBe('172.16.94.241');
-    const a = await answers(state, 'host/internet', `http://${s.loadBalancerIP}/`, 30);
+    const a = await answers(state(), 'host/internet', `http://${s.loadBalancerIP}/`, 30);
     expect(pods(a)).toEqual(new Set(['web-1', 'web-2', 'web-3']));
     // A pod reaching the load-balancer address is short-circuited by its node, as kube-proxy does.
-    const fromPod = await answers(state, 'client', `http://${s.loadBalancerIP}/`, 3);
+    const fromPod = await answers(state(), 'client', `http://${s.loadBalancerIP}/`, 3);
     expect(fromPod.length).toBe(3);
   });
 
   it('hostPort: node-IP:8081 leads to the pod (CNI portmap), and a hostNetwork pod serves a Service from the node namespace', async () => {
-    const w1 = state.plan.nodes.find((n) => n.name === 'worker-1')!;
-    const hp = await answers(state, 'node/control-plane', `http://${w1.ip}:8081/`, 2);
+    const w1 = state().plan.nodes.find((n) => n.name === 'worker-1')!;
+    const hp = await answers(state(), 'node/control-plane', `http://${w1.ip}:8081/`, 2);
     expect(pods(hp)).toEqual(new Set(['hostport-web']));
-    const agent = await answers(state, 'client', `http://${svc(state, 'agent').clusterIP}:9090/`, 2);
+    const agent = await answers(state(), 'client', `http://${svc(state(), 'agent').clusterIP}:9090/`, 2);
     expect(pods(agent)).toEqual(new Set(['agent']));
-    expect(state.plan.pods.find((p) => p.name === 'agent')!.netns).toBe(state.plan.nodes.find((n) => n.name === 'worker-2')!.netns);
+    expect(state().plan.pods.find((p) => p.name === 'agent')!.netns).toBe(state().plan.nodes.find((n) => n.name === 'worker-2')!.netns);
   });
 
   it('natOutgoing on: the outside host sees the node address, not the pod IP', async () => {
-    const internet = state.plan.hosts.find((h) => h.name === 'internet')!;
-    const a = await answers(state, 'client', `http://${internet.ip}/`, 2);
-    expect(clients(a)).toEqual(new Set([state.plan.nodes.find((n) => n.name === 'control-plane')!.ip]));
+    const internet = state().plan.hosts.find((h) => h.name === 'internet')!;
+    const a = await answers(state(), 'client', `http://${internet.ip}/`, 2);
+    expect(clients(a)).toEqual(new Set([state().plan.nodes.find((n) => n.name === 'control-plane')!.ip]));
   });
 
   it('headless and ExternalName Services have no rules, but their data is in the plan', async () => {
-    const r = await inLab(state, 'node/worker-1', ['nft', 'list', 'table', 'ip', 'podlab']);
+    const r = await inLab(state(), 'node/worker-1', ['nft', 'list', 'table', 'ip', 'podlab']);
     expect(r.stdout).toContain('svc.default/web/http');
     expect(r.stdout).not.toContain('web-headless');
     expect(r.stdout).not.toContain('default/db');
-    expect(svc(state, 'db')).toMatchObject({ type: 'ExternalName', externalName: 'db.example.com' });
-    expect(svc(state, 'web-headless').headless).toBe(true);
-    expect(state.plan.endpoints['default/web-headless']!.map((e) => e.pod)).toEqual(['web-1', 'web-2', 'web-3']);
+    expect(svc(state(), 'db')).toMatchObject({ type: 'ExternalName', externalName: 'db.example.com' });
+    expect(svc(state(), 'web-headless').headless).toBe(true);
+    expect(state().plan.endpoints['default/web-headless']!.map((e) => e.pod)).toEqual(['web-1', 'web-2', 'web-3']);
   });
 
   it('a re-created pod gets a new IP; its Services follow (status, rules) and keep working', async () => {
@@ -213,33 +204,25 @@ function variant(name: string): LabSpec {
 
 describe.skipIf(!live)('live Services: natOutgoing off, internalTrafficPolicy Local, a node-network client', () => {
   const name = 'ls-var';
-  let state: LabState;
-
-  beforeAll(async () => {
-    await down(name);
-    state = await upLab(variant(name));
-  }, 60_000);
-  afterAll(async () => {
-    await down(name);
-  });
+  const state = labAroundSuite(variant(name)).lab;
 
   it('natOutgoing off: the outside host sees the pod IP, and its reply finds the way back', async () => {
-    const internet = state.plan.hosts.find((h) => h.name === 'internet')!;
-    const a = await answers(state, 'c2', `http://${internet.ip}/`, 2);
-    expect(clients(a)).toEqual(new Set([state.pods.c2!.ip]));
+    const internet = state().plan.hosts.find((h) => h.name === 'internet')!;
+    const a = await answers(state(), 'c2', `http://${internet.ip}/`, 2);
+    expect(clients(a)).toEqual(new Set([state().pods.c2!.ip]));
   });
 
   it('internalTrafficPolicy Local: a client is served only by endpoints on its own node; none there, no answer', async () => {
-    const clusterIP = state.plan.services.find((s) => s.name === 'local')!.clusterIP!;
-    const a = await answers(state, 'c1', `http://${clusterIP}/`, 20);
+    const clusterIP = state().plan.services.find((s) => s.name === 'local')!.clusterIP!;
+    const a = await answers(state(), 'c1', `http://${clusterIP}/`, 20);
     expect(pods(a)).toEqual(new Set(['a']));
-    expect(await reaches(state, 'c2', clusterIP, 80)).toBe(false);
+    expect(await reaches(state(), 'c2', clusterIP, 80)).toBe(false);
   });
 
   it('LoadBalancer from a client on the node network: the gateway masquerades it so the answer comes back through it', async () => {
-    const lb = state.plan.services.find((s) => s.name === 'lb')!;
+    const lb = state().plan.services.find((s) => s.name === 'lb')!;
     expect(lb.loadBalancerIP).toBe('192.168.200.1');
-    const a = await answers(state, 'host/laptop', `http://${lb.loadBalancerIP}/`, 20);
+    const a = await answers(state(), 'host/laptop', `http://${lb.loadBalancerIP}/`, 20);
     expect(pods(a)).toEqual(new Set(['a', 'b']));
   });
 });
