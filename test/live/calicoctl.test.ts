@@ -9,14 +9,13 @@
  * - cv-kubenet: a lab without Calico is PL3170, and serves no Calico kinds.
  */
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import calicoLab from '../../labs/calico.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { runScenarios } from '../../src/check/scenario.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { labStatus } from '../../src/runtime/status.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 import { GIVEN_CA_CERTS } from './kubectl-cli.ts';
 
 const live = liveGuard();
@@ -28,16 +27,12 @@ const kubectlWith = (kubeconfig: string) => (...args: string[]) => execa('kubect
 /** A lab brought up by the runtime, and a kubectl against its API server (started by `podlab kubeconfig`). */
 function suiteLab(spec: LabSpec) {
   const k = { kubectl: kubectlWith('') };
+  labAroundSuite(spec);
   beforeAll(async () => {
-    await down(spec.name);
-    await upLab(spec);
     const c = await podlab('kubeconfig', spec.name);
     if (c.exitCode !== 0) throw new Error(`podlab kubeconfig failed: ${c.stderr}`);
 
     k.kubectl = kubectlWith(c.stdout.trim());
-  }, 120_000);
-  afterAll(async () => {
-    await down(spec.name);
   }, 60_000);
   return k;
 }

@@ -6,10 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down } from '../../src/runtime/down.ts';
-import type { LabState } from '../../src/runtime/state.ts';
-import { inLab, liveGuard, twoPodLab, upLab } from './host.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inLab, labAroundSuite, liveGuard, twoPodLab } from './host.ts';
 
 const live = liveGuard();
 const LAB = 'capture-live';
@@ -31,29 +29,23 @@ async function captureDuring(args: string[], traffic: () => Promise<unknown>) {
 }
 
 describe.skipIf(!live)('podlab capture', () => {
-  let state: LabState;
+  const state = labAroundSuite({ ...twoPodLab(LAB), cni: 'kubenet', dns: false }).lab;
   const dir = mkdtempSync(`${tmpdir()}/podlab-capture-`);
-  beforeAll(async () => {
-    state = await upLab({ ...twoPodLab(LAB), cni: 'kubenet', dns: false });
-  }, 60_000);
-  afterAll(async () => {
-    await down(LAB);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("in a pod: its eth0 sees a ping's requests and replies, and stops after --count", async () => {
-    const b = state.plan.pods.find((p) => p.name === 'b')!.ip;
-    const r = await captureDuring(['a', '-c', '2', '--', 'icmp'], () => inLab(state, 'a', ['ping', '-c', '1', '-W', '2', b]));
+    const b = state().plan.pods.find((p) => p.name === 'b')!.ip;
+    const r = await captureDuring(['a', '-c', '2', '--', 'icmp'], () => inLab(state(), 'a', ['ping', '-c', '1', '-W', '2', b]));
     expect(r.exitCode).toBe(0);
-    const a = state.plan.pods.find((p) => p.name === 'a')!.ip;
+    const a = state().plan.pods.find((p) => p.name === 'a')!.ip;
     expect(r.stdout).toMatch(new RegExp(`IP ${a.replace(/\./g, '\\.')} > ${b.replace(/\./g, '\\.')}: ICMP echo request`));
     expect(r.stdout).toMatch(new RegExp(`IP ${b.replace(/\./g, '\\.')} > ${a.replace(/\./g, '\\.')}: ICMP echo reply`));
   });
 
   it('in a node, on cni0, with a pcap file written', async () => {
     const file = `${dir}/w1.pcap`;
-    const b = state.plan.pods.find((p) => p.name === 'b')!.ip;
-    const r = await captureDuring(['node/w1', '-i', 'cni0', '-c', '1', '-w', file, '--', 'icmp'], () => inLab(state, 'a', ['ping', '-c', '1', '-W', '2', b]));
+    const b = state().plan.pods.find((p) => p.name === 'b')!.ip;
+    const r = await captureDuring(['node/w1', '-i', 'cni0', '-c', '1', '-w', file, '--', 'icmp'], () => inLab(state(), 'a', ['ping', '-c', '1', '-W', '2', b]));
     expect(r.exitCode).toBe(0);
     // The pcap file header: its magic number, little-endian.
     expect(readFileSync(file).subarray(0, 4).toString('hex')).toBe('d4c3b2a1');

@@ -6,14 +6,13 @@
  * and one that gets it back answers again; the check's why stays "Service … has no ready
  * endpoints".
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { container, workloads, type LabSpec } from '../../src/index.ts';
 import { runCheck } from '../../src/check/run.ts';
-import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { createPod, deletePod } from '../../src/runtime/pods.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { inLab, liveGuard, upLab } from './host.ts';
+import { inLab, labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const name = 'ui-noep';
@@ -40,19 +39,16 @@ async function curl(from: string, url: string): Promise<{ code: number; text: st
 }
 
 describe.skipIf(!live)('a Service with no endpoints refuses (lab ui-noep)', () => {
+  const suite = labAroundSuite(lab);
   let clusterIP = '';
   let webIP = '';
   let workerIP = '';
-  beforeAll(async () => {
-    await down(name);
-    const state = await upLab(lab);
+  beforeAll(() => {
+    const state = suite.lab();
     clusterIP = state.plan.services.find((s) => s.name === 'empty')!.clusterIP!;
     webIP = state.plan.services.find((s) => s.name === 'web')!.clusterIP!;
     workerIP = state.plan.nodes.find((n) => n.name === 'worker-1')!.ip;
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  });
 
   it('curl from a pod to its ClusterIP: connection refused, not a timeout', async () => {
     const r = await curl('client', `http://${clusterIP}/`);

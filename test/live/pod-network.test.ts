@@ -13,7 +13,7 @@ import { realExecutor } from '../../src/runtime/exec.ts';
 import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { runChecks } from '../../src/check/run.ts';
-import { comparable, hostSnapshot, httpFrom, inLab, liveGuard, upLab, type HostSnapshot } from './host.ts';
+import { comparable, hostSnapshot, type HostSnapshot, httpFrom, inLab, labAroundSuite, liveGuard, upLab } from './host.ts';
 
 const live = liveGuard();
 
@@ -37,35 +37,26 @@ function spec(name: string, cni: 'flannel' | 'kubenet'): LabSpec {
 describe.skipIf(!live).each(['flannel', 'kubenet'] as const)('live pod network (%s)', (cni) => {
   const name = `lt-${cni}`;
   let before: HostSnapshot;
-  let state: LabState;
-
-  beforeAll(async () => {
-    await down(name); // a previous run that died must not poison this one
-    before = await hostSnapshot();
-    state = await upLab(spec(name, cni));
-  });
-  afterAll(async () => {
-    await down(name);
-  });
+  const state = labAroundSuite(spec(name, cni), { beforeUp: async () => { before = await hostSnapshot(); } }).lab;
 
   it('same-node pod-to-pod: the server sees the client pod IP (no NAT)', async () => {
-    const r = await httpFrom(state, 'a', 'http://10.244.1.3:8080/');
+    const r = await httpFrom(state(), 'a', 'http://10.244.1.3:8080/');
     expect(r).toMatchObject({ pod: 'b', podIP: '10.244.1.3', client: '10.244.1.2' });
   });
 
   it('cross-node pod-to-pod: the server sees the client pod IP (no NAT)', async () => {
-    const r = await httpFrom(state, 'a', 'http://10.244.2.2:8080/');
+    const r = await httpFrom(state(), 'a', 'http://10.244.2.2:8080/');
     expect(r).toMatchObject({ pod: 'c', podIP: '10.244.2.2', client: '10.244.1.2' });
   });
 
   it('node agents reach pods on their node and, via the pod routes, on others', async () => {
-    expect((await httpFrom(state, 'node/w2', 'http://10.244.2.2:8080/')).pod).toBe('c');
-    expect((await inLab(state, 'node/cp', ['ping', '-c', '1', '-W', '2', '10.244.1.3'])).exitCode).toBe(0);
+    expect((await httpFrom(state(), 'node/w2', 'http://10.244.2.2:8080/')).pod).toBe('c');
+    expect((await inLab(state(), 'node/cp', ['ping', '-c', '1', '-W', '2', '10.244.1.3'])).exitCode).toBe(0);
   });
 
   it(`${cni === 'flannel' ? 'encapsulates in VXLAN (VNI 1, port 8472, MTU 1450)' : 'routes pod CIDRs via node IPs, no tunnel'}`, async () => {
-    const link = (await inLab(state, 'node/w1', ['ip', '-d', 'link', 'show'])).stdout;
-    const routes = (await inLab(state, 'node/w1', ['ip', 'route'])).stdout;
+    const link = (await inLab(state(), 'node/w1', ['ip', '-d', 'link', 'show'])).stdout;
+    const routes = (await inLab(state(), 'node/w1', ['ip', 'route'])).stdout;
     if (cni === 'flannel') {
       expect(link).toMatch(/flannel\.1: .*mtu 1450[\s\S]*vxlan id 1 local 172\.16\.94\.11 dev eth0 .*dstport 8472/);
       expect(routes).toContain('10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink');
@@ -76,7 +67,7 @@ describe.skipIf(!live).each(['flannel', 'kubenet'] as const)('live pod network (
   });
 
   it('containers of a pod share its IP, localhost and hostname (the pause sandbox)', async () => {
-    const side = state.pods.a!.containers.side!;
+    const side = state().pods.a!.containers.side!;
     const r = await execa('nsenter', ['-t', String(side.pid), '--net', '--uts', '--', 'node', new URL('../../assets/workload.mjs', import.meta.url).pathname, 'http-get', '--url', 'http://127.0.0.1:8080/'], { reject: false });
     const body = JSON.parse(JSON.parse(r.stdout).body);
     expect(body).toMatchObject({ pod: 'a', client: '127.0.0.1', hostname: 'a' });
@@ -84,13 +75,13 @@ describe.skipIf(!live).each(['flannel', 'kubenet'] as const)('live pod network (
   });
 
   it('a restarted container gets a new process but keeps the pod IP', async () => {
-    const old = state.pods.a!.containers.web!;
-    await restartContainer(realExecutor, state, 'a', 'web');
+    const old = state().pods.a!.containers.web!;
+    await restartContainer(realExecutor, state(), 'a', 'web');
     const fresh = readState(name)!.pods.a!.containers.web!;
     expect(fresh.pid).not.toBe(old.pid);
     expect(isAlive(old)).toBe(false);
     let reply;
-    for (let i = 0; i < 20 && !reply; i++) reply = await httpFrom(state, 'b', 'http://10.244.1.2:8080/').catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)));
+    for (let i = 0; i < 20 && !reply; i++) reply = await httpFrom(state(), 'b', 'http://10.244.1.2:8080/').catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)));
     expect(reply).toMatchObject({ pod: 'a', podIP: '10.244.1.2' });
   });
 

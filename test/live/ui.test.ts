@@ -15,10 +15,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { container, workloads, type LabSpec } from '../../src/index.ts';
-import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { Browser, type Page } from './cdp.ts';
-import { liveGuard, upLab } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
@@ -54,9 +53,8 @@ describe.skipIf(!live)('podlab ui in headless Chromium (lab see-ui)', () => {
   let page: Page;
   let uiExit: Promise<number | null>;
 
+  labAroundSuite(lab);
   beforeAll(async () => {
-    await down(name);
-    await upLab(lab);
     ui = spawn('node', [BIN, 'ui', name, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     uiExit = new Promise((resolve) => ui!.once('exit', (code) => resolve(code)));
     url = await new Promise<string>((resolve, reject) => {
@@ -76,13 +74,13 @@ describe.skipIf(!live)('podlab ui in headless Chromium (lab see-ui)', () => {
     page = await browser.newPage();
   }, 180_000);
 
+  // Runs before the lab's `down` (registered after it).
   afterAll(async () => {
     browser?.close();
     if (ui?.pid && ui.exitCode === null) {
       ui.kill('SIGKILL');
       await uiExit;
     }
-    await down(name);
   }, 60_000);
 
   it('prints a URL on 127.0.0.1 with a token; without the token, or with another, the page is 403', async () => {
