@@ -8,13 +8,12 @@
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PODLAB_UIDS, UID_LOCK_DIR } from '../../src/constants.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { down } from '../../src/runtime/down.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
-import type { LabState } from '../../src/runtime/state.ts';
-import { httpFrom, inLab, liveGuard, upLab } from './host.ts';
+import { httpFrom, inLab, labAroundSuite, liveGuard, upLab } from './host.ts';
 import { dnsServerPid, dnsServerView } from '../../src/runtime/dns.ts';
 import { containedArgv } from '../../src/runtime/container.ts';
 import { PROGRAMS } from '../../src/runtime/artifacts.ts';
@@ -84,59 +83,60 @@ async function outcomes(log: string): Promise<Map<string, string>> {
 
 describe.skipIf(!live)('live: containers are containers', () => {
   let before: ScopedSnapshot;
-  let state: LabState;
   let canaryDir: string;
   let canary: string;
   const secret = `canary-${randomBytes(8).toString('hex')}`;
 
-  beforeAll(async () => {
-    await down(LAB);
-    before = await scopedSnapshot([LAB]);
-    mkdirSync('/var/tmp', { recursive: true });
-    canaryDir = mkdtempSync('/var/tmp/podlab-sec-canary-');
-    chmodSync(canaryDir, 0o700);
-    canary = `${canaryDir}/secret`;
-    writeFileSync(canary, secret, { mode: 0o600 });
-    writeFileSync('/dev/shm/podlab-sec-host-file', 'x');
-    state = await upLab(spec(canary));
-  }, 60_000);
-  afterAll(async () => {
-    await down(LAB);
+  const state = labAroundSuite(
+    { name: LAB, up: () => upLab(spec(canary)) },
+    {
+      beforeUp: async () => {
+        before = await scopedSnapshot([LAB]);
+        mkdirSync('/var/tmp', { recursive: true });
+        canaryDir = mkdtempSync('/var/tmp/podlab-sec-canary-');
+        chmodSync(canaryDir, 0o700);
+        canary = `${canaryDir}/secret`;
+        writeFileSync(canary, secret, { mode: 0o600 });
+        writeFileSync('/dev/shm/podlab-sec-host-file', 'x');
+      },
+    },
+  ).lab;
+  afterAll(() => {
     rmSync(canaryDir, { recursive: true, force: true });
     rmSync('/dev/shm/podlab-sec-host-file', { force: true });
   });
 
   it('every attack on the host and on the other container fails', async () => {
-    const got = await outcomes(state.pods.box!.containers.attacker!.log);
+    const got = await outcomes(state().pods.box!.containers.attacker!.log);
     const attacks = [...got.keys()].filter((k) => !['own-tmp', 'uid', 'caps', 'nnp', 'DONE'].includes(k));
     expect(attacks.length).toBe(17);
     expect(Object.fromEntries(attacks.map((a) => [a, got.get(a)]))).toEqual(Object.fromEntries(attacks.map((a) => [a, 'blocked'])));
     for (const f of ['/etc/podlab-sec-attack', '/var/tmp/podlab-sec-attack', `${process.cwd()}/podlab-sec-attack`, '/run/podlab-sec-attack']) expect(existsSync(f), f).toBe(false);
-    expect(readFileSync(`${state.pods.box!.containers.attacker!.log}`, 'utf8')).not.toContain(secret);
+    expect(readFileSync(`${state().pods.box!.containers.attacker!.log}`, 'utf8')).not.toContain(secret);
   });
 
   it('runs as a uid of its own from the container range, with no_new_privs and no capabilities; its /tmp is its own and writable', async () => {
-    const got = await outcomes(state.pods.box!.containers.attacker!.log);
+    const got = await outcomes(state().pods.box!.containers.attacker!.log);
     const [uid, gid] = got.get('uid')!.split(' ').map(Number);
     expect(uid).toBe(gid);
     expect(uid! >= PODLAB_UIDS.container.first && uid! < PODLAB_UIDS.container.first + PODLAB_UIDS.container.count).toBe(true);
-    expect(uid).toBe(state.pods.box!.containers.attacker!.uid);
-    expect(uid).not.toBe(state.pods.box!.containers.side!.uid);
+    expect(uid).toBe(state().pods.box!.containers.attacker!.uid);
+    expect(uid).not.toBe(state().pods.box!.containers.side!.uid);
     expect(got.get('caps')).toBe('CapEff: 0000000000000000 CapBnd: 0000000000000000 CapAmb: 0000000000000000 ');
     expect(got.get('nnp')).toBe('NoNewPrivs:1');
     expect(got.get('own-tmp')).toBe('mine');
-    expect(readFileSync(`/proc/${state.pods.box!.containers.side!.pid}/root/tmp/side-secret`, 'utf8')).toBe('secret-of-side\n');
+    expect(readFileSync(`/proc/${state().pods.box!.containers.side!.pid}/root/tmp/side-secret`, 'utf8')).toBe('secret-of-side\n');
   });
 
   it('an unprivileged server still binds port 80 (the pod namespace allows low ports; the host does not)', async () => {
-    expect((await httpFrom(state, 'box', 'http://10.244.1.3:80/')).pod).toBe('web');
+    expect((await httpFrom(state(), 'box', 'http://10.244.1.3:80/')).pod).toBe('web');
     expect(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim()).not.toBe('0');
   });
 
   it('a restarted container gets a new uid and the old one is freed', async () => {
-    const old = state.pods.box!.containers.side!;
-    await restartContainer(realExecutor, state, 'box', 'side');
-    const now = state.pods.box!.containers.side!;
+    const old = state().pods.box!.containers.side!;
+    await restartContainer(realExecutor, state(), 'box', 'side');
+    const now = state().pods.box!.containers.side!;
     expect(now.pid).not.toBe(old.pid);
     expect(existsSync(`${UID_LOCK_DIR}/${now.uid}`)).toBe(true);
     expect(existsSync(`${UID_LOCK_DIR}/${old.uid}`)).toBe(old.uid === now.uid);
@@ -146,7 +146,7 @@ describe.skipIf(!live)('live: containers are containers', () => {
   const seen = (pid: number, path: string) => existsSync(`/proc/${pid}/root${path}`);
 
   it('the cluster DNS server runs unprivileged, its root holding only its own directory and what Node needs', async () => {
-    const pid = dnsServerPid(state)!;
+    const pid = dnsServerPid(state())!;
     expect(pid).toBeGreaterThan(0);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const uid = Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
@@ -158,17 +158,17 @@ describe.skipIf(!live)('live: containers are containers', () => {
     for (const p of ['/etc/shadow', '/etc/passwd', '/root', canary, '/run/podlab', '/run/netns', '/var', `${process.cwd()}/src`]) expect(seen(pid, p), p).toBe(false);
     expect(seen(pid, '/etc/coredns/Corefile')).toBe(true);
     // It serves: the cluster's names, and (forwarded to the host's server) the corp zone.
-    const dig = await inLab(state, 'box', ['dig', '+short', '+time=2', '+tries=2', 'kube-dns.kube-system.svc.cluster.local']);
+    const dig = await inLab(state(), 'box', ['dig', '+short', '+time=2', '+tries=2', 'kube-dns.kube-system.svc.cluster.local']);
     expect(dig.stdout.trim()).toBe('10.96.0.10');
   });
 
   it('code run the way the DNS server is (its launch, its view) finds no host file to read: /etc/shadow, the canary, /root, the lab state', async () => {
-    const pod = state.plan.pods.find((p) => p.system === 'dns')!;
+    const pod = state().plan.pods.find((p) => p.system === 'dns')!;
     const c = pod.containers[0]!;
     const uid = acquireUid('container');
     try {
       const plugin = `for (const f of ${JSON.stringify(['/etc/shadow', canary, '/root', '/run/podlab', '/proc/1/root/etc/shadow'])}) { try { require('fs').readFileSync(f); console.log(f, 'READ'); } catch (e) { console.log(f, e.code); } }`;
-      const argv = containedArgv({ join: joinArgs(pod, state.pods[pod.name]!.pause!.pid), argv: [PROGRAMS.node, '-e', plugin], only: dnsServerView(c.argv, pod) }, uid);
+      const argv = containedArgv({ join: joinArgs(pod, state().pods[pod.name]!.pause!.pid), argv: [PROGRAMS.node, '-e', plugin], only: dnsServerView(c.argv, pod) }, uid);
       const r = await execa(argv[0]!, argv.slice(1), { reject: false, env: { PATH: '/usr/bin:/bin' }, extendEnv: false });
       // Not there at all, but for the machine's init through /proc (this stand-in has no PID namespace, the server has): not its to read.
       expect(r.stdout.split('\n').sort(), r.stderr).toEqual([`${canary} ENOENT`, '/etc/shadow ENOENT', '/proc/1/root/etc/shadow EACCES', '/root ENOENT', '/run/podlab ENOENT'].sort());
@@ -178,21 +178,21 @@ describe.skipIf(!live)('live: containers are containers', () => {
   });
 
   it("a host's DNS server sees only the files beside its Corefile", async () => {
-    const rec = state.pods['host.corp']!.containers.dns!;
+    const rec = state().pods['host.corp']!.containers.dns!;
     const pid = rec.pid;
     expect(Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])).toBe(rec.uid);
     expect(seen(pid, '/etc/shadow')).toBe(false);
     expect(seen(pid, '/etc/hosts')).toBe(false);
     expect(seen(pid, canary)).toBe(false);
-    const dir = `${state.plan.stateDir}/rendered/hosts/corp`;
+    const dir = `${state().plan.stateDir}/rendered/hosts/corp`;
     expect(readdirSync(`/proc/${pid}/root${dir}`)).toContain('Corefile');
-    expect(readdirSync(`/proc/${pid}/root${state.plan.stateDir}`)).toEqual(['rendered']);
-    const dig = await inLab(state, 'box', ['dig', '+short', '+time=2', '+tries=2', 'www.corp.example']);
+    expect(readdirSync(`/proc/${pid}/root${state().plan.stateDir}`)).toEqual(['rendered']);
+    const dig = await inLab(state(), 'box', ['dig', '+short', '+time=2', '+tries=2', 'www.corp.example']);
     expect(dig.stdout.trim()).toBe('192.0.2.80');
   });
 
   it('down leaves nothing: no process, no uid held, the host as it was', async () => {
-    const uids = Object.values(state.pods).flatMap((p) => Object.values(p.containers).map((c) => c.uid));
+    const uids = Object.values(state().pods).flatMap((p) => Object.values(p.containers).map((c) => c.uid));
     await down(LAB);
     expect(await scopedSnapshot([LAB])).toEqual(before);
     for (const uid of uids) expect(existsSync(`${UID_LOCK_DIR}/${uid}`), String(uid)).toBe(false);

@@ -5,11 +5,10 @@
  * a container that exits 3 is restarted under OnFailure and left terminated under Never; one that
  * exits 0 under OnFailure is left Completed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down, labNamespacesOnHost } from '../../src/runtime/down.ts';
+import { describe, expect, it } from 'vitest';
 import { readEvents } from '../../src/runtime/events.ts';
 import { labStatus } from '../../src/runtime/status.ts';
-import { liveGuard, upLabFile } from './host.ts';
+import { labAroundSuite, liveGuard, upLabFile } from './host.ts';
 
 const live = liveGuard();
 const name = 'loop-exits';
@@ -24,14 +23,7 @@ async function until(what: string, ok: () => boolean, timeoutMs = 15_000): Promi
 }
 
 describe.skipIf(!live)('live: exit codes and restart policies (control loops)', () => {
-  beforeAll(async () => {
-    await down(name);
-    await upLabFile('test/fixtures/labs/loop-exits.lab.ts');
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-    expect(await labNamespacesOnHost(name)).toEqual([]);
-  }, 60_000);
+  labAroundSuite({ name, up: () => upLabFile('test/fixtures/labs/loop-exits.lab.ts') });
 
   it('exit 3 under OnFailure: status shows exit code 3 (Error), and the container is restarted', async () => {
     await until('a restart of fails-onfailure', () => (job('fails-onfailure').restarts ?? 0) >= 1);

@@ -5,25 +5,17 @@
  * endpoints but in those of a Service with publishNotReadyAddresses.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down, labNamespacesOnHost } from '../../src/runtime/down.ts';
+import { describe, expect, it } from 'vitest';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
-import { liveGuard, upLabFile } from './host.ts';
+import { labAroundSuite, liveGuard, upLabFile } from './host.ts';
 
 const live = liveGuard();
 const name = 'loop-probes';
 const CLI = ['bin/podlab.js'];
 
 describe.skipIf(!live)('live: liveness restarts, readiness and publishNotReadyAddresses (control loops)', () => {
-  beforeAll(async () => {
-    await down(name);
-    await upLabFile('test/fixtures/labs/loop-probes.lab.ts');
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-    expect(labNamespacesOnHost(name)).toEqual([]);
-  }, 60_000);
+  labAroundSuite({ name, up: () => upLabFile('test/fixtures/labs/loop-probes.lab.ts') });
 
   it('a failing liveness probe kills the container and the agent restarts it (podlab events --wait-for sees it)', async () => {
     const r = spawnSync(process.execPath, [...CLI, 'events', name, '--wait-for', 'Restarted:pod/dead', '--timeout', '20000'], { encoding: 'utf8' });

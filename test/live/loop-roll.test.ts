@@ -5,31 +5,25 @@
  * Service's endpoints (what the kube-proxy tables hold) never drop below 3 ready pods and never
  * hold a pod that is gone, and requests through the Service keep being answered.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/check/run.ts';
 import { runScenarios } from '../../src/check/scenario.ts';
-import { down, labNamespacesOnHost } from '../../src/runtime/down.ts';
 import { readEvents } from '../../src/runtime/events.ts';
 import { setDeploymentEnv } from '../../src/runtime/faults.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
-import { liveGuard, upLabFile } from './host.ts';
+import { labAroundSuite, liveGuard, upLabFile } from './host.ts';
 
 const live = liveGuard();
 const name = 'loop-roll';
 const webPods = (s: LabState) => s.plan.pods.filter((p) => p.owner === 'web' && s.pods[p.name]).map((p) => p.name);
 
 describe.skipIf(!live)('live: rolling update of a Deployment (control loops)', () => {
+  labAroundSuite({ name, up: () => upLabFile('test/fixtures/labs/loop-roll.lab.ts') });
   beforeAll(async () => {
-    await down(name);
-    await upLabFile('test/fixtures/labs/loop-roll.lab.ts');
     // Every replica ready behind the Service first.
     const end = Date.now() + 20_000;
     while ((readState(name)!.endpoints?.['default/web'] ?? []).length < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-    expect(labNamespacesOnHost(name)).toEqual([]);
-  }, 60_000);
+  }, 30_000);
 
   it('replaces every pod with the new template; the Service never has fewer than 3 endpoints, nor a gone pod', async () => {
     const s0 = readState(name)!;

@@ -3,44 +3,21 @@
  * CoreDNS ConfigMap read from labs/k8s/*.yaml) built for real under another name, its checks
  * passing, and torn down whatever happens.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/check/run.ts';
-import { compileLab } from '../../src/compile/compile.ts';
-import { buildPlan } from '../../src/plan/plan.ts';
-import { render } from '../../src/render/render.ts';
-import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { up } from '../../src/runtime/up.ts';
-import { inLab, liveGuard } from './host.ts';
+import { inLab, labAroundSuite, liveGuard, upLabFile } from './host.ts';
 
 const live = liveGuard();
 
 describe.skipIf(!live)('live lab from Kubernetes manifests (labs/from-manifests.lab.ts)', () => {
   const name = 'k8sio-fm';
-  let checks = 0;
-
-  beforeAll(async () => {
-    await down(name);
-    const r = await compileLab('labs/from-manifests.lab.ts');
-    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const plan = buildPlan({ ...r.lab!, name });
-    checks = plan.checks.length;
-    try {
-      await up(plan, render(plan));
-    } catch (e) {
-      await down(name);
-      throw e;
-    }
-  }, 90_000);
-
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  const state = labAroundSuite({ name, up: () => upLabFile('labs/from-manifests.lab.ts', { name }) }).lab;
 
   it('passes every check of the lab', async () => {
     const results = await runChecks(readState(name)!);
     expect(results.filter((r) => r.status === 'fail')).toEqual([]);
-    expect(results.length).toBe(checks);
+    expect(results.length).toBe(state().plan.checks.length);
   }, 60_000);
 
   it('the dnsPolicy None pod has the resolv.conf its dnsConfig says', async () => {

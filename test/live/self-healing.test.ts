@@ -5,7 +5,7 @@
  * and that `down` stops the agent first and leaves nothing: no agent process, no namespace.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { compileLab } from '../../src/compile/compile.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
@@ -17,7 +17,7 @@ import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, stateDir, type LabState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import { up } from '../../src/runtime/up.ts';
-import { liveGuard } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
@@ -26,28 +26,30 @@ const webPods = (s: LabState) => s.plan.pods.filter((p) => p.owner === 'web' && 
 
 describe.skipIf(!live)('live: self-healing (control loops)', () => {
   let before: ScopedSnapshot;
-  let state: LabState;
   let first: string[];
 
-  beforeAll(async () => {
-    await down(name);
-    before = await scopedSnapshot([name]);
-    const { lab } = await compileLab('labs/self-healing.lab.ts');
-    const plan = buildPlan(lab!);
-    // As in a shell where it is set: podlab's own Node processes start without it (ownNodeEnv).
-    const given = process.env.NODE_EXTRA_CA_CERTS;
-    process.env.NODE_EXTRA_CA_CERTS = '/nonexistent/podlab-test-ca.pem';
-    try {
-      state = await up(plan, render(plan));
-    } finally {
-      if (given === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
-      else process.env.NODE_EXTRA_CA_CERTS = given;
-    }
-    first = webPods(state).map((p) => p.name);
-  }, 120_000);
-  afterAll(async () => {
-    await down(name);
-  }, 60_000);
+  const suite = labAroundSuite(
+    {
+      name,
+      up: async () => {
+        const { lab } = await compileLab('labs/self-healing.lab.ts');
+        const plan = buildPlan(lab!);
+        // As in a shell where it is set: podlab's own Node processes start without it (ownNodeEnv).
+        const given = process.env.NODE_EXTRA_CA_CERTS;
+        process.env.NODE_EXTRA_CA_CERTS = '/nonexistent/podlab-test-ca.pem';
+        try {
+          return await up(plan, render(plan));
+        } finally {
+          if (given === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+          else process.env.NODE_EXTRA_CA_CERTS = given;
+        }
+      },
+    },
+    { beforeUp: async () => { before = await scopedSnapshot([name]); } },
+  );
+  beforeAll(() => {
+    first = webPods(suite.lab()).map((p) => p.name);
+  });
 
   it('up starts the agent (recorded by pid) and every replica is ready behind the Service', async () => {
     const s = readState(name)!;
