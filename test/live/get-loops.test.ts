@@ -5,14 +5,13 @@
  * labs only.
  */
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down } from '../../src/runtime/down.ts';
+import { describe, expect, it } from 'vitest';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { readEvents } from '../../src/runtime/events.ts';
 import { setHealth } from '../../src/runtime/faults.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus, type LabStatus } from '../../src/runtime/status.ts';
-import { liveGuard } from './host.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const PREFIX = 'fx1-get-';
@@ -29,14 +28,13 @@ async function until(what: string, ok: (s: LabStatus) => boolean): Promise<void>
 }
 
 describe.runIf(live)('get on a lab with control loops (live)', () => {
-  beforeAll(async () => {
-    await down(LAB, realExecutor).catch(() => {});
-    const r = cli(PREFIX, 'up', 'labs/self-healing.lab.ts');
-    expect(r.status, r.stderr + r.stdout).toBe(0);
-  }, 120_000);
-  afterAll(async () => {
-    await down(LAB, realExecutor);
-  }, 60_000);
+  labAroundSuite({
+    name: LAB,
+    up: async () => {
+      const r = cli(PREFIX, 'up', 'labs/self-healing.lab.ts');
+      expect(r.status, r.stderr + r.stdout).toBe(0);
+    },
+  });
 
   it('get pods: RESTARTS and restartCount after a crash are the restarts status shows', () => {
     const pod = 'web-22dnp66tqx-n8tqc';

@@ -6,7 +6,7 @@
  * resourceVersion without replaying the list. The lab comes up and goes down by podlab's CLI.
  */
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
 import { liveGuard } from './host.ts';
@@ -30,14 +30,10 @@ async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 20
 }
 
 describe.skipIf(!live)('kubectl: deployments, replicasets, ingresses, scale, watch from a resourceVersion', () => {
+  K.aroundSuite(LAB_FILE);
   beforeAll(async () => {
-    await K.up(LAB_FILE);
     await until('both replicas ready', async () => (await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')).stdout === '2');
-  }, 150_000);
-
-  afterAll(async () => {
-    await K.down();
-  }, 60_000);
+  }, 120_000);
 
   it('kubectl get deployments and replicasets print READY, UP-TO-DATE, AVAILABLE and the ReplicaSet of the pods', async () => {
     const d = await kubectl('get', 'deployments');

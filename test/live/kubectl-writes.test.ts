@@ -83,15 +83,11 @@ spec:
 `;
 
 describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; bad manifests refused for every writable kind', () => {
-  beforeAll(async () => {
+  K.aroundSuite(LAB_FILE);
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'kc-writes-'));
-    await K.up(LAB_FILE);
-  }, 150_000);
-
-  afterAll(async () => {
-    await K.down();
-    rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('kubectl apply -f of a new Deployment: the agent starts its pods, and the lab\'s Service reaches them', async () => {
     expect((await curl('http://api')).exitCode).not.toBe(0); // no pods behind it yet

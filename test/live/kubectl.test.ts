@@ -9,9 +9,8 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apiPort } from '../../src/api/launch.ts';
-import { down } from '../../src/runtime/down.ts';
 import { isAlive } from '../../src/runtime/procs.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { labStatus } from '../../src/runtime/status.ts';
@@ -55,15 +54,11 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
   let dir: string;
   let apiPid = 0;
 
-  beforeAll(async () => {
-    await K.up(LAB_FILE);
+  K.aroundSuite(LAB_FILE);
+  beforeAll(() => {
     apiPid = state().api!.pid;
     dir = mkdtempSync(join(tmpdir(), 'kubectl-lab-'));
-  }, 120_000);
-
-  afterAll(async () => {
-    await K.down();
-  }, 60_000);
+  });
 
   it('podlab kubeconfig: a 0600 file whose context is named after the lab, server on 127.0.0.1', async () => {
     expect(statSync(K.kubeconfig).mode & 0o777).toBe(0o600);

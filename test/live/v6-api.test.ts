@@ -10,19 +10,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down } from '../../src/runtime/down.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { liveGuard } from './host.ts';
+import { kubectlLab } from './kubectl-cli.ts';
 
 const live = liveGuard();
-const ROOT = new URL('../../', import.meta.url).pathname;
-const podlab = (...args: string[]) => execa(process.execPath, [`${ROOT}bin/podlab.js`, ...args], { reject: false, cwd: ROOT, timeout: 120_000 });
+const LABS = { dual: 'v6a-dual', only: 'v6a-only' } as const;
+const K: Record<string, ReturnType<typeof kubectlLab>> = Object.fromEntries(Object.values(LABS).map((lab) => [lab, kubectlLab(lab, { podlabTimeout: 120_000 })]));
 
 let dir = '';
-const kubeconfigs: Record<string, string> = {};
-const kubectl = (lab: string, ...args: string[]) => execa('kubectl', args, { reject: false, env: { KUBECONFIG: kubeconfigs[lab]! }, timeout: 30_000 });
+const kubectl = (lab: string, ...args: string[]) => K[lab]!.kubectl(...args);
 const file = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -50,31 +48,12 @@ ${extra}  ports:
     targetPort: 8080
 `;
 
-const LABS = { dual: 'v6a-dual', only: 'v6a-only' } as const;
-
-async function bringUp(lab: string): Promise<void> {
-  await down(lab);
-  const up = await podlab('up', `test/fixtures/labs/${lab}.lab.ts`);
-  if (up.exitCode !== 0) throw new Error(`podlab up ${lab} failed: ${up.stderr}`);
-  const k = await podlab('kubeconfig', lab);
-  if (k.exitCode !== 0) throw new Error(`podlab kubeconfig ${lab} failed: ${k.stderr}`);
-  kubeconfigs[lab] = k.stdout.trim();
-}
-
 describe.skipIf(!live)('kubectl and Services in dual-stack and IPv6-only labs', () => {
-  beforeAll(async () => {
+  for (const lab of Object.values(LABS)) K[lab]!.aroundSuite(`test/fixtures/labs/${lab}.lab.ts`);
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'v6a-'));
-    await bringUp(LABS.dual);
-    await bringUp(LABS.only);
-  }, 300_000);
-
-  afterAll(async () => {
-    for (const lab of Object.values(LABS)) {
-      await podlab('down', lab);
-      await down(lab);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('kubectl get svc -o json shows both families: policy, families, a ClusterIP and a load-balancer address per family', async () => {
     const r = await kubectl(LABS.dual, 'get', 'svc', '-o', 'json');
