@@ -6,19 +6,15 @@
  * CAP_NET_ADMIN and CAP_NET_RAW in effect, its full iBGP mesh comes up Established, the pods
  * reach each other over the routes BIRD learnt, and down.sh leaves no namespace and no BIRD.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PODLAB_UIDS } from '../../src/constants.ts';
-import { down } from '../../src/runtime/down.ts';
 import { labNetnsOnHost, liveGuard } from './host.ts';
+import { renderedLabAroundSuite } from './rendered-lab.ts';
 
 const live = liveGuard();
-const REPO = new URL('../../', import.meta.url).pathname;
 const LAB = 'tg-upsh-cal';
-const DIR = join(REPO, 'test/live/.tmp/upsh-calico');
-const OUT = join(DIR, 'out');
 const STATE = `/run/podlab/${LAB}`;
 const NODES = ['c1-master1', 'c1-node1', 'c1-node2', 'c1-node3'];
 
@@ -37,30 +33,11 @@ async function until<T>(f: () => Promise<T | undefined>, ms = 30_000): Promise<T
 }
 
 describe.skipIf(!live)('the rendered up.sh of a Calico lab starts BIRD without root', () => {
-  let upSh = '';
-  beforeAll(async () => {
-    await down(LAB);
-    rmSync(DIR, { recursive: true, force: true });
-    mkdirSync(DIR, { recursive: true });
-    const file = join(DIR, `${LAB}.lab.ts`);
-    writeFileSync(file, readFileSync(join(REPO, 'labs/calico.lab.ts'), 'utf8').replace("name: 'calico'", `name: '${LAB}'`));
-    const r = await execa('node', ['bin/podlab.js', 'render', '-o', OUT, file], { cwd: REPO, reject: false });
-    expect(r.exitCode, r.stderr).toBe(0);
-    upSh = readFileSync(join(OUT, LAB, 'up.sh'), 'utf8');
-    // As the README says: as root, from the repository root; its daemons keep the output file.
-    const up = await execa('sh', ['-c', `sh ${join(OUT, LAB, 'up.sh')} > ${join(DIR, 'up.log')} 2>&1`], { cwd: REPO, reject: false, timeout: 120_000 });
-    expect(up.exitCode, readFileSync(join(DIR, 'up.log'), 'utf8')).toBe(0);
-  }, 180_000);
-
-  afterAll(async () => {
-    await execa('sh', ['-c', `sh ${join(OUT, LAB, 'down.sh')} > /dev/null 2>&1`], { cwd: REPO, reject: false, timeout: 60_000 });
-    await down(LAB);
-    expect(await labNetnsOnHost(LAB)).toEqual([]);
-    rmSync(DIR, { recursive: true, force: true });
-  }, 60_000);
+  // labs/calico.lab.ts under a name of this test's own, rendered and brought up by its up.sh.
+  const lab = renderedLabAroundSuite('calico', LAB, 'upsh-calico', { runUp: true });
 
   it('every node\'s BIRD runs as the uid up.sh gives it, of the container range, with only its four CAP_NET_* capabilities', async () => {
-    const given = new Map([...upSh.matchAll(/^ip netns exec podlab-\S+\.node\.(\S+) bird .* -u (\d+) -g (\d+) /gm)].map((m) => [m[1]!, [Number(m[2]), Number(m[3])]]));
+    const given = new Map([...lab.upSh().matchAll(/^ip netns exec podlab-\S+\.node\.(\S+) bird .* -u (\d+) -g (\d+) /gm)].map((m) => [m[1]!, [Number(m[2]), Number(m[3])]]));
     expect([...given.keys()]).toEqual(NODES);
     for (const node of NODES) {
       const pid = await until(() => birdIn(node), 10_000);
@@ -87,7 +64,7 @@ describe.skipIf(!live)('the rendered up.sh of a Calico lab starts BIRD without r
     }
     const routes = (await execa('ip', ['-n', `podlab-${LAB}.node.c1-node1`, 'route', 'show', 'proto', 'bird'])).stdout;
     expect(routes).toMatch(/10\.244\.0\.128\/26 via 172\.16\.94\.12 dev eth0/);
-    const web2 = /^ip netns exec podlab-\S+\.node\.c1-node2 env CNI_COMMAND=ADD .*IP=(10\.244\.\d+\.\d+);K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2'/m.exec(upSh)![1]!;
+    const web2 = /^ip netns exec podlab-\S+\.node\.c1-node2 env CNI_COMMAND=ADD .*IP=(10\.244\.\d+\.\d+);K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2'/m.exec(lab.upSh())![1]!;
     const curl = await until(async () => {
       const r = await execa('ip', ['netns', 'exec', `podlab-${LAB}.pod.default.client`, 'curl', '-s', '-m', '2', `http://${web2}:8080/`], { reject: false });
       return r.stdout.includes('"pod":"web-2"') ? r.stdout : undefined;
@@ -97,7 +74,7 @@ describe.skipIf(!live)('the rendered up.sh of a Calico lab starts BIRD without r
 
   it('down.sh stops every BIRD and removes the lab', async () => {
     const pids = await Promise.all(NODES.map(birdIn));
-    const dn = await execa('sh', ['-c', `sh ${join(OUT, LAB, 'down.sh')} > ${join(DIR, 'down.log')} 2>&1`], { cwd: REPO, reject: false, timeout: 60_000 });
+    const dn = await lab.runDown();
     expect(dn.exitCode, dn.stderr).toBe(0);
     expect(await labNetnsOnHost(LAB)).toEqual([]);
     expect(existsSync(STATE)).toBe(false);

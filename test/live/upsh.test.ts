@@ -5,46 +5,27 @@
  * so needs podlab's programs by absolute path), its pods answer each other, and down.sh leaves no
  * namespace.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down } from '../../src/runtime/down.ts';
+import { describe, expect, it } from 'vitest';
 import { labNetnsOnHost, liveGuard } from './host.ts';
+import { renderedLabAroundSuite } from './rendered-lab.ts';
 
 const live = liveGuard();
-const REPO = new URL('../../', import.meta.url).pathname;
 const LAB = 'upsh-kubenet';
-const DIR = join(REPO, 'test/live/.tmp/upsh');
-const OUT = join(DIR, 'out');
 
 const pidsIn = async (ns: string) => (await execa('ip', ['netns', 'pids', ns], { reject: false })).stdout.split('\n').filter(Boolean).length;
 
 describe.skipIf(!live)('the rendered up.sh and down.sh, run by hand', () => {
-  beforeAll(async () => {
-    await down(LAB);
-    rmSync(DIR, { recursive: true, force: true });
-    mkdirSync(DIR, { recursive: true });
-    // The kubenet example under a name of this test's own.
-    const file = join(DIR, `${LAB}.lab.ts`);
-    writeFileSync(file, readFileSync(join(REPO, 'labs/kubenet.lab.ts'), 'utf8').replace("name: 'kubenet'", `name: '${LAB}'`));
-    const r = await execa('node', ['bin/podlab.js', 'render', '-o', OUT, file], { cwd: REPO, reject: false });
-    expect(r.exitCode, r.stderr).toBe(0);
-  }, 60_000);
-
-  afterAll(async () => {
-    await execa('sh', ['-c', `sh ${join(OUT, LAB, 'down.sh')} > /dev/null 2>&1`], { cwd: REPO, reject: false, timeout: 60_000 });
-    await down(LAB);
-    expect(await labNetnsOnHost(LAB)).toEqual([]);
-    rmSync(DIR, { recursive: true, force: true });
-  }, 60_000);
+  // The kubenet example under a name of this test's own, rendered; the test runs its scripts.
+  const lab = renderedLabAroundSuite('kubenet', LAB, 'upsh');
 
   it('up.sh builds it with every container running, the cluster DNS server among them; down.sh removes it', async () => {
     // Its daemons run on in the background with the script's output: to a file, as a learner's terminal would hold it.
-    const log = join(DIR, 'up.log');
-    const up = await execa('sh', ['-c', `sh ${join(OUT, LAB, 'up.sh')} > ${log} 2>&1`], { cwd: REPO, reject: false, timeout: 120_000 });
+    const up = await lab.runUp();
     await new Promise((r) => setTimeout(r, 500));
-    const said = readFileSync(log, 'utf8');
+    const said = readFileSync(join(lab.dir, 'up.log'), 'utf8');
     expect(up.exitCode, said).toBe(0);
     expect(said).not.toMatch(/No such file|failed to execute/);
     // Each pod's namespace holds its pause and its containers (the DNS pod: pause, unshare's init, the server).
@@ -58,7 +39,7 @@ describe.skipIf(!live)('the rendered up.sh and down.sh, run by hand', () => {
     expect(answer).toBe('10.96.0.10');
     const curl = await execa('ip', ['netns', 'exec', `podlab-${LAB}.pod.default.web-a`, 'curl', '-s', '-m', '2', 'http://10.244.2.2:8080/'], { reject: false });
     expect(curl.stdout).toContain('"pod":"web-b"');
-    const dn = await execa('sh', ['-c', `sh ${join(OUT, LAB, 'down.sh')} > ${join(DIR, 'down.log')} 2>&1`], { cwd: REPO, reject: false, timeout: 60_000 });
+    const dn = await lab.runDown();
     expect(dn.exitCode, dn.stderr).toBe(0);
     expect(await labNetnsOnHost(LAB)).toEqual([]);
   }, 180_000);
