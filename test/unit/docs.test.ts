@@ -74,4 +74,11 @@ describe('docs', () => {
     const rows = [...doc.matchAll(/^\| (PL\d{4}) \| (.+) \|$/gm)].map((m) => [m[1], m[2]]);
     expect(rows).toEqual(Object.entries(CODES));
   });
+
+  it('docs/grading.md lists every exercise that ships in exercises/', () => {
+    const doc = readFileSync(join(ROOT, 'docs/grading.md'), 'utf8');
+    const listed = new Set([...doc.matchAll(/^- `([a-z0-9-]+)`:/gm)].map((m) => m[1]));
+    const shipped = readdirSync(join(ROOT, 'exercises'), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(ROOT, 'exercises', d.name, 'exercise.ts'))).map((d) => d.name);
+    expect(shipped.filter((e) => !listed.has(e))).toEqual([]);
+  });
 });
