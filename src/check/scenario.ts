@@ -10,6 +10,7 @@ import { liveLab } from '../runtime/actions.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
 import { readState, type LabState } from '../runtime/state.ts';
+import { RuntimeError } from '../runtime/errors.ts';
 import type { CheckResult } from './checks.ts';
 import { runCheck } from './run.ts';
 
@@ -79,7 +80,7 @@ export async function runScenarios(lab: string, names: readonly string[] = [], e
   const state = current(lab);
   const all = state.plan.scenarios ?? [];
   const unknown = names.filter((n) => !all.some((s) => s.name === n));
-  if (unknown.length) throw new ActionFailed(`lab "${lab}" has no scenario ${unknown.map((n) => `"${n}"`).join(', ')}; scenarios: ${all.map((s) => s.name).join(', ') || '(none)'}`);
+  if (unknown.length) throw new RuntimeError('PL3053', `lab "${lab}" has no scenario ${unknown.map((n) => `"${n}"`).join(', ')}; ${all.length ? `its scenarios: ${all.map((s) => s.name).join(', ')}` : 'it has no scenarios at all'}`);
   const chosen = names.length ? names.map((n) => all.find((s) => s.name === n)!) : all;
   const results: ScenarioResult[] = [];
   for (const sc of chosen) results.push(await runScenario(lab, sc, ex, (r) => onStep?.(sc.name, r)));

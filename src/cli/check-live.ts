@@ -4,7 +4,8 @@ import { realExecutor } from '../runtime/exec.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
-import { EXIT, upStateOrExit } from './common.ts';
+import { EXIT, refused, upStateOrExit } from './common.ts';
+import { RuntimeError } from '../runtime/errors.ts';
 import { dim, green, red } from './terminal.ts';
 
 interface LiveRun {
@@ -38,11 +39,19 @@ export async function checkLive(lab: string, run: LiveRun = {}): Promise<number>
     ),
   );
   let scenarios: ScenarioResult[] = [];
+  // `podlab scenario <lab>` of a lab that has none ran nothing, so nothing passed: not a "0 failed"
+  // a script would take for success (exit 1; a named scenario the lab lacks is PL3053, exit 2).
+  if (run.checks === false && run.scenarios === 'all' && !state.plan.scenarios?.length) {
+    if (format !== 'text') process.stdout.write(formatReport(format, lab, [], { pass: green, fail: red, dim }, []));
+    process.stderr.write(`lab "${lab}" has no scenarios: nothing to run (a lab's scenarios are under scenarios: in its file; docs/checks.md)\n`);
+    return EXIT.failed;
+  }
   if (run.scenarios && (run.scenarios === 'all' || run.scenarios.length)) {
     try {
       scenarios = await runScenarios(lab, run.scenarios === 'all' ? [] : run.scenarios, realExecutor, (sc, st) => tick(`scenario ${sc}: step ${st.step} ${st.status === 'fail' ? red('✗') : '✓'} ${st.name}`));
     } catch (e) {
       if (live) process.stderr.write('\r\x1b[K');
+      if (e instanceof RuntimeError) refused(e, { json: format === 'json', exit: EXIT.cannotRun });
       process.stderr.write(`${(e as Error).message}\n`);
       return EXIT.cannotRun;
     }

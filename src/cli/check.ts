@@ -30,8 +30,11 @@ A matrix check prints its grid: sources down, targets across.`)
     .addHelpText('after', `
 A failed check does not stop a scenario; a failed action does (the steps after it are skipped).
 Scenarios change the live lab and do not undo what they did: run podlab down and up for a fresh one.
-Exit codes: 0 every step passed, 1 some step failed, 2 it could not run (the lab is not up, no such scenario).
-Example:
+Exit codes: 0 every step passed; 1 some step failed, or the lab has no scenarios (nothing ran, so
+nothing passed: it says so); 2 it could not run (the lab is not up, or it has no scenario of a name
+given: PL3053, naming the scenarios it has).
+Examples:
+  podlab scenario services                     every scenario of the lab, in the order written
   podlab scenario services pod-ip-changes`)
     .action(async (arg: string, names: string[], opts: { json?: boolean; format: ReportFormat }) => {
       throw new Exit(await checkLive(await labName(arg, opts.json || opts.format === 'json'), { format: opts.json ? 'json' : opts.format, checks: false, scenarios: names.length ? names : 'all' }));

@@ -237,7 +237,7 @@ export const CODES = {
   PL3004: 'lab already up',
   PL3005: 'up stopped by down',
   PL3006: 'up interrupted',
-  // Operations on a live lab (src/runtime/errors.ts and its subclasses): PL3030–PL3052.
+  // Operations on a live lab (src/runtime/errors.ts and its subclasses): PL3030–PL3053.
   PL3030: 'no such pod, node or host',
   PL3031: 'no such interface',
   PL3032: 'no such container',
@@ -260,6 +260,7 @@ export const CODES = {
   PL3050: 'a host command failed',
   PL3051: 'not a NetworkPolicy manifest',
   PL3052: 'invalid NetworkPolicy',
+  PL3053: 'no such scenario',
   // The lab's Kubernetes API server (src/api/, src/cli/kubeconfig.ts): PL3070–PL3089.
   PL3070: 'lab has no API server',
   PL3071: 'API server did not start',
