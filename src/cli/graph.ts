@@ -111,7 +111,12 @@ export function registerGraph(program: Command): void {
         plan = buildPlan(r.lab);
         banner = bannerOf(plan);
         if (opts.checks) {
-          refuse('PL3151', `--checks marks the checks of a lab that is up, and ${arg} is a lab file: its checks have nothing to run against.`, `Bring it up (podlab up ${arg}), then name it: podlab graph ${plan.lab} --checks.`);
+          // A lab file draws its plan; the checks run against the live lab, named by its name.
+          const upState = readState(prefixed(plan.lab));
+          if (upState?.status === 'up') {
+            const from = upState.plan.source ? ` (brought up from ${upState.plan.source})` : '';
+            refuse('PL3151', `--checks marks the checks of a lab that is up, and ${arg} is a lab file, which draws the plan; its lab ${prefixed(plan.lab)} is up${from}: name it to draw it live with its checks.`, `Run podlab graph ${plan.lab} --checks.`);
+          } else refuse('PL3151', `--checks marks the checks of a lab that is up, and ${arg} is a lab file: its checks have nothing to run against.`, `Bring it up (podlab up ${arg}), then name it: podlab graph ${plan.lab} --checks.`);
           return;
         }
         if (readState(prefixed(plan.lab))?.status === 'up') process.stderr.write(dim(`lab ${prefixed(plan.lab)} is up: \`podlab graph ${plan.lab}\` draws it as it runs; this is its plan.\n`));

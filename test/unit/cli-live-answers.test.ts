@@ -53,4 +53,13 @@ describe('commands on a live lab: nothing to do, or a name the lab lacks', () =>
     expect(j.exitCode).toBe(2);
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3053' }] });
   });
+
+  it('graph <lab file> --checks of a lab that is up says it is up and names it, not "Bring it up"', async () => {
+    const r = await podlab('graph', LAB_FILE, '--checks');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('error PL3151');
+    expect(r.stderr).toContain(`its lab ${plan.lab} is up`);
+    expect(r.stderr).toContain(`hint: Run podlab graph ${plan.lab} --checks.`);
+    expect(r.stderr).not.toContain('Bring it up');
+  }, 60_000);
 });
