@@ -13,7 +13,7 @@ import { badKey, badValue } from '../compile/rules-policy.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { policyKey, type NetworkPolicy } from '../policy/types.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { applyPolicy, deletePolicy, labelPod, PolicyError } from '../runtime/policies.ts';
+import { applyPolicy, deletePolicy, labelPod, podList, PolicyError } from '../runtime/policies.ts';
 import { readState } from '../runtime/state.ts';
 import type { SyncReport } from '../runtime/services.ts';
 import { asLabWriter, EXIT, Exit, inNamespace, labName, refused, ruleChangeLines, upOrExit } from './common.ts';
@@ -141,7 +141,7 @@ Exit codes: 0 done; 1 a label is invalid (nothing changed); 2 the lab is not up 
       const state = upOrExit(lab, opts.json);
       const ref = inNamespace(ref0, opts.namespace);
       const name = ref.includes('/') ? ref.slice(ref.indexOf('/') + 1) : ref;
-      if (ref.includes('/') && !state.plan.pods.some((p) => `${p.namespace}/${p.name}` === ref)) refused(new PolicyError('PL3030', `lab "${lab}" has no pod "${ref}"`), { json: opts.json, exit: EXIT.cannotRun });
+      if (ref.includes('/') && !state.plan.pods.some((p) => `${p.namespace}/${p.name}` === ref)) refused(new PolicyError('PL3030', `lab "${lab}" has no pod "${ref}"; pods: ${podList(state)}`), { json: opts.json, exit: EXIT.cannotRun });
       try {
         const r = await asLabWriter(lab, state, (s) => labelPod(realExecutor, s, name, labels));
         if (opts.json) process.stdout.write(`${JSON.stringify({ lab, pod: name, before: r.before, after: r.after, rulesApplied: r.sync.applied }, null, 2)}\n`);

@@ -38,10 +38,13 @@ export async function deletePolicy(ex: Executor, state: LabState, namespace: str
   return sync;
 }
 
+/** The lab's pods as a refusal lists them (PL3030 of exec, pod and label alike): `namespace/name, …`. */
+export const podList = (state: Pick<LabState, 'plan'>): string => state.plan.pods.map((p) => `${p.namespace}/${p.name}`).join(', ');
+
 /** Sets (or, with null, removes) labels of a pod; its policies and Services follow in one sync. */
 export async function labelPod(ex: Executor, state: LabState, name: string, labels: Record<string, string | null>): Promise<{ before: Record<string, string>; after: Record<string, string>; sync: SyncReport }> {
   const pod = state.plan.pods.find((p) => p.name === name);
-  if (!pod) throw new PolicyError('PL3030', `lab "${state.lab}" has no pod "${name}"`);
+  if (!pod) throw new PolicyError('PL3030', `lab "${state.lab}" has no pod "${name}"; pods: ${podList(state)}`);
   const after = { ...pod.labels };
   for (const [k, v] of Object.entries(labels)) {
     if (v === null) delete after[k];

@@ -62,4 +62,14 @@ describe('commands on a live lab: nothing to do, or a name the lab lacks', () =>
     expect(r.stderr).toContain(`hint: Run podlab graph ${plan.lab} --checks.`);
     expect(r.stderr).not.toContain('Bring it up');
   }, 60_000);
+
+  it('label of a pod the lab lacks is PL3030 naming the pods, as exec names them', async () => {
+    const pods = plan.pods.map((p) => `${p.namespace}/${p.name}`).join(', ');
+    const r = await podlab('label', plan.lab, 'nope', 'a=b');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`error PL3030 lab "${plan.lab}" has no pod "nope"; pods: ${pods}`);
+    const n = await podlab('label', '-n', 'kube-system', plan.lab, 'web', 'a=b');
+    expect(n.exitCode).toBe(2);
+    expect(n.stderr).toContain(`error PL3030 lab "${plan.lab}" has no pod "kube-system/web"; pods: ${pods}`);
+  });
 });
