@@ -7,14 +7,30 @@ import { realExecutor } from '../runtime/exec.ts';
 import { Exit, EXIT, labName, labPrefix, prefixNamed } from './common.ts';
 import { dim, green, red } from './terminal.ts';
 
-function printStatus(s: LabStatus): void {
-  process.stdout.write(`lab ${s.lab}: ${s.status}${s.cni ? `, cni ${s.cni}` : ''}, ${s.namespaces} namespaces${s.source ? `, from ${s.source}` : ''}\n`);
-  for (const n of s.nodes) process.stdout.write(`  node ${n.name.padEnd(16)} ${n.ips.join(',').padEnd(15)} pods ${n.podCidrs.join(',').padEnd(18)} ${n.present ? '' : red('(namespace missing)')}\n`);
+/** `a.padEnd(n)`, then one space: a column of a table whose width is that of its widest cell. */
+const col = (text: string, width: number) => `${text.padEnd(width)} `;
+
+/**
+ * The text `podlab status` prints for one lab. Each section is a table whose columns are as wide as
+ * their widest cell (a Deployment's pod names, dual-stack addresses), so every row's columns line up;
+ * pods, Services and hosts share the name column, pods and hosts the address one.
+ */
+export function statusLines(s: LabStatus): string[] {
+  const out = [`lab ${s.lab}: ${s.status}${s.cni ? `, cni ${s.cni}` : ''}, ${s.namespaces} namespaces${s.source ? `, from ${s.source}` : ''}`];
+  const podIps = (p: LabStatus['pods'][number]) => (p.running ? p.podIPs.join(',') : '-');
+  const hostIps = (h: LabStatus['hosts'][number]) => (h.ips ?? [h.ip]).join(',');
+  const wNode = Math.max(16, ...s.nodes.map((n) => n.name.length));
+  const wNodeIp = Math.max(15, ...s.nodes.map((n) => n.ips.join(',').length));
+  const wName = Math.max(24, ...s.pods.map((p) => `${p.namespace}/${p.name}`.length), ...s.services.map((v) => `${v.namespace}/${v.name}`.length), ...s.hosts.map((h) => h.name.length));
+  const wIp = Math.max(15, ...s.pods.map((p) => podIps(p).length), ...s.hosts.map((h) => hostIps(h).length));
+  const wOn = Math.max(14, ...s.pods.map((p) => p.node.length));
+  for (const n of s.nodes) out.push(`  node ${col(n.name, wNode)}${col(n.ips.join(','), wNodeIp)}pods ${n.podCidrs.join(',')}${n.present ? '' : ` ${red('(namespace missing)')}`}`);
   for (const p of s.pods) {
     const loops = (c: LabStatus['pods'][number]['containers'][number]) => (c.restarts !== undefined ? ` restarts ${c.restarts}${c.lastExitCode !== undefined ? ` (last exit ${c.lastExitCode}${c.lastReason ? ` ${c.lastReason}` : ''})` : ''}${c.reason ? ` ${red(c.reason)}` : ''}` : '');
     const procs = [p.pause ? `pause ${p.pause.pid}${p.pause.alive ? '' : red(' dead')}` : p.hostNetwork ? 'hostNetwork' : 'no sandbox', ...p.containers.map((c) => `${c.name} ${c.pid}${c.alive ? '' : red(' dead')}${loops(c)}`), ...(p.ready === undefined ? [] : [p.ready ? green('ready') : red('not ready')])];
-    process.stdout.write(`  pod  ${`${p.namespace}/${p.name}`.padEnd(24)} ${(p.running ? p.podIPs.join(',') : '-').padEnd(15)} on ${p.node.padEnd(14)} ${p.running ? procs.join(', ') : dim('deleted')}\n`);
+    out.push(`  pod  ${col(`${p.namespace}/${p.name}`, wName)}${col(podIps(p), wIp)}on ${col(p.node, wOn)}${p.running ? procs.join(', ') : dim('deleted')}`);
   }
+  const wType = Math.max(12, ...s.services.map((v) => v.type.length));
   for (const v of s.services) {
     const addr = v.type === 'ExternalName' ? `→ ${v.externalName}` : `${(v.clusterIPs ?? [v.clusterIP]).join(',')}${v.loadBalancerIP ? `, lb ${(v.loadBalancerIPs ?? [v.loadBalancerIP]).join(',')}` : ''}`;
     const extras = [
@@ -22,14 +38,15 @@ function printStatus(s: LabStatus): void {
       v.externalTrafficPolicy !== 'Cluster' ? `externalTrafficPolicy ${v.externalTrafficPolicy}` : '',
       v.internalTrafficPolicy !== 'Cluster' ? `internalTrafficPolicy ${v.internalTrafficPolicy}` : '',
     ].filter(Boolean);
-    process.stdout.write(`  svc  ${`${v.namespace}/${v.name}`.padEnd(24)} ${v.type.padEnd(12)} ${addr}  ${v.ports.join(' ')}${extras.length ? dim(`  (${extras.join(', ')})`) : ''}\n`);
+    out.push(`  svc  ${col(`${v.namespace}/${v.name}`, wName)}${col(v.type, wType)}${addr}  ${v.ports.join(' ')}${extras.length ? dim(`  (${extras.join(', ')})`) : ''}`);
     if (v.type !== 'ExternalName')
-      process.stdout.write(`       endpoints: ${v.endpoints.length ? v.endpoints.map((e) => `${e.pod}@${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${Object.values(e.ports).join(',')} (${e.node})`).join('  ') : red('none')}\n`);
+      out.push(`       endpoints: ${v.endpoints.length ? v.endpoints.map((e) => `${e.pod}@${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${Object.values(e.ports).join(',')} (${e.node})`).join('  ') : red('none')}`);
   }
-  if (s.agent) process.stdout.write(`  agent pid ${s.agent.pid}${s.agent.alive ? '' : red(' dead')}${s.agent.failedNodes.length ? red(`, failed nodes: ${s.agent.failedNodes.join(', ')}`) : ''}  (podlab events ${s.lab})\n`);
-  if (s.gateway) process.stdout.write(`  gateway ${s.gateway.nodeIp}${s.gateway.externalIp ? ` / ${s.gateway.externalIp}` : ''}${s.gateway.loadBalancerIps.length ? `, load-balancer addresses ${s.gateway.loadBalancerIps.join(', ')}` : ''}\n`);
-  for (const h of s.hosts) process.stdout.write(`  host ${h.name.padEnd(24)} ${h.ip.padEnd(15)} on the ${h.network === 'external' ? 'external network' : 'node network'}\n`);
-  if (s.calico) for (const l of calicoStatusLines(s.calico)) process.stdout.write(`${l}\n`);
+  if (s.agent) out.push(`  agent pid ${s.agent.pid}${s.agent.alive ? '' : red(' dead')}${s.agent.failedNodes.length ? red(`, failed nodes: ${s.agent.failedNodes.join(', ')}`) : ''}  (podlab events ${s.lab})`);
+  if (s.gateway) out.push(`  gateway ${s.gateway.nodeIp}${s.gateway.externalIp ? ` / ${s.gateway.externalIp}` : ''}${s.gateway.loadBalancerIps.length ? `, load-balancer addresses ${s.gateway.loadBalancerIps.join(', ')}` : ''}`);
+  for (const h of s.hosts) out.push(`  host ${col(h.name, wName)}${col(hostIps(h), wIp)}on the ${h.network === 'external' ? 'external network' : 'node network'}`);
+  if (s.calico) out.push(...calicoStatusLines(s.calico));
+  return out;
 }
 
 export function registerStatus(program: Command): void {
@@ -48,7 +65,7 @@ export function registerStatus(program: Command): void {
       if (calico) list[0]!.calico = calico;
       if (opts.json) process.stdout.write(`${JSON.stringify(arg ? (list[0] ?? null) : list, null, 2)}\n`);
       else if (!list.length) process.stdout.write(lab ? `lab "${lab}" is not up\n` : `no podlab lab${prefixNamed()} is up\n`);
-      else list.forEach(printStatus);
+      else for (const st of list) process.stdout.write(`${statusLines(st).join('\n')}\n`);
       if (arg && !list.length) throw new Exit(EXIT.failed);
     });
 }

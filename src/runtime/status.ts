@@ -66,7 +66,8 @@ export interface LabStatus {
     /** What the kube-proxy tables are programmed with now. */
     endpoints: { pod: string; node: string; ip: string; ports: Record<string, number> }[];
   }[];
-  hosts: { name: string; network: string; ip: string }[];
+  /** `ips`: one address per family of the lab, primary first (`ip` is the first). */
+  hosts: { name: string; network: string; ip: string; ips: string[] }[];
   /** The gateway's addresses; `loadBalancerIps` in both families, IPv4 first. */
   gateway?: { nodeIp: string; externalIp?: string; loadBalancerIps: string[] };
   /** Calico: the pool, blocks per node and BGP sessions, read live (added by `calicoStatus`). */
@@ -105,7 +106,7 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
       // The endpoint's address in the Service's primary family (an IPv6 Service's EndpointSlice is IPv6).
       endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: (sv.ipFamilies?.[0] === 'IPv6' && e.ips?.find((a) => a.includes(':'))) || e.ip, ports: e.ports })) ?? [],
     })),
-    hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip })),
+    hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip, ips: h.ips ?? [h.ip] })),
     ...(plan.gateway
       ? { gateway: { nodeIp: plan.gateway.nodeSide.ip, ...(plan.gateway.externalSide ? { externalIp: plan.gateway.externalSide.ip } : {}), loadBalancerIps: [...plan.gateway.loadBalancerIps, ...(plan.gateway.loadBalancerIps6 ?? [])] } }
       : {}),
