@@ -7,13 +7,14 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { birdSocket } from '../cni/calico/index.ts';
+import { birdDaemon } from './calico-status.ts';
 import type { Executor } from './exec.ts';
 import { isAlive, stopProcesses } from './procs.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 import { startNodeDaemons } from './up.ts';
 import { releaseUid } from './uids.ts';
 
-const key = (node: string) => `${node}/bird`;
+const key = birdDaemon;
 
 /** What happened, or why nothing could: a node without BIRD (another mode, VXLAN) is an error. */
 export async function setBird(ex: Executor, state: LabState, name: string, to: 'stop' | 'start'): Promise<{ pid?: number; was: 'running' | 'stopped' }> {

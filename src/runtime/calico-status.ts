@@ -8,6 +8,7 @@
 import { birdSocket, type CalicoNode } from '../cni/calico/index.ts';
 import { parseBirdProtocols } from '../check/kinds/bgp.ts';
 import type { Executor } from './exec.ts';
+import { isAlive } from './procs.ts';
 import type { LabState } from './state.ts';
 
 export interface CalicoStatus {
@@ -27,6 +28,8 @@ export interface CalicoStatus {
     bgp?: { peer: string; protocol: string; state: string; info: string }[];
     /** BGP: BIRD did not answer on its socket (stopped, or crashed). */
     birdDown?: boolean;
+    /** BGP: the node's BIRD process as `up` recorded it (state.daemons), and whether it still runs. */
+    bird?: { pid?: number; alive: boolean };
     /** A lab with IPv6: the IPv6 blocks it was planned and holds now (a blackhole each), borrowed IPv6 addresses, and its IPv6 BGP sessions (none with VXLAN). */
     ipv6?: { selected: string[]; plannedBlocks: string[]; blocks: string[]; borrowed: CalicoNode['borrowed']; bgp: { peer: string; protocol: string; state: string; info: string }[] };
   }[];
@@ -72,12 +75,16 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
         const r = await birdProtocols(ex, state.plan.stateDir, n.name);
         const rows = r.answered ? parseBirdProtocols(r.stdout) : [];
         const routing = c.routing;
+        // No record in a journal that keeps daemons: stopped (stop-bird removes it).
+        const rec = state.daemons?.[birdDaemon(n.name)];
+        const bird = rec ? { pid: rec.pid, alive: isAlive(rec) } : state.daemons ? { alive: false } : undefined;
         const session = (p: { node: string; protocol: string }) => {
           const row = rows.find((x) => x.name === p.protocol);
-          return { peer: p.node, protocol: p.protocol, state: row?.state ?? 'down', info: row?.info ?? (rows.length ? 'no such protocol' : 'BIRD not answering') };
+          return { peer: p.node, protocol: p.protocol, state: row?.state ?? 'down', info: row?.info ?? (rows.length ? 'no such protocol' : bird && !bird.alive ? 'BIRD not running' : 'BIRD not answering') };
         };
         return {
           ...base,
+          ...(bird ? { bird } : {}),
           ...(r.answered && rows.length ? {} : { birdDown: true }),
           bgp: routing.peers.map(session),
           ...(c.ipv6 ? { ipv6: { selected: c.ipv6.selected, plannedBlocks: c.ipv6.blocks, blocks: blocks6, borrowed: c.ipv6.borrowed, bgp: (routing.peers6 ?? []).map(session) } } : {}),
@@ -85,6 +92,18 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
       }),
     ),
   };
+}
+
+/** A node's BIRD as the state journal names it (`up` records it among the CNI mode's daemons). */
+export const birdDaemon = (node: string) => `${node}/bird`;
+
+/**
+ * What a node whose BIRD does not answer shows instead of its sessions, once: that the process has
+ * exited when it has (nothing in the lab restarts it), else that it does not answer.
+ */
+export function birdDownSentence(n: Pick<CalicoStatus['nodes'][number], 'bird'>): string {
+  if (n.bird && !n.bird.alive) return `BIRD is not running (${n.bird.pid !== undefined ? `pid ${n.bird.pid} has exited` : 'stopped'}): no BGP sessions, and nothing announced to its peers`;
+  return `BIRD${n.bird?.pid !== undefined ? ` (pid ${n.bird.pid})` : ''} is not answering on its control socket: its sessions are unknown`;
 }
 
 /** The text `podlab status` prints for it. */
@@ -98,11 +117,11 @@ export function calicoStatusLines(s: CalicoStatus): string[] {
     if (v4) lines.push(`  blocks ${n.name.padEnd(14)} ${n.blocks.join(' ') || '(none)'}${n.blocks.join() !== n.plannedBlocks.join() ? `  (planned ${n.plannedBlocks.join(' ')})` : ''}`);
     if (n.borrowed.length) lines.push(`  borrow ${n.name.padEnd(14)} ${n.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);
     const sessions = (bgp: readonly { peer: string; state: string; info: string }[]) => bgp.map((b) => `${b.peer} ${b.state === 'up' ? b.info : `${b.state}${b.info ? ` ${b.info}` : ''}`}`).join(', ');
-    if (n.bgp && (v4 || n.birdDown)) lines.push(`  bgp    ${n.name.padEnd(14)} ${n.birdDown ? 'BIRD not answering  ' : ''}${sessions(n.bgp) || '(no BGP peers: nodeToNodeMesh off, no peers apply)'}`);
+    if (n.bgp && (v4 || n.birdDown)) lines.push(`  bgp    ${n.name.padEnd(14)} ${n.birdDown ? birdDownSentence(n) : sessions(n.bgp) || '(no BGP peers: nodeToNodeMesh off, no peers apply)'}`);
     if (n.ipv6) {
       lines.push(`  blocks6 ${n.name.padEnd(13)} ${n.ipv6.blocks.join(' ') || '(none)'}${n.ipv6.blocks.join() !== n.ipv6.plannedBlocks.join() ? `  (planned ${n.ipv6.plannedBlocks.join(' ')})` : ''}`);
       if (n.ipv6.borrowed.length) lines.push(`  borrow6 ${n.name.padEnd(13)} ${n.ipv6.borrowed.map((b) => `${b.pod} ${b.ip} (${b.from}'s ${b.block})`).join(', ')}`);
-      if (n.bgp) lines.push(`  bgp6   ${n.name.padEnd(14)} ${sessions(n.ipv6.bgp) || '(no IPv6 BGP peers)'}`);
+      if (n.bgp && !(n.birdDown && !v4)) lines.push(`  bgp6   ${n.name.padEnd(14)} ${n.birdDown ? birdDownSentence(n) : sessions(n.ipv6.bgp) || '(no IPv6 BGP peers)'}`);
     }
   }
   return lines;

@@ -9,6 +9,7 @@ import { PROBE_KINDS } from '../../src/check/kinds/index.ts';
 import { validateValue } from '../../src/compile/validate-value.ts';
 import type { CheckSpec, LabSpec } from '../../src/index.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
+import { recordOf } from '../../src/runtime/procs.ts';
 
 const out = (stdout: string, exitCode = 0, stderr = '') => ({ stdout, stderr, exitCode });
 
@@ -143,8 +144,32 @@ describe('podlab status for a Calico lab', () => {
       '  blocks w1             10.244.0.64/26',
       '  bgp    w1             cp Established, w2 start Active Socket: Connection refused',
       '  blocks w2             (none)  (planned 10.244.0.128/26)',
-      '  bgp    w2             BIRD not answering  cp down BIRD not answering, w1 down BIRD not answering',
+      '  bgp    w2             BIRD is not answering on its control socket: its sessions are unknown',
     ]);
+  });
+
+  it("a node whose BIRD process has exited says so once, not 'not answering' for each peer", async () => {
+    const plan = planOf([]);
+    const { calicoStatus, calicoStatusLines } = await import('../../src/runtime/calico-status.ts');
+    const ex = {
+      async run(argv: readonly string[]) {
+        if (argv[0] === 'ip') return out('[]');
+        if (argv[2]!.endsWith('bird-w1.ctl') || argv[2]!.endsWith('bird-w2.ctl')) return out('', 1, NO_BIRD);
+        return out(ESTABLISHED);
+      },
+      spawn: async () => 0,
+      signal: () => {},
+    };
+    const me = recordOf(process.pid);
+    const record = (pid: number, startTime: number) => ({ pid, startTime, argv: ['bird'], log: '/dev/null' });
+    // w2's BIRD was killed (no pid above the kernel's pid_max exists); w1's was stopped (stop-bird drops its record).
+    const daemons = { 'cp/bird': record(me.pid, me.startTime), 'w2/bird': record(4_194_305, 1) };
+    const lines = calicoStatusLines((await calicoStatus(ex, { plan, daemons } as never))!);
+    expect(lines.filter((l) => l.startsWith('  bgp    w'))).toEqual([
+      '  bgp    w1             BIRD is not running (stopped): no BGP sessions, and nothing announced to its peers',
+      '  bgp    w2             BIRD is not running (pid 4194305 has exited): no BGP sessions, and nothing announced to its peers',
+    ]);
+    expect(lines.join('\n')).not.toContain('not answering');
   });
 });
 
