@@ -31,9 +31,10 @@ import { rolloutStep } from '../loops/rollout.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
-import { readEvents, recordEvent, type EventReason } from './events.ts';
+import { recordEvent, type EventReason } from './events.ts';
 import { ownNodeEnv, type Executor } from './exec.ts';
 import { readExit, reasonOf } from './exits.ts';
+import { exitFileOf } from '../render/render.ts';
 import { withLabMutex } from './mutex.ts';
 import { readControl, readLoops, writeLoops, type LoopsFile } from './loops-state.ts';
 import { createPod, deletePod } from './pods.ts';
@@ -168,11 +169,15 @@ export class Agent {
         if (m.history.exitedAt === undefined) {
           // Seen dead this round: the pod leaves the endpoints now (readiness below, then the
           // sync), and the restart comes on a later round, never before the endpoints moved.
-          // The exit code is the one the container's shim wrote (runtime/exits.ts); a shim killed
-          // outright writes none, and then the agent knows it only if it caused the kill or was
-          // told of it (a liveness kill, a crash action): 137.
+          // The exit code is the one the container's shim wrote (runtime/exits.ts). A shim that
+          // wrote none was itself killed outright (SIGKILL: a liveness kill, crash-container, or a
+          // learner's `kill -9` of the pid status shows), and its program died with it of SIGKILL
+          // (PR_SET_PDEATHSIG, native/contain.c): 137, signal 9, as the kubelet reports a container
+          // killed so. A container without a shim (the DNS server) has no code to tell.
           const exit = rec ? readExit(this.lab, state.plan, pod, c, rec.pid) : undefined;
-          const code = exit?.code ?? m.knownExit ?? (rec ? crashedBy(this.lab, pod.name, c.name, rec.pid) : undefined);
+          const shimmed = rec !== undefined && exitFileOf(state.plan, stateDir(this.lab), pod, c) !== undefined;
+          const code = exit?.code ?? m.knownExit ?? (shimmed ? 137 : undefined);
+          const signal = exit ? exit.signal : code === 137 ? 9 : undefined;
           m.knownExit = undefined;
           m.history = recordExit(m.history, code ?? 1, now, backoff);
           cf.lastExitCode = code;
@@ -183,7 +188,7 @@ export class Agent {
           const reason = code === undefined ? undefined : reasonOf(code);
           if (reason) cf.lastReason = reason;
           else delete cf.lastReason;
-          this.event('Warning', 'Exited', `pod/${pod.name}`, `container ${c.name} exited${code === undefined ? '' : ` with code ${code}${exit?.signal ? ` (signal ${exit.signal})` : ''} (${reason})`}`);
+          this.event('Warning', 'Exited', `pod/${pod.name}`, `container ${c.name} exited${code === undefined ? '' : ` with code ${code}${signal ? ` (signal ${signal})` : ''} (${reason})`}`);
           cf.state = 'waiting';
           continue;
         }
@@ -439,12 +444,6 @@ function retireAddresses(state: LabState, pods: readonly PlanPod[]): void {
 /** A Deployment's pod template with environment variables set on every container and the new pod-template-hash. */
 function patchTemplate(t: PlanPod, env: Record<string, string>, hash: string): PlanPod {
   return { ...t, labels: { ...t.labels, 'pod-template-hash': hash }, containers: t.containers.map((c) => ({ ...c, env: { ...c.env, ...env } })) };
-}
-
-/** 137 when a crash action (SIGKILL) announced killing exactly this process (events say so). */
-function crashedBy(lab: string, pod: string, container: string, pid: number): number | undefined {
-  const said = readEvents(lab).some((e) => e.reason === 'Crash' && e.object === `pod/${pod}` && e.message.startsWith(`container ${container} (pid ${pid})`));
-  return said ? 137 : undefined;
 }
 
 /** Runs the agent until the lab goes away (or SIGTERM); prints `ready` once its first round is done. */

@@ -5,8 +5,9 @@
  * (native/contain.c): contain stays the program's parent, as containerd's shim does, and writes
  * `<shim pid> exited <code>` or `<shim pid> signaled <signal>` to FILE when the program ends. The
  * file is truncated when the container starts, so what it holds is always of the latest run; the
- * pid makes sure of it. A shim killed with SIGKILL (a crash action, a liveness kill) writes
- * nothing: the agent knows those exits because it caused or was told of them.
+ * pid makes sure of it. A shim killed outright (SIGKILL: a crash action, a liveness kill, a
+ * learner's `kill -9` of the pid `status` shows) writes nothing; its program dies with it of
+ * SIGKILL (PR_SET_PDEATHSIG), so the agent records 137, signal 9.
  */
 import { readFileSync } from 'node:fs';
 import { exitFileOf } from '../render/render.ts';

@@ -3,7 +3,8 @@
  * containers' parent; each container's shim (contain --exit-file, runtime/exits.ts) writes how the
  * program ended, so `status` and the events show the real code, and restartPolicy acts on it:
  * a container that exits 3 is restarted under OnFailure and left terminated under Never; one that
- * exits 0 under OnFailure is left Completed.
+ * exits 0 under OnFailure is left Completed; one whose shim is killed with SIGKILL (the pid status
+ * shows) ended as its program did, by SIGKILL: 137.
  */
 import { describe, expect, it } from 'vitest';
 import { readEvents } from '../../src/runtime/events.ts';
@@ -48,6 +49,17 @@ describe.skipIf(!live)('live: exit codes and restart policies (control loops)', 
     const c = job('completes-onfailure');
     expect({ restarts: c.restarts, lastExitCode: c.lastExitCode, state: c.state, reason: c.reason }).toEqual({ restarts: 0, lastExitCode: 0, state: 'terminated', reason: 'Completed' });
     expect(readEvents(name).map((e) => `${e.reason} ${e.object}`)).toContain('NotRestarted pod/completes-onfailure');
+  }, 30_000);
+
+  it('SIGKILL to the pid status shows (the shim): exit code 137 (signal 9), Error, as a kill -9 of the program', async () => {
+    await until('killed-never to run', () => job('killed-never').alive);
+    const pid = job('killed-never').pid;
+    process.kill(pid, 'SIGKILL');
+    await until('killed-never to be terminated', () => job('killed-never').state === 'terminated');
+    const c = job('killed-never');
+    expect({ lastExitCode: c.lastExitCode, lastReason: c.lastReason, state: c.state, reason: c.reason }).toEqual({ lastExitCode: 137, lastReason: 'Error', state: 'terminated', reason: 'Error' });
+    const said = readEvents(name).filter((e) => e.object === 'pod/killed-never' && e.reason === 'Exited').map((e) => e.message);
+    expect(said).toEqual(['container job exited with code 137 (signal 9) (Error)']);
   }, 30_000);
 
   it("a pod with its own PID namespace (shareProcessNamespace): the shim still reports exit code 3", async () => {
