@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { duration, durationProblem, formatDuration } from '../dns/corefile/names.ts';
-import { eventMatches, readEvents, type EventReason, type LabEvent } from '../runtime/events.ts';
+import { eventMatches, lastChange, readEvents, type EventReason, type LabEvent } from '../runtime/events.ts';
 import { EVENT_REASONS } from '../loops/event-reasons.ts';
 import { readState } from '../runtime/state.ts';
 import { Exit, EXIT, labName, upOrExit } from './common.ts';
@@ -36,10 +36,11 @@ export function waitFor(text: string): { reason: EventReason; object?: string } 
   return { reason: r, ...(object ? { object } : {}) };
 }
 
-/** `--since`'s parser: an ISO 8601 time, kept as the events' own form (UTC, milliseconds) so it compares as text. */
+/** `--since`'s parser: an ISO 8601 time, kept as the events' own form (UTC, milliseconds) so it compares as text; `now`: the command's start. */
 export function sinceIso(text: string): string {
+  if (text === 'now') return new Date().toISOString();
   const t = /^\d{4}-\d{2}-\d{2}(T[\d:.]+)?(Z|[+-]\d{2}:?\d{2})?$/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(t)) throw new InvalidArgumentError(`--since "${text}" is not an ISO 8601 time, e.g. 2026-12-07T10:00:00Z`);
+  if (Number.isNaN(t)) throw new InvalidArgumentError(`--since "${text}" is neither an ISO 8601 time (e.g. 2026-12-07T10:00:00Z) nor now`);
   return new Date(t).toISOString();
 }
 
@@ -56,16 +57,25 @@ export function registerEvents(program: Command): void {
     .argument('<lab>', 'lab name or file')
     .option('--json', 'one JSON object per line: at, type, reason, object, message')
     .option('-f, --follow', 'keep printing new events until Ctrl-C (or the lab goes down)')
-    .addOption(new Option('--wait-for <reason[:object]>', 'wait until an event with this reason (and object, e.g. Restarted:pod/web-) happens; prints it').argParser(waitFor))
-    .addOption(new Option('--since <iso>', 'only events at or after this time (ISO 8601, e.g. 2026-12-07T10:00:00Z)').argParser(sinceIso))
+    .addOption(new Option('--wait-for <reason[:object]>', "wait until an event with this reason (and object, e.g. Restarted:pod/web-) follows the lab's last change made by a command (node fail, scale, set env, pod delete, …), or --since; prints it").argParser(waitFor))
+    .addOption(new Option('--since <iso>', 'only events at or after this time (ISO 8601, e.g. 2026-12-07T10:00:00Z; now: from this command on)').argParser(sinceIso))
     .addOption(new Option('--timeout <duration>', 'how long --wait-for waits: milliseconds, or a duration such as 500ms, 10s, 2m').default(30_000, '30s').argParser(timeoutMs))
     .addHelpText('after', `
 Examples:
   podlab events self-healing                               everything so far
   podlab events self-healing -f                            and what happens next
-  podlab events self-healing --wait-for EndpointRemoved    block until a pod leaves a Service
+  podlab node fail self-healing worker-2
+  podlab events self-healing --wait-for Evicted --timeout 2m   its pod's eviction, even if it came first
   podlab events self-healing --wait-for Restarted:pod/web- --json
-  podlab events self-healing --wait-for Evicted --timeout 2m
+  podlab events self-healing --wait-for EndpointRemoved --since now   only from now on
+
+--wait-for waits for the consequence of the lab's last change: an event after the last one a
+command recorded (NodeFailed, NodeRestored, ScalingReplicaSet by scale, TemplateChanged, Killing by
+pod delete or kubectl delete, Crash, Sickened, Healed, DeploymentCreated, …; or podlab up, when no
+command changed the lab yet). So \`node fail\` then \`events --wait-for Evicted\` prints this
+failure's eviction even when it happened before events started (a short loops.nodeGraceMs), and
+never one from before it. --since sets the start instead: a time, or now for only what happens
+from now on (start waiting before you act).
 
 Reasons: ${EVENT_REASONS.join(', ')}.
 
@@ -78,14 +88,19 @@ or --timeout, --since or --wait-for's reason is not one.`)
       if (opts.waitFor) {
         const { reason, object } = opts.waitFor;
         const deadline = Date.now() + opts.timeout;
+        // From the last change a command made (its event included: `--wait-for NodeFailed` after
+        // `node fail` is that one), unless --since says otherwise.
+        const change = opts.since === undefined ? lastChange(readEvents(lab)) : undefined;
+        const from = opts.since ?? change?.at ?? '';
         for (;;) {
-          const hit = readEvents(lab).find((e) => e.at >= since && eventMatches(e, { reason, ...(object ? { object } : {}) }));
+          const hit = readEvents(lab).find((e) => e.at >= from && eventMatches(e, { reason, ...(object ? { object } : {}) }));
           if (hit) {
             process.stdout.write(line(hit, !!opts.json));
             return;
           }
           if (Date.now() > deadline || !readState(lab)) {
-            process.stderr.write(`no ${reason}${object ? `:${object}` : ''} event within ${formatDuration(opts.timeout)}\n`);
+            const after = change ? ` after the lab's last change (${change.reason} ${change.object} at ${change.at.slice(11, 23)})` : opts.since ? ` since ${opts.since}` : '';
+            process.stderr.write(`no ${reason}${object ? `:${object}` : ''} event${after} within ${formatDuration(opts.timeout)}\n`);
             throw new Exit(EXIT.failed);
           }
           await new Promise((r) => setTimeout(r, 100));

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
 import { realExecutor } from '../runtime/exec.ts';
+import { recordChange } from '../runtime/events.ts';
 import { asLabWriter, Exit, EXIT, labName, refused, ruleChangeLines, upStateOrExit } from './common.ts';
 import { green } from './terminal.ts';
 
@@ -21,6 +22,13 @@ async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, 
     // With control loops, the lab's agent changes it too: one writer at a time.
     const r = await asLabWriter(lab, state, act);
     const ip = 'ip' in r ? r.ip : undefined;
+    // With control loops, a change of the user's is an event, as `kubectl delete pod` gives one: what the loops do next follows it (events --wait-for).
+    if (state.plan.loops) {
+      const planned = state.plan.pods.find((p) => p.name === name);
+      const owner = planned?.owner;
+      const message = action === 'delete' ? `deleted by podlab pod delete${owner ? `; Deployment ${owner} replaces it` : ''}` : action === 'create' ? `created by podlab pod create on ${planned?.node} at ${ip}` : `re-created by podlab pod recreate: ${before} → ${ip}`;
+      recordChange(lab, { type: 'Normal', reason: action === 'create' ? 'Scheduled' : 'Killing', object: `pod/${name}`, message });
+    }
     const applied = r.sync?.applied ?? [];
     if (opts.json) process.stdout.write(`${JSON.stringify({ lab, pod: name, action, oldIp: before ?? null, ip: ip ?? null, rulesApplied: applied }, null, 2)}\n`);
     else {

@@ -1,7 +1,8 @@
 /**
  * The lab's events, as `kubectl get events` shows a cluster's: each decision of a control loop
  * (container exited, restarted, back-off, probe failed, pod ready or not, endpoint removed, pod
- * scheduled on a node) and each failure an action caused, one JSON line each in
+ * scheduled on a node) and each change a command made (a node failed, a Deployment scaled, a pod
+ * deleted: `by: 'command'`), one JSON line each in
  * /run/podlab/<lab>/events.jsonl. Appended (O_APPEND: a line from the agent and one from a
  * scenario never interleave); read in time order by `podlab events` and the `event` wait.
  */
@@ -20,6 +21,12 @@ export interface LabEvent {
   /** `pod/web-…`, `service/default/web`, `node/worker-2`, `deployment/web`. */
   object: string;
   message: string;
+  /**
+   * 'command': recorded by a podlab command (or the lab's API server) making a change a user asked
+   * for (`node fail`, `scale`, `set env`, `pod delete`, a kubectl write, a scenario's action), not by
+   * the control loops. `events --wait-for` waits from the last one: what follows is its consequence.
+   */
+  by?: 'command';
 }
 
 export const eventsPath = (lab: string) => `${stateDir(lab)}/events.jsonl`;
@@ -29,6 +36,15 @@ export function recordEvent(lab: string, e: Omit<LabEvent, 'at'>, at = new Date(
   mkdirSync(stateDir(lab), { recursive: true });
   appendFileSync(eventsPath(lab), `${JSON.stringify(ev)}\n`);
   return ev;
+}
+
+/** Records the event of a change a user asked for (`by: 'command'`): `events --wait-for` waits from the last one. */
+export const recordChange = (lab: string, e: Omit<LabEvent, 'at' | 'by'>, at = new Date()): LabEvent => recordEvent(lab, { ...e, by: 'command' }, at);
+
+/** The last change a user asked for (an event `by: 'command'`), if any. */
+export function lastChange(events: readonly LabEvent[]): LabEvent | undefined {
+  for (let i = events.length - 1; i >= 0; i--) if (events[i]!.by === 'command') return events[i];
+  return undefined;
 }
 
 /** Every event so far, in time order (lines that do not parse, e.g. one being written, are skipped). */

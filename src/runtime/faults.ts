@@ -6,7 +6,7 @@
  * Deployment is scaled. Each is recorded as an event; the agent does the rest.
  */
 import { NETNS_RUN_DIR } from '../constants.ts';
-import { recordEvent } from './events.ts';
+import { recordChange } from './events.ts';
 import type { Executor, RunResult } from './exec.ts';
 import { PodError } from './pods.ts';
 import { isAlive } from './procs.ts';
@@ -27,7 +27,7 @@ function container(state: LabState, pod: string, name?: string) {
 export function crashContainer(ex: Executor, state: LabState, pod: string, name?: string): { container: string; pid: number; ip?: string } {
   const { c, rec, ip } = container(state, pod, name);
   if (!isAlive(rec)) throw new PodError('PL3033', `container "${c.name}" of pod "${pod}" is not running`);
-  recordEvent(state.lab, { type: 'Warning', reason: 'Crash', object: `pod/${pod}`, message: `container ${c.name} (pid ${rec.pid}) killed with SIGKILL` });
+  recordChange(state.lab, { type: 'Warning', reason: 'Crash', object: `pod/${pod}`, message: `container ${c.name} (pid ${rec.pid}) killed with SIGKILL` });
   ex.signal(rec.pid, 'SIGKILL');
   return { container: c.name, pid: rec.pid, ip };
 }
@@ -40,7 +40,7 @@ export function setHealth(ex: Executor, state: LabState, pod: string, healthy: b
   const servers = planned.containers.filter((c) => c.argv[0] === '@workload' && c.argv[1] === 'http-echo' && ps.containers[c.name] && isAlive(ps.containers[c.name]!));
   if (!servers.length) throw new PodError('PL3037', `pod "${pod}" runs no http-echo workload to make ${healthy ? 'healthy' : 'unhealthy'}`);
   for (const c of servers) ex.signal(ps.containers[c.name]!.pid, healthy ? 'SIGUSR2' : 'SIGUSR1');
-  recordEvent(state.lab, { type: healthy ? 'Normal' : 'Warning', reason: healthy ? 'Healed' : 'Sickened', object: `pod/${pod}`, message: `${servers.map((c) => c.name).join(', ')}: /healthz answers ${healthy ? 200 : 503}` });
+  recordChange(state.lab, { type: healthy ? 'Normal' : 'Warning', reason: healthy ? 'Healed' : 'Sickened', object: `pod/${pod}`, message: `${servers.map((c) => c.name).join(', ')}: /healthz answers ${healthy ? 200 : 503}` });
   return servers.map((c) => c.name);
 }
 
@@ -60,7 +60,7 @@ export async function failNode(ex: Executor, state: LabState, name: string, now 
     was = c.failedNodes[name] !== undefined;
     if (!was) c.failedNodes[name] = now;
   });
-  if (!was) recordEvent(state.lab, { type: 'Warning', reason: 'NodeFailed', object: `node/${name}`, message: `node ${name} failed: link down, its agent stopped` });
+  if (!was) recordChange(state.lab, { type: 'Warning', reason: 'NodeFailed', object: `node/${name}`, message: `node ${name} failed: link down, its agent stopped` });
   return r;
 }
 
@@ -74,7 +74,7 @@ export async function restoreNode(ex: Executor, state: LabState, name: string): 
     was = c.failedNodes[name] !== undefined;
     delete c.failedNodes[name];
   });
-  if (was) recordEvent(state.lab, { type: 'Normal', reason: 'NodeRestored', object: `node/${name}`, message: `node ${name} restored: link up` });
+  if (was) recordChange(state.lab, { type: 'Normal', reason: 'NodeRestored', object: `node/${name}`, message: `node ${name} restored: link up` });
   return r;
 }
 
@@ -91,7 +91,7 @@ export function scaleDeployment(state: LabState, deployment: string, replicas: n
   const d = plannedDeployment(state, deployment);
   const from = readControl(state.lab).replicas[deployment] ?? d.replicas;
   updateControl(state.lab, (c) => (c.replicas[deployment] = replicas));
-  recordEvent(state.lab, { type: 'Normal', reason: 'ScalingReplicaSet', object: `deployment/${deployment}`, message: `scaled from ${from} to ${replicas}` });
+  recordChange(state.lab, { type: 'Normal', reason: 'ScalingReplicaSet', object: `deployment/${deployment}`, message: `scaled from ${from} to ${replicas}` });
   return { from };
 }
 
@@ -105,6 +105,6 @@ export function scaleDeployment(state: LabState, deployment: string, replicas: n
 export function setDeploymentEnv(state: LabState, deployment: string, env: Record<string, string>): { env: Record<string, string> } {
   plannedDeployment(state, deployment);
   const c = updateControl(state.lab, (c) => (c.env[deployment] = { ...c.env[deployment], ...env }));
-  recordEvent(state.lab, { type: 'Normal', reason: 'TemplateChanged', object: `deployment/${deployment}`, message: `template env ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}: rolling update` });
+  recordChange(state.lab, { type: 'Normal', reason: 'TemplateChanged', object: `deployment/${deployment}`, message: `template env ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}: rolling update` });
   return { env: c.env[deployment]! };
 }

@@ -18,7 +18,7 @@ import type { Ingress } from '../ingress/types.ts';
 import type { PlanDeployment } from '../plan/loops.ts';
 import type { PlanPod } from '../plan/plan.ts';
 import { RuntimeError } from './errors.ts';
-import { recordEvent } from './events.ts';
+import { recordChange } from './events.ts';
 import type { Executor } from './exec.ts';
 import { syncIngress } from './ingress.ts';
 import { updateControl } from './loops-state.ts';
@@ -61,7 +61,7 @@ export async function deletePodLive(ex: Executor, lab: string, name: string): Pr
     const state = upState(lab);
     const owner = state.plan.pods.find((p) => p.name === name)?.owner;
     await deletePod(ex, state, name);
-    recordEvent(lab, { type: 'Normal', reason: 'Killing', object: `pod/${name}`, message: `deleted through the API${owner ? `; Deployment ${owner} replaces it` : ''}` });
+    recordChange(lab, { type: 'Normal', reason: 'Killing', object: `pod/${name}`, message: `deleted through the API${owner ? `; Deployment ${owner} replaces it` : ''}` });
   });
 }
 
@@ -81,7 +81,7 @@ export async function applyDeployment(ex: Executor, lab: string, d: PlanDeployme
     writeState(state);
     updateControl(lab, (c) => (c.replicas[d.name] = d.replicas));
     const how = d.strategy?.type === 'Recreate' ? 'Recreate: every old pod goes, then the new ones start' : `rolling update (maxSurge ${d.strategy?.maxSurge ?? '25%'}, maxUnavailable ${d.strategy?.maxUnavailable ?? '25%'})`;
-    recordEvent(lab, {
+    recordChange(lab, {
       type: 'Normal',
       reason: old ? (rolling ? 'TemplateChanged' : 'ScalingReplicaSet') : 'DeploymentCreated',
       object: `deployment/${d.name}`,
@@ -102,7 +102,7 @@ export async function deleteDeployment(ex: Executor, lab: string, namespace: str
     writeState(state);
     updateControl(lab, (c) => delete c.replicas[name]);
     const gone = await removePods(ex, state, state.plan.pods.filter((p) => p.owner === name));
-    recordEvent(lab, { type: 'Normal', reason: 'DeploymentDeleted', object: `deployment/${name}`, message: `deleted with its pods${gone.length ? `: ${gone.join(', ')}` : ''}` });
+    recordChange(lab, { type: 'Normal', reason: 'DeploymentDeleted', object: `deployment/${name}`, message: `deleted with its pods${gone.length ? `: ${gone.join(', ')}` : ''}` });
     return gone;
   });
 }
@@ -118,7 +118,7 @@ export async function applyIngress(ex: Executor, lab: string, ingress: Ingress):
     state.plan = { ...state.plan, ingress: { ...ing, ingresses: old ? ing.ingresses.map((i) => (same(i) ? ingress : i)) : [...ing.ingresses, ingress] } };
     writeState(state);
     const r = await syncIngress(ex, state, state.endpoints ?? liveEndpoints(state));
-    recordEvent(lab, { type: 'Normal', reason: 'Sync', object: `ingress/${ingress.namespace}/${ingress.name}`, message: `${old ? 'updated' : 'created'}: nginx.conf rendered${r.reloaded ? ', nginx reloaded' : ''}` });
+    recordChange(lab, { type: 'Normal', reason: 'Sync', object: `ingress/${ingress.namespace}/${ingress.name}`, message: `${old ? 'updated' : 'created'}: nginx.conf rendered${r.reloaded ? ', nginx reloaded' : ''}` });
     return { created: !old, reloaded: r.reloaded };
   });
 }
@@ -131,7 +131,7 @@ export async function deleteIngress(ex: Executor, lab: string, namespace: string
     state.plan = { ...state.plan, ingress: { ...ing, ingresses: ing.ingresses.filter((i) => !(i.namespace === namespace && i.name === name)) } };
     writeState(state);
     const r = await syncIngress(ex, state, state.endpoints ?? liveEndpoints(state));
-    recordEvent(lab, { type: 'Normal', reason: 'Sync', object: `ingress/${namespace}/${name}`, message: `deleted: nginx.conf rendered${r.reloaded ? ', nginx reloaded' : ''}` });
+    recordChange(lab, { type: 'Normal', reason: 'Sync', object: `ingress/${namespace}/${name}`, message: `deleted: nginx.conf rendered${r.reloaded ? ', nginx reloaded' : ''}` });
     return { reloaded: r.reloaded };
   });
 }

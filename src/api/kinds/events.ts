@@ -43,8 +43,9 @@ function eventObjects(view: LabView): K8sObject[] {
         reason: e.reason,
         message: e.message,
         type: e.type,
-        source: { component: 'podlab-agent' },
-        reportingComponent: 'podlab-agent',
+        // The control loops' decisions are the agent's; a change a user asked for, podlab's (the command or this API server).
+        source: { component: e.by === 'command' ? 'podlab' : 'podlab-agent' },
+        reportingComponent: e.by === 'command' ? 'podlab' : 'podlab-agent',
         firstTimestamp: at,
         lastTimestamp: at,
         count: 1,
