@@ -96,10 +96,15 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     const svcs = inNs(s.services).filter((v) => v.type !== 'ExternalName');
     rows = [head(['NAME', 'ENDPOINTS', 'AGE'])];
     for (const v of svcs) {
-      const all = v.endpoints.flatMap((e) => [...new Set(Object.values(e.ports))].map((port) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${port}`));
+      // kubectl lists the ready addresses; a pod that is not ready is among notReadyAddresses.
+      const ready = v.endpoints.filter((e) => e.ready);
+      const notReady = v.endpoints.filter((e) => !e.ready);
+      const all = ready.flatMap((e) => [...new Set(Object.values(e.ports))].map((port) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${port}`));
       const shown = all.length ? `${all.slice(0, 3).join(',')}${all.length > 3 ? ` + ${all.length - 3} more...` : ''}` : '<none>';
       rows.push([...nsCol(v.namespace), v.name, shown, age]);
-      items.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: v.name, namespace: v.namespace }, subsets: v.endpoints.length ? [{ addresses: v.endpoints.map((e) => ({ ip: e.ip, nodeName: e.node, targetRef: { kind: 'Pod', name: e.pod, namespace: v.namespace } })), ports: [...new Map(v.endpoints.flatMap((e) => Object.entries(e.ports)).map(([name, port]) => [name, { name, port }])).values()] }] : [] });
+      const address = (e: (typeof v.endpoints)[number]) => ({ ip: e.ip, nodeName: e.node, targetRef: { kind: 'Pod', name: e.pod, namespace: v.namespace } });
+      const ports = [...new Map(v.endpoints.flatMap((e) => Object.entries(e.ports)).map(([name, port]) => [name, { name, port }])).values()];
+      items.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: v.name, namespace: v.namespace }, subsets: v.endpoints.length ? [{ ...(ready.length ? { addresses: ready.map(address) } : {}), ...(notReady.length ? { notReadyAddresses: notReady.map(address) } : {}), ports }] : [] });
     }
   } else {
     rows = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'POD-CIDR'] : [])]];

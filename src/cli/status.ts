@@ -40,7 +40,7 @@ export function statusLines(s: LabStatus): string[] {
     ].filter(Boolean);
     out.push(`  svc  ${col(`${v.namespace}/${v.name}`, wName)}${col(v.type, wType)}${addr}  ${v.ports.join(' ')}${extras.length ? dim(`  (${extras.join(', ')})`) : ''}`);
     if (v.type !== 'ExternalName')
-      out.push(`       endpoints: ${v.endpoints.length ? v.endpoints.map((e) => `${e.pod}@${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${Object.values(e.ports).join(',')} (${e.node})`).join('  ') : red('none')}`);
+      out.push(`       endpoints: ${v.endpoints.length ? v.endpoints.map((e) => `${e.pod}@${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${Object.values(e.ports).join(',')} (${e.node}${e.ready ? '' : `, ${red('not ready')}`})`).join('  ') : red('none')}`);
   }
   if (s.agent) out.push(`  agent pid ${s.agent.pid}${s.agent.alive ? '' : red(' dead')}${s.agent.failedNodes.length ? red(`, failed nodes: ${s.agent.failedNodes.join(', ')}`) : ''}  (podlab events ${s.lab})`);
   if (s.gateway) out.push(`  gateway ${s.gateway.nodeIp}${s.gateway.externalIp ? ` / ${s.gateway.externalIp}` : ''}${s.gateway.loadBalancerIps.length ? `, load-balancer addresses ${s.gateway.loadBalancerIps.join(', ')}` : ''}`);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { labNamespacesOnHost, labsOnHost } from './down.ts';
 import { isAlive } from './procs.ts';
-import { readState } from './state.ts';
+import { readState, type LabState } from './state.ts';
 import { readLoops, type LoopsFile } from './loops-state.ts';
 import { serviceKey } from '../plan/services.ts';
 import type { CalicoStatus } from './calico-status.ts';
@@ -63,8 +63,12 @@ export interface LabStatus {
     internalTrafficPolicy: string;
     /** The Service's label selector (absent: none, endpoints are its own). */
     selector?: Record<string, string>;
-    /** What the kube-proxy tables are programmed with now. */
-    endpoints: { pod: string; node: string; ip: string; ports: Record<string, number> }[];
+    /**
+     * What the kube-proxy tables are programmed with now. `ready`: as the EndpointSlice's condition
+     * says it, the pod is ready (or the Service publishes not-ready addresses). With control loops a
+     * pod that is not ready leaves the tables; without, nothing takes it out: it stays, not ready.
+     */
+    endpoints: { pod: string; node: string; ip: string; ports: Record<string, number>; ready: boolean }[];
   }[];
   /** `ips`: one address per family of the lab, primary first (`ip` is the first). */
   hosts: { name: string; network: string; ip: string; ips: string[] }[];
@@ -104,7 +108,7 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
       internalTrafficPolicy: sv.internalTrafficPolicy,
       ...(sv.selector ? { selector: sv.selector } : {}),
       // The endpoint's address in the Service's primary family (an IPv6 Service's EndpointSlice is IPv6).
-      endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: (sv.ipFamilies?.[0] === 'IPv6' && e.ips?.find((a) => a.includes(':'))) || e.ip, ports: e.ports })) ?? [],
+      endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: (sv.ipFamilies?.[0] === 'IPv6' && e.ips?.find((a) => a.includes(':'))) || e.ip, ports: e.ports, ready: !!sv.publishNotReadyAddresses || readyNow(state, loops, e.pod) })) ?? [],
     })),
     hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip, ips: h.ips ?? [h.ip] })),
     ...(plan.gateway
@@ -131,6 +135,16 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
       };
     }),
   };
+}
+
+/** Whether a pod is ready now, as podReady judges its status: what the agent recorded, else its sandbox and every container running. */
+function readyNow(state: LabState, loops: LoopsFile | undefined, name: string): boolean {
+  const p = state.plan.pods.find((q) => q.name === name);
+  const ps = state.pods[name];
+  if (!p || !ps) return false;
+  const lp = loops?.pods[name];
+  if (lp) return lp.ready;
+  return (p.hostNetwork || (!!ps.pause && isAlive(ps.pause))) && Object.values(ps.containers).every((c) => isAlive(c));
 }
 
 /**

@@ -20,7 +20,7 @@ const s: LabStatus = {
   ],
   services: [
     { namespace: 'default', name: 'web', type: 'NodePort', clusterIP: '10.96.0.3', ports: ['80:30080/TCP→8080'], sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', selector: { app: 'web' },
-      endpoints: [1, 2, 3, 4].map((i) => ({ pod: `web-${i}`, node: 'worker-1', ip: `10.244.1.${i + 1}`, ports: { http: 8080 } })) },
+      endpoints: [1, 2, 3, 4].map((i) => ({ pod: `web-${i}`, node: 'worker-1', ip: `10.244.1.${i + 1}`, ports: { http: 8080 }, ready: true })) },
     { namespace: 'default', name: 'db', type: 'ExternalName', clusterIP: '', externalName: 'db.example.com', ports: [], sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', endpoints: [] },
   ],
   hosts: [],

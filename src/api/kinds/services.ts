@@ -117,6 +117,15 @@ function liveEndpointsOf(view: LabView, sv: PlanService): Endpoint[] {
   return (view.state.endpoints ?? view.plan.endpoints)[serviceKey(sv)] ?? [];
 }
 
+/**
+ * Whether an endpoint is ready, as the EndpointSlice controller sets the condition: its pod is
+ * ready, or the Service publishes not-ready addresses (runtime/status.ts). Without control loops
+ * nothing takes a dead container's pod out of the kube-proxy tables, and its endpoint shows so.
+ */
+function readyOf(view: LabView, sv: PlanService, e: Endpoint): boolean {
+  return view.status.services.find((s) => s.namespace === sv.namespace && s.name === sv.name)?.endpoints.find((x) => x.pod === e.pod)?.ready ?? true;
+}
+
 /** An endpoint's address in one family: a dual-stack pod has one per family (`ips`), others only `ip`. */
 const addressIn = (e: Endpoint, family: Family): string | undefined => [...(e.ips ?? []), e.ip].find((a) => parseAddr(a)?.family === family);
 
@@ -136,6 +145,9 @@ function endpointsObjects(view: LabView): K8sObject[] {
     .map((sv) => {
       const family = familiesOfService(view, sv)[0]!;
       const eps = liveEndpointsOf(view, sv).filter((e) => addressIn(e, family));
+      const address = (e: Endpoint) => ({ ip: addressIn(e, family)!, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } });
+      const ready = eps.filter((e) => readyOf(view, sv, e));
+      const notReady = eps.filter((e) => !readyOf(view, sv, e));
       const obj: K8sObject = {
         apiVersion: 'v1',
         kind: 'Endpoints',
@@ -143,7 +155,8 @@ function endpointsObjects(view: LabView): K8sObject[] {
         subsets: eps.length
           ? [
               {
-                addresses: eps.map((e) => ({ ip: addressIn(e, family)!, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
+                ...(ready.length ? { addresses: ready.map(address) } : {}),
+                ...(notReady.length ? { notReadyAddresses: notReady.map(address) } : {}),
                 ports: portsOf(sv, eps).map(({ name, ...p }) => ({ ...(name ? { name } : {}), ...p })),
               },
             ]
@@ -169,9 +182,9 @@ export const endpointsKind: ApiKind = {
     { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
   ],
   row(o, view) {
-    const subsets = o.subsets as { addresses: { ip: string }[]; ports: { port: number }[] }[];
+    const subsets = o.subsets as { addresses?: { ip: string }[]; ports: { port: number }[] }[];
     // An IPv6 address in brackets, as kubectl prints one: [fd00::2]:8080.
-    const list = subsets.flatMap((s) => s.addresses.flatMap((a) => s.ports.map((p) => `${a.ip.includes(':') ? `[${a.ip}]` : a.ip}:${p.port}`)));
+    const list = subsets.flatMap((s) => (s.addresses ?? []).flatMap((a) => s.ports.map((p) => `${a.ip.includes(':') ? `[${a.ip}]` : a.ip}:${p.port}`)));
     return [o.metadata.name, list.length ? list.slice(0, 3).join(',') + (list.length > 3 ? ` + ${list.length - 3} more...` : '') : '<none>', age(o.metadata.creationTimestamp as string)];
   },
 };
@@ -203,7 +216,7 @@ function sliceObjects(view: LabView): K8sObject[] {
             ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: sv.name, uid: uidOf(view.lab, view.createdAt, `Service/${sv.namespace}/${sv.name}`, sv.clusterIP ?? ''), controller: true, blockOwnerDeletion: true }],
           },
           addressType: family,
-          endpoints: eps.map((e) => ({ addresses: [addressIn(e, family)!], conditions: { ready: true, serving: true, terminating: false }, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
+          endpoints: eps.map((e) => ({ addresses: [addressIn(e, family)!], conditions: { ready: readyOf(view, sv, e), serving: readyOf(view, sv, e), terminating: false }, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
           ports: portsOf(sv, eps),
         };
         return finish(obj, view, sliceKind);
