@@ -61,6 +61,9 @@ describe('the bgp check kind', () => {
     expect(judge(session!, out(ESTABLISHED))).toEqual({ ok: true, expected: 'BGP session Mesh_172_16_94_11 (to w1) Established', seen: 'Mesh_172_16_94_11 up Established' });
     expect(judge(session!, out(PASSIVE))).toMatchObject({ ok: false, seen: 'Mesh_172_16_94_11 start Passive' });
     expect(judge(session!, out('', 1, NO_BIRD))).toMatchObject({ ok: false, seen: expect.stringContaining('BIRD is not answering') });
+    // BIRD answers; its session to a peer whose BIRD is gone is refused: the session's state, not "not answering".
+    const refused = `${PASSIVE.split('\n').slice(0, 2).join('\n')}\nMesh_172_16_94_11 BGP        ---        start  05:20:00.000  Active        Socket: Connection refused\n`;
+    expect(judge(session!, out(refused))).toMatchObject({ ok: false, seen: 'Mesh_172_16_94_11 start Active Socket: Connection refused' });
     expect(judge(down!, out(PASSIVE)).ok).toBe(true);
     expect(judge(down!, out(ESTABLISHED)).ok).toBe(false);
   });

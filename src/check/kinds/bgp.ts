@@ -178,7 +178,8 @@ export const bgp: ProbeKind<'bgp', BgpCheck<'lab'>, BgpCheck<'plan'>> = {
   probe: (c) => ['birdc', '-s', c.bird.socket, ...(!c.bird.protocol ? ['show', 'protocols'] : c.learned ? ['show', 'route', 'protocol', c.bird.protocol] : ['show', 'protocols', c.bird.protocol])],
   judge(_plan, c, r) {
     const out = r.stdout;
-    const unreachable = /Unable to connect|No such file|Connection refused/i.test(`${r.stdout}\n${r.stderr}`);
+    // birdc's own failure to reach BIRD; a session's Info column may say "Connection refused" too (the peer's).
+    const unreachable = /Unable to connect to server control socket/i.test(`${r.stdout}\n${r.stderr}`);
     if (!c.learned) {
       const expected = `BGP session ${c.bird.protocol ?? ''}${c.bird.protocol ? ' ' : ''}(to ${c.peer.name}) ${c.absent ? 'not ' : ''}Established`;
       if (unreachable) return { ok: c.absent, expected, seen: `BIRD is not answering on its socket: ${clip((r.stderr || r.stdout).trim())}` };
