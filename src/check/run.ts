@@ -17,7 +17,7 @@ import { explain, type Explanation } from '../trace/explain.ts';
 import { buildProbe, freshAttempt, judge, sendsNonces, sourceRef, type CheckResult, type ProbeCheck } from './checks.ts';
 import { labProver } from '../runtime/identity.ts';
 import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
-import { explainRequestOf, isReach, learnerCommand, whyUnreachable, type Cause } from './why.ts';
+import { explainRequestOf, isReach, learnerCommand, whyFailed, type Cause } from './why.ts';
 import { liveKey, retry } from './settle.ts';
 
 const RETRY_INTERVAL_MS = 200;
@@ -113,7 +113,8 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   const inSlot = drops ? silentSlot : slot;
   const enter = sourceArgv(state, sourceRef(check));
   const command = learnerCommand(plan.lab, check) ?? probe.reproduce;
-  // Why it fails, asked once after the first failure (src/check/why.ts); a settled cause ends the retries.
+  // Why it fails, asked once after the first failure (src/check/why.ts: a reach check's cause, a dead
+  // server or BIRD); a settled cause ends the retries.
   let why: Cause | undefined | null = null;
   // A check expected to reach that the policies deny: its first attempt is counted (the denying
   // rule's counter), so why.ts names the rule without a probe of its own.
@@ -127,7 +128,7 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
       countFirst = undefined;
       const { result: r, fired } = x ? await inSlot(() => observeCounters(ex, state, counterNodes(x), send, counterFamily(x))) : { result: await inSlot(send), fired: undefined };
       const verdict = judge(plan, check, r, attempt);
-      if (!verdict.ok && why === null) why = await whyUnreachable(ex, state, check, fired);
+      if (!verdict.ok && why === null) why = await whyFailed(ex, state, check, fired);
       // The live state is read only for a definite failure: the one case it can decide.
       return { verdict, live: !verdict.ok && verdict.definite ? liveKey(readState(state.lab), planned) : undefined, ...(why?.settled ? { settledCause: true } : {}) };
     },

@@ -6,14 +6,23 @@
  * runner predicted the denial, else around one more probe (src/runtime/explain.ts): "Service web has no ready endpoints", "10.244.2.3:8081 refused: pod
  * web-2 listens on TCP 8080", "dropped by NetworkPolicy deny-all in namespace x", "denied by
  * ClusterNetworkPolicy deny-z (Admin tier, priority 10), rule ingress[0]: Deny".
+ * Before the path: the server the connection ends at has exited ("container web of pod default/web
+ * is not running (…)"); and for a BGP session or a route BIRD installs, the BIRD that would answer
+ * or announce it has exited or was stopped.
  * A cause is *settled* when retrying cannot cure it (no pod backs the Service, no
  * container of the pod declares the port and none of its own `command:` started in the last
- * STARTING_GRACE_MS, a policy's drop or reject rule counted the probe), so the runner
- * stops there instead of waiting out the timeout. And the "try:" line: a command a learner knows.
+ * STARTING_GRACE_MS, a policy's drop or reject rule counted the probe, the server's container
+ * exited and nothing restarts it — no control loops, or a restartPolicy that leaves it terminated —,
+ * the BIRD is gone), so the runner stops there instead of waiting out the timeout. And the "try:"
+ * line: a command a learner knows.
  */
 import { denyActionOf } from '../plan/network-policy.ts';
-import type { PlanCheck } from '../plan/plan.ts';
-import { processAgeMs } from '../lib/proc.ts';
+import type { PlanCheck, PlanPod } from '../plan/plan.ts';
+import { serviceKey } from '../plan/services.ts';
+import { findService } from '../k8s/objects.ts';
+import { isAlive, processAgeMs } from '../lib/proc.ts';
+import { birdGone } from '../runtime/calico-status.ts';
+import { readLoops, type LoopsFile } from '../runtime/loops-state.ts';
 import type { Executor } from '../runtime/exec.ts';
 import { explainLive } from '../runtime/explain.ts';
 import type { ExplainRequest } from '../trace/explain.ts';
@@ -146,11 +155,100 @@ export function explainRequestOf(plan: { ipFamilies: readonly string[] }, c: Rea
 }
 
 /**
+ * The pods a reach check's connection ends in, each with the port it reaches there: the pod it
+ * names, or the endpoints of the Service whose cluster IP or load-balancer address it names.
+ */
+function landingPods(state: LabState, c: ReachCheck): { pod: PlanPod; port?: number }[] {
+  const t = c.to as { kind: string; name: string };
+  const port = portOf(c);
+  if (t.kind === 'pod') return state.plan.pods.filter((p) => p.name === t.name).map((pod) => ({ pod, port }));
+  if (t.kind !== 'svc' && t.kind !== 'lb') return [];
+  const sv = findService(state.plan.services, t.name.slice(t.name.indexOf('/') + 1));
+  if (!sv) return [];
+  const key = sv.ports.find((p) => p.port === port && p.protocol === (c.kind === 'udp' ? 'UDP' : 'TCP'))?.key;
+  return ((state.endpoints ?? state.plan.endpoints)[serviceKey(sv)] ?? []).flatMap((e) => {
+    const pod = state.plan.pods.find((p) => p.name === e.pod && p.namespace === e.namespace);
+    return pod ? [{ pod, port: key ? e.ports[key] : undefined }] : [];
+  });
+}
+
+/** How a container that is not running ended, and whether anything will start it again (`final`: nothing will). */
+function howStopped(state: LabState, loops: LoopsFile | undefined, pod: PlanPod, c: PlanPod['containers'][number], pid: number): { text: string; final: boolean } {
+  if (!state.plan.loops) return { text: `its process ${pid} has exited, and nothing restarts it: the lab runs no control loops`, final: true };
+  const k = loops?.pods[pod.name]?.containers[c.name];
+  const code = k?.lastExitCode !== undefined ? ` with code ${k.lastExitCode}${k.lastReason ? ` (${k.lastReason})` : ''}` : '';
+  if (k?.state === 'terminated') return { text: `exited${code}; under restartPolicy ${c.restartPolicy ?? 'Always'} it stays terminated`, final: true };
+  return { text: `exited${code}; the agent restarts it${k?.reason === 'CrashLoopBackOff' ? ' after its back-off (CrashLoopBackOff)' : ''}`, final: false };
+}
+
+/**
+ * A connection that ends in pods whose server is not running: every pod it may reach has a container
+ * whose process has exited, and no container of it that runs declares the port. Settled when nothing
+ * will start them again (no control loops, or a restartPolicy that leaves them terminated).
+ */
+function deadTargetCause(state: LabState, c: ReachCheck): Cause | undefined {
+  if (c.kind === 'ping') return undefined; // the pod's kernel answers a ping, whatever runs in it
+  const ends = landingPods(state, c);
+  if (!ends.length) return undefined;
+  const loops = state.plan.loops ? readLoops(state.lab) : undefined;
+  const found: { pod: PlanPod; c: PlanPod['containers'][number]; text: string; final: boolean }[] = [];
+  for (const { pod, port } of ends) {
+    const recs = state.pods[pod.name]?.containers;
+    if (!recs) return undefined;
+    const declares = (k: PlanPod['containers'][number]) => port !== undefined && k.ports.some((p) => p.containerPort === port);
+    const dead = pod.containers.filter((k) => recs[k.name] && !isAlive(recs[k.name]!));
+    if (!dead.length || pod.containers.some((k) => recs[k.name] && isAlive(recs[k.name]!) && declares(k))) return undefined;
+    // The container that serves the port when one declares it; else each one that is not running.
+    for (const k of dead.some(declares) ? dead.filter(declares) : dead) found.push({ pod, c: k, ...howStopped(state, loops, pod, k, recs[k.name]!.pid) });
+  }
+  const each = found.map((f) => `container ${f.c.name} of pod ${f.pod.namespace}/${f.pod.name} is not running (${f.text})`).join('; ');
+  return { cause: ends.length > 1 ? `no endpoint of the Service can answer: ${each}` : each, settled: found.every((f) => f.final) };
+}
+
+/**
+ * Why a BGP session or a route BIRD should have installed is missing: the BIRD that would answer or
+ * announce it is not running (killed, or stopped), and nothing in the lab starts it again: settled.
+ */
+function birdCause(state: LabState, c: Extract<ProbeCheck, { kind: 'bgp' | 'route' }>): Cause | undefined {
+  const settled = (cause: string): Cause => ({ cause, settled: true });
+  if (c.kind === 'bgp') {
+    if (c.absent) return undefined;
+    const own = birdGone(state, c.from.name);
+    if (own) return settled(`BIRD on node ${c.from.name} is not running (${own}): nothing answers on its control socket, and nothing in the lab starts it again`);
+    const peer = birdGone(state, c.peer.name);
+    if (peer) return settled(`the peer ${c.peer.name}'s BIRD is not running (${peer}): no session to it comes up, and nothing in the lab starts it again`);
+    return undefined;
+  }
+  // The node whose BIRD announces the route: its next hop, or the node whose pod CIDR (a block of its) it is.
+  const via = c.route.via;
+  const blocksOf = (n: (typeof state.plan.nodes)[number]) => {
+    const k = n.cni as unknown as { blocks?: string[]; ipv6?: { blocks?: string[] } };
+    return [...(k.blocks ?? []), ...(k.ipv6?.blocks ?? [])];
+  };
+  const node = via !== undefined ? state.plan.nodes.find((n) => (n.ips ?? [n.ip]).includes(via)) : state.plan.nodes.find((n) => c.to.name === `node/${n.name}` || blocksOf(n).includes(c.to.ip));
+  if (c.route.absent || !node || node.name === c.from.name) return undefined;
+  const gone = birdGone(state, node.name);
+  return gone ? settled(`the route is learned over BGP from ${node.name}'s BIRD, which is not running (${gone}): nothing in the lab starts it again`) : undefined;
+}
+
+/**
+ * Why a check failed, when podlab can tell: a reach check's cause (whyUnreachable), or, for a BGP
+ * session or a BIRD route, a BIRD that is gone. Undefined when it cannot (the runner keeps retrying).
+ */
+export async function whyFailed(ex: Executor, state: LabState, c: ProbeCheck, counted?: Fired): Promise<Cause | undefined> {
+  if (c.kind === 'bgp' || c.kind === 'route') return birdCause(state, c);
+  return whyUnreachable(ex, state, c, counted);
+}
+
+/**
  * Why a check that should reach did not; undefined when podlab cannot tell (then the runner keeps
  * retrying). `counted`: the policy rules that fired around the failed attempt, when it was counted.
  */
 export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeCheck, counted?: Fired): Promise<Cause | undefined> {
   if (!isReach(c) || c.expect !== 'reach') return undefined;
+  // The server the connection ends at has exited: said before anything the path shows (a refusal).
+  const dead = deadTargetCause(state, c);
+  if (dead) return dead;
   const req = explainRequestOf(state.plan, c);
   if (!req) return undefined;
   const { from, to, port, family } = req;

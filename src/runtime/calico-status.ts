@@ -98,6 +98,19 @@ export async function calicoStatus(ex: Executor, state: LabState): Promise<Calic
 export const birdDaemon = (node: string) => `${node}/bird`;
 
 /**
+ * How a node's BIRD is gone, when it is: its process has exited (`pid N has exited`), or it was
+ * stopped (stop-bird drops its record); undefined when it runs, or the node runs none (another CNI
+ * mode, VXLAN) or the journal keeps no daemons. Nothing in a lab starts a BIRD again by itself.
+ */
+export function birdGone(state: Pick<LabState, 'plan' | 'daemons'>, node: string): string | undefined {
+  const n = state.plan.nodes.find((k) => k.name === node);
+  if (n?.cni.type !== 'calico' || (n.cni as unknown as CalicoNode).routing.kind !== 'bgp' || !state.daemons) return undefined;
+  const rec = state.daemons[birdDaemon(node)];
+  if (!rec) return 'stopped';
+  return isAlive(rec) ? undefined : `pid ${rec.pid} has exited`;
+}
+
+/**
  * What a node whose BIRD does not answer shows instead of its sessions, once: that the process has
  * exited when it has (nothing in the lab restarts it), else that it does not answer.
  */
