@@ -57,7 +57,9 @@ const selectorText = (sel?: Record<string, string>) => (sel && Object.keys(sel).
 
 /** The table (or document) kubectl would print for this resource of the lab. */
 export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { namespace?: string; all: boolean; output: Output; now: number }): string {
-  const age = humanAge(o.now - Date.parse(s.createdAt ?? new Date(o.now).toISOString()));
+  // AGE counts from each object's creation (a pod made at run time is younger than the lab), as kubectl's does.
+  const ageOf = (created: string | undefined) => humanAge(o.now - Date.parse(created ?? new Date(o.now).toISOString()));
+  const age = ageOf(s.createdAt);
   const inNs = <T extends { namespace: string }>(xs: T[]) => (o.all ? xs : xs.filter((x) => x.namespace === (o.namespace ?? 'default')));
   const wide = o.output === 'wide';
   const nsCol = (ns: string) => (o.all ? [ns] : []);
@@ -77,11 +79,11 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
       const status = !p.running ? 'Terminated' : alive === containers.length ? 'Running' : 'Error';
       // kubectl's RESTARTS: the sum over the pod's containers of the restarts the agent counted.
       const restarts = p.containers.reduce((n, c) => n + (c.restarts ?? 0), 0);
-      rows.push([...nsCol(p.namespace), p.name, `${ready}/${containers.length}`, status, String(restarts), age, ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : [])]);
+      rows.push([...nsCol(p.namespace), p.name, `${ready}/${containers.length}`, status, String(restarts), ageOf(p.createdAt), ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : [])]);
       const containerStatuses = containers.map((c) => ({ name: c.name, ready: containerReady(p, c), restartCount: c.restarts ?? 0, ...lastStateOf(c) }));
       const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False' });
       const conditions = [cond('Ready', podReady(p)), cond('ContainersReady', podReady(p) && ready === containers.length)];
-      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: s.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', conditions, podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses } });
+      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: p.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', conditions, podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses } });
     }
   } else if (resource === 'services') {
     const svcs = inNs(s.services);
@@ -89,8 +91,8 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     for (const v of svcs) {
       const external = v.type === 'ExternalName' ? (v.externalName ?? '<none>') : v.type === 'LoadBalancer' ? ((v.loadBalancerIPs ?? (v.loadBalancerIP ? [v.loadBalancerIP] : [])).join(',') || '<pending>') : '<none>';
       const ports = v.ports.map((p) => p.replace(/→.*$/, '')).join(',') || '<none>';
-      rows.push([...nsCol(v.namespace), v.name, v.type, v.type === 'ExternalName' ? '<none>' : v.clusterIP || '<none>', external, ports, age, ...(wide ? [selectorText(v.selector)] : [])]);
-      items.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: v.name, namespace: v.namespace, creationTimestamp: s.createdAt }, spec: { type: v.type, clusterIP: v.clusterIP || undefined, clusterIPs: v.clusterIP ? (v.clusterIPs ?? [v.clusterIP]) : undefined, externalName: v.externalName, selector: v.selector, ports: v.ports, sessionAffinity: v.sessionAffinity }, status: { loadBalancer: v.loadBalancerIP ? { ingress: (v.loadBalancerIPs ?? [v.loadBalancerIP]).map((ip) => ({ ip })) } : {} } });
+      rows.push([...nsCol(v.namespace), v.name, v.type, v.type === 'ExternalName' ? '<none>' : v.clusterIP || '<none>', external, ports, ageOf(v.createdAt), ...(wide ? [selectorText(v.selector)] : [])]);
+      items.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: v.name, namespace: v.namespace, creationTimestamp: v.createdAt }, spec: { type: v.type, clusterIP: v.clusterIP || undefined, clusterIPs: v.clusterIP ? (v.clusterIPs ?? [v.clusterIP]) : undefined, externalName: v.externalName, selector: v.selector, ports: v.ports, sessionAffinity: v.sessionAffinity }, status: { loadBalancer: v.loadBalancerIP ? { ingress: (v.loadBalancerIPs ?? [v.loadBalancerIP]).map((ip) => ({ ip })) } : {} } });
     }
   } else if (resource === 'endpoints') {
     const svcs = inNs(s.services).filter((v) => v.type !== 'ExternalName');
@@ -101,10 +103,11 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
       const notReady = v.endpoints.filter((e) => !e.ready);
       const all = ready.flatMap((e) => [...new Set(Object.values(e.ports))].map((port) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${port}`));
       const shown = all.length ? `${all.slice(0, 3).join(',')}${all.length > 3 ? ` + ${all.length - 3} more...` : ''}` : '<none>';
-      rows.push([...nsCol(v.namespace), v.name, shown, age]);
+      // Made by the endpoints controller as its Service was.
+      rows.push([...nsCol(v.namespace), v.name, shown, ageOf(v.createdAt)]);
       const address = (e: (typeof v.endpoints)[number]) => ({ ip: e.ip, nodeName: e.node, targetRef: { kind: 'Pod', name: e.pod, namespace: v.namespace } });
       const ports = [...new Map(v.endpoints.flatMap((e) => Object.entries(e.ports)).map(([name, port]) => [name, { name, port }])).values()];
-      items.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: v.name, namespace: v.namespace }, subsets: v.endpoints.length ? [{ ...(ready.length ? { addresses: ready.map(address) } : {}), ...(notReady.length ? { notReadyAddresses: notReady.map(address) } : {}), ports }] : [] });
+      items.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: v.name, namespace: v.namespace, creationTimestamp: v.createdAt }, subsets: v.endpoints.length ? [{ ...(ready.length ? { addresses: ready.map(address) } : {}), ...(notReady.length ? { notReadyAddresses: notReady.map(address) } : {}), ports }] : [] });
     }
   } else {
     rows = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'POD-CIDR'] : [])]];

@@ -51,6 +51,8 @@ export interface PlanService {
   internalTrafficPolicy: 'Cluster' | 'Local';
   /** Pods that are not ready stay in its endpoints (set only when true). */
   publishNotReadyAddresses?: true;
+  /** When a Service made at run time (`kubectl apply`) was created (ISO time); the lab file's are the lab's age. */
+  createdAt?: string;
 }
 
 /** One pod backing one Service: where it runs and which port each Service port reaches on it. */

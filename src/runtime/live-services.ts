@@ -64,7 +64,8 @@ export async function applyService(ex: Executor, state: LabState, request: Servi
   const wanted: ServiceRequest = kept.length ? { ...request, clusterIP: kept[0]!, clusterIPs: kept } : request;
   const others = state.plan.services.filter((s) => serviceKey(s) !== key);
   const planned = planServices({ services: [...others.map(asRequest), wanted], serviceCidr, ...(serviceCidr6 ? { serviceCidr6 } : {}), poolTaken: new Set() });
-  const service = planned.at(-1)!;
+  // Created now, or when the Service it replaces was: a replace keeps its age, as the API server keeps creationTimestamp.
+  const service = { ...planned.at(-1)!, createdAt: old ? old.createdAt : new Date().toISOString() };
   const services = old ? state.plan.services.map((s) => (serviceKey(s) === key ? service : s)) : [...state.plan.services, service];
   // A plan is never changed in place (state.ts serializes each plan once): a new one replaces it.
   state.plan = { ...state.plan, services };

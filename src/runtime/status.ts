@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { labNamespacesOnHost, labsOnHost } from './down.ts';
 import { isAlive } from './procs.ts';
+import { startedAtIso } from '../lib/proc.ts';
+import { isoSeconds } from '../lib/time.ts';
 import { readState, type LabState } from './state.ts';
 import { readLoops, type LoopsFile } from './loops-state.ts';
 import { serviceKey } from '../plan/services.ts';
@@ -42,6 +44,8 @@ export interface LabStatus {
     ready?: boolean;
     /** The Deployment that made it. */
     owner?: string;
+    /** When it was created (ISO time to the second): its sandbox's start, so a pod made at run time is younger than the lab. */
+    createdAt: string;
   }[];
   /** The lab's agent (control loops), when it has one. */
   agent?: { pid: number; alive: boolean; failedNodes: string[] };
@@ -69,6 +73,8 @@ export interface LabStatus {
      * pod that is not ready leaves the tables; without, nothing takes it out: it stays, not ready.
      */
     endpoints: { pod: string; node: string; ip: string; ports: Record<string, number>; ready: boolean }[];
+    /** When it was created (ISO time to the second): the lab's, or when `kubectl apply` made it. */
+    createdAt: string;
   }[];
   /** `ips`: one address per family of the lab, primary first (`ip` is the first). */
   hosts: { name: string; network: string; ip: string; ips: string[] }[];
@@ -109,6 +115,7 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
       ...(sv.selector ? { selector: sv.selector } : {}),
       // The endpoint's address in the Service's primary family (an IPv6 Service's EndpointSlice is IPv6).
       endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: (sv.ipFamilies?.[0] === 'IPv6' && e.ips?.find((a) => a.includes(':'))) || e.ip, ports: e.ports, ready: !!sv.publishNotReadyAddresses || readyNow(state, loops, e.pod) })) ?? [],
+      createdAt: isoSeconds(sv.createdAt ?? state.createdAt),
     })),
     hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip, ips: h.ips ?? [h.ip] })),
     ...(plan.gateway
@@ -132,6 +139,8 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
         containers: Object.entries(ps?.containers ?? {}).map(([name, c]) => ({ name, pid: c.pid, alive: isAlive(c), ...(lp?.containers[name] ?? {}) })),
         ...(lp && ps ? { ready: lp.ready } : {}),
         ...(p.owner ? { owner: p.owner } : {}),
+        // Its sandbox's start (a pod re-created or made by the agent is new), as the API's creationTimestamp; a pod without one is the lab's age.
+        createdAt: (ps?.pause ? startedAtIso(ps.pause.startTime) : undefined) ?? isoSeconds(state.createdAt),
       };
     }),
   };

@@ -167,8 +167,11 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
     const back = await kubectl('get', 'endpoints', 'web', '-o', 'jsonpath={.subsets[*].addresses[*].ip}');
     expect(back.stdout.split(' ')).toContain(newIp);
     // A new pod: created now, not when the lab came up (kubectl's AGE column).
-    const created = Date.parse((await kubectl('get', 'pod', 'web-2', '-o', 'jsonpath={.metadata.creationTimestamp}')).stdout);
-    expect(created).toBeGreaterThanOrEqual(deleting - 2000);
+    const createdText = (await kubectl('get', 'pod', 'web-2', '-o', 'jsonpath={.metadata.creationTimestamp}')).stdout;
+    expect(Date.parse(createdText)).toBeGreaterThanOrEqual(deleting - 2000);
+    // podlab get counts its AGE from the same moment, not from the lab's creation.
+    const got = JSON.parse((await podlab('get', 'pods', LAB, '-o', 'json')).stdout) as { items: { metadata: { name: string; creationTimestamp: string } }[] };
+    expect(got.items.find((i) => i.metadata.name === 'web-2')!.metadata.creationTimestamp).toBe(createdText);
   }, 30_000);
 
   it('kubectl apply -f of a NetworkPolicy cuts the client off; kubectl delete -f lets it through again', async () => {
@@ -200,6 +203,13 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
     expect(a.stdout).toContain('service/api created');
     const ip = (await kubectl('get', 'svc', 'api', '-o', 'jsonpath={.spec.clusterIP}')).stdout;
     expect(state().plan.services.find((s) => s.name === 'api')?.clusterIP).toBe(ip);
+    // Its EndpointSlice and Endpoints are made with it (as old as it, owned by it), and podlab get counts its AGE from then too.
+    const svc = JSON.parse((await kubectl('get', 'svc', 'api', '-o', 'json')).stdout) as { metadata: { uid: string; creationTimestamp: string } };
+    const slice = JSON.parse((await kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=api', '-o', 'json')).stdout) as { items: { metadata: { creationTimestamp: string; ownerReferences: { uid: string }[] } }[] };
+    expect(slice.items.map((i) => [i.metadata.creationTimestamp, i.metadata.ownerReferences[0]!.uid])).toEqual([[svc.metadata.creationTimestamp, svc.metadata.uid]]);
+    expect((await kubectl('get', 'endpoints', 'api', '-o', 'jsonpath={.metadata.creationTimestamp}')).stdout).toBe(svc.metadata.creationTimestamp);
+    const listed = JSON.parse((await podlab('get', 'svc', LAB, '-o', 'json')).stdout) as { items: { metadata: { name: string; creationTimestamp: string } }[] };
+    expect(listed.items.find((i) => i.metadata.name === 'api')!.metadata.creationTimestamp).toBe(svc.metadata.creationTimestamp);
     expect(await reaches('client', ip, 80)).toBe(true);
     expect((await kubectl('apply', '--server-side', '-f', file)).stdout).toContain('service/api serverside-applied');
     expect((await kubectl('delete', 'svc', 'api')).exitCode).toBe(0);

@@ -85,6 +85,22 @@ describe('reads', () => {
     expect(cm.data.Corefile).toBe(view.plan.dns!.corefile);
   });
 
+  it("a Service applied at run time: its Endpoints and EndpointSlices are as old as it (creationTimestamp) and owned by its uid", () => {
+    // As runtime/live-services.ts records a Service `kubectl apply` made, and api/live.ts keeps its metadata.
+    const made = '2026-01-01T00:05:00.000Z';
+    const plan = { ...view.plan, services: view.plan.services.map((sv) => (sv.name === 'web' ? { ...sv, createdAt: made } : sv)) };
+    const later: LabView = { ...view, plan, kept: { 'Service/default/web': { creationTimestamp: '2026-01-01T00:05:00Z' } } };
+    const svc = body(handle(later, req('GET', '/api/v1/namespaces/default/services/web'), 1));
+    expect(svc.metadata.creationTimestamp).toBe('2026-01-01T00:05:00Z');
+    const slice = (body(handle(later, req('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name%3Dweb'), 1)) as unknown as { items: K8sObject[] }).items[0]!;
+    expect(slice.metadata.creationTimestamp).toBe('2026-01-01T00:05:00Z');
+    expect((slice.metadata.ownerReferences as { uid: string }[])[0]!.uid).toBe(svc.metadata.uid);
+    expect(body(handle(later, req('GET', '/api/v1/namespaces/default/endpoints/web'), 1)).metadata.creationTimestamp).toBe('2026-01-01T00:05:00Z');
+    // The lab file's Service and its slices are as old as the lab.
+    const api = body(handle(view, req('GET', '/api/v1/namespaces/default/endpoints/web'), 1));
+    expect(api.metadata.creationTimestamp).toBe('2026-01-01T00:00:00Z');
+  });
+
   it('label and field selectors', () => {
     const labels = { app: 'web', tier: 'front' };
     expect(labelsMatch(parseLabelSelector('app=web,tier!=db'), labels)).toBe(true);

@@ -14,14 +14,14 @@ const s: LabStatus = {
     { name: 'worker-1', role: 'worker', ip: '172.16.94.11', ips: ['172.16.94.11'], podCidr: '10.244.1.0/24', podCidrs: ['10.244.1.0/24'], kubePodCidrs: ['10.244.1.0/24'], netns: 'y', present: false },
   ],
   pods: [
-    { namespace: 'default', name: 'web-1', node: 'worker-1', ip: '10.244.1.2', podIPs: ['10.244.1.2'], running: true, hostNetwork: false, pause: { pid: 1, alive: true }, containers: [{ name: 'http-echo', pid: 2, alive: true }] },
-    { namespace: 'default', name: 'web-2', node: 'worker-1', ip: '10.244.1.3', podIPs: ['10.244.1.3'], running: false, hostNetwork: false, containers: [] },
-    { namespace: 'kube-system', name: 'coredns', node: 'control-plane', ip: '10.244.0.3', podIPs: ['10.244.0.3'], running: true, hostNetwork: false, pause: { pid: 3, alive: true }, containers: [{ name: 'coredns', pid: 4, alive: true }] },
+    { namespace: 'default', name: 'web-1', node: 'worker-1', ip: '10.244.1.2', podIPs: ['10.244.1.2'], running: true, hostNetwork: false, pause: { pid: 1, alive: true }, containers: [{ name: 'http-echo', pid: 2, alive: true }], createdAt: '2026-12-06T05:56:48Z' },
+    { namespace: 'default', name: 'web-2', node: 'worker-1', ip: '10.244.1.3', podIPs: ['10.244.1.3'], running: false, hostNetwork: false, containers: [], createdAt: '2026-12-06T05:56:48Z' },
+    { namespace: 'kube-system', name: 'coredns', node: 'control-plane', ip: '10.244.0.3', podIPs: ['10.244.0.3'], running: true, hostNetwork: false, pause: { pid: 3, alive: true }, containers: [{ name: 'coredns', pid: 4, alive: true }], createdAt: '2026-12-06T05:56:48Z' },
   ],
   services: [
     { namespace: 'default', name: 'web', type: 'NodePort', clusterIP: '10.96.0.3', ports: ['80:30080/TCP→8080'], sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', selector: { app: 'web' },
-      endpoints: [1, 2, 3, 4].map((i) => ({ pod: `web-${i}`, node: 'worker-1', ip: `10.244.1.${i + 1}`, ports: { http: 8080 }, ready: true })) },
-    { namespace: 'default', name: 'db', type: 'ExternalName', clusterIP: '', externalName: 'db.example.com', ports: [], sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', endpoints: [] },
+      endpoints: [1, 2, 3, 4].map((i) => ({ pod: `web-${i}`, node: 'worker-1', ip: `10.244.1.${i + 1}`, ports: { http: 8080 }, ready: true })), createdAt: '2026-12-06T05:56:48Z' },
+    { namespace: 'default', name: 'db', type: 'ExternalName', clusterIP: '', externalName: 'db.example.com', ports: [], sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', endpoints: [], createdAt: '2026-12-06T05:56:48Z' },
   ],
   hosts: [],
 };
@@ -39,6 +39,21 @@ describe('podlab get', () => {
     const wide = render(s, 'pods', { ...opts, output: 'wide' });
     expect(wide.split('\n')[0]).toMatch(/^NAME +READY +STATUS +RESTARTS +AGE +IP +NODE +NOMINATED NODE +READINESS GATES$/);
     expect(wide).toMatch(/web-1 .* 10\.244\.1\.2 +worker-1 +<none> +<none>/);
+  });
+
+  it('AGE counts from each object\'s creation: a pod or Service made at run time is younger than the lab', () => {
+    // web-1 re-created (a new sandbox) 40 s ago; a Service applied with kubectl 5 s ago.
+    const later: LabStatus = {
+      ...s,
+      pods: [{ ...s.pods[0]!, createdAt: '2026-12-06T05:59:20Z' }, s.pods[2]!],
+      services: [{ ...s.services[0]!, createdAt: '2026-12-06T05:59:55Z' }],
+    };
+    expect(render(later, 'pods', opts)).toMatch(/^web-1 +1\/1 +Running +0 +40s$/m);
+    expect(render(later, 'services', opts)).toMatch(/^web +NodePort .* 5s$/m);
+    expect(render(later, 'endpoints', opts)).toMatch(/^web +10\.244.* 5s$/m);
+    expect(JSON.parse(render(later, 'pods', { ...opts, output: 'json' })).items[0].metadata.creationTimestamp).toBe('2026-12-06T05:59:20Z');
+    // Nodes are the lab's.
+    expect(render(later, 'nodes', opts)).toMatch(/^worker-1 +NotReady +<none> +3m12s/m);
   });
 
   it('-n picks the namespace, -A adds a NAMESPACE column', () => {

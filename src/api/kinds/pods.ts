@@ -13,7 +13,6 @@ import { containerReady, lastStateOf, podReady, SANDBOX, shownContainers } from 
 import { containerObject } from './containers.ts';
 import { startedAtIso } from '../../lib/proc.ts';
 import { age, finish, uidOf, type ApiKind, type K8sObject, type LabView } from '../types.ts';
-import { isoSeconds } from '../../lib/time.ts';
 
 /** A Deployment's pod is its ReplicaSet's (`<deployment>-<pod-template-hash>`, kinds/deployments.ts): kubectl describe's "Controlled By". */
 function ownerOf(view: LabView, deployment: string | undefined, namespace: string): Record<string, unknown>[] | undefined {
@@ -32,7 +31,8 @@ function podObjects(view: LabView): K8sObject[] {
     const plan = view.plan.pods.find((q) => q.name === p.name && q.namespace === p.namespace)!;
     const node = nodes.get(p.node);
     const sandboxUp = p.hostNetwork || !!p.pause?.alive;
-    const created = createdAt(view, p.name);
+    // When its sandbox started (runtime/status.ts), as `podlab get pods` counts its AGE.
+    const created = p.createdAt;
     const shown = new Map(shownContainers(p).map((c) => [c.name, c]));
     // A pod of only a sandbox (podlab's client pods) shows its pause process as the container, so
     // that kubectl exec, which needs a container, runs in it as podlab exec does.
@@ -100,13 +100,6 @@ function podObjects(view: LabView): K8sObject[] {
 function containerStarted(view: LabView, pod: string, container: string): string | undefined {
   const ticks = view.state.pods[pod]?.containers[container]?.startTime;
   return ticks !== undefined ? startedAtIso(ticks, view.bootTime) : undefined;
-}
-
-/** When the pod's sandbox started (a re-created pod is new), from its pause process's start time; else when the lab came up. */
-function createdAt(view: LabView, pod: string): string {
-  const ticks = view.state.pods[pod]?.pause?.startTime;
-  // Clock ticks are 1/100 s on Linux (USER_HZ), as procs.ts reads them.
-  return (ticks !== undefined ? startedAtIso(ticks, view.bootTime) : undefined) ?? isoSeconds(view.createdAt);
 }
 
 /** The containers of the template a Deployment was written with through the API, if it was. */

@@ -6,6 +6,7 @@
 import { parseAddr, type Family } from '../../net/addr.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../../plan/services.ts';
 import { settleFamilies } from '../service-families.ts';
+import { isoSeconds } from '../../lib/time.ts';
 import { age, keptMetaOf, finish, fnv, invalid, uidOf, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
 
 /** A Service's cluster IPs as spec.clusterIPs shows them: one per family, primary first; `None` for a headless one. */
@@ -21,7 +22,8 @@ function serviceObjects(view: LabView): K8sObject[] {
     const obj: K8sObject = {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: sv.name, namespace: sv.namespace },
+      // A Service made at run time is as old as that (runtime/live-services.ts); the lab file's as the lab.
+      metadata: { name: sv.name, namespace: sv.namespace, ...(sv.createdAt ? { creationTimestamp: isoSeconds(sv.createdAt) } : {}) },
       spec: {
         type: sv.type,
         ...(sv.type === 'ExternalName' ? { externalName: sv.externalName } : ips.length ? { clusterIP: ips[0], clusterIPs: ips } : {}),
@@ -112,6 +114,11 @@ export const serviceKind: ApiKind = {
   remove: (o) => ({ op: 'delete-service', namespace: o.metadata.namespace!, name: o.metadata.name }),
 };
 
+/** Each Service's creationTimestamp and uid as the API serves them (what its Endpoints and slices follow), by `namespace/name`. */
+function serviceMetaOf(view: LabView): Map<string, { creationTimestamp: string; uid: string }> {
+  return new Map(serviceObjects(view).map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, { creationTimestamp: o.metadata.creationTimestamp as string, uid: o.metadata.uid as string }]));
+}
+
 /** The endpoints the kube-proxy tables are programmed with now (the live journal's, else the plan's). */
 function liveEndpointsOf(view: LabView, sv: PlanService): Endpoint[] {
   return (view.state.endpoints ?? view.plan.endpoints)[serviceKey(sv)] ?? [];
@@ -140,6 +147,7 @@ const portsOf = (sv: PlanService, eps: Endpoint[]) => sv.ports.map((p) => ({ nam
  * pod's address by the family of the ClusterIP (or of ipFamilies[0] for a headless Service).
  */
 function endpointsObjects(view: LabView): K8sObject[] {
+  const owners = serviceMetaOf(view);
   return view.plan.services
     .filter((sv) => sv.type !== 'ExternalName' && sv.selector)
     .map((sv) => {
@@ -151,7 +159,8 @@ function endpointsObjects(view: LabView): K8sObject[] {
       const obj: K8sObject = {
         apiVersion: 'v1',
         kind: 'Endpoints',
-        metadata: { name: sv.name, namespace: sv.namespace },
+        // Made by the endpoints controller as its Service was: as old as the Service.
+        metadata: { name: sv.name, namespace: sv.namespace, creationTimestamp: owners.get(serviceKey(sv))!.creationTimestamp },
         subsets: eps.length
           ? [
               {
@@ -199,6 +208,7 @@ export const sliceName = (ns: string, name: string, family: Family = 'IPv4') => 
 
 /** One EndpointSlice per family of the Service (the controller reconciles each of spec.ipFamilies apart), each with the pods' addresses of that family. */
 function sliceObjects(view: LabView): K8sObject[] {
+  const owners = serviceMetaOf(view);
   return view.plan.services
     .filter((sv) => sv.type !== 'ExternalName' && sv.selector)
     .flatMap((sv) =>
@@ -212,8 +222,9 @@ function sliceObjects(view: LabView): K8sObject[] {
             namespace: sv.namespace,
             generateName: `${sv.name}-`,
             labels: { 'kubernetes.io/service-name': sv.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
-            // The Service's uid, as finish gives it (its kind, namespace, name and cluster IP).
-            ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: sv.name, uid: uidOf(view.lab, view.createdAt, `Service/${sv.namespace}/${sv.name}`, sv.clusterIP ?? ''), controller: true, blockOwnerDeletion: true }],
+            // Made by the EndpointSlice controller as its Service was (a Service applied now has new slices), owned by it.
+            creationTimestamp: owners.get(serviceKey(sv))!.creationTimestamp,
+            ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: sv.name, uid: owners.get(serviceKey(sv))!.uid, controller: true, blockOwnerDeletion: true }],
           },
           addressType: family,
           endpoints: eps.map((e) => ({ addresses: [addressIn(e, family)!], conditions: { ready: readyOf(view, sv, e), serving: readyOf(view, sv, e), terminating: false }, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
