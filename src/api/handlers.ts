@@ -11,9 +11,10 @@ import { openapiDocument, openapiRoot } from './openapi.ts';
 import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { apiVersionOf, ApiError, invalid, notFound, type ApiKind, type Intent, type K8sObject, type LabView } from './types.ts';
 import { isDnsSubdomain } from '../lib/object-name.ts';
+import { KUBE_VERSION } from '../lib/node-info.ts';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-export const SERVER_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-podlab', gitCommit: '', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'podlab', compiler: 'podlab', platform: 'linux/amd64' };
+export const SERVER_VERSION = { major: '1', minor: '32', gitVersion: KUBE_VERSION, gitCommit: '', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'podlab', compiler: 'podlab', platform: 'linux/amd64' };
 
 export interface ApiRequest {
   method: string;

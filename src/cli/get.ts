@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { allStatus, containerReady, labStatus, lastStateOf, nodeFailed, podReady, shownContainers, type LabStatus } from '../runtime/status.ts';
 import { Exit, EXIT, labName, labPrefix, notUpExit, prefixNamed } from './common.ts';
 import { unprefixed } from './basics.ts';
+import { nodeInfo } from '../lib/node-info.ts';
 
 const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
   pods: 'pods', pod: 'pods', po: 'pods',
@@ -110,7 +111,9 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
       items.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: v.name, namespace: v.namespace, creationTimestamp: v.createdAt }, subsets: v.endpoints.length ? [{ ...(ready.length ? { addresses: ready.map(address) } : {}), ...(notReady.length ? { notReadyAddresses: notReady.map(address) } : {}), ports }] : [] });
     }
   } else {
-    rows = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'POD-CIDR'] : [])]];
+    // kubectl's node columns (its node printer); the pod CIDR is in -o json / yaml (spec.podCIDR), as kubectl has it.
+    const info = nodeInfo();
+    rows = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'] : [])]];
     for (const n of s.nodes) {
       const roles = n.role === 'control-plane' ? 'control-plane' : '<none>';
       // A failed node's kubelet stopped: the node controller sets Ready to Unknown, which kubectl prints NotReady.
@@ -119,8 +122,8 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
       const condition = failed ? { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' } : { type: 'Ready', status: n.present ? 'True' : 'False' };
       // spec.podCIDR as the Node has it: in a Calico lab kube-controller-manager's slice, not a Calico block (docs/calico.md).
       const podCidrs = n.kubePodCidrs;
-      rows.push([n.name, ready ? 'Ready' : 'NotReady', roles, age, 'podlab', ...(wide ? [n.ips[0] ?? n.ip, '<none>', podCidrs[0] ?? '<none>'] : [])]);
-      items.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {} }, spec: podCidrs.length ? { podCIDR: podCidrs[0], podCIDRs: podCidrs } : {}, status: { addresses: n.ips.map((address) => ({ type: 'InternalIP', address })), conditions: [condition] } });
+      rows.push([n.name, ready ? 'Ready' : 'NotReady', roles, age, info.kubeletVersion, ...(wide ? [n.ips[0] ?? n.ip, '<none>', info.osImage, info.kernelVersion, info.containerRuntimeVersion] : [])]);
+      items.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {} }, spec: podCidrs.length ? { podCIDR: podCidrs[0], podCIDRs: podCidrs } : {}, status: { addresses: n.ips.map((address) => ({ type: 'InternalIP', address })), conditions: [condition], nodeInfo: info } });
     }
   }
   const list = { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } };

@@ -115,8 +115,8 @@ describe.skipIf(!live)('live calicoctl views of labs/calico.lab.ts (cv-course)',
   it("the Nodes' podCIDR is kube-controller-manager's /24 slice, in kubectl and podlab get alike; the blocks are Calico's", async () => {
     const nodes = await k.kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.podCIDR} {.metadata.annotations.projectcalico\\.org/IPv4Address}{"\\n"}{end}');
     expect(nodes.stdout.trim().split('\n')).toEqual(['c1-master1 10.244.0.0/24 172.16.94.10/24', 'c1-node1 10.244.1.0/24 172.16.94.11/24', 'c1-node2 10.244.2.0/24 172.16.94.12/24', 'c1-node3 10.244.3.0/24 172.16.94.13/24']);
-    const get = await podlab('get', 'nodes', name, '-o', 'wide');
-    expect(get.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/).at(-1))).toEqual(['10.244.0.0/24', '10.244.1.0/24', '10.244.2.0/24', '10.244.3.0/24']);
+    const get = await podlab('get', 'nodes', name, '-o', 'json');
+    expect((JSON.parse(get.stdout) as { items: { spec: { podCIDR?: string } }[] }).items.map((i) => i.spec.podCIDR)).toEqual(['10.244.0.0/24', '10.244.1.0/24', '10.244.2.0/24', '10.244.3.0/24']);
   }, 60_000);
 
   it('ipam show --show-blocks: an address in use per running pod, in the block it came from; --show-configuration: StrictAffinity false', async () => {

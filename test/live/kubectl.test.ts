@@ -104,6 +104,18 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
     expect(header.split(/\s{2,}/)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES']);
   });
 
+  it("kubectl get nodes -o wide prints kube-apiserver's node columns, the host's kernel and podlab's runtime; podlab get nodes -o wide the same", async () => {
+    const k = (await kubectl('get', 'nodes', '-o', 'wide')).stdout.trim().split('\n').map((l) => l.split(/ {3,}/));
+    expect(k[0]).toEqual(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME']);
+    const server = JSON.parse((await kubectl('version', '-o', 'json')).stdout) as { serverVersion: { gitVersion: string } };
+    const kernel = (await execa('uname', ['-r'])).stdout.trim();
+    for (const row of k.slice(1)) expect([row[4], row[8], row[9]]).toEqual([server.serverVersion.gitVersion, kernel, expect.stringMatching(/^podlab:\/\/\d+\.\d+\.\d+/)]);
+    // podlab get: the same rows but AGE (counted a moment apart).
+    const p = (await podlab('get', 'nodes', LAB, '-o', 'wide')).stdout.trim().split('\n').map((l) => l.split(/ {3,}/));
+    const noAge = (rows: string[][]) => rows.map((r) => r.filter((_, i) => i !== 3));
+    expect(noAge(p)).toEqual(noAge(k));
+  });
+
   it('label and field selectors choose pods as the API server does', async () => {
     const byLabel = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'name');
     expect(byLabel.stdout.trim().split('\n').sort()).toEqual(['pod/web-1', 'pod/web-2']);

@@ -10,6 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { handle, type ApiRequest, type ApiResult } from '../../src/api/handlers.ts';
 import { ApiError, type K8sObject, type LabView } from '../../src/api/types.ts';
 import { upViewOf } from './api-view.ts';
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { render } from '../../src/cli/get.ts';
 
 const req = (method: string, path: string, extra: Partial<ApiRequest> = {}): ApiRequest => ({ method, path: path.split('?')[0]!, query: new URLSearchParams(path.split('?')[1] ?? ''), accept: 'application/json', contentType: 'application/json', ...extra });
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
@@ -150,6 +153,24 @@ describe('pods and nodes as podlab status and get show them', () => {
     expect((other.spec as { taints?: unknown }).taints).toBeUndefined();
     // A capacity kubectl describe node can divide by: the host's CPUs and memory, which every node shares.
     expect((other.status as { capacity: Record<string, string> }).capacity).toMatchObject({ cpu: expect.stringMatching(/^\d+$/), memory: expect.stringMatching(/^\d+Ki$/), pods: '110' });
+  });
+});
+
+describe('nodes as kubectl prints them', () => {
+  it("get nodes -o wide: kube-apiserver's node columns, with the host's kernel and OS, podlab as the runtime, the server's version; podlab get nodes -o wide prints the same", () => {
+    const t = body(handle(healing, req('GET', '/api/v1/nodes', { accept: TABLE }), 1)) as unknown as Table;
+    expect(t.columnDefinitions.map((c) => `${c.name}${c.priority ? '*' : ''}`)).toEqual(['Name', 'Status', 'Roles', 'Age', 'Version', 'Internal-IP*', 'External-IP*', 'OS-Image*', 'Kernel-Version*', 'Container-Runtime*']);
+    const version = (body(handle(healing, req('GET', '/version'), 1)) as unknown as { gitVersion: string }).gitVersion;
+    const osImage = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))![1];
+    const row = t.rows[0]!.cells;
+    expect(row.slice(4)).toEqual([version, '172.16.94.10', '<none>', osImage, release(), expect.stringMatching(/^podlab:\/\/\d+\.\d+\.\d+/)]);
+    expect(version).toBe('v1.32.0-podlab');
+    const node = body(handle(healing, req('GET', '/api/v1/nodes/worker-1'), 1));
+    expect((node.status as { nodeInfo: Record<string, string> }).nodeInfo).toMatchObject({ kubeletVersion: version, kernelVersion: release(), osImage, operatingSystem: 'linux' });
+    // podlab get nodes -o wide: the same columns and values, as kubectl lays them out.
+    const lines = render(healing.status, 'nodes', { all: false, output: 'wide', now: Date.parse(healing.createdAt) }).trimEnd().split('\n');
+    expect(lines[0]!.split(/ {3,}/)).toEqual(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME']);
+    expect(lines[1]!.split(/ {3,}/)).toEqual([row[0], row[1], '<none>', '0s', ...row.slice(4)]);
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * Nodes: one per lab node (a network namespace), with its address, pod CIDR and role; a failed node
+ * Nodes: one per lab node (a network namespace), with its address, pod CIDR, role and what its
+ * "kubelet" reports (lib/node-info.ts: the host's kernel and OS, podlab as the runtime); a failed node
  * NotReady, with the unreachable taint, as `podlab get nodes` shows it. Every node shares the host's
  * CPUs and memory, so each shows them as its capacity (kubectl describe node divides by it). In a
  * Calico lab a Node carries calico-node's annotations, and its spec.podCIDR is kube-controller-manager's
@@ -11,10 +12,12 @@ import type { CalicoNode } from '../../cni/calico/index.ts';
 import { nodeAnnotations } from '../../cni/calico/resources.ts';
 import { age, finish, type ApiKind, type K8sObject, type LabView } from '../types.ts';
 import { isoSeconds } from '../../lib/time.ts';
+import { nodeInfo, type NodeInfo } from '../../lib/node-info.ts';
 
 function nodeObjects(view: LabView): K8sObject[] {
   const resources = { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' };
   const at = isoSeconds(view.createdAt);
+  const info = nodeInfo();
   return view.status.nodes.map((n) => {
     const plan = view.plan.nodes.find((p) => p.name === n.name)!;
     const failed = nodeFailed(view.status, n.name);
@@ -50,7 +53,7 @@ function nodeObjects(view: LabView): K8sObject[] {
             lastTransitionTime: at,
           },
         ],
-        nodeInfo: { kubeletVersion: 'podlab', containerRuntimeVersion: 'podlab://sandbox', osImage: 'podlab node (network namespace)', kernelVersion: '', operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch },
+        nodeInfo: info,
       },
     };
     return finish(obj, view, nodeKind);
@@ -67,20 +70,23 @@ export const nodeKind: ApiKind = {
   namespaced: false,
   verbs: ['get', 'list', 'watch'],
   list: nodeObjects,
+  // Kubernetes' node printer (pkg/printers/internalversion: nodeColumnDefinitions, printNode), column for column.
   columns: [
     { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the node' },
-    { name: 'Status', type: 'string', priority: 0, description: 'Ready when its namespace is there' },
-    { name: 'Roles', type: 'string', priority: 0, description: 'node roles' },
+    { name: 'Status', type: 'string', priority: 0, description: 'The status of the node' },
+    { name: 'Roles', type: 'string', priority: 0, description: 'The roles of the node' },
     { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
-    { name: 'Version', type: 'string', priority: 0, description: 'kubelet version' },
+    { name: 'Version', type: 'string', priority: 0, description: 'Kubelet Version reported by the node.' },
     { name: 'Internal-IP', type: 'string', priority: 1, description: 'address on the node network' },
     { name: 'External-IP', type: 'string', priority: 1, description: 'external address' },
-    { name: 'Pod-CIDR', type: 'string', priority: 1, description: "the node's pod CIDR" },
-    { name: 'OS-Image', type: 'string', priority: 1, description: 'OS image' },
+    { name: 'OS-Image', type: 'string', priority: 1, description: 'OS Image reported by the node from /etc/os-release' },
+    { name: 'Kernel-Version', type: 'string', priority: 1, description: "Kernel Version reported by the node from 'uname -r'" },
+    { name: 'Container-Runtime', type: 'string', priority: 1, description: 'ContainerRuntime Version reported by the node' },
   ],
   row(o) {
     const labels = o.metadata.labels as Record<string, string>;
-    const st = o.status as { conditions: { status: string }[]; addresses: { type: string; address: string }[]; nodeInfo: { kubeletVersion: string; osImage: string } };
+    const st = o.status as { conditions: { status: string }[]; addresses: { type: string; address: string }[]; nodeInfo: NodeInfo };
+    const unknown = (v: string) => v || '<unknown>';
     return [
       o.metadata.name,
       st.conditions[0]!.status === 'True' ? 'Ready' : 'NotReady',
@@ -88,9 +94,10 @@ export const nodeKind: ApiKind = {
       age(o.metadata.creationTimestamp as string),
       st.nodeInfo.kubeletVersion,
       st.addresses.find((a) => a.type === 'InternalIP')?.address ?? '<none>',
-      '<none>',
-      (o.spec as { podCIDR?: string }).podCIDR ?? '<none>',
-      st.nodeInfo.osImage,
+      st.addresses.find((a) => a.type === 'ExternalIP')?.address ?? '<none>',
+      unknown(st.nodeInfo.osImage),
+      unknown(st.nodeInfo.kernelVersion),
+      unknown(st.nodeInfo.containerRuntimeVersion),
     ];
   },
 };
