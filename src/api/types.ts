@@ -62,7 +62,7 @@ export type Intent =
   | { op: 'recreate-pod'; pod: string }
   /** Deleted; a Deployment's pod is then replaced by the agent (a new name and IP). */
   | { op: 'delete-pod'; pod: string }
-  | { op: 'apply-policy'; policy: NetworkPolicy; meta: KeptMeta }
+  | { op: 'apply-policy'; policy: NetworkPolicy; meta: KeptMeta; warnings: string[] }
   | { op: 'delete-policy'; namespace: string; name: string }
   | { op: 'reload-dns'; corefile: string; meta: KeptMeta }
   | { op: 'apply-service'; object: K8sObject; meta: KeptMeta }

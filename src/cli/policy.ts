@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
 import type { K8sObject } from '../api/types.ts';
-import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
+import { diag, formatDiagnostic, formatPath, type Diagnostic } from '../compile/diagnostics.ts';
 import { badKey, badValue } from '../compile/rules-policy.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { policyKey, type NetworkPolicy } from '../policy/types.ts';
@@ -48,11 +48,12 @@ export function parseLabelArgs(args: readonly string[]): { labels: Record<string
  * them; every problem at its line and column in the file (the document's, for one that is not a
  * NetworkPolicy; the field's own, for a field that is wrong).
  */
-export async function policiesOfYaml(text: string, namespaces: readonly string[]): Promise<{ policies: NetworkPolicy[]; problems: Diagnostic[] }> {
+export async function policiesOfYaml(text: string, namespaces: readonly string[]): Promise<{ policies: NetworkPolicy[]; problems: Diagnostic[]; /** Per policy: where a field of it (`spec.podSelector`) is in the file. */ positions: ((field: string) => { line: number; column: number })[] }> {
   // The API kind's reading of a NetworkPolicy (its zod schema), loaded when a policy is applied: no other command needs it at its start.
   const { toPolicy } = await import('../api/kinds/networkpolicies.ts');
   const policies: NetworkPolicy[] = [];
   const problems: Diagnostic[] = [];
+  const positions: ((field: string) => { line: number; column: number })[] = [];
   const lineCounter = new LineCounter();
   const at = (offset: number): { line: number; column: number } => {
     const { line, col } = lineCounter.linePos(offset);
@@ -72,11 +73,13 @@ export async function policiesOfYaml(text: string, namespaces: readonly string[]
       continue;
     }
     const { policy, causes } = toPolicy(o, namespaces);
-    if (policy) policies.push(policy);
-    else for (const c of causes) problems.push({ ...diag('PL3052', [], `${where}, NetworkPolicy ${o.metadata.namespace ?? 'default'}/${o.metadata.name}: ${c.field ? `${c.field}: ` : ''}${c.message}`), ...at(fieldOffset(doc, c.field ?? '')) });
+    if (policy) {
+      policies.push(policy);
+      positions.push((field) => at(fieldOffset(doc, field)));
+    } else for (const c of causes) problems.push({ ...diag('PL3052', [], `${where}, NetworkPolicy ${o.metadata.namespace ?? 'default'}/${o.metadata.name}: ${c.field ? `${c.field}: ` : ''}${c.message}`), ...at(fieldOffset(doc, c.field ?? '')) });
   }
   if (!policies.length && !problems.length) problems.push(diag('PL3051', [], 'the file holds no NetworkPolicy'));
-  return { policies, problems };
+  return { policies, problems, positions };
 }
 
 /**
@@ -179,7 +182,10 @@ the pods of any namespace labelled role=client, and none is yet: its checks stil
   podlab policy apply network-policy -f allow-clients.yaml && podlab check network-policy
   podlab label network-policy y/y-a role=client             y-a is admitted (podlab label --help)
 
-Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is not up.`)
+A policy whose selectors select no running pod (or no namespace) is applied, with the warning
+podlab validate gives for it in a lab file (PL2112), as kubectl prints the API server's.
+
+Exit codes: 0 applied (with or without warnings); 1 the file is not valid (nothing changed); 2 the lab is not up.`)
     .action(async (arg: string, opts: { filename: string; json?: boolean }) => {
       let text: string;
       try {
@@ -190,8 +196,11 @@ Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is n
       }
       const lab = await labName(arg, opts.json);
       const state = upOrExit(lab, opts.json);
-      const { policies, problems } = await policiesOfYaml(text, state.plan.namespaces);
+      const { policies, problems, positions } = await policiesOfYaml(text, state.plan.namespaces);
       if (problems.length) invalid(problems, opts.json, opts.filename, text);
+      // Applied all the same, as the API server applies them; validate's warnings (PL2112: selects no pod), at their lines.
+      const { policyWarnings } = await import('../api/kinds/networkpolicies.ts');
+      const warnings = policies.flatMap((p, i) => policyWarnings(state, p).map((d) => ({ ...d, file: opts.filename, ...positions[i]!(formatPath(d.path)) })));
       const done: { policy: string; replaced: boolean }[] = [];
       let applied: SyncReport['applied'] = [];
       for (const p of policies) {
@@ -199,8 +208,11 @@ Exit codes: 0 applied; 1 the file is not valid (nothing changed); 2 the lab is n
         done.push({ policy: policyKey(p), replaced: r.replaced });
         applied = [...applied, ...r.sync.applied];
       }
-      if (opts.json) process.stdout.write(`${JSON.stringify({ lab, applied: done, rulesApplied: applied }, null, 2)}\n`);
-      else process.stdout.write(`${done.map((d) => `${green('✓')} networkpolicy ${d.policy} ${d.replaced ? 'configured' : 'created'}\n`).join('')}${ruleChangeLines(applied)}`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ lab, applied: done, rulesApplied: applied, warnings }, null, 2)}\n`);
+      else {
+        for (const w of warnings) process.stderr.write(`${formatDiagnostic(w, text, color)}\n`);
+        process.stdout.write(`${done.map((d) => `${green('✓')} networkpolicy ${d.policy} ${d.replaced ? 'configured' : 'created'}\n`).join('')}${ruleChangeLines(applied)}`);
+      }
     });
 
   policy

@@ -116,11 +116,14 @@ const labels = (sel: LabelSelector) => [...Object.entries(sel.matchLabels).map((
 
 /** The lab as every policy's mistyping check sees it: its pods that policy applies to, and whether a scenario relabels pods. */
 interface PolicyPods {
-  pods: PolicyPod[];
+  pods: readonly PolicyPod[];
   relabelled: boolean;
 }
 
-function policyLooksMistyped(lab: Lab, p: NetworkPolicy, at: At, out: Diagnostic[], { pods, relabelled }: PolicyPods): void {
+/** The namespaces a policy's selectors are judged against: their names and labels (a lab's, or a live lab's plan's). */
+export type PolicyNamespaces = Pick<Lab, 'namespaces' | 'namespaceLabels'>;
+
+function policyLooksMistyped(lab: PolicyNamespaces, p: NetworkPolicy, at: At, out: Diagnostic[], { pods, relabelled }: PolicyPods): void {
   const where = `NetworkPolicy "${p.namespace}/${p.name}"`;
   const selected = pods.filter((q) => policySelects(p, q));
   if (!relabelled && !selected.length && lab.namespaces.includes(p.namespace))
@@ -149,6 +152,17 @@ function policyLooksMistyped(lab: Lab, p: NetworkPolicy, at: At, out: Diagnostic
         if (typeof q.port === 'string' && targets.length && !targets.some((t) => t.containers.some((c) => c.ports.some((cp) => cp.name === q.port && cp.protocol === q.protocol))))
           out.push(warning('PL2113', at(dir, i, 'ports', k, 'port'), `${where} ${dir}[${i}].ports[${k}]: no container of ${dir === 'ingress' ? 'the pods it selects' : 'any pod'} has a ${q.protocol} port named "${q.port}": the rule allows nothing`, `Named ports: ${[...new Set(targets.flatMap((t) => t.containers.flatMap((c) => c.ports.flatMap((cp) => (cp.name ? [`${cp.name} (${cp.protocol} ${cp.containerPort})`] : [])))))].join(', ') || '(none)'}.`));
     }
+}
+
+/**
+ * The same warnings (PL2112, PL2113) for a policy applied to a live lab (`podlab policy apply`,
+ * `kubectl apply`), judged against the pods that run now: a selector that matches none of them is
+ * as likely a typo as in the lab file. `at` is where the policy's spec is.
+ */
+export function appliedPolicyWarnings(namespaces: PolicyNamespaces, p: NetworkPolicy, pods: readonly PolicyPod[], at: At): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  policyLooksMistyped(namespaces, p, at, out, { pods: pods.filter((q) => !q.hostNetwork), relabelled: false });
+  return out;
 }
 
 export function policiesAreValid(lab: Lab, out: Diagnostic[]): void {

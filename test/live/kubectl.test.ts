@@ -201,6 +201,22 @@ describe.skipIf(!live)('kubectl against a live lab', () => {
     expect(await reaches('client', web(), 8080)).toBe(true);
   }, 30_000);
 
+  it("a NetworkPolicy that selects no pod is applied with validate's warning (PL2112): kubectl prints the server's Warning, podlab policy apply its own", async () => {
+    const file = manifest(dir, 'typo.yaml', 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: typo\nspec:\n  podSelector:\n    matchLabels:\n      app: wbe\n  policyTypes: [Ingress]\n');
+    const a = await kubectl('apply', '-f', file);
+    expect(a.exitCode).toBe(0);
+    expect(a.stdout).toContain('networkpolicy.networking.k8s.io/typo created');
+    expect(a.stderr.trim()).toBe('Warning: spec.podSelector: NetworkPolicy "default/typo" selects no pod: no pod in namespace "default" has app=wbe (PL2112)');
+    // podlab policy apply: the same warning on stderr, at its line of the file, and in --json; applied all the same.
+    const p = await podlab('policy', 'apply', LAB, '-f', file);
+    expect(p.exitCode).toBe(0);
+    expect(p.stdout).toContain('networkpolicy default/typo configured');
+    expect(p.stderr).toContain(`${file}:6:3 - warning PL2112 spec.podSelector: NetworkPolicy "default/typo" selects no pod`);
+    const j = JSON.parse((await podlab('policy', 'apply', LAB, '-f', file, '--json')).stdout) as { warnings: { code: string; severity: string; path: string[]; line: number }[] };
+    expect(j.warnings.map((w) => [w.code, w.severity, w.path.join('.'), w.line])).toEqual([['PL2112', 'warning', 'spec.podSelector', 6]]);
+    expect((await kubectl('delete', '-f', file)).exitCode).toBe(0);
+  }, 30_000);
+
   it('a manifest that fails validation is refused with a 422 naming the field, and nothing is applied', async () => {
     const file = manifest(dir, 'bad.yaml', 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: bad\nspec:\n  podSelector: {}\n  ingress:\n  - ports:\n    - port: 70000\n');
     const r = await kubectl('apply', '-f', file);

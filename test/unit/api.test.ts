@@ -145,8 +145,20 @@ describe('writes', () => {
     expect(r.type === 'write' && r.intent).toEqual({
       op: 'apply-policy',
       meta: {},
+      warnings: [],
       policy: { name: 'p', namespace: 'default', podSelector: { matchLabels: { app: 'web' }, matchExpressions: [] }, policyTypes: ['Ingress'], ingress: [{ peers: [{ podSelector: { matchLabels: { role: 'client' }, matchExpressions: [] } }], ports: [{ protocol: 'TCP', port: 8080 }] }], egress: [] },
     });
+  });
+
+  it("a NetworkPolicy whose selectors select no running pod is applied, with validate's PL2112 as the API server's warnings", () => {
+    const r = handle(view, req('POST', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies', { body: policy({ podSelector: { matchLabels: { app: 'wbe' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'clinet' } } }] }] }) }), 1);
+    expect(r.type === 'write' && r.intent.op === 'apply-policy' && r.intent.warnings).toEqual([
+      'spec.podSelector: NetworkPolicy "default/p" selects no pod: no pod in namespace "default" has app=wbe (PL2112)',
+      'spec.ingress[0].from[0].podSelector: NetworkPolicy "default/p" ingress[0].from[0]: the peer selects no pod (role=clinet in namespace "default") (PL2112)',
+    ]);
+    // One that selects the web pods has nothing to warn of.
+    const ok = handle(view, req('POST', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies', { body: policy({ podSelector: { matchLabels: { app: 'web' } } }) }), 1);
+    expect(ok.type === 'write' && ok.intent.op === 'apply-policy' && ok.intent.warnings).toEqual([]);
   });
 
   it('a name that is not a DNS-1123 subdomain is a 422 on metadata.name: it would reach nft and nginx.conf', () => {

@@ -3,11 +3,15 @@
  * and deleted through the same path as the scenario actions, so every node's policy table
  * follows in one nft transaction. A new policy is checked by the lab's own rules first
  * (schema/network-policy-schema.ts, compile/rules-policy.ts); any problem is a 422 naming the field.
+ * One whose selectors select no running pod is applied, with validate's warning (PL2112) sent back
+ * as a `Warning` header, which kubectl prints.
  */
 import type { Lab } from '../../compile/lab.ts';
-import { policyIsValid } from '../../compile/rules-policy.ts';
+import { appliedPolicyWarnings, policyIsValid } from '../../compile/rules-policy.ts';
 import { formatPath, type Diagnostic } from '../../compile/diagnostics.ts';
 import { networkPolicySchema } from '../../schema/network-policy-schema.ts';
+import { viewPods } from '../../runtime/services.ts';
+import type { LabState } from '../../runtime/state.ts';
 import { normalizePolicy, type LabelSelector, type NetworkPolicy, type PolicyPeer, type PolicyRule } from '../../policy/types.ts';
 import { age, keptMetaOf, finish, invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
 
@@ -54,6 +58,17 @@ export function toPolicy(o: K8sObject, namespaces: readonly string[]): { policy?
   return causes.length ? { causes } : { policy, causes };
 }
 
+/**
+ * What `validate` would warn of the policy (a selector that selects no pod or namespace: PL2112; a
+ * named port no pod declares: PL2113), judged against the lab's running pods, paths from `spec`:
+ * kubectl prints them as the API server's `Warning:`s, `podlab policy apply` as warnings.
+ */
+export function policyWarnings(state: LabState, policy: NetworkPolicy): Diagnostic[] {
+  const running = viewPods(state).filter((p) => p.ip !== undefined && state.pods[p.name]);
+  const namespaces = { namespaces: state.plan.namespaces, namespaceLabels: state.plan.networkPolicy?.namespaces ?? {} };
+  return appliedPolicyWarnings(namespaces, policy, running, (...q) => ['spec', ...q]);
+}
+
 export const networkPolicyKind: ApiKind = {
   group: 'networking.k8s.io',
   version: 'v1',
@@ -77,7 +92,9 @@ export const networkPolicyKind: ApiKind = {
   write(o, ctx) {
     const { policy, causes } = toPolicy(o, ctx.view.plan.namespaces);
     if (!policy) throw invalid(networkPolicyKind, ctx.name, causes);
-    return { op: 'apply-policy', policy, meta: keptMetaOf(o, ctx) };
+    // Accepted, as the API server accepts it; what validate would warn of (PL2112) comes back as kubectl's `Warning:`s.
+    const warnings = policyWarnings(ctx.view.state, policy).map((d) => `${formatPath(d.path)}: ${d.message} (${d.code})`);
+    return { op: 'apply-policy', policy, meta: keptMetaOf(o, ctx), warnings };
   },
   remove: (o) => ({ op: 'delete-policy', namespace: o.metadata.namespace!, name: o.metadata.name }),
 };
