@@ -24,6 +24,7 @@ import { containerId, netns } from '../plan/names.ts';
 import type { PlanDeployment } from '../plan/loops.ts';
 import { planContainer, type PlanPod } from '../plan/plan.ts';
 import { containerObject, shownImage } from './kinds/containers.ts';
+import { isDnsSubdomain } from '../lib/object-name.ts';
 import { invalid, type ApiKind, type K8sObject, type LabView, type StatusCause } from './types.ts';
 
 /** The object against the Kubernetes API schema (kubernetes-models): every issue a cause naming its field. */
@@ -194,19 +195,32 @@ export function ingressOf(kind: ApiKind, obj: K8sObject, view: LabView): Warned<
     { node: ing.node, hasPool: false },
   )!.ingresses[0]!;
   const causes: StatusCause[] = [];
+  const warnings = [...out.warnings];
+  // As kube-apiserver validates an Ingress: its structure only (ValidateIngressSpec). Whether its
+  // class has a controller and its Services exist is not the API server's to judge: ingress-nginx
+  // ignores an Ingress of another class, and answers 503 for a backend without a Service, a port
+  // or ready endpoints (nginx-conf.ts). Those come back as warnings, as validate gives PL2253.
+  if (normalized.className !== undefined && !isDnsSubdomain(normalized.className))
+    causes.push({ field: 'spec.ingressClassName', message: `Invalid value: ${JSON.stringify(normalized.className)}: ${DNS_SUBDOMAIN_RULE}` });
   const cls = ing.classes.find((c) => c.name === normalized.className);
-  if (!cls || cls.controller !== INGRESS.controller)
-    causes.push({
-      field: 'spec.ingressClassName',
-      reason: 'FieldValueNotSupported',
-      message: `Unsupported value: ${JSON.stringify(normalized.className ?? null)}: podlab's controller (${INGRESS.controller}) serves the classes ${ing.classes.filter((c) => c.controller === INGRESS.controller).map((c) => `"${c.name}"`).join(', ') || '(none)'}${ing.classes.some((c) => c.isDefault) ? '' : ' and there is no default class'}`,
-    });
+  const mine = !!cls && cls.controller === INGRESS.controller;
+  if (!mine)
+    warnings.push(
+      `spec.ingressClassName: ${normalized.className === undefined ? 'no class and no default IngressClass' : cls ? `IngressClass "${cls.name}" is ${cls.controller}'s` : `no IngressClass "${normalized.className}" in this lab`}: podlab's controller (${INGRESS.controller}, classes ${ing.classes.filter((c) => c.controller === INGRESS.controller).map((c) => `"${c.name}"`).join(', ') || '(none)'}) ignores this Ingress (PL2253)`,
+    );
   if (!normalized.rules.length && !normalized.defaultBackend) causes.push({ field: 'spec', reason: 'FieldValueRequired', message: 'Required value: either `defaultBackend` or `rules` must be specified' });
   const checkBackend = (b: IngressBackend, field: string) => {
-    const svc = view.plan.services.find((s) => s.namespace === normalized.namespace && s.name === b.service);
-    if (!svc) causes.push({ field: `${field}.service.name`, reason: 'FieldValueNotFound', message: `Not found: Service "${normalized.namespace}/${b.service}"; Services in "${normalized.namespace}": ${view.plan.services.filter((s) => s.namespace === normalized.namespace).map((s) => s.name).join(', ') || '(none)'}` });
-    else if (!svc.ports.some((p) => p.protocol === 'TCP' && (typeof b.port === 'number' ? p.port === b.port : p.name === b.port)))
-      causes.push({ field: `${field}.service.port`, reason: 'FieldValueNotFound', message: `Not found: ${backendText(b)}: Service "${b.service}" has no such TCP port; its ports: ${svc.ports.map((p) => (p.name ? `${p.name} (${p.port})` : String(p.port))).join(', ')}` });
+    if (!DNS_1035.test(b.service) || b.service.length > 63) causes.push({ field: `${field}.service.name`, message: `Invalid value: ${JSON.stringify(b.service)}: a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')` });
+    const portField = `${field}.service.port${typeof b.port === 'number' ? '.number' : '.name'}`;
+    if (b.port === '') causes.push({ field: `${field}.service.port`, reason: 'FieldValueRequired', message: 'Required value: port name or number is required' });
+    else if (typeof b.port === 'number' && (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535)) causes.push({ field: portField, message: `Invalid value: ${b.port}: must be between 1 and 65535, inclusive` });
+    else if (typeof b.port === 'string' && (b.port.length > 15 || !IANA_SVC_NAME.test(b.port) || !/[a-z]/.test(b.port))) causes.push({ field: portField, message: `Invalid value: ${JSON.stringify(b.port)}: must be no more than 15 characters, contain only lowercase alphanumeric characters or '-', contain at least one letter, and not start or end with '-'` });
+    else if (mine) {
+      const svc = view.plan.services.find((s) => s.namespace === normalized.namespace && s.name === b.service);
+      if (!svc) warnings.push(`${field}.service.name: no Service "${normalized.namespace}/${b.service}" (yet): the controller answers 503 here until there is one (PL2261)`);
+      else if (!svc.ports.some((p) => p.protocol === 'TCP' && (typeof b.port === 'number' ? p.port === b.port : p.name === b.port)))
+        warnings.push(`${portField}: Service "${b.service}" has no TCP port ${typeof b.port === 'number' ? b.port : `"${b.port}"`} (its ports: ${svc.ports.map((p) => (p.name ? `${p.name} (${p.port})` : String(p.port))).join(', ')}): the controller answers 503 here (PL2262)`);
+    }
   };
   if (normalized.defaultBackend) checkBackend(normalized.defaultBackend, 'spec.defaultBackend');
   normalized.rules.forEach((r, ri) => {
@@ -222,6 +236,15 @@ export function ingressOf(kind: ApiKind, obj: K8sObject, view: LabView): Warned<
       checkBackend(p.backend, `${at}.backend`);
     });
   });
+  // ingress-nginx's own admission (the certificates it holds, its annotations, a host and path
+  // claimed twice) judges the Ingresses of its class alone.
+  if (mine) controllerCauses(normalized, name, ing, causes);
+  if (causes.length) throw invalid(kind, name, causes);
+  return { ingress: normalized, warnings };
+}
+
+/** What podlab's controller (as ingress-nginx's admission webhook) refuses of an Ingress of its class. */
+function controllerCauses(normalized: Ingress, name: string, ing: NonNullable<LabView['plan']['ingress']>, causes: StatusCause[]): void {
   normalized.tls.forEach((t, ti) => {
     const file = t.secretName ? `${normalized.namespace}-${t.secretName}` : undefined;
     const secret = file ? ing.secrets.find((s) => s.file === file) : undefined;
@@ -249,6 +272,9 @@ export function ingressOf(kind: ApiKind, obj: K8sObject, view: LabView): Warned<
     const other = ing.ingresses.find((i) => i.defaultBackend && !(i.namespace === normalized.namespace && i.name === name));
     if (other) causes.push({ field: 'spec.defaultBackend', reason: 'FieldValueDuplicate', message: `Duplicate value: Ingress "${other.namespace}/${other.name}" sets the controller's default backend already` });
   }
-  if (causes.length) throw invalid(kind, name, causes);
-  return { ingress: normalized, warnings: out.warnings };
 }
+
+/** kube-apiserver's name rules a backend and a class are held to (ValidateServiceName, ValidatePortName, ValidateIngressClassName). */
+const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN_RULE = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')";

@@ -82,7 +82,7 @@ export interface LabIngress {
 }
 
 /** Whether podlab's controller serves this Ingress (its class is one of the controller's). */
-export function served(ing: LabIngress, i: Ingress): boolean {
+export function served(ing: Pick<LabIngress, 'classes'>, i: Pick<Ingress, 'className'>): boolean {
   return ing.classes.some((c) => c.name === i.className && c.controller === INGRESS.controller);
 }
 

@@ -14,6 +14,11 @@ import type { Endpoint, PlanService } from './services.ts';
 export interface PlanIngress {
   /** The Ingresses podlab's controller serves (its classes'), in declaration order. */
   ingresses: Ingress[];
+  /**
+   * The Ingresses no controller of the lab serves (another controller's class, or no class and no
+   * default one): the API lists them, nginx.conf leaves them out, as ingress-nginx ignores them.
+   */
+  others?: Ingress[];
   /** Every IngressClass of the lab, served by podlab's controller or not (the API lists them). */
   classes: IngressClass[];
   node: string;
@@ -32,8 +37,10 @@ export interface PlanIngress {
 export function planIngress(ing: LabIngress | undefined, stateDir: string): PlanIngress | undefined {
   if (!ing) return undefined;
   const ingresses = ing.ingresses.filter((i) => served(ing, i));
+  const others = ing.ingresses.filter((i) => !served(ing, i));
   return {
     ingresses,
+    ...(others.length ? { others } : {}),
     classes: ing.classes,
     node: ing.controller.node,
     namespace: INGRESS.namespace,

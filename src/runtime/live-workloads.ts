@@ -12,9 +12,10 @@
  *   readiness-gated, or Recreate. Deleting a Deployment deletes its pods; the Services that
  *   selected them are synced at once.
  * - An Ingress is the controller's (plan.ingress.ingresses): nginx.conf is rendered again and
- *   nginx reloaded (runtime/ingress.ts), the path every endpoint change takes.
+ *   nginx reloaded (runtime/ingress.ts), the path every endpoint change takes; one of another
+ *   class is only kept (plan.ingress.others), as ingress-nginx ignores it.
  */
-import type { Ingress } from '../ingress/types.ts';
+import { served, type Ingress } from '../ingress/types.ts';
 import type { PlanDeployment } from '../plan/loops.ts';
 import type { PlanPod } from '../plan/plan.ts';
 import { RuntimeError } from './errors.ts';
@@ -107,18 +108,32 @@ export async function deleteDeployment(ex: Executor, lab: string, namespace: str
   });
 }
 
-/** Creates or replaces the Ingress; nginx.conf is rendered again and nginx reloaded. */
+/**
+ * Creates or replaces the Ingress; nginx.conf is rendered again and nginx reloaded. One of a class
+ * the controller does not serve is kept beside the served ones (plan.ingress.others), as the API
+ * server stores it, and nginx.conf leaves it out, as ingress-nginx ignores it.
+ */
 export async function applyIngress(ex: Executor, lab: string, ingress: Ingress): Promise<{ created: boolean; reloaded: boolean }> {
   return withLabMutex(lab, async () => {
     const state = upState(lab);
     const ing = state.plan.ingress;
     if (!ing) throw new WorkloadError('PL3076', `lab "${lab}" runs no ingress controller`);
     const same = (i: Ingress) => i.namespace === ingress.namespace && i.name === ingress.name;
-    const old = ing.ingresses.find(same);
-    state.plan = { ...state.plan, ingress: { ...ing, ingresses: old ? ing.ingresses.map((i) => (same(i) ? ingress : i)) : [...ing.ingresses, ingress] } };
+    const others = ing.others ?? [];
+    const old = [...ing.ingresses, ...others].find(same);
+    const mine = served(ing, ingress);
+    // In its list, where it was (a new one last); out of the other list (its class changed).
+    const put = (list: Ingress[], here: boolean) => (here ? (list.some(same) ? list.map((i) => (same(i) ? ingress : i)) : [...list, ingress]) : list.filter((i) => !same(i)));
+    const rest = put(others, !mine);
+    state.plan = { ...state.plan, ingress: { ...ing, ingresses: put(ing.ingresses, mine), ...(rest.length ? { others: rest } : { others: undefined }) } };
     writeState(state);
     const r = await syncIngress(ex, state, state.endpoints ?? liveEndpoints(state));
-    recordChange(lab, { type: 'Normal', reason: 'Sync', object: `ingress/${ingress.namespace}/${ingress.name}`, message: `${old ? 'updated' : 'created'}: nginx.conf rendered${r.reloaded ? ', nginx reloaded' : ''}` });
+    recordChange(lab, {
+      type: 'Normal',
+      reason: 'Sync',
+      object: `ingress/${ingress.namespace}/${ingress.name}`,
+      message: `${old ? 'updated' : 'created'}: ${mine ? 'nginx.conf rendered' : `class ${ingress.className ?? '(none)'} is not the controller's: ignored`}${r.reloaded ? ', nginx reloaded' : ''}`,
+    });
     return { created: !old, reloaded: r.reloaded };
   });
 }
@@ -127,8 +142,10 @@ export async function deleteIngress(ex: Executor, lab: string, namespace: string
   return withLabMutex(lab, async () => {
     const state = upState(lab);
     const ing = state.plan.ingress;
-    if (!ing?.ingresses.some((i) => i.namespace === namespace && i.name === name)) throw new WorkloadError('PL3077', `lab "${lab}" has no Ingress "${namespace}/${name}"`);
-    state.plan = { ...state.plan, ingress: { ...ing, ingresses: ing.ingresses.filter((i) => !(i.namespace === namespace && i.name === name)) } };
+    const same = (i: Ingress) => i.namespace === namespace && i.name === name;
+    if (!ing || ![...ing.ingresses, ...(ing.others ?? [])].some(same)) throw new WorkloadError('PL3077', `lab "${lab}" has no Ingress "${namespace}/${name}"`);
+    const rest = (ing.others ?? []).filter((i) => !same(i));
+    state.plan = { ...state.plan, ingress: { ...ing, ingresses: ing.ingresses.filter((i) => !same(i)), ...(rest.length ? { others: rest } : { others: undefined }) } };
     writeState(state);
     const r = await syncIngress(ex, state, state.endpoints ?? liveEndpoints(state));
     recordChange(lab, { type: 'Normal', reason: 'Sync', object: `ingress/${namespace}/${name}`, message: `deleted: nginx.conf rendered${r.reloaded ? ', nginx reloaded' : ''}` });

@@ -189,6 +189,38 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
     expect(await code('web.example.com')).toBe('200'); // the lab file's Ingress is untouched
   }, 40_000);
 
+  it("an Ingress whose Service or port is not there, or of another class, is accepted as kube-apiserver accepts it: nginx answers 503 for the first two (until the Service comes) and ignores the other class's", async () => {
+    const ip = (await kubectl('-n', 'ingress-nginx', 'get', 'svc', 'ingress-nginx-controller', '-o', 'jsonpath={.spec.clusterIP}')).stdout;
+    const code = async (host: string) => (await curl('-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${host}`, `http://${ip}/`)).stdout;
+    const of = (name: string, host: string, service: string, port: number, cls = 'nginx') =>
+      ingress(host).replace('name: shop', `name: ${name}`).replace('name: web', `name: ${service}`).replace('number: 80', `number: ${port}`).replace('ingressClassName: nginx', `ingressClassName: ${cls}`);
+    const ghost = await kubectl('apply', '-f', file('ghost.yaml', of('ghost', 'ghost.example.com', 'ghost', 80)));
+    expect([ghost.exitCode, ghost.stdout.trim()]).toEqual([0, 'ingress.networking.k8s.io/ghost created']);
+    expect(ghost.stderr).toContain('Warning: spec.rules[0].http.paths[0].backend.service.name: no Service "default/ghost" (yet): the controller answers 503 here until there is one (PL2261)');
+    const port = await kubectl('apply', '-f', file('port.yaml', of('wrong-port', 'port.example.com', 'web', 8080)));
+    expect([port.exitCode, port.stdout.trim()]).toEqual([0, 'ingress.networking.k8s.io/wrong-port created']);
+    expect(port.stderr).toContain('(PL2262)');
+    const other = await kubectl('apply', '-f', file('other.yaml', of('other', 'other.example.com', 'web', 80, 'traefik')));
+    expect([other.exitCode, other.stdout.trim()]).toEqual([0, 'ingress.networking.k8s.io/other created']);
+    expect(other.stderr).toContain('ignores this Ingress (PL2253)');
+    // ingress-nginx: 503 for a backend without a Service or port; another class's Ingress is not served (no rule: 404).
+    expect(await code('ghost.example.com')).toBe('503');
+    expect(await code('port.example.com')).toBe('503');
+    expect(await code('other.example.com')).toBe('404');
+    expect(await code('web.example.com')).toBe('200');
+    // All three are Ingresses of the API; only the controller's have its address.
+    const rows = (await kubectl('get', 'ingress', '--no-headers')).stdout.trim().split('\n').map((l) => l.split(/\s{2,}/).slice(0, 4));
+    expect(rows.filter((r) => ['ghost', 'wrong-port', 'other'].includes(r[0]!)).map((r) => [r[0], r[1], r[3] === ip])).toEqual([['ghost', 'nginx', true], ['wrong-port', 'nginx', true], ['other', 'traefik', false]]);
+    // The Service comes: nginx follows at once, as for any endpoint change.
+    const svc = await kubectl('apply', '-f', file('ghost-svc.yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: ghost}\nspec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080}]\n'));
+    expect(svc.exitCode).toBe(0);
+    expect(await code('ghost.example.com')).toBe('200');
+    for (const name of ['ghost', 'wrong-port', 'other']) expect((await kubectl('delete', 'ingress', name)).exitCode).toBe(0);
+    expect((await kubectl('delete', 'svc', 'ghost')).exitCode).toBe(0);
+    expect(readState(LAB)!.plan.ingress!.others ?? []).toEqual([]);
+    expect(await code('web.example.com')).toBe('200');
+  }, 60_000);
+
   // Point 3: for every kind the API writes, a manifest that fails validation is a 422 naming the
   // field, and the lab's state (plan and policies) is byte for byte what it was.
   const bad: [string, string, RegExp][] = [
@@ -197,7 +229,7 @@ describe.skipIf(!live)('kubectl apply and delete of Deployments and Ingresses; b
     ['ConfigMap', `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: coredns, namespace: kube-system}\ndata:\n  Corefile: |\n    .:53 {\n        nosuchplugin\n    }\n`, /The ConfigMap "coredns" is invalid: data\.Corefile/],
     ['Deployment', deployment({ replicas: 1 }).replace('containerPort: 5678', 'containerPort: "x"'), /The Deployment "api" is invalid: spec\.template\.spec\.containers\[0\]\.ports\[0\]\.containerPort/],
     ['Deployment (an image podlab does not map)', deployment({ replicas: 1 }).replace('hashicorp/http-echo:1.0', 'redis:7'), /The Deployment "api" is invalid: spec\.template\.spec\.containers\[0\]\.image: .*PL2208/],
-    ['Ingress', ingress('shop.example.com').replace('name: web', 'name: nope'), /The Ingress "shop" is invalid: spec\.rules\[0\]\.http\.paths\[0\]\.backend\.service\.name: Not found/],
+    ['Ingress (a Service name that is no DNS-1035 label)', ingress('shop.example.com').replace('name: web', 'name: No_Such'), /The Ingress "shop" is invalid: spec\.rules\[0\]\.http\.paths\[0\]\.backend\.service\.name: Invalid value: "No_Such": a DNS-1035 label/],
     ['Ingress (a pathType)', ingress('shop.example.com').replace('Prefix', 'Regex'), /The Ingress "shop" is invalid: spec\.rules\[0\]\.http\.paths\[0\]\.pathType/],
   ];
   for (const [what, text, message] of bad)

@@ -201,12 +201,27 @@ describe('Ingresses written through the API', () => {
     expect(intentOf(handle(ingress, req('DELETE', `${INGS}/shop`), 1))).toEqual({ op: 'delete-ingress', namespace: 'default', name: 'shop' });
   });
 
-  it('refusals are 422s naming the field: a Service or port that is not there, a pathType, a class not served, a clash, a certificate not issued', () => {
+  it('accepted as kube-apiserver accepts them: a Service or port that is not there, a class no controller of the lab serves; each with a warning', () => {
+    const written = (o: Parameters<typeof ing>[0]) => {
+      const i = intentOf(handle(ingress, req('POST', INGS, ing(o)), 1));
+      return i.op === 'apply-ingress' ? i : (undefined as never);
+    };
+    // ingress-nginx answers 503 for these (nginx-conf.ts): the API server does not look.
+    expect(written({ service: 'nope' }).warnings).toEqual(['spec.rules[0].http.paths[0].backend.service.name: no Service "default/nope" (yet): the controller answers 503 here until there is one (PL2261)']);
+    expect(written({ port: 8080 }).warnings).toEqual([expect.stringMatching(/^spec\.rules\[0\]\.http\.paths\[0\]\.backend\.service\.port\.number: Service "web" has no TCP port 8080 \(its ports: .*\): the controller answers 503 here \(PL2262\)$/)]);
+    // Another class (declared or not): kept, not served; the controller's own checks (a clash, a certificate) are not its.
+    const traefik = written({ className: 'traefik', host: 'shop.example.com', tls: [{ hosts: ['shop.example.com'], secretName: 'nope-tls' }] });
+    expect(traefik.ingress.className).toBe('traefik');
+    expect(traefik.warnings).toEqual([expect.stringMatching(/^spec\.ingressClassName: no IngressClass "traefik" in this lab: podlab's controller \(k8s\.io\/ingress-nginx, classes "nginx"\) ignores this Ingress \(PL2253\)$/)]);
+    expect(written({}).warnings).toEqual([]);
+  });
+
+  it('refusals are 422s naming the field: what kube-apiserver refuses (a pathType, a host, names), and what the controller refuses of its own class (a clash, a certificate not issued)', () => {
     const field = (o: Parameters<typeof ing>[0]) => (refusal(() => handle(ingress, req('POST', INGS, ing(o)), 1)).details as { causes: { field: string }[] }).causes.map((c) => c.field);
-    expect(field({ service: 'nope' })).toEqual(['spec.rules[0].http.paths[0].backend.service.name']);
-    expect(field({ port: 81 })).toEqual(['spec.rules[0].http.paths[0].backend.service.port']);
+    expect(field({ service: 'No_Such' })).toEqual(['spec.rules[0].http.paths[0].backend.service.name']);
+    expect(field({ port: 70000 })).toEqual(['spec.rules[0].http.paths[0].backend.service.port.number']);
+    expect(field({ className: 'Not_A_Class' })).toEqual(['spec.ingressClassName']);
     expect(field({ pathType: 'Regex' })).toEqual(['spec.rules[0].http.paths[0].pathType']);
-    expect(field({ className: 'traefik' })).toEqual(['spec.ingressClassName']);
     expect(field({ host: 'Not_A_Host' })).toEqual(['spec.rules[0].host']);
     // shop.example.com Prefix / is the lab file's Ingress "shop"'s already: ingress-nginx refuses the second.
     expect(field({ host: 'shop.example.com' })).toEqual(['spec.rules[0].http.paths[0].path']);

@@ -1,7 +1,8 @@
 /**
- * Ingresses and IngressClasses (networking.k8s.io/v1), read only: the lab's classes, and the
- * Ingresses podlab's controller serves, with the address kubectl shows (the controller's
- * load-balancer address, else its cluster IP) and the ports (80, and 443 with TLS).
+ * Ingresses and IngressClasses (networking.k8s.io/v1): the lab's classes, and its Ingresses: those
+ * podlab's controller serves, with the address kubectl shows (the controller's load-balancer
+ * address, else its cluster IP) and the ports (80, and 443 with TLS), and those of another class,
+ * which it ignores (no address). Ingresses are written through workloads.ts ingressOf.
  */
 import { INGRESS, type Ingress, type IngressBackend, type IngressClass } from '../../ingress/types.ts';
 import { DEFAULT_CLASS_ANNOTATION } from '../../k8s/manifests.ts';
@@ -16,8 +17,9 @@ function controllerAddress(view: LabView): string | undefined {
   return svc?.loadBalancerIP ?? svc?.clusterIP;
 }
 
-function ingressObject(i: Ingress, view: LabView): K8sObject {
-  const ip = controllerAddress(view);
+/** `mine`: podlab's controller serves it, and so has set its status to its own address; another class's Ingress has none. */
+function ingressObject(i: Ingress, view: LabView, mine: boolean): K8sObject {
+  const ip = mine ? controllerAddress(view) : undefined;
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
@@ -50,7 +52,7 @@ export const ingressKind: ApiKind = {
   shortNames: ['ing'],
   namespaced: true,
   verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-  list: (view) => (view.plan.ingress?.ingresses ?? []).map((i) => finish(ingressObject(i, view), view, ingressKind)),
+  list: (view) => [...(view.plan.ingress?.ingresses ?? []).map((i) => ingressObject(i, view, true)), ...(view.plan.ingress?.others ?? []).map((i) => ingressObject(i, view, false))].map((o) => finish(o, view, ingressKind)),
   columns: [
     { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'the Ingress' },
     { name: 'Class', type: 'string', priority: 0, description: 'its IngressClass' },
