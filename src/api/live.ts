@@ -7,7 +7,7 @@
  * object was written with, and when it was first created, are kept beside the state, in
  * api/objects.json: podlab's own model has no place for them.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { bootTimeMs } from '../lib/proc.ts';
 import { reloadDnsAndWait, DnsError } from '../runtime/dns.ts';
@@ -16,10 +16,11 @@ import { applyService, deleteService, ServiceError, type ServiceRequest } from '
 import { PodError, recreatePod } from '../runtime/pods.ts';
 import { applyPolicy, deletePolicy, livePolicies, PolicyError } from '../runtime/policies.ts';
 import { readState, stateDir } from '../runtime/state.ts';
-import { scaleDeployment } from '../runtime/faults.ts';
+import { plannedDeployment, scaleDeployment } from '../runtime/faults.ts';
 import { readControl, readLoops } from '../runtime/loops-state.ts';
 import { labStatus } from '../runtime/status.ts';
 import { applyDeployment, applyIngress, deleteDeployment, deleteIngress, deletePodLive, WorkloadError } from '../runtime/live-workloads.ts';
+import { deploymentKind, withEnv } from './kinds/deployments.ts';
 import { familiesOf } from './kinds/services.ts';
 import { settleFamilies } from './service-families.ts';
 import { ApiError, type Intent, type K8sObject, type KeptMeta, type LabView } from './types.ts';
@@ -43,11 +44,17 @@ export function readView(lab: string): LabView | undefined {
   const status = labStatus(lab, state, loops)!;
   const control = state.plan.loops ? readControl(lab) : undefined;
   const revisions = loops?.revisions;
-  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), replicas: control?.replicas ?? {}, env: control?.env ?? {}, nodeFailures: control?.failedNodes ?? {}, ...(revisions ? { revisions } : {}), kept: readKept(lab), bootTime: bootTimeMs() };
+  return { lab, createdAt: state.createdAt, plan: state.plan, state, status, policies: livePolicies(state), replicas: control?.replicas ?? {}, nodeFailures: control?.failedNodes ?? {}, ...(revisions ? { revisions } : {}), kept: readKept(lab), bootTime: bootTimeMs() };
 }
 
 /** Keeps what an object was written with (a new one is created now), or forgets a deleted one. */
 function keep(lab: string, key: string, meta: KeptMeta | undefined, now = new Date()): void {
+  // A write made without the server (podlab set env in a lab whose API server never started): its folder, made as the server makes it.
+  try {
+    mkdirSync(apiDir(lab), { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
   const all = readKept(lab);
   if (meta) all[key] = { ...meta, creationTimestamp: meta.creationTimestamp ?? isoSeconds(now) };
   else delete all[key];
@@ -148,4 +155,24 @@ export async function carryOut(ex: Executor, lab: string, intent: Intent): Promi
     if (e instanceof PolicyError || e instanceof PodError || e instanceof WorkloadError) throw new ApiError(e instanceof WorkloadError && (e.code === 'PL3075' || e.code === 'PL3077') ? 404 : 409, e instanceof WorkloadError && (e.code === 'PL3075' || e.code === 'PL3077') ? 'NotFound' : 'Conflict', `${e.code}: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * `podlab set env` and the set-deployment-env scenario action: kubectl's `set env` without
+ * kubectl. The Deployment as the API serves it, every container's env set (withEnv), written back
+ * through the Deployment kind and carried out as a kubectl write is: one template, which kubectl
+ * then reads with the variables on it, and the next `kubectl set env`, `rollout undo` or `apply`
+ * starts from. A template that does not change (the same values again) rolls nothing.
+ */
+export async function setTemplateEnv(ex: Executor, lab: string, deployment: string, env: Record<string, string>): Promise<{ env: Record<string, string>; rolling: boolean; warnings: string[] }> {
+  const view = readView(lab);
+  if (!view || view.state.status !== 'up') throw new ApiError(503, 'ServiceUnavailable', `lab "${lab}" is not up`);
+  // PL3036 (a PodError) naming the lab's Deployments, as podlab scale says it.
+  const planned = plannedDeployment(view.state, deployment);
+  const current = deploymentKind.list(view).find((o) => o.metadata.name === deployment)!;
+  const intent = deploymentKind.write!(withEnv(current, env), { view, namespace: planned.namespace, name: deployment, exists: true, created: current.metadata.creationTimestamp as string });
+  if (intent.op !== 'apply-deployment') throw new Error(`set env: unexpected ${intent.op}`);
+  await carryOut(ex, lab, intent);
+  const first = (intent.deployment.written?.spec as { containers?: { env?: { name: string; value?: string }[] }[] } | undefined)?.containers?.[0]?.env ?? [];
+  return { env: Object.fromEntries(first.map((e) => [e.name, e.value ?? ''])), rolling: intent.deployment.hash !== planned.hash, warnings: intent.warnings };
 }

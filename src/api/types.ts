@@ -32,8 +32,6 @@ export interface LabView {
   nodeFailures?: Record<string, number>;
   /** Deployments' rollout histories as the agent recorded them (loops.json; loops/revisions.ts). */
   revisions?: Record<string, readonly TemplateRevision<PlanPod>[]>;
-  /** Environment variables `podlab set env` put on Deployments' templates (loops-control.json): part of their pod-template-hash. */
-  env?: Record<string, Record<string, string>>;
   /** What the API keeps of objects it was given (labels, annotations such as kubectl's last-applied configuration, when first created), by `kind/namespace/name`. */
   kept: Record<string, KeptMeta>;
   /** The control loops' events; read from the lab's state when not given. */

@@ -7,6 +7,7 @@
 import type { PlanScenario } from '../plan/plan.ts';
 import { ActionFailed, describeAction, runAction } from './actions/index.ts';
 import { liveLab } from '../runtime/actions.ts';
+import { setTemplateEnv } from '../api/live.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
 import { readState, type LabState } from '../runtime/state.ts';
@@ -56,7 +57,8 @@ export async function runScenario(lab: string, scenario: PlanScenario, ex: Execu
         // A wait-event step sees the events from the last other action on (docs/control-loops.md).
         if (step.action.action !== 'wait-event') since = new Date().toISOString();
         const action = step.action;
-        const act = () => runAction(liveLab(ex, current(lab), since), action);
+        // kubectl set env's path: the Deployment's template as the API serves it, written back through its kind.
+        const act = () => runAction({ ...liveLab(ex, current(lab), since), setDeploymentEnv: (deployment, env) => setTemplateEnv(ex, lab, deployment, env) }, action);
         // With control loops, an action changes the lab holding its mutex, as the agent does;
         // a wait-event step must not (the agent is what it waits for).
         const message = current(lab).plan.loops && action.action !== 'wait-event' ? await withLabMutex(lab, act) : await act();

@@ -18,16 +18,12 @@ export function safeHash(input: string, length: number): string {
 }
 
 /**
- * A pod-template-hash with more of the template in it (`podlab set env`'s variables, the
- * annotations of a template written through the API), under `tag`: the same hash when there is none.
+ * A pod-template-hash with more of the template in it (the annotations, an image or args of a
+ * template written through the API that the lab's own template has no place for), under `tag`:
+ * the same hash when there is none.
  */
 export function templateHashWith(hash: string, more: Record<string, string> | undefined, tag = ''): string {
   return more && Object.keys(more).length ? safeHash(`${hash}/${tag}${stableJson(more)}`, 10) : hash;
-}
-
-/** The pod-template-hash of a Deployment's template with `podlab set env`'s variables on it (the planned hash when none). */
-export function envTemplateHash(hash: string, env: Record<string, string> | undefined): string {
-  return templateHashWith(hash, env);
 }
 
 /** JSON with every object's keys sorted: the same value gives the same text however it was written. */

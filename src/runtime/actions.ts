@@ -15,11 +15,15 @@ import { createPod, deletePod, recreatePod, scalePod } from './pods.ts';
 import { applyPolicy, deletePolicy, labelPod } from './policies.ts';
 import { restartContainer } from './sandbox.ts';
 import { eventMatches, readEvents } from './events.ts';
-import { crashContainer, failNode, restoreNode, scaleDeployment, setDeploymentEnv, setHealth } from './faults.ts';
+import { crashContainer, failNode, restoreNode, scaleDeployment, setHealth } from './faults.ts';
 import type { LabState } from './state.ts';
 
-/** `eventsSince` (ISO time): `waitEvent` looks only at events from then on (the scenario's last action). */
-export function liveLab(ex: Executor, state: LabState, eventsSince = ''): LiveLab {
+/**
+ * `eventsSince` (ISO time): `waitEvent` looks only at events from then on (the scenario's last
+ * action). A Deployment's template is changed through the lab's API kind, a layer above: the
+ * scenario runner (check/scenario.ts) adds `setDeploymentEnv`.
+ */
+export function liveLab(ex: Executor, state: LabState, eventsSince = ''): Omit<LiveLab, 'setDeploymentEnv'> {
   return {
     lab: state.lab,
     recreatePod: (pod) => recreatePod(ex, state, pod),
@@ -59,7 +63,6 @@ export function liveLab(ex: Executor, state: LabState, eventsSince = ''): LiveLa
     setHealth: async (pod, healthy) => setHealth(ex, state, pod, healthy),
     setNodeFailed: (node, failed) => (failed ? failNode(ex, state, node) : restoreNode(ex, state, node)),
     scaleDeployment: async (deployment, replicas) => scaleDeployment(state, deployment, replicas),
-    setDeploymentEnv: async (deployment, env) => setDeploymentEnv(state, deployment, env),
     async waitEvent(filter, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -25,7 +25,7 @@ import { containerId, netns } from '../plan/names.ts';
 import { serviceKey } from '../plan/services.ts';
 import { newHistory, nextRestart, recordExit, recordRestart, type RestartHistory } from '../loops/backoff.ts';
 import { isDue, newProbe, recordResult, type ProbeState } from '../loops/probe.ts';
-import { envTemplateHash, reconcile } from '../loops/replicaset.ts';
+import { reconcile } from '../loops/replicaset.ts';
 import { noteRevision } from '../loops/revisions.ts';
 import { rolloutStep } from '../loops/rollout.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
@@ -322,13 +322,11 @@ export class Agent {
         writeState(state);
         changed = true;
       }
-      // The template as changed by `podlab set env` (loops-control.json): a new pod-template-hash.
+      // The template is the Deployment's own (the lab file's, or as last written: kubectl, podlab set env).
       const ctl = readControl(this.lab);
-      const env = ctl.env[d.name];
-      const hash = envTemplateHash(d.hash, env);
-      const template = d.template && hash !== d.hash ? patchTemplate(d.template, env!, hash) : d.template;
+      const { hash, template } = d;
       const revisions = this.file.revisions?.[d.name] ?? [];
-      const noted = noteRevision(revisions, hash, new Date(this.now()).toISOString(), template);
+      const noted = noteRevision(revisions, hash, new Date(this.now()).toISOString(), template, d.written);
       if (noted !== revisions) (this.file.revisions ??= {})[d.name] = noted;
       const owned = state.plan.pods.filter((q) => q.owner === d.name);
       const others = state.plan.pods.filter((q) => q.owner !== d.name && state.pods[q.name]).map((q) => ({ node: q.node }));
@@ -439,11 +437,6 @@ function retireAddresses(state: LabState, pods: readonly PlanPod[]): void {
     const host = Number(parseAddr(q.ip)!.value - cidr.network);
     if (host > 0 && host < 2 ** Math.min(32, (cidr.family === 'IPv4' ? 32 : 128) - cidr.bits)) next[q.node] = Math.max(next[q.node] ?? 0, host + 1);
   }
-}
-
-/** A Deployment's pod template with environment variables set on every container and the new pod-template-hash. */
-function patchTemplate(t: PlanPod, env: Record<string, string>, hash: string): PlanPod {
-  return { ...t, labels: { ...t.labels, 'pod-template-hash': hash }, containers: t.containers.map((c) => ({ ...c, env: { ...c.env, ...env } })) };
 }
 
 /** Runs the agent until the lab goes away (or SIGTERM); prints `ready` once its first round is done. */

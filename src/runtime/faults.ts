@@ -80,7 +80,7 @@ export async function restoreNode(ex: Executor, state: LabState, name: string): 
 
 /** Sets a Deployment's desired replicas; the agent's ReplicaSet loop creates or deletes pods. */
 /** The planned Deployment of that name, or PL3036 naming the lab's Deployments. */
-function plannedDeployment(state: LabState, deployment: string) {
+export function plannedDeployment(state: LabState, deployment: string) {
   const loops = state.plan.loops;
   const d = loops?.deployments.find((k) => k.name === deployment);
   if (!loops || !d) throw new PodError('PL3036', `lab "${state.lab}" has no Deployment "${deployment}"${loops?.deployments.length ? `; Deployments: ${loops.deployments.map((k) => k.name).join(', ')}` : ''}`);
@@ -93,18 +93,4 @@ export function scaleDeployment(state: LabState, deployment: string, replicas: n
   updateControl(state.lab, (c) => (c.replicas[deployment] = replicas));
   recordChange(state.lab, { type: 'Normal', reason: 'ScalingReplicaSet', object: `deployment/${deployment}`, message: `scaled from ${from} to ${replicas}` });
   return { from };
-}
-
-/**
- * Sets environment variables on a Deployment's pod template (`podlab set env`, kubectl's `set env`):
- * a new template, which the agent rolls out (loops/rollout.ts) by the Deployment's strategy: new
- * pods replace the old ones within maxSurge and maxUnavailable (25 % each unless a Deployment
- * written through the API says otherwise), each old pod going only as new ones pass their
- * readiness probes; or, for Recreate, all old pods first.
- */
-export function setDeploymentEnv(state: LabState, deployment: string, env: Record<string, string>): { env: Record<string, string> } {
-  plannedDeployment(state, deployment);
-  const c = updateControl(state.lab, (c) => (c.env[deployment] = { ...c.env[deployment], ...env }));
-  recordChange(state.lab, { type: 'Normal', reason: 'TemplateChanged', object: `deployment/${deployment}`, message: `template env ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}: rolling update` });
-  return { env: c.env[deployment]! };
 }

@@ -65,8 +65,6 @@ export function notReadyPods(lab: string): Set<string> {
 export interface LoopsControl {
   failedNodes: Record<string, number>;
   replicas: Record<string, number>;
-  /** Per Deployment, environment variables set on its template (`podlab set env`): a new template, rolled out. */
-  env: Record<string, Record<string, string>>;
 }
 
 export const controlPath = (lab: string) => `${stateDir(lab)}/loops-control.json`;
@@ -74,9 +72,9 @@ export const controlPath = (lab: string) => `${stateDir(lab)}/loops-control.json
 export function readControl(lab: string): LoopsControl {
   try {
     const c = JSON.parse(readFileSync(controlPath(lab), 'utf8')) as Partial<LoopsControl>;
-    return { failedNodes: c.failedNodes ?? {}, replicas: c.replicas ?? {}, env: c.env ?? {} };
+    return { failedNodes: c.failedNodes ?? {}, replicas: c.replicas ?? {} };
   } catch {
-    return { failedNodes: {}, replicas: {}, env: {} };
+    return { failedNodes: {}, replicas: {} };
   }
 }
 

@@ -6,6 +6,7 @@
  * The mutex is a file `<state dir>/mutate.lock` created with O_EXCL, holding its owner's pid and
  * start time: a holder that died (SIGKILL) is recognised and its lock taken over.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { isAlive, recordOf } from './procs.ts';
 import { stateDir, type ProcessRecord } from './state.ts';
@@ -31,14 +32,24 @@ function tryTake(path: string, me: ProcessRecord): boolean {
   }
 }
 
+/**
+ * The labs whose mutex the current call chain holds. A change made under the mutex may call
+ * another that takes it (a scenario's set-deployment-env writes the Deployment as kubectl would,
+ * and that write takes the mutex): within one chain it is held already, so it runs at once. Other
+ * chains of the same process (the API server answering two requests) still wait their turn.
+ */
+const held = new AsyncLocalStorage<ReadonlySet<string>>();
+
 /** Runs `fn` holding the lab's mutex (waiting for it up to `timeoutMs`, then running anyway). */
 export async function withLabMutex<T>(lab: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const mine = held.getStore();
+  if (mine?.has(lab)) return fn();
   const path = mutexPath(lab);
   const me = recordOf(process.pid);
   const deadline = Date.now() + timeoutMs;
   while (!tryTake(path, me) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   try {
-    return await fn();
+    return await held.run(new Set([...(mine ?? []), lab]), fn);
   } finally {
     try {
       const holder = JSON.parse(readFileSync(path, 'utf8')) as ProcessRecord;

@@ -90,6 +90,44 @@ describe.skipIf(!live)('kubectl: deployments, replicasets, ingresses, scale, wat
     expect(bad.stderr).toContain('deployments.apps "nope" not found');
   }, 90_000);
 
+  it("podlab set env writes the template kubectl reads: kubectl set env keeps its variables, and rollout undo brings back the ReplicaSet of the same template, renumbered", async () => {
+    const hashNow = () => readState(LAB)!.plan.loops!.deployments.find((d) => d.name === 'web')!.hash;
+    const rolled = async () => {
+      const st = await kubectl('rollout', 'status', 'deployment/web', '--timeout=60s');
+      expect(st.stdout.trim().split('\n').at(-1), st.stderr).toBe('deployment "web" successfully rolled out');
+    };
+    const envOf = async (what: string) => (await kubectl('get', what, '-o', 'jsonpath={.spec.template.spec.containers[0].env[*].name}')).stdout;
+    const first = hashNow();
+    const p = await podlab('set', 'env', LAB, 'deployment/web', 'FOO=bar', '--wait');
+    expect(p.exitCode, p.stderr).toBe(0);
+    const withFoo = hashNow();
+    expect(withFoo).not.toBe(first);
+    // The API serves the template podlab wrote: the Deployment and its new ReplicaSet have FOO, as its pods do.
+    expect(await envOf('deployment/web')).toBe('FOO');
+    expect(await envOf(`rs/web-${withFoo}`)).toBe('FOO');
+    expect(await envOf(`rs/web-${first}`)).toBe('');
+    // kubectl set env starts from that template: FOO stays.
+    expect((await kubectl('set', 'env', 'deployment/web', 'BAR=1')).stdout.trim()).toBe('deployment.apps/web env updated');
+    await rolled();
+    expect(await envOf('deployment/web')).toBe('FOO BAR');
+    const both = hashNow();
+    await until('the pods of FOO and BAR', () => readState(LAB)!.plan.pods.filter((q) => q.owner === 'web').every((q) => q.labels['pod-template-hash'] === both && q.containers[0]!.env.FOO === 'bar' && q.containers[0]!.env.BAR === '1'));
+    // Undo: the previous template (FOO alone) is revision 2's ReplicaSet, which comes back as revision 4 (Kubernetes reuses it).
+    const undo = await kubectl('rollout', 'undo', 'deployment/web');
+    expect(undo.stdout.trim(), undo.stderr).toBe('deployment.apps/web rolled back');
+    expect(hashNow()).toBe(withFoo);
+    await rolled();
+    const rs = async () => (await kubectl('get', 'rs', '-o', "jsonpath={range .items[*]}{.metadata.name}={.metadata.annotations['deployment\\.kubernetes\\.io/revision']}/{.metadata.annotations['deployment\\.kubernetes\\.io/revision-history']} {end}")).stdout.trim().split(' ').sort();
+    await until('the agent to number it', async () => (await rs()).includes(`web-${withFoo}=4/2`));
+    expect(await rs()).toEqual([`web-${both}=3/`, `web-${first}=1/`, `web-${withFoo}=4/2`].sort());
+    expect((await kubectl('rollout', 'history', 'deployment/web')).stdout.trim().split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0])).toEqual(['1', '3', '4']);
+    // And to revision 1, the lab file's template: its own ReplicaSet again.
+    expect((await kubectl('rollout', 'undo', 'deployment/web', '--to-revision=1')).stdout.trim()).toBe('deployment.apps/web rolled back');
+    expect(hashNow()).toBe(first);
+    await rolled();
+    expect(await envOf('deployment/web')).toBe('');
+  }, 120_000);
+
   it('a watch from a resourceVersion this server never listed is 410 Gone (kubectl lists again)', async () => {
     const r = await kubectl('get', '--raw', '/api/v1/namespaces/default/pods?watch=1&resourceVersion=123&timeoutSeconds=2');
     expect(r.stdout).toContain('"type":"ERROR"');

@@ -1,6 +1,6 @@
 /**
  * Live: a rolling update (issue #30's stretch). Setting an environment variable on a Deployment's
- * template (`podlab set env`, runtime/faults.ts setDeploymentEnv) makes the agent replace every pod
+ * template (`podlab set env`, api/live.ts setTemplateEnv: the template as the API serves it) makes the agent replace every pod
  * with maxSurge and maxUnavailable 25 % (1 of 4 here), readiness-gated: while it rolls, the
  * Service's endpoints (what the kube-proxy tables hold) never drop below 3 ready pods and never
  * hold a pod that is gone, and requests through the Service keep being answered.
@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/check/run.ts';
 import { runScenarios } from '../../src/check/scenario.ts';
 import { readEvents } from '../../src/runtime/events.ts';
-import { setDeploymentEnv } from '../../src/runtime/faults.ts';
+import { setTemplateEnv } from '../../src/api/live.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
 import { readState, type LabState } from '../../src/runtime/state.ts';
 import { labAroundSuite, liveGuard, upLabFile } from './host.ts';
 
@@ -30,7 +31,7 @@ describe.skipIf(!live)('live: rolling update of a Deployment (control loops)', (
     const before = webPods(s0);
     expect(before).toHaveLength(4);
     expect(s0.endpoints!['default/web']).toHaveLength(4);
-    setDeploymentEnv(s0, 'web', { VERSION: 'v2' });
+    await setTemplateEnv(realExecutor, name, 'web', { VERSION: 'v2' });
     const seen: number[] = [];
     const ghosts: string[] = [];
     let answered = 0;

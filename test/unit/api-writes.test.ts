@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { handle, type ApiRequest, type ApiResult } from '../../src/api/handlers.ts';
 import { ApiError, type Intent, type LabView } from '../../src/api/types.ts';
 import { upViewOf } from './api-view.ts';
+import { noteRevision } from '../../src/loops/revisions.ts';
 
 const req = (method: string, path: string, body?: unknown, contentType = 'application/json'): ApiRequest => ({ method, path, query: new URLSearchParams(), accept: 'application/json', contentType, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
 const intentOf = (r: ApiResult): Intent => (r.type === 'write' ? r.intent : (undefined as never));
@@ -136,6 +137,30 @@ describe('Deployments written through the API', () => {
     const pods = handle(healing, req('GET', '/api/v1/namespaces/default/pods'), 1);
     const pod = ((pods.type === 'json' ? pods.body : undefined) as unknown as { items: { metadata: { labels: Record<string, string> }; spec: { containers: Record<string, unknown>[] } }[] }).items.find((p) => p.metadata.labels.app === 'web')!;
     expect(pod.spec.containers[0]).toMatchObject({ image: 'hashicorp/http-echo:1.0', args: ['-listen=:8080'], readinessProbe: { httpGet: { path: '/healthz' } } });
+  });
+
+  it("an old ReplicaSet serves its template as it was written, so kubectl rollout undo's JSON patch of it is its pod-template-hash again (the ReplicaSet comes back)", () => {
+    const create = (o: unknown) => {
+      const i = intentOf(handle(healing, req('POST', DEPLOYS, o), 1));
+      return i.op === 'apply-deployment' ? i.deployment : (undefined as never);
+    };
+    // Revision 1: a template with what the lab's own template has no place for (kubectl rollout restart's annotation, http-echo's -text=).
+    const restarted = api({ args: ['-listen=:5678', '-text=one'] });
+    (restarted.spec.template.metadata as Record<string, unknown>).annotations = { 'kubectl.kubernetes.io/restartedAt': '2026-12-07T10:00:00Z' };
+    const one = create(restarted);
+    const two = create(api({ args: ['-listen=:5678', '-text=two'] }));
+    expect(two.hash).not.toBe(one.hash);
+    // As the agent records them (loops.json), revision 2 current.
+    const revisions = { api: noteRevision(noteRevision([], one.hash, '2026-01-01T00:01:00Z', one.template, one.written), two.hash, '2026-01-01T00:02:00Z', two.template, two.written) };
+    const view: LabView = { ...healing, plan: { ...healing.plan, loops: { ...healing.plan.loops!, deployments: [...healing.plan.loops!.deployments, two] } }, revisions };
+    const rsList = handle(view, req('GET', '/apis/apps/v1/namespaces/default/replicasets'), 1);
+    const rs = ((rsList.type === 'json' ? rsList.body : undefined) as unknown as { items: { metadata: { name: string }; spec: { template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } } } }[] }).items.find((r) => r.metadata.name === `api-${one.hash}`)!;
+    expect(rs.spec.template.metadata.annotations).toEqual({ 'kubectl.kubernetes.io/restartedAt': '2026-12-07T10:00:00Z' });
+    // kubectl rollout undo --to-revision=1: the ReplicaSet's template, its pod-template-hash label removed, replaces spec.template.
+    const template = structuredClone(rs.spec.template);
+    delete template.metadata.labels['pod-template-hash'];
+    const undo = intentOf(handle(view, req('PATCH', `${DEPLOYS}/api`, [{ op: 'replace', path: '/spec/template', value: template }], 'application/json-patch+json'), 1));
+    expect(undo.op === 'apply-deployment' && undo.deployment.hash).toBe(one.hash);
   });
 
   it('the hash follows the template, not the replicas: a new image or label is a new hash, a scale is not', () => {

@@ -9,7 +9,6 @@
  * agent's ReplicaSet loop creates or deletes pods.
  */
 import { DEFAULT_STRATEGY, type DeploymentStrategy } from '../../loops/rollout.ts';
-import { envTemplateHash } from '../../loops/replicaset.ts';
 import { noteRevision, type TemplateRevision } from '../../loops/revisions.ts';
 import type { PlanPod } from '../../plan/plan.ts';
 import { age, keptMetaOf, finish, invalid, type ApiKind, type K8sObject, type LabView } from '../types.ts';
@@ -32,7 +31,7 @@ interface Counts {
 }
 
 function counts(view: LabView, d: Planned): Counts {
-  const hash = envTemplateHash(d.hash, view.env?.[d.name]);
+  const hash = d.hash;
   const labels = new Map(view.plan.pods.map((p) => [p.name, p.labels]));
   const pods = view.status.pods.filter((p) => p.owner === d.name && p.running);
   const byHash = new Map<string, { current: number; ready: number }>([[hash, { current: 0, ready: 0 }]]);
@@ -55,35 +54,58 @@ function strategyObject(s: DeploymentStrategy = DEFAULT_STRATEGY): Record<string
  * The Deployment's revisions with its current template last: as the agent recorded them, and the
  * current one numbered next when the agent has not yet seen it (a template just written).
  */
-function revisionsOf(view: LabView, d: Planned, hash: string): readonly TemplateRevision<PlanPod>[] {
-  return noteRevision(view.revisions?.[d.name] ?? [], hash, new Date().toISOString());
+function revisionsOf(view: LabView, d: Planned): readonly TemplateRevision<PlanPod>[] {
+  return noteRevision(view.revisions?.[d.name] ?? [], d.hash, new Date().toISOString(), d.template, d.written);
 }
 
 const REVISION = 'deployment.kubernetes.io/revision';
+const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
 
 const selectorText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-
-/**
- * The template's containers as a Deployment shows them (the first planned pod's, as the agent
- * copies it): image, args, ports and probes that validate when sent back (containers.ts).
- */
-function templateOf(view: LabView, d: Planned): { labels: Record<string, string>; containers: K8sObject[] } {
-  const t = d.template;
-  return {
-    labels: t?.labels ?? {},
-    containers: (t?.containers ?? []).map((c) => containerObject(c) as unknown as K8sObject),
-  };
-}
 
 /** The template's labels without pod-template-hash (a lab file's Deployment's selector too: its pods carry exactly these). */
 const matchLabelsOf = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).filter(([k]) => k !== 'pod-template-hash'));
 
+/**
+ * A template as the API serves it, the one source kubectl and `podlab set env` both change: as
+ * written through the API (kubectl, podlab set env), else the lab file's, its containers as a
+ * manifest would give its built-in workloads (image, args, ports, env, probes: containers.ts), so
+ * that what is read and sent back validates and keeps its pod-template-hash.
+ */
+function servedTemplate(written: Record<string, unknown> | undefined, pod: PlanPod | undefined): Record<string, unknown> {
+  return written ?? { metadata: { labels: matchLabelsOf(pod?.labels ?? {}) }, spec: { restartPolicy: 'Always', containers: (pod?.containers ?? []).map((c) => containerObject(c)) } };
+}
+
+/** A ReplicaSet's template: its Deployment's as it was, with the pod-template-hash label the controller adds. */
+function withHash(template: Record<string, unknown>, hash: string): { metadata: { labels: Record<string, string> } } & Record<string, unknown> {
+  const meta = (template.metadata ?? {}) as { labels?: Record<string, string> };
+  return { ...template, metadata: { ...meta, labels: { ...(meta.labels ?? {}), 'pod-template-hash': hash } } };
+}
+
+/**
+ * `kubectl set env` on the template as served (every container, an entry of the same name
+ * replaced, a new one added after the others): what `podlab set env` writes back through the
+ * Deployment kind, as kubectl's strategic merge patch would.
+ */
+export function withEnv(deployment: K8sObject, env: Record<string, string>): K8sObject {
+  const spec = deployment.spec as { template: { spec: { containers: { env?: { name: string; value?: string; valueFrom?: unknown }[] }[] } } };
+  const containers = spec.template.spec.containers.map((c) => {
+    const list = [...(c.env ?? [])];
+    for (const [name, value] of Object.entries(env)) {
+      const i = list.findIndex((e) => e.name === name);
+      if (i >= 0) list[i] = { name, value };
+      else list.push({ name, value });
+    }
+    return { ...c, env: list };
+  });
+  return { ...deployment, spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, containers } } } };
+}
+
 function deploymentObjects(view: LabView): K8sObject[] {
   return (view.plan.loops?.deployments ?? []).map((d) => {
     const c = counts(view, d);
-    const t = templateOf(view, d);
-    const matchLabels = d.selector ?? matchLabelsOf(t.labels);
-    const revision = revisionsOf(view, d, c.hash).at(-1)!.revision;
+    const matchLabels = d.selector ?? matchLabelsOf(d.template?.labels ?? {});
+    const revision = revisionsOf(view, d).at(-1)!.revision;
     // Rolled out: every pod of the current template, as many as desired (kubectl rollout status waits for this).
     const complete = c.updated >= c.desired && c.current === c.updated;
     const obj: K8sObject = {
@@ -93,7 +115,7 @@ function deploymentObjects(view: LabView): K8sObject[] {
       spec: {
         replicas: c.desired,
         selector: { matchLabels },
-        template: d.written ?? { metadata: { labels: matchLabelsOf(t.labels) }, spec: { restartPolicy: 'Always', containers: t.containers } },
+        template: servedTemplate(d.written, d.template),
         strategy: strategyObject(d.strategy),
       },
       status: {
@@ -117,18 +139,18 @@ function replicaSetObjects(view: LabView): K8sObject[] {
   const owners = new Map(deploymentObjects(view).map((o) => [o.metadata.name, o]));
   return (view.plan.loops?.deployments ?? []).flatMap((d) => {
     const c = counts(view, d);
-    const t = templateOf(view, d);
     const owner = owners.get(d.name)!;
     // One ReplicaSet per template in the history (scaled to 0 when old), and per template pods still run.
-    const revisions = revisionsOf(view, d, c.hash);
+    const revisions = revisionsOf(view, d);
     const hashes = [...new Set([...revisions.map((r) => r.hash), ...c.byHash.keys()])];
     return hashes.map((hash) => {
       const n = c.byHash.get(hash) ?? { current: 0, ready: 0 };
       const rev = revisions.find((r) => r.hash === hash);
-      // An old template's labels are its pods' or its recorded template's (the plan keeps only the current template).
-      const planned = view.plan.pods.find((p) => p.owner === d.name && p.labels['pod-template-hash'] === hash)?.labels ?? rev?.template?.labels;
-      const labels = { ...(planned ?? matchLabelsOf(t.labels)), 'pod-template-hash': hash };
-      const containers = hash !== c.hash && rev?.template ? rev.template.containers.map((k) => containerObject(k) as unknown as K8sObject) : t.containers;
+      // Its template as its Deployment had it (the recorded one for an old template: the plan keeps
+      // only the current one), so `kubectl rollout undo` sends back exactly that, and gets this
+      // ReplicaSet back (the same pod-template-hash) rather than a new one.
+      const template = withHash(hash === c.hash ? servedTemplate(d.written, d.template) : servedTemplate(rev?.written, rev?.template ?? d.template), hash);
+      const labels = template.metadata.labels;
       const obj: K8sObject = {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
@@ -136,12 +158,12 @@ function replicaSetObjects(view: LabView): K8sObject[] {
           name: `${d.name}-${hash}`,
           namespace: d.namespace,
           labels,
-          ...(rev ? { annotations: { [REVISION]: String(rev.revision) } } : {}),
+          ...(rev ? { annotations: { [REVISION]: String(rev.revision), ...(rev.history?.length ? { [REVISION_HISTORY]: rev.history.join(',') } : {}) } } : {}),
           ...(rev && rev.at > view.createdAt ? { creationTimestamp: isoSeconds(rev.at) } : {}),
           ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
         },
         // The current template's ReplicaSet wants the Deployment's replicas; an old one what it still runs.
-        spec: { replicas: hash === c.hash ? c.desired : n.current, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { restartPolicy: 'Always', containers } } },
+        spec: { replicas: hash === c.hash ? c.desired : n.current, selector: { matchLabels: labels }, template },
         status: { replicas: n.current, fullyLabeledReplicas: n.current, readyReplicas: n.ready, availableReplicas: n.ready, observedGeneration: 1 },
       };
       return finish(obj, view, replicaSetKind);

@@ -58,7 +58,7 @@ export interface LiveLab {
   /** Fails (link down, agent stopped for it) or restores a node. */
   setNodeFailed(node: string, failed: boolean): Promise<ProbeOutput>;
   scaleDeployment(deployment: string, replicas: number): Promise<{ from: number }>;
-  /** Sets environment variables on a Deployment's template; the agent rolls it out. */
+  /** Sets environment variables on a Deployment's template as the API serves it (a write through the lab's API kind, api/live.ts); the agent rolls it out. */
   setDeploymentEnv(deployment: string, env: Record<string, string>): Promise<{ env: Record<string, string> }>;
   /** The first event matching, waiting up to `timeoutMs`; undefined when none came. */
   waitEvent(filter: { reason: string; object?: string; text?: string }, timeoutMs: number): Promise<{ reason: string; object: string; message: string } | undefined>;
