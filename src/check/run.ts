@@ -8,7 +8,7 @@
 import type { Plan, PlanCheck } from '../plan/plan.ts';
 import { realExecutor, type Executor } from '../runtime/exec.ts';
 import { ensureNative, PROBE_BIN } from '../runtime/artifacts.ts';
-import { sourceArgv } from '../runtime/enter.ts';
+import { sourceArgv, TargetError } from '../runtime/enter.ts';
 import { readState, type LabState } from '../runtime/state.ts';
 import { POLICY } from '../constants.ts';
 import { counterFamily, counterNodes, liveView, policyDenies, policyDrops } from '../runtime/explain.ts';
@@ -99,6 +99,15 @@ function ensureProbe(): Promise<void> {
   }));
 }
 
+/** What a check expects, as its kind's judge says it (asked of an attempt that produced nothing). */
+function expectedOf(plan: Plan, check: ProbeCheck): string {
+  try {
+    return judge(plan, check, { exitCode: 1, stdout: '', stderr: '' }).expected;
+  } catch {
+    return check.name;
+  }
+}
+
 export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor = realExecutor): Promise<CheckResult> {
   const plan = livePlan(state);
   const check = liveCheck(state, planned);
@@ -111,8 +120,16 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   // An http check's answers prove which pod gave them: fresh nonces each attempt, checked with the lab's secret (boundary 13).
   const prover = sendsNonces(check) ? labProver(state.lab) : undefined;
   const inSlot = drops ? silentSlot : slot;
-  const enter = sourceArgv(state, sourceRef(check));
   const command = learnerCommand(plan.lab, check) ?? probe.reproduce;
+  let enter: string[];
+  try {
+    enter = sourceArgv(state, sourceRef(check));
+  } catch (e) {
+    // The check's source is not running (a pod deleted, its sandbox gone): nothing to send from. A
+    // failed check, not an error of the run: the other checks go on.
+    if (!(e instanceof TargetError)) throw e;
+    return { index: check.index, name: check.name, kind: check.kind, status: 'fail', expected: expectedOf(plan, check), seen: `not run: ${e.message.replace(/; is the lab fully up\?.*$/, '')}`, command, attempts: 0, ms: 0, settled: true };
+  }
   // Why it fails, asked once after the first failure (src/check/why.ts: a reach check's cause, a dead
   // server or BIRD); a settled cause ends the retries.
   let why: Cause | undefined | null = null;
