@@ -7,7 +7,7 @@ import { upExclusive, UpRefused } from '../runtime/up-exclusive.ts';
 import { checkHost, missingCommands } from '../runtime/preflight.ts';
 import { span, traced } from '../lib/trace.ts';
 import { labStatus } from '../runtime/status.ts';
-import { realExecutor } from '../runtime/exec.ts';
+import { CommandError, realExecutor } from '../runtime/exec.ts';
 import type { ReportFormat } from '../check/report.ts';
 import { Exit, EXIT, prefixed } from './common.ts';
 import { compileOrExit, printHostProblems } from './basics.ts';
@@ -64,7 +64,10 @@ export function registerUp(program: Command): void {
         await traced('cli: up (lock, build)', () => upExclusive(plan, files, { onStep: progress, crashAfterStep: opts.crashAfterStep, signal: interrupt.signal }));
       } catch (e) {
         if (e instanceof UpRefused) printHostProblems(e.diagnostics.map((d) => (d.code === 'PL3001' ? { ...d, file: r.file } : d)), opts.json);
-        if (e instanceof Interrupted) {
+        // Ctrl-C in a terminal reaches the whole process group: a tool a step ran may die of it (exit
+        // 130) before this process has heard the signal. Interrupted either way.
+        const byCtrlC = e instanceof CommandError && e.result.exitCode === 130;
+        if (e instanceof Interrupted || by !== undefined || byCtrlC) {
           const d = by === 'SIGTERM'
             ? diag('PL3005', [], `up of ${plan.lab} was stopped (SIGTERM, as podlab down ${plan.lab} sends) and removed what it had built`, 'Nothing of the lab is left: the host is as it was before.')
             : diag('PL3006', [], `up of ${plan.lab} was interrupted (${by ?? 'SIGINT'}) and removed what it had built`, 'Nothing of the lab is left: the host is as it was before.');

@@ -117,6 +117,28 @@ describe.skipIf(!live)('live lifecycle', () => {
     }
   });
 
+  // A terminal's Ctrl-C goes to the whole process group: the tool a step runs may die of it (exit
+  // 130) before up has heard it. Still an interruption: PL3006, exit 130 (it was PL3050, exit 2).
+  it('Ctrl-C to the process group, as a terminal sends it: exit 130 and PL3006 at every try', async () => {
+    const file = labFile('lt-sigint');
+    for (let i = 0; i < 5; i++) {
+      const child = execa('node', [...CLI, 'up', file], { reject: false, detached: true });
+      let err = '';
+      await new Promise<void>((resolve) => {
+        child.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (err.includes('· nodes')) resolve();
+        });
+        void child.then(() => resolve());
+      });
+      process.kill(-child.pid!, 'SIGINT');
+      const r = await child;
+      expect(r.exitCode, `try ${i}: ${r.stderr}`).toBe(130);
+      expect(r.stderr).toContain('PL3006');
+      expect(comparable(await hostSnapshot()), `leak after Ctrl-C to the group, try ${i}`).toEqual(baseline);
+    }
+  });
+
   it('down works from the namespace prefix alone when the state is gone, and a second down is a no-op', async () => {
     await upLab(twin('lt-nostate'));
     // Everything in the state directory goes; its tmpfs stays mounted, and down must unmount it.
