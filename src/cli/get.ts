@@ -68,7 +68,8 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
   const items: object[] = [];
   let rows: string[][];
   if (resource === 'pods') {
-    const pods = inNs(s.pods);
+    // A pod `podlab pod delete` removed is gone, as kubectl lists pods (and as the lab's API server does).
+    const pods = inNs(s.pods).filter((p) => p.running);
     rows = [head(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])])];
     for (const p of pods) {
       // A pod of only a sandbox shows it as its container, as the lab's API server shows it to kubectl.
@@ -77,7 +78,7 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
       // it); STATUS is whether they run: an unready pod is `0/1 Running`, as kubectl prints it.
       const ready = containers.filter((c) => containerReady(p, c)).length;
       const alive = containers.filter((c) => c.alive).length;
-      const status = !p.running ? 'Terminated' : alive === containers.length ? 'Running' : 'Error';
+      const status = alive === containers.length ? 'Running' : 'Error';
       // kubectl's RESTARTS: the sum over the pod's containers of the restarts the agent counted.
       const restarts = p.containers.reduce((n, c) => n + (c.restarts ?? 0), 0);
       rows.push([...nsCol(p.namespace), p.name, `${ready}/${containers.length}`, status, String(restarts), ageOf(p.createdAt), ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : [])]);

@@ -30,8 +30,10 @@ const opts = { all: false, output: undefined, now };
 describe('podlab get', () => {
   it("prints pods as kubectl does: the default namespace, READY, STATUS, AGE; -o wide adds IP and NODE", () => {
     expect(render(s, 'pods', opts)).toBe(
-      ['NAME    READY   STATUS       RESTARTS   AGE', 'web-1   1/1     Running      0          3m12s', 'web-2   0/1     Terminated   0          3m12s', ''].join('\n'),
+      ['NAME    READY   STATUS    RESTARTS   AGE', 'web-1   1/1     Running   0          3m12s', ''].join('\n'),
     );
+    // web-2 was deleted (podlab pod delete): gone from the list, as kubectl lists pods.
+    expect(JSON.parse(render(s, 'pods', { ...opts, output: 'json' })).items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['web-1']);
     // A pod of only a sandbox shows it as a container named sandbox, as kubectl sees it through the lab's API.
     const client: LabStatus = { ...s, pods: [{ ...s.pods[0]!, name: 'client', containers: [] }] };
     expect(render(client, 'pods', opts)).toMatch(/^client +1\/1 +Running +0 +3m12s$/m);
