@@ -27,7 +27,10 @@ export function registerCapture(program: Command): void {
     .addHelpText('after', `
 Examples:
   podlab capture pod-networking client -c 4 -- icmp          a pod's eth0: the ping requests and replies
-  podlab capture pod-networking node/worker-1 -- udp port 8472   a node: flannel's VXLAN packets, outer headers
+  podlab capture pod-networking node/worker-1 -- -T vxlan udp port 8472
+                                                             a node: flannel's VXLAN packets, outer and inner
+                                                             headers with the VNI (-T vxlan: tcpdump would read
+                                                             port 8472 as OTV; Calico's VXLAN is port 4789)
   podlab capture pod-networking node/worker-1 -i cni0        the pods' bridge on a node
   podlab capture services web-1 -w web.pcap                  to a file, for Wireshark
 
