@@ -11,7 +11,7 @@ import { denyActionOf } from '../plan/network-policy.ts';
 import { NETNS_RUN_DIR, POD_BRIDGE, POLICY } from '../constants.ts';
 import { PROBE_BIN } from './artifacts.ts';
 import { inFamily } from '../trace/ends.ts';
-import { hostPort, predictTrace, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
+import { hostPort, isUnreplied, predictTrace, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
 import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
 import { liveView } from './explain.ts';
@@ -19,6 +19,7 @@ import { hostVeth } from './live-graph.ts';
 import { readControl } from './loops-state.ts';
 import { firedBetween, readCounters, type Fired } from './policy-counters.ts';
 import type { LabState } from './state.ts';
+import type { Plan } from '../plan/plan.ts';
 
 export interface TraceObservation {
   probe: string;
@@ -149,6 +150,173 @@ function conntrackPlan(state: LabState, view: ReturnType<typeof liveView>, req: 
   return places.length ? { places, start: { src: srcIp, dst: first.daddr, dport: first.port } } : undefined;
 }
 
+/** What one probe left behind: how it ended, and every node's counters that grew around it. */
+export interface ProbeSeen {
+  ok: boolean;
+  /** The probe's own words: `connected from …`, `connect ECONNREFUSED …`, `echo reply`, … */
+  probe: string;
+  /** The probe's error code: ECONNREFUSED (a reset, ICMP port unreachable), ETIMEDOUT (silence). */
+  code?: string;
+  /** Per node, per link, the packets it received and sent. */
+  links: Record<string, Record<string, { rx: number; tx: number }>>;
+  /** Per node, the podlab-policy rules whose counters grew. */
+  fired: Fired;
+  /** The source the destination saw: the last conntrack entry's reply destination. */
+  saw?: string;
+}
+
+/**
+ * Each hop of a trace judged against what the probe left (pure): marked confirmed or differs, with
+ * what was seen; a hop predicted dropped keeps that mark. Returns the differences, in words.
+ */
+export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: ProbeSeen): string[] {
+  const { ok, probe, code, fired, saw } = seen;
+  const grew = (node: string, dev: string, dir: 'rx' | 'tx') => seen.links[node]?.[dev]?.[dir] ?? 0;
+  const nodeName = (h: Hop) => (h.at.startsWith('node ') ? h.at.slice(5) : '');
+  const mark = (h: Hop, fits: boolean | undefined, observed: string) => {
+    h.observed = observed;
+    if (fits === undefined) return;
+    if (h.status === 'dropped') return;
+    h.status = fits ? 'confirmed' : 'differs';
+  };
+  const parsed = facts.conntrack ? parseConntrack(facts.conntrack) : undefined;
+  /** The probe's entry where a hop translates it (that place's own, else the forwarding node's). */
+  const ctAt = (h: Hop) => {
+    const line = facts.conntrackAt?.[h.at];
+    return line ? parseConntrack(line) : facts.conntrackAt ? undefined : parsed;
+  };
+  const local = /^connected from (\S+)/.exec(probe)?.[1];
+  const evidence: ProbeEvidence = { fired, toPod: {}, ...(code ? { code } : {}) };
+  for (const e of p.endpoints ?? (p.endpoint ? [p.endpoint] : [])) {
+    const veth = facts.hostVeths?.[`${e.namespace}/${e.pod}`];
+    if (veth) evidence.toPod[`${e.namespace}/${e.pod}`] = { veth, packets: grew(e.node, veth, 'tx') };
+  }
+  for (const h of p.hops) {
+    const n = nodeName(h);
+    switch (h.kind) {
+      case 'dns':
+        mark(h, facts.dns ? facts.dns.answers.includes(p.daddr) : undefined, facts.dns ? `dig answered ${facts.dns.answers.join(', ') || 'nothing'}` : 'not asked');
+        break;
+      case 'route': {
+        const rec = facts.routes?.[`${h.at}|${p.daddr}`] ?? '';
+        mark(h, rec ? !/unreachable|error/i.test(rec) : undefined, `ip route get: ${rec}`);
+        break;
+      }
+      case 'veth': {
+        const dev = /↔ (\S+)/.exec(h.linux)?.[1] ?? '';
+        const d = grew(n, dev, 'rx');
+        mark(h, d > 0, `${dev} received ${d} packet${d === 1 ? '' : 's'} from the pod`);
+        break;
+      }
+      case 'dnat': {
+        if (h.status === 'dropped' && h.at.startsWith('node ')) {
+          // A traffic policy Local with no endpoint here: the packet reached the node (its link counted it) and kube-proxy's drop left no conntrack entry.
+          const n = plan.nodes.find((x) => `node ${x.name}` === h.at);
+          const c = ctAt(h);
+          if (n) h.observed = `${n.iface} of ${n.name} received ${grew(n.name, n.iface, 'rx')} packets; ${c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : 'no conntrack entry: nothing was DNATed'}`;
+          if (c && c.reply.src !== c.orig.dst) h.status = 'differs';
+          break;
+        }
+        const c = ctAt(h);
+        const want = /dnat to (\S+)/.exec(h.linux)?.[1];
+        const got = c ? [hostPort(c.reply.src, c.reply.sport), `${c.reply.src}:${c.reply.sport}`] : [];
+        const none = !c && !ok ? withoutEntry(p, h, evidence) : undefined;
+        mark(h, c ? !!want && got.includes(want) : ok ? false : none?.confirmed || undefined, c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : (none?.observed ?? 'no conntrack entry'));
+        break;
+      }
+      case 'policy': {
+        // The rules of the node this hop judges on (the source's, or past the crossing the destination's).
+        const here = [...h.at.matchAll(/node (\S+?)(?:,|$)/g)].map((m) => m[1]!);
+        const hits = Object.entries(fired)
+          .filter(([node]) => !here.length || here.includes(node))
+          .flatMap(([node, rs]) => rs.map((x) => `${node}: ${x.chain} "${x.comment}" +${x.delta}`));
+        const predicted = /rules: (.*)$/.exec(h.linux)?.[1]?.split('; ') ?? [];
+        const all = predicted.every((pr) => hits.some((x) => x.startsWith(pr.replace(/"$/, ''))));
+        h.observed = hits.length ? `counters grew: ${hits.join('; ')}` : predicted.length ? 'no policy rule counted it' : 'no policy rule counted it, as predicted: nothing isolates it here, and the table lets it through uncounted';
+        if (h.status !== 'dropped') h.status = all ? 'confirmed' : 'differs';
+        else if (!all) h.status = 'differs';
+        break;
+      }
+      case 'node-route': {
+        const rec = facts.routes?.[`${h.at}|${routedAddress(h, p)}`] ?? '';
+        const dev = /dev (\S+)/.exec(h.linux)?.[1];
+        // The same next hop too: a route BIRD withdrew leaves the default route, out of the same device to the gateway.
+        const via = /via (\S+)/.exec(h.linux)?.[1];
+        const sameHop = via === undefined || ` ${rec} `.includes(` via ${via} `);
+        mark(h, rec ? !!dev && rec.includes(`dev ${dev}`) && sameHop : undefined, `ip route get: ${rec}${rec && !sameHop ? ` (not via ${via}: the route predicted is not in the node's table)` : ''}`);
+        break;
+      }
+      case 'vxlan': {
+        const dev = /FDB of (\S+)\)/.exec(h.linux)?.[1] ?? /^(\S+)/.exec(h.see?.split('dev ')[1] ?? '')?.[1] ?? '';
+        const d = grew(n, dev, 'tx');
+        mark(h, d > 0, `${dev} sent ${d} packet${d === 1 ? '' : 's'}`);
+        break;
+      }
+      case 'fabric': {
+        // Out of the node that routes it (tx on its node-network link), or into the node a NodePort is on (rx).
+        const i = p.hops.indexOf(h);
+        const next = p.hops[i + 1];
+        const prev = p.hops[i - 1];
+        if (h.status === 'dropped' && h.at.startsWith('node ')) {
+          // A failed node: its link is down; what it received is all that came through.
+          const down = plan.nodes.find((x) => `node ${x.name}` === h.at);
+          if (down) h.observed = `${down.iface} of ${down.name} received ${grew(down.name, down.iface, 'rx')} packets (its link is down)`;
+          break;
+        }
+        // From a node (its tx), else into the node the next hop is at (its rx): the gateway's packet to a NodePort or a pod.
+        const at = (x: Hop | undefined) => plan.nodes.find((n) => x?.at === `node ${n.name}`);
+        const into = next?.kind === 'dnat' || !at(prev);
+        const node = into ? at(next) : at(prev);
+        if (!node) break;
+        const dir = into ? 'rx' : 'tx';
+        const d = grew(node.name, node.iface, dir);
+        mark(h, d > 0, `${node.iface} of ${node.name} ${dir === 'rx' ? 'received' : 'sent'} ${d} packet${d === 1 ? '' : 's'}`);
+        break;
+      }
+      case 'snat': {
+        const to = / becomes (\S+)/.exec(h.linux)?.[1];
+        const c = ctAt(h);
+        const none = !c && !ok ? withoutEntry(p, h, evidence) : undefined;
+        mark(h, c && to ? c.reply.dst === to : ok && to ? false : undefined, c ? `conntrack: the reply goes to ${c.reply.dst}` : (none?.observed ?? 'no conntrack entry'));
+        break;
+      }
+      case 'bridge': {
+        const dev = /to (\S+) \(FDB/.exec(h.linux)?.[1] ?? /dev (\S+) scope/.exec(h.linux)?.[1] ?? '';
+        const d = grew(n, dev, 'tx');
+        mark(h, d > 0, `${dev} sent ${d} packet${d === 1 ? '' : 's'} to the pod`);
+        break;
+      }
+      case 'deliver':
+        // What the destination saw: the source after every NAT on the way (the last conntrack reply tuple), not the probe's own address.
+        if (h.status === 'dropped' && p.refused && !ok) h.observed = code === 'ECONNREFUSED' ? `refused at once, as predicted: ${probe}` : `no reset came back: ${probe}`;
+        else mark(h, h.status === 'dropped' ? !ok : ok, ok && saw && local ? `connected from ${saw}${saw !== local ? ` (the probe's own ${local} was translated on the way)` : ''}` : probe);
+        break;
+      case 'reply': {
+        // An entry that saw no reply ([UNREPLIED]: a SYN_SENT, a UDP query unanswered) says the reply never came.
+        const unreplied = !!facts.conntrack && isUnreplied(facts.conntrack);
+        mark(h, p.protocol === 'icmp' ? ok : !!facts.conntrack && !unreplied, facts.conntrack ? `conntrack: ${facts.conntrack}${unreplied ? ' (no reply came back: the entry is [UNREPLIED])' : ''}` : ok ? 'echo reply received' : 'no reply');
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const differences: string[] = [];
+  if (p.outcome === 'delivered' && !ok) differences.push(`predicted delivered, but the probe failed: ${probe}`);
+  if (p.outcome === 'dropped' && ok) differences.push('predicted dropped, but the probe got through');
+  // What the client hears tells a refusal (a closed port, or a policy that rejects) from a drop (silence).
+  if (!ok && p.protocol !== 'icmp' && code) {
+    const dropAt = p.hops.at(-1);
+    const deniedHere = dropAt?.kind === 'policy' && dropAt.status === 'dropped';
+    const rejects = denyActionOf(plan) === 'reject';
+    if (p.refused && code !== 'ECONNREFUSED') differences.push(`predicted a refusal (${p.refused.protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}: nothing listens on ${p.refused.port}/${p.refused.protocol}), but the probe saw ${probe}`);
+    if (deniedHere && !rejects && code === 'ECONNREFUSED') differences.push(`predicted a NetworkPolicy drop (silence), but the probe was refused: ${probe}`);
+    if (deniedHere && rejects && code !== 'ECONNREFUSED') differences.push(`predicted a NetworkPolicy reject (ICMP port unreachable), but the probe saw ${probe}`);
+  }
+  for (const h of p.hops) if (h.status === 'differs') differences.push(`${h.kind} at ${h.at}: predicted "${h.linux}", seen "${h.observed}"`);
+  return differences;
+}
+
 export async function traceLive(ex: Executor, state: LabState, req: TraceRequest, opts: { probe?: boolean; timeoutMs?: number } = {}): Promise<LiveTrace> {
   const timings: Record<string, number> = {};
   let t0 = performance.now();
@@ -256,11 +424,9 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   }
   lap('probe');
   const after = await snapshot();
-  const grew = (node: string, dev: string, dir: 'rx' | 'tx') => {
-    const i = nodes.findIndex((n) => n.name === node);
-    if (i < 0) return 0;
-    return (after[i]!.links[dev]?.[dir] ?? 0) - (before[i]!.links[dev]?.[dir] ?? 0);
-  };
+  const links: ProbeSeen['links'] = {};
+  nodes.forEach((n, i) => (links[n.name] = Object.fromEntries(Object.entries(after[i]!.links).map(([dev, a]) => [dev, { rx: a.rx - (before[i]!.links[dev]?.rx ?? 0), tx: a.tx - (before[i]!.links[dev]?.tx ?? 0) }]))));
+  const grew = (node: string, dev: string, dir: 'rx' | 'tx') => links[node]?.[dev]?.[dir] ?? 0;
   // The probe's conntrack entry at each place that translates it (the gateway, a node's DNAT or
   // SNAT), in path order: each entry's reply tuple says what the packet became there, which is what
   // the next place sees; the last says what the destination saw. Without NAT, the forwarding node's.
@@ -333,145 +499,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     await Promise.all(more);
     p = predictTrace(view, req, facts);
   }
-  const nodeName = (h: Hop) => (h.at.startsWith('node ') ? h.at.slice(5) : '');
-  const mark = (h: Hop, seen: boolean | undefined, observed: string) => {
-    h.observed = observed;
-    if (seen === undefined) return;
-    if (h.status === 'dropped') return;
-    h.status = seen ? 'confirmed' : 'differs';
-  };
-  const parsed = facts.conntrack ? parseConntrack(facts.conntrack) : undefined;
-  /** The probe's entry where a hop translates it (that place's own, else the forwarding node's). */
-  const ctAt = (h: Hop) => {
-    const line = facts.conntrackAt?.[h.at];
-    return line ? parseConntrack(line) : facts.conntrackAt ? undefined : parsed;
-  };
-  const local = /^connected from (\S+)/.exec(probe)?.[1];
-  const evidence: ProbeEvidence = { fired, toPod: {}, ...(code ? { code } : {}) };
-  for (const e of p.endpoints ?? (p.endpoint ? [p.endpoint] : [])) {
-    const veth = facts.hostVeths![`${e.namespace}/${e.pod}`];
-    if (veth) evidence.toPod[`${e.namespace}/${e.pod}`] = { veth, packets: grew(e.node, veth, 'tx') };
-  }
-  for (const h of p.hops) {
-    const n = nodeName(h);
-    switch (h.kind) {
-      case 'dns':
-        mark(h, facts.dns ? facts.dns.answers.includes(first.daddr) : undefined, facts.dns ? `dig answered ${facts.dns.answers.join(', ') || 'nothing'}` : 'not asked');
-        break;
-      case 'route': {
-        const rec = facts.routes![`${h.at}|${p.daddr}`] ?? '';
-        mark(h, rec ? !/unreachable|error/i.test(rec) : undefined, `ip route get: ${rec}`);
-        break;
-      }
-      case 'veth': {
-        const dev = /↔ (\S+)/.exec(h.linux)?.[1] ?? '';
-        const d = grew(n, dev, 'rx');
-        mark(h, d > 0, `${dev} received ${d} packet${d === 1 ? '' : 's'} from the pod`);
-        break;
-      }
-      case 'dnat': {
-        if (h.status === 'dropped' && h.at.startsWith('node ')) {
-          // A traffic policy Local with no endpoint here: the packet reached the node (its link counted it) and kube-proxy's drop left no conntrack entry.
-          const n = plan.nodes.find((x) => `node ${x.name}` === h.at);
-          const c = ctAt(h);
-          if (n) h.observed = `${n.iface} of ${n.name} received ${grew(n.name, n.iface, 'rx')} packets; ${c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : 'no conntrack entry: nothing was DNATed'}`;
-          if (c && c.reply.src !== c.orig.dst) h.status = 'differs';
-          break;
-        }
-        const c = ctAt(h);
-        const want = /dnat to (\S+)/.exec(h.linux)?.[1];
-        const got = c ? [hostPort(c.reply.src, c.reply.sport), `${c.reply.src}:${c.reply.sport}`] : [];
-        const none = !c && !ok ? withoutEntry(p, h, evidence) : undefined;
-        mark(h, c ? !!want && got.includes(want) : ok ? false : none?.confirmed || undefined, c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : (none?.observed ?? 'no conntrack entry'));
-        break;
-      }
-      case 'policy': {
-        // The rules of the node this hop judges on (the source's, or past the crossing the destination's).
-        const here = [...h.at.matchAll(/node (\S+?)(?:,|$)/g)].map((m) => m[1]!);
-        const hits = Object.entries(fired)
-          .filter(([node]) => !here.length || here.includes(node))
-          .flatMap(([node, rs]) => rs.map((x) => `${node}: ${x.chain} "${x.comment}" +${x.delta}`));
-        const predicted = /rules: (.*)$/.exec(h.linux)?.[1]?.split('; ') ?? [];
-        const all = predicted.every((pr) => hits.some((x) => x.startsWith(pr.replace(/"$/, ''))));
-        h.observed = hits.length ? `counters grew: ${hits.join('; ')}` : predicted.length ? 'no policy rule counted it' : 'no policy rule counted it, as predicted: nothing isolates it here, and the table lets it through uncounted';
-        if (h.status !== 'dropped') h.status = all ? 'confirmed' : 'differs';
-        else if (!all) h.status = 'differs';
-        break;
-      }
-      case 'node-route': {
-        const rec = facts.routes![`${h.at}|${routedAddress(h, p)}`] ?? '';
-        const dev = /dev (\S+)/.exec(h.linux)?.[1];
-        // The same next hop too: a route BIRD withdrew leaves the default route, out of the same device to the gateway.
-        const via = /via (\S+)/.exec(h.linux)?.[1];
-        const sameHop = via === undefined || ` ${rec} `.includes(` via ${via} `);
-        mark(h, rec ? !!dev && rec.includes(`dev ${dev}`) && sameHop : undefined, `ip route get: ${rec}${rec && !sameHop ? ` (not via ${via}: the route predicted is not in the node's table)` : ''}`);
-        break;
-      }
-      case 'vxlan': {
-        const dev = /FDB of (\S+)\)/.exec(h.linux)?.[1] ?? /^(\S+)/.exec(h.see?.split('dev ')[1] ?? '')?.[1] ?? '';
-        const d = grew(n, dev, 'tx');
-        mark(h, d > 0, `${dev} sent ${d} packet${d === 1 ? '' : 's'}`);
-        break;
-      }
-      case 'fabric': {
-        // Out of the node that routes it (tx on its node-network link), or into the node a NodePort is on (rx).
-        const i = p.hops.indexOf(h);
-        const next = p.hops[i + 1];
-        const prev = p.hops[i - 1];
-        if (h.status === 'dropped' && h.at.startsWith('node ')) {
-          // A failed node: its link is down; what it received is all that came through.
-          const down = plan.nodes.find((x) => `node ${x.name}` === h.at);
-          if (down) h.observed = `${down.iface} of ${down.name} received ${grew(down.name, down.iface, 'rx')} packets (its link is down)`;
-          break;
-        }
-        // From a node (its tx), else into the node the next hop is at (its rx): the gateway's packet to a NodePort or a pod.
-        const at = (x: Hop | undefined) => plan.nodes.find((n) => x?.at === `node ${n.name}`);
-        const into = next?.kind === 'dnat' || !at(prev);
-        const node = into ? at(next) : at(prev);
-        if (!node) break;
-        const dir = into ? 'rx' : 'tx';
-        const d = grew(node.name, node.iface, dir);
-        mark(h, d > 0, `${node.iface} of ${node.name} ${dir === 'rx' ? 'received' : 'sent'} ${d} packet${d === 1 ? '' : 's'}`);
-        break;
-      }
-      case 'snat': {
-        const to = / becomes (\S+)/.exec(h.linux)?.[1];
-        const c = ctAt(h);
-        const none = !c && !ok ? withoutEntry(p, h, evidence) : undefined;
-        mark(h, c && to ? c.reply.dst === to : ok && to ? false : undefined, c ? `conntrack: the reply goes to ${c.reply.dst}` : (none?.observed ?? 'no conntrack entry'));
-        break;
-      }
-      case 'bridge': {
-        const dev = /to (\S+) \(FDB/.exec(h.linux)?.[1] ?? /dev (\S+) scope/.exec(h.linux)?.[1] ?? '';
-        const d = grew(n, dev, 'tx');
-        mark(h, d > 0, `${dev} sent ${d} packet${d === 1 ? '' : 's'} to the pod`);
-        break;
-      }
-      case 'deliver':
-        // What the destination saw: the source after every NAT on the way (the last conntrack reply tuple), not the probe's own address.
-        if (h.status === 'dropped' && p.refused && !ok) h.observed = code === 'ECONNREFUSED' ? `refused at once, as predicted: ${probe}` : `no reset came back: ${probe}`;
-        else mark(h, h.status === 'dropped' ? !ok : ok, ok && saw && local ? `connected from ${saw}${saw !== local ? ` (the probe's own ${local} was translated on the way)` : ''}` : probe);
-        break;
-      case 'reply':
-        mark(h, first.protocol === 'icmp' ? ok : !!facts.conntrack, facts.conntrack ? `conntrack: ${facts.conntrack}` : ok ? 'echo reply received' : 'no reply');
-        break;
-      default:
-        break;
-    }
-  }
-  const differences: string[] = [];
-  if (p.outcome === 'delivered' && !ok) differences.push(`predicted delivered, but the probe failed: ${probe}`);
-  if (p.outcome === 'dropped' && ok) differences.push('predicted dropped, but the probe got through');
-  // What the client hears tells a refusal (a closed port, or a policy that rejects) from a drop (silence).
-  if (!ok && first.protocol !== 'icmp' && code) {
-    const dropAt = p.hops.at(-1);
-    const deniedHere = dropAt?.kind === 'policy' && dropAt.status === 'dropped';
-    const rejects = denyActionOf(plan) === 'reject';
-    if (p.refused && code !== 'ECONNREFUSED') differences.push(`predicted a refusal (${p.refused.protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}: nothing listens on ${p.refused.port}/${p.refused.protocol}), but the probe saw ${probe}`);
-    if (deniedHere && !rejects && code === 'ECONNREFUSED') differences.push(`predicted a NetworkPolicy drop (silence), but the probe was refused: ${probe}`);
-    if (deniedHere && rejects && code !== 'ECONNREFUSED') differences.push(`predicted a NetworkPolicy reject (ICMP port unreachable), but the probe saw ${probe}`);
-  }
-  for (const h of p.hops) if (h.status === 'differs') differences.push(`${h.kind} at ${h.at}: predicted "${h.linux}", seen "${h.observed}"`);
+  const differences = judgeTrace(plan, p, facts, { ok, probe, ...(code ? { code } : {}), links, fired, ...(saw ? { saw } : {}) });
   lap('judge');
   return { ...p, observed: { probe, ok, ms, differences }, facts, timings };
 }

@@ -743,7 +743,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     hops.push({
       kind: 'reply',
       at: carrier ? `node ${carrier.name}` : destPodNet && fromOutside ? `node ${destPodNet.node}` : fromWhere,
-      linux: facts.conntrack ?? (endpoint ? `conntrack: reply ${hostPort(endpoint.ip, endpoint.port)} → ${snatTo ?? from.ip} is un-DNATed to come from ${hostPort(daddr, port)}${snatTo ? `, and un-SNATed to go to ${from.ip}` : ''}` : `conntrack: reply ${destIp} → ${snatTo ?? from.ip} (ESTABLISHED, the same path back${snatTo ? `, un-SNATed to ${from.ip}` : ''})`),
+      linux: (facts.conntrack && !isUnreplied(facts.conntrack) ? facts.conntrack : undefined) ?? (endpoint ? `conntrack: reply ${hostPort(endpoint.ip, endpoint.port)} → ${snatTo ?? from.ip} is un-DNATed to come from ${hostPort(daddr, port)}${snatTo ? `, and un-SNATed to go to ${from.ip}` : ''}` : `conntrack: reply ${destIp} → ${snatTo ?? from.ip} (ESTABLISHED, the same path back${snatTo ? `, un-SNATed to ${from.ip}` : ''})`),
       k8s: endpoint ? `the client sees Service ${svc ? serviceKey(svc.s) : ''} answer, not the pod` : 'stateful: replies are allowed by policy and NAT is undone',
       see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
       status: 'predicted',
@@ -824,6 +824,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
           : `reaches ${destWhat}${refusing.length && endpoint ? ` (but ${refusing.length} of ${endpoint.of} endpoints of Service ${serviceKey(svc!.s)} refuse: ${refusing.join(', ')})` : ''}`,
   };
 }
+
+/** Whether a `conntrack -L` line is of a connection that saw no reply (`[UNREPLIED]`): half-open, or unanswered. */
+export const isUnreplied = (line: string): boolean => /\[UNREPLIED\]/.test(line);
 
 /** The trace as text. */
 export function formatTrace(t: TracePath & { observed?: { probe: string; ok: boolean; ms: number; differences: string[] } }, paint: { ok: (s: string) => string; bad: (s: string) => string; dim: (s: string) => string } = { ok: (s) => s, bad: (s) => s, dim: (s) => s }): string {

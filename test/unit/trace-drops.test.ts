@@ -14,7 +14,7 @@ import type { LabSpec } from '../../src/index.ts';
 import { validateValue } from '../../src/compile/validate-value.ts';
 import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { withoutEntry } from '../../src/runtime/trace.ts';
+import { judgeTrace, withoutEntry } from '../../src/runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath } from '../../src/trace/trace.ts';
 
 function viewOf(spec: unknown): NftView {
@@ -229,5 +229,33 @@ describe('the summary line says what the client hears', () => {
     expect(t.listenAt).toBe('node/worker-2');
     expect(t.hops.at(-1)).toMatchObject({ kind: 'deliver', status: 'dropped', k8s: "pod default/agent (hostNetwork, in node worker-2's namespace) listens on TCP 9090 (ss); no container declares 9999/TCP", see: 'podlab exec services default/agent -- ss -ltnup' });
     expect(t.refused).toMatchObject({ pod: { name: 'agent' }, listening: [9090] });
+  });
+});
+
+describe('a reply hop is judged by a reply (judgeTrace)', () => {
+  // Recorded live (t2-services, web-3 without its default route): the SYN arrived, its SYN-ACK never left the pod.
+  const unreplied = 'tcp 6 119 SYN_SENT src=10.244.0.2 dst=10.244.2.2 sport=40324 dport=8080 [UNREPLIED] src=10.244.2.2 dst=10.244.0.2 sport=8080 dport=40324 mark=0 use=1';
+  const answered = 'tcp 6 119 TIME_WAIT src=10.244.0.2 dst=10.244.2.2 sport=40324 dport=8080 src=10.244.2.2 dst=10.244.0.2 sport=8080 dport=40324 [ASSURED] mark=0 use=1';
+  const judged = (conntrack: string, ok: boolean) => {
+    const facts = { conntrack };
+    const t = predictTrace(services, { from: 'client', to: 'web-3', port: 8080 }, facts);
+    const probe = ok ? 'connected from 10.244.0.2' : 'ETIMEDOUT connect to 10.244.2.2:8080 timed out after 1000ms';
+    const differences = judgeTrace(services.plan, t, facts, { ok, probe, ...(ok ? {} : { code: 'ETIMEDOUT' }), links: {}, fired: {} });
+    return { reply: t.hops.find((h) => h.kind === 'reply')!, differences, text: formatTrace({ ...t, observed: { probe, ok, ms: 1000, differences } }) };
+  };
+
+  it('a half-open entry ([UNREPLIED]) of a probe that timed out: the reply hop differs, and says no reply came back', () => {
+    const { reply, differences, text } = judged(unreplied, false);
+    expect(reply.status).toBe('differs');
+    // The predicted reply, not the entry that saw none.
+    expect(reply.linux).toBe('conntrack: reply 10.244.2.2 → 10.244.0.2 (ESTABLISHED, the same path back)');
+    expect(reply.observed).toBe(`conntrack: ${unreplied} (no reply came back: the entry is [UNREPLIED])`);
+    expect(text).toMatch(/^ \d+ ≠ reply +node control-plane$/m);
+    expect(differences).toContain(`reply at node control-plane: predicted "${reply.linux}", seen "${reply.observed}"`);
+  });
+
+  it('an answered entry confirms it, as before', () => {
+    const { reply } = judged(answered, true);
+    expect(reply).toMatchObject({ status: 'confirmed', linux: answered, observed: `conntrack: ${answered}` });
   });
 });
