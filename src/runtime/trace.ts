@@ -11,7 +11,7 @@ import { denyActionOf } from '../plan/network-policy.ts';
 import { NETNS_RUN_DIR, POD_BRIDGE, POLICY } from '../constants.ts';
 import { PROBE_BIN } from './artifacts.ts';
 import { inFamily } from '../trace/ends.ts';
-import { hostPort, isUnreplied, predictTrace, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
+import { hostPort, isUnreplied, predictTrace, serviceByName, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
 import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
 import { liveView } from './explain.ts';
@@ -42,6 +42,17 @@ export function parseListeners(ss: string): number[] {
     if (m) ports.add(Number(m[1]));
   }
   return [...ports].sort((a, b) => a - b);
+}
+
+/**
+ * `dig +short` output → the answers, and what dig said instead when there is none (its `;;`
+ * comment lines: `communications error to 10.96.0.10#53: timed out`, `no servers could be reached`).
+ */
+export function parseDig(out: string): { answers: string[]; error?: string } {
+  const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
+  const answers = lines.filter((l) => !l.startsWith(';'));
+  const said = lines.filter((l) => l.startsWith(';')).map((l) => l.replace(/^;+\s*/, ''));
+  return { answers, ...(said.length ? { error: [...new Set(said)].join(', ') } : {}) };
 }
 
 /** One `conntrack -L` line → the original and reply tuples. */
@@ -194,9 +205,22 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
   for (const h of p.hops) {
     const n = nodeName(h);
     switch (h.kind) {
-      case 'dns':
-        mark(h, facts.dns ? facts.dns.answers.includes(p.daddr) : undefined, facts.dns ? `dig answered ${facts.dns.answers.join(', ') || 'nothing'}` : 'not asked');
+      case 'dns': {
+        const answers = facts.dns?.answers ?? [];
+        const said = !facts.dns ? 'not asked' : answers.length ? `dig answered ${answers.join(', ')}` : `dig got no answer: ${facts.dns.error ?? 'nothing'}`;
+        if (h.status !== 'dropped') {
+          mark(h, facts.dns ? answers.includes(p.daddr) : undefined, said);
+          break;
+        }
+        // A query the policies deny: dig hears silence (a reject: ICMP port unreachable), and the denying rule counts it.
+        const hits = Object.entries(fired).flatMap(([node, rs]) => rs.map((x) => `${node}: ${x.chain} "${x.comment}" +${x.delta}`));
+        const predicted = /rules: (.*)$/.exec(h.linux)?.[1]?.split('; ') ?? [];
+        const counted = predicted.every((pr) => hits.some((x) => x.startsWith(pr.replace(/"$/, ''))));
+        const unanswered = !!facts.dns && !answers.length;
+        h.observed = `${unanswered ? `dig got no answer, as predicted: ${facts.dns!.error ?? 'nothing'}` : said}; ${hits.length ? `counters grew: ${hits.join('; ')}` : 'no policy rule counted it'}`;
+        if (!unanswered || !counted) h.status = 'differs';
         break;
+      }
       case 'route': {
         const rec = facts.routes?.[`${h.at}|${p.daddr}`] ?? '';
         mark(h, rec ? !/unreachable|error/i.test(rec) : undefined, `ip route get: ${rec}`);
@@ -307,7 +331,7 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
   // What the client hears tells a refusal (a closed port, or a policy that rejects) from a drop (silence).
   if (!ok && p.protocol !== 'icmp' && code) {
     const dropAt = p.hops.at(-1);
-    const deniedHere = dropAt?.kind === 'policy' && dropAt.status === 'dropped';
+    const deniedHere = (dropAt?.kind === 'policy' || dropAt?.kind === 'dns') && dropAt.status === 'dropped';
     const rejects = denyActionOf(plan) === 'reject';
     if (p.refused && code !== 'ECONNREFUSED') differences.push(`predicted a refusal (${p.refused.protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}: nothing listens on ${p.refused.port}/${p.refused.protocol}), but the probe saw ${probe}`);
     if (deniedHere && !rejects && code === 'ECONNREFUSED') differences.push(`predicted a NetworkPolicy drop (silence), but the probe was refused: ${probe}`);
@@ -370,11 +394,11 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       if (ns) jobs.push(ex.run(inNs(ns, ssArgv)).then((r) => void (r.exitCode === 0 && (facts.listening![`${e.namespace}/${e.pod}`] = parseListeners(r.stdout)))));
     }
   }
-  if (dnsHop && plan.dns) {
-    const svc = plan.services.find((s) => (s.clusterIPs ?? [s.clusterIP]).includes(first.daddr));
-    const fqdn = svc ? `${svc.name}.${svc.namespace}.svc.${plan.clusterDomain}` : req.to;
-    jobs.push(ex.run(inNs(srcNs, ['dig', '+short', '+time=1', '+tries=1', `@${plan.dns.serviceIP}`, fqdn, six ? 'AAAA' : 'A'])).then((r) => void (facts.dns = { answers: r.stdout.trim().split('\n').filter(Boolean), server: plan.dns!.serviceIP })));
-  }
+  // The DNS answer; a query the policies drop is the probe itself, asked between the counters (below).
+  const svcByName = serviceByName(view, req.to);
+  const digArgv = plan.dns ? ['dig', '+short', '+time=1', '+tries=1', `@${plan.dns.serviceIP}`, svcByName ? `${svcByName.name}.${svcByName.namespace}.svc.${plan.clusterDomain}` : req.to, six ? 'AAAA' : 'A'] : [];
+  const queryDropped = dnsHop?.status === 'dropped';
+  if (dnsHop && plan.dns && !queryDropped) jobs.push(ex.run(inNs(srcNs, digArgv)).then((r) => void (facts.dns = { ...parseDig(`${r.stdout}\n${r.stderr}`), server: plan.dns!.serviceIP })));
   await Promise.all(jobs);
   lap('facts');
   // The prediction with what was read: a refusal ends the path at the deliver hop, and is probed like any other path.
@@ -385,7 +409,38 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   // The nodes the packet crosses: their links and policy tables are counted around the probe.
   // Every node: kube-proxy may pick an endpoint on another node than the one predicted first.
   const nodes = plan.nodes;
-  const snapshot = () => Promise.all(nodes.map(async (n) => ({ links: await linkStats(ex, n.netns), policy: await readCounters(ex, n.netns, undefined, six ? 'ip6' : 'ip') })));
+  const snapshot = (fam: 'ip' | 'ip6' = six ? 'ip6' : 'ip') => Promise.all(nodes.map(async (n) => ({ links: await linkStats(ex, n.netns), policy: await readCounters(ex, n.netns, undefined, fam) })));
+  const deltas = (before: Awaited<ReturnType<typeof snapshot>>, after: Awaited<ReturnType<typeof snapshot>>) => {
+    const links: ProbeSeen['links'] = {};
+    const fired: Fired = {};
+    nodes.forEach((n, i) => {
+      links[n.name] = Object.fromEntries(Object.entries(after[i]!.links).map(([dev, a]) => [dev, { rx: a.rx - (before[i]!.links[dev]?.rx ?? 0), tx: a.tx - (before[i]!.links[dev]?.tx ?? 0) }]));
+      fired[n.name] = firedBetween(before[i]!.policy, after[i]!.policy);
+    });
+    return { links, fired };
+  };
+
+  if (queryDropped && plan.dns) {
+    // The name's DNS query is what the policies drop: it is the probe. dig waits a second for silence
+    // (its shortest +time), and the denying rule's counter shows which policy dropped it.
+    const fam = plan.dns.serviceIP.includes(':') ? 'ip6' : 'ip';
+    const before = await snapshot(fam);
+    lap('counters-before');
+    const pt = performance.now();
+    const r = await ex.run(inNs(srcNs, digArgv), { timeoutMs: 4000 });
+    const ms = Math.round(performance.now() - pt);
+    lap('probe');
+    const { links, fired } = deltas(before, await snapshot(fam));
+    facts.dns = { ...parseDig(`${r.stdout}\n${r.stderr}`), server: plan.dns.serviceIP };
+    lap('counters-after');
+    const p = predictTrace(view, req, facts);
+    const ok = facts.dns.answers.length > 0;
+    const code = ok ? undefined : /refused|unreachable/i.test(facts.dns.error ?? '') ? 'ECONNREFUSED' : 'ETIMEDOUT';
+    const probe = `dig ${digArgv.slice(5).join(' ')} @${plan.dns.serviceIP}: ${ok ? facts.dns.answers.join(', ') : `no answer (${facts.dns.error ?? 'nothing'})`}`;
+    const differences = judgeTrace(plan, p, facts, { ok, probe, ...(code ? { code } : {}), links, fired });
+    lap('judge');
+    return { ...p, observed: { probe, ok, ms, differences }, facts, timings };
+  }
   // The places that translate the probe (see below), and the entries already at the first one: a
   // refused probe reports no source port, so its entry is the one that was not there before.
   const ctPlan = conntrackPlan(state, view, req, first);
@@ -424,8 +479,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   }
   lap('probe');
   const after = await snapshot();
-  const links: ProbeSeen['links'] = {};
-  nodes.forEach((n, i) => (links[n.name] = Object.fromEntries(Object.entries(after[i]!.links).map(([dev, a]) => [dev, { rx: a.rx - (before[i]!.links[dev]?.rx ?? 0), tx: a.tx - (before[i]!.links[dev]?.tx ?? 0) }]))));
+  const { links, fired } = deltas(before, after);
   const grew = (node: string, dev: string, dir: 'rx' | 'tx') => links[node]?.[dev]?.[dir] ?? 0;
   // The probe's conntrack entry at each place that translates it (the gateway, a node's DNAT or
   // SNAT), in path order: each entry's reply tuple says what the packet became there, which is what
@@ -472,8 +526,6 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       if (first.endpoint) facts.chosenEndpoint = `${cur.dst}:${cur.dport}`;
     }
   }
-  const fired: Fired = {};
-  nodes.forEach((n, i) => (fired[n.name] = firedBetween(before[i]!.policy, after[i]!.policy)));
   // No entry to name the endpoint (a first packet dropped on the node that DNATs it is never
   // confirmed): the endpoint whose pod's ingress chain counted it (entered by its address only).
   if (first.endpoints && !facts.chosenEndpoint) {

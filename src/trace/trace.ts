@@ -97,7 +97,7 @@ export interface TraceFacts {
   /** The node-side veth of each pod (`ns/name`), from its CNI result. */
   hostVeths?: Record<string, string>;
   /** The DNS answer for `to` when it was a name: addresses, and the server asked. */
-  dns?: { answers: string[]; server: string };
+  dns?: { answers: string[]; server: string; /** What dig said instead of an answer (`communications error to 10.96.0.10#53: timed out`). */ error?: string };
   /** The endpoint the probe was sent to by kube-proxy (from conntrack), `ip:port`. */
   chosenEndpoint?: string;
   /** The conntrack entry of the probe, as `conntrack -L` prints it. */
@@ -151,7 +151,7 @@ export interface TracePath {
 const nodeOf = (view: NftView, name: string): PlanNode => view.plan.nodes.find((n) => n.name === name)!;
 
 /** A DNS name of a Service in the cluster domain (`web`, `web.ns`, `web.ns.svc`, `web.ns.svc.<domain>`), when `to` is one. */
-function serviceByName(view: NftView, name: string): PlanService | undefined {
+export function serviceByName(view: NftView, name: string): PlanService | undefined {
   if (!name.includes('.')) return undefined;
   const domain = view.plan.clusterDomain;
   const bare = name.replace(/\.$/, '').replace(new RegExp(`\\.svc\\.${domain.replaceAll('.', '\\.')}$`), '').replace(/\.svc$/, '');
@@ -285,6 +285,38 @@ const declares = (pod: { containers: { ports: { containerPort: number; protocol:
 /** What the kernel answers a packet to a port nothing listens on. */
 const refusalAnswer = (port: number, protocol: 'tcp' | 'udp'): string => `nothing listens on ${port}/${protocol}: the kernel answers with ${protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}`;
 
+/** What policy is called in a lab: NetworkPolicy, or with ClusterNetworkPolicies too. */
+const policyLabel = (view: NftView): string => (view.plan.networkPolicy?.clusterPolicies?.length ? 'Network policy (ClusterNetworkPolicy tiers and NetworkPolicy)' : 'NetworkPolicy');
+
+/** A verdict as a hop says it: `denied (isolated by y/deny-all; no rule matched)`. */
+const verdictWord = (d: ExplainCase['egress']): string => `${d.allowed ? 'allowed' : 'denied'} (${d.reason})`;
+
+/** The policy table's passes as a hop's Linux fact: each node's verdict, and the rules predicted to count the packet. */
+function policyLinux(nft: ExplainCase['nft'], six: boolean): string {
+  const rule = nft.flatMap((n) => n.hits.map((h) => `${n.node}: ${h.chain} "${h.comment ?? h.rule}"`));
+  return `nft table ${six ? 'ip6' : 'ip'} podlab-policy, hook forward: ${nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`;
+}
+
+/**
+ * A Service's DNS name is resolved first: the source asks the cluster DNS Service (kube-dns, UDP 53),
+ * and that query meets the policies as any packet does (a pod isolated for egress with no rule to
+ * kube-dns, a CoreDNS pod isolated for ingress). When they deny it whichever CoreDNS endpoint it
+ * reaches, the name never resolves and no connection follows: that case, else undefined.
+ */
+function dnsQueryDenied(view: NftView, from: string): { c: ExplainCase; server: string; dns: PlanService } | undefined {
+  const plan = view.plan;
+  if (!plan.dns || !(view.policies.length || plan.networkPolicy?.clusterPolicies?.length)) return undefined;
+  const server = plan.dns.serviceIP;
+  const dns = plan.services.find((s) => (s.clusterIPs ?? [s.clusterIP]).includes(server));
+  if (!dns) return undefined;
+  try {
+    const x = explain(view, { from, to: `svc/${dns.namespace}/${dns.name}`, port: 53, protocol: 'UDP', family: parseAddr(server)?.family ?? 'IPv4' });
+    return x.cases.length && x.cases.every((c) => !c.allowed) ? { c: x.cases[0]!, server, dns } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts = {}): TracePath {
   const plan = view.plan;
   const hops: Hop[] = [];
@@ -296,7 +328,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   const byName = serviceByName(view, req.to);
   if (byName) {
     to = { kind: 'service', ref: req.to, service: byName };
-    const answers = facts.dns?.answers ?? [inFamily(byName.clusterIPs ?? [byName.clusterIP], family) ?? '(headless: the endpoints)'];
+    const answers = facts.dns?.answers.length ? facts.dns.answers : [inFamily(byName.clusterIPs ?? [byName.clusterIP], family) ?? '(headless: the endpoints)'];
     hops.push({
       kind: 'dns',
       at: from.kind === 'pod' ? `pod ${from.pod.namespace}/${from.pod.name}` : from.ref,
@@ -350,6 +382,41 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       const offer = to.kind === 'node' ? (nodePorts.length ? ` (a NodePort: ${nodePorts.join(', ')}; or a port a hostNetwork pod of the node listens on)` : ' (a port a hostNetwork pod of the node listens on)') : hostPorts.length ? ` (it serves ${hostPorts.join(', ')})` : '';
       throw new TraceProblem('PL3115', `which port of ${to.kind === 'node' ? `node ${to.node}` : to.kind === 'host' ? `host ${to.host}` : to.ref}?`, `Add --port N${offer}, or --proto icmp for a ping.`);
     }
+  }
+
+  // A name whose DNS query the policies drop: the path ends at the dns hop, no connection is opened.
+  const denial = byName ? dnsQueryDenied(view, req.from) : undefined;
+  if (byName && denial) {
+    const { c, server, dns } = denial;
+    const dnsSix = server.includes(':');
+    const action = c.nft.some((n) => n.verdict === 'reject') ? 'reject' : 'drop';
+    const egress = `egress at ${c.egress.subject ?? 'source'} ${verdictWord(c.egress)}`;
+    const ingress = `ingress at ${c.ingress.subject ?? 'destination'} ${verdictWord(c.ingress)}`;
+    const fqdn = `${byName.name}.${byName.namespace}.svc.${plan.clusterDomain}`;
+    const see = `podlab explain ${plan.lab} ${req.from} svc/${dns.namespace}/${dns.name} --port 53/udp${dnsSix && plan.ipFamilies[0] !== 'IPv6' ? ' --family IPv6' : ''}`;
+    const hop: Hop = {
+      kind: 'dns',
+      at: hops[0]!.at,
+      linux: `${six ? 'AAAA' : 'A'} ${req.to}: no answer, the query to ${hostPort(server, 53)}/udp is ${action === 'reject' ? 'rejected' : 'dropped'}: ${policyLinux(c.nft, dnsSix)}`,
+      k8s: `${policyLabel(view)} denies the DNS query to Service ${serviceKey(dns)} (UDP 53): ${egress}; ${ingress}. ${req.to} never resolves, so no connection to Service ${serviceKey(byName)} is opened`,
+      see,
+      status: 'dropped',
+      action,
+    };
+    return {
+      lab: plan.lab,
+      from: req.from,
+      to: req.to,
+      family,
+      protocol,
+      ...(port !== undefined ? { port } : {}),
+      daddr: server,
+      dest: { ip: server, port: 53, what: `Service ${serviceKey(dns)}` },
+      policy: { allowed: false, egress: verdictWord(c.egress), ingress: verdictWord(c.ingress) },
+      hops: [hop],
+      outcome: 'dropped',
+      reason: `the DNS query for ${req.to} (${fqdn}) to Service ${serviceKey(dns)} is denied by NetworkPolicy (${action === 'reject' ? 'rejected: ICMP port unreachable' : 'dropped: the client hears nothing'}): ${egress}; ${ingress}; the name never resolves`,
+    };
   }
 
   // The endpoint followed after DNAT.
@@ -607,13 +674,12 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       c = undefined;
     }
     if (c) {
-      const word = (d: ExplainCase['egress']) => `${d.allowed ? 'allowed' : 'denied'} (${d.reason})`;
       // What each side was judged on, when the path changed it on the way.
-      const egressWord = `${word(c.egress)}${sentTo ? ` to ${hostPort(sentTo.ip, sentTo.port)}, node ${sentTo.node}'s NodePort (DNATed there, not on the source's node)` : ''}`;
-      const ingressWord = `${word(c.ingress)}${arrives ? ` from ${arrives.ip}, the source as masqueraded by ${arrives.by} (not the client's own ${from.ip})` : ''}`;
+      const egressWord = `${verdictWord(c.egress)}${sentTo ? ` to ${hostPort(sentTo.ip, sentTo.port)}, node ${sentTo.node}'s NodePort (DNATed there, not on the source's node)` : ''}`;
+      const ingressWord = `${verdictWord(c.ingress)}${arrives ? ` from ${arrives.ip}, the source as masqueraded by ${arrives.by} (not the client's own ${from.ip})` : ''}`;
       policy = { allowed: c.allowed, egress: egressWord, ingress: ingressWord };
       denied = !c.allowed;
-      const label = view.plan.networkPolicy?.clusterPolicies?.length ? 'Network policy (ClusterNetworkPolicy tiers and NetworkPolicy)' : 'NetworkPolicy';
+      const label = policyLabel(view);
       const see = ask(req.from, destEnd.kind === 'service' ? req.to : destEnd.ref, destPort);
       // The same judgment, asked of explain: the source to the NodePort it was sent to; the end whose address the masquerade gave, to the destination.
       const seeEgress = sentTo ? ask(req.from, `node/${sentTo.node}`, sentTo.port) : see;
@@ -622,10 +688,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       const arrivesAs = masqNode ? `node/${masqNode.name}` : arrives && gw && inFamily([gw.ip, gw.ip6], family) === arrives.ip ? 'gateway' : undefined;
       // An address no end has (a VXLAN device's): the node's policy table itself, which judged it.
       const seeIngress = arrivesAs ? ask(arrivesAs, destEnd.kind === 'service' ? req.to : destEnd.ref, destPort) : arrives ? `nft list table ${six ? 'ip6' : 'ip'} podlab-policy` : see;
-      const linux = (nft: ExplainCase['nft']) => {
-        const rule = nft.flatMap((n) => n.hits.map((h) => `${n.node}: ${h.chain} "${h.comment ?? h.rule}"`));
-        return `nft table ${six ? 'ip6' : 'ip'} podlab-policy, hook forward: ${nft.map((n) => `${n.node} ${n.verdict}`).join(', ') || 'not filtered'}${rule.length ? `; rules: ${rule.join('; ')}` : ''}`;
-      };
+      const linux = (nft: ExplainCase['nft']) => policyLinux(nft, six);
       const [first, second] = c.nft;
       /** A denying hop's status and what its node's table does: reject when its verdict is reject, else a drop. */
       const denies = (verdict: ExplainCase['nft'][number]['verdict'] | undefined): Pick<Hop, 'status' | 'action'> => ({ status: 'dropped', action: verdict === 'reject' ? 'reject' : 'drop' });
@@ -843,7 +906,7 @@ export function formatTrace(t: TracePath & { observed?: { probe: string; ok: boo
   });
   // A refusal (or a policy's reject) is not a drop: the client hears a reset or ICMP port unreachable at once, where a drop is silence.
   const end = t.hops.at(-1);
-  const rejected = end?.kind === 'policy' && end.status === 'dropped' && end.action === 'reject';
+  const rejected = (end?.kind === 'policy' || end?.kind === 'dns') && end.status === 'dropped' && end.action === 'reject';
   // A Service without endpoints: kube-proxy's reject-chain answers (a reset, or ICMP port unreachable).
   const noEndpoint = end?.kind === 'dnat' && end.status === 'dropped' && /reject-chain refuses it/.test(end.linux);
   out.push(`${t.outcome === 'delivered' ? paint.ok('predicted: delivered') : paint.bad(`predicted: ${t.refused || noEndpoint ? 'refused' : rejected ? 'rejected' : 'dropped'}`)} — ${t.reason}`);

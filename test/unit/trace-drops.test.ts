@@ -14,7 +14,7 @@ import type { LabSpec } from '../../src/index.ts';
 import { validateValue } from '../../src/compile/validate-value.ts';
 import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { judgeTrace, withoutEntry } from '../../src/runtime/trace.ts';
+import { judgeTrace, parseDig, withoutEntry } from '../../src/runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath } from '../../src/trace/trace.ts';
 
 function viewOf(spec: unknown): NftView {
@@ -257,5 +257,63 @@ describe('a reply hop is judged by a reply (judgeTrace)', () => {
   it('an answered entry confirms it, as before', () => {
     const { reply } = judged(answered, true);
     expect(reply).toMatchObject({ status: 'confirmed', linux: answered, observed: `conntrack: ${answered}` });
+  });
+});
+
+describe('a DNS name whose query the policies drop: the trace ends at the dns hop', () => {
+  const denyAllY = { ...policyLab, networkPolicies: { ...policyLab.networkPolicies, 'deny-all': { namespace: 'y', podSelector: {}, policyTypes: ['Ingress', 'Egress'] } } };
+  const view = viewOf(denyAllY);
+
+  it('y/deny-all isolates y-a for egress: its query to kube-dns (UDP 53) is dropped, no connection follows', () => {
+    const t = predictTrace(view, { from: 'y-a', to: 's-z-c.z', port: 80 });
+    expect(at(t)).toEqual(['dns@pod y/y-a']);
+    expect(t.hops[0]).toMatchObject({
+      status: 'dropped',
+      action: 'drop',
+      linux: 'A s-z-c.z: no answer, the query to 10.96.0.10:53/udp is dropped: nft table ip podlab-policy, hook forward: worker-1 drop; rules: worker-1: egress.y/y-a "y/y-a isolated for egress by y/deny-all: no rule allowed"',
+      k8s: 'NetworkPolicy denies the DNS query to Service kube-system/kube-dns (UDP 53): egress at y/y-a denied (isolated by y/deny-all; no rule matched); ingress at kube-system/coredns allowed (not isolated). s-z-c.z never resolves, so no connection to Service z/s-z-c is opened',
+      see: 'podlab explain network-policy y-a svc/kube-system/kube-dns --port 53/udp',
+    });
+    expect(t.outcome).toBe('dropped');
+    expect(t.daddr).toBe('10.96.0.10');
+    expect(t.reason).toBe('the DNS query for s-z-c.z (s-z-c.z.svc.cluster.local) to Service kube-system/kube-dns is denied by NetworkPolicy (dropped: the client hears nothing): egress at y/y-a denied (isolated by y/deny-all; no rule matched); ingress at kube-system/coredns allowed (not isolated); the name never resolves');
+    expect(formatTrace(t)).toMatch(/^ 1 ✗ dns +pod y\/y-a$/m);
+    expect(formatTrace(t)).toMatch(/^predicted: dropped — the DNS query for s-z-c\.z /m);
+    // A lab whose policies reject: the client is refused at once.
+    const rejecting = predictTrace(viewOf({ ...denyAllY, policyDenyAction: 'Reject' }), { from: 'y-a', to: 's-z-c.z', port: 80 });
+    expect(rejecting.hops[0]).toMatchObject({ kind: 'dns', status: 'dropped', action: 'reject' });
+    expect(formatTrace(rejecting)).toMatch(/^predicted: rejected — the DNS query for s-z-c\.z /m);
+  });
+
+  it('a pod the policy leaves alone, or an egress rule that admits UDP 53: the name resolves and the trace goes on', () => {
+    expect(kinds(predictTrace(view, { from: 'x-a', to: 's-z-c.z', port: 80 })).slice(0, 2)).toEqual(['dns', 'route']);
+    const dnsOnly = viewOf({ ...denyAllY, networkPolicies: { ...denyAllY.networkPolicies, 'allow-dns': { namespace: 'y', podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ protocol: 'UDP', port: 53 }] }] } } });
+    const t = predictTrace(dnsOnly, { from: 'y-a', to: 's-z-c.z', port: 80 });
+    expect(t.hops[0]).toMatchObject({ kind: 'dns', status: 'predicted', linux: 'A s-z-c.z → 10.96.0.9 from 10.96.0.10' });
+    // The connection itself is still denied, where it meets the policy.
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'policy', status: 'dropped' });
+  });
+
+  it('what dig says when nothing answers is not an answer (recorded: dig +short from y-a)', () => {
+    const out = ';; communications error to 10.96.0.10#53: timed out\n;; no servers could be reached\n';
+    expect(parseDig(out)).toEqual({ answers: [], error: 'communications error to 10.96.0.10#53: timed out, no servers could be reached' });
+    expect(parseDig('10.96.0.9\n')).toEqual({ answers: ['10.96.0.9'] });
+    // Recorded so, the prediction keeps its own answer and the live judgement sees none.
+    const facts = { dns: { ...parseDig(out), server: '10.96.0.10' } };
+    const t = predictTrace(viewOf(policyLab), { from: 'y-a', to: 's-z-c.z', port: 80 }, facts);
+    expect(t.hops[0]!.linux).toBe('A s-z-c.z → 10.96.0.9 from 10.96.0.10');
+    judgeTrace(viewOf(policyLab).plan, t, facts, { ok: true, probe: 'connected from 10.244.0.4', links: {}, fired: {} });
+    expect(t.hops[0]).toMatchObject({ status: 'differs', observed: 'dig got no answer: communications error to 10.96.0.10#53: timed out, no servers could be reached' });
+  });
+
+  it('judged live: silence and the denying rule counted confirm the drop; an answer contradicts it', () => {
+    const t = () => predictTrace(view, { from: 'y-a', to: 's-z-c.z', port: 80 });
+    const silent = t();
+    const seen = { ok: false, probe: 'dig …: no answer', code: 'ETIMEDOUT', links: {}, fired: { 'worker-1': [{ chain: 'egress.y/y-a', comment: 'y/y-a isolated for egress by y/deny-all: no rule allowed', packets: 3, delta: 1 }] } };
+    expect(judgeTrace(view.plan, silent, { dns: { answers: [], error: 'communications error to 10.96.0.10#53: timed out', server: '10.96.0.10' } }, seen)).toEqual([]);
+    expect(silent.hops[0]).toMatchObject({ status: 'dropped', observed: 'dig got no answer, as predicted: communications error to 10.96.0.10#53: timed out; counters grew: worker-1: egress.y/y-a "y/y-a isolated for egress by y/deny-all: no rule allowed" +1' });
+    const answered = t();
+    expect(judgeTrace(view.plan, answered, { dns: { answers: ['10.96.0.9'], server: '10.96.0.10' } }, { ...seen, ok: true, code: undefined, fired: {} }).length).toBeGreaterThan(0);
+    expect(answered.hops[0]).toMatchObject({ status: 'differs', observed: 'dig answered 10.96.0.9; no policy rule counted it' });
   });
 });
