@@ -47,10 +47,10 @@ export type ReachCheck = Extract<PlanCheck, { kind: 'tcp' | 'udp' | 'http' | 'pi
 
 export const isReach = (c: ProbeCheck): c is ReachCheck => c.kind === 'tcp' || c.kind === 'udp' || c.kind === 'http' || c.kind === 'ping';
 
-/** The trace reference of a check's target: `svc/ns/name`, a pod, `node/…`, `host/…` or an address. */
+/** The trace reference of a check's target: `svc/ns/name`, `lb/ns/name`, a pod, `node/…`, `host/…` or an address. */
 export function targetRef(c: ReachCheck): string | undefined {
   const t = c.to as { kind: string; name: string; ip: string };
-  if (t.kind === 'svc' || t.kind === 'pod' || t.kind === 'ip') return t.name;
+  if (t.kind === 'svc' || t.kind === 'lb' || t.kind === 'pod' || t.kind === 'ip') return t.name;
   if (t.kind === 'node' || t.kind === 'host') return `${t.kind}/${t.name}`;
   return undefined;
 }

@@ -55,7 +55,7 @@ export function registerExplain(program: Command): void {
     .description('Explain by NetworkPolicy why a connection is allowed or denied: the policies selecting each side, the rule that matched, the verdict per direction after Service DNAT, and on a live lab the nft rule that fired.')
     .argument('<lab>', 'a lab file (explains its plan) or the name of a lab that is up (explains it live, with a probe)')
     .argument('[from]', 'pod, namespace/pod, node/<name> or host/<name>')
-    .argument('[to]', 'pod, namespace/pod, svc/<name>, svc/<namespace>/<name>, a Service name, node/<name>, host/<name> or an address')
+    .argument('[to]', 'pod, namespace/pod, svc/<name>, svc/<namespace>/<name>, lb/<namespace>/<name> (a LoadBalancer Service\'s load-balancer address), a Service name, node/<name>, host/<name> or an address')
     .option('--http <host/path>', 'instead: which Ingress rule an HTTP request for host/path meets (https://host/path over HTTPS), why every other rule lost, and whether plain HTTP is redirected')
     .option('-p, --port <N/proto>', 'destination port, e.g. 80 or 53/udp (default: the only port of the Service or pod)', parsePortOption)
     .addOption(new Option('--proto <protocol>', "tcp, udp or icmp (a ping: no port; only rules without ports admit it) (default: tcp, or the port's)").choices(['tcp', 'udp', 'icmp']))

@@ -36,7 +36,7 @@ export function registerTrace(program: Command): void {
     .description('Follow one connection hop by hop: DNS, the source route and veth, kube-proxy DNAT, NetworkPolicy, the node route (VXLAN, kubenet, BGP), SNAT, delivery and the reply; each hop with its Linux fact and Kubernetes object, predicted, then confirmed on a live lab by a probe and counters.')
     .argument('<lab>', 'a lab file (predicts from its plan) or the name of a lab that is up (predicts, probes and confirms)')
     .argument('<from>', 'pod, namespace/pod, node/<name>, host/<name> or gateway')
-    .argument('<to>', 'pod, namespace/pod, svc/<name>, a Service DNS name (web.default, web.default.svc.cluster.local), node/<name> (with a NodePort), host/<name> or an address')
+    .argument('<to>', 'pod, namespace/pod, svc/<name>, svc/<namespace>/<name>, lb/<namespace>/<name> (a LoadBalancer Service\'s load-balancer address), a Service DNS name (web.default, web.default.svc.cluster.local), node/<name> (with a NodePort), host/<name> or an address')
     .addOption(new Option('-p, --port <N/proto>', 'destination port, e.g. 80 or 53/udp (a Service port, a NodePort, a pod port)').argParser(parsePortOption))
     .addOption(new Option('--proto <protocol>', 'tcp, udp or icmp (default: tcp, or the Service port\'s)').choices(['tcp', 'udp', 'icmp']))
     .addOption(new Option('--family <family>', "the packets' family for a name in a dual-stack lab (default: an address's own family, else the lab's primary family)").choices(['IPv4', 'IPv6']))
@@ -57,6 +57,7 @@ Examples:
   sudo podlab trace pod-networking client web-2 --port 8080           across nodes over VXLAN
   sudo podlab trace services client svc/web                           through kube-proxy's DNAT
   sudo podlab trace services host/internet node/worker-1 --port 30080 a NodePort from outside, SNAT
+  sudo podlab trace services host/internet lb/default/web-lb           a load-balancer address, through the gateway
   sudo podlab trace network-policy x-b svc/x/s-x-a --port 80           over VXLAN, dropped by a NetworkPolicy there
   sudo podlab trace services client web-1 --port 9999                 refused: nothing listens on 9999
   podlab trace labs/services.lab.ts client svc/web --svg path.svg      the path drawn on the topology
@@ -66,9 +67,10 @@ Examples:
 --port takes N or N/tcp, N/udp (e.g. --port 53/udp, the same as --port 53 --proto udp).
 
 Exit codes: 0 delivered as predicted, 1 dropped, refused or observed otherwise, 2 could not trace
-(PL3110 unknown pod/Service/node/host, PL3111 no such Service port, PL3113 lab not up, PL3114 pod
-not running, PL3115 which port, PL3146 a family the lab lacks, PL3147 an end without an address in
-the family, PL3148 --family against an address's family).`)
+(PL3110 unknown pod/Service/node/host, or an lb/ name without a load-balancer address, PL3111 no
+such Service port, PL3113 lab not up, PL3114 pod not running, PL3115 which port, PL3146 a family
+the lab lacks, PL3147 an end without an address in the family, PL3148 --family against an
+address's family).`)
     .action(async (arg: string, from: string, to: string, opts: { port?: { port: number; protocol?: 'TCP' | 'UDP' }; proto?: TraceProtocol; family?: 'IPv4' | 'IPv6'; probe: boolean; json?: boolean; svg?: string }) => {
       // --port N/proto names the protocol too; --proto must then agree.
       const portProto = opts.port?.protocol?.toLowerCase() as TraceProtocol | undefined;

@@ -76,7 +76,8 @@ export function policyDrops(state: LabState, x: Explanation): boolean {
 export async function explainLive(ex: Executor, state: LabState, req: ExplainRequest, opts: { probe?: boolean; timeoutMs?: number } = {}): Promise<Explanation & { observed?: ExplainObservation }> {
   const x = explain(liveView(state), req);
   if (opts.probe === false) return x;
-  const ip = x.service?.clusterIP ?? x.to.ip;
+  // Where the connection is sent (`to.ip`): the cluster IP, or the load-balancer address the Service was named by.
+  const ip = x.to.ip ?? x.service?.clusterIP;
   if (!ip) return x;
   const port = x.service ? x.service.port : x.port;
   const timeoutMs = opts.timeoutMs ?? (policyDrops(state, x) ? POLICY.dropSilenceMs : undefined);

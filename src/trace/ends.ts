@@ -27,7 +27,8 @@ export type End =
   | { kind: 'node'; ref: string; ip: string; node: string }
   | { kind: 'host'; ref: string; ip: string; host: string; network: 'nodes' | 'external' }
   | { kind: 'gateway'; ref: string; ip: string }
-  | { kind: 'service'; ref: string; service: PlanService };
+  /** A Service; `address` when it is reached at a load-balancer address (`lb/<ns>/<name>`, or the address itself), else at its cluster IP. */
+  | { kind: 'service'; ref: string; service: PlanService; address?: string };
 
 /** The lab as explain and trace read it: the plan and every pod at its current address (none: not running). */
 export interface EndsView {
@@ -37,10 +38,20 @@ export interface EndsView {
 
 const key = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
 
+/** A Service's load-balancer addresses (one per family), none unless it is type LoadBalancer and has one. */
+const lbAddressesOf = (s: PlanService): string[] => (s.type === 'LoadBalancer' ? (s.loadBalancerIPs ?? (s.loadBalancerIP ? [s.loadBalancerIP] : [])) : []);
+
 function known(v: EndsView): string {
   const pods = v.plan.pods.filter((p) => !p.system).map(key);
   const svcs = v.plan.services.map((s) => `svc/${key(s)}`);
-  return [`pods: ${pods.join(', ') || '(none)'}`, `Services: ${svcs.join(', ') || '(none)'}`, `nodes: ${v.plan.nodes.map((n) => `node/${n.name}`).join(', ')}`, ...(v.plan.hosts.length ? [`hosts: ${v.plan.hosts.map((h) => `host/${h.name}`).join(', ')}`] : [])].join('; ');
+  const lbs = v.plan.services.filter((s) => lbAddressesOf(s).length).map((s) => `lb/${key(s)}`);
+  return [
+    `pods: ${pods.join(', ') || '(none)'}`,
+    `Services: ${svcs.join(', ') || '(none)'}`,
+    ...(lbs.length ? [`load-balancer addresses: ${lbs.join(', ')}`] : []),
+    `nodes: ${v.plan.nodes.map((n) => `node/${n.name}`).join(', ')}`,
+    ...(v.plan.hosts.length ? [`hosts: ${v.plan.hosts.map((h) => `host/${h.name}`).join(', ')}`] : []),
+  ].join('; ');
 }
 
 function podEnd(v: EndsView, pod: PlanPod, ref: string, family: Family): End {
@@ -99,13 +110,26 @@ export function resolveEnd(v: EndsView, ref: string, allowService: boolean, fami
     if (!s) throw unknown(`Service "${ref.slice(4)}"`);
     return { kind: 'service', ref, service: s };
   }
+  if (ref.startsWith('lb/')) {
+    // A LoadBalancer Service's address, as checks name it: lb/<namespace>/<name>, or lb/<name> (the default namespace's first).
+    if (!allowService) throw new TraceProblem('PL3110', `a load-balancer address cannot be the source of a connection ("${ref}")`, `Start from a pod, node/<name> or host/<name>: ${known(v)}.`);
+    const parts = ref.slice(3).split('/');
+    const s = parts.length === 2 ? findService(v, parts[0], parts[1]!) : (findService(v, 'default', parts[0]!) ?? findService(v, undefined, parts[0]!));
+    if (!s) throw unknown(`Service "${ref.slice(3)}"`);
+    const lbs = lbAddressesOf(s);
+    if (!lbs.length) {
+      const nodePorts = s.ports.filter((p) => p.nodePort !== undefined).map((p) => p.nodePort);
+      throw new TraceProblem('PL3110', `Service ${key(s)} of lab "${plan.lab}" has no load-balancer address: it is type ${s.type}${s.type === 'LoadBalancer' ? ' and the lab has no loadBalancer pool' : ''}`, `Trace svc/${key(s)} (its cluster IP)${nodePorts.length ? `, or a node's NodePort (node/<name> --port ${nodePorts.join(' or ')})` : ''}; or name one of its ${known(v)}.`);
+    }
+    return { kind: 'service', ref, service: s, address: addr(`the load-balancer address of Service ${key(s)}`, lbs) };
+  }
   if (familyOfRef(ref)) {
     // An address of either family: a pod's, any of a Service's (cluster IPs, load-balancer addresses), a node's, a host's.
     const same = (a: string | undefined) => !!a && parseAddr(a)?.value === parseAddr(ref)!.value && parseAddr(a)?.family === familyOfRef(ref);
     const pod = v.pods.find((p) => !p.hostNetwork && [p.ip, ...(p.ips ?? [])].some(same));
     if (pod) return podEnd(v, plan.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace)!, ref, family);
     const svc = plan.services.find((s) => addressesOf(s).some(same));
-    if (svc && allowService) return { kind: 'service', ref, service: svc };
+    if (svc && allowService) return { kind: 'service', ref, service: svc, ...(lbAddressesOf(svc).some(same) ? { address: ref } : {}) };
     const node = plan.nodes.find((n) => (n.ips ?? [n.ip]).some(same));
     if (node) return { kind: 'node', ref, ip: ref, node: node.name };
     const host = plan.hosts.find((h) => (h.ips ?? [h.ip]).some(same));

@@ -180,7 +180,7 @@ const describeEnd = (e: End): string => {
     case 'gateway':
       return `the gateway ${e.ip}`;
     case 'service':
-      return `Service ${serviceKey(e.service)}${e.service.clusterIP ? ` ${e.service.clusterIP}` : ''}`;
+      return e.address ? `Service ${serviceKey(e.service)} load-balancer address ${e.address}` : `Service ${serviceKey(e.service)}${e.service.clusterIP ? ` ${e.service.clusterIP}` : ''}`;
   }
 };
 
@@ -339,7 +339,8 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
   return {
     lab: view.plan.lab,
     from: { ref: req.from, what: describeEnd(from), ip: from.ip },
-    to: { ref: req.to, what: describeEnd(to), ...(to.kind === 'service' ? (to.service.clusterIP ? { ip: to.service.clusterIP } : {}) : { ip: to.ip }) },
+    // Where the connection is sent: a Service's cluster IP, or the load-balancer address it was named by.
+    to: { ref: req.to, what: describeEnd(to), ...(to.kind === 'service' ? (to.address ? { ip: to.address } : to.service.clusterIP ? { ip: to.service.clusterIP } : {}) : { ip: to.ip }) },
     protocol,
     port,
     ...(service ? { service } : {}),

@@ -351,7 +351,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     protocol = sp.protocol.toLowerCase() as TraceProtocol;
     port = sp.port;
     // The cluster IP of the trace's family (a dual-stack Service has one per family, clusterIPs).
-    const vip = familyOfRef(req.to) ? req.to : inFamily(to.service.clusterIPs ?? [to.service.clusterIP], family);
+    // Or the load-balancer address it was named by (`lb/<ns>/<name>`, or the address itself).
+    const vip = to.address ?? (familyOfRef(req.to) ? req.to : inFamily(to.service.clusterIPs ?? [to.service.clusterIP], family));
     if (!vip) throw new TraceProblem('PL3147', `Service ${serviceKey(to.service)} has no ${family} cluster IP (its ipFamilies: ${(to.service.ipFamilies ?? [plan.ipFamilies[0]]).join(', ')})`, `Trace it in ${(to.service.ipFamilies ?? plan.ipFamilies)[0]}${familyOfRef(req.to) ? '' : ' (--family)'}, or trace a Service with an ${family} cluster IP.`);
     daddr = vip;
     // A load-balancer address: kube-proxy sends it to the ext chain on a node; from outside, the gateway first spreads it over the nodes' NodePort.

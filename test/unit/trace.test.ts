@@ -281,3 +281,54 @@ describe('the try: line of a failing http check reproduces it (Host header, HTTP
     expect(http).toBe(`podlab exec ingress host/internet -- curl -sS -m 2 -H 'Host: shop.example.com' http://${ip}:80/api`);
   });
 });
+
+describe('a load-balancer address by name, lb/<ns>/<name>, as checks name it', () => {
+  const lb = services.plan.services.find((s) => s.name === 'web-lb')!;
+  const problem = (v: NftView, req: TraceRequest) => {
+    try {
+      predictTrace(v, req);
+    } catch (e) {
+      if (e instanceof TraceProblem) return `${e.code} ${e.message} | ${e.hint}`;
+      throw e;
+    }
+    return 'none';
+  };
+
+  it('trace: lb/web-lb (the default namespace) and lb/default/web-lb are its address, through the gateway from outside', () => {
+    const byAddress = predictTrace(services, { from: 'host/internet', to: lb.loadBalancerIP!, port: 80 });
+    for (const to of ['lb/web-lb', 'lb/default/web-lb']) {
+      const t = predictTrace(services, { from: 'host/internet', to, port: 80 });
+      expect(t.daddr).toBe(lb.loadBalancerIP);
+      expect(t.to).toBe(to);
+      expect(t.hops).toEqual(byAddress.hops);
+      expect(formatTrace(t).split('\n')[0]).toBe(`trace host/internet → ${to} tcp/80 (first packet to ${lb.loadBalancerIP}, endpoint ${t.endpoint!.namespace}/${t.endpoint!.pod} ${t.endpoint!.ip}:8080)`);
+    }
+    // The port defaults to the Service's only one, as for svc/…; from a pod, kube-proxy's ext chain on its own node.
+    expect(predictTrace(services, { from: 'host/internet', to: 'lb/web-lb' }).port).toBe(80);
+    expect(predictTrace(services, { from: 'client', to: 'lb/web-lb' }).hops.find((h) => h.kind === 'dnat')!.linux).toMatch(/^nft table ip podlab, chain ext\.default\/web-lb\/tcp-80: dnat to /);
+    // In a dual-stack lab, the address of the trace's family.
+    const dual = viewOf({ ...servicesLab, ipFamilies: ['IPv4', 'IPv6'], services: { ...servicesLab.services, 'web-lb': { ...servicesLab.services!['web-lb']!, ipFamilyPolicy: 'RequireDualStack' } } });
+    const six = dual.plan.services.find((s) => s.name === 'web-lb')!.loadBalancerIPs!.find((a) => a.includes(':'))!;
+    expect(predictTrace(dual, { from: 'host/internet', to: 'lb/web-lb', port: 80, family: 'IPv6' }).daddr).toBe(six);
+  });
+
+  it('bad names: a Service without a load-balancer address, an unknown one, lb/ as the source; every hint lists the lb/ names', () => {
+    expect(problem(services, { from: 'host/internet', to: 'lb/web', port: 80 })).toMatch(/^PL3110 Service default\/web of lab "services" has no load-balancer address: it is type ClusterIP \| Trace svc\/default\/web \(its cluster IP\); or name one of its pods: /);
+    expect(problem(services, { from: 'host/internet', to: 'lb/web-nodeport', port: 80 })).toMatch(/it is type NodePort \| Trace svc\/default\/web-nodeport \(its cluster IP\), or a node's NodePort \(node\/<name> --port 30080\); /);
+    expect(problem(services, { from: 'host/internet', to: 'lb/nope', port: 80 })).toMatch(/^PL3110 lab "services" has no Service "nope" \| .*; load-balancer addresses: lb\/default\/web-lb; nodes: /);
+    expect(problem(services, { from: 'lb/web-lb', to: 'web-1', port: 8080 })).toMatch(/^PL3110 a load-balancer address cannot be the source of a connection \("lb\/web-lb"\)/);
+    expect(problem(services, { from: 'client', to: 'nope' })).toContain('; load-balancer addresses: lb/default/web-lb; ');
+  });
+
+  it('explain takes the name too, and says (and probes) the load-balancer address; a failing check to lb/… gets a trace to try', async () => {
+    const { explain } = await import('../../src/trace/explain.ts');
+    const x = explain(services, { from: 'host/internet', to: 'lb/web-lb', port: 80 });
+    expect(x.to).toEqual({ ref: 'lb/web-lb', what: `Service default/web-lb load-balancer address ${lb.loadBalancerIP}`, ip: lb.loadBalancerIP });
+    expect(x.cases.map((c) => c.endpoint!.pod)).toEqual(['web-1', 'web-2', 'web-3']);
+    // A Service named otherwise is reached at its cluster IP, as before.
+    expect(explain(services, { from: 'client', to: 'svc/web-lb', port: 80 }).to).toEqual({ ref: 'svc/web-lb', what: `Service default/web-lb ${lb.clusterIP}`, ip: lb.clusterIP });
+    const { learnerCommand } = await import('../../src/check/why.ts');
+    const plan = viewOf({ ...servicesLab, checks: [{ kind: 'tcp', from: 'host/internet', to: 'lb/web-lb' }] }).plan;
+    expect(learnerCommand(plan.lab, plan.checks[0] as never)).toBe('podlab trace services host/internet lb/web-lb --port 80 --proto tcp');
+  });
+});
