@@ -11,7 +11,7 @@ import { denyActionOf } from '../plan/network-policy.ts';
 import { NETNS_RUN_DIR, POD_BRIDGE, POLICY } from '../constants.ts';
 import { PROBE_BIN } from './artifacts.ts';
 import { inFamily } from '../trace/ends.ts';
-import { hostPort, isUnreplied, predictTrace, serviceByName, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
+import { hostPort, isUnreplied, predictTrace, serviceByName, traceFamily, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
 import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
 import { liveView } from './explain.ts';
@@ -20,6 +20,7 @@ import { readControl } from './loops-state.ts';
 import { firedBetween, readCounters, type Fired } from './policy-counters.ts';
 import type { LabState } from './state.ts';
 import type { Plan } from '../plan/plan.ts';
+import type { NftView } from '../plan/nft-tables.ts';
 
 export interface TraceObservation {
   probe: string;
@@ -161,6 +162,46 @@ function conntrackPlan(state: LabState, view: ReturnType<typeof liveView>, req: 
   return places.length ? { places, start: { src: srcIp, dst: first.daddr, dport: first.port } } : undefined;
 }
 
+/** The node the gateway chose, as the counters showed it (`TraceFacts.lbNodeSeen`), in words; `short` beside that node's own link counters. */
+function gatewayPick(gw: NonNullable<TracePath['gateway']>, seen: NonNullable<TraceFacts['lbNodeSeen']>, short = false): string {
+  if (seen.fits.length > 1) return `the counters fit the paths through ${seen.fits.join(' and ')} alike: followed ${gw.node}`;
+  if (short) return `the gateway's pick, seen in the counters: it sent ${seen.sent} back, and of the paths through ${gw.nodes.join(', ')} its own fits them best`;
+  return `the gateway's pick is seen in the counters: ${seen.iface} of ${gw.node} received ${seen.received} and sent ${seen.sent} packet${seen.sent === 1 ? '' : 's'}, and of the paths through ${gw.nodes.join(', ')} the one through ${gw.node} fits them best`;
+}
+
+/** A node's NodePort as the gateway DNATs to it, `ip:port` in the trace's family. */
+const gatewayNodePort = (plan: Plan, gw: NonNullable<TracePath['gateway']>, name: string, family: TracePath['family']): string => {
+  const n = plan.nodes.find((x) => x.name === name)!;
+  return hostPort(inFamily(n.ips ?? [n.ip], family) ?? n.ip, gw.nodePort);
+};
+
+/**
+ * The node the gateway sent a load-balancer address to, when its conntrack kept no entry to say (a
+ * TCP reset answered the first packet, and conntrack deletes such an entry at once): each node it may
+ * have chosen is followed on paper and judged against the counters (pure; the routes of each path
+ * read already). The node chosen received the probe on its link and sent the reset back (to the
+ * gateway, or on to the endpoint's node), where a node that only heard the gateway's ARP broadcast
+ * sent nothing; of those whose path no counter contradicts, the one with the most hops confirmed.
+ * Undefined when no node fits.
+ */
+export function gatewayPickedBy(view: NftView, req: TraceRequest, gw: NonNullable<TracePath['gateway']>, facts: TraceFacts, seen: ProbeSeen): Pick<TraceFacts, 'lbNode' | 'lbNodeSeen'> | undefined {
+  const plan = view.plan;
+  const candidates = gw.nodes.map((name) => {
+    const n = plan.nodes.find((x) => x.name === name)!;
+    const f: TraceFacts = { ...facts, lbNode: gatewayNodePort(plan, gw, name, traceFamily(plan, req)) };
+    const c = predictTrace(view, req, f);
+    judgeTrace(plan, c, f, seen);
+    const count = (status: Hop['status']) => c.hops.filter((h) => h.status === status).length;
+    const link = seen.links[name]?.[n.iface] ?? { rx: 0, tx: 0 };
+    return { name, iface: n.iface, lbNode: f.lbNode!, received: link.rx, sent: link.tx, differs: count('differs'), confirmed: count('confirmed') };
+  });
+  const fitting = candidates.filter((x) => x.received > 0 && x.sent > 0 && x.differs === 0);
+  const most = Math.max(...fitting.map((x) => x.confirmed));
+  const best = fitting.filter((x) => x.confirmed === most);
+  if (!best.length) return undefined;
+  return { lbNode: best[0]!.lbNode, lbNodeSeen: { fits: best.map((x) => x.name), received: best[0]!.received, sent: best[0]!.sent, iface: best[0]!.iface } };
+}
+
 /** What one probe left behind: how it ended, and every node's counters that grew around it. */
 export interface ProbeSeen {
   ok: boolean;
@@ -237,7 +278,7 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
           // A traffic policy Local with no endpoint here: the packet reached the node (its link counted it) and kube-proxy's drop left no conntrack entry.
           const n = plan.nodes.find((x) => `node ${x.name}` === h.at);
           const c = ctAt(h);
-          if (n) h.observed = `${n.iface} of ${n.name} received ${grew(n.name, n.iface, 'rx')} packets; ${c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : 'no conntrack entry: nothing was DNATed'}`;
+          if (n) h.observed = `${n.iface} of ${n.name} received ${grew(n.name, n.iface, 'rx')} packets${facts.lbNodeSeen && p.gateway ? ` (${gatewayPick(p.gateway, facts.lbNodeSeen, true)})` : ''}; ${c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : 'no conntrack entry: nothing was DNATed'}`;
           if (c && c.reply.src !== c.orig.dst) h.status = 'differs';
           break;
         }
@@ -245,6 +286,12 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
         const want = /dnat to (\S+)/.exec(h.linux)?.[1];
         const got = c ? [hostPort(c.reply.src, c.reply.sport), `${c.reply.src}:${c.reply.sport}`] : [];
         const none = !c && !ok ? withoutEntry(p, h, evidence) : undefined;
+        if (!c && !ok && h.at === 'gateway' && p.gateway && facts.lbNodeSeen) {
+          // No entry to say which node the gateway chose: the counters did (above).
+          const why = none?.observed.split('; ')[0] ?? 'no conntrack entry';
+          mark(h, facts.lbNodeSeen.fits.length === 1 || undefined, `${why}; ${gatewayPick(p.gateway, facts.lbNodeSeen)}`);
+          break;
+        }
         mark(h, c ? !!want && got.includes(want) : ok ? false : none?.confirmed || undefined, c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : (none?.observed ?? 'no conntrack entry'));
         break;
       }
@@ -541,6 +588,13 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       return !!veth && grew(e.node, veth, 'tx') > 0 && (!refused || !listens || !listens.includes(e.port));
     });
     if (hit.length === 1) facts.chosenEndpoint = hostPort(hit[0]!.ip, hit[0]!.port);
+  }
+  // The node the gateway chose for a load-balancer address, when its conntrack kept no entry to say
+  // (a reset answered the first packet): the one whose counters fit the path through it best.
+  if (first.gateway && first.gateway.nodes.length > 1 && !facts.lbNode) {
+    await Promise.all(first.gateway.nodes.flatMap((name) => readNodeRoutes(predictTrace(view, req, { ...facts, lbNode: gatewayNodePort(plan, first.gateway!, name, first.family) }))));
+    const pick = gatewayPickedBy(view, req, first.gateway, facts, { ok, probe, ...(code ? { code } : {}), links, fired });
+    if (pick) Object.assign(facts, pick);
   }
   lap('counters-after');
 

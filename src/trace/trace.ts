@@ -104,8 +104,14 @@ export interface TraceFacts {
   conntrack?: string;
   /** The probe's conntrack entry at each place that translated it (`node worker-1`, `gateway`), in path order. */
   conntrackAt?: Record<string, string>;
-  /** The node NodePort the gateway sent a load-balancer address to (from the gateway's conntrack), `ip:port`. */
+  /** The node NodePort the gateway sent a load-balancer address to (from the gateway's conntrack, else the counters), `ip:port`. */
   lbNode?: string;
+  /**
+   * When the gateway's conntrack kept no entry to say which node it chose (a TCP reset answered the
+   * first packet, and conntrack deletes such an entry at once): the nodes whose counters fit the
+   * path through them best (lbNode is the first), and what the first's node link received and sent.
+   */
+  lbNodeSeen?: { fits: string[]; received: number; sent: number; iface: string };
   /** The ports listened on in the trace's protocol (`ss`): by each endpoint pod (`ns/name`) of a traced Service, or by the destination (`TracePath.listenAt`). */
   listening?: Record<string, number[]>;
   /** Nodes failed by `podlab node fail` (their link to the node network is down). */
@@ -126,6 +132,11 @@ export interface TracePath {
   dest: { ip: string; port?: number; what: string };
   /** The endpoint followed, when `to` is a Service (kube-proxy picks one at random). */
   endpoint?: { pod: string; namespace: string; node: string; ip: string; port: number; of: number };
+  /**
+   * A load-balancer address reached from outside: the nodes the gateway spreads it over (their
+   * NodePort, numgen random), and the one followed (`TraceFacts.lbNode`, else the first).
+   */
+  gateway?: { nodes: string[]; node: string; nodePort: number };
   /** Every endpoint kube-proxy balances over (the followed one among them), when `to` is a Service. */
   endpoints?: { pod: string; namespace: string; node: string; ip: string; port: number }[];
   /** The NetworkPolicy verdict for the followed case; absent when the lab has no policy. */
@@ -426,6 +437,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   let destEnd: End = to;
   /** The gateway's pick among the nodes' NodePorts for a load-balancer address reached from outside. */
   let gateway: { nodes: PlanNode[]; node: PlanNode; nodePort: number } | undefined;
+  const gatewayOf = (): TracePath['gateway'] => gateway && { nodes: gateway.nodes.map((n) => n.name), node: gateway.node.name, nodePort: gateway.nodePort };
   /** The endpoint followed, or the destination, listens on nothing at its port: the connection is refused there. */
   let refused: string | undefined;
   let refusal: TracePath['refused'];
@@ -452,8 +464,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     const localOnly = ext ? svc.s.externalTrafficPolicy === 'Local' && client === 'outside' : svc.s.internalTrafficPolicy === 'Local' && dnatNode !== undefined;
     usable = localOnly ? eps.filter((e) => e.node === dnatNode) : eps;
     if (!eps.length) {
-      hops.push({ kind: 'dnat', at: dnatNode ? `node ${dnatNode}` : 'the cluster', linux: `chain service-endpoints-check: ${svc.nodePort ? `NodePort ${port}` : `${daddr}:${port}`}/${svc.sp.protocol} is in @no-endpoint-${svc.nodePort ? 'nodeports' : 'services'}: reject-chain refuses it (${protocol === 'tcp' ? 'TCP reset' : 'ICMP port unreachable'})`, k8s: `Service ${serviceKey(svc.s)} has no ready endpoints${svc.s.selector ? ` (selector ${Object.entries(svc.s.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no running pod)` : ''}`, see: `podlab status ${plan.lab}`, status: 'dropped' });
-      return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no ready endpoints` };
+      hops.push({ kind: 'dnat', at: dnatNode ? `node ${dnatNode}` : 'the cluster', linux: `chain service-endpoints-check: ${svc.nodePort ? `NodePort ${port}/${svc.sp.protocol}` : gateway ? `NodePort ${gateway.nodePort}/${svc.sp.protocol} (the gateway's DNAT of ${hostPort(daddr, port)})` : `${daddr}:${port}/${svc.sp.protocol}`} is in @no-endpoint-${svc.nodePort || gateway ? 'nodeports' : 'services'}: reject-chain refuses it (${protocol === 'tcp' ? 'TCP reset' : 'ICMP port unreachable'})`, k8s: `Service ${serviceKey(svc.s)} has no ready endpoints${svc.s.selector ? ` (selector ${Object.entries(svc.s.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no running pod)` : ''}`, see: `podlab status ${plan.lab}`, status: 'dropped' });
+      return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, ...(gatewayOf() ? { gateway: gatewayOf() } : {}), hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no ready endpoints` };
     }
     if (!usable.length) noLocal = { node: dnatNode!, policy: ext ? 'externalTrafficPolicy' : 'internalTrafficPolicy', elsewhere: [...new Set(eps.map((e) => e.node))].sort() };
   }
@@ -601,7 +613,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
         see: `nft list chain ${fam} podlab ${chain}`,
         status: 'dropped',
       });
-      return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no endpoint on node ${noLocal.node}, and ${noLocal.policy} Local keeps ${noLocal.policy === 'internalTrafficPolicy' ? 'its ClusterIP traffic' : 'a client from outside'} to the node's own: kube-proxy drops it (its endpoints are on ${noLocal.elsewhere.join(', ')})` };
+      return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, ...(gatewayOf() ? { gateway: gatewayOf() } : {}), hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no endpoint on node ${noLocal.node}, and ${noLocal.policy} Local keeps ${noLocal.policy === 'internalTrafficPolicy' ? 'its ClusterIP traffic' : 'a client from outside'} to the node's own: kube-proxy drops it (its endpoints are on ${noLocal.elsewhere.join(', ')})` };
     }
     const ep = endpoint!;
     // Which chain DNATs: svc.… for a ClusterIP; ext.… for a NodePort or load-balancer address,
@@ -871,6 +883,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     daddr,
     dest: { ip: destIp, ...(destPort !== undefined ? { port: destPort } : {}), what: destWhat },
     ...(endpoint ? { endpoint } : {}),
+    ...(gatewayOf() ? { gateway: gatewayOf() } : {}),
     ...(endpoints ? { endpoints } : {}),
     ...(policy ? { policy } : {}),
     ...(listenAt ? { listenAt } : {}),

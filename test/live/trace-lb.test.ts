@@ -1,16 +1,19 @@
 /**
  * Live `podlab trace` to a load-balancer address from outside (labs/ingress.lab.ts as t2-lb): the
  * address named as checks name it, `lb/<namespace>/<name>`, traced through the gateway's DNAT to a
- * node's NodePort and on to the ingress controller, by the CLI as a learner types it.
+ * node's NodePort and on to the ingress controller, by the CLI as a learner types it; and, with the
+ * controller's nginx dead (a reset, which deletes the gateway's conntrack entry) or its pod deleted
+ * (no endpoint), the node the gateway chose at random, seen in the counters, every time.
  */
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import ingressLab from '../../labs/ingress.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
+import { deletePod } from '../../src/runtime/pods.ts';
 import { readState } from '../../src/runtime/state.ts';
 import { traceLive } from '../../src/runtime/trace.ts';
-import { labAroundSuite, liveGuard } from './host.ts';
+import { inLab, labAroundSuite, liveGuard } from './host.ts';
 import { allConfirmed, hop } from './trace-checks.ts';
 
 const live = liveGuard();
@@ -43,4 +46,42 @@ describe.skipIf(!live)('live trace to a load-balancer address through the gatewa
     expect(cli.stderr).toMatch(/PL3110 Service default\/web of lab "t2-lb" has no load-balancer address: it is type ClusterIP/);
     expect(cli.stderr).toContain(`load-balancer addresses: ${LB}`);
   }, 30_000);
+
+  it('the controller\'s nginx dead: the reset leaves the gateway no entry, and each trace follows the node the counters show it chose', async () => {
+    const state = readState(name)!;
+    // SIGTERM: nginx's master stops its workers too (a SIGKILL would leave them listening).
+    process.kill(state.pods.controller!.containers.controller!.pid, 'SIGTERM');
+    for (const end = Date.now() + 5000; (await inLab(state, 'ingress-nginx/controller', ['ss', '-Hltn'])).stdout.includes(':80 '); await new Promise((r) => setTimeout(r, 50)))
+      if (Date.now() > end) throw new Error('the controller still listens on 80 5 s after its nginx was killed');
+    // The gateway picks one of three nodes at random: six traces all but surely meet more than the first
+    // (a trace that guessed the first node would differ, two times in three).
+    for (let i = 0; i < 6; i++) {
+      const t = await traceLive(realExecutor, readState(name)!, { from: 'host/internet', to: LB, port: 80 });
+      expect(t.observed!.differences, JSON.stringify(t.hops, null, 1)).toEqual([]);
+      expect(t.observed!.probe).toMatch(/ECONNREFUSED/);
+      const gw = hop(t, 'dnat', 'gateway');
+      expect(gw.status).toBe('confirmed');
+      expect(gw.observed).toMatch(new RegExp(`; the gateway's pick is seen in the counters: eth0 of ${t.gateway!.node} received [1-9]\\d* and sent [1-9]\\d* packets?, and of the paths through control-plane, worker-1, worker-2 the one through ${t.gateway!.node} fits them best$`));
+      expect(hop(t, 'fabric').observed).toMatch(new RegExp(`^eth0 of ${t.gateway!.node} received [1-9]`));
+      expect(hop(t, 'dnat', `node ${t.gateway!.node}`).status).toBe('confirmed');
+      expect(t.hops.at(-1)).toMatchObject({ kind: 'deliver', status: 'dropped' });
+    }
+    const cli = await execa('node', [BIN, 'trace', name, 'host/internet', LB, '--port', '80'], { reject: false });
+    expect(cli.exitCode).toBe(1);
+    expect(cli.stdout).toMatch(/^observed as predicted$/m);
+    expect(cli.stdout).toMatch(/^predicted: refused — endpoint ingress-nginx\/controller refuses /m);
+  }, 60_000);
+
+  it('no endpoint at all: the trace ends at the node the gateway chose, which sent the reset', async () => {
+    await deletePod(realExecutor, readState(name)!, 'controller');
+    for (let i = 0; i < 4; i++) {
+      const t = await traceLive(realExecutor, readState(name)!, { from: 'host/internet', to: LB, port: 80 });
+      expect(t.hops.map((h) => h.kind)).toEqual(['dnat']);
+      const d = t.hops[0]!;
+      expect(d).toMatchObject({ at: `node ${t.gateway!.node}`, status: 'dropped' });
+      expect(d.linux).toBe("chain service-endpoints-check: NodePort 30000/TCP (the gateway's DNAT of " + lbIp() + ':80) is in @no-endpoint-nodeports: reject-chain refuses it (TCP reset)');
+      expect(d.observed).toMatch(new RegExp(`^eth0 of ${t.gateway!.node} received [1-9]\\d* packets \\(the gateway's pick, seen in the counters: it sent [1-9]\\d* back, and of the paths through control-plane, worker-1, worker-2 its own fits them best\\); no conntrack entry: nothing was DNATed$`));
+      expect(t.observed).toMatchObject({ ok: false, differences: [] });
+    }
+  }, 60_000);
 });

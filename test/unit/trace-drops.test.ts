@@ -14,7 +14,7 @@ import type { LabSpec } from '../../src/index.ts';
 import { validateValue } from '../../src/compile/validate-value.ts';
 import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { judgeTrace, parseDig, withoutEntry } from '../../src/runtime/trace.ts';
+import { gatewayPickedBy, judgeTrace, parseDig, withoutEntry } from '../../src/runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath } from '../../src/trace/trace.ts';
 
 function viewOf(spec: unknown): NftView {
@@ -315,5 +315,69 @@ describe('a DNS name whose query the policies drop: the trace ends at the dns ho
     const answered = t();
     expect(judgeTrace(view.plan, answered, { dns: { answers: ['10.96.0.9'], server: '10.96.0.10' } }, { ...seen, ok: true, code: undefined, fired: {} }).length).toBeGreaterThan(0);
     expect(answered.hops[0]).toMatchObject({ status: 'differs', observed: 'dig answered 10.96.0.9; no policy rule counted it' });
+  });
+});
+
+describe('a load-balancer address refused: the node the gateway chose, seen in the counters (gatewayPickedBy)', () => {
+  // Every endpoint of web-lb refuses; the probe reached web-3 (worker-2) through worker-1's NodePort.
+  // The reset deleted the gateway's conntrack entry, so only the counters say which node the gateway chose.
+  const req = { from: 'host/internet', to: 'lb/web-lb', port: 80 };
+  const facts = {
+    routes: {
+      'host internet|172.16.94.241': '172.16.94.241 via 203.0.113.1 dev eth0 src 203.0.113.10 uid 0',
+      'node control-plane|10.244.2.2': '10.244.2.2 via 10.244.2.0 dev flannel.1 src 10.244.0.0 uid 0',
+      'node worker-1|10.244.2.2': '10.244.2.2 via 10.244.2.0 dev flannel.1 src 10.244.1.0 uid 0',
+    },
+    hostVeths: { 'default/web-1': 'veth00000001', 'default/web-2': 'veth00000002', 'default/web-3': 'veth00000003' },
+    listening: { 'default/web-1': [], 'default/web-2': [], 'default/web-3': [] },
+    chosenEndpoint: '10.244.2.2:8080',
+  };
+  const seen = {
+    ok: false,
+    probe: 'connect ECONNREFUSED 172.16.94.241:80',
+    code: 'ECONNREFUSED',
+    fired: {},
+    links: {
+      // The SYN in from the gateway and on over VXLAN, the reset back over VXLAN and out to the gateway.
+      'worker-1': { eth0: { rx: 2, tx: 2 }, 'flannel.1': { rx: 1, tx: 1 } },
+      'worker-2': { eth0: { rx: 1, tx: 1 }, 'flannel.1': { rx: 1, tx: 1 }, veth00000003: { rx: 1, tx: 1 } },
+      // The gateway's ARP broadcast for worker-1's address, heard by every node.
+      'control-plane': { eth0: { rx: 1, tx: 0 } },
+    },
+  };
+
+  it('followed through the node whose link received the probe and sent the reset back, and whose path fits the counters best', () => {
+    const pick = gatewayPickedBy(services, req, predictTrace(services, req, facts).gateway!, facts, seen)!;
+    expect(pick).toEqual({ lbNode: '172.16.94.11:30000', lbNodeSeen: { fits: ['worker-1'], received: 2, sent: 2, iface: 'eth0' } });
+    const withPick = { ...facts, ...pick };
+    const t = predictTrace(services, req, withPick);
+    expect(judgeTrace(services.plan, t, withPick, seen)).toEqual([]);
+    expect(t.hops.find((h) => h.at === 'gateway')).toMatchObject({
+      status: 'confirmed',
+      linux: 'nft table ip podlab (the gateway), chain lb.default/web-lb/tcp-80/worker-1: dnat to 172.16.94.11:30000 (1 of 3 nodes, numgen random)',
+      observed: "no conntrack entry, as expected: a TCP reset answered the first packet, and conntrack deletes such an entry at once; the gateway's pick is seen in the counters: eth0 of worker-1 received 2 and sent 2 packets, and of the paths through control-plane, worker-1, worker-2 the one through worker-1 fits them best",
+    });
+    expect(t.hops.filter((h) => h.status === 'differs')).toEqual([]);
+    // The first node, as the trace used to follow without an entry: its link heard only the ARP broadcast, and nothing left it over VXLAN.
+    const guessed = predictTrace(services, req, facts);
+    expect(guessed.gateway!.node).toBe('control-plane');
+    expect(judgeTrace(services.plan, guessed, facts, seen)).toContain('vxlan at node control-plane: predicted "VXLAN VNI 1: outer 172.16.94.10 → 172.16.94.12 UDP 8472, inner to ' + /inner to (\S+)/.exec(guessed.hops.find((h) => h.kind === 'vxlan')!.linux)![1] + ' (FDB of flannel.1)", seen "flannel.1 sent 0 packets"');
+  });
+
+  it('no endpoint at all: the node that sent the reset; counters that fit no node, or two alike, leave it said', () => {
+    const none = viewOf({ ...servicesLab, services: { ...servicesLab.services, 'web-lb': { ...servicesLab.services!['web-lb']!, selector: { app: 'nobody' } } } });
+    const t = predictTrace(none, req, {});
+    expect(at(t)).toEqual(['dnat@node control-plane']);
+    const links = { 'control-plane': { eth0: { rx: 1, tx: 0 } }, 'worker-1': { eth0: { rx: 1, tx: 0 } }, 'worker-2': { eth0: { rx: 1, tx: 1 } } };
+    const pick = gatewayPickedBy(none, req, t.gateway!, {}, { ...seen, links })!;
+    expect(pick).toEqual({ lbNode: '172.16.94.12:30000', lbNodeSeen: { fits: ['worker-2'], received: 1, sent: 1, iface: 'eth0' } });
+    const p = predictTrace(none, req, pick);
+    judgeTrace(none.plan, p, pick, { ...seen, links });
+    expect(p.hops[0]).toMatchObject({ at: 'node worker-2', status: 'dropped' });
+    expect(p.hops[0]!.linux).toBe('chain service-endpoints-check: NodePort 30000/TCP (the gateway\'s DNAT of 172.16.94.241:80) is in @no-endpoint-nodeports: reject-chain refuses it (TCP reset)');
+    expect(p.hops[0]!.observed).toBe("eth0 of worker-2 received 1 packets (the gateway's pick, seen in the counters: it sent 1 back, and of the paths through control-plane, worker-1, worker-2 its own fits them best); no conntrack entry: nothing was DNATed");
+    expect(gatewayPickedBy(none, req, t.gateway!, {}, { ...seen, links: { 'worker-1': { eth0: { rx: 1, tx: 0 } } } })).toBeUndefined();
+    const two = gatewayPickedBy(none, req, t.gateway!, {}, { ...seen, links: { ...links, 'worker-1': { eth0: { rx: 1, tx: 1 } } } })!;
+    expect(two.lbNodeSeen!.fits).toEqual(['worker-1', 'worker-2']);
   });
 });
