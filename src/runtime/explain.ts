@@ -79,7 +79,8 @@ export async function explainLive(ex: Executor, state: LabState, req: ExplainReq
   // Where the connection is sent (`to.ip`): the cluster IP, or the load-balancer address the Service was named by.
   const ip = x.to.ip ?? x.service?.clusterIP;
   if (!ip) return x;
-  const port = x.service ? x.service.port : x.port;
+  // A NodePort is probed at the node's address and NodePort (x.port), a Service at its port.
+  const port = x.service && !x.service.nodePort ? x.service.port : x.port;
   const timeoutMs = opts.timeoutMs ?? (policyDrops(state, x) ? POLICY.dropSilenceMs : undefined);
   const { result, fired } = await observeCounters(ex, state, counterNodes(x), () => probeOnce(ex, state, req.from, ip, port, x.protocol, timeoutMs), counterFamily(x));
   return { ...x, observed: { probe: { ...result, to: x.protocol === 'ICMP' ? `${ip} (ping)` : `${ip}:${port}/${x.protocol}` }, fired, ...compareObservation(x, result, fired) } };

@@ -9,7 +9,7 @@
  * chain and comment that `nft list table ip podlab-policy` shows and the live counters confirm.
  */
 import { policyContextOf, type NftView } from '../plan/nft-tables.ts';
-import type { Endpoint, PlanServicePort } from '../plan/services.ts';
+import type { Endpoint, PlanService, PlanServicePort } from '../plan/services.ts';
 import { serviceKey } from '../plan/services.ts';
 import { clusterPoliciesFor, type ClusterNetworkPolicy, type ClusterPolicyPeer, type ClusterPolicyPort, type ClusterPolicyRule } from '../policy/cluster.ts';
 import { evaluate, type ClusterRuleRef, type DirectionVerdict, type PolicyWorld, type TrafficEnd } from '../policy/evaluate.ts';
@@ -18,6 +18,7 @@ import { policyTable } from '../policy/nft.ts';
 import { isolates } from '../policy/selectors.ts';
 import { policyKey, type LabelSelector, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPod, type PolicyPort, type PolicyRule } from '../policy/types.ts';
 import { resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
+import { arrivesFromWords, extClient, nodePortPath, sentToWords } from './nat.ts';
 import type { Family } from '../net/addr.ts';
 import { compareText } from '../lib/order.ts';
 
@@ -77,8 +78,14 @@ export interface NftHit {
 }
 
 export interface ExplainCase {
-  /** The pod the packet reaches after DNAT, when `to` is a Service. */
+  /** The pod the packet reaches after DNAT, when `to` is a Service (or a node's NodePort). */
   endpoint?: { pod: string; namespace: string; node: string; ip: string; port: number };
+  /**
+   * A NodePort's path, where it made a side judge another packet than the client's to the endpoint:
+   * what the source's egress was judged to (the node's NodePort), what the endpoint's ingress was
+   * judged from (the masquerading node's address), in words.
+   */
+  path?: { egress?: string; ingress?: string };
   dest: { ip: string; port: number; what: string };
   allowed: boolean;
   egress: DirectionExplanation;
@@ -93,7 +100,19 @@ export interface Explanation {
   to: { ref: string; what: string; ip?: string };
   protocol: 'TCP' | 'UDP' | 'ICMP';
   port: number;
-  service?: { key: string; clusterIP?: string; port: number; protocol: 'TCP' | 'UDP'; targetPort: number | string; endpoints: number };
+  service?: {
+    key: string;
+    clusterIP?: string;
+    port: number;
+    protocol: 'TCP' | 'UDP';
+    targetPort: number | string;
+    endpoints: number;
+    /**
+     * `to` is a node and the port its NodePort: the node that DNATs, and the endpoints it sends to
+     * (`local`: externalTrafficPolicy Local keeps this client, from outside, to the node's own).
+     */
+    nodePort?: { node: string; port: number; local: boolean };
+  };
   /** True when the lab has no NetworkPolicy at all (everything is allowed). */
   noPolicies: boolean;
   cases: ExplainCase[];
@@ -236,6 +255,16 @@ function podPort(e: Extract<End, { kind: 'pod' }>, port: number | undefined, pro
   );
 }
 
+/** The Service port whose NodePort `port` is (of `protocol`, when given), as kube-proxy's nodeport rules match it on every node. */
+function nodePortOf(view: NftView, port: number | undefined, protocol: 'TCP' | 'UDP' | 'ICMP' | undefined): { s: PlanService; sp: PlanServicePort } | undefined {
+  if (port === undefined || protocol === 'ICMP') return undefined;
+  for (const s of view.plan.services) {
+    const sp = s.ports.find((p) => p.nodePort === port && (!protocol || p.protocol === protocol));
+    if (sp) return { s, sp };
+  }
+  return undefined;
+}
+
 /** The endpoints one Service port reaches, with the pod's port. */
 export function endpointsOf(view: NftView, key: string, sp: PlanServicePort): (Endpoint & { port: number })[] {
   return (view.endpoints[key] ?? []).filter((e) => e.ports[sp.key] !== undefined).map((e) => ({ ...e, port: e.ports[sp.key]! }));
@@ -267,7 +296,7 @@ function arrivingEnd(view: NftView, ip: string): TrafficEnd {
 }
 
 /** One case: the verdict per direction (each judged on the packet as it is there) and each node's table. */
-function judgeCase(view: NftView, world: PolicyWorld & { clusterPolicies: readonly ClusterNetworkPolicy[] }, from: SourceEnd, destEnd: End, destIp: string, destPort: number, protocol: 'TCP' | 'UDP' | 'ICMP', family: Family, seen: PathSeen, endpoint?: ExplainCase['endpoint']): ExplainCase {
+function judgeCase(view: NftView, world: PolicyWorld & { clusterPolicies: readonly ClusterNetworkPolicy[] }, from: SourceEnd, destEnd: End, destIp: string, destPort: number, protocol: 'TCP' | 'UDP' | 'ICMP', family: Family, seen: PathSeen, endpoint?: ExplainCase['endpoint'], path?: ExplainCase['path']): ExplainCase {
   const plain = evaluate(world, { from: trafficEnd(from), to: trafficEnd(destEnd), protocol, port: destPort });
   // The egress as sent from the source's node, the ingress as it arrives at the destination's: each its own first packet.
   const egress = seen.sentTo ? evaluate(world, { from: trafficEnd(from), to: arrivingEnd(view, seen.sentTo.ip), protocol, port: seen.sentTo.port }).egress : plain.egress;
@@ -275,6 +304,7 @@ function judgeCase(view: NftView, world: PolicyWorld & { clusterPolicies: readon
   const dest = destEnd.kind === 'pod' ? { node: destEnd.node, hostNetwork: destEnd.pod.hostNetwork } : {};
   return {
     ...(endpoint ? { endpoint } : {}),
+    ...(path && (path.egress || path.ingress) ? { path } : {}),
     dest: { ip: destIp, port: destPort, what: describeEnd(destEnd) },
     allowed: egress.allowed && ingress.allowed,
     egress: describe(view.policies, 'egress', egress, from, world.clusterPolicies, world.namespaces),
@@ -329,6 +359,24 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
       const destEnd = resolveEnd(view, `${pod.namespace}/${pod.name}`, false, family) as Extract<End, { kind: 'pod' }>;
       cases.push(judge(destEnd, destEnd.ip, e.port, { pod: e.pod, namespace: e.namespace, node: e.node, ip: destEnd.ip, port: e.port }));
     }
+  } else if (to.kind === 'node' && nodePortOf(view, req.port, req.protocol)) {
+    // A NodePort: the node DNATs it to an endpoint, and each side is judged on the packet as its node sees it.
+    const { s, sp } = nodePortOf(view, req.port, req.protocol)!;
+    const node = view.plan.nodes.find((n) => n.name === to.node)!;
+    protocol = sp.protocol;
+    port = sp.nodePort!;
+    const client = extClient(view.plan, from, node.name, false);
+    const local = s.externalTrafficPolicy === 'Local' && client === 'outside';
+    const eps = endpointsOf(view, serviceKey(s), sp).filter((e) => !local || e.node === node.name);
+    service = { key: serviceKey(s), ...(s.clusterIP ? { clusterIP: s.clusterIP } : {}), port: sp.port, protocol: sp.protocol, targetPort: sp.targetPort, endpoints: eps.length, nodePort: { node: node.name, port, local } };
+    for (const e of eps) {
+      const pod = view.plan.pods.find((p) => p.name === e.pod && p.namespace === e.namespace)!;
+      const destEnd = resolveEnd(view, `${pod.namespace}/${pod.name}`, false, family) as Extract<End, { kind: 'pod' }>;
+      const nat = nodePortPath(view.plan, from, node, s, port, { node: e.node, hostNetwork: pod.hostNetwork }, family);
+      const seen: PathSeen = { ...(nat.sentTo ? { sentTo: nat.sentTo } : {}), ...(nat.arrivesFrom ? { arrivesFrom: nat.arrivesFrom.ip } : {}) };
+      const path = { ...(nat.sentTo ? { egress: sentToWords(nat.sentTo) } : {}), ...(nat.arrivesFrom ? { ingress: arrivesFromWords(nat.arrivesFrom, from.ip) } : {}) };
+      cases.push(judgeCase(view, world, from, destEnd, destEnd.ip, e.port, protocol, family, seen, { pod: e.pod, namespace: e.namespace, node: e.node, ip: destEnd.ip, port: e.port }, path));
+    }
   } else {
     const pp = to.kind === 'pod' ? podPort(to, req.port, req.protocol) : { port: req.port, protocol: req.protocol ?? 'TCP' };
     if (pp.port === undefined) throw new TraceProblem('PL3115', `which port of ${describeEnd(to)}?`, 'Add --port N/proto.');
@@ -355,15 +403,22 @@ export function formatExplanation(x: Explanation, paint: { ok: (s: string) => st
   const lines: string[] = [];
   const icmp = x.protocol === 'ICMP';
   lines.push(`${x.from.what} → ${x.to.what} ${icmp ? 'ICMP (ping)' : `${x.protocol}/${x.port}`}`);
-  if (x.service) lines.push(`  Service ${x.service.key} port ${x.service.port}/${x.service.protocol} → targetPort ${x.service.targetPort}: ${x.service.endpoints} endpoint${x.service.endpoints === 1 ? '' : 's'} (policies judge the endpoint's address, after kube-proxy's DNAT)`);
-  if (x.service && !x.service.endpoints) lines.push(paint.bad(`  Service ${x.service.key} has no ready endpoints: kube-proxy has nowhere to send the connection.`));
+  const np = x.service?.nodePort;
+  if (x.service && np)
+    lines.push(
+      `  NodePort ${np.port}/${x.service.protocol} of Service ${x.service.key} (port ${x.service.port}) → targetPort ${x.service.targetPort}: ${x.service.endpoints} endpoint${x.service.endpoints === 1 ? '' : 's'}${np.local ? ` on ${np.node}` : ''} (kube-proxy on ${np.node} DNATs it${np.local ? ", and externalTrafficPolicy Local keeps a client from outside the pod network to the node's own endpoints" : ''}; policies judge the endpoint's address after that DNAT, each side on the packet as its node sees it)`,
+    );
+  else if (x.service) lines.push(`  Service ${x.service.key} port ${x.service.port}/${x.service.protocol} → targetPort ${x.service.targetPort}: ${x.service.endpoints} endpoint${x.service.endpoints === 1 ? '' : 's'} (policies judge the endpoint's address, after kube-proxy's DNAT)`);
+  if (x.service && !x.service.endpoints)
+    lines.push(paint.bad(np?.local ? `  Service ${x.service.key} has no endpoint on node ${np.node}: kube-proxy there drops the connection (not a policy's doing).` : `  Service ${x.service.key} has no ready endpoints: kube-proxy has nowhere to send the connection.`));
   if (x.noPolicies) lines.push(paint.dim('  the lab has no NetworkPolicy and no ClusterNetworkPolicy: every pod is non-isolated, everything is allowed'));
   for (const c of x.cases) {
     lines.push(`${c.endpoint ? `endpoint ${c.endpoint.namespace}/${c.endpoint.pod} ${c.dest.ip}:${c.dest.port} on ${c.endpoint.node}` : `to ${c.dest.what}${icmp ? '' : `:${c.dest.port}`}`}: ${c.allowed ? paint.ok('ALLOWED') : paint.bad('DENIED')}`);
     for (const d of [c.egress, c.ingress]) {
       const where = d.subject ? `${d.direction} at ${d.subject}${d.node ? ` (node ${d.node})` : ''}` : `${d.direction}`;
       const verdict = d.allowed ? paint.ok('allowed') : paint.bad('denied');
-      lines.push(`  ${where}: ${verdict}, ${d.reason}`);
+      const seenAs = d.direction === 'egress' ? c.path?.egress : c.path?.ingress;
+      lines.push(`  ${where}: ${verdict}, ${d.reason}${seenAs ? `; ${seenAs}` : ''}`);
       const mark = (policy: string, index: number) => (d.cluster?.policy === policy && d.cluster.index === index) || d.passed?.some((p) => p.policy === policy && p.index === index);
       const clusterTier = (t: 'Admin' | 'Baseline') => {
         for (const s of d.clusterTiers?.[t] ?? []) {

@@ -9,7 +9,7 @@
  */
 import { denyActionOf } from '../plan/network-policy.ts';
 import { POD_BRIDGE } from '../constants.ts';
-import { contains, hostPort, parseAddr, parsePrefix } from '../net/addr.ts';
+import { hostPort, parseAddr } from '../net/addr.ts';
 import type { NftView } from '../plan/nft-tables.ts';
 import type { Plan, PlanNode } from '../plan/plan.ts';
 import type { PlanService, PlanServicePort } from '../plan/services.ts';
@@ -17,13 +17,7 @@ import { serviceKey } from '../plan/services.ts';
 import { familyOfRef, inFamily, resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
 import type { Family } from '../net/addr.ts';
 import { endpointsOf, explain, explainPath, type ExplainCase } from './explain.ts';
-
-/** Whether an address lies in a CIDR, in either family (an address of the other family never does). */
-function within(cidr: string, addr: string): boolean {
-  const p = parsePrefix(cidr, false);
-  const a = parseAddr(addr);
-  return !!p && !!a && p.family === a.family && contains(p, a);
-}
+import { arrivesFromWords, extClient, extMasquerades, isCalico, masqAddress as natMasqAddress, masqueraded, nodeIpOf, podCidrOf, podGatewayOf, sentToWords, within, type ExtClient } from './nat.ts';
 
 export type TraceProtocol = 'tcp' | 'udp' | 'icmp';
 
@@ -55,17 +49,6 @@ export function traceFamily(plan: Plan, req: Pick<TraceRequest, 'from' | 'to' | 
   return family;
 }
 
-/** The gateway a pod's default route of a family points at: the bridge's first address of the pod CIDR, Calico's link-local (IPv6) or 169.254.1.1. */
-function podGatewayOf(node: PlanNode, family: Family): string {
-  if (inFamily([node.podGateway], family)) return node.podGateway;
-  if (isCalico(node)) return family === 'IPv6' ? 'fe80::ecee:eeff:feee:eeee' : '169.254.1.1';
-  const cidr = inFamily((node.podCidrs ?? [node.podCidr]).map((c) => c.split('/')[0]), family);
-  return cidr?.endsWith('::') ? `${cidr}1` : node.podGateway;
-}
-/** A node's pod CIDR in a family. */
-const podCidrOf = (node: PlanNode, family: Family): string => (node.podCidrs ?? [node.podCidr]).find((c) => c.includes(':') === (family === 'IPv6')) ?? node.podCidr;
-/** A node's address in a family. */
-const nodeIpOf = (node: PlanNode, family: Family): string => inFamily(node.ips ?? [node.ip], family) ?? node.ip;
 
 export type HopKind = 'dns' | 'route' | 'veth' | 'dnat' | 'policy' | 'bridge' | 'node-route' | 'vxlan' | 'fabric' | 'snat' | 'deliver' | 'reply';
 
@@ -238,32 +221,6 @@ function hostVethOf(node: PlanNode, pod: { name: string; namespace: string }, fa
   if (recorded) return recorded;
   const w = (node.cni as { workloads?: { pod: string; namespace: string; hostVeth: string }[] }).workloads?.find((x) => x.pod === pod.name && x.namespace === pod.namespace);
   return w?.hostVeth ?? 'veth…';
-}
-
-const isCalico = (n: PlanNode) => (n.cni as { type: string }).type === 'calico';
-/** Whether pod traffic from `addr` on `node` leaving every pool is masqueraded: the lab's natOutgoing, or Calico's pool of that address (its calico table). */
-function masqueraded(plan: Plan, node: PlanNode, addr: string): boolean {
-  if (!isCalico(node)) return plan.natOutgoing;
-  const pools = (node.cni as unknown as { pools: { cidr: string; natOutgoing: boolean }[] }).pools;
-  return pools.some((p) => p.natOutgoing && within(p.cidr, addr));
-}
-
-/**
- * Whom kube-proxy's ext chain (NodePort and load-balancer traffic) on the node that DNATs takes
- * the client for, by its rules in order (kubernetes pkg/proxy/nftables and iptables proxier.go,
- * the external chain of an externalTrafficPolicy Local Service):
- *   `ip saddr <pod CIDR> goto <cluster chain>`      a pod (the local traffic detector): every endpoint, no masquerade;
- *   `fib saddr type local jump mark-for-masquerade` and `… goto <cluster chain>`: the node itself, masqueraded, every endpoint;
- *   the rest, a client from outside: externalTrafficPolicy Local keeps it to the node's own endpoints, with its address.
- * A pod's packet to another node's address arrives there as natOutgoing left it: masqueraded to its
- * node's address, that is from outside; without natOutgoing, still from a pod.
- */
-export type ExtClient = 'pod' | 'node' | 'outside';
-function extClient(plan: Plan, from: End, dnatNode: string | undefined, viaGateway: boolean): ExtClient {
-  if (viaGateway || (from.kind !== 'pod' && from.kind !== 'node')) return 'outside';
-  const podNet = from.kind === 'pod' && !from.pod.hostNetwork;
-  if (from.node === dnatNode) return podNet ? 'pod' : 'node';
-  return podNet && !masqueraded(plan, plan.nodes.find((n) => n.name === from.node)!, from.ip) ? 'pod' : 'outside';
 }
 
 /** Why a Service's address cannot be reached from outside the cluster (a host, the gateway), or undefined when it can. */
@@ -650,13 +607,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
 
   const ext = !!svc && (svc.nodePort || svc.lb);
   // ext chain: externalTrafficPolicy Cluster marks every packet for masquerade; Local only the node's own (fib saddr type local).
-  const extMasq = ext && (svc!.s.externalTrafficPolicy !== 'Local' || client === 'node');
-  // The address a masquerade on the DNAT node gives: the bridge's towards a pod of its own (Calico: the node's, its cali veths have none), else the VXLAN device's of the family, else the node's.
-  const masqAddress = (n: PlanNode, towards: string): string => {
-    const vteps = [(n.cni as { vxlan?: { address: string } }).vxlan?.address, (n.cni as { vxlan6?: { address: string } }).vxlan6?.address];
-    if (isCalico(n)) return nodeIpOf(n, family);
-    return n.name === towards ? podGatewayOf(n, family) : inFamily(vteps, family) ?? nodeIpOf(n, family);
-  };
+  const extMasq = ext && extMasquerades(svc!.s, client!);
+  // The address a masquerade on the DNAT node gives.
+  const masqAddress = (n: PlanNode, towards: string): string => natMasqAddress(n, towards, family);
   // kube-proxy's masquerade on the node that DNATs, towards an endpoint on another node: that node's forward hook sees the masqueraded source.
   if (svc && ext && extMasq && dnatNode && endpoint && dnatNode.name !== endpoint.node) carried = { ip: masqAddress(dnatNode, endpoint.node), by: `kube-proxy on node ${dnatNode.name}` };
 
@@ -688,8 +641,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     }
     if (c) {
       // What each side was judged on, when the path changed it on the way.
-      const egressWord = `${verdictWord(c.egress)}${sentTo ? ` to ${hostPort(sentTo.ip, sentTo.port)}, node ${sentTo.node}'s NodePort (DNATed there, not on the source's node)` : ''}`;
-      const ingressWord = `${verdictWord(c.ingress)}${arrives ? ` from ${arrives.ip}, the source as masqueraded by ${arrives.by} (not the client's own ${from.ip})` : ''}`;
+      const egressWord = `${verdictWord(c.egress)}${sentTo ? ` ${sentToWords(sentTo)}` : ''}`;
+      const ingressWord = `${verdictWord(c.ingress)}${arrives ? ` ${arrivesFromWords(arrives, from.ip)}` : ''}`;
       policy = { allowed: c.allowed, egress: egressWord, ingress: ingressWord };
       denied = !c.allowed;
       const label = policyLabel(view);

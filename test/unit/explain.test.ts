@@ -88,3 +88,63 @@ describe('explain (pure)', () => {
     expect(err(() => explain(np, { from: 'svc/x/s-x-a', to: 'x-b', port: 80 }))).toMatchObject({ code: 'PL3110' });
   });
 });
+
+describe('explain of a node\'s NodePort follows its translation, as trace does', async () => {
+  const servicesLab = (await import('../../labs/services.lab.ts')).default;
+  // solo admits pods only (a node's address is no pod's); web admits the node network only.
+  const view = viewOf({
+    ...servicesLab,
+    networkPolicies: {
+      'solo-from-pods': { podSelector: { matchLabels: { app: 'solo' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] },
+      'web-from-nodes': { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '172.16.94.0/24' } }] }] },
+    },
+  });
+  const { predictTrace } = await import('../../src/trace/trace.ts');
+
+  it('a pod to another node\'s NodePort: its egress judged to that NodePort, the endpoint\'s ingress from the address natOutgoing gave it', () => {
+    const x = explain(view, { from: 'client', to: 'node/worker-2', port: 30081 });
+    expect(x.service).toMatchObject({ key: 'default/solo-local', port: 80, protocol: 'TCP', endpoints: 1, nodePort: { node: 'worker-2', port: 30081, local: true } });
+    expect(x.allowed).toBe(false);
+    const c = x.cases[0]!;
+    expect(c.endpoint).toMatchObject({ pod: 'solo', node: 'worker-2', port: 8080 });
+    expect(c.ingress).toMatchObject({ allowed: false, subject: 'default/solo' });
+    expect(c.path).toEqual({ egress: "to 172.16.94.12:30081, node worker-2's NodePort (DNATed there, not on the source's node)", ingress: "from 172.16.94.10, the source as masqueraded by natOutgoing on node control-plane (not the client's own 10.244.0.2)" });
+    expect(c.nft.map((n) => [n.node, n.verdict])).toEqual([['control-plane', 'accept'], ['worker-2', 'drop']]);
+    const text = formatExplanation(x);
+    expect(text.split('\n').slice(0, 5)).toEqual([
+      'pod default/client 10.244.0.2 on control-plane → node worker-2 172.16.94.12 TCP/30081',
+      "  NodePort 30081/TCP of Service default/solo-local (port 80) → targetPort 8080: 1 endpoint on worker-2 (kube-proxy on worker-2 DNATs it, and externalTrafficPolicy Local keeps a client from outside the pod network to the node's own endpoints; policies judge the endpoint's address after that DNAT, each side on the packet as its node sees it)",
+      `endpoint default/solo ${c.dest.ip}:8080 on worker-2: DENIED`,
+      "  egress at default/client (node control-plane): allowed, not isolated; to 172.16.94.12:30081, node worker-2's NodePort (DNATed there, not on the source's node)",
+      "  ingress at default/solo (node worker-2): denied, isolated by default/solo-from-pods; no rule matched; from 172.16.94.10, the source as masqueraded by natOutgoing on node control-plane (not the client's own 10.244.0.2)",
+    ]);
+    // The same pod through the cluster IP is judged as itself: admitted.
+    expect(explain(view, { from: 'client', to: 'svc/solo-local' }).allowed).toBe(true);
+    // externalTrafficPolicy Local, from outside, at a node without an endpoint: no case; kube-proxy drops it, not a policy.
+    const none = explain(view, { from: 'host/internet', to: 'node/worker-1', port: 30081 });
+    expect(none.cases).toEqual([]);
+    expect(formatExplanation(none)).toContain('  Service default/solo-local has no endpoint on node worker-1: kube-proxy there drops the connection (not a policy\'s doing).');
+  });
+
+  it('every source to every node\'s NodePort: explain\'s case for the endpoint trace follows has trace\'s verdict and policy rules', () => {
+    const froms = [...view.plan.pods.filter((p) => !p.system).map((p) => p.name), ...view.plan.nodes.map((n) => `node/${n.name}`), 'host/internet'];
+    let compared = 0;
+    for (const from of froms)
+      for (const n of view.plan.nodes)
+        for (const port of [30080, 30081]) {
+          const req = { from, to: `node/${n.name}`, port };
+          const x = explain(view, req);
+          for (const e of x.cases.map((c) => c.endpoint!)) {
+            const t = predictTrace(view, req, { chosenEndpoint: `${e.ip}:${e.port}` });
+            expect(t.endpoint?.pod, JSON.stringify(req)).toBe(e.pod);
+            const c = x.cases.find((k) => k.endpoint!.pod === e.pod)!;
+            expect(t.policy?.allowed, `${JSON.stringify(req)} → ${e.pod}`).toBe(c.allowed);
+            const rules = c.nft.flatMap((p) => p.hits.map((h) => `${p.node}: ${h.chain} "${h.comment}"`));
+            const traced = t.hops.filter((h) => h.kind === 'policy').map((h) => h.linux).join('\n');
+            for (const r of rules) expect(traced, `${JSON.stringify(req)} → ${e.pod}`).toContain(r);
+            compared++;
+          }
+        }
+    expect(compared).toBeGreaterThan(100);
+  });
+});
