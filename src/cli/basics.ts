@@ -145,3 +145,33 @@ export function printHostProblems(diags: Diagnostic[], json?: boolean): never {
   else printDiagnostics({ diagnostics: diags });
   throw new Exit(EXIT.cannotRun);
 }
+
+/** Why the kernel refused to write there, in words, by errno. */
+const WHY_NOT_WRITTEN: Record<string, string> = {
+  ENOENT: 'a directory on the way does not exist, or none can be made there',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EEXIST: 'a file of that name is in the way of a directory',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+/**
+ * Runs `write` (an output file or directory a command was asked to write, `-o`, `--out`, `--svg`);
+ * a path the kernel refuses is PL3142 naming it and why, as JSON with `json`, exit 2 (podlab could
+ * not do what it was asked, as a bad option value), never an internal error with a stack trace.
+ */
+export function writeOutputOrExit<T>(path: string, write: () => T, json?: boolean): T {
+  try {
+    return write();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code !== 'string' || !err.syscall) throw e;
+    const why = WHY_NOT_WRITTEN[err.code] ?? err.message;
+    const where = err.path && err.path !== path ? ` (${err.syscall} ${err.path})` : '';
+    printHostProblems([diag('PL3142', [], `cannot write "${path}": ${why}${where} [${err.code}]`, `Name a file or directory that can be written (-o, --out). Nothing was written there. ${NOTHING_CHANGED}`)], json);
+  }
+}

@@ -4,14 +4,15 @@
  * Exit codes: 0 written (or, with --check, unchanged), 1 the lab is invalid (or the files
  * differ), 2 podlab could not run.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeDirs } from '../lib/make-dirs.ts';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { compileLab } from '../compile/compile.ts';
 import { exportLab } from '../export/export.ts';
 import { buildPlan } from '../plan/plan.ts';
 import { drift } from '../render/files.ts';
-import { printDiagnostics } from './basics.ts';
+import { printDiagnostics, writeOutputOrExit } from './basics.ts';
 import { green, red } from './terminal.ts';
 
 export function registerExport(program: Command): void {
@@ -37,10 +38,14 @@ export function registerExport(program: Command): void {
         process.exitCode = d.length ? 1 : 0;
         return;
       }
-      for (const [rel, text] of files) {
-        mkdirSync(dirname(join(dir, rel)), { recursive: true });
-        writeFileSync(join(dir, rel), text);
-      }
+      writeOutputOrExit(dir, () => {
+        // The directory first: a path that cannot be written fails before any file is.
+        makeDirs(dir);
+        for (const [rel, text] of files) {
+          makeDirs(dirname(join(dir, rel)));
+          writeFileSync(join(dir, rel), text);
+        }
+      });
       process.stderr.write(`${green('✓')} ${r.file} → ${dir}/ (${files.size} files)\n`);
     });
 }

@@ -26,7 +26,7 @@ import { readState } from '../runtime/state.ts';
 import { diag, formatDiagnostic, type Code } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { color, dim, green, red } from './terminal.ts';
-import { compileLabFile, EXIT, isLabFile, prefixed, printDiagnostics, unprefixed } from './basics.ts';
+import { compileLabFile, EXIT, isLabFile, prefixed, printDiagnostics, unprefixed, writeOutputOrExit } from './basics.ts';
 
 export const GRAPH_FORMATS = ['svg', 'mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -137,7 +137,8 @@ export function registerGraph(program: Command): void {
       if (results) banner = `${banner} Checks run: ${results.filter((r) => r.status === 'pass').length} passed, ${results.filter((r) => r.status === 'fail').length} failed.`;
       const text = await drawGraph(plan, format as GraphFormat, banner, live, results);
       if (opts.out) {
-        writeFileSync(opts.out, text);
+        const out = opts.out;
+        writeOutputOrExit(out, () => writeFileSync(out, text));
         process.stderr.write(`${green('✓')} ${live ? 'live' : 'planned'} ${plan.lab} → ${opts.out} (${format})\n`);
       } else process.stdout.write(text);
     });

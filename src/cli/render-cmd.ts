@@ -5,7 +5,7 @@ import { buildPlan } from '../plan/plan.ts';
 import { renderGenerated } from '../render/render.ts';
 import { drift, writeRendered } from '../render/files.ts';
 import { Exit, EXIT } from './common.ts';
-import { compileOrExit } from './basics.ts';
+import { compileOrExit, writeOutputOrExit } from './basics.ts';
 import { green, red } from './terminal.ts';
 
 export function registerRender(program: Command): void {
@@ -28,7 +28,7 @@ export function registerRender(program: Command): void {
             process.stderr.write(`${red('✗')} ${dir} is out of date with ${r.file}:\n${d.map((x) => `    ${x}`).join('\n')}\n  run: podlab render ${r.file}\n`);
           } else process.stderr.write(`${green('✓')} ${dir} is up to date\n`);
         } else {
-          writeRendered(dir, files);
+          writeOutputOrExit(dir, () => writeRendered(dir, files));
           process.stderr.write(`${green('✓')} ${r.file} → ${dir}/ (${files.size} files)\n`);
         }
       }

@@ -19,7 +19,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { traceLive, type LiveTrace } from '../runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath, type TraceProtocol, type TraceRequest } from '../trace/trace.ts';
 import { Exit, EXIT } from './common.ts';
-import { compileOrExit, isLabFile, prefixed } from './basics.ts';
+import { compileOrExit, isLabFile, prefixed, writeOutputOrExit } from './basics.ts';
 import { liveLabOrExit, parsePortOption, problemExit } from './explain.ts';
 import { TraceProblem } from '../trace/ends.ts';
 import { dim, green, red } from './terminal.ts';
@@ -92,7 +92,9 @@ address's family).`)
         const facts = plan ? undefined : liveGraphFacts(prefixed(arg));
         const drawn = plan ?? facts!.plan;
         const banner = plan ? bannerOf(plan) : liveBannerOf(drawn);
-        writeFileSync(opts.svg, await traceSvg(drawn, t, banner, facts?.live));
+        const svg = await traceSvg(drawn, t, banner, facts?.live);
+        const path = opts.svg;
+        writeOutputOrExit(path, () => writeFileSync(path, svg), opts.json);
         process.stderr.write(dim(`the path drawn → ${opts.svg}\n`));
       }
       const observed = 'observed' in t ? t.observed : undefined;

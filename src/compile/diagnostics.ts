@@ -284,6 +284,7 @@ export const CODES = {
   PL3119: 'no path from the source',
   PL3140: 'bad lab-name prefix',
   PL3141: 'usage error: an unknown command or option, a missing argument, a bad option value',
+  PL3142: 'cannot write the output',
   // trace's address family (src/trace/ends.ts, src/trace/trace.ts): PL3146–PL3148.
   PL3146: 'trace in a family the lab lacks',
   PL3147: 'trace end has no address in the family',

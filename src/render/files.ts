@@ -2,21 +2,24 @@
  * Rendered files on disk: writing a render to a directory, and telling how a directory differs
  * from a fresh render (for `render --check`, the golden test, and anyone reviewing generated/).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Rendered } from './render.ts';
 import { joinPlainPath } from '../lib/plain-name.ts';
+import { makeDirs } from '../lib/make-dirs.ts';
 
 /** Replaces `dir` with exactly the rendered files. */
 export function writeRendered(dir: string, files: Rendered): void {
   // Some names come from the lab (dns.files keys): validation refuses any that is not plain, and
   // this refuses it again before anything is written, so no path can climb out of `dir`.
   const paths = [...files].map(([rel, content]) => [joinPlainPath(dir, rel), content] as const);
+  // The place is made first: a path that cannot be written fails before the old files go.
+  makeDirs(dir);
   rmSync(dir, { recursive: true, force: true });
   const made = new Set<string>();
   for (const [path, content] of paths) {
     const parent = dirname(path);
-    if (!made.has(parent)) mkdirSync(parent, { recursive: true });
+    if (!made.has(parent)) makeDirs(parent);
     made.add(parent);
     writeFileSync(path, content);
   }

@@ -1,0 +1,62 @@
+/**
+ * The CLI's answers where an audit found them wrong: an output path that cannot be written, a
+ * --json error in one shape, usage errors coded PL3141. Needs no root: a live lab is "up" in a
+ * state directory of the test's own (PODLAB_STATE_ROOT), its processes the test's own pid.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { compileLab } from '../../src/compile/compile.ts';
+import { buildPlan, type Plan } from '../../src/plan/plan.ts';
+import { recordOf } from '../../src/runtime/procs.ts';
+import type { LabState } from '../../src/runtime/state.ts';
+
+const LAB_FILE = 'labs/pod-networking.lab.ts';
+const tmp = mkdtempSync(join(tmpdir(), 'podlab-audit-'));
+const root = join(tmp, 'state');
+const podlab = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false, timeout: 60_000, env: { PODLAB_STATE_ROOT: root } });
+let plan: Plan;
+
+beforeAll(async () => {
+  plan = buildPlan((await compileLab(LAB_FILE)).lab!);
+  const alive = recordOf(process.pid);
+  const state: LabState = {
+    lab: plan.lab,
+    status: 'up',
+    createdAt: new Date().toISOString(),
+    steps: [],
+    plan,
+    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: alive, ip: p.ip, containers: {} }])),
+  };
+  mkdirSync(join(root, plan.lab), { recursive: true });
+  writeFileSync(join(root, plan.lab, 'state.json'), JSON.stringify(state));
+}, 60_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('an output path that cannot be written', () => {
+  it('is PL3142 naming the path and why, exit 2, no stack trace and nothing written; /proc ends at once', async () => {
+    const file = join(tmp, 'afile');
+    writeFileSync(file, 'mine');
+    const cases: [string[], RegExp][] = [
+      [['graph', LAB_FILE, '-o', '/nonexistent/dir/x.svg'], /cannot write "\/nonexistent\/dir\/x.svg": .*\[ENOENT\]/],
+      [['trace', LAB_FILE, 'client', 'web-2', '--port', '8080', '--svg', '/nonexistent/x.svg'], /cannot write "\/nonexistent\/x.svg"/],
+      [['render', LAB_FILE, '-o', file], /a part of the path is a file, not a directory \[ENOTDIR\]/],
+      [['export', LAB_FILE, '--out', file], /a file of that name is in the way of a directory \[EEXIST\]/],
+      [['render', LAB_FILE, '-o', '/proc/podlab-x'], /cannot write "\/proc\/podlab-x\/pod-networking"/],
+      [['export', LAB_FILE, '--out', '/proc/podlab-x'], /cannot write "\/proc\/podlab-x"/],
+    ];
+    for (const [args, said] of cases) {
+      const r = await podlab(...args);
+      expect({ args, exitCode: r.exitCode, timedOut: r.timedOut }).toEqual({ args, exitCode: 2, timedOut: false });
+      expect(r.stderr).toMatch(/^error PL3142 /m);
+      expect(r.stderr).toMatch(said);
+      expect(r.stderr).not.toContain('internal error');
+      expect(r.stdout).toBe('');
+    }
+    const j = await podlab('trace', LAB_FILE, 'client', 'web-2', '--port', '8080', '--svg', '/nonexistent/x.svg', '--json');
+    expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3142' }] });
+    expect(existsSync(join(file, 'pod-networking'))).toBe(false);
+  }, 180_000);
+});
