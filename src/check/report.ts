@@ -86,11 +86,16 @@ export function textReport(results: readonly CheckResult[], paint: Painter = pla
   return `${lines.join('\n')}\n`;
 }
 
-export function jsonReport(lab: string, results: readonly CheckResult[], scenarios: readonly ScenarioResult[] = []): string {
+/**
+ * The versioned JSON report. `nothingRan` says why nothing was run (`podlab scenario` of a lab
+ * without scenarios): then `passed` is false, as the exit code (1) says, and the reason is in
+ * `nothingRan`, so that a script reading `passed` never takes nothing for success.
+ */
+export function jsonReport(lab: string, results: readonly CheckResult[], scenarios: readonly ScenarioResult[] = [], nothingRan?: string): string {
   const failed = results.filter((r) => r.status === 'fail').length;
   const scFailed = scenarios.filter((s) => s.status === 'fail').length;
-  const summary = { total: results.length, passed: results.length - failed, failed, ...(scenarios.length ? { scenarios: { total: scenarios.length, passed: scenarios.length - scFailed, failed: scFailed } } : {}) };
-  return `${JSON.stringify({ version: REPORT_VERSION, lab, passed: failed === 0 && scFailed === 0, summary, results, ...(scenarios.length ? { scenarios } : {}) }, null, 2)}\n`;
+  const summary = { total: results.length, passed: results.length - failed, failed, ...(scenarios.length || nothingRan ? { scenarios: { total: scenarios.length, passed: scenarios.length - scFailed, failed: scFailed } } : {}) };
+  return `${JSON.stringify({ version: REPORT_VERSION, lab, passed: !nothingRan && failed === 0 && scFailed === 0, ...(nothingRan ? { nothingRan } : {}), summary, results, ...(scenarios.length ? { scenarios } : {}) }, null, 2)}\n`;
 }
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');

@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import { realExecutor } from '../runtime/exec.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
-import { formatReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
+import { formatReport, jsonReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
 import { EXIT, refused, upStateOrExit } from './common.ts';
 import { RuntimeError } from '../runtime/errors.ts';
 import { dim, green, red } from './terminal.ts';
@@ -42,8 +42,13 @@ export async function checkLive(lab: string, run: LiveRun = {}): Promise<number>
   // `podlab scenario <lab>` of a lab that has none ran nothing, so nothing passed: not a "0 failed"
   // a script would take for success (exit 1; a named scenario the lab lacks is PL3053, exit 2).
   if (run.checks === false && run.scenarios === 'all' && !state.plan.scenarios?.length) {
-    if (format !== 'text') process.stdout.write(formatReport(format, lab, [], { pass: green, fail: red, dim }, []));
-    process.stderr.write(`lab "${lab}" has no scenarios: nothing to run (a lab's scenarios are under scenarios: in its file; docs/checks.md)\n`);
+    const why = `lab "${lab}" has no scenarios: nothing to run`;
+    // Each report says it failed, as the exit code does: JSON's passed is false (and nothingRan
+    // says why), TAP bails out (an empty plan, 1..0, would be a pass to a TAP harness).
+    if (format === 'json') process.stdout.write(jsonReport(lab, [], [], why));
+    else if (format === 'tap') process.stdout.write(`TAP version 13\nBail out! ${why}\n`);
+    else if (format !== 'text') process.stdout.write(formatReport(format, lab, [], { pass: green, fail: red, dim }, []));
+    process.stderr.write(`${why} (a lab's scenarios are under scenarios: in its file; docs/checks.md)\n`);
     return EXIT.failed;
   }
   if (run.scenarios && (run.scenarios === 'all' || run.scenarios.length)) {

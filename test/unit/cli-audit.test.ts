@@ -60,3 +60,15 @@ describe('an output path that cannot be written', () => {
     expect(existsSync(join(file, 'pod-networking'))).toBe(false);
   }, 180_000);
 });
+
+describe('scenario of a lab without scenarios', () => {
+  it('--json says it ran nothing and did not pass, as its exit code 1 does; TAP bails out', async () => {
+    const r = await podlab('scenario', plan.lab, '--json');
+    expect(r.exitCode).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ passed: false, nothingRan: `lab "${plan.lab}" has no scenarios: nothing to run`, summary: { scenarios: { total: 0 } } });
+    const t = await podlab('scenario', plan.lab, '--format', 'tap');
+    expect(t.exitCode).toBe(1);
+    expect(t.stdout).toContain('Bail out! ');
+  });
+});
