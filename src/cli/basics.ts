@@ -133,17 +133,18 @@ export async function compileOrExit(file: string, opts: { typecheck?: boolean; j
  * A lab that is not up (no state, or one still being built or removed): PL3113 with the file to
  * bring it up from (`hint` adds what else would do), as JSON with --json; exit 2.
  */
-export function notUpExit(lab: string, state: { status: string } | undefined, json?: boolean, hint = ''): never {
+export function notUpExit(lab: string, state: { status: string } | undefined, json?: boolean, hint = '', exit: number = EXIT.cannotRun): never {
   // The file named after the lab, where the examples keep theirs, when there is one; else a placeholder.
   const guess = `labs/${unprefixed(lab)}.lab.ts`;
   const file = existsSync(guess) ? guess : existsSync(`${unprefixed(lab)}.lab.ts`) ? `${unprefixed(lab)}.lab.ts` : '<its lab file>';
-  printHostProblems([diag('PL3113', [], `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`, `Bring it up with podlab up ${file}${hint}. ${NOTHING_CHANGED}`)], json);
+  printHostProblems([diag('PL3113', [], `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}`, `Bring it up with podlab up ${file}${hint}. ${NOTHING_CHANGED}`)], json, exit);
 }
 
-export function printHostProblems(diags: Diagnostic[], json?: boolean): never {
+/** Problems that stop a command, printed (as `{ ok: false, diagnostics }` with `json`); exit 2 unless `exit` says otherwise. */
+export function printHostProblems(diags: Diagnostic[], json?: boolean, exit: number = EXIT.cannotRun): never {
   if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: diags }, null, 2)}\n`);
   else printDiagnostics({ diagnostics: diags });
-  throw new Exit(EXIT.cannotRun);
+  throw new Exit(exit);
 }
 
 /** Why the kernel refused to write there, in words, by errno. */

@@ -4,7 +4,7 @@ import { readState } from '../runtime/state.ts';
 import { allStatus, labStatus, type LabStatus } from '../runtime/status.ts';
 import { calicoStatus, calicoStatusLines } from '../runtime/calico-status.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { Exit, EXIT, labName, labPrefix, prefixNamed } from './common.ts';
+import { EXIT, labName, labPrefix, notUpExit, prefixNamed } from './common.ts';
 import { dim, green, red } from './terminal.ts';
 
 /** `a.padEnd(n)`, then one space: a column of a table whose width is that of its widest cell. */
@@ -57,15 +57,18 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (arg: string | undefined, opts: { json?: boolean }) => {
       const lab = arg === undefined ? undefined : await labName(arg, opts.json);
+      // A lab that is not up is PL3113 as every live command says it (JSON with --json), but exit 1:
+      // status answered the question, and the answer is "not up" (README's exit codes).
+      const one = lab ? labStatus(lab) : undefined;
+      if (lab && !one) notUpExit(lab, undefined, opts.json, '', EXIT.failed);
       // Without a lab, the labs that are up: with a lab-name prefix, only that user's.
-      const list = lab ? [labStatus(lab)].filter((s): s is LabStatus => !!s) : allStatus(labPrefix());
+      const list = one ? [one] : allStatus(labPrefix());
       // One lab: Calico's pools, blocks and BGP sessions, asked of the live nodes.
       const state = arg && list[0] ? readState(list[0].lab) : undefined;
       const calico = state && state.status === 'up' ? await calicoStatus(realExecutor, state) : undefined;
       if (calico) list[0]!.calico = calico;
       if (opts.json) process.stdout.write(`${JSON.stringify(arg ? (list[0] ?? null) : list, null, 2)}\n`);
-      else if (!list.length) process.stdout.write(lab ? `lab "${lab}" is not up\n` : `no podlab lab${prefixNamed()} is up\n`);
+      else if (!list.length) process.stdout.write(`no podlab lab${prefixNamed()} is up\n`);
       else for (const st of list) process.stdout.write(`${statusLines(st).join('\n')}\n`);
-      if (arg && !list.length) throw new Exit(EXIT.failed);
     });
 }

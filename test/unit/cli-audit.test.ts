@@ -72,3 +72,15 @@ describe('scenario of a lab without scenarios', () => {
     expect(t.stdout).toContain('Bail out! ');
   });
 });
+
+describe('status of a lab that is not up', () => {
+  it('is PL3113 as every live command says it, as JSON with --json, and exit 1', async () => {
+    const r = await podlab('status', 'cl-not-up');
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('error PL3113 lab "cl-not-up" is not up');
+    const j = await podlab('status', 'cl-not-up', '--json');
+    expect(j.exitCode).toBe(1);
+    expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3113', message: 'lab "cl-not-up" is not up' }] });
+  });
+});

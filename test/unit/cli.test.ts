@@ -147,7 +147,7 @@ describe('podlab CLI', () => {
   it('exec and status on a lab that is not up exit non-zero with a clear message', async () => {
     const s = await podlab('status', 'no-such-lab');
     expect(s.exitCode).toBe(1);
-    expect(s.stdout).toContain('lab "no-such-lab" is not up');
+    expect(s.stderr).toContain('error PL3113 lab "no-such-lab" is not up');
     const e = await podlab('exec', 'no-such-lab', 'web', '--', 'true');
     expect(e.exitCode).toBe(2);
     expect(e.stderr).toContain('lab "no-such-lab" is not up');
@@ -268,7 +268,7 @@ describe('podlab CLI', () => {
     // A lab file needs the compiler for its name: the whole CLI, which compiles it (prefix and all).
     const byFile = await traced('--prefix', 'spd-x-', 'status', 'labs/kubenet.lab.ts');
     expect(byFile.stderr).toContain('boot: load the CLI bundle (podlab.cjs)');
-    expect(byFile.stdout).toContain('lab "spd-x-kubenet" is not up');
+    expect(byFile.stderr).toContain('lab "spd-x-kubenet" is not up');
     const fileOnly = await traced('events', 'labs/kubenet.lab.ts');
     expect(fileOnly.stderr).toContain('boot: load the CLI bundle (podlab.cjs)');
     expect(fileOnly.stderr).toContain('lab "kubenet" is not up');
