@@ -9,7 +9,7 @@
  * (`compileLabFilesWith`): the whole CLI's and `up`'s do; a bundle of commands on a live lab has
  * none, and bin/podlab.js runs the whole CLI for a command line that names a lab file.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import type { CompileOptions, CompileResult } from '../compile/compile.ts';
 import { diag, formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
@@ -174,5 +174,24 @@ export function writeOutputOrExit<T>(path: string, write: () => T, json?: boolea
     const why = WHY_NOT_WRITTEN[err.code] ?? err.message;
     const where = err.path && err.path !== path ? ` (${err.syscall} ${err.path})` : '';
     printHostProblems([diag('PL3142', [], `cannot write "${path}": ${why}${where} [${err.code}]`, `Name a file or directory that can be written (-o, --out). Nothing was written there. ${NOTHING_CHANGED}`)], json);
+  }
+}
+
+/**
+ * A usage error found by a command itself (a bad argument value, a file given that cannot be read):
+ * PL3141 as commander's own, with a hint, as JSON with `json`; exit 2, podlab could not run.
+ */
+export function usageExit(message: string, hint: string, json?: boolean): never {
+  printHostProblems([diag('PL3141', [], message, `${hint} ${NOTHING_CHANGED}`)], json);
+}
+
+/** An input file an option names (`-f`, `--corefile`), read; one that cannot be is a usage error (PL3141) naming why. */
+export function readInputOrExit(path: string, option: string, json?: boolean): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    usageExit(`${option} "${path}" cannot be read: ${why}${err.code ? ` [${err.code}]` : ''}`, `Name a file that exists and can be read.`, json);
   }
 }

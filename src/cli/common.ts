@@ -11,7 +11,7 @@ import type { SyncReport } from '../runtime/services.ts';
 import type { RuntimeError } from '../runtime/errors.ts';
 import { color, dim } from './terminal.ts';
 
-export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, labName, labPrefix, notUpExit, prefixed, prefixNamed } from './basics.ts';
+export { endQuietlyOnClosedPipe, EXIT, Exit, isLabFile, labName, labPrefix, notUpExit, prefixed, prefixNamed, readInputOrExit, usageExit } from './basics.ts';
 import { EXIT, Exit, notUpExit } from './basics.ts';
 
 /** The live state of a lab that must be up; otherwise PL3113 `lab "…" is not up` (as JSON with `json`) and exit 2. */

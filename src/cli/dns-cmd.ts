@@ -1,10 +1,9 @@
 /** `podlab dns reload`: make the DNS server re-read its (new) Corefile. */
-import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics.ts';
 import { DnsError, reloadDns } from '../runtime/dns.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { Exit, EXIT, labName, refused, upStateOrExit } from './common.ts';
+import { Exit, EXIT, labName, readInputOrExit, refused, upStateOrExit } from './common.ts';
 import { color, green } from './terminal.ts';
 
 export function registerDns(program: Command): void {
@@ -23,16 +22,10 @@ What editing the coredns ConfigMap does in a cluster. Try the course's custom fo
 Exit codes: 0 reloading; 1 the Corefile does not load or the DNS server did not take it (nothing
 changed); 2 the lab is not up or the file does not exist.`)
     .action(async (arg: string, opts: { corefile?: string; json?: boolean }) => {
+      // The file first, as a usage error is found before anything else.
+      const text = opts.corefile === undefined ? undefined : readInputOrExit(opts.corefile, '--corefile', opts.json);
       const lab = await labName(arg, opts.json);
       const state = upStateOrExit(lab, opts.json);
-      let text: string | undefined;
-      if (opts.corefile) {
-        if (!existsSync(opts.corefile)) {
-          process.stderr.write(`no such file: ${opts.corefile}\n`);
-          throw new Exit(EXIT.cannotRun);
-        }
-        text = readFileSync(opts.corefile, 'utf8');
-      }
       // A Corefile's diagnostics at their place in the file (line and column inside it).
       const placed = (ds: readonly Diagnostic[]) => ds.map((d) => ({ ...d, file: opts.corefile, line: d.within?.line, column: d.within?.col }));
       try {

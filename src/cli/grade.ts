@@ -14,7 +14,8 @@ import { writeGradeOutput } from '../grade/output.ts';
 import { sandboxAvailable } from '../grade/sandbox.ts';
 import { checkHost } from '../runtime/preflight.ts';
 import { prefixed, wholeNumber } from './basics.ts';
-import { dim, green, red } from './terminal.ts';
+import { formatDiagnostic } from '../compile/diagnostics.ts';
+import { color, dim, green, red } from './terminal.ts';
 
 const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
 
@@ -76,11 +77,23 @@ function labPrefixUsable(labPrefix: string | undefined): boolean {
   return false;
 }
 
-async function loadOrFail(arg: string, seed?: string): Promise<Exercise | undefined> {
+/** The exercise, or undefined once its problems are out (as `{ ok: false, diagnostics }` with `json`) and the exit code set. */
+async function loadOrFail(arg: string, seed?: string, json?: boolean): Promise<Exercise | undefined> {
   const { ExerciseError, loadExercise } = await exercises();
   try {
     return await loadExercise(arg, seed);
   } catch (e) {
+    if (json && e instanceof ExerciseError) {
+      process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: e.diagnostics }, null, 2)}\n`);
+      process.exitCode = EXIT.failed;
+      return undefined;
+    }
+    // One coded diagnostic that is the whole message (no exercise there) is printed as every diagnostic is.
+    if (e instanceof ExerciseError && !e.listed) {
+      for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d, undefined, color)}\n`);
+      process.exitCode = EXIT.failed;
+      return undefined;
+    }
     fail((e as Error).message, e instanceof ExerciseError ? EXIT.failed : EXIT.cannotRun);
     return undefined;
   }
@@ -126,7 +139,7 @@ Example:
       if (unusable.length) return fail(`error PL0009 ${unusable.join('\n  ')}\n  hint: rename the file(s): the student id is the file name without its extensions. Nothing was graded.`);
       const dup = students.find((s, i) => students.indexOf(s) !== i);
       if (dup) return fail(`two submissions belong to student "${visible(dup)}"; give each student one file`);
-      const ex = await loadOrFail(exArg);
+      const ex = await loadOrFail(exArg, undefined, opts.json);
       if (!ex) return;
       const started = Date.now();
       const live = !opts.json && process.stderr.isTTY;
@@ -156,7 +169,7 @@ Example:
     .option('--student <id>', "that student's variant")
     .option('--json', 'print it as JSON')
     .action(async (exArg: string, opts: { student?: string; json?: boolean }) => {
-      const ex = await loadOrFail(exArg, opts.student);
+      const ex = await loadOrFail(exArg, opts.student, opts.json);
       if (!ex) return;
       if (opts.json) {
         const visible = ex.rubric.map((i) => (i.hidden ? { id: i.id, points: i.points, hidden: true } : { id: i.id, title: i.title, points: i.points }));
@@ -176,7 +189,7 @@ Exit codes: 0 the rubric tells right from wrong, 1 it does not (or the exercise 
     .action(async (exArg: string, opts: { jobs: number; labPrefix?: string; json?: boolean }) => {
       if (!(await preflight())) return;
       if (!labPrefixUsable(opts.labPrefix)) return;
-      const ex = await loadOrFail(exArg, 'solution');
+      const ex = await loadOrFail(exArg, 'solution', opts.json);
       if (!ex) return;
       const { testExercise } = await import('../grade/exercise-test.ts');
       const labPrefix = gradingLabPrefix(opts.labPrefix);

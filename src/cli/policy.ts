@@ -4,7 +4,6 @@
  * goes through the runtime's own path (runtime/policies.ts): the state first, then one nft
  * transaction per node holding only the chains and sets that differ.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
 import type { K8sObject } from '../api/types.ts';
@@ -16,7 +15,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { applyPolicy, deletePolicy, labelPod, podList, PolicyError } from '../runtime/policies.ts';
 import { readState } from '../runtime/state.ts';
 import type { SyncReport } from '../runtime/services.ts';
-import { asLabWriter, EXIT, Exit, inNamespace, labName, refused, ruleChangeLines, upOrExit } from './common.ts';
+import { asLabWriter, EXIT, Exit, inNamespace, labName, readInputOrExit, refused, ruleChangeLines, upOrExit } from './common.ts';
 import { color, green } from './terminal.ts';
 
 /** `source`: the text of `file`, for the excerpt under a diagnostic with a line. */
@@ -187,13 +186,7 @@ podlab validate gives for it in a lab file (PL2112), as kubectl prints the API s
 
 Exit codes: 0 applied (with or without warnings); 1 the file is not valid (nothing changed); 2 the lab is not up.`)
     .action(async (arg: string, opts: { filename: string; json?: boolean }) => {
-      let text: string;
-      try {
-        text = readFileSync(opts.filename, 'utf8');
-      } catch (e) {
-        process.stderr.write(`cannot read ${opts.filename}: ${(e as Error).message}\n`);
-        throw new Exit(EXIT.cannotRun);
-      }
+      const text = readInputOrExit(opts.filename, '-f', opts.json);
       const lab = await labName(arg, opts.json);
       const state = upOrExit(lab, opts.json);
       const { policies, problems, positions } = await policiesOfYaml(text, state.plan.namespaces);

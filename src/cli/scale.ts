@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { scaleDeployment } from '../runtime/faults.ts';
 import { PodError } from '../runtime/pods.ts';
 import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName, upOrExit, refused } from './common.ts';
+import { Exit, EXIT, labName, upOrExit, refused, usageExit } from './common.ts';
 
 /** A Deployment as kubectl names it, `deployment/web` (or `deploy/`, `deployments/`), or just `web`: its name. */
 export function deploymentName(target: string): string {
@@ -31,8 +31,7 @@ Examples:
 Exit codes: 0 done; 1 --wait timed out; 2 the lab is not up or has no such Deployment.`)
     .action(async (arg: string, target: string, count: string, opts: { wait?: boolean; json?: boolean }) => {
       if (!/^\d{1,3}$/.test(count) || Number(count) > 500) {
-        process.stderr.write(`scale: replicas must be a whole number from 0 to 500, not "${count}"\n`);
-        throw new Exit(EXIT.cannotRun);
+        usageExit(`scale: replicas must be a whole number from 0 to 500, not "${count}"`, `Give the number of replicas, e.g. podlab scale ${arg} ${target} 3.`, opts.json);
       }
       const replicas = Number(count);
       const deployment = deploymentName(target);

@@ -15,7 +15,7 @@ import { readEvents } from '../runtime/events.ts';
 import { realExecutor } from '../runtime/exec.ts';
 import { PodError } from '../runtime/pods.ts';
 import { readState } from '../runtime/state.ts';
-import { Exit, EXIT, labName, upOrExit, refused } from './common.ts';
+import { Exit, EXIT, labName, upOrExit, refused, usageExit } from './common.ts';
 import { deploymentName } from './scale.ts';
 
 /** Kubernetes' rule for an environment variable's name (C_IDENTIFIER with `-` and `.`). */
@@ -48,8 +48,7 @@ Deployment, or a pair is not KEY=VALUE.`)
       for (const p of pairs) {
         const eq = p.indexOf('=');
         if (eq <= 0 || !ENV_NAME.test(p.slice(0, eq))) {
-          process.stderr.write(`set env: "${p}" is not KEY=VALUE with a valid variable name (letters, digits, _, -, .; not starting with a digit)\n`);
-          throw new Exit(EXIT.cannotRun);
+          usageExit(`set env: "${p}" is not KEY=VALUE with a valid variable name (letters, digits, _, -, .; not starting with a digit)`, `Write each variable as NAME=value, e.g. podlab set env ${arg} ${target} GREETING=hello (NAME= sets it empty).`, opts.json);
         }
         env[p.slice(0, eq)] = p.slice(eq + 1);
       }

@@ -61,6 +61,7 @@ export const CODES = {
   PL0014: 'lab export is not plain data',
   PL0015: 'lab sandbox could not run',
   PL0016: 'link on the path',
+  PL0017: 'exercise not found',
   PL1001: 'invalid value',
   PL1002: 'unknown property',
   PL1003: 'missing property',

@@ -43,15 +43,17 @@ export class ExerciseError extends Error {
   constructor(
     message: string,
     readonly diagnostics: Diagnostic[] = [],
+    /** Whether the message lists the diagnostics after it (false: one diagnostic that is the message, coded). */
+    readonly listed = true,
   ) {
-    super(diagnostics.length ? `${message}\n${diagnostics.map((d) => formatDiagnostic(d)).join('\n')}` : message);
+    super(diagnostics.length && listed ? `${message}\n${diagnostics.map((d) => formatDiagnostic(d)).join('\n')}` : message);
   }
 }
 
 /** `exercises/x`, `exercises/x/` or `exercises/x/exercise.ts` → the exercise file. */
 export function exerciseFile(arg: string): string {
   const file = arg.endsWith('.ts') ? arg : join(arg, 'exercise.ts');
-  if (!existsSync(file)) throw new ExerciseError(`no exercise at ${arg} (expected ${file})`);
+  if (!existsSync(file)) throw new ExerciseError(`no exercise at ${arg} (expected ${file})`, [diag('PL0017', [], `no exercise at ${arg} (expected ${file})`, 'Name an exercise folder (with its exercise.ts), e.g. exercises/coredns-forwarder.')], false);
   return resolve(file);
 }
 

@@ -84,3 +84,36 @@ describe('status of a lab that is not up', () => {
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3113', message: 'lab "cl-not-up" is not up' }] });
   });
 });
+
+describe('usage errors a command finds itself', () => {
+  it('are PL3141 with a hint, exit 2, as JSON with --json', async () => {
+    const cases: [string[], string][] = [
+      [['scale', plan.lab, 'web', '-1'], 'scale: replicas must be a whole number from 0 to 500, not "-1"'],
+      [['scale', plan.lab, 'web', 'abc'], 'not "abc"'],
+      [['set', 'env', plan.lab, 'web', 'NOEQUALS'], 'set env: "NOEQUALS" is not KEY=VALUE'],
+      [['policy', 'apply', plan.lab, '-f', join(tmp, 'nofile.yaml')], 'cannot be read: no such file [ENOENT]'],
+      [['dns', 'reload', plan.lab, '--corefile', join(tmp, 'nofile')], '--corefile'],
+    ];
+    for (const [args, said] of cases) {
+      const r = await podlab(...args);
+      expect({ args, exitCode: r.exitCode }).toEqual({ args, exitCode: 2 });
+      expect(r.stderr).toMatch(/^error PL3141 /m);
+      expect(r.stderr).toContain(said);
+      expect(r.stderr).toMatch(/^ {2}hint: \S/m);
+      const j = await podlab(...args, '--json');
+      expect(j.exitCode).toBe(2);
+      expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3141' }] });
+    }
+  });
+
+  it('an exercise that is not there is PL0017 with a hint, exit 1 (it does not load), as JSON with --json', async () => {
+    for (const args of [['exercise', 'show', '/nope'], ['grade', '/nope', 'x']]) {
+      const r = await podlab(...args);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('error PL0017 no exercise at /nope');
+      const j = await podlab(...args, '--json');
+      expect(j.exitCode).toBe(1);
+      expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL0017' }] });
+    }
+  });
+});
