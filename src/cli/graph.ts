@@ -93,9 +93,20 @@ export function registerGraph(program: Command): void {
     .option('--checks', "a lab that is up: run its checks first and mark the failed ones on the drawing")
     .addHelpText('after', HELP)
     .action(async (arg: string, opts: { format?: string; out?: string; checks?: boolean }) => {
-      const format = opts.format ?? (opts.out ? BY_EXTENSION[extname(opts.out).toLowerCase()] : undefined) ?? 'svg';
+      const ext = opts.out ? extname(opts.out).toLowerCase() : '';
+      const byExt = BY_EXTENSION[ext];
+      const format = opts.format ?? byExt ?? 'svg';
+      const png = `For a PNG, let Graphviz draw the DOT: \`podlab graph ${arg} --format dot | dot -Tpng -o ${unprefixed(arg).replace(/\.lab\.ts$/, '').replace(/^.*\//, '')}.png\`.`;
       if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
-        refuse('PL3150', `--format "${format}" is not a drawing format: use one of ${GRAPH_FORMATS.join(', ')}.`, `For a PNG, let Graphviz draw the DOT: podlab graph ${arg} --format dot | dot -Tpng -o ${unprefixed(arg).replace(/\.lab\.ts$/, '').replace(/^.*\//, '')}.png`);
+        refuse('PL3150', `--format "${format}" is not a drawing format: use one of ${GRAPH_FORMATS.join(', ')}.`, png);
+        return;
+      }
+      // --out's extension names the format when --format is not given; one that names another
+      // format, or a format podlab does not draw (x.png), is refused rather than written with the
+      // wrong bytes. A name without an extension (or one that names no format, with --format) is SVG's / --format's.
+      const contradicts = opts.format ? byExt !== undefined && byExt !== format : ext !== '' && byExt === undefined;
+      if (contradicts) {
+        refuse('PL3150', `--out "${opts.out}" ends in ${ext}, which is ${byExt ? `${byExt}'s extension, not ${format}'s` : `not a drawing format podlab writes (${Object.keys(BY_EXTENSION).join(', ')})`}.`, byExt ? `Name the file for its format (e.g. ${opts.out!.slice(0, -ext.length)}.${format === 'mermaid' ? 'mmd' : format}), or leave --format out to draw ${byExt}.` : ext === '.png' ? png : `Name the file with one of those extensions, or give --format.`);
         return;
       }
       let plan: Plan;

@@ -25,7 +25,7 @@ export function registerRender(program: Command): void {
           const d = drift(dir, files);
           if (d.length) {
             drifted = true;
-            process.stderr.write(`${red('✗')} ${dir} is out of date with ${r.file}:\n${d.map((x) => `    ${x}`).join('\n')}\n  run: podlab render ${r.file}\n`);
+            process.stderr.write(`${red('✗')} ${dir} is out of date with ${r.file}:\n${d.map((x) => `    ${x}`).join('\n')}\n  run: podlab render ${r.file}${opts.out === 'generated' ? '' : ` -o ${opts.out}`}\n`);
           } else process.stderr.write(`${green('✓')} ${dir} is up to date\n`);
         } else {
           writeOutputOrExit(dir, () => writeRendered(dir, files));

@@ -117,3 +117,27 @@ describe('usage errors a command finds itself', () => {
     }
   });
 });
+
+describe('graph --out and render --check -o', () => {
+  it('graph refuses an --out extension that is no drawing format or contradicts --format (PL3150), writing nothing', async () => {
+    const png = join(tmp, 'x.png');
+    const r = await podlab('graph', LAB_FILE, '-o', png);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('error PL3150 --out');
+    expect(r.stderr).toContain('dot -Tpng -o pod-networking.png`. Nothing was changed');
+    expect(existsSync(png)).toBe(false);
+    const dot = join(tmp, 'x.dot');
+    const c = await podlab('graph', LAB_FILE, '-f', 'svg', '-o', dot);
+    expect(c.exitCode).toBe(2);
+    expect(c.stderr).toContain("ends in .dot, which is dot's extension, not svg's");
+    expect(existsSync(dot)).toBe(false);
+  });
+
+  it('render --check -o <dir> on drift suggests the command with -o <dir>', async () => {
+    const out = join(tmp, 'gen');
+    mkdirSync(out);
+    const r = await podlab('render', LAB_FILE, '-o', out, '--check');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trimEnd().endsWith(`run: podlab render ${LAB_FILE} -o ${out}`)).toBe(true);
+  });
+});
