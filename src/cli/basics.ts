@@ -51,11 +51,21 @@ export const prefixNamed = (): string => (labPrefix() ? ` named ${labPrefix()}â€
 export function prefixed(name: string, prefix = labPrefix()): string {
   if (!prefix || name.startsWith(prefix)) return name;
   const full = `${prefix}${name}`;
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(full) || full.length > 63 || !/^[a-z0-9][-a-z0-9]*$/.test(prefix)) {
-    process.stderr.write(`${formatDiagnostic(diag('PL3140', [], `the lab-name prefix "${prefix}" makes "${full}", which is not a lab name`, `A prefix is lower-case letters, digits and '-', and the whole name at most 63 characters, e.g. --prefix alice- (from PODLAB_PREFIX or --prefix). ${NOTHING_CHANGED}`))}\n`);
-    throw new Exit(EXIT.cannotRun);
-  }
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(full) || full.length > 63 || !/^[a-z0-9][-a-z0-9]*$/.test(prefix)) badPrefixExit(prefix, `makes "${full}", which is not a lab name`);
   return full;
+}
+
+const badPrefixExit = (prefix: string, why: string): never => {
+  process.stderr.write(`${formatDiagnostic(diag('PL3140', [], `the lab-name prefix "${prefix}" ${why}`, `A prefix is lower-case letters, digits and '-', and the whole name at most 63 characters, e.g. --prefix alice- (from PODLAB_PREFIX or --prefix). ${NOTHING_CHANGED}`))}\n`);
+  throw new Exit(EXIT.cannotRun);
+};
+
+/**
+ * The lab-name prefix in force refused (PL3140, exit 2) unless it can start a lab name: checked
+ * before every command, so that one that lists or picks labs by it (`status`, `get`) never runs on it.
+ */
+export function checkPrefix(prefix = labPrefix()): void {
+  if (prefix && (!/^[a-z0-9][-a-z0-9]*$/.test(prefix) || prefix.length > 62)) badPrefixExit(prefix, 'cannot start a lab name');
 }
 
 /** A lab's name without the lab-name prefix: the name of its file (labs/<name>.lab.ts) in a hint. */

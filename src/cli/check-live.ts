@@ -4,7 +4,7 @@ import { realExecutor } from '../runtime/exec.ts';
 import { runCheck } from '../check/run.ts';
 import { runScenarios, type ScenarioResult } from '../check/scenario.ts';
 import { formatReport, jsonReport, REPORT_FORMATS, type ReportFormat } from '../check/report.ts';
-import { EXIT, refused, upStateOrExit } from './common.ts';
+import { EXIT, refused, upStateOrExit, usageExit } from './common.ts';
 import { RuntimeError } from '../runtime/errors.ts';
 import { dim, green, red } from './terminal.ts';
 
@@ -64,6 +64,17 @@ export async function checkLive(lab: string, run: LiveRun = {}): Promise<number>
   if (live) process.stderr.write('\r\x1b[K');
   process.stdout.write(formatReport(format, lab, results, { pass: green, fail: red, dim }, scenarios));
   return results.every((r) => r.status === 'pass') && scenarios.every((s) => s.status === 'pass') ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * The report format of --format and --json together: --json is --format json, so --json with
+ * another --format is a usage error (PL3141, exit 2), as is --format without what it formats
+ * (`up --format tap` without --check runs no checks). Checked before anything runs.
+ */
+export function reportFormat(opts: { json?: boolean; format: ReportFormat }, reports = true): ReportFormat {
+  if (opts.json && opts.format !== 'text' && opts.format !== 'json') usageExit(`--json and --format ${opts.format} ask for two report formats`, `Give one: --json is --format json.`, true);
+  if (!reports && opts.format !== 'text') usageExit(`--format ${opts.format} formats the checks' report, and without --check up runs no checks`, `Add --check to run them once the lab is up.`, opts.json);
+  return opts.json ? 'json' : opts.format;
 }
 
 export const formatOption = () =>

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { ReportFormat } from '../check/report.ts';
 import { Exit, labName } from './common.ts';
-import { checkLive, formatOption } from './check-live.ts';
+import { checkLive, formatOption, reportFormat } from './check-live.ts';
 
 export function registerCheck(program: Command): void {
   program
@@ -17,7 +17,8 @@ Exit codes: 0 every check passed, 1 some check failed, 2 the checks could not ru
 Each failed check shows what was expected, what was seen, and the command to try it by hand.
 A matrix check prints its grid: sources down, targets across.`)
     .action(async (arg: string, opts: { json?: boolean; format: ReportFormat; scenarios?: boolean }) => {
-      throw new Exit(await checkLive(await labName(arg, opts.json || opts.format === 'json'), { format: opts.json ? 'json' : opts.format, scenarios: opts.scenarios ? 'all' : [] }));
+      const format = reportFormat(opts);
+      throw new Exit(await checkLive(await labName(arg, format === 'json'), { format, scenarios: opts.scenarios ? 'all' : [] }));
     });
 
   program
@@ -37,6 +38,7 @@ Examples:
   podlab scenario services                     every scenario of the lab, in the order written
   podlab scenario services pod-ip-changes`)
     .action(async (arg: string, names: string[], opts: { json?: boolean; format: ReportFormat }) => {
-      throw new Exit(await checkLive(await labName(arg, opts.json || opts.format === 'json'), { format: opts.json ? 'json' : opts.format, checks: false, scenarios: names.length ? names : 'all' }));
+      const format = reportFormat(opts);
+      throw new Exit(await checkLive(await labName(arg, format === 'json'), { format, checks: false, scenarios: names.length ? names : 'all' }));
     });
 }

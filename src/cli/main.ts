@@ -48,7 +48,7 @@ Typical session:
   sudo podlab exec pod-networking client -- ping -c1 10.244.2.2
   sudo podlab down pod-networking
 
-Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.`);
+Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run (a usage error is\nPL3141), 130 up interrupted by Ctrl-C (after removing what it built).`);
 
 // Every command taking a lab file compiles it through this (basics.ts); the bundles of a few commands on a live lab have no compiler.
 compileLabFilesWith(compileLab);

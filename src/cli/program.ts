@@ -8,7 +8,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { mark } from '../lib/trace.ts';
-import { endQuietlyOnClosedPipe, Exit, EXIT } from './basics.ts';
+import { checkPrefix, endQuietlyOnClosedPipe, Exit, EXIT } from './basics.ts';
 
 export function podlabProgram(): Command {
   endQuietlyOnClosedPipe();
@@ -18,6 +18,7 @@ export function podlabProgram(): Command {
     .hook('preAction', (cmd, action) => {
       const prefix = cmd.opts<{ prefix?: string }>().prefix;
       if (prefix !== undefined) process.env.PODLAB_PREFIX = prefix;
+      checkPrefix();
       // PODLAB_TRACE's timeline has a point for every command, so bin/podlab.js's start (which
       // bundle it loaded, and how long that took) shows even for one that traces nothing else.
       mark(`cli: ${action.name()} starts`);
@@ -34,6 +35,14 @@ export const usageError = (text: string): string => `error PL3141 ${text.replace
 
 /** Runs the command line; an Exit sets the exit code, anything else is an internal error (exit 2). */
 export function runProgram(program: Command): void {
+  // `podlab help <cmd>` of a command there is not: a usage error saying so, as `podlab <cmd>` gives,
+  // not the whole help (commander prints it, with no message, for an unknown name).
+  const [first, asked] = process.argv.slice(2);
+  if (first === 'help' && asked && !asked.startsWith('-') && !program.commands.some((c) => c.name() === asked || c.aliases().includes(asked))) {
+    process.stderr.write(`${usageError(`unknown command '${asked}'`)}\n  hint: podlab --help lists the commands. Nothing was changed on this host.\n`);
+    process.exitCode = EXIT.cannotRun;
+    return;
+  }
   // Not a top-level await: bin/podlab.js runs the entries bundled as CommonJS, from V8's code cache.
   program.parseAsync(process.argv).catch((e: unknown) => {
     if (e instanceof Exit) process.exitCode = e.code;

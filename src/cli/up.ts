@@ -14,7 +14,7 @@ import { compileOrExit, printHostProblems } from './basics.ts';
 import { withLabMutex } from '../runtime/mutex.ts';
 import { readState, writeState } from '../runtime/state.ts';
 import { dim, green, red } from './terminal.ts';
-import { checkLive, formatOption } from './check-live.ts';
+import { checkLive, formatOption, reportFormat } from './check-live.ts';
 import { RuntimeError } from '../runtime/errors.ts';
 
 export function registerUp(program: Command): void {
@@ -30,6 +30,7 @@ export function registerUp(program: Command): void {
     .addOption(new Option('--crash-after-step <n>', 'testing: SIGKILL podlab itself after n journaled steps').hideHelp().argParser(Number))
     .action(async (file: string, opts: { check?: boolean; typecheck?: boolean; json?: boolean; api: boolean; format: ReportFormat; crashAfterStep?: number }) => {
       const t0 = Date.now();
+      const format = reportFormat(opts, !!opts.check);
       const r = await traced('cli: compile (evaluate, validate)', () => compileOrExit(file, opts));
       const planned = span('cli: plan, render');
       const { plan, files } = planCached({ ...r.lab, name: prefixed(r.lab.name) });
@@ -90,6 +91,6 @@ export function registerUp(program: Command): void {
       const ms = Date.now() - t0;
       if (opts.json && !opts.check) process.stdout.write(`${JSON.stringify({ lab: plan.lab, up: true, ms, status: labStatus(plan.lab) }, null, 2)}\n`);
       if (!opts.json) process.stderr.write(`${green('✓')} ${plan.lab} is up in ${ms} ms — try: podlab status ${plan.lab}\n`);
-      if (opts.check) throw new Exit(await checkLive(plan.lab, { format: opts.json ? 'json' : opts.format }));
+      if (opts.check) throw new Exit(await checkLive(plan.lab, { format }));
     });
 }

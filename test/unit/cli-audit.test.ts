@@ -141,3 +141,27 @@ describe('graph --out and render --check -o', () => {
     expect(r.stderr.trimEnd().endsWith(`run: podlab render ${LAB_FILE} -o ${out}`)).toBe(true);
   });
 });
+
+describe('help, the prefix and options that contradict each other', () => {
+  it('help of an unknown command is PL3141, exit 2; the main help names exit 130; a bad --prefix is PL3140 for status and get', async () => {
+    const h = await podlab('help', 'foo');
+    expect(h.exitCode).toBe(2);
+    expect(h.stderr).toContain("error PL3141 unknown command 'foo'");
+    expect(h.stderr).not.toContain('Usage:');
+    expect((await podlab('--help')).stdout).toContain('130 up interrupted by Ctrl-C');
+    for (const args of [['status'], ['get', 'pods']]) {
+      const r = await podlab('--prefix', 'BAD!', ...args);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain('error PL3140 the lab-name prefix "BAD!"');
+    }
+  });
+
+  it('up --format without --check, and --json with another --format, are PL3141 (exit 2)', async () => {
+    const u = await podlab('up', join(tmp, 'cl-none.lab.ts'), '--format', 'tap');
+    expect(u.exitCode).toBe(2);
+    expect(u.stderr).toContain('error PL3141 --format tap formats the checks');
+    const c = await podlab('check', plan.lab, '--json', '--format', 'tap');
+    expect(c.exitCode).toBe(2);
+    expect(JSON.parse(c.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3141' }] });
+  });
+});

@@ -283,7 +283,7 @@ describe('podlab CLI', () => {
   it('--help teaches: names the commands and the exit codes', async () => {
     const r = await podlab('--help');
     for (const c of ['validate', 'render', 'up', 'down', 'status', 'exec', 'logs', 'check']) expect(r.stdout).toContain(c);
-    expect(r.stdout).toContain('Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run.');
+    expect(r.stdout).toContain('Exit codes: 0 success, 1 the lab or its checks failed, 2 podlab could not run (a usage error is\nPL3141), 130 up interrupted by Ctrl-C');
   });
 
   it('graph: Mermaid of a lab file on stdout, exit 0; SVG by default, the same bytes as generated/', async () => {
