@@ -73,7 +73,7 @@ describe.skipIf(!live)('live commands agree with each other', () => {
       expect([u.exitCode, u.stderr.split('\n')[0]!.slice(0, 13)], args.join(' ')).toEqual([2, 'error PL3141 ']);
     }
     const since = await podlab('events', 'self-healing', '--since', 'garbage');
-    expect([since.exitCode, since.stderr.split('\n')[0]]).toEqual([2, expect.stringContaining('--since "garbage" is not an ISO 8601 time')]);
+    expect([since.exitCode, since.stderr.split('\n')[0]]).toEqual([2, expect.stringContaining('--since "garbage" is neither an ISO 8601 time')]);
     const all = await podlab('events', 'self-healing', '--json');
     const first = JSON.parse(all.stdout.split('\n')[0]!) as { at: string };
     const later = await podlab('events', 'self-healing', '--json', '--since', first.at.replace(/\.\d+Z$/, '.000+00:00'));
