@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { compileLab } from '../../src/compile/compile.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
-import { recordOf } from '../../src/runtime/procs.ts';
-import type { LabState } from '../../src/runtime/state.ts';
+import { fakeUpState, writeFakeUp } from './fake-up.ts';
 
 const LAB_FILE = 'labs/pod-networking.lab.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'podlab-audit-'));
@@ -21,17 +20,7 @@ let plan: Plan;
 
 beforeAll(async () => {
   plan = buildPlan((await compileLab(LAB_FILE)).lab!);
-  const alive = recordOf(process.pid);
-  const state: LabState = {
-    lab: plan.lab,
-    status: 'up',
-    createdAt: new Date().toISOString(),
-    steps: [],
-    plan,
-    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: alive, ip: p.ip, containers: {} }])),
-  };
-  mkdirSync(join(root, plan.lab), { recursive: true });
-  writeFileSync(join(root, plan.lab, 'state.json'), JSON.stringify(state));
+  writeFakeUp(root, fakeUpState(plan));
 }, 60_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -4,15 +4,14 @@
  * directory of the test's own (PODLAB_STATE_ROOT): the flagship's plan with its processes alive (the
  * test's own pid), so nothing on the host is touched and no root is needed.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { compileLab } from '../../src/compile/compile.ts';
 import { buildPlan, type Plan } from '../../src/plan/plan.ts';
-import { recordOf } from '../../src/runtime/procs.ts';
-import type { LabState } from '../../src/runtime/state.ts';
+import { fakeUpState, writeFakeUp } from './fake-up.ts';
 
 const LAB_FILE = 'labs/pod-networking.lab.ts';
 
@@ -23,17 +22,7 @@ describe('commands on a live lab: nothing to do, or a name the lab lacks', () =>
 
   beforeAll(async () => {
     plan = buildPlan((await compileLab(LAB_FILE)).lab!);
-    const alive = recordOf(process.pid);
-    const state: LabState = {
-      lab: plan.lab,
-      status: 'up',
-      createdAt: new Date().toISOString(),
-      steps: [],
-      plan,
-      pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: alive, ip: p.ip, containers: {} }])),
-    };
-    mkdirSync(join(root, plan.lab));
-    writeFileSync(join(root, plan.lab, 'state.json'), JSON.stringify(state));
+    writeFakeUp(root, fakeUpState(plan));
   }, 60_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -4,15 +4,14 @@
  * each family, as its pods and nodes do. The labs are "up" in a state directory of the test's own
  * (PODLAB_STATE_ROOT), this process standing in for every pod's processes: no root needed.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { compileLab } from '../../src/compile/compile.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { recordOf } from '../../src/runtime/procs.ts';
-import type { LabState } from '../../src/runtime/state.ts';
+import { fakeUpState, writeFakeUp } from './fake-up.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'podlab-state-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -20,17 +19,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** `podlab status` of the lab file's lab, seen up, as lines. */
 async function statusOf(file: string): Promise<string[]> {
   const plan = buildPlan((await compileLab(file)).lab!);
-  const me = recordOf(process.pid);
-  const state: LabState = {
-    lab: plan.lab,
-    status: 'up',
-    createdAt: new Date().toISOString(),
-    steps: [],
-    plan,
-    pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: p.ip, containers: Object.fromEntries(p.containers.map((c) => [c.name, { ...me, argv: c.argv, log: '/dev/null' }])) }])),
-  };
-  mkdirSync(join(root, plan.lab), { recursive: true });
-  writeFileSync(join(root, plan.lab, 'state.json'), JSON.stringify(state));
+  writeFakeUp(root, fakeUpState(plan, { containers: true }));
   const r = await execa('node', ['bin/podlab.js', 'status', plan.lab], { reject: false, env: { PODLAB_STATE_ROOT: root } });
   expect(r.exitCode).toBe(0);
   return r.stdout.split('\n');
