@@ -144,8 +144,9 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
       const x = countFirst;
       countFirst = undefined;
       const { result: r, fired } = x ? await inSlot(() => observeCounters(ex, state, counterNodes(x), send, counterFamily(x))) : { result: await inSlot(send), fired: undefined };
+      const counted = x && fired ? { x, fired } : undefined;
       const verdict = judge(plan, check, r, attempt);
-      if (!verdict.ok && why === null) why = await whyFailed(ex, state, check, fired);
+      if (!verdict.ok && why === null) why = await whyFailed(ex, state, check, counted);
       // The live state is read only for a definite failure: the one case it can decide.
       return { verdict, live: !verdict.ok && verdict.definite ? liveKey(readState(state.lab), planned) : undefined, ...(why?.settled ? { settledCause: true } : {}) };
     },

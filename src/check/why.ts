@@ -27,6 +27,7 @@ import type { Executor } from '../runtime/exec.ts';
 import { explainLive } from '../runtime/explain.ts';
 import type { ExplainRequest } from '../trace/explain.ts';
 import type { Fired } from '../runtime/policy-counters.ts';
+import type { Explanation } from '../trace/explain.ts';
 import type { LabState } from '../runtime/state.ts';
 import { traceLive } from '../runtime/trace.ts';
 import { TraceProblem } from '../trace/ends.ts';
@@ -103,11 +104,12 @@ function startingUp(state: LabState, pod: LabState['plan']['pods'][number]): boo
 
 /**
  * A connection the policies deny, confirmed by the counters: the denying rule of the judged side
- * that counted the check's own attempt (`counted`: the rules that fired around it), or else one
+ * that counted the check's own attempt (`counted`: the runner's explanation of it and the rules that
+ * fired around it), or else one
  * more probe's. Settled when it did.
  */
-async function policyCause(ex: Executor, state: LabState, req: ExplainRequest, counted?: Fired): Promise<Cause> {
-  const x = counted ? { ...(await explainLive(ex, state, req, { probe: false })), observed: { fired: counted } } : await explainLive(ex, state, req);
+async function policyCause(ex: Executor, state: LabState, req: ExplainRequest, counted?: CountedAttempt): Promise<Cause> {
+  const x = counted ? { ...counted.x, observed: { fired: counted.fired } } : await explainLive(ex, state, req);
   const c0 = x.cases.find((k) => !k.allowed) ?? x.cases[0]!;
   const side = !c0.egress.allowed ? c0.egress : c0.ingress;
   // The denying rule of this side only, on its node: checks run side by side, and another
@@ -231,20 +233,27 @@ function birdCause(state: LabState, c: Extract<ProbeCheck, { kind: 'bgp' | 'rout
   return gone ? settled(`the route is learned over BGP from ${node.name}'s BIRD, which is not running (${gone}): nothing in the lab starts it again`) : undefined;
 }
 
+/** A check's attempt counted by the runner: its prediction of the connection, and the policy rules that fired around it. */
+export interface CountedAttempt {
+  x: Explanation;
+  fired: Fired;
+}
+
 /**
  * Why a check failed, when podlab can tell: a reach check's cause (whyUnreachable), or, for a BGP
  * session or a BIRD route, a BIRD that is gone. Undefined when it cannot (the runner keeps retrying).
  */
-export async function whyFailed(ex: Executor, state: LabState, c: ProbeCheck, counted?: Fired): Promise<Cause | undefined> {
+export async function whyFailed(ex: Executor, state: LabState, c: ProbeCheck, counted?: CountedAttempt): Promise<Cause | undefined> {
   if (c.kind === 'bgp' || c.kind === 'route') return birdCause(state, c);
   return whyUnreachable(ex, state, c, counted);
 }
 
 /**
  * Why a check that should reach did not; undefined when podlab cannot tell (then the runner keeps
- * retrying). `counted`: the policy rules that fired around the failed attempt, when it was counted.
+ * retrying). `counted`: the runner's explanation of the failed attempt and the policy rules that fired
+ * around it, when it was counted.
  */
-export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeCheck, counted?: Fired): Promise<Cause | undefined> {
+export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeCheck, counted?: CountedAttempt): Promise<Cause | undefined> {
   if (!isReach(c) || c.expect !== 'reach') return undefined;
   // The server the connection ends at has exited: said before anything the path shows (a refusal).
   const dead = deadTargetCause(state, c);

@@ -259,6 +259,9 @@ const policyLabel = (view: NftView): string => (view.plan.networkPolicy?.cluster
 /** A verdict as a hop says it: `denied (isolated by y/deny-all; no rule matched)`. */
 const verdictWord = (d: ExplainCase['egress']): string => `${d.allowed ? 'allowed' : 'denied'} (${d.reason})`;
 
+/** How a connection the policies deny ends, as the client meets it. */
+const deniedHow = (action: 'drop' | 'reject'): string => (action === 'reject' ? 'rejected: ICMP port unreachable' : 'dropped: the client hears nothing');
+
 /** The policy table's passes as a hop's Linux fact: each node's verdict, and the rules predicted to count the packet. */
 function policyLinux(nft: ExplainCase['nft'], six: boolean): string {
   const rule = nft.flatMap((n) => n.hits.map((h) => `${n.node}: ${h.chain} "${h.comment ?? h.rule}"`));
@@ -353,6 +356,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     }
   }
 
+  /** What every path says of the request. */
+  const head = { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}) };
   // A name whose DNS query the policies drop: the path ends at the dns hop, no connection is opened.
   const denial = byName ? dnsQueryDenied(view, req.from) : undefined;
   if (byName && denial) {
@@ -373,18 +378,13 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       action,
     };
     return {
-      lab: plan.lab,
-      from: req.from,
-      to: req.to,
-      family,
-      protocol,
-      ...(port !== undefined ? { port } : {}),
+      ...head,
       daddr: server,
       dest: { ip: server, port: 53, what: `Service ${serviceKey(dns)}` },
       policy: { allowed: false, egress: verdictWord(c.egress), ingress: verdictWord(c.ingress) },
       hops: [hop],
       outcome: 'dropped',
-      reason: `the DNS query for ${req.to} (${fqdn}) to Service ${serviceKey(dns)} is denied by NetworkPolicy (${action === 'reject' ? 'rejected: ICMP port unreachable' : 'dropped: the client hears nothing'}): ${egress}; ${ingress}; the name never resolves`,
+      reason: `the DNS query for ${req.to} (${fqdn}) to Service ${serviceKey(dns)} is denied by NetworkPolicy (${deniedHow(action)}): ${egress}; ${ingress}; the name never resolves`,
     };
   }
 
@@ -827,12 +827,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   const deniedOnPath = denied && hops.some((h) => h.kind === 'policy' && h.status === 'dropped');
   const svcOf = endpoint && svc ? ` of Service ${serviceKey(svc.s)}` : '';
   return {
-    lab: plan.lab,
-    from: req.from,
-    to: req.to,
-    family,
-    protocol,
-    ...(port !== undefined ? { port } : {}),
+    ...head,
     daddr,
     dest: { ip: destIp, ...(destPort !== undefined ? { port: destPort } : {}), what: destWhat },
     ...(endpoint ? { endpoint } : {}),
@@ -844,7 +839,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     hops,
     outcome: dropped ? 'dropped' : 'delivered',
     reason: deniedOnPath
-      ? `denied by NetworkPolicy (${denyActionOf(plan) === 'reject' ? 'rejected: ICMP port unreachable' : 'dropped: the client hears nothing'}): egress ${policy!.egress}; ingress ${policy!.ingress}`
+      ? `denied by NetworkPolicy (${deniedHow(denyActionOf(plan))}): egress ${policy!.egress}; ingress ${policy!.ingress}`
       : lostAt
         ? lostAt
         : bypass
