@@ -91,6 +91,30 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
     return namespaces.length ? { lab, status: 'orphaned (no state; run podlab down)', namespaces: namespaces.length, nodes: [], pods: [], services: [], hosts: [] } : undefined;
   const plan = state.plan;
   const loops = plan.loops ? (loopsFile ?? readLoops(lab)) : undefined;
+  const pods: PodStatus[] = plan.pods.map((p) => {
+    const ps = state.pods[p.name] as (typeof state.pods)[string] | undefined;
+    const lp = loops?.pods[p.name];
+    return {
+      namespace: p.namespace,
+      name: p.name,
+      node: p.node,
+      ip: ps?.ip ?? p.ip,
+      // A pod re-created at run time has new addresses (one per family, recorded); its planned list no longer holds.
+      podIPs: !ps?.ip || ps.ip === p.ip ? (p.ips ?? [p.ip]) : (ps.ips ?? [ps.ip]),
+      /** False once `podlab pod delete` removed it. */
+      running: !!ps,
+      hostNetwork: p.hostNetwork,
+      pause: ps?.pause && { pid: ps.pause.pid, alive: isAlive(ps.pause) },
+      containers: Object.entries(ps?.containers ?? {}).map(([name, c]) => ({ name, pid: c.pid, alive: isAlive(c), ...(lp?.containers[name] ?? {}) })),
+      ...(lp && ps ? { ready: lp.ready } : {}),
+      ...(p.owner ? { owner: p.owner } : {}),
+      // Its sandbox's start (a pod re-created or made by the agent is new), as the API's creationTimestamp; a pod without one is the lab's age.
+      createdAt: (ps?.pause ? startedAtIso(ps.pause.startTime) : undefined) ?? isoSeconds(state.createdAt),
+    };
+  });
+  // An endpoint's condition is its pod's, as podReady judges the statuses just built.
+  const podByName = new Map(pods.map((p) => [p.name, p]));
+  const isReady = (p: PodStatus | undefined) => !!p && podReady(p);
   return {
     lab,
     status: state.status,
@@ -114,7 +138,7 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
       internalTrafficPolicy: sv.internalTrafficPolicy,
       ...(sv.selector ? { selector: sv.selector } : {}),
       // The endpoint's address in the Service's primary family (an IPv6 Service's EndpointSlice is IPv6).
-      endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: (sv.ipFamilies?.[0] === 'IPv6' && e.ips?.find((a) => a.includes(':'))) || e.ip, ports: e.ports, ready: !!sv.publishNotReadyAddresses || readyNow(state, loops, e.pod) })) ?? [],
+      endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: (sv.ipFamilies?.[0] === 'IPv6' && e.ips?.find((a) => a.includes(':'))) || e.ip, ports: e.ports, ready: !!sv.publishNotReadyAddresses || isReady(podByName.get(e.pod)) })) ?? [],
       createdAt: isoSeconds(sv.createdAt ?? state.createdAt),
     })),
     hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip, ips: h.ips ?? [h.ip] })),
@@ -122,38 +146,8 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
       ? { gateway: { nodeIp: plan.gateway.nodeSide.ip, ...(plan.gateway.externalSide ? { externalIp: plan.gateway.externalSide.ip } : {}), loadBalancerIps: [...plan.gateway.loadBalancerIps, ...(plan.gateway.loadBalancerIps6 ?? [])] } }
       : {}),
     ...(state.agent ? { agent: { pid: state.agent.pid, alive: isAlive(state.agent), failedNodes: Object.keys(loops?.failedNodes ?? {}) } } : {}),
-    pods: plan.pods.map((p) => {
-      const ps = state.pods[p.name] as (typeof state.pods)[string] | undefined;
-      const lp = loops?.pods[p.name];
-      return {
-        namespace: p.namespace,
-        name: p.name,
-        node: p.node,
-        ip: ps?.ip ?? p.ip,
-        // A pod re-created at run time has new addresses (one per family, recorded); its planned list no longer holds.
-        podIPs: !ps?.ip || ps.ip === p.ip ? (p.ips ?? [p.ip]) : (ps.ips ?? [ps.ip]),
-        /** False once `podlab pod delete` removed it. */
-        running: !!ps,
-        hostNetwork: p.hostNetwork,
-        pause: ps?.pause && { pid: ps.pause.pid, alive: isAlive(ps.pause) },
-        containers: Object.entries(ps?.containers ?? {}).map(([name, c]) => ({ name, pid: c.pid, alive: isAlive(c), ...(lp?.containers[name] ?? {}) })),
-        ...(lp && ps ? { ready: lp.ready } : {}),
-        ...(p.owner ? { owner: p.owner } : {}),
-        // Its sandbox's start (a pod re-created or made by the agent is new), as the API's creationTimestamp; a pod without one is the lab's age.
-        createdAt: (ps?.pause ? startedAtIso(ps.pause.startTime) : undefined) ?? isoSeconds(state.createdAt),
-      };
-    }),
+    pods,
   };
-}
-
-/** Whether a pod is ready now, as podReady judges its status: what the agent recorded, else its sandbox and every container running. */
-function readyNow(state: LabState, loops: LoopsFile | undefined, name: string): boolean {
-  const p = state.plan.pods.find((q) => q.name === name);
-  const ps = state.pods[name];
-  if (!p || !ps) return false;
-  const lp = loops?.pods[name];
-  if (lp) return lp.ready;
-  return (p.hostNetwork || (!!ps.pause && isAlive(ps.pause))) && Object.values(ps.containers).every((c) => isAlive(c));
 }
 
 /**
