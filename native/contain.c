@@ -536,7 +536,11 @@ static void shim(int fd, int in_pidns)
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = pass_on;
+        /* One at a time: a handler interrupted by another signal would pass its own on last,
+         * reversing the order (SIGUSR1 then SIGUSR2 must arrive in that order). */
         sigemptyset(&sa.sa_mask);
+        for (size_t j = 0; j < sizeof passed / sizeof passed[0]; j++)
+            sigaddset(&sa.sa_mask, passed[j]);
         sa.sa_flags = SA_RESTART;
         sigaction(passed[i], &sa, NULL);
     }

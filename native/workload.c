@@ -578,7 +578,12 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* Each blocks the other while it runs: a handler interrupted by the other signal would
+     * finish last and undo it. */
     struct sigaction sh = {.sa_handler = on_health};
+    sigemptyset(&sh.sa_mask);
+    sigaddset(&sh.sa_mask, SIGUSR1);
+    sigaddset(&sh.sa_mask, SIGUSR2);
     sigaction(SIGUSR1, &sh, NULL);
     sigaction(SIGUSR2, &sh, NULL);
     signal(SIGPIPE, SIG_IGN);

@@ -60,7 +60,7 @@ export function liveLab(ex: Executor, state: LabState, eventsSince = ''): Omit<L
       return { applied: (await deletePolicy(ex, state, namespace, name)).applied };
     },
     crashContainer: async (pod, container) => crashContainer(ex, state, pod, container),
-    setHealth: async (pod, healthy) => setHealth(ex, state, pod, healthy),
+    setHealth: (pod, healthy) => setHealth(ex, state, pod, healthy),
     setNodeFailed: (node, failed) => (failed ? failNode(ex, state, node) : restoreNode(ex, state, node)),
     scaleDeployment: async (deployment, replicas) => scaleDeployment(state, deployment, replicas),
     async waitEvent(filter, timeoutMs) {

@@ -5,7 +5,9 @@
  * the node network is unplugged and the agent stops acting for it) or is restored, and a
  * Deployment is scaled. Each is recorded as an event; the agent does the rest.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NETNS_RUN_DIR } from '../constants.ts';
+import { PROBE_BIN } from './artifacts.ts';
 import { recordChange } from './events.ts';
 import type { Executor, RunResult } from './exec.ts';
 import { PodError } from './pods.ts';
@@ -32,8 +34,14 @@ export function crashContainer(ex: Executor, state: LabState, pod: string, name?
   return { container: c.name, pid: rec.pid, ip };
 }
 
-/** Makes a pod's built-in http-echo servers answer /healthz with 503 (healthy false) or 200. */
-export function setHealth(ex: Executor, state: LabState, pod: string, healthy: boolean): string[] {
+/**
+ * Makes a pod's built-in http-echo servers answer /healthz with 503 (healthy false) or 200, and
+ * waits until each does (asked from the pod's network namespace, as the kubelet's prober asks).
+ * Signals are not queued in order: a make-ready sent while the make-unready before it was still
+ * pending could be handled first and leave the pod unhealthy for good. Waiting for the answer
+ * orders them.
+ */
+export async function setHealth(ex: Executor, state: LabState, pod: string, healthy: boolean, waitMs = HEALTH_WAIT_MS): Promise<string[]> {
   const planned = state.plan.pods.find((p) => p.name === pod);
   const ps = state.pods[pod];
   if (!planned || !ps) throw new PodError('PL3030', `lab "${state.lab}" has no running pod "${pod}"`);
@@ -41,7 +49,33 @@ export function setHealth(ex: Executor, state: LabState, pod: string, healthy: b
   if (!servers.length) throw new PodError('PL3037', `pod "${pod}" runs no http-echo workload to make ${healthy ? 'healthy' : 'unhealthy'}`);
   for (const c of servers) ex.signal(ps.containers[c.name]!.pid, healthy ? 'SIGUSR2' : 'SIGUSR1');
   recordChange(state.lab, { type: healthy ? 'Normal' : 'Warning', reason: healthy ? 'Healed' : 'Sickened', object: `pod/${pod}`, message: `${servers.map((c) => c.name).join(', ')}: /healthz answers ${healthy ? 200 : 503}` });
+  const want = healthy ? 200 : 503;
+  const deadline = Date.now() + waitMs;
+  for (const c of servers) {
+    const port = c.ports.find((q) => q.protocol === 'TCP')?.containerPort;
+    if (port === undefined || !ps.ip) continue;
+    const host = ps.ip.includes(':') ? `[${ps.ip}]` : ps.ip;
+    const ask = ['nsenter', `--net=${NETNS_RUN_DIR}/${planned.netns}`, '--', PROBE_BIN, 'http-get', '--url', `http://${host}:${port}/healthz`, '--timeout-ms', '500'];
+    for (;;) {
+      const r = await ex.run(ask, { timeoutMs: 1000 });
+      if (healthStatus(r.stdout) === want) break;
+      if (Date.now() > deadline) throw new PodError('PL3037', `pod "${pod}" container "${c.name}": /healthz does not answer ${want} ${waitMs} ms after the signal (it answered: ${r.stdout.trim() || r.stderr.trim() || `exit ${r.exitCode}`})`);
+      await sleep(20);
+    }
+  }
   return servers.map((c) => c.name);
+}
+
+/** How long make-unready / make-ready wait for /healthz to answer as asked. */
+const HEALTH_WAIT_MS = 3000;
+
+/** The status the probe's http-get saw, if any. */
+function healthStatus(stdout: string): number | undefined {
+  try {
+    return (JSON.parse(stdout) as { status?: number }).status;
+  } catch {
+    return undefined;
+  }
 }
 
 function node(state: LabState, name: string) {

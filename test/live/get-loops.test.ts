@@ -52,7 +52,7 @@ describe.runIf(live)('get on a lab with control loops (live)', () => {
 
   it('get pods: a pod failing its readiness probe is 0/1 Running, not ready in -o json, while status says not ready', async () => {
     const pod = 'web-22dnp66tqx-ngmcc';
-    setHealth(realExecutor, readState(LAB)!, pod, false);
+    await setHealth(realExecutor, readState(LAB)!, pod, false);
     try {
       await until(`${pod} not ready`, (s) => s.pods.find((p) => p.name === pod)!.ready === false);
       expect(cli(PREFIX, 'get', 'pods', 'self-healing').stdout).toMatch(new RegExp(`^${pod} +0/1 +Running +0 +`, 'm'));
@@ -60,7 +60,7 @@ describe.runIf(live)('get on a lab with control loops (live)', () => {
       expect(item.status.containerStatuses[0].ready).toBe(false);
       expect(item.status.conditions).toContainEqual({ type: 'Ready', status: 'False' });
     } finally {
-      setHealth(realExecutor, readState(LAB)!, pod, true);
+      await setHealth(realExecutor, readState(LAB)!, pod, true);
     }
     await until(`${pod} ready again`, (s) => s.pods.find((p) => p.name === pod)!.ready === true);
     expect(cli(PREFIX, 'get', 'pods', 'self-healing').stdout).toMatch(new RegExp(`^${pod} +1/1 +Running`, 'm'));
