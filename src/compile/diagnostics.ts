@@ -195,7 +195,7 @@ export const CODES = {
   PL2273: 'Ingress resource backend not built',
   PL2274: 'Ingress path is not a regular expression',
   // Control loops (src/compile/rules-loops.ts): PL2300–PL2329.
-  PL2300: 'probe port not declared',
+  PL2300: 'probe of a port name the container does not declare',
   PL2301: 'Deployment selector does not match its template',
   PL2302: 'replicas below 0',
   PL2303: 'no node fits the Deployment (Pending)',
@@ -203,6 +203,7 @@ export const CODES = {
   PL2305: 'liveness successThreshold must be 1',
   PL2306: 'Deployment on an unknown node',
   PL2307: 'action needs control loops',
+  PL2308: 'probe of a port number the container does not declare (warning)',
   // Address families, dual stack (src/compile/rules-families.ts): PL2400–PL2429.
   PL2400: 'invalid ipFamilies',
   PL2401: 'families mixed in one list',

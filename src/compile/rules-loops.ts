@@ -29,7 +29,15 @@ function checkProbe(probe: LabProbe, field: 'readinessProbe' | 'livenessProbe', 
     const ok = typeof a.port === 'number' ? declared.some((p) => p.containerPort === a.port) : declared.some((p) => p.name === a.port);
     if (!ok) {
       const list = declared.map((p) => (p.name ? `${p.containerPort} (${p.name})` : String(p.containerPort))).join(', ') || 'none';
-      out.push(diag('PL2300', [...at, a.kind, 'port'], `${owner} container "${c.name}": the ${field} probes port ${JSON.stringify(a.port)}, which the container does not declare`, `The container's TCP ports: ${list}. Probe one of them, or declare the port under ports.`));
+      // A name must be one of the container's ports (the kubelet cannot resolve it otherwise); a
+      // number need not be declared (Kubernetes accepts it), but unless something listens there
+      // the probe fails: a warning, so that the lab can show what such a probe does.
+      if (typeof a.port === 'number') {
+        const then = field === 'readinessProbe' ? 'the pod is never ready' : 'the container is restarted over and over';
+        out.push(warning('PL2308', [...at, a.kind, 'port'], `${owner} container "${c.name}": the ${field} probes port ${a.port}, which the container does not declare: unless something listens there, the probe fails and ${then}`, `The container's TCP ports: ${list}. Probe one of them, or declare the port under ports (Kubernetes accepts an undeclared port number).`));
+      } else {
+        out.push(diag('PL2300', [...at, a.kind, 'port'], `${owner} container "${c.name}": the ${field} probes port ${JSON.stringify(a.port)}, which the container does not declare`, `The container's TCP ports: ${list}. Probe one of them, or declare the port under ports.`));
+      }
     }
   }
   if (field === 'livenessProbe' && probe.settings.successThreshold !== 1) {
