@@ -128,6 +128,12 @@ export const DNS = {
   /** The Kubernetes DNS spec version answered by `dns-version.<zone>` TXT. */
   specVersion: '1.1.0',
   metricsPort: 9153,
+  /** The DNS container's ports, named as kubeadm's CoreDNS Deployment names them. */
+  ports: [
+    { name: 'dns', containerPort: 53, protocol: 'UDP' },
+    { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+    { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
+  ] as { name: string; containerPort: number; protocol: 'TCP' | 'UDP' }[],
   healthPort: 8080,
   readyPort: 8181,
 } as const;

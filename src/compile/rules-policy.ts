@@ -9,6 +9,9 @@ import { NAMESPACE_NAME_LABEL, type LabelSelector, type NetworkPolicy, type Poli
 import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import { matchesSelector, namespaceLabelsOf, peerSelectsPod, policySelects } from '../policy/selectors.ts';
 import type { Lab } from './lab.ts';
+import { DNS } from '../constants.ts';
+import { ingressPod } from '../ingress/controller.ts';
+import { INGRESS } from '../ingress/types.ts';
 
 type At = (...p: (string | number)[]) => (string | number)[];
 
@@ -132,7 +135,7 @@ function policyLooksMistyped(lab: PolicyNamespaces, p: NetworkPolicy, at: At, ou
         'PL2112',
         at('podSelector'),
         labels(p.podSelector) ? `${where} selects no pod: no pod in namespace "${p.namespace}" has ${labels(p.podSelector)}` : `${where} selects no pod: namespace "${p.namespace}" has none`,
-        "It isolates nothing and allows nothing. Check the labels against the pods' (podlab status, or topology.md).",
+        `It isolates nothing and allows nothing. ${podsWithLabels(pods.filter((q) => q.namespace === p.namespace), `namespace "${p.namespace}"`)}`,
       ),
     );
   for (const dir of ['ingress', 'egress'] as const)
@@ -144,7 +147,7 @@ function policyLooksMistyped(lab: PolicyNamespaces, p: NetworkPolicy, at: At, ou
         if (peer.namespaceSelector && !lab.namespaces.some((ns) => matchesSelector(peer.namespaceSelector!, namespaceLabelsOf(lab.namespaceLabels, ns))))
           out.push(warning('PL2112', pat('namespaceSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: namespaceSelector selects no namespace (${labels(peer.namespaceSelector)})`, `Namespaces: ${lab.namespaces.join(', ')}; each has the label ${NAMESPACE_NAME_LABEL}=<its name>.`));
         else if (!relabelled && peer.podSelector && !pods.some((q) => peerSelectsPod(peer, p.namespace, q, lab.namespaceLabels)))
-          out.push(warning('PL2112', pat('podSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: the peer selects no pod (${labels(peer.podSelector) || 'any pod'}${peer.namespaceSelector ? ', in the namespaces selected' : ` in namespace "${p.namespace}"`})`, 'Traffic from or to no pod is allowed by it; check the labels.'));
+          out.push(warning('PL2112', pat('podSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: the peer selects no pod (${labels(peer.podSelector) || 'any pod'}${peer.namespaceSelector ? ', in the namespaces selected' : ` in namespace "${p.namespace}"`})`, `Traffic from or to no pod is allowed by it. ${podsWithLabels(peer.namespaceSelector ? pods.filter((q) => matchesSelector(peer.namespaceSelector!, namespaceLabelsOf(lab.namespaceLabels, q.namespace))) : pods.filter((q) => q.namespace === p.namespace), peer.namespaceSelector ? 'the namespaces selected' : `namespace "${p.namespace}"`)}`));
       }
       // A named port resolves against the pods traffic goes to: the policy's own for ingress, any pod for egress.
       const targets = dir === 'ingress' ? selected : pods;
@@ -152,6 +155,13 @@ function policyLooksMistyped(lab: PolicyNamespaces, p: NetworkPolicy, at: At, ou
         if (typeof q.port === 'string' && targets.length && !targets.some((t) => t.containers.some((c) => c.ports.some((cp) => cp.name === q.port && cp.protocol === q.protocol))))
           out.push(warning('PL2113', at(dir, i, 'ports', k, 'port'), `${where} ${dir}[${i}].ports[${k}]: no container of ${dir === 'ingress' ? 'the pods it selects' : 'any pod'} has a ${q.protocol} port named "${q.port}": the rule allows nothing`, `Named ports: ${[...new Set(targets.flatMap((t) => t.containers.flatMap((c) => c.ports.flatMap((cp) => (cp.name ? [`${cp.name} (${cp.protocol} ${cp.containerPort})`] : [])))))].join(', ') || '(none)'}.`));
     }
+}
+
+/** The pods a selector could have meant, with their labels: `Pods in namespace "shop": web (app=web), api (app=api, tier=back).` */
+function podsWithLabels(pods: readonly PolicyPod[], where: string): string {
+  if (!pods.length) return `No pod runs in ${where}.`;
+  const shown = pods.slice(0, 6).map((q) => `${q.name} (${Object.entries(q.labels).map(([k, v]) => `${k}=${v}`).join(', ') || 'no labels'})`);
+  return `Pods in ${where}: ${shown.join(', ')}${pods.length > 6 ? `, and ${pods.length - 6} more` : ''}.`;
 }
 
 /**
@@ -165,14 +175,28 @@ export function appliedPolicyWarnings(namespaces: PolicyNamespaces, p: NetworkPo
   return out;
 }
 
+/**
+ * The pods podlab adds to a lab, as policies see them: cluster DNS (kube-system, k8s-app=kube-dns)
+ * and, with Ingresses, the controller (ingress-nginx, in a namespace of its own). A policy that
+ * allows DNS or traffic from the controller selects them: no "selects nothing" warning.
+ */
+function systemPods(lab: Lab): PolicyPod[] {
+  const pods: PolicyPod[] = [];
+  if (lab.dns) pods.push({ name: DNS.podName, namespace: DNS.namespace, labels: { ...DNS.labels }, node: lab.dns.node, hostNetwork: false, containers: [{ ports: DNS.ports }] });
+  if (lab.ingress) pods.push({ ...ingressPod(lab.ingress, ''), hostNetwork: false });
+  return pods;
+}
+
 export function policiesAreValid(lab: Lab, out: Diagnostic[]): void {
   const policyPods: PolicyPods = {
-    pods: lab.pods.filter((q) => !q.hostNetwork).map((q) => ({ ...q, hostNetwork: false, containers: q.containers.map((c) => ({ ports: c.ports })) })),
+    pods: [...lab.pods.filter((q) => !q.hostNetwork).map((q) => ({ ...q, hostNetwork: false, containers: q.containers.map((c) => ({ ports: c.ports })) })), ...systemPods(lab)],
     relabelled: lab.scenarios.some((sc) => sc.steps.some((st) => st.action?.action === 'label-pod')),
   };
+  // The controller's namespace is the lab's as soon as it has Ingresses (the plan adds it).
+  const namespaces: PolicyNamespaces = { namespaces: lab.ingress && !lab.namespaces.includes(INGRESS.namespace) ? [...lab.namespaces, INGRESS.namespace] : lab.namespaces, namespaceLabels: lab.namespaceLabels };
   for (const p of lab.networkPolicies) {
     policyIsValid(lab, p, (...q) => ['networkPolicies', p.name, ...q], out);
-    policyLooksMistyped(lab, p, (...q) => ['networkPolicies', p.name, ...q], out, policyPods);
+    policyLooksMistyped(namespaces, p, (...q) => ['networkPolicies', p.name, ...q], out, policyPods);
   }
   for (const [ns, labels] of Object.entries(lab.namespaceLabels)) {
     const i = lab.namespaces.indexOf(ns) - 2;

@@ -584,11 +584,7 @@ function dnsContainer(corefile: string, name: string = DNS.podName): PlanContain
     name,
     argv: ['@dns', '-conf', corefile],
     env: {},
-    ports: [
-      { name: 'dns', containerPort: 53, protocol: 'UDP' },
-      { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
-      { name: 'metrics', containerPort: DNS.metricsPort, protocol: 'TCP' },
-    ],
+    ports: DNS.ports.map((q) => ({ ...q })),
   };
 }
 
