@@ -19,6 +19,7 @@ import { readState, stateDir, writeState, type ProcessRecord } from '../runtime/
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { apiDir } from './live.ts';
 import { traced } from '../lib/trace.ts';
+import { commonName } from '../lib/x509.ts';
 
 export const kubeconfigPath = (lab: string) => `${apiDir(lab)}/kubeconfig`;
 
@@ -31,8 +32,8 @@ const CERT_DAYS = '30';
  */
 export async function makeCertificates(ex: Executor, lab: string, dir = apiDir(lab)): Promise<void> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', CERT_DAYS];
-  await must(ex, ['openssl', 'req', '-x509', ...ec, '-keyout', `${dir}/ca.key`, '-out', `${dir}/ca.crt`, '-subj', `/CN=podlab-${lab}-ca`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  await must(ex, ['openssl', 'req', '-x509', ...ec, '-keyout', `${dir}/server.key`, '-out', `${dir}/server.crt`, '-subj', `/CN=podlab-${lab}-apiserver`, '-CA', `${dir}/ca.crt`, '-CAkey', `${dir}/ca.key`,
+  await must(ex, ['openssl', 'req', '-x509', ...ec, '-keyout', `${dir}/ca.key`, '-out', `${dir}/ca.crt`, '-subj', `/CN=${commonName(`podlab-${lab}-ca`)}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await must(ex, ['openssl', 'req', '-x509', ...ec, '-keyout', `${dir}/server.key`, '-out', `${dir}/server.crt`, '-subj', `/CN=${commonName(`podlab-${lab}-apiserver`)}`, '-CA', `${dir}/ca.crt`, '-CAkey', `${dir}/ca.key`,
     '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment', '-addext', 'extendedKeyUsage=serverAuth']);
   chmodSync(`${dir}/ca.key`, 0o600);
   chmodSync(`${dir}/server.key`, 0o600);

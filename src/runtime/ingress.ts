@@ -22,6 +22,7 @@ import type { Endpoint } from '../plan/services.ts';
 
 type Endpoints = Record<string, Endpoint[]>;
 import type { LabState } from './state.ts';
+import { commonName } from '../lib/x509.ts';
 
 /** Days the lab's certificates are valid: a lab lives for hours. */
 const CERT_DAYS = '30';
@@ -37,7 +38,7 @@ export async function prepareIngress(ex: Executor, plan: Plan): Promise<void> {
   mkdirSync(ing.runDir, { mode: 0o700 });
   mkdirSync(ing.tlsDir, { mode: 0o711 });
   const tls = ing.tlsDir;
-  await must(ex, ['openssl', 'req', '-x509', ...EC, '-keyout', `${tls}/ca.key`, '-out', `${tls}/ca.crt`, '-days', CERT_DAYS, '-subj', `/O=podlab/CN=podlab lab ${plan.lab} CA`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await must(ex, ['openssl', 'req', '-x509', ...EC, '-keyout', `${tls}/ca.key`, '-out', `${tls}/ca.crt`, '-days', CERT_DAYS, '-subj', `/O=podlab/CN=${commonName(`podlab lab ${plan.lab} CA`)}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   const leaves = [
     { file: 'default', cn: 'Kubernetes Ingress Controller Fake Certificate', hosts: ['ingress.local'] },
     ...ing.secrets.map((s) => ({ file: s.file, cn: s.hosts[0] ?? s.secret, hosts: s.hosts })),
@@ -47,7 +48,7 @@ export async function prepareIngress(ex: Executor, plan: Plan): Promise<void> {
       const san = l.hosts.map((h) => `DNS:${h}`).join(',');
       await must(ex, [
         'openssl', 'req', '-x509', ...EC, '-keyout', `${tls}/${l.file}.key`, '-out', `${tls}/${l.file}.crt`, '-days', CERT_DAYS,
-        '-CA', `${tls}/ca.crt`, '-CAkey', `${tls}/ca.key`, '-subj', `/O=podlab/CN=${l.cn}`,
+        '-CA', `${tls}/ca.crt`, '-CAkey', `${tls}/ca.key`, '-subj', `/O=podlab/CN=${commonName(l.cn)}`,
         '-addext', `subjectAltName=${san}`, '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'extendedKeyUsage=serverAuth',
       ]);
       // nginx reads its keys as the controller's uid, which owns them once it starts; nobody else may.
