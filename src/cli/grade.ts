@@ -81,7 +81,10 @@ function labPrefixUsable(labPrefix: string | undefined): boolean {
 async function loadOrFail(arg: string, seed?: string, json?: boolean): Promise<Exercise | undefined> {
   const { ExerciseError, loadExercise } = await exercises();
   try {
-    return await loadExercise(arg, seed);
+    const ex = await loadExercise(arg, seed);
+    // Warnings are the author's (a rubric item that passes whatever the answer): said, not fatal.
+    if (!json) for (const d of ex.warnings ?? []) process.stderr.write(`${formatDiagnostic(d, undefined, color)}\n`);
+    return ex;
   } catch (e) {
     if (json && e instanceof ExerciseError) {
       process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: e.diagnostics }, null, 2)}\n`);

@@ -12,7 +12,7 @@ import { exerciseSchema, rubricItemSchema, type RubricItem } from '../schema/exe
 import { loadedOf, loadLab } from '../compile/load.ts';
 import { evaluateModule, LAB_LIMITS } from '../compile/evaluate.ts';
 import { issuesToDiagnostics } from '../compile/schema-issues.ts';
-import { diag, formatDiagnostic, formatPath, hasErrors, sortDiagnostics, type Code, type Diagnostic } from '../compile/diagnostics.ts';
+import { diag, warning, formatDiagnostic, formatPath, hasErrors, sortDiagnostics, type Code, type Diagnostic } from '../compile/diagnostics.ts';
 import { positionDiagnostics } from '../compile/positions.ts';
 import { validateValue } from '../compile/validate-value.ts';
 import { editDistance, nearest } from '../lib/edit-distance.ts';
@@ -37,6 +37,8 @@ export interface Exercise {
   text?: string;
   rubric: RubricItem[];
   broken: { file: string; fails: string[]; why?: string }[];
+  /** What validate warns of in the exercise (a rubric item that passes whatever the answer), at its place. */
+  warnings?: Diagnostic[];
 }
 
 export class ExerciseError extends Error {
@@ -126,6 +128,7 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
     text: spec.submission?.text,
     rubric: spec.rubric,
     broken: spec.broken ?? [],
+    warnings: problems.filter((d) => d.severity === 'warning'),
   };
 }
 
@@ -210,11 +213,15 @@ function brokenProblems(broken: unknown, items: RawItem[], dir: string): Diagnos
 function rubricProblems(ex: Composable, items: RawItem[], solution: LabSpec): Diagnostic[] {
   const { diagnostics } = validateValue(composeLab(ex, solution, ex.starter.name ?? 'exercise'), 'solution', '');
   const out: Diagnostic[] = [];
-  for (const d of diagnostics.filter((x) => x.severity === 'error')) {
+  for (const d of diagnostics) {
     const item = itemOfDiagnostic(ex, d);
     const raw = item && items.find((i) => i.item === item);
-    if (raw) {
-      const where = item.check ? 'check' : 'scenario';
+    const where = item?.check ? 'check' : 'scenario';
+    // A warning of an item (a check that passes whatever the answer, PL2014) is the author's to
+    // see: such an item tells no answer from another.
+    if (d.severity === 'warning') {
+      if (raw) out.push({ ...warning(d.code as Code, ['rubric', raw.index, where, ...d.path.slice(2)], `rubric item "${item.id}": ${d.message}`, d.hint), ...(d.within ? { within: d.within } : {}) });
+    } else if (raw) {
       out.push({ ...diag(d.code as Code, ['rubric', raw.index, where, ...d.path.slice(2)], `rubric item "${item.id}" cannot be checked on the exercise's solution: ${d.message}`, d.hint), ...(d.within ? { within: d.within } : {}) });
     } else out.push(diag(d.code as Code, ['solution'], `the solution${ex.editable ? ` (its ${ex.editable.join(', ')} put into the starter)` : ''} is not a valid lab: ${formatPath(d.path)}: ${d.message}`, d.hint));
   }

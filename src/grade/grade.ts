@@ -55,6 +55,12 @@ export interface SubmissionResult {
   message?: string;
   diagnostics?: Diagnostic[];
   /**
+   * What validate warns of in the student's own part (a selector that selects no pod, a probe of
+   * a port nothing declares), each at its line and column: `podlab validate` would say it. The
+   * rubric's checks are the exercise's, not the student's, so their warnings are left out.
+   */
+  warnings?: Diagnostic[];
+  /**
    * What the submission set, differently from the starter, that the exercise does not take from it
    * (dotted paths, e.g. `pods` when only `networkPolicies` is editable): dropped before grading.
    */
@@ -162,6 +168,8 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
   const usable = ex.rubric.filter((i) => !failed.has(i.id));
   const retry = { ...ex, rubric: usable };
   const { lab, diagnostics } = failed.size ? placeInSubmission(ex, submitted, validateValue(composeLab(retry, submitted, options.labName), file, text)) : first;
+  const warnings = diagnostics.filter((d) => d.severity === 'warning' && d.line !== undefined && !itemOfDiagnostic(ex, d));
+  if (warnings.length) base.warnings = warnings;
   if (!lab) {
     const errors = diagnostics.filter((d) => d.severity === 'error');
     return error('invalid-lab', `the lab is not valid: ${errors.map((d) => `${d.path.join('.')}: ${d.message}`).join('; ')}`, errors);

@@ -13,7 +13,8 @@ export function resultsJson(r: SubmissionResult): string {
 
 /**
  * The learner's feedback (Markdown): score, what of the submission was not taken (not editable),
- * each visible item with what was seen and the hint, hidden ones by points only. Every value is one line with its control characters made visible
+ * what validate warns of in it, each visible item with what was seen and the hint (none when it
+ * was not graded: nothing was run), hidden ones by points only. Every value is one line with its control characters made visible
  * (escape.ts): the file is read in terminals and editors.
  */
 export function feedbackText(r: SubmissionResult): string {
@@ -25,11 +26,9 @@ export function feedbackText(r: SubmissionResult): string {
   if (r.ignored?.length) {
     lines.push(`Not taken from your submission: ${r.ignored.map((p) => `\`${v(p)}\``).join(', ')}. This exercise takes only some parts of a lab from a submission; the starter's are used for the rest.`, '');
   }
-  if (r.status === 'error' && r.diagnostics?.length) {
-    lines.push('Your lab did not validate:', '');
-    for (const d of r.diagnostics) lines.push(`- ${d.line ? `line ${d.line}:${d.column} ` : ''}${d.code} ${v(d.path.join('.'))}: ${v(d.message)}${d.hint ? ` (${v(d.hint)})` : ''}`);
-    lines.push('');
-  }
+  const listed = (ds: NonNullable<SubmissionResult['diagnostics']>) => ds.map((d) => `- ${d.line ? `line ${d.line}:${d.column} ` : ''}${d.code} ${v(d.path.join('.'))}: ${v(d.message)}${d.hint ? ` (${v(d.hint)})` : ''}`);
+  if (r.status === 'error' && r.diagnostics?.length) lines.push('Your lab did not validate:', '', ...listed(r.diagnostics), '');
+  if (r.warnings?.length) lines.push('`podlab validate` warns of your submission (it was graded as it is):', '', ...listed(r.warnings), '');
   r.items.forEach((i, n) => {
     const mark = i.status === 'pass' ? '✓' : '✗';
     if (i.hidden) {
@@ -42,7 +41,8 @@ export function feedbackText(r: SubmissionResult): string {
       const tried = i.evidence?.find((e) => e.command)?.command;
       if (tried) lines.push(`  - try: \`${tried}\``);
     }
-    if (i.status === 'fail' && i.hint) lines.push(`  - hint: ${i.hint}`);
+    // Not graded, nothing was run: an item's hint answers what its evidence would have shown.
+    if (i.status === 'fail' && i.hint && r.status !== 'error') lines.push(`  - hint: ${i.hint}`);
   });
   return `${lines.join('\n')}\n`;
 }

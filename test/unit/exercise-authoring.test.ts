@@ -101,8 +101,17 @@ describe.skipIf(!isRoot)('an exercise that does not load: every problem at once,
 
   it('a correct exercise loads, and every shipped exercise still does', async () => {
     expect((await loadExercise(join(FIX, 'db-policy'))).editable).toEqual(['networkPolicies']);
-    for (const ex of ['calico-bgp', 'coredns-forwarder', 'flannel-two-nodes', 'ingress-tls', 'isolate-db', 'nodeport-snat']) await loadExercise(join('exercises', ex), 'solution');
+    for (const ex of ['calico-bgp', 'coredns-forwarder', 'flannel-two-nodes', 'ingress-tls', 'isolate-db', 'nodeport-snat', 'readiness-gate']) expect((await loadExercise(join('exercises', ex), 'solution')).warnings, ex).toEqual([]);
   }, 120_000);
+
+  it('a rubric item that cannot pass is warned of at its place (the exercise still loads)', async () => {
+    const ex = join(dir, 'rg');
+    cpSync('exercises/readiness-gate', ex, { recursive: true });
+    const file = join(ex, 'exercise.ts');
+    writeFileSync(file, readFileSync(file, 'utf8').replace("check: { kind: 'http', from: 'client', to: 'svc/web', requests: 12, expectSpread: 2 },", "check: { kind: 'tcp', from: 'client', to: 'web-1', port: 9999 },"));
+    const w = (await loadExercise(ex)).warnings!;
+    expect(w.map((d) => `${d.code} ${d.line}:${d.column} ${d.message.slice(0, 26)}`)).toEqual([`PL2014 ${at(file, 'port: 9999')} rubric item "both-serve": `]);
+  }, 60_000);
 });
 
 describe.skipIf(!isRoot)('what a student reads (invalid submissions: nothing is built)', () => {
@@ -114,6 +123,17 @@ describe.skipIf(!isRoot)('what a student reads (invalid submissions: nothing is 
     const [line, column] = at(file, 'cidr:').split(':').map(Number);
     expect(r.diagnostics!.map((d) => [d.code, d.file, d.line, d.column])).toEqual([['PL2101', file, line, column]]);
     expect(feedbackText(r)).toContain(`- line ${line}:${column} PL2101 networkPolicies.db-ingress.ingress.0.from.0.ipBlock.cidr:`);
+  }, 60_000);
+
+  it("what validate warns of in the student's part is in the result and the feedback, at its line, and hints are not", async () => {
+    const ex = await loadExercise(join(FIX, 'db-policy'));
+    const file = join(dir, 'fay.ts');
+    writeFileSync(file, readFileSync(join(SUBS, 'dave.ts'), 'utf8').replace("app: 'db'", "app: 'dbb'"));
+    const r = await gradeSubmission(ex, file, { labName: 'fe-unit-0' });
+    expect(r.warnings!.map((d) => `${d.code} ${d.line}:${d.column}`)).toEqual([`PL2112 ${at(file, 'podSelector')}`]);
+    const f = feedbackText(r);
+    expect(f).toMatch(/warns of your submission[^\n]*\n\n- line 5:\d+ PL2112 networkPolicies\.db-ingress\.podSelector: .*app=dbb/);
+    expect(f).not.toContain('hint:');
   }, 60_000);
 
   it("a Corefile's problems are at their lines in the Corefile", async () => {

@@ -131,6 +131,15 @@ describe('feedback and gradebook', () => {
     const f = feedbackText(result({ status: 'error', reason: 'invalid-lab', message: 'the lab is not valid', score: 0, diagnostics: [{ code: 'PL4001', severity: 'error', path: ['dns', 'corefile'], message: 'Corefile 1:6: never closed', line: 3, column: 5 }] }));
     expect(f).toContain('Score: 0 / 6 — not graded: the lab is not valid');
     expect(f).toContain('- line 3:5 PL4001 dns.corefile: Corefile 1:6: never closed');
+    // Nothing was run: no item's hint (they answer what its evidence would have shown).
+    expect(f).not.toContain('hint:');
+  });
+
+  it("feedback names what validate warns of in the student's part, at its line, and the results keep it", () => {
+    const w = { code: 'PL2112' as const, severity: 'warning' as const, path: ['networkPolicies', 'db', 'podSelector'], message: 'NetworkPolicy "shop/db" selects no pod: no pod in namespace "shop" has app=backnd', hint: 'Pods in namespace "shop": backend (app=backend).', line: 7, column: 20 };
+    const f = feedbackText(result({ warnings: [w] }));
+    expect(f).toContain('`podlab validate` warns of your submission (it was graded as it is):\n\n- line 7:20 PL2112 networkPolicies.db.podSelector: NetworkPolicy "shop/db" selects no pod: no pod in namespace "shop" has app=backnd (Pods in namespace "shop": backend (app=backend).)\n');
+    expect(feedbackText(result())).not.toContain('warns of');
   });
 
   it('CSV: a row per student, a column per item, quoting and spreadsheet formulas defused', () => {
