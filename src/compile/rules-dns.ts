@@ -58,8 +58,15 @@ export const clusterDnsIsValid: Rule = (lab, out) => {
   out.push(...diagnostics);
   checkZoneFiles(servers, dns.files, ['dns', 'files'], out);
   const reachable = labAddresses(lab);
+  // An address of a network whose every machine has its address written is in the lab only as one
+  // of those; where some are left to the plan, any address of the network may be one.
+  const nodeNetKnown = lab.nodes.every((n) => n.ip) && lab.hosts.filter((h) => h.network !== 'external').every((h) => h.ip);
+  const externalKnown = lab.hosts.filter((h) => h.network === 'external').every((h) => h.ip);
   const inLab = (a: string) =>
-    reachable.has(a) || [lab.podCidr, lab.nodeNetwork.cidr, lab.serviceCidr, ...(lab.hosts.some((h) => h.network === 'external') ? [lab.externalNetwork.cidr] : [])].some((c) => inCidr(c, a));
+    reachable.has(a) ||
+    [lab.podCidr, lab.serviceCidr, ...(nodeNetKnown ? [] : [lab.nodeNetwork.cidr]), ...(lab.hosts.some((h) => h.network === 'external') && !externalKnown ? [lab.externalNetwork.cidr] : [])].some((c) => inCidr(c, a));
+  // A host answers DNS only with zones of its own (its podlab-dns); a node answers none.
+  const silent = (a: string) => lab.hosts.find((h) => !h.dns && (h.ip === a || h.ip6 === a))?.name ?? lab.nodes.find((n) => n.ip === a || n.ip6 === a)?.name;
   const own = new Set(['127.0.0.1', ...(dnsIp ? [dnsIp] : [])]);
   for (const s of servers)
     for (const p of s.plugins) {
@@ -70,10 +77,18 @@ export const clusterDnsIsValid: Rule = (lab, out) => {
         if (own.has(t.address.ip) && t.address.port === s.port)
           out.push({ ...warning('PL2024', ['dns', 'corefile'], `Corefile ${at.line}:${at.col}: forward to ${t.text} sends queries back to this DNS server: a loop (the loop plugin will stop forwarding)`, 'Forward to an upstream DNS host, e.g. one of the lab\'s hosts with dns zones.'), within: at });
         else if (!inLab(t.address.ip))
-          out.push({ ...warning('PL2024', ['dns', 'corefile'], `Corefile ${at.line}:${at.col}: nothing in the lab answers at ${t.address.ip}; labs have no way out, so these queries fail`, "Declare a host with dns zones and forward to it (e.g. host/upstream's address)."), within: at });
+          out.push({ ...warning('PL2024', ['dns', 'corefile'], `Corefile ${at.line}:${at.col}: nothing in the lab answers at ${t.address.ip}; labs have no way out, so these queries fail`, `Declare a host with dns zones and forward to it${dnsHosts(lab)}.`), within: at });
+        else if (silent(t.address.ip))
+          out.push({ ...warning('PL2024', ['dns', 'corefile'], `Corefile ${at.line}:${at.col}: ${t.address.ip} is ${silent(t.address.ip)}'s, which runs no DNS server; these queries fail`, `Give that host dns zones, or forward to one that has them${dnsHosts(lab)}.`), within: at });
       }
     }
 };
+
+/** ` (hosts with dns zones: upstream 203.0.113.53)`, or nothing when there is none. */
+function dnsHosts(lab: Lab): string {
+  const hosts = lab.hosts.filter((h) => h.dns && h.ip);
+  return hosts.length ? ` (hosts with dns zones: ${hosts.map((h) => `${h.name} ${h.ip}`).join(', ')})` : " (e.g. host/upstream's address)";
+}
 
 function inCidr(cidr: string, addr: string): boolean {
   const c = ip.parseCidr(cidr);
