@@ -144,6 +144,32 @@ export function resolveEnd(v: EndsView, ref: string, allowService: boolean, fami
   throw unknown(`pod${allowService ? ' or Service' : ''} "${ref}"`);
 }
 
+/**
+ * Why a Service named as a destination has no packet to follow, or undefined when it has a cluster
+ * IP. A headless Service (clusterIP None) has no virtual IP: DNS answers its name with its
+ * endpoints' own addresses. An ExternalName Service is a DNS record only: CoreDNS's `kubernetes`
+ * plugin answers its name with a CNAME to spec.externalName, and it has no cluster IP, no
+ * kube-proxy rules and no endpoints, so a client connects wherever that name resolves. `from`: the
+ * source as named, a pod the hint's dig can run in.
+ */
+export function noVirtualIp(v: EndsView & { endpoints: Readonly<Record<string, readonly { pod: string; namespace: string }[]>> }, s: PlanService, from?: string): TraceProblem | undefined {
+  if (s.type === 'ExternalName') {
+    const plan = v.plan;
+    const fqdn = `${s.name}.${s.namespace}.svc.${plan.clusterDomain}`;
+    const hosts = plan.hosts.map((h) => `host/${h.name}`);
+    return new TraceProblem(
+      'PL3111',
+      `Service ${key(s)} is type ExternalName: a DNS name only. ${plan.dns ? `The cluster DNS answers ${fqdn} with a CNAME to ${s.externalName}` : `A CNAME ${fqdn} → ${s.externalName} (the lab has no cluster DNS to answer it)`}; the Service has no cluster IP, no kube-proxy rules and no endpoints, so there is no packet to it to follow`,
+      `A client connects to wherever ${s.externalName} resolves${plan.dns ? ` (podlab exec ${plan.lab} ${from && !/^(node|host)\//.test(from) && from !== 'gateway' ? from : '<pod>'} -- dig ${fqdn} shows the CNAME)` : ''}. A podlab lab reaches no address outside itself: trace that address only if it is one the lab owns${hosts.length ? ` (${hosts.join(', ')})` : ''}.`,
+    );
+  }
+  if (s.headless || !s.clusterIP) {
+    const pods = (v.endpoints[key(s)] ?? []).map((e) => `${e.namespace}/${e.pod}`);
+    return new TraceProblem('PL3111', `Service ${key(s)} is headless (clusterIP None): it has no virtual IP and no DNAT; DNS answers its name with its endpoints' own addresses`, `Name one of its pods instead: ${pods.join(', ') || '(it has no endpoints)'}.`);
+  }
+  return undefined;
+}
+
 /** The Service port a connection uses: the one with this port (and protocol), or the only one. */
 export function servicePort(s: PlanService, port: number | undefined, protocol: 'TCP' | 'UDP' | undefined): PlanServicePort {
   const fits = s.ports.filter((p) => (port === undefined || p.port === port || p.nodePort === port) && (!protocol || p.protocol === protocol));

@@ -17,7 +17,7 @@ import { interpret } from '../policy/interpret.ts';
 import { policyTable } from '../policy/nft.ts';
 import { isolates } from '../policy/selectors.ts';
 import { policyKey, type LabelSelector, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPod, type PolicyPort, type PolicyRule } from '../policy/types.ts';
-import { resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
+import { noVirtualIp, resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
 import { arrivesFromWords, extClient, nodePortPath, sentToWords } from './nat.ts';
 import type { Family } from '../net/addr.ts';
 import { compareText } from '../lib/order.ts';
@@ -339,6 +339,9 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
 
   const judge = (destEnd: End, destIp: string, destPort: number, endpoint?: ExplainCase['endpoint']): ExplainCase => judgeCase(view, world, from, destEnd, destIp, destPort, protocol, family, {}, endpoint);
 
+  // A headless or ExternalName Service has no address whose packets could be judged, whatever the protocol.
+  const none = to.kind === 'service' ? noVirtualIp(view, to.service, req.from) : undefined;
+  if (none) throw none;
   if (req.protocol === 'ICMP') {
     // A ping: no port, and no Service (kube-proxy forwards only a Service's TCP and UDP ports).
     if (to.kind === 'service') throw new TraceProblem('PL3111', `Service ${serviceKey(to.service)} has no ICMP port: kube-proxy forwards only its TCP and UDP ports, so a ping of its virtual IP says nothing of its pods`, `Ping one of its pods instead: ${(view.endpoints[serviceKey(to.service)] ?? []).map((e) => `${e.namespace}/${e.pod}`).join(', ') || '(it has no endpoints)'}.`);
@@ -347,8 +350,6 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
     cases.push(judge(to, to.ip, 0));
   } else if (to.kind === 'service') {
     const s = to.service;
-    if (s.type === 'ExternalName' || s.headless)
-      throw new TraceProblem('PL3111', `Service ${serviceKey(s)} is ${s.headless ? 'headless' : 'an ExternalName'}: it has no virtual IP and no DNAT`, s.headless ? `Name one of its pods instead: ${(view.endpoints[serviceKey(s)] ?? []).map((e) => `${e.namespace}/${e.pod}`).join(', ') || '(it has no endpoints)'}.` : `It is a DNS name (${s.externalName}) only.`);
     const sp = servicePort(s, req.port, req.protocol);
     protocol = sp.protocol;
     port = req.port ?? sp.port;

@@ -14,7 +14,7 @@ import type { NftView } from '../plan/nft-tables.ts';
 import type { Plan, PlanNode } from '../plan/plan.ts';
 import type { PlanService, PlanServicePort } from '../plan/services.ts';
 import { serviceKey } from '../plan/services.ts';
-import { familyOfRef, inFamily, resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
+import { familyOfRef, inFamily, noVirtualIp, resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
 import type { Family } from '../net/addr.ts';
 import { endpointsOf, explain, explainPath, type ExplainCase } from './explain.ts';
 import { arrivesFromWords, extClient, extMasquerades, isCalico, masqAddress as natMasqAddress, masqueraded, nodeIpOf, podCidrOf, podGatewayOf, sentToWords, within, type ExtClient } from './nat.ts';
@@ -298,6 +298,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   let to: End;
   const byName = serviceByName(view, req.to);
   if (byName) {
+    // An ExternalName's name is only a CNAME, a headless one's its pods' addresses: no connection to a Service to follow.
+    const none = noVirtualIp(view, byName, req.from);
+    if (none) throw none;
     to = { kind: 'service', ref: req.to, service: byName };
     const answers = facts.dns?.answers.length ? facts.dns.answers : [inFamily(byName.clusterIPs ?? [byName.clusterIP], family) ?? '(headless: the endpoints)'];
     hops.push({
@@ -316,7 +319,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   let daddr: string;
   let svc: { s: PlanService; sp: PlanServicePort; nodePort: boolean; lb: boolean } | undefined;
   if (to.kind === 'service') {
-    if (!to.service.clusterIP || to.service.headless) throw new TraceProblem('PL3111', `Service ${serviceKey(to.service)} has no virtual IP (${to.service.headless ? 'headless' : 'ExternalName'})`, 'Trace to one of its pods instead.');
+    const none = noVirtualIp(view, to.service, req.from);
+    if (none) throw none;
     if (protocol === 'icmp') throw new TraceProblem('PL3111', `a ClusterIP answers no ping: kube-proxy forwards only the ports of Service ${serviceKey(to.service)}`, `Trace a port: --port ${to.service.ports[0]?.port ?? 80} --proto ${to.service.ports[0]?.protocol.toLowerCase() ?? 'tcp'}.`);
     const sp = servicePort(to.service, port, req.protocol ? (req.protocol.toUpperCase() as 'TCP' | 'UDP') : undefined);
     protocol = sp.protocol.toLowerCase() as TraceProtocol;

@@ -16,6 +16,7 @@ import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { parseConntrack, parseListeners } from '../../src/runtime/trace.ts';
 import { TraceProblem } from '../../src/trace/ends.ts';
+import { explain } from '../../src/trace/explain.ts';
 import { corefileAnswerer, formatTrace, predictTrace, type TraceFacts, type TraceRequest } from '../../src/trace/trace.ts';
 
 function viewOf(spec: unknown): NftView {
@@ -139,6 +140,31 @@ describe('trace prediction (pure)', () => {
     expect(code({ from: 'client', to: 'nope' })).toMatch(/^PL3110 lab "services" has no pod or Service "nope" \| Name one of its pods: default\/web-1/);
     expect(code({ from: 'client', to: 'svc/web', protocol: 'icmp' })).toMatch(/^PL3111 a ClusterIP answers no ping/);
     expect(code({ from: 'client', to: 'svc/web', port: 81 })).toMatch(/^PL3111 Service default\/web has no port 81 \| Its ports: 80\/TCP/);
+  });
+
+  it('an ExternalName Service is a CNAME only: trace and explain say what the name resolves to, not "one of its pods"', () => {
+    const problem = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        if (e instanceof TraceProblem) return `${e.code} ${e.message} | ${e.hint}`;
+        throw e;
+      }
+      return 'none';
+    };
+    const cname =
+      'PL3111 Service default/db is type ExternalName: a DNS name only. The cluster DNS answers db.default.svc.cluster.local with a CNAME to db.example.com; the Service has no cluster IP, no kube-proxy rules and no endpoints, so there is no packet to it to follow | A client connects to wherever db.example.com resolves (podlab exec services client -- dig db.default.svc.cluster.local shows the CNAME). A podlab lab reaches no address outside itself: trace that address only if it is one the lab owns (host/internet).';
+    // By reference and by DNS name (no dns hop that pretends to answer an address), in trace and in explain, a ping too.
+    expect(problem(() => predictTrace(services, { from: 'client', to: 'svc/db', port: 80 }))).toBe(cname);
+    expect(problem(() => predictTrace(services, { from: 'client', to: 'db.default' }))).toBe(cname);
+    expect(problem(() => explain(services, { from: 'client', to: 'svc/db', port: 80 }))).toBe(cname);
+    expect(problem(() => explain(services, { from: 'client', to: 'svc/db', protocol: 'ICMP' }))).toBe(cname);
+    expect(problem(() => predictTrace(services, { from: 'node/worker-1', to: 'svc/db', port: 80 }))).toContain('podlab exec services <pod> -- dig db.default.svc.cluster.local');
+    expect(cname).not.toMatch(/pods? instead/);
+    // A headless Service has pods: they are named, the same in trace and explain.
+    const headless = 'PL3111 Service default/web-headless is headless (clusterIP None): it has no virtual IP and no DNAT; DNS answers its name with its endpoints\' own addresses | Name one of its pods instead: default/web-1, default/web-2, default/web-3.';
+    expect(problem(() => predictTrace(services, { from: 'client', to: 'svc/web-headless' }))).toBe(headless);
+    expect(problem(() => explain(services, { from: 'client', to: 'svc/web-headless' }))).toBe(headless);
   });
 
   it('parsers of recorded output: ss listeners, a conntrack line, a Corefile', () => {
