@@ -18,7 +18,7 @@
  */
 import { denyActionOf } from '../plan/network-policy.ts';
 import type { PlanCheck, PlanPod } from '../plan/plan.ts';
-import { serviceKey } from '../plan/services.ts';
+import { portEndpoints, serviceKey } from '../plan/services.ts';
 import { findService } from '../k8s/objects.ts';
 import { isAlive, processAgeMs } from '../lib/proc.ts';
 import { birdGone } from '../runtime/calico-status.ts';
@@ -168,9 +168,9 @@ function landingPods(state: LabState, c: ReachCheck): { pod: PlanPod; port?: num
   const sv = findService(state.plan.services, t.name.slice(t.name.indexOf('/') + 1));
   if (!sv) return [];
   const key = sv.ports.find((p) => p.port === port && p.protocol === (c.kind === 'udp' ? 'UDP' : 'TCP'))?.key;
-  return ((state.endpoints ?? state.plan.endpoints)[serviceKey(sv)] ?? []).flatMap((e) => {
+  return portEndpoints(state.endpoints ?? state.plan.endpoints, serviceKey(sv), key).flatMap((e) => {
     const pod = state.plan.pods.find((p) => p.name === e.pod && p.namespace === e.namespace);
-    return pod ? [{ pod, port: key ? e.ports[key] : undefined }] : [];
+    return pod ? [{ pod, port: e.port }] : [];
   });
 }
 

@@ -81,6 +81,19 @@ export interface EndpointSource {
 /** `<namespace>/<name>`: how Services are keyed in endpoint maps, state and status. */
 export const serviceKey = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
 
+/**
+ * A Service's endpoints in an endpoint map (the plan's, or the one kube-proxy's tables were last
+ * programmed with), each with the pod's port for one Service port (`portKey`): absent when no port
+ * is named or the pod lacks it (then kube-proxy does not send that port to it). `podlab explain` and
+ * `podlab trace` keep only those with the port; a failed check's cause reads them all.
+ */
+export function portEndpoints(endpoints: Readonly<Record<string, readonly Endpoint[]>>, key: string, portKey: string | undefined): (Endpoint & { port?: number })[] {
+  return (endpoints[key] ?? []).map((e) => {
+    const port = portKey === undefined ? undefined : e.ports[portKey];
+    return port === undefined ? { ...e } : { ...e, port };
+  });
+}
+
 
 /** Resolves a targetPort on one pod: a number as is; a name through the pod's container ports (same protocol). */
 export function resolveTargetPort(port: Pick<PlanServicePort, 'targetPort' | 'protocol'>, pod: Pick<EndpointSource, 'containers'>): number | undefined {

@@ -10,7 +10,7 @@
  */
 import { policyContextOf, type NftView } from '../plan/nft-tables.ts';
 import type { Endpoint, PlanService, PlanServicePort } from '../plan/services.ts';
-import { serviceKey } from '../plan/services.ts';
+import { portEndpoints, serviceKey } from '../plan/services.ts';
 import { clusterPoliciesFor, type ClusterNetworkPolicy, type ClusterPolicyPeer, type ClusterPolicyPort, type ClusterPolicyRule } from '../policy/cluster.ts';
 import { evaluate, type ClusterRuleRef, type DirectionVerdict, type PolicyWorld, type TrafficEnd } from '../policy/evaluate.ts';
 import { interpret } from '../policy/interpret.ts';
@@ -267,7 +267,7 @@ function nodePortOf(view: NftView, port: number | undefined, protocol: 'TCP' | '
 
 /** The endpoints one Service port reaches, with the pod's port. */
 export function endpointsOf(view: NftView, key: string, sp: PlanServicePort): (Endpoint & { port: number })[] {
-  return (view.endpoints[key] ?? []).filter((e) => e.ports[sp.key] !== undefined).map((e) => ({ ...e, port: e.ports[sp.key]! }));
+  return portEndpoints(view.endpoints, key, sp.key).filter((e): e is Endpoint & { port: number } => e.port !== undefined);
 }
 
 /**

@@ -148,3 +148,32 @@ describe('explain of a node\'s NodePort follows its translation, as trace does',
     expect(compared).toBeGreaterThan(100);
   });
 });
+
+describe("a Service port's endpoints: one helper for explain, trace and a failed check's cause", async () => {
+  const { portEndpoints } = await import('../../src/plan/services.ts');
+  const { endpointsOf } = await import('../../src/trace/explain.ts');
+  // web's pods all name port http; only web-1 names metrics, so web-2 is no endpoint of that port.
+  const view = viewOf({
+    name: 'eps',
+    nodes: { a: {}, b: {} },
+    pods: {
+      'web-1': { node: 'a', labels: { app: 'web' }, containers: [{ name: 'c', workload: { kind: 'http-echo', port: 8080 }, ports: [{ name: 'http', containerPort: 8080 }, { name: 'metrics', containerPort: 9100 }] }] },
+      'web-2': { node: 'b', labels: { app: 'web' }, containers: [{ name: 'c', workload: { kind: 'http-echo', port: 8080 }, ports: [{ name: 'http', containerPort: 8080 }] }] },
+    },
+    services: { web: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'metrics', port: 9100, targetPort: 'metrics' }] } },
+    dns: false,
+  });
+  const s = view.plan.services.find((x) => x.name === 'web')!;
+  const [http, metrics] = s.ports;
+
+  it('every endpoint with its port, none without one; explain and trace keep those with the port', () => {
+    const pick = (es: { pod: string; port?: number }[]) => es.map((e) => [e.pod, e.port]);
+    expect(pick(portEndpoints(view.endpoints, 'default/web', http!.key))).toEqual([['web-1', 8080], ['web-2', 8080]]);
+    expect(pick(portEndpoints(view.endpoints, 'default/web', metrics!.key))).toEqual([['web-1', 9100], ['web-2', undefined]]);
+    expect(pick(portEndpoints(view.endpoints, 'default/web', undefined))).toEqual([['web-1', undefined], ['web-2', undefined]]);
+    expect(portEndpoints(view.endpoints, 'default/nope', http!.key)).toEqual([]);
+    expect(pick(endpointsOf(view, 'default/web', metrics!))).toEqual([['web-1', 9100]]);
+    // As the endpoint map has them, with the port added: nothing else changed.
+    expect(endpointsOf(view, 'default/web', http!)).toEqual(view.endpoints['default/web']!.map((e) => ({ ...e, port: e.ports[http!.key] })));
+  });
+});
