@@ -45,14 +45,53 @@ export function compareObservation(x: Explanation, probe: ProbeOutcome, fired: E
     if (probe.ok) differences.push('the Service has no endpoints, yet the probe connected');
     return { agrees: !probe.ok, differences };
   }
-  if (idx < 0) differences.push(anyFired ? `the rules that fired are not those predicted for any endpoint` : 'no policy rule counted the probe, though one was predicted to');
-  const c = x.cases[idx < 0 ? 0 : idx]!;
   // A refusal is the pod's answer: the policies let the packet through, as predicted, and nothing listens on the port.
   const refused = /ECONNREFUSED/.test(probe.detail);
+  const several = severalAttempts(x, probe, firedSet);
+  if (several && (idx < 0 || x.cases[idx]!.allowed !== probe.ok) && !refused) return several;
+  if (idx < 0) differences.push(anyFired ? `the rules that fired are not those predicted for any endpoint` : 'no policy rule counted the probe, though one was predicted to');
+  const c = x.cases[idx < 0 ? 0 : idx]!;
   if (c.allowed && !probe.ok && !refused) differences.push(`policy allows it, but the probe failed: ${probe.detail} (not a policy drop: is anything listening on ${c.dest.ip}:${c.dest.port}?)`);
   if (!c.allowed && probe.ok) differences.push('policy should deny it, but the probe connected');
   const note = c.allowed && refused && x.protocol !== 'ICMP' ? `the policies let it through, and ${c.dest.ip}:${c.dest.port}/${x.protocol} refused it: nothing listens there (not a policy's doing)` : undefined;
   return { ...(idx >= 0 ? { matchedCase: idx } : {}), agrees: differences.length === 0, differences, ...(note ? { note } : {}) };
+}
+
+/**
+ * The probe tries again on a new socket every 200 ms while nothing answers (native/probe.c), and each
+ * new connection is sent on afresh: kube-proxy picks an endpoint at random, the gateway a node. So a
+ * connection some of whose cases are denied leaves the counters of several: the denied tries, and the
+ * one that connected (an allowed case, counted, or one no rule counts). Agrees when every rule that
+ * fired is a rule of a case each of whose rules fired, and the probe's fate is one of those cases'
+ * (connected: an allowed one; silence: only denied ones). Undefined when it is not so, or one case
+ * explains it.
+ */
+function severalAttempts(x: Explanation, probe: ProbeOutcome, firedSet: Set<string>): Pick<ExplainObservation, 'matchedCase' | 'agrees' | 'differences' | 'note'> | undefined {
+  if (x.cases.length < 2 || !firedSet.size) return undefined;
+  const hitsOf = (c: Explanation['cases'][number]) => c.nft.flatMap((n) => n.hits.filter((h) => h.comment).map((h) => `${h.node}\n${h.chain}\n${h.comment}`));
+  const tried = x.cases.map((c, i) => ({ c, i, hits: hitsOf(c) })).filter((t) => t.hits.length && t.hits.every((h) => firedSet.has(h)));
+  if (tried.length < 2 && !(probe.ok && tried.length === 1 && !tried[0]!.c.allowed)) return undefined;
+  const explained = new Set(tried.flatMap((t) => t.hits));
+  if ([...firedSet].some((f) => !explained.has(f))) return undefined;
+  // Connected: an allowed case it tried, or an allowed one that no rule counts; silence: every case it tried denied.
+  const won = probe.ok ? (tried.find((t) => t.c.allowed) ?? x.cases.map((c, i) => ({ c, i, hits: hitsOf(c) })).find((t) => t.c.allowed && !t.hits.length)) : tried.every((t) => !t.c.allowed) ? tried[0] : undefined;
+  if (!won) return undefined;
+  // Cases whose rules are the same rules the counters cannot tell apart: named together.
+  const alike = (c: Explanation['cases'][number]) => {
+    const key = hitsOf(c).sort().join('\n');
+    const group = x.cases.filter((k) => k.allowed === c.allowed && hitsOf(k).sort().join('\n') === key);
+    const uniq = (xs: (string | undefined)[]) => [...new Set(xs.filter((v): v is string => !!v))];
+    const eps = uniq(group.map((k) => (k.endpoint ? `${k.endpoint.namespace}/${k.endpoint.pod}` : k.dest.what)));
+    const through = uniq(group.map((k) => k.through));
+    return `${eps.join(' or ')}${through.length ? ` through ${through.join(' or ')}` : ''}`;
+  };
+  const denied = [...new Set(tried.filter((t) => !t.c.allowed).map((t) => alike(t.c)))];
+  return {
+    matchedCase: won.i,
+    agrees: true,
+    differences: [],
+    note: `the probe tried again on a new socket while nothing answered, and each try was sent on afresh: ${denied.length ? `denied ${denied.join(', ')}` : ''}${probe.ok ? `${denied.length ? '; ' : ''}connected to ${alike(won.c)}` : ', as predicted'}`,
+  };
 }
 
 /** The nodes whose policy counters an explained connection can grow. */

@@ -18,8 +18,8 @@ import { policyTable } from '../policy/nft.ts';
 import { isolates } from '../policy/selectors.ts';
 import { policyKey, type LabelSelector, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPod, type PolicyPort, type PolicyRule } from '../policy/types.ts';
 import { noVirtualIp, resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
-import { arrivesFromWords, extClient, nodePortPath, sentToWords } from './nat.ts';
-import type { Family } from '../net/addr.ts';
+import { arrivesFromWords, extClient, extMasquerades, loadBalancerPath, nodePortPath, sentToWords, type ExtClient } from './nat.ts';
+import { hostPort, type Family } from '../net/addr.ts';
 import { compareText } from '../lib/order.ts';
 
 export interface ExplainRequest {
@@ -80,6 +80,8 @@ export interface NftHit {
 export interface ExplainCase {
   /** The pod the packet reaches after DNAT, when `to` is a Service (or a node's NodePort). */
   endpoint?: { pod: string; namespace: string; node: string; ip: string; port: number };
+  /** A load-balancer address from outside: the node whose NodePort the gateway sent it to, which DNATs it. */
+  through?: string;
   /**
    * A NodePort's path, where it made a side judge another packet than the client's to the endpoint:
    * what the source's egress was judged to (the node's NodePort), what the endpoint's ingress was
@@ -112,6 +114,13 @@ export interface Explanation {
      * (`local`: externalTrafficPolicy Local keeps this client, from outside, to the node's own).
      */
     nodePort?: { node: string; port: number; local: boolean };
+    /**
+     * `to` is a load-balancer address: the nodes whose kube-proxy may DNAT it (the source's own; from
+     * outside, those the gateway spreads it over, at their `nodePort`), whom kube-proxy's ext chain
+     * takes the client for, whether it masquerades towards an endpoint on another node, and `local`
+     * when externalTrafficPolicy Local keeps the client to each node's own endpoints.
+     */
+    loadBalancer?: { address: string; nodes: string[]; nodePort?: number; client: ExtClient; masquerade: boolean; local: boolean };
   };
   /** True when the lab has no NetworkPolicy at all (everything is allowed). */
   noPolicies: boolean;
@@ -296,7 +305,7 @@ function arrivingEnd(view: NftView, ip: string): TrafficEnd {
 }
 
 /** One case: the verdict per direction (each judged on the packet as it is there) and each node's table. */
-function judgeCase(view: NftView, world: PolicyWorld & { clusterPolicies: readonly ClusterNetworkPolicy[] }, from: SourceEnd, destEnd: End, destIp: string, destPort: number, protocol: 'TCP' | 'UDP' | 'ICMP', family: Family, seen: PathSeen, endpoint?: ExplainCase['endpoint'], path?: ExplainCase['path']): ExplainCase {
+function judgeCase(view: NftView, world: PolicyWorld & { clusterPolicies: readonly ClusterNetworkPolicy[] }, from: SourceEnd, destEnd: End, destIp: string, destPort: number, protocol: 'TCP' | 'UDP' | 'ICMP', family: Family, seen: PathSeen, endpoint?: ExplainCase['endpoint'], path?: ExplainCase['path'], through?: string): ExplainCase {
   const plain = evaluate(world, { from: trafficEnd(from), to: trafficEnd(destEnd), protocol, port: destPort });
   // The egress as sent from the source's node, the ingress as it arrives at the destination's: each its own first packet.
   const egress = seen.sentTo ? evaluate(world, { from: trafficEnd(from), to: arrivingEnd(view, seen.sentTo.ip), protocol, port: seen.sentTo.port }).egress : plain.egress;
@@ -304,6 +313,7 @@ function judgeCase(view: NftView, world: PolicyWorld & { clusterPolicies: readon
   const dest = destEnd.kind === 'pod' ? { node: destEnd.node, hostNetwork: destEnd.pod.hostNetwork } : {};
   return {
     ...(endpoint ? { endpoint } : {}),
+    ...(through ? { through } : {}),
     ...(path && (path.egress || path.ingress) ? { path } : {}),
     dest: { ip: destIp, port: destPort, what: describeEnd(destEnd) },
     allowed: egress.allowed && ingress.allowed,
@@ -355,11 +365,30 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
     port = req.port ?? sp.port;
     const eps = endpointsOf(view, serviceKey(s), sp);
     service = { key: serviceKey(s), ...(s.clusterIP ? { clusterIP: s.clusterIP } : {}), port: sp.port, protocol: sp.protocol, targetPort: sp.targetPort, endpoints: eps.length };
-    for (const e of eps) {
-      const pod = view.plan.pods.find((p) => p.name === e.pod && p.namespace === e.namespace)!;
-      const destEnd = resolveEnd(view, `${pod.namespace}/${pod.name}`, false, family) as Extract<End, { kind: 'pod' }>;
-      cases.push(judge(destEnd, destEnd.ip, e.port, { pod: e.pod, namespace: e.namespace, node: e.node, ip: destEnd.ip, port: e.port }));
+    // A load-balancer address is DNATed as a NodePort is, by kube-proxy's ext chain: on the source's
+    // own node, or from outside on the node whose NodePort the gateway chose (one case per node and
+    // endpoint: where the gateway sends it decides whether the endpoint sees it masqueraded).
+    const viaGateway = from.kind === 'host';
+    const dnatNodes = !to.address || from.kind === 'gateway' ? [] : viaGateway ? (sp.nodePort === undefined ? [] : view.plan.nodes.filter((n) => s.externalTrafficPolicy !== 'Local' || eps.some((e) => e.node === n.name))) : view.plan.nodes.filter((n) => n.name === from.node);
+    if (dnatNodes.length) {
+      const client = extClient(view.plan, from, dnatNodes[0]!.name, viaGateway);
+      const local = s.externalTrafficPolicy === 'Local' && client === 'outside';
+      service.loadBalancer = { address: to.address!, nodes: dnatNodes.map((n) => n.name), ...(viaGateway ? { nodePort: sp.nodePort! } : {}), client, masquerade: extMasquerades(s, client), local };
     }
+    for (const node of dnatNodes.length ? dnatNodes : [undefined])
+      for (const e of eps.filter((x) => !node || !service!.loadBalancer!.local || x.node === node.name)) {
+        const pod = view.plan.pods.find((p) => p.name === e.pod && p.namespace === e.namespace)!;
+        const destEnd = resolveEnd(view, `${pod.namespace}/${pod.name}`, false, family) as Extract<End, { kind: 'pod' }>;
+        const endpoint = { pod: e.pod, namespace: e.namespace, node: e.node, ip: destEnd.ip, port: e.port };
+        if (!node) {
+          cases.push(judge(destEnd, destEnd.ip, e.port, endpoint));
+          continue;
+        }
+        const nat = loadBalancerPath(view.plan, from, node, s, { node: e.node, hostNetwork: pod.hostNetwork }, family);
+        const seen: PathSeen = nat.arrivesFrom ? { arrivesFrom: nat.arrivesFrom.ip } : {};
+        const path = nat.arrivesFrom ? { ingress: arrivesFromWords(nat.arrivesFrom, from.ip) } : undefined;
+        cases.push(judgeCase(view, world, from, destEnd, destEnd.ip, e.port, protocol, family, seen, endpoint, path, viaGateway ? node.name : undefined));
+      }
   } else if (to.kind === 'node' && nodePortOf(view, req.port, req.protocol)) {
     // A NodePort: the node DNATs it to an endpoint, and each side is judged on the packet as its node sees it.
     const { s, sp } = nodePortOf(view, req.port, req.protocol)!;
@@ -399,6 +428,18 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
   };
 }
 
+/** Who DNATs a load-balancer address, and whether the endpoint sees the client's address, in words. */
+function loadBalancerWords(lb: NonNullable<NonNullable<Explanation['service']>['loadBalancer']>): string {
+  const many = lb.nodes.length > 1;
+  const who = lb.nodePort !== undefined ? `the gateway sends it to NodePort ${lb.nodePort} of ${many ? `one of nodes ${lb.nodes.join(', ')} at random, one case per node and endpoint,` : `node ${lb.nodes[0]},`} and kube-proxy there DNATs it` : `kube-proxy on node ${lb.nodes[0]}, the source's own, DNATs it`;
+  const masq = lb.local
+    ? "externalTrafficPolicy Local keeps it to that node's own endpoints, the client's address kept"
+    : lb.masquerade
+      ? `${lb.client === 'node' ? 'from the node itself' : 'externalTrafficPolicy Cluster'}: masqueraded towards an endpoint on another node`
+      : 'externalTrafficPolicy Local, but a pod is sent to every endpoint, unmasqueraded';
+  return `${who}; ${masq}`;
+}
+
 /** The explanation as text, for a terminal (colours optional). */
 export function formatExplanation(x: Explanation, paint: { ok: (s: string) => string; bad: (s: string) => string; dim: (s: string) => string } = { ok: (s) => s, bad: (s) => s, dim: (s) => s }): string {
   const lines: string[] = [];
@@ -409,12 +450,15 @@ export function formatExplanation(x: Explanation, paint: { ok: (s: string) => st
     lines.push(
       `  NodePort ${np.port}/${x.service.protocol} of Service ${x.service.key} (port ${x.service.port}) → targetPort ${x.service.targetPort}: ${x.service.endpoints} endpoint${x.service.endpoints === 1 ? '' : 's'}${np.local ? ` on ${np.node}` : ''} (kube-proxy on ${np.node} DNATs it${np.local ? ", and externalTrafficPolicy Local keeps a client from outside the pod network to the node's own endpoints" : ''}; policies judge the endpoint's address after that DNAT, each side on the packet as its node sees it)`,
     );
-  else if (x.service) lines.push(`  Service ${x.service.key} port ${x.service.port}/${x.service.protocol} → targetPort ${x.service.targetPort}: ${x.service.endpoints} endpoint${x.service.endpoints === 1 ? '' : 's'} (policies judge the endpoint's address, after kube-proxy's DNAT)`);
+  else if (x.service?.loadBalancer) {
+    const lb = x.service.loadBalancer;
+    lines.push(`  load-balancer address ${hostPort(lb.address, x.service.port)}/${x.service.protocol} of Service ${x.service.key} → targetPort ${x.service.targetPort}: ${x.service.endpoints} endpoint${x.service.endpoints === 1 ? '' : 's'} (${loadBalancerWords(lb)}; policies judge the endpoint's address after that DNAT, each side on the packet as its node sees it)`);
+  } else if (x.service) lines.push(`  Service ${x.service.key} port ${x.service.port}/${x.service.protocol} → targetPort ${x.service.targetPort}: ${x.service.endpoints} endpoint${x.service.endpoints === 1 ? '' : 's'} (policies judge the endpoint's address, after kube-proxy's DNAT)`);
   if (x.service && !x.service.endpoints)
     lines.push(paint.bad(np?.local ? `  Service ${x.service.key} has no endpoint on node ${np.node}: kube-proxy there drops the connection (not a policy's doing).` : `  Service ${x.service.key} has no ready endpoints: kube-proxy has nowhere to send the connection.`));
   if (x.noPolicies) lines.push(paint.dim('  the lab has no NetworkPolicy and no ClusterNetworkPolicy: every pod is non-isolated, everything is allowed'));
   for (const c of x.cases) {
-    lines.push(`${c.endpoint ? `endpoint ${c.endpoint.namespace}/${c.endpoint.pod} ${c.dest.ip}:${c.dest.port} on ${c.endpoint.node}` : `to ${c.dest.what}${icmp ? '' : `:${c.dest.port}`}`}: ${c.allowed ? paint.ok('ALLOWED') : paint.bad('DENIED')}`);
+    lines.push(`${c.endpoint ? `endpoint ${c.endpoint.namespace}/${c.endpoint.pod} ${c.dest.ip}:${c.dest.port} on ${c.endpoint.node}${c.through ? `, through node ${c.through}` : ''}` : `to ${c.dest.what}${icmp ? '' : `:${c.dest.port}`}`}: ${c.allowed ? paint.ok('ALLOWED') : paint.bad('DENIED')}`);
     for (const d of [c.egress, c.ingress]) {
       const where = d.subject ? `${d.direction} at ${d.subject}${d.node ? ` (node ${d.node})` : ''}` : `${d.direction}`;
       const verdict = d.allowed ? paint.ok('allowed') : paint.bad('denied');

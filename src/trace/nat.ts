@@ -104,6 +104,27 @@ export function nodePortPath(plan: Plan, from: Exclude<End, { kind: 'service' }>
   };
 }
 
+/**
+ * A connection to a load-balancer address, as the packet is where the endpoint's ingress is judged.
+ * `node` is the node that DNATs it: the source's own (kube-proxy catches the address in its
+ * prerouting hook, as a NodePort of that node), or, from outside (a host, through the gateway), the
+ * node whose NodePort the gateway chose. On the way, the gateway masquerades a client of the node
+ * network (or the node would answer it around the gateway), and kube-proxy's ext chain masquerades
+ * what externalTrafficPolicy Cluster (or, under Local, the node itself) sends to an endpoint on
+ * another node; towards an endpoint of its own node the masquerade comes after the forward hook
+ * (postrouting), so its policy sees the source as it arrived. `podlab trace` builds the same, hop
+ * by hop.
+ */
+export function loadBalancerPath(plan: Plan, from: Exclude<End, { kind: 'service' }>, node: PlanNode, s: PlanService, endpoint: { node: string; hostNetwork: boolean }, family: Family): { client: ExtClient; arrivesFrom?: ArrivesFrom } {
+  const viaGateway = from.kind === 'host' || from.kind === 'gateway';
+  const client = extClient(plan, from, node.name, viaGateway);
+  let carried: ArrivesFrom | undefined;
+  const gw = plan.gateway?.nodeSide as { ip: string; ip6?: string } | undefined;
+  if (from.kind === 'host' && from.network === 'nodes' && gw) carried = { ip: inFamily([gw.ip, gw.ip6], family) ?? gw.ip, by: 'the gateway' };
+  if (extMasquerades(s, client) && node.name !== endpoint.node) carried = { ip: masqAddress(node, endpoint.node, family), by: `kube-proxy on node ${node.name}` };
+  return { client, ...(carried && carried.ip !== from.ip && !endpoint.hostNetwork ? { arrivesFrom: carried } : {}) };
+}
+
 /** What the source's egress was judged to, when it was not the endpoint: `to 172.16.94.12:30081, node c1-node2's NodePort (…)`. */
 export const sentToWords = (t: SentTo): string => `to ${hostPort(t.ip, t.port)}, node ${t.node}'s NodePort (DNATed there, not on the source's node)`;
 

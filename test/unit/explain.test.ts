@@ -177,3 +177,101 @@ describe("a Service port's endpoints: one helper for explain, trace and a failed
     expect(endpointsOf(view, 'default/web', http!)).toEqual(view.endpoints['default/web']!.map((e) => ({ ...e, port: e.ports[http!.key] })));
   });
 });
+
+describe('explain of a load-balancer address follows its translation, as trace does', async () => {
+  const servicesLab = (await import('../../labs/services.lab.ts')).default;
+  const { predictTrace } = await import('../../src/trace/trace.ts');
+  // web admits the internet's addresses only; solo-lb keeps the client's address (externalTrafficPolicy Local).
+  const view = viewOf({
+    ...servicesLab,
+    services: { ...servicesLab.services, 'solo-lb': { type: 'LoadBalancer', externalTrafficPolicy: 'Local', selector: { app: 'solo' }, ports: [{ port: 80, targetPort: 8080 }] } },
+    hosts: { ...servicesLab.hosts, ops: { network: 'nodes' } },
+    networkPolicies: {
+      'web-from-internet': { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '203.0.113.0/24' } }] }] },
+      'solo-from-internet': { podSelector: { matchLabels: { app: 'solo' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '203.0.113.0/24' } }] }] },
+    },
+  });
+  const lbOf = (name: string) => view.plan.services.find((s) => s.name === name)!;
+
+  it('from outside, externalTrafficPolicy Cluster: the endpoint judges the address of the node the gateway chose, unless it is its own', () => {
+    const x = explain(view, { from: 'host/internet', to: 'lb/web-lb' });
+    const web = lbOf('web-lb');
+    expect(x.service).toMatchObject({ key: 'default/web-lb', endpoints: 3, loadBalancer: { address: web.loadBalancerIP, nodes: ['control-plane', 'worker-1', 'worker-2'], nodePort: web.ports[0]!.nodePort, client: 'outside', masquerade: true, local: false } });
+    expect(x.cases.map((c) => `${c.through} → ${c.endpoint!.pod}: ${c.allowed}`)).toEqual([
+      'control-plane → web-1: false',
+      'control-plane → web-2: false',
+      'control-plane → web-3: false',
+      'worker-1 → web-1: true',
+      'worker-1 → web-2: true',
+      'worker-1 → web-3: false',
+      'worker-2 → web-1: false',
+      'worker-2 → web-2: false',
+      'worker-2 → web-3: true',
+    ]);
+    expect(x.allowed).toBe(false);
+    const c = x.cases.find((k) => k.through === 'worker-2' && k.endpoint!.pod === 'web-1')!;
+    expect(c.path).toEqual({ ingress: "from 10.244.2.0, the source as masqueraded by kube-proxy on node worker-2 (not the client's own 203.0.113.10)" });
+    const text = formatExplanation(x);
+    expect(text).toContain(`  load-balancer address ${web.loadBalancerIP}:80/TCP of Service default/web-lb → targetPort 8080: 3 endpoints (the gateway sends it to NodePort ${web.ports[0]!.nodePort} of one of nodes control-plane, worker-1, worker-2 at random, one case per node and endpoint, and kube-proxy there DNATs it; externalTrafficPolicy Cluster: masqueraded towards an endpoint on another node;`);
+    expect(text).toContain(`endpoint default/web-1 ${c.dest.ip}:8080 on worker-1, through node worker-2: DENIED\n  egress: allowed, not isolated\n  ingress at default/web-1 (node worker-1): denied, isolated by default/web-from-internet; no rule matched; from 10.244.2.0, the source as masqueraded by kube-proxy on node worker-2 (not the client's own 203.0.113.10)`);
+  });
+
+  it("from outside, externalTrafficPolicy Local: only the endpoint's node, the client's address kept; a host of the node network arrives as the gateway", () => {
+    const x = explain(view, { from: 'host/internet', to: 'lb/solo-lb' });
+    expect(x.service?.loadBalancer).toMatchObject({ nodes: ['worker-2'], local: true, masquerade: false });
+    expect(x.cases.map((c) => [c.through, c.endpoint!.pod, c.allowed, c.path])).toEqual([['worker-2', 'solo', true, undefined]]);
+    const ops = explain(view, { from: 'host/ops', to: 'lb/solo-lb' });
+    expect(ops.allowed).toBe(false);
+    expect(ops.cases[0]!.path?.ingress).toMatch(/^from 172\.16\.94\.1, the source as masqueraded by the gateway \(not the client's own /);
+  });
+
+  it('live, the probe\'s tries on new sockets are sent on afresh: the counters of several cases agree when each is one predicted', async () => {
+    const { compareObservation } = await import('../../src/runtime/explain.ts');
+    const x = explain(view, { from: 'host/internet', to: 'lb/web-lb' });
+    const fire = (...picks: [string, string][]) => {
+      const fired: Record<string, { chain: string; comment: string; packets: number; delta: number }[]> = {};
+      for (const [through, pod] of picks)
+        for (const n of x.cases.find((c) => c.through === through && c.endpoint!.pod === pod)!.nft)
+          for (const h of n.hits) (fired[n.node] ??= []).push({ chain: h.chain, comment: h.comment!, packets: 1, delta: 1 });
+      return fired;
+    };
+    const connected = { ok: true, detail: 'connected from 203.0.113.10', ms: 420 };
+    const ok = compareObservation(x, connected, fire(['worker-1', 'web-3'], ['worker-1', 'web-1']));
+    expect(ok).toMatchObject({ agrees: true, differences: [] });
+    expect(x.cases[ok.matchedCase!]).toMatchObject({ through: 'worker-1', endpoint: { pod: 'web-1' }, allowed: true });
+    expect(ok.note).toBe('the probe tried again on a new socket while nothing answered, and each try was sent on afresh: denied default/web-3 through control-plane or worker-1; connected to default/web-1 or default/web-2 through worker-1');
+    // (the counters cannot tell cases with the same rules apart: web-3's drop rule is the same through either node)
+    // Silence after denied tries only: as predicted.
+    expect(compareObservation(x, { ok: false, detail: 'ETIMEDOUT connect timed out after 1000ms', ms: 1000 }, fire(['worker-1', 'web-3'], ['control-plane', 'web-1']))).toMatchObject({ agrees: true });
+    // Connected, yet only denied cases counted: not what was predicted.
+    expect(compareObservation(x, connected, fire(['worker-1', 'web-3'], ['control-plane', 'web-1']))).toMatchObject({ agrees: false });
+    // One try: as before, one case.
+    expect(compareObservation(x, connected, fire(['worker-2', 'web-3']))).toMatchObject({ agrees: true, differences: [], matchedCase: x.cases.findIndex((c) => c.through === 'worker-2' && c.endpoint!.pod === 'web-3') });
+    expect(compareObservation(x, connected, fire(['worker-2', 'web-3'])).note).toBeUndefined();
+  });
+
+  it('every source to every load-balancer address, through every node: explain has trace\'s verdict and policy rules', () => {
+    const froms = [...view.plan.pods.filter((p) => !p.system).map((p) => p.name), ...view.plan.nodes.map((n) => `node/${n.name}`), 'host/internet', 'host/ops'];
+    let compared = 0;
+    for (const from of froms)
+      for (const lb of ['lb/web-lb', 'lb/solo-lb']) {
+        const x = explain(view, { from, to: lb });
+        expect(x.cases.length, `${from} → ${lb}`).toBeGreaterThan(0);
+        for (const c of x.cases) {
+          const e = c.endpoint!;
+          const svc = lbOf(lb.slice(3));
+          const through = c.through ? view.plan.nodes.find((n) => n.name === c.through)! : undefined;
+          const facts = { chosenEndpoint: `${e.ip}:${e.port}`, ...(through ? { lbNode: `${through.ip}:${svc.ports[0]!.nodePort}` } : {}) };
+          const t = predictTrace(view, { from, to: lb, port: 80 }, facts);
+          const what = `${from} → ${lb} through ${c.through ?? 'its own node'} → ${e.pod}`;
+          expect(t.endpoint?.pod, what).toBe(e.pod);
+          if (through) expect(t.gateway?.node, what).toBe(through.name);
+          expect(t.policy?.allowed, what).toBe(c.allowed);
+          const traced = t.hops.filter((h) => h.kind === 'policy').map((h) => h.linux).join('\n');
+          for (const r of c.nft.flatMap((p) => p.hits.map((h) => `${p.node}: ${h.chain} "${h.comment}"`))) expect(traced, what).toContain(r);
+          compared++;
+        }
+      }
+    expect(compared).toBeGreaterThan(50);
+  });
+});
