@@ -253,6 +253,12 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
           mark(h, facts.dns ? answers.includes(p.daddr) : undefined, said);
           break;
         }
+        if (!h.action) {
+          // A resolver that does not know the name (outside the cluster): dig gets no address from it.
+          h.observed = facts.dns && !answers.length ? `dig got no address, as predicted${facts.dns.error ? `: ${facts.dns.error}` : ' (an empty answer)'}` : said;
+          if (facts.dns && answers.length) h.status = 'differs';
+          break;
+        }
         // A query the policies deny: dig hears silence (a reject: ICMP port unreachable), and the denying rule counts it.
         const hits = Object.entries(fired).flatMap(([node, rs]) => rs.map((x) => `${node}: ${x.chain} "${x.comment}" +${x.delta}`));
         const predicted = /rules: (.*)$/.exec(h.linux)?.[1]?.split('; ') ?? [];
@@ -378,7 +384,7 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
   // What the client hears tells a refusal (a closed port, or a policy that rejects) from a drop (silence).
   if (!ok && p.protocol !== 'icmp' && code) {
     const dropAt = p.hops.at(-1);
-    const deniedHere = (dropAt?.kind === 'policy' || dropAt?.kind === 'dns') && dropAt.status === 'dropped';
+    const deniedHere = (dropAt?.kind === 'policy' || (dropAt?.kind === 'dns' && !!dropAt.action)) && dropAt.status === 'dropped';
     const rejects = denyActionOf(plan) === 'reject';
     if (p.refused && code !== 'ECONNREFUSED') differences.push(`predicted a refusal (${p.refused.protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}: nothing listens on ${p.refused.port}/${p.refused.protocol}), but the probe saw ${probe}`);
     if (deniedHere && !rejects && code === 'ECONNREFUSED') differences.push(`predicted a NetworkPolicy drop (silence), but the probe was refused: ${probe}`);
@@ -441,15 +447,17 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
       if (ns) jobs.push(ex.run(inNs(ns, ssArgv)).then((r) => void (r.exitCode === 0 && (facts.listening![`${e.namespace}/${e.pod}`] = parseListeners(r.stdout)))));
     }
   }
-  // The DNS answer; a query the policies drop is the probe itself, asked between the counters (below).
+  // The DNS answer, from the server the source asks (a pod's resolv.conf's); a query the policies
+  // drop, or one a resolver outside the cluster cannot answer, is the probe itself (below).
   const svcByName = serviceByName(view, req.to);
-  const digArgv = plan.dns ? ['dig', '+short', '+time=1', '+tries=1', `@${plan.dns.serviceIP}`, svcByName ? `${svcByName.name}.${svcByName.namespace}.svc.${plan.clusterDomain}` : req.to, six ? 'AAAA' : 'A'] : [];
-  const queryDropped = dnsHop?.status === 'dropped';
-  if (dnsHop && plan.dns && !queryDropped) jobs.push(ex.run(inNs(srcNs, digArgv)).then((r) => void (facts.dns = { ...parseDig(`${r.stdout}\n${r.stderr}`), server: plan.dns!.serviceIP })));
+  const server = first.dnsServer;
+  const digArgv = server ? ['dig', '+short', '+time=1', '+tries=1', `@${server}`, svcByName ? `${svcByName.name}.${svcByName.namespace}.svc.${plan.clusterDomain}` : req.to, six ? 'AAAA' : 'A'] : [];
+  if (dnsHop && server && !(dnsHop.status === 'dropped' && dnsHop.action)) jobs.push(ex.run(inNs(srcNs, digArgv)).then((r) => void (facts.dns = { ...parseDig(`${r.stdout}\n${r.stderr}`), server })));
   await Promise.all(jobs);
   lap('facts');
   // The prediction with what was read: a refusal ends the path at the deliver hop, and is probed like any other path.
   first = predictTrace(view, req, facts);
+  const queryDropped = first.hops.some((h) => h.kind === 'dns' && h.status === 'dropped');
 
   if (opts.probe === false) return { ...first, facts, timings };
 
@@ -467,10 +475,11 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     return { links, fired };
   };
 
-  if (queryDropped && plan.dns) {
-    // The name's DNS query is what the policies drop: it is the probe. dig waits a second for silence
-    // (its shortest +time), and the denying rule's counter shows which policy dropped it.
-    const fam = plan.dns.serviceIP.includes(':') ? 'ip6' : 'ip';
+  if (queryDropped && server) {
+    // The name's DNS query is what the policies drop, or what the resolver cannot answer: it is the
+    // probe. dig waits a second for silence (its shortest +time), and the denying rule's counter
+    // shows which policy dropped it.
+    const fam = server.includes(':') ? 'ip6' : 'ip';
     const before = await snapshot(fam);
     lap('counters-before');
     const pt = performance.now();
@@ -478,12 +487,12 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     const ms = Math.round(performance.now() - pt);
     lap('probe');
     const { links, fired } = deltas(before, await snapshot(fam));
-    facts.dns = { ...parseDig(`${r.stdout}\n${r.stderr}`), server: plan.dns.serviceIP };
+    facts.dns = { ...parseDig(`${r.stdout}\n${r.stderr}`), server };
     lap('counters-after');
     const p = predictTrace(view, req, facts);
     const ok = facts.dns.answers.length > 0;
     const code = ok ? undefined : /refused|unreachable/i.test(facts.dns.error ?? '') ? 'ECONNREFUSED' : 'ETIMEDOUT';
-    const probe = `dig ${digArgv.slice(5).join(' ')} @${plan.dns.serviceIP}: ${ok ? facts.dns.answers.join(', ') : `no answer (${facts.dns.error ?? 'nothing'})`}`;
+    const probe = `dig ${digArgv.slice(5).join(' ')} @${server}: ${ok ? facts.dns.answers.join(', ') : `no answer (${facts.dns.error ?? 'no address'})`}`;
     const differences = judgeTrace(plan, p, facts, { ok, probe, ...(code ? { code } : {}), links, fired });
     lap('judge');
     return { ...p, observed: { probe, ok, ms, differences }, facts, timings };

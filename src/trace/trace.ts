@@ -111,6 +111,8 @@ export interface TracePath {
   port?: number;
   /** Where the first packet is addressed: a ClusterIP, a node's NodePort, a pod. */
   daddr: string;
+  /** `to` is a Service's DNS name: the server the source asks (a pod's resolv.conf's first nameserver, else the cluster DNS Service). */
+  dnsServer?: string;
   /** Where it ends, after any DNAT. */
   dest: { ip: string; port?: number; what: string };
   /** The endpoint followed, when `to` is a Service (kube-proxy picks one at random). */
@@ -269,6 +271,44 @@ function policyLinux(nft: ExplainCase['nft'], six: boolean): string {
 }
 
 /**
+ * Whom the source asks for a name. A pod: the first nameserver of its resolv.conf, as kubelet
+ * renders it from its dnsPolicy (src/dns/cluster.ts resolvConf): ClusterFirst the cluster DNS
+ * Service; Default its node's resolvers (the lab's dns.nameservers), as ClusterFirst is for a
+ * hostNetwork pod or a lab without cluster DNS; None its dnsConfig.nameservers. With none listed, the
+ * resolver asks 127.0.0.1 (glibc's default), where nothing listens in a pod. A node, host or the
+ * gateway has no resolv.conf of the lab's: the trace asks the cluster DNS Service for it.
+ * `cluster`: the server is the cluster DNS (a kube-dns cluster IP), which knows the Services' names;
+ * `why`: how the pod's resolv.conf came to name another, in words.
+ */
+function resolverOf(view: NftView, from: End): { server?: string; cluster: boolean; why?: string } {
+  const plan = view.plan;
+  const kubeDns = plan.dns ? plan.services.find((s) => (s.clusterIPs ?? [s.clusterIP]).includes(plan.dns!.serviceIP)) : undefined;
+  const clusterIps = kubeDns ? (kubeDns.clusterIPs ?? [kubeDns.clusterIP]).filter((a): a is string => !!a) : [];
+  if (from.kind !== 'pod') return { ...(plan.dns ? { server: plan.dns.serviceIP } : {}), cluster: !!plan.dns };
+  const pod = from.pod;
+  const server = pod.resolv.nameservers[0];
+  const cluster = !!server && clusterIps.includes(server);
+  if (pod.dnsPolicy === 'ClusterFirst' && cluster) return { server, cluster };
+  const who = `pod ${pod.namespace}/${pod.name}`;
+  const host = (a: string) => {
+    const h = plan.hosts.find((x) => (x.ips ?? [x.ip]).includes(a));
+    return h ? `${a} (host/${h.name})` : a;
+  };
+  const listed = pod.resolv.nameservers.length ? `names ${pod.resolv.nameservers.map(host).join(', ')}` : 'names no nameserver, so the resolver asks 127.0.0.1 (glibc\'s default)';
+  const how =
+    pod.dnsPolicy === 'None'
+      ? `dnsPolicy None: ${who}'s resolv.conf is its dnsConfig alone, and ${listed}`
+      : pod.dnsPolicy === 'Default'
+        ? `dnsPolicy Default: ${who}'s resolv.conf is its node's (the lab's dns.nameservers), and ${listed}`
+        : pod.hostNetwork && pod.dnsPolicy === 'ClusterFirst'
+          ? `dnsPolicy ClusterFirst on a hostNetwork pod is Default (ClusterFirstWithHostNet would ask kube-dns): ${who}'s resolv.conf is its node's, and ${listed}`
+          : !plan.dns
+            ? `the lab has no cluster DNS, so dnsPolicy ${pod.dnsPolicy} falls back to the node's resolvers: ${who}'s resolv.conf ${listed}`
+            : `${who}'s resolv.conf (dnsPolicy ${pod.dnsPolicy}) ${listed}`;
+  return { ...(server ? { server } : {}), cluster, why: `${how}${cluster ? ', the cluster DNS Service' : plan.dns ? `, not the cluster DNS Service ${plan.dns.serviceIP}` : ''}` };
+}
+
+/**
  * A Service's DNS name is resolved first: the source asks the cluster DNS Service (kube-dns, UDP 53),
  * and that query meets the policies as any packet does (a pod isolated for egress with no rule to
  * kube-dns, a CoreDNS pod isolated for ingress). When they deny it whichever CoreDNS endpoint it
@@ -296,21 +336,38 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   const from = resolveEnd(view, req.from, false, family);
   if (from.kind === 'service') throw new Error('unreachable');
   let to: End;
+  /** Whom the source asks for `to`, when it is a name. */
+  let resolver: ReturnType<typeof resolverOf> | undefined;
   const byName = serviceByName(view, req.to);
   if (byName) {
     // An ExternalName's name is only a CNAME, a headless one's its pods' addresses: no connection to a Service to follow.
     const none = noVirtualIp(view, byName, req.from);
     if (none) throw none;
     to = { kind: 'service', ref: req.to, service: byName };
+    resolver = resolverOf(view, from);
     const answers = facts.dns?.answers.length ? facts.dns.answers : [inFamily(byName.clusterIPs ?? [byName.clusterIP], family) ?? '(headless: the endpoints)'];
-    hops.push({
-      kind: 'dns',
-      at: from.kind === 'pod' ? `pod ${from.pod.namespace}/${from.pod.name}` : from.ref,
-      linux: `${six ? 'AAAA' : 'A'} ${req.to} → ${answers.join(', ')} from ${facts.dns?.server ?? plan.dns?.serviceIP ?? '?'}`,
-      k8s: `Service ${serviceKey(byName)} in CoreDNS: ${plan.dns ? corefileAnswerer(plan.dns.corefile, plan.clusterDomain) : 'the lab has no cluster DNS'}`,
-      see: `dig ${req.to}${six ? ' AAAA' : ''}`,
-      status: 'predicted',
-    });
+    const at = from.kind === 'pod' ? `pod ${from.pod.namespace}/${from.pod.name}` : from.ref;
+    const see = `dig ${req.to}${six ? ' AAAA' : ''}`;
+    const server = resolver.server ?? '127.0.0.1';
+    if (resolver.cluster || facts.dns?.answers.length)
+      hops.push({
+        kind: 'dns',
+        at,
+        linux: `${six ? 'AAAA' : 'A'} ${req.to} → ${answers.join(', ')} from ${facts.dns?.server ?? server}`,
+        k8s: resolver.cluster ? `Service ${serviceKey(byName)} in CoreDNS: ${plan.dns ? corefileAnswerer(plan.dns.corefile, plan.clusterDomain) : 'the lab has no cluster DNS'}${resolver.why ? ` (${resolver.why})` : ''}` : `${resolver.why}; it answered for Service ${serviceKey(byName)}`,
+        see,
+        status: 'predicted',
+      });
+    else
+      // A resolver outside the cluster (a node's, a host's) knows nothing of the cluster domain: the name does not resolve.
+      hops.push({
+        kind: 'dns',
+        at,
+        linux: `${six ? 'AAAA' : 'A'} ${req.to}: no address from ${server}${resolver.server ? '' : ', where nothing listens'}`,
+        k8s: `${resolver.why}. A resolver outside the cluster does not serve the cluster domain ${plan.clusterDomain}, so ${req.to} does not resolve and no connection to Service ${serviceKey(byName)} is opened`,
+        see,
+        status: 'dropped',
+      });
   } else to = resolveEnd(view, req.to, true, family);
 
   // The Service port, the first packet's address, the endpoint followed.
@@ -362,8 +419,21 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
 
   /** What every path says of the request. */
   const head = { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}) };
+  const dnsServer = resolver ? (facts.dns?.server ?? resolver.server ?? '127.0.0.1') : undefined;
+  // A name the source's resolver does not know: the path ends at the dns hop, no connection is opened.
+  const unresolved = hops.find((h) => h.kind === 'dns' && h.status === 'dropped');
+  if (byName && unresolved)
+    return {
+      ...head,
+      daddr: dnsServer!,
+      dnsServer: dnsServer!,
+      dest: { ip: dnsServer!, port: 53, what: `the resolver ${dnsServer}` },
+      hops: [unresolved],
+      outcome: 'dropped',
+      reason: `${req.to} does not resolve: ${resolver!.why}`,
+    };
   // A name whose DNS query the policies drop: the path ends at the dns hop, no connection is opened.
-  const denial = byName ? dnsQueryDenied(view, req.from) : undefined;
+  const denial = byName && resolver?.cluster ? dnsQueryDenied(view, req.from) : undefined;
   if (byName && denial) {
     const { c, server, dns } = denial;
     const dnsSix = server.includes(':');
@@ -384,6 +454,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     return {
       ...head,
       daddr: server,
+      dnsServer: server,
       dest: { ip: server, port: 53, what: `Service ${serviceKey(dns)}` },
       policy: { allowed: false, egress: verdictWord(c.egress), ingress: verdictWord(c.ingress) },
       hops: [hop],
@@ -426,7 +497,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     usable = localOnly ? eps.filter((e) => e.node === dnatNode) : eps;
     if (!eps.length) {
       hops.push({ kind: 'dnat', at: dnatNode ? `node ${dnatNode}` : 'the cluster', linux: `chain service-endpoints-check: ${svc.nodePort ? `NodePort ${port}/${svc.sp.protocol}` : gateway ? `NodePort ${gateway.nodePort}/${svc.sp.protocol} (the gateway's DNAT of ${hostPort(daddr, port)})` : `${daddr}:${port}/${svc.sp.protocol}`} is in @no-endpoint-${svc.nodePort || gateway ? 'nodeports' : 'services'}: reject-chain refuses it (${protocol === 'tcp' ? 'TCP reset' : 'ICMP port unreachable'})`, k8s: `Service ${serviceKey(svc.s)} has no ready endpoints${svc.s.selector ? ` (selector ${Object.entries(svc.s.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no running pod)` : ''}`, see: `podlab status ${plan.lab}`, status: 'dropped' });
-      return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, ...(gatewayOf() ? { gateway: gatewayOf() } : {}), hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no ready endpoints` };
+      return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, ...(dnsServer ? { dnsServer } : {}), dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, ...(gatewayOf() ? { gateway: gatewayOf() } : {}), hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no ready endpoints` };
     }
     if (!usable.length) noLocal = { node: dnatNode!, policy: ext ? 'externalTrafficPolicy' : 'internalTrafficPolicy', elsewhere: [...new Set(eps.map((e) => e.node))].sort() };
   }
@@ -574,7 +645,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
         see: `nft list chain ${fam} podlab ${chain}`,
         status: 'dropped',
       });
-      return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, ...(gatewayOf() ? { gateway: gatewayOf() } : {}), hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no endpoint on node ${noLocal.node}, and ${noLocal.policy} Local keeps ${noLocal.policy === 'internalTrafficPolicy' ? 'its ClusterIP traffic' : 'a client from outside'} to the node's own: kube-proxy drops it (its endpoints are on ${noLocal.elsewhere.join(', ')})` };
+      return { lab: plan.lab, from: req.from, to: req.to, family, protocol, ...(port !== undefined ? { port } : {}), daddr, ...(dnsServer ? { dnsServer } : {}), dest: { ip: daddr, port, what: `Service ${serviceKey(svc.s)}` }, ...(gatewayOf() ? { gateway: gatewayOf() } : {}), hops, outcome: 'dropped', reason: `Service ${serviceKey(svc.s)} has no endpoint on node ${noLocal.node}, and ${noLocal.policy} Local keeps ${noLocal.policy === 'internalTrafficPolicy' ? 'its ClusterIP traffic' : 'a client from outside'} to the node's own: kube-proxy drops it (its endpoints are on ${noLocal.elsewhere.join(', ')})` };
     }
     const ep = endpoint!;
     // Which chain DNATs: svc.… for a ClusterIP; ext.… for a NodePort or load-balancer address,
@@ -833,6 +904,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   return {
     ...head,
     daddr,
+    ...(dnsServer ? { dnsServer } : {}),
     dest: { ip: destIp, ...(destPort !== undefined ? { port: destPort } : {}), what: destWhat },
     ...(endpoint ? { endpoint } : {}),
     ...(gatewayOf() ? { gateway: gatewayOf() } : {}),
@@ -875,7 +947,9 @@ export function formatTrace(t: TracePath & { observed?: { probe: string; ok: boo
   const rejected = (end?.kind === 'policy' || end?.kind === 'dns') && end.status === 'dropped' && end.action === 'reject';
   // A Service without endpoints: kube-proxy's reject-chain answers (a reset, or ICMP port unreachable).
   const noEndpoint = end?.kind === 'dnat' && end.status === 'dropped' && /reject-chain refuses it/.test(end.linux);
-  out.push(`${t.outcome === 'delivered' ? paint.ok('predicted: delivered') : paint.bad(`predicted: ${t.refused || noEndpoint ? 'refused' : rejected ? 'rejected' : 'dropped'}`)} — ${t.reason}`);
+  // A name the source's resolver does not know: no address, so no connection at all.
+  const unresolved = end?.kind === 'dns' && end.status === 'dropped' && !end.action;
+  out.push(`${t.outcome === 'delivered' ? paint.ok('predicted: delivered') : paint.bad(`predicted: ${t.refused || noEndpoint ? 'refused' : rejected ? 'rejected' : unresolved ? 'unresolved' : 'dropped'}`)} — ${t.reason}`);
   if (t.observed) {
     out.push(`probe: ${t.observed.ok ? paint.ok(t.observed.probe) : paint.bad(t.observed.probe)} (${t.observed.ms} ms)`);
     out.push(t.observed.differences.length ? `${paint.bad('prediction and observation differ:')}\n${t.observed.differences.map((d) => `  - ${d}`).join('\n')}` : paint.ok('observed as predicted'));

@@ -359,3 +359,58 @@ describe('a load-balancer address by name, lb/<ns>/<name>, as checks name it', (
     expect(learnerCommand(plan.lab, plan.checks[0] as never)).toBe('podlab trace services host/internet lb/web-lb --port 80 --proto tcp');
   });
 });
+
+describe("the dns hop asks the source's own resolver (its resolv.conf, from its dnsPolicy)", async () => {
+  const dnsLab = (await import('../../labs/dns.lab.ts')).default;
+  const { judgeTrace } = await import('../../src/runtime/trace.ts');
+  const spec = dnsLab as { pods: Record<string, unknown> };
+  const view = viewOf({ ...dnsLab, pods: { ...spec.pods, 'upstream-only': { node: 'worker-2', dnsPolicy: 'None', dnsConfig: { nameservers: ['203.0.113.53'] } } } });
+  const noNameservers = viewOf({ ...dnsLab, dns: { ...(dnsLab as { dns: object }).dns, nameservers: [] } });
+
+  it('dnsPolicy Default: the node\'s resolver (host/upstream), which knows nothing of cluster.local: unresolved, no connection', () => {
+    const t = predictTrace(view, { from: 'node-resolver', to: 'web.default' });
+    expect(t).toMatchObject({ daddr: '203.0.113.53', dnsServer: '203.0.113.53', outcome: 'dropped' });
+    expect(t.hops).toEqual([
+      {
+        kind: 'dns',
+        at: 'pod default/node-resolver',
+        linux: 'A web.default: no address from 203.0.113.53',
+        k8s: "dnsPolicy Default: pod default/node-resolver's resolv.conf is its node's (the lab's dns.nameservers), and names 203.0.113.53 (host/upstream), not the cluster DNS Service 10.96.0.10. A resolver outside the cluster does not serve the cluster domain cluster.local, so web.default does not resolve and no connection to Service default/web is opened",
+        see: 'dig web.default',
+        status: 'dropped',
+      },
+    ]);
+    expect(formatTrace(t)).toContain("predicted: unresolved — web.default does not resolve: dnsPolicy Default: pod default/node-resolver's resolv.conf is its node's (the lab's dns.nameservers), and names 203.0.113.53 (host/upstream), not the cluster DNS Service 10.96.0.10");
+    // Live, dig at that server got no address: confirmed, and no policy or refusal is blamed.
+    const differences = judgeTrace(view.plan, t, { dns: { answers: [], server: '203.0.113.53' } }, { ok: false, probe: 'dig web.default.default.svc.cluster.local A @203.0.113.53: no answer (no address)', code: 'ETIMEDOUT', links: {}, fired: {} });
+    expect(differences).toEqual([]);
+    expect(t.hops[0]!.observed).toBe('dig got no address, as predicted (an empty answer)');
+  });
+
+  it('a resolver that does answer, live: the path goes on from its answer', () => {
+    const web = view.plan.services.find((s) => s.name === 'web')!;
+    const t = predictTrace(view, { from: 'node-resolver', to: 'web.default' }, { dns: { answers: [web.clusterIP!], server: '203.0.113.53' } });
+    expect(kinds(t)[0]).toBe('dns');
+    expect(t.hops[0]!.linux).toBe(`A web.default → ${web.clusterIP} from 203.0.113.53`);
+    expect(t.outcome).toBe('delivered');
+  });
+
+  it('dnsPolicy None: its dnsConfig.nameservers, kube-dns (the lab\'s custom pod) or not', () => {
+    const t = predictTrace(view, { from: 'custom', to: 'web.default' });
+    expect(t.dnsServer).toBe('10.96.0.10');
+    expect(hop(t, 'dns').k8s).toBe('Service default/web in CoreDNS: server block ".:53", plugin "kubernetes cluster.local in-addr.arpa ip6.arpa" (dnsPolicy None: pod default/custom\'s resolv.conf is its dnsConfig alone, and names 10.96.0.10, the cluster DNS Service)');
+    expect(t.outcome).toBe('delivered');
+    const up = predictTrace(view, { from: 'upstream-only', to: 'web.default' });
+    expect(up.hops.map((h) => [h.kind, h.status])).toEqual([['dns', 'dropped']]);
+    expect(up.reason).toBe("web.default does not resolve: dnsPolicy None: pod default/upstream-only's resolv.conf is its dnsConfig alone, and names 203.0.113.53 (host/upstream), not the cluster DNS Service 10.96.0.10");
+  });
+
+  it('dnsPolicy Default without node resolvers: 127.0.0.1, where nothing listens; ClusterFirst and nodes ask kube-dns as before', () => {
+    const t = predictTrace(noNameservers, { from: 'node-resolver', to: 'web.default' });
+    expect(t.dnsServer).toBe('127.0.0.1');
+    expect(t.hops[0]!.linux).toBe('A web.default: no address from 127.0.0.1, where nothing listens');
+    expect(t.hops[0]!.k8s).toMatch(/and names no nameserver, so the resolver asks 127\.0\.0\.1 \(glibc's default\), not the cluster DNS Service 10\.96\.0\.10\./);
+    expect(predictTrace(view, { from: 'client', to: 'web.default' })).toMatchObject({ dnsServer: '10.96.0.10', outcome: 'delivered' });
+    expect(predictTrace(view, { from: 'node/worker-1', to: 'web.default' })).toMatchObject({ dnsServer: '10.96.0.10', outcome: 'delivered' });
+  });
+});
