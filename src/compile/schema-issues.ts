@@ -7,6 +7,7 @@ import { diag, type Diagnostic, type Path } from './diagnostics.ts';
 import { nearest } from '../lib/edit-distance.ts';
 import { labSchema } from '../schema/lab-schema.ts';
 import { exerciseSchema } from '../schema/exercise-schema.ts';
+import { propertiesAt, type ZodLike } from './schema-walk.ts';
 
 export { nearest };
 
@@ -57,7 +58,7 @@ function one(issue: Issue, root?: unknown): Diagnostic[] {
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => {
-        const near = nearest(key, knownProperties().filter((k) => k !== key));
+        const near = nearProperty(key, path);
         return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? didYouMean(near) : 'Remove it, or check the spelling against the lab language (editor completion lists the properties).');
       });
     case 'invalid_type':
@@ -93,6 +94,18 @@ function one(issue: Issue, root?: unknown): Diagnostic[] {
  * Calico pool's, a probe's) is suggested without a list to keep.
  */
 let known: string[] | undefined;
+/**
+ * The property `key` was meant to be: the nearest of its own object's (in the lab, else in the
+ * exercise language), or one of them it begins (`node` in a Deployment's template: `nodeName`);
+ * only where the path leads to no object of either, the nearest of the whole language's.
+ */
+function nearProperty(key: string, path: Path): string | undefined {
+  const own = propertiesAt(labSchema as unknown as ZodLike, path);
+  const local = (own.length ? own : propertiesAt(exerciseSchema as unknown as ZodLike, path)).filter((k) => k !== key);
+  if (!local.length) return nearest(key, knownProperties().filter((k) => k !== key));
+  return nearest(key, local) ?? (key.length >= 3 ? local.filter((k) => k.startsWith(key)).sort((a, b) => a.length - b.length)[0] : undefined);
+}
+
 function knownProperties(): string[] {
   if (known) return known;
   const keys = new Set<string>();

@@ -18,6 +18,7 @@ import { validateValue } from '../compile/validate-value.ts';
 import { editDistance, nearest } from '../lib/edit-distance.ts';
 import { composeLab, itemOfDiagnostic, type Composable } from './compose.ts';
 import type { Variant } from './variant.ts';
+import { step, type ZodLike } from '../compile/schema-walk.ts';
 import { readUntrusted, readUntrustedText, SafeReadError, TEXT_LIMIT } from '../lib/safe-read.ts';
 import { joinPlainPath, plainPathProblem } from '../lib/plain-name.ts';
 
@@ -234,16 +235,7 @@ export function labPathProblem(path: string): { message: string; near?: string }
   const segs = path.split('.');
   for (let i = 0; i < segs.length; i++) {
     const seg = segs[i]!;
-    const next: ZodLike[] = [];
-    const known = new Set<string>();
-    for (const s of at.flatMap(branches)) {
-      const def = s._zod.def;
-      if (def.type === 'object') {
-        Object.keys(def.shape!).forEach((k) => known.add(k));
-        if (def.shape![seg]) next.push(def.shape![seg]!);
-      } else if (def.type === 'record') next.push(def.valueType!);
-      else if (def.type === 'array' && /^\d+$/.test(seg)) next.push(def.element!);
-    }
+    const { next, known } = step(at, seg);
     if (!next.length) {
       const near = nearName(seg, [...known]);
       return { message: i ? `"${segs.slice(0, i).join('.')}" has no "${seg}"` : `the lab has no property "${seg}"`, ...(near ? { near: [...segs.slice(0, i), near].join('.') } : {}) };
@@ -258,23 +250,6 @@ function nearName(word: string, known: string[]): string | undefined {
   const limit = Math.max(2, Math.floor(word.length / 4));
   const best = known.map((k) => ({ k, d: editDistance(word.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
   return best && best.d <= limit ? best.k : undefined;
-}
-
-/** What a zod schema is to labPathProblem: its definition's kind and parts (zod 4's `_zod.def`). */
-interface ZodLike {
-  _zod: { def: { type: string; shape?: Record<string, ZodLike>; valueType?: ZodLike; element?: ZodLike; innerType?: ZodLike; options?: ZodLike[]; in?: ZodLike; left?: ZodLike; right?: ZodLike; getter?: () => ZodLike } };
-}
-
-/** The object, record and array schemas a value of `s` may be (through optional, default, union, lazy, pipe…). */
-function branches(s: ZodLike, depth = 0): ZodLike[] {
-  const def = s._zod.def;
-  if (depth > 20) return [];
-  if (def.innerType) return branches(def.innerType, depth + 1);
-  if (def.options) return def.options.flatMap((o) => branches(o, depth + 1));
-  if (def.type === 'lazy' && def.getter) return branches(def.getter(), depth + 1);
-  if (def.type === 'pipe' && def.in) return branches(def.in, depth + 1);
-  if (def.type === 'intersection' && def.left && def.right) return [...branches(def.left, depth + 1), ...branches(def.right, depth + 1)];
-  return [s];
 }
 
 /** A lab given as a file next to exercise.ts (trusted, loaded like any lab) or as the object itself. */

@@ -1,0 +1,48 @@
+/**
+ * Walking the lab language's zod schemas by a value's path: which properties an object at that
+ * place may have (a misspelt property's "did you mean" among its own object's, not the whole
+ * language's) and whether a dotted path is one of the lab's (an exercise's editable paths). Reads
+ * zod 4's `_zod.def`; pure.
+ */
+
+/** What a zod schema is to the walk: its definition's kind and parts. */
+export interface ZodLike {
+  _zod: { def: { type: string; shape?: Record<string, ZodLike>; valueType?: ZodLike; element?: ZodLike; innerType?: ZodLike; options?: ZodLike[]; in?: ZodLike; left?: ZodLike; right?: ZodLike; getter?: () => ZodLike } };
+}
+
+/** The object, record and array schemas a value of `s` may be (through optional, default, union, lazy, pipe…). */
+export function branches(s: ZodLike, depth = 0): ZodLike[] {
+  const def = s._zod.def;
+  if (depth > 20) return [];
+  if (def.innerType) return branches(def.innerType, depth + 1);
+  if (def.options) return def.options.flatMap((o) => branches(o, depth + 1));
+  if (def.type === 'lazy' && def.getter) return branches(def.getter(), depth + 1);
+  if (def.type === 'pipe' && def.in) return branches(def.in, depth + 1);
+  if (def.type === 'intersection' && def.left && def.right) return [...branches(def.left, depth + 1), ...branches(def.right, depth + 1)];
+  return [s];
+}
+
+/** One step down: the schemas a value at `seg` of a value of `at` may be, and the properties the objects among `at` have. */
+export function step(at: readonly ZodLike[], seg: string | number): { next: ZodLike[]; known: Set<string> } {
+  const next: ZodLike[] = [];
+  const known = new Set<string>();
+  for (const s of at.flatMap((x) => branches(x))) {
+    const def = s._zod.def;
+    if (def.type === 'object') {
+      Object.keys(def.shape!).forEach((k) => known.add(k));
+      if (typeof seg === 'string' && def.shape![seg]) next.push(def.shape![seg]!);
+    } else if (def.type === 'record') next.push(def.valueType!);
+    else if (def.type === 'array' && /^\d+$/.test(String(seg))) next.push(def.element!);
+  }
+  return { next, known };
+}
+
+/** The properties an object at `path` of a value of `root` may have (empty when the path leads nowhere). */
+export function propertiesAt(root: ZodLike, path: readonly (string | number)[]): string[] {
+  let at: ZodLike[] = [root];
+  for (const seg of path) {
+    at = step(at, seg).next;
+    if (!at.length) return [];
+  }
+  return [...step(at, '').known];
+}
