@@ -72,7 +72,7 @@ function clusterPolicyIsValid(p: ClusterNetworkPolicy, out: Diagnostic[]): void 
           for (const [k, n] of peer.networks.entries()) {
             if (parsePrefix(n)) continue;
             const loose = parsePrefix(n, false);
-            out.push(diag('PL2120', pat('networks', k), `${pwhat}: networks[${k}] "${n}" is not a valid IPv4 or IPv6 CIDR`, loose ? `Host bits are set; did you mean "${formatPrefix(loose)}"?` : 'Write it as a.b.c.d/n, e.g. "10.0.0.0/8", or an IPv6 prefix such as "fd00::/8".'));
+            out.push(diag('PL2120', pat('networks', k), loose ? `${pwhat}: networks[${k}] "${n}" has host bits set (a CIDR names a network)` : `${pwhat}: networks[${k}] "${n}" is not a valid IPv4 or IPv6 CIDR`, loose ? `Host bits are set; did you mean "${formatPrefix(loose)}"?` : 'Write it as a.b.c.d/n, e.g. "10.0.0.0/8", or an IPv6 prefix such as "fd00::/8".'));
           }
         }
       }

@@ -78,7 +78,7 @@ export const ipv6NetworksAreValid: Rule = (lab, out) => {
     if (p?.family === 'IPv6') parsed.push([what, p, path]);
     else {
       const loose = parsePrefix(text, false);
-      out.push(diag('PL2408', path, `${what} "${text}" is not a valid IPv6 CIDR`, loose?.family === 'IPv6' ? `Host bits are set; did you mean "${formatPrefix(loose)}"?` : 'Write it as an IPv6 prefix, e.g. "fd00:10:244::/56".'));
+      out.push(diag('PL2408', path, loose?.family === 'IPv6' ? `${what} "${text}" has host bits set (a CIDR names a network)` : `${what} "${text}" is not a valid IPv6 CIDR`, loose?.family === 'IPv6' ? `Host bits are set; did you mean "${formatPrefix(loose)}"?` : 'Write it as an IPv6 prefix, e.g. "fd00:10:244::/56".'));
     }
   }
   for (let i = 0; i < parsed.length; i++)

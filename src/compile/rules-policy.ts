@@ -56,7 +56,7 @@ function cidrIsValid(text: string, at: (string | number)[], what: string, out: D
   const c = parsePrefix(text);
   if (c) return c;
   const loose = parsePrefix(text, false);
-  out.push(diag('PL2101', at, `${what}: "${text}" is not a valid IPv4 or IPv6 CIDR`, loose ? `Host bits are set; did you mean "${formatPrefix(loose)}"?` : 'Write it as a.b.c.d/n, e.g. "10.244.0.0/16" (a single address is a.b.c.d/32), or an IPv6 prefix such as "fd00:10:244::/56".'));
+  out.push(diag('PL2101', at, loose ? `${what}: "${text}" has host bits set (a CIDR names a network)` : `${what}: "${text}" is not a valid IPv4 or IPv6 CIDR`, loose ? `Host bits are set; did you mean "${formatPrefix(loose)}"?` : 'Write it as a.b.c.d/n, e.g. "10.244.0.0/16" (a single address is a.b.c.d/32), or an IPv6 prefix such as "fd00:10:244::/56".'));
   return undefined;
 }
 
