@@ -146,7 +146,8 @@ function policyLooksMistyped(lab: PolicyNamespaces, p: NetworkPolicy, at: At, ou
         const pat: At = (...q) => at(dir, i, peersKey, j, ...q);
         if (peer.namespaceSelector && !lab.namespaces.some((ns) => matchesSelector(peer.namespaceSelector!, namespaceLabelsOf(lab.namespaceLabels, ns))))
           out.push(warning('PL2112', pat('namespaceSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: namespaceSelector selects no namespace (${labels(peer.namespaceSelector)})`, `Namespaces: ${lab.namespaces.join(', ')}; each has the label ${NAMESPACE_NAME_LABEL}=<its name>.`));
-        else if (!relabelled && peer.podSelector && !pods.some((q) => peerSelectsPod(peer, p.namespace, q, lab.namespaceLabels)))
+        // In a namespace the lab lacks (PL2106 says so), a peer of that namespace is the same mistake.
+        else if (!relabelled && peer.podSelector && (peer.namespaceSelector || lab.namespaces.includes(p.namespace)) && !pods.some((q) => peerSelectsPod(peer, p.namespace, q, lab.namespaceLabels)))
           out.push(warning('PL2112', pat('podSelector'), `${where} ${dir}[${i}].${peersKey}[${j}]: the peer selects no pod (${labels(peer.podSelector) || 'any pod'}${peer.namespaceSelector ? ', in the namespaces selected' : ` in namespace "${p.namespace}"`})`, `Traffic from or to no pod is allowed by it. ${podsWithLabels(peer.namespaceSelector ? pods.filter((q) => matchesSelector(peer.namespaceSelector!, namespaceLabelsOf(lab.namespaceLabels, q.namespace))) : pods.filter((q) => q.namespace === p.namespace), peer.namespaceSelector ? 'the namespaces selected' : `namespace "${p.namespace}"`)}`));
       }
       // A named port resolves against the pods traffic goes to: the policy's own for ingress, any pod for egress.

@@ -41,4 +41,9 @@ describe('NetworkPolicy peers of the pods podlab adds', () => {
       expect.stringMatching(/from-ingress.*namespaceSelector selects no namespace/),
     ]);
   });
+
+  it('a policy in a namespace the lab lacks is told once (PL2106), not again as a peer selecting no pod', () => {
+    const spec = { ...lab('kube-dns', 'ingress-nginx'), networkPolicies: { p: { namespace: 'nope', podSelector: {}, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }] }] } } };
+    expect(validateValue(spec, 'system-peers.lab.ts').diagnostics.map((d) => d.code).filter((c) => c.startsWith('PL21'))).toEqual(['PL2106']);
+  });
 });
