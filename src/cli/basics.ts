@@ -124,11 +124,15 @@ export function summary(diags: Diagnostic[]): string {
   return `${e} error${e === 1 ? '' : 's'}${w ? `, ${w} warning${w === 1 ? '' : 's'}` : ''}`;
 }
 
-/** Compiles or exits 1 with every diagnostic printed. */
+/**
+ * Compiles or exits 1 with every diagnostic printed; with `json`, in the shape of every command's
+ * error, `{ ok: false, file, diagnostics }` (validate's own `{ file, valid, diagnostics }` is the
+ * answer to its question, not an error).
+ */
 export async function compileOrExit(file: string, opts: { typecheck?: boolean; json?: boolean }): Promise<CompileResult & { lab: NonNullable<CompileResult['lab']> }> {
   const r = await compileLabFile(file, { typecheck: opts.typecheck });
   if (!r.lab) {
-    if (opts.json) process.stdout.write(`${JSON.stringify({ file: r.file, valid: false, diagnostics: r.diagnostics }, null, 2)}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, file: r.file, diagnostics: r.diagnostics }, null, 2)}\n`);
     else {
       printDiagnostics(r);
       process.stderr.write(`${red('✗')} ${r.file}: ${summary(r.diagnostics)}. ${NOTHING_CHANGED}\n`);

@@ -5,11 +5,12 @@
  * Exit codes: 0 printed, 2 podlab could not read it (no such lab, more than one lab up and none named, bad option).
  */
 import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
-import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
+import { diag } from '../compile/diagnostics.ts';
+import { NOTHING_CHANGED } from '../constants.ts';
 import { createRequire } from 'node:module';
 import { allStatus, containerReady, labStatus, lastStateOf, nodeFailed, podReady, shownContainers, type LabStatus } from '../runtime/status.ts';
-import { Exit, EXIT, labName, labPrefix, notUpExit, prefixNamed } from './common.ts';
-import { unprefixed } from './basics.ts';
+import { labName, labPrefix, notUpExit, prefixNamed } from './common.ts';
+import { printHostProblems, unprefixed } from './basics.ts';
 import { nodeInfo } from '../lib/node-info.ts';
 
 const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
@@ -150,7 +151,8 @@ Examples:
   podlab get svc -A -o wide                every Service of the one lab that is up, with selectors
   podlab get ep services -o json           the endpoints as a kubectl-style List
 
-Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none named; bad option).`)
+Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none named; bad option);
+with -o json such an error is JSON on stdout, {"ok": false, "diagnostics": [...]}.`)
     .action(async (resource: Resource, arg: string | undefined, opts: { namespace?: string; allNamespaces?: boolean; output?: string }) => {
       let status: LabStatus | undefined;
       const lab = arg === undefined ? undefined : await labName(arg, opts.output === 'json');
@@ -159,10 +161,8 @@ Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none na
         // With a lab-name prefix (--prefix, PODLAB_PREFIX), only this user's labs: never another's.
         const up = allStatus(labPrefix());
         const whose = prefixNamed();
-        if (up.length !== 1) {
-          process.stderr.write(`${formatDiagnostic(up.length ? diag('PL3141', [], `${up.length} labs${whose} are up (${up.map((s) => s.lab).join(', ')}): name one`, `e.g. podlab get ${Object.keys(RESOURCES).find((k) => RESOURCES[k] === resource)} ${unprefixed(up[0]!.lab)}`) : diag('PL3113', [], `no lab${whose} is up`, 'Bring one up with podlab up <lab file>.'))}\n`);
-          throw new Exit(EXIT.cannotRun);
-        }
+        // With -o json the error is JSON on stdout, `{ ok: false, diagnostics }`, as every command's with --json.
+        if (up.length !== 1) printHostProblems([up.length ? diag('PL3141', [], `${up.length} labs${whose} are up (${up.map((s) => s.lab).join(', ')}): name one`, `e.g. podlab get ${Object.keys(RESOURCES).find((k) => RESOURCES[k] === resource)} ${unprefixed(up[0]!.lab)}. ${NOTHING_CHANGED}`) : diag('PL3113', [], `no lab${whose} is up`, `Bring one up with podlab up <lab file>. ${NOTHING_CHANGED}`)], opts.output === 'json');
         status = up[0];
       }
       if (!status) notUpExit(lab!, undefined, opts.output === 'json');

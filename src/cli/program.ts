@@ -8,11 +8,15 @@
  */
 import { Command, CommanderError } from 'commander';
 import { mark } from '../lib/trace.ts';
+import { diag } from '../compile/diagnostics.ts';
 import { checkPrefix, endQuietlyOnClosedPipe, Exit, EXIT } from './basics.ts';
 
-export function podlabProgram(): Command {
+const USAGE_HINT = "See --help for the command's usage and examples. Nothing was changed on this host.";
+
+export function podlabProgram(argv: readonly string[] = process.argv.slice(2)): Command {
   endQuietlyOnClosedPipe();
-  return new Command()
+  const json = wantsJson(argv);
+  const program = new Command()
     .name('podlab')
     .option('--prefix <prefix>', 'lab-name prefix for up, down, status, check, …: two users run the same lab side by side (default: $PODLAB_PREFIX)')
     .hook('preAction', (cmd, action) => {
@@ -23,15 +27,29 @@ export function podlabProgram(): Command {
       // bundle it loaded, and how long that took) shows even for one that traces nothing else.
       mark(`cli: ${action.name()} starts`);
     })
-    // A usage error is coded like every other error, and points at the command's help rather than printing it whole.
-    .configureOutput({ outputError: (text, write) => write(usageError(text)) })
-    .showHelpAfterError('  hint: See --help for the command\'s usage and examples. Nothing was changed on this host.')
+    // A usage error is coded like every other error, and points at the command's help rather than
+    // printing it whole; with --json, as every command's error is then: `{ ok: false, diagnostics }`
+    // on stdout, the hint inside it.
+    .configureOutput({ outputError: (text, write) => (json ? process.stdout.write(usageErrorJson(text)) : write(usageError(text))) })
     // Commander's errors end the parse by a throw (runProgram maps them), not by its process.exit(1).
     .exitOverride();
+  return json ? program : program.showHelpAfterError(`  hint: ${USAGE_HINT}`);
+}
+
+/** Whether the command line asks for JSON: `--json` among its arguments (before a `--`, after which they are a command's). */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 /** Commander's `error: …` as podlab prints errors: `error PL3141 …` (a usage error). */
 export const usageError = (text: string): string => `error PL3141 ${text.replace(/^error: /, '')}`;
+
+/** Commander's `error: …` in the shape of every command's error with --json: `{ ok: false, diagnostics: [PL3141] }`. */
+export const usageErrorJson = (text: string): string => {
+  const message = text.replace(/^error: /, '').trim();
+  return `${JSON.stringify({ ok: false, diagnostics: [diag('PL3141', [], message, USAGE_HINT)] }, null, 2)}\n`;
+};
 
 /** Runs the command line; an Exit sets the exit code, anything else is an internal error (exit 2). */
 export function runProgram(program: Command): void {

@@ -154,3 +154,56 @@ describe('help, the prefix and options that contradict each other', () => {
     expect(JSON.parse(c.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3141' }] });
   });
 });
+
+describe('--json errors in one shape', () => {
+  it("commander's usage errors (PL3141) are { ok: false, diagnostics } on stdout with --json, exit 2, nothing on stderr", async () => {
+    const cases: [string[], string][] = [
+      [['status', '--bogus', '--json'], "unknown option '--bogus'"],
+      [['scale', plan.lab, 'web', '--json'], "missing required argument 'replicas'"],
+      [['get', 'pods', plan.lab, '--json', '-o', 'tsv'], "option '-o, --output <format>' argument 'tsv' is invalid"],
+      [['check', plan.lab, '--json', '--nope'], "unknown option '--nope'"],
+    ];
+    for (const [args, said] of cases) {
+      const r = await podlab(...args);
+      expect({ args, exitCode: r.exitCode, stderr: r.stderr }).toEqual({ args, exitCode: 2, stderr: '' });
+      expect(JSON.parse(r.stdout)).toEqual({ ok: false, diagnostics: [{ code: 'PL3141', severity: 'error', message: expect.stringContaining(said), hint: expect.stringContaining('--help'), path: [] }] });
+    }
+    // Without --json (or with it only after `--`, where it is a command's), the text as before.
+    const t = await podlab('status', '--bogus');
+    expect(t.stdout).toBe('');
+    expect(t.stderr).toMatch(/^error PL3141 unknown option '--bogus'\n {2}hint: See --help/);
+    const x = await podlab('exec', plan.lab, 'client', '--bogus', '--', 'echo', '--json');
+    expect(x.stdout).toBe('');
+    expect(x.stderr).toContain("error PL3141 unknown option '--bogus'");
+  });
+
+  it('get -o json with several labs up and none named is a JSON error, not text', async () => {
+    // A lab-name prefix of the test's own: labs others run on this host are neither picked nor counted.
+    const two = join(tmp, 'two');
+    writeFakeUp(two, { ...fakeUpState(plan), lab: 'zq-one' });
+    writeFakeUp(two, { ...fakeUpState(plan), lab: 'zq-two' });
+    const get = (root: string, ...args: string[]) => execa('node', ['bin/podlab.js', 'get', ...args], { reject: false, timeout: 60_000, env: { PODLAB_STATE_ROOT: root, PODLAB_PREFIX: 'zq-' } });
+    const j = await get(two, 'pods', '-o', 'json');
+    expect(j.exitCode).toBe(2);
+    expect(j.stderr).toBe('');
+    expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3141', message: '2 labs named zq-… are up (zq-one, zq-two): name one' }] });
+    const t = await get(two, 'pods');
+    expect(t.exitCode).toBe(2);
+    expect(t.stdout).toBe('');
+    expect(t.stderr).toContain('error PL3141 2 labs named zq-… are up');
+    const none = await get(join(tmp, 'none'), 'pods', '-o', 'json');
+    expect(none.exitCode).toBe(2);
+    expect(JSON.parse(none.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3113', message: 'no lab named zq-… is up' }] });
+  });
+
+  it('up --json of an invalid lab is { ok: false, file, diagnostics }, exit 1, as any error with --json', async () => {
+    const file = 'test/fixtures/bad-labs/05-unknown-node.lab.ts';
+    const r = await podlab('up', file, '--json');
+    expect(r.exitCode).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ ok: false, file, diagnostics: [{ code: 'PL2006', line: 8 }] });
+    expect(j).not.toHaveProperty('valid');
+    // validate's answer keeps its own shape.
+    expect(JSON.parse((await podlab('validate', file, '--json', '--no-typecheck')).stdout)).toMatchObject({ file, valid: false });
+  });
+});

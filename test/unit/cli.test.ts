@@ -179,10 +179,13 @@ describe('podlab CLI', () => {
     const named = await podlab('--prefix', 'zz-nope-', 'trace', 'services', 'a', 'b', '--json');
     expect(JSON.parse(named.stdout).diagnostics[0].hint).toContain('podlab up labs/services.lab.ts');
     // A lab named by a file that does not compile: its diagnostics, as JSON with --json (exit 1).
-    for (const args of [['down', 'test/no-such.lab.ts', '--json'], ['check', 'test/no-such.lab.ts', '--format', 'json'], ['get', 'pods', 'test/no-such.lab.ts', '-o', 'json']]) {
+    for (const args of [['down', 'test/no-such.lab.ts', '--json'], ['check', 'test/no-such.lab.ts', '--format', 'json'], ['get', 'pods', 'test/no-such.lab.ts', '-o', 'json'], ['up', 'test/no-such.lab.ts', '--json']]) {
       const r = await podlab(...args);
       expect(r.exitCode, args.join(' ')).toBe(1);
-      expect(JSON.parse(r.stdout), args.join(' ')).toMatchObject({ file: 'test/no-such.lab.ts', valid: false, diagnostics: [{ code: 'PL0001' }] });
+      // In the shape of every command's error (validate's own answer is `{ file, valid, diagnostics }`).
+      const j = JSON.parse(r.stdout);
+      expect(j, args.join(' ')).toMatchObject({ ok: false, file: 'test/no-such.lab.ts', diagnostics: [{ code: 'PL0001' }] });
+      expect(j, args.join(' ')).not.toHaveProperty('valid');
     }
     // Without --json, the same diagnostic on stderr.
     for (const args of [['check', 'no-such-lab'], ['logs', 'no-such-lab', 'web'], ['capture', 'no-such-lab', 'web']]) {
