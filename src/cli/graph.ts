@@ -8,7 +8,7 @@
  * PL3151 --checks with a lab file, PL3113 the lab is not up).
  * (A failed check is drawn, not an exit code: the drawing is what was asked for.)
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import type { CheckResult } from '../check/checks.ts';
@@ -23,10 +23,11 @@ import { realExecutor } from '../runtime/exec.ts';
 import { liveGraphFacts } from '../runtime/live-graph.ts';
 import { failedMarks } from '../ui/page.ts';
 import { readState } from '../runtime/state.ts';
+import { labsOnHost } from '../runtime/down.ts';
 import { diag, formatDiagnostic, type Code } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { color, dim, green, red } from './terminal.ts';
-import { compileLabFile, EXIT, isLabFile, prefixed, printDiagnostics, unprefixed, writeOutputOrExit } from './basics.ts';
+import { compileLabFile, EXIT, isLabFile, labPrefix, prefixed, prefixNamed, printDiagnostics, unprefixed, writeOutputOrExit } from './basics.ts';
 
 export const GRAPH_FORMATS = ['svg', 'mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -45,14 +46,41 @@ function refuse(code: Code, message: string, hint: string): void {
   process.exitCode = EXIT.cannotRun;
 }
 
+/** How many checks ran, passed and failed: `checks` in the JSON drawing, and the line --checks prints on stderr. */
+export function checkCounts(results: readonly CheckResult[]): { total: number; passed: number; failed: number } {
+  const passed = results.filter((r) => r.status === 'pass').length;
+  return { total: results.length, passed, failed: results.length - passed };
+}
+
 /** The drawing in one format. */
 export async function drawGraph(plan: Plan, format: GraphFormat, banner: string, live?: GraphLive, results?: readonly CheckResult[]): Promise<string> {
   const g = buildGraph(plan, live);
   const failed = results ? failedMarks(g, plan.checks, results) : undefined;
-  if (format === 'json') return `${JSON.stringify({ generatedBy: banner, ...g, ...(failed ? { failedChecks: failed } : {}) }, null, 2)}\n`;
+  if (format === 'json') return `${JSON.stringify({ generatedBy: banner, ...g, ...(results ? { checks: checkCounts(results) } : {}), ...(failed ? { failedChecks: failed } : {}) }, null, 2)}\n`;
   if (format === 'mermaid') return graphToMermaid(g, banner);
   const dot = graphToDot(g, banner, failed ? { failed } : {});
   return format === 'dot' ? dot : dotToSvg(dot, banner);
+}
+
+/**
+ * What to draw instead of a name that is not up: its lab file when one by that name is where the
+ * examples keep theirs (never a path made up), else the labs that are up (of the lab-name prefix).
+ */
+export function notUpHint(arg: string): string {
+  const name = unprefixed(arg);
+  const file = [`labs/${name}.lab.ts`, `${name}.lab.ts`].find((f) => existsSync(f));
+  if (file) return `Draw its plan from its file: podlab graph ${file}; or bring it up (podlab up ${file}) and draw it live.`;
+  const up = labsOnHost().filter((l) => l.startsWith(labPrefix()) && readState(l)?.status === 'up').sort();
+  const drawPlan = 'To draw a plan, name the lab file (podlab graph path/to/<lab>.lab.ts).';
+  if (!up.length) return `No lab${prefixNamed()} is up. ${drawPlan}`;
+  return `Labs up${prefixNamed()}: ${up.join(', ')} (podlab graph ${unprefixed(up[0]!)} draws it live). ${drawPlan}`;
+}
+
+/** `checks: 3 run, 2 passed, 1 failed (podlab check <lab> says why)`, on stderr after the drawing. */
+function checksLine(c: { total: number; passed: number; failed: number }, lab: string): string {
+  if (!c.total) return dim(`checks: the lab has none, nothing marked`);
+  const line = `checks: ${c.total} run, ${c.passed} passed, ${c.failed} failed`;
+  return c.failed ? `${red('✗')} ${line}, marked red on the drawing (podlab check ${unprefixed(lab)} says why)` : `${green('✓')} ${line}`;
 }
 
 const HELP = `
@@ -71,7 +99,8 @@ Planned or live:
   with --checks, the lab's checks run first (as podlab check) and the pods, nodes, hosts and
   Services at the ends of each failed one (of a matrix: of each failed cell) are red and bold,
   "✗ check <name>" in their box (SVG and DOT; JSON lists them as failedChecks; Mermaid does not
-  mark them).
+  mark them); how many ran, passed and failed is printed on stderr after the drawing (JSON:
+  checks: { total, passed, failed }).
 
 Examples:
   podlab graph labs/pod-networking.lab.ts --out topology.svg
@@ -137,7 +166,7 @@ export function registerGraph(program: Command): void {
         const facts = liveGraphFacts(lab);
         if (!facts) {
           const state = readState(lab);
-          refuse('PL3113', `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}, so there is no live state to draw.`, `Draw its plan from the lab file instead: podlab graph labs/${unprefixed(arg)}.lab.ts`);
+          refuse('PL3113', `lab "${lab}" is not up${state ? ` (status: ${state.status})` : ''}, so there is no live state to draw.`, notUpHint(arg));
           return;
         }
         ({ plan, live } = facts);
@@ -145,12 +174,15 @@ export function registerGraph(program: Command): void {
       }
       const state = opts.checks ? readState(plan.lab) : undefined;
       const results = state ? await runChecks(state, realExecutor) : undefined;
-      if (results) banner = `${banner} Checks run: ${results.filter((r) => r.status === 'pass').length} passed, ${results.filter((r) => r.status === 'fail').length} failed.`;
+      const counts = results && checkCounts(results);
+      if (counts) banner = `${banner} Checks run: ${counts.passed} passed, ${counts.failed} failed.`;
       const text = await drawGraph(plan, format as GraphFormat, banner, live, results);
       if (opts.out) {
         const out = opts.out;
         writeOutputOrExit(out, () => writeFileSync(out, text));
         process.stderr.write(`${green('✓')} ${live ? 'live' : 'planned'} ${plan.lab} → ${opts.out} (${format})\n`);
       } else process.stdout.write(text);
+      // The counts where a user looks, not only in the drawing's banner (a comment in SVG, DOT and Mermaid).
+      if (counts) process.stderr.write(`${checksLine(counts, plan.lab)}\n`);
     });
 }

@@ -25,6 +25,7 @@ interface JsonGraph {
   edges: { from: string; to: string; kind: string; label?: string[]; state?: string }[];
   clusters: { id: string; label: string[]; state?: string }[];
   failedChecks?: Record<string, string[]>;
+  checks?: { total: number; passed: number; failed: number };
 }
 
 async function graph(lab: string, ...args: string[]): Promise<JsonGraph> {
@@ -93,6 +94,8 @@ describe.skipIf(!live)('the live graph against the kernel (lab fg-gl-ds: dual st
 
   it('--checks and the page mark the failed matrix cell at its two ends', async () => {
     const g = await graph(ds.name, '--checks');
+    // One check (the matrix), failed by its one cell that must fail.
+    expect(g.checks).toEqual({ total: 1, passed: 0, failed: 1 });
     expect(g.failedChecks).toEqual({
       'pod/default/client': ['client to the webs (client → web-2:8081)'],
       'pod/default/web-2': ['client to the webs (client → web-2:8081)'],

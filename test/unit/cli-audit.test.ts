@@ -207,3 +207,46 @@ describe('--json errors in one shape', () => {
     expect(JSON.parse((await podlab('validate', file, '--json', '--no-typecheck')).stdout)).toMatchObject({ file, valid: false });
   });
 });
+
+describe('graph of a live lab', () => {
+  const graph = (root: string, ...args: string[]) => execa('node', ['bin/podlab.js', 'graph', ...args], { reject: false, timeout: 60_000, env: { PODLAB_STATE_ROOT: root, PODLAB_PREFIX: 'zq-' } });
+
+  it('a name that is not up is PL3113 naming its file when there is one, else the labs that are up; never a made-up path', async () => {
+    const up = join(tmp, 'graph-up');
+    writeFakeUp(up, { ...fakeUpState(plan), lab: 'zq-one' });
+    writeFakeUp(up, { ...fakeUpState(plan), lab: 'zq-two' });
+    const some = await graph(up, 'nolab');
+    expect(some.exitCode).toBe(2);
+    expect(some.stderr).toContain('error PL3113 lab "zq-nolab" is not up');
+    expect(some.stderr).toContain('Labs up named zq-…: zq-one, zq-two (podlab graph one draws it live)');
+    expect(some.stderr).not.toContain('labs/nolab.lab.ts');
+    const none = await graph(join(tmp, 'graph-none'), 'nolab');
+    expect(none.stderr).toContain('No lab named zq-… is up. To draw a plan, name the lab file');
+    expect(none.stderr).not.toContain('labs/nolab.lab.ts');
+    // A name whose file is where the examples keep theirs: that file.
+    const file = await graph(join(tmp, 'graph-none'), 'pod-networking');
+    expect(file.exitCode).toBe(2);
+    expect(file.stderr).toContain('Draw its plan from its file: podlab graph labs/pod-networking.lab.ts');
+  });
+
+  it('--checks says how many checks ran, passed and failed: on stderr, and as checks in JSON', async () => {
+    // A lab of its own name, whose namespaces are not on the host: its probes fail.
+    const lab = (await compileLab(LAB_FILE)).lab!;
+    const own = buildPlan({ ...lab, name: 'zq-checks' });
+    const root2 = join(tmp, 'graph-checks');
+    writeFakeUp(root2, fakeUpState(own));
+    const n = own.checks.length;
+    expect(n).toBeGreaterThan(0);
+    const j = await graph(root2, 'checks', '--checks', '-f', 'json');
+    expect(j.exitCode).toBe(0);
+    const { checks, failedChecks } = JSON.parse(j.stdout) as { checks: { total: number; passed: number; failed: number }; failedChecks: object };
+    expect(checks.total).toBe(n);
+    expect(checks.failed).toBeGreaterThan(0);
+    expect(checks.passed + checks.failed).toBe(n);
+    expect(Object.keys(failedChecks).length).toBeGreaterThan(0);
+    expect(j.stderr).toContain(`checks: ${n} run, ${checks.passed} passed, ${checks.failed} failed, marked red on the drawing (podlab check checks says why)`);
+    const svg = await graph(root2, 'checks', '--checks', '-o', join(tmp, 'checks.svg'));
+    expect(svg.exitCode).toBe(0);
+    expect(svg.stderr).toMatch(new RegExp(`checks: ${n} run, \\d+ passed, \\d+ failed`));
+  }, 60_000);
+});

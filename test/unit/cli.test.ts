@@ -322,7 +322,9 @@ describe('podlab CLI', () => {
     const n = await podlab('graph', 'no-such-lab');
     expect(n.exitCode).toBe(2);
     expect(n.stderr).toContain('error PL3113 lab "no-such-lab" is not up');
-    expect(n.stderr).toContain('podlab graph labs/no-such-lab.lab.ts');
+    // No file of that name: never a made-up path, but the labs up (if any) and how to draw a plan.
+    expect(n.stderr).not.toContain('labs/no-such-lab.lab.ts');
+    expect(n.stderr).toContain('To draw a plan, name the lab file');
     const h = await podlab('graph', '--help');
     expect(h.stdout).toContain('svg, mermaid, dot, json');
     expect(h.stdout).toContain('draws its live state');
