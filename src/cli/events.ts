@@ -5,10 +5,13 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { duration, durationProblem, formatDuration } from '../dns/corefile/names.ts';
-import { eventMatches, lastChange, readEvents, type EventReason, type LabEvent } from '../runtime/events.ts';
+import { CHANGE_REASONS, eventMatches, lastChange, readEvents, type EventReason, type LabEvent } from '../runtime/events.ts';
 import { EVENT_REASONS } from '../loops/event-reasons.ts';
+import { diag } from '../compile/diagnostics.ts';
+import { NOTHING_CHANGED } from '../constants.ts';
 import { readState } from '../runtime/state.ts';
 import { Exit, EXIT, labName, upOrExit } from './common.ts';
+import { printHostProblems } from './basics.ts';
 import { dim, red } from './terminal.ts';
 
 /**
@@ -50,6 +53,14 @@ function line(e: LabEvent, json: boolean): string {
   return `${dim(t)}  ${(e.type === 'Warning' ? red(e.type) : e.type).padEnd(e.type === 'Warning' ? 7 + (red('x').length - 1) : 7)}  ${e.reason.padEnd(18)} ${e.object.padEnd(34)} ${e.message}\n`;
 }
 
+/** PL3073, exit 2: `--wait-for` a reason only control loops record, in a lab that runs none. */
+function noLoopsExit(lab: string, reason: EventReason, json: boolean): never {
+  printHostProblems(
+    [diag('PL3073', [], `lab "${lab}" runs no control loops, so no ${reason} event will come: only a lab's control loops record one`, `Give the lab \`loops: {}\` (or deployments, a probe, a restartPolicy) and bring it up again; without loops only a change records an event (${CHANGE_REASONS.join(', ')}). ${NOTHING_CHANGED}`)],
+    json,
+  );
+}
+
 export function registerEvents(program: Command): void {
   program
     .command('events')
@@ -79,11 +90,15 @@ from now on (start waiting before you act).
 
 Reasons: ${EVENT_REASONS.join(', ')}.
 
+In a lab without control loops only a change records events (${CHANGE_REASONS.join(', ')}):
+--wait-for any other reason that has not happened is PL3073 at once, not a wait until --timeout.
+
 Exit codes: 0 printed (or the awaited event happened); 1 --wait-for timed out; 2 the lab is not up,
-or --timeout, --since or --wait-for's reason is not one.`)
+or runs no control loops to record the reason waited for (PL3073), or --timeout, --since or
+--wait-for's reason is not one.`)
     .action(async (arg: string, opts: { json?: boolean; follow?: boolean; waitFor?: { reason: EventReason; object?: string }; since?: string; timeout: number }) => {
       const lab = await labName(arg, opts.json);
-      upOrExit(lab, opts.json);
+      const state = upOrExit(lab, opts.json);
       const since = opts.since ?? '';
       if (opts.waitFor) {
         const { reason, object } = opts.waitFor;
@@ -98,6 +113,8 @@ or --timeout, --since or --wait-for's reason is not one.`)
             process.stdout.write(line(hit, !!opts.json));
             return;
           }
+          // Not there yet, in a lab whose agent would be the one to record it, and it runs none: it never comes.
+          if (!state.plan.loops && !(CHANGE_REASONS as readonly EventReason[]).includes(reason)) noLoopsExit(lab, reason, !!opts.json);
           if (Date.now() > deadline || !readState(lab)) {
             const after = change ? ` after the lab's last change (${change.reason} ${change.object} at ${change.at.slice(11, 23)})` : opts.since ? ` since ${opts.since}` : '';
             process.stderr.write(`no ${reason}${object ? `:${object}` : ''} event${after} within ${formatDuration(opts.timeout)}\n`);

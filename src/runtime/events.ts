@@ -38,8 +38,22 @@ export function recordEvent(lab: string, e: Omit<LabEvent, 'at'>, at = new Date(
   return ev;
 }
 
+/**
+ * The reasons a user's change records (recordChange: `node fail`, `scale`, `pod delete`, a fault a
+ * scenario makes, a write through the lab's API server such as `kubectl delete pod` or an Ingress
+ * applied), also in a lab without control loops; recordChange takes no other, so the list stays
+ * whole. Every other reason is the control loops' own: in a lab that runs none, no event of it ever
+ * comes (`events --wait-for` refuses to wait for one, PL3073).
+ */
+export const CHANGE_REASONS = [
+  'Crash', 'Sickened', 'Healed', 'NodeFailed', 'NodeRestored', 'ScalingReplicaSet', 'TemplateChanged', 'DeploymentCreated', 'DeploymentDeleted',
+  'Killing', 'Scheduled', 'Sync',
+] as const satisfies readonly EventReason[];
+
+export type ChangeReason = (typeof CHANGE_REASONS)[number];
+
 /** Records the event of a change a user asked for (`by: 'command'`): `events --wait-for` waits from the last one. */
-export const recordChange = (lab: string, e: Omit<LabEvent, 'at' | 'by'>, at = new Date()): LabEvent => recordEvent(lab, { ...e, by: 'command' }, at);
+export const recordChange = (lab: string, e: Omit<LabEvent, 'at' | 'by' | 'reason'> & { reason: ChangeReason }, at = new Date()): LabEvent => recordEvent(lab, { ...e, by: 'command' }, at);
 
 /** The last change a user asked for (an event `by: 'command'`), if any. */
 export function lastChange(events: readonly LabEvent[]): LabEvent | undefined {

@@ -66,4 +66,30 @@ describe('podlab events --wait-for', () => {
     expect(all.exitCode).toBe(0);
     expect(all.stdout).toContain('worker-3');
   }, 30_000);
+
+  it('in a lab without control loops, --wait-for a reason only loops record is PL3073 at once, not a wait until --timeout', async () => {
+    const NOLOOPS = 'ev-noloops';
+    const plan = buildPlan({ ...(await compileLab('labs/pod-networking.lab.ts')).lab!, name: NOLOOPS });
+    expect(plan.loops).toBeUndefined();
+    const me = recordOf(process.pid);
+    writeState({ lab: NOLOOPS, status: 'up', createdAt: new Date().toISOString(), steps: [], plan, pods: Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: p.ip, containers: {} }])) });
+    const wait = (...args: string[]) => execa('node', ['bin/podlab.js', 'events', NOLOOPS, '--wait-for', ...args], { reject: false, env: { PODLAB_STATE_ROOT: root } });
+    const started = Date.now();
+    const r = await wait('Restarted', '--timeout', '20s');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect({ exitCode: r.exitCode, stdout: r.stdout }).toEqual({ exitCode: 2, stdout: '' });
+    expect(r.stderr).toContain(`error PL3073 lab "${NOLOOPS}" runs no control loops, so no Restarted event will come`);
+    const j = await wait('Evicted:pod/web', '--timeout', '20s', '--json');
+    expect(j.exitCode).toBe(2);
+    expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3073' }] });
+    // A change (kubectl delete pod through the lab's API server) records Killing without loops: that is waited for.
+    const k = await wait('Killing', '--timeout', '300ms');
+    expect(k.exitCode).toBe(1);
+    expect(k.stderr).toContain('no Killing event');
+    // One that happened already is printed, loops or not.
+    recordEvent(NOLOOPS, { type: 'Normal', reason: 'Restarted', object: 'pod/web', message: 'written by the test' });
+    const had = await wait('Restarted', '--since', '2000-01-01T00:00:00Z');
+    expect(had.exitCode).toBe(0);
+    expect(had.stdout).toContain('written by the test');
+  }, 60_000);
 });
