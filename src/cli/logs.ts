@@ -1,25 +1,62 @@
-/** `podlab logs`: a pod's container logs, optionally followed. */
-import { existsSync, readFileSync } from 'node:fs';
+/** `podlab logs`: a pod's container logs, a host's programs' or a node's daemons' (BIRD), optionally followed. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { findTarget, TargetError } from '../runtime/enter.ts';
-import { readState, type LabState, type PodState } from '../runtime/state.ts';
+import { readState, stateDir, type LabState } from '../runtime/state.ts';
 import { EXIT, inNamespace, labName, refused, upOrExit } from './common.ts';
 import { dim } from './terminal.ts';
 
+/** A log shown: its name in the header (`==> <where>/<name> <==`) and the file. */
+type Shown = [string, { log: string }];
+
 /**
- * The pod (its key in the state) and the containers whose logs a reference names:
- * `pod[/container]`, `namespace/pod[/container]` or `host/<name>[/container]`. `-n` names the
- * namespace of a bare pod and is ignored by a reference that names its own (as exec's); `-c` the
- * container. An unknown pod or host is PL3030, an unknown container PL3032 (as exec's), a pod of
- * the plan that does not run now PL3033: TargetErrors.
+ * The daemons a node's CNI mode runs (BIRD in a Calico BGP lab; none in kubenet's or flannel's), by
+ * name: those the state journal records (`<node>/<name>`), and the log a daemon stopped since
+ * (stop-bird drops its record) left, `logs/<node>_<name>.log` (a container's log is
+ * `<namespace>_<pod>_<container>.log`: names have no `_`, so the two never meet).
  */
-export function logsOf(state: LabState, ref: string, opts: { namespace?: string; container?: string } = {}): { podName: string; shown: [string, PodState['containers'][string]][] } {
+export function nodeDaemonLogs(state: LabState, node: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const dir = `${stateDir(state.lab)}/logs`;
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    /* no logs yet */
+  }
+  for (const f of files) {
+    const m = /^([^_]+)_([^_]+)\.log$/.exec(f);
+    if (m?.[1] === node) out[m[2]!] = `${dir}/${f}`;
+  }
+  for (const [key, d] of Object.entries(state.daemons ?? {})) if (key.startsWith(`${node}/`)) out[key.slice(node.length + 1)] = d.log;
+  return out;
+}
+
+/**
+ * Where the logs a reference names are (`where`, for their header) and which:
+ * `pod[/container]`, `namespace/pod[/container]`, `host/<name>[/container]` or `node/<name>[/daemon]`.
+ * `-n` names the namespace of a bare pod and is ignored by a reference that names its own (as
+ * exec's); `-c` the container (or daemon). An unknown pod, host or node is PL3030, an unknown
+ * container or daemon PL3032 (as exec's), a pod of the plan that does not run now PL3033, a node
+ * that runs no daemon PL3039: TargetErrors.
+ */
+export function logsOf(state: LabState, ref: string, opts: { namespace?: string; container?: string } = {}): { podName: string; shown: Shown[] } {
   const { plan } = state;
   const parts = inNamespace(ref, opts.namespace).split('/');
   let podName: string;
   let what: string;
   let container: string | undefined;
   let declared: string[] | undefined;
+  if (parts[0] === 'node') {
+    // node/<name>[/daemon]: what the node's CNI mode runs in it (BIRD), each logging to a file of its own.
+    const t = findTarget(plan, `node/${parts[1]}`);
+    const daemon = opts.container ?? parts[2];
+    const logs = nodeDaemonLogs(state, parts[1]!);
+    const names = Object.keys(logs).sort();
+    if (!names.length) throw new TargetError('PL3039', `${t.what} runs no daemon that logs: a ${plan.nodes.find((n) => n.name === parts[1])!.cni.type} lab's nodes run none (a Calico BGP lab's run BIRD); its network is its namespace's routes and nft rules (podlab exec ${plan.lab} node/${parts[1]} -- ip route), its pods log on their own (podlab logs ${plan.lab} <pod>)`);
+    if (daemon !== undefined && !logs[daemon]) throw new TargetError('PL3032', `${t.what} runs no daemon "${daemon}"; its daemons: ${names.join(', ')}`);
+    return { podName: `node/${parts[1]}`, shown: names.filter((n) => daemon === undefined || n === daemon).map((n) => [n, { log: logs[n]! }]) };
+  }
   if (parts[0] === 'host') {
     // host/<name>[/container]: a host's programs are kept under `host.<name>`.
     findTarget(plan, `host/${parts[1]}`);
@@ -28,7 +65,7 @@ export function logsOf(state: LabState, ref: string, opts: { namespace?: string;
     // namespace/pod[/container] when the first part is a namespace holding that pod (always, after -n); else pod[/container].
     const nsPod = parts.length >= 2 && ((opts.namespace !== undefined && !ref.includes('/')) || plan.pods.some((p) => p.namespace === parts[0] && p.name === parts[1]));
     const t = findTarget(plan, nsPod ? `${parts[0]}/${parts[1]}` : parts[0]!);
-    if (t.kind !== 'pod') throw new TargetError('PL3030', `${t.what} has no logs; logs names a pod or host/<name>`);
+    if (t.kind !== 'pod') throw new TargetError('PL3030', `${t.what} has no logs; logs names a pod, host/<name> or node/<name>`);
     [podName, what, container, declared] = [t.pod.name, `pod ${t.pod.namespace}/${t.pod.name}`, nsPod ? parts[2] : parts[1], t.pod.containers.map((c) => c.name)];
   }
   container = opts.container ?? container;
@@ -42,17 +79,17 @@ export function logsOf(state: LabState, ref: string, opts: { namespace?: string;
 export function registerLogs(program: Command): void {
   program
     .command('logs')
-    .description("Print a pod's container logs.")
+    .description("Print a pod's container logs, a host's programs' or a node's daemons' (BIRD in a Calico BGP lab).")
     .argument('<lab>', 'lab name or file')
-    .argument('<pod>', 'pod, namespace/pod, pod/container, namespace/pod/container, or host/<name> (e.g. kube-system/coredns)')
+    .argument('<pod>', 'pod, namespace/pod, pod/container, namespace/pod/container, host/<name>, or node/<name>[/daemon] (e.g. kube-system/coredns, node/worker-1/bird)')
     .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n): the same as namespace/pod")
-    .option('-c, --container <container>', 'only this container (the same as pod/container)')
+    .option('-c, --container <container>', 'only this container (the same as pod/container), or daemon of a node')
     .option('-f, --follow', 'keep printing what the containers log, until Ctrl-C or the lab goes down')
     .action(async (arg: string, ref: string, opts: { namespace?: string; container?: string; follow?: boolean }) => {
       const lab = await labName(arg);
       const state = upOrExit(lab);
       let podName: string;
-      let shown: [string, PodState['containers'][string]][];
+      let shown: Shown[];
       try {
         ({ podName, shown } = logsOf(state, ref, opts));
       } catch (e) {

@@ -249,6 +249,7 @@ export const CODES = {
   PL3036: 'no such Deployment',
   PL3037: 'no workload to fault',
   PL3038: 'lab has no gateway',
+  PL3039: 'node runs no daemon that logs',
   PL3040: 'Service type not built at run time',
   PL3041: 'clusterIP outside the service CIDR',
   PL3042: 'clusterIP already allocated',

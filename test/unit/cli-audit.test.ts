@@ -250,3 +250,34 @@ describe('graph of a live lab', () => {
     expect(svg.stderr).toMatch(new RegExp(`checks: ${n} run, \\d+ passed, \\d+ failed`));
   }, 60_000);
 });
+
+describe('logs node/<name>', () => {
+  it("prints a node's daemons' logs (a stopped one's too), one by name; PL3039 for a node that runs none, PL3030 an unknown node, PL3032 an unknown daemon", async () => {
+    // A flannel lab's nodes run no daemon.
+    const none = await podlab('logs', plan.lab, 'node/worker-1');
+    expect(none.exitCode).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('error PL3039 node worker-1 runs no daemon that logs: a flannel lab\'s nodes run none');
+    const unknown = await podlab('logs', plan.lab, 'node/nope');
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain(`error PL3030 lab "${plan.lab}" has no node "nope"`);
+    // A lab whose node-1 runs a daemon the journal records, and whose node-2's was stopped (its record dropped, its log kept).
+    const own = join(tmp, 'daemons');
+    const lab = 'zq-daemons';
+    const state = { ...fakeUpState(plan), lab };
+    const logs = join(own, lab, 'logs');
+    mkdirSync(logs, { recursive: true });
+    writeFileSync(join(logs, 'worker-1_bird.log'), 'bird: Started\n');
+    writeFileSync(join(logs, 'worker-2_bird.log'), 'bird: Shutdown completed\n');
+    writeFileSync(join(logs, 'default_worker-1_web.log'), 'a container of a pod in a namespace named as a node\n');
+    writeFakeUp(own, { ...state, daemons: { 'worker-1/bird': { pid: process.pid, startTime: 1, argv: ['bird'], log: join(logs, 'worker-1_bird.log') } } });
+    const logsOf = (...args: string[]) => execa('node', ['bin/podlab.js', 'logs', lab, ...args], { reject: false, timeout: 60_000, env: { PODLAB_STATE_ROOT: own } });
+    const one = await logsOf('node/worker-1');
+    expect(one.exitCode).toBe(0);
+    expect(one.stdout).toBe('==> node/worker-1/bird <==\nbird: Started');
+    expect((await logsOf('node/worker-2', '-c', 'bird')).stdout).toBe('==> node/worker-2/bird <==\nbird: Shutdown completed');
+    const bad = await logsOf('node/worker-1/nope');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('error PL3032 node worker-1 runs no daemon "nope"; its daemons: bird');
+  });
+});
