@@ -273,7 +273,7 @@ export async function whyUnreachable(ex: Executor, state: LabState, c: ProbeChec
     return undefined;
   } catch (e) {
     // A pod that is not running is worth saying; other problems (an address outside the lab) are not a cause.
-    if (e instanceof TraceProblem && e.code === 'PL3114') return { cause: e.message, settled: false };
+    if (e instanceof TraceProblem && e.code === 'PL3033') return { cause: e.message, settled: false };
     return undefined;
   }
 }

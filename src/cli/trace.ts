@@ -68,7 +68,7 @@ Examples:
 
 Exit codes: 0 delivered as predicted, 1 dropped, refused or observed otherwise, 2 could not trace
 (PL3110 unknown pod/Service/node/host, or an lb/ name without a load-balancer address, PL3111 no
-such Service port, PL3113 lab not up, PL3114 pod not running, PL3115 which port, PL3146 a family
+such Service port, PL3113 lab not up, PL3033 pod not running, PL3115 which port, PL3146 a family
 the lab lacks, PL3147 an end without an address in the family, PL3148 --family against an
 address's family).`)
     .action(async (arg: string, from: string, to: string, opts: { port?: { port: number; protocol?: 'TCP' | 'UDP' }; proto?: TraceProtocol; family?: 'IPv4' | 'IPv6'; probe: boolean; json?: boolean; svg?: string }) => {

@@ -278,7 +278,7 @@ export const CODES = {
   PL3111: 'no such Service port',
   PL3112: 'retired: nothing listens on the port (a refusal is traced, to its deliver hop)',
   PL3113: 'lab is not up',
-  PL3114: 'pod is not running',
+  PL3114: 'retired: pod is not running (PL3033, as every command says it)',
   PL3115: 'which port?',
   PL3116: 'what to explain?',
   PL3117: 'lab has no Ingress',

@@ -28,7 +28,7 @@ export interface CaptureTarget {
   defaultIface: string;
 }
 
-/** The namespace behind `pod`, `namespace/pod`, `node/<name>`, `host/<name>` or `gateway` (as `exec` finds it); a PL3030 naming what exists otherwise. */
+/** The namespace behind `pod`, `namespace/pod`, `node/<name>`, `host/<name>` or `gateway` (as `exec` finds it); a PL3030 naming what exists otherwise; a pod of the plan that does not run (deleted) is PL3033, as exec, logs and trace say it. */
 export function captureTarget(state: LabState, target: string): CaptureTarget | Diagnostic {
   let t: LabTarget;
   try {
@@ -37,7 +37,7 @@ export function captureTarget(state: LabState, target: string): CaptureTarget | 
     if (e instanceof TargetError) return diag('PL3030', [], e.message, `Name a pod (or namespace/pod), node/<name>${state.plan.hosts.length ? ', host/<name>' : ''}${state.plan.gateway ? ' or gateway' : ''}.`);
     throw e;
   }
-  if (t.kind === 'pod' && !state.pods[t.pod.name]) return diag('PL3030', [], `pod ${t.pod.namespace}/${t.pod.name} of lab "${state.plan.lab}" is not running (deleted?)`, `See podlab status ${state.plan.lab}.`);
+  if (t.kind === 'pod' && !state.pods[t.pod.name]) return diag('PL3033', [], `pod ${t.pod.namespace}/${t.pod.name} of lab "${state.plan.lab}" is not running (deleted?)`, `See podlab status ${state.plan.lab}.`);
   // A pod or host has its own eth0; a node, the gateway and a hostNetwork pod (its node's network) have several links.
   const ownLink = t.kind === 'host' || (t.kind === 'pod' && !t.pod.hostNetwork);
   return { what: t.what, netns: t.netns, defaultIface: ownLink ? 'eth0' : 'any' };

@@ -56,7 +56,7 @@ function known(v: EndsView): string {
 
 function podEnd(v: EndsView, pod: PlanPod, ref: string, family: Family): End {
   const live = v.pods.find((p) => p.name === pod.name && p.namespace === pod.namespace);
-  if (!live?.ip) throw new TraceProblem('PL3114', `pod ${key(pod)} of lab "${v.plan.lab}" is not running, so it has no address`, `See podlab status ${v.plan.lab}; a deleted pod comes back with podlab pod create.`);
+  if (!live?.ip) throw new TraceProblem('PL3033', `pod ${key(pod)} of lab "${v.plan.lab}" is not running, so it has no address`, `See podlab status ${v.plan.lab}; a deleted pod comes back with podlab pod create.`);
   // The pod's address in the trace's family (status.podIPs keeps one per family).
   const ip = inFamily([live.ip, ...(live.ips ?? []), ...pod.ips], family);
   if (!ip) throw noAddress(v, `pod ${key(pod)}`, family);

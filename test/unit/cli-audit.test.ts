@@ -281,3 +281,28 @@ describe('logs node/<name>', () => {
     expect(bad.stderr).toContain('error PL3032 node worker-1 runs no daemon "nope"; its daemons: bird');
   });
 });
+
+describe('a deleted pod', () => {
+  it('is PL3033 (pod is not running) from every command that names it: capture, trace, explain, exec, logs, pod delete', async () => {
+    const own = join(tmp, 'deleted');
+    const lab = 'zq-deleted';
+    writeFakeUp(own, { ...fakeUpState(plan, { without: ['web-2'] }), lab });
+    const run = (...args: string[]) => execa('node', ['bin/podlab.js', ...args], { reject: false, timeout: 60_000, env: { PODLAB_STATE_ROOT: own } });
+    const cases = [
+      ['capture', lab, 'web-2', '-c', '1'],
+      ['trace', lab, 'client', 'web-2', '--port', '8080', '--no-probe'],
+      ['explain', lab, 'client', 'web-2', '--port', '8080', '--no-probe'],
+      ['exec', lab, 'web-2', '--', 'true'],
+      ['logs', lab, 'web-2'],
+      ['pod', 'delete', lab, 'web-2'],
+    ];
+    for (const args of cases) {
+      const r = await run(...args);
+      // A pod change refused is exit 1 (README); every other command could not run, 2.
+      expect({ args, exitCode: r.exitCode }).toEqual({ args, exitCode: args[0] === 'pod' ? 1 : 2 });
+      expect(r.stderr, args.join(' ')).toMatch(/^error PL3033 .*(not running|no running sandbox)/m);
+    }
+    const j = await run('trace', lab, 'client', 'web-2', '--port', '8080', '--no-probe', '--json');
+    expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3033' }] });
+  }, 120_000);
+});
