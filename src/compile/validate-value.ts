@@ -27,7 +27,7 @@ export function validateValue(value: unknown, file: string, text?: string, optio
   const parsed = hasErrors(manifests.diagnostics) ? undefined : labSchema.safeParse(manifests.value);
   let diagnostics: Diagnostic[] = manifests.diagnostics;
   let lab: Lab | undefined;
-  if (parsed && !parsed.success) diagnostics = [...diagnostics, ...issuesToDiagnostics(parsed.error.issues, manifests.value)];
+  if (parsed && !parsed.success) diagnostics = [...diagnostics, ...issuesToDiagnostics(parsed.error.issues, manifests.value), ...rulesWithoutUnknown(parsed.error.issues, manifests.value, file)];
   else if (parsed) {
     lab = normalize(parsed.data as LabSpec, file);
     diagnostics = [...diagnostics, ...runRules(lab)];
@@ -35,4 +35,31 @@ export function validateValue(value: unknown, file: string, text?: string, optio
   diagnostics = diagnostics.map((d) => placeAtOrigin(d, manifests.origins));
   diagnostics = sortDiagnostics(positionDiagnostics(file, diagnostics.map((d) => ({ ...d, file: d.file ?? file })), text));
   return { lab: hasErrors(diagnostics) ? undefined : lab, diagnostics, sources: manifests.sources };
+}
+
+type Issue = { code: string; path: PropertyKey[]; keys?: string[] };
+
+/**
+ * A lab whose only structural problems are unknown properties (typos: `matchLabel`) is validated
+ * further without them, so that its other mistakes are told in the same run, as a compiler goes on
+ * after an error: the rules run on the value with those properties left out, and what they say of
+ * any place outside the objects that held one is kept (inside them it could be the typo's echo).
+ */
+function rulesWithoutUnknown(issues: readonly Issue[], value: unknown, file: string): Diagnostic[] {
+  if (!issues.length || !issues.every((i) => i.code === 'unrecognized_keys')) return [];
+  let copy: unknown;
+  try {
+    copy = structuredClone(value);
+  } catch {
+    return [];
+  }
+  for (const i of issues) {
+    const holder = i.path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), copy);
+    if (!holder || typeof holder !== 'object') return [];
+    for (const k of i.keys ?? []) delete (holder as Record<string, unknown>)[k];
+  }
+  const again = labSchema.safeParse(copy);
+  if (!again.success) return [];
+  const under = (d: Diagnostic, path: readonly PropertyKey[]) => path.every((k, n) => String(d.path[n]) === String(k));
+  return runRules(normalize(again.data as LabSpec, file)).filter((d) => !issues.some((i) => under(d, i.path)));
 }
