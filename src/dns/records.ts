@@ -124,12 +124,9 @@ export type ResponseType = 'NOERROR' | 'NXDOMAIN' | 'NODATA' | 'DELEGATION' | 'S
 export function typify(res: DnsResponse, qtype: string): ResponseType {
   if (qtype === 'AXFR' || qtype === 'IXFR') return 'META';
   const ok = res.rcode === 'NOERROR';
-  if (res.answers.length > 0 && ok) {
-    // An address question answered only with other types (a CNAME chain cut short) is NODATA.
-    const addr = qtype === 'A' || qtype === 'AAAA';
-    if (addr && !res.answers.some((r) => r.type === qtype)) return 'NODATA';
-    return 'NOERROR';
-  }
+  // Any answer is NOERROR, a CNAME alone too (a chain cut short): its TTL is then the message's,
+  // which `cache` gives every record it passes on (CoreDNS; see answersQuestion for storing it).
+  if (res.answers.length > 0 && ok) return 'NOERROR';
   const soa = res.authorities.some((r) => r.type === 'SOA');
   const ns = res.authorities.some((r) => r.type === 'NS');
   if (soa && ok) return 'NODATA';
@@ -138,6 +135,31 @@ export function typify(res: DnsResponse, qtype: string): ResponseType {
   if (ns && ok) return 'DELEGATION';
   if (ok) return 'NOERROR';
   return 'OTHERERROR';
+}
+
+/**
+ * Whether a NOERROR response with answers holds a record of the type asked at the end of its
+ * CNAME chain (CoreDNS's cache, isNODATA since coredns/coredns#8232): one that does not, e.g. a
+ * CNAME whose target did not resolve, is a negative answer without SOA, which RFC 2308 §5 says
+ * not to cache. A CNAME or ANY question is answered by any record.
+ */
+export function answersQuestion(res: DnsResponse, qname: string, qtype: string): boolean {
+  if (res.answers.length === 0 || qtype === 'ANY') return true;
+  const lower = (n: string) => n.toLowerCase().replace(/\.$/, '');
+  let name = lower(qname);
+  if (qtype !== 'CNAME') {
+    const seen = new Set<string>();
+    for (;;) {
+      if (seen.has(name)) return false;
+      seen.add(name);
+      const targets = new Set(res.answers.flatMap((r) => (r.type === 'CNAME' && lower(r.name) === name ? [lower(r.data)] : [])));
+      if (targets.size > 1) return false;
+      const [target] = targets;
+      if (target === undefined) break;
+      name = target;
+    }
+  }
+  return res.answers.some((r) => r.type === qtype && lower(r.name) === name);
 }
 
 export type ResponseClass = 'success' | 'denial' | 'error';

@@ -135,7 +135,8 @@ describe('records helpers', () => {
   });
   it.each<[string, DnsResponse, string]>([
     ['A', res('NOERROR', [A('a', '1.1.1.1')]), 'NOERROR'],
-    ['A', res('NOERROR', [CNAME('a', 'b')]), 'NODATA'],
+    // CoreDNS: any answer with NOERROR is NoError, a CNAME alone too.
+    ['A', res('NOERROR', [CNAME('a', 'b')]), 'NOERROR'],
     ['MX', res('NOERROR', [CNAME('a', 'b')]), 'NOERROR'],
     ['A', res('NOERROR', [], [SOA('org')]), 'NODATA'],
     ['A', res('NXDOMAIN', [], [SOA('org')]), 'NXDOMAIN'],
@@ -424,6 +425,10 @@ describe('cache', () => {
     { title: '`disable success` leaves denials in', config: { disableSuccess: ['org.'] }, reply: res('NXDOMAIN', [], [SOA('org')]), cached: true },
     { title: '`disable denial` keeps denials out', config: { disableDenial: ['org.'] }, reply: res('NXDOMAIN', [], [SOA('org')]), cached: false },
     { title: '`disable denial` of another zone does not apply', config: { disableDenial: ['com.'] }, reply: res('NXDOMAIN', [], [SOA('org')]), cached: true },
+    // CoreDNS's isNODATA (coredns/coredns#8232): a NOERROR that does not reach the type asked, without SOA.
+    { title: 'a CNAME whose target did not resolve is not cached', reply: res('NOERROR', [CNAME('a.org', 'b.org', 30)]), cached: false },
+    { title: 'a CNAME chain that ends in the type asked is cached', reply: res('NOERROR', [CNAME('A.org', 'b.org', 30), CNAME('b.org', 'c.org'), A('c.org', '1.1.1.1')]), cached: true },
+    { title: 'a CNAME chain that ends elsewhere is not cached', reply: res('NOERROR', [CNAME('a.org', 'b.org', 30), A('x.org', '1.1.1.1')]), cached: false },
   ];
   it.each(storeCases)('$title', async (sc) => {
     const c = clock();
@@ -434,6 +439,12 @@ describe('cache', () => {
     const again = await plugin.serve(request(sc.ask ?? 'a.org'), next);
     expect(seen).toHaveLength(sc.cached ? 1 : 2);
     expect(again.rcode).toBe(sc.reply.rcode);
+  });
+
+  it('a CNAME alone passes with its own TTL (a positive answer to CoreDNS), not the 5 s minimum', async () => {
+    const { next } = fakeNext(res('NOERROR', [CNAME('search.shop.svc.cluster.local', 'search.example.org', 30)]));
+    const plugin = cachePlugin(cacheConfig({ disableSuccess: ['cluster.local.'], disableDenial: ['cluster.local.'] }), clock().now);
+    expect(ttls((await plugin.serve(request('search.shop.svc.cluster.local'), next)).answers)).toEqual([30]);
   });
 
   it('SERVFAIL expires after servfailTtl', async () => {

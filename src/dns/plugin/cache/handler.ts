@@ -6,7 +6,8 @@
  *   name, type, class and the DO and CD bits of the query;
  * - a response is classified as CoreDNS's response.Typify does; NOERROR and delegations go to the
  *   success cache, NXDOMAIN/NODATA and SERVFAIL/NOTIMP to the denial cache; other errors and
- *   truncated responses are never stored;
+ *   truncated responses are never stored, nor (CoreDNS since coredns/coredns#8232) a NOERROR
+ *   without SOA whose answers do not reach the type asked, such as a CNAME alone;
  * - the TTL kept is the smallest TTL of the message (for a denial also the SOA's MINIMUM field,
  *   RFC 2308 §5), raised to the minimum and capped at the maximum of its cache; SERVFAIL is kept
  *   for `servfailTtl` (0: not at all); `disable success|denial ZONES` keeps that kind out;
@@ -20,7 +21,7 @@
 import * as packet from 'dns-packet';
 import type { Answer } from 'dns-packet';
 import type { CacheConfig, DnsResponse, Plugin } from '../../types.ts';
-import { copyRecord, dnssecOk, hasFlag, matchZone, typify, type ResponseType } from '../../records.ts';
+import { answersQuestion, copyRecord, dnssecOk, hasFlag, matchZone, typify, type ResponseType } from '../../records.ts';
 
 /** dnsutil.MinimalDefaultTTL / MaximumDefaulTTL, s. */
 const MIN_DEFAULT_TTL = 5;
@@ -151,7 +152,9 @@ export function cachePlugin(config: CacheConfig, now: () => number = Date.now): 
 
       // DnsResponse has no TC bit yet (see isTruncated); CoreDNS never stores a truncated reply.
       const truncated = isTruncated(res);
-      const storable = type !== 'OTHERERROR' && type !== 'META' && !truncated && duration > 0;
+      // A NOERROR that does not answer the question (a CNAME whose target did not resolve) and has no SOA is not kept.
+      const dangling = type === 'NOERROR' && !res.authorities.some((r) => r.type === 'SOA') && !answersQuestion(res, req.qname, String(req.qtype));
+      const storable = type !== 'OTHERERROR' && type !== 'META' && !truncated && !dangling && duration > 0;
       if (storable) {
         const positive = type === 'NOERROR' || type === 'DELEGATION';
         const except = positive ? config.disableSuccess : config.disableDenial;
