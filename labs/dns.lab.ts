@@ -8,6 +8,7 @@ import { container, defineLab, workloads } from 'podlab';
  *   podlab exec dns client -- dig +search web          (the search list finds web.default.svc.cluster.local)
  *   podlab exec dns client -- dig +search db.shop SRV  (a headless Service: one record per pod)
  *   podlab exec dns client -- getent hosts www.example.org
+ *   podlab exec dns client -- getent hosts search.shop    (an ExternalName: CNAME, then its target's A)
  *   podlab logs dns kube-system/coredns
  */
 const exampleOrg = `
@@ -103,6 +104,8 @@ export default defineLab({
     { kind: 'dns', from: 'shop-client', query: 'db-0.db', expectAnswers: ['pod/db-0'] },
     { kind: 'dns', from: 'client', query: '_postgres._tcp.db.shop.svc.cluster.local.', type: 'SRV', expectAnswers: ['db-0.db.shop.svc.cluster.local', 'db-1.db.shop.svc.cluster.local'] },
     { kind: 'dns', from: 'client', query: 'search.shop', type: 'CNAME', expectAnswers: ['search.example.org'] },
+    // CoreDNS resolves an ExternalName's outside target through its own chain (here forward).
+    { kind: 'dns', from: 'client', query: 'search.shop', expectAnswers: ['203.0.113.81'], name: 'an ExternalName resolves to its target\'s address' },
     { kind: 'dns', from: 'client', query: 'www.example.org', expectAnswers: ['203.0.113.80'] },
     { kind: 'dns', from: 'client', query: 'nothing.default.svc.cluster.local.', expectRcode: 'NXDOMAIN' },
     { kind: 'dns', from: 'client', query: 'dns-version.cluster.local.', type: 'TXT', expectAnswers: ['1.1.0'] },

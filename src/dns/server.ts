@@ -14,6 +14,8 @@
  * client wrote (0x20 randomisation), and an EDNS option, the RD bit or the payload size all
  * change the answer. A different token (a new cluster view, a re-read file) drops the entry;
  * `install` (a reload) drops them all; SERVFAIL is never kept, so every failure is still logged.
+ * Nor is an answer a plugin built by asking the server itself (DnsRequest.upstream): it depends on
+ * another block's chain, which may forward.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { socketName } from './activation.ts';
@@ -44,6 +46,12 @@ interface Replay {
 export const REPLAY_CAPACITY = 10_000;
 /** Longer queries are not kept (a plain question with EDNS is under 100 bytes): bounds the keys. */
 const REPLAY_MAX_QUERY = 512;
+/**
+ * How deep the server may ask itself (DnsRequest.upstream) within one query: an ExternalName whose
+ * target another kubernetes zone maps back would otherwise go round for ever. CoreDNS has no such
+ * bound; 8 is its limit on CNAME links inside a zone.
+ */
+export const MAX_UPSTREAM_DEPTH = 8;
 
 /**
  * The replay tokens of a block's plugins, or undefined when one of them is not replayable.
@@ -228,26 +236,51 @@ export class DnsServer {
     const plugins = picked ? picked.block.plugins : [];
     const tokens = replayTokens(plugins);
     let res: DnsResponse;
+    const asked = { self: false };
     if (!picked) res = REFUSED;
     else {
       const req: DnsRequest = { msg, qname, qtype: q.type, qclass: q.class ?? 'IN', client, maxSize: limit, zone: picked.zone };
-      try {
-        res = await picked.block.chain(req);
-      } catch (e) {
-        // Only reached without the `errors` plugin, which would have logged and answered itself.
-        res = SERVFAIL;
-        void e;
-      }
+      req.upstream = this.upstreamFor(req, port, 1, asked);
+      res = await this.run(picked.block, req);
     }
     this.count('responses', res.rcode);
     try {
       const out = encodeResponse(msg as Packet, res, limit);
-      if (tokens && res.rcode !== 'SERVFAIL' && generation === this.generation) this.keep(buf, port, client.transport, { response: Buffer.from(out), rcode: res.rcode, plugins, tokens });
+      if (tokens && !asked.self && res.rcode !== 'SERVFAIL' && generation === this.generation) this.keep(buf, port, client.transport, { response: Buffer.from(out), rcode: res.rcode, plugins, tokens });
       return out;
     } catch (e) {
       this.options.log(`[ERROR] could not encode the answer to ${qname} ${q.type}: ${(e as Error).message}`);
       return encodeResponse(msg as Packet, SERVFAIL, limit);
     }
+  }
+
+  /** A block's chain on a request; a plugin error is a SERVFAIL. */
+  private async run(block: Block, req: DnsRequest): Promise<DnsResponse> {
+    try {
+      return await block.chain(req);
+    } catch {
+      // Only reached without the `errors` plugin, which would have logged and answered itself.
+      return SERVFAIL;
+    }
+  }
+
+  /**
+   * DnsRequest.upstream for `parent`: CoreDNS's upstream.Lookup, which copies the request, sets
+   * the new question and serves it as the server serves a client's (the block is picked again,
+   * by the new name). `asked.self` records that it was used, so the outer answer is not replayed.
+   */
+  private upstreamFor(parent: DnsRequest, port: number, depth: number, asked: { self: boolean }): DnsRequest['upstream'] {
+    if (depth > MAX_UPSTREAM_DEPTH) return undefined;
+    return async (name, qtype) => {
+      asked.self = true;
+      const qname = name === '' || name === '.' ? '.' : `${name.toLowerCase().replace(/\.$/, '')}.`;
+      const picked = pickBlock(this.blocks, port, qname);
+      if (!picked) return REFUSED;
+      const msg: Packet = { ...parent.msg, questions: [{ name: name.replace(/\.$/, ''), type: qtype as never, class: 'IN' }] };
+      const req: DnsRequest = { ...parent, msg, qname, qtype, qclass: 'IN', zone: picked.zone };
+      req.upstream = this.upstreamFor(req, port, depth + 1, asked);
+      return this.run(picked.block, req);
+    };
   }
 
   private count(kind: keyof Metrics, key: string): void {

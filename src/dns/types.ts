@@ -376,6 +376,15 @@ export interface DnsRequest {
   maxSize: number;
   /** The server block's zone that matched the question. */
   zone: string;
+  /**
+   * The server itself, for a plugin that must resolve a name it does not serve (CoreDNS's
+   * plugin/pkg/upstream, which the kubernetes plugin uses for an ExternalName's target): the
+   * question goes to the block serving `name` on this port, as if this client had asked it, down
+   * that block's whole chain. Never throws (a failure is a SERVFAIL response). Absent in a request
+   * built outside a server, and past the server's nesting limit.
+   * @default undefined
+   */
+  upstream?: (name: string, qtype: string) => Promise<DnsResponse>;
 }
 
 /** What a plugin hands back up the chain: a whole response message (id and question filled by the server). */

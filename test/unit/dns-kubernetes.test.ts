@@ -211,7 +211,8 @@ const rows: Row[] = [
   { q: '10-244-1-10.web.default.svc.cluster.local.', t: 'A', an: ['10-244-1-10.web.default.svc.cluster.local. 5 IN A 10.244.1.10'] },
   { q: 'db.default.svc.cluster.local.', t: 'A', cfg: { noendpoints: true }, ...nx },
   { q: 'web.default.svc.cluster.local.', t: 'A', cfg: { noendpoints: true }, an: ['web.default.svc.cluster.local. 5 IN A 10.96.0.20'] },
-  // ExternalName (spec 2.5): a CNAME; followed inside the zone, left to the client outside it.
+  // ExternalName (spec 2.5): a CNAME; followed inside the zone; outside it, what the server answers
+  // for the target follows (below: none here, so the CNAME alone).
   { q: 'ext.default.svc.cluster.local.', t: 'A', an: ['ext.default.svc.cluster.local. 5 IN CNAME www.example.com.'] },
   { q: 'ext.default.svc.cluster.local.', t: 'AAAA', an: ['ext.default.svc.cluster.local. 5 IN CNAME www.example.com.'] },
   { q: 'ext.default.svc.cluster.local.', t: 'CNAME', an: ['ext.default.svc.cluster.local. 5 IN CNAME www.example.com.'] },
@@ -331,6 +332,54 @@ describe('kubernetesPlugin', () => {
     const soa2 = (await plugin.serve(request('cluster.local', 'SOA'), next)).answers[0]!;
     // The serial moves when the cluster data changes, as CoreDNS's does.
     expect(soa1.type === 'SOA' && soa2.type === 'SOA' && soa2.data.serial! > soa1.data.serial!).toBe(true);
+  });
+});
+
+describe('an ExternalName outside the zone (CoreDNS: backend_lookup.go A/AAAA and its upstream)', () => {
+  const outside = (name: string, qtype: 'A' | 'AAAA'): Answer[] =>
+    name === 'www.example.com' && qtype === 'A' ? [{ name: 'www.example.com', type: 'A', class: 'IN', ttl: 300, data: '203.0.113.80' }] : [];
+  const show2 = (r: DnsResponse | 'fallthrough') => (r === 'fallthrough' ? [r] : [r.rcode, ...r.answers.map(show)]);
+
+  it('A: the CNAME with the plugin’s ttl, then the target’s records as the server answered them', () => {
+    expect(show2(lookupKubernetes({ ...base, ttl: 30 }, view, 'ext.default.svc.cluster.local.', 'A', 1, outside))).toEqual([
+      'NOERROR',
+      'ext.default.svc.cluster.local. 30 IN CNAME www.example.com.',
+      'www.example.com. 300 IN A 203.0.113.80',
+    ]);
+  });
+
+  it('a target without records of the type: the CNAME alone, NOERROR', () => {
+    expect(show2(lookupKubernetes({ ...base, ttl: 30 }, view, 'ext.default.svc.cluster.local.', 'AAAA', 1, outside))).toEqual([
+      'NOERROR',
+      'ext.default.svc.cluster.local. 30 IN CNAME www.example.com.',
+    ]);
+  });
+
+  it('the plugin asks the server itself (req.upstream) for the target, in the question’s type', async () => {
+    const asked: string[] = [];
+    const upstream = async (name: string, qtype: string): Promise<DnsResponse> => {
+      asked.push(`${name} ${qtype}`);
+      return { rcode: 'NOERROR', aa: false, answers: outside(name, qtype as 'A'), authorities: [], additionals: [] };
+    };
+    const plugin = kubernetesPlugin({ ...base, ttl: 30 }, () => view);
+    const req: DnsRequest = {
+      msg: { type: 'query', id: 1, questions: [{ name: 'ext.default.svc.cluster.local', type: 'A', class: 'IN' }] } as Packet,
+      qname: 'ext.default.svc.cluster.local.',
+      qtype: 'A',
+      qclass: 'IN',
+      client: { address: '10.244.1.10', port: 5353, transport: 'udp' },
+      maxSize: 512,
+      zone: 'cluster.local.',
+      upstream,
+    };
+    const res = await plugin.serve(req, async () => {
+      throw new Error('not passed on');
+    });
+    expect(show2(res)).toEqual(['NOERROR', 'ext.default.svc.cluster.local. 30 IN CNAME www.example.com.', 'www.example.com. 300 IN A 203.0.113.80']);
+    expect(asked).toEqual(['www.example.com A']);
+    // A Service inside the zone asks nothing.
+    await plugin.serve({ ...req, qname: 'alias.default.svc.cluster.local.', msg: { ...req.msg, questions: [{ name: 'alias.default.svc.cluster.local', type: 'A', class: 'IN' }] } }, async () => res);
+    expect(asked).toHaveLength(1);
   });
 });
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCorefile } from '../../src/dns/corefile/setup.ts';
 import { buildPlugins } from '../../src/dns/plugin/handlers.ts';
 import { smallView } from './dns-view.ts';
-import { DnsServer, pickBlock } from '../../src/dns/server.ts';
+import { DnsServer, MAX_UPSTREAM_DEPTH, pickBlock } from '../../src/dns/server.ts';
 import type { ClusterView } from '../../src/dns/types.ts';
 import { encodeResponse, headerOnly } from '../../src/dns/wire.ts';
 
@@ -30,11 +30,11 @@ example.org:53 {
 }
 `;
 
-function server(corefile = COREFILE): { srv: DnsServer; logs: string[] } {
+function server(corefile = COREFILE, view: ClusterView = VIEW): { srv: DnsServer; logs: string[] } {
   const logs: string[] = [];
   const { servers, issues } = loadCorefile(corefile);
   expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
-  const srv = new DnsServer({ log: (l) => logs.push(l), build: (c) => buildPlugins(c, { dir: '/nonexistent', view: () => VIEW, log: (l) => logs.push(l) }) });
+  const srv = new DnsServer({ log: (l) => logs.push(l), build: (c) => buildPlugins(c, { dir: '/nonexistent', view: () => view, log: (l) => logs.push(l) }) });
   srv.install(servers); // chains only: no sockets in a unit test
   return { srv, logs };
 }
@@ -161,6 +161,65 @@ describe('server blocks and plugin order', () => {
     const { srv } = server('.:53 {\n    kubernetes cluster.local\n    rewrite name exact www.shop.test. web.default.svc.cluster.local.\n}\n');
     const r = await ask(srv, query('www.shop.test', 'A'));
     expect(r.answers!.map((a) => [a.name, a.data])).toEqual([['www.shop.test', '10.96.0.1']]);
+  });
+});
+
+describe('an ExternalName outside the zone is resolved through the server itself (CoreDNS upstream)', () => {
+  // search → search.example.org (a template block answers it), gone → nothing.example.org (NXDOMAIN
+  // there), ping and pong → each other, through the plugin's two zones.
+  const view: ClusterView = {
+    ...VIEW,
+    services: [
+      ...VIEW.services,
+      { name: 'search', namespace: 'default', type: 'ExternalName', externalName: 'search.example.org', ports: [] },
+      { name: 'gone', namespace: 'default', type: 'ExternalName', externalName: 'nothing.example.org', ports: [] },
+      { name: 'ping', namespace: 'default', type: 'ExternalName', externalName: 'pong.default.svc.other.local', ports: [] },
+      { name: 'pong', namespace: 'default', type: 'ExternalName', externalName: 'ping.default.svc.cluster.local', ports: [] },
+    ],
+  };
+  const corefile = `
+cluster.local:53 other.local:53 {
+    kubernetes cluster.local other.local {
+        ttl 30
+    }
+}
+example.org:53 {
+    template IN A example.org {
+        match ^search[.]example[.]org[.]$
+        answer "{{ .Name }} 300 IN A 203.0.113.81"
+        fallthrough
+    }
+    template IN A example.org {
+        rcode NXDOMAIN
+    }
+}
+`;
+  const show = (r: Decoded) => [r.rcode, ...(r.answers ?? []).map((a) => `${a.name} ${(a as { ttl?: number }).ttl} ${a.type} ${String(a.data)}`)];
+
+  it('A: the CNAME with the plugin TTL, then the target as the other block answered it', async () => {
+    const { srv } = server(corefile, view);
+    expect(show(await ask(srv, query('search.default.svc.cluster.local', 'A')))).toEqual([
+      'NOERROR',
+      'search.default.svc.cluster.local 30 CNAME search.example.org',
+      'search.example.org 300 A 203.0.113.81',
+    ]);
+    // The answer came from another block: it is not replayed.
+    expect(srv.replay(query('search.default.svc.cluster.local', 'A'), 53, 'udp')).toBeUndefined();
+  });
+
+  it('a target that does not resolve leaves the CNAME alone, NOERROR', async () => {
+    const { srv } = server(corefile, view);
+    expect(show(await ask(srv, query('gone.default.svc.cluster.local', 'A')))).toEqual(['NOERROR', 'gone.default.svc.cluster.local 30 CNAME nothing.example.org']);
+    // AAAA: the template answers nothing for it (the name exists), so again the CNAME alone.
+    expect(show(await ask(srv, query('search.default.svc.cluster.local', 'AAAA')))).toEqual(['NOERROR', 'search.default.svc.cluster.local 30 CNAME search.example.org']);
+  });
+
+  it('targets that lead back to each other end at the nesting limit, answered', async () => {
+    const { srv } = server(corefile, view);
+    const r = await ask(srv, query('ping.default.svc.cluster.local', 'A'), TCP);
+    expect(r.rcode).toBe('NOERROR');
+    expect(r.answers!.length).toBe(MAX_UPSTREAM_DEPTH + 1);
+    expect(r.answers!.every((a) => a.type === 'CNAME')).toBe(true);
   });
 });
 

@@ -11,7 +11,11 @@
  * or `pod-ip.namespace.pod`, looked up as a list of entries (host, port, target name), and each
  * question type makes its records from that list: A/AAAA from the IP hosts (deduplicated), a CNAME
  * from an ExternalName, SRV with CoreDNS's weights (100 shared out per priority) and the targets'
- * addresses in additional. A name whose lookup fails is NXDOMAIN (or falls through); a name that
+ * addresses in additional. An A/AAAA question for an ExternalName whose target is outside the zone
+ * gets the CNAME (with the plugin's TTL) followed by whatever the server itself answers for the
+ * target (CoreDNS's upstream lookup through its own plugin chain, e.g. `forward`), records and
+ * TTLs as that chain gave them; nothing (the target does not resolve, or fails) leaves the CNAME
+ * alone. The pure lookup is given those answers by `outside`; the plugin asks the server for them. A name whose lookup fails is NXDOMAIN (or falls through); a name that
  * exists without records of the type is NODATA; both carry CoreDNS's SOA.
  *
  * Choices where the spec and CoreDNS differ or CoreDNS bends an RFC (each marked `podlab:`):
@@ -58,8 +62,13 @@ interface Entry {
 const NX = 'nx' as const;
 type Lookup = Entry[] | typeof NX;
 
+/** What the server answers for a name outside the zone (the answer section), asked as `qtype`. */
+export type Outside = (name: string, qtype: 'A' | 'AAAA') => Answer[];
+
 interface Ctx {
   config: KubernetesConfig;
+  /** Absent: an out-of-zone CNAME target resolves to nothing (the CNAME alone). */
+  outside?: Outside;
   view: ClusterView;
   /** The matched zone: lower case, dns-packet form (no trailing dot). */
   zone: string;
@@ -300,8 +309,9 @@ function addresses(ctx: Ctx, owner: string, family: 4 | 6, chain: StringAnswer[]
       if (chain.some((c) => c.name.toLowerCase() === owner.toLowerCase() && c.data.toLowerCase() === lower)) continue;
       const cname = record(ctx, owner, 'CNAME', target);
       if (!inZone(lower, ctx.zone)) {
-        // Outside the zone: the CNAME alone; the client's resolver follows it (CoreDNS asks its upstream).
-        out.push(cname);
+        // Outside the zone: CoreDNS asks the server itself for the target and appends its answer
+        // after the CNAME, even an empty one. A stub resolver (glibc) does not follow a lone CNAME.
+        out.push(cname, ...(ctx.outside?.(target, family === 4 ? 'A' : 'AAAA') ?? []));
         continue;
       }
       const next = addresses(ctx, target, family, [...chain, cname]);
@@ -432,13 +442,14 @@ function fallsThrough(config: KubernetesConfig, name: string): boolean {
  * The plugin's answer to `qname`/`qtype` (qname as asked: any case, trailing dot or not; answers
  * keep its case). 'fallthrough' when the name is outside the plugin's zones, or would be NXDOMAIN
  * in a fallthrough zone. `serial` is the SOA serial (CoreDNS: when the cluster data last changed).
+ * `outside` answers for ExternalName targets outside the zone (none: the CNAME alone).
  */
-export function lookupKubernetes(config: KubernetesConfig, view: ClusterView, qname: string, qtype: string, serial = 1): DnsResponse | 'fallthrough' {
+export function lookupKubernetes(config: KubernetesConfig, view: ClusterView, qname: string, qtype: string, serial = 1, outside?: Outside): DnsResponse | 'fallthrough' {
   const asked = bare(qname);
   const name = asked.toLowerCase();
   const zone = matchZone(config.zones, name);
   if (zone === undefined) return 'fallthrough';
-  const ctx: Ctx = { config, view, zone, zoneAsked: zone === '' ? '' : asked.slice(asked.length - zone.length), serial };
+  const ctx: Ctx = { config, view, zone, zoneAsked: zone === '' ? '' : asked.slice(asked.length - zone.length), serial, ...(outside ? { outside } : {}) };
   // Zone transfers are refused (CoreDNS needs the transfer plugin for them).
   if (qtype === 'AXFR' || qtype === 'IXFR') return { rcode: 'REFUSED', aa: false, answers: [], authorities: [], additionals: [] };
   const result = answer(ctx, asked, qtype);
@@ -468,10 +479,23 @@ export function kubernetesPlugin(config: KubernetesConfig, view: () => ClusterVi
       const current = view();
       if (last !== undefined && current !== last) serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
       last = current;
-      const res = lookupKubernetes(config, current, askedName(req), req.qtype, serial);
-      return res === 'fallthrough' ? next(req) : res;
+      const asked = askedName(req);
+      // A first pass notes the out-of-zone targets to resolve; only an ExternalName has any.
+      const wanted: { name: string; qtype: 'A' | 'AAAA' }[] = [];
+      const res = lookupKubernetes(config, current, asked, req.qtype, serial, (name, qtype) => {
+        wanted.push({ name, qtype });
+        return [];
+      });
+      if (res === 'fallthrough') return next(req);
+      if (wanted.length === 0 || !req.upstream) return res;
+      const answers = new Map<string, Answer[]>();
+      for (const w of wanted) answers.set(`${w.name.toLowerCase()} ${w.qtype}`, (await req.upstream(w.name, w.qtype)).answers);
+      const full = lookupKubernetes(config, current, asked, req.qtype, serial, (name, qtype) => answers.get(`${name.toLowerCase()} ${qtype}`) ?? []);
+      return full === 'fallthrough' ? next(req) : full;
     },
     ready: () => true,
+    // An ExternalName's out-of-zone answer comes from req.upstream, which keeps that one answer
+    // out of the replay cache (server.ts); every other answer depends on the view alone.
     // main.ts replaces the view object whenever cluster.json changes (the index above relies on
     // that too); the SOA serial moves only then, on the first query that sees the new view.
     replayToken: view,
