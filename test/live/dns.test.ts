@@ -80,9 +80,13 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
     expect(ips).toEqual([readState(name)!.pods['db-0']!.ip, readState(name)!.pods['db-1']!.ip].sort());
   });
 
-  it('an ExternalName resolves in a pod: the CNAME (ttl 30) then the target through forward; getent finds it', async () => {
+  it('an ExternalName resolves in a pod: the CNAME then the target through forward; getent finds it', async () => {
     const r = await inLab(state(), 'client', ['dig', '+tries=1', '+noall', '+answer', '@10.96.0.10', 'search.shop.svc.cluster.local']);
-    expect(r.stdout).toMatch(/^search\.shop\.svc\.cluster\.local\.\s+30\s+IN\s+CNAME\s+search\.example\.org\.\nsearch\.example\.org\.\s+\d+\s+IN\s+A\s+203\.0\.113\.81$/m);
+    const m = /^search\.shop\.svc\.cluster\.local\.\s+(\d+)\s+IN\s+CNAME\s+search\.example\.org\.\nsearch\.example\.org\.\s+\d+\s+IN\s+A\s+203\.0\.113\.81$/m.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    // The kubernetes plugin's ttl 30, lowered by `cache` to what is left of the target's cached answer.
+    expect(Number(m![1])).toBeGreaterThan(0);
+    expect(Number(m![1])).toBeLessThanOrEqual(30);
     const getent = await inLab(state(), 'client', ['getent', 'hosts', 'search.shop']);
     expect(getent.stdout).toMatch(/^203\.0\.113\.81\s+search\.example\.org\s+search\.shop\.svc\.cluster\.local/);
   });
