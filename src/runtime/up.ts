@@ -171,6 +171,13 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   let allAdded!: () => void;
   const added = new Promise<void>((resolve) => (allAdded = resolve));
   if (!adding) allAdded();
+  // The outside hosts' daemons (an upstream DNS server, a web server) need only their own network,
+  // built in step 'nodes': they start now, their Node start-up beside the pods' CNI calls.
+  const hostsStarted = traced('up: outside hosts serving', () => startHosts(ex, plan, state));
+  const hostsServing = hostsStarted.then(
+    () => true,
+    () => false,
+  );
   const podsWired = parallel(order, POD_CONCURRENCY, async (pod) => {
     let lowPorts: Promise<void> | undefined;
     try {
@@ -201,15 +208,19 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   // container binds the DNS sockets first (contain --listen; a few ms) and `up` waits for that
   // only, so Node's start-up (some 60 ms of CPU) runs after `up` rather than beside the CNI calls.
   // A query sent before the server has started waits in its socket; nothing is refused
-  // (src/dns/activation.ts). Nothing of it starts once a pod has failed.
+  // (src/dns/activation.ts). Nothing of it starts once a pod has failed. It also waits for the
+  // outside hosts to serve (long done by then, as a rule): its `loop` probe goes through `forward`
+  // to an upstream host as soon as it has started, and an upstream still starting would make that
+  // probe time out, an error in a healthy lab's log (CoreDNS would log the same).
   const dnsStarted = Promise.race([added, podsWired.then(() => undefined, () => 'failed' as const)]).then(async (r) => {
+    if (!(await hostsServing)) return;
     for (const pod of early) {
       if (r === 'failed' || podFailed || options.signal?.aborted) return;
       await spawnContainers(ex, plan, state, pod, undefined, saver.save, true);
       await traced(`up: pod ${pod.name}: containers listening`, () => waitContainers(state, pod));
     }
   });
-  const wiring = Promise.allSettled([podsWired, dnsStarted])
+  const wiring = Promise.allSettled([podsWired, dnsStarted, hostsStarted])
     .then((rs) => {
       for (const r of rs) if (r.status === 'rejected') throw r.reason;
     })
@@ -224,7 +235,6 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const programming = traced('up: kube-proxy tables (planned endpoints)', () => syncServices(ex, state, plan.endpoints, { publish: false, planned: true, fresh: true }));
   const [w, p] = await Promise.allSettled([wiring, programming]);
   for (const r of [w, p]) if (r.status === 'rejected') throw r.reason;
-  await startHosts(ex, plan, state);
 
   step('services');
   await traced('up: kube-proxy tables (live endpoints), DNS view', () => syncServices(ex, state));

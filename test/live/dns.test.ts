@@ -22,7 +22,7 @@ import { realExecutor } from '../../src/runtime/exec.ts';
 import { CONTAIN_BIN, DNS_BUNDLE, DNS_CODE_CACHE, DNS_SERVER_BUNDLE, DNSLAT_BIN, ensureDnsServer } from '../../src/runtime/artifacts.ts';
 import { CONTAINER_PATH } from '../../src/render/render.ts';
 import { LISTENING_MARK, WAIT_NETWORK_FLAG } from '../../src/dns/marks.ts';
-import { readState, type LabState } from '../../src/runtime/state.ts';
+import { readState, stateDir, type LabState } from '../../src/runtime/state.ts';
 import { inLab, labAroundSuite, liveGuard, WORKLOAD } from './host.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
@@ -59,6 +59,14 @@ describe.skipIf(!live)('live cluster DNS (labs/dns.lab.ts)', () => {
     const results = await runChecks(readState(name)!);
     expect(results.filter((r) => r.status === 'fail')).toEqual([]);
     expect(results.length).toBe(dnsLab.checks!.length);
+  });
+
+  it('a fresh lab logs no error: the loop probe, forwarded at start-up, finds its upstream host serving', async () => {
+    // The probe times out after 2 s when nothing answers it: wait that long after `up`.
+    await new Promise((r) => setTimeout(r, 2500));
+    const log = readFileSync(`${stateDir(name)}/logs/kube-system_coredns_coredns.log`, 'utf8');
+    expect(log).toContain('listening on :53');
+    expect(log.split('\n').filter((l) => l.includes('[ERROR]'))).toEqual([]);
   });
 
   it('a ClusterFirst pod has kubelet\'s resolv.conf and its own /etc/hosts', async () => {

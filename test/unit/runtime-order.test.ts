@@ -213,6 +213,30 @@ describe('up of a dual-stack lab, through the executor', () => {
   });
 });
 
+describe('up of a lab with an upstream DNS host, through the executor', () => {
+  const zone = '$ORIGIN example.org.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 7200 1800 86400 300\n  IN NS ns1\nns1 IN A 203.0.113.53\n';
+  const plan = planOf({
+    ...spec,
+    name: 'orderup',
+    hosts: { upstream: { network: 'external', ip: '203.0.113.53', dns: { zones: { 'example.org': zone } } } },
+    dns: { corefile: '.:53 {\n    errors\n    kubernetes cluster.local\n    forward . 203.0.113.53\n    loop\n}\n' },
+  });
+  const ex = recorder();
+  let lines: string[];
+  beforeAll(async () => {
+    await up(plan, render(plan), { ex });
+    lines = ex.lines();
+  });
+
+  // Beside the pods' CNI calls, so not ordered against them: only against the cluster DNS.
+  it("starts the host's server once its network is there, and the cluster DNS only after it (its loop probe forwards at once)", () => {
+    const hostBatch = at(lines, /^ip -n podlab-orderup\.host\.upstream -batch /);
+    const hostServer = at(lines, /^spawn nsenter --net=\S+podlab-orderup\.host\.upstream -- \S*contain .*podlab-dns/);
+    const dnsServer = at(lines, /^spawn nsenter -t \d+ .* -- unshare --pid .*podlab-dns/);
+    expect([hostBatch < hostServer, hostServer < dnsServer]).toEqual([true, true]);
+  });
+});
+
 describe('dns reload, through the executor', () => {
   it('checks the new Corefile, installs it, and sends SIGUSR1 to the server (the container process\'s child)', async () => {
     const plan = planOf({ ...spec, name: 'order-dns' });
