@@ -58,11 +58,11 @@ TEMPLATE=$!
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node and the node's hostNetwork pods join it.
-build/native/pause --netns /run/netns/podlab-calico-vxlan-dual-stack.node.c1-master1 --hostname c1-master1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-master1/hosts)" > "$STATE/node-c1-master1.pause" &
+build/native/pause --netns /run/netns/podlab-calico-vxlan-dual-stack.node.c1-master1 --hostname c1-master1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-master1/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/c1-master1/resolv.conf)" > "$STATE/node-c1-master1.pause" &
 echo $! > "$STATE/node-c1-master1.pid"
-build/native/pause --netns /run/netns/podlab-calico-vxlan-dual-stack.node.c1-node1 --hostname c1-node1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-node1/hosts)" > "$STATE/node-c1-node1.pause" &
+build/native/pause --netns /run/netns/podlab-calico-vxlan-dual-stack.node.c1-node1 --hostname c1-node1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-node1/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/c1-node1/resolv.conf)" > "$STATE/node-c1-node1.pause" &
 echo $! > "$STATE/node-c1-node1.pid"
-build/native/pause --netns /run/netns/podlab-calico-vxlan-dual-stack.node.c1-node2 --hostname c1-node2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-node2/hosts)" > "$STATE/node-c1-node2.pause" &
+build/native/pause --netns /run/netns/podlab-calico-vxlan-dual-stack.node.c1-node2 --hostname c1-node2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-node2/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/c1-node2/resolv.conf)" > "$STATE/node-c1-node2.pause" &
 echo $! > "$STATE/node-c1-node2.pid"
 build/native/pause --netns /run/netns/podlab-calico-vxlan-dual-stack.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"

@@ -62,13 +62,13 @@ TEMPLATE=$!
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node and the node's hostNetwork pods join it.
-build/native/pause --netns /run/netns/podlab-ipv6-only.node.control-plane --hostname control-plane --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/control-plane/hosts)" > "$STATE/node-control-plane.pause" &
+build/native/pause --netns /run/netns/podlab-ipv6-only.node.control-plane --hostname control-plane --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/control-plane/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/control-plane/resolv.conf)" > "$STATE/node-control-plane.pause" &
 echo $! > "$STATE/node-control-plane.pid"
-build/native/pause --netns /run/netns/podlab-ipv6-only.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" > "$STATE/node-worker-1.pause" &
+build/native/pause --netns /run/netns/podlab-ipv6-only.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/worker-1/resolv.conf)" > "$STATE/node-worker-1.pause" &
 echo $! > "$STATE/node-worker-1.pid"
-build/native/pause --netns /run/netns/podlab-ipv6-only.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" > "$STATE/node-worker-2.pause" &
+build/native/pause --netns /run/netns/podlab-ipv6-only.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/worker-2/resolv.conf)" > "$STATE/node-worker-2.pause" &
 echo $! > "$STATE/node-worker-2.pid"
-build/native/pause --netns /run/netns/podlab-ipv6-only.node.worker-3 --hostname worker-3 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-3/hosts)" > "$STATE/node-worker-3.pause" &
+build/native/pause --netns /run/netns/podlab-ipv6-only.node.worker-3 --hostname worker-3 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-3/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/worker-3/resolv.conf)" > "$STATE/node-worker-3.pause" &
 echo $! > "$STATE/node-worker-3.pid"
 build/native/pause --netns /run/netns/podlab-ipv6-only.pod.default.web --hostname web --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web/hosts)" > "$STATE/web.pause" &
 echo $! > "$STATE/web.pid"

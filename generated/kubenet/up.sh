@@ -52,11 +52,11 @@ TEMPLATE=$!
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node and the node's hostNetwork pods join it.
-build/native/pause --netns /run/netns/podlab-kubenet.node.control-plane --hostname control-plane --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/control-plane/hosts)" > "$STATE/node-control-plane.pause" &
+build/native/pause --netns /run/netns/podlab-kubenet.node.control-plane --hostname control-plane --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/control-plane/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/control-plane/resolv.conf)" > "$STATE/node-control-plane.pause" &
 echo $! > "$STATE/node-control-plane.pid"
-build/native/pause --netns /run/netns/podlab-kubenet.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" > "$STATE/node-worker-1.pause" &
+build/native/pause --netns /run/netns/podlab-kubenet.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/worker-1/resolv.conf)" > "$STATE/node-worker-1.pause" &
 echo $! > "$STATE/node-worker-1.pid"
-build/native/pause --netns /run/netns/podlab-kubenet.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" > "$STATE/node-worker-2.pause" &
+build/native/pause --netns /run/netns/podlab-kubenet.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/worker-2/resolv.conf)" > "$STATE/node-worker-2.pause" &
 echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-a --hostname web-a --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-a/hosts)" > "$STATE/web-a.pause" &
 echo $! > "$STATE/web-a.pid"
