@@ -188,7 +188,7 @@ export async function startUi(lab: string, opts: { port?: number; ex?: Executor 
     if (!facts || !status) throw new UiError(`lab "${lab}" is no longer up`);
     const { plan, live } = facts;
     const g = buildGraph(plan, live);
-    const banner = `Drawn by podlab ui from the live state of lab ${plan.lab} (from ${plan.source}).`;
+    const banner = `Drawn by podlab ui from its record of lab ${plan.lab} (from ${plan.source}): what it built and changed since, not read from the kernel (podlab trace reads it).`;
     const svg = await dotToSvg(graphToDot(g, banner, { failed: failedMarks(g, plan.checks, results), ...(lastTrace ? { path: tracePathMarks(g, lastTrace) } : {}) }), banner);
     const checks = plan.checks.map((c) => {
       const r = results.find((x) => x.index === c.index);

@@ -179,7 +179,7 @@ describe.skipIf(!live)('podlab ui in headless Chromium (lab see-ui)', () => {
     expect(box('pod/default/web-2')).toContain('✗ check client pings web-2');
     expect(box('pod/default/web-1')).toContain('✗ check wrong port');
     expect(box('pod/default/client')).toContain('class="failed"');
-    expect(r.stdout).toMatch(/^\/\/ Drawn by podlab from the live state of lab see-ui .* Checks run: \d+ passed, [1-3] failed\.$/m);
+    expect(r.stdout).toMatch(/^\/\/ Drawn by podlab from its record of lab see-ui .* Checks run: \d+ passed, [1-3] failed\.$/m);
     // Without --checks, nothing is marked failed; a lab file with --checks is refused (exit 2).
     expect((await execa('node', [BIN, 'graph', name, '--format', 'dot'], { reject: false })).stdout).not.toContain('✗ check');
     expect((await execa('node', [BIN, 'graph', 'labs/services.lab.ts', '--checks'], { reject: false })).exitCode).toBe(2);

@@ -214,7 +214,7 @@ describe('graph of a live lab', () => {
   it('DOT and Mermaid of a live lab match their golden files', async () => {
     const plan = plans.get('pod-networking.lab.ts')!;
     const g = buildGraph(plan, liveFacts(plan));
-    const banner = 'Drawn by podlab from the live state of lab pod-networking (golden test).';
+    const banner = 'Drawn by podlab from its record of lab pod-networking (golden test).';
     await expect(graphToDot(g, banner)).toMatchFileSnapshot('../fixtures/graph/pod-networking.live.dot');
     await expect(graphToMermaid(g, banner)).toMatchFileSnapshot('../fixtures/graph/pod-networking.live.mmd');
   });
