@@ -19,6 +19,17 @@ import { TraceProblem } from '../../src/trace/ends.ts';
 import { explain } from '../../src/trace/explain.ts';
 import { corefileAnswerer, formatTrace, predictTrace, type TraceFacts, type TraceRequest } from '../../src/trace/trace.ts';
 
+/** What a trace or explain refuses, as `code message | hint`; 'none' when it does not. */
+function problemOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof TraceProblem) return `${e.code} ${e.message} | ${e.hint}`;
+    throw e;
+  }
+  return 'none';
+}
+
 function viewOf(spec: unknown): NftView {
   const { lab, diagnostics } = validateValue(spec, 'x.lab.ts');
   if (!lab) throw new Error(JSON.stringify(diagnostics));
@@ -128,30 +139,14 @@ describe('trace prediction (pure)', () => {
   });
 
   it('bad input: coded problems that name what exists', () => {
-    const code = (req: TraceRequest) => {
-      try {
-        predictTrace(services, req);
-      } catch (e) {
-        if (e instanceof TraceProblem) return `${e.code} ${e.message} | ${e.hint}`;
-        throw e;
-      }
-      return 'none';
-    };
+    const code = (req: TraceRequest) => problemOf(() => predictTrace(services, req));
     expect(code({ from: 'client', to: 'nope' })).toMatch(/^PL3110 lab "services" has no pod or Service "nope" \| Name one of its pods: default\/web-1/);
     expect(code({ from: 'client', to: 'svc/web', protocol: 'icmp' })).toMatch(/^PL3111 a ClusterIP answers no ping/);
     expect(code({ from: 'client', to: 'svc/web', port: 81 })).toMatch(/^PL3111 Service default\/web has no port 81 \| Its ports: 80\/TCP/);
   });
 
   it('an ExternalName Service is a CNAME only: trace and explain say what the name resolves to, not "one of its pods"', () => {
-    const problem = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        if (e instanceof TraceProblem) return `${e.code} ${e.message} | ${e.hint}`;
-        throw e;
-      }
-      return 'none';
-    };
+    const problem = problemOf;
     const cname =
       'PL3111 Service default/db is type ExternalName: a DNS name only. The cluster DNS answers db.default.svc.cluster.local with a CNAME to db.example.com; the Service has no cluster IP, no kube-proxy rules and no endpoints, so there is no packet to it to follow | A client connects to wherever db.example.com resolves (podlab exec services client -- dig db.default.svc.cluster.local shows the CNAME). A podlab lab reaches no address outside itself: trace that address only if it is one the lab owns (host/internet).';
     // By reference and by DNS name (no dns hop that pretends to answer an address), in trace and in explain, a ping too.
@@ -199,15 +194,7 @@ describe('learner commands for a failing check (src/check/why.ts)', () => {
 
 describe('trace audit: Services with a dead endpoint, load balancers, masquerade to node addresses, failed nodes, ports', () => {
   const node = (t: { hops: { kind: string; at: string }[] }) => t.hops.map((h) => `${h.kind}@${h.at}`);
-  const problem = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      if (e instanceof TraceProblem) return `${e.code} ${e.message} | ${e.hint}`;
-      throw e;
-    }
-    return 'none';
-  };
+  const problem = problemOf;
 
   it('a Service with 1 of 3 endpoints refusing: a trace, not PL3112; the refusing endpoint, when followed, is a drop at delivery', () => {
     // web-1's http-echo killed: it listens on nothing.
