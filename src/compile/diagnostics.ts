@@ -230,6 +230,7 @@ export const CODES = {
   PL2423: 'load-balancer pool missing or repeating a family',
   PL2424: 'IPv6 external network too small',
   PL2425: 'flannel IPv6 VXLAN device name too long',
+  PL2426: 'check asks for a family its Service has no address of',
   // Exercises (src/grade/exercise.ts): PL2500–PL2519.
   PL2500: 'not a path of the lab',
   PL2501: 'unknown rubric item',

@@ -7,7 +7,7 @@ import { DNS } from '../../constants.ts';
 import { diag, warning } from '../../compile/diagnostics.ts';
 import { parseAddr } from '../../net/addr.ts';
 import { findService } from '../../k8s/objects.ts';
-import { resolveSource, resolveTarget, type Peers } from './targets.ts';
+import { resolveSource, resolveTarget, serviceLacksFamily, type Peers } from './targets.ts';
 import { checkAt, type Check, type ProbeKind, type Stage, type Stages } from './kind.ts';
 
 export interface DnsQuery {
@@ -82,6 +82,11 @@ export const dns: ProbeKind<'dns', DnsCheck<'lab'>, DnsCheck<'plan'>> = {
             ? lab.hosts.some((h) => h.name === w.slice(5))
             : true;
       if (!known) out.push(diag('PL2012', at('expectAnswers', i), `check "${c.name}" expects the address of "${w}", which the lab does not declare`));
+      else if (w.startsWith('svc/') && (c.dns.type === 'AAAA' || c.dns.type === 'A')) {
+        const service = findService(lab.services, w.slice(4));
+        const lacking = service && serviceLacksFamily(service, c.dns.type === 'AAAA' ? 'IPv6' : 'IPv4', 'cluster IP');
+        if (lacking) out.push(diag('PL2426', at('expectAnswers', i), `check "${c.name}" expects the ${c.dns.type} record of "${w}", but ${lacking.message}`, lacking.hint));
+      }
     });
     if (c.dns.expectEmpty && c.dns.expectAnswers.length)
       out.push(diag('PL2014', at('expectEmpty'), `check "${c.name}" expects no answers and also answers ${c.dns.expectAnswers.join(', ')}`));

@@ -34,7 +34,7 @@ export interface LabView {
   nodes: readonly { name: string }[];
   pods: readonly { name: string; namespace?: string; labels?: Readonly<Record<string, string>>; node?: string; hostNetwork: boolean; dnsConfig?: unknown; containers: readonly { name: string; ports: readonly { containerPort: number }[] }[] }[];
   hosts: readonly { name: string }[];
-  services: readonly { name: string; namespace: string; type: string; clusterIP?: string; selector?: Readonly<Record<string, string>>; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[] }[];
+  services: readonly { name: string; namespace: string; type: string; clusterIP?: string; selector?: Readonly<Record<string, string>>; ports: readonly { port: number; protocol: 'TCP' | 'UDP' }[]; /** Its families, primary first (none for an ExternalName Service). */ ipFamilies?: readonly string[] }[];
   dns?: { files: Record<string, string> };
   /** Deployments (their pods are in `pods`), and whether the lab runs control loops at all. */
   deployments?: readonly { name: string }[];

@@ -7,7 +7,7 @@ import * as ip from '../../net/ipv4.ts';
 import { parseAddr } from '../../net/addr.ts';
 import { diag, warning, type Diagnostic } from '../../compile/diagnostics.ts';
 import { findService } from '../../k8s/objects.ts';
-import { resolveSource, resolveTarget, type Peers } from './targets.ts';
+import { resolveSource, resolveTarget, serviceLacksFamily, type Peers } from './targets.ts';
 import { checkAt, lastLine, type Check, type Expect, type LabView, type ProbeOutput, type SpecOf, type Stage, type Stages, type Verdict } from './kind.ts';
 
 export type ReachKindName = 'ping' | 'tcp' | 'udp' | 'http';
@@ -76,6 +76,10 @@ export function validateReach(lab: LabView, c: ReachCheck<'lab', ReachKindName>,
     out.push(diag('PL2012', at('to'), `check "${c.name}" targets "${c.to}", which is not a pod, node/<name>, host/<name>, svc/<name>, lb/<name> or IPv4 address of this lab`));
   if (c.family && lab.ipFamilies && !lab.ipFamilies.includes(c.family))
     out.push(diag('PL2404', at('family'), `check "${c.name}" asks for ${c.family}, but the lab is ${lab.ipFamilies.join('-')}-only`, "Add ipFamilies: ['IPv4', 'IPv6'] to the lab for dual stack."));
+  else if (c.family && service) {
+    const lacking = serviceLacksFamily(service, c.family, c.to.startsWith('lb/') ? 'load-balancer address' : 'cluster IP');
+    if (lacking) out.push(diag('PL2426', at('family'), `check "${c.name}" asks for ${c.family}, but ${lacking.message}`, lacking.hint));
+  }
   // (A Service the lab lacks is PL2012 above: its port is not asked for as well.)
   if (c.kind !== 'ping' && c.port === undefined && !service && !/^(svc|lb)\//.test(c.to))
     out.push(diag('PL2014', at(), `check "${c.name}" needs a port`, 'Give port: …; it may be left out only when the target is a Service (svc/… or lb/…).'));

@@ -32,6 +32,19 @@ export function nodeAddresses(n: Peers['nodes'][number]): string[] {
   return [...new Set([n.ip, ...(n.ips ?? []), n.podGateway, ...gateways6, ...cniMode(n.cni.type).nodeAddresses(n)])];
 }
 
+/**
+ * Why a Service has no address of `family` to check (its families as the API server settled them:
+ * SingleStack, unless ipFamilyPolicy asks for both), or undefined when it has one. A headless or
+ * ExternalName Service is told of elsewhere.
+ */
+export function serviceLacksFamily(s: { name: string; namespace: string; type: string; clusterIP?: string; ipFamilies?: readonly string[] }, family: 'IPv4' | 'IPv6', what: string): { message: string; hint: string } | undefined {
+  if (s.type === 'ExternalName' || s.clusterIP === 'None' || !s.ipFamilies?.length || s.ipFamilies.includes(family)) return undefined;
+  return {
+    message: `Service "${s.namespace}/${s.name}" has no ${family} ${what}: it is ${s.ipFamilies.join(' and ')} only`,
+    hint: `A Service is single stack unless it asks: ipFamilyPolicy: 'PreferDualStack' (or 'RequireDualStack') gives it one of each family of a dual-stack lab; ipFamilies: ['${family}'] makes ${family} its only one.`,
+  };
+}
+
 /** Resolves a check target reference (validated already) to what it is and its address. */
 export function resolveTarget(peers: Peers, r: string, protocol: 'TCP' | 'UDP' = 'TCP', family?: 'IPv4' | 'IPv6'): { kind: TargetKind; name: string; ip: string; port?: number } {
   const [prefix, rest] = r.includes('/') ? [r.slice(0, r.indexOf('/')), r.slice(r.indexOf('/') + 1)] : ['', r];
