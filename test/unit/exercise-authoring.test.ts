@@ -101,7 +101,7 @@ describe.skipIf(!isRoot)('an exercise that does not load: every problem at once,
 
   it('a correct exercise loads, and every shipped exercise still does', async () => {
     expect((await loadExercise(join(FIX, 'db-policy'))).editable).toEqual(['networkPolicies']);
-    for (const ex of ['calico-bgp', 'coredns-forwarder', 'flannel-two-nodes', 'ingress-tls', 'isolate-db', 'nodeport-snat', 'readiness-gate']) expect((await loadExercise(join('exercises', ex), 'solution')).warnings, ex).toEqual([]);
+    for (const ex of ['calico-bgp', 'coredns-forwarder', 'flannel-two-nodes', 'ingress-tls', 'isolate-db', 'nodeport-snat', 'readiness-gate', 'dual-stack-service']) expect((await loadExercise(join('exercises', ex), 'solution')).warnings, ex).toEqual([]);
   }, 120_000);
 
   it('a rubric item that cannot pass is warned of at its place (the exercise still loads)', async () => {
