@@ -53,4 +53,10 @@ describe("a dead container's pod in its Service's endpoints, without control loo
     const line = statusLines(view.status).find((l) => l.includes('endpoints:') && l.includes('web-1@'))!;
     expect(line).toMatch(/web-1@\S+ \(worker-\d, not ready\)/);
   });
+
+  it("kubectl's STATUS column is the container's end, Error, as podlab get prints it (it said NotReady)", () => {
+    const table = (handle(view, { ...req('/api/v1/namespaces/default/pods'), accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' }, 1) as Extract<ApiResult, { type: 'json' }>).body as unknown as { rows: { cells: unknown[] }[] };
+    expect(table.rows.find((r) => r.cells[0] === 'web-1')!.cells.slice(1, 3)).toEqual(['0/1', 'Error']);
+    expect(render(view.status, 'pods', { all: false, output: undefined, now: Date.now() }).split('\n').find((l) => l.startsWith('web-1 '))).toMatch(/^web-1 +0\/1 +Error /);
+  });
 });

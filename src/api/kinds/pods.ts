@@ -136,14 +136,11 @@ export const podKind: ApiKind = {
     { name: 'Readiness Gates', type: 'string', priority: 1, description: 'readiness gates' },
   ],
   row(o, view) {
-    const st = o.status as { phase: string; podIP: string; containerStatuses: { ready: boolean; started: boolean; restartCount: number }[] };
+    const st = o.status as { phase: string; podIP: string; containerStatuses: ContainerStatusView[]; conditions?: { type: string; status: string }[] };
     const ready = st.containerStatuses.filter((c) => c.ready).length;
     const all = st.containerStatuses.length;
-    // As kubectl prints a pod: a running one whose containers all run but are not all ready is
-    // `0/1 Running`; NotReady only when a container does not run.
-    const running = st.containerStatuses.every((c) => c.started);
     const restarts = st.containerStatuses.reduce((n, c) => n + c.restartCount, 0);
-    return [o.metadata.name, `${ready}/${all}`, st.phase === 'Running' && !running ? 'NotReady' : st.phase, String(restarts), age(o.metadata.creationTimestamp as string), st.podIP, (o.spec as { nodeName: string }).nodeName, '<none>', '<none>'];
+    return [o.metadata.name, `${ready}/${all}`, podStatusColumn(st.phase, st.containerStatuses, !!st.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), String(restarts), age(o.metadata.creationTimestamp as string), st.podIP, (o.spec as { nodeName: string }).nodeName, '<none>', '<none>'];
   },
   remove(o, ctx) {
     const planned = ctx.view.plan.pods.find((p) => p.name === o.metadata.name);
@@ -151,3 +148,25 @@ export const podKind: ApiKind = {
     return { op: 'delete-pod', pod: o.metadata.name };
   },
 };
+
+type ContainerStatusView = { ready: boolean; restartCount: number; state?: { waiting?: { reason?: string }; terminated?: { reason?: string; exitCode: number; signal?: number }; running?: object } };
+
+/**
+ * The STATUS column as kubectl's pod printer reads it (printPod): the phase, unless a container
+ * says more, the last one written first: a waiting container's reason (CrashLoopBackOff), a
+ * terminated one's reason (`Error`, `Completed`), or `Signal:N` / `ExitCode:N` without one. A pod
+ * whose container completed while another still runs ready shows Running, or NotReady when the
+ * pod is not ready. Pure.
+ */
+export function podStatusColumn(phase: string, statuses: readonly ContainerStatusView[], podReady: boolean): string {
+  let reason = phase;
+  let hasRunning = false;
+  for (const c of [...statuses].reverse()) {
+    const s = c.state ?? {};
+    if (s.waiting?.reason) reason = s.waiting.reason;
+    else if (s.terminated?.reason) reason = s.terminated.reason;
+    else if (s.terminated) reason = s.terminated.signal ? `Signal:${s.terminated.signal}` : `ExitCode:${s.terminated.exitCode}`;
+    else if (c.ready && s.running) hasRunning = true;
+  }
+  return reason === 'Completed' && hasRunning ? (podReady ? 'Running' : 'NotReady') : reason;
+}
