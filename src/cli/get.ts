@@ -1,6 +1,6 @@
 /**
- * `podlab get pods|svc|endpoints|nodes [lab] [-n ns | -A] [-o wide|json|yaml]`: the live lab in
- * kubectl's layout, for kubectl habits. A thin reader of the live state (runtime/status.ts, the
+ * `podlab get pods|svc|endpoints|nodes [lab] [-n ns | -A] [-o wide|json|yaml]` (pods also
+ * `-l selector`, `--show-labels`): the live lab in kubectl's layout, for kubectl habits. A thin reader of the live state (runtime/status.ts, the
  * same as `podlab status`), so that it and any other reader of that state agree.
  * Exit codes: 0 printed, 2 podlab could not read it (no such lab, more than one lab up and none named, bad option).
  */
@@ -10,8 +10,10 @@ import { NOTHING_CHANGED } from '../constants.ts';
 import { createRequire } from 'node:module';
 import { allStatus, containerReady, labStatus, lastStateOf, nodeFailed, podReady, shownContainers, type LabStatus } from '../runtime/status.ts';
 import { labName, labPrefix, notUpExit, prefixNamed } from './common.ts';
-import { printHostProblems, unprefixed } from './basics.ts';
+import { printHostProblems, unprefixed, usageExit } from './basics.ts';
 import { nodeInfo } from '../lib/node-info.ts';
+import { formatLabels } from '../k8s/printers.ts';
+import { labelsMatch, parseLabelSelector, type Requirement } from '../api/selectors.ts';
 
 const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
   pods: 'pods', pod: 'pods', po: 'pods',
@@ -30,6 +32,15 @@ function resourceOf(what: string): Resource {
   return r;
 }
 type Output = (typeof OUTPUTS)[number] | undefined;
+
+/** `-l`'s parser: kubectl's label selector (`app=web`, `app!=web`, `app`, `!app`, `tier in (a,b)`); a malformed one is a usage error (PL3141). */
+function selectorOf(text: string): Requirement[] {
+  try {
+    return parseLabelSelector(text);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
 
 /** The yaml package, loaded when `-o yaml` asks for it, not at every start of live.cjs (bin/podlab.js). */
 const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
@@ -55,10 +66,11 @@ export function columns(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n');
 }
 
-const selectorText = (sel?: Record<string, string>) => (sel && Object.keys(sel).length ? Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',') : '<none>');
-
-/** The table (or document) kubectl would print for this resource of the lab. */
-export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { namespace?: string; all: boolean; output: Output; now: number }): string {
+/**
+ * The table (or document) kubectl would print for this resource of the lab. Pods only: `selector`
+ * keeps the pods whose labels match it (`-l`), `showLabels` adds kubectl's LABELS column last.
+ */
+export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { namespace?: string; all: boolean; output: Output; now: number; selector?: readonly Requirement[]; showLabels?: boolean }): string {
   // AGE counts from each object's creation (a pod made at run time is younger than the lab), as kubectl's does.
   const ageOf = (created: string | undefined) => humanAge(o.now - Date.parse(created ?? new Date(o.now).toISOString()));
   const age = ageOf(s.createdAt);
@@ -70,8 +82,8 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
   let rows: string[][];
   if (resource === 'pods') {
     // A pod `podlab pod delete` removed is gone, as kubectl lists pods (and as the lab's API server does).
-    const pods = inNs(s.pods).filter((p) => p.running);
-    rows = [head(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])])];
+    const pods = inNs(s.pods).filter((p) => p.running && (!o.selector || labelsMatch(o.selector, p.labels)));
+    rows = [head(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : []), ...(o.showLabels ? ['LABELS'] : [])])];
     for (const p of pods) {
       // A pod of only a sandbox shows it as its container, as the lab's API server shows it to kubectl.
       const containers = shownContainers(p);
@@ -82,11 +94,11 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
       const status = alive === containers.length ? 'Running' : 'Error';
       // kubectl's RESTARTS: the sum over the pod's containers of the restarts the agent counted.
       const restarts = p.containers.reduce((n, c) => n + (c.restarts ?? 0), 0);
-      rows.push([...nsCol(p.namespace), p.name, `${ready}/${containers.length}`, status, String(restarts), ageOf(p.createdAt), ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : [])]);
+      rows.push([...nsCol(p.namespace), p.name, `${ready}/${containers.length}`, status, String(restarts), ageOf(p.createdAt), ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : []), ...(o.showLabels ? [formatLabels(p.labels)] : [])]);
       const containerStatuses = containers.map((c) => ({ name: c.name, ready: containerReady(p, c), restartCount: c.restarts ?? 0, ...lastStateOf(c) }));
       const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False' });
       const conditions = [cond('Ready', podReady(p)), cond('ContainersReady', podReady(p) && ready === containers.length)];
-      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, creationTimestamp: p.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', conditions, podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses } });
+      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, ...(Object.keys(p.labels).length ? { labels: p.labels } : {}), creationTimestamp: p.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', conditions, podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses } });
     }
   } else if (resource === 'services') {
     const svcs = inNs(s.services);
@@ -94,7 +106,7 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
     for (const v of svcs) {
       const external = v.type === 'ExternalName' ? (v.externalName ?? '<none>') : v.type === 'LoadBalancer' ? ((v.loadBalancerIPs ?? (v.loadBalancerIP ? [v.loadBalancerIP] : [])).join(',') || '<pending>') : '<none>';
       const ports = v.ports.map((p) => p.replace(/→.*$/, '')).join(',') || '<none>';
-      rows.push([...nsCol(v.namespace), v.name, v.type, v.type === 'ExternalName' ? '<none>' : v.clusterIP || '<none>', external, ports, ageOf(v.createdAt), ...(wide ? [selectorText(v.selector)] : [])]);
+      rows.push([...nsCol(v.namespace), v.name, v.type, v.type === 'ExternalName' ? '<none>' : v.clusterIP || '<none>', external, ports, ageOf(v.createdAt), ...(wide ? [formatLabels(v.selector)] : [])]);
       items.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: v.name, namespace: v.namespace, creationTimestamp: v.createdAt }, spec: { type: v.type, clusterIP: v.clusterIP || undefined, clusterIPs: v.clusterIP ? (v.clusterIPs ?? [v.clusterIP]) : undefined, externalName: v.externalName, selector: v.selector, ports: v.ports, sessionAffinity: v.sessionAffinity }, status: { loadBalancer: v.loadBalancerIP ? { ingress: (v.loadBalancerIPs ?? [v.loadBalancerIP]).map((ip) => ({ ip })) } : {} } });
     }
   } else if (resource === 'endpoints') {
@@ -144,16 +156,21 @@ export function registerGet(program: Command): void {
     .option('-n, --namespace <namespace>', 'only this namespace (default: default)')
     .option('-A, --all-namespaces', 'every namespace')
     .addOption(new Option('-o, --output <format>', 'wide, json or yaml').choices(OUTPUTS))
+    .addOption(new Option('-l, --selector <selector>', "pods only: those whose labels match, as kubectl's -l (app=web, app!=web, app, !app, 'tier in (a,b)')").argParser(selectorOf))
+    .option('--show-labels', "pods only: add a LABELS column (key=value,…; <none> when a pod has none), as kubectl's")
     .addHelpText('after', `
 Examples:
   podlab get pods services                 pods of the default namespace of lab "services"
   podlab get pods services -n kube-system  the DNS pod
   podlab get svc -A -o wide                every Service of the one lab that is up, with selectors
   podlab get ep services -o json           the endpoints as a kubectl-style List
+  podlab get pods services -l app=web --show-labels   the pods a selector app=web picks, with their labels
 
 Exit codes: 0 printed, 2 nothing to read (no such lab, or several up and none named; bad option);
 with -o json such an error is JSON on stdout, {"ok": false, "diagnostics": [...]}.`)
-    .action(async (resource: Resource, arg: string | undefined, opts: { namespace?: string; allNamespaces?: boolean; output?: string }) => {
+    .action(async (resource: Resource, arg: string | undefined, opts: { namespace?: string; allNamespaces?: boolean; output?: string; selector?: Requirement[]; showLabels?: boolean }) => {
+      // Only pods carry labels in the live state podlab reads; kubectl's other resources' labels are the API server's (docs/kubectl.md).
+      if (resource !== 'pods' && (opts.selector || opts.showLabels)) usageExit(`${opts.selector ? '-l/--selector' : '--show-labels'} is for get pods only`, `Drop it, or ask the lab's API server (podlab kubeconfig; kubectl get ${Object.keys(RESOURCES).find((k) => RESOURCES[k] === resource)} --show-labels).`, opts.output === 'json');
       let status: LabStatus | undefined;
       const lab = arg === undefined ? undefined : await labName(arg, opts.output === 'json');
       if (lab) status = labStatus(lab);
@@ -166,6 +183,6 @@ with -o json such an error is JSON on stdout, {"ok": false, "diagnostics": [...]
         status = up[0];
       }
       if (!status) notUpExit(lab!, undefined, opts.output === 'json');
-      process.stdout.write(render(status, resource, { namespace: opts.namespace, all: !!opts.allNamespaces, output: opts.output as Output, now: Date.now() }));
+      process.stdout.write(render(status, resource, { namespace: opts.namespace, all: !!opts.allNamespaces, output: opts.output as Output, now: Date.now(), selector: opts.selector, showLabels: opts.showLabels }));
     });
 }

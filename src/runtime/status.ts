@@ -38,6 +38,8 @@ export interface LabStatus {
     podIPs: string[];
     running: boolean;
     hostNetwork: boolean;
+    /** metadata.labels: as planned, or as `podlab label` last set them. */
+    labels: Record<string, string>;
     pause?: { pid: number; alive: boolean };
     containers: { name: string; pid: number; alive: boolean; restarts?: number; lastExitCode?: number; lastReason?: string; lastStartedAt?: string; lastFinishedAt?: string; state?: string; reason?: string }[];
     /** With control loops: whether the agent holds the pod ready (in its Services' endpoints). */
@@ -104,6 +106,7 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
       /** False once `podlab pod delete` removed it. */
       running: !!ps,
       hostNetwork: p.hostNetwork,
+      labels: p.labels,
       pause: ps?.pause && { pid: ps.pause.pid, alive: isAlive(ps.pause) },
       containers: Object.entries(ps?.containers ?? {}).map(([name, c]) => ({ name, pid: c.pid, alive: isAlive(c), ...(lp?.containers[name] ?? {}) })),
       ...(lp && ps ? { ready: lp.ready } : {}),

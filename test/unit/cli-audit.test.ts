@@ -306,3 +306,25 @@ describe('a deleted pod', () => {
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3033' }] });
   }, 120_000);
 });
+
+describe("get pods: the pods' labels", () => {
+  it('-o json has metadata.labels, --show-labels a LABELS column, -l selects; -l on another resource or a bad selector is PL3141', async () => {
+    const j = await podlab('get', 'pods', plan.lab, '-o', 'json');
+    expect(j.exitCode).toBe(0);
+    const web = (JSON.parse(j.stdout) as { items: { metadata: { name: string; labels?: Record<string, string> } }[] }).items.find((i) => i.metadata.name === 'web-2')!;
+    expect(web.metadata.labels).toEqual(plan.pods.find((p) => p.name === 'web-2')!.labels);
+    const t = await podlab('get', 'pods', plan.lab, '-l', 'app=web', '--show-labels');
+    expect(t.exitCode).toBe(0);
+    expect(t.stdout.split('\n')[0]).toMatch(/^NAME +READY +STATUS +RESTARTS +AGE +LABELS$/);
+    expect(t.stdout).toMatch(/^web-2 .* app=web$/m);
+    expect(t.stdout).not.toMatch(/^client /m);
+    expect((await podlab('get', 'pods', plan.lab, '--selector', 'app!=web')).stdout).toMatch(/^client /m);
+    const bad = await podlab('get', 'pods', plan.lab, '-l', 'a=(b');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/^error PL3141 .*unable to parse requirement/m);
+    const svc = await podlab('get', 'svc', plan.lab, '--show-labels', '-o', 'json');
+    expect(svc.exitCode).toBe(2);
+    expect(JSON.parse(svc.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3141', message: '--show-labels is for get pods only' }] });
+    expect((await podlab('get', '--help')).stdout).toContain('--show-labels');
+  }, 60_000);
+});

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { columns, humanAge, render } from '../../src/cli/get.ts';
 import type { LabStatus } from '../../src/runtime/status.ts';
+import { parseLabelSelector } from '../../src/api/selectors.ts';
 
 const now = Date.parse('2026-12-06T06:00:00Z');
 const s: LabStatus = {
@@ -14,9 +15,9 @@ const s: LabStatus = {
     { name: 'worker-1', role: 'worker', ip: '172.16.94.11', ips: ['172.16.94.11'], podCidr: '10.244.1.0/24', podCidrs: ['10.244.1.0/24'], kubePodCidrs: ['10.244.1.0/24'], netns: 'y', present: false },
   ],
   pods: [
-    { namespace: 'default', name: 'web-1', node: 'worker-1', ip: '10.244.1.2', podIPs: ['10.244.1.2'], running: true, hostNetwork: false, pause: { pid: 1, alive: true }, containers: [{ name: 'http-echo', pid: 2, alive: true }], createdAt: '2026-12-06T05:56:48Z' },
-    { namespace: 'default', name: 'web-2', node: 'worker-1', ip: '10.244.1.3', podIPs: ['10.244.1.3'], running: false, hostNetwork: false, containers: [], createdAt: '2026-12-06T05:56:48Z' },
-    { namespace: 'kube-system', name: 'coredns', node: 'control-plane', ip: '10.244.0.3', podIPs: ['10.244.0.3'], running: true, hostNetwork: false, pause: { pid: 3, alive: true }, containers: [{ name: 'coredns', pid: 4, alive: true }], createdAt: '2026-12-06T05:56:48Z' },
+    { namespace: 'default', name: 'web-1', node: 'worker-1', ip: '10.244.1.2', podIPs: ['10.244.1.2'], running: true, hostNetwork: false, labels: { tier: 'front', app: 'web' }, pause: { pid: 1, alive: true }, containers: [{ name: 'http-echo', pid: 2, alive: true }], createdAt: '2026-12-06T05:56:48Z' },
+    { namespace: 'default', name: 'web-2', node: 'worker-1', ip: '10.244.1.3', podIPs: ['10.244.1.3'], running: false, hostNetwork: false, labels: { app: 'web' }, containers: [], createdAt: '2026-12-06T05:56:48Z' },
+    { namespace: 'kube-system', name: 'coredns', node: 'control-plane', ip: '10.244.0.3', podIPs: ['10.244.0.3'], running: true, hostNetwork: false, labels: {}, pause: { pid: 3, alive: true }, containers: [{ name: 'coredns', pid: 4, alive: true }], createdAt: '2026-12-06T05:56:48Z' },
   ],
   services: [
     { namespace: 'default', name: 'web', type: 'NodePort', clusterIP: '10.96.0.3', ports: ['80:30080/TCP→8080'], sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', selector: { app: 'web' },
@@ -56,6 +57,25 @@ describe('podlab get', () => {
     expect(JSON.parse(render(later, 'pods', { ...opts, output: 'json' })).items[0].metadata.creationTimestamp).toBe('2026-12-06T05:59:20Z');
     // Nodes are the lab's.
     expect(render(later, 'nodes', opts)).toMatch(/^worker-1 +NotReady +<none> +3m12s/m);
+  });
+
+  it("pods' labels: metadata.labels in -o json, kubectl's LABELS column (sorted, <none>), -l selects", () => {
+    const json = JSON.parse(render(s, 'pods', { ...opts, all: true, output: 'json' }));
+    expect(json.items.map((i: { metadata: { labels?: object } }) => i.metadata.labels)).toEqual([{ tier: 'front', app: 'web' }, undefined]);
+    const shown = render(s, 'pods', { ...opts, all: true, showLabels: true });
+    expect(shown.split('\n')[0]).toMatch(/ AGE +LABELS$/);
+    expect(shown).toMatch(/^default +web-1 .* 3m12s +app=web,tier=front$/m);
+    expect(shown).toMatch(/^kube-system +coredns .* 3m12s +<none>$/m);
+    // After -o wide's columns, as kubectl appends it.
+    expect(render(s, 'pods', { ...opts, output: 'wide', showLabels: true })).toMatch(/READINESS GATES +LABELS\n.*<none> +app=web,tier=front$/m);
+    const sel = (text: string) => render(s, 'pods', { ...opts, all: true, selector: parseLabelSelector(text) });
+    expect(sel('app=web')).toMatch(/web-1/);
+    expect(sel('app=web')).not.toMatch(/coredns/);
+    expect(sel('app!=web')).toMatch(/coredns/);
+    expect(sel('app!=web')).not.toMatch(/web-1/);
+    expect(sel('tier')).toMatch(/web-1/);
+    expect(sel('!tier')).not.toMatch(/web-1/);
+    expect(render(s, 'pods', { ...opts, selector: parseLabelSelector('app=db') })).toBe('No resources found in default namespace.\n');
   });
 
   it('-n picks the namespace, -A adds a NAMESPACE column', () => {
