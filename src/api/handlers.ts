@@ -36,7 +36,7 @@ export type ApiResult =
   | { type: 'text'; code: number; body: string }
   | { type: 'write'; scope: Scope & { name: string }; intent: Intent; dryRun: boolean; object: K8sObject; created: boolean; deleted?: boolean; /** A subresource's answer after the write (the Scale), instead of the object. */ reply?: (after: K8sObject) => K8sObject }
   | { type: 'watch'; scope: Scope; filter: (o: K8sObject) => boolean; table: boolean; /** The list's resourceVersion for these selectors now: a watch from it has nothing to catch up. */ listVersion: string }
-  | { type: 'logs'; namespace: string; pod: string; container: string; follow: boolean; tailLines?: number }
+  | { type: 'logs'; namespace: string; pod: string; container: string; follow: boolean; tailLines?: number; /** `previous=true`: the container's instance before its last restart (kubectl logs -p). */ previous: boolean }
   | { type: 'exec'; namespace: string; pod: string; container: string; command: string[]; stdin: boolean; tty: boolean };
 
 const json = (body: unknown, code = 200): ApiResult => ({ type: 'json', code, body });
@@ -257,7 +257,7 @@ export function handle(view: LabView, req: ApiRequest, port: number): ApiResult 
       if (r.sub === 'log') {
         if (req.method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `pods/log answers GET only`);
         const tail = req.query.get('tailLines');
-        return { type: 'logs', namespace, pod: name, container, follow: req.query.get('follow') === 'true', ...(tail ? { tailLines: Number(tail) } : {}) };
+        return { type: 'logs', namespace, pod: name, container, follow: req.query.get('follow') === 'true', ...(tail ? { tailLines: Number(tail) } : {}), previous: req.query.get('previous') === 'true' };
       }
       const command = req.query.getAll('command');
       if (!command.length) throw new ApiError(400, 'BadRequest', 'you must specify at least one command for the container');

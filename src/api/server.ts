@@ -17,6 +17,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { sourceArgv, TargetError } from '../runtime/enter.ts';
 import { PTYRUN_BIN } from '../runtime/artifacts.ts';
 import { realExecutor } from '../runtime/exec.ts';
+import { previousLogOf } from '../runtime/state.ts';
 import { handle, select, tableOf, type ApiRequest, type ApiResult } from './handlers.ts';
 import { SANDBOX } from './kinds/pods.ts';
 import { apiDir, carryOut, readView } from './live.ts';
@@ -209,17 +210,22 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
 
   async function logs(req: IncomingMessage, res: ServerResponse, l: Extract<ApiResult, { type: 'logs' }>): Promise<void> {
     const rec = view().state.pods[l.pod]?.containers[l.container];
+    // kubelet's answer when the container has no instance before its last restart (a pod created
+    // anew has none): kubectl prints it as `Error from server (BadRequest): …`.
+    const noPrevious = () => new ApiError(400, 'BadRequest', `previous terminated container "${l.container}" in pod "${l.pod}" not found`);
+    if (l.previous && (!rec || !existsSync(previousLogOf(rec.log)))) throw noPrevious();
     if (!rec && l.container === SANDBOX) {
       res.writeHead(200, { 'content-type': 'text/plain' });
       return void res.end();
     }
     if (!rec) throw new ApiError(400, 'BadRequest', `container "${l.container}" in pod "${l.pod}" is not running`);
-    const file = rec.log;
+    const file = l.previous ? previousLogOf(rec.log) : rec.log;
     let text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     if (l.tailLines !== undefined) text = text.split('\n').slice(-(l.tailLines + 1)).join('\n');
     res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
     res.write(text);
-    if (!l.follow) return void res.end();
+    // A previous instance has ended: nothing more comes to follow.
+    if (!l.follow || l.previous) return void res.end();
     let offset = existsSync(file) ? statSync(file).size : 0;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {

@@ -1,8 +1,8 @@
-/** `podlab logs`: a pod's container logs, a host's programs' or a node's daemons' (BIRD), optionally followed. */
+/** `podlab logs`: a pod's container logs (or, with --previous, those of their instances before a restart), a host's programs' or a node's daemons' (BIRD), optionally followed. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { findTarget, TargetError } from '../runtime/enter.ts';
-import { readState, stateDir, type LabState } from '../runtime/state.ts';
+import { previousLogOf, readState, stateDir, type LabState } from '../runtime/state.ts';
 import { EXIT, inNamespace, labName, refused, upOrExit } from './common.ts';
 import { dim } from './terminal.ts';
 
@@ -76,6 +76,20 @@ export function logsOf(state: LabState, ref: string, opts: { namespace?: string;
   return { podName, shown: Object.entries(pod.containers).filter(([name]) => container === undefined || name === container) };
 }
 
+/**
+ * `--previous`: the logs of the shown containers' instances before their last restart in this pod
+ * (kubelet keeps one; runtime/sandbox.ts). None of them restarted is kubectl's error (PL3054): a
+ * pod created anew, or a container never restarted, has no previous instance.
+ */
+export function previousOf(podName: string, shown: Shown[], exists: (file: string) => boolean = existsSync): Shown[] {
+  const previous = shown.map(([name, c]): Shown => [name, { log: previousLogOf(c.log) }]).filter(([, c]) => exists(c.log));
+  if (!previous.length) {
+    const name = shown[0]?.[0] ?? '';
+    throw new TargetError('PL3054', `previous terminated container "${name}" in pod "${podName}" not found: ${shown.length > 1 ? 'none of its containers was' : 'it was not'} restarted in this pod (a pod created anew starts without one); its current log: podlab logs without --previous`);
+  }
+  return previous;
+}
+
 export function registerLogs(program: Command): void {
   program
     .command('logs')
@@ -85,13 +99,22 @@ export function registerLogs(program: Command): void {
     .option('-n, --namespace <namespace>', "the pod's namespace (as kubectl's -n): the same as namespace/pod")
     .option('-c, --container <container>', 'only this container (the same as pod/container), or daemon of a node')
     .option('-f, --follow', 'keep printing what the containers log, until Ctrl-C or the lab goes down')
-    .action(async (arg: string, ref: string, opts: { namespace?: string; container?: string; follow?: boolean }) => {
+    .option('-p, --previous', "the log of each container's instance before its last restart in this pod, as kubectl's (none: PL3054)")
+    .addHelpText('after', `
+Each container instance logs afresh, as kubelet keeps logs: a container the control loops (or a
+restart-container step) restarted keeps its last instance's log for --previous; a pod deleted and
+created again (pod delete, pod create, kubectl delete pod) is a new pod, whose logs start empty.
+
+Exit codes: 0 printed; 2 the lab is not up, no such pod, node or container (PL3030, PL3032), the pod
+is not running (PL3033), a node runs no daemon (PL3039), no previous instance (PL3054).`)
+    .action(async (arg: string, ref: string, opts: { namespace?: string; container?: string; follow?: boolean; previous?: boolean }) => {
       const lab = await labName(arg);
       const state = upOrExit(lab);
       let podName: string;
       let shown: Shown[];
       try {
         ({ podName, shown } = logsOf(state, ref, opts));
+        if (opts.previous) shown = previousOf(podName, shown);
       } catch (e) {
         if (e instanceof TargetError) refused(e, { exit: EXIT.cannotRun });
         throw e;
@@ -102,7 +125,8 @@ export function registerLogs(program: Command): void {
         offsets.set(c.log, text.length);
         process.stdout.write(`${dim(`==> ${podName}/${name} <==`)}\n${text.toString('utf8')}`);
       }
-      if (!opts.follow) return;
+      // A previous instance has ended: there is nothing more to follow.
+      if (!opts.follow || opts.previous) return;
       // Followed by polling (the logs are plain files on the lab's tmpfs): what was appended since, with
       // the container's name before it when there are several; over when the lab is gone.
       await new Promise<void>((done) => {

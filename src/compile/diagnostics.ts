@@ -240,7 +240,7 @@ export const CODES = {
   PL3004: 'lab already up',
   PL3005: 'up stopped by down',
   PL3006: 'up interrupted',
-  // Operations on a live lab (src/runtime/errors.ts and its subclasses): PL3030–PL3053.
+  // Operations on a live lab (src/runtime/errors.ts and its subclasses): PL3030–PL3054.
   PL3030: 'no such pod, node or host',
   PL3031: 'no such interface',
   PL3032: 'no such container',
@@ -265,6 +265,7 @@ export const CODES = {
   PL3051: 'not a NetworkPolicy manifest',
   PL3052: 'invalid NetworkPolicy',
   PL3053: 'no such scenario',
+  PL3054: 'no previous container instance',
   // The lab's Kubernetes API server (src/api/, src/cli/kubeconfig.ts): PL3070–PL3089.
   PL3070: 'lab has no API server',
   PL3071: 'API server did not start',

@@ -16,7 +16,7 @@ import { syncServices, type SyncReport } from './services.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 import { pauseArgv } from '../render/render.ts';
 import { containerId, netns, replicaName } from '../plan/names.ts';
-import { startContainers } from './sandbox.ts';
+import { freshLogs, startContainers } from './sandbox.ts';
 import { mountFrom } from './sandbox-join.ts';
 import { RuntimeError } from './errors.ts';
 import { calicoPodIp, calicoPodIp6 } from './calico-ipam.ts';
@@ -108,6 +108,7 @@ export async function createPod(ex: Executor, state: LabState, name: string, opt
     ps.ip = pod.ip;
     if (pod.ips.length > 1) ps.ips = pod.ips;
     writeState(state);
+    freshLogs(state.lab, pod);
     await startContainers(ex, state.plan, state, pod);
   } catch (e) {
     // Nothing half-made stays behind: the pod is as deleted as before.

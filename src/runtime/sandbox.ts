@@ -3,7 +3,7 @@
  * started, waited for until they listen, and restarted — for `up`, `pod create` and scenario
  * actions alike. A host outside the cluster runs its programs the same way, in its own namespace.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IDENTITY } from '../constants.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
@@ -18,7 +18,7 @@ import { identityOf, provesItself, workloadKeyFile } from './identity.ts';
 import { nginxContainer } from './ingress.ts';
 import { recordOf, stopProcesses } from './procs.ts';
 import { releaseUid } from './uids.ts';
-import { stateDir, writeState, type LabState } from './state.ts';
+import { containerLogOf, previousLogOf, stateDir, writeState, type LabState } from './state.ts';
 import { joinArgs, sandboxPid } from './sandbox-join.ts';
 
 /** Starts every node's sandbox (node identity: hostname, /etc/hosts), in parallel. */
@@ -61,7 +61,10 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
   const box = sandboxPid(state, pod);
   const started = await Promise.allSettled(
     starts.map(async (c) => {
-      const log = `${stateDir(plan.lab)}/logs/${pod.namespace}_${pod.name}_${c.name}.log`;
+      const log = containerLogOf(plan.lab, pod, c.name);
+      // Started again in the same pod (its last instance's record is still there): as kubelet, the
+      // new instance logs afresh and the last one's log stays for `logs --previous`, replacing any older.
+      if (ps.containers[c.name] && existsSync(log)) renameSync(log, previousLogOf(log));
       const exitFile = exitFileOf(plan, stateDir(plan.lab), pod, c);
       if (exitFile) mkdirSync(dirname(exitFile), { recursive: true });
       const only = c.argv[0] === '@dns' ? dnsServerView(c.argv, pod) : plan.ownRoots ? ownRoot(plan, pod, c, box !== undefined) : undefined;
@@ -79,6 +82,18 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
   });
   save(state);
   for (const r of started) if (r.status === 'rejected') throw r.reason;
+}
+
+/**
+ * A pod created anew (a new sandbox: in Kubernetes a new pod, with a new uid) starts with empty
+ * logs: what the containers of a pod of that name logged before it was deleted is not its own.
+ */
+export function freshLogs(lab: string, pod: PlanPod): void {
+  for (const c of pod.containers) {
+    const log = containerLogOf(lab, pod, c.name);
+    rmSync(log, { force: true });
+    rmSync(previousLogOf(log), { force: true });
+  }
 }
 
 /** A container's root of its own in a lab built from a submission (plan.ownRoots): render's containerOnly with the trees that exist here. */

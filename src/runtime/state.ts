@@ -55,6 +55,14 @@ export interface LabState {
 }
 
 export const stateDir = (lab: string) => `${STATE_ROOT}/${lab}`;
+
+/**
+ * A container's log, as kubelet keeps one per container instance: `logs/<namespace>_<pod>_<container>.log`
+ * for the running instance, and beside it the last instance's before the container was restarted in
+ * the same pod (`kubectl logs --previous`). A pod created anew starts with neither.
+ */
+export const containerLogOf = (lab: string, pod: { namespace: string; name: string }, container: string) => `${stateDir(lab)}/logs/${pod.namespace}_${pod.name}_${container}.log`;
+export const previousLogOf = (log: string) => `${log.replace(/\.log$/, '')}.previous.log`;
 const statePath = (lab: string) => `${stateDir(lab)}/state.json`;
 
 export function readState(lab: string): LabState | undefined {

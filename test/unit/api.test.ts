@@ -101,6 +101,12 @@ describe('reads', () => {
     expect(api.metadata.creationTimestamp).toBe('2026-01-01T00:00:00Z');
   });
 
+  it('pods/log: the container named or the first, follow, tailLines, and previous (kubectl logs -p) passed on', () => {
+    const logs = (path: string) => handle(view, req('GET', path), 1);
+    expect(logs('/api/v1/namespaces/default/pods/web-1/log')).toMatchObject({ type: 'logs', pod: 'web-1', follow: false, previous: false });
+    expect(logs('/api/v1/namespaces/default/pods/web-1/log?previous=true&tailLines=5')).toMatchObject({ type: 'logs', pod: 'web-1', previous: true, tailLines: 5 });
+  });
+
   it('label and field selectors', () => {
     const labels = { app: 'web', tier: 'front' };
     expect(labelsMatch(parseLabelSelector('app=web,tier!=db'), labels)).toBe(true);

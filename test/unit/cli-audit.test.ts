@@ -328,3 +328,29 @@ describe("get pods: the pods' labels", () => {
     expect((await podlab('get', '--help')).stdout).toContain('--show-labels');
   }, 60_000);
 });
+
+describe('logs --previous', () => {
+  it("prints the instance before a container's last restart; none is kubectl's error, PL3054, exit 2", async () => {
+    const own = join(tmp, 'previous');
+    const lab = 'zq-previous';
+    const logs = join(own, lab, 'logs');
+    mkdirSync(logs, { recursive: true });
+    const state = { ...fakeUpState(plan, { containers: true }), lab };
+    const log = (pod: string, c: string) => join(logs, `default_${pod}_${c}.log`);
+    for (const [pod, ps] of Object.entries(state.pods)) for (const [c, rec] of Object.entries(ps.containers)) rec.log = log(pod, c);
+    writeFileSync(log('web-2', 'web'), 'now\n');
+    writeFileSync(join(logs, 'default_web-2_web.previous.log'), 'before the restart\n');
+    writeFileSync(log('web', 'web'), 'now\n');
+    writeFakeUp(own, state);
+    const logsOf = (...args: string[]) => execa('node', ['bin/podlab.js', 'logs', lab, ...args], { reject: false, timeout: 60_000, env: { PODLAB_STATE_ROOT: own } });
+    const p = await logsOf('web-2', '--previous');
+    expect(p.exitCode, p.stderr).toBe(0);
+    expect(p.stdout).toBe('==> web-2/web <==\nbefore the restart');
+    expect((await logsOf('web-2')).stdout).toBe('==> web-2/web <==\nnow');
+    const none = await logsOf('web', '-p', '-c', 'web');
+    expect(none.exitCode).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^error PL3054 previous terminated container "web" in pod "web" not found/m);
+    expect((await podlab('logs', '--help')).stdout).toContain('-p, --previous');
+  }, 60_000);
+});

@@ -1,0 +1,66 @@
+/**
+ * Container logs as kubelet keeps them, on a lab with control loops (labs/self-healing.lab.ts):
+ * a container the agent restarted logs afresh and keeps its last instance's log for `podlab logs
+ * --previous` and `kubectl logs -p` (through the lab's API server); a container never restarted
+ * has none (PL3054; kubectl's BadRequest); a pod deleted and created again starts with empty logs.
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readState } from '../../src/runtime/state.ts';
+import { labAroundSuite, liveGuard } from './host.ts';
+
+const live = liveGuard();
+const PREFIX = 'c2-logs-';
+const LAB = `${PREFIX}self-healing`;
+const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/podlab.js', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PODLAB_PREFIX: PREFIX } });
+let kubeconfig = '';
+const kubectl = (...args: string[]) => spawnSync('kubectl', args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, KUBECONFIG: kubeconfig } });
+
+describe.runIf(live)('logs of restarted and re-created containers (live)', () => {
+  labAroundSuite({
+    name: LAB,
+    up: async () => {
+      const r = cli('up', 'labs/self-healing.lab.ts');
+      expect(r.status, r.stderr + r.stdout).toBe(0);
+      const k = cli('kubeconfig', 'self-healing');
+      expect(k.status, k.stderr).toBe(0);
+      kubeconfig = k.stdout.trim();
+    },
+  });
+
+  it('a restarted container: --previous and kubectl logs -p print the last instance; before any restart, none', () => {
+    const pod = 'web-22dnp66tqx-n8tqc';
+    appendFileSync(readState(LAB)!.pods[pod]!.containers.web!.log, 'c2 first instance\n');
+    const none = cli('logs', 'self-healing', pod, '--previous');
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain(`error PL3054 previous terminated container "web" in pod "${pod}" not found`);
+    const kNone = kubectl('logs', pod, '-p');
+    expect(kNone.status).toBe(1);
+    expect(kNone.stderr).toContain(`Error from server (BadRequest): previous terminated container "web" in pod "${pod}" not found`);
+
+    expect(cli('scenario', 'self-healing', 'crash').status).toBe(0);
+    const previous = cli('logs', 'self-healing', pod, '-p');
+    expect(previous.status, previous.stderr).toBe(0);
+    expect(previous.stdout).toContain('c2 first instance');
+    expect(cli('logs', 'self-healing', pod).stdout).not.toContain('c2 first instance');
+    expect(kubectl('logs', pod, '-p').stdout).toContain('c2 first instance');
+    const current = kubectl('logs', pod);
+    expect(current.status, current.stderr).toBe(0);
+    expect(current.stdout).not.toContain('c2 first instance');
+  }, 120_000);
+
+  it('a pod deleted and created again starts with empty logs and no previous instance', () => {
+    const log = readState(LAB)!.pods.coredns!.containers.coredns!.log;
+    appendFileSync(log, 'c2 old pod\n');
+    expect(cli('logs', 'self-healing', 'kube-system/coredns').stdout).toContain('c2 old pod');
+    const d = cli('pod', 'delete', 'self-healing', 'kube-system/coredns');
+    expect(d.status, d.stderr).toBe(0);
+    const c = cli('pod', 'create', 'self-healing', 'kube-system/coredns');
+    expect(c.status, c.stderr).toBe(0);
+    const after = cli('logs', 'self-healing', 'kube-system/coredns');
+    expect(after.status, after.stderr).toBe(0);
+    expect(after.stdout).not.toContain('c2 old pod');
+    expect(cli('logs', 'self-healing', 'kube-system/coredns', '-p').status).toBe(2);
+  }, 120_000);
+});
