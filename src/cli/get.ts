@@ -12,7 +12,7 @@ import { allStatus, containerReady, labStatus, lastStateOf, nodeFailed, podReady
 import { labName, labPrefix, notUpExit, prefixNamed } from './common.ts';
 import { printHostProblems, unprefixed, usageExit } from './basics.ts';
 import { nodeInfo } from '../lib/node-info.ts';
-import { formatLabels } from '../k8s/printers.ts';
+import { formatEndpoints, formatLabels } from '../k8s/printers.ts';
 import { labelsMatch, parseLabelSelector, type Requirement } from '../api/selectors.ts';
 
 const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
@@ -116,13 +116,13 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
       // kubectl lists the ready addresses; a pod that is not ready is among notReadyAddresses.
       const ready = v.endpoints.filter((e) => e.ready);
       const notReady = v.endpoints.filter((e) => !e.ready);
-      const all = ready.flatMap((e) => [...new Set(Object.values(e.ports))].map((port) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${port}`));
-      const shown = all.length ? `${all.slice(0, 3).join(',')}${all.length > 3 ? ` + ${all.length - 3} more...` : ''}` : '<none>';
-      // Made by the endpoints controller as its Service was.
-      rows.push([...nsCol(v.namespace), v.name, shown, ageOf(v.createdAt)]);
       const address = (e: (typeof v.endpoints)[number]) => ({ ip: e.ip, nodeName: e.node, targetRef: { kind: 'Pod', name: e.pod, namespace: v.namespace } });
+      // One per port of the Service (UDP and TCP 53 both, each its own), as the endpoints controller lists them.
       const ports = [...new Map(v.endpoints.flatMap((e) => Object.entries(e.ports)).map(([name, port]) => [name, { name, port }])).values()];
-      items.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: v.name, namespace: v.namespace, creationTimestamp: v.createdAt }, subsets: v.endpoints.length ? [{ ...(ready.length ? { addresses: ready.map(address) } : {}), ...(notReady.length ? { notReadyAddresses: notReady.map(address) } : {}), ports }] : [] });
+      const subsets = v.endpoints.length ? [{ ...(ready.length ? { addresses: ready.map(address) } : {}), ...(notReady.length ? { notReadyAddresses: notReady.map(address) } : {}), ports }] : [];
+      // Made by the endpoints controller as its Service was; the cell as kubectl prints it (k8s/printers.ts).
+      rows.push([...nsCol(v.namespace), v.name, formatEndpoints(subsets), ageOf(v.createdAt)]);
+      items.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: v.name, namespace: v.namespace, creationTimestamp: v.createdAt }, subsets });
     }
   } else {
     // kubectl's node columns (its node printer); the pod CIDR is in -o json / yaml (spec.podCIDR), as kubectl has it.

@@ -85,6 +85,12 @@ describe('reads', () => {
     expect(cm.data.Corefile).toBe(view.plan.dns!.corefile);
   });
 
+  it("kubectl get ep: kube-dns's address once per port (UDP 53, TCP 53, 9153), as kubectl's printer lists a subset", () => {
+    const t = body(handle(view, req('GET', '/api/v1/namespaces/kube-system/endpoints', { accept: TABLE }), 1)) as unknown as { rows: { cells: string[] }[] };
+    const dns = view.status.pods.find((p) => p.name === 'coredns')!.ip;
+    expect(t.rows.find((r) => r.cells[0] === 'kube-dns')!.cells[1]).toBe(`${dns}:53,${dns}:53,${dns}:9153`);
+  });
+
   it("a Service applied at run time: its Endpoints and EndpointSlices are as old as it (creationTimestamp) and owned by its uid", () => {
     // As runtime/live-services.ts records a Service `kubectl apply` made, and api/live.ts keeps its metadata.
     const made = '2026-01-01T00:05:00.000Z';

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { columns, humanAge, render } from '../../src/cli/get.ts';
 import type { LabStatus } from '../../src/runtime/status.ts';
 import { parseLabelSelector } from '../../src/api/selectors.ts';
+import { formatEndpoints, formatLabels } from '../../src/k8s/printers.ts';
 
 const now = Date.parse('2026-12-06T06:00:00Z');
 const s: LabStatus = {
@@ -94,6 +95,25 @@ describe('podlab get', () => {
   it('endpoints: three addresses, then "+ N more..."; an ExternalName has none', () => {
     expect(render(s, 'endpoints', opts)).toContain('web    10.244.1.2:8080,10.244.1.3:8080,10.244.1.4:8080 + 1 more...   3m12s');
     expect(render(s, 'endpoints', opts)).not.toContain('db');
+  });
+
+  it("endpoints as kubectl's printer: per port, per address (53/UDP and 53/TCP each), port-major, then + N more", () => {
+    const dns: LabStatus['services'][number] = { ...s.services[0]!, namespace: 'kube-system', name: 'kube-dns', type: 'ClusterIP', clusterIP: '10.96.0.10', ports: ['53/UDP→53', '53/TCP→53', '9153/TCP→9153'], selector: { 'k8s-app': 'kube-dns' },
+      endpoints: [{ pod: 'coredns', node: 'control-plane', ip: '10.244.0.2', ports: { dns: 53, 'dns-tcp': 53, metrics: 9153 }, ready: true }] };
+    expect(render({ ...s, services: [dns] }, 'endpoints', { ...opts, all: true })).toMatch(/^kube-system +kube-dns +10\.244\.0\.2:53,10\.244\.0\.2:53,10\.244\.0\.2:9153 +3m12s$/m);
+    // Two addresses, two ports: every address of the first port, then of the second (kubectl's order).
+    const two = { ...dns, ports: ['80/TCP→8080', '443/TCP→8443'], endpoints: ['10.244.1.2', '10.244.1.3'].map((ip, i) => ({ pod: `w${i}`, node: 'worker-1', ip, ports: { http: 8080, https: 8443 }, ready: true })) };
+    expect(render({ ...s, services: [two] }, 'endpoints', { ...opts, all: true })).toContain('10.244.1.2:8080,10.244.1.3:8080,10.244.1.2:8443 + 1 more...');
+  });
+
+  it('formatEndpoints: kubectl\'s cell for <none>, no ready address, a headless subset without ports, IPv6', () => {
+    expect(formatEndpoints([])).toBe('<none>');
+    // Only not-ready addresses: a subset, but nothing to list (kubectl prints an empty cell).
+    expect(formatEndpoints([{ ports: [{ port: 80 }] }])).toBe('');
+    expect(formatEndpoints([{ addresses: ['a', 'b', 'c', 'd'].map((x) => ({ ip: `10.0.0.${x.charCodeAt(0) - 96}` })) }])).toBe('10.0.0.1,10.0.0.2,10.0.0.3 + 1 more...');
+    expect(formatEndpoints([{ addresses: [{ ip: 'fd00::2' }], ports: [{ port: 8080 }] }])).toBe('[fd00::2]:8080');
+    expect(formatLabels({ tier: 'front', app: 'web', 'app.kubernetes.io/name': 'x' })).toBe('app.kubernetes.io/name=x,app=web,tier=front');
+    expect(formatLabels({})).toBe('<none>');
   });
 
   it('nodes: Ready when its namespace is there; roles; -o json is a kubectl List', () => {

@@ -8,6 +8,7 @@ import { serviceKey, type Endpoint, type PlanService } from '../../plan/services
 import { settleFamilies } from '../service-families.ts';
 import { isoSeconds } from '../../lib/time.ts';
 import { age, keptMetaOf, finish, fnv, invalid, uidOf, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
+import { formatEndpoints, formatLabels, type EndpointSubsetView } from '../../k8s/printers.ts';
 
 /** A Service's cluster IPs as spec.clusterIPs shows them: one per family, primary first; `None` for a headless one. */
 const clusterIPsOf = (sv: PlanService): string[] => (sv.headless ? ['None'] : (sv.clusterIPs ?? (sv.clusterIP ? [sv.clusterIP] : [])));
@@ -103,7 +104,8 @@ export const serviceKind: ApiKind = {
       spec.externalName ?? lb ?? (spec.type === 'LoadBalancer' ? '<pending>' : '<none>'),
       spec.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',') || '<none>',
       age(o.metadata.creationTimestamp as string),
-      spec.selector ? Object.entries(spec.selector).map(([k, v]) => `${k}=${v}`).join(',') : '<none>',
+      // kubectl's SELECTOR: labels.FormatLabels, as `podlab get svc -o wide` prints it.
+      formatLabels(spec.selector),
     ];
   },
   write(o, ctx) {
@@ -191,10 +193,8 @@ export const endpointsKind: ApiKind = {
     { name: 'Age', type: 'string', priority: 0, description: 'since creation' },
   ],
   row(o, view) {
-    const subsets = o.subsets as { addresses?: { ip: string }[]; ports: { port: number }[] }[];
-    // An IPv6 address in brackets, as kubectl prints one: [fd00::2]:8080.
-    const list = subsets.flatMap((s) => (s.addresses ?? []).flatMap((a) => s.ports.map((p) => `${a.ip.includes(':') ? `[${a.ip}]` : a.ip}:${p.port}`)));
-    return [o.metadata.name, list.length ? list.slice(0, 3).join(',') + (list.length > 3 ? ` + ${list.length - 3} more...` : '') : '<none>', age(o.metadata.creationTimestamp as string)];
+    // kubectl's cell (k8s/printers.ts), as `podlab get endpoints` prints it.
+    return [o.metadata.name, formatEndpoints(o.subsets as EndpointSubsetView[]), age(o.metadata.creationTimestamp as string)];
   },
 };
 

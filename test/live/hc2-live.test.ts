@@ -3,6 +3,7 @@
  * a container the agent restarted logs afresh and keeps its last instance's log for `podlab logs
  * --previous` and `kubectl logs -p` (through the lab's API server); a container never restarted
  * has none (PL3054; kubectl's BadRequest); a pod deleted and created again starts with empty logs.
+ * And `podlab get ep -A` prints the ENDPOINTS kubectl prints through the lab's API server.
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/podlab.js',
 let kubeconfig = '';
 const kubectl = (...args: string[]) => spawnSync('kubectl', args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, KUBECONFIG: kubeconfig } });
 
-describe.runIf(live)('logs of restarted and re-created containers (live)', () => {
+describe.runIf(live)('logs of restarted and re-created containers, get ep (live)', () => {
   labAroundSuite({
     name: LAB,
     up: async () => {
@@ -28,6 +29,17 @@ describe.runIf(live)('logs of restarted and re-created containers (live)', () =>
       kubeconfig = k.stdout.trim();
     },
   });
+
+  it("get ep -A: every Service's ENDPOINTS as kubectl get ep -A prints them (kube-dns: 53 twice, then 9153)", () => {
+    const cells = (out: string) => new Map(out.trim().split('\n').slice(1).map((l) => l.split(/ {2,}/)).map(([ns, name, eps]) => [`${ns}/${name}`, eps]));
+    const ours = cli('get', 'ep', 'self-healing', '-A');
+    expect(ours.status, ours.stderr).toBe(0);
+    const theirs = kubectl('get', 'ep', '-A');
+    expect(theirs.status, theirs.stderr).toBe(0);
+    expect(cells(ours.stdout)).toEqual(cells(theirs.stdout));
+    const dns = readState(LAB)!.pods.coredns!.ip!;
+    expect(cells(ours.stdout).get('kube-system/kube-dns')).toBe(`${dns}:53,${dns}:53,${dns}:9153`);
+  }, 60_000);
 
   it('a restarted container: --previous and kubectl logs -p print the last instance; before any restart, none', () => {
     const pod = 'web-22dnp66tqx-n8tqc';
