@@ -59,7 +59,7 @@ export default defineLab({
       description: 'A pod is deleted; the Deployment makes a new one (new name, new IP) and the Service follows.',
       steps: [
         { action: 'delete-pod', pod: 'web-22dnp66tqx-q7ns9' },
-        { action: 'wait-event', reason: 'SuccessfulCreate', object: 'deployment/web' },
+        { action: 'wait-event', reason: 'SuccessfulCreate', object: 'replicaset/web-' },
         { action: 'wait-event', reason: 'EndpointAdded', object: 'service/default/web', text: 'web-' },
         { check: { kind: 'http', from: 'client', to: 'svc/web', requests: 12, expectSpread: 3, name: 'the Service spreads over 3 again' } },
       ],

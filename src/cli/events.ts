@@ -130,7 +130,7 @@ or runs no control loops to record the reason waited for (PL3073), or --timeout,
         shown = all.length;
       };
       show();
-      if (!shown && !opts.follow && !opts.json) process.stderr.write(`no events yet (a lab has events only when it runs control loops)\n`);
+      if (!shown && !opts.follow && !opts.json) process.stderr.write(`no events yet (without control loops, only a change such as pod delete or node fail records one)\n`);
       while (opts.follow && readState(lab)) {
         await new Promise((r) => setTimeout(r, 200));
         show();

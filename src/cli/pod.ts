@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { createPod, deletePod, PodError, recreatePod } from '../runtime/pods.ts';
 import { realExecutor } from '../runtime/exec.ts';
-import { recordChange } from '../runtime/events.ts';
+import { recordChange, recordPodStarted } from '../runtime/events.ts';
 import { asLabWriter, Exit, EXIT, labName, refused, ruleChangeLines, upStateOrExit } from './common.ts';
 import { green } from './terminal.ts';
 
@@ -22,12 +22,15 @@ async function podAction(action: 'delete' | 'create' | 'recreate', arg: string, 
     // With control loops, the lab's agent changes it too: one writer at a time.
     const r = await asLabWriter(lab, state, act);
     const ip = 'ip' in r ? r.ip : undefined;
-    // With control loops, a change of the user's is an event, as `kubectl delete pod` gives one: what the loops do next follows it (events --wait-for).
-    if (state.plan.loops) {
-      const planned = state.plan.pods.find((p) => p.name === name);
-      const owner = planned?.owner;
-      const message = action === 'delete' ? `deleted by podlab pod delete${owner ? `; Deployment ${owner} replaces it` : ''}` : action === 'create' ? `created by podlab pod create on ${planned?.node} at ${ip}` : `re-created by podlab pod recreate: ${before} → ${ip}`;
-      recordChange(lab, { type: 'Normal', reason: action === 'create' ? 'Scheduled' : 'Killing', object: `pod/${name}`, message });
+    // A change of the user's is an event, as `kubectl delete pod` gives one, with control loops or
+    // without: Killing for the pod stopped; Scheduled (by command: what the loops do next follows it,
+    // events --wait-for), then kubelet's Pulled, Created, Started for the new one.
+    const planned = state.plan.pods.find((p) => p.name === name)!;
+    const owner = planned.owner;
+    if (action !== 'create') recordChange(lab, { type: 'Normal', reason: 'Killing', object: `pod/${name}`, message: action === 'delete' ? `deleted by podlab pod delete${owner ? `; Deployment ${owner} replaces it` : ''}` : `re-created by podlab pod recreate: ${before} → ${ip}` });
+    if (action !== 'delete') {
+      recordChange(lab, { type: 'Normal', reason: 'Scheduled', object: `pod/${name}`, message: `Successfully assigned ${planned.namespace}/${name} to ${planned.node} (podlab pod ${action}; at ${ip})` });
+      recordPodStarted(lab, planned);
     }
     const applied = r.sync?.applied ?? [];
     if (opts.json) process.stdout.write(`${JSON.stringify({ lab, pod: name, action, oldIp: before ?? null, ip: ip ?? null, rulesApplied: applied }, null, 2)}\n`);

@@ -7,7 +7,7 @@ export const EVENT_REASONS = [
   'Exited', 'BackOff', 'Restarted', 'NotRestarted', 'Unhealthy', 'Killing', 'Ready', 'NotReady', 'EndpointRemoved', 'EndpointAdded',
   'Scheduled', 'FailedScheduling', 'SuccessfulCreate', 'SuccessfulDelete', 'FailedCreate', 'NodeFailed', 'NodeNotReady', 'NodeStatusUnknown',
   'Evicted', 'NodeRestored', 'NodeReady', 'Crash', 'Sickened', 'Healed', 'ScalingReplicaSet', 'RolloutComplete', 'TemplateChanged',
-  'DeploymentCreated', 'DeploymentDeleted', 'Sync',
+  'DeploymentCreated', 'DeploymentDeleted', 'Sync', 'Pulled', 'Created', 'Started',
 ] as const;
 
 export type EventReason = (typeof EVENT_REASONS)[number];

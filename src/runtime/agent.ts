@@ -31,7 +31,7 @@ import { rolloutStep } from '../loops/rollout.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
-import { recordEvent, type EventReason } from './events.ts';
+import { recordEvent, recordPodStarted, type EventReason } from './events.ts';
 import { ownNodeEnv, type Executor } from './exec.ts';
 import { readExit, reasonOf } from './exits.ts';
 import { exitFileOf } from '../render/render.ts';
@@ -359,12 +359,14 @@ export class Agent {
         // The sync wrote the tables' new endpoints to the state file; this copy must not write the old ones back.
         state.endpoints = readState(this.lab)?.endpoints ?? state.endpoints;
       }
+      const gonePods = new Map(state.plan.pods.filter((q) => r.delete.includes(q.name)).map((q) => [q.name, q.labels['pod-template-hash'] ?? d.hash]));
       retireAddresses(state, state.plan.pods.filter((q) => r.delete.includes(q.name)));
       for (const name of r.delete) {
         await deletePod(this.ex, state, name, { sync: false });
         state.plan = { ...state.plan, pods: state.plan.pods.filter((q) => q.name !== name) };
         writeState(state);
-        this.event('Normal', 'SuccessfulDelete', `deployment/${d.name}`, `deleted pod ${name}`);
+        // The ReplicaSet's doing, as in Kubernetes (the Deployment's own event is ScalingReplicaSet): the pod's template's.
+        this.event('Normal', 'SuccessfulDelete', `replicaset/${d.name}-${gonePods.get(name) ?? hash}`, `Deleted pod: ${name}`);
         changed = true;
       }
       for (const c of r.create) {
@@ -386,11 +388,12 @@ export class Agent {
         this.event('Normal', 'Scheduled', `pod/${c.name}`, `successfully assigned ${t.namespace}/${c.name} to ${c.node}`);
         try {
           const { ip } = await createPod(this.ex, state, c.name, { sync: false });
-          this.event('Normal', 'SuccessfulCreate', `deployment/${d.name}`, `created pod ${c.name} on ${c.node} at ${ip}`);
+          this.event('Normal', 'SuccessfulCreate', `replicaset/${d.name}-${hash}`, `Created pod: ${c.name} (on ${c.node} at ${ip})`);
+          recordPodStarted(this.lab, pod);
         } catch (e) {
           state.plan = { ...state.plan, pods: state.plan.pods.filter((q) => q.name !== c.name) };
           writeState(state);
-          this.event('Warning', 'FailedCreate', `deployment/${d.name}`, `pod ${c.name}: ${(e as Error).message}`);
+          this.event('Warning', 'FailedCreate', `replicaset/${d.name}-${hash}`, `Error creating: pod ${c.name}: ${(e as Error).message}`);
         }
         changed = true;
       }

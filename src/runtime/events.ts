@@ -47,13 +47,27 @@ export function recordEvent(lab: string, e: Omit<LabEvent, 'at'>, at = new Date(
  */
 export const CHANGE_REASONS = [
   'Crash', 'Sickened', 'Healed', 'NodeFailed', 'NodeRestored', 'ScalingReplicaSet', 'TemplateChanged', 'DeploymentCreated', 'DeploymentDeleted',
-  'Killing', 'Scheduled', 'Sync',
+  'Killing', 'Scheduled', 'Sync', 'Pulled', 'Created', 'Started',
 ] as const satisfies readonly EventReason[];
 
 export type ChangeReason = (typeof CHANGE_REASONS)[number];
 
 /** Records the event of a change a user asked for (`by: 'command'`): `events --wait-for` waits from the last one. */
 export const recordChange = (lab: string, e: Omit<LabEvent, 'at' | 'by' | 'reason'> & { reason: ChangeReason }, at = new Date()): LabEvent => recordEvent(lab, { ...e, by: 'command' }, at);
+
+/**
+ * What kubelet records as it starts a new pod's containers: Pulled, Created and Started for each
+ * (podlab's programs are on the host: the image is always "already present"). Consequences of the
+ * change that made the pod (`pod create`, a ReplicaSet's), not a change of the user's.
+ */
+export function recordPodStarted(lab: string, pod: { name: string; containers: readonly { name: string }[] }): void {
+  for (const c of pod.containers) {
+    const e = { type: 'Normal', object: `pod/${pod.name}` } as const;
+    recordEvent(lab, { ...e, reason: 'Pulled', message: `Container image for ${c.name} already present on machine` });
+    recordEvent(lab, { ...e, reason: 'Created', message: `Created container: ${c.name}` });
+    recordEvent(lab, { ...e, reason: 'Started', message: `Started container ${c.name}` });
+  }
+}
 
 /** The last change a user asked for (an event `by: 'command'`), if any. */
 export function lastChange(events: readonly LabEvent[]): LabEvent | undefined {

@@ -3,13 +3,16 @@
  * a container the agent restarted logs afresh and keeps its last instance's log for `podlab logs
  * --previous` and `kubectl logs -p` (through the lab's API server); a container never restarted
  * has none (PL3054; kubectl's BadRequest); a pod deleted and created again starts with empty logs.
- * And `podlab get ep -A` prints the ENDPOINTS kubectl prints through the lab's API server.
+ * And `podlab get ep -A` prints the ENDPOINTS kubectl prints through the lab's API server; a
+ * replaced pod's SuccessfulCreate is its ReplicaSet's; `pod delete`/`create` record events in a lab
+ * without control loops too.
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readState } from '../../src/runtime/state.ts';
-import { labAroundSuite, liveGuard } from './host.ts';
+import { readEvents } from '../../src/runtime/events.ts';
+import { labAroundSuite, liveGuard, twoPodLab } from './host.ts';
 
 const live = liveGuard();
 const PREFIX = 'c2-logs-';
@@ -74,5 +77,32 @@ describe.runIf(live)('logs of restarted and re-created containers, get ep (live)
     expect(after.status, after.stderr).toBe(0);
     expect(after.stdout).not.toContain('c2 old pod');
     expect(cli('logs', 'self-healing', 'kube-system/coredns', '-p').status).toBe(2);
+  }, 120_000);
+
+  it("a deleted Deployment pod: SuccessfulCreate is its ReplicaSet's, then the new pod's Scheduled, Pulled, Created, Started", () => {
+    const from = readEvents(LAB).length;
+    const r = cli('scenario', 'self-healing', 'delete');
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const events = readEvents(LAB).slice(from);
+    const created = events.find((e) => e.reason === 'SuccessfulCreate')!;
+    expect(created.object).toMatch(/^replicaset\/web-22dnp66tqx$/);
+    const pod = /Created pod: (\S+)/.exec(created.message)![1]!;
+    expect(events.filter((e) => e.object === `pod/${pod}` && e.reason !== 'Ready').map((e) => e.reason)).toEqual(['Scheduled', 'Pulled', 'Created', 'Started']);
+    expect(events.some((e) => e.object === 'deployment/web' && e.reason === 'SuccessfulCreate')).toBe(false);
+  }, 120_000);
+});
+
+describe.runIf(live)('events of pod delete and create in a lab without control loops (live)', () => {
+  const EV = 'c2-ev';
+  labAroundSuite(twoPodLab(EV));
+
+  it('pod delete records Killing; pod create Scheduled, then Pulled, Created, Started per container', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, ['bin/podlab.js', ...args], { encoding: 'utf8', timeout: 60_000 });
+    expect(run('pod', 'delete', EV, 'b').status).toBe(0);
+    expect(run('pod', 'create', EV, 'b').status).toBe(0);
+    expect(readEvents(EV).map((e) => `${e.reason} ${e.object}`)).toEqual(['Killing pod/b', 'Scheduled pod/b', 'Pulled pod/b', 'Created pod/b', 'Started pod/b']);
+    const shown = run('events', EV);
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toMatch(/Started +pod\/b +Started container web/);
   }, 120_000);
 });
