@@ -57,7 +57,9 @@ export function runProgram(program: Command): void {
   // not the whole help (commander prints it, with no message, for an unknown name).
   const [first, asked] = process.argv.slice(2);
   if (first === 'help' && asked && !asked.startsWith('-') && !program.commands.some((c) => c.name() === asked || c.aliases().includes(asked))) {
-    process.stderr.write(`${usageError(`unknown command '${asked}'`)}\n  hint: podlab --help lists the commands. Nothing was changed on this host.\n`);
+    // With --json, in the shape of every usage error then: `{ ok: false, diagnostics: [PL3141] }` on stdout.
+    if (wantsJson(process.argv.slice(2))) process.stdout.write(usageErrorJson(`unknown command '${asked}'`));
+    else process.stderr.write(`${usageError(`unknown command '${asked}'`)}\n  hint: podlab --help lists the commands. Nothing was changed on this host.\n`);
     process.exitCode = EXIT.cannotRun;
     return;
   }

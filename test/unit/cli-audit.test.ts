@@ -137,6 +137,9 @@ describe('help, the prefix and options that contradict each other', () => {
     expect(h.exitCode).toBe(2);
     expect(h.stderr).toContain("error PL3141 unknown command 'foo'");
     expect(h.stderr).not.toContain('Usage:');
+    const hj = await podlab('help', 'foo', '--json');
+    expect({ exitCode: hj.exitCode, stderr: hj.stderr }).toEqual({ exitCode: 2, stderr: '' });
+    expect(JSON.parse(hj.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3141', message: "unknown command 'foo'" }] });
     expect((await podlab('--help')).stdout).toContain('130 up interrupted by Ctrl-C');
     for (const args of [['status'], ['get', 'pods']]) {
       const r = await podlab('--prefix', 'BAD!', ...args);
