@@ -9,7 +9,8 @@ import { Option, type Command } from 'commander';
 import { startUi, UI_HOST, UiError } from '../ui/server.ts';
 import { Exit, EXIT, labName, upStateOrExit } from './common.ts';
 import { wholeNumber } from './basics.ts';
-import { dim, green, red } from './terminal.ts';
+import { color, dim, green } from './terminal.ts';
+import { diag, formatDiagnostic } from '../compile/diagnostics.ts';
 
 export function registerUi(program: Command): void {
   program
@@ -38,7 +39,7 @@ It runs until Ctrl-C. Examples:
   sudo podlab ui services --port 8080
   sudo podlab ui services --json | jq -r .url      (a script: the URL, the server keeps running)
 
-Exit codes: 0 stopped with Ctrl-C, 2 it could not start (lab not up, port taken).`)
+Exit codes: 0 stopped with Ctrl-C, 2 it could not start (lab not up: PL3113; port taken: PL3155).`)
     .action(async (arg: string, opts: { port?: number; json?: boolean }) => {
       const lab = await labName(arg, opts.json);
       // Not up: PL3113, as every live command says it (startUi checks again, for its other callers).
@@ -48,8 +49,10 @@ Exit codes: 0 stopped with Ctrl-C, 2 it could not start (lab not up, port taken)
         ui = await startUi(lab, { ...(opts.port !== undefined ? { port: opts.port } : {}) });
       } catch (e) {
         if (!(e instanceof UiError)) throw e;
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: e.message })}\n`);
-        else process.stderr.write(`${red('✗')} ${e.message}\n`);
+        // The one error of a start (the lab not up is PL3113 above): coded, as JSON with --json.
+        const d = diag('PL3155', [], e.message, 'Leave --port out for a free one, or choose another.');
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: [d] }, null, 2)}\n`);
+        else process.stderr.write(`${formatDiagnostic(d, undefined, color)}\n`);
         throw new Exit(EXIT.cannotRun);
       }
       if (opts.json) process.stdout.write(`${JSON.stringify({ url: ui.url })}\n`);

@@ -297,6 +297,8 @@ export const CODES = {
   // graph's usage errors (src/cli/graph.ts): PL3150–PL3151.
   PL3150: 'not a drawing format',
   PL3151: '--checks needs a lab that is up',
+  // podlab ui (src/cli/ui.ts): PL3155.
+  PL3155: 'the UI server could not start (its port is taken)',
   PL3160: "a container's command is not on this host (warning)",
   // podlab calicoctl (src/cli/calicoctl.ts): PL3170–PL3174.
   PL3170: 'lab is not Calico',

@@ -357,3 +357,22 @@ describe('logs --previous', () => {
     expect((await podlab('logs', '--help')).stdout).toContain('-p, --previous');
   }, 60_000);
 });
+
+describe('ui: a port that is taken', () => {
+  it('is PL3155, exit 2, as the common JSON error with --json and as a coded line without', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = String((taken.address() as { port: number }).port);
+    try {
+      const json = await podlab('ui', plan.lab, '--port', port, '--json');
+      expect(json.exitCode).toBe(2);
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'PL3155', message: expect.stringMatching(new RegExp(`port ${port} .* is taken`)) }] });
+      const text = await podlab('ui', plan.lab, '--port', port);
+      expect(text.exitCode).toBe(2);
+      expect(text.stderr).toMatch(/^error PL3155 /m);
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
+});
