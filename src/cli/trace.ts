@@ -47,7 +47,8 @@ export function registerTrace(program: Command): void {
 Each hop: where it happens (pod, node, fabric), the Linux fact (a route, a veth, an nft rule, a
 VXLAN header, a conntrack entry), the Kubernetes object behind it, and a command to see it yourself.
 On a live lab each hop is marked ✓ confirmed (the probe's packet was counted there, or the fact was
-read live), ≠ differs, ✗ dropped here, or · predicted only. A port nothing listens on is traced
+read live), ≠ differs, ✗ dropped here, · predicted only, or – not reached (after the hop where
+a probe that failed stopped, which carries its error). A port nothing listens on is traced
 like any other path, to the deliver hop where the kernel refuses it (a TCP reset, or ICMP port
 unreachable for UDP); the last line says what the client heard: refused, rejected (a policy that
 rejects) or dropped (silence).

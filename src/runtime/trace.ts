@@ -113,6 +113,49 @@ export function withoutEntry(t: TracePath, h: Hop, seen: ProbeEvidence): { obser
   return undefined;
 }
 
+/** `nft -j list table` → the number of rules in each chain of the table; null when it is not there (nft said nothing parseable). */
+export function parseNftRules(json: string): Record<string, number> | null {
+  let items: Record<string, { name?: string; chain?: string }>[];
+  try {
+    items = (JSON.parse(json) as { nftables: Record<string, { name?: string; chain?: string }>[] }).nftables;
+  } catch {
+    return null;
+  }
+  const counts: Record<string, number> = {};
+  for (const x of items) {
+    if (x.chain?.name !== undefined) counts[x.chain.name] ??= 0;
+    if (x.rule?.chain !== undefined) counts[x.rule.chain] = (counts[x.rule.chain] ?? 0) + 1;
+  }
+  return items.some((x) => x.table) ? counts : null;
+}
+
+/**
+ * A DNAT hop whose translation did not happen: no conntrack entry where it translates, and the
+ * probe failed with neither a policy drop nor a reset to explain the missing entry. kube-proxy's
+ * chains count nothing, so the table itself is read (`TraceFacts.natRules`): the chains the packet
+ * passes there (the nat hook's base chain, `services`, the Service port's chains) that hold no
+ * rule, in words; undefined when the table was not read, or every one of them has rules.
+ */
+export function natRulesMissing(plan: Plan, p: TracePath, h: Hop, rules: Record<string, number> | null | undefined): string | undefined {
+  if (rules === undefined) return undefined;
+  const fam = /nft table (ip6?) /.exec(h.linux)?.[1] ?? 'ip';
+  const place = h.at === 'gateway' ? 'the gateway' : h.at;
+  const svc = /^Service (\S+)/.exec(h.k8s)?.[1];
+  const whose = `kube-proxy's rules${svc ? ` for Service ${svc}` : ''} are missing on ${place}`;
+  if (rules === null) return `${whose}: table ${fam} podlab is not there`;
+  // The node's own packets (from the node, or a hostNetwork pod on it) pass nat output; all others nat prerouting.
+  const [ns, name] = p.from.includes('/') ? p.from.split('/', 2) : ['default', p.from];
+  const local = h.at !== 'gateway' && (p.from === `node/${h.at.slice('node '.length)}` || plan.pods.some((x) => x.name === name && x.namespace === ns && x.hostNetwork && `node ${x.node}` === h.at));
+  const named = [...h.linux.matchAll(/(?:chain|→) ((?:svc|ext|all|lb|ep)\.[^\s:(]+)/g)].map((m) => m[1]!);
+  const path = [local ? 'nat-output' : 'nat-prerouting', ...(h.at === 'gateway' ? [] : ['services']), ...named];
+  const empty = [...new Set(path)].filter((c) => !rules[c]);
+  if (!empty.length) return undefined;
+  const gone = empty.filter((c) => rules[c] === undefined);
+  const bare = empty.filter((c) => rules[c] === 0);
+  const said = [...(bare.length ? [`chain${bare.length > 1 ? 's' : ''} ${bare.join(', ')} hold${bare.length > 1 ? '' : 's'} no rule`] : []), ...(gone.length ? [`chain${gone.length > 1 ? 's' : ''} ${gone.join(', ')} ${gone.length > 1 ? 'are' : 'is'} not there`] : [])];
+  return `${whose}: in table ${fam} podlab, ${said.join(', and ')}`;
+}
+
 type LinkStats = Record<string, { rx: number; tx: number }>;
 
 async function linkStats(ex: Executor, netns: string): Promise<LinkStats> {
@@ -217,6 +260,30 @@ export interface ProbeSeen {
   saw?: string;
 }
 
+/** Hops whose confirmation means the probe's packet was there (a counter grew, conntrack holds its entry), not a fact read (a route). */
+const SEES_THE_PACKET: ReadonlySet<Hop['kind']> = new Set(['veth', 'dnat', 'policy', 'vxlan', 'fabric', 'snat', 'bridge', 'reply']);
+
+/**
+ * Where a probe that failed stopped: the first hop that differs, when no hop after it saw the
+ * packet. The hops after it were never reached (a route that is missing sends nothing over the
+ * tunnel, and nothing to the pod), so they are marked unreached rather than differing each in turn,
+ * and what the probe met (`connect ENETUNREACH …`) is said at the hop where it happened.
+ */
+function stopAt(p: TracePath, ok: boolean, probe: string, entry: boolean): void {
+  if (ok) return;
+  const i = p.hops.findIndex((h) => h.status === 'differs');
+  if (i < 0) return;
+  const after = p.hops.slice(i + 1);
+  if (after.some((h) => h.status === 'confirmed' && SEES_THE_PACKET.has(h.kind))) return;
+  const stop = p.hops[i]!;
+  // A reply hop with the probe's conntrack entry was put to the test: the entry says no reply came back.
+  for (const h of after.filter((x) => !(x.kind === 'reply' && entry))) {
+    h.status = 'unreached';
+    h.observed = !h.observed || h.observed === probe ? 'not reached' : `not reached (${h.observed})`;
+  }
+  if (probe && !stop.observed?.includes(probe)) stop.observed = `${stop.observed ? `${stop.observed}; ` : ''}the probe: ${probe}`;
+}
+
 /**
  * Each hop of a trace judged against what the probe left (pure): marked confirmed or differs, with
  * what was seen; a hop predicted dropped keeps that mark. Returns the differences, in words.
@@ -296,6 +363,13 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
           // No entry to say which node the gateway chose: the counters did (above).
           const why = none?.observed.split('; ')[0] ?? 'no conntrack entry';
           mark(h, facts.lbNodeSeen.fits.length === 1 || undefined, `${why}; ${gatewayPick(p.gateway, facts.lbNodeSeen)}`);
+          break;
+        }
+        if (!c && !ok && !none && !(p.refused && code === 'ECONNREFUSED')) {
+          // No entry, and nothing (a policy drop on this node, a reset) that deletes one or keeps it
+          // from being confirmed: the packet went on untranslated. What the table lacks says why.
+          const missing = natRulesMissing(plan, p, h, facts.natRules?.[h.at]);
+          mark(h, false, `no conntrack entry: the packet was not translated${missing ? ` (${missing})` : ''}, so it went on to ${hostPort(p.daddr, p.port)} as it was sent`);
           break;
         }
         mark(h, c ? !!want && got.includes(want) : ok ? false : none?.confirmed || undefined, c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : (none?.observed ?? 'no conntrack entry'));
@@ -378,6 +452,7 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
         break;
     }
   }
+  stopAt(p, ok, probe, !!facts.conntrack);
   const differences: string[] = [];
   if (p.outcome === 'delivered' && !ok) differences.push(`predicted delivered, but the probe failed: ${probe}`);
   if (p.outcome === 'dropped' && ok) differences.push('predicted dropped, but the probe got through');
@@ -604,6 +679,19 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     await Promise.all(first.gateway.nodes.flatMap((name) => readNodeRoutes(predictTrace(view, req, { ...facts, lbNode: gatewayNodePort(plan, first.gateway!, name, first.family) }))));
     const pick = gatewayPickedBy(view, req, first.gateway, facts, { ok, probe, ...(code ? { code } : {}), links, fired });
     if (pick) Object.assign(facts, pick);
+  }
+  // A DNAT that left no entry for a probe that failed: kube-proxy's chains count nothing, so its table
+  // there is read, to say whether the Service's rules are in it (a learner may have flushed them).
+  if (!ok && first.protocol !== 'icmp') {
+    const unseen = first.hops.filter((h) => h.kind === 'dnat' && h.status !== 'dropped' && !facts.conntrackAt?.[h.at]);
+    await Promise.all(
+      unseen.map(async (h) => {
+        const netns = placeNetns(state, h.at);
+        if (!netns) return;
+        const r = await ex.run(inNs(netns, ['nft', '-j', 'list', 'table', /nft table ip6 /.test(h.linux) ? 'ip6' : 'ip', 'podlab']));
+        (facts.natRules ??= {})[h.at] = r.exitCode === 0 ? parseNftRules(r.stdout) : null;
+      }),
+    );
   }
   lap('counters-after');
 

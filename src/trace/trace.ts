@@ -64,8 +64,12 @@ export interface Hop {
   see?: string;
   /** What the live lab showed for this hop, when observed. */
   observed?: string;
-  /** predicted (not observed), confirmed (observed as predicted), differs, or dropped here. */
-  status: 'predicted' | 'confirmed' | 'differs' | 'dropped';
+  /**
+   * predicted (not observed), confirmed (observed as predicted), differs, dropped here, or
+   * unreached: after the hop where a probe that failed stopped (the first that differs), so what
+   * it predicts was never put to the test.
+   */
+  status: 'predicted' | 'confirmed' | 'differs' | 'dropped' | 'unreached';
   /**
    * A policy hop that denies the packet: what that node's policy table does with it, drop (the
    * client hears nothing) or reject (ICMP port unreachable, the client is refused at once).
@@ -99,6 +103,12 @@ export interface TraceFacts {
   listening?: Record<string, number[]>;
   /** Nodes failed by `podlab node fail` (their link to the node network is down). */
   failedNodes?: string[];
+  /**
+   * kube-proxy's table where a DNAT left no conntrack entry for a probe that failed, read to say
+   * why (`nft -j list table ip podlab`): per place (`node worker-1`, `gateway`), the number of
+   * rules in each of its chains; null when the table is not there.
+   */
+  natRules?: Record<string, Record<string, number> | null>;
 }
 
 export interface TracePath {
@@ -932,7 +942,7 @@ export const isUnreplied = (line: string): boolean => /\[UNREPLIED\]/.test(line)
 /** The trace as text. */
 export function formatTrace(t: TracePath & { observed?: { probe: string; ok: boolean; ms: number; differences: string[] } }, paint: { ok: (s: string) => string; bad: (s: string) => string; dim: (s: string) => string } = { ok: (s) => s, bad: (s) => s, dim: (s) => s }): string {
   const out: string[] = [`trace ${t.from} → ${t.to} ${t.protocol}${t.port !== undefined ? `/${t.port}` : ''}${t.family === 'IPv6' ? ' in IPv6' : ''} (first packet to ${t.daddr}${t.endpoint ? `, endpoint ${t.endpoint.namespace}/${t.endpoint.pod} ${hostPort(t.endpoint.ip, t.endpoint.port)}` : ''})`];
-  const mark: Record<Hop['status'], string> = { predicted: paint.dim('·'), confirmed: paint.ok('✓'), differs: paint.bad('≠'), dropped: paint.bad('✗') };
+  const mark: Record<Hop['status'], string> = { predicted: paint.dim('·'), confirmed: paint.ok('✓'), differs: paint.bad('≠'), dropped: paint.bad('✗'), unreached: paint.dim('–') };
   t.hops.forEach((h, i) => {
     out.push(`${String(i + 1).padStart(2)} ${mark[h.status]} ${h.kind.padEnd(10)} ${h.at}`);
     out.push(`      linux: ${h.linux}`);

@@ -7,14 +7,16 @@
  * what else confirms it (src/runtime/trace.ts withoutEntry).
  */
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import kubenetLab from '../../labs/kubenet.lab.ts';
+import podLab from '../../labs/pod-networking.lab.ts';
 import policyLab from '../../labs/network-policy.lab.ts';
 import servicesLab from '../../labs/services.lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { validateValue } from '../../src/compile/validate-value.ts';
 import { plannedView, type NftView } from '../../src/plan/nft-tables.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { gatewayPickedBy, judgeTrace, parseDig, withoutEntry } from '../../src/runtime/trace.ts';
+import { gatewayPickedBy, judgeTrace, parseDig, parseNftRules, withoutEntry } from '../../src/runtime/trace.ts';
 import { formatTrace, predictTrace, type TracePath } from '../../src/trace/trace.ts';
 
 function viewOf(spec: unknown): NftView {
@@ -26,6 +28,15 @@ const at = (t: TracePath) => t.hops.map((h) => `${h.kind}@${h.at}`);
 const kinds = (t: TracePath) => t.hops.map((h) => h.kind);
 const services = viewOf(servicesLab);
 const ipOf = (v: NftView, pod: string) => v.plan.pods.find((p) => p.name === pod)!.ip;
+/** Link counters in which every veth, VXLAN and bridge hop of the path (up to `upTo` kinds) counted the packet. */
+function countedAlong(t: TracePath, kinds: string[] = ['veth', 'vxlan', 'bridge']): Record<string, Record<string, { rx: number; tx: number }>> {
+  const links: Record<string, Record<string, { rx: number; tx: number }>> = {};
+  for (const h of t.hops.filter((x) => kinds.includes(x.kind))) {
+    const dev = h.kind === 'veth' ? /↔ (\S+)/.exec(h.linux)![1]! : h.kind === 'vxlan' ? /FDB of (\S+)\)/.exec(h.linux)![1]! : /to (\S+) \(FDB/.exec(h.linux)![1]!;
+    (links[h.at.slice('node '.length)] ??= {})[dev] = { rx: 1, tx: 1 };
+  }
+  return links;
+}
 
 describe('a refusal is traced: the path to the pod, then the deliver hop', () => {
   it('a pod port nothing listens on: the deliver hop is dropped with the reset and what ss lists; the summary says refused', () => {
@@ -240,7 +251,7 @@ describe('a reply hop is judged by a reply (judgeTrace)', () => {
     const facts = { conntrack };
     const t = predictTrace(services, { from: 'client', to: 'web-3', port: 8080 }, facts);
     const probe = ok ? 'connected from 10.244.0.2' : 'ETIMEDOUT connect to 10.244.2.2:8080 timed out after 1000ms';
-    const differences = judgeTrace(services.plan, t, facts, { ok, probe, ...(ok ? {} : { code: 'ETIMEDOUT' }), links: {}, fired: {} });
+    const differences = judgeTrace(services.plan, t, facts, { ok, probe, ...(ok ? {} : { code: 'ETIMEDOUT' }), links: countedAlong(t), fired: {} });
     return { reply: t.hops.find((h) => h.kind === 'reply')!, differences, text: formatTrace({ ...t, observed: { probe, ok, ms: 1000, differences } }) };
   };
 
@@ -379,5 +390,69 @@ describe('a load-balancer address refused: the node the gateway chose, seen in t
     expect(gatewayPickedBy(none, req, t.gateway!, {}, { ...seen, links: { 'worker-1': { eth0: { rx: 1, tx: 0 } } } })).toBeUndefined();
     const two = gatewayPickedBy(none, req, t.gateway!, {}, { ...seen, links: { ...links, 'worker-1': { eth0: { rx: 1, tx: 1 } } } })!;
     expect(two.lbNodeSeen!.fits).toEqual(['worker-1', 'worker-2']);
+  });
+});
+
+describe('a DNAT that did not happen: no conntrack entry, and a probe that failed (judgeTrace)', () => {
+  // Recorded live: `nft flush table ip podlab` on control-plane of labs/services.lab.ts; its chains and maps stay, every rule is gone.
+  const flushed = parseNftRules(readFileSync(new URL('../fixtures/outputs/nft-podlab-flushed.json', import.meta.url), 'utf8'))!;
+  const probe = 'connect ENETUNREACH 10.96.0.1:80';
+  const judged = (natRules?: Record<string, Record<string, number> | null>) => {
+    const facts = { ...(natRules ? { natRules } : {}) };
+    const t = predictTrace(services, { from: 'client', to: 'svc/web' }, facts);
+    const differences = judgeTrace(services.plan, t, facts, { ok: false, probe, code: 'ENETUNREACH', links: countedAlong(t, ['veth']), fired: {} });
+    return { t, dnat: t.hops.find((h) => h.kind === 'dnat')!, differences };
+  };
+
+  it('the recorded flushed table: every chain there, none with a rule', () => {
+    expect(flushed['svc.default/web/http']).toBe(0);
+    expect(flushed.services).toBe(0);
+    expect(flushed['nat-prerouting']).toBe(0);
+    expect(parseNftRules('')).toBeNull();
+  });
+
+  it('the Service\'s rules flushed: the dnat hop differs and says which chains are empty; the hops after it were not reached', () => {
+    const { t, dnat, differences } = judged({ 'node control-plane': flushed });
+    expect(dnat.status).toBe('differs');
+    expect(dnat.observed).toBe(`no conntrack entry: the packet was not translated (kube-proxy's rules for Service default/web are missing on node control-plane: in table ip podlab, chains nat-prerouting, services, svc.default/web/http hold no rule), so it went on to 10.96.0.1:80 as it was sent; the probe: ${probe}`);
+    const after = t.hops.slice(t.hops.indexOf(dnat) + 1);
+    expect(after.map((h) => h.status)).toEqual(after.map(() => 'unreached'));
+    expect(t.hops.find((h) => h.kind === 'deliver')!.observed).toBe('not reached');
+    expect(differences.filter((d) => !d.startsWith('predicted delivered')).map((d) => d.split(':')[0])).toEqual(['dnat at node control-plane']);
+    expect(formatTrace(t)).toMatch(/^ \d+ – deliver +pod default\/web-\d$/m);
+  });
+
+  it('a table that is gone, or not read: the translation still did not happen', () => {
+    expect(judged({ 'node control-plane': null }).dnat.observed).toMatch(/^no conntrack entry: the packet was not translated \(kube-proxy's rules for Service default\/web are missing on node control-plane: table ip podlab is not there\)/);
+    const { dnat } = judged();
+    expect(dnat).toMatchObject({ status: 'differs', observed: `no conntrack entry: the packet was not translated, so it went on to 10.96.0.1:80 as it was sent; the probe: ${probe}` });
+  });
+});
+
+describe('after the hop where a failed probe stopped, the hops are not reached (judgeTrace)', () => {
+  const pods = viewOf(podLab);
+  const web2 = ipOf(pods, 'web-2');
+  const probe = `connect ENETUNREACH ${web2}:8080`;
+
+  it('a pod CIDR route deleted on worker-1: the node-route hop differs and carries the probe\'s error; vxlan, bridge, deliver and reply are not reached', () => {
+    const facts = { routes: { [`node worker-1|${web2}`]: 'RTNETLINK answers: Network is unreachable' } };
+    const t = predictTrace(pods, { from: 'client', to: 'web-2', port: 8080 }, facts);
+    const differences = judgeTrace(pods.plan, t, facts, { ok: false, probe, code: 'ENETUNREACH', links: countedAlong(t, ['veth']), fired: {} });
+    expect(t.hops.map((h) => `${h.kind}:${h.status}`)).toEqual(['route:predicted', 'veth:confirmed', 'node-route:differs', 'vxlan:unreached', 'bridge:unreached', 'deliver:unreached', 'reply:unreached']);
+    const route = t.hops.find((h) => h.kind === 'node-route')!;
+    expect(route.observed).toMatch(new RegExp(`^ip route get: RTNETLINK answers: Network is unreachable .*; the probe: ${probe}$`));
+    // The error where it happened, not at the pod it never reached.
+    expect(t.hops.find((h) => h.kind === 'deliver')!.observed).toBe('not reached');
+    expect(t.hops.find((h) => h.kind === 'vxlan')!.observed).toBe('not reached (flannel.1 sent 0 packets)');
+    expect(differences).toEqual([`predicted delivered, but the probe failed: ${probe}`, `node-route at node worker-1: predicted "${route.linux}", seen "${route.observed}"`]);
+    expect(formatTrace(t)).toMatch(/^ 4 – vxlan +node worker-1$/m);
+  });
+
+  it('a hop after the one that differs that saw the packet: the packet went on, nothing is marked unreached', () => {
+    const facts = { routes: { [`node worker-1|${web2}`]: `${web2} via 172.16.94.1 dev eth0 src 172.16.94.11 uid 0` } };
+    const t = predictTrace(pods, { from: 'client', to: 'web-2', port: 8080 }, facts);
+    judgeTrace(pods.plan, t, facts, { ok: false, probe: `ETIMEDOUT connect to ${web2}:8080 timed out after 1000ms`, code: 'ETIMEDOUT', links: countedAlong(t, ['veth', 'bridge']), fired: {} });
+    expect(t.hops.filter((h) => h.status === 'unreached')).toEqual([]);
+    expect(t.hops.find((h) => h.kind === 'bridge')!.status).toBe('confirmed');
   });
 });
