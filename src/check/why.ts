@@ -22,7 +22,8 @@ import { portEndpoints, serviceKey } from '../plan/services.ts';
 import { findService } from '../k8s/objects.ts';
 import { isAlive, processAgeMs } from '../lib/proc.ts';
 import { birdGone } from '../runtime/calico-status.ts';
-import { readLoops, type LoopsFile } from '../runtime/loops-state.ts';
+import { readLoops } from '../runtime/loops-state.ts';
+import { stoppedContainers, stoppedWords, type Stopped } from '../runtime/stopped.ts';
 import type { Executor } from '../runtime/exec.ts';
 import { explainLive } from '../runtime/explain.ts';
 import type { ExplainRequest } from '../trace/explain.ts';
@@ -174,15 +175,6 @@ function landingPods(state: LabState, c: ReachCheck): { pod: PlanPod; port?: num
   });
 }
 
-/** How a container that is not running ended, and whether anything will start it again (`final`: nothing will). */
-function howStopped(state: LabState, loops: LoopsFile | undefined, pod: PlanPod, c: PlanPod['containers'][number], pid: number): { text: string; final: boolean } {
-  if (!state.plan.loops) return { text: `its process ${pid} has exited, and nothing restarts it: the lab runs no control loops`, final: true };
-  const k = loops?.pods[pod.name]?.containers[c.name];
-  const code = k?.lastExitCode !== undefined ? ` with code ${k.lastExitCode}${k.lastReason ? ` (${k.lastReason})` : ''}` : '';
-  if (k?.state === 'terminated') return { text: `exited${code}; under restartPolicy ${c.restartPolicy ?? 'Always'} it stays terminated`, final: true };
-  return { text: `exited${code}; the agent restarts it${k?.reason === 'CrashLoopBackOff' ? ' after its back-off (CrashLoopBackOff)' : ''}`, final: false };
-}
-
 /**
  * A connection that ends in pods whose server is not running: every pod it may reach has a container
  * whose process has exited, and no container of it that runs declares the port. Settled when nothing
@@ -193,17 +185,17 @@ function deadTargetCause(state: LabState, c: ReachCheck): Cause | undefined {
   const ends = landingPods(state, c);
   if (!ends.length) return undefined;
   const loops = state.plan.loops ? readLoops(state.lab) : undefined;
-  const found: { pod: PlanPod; c: PlanPod['containers'][number]; text: string; final: boolean }[] = [];
+  const found: (Stopped & { pod: PlanPod })[] = [];
   for (const { pod, port } of ends) {
     const recs = state.pods[pod.name]?.containers;
     if (!recs) return undefined;
     const declares = (k: PlanPod['containers'][number]) => port !== undefined && k.ports.some((p) => p.containerPort === port);
-    const dead = pod.containers.filter((k) => recs[k.name] && !isAlive(recs[k.name]!));
+    const dead = stoppedContainers(state, pod, loops);
     if (!dead.length || pod.containers.some((k) => recs[k.name] && isAlive(recs[k.name]!) && declares(k))) return undefined;
     // The container that serves the port when one declares it; else each one that is not running.
-    for (const k of dead.some(declares) ? dead.filter(declares) : dead) found.push({ pod, c: k, ...howStopped(state, loops, pod, k, recs[k.name]!.pid) });
+    for (const s of dead.some((d) => declares(d.c)) ? dead.filter((d) => declares(d.c)) : dead) found.push({ pod, ...s });
   }
-  const each = found.map((f) => `container ${f.c.name} of pod ${f.pod.namespace}/${f.pod.name} is not running (${f.text})`).join('; ');
+  const each = found.map((f) => stoppedWords(f.pod, f)).join('; ');
   return { cause: ends.length > 1 ? `no endpoint of the Service can answer: ${each}` : each, settled: found.every((f) => f.final) };
 }
 

@@ -16,7 +16,9 @@ import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
 import { liveView } from './explain.ts';
 import { hostVeth } from './live-graph.ts';
-import { readControl } from './loops-state.ts';
+import { readControl, readLoops } from './loops-state.ts';
+import { labStatus, podReady } from './status.ts';
+import { stoppedContainers, stoppedWords } from './stopped.ts';
 import { firedBetween, readCounters, type Fired } from './policy-counters.ts';
 import type { LabState } from './state.ts';
 import type { Plan } from '../plan/plan.ts';
@@ -483,6 +485,14 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   for (const p of plan.pods) {
     const v = hostVeth(state.pods[p.name]?.cniResult, POD_BRIDGE);
     if (v) facts.hostVeths![`${p.namespace}/${p.name}`] = v;
+  }
+  // Pods not ready, or with a container whose process exited: a refusal there says why, as status and a failed check do.
+  const loops = plan.loops ? readLoops(state.lab) : undefined;
+  const status = labStatus(state.lab, state, loops);
+  for (const ps of status?.pods ?? []) {
+    const pod = plan.pods.find((x) => x.name === ps.name && x.namespace === ps.namespace);
+    const stopped = pod ? stoppedContainers(state, pod, loops).map((s) => stoppedWords(pod, s)) : [];
+    if (ps.running && (!podReady(ps) || stopped.length)) (facts.unwell ??= {})[`${ps.namespace}/${ps.name}`] = { ready: podReady(ps), stopped };
   }
   // Nodes failed by `podlab node fail`: their link to the node network is down.
   const failedNodes = Object.keys(readControl(state.lab).failedNodes);

@@ -109,6 +109,13 @@ export interface TraceFacts {
    * rules in each of its chains; null when the table is not there.
    */
   natRules?: Record<string, Record<string, number> | null>;
+  /**
+   * Pods (`ns/name`) that are not ready or have a container whose process exited, as the lab's
+   * status holds them: whether the pod is ready, and each container that is not running, in words
+   * (`container coredns of pod kube-system/coredns is not running (its process 1234 has exited, …)`).
+   * A pod not listed is ready and every container of it runs.
+   */
+  unwell?: Record<string, { ready: boolean; stopped: string[] }>;
 }
 
 export interface TracePath {
@@ -524,7 +531,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     endpoints = usable.map((e) => ({ pod: e.pod, namespace: e.namespace, node: e.node, ip: inFamily([e.ip, ...(e.ips ?? [])], family) ?? e.ip, port: e.port }));
     if (refuses(chosen) && protocol !== 'icmp') {
       const l = facts.listening![`${chosen.namespace}/${chosen.pod}`]!;
-      refused = `endpoint ${chosen.namespace}/${chosen.pod} refuses ${hostPort(endpoint.ip, chosen.port)}/${protocol}: it listens on ${protocol.toUpperCase()} ${listed(l)}`;
+      const gone = facts.unwell?.[`${chosen.namespace}/${chosen.pod}`]?.stopped ?? [];
+      refused = `endpoint ${chosen.namespace}/${chosen.pod} refuses ${hostPort(endpoint.ip, chosen.port)}/${protocol}: it listens on ${protocol.toUpperCase()} ${listed(l)}${gone.length ? `; ${gone.join('; ')}` : ''}`;
       const pod = (destEnd as Extract<End, { kind: 'pod' }>).pod;
       refusal = { at: `pod ${chosen.namespace}/${chosen.pod}`, ip: endpoint.ip, port: chosen.port, protocol, listening: l, declared: declares(pod, chosen.port, protocol), pod: { namespace: chosen.namespace, name: chosen.pod }, refusing: refusing.length, of: usable.length };
     }
@@ -538,7 +546,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   const heard = listenAt ? facts.listening?.[listenAt] : undefined;
   if (heard && port !== undefined && protocol !== 'icmp' && !heard.includes(port)) {
     const who = destEnd.kind === 'pod' ? `pod ${destEnd.pod.namespace}/${destEnd.pod.name}` : destEnd.kind === 'node' ? `node ${destEnd.node}` : destEnd.kind === 'host' ? `host ${destEnd.host}` : destEnd.ref;
-    refused = `${hostPort(destIp, port)}/${protocol} refused (${protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}): ${who} listens on ${protocol.toUpperCase()} ${listed(heard)}`;
+    const gone = destEnd.kind === 'pod' ? (facts.unwell?.[`${destEnd.pod.namespace}/${destEnd.pod.name}`]?.stopped ?? []) : [];
+    refused = `${hostPort(destIp, port)}/${protocol} refused (${protocol === 'tcp' ? 'a TCP reset' : 'ICMP port unreachable'}): ${who} listens on ${protocol.toUpperCase()} ${listed(heard)}${gone.length ? `; ${gone.join('; ')}` : ''}`;
     refusal = { at: who, ip: destIp, port, protocol, listening: heard, declared: destEnd.kind === 'pod' && declares(destEnd.pod, port, protocol), ...(destEnd.kind === 'pod' ? { pod: { namespace: destEnd.pod.namespace, name: destEnd.pod.name } } : {}) };
   }
 
@@ -806,7 +815,11 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   /** The source the destination sees, after the last masquerade on the way. */
   const snatTo = hops.filter((h) => h.kind === 'snat').map((h) => / becomes (\S+)/.exec(h.linux)?.[1]).filter(Boolean).at(-1);
   const refusedLinux = refusal ? `${hostPort(refusal.ip, refusal.port)}/${refusal.protocol}: ${refusalAnswer(refusal.port, refusal.protocol)}` : '';
-  const refusedK8s = !refusal ? '' : `listens on ${refusal.protocol.toUpperCase()} ${listed(refusal.listening)} (ss)${!refusal.pod ? '' : refusal.declared ? `; a container declares ${refusal.port}/${refusal.protocol.toUpperCase()}, but its server is not listening` : `; no container declares ${refusal.port}/${refusal.protocol.toUpperCase()}`}`;
+  // A pod whose container exited says so (the status's words), rather than "its server is not listening".
+  const unwell = refusal?.pod ? facts.unwell?.[`${refusal.pod.namespace}/${refusal.pod.name}`] : undefined;
+  const refusedK8s = !refusal
+    ? ''
+    : `listens on ${refusal.protocol.toUpperCase()} ${listed(refusal.listening)} (ss)${!refusal.pod ? '' : unwell?.stopped.length ? `: ${unwell.stopped.join('; ')}` : refusal.declared ? `; a container declares ${refusal.port}/${refusal.protocol.toUpperCase()}, but its server is not listening` : `; no container declares ${refusal.port}/${refusal.protocol.toUpperCase()}`}`;
   if (destPodNet) {
     const n = nodeOf(view, destPodNet.node);
     const veth = hostVethOf(n, destPodNet.pod, facts);
@@ -827,7 +840,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       kind: 'deliver',
       at: pod,
       linux: protocol === 'icmp' ? `eth0 ${destIp}: the kernel answers the echo request` : refusal ? `eth0 ${refusedLinux}` : `eth0 ${hostPort(destIp, destPort)}/${protocol}${listener ? `: container ${listener.container}${listener.name ? ` (port ${listener.name})` : ''}` : ''}`,
-      k8s: refusal ? `${pod}${endpoint && svc ? `, a ready endpoint of Service ${serviceKey(svc.s)},` : ''} ${refusedK8s}` : `${pod}${listener ? `, containerPort ${listener.containerPort}` : ''}`,
+      k8s: refusal ? `${pod}${endpoint && svc ? `, ${unwell && !unwell.ready ? 'an endpoint' : 'a ready endpoint'} of Service ${serviceKey(svc.s)}${unwell && !unwell.ready ? ' that is not ready' : ''},` : ''} ${refusedK8s}` : `${pod}${listener ? `, containerPort ${listener.containerPort}` : ''}`,
       see: protocol === 'icmp' ? undefined : `ss -ltnup`,
       status: refusal ? 'dropped' : 'predicted',
     });

@@ -456,3 +456,20 @@ describe('after the hop where a failed probe stopped, the hops are not reached (
     expect(t.hops.find((h) => h.kind === 'bridge')!.status).toBe('confirmed');
   });
 });
+
+describe('an endpoint whose container exited: the refusal says so, and does not call it ready', () => {
+  const pods = viewOf(podLab);
+  const dead = 'container coredns of pod kube-system/coredns is not running (its process 4242 has exited, and nothing restarts it: the lab runs no control loops)';
+  const req = { from: 'client', to: 'svc/kube-system/kube-dns', port: 53, protocol: 'udp' as const };
+
+  it('the status\'s words at the deliver hop and in the summary', () => {
+    const t = predictTrace(pods, req, { listening: { 'kube-system/coredns': [] }, unwell: { 'kube-system/coredns': { ready: false, stopped: [dead] } } });
+    expect(t.hops.at(-1)).toMatchObject({ kind: 'deliver', status: 'dropped', k8s: `pod kube-system/coredns, an endpoint of Service kube-system/kube-dns that is not ready, listens on UDP no port at all (ss): ${dead}` });
+    expect(t.reason).toBe(`endpoint kube-system/coredns refuses ${t.endpoint!.ip}:53/udp: it listens on UDP no port at all; ${dead} (the only endpoint of Service kube-system/kube-dns)`);
+  });
+
+  it('a ready endpoint whose server does not listen stays "a ready endpoint"', () => {
+    const t = predictTrace(pods, req, { listening: { 'kube-system/coredns': [] } });
+    expect(t.hops.at(-1)!.k8s).toBe('pod kube-system/coredns, a ready endpoint of Service kube-system/kube-dns, listens on UDP no port at all (ss); a container declares 53/UDP, but its server is not listening');
+  });
+});
