@@ -8,6 +8,7 @@
  * and "differs" when not. Everything is read; nothing in the lab is changed but the probe's packets.
  */
 import { denyActionOf } from '../plan/network-policy.ts';
+import { selects } from '../k8s/objects.ts';
 import { NETNS_RUN_DIR, POD_BRIDGE, POLICY } from '../constants.ts';
 import { PROBE_BIN } from './artifacts.ts';
 import { inFamily } from '../trace/ends.ts';
@@ -283,7 +284,8 @@ function stopAt(p: TracePath, ok: boolean, probe: string, entry: boolean): void 
     h.status = 'unreached';
     h.observed = !h.observed || h.observed === probe ? 'not reached' : `not reached (${h.observed})`;
   }
-  if (probe && !stop.observed?.includes(probe)) stop.observed = `${stop.observed ? `${stop.observed}; ` : ''}the probe: ${probe}`;
+  // A dns hop's observation is its dig, the probe itself.
+  if (probe && stop.kind !== 'dns' && !stop.observed?.includes(probe)) stop.observed = `${stop.observed ? `${stop.observed}; ` : ''}the probe: ${probe}`;
 }
 
 /**
@@ -319,7 +321,10 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
         const answers = facts.dns?.answers ?? [];
         const said = !facts.dns ? 'not asked' : answers.length ? `dig answered ${answers.join(', ')}` : `dig got no answer: ${facts.dns.error ?? 'nothing'}`;
         if (h.status !== 'dropped') {
-          mark(h, facts.dns ? answers.includes(p.daddr) : undefined, said);
+          // No answer from the cluster DNS: its pods' state, as status holds it, says why (a CoreDNS container that exited).
+          const kubeDns = facts.dns && !answers.length ? plan.services.find((s) => (s.clusterIPs ?? [s.clusterIP]).includes(facts.dns!.server)) : undefined;
+          const down = kubeDns ? plan.pods.filter((x) => selects(kubeDns, x)).flatMap((x) => facts.unwell?.[`${x.namespace}/${x.name}`]?.stopped ?? []) : [];
+          mark(h, facts.dns ? answers.includes(p.daddr) : undefined, `${said}${down.length ? `; ${down.join('; ')}` : ''}`);
           break;
         }
         if (!h.action) {
@@ -537,7 +542,11 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const svcByName = serviceByName(view, req.to);
   const server = first.dnsServer;
   const digArgv = server ? ['dig', '+short', '+time=1', '+tries=1', `@${server}`, svcByName ? `${svcByName.name}.${svcByName.namespace}.svc.${plan.clusterDomain}` : req.to, six ? 'AAAA' : 'A'] : [];
-  if (dnsHop && server && !(dnsHop.status === 'dropped' && dnsHop.action)) jobs.push(ex.run(inNs(srcNs, digArgv)).then((r) => void (facts.dns = { ...parseDig(`${r.stdout}\n${r.stderr}`), server })));
+  let digMs = 0;
+  if (dnsHop && server && !(dnsHop.status === 'dropped' && dnsHop.action)) {
+    const dt = performance.now();
+    jobs.push(ex.run(inNs(srcNs, digArgv)).then((r) => void ((facts.dns = { ...parseDig(`${r.stdout}\n${r.stderr}`), server }), (digMs = Math.round(performance.now() - dt)))));
+  }
   await Promise.all(jobs);
   lap('facts');
   // The prediction with what was read: a refusal ends the path at the deliver hop, and is probed like any other path.
@@ -545,6 +554,18 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const queryDropped = first.hops.some((h) => h.kind === 'dns' && h.status === 'dropped');
 
   if (opts.probe === false) return { ...first, facts, timings };
+  const digSaid = (dns: NonNullable<TraceFacts['dns']>) => `dig ${digArgv.slice(5).join(' ')} @${dns.server}: ${dns.answers.length ? dns.answers.join(', ') : `no answer (${dns.error ?? 'no address'})`}`;
+  if (!queryDropped && dnsHop && facts.dns && !facts.dns.answers.length) {
+    // The name was to resolve, and did not (CoreDNS not answering, a Corefile that does not serve
+    // the domain): a client would never connect, so neither does the trace. Its dig is the probe,
+    // and the path ends at the dns hop, as it does when a policy drops the query.
+    const p: TracePath = { ...first, hops: first.hops.filter((h) => h.kind === 'dns') };
+    const probe = digSaid(facts.dns);
+    const code = /refused|unreachable/i.test(facts.dns.error ?? '') ? 'ECONNREFUSED' : 'ETIMEDOUT';
+    const differences = judgeTrace(plan, p, facts, { ok: false, probe, code, links: {}, fired: {} });
+    lap('judge');
+    return { ...p, observed: { probe, ok: false, ms: digMs, differences }, facts, timings };
+  }
 
   // The nodes the packet crosses: their links and policy tables are counted around the probe.
   // Every node: kube-proxy may pick an endpoint on another node than the one predicted first.
@@ -577,7 +598,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     const p = predictTrace(view, req, facts);
     const ok = facts.dns.answers.length > 0;
     const code = ok ? undefined : /refused|unreachable/i.test(facts.dns.error ?? '') ? 'ECONNREFUSED' : 'ETIMEDOUT';
-    const probe = `dig ${digArgv.slice(5).join(' ')} @${server}: ${ok ? facts.dns.answers.join(', ') : `no answer (${facts.dns.error ?? 'no address'})`}`;
+    const probe = digSaid(facts.dns);
     const differences = judgeTrace(plan, p, facts, { ok, probe, ...(code ? { code } : {}), links, fired });
     lap('judge');
     return { ...p, observed: { probe, ok, ms, differences }, facts, timings };

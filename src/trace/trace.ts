@@ -355,6 +355,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
   let to: End;
   /** Whom the source asks for `to`, when it is a name. */
   let resolver: ReturnType<typeof resolverOf> | undefined;
+  /** Why the cluster DNS cannot answer at all, when it cannot. */
+  let dnsDown: string | undefined;
   const byName = serviceByName(view, req.to);
   if (byName) {
     // An ExternalName's name is only a CNAME, a headless one's its pods' addresses: no connection to a Service to follow.
@@ -366,7 +368,21 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     const at = from.kind === 'pod' ? `pod ${from.pod.namespace}/${from.pod.name}` : from.ref;
     const see = `dig ${req.to}${six ? ' AAAA' : ''}`;
     const server = resolver.server ?? '127.0.0.1';
-    if (resolver.cluster || facts.dns?.answers.length)
+    // The cluster DNS Service with no ready endpoint on UDP 53 (CoreDNS deleted, or not ready): kube-proxy refuses the query.
+    const kubeDns = resolver.cluster ? plan.services.find((s) => (s.clusterIPs ?? [s.clusterIP]).includes(server)) : undefined;
+    const dnsPort = kubeDns?.ports.find((p) => p.protocol === 'UDP' && p.port === 53);
+    const noDnsEndpoint = !!kubeDns && !!dnsPort && !endpointsOf(view, serviceKey(kubeDns), dnsPort).length && !facts.dns?.answers.length;
+    if (noDnsEndpoint) {
+      dnsDown = `Service ${serviceKey(kubeDns)} has no ready endpoints, so kube-proxy refuses the query (ICMP port unreachable)`;
+      hops.push({
+        kind: 'dns',
+        at,
+        linux: `${six ? 'AAAA' : 'A'} ${req.to}: no answer, the query to ${hostPort(server, 53)}/udp is refused: chain service-endpoints-check: reject-chain (no endpoints)`,
+        k8s: `Service ${serviceKey(kubeDns)} has no ready endpoints${kubeDns.selector ? ` (selector ${Object.entries(kubeDns.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no ready pod)` : ''}, so kube-proxy refuses the query: ${req.to} never resolves, and no connection to Service ${serviceKey(byName)} is opened`,
+        see: `podlab status ${plan.lab}`,
+        status: 'dropped',
+      });
+    } else if (resolver.cluster || facts.dns?.answers.length)
       hops.push({
         kind: 'dns',
         at,
@@ -447,7 +463,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       dest: { ip: dnsServer!, port: 53, what: `the resolver ${dnsServer}` },
       hops: [unresolved],
       outcome: 'dropped',
-      reason: `${req.to} does not resolve: ${resolver!.why}`,
+      reason: `${req.to} does not resolve: ${dnsDown ?? resolver!.why}`,
     };
   // A name whose DNS query the policies drop: the path ends at the dns hop, no connection is opened.
   const denial = byName && resolver?.cluster ? dnsQueryDenied(view, req.from) : undefined;

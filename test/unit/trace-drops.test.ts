@@ -473,3 +473,31 @@ describe('an endpoint whose container exited: the refusal says so, and does not 
     expect(t.hops.at(-1)!.k8s).toBe('pod kube-system/coredns, a ready endpoint of Service kube-system/kube-dns, listens on UDP no port at all (ss); a container declares 53/UDP, but its server is not listening');
   });
 });
+
+describe('a DNS name the cluster DNS cannot answer: the trace ends at the dns hop', () => {
+  const noDns: NftView = { ...services, endpoints: { ...services.endpoints, 'kube-system/kube-dns': [] } };
+
+  it('kube-dns without endpoints (CoreDNS deleted): predicted unresolved, kube-proxy refuses the query, no connection follows', () => {
+    const t = predictTrace(noDns, { from: 'client', to: 'web.default' });
+    expect(at(t)).toEqual(['dns@pod default/client']);
+    expect(t.hops[0]).toMatchObject({ status: 'dropped', linux: 'A web.default: no answer, the query to 10.96.0.10:53/udp is refused: chain service-endpoints-check: reject-chain (no endpoints)' });
+    expect(t.hops[0]!.action).toBeUndefined();
+    expect(t.outcome).toBe('dropped');
+    expect(t.reason).toBe('web.default does not resolve: Service kube-system/kube-dns has no ready endpoints, so kube-proxy refuses the query (ICMP port unreachable)');
+    expect(formatTrace(t)).toMatch(/^predicted: unresolved — /m);
+    // dig's refusal confirms it.
+    const facts = { dns: { answers: [], error: 'communications error to 10.96.0.10#53: connection refused, no servers could be reached', server: '10.96.0.10' } };
+    const judged = predictTrace(noDns, { from: 'client', to: 'web.default' }, facts);
+    expect(judgeTrace(noDns.plan, judged, facts, { ok: false, probe: 'dig …: no answer', code: 'ECONNREFUSED', links: {}, fired: {} })).toEqual([]);
+    expect(judged.hops[0]!.observed).toBe('dig got no address, as predicted: communications error to 10.96.0.10#53: connection refused, no servers could be reached');
+  });
+
+  it('a CoreDNS endpoint whose container exited: the dns hop differs and says so', () => {
+    const dead = 'container coredns of pod kube-system/coredns is not running (its process 4242 has exited, and nothing restarts it: the lab runs no control loops)';
+    const facts = { dns: { answers: [], error: 'communications error to 10.96.0.10#53: connection refused', server: '10.96.0.10' }, unwell: { 'kube-system/coredns': { ready: false, stopped: [dead] } } };
+    const t = { ...predictTrace(services, { from: 'client', to: 'web.default' }, facts) };
+    t.hops = t.hops.filter((h) => h.kind === 'dns');
+    judgeTrace(services.plan, t, facts, { ok: false, probe: 'dig …: no answer', code: 'ECONNREFUSED', links: {}, fired: {} });
+    expect(t.hops[0]).toMatchObject({ status: 'differs', observed: `dig got no answer: communications error to 10.96.0.10#53: connection refused; ${dead}` });
+  });
+});
