@@ -198,6 +198,13 @@ export interface CniMode<Type extends string = string, Schema extends z.ZodType 
   planNodes(input: CniPlanInput<Config>): CniNodePlan<Data>[];
   /** Whether podlab's kube-proxy table masquerades pod traffic leaving podCidr; false when the mode does its own NAT. */
   kubeProxyNat(config: Config, labNatOutgoing: boolean): boolean;
+  /**
+   * Who masquerades pod traffic leaving the pod network in a real cluster of this mode, as a trace
+   * names it: `short` where a masquerade's source is said (`masqueraded by flanneld's --ip-masq on
+   * node …`), `who` on a snat hop's Kubernetes line (`<who>: pod traffic to outside the cluster is
+   * masqueraded`), each saying what podlab's lab field it comes from.
+   */
+  masquerade: { short: string; who: string };
   /** Kernel features the mode needs (probed before anything is created; see runtime/preflight.ts PROBES). */
   kernelFeatures(config: Config): string[];
   /** What to tell a user whose kernel lacks one of those features (the PL3001 hint). */

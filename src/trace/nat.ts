@@ -6,6 +6,7 @@
  * from these; `podlab explain` of a NodePort judges each side on the packet they describe, so the
  * two agree.
  */
+import { cniMode } from '../cni/registry.ts';
 import { contains, hostPort, parseAddr, parsePrefix, type Family } from '../net/addr.ts';
 import type { Plan, PlanNode } from '../plan/plan.ts';
 import type { PlanService } from '../plan/services.ts';
@@ -33,6 +34,9 @@ export function podGatewayOf(node: PlanNode, family: Family): string {
   const cidr = inFamily((node.podCidrs ?? [node.podCidr]).map((c) => c.split('/')[0]), family);
   return cidr?.endsWith('::') ? `${cidr}1` : node.podGateway;
 }
+
+/** Who masquerades pod traffic leaving the pod network on a node, in the words of a real cluster of its CNI mode (flanneld's --ip-masq, kubelet's, a Calico pool's natOutgoing). */
+export const masqueradeOf = (node: PlanNode): { short: string; who: string } => cniMode((node.cni as { type: string }).type).masquerade;
 
 /** Whether pod traffic from `addr` on `node` leaving every pool is masqueraded: the lab's natOutgoing, or Calico's pool of that address (its calico table). */
 export function masqueraded(plan: Plan, node: PlanNode, addr: string): boolean {
@@ -95,7 +99,7 @@ export function nodePortPath(plan: Plan, from: Exclude<End, { kind: 'service' }>
   const srcNode = from.kind === 'pod' || from.kind === 'node' ? plan.nodes.find((n) => n.name === from.node) : undefined;
   const elsewhere = !!srcNode && srcNode.name !== node.name;
   let carried: ArrivesFrom | undefined;
-  if (podNet && elsewhere && masqueraded(plan, srcNode!, from.ip)) carried = { ip: nodeIpOf(srcNode!, family), by: `natOutgoing on node ${srcNode!.name}` };
+  if (podNet && elsewhere && masqueraded(plan, srcNode!, from.ip)) carried = { ip: nodeIpOf(srcNode!, family), by: `${masqueradeOf(srcNode!).short} on node ${srcNode!.name}` };
   if (extMasquerades(s, client) && node.name !== endpoint.node) carried = { ip: masqAddress(node, endpoint.node, family), by: `kube-proxy on node ${node.name}` };
   return {
     client,

@@ -17,7 +17,7 @@ import { serviceKey } from '../plan/services.ts';
 import { familyOfRef, inFamily, noVirtualIp, resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
 import type { Family } from '../net/addr.ts';
 import { endpointsOf, explain, explainPath, type ExplainCase } from './explain.ts';
-import { arrivesFromWords, extClient, extMasquerades, isCalico, masqAddress as natMasqAddress, masqueraded, nodeIpOf, podCidrOf, podGatewayOf, sentToWords, within, type ExtClient } from './nat.ts';
+import { arrivesFromWords, extClient, extMasquerades, isCalico, masqAddress as natMasqAddress, masqueradeOf, masqueraded, nodeIpOf, podCidrOf, podGatewayOf, sentToWords, within, type ExtClient } from './nat.ts';
 
 export type TraceProtocol = 'tcp' | 'udp' | 'icmp';
 
@@ -630,8 +630,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     toNodeDone = true;
     hops.push({ kind: 'node-route', at: `node ${srcNode.name}`, linux: `${addr} dev ${srcNode.iface} (the node network)`, k8s: `node ${nodeName}'s address (InternalIP), on the node network`, see: routeGet(addr), status: 'predicted' });
     if (podNetSource && masqueraded(plan, srcNode, from.ip)) {
-      carried = { ip: nodeIpOf(srcNode, family), by: `natOutgoing on node ${srcNode.name}` };
-      hops.push({ kind: 'snat', at: `node ${srcNode.name}`, linux: `masquerade (nat-postrouting, natOutgoing): source ${from.ip} becomes ${nodeIpOf(srcNode, family)} (to ${addr}, outside the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: `natOutgoing: pod traffic to a node address is masqueraded; node ${nodeName} sees node ${srcNode.name}`, see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
+      carried = { ip: nodeIpOf(srcNode, family), by: `${masqueradeOf(srcNode).short} on node ${srcNode.name}` };
+      hops.push({ kind: 'snat', at: `node ${srcNode.name}`, linux: `masquerade (nat-postrouting, natOutgoing): source ${from.ip} becomes ${nodeIpOf(srcNode, family)} (to ${addr}, outside the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: `${masqueradeOf(srcNode).who}: pod traffic to a node address is masqueraded; node ${nodeName} sees node ${srcNode.name}`, see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
     }
   };
 
@@ -671,7 +671,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       const why =
         noLocal.policy === 'internalTrafficPolicy'
           ? `internalTrafficPolicy Local sends ClusterIP traffic only to endpoints on the client's own node`
-          : `externalTrafficPolicy Local sends a client from outside the pod network only to the node's own endpoints${podNetSource && dnatNode?.name !== srcNode?.name ? ` (pod ${podNetSource.pod.namespace}/${podNetSource.pod.name} arrives masqueraded to node ${srcNode!.name}'s address ${nodeIpOf(srcNode!, family)} by natOutgoing, so kube-proxy on ${dnatNode!.name} takes it for one)` : ''}`;
+          : `externalTrafficPolicy Local sends a client from outside the pod network only to the node's own endpoints${podNetSource && dnatNode?.name !== srcNode?.name ? ` (pod ${podNetSource.pod.namespace}/${podNetSource.pod.name} arrives masqueraded to node ${srcNode!.name}'s address ${nodeIpOf(srcNode!, family)} by ${masqueradeOf(srcNode!).short}, so kube-proxy on ${dnatNode!.name} takes it for one)` : ''}`;
       hops.push({
         kind: 'dnat',
         at: `node ${noLocal.node}`,
@@ -822,7 +822,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       status: 'predicted',
     });
   } else if (podNetSource && (to.kind === 'host' || to.kind === 'gateway') && masqueraded(plan, srcNode!, from.ip)) {
-    masquerade({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${nodeIpOf(srcNode!, family)} (leaving the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: 'natOutgoing: pod traffic to outside the cluster is masqueraded', see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
+    masquerade({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${nodeIpOf(srcNode!, family)} (leaving the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: `${masqueradeOf(srcNode!).who}: pod traffic to outside the cluster is masqueraded`, see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
   } else if ((from.kind === 'node' || (from.kind === 'pod' && from.pod.hostNetwork)) && svc && !ext && endpoint) {
     masquerade({ kind: 'snat', at: `node ${from.node}`, linux: `masquerade: a ClusterIP reached from outside the pod network (${from.ip}) is masqueraded`, k8s: `Service ${serviceKey(svc.s)}: clients outside ${plan.podCidr} are masqueraded (kube-proxy's masquerade-all for non-pod sources)`, status: 'predicted' });
   }
@@ -878,7 +878,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       kind: 'reply',
       at: `node ${endpoint!.node}`,
       linux: `the reply ${hostPort(endpoint!.ip, endpoint!.port)} → ${from.ip} goes straight back over the pod network, around node ${dnatNode!.name}'s conntrack: nothing undoes the DNAT, so the client gets an answer from ${hostPort(endpoint!.ip, endpoint!.port)} to a connection it opened to ${hostPort(daddr, port)}, and resets it`,
-      k8s: `externalTrafficPolicy Local: kube-proxy on ${dnatNode!.name} sends pod traffic to every endpoint without masquerade (ip saddr <pod CIDR> goto), and pod ${podNetSource!.pod.namespace}/${podNetSource!.pod.name} arrives unmasqueraded (no natOutgoing); only an endpoint on ${dnatNode!.name} would answer through it`,
+      k8s: `externalTrafficPolicy Local: kube-proxy on ${dnatNode!.name} sends pod traffic to every endpoint without masquerade (ip saddr <pod CIDR> goto), and pod ${podNetSource!.pod.namespace}/${podNetSource!.pod.name} arrives unmasqueraded (${srcNode ? `${masqueradeOf(srcNode).short} is off` : 'no masquerade'}); only an endpoint on ${dnatNode!.name} would answer through it`,
       see: six ? 'conntrack -L -f ipv6' : 'conntrack -L',
       status: 'dropped',
     });

@@ -32,7 +32,7 @@ describe.skipIf(!live)('live explain of a NodePort, judged as the packet is wher
     const x = await explainLive(realExecutor, readState(name)!, req);
     expect(x.allowed).toBe(false);
     expect(x.cases.map((c) => c.endpoint!.pod)).toEqual(['solo']);
-    expect(x.cases[0]!.path!.ingress).toMatch(/^from 172\.16\.94\.10, the source as masqueraded by natOutgoing on node control-plane /);
+    expect(x.cases[0]!.path!.ingress).toMatch(/^from 172\.16\.94\.10, the source as masqueraded by flanneld's --ip-masq on node control-plane /);
     expect(x.observed).toMatchObject({ agrees: true, differences: [] });
     expect(x.observed!.fired['worker-2']).toEqual([expect.objectContaining({ chain: 'ingress.default/solo' })]);
     const t = await traceLive(realExecutor, readState(name)!, req);

@@ -61,7 +61,7 @@ describe.skipIf(!live)('live trace: NetworkPolicy after natOutgoing and a NodePo
     expect(at(t)).toEqual(['route@pod default/client', 'veth@node c1-node1', 'policy@node c1-node1', 'node-route@node c1-node1', 'snat@node c1-node1', 'dnat@node c1-node2', 'policy@node c1-node2']);
     droppedAt(t, 'node c1-node2');
     expect(hop(t, 'snat').observed).toBe('conntrack: the reply goes to 172.16.94.11');
-    expect(t.hops.at(-1)!.k8s).toMatch(/ingress at destination denied \(isolated by default\/web-from-client; no rule matched\) from 172\.16\.94\.11, the source as masqueraded by natOutgoing on node c1-node1 /);
+    expect(t.hops.at(-1)!.k8s).toMatch(/ingress at destination denied \(isolated by default\/web-from-client; no rule matched\) from 172\.16\.94\.11, the source as masqueraded by the IP pool's natOutgoing on node c1-node1 /);
     expect(t.hops.at(-1)!.observed).toMatch(/^counters grew: c1-node2: ingress\.default\/web-2 "default\/web-2 isolated for ingress by default\/web-from-client: no rule allowed" \+[1-9]/);
     // The see: line's explain asks the same question and says the same.
     const cli = await execa('node', [BIN, 'explain', name, 'node/c1-node1', 'default/web-2', '--port', '8080'], { reject: false });

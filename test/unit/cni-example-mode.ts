@@ -39,6 +39,7 @@ export const hostGw: CniMode<'host-gw', typeof hostGwSchema, HostGwConfig, HostG
       };
     }),
   kubeProxyNat: (_config, labNatOutgoing) => labNatOutgoing,
+  masquerade: { short: 'the example masquerade', who: "the example mode's masquerade (the lab's natOutgoing)" },
   kernelFeatures: () => [],
   featureHints: {},
   nodeBatchLines: (n) => [`# host-gw: this node routes to ${n.cni.peers.join(', ') || 'no peer'} over the node network.`],

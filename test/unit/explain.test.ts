@@ -108,7 +108,7 @@ describe('explain of a node\'s NodePort follows its translation, as trace does',
     const c = x.cases[0]!;
     expect(c.endpoint).toMatchObject({ pod: 'solo', node: 'worker-2', port: 8080 });
     expect(c.ingress).toMatchObject({ allowed: false, subject: 'default/solo' });
-    expect(c.path).toEqual({ egress: "to 172.16.94.12:30081, node worker-2's NodePort (DNATed there, not on the source's node)", ingress: "from 172.16.94.10, the source as masqueraded by natOutgoing on node control-plane (not the client's own 10.244.0.2)" });
+    expect(c.path).toEqual({ egress: "to 172.16.94.12:30081, node worker-2's NodePort (DNATed there, not on the source's node)", ingress: "from 172.16.94.10, the source as masqueraded by flanneld's --ip-masq on node control-plane (not the client's own 10.244.0.2)" });
     expect(c.nft.map((n) => [n.node, n.verdict])).toEqual([['control-plane', 'accept'], ['worker-2', 'drop']]);
     const text = formatExplanation(x);
     expect(text.split('\n').slice(0, 5)).toEqual([
@@ -116,7 +116,7 @@ describe('explain of a node\'s NodePort follows its translation, as trace does',
       "  NodePort 30081/TCP of Service default/solo-local (port 80) → targetPort 8080: 1 endpoint on worker-2 (kube-proxy on worker-2 DNATs it, and externalTrafficPolicy Local keeps a client from outside the pod network to the node's own endpoints; policies judge the endpoint's address after that DNAT, each side on the packet as its node sees it)",
       `endpoint default/solo ${c.dest.ip}:8080 on worker-2: DENIED`,
       "  egress at default/client (node control-plane): allowed, not isolated; to 172.16.94.12:30081, node worker-2's NodePort (DNATed there, not on the source's node)",
-      "  ingress at default/solo (node worker-2): denied, isolated by default/solo-from-pods; no rule matched; from 172.16.94.10, the source as masqueraded by natOutgoing on node control-plane (not the client's own 10.244.0.2)",
+      "  ingress at default/solo (node worker-2): denied, isolated by default/solo-from-pods; no rule matched; from 172.16.94.10, the source as masqueraded by flanneld's --ip-masq on node control-plane (not the client's own 10.244.0.2)",
     ]);
     // The same pod through the cluster IP is judged as itself: admitted.
     expect(explain(view, { from: 'client', to: 'svc/solo-local' }).allowed).toBe(true);

@@ -70,7 +70,7 @@ describe('externalTrafficPolicy Local, by who the client is', () => {
     const t = predictTrace(services, { from: 'client', to: 'node/worker-1', port: 30081 });
     expect(at(t)).toEqual(['route@pod default/client', 'veth@node control-plane', 'node-route@node control-plane', 'snat@node control-plane', 'dnat@node worker-1']);
     expect(t.hops.at(-1)).toMatchObject({ kind: 'dnat', status: 'dropped', linux: 'nft table ip podlab, chain ext.default/solo-local/tcp-80: no endpoint on node worker-1, the rule is drop' });
-    expect(t.hops.at(-1)!.k8s).toContain('pod default/client arrives masqueraded to node control-plane\'s address 172.16.94.10 by natOutgoing, so kube-proxy on worker-1 takes it for one');
+    expect(t.hops.at(-1)!.k8s).toContain('pod default/client arrives masqueraded to node control-plane\'s address 172.16.94.10 by flanneld\'s --ip-masq, so kube-proxy on worker-1 takes it for one');
     expect(t.outcome).toBe('dropped');
     expect(t.reason).toBe('Service default/solo-local has no endpoint on node worker-1, and externalTrafficPolicy Local keeps a client from outside to the node\'s own: kube-proxy drops it (its endpoints are on worker-2)');
     expect(t.reason).not.toMatch(/no ready endpoints/);
@@ -264,7 +264,7 @@ describe('NetworkPolicy judges the packet as it is where it is judged (a NodePor
     const t = predictTrace(v, { from: 'client', to: 'node/c1-node2', port: 30081 });
     expect(at(t)).toEqual(['route@pod default/client', 'veth@node c1-node1', 'policy@node c1-node1', 'node-route@node c1-node1', 'snat@node c1-node1', 'dnat@node c1-node2', 'policy@node c1-node2']);
     expect(t.hops.at(-1)).toMatchObject({ status: 'dropped', action: 'drop', see: 'podlab explain calico node/c1-node1 default/web-2 --port 8080/tcp' });
-    expect(t.hops.at(-1)!.k8s).toContain('ingress at destination denied (isolated by default/web-from-client; no rule matched) from 172.16.94.11, the source as masqueraded by natOutgoing on node c1-node1 (not the client\'s own ');
+    expect(t.hops.at(-1)!.k8s).toContain('ingress at destination denied (isolated by default/web-from-client; no rule matched) from 172.16.94.11, the source as masqueraded by the IP pool\'s natOutgoing on node c1-node1 (not the client\'s own ');
     expect(t.hops.at(-1)!.linux).toMatch(/^nft table ip podlab-policy, hook forward: c1-node2 drop; rules: c1-node2: ingress\.default\/web-2 /);
     expect(t.outcome).toBe('dropped');
     // The see: line asks explain the same question, and it answers the same.

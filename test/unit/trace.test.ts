@@ -238,6 +238,16 @@ describe('trace audit: Services with a dead endpoint, load balancers, masquerade
     expect(kinds(own)).not.toContain('snat');
   });
 
+  it("the masquerade to a node address is credited to what installs it in each CNI mode, not to Calico's natOutgoing", () => {
+    const k8sOf = (t: ReturnType<typeof predictTrace>) => t.hops.find((h) => h.kind === 'snat')!.k8s;
+    const kubenet = predictTrace(viewOf(kubenetLab), { from: 'web-a', to: 'node/worker-2', port: 9100 });
+    expect(k8sOf(kubenet)).toBe("kubelet's masquerade of pod traffic outside its --non-masquerade-cidr (the pod CIDR; ip-masq-agent's rule where a cluster runs it; the lab's natOutgoing): pod traffic to a node address is masqueraded; node worker-2 sees node worker-1");
+    expect(k8sOf(predictTrace(services, { from: 'client', to: 'agent' }))).toMatch(/^flanneld's --ip-masq: traffic from the flannel network to outside it \(the lab's natOutgoing\): pod traffic to a node address is masqueraded; /);
+    const calico = viewOf(calicoLab);
+    expect(k8sOf(predictTrace(calico, { from: 'client', to: 'host/internet', port: 80 }))).toBe("the Calico IPPool's natOutgoing: Felix's cali-nat-outgoing, traffic from the pool to outside every pool: pod traffic to outside the cluster is masqueraded");
+    for (const t of [kubenet, predictTrace(services, { from: 'client', to: 'host/internet', port: 80 })]) expect(k8sOf(t)).not.toMatch(/^natOutgoing/);
+  });
+
   it('a failed node: the packet is lost at its link, and the trace says the node is failed', () => {
     const t = predictTrace(services, { from: 'node/worker-1', to: 'node/worker-2', protocol: 'icmp' }, { failedNodes: ['worker-2'] });
     expect(t.outcome).toBe('dropped');

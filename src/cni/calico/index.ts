@@ -521,6 +521,7 @@ export const calico: CniMode<'calico', typeof calicoSchema, CalicoConfig, Calico
   },
   // Calico's NAT is its own table, per pool (nat.ts: Felix's cali-nat-outgoing), not kube-proxy's podCidr-wide rule.
   kubeProxyNat: () => false,
+  masquerade: { short: "the IP pool's natOutgoing", who: "the Calico IPPool's natOutgoing: Felix's cali-nat-outgoing, traffic from the pool to outside every pool" },
   kernelFeatures: (c) => (c.encapsulation === 'VXLAN' ? ['vxlan'] : ['bird']),
   featureHints: {
     vxlan: 'Calico\'s VXLAN encapsulation needs VXLAN (CONFIG_VXLAN). Use encapsulation: "None", which routes with BGP instead.',

@@ -120,6 +120,7 @@ export const flannel: CniMode<'flannel', typeof flannelSchema, FlannelConfig, Fl
     });
   },
   kubeProxyNat: (_config, labNatOutgoing) => labNatOutgoing,
+  masquerade: { short: "flanneld's --ip-masq", who: "flanneld's --ip-masq: traffic from the flannel network to outside it (the lab's natOutgoing)" },
   kernelFeatures: () => ['vxlan'],
   featureHints: { vxlan: 'The flannel CNI mode needs VXLAN (CONFIG_VXLAN). Use cni: "kubenet", which routes over the node network instead.' },
   nodeBatchLines: (node) => [

@@ -37,6 +37,11 @@ export const kubenet: CniMode<'kubenet', typeof kubenetSchema, KubenetConfig, Ku
       data: { type: 'kubenet' },
     })),
   kubeProxyNat: (_config, labNatOutgoing) => labNatOutgoing,
+  // kubenet itself installs no masquerade: kubelet's (its --non-masquerade-cidr), or ip-masq-agent where a cluster runs it.
+  masquerade: {
+    short: "kubelet's masquerade",
+    who: "kubelet's masquerade of pod traffic outside its --non-masquerade-cidr (the pod CIDR; ip-masq-agent's rule where a cluster runs it; the lab's natOutgoing)",
+  },
   kernelFeatures: () => [],
   featureHints: {},
   nodeBatchLines: () => [],
