@@ -32,12 +32,27 @@ export function liveView(state: LabState): NftView {
   return { plan: state.plan, endpoints: state.endpoints ?? state.plan.endpoints, pods: viewPods(state), policies: livePolicies(state) };
 }
 
+/**
+ * The counting rules a case's first packet can meet, as `node\nchain\ncomment`: each judging node's
+ * in packet order (the source's, then the destination's), up to the first that drops or rejects it.
+ * A rule past a drop cannot fire (an egress drop on the source's node leaves the destination's
+ * ingress accept uncounted), so it is not expected to.
+ */
+function metHits(c: Explanation['cases'][number]): string[] {
+  const out: string[] = [];
+  for (const n of c.nft) {
+    out.push(...n.hits.filter((h) => h.comment).map((h) => `${h.node}\n${h.chain}\n${h.comment}`));
+    if (n.verdict !== 'accept') break;
+  }
+  return out;
+}
+
 /** Compares a probe and the counters that fired with each predicted case. Pure. */
 export function compareObservation(x: Explanation, probe: ProbeOutcome, fired: ExplainObservation['fired']): Pick<ExplainObservation, 'matchedCase' | 'agrees' | 'differences' | 'note'> {
   const firedSet = new Set(Object.entries(fired).flatMap(([n, rs]) => rs.map((r) => `${n}\n${r.chain}\n${r.comment}`)));
   const anyFired = firedSet.size > 0;
   const idx = x.cases.findIndex((c) => {
-    const hits = c.nft.flatMap((n) => n.hits.filter((h) => h.comment).map((h) => `${h.node}\n${h.chain}\n${h.comment}`));
+    const hits = metHits(c);
     return hits.length ? hits.every((h) => firedSet.has(h)) : !anyFired;
   });
   const differences: string[] = [];
@@ -68,7 +83,7 @@ export function compareObservation(x: Explanation, probe: ProbeOutcome, fired: E
  */
 function severalAttempts(x: Explanation, probe: ProbeOutcome, firedSet: Set<string>): Pick<ExplainObservation, 'matchedCase' | 'agrees' | 'differences' | 'note'> | undefined {
   if (x.cases.length < 2 || !firedSet.size) return undefined;
-  const hitsOf = (c: Explanation['cases'][number]) => c.nft.flatMap((n) => n.hits.filter((h) => h.comment).map((h) => `${h.node}\n${h.chain}\n${h.comment}`));
+  const hitsOf = metHits;
   const tried = x.cases.map((c, i) => ({ c, i, hits: hitsOf(c) })).filter((t) => t.hits.length && t.hits.every((h) => firedSet.has(h)));
   if (tried.length < 2 && !(probe.ok && tried.length === 1 && !tried[0]!.c.allowed)) return undefined;
   const explained = new Set(tried.flatMap((t) => t.hits));

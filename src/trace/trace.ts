@@ -281,6 +281,9 @@ const verdictWord = (d: ExplainCase['egress']): string => `${d.allowed ? 'allowe
 /** How a connection the policies deny ends, as the client meets it. */
 const deniedHow = (action: 'drop' | 'reject'): string => (action === 'reject' ? 'rejected: ICMP port unreachable' : 'dropped: the client hears nothing');
 
+/** The passes a first packet meets: each judging node's in packet order, up to the first that drops or rejects it (it meets none after). */
+const metPasses = (nft: ExplainCase['nft']): ExplainCase['nft'] => nft.slice(0, nft.findIndex((n) => n.verdict !== 'accept') + 1 || nft.length);
+
 /** The policy table's passes as a hop's Linux fact: each node's verdict, and the rules predicted to count the packet. */
 function policyLinux(nft: ExplainCase['nft'], six: boolean): string {
   const rule = nft.flatMap((n) => n.hits.map((h) => `${n.node}: ${h.chain} "${h.comment ?? h.rule}"`));
@@ -478,7 +481,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     const hop: Hop = {
       kind: 'dns',
       at: hops[0]!.at,
-      linux: `${six ? 'AAAA' : 'A'} ${req.to}: no answer, the query to ${hostPort(server, 53)}/udp is ${action === 'reject' ? 'rejected' : 'dropped'}: ${policyLinux(c.nft, dnsSix)}`,
+      linux: `${six ? 'AAAA' : 'A'} ${req.to}: no answer, the query to ${hostPort(server, 53)}/udp is ${action === 'reject' ? 'rejected' : 'dropped'}: ${policyLinux(metPasses(c.nft), dnsSix)}`,
       k8s: `${policyLabel(view)} denies the DNS query to Service ${serviceKey(dns)} (UDP 53): ${egress}; ${ingress}. ${req.to} never resolves, so no connection to Service ${serviceKey(byName)} is opened`,
       see,
       status: 'dropped',

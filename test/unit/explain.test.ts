@@ -275,3 +275,33 @@ describe('explain of a load-balancer address follows its translation, as trace d
     expect(compared).toBeGreaterThan(50);
   });
 });
+
+describe('live explain compares with the rules the packet can meet (compareObservation)', () => {
+  it("an egress drop on the source's node: the destination's ingress accept is never met, so only the drop is expected", async () => {
+    const { compareObservation } = await import('../../src/runtime/explain.ts');
+    const { shopLab, egressDenied } = await import('./shop-lab.ts');
+    const x = explain(viewOf(shopLab(egressDenied)), { from: 'shop/frontend', to: 'svc/shop/backend' });
+    expect(x.cases).toHaveLength(1);
+    const c = x.cases[0]!;
+    expect(c.nft.map((n) => `${n.node} ${n.verdict}`)).toEqual(['worker-1 drop', 'worker-2 accept']);
+    // What the counters saw: the egress drop on worker-1, nothing on worker-2.
+    const fired = { 'worker-1': c.nft[0]!.hits.map((h) => ({ chain: h.chain, comment: h.comment!, packets: 1, delta: 1 })) };
+    const silence = { ok: false, detail: 'ETIMEDOUT connect timed out after 300ms', ms: 300 };
+    expect(compareObservation(x, silence, fired)).toEqual({ matchedCase: 0, agrees: true, differences: [] });
+    // The destination's accept counting without the drop is not what was predicted.
+    expect(c.nft[1]!.hits.length).toBeGreaterThan(0);
+    const past = { 'worker-2': c.nft[1]!.hits.map((h) => ({ chain: h.chain, comment: h.comment!, packets: 1, delta: 1 })) };
+    expect(compareObservation(x, silence, past)).toMatchObject({ agrees: false, differences: ['the rules that fired are not those predicted for any endpoint'] });
+  });
+});
+
+describe("a trace's DNS query denied on the source's node names only the rules it meets", () => {
+  it("the egress drop, not CoreDNS's ingress accept past it", async () => {
+    const { shopLab, egressDenied } = await import('./shop-lab.ts');
+    const { predictTrace } = await import('../../src/trace/trace.ts');
+    const dnsIsolated = { ...egressDenied, 'dns-from-all': { namespace: 'kube-system', podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } }, ingress: [{}] } };
+    const t = predictTrace(viewOf(shopLab(dnsIsolated)), { from: 'shop/frontend', to: 'backend.shop' });
+    expect(t.hops).toHaveLength(1);
+    expect(t.hops[0]!.linux).toBe('A backend.shop: no answer, the query to 10.96.0.10:53/udp is dropped: nft table ip podlab-policy, hook forward: worker-1 drop; rules: worker-1: egress.shop/frontend "shop/frontend isolated for egress by shop/deny-egress: no rule allowed"');
+  });
+});
