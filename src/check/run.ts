@@ -17,7 +17,7 @@ import { explain, type Explanation } from '../trace/explain.ts';
 import { buildProbe, freshAttempt, judge, sendsNonces, sourceRef, type CheckResult, type ProbeCheck } from './checks.ts';
 import { labProver } from '../runtime/identity.ts';
 import { GRID_KINDS, type GridKindName } from './kinds/index.ts';
-import { explainRequestOf, isReach, learnerCommand, whyFailed, type Cause } from './why.ts';
+import { checkRequestOf, isReach, learnerCommand, whyFailed, type Cause } from './why.ts';
 import { liveKey, retry } from './settle.ts';
 
 const RETRY_INTERVAL_MS = 200;
@@ -55,13 +55,13 @@ export function liveCheck<C extends PlanCheck>(state: LabState, c: C): C {
 }
 
 /**
- * What the policies in force do to a TCP, UDP, HTTP or ping check (src/trace/explain.ts on the live
+ * What the policies in force do to a TCP, UDP, HTTP or ping check, or a dns check's query (src/trace/explain.ts on the live
  * view), when they deny it whichever endpoint it meets. `drops`: silence is its answer, and an
  * attempt waits POLICY.dropSilenceMs for it instead of a second. The verdict is still the packets':
  * an answer within that time is an answer (a policy just allowed it, or the prediction is wrong).
  */
 function policyDenial(state: LabState, c: ProbeCheck): { x: Explanation; drops: boolean } | undefined {
-  const req = state.plan.networkPolicy && isReach(c) ? explainRequestOf(state.plan, c) : undefined;
+  const req = state.plan.networkPolicy ? checkRequestOf(state.plan, c) : undefined;
   if (!req) return undefined;
   try {
     const x = explain(liveView(state), req);
@@ -135,7 +135,7 @@ export async function runCheck(state: LabState, planned: PlanCheck, ex: Executor
   let why: Cause | undefined | null = null;
   // A check expected to reach that the policies deny: its first attempt is counted (the denying
   // rule's counter), so why.ts names the rule without a probe of its own.
-  let countFirst = denial && isReach(check) && check.expect === 'reach' ? denial.x : undefined;
+  let countFirst = denial && ((isReach(check) && check.expect === 'reach') || check.kind === 'dns') ? denial.x : undefined;
   const outcome = await retry(
     async () => {
       const attempt = freshAttempt(check, prover);

@@ -1,5 +1,6 @@
 /**
- * Why a reachability check failed, in the learner's terms, and whether waiting can change it.
+ * Why a reachability check failed, in the learner's terms, and whether waiting can change it (and a
+ * dns check whose query the policies deny: the policy, named as a reach check's is).
  * Asked once a check that expected to reach has failed: the lab's own facts, read as `podlab
  * trace` reads them (src/runtime/trace.ts; a port nothing listens on is the refusal its path ends
  * at) and, for a NetworkPolicy, the podlab-policy counters around the check's own attempt when the
@@ -17,7 +18,7 @@
  * line: a command a learner knows.
  */
 import { denyActionOf } from '../plan/network-policy.ts';
-import type { PlanCheck, PlanPod } from '../plan/plan.ts';
+import type { Plan, PlanCheck, PlanPod } from '../plan/plan.ts';
 import { portEndpoints, serviceKey } from '../plan/services.ts';
 import { findService } from '../k8s/objects.ts';
 import { isAlive, processAgeMs } from '../lib/proc.ts';
@@ -25,8 +26,8 @@ import { birdGone } from '../runtime/calico-status.ts';
 import { readLoops } from '../runtime/loops-state.ts';
 import { stoppedContainers, stoppedWords, type Stopped } from '../runtime/stopped.ts';
 import type { Executor } from '../runtime/exec.ts';
-import { explainLive } from '../runtime/explain.ts';
-import type { ExplainRequest } from '../trace/explain.ts';
+import { explainLive, liveView, policyDenies } from '../runtime/explain.ts';
+import { explain, type ExplainRequest } from '../trace/explain.ts';
 import type { Fired } from '../runtime/policy-counters.ts';
 import type { Explanation } from '../trace/explain.ts';
 import type { LabState } from '../runtime/state.ts';
@@ -157,6 +158,54 @@ export function explainRequestOf(plan: { ipFamilies: readonly string[] }, c: Rea
   return { from: sourceRef(c), to, ...(c.kind === 'ping' ? { protocol: 'ICMP' } : { port: portOf(c)!, protocol: c.kind === 'udp' ? 'UDP' : 'TCP' }), ...(family ? { family } : {}) };
 }
 
+export type DnsCheck = Extract<PlanCheck, { kind: 'dns' }>;
+
+/**
+ * The query a dns check sends, as explain and the policy counters take it: from its source to the
+ * server it asks, UDP 53 (TCP with `tcp`). A check that names no server asks its pod's resolv.conf's
+ * first nameserver: kube-dns's cluster IP for a ClusterFirst pod, taken as that Service (its DNAT
+ * to a CoreDNS pod is what the policies judge). Undefined when it asks nothing explain can name.
+ */
+export function dnsRequestOf(plan: Pick<Plan, 'ipFamilies' | 'pods' | 'services'>, c: DnsCheck): ExplainRequest | undefined {
+  const t = c.to as { kind: string; name: string; ip: string };
+  const from = sourceRef(c);
+  let server = t.ip;
+  if (t.name === 'resolv.conf') {
+    const pod = plan.pods.find((p) => p.name === c.from.name || `${p.namespace}/${p.name}` === c.from.name);
+    server = pod?.resolv.nameservers[0] ?? '';
+  }
+  if (!server) return undefined;
+  const svc = plan.services.find((s) => (s.clusterIPs ?? [s.clusterIP]).includes(server));
+  const to = svc ? `svc/${svc.namespace}/${svc.name}` : t.kind === 'host' ? `host/${t.name}` : server;
+  const family = plan.ipFamilies.length > 1 ? (server.includes(':') ? 'IPv6' : 'IPv4') : undefined;
+  return { from, to, port: 53, protocol: c.dns.tcp ? 'TCP' : 'UDP', ...(family ? { family } : {}) };
+}
+
+/** The connection a check makes, as explain takes it: a reach check's, or a dns check's query. */
+export function checkRequestOf(plan: Pick<Plan, 'ipFamilies' | 'pods' | 'services'>, c: ProbeCheck): ExplainRequest | undefined {
+  return isReach(c) ? explainRequestOf(plan, c) : c.kind === 'dns' ? dnsRequestOf(plan, c as DnsCheck) : undefined;
+}
+
+/**
+ * A dns check with no answer whose query the policies deny, whichever CoreDNS endpoint it meets
+ * (the classic mistake: a default-deny egress without a rule for DNS): the denying policy, named
+ * from the counters around the check's own attempt as a reach check's is, and settled when its rule
+ * counted it. Undefined when the policies let the query through.
+ */
+async function dnsCause(ex: Executor, state: LabState, c: DnsCheck, counted?: CountedAttempt): Promise<Cause | undefined> {
+  const req = dnsRequestOf(state.plan, c);
+  if (!req) return undefined;
+  let x: Explanation;
+  try {
+    x = counted?.x ?? explain(liveView(state), req);
+  } catch {
+    return undefined;
+  }
+  if (!policyDenies(x)) return undefined;
+  const why = await policyCause(ex, state, req, counted);
+  return { ...why, cause: `its query to ${req.to} ${req.protocol}/53 is ${why.cause}` };
+}
+
 /**
  * The pods a reach check's connection ends in, each with the port it reaches there: the pod it
  * names, or the endpoints of the Service whose cluster IP or load-balancer address it names.
@@ -237,6 +286,7 @@ export interface CountedAttempt {
  */
 export async function whyFailed(ex: Executor, state: LabState, c: ProbeCheck, counted?: CountedAttempt): Promise<Cause | undefined> {
   if (c.kind === 'bgp' || c.kind === 'route') return birdCause(state, c);
+  if (c.kind === 'dns') return dnsCause(ex, state, c as DnsCheck, counted);
   return whyUnreachable(ex, state, c, counted);
 }
 
