@@ -27,7 +27,7 @@ import { readLoops } from '../runtime/loops-state.ts';
 import { stoppedContainers, stoppedWords, type Stopped } from '../runtime/stopped.ts';
 import type { Executor } from '../runtime/exec.ts';
 import { explainLive, liveView, policyDenies } from '../runtime/explain.ts';
-import { explain, type ExplainRequest } from '../trace/explain.ts';
+import { explain, servicePortWords, type ExplainRequest } from '../trace/explain.ts';
 import type { Fired } from '../runtime/policy-counters.ts';
 import type { Explanation } from '../trace/explain.ts';
 import type { LabState } from '../runtime/state.ts';
@@ -130,7 +130,8 @@ async function policyCause(ex: Executor, state: LabState, req: ExplainRequest, c
   const pols = side.selecting.map((s) => s.policy);
   const named = pols.map((p) => `${p.split('/')[1]} in namespace ${p.split('/')[0]}`).join(', ');
   const tiers = side.passed?.length ? `; ${side.passed.map((p) => `ClusterNetworkPolicy ${p.policy} passed it on to the NetworkPolicies`).join(', ')}` : '';
-  const why = req.protocol === 'ICMP' && side.selecting.some((s) => s.rules.length) ? 'no rule without ports allows a ping' : 'no rule allows it';
+  // A rule that allows the Service's own port, not the targetPort the packet is DNATed to, is the likely mistake: said.
+  const why = `${req.protocol === 'ICMP' && side.selecting.some((s) => s.rules.length) ? 'no rule without ports allows a ping' : 'no rule allows it'}${side.servicePortRule ? `; ${servicePortWords(side.servicePortRule)}` : ''}`;
   if (fired) return { cause: `${action === 'drop' ? 'dropped' : 'rejected'} by NetworkPolicy ${named} (${side.direction} of ${side.subject}: ${why}${tiers}; the ${action} rule in chain ${fired.chain} counted the packet)`, settled: true };
   return { cause: `NetworkPolicy ${named} should ${action} it (${side.direction} of ${side.subject}), but its ${action} rule in chain ${chain} did not count the probe`, settled: false };
 }

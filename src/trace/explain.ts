@@ -59,6 +59,17 @@ export interface DirectionExplanation {
   cluster?: ClusterRuleRef & { text: string };
   /** Pass rules that handed the decision on. */
   passed?: (ClusterRuleRef & { text: string })[];
+  /**
+   * Denied, though a rule of a selecting policy allows the Service's own port: the packet, DNATed
+   * by kube-proxy, is judged at the endpoint's port (the targetPort), which the rule does not allow.
+   * The classic mistake of allowing the port the client dials.
+   */
+  servicePortRule?: { policy: string; index: number; text: string; service: string; servicePort: number; targetPort: number; protocol: 'TCP' | 'UDP' };
+}
+
+/** What a denial by the Service port a rule allows says: `rule shop/fe-be egress[0] allows TCP/80, …`. */
+export function servicePortWords(r: NonNullable<DirectionExplanation['servicePortRule']>): string {
+  return `rule ${r.policy} ${r.text.split(':')[0]} allows ${r.protocol}/${r.servicePort}, the port of Service ${r.service}, but kube-proxy DNATs the packet to the endpoint's ${r.protocol}/${r.targetPort} (targetPort) before the policies judge it: that rule needs port ${r.targetPort}`;
 }
 
 /** A ClusterNetworkPolicy applying to a pod, with its rules in the direction as a person reads them. */
@@ -305,20 +316,35 @@ function arrivingEnd(view: NftView, ip: string): TrafficEnd {
 }
 
 /** One case: the verdict per direction (each judged on the packet as it is there) and each node's table. */
-function judgeCase(view: NftView, world: PolicyWorld & { clusterPolicies: readonly ClusterNetworkPolicy[] }, from: SourceEnd, destEnd: End, destIp: string, destPort: number, protocol: 'TCP' | 'UDP' | 'ICMP', family: Family, seen: PathSeen, endpoint?: ExplainCase['endpoint'], path?: ExplainCase['path'], through?: string): ExplainCase {
+function judgeCase(view: NftView, world: PolicyWorld & { clusterPolicies: readonly ClusterNetworkPolicy[] }, from: SourceEnd, destEnd: End, destIp: string, destPort: number, protocol: 'TCP' | 'UDP' | 'ICMP', family: Family, seen: PathSeen, endpoint?: ExplainCase['endpoint'], path?: ExplainCase['path'], through?: string, dialed?: { service: string; port: number }): ExplainCase {
   const plain = evaluate(world, { from: trafficEnd(from), to: trafficEnd(destEnd), protocol, port: destPort });
   // The egress as sent from the source's node, the ingress as it arrives at the destination's: each its own first packet.
-  const egress = seen.sentTo ? evaluate(world, { from: trafficEnd(from), to: arrivingEnd(view, seen.sentTo.ip), protocol, port: seen.sentTo.port }).egress : plain.egress;
-  const ingress = seen.arrivesFrom ? evaluate(world, { from: arrivingEnd(view, seen.arrivesFrom), to: trafficEnd(destEnd), protocol, port: destPort }).ingress : plain.ingress;
+  const egressTraffic = seen.sentTo ? { from: trafficEnd(from), to: arrivingEnd(view, seen.sentTo.ip), protocol, port: seen.sentTo.port } : undefined;
+  const ingressTraffic = seen.arrivesFrom ? { from: arrivingEnd(view, seen.arrivesFrom), to: trafficEnd(destEnd), protocol, port: destPort } : undefined;
+  const egress = egressTraffic ? evaluate(world, egressTraffic).egress : plain.egress;
+  const ingress = ingressTraffic ? evaluate(world, ingressTraffic).ingress : plain.ingress;
   const dest = destEnd.kind === 'pod' ? { node: destEnd.node, hostNetwork: destEnd.pod.hostNetwork } : {};
+  // A NetworkPolicy denial that a rule would allow at the port the client dialed (the Service's), not the one DNAT sends it to.
+  const dialedRule = (dir: PolicyDirection, v: DirectionVerdict, t: Parameters<typeof evaluate>[1] | undefined): DirectionExplanation['servicePortRule'] => {
+    if (v.allowed || v.cluster || !dialed || dialed.port === destPort || protocol === 'ICMP' || (t && t.port !== destPort)) return undefined;
+    const alt = evaluate(world, { ...(t ?? { from: trafficEnd(from), to: trafficEnd(destEnd), protocol }), port: dialed.port })[dir];
+    if (!alt.allowed || !alt.rule) return undefined;
+    const p = view.policies.find((x) => policyKey(x) === alt.rule!.policy)!;
+    return { ...alt.rule, text: ruleText(dir, alt.rule.index, p[dir][alt.rule.index]!), service: dialed.service, servicePort: dialed.port, targetPort: destPort, protocol };
+  };
+  const described = (dir: PolicyDirection, v: DirectionVerdict, end: End, t: Parameters<typeof evaluate>[1] | undefined): DirectionExplanation => {
+    const d = describe(view.policies, dir, v, end, world.clusterPolicies, world.namespaces);
+    const r = dialedRule(dir, v, t);
+    return r ? { ...d, reason: `${d.reason}; ${servicePortWords(r)}`, servicePortRule: r } : d;
+  };
   return {
     ...(endpoint ? { endpoint } : {}),
     ...(through ? { through } : {}),
     ...(path && (path.egress || path.ingress) ? { path } : {}),
     dest: { ip: destIp, port: destPort, what: describeEnd(destEnd) },
     allowed: egress.allowed && ingress.allowed,
-    egress: describe(view.policies, 'egress', egress, from, world.clusterPolicies, world.namespaces),
-    ingress: describe(view.policies, 'ingress', ingress, destEnd, world.clusterPolicies, world.namespaces),
+    egress: described('egress', egress, from, egressTraffic),
+    ingress: described('ingress', ingress, destEnd, ingressTraffic),
     nft: predictNft(view, judgingPasses(from, { ...dest, ip: destIp, port: destPort }, seen), protocol, family),
   };
 }
@@ -328,12 +354,12 @@ function judgeCase(view: NftView, world: PolicyWorld & { clusterPolicies: readon
  * source's egress on its node, the destination's ingress on its node, after what the path did to
  * the packet in between (`seen`). `podlab trace` asks this of the path it follows.
  */
-export function explainPath(view: NftView, req: { from: string; to: string; port: number; protocol: 'TCP' | 'UDP' | 'ICMP'; family: Family }, seen: PathSeen): ExplainCase {
+export function explainPath(view: NftView, req: { from: string; to: string; port: number; protocol: 'TCP' | 'UDP' | 'ICMP'; family: Family }, seen: PathSeen, dialed?: { service: string; port: number }): ExplainCase {
   const from = resolveEnd(view, req.from, false, req.family);
   const to = resolveEnd(view, req.to, false, req.family);
   if (from.kind === 'service' || to.kind === 'service') throw new Error('unreachable');
   const world = { policies: view.policies, namespaces: view.plan.networkPolicy?.namespaces ?? {}, clusterPolicies: view.plan.networkPolicy?.clusterPolicies ?? [] };
-  return judgeCase(view, world, from, to, to.ip, req.port, req.protocol, req.family, seen);
+  return judgeCase(view, world, from, to, to.ip, req.port, req.protocol, req.family, seen, undefined, undefined, undefined, dialed);
 }
 
 export function explain(view: NftView, req: ExplainRequest): Explanation {
@@ -347,7 +373,7 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
   let port: number;
   let service: Explanation['service'];
 
-  const judge = (destEnd: End, destIp: string, destPort: number, endpoint?: ExplainCase['endpoint']): ExplainCase => judgeCase(view, world, from, destEnd, destIp, destPort, protocol, family, {}, endpoint);
+  const judge = (destEnd: End, destIp: string, destPort: number, endpoint?: ExplainCase['endpoint'], dialed?: { service: string; port: number }): ExplainCase => judgeCase(view, world, from, destEnd, destIp, destPort, protocol, family, {}, endpoint, undefined, undefined, dialed);
 
   // A headless or ExternalName Service has no address whose packets could be judged, whatever the protocol.
   const none = to.kind === 'service' ? noVirtualIp(view, to.service, req.from) : undefined;
@@ -381,13 +407,13 @@ export function explain(view: NftView, req: ExplainRequest): Explanation {
         const destEnd = resolveEnd(view, `${pod.namespace}/${pod.name}`, false, family) as Extract<End, { kind: 'pod' }>;
         const endpoint = { pod: e.pod, namespace: e.namespace, node: e.node, ip: destEnd.ip, port: e.port };
         if (!node) {
-          cases.push(judge(destEnd, destEnd.ip, e.port, endpoint));
+          cases.push(judge(destEnd, destEnd.ip, e.port, endpoint, { service: serviceKey(s), port: sp.port }));
           continue;
         }
         const nat = loadBalancerPath(view.plan, from, node, s, { node: e.node, hostNetwork: pod.hostNetwork }, family);
         const seen: PathSeen = nat.arrivesFrom ? { arrivesFrom: nat.arrivesFrom.ip } : {};
         const path = nat.arrivesFrom ? { ingress: arrivesFromWords(nat.arrivesFrom, from.ip) } : undefined;
-        cases.push(judgeCase(view, world, from, destEnd, destEnd.ip, e.port, protocol, family, seen, endpoint, path, viaGateway ? node.name : undefined));
+        cases.push(judgeCase(view, world, from, destEnd, destEnd.ip, e.port, protocol, family, seen, endpoint, path, viaGateway ? node.name : undefined, { service: serviceKey(s), port: sp.port }));
       }
   } else if (to.kind === 'node' && nodePortOf(view, req.port, req.protocol)) {
     // A NodePort: the node DNATs it to an endpoint, and each side is judged on the packet as its node sees it.

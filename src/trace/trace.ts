@@ -746,8 +746,10 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     let c: ExplainCase | undefined;
     try {
       const to = destEnd.kind === 'service' ? req.to : destEnd.ref;
-      if ((sentTo || arrives) && destEnd.kind !== 'service' && destPort !== undefined && protocol !== 'icmp')
-        c = explainPath(view, { from: req.from, to, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP', family }, { ...(sentTo ? { sentTo } : {}), ...(arrives ? { arrivesFrom: arrives.ip } : {}) });
+      // The port the client dialed, when a Service's DNAT changed it: a rule allowing that one, not the targetPort, is said.
+      const dialed = svc && !svc.nodePort && endpoint && svc.sp.port !== endpoint.port ? { service: serviceKey(svc.s), port: svc.sp.port } : undefined;
+      if ((sentTo || arrives || dialed) && destEnd.kind !== 'service' && destPort !== undefined && protocol !== 'icmp')
+        c = explainPath(view, { from: req.from, to, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP', family }, { ...(sentTo ? { sentTo } : {}), ...(arrives ? { arrivesFrom: arrives.ip } : {}) }, dialed);
       else c = explain(view, protocol === 'icmp' ? { from: req.from, to, protocol: 'ICMP', family } : { from: req.from, to, port: destPort, protocol: protocol.toUpperCase() as 'TCP' | 'UDP', family }).cases[0];
     } catch {
       c = undefined;

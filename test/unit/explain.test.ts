@@ -305,3 +305,49 @@ describe("a trace's DNS query denied on the source's node names only the rules i
     expect(t.hops[0]!.linux).toBe('A backend.shop: no answer, the query to 10.96.0.10:53/udp is dropped: nft table ip podlab-policy, hook forward: worker-1 drop; rules: worker-1: egress.shop/frontend "shop/frontend isolated for egress by shop/deny-egress: no rule allowed"');
   });
 });
+
+describe('a policy drop caused by the Service port: a rule allows the port the client dials, not the targetPort', () => {
+  const fePorts = (port: number) => ({
+    'default-deny': { namespace: 'shop', podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    'fe-be': { namespace: 'shop', podSelector: { matchLabels: { app: 'frontend' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'backend' } } }], ports: [{ protocol: 'TCP', port }] }] },
+    'be-from-fe': { namespace: 'shop', podSelector: { matchLabels: { app: 'backend' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'frontend' } } }] }] },
+  });
+
+  it("egress allowed to TCP/80 (Service backend's port), the pods on 8080: the denial says the rule needs 8080", async () => {
+    const { shopLab } = await import('./shop-lab.ts');
+    const x = explain(viewOf(shopLab(fePorts(80))), { from: 'frontend', to: 'svc/shop/backend' });
+    const c = x.cases[0]!;
+    expect(c.allowed).toBe(false);
+    expect(c.egress.servicePortRule).toMatchObject({ policy: 'shop/fe-be', index: 0, service: 'shop/backend', servicePort: 80, targetPort: 8080, protocol: 'TCP' });
+    expect(c.egress.reason).toMatch(/; rule shop\/fe-be egress\[0\] allows TCP\/80, the port of Service shop\/backend, but kube-proxy DNATs the packet to the endpoint's TCP\/8080 \(targetPort\) before the policies judge it: that rule needs port 8080$/);
+    expect(formatExplanation(x)).toContain('that rule needs port 8080');
+    // The trace's policy hop says it too.
+    const { predictTrace } = await import('../../src/trace/trace.ts');
+    const t = predictTrace(viewOf(shopLab(fePorts(80))), { from: 'frontend', to: 'svc/shop/backend' });
+    expect(t.hops.find((h) => h.kind === 'policy')!.k8s).toContain('rule shop/fe-be egress[0] allows TCP/80, the port of Service shop/backend, but kube-proxy DNATs the packet to the endpoint\'s TCP/8080 (targetPort) before the policies judge it: that rule needs port 8080');
+    // Allowed at 8080: no such note; denied for another reason (no rule at all): none either.
+    expect(explain(viewOf(shopLab(fePorts(8080))), { from: 'frontend', to: 'svc/shop/backend' }).cases[0]!.allowed).toBe(true);
+    const other = explain(viewOf(shopLab(fePorts(9999))), { from: 'frontend', to: 'svc/shop/backend' }).cases[0]!;
+    expect(other.allowed).toBe(false);
+    expect(other.egress.servicePortRule).toBeUndefined();
+  });
+
+  it("a failed check's cause says it too", async () => {
+    const { shopLab } = await import('./shop-lab.ts');
+    const { whyFailed } = await import('../../src/check/why.ts');
+    const { recordingExecutor } = await import('./recorder.ts');
+    const spec = { ...(shopLab(fePorts(80)) as object), checks: [{ kind: 'tcp', from: 'frontend', to: 'svc/shop/backend' }] };
+    const { lab } = validateValue(spec, 'shop.lab.ts');
+    const plan = buildPlan(lab!);
+    const x = explain(plannedView(plan), { from: 'frontend', to: 'svc/shop/backend', port: 80, protocol: 'TCP' });
+    const drop = x.cases[0]!.nft[0]!;
+    const fired = { [drop.node]: drop.hits.map((h) => ({ chain: h.chain, comment: h.comment!, packets: 1, delta: 1 })) };
+    const { recordOf } = await import('../../src/runtime/procs.ts');
+    const me = recordOf(process.pid);
+    const pods = Object.fromEntries(plan.pods.map((p) => [p.name, { pause: me, ip: p.ip, containers: Object.fromEntries(p.containers.map((k) => [k.name, { ...me, argv: k.argv, log: '/dev/null' }])) }]));
+    const state = { lab: plan.lab, status: 'up', createdAt: new Date().toISOString(), steps: [], plan, pods } as never;
+    const cause = await whyFailed(recordingExecutor(), state, plan.checks[0] as never, { x, fired });
+    expect(cause!.cause).toMatch(/^dropped by NetworkPolicy default-deny in namespace shop, fe-be in namespace shop \(egress of shop\/frontend: no rule allows it; rule shop\/fe-be egress\[0\] allows TCP\/80, the port of Service shop\/backend, but kube-proxy DNATs the packet to the endpoint's TCP\/8080 \(targetPort\) before the policies judge it: that rule needs port 8080; the drop rule in chain egress\.shop\/frontend counted the packet\)$/);
+    expect(cause!.settled).toBe(true);
+  });
+});
