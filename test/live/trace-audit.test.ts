@@ -87,7 +87,9 @@ describe.skipIf(!live)('live trace, the audit (labs/services.lab.ts as ft-trace-
         expect(t.outcome).toBe('dropped');
         expect(t.observed!.ok).toBe(false);
         expect(t.hops.at(-1)).toMatchObject({ kind: 'deliver', status: 'dropped' });
-        expect(t.reason).toMatch(/^endpoint default\/web-1 refuses 10\.244\.1\.\d+:8080\/tcp: it listens on TCP no port at all \(1 of 3 endpoints/);
+        // Its server was killed: the lab's status says so, in a failed check's words.
+        expect(t.reason).toMatch(/^endpoint default\/web-1 refuses 10\.244\.1\.\d+:8080\/tcp: it listens on TCP no port at all; container http-echo of pod default\/web-1 is not running \(its process \d+ has exited, and nothing restarts it: the lab runs no control loops\) \(1 of 3 endpoints/);
+        expect(hop(t, 'deliver').k8s).toMatch(/^pod default\/web-1, an endpoint of Service default\/web that is not ready, /);
       } else allConfirmed(t);
     }
     expect([...seen]).toContain('web-1');

@@ -110,7 +110,7 @@ describe.skipIf(!live)('live trace of a refusal (labs/services.lab.ts as tr2-svc
     endsAsPredicted(t, { kind: 'deliver', at: 'pod default/solo' });
     expect(hop(t, 'dnat').k8s).toMatch(/; its only endpoint refuses the port \(default\/solo: nothing listens\)$/);
     expect(hop(t, 'dnat').observed).toMatch(/^no conntrack entry, as expected: a TCP reset answered the first packet, and conntrack deletes such an entry at once; the DNAT to 10\.244\.2\.\d+:8080 is confirmed by veth[0-9a-f]+, which passed [1-9]\d* packets? to pod default\/solo$/);
-    expect(t.reason).toMatch(/^endpoint default\/solo refuses 10\.244\.2\.\d+:8080\/tcp: it listens on TCP no port at all \(the only endpoint of Service default\/solo-local\)$/);
+    expect(t.reason).toMatch(/^endpoint default\/solo refuses 10\.244\.2\.\d+:8080\/tcp: it listens on TCP no port at all; container http-echo of pod default\/solo is not running \(its process \d+ has exited, and nothing restarts it: the lab runs no control loops\) \(the only endpoint of Service default\/solo-local\)$/);
     const cli = await execa('node', [BIN, 'trace', name, 'client', 'svc/solo-local'], { reject: false });
     expect(cli.exitCode, cli.stderr).toBe(1);
     expect(cli.stderr).not.toMatch(/PL3112/);
