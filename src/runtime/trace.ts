@@ -8,7 +8,7 @@
  * and "differs" when not. Everything is read; nothing in the lab is changed but the probe's packets.
  */
 import { denyActionOf } from '../plan/network-policy.ts';
-import { selects } from '../k8s/objects.ts';
+import { serviceKey } from '../plan/services.ts';
 import { NETNS_RUN_DIR, POD_BRIDGE, POLICY } from '../constants.ts';
 import { PROBE_BIN } from './artifacts.ts';
 import { inFamily } from '../trace/ends.ts';
@@ -323,7 +323,7 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
         if (h.status !== 'dropped') {
           // No answer from the cluster DNS: its pods' state, as status holds it, says why (a CoreDNS container that exited).
           const kubeDns = facts.dns && !answers.length ? plan.services.find((s) => (s.clusterIPs ?? [s.clusterIP]).includes(facts.dns!.server)) : undefined;
-          const down = kubeDns ? plan.pods.filter((x) => selects(kubeDns, x)).flatMap((x) => facts.unwell?.[`${x.namespace}/${x.name}`]?.stopped ?? []) : [];
+          const down = kubeDns ? (plan.endpoints[serviceKey(kubeDns)] ?? []).flatMap((e) => facts.unwell?.[`${e.namespace}/${e.pod}`]?.stopped ?? []) : [];
           mark(h, facts.dns ? answers.includes(p.daddr) : undefined, `${said}${down.length ? `; ${down.join('; ')}` : ''}`);
           break;
         }
