@@ -379,12 +379,26 @@ static void drop_privileges(uid_t uid, gid_t gid)
             die("drop capability from the bounding set", NULL);
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
         die("clear ambient capabilities", NULL);
+    /* Changing the credentials clears the parent-death signal (prctl(2)): a program started by a
+     * parent that asked to kill it when it dies (`unshare --kill-child`: the cluster DNS server,
+     * PID 1 of its own PID namespace) would outlive it, running on after its pod was deleted.
+     * It is set again once the uid has changed; a parent already gone by then ends it at once. */
+    int pdeath = 0;
+    if (prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0) != 0)
+        die("prctl", "get pdeathsig");
+    pid_t parent = getppid();
     if (setgroups(0, NULL) != 0)
         die("setgroups", NULL);
     if (setresgid(gid, gid, gid) != 0)
         die("setresgid", NULL);
     if (setresuid(uid, uid, uid) != 0)
         die("setresuid", NULL);
+    if (pdeath) {
+        if (prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0) != 0)
+            die("prctl", "pdeathsig");
+        if (getppid() != parent)
+            _exit(137);
+    }
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
