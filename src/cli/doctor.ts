@@ -32,10 +32,14 @@ function printReport(r: DoctorReport): void {
     process.stdout.write(`${red('✗')} kernel-probe namespaces whose process is gone:\n`);
     for (const l of r.probes) process.stdout.write(`${leakLine(l)}\n`);
   }
+  if (r.strays?.length) {
+    process.stdout.write(`${red('✗')} processes of containers that are gone (a podlab uid no live process holds):\n`);
+    for (const l of r.strays) process.stdout.write(`${leakLine(l)}\n`);
+  }
 }
 
 function summary(r: DoctorReport): string {
-  const labs = [...new Set(r.leaks.map((l) => l.lab ?? 'kernel probe'))];
+  const labs = [...new Set(r.leaks.map((l) => l.lab ?? (l.kind === 'process' ? 'gone containers' : 'kernel probe')))];
   return `${r.leaks.length} leftover${r.leaks.length === 1 ? '' : 's'} of ${labs.join(', ')}`;
 }
 
@@ -47,7 +51,7 @@ function summary(r: DoctorReport): string {
 export function keepToPrefix(r: DoctorReport, prefix: string): DoctorReport {
   if (!prefix) return r;
   const labs = r.labs.filter((f) => f.lab.startsWith(prefix));
-  return { labs, probes: [], leaks: labs.flatMap((f) => f.leaks) };
+  return { labs, probes: [], strays: [], leaks: labs.flatMap((f) => f.leaks) };
 }
 
 export function registerDoctor(program: Command): void {
@@ -88,6 +92,7 @@ export function registerDoctor(program: Command): void {
           const what = [
             fixed.labsDown.length ? `took down ${fixed.labsDown.join(', ')}` : '',
             fixed.namespacesDeleted.length ? `deleted ${fixed.namespacesDeleted.length} stray namespace(s)` : '',
+            fixed.processesStopped?.length ? `stopped ${fixed.processesStopped.length} process(es) of containers that are gone (${fixed.processesStopped.join(', ')})` : '',
           ].filter(Boolean);
           process.stdout.write(`${what.length ? `${green('✓')} ${what.join('; ')}\n` : ''}`);
           for (const e of fixed.errors) process.stdout.write(`${red('✗')} ${e}\n`);

@@ -6,6 +6,9 @@
  *   - `<STATE_ROOT>/<lab>.lock`, the lab's lock, left by an `up` that was killed (lock.ts),
  *   - processes whose network namespace is one of those (by namespace inode, never by name),
  *     and processes a lab's state records (by pid *and* start time),
+ *   - processes running as a uid of podlab's pools (a container's or a sandbox's) that no live
+ *     process holds any more: a program that outlived its container and its namespaces (by uid
+ *     and lock file, never by name),
  *   - /etc/netns/podlab-<lab>.… entries,
  *   - state directories /run/podlab/<lab> (each a tmpfs mount `podlab-<lab>`), with their
  *     host-local IPAM directories, and
@@ -19,7 +22,8 @@
  * namespaces gone — is a leak as a whole, and `fix` removes it with `down`.
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { ETC_NETNS_DIR, NETNS_PREFIX, STATE_ROOT } from '../constants.ts';
+import { ETC_NETNS_DIR, NETNS_PREFIX, PODLAB_UIDS, STATE_ROOT } from '../constants.ts';
+import { uidHolder } from '../lib/uids.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { labNamespaces } from '../render/render.ts';
 import { down, listNetns } from './down.ts';
@@ -62,6 +66,8 @@ export interface DoctorReport {
   labs: LabFinding[];
   /** Kernel-probe namespaces whose process is gone. */
   probes: Leak[];
+  /** Processes running as a pool uid no live process holds (strayUidProcesses). */
+  strays?: Leak[];
   /** Every leak, of every lab and probe. */
   leaks: Leak[];
 }
@@ -216,7 +222,38 @@ export function diagnose(options: DoctorOptions = {}): DoctorReport {
     const procs = pidsInNetns([p.name]).filter((x) => x.pid !== process.pid);
     probes.push(...procs.map(({ pid, netns }): Leak => ({ kind: 'process', name: String(pid), detail: `${comm(pid)} in ${netns}` })));
   }
-  return { labs: findings, probes, leaks: [...findings.flatMap((f) => f.leaks), ...probes] };
+  const strays = options.lab ? [] : strayUidProcesses();
+  return { labs: findings, probes, strays, leaks: [...findings.flatMap((f) => f.leaks), ...probes, ...strays] };
+}
+
+/**
+ * Processes running as a uid of podlab's pools (PODLAB_UIDS) whose uid's lock file is gone or
+ * names a holder that has ended: a container's program that outlived its container (the pod and
+ * its namespaces gone, so no lab's namespace holds it). A live container, sandbox or evaluation
+ * holds its uid, so it is never one. By uid and lock file only; `/proc` read once.
+ */
+export function strayUidProcesses(): Leak[] {
+  const inPool = (uid: number) => Object.values(PODLAB_UIDS).some((r) => uid >= r.first && uid < r.first + r.count);
+  const out: Leak[] = [];
+  for (const d of readDir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const uid = realUid(Number(d));
+    if (uid === undefined || !inPool(uid)) continue;
+    const holder = uidHolder(uid);
+    if (holder && isAlive(holder)) continue;
+    out.push({ kind: 'process', name: d, detail: `${comm(Number(d))} as uid ${uid}, which no live podlab process holds (its container is gone)` });
+  }
+  return out;
+}
+
+/** A process's real uid, from /proc/<pid>/status; undefined when it is gone. */
+function realUid(pid: number): number | undefined {
+  try {
+    const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface FixReport {
@@ -224,6 +261,8 @@ export interface FixReport {
   labsDown: string[];
   /** Stray namespaces (of up labs, and probes) deleted one by one. */
   namespacesDeleted: string[];
+  /** Stray processes of pool uids, stopped by pid. */
+  processesStopped?: number[];
   errors: string[];
 }
 
@@ -265,5 +304,12 @@ export async function fix(report: DoctorReport, ex: Executor = realExecutor): Pr
   const probes = report.probes.filter((p) => p.kind === 'probe-netns').map((p) => p.name);
   const stillDead = probes.filter((n) => !pidAlive(Number(PROBE_NETNS.exec(n)![1])));
   await removeNamespaces(stillDead, ex, out);
+  // Strays looked at again: only a process that is one now (the same pid, still unheld) is stopped.
+  const strayNow = new Set(strayUidProcesses().map((l) => l.name));
+  const strays = (report.strays ?? []).filter((l) => strayNow.has(l.name));
+  if (strays.length) {
+    await stopProcesses(ex, strays.map((l) => recordOf(Number(l.name))));
+    out.processesStopped = strays.map((l) => Number(l.name));
+  }
   return out;
 }

@@ -190,7 +190,7 @@ describe('the lab-name prefix', () => {
     const finding = (lab: string) => ({ lab, verdict: 'leaked' as const, reason: 'r', leaks: [leak(lab)], notes: [] });
     const probe = { kind: 'probe-netns' as const, name: 'podlab-probe.1' };
     const report: DoctorReport = { labs: [finding('fe-a'), finding('bob-a')], probes: [probe], leaks: [leak('fe-a'), leak('bob-a'), probe] };
-    expect(keepToPrefix(report, 'fe-')).toEqual({ labs: [finding('fe-a')], probes: [], leaks: [leak('fe-a')] });
+    expect(keepToPrefix(report, 'fe-')).toEqual({ labs: [finding('fe-a')], probes: [], strays: [], leaks: [leak('fe-a')] });
     expect(keepToPrefix(report, '')).toBe(report);
   });
 });
