@@ -16,10 +16,14 @@
  *   filter-prerouting / filter-output → service-endpoints-check: a new connection to a Service
  *   port with no endpoints at all (maps no-endpoint-services, no-endpoint-nodeports) goes to
  *   reject-chain — a TCP reset, or ICMP port unreachable — so the client sees "connection
- *   refused" at once, as with kube-proxy, rather than waiting out a timeout.
+ *   refused" at once, as with kube-proxy, rather than waiting out a timeout;
+ *   filter-prerouting-post-dnat / filter-output-post-dnat → cluster-ips-check: what is still
+ *   addressed to the service CIDR after DNAT found no Service port there: rejected at a cluster IP
+ *   some Service holds (set cluster-ips: a port it does not have is "connection refused"), dropped
+ *   at an address no Service holds; without it such packets would follow the default route out.
  *
  * kube-proxy rejects in the forward, input and output hooks, after routing; podlab rejects in
- * prerouting (priority -110, before DNAT), because a node of a lab without a gateway has no
+ * prerouting (priority -110, before DNAT; cluster-ips-check at -90, after it), because a node of a lab without a gateway has no
  * default route: a ClusterIP it cannot route would be "no route to host" there, never refused.
  *
  * One departure from kube-proxy: it gives every endpoint a chain; podlab does so only for sticky
@@ -37,6 +41,8 @@ export interface ProxyContext {
   /** The family of the table: `ip` (default) or `ip6`, with the Services' and endpoints' addresses of that family. */
   family?: 'ip' | 'ip6';
   podCidr: string;
+  /** The Service CIDRs of the table's family: an address in them that no Service holds is dropped (cluster-ips-check). */
+  serviceCidrs: readonly string[];
   natOutgoing: boolean;
   services: readonly PlanService[];
   /** serviceKey → endpoints (ready pods only). */
@@ -47,7 +53,7 @@ const MARK = SERVICES.masqueradeMark;
 
 /** What the rules of a lab depend on: its plan and the endpoints of the moment. */
 export function proxyContext(plan: Plan, endpoints: Readonly<Record<string, readonly Endpoint[]>> = plan.endpoints): GatewayContext {
-  return { podCidr: plan.podCidr, natOutgoing: plan.natOutgoing, services: plan.services.map(ipv4Side), endpoints, nodeNetworkCidr: plan.nodeNetwork.cidr, nodes: plan.nodes };
+  return { podCidr: plan.podCidr, serviceCidrs: plan.serviceCidrs.filter((c) => !c.includes(':')), natOutgoing: plan.natOutgoing, services: plan.services.map(ipv4Side), endpoints, nodeNetworkCidr: plan.nodeNetwork.cidr, nodes: plan.nodes };
 }
 const proto = (p: PlanServicePort) => p.protocol.toLowerCase();
 const portId = (s: PlanService, p: PlanServicePort) => `${serviceKey(s)}/${p.key}`;
@@ -78,7 +84,7 @@ export function ipv6Context(plan: Plan, endpoints: Readonly<Record<string, reado
   // An endpoint's IPv6 address: among its `ips` (dual stack), or its `ip` (an IPv6-only lab).
   const six = (e: Endpoint) => [e.ip, ...(e.ips ?? [])].find((a) => a.includes(':'));
   for (const [k, list] of Object.entries(endpoints)) eps[k] = list.flatMap((e) => (six(e) ? [{ ...e, ip: six(e)! }] : []));
-  return { family: 'ip6', podCidr, natOutgoing: plan.natOutgoing, services, endpoints: eps };
+  return { family: 'ip6', podCidr, serviceCidrs: plan.serviceCidrs.filter((c) => c.includes(':')), natOutgoing: plan.natOutgoing, services, endpoints: eps };
 }
 
 /**
@@ -123,6 +129,7 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
   const nodePorts: [string, string][] = [];
   const noEndpointIps: [string, string][] = [];
   const noEndpointPorts: [string, string][] = [];
+  const clusterIps = new Set<string>();
 
   const hairpin = new Set<string>();
   const fam = ctx.family ?? 'ip';
@@ -132,6 +139,7 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
 
   for (const s of proxiedServices(ctx.services)) {
     const sticky = s.sessionAffinity === 'ClientIP';
+    clusterIps.add(s.clusterIP!);
     for (const p of s.ports) {
       const id = portId(s, p);
       const eps = portEndpoints(ctx, s, p);
@@ -195,7 +203,12 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
     { kind: 'map', name: 'service-nodeports', spec: ['type inet_proto . inet_service : verdict'], elements: nodePorts },
     { kind: 'map', name: 'no-endpoint-services', spec: [`type ${addrType} . inet_proto . inet_service : verdict`], elements: noEndpointIps },
     { kind: 'map', name: 'no-endpoint-nodeports', spec: ['type inet_proto . inet_service : verdict'], elements: noEndpointPorts },
+    { kind: 'set', name: 'cluster-ips', spec: [`type ${addrType}`], elements: [...clusterIps].map((a) => [a]) },
   );
+  // What is still addressed to the service CIDR after DNAT matched no Service port: refused at an
+  // allocated cluster IP (a port no Service has), dropped at an address no Service holds.
+  const clusterIpsCheck = [`${fam} daddr @cluster-ips reject`];
+  if (ctx.serviceCidrs.length) clusterIpsCheck.push(`${fam} daddr ${ctx.serviceCidrs.length === 1 ? ctx.serviceCidrs[0] : `{ ${ctx.serviceCidrs.join(', ')} }`} drop`);
   const toNode = `fib daddr type local ${fam} daddr != ${fam === 'ip' ? '127.0.0.0/8' : '::1'}`;
   // A pod that reached itself through a Service: kube-proxy marks it in the endpoint's chain (`ip saddr <endpoint> jump
   // mark-for-masquerade`) and masquerades it fully-random; podlab, with no chain per endpoint, matches the pair instead.
@@ -218,6 +231,9 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
       { name: 'service-endpoints-check', rules: [`${fam} daddr . meta l4proto . th dport vmap @no-endpoint-services`, `${toNode} meta l4proto . th dport vmap @no-endpoint-nodeports`] },
       { name: 'filter-prerouting', hook: 'type filter hook prerouting priority -110; policy accept;', rules: ['ct state new jump service-endpoints-check'] },
       { name: 'filter-output', hook: 'type filter hook output priority -110; policy accept;', rules: ['ct state new jump service-endpoints-check'] },
+      { name: 'cluster-ips-check', rules: clusterIpsCheck },
+      { name: 'filter-prerouting-post-dnat', hook: 'type filter hook prerouting priority -90; policy accept;', rules: ['ct state new jump cluster-ips-check'] },
+      { name: 'filter-output-post-dnat', hook: 'type filter hook output priority -90; policy accept;', rules: ['ct state new jump cluster-ips-check'] },
       { name: 'nat-prerouting', hook: 'type nat hook prerouting priority dstnat; policy accept;', rules: ['jump services'] },
       { name: 'nat-output', hook: 'type nat hook output priority -100; policy accept;', rules: ['jump services'] },
       { name: 'nat-postrouting', hook: 'type nat hook postrouting priority srcnat; policy accept;', rules: postrouting },

@@ -95,6 +95,14 @@ describe('dual-stack plan', () => {
     expect(v6).toContain('0 : fd00:10:244::2 . 8080, 1 : fd00:10:244:1::2 . 8080');
     expect(v6).toContain('ip6 saddr fd00:10:244::/56 ip6 daddr != fd00:10:244::/56 masquerade');
     expect(v6).not.toMatch(/\b10\.\d+\.\d+\.\d+/);
+    // cluster-ips-check in each family: that family's cluster IPs, its own service CIDR.
+    const t4 = nodeTable(proxyContext(p), 'a');
+    const t6 = nodeTable(ctx6, 'a');
+    expect(t4.sets.find((x) => x.name === 'cluster-ips')!.elements.flat()).toEqual(expect.arrayContaining(['10.96.0.1', '10.96.0.2', '10.96.0.10']));
+    expect(t6.sets.find((x) => x.name === 'cluster-ips')!.elements.flat()).toEqual(expect.arrayContaining(['fd00:10:96::1', 'fd00:10:96::99', 'fd00:10:96::a']));
+    expect(t6.sets.find((x) => x.name === 'cluster-ips')!.spec).toEqual(['type ipv6_addr']);
+    expect(t4.chains.find((c) => c.name === 'cluster-ips-check')!.rules).toEqual(['ip daddr @cluster-ips reject', `ip daddr ${p.serviceCidrs.find((c) => !c.includes(':'))} drop`]);
+    expect(t6.chains.find((c) => c.name === 'cluster-ips-check')!.rules).toEqual(['ip6 daddr @cluster-ips reject', `ip6 daddr ${p.serviceCidrs.find((c) => c.includes(':'))} drop`]);
     // An IPv4-only lab has no ip6 table.
     expect(ipv6Context(plan({ ...spec, ipFamilies: undefined, services: {} }))).toBeUndefined();
   });

@@ -121,8 +121,12 @@ describe('node table: ClusterIP', () => {
       ['service-nodeports', []],
       ['no-endpoint-services', []],
       ['no-endpoint-nodeports', []],
+      ['cluster-ips', []],
     ]);
-    expect(t.chains.map((c) => c.name)).toEqual(['mark-for-masquerade', 'masquerading', 'services', 'reject-chain', 'service-endpoints-check', 'filter-prerouting', 'filter-output', 'nat-prerouting', 'nat-output', 'nat-postrouting']);
+    expect(t.chains.map((c) => c.name)).toEqual([
+      'mark-for-masquerade', 'masquerading', 'services', 'reject-chain', 'service-endpoints-check', 'filter-prerouting', 'filter-output',
+      'cluster-ips-check', 'filter-prerouting-post-dnat', 'filter-output-post-dnat', 'nat-prerouting', 'nat-output', 'nat-postrouting',
+    ]);
   });
 
   it('hooks prerouting and output to the services chain, and postrouting to the masquerading', () => {
@@ -135,6 +139,34 @@ describe('node table: ClusterIP', () => {
     expect(chain(t, 'nat-prerouting')).toEqual({ name: 'nat-prerouting', hook: 'type nat hook prerouting priority dstnat; policy accept;', rules: ['jump services'] });
     expect(chain(t, 'nat-output')).toEqual({ name: 'nat-output', hook: 'type nat hook output priority -100; policy accept;', rules: ['jump services'] });
     expect(chain(t, 'nat-postrouting').hook).toBe('type nat hook postrouting priority srcnat; policy accept;');
+  });
+});
+
+describe('node table: cluster-ips-check (traffic to the service CIDR that no Service port takes)', () => {
+  it('holds every cluster IP once, with endpoints or without, in the set cluster-ips', () => {
+    const services = planned([
+      labService('web', { ports: [labPort({ name: 'http', port: 80 }), labPort({ name: 'metrics', port: 9100 })] }),
+      labService('empty'),
+      labService('headless', { clusterIP: 'None' }),
+    ]);
+    const t = nodeTable(context(services, { 'default/web': [A] }), 'w1');
+    expect(set(t, 'cluster-ips')).toEqual({ kind: 'set', name: 'cluster-ips', spec: ['type ipv4_addr'], elements: [['10.96.0.1'], ['10.96.0.2']] });
+  });
+
+  it('rejects a port no Service has at an allocated cluster IP, and drops an address of the service CIDR no Service holds', () => {
+    const t = nodeTable(web(), 'w1');
+    expect(chain(t, 'cluster-ips-check').rules).toEqual(['ip daddr @cluster-ips reject', 'ip daddr 10.96.0.0/12 drop']);
+  });
+
+  it('judges new connections after DNAT (priority -90, after the nat hook at -100), forwarded and the node\'s own', () => {
+    const t = nodeTable(web(), 'w1');
+    expect(chain(t, 'filter-prerouting-post-dnat')).toEqual({ name: 'filter-prerouting-post-dnat', hook: 'type filter hook prerouting priority -90; policy accept;', rules: ['ct state new jump cluster-ips-check'] });
+    expect(chain(t, 'filter-output-post-dnat')).toEqual({ name: 'filter-output-post-dnat', hook: 'type filter hook output priority -90; policy accept;', rules: ['ct state new jump cluster-ips-check'] });
+  });
+
+  it('without a service CIDR only rejects at allocated cluster IPs; several CIDRs are one anonymous set', () => {
+    expect(chain(nodeTable({ ...web(), serviceCidrs: [] }, 'w1'), 'cluster-ips-check').rules).toEqual(['ip daddr @cluster-ips reject']);
+    expect(chain(nodeTable({ ...web(), serviceCidrs: ['10.96.0.0/16', '10.97.0.0/16'] }, 'w1'), 'cluster-ips-check').rules[1]).toBe('ip daddr { 10.96.0.0/16, 10.97.0.0/16 } drop');
   });
 });
 
@@ -173,7 +205,7 @@ describe('node table: sessionAffinity ClientIP', () => {
 
   it('without affinity there are no affinity sets and no lookups', () => {
     const plain = nodeTable(web(), 'w1');
-    expect(plain.sets.map((s) => s.name)).toEqual(['hairpin', 'service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports']);
+    expect(plain.sets.map((s) => s.name)).toEqual(['hairpin', 'service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports', 'cluster-ips']);
     expect(plain.chains.flatMap((c) => c.rules).filter((r) => r.includes('@aff.'))).toEqual([]);
   });
 });

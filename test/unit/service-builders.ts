@@ -43,7 +43,7 @@ export function endpoint(pod: string, node: string, podIp: string, ports: Record
 }
 
 export function context(services: readonly PlanService[], endpoints: Record<string, readonly Endpoint[]>, natOutgoing = true): GatewayContext {
-  return { podCidr: POD_CIDR, natOutgoing, services, endpoints, nodeNetworkCidr: '172.16.94.0/24', nodes: NODES };
+  return { podCidr: POD_CIDR, serviceCidrs: ['10.96.0.0/12'], natOutgoing, services, endpoints, nodeNetworkCidr: '172.16.94.0/24', nodes: NODES };
 }
 
 export function chain(t: NftTable, name: string): NftChain {
