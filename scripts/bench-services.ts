@@ -73,7 +73,7 @@ function context(n: number): ProxyContext {
       ports: { http: 8080 },
     }));
   }
-  return { podCidr: '10.244.0.0/16', serviceCidrs: ['10.96.0.0/12'], natOutgoing: true, services, endpoints };
+  return { podCidr: '10.244.0.0/16', serviceCidrs: ['10.96.0.0/12'], natOutgoing: true, services, endpoints, nodes: NODES.map((name, k) => ({ name, ip: `172.16.94.${11 + k}` })) };
 }
 
 /** The same context with one endpoint of one Service moved to a new pod IP (a re-created pod). */

@@ -5,7 +5,8 @@
  * in `nft list table ip podlab` maps onto the Kubernetes documentation:
  *
  *   nat-prerouting / nat-output → services: a verdict map from (daddr, protocol, port) to the
- *   Service port's chain, and one from (protocol, nodePort) for packets to a local address;
+ *   Service port's chain, and one from (protocol, nodePort) for packets to the node's own address
+ *   (the set nodeport-ips);
  *   svc.<ns>/<name>/<port>: masquerade clients from outside the pod network, then DNAT to an
  *   endpoint picked by `numgen random` from an anonymous map;
  *   ext.<…>: NodePort and load-balancer traffic, by externalTrafficPolicy;
@@ -43,6 +44,11 @@ export interface ProxyContext {
   podCidr: string;
   /** The Service CIDRs of the table's family: an address in them that no Service holds is dropped (cluster-ips-check). */
   serviceCidrs: readonly string[];
+  /**
+   * The nodes with their primary address of the table's family (none: the node has no address of
+   * it), where their NodePorts answer: kube-proxy's `--nodeport-addresses primary`.
+   */
+  nodes: readonly { name: string; ip?: string }[];
   natOutgoing: boolean;
   services: readonly PlanService[];
   /** serviceKey → endpoints (ready pods only). */
@@ -53,7 +59,7 @@ const MARK = SERVICES.masqueradeMark;
 
 /** What the rules of a lab depend on: its plan and the endpoints of the moment. */
 export function proxyContext(plan: Plan, endpoints: Readonly<Record<string, readonly Endpoint[]>> = plan.endpoints): GatewayContext {
-  return { podCidr: plan.podCidr, serviceCidrs: plan.serviceCidrs.filter((c) => !c.includes(':')), natOutgoing: plan.natOutgoing, services: plan.services.map(ipv4Side), endpoints, nodeNetworkCidr: plan.nodeNetwork.cidr, nodes: plan.nodes };
+  return { podCidr: plan.podCidr, serviceCidrs: plan.serviceCidrs.filter((c) => !c.includes(':')), natOutgoing: plan.natOutgoing, services: plan.services.map(ipv4Side), endpoints, nodeNetworkCidr: plan.nodeNetwork.cidr, nodes: plan.nodes.map((n) => ({ name: n.name, ip: n.ips.find((a) => !a.includes(':')) ?? n.ip })) };
 }
 const proto = (p: PlanServicePort) => p.protocol.toLowerCase();
 const portId = (s: PlanService, p: PlanServicePort) => `${serviceKey(s)}/${p.key}`;
@@ -84,7 +90,8 @@ export function ipv6Context(plan: Plan, endpoints: Readonly<Record<string, reado
   // An endpoint's IPv6 address: among its `ips` (dual stack), or its `ip` (an IPv6-only lab).
   const six = (e: Endpoint) => [e.ip, ...(e.ips ?? [])].find((a) => a.includes(':'));
   for (const [k, list] of Object.entries(endpoints)) eps[k] = list.flatMap((e) => (six(e) ? [{ ...e, ip: six(e)! }] : []));
-  return { family: 'ip6', podCidr, serviceCidrs: plan.serviceCidrs.filter((c) => c.includes(':')), natOutgoing: plan.natOutgoing, services, endpoints: eps };
+  const nodes = plan.nodes.map((n) => ({ name: n.name, ...(n.ips.some((a) => a.includes(':')) ? { ip: n.ips.find((a) => a.includes(':'))! } : {}) }));
+  return { family: 'ip6', podCidr, serviceCidrs: plan.serviceCidrs.filter((c) => c.includes(':')), natOutgoing: plan.natOutgoing, services, endpoints: eps, nodes };
 }
 
 /**
@@ -209,7 +216,12 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
   // allocated cluster IP (a port no Service has), dropped at an address no Service holds.
   const clusterIpsCheck = [`${fam} daddr @cluster-ips reject`];
   if (ctx.serviceCidrs.length) clusterIpsCheck.push(`${fam} daddr ${ctx.serviceCidrs.length === 1 ? ctx.serviceCidrs[0] : `{ ${ctx.serviceCidrs.join(', ')} }`} drop`);
-  const toNode = `fib daddr type local ${fam} daddr != ${fam === 'ip' ? '127.0.0.0/8' : '::1'}`;
+  // NodePorts answer at the node's primary address only (kube-proxy's nftables mode defaults
+  // --nodeport-addresses to `primary`), not at its cni0 or tunnel address; with no address of the
+  // family kube-proxy falls back to every local one but loopback, as podlab does.
+  const own = ctx.nodes.find((n) => n.name === node)?.ip;
+  if (own) sets.push({ kind: 'set', name: 'nodeport-ips', spec: [`type ${addrType}`], elements: [[own]] });
+  const toNode = own ? `${fam} daddr @nodeport-ips` : `fib daddr type local ${fam} daddr != ${fam === 'ip' ? '127.0.0.0/8' : '::1'}`;
   // A pod that reached itself through a Service: kube-proxy marks it in the endpoint's chain (`ip saddr <endpoint> jump
   // mark-for-masquerade`) and masquerades it fully-random; podlab, with no chain per endpoint, matches the pair instead.
   const postrouting = ['jump masquerading', `ct status dnat ${fam} saddr . ${fam} daddr @hairpin masquerade fully-random`];

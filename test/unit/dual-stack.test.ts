@@ -103,6 +103,11 @@ describe('dual-stack plan', () => {
     expect(t6.sets.find((x) => x.name === 'cluster-ips')!.spec).toEqual(['type ipv6_addr']);
     expect(t4.chains.find((c) => c.name === 'cluster-ips-check')!.rules).toEqual(['ip daddr @cluster-ips reject', `ip daddr ${p.serviceCidrs.find((c) => !c.includes(':'))} drop`]);
     expect(t6.chains.find((c) => c.name === 'cluster-ips-check')!.rules).toEqual(['ip6 daddr @cluster-ips reject', `ip6 daddr ${p.serviceCidrs.find((c) => c.includes(':'))} drop`]);
+    // NodePorts at the node's primary address of each family.
+    const nodeA = p.nodes.find((n) => n.name === 'a')!;
+    expect(t4.sets.find((x) => x.name === 'nodeport-ips')!.elements).toEqual([[nodeA.ips.find((x) => !x.includes(':'))]]);
+    expect(t6.sets.find((x) => x.name === 'nodeport-ips')).toEqual({ kind: 'set', name: 'nodeport-ips', spec: ['type ipv6_addr'], elements: [[nodeA.ips.find((x) => x.includes(':'))]] });
+    expect(t6.chains.find((c) => c.name === 'services')!.rules[1]).toBe('ip6 daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports');
     // An IPv4-only lab has no ip6 table.
     expect(ipv6Context(plan({ ...spec, ipFamilies: undefined, services: {} }))).toBeUndefined();
   });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { gatewayTable, nodeTable } from '../../src/plan/kube-proxy.ts';
 import type { Endpoint } from '../../src/plan/services.ts';
-import { chain, context, endpoint, labPort, labService, planned, POD_CIDR, set } from './service-builders.ts';
+import { chain, context, endpoint, labPort, labService, NODES, planned, POD_CIDR, set } from './service-builders.ts';
 
 const ID = 'default/web/tcp-80';
 const A = endpoint('a', 'w1', '10.244.1.2', { 'tcp-80': 8080 });
@@ -38,9 +38,10 @@ describe('node table: ClusterIP', () => {
     expect(t.chains.map((c) => c.name)).not.toContain(`ext.${ID}`);
   });
 
-  it('is the same on every node when no traffic policy is Local', () => {
-    expect(nodeTable(web(), 'w2')).toEqual(nodeTable(web(), 'w1'));
-    expect(nodeTable(web(), 'w3')).toEqual(nodeTable(web(), 'w1'));
+  it('is the same on every node when no traffic policy is Local, but for the node\'s own address in nodeport-ips', () => {
+    const but = (node: string) => ({ ...nodeTable(web(), node), sets: nodeTable(web(), node).sets.filter((x) => x.name !== 'nodeport-ips') });
+    expect(but('w2')).toEqual(but('w1'));
+    expect(but('w3')).toEqual(but('w1'));
   });
 
   it('goes straight to the one endpoint when there is only one', () => {
@@ -122,6 +123,7 @@ describe('node table: ClusterIP', () => {
       ['no-endpoint-services', []],
       ['no-endpoint-nodeports', []],
       ['cluster-ips', []],
+      ['nodeport-ips', [['172.16.94.11']]],
     ]);
     expect(t.chains.map((c) => c.name)).toEqual([
       'mark-for-masquerade', 'masquerading', 'services', 'reject-chain', 'service-endpoints-check', 'filter-prerouting', 'filter-output',
@@ -134,7 +136,7 @@ describe('node table: ClusterIP', () => {
     expect(t).toMatchObject({ family: 'ip', name: 'podlab' });
     expect(chain(t, 'services').rules).toEqual([
       'ip daddr . meta l4proto . th dport vmap @service-ips',
-      'fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports',
+      'ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports',
     ]);
     expect(chain(t, 'nat-prerouting')).toEqual({ name: 'nat-prerouting', hook: 'type nat hook prerouting priority dstnat; policy accept;', rules: ['jump services'] });
     expect(chain(t, 'nat-output')).toEqual({ name: 'nat-output', hook: 'type nat hook output priority -100; policy accept;', rules: ['jump services'] });
@@ -167,6 +169,25 @@ describe('node table: cluster-ips-check (traffic to the service CIDR that no Ser
   it('without a service CIDR only rejects at allocated cluster IPs; several CIDRs are one anonymous set', () => {
     expect(chain(nodeTable({ ...web(), serviceCidrs: [] }, 'w1'), 'cluster-ips-check').rules).toEqual(['ip daddr @cluster-ips reject']);
     expect(chain(nodeTable({ ...web(), serviceCidrs: ['10.96.0.0/16', '10.97.0.0/16'] }, 'w1'), 'cluster-ips-check').rules[1]).toBe('ip daddr { 10.96.0.0/16, 10.97.0.0/16 } drop');
+  });
+});
+
+describe("node table: NodePorts at the node's primary address (--nodeport-addresses primary)", () => {
+  it("each node's set nodeport-ips holds its own address only, not its cni0 or tunnel address", () => {
+    for (const n of NODES) expect(set(nodeTable(web({ type: 'NodePort' }), n.name), 'nodeport-ips')).toEqual({ kind: 'set', name: 'nodeport-ips', spec: ['type ipv4_addr'], elements: [[n.ip]] });
+  });
+
+  it('the NodePort map and its no-endpoint check match that set, not every local address', () => {
+    const t = nodeTable(web({ type: 'NodePort' }, []), 'w1');
+    expect(chain(t, 'services').rules[1]).toBe('ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports');
+    expect(chain(t, 'service-endpoints-check').rules[1]).toBe('ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports');
+    expect(t.chains.flatMap((c) => c.rules).filter((r) => r.includes('fib daddr'))).toEqual([]);
+  });
+
+  it('a node without an address of the family: every local address but loopback, as kube-proxy falls back to', () => {
+    const t = nodeTable({ ...web({ type: 'NodePort' }), nodes: [{ name: 'w1' }] }, 'w1');
+    expect(t.sets.map((x) => x.name)).not.toContain('nodeport-ips');
+    expect(chain(t, 'services').rules[1]).toBe('fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports');
   });
 });
 
@@ -205,7 +226,7 @@ describe('node table: sessionAffinity ClientIP', () => {
 
   it('without affinity there are no affinity sets and no lookups', () => {
     const plain = nodeTable(web(), 'w1');
-    expect(plain.sets.map((s) => s.name)).toEqual(['hairpin', 'service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports', 'cluster-ips']);
+    expect(plain.sets.map((s) => s.name)).toEqual(['hairpin', 'service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports', 'cluster-ips', 'nodeport-ips']);
     expect(plain.chains.flatMap((c) => c.rules).filter((r) => r.includes('@aff.'))).toEqual([]);
   });
 });

@@ -236,7 +236,7 @@ describe('endpoints', () => {
       ['a', { http: 8080, metrics: 9100 }],
       ['b', { http: 8080 }],
     ]);
-    const ctx = { podCidr: '10.244.0.0/16', serviceCidrs: ['10.96.0.0/12'], natOutgoing: true, services: [s!], endpoints };
+    const ctx = { podCidr: '10.244.0.0/16', serviceCidrs: ['10.96.0.0/12'], natOutgoing: true, services: [s!], endpoints, nodes: [] };
     expect(portEndpoints(ctx, s!, s!.ports[0]!).map((e) => [e.pod, e.port])).toEqual([['a', 8080], ['b', 8080]]);
     expect(portEndpoints(ctx, s!, s!.ports[1]!).map((e) => [e.pod, e.port])).toEqual([['a', 9100]]);
   });
@@ -245,7 +245,7 @@ describe('endpoints', () => {
     const ps = planned([svc('manual'), svc('alias', { type: 'ExternalName', externalName: 'db.example.com', selector: { app: 'web' } })]);
     const endpoints = computeEndpoints(ps, [pod('a', { app: 'web' }, [])]);
     expect(endpoints).toEqual({});
-    const ctx = { podCidr: '10.244.0.0/16', serviceCidrs: ['10.96.0.0/12'], natOutgoing: true, services: ps, endpoints };
+    const ctx = { podCidr: '10.244.0.0/16', serviceCidrs: ['10.96.0.0/12'], natOutgoing: true, services: ps, endpoints, nodes: [] };
     expect(portEndpoints(ctx, ps[0]!, ps[0]!.ports[0]!)).toEqual([]);
   });
 
