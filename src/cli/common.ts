@@ -50,5 +50,12 @@ export function asLabWriter<T>(lab: string, state: LabState, fn: (s: LabState) =
 
 /** The nft transactions a change sent, a dim line per namespace. */
 export function ruleChangeLines(applied: SyncReport['applied']): string {
-  return applied.map((a) => dim(`  ${a.target}: ${a.lines} rule change(s) in ${a.ms} ms\n`)).join('');
+  return applied
+    .map((a) => dim(`  ${a.target}: ${a.lines} rule change(s) in ${a.ms} ms${a.rewritten ? `; table ${a.rewritten.map(tableName).join(', ')} rewritten whole: the kernel's was not what podlab last wrote` : ''}\n`))
+    .join('');
+}
+
+/** A registry key as nft names the table: `podlab` → `ip podlab`, `ip6 podlab` as it is. */
+function tableName(key: string): string {
+  return key.includes(' ') ? key : `ip ${key}`;
 }

@@ -7,6 +7,9 @@
  */
 import type { Command } from 'commander';
 import { diagnose, fix, type DoctorReport, type FixReport, type Leak } from '../runtime/doctor.ts';
+import { realExecutor } from '../runtime/exec.ts';
+import { tableDrift } from '../runtime/nft-sync.ts';
+import { readState } from '../runtime/state.ts';
 import { labPrefix, prefixed, prefixNamed } from './basics.ts';
 import { dim, green, red } from './terminal.ts';
 
@@ -54,6 +57,23 @@ export function keepToPrefix(r: DoctorReport, prefix: string): DoctorReport {
   return { labs, probes: [], strays: [], leaks: labs.flatMap((f) => f.leaks) };
 }
 
+/**
+ * A note for each kube-proxy table of an up lab that is not what podlab last wrote (a learner
+ * flushed or edited it): the next sync that changes it rewrites it whole (runtime/nft-sync.ts).
+ */
+async function noteTableDrift(r: DoctorReport): Promise<void> {
+  for (const f of r.labs) {
+    if (f.verdict !== 'healthy' && f.verdict !== 'strays') continue;
+    const state = readState(f.lab);
+    if (!state) continue;
+    for (const d of await tableDrift(realExecutor, state)) {
+      const table = d.table.includes(' ') ? d.table : `ip ${d.table}`;
+      const shown = d.differences.slice(0, 3).join('; ') + (d.differences.length > 3 ? `; and ${d.differences.length - 3} more` : '');
+      f.notes.push(`${d.target}: table ${table} is not what podlab last wrote (${shown}); the next change of its Services or endpoints rewrites it whole`);
+    }
+  }
+}
+
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
@@ -75,6 +95,7 @@ export function registerDoctor(program: Command): void {
       // A lab named as every command names one: with the lab-name prefix.
       if (opts.lab !== undefined) opts.lab = prefixed(opts.lab);
       const found = keepToPrefix(diagnose({ lab: opts.lab }), labPrefix());
+      await noteTableDrift(found);
       let fixed: FixReport | undefined;
       let after = found;
       if (opts.fix && found.leaks.length) {

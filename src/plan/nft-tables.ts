@@ -34,10 +34,17 @@ export interface TableBuilder {
   /** The table's key: its name (family ip), or `<family> <name>` for another family. */
   table: string;
   build(view: NftView, target: NftTarget): NftTable | undefined;
+  /**
+   * Before an incremental change the sync reads the table's first base chain and, when its rules
+   * are not those podlab wrote (a learner flushed or deleted the table), rewrites the table whole
+   * (runtime/nft-sync.ts). @default false
+   */
+  probed?: boolean;
 }
 
 export const kubeProxyTables: TableBuilder = {
   table: SERVICES.table,
+  probed: true,
   build: (view, target) => {
     // An IPv6-only lab has no IPv4 table: its Services and pods are in the ip6 one.
     if (target.kind === 'fabric' || !view.plan.ipFamilies.includes('IPv4')) return undefined;
@@ -49,6 +56,7 @@ export const kubeProxyTables: TableBuilder = {
 /** kube-proxy's IPv6 table (family ip6, the same name) in a lab with IPv6; its key here is `ip6 <name>`. */
 export const kubeProxyTables6: TableBuilder = {
   table: `ip6 ${SERVICES.table}`,
+  probed: true,
   build: (view, target) => {
     if (target.kind === 'fabric') return undefined;
     if (target.kind === 'gateway') {

@@ -8,7 +8,7 @@
 import { computeEndpoints, serviceKey, type Endpoint, type EndpointSource } from '../plan/services.ts';
 import { notReadyPods } from './loops-state.ts';
 import type { PolicyPod } from '../policy/types.ts';
-import { syncTables } from './nft-sync.ts';
+import { syncTables, type NftSyncReport } from './nft-sync.ts';
 import { syncIngress } from './ingress.ts';
 import { clusterViewFile } from '../render/render.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
@@ -59,8 +59,8 @@ export function liveEndpoints(state: LabState): Endpoints {
 }
 
 export interface SyncReport {
-  /** Namespaces whose tables changed, with the transaction's size in lines. */
-  applied: { target: string; lines: number; ms: number }[];
+  /** Namespaces whose tables changed, with the transaction's size in lines (and the tables rewritten whole, nft-sync.ts). */
+  applied: NftSyncReport['applied'];
   endpoints: Endpoints;
 }
 
