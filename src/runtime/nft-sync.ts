@@ -8,7 +8,7 @@
  *
  * A difference is right only if the kernel still holds the table last applied. A learner may have
  * flushed or deleted it (`nft flush table ip podlab`): then the diff would "succeed" and leave the
- * chains empty. So before sending a difference for a probed table (kube-proxy's) the sync reads
+ * chains empty. So before sending a difference to a probed table (kube-proxy's) the sync reads
  * that table's first base chain, one small `nft -j list chain`, and if its rules are not the ones
  * podlab wrote there it rewrites the table whole, as kube-proxy falls back to a full sync when a
  * partial one cannot be trusted. `podlab doctor --lab` compares whole tables (tableDrift).
@@ -48,19 +48,20 @@ const nft = (netns: string) => ['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, '-
  * The transaction that takes a namespace from `before` to the tables of `view` (and those tables),
  * or '' when nothing changes. `fresh`: the namespace was just created, so it holds no table at all.
  */
-export function namespaceScript(view: NftView, target: NftTarget, before: Record<string, NftTable>, fresh = false): { script: string; tables: Record<string, NftTable> } {
+export function namespaceScript(view: NftView, target: NftTarget, before: Record<string, NftTable>, fresh = false): { script: string; tables: Record<string, NftTable>; changed: string[] } {
   const parts: string[] = [];
+  const changed: string[] = [];
   const tables: Record<string, NftTable> = {};
   for (const b of TABLE_BUILDERS) {
     const next = b.build(view, target);
     const prev = before[b.table];
     if (next) tables[b.table] = next;
     if (!next && !prev) continue;
-    if (!next) parts.push(`delete table ${prev!.family} ${prev!.name}\n`);
-    else if (!prev) parts.push(renderTable(next, [], { fresh }));
-    else parts.push(diffTable(prev, next));
+    const part = !next ? `delete table ${prev!.family} ${prev!.name}\n` : !prev ? renderTable(next, [], { fresh }) : diffTable(prev, next);
+    if (part) changed.push(b.table);
+    parts.push(part);
   }
-  return { script: parts.join(''), tables };
+  return { script: parts.join(''), tables, changed };
 }
 
 /** The chain a probe reads: the table's first base chain (written with the table, never changed by a diff). */
@@ -93,8 +94,8 @@ const listArgv = (netns: string, what: string[]) => ['nsenter', `--net=${NETNS_R
  * the table or its probe chain gone, or the chain's rule count not the one written. A listing nft
  * did not give (a recording executor's empty answer) is no evidence: the journal is trusted.
  */
-async function driftedTables(ex: Executor, netns: string, before: Record<string, NftTable>): Promise<string[]> {
-  const probed = TABLE_BUILDERS.filter((b) => b.probed && before[b.table]);
+async function driftedTables(ex: Executor, netns: string, before: Record<string, NftTable>, changed: readonly string[]): Promise<string[]> {
+  const probed = TABLE_BUILDERS.filter((b) => b.probed && before[b.table] && changed.includes(b.table));
   const found = await Promise.all(
     probed.map(async (b) => {
       const t = before[b.table]!;
@@ -169,11 +170,11 @@ export async function syncTables(ex: Executor, state: LabState, view: NftView, f
     nftTargets(state.plan).map(async (t) => {
       const before = last[t.netns] ?? {};
       next[t.netns] = before;
-      let { script, tables } = namespaceScript(view, t, before, fresh);
+      let { script, tables, changed } = namespaceScript(view, t, before, fresh);
       let rewritten: string[] = [];
-      if (script && !fresh) {
+      if (changed.length && !fresh) {
         // A difference only from a table the kernel still holds as written; else that table whole.
-        rewritten = await driftedTables(ex, t.netns, before);
+        rewritten = await driftedTables(ex, t.netns, before, changed);
         if (rewritten.length) ({ script, tables } = namespaceScript(view, t, Object.fromEntries(Object.entries(before).filter(([k]) => !rewritten.includes(k)))));
       }
       if (script) {
