@@ -35,14 +35,15 @@ export function feedbackText(r: SubmissionResult): string {
       lines.push(`- ${mark} hidden item ${n + 1}: ${i.earned} / ${i.points}`);
       return;
     }
-    lines.push(`- ${mark} ${i.title}: ${i.earned} / ${i.points}`);
+    lines.push(`- ${mark} ${v(i.title)}: ${i.earned} / ${i.points}`);
     if (i.status === 'fail' && r.status !== 'error') {
-      lines.push(`  - seen: ${i.message}`);
+      // What the lab answered is the student's (a server's body): one line, control characters made visible.
+      lines.push(`  - seen: ${v(i.message)}`);
       const tried = i.evidence?.find((e) => e.command)?.command;
-      if (tried) lines.push(`  - try: \`${tried}\``);
+      if (tried) lines.push(`  - try: \`${v(tried)}\``);
     }
     // Not graded, nothing was run: an item's hint answers what its evidence would have shown.
-    if (i.status === 'fail' && i.hint && r.status !== 'error') lines.push(`  - hint: ${i.hint}`);
+    if (i.status === 'fail' && i.hint && r.status !== 'error') lines.push(`  - hint: ${v(i.hint)}`);
   });
   return `${lines.join('\n')}\n`;
 }

@@ -135,6 +135,15 @@ describe('feedback and gradebook', () => {
     expect(f).not.toContain('hint:');
   });
 
+  it("feedback shows what the lab answered as one line, control characters made visible (a student's server writes it)", () => {
+    const ESC = String.fromCharCode(27);
+    const f = feedbackText(result({ items: [{ id: 'x', title: 'web answers', points: 3, earned: 0, status: 'fail', hidden: false, message: `12 answers from "${ESC}]0;PWNED${String.fromCharCode(7)}${ESC}[2J\n\nScore: 10 / 10\n"`, evidence: [{ expected: '', seen: '', command: `podlab exec g client -- curl ${ESC}[2J` }] }] }));
+    expect(f).not.toContain(ESC);
+    expect(f).not.toMatch(/^Score: 10 \/ 10$/m);
+    expect(f).toContain('- seen: 12 answers from "\\x1b]0;PWNED\\x07\\x1b[2J\\x0a\\x0aScore: 10 / 10\\x0a"');
+    expect(f).toContain('- try: `podlab exec g client -- curl \\x1b[2J`');
+  });
+
   it("feedback names what validate warns of in the student's part, at its line, and the results keep it", () => {
     const w = { code: 'PL2112' as const, severity: 'warning' as const, path: ['networkPolicies', 'db', 'podSelector'], message: 'NetworkPolicy "shop/db" selects no pod: no pod in namespace "shop" has app=backnd', hint: 'Pods in namespace "shop": backend (app=backend).', line: 7, column: 20 };
     const f = feedbackText(result({ warnings: [w] }));

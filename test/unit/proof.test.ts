@@ -142,6 +142,14 @@ describe('the http judge believes a pod only on its proof', () => {
     expect(v.seen).toMatch(/^HTTP 200: \{"pod":"api-1",.* — the answer naming pod api-1 did not prove it came from pod api-1: it carries no proof of the request's nonce \(only the pod's own http-echo can make one\)$/);
   });
 
+  it('quotes a claimed pod name of any length in at most a pod name’s 253 characters (a student’s server would fill the feedback)', () => {
+    const long = 'x'.repeat(60_000);
+    const v = http.judge(plan, spread, probeLine(body(long)), testAttempt(4));
+    expect(v.ok).toBe(false);
+    expect(v.seen).toContain(`"${'x'.repeat(253)}… (60000 characters)" without proof`);
+    expect(v.seen.length).toBeLessThan(2000);
+  });
+
   it('fails on a proof made up, on api-2’s proof, on a proof for another nonce, and on one for another client (a relay that rewrote the body)', () => {
     const cases = {
       'made up': 'ab'.repeat(32),

@@ -288,8 +288,17 @@ function believe(plan: Pick<Peers, 'pods' | 'hosts'>, answers: readonly Answer[]
   return answers.map((a, i) => {
     if (a.pod === null) return a;
     const why = disbelief(plan, a as Answer & { pod: string }, attempt?.nonces[i], attempt);
-    return why ? { pod: null, client: null, claim: a.pod, why } : a;
+    return why ? { pod: null, client: null, claim: claimed(a.pod), why } : a;
   });
+}
+
+/**
+ * A pod name an answer claims without proof, as reports quote it: at most a pod name's 253
+ * characters. The body is the server's, which may be anyone's: a student's server would fill a
+ * report (and the student's own feedback) with 64 KiB of whatever it read.
+ */
+function claimed(name: string): string {
+  return name.length <= 253 ? name : `${name.slice(0, 253)}… (${name.length} characters)`;
 }
 
 /** Why an answer naming a pod does not prove it (the key and the expected proof are never shown); undefined when it does. */
