@@ -213,6 +213,29 @@ export async function releaseEnded(held: readonly { uid: number; holder: Process
   return freed.filter(Boolean).length;
 }
 
+/**
+ * Ends every process still running as one of `uids` (a container's, once its container is gone):
+ * `kill(uid)` must send SIGKILL to every process of that uid at once, as kill(-1, SIGKILL) run as
+ * the uid does (the kernel walks the task list under the lock fork takes, so no child of a process
+ * being killed escapes). A chain of short-lived forks, each started after the pass over /proc that
+ * would have seen it, outlives a kill by pid; it does not outlive this. Looks again until none is
+ * left (at most `rounds` times). Resolves to the uids that had processes left.
+ */
+export async function endUids(uids: readonly number[], kill: (uid: number) => Promise<unknown>, rounds = 10): Promise<number[]> {
+  const left = () => {
+    const runs = runningUids();
+    return uids.filter((u) => runs(u));
+  };
+  let now = left();
+  const had = [...now];
+  for (let i = 0; now.length && i < rounds; i++) {
+    await Promise.all(now.map(kill));
+    await new Promise((r) => setTimeout(r, 10));
+    now = left();
+  }
+  return had;
+}
+
 /** Removes every lock file whose holder has ended (after `down`, a killed run's leftovers); returns how many. */
 export function sweepUids(): number {
   let n = 0;

@@ -23,12 +23,12 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_PREFIX, PODLAB_UIDS, STATE_ROOT } from '../constants.ts';
-import { uidHolder } from '../lib/uids.ts';
+import { endUids, uidHolder } from '../lib/uids.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { labNamespaces } from '../render/render.ts';
 import { down, listNetns } from './down.ts';
 import { realExecutor, type Executor } from './exec.ts';
-import { isAlive, pidsInNetns, recordOf, stopProcesses } from './procs.ts';
+import { isAlive, killAllOfUid, pidsInNetns, recordOf, stopProcesses } from './procs.ts';
 import { readState, stateDir, type LabState, type ProcessRecord } from './state.ts';
 import { mountsAt, stateSource } from './statefs.ts';
 import { liveLockHolder, LOCK_SUFFIX, lockPath, removeStaleLock, staleLock } from './lock.ts';
@@ -308,7 +308,11 @@ export async function fix(report: DoctorReport, ex: Executor = realExecutor): Pr
   const strayNow = new Set(strayUidProcesses().map((l) => l.name));
   const strays = (report.strays ?? []).filter((l) => strayNow.has(l.name));
   if (strays.length) {
+    // Their uids first (read while they run), then by pid, and whatever else runs as those uids
+    // (a chain of forks outlives a kill by pid): by uid, as `down` does.
+    const uids = [...new Set(strays.map((l) => realUid(Number(l.name))).filter((u): u is number => u !== undefined))];
     await stopProcesses(ex, strays.map((l) => recordOf(Number(l.name))));
+    await endUids(uids, killAllOfUid(ex));
     out.processesStopped = strays.map((l) => Number(l.name));
   }
   return out;

@@ -9,11 +9,11 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } fr
 import { ETC_NETNS_DIR, NETNS_RUN_DIR, STATE_ROOT } from '../constants.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { realExecutor, type Executor } from './exec.ts';
-import { killNow, netnsInodes, pidsInNetns, recordOf, stopAgent, stopProcesses } from './procs.ts';
+import { killAllOfUid, killNow, netnsInodes, pidsInNetns, recordOf, stopAgent, stopProcesses } from './procs.ts';
 import { liveLockHolder, LOCK_SUFFIX, removeStaleLock } from './lock.ts';
 import { readState, stateDir, type LabState, type ProcessRecord } from './state.ts';
 import { mountsAt, unmountStateDir } from './statefs.ts';
-import { releaseEnded, sweepUids, uidsInUse } from './uids.ts';
+import { endUids, releaseEnded, sweepUids, uidsInUse } from './uids.ts';
 import { mark, traced } from '../lib/trace.ts';
 
 export interface DownReport {
@@ -23,6 +23,8 @@ export interface DownReport {
   existed: boolean;
   /** The pid of an `up` of this lab that was running, and was stopped first. */
   stoppedUp?: number;
+  /** Containers' uids that still had processes once the lab's were gone, all ended then (endUids). */
+  survivors?: number;
 }
 
 /**
@@ -122,7 +124,11 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
       // files removed in parallel, while the batch runs: on a busy ext4 /run each removal can wait
       // on the journal); with no state (a crash before it was written) every ended holder's file is swept.
       const held = [...pods.flatMap((p) => Object.values(p.containers)), ...Object.values(state?.daemons ?? {})].flatMap((c) => (c.uid === undefined ? [] : [{ uid: c.uid, holder: c }]));
-      const releasing = inUse ? releaseEnded(held, inUse) : Promise.resolve(sweepUids());
+      // What the passes above could not see (a chain of forks, each born after the pass that
+      // would have found it) ends now, by uid, before the uid is freed for another container.
+      const survived = await traced('down: container uids emptied', () => endUids([...new Set(held.map((h) => h.uid))], killAllOfUid(ex)));
+      if (survived.length) report.survivors = survived.length;
+      const releasing = inUse && !survived.length ? releaseEnded(held, inUse) : survived.length ? releaseEnded(held) : Promise.resolve(sweepUids());
       try {
         if (deleting) {
           await traced('down: namespaces deleted', () => deleting);

@@ -85,6 +85,13 @@ export function killNow(ex: Executor, recs: readonly ProcessRecord[]): { signall
   return { signalled, exited: waitGone(signalled, Date.now() + 2000).then(() => undefined) };
 }
 
+/**
+ * SIGKILL to every process of a uid at once: kill(-1) run as that uid (setpriv, util-linux), which
+ * the kernel sends to each process the uid may signal, a container's uid's own, under the lock
+ * fork takes (no child of a process being killed escapes it). For endUids.
+ */
+export const killAllOfUid = (ex: Executor) => (uid: number) => ex.run(['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'kill', '-KILL', '-1']);
+
 /** killNow, awaited. */
 export async function killProcesses(ex: Executor, recs: readonly ProcessRecord[]): Promise<void> {
   await killNow(ex, recs).exited;
