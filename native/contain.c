@@ -31,6 +31,8 @@
  *   namespace and uid, so `exec -c` enters the same view.
  *   With both, contain forks once: the program runs in the pod's PID namespace and the shim writes
  *   how it ended.
+ *   With --max-procs N, the uid's processes and threads are limited to N (RLIMIT_NPROC, set as
+ *   root before the drop): the uid is the container's own, so a fork bomb in it stops there.
  *   With --listen SPEC (repeatable; SPEC is udp4:PORT, tcp4:PORT, udp6:PORT or tcp6:PORT), contain
  *   binds each socket first, as root in the container's network namespace, on the wildcard address
  *   (tcp: SO_REUSEADDR and listening; IPv6: IPV6_V6ONLY; a port still in use is retried for up to
@@ -47,7 +49,7 @@
  *   program's only (a shim closes its copy); /proc/PID/fd/N of it is open to that uid alone.
  *
  * Contract:
- *   contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--key-file FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... [--exit-file FILE] -- PROGRAM [ARG]...
+ *   contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--key-file FILE] [--max-procs N] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... [--exit-file FILE] -- PROGRAM [ARG]...
  *     - any failure before the exec: "contain: <what>: <strerror>" on stderr, exit 126
  *       (usage errors exit 2); an exec failure exits 127. --help prints usage, exit 0.
  *     - SIZE is tmpfs's size= (default 64m). --no-tmp: no private tmpfs, /tmp and /dev/shm stay
@@ -68,6 +70,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -113,7 +116,7 @@ struct mount_attr {
 
 static void usage(FILE *out)
 {
-    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--key-file FILE] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... [--exit-file FILE] -- PROGRAM [ARG]...\n"
+    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--key-file FILE] [--max-procs N] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... [--exit-file FILE] -- PROGRAM [ARG]...\n"
           "  Run as root in a pod's namespaces: makes a mount namespace where every mount is read-only with a private tmpfs on\n"
           "  /tmp and /dev/shm, drops to UID:GID (not 0) with no_new_privs and no\n"
           "  capabilities, then execs PROGRAM. --only: the root holds only these paths\n"
@@ -585,6 +588,7 @@ int main(int argc, char **argv)
 {
     int exit_fd = -1;
     unsigned long uid = 0, gid = 0;
+    long max_procs = 0;
     const char *tmp_size = "64m";
     char *only[MAX_ONLY], *writable[MAX_ONLY];
     const char *pidns = NULL;
@@ -633,6 +637,11 @@ int main(int argc, char **argv)
             if (f[0] != '/' || key_fd >= 0)
                 die_usage("--key-file takes one absolute path");
             open_key(f);
+        } else if (strcmp(a, "--max-procs") == 0) {
+            const char *n = argv[++i];
+            if (strspn(n, "0123456789") != strlen(n) || !*n || strlen(n) > 6 || atol(n) < 1)
+                die_usage("--max-procs must be a number of processes (1 or more)");
+            max_procs = atol(n);
         } else if (strcmp(a, "--tmp-size") == 0) {
             tmp_size = argv[++i];
             if (strspn(tmp_size, "0123456789kmgKMG%") != strlen(tmp_size) || !*tmp_size)
@@ -665,6 +674,13 @@ int main(int argc, char **argv)
     bind_listeners(); /* as root, in the container's network namespace: low ports need no sysctl */
     read_only_view(only, nonly, writable, nwritable, tmp_size, strchr(argv[i], '/') ? argv[i] : NULL);
     writable_paths(writable, nwritable);
+    if (max_procs > 0) {
+        /* The container's uid is its own, so the limit on that uid's processes and threads is the
+         * container's: a fork bomb stops at it (fork fails with EAGAIN), as a pod's pids limit. */
+        struct rlimit rl = {.rlim_cur = (rlim_t)max_procs, .rlim_max = (rlim_t)max_procs};
+        if (setrlimit(RLIMIT_NPROC, &rl) != 0)
+            die("setrlimit", "RLIMIT_NPROC");
+    }
     drop_privileges((uid_t)uid, (gid_t)gid);
     if (chdir("/") != 0)
         die("chdir", "/");

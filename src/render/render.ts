@@ -252,6 +252,8 @@ export interface Containment {
   pidNs?: string;
   /** contain stays the program's parent (a shim) and writes how it ended here: the agent's exit codes (runtime/exits.ts). */
   exitFile?: string;
+  /** The most processes and threads the container's uid may have (contain --max-procs): a graded container's (GRADED_MAX_PROCS). */
+  maxProcs?: number;
   /** Sockets contain binds and passes on before the exec (contain --listen: `udp4:53`, …): see dnsListeners. */
   listen?: readonly string[];
   /**
@@ -285,6 +287,12 @@ export function dnsListeners(c: Pick<PlanPod['containers'][number], 'argv' | 'po
  */
 export const POD_PID_NS = '/proc/1/ns/pid';
 
+/**
+ * The processes and threads a graded container may have (a submission's code runs in it): enough
+ * for any server and shell of a lab, Node's threads included, and a fork bomb's end.
+ */
+export const GRADED_MAX_PROCS = 256;
+
 /** How a pod's container joins its PID namespace (none: the node's, podlab's default). */
 export function podPidNs(pod: Pick<PlanPod, 'shareProcessNamespace'>): Containment {
   return pod.shareProcessNamespace ? { pidNs: POD_PID_NS } : {};
@@ -307,7 +315,7 @@ export function exitFileOf(plan: Pick<Plan, 'loops'>, stateDir: string, pod: Pic
  * contain goes between it and the program.
  */
 export function containedProgram(argv: readonly string[], uid: number | string, contain: string, how: Containment = {}): string[] {
-  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.listen ?? []).flatMap((l) => ['--listen', l]), ...(how.keyFile ? ['--key-file', how.keyFile] : []), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), ...(how.exitFile ? ['--exit-file', how.exitFile] : []), '--'];
+  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.listen ?? []).flatMap((l) => ['--listen', l]), ...(how.keyFile ? ['--key-file', how.keyFile] : []), ...(how.maxProcs ? ['--max-procs', String(how.maxProcs)] : []), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), ...(how.exitFile ? ['--exit-file', how.exitFile] : []), '--'];
   const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
   return sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
 }

@@ -9,7 +9,7 @@ import { IDENTITY } from '../constants.ts';
 import { LISTENING_MARK } from '../dns/marks.ts';
 import type { Plan, PlanPod } from '../plan/plan.ts';
 import { wildcardPorts } from '../net/proc-net.ts';
-import { containerArgv, containerEnv, containerOnly, dnsListeners, exitFileOf, hostSandbox, nodeSandboxArgv, pauseArgv, podPidNs, sandboxFiles, SYSTEM_TREES } from '../render/render.ts';
+import { containerArgv, containerEnv, containerOnly, dnsListeners, exitFileOf, GRADED_MAX_PROCS, hostSandbox, nodeSandboxArgv, pauseArgv, podPidNs, sandboxFiles, SYSTEM_TREES } from '../render/render.ts';
 import type { Executor } from './exec.ts';
 import { PAUSE_BIN, PROGRAMS } from './artifacts.ts';
 import { allowLowPorts, launchContainer } from './container.ts';
@@ -72,7 +72,7 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
       // podlab's own http-echo proves its pod's answers: its key, made again for each start (a new uid), on a descriptor of its own.
       const keyFile = provesItself(c) ? workloadKeyFile(plan.lab, identityOf(plan, pod)) : undefined;
       const program = containerArgv(c.argv, PROGRAMS, pod);
-      const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), ...(listen.length ? { listen } : {}), ...(keyFile ? { keyFile } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: keyFile ? [...program, '--key-fd', String(IDENTITY.keyFd)] : program, env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
+      const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), ...(listen.length ? { listen } : {}), ...(keyFile ? { keyFile } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: keyFile ? [...program, '--key-fd', String(IDENTITY.keyFd)] : program, env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(plan.ownRoots ? { maxProcs: GRADED_MAX_PROCS } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
       return { pid, startTime, argv, log, uid };
     }),
   );
