@@ -252,8 +252,13 @@ static const char *pick_root(char **only, int n)
     return NULL;
 }
 
-/* A root of its own: a tmpfs holding only the listed paths, /dev's harmless nodes and /proc. */
-static void only_view(char **only, int n)
+/*
+ * A root of its own: a tmpfs holding only the listed paths, /dev's harmless nodes and /proc. That
+ * /proc is a procfs of its own with hidepid=invisible (the processes of other uids are not there:
+ * a graded container does not read the grader's command line or another student's pod's), unless
+ * the program joins a pod's PID namespace (--pid-ns), where the pod's view is bound as before.
+ */
+static void only_view(char **only, int n, int own_proc)
 {
     static const char *devs[] = {"/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"};
     const char *new_root = pick_root(only, n);
@@ -266,7 +271,10 @@ static void only_view(char **only, int n)
     char proc[64];
     snprintf(proc, sizeof proc, "%s/proc", new_root);
     mkdirs(proc, 1);
-    if (mount("/proc", proc, NULL, MS_BIND | MS_REC, NULL) != 0)
+    if (own_proc) {
+        if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") != 0)
+            die("mount proc", proc);
+    } else if (mount("/proc", proc, NULL, MS_BIND | MS_REC, NULL) != 0)
         die("bind", "/proc");
     char tmp[64], shm[64];
     snprintf(tmp, sizeof tmp, "%s/tmp", new_root);
@@ -283,14 +291,14 @@ static void only_view(char **only, int n)
         die("chdir", "/");
 }
 
-static void read_only_view(char **only, int n, char **writable, int nw, const char *tmp_size, const char *program)
+static void read_only_view(char **only, int n, char **writable, int nw, const char *tmp_size, const char *program, int own_proc)
 {
     if (unshare(CLONE_NEWNS) != 0)
         die("unshare", "mount namespace");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         die("make private", "/");
     if (n > 0)
-        only_view(only, n);
+        only_view(only, n, own_proc);
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
     if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
         die("make read-only", "/");
@@ -672,7 +680,7 @@ int main(int argc, char **argv)
     if (pidns)
         join_pid_namespace(pidns); /* first: the path is the pod's view, and entering needs the capability */
     bind_listeners(); /* as root, in the container's network namespace: low ports need no sysctl */
-    read_only_view(only, nonly, writable, nwritable, tmp_size, strchr(argv[i], '/') ? argv[i] : NULL);
+    read_only_view(only, nonly, writable, nwritable, tmp_size, strchr(argv[i], '/') ? argv[i] : NULL, pidns == NULL);
     writable_paths(writable, nwritable);
     if (max_procs > 0) {
         /* The container's uid is its own, so the limit on that uid's processes and threads is the

@@ -1,4 +1,7 @@
 /**
+ * What a graded container may see and start. With a root of its own (--only), its /proc is a
+ * procfs of its own with hidepid=invisible: no process of another uid is there (a student's pod
+ * read the grader's command line, the class's file names, and another student's pod command).
  * contain --max-procs: a graded container's uid may have at most that many processes and threads
  * (RLIMIT_NPROC, set before the drop), so a fork bomb in a student's pod stops there; without it a
  * graded container had no limit (a hostile-student audit started 400 processes and 2 GB in one).
@@ -19,6 +22,16 @@ describe.skipIf(!isRoot)('contain --max-procs', () => {
     const r = await execa(CONTAIN_BIN, ['--uid', String(UID), '--gid', String(UID), '--no-tmp', '--max-procs', '4', '--', '/bin/sh', '-c', script], { reject: false });
     expect(r.stdout).toMatch(/^Max processes +4 +4 +processes\s*$/m);
     expect(r.stderr).toMatch(/fork|Resource temporarily unavailable|Cannot/i);
+  }, 20_000);
+
+  it('with --only, /proc holds only its own uid\'s processes: not pid 1, not the test runner', async () => {
+    const script = `ls /proc | grep -c '^[0-9]'; test -e /proc/1 && echo sees-1; test -e /proc/${process.pid} && echo sees-runner; true`;
+    const own = UID - 1; // no other test's processes run as it
+    const r = await execa(CONTAIN_BIN, ['--uid', String(own), '--gid', String(own), '--only', '/usr', '--only', '/lib', '--only', '/lib64', '--only', '/bin', '--', '/bin/sh', '-c', script], { reject: false });
+    expect(r.stderr).toBe('');
+    const [count, ...rest] = r.stdout.trim().split('\n');
+    expect(Number(count)).toBeLessThanOrEqual(4); // sh, ls, grep (and a test)
+    expect(rest).toEqual([]);
   }, 20_000);
 
   it('is given to a graded container: containedProgram with maxProcs', () => {
