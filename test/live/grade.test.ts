@@ -39,34 +39,34 @@ describe.skipIf(!live)('podlab grade', () => {
     const book = JSON.parse(readFileSync(join(out, 'gradebook.json'), 'utf8'));
     const rows = Object.fromEntries(book.students.map((s: { student: string; status: string; score: number; reason?: string }) => [s.student, `${s.status} ${s.score}${s.reason ? ` ${s.reason}` : ''}`]));
     expect(rows).toEqual({
-      alice: 'pass 12', // the reference answer, as a Corefile
-      bob: 'fail 10', // forwards only example.org: the hidden item fails
+      alice: 'pass 14', // the reference answer, as a Corefile
+      bob: 'fail 12', // forwards only example.org: the hidden item of example.net fails
       carol: 'fail 4', // kubeadm's default Corefile
       dave: 'error 0 invalid-lab', // a Corefile that does not parse
-      erin: 'pass 12', // a code submission of only the editable part
+      erin: 'pass 14', // a code submission of only the editable part
       frank: 'error 0 timeout', // loops forever
-      gina: 'pass 12', // tries to write files, then answers correctly
-      hank: 'fail 11', // spawns a process, forgets reverse zones
+      gina: 'pass 14', // tries to write files, then answers correctly
+      hank: 'fail 13', // spawns a process, forgets reverse zones
       ivan: 'error 0 not-data', // export default 42
       judy: 'error 0 threw', // imports podlab's internals by path
     });
-    expect(book.summary).toEqual({ submissions: 10, pass: 3, fail: 3, error: 4, meanScore: 6.1 });
+    expect(book.summary).toEqual({ submissions: 10, pass: 3, fail: 3, error: 4, meanScore: 7.1 });
   });
 
   it('writes results JSON, feedback and a CSV gradebook per the rubric', () => {
     const carol = JSON.parse(readFileSync(join(out, 'carol.json'), 'utf8'));
-    expect(carol).toMatchObject({ version: 1, exercise: 'coredns-forwarder', student: 'carol', status: 'fail', score: 4, max: 12 });
+    expect(carol).toMatchObject({ version: 1, exercise: 'coredns-forwarder', student: 'carol', status: 'fail', score: 4, max: 14 });
     const up = carol.items.find((i: { id: string }) => i.id === 'upstream-resolves');
     expect(up).toMatchObject({ status: 'fail', earned: 0, points: 4, hint: expect.stringContaining('forward .') });
     // The command names the lab as the student has it, not the grading lab that is gone.
     expect(up.evidence[0].command).toMatch(/^podlab exec coredns-forwarder client -- dig /);
     const feedback = readFileSync(join(out, 'carol.feedback.md'), 'utf8');
-    expect(feedback).toContain('Score: 4 / 12');
+    expect(feedback).toContain('Score: 4 / 14');
     expect(feedback).toContain('- ✗ hidden item 4: 0 / 2');
     expect(feedback).not.toContain('example.net');
     const csv = readFileSync(join(out, 'gradebook.csv'), 'utf8').split('\n');
-    expect(csv[0]).toBe('student,status,score,max,upstream-resolves,cluster-names,reverse-lookups,any-upstream-name,new-pod-found,reason');
-    expect(csv).toContain('hank,fail,11,12,4,3,0,2,2,');
+    expect(csv[0]).toBe('student,status,score,max,upstream-resolves,cluster-names,reverse-lookups,any-upstream-name,new-pod-found,upstream-only-record,reason');
+    expect(csv).toContain('hank,fail,13,14,4,3,0,2,2,2,');
     expect(readdirSync(out).sort()).toEqual([...['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivan', 'judy'].flatMap((s) => [`${s}.feedback.md`, `${s}.json`]), 'gradebook.csv', 'gradebook.json'].sort());
   });
 
