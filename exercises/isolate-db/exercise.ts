@@ -11,7 +11,10 @@ import { defineExercise } from 'podlab';
  *
  * The broken answers are the classic mistakes, each failing exactly its cells: the two selectors
  * as two peers (OR instead of AND), egress closed without DNS, a namespace label staging shares,
- * no port, no egress policy, and the policy in the wrong namespace.
+ * no port, no egress policy, the policy in the wrong namespace, and egress open to every namespace
+ * but web and to every address outside the pod network. The database's egress cells ask web, staging
+ * and a node (an address outside the pod network: the lab has no host outside the cluster); none
+ * asks kube-system beyond DNS, since nothing there serves another port.
  */
 const db = (port: number) => ({ to: 'svc/data/db', port });
 
@@ -96,13 +99,30 @@ as given.
       hint: 'A policy isolates the pods it selects in its own namespace: put it in data, selecting the database.',
       check: { kind: 'tcp', from: 'frontend', to: 'svc/web/api', port: 80 },
     },
+    {
+      id: 'db-staging-refused',
+      title: "the database cannot open connections to staging's api",
+      points: 1,
+      hidden: true,
+      hint: 'Nothing but the cluster DNS: allow egress to the DNS pods only, not to every namespace but web.',
+      check: { kind: 'tcp', from: 'db', to: 'staging-api', port: 8080, expect: 'no-reach', timeoutMs: 1500 },
+    },
+    {
+      id: 'db-outside-closed',
+      title: 'the database cannot reach an address outside the pod network (worker-1, by ping)',
+      points: 1,
+      hidden: true,
+      hint: 'Nothing but the cluster DNS: an ipBlock of 0.0.0.0/0 lets the database reach every node and every address outside the cluster.',
+      check: { kind: 'ping', from: 'db', to: 'node/worker-1', expect: 'no-reach', timeoutMs: 1500 },
+    },
   ],
   broken: [
     { file: 'broken/or-peers.lab.ts', fails: ['frontend-refused'], why: 'namespaceSelector and podSelector as two peers: OR' },
     { file: 'broken/no-dns-egress.lab.ts', fails: ['db-resolves'], why: 'egress closed, DNS forgotten' },
     { file: 'broken/wrong-namespace-selector.lab.ts', fails: ['staging-refused'], why: 'tier=web matches staging too' },
     { file: 'broken/any-port.lab.ts', fails: ['api-metrics-refused'], why: 'no ports: every port of the database' },
-    { file: 'broken/ingress-only.lab.ts', fails: ['db-egress-closed'], why: 'no egress policy' },
+    { file: 'broken/ingress-only.lab.ts', fails: ['db-egress-closed', 'db-staging-refused', 'db-outside-closed'], why: 'no egress policy' },
     { file: 'broken/isolate-web.lab.ts', fails: ['frontend-refused', 'staging-refused', 'api-metrics-refused', 'web-still-open'], why: 'the policy in namespace web with podSelector {}: web isolated, the database open' },
+    { file: 'broken/leaky-egress.lab.ts', fails: ['db-staging-refused', 'db-outside-closed'], why: 'egress to every namespace but web (and every address outside the pod network)' },
   ],
 });

@@ -1,7 +1,8 @@
 /**
  * Live grading of the exercise "isolate the database" (exercises/isolate-db): the reference answer
  * (test/fixtures/submissions/isolate-db/alice.ts) and each shipped broken answer (OR instead of AND peers, egress without DNS, a namespace label
- * staging shares, no port, no egress policy, the policy in the wrong namespace) graded through
+ * staging shares, no port, no egress policy, the policy in the wrong namespace, egress open to all
+ * but namespace web) graded through
  * the CLI in labs of their own (np-grade-<slot>), with exact expectations: the solution scores
  * full marks, every broken answer fails exactly the truth-table cells it names, nothing else.
  */
@@ -46,10 +47,13 @@ describe.skipIf(!live)('live grading: isolate the database (exercises/isolate-db
       'no-dns-egress': 'fail: db-resolves',
       'wrong-namespace-selector': 'fail: staging-refused',
       'any-port': 'fail: api-metrics-refused',
-      'ingress-only': 'fail: db-egress-closed',
+      'ingress-only': 'fail: db-egress-closed db-staging-refused db-outside-closed',
       'isolate-web': 'fail: frontend-refused staging-refused api-metrics-refused web-still-open',
+      // egress to every namespace but web and every address outside the pod network: passes the
+      // task's db → web cell, fails the hidden ones
+      'leaky-egress': 'fail: db-staging-refused db-outside-closed',
     });
-    expect(book.summary).toMatchObject({ submissions: 7, pass: 1, fail: 6, error: 0 });
+    expect(book.summary).toMatchObject({ submissions: 8, pass: 1, fail: 7, error: 0 });
   });
 
   it('the feedback names the failed cell and its hint, and keeps hidden items hidden', () => {
