@@ -122,39 +122,41 @@ Writes, under --out:
   gradebook.json         the same, with the rubric and a summary
 The student id is the file name without its extensions (alice.lab.ts → alice); it also picks the
 student's variant when the exercise has variants. A submission that loops, throws, imports what it
-may not, or is not a lab gets status "error" with a reason; the others are graded regardless.
+may not, or is not a lab gets status "error" with a reason; the others are graded regardless. So
+do a student's files when two share the student id (bob.Corefile, bob.txt: one entry naming both)
+or the id is not usable (PL0009: not a plain name, or the grader's own output name, gradebook):
+these are not graded, and an unusable id has no files of its own, only its gradebook entry.
 Exit codes: 0 grading ran (whatever the scores), 1 the exercise does not load (its problems
 printed), 2 it could not run (not root, no sandbox).
 Example:
   podlab grade exercises/coredns-forwarder submissions/*.Corefile --out grades/dns`)
     .action(async (exArg: string, files: string[], opts: { out: string; jobs: number; sandboxTimeout: number; labPrefix?: string; json?: boolean }) => {
       if (!(await preflight())) return;
-      const { gradeBatch, studentIdProblem, studentOf } = await grading();
+      const { gradeBatch, refusedResult, sortSubmissions } = await grading();
       if (!labPrefixUsable(opts.labPrefix)) return;
       const labPrefix = gradingLabPrefix(opts.labPrefix);
-      const students = files.map(studentOf);
-      // A student id names files in --out: one that is not a plain name, or is the grader's own
-      // output name, would write somewhere else or overwrite the class's gradebook.
-      const unusable = files.flatMap((f, i) => {
-        const why = studentIdProblem(students[i]!);
-        return why ? [`${visible(f)}: student id ${JSON.stringify(visible(students[i]!))} cannot be used: ${why}`] : [];
-      });
-      if (unusable.length) return fail(`error PL0009 ${unusable.join('\n  ')}\n  hint: rename the file(s): the student id is the file name without its extensions. Nothing was graded.`);
-      const dup = students.find((s, i) => students.indexOf(s) !== i);
-      if (dup) return fail(`two submissions belong to student "${visible(dup)}"; give each student one file`);
+      // A student id names files in --out, and students choose their file names: an id that is not
+      // a plain name, is the grader's own output name (PL0009), or is shared by two files is that
+      // student's error (not graded, an entry in the gradebook), never a reason to grade no one.
+      const { graded, refused, order } = sortSubmissions(files);
       const ex = await loadOrFail(exArg, undefined, opts.json);
       if (!ex) return;
       const started = Date.now();
       const live = !opts.json && process.stderr.isTTY;
-      process.stderr.write(`grading ${files.length} submission${files.length === 1 ? '' : 's'} of ${ex.name} (${opts.jobs} at a time, in labs ${labPrefix}-<n>)\n`);
-      const results = await gradeBatch(files.map((file) => ({ file })), exerciseCache(exArg, ex), {
+      process.stderr.write(`grading ${graded.length} submission${graded.length === 1 ? '' : 's'} of ${ex.name} (${opts.jobs} at a time, in labs ${labPrefix}-<n>)\n`);
+      const notGraded = refused.map((r) => refusedResult(ex, r));
+      if (!opts.json) for (const r of notGraded) process.stderr.write(`${resultLine(r)}\n`);
+      const gradedResults = await gradeBatch(graded, exerciseCache(exArg, ex), {
         jobs: opts.jobs,
         sandbox: { timeoutMs: opts.sandboxTimeout },
         labPrefix,
         onResult: (r, done) => {
-          if (!opts.json) process.stderr.write(`${live ? '\r\x1b[K' : ''}${resultLine(r)}  ${dim(`[${done}/${files.length}]`)}\n`);
+          if (!opts.json) process.stderr.write(`${live ? '\r\x1b[K' : ''}${resultLine(r)}  ${dim(`[${done}/${graded.length}]`)}\n`);
         },
       });
+      // One result per student id, in the order the files were given (a refused id at its first file).
+      const byId = new Map([...gradedResults, ...notGraded].map((r) => [r.student, r]));
+      const results = order.map((id) => byId.get(id)!);
       const book = writeGradeOutput(opts.out, ex.name, ex.rubric, results);
       if (opts.json) process.stdout.write(book);
       else {

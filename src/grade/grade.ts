@@ -51,7 +51,7 @@ export interface SubmissionResult {
   variant: Record<string, string | number>;
   /** pass: full marks; fail: less; error: it could not be graded (reason says why), scored 0. */
   status: 'pass' | 'fail' | 'error';
-  reason?: 'timeout' | 'memory' | 'threw' | 'exited' | 'no-export' | 'not-data' | 'output-too-large' | 'sandbox-failed' | 'unreadable' | 'invalid-lab' | 'kernel' | 'up-failed' | 'internal';
+  reason?: 'timeout' | 'memory' | 'threw' | 'exited' | 'no-export' | 'not-data' | 'output-too-large' | 'sandbox-failed' | 'unreadable' | 'invalid-lab' | 'kernel' | 'up-failed' | 'internal' | 'duplicate-student' | 'unusable-id';
   message?: string;
   diagnostics?: Diagnostic[];
   /**
@@ -92,6 +92,55 @@ export function studentIdProblem(id: string): string | undefined {
   if (plain) return `it is not a plain file name (${plain})`;
   if ((OUTPUT_NAMES as readonly string[]).includes(id.toLowerCase())) return `"${id}" is the name of the grader's own output (${id}.json, ${id}.csv)`;
   return undefined;
+}
+
+/**
+ * Sorts submission files by what their names make of them: one file per usable student id is
+ * graded; the files of a student id that is not usable (studentIdProblem) or that several files
+ * share are not, and each such id gets one entry naming its files and why. Students choose their
+ * file names, so a bad or doubled one costs only its own student's grade, never the class's run.
+ * Both lists keep the order of each id's first file. Pure.
+ */
+export function sortSubmissions(files: readonly string[]): {
+  graded: { file: string; student: string }[];
+  refused: { student: string; files: string[]; reason: 'duplicate-student' | 'unusable-id'; message: string }[];
+  /** Every student id, in the order of its first file. */
+  order: string[];
+} {
+  const byStudent = new Map<string, string[]>();
+  for (const f of files) {
+    const id = studentOf(f);
+    byStudent.set(id, [...(byStudent.get(id) ?? []), f]);
+  }
+  const graded: { file: string; student: string }[] = [];
+  const refused: { student: string; files: string[]; reason: 'duplicate-student' | 'unusable-id'; message: string }[] = [];
+  for (const [student, own] of byStudent) {
+    const why = studentIdProblem(student);
+    const names = own.map((f) => JSON.stringify(basename(f))).join(', ');
+    if (why) refused.push({ student, files: own, reason: 'unusable-id', message: `PL0009 student id ${JSON.stringify(student)} (from ${names}) cannot be used: ${why}; rename the file (the student id is the file name without its extensions)` });
+    else if (own.length > 1) refused.push({ student, files: own, reason: 'duplicate-student', message: `${own.length} submissions belong to student ${JSON.stringify(student)} (${names}); hand in one file` });
+    else graded.push({ file: own[0]!, student });
+  }
+  return { graded, refused, order: [...byStudent.keys()] };
+}
+
+/** The result of a student whose files were not graded for their names (sortSubmissions): status error, every item failed. */
+export function refusedResult(ex: Exercise, r: ReturnType<typeof sortSubmissions>['refused'][number]): SubmissionResult {
+  return {
+    version: RESULTS_VERSION,
+    exercise: ex.name,
+    student: r.student,
+    submission: r.files.join(', '),
+    variant: {},
+    status: 'error',
+    reason: r.reason,
+    message: r.message,
+    score: 0,
+    max: ex.rubric.reduce((n, i) => n + i.points, 0),
+    items: ex.rubric.map((i) => itemFail(i, `not graded: ${r.message}`)),
+    ms: 0,
+    gradedAt: new Date().toISOString(),
+  };
 }
 
 const CODE = /\.(ts|mts|js|mjs|json)$/i;

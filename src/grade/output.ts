@@ -2,7 +2,8 @@
  * Writing `grade --out`: results hold every student's scores, evidence and hidden items, so the
  * directory is the grader's alone (0700, also when it existed), each file 0600 (also when it
  * existed), a link planted where a result goes is not followed, and every name is a plain one
- * (student ids are checked before grading; joinPlain checks again here).
+ * (a student id that is not usable gets no files of its own, only its gradebook entry; joinPlain
+ * checks again here).
  */
 import { chmodSync, closeSync, constants, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { joinPlain } from '../lib/plain-name.ts';
@@ -30,6 +31,8 @@ export function writePrivate(path: string, content: string): void {
 export function writeGradeOutput(out: string, exercise: string, rubric: readonly RubricItem[], results: readonly SubmissionResult[]): string {
   privateDir(out);
   for (const r of results) {
+    // A student id that is not usable (it was refused, not graded) names no file: its entry is in the gradebook only.
+    if (r.reason === 'unusable-id') continue;
     writePrivate(joinPlain(out, `${r.student}.json`), resultsJson(r));
     writePrivate(joinPlain(out, `${r.student}.feedback.md`), feedbackText(r));
   }

@@ -4,8 +4,9 @@
  * a link to /dev/zero (which would grow the grader without end), a file past the size cap, and a
  * Corefile naming the canary for the root DNS server to read — each is an `error` result with a
  * coded reason, the canary's content appears nowhere, the others are still graded, and the output
- * is 0700/0600. Student ids that would overwrite the gradebook or carry escape sequences stop the
- * run before anything is graded. A submission reached through a folder that is a link (to a
+ * is 0700/0600. Student ids that would overwrite the gradebook or carry escape sequences, and two
+ * files of one student, are those students' errors (the others would be graded), with no file
+ * written under such an id. A submission reached through a folder that is a link (to a
  * root-only folder, or in the middle of the path) is refused with PL0016, nothing of it read.
  * None of these builds a lab.
  */
@@ -93,19 +94,22 @@ describe.skipIf(!live)('podlab grade: hostile text submissions and names', () =>
     expect(await scopedSnapshot(['lhostile-'])).toEqual(before);
   });
 
-  it("a student id that is the gradebook's, or carries an escape sequence, stops the run before grading (PL0009)", async () => {
+  it("a student id that is the gradebook's, carries an escape sequence (PL0009) or has two files is that student's error alone", async () => {
     const subs = join(dir, 'names');
     mkdirSync(subs);
     const evil = join(subs, 'e\x1b]0;owned\x07vil.Corefile');
-    writeFileSync(join(subs, 'gradebook.Corefile'), '.:53 {\n    whoami\n}\n');
-    writeFileSync(evil, '.:53 {\n    whoami\n}\n');
+    for (const f of [join(subs, 'gradebook.Corefile'), evil, join(subs, 'bob.Corefile'), join(subs, 'bob.txt')]) writeFileSync(f, '.:53 {\n    whoami\n}\n');
     const out2 = join(dir, 'out2');
-    const r = await podlab('grade', 'exercises/coredns-forwarder', join(subs, 'gradebook.Corefile'), evil, '--out', out2, '--lab-prefix', 'lhostile');
-    expect(r.exitCode).toBe(2);
+    const r = await podlab('grade', 'exercises/coredns-forwarder', join(subs, 'gradebook.Corefile'), evil, join(subs, 'bob.Corefile'), join(subs, 'bob.txt'), '--out', out2, '--lab-prefix', 'lhostile');
+    expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain('PL0009');
-    expect(r.stderr).toMatch(/student id "gradebook" cannot be used: "gradebook" is the name of the grader's own output/);
+    expect(r.stderr).toMatch(/student id "gradebook" \(from "gradebook.Corefile"\) cannot be used: "gradebook" is the name of the grader's own output/);
+    expect(r.stderr).toContain('2 submissions belong to student "bob" ("bob.Corefile", "bob.txt")');
     expect(r.stderr).toContain('e\\x1b]0;owned\\x07vil');
     expect(r.stderr).not.toContain('\x1b]0;');
-    expect(existsSync(out2)).toBe(false);
+    // Nothing graded, one entry per student id; the unusable ids have no files of their own.
+    expect(readdirSync(out2).sort()).toEqual(['bob.feedback.md', 'bob.json', 'gradebook.csv', 'gradebook.json']);
+    const book = JSON.parse(readFileSync(join(out2, 'gradebook.json'), 'utf8'));
+    expect(book.students.map((x: { student: string; status: string; reason: string }) => `${x.student} ${x.status} ${x.reason}`)).toEqual(['gradebook error unusable-id', 'e\x1b]0;owned\x07vil error unusable-id', 'bob error duplicate-student']);
   }, 60_000);
 });

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readUntrusted, readUntrustedText, SafeReadError } from '../../src/lib/safe-read.ts';
 import { isPlainName, joinPlain, joinPlainPath, plainNameProblem, plainPathProblem } from '../../src/lib/plain-name.ts';
 import { safeJson, visible } from '../../src/grade/escape.ts';
-import { studentIdProblem, studentOf, type SubmissionResult } from '../../src/grade/grade.ts';
+import { refusedResult, sortSubmissions, studentIdProblem, studentOf, type SubmissionResult } from '../../src/grade/grade.ts';
 import { feedbackText, gradebookCsv, gradebookJson, resultsJson } from '../../src/grade/gradebook.ts';
 import { writeRendered } from '../../src/render/files.ts';
 import { writeGradeOutput } from '../../src/grade/output.ts';
@@ -211,6 +211,23 @@ describe('student ids', () => {
     expect(studentIdProblem('alice')).toBeUndefined();
     expect(studentIdProblem('gradebook-fan')).toBeUndefined();
   });
+
+  it("a doubled or unusable student id costs that student's files only: the rest are graded (one entry per id, naming its files)", () => {
+    const files = ['s/bob.Corefile', 's/alice.Corefile', 's/gradebook.Corefile', 's/bob.txt', 's/a\x1b[2Jb.Corefile', 's/carol.lab.ts'];
+    const { graded, refused, order } = sortSubmissions(files);
+    expect(graded).toEqual([{ file: 's/alice.Corefile', student: 'alice' }, { file: 's/carol.lab.ts', student: 'carol' }]);
+    expect(order).toEqual(['bob', 'alice', 'gradebook', 'a\x1b[2Jb', 'carol']);
+    expect(refused.map((r) => [r.student, r.reason, r.files])).toEqual([
+      ['bob', 'duplicate-student', ['s/bob.Corefile', 's/bob.txt']],
+      ['gradebook', 'unusable-id', ['s/gradebook.Corefile']],
+      ['a\x1b[2Jb', 'unusable-id', ['s/a\x1b[2Jb.Corefile']],
+    ]);
+    expect(refused[0]!.message).toBe('2 submissions belong to student "bob" ("bob.Corefile", "bob.txt"); hand in one file');
+    expect(refused[1]!.message).toMatch(/^PL0009 student id "gradebook" \(from "gradebook.Corefile"\) cannot be used: "gradebook" is the name of the grader's own output/);
+    expect(refused[2]!.message).toContain('control character');
+    const ex = { name: 'ex', rubric: [{ id: 'a', title: 'A', points: 3, check: { kind: 'ping', from: 'a', to: 'b' } }] } as unknown as Parameters<typeof refusedResult>[0];
+    expect(refusedResult(ex, refused[0]!)).toMatchObject({ student: 'bob', submission: 's/bob.Corefile, s/bob.txt', status: 'error', reason: 'duplicate-student', score: 0, max: 3, items: [{ id: 'a', status: 'fail', earned: 0 }] });
+  });
 });
 
 describe('control characters from students are escaped in every output', () => {
@@ -283,6 +300,16 @@ describe('grade --out', () => {
     symlinkSync(join(dir, 'victim'), join(out, 'alice.json'));
     expect(() => writeGradeOutput(out, 'ex', rubric, [r('alice')])).toThrow(/ELOOP/);
     expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('keep');
+  });
+
+  it("an unusable student id's entry is in the gradebook only: its own files would overwrite the class's or escape --out", () => {
+    const out = join(dir, 'out4');
+    const refused = (student: string, reason: 'duplicate-student' | 'unusable-id'): SubmissionResult => ({ ...r(student), status: 'error', reason, message: 'not graded', score: 0 });
+    writeGradeOutput(out, 'ex', rubric, [r('alice'), refused('bob', 'duplicate-student'), refused('gradebook', 'unusable-id'), refused('../escaped', 'unusable-id')]);
+    expect(readdirSync(out).sort()).toEqual(['alice.feedback.md', 'alice.json', 'bob.feedback.md', 'bob.json', 'gradebook.csv', 'gradebook.json']);
+    const book = JSON.parse(readFileSync(join(out, 'gradebook.json'), 'utf8'));
+    expect(book.students.map((s: { student: string; status: string; reason?: string }) => `${s.student} ${s.status} ${s.reason ?? ''}`)).toEqual(['alice pass ', 'bob error duplicate-student', 'gradebook error unusable-id', '../escaped error unusable-id']);
+    expect(JSON.parse(readFileSync(join(out, 'bob.json'), 'utf8')).reason).toBe('duplicate-student');
   });
 
   it('a student id that is not plain never becomes a path', () => {
