@@ -11,7 +11,7 @@ import { container, workloads, type LabSpec } from '../../src/index.ts';
 import { realExecutor } from '../../src/runtime/exec.ts';
 import { applyService, deleteService } from '../../src/runtime/live-services.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { inLab, labAroundSuite, liveGuard } from './host.ts';
+import { connectFrom, labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const name = 'hk-cip';
@@ -29,18 +29,7 @@ const lab: LabSpec = {
   loadBalancer: { pool: '172.16.94.240/28' },
 };
 
-/** A TCP connect from `from`: 'connected', 'timeout', or the errno's name. */
-async function connect(from: string, host: string, port: number): Promise<string> {
-  const py = [
-    'import errno, socket, sys',
-    's = socket.socket(); s.settimeout(2)',
-    'try:\n  s.connect((sys.argv[1], int(sys.argv[2]))); print("connected")',
-    'except socket.timeout:\n  print("timeout")',
-    'except OSError as e:\n  print(errno.errorcode[e.errno])',
-  ].join('\n');
-  const r = await inLab(readState(name)!, from, ['python3', '-c', py, host, String(port)]);
-  return r.stdout.trim() || r.stderr.trim();
-}
+const connect = (from: string, host: string, port: number) => connectFrom(readState(name)!, from, host, port);
 
 describe.skipIf(!live)('cluster-ips-check (lab hk-cip)', () => {
   const suite = labAroundSuite(lab);

@@ -169,6 +169,22 @@ export async function inLab(state: LabState, target: string, argv: string[]) {
   return execa(prefix[0]!, [...prefix.slice(1), ...argv], { reject: false, timeout: 10_000 });
 }
 
+/**
+ * A TCP connect from `from` in the lab, with podlab's own probe (no interpreter the host may lack):
+ * 'connected', 'timeout' (2 s without an answer: a drop), or the error's code (ECONNREFUSED,
+ * ENETUNREACH, …).
+ */
+export async function connectFrom(state: LabState, from: string, host: string, port: number): Promise<string> {
+  const { PROBE_BIN } = await import('../../src/runtime/artifacts.ts');
+  const r = await inLab(state, from, [PROBE_BIN, 'tcp-connect', '--host', host, '--port', String(port), '--timeout-ms', '2000']);
+  try {
+    const o = JSON.parse(r.stdout) as { ok: boolean; code?: string; error?: string };
+    return o.ok ? 'connected' : o.code === 'ETIMEDOUT' || /timed? ?out/i.test(o.error ?? '') ? 'timeout' : (o.code ?? o.error ?? '');
+  } catch {
+    return r.stdout.trim() || r.stderr.trim();
+  }
+}
+
 export const WORKLOAD = new URL('../../assets/workload.mjs', import.meta.url).pathname;
 
 /** GET via the http-echo workload from inside `target`; returns the echo reply. */

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { container, workloads, type LabSpec } from '../../src/index.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { inLab, labAroundSuite, liveGuard } from './host.ts';
+import { connectFrom, labAroundSuite, liveGuard } from './host.ts';
 
 const live = liveGuard();
 const name = 'hk-npip';
@@ -23,18 +23,7 @@ const lab: LabSpec = {
   services: { web: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] } },
 };
 
-/** A TCP connect from `from`: 'connected', 'timeout', or the errno's name. */
-async function connect(from: string, host: string, port: number): Promise<string> {
-  const py = [
-    'import errno, socket, sys',
-    's = socket.socket(); s.settimeout(2)',
-    'try:\n  s.connect((sys.argv[1], int(sys.argv[2]))); print("connected")',
-    'except socket.timeout:\n  print("timeout")',
-    'except OSError as e:\n  print(errno.errorcode[e.errno])',
-  ].join('\n');
-  const r = await inLab(readState(name)!, from, ['python3', '-c', py, host, String(port)]);
-  return r.stdout.trim() || r.stderr.trim();
-}
+const connect = (from: string, host: string, port: number) => connectFrom(readState(name)!, from, host, port);
 
 describe.skipIf(!live)('NodePorts at the primary address only (lab hk-npip)', () => {
   const suite = labAroundSuite(lab);
