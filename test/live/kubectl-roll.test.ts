@@ -139,7 +139,8 @@ describe.skipIf(!live)('kubectl apply of a new pod template rolls by the Deploym
       return now.length === 4 && now.every((p) => p.hash === newHash) && (readState(LAB)!.endpoints?.['default/api'] ?? []).length === 4;
     }, 60_000);
     expect(mixed).toBe(0);
-    const events = readEvents(LAB).slice(seen).filter((e) => e.object === 'deployment/api');
+    // SuccessfulDelete / SuccessfulCreate are the ReplicaSets' (old and new), as kube-controller-manager records them.
+    const events = readEvents(LAB).slice(seen).filter((e) => e.object === 'deployment/api' || e.object.startsWith('replicaset/api-'));
     const deleted = events.filter((e) => e.reason === 'SuccessfulDelete').map((e) => events.indexOf(e));
     const created = events.filter((e) => e.reason === 'SuccessfulCreate').map((e) => events.indexOf(e));
     expect([deleted.length, created.length]).toEqual([4, 4]);

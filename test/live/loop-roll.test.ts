@@ -62,7 +62,9 @@ describe.skipIf(!live)('live: rolling update of a Deployment (control loops)', (
     const reasons = readEvents(name).filter((e) => e.object === 'deployment/web').map((e) => e.reason);
     expect(reasons).toContain('TemplateChanged');
     expect(reasons).toContain('ScalingReplicaSet');
-    expect(reasons.filter((r) => r === 'SuccessfulDelete')).toHaveLength(4);
+    // The old pods' deletions are their ReplicaSet's events, as kube-controller-manager records them.
+    const rsReasons = readEvents(name).filter((e) => e.object.startsWith('replicaset/web-')).map((e) => e.reason);
+    expect(rsReasons.filter((r) => r === 'SuccessfulDelete')).toHaveLength(4);
   }, 90_000);
 
   it('the set-deployment-env scenario action rolls the template out again; the Service spreads over the new pods', async () => {
