@@ -15,6 +15,7 @@ import { sandboxAvailable } from '../grade/sandbox.ts';
 import { checkHost } from '../runtime/preflight.ts';
 import { prefixed, wholeNumber } from './basics.ts';
 import { formatDiagnostic } from '../compile/diagnostics.ts';
+import { pickVariant } from '../lib/variant.ts';
 import { color, dim, green, red } from './terminal.ts';
 
 const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
@@ -29,13 +30,18 @@ function fail(message: string, code: number = EXIT.cannotRun): void {
 const exercises = () => import('../grade/exercise.ts');
 const grading = () => import('../grade/grade.ts');
 
-/** Loads the exercise once per variant (students with the same variant share it). */
+/**
+ * Loads the exercise once per variant: students whose id picks the same values share it (it was
+ * once per student: 30 sandbox evaluations for an exercise of 6 variants).
+ */
 function exerciseCache(arg: string, first: Exercise): (student: string) => Promise<Exercise> {
-  const cache = new Map<string, Promise<Exercise>>();
+  const cache = new Map<string, Promise<Exercise>>([[JSON.stringify(first.variant), Promise.resolve(first)]]);
   return async (student) => {
     if (!Object.keys(first.variant).length) return first;
-    let p = cache.get(student);
-    if (!p) cache.set(student, (p = exercises().then((m) => m.loadExercise(arg, student))));
+    // The seed loadExercise gives the module: `<exercise>/<student>` (src/grade/exercise.ts).
+    const key = first.variants ? JSON.stringify(pickVariant(first.variants, `${first.name}/${student}`)) : student;
+    let p = cache.get(key);
+    if (!p) cache.set(key, (p = exercises().then((m) => m.loadExercise(arg, student))));
     return p;
   };
 }

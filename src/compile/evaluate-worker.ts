@@ -296,7 +296,8 @@ async function main(): Promise<never> {
       const variants = (mod.variants ?? {}) as Record<string, readonly (string | number)[]>;
       const variant: Variant = typeof mod.default === 'function' ? pickVariant(variants, seed) : {};
       const exercise = typeof mod.default === 'function' ? (mod.default as (v: Variant) => unknown)(variant) : mod.default;
-      value = { exercise, variant };
+      // The choices too: a grader loads the exercise once per variant, not once per student.
+      value = { exercise, variant, variants };
     }
   } catch (e) {
     failed(e);

@@ -38,6 +38,8 @@ export interface Exercise {
   text?: string;
   rubric: RubricItem[];
   broken: { file: string; fails: string[]; why?: string }[];
+  /** The choices per parameter (the module's `variants` export), when the exercise has variants. */
+  variants?: Record<string, (string | number)[]>;
   /** What validate warns of in the exercise (a rubric item that passes whatever the answer), at its place. */
   warnings?: Diagnostic[];
 }
@@ -81,7 +83,7 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
   // Every other way the evaluation can end is a lab file's (PL0002, PL0010–PL0015), told of the exercise file.
   const loaded = loadedOf(r.ok ? { ...r, value: {} } : r, rel, LAB_LIMITS.timeoutMs);
   if (!r.ok) throw new ExerciseError(`exercise ${rel} could not be evaluated:`, loaded.diagnostics);
-  const out = r.value as { exercise: unknown; variant: Variant };
+  const out = r.value as { exercise: unknown; variant: Variant; variants?: Record<string, (string | number)[]> };
   const raw = (out.exercise !== null && typeof out.exercise === 'object' && !Array.isArray(out.exercise) ? out.exercise : {}) as Record<string, unknown>;
 
   // Problems of exercise.ts itself (positioned below), and of the lab files it names (positioned there).
@@ -130,6 +132,7 @@ export async function loadExercise(arg: string, seed = ''): Promise<Exercise> {
     rubric: spec.rubric,
     broken: spec.broken ?? [],
     warnings: problems.filter((d) => d.severity === 'warning'),
+    ...(out.variants && Object.keys(out.variants).length ? { variants: out.variants } : {}),
   };
 }
 

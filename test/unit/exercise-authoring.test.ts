@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExerciseError, labPathProblem, loadExercise } from '../../src/grade/exercise.ts';
+import { pickVariant } from '../../src/lib/variant.ts';
 import { asStudentLab, gradeSubmission, ignoredPaths, type SubmissionResult } from '../../src/grade/grade.ts';
 import { feedbackText } from '../../src/grade/gradebook.ts';
 import { gradingLabPrefix } from '../../src/cli/grade.ts';
@@ -103,6 +104,13 @@ describe.skipIf(!isRoot)('an exercise that does not load: every problem at once,
     expect((await loadExercise(join(FIX, 'db-policy'))).editable).toEqual(['networkPolicies']);
     for (const ex of ['calico-bgp', 'coredns-forwarder', 'flannel-two-nodes', 'ingress-tls', 'isolate-db', 'nodeport-snat', 'readiness-gate', 'dual-stack-service']) expect((await loadExercise(join('exercises', ex), 'solution')).warnings, ex).toEqual([]);
   }, 120_000);
+
+  it("an exercise with variants carries its choices, so a grader loads it once per variant, not per student", async () => {
+    const ex = await loadExercise('exercises/nodeport-snat', 'alice');
+    expect(ex.variants).toEqual({ nodePort: [30080, 30081, 30082], service: ['shop', 'storefront'] });
+    expect(ex.variant).toEqual(pickVariant(ex.variants!, 'nodeport-snat/alice'));
+    expect((await loadExercise('exercises/isolate-db')).variants).toBeUndefined();
+  }, 60_000);
 
   it('a rubric item that cannot pass is warned of at its place (the exercise still loads)', async () => {
     const ex = join(dir, 'rg');
