@@ -170,8 +170,10 @@ describe.skipIf(!live)('live: containers are containers', () => {
       const plugin = `for (const f of ${JSON.stringify(['/etc/shadow', canary, '/root', '/run/podlab', '/proc/1/root/etc/shadow'])}) { try { require('fs').readFileSync(f); console.log(f, 'READ'); } catch (e) { console.log(f, e.code); } }`;
       const argv = containedArgv({ join: joinArgs(pod, state().pods[pod.name]!.pause!.pid), argv: [PROGRAMS.node, '-e', plugin], only: dnsServerView(c.argv, pod) }, uid);
       const r = await execa(argv[0]!, argv.slice(1), { reject: false, env: { PATH: '/usr/bin:/bin' }, extendEnv: false });
-      // Not there at all, but for the machine's init through /proc (this stand-in has no PID namespace, the server has): not its to read.
-      expect(r.stdout.split('\n').sort(), r.stderr).toEqual([`${canary} ENOENT`, '/etc/shadow ENOENT', '/proc/1/root/etc/shadow EACCES', '/root ENOENT', '/run/podlab ENOENT'].sort());
+      // Not there at all, the machine's init through /proc included: the view's /proc is a procfs of
+      // its own with hidepid=invisible (this stand-in has no PID namespace, the server has), so
+      // another uid's process is not in it.
+      expect(r.stdout.split('\n').sort(), r.stderr).toEqual([`${canary} ENOENT`, '/etc/shadow ENOENT', '/proc/1/root/etc/shadow ENOENT', '/root ENOENT', '/run/podlab ENOENT'].sort());
     } finally {
       releaseUid(uid);
     }
