@@ -47,28 +47,37 @@ function aliveCache(): (text: string) => boolean {
 }
 
 /**
- * Whether any process runs as a uid: the owners of /proc/PID (a process's effective uid), read
- * once per pass, when first asked; pids in `skip` are not looked at. A zombie (ended, not yet
- * reaped by its parent) runs nothing.
+ * The processes of the host by owner (the effective uid of /proc/PID), one pass over /proc; pids in
+ * `skip` are not looked at. A zombie is still listed: `runs` tells one that runs.
+ */
+export function processesByUid(skip: ReadonlySet<number> = new Set()): Map<number, number[]> {
+  const pids = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || skip.has(Number(d))) continue;
+    try {
+      const owner = statSync(`/proc/${d}`).uid;
+      const list = pids.get(owner);
+      if (list) list.push(Number(d));
+      else pids.set(owner, [Number(d)]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return pids;
+}
+
+/** Whether a process runs (a zombie, ended and not yet reaped by its parent, runs nothing). */
+const runs = (pid: number) => startTimeOf(pid) !== undefined;
+
+/**
+ * Whether any process runs as a uid: processesByUid, read once per pass, when first asked; pids in
+ * `skip` are not looked at.
  */
 function runningUids(skip: ReadonlySet<number> = new Set()): (uid: number) => boolean {
-  let pids: Map<number, string[]> | undefined;
+  let pids: Map<number, number[]> | undefined;
   return (uid) => {
-    if (!pids) {
-      pids = new Map();
-      for (const pid of readdirSync('/proc')) {
-        if (!/^\d+$/.test(pid) || skip.has(Number(pid))) continue;
-        try {
-          const owner = statSync(`/proc/${pid}`).uid;
-          const list = pids.get(owner);
-          if (list) list.push(pid);
-          else pids.set(owner, [pid]);
-        } catch {
-          /* exited meanwhile */
-        }
-      }
-    }
-    return (pids.get(uid) ?? []).some((pid) => startTimeOf(Number(pid)) !== undefined);
+    pids ??= processesByUid(skip);
+    return (pids.get(uid) ?? []).some(runs);
   };
 }
 

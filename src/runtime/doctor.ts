@@ -23,7 +23,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_PREFIX, PODLAB_UIDS, STATE_ROOT } from '../constants.ts';
-import { endUids, uidHolder } from '../lib/uids.ts';
+import { endUids, processesByUid, uidHolder } from '../lib/uids.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { labNamespaces } from '../render/render.ts';
 import { down, listNetns } from './down.ts';
@@ -233,27 +233,20 @@ export function diagnose(options: DoctorOptions = {}): DoctorReport {
  * holds its uid, so it is never one. By uid and lock file only; `/proc` read once.
  */
 export function strayUidProcesses(): Leak[] {
-  const inPool = (uid: number) => Object.values(PODLAB_UIDS).some((r) => uid >= r.first && uid < r.first + r.count);
-  const out: Leak[] = [];
-  for (const d of readDir('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const uid = realUid(Number(d));
-    if (uid === undefined || !inPool(uid)) continue;
-    const holder = uidHolder(uid);
-    if (holder && isAlive(holder)) continue;
-    out.push({ kind: 'process', name: d, detail: `${comm(Number(d))} as uid ${uid}, which no live podlab process holds (its container is gone)` });
-  }
-  return out;
+  return strays().map(({ pid, uid }) => ({ kind: 'process', name: String(pid), detail: `${comm(pid)} as uid ${uid}, which no live podlab process holds (its container is gone)` }));
 }
 
-/** A process's real uid, from /proc/<pid>/status; undefined when it is gone. */
-function realUid(pid: number): number | undefined {
-  try {
-    const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
+/** strayUidProcesses' processes, each with its uid. */
+function strays(): { pid: number; uid: number }[] {
+  const inPool = (uid: number) => Object.values(PODLAB_UIDS).some((r) => uid >= r.first && uid < r.first + r.count);
+  const out: { pid: number; uid: number }[] = [];
+  for (const [uid, pids] of processesByUid()) {
+    if (!inPool(uid)) continue;
+    const holder = uidHolder(uid);
+    if (holder && isAlive(holder)) continue;
+    for (const pid of pids) out.push({ pid, uid });
   }
+  return out.sort((a, b) => a.pid - b.pid);
 }
 
 export interface FixReport {
@@ -305,15 +298,13 @@ export async function fix(report: DoctorReport, ex: Executor = realExecutor): Pr
   const stillDead = probes.filter((n) => !pidAlive(Number(PROBE_NETNS.exec(n)![1])));
   await removeNamespaces(stillDead, ex, out);
   // Strays looked at again: only a process that is one now (the same pid, still unheld) is stopped.
-  const strayNow = new Set(strayUidProcesses().map((l) => l.name));
-  const strays = (report.strays ?? []).filter((l) => strayNow.has(l.name));
-  if (strays.length) {
-    // Their uids first (read while they run), then by pid, and whatever else runs as those uids
-    // (a chain of forks outlives a kill by pid): by uid, as `down` does.
-    const uids = [...new Set(strays.map((l) => realUid(Number(l.name))).filter((u): u is number => u !== undefined))];
-    await stopProcesses(ex, strays.map((l) => recordOf(Number(l.name))));
-    await endUids(uids, killAllOfUid(ex));
-    out.processesStopped = strays.map((l) => Number(l.name));
+  const named = new Set((report.strays ?? []).map((l) => l.name));
+  const now = strays().filter((p) => named.has(String(p.pid)));
+  if (now.length) {
+    // By pid, and whatever else runs as their uids (a chain of forks outlives a kill by pid): by uid, as `down` does.
+    await stopProcesses(ex, now.map((p) => recordOf(p.pid)));
+    await endUids([...new Set(now.map((p) => p.uid))], killAllOfUid(ex));
+    out.processesStopped = now.map((p) => p.pid);
   }
   return out;
 }
