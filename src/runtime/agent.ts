@@ -31,6 +31,7 @@ import { rolloutStep } from '../loops/rollout.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
+import { httpGetIn } from './http-probe.ts';
 import { recordEvent, recordPodStarted, type EventReason } from './events.ts';
 import { ownNodeEnv, type Executor } from './exec.ts';
 import { readExit, reasonOf } from './exits.ts';
@@ -276,14 +277,9 @@ export class Agent {
       return { ok: r.exitCode === 0, why: `dial tcp ${ip}:${a.port}: ${r.stdout.trim() || r.stderr.trim()}` };
     }
     const url = `http://${ip}:${a.port}${a.path}`;
-    const r = await this.ex.run([...inNet, PROBE_BIN, 'http-get', '--url', url, '--timeout-ms', String(timeoutMs)], { timeoutMs: timeoutMs + 500 });
-    try {
-      const out = JSON.parse(r.stdout) as { ok: boolean; status?: number; error?: string };
-      const ok = out.ok && out.status !== undefined && out.status >= 200 && out.status < 400;
-      return { ok, why: out.status !== undefined ? `HTTP probe ${url} answered ${out.status}` : `GET ${url}: ${out.error ?? 'failed'}` };
-    } catch {
-      return { ok: false, why: `GET ${url}: ${r.stderr.trim() || `exit ${r.exitCode}`}` };
-    }
+    const got = await httpGetIn(this.ex, pod.netns, url, timeoutMs);
+    const ok = got.ok && got.status !== undefined && got.status >= 200 && got.status < 400;
+    return { ok, why: got.status !== undefined ? `HTTP probe ${url} answered ${got.status}` : `GET ${url}: ${got.error}` };
   }
 
   /** A pod is ready when its sandbox and every container run and every readiness probe passes. */

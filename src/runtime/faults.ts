@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NETNS_RUN_DIR } from '../constants.ts';
-import { PROBE_BIN } from './artifacts.ts';
+import { httpGetIn } from './http-probe.ts';
 import { recordChange } from './events.ts';
 import type { Executor, RunResult } from './exec.ts';
 import { PodError } from './pods.ts';
@@ -55,11 +55,10 @@ export async function setHealth(ex: Executor, state: LabState, pod: string, heal
     const port = c.ports.find((q) => q.protocol === 'TCP')?.containerPort;
     if (port === undefined || !ps.ip) continue;
     const host = ps.ip.includes(':') ? `[${ps.ip}]` : ps.ip;
-    const ask = ['nsenter', `--net=${NETNS_RUN_DIR}/${planned.netns}`, '--', PROBE_BIN, 'http-get', '--url', `http://${host}:${port}/healthz`, '--timeout-ms', '500'];
     for (;;) {
-      const r = await ex.run(ask, { timeoutMs: 1000 });
-      if (healthStatus(r.stdout) === want) break;
-      if (Date.now() > deadline) throw new PodError('PL3037', `pod "${pod}" container "${c.name}": /healthz does not answer ${want} ${waitMs} ms after the signal (it answered: ${r.stdout.trim() || r.stderr.trim() || `exit ${r.exitCode}`})`);
+      const got = await httpGetIn(ex, planned.netns, `http://${host}:${port}/healthz`, 500);
+      if (got.status === want) break;
+      if (Date.now() > deadline) throw new PodError('PL3037', `pod "${pod}" container "${c.name}": /healthz does not answer ${want} ${waitMs} ms after the signal (it answered: ${got.said})`);
       await sleep(20);
     }
   }
@@ -68,15 +67,6 @@ export async function setHealth(ex: Executor, state: LabState, pod: string, heal
 
 /** How long make-unready / make-ready wait for /healthz to answer as asked. */
 const HEALTH_WAIT_MS = 3000;
-
-/** The status the probe's http-get saw, if any. */
-function healthStatus(stdout: string): number | undefined {
-  try {
-    return (JSON.parse(stdout) as { status?: number }).status;
-  } catch {
-    return undefined;
-  }
-}
 
 function node(state: LabState, name: string) {
   const n = state.plan.nodes.find((k) => k.name === name);
