@@ -31,6 +31,10 @@
  *   namespace and uid, so `exec -c` enters the same view.
  *   With both, contain forks once: the program runs in the pod's PID namespace and the shim writes
  *   how it ended.
+ *   With --cgroup DIR (repeatable: one per hierarchy, e.g. cgroup v1 memory and pids), contain first
+ *   writes its own pid to DIR/cgroup.procs, as root, before anything else: it and every process it
+ *   starts are then in that cgroup, whose limits podlab wrote (src/runtime/cgroups.ts). A graded
+ *   container is held to its memory there; the kernel OOM-kills inside the cgroup, not the host.
  *   With --max-procs N, the uid's processes and threads are limited to N (RLIMIT_NPROC, set as
  *   root before the drop): the uid is the container's own, so a fork bomb in it stops there.
  *   With --listen SPEC (repeatable; SPEC is udp4:PORT, tcp4:PORT, udp6:PORT or tcp6:PORT), contain
@@ -49,7 +53,7 @@
  *   program's only (a shim closes its copy); /proc/PID/fd/N of it is open to that uid alone.
  *
  * Contract:
- *   contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--key-file FILE] [--max-procs N] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... [--exit-file FILE] -- PROGRAM [ARG]...
+ *   contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--key-file FILE] [--cgroup DIR]... [--max-procs N] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable PATH]... [--exit-file FILE] -- PROGRAM [ARG]...
  *     - any failure before the exec: "contain: <what>: <strerror>" on stderr, exit 126
  *       (usage errors exit 2); an exec failure exits 127. --help prints usage, exit 0.
  *     - SIZE is tmpfs's size= (default 64m). --no-tmp: no private tmpfs, /tmp and /dev/shm stay
@@ -113,10 +117,12 @@ struct mount_attr {
 
 /* Paths given with --only: the own files of a module are listed one by one (evaluate.ts). */
 #define MAX_ONLY 256
+/* --cgroup directories: one per hierarchy (cgroup v1 has one per controller; v2 one in all). */
+#define MAX_CGROUPS 4
 
 static void usage(FILE *out)
 {
-    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--key-file FILE] [--max-procs N] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... [--exit-file FILE] -- PROGRAM [ARG]...\n"
+    fputs("usage: contain --uid UID --gid GID [--pid-ns FILE] [--listen SPEC]... [--key-file FILE] [--cgroup DIR]... [--max-procs N] [--tmp-size SIZE | --no-tmp] [--only PATH]... [--writable DIR]... [--exit-file FILE] -- PROGRAM [ARG]...\n"
           "  Run as root in a pod's namespaces: makes a mount namespace where every mount is read-only with a private tmpfs on\n"
           "  /tmp and /dev/shm, drops to UID:GID (not 0) with no_new_privs and no\n"
           "  capabilities, then execs PROGRAM. --only: the root holds only these paths\n"
@@ -371,6 +377,22 @@ static void writable_paths(char **paths, int n)
 }
 
 /* Enters the PID namespace FILE names: for the children of this process only. */
+static void join_cgroups(const char **dirs, int n)
+{
+    for (int k = 0; k < n; k++) {
+        char path[4096], pid[24];
+        if (snprintf(path, sizeof path, "%s/cgroup.procs", dirs[k]) >= (int)sizeof path)
+            die_usage("--cgroup path too long");
+        int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            die("open", path);
+        int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (write(fd, pid, (size_t)len) != len)
+            die("join cgroup", dirs[k]);
+        close(fd);
+    }
+}
+
 static void join_pid_namespace(const char *file)
 {
     int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -599,6 +621,8 @@ int main(int argc, char **argv)
     long max_procs = 0;
     const char *tmp_size = "64m";
     char *only[MAX_ONLY], *writable[MAX_ONLY];
+    const char *cgroup[MAX_CGROUPS];
+    int ncgroup = 0;
     const char *pidns = NULL;
     int nonly = 0, nwritable = 0, i;
     for (i = 1; i < argc; i++) {
@@ -645,6 +669,13 @@ int main(int argc, char **argv)
             if (f[0] != '/' || key_fd >= 0)
                 die_usage("--key-file takes one absolute path");
             open_key(f);
+        } else if (strcmp(a, "--cgroup") == 0) {
+            if (ncgroup == MAX_CGROUPS)
+                die_usage("too many --cgroup directories");
+            cgroup[ncgroup] = argv[++i];
+            if (cgroup[ncgroup][0] != '/' || strstr(cgroup[ncgroup], "/../") || !under(cgroup[ncgroup], "/sys/fs/cgroup"))
+                die_usage("--cgroup takes an absolute directory under /sys/fs/cgroup");
+            ncgroup++;
         } else if (strcmp(a, "--max-procs") == 0) {
             const char *n = argv[++i];
             if (strspn(n, "0123456789") != strlen(n) || !*n || strlen(n) > 6 || atol(n) < 1)
@@ -677,6 +708,7 @@ int main(int argc, char **argv)
         die_usage("--uid and --gid are required");
     if (i >= argc)
         die_usage("no program given");
+    join_cgroups(cgroup, ncgroup); /* first of all: every process started from here on is in them */
     if (pidns)
         join_pid_namespace(pidns); /* first: the path is the pod's view, and entering needs the capability */
     bind_listeners(); /* as root, in the container's network namespace: low ports need no sysctl */

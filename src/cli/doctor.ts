@@ -42,7 +42,7 @@ function printReport(r: DoctorReport): void {
 }
 
 function summary(r: DoctorReport): string {
-  const labs = [...new Set(r.leaks.map((l) => l.lab ?? (l.kind === 'process' ? 'gone containers' : 'kernel probe')))];
+  const labs = [...new Set(r.leaks.map((l) => l.lab ?? (l.kind === 'process' ? 'gone containers' : l.kind === 'cgroup' ? 'evaluations' : 'kernel probe')))];
   return `${r.leaks.length} leftover${r.leaks.length === 1 ? '' : 's'} of ${labs.join(', ')}`;
 }
 
@@ -114,6 +114,7 @@ export function registerDoctor(program: Command): void {
             fixed.labsDown.length ? `took down ${fixed.labsDown.join(', ')}` : '',
             fixed.namespacesDeleted.length ? `deleted ${fixed.namespacesDeleted.length} stray namespace(s)` : '',
             fixed.processesStopped?.length ? `stopped ${fixed.processesStopped.length} process(es) of containers that are gone (${fixed.processesStopped.join(', ')})` : '',
+            fixed.cgroupsRemoved?.length ? `removed ${fixed.cgroupsRemoved.length} cgroup(s) of evaluations that were killed` : '',
           ].filter(Boolean);
           process.stdout.write(`${what.length ? `${green('✓')} ${what.join('; ')}\n` : ''}`);
           for (const e of fixed.errors) process.stdout.write(`${red('✗')} ${e}\n`);

@@ -12,6 +12,7 @@ import { DEFAULT_JOBS } from '../constants.ts';
 import { visible } from '../grade/escape.ts';
 import { writeGradeOutput } from '../grade/output.ts';
 import { sandboxAvailable } from '../grade/sandbox.ts';
+import { cgroupHost } from '../lib/cgroups.ts';
 import { checkHost } from '../runtime/preflight.ts';
 import { prefixed, wholeNumber } from './basics.ts';
 import { formatDiagnostic } from '../compile/diagnostics.ts';
@@ -65,6 +66,9 @@ async function preflight(): Promise<boolean> {
     fail(`submissions cannot be loaded safely: ${sb.why}`);
     return false;
   }
+  // Without a memory cgroup each process is capped alone (RLIMIT_DATA), not a submission's lab or sandbox as a whole.
+  const cgroups = cgroupHost();
+  if ('missing' in cgroups) process.stderr.write(`warning: submissions' labs and sandboxes get no memory limit over all their processes: ${cgroups.missing}\n`);
   return true;
 }
 

@@ -11,7 +11,9 @@
  *   unshare --net --ipc --uts --pid --mount --fork --mount-proc --kill-child   new namespaces; the net one has only a down `lo`
  *     timeout --foreground -s KILL T+B   PID 1 of the namespace, root: a deadline that holds even if podlab dies
  *       prlimit --cpu --data --nproc --fsize=0 --nofile --core=0 --memlock=0 --msgqueue=0
- *         contain --uid U --gid U --no-tmp --only VIEW…   a root of its own holding only VIEW, all read-only,
+ *         contain --uid U --gid U [--cgroup DIR]… --no-tmp --only VIEW…   a cgroup of its own (memory and pids of
+ *                                                          all its processes together, where the host has one: lib/cgroups.ts),
+ *                                                          a root of its own holding only VIEW, all read-only,
  *                                                          then uid U (its own: lib/uids.ts), no_new_privs, no capabilities
  *           node --max-old-space-size=M --experimental-vm-modules evaluator.cjs lab|exercise FILE NONCE CAP [SEED]
  *
@@ -42,6 +44,7 @@ import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_DIR, PACKAGE_ROOT } from '../lib/build-dir.ts';
 import { acquireUid, releaseUid } from '../lib/uids.ts';
+import { cgroupHost, evalCgroupName, makeCgroup, oomKills, removeCgroup } from '../lib/cgroups.ts';
 import { openWithoutLinks } from '../lib/open-beneath.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import { importSpecifiers } from './eval-cache.ts';
@@ -124,6 +127,13 @@ const DATA_HEADROOM_MB = 256;
  * GOMAXPROCS=1).
  */
 const NPROC_HEADROOM = 64;
+/**
+ * The sandbox's memory cgroup (where the host has one) holds all its processes together to the
+ * heap limit and {@link DATA_HEADROOM_MB}, and this for esbuild's service process and what the
+ * kernel charges for their files and sockets. RLIMIT_DATA caps each process alone: a submission's
+ * child processes (up to {@link NPROC_HEADROOM} tasks) would hold several times it.
+ */
+const CGROUP_HEADROOM_MB = 64;
 const NOFILE = 128;
 /**
  * The inner `timeout` (PID 1 of the sandbox) fires this long after the module's own limit: a
@@ -270,9 +280,21 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
     if (staged) rmSync(staged.dir, { recursive: true, force: true });
     return failed(`no sandbox uid is free: ${(e as Error).message}`);
   }
+  // The sandbox's cgroup, by its uid (the uid's alone while held): made before it starts, removed once it has ended.
+  let cgroup: string[] = [];
+  const host = uid !== undefined ? cgroupHost() : undefined;
+  if (uid !== undefined && host && !('missing' in host)) {
+    try {
+      cgroup = makeCgroup(host, evalCgroupName(uid), { memoryBytes: (memoryMb + DATA_HEADROOM_MB + CGROUP_HEADROOM_MB) * 1024 * 1024, pids: NPROC_HEADROOM });
+    } catch (e) {
+      releaseUid(uid);
+      if (staged) rmSync(staged.dir, { recursive: true, force: true });
+      return failed(`cannot make the sandbox's cgroup: ${(e as Error).message}`);
+    }
+  }
   const nonce = randomBytes(12).toString('hex');
   const node = [process.execPath, `--max-old-space-size=${memoryMb}`, '--v8-pool-size=2', '--no-addons', '--experimental-vm-modules', '--disable-warning=ExperimentalWarning', EVALUATOR, req.mode ?? 'lab', target, nonce, String(STDOUT_CAP - 4096), ...(req.seed ? [req.seed] : [])];
-  const argv = uid !== undefined ? confine(node, view, timeoutMs, memoryMb, uid) : prlimited(node, timeoutMs, memoryMb);
+  const argv = uid !== undefined ? confine(node, view, timeoutMs, memoryMb, uid, cgroup) : prlimited(node, timeoutMs, memoryMb);
   const run = runCapped(argv, uid !== undefined);
   let outcome: Promise<EvalResult> | undefined;
   return {
@@ -280,12 +302,13 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
       run.ref();
       return (outcome ??= run.finish(timeoutMs).then(
         (r) => {
-          const j = judge(r, { nonce, file: target, timeoutMs, memoryMb });
+          const j = judge(r, { nonce, file: target, timeoutMs, memoryMb, ...(cgroup.length ? { oomKilled: oomKills(cgroup) > 0, cgroupMb: memoryMb + DATA_HEADROOM_MB + CGROUP_HEADROOM_MB } : {}) });
           return stamp(j.ok ? j : { ...j, message: unstage(j.message), ...(j.error !== undefined ? { error: unstage(j.error) } : {}) }, uid);
         },
         (e: Error) => stamp({ ok: false, reason: 'sandbox-failed', message: `the sandbox could not run: ${e.message}` }, uid),
-      ).finally(() => {
+      ).finally(async () => {
         // Only now: when the run ended, the sandbox's PID namespace (and so every process of the uid) is gone.
+        if (cgroup.length) await removeCgroup(cgroup);
         if (uid !== undefined) releaseUid(uid);
         if (staged) rmSync(staged.dir, { recursive: true, force: true });
       }));
@@ -438,12 +461,12 @@ function readOwnFile(file: string, project: string): Buffer {
 }
 
 /** The full command line (root): namespaces, the inner deadline, limits, the read-only view and the sandbox's uid. */
-function confine(command: string[], view: string[], timeoutMs: number, memoryMb: number, uid: number): string[] {
+function confine(command: string[], view: string[], timeoutMs: number, memoryMb: number, uid: number, cgroup: readonly string[]): string[] {
   return [
     'unshare', '--net', '--ipc', '--uts', '--pid', '--mount', '--fork', '--mount-proc', '--kill-child',
     'timeout', '--foreground', '--signal=KILL', `${Math.ceil(timeoutMs / 1000) + BACKSTOP_S}s`,
     ...limitArgs(timeoutMs, memoryMb),
-    CONTAIN, '--uid', String(uid), '--gid', String(uid), '--no-tmp', ...view.flatMap((p) => ['--only', p]), '--',
+    CONTAIN, '--uid', String(uid), '--gid', String(uid), ...cgroup.flatMap((d) => ['--cgroup', d]), '--no-tmp', ...view.flatMap((p) => ['--only', p]), '--',
     ...command,
   ];
 }
@@ -598,6 +621,9 @@ interface Context {
   file: string;
   timeoutMs: number;
   memoryMb: number;
+  /** The sandbox's cgroup saw the kernel OOM-kill one of its processes (its processes together held {@link cgroupMb}). */
+  oomKilled?: boolean;
+  cgroupMb?: number;
 }
 
 type Unstamped = { ok: true; value: unknown } | Omit<Extract<EvalResult, { ok: false }>, 'ms' | 'uid'>;
@@ -638,6 +664,7 @@ function judge(run: Run, ctx: Context): Unstamped {
   if (signal === 'SIGKILL') {
     // Not podlab's kill: the inner `timeout` (if podlab's own timer ran late) or the kernel's OOM killer.
     if (run.ms >= ctx.timeoutMs) return fail('timeout', `${name} ran longer than ${seconds} s and was killed`);
+    if (ctx.oomKilled) return fail('memory', `${name} was killed by the kernel: its processes together held more than ${ctx.cgroupMb} MB (the sandbox's memory cgroup)`);
     return fail('memory', `${name} was killed (SIGKILL) before it finished, most likely by the kernel for using too much memory`);
   }
   if (run.exitCode === 13 && /never settles|unsettled top-level await/i.test(run.stderr + run.stdout)) {

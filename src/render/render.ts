@@ -254,6 +254,8 @@ export interface Containment {
   exitFile?: string;
   /** The most processes and threads the container's uid may have (contain --max-procs): a graded container's (GRADED_MAX_PROCS). */
   maxProcs?: number;
+  /** Cgroup directories contain moves into before it starts anything (contain --cgroup): a graded lab's (lib/cgroups.ts). */
+  cgroups?: readonly string[];
   /** Sockets contain binds and passes on before the exec (contain --listen: `udp4:53`, …): see dnsListeners. */
   listen?: readonly string[];
   /**
@@ -293,6 +295,14 @@ export const POD_PID_NS = '/proc/1/ns/pid';
  */
 export const GRADED_MAX_PROCS = 256;
 
+/**
+ * What a graded lab's containers may hold together (one cgroup for the lab: lib/cgroups.ts):
+ * memory, past which the kernel OOM-kills the largest of them (a submission's hog, not the host's
+ * or another student's processes), and processes and threads. Enough for a lab's DNS server (a
+ * Node process, some 60 MB), ingress-nginx and a few dozen servers.
+ */
+export const GRADED_LAB_LIMITS = { memoryBytes: 1024 * 1024 * 1024, pids: 2048 } as const;
+
 /** How a pod's container joins its PID namespace (none: the node's, podlab's default). */
 export function podPidNs(pod: Pick<PlanPod, 'shareProcessNamespace'>): Containment {
   return pod.shareProcessNamespace ? { pidNs: POD_PID_NS } : {};
@@ -315,7 +325,7 @@ export function exitFileOf(plan: Pick<Plan, 'loops'>, stateDir: string, pod: Pic
  * contain goes between it and the program.
  */
 export function containedProgram(argv: readonly string[], uid: number | string, contain: string, how: Containment = {}): string[] {
-  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.listen ?? []).flatMap((l) => ['--listen', l]), ...(how.keyFile ? ['--key-file', how.keyFile] : []), ...(how.maxProcs ? ['--max-procs', String(how.maxProcs)] : []), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), ...(how.exitFile ? ['--exit-file', how.exitFile] : []), '--'];
+  const contained = [contain, '--uid', String(uid), '--gid', String(uid), ...(how.pidNs ? ['--pid-ns', how.pidNs] : []), ...(how.listen ?? []).flatMap((l) => ['--listen', l]), ...(how.keyFile ? ['--key-file', how.keyFile] : []), ...(how.cgroups ?? []).flatMap((d) => ['--cgroup', d]), ...(how.maxProcs ? ['--max-procs', String(how.maxProcs)] : []), ...(how.only ?? []).flatMap((p) => ['--only', p]), ...(how.writable ?? []).flatMap((p) => ['--writable', p]), ...(how.exitFile ? ['--exit-file', how.exitFile] : []), '--'];
   const sep = argv[0] === 'unshare' ? argv.indexOf('--') : -1;
   return sep >= 0 ? [...argv.slice(0, sep + 1), ...contained, ...argv.slice(sep + 1)] : [...contained, ...argv];
 }

@@ -24,6 +24,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_PREFIX, PODLAB_UIDS, STATE_ROOT } from '../constants.ts';
 import { endUids, processesByUid, uidHolder } from '../lib/uids.ts';
+import { cgroupHost, cgroupPids, existingCgroup, labCgroupName, podlabCgroups, removeCgroup } from '../lib/cgroups.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { labNamespaces } from '../render/render.ts';
 import { down, listNetns } from './down.ts';
@@ -36,7 +37,7 @@ import { liveLockHolder, LOCK_SUFFIX, lockPath, removeStaleLock, staleLock } fro
 /** host-local's default data directory; podlab sets its own under the state directory, but a plugin run without it would write here. */
 export const CNI_NETWORKS_DIR = '/var/lib/cni/networks';
 
-export type LeakKind = 'netns' | 'process' | 'etc-netns' | 'state' | 'mount' | 'ipam' | 'probe-netns' | 'lock';
+export type LeakKind = 'netns' | 'process' | 'etc-netns' | 'state' | 'mount' | 'ipam' | 'probe-netns' | 'lock' | 'cgroup';
 
 export interface Leak {
   kind: LeakKind;
@@ -186,6 +187,7 @@ function diagnoseLab(lab: string, netnsOnHost: string[], etcOnHost: string[]): L
     ...(mountsAt(dir) ? [{ kind: 'mount', lab, name: dir, detail: `tmpfs ${stateSource(lab)}` } as Leak] : []),
     ...readDir(`${dir}/ipam`).map((n): Leak => ({ kind: 'ipam', lab, name: `${dir}/ipam/${n}` })),
     ...(existsSync(`${CNI_NETWORKS_DIR}/podlab-${lab}`) ? [{ kind: 'ipam', lab, name: `${CNI_NETWORKS_DIR}/podlab-${lab}` } as Leak] : []),
+    ...existingCgroup(labCgroupName(lab)).map((d): Leak => ({ kind: 'cgroup', lab, name: d, detail: `${cgroupPids([d]).length} processes in it` })),
     ...lock,
   );
   return finding;
@@ -213,6 +215,9 @@ export function diagnose(options: DoctorOptions = {}): DoctorReport {
     if (!lab.includes('.')) labs.add(lab);
   }
   if (existsSync(CNI_NETWORKS_DIR)) for (const d of readDir(CNI_NETWORKS_DIR)) if (d.startsWith(NETNS_PREFIX)) labs.add(d.slice(NETNS_PREFIX.length));
+  // A graded lab's cgroup (lib/cgroups.ts), which down removes with the rest of the lab.
+  const cgroups = cgroupNames();
+  for (const n of cgroups) if (n.startsWith(LAB_CGROUP)) labs.add(n.slice(LAB_CGROUP.length));
 
   const findings = [...labs]
     .filter((l) => !options.lab || l === options.lab)
@@ -222,7 +227,7 @@ export function diagnose(options: DoctorOptions = {}): DoctorReport {
     const procs = pidsInNetns([p.name]).filter((x) => x.pid !== process.pid);
     probes.push(...procs.map(({ pid, netns }): Leak => ({ kind: 'process', name: String(pid), detail: `${comm(pid)} in ${netns}` })));
   }
-  const strays = options.lab ? [] : strayUidProcesses();
+  const strays = options.lab ? [] : [...strayUidProcesses(), ...strayEvalCgroups(cgroups)];
   return { labs: findings, probes, strays, leaks: [...findings.flatMap((f) => f.leaks), ...probes, ...strays] };
 }
 
@@ -234,6 +239,27 @@ export function diagnose(options: DoctorOptions = {}): DoctorReport {
  */
 export function strayUidProcesses(): Leak[] {
   return strays().map(({ pid, uid }) => ({ kind: 'process', name: String(pid), detail: `${comm(pid)} as uid ${uid}, which no live podlab process holds (its container is gone)` }));
+}
+
+const LAB_CGROUP = labCgroupName('');
+const EVAL_CGROUP = /^eval-(\d+)$/;
+
+/** The names of podlab's cgroups on this host (none where it has none it can use). */
+function cgroupNames(): string[] {
+  const host = cgroupHost();
+  return 'missing' in host ? [] : podlabCgroups(host);
+}
+
+/** An evaluation sandbox's cgroup whose uid no live podlab process holds: the evaluator that made it was killed. */
+function strayEvalCgroups(names: readonly string[]): Leak[] {
+  return names.flatMap((n) => {
+    const m = EVAL_CGROUP.exec(n);
+    if (!m) return [];
+    const holder = uidHolder(Number(m[1]));
+    if (holder && isAlive(holder)) return [];
+    const dirs = existingCgroup(n);
+    return dirs.map((d): Leak => ({ kind: 'cgroup', name: d, detail: `an evaluation sandbox's, whose uid ${m[1]} no live podlab process holds (${cgroupPids([d]).length} processes in it)` }));
+  });
 }
 
 /** strayUidProcesses' processes, each with its uid. */
@@ -256,6 +282,8 @@ export interface FixReport {
   namespacesDeleted: string[];
   /** Stray processes of pool uids, stopped by pid. */
   processesStopped?: number[];
+  /** Stray evaluation cgroups removed (their processes stopped by pid first). */
+  cgroupsRemoved?: string[];
   errors: string[];
 }
 
@@ -305,6 +333,15 @@ export async function fix(report: DoctorReport, ex: Executor = realExecutor): Pr
     await stopProcesses(ex, now.map((p) => recordOf(p.pid)));
     await endUids([...new Set(now.map((p) => p.uid))], killAllOfUid(ex));
     out.processesStopped = now.map((p) => p.pid);
+  }
+  // Stray evaluation cgroups looked at again: only one still unheld is emptied (by pid) and removed.
+  const cgroupsNamed = new Set((report.strays ?? []).filter((l) => l.kind === 'cgroup').map((l) => l.name));
+  const stale = strayEvalCgroups(cgroupNames()).filter((l) => cgroupsNamed.has(l.name)).map((l) => l.name);
+  if (stale.length) {
+    await stopProcesses(ex, cgroupPids(stale).filter((p) => p !== process.pid).map((p) => recordOf(p)));
+    const left = await removeCgroup(stale);
+    out.cgroupsRemoved = stale.filter((d) => !left.includes(d));
+    for (const d of left) out.errors.push(`cgroup ${d}: a process is still in it`);
   }
   return out;
 }

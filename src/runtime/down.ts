@@ -15,6 +15,7 @@ import { readState, stateDir, type LabState, type ProcessRecord } from './state.
 import { mountsAt, unmountStateDir } from './statefs.ts';
 import { endUids, releaseEnded, sweepUids, uidsInUse } from './uids.ts';
 import { mark, traced } from '../lib/trace.ts';
+import { cgroupPids, existingCgroup, labCgroupName, removeCgroup } from '../lib/cgroups.ts';
 
 export interface DownReport {
   lab: string;
@@ -25,6 +26,8 @@ export interface DownReport {
   stoppedUp?: number;
   /** Containers' uids that still had processes once the lab's were gone, all ended then (endUids). */
   survivors?: number;
+  /** The lab's cgroup directories that could not be removed (a process still in them): doctor finds them. */
+  cgroupLeft?: string[];
 }
 
 /**
@@ -95,7 +98,12 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
       ? [...(state.agent && !stoppedAgent ? [state.agent] : []), ...(state.api ? [state.api] : []), ...(state.mountTemplate ? [state.mountTemplate] : []), ...Object.values(state.nodeSandboxes ?? {}), ...Object.values(state.daemons ?? {}), ...pods.flatMap((p) => [...(p.pause ? [p.pause] : []), ...Object.values(p.containers)])]
       : [];
     const recorded = killNow(ex, records.filter((r) => r.pid !== process.pid));
-    const others = killNow(ex, pidsInNetns(inodes, new Set([process.pid, ...recorded.signalled.map((r) => r.pid)])).map((p) => recordOf(p.pid)));
+    // A graded lab's cgroup (state.cgroup; without a state, found by the lab's name): whatever is
+    // in it is the lab's, wherever it runs now.
+    const cgroup = state?.cgroup ?? (state && !state.plan.ownRoots ? [] : existingCgroup(labCgroupName(lab)));
+    const skip = new Set([process.pid, ...recorded.signalled.map((r) => r.pid)]);
+    const members = cgroupPids(cgroup).filter((p) => !skip.has(p));
+    const others = killNow(ex, [...new Set([...pidsInNetns(inodes, skip).map((p) => p.pid), ...members])].map((p) => recordOf(p)));
     report.processes = recorded.signalled.length + others.signalled.length;
     const stopping = Promise.all([recorded.exited, others.exited]);
     // Whether anything else runs as one of the containers' uids (an orphan that left the lab's
@@ -128,6 +136,10 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
       // would have found it) ends now, by uid, before the uid is freed for another container.
       const survived = await traced('down: container uids emptied', () => endUids([...new Set(held.map((h) => h.uid))], killAllOfUid(ex)));
       if (survived.length) report.survivors = survived.length;
+      if (cgroup.length) {
+        const left = await traced('down: cgroup removed', () => removeCgroup(cgroup));
+        if (left.length) report.cgroupLeft = left;
+      }
       const releasing = inUse && !survived.length ? releaseEnded(held, inUse) : survived.length ? releaseEnded(held) : Promise.resolve(sweepUids());
       try {
         if (deleting) {

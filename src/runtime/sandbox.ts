@@ -72,7 +72,7 @@ export async function spawnContainers(ex: Executor, plan: Plan, state: LabState,
       // podlab's own http-echo proves its pod's answers: its key, made again for each start (a new uid), on a descriptor of its own.
       const keyFile = provesItself(c) ? workloadKeyFile(plan.lab, identityOf(plan, pod)) : undefined;
       const program = containerArgv(c.argv, PROGRAMS, pod);
-      const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), ...(listen.length ? { listen } : {}), ...(keyFile ? { keyFile } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: keyFile ? [...program, '--key-fd', String(IDENTITY.keyFd)] : program, env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(plan.ownRoots ? { maxProcs: GRADED_MAX_PROCS } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
+      const { pid, startTime, argv, uid } = await launchContainer(ex, { ...(exitFile ? { exitFile } : {}), ...(listen.length ? { listen } : {}), ...(keyFile ? { keyFile } : {}), netns: pod.netns, join: joinArgs(pod, box), argv: keyFile ? [...program, '--key-fd', String(IDENTITY.keyFd)] : program, env: containerEnv(pod, c.env), log, lowPortsAllowed: true, ...podPidNs(pod), ...(only ? { only } : {}), ...(plan.ownRoots ? { maxProcs: GRADED_MAX_PROCS } : {}), ...(state.cgroup ? { cgroups: state.cgroup } : {}), ...(c.argv[0] === '@nginx' ? nginxContainer(plan) : {}) });
       return { pid, startTime, argv, log, uid };
     }),
   );

@@ -52,6 +52,8 @@ export interface LabState {
   api?: ProcessRecord;
   /** `up --no-api`: `podlab kubeconfig` starts no API server for this lab. */
   noApi?: boolean;
+  /** The lab's cgroup (one directory per hierarchy), which its containers join: a graded lab's (lib/cgroups.ts, GRADED_LAB_LIMITS). */
+  cgroup?: string[];
 }
 
 export const stateDir = (lab: string) => `${STATE_ROOT}/${lab}`;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { NETNS_RUN_DIR, PODLAB_CNI_PLUGINS } from '../constants.ts';
 import { cniMode } from '../cni/registry.ts';
 import type { Plan } from '../plan/plan.ts';
-import { gatewaySysctls, hostSysctls, mountTemplateArgv, nodeSysctls, podFilesRoot, type Rendered } from '../render/render.ts';
+import { GRADED_LAB_LIMITS, gatewaySysctls, hostSysctls, mountTemplateArgv, nodeSysctls, podFilesRoot, type Rendered } from '../render/render.ts';
 import { writeRendered } from '../render/files.ts';
 import { cniAdd } from './cni.ts';
 import { allowLowPorts } from './container.ts';
@@ -21,6 +21,7 @@ import { ensureLabSecret } from './identity.ts';
 import { syncServices } from './services.ts';
 import { prepareIngress, waitIngress } from './ingress.ts';
 import { mark, traced } from '../lib/trace.ts';
+import { cgroupHost, labCgroupName, makeCgroup } from '../lib/cgroups.ts';
 import { coalescedWriter, journal, stateDir, writeState, type LabState, type ProcessRecord } from './state.ts';
 import { startAsUid } from './uids.ts';
 
@@ -90,6 +91,11 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   mkdirSync(`${dir}/logs`, { recursive: true });
   // The lab's secret, root's alone: its http-echo servers' keys are made from it (identity.ts).
   ensureLabSecret(plan.lab);
+  // A graded lab's containers share one cgroup, held to GRADED_LAB_LIMITS: a submission's memory
+  // hog is OOM-killed there, not beside another student's lab (SECURITY.md). Where the host has no
+  // memory cgroup podlab can use, they run without one (grade says so).
+  const cgroups = plan.ownRoots ? cgroupHost() : undefined;
+  if (cgroups && !('missing' in cgroups)) state.cgroup = makeCgroup(cgroups, labCgroupName(plan.lab), GRADED_LAB_LIMITS);
   for (const pod of plan.pods) if (pod.system === 'dns') for (const d of ['upper', 'work']) mkdirSync(`${dir}/overlay/${pod.name}/${d}`, { recursive: true });
 
   step('namespaces');

@@ -6,10 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PODLAB_UIDS, UID_LOCK_DIR } from '../../src/constants.ts';
-import { fix, strayUidProcesses, type DoctorReport } from '../../src/runtime/doctor.ts';
+import { diagnose, fix, strayUidProcesses, type DoctorReport } from '../../src/runtime/doctor.ts';
+import { cgroupHost, evalCgroupName, labCgroupName, makeCgroup } from '../../src/lib/cgroups.ts';
 import { recordOf } from '../../src/lib/proc.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -46,5 +47,43 @@ describe.skipIf(!isRoot)('doctor: processes of containers that are gone', () => 
     expect(out.processesStopped).toEqual([stray]);
     await exited.get(stray); // reaped by this test, its parent
     expect(() => process.kill(held, 0)).not.toThrow();
+  }, 30_000);
+});
+
+const cgroups = cgroupHost();
+describe.skipIf(!isRoot || 'missing' in cgroups)('doctor: cgroups of evaluations and graded labs that were killed', () => {
+  const inCgroup = (dirs: string[]) => {
+    const pid = sleepAs(UNHELD);
+    for (const d of dirs) writeFileSync(`${d}/cgroup.procs`, `${pid}\n`);
+    return pid;
+  };
+
+  it("finds an evaluation's cgroup whose uid nobody holds, and --fix stops what is in it (by pid) and removes it", async () => {
+    if ('missing' in cgroups) return;
+    const uid = PODLAB_UIDS.sandbox.first + PODLAB_UIDS.sandbox.count - 1;
+    rmSync(`${UID_LOCK_DIR}/${uid}`, { force: true });
+    const dirs = makeCgroup(cgroups, evalCgroupName(uid), { memoryBytes: 64 << 20, pids: 16 });
+    const pid = inCgroup(dirs);
+    const found = diagnose().strays!.filter((l) => l.kind === 'cgroup' && l.name.endsWith(`/${evalCgroupName(uid)}`));
+    expect(found.map((l) => l.name)).toEqual(dirs);
+    expect(found[0]!.detail).toContain(`whose uid ${uid} no live podlab process holds (1 processes in it)`);
+    const out = await fix({ labs: [], probes: [], strays: found, leaks: found });
+    expect(out.cgroupsRemoved).toEqual(dirs);
+    await exited.get(pid);
+    for (const d of dirs) expect(existsSync(d)).toBe(false);
+  }, 30_000);
+
+  it("finds a graded lab's cgroup with nothing else of the lab left; --fix takes the lab down with it", async () => {
+    if ('missing' in cgroups) return;
+    const lab = 'dr-cgroup-left';
+    const dirs = makeCgroup(cgroups, labCgroupName(lab), { memoryBytes: 64 << 20, pids: 16 });
+    const pid = inCgroup(dirs);
+    const finding = diagnose({ lab }).labs.find((f) => f.lab === lab)!;
+    expect(finding.verdict).toBe('leaked');
+    expect(finding.leaks.filter((l) => l.kind === 'cgroup').map((l) => l.name)).toEqual(dirs);
+    const out = await fix({ labs: [finding], probes: [], strays: [], leaks: finding.leaks });
+    expect(out.labsDown).toEqual([lab]);
+    await exited.get(pid);
+    for (const d of dirs) expect(existsSync(d)).toBe(false);
   }, 30_000);
 });

@@ -152,6 +152,23 @@ describe.skipIf(!isRoot)('a hostile lab file, as root: each its coded error, not
     expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
   });
 
+  it('starts child processes that hold 1.2 GB together (400 MB each, under each one\'s own cap) → the sandbox\'s memory cgroup kills one', async () => {
+    // Each child is a Node (the one program in its view) holding 400 MB for a moment; RLIMIT_DATA
+    // (768 MB) caps each alone, so only the cgroup over all of the sandbox's processes stops this.
+    const d = await rejected(
+      lab(
+        'children.lab.ts',
+        "import { spawn } from 'node:child_process';",
+        "const kids = [1, 2, 3].map(() => spawn(process.execPath, ['-e', 'const b = Buffer.alloc(400 << 20, 1); setTimeout(() => process.exit(0), 3000)'], { stdio: 'ignore' }));",
+        'const ends = await Promise.all(kids.map((k) => new Promise((r) => k.on(\'exit\', (code, sig) => r(sig ?? `exit ${code}`)))));',
+        "if (ends.some((e) => e !== 'exit 0')) throw new Error(`children ended: ${ends.join(', ')}`);",
+        "export default defineLab({ name: 'k', nodes: { n: {} } });",
+      ),
+      'PL0002',
+    );
+    expect(d.message).toContain('SIGKILL');
+  }, 30_000);
+
   it('loops forever → PL0010 at the limit, and its process is gone', async () => {
     const started = Date.now();
     const d = await rejected(lab('loop.lab.ts', 'while (true) {}', "export default defineLab({ name: 'l', nodes: { n: {} } });"), 'PL0010', 2000);
