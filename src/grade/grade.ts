@@ -8,7 +8,8 @@ import { basename, extname } from 'node:path';
 import type { Diagnostic } from '../compile/diagnostics.ts';
 import { validateValue } from '../compile/validate-value.ts';
 import { buildPlan } from '../plan/plan.ts';
-import { render } from '../render/render.ts';
+import { GRADED_LAB_LIMITS, render } from '../render/render.ts';
+import { oomKills } from '../lib/cgroups.ts';
 import { up } from '../runtime/up.ts';
 import { down, labOnHost } from '../runtime/down.ts';
 import { stateDir } from '../runtime/state.ts';
@@ -65,6 +66,11 @@ export interface SubmissionResult {
    * (dotted paths, e.g. `pods` when only `networkPolicies` is editable): dropped before grading.
    */
   ignored?: string[];
+  /**
+   * How many processes of the grading lab the kernel killed for memory (its cgroup's OOM kills),
+   * and the limit its containers together held more than (GRADED_LAB_LIMITS). Absent: none, or no cgroup.
+   */
+  oom?: { kills: number; limitBytes: number };
   score: number;
   max: number;
   items: ItemResult[];
@@ -253,6 +259,8 @@ export async function gradeSubmission(ex: Exercise, file: string, options: Grade
         const message = bad ? `step ${bad.step} (${bad.name}) ${bad.status === 'skipped' ? 'skipped' : 'failed'}: ${bad.message}` : `all ${r.steps.length} steps passed`;
         byId.set(item.id, itemFrom(item, r.steps.flatMap((s) => (s.check ? [s.check] : [])), message, r.status === 'pass'));
       }
+      const kills = state.cgroup ? oomKills(state.cgroup) : 0;
+      if (kills) base.oom = { kills, limitBytes: GRADED_LAB_LIMITS.memoryBytes };
     } catch (e) {
       return error('up-failed', (e as Error).message);
     } finally {

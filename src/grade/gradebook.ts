@@ -29,6 +29,7 @@ export function feedbackText(r: SubmissionResult): string {
   const listed = (ds: NonNullable<SubmissionResult['diagnostics']>) => ds.map((d) => `- ${d.line ? `line ${d.line}:${d.column} ` : ''}${d.code} ${v(d.path.join('.'))}: ${v(d.message)}${d.hint ? ` (${v(d.hint)})` : ''}`);
   if (r.status === 'error' && r.diagnostics?.length) lines.push('Your lab did not validate:', '', ...listed(r.diagnostics), '');
   if (r.warnings?.length) lines.push('`podlab validate` warns of your submission (it was graded as it is):', '', ...listed(r.warnings), '');
+  if (r.oom) lines.push(`While it was graded, the kernel killed ${r.oom.kills} process${r.oom.kills === 1 ? '' : 'es'} of your lab for memory: its containers together held more than the grading lab's limit of ${Math.round(r.oom.limitBytes / 1024 / 1024)} MiB.`, '');
   r.items.forEach((i, n) => {
     const mark = i.status === 'pass' ? '✓' : '✗';
     if (i.hidden) {

@@ -4,13 +4,16 @@
  * whose web container tries to read the host — /etc/passwd, /etc/hostname, /etc/os-release,
  * world-readable canaries planted in /srv, /var/tmp and the repository, /home — finds none of it,
  * while its pod's own files and the system's programs are there, it serves with podlab's workload,
- * and the lab's own checks (TCP, HTTP to a Service, DNS between pods on two nodes) pass.
+ * and the lab's own checks (TCP, HTTP to a Service, DNS between pods on two nodes) pass. The same
+ * container tries to hold 1.1 GB in the background: the lab's memory cgroup (1 GiB for all its
+ * containers) has the kernel kill it, the result counts it and the feedback says so.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { liveGuard } from './host.ts';
+import { cgroupHost, podlabCgroups } from '../../src/lib/cgroups.ts';
 import { scopedSnapshot, type ScopedSnapshot } from './scoped.ts';
 
 const live = liveGuard();
@@ -67,7 +70,15 @@ describe.skipIf(!live)('a graded container sees no host path', () => {
     expect(seen).not.toContain(`canary ${TAG}`);
   });
 
-  it('no lab, namespace or process of the run is left', async () => {
+  it("the lab's memory cgroup held its containers to 1 GiB: the kernel killed the one holding 1.1 GB, and the feedback says so", () => {
+    expect(JSON.stringify(items().hog)).toContain('hog=denied');
+    expect(JSON.parse(readFileSync(join(out, 'thief.json'), 'utf8')).oom).toEqual({ kills: expect.any(Number), limitBytes: 1024 ** 3 });
+    expect(readFileSync(join(out, 'thief.feedback.md'), 'utf8')).toMatch(/the kernel killed \d+ process(es)? of your lab for memory: its containers together held more than the grading lab's limit of 1024 MiB/);
+  });
+
+  it('no lab, namespace, process or cgroup of the run is left', async () => {
     expect(await scopedSnapshot([PREFIX])).toEqual(before);
+    const host = cgroupHost();
+    if (!('missing' in host)) expect(podlabCgroups(host).filter((n) => n.startsWith(`lab-${PREFIX}`))).toEqual([]);
   });
 });
