@@ -63,7 +63,8 @@ build/native/pause --netns /run/netns/podlab-calico-ipv6-only.fabric --mount-tem
 TEMPLATE=$!
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
-# node and the node's hostNetwork pods join it.
+# node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
+# node's hostname and /etc/hosts but the pod's own resolv.conf (its dnsPolicy's).
 build/native/pause --netns /run/netns/podlab-calico-ipv6-only.node.c1-master1 --hostname c1-master1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-master1/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/c1-master1/resolv.conf)" > "$STATE/node-c1-master1.pause" &
 echo $! > "$STATE/node-c1-master1.pid"
 build/native/pause --netns /run/netns/podlab-calico-ipv6-only.node.c1-node1 --hostname c1-node1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/c1-node1/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/c1-node1/resolv.conf)" > "$STATE/node-c1-node1.pause" &

@@ -61,7 +61,8 @@ build/native/pause --netns /run/netns/podlab-ipv6-only.fabric --mount-template >
 TEMPLATE=$!
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
-# node and the node's hostNetwork pods join it.
+# node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
+# node's hostname and /etc/hosts but the pod's own resolv.conf (its dnsPolicy's).
 build/native/pause --netns /run/netns/podlab-ipv6-only.node.control-plane --hostname control-plane --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/control-plane/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/control-plane/resolv.conf)" > "$STATE/node-control-plane.pause" &
 echo $! > "$STATE/node-control-plane.pid"
 build/native/pause --netns /run/netns/podlab-ipv6-only.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/worker-1/resolv.conf)" > "$STATE/node-worker-1.pause" &

@@ -51,7 +51,8 @@ build/native/pause --netns /run/netns/podlab-kubenet.fabric --mount-template > "
 TEMPLATE=$!
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
-# node and the node's hostNetwork pods join it.
+# node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
+# node's hostname and /etc/hosts but the pod's own resolv.conf (its dnsPolicy's).
 build/native/pause --netns /run/netns/podlab-kubenet.node.control-plane --hostname control-plane --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/control-plane/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/control-plane/resolv.conf)" > "$STATE/node-control-plane.pause" &
 echo $! > "$STATE/node-control-plane.pid"
 build/native/pause --netns /run/netns/podlab-kubenet.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/worker-1/resolv.conf)" > "$STATE/node-worker-1.pause" &
@@ -67,8 +68,10 @@ echo $! > "$STATE/web-b.pid"
 ip netns exec podlab-kubenet.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-4d0276af36899151 CNI_NETNS=/run/netns/podlab-kubenet.pod.default.web-b CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-b' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
 nsenter -t "$(cat "$STATE/web-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-b POD_NAME=web-b POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004097 --gid 1950004097 -- $WORKLOAD http-echo --port 8080 --pod web-b &
 # pod default/agent uses its node's network namespace (hostNetwork).
+build/native/pause --netns /run/netns/podlab-kubenet.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/agent/resolv.conf)" --write /etc/hosts="$(cat $G/pods/agent/hosts)" > "$STATE/agent.pause" &
+echo $! > "$STATE/agent.pid"
 ip netns exec podlab-kubenet.node.worker-2 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter -t "$(cat "$STATE/node-worker-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=worker-2 POD_NAME=agent POD_NAMESPACE=default POD_IP=192.168.56.12 NODE_NAME=worker-2 $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD tcp-echo --port 9100 --pod agent &
+nsenter -t "$(cat "$STATE/agent.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=worker-2 POD_NAME=agent POD_NAMESPACE=default POD_IP=192.168.56.12 NODE_NAME=worker-2 $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD tcp-echo --port 9100 --pod agent &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-kubenet.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/kubenet/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"

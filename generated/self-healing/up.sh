@@ -54,7 +54,8 @@ build/native/pause --netns /run/netns/podlab-self-healing.fabric --mount-templat
 TEMPLATE=$!
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
-# node and the node's hostNetwork pods join it.
+# node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
+# node's hostname and /etc/hosts but the pod's own resolv.conf (its dnsPolicy's).
 build/native/pause --netns /run/netns/podlab-self-healing.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/worker-1/resolv.conf)" > "$STATE/node-worker-1.pause" &
 echo $! > "$STATE/node-worker-1.pid"
 build/native/pause --netns /run/netns/podlab-self-healing.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-2/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/worker-2/resolv.conf)" > "$STATE/node-worker-2.pause" &

@@ -57,7 +57,8 @@ build/native/pause --netns /run/netns/podlab-services.fabric --mount-template > 
 TEMPLATE=$!
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
-# node and the node's hostNetwork pods join it.
+# node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
+# node's hostname and /etc/hosts but the pod's own resolv.conf (its dnsPolicy's).
 build/native/pause --netns /run/netns/podlab-services.node.control-plane --hostname control-plane --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/control-plane/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/control-plane/resolv.conf)" > "$STATE/node-control-plane.pause" &
 echo $! > "$STATE/node-control-plane.pid"
 build/native/pause --netns /run/netns/podlab-services.node.worker-1 --hostname worker-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/hosts="$(cat $G/nodes/worker-1/hosts)" --write /etc/resolv.conf="$(cat $G/nodes/worker-1/resolv.conf)" > "$STATE/node-worker-1.pause" &
@@ -89,8 +90,10 @@ echo $! > "$STATE/hostport-web.pid"
 ip netns exec podlab-services.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-129254db826c102a CNI_NETNS=/run/netns/podlab-services.pod.default.hostport-web CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.4;K8S_POD_NAMESPACE=default;K8S_POD_NAME=hostport-web' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
 nsenter -t "$(cat "$STATE/hostport-web.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=hostport-web POD_NAME=hostport-web POD_NAMESPACE=default POD_IP=10.244.1.4 NODE_NAME=worker-1 $CONTAIN --uid 1950004101 --gid 1950004101 -- $WORKLOAD http-echo --port 8080 --pod hostport-web &
 # pod default/agent uses its node's network namespace (hostNetwork).
+build/native/pause --netns /run/netns/podlab-services.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/agent/resolv.conf)" --write /etc/hosts="$(cat $G/pods/agent/hosts)" > "$STATE/agent.pause" &
+echo $! > "$STATE/agent.pid"
 ip netns exec podlab-services.node.worker-2 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
-nsenter -t "$(cat "$STATE/node-worker-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=worker-2 POD_NAME=agent POD_NAMESPACE=default POD_IP=172.16.94.12 NODE_NAME=worker-2 $CONTAIN --uid 1950004102 --gid 1950004102 -- $WORKLOAD http-echo --port 9090 --pod agent &
+nsenter -t "$(cat "$STATE/agent.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=worker-2 POD_NAME=agent POD_NAMESPACE=default POD_IP=172.16.94.12 NODE_NAME=worker-2 $CONTAIN --uid 1950004102 --gid 1950004102 -- $WORKLOAD http-echo --port 9090 --pod agent &
 build/native/pause --netns /run/netns/podlab-services.pod.default.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-services.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-c16b7a1c8d834cc2 CNI_NETNS=/run/netns/podlab-services.pod.default.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=client' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json

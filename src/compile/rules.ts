@@ -402,13 +402,13 @@ export const hostPortsAreUnique: Rule = (lab, out) => {
 };
 
 /**
- * A pod's own PID namespace is held by its pause process, which a hostNetwork pod does not have
- * (its containers join the node's sandbox).
+ * A pod's own PID namespace is held by its pause process; a hostNetwork pod's sandbox (in its node's
+ * network namespace, for its hostname and resolv.conf) holds none in podlab.
  */
 export const pidNamespaceNeedsSandbox: Rule = (lab, out) => {
   for (const p of lab.pods)
     if (p.shareProcessNamespace && p.hostNetwork)
-      out.push(diag('PL3118', podPath(p.name, 'shareProcessNamespace'), `pod "${p.name}" asks for a PID namespace of its own (shareProcessNamespace) and for the node's network (hostNetwork); podlab gives a hostNetwork pod no sandbox to hold one`, 'Drop one of the two: a pod with its own network may share one PID namespace among its containers.'));
+      out.push(diag('PL3118', podPath(p.name, 'shareProcessNamespace'), `pod "${p.name}" asks for a PID namespace of its own (shareProcessNamespace) and for the node's network (hostNetwork); podlab's sandbox of a hostNetwork pod holds none`, 'Drop one of the two: a pod with its own network may share one PID namespace among its containers.'));
 };
 
 /** Checks: `from` names a pod, node or host of the lab; then each kind's own rules (check/kinds/). */

@@ -66,8 +66,8 @@ export async function deletePod(ex: Executor, state: LabState, name: string, opt
   const ps = state.pods[name];
   if (!ps) throw new PodError('PL3033', `pod "${name}" of lab "${state.lab}" is not running (already deleted?)`);
   await stopProcesses(ex, Object.values(ps.containers));
+  if (ps.pause) await stopProcesses(ex, [ps.pause]);
   if (!pod.hostNetwork) {
-    if (ps.pause) await stopProcesses(ex, [ps.pause]);
     const node = state.plan.nodes.find((n) => n.name === pod.node)!;
     await cniDel(ex, node, pod, ps.cniResult);
     await ex.run(['ip', 'netns', 'del', pod.netns]);
@@ -97,12 +97,13 @@ export async function createPod(ex: Executor, state: LabState, name: string, opt
   const pod: PlanPod = newIp === undefined ? planned : { ...planned, ip: newIp, ips };
   const ps: LabState['pods'][string] = (state.pods[name] = { containers: {} });
   try {
+    if (!pod.hostNetwork) await must(ex, ['ip', 'netns', 'add', pod.netns]);
+    // The new sandbox's /etc/hosts names its new address (pause writes it from `pod`); a hostNetwork
+    // pod's sandbox joins its node's network namespace.
+    const pid = await ex.spawn(pauseArgv(state.plan, pod, PAUSE_BIN, `${stateDir(state.lab)}/rendered`, mountFrom(state)), { readyLine: 'ready' });
+    ps.pause = recordOf(pid);
+    writeState(state);
     if (!pod.hostNetwork) {
-      await must(ex, ['ip', 'netns', 'add', pod.netns]);
-      // The new sandbox's /etc/hosts names its new address (pause writes it from `pod`).
-      const pid = await ex.spawn(pauseArgv(state.plan, pod, PAUSE_BIN, `${stateDir(state.lab)}/rendered`, mountFrom(state)), { readyLine: 'ready' });
-      ps.pause = recordOf(pid);
-      writeState(state);
       ps.cniResult = await cniAdd(ex, state.plan.nodes.find((n) => n.name === pod.node)!, pod);
     }
     ps.ip = pod.ip;

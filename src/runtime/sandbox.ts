@@ -36,10 +36,14 @@ export function startsEarly(pod: PlanPod): boolean {
   return !pod.hostNetwork && pod.containers.some((c) => c.argv[0] === '@dns');
 }
 
-/** A pod's entry in the state, and its sandbox (the pause process) unless it shares its node's network. */
+/**
+ * A pod's entry in the state, and its sandbox (the pause process). A hostNetwork pod's sandbox is in
+ * its node's network namespace, with the node's hostname: it holds the pod's own mount namespace,
+ * whose /etc/resolv.conf follows the pod's dnsPolicy (ClusterFirstWithHostNet: the cluster DNS) as
+ * kubelet's does, where the node's sandbox has the node's resolvers.
+ */
 export async function startSandbox(ex: Executor, plan: Plan, state: LabState, pod: PlanPod, files: string, template: string | undefined, save?: () => void): Promise<void> {
   const ps: LabState['pods'][string] = (state.pods[pod.name] = { containers: {} });
-  if (pod.hostNetwork) return;
   ps.pause = recordOf(await ex.spawn(pauseArgv(plan, pod, PAUSE_BIN, files, template), { readyLine: 'ready' }));
   save?.();
 }
@@ -98,7 +102,7 @@ export function freshLogs(lab: string, pod: PlanPod): void {
 
 /** A container's root of its own in a lab built from a submission (plan.ownRoots): render's containerOnly with the trees that exist here. */
 export function ownRoot(plan: Plan, pod: PlanPod, c: PlanPod['containers'][number], hasSandbox: boolean): string[] {
-  return containerOnly(c, plan, PROGRAMS, SYSTEM_TREES.filter((p) => existsSync(p)), sandboxFiles(pod, hasSandbox));
+  return containerOnly(c, plan, PROGRAMS, SYSTEM_TREES.filter((p) => existsSync(p)), sandboxFiles(hasSandbox));
 }
 
 const LISTENING: Record<string, string> = { '@workload': '"event":"listening"', '@dns': LISTENING_MARK };

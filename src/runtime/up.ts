@@ -121,8 +121,8 @@ export async function up(plan: Plan, rendered: Rendered, options: UpOptions = {}
   const starting = traced('up: mount template, node sandboxes, early pods (DNS)', async () => {
     state.mountTemplate = recordOf(await ex.spawn(mountTemplateArgv(plan, PAUSE_BIN), { readyLine: 'ready' }));
     const template = mountFrom(state);
-    // Each node's identity (hostname, /etc/hosts), before any hostNetwork pod joins it; the early
-    // pods' sandboxes (none is hostNetwork) alongside. Both settle before this returns.
+    // Each node's identity (hostname, /etc/hosts), before any hostNetwork pod's sandbox joins its
+    // network; the early pods' sandboxes (none is hostNetwork) alongside. Both settle before this returns.
     const settled = await Promise.allSettled([
       startNodeSandboxes(ex, plan, state, template),
       (async () => {

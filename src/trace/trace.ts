@@ -293,7 +293,8 @@ function policyLinux(nft: ExplainCase['nft'], six: boolean): string {
 /**
  * Whom the source asks for a name. A pod: the first nameserver of its resolv.conf, as kubelet
  * renders it from its dnsPolicy (src/dns/cluster.ts resolvConf): ClusterFirst the cluster DNS
- * Service; Default its node's resolvers (the lab's dns.nameservers), as ClusterFirst is for a
+ * Service (ClusterFirstWithHostNet too, on a hostNetwork pod: its sandbox's resolv.conf, not its
+ * node's); Default its node's resolvers (the lab's dns.nameservers), as ClusterFirst is for a
  * hostNetwork pod or a lab without cluster DNS; None its dnsConfig.nameservers. With none listed, the
  * resolver asks 127.0.0.1 (glibc's default), where nothing listens in a pod. A node, host or the
  * gateway has no resolv.conf of the lab's: the trace asks the cluster DNS Service for it.
@@ -322,6 +323,8 @@ function resolverOf(view: NftView, from: End): { server?: string; cluster: boole
         ? `dnsPolicy Default: ${who}'s resolv.conf is its node's (the lab's dns.nameservers), and ${listed}`
         : pod.hostNetwork && pod.dnsPolicy === 'ClusterFirst'
           ? `dnsPolicy ClusterFirst on a hostNetwork pod is Default (ClusterFirstWithHostNet would ask kube-dns): ${who}'s resolv.conf is its node's, and ${listed}`
+          : pod.hostNetwork && pod.dnsPolicy === 'ClusterFirstWithHostNet' && plan.dns
+            ? `dnsPolicy ClusterFirstWithHostNet: ${who} shares its node's network but its resolv.conf is the cluster's, not the node's, and ${listed}`
           : !plan.dns
             ? `the lab has no cluster DNS, so dnsPolicy ${pod.dnsPolicy} falls back to the node's resolvers: ${who}'s resolv.conf ${listed}`
             : `${who}'s resolv.conf (dnsPolicy ${pod.dnsPolicy}) ${listed}`;

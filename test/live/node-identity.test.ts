@@ -2,7 +2,7 @@
  * Node identity and `exec -c`, through the CLI, on the lab ui-nodes (the course's names: a
  * control plane c1-master1 and a worker c1-node1): a node has its own hostname and an /etc/hosts
  * listing the nodes, so `getent hosts c1-node1` answers on c1-master1; a hostNetwork pod's
- * container has its node's name (the node's UTS namespace); the host's own hostname is untouched;
+ * container has its node's name and network (its own sandbox's UTS namespace, the node's network); the host's own hostname is untouched;
  * `exec -c` runs in the container's own view (its uid, its private /tmp) and names the containers
  * there are when asked for one that is not; a closed pipe (`status | head -1`) ends quietly.
  */
@@ -50,8 +50,10 @@ describe.skipIf(!live)('node identity and exec -c (lab ui-nodes)', () => {
     const state = readState(name)!;
     const c = Object.values(state.pods.agent!.containers)[0]!;
     const node = state.nodeSandboxes!['c1-node1']!;
-    expect(readlinkSync(`/proc/${c.pid}/ns/uts`)).toBe(readlinkSync(`/proc/${node.pid}/ns/uts`));
+    // Its sandbox is its own (its resolv.conf follows its dnsPolicy), in the node's network with the node's name.
+    expect(readlinkSync(`/proc/${c.pid}/ns/uts`)).toBe(readlinkSync(`/proc/${state.pods.agent!.pause!.pid}/ns/uts`));
     expect(readlinkSync(`/proc/${c.pid}/ns/net`)).toBe(readlinkSync(`/proc/${node.pid}/ns/net`));
+    expect((await podlab('exec', name, 'agent', '-c', Object.keys(state.pods.agent!.containers)[0]!, '--', 'hostname')).stdout.trim()).toBe('c1-node1');
     // An ordinary pod keeps its own name.
     expect((await podlab('exec', name, 'web', '--', 'hostname')).stdout.trim()).toBe('web');
   });

@@ -9,7 +9,7 @@ import { renderResolvConf, resolvConf, type ResolvInput } from '../../src/dns/cl
 import { defaultCorefile } from '../../src/dns/corefile/defaults.ts';
 import { loadCorefile } from '../../src/dns/corefile/setup.ts';
 import { dns, parseDig } from '../../src/check/kinds/dns.ts';
-import { render } from '../../src/render/render.ts';
+import { pauseArgv, render } from '../../src/render/render.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { planFrom } from '../live/host.ts';
 import type { PlanCheck } from '../../src/plan/plan.ts';
@@ -81,6 +81,20 @@ describe('the cluster DNS in a plan', () => {
     expect(view.endpoints.find((e: { service: string }) => e.service === 'db').addresses).toEqual([{ ip: '10.244.0.3', hostname: 'db-0', podName: 'db', nodeName: 'a', ready: true }]);
     expect(files.get('pods/db/hosts')).toContain('10.244.0.3\tdb-0.db.default.svc.cluster.local\tdb-0');
     expect(files.get('pods/web/resolv.conf')).toContain('search default.svc.cluster.local svc.cluster.local cluster.local');
+  });
+
+  it("a hostNetwork pod's sandbox gets its own resolv.conf (ClusterFirstWithHostNet: the cluster's) and its node's hosts, in the node's network", () => {
+    const plan = planFrom({ ...spec, pods: { ...spec.pods, hn: { node: 'a', hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', containers: [{ name: 'c', command: ['sleep', 'infinity'] }] }, hd: { node: 'a', hostNetwork: true } } });
+    const files = render(plan);
+    expect(files.get('pods/hn/resolv.conf')).toMatch(/^nameserver 10\.96\.0\.10\nsearch default\.svc\.cluster\.local svc\.cluster\.local cluster\.local\noptions ndots:5$/m);
+    expect(files.get('pods/hd/resolv.conf')).not.toContain('nameserver');
+    expect(files.get('pods/hn/hosts')).toBe(files.get('nodes/a/hosts')!);
+    const hn = plan.pods.find((p) => p.name === 'hn')!;
+    const argv = pauseArgv(plan, hn, 'pause', 'files');
+    expect(argv.slice(0, 5)).toEqual(['pause', '--netns', `/run/netns/${plan.nodes.find((n) => n.name === 'a')!.netns}`, '--hostname', 'a']);
+    expect(argv.find((x) => x.startsWith('/etc/resolv.conf='))).toContain('nameserver 10.96.0.10');
+    // The node's sysctl for low ports is written once by up, not by each hostNetwork sandbox.
+    expect(argv).not.toContain('--low-ports');
   });
 
   it("kubeadm's default Corefile loads without a single issue", () => {

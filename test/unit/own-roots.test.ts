@@ -16,24 +16,22 @@ describe('a graded container’s root (containerOnly)', async () => {
 
   it('holds the system trees, podlab’s workload and the pod’s own files — nothing the submission names', () => {
     // A submission's command naming host paths, as a program or as arguments: none enters the view.
-    const only = containerOnly({ argv: ['/etc/shadow', '/home', '/srv/x', '/repo/secret'] }, ingress, WORKLOAD, SYSTEM_TREES, sandboxFiles({ hostNetwork: false }, true));
+    const only = containerOnly({ argv: ['/etc/shadow', '/home', '/srv/x', '/repo/secret'] }, ingress, WORKLOAD, SYSTEM_TREES, sandboxFiles(true));
     expect(only).toEqual(['/usr', '/bin', '/sbin', '/lib', '/lib64', '/etc/ld.so.cache', '/repo/build/native/workload', '/etc/resolv.conf', '/etc/hosts']);
     for (const p of FORBIDDEN) expect(only, p).not.toContain(p);
   });
 
   it('the ingress controller also gets its config, run and TLS folders (below the lab’s state), not the state directory', () => {
-    const only = containerOnly({ argv: ['@nginx', ingress.ingress!.confFile] }, ingress, WORKLOAD, SYSTEM_TREES, sandboxFiles({ hostNetwork: false }, true));
+    const only = containerOnly({ argv: ['@nginx', ingress.ingress!.confFile] }, ingress, WORKLOAD, SYSTEM_TREES, sandboxFiles(true));
     const state = ingress.stateDir;
     expect(only.filter((p) => p.startsWith(`${state}/`))).toEqual([`${state}/rendered/ingress`, `${state}/ingress/run`, `${state}/ingress/tls`]);
     expect(only).not.toContain(state);
     for (const p of FORBIDDEN) expect(only, p).not.toContain(p);
   });
 
-  it('pod files come only from a sandbox: a hostNetwork pod its node’s /etc/hosts, a host’s programs none (the host’s own files)', () => {
-    expect(sandboxFiles({ hostNetwork: false }, true)).toEqual(['/etc/resolv.conf', '/etc/hosts']);
-    expect(sandboxFiles({ hostNetwork: true }, true)).toEqual(['/etc/hosts']);
-    expect(sandboxFiles({ hostNetwork: true }, false)).toEqual([]);
-    expect(sandboxFiles({ hostNetwork: false }, false)).toEqual([]);
+  it('pod files come only from a sandbox (a hostNetwork pod has one too), a host’s programs none (the host’s own files)', () => {
+    expect(sandboxFiles(true)).toEqual(['/etc/resolv.conf', '/etc/hosts']);
+    expect(sandboxFiles(false)).toEqual([]);
   });
 
   it('only the given trees are listed (the runtime passes those that exist here), and each path once', () => {
