@@ -29,7 +29,7 @@ import { reconcile } from '../loops/replicaset.ts';
 import { noteRevision } from '../loops/revisions.ts';
 import { rolloutStep } from '../loops/rollout.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
-import { formatAddr, nth, parseAddr, parsePrefix } from '../net/addr.ts';
+import { formatAddr, hostPort, nth, parseAddr, parsePrefix } from '../net/addr.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
 import { httpGetIn } from './http-probe.ts';
 import { recordEvent, recordPodStarted, type EventReason } from './events.ts';
@@ -274,9 +274,10 @@ export class Agent {
     }
     if (a.kind === 'tcpSocket') {
       const r = await this.ex.run([...inNet, PROBE_BIN, 'tcp-connect', '--host', ip, '--port', String(a.port), '--timeout-ms', String(timeoutMs)], { timeoutMs: timeoutMs + 500 });
-      return { ok: r.exitCode === 0, why: `dial tcp ${ip}:${a.port}: ${r.stdout.trim() || r.stderr.trim()}` };
+      return { ok: r.exitCode === 0, why: `dial tcp ${hostPort(ip, a.port)}: ${r.stdout.trim() || r.stderr.trim()}` };
     }
-    const url = `http://${ip}:${a.port}${a.path}`;
+    // An IPv6 pod address is bracketed in the URL (RFC 3986), or the URL does not parse.
+    const url = `http://${hostPort(ip, a.port)}${a.path}`;
     const got = await httpGetIn(this.ex, pod.netns, url, timeoutMs);
     const ok = got.ok && got.status !== undefined && got.status >= 200 && got.status < 400;
     return { ok, why: got.status !== undefined ? `HTTP probe ${url} answered ${got.status}` : `GET ${url}: ${got.error}` };

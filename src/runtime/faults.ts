@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NETNS_RUN_DIR } from '../constants.ts';
+import { hostPort } from '../net/addr.ts';
 import { httpGetIn } from './http-probe.ts';
 import { recordChange } from './events.ts';
 import type { Executor, RunResult } from './exec.ts';
@@ -54,9 +55,8 @@ export async function setHealth(ex: Executor, state: LabState, pod: string, heal
   for (const c of servers) {
     const port = c.ports.find((q) => q.protocol === 'TCP')?.containerPort;
     if (port === undefined || !ps.ip) continue;
-    const host = ps.ip.includes(':') ? `[${ps.ip}]` : ps.ip;
     for (;;) {
-      const got = await httpGetIn(ex, planned.netns, `http://${host}:${port}/healthz`, 500);
+      const got = await httpGetIn(ex, planned.netns, `http://${hostPort(ps.ip, port)}/healthz`, 500);
       if (got.status === want) break;
       if (Date.now() > deadline) throw new PodError('PL3037', `pod "${pod}" container "${c.name}": /healthz does not answer ${want} ${waitMs} ms after the signal (it answered: ${got.said})`);
       await sleep(20);

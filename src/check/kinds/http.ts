@@ -9,6 +9,7 @@
  */
 import { diag, warning } from '../../compile/diagnostics.ts';
 import * as ip from '../../net/ipv4.ts';
+import { hostPort } from '../../net/addr.ts';
 import { sourceAddressesOf, type Peers } from './targets.ts';
 import { findService, selects } from '../../k8s/objects.ts';
 import { buildRoutes, describeDecision, route } from '../../ingress/router.ts';
@@ -159,7 +160,7 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
   challenges: (c) => c.requests,
   probe(c, probeBin, attemptMs = ATTEMPT_TIMEOUT_MS, attempt) {
     if (usesCurl(c)) return curlArgv(c, attemptMs, attempt?.nonces);
-    const argv = [probeBin, 'http-get', '--url', `http://${c.to.ip.includes(':') ? `[${c.to.ip}]` : c.to.ip}:${c.port}${c.path}`, '--timeout-ms', String(attemptMs)];
+    const argv = [probeBin, 'http-get', '--url', `http://${hostPort(c.to.ip, c.port)}${c.path}`, '--timeout-ms', String(attemptMs)];
     if (c.requests > 1) argv.push('--count', String(c.requests));
     if (attempt?.nonces.length) argv.push('--nonces', attempt.nonces.join(','));
     return argv;
