@@ -245,6 +245,23 @@ export async function endUids(uids: readonly number[], kill: (uid: number) => Pr
   return had;
 }
 
+/**
+ * After containers were stopped one by one (a pod deleted, a container restarted), as `down` does
+ * for a whole lab: ends every process still running as their uids (a child that left the
+ * container's process group: setsid, a double fork, which a stop by pid misses), then frees each
+ * uid nothing runs as any more. Only a uid whose container is gone and whose lock file still names
+ * it (not taken over since by another container) is touched; one whose processes outlive every
+ * round stays held, so no other container gets it while they run. Resolves to the uids that had
+ * processes left.
+ */
+export async function endContainerUids(held: readonly { uid: number; holder: ProcessRecord }[], kill: (uid: number) => Promise<unknown>): Promise<number[]> {
+  const own = held.filter(({ uid, holder }) => !isAlive(holder) && read(lockFile(uid)) === holderText(holder));
+  if (!own.length) return [];
+  const had = await endUids([...new Set(own.map((h) => h.uid))], kill);
+  await releaseEnded(own);
+  return had;
+}
+
 /** Removes every lock file whose holder has ended (after `down`, a killed run's leftovers); returns how many. */
 export function sweepUids(): number {
   let n = 0;

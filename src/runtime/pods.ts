@@ -11,7 +11,8 @@ import type { PlanPod } from '../plan/plan.ts';
 import { cniAdd, cniDel } from './cni.ts';
 import { must, type Executor } from './exec.ts';
 import { PAUSE_BIN } from './artifacts.ts';
-import { recordOf, stopProcesses } from './procs.ts';
+import { killAllOfUid, recordOf, stopProcesses } from './procs.ts';
+import { endContainerUids } from './uids.ts';
 import { syncServices, type SyncReport } from './services.ts';
 import { stateDir, writeState, type LabState } from './state.ts';
 import { pauseArgv } from '../render/render.ts';
@@ -60,13 +61,21 @@ function nextPodIp6(state: LabState, pod: PlanPod, podCidr: string): string {
   return formatAddr(nth(slice, ip.parseIp(chosen.ip)!)!);
 }
 
-/** Deletes a pod: containers and sandbox stopped, CNI DEL (IPAM released), namespace removed; Services re-synced. */
+/**
+ * Deletes a pod: containers and sandbox stopped, then every process left of each container's uid
+ * (what it forked out of its process group) and the uids freed, CNI DEL (IPAM released), namespace
+ * removed; Services re-synced.
+ */
 export async function deletePod(ex: Executor, state: LabState, name: string, options: { sync?: boolean } = {}): Promise<SyncReport | undefined> {
   const pod = planPod(state, name);
   const ps = state.pods[name];
   if (!ps) throw new PodError('PL3033', `pod "${name}" of lab "${state.lab}" is not running (already deleted?)`);
-  await stopProcesses(ex, Object.values(ps.containers));
-  if (ps.pause) await stopProcesses(ex, [ps.pause]);
+  const containers = Object.values(ps.containers);
+  await stopProcesses(ex, containers);
+  await Promise.all([
+    endContainerUids(containers.flatMap((c) => (c.uid === undefined ? [] : [{ uid: c.uid, holder: c }])), killAllOfUid(ex)),
+    ps.pause ? stopProcesses(ex, [ps.pause]) : undefined,
+  ]);
   if (!pod.hostNetwork) {
     const node = state.plan.nodes.find((n) => n.name === pod.node)!;
     await cniDel(ex, node, pod, ps.cniResult);

@@ -16,8 +16,8 @@ import { allowLowPorts, launchContainer } from './container.ts';
 import { dnsServerView } from './dns.ts';
 import { identityOf, provesItself, workloadKeyFile } from './identity.ts';
 import { nginxContainer } from './ingress.ts';
-import { recordOf, stopProcesses } from './procs.ts';
-import { releaseUid } from './uids.ts';
+import { killAllOfUid, recordOf, stopProcesses } from './procs.ts';
+import { endContainerUids } from './uids.ts';
 import { containerLogOf, previousLogOf, stateDir, writeState, type LabState } from './state.ts';
 import { joinArgs, sandboxPid } from './sandbox-join.ts';
 
@@ -153,13 +153,16 @@ async function waitListening(log: string, container: string, listening: (logText
   }
 }
 
-/** Restarts one container of a live pod: the process is replaced, the pod's sandbox (and so its IP) stays. */
+/**
+ * Restarts one container of a live pod: the process is replaced (what it left running as its uid
+ * ended, and the uid freed), the pod's sandbox (and so its IP) stays.
+ */
 export async function restartContainer(ex: Executor, state: LabState, podName: string, container: string): Promise<void> {
   const pod = state.plan.pods.find((p) => p.name === podName);
   const rec = state.pods[podName]?.containers[container];
   if (!pod || !rec) throw new Error(`no container "${container}" in pod "${podName}" of lab "${state.lab}"`);
   await stopProcesses(ex, [rec]);
-  if (rec.uid !== undefined) releaseUid(rec.uid, rec);
+  if (rec.uid !== undefined) await endContainerUids([{ uid: rec.uid, holder: rec }], killAllOfUid(ex));
   await startContainers(ex, state.plan, state, pod, container);
 }
 

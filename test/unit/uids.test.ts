@@ -18,7 +18,7 @@ const dir = vi.hoisted(() => {
 
 import { PODLAB_UIDS } from '../../src/constants.ts';
 import { recordOf } from '../../src/runtime/procs.ts';
-import { acquireUid, releaseEnded, releaseUid, sweepUids, transferUid, uidHolder, uidsInUse } from '../../src/runtime/uids.ts';
+import { acquireUid, endContainerUids, releaseEnded, releaseUid, sweepUids, transferUid, uidHolder, uidsInUse } from '../../src/runtime/uids.ts';
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -112,6 +112,36 @@ describe('uids for containers and sandboxes', () => {
     } finally {
       child.kill('SIGKILL');
       for (let i = 0; i < 4; i++) releaseUid(first + i);
+    }
+  });
+
+  it("endContainerUids (a pod deleted): ends what still runs as a gone container's uid, then frees it; never a uid taken over since, nor a live container's", async () => {
+    const root = process.getuid!() === 0;
+    const { first } = SMALL;
+    const [gone, taken, alive] = [first + 11, first + 12, first + 13];
+    const child = spawn('sleep', ['30']);
+    await new Promise((r) => child.once('spawn', r));
+    const live = recordOf(child.pid!);
+    const ended = { pid: live.pid, startTime: live.startTime + 1 };
+    writeFileSync(`${dir}/${gone}`, `${ended.pid} ${ended.startTime}\n`);
+    writeFileSync(`${dir}/${taken}`, '1 1\n');
+    writeFileSync(`${dir}/${alive}`, `${live.pid} ${live.startTime}\n`);
+    // As root, a detached child of the gone container still runs as its uid.
+    const orphan = root ? spawn('sleep', ['30'], { uid: gone, gid: gone }) : undefined;
+    if (orphan) await new Promise((r) => orphan.once('spawn', r));
+    const killed: number[] = [];
+    const kill = async (uid: number) => {
+      killed.push(uid);
+      orphan?.kill('SIGKILL');
+    };
+    try {
+      const had = await endContainerUids([{ uid: gone, holder: ended }, { uid: taken, holder: ended }, { uid: alive, holder: live }], kill);
+      expect({ had, killed }).toEqual(root ? { had: [gone], killed: [gone] } : { had: [], killed: [] });
+      expect(readdirSync(dir).sort()).toEqual([taken, alive].map(String));
+    } finally {
+      child.kill('SIGKILL');
+      orphan?.kill('SIGKILL');
+      for (const u of [gone, taken, alive]) releaseUid(u);
     }
   });
 
