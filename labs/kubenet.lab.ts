@@ -1,7 +1,10 @@
 /**
  * Routed pod network without encapsulation (kubenet-style): each node's pod CIDR is reached by a
  * plain route via that node's IP on the node network. Compare `ip route` on a node here with the
- * flannel lab. Also shows a hostNetwork pod, which shares its node's IP.
+ * flannel lab. Pods hang off each node's cbr0 bridge, as kubelet's kubenet names it (flannel's is
+ * cni0). Also shows a hostNetwork pod, which shares its node's IP. Try:
+ *   podlab exec kubenet node/worker-1 -- ip -br addr show cbr0
+ *   podlab capture kubenet node/worker-2 -i cbr0 -c 2 -- icmp
  */
 import { container, defineLab, workloads } from 'podlab';
 

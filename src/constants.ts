@@ -185,8 +185,10 @@ export const CALICO = {
   natTable: 'calico',
 } as const;
 
-/** Name of the Linux bridge CNI creates on every node, as kubenet and flannel do. */
+/** Name of the Linux bridge the CNI bridge plugin creates on every node, as flannel's CNI plugin names it. */
 export const POD_BRIDGE = 'cni0';
+/** kubenet's bridge: kubelet's kubenet plugin names it cbr0 ("custom bridge"), not cni0. */
+export const KUBENET_BRIDGE = 'cbr0';
 /** Name of the node-network bridge inside the fabric namespace. */
 export const FABRIC_BRIDGE = 'br0';
 /** Interface name of a node's link to the node network, and of a pod's link to its node. */

@@ -45,8 +45,8 @@ ip netns exec podlab-ipv6-only.host.internet sysctl -qw net.ipv6.conf.all.accept
 ip -n podlab-ipv6-only.host.internet -batch $G/ip/host-internet.batch
 # 4. Pods: a pause process holds each pod's network, UTS, IPC and mount namespaces (its
 #    resolv.conf and hosts put read-only over /etc's, on a tmpfs of that mount namespace alone);
-#    the CNI plugins wire it into its node's cni0 bridge (run inside the node namespace, as a
-#    kubelet would). Each pod's mount namespace starts as a copy of the lab's mount template, which
+#    the CNI plugins wire it into its node's pod network, cni0 (run inside the node
+#    namespace, as a kubelet would). Each pod's mount namespace starts as a copy of the lab's mount template, which
 #    has the host's /run/netns mounts dropped already (copying them costs time per pod).
 #    Containers get a container's environment (env -i), not this shell's, and start through
 #    contain (native/contain.c): a mount namespace of their own where everything is read-only but a

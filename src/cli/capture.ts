@@ -31,7 +31,7 @@ Examples:
                                                              a node: flannel's VXLAN packets, outer and inner
                                                              headers with the VNI (-T vxlan: tcpdump would read
                                                              port 8472 as OTV; Calico's VXLAN is port 4789)
-  podlab capture pod-networking node/worker-1 -i cni0        the pods' bridge on a node
+  podlab capture pod-networking node/worker-1 -i cni0        the pods' bridge on a node (kubenet: cbr0)
   podlab capture services web-1 -w web.pcap                  to a file, for Wireshark
 
 Exit codes: tcpdump's own once it ran; 2 podlab could not start it (lab not up, unknown target or interface).`)

@@ -86,7 +86,7 @@ function checksLine(c: { total: number; passed: number; failed: number }, lab: s
 const HELP = `
 What is drawn (docs/graph.md has the key to shapes and colours):
   the node network (the bridge in the lab's fabric namespace), each node with its link to it,
-  its pod bridge (cni0) and its CNI mode's devices (flannel's VXLAN device), the pods with
+  its pod bridge (cni0; kubenet's cbr0) and its CNI mode's devices (flannel's VXLAN device), the pods with
   their IPs on veth pairs, how nodes reach each other's pods (VXLAN tunnels, or routes), the
   gateway, outside hosts, and the Services with their ClusterIPs and endpoints.
 

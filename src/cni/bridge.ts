@@ -1,9 +1,10 @@
 /**
  * The conflist of the bridge-based modes (kubenet and flannel): the CNI `bridge` plugin with
  * `host-local` IPAM over the node's slice, and `portmap` chained only on nodes where a pod asks
- * for a hostPort. The same list a kubelet's kubenet or flannel's CNI plugin delegates to.
+ * for a hostPort. The same list a kubelet's kubenet or flannel's CNI plugin delegates to; each mode
+ * names its bridge as it does (kubenet cbr0, flannel cni0).
  */
-import { CNI_VERSION, POD_BRIDGE } from '../constants.ts';
+import { CNI_VERSION } from '../constants.ts';
 import * as ip from '../net/ipv4.ts';
 import { formatPrefix } from '../net/addr.ts';
 import type { CniConflist, CniNodeInput } from './types.ts';
@@ -20,14 +21,20 @@ function ranges(node: CniNodeInput): { subnet: string; gateway: string }[][] {
   return node.ipv6.primary ? [v6, v4] : [v4, v6];
 }
 
-export function bridgeConflist(lab: string, node: CniNodeInput, ipamDir: string, mtu: number): CniConflist {
+/** The pod bridge a node's conflist names (the CNI `bridge` plugin's `bridge`); none for a mode without one (Calico). */
+export function podBridgeOf(node: { conflist: CniConflist }): string | undefined {
+  const plugin = node.conflist.plugins.find((p) => p.type === 'bridge');
+  return plugin ? String(plugin.bridge) : undefined;
+}
+
+export function bridgeConflist(lab: string, node: CniNodeInput, ipamDir: string, mtu: number, bridge: string): CniConflist {
   return {
     cniVersion: CNI_VERSION,
     name: `podlab-${lab}`,
     plugins: [
       {
         type: 'bridge',
-        bridge: POD_BRIDGE,
+        bridge,
         isGateway: true,
         ipMasq: false,
         hairpinMode: true,

@@ -5,7 +5,7 @@
 import * as ip from '../net/ipv4.ts';
 import type { CniAddresses, CniAddressInput } from './types.ts';
 
-/** The first host number a pod gets in its node's slice (.1 is the pod gateway on cni0). */
+/** The first host number a pod gets in its node's slice (.1 is the pod gateway on the pod bridge). */
 const FIRST_POD_HOST = 2;
 
 export function sliceAddresses({ nodes, pods }: CniAddressInput<unknown>): CniAddresses {
@@ -17,5 +17,5 @@ export function sliceAddresses({ nodes, pods }: CniAddressInput<unknown>): CniAd
   };
 }
 
-/** What a bridge-based mode's pods hang off, for topology.md and the node's batch. */
-export const BRIDGE_POD_LINK = { podLink: 'cni0', podLinkText: 'cni0 bridge that the CNI bridge plugin creates with the first pod.' } as const;
+/** What a bridge-based mode's pods hang off (its bridge's name), for topology.md and the node's batch. */
+export const bridgePodLink = (bridge: string) => ({ podLink: bridge, podLinkText: `${bridge} bridge that the CNI bridge plugin creates with the first pod.` });

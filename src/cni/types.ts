@@ -32,7 +32,7 @@ export interface CniNodeInput {
   iface: string;
   /** The node's slice of the pod network. */
   slice: Cidr;
-  /** The pod gateway: the slice's first address (on cni0 for bridge-based modes). */
+  /** The pod gateway: the slice's first address (on the pod bridge for bridge-based modes: cni0, kubenet's cbr0). */
   podGateway: string;
   /** Whether a pod on this node asks for a hostPort (the portmap plugin is then chained). */
   hostPorts: boolean;
@@ -162,7 +162,7 @@ export interface CniNodeFile {
 
 /**
  * What a drawing of the lab (`podlab graph`) shows of a mode on one node: the devices it adds
- * beside the node's link and cni0, and how the node reaches each peer node's pods.
+ * beside the node's link and pod bridge, and how the node reaches each peer node's pods.
  */
 export interface CniTopology {
   /** Devices the mode creates on the node (e.g. a VXLAN device), each with a line for a reader. */

@@ -217,7 +217,7 @@ export function nodeTable(ctx: ProxyContext, node: string): NftTable {
   const clusterIpsCheck = [`${fam} daddr @cluster-ips reject`];
   if (ctx.serviceCidrs.length) clusterIpsCheck.push(`${fam} daddr ${ctx.serviceCidrs.length === 1 ? ctx.serviceCidrs[0] : `{ ${ctx.serviceCidrs.join(', ')} }`} drop`);
   // NodePorts answer at the node's primary address only (kube-proxy's nftables mode defaults
-  // --nodeport-addresses to `primary`), not at its cni0 or tunnel address; with no address of the
+  // --nodeport-addresses to `primary`), not at its pod bridge (cni0, cbr0) or tunnel address; with no address of the
   // family kube-proxy falls back to every local one but loopback, as podlab does.
   const own = ctx.nodes.find((n) => n.name === node)?.ip;
   if (own) sets.push({ kind: 'set', name: 'nodeport-ips', spec: [`type ${addrType}`], elements: [[own]] });

@@ -112,7 +112,7 @@ export async function down(lab: string, ex: Executor = realExecutor): Promise<Do
     const inUse = state ? uidsInUse(new Set([...recorded.signalled, ...others.signalled].map((r) => r.pid))) : undefined;
 
     // 3. No CNI DEL here. Everything the plugins made lives inside the lab's namespaces (the veths,
-    // cni0, portmap's iptables rules in the node namespace) or under its state directory (host-local's
+    // pod bridge, portmap's iptables rules in the node namespace) or under its state directory (host-local's
     // leases), and both go below; a DEL per pod would only repeat that, at five processes a pod
     // (measured: 10 nodes × 10 pods, down 1.2 s with DEL, 74 ms without). `podlab pod delete`, which
     // removes one pod from a lab that stays, does call DEL.

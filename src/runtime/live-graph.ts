@@ -5,6 +5,7 @@
  */
 import type { GraphLive } from '../render/graph/model.ts';
 import type { Plan } from '../plan/plan.ts';
+import { podBridgeOf } from '../cni/bridge.ts';
 import { readControl } from './loops-state.ts';
 import { readState } from './state.ts';
 import { labStatus } from './status.ts';
@@ -20,7 +21,7 @@ export function liveGraphFacts(lab: string): { plan: Plan; live: GraphLive } | u
   const state = readState(lab);
   const status = labStatus(lab);
   if (!state || state.status !== 'up' || !status) return undefined;
-  const bridges = new Map(state.plan.nodes.map((n) => [n.name, n.conflist.plugins.find((p) => p.type === 'bridge')?.bridge as string | undefined]));
+  const bridges = new Map(state.plan.nodes.map((n) => [n.name, podBridgeOf(n)]));
   const pods: GraphLive['pods'] = {};
   for (const p of status.pods) {
     const dead = [...(p.pause && !p.pause.alive ? ['sandbox (pause) exited'] : []), ...p.containers.filter((c) => !c.alive).map((c) => `container ${c.name} exited`)];

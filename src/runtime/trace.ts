@@ -9,7 +9,8 @@
  */
 import { denyActionOf } from '../plan/network-policy.ts';
 import { serviceKey } from '../plan/services.ts';
-import { NETNS_RUN_DIR, POD_BRIDGE, POLICY } from '../constants.ts';
+import { NETNS_RUN_DIR, POLICY } from '../constants.ts';
+import { podBridgeOf } from '../cni/bridge.ts';
 import { PROBE_BIN } from './artifacts.ts';
 import { inFamily } from '../trace/ends.ts';
 import { hostPort, isUnreplied, predictTrace, serviceByName, traceFamily, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
@@ -487,8 +488,9 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
   const view = liveView(state);
   const plan = state.plan;
   const facts: TraceFacts = { routes: {}, hostVeths: {} };
+  const bridges = new Map(plan.nodes.map((n) => [n.name, podBridgeOf(n)]));
   for (const p of plan.pods) {
-    const v = hostVeth(state.pods[p.name]?.cniResult, POD_BRIDGE);
+    const v = hostVeth(state.pods[p.name]?.cniResult, bridges.get(p.node));
     if (v) facts.hostVeths![`${p.namespace}/${p.name}`] = v;
   }
   // Pods not ready, or with a container whose process exited: a refusal there says why, as status and a failed check do.

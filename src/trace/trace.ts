@@ -8,8 +8,8 @@
  * differing, from what a real probe made the counters do.
  */
 import { denyActionOf } from '../plan/network-policy.ts';
-import { POD_BRIDGE } from '../constants.ts';
 import { hostPort, parseAddr } from '../net/addr.ts';
+import { podBridgeOf } from '../cni/bridge.ts';
 import type { NftView } from '../plan/nft-tables.ts';
 import type { Plan, PlanNode } from '../plan/plan.ts';
 import type { PlanService, PlanServicePort } from '../plan/services.ts';
@@ -601,8 +601,8 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       k8s: isCalico(srcNode!)
         ? `Calico: every pod's default route is via ${gw}, answered by proxy ${six ? 'NDP' : 'ARP'} on the host side`
         : onLink
-          ? `pod network of node ${srcNode!.name} (${podCidrOf(srcNode!, family)}): ${daddr} is on-link, a pod on the same bridge ${POD_BRIDGE} (the subnet route set by the CNI bridge plugin)`
-          : `pod network of node ${srcNode!.name} (${podCidrOf(srcNode!, family)}): default route via ${POD_BRIDGE}, set by the CNI bridge plugin`,
+          ? `pod network of node ${srcNode!.name} (${podCidrOf(srcNode!, family)}): ${daddr} is on-link, a pod on the same bridge ${podBridgeOf(srcNode!)} (the subnet route set by the CNI bridge plugin)`
+          : `pod network of node ${srcNode!.name} (${podCidrOf(srcNode!, family)}): default route via ${podBridgeOf(srcNode!)}, set by the CNI bridge plugin`,
       see: routeGet(daddr),
       status: 'predicted',
     });
@@ -610,7 +610,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
     hops.push({
       kind: 'veth',
       at: `node ${srcNode!.name}`,
-      linux: isCalico(srcNode!) ? `eth0 of the pod ↔ ${veth} on ${srcNode!.name} (no address; ${six ? 'proxy_ndp' : 'proxy_arp'} answers for ${gw})` : `eth0 of the pod ↔ ${veth} on ${srcNode!.name}, a port of bridge ${POD_BRIDGE} (${gw})`,
+      linux: isCalico(srcNode!) ? `eth0 of the pod ↔ ${veth} on ${srcNode!.name} (no address; ${six ? 'proxy_ndp' : 'proxy_arp'} answers for ${gw})` : `eth0 of the pod ↔ ${veth} on ${srcNode!.name}, a port of bridge ${podBridgeOf(srcNode!)} (${gw})`,
       k8s: `pod ${podNetSource.pod.namespace}/${podNetSource.pod.name}'s sandbox, wired by CNI ADD (${srcNode!.conflist.name})`,
       see: `ip -d link show ${veth}`,
       status: 'predicted',
@@ -852,9 +852,9 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       at: `node ${n.name}`,
       linux: isCalico(n)
         ? `${destIp} dev ${veth} scope link (a /${six ? 128 : 32} route per local pod)${hairpin ? `, back out the veth it came in on` : ''}`
-        : `${POD_BRIDGE} forwards to ${veth} (FDB: the pod's MAC)${hairpin ? ', back out the port it came in on: hairpin mode on (the CNI bridge plugin\'s hairpinMode)' : ''}`,
+        : `${podBridgeOf(n)} forwards to ${veth} (FDB: the pod's MAC)${hairpin ? ', back out the port it came in on: hairpin mode on (the CNI bridge plugin\'s hairpinMode)' : ''}`,
       k8s: `pod ${destPodNet.pod.namespace}/${destPodNet.pod.name} on node ${n.name}${hairpin ? (isCalico(n) ? ' (the client itself: a routed hop, no bridge)' : ' (the client itself: without hairpin mode a bridge never sends a frame back where it came from)') : ''}`,
-      see: isCalico(n) ? routeGet(destIp) : `bridge fdb show br ${POD_BRIDGE}`,
+      see: isCalico(n) ? routeGet(destIp) : `bridge fdb show br ${podBridgeOf(n)}`,
       status: 'predicted',
     });
     const ports = destPodNet.pod.containers.flatMap((c) => c.ports.map((p) => ({ ...p, container: c.name })));

@@ -1,6 +1,6 @@
 /**
  * `podlab capture` on a live lab: tcpdump in a pod sees a ping's requests and replies, in a node
- * the pods' traffic on cni0, writes a pcap file on request, and an unknown target or interface is
+ * the pods' traffic on the pod bridge (kubenet's cbr0), writes a pcap file on request, and an unknown target or interface is
  * a coded error naming what exists (exit 2), with nothing started.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -42,10 +42,10 @@ describe.skipIf(!live)('podlab capture', () => {
     expect(r.stdout).toMatch(new RegExp(`IP ${b.replace(/\./g, '\\.')} > ${a.replace(/\./g, '\\.')}: ICMP echo reply`));
   });
 
-  it('in a node, on cni0, with a pcap file written', async () => {
+  it('in a node, on kubenet\'s bridge cbr0, with a pcap file written', async () => {
     const file = `${dir}/w1.pcap`;
     const b = state().plan.pods.find((p) => p.name === 'b')!.ip;
-    const r = await captureDuring(['node/w1', '-i', 'cni0', '-c', '1', '-w', file, '--', 'icmp'], () => inLab(state(), 'a', ['ping', '-c', '1', '-W', '2', b]));
+    const r = await captureDuring(['node/w1', '-i', 'cbr0', '-c', '1', '-w', file, '--', 'icmp'], () => inLab(state(), 'a', ['ping', '-c', '1', '-W', '2', b]));
     expect(r.exitCode).toBe(0);
     // The pcap file header: its magic number, little-endian.
     expect(readFileSync(file).subarray(0, 4).toString('hex')).toBe('d4c3b2a1');
@@ -59,7 +59,7 @@ describe.skipIf(!live)('podlab capture', () => {
     const iface = await podlab('capture', LAB, 'node/w1', '-i', 'flannel.1');
     expect(iface.exitCode).toBe(2);
     expect(iface.stderr).toContain('error PL3031');
-    expect(iface.stderr).toMatch(/Its interfaces: .*cni0.*eth0.*lo/);
+    expect(iface.stderr).toMatch(/Its interfaces: .*cbr0.*eth0.*lo/);
     const count = await podlab('capture', LAB, 'a', '-c', '0');
     // A usage error: exit 2, the option named, no internal error.
     expect(count.exitCode).toBe(2);

@@ -3,7 +3,7 @@
  * lab's namespaces hold. On fg-gl-ds (dual stack, kubenet, control loops, a matrix with one cell
  * that must fail): every pod's addresses in both families as `ip addr` has them, the IPv6-only
  * Service's endpoints as kube-proxy's `ip6` table has them (bracketed), the dual-stack Service's
- * cluster IPs, node links and cni0 in both families; `--checks` and the page's `POST /api/checks`
+ * cluster IPs, node links and the pod bridge (kubenet's cbr0) in both families; `--checks` and the page's `POST /api/checks`
  * mark the failed matrix cell at its two ends; `podlab node fail` draws the node failed (its link
  * DOWN, NO-CARRIER in the kernel) on the graph and the page, and `node restore` draws it as before;
  * a deleted pod has no IP. On fg-gl-cal (calico): each pod's veth is named as the node has it
@@ -63,7 +63,7 @@ describe.skipIf(!live)('the live graph against the kernel (lab fg-gl-ds: dual st
     if (ui?.pid && ui.exitCode === null) ui.kill('SIGINT');
   });
 
-  it('every family: pods as ip addr has them, the IPv6-only Service to the IPv6 endpoints of kube-proxy ip6 table, cluster IPs, node links and cni0', async () => {
+  it('every family: pods as ip addr has them, the IPv6-only Service to the IPv6 endpoints of kube-proxy ip6 table, cluster IPs, node links and the kubenet bridge cbr0', async () => {
     const g = await graph(ds.name);
     const node = (id: string) => g.nodes.find((n) => n.id === id)!;
     for (const pod of ['web-1', 'web-2', 'client']) {
@@ -86,10 +86,10 @@ describe.skipIf(!live)('the live graph against the kernel (lab fg-gl-ds: dual st
     const linkAddr = (await inLab(state(), 'node/w1', ['ip', '-o', 'addr', 'show', 'eth0'])).stdout;
     expect(link.ips).toHaveLength(2);
     for (const a of link.ips) expect(linkAddr).toContain(` ${a}/`);
-    const cni0 = node('node/w1/cni0');
-    const cniAddr = (await inLab(state(), 'node/w1', ['ip', '-o', 'addr', 'show', 'cni0'])).stdout;
-    expect(cni0.ips).toHaveLength(2);
-    for (const a of cni0.ips) expect(cniAddr).toContain(` ${a}/`);
+    const cbr0 = node('node/w1/cbr0');
+    const cniAddr = (await inLab(state(), 'node/w1', ['ip', '-o', 'addr', 'show', 'cbr0'])).stdout;
+    expect(cbr0.ips).toHaveLength(2);
+    for (const a of cbr0.ips) expect(cniAddr).toContain(` ${a}/`);
   }, 60_000);
 
   it('--checks and the page mark the failed matrix cell at its two ends', async () => {

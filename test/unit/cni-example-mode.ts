@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import * as ip from '../../src/net/ipv4.ts';
 import { bridgeConflist } from '../../src/cni/bridge.ts';
-import { BRIDGE_POD_LINK, sliceAddresses } from '../../src/cni/slices.ts';
+import { bridgePodLink, sliceAddresses } from '../../src/cni/slices.ts';
+import { POD_BRIDGE } from '../../src/constants.ts';
 import type { CniMode } from '../../src/cni/types.ts';
 
 // A built-in mode keeps this in src/cni/<mode>/schema.ts and lists it in src/cni/schemas.ts.
@@ -34,7 +35,7 @@ export const hostGw: CniMode<'host-gw', typeof hostGwSchema, HostGwConfig, HostG
       const peers = nodes.filter((o) => o.name !== n.name);
       return {
         routes: peers.map((o) => ({ dst: ip.formatCidr(o.slice), via: o.ip, dev: n.iface })),
-        conflist: bridgeConflist(lab, n, ipamDir, config.mtu),
+        conflist: bridgeConflist(lab, n, ipamDir, config.mtu, POD_BRIDGE),
         data: { type: 'host-gw', peers: peers.map((o) => o.name) },
       };
     }),
@@ -49,5 +50,5 @@ export const hostGw: CniMode<'host-gw', typeof hostGwSchema, HostGwConfig, HostG
   nodeAddresses: () => [],
   interfaces: () => [],
   topology: (n, peers) => ({ devices: [], links: peers.map((o) => ({ peer: o.name, kind: 'route', device: n.iface, detail: `host-gw via ${o.ip}` })) }),
-  describe: (c) => ({ devices: '', summary: ` (host-gw, pod MTU ${c.mtu})`, ...BRIDGE_POD_LINK }),
+  describe: (c) => ({ devices: '', summary: ` (host-gw, pod MTU ${c.mtu})`, ...bridgePodLink(POD_BRIDGE) }),
 };

@@ -12,6 +12,9 @@ import type { Lab } from '../../src/compile/lab.ts';
 import type { LabSpec } from '../../src/index.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { render } from '../../src/render/render.ts';
+import { buildGraph } from '../../src/render/graph/model.ts';
+import { plannedView } from '../../src/plan/nft-tables.ts';
+import { predictTrace } from '../../src/trace/trace.ts';
 import { hostGw } from './cni-example-mode.ts';
 
 const spec: LabSpec = {
@@ -60,6 +63,24 @@ describe('CNI registry', () => {
     expect(files.get('ip/node-a.batch')).not.toContain('link add');
     expect([...files.keys()].filter((f) => f.startsWith('ip/fdb-'))).toEqual([]);
     expect(files.get('up.sh')).not.toContain('bridge -n');
+  });
+
+  it("kubenet's pods hang off cbr0, as kubelet's kubenet names its bridge; flannel's off cni0: conflist, node batch, topology, trace and drawing say so", () => {
+    const bridges = (cni: unknown) => {
+      const plan = buildPlan(labWith(cni));
+      const files = render(plan);
+      const trace = predictTrace(plannedView(plan), { from: 'p', to: 'q', port: 8080 });
+      return {
+        conflist: JSON.parse(files.get('cni/a.conflist')!).plugins[0].bridge,
+        batch: /^# (\S+) bridge that the CNI bridge plugin creates/m.exec(files.get('ip/node-a.batch')!)?.[1],
+        topology: /pods 10\.244\.0\.0\/24 via (\S+) /.exec(files.get('topology.md')!)?.[1],
+        route: trace.hops.find((h) => h.kind === 'route')!.k8s.match(/default route via (\S+),/)?.[1],
+        bridgeHop: trace.hops.find((h) => h.kind === 'bridge')!.see,
+        drawn: buildGraph(plan).nodes.filter((n) => n.id.startsWith('node/a/') && n.kind === 'bridge').map((n) => n.id),
+      };
+    };
+    expect(bridges({ type: 'kubenet' })).toEqual({ conflist: 'cbr0', batch: 'cbr0', topology: 'cbr0', route: 'cbr0', bridgeHop: 'bridge fdb show br cbr0', drawn: ['node/a/cbr0'] });
+    expect(bridges({ type: 'flannel', vni: 1, port: 8472 })).toEqual({ conflist: 'cni0', batch: 'cni0', topology: 'cni0', route: 'cni0', bridgeHop: 'bridge fdb show br cni0', drawn: ['node/a/cni0'] });
   });
 
   it("the doc's worked example: a mode registered from outside src/cni plans and renders with no other change", () => {

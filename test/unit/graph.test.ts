@@ -22,6 +22,8 @@ import type { Lab } from '../../src/compile/lab.ts';
 import { hostGw } from './cni-example-mode.ts';
 
 const hasBridge = (n: Plan['nodes'][number]) => n.conflist.plugins.some((p) => p.type === 'bridge');
+/** The pod bridge's name: kubenet's is cbr0, as kubelet's kubenet names it; flannel's cni0. */
+const bridgeName = (n: Plan['nodes'][number]) => (n.cni.type === 'kubenet' ? 'cbr0' : 'cni0');
 const labFiles = readdirSync('labs').filter((f) => f.endsWith('.lab.ts'));
 const plans = new Map<string, Plan>();
 
@@ -87,14 +89,14 @@ describe('graph model of every example lab', () => {
         // A pod bridge where the conflist has one (kubenet, flannel), with the gateway of each family's range; calico's pods hang off routed veths.
         if (hasBridge(n)) {
           const ranges = (n.conflist.plugins.find((p) => p.type === 'bridge') as unknown as { ipam: { ranges: { gateway: string }[][] } }).ipam.ranges;
-          const bridge = node(g, graphIds.nodeDevice(n.name, 'cni0'));
+          const bridge = node(g, graphIds.nodeDevice(n.name, bridgeName(n)));
           expect(bridge.ips).toEqual(ranges.map((r) => r[0]!.gateway));
           expect(bridge.ips).toContain(n.podGateway);
           for (const [i, cidr] of n.podCidrs.entries()) expect(bridge.label[0]).toContain(`${bridge.ips[i]}/${cidr.split('/')[1]}`);
-        } else expect(ids.has(graphIds.nodeDevice(n.name, 'cni0'))).toBe(false);
+        } else expect(ids.has(graphIds.nodeDevice(n.name, bridgeName(n)))).toBe(false);
       }
       const ifaceOf = new Map(plan.nodes.map((n) => [n.name, n.iface]));
-      const bridged = new Set(plan.nodes.filter(hasBridge).map((n) => n.name));
+      const bridged = new Map(plan.nodes.filter(hasBridge).map((n) => [n.name, bridgeName(n)]));
       for (const p of plan.pods) {
         const pod = node(g, graphIds.pod(p));
         expect(pod.ips).toEqual(p.ips);
@@ -103,7 +105,7 @@ describe('graph model of every example lab', () => {
         expect(pod.cluster).toBe(graphIds.nodeCluster(p.node));
         const attach = g.edges.filter((e) => e.to === pod.id && (e.kind === 'veth' || e.kind === 'host-network'));
         expect(attach, `${p.name} hangs off its node`).toHaveLength(1);
-        expect(attach[0]!.from).toBe(p.hostNetwork || !bridged.has(p.node) ? graphIds.nodeDevice(p.node, ifaceOf.get(p.node)!) : graphIds.nodeDevice(p.node, 'cni0'));
+        expect(attach[0]!.from).toBe(p.hostNetwork || !bridged.has(p.node) ? graphIds.nodeDevice(p.node, ifaceOf.get(p.node)!) : graphIds.nodeDevice(p.node, bridged.get(p.node)!));
       }
       for (const s of plan.services) {
         const svc = node(g, graphIds.service(s));
@@ -268,7 +270,7 @@ describe('graph of a live lab', () => {
     expect(ends('web')).toEqual([['10.244.1.2:8080', '[fd00:10:244:1::2]:8080']]);
     expect(node(g, 'svc/default/web').label[1]).toBe('ClusterIP 10.96.0.1, fd00:10:96::1');
     expect(node(g, 'node/worker-1/eth0').label[0]).toBe('eth0 172.16.94.11, fd00:172:16:94::b');
-    expect(node(g, 'node/worker-1/cni0').label[0]).toBe('cni0 10.244.1.1/24, fd00:10:244:1::1/64');
+    expect(node(g, 'node/worker-1/cbr0').label[0]).toBe('cbr0 10.244.1.1/24, fd00:10:244:1::1/64');
   });
 
   it('a deleted pod has no address in the live drawing (host-local released it)', () => {

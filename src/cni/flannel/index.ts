@@ -10,14 +10,14 @@
  * its own (flanneld publishes it apart, as the lease's BackendV6Data), and an MTU 70 below the
  * link's. A dual-stack node has both devices; an IPv6-only node has `flannel-v6.<vni>` alone.
  */
-import { FLANNEL, IFNAME_MAX } from '../../constants.ts';
+import { FLANNEL, IFNAME_MAX, POD_BRIDGE } from '../../constants.ts';
 import * as ip from '../../net/ipv4.ts';
 import { macFor } from '../../plan/names.ts';
 import { bridgeConflist } from '../bridge.ts';
 import { formatAddr, formatPrefix, type Prefix } from '../../net/addr.ts';
 
 const network6 = (p: Prefix) => formatAddr({ family: 'IPv6', value: p.network });
-import { BRIDGE_POD_LINK, sliceAddresses } from '../slices.ts';
+import { bridgePodLink, sliceAddresses } from '../slices.ts';
 import type { CniMode, CniNodeInput } from '../types.ts';
 import type { flannelSchema } from './schema.ts';
 
@@ -99,10 +99,10 @@ export const flannel: CniMode<'flannel', typeof flannelSchema, FlannelConfig, Fl
       });
       const routes6 = () => others.map((o) => ({ dst: formatPrefix(v6(o).slice), via: network6(v6(o).slice), dev: dev6, onlink: true }));
       // An IPv6-only lab: flannel-v6.<vni> alone. Its pods get the IPv6 VTEP's MTU (see docs/dual-stack.md).
-      if (n.ipv6?.only) return { routes: routes6(), conflist: bridgeConflist(lab, n, ipamDir, mtu6), data: { type: 'flannel' as const, vxlan: vtep6() } };
+      if (n.ipv6?.only) return { routes: routes6(), conflist: bridgeConflist(lab, n, ipamDir, mtu6, POD_BRIDGE), data: { type: 'flannel' as const, vxlan: vtep6() } };
       return {
         routes: [...others.map((o) => ({ dst: ip.formatCidr(o.slice), via: ip.formatIp(o.slice.network), dev, onlink: true })), ...(n.ipv6 ? routes6() : [])],
-        conflist: bridgeConflist(lab, n, ipamDir, podMtu),
+        conflist: bridgeConflist(lab, n, ipamDir, podMtu, POD_BRIDGE),
         data: {
           type: 'flannel' as const,
           vxlan: {
@@ -146,5 +146,5 @@ export const flannel: CniMode<'flannel', typeof flannelSchema, FlannelConfig, Fl
     devices: vteps(node.cni).map((v) => ({ name: v.dev, detail: `VTEP ${v.address}/${v.address.includes(':') ? 128 : 32}, VNI ${v.vni}, MTU ${v.mtu}` })),
     links: vteps(node.cni).flatMap((v) => v.peers.map((p) => ({ peer: p.node, kind: 'tunnel' as const, device: v.dev, detail: `VXLAN VNI ${v.vni}, UDP ${v.port}: ${localOf(node, v)} ⇄ ${p.nodeIp}` }))),
   }),
-  describe: (c) => ({ devices: 'VXLAN device, ', summary: ` (VXLAN VNI ${c.vni}, UDP ${c.port})`, ...BRIDGE_POD_LINK }),
+  describe: (c) => ({ devices: 'VXLAN device, ', summary: ` (VXLAN VNI ${c.vni}, UDP ${c.port})`, ...bridgePodLink(POD_BRIDGE) }),
 };

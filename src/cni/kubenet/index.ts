@@ -1,12 +1,13 @@
 /**
- * kubenet: pods on each node's cni0 bridge, and a route per other node's pod CIDR via that
- * node's address on the node network — the "routed" pod network of kubenet on AKS, which works
- * only where the node network delivers pod-addressed packets.
+ * kubenet: pods on each node's cbr0 bridge (kubelet's kubenet names it so), and a route per other
+ * node's pod CIDR via that node's address on the node network — the "routed" pod network of
+ * kubenet on AKS, which works only where the node network delivers pod-addressed packets.
  */
+import { KUBENET_BRIDGE } from '../../constants.ts';
 import * as ip from '../../net/ipv4.ts';
 import { formatPrefix } from '../../net/addr.ts';
 import { bridgeConflist } from '../bridge.ts';
-import { BRIDGE_POD_LINK, sliceAddresses } from '../slices.ts';
+import { bridgePodLink, sliceAddresses } from '../slices.ts';
 import type { CniMode } from '../types.ts';
 import type { kubenetSchema } from './schema.ts';
 
@@ -33,7 +34,7 @@ export const kubenet: CniMode<'kubenet', typeof kubenetSchema, KubenetConfig, Ku
           // The same route in IPv6: the peer's IPv6 slice via its IPv6 node address.
           ...(o.ipv6 ? [{ dst: formatPrefix(o.ipv6.slice), via: o.ipv6.ip, dev: n.iface }] : []),
         ]),
-      conflist: bridgeConflist(lab, n, ipamDir, mtu),
+      conflist: bridgeConflist(lab, n, ipamDir, mtu, KUBENET_BRIDGE),
       data: { type: 'kubenet' },
     })),
   kubeProxyNat: (_config, labNatOutgoing) => labNatOutgoing,
@@ -51,5 +52,5 @@ export const kubenet: CniMode<'kubenet', typeof kubenetSchema, KubenetConfig, Ku
   nodeAddresses: () => [],
   interfaces: () => [],
   topology: (n, peers) => ({ devices: [], links: peers.map((o) => ({ peer: o.name, kind: 'route', device: n.iface, detail: `routed over the node network: ${n.ip} ⇄ ${o.ip}` })) }),
-  describe: () => ({ devices: '', summary: '', ...BRIDGE_POD_LINK }),
+  describe: () => ({ devices: '', summary: '', ...bridgePodLink(KUBENET_BRIDGE) }),
 };

@@ -5,6 +5,7 @@
  * and nothing here names a CNI mode: the mode's devices and node-to-node links come from the
  * mode itself (`CniMode.topology`).
  */
+import { podBridgeOf } from '../../cni/bridge.ts';
 import { cniMode } from '../../cni/registry.ts';
 import { familyOfText, formatAddr, hostPort, nth, parsePrefix } from '../../net/addr.ts';
 import type { Plan, PlanNode, PlanPod } from '../../plan/plan.ts';
@@ -14,7 +15,7 @@ export const GRAPH_VERSION = 1;
 
 /**
  * What a box stands for: `network` a bridge in the fabric namespace (node network, external
- * network); `link` a node's interface on the node network; `bridge` a node's pod bridge (cni0);
+ * network); `link` a node's interface on the node network; `bridge` a node's pod bridge (cni0; kubenet's cbr0);
  * `device` a CNI mode's device (a VXLAN VTEP); `pod`; `gateway`; `host` a machine outside the
  * cluster; `service`.
  */
@@ -122,12 +123,6 @@ export const graphIds = {
   service: (s: Pick<PlanService, 'namespace' | 'name'>) => `svc/${s.namespace}/${s.name}`,
   services: 'services',
 } as const;
-
-/** The pod bridge a node's conflist names (the CNI `bridge` plugin's `bridge`), if it has one. */
-function podBridge(node: PlanNode): string | undefined {
-  const plugin = node.conflist.plugins.find((p) => p.type === 'bridge');
-  return plugin ? String(plugin.bridge ?? 'cni0') : undefined;
-}
 
 /** Distinct, in order. */
 const distinct = (xs: readonly string[]): string[] => [...new Set(xs)];
@@ -241,7 +236,7 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
     nodes.push({ id: link, kind: 'link', label: [`${n.iface} ${nodeIps.join(', ')}`, `mac ${n.mac}`, ...(isFailed ? ['DOWN, no carrier (node failed)'] : [])], cluster, ips: nodeIps, ...(isFailed ? down : {}) });
     edges.push({ from: ids.nodeNetwork, to: link, kind: 'wire', label: [`${n.fabricPort} ⇄ ${n.iface}`], ...(isFailed ? down : {}) });
 
-    const bridge = podBridge(n);
+    const bridge = podBridgeOf(n);
     const bridgeId = bridge ? ids.nodeDevice(n.name, bridge) : undefined;
     if (bridge && bridgeId) {
       const addrs = bridgeAddresses(n);
