@@ -51,6 +51,12 @@ export interface PlanNode {
   podCidrs: string[];
   podGateway: string;
   routes: Route[];
+  /**
+   * In a lab without a gateway (no default route on the nodes): a link route to each Service CIDR,
+   * so the node's own connections to a ClusterIP (a node agent, a hostNetwork pod, `dig` on the
+   * node) are routed at all and meet kube-proxy's DNAT. A real node has its default route for that.
+   */
+  serviceRoutes?: { dst: string; dev: string }[];
   /** The CNI mode's own share of the node (e.g. flannel's VXLAN device and peers). */
   cni: NodeCni;
   /** The CNI network configuration list handed to the plugins on this node. */
@@ -424,6 +430,7 @@ function planPodNetwork(lab: Lab, net: Networks, stateDir: string, ingress?: Pla
       podCidrs: byFamily(lab.ipFamilies, ip.formatCidr(addresses.nodeCidrs[i]![0]!), input.ipv6 && formatPrefix(own6?.nodeCidrs[i]![0] ?? input.ipv6.slice)),
       podGateway: only ? (own6?.nodeGateways?.[i] ?? only.podGateway) : addresses.nodeGateways[i]!,
       routes,
+      ...(net.hasGateway ? {} : { serviceRoutes: byFamily(lab.ipFamilies, lab.serviceCidr, lab.ipv6?.serviceCidr).map((dst) => ({ dst, dev: n.interface })) }),
       cni: cni.data as NodeCni,
       conflist: cni.conflist,
     };
