@@ -13,7 +13,7 @@ import { NETNS_RUN_DIR, POLICY } from '../constants.ts';
 import { podBridgeOf } from '../cni/bridge.ts';
 import { PROBE_BIN } from './artifacts.ts';
 import { inFamily } from '../trace/ends.ts';
-import { hostPort, isUnreplied, predictTrace, serviceByName, traceFamily, type Hop, type TraceFacts, type TracePath, type TraceRequest } from '../trace/trace.ts';
+import { hostPort, isUnreplied, predictTrace, serviceByName, traceFamily, type Hop, type TraceFacts, type TracePath, type TraceRequest, type VtepEntries } from '../trace/trace.ts';
 import { sourceArgv } from './enter.ts';
 import type { Executor } from './exec.ts';
 import { liveView } from './explain.ts';
@@ -158,6 +158,44 @@ export function natRulesMissing(plan: Plan, p: TracePath, h: Hop, rules: Record<
   const bare = empty.filter((c) => rules[c] === 0);
   const said = [...(bare.length ? [`chain${bare.length > 1 ? 's' : ''} ${bare.join(', ')} hold${bare.length > 1 ? '' : 's'} no rule`] : []), ...(gone.length ? [`chain${gone.length > 1 ? 's' : ''} ${gone.join(', ')} ${gone.length > 1 ? 'are' : 'is'} not there`] : [])];
   return `${whose}: in table ${fam} podlab, ${said.join(', and ')}`;
+}
+
+/** `bridge -j fdb show dev X` and `ip -j neigh show dev X` → the device's entries (unparseable output: none). */
+export function parseVtepEntries(fdbJson: string, neighJson: string): VtepEntries {
+  const list = <T>(json: string): T[] => {
+    try {
+      const v = JSON.parse(json || '[]') as unknown;
+      return Array.isArray(v) ? (v as T[]) : [];
+    } catch {
+      return [];
+    }
+  };
+  return {
+    fdb: list<{ mac?: string; dst?: string }>(fdbJson).flatMap((e) => (e.mac ? [{ mac: e.mac.toLowerCase(), ...(e.dst ? { dst: e.dst } : {}) }] : [])),
+    neigh: list<{ dst?: string; lladdr?: string; state?: string[] }>(neighJson).flatMap((e) => (e.dst ? [{ ip: e.dst, ...(e.lladdr ? { mac: e.lladdr.toLowerCase() } : {}), state: e.state ?? [] }] : [])),
+  };
+}
+
+/**
+ * What a VXLAN device lacks for the hop's packet to cross (pure), in words, or undefined when its
+ * entries are as predicted (or were not read). Two entries carry a packet over the tunnel, and the
+ * CNI writes both, as nothing answers ARP across it: the neighbour entry that gives the peer's VTEP
+ * address (the node route's `via`) its MAC, then the FDB entry that sends that MAC to the peer
+ * node's address. A learner who deletes either sees the device send nothing, and this says why.
+ */
+export function vtepMissing(h: Hop, via: string | undefined, e: VtepEntries | undefined): string | undefined {
+  const m = /outer \S+ → (\S+) UDP \d+, inner to (\S+)/.exec(h.linux);
+  const dev = /dev (\S+)/.exec(h.see ?? '')?.[1];
+  if (!e || !m || !dev) return undefined;
+  const [, peerIp, mac] = m as unknown as [string, string, string];
+  const n = via ? e.neigh.find((x) => x.ip === via) : undefined;
+  if (via && (!n || !n.mac))
+    return `no neighbour entry gives ${via} (the peer's VTEP) a MAC on ${dev}${n?.state.length ? ` (${n.state.join(', ')}: an ARP or NDP query that nothing answers across the tunnel)` : ''}, so the packet is not sent; the CNI writes it permanent: ip neigh replace ${via} lladdr ${mac} dev ${dev} nud permanent`;
+  if (n?.mac && n.mac !== mac) return `the neighbour entry gives ${via} the MAC ${n.mac} on ${dev}, not the peer VTEP's ${mac}`;
+  const f = e.fdb.filter((x) => x.mac === mac.toLowerCase());
+  if (!f.length) return `no FDB entry for ${mac} on ${dev}: the kernel does not know which node to send the VXLAN packet to, so it is not sent; the CNI writes it: bridge fdb append ${mac} dev ${dev} dst ${peerIp}`;
+  if (!f.some((x) => x.dst === peerIp)) return `the FDB of ${dev} sends ${mac} to ${f.map((x) => x.dst ?? 'no address').join(', ')}, not to ${peerIp}`;
+  return undefined;
 }
 
 type LinkStats = Record<string, { rx: number; tx: number }>;
@@ -408,7 +446,12 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
       case 'vxlan': {
         const dev = /FDB of (\S+)\)/.exec(h.linux)?.[1] ?? /^(\S+)/.exec(h.see?.split('dev ')[1] ?? '')?.[1] ?? '';
         const d = grew(n, dev, 'tx');
-        mark(h, d > 0, `${dev} sent ${d} packet${d === 1 ? '' : 's'}`);
+        // The device's own entries say why it sent nothing: the peer's neighbour or FDB entry deleted.
+        const i = p.hops.indexOf(h);
+        const route = p.hops.slice(0, i).reverse().find((x) => x.kind === 'node-route' && x.at === h.at);
+        const via = route ? /via (\S+)/.exec(route.linux)?.[1] : undefined;
+        const missing = vtepMissing(h, via, facts.vteps?.[`${h.at}|${dev}`]);
+        mark(h, d > 0 && !missing, `${dev} sent ${d} packet${d === 1 ? '' : 's'}${missing ? `: ${missing}` : ''}`);
         break;
       }
       case 'fabric': {
@@ -523,8 +566,22 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
         return ns ? ex.run(inNs(ns, [...ipCmd, 'route', 'get', addr])).then((r) => void (facts.routes![`${h.at}|${addr}`] = firstLine(r.stdout || r.stderr))) : Promise.resolve();
       });
 
+  // Each VXLAN device the path crosses: its FDB and neighbour entries, which say why it sent nothing.
+  const readVteps = (t: TracePath): Promise<void>[] =>
+    t.hops
+      .filter((h) => h.kind === 'vxlan')
+      .map((h) => [h, /dev (\S+)/.exec(h.see ?? '')?.[1]] as const)
+      .filter(([h, dev]) => !!dev && facts.vteps?.[`${h.at}|${dev}`] === undefined)
+      .map(async ([h, dev]) => {
+        const ns = placeNetns(state, h.at);
+        if (!ns) return;
+        const [fdb, neigh] = await Promise.all([ex.run(inNs(ns, ['bridge', '-j', 'fdb', 'show', 'dev', dev!])), ex.run(inNs(ns, ['ip', '-j', 'neigh', 'show', 'dev', dev!]))]);
+        if (fdb.exitCode === 0 && neigh.exitCode === 0) (facts.vteps ??= {})[`${h.at}|${dev}`] = parseVtepEntries(fdb.stdout, neigh.stdout);
+      });
+
   // Facts that need no probe, in parallel.
   const jobs: Promise<void>[] = [];
+  jobs.push(...readVteps(first));
   if (routeHop) jobs.push(ex.run(inNs(srcNs, [...ipCmd, 'route', 'get', first.daddr])).then((r) => void (facts.routes![`${routeHop.at}|${first.daddr}`] = firstLine(r.stdout || r.stderr))));
   jobs.push(...readNodeRoutes(first));
   const ssArgv = ['ss', '-Hln', first.protocol === 'tcp' ? '-t' : '-u'];
@@ -735,6 +792,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     await Promise.all(more);
     p = predictTrace(view, req, facts);
   }
+  await Promise.all(readVteps(p));
   const differences = judgeTrace(plan, p, facts, { ok, probe, ...(code ? { code } : {}), links, fired, ...(saw ? { saw } : {}) });
   lap('judge');
   return { ...p, observed: { probe, ok, ms, differences }, facts, timings };

@@ -116,6 +116,18 @@ export interface TraceFacts {
    * A pod not listed is ready and every container of it runs.
    */
   unwell?: Record<string, { ready: boolean; stopped: string[] }>;
+  /**
+   * The forwarding entries of each VXLAN device a vxlan hop crosses, by `<place>|<device>` (`node
+   * worker-1|flannel.1`): its FDB (`bridge -j fdb show dev`: a MAC → the node address it is sent
+   * to) and its neighbour entries (`ip -j neigh show dev`: a VTEP address → its MAC).
+   */
+  vteps?: Record<string, VtepEntries>;
+}
+
+/** A VXLAN device's FDB and neighbour entries, as the kernel holds them. */
+export interface VtepEntries {
+  fdb: { mac: string; dst?: string }[];
+  neigh: { ip: string; mac?: string; state: string[] }[];
 }
 
 export interface TracePath {

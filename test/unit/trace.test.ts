@@ -411,3 +411,53 @@ describe("the dns hop asks the source's own resolver (its resolv.conf, from its 
     expect(predictTrace(view, { from: 'node/worker-1', to: 'web.default' })).toMatchObject({ dnsServer: '10.96.0.10', outcome: 'delivered' });
   });
 });
+
+describe("the vxlan hop, live: the device's FDB and neighbour entries say why it sent nothing", async () => {
+  const { judgeTrace, parseVtepEntries } = await import('../../src/runtime/trace.ts');
+  const view = viewOf(podLab);
+  const plan = view.plan;
+  const t0 = predictTrace(view, { from: 'client', to: 'web-2', port: 8080 });
+  const tunnel = t0.hops.find((h) => h.kind === 'vxlan')!;
+  const [, mac] = /inner to (\S+)/.exec(tunnel.linux)!;
+  const veth = /↔ (\S+)/.exec(t0.hops.find((h) => h.kind === 'veth')!.linux)![1]!;
+  const w2 = plan.nodes.find((n) => n.name === 'worker-2')!;
+  const w3 = plan.nodes.find((n) => n.name === 'worker-3')!;
+  // As `bridge -j fdb show dev flannel.1` and `ip -j neigh show dev flannel.1` print them on worker-1.
+  const fdb = (entries: [string, string][]) => JSON.stringify(entries.map(([m, dst]) => ({ mac: m, dst, flags: ['self'], state: 'permanent' })));
+  const neigh = (entries: [string, string | undefined, string][]) => JSON.stringify(entries.map(([dst, lladdr, state]) => ({ dst, ...(lladdr ? { lladdr } : {}), state: [state] })));
+  const judged = (vteps: TraceFacts['vteps'], sent: number) => {
+    const t = predictTrace(view, { from: 'client', to: 'web-2', port: 8080 });
+    const differences = judgeTrace(plan, t, { vteps }, { ok: sent > 0, probe: sent > 0 ? 'connected from 10.244.1.3' : 'ETIMEDOUT connect to 10.244.2.2:8080 timed out after 1000ms', ...(sent > 0 ? {} : { code: 'ETIMEDOUT' }), links: { 'worker-1': { [veth]: { rx: 3, tx: 0 }, 'flannel.1': { rx: 0, tx: sent } } }, fired: {} });
+    return { hop: t.hops.find((h) => h.kind === 'vxlan')!, differences };
+  };
+  const key = 'node worker-1|flannel.1';
+
+  it('both entries there: confirmed by the counter alone', () => {
+    const { hop: h } = judged({ [key]: parseVtepEntries(fdb([[mac!, w2.ip]]), neigh([['10.244.2.0', mac, 'PERMANENT']])) }, 3);
+    expect(h).toMatchObject({ status: 'confirmed', observed: 'flannel.1 sent 3 packets' });
+  });
+
+  it("the peer's FDB entry deleted: the hop says so, and how flannel writes it", () => {
+    const { hop: h, differences } = judged({ [key]: parseVtepEntries(fdb([['02:00:00:00:00:03', w3.ip]]), neigh([['10.244.2.0', mac, 'PERMANENT']])) }, 0);
+    expect(h.status).toBe('differs');
+    expect(h.observed).toBe(`flannel.1 sent 0 packets: no FDB entry for ${mac} on flannel.1: the kernel does not know which node to send the VXLAN packet to, so it is not sent; the CNI writes it: bridge fdb append ${mac} dev flannel.1 dst ${w2.ip}; the probe: ETIMEDOUT connect to 10.244.2.2:8080 timed out after 1000ms`);
+    expect(differences.some((d) => d.startsWith('vxlan at node worker-1: ') && d.includes('no FDB entry for'))).toBe(true);
+  });
+
+  it("the peer VTEP's neighbour entry deleted (an ARP left INCOMPLETE): the hop names it", () => {
+    const { hop: h } = judged({ [key]: parseVtepEntries(fdb([[mac!, w2.ip]]), neigh([['10.244.2.0', undefined, 'INCOMPLETE']])) }, 0);
+    expect(h.status).toBe('differs');
+    expect(h.observed).toMatch(/^flannel\.1 sent 0 packets: no neighbour entry gives 10\.244\.2\.0 \(the peer's VTEP\) a MAC on flannel\.1 \(INCOMPLETE: an ARP or NDP query that nothing answers across the tunnel\), so the packet is not sent; the CNI writes it permanent: ip neigh replace 10\.244\.2\.0 lladdr \S+ dev flannel\.1 nud permanent; the probe: /);
+  });
+
+  it('an FDB entry that sends the MAC to another node: differs, even when the device counted packets', () => {
+    const { hop: h } = judged({ [key]: parseVtepEntries(fdb([[mac!, w3.ip]]), neigh([['10.244.2.0', mac, 'PERMANENT']])) }, 2);
+    expect(h.status).toBe('differs');
+    expect(h.observed).toBe(`flannel.1 sent 2 packets: the FDB of flannel.1 sends ${mac} to ${w3.ip}, not to ${w2.ip}`);
+  });
+
+  it('entries not read (a recorded trace without them): judged by the counter, as before', () => {
+    expect(judged(undefined, 0).hop).toMatchObject({ status: 'differs', observed: expect.stringMatching(/^flannel\.1 sent 0 packets; the probe: /) });
+    expect(parseVtepEntries('', 'not json')).toEqual({ fdb: [], neigh: [] });
+  });
+});

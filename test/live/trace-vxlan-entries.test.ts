@@ -1,0 +1,59 @@
+/**
+ * Live `podlab trace` over flannel's VXLAN after a learner deletes one of the two entries that carry
+ * a packet over the tunnel (labs/pod-networking.lab.ts as sn-vxlan): the peer's FDB entry, then its
+ * VTEP's neighbour entry. The device sends nothing either way; the vxlan hop reads the device's
+ * entries and says which one is missing, and how flannel writes it.
+ */
+import { describe, expect, it } from 'vitest';
+import podLab from '../../labs/pod-networking.lab.ts';
+import type { LabSpec } from '../../src/index.ts';
+import { realExecutor } from '../../src/runtime/exec.ts';
+import { readState } from '../../src/runtime/state.ts';
+import { traceLive } from '../../src/runtime/trace.ts';
+import { inLab, labAroundSuite, liveGuard } from './host.ts';
+import { hop } from './trace-checks.ts';
+
+const live = liveGuard();
+
+describe.skipIf(!live)("live trace over VXLAN with the peer's FDB or neighbour entry deleted (labs/pod-networking.lab.ts as sn-vxlan)", () => {
+  const name = 'sn-vxlan';
+  const { lab } = labAroundSuite({ ...(podLab as LabSpec), name, scenarios: {}, checks: [] });
+  const trace = () => traceLive(realExecutor, readState(name)!, { from: 'client', to: 'web-2', port: 8080 });
+  const sh = async (argv: string[]) => {
+    const r = await inLab(lab(), 'node/worker-1', argv);
+    expect(r.exitCode, r.stderr).toBe(0);
+  };
+  /** worker-2's VTEP MAC, as the trace predicts it. */
+  const peerMac = async () => /inner to (\S+)/.exec(hop(await trace(), 'vxlan').linux)![1]!;
+
+  it('as built: the vxlan hop is confirmed', async () => {
+    const t = await trace();
+    expect(hop(t, 'vxlan')).toMatchObject({ status: 'confirmed', observed: expect.stringMatching(/^flannel\.1 sent \d+ packets?$/) });
+    expect(t.observed!.differences).toEqual([]);
+  }, 60_000);
+
+  it("worker-2's FDB entry deleted on worker-1: the vxlan hop names it", async () => {
+    const mac = await peerMac();
+    await sh(['bridge', 'fdb', 'del', mac, 'dev', 'flannel.1', 'dst', '172.16.94.12', 'self']);
+    const t = await trace();
+    expect(t.observed!.ok).toBe(false);
+    const v = hop(t, 'vxlan');
+    expect(v.status).toBe('differs');
+    expect(v.observed).toContain(`flannel.1 sent 0 packets: no FDB entry for ${mac} on flannel.1: the kernel does not know which node to send the VXLAN packet to, so it is not sent; the CNI writes it: bridge fdb append ${mac} dev flannel.1 dst 172.16.94.12`);
+    await sh(['bridge', 'fdb', 'append', mac, 'dev', 'flannel.1', 'dst', '172.16.94.12']);
+    expect((await trace()).observed!.differences).toEqual([]);
+  }, 60_000);
+
+  it("worker-2's VTEP neighbour entry deleted on worker-1: the vxlan hop names it", async () => {
+    const mac = await peerMac();
+    await sh(['ip', 'neigh', 'del', '10.244.2.0', 'dev', 'flannel.1']);
+    const t = await trace();
+    expect(t.observed!.ok).toBe(false);
+    const v = hop(t, 'vxlan');
+    expect(v.status).toBe('differs');
+    expect(v.observed).toMatch(/^flannel\.1 sent 0 packets: no neighbour entry gives 10\.244\.2\.0 \(the peer's VTEP\) a MAC on flannel\.1[ ,(]/);
+    expect(v.observed).toContain(`the CNI writes it permanent: ip neigh replace 10.244.2.0 lladdr ${mac} dev flannel.1 nud permanent`);
+    await sh(['ip', 'neigh', 'replace', '10.244.2.0', 'lladdr', mac, 'dev', 'flannel.1', 'nud', 'permanent']);
+    expect((await trace()).observed!.differences).toEqual([]);
+  }, 60_000);
+});
