@@ -14,7 +14,7 @@ import type { Graph, GraphEdgeKind, GraphNode, PathMarks } from '../render/graph
 import type { TracePath } from './trace.ts';
 
 /** The cost of a line on the way; a wire to the node network or the external one costs double. */
-const COST: Record<Exclude<GraphEdgeKind, 'endpoint'>, number> = { wire: 2, veth: 1, 'host-network': 1, internal: 1, tunnel: 0.5, route: 0.5 };
+const COST: Record<Exclude<GraphEdgeKind, 'endpoint' | 'serves' | 'backend'>, number> = { wire: 2, veth: 1, 'host-network': 1, internal: 1, tunnel: 0.5, route: 0.5 };
 
 /** The box a trace's end names: `node/x` its link, `host/x`, `gateway`, a pod (`ns/name` or `name`) or an address. */
 export function endNode(g: Graph, ref: string): GraphNode | undefined {
@@ -49,7 +49,7 @@ function cheapestPath(g: Graph, from: string, to: string): number[] | undefined 
     if (at === to) break;
     done.add(at);
     g.edges.forEach((e, i) => {
-      if (e.kind === 'endpoint') return;
+      if (e.kind === 'endpoint' || e.kind === 'serves' || e.kind === 'backend') return;
       const other = e.from === at ? e.to : e.to === at ? e.from : undefined;
       if (other === undefined || services.has(other) || done.has(other)) return;
       const d = dist.get(at!)! + COST[e.kind];

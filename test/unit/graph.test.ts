@@ -159,6 +159,37 @@ describe('graph model of every example lab', () => {
   }
 });
 
+describe('graph of the Ingresses (labs/ingress.lab.ts)', () => {
+  it('a box per Ingress with its class, TLS hosts and every rule; the controller pod serves it; a line to each Service its rules send to', async () => {
+    const plan = plans.get('ingress.lab.ts')!;
+    const g = buildGraph(plan);
+    expect(g.clusters.find((c) => c.id === graphIds.ingresses)).toMatchObject({ kind: 'ingresses', label: ['Ingresses', 'served by pod ingress-nginx/controller (nginx)'] });
+    const ingresses = g.nodes.filter((n) => n.kind === 'ingress');
+    expect(ingresses.map((n) => n.id).sort()).toEqual(plan.ingress!.ingresses.map((i) => `ingress/${i.namespace}/${i.name}`).sort());
+    expect(node(g, 'ingress/default/shop').label).toEqual([
+      'ingress default/shop',
+      'class nginx · TLS shop.example.com',
+      'shop.example.com/api (Prefix) → api:8080',
+      'shop.example.com/ (Prefix) → web:http',
+    ]);
+    expect(node(g, 'ingress/default/fallback').label).toEqual(['ingress default/fallback', 'class nginx', 'default backend → fallback:80']);
+    for (const i of ingresses) expect(g.edges).toContainEqual({ from: 'pod/ingress-nginx/controller', to: i.id, kind: 'serves' });
+    const backends = (id: string) => g.edges.filter((e) => e.kind === 'backend' && e.from === id).map((e) => [e.to, e.label]);
+    expect(backends('ingress/default/shop')).toEqual([
+      ['svc/default/api', ['shop.example.com/api (Prefix) → api:8080']],
+      ['svc/default/web', ['shop.example.com/ (Prefix) → web:http']],
+    ]);
+    expect(backends('ingress/default/blog')).toEqual([['svc/default/blog', ['blog.example.com/ (Prefix) → blog:http', '*.blog.example.com/ (Prefix) → blog:80']]]);
+    // The DOT and Mermaid draw them, and say what the lines mean; a lab without Ingresses has none of it.
+    const dot = graphToDot(g, 'test');
+    expect(dot).toContain('"pod/ingress-nginx/controller" -> "ingress/default/shop"');
+    expect(dot).toContain('"ingress/default/shop" -> "svc/default/api" [color="#0f766e" arrowsize="0.7" tooltip="shop.example.com/api (Prefix) → api:8080"]');
+    expect(dot).toContain('Ingress rule to its Service');
+    expect(graphToMermaid(g, 'test')).toMatch(/ingress__default__shop>"<b>ingress default\/shop<\/b><br\/>class nginx · TLS shop\.example\.com/);
+    expect(buildGraph(plans.get('services.lab.ts')!).nodes.some((n) => n.kind === 'ingress')).toBe(false);
+  });
+});
+
 describe('graph of a mode added outside src/cni', () => {
   it("draws what the mode's topology() says, with no change to the graph code", () => {
     registerCniMode(hostGw);

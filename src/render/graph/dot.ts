@@ -31,6 +31,7 @@ function nodeStyle(n: GraphNode): Record<string, string> {
     gateway: { shape: 'box3d', style: 'filled', fillcolor: '#ffedd5', color: '#c2410c' },
     host: { shape: 'box3d', style: 'filled', fillcolor: '#f5f5f4', color: '#57534e' },
     service: { shape: 'hexagon', style: 'filled', fillcolor: '#fae8ff', color: '#a21caf' },
+    ingress: { shape: 'note', style: 'filled', fillcolor: '#ccfbf1', color: '#0f766e' },
   };
   return byKind[n.kind];
 }
@@ -44,6 +45,9 @@ const EDGE_STYLE: Record<GraphEdgeKind, Record<string, string>> = {
   route: { tailport: 'e', headport: 'e', dir: 'both', color: '#0369a1', fontcolor: '#0369a1', style: 'dashed', penwidth: '2', arrowsize: '0.6', constraint: 'false' },
   // Drawn from the pod to its Service (after the pods in the reading order), the arrow at the pod: traffic goes Service → pod.
   endpoint: { dir: 'back', color: '#a21caf', fontcolor: '#86198f', arrowsize: '0.7' },
+  // The controller's pod → the Ingresses it serves → the Services their rules send to (nginx proxies to the Service's endpoints).
+  serves: { color: '#0f766e', style: 'dashed', arrowsize: '0.7' },
+  backend: { color: '#0f766e', arrowsize: '0.7' },
 };
 
 function quote(s: string): string {
@@ -72,7 +76,7 @@ function attrs(a: Record<string, string>): string {
  * either end (the mode's line in the title, the ports in the Service's box): in a drawing, their
  * text is a tooltip rather than a label, or the labels bury the boxes.
  */
-const TOOLTIP_ONLY = new Set<GraphEdgeKind>(['tunnel', 'route', 'endpoint']);
+const TOOLTIP_ONLY = new Set<GraphEdgeKind>(['tunnel', 'route', 'endpoint', 'backend']);
 
 /** The colours of a traced path: delivered, dropped. */
 const PATH_COLOR = { ok: '#ea580c', dropped: '#dc2626' } as const;
@@ -96,6 +100,8 @@ const KEY: Record<GraphEdgeKind, [string, string]> = {
   tunnel: ['– – ▸', 'tunnel between nodes'],
   route: ['– – ▸', 'route between nodes'],
   endpoint: ['◂───', 'Service to endpoint pod'],
+  serves: ['– – ▸', 'ingress controller to the Ingresses it serves'],
+  backend: ['───▸', 'Ingress rule to its Service'],
 };
 
 function key(g: Graph, marks: DrawMarks): string {
@@ -137,7 +143,9 @@ export function graphToDot(g: Graph, banner: string, marks: DrawMarks = {}): str
         ? { style: 'rounded,filled,dashed', fillcolor: '#fef2f2', color: '#dc2626', fontcolor: '#991b1b', penwidth: '2', class: 'down' }
         : c.kind === 'node'
           ? { style: 'rounded,filled', fillcolor: '#f8fafc', color: '#64748b' }
-          : { style: 'rounded,filled', fillcolor: '#fdf4ff', color: '#c026d3' };
+          : c.kind === 'ingresses'
+            ? { style: 'rounded,filled', fillcolor: '#f0fdfa', color: '#0f766e' }
+            : { style: 'rounded,filled', fillcolor: '#fdf4ff', color: '#c026d3' };
     out.push(`  subgraph ${quote(`cluster_${i}`)} {`);
     out.push(`    graph [${attrs({ label: label(c.label, 11, true), ...style, fontsize: '11', labeljust: 'l' })}];`);
     const inside = g.nodes.filter((n) => n.cluster === c.id);

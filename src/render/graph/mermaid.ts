@@ -40,6 +40,7 @@ const SHAPE: Record<GraphNode['kind'], [string, string]> = {
   gateway: ['[/', '/]'],
   host: ['[/', '/]'],
   service: ['{{', '}}'],
+  ingress: ['>', ']'],
 };
 
 /** The class of a box (its colours, classDef below). */
@@ -60,6 +61,7 @@ const CLASSES: [string, string][] = [
   ['gateway', 'fill:#ffedd5,stroke:#c2410c'],
   ['host', 'fill:#f5f5f4,stroke:#57534e'],
   ['service', 'fill:#fae8ff,stroke:#a21caf'],
+  ['ingress', 'fill:#ccfbf1,stroke:#0f766e'],
 ];
 
 /** The link of each edge kind; labels only where DOT shows them (dot.ts TOOLTIP_ONLY). */
@@ -72,6 +74,8 @@ const LINK: Record<GraphEdgeKind, { link: string; labelled: boolean; reverse?: b
   route: { link: '<-.->', labelled: false },
   // Traffic goes Service → pod: the arrow points at the pod.
   endpoint: { link: '-.->', labelled: false, reverse: true },
+  serves: { link: '-.->', labelled: false },
+  backend: { link: '-->', labelled: false },
 };
 
 /** Mermaid text of the graph, `banner` (and the graph's title) as its first comments. */

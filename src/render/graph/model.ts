@@ -10,6 +10,7 @@ import { cniMode } from '../../cni/registry.ts';
 import { familyOfText, formatAddr, hostPort, nth, parsePrefix } from '../../net/addr.ts';
 import type { Plan, PlanNode, PlanPod } from '../../plan/plan.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../../plan/services.ts';
+import type { Ingress, IngressBackend } from '../../ingress/types.ts';
 
 export const GRAPH_VERSION = 1;
 
@@ -17,9 +18,9 @@ export const GRAPH_VERSION = 1;
  * What a box stands for: `network` a bridge in the fabric namespace (node network, external
  * network); `link` a node's interface on the node network; `bridge` a node's pod bridge (cni0; kubenet's cbr0);
  * `device` a CNI mode's device (a VXLAN VTEP); `pod`; `gateway`; `host` a machine outside the
- * cluster; `service`.
+ * cluster; `service`; `ingress` an Ingress (its rules, the Services they send to).
  */
-export type GraphNodeKind = 'network' | 'link' | 'bridge' | 'device' | 'pod' | 'gateway' | 'host' | 'service';
+export type GraphNodeKind = 'network' | 'link' | 'bridge' | 'device' | 'pod' | 'gateway' | 'host' | 'service' | 'ingress';
 
 /**
  * A pod's state: `planned` (drawn from a lab file), `running` (live, every process alive), or
@@ -49,9 +50,11 @@ export interface GraphNode {
  * (eth0 in the pod, its peer on the pod bridge); `host-network` a pod in its node's namespace;
  * `internal` inside a node: its kernel forwards between the node link, the pod bridge and the
  * mode's devices; `tunnel`/`route` how two nodes reach each other's pods; `endpoint` a Service to a
- * pod backing it. Edges run in the drawing's reading order (outside → node network → nodes → pods → Services).
+ * pod backing it; `serves` the ingress controller's pod to an Ingress it serves; `backend` an Ingress
+ * to a Service its rules send to. Edges run in the drawing's reading order (outside → node network
+ * → nodes → pods → Ingresses → Services).
  */
-export type GraphEdgeKind = 'wire' | 'veth' | 'host-network' | 'internal' | 'tunnel' | 'route' | 'endpoint';
+export type GraphEdgeKind = 'wire' | 'veth' | 'host-network' | 'internal' | 'tunnel' | 'route' | 'endpoint' | 'serves' | 'backend';
 
 export interface GraphEdge {
   from: string;
@@ -64,7 +67,7 @@ export interface GraphEdge {
 
 export interface GraphCluster {
   id: string;
-  kind: 'node' | 'services';
+  kind: 'node' | 'services' | 'ingresses';
   label: string[];
   /** Live: the node failed (`podlab node fail`): NotReady, its link down. */
   state?: 'failed';
@@ -122,6 +125,8 @@ export const graphIds = {
   pod: (p: Pick<PlanPod, 'namespace' | 'name'>) => `pod/${p.namespace}/${p.name}`,
   service: (s: Pick<PlanService, 'namespace' | 'name'>) => `svc/${s.namespace}/${s.name}`,
   services: 'services',
+  ingress: (i: Pick<Ingress, 'namespace' | 'name'>) => `ingress/${i.namespace}/${i.name}`,
+  ingresses: 'ingresses',
 } as const;
 
 /** Distinct, in order. */
@@ -156,6 +161,24 @@ function serviceLabel(s: PlanService, dnsServiceIp?: string): string[] {
     ...(s.loadBalancerIP ? [`load balancer ${(s.loadBalancerIPs ?? [s.loadBalancerIP]).join(', ')}`] : []),
     ...s.ports.map(servicePort),
     ...(s.clusterIP && s.clusterIP === dnsServiceIp ? ['cluster DNS'] : []),
+  ];
+}
+
+/** An Ingress backend as `service:port`. */
+const backendText = (b: IngressBackend): string => `${b.service}:${b.port}`;
+
+/**
+ * An Ingress's box: its name, its class (and whether the lab's controller serves it), its TLS hosts,
+ * then one line per rule path (`host/path (pathType) → service:port`, `*` for a rule of every host)
+ * and its default backend, in the order written.
+ */
+function ingressLabel(i: Ingress, servedHere: boolean): string[] {
+  const tls = i.tls.flatMap((t) => t.hosts);
+  return [
+    `ingress ${i.namespace}/${i.name}`,
+    `class ${i.className ?? '(none)'}${servedHere ? '' : ': no controller of the lab serves it'}${tls.length ? ` · TLS ${tls.join(', ')}` : ''}`,
+    ...i.rules.flatMap((r) => r.paths.map((p) => `${r.host ?? '*'}${p.path} (${p.pathType}) → ${backendText(p.backend)}`)),
+    ...(i.defaultBackend ? [`default backend → ${backendText(i.defaultBackend)}`] : []),
   ];
 }
 
@@ -317,6 +340,28 @@ export function buildGraph(plan: Plan, live?: GraphLive): Graph {
       const shown = (s.ipFamilies ?? []).flatMap((f) => addrs.filter((a) => familyOfText(a) === f).slice(0, 1));
       const label = (shown.length ? shown : [e.ip]).map((a) => (ports.length ? hostPort(a, ports.join(',')) : a));
       edges.push({ from: ids.pod({ namespace: e.namespace, name: e.pod }), to: id, kind: 'endpoint', label });
+    }
+  }
+
+  // Ingresses: the controller's pod serves them; their rules send to Services of their namespace.
+  if (plan.ingress) {
+    const ing = plan.ingress;
+    const controller = ids.pod({ namespace: ing.namespace, name: ing.pod });
+    const all = [...ing.ingresses.map((i) => [i, true] as const), ...(ing.others ?? []).map((i) => [i, false] as const)];
+    if (all.length) clusters.push({ id: ids.ingresses, kind: 'ingresses', label: ['Ingresses', `served by pod ${ing.namespace}/${ing.pod} (nginx)`] });
+    for (const [i, servedHere] of all) {
+      const id = ids.ingress(i);
+      nodes.push({ id, kind: 'ingress', label: ingressLabel(i, servedHere), cluster: ids.ingresses, ips: [] });
+      if (servedHere) edges.push({ from: controller, to: id, kind: 'serves' });
+      // One line per Service it sends to, its rules as the tooltip.
+      const to = new Map<string, string[]>();
+      const add = (b: IngressBackend, what: string) => to.set(b.service, [...(to.get(b.service) ?? []), what]);
+      for (const r of i.rules) for (const p of r.paths) add(p.backend, `${r.host ?? '*'}${p.path} (${p.pathType}) → ${backendText(p.backend)}`);
+      if (i.defaultBackend) add(i.defaultBackend, `default backend → ${backendText(i.defaultBackend)}`);
+      for (const [svc, rules] of to) {
+        const target = ids.service({ namespace: i.namespace, name: svc });
+        if (nodes.some((n) => n.id === target)) edges.push({ from: id, to: target, kind: 'backend', label: rules });
+      }
     }
   }
 
