@@ -9,6 +9,7 @@ import type { CheckResult } from '../check/checks.ts';
 import type { PlanCheck } from '../plan/plan.ts';
 import type { Graph } from '../render/graph/model.ts';
 import type { LabStatus } from '../runtime/status.ts';
+import { hostPort } from '../net/addr.ts';
 import { endNode } from '../trace/draw.ts';
 import type { Hop, TracePath } from '../trace/trace.ts';
 
@@ -113,7 +114,8 @@ export function statusParts(s: LabStatus, graph: Graph): Pick<UiModel, 'pods' | 
     type: v.type,
     address: v.type === 'ExternalName' ? `→ ${v.externalName}` : `${(v.clusterIPs ?? [v.clusterIP]).join(', ')}${v.loadBalancerIP ? `, lb ${(v.loadBalancerIPs ?? [v.loadBalancerIP]).join(', ')}` : ''}`,
     ports: v.ports,
-    endpoints: v.endpoints.map((e) => `${e.pod} ${e.ip}:${Object.values(e.ports).join(',')} (${e.node})`),
+    // An IPv6 endpoint bracketed before its ports, as everywhere else ([fd00:10:244:1::2]:8080).
+    endpoints: v.endpoints.map((e) => `${e.pod} ${hostPort(e.ip, Object.values(e.ports).join(','))} (${e.node})`),
   }));
   const podRefs = s.pods.filter((p) => p.running && p.namespace !== 'kube-system').map((p) => `${p.namespace}/${p.name}`);
   const from = [...podRefs, ...s.nodes.map((n) => `node/${n.name}`), ...s.hosts.map((h) => `host/${h.name}`)];
@@ -147,7 +149,7 @@ main{padding:1rem}.cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(
 section{background:#fff;border:1px solid #e2e8f0;border-radius:6px;padding:.6rem .8rem;margin-bottom:1rem}
 h2{font-size:1rem;margin:.2rem 0 .5rem}table{border-collapse:collapse;width:100%;font-size:.8rem}
 td,th{border-bottom:1px solid #e2e8f0;padding:.2rem .3rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-td.seen{font-size:.75rem;max-width:30rem}th{white-space:nowrap}
+td.seen{font-size:.75rem;max-width:30rem}.nb{white-space:nowrap}th{white-space:nowrap}
 #topology{overflow:auto}#topology svg{max-width:100%;height:auto}#topology g.node{cursor:pointer}
 tr[data-status=pass] .status{color:#15803d}tr[data-status=fail] .status{color:#dc2626;font-weight:bold}
 tr.down td{color:#dc2626}.hop{margin-bottom:.3rem;font-size:.8rem}.hop .linux{font-family:monospace}.hop .k8s{color:#475569}
@@ -155,14 +157,20 @@ tr.down td{color:#dc2626}.hop{margin-bottom:.3rem;font-size:.8rem}.hop .linux{fo
 button{padding:.3rem .8rem}select,input{font-size:.85rem;max-width:12rem}#trace-error,#checks-error{color:#dc2626}
 `;
 
+/**
+ * Text that must not break inside a word: names, types, addresses, ports (`10.96.0.1` over `0`
+ * reads as another address). Each word whole (`.nb`); lines break between them.
+ */
+const whole = (text: string): string => text.split(/( |, )/).map((w) => (w === ' ' || w === ', ' || !w ? e(w) : `<span class="nb">${e(w)}</span>`)).join('');
+
 /** The rows of the Pods table. */
 export function podRows(m: Pick<UiModel, 'pods'>): string {
-  return m.pods.map((p) => `<tr class="pod ${p.state}" data-pod="${e(`${p.namespace}/${p.name}`)}"><td>${e(`${p.namespace}/${p.name}`)}</td><td>${e(p.ips.join(', ') || '-')}</td><td>${e(p.node)}</td><td>${e(p.state === 'down' ? (p.why ?? 'not running') : 'running')}</td></tr>`).join('');
+  return m.pods.map((p) => `<tr class="pod ${p.state}" data-pod="${e(`${p.namespace}/${p.name}`)}"><td>${whole(`${p.namespace}/${p.name}`)}</td><td>${whole(p.ips.join(', ') || '-')}</td><td>${whole(p.node)}</td><td>${e(p.state === 'down' ? (p.why ?? 'not running') : 'running')}</td></tr>`).join('');
 }
 
 /** The rows of the Services table. */
 export function serviceRows(m: Pick<UiModel, 'services'>): string {
-  return m.services.map((s) => `<tr class="service" data-service="${e(`${s.namespace}/${s.name}`)}"><td>${e(`${s.namespace}/${s.name}`)}</td><td>${e(s.type)}</td><td>${e(s.address)}</td><td>${e(s.ports.join(' '))}</td><td class="endpoints">${s.type === 'ExternalName' ? '' : s.endpoints.length ? s.endpoints.map(e).join('<br>') : '<b style="color:#dc2626">none</b>'}</td></tr>`).join('');
+  return m.services.map((s) => `<tr class="service" data-service="${e(`${s.namespace}/${s.name}`)}"><td>${whole(`${s.namespace}/${s.name}`)}</td><td>${whole(s.type)}</td><td>${whole(s.address)}</td><td>${whole(s.ports.join(' '))}</td><td class="endpoints">${s.type === 'ExternalName' ? '' : s.endpoints.length ? s.endpoints.map(whole).join('<br>') : '<b style="color:#dc2626">none</b>'}</td></tr>`).join('');
 }
 
 /**
