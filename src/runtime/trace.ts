@@ -397,7 +397,7 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
           // A traffic policy Local with no endpoint here: the packet reached the node (its link counted it) and kube-proxy's drop left no conntrack entry.
           const n = plan.nodes.find((x) => `node ${x.name}` === h.at);
           const c = ctAt(h);
-          if (n) h.observed = `${n.iface} of ${n.name} received ${grew(n.name, n.iface, 'rx')} packets${facts.lbNodeSeen && p.gateway ? ` (${gatewayPick(p.gateway, facts.lbNodeSeen, true)})` : ''}; ${c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : 'no conntrack entry: nothing was DNATed'}`;
+          if (n) h.observed = `${n.iface} of ${n.name} received ${grew(n.name, n.iface, 'rx')} packets${facts.lbNodeSeen && p.gateway ? ` (${gatewayPick(p.gateway, facts.lbNodeSeen, true)})` : ''}; ${c ? `conntrack: ${hostPort(c.orig.dst, c.orig.dport)} was sent to ${hostPort(c.reply.src, c.reply.sport)}` : 'no conntrack entry: nothing was DNATed'}`;
           if (c && c.reply.src !== c.orig.dst) h.status = 'differs';
           break;
         }
@@ -418,7 +418,7 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
           mark(h, false, `no conntrack entry: the packet was not translated${missing ? ` (${missing})` : ''}, so it went on to ${hostPort(p.daddr, p.port)} as it was sent`);
           break;
         }
-        mark(h, c ? !!want && got.includes(want) : ok ? false : none?.confirmed || undefined, c ? `conntrack: ${c.orig.dst}:${c.orig.dport} was sent to ${c.reply.src}:${c.reply.sport}` : (none?.observed ?? 'no conntrack entry'));
+        mark(h, c ? !!want && got.includes(want) : ok ? false : none?.confirmed || undefined, c ? `conntrack: ${hostPort(c.orig.dst, c.orig.dport)} was sent to ${hostPort(c.reply.src, c.reply.sport)}` : (none?.observed ?? 'no conntrack entry'));
         break;
       }
       case 'policy': {

@@ -46,7 +46,7 @@ describe.skipIf(!live)('live trace in an IPv6-only flannel lab (labs/ipv6-only.l
     expect(t.hops[0]!.observed).toMatch(new RegExp(`^ip route get: ${t.daddr} (from :: )?via fd00:10:244:1::1 dev eth0`));
     const dnat = t.hops.find((h) => h.kind === 'dnat')!;
     expect(dnat.linux).toMatch(/^nft table ip6 podlab, chain svc\.default\/web\/tcp-80: dnat to \[fd00:10:244:/);
-    expect(dnat.observed).toContain(`was sent to ${t.endpoint!.ip}:8080`);
+    expect(dnat.observed).toContain(`was sent to [${t.endpoint!.ip}]:8080`);
     expect(t.hops.at(-1)!.observed).toMatch(/conntrack: tcp +6 .*src=fd00:10:244:1::3 dst=fd00:10:96::/);
     expect(t.observed!.probe).toMatch(/^connected from /);
   }, 30_000);

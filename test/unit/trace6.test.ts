@@ -133,3 +133,17 @@ describe('trace in IPv6 (pure)', () => {
     expect(problem(v6, { from: 'client', to: '10.244.2.2', port: 8080 })).toMatch(/^PL3146 lab "ipv6-only" has no IPv4/);
   });
 });
+
+describe('the dnat hop, live, in IPv6: addresses bracketed before their ports', async () => {
+  const { judgeTrace } = await import('../../src/runtime/trace.ts');
+  it("conntrack's tuples read [fd00:10:96::1]:80 was sent to [pod]:8080, not fd00:10:96::1:80", () => {
+    const t = predictTrace(dual, { from: 'client', to: 'svc/web', family: 'IPv6' });
+    const d = hop(t, 'dnat') as (typeof t.hops)[number];
+    const ep = t.endpoint!;
+    const client = v6Of(dual, 'client');
+    const line = `tcp      6 119 TIME_WAIT src=${client} dst=${t.daddr} sport=40000 dport=80 src=${ep.ip} dst=${client} sport=${ep.port} dport=40000 [ASSURED] mark=0 use=1`;
+    judgeTrace(dual.plan, t, { conntrack: line, conntrackAt: { [d.at]: line } }, { ok: true, probe: `connected from ${client}`, links: {}, fired: {} });
+    expect(d.observed).toBe(`conntrack: [${t.daddr}]:80 was sent to [${ep.ip}]:${ep.port}`);
+    expect(d.status).toBe('confirmed');
+  });
+});
