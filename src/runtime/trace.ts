@@ -198,15 +198,41 @@ export function vtepMissing(h: Hop, via: string | undefined, e: VtepEntries | un
   return undefined;
 }
 
-type LinkStats = Record<string, { rx: number; tx: number }>;
+/** A link's counters, and when it cannot pass packets why (`down`: set down; `no carrier`: its peer or lower device is). */
+type LinkStat = { rx: number; tx: number; down?: 'down' | 'no carrier' };
+type LinkStats = Record<string, LinkStat>;
+
+/** `ip -s -j link show` → each link's counters and whether it is down (pure). */
+export function parseLinkStats(json: string): LinkStats {
+  const out: LinkStats = {};
+  let links: { ifname: string; flags?: string[]; operstate?: string; stats64?: { rx: { packets: number }; tx: { packets: number } } }[];
+  try {
+    links = JSON.parse(json) as typeof links;
+  } catch {
+    return out;
+  }
+  for (const l of links) {
+    if (!l.stats64) continue;
+    const down = !l.flags?.includes('UP') ? 'down' : l.flags.includes('NO-CARRIER') || l.operstate === 'LOWERLAYERDOWN' ? 'no carrier' : undefined;
+    out[l.ifname] = { rx: l.stats64.rx.packets, tx: l.stats64.tx.packets, ...(down ? { down } : {}) };
+  }
+  return out;
+}
 
 async function linkStats(ex: Executor, netns: string): Promise<LinkStats> {
   const r = await ex.run(inNs(netns, ['ip', '-s', '-j', 'link', 'show']));
-  const out: LinkStats = {};
-  if (r.exitCode !== 0) return out;
-  for (const l of JSON.parse(r.stdout) as { ifname: string; stats64?: { rx: { packets: number }; tx: { packets: number } } }[])
-    if (l.stats64) out[l.ifname] = { rx: l.stats64.rx.packets, tx: l.stats64.tx.packets };
-  return out;
+  return r.exitCode === 0 ? parseLinkStats(r.stdout) : {};
+}
+
+/**
+ * A device a hop needs that cannot pass packets, in words (what `ip link` shows, and what it does to
+ * the path), or undefined when it is up. A device set down takes the kernel's routes through it with
+ * it, and they do not come back when it is set up again.
+ */
+export function linkDownWords(dev: string, down: LinkStat['down'], kind: Hop['kind']): string | undefined {
+  if (!down) return undefined;
+  if (down === 'no carrier') return `${dev} has no carrier (ip link: NO-CARRIER): the other end of its link is down`;
+  return `${dev} is down (ip link: no UP flag)${kind === 'node-route' ? ', and the kernel removed the routes through it when it went down: ip link set up does not bring them back' : `: ip link set ${dev} up`}`;
 }
 
 const firstLine = (s: string) => s.trim().split('\n')[0]?.trim() ?? '';
@@ -295,7 +321,7 @@ export interface ProbeSeen {
   /** The probe's error code: ECONNREFUSED (a reset, ICMP port unreachable), ETIMEDOUT (silence). */
   code?: string;
   /** Per node, per link, the packets it received and sent. */
-  links: Record<string, Record<string, { rx: number; tx: number }>>;
+  links: Record<string, Record<string, LinkStat>>;
   /** Per node, the podlab-policy rules whose counters grew. */
   fired: Fired;
   /** The source the destination saw: the last conntrack entry's reply destination. */
@@ -305,23 +331,30 @@ export interface ProbeSeen {
 /** Hops whose confirmation means the probe's packet was there (a counter grew, conntrack holds its entry), not a fact read (a route). */
 const SEES_THE_PACKET: ReadonlySet<Hop['kind']> = new Set(['veth', 'dnat', 'policy', 'vxlan', 'fabric', 'snat', 'bridge', 'reply']);
 
+/** A policy hop confirmed by nothing counting, as predicted where nothing isolates the pod: it says nothing of whether the packet got there. */
+const VACUOUS_POLICY = 'no policy rule counted it, as predicted';
+const vacuous = (h: Hop): boolean => h.kind === 'policy' && !!h.observed?.startsWith(VACUOUS_POLICY);
+
 /**
  * Where a probe that failed stopped: the first hop that differs, when no hop after it saw the
  * packet. The hops after it were never reached (a route that is missing sends nothing over the
  * tunnel, and nothing to the pod), so they are marked unreached rather than differing each in turn,
  * and what the probe met (`connect ENETUNREACH …`) is said at the hop where it happened.
  */
-function stopAt(p: TracePath, ok: boolean, probe: string, entry: boolean): void {
+function stopAt(p: TracePath, ok: boolean, probe: string, entry: boolean, blocked: ReadonlySet<Hop>): void {
   if (ok) return;
   const i = p.hops.findIndex((h) => h.status === 'differs');
   if (i < 0) return;
   const after = p.hops.slice(i + 1);
-  if (after.some((h) => h.status === 'confirmed' && SEES_THE_PACKET.has(h.kind))) return;
+  // A hop that blocks for certain (no route, a device down): what a counter after it saw was not the
+  // probe (an IPv6 router solicitation a pod sends on its own, flooded by the bridge).
+  if (!blocked.has(p.hops[i]!) && after.some((h) => h.status === 'confirmed' && SEES_THE_PACKET.has(h.kind) && !vacuous(h))) return;
   const stop = p.hops[i]!;
   // A reply hop with the probe's conntrack entry was put to the test: the entry says no reply came back.
   for (const h of after.filter((x) => !(x.kind === 'reply' && entry))) {
+    const none = !h.observed || h.observed === probe || vacuous(h);
     h.status = 'unreached';
-    h.observed = !h.observed || h.observed === probe ? 'not reached' : `not reached (${h.observed})`;
+    h.observed = none ? 'not reached' : `not reached (${h.observed})`;
   }
   // A dns hop's observation is its dig, the probe itself.
   if (probe && stop.kind !== 'dns' && !stop.observed?.includes(probe)) stop.observed = `${stop.observed ? `${stop.observed}; ` : ''}the probe: ${probe}`;
@@ -335,6 +368,12 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
   const { ok, probe, code, fired, saw } = seen;
   const grew = (node: string, dev: string, dir: 'rx' | 'tx') => seen.links[node]?.[dev]?.[dir] ?? 0;
   const nodeName = (h: Hop) => (h.at.startsWith('node ') ? h.at.slice(5) : '');
+  /** A device of the hop's that is down (set down by hand, or its peer is), in words, for its `seen`. */
+  const offAt = (node: string, dev: string | undefined, kind: Hop['kind']) => (dev ? linkDownWords(dev, seen.links[node]?.[dev]?.down, kind) : undefined);
+  const also = (off: string | undefined) => (off ? `; ${off}` : '');
+  /** Hops the packet cannot pass for certain: no route there, or a device it needs is down. */
+  const blocked = new Set<Hop>();
+  const block = (h: Hop, off: string | undefined) => void (off && blocked.add(h));
   const mark = (h: Hop, fits: boolean | undefined, observed: string) => {
     h.observed = observed;
     if (fits === undefined) return;
@@ -383,13 +422,16 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
       }
       case 'route': {
         const rec = facts.routes?.[`${h.at}|${p.daddr}`] ?? '';
+        block(h, /unreachable/i.test(rec) ? rec : undefined);
         mark(h, rec ? !/unreachable|error/i.test(rec) : undefined, `ip route get: ${rec}`);
         break;
       }
       case 'veth': {
         const dev = /↔ (\S+)/.exec(h.linux)?.[1] ?? '';
         const d = grew(n, dev, 'rx');
-        mark(h, d > 0, `${dev} received ${d} packet${d === 1 ? '' : 's'} from the pod`);
+        const off = offAt(n, dev, h.kind);
+        block(h, off);
+        mark(h, d > 0 && !off, `${dev} received ${d} packet${d === 1 ? '' : 's'} from the pod${also(off)}`);
         break;
       }
       case 'dnat': {
@@ -429,7 +471,7 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
           .flatMap(([node, rs]) => rs.map((x) => `${node}: ${x.chain} "${x.comment}" +${x.delta}`));
         const predicted = /rules: (.*)$/.exec(h.linux)?.[1]?.split('; ') ?? [];
         const all = predicted.every((pr) => hits.some((x) => x.startsWith(pr.replace(/"$/, ''))));
-        h.observed = hits.length ? `counters grew: ${hits.join('; ')}` : predicted.length ? 'no policy rule counted it' : 'no policy rule counted it, as predicted: nothing isolates it here, and the table lets it through uncounted';
+        h.observed = hits.length ? `counters grew: ${hits.join('; ')}` : predicted.length ? 'no policy rule counted it' : `${VACUOUS_POLICY}: nothing isolates it here, and the table lets it through uncounted`;
         if (h.status !== 'dropped') h.status = all ? 'confirmed' : 'differs';
         else if (!all) h.status = 'differs';
         break;
@@ -440,7 +482,9 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
         // The same next hop too: a route BIRD withdrew leaves the default route, out of the same device to the gateway.
         const via = /via (\S+)/.exec(h.linux)?.[1];
         const sameHop = via === undefined || ` ${rec} `.includes(` via ${via} `);
-        mark(h, rec ? !!dev && rec.includes(`dev ${dev}`) && sameHop : undefined, `ip route get: ${rec}${rec && !sameHop ? ` (not via ${via}: the route predicted is not in the node's table)` : ''}`);
+        const off = offAt(nodeName(h), dev, h.kind);
+        block(h, off ?? (/unreachable/i.test(rec) ? rec : undefined));
+        mark(h, rec ? !!dev && rec.includes(`dev ${dev}`) && sameHop && !off : off ? false : undefined, `ip route get: ${rec}${rec && !sameHop ? ` (not via ${via}: the route predicted is not in the node's table)` : ''}${also(off)}`);
         break;
       }
       case 'vxlan': {
@@ -450,8 +494,10 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
         const i = p.hops.indexOf(h);
         const route = p.hops.slice(0, i).reverse().find((x) => x.kind === 'node-route' && x.at === h.at);
         const via = route ? /via (\S+)/.exec(route.linux)?.[1] : undefined;
-        const missing = vtepMissing(h, via, facts.vteps?.[`${h.at}|${dev}`]);
-        mark(h, d > 0 && !missing, `${dev} sent ${d} packet${d === 1 ? '' : 's'}${missing ? `: ${missing}` : ''}`);
+        const off = offAt(n, dev, h.kind);
+        block(h, off);
+        const missing = off ? undefined : vtepMissing(h, via, facts.vteps?.[`${h.at}|${dev}`]);
+        mark(h, d > 0 && !missing && !off, `${dev} sent ${d} packet${d === 1 ? '' : 's'}${missing ? `: ${missing}` : ''}${also(off)}`);
         break;
       }
       case 'fabric': {
@@ -472,7 +518,9 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
         if (!node) break;
         const dir = into ? 'rx' : 'tx';
         const d = grew(node.name, node.iface, dir);
-        mark(h, d > 0, `${node.iface} of ${node.name} ${dir === 'rx' ? 'received' : 'sent'} ${d} packet${d === 1 ? '' : 's'}`);
+        const off = offAt(node.name, node.iface, h.kind);
+        block(h, off);
+        mark(h, d > 0 && !off, `${node.iface} of ${node.name} ${dir === 'rx' ? 'received' : 'sent'} ${d} packet${d === 1 ? '' : 's'}${also(off)}`);
         break;
       }
       case 'snat': {
@@ -485,7 +533,9 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
       case 'bridge': {
         const dev = /to (\S+) \(FDB/.exec(h.linux)?.[1] ?? /dev (\S+) scope/.exec(h.linux)?.[1] ?? '';
         const d = grew(n, dev, 'tx');
-        mark(h, d > 0, `${dev} sent ${d} packet${d === 1 ? '' : 's'} to the pod`);
+        const off = offAt(n, dev, h.kind);
+        block(h, off);
+        mark(h, d > 0 && !off, `${dev} sent ${d} packet${d === 1 ? '' : 's'} to the pod${also(off)}`);
         break;
       }
       case 'deliver':
@@ -503,7 +553,7 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
         break;
     }
   }
-  stopAt(p, ok, probe, !!facts.conntrack);
+  stopAt(p, ok, probe, !!facts.conntrack, blocked);
   const differences: string[] = [];
   if (p.outcome === 'delivered' && !ok) differences.push(`predicted delivered, but the probe failed: ${probe}`);
   if (p.outcome === 'dropped' && ok) differences.push('predicted dropped, but the probe got through');
@@ -634,7 +684,7 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     const links: ProbeSeen['links'] = {};
     const fired: Fired = {};
     nodes.forEach((n, i) => {
-      links[n.name] = Object.fromEntries(Object.entries(after[i]!.links).map(([dev, a]) => [dev, { rx: a.rx - (before[i]!.links[dev]?.rx ?? 0), tx: a.tx - (before[i]!.links[dev]?.tx ?? 0) }]));
+      links[n.name] = Object.fromEntries(Object.entries(after[i]!.links).map(([dev, a]) => [dev, { rx: a.rx - (before[i]!.links[dev]?.rx ?? 0), tx: a.tx - (before[i]!.links[dev]?.tx ?? 0), ...(a.down ? { down: a.down } : {}) }]));
       fired[n.name] = firedBetween(before[i]!.policy, after[i]!.policy);
     });
     return { links, fired };

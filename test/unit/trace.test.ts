@@ -461,3 +461,62 @@ describe("the vxlan hop, live: the device's FDB and neighbour entries say why it
     expect(parseVtepEntries('', 'not json')).toEqual({ fdb: [], neigh: [] });
   });
 });
+
+describe('a link set down by hand, live: the hop that needs it says so', async () => {
+  const { judgeTrace, parseLinkStats } = await import('../../src/runtime/trace.ts');
+
+  it("reads ip -s -j link: a veth set down (no UP flag), a pod's eth0 whose peer is down (NO-CARRIER)", () => {
+    const stats = { rx: { bytes: 0, packets: 4 }, tx: { bytes: 0, packets: 7 } };
+    const json = JSON.stringify([
+      { ifname: 'veth13f17da9', flags: ['BROADCAST', 'MULTICAST'], operstate: 'DOWN', master: 'cni0', stats64: stats },
+      { ifname: 'eth0', flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP'], operstate: 'DOWN', stats64: stats },
+      { ifname: 'cni0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'UP', stats64: stats },
+    ]);
+    expect(parseLinkStats(json)).toEqual({ veth13f17da9: { rx: 4, tx: 7, down: 'down' }, eth0: { rx: 4, tx: 7, down: 'no carrier' }, cni0: { rx: 4, tx: 7 } });
+    expect(parseLinkStats('not json')).toEqual({});
+  });
+
+  it('flannel.1 set down on the source node: the node-route hop says the kernel took its routes, and nothing after it was reached (whatever a counter there saw)', () => {
+    const view = viewOf(podLab);
+    const t = predictTrace(view, { from: 'client', to: 'web-2', port: 8080 });
+    const veth = /↔ (\S+)/.exec(t.hops.find((h) => h.kind === 'veth')!.linux)![1]!;
+    const route = t.hops.find((h) => h.kind === 'node-route')!;
+    const addr = /route get (\S+)/.exec(route.see!)![1]!;
+    const probe = 'connect ENETUNREACH 10.244.2.2:8080';
+    // web-2's veth passed a packet meanwhile: an IPv6 router solicitation of another pod's, flooded by cni0, not the probe.
+    const dest = /to (\S+) \(FDB/.exec(t.hops.find((h) => h.kind === 'bridge')!.linux)![1]!;
+    const differences = judgeTrace(view.plan, t, { routes: { [`${route.at}|${addr}`]: 'RTNETLINK answers: Network is unreachable' } }, { ok: false, probe, code: 'ENETUNREACH', links: { 'worker-1': { [veth]: { rx: 1, tx: 0 }, 'flannel.1': { rx: 0, tx: 0, down: 'down' } }, 'worker-2': { [dest]: { rx: 0, tx: 1 } } }, fired: {} });
+    expect(route.status).toBe('differs');
+    expect(route.observed).toBe(`ip route get: RTNETLINK answers: Network is unreachable (not via 10.244.2.0: the route predicted is not in the node's table); flannel.1 is down (ip link: no UP flag), and the kernel removed the routes through it when it went down: ip link set up does not bring them back; the probe: ${probe}`);
+    expect(t.hops.slice(t.hops.indexOf(route) + 1).map((h) => h.status)).toEqual(['unreached', 'unreached', 'unreached', 'unreached']);
+    expect(differences).toHaveLength(2);
+  });
+
+  it("the destination pod's veth set down: the bridge hop says so and how to set it up", () => {
+    const view = viewOf(podLab);
+    const t = predictTrace(view, { from: 'client', to: 'web-2', port: 8080 });
+    const veth = /↔ (\S+)/.exec(t.hops.find((h) => h.kind === 'veth')!.linux)![1]!;
+    const bridge = t.hops.find((h) => h.kind === 'bridge')!;
+    const dest = /to (\S+) \(FDB/.exec(bridge.linux)![1]!;
+    judgeTrace(view.plan, t, {}, { ok: false, probe: 'ETIMEDOUT connect to 10.244.2.2:8080 timed out after 1000ms', code: 'ETIMEDOUT', links: { 'worker-1': { [veth]: { rx: 2, tx: 0 }, 'flannel.1': { rx: 0, tx: 2 } }, 'worker-2': { [dest]: { rx: 0, tx: 0, down: 'down' } } }, fired: {} });
+    expect(bridge.status).toBe('differs');
+    expect(bridge.observed).toMatch(new RegExp(`^${dest} sent 0 packets to the pod; ${dest} is down \\(ip link: no UP flag\\): ip link set ${dest} up; the probe: ETIMEDOUT`));
+  });
+});
+
+describe('a probe stopped before a policy hop that counts nothing: that hop was not reached', async () => {
+  const { judgeTrace } = await import('../../src/runtime/trace.ts');
+  it("x-a → y-b with worker-1's route to worker-2's pods deleted: worker-2's policy hop is not reached, not confirmed, and the pod's hops are not differences", () => {
+    const view = viewOf(policyLab);
+    const t = predictTrace(view, { from: 'x/x-a', to: 'y/y-b', port: 80 });
+    const veth = /↔ (\S+)/.exec(t.hops.find((h) => h.kind === 'veth')!.linux)![1]!;
+    const route = t.hops.find((h) => h.kind === 'node-route')!;
+    const addr = /route get (\S+)/.exec(route.see!)![1]!;
+    const probe = `connect ENETUNREACH ${t.daddr}:80`;
+    const differences = judgeTrace(view.plan, t, { routes: { [`${route.at}|${addr}`]: 'RTNETLINK answers: Network is unreachable' } }, { ok: false, probe, code: 'ENETUNREACH', links: { [route.at.slice(5)]: { [veth]: { rx: 1, tx: 0 } } }, fired: {} });
+    const after = t.hops.slice(t.hops.indexOf(route) + 1);
+    expect(after.map((h) => `${h.kind}:${h.status}`)).toEqual(after.map((h) => `${h.kind}:unreached`));
+    expect(after.find((h) => h.kind === 'policy')!.observed).toBe('not reached');
+    expect(differences.map((d) => d.split(':')[0])).toEqual(['predicted delivered, but the probe failed', 'node-route at node worker-1']);
+  });
+});

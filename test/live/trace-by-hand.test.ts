@@ -1,8 +1,9 @@
 /**
- * Live `podlab trace` over flannel's VXLAN after a learner deletes one of the two entries that carry
- * a packet over the tunnel (labs/pod-networking.lab.ts as sn-vxlan): the peer's FDB entry, then its
- * VTEP's neighbour entry. The device sends nothing either way; the vxlan hop reads the device's
- * entries and says which one is missing, and how flannel writes it.
+ * Live `podlab trace` over flannel's VXLAN after a learner breaks the path by hand
+ * (labs/pod-networking.lab.ts as sn-vxlan): deletes one of the two entries that carry a packet over
+ * the tunnel (the peer's FDB entry, then its VTEP's neighbour entry), where the vxlan hop reads the
+ * device's entries and says which one is missing, and how flannel writes it; sets the destination
+ * pod's veth down, then flannel.1 itself, where the hop that needs the device says it is down.
  */
 import { describe, expect, it } from 'vitest';
 import podLab from '../../labs/pod-networking.lab.ts';
@@ -55,5 +56,27 @@ describe.skipIf(!live)("live trace over VXLAN with the peer's FDB or neighbour e
     expect(v.observed).toContain(`the CNI writes it permanent: ip neigh replace 10.244.2.0 lladdr ${mac} dev flannel.1 nud permanent`);
     await sh(['ip', 'neigh', 'replace', '10.244.2.0', 'lladdr', mac, 'dev', 'flannel.1', 'nud', 'permanent']);
     expect((await trace()).observed!.differences).toEqual([]);
+  }, 60_000);
+
+  it("web-2's veth set down on worker-2: the bridge hop says it is down", async () => {
+    const veth = /to (\S+) \(FDB/.exec(hop(await trace(), 'bridge').linux)![1]!;
+    const r = await inLab(lab(), 'node/worker-2', ['ip', 'link', 'set', veth, 'down']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const t = await trace();
+    expect(t.observed!.ok).toBe(false);
+    expect(hop(t, 'bridge')).toMatchObject({ status: 'differs', observed: expect.stringContaining(`${veth} is down (ip link: no UP flag): ip link set ${veth} up`) });
+    const up = await inLab(lab(), 'node/worker-2', ['ip', 'link', 'set', veth, 'up']);
+    expect(up.exitCode, up.stderr).toBe(0);
+  }, 60_000);
+
+  // Last: the kernel removes the routes through flannel.1 when it goes down, and they do not come back.
+  it("flannel.1 set down on worker-1: the node-route hop says so, and that its routes went with it; nothing after it was reached", async () => {
+    await sh(['ip', 'link', 'set', 'flannel.1', 'down']);
+    const t = await trace();
+    const route = hop(t, 'node-route');
+    expect(route.status).toBe('differs');
+    expect(route.observed).toContain('flannel.1 is down (ip link: no UP flag), and the kernel removed the routes through it when it went down');
+    const after = t.hops.slice(t.hops.indexOf(route) + 1).filter((h) => h.kind !== 'reply');
+    expect(after.map((h) => `${h.kind}:${h.status}`)).toEqual(after.map((h) => `${h.kind}:unreached`));
   }, 60_000);
 });
