@@ -22,6 +22,7 @@ import { readControl, readLoops } from './loops-state.ts';
 import { labStatus, podReady } from './status.ts';
 import { stoppedContainers, stoppedWords } from './stopped.ts';
 import { firedBetween, readCounters, type Fired } from './policy-counters.ts';
+import { readAppliedTables } from './nft-sync.ts';
 import type { LabState } from './state.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { NftView } from '../plan/nft-tables.ts';
@@ -158,6 +159,20 @@ export function natRulesMissing(plan: Plan, p: TracePath, h: Hop, rules: Record<
   const bare = empty.filter((c) => rules[c] === 0);
   const said = [...(bare.length ? [`chain${bare.length > 1 ? 's' : ''} ${bare.join(', ')} hold${bare.length > 1 ? '' : 's'} no rule`] : []), ...(gone.length ? [`chain${gone.length > 1 ? 's' : ''} ${gone.join(', ')} ${gone.length > 1 ? 'are' : 'is'} not there`] : [])];
   return `${whose}: in table ${fam} podlab, ${said.join(', and ')}`;
+}
+
+/**
+ * `nft -j list tables` → the tables podlab did not write, as `<family> <name>`: neither one it
+ * applied there (`ours`, from its record of the tables it synced: kube-proxy's, the policies',
+ * Calico's NAT) nor one named `podlab…`.
+ */
+export function parseForeignTables(json: string, ours: ReadonlySet<string>): string[] {
+  try {
+    const items = (JSON.parse(json) as { nftables?: { table?: { family: string; name: string } }[] }).nftables ?? [];
+    return items.flatMap((x) => (x.table && !x.table.name.startsWith('podlab') && !ours.has(`${x.table.family} ${x.table.name}`) ? [`${x.table.family} ${x.table.name}`] : []));
+  } catch {
+    return [];
+  }
 }
 
 /** `bridge -j fdb show dev X` and `ip -j neigh show dev X` → the device's entries (unparseable output: none). */
@@ -497,6 +512,7 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
         const off = offAt(n, dev, h.kind);
         block(h, off);
         const missing = off ? undefined : vtepMissing(h, via, facts.vteps?.[`${h.at}|${dev}`]);
+        if (missing) blocked.add(h);
         mark(h, d > 0 && !missing && !off, `${dev} sent ${d} packet${d === 1 ? '' : 's'}${missing ? `: ${missing}` : ''}${also(off)}`);
         break;
       }
@@ -552,6 +568,14 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
       default:
         break;
     }
+  }
+  // A probe that stopped where nothing podlab knows of explains it: a table of the learner's own on that node (or the one before) may hold the rule that dropped it.
+  const stop = ok ? undefined : p.hops.find((h) => h.status === 'differs');
+  if (stop && !blocked.has(stop) && facts.foreignTables && ['veth', 'bridge', 'vxlan', 'fabric', 'deliver'].includes(stop.kind)) {
+    const prev = p.hops[p.hops.indexOf(stop) - 1];
+    const nodes = [...new Set([prev, stop].map((x) => (x ? nodeName(x) : '')).filter((x) => x && facts.foreignTables![x]?.length))];
+    const said = nodes.map((x) => `node ${x} has nftables table${facts.foreignTables![x]!.length > 1 ? 's' : ''} podlab did not write, ${facts.foreignTables![x]!.join(', ')}: a rule there may drop it (nft list table ${facts.foreignTables![x]![0]})`);
+    if (said.length) stop.observed = `${stop.observed ? `${stop.observed}; ` : ''}${said.join('; ')}`;
   }
   stopAt(p, ok, probe, !!facts.conntrack, blocked);
   const differences: string[] = [];
@@ -819,6 +843,17 @@ export async function traceLive(ex: Executor, state: LabState, req: TraceRequest
     await Promise.all(first.gateway.nodes.flatMap((name) => readNodeRoutes(predictTrace(view, req, { ...facts, lbNode: gatewayNodePort(plan, first.gateway!, name, first.family) }))));
     const pick = gatewayPickedBy(view, req, first.gateway, facts, { ok, probe, ...(code ? { code } : {}), links, fired });
     if (pick) Object.assign(facts, pick);
+  }
+  // A probe that failed: the tables in each node that podlab did not write (a learner's own rule may drop it).
+  if (!ok) {
+    const applied = readAppliedTables(state.lab);
+    await Promise.all(
+      nodes.map(async (n) => {
+        const r = await ex.run(inNs(n.netns, ['nft', '-j', 'list', 'tables']));
+        const foreign = r.exitCode === 0 ? parseForeignTables(r.stdout, new Set(Object.values(applied[n.netns] ?? {}).map((t) => `${t.family} ${t.name}`))) : [];
+        if (foreign.length) (facts.foreignTables ??= {})[n.name] = foreign;
+      }),
+    );
   }
   // A DNAT that left no entry for a probe that failed: kube-proxy's chains count nothing, so its table
   // there is read, to say whether the Service's rules are in it (a learner may have flushed them).

@@ -122,6 +122,11 @@ export interface TraceFacts {
    * to) and its neighbour entries (`ip -j neigh show dev`: a VTEP address → its MAC).
    */
   vteps?: Record<string, VtepEntries>;
+  /**
+   * Per node, the nftables tables in it that podlab did not write (`inet filter`: not `podlab…`),
+   * read when a probe failed: a rule of the learner's in one may be what dropped it.
+   */
+  foreignTables?: Record<string, string[]>;
 }
 
 /** A VXLAN device's FDB and neighbour entries, as the kernel holds them. */

@@ -3,7 +3,8 @@
  * (labs/pod-networking.lab.ts as sn-vxlan): deletes one of the two entries that carry a packet over
  * the tunnel (the peer's FDB entry, then its VTEP's neighbour entry), where the vxlan hop reads the
  * device's entries and says which one is missing, and how flannel writes it; sets the destination
- * pod's veth down, then flannel.1 itself, where the hop that needs the device says it is down.
+ * pod's veth down, then flannel.1 itself, where the hop that needs the device says it is down; adds
+ * a drop rule in a table of its own, which the hop where the packet stopped names.
  */
 import { describe, expect, it } from 'vitest';
 import podLab from '../../labs/pod-networking.lab.ts';
@@ -67,6 +68,23 @@ describe.skipIf(!live)("live trace over VXLAN with the peer's FDB or neighbour e
     expect(hop(t, 'bridge')).toMatchObject({ status: 'differs', observed: expect.stringContaining(`${veth} is down (ip link: no UP flag): ip link set ${veth} up`) });
     const up = await inLab(lab(), 'node/worker-2', ['ip', 'link', 'set', veth, 'up']);
     expect(up.exitCode, up.stderr).toBe(0);
+  }, 60_000);
+
+  it("a drop rule in a table of the learner's own on worker-2: the hop where the packet stopped names that table", async () => {
+    const nft = (args: string[]) => inLab(lab(), 'node/worker-2', ['nft', ...args]);
+    for (const args of [['add', 'table', 'inet', 'learner'], ['add', 'chain', 'inet', 'learner', 'block', '{ type filter hook forward priority 0; policy accept; }'], ['add', 'rule', 'inet', 'learner', 'block', 'tcp', 'dport', '8080', 'drop']]) {
+      const r = await nft(args);
+      expect(r.exitCode, r.stderr).toBe(0);
+    }
+    const t = await trace();
+    expect(t.observed!.ok).toBe(false);
+    // Where the packet stopped: the bridge hop, or the pod when a multicast of another pod's, flooded by cni0, grew web-2's veth counter meanwhile.
+    const stop = t.hops.find((h) => h.status === 'differs')!;
+    expect(['bridge', 'deliver']).toContain(stop.kind);
+    expect(stop.observed).toContain('node worker-2 has nftables table podlab did not write, inet learner: a rule there may drop it (nft list table inet learner)');
+    const r = await nft(['delete', 'table', 'inet', 'learner']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await trace()).observed!.differences).toEqual([]);
   }, 60_000);
 
   // Last: the kernel removes the routes through flannel.1 when it goes down, and they do not come back.

@@ -520,3 +520,24 @@ describe('a probe stopped before a policy hop that counts nothing: that hop was 
     expect(differences.map((d) => d.split(':')[0])).toEqual(['predicted delivered, but the probe failed', 'node-route at node worker-1']);
   });
 });
+
+describe("a learner's own nftables rule drops the probe: the hop where it stopped names the tables podlab did not write", async () => {
+  const { judgeTrace, parseForeignTables } = await import('../../src/runtime/trace.ts');
+  it('reads nft -j list tables, leaving out the tables podlab applied there and its own podlab… ones', () => {
+    const json = JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6' } }, { table: { family: 'ip', name: 'podlab', handle: 1 } }, { table: { family: 'ip', name: 'podlab-policy', handle: 2 } }, { table: { family: 'ip', name: 'calico', handle: 3 } }, { table: { family: 'inet', name: 'sn-learner', handle: 4 } }] });
+    expect(parseForeignTables(json, new Set(['ip podlab', 'ip calico']))).toEqual(['inet sn-learner']);
+    expect(parseForeignTables('not json', new Set())).toEqual([]);
+  });
+
+  it('web-2 never got the packet, and worker-2 holds inet sn-learner: the bridge hop says so', () => {
+    const view = viewOf(podLab);
+    const t = predictTrace(view, { from: 'client', to: 'web-2', port: 8080 });
+    const veth = /↔ (\S+)/.exec(t.hops.find((h) => h.kind === 'veth')!.linux)![1]!;
+    const bridge = t.hops.find((h) => h.kind === 'bridge')!;
+    const dest = /to (\S+) \(FDB/.exec(bridge.linux)![1]!;
+    const probe = 'ETIMEDOUT connect to 10.244.2.2:8080 timed out after 1000ms';
+    const differences = judgeTrace(view.plan, t, { foreignTables: { 'worker-2': ['inet sn-learner'] } }, { ok: false, probe, code: 'ETIMEDOUT', links: { 'worker-1': { [veth]: { rx: 2, tx: 0 }, 'flannel.1': { rx: 0, tx: 2 } }, 'worker-2': { [dest]: { rx: 0, tx: 0 } } }, fired: {} });
+    expect(bridge.observed).toBe(`${dest} sent 0 packets to the pod; node worker-2 has nftables table podlab did not write, inet sn-learner: a rule there may drop it (nft list table inet sn-learner); the probe: ${probe}`);
+    expect(differences.some((d) => d.includes('inet sn-learner'))).toBe(true);
+  });
+});
