@@ -536,7 +536,13 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
         const d = grew(node.name, node.iface, dir);
         const off = offAt(node.name, node.iface, h.kind);
         block(h, off);
-        mark(h, d > 0 && !off, `${node.iface} of ${node.name} ${dir === 'rx' ? 'received' : 'sent'} ${d} packet${d === 1 ? '' : 's'}${also(off)}`);
+        // Out of a node whose route to the peer is gone: the kernel sent it to another next hop (its default route, the gateway), not straight to the peer.
+        const routed = !into && prev?.kind === 'node-route' ? (facts.routes?.[`${prev.at}|${routedAddress(prev, p)}`] ?? '') : '';
+        const want = prev?.kind === 'node-route' ? /via (\S+)/.exec(prev.linux)?.[1] : undefined;
+        const went = /via (\S+)/.exec(routed)?.[1];
+        const gw = plan.gateway && went && [plan.gateway.nodeSide.ip, plan.gateway.nodeSide.ip6].includes(went) ? ' (the gateway, by the node\'s default route)' : '';
+        const detour = want && went && went !== want ? `; sent to ${went}${gw}, not straight to ${want}: the route to the peer's pods is not in the node's table` : '';
+        mark(h, d > 0 && !off && !detour, `${node.iface} of ${node.name} ${dir === 'rx' ? 'received' : 'sent'} ${d} packet${d === 1 ? '' : 's'}${also(off)}${detour}`);
         break;
       }
       case 'snat': {

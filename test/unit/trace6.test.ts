@@ -147,3 +147,21 @@ describe('the dnat hop, live, in IPv6: addresses bracketed before their ports', 
     expect(d.status).toBe('confirmed');
   });
 });
+
+describe("kubenet's route to a peer's pods deleted, live: the fabric hop says the packet went to the gateway instead", async () => {
+  const { judgeTrace } = await import('../../src/runtime/trace.ts');
+  it('worker-1 without its route to worker-2\'s IPv6 pods: sent by the default route to the gateway, not straight to worker-2', () => {
+    const t = predictTrace(dual, { from: 'client', to: 'web-2', port: 8080, family: 'IPv6' });
+    const route = hop(t, 'node-route') as (typeof t.hops)[number];
+    const fabric = hop(t, 'fabric') as (typeof t.hops)[number];
+    const veth = /↔ (\S+)/.exec(hop(t, 'veth').linux)![1]!;
+    const addr = /route get (\S+)/.exec(route.see!)![1]!;
+    const gw = dual.plan.gateway!.nodeSide.ip6!;
+    const rec = `${addr} from :: via ${gw} dev eth0 src fd00:172:16:94::b metric 1024 pref medium`;
+    const differences = judgeTrace(dual.plan, t, { routes: { [`${route.at}|${addr}`]: rec } }, { ok: true, probe: `connected from ${v6Of(dual, 'client')}`, links: { 'worker-1': { [veth]: { rx: 3, tx: 3 }, eth0: { rx: 3, tx: 3 } } }, fired: {} });
+    expect(route.status).toBe('differs');
+    expect(fabric.status).toBe('differs');
+    expect(fabric.observed).toBe(`eth0 of worker-1 sent 3 packets; sent to ${gw} (the gateway, by the node's default route), not straight to fd00:172:16:94::c: the route to the peer's pods is not in the node's table`);
+    expect(differences.some((d) => d.startsWith('fabric at fabric:'))).toBe(true);
+  });
+});
