@@ -29,9 +29,24 @@ export const APP_JS = `'use strict';
     if (text !== undefined) x.textContent = text;
     return x;
   }
+  // A drawing wider than the page is shrunk to fit, but not below MIN_SCALE of its size: past that
+  // its labels cannot be read, and the box scrolls instead.
+  var MIN_SCALE = 0.8;
+  function fitSvg() {
+    var box = document.getElementById('topology');
+    var svg = box.querySelector('svg');
+    if (!svg) return;
+    var natural = parseFloat(svg.getAttribute('width') || '') || (svg.viewBox && svg.viewBox.baseVal && svg.viewBox.baseVal.width) || 0;
+    if (!natural) return;
+    var width = Math.min(natural, Math.max(box.clientWidth, natural * MIN_SCALE));
+    svg.style.width = width + 'px';
+  }
   function setSvg(svg) {
     if (svg) document.getElementById('topology').innerHTML = svg;
+    fitSvg();
   }
+  fitSvg();
+  window.addEventListener('resize', fitSvg);
 
   var runBtn = document.getElementById('run-checks');
   runBtn.addEventListener('click', function () {

@@ -150,7 +150,7 @@ section{background:#fff;border:1px solid #e2e8f0;border-radius:6px;padding:.6rem
 h2{font-size:1rem;margin:.2rem 0 .5rem}table{border-collapse:collapse;width:100%;font-size:.8rem}
 td,th{border-bottom:1px solid #e2e8f0;padding:.2rem .3rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 td.seen{font-size:.75rem;max-width:30rem}.nb{white-space:nowrap}th{white-space:nowrap}
-#topology{overflow:auto}#topology svg{max-width:100%;height:auto}#topology g.node{cursor:pointer}
+#topology{overflow:auto}#topology svg{max-width:none;height:auto}#topology g.node{cursor:pointer}
 tr[data-status=pass] .status{color:#15803d}tr[data-status=fail] .status{color:#dc2626;font-weight:bold}
 tr.down td{color:#dc2626}.hop{margin-bottom:.3rem;font-size:.8rem}.hop .linux{font-family:monospace}.hop .k8s{color:#475569}
 .hop .observed{color:#0369a1}.hop[data-status=dropped]{color:#dc2626}.mark{font-size:.7rem;color:#64748b}

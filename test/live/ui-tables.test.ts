@@ -2,7 +2,8 @@
  * The `podlab ui` page's Pods and Services tables in headless Chromium (no lab needed: the page is
  * rendered from a model with a dual-stack lab's addresses and served on 127.0.0.1): an address, a
  * Service's type or an endpoint is never broken across lines, where `10.96.0.1` over `0` reads as
- * another address; and an IPv6 endpoint is bracketed before its ports.
+ * another address; an IPv6 endpoint is bracketed before its ports; and a drawing wider than the
+ * page is shrunk no further than 80% of its size (below that its labels cannot be read): it scrolls.
  */
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -18,7 +19,8 @@ const model: UiModel = {
   lab: 'sn-tables',
   source: 'labs/dual-stack.lab.ts',
   cni: 'kubenet',
-  svg: '<svg width="10" height="10"></svg>',
+  // A drawing twice as wide as the window, as the ingress and dual-stack labs' are.
+  svg: '<svg xmlns="http://www.w3.org/2000/svg" width="3200" height="300" viewBox="0 0 3200 300"><text x="10" y="150" font-size="14">worker-1</text></svg>',
   pods: [pod('web-1', 'worker-1', ['10.244.1.2', 'fd00:10:244:1::2']), pod('client', 'worker-1', ['10.244.1.3', 'fd00:10:244:1::3'])],
   services: [
     { namespace: 'kube-system', name: 'kube-dns', type: 'ClusterIP', address: '10.96.0.10, fd00:10:96::a', ports: ['53/UDP→53', '53/TCP→53', '9153/TCP→9153'], endpoints: ['coredns 10.244.0.2:53,53,9153 (control-plane)'] },
@@ -72,6 +74,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the ui page\'s tables in headless Chromi
       return out;
     })()`);
     expect(broken).toEqual([]);
+  }, 60_000);
+
+  it('a drawing wider than the page is shrunk at most to 80% (its labels stay readable) and the box scrolls', async () => {
+    expect(await page.goto(url)).toBe(200);
+    const seen = await page.eval<{ svg: number; box: number; scroll: number }>(`(() => {
+      const box = document.getElementById('topology');
+      return { svg: box.querySelector('svg').getBoundingClientRect().width, box: box.clientWidth, scroll: box.scrollWidth };
+    })()`);
+    expect(seen.svg).toBeGreaterThanOrEqual(3200 * 0.8 - 1);
+    expect(seen.svg).toBeLessThanOrEqual(3200);
+    expect(seen.scroll).toBeGreaterThan(seen.box);
   }, 60_000);
 
   it("an IPv6 endpoint is bracketed before its ports in the Services table", () => {
