@@ -16,7 +16,8 @@ import { evaluate, type ClusterRuleRef, type DirectionVerdict, type PolicyWorld,
 import { interpret } from '../policy/interpret.ts';
 import { policyTable } from '../policy/nft.ts';
 import { isolates } from '../policy/selectors.ts';
-import { policyKey, type LabelSelector, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPeer, type PolicyPod, type PolicyPort, type PolicyRule } from '../policy/types.ts';
+import { selectorText, ruleText } from '../policy/text.ts';
+import { policyKey, type NamespaceLabels, type NetworkPolicy, type PolicyDirection, type PolicyPod } from '../policy/types.ts';
 import { noVirtualIp, resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
 import { arrivesFromWords, extClient, extMasquerades, loadBalancerPath, nodePortPath, sentToWords, type ExtClient } from './nat.ts';
 import { hostPort, type Family } from '../net/addr.ts';
@@ -138,26 +139,6 @@ export interface Explanation {
   cases: ExplainCase[];
   /** Overall: allowed for every case (the client gets through whichever endpoint it is sent to). */
   allowed: boolean;
-}
-
-const selectorText = (s: LabelSelector): string => {
-  const parts = [...Object.entries(s.matchLabels).map(([k, v]) => `${k}=${v}`), ...s.matchExpressions.map((e) => `${e.key} ${e.operator}${e.values.length ? ` (${e.values.join(',')})` : ''}`)];
-  return parts.length ? `{${parts.join(', ')}}` : '{} (all)';
-};
-
-function peerText(p: PolicyPeer): string {
-  if (p.ipBlock) return `ipBlock ${p.ipBlock.cidr}${p.ipBlock.except.length ? ` except ${p.ipBlock.except.join(', ')}` : ''}`;
-  const parts = [p.namespaceSelector ? `namespaces ${selectorText(p.namespaceSelector)}` : '', p.podSelector ? `pods ${selectorText(p.podSelector)}` : ''].filter(Boolean);
-  return parts.join(' and ');
-}
-
-const portText = (q: PolicyPort) => (q.port === undefined ? `any ${q.protocol} port` : `${q.protocol}/${q.port}${q.endPort !== undefined ? `-${q.endPort}` : ''}`);
-
-/** `ingress[0]: from namespaces {ns=y} or pods {pod=b}; ports TCP/80` */
-export function ruleText(dir: PolicyDirection, index: number, r: PolicyRule): string {
-  const peers = r.peers.length ? r.peers.map(peerText).join(' or ') : dir === 'ingress' ? 'anywhere' : 'anywhere';
-  const ports = r.ports.length ? r.ports.map(portText).join(', ') : 'any port';
-  return `${dir}[${index}]: ${dir === 'ingress' ? 'from' : 'to'} ${peers}; ports ${ports}`;
 }
 
 const clusterPeerText = (p: ClusterPolicyPeer): string => {
