@@ -38,11 +38,30 @@ export function podGatewayOf(node: PlanNode, family: Family): string {
 /** Who masquerades pod traffic leaving the pod network on a node, in the words of a real cluster of its CNI mode (flanneld's --ip-masq, kubelet's, a Calico pool's natOutgoing). */
 export const masqueradeOf = (node: PlanNode): { short: string; who: string } => cniMode((node.cni as { type: string }).type).masquerade;
 
-/** Whether pod traffic from `addr` on `node` leaving every pool is masqueraded: the lab's natOutgoing, or Calico's pool of that address (its calico table). */
+/**
+ * A Calico node's IP pools of every family: its IPv4 pools, and in a lab with IPv6 its IPv6 pools
+ * (`ipv6.pools`; Felix's ip6 nat table masquerades those, nat6.ts).
+ */
+function calicoPools(node: PlanNode): { cidr: string; natOutgoing: boolean }[] {
+  const cni = node.cni as unknown as { pools: { cidr: string; natOutgoing: boolean }[]; ipv6?: { pools: { cidr: string; natOutgoing: boolean }[] } };
+  return [...cni.pools, ...(cni.ipv6?.pools ?? [])];
+}
+
+/** Whether pod traffic from `addr` on `node` leaving every pool is masqueraded: the lab's natOutgoing, or Calico's pool of that address (its calico table, or ip6 calico for an IPv6 pool). */
 export function masqueraded(plan: Plan, node: PlanNode, addr: string): boolean {
   if (!isCalico(node)) return plan.natOutgoing;
-  const pools = (node.cni as unknown as { pools: { cidr: string; natOutgoing: boolean }[] }).pools;
-  return pools.some((p) => p.natOutgoing && within(p.cidr, addr));
+  return calicoPools(node).some((p) => p.natOutgoing && within(p.cidr, addr));
+}
+
+/**
+ * What a masquerade of pod traffic on `node` is applied to leaving, in the family of the packet:
+ * Calico's rule matches a destination outside every IP pool of the family (`daddr != @all-ipam-pools`),
+ * the other modes' one outside the pod network.
+ */
+export function masqueradeLeaving(plan: Plan, node: PlanNode, family: Family): string {
+  if (!isCalico(node)) return `the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr}`;
+  const cidrs = [...new Set(calicoPools(node).map((p) => p.cidr).filter((c) => c.includes(':') === (family === 'IPv6')))];
+  return `every IP pool of ${family}: ${cidrs.join(', ')}`;
 }
 
 /**

@@ -17,7 +17,7 @@ import { serviceKey } from '../plan/services.ts';
 import { familyOfRef, inFamily, noVirtualIp, resolveEnd, servicePort, TraceProblem, type End } from './ends.ts';
 import type { Family } from '../net/addr.ts';
 import { endpointsOf, explain, explainPath, type ExplainCase } from './explain.ts';
-import { arrivesFromWords, extClient, extMasquerades, isCalico, masqAddress as natMasqAddress, masqueradeOf, masqueraded, nodeIpOf, podCidrOf, podGatewayOf, sentToWords, within, type ExtClient } from './nat.ts';
+import { arrivesFromWords, extClient, extMasquerades, isCalico, masqAddress as natMasqAddress, masqueradeLeaving, masqueradeOf, masqueraded, nodeIpOf, podCidrOf, podGatewayOf, sentToWords, within, type ExtClient } from './nat.ts';
 
 export type TraceProtocol = 'tcp' | 'udp' | 'icmp';
 
@@ -847,7 +847,7 @@ export function predictTrace(view: NftView, req: TraceRequest, facts: TraceFacts
       status: 'predicted',
     });
   } else if (podNetSource && (to.kind === 'host' || to.kind === 'gateway') && masqueraded(plan, srcNode!, from.ip)) {
-    masquerade({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${nodeIpOf(srcNode!, family)} (leaving the pod network ${inFamily(plan.podCidrs ?? [plan.podCidr], family) ?? plan.podCidr})`, k8s: `${masqueradeOf(srcNode!).who}: pod traffic to outside the cluster is masqueraded`, see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
+    masquerade({ kind: 'snat', at: `node ${srcNode!.name}`, linux: `masquerade: source ${from.ip} becomes ${nodeIpOf(srcNode!, family)} (leaving ${masqueradeLeaving(plan, srcNode!, family)})`, k8s: `${masqueradeOf(srcNode!).who}: pod traffic to outside the cluster is masqueraded`, see: `conntrack -L${six ? ' -f ipv6' : ''} -s ${from.ip}`, status: 'predicted' });
   } else if ((from.kind === 'node' || (from.kind === 'pod' && from.pod.hostNetwork)) && svc && !ext && endpoint) {
     masquerade({ kind: 'snat', at: `node ${from.node}`, linux: `masquerade: a ClusterIP reached from outside the pod network (${from.ip}) is masqueraded`, k8s: `Service ${serviceKey(svc.s)}: clients outside ${plan.podCidr} are masqueraded (kube-proxy's masquerade-all for non-pod sources)`, status: 'predicted' });
   }

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import calicoDualLab from '../../labs/calico-dual-stack.lab.ts';
+import calicoPools6Lab from '../../labs/calico-ipv6-pools.lab.ts';
 import calicoVxlanDualLab from '../../labs/calico-vxlan-dual-stack.lab.ts';
 import dualLab from '../../labs/dual-stack.lab.ts';
 import v6Lab from '../../labs/ipv6-only.lab.ts';
@@ -103,6 +104,17 @@ describe('trace in IPv6 (pure)', () => {
     expect(hop(six, 'node-route').linux).toMatch(/^fd00:[0-9a-f:]+\/122 via fd00:[0-9a-f:]+ dev vxlan-v6\.calico onlink$/);
     expect(hop(six, 'vxlan').linux).toMatch(/^VXLAN VNI 4096: outer fd00:172:16:94::[0-9a-f]+ → fd00:172:16:94::[0-9a-f]+ UDP 4789, inner to 66:/);
     expect(hop(predictTrace(vx, { from: 'client', to: 'web-2', port: 8080 }), 'node-route').linux).toMatch(/dev vxlan\.calico onlink$/);
+  });
+
+  it("dual-stack Calico, natOutgoing per IPv6 pool: a pod of a NATed IPv6 pool is masqueraded to its node's IPv6 address, leaving every IPv6 pool; the other pool's is not", () => {
+    const pools = viewOf(calicoPools6Lab);
+    const nat = predictTrace(pools, { from: 'web-a', to: 'host/internet', port: 80, family: 'IPv6' });
+    expect(kinds(nat)).toContain('snat');
+    expect(hop(nat, 'snat').linux).toBe(`masquerade: source ${v6Of(pools, 'web-a')} becomes fd00:172:16:94::b (leaving every IP pool of IPv6: fd00:10:244:a::/120, fd00:10:244:b::/112)`);
+    expect(hop(nat, 'snat').see).toBe(`conntrack -L -f ipv6 -s ${v6Of(pools, 'web-a')}`);
+    expect(kinds(predictTrace(pools, { from: 'web-b', to: 'host/internet', port: 80, family: 'IPv6' }))).not.toContain('snat');
+    // IPv4: the lab's natOutgoing (the default pool's), leaving the one IPv4 pool.
+    expect(hop(predictTrace(pools, { from: 'web-b', to: 'host/internet', port: 80 }), 'snat').linux).toMatch(/\(leaving every IP pool of IPv4: 10\.244\.0\.0\/16\)$/);
   });
 
   it('dual-stack NetworkPolicy: the IPv6 packet is judged by table ip6 podlab-policy, dropped at the same rule', () => {
