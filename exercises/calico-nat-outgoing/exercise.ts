@@ -61,7 +61,8 @@ The network team wants:
 - pods still reach each other, across the pools, each seeing the other's own address.
 
 Change the IP pools (\`cni.ipPools\`) to do it, then check with \`curl\` from both pods, the gateway's
-routes, and \`podlab calicoctl calico-nat-outgoing get ippool -o wide\` (its NAT column).
+routes, \`podlab calicoctl calico-nat-outgoing get ippool -o wide\` (its NAT column) and
+\`podlab trace calico-nat-outgoing ${nat.pod} host/internet --port 80\` (the masquerade is its \`snat\` hop).
 
 Submit your lab file (e.g. \`yourname.lab.ts\`): the starter with its \`cni.ipPools\` changed. Only
 \`cni.ipPools\` is taken from it; the rest of the cluster stays as given.

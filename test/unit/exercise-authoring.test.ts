@@ -112,6 +112,17 @@ describe.skipIf(!isRoot)('an exercise that does not load: every problem at once,
     expect((await loadExercise('exercises/isolate-db')).variants).toBeUndefined();
   }, 60_000);
 
+  it("calico-nat-outgoing: each variant's rubric asks the outside host for the node of its NATed rack, and the other rack's pod for its own address", async () => {
+    const seen = async (student: string) => {
+      const ex = await loadExercise('exercises/calico-nat-outgoing', student);
+      const check = (id: string) => ex.rubric.find((i) => i.id === id)!.check as { from: string; expectSource?: string; expectNoNat?: boolean };
+      return { rack: ex.variant.natRack, nat: `${check('nat-source').from} → ${check('nat-source').expectSource}`, keep: `${check('keep-pod-address').from} ${check('keep-pod-address').expectNoNat}`, editable: ex.editable };
+    };
+    // dave and alice: the two variants (test/fixtures/submissions/calico-nat-outgoing).
+    expect(await seen('dave')).toEqual({ rack: 'a', nat: 'app-a → node/c1-node1', keep: 'app-b true', editable: ['cni.ipPools'] });
+    expect(await seen('alice')).toEqual({ rack: 'b', nat: 'app-b → node/c1-node2', keep: 'app-a true', editable: ['cni.ipPools'] });
+  }, 60_000);
+
   it('a rubric item that cannot pass is warned of at its place (the exercise still loads)', async () => {
     const ex = join(dir, 'rg');
     cpSync('exercises/readiness-gate', ex, { recursive: true });
