@@ -14,7 +14,7 @@ import { sourceAddressesOf, type Peers } from './targets.ts';
 import { findService, selects } from '../../k8s/objects.ts';
 import { buildRoutes, describeDecision, route } from '../../ingress/router.ts';
 import { certFor, serverCerts } from '../../ingress/tls.ts';
-import { checkAt, lastLine, sourceRef, type Attempt, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
+import { checkAt, lastLine, sourceRef, type Attempt, type LabView, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
 import { claimedIdentity } from '../../lib/proof.ts';
 import { IDENTITY } from '../../constants.ts';
 import { ATTEMPT_TIMEOUT_MS, normalizeReach, planReach, reachVerdict, readProbeReport, validateReach, wasRefused, type ReachCheck, type ProbeReport } from './reach.ts';
@@ -79,6 +79,21 @@ function answerOf(body: string): Answer {
 }
 
 /** What a request with a host, SNI, path or HTTPS asks, in its default name (`https://shop.example.com/api`): two checks of one controller told apart. */
+/**
+ * Whether the client `from` can be the source `expectSource` names, so that expectNoNat (the
+ * server saw the client's own address) may hold beside it: the same node or host, the same pod, a
+ * hostNetwork pod and its node. An address is not resolved here, so it may.
+ */
+function sameSource(lab: LabView, from: string, source: string): boolean {
+  if (ip.parseIp(source) !== undefined) return true;
+  const pod = lab.pods.find((p) => p.name === from || `${p.namespace ?? 'default'}/${p.name}` === from);
+  const node = from.startsWith('node/') ? from.slice(5) : pod?.hostNetwork ? pod.node : undefined;
+  if (source === 'nodes') return node !== undefined;
+  if (source.startsWith('node/')) return node === source.slice(5);
+  if (source.startsWith('host/')) return from === source;
+  return pod?.name === source;
+}
+
 const requestOf = (c: { host?: string; sni?: string; https?: boolean; path?: string }): string | undefined =>
   c.host !== undefined || c.sni !== undefined || c.https || c.path !== undefined ? `${c.https ? 'https' : 'http'}://${c.host ?? c.sni ?? ''}${c.path ?? '/'}` : undefined;
 
@@ -120,6 +135,9 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
       }
       if (c.expectSource && c.expectSource !== 'nodes' && !machine(c.expectSource) && ip.parseIp(c.expectSource) === undefined)
         out.push(diag('PL2012', at('expectSource'), `check "${c.name}" expects the source "${c.expectSource}", which is not nodes, node/<name>, host/<name>, a pod or an IPv4 address`));
+      else if (c.expectNoNat && c.expectSource && !sameSource(lab, c.from, c.expectSource))
+        // The server sees one source: the client's own (expectNoNat), or what a NAT made it (expectSource).
+        out.push(diag('PL2014', at('expectSource'), `check "${c.name}" expects the client's own address (expectNoNat) and the source "${c.expectSource}" (expectSource): a server sees one source, so it cannot pass`, 'Keep expectNoNat for a path without NAT, or expectSource for the address a NAT gives the client, not both.'));
       if (c.expectSpread !== undefined && c.expectSpread > c.requests)
         out.push(diag('PL2014', at('expectSpread'), `check "${c.name}" wants ${c.expectSpread} different pods to answer ${c.requests} request(s)`, `Set requests to at least ${c.expectSpread} (e.g. 60 for 3 backends).`));
       if (c.expectBody !== undefined && c.requests > 1)
