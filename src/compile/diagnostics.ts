@@ -156,6 +156,7 @@ export const CODES = {
   PL2186: 'Calico check family the lab does not have',
   PL2187: 'Calico IPv6 pool outside the IPv6 pod network',
   PL2188: 'Calico IPv6 block size out of range',
+  PL2189: 'BGP peer with no session back',
   // Manifests in (src/compile/manifests.ts, src/k8s/manifests.ts): PL2200–PL2229.
   PL2200: 'manifest file not found',
   PL2201: 'YAML syntax error',

@@ -218,6 +218,7 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
     if (peer.asNumber < 1 || peer.asNumber > 4294967295)
       p('PL2154', ['peers', i, 'asNumber'], `BGP peer ${i + 1}: AS number ${peer.asNumber} is out of range`, 'An AS number is 1–4294967295 (4-byte ASN); the nodes of this lab are in AS ' + config.asNumber + '.');
   }
+  if (config.encapsulation === 'None' && !only) out.push(...oneSidedPeers(config, lab.nodes));
   if (config.bothPoolForms)
     p('PL2174', ['ipPools'], 'both ipPool and ipPools are set', 'Write one IP pool as ipPool, or every pool in ipPools; not both.');
   // Pool names are IPPool metadata.names: DNS-1123 subdomains (they become bird.conf comments).
@@ -298,6 +299,38 @@ function validateIPv6(config: CalicoConfig, lab: CniValidationInput): CniProblem
     const q = config.pools[0]!;
     const v4 = q.at[0] === 'ipPools' ? [...q.at, 'cidr'] : q.cidr !== undefined ? ['ipPool', 'cidr'] : q.blockSize !== CALICO.blockSize ? ['ipPool', 'blockSize'] : ['ipPool', 'natOutgoing'];
     p('PL2184', v4, `${v4.join('.')} configures an IPv4 pool, but the lab is IPv6-only: its pools are IPv6 ones (ipPools' IPv6 entries, else the IPv6 podCidr ${lab.ipv6.podCidr}, Calico's default-ipv6-ippool)`, `Leave ${v4[0]} out in an IPv6-only lab (write IPv6 pools in ipPools, or let podCidr set the default one), or add 'IPv4' to ipFamilies for dual stack.`);
+  }
+  return out;
+}
+
+/**
+ * PL2189: an IPv4 BGPPeer that makes a node open a session to another node which has no session
+ * back. BIRD answers a neighbour it has no protocol for with a refusal, so the session stays Active
+ * ("Connection refused") and no route crosses it: both ends of a BGP session are configured, as in
+ * Calico with the node-to-node mesh off. A warning: the lab builds, and `bgp` checks show it.
+ */
+function oneSidedPeers(config: CalicoConfig, labNodes: readonly { name: string; ip?: string }[]): CniProblem[] {
+  if (!labNodes.every((n) => n.ip)) return [];
+  const nodes = labNodes.map((n) => ({ name: n.name, ip: n.ip! }));
+  const sessions = new Map(nodes.map((n) => [n.name, bgpPeers(config, nodes, n)]));
+  const out: CniProblem[] = [];
+  for (const [i, peer] of config.peers.entries()) {
+    const target = isIPv6Peer(peer) ? undefined : nodes.find((n) => n.ip === peer.peerIP);
+    if (!target) continue;
+    // The nodes whose session to the target this entry made (an earlier entry or the mesh may have made it already).
+    const protocol = peerName(peer.peerIP, peer.node !== undefined);
+    const from = nodes.filter((n) => (peer.node === undefined || peer.node === n.name) && sessions.get(n.name)!.some((s) => s.protocol === protocol));
+    const lonely = from.filter((n) => !sessions.get(target.name)!.some((s) => s.ip === n.ip));
+    if (!lonely.length) continue;
+    const them = lonely.map((n) => n.name).join(', ');
+    const one = lonely.length === 1;
+    out.push({
+      code: 'PL2189',
+      path: ['peers', i, 'peerIP'],
+      message: `BGP peer ${i + 1}: ${them} ${one ? 'peers' : 'peer'} with node "${target.name}" (${target.ip}), but ${target.name} has no BGP session to ${one ? 'it' : 'them'}: its BIRD refuses the connection, so the session${one ? ' never comes' : 's never come'} up (Active, "Connection refused" in birdc show protocols) and no route crosses ${one ? 'it' : 'them'}`,
+      hint: `Both ends of a BGP session are configured: add ${lonely.map((n) => `{ node: '${target.name}', peerIP: '${n.ip}', asNumber: ${config.asNumber} }`).join(', ')} (or a global peer of ${one ? lonely[0]!.ip : `each of ${lonely.map((n) => n.ip).join(', ')}`}), or turn nodeToNodeMesh back on.`,
+      severity: 'warning',
+    });
   }
   return out;
 }
