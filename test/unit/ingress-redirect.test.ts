@@ -242,6 +242,37 @@ describe('saying so: the decision, the check line and podlab explain --http', ()
     expect((p.checks[2] as HttpCheck<'plan'>).ingressRoute).toContain("over HTTPS blog.example.com meets the controller's default (fake) certificate: no tls entry lists it");
   });
 
+  it('an https check to a host without a certificate of its own is warned at validate (PL2014), and a failing one says why in its words', () => {
+    const LB = 'lb/ingress-nginx/ingress-nginx-controller';
+    const web = { service: { name: 'web', port: { number: 80 } } };
+    const spec = {
+      ...ingressLab,
+      name: 'nocert-unit',
+      ingresses: {
+        ...ingressLab.ingresses,
+        // Two rule hosts, one in the tls entry: www meets the default certificate (ingress-nginx gives it to every rule host of an Ingress with tls).
+        extra: { rules: ['a.example.org', 'www.example.org'].map((host) => ({ host, http: { paths: [{ path: '/', pathType: 'Prefix' as const, backend: web }] } })), tls: [{ hosts: ['a.example.org'], secretName: 'a-tls' }] },
+      },
+      checks: [
+        { kind: 'http' as const, from: 'host/internet', to: LB, https: true, sni: 'a.example.org' },
+        { kind: 'http' as const, from: 'host/internet', to: LB, https: true, sni: 'www.example.org' },
+        { kind: 'http' as const, from: 'host/internet', to: LB, https: true, host: 'blog.example.com' },
+        { kind: 'http' as const, from: 'host/internet', to: LB, https: true, sni: 'www.example.org', expect: 'no-reach' as const },
+        { kind: 'http' as const, from: 'host/internet', to: LB, host: 'www.example.org', expectStatus: 308 },
+      ],
+    };
+    const warned = validateValue(spec, 'nocert.lab.ts').diagnostics.filter((d) => d.code === 'PL2014');
+    expect(warned.map((d) => [d.severity, d.path.join('.')])).toEqual([
+      ['warning', 'checks.1.sni'],
+      ['warning', 'checks.2.host'],
+    ]);
+    expect(warned[0]!.message).toContain('speaks HTTPS to www.example.org, but no tls entry of an Ingress lists it');
+    expect(warned[0]!.hint).toContain("Add 'www.example.org' to the hosts of a tls entry of Ingress default/extra");
+    // Its tls entry lists a.example.org only: the reason is that, not a Secret missing from an entry for www.
+    const p = planFrom(spec);
+    expect((p.checks[1] as HttpCheck<'plan'>).ingressRoute).toContain("over HTTPS www.example.org meets the controller's default (fake) certificate: no tls entry lists it");
+  });
+
   it('labs/ingress.lab.ts: secure.example.com redirects but for /status; shop opted out', () => {
     expect(explainHttp(ingresses, 'secure.example.com', '/a/?x=1')).toMatchObject({
       scheme: 'http',

@@ -14,6 +14,7 @@ import { sourceAddressesOf, type Peers } from './targets.ts';
 import { findService, selects } from '../../k8s/objects.ts';
 import { buildRoutes, describeDecision, route } from '../../ingress/router.ts';
 import { certFor, serverCerts } from '../../ingress/tls.ts';
+import { ingressKey, served, type Ingress } from '../../ingress/types.ts';
 import { checkAt, lastLine, sourceRef, type Attempt, type LabView, type ProbeKind, type Stage, type Stages, type Verdict } from './kind.ts';
 import { claimedIdentity } from '../../lib/proof.ts';
 import { IDENTITY } from '../../constants.ts';
@@ -150,6 +151,8 @@ export const http: ProbeKind<'http', HttpCheck<'lab'>, HttpCheck<'plan'>> = {
       if (c.sni !== undefined && !c.https) out.push(diag('PL2014', at('sni'), `check "${c.name}" names a TLS server name but does not speak HTTPS`, 'Add https: true.'));
       if ((c.expectHeaders || c.expectService) && c.requests > 1 && c.expectHeaders)
         out.push(diag('PL2014', at('expectHeaders'), `check "${c.name}" looks at the headers of ${c.requests} answers; only a single request's are kept`, 'Use requests: 1 with expectHeaders.'));
+      const fake = withoutCertificate(lab, c);
+      if (fake) out.push(warning('PL2014', at(c.sni !== undefined ? 'sni' : 'host'), fake.message, fake.hint));
     });
   },
   plan: (c, peers) => ({
@@ -281,6 +284,33 @@ function backingPods(peers: Peers, ref: string): string[] {
   return peers.pods.filter((p) => p.namespace === svc.namespace && sel.every(([k, v]) => p.labels?.[k] === v)).map((p) => p.name);
 }
 
+/** Why a host meets the default certificate: a tls entry lists it without a Secret, or none lists it (its Ingress may have tls for other hosts). */
+function fakeReason(ingresses: readonly Ingress[], host: string): string {
+  return ingresses.some((i) => i.tls.some((t) => !t.secretName && t.hosts.some((h) => h.toLowerCase() === host))) ? 'its tls entry names no Secret' : 'no tls entry lists it';
+}
+
+/**
+ * An https check through the ingress controller to a host no tls entry gives a certificate of its
+ * own: nginx answers with its default (fake) certificate, which is not valid for the host, and curl
+ * (verifying against the lab CA, as a browser would) refuses it: the check can only fail.
+ */
+function withoutCertificate(lab: LabView, c: HttpCheck<'lab'>): { message: string; hint: string } | undefined {
+  const host = (c.sni ?? c.host ?? '').toLowerCase();
+  if (!c.https || c.expect !== 'reach' || !host || !lab.ingress) return undefined;
+  const ingresses = lab.ingress.ingresses.filter((i) => served(lab.ingress!, i));
+  const cert = certFor(serverCerts(ingresses), host);
+  if (cert !== undefined && cert !== 'default') return undefined;
+  const routing = ingresses.find((i) => i.rules.some((r) => r.host?.toLowerCase() === host));
+  const unnamed = fakeReason(ingresses, host) === 'its tls entry names no Secret';
+  const message = `check "${c.name}" speaks HTTPS to ${host}, but ${unnamed ? 'the tls entry that lists it names no Secret' : 'no tls entry of an Ingress lists it'}: the controller answers with its default (fake) certificate, which is not valid for ${host}, so curl refuses it and the check cannot pass`;
+  const hint = unnamed
+      ? `Give that tls entry a secretName (podlab issues a certificate for each from the lab's CA), or check ${host} over plain HTTP (host: '${host}' without https).`
+      : routing
+        ? `Add '${host}' to the hosts of a tls entry of Ingress ${ingressKey(routing)} (tls: [{ hosts: ['${host}'], secretName: '<a name>' }]), or check it over plain HTTP (host: '${host}' without https).`
+        : `No Ingress has a rule for ${host}; a certificate is issued only for a host a rule routes and a tls entry lists.`;
+  return { message, hint };
+}
+
 /** When the check goes through the ingress controller (its Service, load-balancer address or pod, or with a Host header): the rule the router picks. */
 function ingressRoute(peers: Peers, c: HttpCheck<'lab'>): { ingressRoute?: string } {
   const ing = peers.ingress;
@@ -291,7 +321,7 @@ function ingressRoute(peers: Peers, c: HttpCheck<'lab'>): { ingressRoute?: strin
   const host = (c.sni ?? c.host ?? '').toLowerCase();
   // Over HTTPS the redirect of plain HTTP does not apply; what does is which certificate answers.
   const cert = c.https && host ? certFor(serverCerts(ing.ingresses), host) : undefined;
-  const fake = c.https && host && (cert === undefined || cert === 'default') ? `; over HTTPS ${host} meets the controller's default (fake) certificate: ${cert === 'default' ? 'its tls entry names no Secret' : 'no tls entry lists it'}` : '';
+  const fake = c.https && host && (cert === undefined || cert === 'default') ? `; over HTTPS ${host} meets the controller's default (fake) certificate: ${fakeReason(ing.ingresses, host)}` : '';
   return { ingressRoute: `${describeDecision(route(buildRoutes(ing.ingresses), c.host ?? c.sni ?? '', c.path), !c.https)}${fake}` };
 }
 

@@ -12,6 +12,7 @@
 import type { Diagnostic } from '../../compile/diagnostics.ts';
 import type { Prover } from '../../lib/proof.ts';
 import type { Peers, TargetKind } from './targets.ts';
+import type { LabIngress } from '../../ingress/types.ts';
 import type { CheckSpec } from '../../schema/lab-schema.ts';
 
 /** What a check prints: the probe's exit code and output (the runtime's RunResult is one). */
@@ -39,6 +40,8 @@ export interface LabView {
   /** Deployments (their pods are in `pods`), and whether the lab runs control loops at all. */
   deployments?: readonly { name: string }[];
   loops?: unknown;
+  /** The lab's Ingresses and classes (an https check through the controller needs a certificate for its host). */
+  ingress?: Pick<LabIngress, 'classes' | 'ingresses'>;
   /** The lab's policies (a check that expects no answer is then most likely a policy's). */
   networkPolicies?: readonly unknown[];
   clusterNetworkPolicies?: readonly unknown[];
