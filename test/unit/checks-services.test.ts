@@ -178,6 +178,17 @@ describe('udp judge', () => {
     expect(judgeP(udpDeny, out(fixture('udp-echo-client-refused.txt'), 1)).ok).toBe(true);
     expect(judgeP(udpDeny, out(fixture('udp-echo-client-ok.txt'))).ok).toBe(false);
   });
+
+  // Recorded live: the probe's datagram to kube-dns (10.96.0.10:53) from a pod whose DNS egress is allowed; the server answers (FORMERR), not with the echo.
+  it('an answer that is not the echo (a DNS server) fails no-reach too: the datagram got there; reach fails, saying what answered, definite', () => {
+    const dns = out(fixture('udp-echo-client-dns-answer.txt'), 1);
+    const deny = judgeP(udpDeny, dns);
+    expect(deny.ok).toBe(false);
+    expect(deny.seen).toContain('that is not the echo');
+    const reach = judgeP(udp, dns);
+    expect(reach).toMatchObject({ ok: false, definite: true });
+    expect(reach.seen).toContain('a udp check needs the udpEcho workload (a DNS server is asked with a dns check)');
+  });
 });
 
 describe('probes of Service checks', () => {
