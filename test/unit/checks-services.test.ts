@@ -204,3 +204,20 @@ describe('probes of Service checks', () => {
     );
   });
 });
+
+describe('checks aimed at the cluster DNS Service', () => {
+  // kube-dns is no Service of the lab file's, but every lab with cluster DNS has it: a tcp or udp
+  // check may aim at it (a NetworkPolicy lab shows a pod's DNS egress denied this way).
+  it('svc/kube-system/kube-dns is a target of tcp and udp checks, with its ports and cluster IP; with dns: false it is PL2012, saying why', () => {
+    const dnsChecks: LabSpec['checks'] = [
+      { kind: 'tcp', from: 'client', to: 'svc/kube-system/kube-dns', expect: 'no-reach' },
+      { kind: 'udp', from: 'client', to: 'svc/kube-system/kube-dns', port: 53, expect: 'no-reach' },
+      { kind: 'tcp', from: 'client', to: 'svc/kube-system/kube-dns', port: 9153 },
+    ];
+    const r = validateValue({ ...spec, checks: dnsChecks }, 'dnsc.lab.ts');
+    expect(r.diagnostics).toEqual([]);
+    expect(buildPlan(r.lab!).checks.map((c) => `${(c as PlanCheck<'tcp'>).to.ip}:${(c as PlanCheck<'tcp'>).port}`)).toEqual(['10.96.0.10:53', '10.96.0.10:53', '10.96.0.10:9153']);
+    const off = validateValue({ ...spec, dns: false, checks: dnsChecks.slice(0, 1) }, 'dnsc.lab.ts').diagnostics;
+    expect(off.map((d) => [d.code, d.hint])).toEqual([['PL2012', 'The lab has no cluster DNS (dns: false), so no kube-dns Service.']]);
+  });
+});

@@ -7,6 +7,7 @@ import * as ip from '../../net/ipv4.ts';
 import { parseAddr } from '../../net/addr.ts';
 import { diag, warning, type Diagnostic } from '../../compile/diagnostics.ts';
 import { findService } from '../../k8s/objects.ts';
+import { DNS } from '../../constants.ts';
 import { resolveSource, resolveTarget, serviceLacksFamily, type Peers } from './targets.ts';
 import { checkAt, lastLine, type Check, type Expect, type LabView, type ProbeOutput, type SpecOf, type Stage, type Stages, type Verdict } from './kind.ts';
 
@@ -45,6 +46,15 @@ export function normalizeReach<K extends ReachKindName>(c: SpecOf<ReachKindName>
   };
 }
 
+/** The cluster DNS Service the lab does not declare but always has (unless dns: false): a check may aim at it, e.g. to show a policy denies DNS. */
+const kubeDns = (lab: LabView): LabView['services'][number] => ({
+  name: DNS.serviceName,
+  namespace: DNS.namespace,
+  type: 'ClusterIP',
+  ports: DNS.ports.map((p) => ({ port: p.containerPort, protocol: p.protocol })),
+  ipFamilies: lab.ipFamilies ?? ['IPv4'],
+});
+
 /**
  * The target is a pod, node, host, Service with a port of the protocol, or an address; a port is
  * given unless a Service supplies one. `between` adds the kind's own rules (http's), in the place
@@ -59,8 +69,10 @@ export function validateReach(lab: LabView, c: ReachCheck<'lab', ReachKindName>,
   let service: LabView['services'][number] | undefined;
   if (c.to.startsWith('svc/') || c.to.startsWith('lb/')) {
     const lb = c.to.startsWith('lb/');
-    service = findService(lab.services, c.to.slice(lb ? 3 : 4));
-    if (!service) out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${c.to.slice(lb ? 3 : 4)}", which the lab does not declare`, 'Write svc/<name> for the default namespace, or svc/<namespace>/<name>.'));
+    const ref = c.to.slice(lb ? 3 : 4);
+    service = findService(lab.services, ref) ?? (!lb && ref === `${DNS.namespace}/${DNS.serviceName}` && lab.dns ? kubeDns(lab) : undefined);
+    if (!service)
+      out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${ref}", which the lab does not declare`, ref === `${DNS.namespace}/${DNS.serviceName}` && !lab.dns ? 'The lab has no cluster DNS (dns: false), so no kube-dns Service.' : 'Write svc/<name> for the default namespace, or svc/<namespace>/<name>.'));
     else if (lb && service.type !== 'LoadBalancer') out.push(diag('PL2012', at('to'), `check "${c.name}" targets the load-balancer address of "${service.name}", which is of type ${service.type}`, `Make it type: 'LoadBalancer' and give the lab a loadBalancer: { pool: '<CIDR>' } if it has none${service.type === 'NodePort' ? `, or aim at a node's NodePort: to: 'node/<name>', port: its nodePort` : service.type === 'ClusterIP' && service.clusterIP !== 'None' ? `, or aim at its cluster IP: to: 'svc/${c.to.slice(3)}'` : ''}.`));
     else if (!lb && (service.type === 'ExternalName' || service.clusterIP === 'None'))
       out.push(diag('PL2012', at('to'), `check "${c.name}" targets Service "${service.name}", which has no cluster IP (${service.type === 'ExternalName' ? 'ExternalName' : 'headless'})`));
