@@ -82,7 +82,11 @@ export const dns: ProbeKind<'dns', DnsCheck<'lab'>, DnsCheck<'plan'>> = {
             ? lab.hosts.some((h) => h.name === w.slice(5))
             : true;
       if (!known) out.push(diag('PL2012', at('expectAnswers', i), `check "${c.name}" expects the address of "${w}", which the lab does not declare`));
-      else if (w.startsWith('svc/') && (c.dns.type === 'AAAA' || c.dns.type === 'A')) {
+      else if (w.startsWith('svc/') && (c.dns.type === 'AAAA' || c.dns.type === 'A') && !(lab.ipFamilies ?? ['IPv4']).includes(c.dns.type === 'AAAA' ? 'IPv6' : 'IPv4')) {
+        // No Service of the lab has an address of a family the lab lacks, whatever its ipFamilyPolicy says.
+        const lacking = c.dns.type === 'AAAA' ? 'IPv6' : 'IPv4';
+        out.push(diag('PL2404', at('expectAnswers', i), `check "${c.name}" expects the ${c.dns.type} record of "${w}", but the lab is ${(lab.ipFamilies ?? ['IPv4']).join('-')}-only: no Service has an ${lacking} cluster IP`, "Add ipFamilies: ['IPv4', 'IPv6'] to the lab for dual stack."));
+      } else if (w.startsWith('svc/') && (c.dns.type === 'AAAA' || c.dns.type === 'A')) {
         const service = findService(lab.services, w.slice(4));
         const lacking = service && serviceLacksFamily(service, c.dns.type === 'AAAA' ? 'IPv6' : 'IPv4', 'cluster IP');
         if (lacking) out.push(diag('PL2426', at('expectAnswers', i), `check "${c.name}" expects the ${c.dns.type} record of "${w}", but ${lacking.message}`, lacking.hint));
