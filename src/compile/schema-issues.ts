@@ -7,7 +7,7 @@ import { diag, type Diagnostic, type Path } from './diagnostics.ts';
 import { nearest } from '../lib/edit-distance.ts';
 import { labSchema } from '../schema/lab-schema.ts';
 import { exerciseSchema } from '../schema/exercise-schema.ts';
-import { propertiesAt, type ZodLike } from './schema-walk.ts';
+import { alternativesAt, propertiesAt, type ZodLike } from './schema-walk.ts';
 
 export { nearest };
 
@@ -58,8 +58,9 @@ function one(issue: Issue, root?: unknown): Diagnostic[] {
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => {
-        const near = nearProperty(key, path);
-        return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? didYouMean(near) : 'Remove it, or check the spelling against the lab language (editor completion lists the properties).');
+        const elsewhere = otherAlternatives(key, path, valueAt(root, path));
+        const near = elsewhere?.near ?? (elsewhere ? undefined : nearProperty(key, path));
+        return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? didYouMean(near) : (elsewhere?.hint ?? 'Remove it, or check the spelling against the lab language (editor completion lists the properties).'));
       });
     case 'invalid_type':
       if ((issue as { input?: unknown }).input === undefined && /received undefined/.test(issue.message)) {
@@ -86,6 +87,25 @@ function one(issue: Issue, root?: unknown): Diagnostic[] {
     default:
       return [diag('PL1001', path, issue.message)];
   }
+}
+
+/**
+ * A property of one alternative of a union written on another (`expect` on a check of kind 'dns',
+ * which only the reachability kinds have): the object is told by its discriminator, and the near
+ * property is looked for among its own alone; none near, the hint names the alternatives that have
+ * it and the object's own properties. Undefined when the object is no such alternative, or the
+ * property is no other alternative's either.
+ */
+function otherAlternatives(key: string, path: Path, value: unknown): { near?: string; hint: string } | undefined {
+  const alt = alternativesAt(labSchema as unknown as ZodLike, path, value) ?? alternativesAt(exerciseSchema as unknown as ZodLike, path, value);
+  const having = alt?.others.filter((o) => o.properties.includes(key));
+  if (!alt || !having?.length) return undefined;
+  const tagKey = Object.keys(value as object).find((k) => alt.own.includes(k) && typeof (value as Record<string, unknown>)[k] === 'string' && having.every((o) => o.tag !== (value as Record<string, unknown>)[k]));
+  const tag = tagKey ? `${tagKey} '${String((value as Record<string, unknown>)[tagKey])}'` : 'this one';
+  return {
+    near: nearest(key, alt.own.filter((k) => k !== key)),
+    hint: `"${key}" belongs to ${tagKey ? `${tagKey} ` : ''}${having.map((o) => `'${o.tag}'`).join(', ')}, not to ${tag}, whose properties are ${alt.own.join(', ')}.`,
+  };
 }
 
 /**

@@ -7,7 +7,7 @@
 
 /** What a zod schema is to the walk: its definition's kind and parts. */
 export interface ZodLike {
-  _zod: { def: { type: string; shape?: Record<string, ZodLike>; valueType?: ZodLike; element?: ZodLike; innerType?: ZodLike; options?: ZodLike[]; in?: ZodLike; left?: ZodLike; right?: ZodLike; getter?: () => ZodLike } };
+  _zod: { def: { type: string; shape?: Record<string, ZodLike>; valueType?: ZodLike; element?: ZodLike; innerType?: ZodLike; options?: ZodLike[]; in?: ZodLike; left?: ZodLike; right?: ZodLike; getter?: () => ZodLike; values?: unknown[] } };
 }
 
 /** The object, record and array schemas a value of `s` may be (through optional, default, union, lazy, pipe…). */
@@ -39,10 +39,40 @@ export function step(at: readonly ZodLike[], seg: string | number): { next: ZodL
 
 /** The properties an object at `path` of a value of `root` may have (empty when the path leads nowhere). */
 export function propertiesAt(root: ZodLike, path: readonly (string | number)[]): string[] {
+  const at = schemasAt(root, path);
+  return at.length ? [...step(at, '').known] : [];
+}
+
+function schemasAt(root: ZodLike, path: readonly (string | number)[]): ZodLike[] {
   let at: ZodLike[] = [root];
   for (const seg of path) {
     at = step(at, seg).next;
     if (!at.length) return [];
   }
-  return [...step(at, '').known];
+  return at;
+}
+
+/** The literal values a property of an object schema must have (a union's discriminator: `kind: 'dns'`), if it is a literal. */
+function literals(s: ZodLike | undefined): unknown[] | undefined {
+  const inner = s && branches(s).length === 1 ? branches(s)[0]! : s;
+  return inner?._zod.def.type === 'literal' ? inner._zod.def.values : undefined;
+}
+
+/**
+ * The object alternatives at `path` that `value` is (its discriminators match: a check with
+ * `kind: 'dns'` is the dns check, not every check), each with the discriminating values of every
+ * alternative, to say which other alternatives have a property this one lacks.
+ */
+export function alternativesAt(root: ZodLike, path: readonly (string | number)[], value: unknown): { own: string[]; others: { tag: string; properties: string[] }[] } | undefined {
+  const objects = schemasAt(root, path).flatMap((x) => branches(x)).filter((s) => s._zod.def.type === 'object');
+  if (objects.length < 2 || !value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  const tagOf = (o: ZodLike) => Object.entries(o._zod.def.shape!).find(([, t]) => literals(t) !== undefined);
+  const fits = (o: ZodLike) => Object.entries(o._zod.def.shape!).every(([k, t]) => { const l = literals(t); return !l || !(k in v) || l.includes(v[k]); });
+  const mine = objects.filter(fits);
+  if (mine.length !== 1 || !tagOf(mine[0]!)) return undefined;
+  return {
+    own: Object.keys(mine[0]!._zod.def.shape!),
+    others: objects.filter((o) => o !== mine[0]).flatMap((o) => { const t = tagOf(o); return t ? [{ tag: String(literals(t[1])![0]), properties: Object.keys(o._zod.def.shape!) }] : []; }),
+  };
 }
