@@ -145,9 +145,10 @@ const ingressesDoNotClash: Rule = (lab, out) => {
         else seen.set(key, me);
       }),
     );
-  const withDefault = mine.filter((i) => i.defaultBackend);
-  const first = buildRoutes(mine).defaultBackend?.ingress;
-  for (const i of withDefault)
+  // The first by namespace/name keeps its default backend, whether it has rules (its hosts' fallback) or not (the catch-all's).
+  const withDefault = mine.filter((i) => i.defaultBackend).map((i) => ({ i, key: `${i.namespace}/${i.name}` })).sort((a, b) => compareText(a.key, b.key));
+  const first = withDefault[0]?.key;
+  for (const { i } of withDefault)
     if (`${i.namespace}/${i.name}` !== first)
       out.push(diag('PL2264', ingPath(i.name, 'defaultBackend'), `Ingress "${i.namespace}/${i.name}" sets a defaultBackend, and so does Ingress "${first}"`, 'The controller has one default backend; keep it on one Ingress.'));
 };
