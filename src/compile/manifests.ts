@@ -231,7 +231,7 @@ function documents(text: string, place: (line: number, column: number) => Partia
     const issues = CRD_KINDS.includes(`${String(o.apiVersion)}/${String(o.kind)}`) ? crdIssues(o) : validateObject(o);
     for (const i of issues) {
       if (i.kind === 'unknown-field') out.push(located(o, at, diag('PL2206', [], `${i.message}: the Kubernetes API schema of ${String(o.kind)} has no such field there`, i.suggestion ? `Did you mean "${i.suggestion}"?` : 'Remove it, or check its place and spelling in the Kubernetes API reference.'), i.path, true));
-      else out.push(located(o, at, diag('PL2205', [], i.message, 'The Kubernetes API schema rejects this; kubectl apply would too.'), i.path, i.kind === 'invalid'));
+      else out.push(located(o, at, diag('PL2205', [], i.message, `${i.suggestion ? `Did you mean "${i.suggestion}"? (case matters) ` : ''}The Kubernetes API schema rejects this; kubectl apply would too.`), i.path, i.kind === 'invalid'));
     }
     const name = (o.metadata as { name?: unknown } | undefined)?.name;
     if (!issues.length && typeof name !== 'string') {

@@ -79,8 +79,10 @@ const ingressesAreValid: Rule = (lab, out) => {
         // Every path is one token of a `location` line in nginx.conf (ingress-nginx's path validation refuses these too).
         else if (!NGINX_PATH.test(p.path))
           out.push(diag('PL2257', at('path'), `path ${JSON.stringify(p.path)} of ${where} has a space, a control character, a quote, ';', '#', a brace or a backslash, which no URL path holds and nginx.conf cannot hold in a location`, 'Write a URL path such as /api/v1 (percent-encode other characters).'));
-        if (!(PATH_TYPES as readonly string[]).includes(p.pathType))
-          out.push(diag('PL2258', at('pathType'), `pathType "${p.pathType}" of ${where} is not one of ${PATH_TYPES.join(', ')}`, 'Prefix matches whole path elements (/api matches /api/v1, not /apiv1); Exact the whole path.'));
+        if (!(PATH_TYPES as readonly string[]).includes(p.pathType)) {
+          const near = nearest(p.pathType, PATH_TYPES);
+          out.push(diag('PL2258', at('pathType'), `pathType "${p.pathType}" of ${where} is not one of ${PATH_TYPES.join(', ')}`, `${near ? `Did you mean "${near}"? (case matters) ` : ''}Prefix matches whole path elements (/api matches /api/v1, not /apiv1); Exact the whole path.`));
+        }
         backendIsValid(lab, i.namespace, p.backend, at('backend', 'service'), where, out);
       });
     });

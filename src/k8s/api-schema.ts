@@ -21,7 +21,7 @@ export interface SchemaIssue {
   /** 'unknown-field' (path ends at the field), 'invalid' (a type, an enum, a format) or 'required'. */
   kind: 'unknown-field' | 'invalid' | 'required';
   message: string;
-  /** For an unknown field: the nearest field the schema has. */
+  /** For an unknown field: the nearest field the schema has; for a value not in an enum, the nearest allowed value. */
   suggestion?: string;
 }
 
@@ -85,7 +85,7 @@ export function validateObject(obj: Record<string, unknown>): SchemaIssue[] {
   } catch (e) {
     const errors = (e as { errors?: AjvError[] }).errors;
     if (!errors) throw e;
-    issues.push(...fromAjv(errors));
+    issues.push(...fromAjv(errors, obj));
   }
   return dedupe(issues);
 }
@@ -106,7 +106,7 @@ function pathOf(pointer: string): ObjectPath {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-function fromAjv(errors: AjvError[]): SchemaIssue[] {
+function fromAjv(errors: AjvError[], value: unknown): SchemaIssue[] {
   // An int-or-string field fails both branches and then the union: report the union once.
   const unions = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
   return errors
@@ -114,7 +114,13 @@ function fromAjv(errors: AjvError[]): SchemaIssue[] {
     .map((e): SchemaIssue => {
       const path = pathOf(e.instancePath);
       if (e.keyword === 'required') return { path, kind: 'required', message: `missing required field "${String(e.params.missingProperty)}"` };
-      if (e.keyword === 'enum') return { path, kind: 'invalid', message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      if (e.keyword === 'enum') {
+        const allowed = e.params.allowedValues as unknown[];
+        // The value written, to offer the one meant (a case slip: pathType exact → Exact).
+        const written = path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
+        const near = typeof written === 'string' ? nearest(written, allowed.filter((a): a is string => typeof a === 'string')) : undefined;
+        return { path, kind: 'invalid', message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}${typeof written === 'string' ? ` (got ${JSON.stringify(written)})` : ''}`, ...(near ? { suggestion: near } : {}) };
+      }
       if (e.keyword === 'anyOf' || e.keyword === 'oneOf') return { path, kind: 'invalid', message: 'must be an integer or a string' };
       return { path, kind: 'invalid', message: e.message ?? `fails the schema's ${e.keyword} rule` };
     });

@@ -199,7 +199,11 @@ spec:
     expect(validateObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } })).toEqual([]);
     expect(validateObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { type: 'Bogus', ports: [{ port: 80, nodeport: 1 }] } })).toEqual([
       { path: ['spec', 'ports', 0, 'nodeport'], kind: 'unknown-field', message: 'unknown field "nodeport"', suggestion: 'nodePort' },
-      { path: ['spec', 'type'], kind: 'invalid', message: 'must be one of "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"' },
+      { path: ['spec', 'type'], kind: 'invalid', message: 'must be one of "ClusterIP", "ExternalName", "LoadBalancer", "NodePort" (got "Bogus")' },
+    ]);
+    // A case slip: the value meant is offered.
+    expect(validateObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { type: 'nodePort', ports: [{ port: 80 }] } })).toEqual([
+      { path: ['spec', 'type'], kind: 'invalid', message: 'must be one of "ClusterIP", "ExternalName", "LoadBalancer", "NodePort" (got "nodePort")', suggestion: 'NodePort' },
     ]);
   });
 
