@@ -60,7 +60,7 @@ function one(issue: Issue, root?: unknown): Diagnostic[] {
       return issue.keys.map((key) => {
         const elsewhere = otherAlternatives(key, path, valueAt(root, path));
         const near = elsewhere?.near ?? (elsewhere ? undefined : nearProperty(key, path));
-        return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? didYouMean(near) : (elsewhere?.hint ?? 'Remove it, or check the spelling against the lab language (editor completion lists the properties).'));
+        return diag('PL1002', [...path, key], `unknown property "${key}"`, near ? didYouMean(near) : (elsewhere?.hint ?? placesOf(key, path) ?? 'Remove it, or check the spelling against the lab language (editor completion lists the properties).'));
       });
     case 'invalid_type':
       if ((issue as { input?: unknown }).input === undefined && /received undefined/.test(issue.message)) {
@@ -124,6 +124,23 @@ function nearProperty(key: string, path: Path): string | undefined {
   const local = (own.length ? own : propertiesAt(exerciseSchema as unknown as ZodLike, path)).filter((k) => k !== key);
   if (!local.length) return nearest(key, knownProperties().filter((k) => k !== key));
   return nearest(key, local) ?? (key.length >= 3 ? local.filter((k) => k.startsWith(key)).sort((a, b) => a.length - b.length)[0] : undefined);
+}
+
+/**
+ * Where else in the lab language a property lives (`ipFamilies` written on a pod: the lab's and a
+ * Service's), as a hint; undefined when nowhere, or in too many places to help. Top-level objects
+ * only (the lab, and each kind of object a lab holds by name), where the mistaken place is likely.
+ */
+function placesOf(key: string, path: Path): string | undefined {
+  const shape = (labSchema as unknown as { _zod: { def: { shape: Record<string, ZodLike> } } })._zod.def.shape;
+  const places: string[] = [];
+  if (key in shape && path.length) places.push('the lab itself');
+  for (const field of Object.keys(shape)) {
+    const own = propertiesAt(labSchema as unknown as ZodLike, [field, 'x']);
+    if (own.includes(key) && field !== path[0]) places.push(`${field}.<name>`);
+  }
+  if (!places.length || places.length > 3) return undefined;
+  return `"${key}" is a property of ${places.join(' and of ')}, not of ${path.length ? path.map(String).join('.') : 'the lab'}.`;
 }
 
 function knownProperties(): string[] {
