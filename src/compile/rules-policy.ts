@@ -10,6 +10,7 @@ import { diag, warning, type Diagnostic } from './diagnostics.ts';
 import { matchesSelector, namespaceLabelsOf, peerSelectsPod, policySelects } from '../policy/selectors.ts';
 import type { Lab } from './lab.ts';
 import { DNS } from '../constants.ts';
+import { nearest } from '../lib/edit-distance.ts';
 import { ingressPod } from '../ingress/controller.ts';
 import { INGRESS } from '../ingress/types.ts';
 
@@ -153,8 +154,11 @@ function policyLooksMistyped(lab: PolicyNamespaces, p: NetworkPolicy, at: At, ou
       // A named port resolves against the pods traffic goes to: the policy's own for ingress, any pod for egress.
       const targets = dir === 'ingress' ? selected : pods;
       for (const [k, q] of rule.ports.entries())
-        if (typeof q.port === 'string' && targets.length && !targets.some((t) => t.containers.some((c) => c.ports.some((cp) => cp.name === q.port && cp.protocol === q.protocol))))
-          out.push(warning('PL2113', at(dir, i, 'ports', k, 'port'), `${where} ${dir}[${i}].ports[${k}]: no container of ${dir === 'ingress' ? 'the pods it selects' : 'any pod'} has a ${q.protocol} port named "${q.port}": the rule allows nothing`, `Named ports: ${[...new Set(targets.flatMap((t) => t.containers.flatMap((c) => c.ports.flatMap((cp) => (cp.name ? [`${cp.name} (${cp.protocol} ${cp.containerPort})`] : [])))))].join(', ') || '(none)'}.`));
+        if (typeof q.port === 'string' && targets.length && !targets.some((t) => t.containers.some((c) => c.ports.some((cp) => cp.name === q.port && cp.protocol === q.protocol)))) {
+          const named = targets.flatMap((t) => t.containers.flatMap((c) => c.ports.filter((cp) => cp.name && cp.protocol === q.protocol).map((cp) => cp.name!)));
+          const near = nearest(q.port, [...new Set(named)]);
+          out.push(warning('PL2113', at(dir, i, 'ports', k, 'port'), `${where} ${dir}[${i}].ports[${k}]: no container of ${dir === 'ingress' ? 'the pods it selects' : 'any pod'} has a ${q.protocol} port named "${q.port}": the rule allows nothing`, `${near ? `Did you mean "${near}"? ` : ''}Named ports: ${[...new Set(targets.flatMap((t) => t.containers.flatMap((c) => c.ports.flatMap((cp) => (cp.name ? [`${cp.name} (${cp.protocol} ${cp.containerPort})`] : [])))))].join(', ') || '(none)'}.`));
+        }
     }
 }
 
