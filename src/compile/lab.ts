@@ -21,6 +21,8 @@ export type WorkloadKind = 'http-echo' | 'tcp-echo' | 'udp-echo';
 export interface Lab {
   name: string;
   description: string;
+  /** Warning codes validate does not report for this lab (its `quietWarnings`). */
+  quietWarnings?: string[];
   /** Lab file path as given (relative to the working directory), for banners and diagnostics. */
   source: string;
   nodeNetwork: { cidr: string; podTraffic: 'deliver' | 'drop' };
@@ -274,6 +276,7 @@ export function normalize(spec: LabSpec, source: string): Lab {
   return {
     name: spec.name,
     description: spec.description ?? '',
+    ...(spec.quietWarnings?.length ? { quietWarnings: spec.quietWarnings } : {}),
     source,
     nodeNetwork: { cidr: nodeNet4, podTraffic: spec.nodeNetwork?.podTraffic ?? 'deliver' },
     nodes: Object.entries(spec.nodes).map(([name, n]) => ({

@@ -30,11 +30,17 @@ export function validateValue(value: unknown, file: string, text?: string, optio
   if (parsed && !parsed.success) diagnostics = [...diagnostics, ...issuesToDiagnostics(parsed.error.issues, manifests.value), ...rulesWithoutUnknown(parsed.error.issues, manifests.value, file)];
   else if (parsed) {
     lab = normalize(parsed.data as LabSpec, file);
-    diagnostics = [...diagnostics, ...runRules(lab)];
+    diagnostics = [...diagnostics, ...rulesOf(lab)];
   }
   diagnostics = diagnostics.map((d) => placeAtOrigin(d, manifests.origins));
   diagnostics = sortDiagnostics(positionDiagnostics(file, diagnostics.map((d) => ({ ...d, file: d.file ?? file })), text));
   return { lab: hasErrors(diagnostics) ? undefined : lab, diagnostics, sources: manifests.sources };
+}
+
+/** The rules' diagnostics but the warnings the lab quiets (quietWarnings: an exercise's starter whose mistake is the learner's to find). */
+function rulesOf(lab: Lab): Diagnostic[] {
+  const quiet = new Set(lab.quietWarnings ?? []);
+  return runRules(lab).filter((d) => d.severity !== 'warning' || !quiet.has(d.code));
 }
 
 type Issue = { code: string; path: PropertyKey[]; keys?: string[] };
@@ -61,5 +67,5 @@ function rulesWithoutUnknown(issues: readonly Issue[], value: unknown, file: str
   const again = labSchema.safeParse(copy);
   if (!again.success) return [];
   const under = (d: Diagnostic, path: readonly PropertyKey[]) => path.every((k, n) => String(d.path[n]) === String(k));
-  return runRules(normalize(again.data as LabSpec, file)).filter((d) => !issues.some((i) => under(d, i.path)));
+  return rulesOf(normalize(again.data as LabSpec, file)).filter((d) => !issues.some((i) => under(d, i.path)));
 }

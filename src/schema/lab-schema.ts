@@ -4,6 +4,7 @@
  * that relate one part to another (references, overlaps, sizes) live in compile/rules.ts.
  */
 import { z } from 'zod';
+import { CODES } from '../compile/diagnostics.ts';
 import { cniSchema } from '../cni/schemas.ts';
 import { port } from './fields.ts';
 import { containerLoopFields, deploymentSchemaOf, loopActionSchemas, loopsSettingsSchema } from '../loops/schema.ts';
@@ -494,6 +495,11 @@ export const clusterDnsSchema = z.strictObject({
 export const labSchema = z.strictObject({
   name: dnsLabel,
   description: z.string().optional(),
+  /**
+   * Warnings this lab does not print (e.g. `['PL2189']`): a lab whose mistake is the learner's to
+   * find, as an exercise's starter, where validate would name it. Errors are never quieted.
+   */
+  quietWarnings: z.array(z.string().refine((c) => c in CODES, { message: 'not a podlab diagnostic code (docs/errors.md lists them)' })).optional(),
   /**
    * Kubernetes manifests merged into the lab: YAML files or globs (`'k8s/*.yaml'`, relative to the
    * lab file) or inline YAML (a string with a line break). Namespace, Pod, Deployment, ReplicaSet,

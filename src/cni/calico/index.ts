@@ -204,7 +204,7 @@ function validate(config: CalicoConfig, lab: Parameters<CniMode['validate']>[1])
       p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP "${peer.peerIP}" is not an IPv4 address`, 'Write the peer node\'s address, e.g. "172.16.94.11".');
     else if (nodeNet && !ip.contains(nodeNet, addr))
       p('PL2172', ['peers', i, 'peerIP'], `BGP peer ${i + 1}: peerIP ${peer.peerIP} is outside the lab's node network ${lab.nodeNetwork!.cidr}`, "podlab's BIRD speaks BGP only to the lab's nodes, on its node network: give a node's address.");
-    else if (lab.nodes.every((n) => n.ip) && !lab.nodes.some((n) => n.ip === peer.peerIP)) {
+    else if (lab.nodes.length && lab.nodes.every((n) => n.ip) && !lab.nodes.some((n) => n.ip === peer.peerIP)) {
       // Nothing at that address speaks BGP: the session stays Active. The nearest node's address is the likely meaning.
       const near = [...lab.nodes].sort((a, b) => Math.abs(ip.parseIp(a.ip!)! - addr) - Math.abs(ip.parseIp(b.ip!)! - addr))[0]!;
       out.push({
