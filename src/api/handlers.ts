@@ -35,7 +35,7 @@ export type ApiResult =
   | { type: 'json'; code: number; body: unknown; contentType?: string; /** A list's objects at its resourceVersion, for a watch from that version to catch up from. */ snapshot?: { resource: string; version: string; objects: K8sObject[] } }
   | { type: 'text'; code: number; body: string }
   | { type: 'write'; scope: Scope & { name: string }; intent: Intent; dryRun: boolean; object: K8sObject; created: boolean; deleted?: boolean; /** A subresource's answer after the write (the Scale), instead of the object. */ reply?: (after: K8sObject) => K8sObject }
-  | { type: 'watch'; scope: Scope; filter: (o: K8sObject) => boolean; table: boolean; /** The list's resourceVersion for these selectors now: a watch from it has nothing to catch up. */ listVersion: string }
+  | { type: 'watch'; scope: Scope; filter: (o: K8sObject) => boolean; table: boolean; /** What each Table row carries of its object (includeObject). */ include: IncludeObject; /** The list's resourceVersion for these selectors now: a watch from it has nothing to catch up. */ listVersion: string }
   | { type: 'logs'; namespace: string; pod: string; container: string; follow: boolean; tailLines?: number; /** `previous=true`: the container's instance before its last restart (kubectl logs -p). */ previous: boolean }
   | { type: 'exec'; namespace: string; pod: string; container: string; command: string[]; stdin: boolean; tty: boolean };
 
@@ -103,13 +103,31 @@ export function select(view: LabView, kind: ApiKind, namespace: string | undefin
 
 export const wantsTable = (accept: string) => /as=Table/.test(accept);
 
-export function tableOf(kind: ApiKind, view: LabView, objects: K8sObject[], withColumns = true, resourceVersion = ''): K8sObject {
+/**
+ * What a Table row carries of its object, as the request's `includeObject` asks: `Metadata` (the
+ * default) a PartialObjectMetadata, `Object` the whole object (kubectl asks for it to `--sort-by`
+ * a field outside metadata, such as an event's lastTimestamp), `None` nothing.
+ */
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export const includeOf = (query: URLSearchParams): IncludeObject => {
+  const v = query.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+};
+
+function rowObject(o: K8sObject, include: IncludeObject): { object?: unknown } {
+  if (include === 'None') return {};
+  if (include === 'Object') return { object: o };
+  return { object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata } };
+}
+
+export function tableOf(kind: ApiKind, view: LabView, objects: K8sObject[], withColumns = true, resourceVersion = '', include: IncludeObject = 'Metadata'): K8sObject {
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion } as unknown as K8sObject['metadata'],
     columnDefinitions: withColumns ? kind.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description, priority: c.priority })) : [],
-    rows: objects.map((o) => ({ cells: kind.row(o, view), object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata } })),
+    rows: objects.map((o) => ({ cells: kind.row(o, view), ...rowObject(o, include) })),
   };
 }
 
@@ -287,6 +305,7 @@ export function handle(view: LabView, req: ApiRequest, port: number): ApiResult 
         type: 'watch',
         scope: { kind, namespace },
         table: wantsTable(req.accept),
+        include: includeOf(req.query),
         listVersion: String(listOf(kind, select(view, kind, namespace, req.query)).metadata.resourceVersion),
         filter: (o) => (!namespace || o.metadata.namespace === namespace) && labelsMatch(labels, (o.metadata.labels as Record<string, string>) ?? {}) && fieldsMatch(fields, o),
       };
@@ -295,13 +314,13 @@ export function handle(view: LabView, req: ApiRequest, port: number): ApiResult 
     const list = listOf(kind, objects);
     const snapshot = { resource: kind.resource, version: String(list.metadata.resourceVersion), objects };
     return wantsTable(req.accept)
-      ? { type: 'json', code: 200, body: tableOf(kind, view, objects, true, String(list.metadata.resourceVersion)), contentType: 'application/json;as=Table;v=v1;g=meta.k8s.io', snapshot }
+      ? { type: 'json', code: 200, body: tableOf(kind, view, objects, true, String(list.metadata.resourceVersion), includeOf(req.query)), contentType: 'application/json;as=Table;v=v1;g=meta.k8s.io', snapshot }
       : { type: 'json', code: 200, body: list, snapshot };
   }
   const current = name ? kind.list(view).find((o) => o.metadata.name === name && (!namespace || o.metadata.namespace === namespace)) : undefined;
   if (verb === 'get') {
     if (!current) throw notFound(kind, name!);
-    return wantsTable(req.accept) ? { type: 'json', code: 200, body: tableOf(kind, view, [current]), contentType: 'application/json;as=Table;v=v1;g=meta.k8s.io' } : json(current);
+    return wantsTable(req.accept) ? { type: 'json', code: 200, body: tableOf(kind, view, [current], true, '', includeOf(req.query)), contentType: 'application/json;as=Table;v=v1;g=meta.k8s.io' } : json(current);
   }
   const dryRun = req.query.has('dryRun');
   if (verb === 'delete') {

@@ -158,7 +158,7 @@ export async function serve({ lab, dir = apiDir(lab) }: ServeOptions): Promise<{
     res.writeHead(200, { 'content-type': w.table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
     let first = true;
     const send = (type: string, o: K8sObject, v: LabView) => {
-      res.write(`${JSON.stringify({ type, object: w.table ? tableOf(kind, v, [o], first) : o })}\n`);
+      res.write(`${JSON.stringify({ type, object: w.table ? tableOf(kind, v, [o], first, '', w.include) : o })}\n`);
       first = false;
     };
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');

@@ -68,6 +68,22 @@ describe('reads', () => {
     expect(Object.keys(rows).sort()).toEqual(['api-1', 'client', 'web-1', 'web-2']);
   });
 
+  it('kubectl get --sort-by: with includeObject=Object each Table row carries the whole object, as kube-apiserver sends it', () => {
+    // kubectl get events --sort-by=.lastTimestamp (or pods --sort-by=.status.startTime) asks for
+    // includeObject=Object and sorts on the rows' objects: with only their metadata it prints nothing.
+    type Rows = { rows: { object?: K8sObject }[] };
+    const get = (path: string) => body(handle(view, req('GET', path, { accept: TABLE }), 1)) as unknown as Rows;
+    const full = get('/api/v1/namespaces/default/pods?includeObject=Object');
+    expect(full.rows.every((r) => r.object?.kind === 'Pod' && (r.object.status as { startTime?: string }).startTime)).toBe(true);
+    const one = get('/api/v1/namespaces/default/pods/web-1?includeObject=Object');
+    expect(one.rows[0]!.object).toMatchObject({ kind: 'Pod', metadata: { name: 'web-1' }, status: { podIP: expect.any(String) } });
+    // The default is the metadata alone (kubectl get without --sort-by), None is no object.
+    expect(get('/api/v1/namespaces/default/pods').rows[0]!.object).toMatchObject({ kind: 'PartialObjectMetadata' });
+    expect(get('/api/v1/namespaces/default/pods?includeObject=None').rows[0]!.object).toBeUndefined();
+    const w = handle(view, req('GET', '/api/v1/namespaces/default/events?watch=true&includeObject=Object', { accept: TABLE }), 1);
+    expect(w.type === 'watch' && w.include).toBe('Object');
+  });
+
   it('a pod has podIP/podIPs, hostIP, conditions and one containerStatus per container; a new IP is a new uid', () => {
     const pod = body(handle(view, req('GET', '/api/v1/namespaces/default/pods/web-1'), 1)) as unknown as { status: Record<string, unknown>; metadata: { uid: string } };
     expect(pod.status).toMatchObject({ phase: 'Running', podIP: '10.244.0.2', podIPs: [{ ip: '10.244.0.2' }], hostIP: view.plan.nodes[0]!.ip });
