@@ -13,6 +13,7 @@ import type { LabState } from '../runtime/state.ts';
 import type { LabEvent } from '../runtime/events.ts';
 import type { TemplateRevision } from '../loops/revisions.ts';
 import { isoSeconds } from '../lib/time.ts';
+import { humanDuration } from '../k8s/printers.ts';
 
 export type K8sObject = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace?: string } };
 
@@ -195,14 +196,7 @@ export function finish(obj: K8sObject, view: Pick<LabView, 'lab' | 'createdAt' |
   return { ...body, metadata: { ...metadata, resourceVersion: String(fnv(JSON.stringify(body))) } };
 }
 
-/** `5m`, `3h`, `2d`: kubectl's AGE column. */
+/** `45s`, `3m12s`, `5h3m`, `3d4h`: kubectl's AGE column (k8s/printers.ts humanDuration). */
 export function age(from: string, now = Date.now()): string {
-  const s = Math.max(0, Math.floor((now - Date.parse(from)) / 1000));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h`;
-  return `${Math.floor(h / 24)}d`;
+  return humanDuration(now - Date.parse(from));
 }

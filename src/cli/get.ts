@@ -8,11 +8,11 @@ import { Argument, InvalidArgumentError, Option, type Command } from 'commander'
 import { diag } from '../compile/diagnostics.ts';
 import { NOTHING_CHANGED } from '../constants.ts';
 import { createRequire } from 'node:module';
-import { allStatus, containerReady, labStatus, lastStateOf, nodeFailed, podReady, shownContainers, type LabStatus } from '../runtime/status.ts';
+import { allStatus, containerReady, labStatus, lastStateOf, nodeFailed, podReady, shownContainers, stoppedStateOf, type LabStatus } from '../runtime/status.ts';
 import { labName, labPrefix, notUpExit, prefixNamed } from './common.ts';
 import { printHostProblems, unprefixed, usageExit } from './basics.ts';
 import { nodeInfo } from '../lib/node-info.ts';
-import { formatEndpoints, formatLabels } from '../k8s/printers.ts';
+import { formatEndpoints, formatLabels, humanDuration, podStatusColumn, restartsColumn } from '../k8s/printers.ts';
 import { labelsMatch, parseLabelSelector, type Requirement } from '../api/selectors.ts';
 
 const RESOURCES: Record<string, 'pods' | 'services' | 'endpoints' | 'nodes'> = {
@@ -45,20 +45,8 @@ function selectorOf(text: string): Requirement[] {
 /** The yaml package, loaded when `-o yaml` asks for it, not at every start of live.cjs (bin/podlab.js). */
 const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
-/** kubectl's age: 45s, 3m12s, 42m, 5h3m, 20h, 3d4h, 12d. */
-export function humanAge(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const m = Math.floor(s / 60);
-  const h = Math.floor(m / 60);
-  const d = Math.floor(h / 24);
-  if (s < 120) return `${s}s`;
-  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
-  if (m < 180) return `${m}m`;
-  if (h < 8) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
-  if (h < 48) return `${h}h`;
-  if (h < 24 * 8) return `${d}d${h % 24 ? `${h % 24}h` : ''}`;
-  return `${d}d`;
-}
+/** kubectl's age: 45s, 3m12s, 42m, 5h3m, 20h, 3d4h, 12d (k8s/printers.ts humanDuration, as the lab's API server prints it). */
+export const humanAge = (ms: number): string => humanDuration(Math.max(0, ms));
 
 /** Columns padded as kubectl's printer pads them: each as wide as its widest cell, three spaces apart. */
 export function columns(rows: string[][]): string {
@@ -88,17 +76,19 @@ export function render(s: LabStatus, resource: (typeof RESOURCES)[string], o: { 
       // A pod of only a sandbox shows it as its container, as the lab's API server shows it to kubectl.
       const containers = shownContainers(p);
       // READY counts ready containers (the readiness the control loops record, as `status` shows
-      // it); STATUS is whether they run: an unready pod is `0/1 Running`, as kubectl prints it.
+      // it); STATUS is kubectl's, read from each container's state: an unready pod is `0/1
+      // Running`, a container whose restart is held back `CrashLoopBackOff`, one that exited and
+      // is not restarted `Error` or `Completed`, as the lab's API server shows them to kubectl.
       const ready = containers.filter((c) => containerReady(p, c)).length;
-      const alive = containers.filter((c) => c.alive).length;
-      const status = alive === containers.length ? 'Running' : 'Error';
-      // kubectl's RESTARTS: the sum over the pod's containers of the restarts the agent counted.
-      const restarts = p.containers.reduce((n, c) => n + (c.restarts ?? 0), 0);
-      rows.push([...nsCol(p.namespace), p.name, `${ready}/${containers.length}`, status, String(restarts), ageOf(p.createdAt), ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : []), ...(o.showLabels ? [formatLabels(p.labels)] : [])]);
-      const containerStatuses = containers.map((c) => ({ name: c.name, ready: containerReady(p, c), restartCount: c.restarts ?? 0, ...lastStateOf(c) }));
+      const sandboxUp = p.hostNetwork || !!p.pause?.alive;
+      const phase = sandboxUp ? 'Running' : 'Failed';
+      const containerStatuses = containers.map((c) => ({ name: c.name, ready: containerReady(p, c), restartCount: c.restarts ?? 0, state: sandboxUp && c.alive ? { running: {} } : stoppedStateOf(p, c, c.name), ...lastStateOf(c) }));
+      const status = podStatusColumn(phase, containerStatuses, podReady(p));
+      // kubectl's RESTARTS: the sum over the pod's containers of the restarts the agent counted, and how long ago the last ended.
+      rows.push([...nsCol(p.namespace), p.name, `${ready}/${containers.length}`, status, restartsColumn(containerStatuses, o.now), ageOf(p.createdAt), ...(wide ? [p.podIPs[0] ?? p.ip, p.node, '<none>', '<none>'] : []), ...(o.showLabels ? [formatLabels(p.labels)] : [])]);
       const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False' });
       const conditions = [cond('Ready', podReady(p)), cond('ContainersReady', podReady(p) && ready === containers.length)];
-      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, ...(Object.keys(p.labels).length ? { labels: p.labels } : {}), creationTimestamp: p.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: containers.map((c) => ({ name: c.name })) }, status: { phase: status === 'Running' ? 'Running' : 'Failed', conditions, podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses } });
+      items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, ...(Object.keys(p.labels).length ? { labels: p.labels } : {}), creationTimestamp: p.createdAt }, spec: { nodeName: p.node, hostNetwork: p.hostNetwork || undefined, containers: containers.map((c) => ({ name: c.name })) }, status: { phase, conditions, podIP: p.podIPs[0] ?? p.ip, podIPs: p.podIPs.map((ip) => ({ ip })), containerStatuses } });
     }
   } else if (resource === 'services') {
     const svcs = inNs(s.services);

@@ -47,3 +47,64 @@ export function formatEndpoints(subsets: readonly EndpointSubsetView[]): string 
   }
   return count > max ? `${list.join(',')} + ${count - max} more...` : list.join(',');
 }
+
+/**
+ * kubectl's AGE and "ago" cells (apimachinery's duration.HumanDuration): 45s, 3m12s, 42m, 5h3m,
+ * 20h, 3d4h, 12d, 1y40d.
+ */
+export function humanDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < -1) return '<invalid>';
+  if (s < 0) return '0s';
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 8) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+  if (h < 48) return `${h}h`;
+  const d = Math.floor(h / 24);
+  if (h < 24 * 8) return `${d}d${h % 24 ? `${h % 24}h` : ''}`;
+  if (h < 24 * 365 * 2) return `${d}d`;
+  const y = Math.floor(d / 365);
+  if (h < 24 * 365 * 8) return `${y}y${d % 365 ? `${d % 365}d` : ''}`;
+  return `${y}y`;
+}
+
+/** A container status as kubectl's pod printer reads it. */
+export interface ContainerStatusView {
+  ready: boolean;
+  restartCount: number;
+  state?: { waiting?: { reason?: string }; terminated?: { reason?: string; exitCode: number; signal?: number }; running?: object };
+  lastState?: { terminated?: { finishedAt?: string } };
+}
+
+/**
+ * The STATUS column as kubectl's pod printer reads it (printPod): the phase, unless a container
+ * says more, the last one written first: a waiting container's reason (CrashLoopBackOff,
+ * ContainerCreating), a terminated one's reason (`Error`, `Completed`), or `Signal:N` /
+ * `ExitCode:N` without one. A pod whose container completed while another still runs ready shows
+ * Running, or NotReady when the pod is not ready. Pure.
+ */
+export function podStatusColumn(phase: string, statuses: readonly ContainerStatusView[], podReady: boolean): string {
+  let reason = phase;
+  let hasRunning = false;
+  for (const c of [...statuses].reverse()) {
+    const s = c.state ?? {};
+    if (s.waiting?.reason) reason = s.waiting.reason;
+    else if (s.terminated?.reason) reason = s.terminated.reason;
+    else if (s.terminated) reason = s.terminated.signal ? `Signal:${s.terminated.signal}` : `ExitCode:${s.terminated.exitCode}`;
+    else if (c.ready && s.running) hasRunning = true;
+  }
+  return reason === 'Completed' && hasRunning ? (podReady ? 'Running' : 'NotReady') : reason;
+}
+
+/**
+ * The RESTARTS column (printPod): the restarts of every container, and once there are any, how long
+ * ago the latest of their last terminations finished: `3 (42s ago)`.
+ */
+export function restartsColumn(statuses: readonly ContainerStatusView[], now: number): string {
+  const restarts = statuses.reduce((n, c) => n + c.restartCount, 0);
+  const last = Math.max(...statuses.map((c) => (c.lastState?.terminated?.finishedAt ? Date.parse(c.lastState.terminated.finishedAt) : Number.NaN)).filter((t) => !Number.isNaN(t)));
+  return restarts !== 0 && Number.isFinite(last) ? `${restarts} (${humanDuration(now - last)} ago)` : String(restarts);
+}

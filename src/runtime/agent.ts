@@ -164,6 +164,7 @@ export class Agent {
         if (rec && isAlive(rec)) {
           cf.state = 'running';
           delete cf.reason;
+          delete cf.backoffMs;
           continue;
         }
         const policy = c.restartPolicy ?? 'Always';
@@ -198,11 +199,13 @@ export class Agent {
           if (cf.state !== 'terminated') this.event('Normal', 'NotRestarted', `pod/${pod.name}`, `container ${c.name} stays terminated: restartPolicy ${policy} and exit code ${m.history.lastExitCode}`);
           cf.state = 'terminated';
           cf.reason = reasonOf(m.history.lastExitCode ?? 1);
+          delete cf.backoffMs;
           continue;
         }
         if (now < d.at) {
           cf.state = 'waiting';
           cf.reason = 'CrashLoopBackOff';
+          cf.backoffMs = Math.round(d.at - m.history.exitedAt!);
           if (!m.announcedBackoff) this.event('Warning', 'BackOff', `pod/${pod.name}`, `back-off ${Math.round(d.at - m.history.exitedAt!)} ms restarting failed container ${c.name}`);
           m.announcedBackoff = true;
           continue;
@@ -219,6 +222,7 @@ export class Agent {
         cf.restarts = m.history.restarts;
         cf.state = 'running';
         delete cf.reason;
+        delete cf.backoffMs;
         this.event('Normal', 'Restarted', `pod/${pod.name}`, `container ${c.name} restarted (restart ${cf.restarts}); the pod keeps ${ps.ip ?? 'its address'}`);
       }
     }

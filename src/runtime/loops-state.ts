@@ -19,9 +19,11 @@ export interface ContainerLoopState {
   /** When the run that last ended started, and when the agent saw it end (ISO, to the second): lastState.terminated's times. */
   lastStartedAt?: string;
   lastFinishedAt?: string;
-  /** running, waiting (CrashLoopBackOff until `until`), terminated (its policy does not restart it). */
+  /** running, waiting (seen exited; CrashLoopBackOff while its restart is held back), terminated (its policy does not restart it). */
   state: 'running' | 'waiting' | 'terminated';
   reason?: string;
+  /** In CrashLoopBackOff: the back-off its restart waits (ms), as the kubelet's message says it. */
+  backoffMs?: number;
 }
 
 export interface LoopsFile {

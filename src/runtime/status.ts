@@ -41,7 +41,7 @@ export interface LabStatus {
     /** metadata.labels: as planned, or as `podlab label` last set them. */
     labels: Record<string, string>;
     pause?: { pid: number; alive: boolean };
-    containers: { name: string; pid: number; alive: boolean; restarts?: number; lastExitCode?: number; lastReason?: string; lastStartedAt?: string; lastFinishedAt?: string; state?: string; reason?: string }[];
+    containers: { name: string; pid: number; alive: boolean; restarts?: number; lastExitCode?: number; lastReason?: string; lastStartedAt?: string; lastFinishedAt?: string; state?: string; reason?: string; backoffMs?: number }[];
     /** With control loops: whether the agent holds the pod ready (in its Services' endpoints). */
     ready?: boolean;
     /** The Deployment that made it. */
@@ -187,6 +187,34 @@ export function lastStateOf(c: PodStatus['containers'][number]): { lastState?: {
   return c.lastExitCode !== undefined
     ? { lastState: { terminated: { exitCode: c.lastExitCode, ...(c.lastReason ? { reason: c.lastReason } : {}), ...(c.lastStartedAt ? { startedAt: c.lastStartedAt } : {}), ...(c.lastFinishedAt ? { finishedAt: c.lastFinishedAt } : {}) } } }
     : {};
+}
+
+/** A container's state (containerStatuses[].state) when it does not run. */
+export type StoppedState = { waiting: { reason: string; message?: string } } | { terminated: { exitCode: number; reason: string; startedAt?: string; finishedAt?: string } };
+
+/**
+ * The state of a container of pod `p` that does not run, as the kubelet reports it: waiting in
+ * CrashLoopBackOff while the control loops hold its restart back (`back-off 10s restarting failed
+ * container=web pod=web-1_default`), ContainerCreating before its process was first started, and
+ * else terminated with the exit the loops recorded (`Error`, `Completed`: just exited, or not
+ * restarted by its restartPolicy); where no exit is known (no control loops, so no shim to tell
+ * it), 137 `Error`. kubectl's STATUS column is read from it (k8s/printers.ts podStatusColumn).
+ */
+export function stoppedStateOf(p: Pick<PodStatus, 'name' | 'namespace'>, c: PodStatus['containers'][number] | undefined, name: string): StoppedState {
+  if (!c) return { waiting: { reason: 'ContainerCreating' } };
+  if (c.state === 'waiting' && c.reason === 'CrashLoopBackOff')
+    return { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${goDuration(c.backoffMs ?? 0)} restarting failed container=${name} pod=${p.name}_${p.namespace}` } };
+  const exitCode = c.lastExitCode ?? 137;
+  return { terminated: { exitCode, reason: c.lastReason ?? (exitCode === 0 ? 'Completed' : 'Error'), ...(c.lastStartedAt ? { startedAt: c.lastStartedAt } : {}), ...(c.lastFinishedAt ? { finishedAt: c.lastFinishedAt } : {}) } };
+}
+
+/** A duration as Go's time.Duration prints it (the kubelet's back-off message): 500ms, 10s, 2m40s, 5m0s. */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = `${Number(((ms % 60_000) / 1000).toFixed(3))}s`;
+  return h ? `${h}h${m}m${s}` : m ? `${m}m${s}` : s;
 }
 
 /** Whether the pod is ready: what the agent recorded; without control loops, its sandbox and every container running. */

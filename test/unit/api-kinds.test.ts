@@ -156,6 +156,27 @@ describe('pods and nodes as podlab status and get show them', () => {
   });
 });
 
+describe('a container that does not run, as the kubelet reports it', () => {
+  it('CrashLoopBackOff while the back-off holds its restart, its last exit in lastState, RESTARTS "N (Xs ago)"; ContainerCreating before it starts', () => {
+    const web = healing.status.pods.find((p) => p.owner)!;
+    const finishedAt = new Date(Date.now() - 30_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const looping = { restarts: 2, lastExitCode: 1, lastReason: 'Error' as const, lastFinishedAt: finishedAt, state: 'waiting', reason: 'CrashLoopBackOff', backoffMs: 20_000 };
+    const view = (c: Partial<LabView['status']['pods'][number]['containers'][number]> | 'none') => ({
+      ...healing,
+      status: { ...healing.status, pods: healing.status.pods.map((p) => (p === web ? { ...p, ready: false, containers: c === 'none' ? [] : p.containers.map((k) => ({ ...k, alive: false, ...c })) } : p)) },
+    });
+    const pod = body(handle(view(looping), req('GET', `/api/v1/namespaces/default/pods/${web.name}`), 1));
+    const [st] = (pod.status as { containerStatuses: Record<string, unknown>[] }).containerStatuses;
+    expect(st).toMatchObject({ ready: false, restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 20s restarting failed container=web pod=${web.name}_default` } }, lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt } } });
+    const row = (v: LabView) => (body(handle(v, req('GET', '/api/v1/namespaces/default/pods', { accept: TABLE }), 1)) as unknown as Table).rows.find((r) => r.cells[0] === web.name)!.cells;
+    expect(row(view(looping)).slice(1, 4)).toEqual(['0/1', 'CrashLoopBackOff', expect.stringMatching(/^2 \(3\ds ago\)$/)]);
+    // Exited 0 and not restarted (restartPolicy): Completed, with its own code, not 137.
+    expect(row(view({ ...looping, restarts: 0, lastExitCode: 0, lastReason: 'Completed', state: 'terminated', reason: 'Completed' })).slice(1, 4)).toEqual(['0/1', 'Completed', '0']);
+    // A pod whose container has not started yet (its process not recorded).
+    expect(row(view('none')).slice(1, 3)).toEqual(['0/1', 'ContainerCreating']);
+  });
+});
+
 describe('nodes as kubectl prints them', () => {
   it("get nodes -o wide: kube-apiserver's node columns, with the host's kernel and OS, podlab as the runtime, the server's version; podlab get nodes -o wide prints the same", () => {
     const t = body(handle(healing, req('GET', '/api/v1/nodes', { accept: TABLE }), 1)) as unknown as Table;

@@ -1,6 +1,7 @@
 /** `podlab get` (src/cli/get.ts): the live state in kubectl's layout, read from runtime/status.ts. */
 import { describe, expect, it } from 'vitest';
 import { columns, humanAge, render } from '../../src/cli/get.ts';
+import { age as apiAge } from '../../src/api/types.ts';
 import type { LabStatus } from '../../src/runtime/status.ts';
 import { parseLabelSelector } from '../../src/api/selectors.ts';
 import { formatEndpoints, formatLabels } from '../../src/k8s/printers.ts';
@@ -39,7 +40,7 @@ describe('podlab get', () => {
     // A pod of only a sandbox shows it as a container named sandbox, as kubectl sees it through the lab's API.
     const client: LabStatus = { ...s, pods: [{ ...s.pods[0]!, name: 'client', containers: [] }] };
     expect(render(client, 'pods', opts)).toMatch(/^client +1\/1 +Running +0 +3m12s$/m);
-    expect(JSON.parse(render(client, 'pods', { ...opts, output: 'json' })).items[0].status.containerStatuses).toEqual([{ name: 'sandbox', ready: true, restartCount: 0 }]);
+    expect(JSON.parse(render(client, 'pods', { ...opts, output: 'json' })).items[0].status.containerStatuses).toEqual([{ name: 'sandbox', ready: true, restartCount: 0, state: { running: {} } }]);
     const wide = render(s, 'pods', { ...opts, output: 'wide' });
     expect(wide.split('\n')[0]).toMatch(/^NAME +READY +STATUS +RESTARTS +AGE +IP +NODE +NOMINATED NODE +READINESS GATES$/);
     expect(wide).toMatch(/web-1 .* 10\.244\.1\.2 +worker-1 +<none> +<none>/);
@@ -127,7 +128,25 @@ describe('podlab get', () => {
     const crashed: LabStatus = { ...s, pods: [{ ...s.pods[0]!, ready: true, containers: [{ name: 'http-echo', pid: 5, alive: true, restarts: 1, lastExitCode: 137, lastReason: 'Error', state: 'running' }] }] };
     expect(render(crashed, 'pods', opts)).toMatch(/^web-1 +1\/1 +Running +1 +3m12s$/m);
     const [pod] = JSON.parse(render(crashed, 'pods', { ...opts, output: 'json' })).items;
-    expect(pod.status.containerStatuses).toEqual([{ name: 'http-echo', ready: true, restartCount: 1, lastState: { terminated: { exitCode: 137, reason: 'Error' } } }]);
+    expect(pod.status.containerStatuses).toEqual([{ name: 'http-echo', ready: true, restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 137, reason: 'Error' } } }]);
+  });
+
+  it("pods: STATUS and RESTARTS as kubectl prints them: CrashLoopBackOff while a restart is held back, the exit's reason, and how long ago the last one ended", () => {
+    const dead = { name: 'http-echo', pid: 5, alive: false, restarts: 3, lastExitCode: 137, lastReason: 'Error' as const, lastStartedAt: '2026-12-06T05:59:00Z', lastFinishedAt: '2026-12-06T05:59:40Z' };
+    const pod = (c: LabStatus['pods'][number]['containers'][number]): LabStatus => ({ ...s, pods: [{ ...s.pods[0]!, ready: false, containers: [c] }] });
+    // Held back by the kubelet's back-off: CrashLoopBackOff (not Error), and RESTARTS "3 (20s ago)", as kubectl prints it.
+    const looping = pod({ ...dead, state: 'waiting', reason: 'CrashLoopBackOff', backoffMs: 40_000 });
+    expect(render(looping, 'pods', opts)).toMatch(/^web-1 +0\/1 +CrashLoopBackOff +3 \(20s ago\) +3m12s$/m);
+    const [st] = JSON.parse(render(looping, 'pods', { ...opts, output: 'json' })).items[0].status.containerStatuses;
+    expect(st.state).toEqual({ waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container=http-echo pod=web-1_default' } });
+    // Not restarted by its restartPolicy: terminated as it ended, exit 0 Completed (not 137 Error).
+    const done = pod({ ...dead, restarts: 0, lastExitCode: 0, lastReason: 'Completed', state: 'terminated', reason: 'Completed' });
+    expect(render(done, 'pods', opts)).toMatch(/^web-1 +0\/1 +Completed +0 +3m12s$/m);
+    expect(JSON.parse(render(done, 'pods', { ...opts, output: 'json' })).items[0].status.containerStatuses[0].state).toEqual({ terminated: { exitCode: 0, reason: 'Completed', startedAt: '2026-12-06T05:59:00Z', finishedAt: '2026-12-06T05:59:40Z' } });
+    // Just exited, its restart not yet decided: the exit's reason.
+    expect(render(pod({ ...dead, state: 'waiting' }), 'pods', opts)).toMatch(/^web-1 +0\/1 +Error +3 \(20s ago\) +3m12s$/m);
+    // Without control loops nothing records the exit: 137 Error, as before.
+    expect(render(pod({ name: 'http-echo', pid: 5, alive: false }), 'pods', opts)).toMatch(/^web-1 +0\/1 +Error +0 +3m12s$/m);
   });
 
   it('pods: READY, containerStatuses[].ready and the Ready condition follow the readiness the agent records, not the process alone', () => {
@@ -152,8 +171,10 @@ describe('podlab get', () => {
     expect(items[1].status.conditions[0]).toMatchObject({ type: 'Ready', reason: 'NodeStatusUnknown' });
   });
 
-  it("ages as kubectl prints them", () => {
-    expect([45e3, 192e3, 42 * 60e3, 5 * 3600e3 + 180e3, 20 * 3600e3, 3 * 86400e3 + 4 * 3600e3, 12 * 86400e3].map(humanAge)).toEqual(['45s', '3m12s', '42m', '5h3m', '20h', '3d4h', '12d']);
+  it("ages as kubectl prints them, in podlab get and in the lab API server's Tables alike", () => {
+    const ages = [45e3, 192e3, 42 * 60e3, 5 * 3600e3 + 180e3, 20 * 3600e3, 3 * 86400e3 + 4 * 3600e3, 12 * 86400e3];
+    expect(ages.map(humanAge)).toEqual(['45s', '3m12s', '42m', '5h3m', '20h', '3d4h', '12d']);
+    expect(ages.map((ms) => apiAge(new Date(now - ms).toISOString(), now))).toEqual(['45s', '3m12s', '42m', '5h3m', '20h', '3d4h', '12d']);
     expect(columns([['A', 'B'], ['long', 'x']])).toBe('A      B\nlong   x');
   });
 });

@@ -9,7 +9,8 @@
  * made is re-created (runtime/pods.ts) — and a pod of its own is deleted (as `podlab pod delete`;
  * `podlab pod create` brings it back).
  */
-import { containerReady, lastStateOf, podReady, SANDBOX, shownContainers } from '../../runtime/status.ts';
+import { containerReady, lastStateOf, podReady, SANDBOX, shownContainers, stoppedStateOf } from '../../runtime/status.ts';
+import { podStatusColumn, restartsColumn, type ContainerStatusView } from '../../k8s/printers.ts';
 import { containerObject } from './containers.ts';
 import { startedAtIso } from '../../lib/proc.ts';
 import { age, finish, uidOf, type ApiKind, type K8sObject, type LabView } from '../types.ts';
@@ -52,7 +53,7 @@ function podObjects(view: LabView): K8sObject[] {
         started: up,
         restartCount: s?.restarts ?? 0,
         // Running since its own process started (a restarted container later than its pod).
-        state: up ? { running: { startedAt: containerStarted(view, p.name, c.name) ?? created } } : { terminated: { exitCode: 137, reason: 'Error' } },
+        state: up ? { running: { startedAt: containerStarted(view, p.name, c.name) ?? created } } : stoppedStateOf(p, s, c.name),
         ...(s ? lastStateOf(s) : {}),
       };
     });
@@ -139,8 +140,7 @@ export const podKind: ApiKind = {
     const st = o.status as { phase: string; podIP: string; containerStatuses: ContainerStatusView[]; conditions?: { type: string; status: string }[] };
     const ready = st.containerStatuses.filter((c) => c.ready).length;
     const all = st.containerStatuses.length;
-    const restarts = st.containerStatuses.reduce((n, c) => n + c.restartCount, 0);
-    return [o.metadata.name, `${ready}/${all}`, podStatusColumn(st.phase, st.containerStatuses, !!st.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), String(restarts), age(o.metadata.creationTimestamp as string), st.podIP, (o.spec as { nodeName: string }).nodeName, '<none>', '<none>'];
+    return [o.metadata.name, `${ready}/${all}`, podStatusColumn(st.phase, st.containerStatuses, !!st.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), restartsColumn(st.containerStatuses, Date.now()), age(o.metadata.creationTimestamp as string), st.podIP, (o.spec as { nodeName: string }).nodeName, '<none>', '<none>'];
   },
   remove(o, ctx) {
     const planned = ctx.view.plan.pods.find((p) => p.name === o.metadata.name);
@@ -149,24 +149,4 @@ export const podKind: ApiKind = {
   },
 };
 
-type ContainerStatusView = { ready: boolean; restartCount: number; state?: { waiting?: { reason?: string }; terminated?: { reason?: string; exitCode: number; signal?: number }; running?: object } };
-
-/**
- * The STATUS column as kubectl's pod printer reads it (printPod): the phase, unless a container
- * says more, the last one written first: a waiting container's reason (CrashLoopBackOff), a
- * terminated one's reason (`Error`, `Completed`), or `Signal:N` / `ExitCode:N` without one. A pod
- * whose container completed while another still runs ready shows Running, or NotReady when the
- * pod is not ready. Pure.
- */
-export function podStatusColumn(phase: string, statuses: readonly ContainerStatusView[], podReady: boolean): string {
-  let reason = phase;
-  let hasRunning = false;
-  for (const c of [...statuses].reverse()) {
-    const s = c.state ?? {};
-    if (s.waiting?.reason) reason = s.waiting.reason;
-    else if (s.terminated?.reason) reason = s.terminated.reason;
-    else if (s.terminated) reason = s.terminated.signal ? `Signal:${s.terminated.signal}` : `ExitCode:${s.terminated.exitCode}`;
-    else if (c.ready && s.running) hasRunning = true;
-  }
-  return reason === 'Completed' && hasRunning ? (podReady ? 'Running' : 'NotReady') : reason;
-}
+export { podStatusColumn };
