@@ -59,7 +59,7 @@ export interface DeploymentView {
 export interface OwnedPod {
   name: string;
   node: string;
-  /** Created (ms): the newest pods are deleted first on scale-down, as ReplicaSets prefer. */
+  /** When it was made (ms, or its place in the order pods were made): the newest pods are deleted first on scale-down, as ReplicaSets prefer. */
   createdAt: number;
   /** Not ready, or on a failed node: deleted before ready ones. */
   ready: boolean;
@@ -81,8 +81,13 @@ export interface Reconcile {
 export function reconcile(d: DeploymentView, owned: readonly OwnedPod[], nodes: readonly SchedNode[], others: readonly Placed[], seq: number): Reconcile {
   const out: Reconcile = { create: [], delete: [], pending: 0, nextSeq: seq };
   if (owned.length > d.replicas) {
-    // Not ready first, then the newest (Kubernetes' ActivePods ordering, reduced).
-    const victims = [...owned].sort((a, b) => Number(a.ready) - Number(b.ready) || b.createdAt - a.createdAt || compareText(b.name, a.name));
+    // The ReplicaSet controller's choice (controller.ActivePodsWithRanks, reduced): not ready first,
+    // then those doubled up (more of the Deployment's pods on their node), then the newest; so a
+    // scale-down keeps the pods spread over the nodes.
+    const onNode = new Map<string, number>();
+    for (const p of owned) onNode.set(p.node, (onNode.get(p.node) ?? 0) + 1);
+    const rank = (p: OwnedPod) => onNode.get(p.node)!;
+    const victims = [...owned].sort((a, b) => Number(a.ready) - Number(b.ready) || rank(b) - rank(a) || b.createdAt - a.createdAt || compareText(b.name, a.name));
     out.delete = victims.slice(0, owned.length - d.replicas).map((p) => p.name);
     return out;
   }

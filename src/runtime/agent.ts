@@ -25,9 +25,11 @@ import { containerId, netns } from '../plan/names.ts';
 import { serviceKey } from '../plan/services.ts';
 import { newHistory, nextRestart, recordExit, recordRestart, type RestartHistory } from '../loops/backoff.ts';
 import { isDue, newProbe, recordResult, type ProbeState } from '../loops/probe.ts';
-import { reconcile } from '../loops/replicaset.ts';
+import { reconcile, type OwnedPod, type Reconcile } from '../loops/replicaset.ts';
+import type { Placed, SchedNode } from '../loops/scheduler.ts';
+import type { PlanDeployment } from '../plan/loops.ts';
 import { noteRevision } from '../loops/revisions.ts';
-import { rolloutStep } from '../loops/rollout.ts';
+import { rolloutStep, type RolloutStep } from '../loops/rollout.ts';
 import { NETNS_RUN_DIR } from '../constants.ts';
 import { formatAddr, hostPort, nth, parseAddr, parsePrefix } from '../net/addr.ts';
 import { PROBE_BIN, REPO_ROOT } from './artifacts.ts';
@@ -333,20 +335,12 @@ export class Agent {
       const others = state.plan.pods.filter((q) => q.owner !== d.name && state.pods[q.name]).map((q) => ({ node: q.node }));
       const seq = this.file.seq[d.name] ?? owned.length + gone.length;
       const replicas = ctl.replicas[d.name] ?? d.replicas;
-      const ready = (q: PlanPod) => this.file.pods[q.name]?.ready ?? false;
-      const view = (q: PlanPod) => ({ name: q.name, node: q.node, createdAt: 0, ready: ready(q) });
-      let r: ReturnType<typeof reconcile>;
-      if (owned.some((q) => (q.labels['pod-template-hash'] ?? d.hash) !== hash)) {
-        // A rolling update (loops/rollout.ts): new pods up to the surge, old ones down as new ones get
-        // ready; or, for the Recreate strategy, every old pod down before the first new one.
-        const step = rolloutStep(replicas, owned.map((q) => ({ name: q.name, current: (q.labels['pod-template-hash'] ?? d.hash) === hash, ready: ready(q), createdAt: state.plan.pods.indexOf(q) })), d.strategy);
-        const kept = owned.filter((q) => !step.delete.includes(q.name));
-        r = { ...reconcile({ ...d, hash, replicas: kept.length + step.create }, kept.map(view), nodes, others, seq), delete: step.delete };
+      const { r, step } = deploymentRound(d, replicas, owned, (q) => this.file.pods[q.name]?.ready ?? false, nodes, others, seq);
+      if (step) {
         if (step.create) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, `scaled up replica set ${d.name}-${hash} by ${step.create} (${d.strategy?.type === 'Recreate' ? 'recreate' : 'rolling update'})`);
         if (step.delete.length) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, `scaled down the old replica sets by ${step.delete.length} (${d.strategy?.type === 'Recreate' ? 'recreate' : 'rolling update'}): ${step.delete.join(', ')}`);
         this.rolling.add(d.name);
       } else {
-        r = reconcile({ ...d, hash, replicas }, owned.map(view), nodes, others, seq);
         if (this.rolling.delete(d.name)) this.event('Normal', 'RolloutComplete', `deployment/${d.name}`, `deployment ${d.name} rolled out: every pod is of template ${hash}`);
       }
       this.file.seq[d.name] = r.nextSeq;
@@ -430,6 +424,32 @@ export class Agent {
       for (const e of after) if (!before.has(e)) this.event('Normal', 'EndpointAdded', `service/${k}`, `${e.replace(' ', ' (')}) joined the endpoints of ${k}`);
     }
   }
+}
+
+/**
+ * One round of a Deployment's ReplicaSet loop, pure: its pods `owned` in the order they were made
+ * (the plan's: the agent appends each new pod), so a later one is newer, as the ReplicaSet
+ * controller ranks them to pick whom a scale-down deletes (loops/replicaset.ts); `step` when a new
+ * template is being rolled out (loops/rollout.ts).
+ */
+export function deploymentRound(
+  d: PlanDeployment<PlanPod>,
+  replicas: number,
+  owned: readonly PlanPod[],
+  ready: (q: PlanPod) => boolean,
+  nodes: readonly SchedNode[],
+  others: readonly Placed[],
+  seq: number,
+): { r: Reconcile; step?: RolloutStep } {
+  const hash = d.hash;
+  const view = (q: PlanPod): OwnedPod => ({ name: q.name, node: q.node, createdAt: owned.indexOf(q), ready: ready(q) });
+  const hashOf = (q: PlanPod) => q.labels['pod-template-hash'] ?? d.hash;
+  if (!owned.some((q) => hashOf(q) !== hash)) return { r: reconcile({ ...d, hash, replicas }, owned.map(view), nodes, others, seq) };
+  // A rolling update (loops/rollout.ts): new pods up to the surge, old ones down as new ones get
+  // ready; or, for the Recreate strategy, every old pod down before the first new one.
+  const step = rolloutStep(replicas, owned.map((q) => ({ ...view(q), current: hashOf(q) === hash })), d.strategy);
+  const kept = owned.filter((q) => !step.delete.includes(q.name));
+  return { r: { ...reconcile({ ...d, hash, replicas: kept.length + step.create }, kept.map(view), nodes, others, seq), delete: step.delete }, step };
 }
 
 /** Addresses of pods that are gone are not handed out again at once: a replacement visibly gets a new IP. */
