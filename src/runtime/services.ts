@@ -14,21 +14,14 @@ import { clusterViewFile } from '../render/render.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
 import type { Executor } from './exec.ts';
 import { isAlive } from './procs.ts';
-import { stateDir, type LabState, type PodState } from './state.ts';
+import { stateDir, type LabState } from './state.ts';
 import type { PlanPod } from '../plan/plan.ts';
+import { currentAddresses } from './endpoint-slices.ts';
+
+export { currentAddresses, sliceEndpoints } from './endpoint-slices.ts';
 
 export type Endpoints = Record<string, Endpoint[]>;
 
-/**
- * A pod's addresses now, one per family, primary first: the ones its state records when it was
- * made at run time (re-created, a scale's copy, a Deployment's replacement: new in *every*
- * family), its planned ones when it still has its planned address; none when it is not running.
- */
-export function currentAddresses(p: PlanPod, ps: PodState | undefined): { ip: string; ips: string[] } | undefined {
-  if (!ps?.ip) return undefined;
-  if (ps.ips?.length) return { ip: ps.ip, ips: ps.ips };
-  return { ip: ps.ip, ips: ps.ip === p.ip ? p.ips : [ps.ip] };
-}
 
 /** Pods that are ready: recorded, with an IP, the sandbox and every container alive. */
 export function readyPods(state: LabState): EndpointSource[] {

@@ -11,6 +11,7 @@ import { isoSeconds } from '../lib/time.ts';
 import { readState, type LabState } from './state.ts';
 import { readLoops, type LoopsFile } from './loops-state.ts';
 import { serviceKey } from '../plan/services.ts';
+import { sliceEndpoints } from './endpoint-slices.ts';
 import type { CalicoStatus } from './calico-status.ts';
 import type { CalicoNode } from '../cni/calico/index.ts';
 import type { PlanNode } from '../plan/plan.ts';
@@ -70,11 +71,14 @@ export interface LabStatus {
     /** The Service's label selector (absent: none, endpoints are its own). */
     selector?: Record<string, string>;
     /**
-     * What the kube-proxy tables are programmed with now. `ready`: as the EndpointSlice's condition
-     * says it, the pod is ready (or the Service publishes not-ready addresses). With control loops a
-     * pod that is not ready leaves the tables; without, nothing takes it out: it stays, not ready.
+     * What the kube-proxy tables are programmed with now, then the running pods the Service selects
+     * that are not in them (`notProgrammed`: with control loops a pod that is not ready leaves the
+     * tables, and its EndpointSlice keeps it, not ready; runtime/services.ts sliceEndpoints).
+     * `ready`: as the EndpointSlice's condition says it, the pod is ready (or the Service publishes
+     * not-ready addresses). Without control loops nothing takes a pod out of the tables: a dead
+     * container's pod stays there, not ready.
      */
-    endpoints: { pod: string; node: string; ip: string; ports: Record<string, number>; ready: boolean }[];
+    endpoints: { pod: string; node: string; ip: string; ports: Record<string, number>; ready: boolean; notProgrammed?: true }[];
     /** When it was created (ISO time to the second): the lab's, or when `kubectl apply` made it. */
     createdAt: string;
   }[];
@@ -118,6 +122,7 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
   // An endpoint's condition is its pod's, as podReady judges the statuses just built.
   const podByName = new Map(pods.map((p) => [p.name, p]));
   const isReady = (p: PodStatus | undefined) => !!p && podReady(p);
+  const slices = sliceEndpoints(state);
   return {
     lab,
     status: state.status,
@@ -141,7 +146,7 @@ export function labStatus(lab: string, state = readState(lab), loopsFile?: Loops
       internalTrafficPolicy: sv.internalTrafficPolicy,
       ...(sv.selector ? { selector: sv.selector } : {}),
       // The endpoint's address in the Service's primary family (an IPv6 Service's EndpointSlice is IPv6).
-      endpoints: (state.endpoints ?? plan.endpoints)[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: (sv.ipFamilies?.[0] === 'IPv6' && e.ips?.find((a) => a.includes(':'))) || e.ip, ports: e.ports, ready: !!sv.publishNotReadyAddresses || isReady(podByName.get(e.pod)) })) ?? [],
+      endpoints: slices[serviceKey(sv)]?.map((e) => ({ pod: e.pod, node: e.node, ip: (sv.ipFamilies?.[0] === 'IPv6' && e.ips?.find((a) => a.includes(':'))) || e.ip, ports: e.ports, ready: !!sv.publishNotReadyAddresses || isReady(podByName.get(e.pod)), ...(e.notProgrammed ? { notProgrammed: true as const } : {}) })) ?? [],
       createdAt: isoSeconds(sv.createdAt ?? state.createdAt),
     })),
     hosts: plan.hosts.map((h) => ({ name: h.name, network: h.network, ip: h.ip, ips: h.ips ?? [h.ip] })),

@@ -114,8 +114,9 @@ export function statusParts(s: LabStatus, graph: Graph): Pick<UiModel, 'pods' | 
     type: v.type,
     address: v.type === 'ExternalName' ? `→ ${v.externalName}` : `${(v.clusterIPs ?? [v.clusterIP]).join(', ')}${v.loadBalancerIP ? `, lb ${(v.loadBalancerIPs ?? [v.loadBalancerIP]).join(', ')}` : ''}`,
     ports: v.ports,
-    // An IPv6 endpoint bracketed before its ports, as everywhere else ([fd00:10:244:1::2]:8080).
-    endpoints: v.endpoints.map((e) => `${e.pod} ${hostPort(e.ip, Object.values(e.ports).join(','))} (${e.node})`),
+    // Those kube-proxy sends to (a pod the control loops hold not ready is out of its tables); an IPv6
+    // endpoint bracketed before its ports, as everywhere else ([fd00:10:244:1::2]:8080).
+    endpoints: v.endpoints.filter((e) => !e.notProgrammed).map((e) => `${e.pod} ${hostPort(e.ip, Object.values(e.ports).join(','))} (${e.node})`),
   }));
   const podRefs = s.pods.filter((p) => p.running && p.namespace !== 'kube-system').map((p) => `${p.namespace}/${p.name}`);
   const from = [...podRefs, ...s.nodes.map((n) => `node/${n.name}`), ...s.hosts.map((h) => `host/${h.name}`)];

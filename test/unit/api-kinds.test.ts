@@ -13,6 +13,7 @@ import { upViewOf } from './api-view.ts';
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { render } from '../../src/cli/get.ts';
+import { labStatus } from '../../src/runtime/status.ts';
 
 const req = (method: string, path: string, extra: Partial<ApiRequest> = {}): ApiRequest => ({ method, path: path.split('?')[0]!, query: new URLSearchParams(path.split('?')[1] ?? ''), accept: 'application/json', contentType: 'application/json', ...extra });
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
@@ -174,6 +175,35 @@ describe('a container that does not run, as the kubelet reports it', () => {
     expect(row(view({ ...looping, restarts: 0, lastExitCode: 0, lastReason: 'Completed', state: 'terminated', reason: 'Completed' })).slice(1, 4)).toEqual(['0/1', 'Completed', '0']);
     // A pod whose container has not started yet (its process not recorded).
     expect(row(view('none')).slice(1, 3)).toEqual(['0/1', 'ContainerCreating']);
+  });
+});
+
+describe('a pod the control loops hold not ready, as the endpoint controllers list it', () => {
+  it('stays in its Service\'s EndpointSlice (ready: false) and Endpoints (notReadyAddresses), out of kubectl get ep; podlab get ep and status alike', () => {
+    const web = healing.status.pods.find((p) => p.owner)!;
+    // What the agent leaves: the pod not ready (loops.json), and out of the kube-proxy tables.
+    const loops = { agent: { pid: 1 }, pods: Object.fromEntries(healing.status.pods.map((p) => [p.name, { ready: p !== web, containers: {} }])), failedNodes: {}, evictedNodes: [], seq: {} };
+    const state = { ...healing.state, endpoints: Object.fromEntries(Object.entries(healing.plan.endpoints).map(([k, eps]) => [k, eps.filter((e) => e.pod !== web.name)])) };
+    const view: LabView = { ...healing, state, status: labStatus(healing.lab, state, loops)! };
+    const slice = (body(handle(view, req('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb'), 1)) as unknown as { items: K8sObject[] }).items[0]!;
+    const eps = slice.endpoints as { addresses: string[]; conditions: Record<string, boolean>; targetRef: { name: string } }[];
+    expect(eps).toHaveLength(3);
+    expect(eps.find((e) => e.targetRef.name === web.name)!.conditions).toEqual({ ready: false, serving: false, terminating: false });
+    expect(eps.filter((e) => e.conditions.ready)).toHaveLength(2);
+    const ep = body(handle(view, req('GET', '/api/v1/namespaces/default/endpoints/web'), 1));
+    const [subset] = ep.subsets as { addresses: { targetRef: { name: string } }[]; notReadyAddresses?: { ip: string; targetRef: { name: string } }[] }[];
+    expect(subset!.addresses).toHaveLength(2);
+    expect(subset!.notReadyAddresses!.map((a) => a.targetRef.name)).toEqual([web.name]);
+    // kubectl get ep prints the ready addresses; get endpointslices every address, as kubectl's printers do.
+    const cells = (path: string) => (body(handle(view, req('GET', path, { accept: TABLE }), 1)) as unknown as Table).rows.map((r) => r.cells);
+    const epCell = cells('/api/v1/namespaces/default/endpoints').find((c) => c[0] === 'web')![1] as string;
+    expect(epCell.split(',')).toHaveLength(2);
+    expect(epCell).not.toContain(`${web.ip}:`);
+    expect((cells('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices').find((c) => (c[0] as string).startsWith('web-') && c[1] === 'IPv4' && (c[3] as string).includes(web.ip))) ?? []).toHaveLength(5);
+    // podlab get ep reads the same: notReadyAddresses in -o json.
+    const list = JSON.parse(render(view.status, 'endpoints', { all: false, output: 'json', now: Date.now() }));
+    expect(list.items.find((i: { metadata: { name: string } }) => i.metadata.name === 'web').subsets[0].notReadyAddresses.map((a: { ip: string }) => a.ip)).toEqual([web.ip]);
+    expect(view.status.services.find((s) => s.name === 'web')!.endpoints.find((e) => e.pod === web.name)).toMatchObject({ ready: false, notProgrammed: true });
   });
 });
 

@@ -6,6 +6,7 @@
 import { parseAddr, type Family } from '../../net/addr.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../../plan/services.ts';
 import { settleFamilies } from '../service-families.ts';
+import { sliceEndpoints } from '../../runtime/endpoint-slices.ts';
 import { isoSeconds } from '../../lib/time.ts';
 import { age, keptMetaOf, finish, fnv, invalid, uidOf, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
 import { formatEndpoints, formatLabels, type EndpointSubsetView } from '../../k8s/printers.ts';
@@ -121,10 +122,19 @@ function serviceMetaOf(view: LabView): Map<string, { creationTimestamp: string; 
   return new Map(serviceObjects(view).map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, { creationTimestamp: o.metadata.creationTimestamp as string, uid: o.metadata.uid as string }]));
 }
 
-/** The endpoints the kube-proxy tables are programmed with now (the live journal's, else the plan's). */
+/**
+ * The Service's endpoints as the endpoint controllers list them: those the kube-proxy tables are
+ * programmed with now (the live journal's, else the plan's), and the running pods it selects that
+ * the control loops hold not ready, out of the tables (runtime/services.ts sliceEndpoints).
+ */
 function liveEndpointsOf(view: LabView, sv: PlanService): Endpoint[] {
-  return (view.state.endpoints ?? view.plan.endpoints)[serviceKey(sv)] ?? [];
+  let all = slicesSeen.get(view.state);
+  if (!all) slicesSeen.set(view.state, (all = sliceEndpoints(view.state)));
+  return all[serviceKey(sv)] ?? [];
 }
+
+/** Worked out once per view of the state (a request's), not once per Service. */
+const slicesSeen = new WeakMap<LabView['state'], ReturnType<typeof sliceEndpoints>>();
 
 /**
  * Whether an endpoint is ready, as the EndpointSlice controller sets the condition: its pod is
