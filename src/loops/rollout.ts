@@ -68,6 +68,18 @@ export function rolloutBounds(replicas: number, strategy: DeploymentStrategy = D
   return maxSurge === 0 && maxUnavailable === 0 ? { maxSurge: 0, maxUnavailable: 1 } : { maxSurge, maxUnavailable };
 }
 
+/**
+ * The replicas the new template's ReplicaSet is scaled to while old pods remain
+ * (deployment/util.NewRSNewReplicas): for RollingUpdate up to replicas + maxSurge pods in all, never
+ * above replicas; for Recreate none until every old pod is gone. `fresh` pods of the new template,
+ * `total` of every template.
+ */
+export function newReplicaSetScale(replicas: number, fresh: number, total: number, strategy: DeploymentStrategy = DEFAULT_STRATEGY): number {
+  if (strategy.type === 'Recreate') return total > fresh ? fresh : Math.max(fresh, replicas);
+  const { maxSurge } = rolloutBounds(replicas, strategy);
+  return fresh + Math.max(0, Math.min(replicas - fresh, replicas + maxSurge - total));
+}
+
 export function rolloutStep(replicas: number, pods: readonly RolloutPod[], strategy: DeploymentStrategy = DEFAULT_STRATEGY): RolloutStep {
   const fresh = pods.filter((p) => p.current);
   const old = pods.filter((p) => !p.current);
@@ -77,7 +89,7 @@ export function rolloutStep(replicas: number, pods: readonly RolloutPod[], strat
     return { create: Math.max(0, replicas - fresh.length), delete: [], done: fresh.length >= replicas };
   }
   const { maxSurge, maxUnavailable } = rolloutBounds(replicas, strategy);
-  const create = Math.max(0, Math.min(replicas - fresh.length, replicas + maxSurge - pods.length));
+  const create = newReplicaSetScale(replicas, fresh.length, pods.length, strategy) - fresh.length;
   const minAvailable = replicas - maxUnavailable;
   const newUnavailable = fresh.filter((p) => !p.ready).length;
   const maxScaledDown = pods.length - minAvailable - newUnavailable;

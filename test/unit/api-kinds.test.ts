@@ -83,10 +83,19 @@ describe('deployments and replicasets (apps/v1)', () => {
     expect(dep.status).toMatchObject({ replicas: 3, updatedReplicas: 1, readyReplicas: 3 });
     expect((dep.status as { conditions: { type: string; reason: string }[] }).conditions.find((c) => c.type === 'Progressing')?.reason).toBe('ReplicaSetUpdated');
     const rs = body(handle(view, req('GET', '/apis/apps/v1/namespaces/default/replicasets'), 1)) as unknown as { items: K8sObject[] };
+    // DESIRED of the new ReplicaSet is what the deployment controller scaled it to, not yet the
+    // replicas: 3 pods of 3 + maxSurge 1 leave room for one more new one (NewRSNewReplicas): 2.
     expect(rs.items.map((o) => [o.metadata.name, (o.spec as { replicas: number }).replicas, (o.status as { replicas: number }).replicas])).toEqual([
-      ['web-newhash222', 3, 1],
+      ['web-newhash222', 2, 1],
       [`web-${d.hash}`, 2, 2],
     ]);
+    // With Kubernetes' default 25 % of 3 (maxSurge 1) and no new pod yet, kubectl get rs shows the new one at 1, not 3.
+    const started = { ...view, plan: { ...view.plan, pods: healing.plan.pods, loops: { ...view.plan.loops, deployments: [{ ...rolled, strategy: undefined }] } } };
+    const rs0 = body(handle(started, req('GET', '/apis/apps/v1/namespaces/default/replicasets'), 1)) as unknown as { items: K8sObject[] };
+    expect(rs0.items.map((o) => [o.metadata.name, (o.spec as { replicas: number }).replicas])).toEqual([['web-newhash222', 1], [`web-${d.hash}`, 3]]);
+    // Recreate: none of the new template until the old pods are gone.
+    const recreate = { ...view, plan: { ...view.plan, loops: { ...view.plan.loops, deployments: [{ ...rolled, strategy: { type: 'Recreate' as const } }] } } };
+    expect((body(handle(recreate, req('GET', '/apis/apps/v1/namespaces/default/replicasets/web-newhash222'), 1)).spec as { replicas: number }).replicas).toBe(1);
     // Without a strategy of its own a Deployment shows Kubernetes' default, and once every pod is new it has progressed.
     const done = { ...view, plan: { ...view.plan, pods: pods.map((p) => (p.owner === 'web' ? { ...p, labels: { ...p.labels, 'pod-template-hash': 'newhash222' } } : p)), loops: { ...view.plan.loops, deployments: [{ ...rolled, strategy: undefined }] } } };
     const after = body(handle(done, req('GET', '/apis/apps/v1/namespaces/default/deployments/web'), 1));

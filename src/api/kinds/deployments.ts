@@ -8,7 +8,7 @@
  * subresource (autoscaling/v1 Scale) sets replicas through the same path as `podlab scale`: the
  * agent's ReplicaSet loop creates or deletes pods.
  */
-import { DEFAULT_STRATEGY, type DeploymentStrategy } from '../../loops/rollout.ts';
+import { DEFAULT_STRATEGY, newReplicaSetScale, type DeploymentStrategy } from '../../loops/rollout.ts';
 import { noteRevision, type TemplateRevision } from '../../loops/revisions.ts';
 import type { PlanPod } from '../../plan/plan.ts';
 import { age, keptMetaOf, finish, invalid, type ApiKind, type K8sObject, type LabView } from '../types.ts';
@@ -162,8 +162,9 @@ function replicaSetObjects(view: LabView): K8sObject[] {
           ...(rev && rev.at > view.createdAt ? { creationTimestamp: isoSeconds(rev.at) } : {}),
           ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
         },
-        // The current template's ReplicaSet wants the Deployment's replicas; an old one what it still runs.
-        spec: { replicas: hash === c.hash ? c.desired : n.current, selector: { matchLabels: labels }, template },
+        // The current template's ReplicaSet wants the Deployment's replicas, or during a rollout what the
+        // deployment controller scaled it to (loops/rollout.ts: within maxSurge); an old one what it still runs.
+        spec: { replicas: hash === c.hash ? (c.current > c.updated ? newReplicaSetScale(c.desired, c.updated, c.current, d.strategy) : c.desired) : n.current, selector: { matchLabels: labels }, template },
         status: { replicas: n.current, fullyLabeledReplicas: n.current, readyReplicas: n.ready, availableReplicas: n.ready, observedGeneration: 1 },
       };
       return finish(obj, view, replicaSetKind);
