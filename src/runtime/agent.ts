@@ -337,8 +337,7 @@ export class Agent {
       const replicas = ctl.replicas[d.name] ?? d.replicas;
       const { r, step } = deploymentRound(d, replicas, owned, (q) => this.file.pods[q.name]?.ready ?? false, nodes, others, seq);
       if (step) {
-        if (step.create) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, `scaled up replica set ${d.name}-${hash} by ${step.create} (${d.strategy?.type === 'Recreate' ? 'recreate' : 'rolling update'})`);
-        if (step.delete.length) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, `scaled down the old replica sets by ${step.delete.length} (${d.strategy?.type === 'Recreate' ? 'recreate' : 'rolling update'}): ${step.delete.join(', ')}`);
+        for (const message of step.scaled) this.event('Normal', 'ScalingReplicaSet', `deployment/${d.name}`, message);
         this.rolling.add(d.name);
       } else {
         if (this.rolling.delete(d.name)) this.event('Normal', 'RolloutComplete', `deployment/${d.name}`, `deployment ${d.name} rolled out: every pod is of template ${hash}`);
@@ -440,7 +439,7 @@ export function deploymentRound(
   nodes: readonly SchedNode[],
   others: readonly Placed[],
   seq: number,
-): { r: Reconcile; step?: RolloutStep } {
+): { r: Reconcile; step?: RolloutStep & { scaled: string[] } } {
   const hash = d.hash;
   const view = (q: PlanPod): OwnedPod => ({ name: q.name, node: q.node, createdAt: owned.indexOf(q), ready: ready(q) });
   const hashOf = (q: PlanPod) => q.labels['pod-template-hash'] ?? d.hash;
@@ -449,7 +448,16 @@ export function deploymentRound(
   // ready; or, for the Recreate strategy, every old pod down before the first new one.
   const step = rolloutStep(replicas, owned.map((q) => ({ ...view(q), current: hashOf(q) === hash })), d.strategy);
   const kept = owned.filter((q) => !step.delete.includes(q.name));
-  return { r: { ...reconcile({ ...d, hash, replicas: kept.length + step.create }, kept.map(view), nodes, others, seq), delete: step.delete }, step };
+  // The deployment controller's ScalingReplicaSet events, one per ReplicaSet it scaled: "Scaled up
+  // replica set web-<hash> from 1 to 2", "Scaled down replica set web-<old hash> from 3 to 2".
+  const count = (h: string) => owned.filter((q) => hashOf(q) === h).length;
+  const scaled: string[] = [];
+  if (step.create) scaled.push(`Scaled up replica set ${d.name}-${hash} from ${count(hash)} to ${count(hash) + step.create}`);
+  for (const h of [...new Set(owned.filter((q) => step.delete.includes(q.name)).map(hashOf))]) {
+    const gone = owned.filter((q) => hashOf(q) === h && step.delete.includes(q.name)).length;
+    scaled.push(`Scaled down replica set ${d.name}-${h} from ${count(h)} to ${count(h) - gone}`);
+  }
+  return { r: { ...reconcile({ ...d, hash, replicas: kept.length + step.create }, kept.map(view), nodes, others, seq), delete: step.delete }, step: { ...step, scaled } };
 }
 
 /** Addresses of pods that are gone are not handed out again at once: a replacement visibly gets a new IP. */

@@ -33,3 +33,18 @@ describe('a scale-down deletes as the ReplicaSet controller does', () => {
     expect(sick.r.delete).toEqual(['web-h1-yyyyy']);
   });
 });
+
+describe('a rolling update, round by round', () => {
+  it("says what it scaled as the deployment controller's ScalingReplicaSet events do", () => {
+    const rolled = { ...d, hash: 'h2' } as PlanDeployment<PlanPod>;
+    const owned = pods(['web-h1-aaaaa', 'worker-1'], ['web-h1-bbbbb', 'worker-2'], ['web-h1-ccccc', 'worker-3']);
+    // 3 replicas, 25 %: maxSurge 1, maxUnavailable 0: one new pod first, no old one goes yet.
+    const first = deploymentRound(rolled, 3, owned, () => true, nodes, [], 3);
+    expect(first.step!.scaled).toEqual(['Scaled up replica set web-h2 from 0 to 1']);
+    expect(first.r.create).toHaveLength(1);
+    // The new pod ready: an old one goes, and another new one may start.
+    const fresh = { ...owned[0]!, name: 'web-h2-ddddd', labels: { app: 'web', 'pod-template-hash': 'h2' } } as PlanPod;
+    const second = deploymentRound(rolled, 3, [...owned, fresh], () => true, nodes, [], 4);
+    expect(second.step!.scaled).toEqual(['Scaled down replica set web-h1 from 3 to 2']);
+  });
+});
