@@ -216,6 +216,19 @@ describe('a pod the control loops hold not ready, as the endpoint controllers li
   });
 });
 
+describe('publishNotReadyAddresses', () => {
+  it('keeps a not-ready pod ready in the slice, but not serving: serving is the pod\'s readiness', async () => {
+    const probes = await upViewOf('test/fixtures/labs/loop-probes.lab.ts', 'k8s-unit-lp');
+    const loops = { agent: { pid: 1 }, pods: Object.fromEntries(probes.status.pods.map((p) => [p.name, { ready: p.name !== 'never', containers: {} }])), failedNodes: {}, evictedNodes: [], seq: {} };
+    // The agent's tables: the not-ready pod stays in never-peers (it publishes not-ready addresses), not in never.
+    const state = { ...probes.state, endpoints: { ...probes.plan.endpoints, 'default/never': [] } };
+    const view: LabView = { ...probes, state, status: labStatus(probes.lab, state, loops)! };
+    const conditions = (svc: string) => ((body(handle(view, req('GET', `/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3D${svc}`), 1)) as unknown as { items: K8sObject[] }).items[0]!.endpoints as { conditions: Record<string, boolean> }[]).map((e) => e.conditions);
+    expect(conditions('never-peers')).toEqual([{ ready: true, serving: false, terminating: false }]);
+    expect(conditions('never')).toEqual([{ ready: false, serving: false, terminating: false }]);
+  });
+});
+
 describe('nodes as kubectl prints them', () => {
   it("get nodes -o wide: kube-apiserver's node columns, with the host's kernel and OS, podlab as the runtime, the server's version; podlab get nodes -o wide prints the same", () => {
     const t = body(handle(healing, req('GET', '/api/v1/nodes', { accept: TABLE }), 1)) as unknown as Table;

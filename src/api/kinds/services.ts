@@ -7,6 +7,7 @@ import { parseAddr, type Family } from '../../net/addr.ts';
 import { serviceKey, type Endpoint, type PlanService } from '../../plan/services.ts';
 import { settleFamilies } from '../service-families.ts';
 import { sliceEndpoints } from '../../runtime/endpoint-slices.ts';
+import { podReady } from '../../runtime/status.ts';
 import { isoSeconds } from '../../lib/time.ts';
 import { age, keptMetaOf, finish, fnv, invalid, uidOf, type ApiKind, type K8sObject, type LabView, type StatusCause } from '../types.ts';
 import { formatEndpoints, formatLabels, type EndpointSubsetView } from '../../k8s/printers.ts';
@@ -145,6 +146,16 @@ function readyOf(view: LabView, sv: PlanService, e: Endpoint): boolean {
   return view.status.services.find((s) => s.namespace === sv.namespace && s.name === sv.name)?.endpoints.find((x) => x.pod === e.pod)?.ready ?? true;
 }
 
+/**
+ * Whether the endpoint serves (the condition's `serving`): its pod is ready, whatever the Service
+ * publishes; a publishNotReadyAddresses Service's endpoint is `ready` regardless, as the
+ * EndpointSlice controller sets them (endpointslice's podToEndpoint).
+ */
+function servingOf(view: LabView, sv: PlanService, e: Endpoint): boolean {
+  const pod = view.status.pods.find((p) => p.name === e.pod && p.namespace === sv.namespace);
+  return pod ? podReady(pod) : readyOf(view, sv, e);
+}
+
 /** An endpoint's address in one family: a dual-stack pod has one per family (`ips`), others only `ip`. */
 const addressIn = (e: Endpoint, family: Family): string | undefined => [...(e.ips ?? []), e.ip].find((a) => parseAddr(a)?.family === family);
 
@@ -237,7 +248,7 @@ function sliceObjects(view: LabView): K8sObject[] {
             ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: sv.name, uid: owners.get(serviceKey(sv))!.uid, controller: true, blockOwnerDeletion: true }],
           },
           addressType: family,
-          endpoints: eps.map((e) => ({ addresses: [addressIn(e, family)!], conditions: { ready: readyOf(view, sv, e), serving: readyOf(view, sv, e), terminating: false }, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
+          endpoints: eps.map((e) => ({ addresses: [addressIn(e, family)!], conditions: { ready: readyOf(view, sv, e), serving: servingOf(view, sv, e), terminating: false }, nodeName: e.node, targetRef: { kind: 'Pod', namespace: sv.namespace, name: e.pod } })),
           ports: portsOf(sv, eps),
         };
         return finish(obj, view, sliceKind);
