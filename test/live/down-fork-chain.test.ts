@@ -5,25 +5,15 @@
  * freed for the next container (a hostile-student audit's "ghost"). `down` now ends what is left by
  * uid (kill -1 as the uid) before it frees it. Lab dfc.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UID_LOCK_DIR } from '../../src/constants.ts';
 import { down } from '../../src/runtime/down.ts';
-import { labAroundSuite, liveGuard } from './host.ts';
+import { labAroundSuite, liveGuard, uidProcesses } from './host.ts';
 
 const live = liveGuard();
 // Each generation starts the next in the background and exits; it stops after 20000 generations.
 const CHAIN = 'n=${1:-0}; [ "$n" -lt 20000 ] || exit 0; sh -c "$0" "$0" $((n+1)) &';
-/** The processes running as `uid` (a zombie, ended and waiting to be reaped, runs nothing). */
-const uidProcesses = (uid: number) =>
-  readdirSync('/proc').filter((d) => {
-    if (!/^\d+$/.test(d)) return false;
-    try {
-      return statSync(`/proc/${d}`).uid === uid && !/^State:\s+[ZX]/m.test(readFileSync(`/proc/${d}/status`, 'utf8'));
-    } catch {
-      return false;
-    }
-  });
 
 describe.skipIf(!live)('down ends a chain of forks (lab dfc)', () => {
   const { lab } = labAroundSuite({

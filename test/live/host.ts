@@ -3,7 +3,7 @@
  * snapshot of everything on the host that a lab could leak or change, and lab builders that
  * always tear down.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { compileLab } from '../../src/compile/compile.ts';
@@ -238,3 +238,14 @@ export async function ipv4In(ns: string, opts: { tables?: boolean } = {}): Promi
   const tables = (await sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'tables')).split('\n').filter((l) => /^table ip /.test(l));
   return { addresses, routes, tables };
 }
+
+/** The processes running as `uid` (a zombie, ended and waiting to be reaped, runs nothing). */
+export const uidProcesses = (uid: number) =>
+  readdirSync('/proc').filter((d) => {
+    if (!/^\d+$/.test(d)) return false;
+    try {
+      return statSync(`/proc/${d}`).uid === uid && !/^State:\s+[ZX]/m.test(readFileSync(`/proc/${d}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
+  });

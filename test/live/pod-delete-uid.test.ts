@@ -5,12 +5,12 @@
  * (kill -1 as the uid) once the container is gone, and frees the uid only then. A container
  * restarted alone (restart-container) is emptied the same way. Lab ffdel.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { UID_LOCK_DIR } from '../../src/constants.ts';
 import { readState } from '../../src/runtime/state.ts';
-import { labAroundSuite, liveGuard } from './host.ts';
+import { labAroundSuite, liveGuard, uidProcesses } from './host.ts';
 
 const live = liveGuard();
 const BIN = new URL('../../bin/podlab.js', import.meta.url).pathname;
@@ -18,16 +18,6 @@ const name = 'ffdel';
 /** A detached child in a session of its own, then the container's own long sleep. */
 const FORKS = ['/bin/sh', '-c', 'setsid sleep 1001 & exec sleep infinity'];
 
-/** The processes running as `uid` (a zombie, ended and waiting to be reaped, runs nothing). */
-const uidProcesses = (uid: number) =>
-  readdirSync('/proc').filter((d) => {
-    if (!/^\d+$/.test(d)) return false;
-    try {
-      return statSync(`/proc/${d}`).uid === uid && !/^State:\s+[ZX]/m.test(readFileSync(`/proc/${d}/status`, 'utf8'));
-    } catch {
-      return false;
-    }
-  });
 /** A process of `uid` whose command line is `sleep 1001`: the detached child. */
 const detached = (uid: number) => uidProcesses(uid).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').trim() === 'sleep 1001');
 
