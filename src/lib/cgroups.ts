@@ -229,3 +229,29 @@ export function existingCgroup(name: string): string[] {
   const host = cgroupHost();
   return 'missing' in host ? [] : cgroupDirs(host, name).filter((d) => existsSync(d));
 }
+
+/**
+ * Removes the evaluation cgroups (`eval-<uid>`) no live sandbox holds (`held(uid)` false) and that
+ * nothing is in: those of an evaluation whose result nobody awaited (the process exited first) or of
+ * a killed podlab. Returns how many went. Cheap: one listing of podlab's directory.
+ */
+export function sweepEvalCgroups(held: (uid: number) => boolean): number {
+  const host = cgroupHost();
+  if ('missing' in host) return 0;
+  let n = 0;
+  for (const name of podlabCgroups(host)) {
+    const m = /^eval-(\d+)$/.exec(name);
+    if (!m || held(Number(m[1]))) continue;
+    const dirs = cgroupDirs(host, name).filter((d) => existsSync(d));
+    if (cgroupPids(dirs).length) continue;
+    for (const d of dirs) {
+      try {
+        rmdirSync(d);
+        n++;
+      } catch {
+        /* a process came, or another podlab removed it */
+      }
+    }
+  }
+  return n;
+}

@@ -24,7 +24,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_PREFIX, PODLAB_UIDS, STATE_ROOT } from '../constants.ts';
 import { endUids, processesByUid, uidHolder } from '../lib/uids.ts';
-import { cgroupHost, cgroupPids, existingCgroup, labCgroupName, podlabCgroups, removeCgroup } from '../lib/cgroups.ts';
+import { cgroupHost, cgroupPids, existingCgroup, labCgroupName, podlabCgroups, removeCgroup, sweepEvalCgroups } from '../lib/cgroups.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { labNamespaces } from '../render/render.ts';
 import { down, listNetns } from './down.ts';
@@ -250,16 +250,24 @@ function cgroupNames(): string[] {
   return 'missing' in host ? [] : podlabCgroups(host);
 }
 
-/** An evaluation sandbox's cgroup whose uid no live podlab process holds: the evaluator that made it was killed. */
+/**
+ * An evaluation sandbox's cgroup whose uid no live podlab process holds and that a process is still
+ * in. An empty one is no leak: a CLI that exited before its early-started evaluation ended leaves
+ * one, and the next evaluation (or --fix) removes it (sweepEvalCgroups).
+ */
 function strayEvalCgroups(names: readonly string[]): Leak[] {
   return names.flatMap((n) => {
     const m = EVAL_CGROUP.exec(n);
-    if (!m) return [];
-    const holder = uidHolder(Number(m[1]));
-    if (holder && isAlive(holder)) return [];
+    if (!m || uidHeld(Number(m[1]))) return [];
     const dirs = existingCgroup(n);
-    return dirs.map((d): Leak => ({ kind: 'cgroup', name: d, detail: `an evaluation sandbox's, whose uid ${m[1]} no live podlab process holds (${cgroupPids([d]).length} processes in it)` }));
+    const pids = cgroupPids(dirs).length;
+    return pids ? dirs.map((d): Leak => ({ kind: 'cgroup', name: d, detail: `an evaluation sandbox's, whose uid ${m[1]} no live podlab process holds (${pids} processes in it)` })) : [];
   });
+}
+
+function uidHeld(uid: number): boolean {
+  const holder = uidHolder(uid);
+  return !!holder && isAlive(holder);
 }
 
 /** strayUidProcesses' processes, each with its uid. */
@@ -343,5 +351,6 @@ export async function fix(report: DoctorReport, ex: Executor = realExecutor): Pr
     out.cgroupsRemoved = stale.filter((d) => !left.includes(d));
     for (const d of left) out.errors.push(`cgroup ${d}: a process is still in it`);
   }
+  sweepEvalCgroups(uidHeld);
   return out;
 }

@@ -4,10 +4,10 @@
  * host that has them, that `contain --cgroup` puts a program in one whose memory limit the kernel
  * enforces there: the program is OOM-killed, the count says so, and the cgroup is removed after.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmdirSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { cgroupDirs, cgroupHost, cgroupPids, findCgroupHost, makeCgroup, oomKills, podlabCgroups, removeCgroup } from '../../src/lib/cgroups.ts';
+import { cgroupDirs, cgroupHost, cgroupPids, findCgroupHost, makeCgroup, oomKills, podlabCgroups, removeCgroup, sweepEvalCgroups } from '../../src/lib/cgroups.ts';
 import { CONTAIN_BIN } from '../../src/runtime/artifacts.ts';
 import { PODLAB_UIDS } from '../../src/constants.ts';
 import { containedProgram } from '../../src/render/render.ts';
@@ -72,6 +72,19 @@ describe.skipIf(!usable)('a cgroup of this host, with contain --cgroup', () => {
     }
     for (const d of dirs) expect(existsSync(d)).toBe(false);
   }, 30_000);
+
+  it("sweeps an empty evaluation cgroup no sandbox holds (a CLI exited before its evaluation ended), not a held one", () => {
+    if ('missing' in host) throw new Error(host.missing);
+    const stale = makeCgroup(host, 'eval-1950004090', { memoryBytes: 64 << 20, pids: 8 });
+    const held = makeCgroup(host, 'eval-1950004091', { memoryBytes: 64 << 20, pids: 8 });
+    try {
+      sweepEvalCgroups((uid) => uid === 1950004091);
+      for (const d of stale) expect(existsSync(d)).toBe(false);
+      for (const d of held) expect(existsSync(d)).toBe(true);
+    } finally {
+      for (const d of [...stale, ...held]) if (existsSync(d)) rmdirSync(d);
+    }
+  });
 
   it('refuses a directory outside /sys/fs/cgroup (usage error, nothing run)', async () => {
     const r = await execa(CONTAIN_BIN, ['--uid', String(UID), '--gid', String(UID), '--cgroup', '/tmp', '--', '/bin/true'], { reject: false });
