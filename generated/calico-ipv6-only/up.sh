@@ -12,6 +12,14 @@ STATE=/run/podlab/calico-ipv6-only
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -61,6 +69,7 @@ ip netns exec podlab-calico-ipv6-only.node.c1-node2 bird -f -c $STATE/bird/c1-no
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-calico-ipv6-only.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -74,19 +83,23 @@ echo $! > "$STATE/node-c1-node2.pid"
 build/native/pause --netns /run/netns/podlab-calico-ipv6-only.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-calico-ipv6-only.node.c1-node1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-2a70212528d68807 CNI_NETNS=/run/netns/podlab-calico-ipv6-only.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=fd00:10:244::40;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' build/cni/calico < $G/cni/c1-node1.calico.json
+ready web-1 "$(cat "$STATE/web-1.pid")"
 nsenter -t "$(cat "$STATE/web-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-1 POD_NAME=web-1 POD_NAMESPACE=default POD_IP=fd00:10:244::40 NODE_NAME=c1-node1 $CONTAIN --uid 1950004096 --gid 1950004096 -- $WORKLOAD http-echo --port 8080 --pod web-1 &
 build/native/pause --netns /run/netns/podlab-calico-ipv6-only.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-calico-ipv6-only.node.c1-node2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-8d30930adf73b1ac CNI_NETNS=/run/netns/podlab-calico-ipv6-only.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=fd00:10:244::80;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' build/cni/calico < $G/cni/c1-node2.calico.json
+ready web-2 "$(cat "$STATE/web-2.pid")"
 nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-2 POD_NAME=web-2 POD_NAMESPACE=default POD_IP=fd00:10:244::80 NODE_NAME=c1-node2 $CONTAIN --uid 1950004097 --gid 1950004097 -- $WORKLOAD http-echo --port 8080 --pod web-2 &
 build/native/pause --netns /run/netns/podlab-calico-ipv6-only.pod.default.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-calico-ipv6-only.node.c1-node1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-36ea8f8d524b231a CNI_NETNS=/run/netns/podlab-calico-ipv6-only.pod.default.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=fd00:10:244::41;K8S_POD_NAMESPACE=default;K8S_POD_NAME=client' build/cni/calico < $G/cni/c1-node1.calico.json
+ready client "$(cat "$STATE/client.pid")"
 nsenter -t "$(cat "$STATE/client.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=client POD_NAME=client POD_NAMESPACE=default POD_IP=fd00:10:244::41 NODE_NAME=c1-node1 $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD http-echo --port 8080 --pod client &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-calico-ipv6-only.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/calico-ipv6-only/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-calico-ipv6-only.node.c1-master1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-83278edf49ac24a5 CNI_NETNS=/run/netns/podlab-calico-ipv6-only.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=fd00:10:244::;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' build/cni/calico < $G/cni/c1-master1.calico.json
+ready coredns "$(cat "$STATE/coredns.pid")"
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=fd00:10:244:: NODE_NAME=c1-master1 unshare --pid --fork --mount-proc --kill-child -- $CONTAIN --uid 1950004099 --gid 1950004099 --listen tcp4:53 --listen tcp6:53 --listen udp4:53 --listen udp6:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.ipv6 -podlab.wait-network &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-calico-ipv6-only.node.c1-master1 nft -f $G/nft/c1-master1.ip6.nft

@@ -12,6 +12,14 @@ STATE=/run/podlab/calico-ipv6-pools
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 
 # 1. Namespaces: the fabric (node network), one per node, one per pod.
 ip -batch $G/ip/root.batch
@@ -57,6 +65,7 @@ ip -n podlab-calico-ipv6-pools.host.internet -batch $G/ip/host-internet.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-calico-ipv6-pools.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -70,10 +79,12 @@ echo $! > "$STATE/node-c1-node2.pid"
 build/native/pause --netns /run/netns/podlab-calico-ipv6-pools.pod.default.web-a --hostname web-a --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-a/hosts)" > "$STATE/web-a.pause" &
 echo $! > "$STATE/web-a.pid"
 ip netns exec podlab-calico-ipv6-pools.node.c1-node1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-32141365bd0a513c CNI_NETNS=/run/netns/podlab-calico-ipv6-pools.pod.default.web-a CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.64;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-a' build/cni/calico < $G/cni/c1-node1.calico.json
+ready web-a "$(cat "$STATE/web-a.pid")"
 nsenter -t "$(cat "$STATE/web-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-a POD_NAME=web-a POD_NAMESPACE=default POD_IP=10.244.0.64 NODE_NAME=c1-node1 $CONTAIN --uid 1950004096 --gid 1950004096 -- $WORKLOAD http-echo --port 8080 --pod web-a &
 build/native/pause --netns /run/netns/podlab-calico-ipv6-pools.pod.default.web-b --hostname web-b --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-b/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-b/hosts)" > "$STATE/web-b.pause" &
 echo $! > "$STATE/web-b.pid"
 ip netns exec podlab-calico-ipv6-pools.node.c1-node2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-9520191d520b1f08 CNI_NETNS=/run/netns/podlab-calico-ipv6-pools.pod.default.web-b CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.128;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-b' build/cni/calico < $G/cni/c1-node2.calico.json
+ready web-b "$(cat "$STATE/web-b.pid")"
 nsenter -t "$(cat "$STATE/web-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-b POD_NAME=web-b POD_NAMESPACE=default POD_IP=10.244.0.128 NODE_NAME=c1-node2 $CONTAIN --uid 1950004097 --gid 1950004097 -- $WORKLOAD http-echo --port 8080 --pod web-b &
 ip netns exec podlab-calico-ipv6-pools.host.internet sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter --net=/run/netns/podlab-calico-ipv6-pools.host.internet -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=internet POD_NAME=host.internet POD_NAMESPACE=host POD_IP=203.0.113.10 NODE_NAME= $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD http-echo --port 80 --pod internet &

@@ -12,6 +12,14 @@ STATE=/run/podlab/dns
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -55,6 +63,7 @@ ip -n podlab-dns.host.upstream -batch $G/ip/host-upstream.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-dns.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -68,18 +77,22 @@ echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-dns.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-7c4526e2adbf46d4 CNI_NETNS=/run/netns/podlab-dns.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready web-1 "$(cat "$STATE/web-1.pid")"
 nsenter -t "$(cat "$STATE/web-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-1 POD_NAME=web-1 POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004096 --gid 1950004096 -- $WORKLOAD http-echo --port 8080 --pod web-1 &
 build/native/pause --netns /run/netns/podlab-dns.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-a6abed626d880865 CNI_NETNS=/run/netns/podlab-dns.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready web-2 "$(cat "$STATE/web-2.pid")"
 nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-2 POD_NAME=web-2 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004097 --gid 1950004097 -- $WORKLOAD http-echo --port 8080 --pod web-2 &
 build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-0 --hostname db-0 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/db-0/resolv.conf)" --write /etc/hosts="$(cat $G/pods/db-0/hosts)" > "$STATE/db-0.pause" &
 echo $! > "$STATE/db-0.pid"
 ip netns exec podlab-dns.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3e48c00853d91510 CNI_NETNS=/run/netns/podlab-dns.pod.shop.db-0 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=db-0' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready db-0 "$(cat "$STATE/db-0.pid")"
 nsenter -t "$(cat "$STATE/db-0.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=db-0 POD_NAME=db-0 POD_NAMESPACE=shop POD_IP=10.244.1.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD tcp-echo --port 5432 --pod db-0 &
 build/native/pause --netns /run/netns/podlab-dns.pod.shop.db-1 --hostname db-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/db-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/db-1/hosts)" > "$STATE/db-1.pause" &
 echo $! > "$STATE/db-1.pid"
 ip netns exec podlab-dns.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-204901eba8736815 CNI_NETNS=/run/netns/podlab-dns.pod.shop.db-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.3;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=db-1' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready db-1 "$(cat "$STATE/db-1.pid")"
 nsenter -t "$(cat "$STATE/db-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=db-1 POD_NAME=db-1 POD_NAMESPACE=shop POD_IP=10.244.2.3 NODE_NAME=worker-2 $CONTAIN --uid 1950004099 --gid 1950004099 -- $WORKLOAD tcp-echo --port 5432 --pod db-1 &
 build/native/pause --netns /run/netns/podlab-dns.pod.default.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
@@ -97,6 +110,7 @@ mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-dns.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/dns/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-dns.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-fb0899a5fbe8cc91 CNI_NETNS=/run/netns/podlab-dns.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
+ready coredns "$(cat "$STATE/coredns.pid")"
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- $CONTAIN --uid 1950004100 --gid 1950004100 --listen tcp4:53 --listen udp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 ip netns exec podlab-dns.host.upstream sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter --net=/run/netns/podlab-dns.host.upstream -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=upstream POD_NAME=host.upstream POD_NAMESPACE=host POD_IP=203.0.113.53 NODE_NAME= $CONTAIN --uid 1950004101 --gid 1950004101 $DNS_LIBS --only $NODE --only $DNS --only /run/podlab/dns/rendered/hosts/upstream -- $NODE $DNS/podlab-dns.cjs -conf /run/podlab/dns/rendered/hosts/upstream/Corefile &

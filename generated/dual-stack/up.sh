@@ -12,6 +12,14 @@ STATE=/run/podlab/dual-stack
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -53,6 +61,7 @@ ip -n podlab-dual-stack.host.internet -batch $G/ip/host-internet.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-dual-stack.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -66,19 +75,23 @@ echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-dual-stack.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-dual-stack.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e5d570767549a082 CNI_NETNS=/run/netns/podlab-dual-stack.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready web-1 "$(cat "$STATE/web-1.pid")"
 nsenter -t "$(cat "$STATE/web-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-1 POD_NAME=web-1 POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004096 --gid 1950004096 -- $WORKLOAD http-echo --port 8080 --pod web-1 &
 build/native/pause --netns /run/netns/podlab-dual-stack.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-dual-stack.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-79073aa1945c5868 CNI_NETNS=/run/netns/podlab-dual-stack.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready web-2 "$(cat "$STATE/web-2.pid")"
 nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-2 POD_NAME=web-2 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004097 --gid 1950004097 -- $WORKLOAD http-echo --port 8080 --pod web-2 &
 build/native/pause --netns /run/netns/podlab-dual-stack.pod.default.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-dual-stack.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-94f91aed8b5ad3e8 CNI_NETNS=/run/netns/podlab-dual-stack.pod.default.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=client' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready client "$(cat "$STATE/client.pid")"
 nsenter -t "$(cat "$STATE/client.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=client POD_NAME=client POD_NAMESPACE=default POD_IP=10.244.1.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD http-echo --port 8080 --pod client &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-dual-stack.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/dual-stack/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-dual-stack.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-adb105941e247154 CNI_NETNS=/run/netns/podlab-dual-stack.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
+ready coredns "$(cat "$STATE/coredns.pid")"
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- $CONTAIN --uid 1950004099 --gid 1950004099 --listen tcp4:53 --listen tcp6:53 --listen udp4:53 --listen udp6:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.ipv6 -podlab.wait-network &
 ip netns exec podlab-dual-stack.host.internet sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter --net=/run/netns/podlab-dual-stack.host.internet -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=internet POD_NAME=host.internet POD_NAMESPACE=host POD_IP=203.0.113.10 NODE_NAME= $CONTAIN --uid 1950004100 --gid 1950004100 -- $WORKLOAD http-echo --port 8000 --pod internet &

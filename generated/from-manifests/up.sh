@@ -12,6 +12,14 @@ STATE=/run/podlab/from-manifests
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE" "$STATE/exits"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -54,6 +62,7 @@ ip -n podlab-from-manifests.host.laptop -batch $G/ip/host-laptop.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-from-manifests.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -67,30 +76,36 @@ echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-from-manifests.pod.tools.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-from-manifests.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e18904d27bb5a065 CNI_NETNS=/run/netns/podlab-from-manifests.pod.tools.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=tools;K8S_POD_NAME=client' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready client "$(cat "$STATE/client.pid")"
 nsenter -t "$(cat "$STATE/client.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=client POD_NAME=client POD_NAMESPACE=tools POD_IP=10.244.1.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004096 --gid 1950004096 --exit-file $STATE/exits/tools_client_shell -- sleep infinity &
 build/native/pause --netns /run/netns/podlab-from-manifests.pod.tools.custom-dns --hostname custom-dns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/custom-dns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/custom-dns/hosts)" > "$STATE/custom-dns.pause" &
 echo $! > "$STATE/custom-dns.pid"
 ip netns exec podlab-from-manifests.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-2b7452e0a09151e6 CNI_NETNS=/run/netns/podlab-from-manifests.pod.tools.custom-dns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=tools;K8S_POD_NAME=custom-dns' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready custom-dns "$(cat "$STATE/custom-dns.pid")"
 nsenter -t "$(cat "$STATE/custom-dns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=custom-dns POD_NAME=custom-dns POD_NAMESPACE=tools POD_IP=10.244.2.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004097 --gid 1950004097 --exit-file $STATE/exits/tools_custom-dns_shell -- sleep infinity &
 build/native/pause --netns /run/netns/podlab-from-manifests.pod.default.web-sf24bfzbnr-ngmcc --hostname web-sf24bfzbnr-ngmcc --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-sf24bfzbnr-ngmcc/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-sf24bfzbnr-ngmcc/hosts)" > "$STATE/web-sf24bfzbnr-ngmcc.pause" &
 echo $! > "$STATE/web-sf24bfzbnr-ngmcc.pid"
 ip netns exec podlab-from-manifests.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-b0f2e365984fd4af CNI_NETNS=/run/netns/podlab-from-manifests.pod.default.web-sf24bfzbnr-ngmcc CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-sf24bfzbnr-ngmcc' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready web-sf24bfzbnr-ngmcc "$(cat "$STATE/web-sf24bfzbnr-ngmcc.pid")"
 nsenter -t "$(cat "$STATE/web-sf24bfzbnr-ngmcc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-sf24bfzbnr-ngmcc POD_NAME=web-sf24bfzbnr-ngmcc POD_NAMESPACE=default POD_IP=10.244.1.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004098 --gid 1950004098 --exit-file $STATE/exits/default_web-sf24bfzbnr-ngmcc_netexec -- $WORKLOAD http-echo --port 8080 --pod web-sf24bfzbnr-ngmcc &
 nsenter -t "$(cat "$STATE/web-sf24bfzbnr-ngmcc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-sf24bfzbnr-ngmcc POD_NAME=web-sf24bfzbnr-ngmcc POD_NAMESPACE=default POD_IP=10.244.1.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004099 --gid 1950004099 --exit-file $STATE/exits/default_web-sf24bfzbnr-ngmcc_netexec-udp -- $WORKLOAD udp-echo --port 8081 --pod web-sf24bfzbnr-ngmcc &
 build/native/pause --netns /run/netns/podlab-from-manifests.pod.default.web-sf24bfzbnr-q7ns9 --hostname web-sf24bfzbnr-q7ns9 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-sf24bfzbnr-q7ns9/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-sf24bfzbnr-q7ns9/hosts)" > "$STATE/web-sf24bfzbnr-q7ns9.pause" &
 echo $! > "$STATE/web-sf24bfzbnr-q7ns9.pid"
 ip netns exec podlab-from-manifests.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3ade4cf79ec5cdcc CNI_NETNS=/run/netns/podlab-from-manifests.pod.default.web-sf24bfzbnr-q7ns9 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-sf24bfzbnr-q7ns9' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready web-sf24bfzbnr-q7ns9 "$(cat "$STATE/web-sf24bfzbnr-q7ns9.pid")"
 nsenter -t "$(cat "$STATE/web-sf24bfzbnr-q7ns9.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-sf24bfzbnr-q7ns9 POD_NAME=web-sf24bfzbnr-q7ns9 POD_NAMESPACE=default POD_IP=10.244.2.3 NODE_NAME=worker-2 $CONTAIN --uid 1950004100 --gid 1950004100 --exit-file $STATE/exits/default_web-sf24bfzbnr-q7ns9_netexec -- $WORKLOAD http-echo --port 8080 --pod web-sf24bfzbnr-q7ns9 &
 nsenter -t "$(cat "$STATE/web-sf24bfzbnr-q7ns9.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-sf24bfzbnr-q7ns9 POD_NAME=web-sf24bfzbnr-q7ns9 POD_NAMESPACE=default POD_IP=10.244.2.3 NODE_NAME=worker-2 $CONTAIN --uid 1950004101 --gid 1950004101 --exit-file $STATE/exits/default_web-sf24bfzbnr-q7ns9_netexec-udp -- $WORKLOAD udp-echo --port 8081 --pod web-sf24bfzbnr-q7ns9 &
 build/native/pause --netns /run/netns/podlab-from-manifests.pod.default.web-sf24bfzbnr-n8tqc --hostname web-sf24bfzbnr-n8tqc --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-sf24bfzbnr-n8tqc/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-sf24bfzbnr-n8tqc/hosts)" > "$STATE/web-sf24bfzbnr-n8tqc.pause" &
 echo $! > "$STATE/web-sf24bfzbnr-n8tqc.pid"
 ip netns exec podlab-from-manifests.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-1bcae7eaf9532e63 CNI_NETNS=/run/netns/podlab-from-manifests.pod.default.web-sf24bfzbnr-n8tqc CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.4;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-sf24bfzbnr-n8tqc' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready web-sf24bfzbnr-n8tqc "$(cat "$STATE/web-sf24bfzbnr-n8tqc.pid")"
 nsenter -t "$(cat "$STATE/web-sf24bfzbnr-n8tqc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-sf24bfzbnr-n8tqc POD_NAME=web-sf24bfzbnr-n8tqc POD_NAMESPACE=default POD_IP=10.244.1.4 NODE_NAME=worker-1 $CONTAIN --uid 1950004102 --gid 1950004102 --exit-file $STATE/exits/default_web-sf24bfzbnr-n8tqc_netexec -- $WORKLOAD http-echo --port 8080 --pod web-sf24bfzbnr-n8tqc &
 nsenter -t "$(cat "$STATE/web-sf24bfzbnr-n8tqc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-sf24bfzbnr-n8tqc POD_NAME=web-sf24bfzbnr-n8tqc POD_NAMESPACE=default POD_IP=10.244.1.4 NODE_NAME=worker-1 $CONTAIN --uid 1950004103 --gid 1950004103 --exit-file $STATE/exits/default_web-sf24bfzbnr-n8tqc_netexec-udp -- $WORKLOAD udp-echo --port 8081 --pod web-sf24bfzbnr-n8tqc &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-from-manifests.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/from-manifests/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-from-manifests.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-8fde166de3502d48 CNI_NETNS=/run/netns/podlab-from-manifests.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
+ready coredns "$(cat "$STATE/coredns.pid")"
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- $CONTAIN --uid 1950004104 --gid 1950004104 --listen tcp4:53 --listen udp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 ip netns exec podlab-from-manifests.host.corp-dns sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter --net=/run/netns/podlab-from-manifests.host.corp-dns -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=corp-dns POD_NAME=host.corp-dns POD_NAMESPACE=host POD_IP=172.16.94.53 NODE_NAME= $CONTAIN --uid 1950004105 --gid 1950004105 $DNS_LIBS --only $NODE --only $DNS --only /run/podlab/from-manifests/rendered/hosts/corp-dns -- $NODE $DNS/podlab-dns.cjs -conf /run/podlab/from-manifests/rendered/hosts/corp-dns/Corefile &

@@ -12,6 +12,14 @@ STATE=/run/podlab/ingress
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -55,6 +63,7 @@ ip -n podlab-ingress.host.internet -batch $G/ip/host-internet.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-ingress.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -68,31 +77,38 @@ echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-ingress.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-ingress.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-6e372b9d389729e1 CNI_NETNS=/run/netns/podlab-ingress.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready web-1 "$(cat "$STATE/web-1.pid")"
 nsenter -t "$(cat "$STATE/web-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-1 POD_NAME=web-1 POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004096 --gid 1950004096 -- $WORKLOAD http-echo --port 8080 --pod web-1 &
 build/native/pause --netns /run/netns/podlab-ingress.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-ingress.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3408018a2d19b592 CNI_NETNS=/run/netns/podlab-ingress.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready web-2 "$(cat "$STATE/web-2.pid")"
 nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-2 POD_NAME=web-2 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004097 --gid 1950004097 -- $WORKLOAD http-echo --port 8080 --pod web-2 &
 build/native/pause --netns /run/netns/podlab-ingress.pod.default.api-1 --hostname api-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/api-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/api-1/hosts)" > "$STATE/api-1.pause" &
 echo $! > "$STATE/api-1.pid"
 ip netns exec podlab-ingress.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-f2f747af55905380 CNI_NETNS=/run/netns/podlab-ingress.pod.default.api-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=api-1' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready api-1 "$(cat "$STATE/api-1.pid")"
 nsenter -t "$(cat "$STATE/api-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=api-1 POD_NAME=api-1 POD_NAMESPACE=default POD_IP=10.244.2.3 NODE_NAME=worker-2 $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD http-echo --port 9000 --pod api-1 &
 build/native/pause --netns /run/netns/podlab-ingress.pod.default.blog-1 --hostname blog-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/blog-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/blog-1/hosts)" > "$STATE/blog-1.pause" &
 echo $! > "$STATE/blog-1.pid"
 ip netns exec podlab-ingress.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-6e7862f4e5a299d2 CNI_NETNS=/run/netns/podlab-ingress.pod.default.blog-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=blog-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready blog-1 "$(cat "$STATE/blog-1.pid")"
 nsenter -t "$(cat "$STATE/blog-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=blog-1 POD_NAME=blog-1 POD_NAMESPACE=default POD_IP=10.244.1.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004099 --gid 1950004099 -- $WORKLOAD http-echo --port 8080 --pod blog-1 &
 build/native/pause --netns /run/netns/podlab-ingress.pod.default.fallback --hostname fallback --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/fallback/resolv.conf)" --write /etc/hosts="$(cat $G/pods/fallback/hosts)" > "$STATE/fallback.pause" &
 echo $! > "$STATE/fallback.pid"
 ip netns exec podlab-ingress.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-a399effc4c723d69 CNI_NETNS=/run/netns/podlab-ingress.pod.default.fallback CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=fallback' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
+ready fallback "$(cat "$STATE/fallback.pid")"
 nsenter -t "$(cat "$STATE/fallback.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=fallback POD_NAME=fallback POD_NAMESPACE=default POD_IP=10.244.0.2 NODE_NAME=control-plane $CONTAIN --uid 1950004100 --gid 1950004100 -- $WORKLOAD http-echo --port 8080 --pod fallback &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-ingress.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/ingress/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-ingress.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-3658143da86bdb2a CNI_NETNS=/run/netns/podlab-ingress.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.3;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
+ready coredns "$(cat "$STATE/coredns.pid")"
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.3 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- $CONTAIN --uid 1950004101 --gid 1950004101 --listen tcp4:53 --listen udp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 build/native/pause --netns /run/netns/podlab-ingress.pod.ingress-nginx.controller --hostname controller --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/controller/resolv.conf)" --write /etc/hosts="$(cat $G/pods/controller/hosts)" > "$STATE/controller.pause" &
 echo $! > "$STATE/controller.pid"
 ip netns exec podlab-ingress.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-af138ef105dd9ec8 CNI_NETNS=/run/netns/podlab-ingress.pod.ingress-nginx.controller CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.4;K8S_POD_NAMESPACE=ingress-nginx;K8S_POD_NAME=controller' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready controller "$(cat "$STATE/controller.pid")"
 nsenter -t "$(cat "$STATE/controller.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=controller POD_NAME=controller POD_NAMESPACE=ingress-nginx POD_IP=10.244.1.4 NODE_NAME=worker-1 $CONTAIN --uid 1950004102 --gid 1950004102 --writable /run/podlab/ingress/ingress/run -- nginx -e stderr -c /run/podlab/ingress/rendered/ingress/nginx.conf -g 'daemon off;' &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-ingress.node.control-plane nft -f $G/nft/control-plane.nft

@@ -12,6 +12,14 @@ STATE=/run/podlab/kubenet
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -49,6 +57,7 @@ ip -n podlab-kubenet.node.worker-2 -batch $G/ip/node-worker-2.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-kubenet.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -62,20 +71,24 @@ echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-a --hostname web-a --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-a/hosts)" > "$STATE/web-a.pause" &
 echo $! > "$STATE/web-a.pid"
 ip netns exec podlab-kubenet.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-9d0285bae24b3084 CNI_NETNS=/run/netns/podlab-kubenet.pod.default.web-a CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-a' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready web-a "$(cat "$STATE/web-a.pid")"
 nsenter -t "$(cat "$STATE/web-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-a POD_NAME=web-a POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004096 --gid 1950004096 -- $WORKLOAD http-echo --port 8080 --pod web-a &
 build/native/pause --netns /run/netns/podlab-kubenet.pod.default.web-b --hostname web-b --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-b/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-b/hosts)" > "$STATE/web-b.pause" &
 echo $! > "$STATE/web-b.pid"
 ip netns exec podlab-kubenet.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-4d0276af36899151 CNI_NETNS=/run/netns/podlab-kubenet.pod.default.web-b CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-b' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready web-b "$(cat "$STATE/web-b.pid")"
 nsenter -t "$(cat "$STATE/web-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-b POD_NAME=web-b POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004097 --gid 1950004097 -- $WORKLOAD http-echo --port 8080 --pod web-b &
 # pod default/agent uses its node's network namespace (hostNetwork).
 build/native/pause --netns /run/netns/podlab-kubenet.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/agent/resolv.conf)" --write /etc/hosts="$(cat $G/pods/agent/hosts)" > "$STATE/agent.pause" &
 echo $! > "$STATE/agent.pid"
+ready agent "$(cat "$STATE/agent.pid")"
 ip netns exec podlab-kubenet.node.worker-2 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/agent.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=worker-2 POD_NAME=agent POD_NAMESPACE=default POD_IP=192.168.56.12 NODE_NAME=worker-2 $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD tcp-echo --port 9100 --pod agent &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-kubenet.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/kubenet/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-kubenet.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-afd984539f7c3792 CNI_NETNS=/run/netns/podlab-kubenet.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
+ready coredns "$(cat "$STATE/coredns.pid")"
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- $CONTAIN --uid 1950004099 --gid 1950004099 --listen tcp4:53 --listen udp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-kubenet.node.control-plane nft -f $G/nft/control-plane.nft

@@ -12,6 +12,14 @@ STATE=/run/podlab/network-policy
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -49,6 +57,7 @@ bridge -n podlab-network-policy.node.worker-2 -batch $G/ip/fdb-worker-2.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-network-policy.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -60,6 +69,7 @@ echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-network-policy.pod.x.x-a --hostname x-a --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/x-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/x-a/hosts)" > "$STATE/x-a.pause" &
 echo $! > "$STATE/x-a.pid"
 ip netns exec podlab-network-policy.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e0b1563caa702564 CNI_NETNS=/run/netns/podlab-network-policy.pod.x.x-a CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=x;K8S_POD_NAME=x-a' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready x-a "$(cat "$STATE/x-a.pid")"
 nsenter -t "$(cat "$STATE/x-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=x-a POD_NAME=x-a POD_NAMESPACE=x POD_IP=10.244.0.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004096 --gid 1950004096 -- $WORKLOAD tcp-echo --port 80 --pod x-a &
 nsenter -t "$(cat "$STATE/x-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=x-a POD_NAME=x-a POD_NAMESPACE=x POD_IP=10.244.0.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004097 --gid 1950004097 -- $WORKLOAD udp-echo --port 80 --pod x-a &
 nsenter -t "$(cat "$STATE/x-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=x-a POD_NAME=x-a POD_NAMESPACE=x POD_IP=10.244.0.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD tcp-echo --port 81 --pod x-a &
@@ -67,6 +77,7 @@ nsenter -t "$(cat "$STATE/x-a.pid")" --net --uts --ipc --mount -- env -i PATH=/u
 build/native/pause --netns /run/netns/podlab-network-policy.pod.x.x-b --hostname x-b --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/x-b/resolv.conf)" --write /etc/hosts="$(cat $G/pods/x-b/hosts)" > "$STATE/x-b.pause" &
 echo $! > "$STATE/x-b.pid"
 ip netns exec podlab-network-policy.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-f42ec987400e2d3c CNI_NETNS=/run/netns/podlab-network-policy.pod.x.x-b CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=x;K8S_POD_NAME=x-b' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready x-b "$(cat "$STATE/x-b.pid")"
 nsenter -t "$(cat "$STATE/x-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=x-b POD_NAME=x-b POD_NAMESPACE=x POD_IP=10.244.1.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004100 --gid 1950004100 -- $WORKLOAD tcp-echo --port 80 --pod x-b &
 nsenter -t "$(cat "$STATE/x-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=x-b POD_NAME=x-b POD_NAMESPACE=x POD_IP=10.244.1.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004101 --gid 1950004101 -- $WORKLOAD udp-echo --port 80 --pod x-b &
 nsenter -t "$(cat "$STATE/x-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=x-b POD_NAME=x-b POD_NAMESPACE=x POD_IP=10.244.1.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004102 --gid 1950004102 -- $WORKLOAD tcp-echo --port 81 --pod x-b &
@@ -74,6 +85,7 @@ nsenter -t "$(cat "$STATE/x-b.pid")" --net --uts --ipc --mount -- env -i PATH=/u
 build/native/pause --netns /run/netns/podlab-network-policy.pod.x.x-c --hostname x-c --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/x-c/resolv.conf)" --write /etc/hosts="$(cat $G/pods/x-c/hosts)" > "$STATE/x-c.pause" &
 echo $! > "$STATE/x-c.pid"
 ip netns exec podlab-network-policy.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-18de5926f3243323 CNI_NETNS=/run/netns/podlab-network-policy.pod.x.x-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.3;K8S_POD_NAMESPACE=x;K8S_POD_NAME=x-c' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready x-c "$(cat "$STATE/x-c.pid")"
 nsenter -t "$(cat "$STATE/x-c.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=x-c POD_NAME=x-c POD_NAMESPACE=x POD_IP=10.244.0.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004104 --gid 1950004104 -- $WORKLOAD tcp-echo --port 80 --pod x-c &
 nsenter -t "$(cat "$STATE/x-c.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=x-c POD_NAME=x-c POD_NAMESPACE=x POD_IP=10.244.0.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004105 --gid 1950004105 -- $WORKLOAD udp-echo --port 80 --pod x-c &
 nsenter -t "$(cat "$STATE/x-c.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=x-c POD_NAME=x-c POD_NAMESPACE=x POD_IP=10.244.0.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004106 --gid 1950004106 -- $WORKLOAD tcp-echo --port 81 --pod x-c &
@@ -81,6 +93,7 @@ nsenter -t "$(cat "$STATE/x-c.pid")" --net --uts --ipc --mount -- env -i PATH=/u
 build/native/pause --netns /run/netns/podlab-network-policy.pod.y.y-a --hostname y-a --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/y-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/y-a/hosts)" > "$STATE/y-a.pause" &
 echo $! > "$STATE/y-a.pid"
 ip netns exec podlab-network-policy.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e190b4324ed23a64 CNI_NETNS=/run/netns/podlab-network-policy.pod.y.y-a CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.4;K8S_POD_NAMESPACE=y;K8S_POD_NAME=y-a' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready y-a "$(cat "$STATE/y-a.pid")"
 nsenter -t "$(cat "$STATE/y-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=y-a POD_NAME=y-a POD_NAMESPACE=y POD_IP=10.244.0.4 NODE_NAME=worker-1 $CONTAIN --uid 1950004108 --gid 1950004108 -- $WORKLOAD tcp-echo --port 80 --pod y-a &
 nsenter -t "$(cat "$STATE/y-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=y-a POD_NAME=y-a POD_NAMESPACE=y POD_IP=10.244.0.4 NODE_NAME=worker-1 $CONTAIN --uid 1950004109 --gid 1950004109 -- $WORKLOAD udp-echo --port 80 --pod y-a &
 nsenter -t "$(cat "$STATE/y-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=y-a POD_NAME=y-a POD_NAMESPACE=y POD_IP=10.244.0.4 NODE_NAME=worker-1 $CONTAIN --uid 1950004110 --gid 1950004110 -- $WORKLOAD tcp-echo --port 81 --pod y-a &
@@ -88,6 +101,7 @@ nsenter -t "$(cat "$STATE/y-a.pid")" --net --uts --ipc --mount -- env -i PATH=/u
 build/native/pause --netns /run/netns/podlab-network-policy.pod.y.y-b --hostname y-b --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/y-b/resolv.conf)" --write /etc/hosts="$(cat $G/pods/y-b/hosts)" > "$STATE/y-b.pause" &
 echo $! > "$STATE/y-b.pid"
 ip netns exec podlab-network-policy.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-f3a606589bf9b68d CNI_NETNS=/run/netns/podlab-network-policy.pod.y.y-b CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=y;K8S_POD_NAME=y-b' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready y-b "$(cat "$STATE/y-b.pid")"
 nsenter -t "$(cat "$STATE/y-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=y-b POD_NAME=y-b POD_NAMESPACE=y POD_IP=10.244.1.3 NODE_NAME=worker-2 $CONTAIN --uid 1950004112 --gid 1950004112 -- $WORKLOAD tcp-echo --port 80 --pod y-b &
 nsenter -t "$(cat "$STATE/y-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=y-b POD_NAME=y-b POD_NAMESPACE=y POD_IP=10.244.1.3 NODE_NAME=worker-2 $CONTAIN --uid 1950004113 --gid 1950004113 -- $WORKLOAD udp-echo --port 80 --pod y-b &
 nsenter -t "$(cat "$STATE/y-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=y-b POD_NAME=y-b POD_NAMESPACE=y POD_IP=10.244.1.3 NODE_NAME=worker-2 $CONTAIN --uid 1950004114 --gid 1950004114 -- $WORKLOAD tcp-echo --port 81 --pod y-b &
@@ -95,6 +109,7 @@ nsenter -t "$(cat "$STATE/y-b.pid")" --net --uts --ipc --mount -- env -i PATH=/u
 build/native/pause --netns /run/netns/podlab-network-policy.pod.y.y-c --hostname y-c --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/y-c/resolv.conf)" --write /etc/hosts="$(cat $G/pods/y-c/hosts)" > "$STATE/y-c.pause" &
 echo $! > "$STATE/y-c.pid"
 ip netns exec podlab-network-policy.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-426c18bce7830f25 CNI_NETNS=/run/netns/podlab-network-policy.pod.y.y-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.5;K8S_POD_NAMESPACE=y;K8S_POD_NAME=y-c' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready y-c "$(cat "$STATE/y-c.pid")"
 nsenter -t "$(cat "$STATE/y-c.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=y-c POD_NAME=y-c POD_NAMESPACE=y POD_IP=10.244.0.5 NODE_NAME=worker-1 $CONTAIN --uid 1950004116 --gid 1950004116 -- $WORKLOAD tcp-echo --port 80 --pod y-c &
 nsenter -t "$(cat "$STATE/y-c.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=y-c POD_NAME=y-c POD_NAMESPACE=y POD_IP=10.244.0.5 NODE_NAME=worker-1 $CONTAIN --uid 1950004117 --gid 1950004117 -- $WORKLOAD udp-echo --port 80 --pod y-c &
 nsenter -t "$(cat "$STATE/y-c.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=y-c POD_NAME=y-c POD_NAMESPACE=y POD_IP=10.244.0.5 NODE_NAME=worker-1 $CONTAIN --uid 1950004118 --gid 1950004118 -- $WORKLOAD tcp-echo --port 81 --pod y-c &
@@ -102,6 +117,7 @@ nsenter -t "$(cat "$STATE/y-c.pid")" --net --uts --ipc --mount -- env -i PATH=/u
 build/native/pause --netns /run/netns/podlab-network-policy.pod.z.z-a --hostname z-a --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/z-a/resolv.conf)" --write /etc/hosts="$(cat $G/pods/z-a/hosts)" > "$STATE/z-a.pause" &
 echo $! > "$STATE/z-a.pid"
 ip netns exec podlab-network-policy.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-240ad70d5482f2e6 CNI_NETNS=/run/netns/podlab-network-policy.pod.z.z-a CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.6;K8S_POD_NAMESPACE=z;K8S_POD_NAME=z-a' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready z-a "$(cat "$STATE/z-a.pid")"
 nsenter -t "$(cat "$STATE/z-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=z-a POD_NAME=z-a POD_NAMESPACE=z POD_IP=10.244.0.6 NODE_NAME=worker-1 $CONTAIN --uid 1950004120 --gid 1950004120 -- $WORKLOAD tcp-echo --port 80 --pod z-a &
 nsenter -t "$(cat "$STATE/z-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=z-a POD_NAME=z-a POD_NAMESPACE=z POD_IP=10.244.0.6 NODE_NAME=worker-1 $CONTAIN --uid 1950004121 --gid 1950004121 -- $WORKLOAD udp-echo --port 80 --pod z-a &
 nsenter -t "$(cat "$STATE/z-a.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=z-a POD_NAME=z-a POD_NAMESPACE=z POD_IP=10.244.0.6 NODE_NAME=worker-1 $CONTAIN --uid 1950004122 --gid 1950004122 -- $WORKLOAD tcp-echo --port 81 --pod z-a &
@@ -109,6 +125,7 @@ nsenter -t "$(cat "$STATE/z-a.pid")" --net --uts --ipc --mount -- env -i PATH=/u
 build/native/pause --netns /run/netns/podlab-network-policy.pod.z.z-b --hostname z-b --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/z-b/resolv.conf)" --write /etc/hosts="$(cat $G/pods/z-b/hosts)" > "$STATE/z-b.pause" &
 echo $! > "$STATE/z-b.pid"
 ip netns exec podlab-network-policy.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-74374827cc17200b CNI_NETNS=/run/netns/podlab-network-policy.pod.z.z-b CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.4;K8S_POD_NAMESPACE=z;K8S_POD_NAME=z-b' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready z-b "$(cat "$STATE/z-b.pid")"
 nsenter -t "$(cat "$STATE/z-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=z-b POD_NAME=z-b POD_NAMESPACE=z POD_IP=10.244.1.4 NODE_NAME=worker-2 $CONTAIN --uid 1950004124 --gid 1950004124 -- $WORKLOAD tcp-echo --port 80 --pod z-b &
 nsenter -t "$(cat "$STATE/z-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=z-b POD_NAME=z-b POD_NAMESPACE=z POD_IP=10.244.1.4 NODE_NAME=worker-2 $CONTAIN --uid 1950004125 --gid 1950004125 -- $WORKLOAD udp-echo --port 80 --pod z-b &
 nsenter -t "$(cat "$STATE/z-b.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=z-b POD_NAME=z-b POD_NAMESPACE=z POD_IP=10.244.1.4 NODE_NAME=worker-2 $CONTAIN --uid 1950004126 --gid 1950004126 -- $WORKLOAD tcp-echo --port 81 --pod z-b &
@@ -116,6 +133,7 @@ nsenter -t "$(cat "$STATE/z-b.pid")" --net --uts --ipc --mount -- env -i PATH=/u
 build/native/pause --netns /run/netns/podlab-network-policy.pod.z.z-c --hostname z-c --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/z-c/resolv.conf)" --write /etc/hosts="$(cat $G/pods/z-c/hosts)" > "$STATE/z-c.pause" &
 echo $! > "$STATE/z-c.pid"
 ip netns exec podlab-network-policy.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-cac59433382ef46f CNI_NETNS=/run/netns/podlab-network-policy.pod.z.z-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.7;K8S_POD_NAMESPACE=z;K8S_POD_NAME=z-c' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready z-c "$(cat "$STATE/z-c.pid")"
 nsenter -t "$(cat "$STATE/z-c.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=z-c POD_NAME=z-c POD_NAMESPACE=z POD_IP=10.244.0.7 NODE_NAME=worker-1 $CONTAIN --uid 1950004128 --gid 1950004128 -- $WORKLOAD tcp-echo --port 80 --pod z-c &
 nsenter -t "$(cat "$STATE/z-c.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=z-c POD_NAME=z-c POD_NAMESPACE=z POD_IP=10.244.0.7 NODE_NAME=worker-1 $CONTAIN --uid 1950004129 --gid 1950004129 -- $WORKLOAD udp-echo --port 80 --pod z-c &
 nsenter -t "$(cat "$STATE/z-c.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=z-c POD_NAME=z-c POD_NAMESPACE=z POD_IP=10.244.0.7 NODE_NAME=worker-1 $CONTAIN --uid 1950004130 --gid 1950004130 -- $WORKLOAD tcp-echo --port 81 --pod z-c &
@@ -124,6 +142,7 @@ mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-network-policy.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/network-policy/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-network-policy.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-63e1b830d1163ce3 CNI_NETNS=/run/netns/podlab-network-policy.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.8;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready coredns "$(cat "$STATE/coredns.pid")"
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.8 NODE_NAME=worker-1 unshare --pid --fork --mount-proc --kill-child -- $CONTAIN --uid 1950004132 --gid 1950004132 --listen tcp4:53 --listen udp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-network-policy.node.worker-1 nft -f $G/nft/worker-1.nft

@@ -12,6 +12,14 @@ STATE=/run/podlab/pod-networking
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -55,6 +63,7 @@ bridge -n podlab-pod-networking.node.worker-3 -batch $G/ip/fdb-worker-3.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-pod-networking.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -70,25 +79,30 @@ echo $! > "$STATE/node-worker-3.pid"
 build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.web --hostname web --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web/hosts)" > "$STATE/web.pause" &
 echo $! > "$STATE/web.pid"
 ip netns exec podlab-pod-networking.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-d197db9c72d54cfb CNI_NETNS=/run/netns/podlab-pod-networking.pod.default.web CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready web "$(cat "$STATE/web.pid")"
 nsenter -t "$(cat "$STATE/web.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web POD_NAME=web POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004096 --gid 1950004096 -- $WORKLOAD http-echo --port 8080 --pod web &
 nsenter -t "$(cat "$STATE/web.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web POD_NAME=web POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004097 --gid 1950004097 -- sleep infinity &
 build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-pod-networking.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-8677eb6fa28ee834 CNI_NETNS=/run/netns/podlab-pod-networking.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready web-2 "$(cat "$STATE/web-2.pid")"
 nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-2 POD_NAME=web-2 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD http-echo --port 8080 --pod web-2 &
 build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.echo --hostname echo --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/echo/resolv.conf)" --write /etc/hosts="$(cat $G/pods/echo/hosts)" > "$STATE/echo.pause" &
 echo $! > "$STATE/echo.pid"
 ip netns exec podlab-pod-networking.node.worker-3 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e92bfa2f35b28ee1 CNI_NETNS=/run/netns/podlab-pod-networking.pod.default.echo CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.3.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=echo' $CNI_PATH/bridge < $G/cni/worker-3.bridge.json
+ready echo "$(cat "$STATE/echo.pid")"
 nsenter -t "$(cat "$STATE/echo.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=echo POD_NAME=echo POD_NAMESPACE=default POD_IP=10.244.3.2 NODE_NAME=worker-3 $CONTAIN --uid 1950004099 --gid 1950004099 -- $WORKLOAD tcp-echo --port 9000 --pod echo &
 nsenter -t "$(cat "$STATE/echo.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=echo POD_NAME=echo POD_NAMESPACE=default POD_IP=10.244.3.2 NODE_NAME=worker-3 $CONTAIN --uid 1950004100 --gid 1950004100 -- $WORKLOAD udp-echo --port 9001 --pod echo &
 build/native/pause --netns /run/netns/podlab-pod-networking.pod.default.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
 echo $! > "$STATE/client.pid"
 ip netns exec podlab-pod-networking.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-ade33c4e38abd852 CNI_NETNS=/run/netns/podlab-pod-networking.pod.default.client CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=client' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready client "$(cat "$STATE/client.pid")"
 nsenter -t "$(cat "$STATE/client.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=client POD_NAME=client POD_NAMESPACE=default POD_IP=10.244.1.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004101 --gid 1950004101 -- sleep infinity &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-pod-networking.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/pod-networking/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-pod-networking.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-e9a5fb002f461dfc CNI_NETNS=/run/netns/podlab-pod-networking.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.2;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
+ready coredns "$(cat "$STATE/coredns.pid")"
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.2 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- $CONTAIN --uid 1950004102 --gid 1950004102 --listen tcp4:53 --listen udp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-pod-networking.node.control-plane nft -f $G/nft/control-plane.nft

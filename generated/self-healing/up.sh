@@ -12,6 +12,14 @@ STATE=/run/podlab/self-healing
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE" "$STATE/exits"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -52,6 +60,7 @@ bridge -n podlab-self-healing.node.worker-3 -batch $G/ip/fdb-worker-3.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-self-healing.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -68,19 +77,23 @@ ip netns exec podlab-self-healing.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINE
 build/native/pause --netns /run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-ngmcc --hostname web-22dnp66tqx-ngmcc --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-22dnp66tqx-ngmcc/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-22dnp66tqx-ngmcc/hosts)" > "$STATE/web-22dnp66tqx-ngmcc.pause" &
 echo $! > "$STATE/web-22dnp66tqx-ngmcc.pid"
 ip netns exec podlab-self-healing.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-0b22e1e763898fd4 CNI_NETNS=/run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-ngmcc CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-22dnp66tqx-ngmcc' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready web-22dnp66tqx-ngmcc "$(cat "$STATE/web-22dnp66tqx-ngmcc.pid")"
 nsenter -t "$(cat "$STATE/web-22dnp66tqx-ngmcc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-ngmcc POD_NAME=web-22dnp66tqx-ngmcc POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004096 --gid 1950004096 --exit-file $STATE/exits/default_web-22dnp66tqx-ngmcc_web -- $WORKLOAD http-echo --port 8080 --pod web-22dnp66tqx-ngmcc &
 build/native/pause --netns /run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-q7ns9 --hostname web-22dnp66tqx-q7ns9 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-22dnp66tqx-q7ns9/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-22dnp66tqx-q7ns9/hosts)" > "$STATE/web-22dnp66tqx-q7ns9.pause" &
 echo $! > "$STATE/web-22dnp66tqx-q7ns9.pid"
 ip netns exec podlab-self-healing.node.worker-3 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-f0f06f38b525b51c CNI_NETNS=/run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-q7ns9 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-22dnp66tqx-q7ns9' $CNI_PATH/bridge < $G/cni/worker-3.bridge.json
+ready web-22dnp66tqx-q7ns9 "$(cat "$STATE/web-22dnp66tqx-q7ns9.pid")"
 nsenter -t "$(cat "$STATE/web-22dnp66tqx-q7ns9.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-q7ns9 POD_NAME=web-22dnp66tqx-q7ns9 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-3 $CONTAIN --uid 1950004097 --gid 1950004097 --exit-file $STATE/exits/default_web-22dnp66tqx-q7ns9_web -- $WORKLOAD http-echo --port 8080 --pod web-22dnp66tqx-q7ns9 &
 build/native/pause --netns /run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-n8tqc --hostname web-22dnp66tqx-n8tqc --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-22dnp66tqx-n8tqc/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-22dnp66tqx-n8tqc/hosts)" > "$STATE/web-22dnp66tqx-n8tqc.pause" &
 echo $! > "$STATE/web-22dnp66tqx-n8tqc.pid"
 ip netns exec podlab-self-healing.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-b7db8eec554cedd4 CNI_NETNS=/run/netns/podlab-self-healing.pod.default.web-22dnp66tqx-n8tqc CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-22dnp66tqx-n8tqc' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready web-22dnp66tqx-n8tqc "$(cat "$STATE/web-22dnp66tqx-n8tqc.pid")"
 nsenter -t "$(cat "$STATE/web-22dnp66tqx-n8tqc.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-22dnp66tqx-n8tqc POD_NAME=web-22dnp66tqx-n8tqc POD_NAMESPACE=default POD_IP=10.244.0.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004098 --gid 1950004098 --exit-file $STATE/exits/default_web-22dnp66tqx-n8tqc_web -- $WORKLOAD http-echo --port 8080 --pod web-22dnp66tqx-n8tqc &
 mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-self-healing.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/self-healing/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-self-healing.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-a5cbecb57751f614 CNI_NETNS=/run/netns/podlab-self-healing.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.4;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready coredns "$(cat "$STATE/coredns.pid")"
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.4 NODE_NAME=worker-1 unshare --pid --fork --mount-proc --kill-child -- $CONTAIN --uid 1950004099 --gid 1950004099 --listen tcp4:53 --listen udp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 # 5. Services: each node's kube-proxy table (and the gateway's load balancer), one nft transaction each.
 ip netns exec podlab-self-healing.node.worker-1 nft -f $G/nft/worker-1.nft

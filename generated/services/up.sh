@@ -12,6 +12,14 @@ STATE=/run/podlab/services
 CONTAIN=$PWD/build/native/contain
 WORKLOAD=$PWD/build/native/workload
 mkdir -p "$STATE"
+# A pause process is in its namespaces once it has written "ready" (podlab waits for that line too):
+# joined before, a container (or a copy of the mount template) would be in this shell's, the host's.
+ready() {
+  until grep -qsx ready "$STATE/$1.pause"; do
+    kill -0 "$2" 2>/dev/null || { echo "up.sh: the pause process of $1 ended before it was ready" >&2; exit 1; }
+    sleep 0.01
+  done
+}
 # The DNS server's container gets a root of its own holding only what it needs (contain --only,
 # as podlab gives it): Node and the libraries it links against, podlab-dns's bundle, its own
 # directory (and, for the cluster DNS, its pod's resolv.conf and hosts). Absolute paths: contain
@@ -55,6 +63,7 @@ ip -n podlab-services.host.internet -batch $G/ip/host-internet.batch
 #    network set-up; the server waits for its pod's default route (-podlab.wait-network).
 build/native/pause --netns /run/netns/podlab-services.fabric --mount-template > "$STATE/mount-template.pause" &
 TEMPLATE=$!
+ready mount-template "$TEMPLATE"
 # Each node's identity: a pause process in its namespace holds a UTS namespace (hostname: the
 # node's name) and a mount namespace with the lab's nodes in /etc/hosts; `podlab exec` into the
 # node joins it. A hostNetwork pod's own sandbox is in its node's network namespace, with the
@@ -68,30 +77,37 @@ echo $! > "$STATE/node-worker-2.pid"
 build/native/pause --netns /run/netns/podlab-services.pod.default.web-1 --hostname web-1 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-1/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-1/hosts)" > "$STATE/web-1.pause" &
 echo $! > "$STATE/web-1.pid"
 ip netns exec podlab-services.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-c0b5b14eb0f9a5a2 CNI_NETNS=/run/netns/podlab-services.pod.default.web-1 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready web-1 "$(cat "$STATE/web-1.pid")"
 nsenter -t "$(cat "$STATE/web-1.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-1 POD_NAME=web-1 POD_NAMESPACE=default POD_IP=10.244.1.2 NODE_NAME=worker-1 $CONTAIN --uid 1950004096 --gid 1950004096 -- $WORKLOAD http-echo --port 8080 --pod web-1 &
 build/native/pause --netns /run/netns/podlab-services.pod.default.web-2 --hostname web-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-2/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-2/hosts)" > "$STATE/web-2.pause" &
 echo $! > "$STATE/web-2.pid"
 ip netns exec podlab-services.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-a23195659fd1283d CNI_NETNS=/run/netns/podlab-services.pod.default.web-2 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready web-2 "$(cat "$STATE/web-2.pid")"
 nsenter -t "$(cat "$STATE/web-2.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-2 POD_NAME=web-2 POD_NAMESPACE=default POD_IP=10.244.1.3 NODE_NAME=worker-1 $CONTAIN --uid 1950004097 --gid 1950004097 -- $WORKLOAD http-echo --port 8080 --pod web-2 &
 build/native/pause --netns /run/netns/podlab-services.pod.default.web-3 --hostname web-3 --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/web-3/resolv.conf)" --write /etc/hosts="$(cat $G/pods/web-3/hosts)" > "$STATE/web-3.pause" &
 echo $! > "$STATE/web-3.pid"
 ip netns exec podlab-services.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-b27ce5ed98844626 CNI_NETNS=/run/netns/podlab-services.pod.default.web-3 CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.2;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-3' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready web-3 "$(cat "$STATE/web-3.pid")"
 nsenter -t "$(cat "$STATE/web-3.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=web-3 POD_NAME=web-3 POD_NAMESPACE=default POD_IP=10.244.2.2 NODE_NAME=worker-2 $CONTAIN --uid 1950004098 --gid 1950004098 -- $WORKLOAD http-echo --port 8080 --pod web-3 &
 build/native/pause --netns /run/netns/podlab-services.pod.default.solo --hostname solo --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/solo/resolv.conf)" --write /etc/hosts="$(cat $G/pods/solo/hosts)" > "$STATE/solo.pause" &
 echo $! > "$STATE/solo.pid"
 ip netns exec podlab-services.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-cde4a0cf1c693d75 CNI_NETNS=/run/netns/podlab-services.pod.default.solo CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.3;K8S_POD_NAMESPACE=default;K8S_POD_NAME=solo' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready solo "$(cat "$STATE/solo.pid")"
 nsenter -t "$(cat "$STATE/solo.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=solo POD_NAME=solo POD_NAMESPACE=default POD_IP=10.244.2.3 NODE_NAME=worker-2 $CONTAIN --uid 1950004099 --gid 1950004099 -- $WORKLOAD http-echo --port 8080 --pod solo &
 build/native/pause --netns /run/netns/podlab-services.pod.default.echo --hostname echo --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/echo/resolv.conf)" --write /etc/hosts="$(cat $G/pods/echo/hosts)" > "$STATE/echo.pause" &
 echo $! > "$STATE/echo.pid"
 ip netns exec podlab-services.node.worker-2 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-19323d8b831ac192 CNI_NETNS=/run/netns/podlab-services.pod.default.echo CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.2.4;K8S_POD_NAMESPACE=default;K8S_POD_NAME=echo' $CNI_PATH/bridge < $G/cni/worker-2.bridge.json
+ready echo "$(cat "$STATE/echo.pid")"
 nsenter -t "$(cat "$STATE/echo.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=echo POD_NAME=echo POD_NAMESPACE=default POD_IP=10.244.2.4 NODE_NAME=worker-2 $CONTAIN --uid 1950004100 --gid 1950004100 -- $WORKLOAD udp-echo --port 5353 --pod echo &
 build/native/pause --netns /run/netns/podlab-services.pod.default.hostport-web --hostname hostport-web --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --write /etc/resolv.conf="$(cat $G/pods/hostport-web/resolv.conf)" --write /etc/hosts="$(cat $G/pods/hostport-web/hosts)" > "$STATE/hostport-web.pause" &
 echo $! > "$STATE/hostport-web.pid"
 ip netns exec podlab-services.node.worker-1 env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-129254db826c102a CNI_NETNS=/run/netns/podlab-services.pod.default.hostport-web CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.1.4;K8S_POD_NAMESPACE=default;K8S_POD_NAME=hostport-web' $CNI_PATH/bridge < $G/cni/worker-1.bridge.json
+ready hostport-web "$(cat "$STATE/hostport-web.pid")"
 nsenter -t "$(cat "$STATE/hostport-web.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=hostport-web POD_NAME=hostport-web POD_NAMESPACE=default POD_IP=10.244.1.4 NODE_NAME=worker-1 $CONTAIN --uid 1950004101 --gid 1950004101 -- $WORKLOAD http-echo --port 8080 --pod hostport-web &
 # pod default/agent uses its node's network namespace (hostNetwork).
 build/native/pause --netns /run/netns/podlab-services.node.worker-2 --hostname worker-2 --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/agent/resolv.conf)" --write /etc/hosts="$(cat $G/pods/agent/hosts)" > "$STATE/agent.pause" &
 echo $! > "$STATE/agent.pid"
+ready agent "$(cat "$STATE/agent.pid")"
 ip netns exec podlab-services.node.worker-2 sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter -t "$(cat "$STATE/agent.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=worker-2 POD_NAME=agent POD_NAMESPACE=default POD_IP=172.16.94.12 NODE_NAME=worker-2 $CONTAIN --uid 1950004102 --gid 1950004102 -- $WORKLOAD http-echo --port 9090 --pod agent &
 build/native/pause --netns /run/netns/podlab-services.pod.default.client --hostname client --mount-from "/proc/$TEMPLATE/ns/mnt" --write /etc/resolv.conf="$(cat $G/pods/client/resolv.conf)" --write /etc/hosts="$(cat $G/pods/client/hosts)" > "$STATE/client.pause" &
@@ -101,6 +117,7 @@ mkdir -p "$STATE/overlay/coredns/upper" "$STATE/overlay/coredns/work"
 build/native/pause --netns /run/netns/podlab-services.pod.kube-system.coredns --hostname coredns --mount-from "/proc/$TEMPLATE/ns/mnt" --low-ports --etc-overlay /run/podlab/services/overlay/coredns --bind "$G/dns:/etc/coredns" --write /etc/resolv.conf="$(cat $G/pods/coredns/resolv.conf)" --write /etc/hosts="$(cat $G/pods/coredns/hosts)" > "$STATE/coredns.pause" &
 echo $! > "$STATE/coredns.pid"
 ip netns exec podlab-services.node.control-plane env CNI_COMMAND=ADD CNI_CONTAINERID=podlab-f8791638d2fc1437 CNI_NETNS=/run/netns/podlab-services.pod.kube-system.coredns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH 'CNI_ARGS=IgnoreUnknown=1;IP=10.244.0.3;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns' $CNI_PATH/bridge < $G/cni/control-plane.bridge.json
+ready coredns "$(cat "$STATE/coredns.pid")"
 nsenter -t "$(cat "$STATE/coredns.pid")" --net --uts --ipc --mount -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=coredns POD_NAME=coredns POD_NAMESPACE=kube-system POD_IP=10.244.0.3 NODE_NAME=control-plane unshare --pid --fork --mount-proc --kill-child -- $CONTAIN --uid 1950004103 --gid 1950004103 --listen tcp4:53 --listen udp4:53 $DNS_LIBS --only $NODE --only $DNS --only /etc/coredns --only /etc/resolv.conf --only /etc/hosts -- $NODE $DNS/podlab-dns.cjs -conf /etc/coredns/Corefile -podlab.wait-network &
 ip netns exec podlab-services.host.internet sysctl -qw net.ipv4.ip_unprivileged_port_start=0
 nsenter --net=/run/netns/podlab-services.host.internet -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=internet POD_NAME=host.internet POD_NAMESPACE=host POD_IP=203.0.113.10 NODE_NAME= $CONTAIN --uid 1950004104 --gid 1950004104 -- $WORKLOAD http-echo --port 80 --pod internet &

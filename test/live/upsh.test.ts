@@ -5,7 +5,7 @@
  * so needs podlab's programs by absolute path), its pods answer each other, and down.sh leaves no
  * namespace.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,21 @@ import { renderedLabAroundSuite } from './rendered-lab.ts';
 
 const live = liveGuard();
 const LAB = 'upsh-kubenet';
+
+/** The lab's container processes (podlab's workload serving as one of its pods) with their network namespaces. */
+function workloads(): { pid: string; pod: string; net: string }[] {
+  const out: { pid: string; pod: string; net: string }[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv[0]?.endsWith('/build/native/workload') || !argv.includes('--pod')) continue;
+      out.push({ pid, pod: argv[argv.indexOf('--pod') + 1]!, net: readlinkSync(`/proc/${pid}/ns/net`) });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
 
 const pidsIn = async (ns: string) => (await execa('ip', ['netns', 'pids', ns], { reject: false })).stdout.split('\n').filter(Boolean).length;
 
@@ -31,6 +46,14 @@ describe.skipIf(!live)('the rendered up.sh and down.sh, run by hand', () => {
     // Each pod's namespace holds its pause and its containers (the DNS pod: pause, unshare's init, the server).
     expect(await pidsIn(`podlab-${LAB}.pod.default.web-a`)).toBeGreaterThanOrEqual(2);
     expect(await pidsIn(`podlab-${LAB}.pod.kube-system.coredns`)).toBeGreaterThanOrEqual(2);
+    // No container joined its sandbox before the pause process was in its namespaces: none is in
+    // the host's network namespace. (The hostNetwork pod agent's once was, its tcp-echo listening on
+    // the host's port 9100 and outliving down.sh, when up.sh did not wait for pause's ready line.)
+    const host = readlinkSync('/proc/self/ns/net');
+    const agentNs = (await execa('ip', ['netns', 'pids', `podlab-${LAB}.node.worker-2`], { reject: false })).stdout.split('\n');
+    const started = workloads().filter((w) => ['web-a', 'web-b', 'agent'].includes(w.pod));
+    expect(started.filter((w) => w.net === host)).toEqual([]);
+    expect(started.some((w) => w.pod === 'agent' && agentNs.includes(w.pid))).toBe(true);
     // The cluster DNS answers for its own Service once the server (a Node process) has started.
     let answer = '';
     for (const deadline = Date.now() + 15_000; answer !== '10.96.0.10' && Date.now() < deadline; ) {
