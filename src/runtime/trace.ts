@@ -473,6 +473,8 @@ export function judgeTrace(plan: Plan, p: TracePath, facts: TraceFacts, seen: Pr
           // from being confirmed: the packet went on untranslated. What the table lacks says why.
           const missing = natRulesMissing(plan, p, h, facts.natRules?.[h.at]);
           mark(h, false, `no conntrack entry: the packet was not translated${missing ? ` (${missing})` : ''}, so it went on to ${hostPort(p.daddr, p.port)} as it was sent`);
+          // The Service's rules are gone: for certain nothing after this reaches an endpoint (a counter that moved later saw other traffic).
+          block(h, missing);
           break;
         }
         mark(h, c ? !!want && got.includes(want) : ok ? false : none?.confirmed || undefined, c ? `conntrack: ${hostPort(c.orig.dst, c.orig.dport)} was sent to ${hostPort(c.reply.src, c.reply.sport)}` : (none?.observed ?? 'no conntrack entry'));
