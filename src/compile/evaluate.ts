@@ -43,8 +43,7 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_DIR, PACKAGE_ROOT } from '../lib/build-dir.ts';
-import { acquireUid, releaseUid, uidHolder } from '../lib/uids.ts';
-import { isAlive } from '../lib/proc.ts';
+import { acquireUid, heldByLive, releaseUid } from '../lib/uids.ts';
 import { cgroupHost, evalCgroupName, makeCgroup, oomKills, removeCgroup, sweepEvalCgroups } from '../lib/cgroups.ts';
 import { openWithoutLinks } from '../lib/open-beneath.ts';
 import { writeFileAtomic } from '../lib/write-atomic.ts';
@@ -161,10 +160,6 @@ const NODE_NEEDS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/etc/ld.so.cach
 
 let probed: { ok: boolean; why?: string } | undefined;
 let sweptOnce = false;
-const isHeld = (uid: number) => {
-  const h = uidHolder(uid);
-  return !!h && isAlive(h);
-};
 
 /**
  * Whether modules get the full sandbox (root: a uid of its own, own namespaces, no network, a
@@ -291,7 +286,7 @@ export function startEvaluation(req: EvalRequest): StartedEvaluation {
   const host = uid !== undefined ? cgroupHost() : undefined;
   if (uid !== undefined && host && !('missing' in host)) {
     // Once per process: the cgroups of evaluations whose result nobody awaited (a CLI that exited first) or of a killed podlab.
-    sweptOnce ||= (sweepEvalCgroups((u) => u === uid || isHeld(u)), true);
+    sweptOnce ||= (sweepEvalCgroups((u) => u === uid || heldByLive(u)), true);
     try {
       cgroup = makeCgroup(host, evalCgroupName(uid), { memoryBytes: (memoryMb + DATA_HEADROOM_MB + CGROUP_HEADROOM_MB) * 1024 * 1024, pids: NPROC_HEADROOM });
     } catch (e) {

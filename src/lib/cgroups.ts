@@ -16,8 +16,9 @@
  * limit, as before).
  *
  * A cgroup is removed (rmdir) once its processes are gone: `down` after it has ended the lab's
- * processes, the evaluator after the sandbox's PID namespace is gone. `strayCgroups` lists those a
- * killed podlab left behind (doctor).
+ * processes, the evaluator after the sandbox's PID namespace is gone. `unheldEvalCgroups` lists the
+ * evaluations' cgroups no sandbox holds: the next evaluation removes the empty ones
+ * (`sweepEvalCgroups`), doctor reports those a process is still in.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -218,11 +219,24 @@ export function podlabCgroups(host: CgroupHost): string[] {
   return [...names].sort();
 }
 
+/** The evaluation cgroups (`eval-<uid>`) of this host whose uid no live sandbox holds (`held(uid)` false), each with its directories and the pids in them. */
+export function unheldEvalCgroups(held: (uid: number) => boolean): { uid: number; dirs: string[]; pids: number[] }[] {
+  const host = cgroupHost();
+  if ('missing' in host) return [];
+  return podlabCgroups(host).flatMap((name) => {
+    const m = EVAL_CGROUP.exec(name);
+    if (!m || held(Number(m[1]))) return [];
+    const dirs = cgroupDirs(host, name).filter((d) => existsSync(d));
+    return [{ uid: Number(m[1]), dirs, pids: cgroupPids(dirs) }];
+  });
+}
+
 /** A lab's cgroup (`lab-<lab>`): found by the lab's name alone, as `down` finds everything of a lab. */
 export const labCgroupName = (lab: string) => `lab-${lab}`;
 
 /** An evaluation sandbox's cgroup, by its uid (held by one sandbox at a time: lib/uids.ts). */
 export const evalCgroupName = (uid: number) => `eval-${uid}`;
+const EVAL_CGROUP = /^eval-(\d+)$/;
 
 /** The directories of a cgroup of this host's that exist (none: it was never made, or is gone; or no cgroups here). */
 export function existingCgroup(name: string): string[] {
@@ -236,14 +250,9 @@ export function existingCgroup(name: string): string[] {
  * a killed podlab. Returns how many went. Cheap: one listing of podlab's directory.
  */
 export function sweepEvalCgroups(held: (uid: number) => boolean): number {
-  const host = cgroupHost();
-  if ('missing' in host) return 0;
   let n = 0;
-  for (const name of podlabCgroups(host)) {
-    const m = /^eval-(\d+)$/.exec(name);
-    if (!m || held(Number(m[1]))) continue;
-    const dirs = cgroupDirs(host, name).filter((d) => existsSync(d));
-    if (cgroupPids(dirs).length) continue;
+  for (const { dirs, pids } of unheldEvalCgroups(held)) {
+    if (pids.length) continue;
     for (const d of dirs) {
       try {
         rmdirSync(d);

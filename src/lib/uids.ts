@@ -195,6 +195,12 @@ export function releaseUid(uid: number, holder?: ProcessRecord): void {
   }
 }
 
+/** Whether a live process holds `uid` (its lock file names a holder that still runs). */
+export function heldByLive(uid: number): boolean {
+  const holder = uidHolder(uid);
+  return !!holder && isAlive(holder);
+}
+
 /** The uid's holder, if its file exists. */
 export function uidHolder(uid: number): ProcessRecord | undefined {
   const seen = read(lockFile(uid));

@@ -23,8 +23,8 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { ETC_NETNS_DIR, NETNS_PREFIX, PODLAB_UIDS, STATE_ROOT } from '../constants.ts';
-import { endUids, processesByUid, uidHolder } from '../lib/uids.ts';
-import { cgroupHost, cgroupPids, existingCgroup, labCgroupName, podlabCgroups, removeCgroup, sweepEvalCgroups } from '../lib/cgroups.ts';
+import { endUids, heldByLive, processesByUid } from '../lib/uids.ts';
+import { cgroupHost, cgroupPids, existingCgroup, labCgroupName, podlabCgroups, removeCgroup, sweepEvalCgroups, unheldEvalCgroups } from '../lib/cgroups.ts';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.ts';
 import { labNamespaces } from '../render/render.ts';
 import { down, listNetns } from './down.ts';
@@ -227,7 +227,7 @@ export function diagnose(options: DoctorOptions = {}): DoctorReport {
     const procs = pidsInNetns([p.name]).filter((x) => x.pid !== process.pid);
     probes.push(...procs.map(({ pid, netns }): Leak => ({ kind: 'process', name: String(pid), detail: `${comm(pid)} in ${netns}` })));
   }
-  const strays = options.lab ? [] : [...strayUidProcesses(), ...strayEvalCgroups(cgroups)];
+  const strays = options.lab ? [] : [...strayUidProcesses(), ...strayEvalCgroups()];
   return { labs: findings, probes, strays, leaks: [...findings.flatMap((f) => f.leaks), ...probes, ...strays] };
 }
 
@@ -242,7 +242,6 @@ export function strayUidProcesses(): Leak[] {
 }
 
 const LAB_CGROUP = labCgroupName('');
-const EVAL_CGROUP = /^eval-(\d+)$/;
 
 /** The names of podlab's cgroups on this host (none where it has none it can use). */
 function cgroupNames(): string[] {
@@ -255,19 +254,10 @@ function cgroupNames(): string[] {
  * in. An empty one is no leak: a CLI that exited before its early-started evaluation ended leaves
  * one, and the next evaluation (or --fix) removes it (sweepEvalCgroups).
  */
-function strayEvalCgroups(names: readonly string[]): Leak[] {
-  return names.flatMap((n) => {
-    const m = EVAL_CGROUP.exec(n);
-    if (!m || uidHeld(Number(m[1]))) return [];
-    const dirs = existingCgroup(n);
-    const pids = cgroupPids(dirs).length;
-    return pids ? dirs.map((d): Leak => ({ kind: 'cgroup', name: d, detail: `an evaluation sandbox's, whose uid ${m[1]} no live podlab process holds (${pids} processes in it)` })) : [];
-  });
-}
-
-function uidHeld(uid: number): boolean {
-  const holder = uidHolder(uid);
-  return !!holder && isAlive(holder);
+function strayEvalCgroups(): Leak[] {
+  return unheldEvalCgroups(heldByLive).flatMap(({ uid, dirs, pids }) =>
+    pids.length ? dirs.map((d): Leak => ({ kind: 'cgroup', name: d, detail: `an evaluation sandbox's, whose uid ${uid} no live podlab process holds (${pids.length} processes in it)` })) : [],
+  );
 }
 
 /** strayUidProcesses' processes, each with its uid. */
@@ -276,8 +266,7 @@ function strays(): { pid: number; uid: number }[] {
   const out: { pid: number; uid: number }[] = [];
   for (const [uid, pids] of processesByUid()) {
     if (!inPool(uid)) continue;
-    const holder = uidHolder(uid);
-    if (holder && isAlive(holder)) continue;
+    if (heldByLive(uid)) continue;
     for (const pid of pids) out.push({ pid, uid });
   }
   return out.sort((a, b) => a.pid - b.pid);
@@ -344,13 +333,13 @@ export async function fix(report: DoctorReport, ex: Executor = realExecutor): Pr
   }
   // Stray evaluation cgroups looked at again: only one still unheld is emptied (by pid) and removed.
   const cgroupsNamed = new Set((report.strays ?? []).filter((l) => l.kind === 'cgroup').map((l) => l.name));
-  const stale = strayEvalCgroups(cgroupNames()).filter((l) => cgroupsNamed.has(l.name)).map((l) => l.name);
+  const stale = strayEvalCgroups().filter((l) => cgroupsNamed.has(l.name)).map((l) => l.name);
   if (stale.length) {
     await stopProcesses(ex, cgroupPids(stale).filter((p) => p !== process.pid).map((p) => recordOf(p)));
     const left = await removeCgroup(stale);
     out.cgroupsRemoved = stale.filter((d) => !left.includes(d));
     for (const d of left) out.errors.push(`cgroup ${d}: a process is still in it`);
   }
-  sweepEvalCgroups(uidHeld);
+  sweepEvalCgroups(heldByLive);
   return out;
 }
